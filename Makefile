@@ -1,0 +1,40 @@
+# Set-up and everyday commands. A fresh machine needs only python3 (>= 3.11).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= demo/archive.db
+
+.PHONY: demo test lint bench clean
+
+# pip 23.2's resolver fails on this dependency set, so pip is upgraded inside the venv first.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## demo: serve a sample Wix blog on 127.0.0.1, crawl it into demo/archive.db, search it
+demo: $(VENV)/.installed
+	$(BIN)/python -m crawler.demo --db $(DB)
+
+## test: run the test suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+## lint: ruff over the code
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check crawler archive tests benchmarks
+
+## bench: the benchmarks, each printing a table of ratios against the reference tool
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/search.py --sizes 10000
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache

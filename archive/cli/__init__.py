@@ -1,0 +1,70 @@
+"""The `wixarchive` command line.
+
+Each command lives in its own module and is imported only when invoked, so `wixarchive search`
+pays for sqlite3 and click alone: nothing on that path imports Scrapy, Twisted or Datasette.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from archive import __version__
+
+# command name -> module under archive.cli defining `command`; listed in the order `--help` shows.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "crawl": ("crawl", "Crawl one or more Wix blogs into the archive."),
+    "search": ("search", "Full-text search of the archive, best matches first."),
+    "show": ("show", "Print one archived article."),
+    "stats": ("stats", "Posts, versions and crawls per site."),
+    "check": ("check", "Check the archive's integrity and search index."),
+    "extract": ("extract", "Extract the article from one Wix page (file or URL)."),
+    "clean": ("clean", "Strip Wix chrome from a plain-text dump of a page."),
+    "sites": ("sites", "Add, list or remove the sites crawled on a schedule."),
+    "run-due": ("run_due", "Crawl the scheduled sites that are due, then exit (for cron)."),
+    "schedule": ("schedule", "Run scheduled crawls until stopped (for systemd, containers)."),
+    "runs": ("runs", "The history of crawl runs; sites that keep failing stand out."),
+    "serve": ("serve", "Browse and search the archive in Datasette (read-only)."),
+    "export": ("export", "Export posts as JSON lines, CSV, Markdown files or WordPress WXR."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        try:
+            module = importlib.import_module(f"archive.cli.{entry[0]}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"archive.cli.{entry[0]}":
+                return None
+            raise
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from COMMANDS so `--help` does not import every command module.
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wixarchive")
+def main() -> None:
+    """Archive Wix blogs: crawl them politely, keep clean articles and every version of
+    them in a SQLite file, and search or browse that archive.
+
+    The archive is the file given by --db, else $WIXARCHIVE_DB, else ./archive.db.
+
+    \b
+    Example:
+        wixarchive crawl https://example.com/blog --db blog.db
+        wixarchive search "sophrologie stress" --db blog.db
+    """

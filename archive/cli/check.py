@@ -1,0 +1,40 @@
+"""`wixarchive check`: SQLite integrity, foreign keys, versions and the search index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, fail, open_archive
+from archive.store import ArchiveError, is_writable
+
+
+@click.command("check")
+@db_option
+@click.option("--repair", is_flag=True, help="Rebuild the search index from the posts.")
+def command(db: Path, repair: bool) -> None:
+    """Check the archive's integrity and that its search index matches the posts.
+
+    Exits with status 1 when a problem is found.
+    """
+    # FTS5's full consistency check runs as a write statement (it changes nothing), so open the
+    # file for writing when we may; a read-only file gets the lighter read-only check.
+    writable = is_writable(db)
+    if repair and not writable:
+        fail(f"{db} is read-only: it cannot be repaired in place")
+    with open_archive(db, readonly=not writable) as archive:
+        if repair:
+            try:
+                archive.rebuild_index()
+            except ArchiveError as exc:
+                fail(str(exc))
+            click.echo("Search index rebuilt.")
+        problems = archive.check()
+        posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        version = archive.schema_version
+    if problems:
+        for problem in problems:
+            click.echo(f"Problem: {problem}", err=True)
+        fail(f"{len(problems)} problem(s) found in {db}")
+    click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync)")

@@ -1,0 +1,89 @@
+"""`wixarchive clean`: strip Wix chrome from a plain-text dump of a page (a file or stdin)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import NoReturn
+
+import click
+
+from crawler.clean.text import clean_text
+from crawler.extract.record import CleanedText
+
+# Tried in order when a dump is not UTF-8; latin-1 decodes any byte, so it always ends the list.
+FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except IsADirectoryError:
+        _fail(f"{source} is a directory, not a text dump")
+    except FileNotFoundError:
+        _fail(f"no such file: {source}")
+    except OSError as exc:
+        _fail(f"cannot read {source}: {exc.strerror or exc}")
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM) or BOM-marked UTF-16, else a legacy single-byte encoding,
+    said on stderr."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            _fail(f"{name} has a UTF-16 byte-order mark but is not valid UTF-16")
+    if b"\x00" in data:
+        _fail(f"{name} looks binary (it contains NUL bytes), not a text dump")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        click.echo(f"warning: {name} is not valid UTF-8; decoded as {encoding}", err=True)
+        return text
+    _fail(f"{name} is not valid text in {', '.join(('utf-8', *FALLBACK_ENCODINGS))}")
+
+
+def render(result: CleanedText) -> str:
+    """The clean text: title, one metadata line, a blank line, the paragraphs."""
+    meta = [f"{label}: {value}" for label, value in (
+        ("kind", result.page_kind), ("author", result.author), ("date", result.date),
+        ("updated", result.updated),
+        ("reading time", f"{result.reading_minutes} min" if result.reading_minutes else None),
+    ) if value]
+    head = [result.title or "(untitled)", " · ".join(meta)]
+    return "\n".join(head) + "\n\n" + result.body_text + "\n"
+
+
+@click.argument("file", metavar="FILE", type=str)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON object (metadata, body paragraphs, body_text, removed chrome).")
+def clean(file: str, as_json: bool) -> None:
+    """Strip Wix chrome from the plain-text dump FILE ("-" reads stdin).
+
+    Prints the title, a metadata line and the body paragraphs, or with --json an object with
+    title, author, date, updated, reading_minutes, page_kind, body, body_text and chrome.
+    """
+    name = "stdin" if file == "-" else file
+    result = clean_text(decode(_read(file), name))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result), nl=False)
+
+
+command = click.command("clean")(clean)

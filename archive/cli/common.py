@@ -1,0 +1,82 @@
+"""Helpers shared by the archive commands: the --db option, opening, errors, output formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("text", "json", "jsonl", "csv")
+
+
+def db_option(func: F) -> F:
+    """--db PATH, else $WIXARCHIVE_DB, else ./archive.db."""
+    return click.option(
+        "--db", type=click.Path(dir_okay=True, path_type=Path), envvar="WIXARCHIVE_DB",
+        default="archive.db", show_default=True, help="The archive file ($WIXARCHIVE_DB).")(func)
+
+
+def format_options(func: F) -> F:
+    """--format text|json|jsonl|csv, with --json/--jsonl/--csv as shorthands."""
+    func = click.option("--csv", "fmt", flag_value="csv", help="Same as --format csv.")(func)
+    func = click.option("--jsonl", "fmt", flag_value="jsonl", help="Same as --format jsonl.")(func)
+    func = click.option("--json", "fmt", flag_value="json", help="Same as --format json.")(func)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                        show_default=True, help="Output format.")(func)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def open_archive(db: Path, *, readonly: bool = True) -> Archive:
+    """Open an existing archive or exit with a one-line error.
+
+    A reader that meets an archive of an older format upgrades it first when it may write the file
+    (the upgrade is one transaction), so old archives stay searchable after an update.
+    """
+    try:
+        try:
+            return Archive.open(db, readonly=readonly, create=False)
+        except ArchiveOutdated:
+            if not is_writable(db):
+                raise
+            Archive.open(db, create=False).close()
+            return Archive.open(db, readonly=readonly, create=False)
+    except ArchiveError as exc:
+        fail(str(exc))
+
+
+def use_colour(colour: bool | None) -> bool:
+    if colour is not None:
+        return colour
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str]) -> None:
+    """Machine-readable output: a JSON array, JSON lines, or CSV with a header row."""
+    out = click.get_text_stream("stdout")
+    if fmt == "json":
+        out.write(json.dumps(list(records), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv  # only when asked for: the search command's cold start pays for what it imports
+
+        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        raise ValueError(f"not a record format: {fmt}")

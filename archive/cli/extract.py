@@ -1,0 +1,102 @@
+"""`wixarchive extract`: one page (file, stdin or URL) -> the extracted Article.
+
+Light on purpose: urllib + the lxml extractor only, never Scrapy/Twisted/Datasette.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+from crawler.extract import extract_article
+from crawler.extract.record import Article
+
+FETCH_TIMEOUT = 20  # seconds
+MAX_FETCH = 64 * 1024 * 1024  # the extractor refuses anything larger anyway
+USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _fetch(url: str) -> tuple[bytes, str | None, str]:
+    """GET a page: body bytes, Content-Type header, final URL after redirects."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
+            return (
+                response.read(MAX_FETCH + 1),
+                response.headers.get("Content-Type"),
+                response.geturl(),
+            )
+    except urllib.error.HTTPError as exc:
+        _fail(f"HTTP {exc.code} {exc.reason} for {url}")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        _fail(f"cannot fetch {url}: {reason}")
+    raise AssertionError("unreachable")
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        _fail(f"no such file: {source}")
+    except IsADirectoryError:
+        _fail(f"is a directory: {source}")
+    except OSError as exc:
+        _fail(f"cannot read {source}: {exc.strerror or exc}")
+    raise AssertionError("unreachable")
+
+
+def render_text(article: Article) -> str:
+    """A readable rendering: a short header block, then the body paragraphs."""
+    lines = [article.title or "(no title)"]
+    facts = [
+        ("Author", article.author),
+        ("Published", article.published),
+        ("Modified", article.modified if article.modified != article.published else None),
+        ("Reading", f"{article.reading_minutes} min" if article.reading_minutes else None),
+        ("Kind", article.page_kind),
+        ("URL", article.url or None),
+        ("Language", article.language),
+        ("Categories", ", ".join(article.categories) or None),
+        ("Tags", ", ".join(article.tags) or None),
+        ("Images", str(len(article.images)) if article.images else None),
+    ]
+    lines += [f"{label}: {value}" for label, value in facts if value]
+    lines += [f"Warning: {warning}" for warning in article.warnings]
+    if article.body_text:
+        lines += ["", article.body_text]
+    return "\n".join(lines)
+
+
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", help="The page's URL, when SOURCE is a file (resolves relative links).")
+@click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON.")
+def extract(source: str, url: str | None, as_json: bool) -> None:
+    """Extract the article from one Wix page: a file, '-' for stdin, or an http(s) URL."""
+    content_type = None
+    if source.startswith(("http://", "https://")):
+        data, content_type, final_url = _fetch(source)
+        url = url or final_url
+    else:
+        data = _read(source)
+    article = extract_article(data, url, content_type=content_type)
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(article))
+
+
+command = click.command("extract")(extract)

@@ -1,0 +1,81 @@
+"""`wixarchive run-due`: crawl the sites that are due, once (run it from cron)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, fail
+from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
+from archive.schedule.runner import (
+    Outcome,
+    Runner,
+    install_signal_handlers,
+    offset_clock,
+    system_clock,
+)
+from archive.schedule.sites import SitesError
+from archive.store import ArchiveError
+
+# Outcomes worth a line with --quiet: what an archivist must look at.
+PROBLEMS = ("failed", "timeout", "partial", "interrupted")
+
+
+def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
+    """128+N when stopped by signal N (as shells report), 1 when a site failed, else 0."""
+    if stop_signal is not None:
+        return 128 + stop_signal
+    return 1 if any(o.status in ("failed", "timeout") for o in outcomes) else 0
+
+
+@click.command("run-due")
+@db_option
+@sites_option
+@click.option("--site", "select_keys", multiple=True,
+              help="Only this site (a URL of it or its name; repeatable).")
+@click.option("--label", "labels", multiple=True, help="Only sites with this label.")
+@click.option("--force", is_flag=True, help="Crawl the selected sites even if not due.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only problems (failed, timed out, partial, interrupted).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
+@now_option
+def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
+            labels: tuple[str, ...], force: bool, as_json: bool, quiet: bool, verbose: bool,
+            now_text: str | None) -> None:
+    """Crawl the sites of the sites file that are due, then exit: made for cron.
+
+    Prints one line per site: ok, partial, failed, timeout or interrupted for the sites crawled
+    (with counts), not-due (with the next time), busy (another process is crawling it: each
+    site has a lock, so runs never overlap; a lock left by a killed process is taken over).
+    Exit status: 0, or 1 when a site failed or hit its time limit, or 128+N when stopped by
+    signal N (the crawl in progress is checkpointed and resumes at the next run).
+
+    \b
+    Example (crontab: every hour, mail only problems):
+        0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
+    """
+    start = parse_now(now_text)
+    runner = Runner(db, resolve_sites(sites_path, db),
+                    clock=offset_clock(start) if start else system_clock, verbose=verbose)
+    install_signal_handlers(runner)
+
+    def report(outcome: Outcome) -> None:
+        if as_json or (quiet and outcome.status not in PROBLEMS):
+            return
+        problem = outcome.status in ("failed", "timeout")
+        click.echo(outcome.line(), file=sys.stderr if problem else sys.stdout)
+
+    try:
+        outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
+                                  report=report)
+    except (SitesError, ArchiveError) as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
+    elif not outcomes and not quiet:
+        click.echo(f"No sites in {runner.sites_path}; add one with `wixarchive sites add URL`.")
+    sys.exit(exit_status(outcomes, runner.stop_signal))

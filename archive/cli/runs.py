@@ -1,0 +1,121 @@
+"""`wixarchive runs`: the history of crawl runs; sites that keep failing stand out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.common import db_option, fail, format_options, open_archive, write_records
+from archive.schedule.due import parse_time
+from archive.schedule.locks import is_locked, lock_path
+from archive.schedule.runner import read_history
+from archive.store import ArchiveError, site_root
+
+COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "new", "changed",
+           "unchanged", "deleted", "failed", "first_error"]
+MARKS = {"ok": " ", "partial": "!", "failed": "✗", "interrupted": "…", "running": ">",
+         "killed": "✗"}
+
+
+def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
+    status = run["status"]
+    if status == "running" and not is_locked(lock_path(db, run["site"])):
+        # No process holds the site's lock: whoever ran this crawl died without finishing it.
+        status = "killed"
+    seconds = None
+    if run.get("finished_at"):
+        elapsed = parse_time(run["finished_at"]) - parse_time(run["started_at"])
+        seconds = round(elapsed.total_seconds())
+    counts = run.get("counts") or {}
+    return {"id": run["id"], "site": run["site"], "status": status,
+            "started_at": run["started_at"], "finished_at": run.get("finished_at"),
+            "seconds": seconds, **{k: counts.get(k, 0) for k in
+                                   ("new", "changed", "unchanged", "deleted", "failed")},
+            "first_error": (run.get("errors") or [None])[0]}
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    width = max((len(r["site"]) for r in rows), default=4)
+    click.echo(f"{'RUN':>5}  {'STARTED':<16}  {'SITE':<{width}}  {'STATUS':<12} {'TIME':>6}"
+               f"  {'NEW':>4} {'CHG':>4} {'SAME':>5} {'DEL':>4} {'FAIL':>4}")
+    for r in rows:
+        started = r["started_at"][:16].replace("T", " ")
+        click.echo(f"{r['id']:>5}  {started:<16}  {r['site']:<{width}}  "
+                   f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
+                   f"  {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5} {r['deleted']:>4}"
+                   f" {r['failed']:>4}")
+        if r["status"] in ("failed", "killed", "partial") and r["first_error"]:
+            click.echo(f"{'':>7}↳ {r['first_error']}")
+
+
+@click.command("runs")
+@db_option
+@click.option("--site", "site_url", help="Only the runs of this site (any URL of it).")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many runs, newest first.")
+@click.option("--failing", is_flag=True,
+              help="Only list the sites whose last runs failed; exit 1 if there are any.")
+@format_options
+def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str) -> None:
+    """The history of crawl runs, newest first, with status and counts.
+
+    Statuses: ok, partial (some pages failed), failed, interrupted (stopped; resumes at the
+    next run), running, killed (its process died: the next run resumes it). Sites whose last
+    runs failed are listed after the table, the longest failure streak first.
+
+    \b
+    Example:
+        wixarchive runs --db blog.db
+        wixarchive runs --failing --db blog.db || echo "some sites keep failing"
+    """
+    with open_archive(db) as archive:
+        try:
+            wanted = site_root(site_url) if site_url else None
+            # Archive.runs has no site filter: read further back when one site is asked for.
+            runs = archive.runs(limit * 50 if wanted else limit)
+        except ArchiveError as exc:
+            fail(str(exc))
+    rows = [_row(r, db) for r in runs if wanted is None or r["site"] == wanted][:limit]
+    try:
+        history = read_history(db)
+    except ArchiveError as exc:
+        fail(str(exc))
+    streaks = sorted(((site, h) for site, h in history.items() if h.failures
+                      and (wanted is None or site == wanted)),
+                     key=lambda item: -item[1].failures)
+    if fmt != "text":
+        records = rows if not failing else [
+            {"site": s, "failures_in_a_row": h.failures, "last_ok": h.last_ok,
+             "first_error": (h.last.get("errors") or [None])[0]} for s, h in streaks]
+        columns = COLUMNS if not failing else ["site", "failures_in_a_row", "last_ok",
+                                               "first_error"]
+        write_records(records, fmt, columns)
+    else:
+        if not failing and rows:
+            _print_table(rows)
+        elif not failing:
+            click.echo("No crawl runs yet.")
+        if streaks and not failing:
+            click.echo("\nFailing sites:")
+        if streaks:
+            for site, h in streaks:
+                since = f"last ok {h.last_ok[:16].replace('T', ' ')}" if h.last_ok else "never ok"
+                error = (h.last.get("errors") or ["no error recorded"])[0]
+                click.echo(f"✗ {site}: {h.failures} failed run(s) in a row ({since}): {error}")
+        elif failing:
+            click.echo("No failing sites.")
+    if failing and streaks:
+        sys.exit(1)

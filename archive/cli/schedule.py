@@ -1,0 +1,65 @@
+"""`wixarchive schedule`: a long-running foreground scheduler (systemd, containers)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option
+from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
+from archive.schedule.runner import (
+    Outcome,
+    Runner,
+    install_signal_handlers,
+    offset_clock,
+    system_clock,
+)
+
+
+@click.command("schedule")
+@db_option
+@sites_option
+@click.option("--poll", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Re-read the sites file and re-check busy sites this often (seconds).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
+@now_option
+def command(db: Path, sites_path: Path | None, poll: float, verbose: bool,
+            now_text: str | None) -> None:
+    """Run due crawls until stopped: the foreground service for systemd or a container.
+
+    Sleeps until the next site is due, crawls it, and goes on; a failing site, a site being
+    crawled by another process, or a broken sites file never ends it (they are reported and
+    retried). Edits to the sites file are picked up without a restart. SIGTERM or Ctrl-C stops
+    it cleanly: the crawl in progress is checkpointed, and the next run resumes it. Each line
+    is one site's outcome, prefixed with the time.
+
+    \b
+    Example:
+        wixarchive schedule --db /srv/wix/archive.db
+    """
+    start = parse_now(now_text)
+    clock = offset_clock(start) if start else system_clock
+    runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose)
+    install_signal_handlers(runner)
+    shown: dict[str, str] = {}
+
+    def stamp() -> str:
+        return clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def report(outcome: Outcome) -> None:
+        # Every crawl is shown; a site that is not due or busy only when that changes.
+        if outcome.crawled or shown.get(outcome.site) != outcome.status:
+            problem = outcome.status in ("failed", "timeout")
+            click.echo(f"{stamp()} {outcome.line()}", file=sys.stderr if problem else sys.stdout)
+        shown[outcome.site] = outcome.status
+
+    def warn(message: str) -> None:
+        click.echo(f"{stamp()} error: {message} (retrying every {poll:g} s)", err=True)
+
+    click.echo(f"{stamp()} wixarchive schedule: archive {db}, sites {runner.sites_path}")
+    runner.serve(poll=poll, report=report, warn=warn)
+    click.echo(f"{stamp()} stopped (signal {runner.stop_signal}); "
+               "an interrupted crawl resumes at the next run")

@@ -1,0 +1,86 @@
+"""`wixarchive search`: ranked full-text search with filters, as text, JSON, JSON lines or CSV.
+
+Cold start matters here, so this path imports click, sqlite3 and the archive modules only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archive.cli.common import (
+    db_option,
+    fail,
+    format_options,
+    open_archive,
+    use_colour,
+    write_records,
+)
+from archive.search import Hit, SearchError, SearchQuery, search
+
+COLUMNS = ("rank", "title", "site", "author", "published", "url", "snippet", "id", "language",
+           "deleted_at")
+
+
+def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
+    for number, hit in enumerate(hits, start=offset + 1):
+        title = hit.title or "(untitled)"
+        if colour:
+            title = click.style(title, bold=True)
+            snippet = hit.marked_snippet("\x1b[1;33m", "\x1b[0m")
+        else:
+            snippet = hit.marked_snippet("[", "]")
+        meta = [hit.site, hit.author or "unknown author", (hit.published or "undated")[:10]]
+        if hit.deleted_at:
+            meta.append(f"deleted {hit.deleted_at[:10]}")
+        url = click.style(hit.url, fg="blue") if colour else hit.url
+        lines = [f"{number}. {title}", f"   {' · '.join(meta)}", f"   {url}",
+                 f"   {' '.join(snippet.split())}", ""]
+        # color=colour: click strips ANSI codes when stdout is not a terminal unless told.
+        click.echo("\n".join(lines), color=colour)
+
+
+@click.command("search")
+@click.argument("query", nargs=-1, required=True)
+@db_option
+@click.option("--site", help="Only this site (URL, host or part of it, or name).")
+@click.option("--author", help="Only posts whose author contains this text.")
+@click.option("--tag", help="Only posts with this tag (any case).")
+@click.option("--category", help="Only posts in this category (any case).")
+@click.option("--since", help="Published on or after this date (2024, 2024-05, 2024-05-01).")
+@click.option("--until", help="Published on or before this date (inclusive).")
+@click.option("--lang", help="Only posts in this language (en also matches en-GB).")
+@click.option("--limit", type=int, default=10, show_default=True, help="Results to show.")
+@click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
+@format_options
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour the output (default: when writing to a terminal).")
+def command(query: tuple[str, ...], db: Path, site: str | None, author: str | None,
+            tag: str | None, category: str | None, since: str | None, until: str | None,
+            lang: str | None, limit: int, offset: int, fmt: str, colour: bool | None) -> None:
+    """Search the archive, best matches first.
+
+    Plain words must all match (`don't`, `C++` are fine); FTS5 syntax works too: "a phrase",
+    prefix*, AND/OR/NOT, NEAR(a b), and column filters title: body: author: tags: categories:.
+
+    \b
+    Examples:
+        wixarchive search sophrologie stress --since 2024
+        wixarchive search '"guided meditation" OR title:yoga*' --json
+    """
+    request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
+                          since=since, until=until, lang=lang, limit=limit, offset=offset)
+    archive = open_archive(db)
+    try:
+        hits = search(archive, request)
+    except SearchError as exc:
+        fail(str(exc))
+    finally:
+        archive.close()
+    if fmt == "text":
+        if not hits:
+            click.echo("No matches.", err=True)
+        _print_text(hits, offset, use_colour(colour))
+    else:
+        write_records([hit.to_dict() for hit in hits], fmt, COLUMNS)

@@ -1,0 +1,87 @@
+"""`wixarchive serve`: browse, search and export the archive in Datasette, read-only.
+
+Datasette and uvicorn are imported inside the command: the other commands never pay for them.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.common import db_option, fail, open_archive
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def make_datasette(db: Path, **settings: Any) -> Any:
+    """A Datasette for the archive: read-only (mode=ro), our plugin, metadata and settings."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from archive.web import metadata, plugin
+
+    # The entry point registers the plugin once the project is installed; a checkout run without
+    # installing must get the same pages.
+    if not pm.is_registered(plugin) and pm.get_plugin("wixarchive") is None:
+        pm.register(plugin, name="wixarchive")
+    # sql_time_limit_ms keeps Datasette's default (on); CSV streams without a size cap because
+    # exporting a whole archive is what the streamed CSV is for.
+    settings = {"max_csv_mb": 0, "allow_csv_stream": True, **settings}
+    return Datasette(files=[str(db)], metadata=dict(metadata.INSTANCE), settings=settings)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"port {port} on {host} is already in use (choose another with --port)")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command("serve")
+@db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; 0.0.0.0 publishes the archive to the network.")
+def command(db: Path, port: int, host: str) -> None:
+    """Browse the archive in Datasette: ranked search with highlighted snippets, article pages
+    with version history, facets, canned queries, and CSV/JSON export of any table or query.
+
+    The archive is opened read-only; archived HTML is sanitized before it is shown.
+
+    \b
+    Example:
+        wixarchive serve --db blog.db      # then open http://127.0.0.1:8001/
+    """
+    open_archive(db).close()  # a clear one-line error for a missing or invalid archive
+    import uvicorn
+
+    datasette = make_datasette(db)
+    sock = _bind(host, port)
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving {db} read-only at http://{shown}:{port}/ (Ctrl-C to stop)")
+    if host not in LOOPBACK:
+        click.echo(f"Warning: listening on {host}: anyone who can reach this machine can read "
+                   "the archive.", err=True)
+    server = uvicorn.Server(uvicorn.Config(datasette.app(), log_level="warning", lifespan="on"))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it handled; the shutdown itself was clean
+    finally:
+        sock.close()
+    click.echo("Stopped.")

@@ -1,0 +1,78 @@
+"""`wixarchive show URL|ID`: one archived article as text, Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.common import db_option, fail, open_archive
+
+# Columns that are bookkeeping rather than the article; left out of the JSON output.
+_INTERNAL = ("site_id", "body_html")
+
+
+def _meta_lines(post: dict[str, Any]) -> list[str]:
+    lines = [f"URL: {post['url']}", f"Site: {post['site_name'] or post['site']}"]
+    for label, key in (("Author", "author"), ("Published", "published"),
+                       ("Updated", "modified"), ("Language", "language")):
+        if post.get(key):
+            lines.append(f"{label}: {post[key]}")
+    if post.get("reading_minutes"):
+        lines.append(f"Reading time: {post['reading_minutes']} min")
+    for label, key in (("Tags", "tags"), ("Categories", "categories")):
+        if post[key]:
+            lines.append(f"{label}: {', '.join(post[key])}")
+    lines.append(f"Version: {post['version']} (last changed {post['last_changed']})")
+    if post.get("deleted_at"):
+        lines.append(f"Deleted from the site: {post['deleted_at']}")
+    return lines
+
+
+def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[str, Any]) -> None:
+    """Overlay an older version's content on the post's current metadata."""
+    post.update(title=record.get("title"), author=record.get("author"),
+                published=record.get("published"), modified=record.get("modified"),
+                tags=record.get("tags", []), categories=record.get("categories", []),
+                body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
+                body_html=record.get("body_html", ""), images=record.get("images", []),
+                version=version["version"], last_changed=version["fetched_at"])
+
+
+@click.command("show")
+@click.argument("post_ref", metavar="URL|ID")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
+              default="text", show_default=True, help="Output format.")
+@click.option("--version", "version_number", type=int,
+              help="Show this stored version instead of the current one (1 = first crawled).")
+@click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
+def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html: bool) -> None:
+    """Print one archived article (by URL or numeric id): its metadata and clean text."""
+    with open_archive(db) as archive:
+        post = archive.post(post_ref)
+        if post is None:
+            fail(f"no post {post_ref!r} in {db}")
+        if version_number is not None:
+            versions = {v["version"]: v for v in archive.versions(post["url"])}
+            if version_number not in versions:
+                fail(f"{post['url']} has versions {', '.join(map(str, versions))}, "
+                     f"not {version_number}")
+            version = versions[version_number]
+            _from_version(post, version["record"], version)
+    if fmt == "json":
+        data = {k: v for k, v in post.items() if html or k not in _INTERNAL}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif fmt == "markdown":
+        click.echo(f"# {post['title'] or '(untitled)'}\n")
+        click.echo("\n".join(f"- {line}" for line in _meta_lines(post)))
+        click.echo()
+        click.echo(post["body_markdown"] or post["body"])
+    else:
+        title = post["title"] or "(untitled)"
+        click.echo(f"{title}\n{'=' * min(len(title), 100)}")
+        click.echo("\n".join(_meta_lines(post)))
+        click.echo()
+        click.echo(post["body"])

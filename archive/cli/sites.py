@@ -1,0 +1,158 @@
+"""`wixarchive sites add|list|remove`: edit the sites file that run-due and schedule read."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from archive.cli.common import db_option, fail
+from archive.schedule import sites as sites_file
+from archive.schedule.due import ScheduleError, parse_time, when_due
+from archive.schedule.runner import read_history, show_time
+from archive.store import ArchiveError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def sites_option(func: F) -> F:
+    return click.option(
+        "--sites", "sites_path", type=click.Path(dir_okay=False, path_type=Path),
+        envvar="WIXARCHIVE_SITES",
+        help="The sites file ($WIXARCHIVE_SITES; default: beside the archive, "
+             "archive.db -> archive.sites.toml).")(func)
+
+
+def now_option(func: F) -> F:
+    # Hidden: tests and dry runs pretend it is another time ($WIXARCHIVE_NOW, ISO 8601).
+    return click.option("--now", "now_text", envvar="WIXARCHIVE_NOW", hidden=True)(func)
+
+
+def resolve_sites(sites_path: Path | None, db: Path) -> Path:
+    return sites_path or sites_file.default_path(db)
+
+
+def parse_now(now_text: str | None) -> datetime | None:
+    if not now_text:
+        return None
+    try:
+        return parse_time(now_text)
+    except ValueError:
+        fail(f"--now / $WIXARCHIVE_NOW: {now_text!r} is not an ISO 8601 time")
+
+
+@click.group("sites")
+def command() -> None:
+    """Edit the sites file: which sites `run-due` and `schedule` crawl, and how often.
+
+    The file is TOML, one [[site]] table per site (url, every or cron, labels, politeness
+    overrides, timeout) and optional [defaults]; it can also be edited by hand.
+
+    \b
+    Example:
+        wixarchive sites add https://www.example.com/blog --every 6h --label fr
+        wixarchive sites add someone.wixsite.com/garden --cron "0 3 * * 1" --delay 2
+        wixarchive sites list
+        wixarchive sites remove https://www.example.com/
+    """
+
+
+@command.command("add")
+@click.argument("url")
+@db_option
+@sites_option
+@click.option("--every", help='Crawl interval: "30m", "6h", "2d", "1w" (default 1d).')
+@click.option("--cron", help='A cron expression in local time instead, e.g. "0 3 * * *".')
+@click.option("--name", help="A name for the site (can select it in run-due --site).")
+@click.option("--label", "labels", multiple=True, help="A label (repeatable).")
+@click.option("--delay", type=float, help="Seconds between requests to the site.")
+@click.option("--concurrency", type=int, help="Parallel requests to the site.")
+@click.option("--autothrottle/--no-autothrottle", default=None, help="Adapt to the server.")
+@click.option("--user-agent", help="User-Agent header.")
+@click.option("--contact", help="An e-mail or URL added to the User-Agent.")
+@click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (your own site only).")
+@click.option("--timeout", help='Stop the crawl (checkpointed) after this long (default 4h).')
+def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
+                cron: str | None, name: str | None, labels: tuple[str, ...],
+                delay: float | None, concurrency: int | None, autothrottle: bool | None,
+                user_agent: str | None, contact: str | None, no_robots: bool,
+                timeout: str | None) -> None:
+    """Add a site (any page of it) to the sites file."""
+    path = resolve_sites(sites_path, db)
+    entry = {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
+             "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
+             "user_agent": user_agent, "contact": contact, "robots": False if no_robots else None,
+             "timeout": timeout}
+    try:
+        site = sites_file.add(path, entry)
+    except (sites_file.SitesError, ScheduleError) as exc:
+        fail(str(exc))
+    click.echo(f"Added {site.url} ({site.schedule.describe()}) to {os.path.relpath(path)}")
+
+
+@command.command("remove")
+@click.argument("site")
+@db_option
+@sites_option
+def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
+    """Remove a site (by a URL of it or its name). Its archived posts are kept."""
+    path = resolve_sites(sites_path, db)
+    try:
+        removed = sites_file.remove(path, site)
+    except sites_file.SitesError as exc:
+        fail(str(exc))
+    click.echo(f"Removed {removed.url} from {os.path.relpath(path)}")
+
+
+@command.command("list")
+@db_option
+@sites_option
+@click.option("--label", "labels", multiple=True, help="Only sites with this label.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@now_option
+def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_json: bool,
+                 now_text: str | None) -> None:
+    """List the sites with their schedule, last crawl and next crawl."""
+    path = resolve_sites(sites_path, db)
+    now = parse_now(now_text) or datetime.now(UTC)
+    try:
+        sites = [s for s in sites_file.load(path) if not labels or set(labels) & set(s.labels)]
+        history = read_history(db, [s.root for s in sites])
+    except (sites_file.SitesError, ArchiveError) as exc:
+        fail(str(exc))
+    rows = []
+    for site in sites:
+        past = history.get(site.root)
+        due = when_due(site.schedule, past)
+        last = past.last if past else None
+        rows.append({
+            "url": site.url, "site": site.root, "name": site.name,
+            "schedule": site.schedule.describe(), "labels": list(site.labels),
+            "politeness": site.politeness, "timeout": int(site.timeout.total_seconds()),
+            "last_run": last["started_at"] if last else None,
+            "last_status": last["status"] if last else None,
+            "failures_in_a_row": past.failures if past else 0,
+            "next_due": due.at.isoformat(timespec="seconds") if due.at else None,
+            "due_now": due.is_due(now),
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"No sites in {os.path.relpath(path)}; add one with `wixarchive sites add URL`.")
+        return
+    for row, site in zip(rows, sites, strict=True):
+        last = (f"last {row['last_status']} {show_time(parse_time(row['last_run']))}"
+                if row["last_run"] else "never crawled")
+        if row["failures_in_a_row"] > 1:
+            last += f" ({row['failures_in_a_row']} failures in a row)"
+        nxt = "due now" if row["due_now"] else f"next {show_time(parse_time(row['next_due']))}"
+        extras = [f"[{', '.join(site.labels)}]"] if site.labels else []
+        extras += [f"{k}={v}" for k, v in site.politeness.items()]
+        click.echo(f"{site.url}  {row['schedule']}  {last}; {nxt}"
+                   + ("  " + " ".join(extras) if extras else ""))

@@ -1,0 +1,45 @@
+"""`wixarchive stats`: per site, posts, versions, deleted posts, words and the last crawl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, format_options, open_archive, write_records
+
+COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
+           "last_status")
+
+
+@click.command("stats")
+@db_option
+@format_options
+def command(db: Path, fmt: str) -> None:
+    """Posts, versions, deleted posts, words and last crawl, per site."""
+    with open_archive(db) as archive:
+        rows = archive.stats()
+    if fmt != "text":
+        write_records(rows, fmt, COLUMNS)
+        return
+    if not rows:
+        click.echo("The archive is empty.")
+        return
+    headers = ("Site", "Posts", "Versions", "Deleted", "Words", "Last crawl")
+    table = [(r["site"], str(r["posts"]), str(r["versions"]), str(r["deleted"]),
+              f"{r['words']:,}", _last_crawl(r["last_crawled"], r["last_status"])) for r in rows]
+    if len(rows) > 1:
+        table.append(("total", *(f"{sum(r[k] for r in rows):,}" if k == "words" else
+                                 str(sum(r[k] for r in rows))
+                                 for k in ("posts", "versions", "deleted", "words")), ""))
+    widths = [max(len(line[i]) for line in (headers, *table)) for i in range(len(headers))]
+    for line in (headers, *table):
+        cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:5], widths[1:5],
+                                                                        strict=True)]
+        click.echo("  ".join([*cells, line[5]]).rstrip())
+
+
+def _last_crawl(when: str | None, status: str | None) -> str:
+    if not when:
+        return "never finished" if status else "never"
+    return f"{when[:16].replace('T', ' ')} ({status})" if status else when[:16]

@@ -1,0 +1,16 @@
+"""JSON lines: one post per line, every archived field, as `Archive.post()` returns it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+
+def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write one JSON object per post; returns the number written."""
+    count = 0
+    for post in posts:
+        out.write(json.dumps(post, ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,112 @@
+"""Markdown files with YAML front matter, one per post, for static-site generators.
+
+Files go to OUT/<site>/<YYYY-MM-DD>-<slug>.md (the Jekyll `_posts` naming, which Hugo and
+Eleventy accept too). Front matter values are written as JSON scalars and flow lists, which are
+valid YAML, so no YAML library is needed to write them and any YAML parser reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from archive.export import full_size
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+MAX_NAME = 80  # characters of slug in a file name: non-Latin slugs take 3 bytes per character
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def yaml_value(value: Any) -> str:
+    """A YAML scalar or flow list; characters YAML forbids unescaped become \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(_escape_char(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co",
+                                                                    "Cn", "Zl", "Zp")
+                   else ch for ch in text)
+
+
+def slug(url: str) -> str:
+    """The post's slug: the last segment of its URL path, decoded."""
+    path = urlsplit(url).path.rstrip("/")
+    return unquote(path.rsplit("/", 1)[-1]) or "post"
+
+
+def site_folder(site_url: str) -> str:
+    parts = urlsplit(site_url)
+    name = (parts.netloc + parts.path.rstrip("/")).replace("/", "-")
+    return _UNSAFE.sub("-", name) or "site"
+
+
+def file_name(post: dict[str, Any]) -> str:
+    base = _UNSAFE.sub("-", slug(post["url"])).strip(" .-")[:MAX_NAME] or "post"
+    date = (post.get("published") or "")[:10]
+    return f"{date}-{base}.md" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else f"{base}.md"
+
+
+def body(post: dict[str, Any]) -> str:
+    """The stored Markdown; converted from the HTML (markdownify) only when it is missing."""
+    text = post.get("body_markdown") or ""
+    if not text.strip() and (post.get("body_html") or "").strip():
+        from markdownify import markdownify
+
+        text = markdownify(post["body_html"], heading_style="ATX").strip()
+    if not text.strip():
+        text = post.get("body") or ""
+    return full_size(text.strip())
+
+
+def front_matter(post: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "title": post.get("title") or "",
+        "date": post.get("published"),
+        "lastmod": post.get("modified"),
+        "author": post.get("author"),
+        "description": post.get("description"),
+        "slug": slug(post["url"]),
+        "tags": post.get("tags") or [],
+        "categories": post.get("categories") or [],
+        "language": post.get("language"),
+        "cover_image": full_size(post["cover_image"]) if post.get("cover_image") else None,
+        "images": [full_size(url) for url in post.get("images") or []],
+        "original_url": post["url"],
+        "canonical_url": post.get("canonical_url"),
+        "site": post.get("site"),
+        # A post deleted from its site stays a draft: the archive keeps it, a site should not
+        # republish it without a decision.
+        "draft": bool(post.get("deleted_at")),
+        "deleted_at": post.get("deleted_at"),
+        "archive_id": post.get("id"),
+        "archive_version": post.get("version"),
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def render(post: dict[str, Any]) -> str:
+    """One post as a Markdown document with front matter."""
+    lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
+    return "\n".join([*lines, "---", "", body(post), ""])
+
+
+def write(posts: Iterable[dict[str, Any]], folder: Path) -> list[Path]:
+    """Write one file per post under `folder`; returns the paths written."""
+    written: list[Path] = []
+    taken: set[Path] = set()
+    for post in posts:
+        directory = folder / site_folder(post.get("site") or post["url"])
+        path = directory / file_name(post)
+        if path in taken:  # two posts with one slug and date (a post re-created on the site)
+            path = path.with_name(f"{path.stem}-{post['id']}.md")
+        taken.add(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(post), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,146 @@
+"""When is a site due? Pure functions of its schedule, its crawl history and an injected `now`.
+
+A schedule is either `every = "6h"` (an interval counted from the start of the last crawl, so
+crawl time does not make it drift) or `cron = "0 3 * * *"` (evaluated in the local time zone, as
+cron does; `$TZ` changes it). On top of the schedule:
+
+- a site never crawled is due at once;
+- an interrupted crawl (stopped by a signal or a time limit) or one whose process was killed
+  (its run row still says `running`) is due at once, so it resumes from its checkpoint;
+- a failed crawl is retried after 1 h, 2 h, 4 h... (doubling with each failure in a row), but never
+  later than its next regular slot: a transient outage does not cost a whole interval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from croniter import croniter
+
+RETRY_AFTER = timedelta(hours=1)
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+# Runs that neither succeed nor fail: they say nothing about whether a site keeps failing.
+NEUTRAL = ("interrupted", "running")
+
+
+class ScheduleError(ValueError):
+    """A schedule or duration the user wrote that cannot be understood (one line)."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """"90s", "30m", "6h", "2d", "1w" or a sum such as "1h30m"."""
+    compact = str(text).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ScheduleError(f"{text!r} is not a duration: write e.g. 30m, 6h, 2d or 1w")
+    seconds = sum(int(n) * UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ScheduleError(f"{text!r}: a duration must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """The inverse of parse_duration, largest units first: 90 min -> "1h30m"."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit in "wdhms":
+        count, seconds = divmod(seconds, UNITS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO timestamp as stored in the archive; a naive one is taken as UTC."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    every: timedelta | None = None
+    cron: str | None = None
+
+    @classmethod
+    def parse(cls, every: str | None = None, cron: str | None = None) -> Schedule:
+        if every and cron:
+            raise ScheduleError("give either `every` or `cron`, not both")
+        if cron:
+            if not croniter.is_valid(cron):
+                raise ScheduleError(f"{cron!r} is not a cron expression "
+                                    "(five fields: minute hour day month weekday)")
+            return cls(cron=cron)
+        if not every:
+            raise ScheduleError("a schedule needs `every` or `cron`")
+        return cls(every=parse_duration(every))
+
+    def next_after(self, last: datetime, tz: tzinfo | None = None) -> datetime:
+        """The first slot after a crawl that started at `last`."""
+        if self.every is not None:
+            return last + self.every
+        # cron fields mean local wall-clock time; croniter handles DST in an aware datetime.
+        local = last.astimezone(tz)
+        return croniter(self.cron, local).get_next(datetime).astimezone(UTC)
+
+    def describe(self) -> str:
+        return f"every {format_duration(self.every)}" if self.every else f"cron {self.cron}"
+
+
+@dataclass(frozen=True)
+class SiteHistory:
+    """What scheduling needs from a site's crawl_runs rows."""
+
+    last: dict[str, Any] | None = None  # the newest run row
+    failures: int = 0                   # failed runs in a row, counted from the newest
+    last_ok: str | None = None          # start of the newest ok or partial run
+
+
+def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
+    """Group crawl_runs rows (newest first, as Archive.runs returns them) by site."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["site"], []).append(row)
+    result = {}
+    for site, runs in grouped.items():
+        failures, last_ok = 0, None
+        for run in runs:
+            if run["status"] in ("ok", "partial"):
+                last_ok = run["started_at"]
+                break
+            if run["status"] == "failed":
+                failures += 1
+        result[site] = SiteHistory(last=runs[0], failures=failures, last_ok=last_ok)
+    return result
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime | None  # when the site is (or was) due; None: never crawled
+    reason: str
+
+    def is_due(self, now: datetime) -> bool:
+        return self.at is None or self.at <= now
+
+
+def when_due(schedule: Schedule, history: SiteHistory | None, *,
+             tz: tzinfo | None = None) -> Due:
+    last = history.last if history else None
+    if last is None:
+        return Due(None, "never crawled")
+    started = parse_time(last["started_at"])
+    ended = parse_time(last["finished_at"]) if last.get("finished_at") else started
+    if last["status"] == "running":
+        return Due(started, "the last crawl never finished (its process was killed): resuming")
+    if last["status"] == "interrupted":
+        return Due(ended, "the last crawl was interrupted: resuming")
+    regular = schedule.next_after(started, tz)
+    if last["status"] == "failed":
+        retry = ended + RETRY_AFTER * 2 ** (max(history.failures, 1) - 1)
+        if retry < regular:
+            return Due(retry, f"retry after {history.failures} failed run(s) in a row")
+    return Due(regular, schedule.describe())

@@ -1,0 +1,372 @@
+"""Run the sites that are due: once (`run-due`, for cron) or in a loop (`schedule`).
+
+Each due site is locked (archive.schedule.locks), crawled in a child process, and reported as one
+`Outcome`. The clock, the sleep and the crawl itself are injectable, so tests never wait for a
+schedule. A stop request (SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to the
+running crawler, which checkpoints its queue (Scrapy JOBDIR) and exits; the next run resumes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from archive.schedule import sites as sites_file
+from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
+from archive.schedule.locks import LockBusy, SiteLock, lock_path
+from archive.schedule.sites import Site
+from archive.store import Archive
+
+Clock = Callable[[], datetime]
+# A crawl: the site and its held lock (whose descriptor the crawler must inherit) -> summary dict
+# as `python -m crawler.run --summary` writes it (site, status, message, counts, run_id, ...).
+Crawl = Callable[[Site, SiteLock], dict[str, Any]]
+
+GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to checkpoint and exit
+HISTORY_DEPTH = 20    # runs per site read to count failures in a row
+EXIT_INTERRUPTED = 130
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def offset_clock(start: datetime) -> Clock:
+    """A clock that starts at `start` (an injected "now") and runs at real speed."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def show_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass
+class Outcome:
+    """What happened to one site in one pass: the line `run-due` prints, or its JSON."""
+
+    site: str    # the archive's site key (scheme://host/)
+    url: str     # as written in the sites file
+    status: str  # ok|partial|failed|interrupted|timeout (crawled), not-due|busy|skipped
+    message: str
+    name: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    pages_fetched: int = 0
+    run_id: int | None = None
+    seconds: float | None = None
+    next_due: str | None = None
+    failures_in_a_row: int = 0
+    stale_lock: str | None = None  # the dead holder whose lock was taken over
+
+    @property
+    def crawled(self) -> bool:
+        return self.status in ("ok", "partial", "failed", "interrupted", "timeout")
+
+    def line(self) -> str:
+        text = f"{self.status:<11} {self.site}  {self.message}"
+        if self.crawled and self.seconds is not None:
+            text += f" ({self.pages_fetched} pages, {self.seconds:.1f} s)"
+        if self.failures_in_a_row > 1:
+            text += f"; {self.failures_in_a_row} failed runs in a row"
+        if self.stale_lock:
+            text += f"; took over the stale lock of {self.stale_lock}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
+              on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+              timeout: float | None = None, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
+    """Run a crawler process; returns (exit status, whether it hit `timeout`).
+
+    The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
+    signal per stop request (two would make Scrapy skip its checkpoint). On `timeout` it gets
+    SIGTERM (a checkpointed stop), and SIGKILL (its whole process group) if still alive after
+    `grace` seconds.
+    """
+    proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
+                            start_new_session=True)
+    try:
+        if on_start:
+            on_start(proc)
+        try:
+            return proc.wait(timeout=timeout), False
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+        try:
+            return proc.wait(timeout=grace), True
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait(), True
+    finally:
+        if proc.poll() is None:  # we are failing ourselves: leave no crawler behind
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def crawl_child(url: str, db: Path, overrides: dict[str, Any], *, pass_fds: Sequence[int] = (),
+                on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+                timeout: float | None = None) -> dict[str, Any]:
+    """`archive.cli.crawl.crawl_site` with the child exposed, inherited fds and a time limit."""
+    with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
+        summary_path = Path(tmp) / "summary.json"
+        command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
+                   "--summary", str(summary_path)]
+        for key, value in overrides.items():
+            command += ["--set", f"{key}={json.dumps(value)}"]
+        returncode, timed_out = run_child(command, pass_fds=pass_fds, on_start=on_start,
+                                          timeout=timeout)
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none, or cut short by SIGKILL
+            stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
+            summary = {"site": url, "status": "interrupted" if stopped else "failed",
+                       "counts": {}, "errors": [],
+                       "message": f"the crawl process ended without a result (exit {returncode})"}
+    summary["timed_out"] = timed_out
+    return summary
+
+
+def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
+    """Each site's recent runs, read through Archive.runs with a growing limit (the store has no
+    per-site query): enough rows for HISTORY_DEPTH runs of every site in `roots`, or all rows."""
+    if not db.exists():
+        return {}
+    wanted = set(roots)
+    limit = 200
+    with Archive.open(db, readonly=True, create=False) as archive:
+        while True:
+            rows = archive.runs(limit)
+            per_site: dict[str, int] = {}
+            for row in rows:
+                per_site[row["site"]] = per_site.get(row["site"], 0) + 1
+            if len(rows) < limit or all(per_site.get(r, 0) >= HISTORY_DEPTH for r in wanted):
+                return history_by_site(rows)
+            limit *= 4
+
+
+class Runner:
+    """Runs due sites of one archive and sites file; stop() may be called from a signal handler."""
+
+    def __init__(self, db: Path, sites_path: Path, *, clock: Clock = system_clock,
+                 crawl: Crawl | None = None, verbose: bool = False) -> None:
+        self.db = db
+        self.sites_path = sites_path
+        self.clock = clock
+        self.crawl = crawl or self.crawl_process
+        self.verbose = verbose
+        self.stop_signal: int | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+
+    # -- stopping --------------------------------------------------------------------------------
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop after the current crawl, which is asked to checkpoint and exit. Signal-safe."""
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")  # ends a sleep at once
+        child = self._child
+        if child is not None and child.poll() is None:
+            # A second stop request is forwarded too: Scrapy then stops without waiting.
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        self._child = proc
+        if self.stop_signal is not None:  # the stop came while the child was being started
+            proc.send_signal(self.stop_signal)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait up to `seconds`, returning early on stop()."""
+        readable, _, _ = select.select([self._wake_r], [], [], max(seconds, 0))
+        if readable:
+            os.read(self._wake_r, 1024)
+
+    # -- one pass --------------------------------------------------------------------------------
+
+    def load_sites(self, select_keys: Sequence[str] = (),
+                   labels: Sequence[str] = ()) -> list[Site]:
+        """The sites file's sites, narrowed to `select_keys` (URLs or names) and `labels`."""
+        sites = sites_file.load(self.sites_path)
+        for key in select_keys:
+            if not any(site.matches(key) for site in sites):
+                raise sites_file.SitesError(f"no site {key!r} in {self.sites_path}")
+        if select_keys:
+            sites = [s for s in sites if any(s.matches(k) for k in select_keys)]
+        if labels:
+            sites = [s for s in sites if set(labels) & set(s.labels)]
+        return sites
+
+    def run_due(self, *, force: bool = False, select_keys: Sequence[str] = (),
+                labels: Sequence[str] = (),
+                report: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+        """Crawl every selected site that is due (all of them with `force`), earliest first."""
+        sites = self.load_sites(select_keys, labels)
+        if sites:
+            Archive.open(self.db).close()  # create it, so even a failed first crawl is recorded
+        history = read_history(self.db, [s.root for s in sites])
+        now = self.clock()
+        plan = [(site, when_due(site.schedule, history.get(site.root))) for site in sites]
+        # Overdue first: a site that resumes a long crawl every pass cannot starve the others.
+        plan.sort(key=lambda item: item[1].at or datetime.min.replace(tzinfo=UTC))
+        outcomes = []
+        for site, due in plan:
+            if self.stop_signal is not None:
+                outcome = self._outcome(site, "skipped", "not started: stopping")
+            elif force or due.is_due(now):
+                outcome = self._run_site(site, history.get(site.root), force)
+            else:
+                outcome = self._outcome(site, "not-due",
+                                        f"next crawl {show_time(due.at)} ({due.reason})")
+                outcome.next_due = due.at.isoformat(timespec="seconds")
+            outcomes.append(outcome)
+            if report:
+                report(outcome)
+        return outcomes
+
+    def _outcome(self, site: Site, status: str, message: str) -> Outcome:
+        return Outcome(site=site.root, url=site.url, name=site.name, status=status,
+                       message=message)
+
+    def _run_site(self, site: Site, history: SiteHistory | None, force: bool) -> Outcome:
+        try:
+            lock = SiteLock.acquire(lock_path(self.db, site.root), site=site.root,
+                                    now=self.clock())
+        except LockBusy as exc:
+            return self._outcome(site, "busy", str(exc))
+        with lock:
+            if not force:
+                # Another process may have crawled it between our plan and our lock.
+                fresh = read_history(self.db, [site.root]).get(site.root)
+                due = when_due(site.schedule, fresh)
+                if not due.is_due(self.clock()):
+                    outcome = self._outcome(site, "not-due", "just crawled by another process; "
+                                            f"next crawl {show_time(due.at)}")
+                    outcome.next_due = due.at.isoformat(timespec="seconds")
+                    return outcome
+            if self.stop_signal is not None:
+                return self._outcome(site, "skipped", "not started: stopping")
+            outcome = self._crawl_recorded(site, lock)
+        if lock.stale:
+            outcome.stale_lock = lock.stale.describe() + ", which was killed"
+        if outcome.status == "failed":
+            outcome.failures_in_a_row = (history.failures if history else 0) + 1
+        return outcome
+
+    def _crawl_recorded(self, site: Site, lock: SiteLock) -> Outcome:
+        started, origin = self.clock(), time.monotonic()
+        before = self._newest_run_id()
+        try:
+            summary = self.crawl(site, lock)
+        except Exception as exc:  # one site's trouble must not stop the others
+            summary = {"status": "failed", "message": f"could not run the crawl: {exc}"}
+        finally:
+            self._child = None
+        status = summary.get("status", "failed")
+        message = summary.get("message") or status
+        if summary.get("timed_out") and status == "interrupted":
+            status = "timeout"
+            message = (f"stopped at its {format_duration(site.timeout)} time limit after "
+                       f"{summary.get('posts', 0)} posts; the next run resumes it")
+        run_id = summary.get("run_id")
+        if run_id is None:
+            run_id = self._record(site, summary, before, started)
+        outcome = self._outcome(site, status, message)
+        outcome.counts = summary.get("counts") or {}
+        outcome.pages_fetched = summary.get("pages_fetched", 0)
+        outcome.run_id = run_id
+        outcome.seconds = round(time.monotonic() - origin, 2)
+        return outcome
+
+    def crawl_process(self, site: Site, lock: SiteLock) -> dict[str, Any]:
+        """The real crawl: `python -m crawler.run` with the site's politeness settings."""
+        from archive.cli.crawl import _scrapy_overrides
+
+        p = site.politeness
+        overrides = _scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
+                                      p.get("user_agent"), p.get("contact"),
+                                      p.get("robots", True), self.verbose)
+        if not self.verbose:  # unattended: no progress lines in cron mail or the journal
+            overrides["EXTENSIONS"] = {"crawler.extensions.progress.CrawlProgress": None}
+        return crawl_child(site.url, self.db, overrides, pass_fds=(lock.fd,),
+                           on_start=self._started, timeout=site.timeout.total_seconds())
+
+    def _newest_run_id(self) -> int:
+        with Archive.open(self.db, readonly=True, create=False) as archive:
+            rows = archive.runs(1)
+        return rows[0]["id"] if rows else 0
+
+    def _record(self, site: Site, summary: dict[str, Any], before: int,
+                started: datetime) -> int:
+        """Make sure every attempt is in the history: the crawler records its own run, unless it
+        died first (then its row still says `running`) or never got that far."""
+        errors = summary.get("errors") or [summary.get("message", "")]
+        status = summary.get("status", "failed")
+        with Archive.open(self.db, create=False) as archive:
+            mine = [r for r in archive.runs(HISTORY_DEPTH) if r["id"] > before
+                    and r["site"] == site.root and r["status"] == "running"]
+            run_id = mine[-1]["id"] if mine else archive.start_run(
+                site.url, started_at=started.isoformat(timespec="seconds"))
+            archive.finish_run(run_id, status=status, counts=summary.get("counts") or {},
+                               errors=errors,
+                               finished_at=self.clock().isoformat(timespec="seconds"))
+        return run_id
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def seconds_until_due(self, poll: float) -> float:
+        """How long the loop may sleep: until the next site is due, at most `poll` seconds (the
+        sites file may change, another process may release a lock)."""
+        try:
+            sites = self.load_sites()
+            history = read_history(self.db, [s.root for s in sites])
+        except (sites_file.SitesError, OSError, ValueError):
+            return poll
+        now = self.clock()
+        waits = [(due.at - now).total_seconds() for due in
+                 (when_due(s.schedule, history.get(s.root)) for s in sites) if due.at]
+        # A site still due after a pass is busy elsewhere: check it again after `poll`.
+        future = [w for w in waits if w > 0]
+        return min([poll, *future])
+
+    def serve(self, *, poll: float = 60.0, sleep: Callable[[float], None] | None = None,
+              report: Callable[[Outcome], None] | None = None,
+              warn: Callable[[str], None] | None = None) -> None:
+        """Run due sites until stop(); a failing site or a broken sites file never ends it."""
+        sleep = sleep or self.sleep
+        last_warning = None
+        while self.stop_signal is None:
+            try:
+                self.run_due(report=report)
+                last_warning = None
+            except Exception as exc:  # a long-running service reports and carries on
+                text = str(exc) or type(exc).__name__
+                if warn and text != last_warning:
+                    warn(text)
+                last_warning = text
+            if self.stop_signal is None:
+                sleep(self.seconds_until_due(poll))
+
+
+def install_signal_handlers(runner: Runner) -> None:
+    """SIGTERM (systemd, docker stop) and SIGINT (Ctrl-C) stop the runner cleanly."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, frame: runner.stop(number))

@@ -1,0 +1,222 @@
+"""The sites file: which sites `run-due` and `schedule` crawl, how often and how politely.
+
+TOML, by default beside the archive (`archive.db` -> `archive.sites.toml`), or `$WIXARCHIVE_SITES`,
+or `--sites FILE`. Example:
+
+    # Optional: values every site gets unless it sets its own.
+    [defaults]
+    every = "1d"                # an interval: "30m", "6h", "2d", "1w", "1d12h"
+    contact = "me@example.org"  # added to the User-Agent so site owners can reach you
+
+    [[site]]
+    url = "https://www.example.com/blog"   # any page of the site
+    name = "Example blog"                  # optional, for your eyes
+    every = "6h"
+    labels = ["fr", "wellbeing"]          # select with `run-due --label fr`
+
+    [[site]]
+    url = "https://someone.wixsite.com/garden"
+    cron = "0 3 * * 1"                     # cron syntax, local time: Mondays at 03:00
+    delay = 2.0                            # politeness overrides, as `wixarchive crawl` options:
+    concurrency = 1                        #   delay, concurrency, autothrottle, user_agent,
+    robots = true                          #   contact, robots
+    timeout = "2h"                         # stop (checkpointed) after this long; default 4h
+
+A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, else every 1d).
+`wixarchive sites add` appends a `[[site]]` table and keeps the rest of the file as it is;
+`wixarchive sites remove` rewrites the file, so comments are not kept by that command.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from archive.schedule.due import Schedule, ScheduleError, parse_duration
+from archive.store import site_root
+
+DEFAULT_EVERY = "1d"
+DEFAULT_TIMEOUT = "4h"
+# Politeness keys and their TOML types; they map onto `wixarchive crawl` options.
+POLITENESS: dict[str, tuple[type, ...]] = {
+    "delay": (int, float), "concurrency": (int,), "autothrottle": (bool,),
+    "user_agent": (str,), "contact": (str,), "robots": (bool,),
+}
+SCHEDULING: dict[str, tuple[type, ...]] = {"every": (str,), "cron": (str,), "timeout": (str,)}
+SITE_ONLY: dict[str, tuple[type, ...]] = {"url": (str,), "name": (str,), "labels": (list,)}
+HEADER = """\
+# Sites crawled by `wixarchive run-due` (cron) and `wixarchive schedule` (a long-running loop).
+# Each [[site]]: url (any page of the site), every = "6h" | "2d" or cron = "0 3 * * *",
+# optional name, labels = [...], timeout = "4h", and politeness overrides: delay, concurrency,
+# autothrottle, user_agent, contact, robots. [defaults] holds values for every site.
+"""
+
+
+class SitesError(ValueError):
+    """A sites file that cannot be read or is wrong, explained in one line."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site with the file's defaults applied."""
+
+    url: str
+    schedule: Schedule
+    name: str | None = None
+    labels: tuple[str, ...] = ()
+    politeness: dict[str, Any] = field(default_factory=dict)
+    timeout: timedelta = parse_duration(DEFAULT_TIMEOUT)
+
+    @property
+    def root(self) -> str:
+        """The archive's key for the site (scheme://host/ or the wixsite.com sub-site)."""
+        return site_root(self.url)
+
+    def matches(self, key: str) -> bool:
+        """Whether `key` (a URL of the site, its root or its name) designates this site."""
+        key = key.strip()
+        return key == self.url or key == self.name or (
+            "." in key and site_root(normalize_url(key)) == self.root)
+
+
+def default_path(db: Path) -> Path:
+    """$WIXARCHIVE_SITES, else beside the archive: archive.db -> archive.sites.toml."""
+    env = os.environ.get("WIXARCHIVE_SITES")
+    return Path(env) if env else db.with_suffix(".sites.toml")
+
+
+def normalize_url(url: str) -> str:
+    """Add https:// to a bare host and check the URL names a web site."""
+    url = url.strip()
+    if "://" not in url:
+        url = f"https://{url}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SitesError(f"{url!r} is not a web site address (http:// or https://)")
+    return url
+
+
+def _check_keys(table: dict[str, Any], allowed: dict[str, tuple[type, ...]], where: str) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            raise SitesError(f"{where}: unknown key {key!r} (known: {', '.join(allowed)})")
+        types = allowed[key]
+        # bool is an int in Python, but `delay = true` is a mistake worth reporting.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise SitesError(f"{where}: {key} = {value!r} should be a "
+                             f"{' or '.join(t.__name__ for t in types)}")
+
+
+def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
+    _check_keys(table, {**SITE_ONLY, **SCHEDULING, **POLITENESS}, where)
+    if "url" not in table:
+        raise SitesError(f"{where}: `url` is missing")
+    labels = table.get("labels", [])
+    if not all(isinstance(label, str) and label for label in labels):
+        raise SitesError(f"{where}: labels must be a list of words")
+    own_schedule = "every" in table or "cron" in table
+    source = table if own_schedule else defaults
+    merged = {**defaults, **table}
+    try:
+        schedule = Schedule.parse(source.get("every") or (None if source.get("cron")
+                                                          else DEFAULT_EVERY), source.get("cron"))
+        timeout = parse_duration(merged.get("timeout", DEFAULT_TIMEOUT))
+    except ScheduleError as exc:
+        raise SitesError(f"{where}: {exc}") from None
+    for key in ("delay", "concurrency"):
+        if key in merged and merged[key] < (0 if key == "delay" else 1):
+            raise SitesError(f"{where}: {key} = {merged[key]} is out of range")
+    return Site(url=normalize_url(table["url"]), schedule=schedule, name=table.get("name"),
+                labels=tuple(labels), timeout=timeout,
+                politeness={k: v for k, v in merged.items() if k in POLITENESS})
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SitesError(f"cannot read {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SitesError(f"{path} is not valid TOML: {exc}") from None
+
+
+def parse(document: dict[str, Any], path: Path) -> list[Site]:
+    """Validate a parsed sites file; errors name the file and the site."""
+    _check_keys(document, {"defaults": (dict,), "site": (list,)}, str(path))
+    defaults = document.get("defaults", {})
+    _check_keys(defaults, {**SCHEDULING, **POLITENESS}, f"{path} [defaults]")
+    sites: list[Site] = []
+    for number, table in enumerate(document.get("site", []), 1):
+        if not isinstance(table, dict):
+            raise SitesError(f"{path}: `site` must be [[site]] tables")
+        where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
+        site = _build(table, defaults, where)
+        clash = next((s for s in sites if s.root == site.root), None)
+        if clash:
+            raise SitesError(f"{where}: same site as {clash.url} ({site.root}); keep one entry")
+        sites.append(site)
+    return sites
+
+
+def load(path: Path) -> list[Site]:
+    """The sites of a file; a missing file has none."""
+    return parse(_read(path), path)
+
+
+def _table(header: str, table: dict[str, Any]) -> str:
+    # tomli-w would write short arrays of tables inline (site = [{...}]); the sites file keeps
+    # one [[site]] block per site, which people edit by hand. Values are scalars or string lists.
+    return f"{header}\n{tomli_w.dumps(table)}"
+
+
+def _write(path: Path, text: str) -> None:
+    # Replace atomically: a scheduler reading the file never sees half of it.
+    parse(tomllib.loads(text), path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SitesError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def add(path: Path, entry: dict[str, Any]) -> Site:
+    """Append a [[site]] table (validated, no duplicate site) and return the resulting Site."""
+    entry = {k: v for k, v in entry.items() if v not in (None, [], ())}
+    entry["url"] = normalize_url(entry.get("url", ""))
+    document = _read(path)
+    sites = parse(document, path)
+    site = _build(entry, document.get("defaults", {}), entry["url"])
+    clash = next((s for s in sites if s.root == site.root), None)
+    if clash:
+        raise SitesError(f"{clash.url} is already in {path} (same site {site.root})")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    except OSError as exc:
+        raise SitesError(f"cannot read {path}: {exc.strerror}") from None
+    _write(path, text.rstrip("\n") + "\n\n" + _table("[[site]]", entry))
+    return site
+
+
+def remove(path: Path, key: str) -> Site:
+    """Remove the site that `key` (a URL of it, its root or its name) designates."""
+    document = _read(path)
+    sites = parse(document, path)
+    found = [i for i, site in enumerate(sites) if site.matches(key)]
+    if not found:
+        raise SitesError(f"no site {key!r} in {path}")
+    document["site"].pop(found[0])
+    blocks = [_table("[defaults]", document["defaults"])] if document.get("defaults") else []
+    blocks += [_table("[[site]]", table) for table in document["site"]]
+    _write(path, "\n".join([HEADER, *blocks]))
+    return sites[found[0]]

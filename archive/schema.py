@@ -1,0 +1,203 @@
+"""The archive's schema: every table's DDL, the schema version, and the migrations between them.
+
+This module is the only place that creates or alters tables. The version lives in
+`PRAGMA user_version` (transactional, so a failed upgrade leaves the old version in place) and
+`PRAGMA application_id` marks the file as a wixarchive archive, so we never "migrate" someone
+else's SQLite database.
+
+History (each step is a migration; a new archive runs them all, so there is one code path):
+  v1  sites, crawl runs, posts (current version), post versions, tags and categories (many-to-many)
+  v2  incremental-crawl validators on posts (etag, HTTP Last-Modified) and the images table
+  v3  the FTS5 index over title, body, author, tags and categories, kept in sync by triggers
+
+The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
+reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
+`last_seen` would rewrite the index), while ours fire only when an indexed column changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+APPLICATION_ID = 0x57495841  # "WIXA"
+SCHEMA_VERSION = 3
+
+# Columns of the full-text index, in order; bm25 weights in the same order: a title match counts
+# ten times a body match, tags and categories sit between.
+FTS_TABLE = "posts_fts"
+FTS_COLUMNS = ("title", "body", "author", "tags", "categories")
+FTS_WEIGHTS = (10.0, 1.0, 2.0, 4.0, 3.0)
+# unicode61 handles any alphabetic script and folds diacritics (é == e, ü == u). The prefix index
+# serves `abc*` queries from one doclist instead of merging every term starting with "abc"; it is
+# kept to one length because each prefix length costs ~20% of ingest speed (benchmarks/search.py),
+# and three letters is where a prefix still matches many terms.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+FTS_PREFIX = "3"
+
+V1 = """
+CREATE TABLE sites (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,          -- the site root: https://host/ or https://user.wixsite.com/site/
+    name TEXT,
+    first_seen TEXT NOT NULL,
+    last_crawled TEXT
+);
+CREATE TABLE crawl_runs (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    counts TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    errors TEXT NOT NULL DEFAULT '[]'   -- JSON array
+);
+CREATE INDEX crawl_runs_site ON crawl_runs(site_id, started_at);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id),
+    url TEXT NOT NULL UNIQUE,
+    wix_post_id TEXT,
+    title TEXT,
+    author TEXT,
+    published TEXT,
+    modified TEXT,
+    reading_minutes INTEGER,
+    language TEXT,
+    canonical_url TEXT,
+    description TEXT,
+    cover_image TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',        -- JSON array, denormalized for the index and Datasette
+    categories TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    body TEXT NOT NULL DEFAULT '',          -- plain text, paragraphs separated by a blank line
+    body_html TEXT NOT NULL DEFAULT '',
+    body_markdown TEXT NOT NULL DEFAULT '',
+    word_count INTEGER NOT NULL DEFAULT 0,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    content_hash TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,     -- number of the current post_versions row
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_changed TEXT NOT NULL,
+    lastmod TEXT,                           -- the sitemap's <lastmod> when last seen
+    deleted_at TEXT                         -- set when the post disappeared; rows are never removed
+);
+CREATE INDEX posts_site ON posts(site_id, published);
+CREATE INDEX posts_published ON posts(published);
+CREATE INDEX posts_author ON posts(author COLLATE NOCASE);
+CREATE TABLE post_versions (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    version INTEGER NOT NULL,
+    run_id INTEGER REFERENCES crawl_runs(id),
+    fetched_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    title TEXT,
+    record BLOB NOT NULL,                   -- the whole Article as zlib-compressed JSON
+    UNIQUE (post_id, version)
+);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE post_tags (
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    tag_id INTEGER NOT NULL REFERENCES tags(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (post_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX post_tags_tag ON post_tags(tag_id, post_id);
+CREATE TABLE categories (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE post_categories (
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    category_id INTEGER NOT NULL REFERENCES categories(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (post_id, category_id)
+) WITHOUT ROWID;
+CREATE INDEX post_categories_category ON post_categories(category_id, post_id);
+"""
+
+V2 = """
+ALTER TABLE posts ADD COLUMN etag TEXT;
+ALTER TABLE posts ADD COLUMN http_last_modified TEXT;
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    position INTEGER NOT NULL,              -- 0 = cover image, then body order from 1
+    url TEXT NOT NULL,
+    is_cover INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (post_id, position)
+);
+"""
+
+
+def _fts_ddl() -> str:
+    # content="posts" in double quotes: the form sqlite-utils and Datasette look for to find the
+    # index of a table (their search features then work on this archive as is).
+    cols = ", ".join(FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    delete = (f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) "
+              f"VALUES ('delete', old.id, {old});")
+    insert = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
+    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    return f"""
+CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+    {cols}, content="posts", content_rowid='id',
+    tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+);
+INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({weights})');
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN {insert} END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} END;
+INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild');
+CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row');
+"""
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _script(conn, V1)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    _script(conn, V2)
+    # Carry the cover images of v1 posts over, so the new table is complete from the start.
+    conn.execute(
+        "INSERT INTO images (post_id, position, url, is_cover) "
+        "SELECT id, 0, cover_image, 1 FROM posts WHERE cover_image IS NOT NULL"
+    )
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _script(conn, _fts_ddl())
+
+
+# MIGRATIONS[n] upgrades a version-n archive to version n + 1.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2, 2: _v3}
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    # executescript() would COMMIT our transaction; run statement by statement instead.
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement!r}")
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, from_version: int) -> None:
+    """Upgrade to SCHEMA_VERSION in place, inside the caller's open transaction."""
+    for version in range(from_version, SCHEMA_VERSION):
+        MIGRATIONS[version](conn)
+        conn.execute(f"PRAGMA user_version = {version + 1}")

@@ -1,0 +1,175 @@
+"""Ranked full-text search over an archive: the API behind `wixarchive search`.
+
+Queries are FTS5 syntax when they use its operators (quotes, `word*`, AND/OR/NOT/NEAR, `title:`
+column filters, parentheses) and plain words otherwise: each plain word is quoted, so `don't`,
+`C++` or `what's new?` search for those words instead of failing as FTS5 syntax.
+
+Ranking is FTS5's bm25 with the column weights of archive.schema (a title match counts more than
+a body match). Only sqlite3 is imported: this module is on the search command's cold-start path.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from archive.schema import FTS_COLUMNS, FTS_TABLE
+
+if TYPE_CHECKING:
+    from archive.store import Archive
+
+# Snippets mark matched terms with these control characters, which never occur in post text;
+# callers turn them into colour, brackets or <mark> (see Hit.marked_snippet).
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+SNIPPET_TOKENS = 24
+
+_OPERATOR = re.compile(
+    r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
+    + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
+
+
+class SearchError(Exception):
+    """A query the archive cannot run, explained in one line."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str
+    site: str | None = None  # site URL or part of it (host), or the site's name
+    author: str | None = None  # part of the author's name, any case
+    tag: str | None = None  # exact tag, any case
+    category: str | None = None
+    since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
+    until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
+    lang: str | None = None  # language code; "en" also matches "en-GB"
+    limit: int = 10
+    offset: int = 0
+
+
+@dataclass
+class Hit:
+    id: int
+    url: str
+    title: str | None
+    site: str
+    author: str | None
+    published: str | None
+    language: str | None
+    deleted_at: str | None
+    snippet: str  # with HIGHLIGHT_START/HIGHLIGHT_END around matched terms
+    rank: float
+
+    def marked_snippet(self, start: str = "", end: str = "") -> str:
+        return self.snippet.replace(HIGHLIGHT_START, start).replace(HIGHLIGHT_END, end)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["snippet"] = self.marked_snippet()
+        return data
+
+
+def uses_fts_syntax(text: str) -> bool:
+    return bool(_OPERATOR.search(text))
+
+
+def fts_query(text: str) -> str:
+    """The FTS5 MATCH expression for what the user typed."""
+    text = text.strip()
+    if not text:
+        raise SearchError("empty search query")
+    if uses_fts_syntax(text):
+        return text
+    # Plain words: each becomes a quoted phrase (its tokens in order), all must match.
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    if not words:
+        raise SearchError(f"nothing to search for in {text!r}: it has no letters or digits")
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _explain(exc: sqlite3.Error, match: str) -> SearchError:
+    message = str(exc)
+    column = re.match(r"no such column: (.+)", message)
+    if column:
+        columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
+        return SearchError(f"unknown column {column.group(1)!r} in query (columns: {columns})")
+    if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
+        detail = message.removeprefix("fts5: ").replace('syntax error near ""',
+                                                        "the query ends too early")
+        return SearchError(f"malformed query {match!r}: {detail} (quote words to search them "
+                           "literally)")
+    return SearchError(f"the query could not run: {message}")
+
+
+def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if query.site:
+        needle = query.site.strip().rstrip("/")
+        where.append("p.site_id IN (SELECT id FROM sites WHERE url LIKE ? OR name LIKE ?)")
+        params += [f"%{needle}%", needle]
+    if query.author:
+        where.append("p.author LIKE ?")
+        params.append(f"%{query.author.strip()}%")
+    if query.tag:
+        where.append("p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t "
+                     "ON t.id = pt.tag_id WHERE t.name = ?)")
+        params.append(query.tag.strip())
+    if query.category:
+        where.append("p.id IN (SELECT pc.post_id FROM post_categories pc JOIN categories c "
+                     "ON c.id = pc.category_id WHERE c.name = ?)")
+        params.append(query.category.strip())
+    for name, value in (("since", query.since), ("until", query.until)):
+        if value is not None and not _DATE.match(value.strip()):
+            raise SearchError(f"--{name} expects a date like 2024-05-01 (or 2024-05, 2024), "
+                              f"not {value!r}")
+    if query.since:
+        where.append("p.published >= ?")
+        params.append(query.since.strip())
+    if query.until:
+        until = query.until.strip()
+        where.append("substr(p.published, 1, ?) <= ?")
+        params += [len(until), until]
+    if query.lang:
+        lang = query.lang.strip().lower()
+        where.append("(lower(p.language) = ? OR lower(p.language) LIKE ?)")
+        params += [lang, f"{lang}-%"]
+    return where, params
+
+
+def search(source: Archive | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
+    """The best-ranked posts matching `query`, best first, each with a highlighted snippet."""
+    conn = source if isinstance(source, sqlite3.Connection) else source.conn
+    if query.limit < 1 or query.offset < 0:
+        raise SearchError("--limit must be at least 1 and --offset at least 0")
+    match = fts_query(query.text)
+    where, params = _filters(conn, query)
+    # CROSS JOIN keeps the index as the outer loop: filters are checked per match, never the
+    # other way round (an FTS lookup per post of a site would be far slower).
+    sql = (f"SELECT f.rowid, f.rank FROM {FTS_TABLE} f CROSS JOIN posts p ON p.id = f.rowid "
+           f"WHERE {FTS_TABLE} MATCH ?")
+    sql += "".join(f" AND {clause}" for clause in where)
+    sql += " ORDER BY f.rank LIMIT ? OFFSET ?"
+    try:
+        top = conn.execute(sql, [match, *params, query.limit, query.offset]).fetchall()
+        ranks = {row[0]: row[1] for row in top}
+        if not ranks:
+            return []
+        marks = ",".join("?" * len(ranks))
+        snippets = dict(conn.execute(
+            f"SELECT rowid, snippet({FTS_TABLE}, 1, ?, ?, '…', ?) FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
+            [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, *ranks]).fetchall())
+        rows = conn.execute(
+            "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
+            f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",
+            list(ranks)).fetchall()
+    except sqlite3.Error as exc:
+        raise _explain(exc, match) from exc
+    hits = [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
+            for row in rows]
+    hits.sort(key=lambda hit: (hit.rank, hit.id))
+    return hits

@@ -1,0 +1,497 @@
+"""The archive file: `Archive` opens (creating or migrating) it and is the only writer of its rows.
+
+One SQLite file in WAL mode, so searches read while a crawl writes; every write runs in a
+`BEGIN IMMEDIATE` transaction and waits (busy timeout) rather than failing when another writer
+holds the lock. Errors reach callers as `ArchiveError`, a one-line message fit for a user.
+
+Only the standard library is imported here: the search command opens archives through this module
+and must start fast (sqlite-utils alone costs ~120 ms of import time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from archive import schema
+
+if TYPE_CHECKING:
+    from crawler.extract.record import Article
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+
+
+class ArchiveError(Exception):
+    """A problem with the archive file, phrased for the user (one line)."""
+
+
+class ArchiveOutdated(ArchiveError):
+    """The archive uses an older schema and was opened read-only, so it cannot be upgraded."""
+
+
+class KnownPost(NamedTuple):
+    """What an incremental crawl needs to decide whether to re-fetch a post."""
+
+    lastmod: str | None
+    etag: str | None
+    http_last_modified: str | None
+    content_hash: str
+    deleted_at: str | None
+
+
+def utc_now() -> str:
+    from datetime import UTC, datetime  # write path only: kept off the search command's imports
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def site_root(url: str) -> str:
+    """The site a URL belongs to: scheme://host/, or scheme://user.wixsite.com/<site>/ since each
+    free Wix sub-site under one account is a blog of its own."""
+    from urllib.parse import urlsplit  # write path only: kept off the search command's imports
+
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "https").lower()
+    host = parts.netloc.lower().rsplit("@", 1)[-1]
+    if (parts.hostname or "").endswith(".wixsite.com"):
+        first = parts.path.strip("/").split("/", 1)[0]
+        if first:
+            return f"{scheme}://{host}/{first}/"
+    return f"{scheme}://{host}/"
+
+
+def _unique(names: list[str]) -> list[str]:
+    # Tags are matched case-insensitively (COLLATE NOCASE), so "Yoga" and "yoga" are one tag.
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        name = name.strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            result.append(name)
+    return result
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return "the archive is busy: another process kept it locked for too long; try again"
+    if "malformed" in text or "not a database" in text:
+        return f"the archive is damaged ({text}); `wixarchive check` tells more"
+    if "readonly" in text:
+        return "the archive is read-only (file or directory permissions)"
+    return f"archive error: {text}"
+
+
+def is_writable(path: Path) -> bool:
+    """Writable by us and not marked read-only: root ignores permissions, but a file whose owner
+    removed every write bit is meant to be left alone, so we honour the bits too."""
+    try:
+        return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
+def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
+    """Refuse anything that is not an SQLite file before SQLite touches it; True if it exists."""
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a directory, not an archive file")
+    if not path.exists():
+        if readonly or not create:
+            raise ArchiveError(f"no archive at {path}")
+        if not path.parent.is_dir():
+            raise ArchiveError(f"cannot create {path}: directory {path.parent} does not exist")
+        return False
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path}: {exc.strerror}") from exc
+    if header != SQLITE_MAGIC and not (header == b"" and create and not readonly):
+        raise ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
+    if not readonly and not is_writable(path):
+        raise ArchiveError(f"{path} is read-only; it can be searched but not written")
+    return True
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+        uri = f"file:{escaped}?mode=ro"
+        if not is_writable(path) and not is_writable(path.parent):
+            # A WAL archive on read-only media has no -shm to share: read it as an immutable file.
+            uri += "&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+class Archive:
+    """An open archive. Use as a context manager, or call close()."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self._depth = 0
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
+             create: bool = True) -> Archive:
+        """Open (creating if allowed, upgrading if older) the archive at `path`.
+
+        readonly=True opens with mode=ro and never writes: an older archive raises ArchiveOutdated.
+        """
+        path = Path(path)
+        existed = _check_file(path, readonly=readonly, create=create)
+        try:
+            conn = _connect(path, readonly=readonly)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open {path}: {exc}") from exc
+        try:
+            cls._prepare(conn, path, readonly=readonly, existed=existed)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, readonly=readonly)
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool) -> None:
+        try:
+            version = schema.current_version(conn)
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{path} is not a readable archive ({exc})") from exc
+        if version > schema.SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{path} was written by a newer wixarchive (schema v{version}; this version reads "
+                f"up to v{schema.SCHEMA_VERSION}): upgrade wixarchive to use it")
+        if (version and app_id != schema.APPLICATION_ID) or (not version and tables):
+            raise ArchiveError(f"{path} is an SQLite database but not a wixarchive archive")
+        if readonly:
+            if version < schema.SCHEMA_VERSION:
+                raise ArchiveOutdated(
+                    f"{path} uses an older archive format (v{version}); open it once for writing "
+                    "to upgrade it")
+            return
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            # A larger page cache keeps the index's hot pages in memory during a crawl.
+            conn.execute("PRAGMA cache_size = -65536")
+            if version < schema.SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Re-read under the write lock: another process may have upgraded meanwhile.
+                    schema.migrate(conn, schema.current_version(conn))
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            what = "create" if not existed else "upgrade"
+            raise ArchiveError(f"cannot {what} {path}: {_describe(exc)}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return schema.current_version(self.conn)
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested uses join the outer one (batch many saves in one)."""
+        if self.readonly:
+            raise ArchiveError(f"{self.path} was opened read-only")
+        outer = self._depth == 0
+        try:
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            if outer:
+                self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if outer and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise ArchiveError(_describe(exc)) from exc
+            raise
+
+    # -- sites and runs --------------------------------------------------------------------------
+
+    def _site_id(self, url: str, name: str | None, now: str) -> int:
+        root = site_root(url)
+        row = self.conn.execute("SELECT id, name FROM sites WHERE url = ?", (root,)).fetchone()
+        if row is None:
+            cur = self.conn.execute(
+                "INSERT INTO sites (url, name, first_seen) VALUES (?, ?, ?)", (root, name, now))
+            return cur.lastrowid
+        if name and row["name"] != name:
+            self.conn.execute("UPDATE sites SET name = ? WHERE id = ?", (name, row["id"]))
+        return row["id"]
+
+    def start_run(self, site_url: str, *, started_at: str | None = None) -> int:
+        started_at = started_at or utc_now()
+        with self.transaction():
+            site_id = self._site_id(site_url, None, started_at)
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs (site_id, started_at) VALUES (?, ?)", (site_id, started_at))
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], errors: list[str],
+                   finished_at: str | None = None) -> None:
+        finished_at = finished_at or utc_now()
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE crawl_runs SET finished_at = ?, status = ?, counts = ?, errors = ? "
+                "WHERE id = ?",
+                (finished_at, status, json.dumps(counts, sort_keys=True),
+                 json.dumps(errors, ensure_ascii=False), run_id))
+            self.conn.execute(
+                "UPDATE sites SET last_crawled = ? "
+                "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT r.*, s.url AS site FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+            "ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
+        result = []
+        for row in rows:
+            item = dict(row)
+            item["counts"] = json.loads(item["counts"])
+            item["errors"] = json.loads(item["errors"])
+            result.append(item)
+        return result
+
+    # -- posts -----------------------------------------------------------------------------------
+
+    def save_article(self, article: Article, *, run_id: int | None = None,
+                     fetched_at: str | None = None, lastmod: str | None = None,
+                     etag: str | None = None, http_last_modified: str | None = None) -> str:
+        """Store one fetched post; returns 'new', 'changed' or 'unchanged'.
+
+        A version row is written only when the content hash differs from the current version's;
+        a post marked deleted that is saved again is undeleted.
+        """
+        now = fetched_at or utc_now()
+        digest = article.content_hash()
+        validators = {"lastmod": lastmod, "etag": etag, "http_last_modified": http_last_modified}
+        with self.transaction() as conn:
+            site_id = self._site_id(article.url, article.site_name, now)
+            row = conn.execute("SELECT id, content_hash, version FROM posts WHERE url = ?",
+                               (article.url,)).fetchone()
+            if row is not None and row["content_hash"] == digest:
+                conn.execute(
+                    "UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, http_last_modified = ?,"
+                    " deleted_at = NULL WHERE id = ?",
+                    (now, lastmod, etag, http_last_modified, row["id"]))
+                return "unchanged"
+            tags, categories = _unique(article.tags), _unique(article.categories)
+            fields = {
+                "site_id": site_id, "wix_post_id": article.post_id, "title": article.title,
+                "author": article.author, "published": article.published,
+                "modified": article.modified, "reading_minutes": article.reading_minutes,
+                "language": article.language, "canonical_url": article.canonical_url,
+                "description": article.description, "cover_image": article.cover_image,
+                "tags": json.dumps(tags, ensure_ascii=False),
+                "categories": json.dumps(categories, ensure_ascii=False),
+                "body": article.body_text, "body_html": article.body_html,
+                "body_markdown": article.body_markdown,
+                "word_count": len(article.body_text.split()),
+                "warnings": json.dumps(article.warnings, ensure_ascii=False),
+                "content_hash": digest, "last_seen": now, "last_changed": now,
+                "deleted_at": None, **validators,
+            }
+            if row is None:
+                fields.update(url=article.url, version=1, first_seen=now)
+                cols = ", ".join(fields)
+                marks = ", ".join("?" * len(fields))
+                post_id = conn.execute(f"INSERT INTO posts ({cols}) VALUES ({marks})",
+                                       list(fields.values())).lastrowid
+                outcome = "new"
+            else:
+                post_id = row["id"]
+                fields["version"] = row["version"] + 1
+                assignments = ", ".join(f"{col} = ?" for col in fields)
+                conn.execute(f"UPDATE posts SET {assignments} WHERE id = ?",
+                             [*fields.values(), post_id])
+                conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
+                conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
+                conn.execute("DELETE FROM images WHERE post_id = ?", (post_id,))
+                outcome = "changed"
+            record = json.dumps(article.to_dict(), ensure_ascii=False).encode("utf-8")
+            conn.execute(
+                "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash,"
+                " title, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (post_id, fields["version"], run_id, now, digest, article.title,
+                 zlib.compress(record, 1)))  # level 1: 4x faster than 6, ~10% larger
+            self._link_names(post_id, "tags", "post_tags", "tag_id", tags)
+            self._link_names(post_id, "categories", "post_categories", "category_id", categories)
+            images = [(0, article.cover_image, 1)] if article.cover_image else []
+            images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
+            conn.executemany(
+                "INSERT INTO images (post_id, position, url, is_cover) VALUES (?, ?, ?, ?)",
+                [(post_id, *image) for image in images])
+            return outcome
+
+    def _link_names(self, post_id: int, table: str, link: str, key: str, names: list[str]) -> None:
+        for position, name in enumerate(names):
+            self.conn.execute(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", (name,))
+            name_id = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?",
+                                        (name,)).fetchone()[0]
+            self.conn.execute(f"INSERT INTO {link} (post_id, {key}, position) VALUES (?, ?, ?)",
+                              (post_id, name_id, position))
+
+    def touch_post(self, url: str, *, fetched_at: str, lastmod: str | None = None,
+                   etag: str | None = None, http_last_modified: str | None = None) -> bool:
+        """Record that a post was seen again without new content (unchanged lastmod, HTTP 304)."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE posts SET last_seen = ?, lastmod = coalesce(?, lastmod),"
+                " etag = coalesce(?, etag), http_last_modified = coalesce(?, http_last_modified),"
+                " deleted_at = NULL WHERE url = ?",
+                (fetched_at, lastmod, etag, http_last_modified, url))
+            return cur.rowcount > 0
+
+    def mark_deleted(self, url: str, *, when: str) -> bool:
+        """Flag a post that disappeared from its site; its rows and versions are kept."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE posts SET deleted_at = ? WHERE url = ? AND deleted_at IS NULL", (when, url))
+            return cur.rowcount > 0
+
+    def known_posts(self, site_url: str) -> dict[str, KnownPost]:
+        rows = self.conn.execute(
+            "SELECT p.url, p.lastmod, p.etag, p.http_last_modified, p.content_hash, p.deleted_at "
+            "FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
+            (site_root(site_url),))
+        return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}
+
+    def post(self, url_or_id: str | int) -> dict[str, Any] | None:
+        """One post with its site, tags, categories and images; by id, URL or canonical URL."""
+        key = str(url_or_id).strip()
+        sql = ("SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
+               "JOIN sites s ON s.id = p.site_id WHERE ")
+        if key.isdigit():
+            row = self.conn.execute(sql + "p.id = ?", (int(key),)).fetchone()
+        else:
+            row = (self.conn.execute(sql + "p.url = ?", (key,)).fetchone()
+                   or self.conn.execute(sql + "p.canonical_url = ?", (key,)).fetchone()
+                   or self.conn.execute(sql + "p.url = ?", (key.rstrip("/"),)).fetchone())
+        if row is None:
+            return None
+        post = dict(row)
+        for column in ("tags", "categories", "warnings"):
+            post[column] = json.loads(post[column])
+        post["images"] = [r[0] for r in self.conn.execute(
+            "SELECT url FROM images WHERE post_id = ? AND is_cover = 0 ORDER BY position",
+            (post["id"],))]
+        return post
+
+    def versions(self, url: str) -> list[dict[str, Any]]:
+        """Every stored version of a post, oldest first, each with its full `record` (Article)."""
+        rows = self.conn.execute(
+            "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.record "
+            "FROM post_versions v JOIN posts p ON p.id = v.post_id "
+            "WHERE p.url = ? ORDER BY v.version", (url,)).fetchall()
+        result = []
+        for row in rows:
+            item = dict(row)
+            item["record"] = json.loads(zlib.decompress(item["record"]))
+            result.append(item)
+        return result
+
+    # -- reports ---------------------------------------------------------------------------------
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Per site: posts, versions, deleted posts, words, last crawl (with its status)."""
+        rows = self.conn.execute("""
+            SELECT s.url AS site, s.name,
+                   count(p.id) AS posts,
+                   coalesce(sum(p.version), 0) AS versions,
+                   count(p.deleted_at) AS deleted,
+                   coalesce(sum(p.word_count), 0) AS words,
+                   s.last_crawled,
+                   (SELECT status FROM crawl_runs r WHERE r.site_id = s.id
+                    ORDER BY r.id DESC LIMIT 1) AS last_status
+            FROM sites s LEFT JOIN posts p ON p.site_id = s.id
+            GROUP BY s.id ORDER BY s.url""").fetchall()
+        return [dict(row) for row in rows]
+
+    def check(self) -> list[str]:
+        """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index."""
+        problems: list[str] = []
+        try:
+            for (message,) in self.conn.execute("PRAGMA integrity_check"):
+                if message != "ok":
+                    problems.append(f"integrity: {message}")
+            for row in self.conn.execute("PRAGMA foreign_key_check"):
+                problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
+            problems += self._check_index()
+            for row in self.conn.execute(
+                    "SELECT p.url FROM posts p WHERE p.version != "
+                    "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
+                problems.append(f"versions: {row[0]} has no row for its current version")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"unreadable: {exc}")
+        return problems
+
+    def _check_index(self) -> list[str]:
+        table = schema.FTS_TABLE
+        repair = "; `wixarchive check --repair` rebuilds it"
+        if self.readonly:
+            # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare
+            # the number of indexed documents with the number of posts instead.
+            indexed = self.conn.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0]
+            posts = self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            if indexed != posts:
+                return [f"search index holds {indexed} posts, the archive {posts}{repair}"]
+            return []
+        try:
+            # 'integrity-check' with rank 1 also compares the index with the posts' text.
+            self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            return [f"search index out of sync with posts ({exc}){repair}"]
+        return []
+
+    def optimize(self) -> None:
+        """Merge the search index into one segment (faster queries after a large crawl) and fold
+        the WAL back into the database file."""
+        table = schema.FTS_TABLE
+        with self.transaction() as conn:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def rebuild_index(self) -> None:
+        table = schema.FTS_TABLE
+        with self.transaction() as conn:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")

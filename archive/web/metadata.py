@@ -1,0 +1,179 @@
+"""The Datasette metadata wixarchive writes for an archive: titles, descriptions, facets, search.
+
+Plain data (no Datasette import), merged by the plugin's `get_metadata` hook for every database
+that is a wixarchive archive. The canned queries are metadata, not archive code: they only read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.schema import FTS_TABLE
+
+LICENSE = "Archived posts remain the copyright of their authors"
+SOURCE = "Wix blogs, crawled and cleaned by wixarchive"
+
+INSTANCE: dict[str, Any] = {
+    "title": "wixarchive",
+    "description": "Posts archived from Wix blogs, with every version kept. Use the ranked "
+                   "search (Search in the menu) to find posts; each table exports as CSV or JSON.",
+    "license": LICENSE,
+    "source": SOURCE,
+}
+
+# table -> (title, description, {column: description})
+TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "sites": ("Sites", "One row per archived Wix blog (its root URL).", {
+        "id": "Site id",
+        "url": "Site root: https://host/ or https://user.wixsite.com/site/",
+        "name": "Site name as the pages give it",
+        "first_seen": "When the site was first crawled (UTC)",
+        "last_crawled": "When the last crawl of the site finished (UTC)",
+    }),
+    "crawl_runs": ("Crawl runs", "One row per crawl of a site, with its counts and errors.", {
+        "id": "Run id",
+        "site_id": "The site crawled",
+        "started_at": "Start time (UTC)",
+        "finished_at": "End time (UTC); empty while running or after a crash",
+        "status": "running while the crawl runs, then how it ended",
+        "counts": "JSON object: number of posts per outcome (new, changed, deleted…)",
+        "errors": "JSON array of error messages",
+    }),
+    "posts": ("Posts", "The current version of every archived post; deleted posts are kept and "
+              "flagged with deleted_at.", {
+        "id": "Post id (links to the article page)",
+        "site_id": "The site the post belongs to",
+        "url": "The post's URL",
+        "wix_post_id": "Wix's own post id, when the page exposes it",
+        "title": "Title",
+        "author": "Author as displayed",
+        "published": "Publication date (ISO 8601)",
+        "modified": "Last modification date the page gives (ISO 8601)",
+        "reading_minutes": "Reading time Wix displays, in minutes",
+        "language": "Language code of the page (en, fr, pt-BR…)",
+        "canonical_url": "The page's canonical URL",
+        "description": "The page's meta description",
+        "cover_image": "Full-size URL of the cover image",
+        "tags": "JSON array of tags",
+        "categories": "JSON array of categories",
+        "body": "Body as plain text, paragraphs separated by a blank line",
+        "body_html": "Body as sanitized HTML",
+        "body_markdown": "Body as Markdown",
+        "word_count": "Words in the body",
+        "warnings": "JSON array of extraction warnings",
+        "content_hash": "SHA-256 of what a reader sees; a new version is kept when it changes",
+        "version": "Number of the current version",
+        "first_seen": "When the post was first archived (UTC)",
+        "last_seen": "When a crawl last saw the post (UTC)",
+        "last_changed": "When the post's content last changed (UTC)",
+        "lastmod": "The sitemap's lastmod when last seen",
+        "etag": "HTTP ETag when last fetched",
+        "http_last_modified": "HTTP Last-Modified when last fetched",
+        "deleted_at": "When the post disappeared from its site (empty if still online)",
+    }),
+    "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
+                      "record column holds the whole article as zlib-compressed JSON.", {
+        "id": "Version row id",
+        "post_id": "The post",
+        "version": "Version number, from 1",
+        "run_id": "The crawl run that fetched it",
+        "fetched_at": "When it was fetched (UTC)",
+        "content_hash": "SHA-256 of the version's content",
+        "title": "Title of that version",
+        "record": "The article as zlib-compressed JSON",
+    }),
+    "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
+        "id": "Tag id", "name": "Tag"}),
+    "post_tags": ("Post tags", "Which post has which tag.", {
+        "post_id": "The post", "tag_id": "The tag", "position": "Order of the tag on the post"}),
+    "categories": ("Categories", "Every blog category used by a post (case-insensitive).", {
+        "id": "Category id", "name": "Category"}),
+    "post_categories": ("Post categories", "Which post is in which category.", {
+        "post_id": "The post", "category_id": "The category",
+        "position": "Order of the category on the post"}),
+    "images": ("Images", "Images of each post by full-size URL: position 0 is the cover, then "
+               "body order.", {
+        "id": "Image id", "post_id": "The post", "position": "0 = cover, then body order",
+        "url": "Full-size image URL", "is_cover": "1 for the cover image"}),
+    FTS_TABLE: ("Search index", "FTS5 index over posts (title, body, author, tags, categories), "
+                "ranked with bm25; the ranked search page uses it.", {}),
+    f"{FTS_TABLE}_vocab": ("Search vocabulary", "Every indexed word with the number of posts "
+                           "and occurrences.", {
+        "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",
+        "cnt": "Occurrences"}),
+}
+
+FACETS: dict[str, list[Any]] = {
+    "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
+              {"year": "published"}, "language"],
+    "crawl_runs": ["site_id", "status"],
+    "images": ["is_cover"],
+}
+
+# Canned queries: read-only SQL people reach for; each exports as CSV/JSON like any table.
+QUERIES: dict[str, dict[str, Any]] = {
+    "recent_posts": {
+        "title": "Recent posts per site",
+        "description": "The 10 most recently published posts of every site (deleted excluded).",
+        "sql": """select site, published, title, author, url, id from (
+  select s.url as site, p.published, p.title, p.author, p.url, p.id,
+         row_number() over (partition by p.site_id order by p.published desc) as n
+  from posts p join sites s on s.id = p.site_id
+  where p.deleted_at is null
+) where n <= 10
+order by site, published desc""",
+    },
+    "changed_since": {
+        "title": "Posts changed since a date",
+        "description": "Posts whose content changed (or that appeared) on or after a date "
+                       "(YYYY-MM-DD).",
+        "sql": """select p.last_changed, p.version, p.title, s.url as site, p.url, p.id
+from posts p join sites s on s.id = p.site_id
+where p.last_changed >= :since
+order by p.last_changed desc""",
+    },
+    "deleted_posts": {
+        "title": "Deleted posts",
+        "description": "Posts that disappeared from their site; their text is still archived.",
+        "sql": """select p.deleted_at, p.title, s.url as site, p.published, p.url, p.id
+from posts p join sites s on s.id = p.site_id
+where p.deleted_at is not null
+order by p.deleted_at desc""",
+    },
+    "tag_counts": {
+        "title": "Tags by number of posts",
+        "description": "Every tag with the number of posts that carry it.",
+        "sql": """select t.name as tag, count(*) as posts
+from tags t join post_tags pt on pt.tag_id = t.id
+group by t.id order by posts desc, tag""",
+    },
+}
+
+
+def database_metadata(sites: list[str] | None = None) -> dict[str, Any]:
+    """Metadata for one archive database; `sites` (root URLs) go into its description."""
+    tables: dict[str, Any] = {}
+    for name, (title, description, columns) in TABLES.items():
+        table: dict[str, Any] = {"title": title, "description": description}
+        if columns:
+            table["columns"] = dict(columns)
+        if name in FACETS:
+            table["facets"] = list(FACETS[name])
+        tables[name] = table
+    tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id", searchmode="raw",
+                           sort_desc="published")
+    tables["sites"]["label_column"] = "url"
+    tables["tags"]["label_column"] = "name"
+    tables["categories"]["label_column"] = "name"
+    description = "A wixarchive archive of Wix blog posts."
+    if sites:
+        shown = ", ".join(sites[:10]) + (f" and {len(sites) - 10} more" if len(sites) > 10 else "")
+        description += f" Sites: {shown}."
+    return {
+        "title": "Archived Wix blogs",
+        "description": description,
+        "license": LICENSE,
+        "source": SOURCE,
+            "tables": tables,
+        "queries": {name: dict(query) for name, query in QUERIES.items()},
+    }

@@ -1,0 +1,179 @@
+"""Datasette plugin hooks for wixarchive archives (entry point `datasette: wixarchive`).
+
+Every hook acts only on databases that are wixarchive archives (recognised by opening them with
+`Archive.open(readonly=True)`), so installing the project never changes how Datasette shows
+other databases.
+"""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Any
+
+from datasette import hookimpl
+from datasette.facets import Facet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils.asgi import NotFound, Response
+from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup, escape
+
+from archive.store import Archive, ArchiveError
+from archive.web import metadata
+from archive.web.views.article import article_page
+from archive.web.views.search import search_page
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Datasette instance -> {database name: (path, site URLs) or None when not an archive}
+_detected: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, list[str]] | None]] = (
+    weakref.WeakKeyDictionary())
+
+
+def archive_sites(datasette: Any, name: str) -> list[str] | None:
+    """The site URLs of database `name` when it is a wixarchive archive, else None (cached)."""
+    db = datasette.databases.get(name)
+    path = getattr(db, "path", None)
+    if db is None or not path or db.is_memory:
+        return None
+    cache = _detected.setdefault(datasette, {})
+    known = cache.get(name)
+    if name in cache and (known is None or known[0] == path):
+        return known[1] if known else None
+    try:
+        with Archive.open(path, readonly=True, create=False) as archive:
+            found: tuple[str, list[str]] | None = (path, [s["site"] for s in archive.stats()])
+    except (ArchiveError, OSError):
+        found = None
+    cache[name] = found
+    return found[1] if found else None
+
+
+def archive_names(datasette: Any) -> list[str]:
+    return [name for name in datasette.databases if archive_sites(datasette, name) is not None]
+
+
+@hookimpl
+def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
+    databases = {name: metadata.database_metadata(archive_sites(datasette, name))
+                 for name in archive_names(datasette)}
+    return {"databases": databases} if databases else {}
+
+
+@hookimpl
+def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
+    # The web UI never writes the archive: even a plugin's write connection is refused.
+    if archive_sites(datasette, database) is not None:
+        conn.execute("PRAGMA query_only = 1")
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
+    # Datasette finds plugin templates only beside a plugin *package*; ours is a module, so add
+    # the folder last: a --template-dir given by the user still overrides our pages.
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+
+
+async def _search_redirect(datasette: Any, request: Any) -> Response:
+    names = archive_names(datasette)
+    if not names:
+        raise NotFound("No wixarchive archive is being served")
+    target = datasette.urls.database(names[0]) + "/-/search"
+    if request.query_string:
+        target += "?" + request.query_string
+    return Response.redirect(target)
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/search$", _search_redirect),
+        (r"^/(?P<database>[^/]+)/-/search(\.(?P<format>json))?$", search_page),
+        (r"^/(?P<database>[^/]+)/-/post/(?P<post_id>\d+)(\.(?P<format>json))?$", article_page),
+    ]
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
+                datasette: Any) -> Markup | None:
+    # Post titles link to the article page (the clean body, images and versions).
+    if table != "posts" or column != "title" or archive_sites(datasette, database) is None:
+        return None
+    try:
+        post_id = row["id"]
+    except (IndexError, KeyError):
+        return None
+    href = datasette.urls.database(database) + f"/-/post/{post_id}"
+    return Markup(f'<a href="{escape(href)}">{escape(value or "(untitled)")}</a>')
+
+
+@hookimpl
+def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
+    return [{"href": datasette.urls.database(name) + "/-/search",
+             "label": f"Search {name} (ranked)"} for name in archive_names(datasette)]
+
+
+@hookimpl
+def database_actions(datasette: Any, actor: Any, database: str,
+                     request: Any) -> list[dict[str, str]]:
+    if archive_sites(datasette, database) is None:
+        return []
+    return [{"href": datasette.urls.database(database) + "/-/search",
+             "label": "Ranked search with highlighted snippets"}]
+
+
+@hookimpl
+def table_actions(datasette: Any, actor: Any, database: str, table: str,
+                  request: Any) -> list[dict[str, str]]:
+    return database_actions(datasette, actor, database, request) if table == "posts" else []
+
+
+class YearFacet(Facet):
+    """Facet by the year of an ISO date column; selecting a year filters `column__startswith`."""
+
+    type = "year"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []  # offered through metadata only, never suggested
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        from datasette.database import QueryInterrupted
+
+        results, timed_out = [], []
+        args = dict(self.get_querystring_pairs())
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            col = escape_sqlite(column)
+            # Datasette facets wrap the table's own query; this is the year of each row.
+            sql = (f"select substr({col}, 1, 4) as value, count(*) as count from ({self.sql}) "
+                   f"where {col} glob '[0-9][0-9][0-9][0-9]*' group by value "
+                   f"order by value desc limit {size + 1}")
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                             custom_time_limit=self.ds.setting(
+                                                 "facet_time_limit_ms"))
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            key = f"{column}__startswith"
+            values = []
+            for row in rows.rows[:size]:
+                selected = args.get(key) == row["value"]
+                path = (path_with_removed_args(self.request, {key: row["value"]}) if selected
+                        else path_with_added_args(self.request, {key: row["value"]}))
+                values.append({"value": row["value"], "label": row["value"],
+                               "count": row["count"], "selected": selected,
+                               "toggle_url": self.ds.absolute_url(self.request, path)})
+            results.append({
+                "name": f"{column} (year)", "type": self.type, "results": values,
+                "hideable": source != "metadata", "truncated": len(rows) > size,
+                "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
+            })
+        return results, timed_out
+
+
+@hookimpl
+def register_facet_classes() -> list[type[Facet]]:
+    return [YearFacet]

@@ -1,0 +1,67 @@
+"""The article page: one post's clean body (sanitized again), its metadata, images and versions.
+
+`/<db>/-/post/<id>` shows the current version, `?version=N` an older one (from its stored
+record); `/<db>/-/post/<id>.json` returns the post and its version history as JSON.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup
+
+from archive.store import Archive
+from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
+
+
+def body_html(record: dict[str, Any]) -> Markup:
+    """The body to show: its sanitized HTML, else its plain text as escaped paragraphs."""
+    if (record.get("body_html") or "").strip():
+        return sanitize(record["body_html"])
+    text = record.get("body_text") or record.get("body") or ""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
+
+
+def _load(archive: Archive, post_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    post = archive.post(post_id)
+    return (post, archive.versions(post["url"])) if post else (None, [])
+
+
+async def article_page(datasette: Any, request: Any) -> Response:
+    name, db = await archive_database(datasette, request)
+    post_id = int(request.url_vars["post_id"])
+    try:
+        post, versions = await read(datasette, db, lambda archive: _load(archive, post_id))
+    except ArchiveTimeout as exc:
+        return Response.text(f"Error: {exc}", status=503)
+    if post is None:
+        raise NotFound(f"No post {post_id} in {name}")
+    history = [{k: v for k, v in version.items() if k != "record"} for version in versions]
+    if request.url_vars.get("format") == "json":
+        return Response.json({"database": name, "post": post, "versions": history})
+
+    shown = post
+    wanted = request.args.get("version")
+    if wanted and wanted != str(post["version"]):
+        chosen = [v for v in versions if str(v["version"]) == wanted]
+        if not chosen:
+            raise NotFound(f"Post {post_id} has no version {wanted}")
+        # An old version is shown from its own record: title, metadata and body as then.
+        shown = {**chosen[0]["record"], "version": chosen[0]["version"]}
+    base = datasette.urls.database(name)
+    context = {
+        "database": name,
+        "post": post,
+        "shown": shown,
+        "is_current": shown is post,
+        "body": body_html(shown),
+        "images": [u for u in shown.get("images") or [] if u != shown.get("cover_image")],
+        "versions": history,
+        "page_url": f"{base}/-/post/{post_id}",
+        "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
+        "search_url": f"{base}/-/search",
+    }
+    return await render(datasette, request, "wixarchive_post.html", context)

@@ -1,0 +1,255 @@
+"""Search benchmark: synthetic archives of 10k/100k/1M posts, ingest rate, size, query latency.
+
+Each archive is built through the store's own insert path (Archive.save_article) from posts of
+~600 words drawn from a Zipf-distributed vocabulary (real English function words at the top, so
+"the" is in nearly every post and "of the" is a common phrase). For each query kind it prints the
+p50/p95 latency of a top-10 query with snippets for:
+  wixarchive   archive.search.search() (what `wixarchive search` runs)
+  raw sqlite3  the textbook FTS5 query on the same table: MATCH ... ORDER BY rank LIMIT 10
+  sqlite-utils Table.search(), which sqlite-utils' own `search` command uses (no snippets)
+plus the cold-start time of the `wixarchive search` and `sqlite-utils search` commands, and the
+top-10 agreement of wixarchive's results with exact bm25 (the raw query's ranking).
+
+    python benchmarks/search.py --sizes 10000,100000 [--dir /tmp/wixbench] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archive.search import SearchQuery, search  # noqa: E402
+from archive.store import Archive  # noqa: E402
+from crawler.extract.record import Article  # noqa: E402
+
+# Real function words head the vocabulary (ranks 1..72), so "the" is in nearly every post.
+_COMMON_TEXT = """the of and to a in is that it for was on with as are be this by at from or have an
+    not but you all we can her his they one which there were been has more when will would who
+    their what out about into time also some than other them very just over only new like my first
+    after most these our two could may way even because"""
+COMMON = _COMMON_TEXT.split()
+SYLLABLES = "ka ri mo sé lu ta ne po vi da ché ro mi su lé na to ba fi go ze qua bré sto pla tri vo"
+WORDS_PER_POST = 600
+SITES, AUTHORS, TAGS, CATEGORIES = 50, 400, 300, 40
+LANGS = ("en", "en", "fr", "de", "es")
+BATCH = 2000
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    words = list(COMMON)
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(SYLLABLES.split()) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+class Corpus:
+    """Deterministic synthetic posts: slices of one long Zipf-distributed token stream."""
+
+    def __init__(self, seed: int = 42, vocab_size: int = 60_000) -> None:
+        rng = random.Random(seed)
+        self.words = vocabulary(vocab_size, rng)
+        weights = [1 / (rank + 1) ** 1.05 for rank in range(len(self.words))]
+        self.stream = rng.choices(self.words, weights=weights, k=3_000_000)
+        self.seed = seed
+
+    def article(self, n: int) -> Article:
+        rng = random.Random(self.seed * 1_000_003 + n)
+        stream = self.stream
+        start = rng.randrange(len(stream) - WORDS_PER_POST)
+        words = stream[start:start + WORDS_PER_POST]
+        paragraphs = [" ".join(words[i:i + 100]).capitalize() + "." for i in range(0, 600, 100)]
+        t = rng.randrange(len(stream) - 6)
+        title = " ".join(stream[t:t + 5]).capitalize() + " " + self.words[rng.randrange(
+            200, len(self.words))]
+        site = n % SITES
+        return Article(
+            url=f"https://site{site}.example.com/post/p{n}", title=title,
+            author=f"Author {n % AUTHORS}", published=f"{2015 + n % 11}-{1 + n % 12:02d}-"
+            f"{1 + n % 28:02d}T08:00:00Z", tags=[f"tag{rng.randrange(TAGS)}" for _ in range(3)],
+            categories=[f"category{rng.randrange(CATEGORIES)}"], language=LANGS[n % len(LANGS)],
+            body_text="\n\n".join(paragraphs),
+            body_html="".join(f"<p>{p}</p>" for p in paragraphs),
+            body_markdown="\n\n".join(paragraphs), site_name=f"Site {site}",
+            cover_image=f"https://static.wixstatic.com/media/c{n}.jpg")
+
+
+def build(path: Path, size: int, corpus: Corpus) -> float:
+    """Ingest `size` posts through Archive.save_article; returns posts per second."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    start = time.perf_counter()
+    with Archive.open(path) as archive:
+        run_id = archive.start_run("https://site0.example.com/")
+        for first in range(0, size, BATCH):
+            with archive.transaction():
+                for n in range(first, min(first + BATCH, size)):
+                    archive.save_article(corpus.article(n), run_id=run_id)
+            if first and first % 100_000 == 0:
+                rate = first / (time.perf_counter() - start)
+                print(f"  ... {first:,} posts, {rate:,.0f}/s", file=sys.stderr, flush=True)
+        archive.finish_run(run_id, status="ok", counts={"new": size}, errors=[])
+        elapsed = time.perf_counter() - start
+        archive.optimize()
+    return size / elapsed
+
+
+def document_frequencies(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT term, doc FROM posts_fts_vocab"))
+
+
+def queries(conn: sqlite3.Connection, size: int, rng: random.Random) -> dict[str, list[dict]]:
+    """Query kinds, each a list of {text, filters}; terms picked by their document frequency."""
+    df = document_frequencies(conn)
+    ranked = sorted(df, key=df.get, reverse=True)
+    words = [w for w in ranked if not w.isdigit() and not w.startswith(("tag", "category"))]
+    common = [w for w in words if df[w] > size * 0.5][:10]
+    rare = [w for w in words if 3 <= df[w] <= max(5, size // 2000)]
+    medium = [w for w in words if size * 0.005 <= df[w] <= size * 0.05]
+    prefixes = sorted({w[:3] for w in medium if len(w) > 4})
+    kinds: dict[str, list[dict]] = {
+        "common word": [{"text": w} for w in common],
+        "rare word": [{"text": w} for w in rng.sample(rare, min(10, len(rare)))],
+        "two words": [{"text": " ".join(rng.sample(medium, 2))} for _ in range(10)],
+        "word + common": [{"text": f"{rng.choice(medium)} {rng.choice(common)}"}
+                          for _ in range(10)],
+        "common phrase": [{"text": f'"{p}"'} for p in ("of the", "in the", "to the", "and the",
+                                                        "it is", "on the", "for the", "at the",
+                                                        "from the", "that the")],
+        "prefix": [{"text": p + "*"} for p in rng.sample(prefixes, min(10, len(prefixes)))],
+        "filtered rare": [{"text": w, "site": f"site{rng.randrange(SITES)}.example.com",
+                           "since": "2018"} for w in rng.sample(rare, min(10, len(rare)))],
+        "filtered common": [{"text": f"{rng.choice(medium)} {rng.choice(common)}",
+                             "tag": f"tag{rng.randrange(TAGS)}"} for _ in range(10)],
+    }
+    return kinds
+
+
+def timed(func, repeat: int) -> list[float]:  # noqa: ANN001
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def raw_sql(conn: sqlite3.Connection, query: dict) -> tuple[str, list]:
+    """The textbook FTS5 top-10 query, with the same filters, ranked by exact bm25."""
+    from archive.search import _filters, fts_query  # the same query text and filter SQL
+
+    where, params = _filters(conn, SearchQuery(**query))
+    sql = ("SELECT p.id, p.title, snippet(posts_fts, 1, '[', ']', '…', 24) FROM posts_fts "
+           "JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+           + "".join(f" AND {w}" for w in where) + " ORDER BY rank LIMIT 10")
+    return sql, [fts_query(query["text"]), *params]
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def cold_start(argv: list[str], repeat: int = 10) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, capture_output=True, check=False)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def bench(path: Path, size: int, repeat: int, baseline: bool) -> None:
+    import sqlite_utils  # only for the comparison column
+
+    rng = random.Random(7)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    kinds = queries(conn, size, rng)
+    archive = Archive.open(path, readonly=True)
+    table = sqlite_utils.Database(conn)["posts"]
+    print(f"\n{'query kind':<16} {'wixarchive p50/p95 ms':>22} {'raw sqlite3 p50/p95':>20} "
+          f"{'sqlite-utils p50/p95':>21} {'top-10 agree':>13}")
+    overlaps: list[float] = []
+    for kind, items in kinds.items():
+        ours, raw, su, agree = [], [], [], []
+        for query in items:
+            request = SearchQuery(**query)
+            hits = search(archive, request)
+            ours += timed(lambda r=request: search(archive, r), repeat)
+            if baseline:
+                sql, params = raw_sql(conn, query)
+                exact = conn.execute(sql, params).fetchall()
+                raw += timed(lambda s=sql, p=params: conn.execute(s, p).fetchall(), repeat)
+                expected = {row[0] for row in exact}
+                if expected:
+                    agree.append(len(expected & {h.id for h in hits}) / len(expected))
+                if len(query) == 1:  # sqlite-utils has no filter options of its own
+                    fts = raw_sql(conn, query)[1][0]
+                    su += timed(lambda q=fts: list(table.search(
+                        q, columns=["id", "title", "url"], limit=10)), max(1, repeat // 2))
+        overlaps += agree
+        cells = [f"{kind:<16}", "{:>9.1f} / {:>8.1f}".format(*percentiles(ours))]
+        cells.append("{:>8.1f} / {:>8.1f}".format(*percentiles(raw)) if raw else f"{'-':>19}")
+        cells.append("{:>9.1f} / {:>8.1f}".format(*percentiles(su)) if su else f"{'-':>20}")
+        cells.append(f"{statistics.mean(agree):>13.2f}" if agree else f"{'-':>13}")
+        print(" ".join(cells), flush=True)
+    if overlaps:
+        print(f"mean top-10 overlap with exact bm25 over all queries: "
+              f"{statistics.mean(overlaps):.3f} (min {min(overlaps):.2f})")
+    archive.close()
+    word = kinds["rare word"][0]["text"] if kinds["rare word"] else "the"
+    bin_dir = Path(sys.executable).parent
+    wix = shutil.which("wixarchive", path=str(bin_dir)) or "wixarchive"
+    ours_cold = cold_start([wix, "search", word, "--db", str(path)])
+    line = f"cold start `wixarchive search {word}`: {ours_cold:.0f} ms (median of 10)"
+    su_cli = shutil.which("sqlite-utils", path=str(bin_dir))
+    if su_cli:
+        su_cold = cold_start([su_cli, "search", str(path), "posts", word, "--limit", "10",
+                              "-c", "title"])
+        line += f"; `sqlite-utils search`: {su_cold:.0f} ms"
+    print(line)
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="comma-separated post counts")
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/wixarchive-bench"))
+    parser.add_argument("--reuse", action="store_true", help="keep an archive already built")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each query")
+    parser.add_argument("--build-only", action="store_true", help="build the archives, no queries")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the raw sqlite3/sqlite-utils columns (slow at 1M)")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    corpus = None
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = args.dir / f"bench-{size}.db"
+        print(f"== {size:,} posts ({path})", flush=True)
+        if not (args.reuse and path.exists()):
+            corpus = corpus or Corpus()
+            rate = build(path, size, corpus)
+            print(f"ingest: {rate:,.0f} posts/s through Archive.save_article")
+        db_bytes = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal")
+                       if os.path.exists(f"{path}{s}"))
+        print(f"database size: {db_bytes / 2**20:,.0f} MiB ({db_bytes / size / 1024:.1f} KiB/post)")
+        if not args.build_only:
+            bench(path, size, args.repeat, not args.no_baseline)
+
+
+if __name__ == "__main__":
+    main()

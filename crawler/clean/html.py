@@ -1,0 +1,136 @@
+"""Chrome detection inside the post scope, and sanitizing the body HTML we emit.
+
+Chrome is removed structurally (by Wix data-hooks and ids), never by matching text, because
+chrome phrases ("Comments", "Share") are also ordinary words in posts. The phrase list below is
+only used to *audit* output (tests, benchmark), not to filter it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from lxml import etree
+
+# Widgets that can sit inside or next to the post body: counters, likes, share bar, menus,
+# Recent Posts cards, comments, the blog sub-header, skip anchors, the free-plan banner.
+CHROME_HOOKS = (
+    "recent-posts",
+    "recent-post-list-item",
+    "post-footer",
+    "post-main-actions-desktop",
+    "post-main-actions-mobile",
+    "post-main-actions__stats",
+    "post-stats",
+    "like-button",
+    "like-button-with-count__like-count",
+    "more-button",
+    "share-button__facebook",
+    "share-button__twitter",
+    "share-button__linked-in",
+    "share-button__link",
+    "share-button__print",
+    "blog-desktop-header-container",
+    "login-button",
+    "search-input",
+    "skeleton-loader",
+    "comment-box-placeholder",
+    "top-level-comment-list",
+    "wc-header-title",
+    "tag-cloud-root",
+    "category-label-list__item",
+)
+CHROME_IDS = ("SCROLL_TO_TOP", "SCROLL_TO_BOTTOM", "SKIP_TO_CONTENT_BTN", "WIX_ADS")
+# Elements that never carry body text (iframes are kept: in a body they are video embeds).
+NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg", "button", "form")
+
+_CHROME_HOOK_SET = frozenset(CHROME_HOOKS)
+_CHROME_ID_SET = frozenset(CHROME_IDS)
+_NON_CONTENT_SET = frozenset(NON_CONTENT_TAGS)
+
+
+def is_chrome(el: etree._Element) -> bool:
+    """True for a widget or non-content element that must not reach the body.
+
+    A predicate rather than a tree rewrite: the body walker consults it per element, which is
+    cheaper than an XPath sweep plus removals and leaves the parsed tree untouched.
+    """
+    if el.tag in _NON_CONTENT_SET:
+        return True
+    hook = el.get("data-hook")
+    if hook and (hook in _CHROME_HOOK_SET or hook.startswith("wc-root")):
+        return True
+    return el.get("id") in _CHROME_ID_SET
+
+
+# Chrome phrases seen on real Wix pages (wix-dom.md, wix-text-chrome.md), localized variants
+# included. Matched as whole phrases by `find_chrome`.
+CHROME_PHRASES = (
+    "top of page",
+    "bottom of page",
+    "Skip to Main Content",
+    "Recent Posts",
+    "Related Posts",
+    "See All",
+    "Post not marked as liked",
+    "Log in / Sign up",
+    "Write a comment",
+    "Use tab to navigate through the menu items.",
+    "Share via Facebook",
+    "Share via link",
+    "Print Post",
+    "More actions",
+    "Writer's picture",
+    "Aktuelle Beiträge",
+    "Alle ansehen",
+    "Posts récents",
+    "Voir tout",
+    "Vous n'aimez plus ce post",
+    "Entradas recientes",
+    "Ver todo",
+    "Posts recentes",
+    "Ver tudo",
+    "أحدث منشورات",
+    "عرض الكل",
+    "Recente blogposts",
+    "Alles weergeven",
+    "Nejnovější příspěvky",
+    "Zobrazit vše",
+    "This site was designed with the",
+    "Este sitio web fue creado con Wix",
+)
+# Counters ("27 views", "0 comments", "1 weergave 0 opmerkingen") only when they stand alone.
+_COUNTER = re.compile(
+    r"^\s*[\d٠-٩]+\s+(?:views?|comments?|vues?|commentaires?|weergaven?|opmerkingen)"
+    r"(?:\s*[\d٠-٩]+\s+\w+)?\s*$",
+    re.I | re.M,
+)
+
+
+def find_chrome(text: str) -> list[str]:
+    """The chrome phrases found in `text` as whole phrases (word boundaries on both sides)."""
+    found = []
+    for phrase in CHROME_PHRASES:
+        if re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text, re.I):
+            found.append(phrase)
+    found.extend(match.group(0).strip() for match in _COUNTER.finditer(text))
+    return found
+
+
+ALLOWED_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
+    "a", "strong", "b", "em", "i", "u", "s", "sub", "sup", "br", "hr", "figure", "figcaption",
+    "img",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}}
+
+
+def sanitize_html(fragment: str) -> str:
+    """Whitelist-sanitize body HTML: structure, links and images only, no scripts or styles."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer",
+    )

@@ -1,0 +1,489 @@
+"""Clean a plain-text dump of a Wix page: keep the article, report its metadata and the chrome.
+
+Handles the three dialects of ../shared/reference/wix-text-chrome.md §2 (full page framed by
+"top of page" / "bottom of page" with `•` header bullets; markdown-ish with `-` bullets and single
+newlines; content only) and full-page dumps whose site header, menus and footer were kept.
+
+The rules are positional, never keyword filters over the body (§7):
+
+1. Frame: an exact first "top of page" and last "bottom of page" line.
+2. Leading region: site-header lines (skip link, menu a11y text, search, login, "All Posts") that
+   open the page; when a post header block is found, everything above the title is chrome too.
+3. Header block: a run of date / reading-time / "Updated:" lines within the first lines, which may
+   carry the author ("Writer: x" or a bare name); the title sits just above it (or just below in
+   Wix's classic full-page layout, where the login button sits above the author).
+4. Closing region: from the first post-footer widget (view/comment counters, like button, share
+   row, "Tags:", "Recent Posts"+"See All", "Write a comment", a comments heading followed only by
+   chrome) to the end, plus category rows just above it; then whole-line chrome read upwards from
+   the end (comments heading, "bottom of page", copyright, image file names, social icons).
+
+Paragraphs: every non-blank line is one paragraph. Dialect B separates paragraphs with single
+newlines and dialect A with 1-3 blank lines, and list items are lines of their own, so a run of
+lines is never merged. A paragraph keeps its text byte-exact except for trailing whitespace, its
+indentation and a list bullet ("•", "- ", "* "), which are dropped.
+
+Page kinds (classified, not cleaned into fake posts; their title and post metadata are None except
+a static page's heading): "listing" (two or more cards with reading times, or a card excerpt that
+Wix cut mid-word while the page goes on), "blog-index" (a "Blog"-type heading opening the page),
+"static" (a complete framed page, or one opening with logo images, with no sign of a post),
+"other" (nothing left), else "post". A chrome-free dump comes out unchanged: title + body are its
+lines and chrome is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.clean import vocabulary as v
+from crawler.extract.record import CleanedText
+
+BULLET = re.compile(r"^\s*(?:[•·▪●◦‣∙]|[-*–](?=\s|$))\s*")
+# Zero-width and no-break characters that make a line look non-blank to the eye only.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_NBSP = {0xA0: " ", 0x202F: " ", 0x2007: " "}
+_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
+SEPARATORS = {"•", "·", "|", "/"}
+# Within this many lines of the start a lone date or "Updated:" anchors a header block; further
+# down (under long site menus) the block must hold a reading time.
+NEAR, FAR = 8, 80
+# Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
+_AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age"}
+
+
+@dataclass
+class _Line:
+    raw: str  # as in the dump, trailing whitespace stripped
+    body: str  # the paragraph form: indentation and bullet removed, otherwise byte-exact
+    text: str  # the matching form: no-break spaces made plain
+    bullet: bool
+    blank: bool
+
+
+def _split(text: str) -> list[_Line]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for raw in text.split("\n"):
+        raw = raw.rstrip()
+        visible = raw.translate(_INVISIBLE).strip()
+        bullet = BULLET.match(raw)
+        body = raw[bullet.end():] if bullet else raw.strip()
+        norm = body.translate(_INVISIBLE).translate(_NBSP).strip()
+        out.append(_Line(raw, body.strip(), norm, bool(bullet), not visible))
+    return out
+
+
+def _glued(text: str) -> tuple[str, int] | None:
+    """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
+    if len(text) > 60 or not _GLUE_HINT.search(text):
+        return None
+    for cut in range(len(text) - 1, 0, -1):
+        date, rest = text[:cut].strip(), text[cut:].strip()
+        if not date or not rest[:1].isdigit():
+            continue
+        minutes = v.read_minutes(rest, bare=True)
+        if minutes is not None and v.DATE.match(date):
+            return date, minutes
+    return None
+
+
+def _title_like(line: _Line) -> bool:
+    t = line.text
+    if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
+        return False
+    if t.endswith((".", ",", ";", ":")) and not t.endswith(("...", "…")) or v.DATE.match(t):
+        return False
+    return not (v.is_leading_chrome(t) or v.is_closing_chrome(t) or v.is_closing_anchor(t))
+
+
+def _heading_like(line: _Line) -> bool:
+    """Looser than _title_like, for a line already framed as a title by its position."""
+    t = line.text
+    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
+            and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
+
+
+def _name_like(text: str) -> bool:
+    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
+    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
+            and not v.DATE.match(text) and not v.is_leading_chrome(text))
+
+
+class _Cleaner:
+    def __init__(self, text: str) -> None:
+        self.lines = _split(text)
+        self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
+        self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
+        self.out = CleanedText()
+        self.pos = 0  # first content position not yet consumed by the leading region
+        self.block = False
+        self.evidence = False  # any sign of a blog post (header block, post footer widgets)
+        self.framed = [False, False]  # "top of page" / "bottom of page" seen
+        self.site_header = False  # the dump kept the site header (frame, menus, search, login)
+        self.leading_images = False
+        self.read_lines = 0
+        self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
+
+    # -- helpers on content positions -----------------------------------------------------------
+    def ln(self, k: int) -> _Line:
+        return self.lines[self.c[k]]
+
+    def chrome(self, k: int) -> None:
+        self.role[self.c[k]] = "chrome"
+
+    def free(self, k: int) -> bool:
+        return self.c[k] not in self.role
+
+    def meta(self, k: int) -> str | None:
+        t = self.ln(k).text
+        if v.read_minutes(t) is not None:
+            return "read"
+        if v.DATE.match(t):
+            return "date"
+        if v.UPDATED.match(t):
+            return "updated"
+        if _glued(t):
+            return "glued"
+        return None
+
+    # -- stages -----------------------------------------------------------------------------------
+    def frame(self) -> None:
+        if v.TOP_OF_PAGE.match(self.ln(0).text):
+            self.chrome(0)
+            self.framed[0] = self.site_header = True
+            self.pos = 1
+        if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
+            self.chrome(len(self.c) - 1)
+            self.framed[1] = True
+
+    def leading(self) -> None:
+        # The menu's a11y hint closes the site header: the menu items above it are chrome.
+        for k in range(self.pos, min(len(self.c), self.pos + FAR)):
+            if v.MENU_A11Y_LINE.match(self.ln(k).text):
+                for j in range(self.pos, k + 1):
+                    self.chrome(j)
+                self.pos = k + 1
+                self.site_header = True
+        self.sub_header()
+        while self.pos < len(self.c):
+            t = self.ln(self.pos).text
+            if not (v.is_leading_chrome(t) or v.MORE_MENU_LINE.match(t)
+                    or v.BANNER_BUTTON_LINE.match(t)):
+                break
+            self.leading_images |= bool(v.MARKDOWN_IMAGES.match(t))
+            self.site_header = True
+            self.chrome(self.pos)
+            self.pos += 1
+
+    def sub_header(self) -> None:
+        """The blog's sub-header: "All Posts", category links, search box, login button."""
+        last = None
+        for k in range(self.pos, min(len(self.c), self.pos + FAR)):
+            t = self.ln(k).text
+            if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
+                last = k
+            elif len(t) > 60 or t.endswith(".") or self.meta(k):
+                break  # past the menus: the article has started
+        if last is not None:
+            self.site_header = True
+            for k in range(self.pos, last + 1):
+                self.chrome(k)
+            self.pos = last + 1
+
+    def find_block(self) -> tuple[int, int] | None:
+        window = FAR if self.site_header else NEAR
+        k = self.pos
+        while k < min(len(self.c), self.pos + window):
+            kind = self.meta(k)
+            if kind is None:
+                k += 1
+                continue
+            # One date, one reading time and one "Updated:" at most: a date list is content.
+            kinds = {"date", "read"} if kind == "glued" else {kind}
+            end = k
+            while end + 1 < len(self.c):
+                nxt = self.meta(end + 1)
+                if nxt is None and self.meta(end) == "date" and v.BARE_MINUTES.match(
+                        self.ln(end + 1).text):
+                    nxt = "read"
+                new = {"date", "read"} if nxt == "glued" else {nxt}
+                if nxt is None or new & kinds:
+                    break
+                kinds |= new
+                end += 1
+            following = self.meta(end + 1) if end + 1 < len(self.c) else None
+            if "read" not in kinds and following in ("date", "glued"):
+                k = end + 1  # a list of dates is content, not a header
+                while k < len(self.c) and self.meta(k) in ("date", "glued"):
+                    k += 1
+                continue
+            if k - self.pos < NEAR or "read" in kinds:
+                return k, end
+            k = end + 1
+        return None
+
+    def take_block(self, b0: int, b1: int) -> None:
+        for k in range(b0, b1 + 1):
+            self.take_meta(k)
+        self.block = self.evidence = True
+
+    def take_meta(self, k: int) -> None:
+        t = self.ln(k).text
+        self.chrome(k)
+        if (minutes := v.read_minutes(t, bare=True)) is not None:
+            self.out.reading_minutes = minutes
+            self.read_lines += 1
+        elif v.DATE.match(t):
+            self.out.date = self.out.date or t
+        elif (m := v.UPDATED.match(t)) is not None:
+            self.out.updated = m.group("value").strip()
+        elif (g := _glued(t)) is not None:
+            self.out.date = self.out.date or g[0]
+            self.out.reading_minutes = g[1]
+            self.read_lines += 1
+
+    def header(self, b0: int, b1: int) -> int:
+        """Author and title around the block; returns the first body position."""
+        self.take_block(b0, b1)
+        bulleted = any(self.ln(k).bullet for k in range(b0, b1 + 1))
+        p = b0 - 1
+        writer = None
+        if p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
+            writer = m.group("name")
+            self.chrome(p)
+            p -= 1
+        elif (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text))
+              and self.ln(p).text == m.group("name")):  # the name repeated under "Writer: x"
+            writer = m.group("name")
+            self.chrome(p)
+            self.chrome(p - 1)
+            p -= 2
+        elif bulleted and p >= self.pos and self.ln(p).bullet and _name_like(self.ln(p).text):
+            writer = self.ln(p).text
+            self.chrome(p)
+            p -= 1
+        self.out.author = writer
+        after = b1 + 1
+        while after < len(self.c) and (self.meta(after) == "updated"
+                                       or v.HEADER_WIDGET_LINE.match(self.ln(after).text)):
+            self.take_meta(after)
+            after += 1
+        a1 = self.ln(after) if after < len(self.c) else None
+
+        def leading(k: int) -> bool:
+            return k < self.pos or not self.free(k) or v.is_leading_chrome(self.ln(k).text) or bool(
+                v.MORE_MENU_LINE.match(self.ln(k).text))
+
+        title_at: int | None = None
+        dated = any(self.meta(k) != "updated" for k in range(b0, b1 + 1))
+        if not dated:
+            # A lone "Updated:" line sits under the title and never carries the author.
+            if not leading(p):
+                title_at = p
+        elif writer is not None or bulleted:
+            if not leading(p) and not self.ln(p).bullet:
+                title_at = p
+        elif not leading(p):
+            p1 = self.ln(p).text
+            if leading(p - 1):
+                # Classic layout: "Log in" / author / date / title; new layout: title / date.
+                if a1 is not None and _heading_like(a1) and _name_like(p1):
+                    self.out.author = p1
+                    self.chrome(p)
+                else:
+                    title_at = p
+            elif _name_like(p1):
+                self.out.author = p1
+                self.chrome(p)
+                title_at = p - 1
+            else:
+                title_at = p
+        if title_at is None:
+            # The title follows the block (classic full-page layout), then maybe "Updated:".
+            start = p + 1
+            loose = self.site_header  # the login button or menus sit above the block
+            if a1 is not None and (_heading_like(a1) if loose else _title_like(a1)):
+                title_at = after
+                after += 1
+                while after < len(self.c) and self.meta(after) == "updated":
+                    self.take_meta(after)
+                    after += 1
+        else:
+            start = title_at
+        # Above the title: site menus in a full-page dump; kept as text in a content-only one.
+        for k in range(self.pos, start):
+            if self.free(k) and (self.site_header or v.is_leading_chrome(self.ln(k).text)):
+                self.chrome(k)
+        if title_at is not None:
+            self.role[self.c[title_at]] = "title"
+        return after
+
+    def no_header(self) -> int:
+        """Title of a page without a header block; returns the first body position."""
+        k = self.pos
+        if k >= len(self.c):
+            return k
+        first = self.ln(k)
+        nxt = self.ln(k + 1) if k + 1 < len(self.c) else None
+        top = self.c[0]
+        # A label glued under "top of page" (logo, decorative image) above the real heading.
+        if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
+                and self.lines[self.c[k] + 1].blank and _title_like(nxt) and _title_like(first)):
+            self.chrome(k)
+            k += 1
+        # Author bullet above the title, with no date or reading time (§6.11, 015).
+        elif (self.framed[0] and first.bullet and _name_like(first.text) and nxt is not None
+              and _title_like(nxt)):
+            self.out.author = first.text
+            self.evidence = True
+            self.chrome(k)
+            k += 1
+        line = self.ln(k)
+        i = self.c[k]
+        # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
+        qa = line.text.endswith("?") and i + 1 < len(self.lines) and not self.lines[i + 1].blank
+        if _title_like(line) and not (qa and not self.site_header):
+            self.role[i] = "title"
+            return k + 1
+        return k
+
+    def closing(self, start: int) -> int:
+        """Mark the closing region; returns the content position where it starts."""
+        end = len(self.c)
+        for k in range(start, len(self.c)):
+            t = self.ln(k).text
+            nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
+            if (v.is_closing_anchor(t)
+                    or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
+                    or (v.COMMENTS_HEADING.match(t)
+                        and (nxt is None or v.is_closing_chrome(nxt)))):
+                end = self.category_row(start, k)
+                self.evidence = True
+                break
+        for k in range(end, len(self.c)):
+            self.chrome(k)
+        # Whole-line chrome read upwards from the end of the page.
+        k = end - 1
+        while k >= start and (v.is_closing_chrome(self.ln(k).text) or not self.ln(k).text):
+            if v.COMMENTS_HEADING.match(self.ln(k).text) or v.COUNTERS.match(self.ln(k).text):
+                self.evidence = True
+            if self.ln(k).text:
+                self.chrome(k)
+            else:
+                self.role[self.c[k]] = "skip"  # a bullet whose text was cut off
+            end = k
+            k -= 1
+        return end
+
+    def category_row(self, start: int, k: int) -> int:
+        """Category/tag links separated by lone "•" just above the post footer: chrome too."""
+
+        def sep(j: int) -> bool:
+            return self.ln(j).raw.strip() in SEPARATORS
+
+        first = k
+        while (first - 2 >= start and _name_like(self.ln(first - 1).text) and sep(first - 2)
+               and first - 3 >= start and _name_like(self.ln(first - 3).text)):
+            first -= 2
+        return first - 1 if first < k else k
+
+    def in_body(self, start: int, end: int) -> None:
+        """Chrome inside the body: images, an alt text under the header, doubled captions."""
+        body = [k for k in range(start, end) if self.free(k)]
+        for k in body:
+            ln = self.ln(k)
+            if v.MARKDOWN_IMAGES.match(ln.text):
+                self.chrome(k)
+            elif not ln.text:
+                self.role[self.c[k]] = "skip"  # a bullet whose text was cut off
+        body = [k for k in body if self.free(k)]
+        if self.block and body:
+            ln, i = self.ln(body[0]), self.c[body[0]]
+            # The cover image's alt text: a lowercase phrase alone under the header (011, 017).
+            if (ln.text[:1].islower() and not ln.bullet and len(ln.text) <= 120
+                    and ln.text[-1] not in ".!?:;…"
+                    and i + 1 < len(self.lines) and self.lines[i + 1].blank):
+                self.chrome(body[0])
+                body = body[1:]
+        for a, b in zip(body, body[1:], strict=False):
+            ta = self.ln(a).text
+            if (b == a + 1 and ta == self.ln(b).text and len(ta) <= 80
+                    and ta[-1] not in ".!?:;…"):
+                self.chrome(a)  # the image's alt text, then its visible caption
+        if self.block and body and self.free(body[0]):
+            self._strip_ad_label(body[0])
+
+    def _strip_ad_label(self, k: int) -> None:
+        ln = self.ln(k)
+        m = re.match(r"Ad(?=([A-Z][a-z]+)\b)", ln.body)
+        if m and m.group(1).lower() not in _AD_WORDS:
+            ln.body = ln.body[2:]
+            self.partial[self.c[k]] = "Ad"
+
+    def classify(self, body_start: int, end: int) -> str:
+        # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
+        cards = self.read_lines
+        for k in range(body_start, end):
+            t = self.ln(k).text
+            if self.free(k) and (v.read_minutes(t) is not None or _glued(t) or (
+                    k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
+                cards += 1
+        if cards >= 2:
+            return "listing"
+        if not self.evidence:
+            if all(self.framed) or self.leading_images:
+                return "static"
+            if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
+                return "listing"
+        return "post"
+
+    def _cut_excerpt(self, i: int) -> bool:
+        """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""
+        t = self.lines[i].text
+        last = t.split()[-1] if t.split() else ""
+        return (len(t) >= 120 and t[-1].isalpha() and ". " in t and "/" not in last
+                and "@" not in last and i + 1 < len(self.lines))
+
+    def run(self) -> CleanedText:
+        if not self.c:
+            self.out.page_kind = "other"
+            return self.out
+        self.frame()
+        self.leading()
+        heading = self.pos if self.pos < len(self.c) else None
+        block = self.find_block()
+        body_start = self.header(*block) if block else self.no_header()
+        end = self.closing(body_start)
+        self.in_body(body_start, end)
+        kind = self.classify(body_start, end)
+        title = next((i for i, r in self.role.items() if r == "title"), None)
+        blog_index = heading is not None and v.BLOG_INDEX_LINE.match(self.ln(heading).text)
+        if blog_index:
+            kind = "blog-index"  # a blog home page showing its latest post inline (§3.5)
+        if kind in ("listing", "blog-index") and title is not None:
+            del self.role[title]  # a card's title is not the page's
+            title = None
+        if blog_index:
+            self.chrome(heading)
+            tagline = heading + 1
+            if tagline < end and self.free(tagline) and len(self.ln(tagline).text) <= 200:
+                self.chrome(tagline)  # the blog's one-line description under its heading
+        if kind != "post":
+            self.out.author = self.out.date = self.out.updated = None
+            self.out.reading_minutes = None
+        self.out.page_kind = kind
+        self.out.title = self.lines[title].body if title is not None else None
+        for i, ln in enumerate(self.lines):
+            role = self.role.get(i)
+            if role == "chrome":
+                self.out.chrome.append(ln.raw.strip())
+            elif role is None and not ln.blank:
+                if i in self.partial:
+                    self.out.chrome.append(self.partial[i])
+                self.out.body.append(ln.body)
+        return self.out
+
+
+def clean_text(text: str) -> CleanedText:
+    """Strip Wix chrome from a plain-text dump; return the article, its metadata and the chrome."""
+    return _Cleaner(text).run()

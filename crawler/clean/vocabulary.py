@@ -1,0 +1,335 @@
+"""The multilingual vocabulary of Wix page chrome, as data plus the patterns compiled from it.
+
+Wix renders its UI strings in the visitor's (or crawler's) locale, not the post's language, so every
+pattern accepts every language at once. The data comes from ../shared/reference/wix-text-chrome.md
+and wix-dom.md, extended to the locales Wix ships (en, fr, de, es, pt, nl, cs, it, ar, pl).
+
+Every pattern here matches a WHOLE line (after the cleaner strips bullets and blanks): nothing in
+this module is a keyword filter, because real posts talk about comments, blogs, Wix and Facebook.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Any decimal digit: Wix prints Arabic-Indic digits on Arabic pages ("١ دقائق قراءة").
+D = r"[0-9\u0660-\u0669\u06f0-\u06f9]"
+
+
+def _alt(words: list[str] | tuple[str, ...]) -> str:
+    """An alternation, longest first so that "Sept" wins over "Sep"."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _line(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{pattern})$", re.IGNORECASE)
+
+
+def to_int(digits: str) -> int:
+    """Parse digits of any script ("٢" -> 2)."""
+    return int("".join(str(unicodedata.digit(ch)) for ch in digits))
+
+
+# --- Page frame: the skip links are always English (wix-dom.md §1). -------------------------------
+TOP_OF_PAGE = _line(r"top of page")
+BOTTOM_OF_PAGE = _line(r"bottom of page")
+
+# --- Site header, menus, blog sub-header: only ever chrome BEFORE the title. ---
+SKIP_LINKS = [
+    "Skip to Main Content", "Skip to content", "Aller au contenu principal",
+    "Zum Hauptinhalt springen", "Saltar al contenido principal", "Pular para o conteúdo principal",
+    "Ir para o conteúdo principal", "Ga naar hoofdinhoud", "Přejít na hlavní obsah",
+    "Vai al contenuto principale", "انتقل إلى المحتوى الرئيسي",
+]
+MENU_A11Y = [
+    "Use tab to navigate through the menu items.",
+    "Utilisez la touche Tab pour naviguer dans les éléments du menu.",
+    "Verwenden Sie die Tabulatortaste, um durch die Menüelemente zu navigieren.",
+    "Usa el tabulador para navegar por los elementos del menú.",
+    "Use a tecla Tab para navegar pelos itens do menu.",
+    "Gebruik tab om door de menu-items te navigeren.",
+]
+SEARCH = [
+    "Search", "Rechercher", "Recherche", "Suche", "Suchen", "Buscar", "Búsqueda", "Pesquisar",
+    "Pesquisa", "Zoeken", "Hledat", "Vyhledat", "Cerca", "Szukaj", "Cari", "بحث",
+]
+LOGIN = [
+    "Log In", "Log in / Sign up", "Sign up", "Sign Up", "Login", "Se connecter",
+    "Connexion", "Se connecter / S'inscrire", "Connexion / Inscription", "Anmelden",
+    "Anmelden / Registrieren", "Einloggen / Registrieren", "Iniciar sesión",
+    "Iniciar sesión / Registrarse", "Entrar", "Entrar / Cadastrar", "Fazer login / Cadastrar",
+    "Login / Cadastre-se", "Inloggen", "Inloggen / registreren", "Aanmelden", "Přihlásit se",
+    "Přihlásit se / Zaregistrovat se", "Accedi", "Accedi / Iscriviti", "Zaloguj się",
+    "تسجيل الدخول", "تسجيل الدخول / الاشتراك",
+]
+ALL_POSTS = [
+    "All Posts", "Tous les articles", "Toutes les publications", "Tous les posts",
+    "Alle Beiträge", "Alle Posts", "Todas las entradas", "Todas las publicaciones",
+    "Todos os posts", "Todos posts", "Todas as publicações", "Alle berichten", "Alle posts",
+    "Alle blogposts", "Všechny příspěvky", "Tutti i post", "Wszystkie posty",
+    "جميع المنشورات", "كل المنشورات",
+]
+# Header widgets around the byline: the avatar's alt text and the post's "⋮" menu button.
+HEADER_WIDGETS = [
+    "Writer's picture", "Photo du rédacteur", "Photo de l'auteur", "Bild des Autors",
+    "Foto del escritor", "Foto do escritor", "Foto van schrijver", "Fotka autora",
+    "صورة الكاتب", "More actions", "Plus d'actions", "Weitere Aktionen", "Más acciones",
+    "Mais ações", "Meer acties", "Další akce", "المزيد من الإجراءات",
+]
+MORE_MENU = ["More", "More...", "Plus", "Mehr", "Más", "Mais", "Meer", "Více", "Altro", "المزيد"]
+
+# --- Post header block. ---
+# Reading time, every locale Wix ships; group "n" is the number of minutes.
+_READ_FORMS = [
+    rf"(?P<n>{D}+)\s*min(?:ute)?s?\.?\s*read",  # en "2 min read"
+    rf"(?P<n>{D}+)\s*min\.?\s*(?:de\s+)?(?:lecture|leitura|lectura)",  # fr/pt/es
+    rf"(?P<n>{D}+)\s*Min\.?\s*Lesezeit",  # de
+    rf"Lesezeit:?\s*(?P<n>{D}+)\s*Min\.?",
+    rf"(?P<n>{D}+)\s*min(?:uten|uut)?\.?\s*(?:om te lezen|leestijd|lezen)",  # nl
+    rf"Minut\s+čtení:?\s*(?P<n>{D}+)",  # cs "Minut čtení: 1"
+    rf"(?P<n>{D}+)\s*min(?:ut|uty)?\.?\s*čtení",
+    rf"(?P<n>{D}+)\s*min\.?\s*di\s+lettura",  # it
+    rf"(?P<n>{D}+)\s*min\.?\s*czytania",  # pl
+    rf"(?P<n>{D}+)\s*(?:دقائق|دقيقة|د)\s*(?:قراءة|للقراءة)",  # ar "1 دقائق قراءة"
+]
+_READ_PATTERNS = [re.compile(rf"^{form}$", re.IGNORECASE) for form in _READ_FORMS]
+# Listing cards print only "1 min": accepted only next to a date.
+BARE_MINUTES = re.compile(rf"^(?P<n>{D}{{1,3}})\s*min\.?$", re.IGNORECASE)
+
+
+def read_minutes(text: str, bare: bool = False) -> int | None:
+    """Minutes of a whole-line reading time ("2 min read", "Minut čtení: 1"), else None."""
+    for pattern in [*_READ_PATTERNS, BARE_MINUTES] if bare else _READ_PATTERNS:
+        if m := pattern.match(text):
+            return to_int(m.group("n"))
+    return None
+
+MONTHS: dict[str, list[str]] = {
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov",
+           "Dec", "January", "February", "March", "April", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "fr": ["janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov",
+           "déc", "janvier", "février", "avril", "juillet", "septembre", "octobre", "novembre",
+           "décembre"],
+    "de": ["Jan", "Feb", "März", "Mär", "Apr", "Mai", "Juni", "Juli", "Aug", "Sept", "Okt",
+           "Nov", "Dez", "Januar", "Jänner", "Februar", "April", "August", "September",
+           "Oktober", "November", "Dezember"],
+    "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "sep", "oct", "nov",
+           "dic", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"],
+    "pt": ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez",
+           "janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
+           "setembro", "outubro", "novembro", "dezembro"],
+    "nl": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+           "januari", "februari", "maart", "april", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"],
+    "cs": ["led", "úno", "bře", "dub", "kvě", "čvn", "čvc", "srp", "zář", "říj", "lis", "pro",
+           "ledna", "února", "března", "dubna", "května", "června", "července", "srpna", "září",
+           "října", "listopadu", "prosince"],
+    "it": ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic",
+           "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+           "settembre", "ottobre", "novembre", "dicembre"],
+    "ar": ["يناير", "فبراير", "مارس", "أبريل", "إبريل", "مايو", "يونيو", "يوليو", "أغسطس",
+           "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+}
+_MONTH = rf"(?:{_alt([m for names in MONTHS.values() for m in names])})\.?"
+_DAY = rf"{D}{{1,2}}"
+_YEAR = rf"{D}{{4}}"
+_ABSOLUTE_DATE = "|".join([
+    rf"{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?",  # "Jun 4", "Jun 4, 2023"
+    # "28 nov.", "17 de dez. de 2018", "2. Okt. 2022"
+    rf"{_DAY}\.?\s+(?:de\s+)?{_MONTH}(?:,?\s+(?:de\s+)?{_YEAR})?",
+    rf"{_DAY}\.\s?{_DAY}\.\s?{_YEAR}",  # "6. 5. 2021"
+    rf"{_DAY}/{_DAY}/{_YEAR}",
+    rf"{_YEAR}-{D}{{2}}-{D}{{2}}",
+])
+# Wix shows "time ago" for recent posts instead of a date.
+_UNITS = (r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|secondes?|heures?"
+          r"|jours?|semaines?|mois|ans?|années?|Sekunden?|Minuten?|Stunden?|Tag(?:en)?|Wochen?"
+          r"|Monat(?:en)?|Jahr(?:en)?|segundos?|minutos?|horas?|días?|dias?|semanas?|mes(?:es)?"
+          r"|meses|años?|anos?|seconden|minuten|uur|uren|dag(?:en)?|weken|maanden|jaar|jaren"
+          r"|sekund[ay]?|minut[ay]?|hodin[ay]?|dn[yíy]|dnem|týdn[ye]|měsíc[ie]?|let|rok[ey]?"
+          r"|ساعات|ساعة|أيام|يوم|دقائق|دقيقة|أسابيع|أسبوع|أشهر|شهر|سنوات|سنة)")
+_RELATIVE_DATE = "|".join([
+    rf"(?:{D}+|an?|one)\s+{_UNITS}\s+ago",
+    rf"il y a\s+(?:{D}+|une?)\s+{_UNITS}",
+    rf"vor\s+(?:{D}+|einer?|einem)\s+{_UNITS}",
+    rf"hace\s+(?:{D}+|una?)\s+{_UNITS}",
+    rf"há\s+(?:{D}+|uma?)\s+{_UNITS}",
+    rf"(?:{D}+|een)\s+{_UNITS}\s+geleden",
+    rf"před\s+(?:{D}+)\s+{_UNITS}",
+    rf"منذ\s+(?:{D}+\s+)?{_UNITS}",
+    r"just now|yesterday|à l'instant|hier|gerade eben|gestern|justo ahora|ayer|agora mesmo|ontem"
+    r"|zojuist|gisteren|právě teď|včera|الآن|أمس",
+])
+DATE = re.compile(rf"^(?:{_ABSOLUTE_DATE}|{_RELATIVE_DATE})$", re.IGNORECASE)
+UPDATED_LABELS = [
+    "Updated", "Last updated", "Dernière mise à jour", "Mis à jour", "Mise à jour",
+    "Aktualisiert", "Zuletzt aktualisiert", "Actualizado", "Atualizado", "Atualizada",
+    "Bijgewerkt", "Laatst bijgewerkt", "Aktualizováno", "Aggiornato", "Zaktualizowano",
+    "تم التحديث", "آخر تحديث",
+]
+# The value must contain a digit or be a relative date: "Updated: Oct 26, 2020", "15 mars".
+UPDATED = re.compile(
+    rf"^(?:{_alt(UPDATED_LABELS)})\s*[:：]\s*(?P<value>(?=.*{D}).{{1,40}}|{_RELATIVE_DATE})$",
+    re.IGNORECASE)
+WRITER_LABELS = [
+    "Writer", "Author", "Rédacteur", "Rédactrice", "Auteur", "Autrice", "Autor", "Autora",
+    "Escritor", "Escritora", "Schrijver", "Scrittore", "Autore", "الكاتب", "كاتب",
+]
+WRITER = re.compile(rf"^(?:{_alt(WRITER_LABELS)})\s*[:：]\s*(?P<name>\S.{{0,60}})$", re.IGNORECASE)
+
+# --- Closing chrome: post footer, widgets, site footer. ---
+# Exact whole-line comment-widget headings. Never "Comment": it is French for "How" (§6.1).
+COMMENTS_HEADINGS = [
+    "Comments", "Commentaires", "Comentários", "Comentarios", "Kommentare", "Komentar",
+    "Komentáře", "Reacties", "Opmerkingen", "Commenti", "Komentarze", "التعليقات", "تعليقات",
+]
+WRITE_COMMENT = [
+    "Write a comment", "Écrire un commentaire", "Écrivez un commentaire", "Kommentar schreiben",
+    "Schreib einen Kommentar", "Escribe un comentario", "Escreva um comentário",
+    "Escrever um comentário", "Schrijf een reactie", "Schrijf een opmerking", "Napsat komentář",
+    "Napište komentář", "Scrivi un commento", "Napisz komentarz", "اكتب تعليقًا", "اكتب تعليقا",
+]
+VIEW_WORDS = [
+    "view", "views", "vue", "vues", "Aufruf", "Aufrufe", "visualización", "visualizaciones",
+    "vista", "vistas", "visualização", "visualizações", "weergave", "weergaven", "zobrazení",
+    "visualizzazione", "visualizzazioni", "wyświetlenie", "wyświetlenia", "wyświetleń",
+    "مشاهدة", "مشاهدات",
+]
+COMMENT_WORDS = [
+    "comment", "comments", "commentaire", "commentaires", "Kommentar", "Kommentare",
+    "comentario", "comentarios", "comentário", "comentários", "opmerking", "opmerkingen",
+    "reactie", "reacties", "komentář", "komentáře", "komentářů", "commento", "commenti",
+    "komentarz", "komentarze", "komentarzy", "تعليق", "تعليقات", "تعليقًا",
+]
+LIKE_WORDS = ["like", "likes", "j'aime", "Gefällt mir", "me gusta", "curtida", "curtidas",
+              "vind-ik-leuks", "To se mi líbí", "mi piace", "إعجاب", "إعجابات"]
+_VIEWS = rf"(?:{D}+\s*(?:{_alt(VIEW_WORDS)})|(?:{_alt(VIEW_WORDS)})(?:\s+واحدة)?\s*\(\s*{D}+\s*\))"
+_COMMENTS = rf"(?:{D}+\s*(?:{_alt(COMMENT_WORDS)}))"
+# "12 views0 comments" (glued), "42 vues 0 commentaire", "مشاهدة واحدة (١)٠ تعليق", "0 comments".
+COUNTERS = re.compile(rf"^(?:{_VIEWS}\s*(?:{_COMMENTS})?|{_COMMENTS})$", re.IGNORECASE)
+LIKE_COUNT = re.compile(rf"^{D}+\s*(?:{_alt(LIKE_WORDS)})\.?$", re.IGNORECASE)
+LIKED = [
+    "Post not marked as liked", "Post marked as liked", "Vous n'aimez plus ce post",
+    "Vous aimez ce post", "Post nicht als gefällt mir markiert",
+    "Beitrag nicht als gefällt mir markiert",
+    "Publicación no marcada como me gusta", "Publicación marcada como me gusta",
+    "Post não marcado como curtido", "Post marcado como curtido",
+    "Post is niet als leuk gemarkeerd",
+    "Post is als leuk gemarkeerd", "Příspěvek není označen jako oblíbený",
+    "Příspěvek je označen jako oblíbený", "Post non contrassegnato come piaciuto",
+    "تم الإعجاب بالمنشور", "لم يتم الإعجاب بالمنشور",
+]
+SHARE_WORDS = ["Share", "Partager", "Teilen", "Compartir", "Compartilhar", "Partilhar", "Delen",
+               "Sdílet", "Condividi", "Udostępnij", "مشاركة"]
+# "Share via Facebook", "Partager via X (Twitter)", and the print button.
+SHARE_VIA = re.compile(
+    rf"^(?:{_alt(SHARE_WORDS)})\s+(?:via|par|über|per|por|pelo|přes|przez|عبر)\s+\S.{{0,30}}$"
+    r"|^(?:Print Post|Imprimer le post|Imprimer l'article|Beitrag drucken|Imprimir publicación"
+    r"|Imprimir post|Post afdrukken|Vytisknout příspěvek|Stampa post|طباعة المنشور)$",
+    re.IGNORECASE)
+RECENT_POSTS = [
+    "Recent Posts", "Related Posts", "Posts récents", "Articles récents", "Publications récentes",
+    "Articles similaires", "Posts similaires", "Aktuelle Beiträge", "Ähnliche Beiträge",
+    "Neueste Beiträge", "Entradas recientes", "Publicaciones recientes", "Entradas relacionadas",
+    "Posts recentes", "Publicações recentes", "Posts relacionados", "Recente blogposts",
+    "Recente berichten", "Gerelateerde berichten", "Nejnovější příspěvky",
+    "Související příspěvky", "Post recenti", "Articoli recenti", "Najnowsze posty",
+    "أحدث منشورات", "أحدث المنشورات", "منشورات ذات صلة",
+]
+SEE_ALL = [
+    "See All", "Voir tout", "Tout afficher", "Tout voir", "Alle ansehen", "Alle anzeigen",
+    "Ver todo", "Ver todos", "Ver tudo", "Alles weergeven", "Alles bekijken", "Zobrazit vše",
+    "Vedi tutti", "Mostra tutto", "Zobacz wszystkie", "عرض الكل",
+]
+TAGS_LABELS = ["Tags", "Tag", "Étiquettes", "Mots-clés", "Mots clés", "Schlagwörter", "Etiquetas",
+               "Štítky", "Tagi", "الوسوم"]
+TAGS_LABEL = re.compile(rf"^(?:{_alt(TAGS_LABELS)})\s*[:：]$", re.IGNORECASE)
+# Footer credit lines: the Wix template's "© 2035 by …. Proudly created with Wix.com", any line that
+# opens with a copyright sign, or the bare Wix credit (never a sentence that merely mentions Wix).
+COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)\s*\d{4}|copyright\s*©).{0,200}$"
+    r"|^(?:proudly\s+)?(?:created|made|powered|designed)\s+(?:with|using|by)\s+(?:the\s+)?"
+    r"wix(?:\.com)?\.?$"
+    r"|^(?:fièrement\s+|stolz\s+|orgullosamente\s+|orgulhosamente\s+|trots\s+)?"
+    r"(?:créé avec|erstellt mit|creado con|criado com|gemaakt met|vytvořeno pomocí|creato con)"
+    r"\s+(?:le\s+|o\s+)?wix(?:\.com)?\.?$",
+    re.IGNORECASE)
+# Wix free-plan banner and the default cookie banner, with their buttons.
+BANNERS = re.compile(
+    r"^This (?:site|website) was (?:designed|built|created) with the (?:Wix\.com|\.com) website"
+    r" builder\..*$"
+    r"|^Este sitio (?:web )?fue (?:creado|diseñado) con .*Wix.*$"
+    r"|^Ce site a été (?:créé|conçu) (?:avec|sur) .*Wix.*$"
+    r"|^This (?:site|website) uses cookies\..*$"
+    r"|^We use cookies on our website to see how you interact with it\..*$"
+    r"|^(?:This|Este|Ce|Diese|Deze|Tento) (?:site|website|sitio|site web|Website|web)(?: web)?"
+    r" (?:uses|usa|utiliza|utilise|verwendet|gebruikt|používá) (?:des |soubory )?cookies?\b.*$"
+    r"|^Nous utilisons des cookies.*$|^Wir verwenden Cookies.*$|^Utilizamos cookies.*$"
+    r"|^Usamos cookies.*$|^Wij gebruiken cookies.*$|^Používáme soubory cookie.*$",
+    re.IGNORECASE)
+BANNER_BUTTONS = ["Start Now", "Accept", "Accept All", "Decline", "Reject all", "Settings",
+                  "Privacy Policy", "Accepter", "Refuser", "Paramètres", "Akzeptieren",
+                  "Ablehnen", "Einstellungen", "Aceptar", "Rechazar", "Configuración", "Aceitar",
+                  "Recusar", "Configurações", "Accepteren", "Weigeren", "Instellingen", "Přijmout",
+                  "Odmítnout", "Nastavení", "قبول", "رفض", "الإعدادات"]
+SOCIAL_ICON = re.compile(r"^.{1,40}\s+Social Icon$", re.IGNORECASE)
+IMAGE_FILE = re.compile(r"^[^\s/][^/]{0,120}\.(?:jpe?g|png|gif|webp|avif|svg|heic|tiff?)$",
+                        re.IGNORECASE)
+# A line made only of markdown images ("![logo.png](https://static.wixstatic.com/media/…)").
+MARKDOWN_IMAGES = re.compile(r"^(?:\s*!\[(?:[^\[\]]|\[[^\]]*\])*\]\([^)\s]*\))+\s*$")
+# Headings of a blog home page that shows its posts inline (§3.5 #19).
+BLOG_INDEX_HEADINGS = [
+    "Blog", "The Blog", "Our Blog", "My Blog", "Le blog", "Mon blog", "Notre blog", "Blogue",
+    "Das Blog", "Unser Blog", "El blog", "Nuestro blog", "O blog", "Nosso blog", "Onze blog",
+    "Actualités", "News", "Aktuelles", "Neuigkeiten", "Noticias", "Notícias", "Nieuws",
+    "Novinky", "Articles", "Artikel", "Artículos", "Artigos", "المدونة",
+]
+
+
+def _exact(words: list[str]) -> re.Pattern[str]:
+    """Whole-line match of any of `words`, tolerant of spacing around "/" and a final "..."."""
+    alts = "|".join(
+        re.escape(w).replace(r"\ /\ ", r"\s*/\s*").replace("/", r"\s*/\s*")
+        for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"^(?:{alts})\s*(?:\.\.\.|…)?$", re.IGNORECASE)
+
+
+SKIP_LINK_LINE = _exact(SKIP_LINKS)
+MENU_A11Y_LINE = _exact(MENU_A11Y)
+SEARCH_LINE = _exact(SEARCH)
+LOGIN_LINE = _exact(LOGIN)
+ALL_POSTS_LINE = _exact(ALL_POSTS)
+MORE_MENU_LINE = _exact(MORE_MENU)
+HEADER_WIDGET_LINE = _exact(HEADER_WIDGETS)
+COMMENTS_HEADING = _exact(COMMENTS_HEADINGS)
+WRITE_COMMENT_LINE = _exact(WRITE_COMMENT)
+LIKED_LINE = _exact(LIKED)
+SHARE_LINE = _exact(SHARE_WORDS)
+RECENT_POSTS_LINE = _exact(RECENT_POSTS)
+SEE_ALL_LINE = _exact(SEE_ALL)
+BANNER_BUTTON_LINE = _exact(BANNER_BUTTONS)
+BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
+
+
+def is_leading_chrome(text: str) -> bool:
+    """Site header / blog sub-header lines that can open a page before its title."""
+    return any(p.match(text) for p in (
+        TOP_OF_PAGE, SKIP_LINK_LINE, MENU_A11Y_LINE, SEARCH_LINE, LOGIN_LINE, ALL_POSTS_LINE,
+        HEADER_WIDGET_LINE, BANNERS, MARKDOWN_IMAGES))
+
+
+def is_closing_anchor(text: str) -> bool:
+    """Post-footer widgets no body holds as a whole line: they open the closing region."""
+    return any(p.match(text) for p in (
+        COUNTERS, LIKED_LINE, SHARE_VIA, WRITE_COMMENT_LINE, TAGS_LABEL))
+
+
+def is_closing_chrome(text: str) -> bool:
+    """Lines that are chrome when they trail the body (read from the end of the page upwards)."""
+    return any(p.match(text) for p in (
+        BOTTOM_OF_PAGE, COMMENTS_HEADING, WRITE_COMMENT_LINE, COUNTERS, LIKE_COUNT, LIKED_LINE,
+        SHARE_VIA, SHARE_LINE, RECENT_POSTS_LINE, SEE_ALL_LINE, COPYRIGHT, SOCIAL_ICON,
+        IMAGE_FILE, BANNERS, BANNER_BUTTON_LINE, LOGIN_LINE, MARKDOWN_IMAGES))

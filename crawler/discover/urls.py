@@ -1,0 +1,57 @@
+"""URL rules for Wix sites: where a site starts, what a post URL looks like."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+# Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
+_WIXSITE_HOST = re.compile(r"(^|\.)wixsite\.com$", re.IGNORECASE)
+# /post/<slug> and the legacy dated /post/YYYY/MM/DD/<slug>.
+_POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
+
+
+def site_root(url: str) -> str:
+    """The root of the Wix site a URL belongs to, always ending in "/".
+
+    >>> site_root("https://blog.example.com/post/hello?lang=fr")
+    'https://blog.example.com/'
+    >>> site_root("https://jane.wixsite.com/studio/post/hello")
+    'https://jane.wixsite.com/studio/'
+    """
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    scheme = parts.scheme.lower() or "https"
+    host = parts.netloc.lower()
+    path = "/"
+    if _WIXSITE_HOST.search(parts.hostname or ""):
+        first = parts.path.strip("/").split("/", 1)[0]
+        if first and first != "post":
+            path = f"/{first}/"
+    return urlunsplit((scheme, host, path, "", ""))
+
+
+def normalize_url(url: str) -> str:
+    """The form a URL is archived under: no fragment, host lower-cased, `?lang=` kept.
+
+    Wix serves translations of a post at `?lang=xx`; every other query string is noise.
+    """
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p.startswith("lang="))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
+
+
+def in_site(url: str, root: str) -> bool:
+    """True when `url` belongs to the site rooted at `root` (scheme-insensitive)."""
+    target = urlsplit(url)
+    base = urlsplit(root)
+    if target.netloc.lower() != base.netloc.lower():
+        return False
+    return target.path.startswith(base.path)
+
+
+def is_post_url(url: str) -> bool:
+    return bool(_POST_PATH.search(urlsplit(url).path))
+
+
+def resolve(base: str, href: str) -> str:
+    return urljoin(base, href.strip())

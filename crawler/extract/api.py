@@ -1,0 +1,91 @@
+"""The public entry point: one page's HTML in, one `Article` out, never an exception."""
+
+from __future__ import annotations
+
+from lxml import etree
+from markdownify import markdownify
+
+from crawler.clean.html import sanitize_html
+from crawler.extract.body import extract_body, find_body, find_post_scope
+from crawler.extract.fallback import extract_with_trafilatura
+from crawler.extract.metadata import clean_space, extract_metadata, read_head
+from crawler.extract.page import BadInput, classify, parse
+from crawler.extract.record import Article
+
+# Any single Wix post fits well under this; beyond it a page is junk or an attack.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def to_markdown(body_html: str) -> str:
+    if not body_html:
+        return ""
+    return markdownify(body_html, heading_style="ATX", bullets="-").strip() + "\n"
+
+
+def extract_article(
+    html: str | bytes, url: str | None = None, *, content_type: str | None = None
+) -> Article:
+    """Extract one page. Problems are reported in `article.warnings`, not raised.
+
+    `page_kind` says what the page is; only "post" pages carry a Wix post body. A non-Wix page
+    that trafilatura recognises as an article gets its body from trafilatura (kind "not-wix").
+    """
+    if html is None or not isinstance(html, str | bytes | bytearray | memoryview):
+        return Article(url=url or "", page_kind="error", warnings=["no HTML given"])
+    if len(html) > MAX_BYTES:
+        return Article(
+            url=url or "", page_kind="error", warnings=[f"page too large ({len(html)} bytes)"]
+        )
+    try:
+        page = parse(bytes(html) if not isinstance(html, str) else html, content_type)
+    except BadInput as exc:
+        return Article(url=url or "", page_kind="error", warnings=[str(exc)])
+    warnings = page.warnings
+    root = page.root
+    scope = find_post_scope(root)
+    body_el = find_body(scope) if scope is not None else None
+    post = scope if body_el is not None else None
+    head = read_head(root)
+    kind = classify(root, post, url, head)
+    meta = extract_metadata(head, post, url, warnings)
+    og_type = meta.pop("og_type")
+    article = Article(url=meta.pop("url") or "", page_kind=kind, warnings=warnings, **meta)
+
+    if kind == "post":
+        _fill_body(article, body_el, url or article.canonical_url)
+        if og_type and og_type != "article":
+            warnings.append(f"post body found but og:type is {og_type!r}: generic head")
+        if article.published is None:
+            warnings.append("no published date in meta or JSON-LD")
+    elif kind == "not-wix":
+        _fill_fallback(article, root, url)
+    else:
+        warnings.append(f"not a post page ({kind}): no body extracted")
+    if kind in ("post", "not-wix") and not article.title:
+        warnings.append("no title found")
+    return article
+
+
+def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> None:
+    body = extract_body(body_el, base)
+    article.body_text = body.text
+    article.body_html = sanitize_html(body.html)
+    article.body_markdown = body.markdown
+    article.images = body.images
+    if not body.blocks:
+        article.warnings.append("empty post body")
+
+
+def _fill_fallback(article: Article, root: etree._Element, url: str | None) -> None:
+    result = extract_with_trafilatura(root, url)
+    if not result.blocks:
+        article.warnings.append("not a Wix page and no article found by trafilatura")
+        return
+    article.warnings.append("not a Wix page: body extracted by the trafilatura fallback")
+    article.body_text = "\n\n".join(result.blocks)
+    article.body_html = sanitize_html(result.html)
+    article.body_markdown = to_markdown(article.body_html)
+    # Head metadata read by us stays; trafilatura only fills the gaps.
+    for key, value in result.meta.items():
+        if value and not getattr(article, key):
+            setattr(article, key, clean_space(value) if isinstance(value, str) else value)

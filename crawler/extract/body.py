@@ -1,0 +1,319 @@
+"""Locate the main post body and walk its Ricos blocks into text, HTML, Markdown and images.
+
+Every paragraph, heading, list item, quote and caption becomes one text block, so body_text is
+"blocks joined by a blank line". HTML and Markdown are rebuilt from the same walk (never the Wix
+markup serialised wholesale): only structure, inline emphasis, links, images and video links
+survive. Markdown is written here rather than by markdownify because markdownify re-parses the
+HTML with BeautifulSoup, which cost more than the whole rest of the extraction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from crawler.clean.html import NON_CONTENT_TAGS, is_chrome
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
+_INLINE_KEEP = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code"}
+_SKIP = frozenset(NON_CONTENT_TAGS)
+_MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
+_WIX_MEDIA = "https://static.wixstatic.com/media/"
+# "…/media/<id>~mv2.jpg/v1/fill/w_49,h_65,…,blur_2,…/<name>": the id is the original upload.
+_MEDIA_ID = re.compile(r"static\.wixstatic\.com/media/([^/?#\s]+)")
+# <br> stands in the text as a private-use character so whitespace collapsing cannot eat it.
+_BR = "\ue000"
+_SOFT_BREAKS = re.compile(r"\s*\ue000[\s\ue000]*")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+-])(?=\s)", re.M)
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)", re.M)
+_MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
+_VIDEO_HOOKS = ("reactPlayerWrapper", "video-player", "videoViewer")
+
+
+@dataclass
+class Body:
+    """The post body in its forms plus its media."""
+
+    blocks: list[str] = field(default_factory=list)
+    html: str = ""
+    markdown: str = ""
+    images: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.blocks)
+
+
+def find_post_scope(root: etree._Element) -> etree._Element | None:
+    """The main post's <article>: the first one (Recent Posts cards are not data-hook=post)."""
+    return root.find('.//article[@data-hook="post"]')
+
+
+_BODY_XPATHS = tuple(
+    etree.XPath(xpath)
+    for xpath in (
+        # [1] lets libxml2 stop at the first match instead of collecting every one.
+        'descendant::*[@data-hook="post-description"][1]/descendant::*[@data-rce-version][1]',
+        'descendant::*[@data-id="content-viewer" or @data-id="rich-content-viewer"][1]',
+        'descendant::*[@data-hook="post-description"][1]',
+    )
+)
+
+
+def find_body(scope: etree._Element) -> etree._Element | None:
+    """The Ricos viewer inside the post description (classic div, new section)."""
+    for xpath in _BODY_XPATHS:
+        found = xpath(scope)
+        if found:
+            return found[0]
+    return None
+
+
+def full_size_url(url: str | None, base: str | None = None) -> str | None:
+    """An image URL at full size: a Wix media URL becomes its original upload.
+
+    Wix serves "…/media/<id>/v1/fill/w_750,h_1000,…/<name>" renditions (og:image is scaled
+    down, body <img src> is a blurred placeholder); "…/media/<id>" is the file as uploaded.
+    Mirrors rewrite the host to "../../static.wixstatic.com/…", which this also undoes.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    match = _MEDIA_ID.search(url)
+    if match:
+        return _WIX_MEDIA + match.group(1)
+    scheme = urlsplit(url).scheme
+    if scheme in ("http", "https"):
+        return url
+    if base and scheme != "data":
+        return urljoin(base, url)
+    return None
+
+
+def full_size_image(img: etree._Element, base: str | None) -> str | None:
+    """The full-size URL of a body image, never the blurred low-quality placeholder."""
+    wow = img.getparent()
+    if wow is not None and wow.tag == "wow-image" and wow.get("data-image-info"):
+        try:
+            uri = json.loads(wow.get("data-image-info"))["imageData"]["uri"]
+        except (ValueError, KeyError, TypeError):
+            uri = None
+        if isinstance(uri, str) and uri and "/" not in uri:
+            return _WIX_MEDIA + uri
+    for candidate in (img.get("data-pin-media"), img.get("srcset"), img.get("src")):
+        if candidate:
+            # Outside Wix's media host the largest srcset entry is the last, by convention.
+            return full_size_url(candidate.split(",")[-1].strip().split(" ")[0], base)
+    return None
+
+
+def _md_escape(text: str) -> str:
+    if not _MD_ANY.search(text):  # the common case: one scan instead of three substitutions
+        return text
+    text = _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
+    return _MD_NUMBERED.sub(r"\1\\\2", text)
+
+
+def _plain(parts: list[str]) -> str:
+    # Source whitespace (pretty-printed mirrors wrap lines) collapses; only <br> breaks a line.
+    text = " ".join("".join(parts).split())
+    return _SOFT_BREAKS.sub("\n", text).strip() if _BR in text else text
+
+
+class _Walker:
+    """One pass over the body subtree, collecting blocks, HTML, Markdown and media in order."""
+
+    def __init__(self, base: str | None) -> None:
+        self.base = base
+        self.blocks: list[str] = []
+        self.html: list[str] = []
+        self.md: list[str] = []
+        self.images: list[str] = []
+        self.videos: list[str] = []
+
+    def link(self, href: str | None) -> str | None:
+        if not href or href.startswith(("javascript:", "#")):
+            return None
+        if urlsplit(href).scheme in ("http", "https", "mailto", "tel"):
+            return href
+        return urljoin(self.base, href) if self.base else href
+
+    def inline(self, el: etree._Element, text: list[str], out: list[str], md: list[str]) -> None:
+        """Text, inline HTML and inline Markdown of el's content (not el's tag or tail)."""
+        if el.text:
+            self.chars(el.text, text, out, md)
+        for child in el:
+            tag = child.tag
+            # Inside a text block only non-content tags (svg, button…) need skipping: widgets
+            # sit between blocks, where walk() checks them.
+            if isinstance(tag, str) and tag not in _SKIP:
+                if tag == "br":
+                    text.append(_BR)
+                    out.append("<br>")
+                    md.append(_BR)
+                elif tag == "a" and (href := self.link(child.get("href"))):
+                    out.append(f'<a href="{escape(href)}">')
+                    md.append("[")
+                    self.inline(child, text, out, md)
+                    out.append("</a>")
+                    md.append(f"]({href.replace(')', '%29').replace(' ', '%20')})")
+                elif tag in _INLINE_KEEP:
+                    mark = _MD_MARK.get(tag, "")
+                    out.append(f"<{tag}>")
+                    md.append(mark)
+                    self.inline(child, text, out, md)
+                    out.append(f"</{tag}>")
+                    md.append(mark)
+                elif tag == "p" and "".join(text).strip():
+                    # Several paragraphs inside one list item: keep them apart.
+                    text.append(_BR)
+                    out.append("<br>")
+                    md.append(_BR)
+                    self.inline(child, text, out, md)
+                elif tag == "img":
+                    self.image(child)
+                else:
+                    self.inline(child, text, out, md)
+            if child.tail:
+                self.chars(child.tail, text, out, md)
+
+    @staticmethod
+    def chars(value: str, text: list[str], out: list[str], md: list[str]) -> None:
+        text.append(value)
+        out.append(escape(value, quote=False))
+        md.append(_md_escape(value))
+
+    def block(self, el: etree._Element, tag: str, md_prefix: str = "") -> bool:
+        """Emit one text block; False (nothing emitted) for an empty spacer paragraph."""
+        text: list[str] = []
+        out: list[str] = []
+        md: list[str] = []
+        self.inline(el, text, out, md)
+        plain = _plain(text)
+        if not plain:
+            return False
+        self.blocks.append(plain)
+        inner = " ".join("".join(out).replace("<br>", _BR).split())
+        if _BR in inner:
+            inner = _SOFT_BREAKS.sub("<br>", inner)
+        self.html.append(f"<{tag}>{inner.strip().removesuffix('<br>')}</{tag}>")
+        markdown = _plain(md).replace("\n", "  \n")
+        if tag in _HEADINGS:
+            markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")
+        elif tag == "blockquote":
+            markdown = "> " + markdown.replace("\n", "\n> ")
+        elif md_prefix:
+            markdown = md_prefix + markdown.replace("\n", "\n" + " " * len(md_prefix))
+        self.md.append(markdown)
+        return True
+
+    def image(self, img: etree._Element) -> None:
+        if img.get("data-hook") == "gallery-item-image-img-preload":
+            return  # the blurred twin of the gallery image that follows it
+        url = full_size_image(img, self.base)
+        if url and url not in self.images:
+            self.images.append(url)
+            alt = img.get("alt") or ""
+            self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
+            self.md.append(f"![{_md_escape(alt)}]({url})")
+
+    def figure(self, el: etree._Element) -> None:
+        """Images and their caption in one <figure> (the walk emits one figure per image)."""
+        start = len(self.html)
+        self.walk(el)
+        parts = self.html[start:]
+        if parts and all(part.startswith(("<figure>", "<figcaption>")) for part in parts):
+            inner = "".join(
+                part.removeprefix("<figure>").removesuffix("</figure>") for part in parts
+            )
+            self.html[start:] = [f"<figure>{inner}</figure>"]
+
+    def video(self, el: etree._Element) -> None:
+        sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
+        for src in el.xpath(sources):
+            url = self.link(src)
+            if url and url not in self.videos:
+                self.videos.append(url)
+                self.html.append(f'<p><a href="{escape(url)}">{escape(url)}</a></p>')
+                self.md.append(f"<{url}>")
+
+    def list(self, el: etree._Element, tag: str, depth: int = 0) -> None:
+        self.html.append(f"<{tag}>")
+        number = 0
+        for item in el:
+            if item.tag != "li" or is_chrome(item):
+                continue
+            nested = [child for child in item if child.tag in ("ul", "ol")]
+            for child in nested:
+                item.remove(child)  # walked after the item's own text, as Ricos nests them
+            number += 1
+            marker = f"{number}. " if tag == "ol" else "- "
+            start = len(self.html)
+            if self.block(item, "li", "   " * depth + marker):
+                self.html[start] = self.html[start].removesuffix("</li>")
+            else:
+                self.html.append("<li>")
+            for child in nested:
+                self.list(child, child.tag, depth + 1)
+            self.html.append("</li>")
+            self.html[start:] = ["".join(self.html[start:])]
+        self.html.append(f"</{tag}>")
+
+    def walk(self, el: etree._Element) -> None:
+        for child in el:
+            tag = child.tag
+            if tag in _TEXT_BLOCKS:  # the common case first
+                self.block(child, tag)
+                continue
+            if not isinstance(tag, str) or is_chrome(child):
+                continue
+            hook = child.get("data-hook") or ""
+            if tag in ("ul", "ol"):
+                self.list(child, tag)
+            elif tag == "li":  # a stray item outside a list
+                self.block(child, "p")
+            elif tag == "img":
+                self.image(child)
+            elif tag == "figure":
+                self.figure(child)
+            elif tag == "hr" or hook == "divider-single":
+                self.html.append("<hr>")
+                self.md.append("---")
+            elif hook in _VIDEO_HOOKS or tag in ("video", "iframe"):
+                self.video(child)
+            else:
+                self.walk(child)
+
+
+def extract_body(body: etree._Element, base: str | None) -> Body:
+    """Walk the body element. Nested lists are detached from their items while walking."""
+    walker = _Walker(base)
+    walker.walk(body)
+    markdown = _join_markdown(walker.md)
+    return Body(walker.blocks, "\n".join(walker.html), markdown, walker.images, walker.videos)
+
+
+def _join_markdown(parts: list[str]) -> str:
+    """Blank lines between blocks, except between items of the same list."""
+    if not parts:
+        return ""
+    out = [parts[0]]
+    for prev, part in zip(parts, parts[1:], strict=False):
+        same_list = _is_item(prev) and _is_item(part)
+        out.append(("\n" if same_list else "\n\n") + part)
+    return "".join(out) + "\n"
+
+
+_ITEM = re.compile(r"^\s*(?:- |\d+\. )")
+
+
+def _is_item(part: str) -> bool:
+    return bool(_ITEM.match(part))

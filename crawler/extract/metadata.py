@@ -1,0 +1,261 @@
+"""Post metadata from the <head> (meta, JSON-LD, links) and the post header in the DOM.
+
+Precedence follows what a reader sees first, then the machine-readable copies: the visible h1
+beats JSON-LD `headline`, which beats og:title, which beats <title> (the SEO title can differ
+from the h1). Dates come only from article:* meta or JSON-LD, never from the localized display
+text ("17 de dez. de 2018").
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from crawler.extract.body import full_size_url
+
+_POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
+_HEX24 = re.compile(r"\b([0-9a-f]{24})\b")
+_FIRST_NUMBER = re.compile(r"\d+")  # \d matches Arabic-Indic digits too; int() reads them
+
+
+def clean_space(value: str | None) -> str | None:
+    """Collapse whitespace; None for empty values."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    return text or None
+
+
+@dataclass
+class Head:
+    """What the <head> says: meta tags, canonical link, <title>, JSON-LD texts."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    canonical: str | None = None
+    title: str | None = None
+    json_ld: list[str] = field(default_factory=list)
+    lang: str | None = None  # <html lang>
+
+
+def read_head(root: etree._Element) -> Head:
+    """One pass over the head's children (Wix puts every one of these directly in <head>).
+
+    Scanning the whole tree with `//meta` costs more than the rest of the metadata step.
+    """
+    head = root.find("head")
+    found = Head(lang=root.get("lang"))
+    for el in head if head is not None else ():
+        tag = el.tag
+        if tag == "meta":
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content is not None:
+                found.meta.setdefault(key.strip().lower(), content)
+        elif tag == "link" and found.canonical is None:
+            if "canonical" in (el.get("rel") or "").lower().split():
+                found.canonical = el.get("href")
+        elif tag == "title" and found.title is None:
+            found.title = "".join(el.itertext())
+        elif tag == "script" and el.get("type") == "application/ld+json" and el.text:
+            found.json_ld.append(el.text)
+    return found
+
+
+def _unescape(value: Any) -> Any:
+    """Wix puts HTML entities inside JSON-LD strings (&quot;, &#010;): decode them everywhere."""
+    if isinstance(value, str):
+        return html.unescape(value)
+    if isinstance(value, list):
+        return [_unescape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _unescape(item) for key, item in value.items()}
+    return value
+
+
+def _candidates(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [item for part in data for item in _candidates(part)]
+    if isinstance(data, dict):
+        return [data, *_candidates(data.get("@graph", []))]
+    return []
+
+
+def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
+    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
+    for script in scripts:
+        try:
+            data = json.loads(script, strict=False)
+        except ValueError:
+            warnings.append("malformed JSON-LD ignored")
+            continue
+        for item in _candidates(data):
+            kinds = item.get("@type")
+            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+            if kinds & _POSTING_TYPES:
+                return _unescape(item)
+    return {}
+
+
+def _name(value: Any) -> str | None:
+    """JSON-LD author/publisher: a dict with name, a list of them, or a bare string."""
+    if isinstance(value, list):
+        names = [name for name in map(_name, value) if name]
+        return ", ".join(names) or None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return clean_space(value) if isinstance(value, str) else None
+
+
+def _image_url(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) and value else None
+
+
+_HEADER_HOOKS = (
+    "post-title",
+    "user-name",
+    "time-to-read",
+    "tag-cloud-root",
+    "category-label-list__item",
+    "post-footer",
+)
+_HEADER_HOOK_SET = frozenset(_HEADER_HOOKS)
+# One scan of the article for every header field, filtered in Python: libxml2 evaluates a
+# predicate with six string comparisons several times slower than this bare attribute test.
+_HOOKED = etree.XPath("descendant::*[@data-hook]")
+_WC_ROOT = etree.XPath('descendant-or-self::*[starts-with(@data-hook, "wc-root ")][1]')
+
+
+def text_of(el: etree._Element) -> str | None:
+    return clean_space("".join(el.itertext()))
+
+
+def read_post_header(scope: etree._Element | None) -> dict[str, Any]:
+    """Title, author, reading time, tags and categories as shown in the post's own DOM."""
+    found: dict[str, Any] = {"tags": [], "categories": []}
+    if scope is None:
+        return found
+    for el in _HOOKED(scope):
+        hook = el.get("data-hook")
+        if hook not in _HEADER_HOOK_SET:
+            continue
+        if hook in ("post-title", "user-name", "time-to-read"):
+            if hook not in found:
+                text = text_of(el)
+                if text:
+                    found[hook] = text
+        elif hook == "tag-cloud-root":
+            _add(found["tags"], el.iter("a"))
+        elif hook == "category-label-list__item":
+            _add(found["categories"], [el])
+        else:  # post-footer: newer builds link categories without a dedicated hook
+            _add(
+                found["categories"],
+                (a for a in el.iter("a") if "/categories/" in a.get("href", "")),
+            )
+    return found
+
+
+def _add(values: list[str], elements: Any) -> None:
+    for el in elements:
+        text = text_of(el)
+        if text and text not in values:
+            values.append(text)
+
+
+def absolute(url: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL, or None (mirrors rewrite links to relative local files)."""
+    if not url:
+        return None
+    url = url.strip()
+    if urlsplit(url).scheme in ("http", "https"):
+        return url
+    if base and urlsplit(base).scheme in ("http", "https"):
+        return urljoin(base, url)
+    return None
+
+
+def extract_metadata(
+    head: Head, scope: etree._Element | None, url: str | None, warnings: list[str]
+) -> dict[str, Any]:
+    """Every Article field except the body ones. `scope` is the main post article, if any."""
+    meta = head.meta
+    ld = read_json_ld(head.json_ld, warnings)
+    header = read_post_header(scope)
+    og_url = absolute(meta.get("og:url"), None)
+    # Wix always writes an absolute canonical; a relative one is a mirror's rewrite to a local
+    # file, so it is only resolved against a URL the caller vouches for.
+    canonical = absolute(head.canonical, url)
+    canonical = canonical or og_url or absolute(ld.get("url"), None)
+
+    title = (
+        header.get("post-title")
+        or clean_space(ld.get("headline") if isinstance(ld.get("headline"), str) else None)
+        or clean_space(meta.get("og:title"))
+        or clean_space(meta.get("twitter:title"))
+        or clean_space(head.title)
+    )
+    author = (
+        header.get("user-name")
+        or _name(ld.get("author"))
+        or clean_space(meta.get("article:author"))
+    )
+    reading = header.get("time-to-read")
+    number = _FIRST_NUMBER.search(reading) if reading else None
+    language = head.lang or meta.get("og:locale") or ld.get("inLanguage")
+
+    return {
+        "title": title,
+        "author": author,
+        "published": clean_space(meta.get("article:published_time"))
+        or clean_space(_str(ld.get("datePublished"))),
+        "modified": clean_space(meta.get("article:modified_time"))
+        or clean_space(_str(ld.get("dateModified"))),
+        "reading_minutes": int(number.group(0)) if number else None,
+        "tags": header["tags"],
+        "categories": header["categories"],
+        "language": clean_space(language.replace("_", "-")) if language else None,
+        "canonical_url": canonical,
+        "description": clean_space(meta.get("description"))
+        or clean_space(meta.get("og:description"))
+        or clean_space(_str(ld.get("description"))),
+        "site_name": clean_space(meta.get("og:site_name")) or _name(ld.get("publisher")),
+        "cover_image": full_size_url(
+            absolute(meta.get("og:image"), url) or _image_url(ld.get("image"))
+        ),
+        "post_id": _post_id(ld, scope),
+        "url": url or canonical,
+        "og_type": meta.get("og:type"),
+    }
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _post_id(ld: dict[str, Any], scope: etree._Element | None) -> str | None:
+    """Wix's 24-hex post id: some JSON-LD carries it, the SSR comments widget names it
+    (`data-hook="wc-root <id>"`). The widget follows the article, so only what comes after
+    the article, up to the blog's post page, is searched."""
+    for value in (ld.get("identifier"), ld.get("@id")):
+        if isinstance(value, str) and (match := _HEX24.search(value)):
+            return match.group(1)
+    el = scope
+    while el is not None:
+        for sibling in el.itersiblings():
+            for widget in _WC_ROOT(sibling):
+                if match := _HEX24.search(widget.get("data-hook")):
+                    return match.group(1)
+        if el.get("data-hook") in ("post-page", "post-page-root"):
+            break
+        el = el.getparent()
+    return None

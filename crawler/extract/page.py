@@ -1,0 +1,193 @@
+"""Bytes in, an lxml tree out: charset detection, parsing, and page classification.
+
+Decoding trusts the bytes over the labels: a page that parses cleanly as UTF-8 is UTF-8 whatever
+its header says (mislabelled Wix mirrors are common); otherwise the declared charset (HTTP header,
+then <meta>) is used, then cp1252 as a last resort.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.extract.metadata import Head
+
+# Everything is fed as UTF-8; huge_tree lets 20 MB pages with long text nodes through. The plain
+# etree parser, not lxml.html's: its HtmlElement class lookup runs Python code per element.
+# collect_ids=False: no id hash table, which nothing here uses (and duplicate ids are common).
+_PARSER = etree.HTMLParser(
+    encoding="utf-8", huge_tree=True, remove_comments=True, collect_ids=False
+)
+
+# UTF-8's BOM is handled apart (stripped, no re-encoding); UTF-32 is tested before UTF-16
+# because the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+# Error-page titles, Wix's and generic ones ("404 | Site", "Page not found", "500 Error").
+_ERROR_TITLE = re.compile(
+    r"^\s*(?:40[34]|410|50[0-3])\b|\b(?:page not found|not found|error 40[34]|"
+    r"page isn.t available|seite nicht gefunden|page introuvable|página no encontrada)\b",
+    re.I,
+)
+
+
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
+_INVALID_ENCODING = (etree.ErrorTypes.ERR_INVALID_ENCODING,)
+
+
+class BadInput(ValueError):
+    """The input is not an HTML document at all (empty, binary)."""
+
+
+@dataclass
+class Page:
+    """A parsed document plus what decoding had to say about it."""
+
+    root: etree._Element
+    warnings: list[str] = field(default_factory=list)
+
+
+def _declared_charset(data: bytes, content_type: str | None) -> str | None:
+    if content_type:
+        match = _HEADER_CHARSET.search(content_type)
+        if match:
+            return match.group(1)
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NULs or many control bytes in the head mean an image/archive, not markup."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > len(head) // 20
+
+
+def _redecode(data: bytes, declared: str | None, warnings: list[str]) -> bytes:
+    """Bytes that are not UTF-8: the declared charset if it fits, else cp1252, as UTF-8."""
+    norm = _codec_name(declared)
+    if declared and norm is None:
+        warnings.append(f"unknown charset {declared!r}")
+    for name in (norm, "cp1252"):
+        if name is None or name == "utf-8":
+            continue
+        try:
+            return data.decode(name).encode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    warnings.append("undecodable bytes replaced (no charset fits the document)")
+    return data.decode("utf-8", "replace").encode("utf-8")
+
+
+def _codec_name(declared: str | None) -> str | None:
+    if not declared:
+        return None
+    try:
+        return codecs.lookup(declared).name
+    except LookupError:
+        return None
+
+
+def _parse_utf8(data: bytes) -> tuple[etree._Element | None, bool]:
+    """Parse UTF-8 bytes; also say whether libxml2 met bytes that are not valid UTF-8.
+
+    Letting the parser report invalid bytes saves a full Python-side UTF-8 validation pass.
+    """
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.ParserError as exc:  # whitespace- or comment-only input
+        raise BadInput(f"unparseable document: {exc}") from exc
+    return root, bool(_PARSER.error_log.filter_types(_INVALID_ENCODING))
+
+
+def parse(source: str | bytes, content_type: str | None = None) -> Page:
+    """Decode and parse; raise BadInput when there is no document to speak of.
+
+    Bytes are trusted over labels: a page that parses cleanly as UTF-8 is UTF-8 whatever its
+    header or <meta> says (mislabelled mirrors are common); otherwise the declared charset is
+    used, then cp1252.
+    """
+    warnings: list[str] = []
+    if isinstance(source, str):
+        if "\x00" in source[:8192]:
+            raise BadInput("binary data, not an HTML document")
+        data = source.encode("utf-8", "replace")
+        declared = None
+    else:
+        data = bytes(source)
+        declared = None
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+        for bom, name in _BOMS:
+            if data.startswith(bom):
+                data = data.decode(name, "replace").encode("utf-8")
+                break
+        else:
+            if _looks_binary(data):
+                raise BadInput("binary data, not an HTML document")
+            declared = _declared_charset(data, content_type)
+    if not data or data.isspace():
+        raise BadInput("empty document")
+    root, invalid = _parse_utf8(data)
+    if invalid:
+        data = _redecode(data, declared, warnings)
+        root, _ = _parse_utf8(data)
+    elif _codec_name(declared) not in (None, "utf-8", "ascii") and not data.isascii():
+        warnings.append(f"declared charset {declared!r} is wrong: the bytes are UTF-8")
+    if root is None or not len(root):
+        raise BadInput("empty document")
+    return Page(root, warnings)
+
+
+def is_wix(root: etree._Element, generator: str | None) -> bool:
+    """Wix's own generator tag, or its page skeleton when that tag was stripped."""
+    if generator and generator.startswith("Wix"):
+        return True
+    return bool(
+        root.xpath(
+            'boolean(//div[@id="SITE_CONTAINER"] | //*[@data-hook="post-page"]'
+            ' | //script[@id="wix-viewer-model" or @id="wix-essential-viewer-model"])'
+        )
+    )
+
+
+def classify(
+    root: etree._Element, scope: etree._Element | None, url: str | None, head: Head
+) -> str:
+    """One of record.PAGE_KINDS. `scope` is the main post article when it has a body."""
+    if scope is not None:
+        return "post"  # a blog post article with a Ricos body exists only on Wix
+    title = head.title or ""
+    if not is_wix(root, head.meta.get("generator")):
+        return "error" if _ERROR_TITLE.search(title) else "not-wix"
+    # Mirrors leave og:url absolute, so it locates the page when no URL is given.
+    path = urlsplit(url or head.meta.get("og:url") or "").path.lower()
+    has_cards = root.xpath(
+        'boolean(//*[@data-hook="post-list-item" or @data-hook="feed-page-root"])'
+    )
+    if "/categories/" in path or root.xpath(
+        'boolean(//*[@data-hook="category-pagination-container"])'
+    ):
+        return "category"
+    if re.search(r"/(?:tags|hashtags)/", path) or root.xpath(
+        'boolean(//*[@data-hook="tags-pagination-container"'
+        ' or @data-hook="hashtag-pagination-container"])'
+    ):
+        return "tag"
+    if has_cards:
+        return "listing"
+    if _ERROR_TITLE.search(title):
+        return "error"
+    return "other"

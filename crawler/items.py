@@ -1,0 +1,37 @@
+"""What the spider hands to the item pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crawler.extract.record import Article
+
+
+@dataclass
+class FetchedPost:
+    """An extracted post plus what the fetch learned, for incremental re-crawls."""
+
+    article: Article
+    fetched_at: str
+    lastmod: str | None = None  # from the posts sitemap
+    etag: str | None = None
+    http_last_modified: str | None = None
+
+
+@dataclass
+class UnchangedPost:
+    """A post the server says has not changed (HTTP 304): recorded as seen, nothing stored."""
+
+    url: str
+    fetched_at: str
+    lastmod: str | None = None
+    etag: str | None = None
+    http_last_modified: str | None = None
+
+
+@dataclass
+class GonePost:
+    """A post that answered 404/410: marked deleted in the archive, never removed."""
+
+    url: str
+    when: str

@@ -1,0 +1,1 @@
+"""Item pipelines: where fetched posts leave the crawler for the archive."""

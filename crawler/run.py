@@ -1,0 +1,100 @@
+"""Crawl one site in this process: `python -m crawler.run URL --db PATH --summary FILE`.
+
+Twisted's reactor cannot be restarted inside a process, so `wixarchive crawl` (and the tests)
+start one of these processes per site. The outcome is written as JSON to --summary so the
+caller never has to parse Scrapy's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.discover.urls import site_root
+from crawler.spiders.wix import WixBlogSpider
+from crawler.summary import CrawlSummary
+
+
+def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("WIXARCHIVE_DB", str(db), priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    contact = settings.get("WIXARCHIVE_CONTACT")
+    if contact and "USER_AGENT" not in (overrides or {}):
+        settings.set("USER_AGENT", f"{settings.get('USER_AGENT')[:-1]}; {contact})",
+                     priority="cmdline")
+    return settings
+
+
+def job_dir(db: str | Path, url: str) -> Path:
+    """Where an interrupted crawl of this site keeps its queue, beside the archive."""
+    site = site_root(url)
+    name = hashlib.sha1(site.encode()).hexdigest()[:12]
+    return Path(f"{db}.jobs") / name
+
+
+def run_crawl(url: str, db: str | Path, overrides: dict[str, Any] | None = None) -> CrawlSummary:
+    settings = crawl_settings(db, overrides)
+    jobdir = Path(settings.get("JOBDIR") or job_dir(db, url))
+    settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(WixBlogSpider)
+    process.crawl(crawler, url=url)
+    process.start()
+    summary = getattr(crawler.spider, "crawl_summary", None)
+    if summary is None:  # the spider never closed normally (e.g. bad arguments)
+        summary = CrawlSummary(site=url, status="failed", message="the crawl did not run")
+    if summary.status != "interrupted":
+        # Only an interrupted crawl has anything to resume; a finished job's request filter
+        # would wrongly skip every page on the next run.
+        shutil.rmtree(jobdir, ignore_errors=True)
+        if jobdir.parent.is_dir() and not any(jobdir.parent.iterdir()):
+            jobdir.parent.rmdir()
+    return summary
+
+
+def _parse_set(values: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in values:
+        key, _, raw = item.partition("=")
+        try:
+            overrides[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key] = raw
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
+    parser.add_argument("url")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--summary", help="write the outcome as JSON to this file")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting (value parsed as JSON when it can be)")
+    args = parser.parse_args(argv)
+    try:
+        summary = run_crawl(args.url, args.db, _parse_set(args.set))
+    except Exception as exc:  # the caller shows one line; details would only be a traceback
+        summary = CrawlSummary(site=args.url, status="failed", message=f"crawl failed: {exc}")
+    # Peak memory of this crawl process, for the crawl benchmark and the curious (ru_maxrss is KiB).
+    summary.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(summary.to_dict()), encoding="utf-8")
+    else:
+        print(json.dumps(summary.to_dict()))
+    return 0 if summary.status in ("ok", "partial") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""The sample blog's state: posts with their ground truth, built deterministically from a seed.
+
+Building is cheap (metadata only, ~10 µs a post); a post's body blocks are generated on first
+use from the post's own seed, so a 10,000-post blog costs nothing until a page is rendered.
+Mutations (`edit_post`, `add_post`, `delete_post`) swap in new lists under a lock, so server
+threads always read a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from crawler.sample_site import content
+
+MEDIA_HOST = "https://static.wixstatic.com/media/"
+LAYOUTS = ("classic", "new")
+WORDS_PER_MINUTE = 230
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_EPOCH = datetime(2024, 6, 3, 9, 30, tzinfo=UTC)  # the newest post's day for every seed
+
+
+@dataclass(frozen=True)
+class Image:
+    """An uploaded image: `media_id` is Wix's file name on static.wixstatic.com."""
+
+    media_id: str
+    width: int
+    height: int
+
+    @property
+    def url(self) -> str:
+        return MEDIA_HOST + self.media_id
+
+    def resized(self, width: int, height: int, extra: str = "") -> str:
+        """A Wix image-service URL; `extra` adds e.g. the blur of the low-quality placeholder."""
+        return (f"{self.url}/v1/fill/w_{width},h_{height},al_c,q_80,usm_0.66_1.00_0.01{extra}"
+                f"/{self.media_id}")
+
+    @property
+    def placeholder(self) -> str:
+        scale = 49 / self.width
+        return self.resized(49, max(1, round(self.height * scale)), ",blur_2,enc_auto")
+
+    @property
+    def og_url(self) -> str:
+        return self.resized(min(self.width, 980), min(self.height, 735))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text inside a paragraph, optionally a link or emphasised."""
+
+    text: str
+    href: str | None = None
+    mark: str | None = None  # "strong" or "em"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One Ricos node. `empty-line` and `spacer` carry no text (visual gaps only)."""
+
+    kind: str  # paragraph | heading | bulleted_list | ordered_list | blockquote | image
+    #            | empty-line | spacer
+    node_id: str
+    segments: tuple[Segment, ...] = ()
+    level: int = 2
+    items: tuple[str, ...] = ()
+    image: Image | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments)
+
+    def texts(self) -> list[str]:
+        """What an extractor should produce for this block: one string per paragraph-like unit."""
+        if self.kind in ("bulleted_list", "ordered_list"):
+            return list(self.items)
+        if self.kind in ("paragraph", "heading", "blockquote"):
+            return [self.text]
+        return []
+
+
+@dataclass
+class SamplePost:
+    """One post with everything a page, feed or sitemap shows about it."""
+
+    post_id: str
+    slug: str
+    title: str
+    author: str
+    published: datetime
+    modified: datetime
+    categories: list[str]
+    tags: list[str]
+    layout: str
+    views: int
+    cover: Image | None
+    body_seed: int
+    revision: int = 0
+    _blocks: list[Block] | None = field(default=None, repr=False)
+
+    @property
+    def url_path(self) -> str:
+        return f"/post/{self.slug}"
+
+    @property
+    def blocks(self) -> list[Block]:
+        if self._blocks is None:
+            self._blocks = generate_blocks(self.body_seed, self.cover)
+        return self._blocks
+
+    @property
+    def body_blocks(self) -> list[str]:
+        return [text for block in self.blocks for text in block.texts()]
+
+    @property
+    def body_text(self) -> str:
+        return "\n\n".join(self.body_blocks)
+
+    @property
+    def images(self) -> list[str]:
+        return [b.image.url for b in self.blocks if b.kind == "image" and b.image is not None]
+
+    @property
+    def reading_minutes(self) -> int:
+        words = len(self.body_text.split())
+        return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+    @property
+    def description(self) -> str:
+        """Wix's excerpt: the start of the text, cut at a word and marked with '...'."""
+        text = " ".join(self.body_blocks)
+        if len(text) <= 140:
+            return text
+        return text[:140].rsplit(" ", 1)[0] + "..."
+
+    @property
+    def published_iso(self) -> str:
+        return iso(self.published)
+
+    @property
+    def modified_iso(self) -> str:
+        return iso(self.modified)
+
+    @property
+    def is_updated(self) -> bool:
+        return self.modified > self.published
+
+    @property
+    def cover_url(self) -> str | None:
+        """What og:image, JSON-LD and the feed enclosure carry."""
+        return self.cover.og_url if self.cover else None
+
+    @property
+    def etag(self) -> str:
+        """Changes whenever the post itself changes (not when other posts come and go)."""
+        key = f"{self.post_id}:{self.revision}:{self.modified_iso}:{self.layout}"
+        return 'W/"' + hashlib.sha1(key.encode()).hexdigest()[:20] + '"'
+
+    def expected(self) -> dict:
+        """Ground truth an extractor should recover from the post page."""
+        return {
+            "title": self.title,
+            "author": self.author,
+            "published": self.published_iso,
+            "modified": self.modified_iso,
+            "reading_minutes": self.reading_minutes,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+            "body_text": self.body_text,
+            "body_blocks": self.body_blocks,
+            "images": self.images,
+            "cover_image": self.cover_url,
+            "description": self.description,
+            "post_id": self.post_id,
+            "url_path": self.url_path,
+            "layout": self.layout,
+        }
+
+
+def iso(moment: datetime) -> str:
+    """`2024-03-05T10:00:00.000Z`, as article:published_time shows it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def display_date(moment: datetime, today: datetime) -> str:
+    """Wix's visible date: the year is dropped for posts of the current year."""
+    day = f"{_MONTHS[moment.month - 1]} {moment.day}"
+    return day if moment.year == today.year else f"{day}, {moment.year}"
+
+
+def _node_id(rng: random.Random) -> str:
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(5))
+
+
+def _media(rng: random.Random) -> Image:
+    width, height = rng.choice(((1600, 1067), (1200, 1600), (1920, 1080), (1000, 1000)))
+    return Image(f"a1c0de_{rng.getrandbits(128):032x}~mv2.jpg", width, height)
+
+
+def _paragraph(rng: random.Random, sentences: int, with_link: bool) -> tuple[Segment, ...]:
+    text = content.paragraph_text(rng, sentences)
+    if with_link:
+        label, href = content.link_target(rng)
+        return (Segment(text + " See "), Segment(label, href=href), Segment(" for more."))
+    if rng.random() < 0.25:
+        lead, rest = text.split(" ", 1)
+        return (Segment(lead, mark="strong"), Segment(" " + rest))
+    return (Segment(text),)
+
+
+def generate_blocks(seed: int, cover: Image | None) -> list[Block]:
+    """A post body: paragraphs with headings, a list, a quote and images in Ricos order."""
+    rng = random.Random(seed)
+    images = [cover] if cover else []
+    if cover and rng.random() < 0.4:
+        images.append(_media(rng))
+    count = rng.randint(4, 14)
+    link_at = rng.randrange(count) if rng.random() < 0.7 else -1
+    list_at = rng.randrange(1, count) if rng.random() < 0.5 else -1
+    quote_at = rng.randrange(1, count) if rng.random() < 0.35 else -1
+    blocks: list[Block] = []
+    for position in range(count):
+        if position == 1 and images:
+            blocks.append(Block("image", _node_id(rng), image=images.pop(0)))
+        if position > 1 and rng.random() < 0.2:
+            level = rng.choice((2, 2, 3))
+            blocks.append(Block("heading", _node_id(rng), (Segment(content.heading_text(rng)),),
+                                level=level))
+        sentences = rng.randint(1, 5)
+        blocks.append(Block("paragraph", _node_id(rng),
+                            _paragraph(rng, sentences, position == link_at)))
+        if position == list_at:
+            kind = rng.choice(("bulleted_list", "ordered_list"))
+            items = tuple(content.list_items(rng, rng.randint(2, 5)))
+            blocks.append(Block(kind, _node_id(rng), items=items))
+        if position == quote_at:
+            blocks.append(Block("blockquote", _node_id(rng), (Segment(content.quote_text(rng)),)))
+        if position == count // 2 and images:
+            blocks.append(Block("image", _node_id(rng), image=images.pop(0)))
+        gap = rng.random()
+        if gap < 0.45:
+            blocks.append(Block("empty-line", _node_id(rng)))
+        elif gap < 0.6:
+            blocks.append(Block("spacer", _node_id(rng)))
+    return blocks
+
+
+def blocks_from_paragraphs(paragraphs: list[str], seed: int) -> list[Block]:
+    rng = random.Random(seed)
+    return [Block("paragraph", _node_id(rng), (Segment(text),)) for text in paragraphs]
+
+
+class SampleBlog:
+    """A deterministic Wix-style blog. `posts` is ordered newest first."""
+
+    def __init__(self, seed: int = 1, post_count: int = 25, site_name: str = "Willow Lane Notes",
+                 layout: str | None = None, page_size: int = 10, unicode_slugs: bool = False,
+                 feed_content: bool = False) -> None:
+        if layout is not None and layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS} or None, not {layout!r}")
+        if post_count < 0 or page_size < 1:
+            raise ValueError("post_count must be >= 0 and page_size >= 1")
+        self.seed = seed
+        self.site_name = site_name
+        self.layout = layout
+        self.page_size = page_size
+        self.unicode_slugs = unicode_slugs
+        self.feed_content = feed_content  # add content:encoded to feed items, as some sites do
+        self._rng = random.Random(seed)
+        self._lock = threading.RLock()
+        self._slugs: set[str] = set()
+        self._counter = 0
+        posts: list[SamplePost] = []
+        moment = _EPOCH - timedelta(minutes=self._rng.randrange(600))
+        for _ in range(post_count):
+            posts.append(self._new_post(moment, None, None, None, None, None))
+            moment -= timedelta(minutes=self._rng.randint(300, 5760),
+                                milliseconds=self._rng.randrange(60000))
+        # "Now" for the site: just after the newest post; each mutation moves it on by a day.
+        self.clock = _EPOCH + timedelta(days=1)
+        for post in posts:
+            if self._rng.random() < 0.35:  # some posts were edited after publishing
+                later = post.published + timedelta(minutes=self._rng.randint(120, 86400))
+                post.modified = min(later, self.clock - timedelta(hours=1))
+        self.posts: list[SamplePost] = posts
+        self._by_slug = {post.slug: post for post in posts}
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _new_post(self, published: datetime, title: str | None, author: str | None,
+                  categories: list[str] | None, tags: list[str] | None,
+                  layout: str | None) -> SamplePost:
+        rng = self._rng
+        index = self._counter
+        self._counter += 1
+        special = index % 6 == 2  # titles with &, quotes, accents, emoji: at least one early on
+        if title is None:
+            title = content.make_title(rng, special)
+        slug = self._unique_slug(content.slugify(title, self.unicode_slugs))
+        post_id = f"{int(published.timestamp()):08x}{rng.getrandbits(64):016x}"
+        if categories is None:
+            names = [name for name, _ in content.CATEGORIES]
+            categories = [] if rng.random() < 0.1 else rng.sample(names, rng.randint(1, 2))
+        if tags is None:
+            tags = rng.sample(content.TAGS, rng.randint(0, 4))
+        return SamplePost(
+            post_id=post_id, slug=slug, title=title,
+            author=author or content.AUTHORS[rng.randrange(len(content.AUTHORS))],
+            published=published, modified=published, categories=list(categories),
+            tags=list(tags), layout=layout or self.layout or LAYOUTS[(index + self.seed) % 2],
+            views=rng.randint(0, 400), cover=_media(rng) if rng.random() < 0.7 else None,
+            body_seed=rng.getrandbits(48),
+        )
+
+    def _unique_slug(self, slug: str) -> str:
+        candidate, n = slug, 1
+        while candidate in self._slugs:
+            n += 1
+            candidate = f"{slug}-{n}"
+        self._slugs.add(candidate)
+        return candidate
+
+    def _tick(self) -> datetime:
+        self.clock += timedelta(days=1, minutes=self._rng.randint(1, 600),
+                                milliseconds=self._rng.randrange(1000))
+        return self.clock
+
+    def _publish(self, posts: list[SamplePost]) -> None:
+        posts.sort(key=lambda post: post.published, reverse=True)
+        self.posts = posts
+        self._by_slug = {post.slug: post for post in posts}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def post(self, slug: str) -> SamplePost | None:
+        return self._by_slug.get(slug)
+
+    @property
+    def today(self) -> datetime:
+        return self.clock
+
+    @property
+    def last_modified(self) -> datetime:
+        return max((post.modified for post in self.posts), default=self.clock)
+
+    def categories(self) -> list[tuple[str, str, str]]:
+        """(name, slug, description) for every category, in menu order."""
+        return [(name, content.slugify(name), text) for name, text in content.CATEGORIES]
+
+    def tags(self) -> list[tuple[str, str]]:
+        return [(tag, content.slugify(tag)) for tag in content.TAGS]
+
+    def in_category(self, slug: str) -> list[SamplePost]:
+        return [p for p in self.posts if slug in {content.slugify(c) for c in p.categories}]
+
+    def with_tag(self, slug: str) -> list[SamplePost]:
+        return [p for p in self.posts if slug in {content.slugify(t) for t in p.tags}]
+
+    # -- mutating between crawls -------------------------------------------------------------
+
+    def edit_post(self, slug: str, title: str | None = None,
+                  paragraphs: list[str] | None = None) -> SamplePost:
+        """Change a post's title and/or body; bumps `modified` (and the sitemap lastmod)."""
+        with self._lock:
+            post = self._require(slug)
+            if title is not None:
+                post.title = title
+            if paragraphs is not None:
+                post._blocks = blocks_from_paragraphs(paragraphs, post.body_seed + post.revision)
+            post.revision += 1
+            post.modified = self._tick()
+            self._publish(list(self.posts))
+            return post
+
+    def add_post(self, title: str | None = None, paragraphs: list[str] | None = None,
+                 author: str | None = None, categories: list[str] | None = None,
+                 tags: list[str] | None = None, layout: str | None = None) -> SamplePost:
+        """Publish a new post, newest of all."""
+        if layout is not None and layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+        with self._lock:
+            post = self._new_post(self._tick(), title, author, categories, tags, layout)
+            if paragraphs is not None:
+                post._blocks = blocks_from_paragraphs(paragraphs, post.body_seed)
+            self._publish([post, *self.posts])
+            return post
+
+    def delete_post(self, slug: str) -> SamplePost:
+        """Remove a post: its page then answers 404 and it leaves sitemaps, feed and listings."""
+        with self._lock:
+            post = self._require(slug)
+            self._tick()
+            self._publish([p for p in self.posts if p.slug != slug])
+            return post
+
+    def _require(self, slug: str) -> SamplePost:
+        post = self._by_slug.get(slug)
+        if post is None:
+            raise KeyError(f"no post with slug {slug!r}")
+        return post

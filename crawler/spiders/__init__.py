@@ -1,0 +1,1 @@
+"""Spiders: the fetch loop. Discovery rules live in crawler.discover."""

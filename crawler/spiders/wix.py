@@ -1,0 +1,240 @@
+"""WixBlogSpider: finds every post of one Wix blog and hands each extracted article on.
+
+Discovery order, as Wix sites expose it: robots.txt `Sitemap:` lines -> sitemap index ->
+blog-posts-sitemap.xml; blog-feed.xml for the newest posts; listing pages as the fallback
+when the site has no posts sitemap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy import exceptions as scrapy_errors
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archive.store import Archive, ArchiveError, KnownPost
+from crawler.discover.feeds import parse_feed
+from crawler.discover.listings import listing_links
+from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
+from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.extract import extract_article
+from crawler.items import FetchedPost, GonePost, UnchangedPost
+
+MAX_ERRORS_KEPT = 50
+UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
+# Scrapy >= 2.14 wraps Twisted's connection errors in its own exception types.
+CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
+    getattr(scrapy_errors, name) for name in
+    ("DownloadConnectionRefusedError", "CannotResolveHostError", "DownloadTimeoutError")
+    if hasattr(scrapy_errors, name)
+)
+# Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
+POST_STATUSES = [304, 404, 410]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _known_posts(db: str | None, site: str) -> dict[str, KnownPost]:
+    """What the archive already holds for this site, to re-fetch only what changed."""
+    if not db:
+        return {}
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            return archive.known_posts(site)
+    except ArchiveError:
+        return {}  # no archive yet (or unreadable: the pipeline reports that when it writes)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class WixBlogSpider(scrapy.Spider):
+    name = "wix"
+
+    def __init__(self, url: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not url:
+            raise ValueError("WixBlogSpider needs a site URL: scrapy crawl wix -a url=https://...")
+        self.start_url = url if "://" in url else f"https://{url}"
+        self.site = site_root(self.start_url)
+        self.blog_home: str | None = None
+        self.posts_from_sitemap = 0
+        self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
+        self.sitemap_failed = False
+        self.errors: list[str] = []
+        self.known: dict[str, KnownPost] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        spider.known = _known_posts(crawler.settings.get("WIXARCHIVE_DB"), spider.site)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Discovery requests skip the duplicate filter: a resumed job (JOBDIR) must read the
+        # sitemaps again, while the post requests it already made stay filtered.
+        yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
+                             errback=self.on_robots_error, priority=10)
+        yield scrapy.Request(self.site + "blog-feed.xml", self.parse_feed, dont_filter=True,
+                             errback=self.on_error, priority=5)
+        if is_post_url(self.start_url):
+            yield self._post_request(self.start_url)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        found = [u for u in sitemaps_from_robots(response.text) if in_site(u, self.site)]
+        for url in found or [self.site + "sitemap.xml"]:
+            yield self._sitemap_request(url)
+
+    def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
+        self.on_error(failure)
+        if failure.check(*CONNECTION_ERRORS):
+            # robots.txt is the first request: if the host cannot be reached after the
+            # retries, no other page of it will be either.
+            raise CloseSpider(UNREACHABLE)
+        return [self._sitemap_request(self.site + "sitemap.xml")]
+
+    def _sitemap_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, self.parse_sitemap, errback=self.on_sitemap_error,
+                              dont_filter=True, priority=10)
+
+    def on_sitemap_error(self, failure: Failure) -> None:
+        # Without every sitemap the crawl cannot tell which posts disappeared.
+        self.sitemap_failed = True
+        self.on_error(failure)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        sitemap = parse_sitemap(response.body)
+        for entry in sitemap.entries:
+            if not in_site(entry.loc, self.site):
+                continue
+            if sitemap.is_index:
+                if is_posts_sitemap(entry.loc):
+                    yield self._sitemap_request(entry.loc)
+            elif is_post_url(entry.loc):
+                url = normalize_url(entry.loc)
+                self.posts_from_sitemap += 1
+                self.sitemap_urls.add(url)
+                known = self.known.get(url)
+                if known and known.deleted_at is None and _not_newer(entry.lastmod, known.lastmod):
+                    self.crawler.stats.inc_value("wixarchive/unchanged")
+                    continue
+                yield self._post_request(entry.loc, lastmod=entry.lastmod)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        feed = parse_feed(response.body)
+        if feed.blog_home and in_site(feed.blog_home, self.site):
+            self.blog_home = feed.blog_home
+        for item in feed.items:
+            # Archived posts are the sitemap's business (lastmod); the feed adds only new ones.
+            if (in_site(item.link, self.site) and is_post_url(item.link)
+                    and normalize_url(item.link) not in self.known):
+                yield self._post_request(item.link)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        posts, listings = listing_links(response.body, response.url, self.site,
+                                        self.blog_home or response.url)
+        for url in posts:
+            yield self._post_request(url)
+        for url in listings:
+            yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
+
+    def _on_idle(self, spider: scrapy.Spider) -> None:
+        # No posts sitemap: walk the blog's listing pages once, from the feed's blog home.
+        if self.posts_from_sitemap or getattr(self, "_listing_started", False):
+            return
+        self._listing_started = True
+        home = self.blog_home or self.site + "blog"
+        request = scrapy.Request(home, self.parse_listing, errback=self.on_error)
+        self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    # -- fetch and extract -----------------------------------------------------------------
+
+    def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
+        headers = {}
+        known = self.known.get(normalize_url(url))
+        if known and known.deleted_at is None:
+            # Conditional request: an unchanged post costs a 304 with no body.
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.http_last_modified:
+                headers["If-Modified-Since"] = known.http_last_modified
+        return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
+                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES})
+
+    def parse_post(self, response: Response) -> Iterator[FetchedPost | UnchangedPost | GonePost]:
+        url = normalize_url(response.url)
+        if response.status == 304:
+            yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
+                                etag=_header(response, "ETag"),
+                                http_last_modified=_header(response, "Last-Modified"))
+            return
+        if response.status in (404, 410):
+            if url in self.known:
+                yield GonePost(url=url, when=_now())
+            else:
+                self.on_http_error(response)
+            return
+        article = extract_article(response.body, url,
+                                  content_type=_header(response, "Content-Type"))
+        self.crawler.stats.inc_value(f"wixarchive/pages/{article.page_kind}")
+        if article.page_kind != "post":
+            return
+        yield FetchedPost(
+            article=article,
+            fetched_at=_now(),
+            lastmod=response.meta.get("lastmod"),
+            etag=_header(response, "ETag"),
+            http_last_modified=_header(response, "Last-Modified"),
+        )
+
+    def gone_from_sitemap(self) -> list[str]:
+        """Archived posts missing from a sitemap read in full: deleted on the site."""
+        if not self.posts_from_sitemap or self.sitemap_failed:
+            return []
+        return [url for url, known in self.known.items()
+                if known.deleted_at is None and url not in self.sitemap_urls]
+
+    def on_http_error(self, response: Response) -> None:
+        self._record_error(response.url, f"HTTP {response.status}")
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"HTTP {response.status}"
+        else:
+            reason = failure.getErrorMessage() or failure.type.__name__
+        self._record_error(url, reason)
+
+    def _record_error(self, url: str, reason: str) -> None:
+        self.crawler.stats.inc_value("wixarchive/fetch_errors")
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(f"{url}: {reason}")
+
+
+def _not_newer(lastmod: str | None, archived: str | None) -> bool:
+    """True when the sitemap's lastmod shows no change since the archived one.
+
+    Wix writes either dates or full ISO timestamps; both compare correctly as strings when
+    cut to the shorter of the two.
+    """
+    if not lastmod or not archived:
+        return False
+    size = min(len(lastmod), len(archived))
+    return lastmod[:size] <= archived[:size]

@@ -1,0 +1,383 @@
+"""The plain-text dump cleaner (`crawler.clean.text`) and `wixarchive clean`.
+
+Own fixtures in tests/fixtures/text cover every dialect, the languages and the traps of
+wix-text-chrome.md §6; the real dumps in ../shared are checked against their annotations when
+present.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.clean import vocabulary as v
+from crawler.clean.text import clean_text
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures" / "text"
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "seed" / "000_0e09250c535d0fa8.txt"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def content_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# --- The seed, and a copy-free twin in the same dialect
+
+def test_seed_comes_out_exactly() -> None:
+    if not SEED.is_file():
+        pytest.skip(f"seed not found at {SEED} (optional, read-only data)")
+    result = clean_text(SEED.read_text(encoding="utf-8"))
+    paragraphs = [line.rstrip() for line in SEED.read_text(encoding="utf-8").splitlines()
+                  if line.startswith(("In the journey", "What isn", "To step", "These are real",
+                                      "What we often", "But this grief", "As practitioners",
+                                      "Sometimes that", "Healing requires", "Let us remember"))]
+    assert len(paragraphs) == 10
+    assert result.body == paragraphs
+    assert result.body[0].startswith("In the journey of healing")
+    assert result.body[-1].endswith("liberated ways of loving others.")
+    assert result.title == ("Healing in Relationship: Letting Go, Holding On, and Stepping into "
+                            "New Patterns of Connection")
+    assert result.author == "maryamlempke"
+    assert result.date == "Jun 4"
+    assert result.reading_minutes == 2
+    assert result.updated is None
+    assert result.page_kind == "post"
+    assert result.chrome == ["top of page", "Search", "• Writer: maryamlempke", "maryamlempke",
+                             "• Jun 4", "• 2 min read", "Comments", "bottom of page"]
+
+
+def test_full_page_dialect_gives_exactly_the_ten_paragraphs() -> None:
+    result = clean_text(fixture("a_fullpage_en.txt"))
+    assert result.title == "Learning to Rest: Why Slowing Down Is Not the Same as Giving Up"
+    assert (result.author, result.date, result.reading_minutes) == ("orchardtherapy", "Mar 12", 3)
+    assert len(result.body) == 10
+    assert result.body[0].startswith("Most of us were taught")
+    assert result.body[-1] == ("May you find small, ordinary ways to come back to yourself this "
+                               "week, and may they be enough.")
+    # Paragraphs separated by ONE blank line stay apart like those separated by two.
+    i = next(k for k, p in enumerate(result.body) if p.startswith("What often surprises"))
+    assert result.body[i + 1].startswith("Those feelings are not a sign")
+    assert "Comments" not in result.body and "\xa0" not in result.body
+    assert result.body_text == "\n\n".join(result.body)
+
+
+# --- Every own fixture against its reviewed expectation
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.txt")))
+def test_fixture_matches_expectation(name: str) -> None:
+    expected = json.loads((FIXTURES / name).with_suffix(".json").read_text(encoding="utf-8"))
+    result = clean_text(fixture(name)).to_dict()
+    result.pop("body_text")
+    assert result == expected
+
+
+# --- Real dumps against their annotations
+
+def _real_dumps() -> list:
+    folder = SHARED / "realworld" / "text"
+    dumps = sorted(folder.glob("0*.txt")) if folder.is_dir() else []
+    absent = pytest.mark.skip(
+        reason=f"real-world text dumps not found under {SHARED} (optional, read-only data)")
+    return [pytest.param(d, id=d.stem) for d in dumps] or [pytest.param(None, marks=absent)]
+
+
+@pytest.mark.parametrize("path", _real_dumps())
+def test_real_dump_against_annotation(path: Path) -> None:
+    truth = json.loads((SHARED / "realworld" / "text-truth" / f"{path.stem}.json").read_text(
+        encoding="utf-8"))
+    result = clean_text(path.read_text(encoding="utf-8"))
+    for field in ("title", "author", "date", "updated", "reading_minutes"):
+        assert getattr(result, field) == truth[field], field
+    missing = [line for line in truth["body"] if line not in result.body]
+    assert not missing, "body lines lost"
+    kept = [line for line in truth["chrome"] if line.lstrip("•- ") in result.body]
+    assert not kept, "chrome kept in the body"
+    # A static page with no chrome at all reads exactly like a content-only post.
+    if truth["chrome"] or truth["page_kind"] != "static":
+        assert result.page_kind == truth["page_kind"]
+
+
+# --- Traps of wix-text-chrome.md §6
+
+def test_french_comment_titles_and_lines_survive_but_the_widget_goes() -> None:
+    result = clean_text(fixture("b_markdown_fr.txt"))
+    assert result.title == "Comment retrouver le sommeil après une période de stress ?"
+    assert "Comment ? En revenant aux sensations, une respiration après l’autre." in result.body
+    assert "Commentaires" in result.chrome and "Commentaires" not in result.body
+    bullets = clean_text(fixture("a_bullets_fr.txt"))
+    assert bullets.title == "Comment apaiser ses émotions au quotidien ?"
+    assert "👉 Comment ? En respirant lentement, trois fois de suite." in bullets.body
+
+
+def test_comments_heading_inside_the_body_is_content() -> None:
+    result = clean_text(fixture("full_de_classic.txt"))
+    assert "Kommentare" in result.body  # followed by the author's paragraph, not by widgets
+
+
+def test_author_signature_and_rights_line_are_kept() -> None:
+    body = clean_text(fixture("b_markdown_fr.txt")).body
+    assert body[-2:] == ["Article rédigé par Claire Dumas.", "Tous droits réservés."]
+
+
+def test_date_lists_in_the_body_are_content() -> None:
+    result = clean_text(fixture("static_page.txt"))
+    assert "April 2nd - April 9th, with lessons resuming on Monday April 10th." in result.body
+    text = "Trip notes\n- Mar 3\n- 2 min read\nWe left early.\nItinerary:\n- Jun 4\n- Jun 5\n"
+    result = clean_text(text)
+    assert result.date == "Mar 3"
+    assert result.body == ["We left early.", "Itinerary:", "Jun 4", "Jun 5"]
+    dates = clean_text("Closing days\n- March 28\n- April 5\n- May 2\nSee you soon.\n")
+    assert dates.date is None
+    assert dates.body == ["March 28", "April 5", "May 2", "See you soon."]
+
+
+def test_body_bullets_are_kept_while_header_bullets_go() -> None:
+    result = clean_text(fixture("a_bullets_fr.txt"))
+    assert "Pour retrouver le calme" in result.body and "Pour mieux dormir" in result.body
+    assert "• dianeexample" in result.chrome and "dianeexample" not in result.body
+    static = clean_text(fixture("static_page.txt"))
+    assert "• Facebook Social Icon" in static.chrome
+
+
+def test_title_repeated_as_a_heading_is_kept_once_in_the_body() -> None:
+    result = clean_text(fixture("a_bullets_fr.txt"))
+    assert result.body.count("Comment apaiser ses émotions au quotidien ?") == 1
+
+
+def test_posts_about_wix_blogging_and_social_networks_are_untouched() -> None:
+    text = fixture("c_content_only_en.txt")
+    result = clean_text(text)
+    assert result.chrome == []
+    assert [result.title, *result.body] == content_lines(text)
+
+
+def test_final_link_card_and_short_lines_are_content() -> None:
+    result = clean_text(fixture("c_content_only_en.txt"))
+    assert result.body[-1] == "Read next: A Quiet Guide to Starting Over"
+    assert "a map of procrastination" in clean_text(fixture("a_ad_label_en.txt")).body
+    assert "Studio Policy" in clean_text(fixture("static_page.txt")).body
+
+
+def test_header_block_order_varies() -> None:
+    before = clean_text(fixture("a_author_only_fr.txt"))
+    assert before.author == "Jeanne Martin"
+    assert before.title == "Apprivoiser la colère grâce à la sophrologie"
+    assert before.date is None and before.reading_minutes is None
+    no_author = clean_text("Titre\n- 13 déc. 2025\n- 5 min de lecture\nPremier paragraphe.\n")
+    assert (no_author.title, no_author.author, no_author.date) == ("Titre", None, "13 déc. 2025")
+    assert no_author.body == ["Premier paragraphe."]
+
+
+def test_split_words_and_glued_chrome() -> None:
+    split = clean_text("Titre\n- 2 min de lecture\nLa sophrolo\ngie offre des outils simples.\n")
+    assert split.body == ["La sophrolo", "gie offre des outils simples."]
+    ad = clean_text(fixture("a_ad_label_en.txt"))
+    assert ad.body[0].startswith("Chances are you opened")
+    assert "Ad" in ad.chrome
+    assert "7 vues0 commentaire" in clean_text(fixture("a_author_only_fr.txt")).chrome
+
+
+def test_alt_text_under_the_header_and_doubled_caption_go() -> None:
+    result = clean_text(fixture("a_bullets_fr.txt"))
+    assert "femme qui respire au bord de la mer" in result.chrome
+    assert result.body.count("Respiration ventrale") == 1
+
+
+# --- Page kinds
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("listing_hashtag.txt", "listing"), ("blog_index_fr.txt", "blog-index"),
+    ("static_page.txt", "static"), ("a_fullpage_en.txt", "post"), ("c_updated_en.txt", "post"),
+])
+def test_page_kind(name: str, kind: str) -> None:
+    result = clean_text(fixture(name))
+    assert result.page_kind == kind
+    if kind in ("listing", "blog-index"):
+        assert result.title is None and result.author is None and result.date is None
+
+
+def test_listing_of_cards_with_reading_times() -> None:
+    text = ("top of page\nAll Posts\nSearch\nMar 8, 2021\n1 min\nFirst post\nAn excerpt.\n"
+            "Mar 3, 2021\n1 min\nSecond post\nAnother excerpt.\nbottom of page\n")
+    assert clean_text(text).page_kind == "listing"
+
+
+# --- Multilingual vocabulary
+
+@pytest.mark.parametrize(("line", "minutes"), [
+    ("2 min read", 2), ("3 min de lecture", 3), ("21 min de lecture", 21), ("1 min de leitura", 1),
+    ("17 Min. de lectura", 17), ("3 Min. Lesezeit", 3), ("1 minuten om te lezen", 1),
+    ("Minut čtení: 1", 1), ("1 دقائق قراءة", 1), ("١ دقائق قراءة", 1), ("4 min di lettura", 4),
+])
+def test_reading_times(line: str, minutes: int) -> None:
+    assert v.read_minutes(line) == minutes
+    result = clean_text(f"A title\n- Author Name\n- Jun 4\n- {line}\nBody text here.\n")
+    assert result.reading_minutes == minutes and result.body == ["Body text here."]
+
+
+def test_reading_time_words_inside_sentences_are_not_chrome() -> None:
+    assert v.read_minutes("It takes 2 min read aloud, they said.") is None
+
+
+@pytest.mark.parametrize(("line", "value"), [
+    ("Updated: Oct 26, 2020", "Oct 26, 2020"), ("Dernière mise à jour : 15 mars", "15 mars"),
+    ("Dernière mise à jour\u202f: 12 janv.", "12 janv."), ("Actualizado: 1 jul 2022", "1 jul 2022"),
+    ("Atualizado: 3 de mai. de 2023", "3 de mai. de 2023"), ("Aktualisiert: 2. Okt. 2022",
+                                                             "2. Okt. 2022"),
+    ("Bijgewerkt: 6 mei 2021", "6 mei 2021"), ("Aktualizováno: 12. 5. 2021", "12. 5. 2021"),
+    ("تم التحديث: ٣ مايو ٢٠٢١", "٣ مايو ٢٠٢١"), ("Updated: 2 hours ago", "2 hours ago"),
+])
+def test_updated_lines(line: str, value: str) -> None:
+    result = clean_text(f"A title\n\n{line}\n\nThe first paragraph of the post.\n")
+    assert result.updated == value
+    assert result.body == ["The first paragraph of the post."]
+
+
+@pytest.mark.parametrize("line", [
+    "59 vues0 commentaire", "12 views0 comments", "42 vues 0 commentaire",
+    "1 weergave0 opmerkingen",
+    "12 Aufrufe0 Kommentare", "3 visualizaciones0 comentarios", "8 visualizações0 comentários",
+    "5 zobrazení0 komentářů", "مشاهدة واحدة (١)٠ تعليق", "27 views", "0 comments",
+])
+def test_counters(line: str) -> None:
+    assert v.COUNTERS.match(line)
+    result = clean_text(f"A title\n- Jun 4\n- 2 min read\nBody.\n{line}\nSomething after\n")
+    assert result.body == ["Body."] and line in result.chrome
+
+
+@pytest.mark.parametrize("line", [
+    "Comments", "Commentaires", "Comentários", "Comentarios", "Kommentare", "Komentar",
+    "Komentáře", "Reacties", "التعليقات",
+])
+def test_comment_headings_at_the_end(line: str) -> None:
+    result = clean_text(f"Un titre\n- 2 min de lecture\nLe texte.\n\n\n\n{line}")
+    assert result.body == ["Le texte."] and result.chrome[-1] == line
+
+
+@pytest.mark.parametrize("line", ["Comment", "Comment faire ?", "Comments are welcome below."])
+def test_comment_lookalikes_at_the_end_are_content(line: str) -> None:
+    assert clean_text(f"Un titre\n- 2 min de lecture\nLe texte.\n{line}").body[-1] == line
+
+
+@pytest.mark.parametrize(("recent", "see_all"), [
+    ("Recent Posts", "See All"), ("Posts récents", "Voir tout"),
+    ("Aktuelle Beiträge", "Alle ansehen"),
+    ("Entradas recientes", "Ver todo"), ("Posts recentes", "Ver tudo"),
+    ("Recente blogposts", "Alles weergeven"), ("Nejnovější příspěvky", "Zobrazit vše"),
+    ("أحدث منشورات", "عرض الكل"),
+])
+def test_recent_posts_region(recent: str, see_all: str) -> None:
+    text = f"Title\n- Jun 4\n- 2 min read\nBody one.\nBody two.\n{recent}\n{see_all}\nCard title\n"
+    result = clean_text(text)
+    assert result.body == ["Body one.", "Body two."]
+    assert result.chrome[-3:] == [recent, see_all, "Card title"]
+
+
+def test_recent_posts_heading_without_see_all_is_content() -> None:
+    body = clean_text("Title\n- 2 min read\nMy recent posts were short.\nRecent Posts\nMore.").body
+    assert body[-2:] == ["Recent Posts", "More."]
+
+
+@pytest.mark.parametrize("line", [
+    "Post not marked as liked", "Vous n'aimez plus ce post", "Post is niet als leuk gemarkeerd",
+    "Share via Facebook", "Share via X (Twitter)", "Print Post", "Write a comment...",
+    "Écrire un commentaire...", "Tags:",
+])
+def test_post_footer_widgets_open_the_closing_region(line: str) -> None:
+    text = f"Title\n- 2 min read\nBody.\n{line}\nAnything from the site footer\n© 2035 by Me\n"
+    result = clean_text(text)
+    assert result.body == ["Body."]
+
+
+def test_cookie_and_free_plan_banners_at_the_edges() -> None:
+    text = ("This website uses cookies. By continuing to use this site, you accept our use of "
+            "cookies.\nAccept\nMy Post Title\n\nUpdated: Jan 3, 2021\n\nBody text.\n"
+            "This site was designed with the Wix.com website builder. Create your website today.\n"
+            "Start Now\n")
+    result = clean_text(text)
+    assert (result.title, result.body) == ("My Post Title", ["Body text."])
+    assert {"Accept", "Start Now"} <= set(result.chrome)
+
+
+def test_no_keyword_filtering_of_the_body() -> None:
+    text = ("Title\n- 2 min read\nShare via Facebook is what my aunt calls gossip.\n"
+            "I have 12 views on my first post and 0 comments, and that is fine.\n"
+            "Proudly created with Wix.com is a line I removed from my footer.\n")
+    assert len(clean_text(text).body) == 3
+
+
+# --- Robustness
+
+def test_empty_and_blank_input() -> None:
+    for text in ("", "\n\n  \n"):
+        result = clean_text(text)
+        assert result.body == [] and result.title is None and result.page_kind == "other"
+
+
+def test_crlf_and_trailing_whitespace() -> None:
+    result = clean_text("Title\r\n- Jun 4\r\n- 2 min read\r\nBody line.   \r\n")
+    assert result.body == ["Body line."] and result.date == "Jun 4"
+
+
+# --- CLI
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "clean", *args], input=stdin,
+                          capture_output=True, cwd=REPO, timeout=60, check=False)
+
+
+def test_cli_json_output() -> None:
+    proc = run_cli(str(FIXTURES / "a_fullpage_en.txt"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"title", "author", "date", "updated", "reading_minutes", "page_kind",
+                         "body", "body_text", "chrome"}
+    assert data["author"] == "orchardtherapy" and data["reading_minutes"] == 3
+    assert data["body_text"] == "\n\n".join(data["body"]) and len(data["body"]) == 10
+
+
+def test_cli_text_output_from_stdin() -> None:
+    proc = run_cli("-", stdin=fixture("b_markdown_pt.txt").encode())
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0] == "Ansiedade no trabalho"
+    assert "Marina Alves Costa" in lines[1] and "1 min" in lines[1]
+    assert lines[2] == "" and lines[3].startswith("A ansiedade no trabalho")
+    assert "Comentários" not in proc.stdout.decode()
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    for target in (str(tmp_path / "missing.txt"), str(tmp_path), str(binary)):
+        proc = run_cli(target)
+        assert proc.returncode == 1
+        err = proc.stderr.decode()
+        assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_decodes_legacy_encodings_and_says_so(tmp_path: Path) -> None:
+    dump = tmp_path / "latin.txt"
+    dump.write_bytes("Café\n- 2 min de lecture\nUn été à la plage.\n".encode("cp1252"))
+    proc = run_cli(str(dump), "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["body"] == ["Un été à la plage."]
+    assert "not valid UTF-8" in proc.stderr.decode()
+
+
+def test_cli_stays_light() -> None:
+    code = ("import sys, archive.cli.clean; print([m for m in sys.modules "
+            "if m.split('.')[0] in ('scrapy', 'twisted', 'datasette')])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, timeout=60,
+                          check=True)
+    assert proc.stdout.strip() == b"[]"

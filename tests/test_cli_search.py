@@ -1,0 +1,243 @@
+"""The search, show, stats and check commands, run as a user runs them (a subprocess)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.store import Archive
+from crawler.extract.record import Article
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = "https://ann.wixsite.com/yoga"
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("WIXARCHIVE_DB", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, cwd=cwd or REPO, env=full_env, timeout=60)
+
+
+def build(path: Path) -> Path:
+    with Archive.open(path) as archive:
+        run_id = archive.start_run(SITE, started_at="2024-06-01T00:00:00Z")
+        archive.save_article(Article(
+            url=f"{SITE}/post/sun", title="Sun salutation basics", author="Ann Example",
+            published="2024-03-10T08:00:00Z", tags=["Yoga"], categories=["Practice"],
+            language="en", body_text="Start every morning with a few rounds of sun salutation.",
+            body_markdown="Start every **morning** with a few rounds."), run_id=run_id)
+        archive.save_article(Article(
+            url=f"{SITE}/post/breath", title="Breathing, with commas", author="Bob",
+            published="2023-11-02", tags=["Breath"], language="fr",
+            body_text="Un souffle calme avant la salutation au soleil."), run_id=run_id)
+        archive.save_article(Article(url=f"{SITE}/post/breath", title="Breathing, with commas",
+                                     author="Bob", published="2023-11-02", language="fr",
+                                     body_text="Deuxième version: salutation plus lente."))
+        archive.finish_run(run_id, status="ok", counts={"new": 2}, errors=[],
+                           finished_at="2024-06-01T00:05:00Z")
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("cli") / "archive.db")
+
+
+def test_text_output_has_every_field_and_marks_matches_without_colour(db: Path) -> None:
+    result = run("search", "morning", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1. Sun salutation basics"
+    assert "https://ann.wixsite.com/yoga/ · Ann Example · 2024-03-10" in lines[1]
+    assert lines[2].strip() == f"{SITE}/post/sun"
+    assert "[morning]" in lines[3]
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour
+
+
+def test_colour_can_be_forced(db: Path) -> None:
+    result = run("search", "morning", "--db", str(db), "--color")
+    assert "\x1b[1;33mmorning\x1b[0m" in result.stdout
+
+
+def test_json_jsonl_and_csv_outputs(db: Path) -> None:
+    data = json.loads(run("search", "salutation", "--db", str(db), "--json").stdout)
+    assert [hit["title"] for hit in data] == ["Sun salutation basics", "Breathing, with commas"]
+    assert set(data[0]) >= {"title", "site", "author", "published", "url", "snippet", "rank"}
+    assert "\x02" not in data[0]["snippet"]
+    lines = run("search", "salutation", "--db", str(db), "--format", "jsonl").stdout
+    assert [json.loads(line)["url"] for line in lines.splitlines()] == [h["url"] for h in data]
+    rows = list(csv.DictReader(io.StringIO(run("search", "salutation", "--db", str(db),
+                                               "--csv").stdout)))
+    assert [row["title"] for row in rows] == ["Sun salutation basics", "Breathing, with commas"]
+    assert rows[1]["author"] == "Bob"
+
+
+def test_filters_and_paging_on_the_command_line(db: Path) -> None:
+    def titles(*args: str) -> list[str]:
+        result = run("search", "salutation", "--db", str(db), "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    assert titles("--lang", "fr") == ["Breathing, with commas"]
+    assert titles("--author", "ann") == ["Sun salutation basics"]
+    assert titles("--tag", "yoga") == ["Sun salutation basics"]
+    assert titles("--category", "practice") == ["Sun salutation basics"]
+    assert titles("--since", "2024-01-01") == ["Sun salutation basics"]
+    assert titles("--until", "2023-12") == ["Breathing, with commas"]
+    assert titles("--site", "ann.wixsite.com/yoga") == titles()
+    assert titles("--site", "elsewhere.com") == []
+    assert titles("--limit", "1", "--offset", "1") == ["Breathing, with commas"]
+
+
+def test_database_path_from_option_env_or_current_directory(db: Path, tmp_path: Path) -> None:
+    env_result = run("search", "morning", "--json", env={"WIXARCHIVE_DB": str(db)})
+    assert len(json.loads(env_result.stdout)) == 1
+    build(tmp_path / "archive.db")
+    cwd_result = run("search", "morning", "--json", cwd=tmp_path, env={"WIXARCHIVE_DB": ""})
+    assert cwd_result.returncode == 0, cwd_result.stderr
+    assert len(json.loads(cwd_result.stdout)) == 1
+
+
+@pytest.mark.parametrize("query, message", [
+    ("salutation AND", "malformed query"),
+    ("nope:word AND sun", "unknown column"),
+])
+def test_malformed_query_gives_one_line_and_exit_1(db: Path, query: str, message: str) -> None:
+    result = run("search", query, "--db", str(db))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def _assert_refused(result: subprocess.CompletedProcess[str], message: str) -> None:
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["search x", "show 1", "stats", "check"])
+def test_bad_files_give_clear_errors_and_stay_untouched(tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "missing.db"
+    _assert_refused(run(*command.split(), "--db", str(missing)), "no archive at")
+    assert not missing.exists()
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all\n")
+    _assert_refused(run(*command.split(), "--db", str(text)), "not an SQLite database")
+    assert text.read_text() == "not a database at all\n"
+    newer = build(tmp_path / "newer.db")
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = newer.read_bytes()
+    _assert_refused(run(*command.split(), "--db", str(newer)), "newer wixarchive")
+    assert newer.read_bytes() == before
+
+
+def test_damaged_archive_gives_one_line_errors(tmp_path: Path) -> None:
+    path = build(tmp_path / "damaged.db")
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\x00" * (len(data) - 4096)  # every page but the schema page
+    path.write_bytes(bytes(data))
+    for command in (["search", "salutation"], ["show", "1"], ["check"]):
+        result = run(*command, "--db", str(path))
+        assert result.returncode == 1, command
+        assert result.stderr.startswith("Error: "), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_read_only_archive_can_be_searched(tmp_path: Path) -> None:
+    path = build(tmp_path / "ro.db")
+    path.chmod(0o444)
+    result = run("search", "morning", "--db", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 1
+    assert run("check", "--db", str(path)).returncode == 0
+
+
+def test_search_while_a_writer_holds_the_lock(db: Path, tmp_path: Path) -> None:
+    path = build(tmp_path / "busy.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE posts SET title = 'uncommitted' WHERE id = 1")
+    try:
+        result = run("search", "morning", "--db", str(path), "--json")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert [hit["title"] for hit in json.loads(result.stdout)] == ["Sun salutation basics"]
+
+
+def test_search_does_not_import_the_crawler_stack(db: Path) -> None:
+    code = (
+        "import sys\n"
+        "from archive.cli import main\n"
+        f"sys.argv = ['wixarchive', 'search', 'morning', '--db', {str(db)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('scrapy', 'twisted', 'datasette', 'sqlite_utils', 'lxml'))\n"
+        "print('HEAVY', heavy)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert "Sun salutation basics" in result.stdout
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_show_in_every_format(db: Path) -> None:
+    text = run("show", f"{SITE}/post/sun", "--db", str(db))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("Sun salutation basics\n=====")
+    assert "Author: Ann Example" in text.stdout and "Tags: Yoga" in text.stdout
+    assert text.stdout.rstrip().endswith("rounds of sun salutation.")
+    markdown = run("show", f"{SITE}/post/sun", "--db", str(db), "--format", "markdown").stdout
+    assert markdown.startswith("# Sun salutation basics\n")
+    assert "Start every **morning**" in markdown
+    data = json.loads(run("show", f"{SITE}/post/sun", "--db", str(db), "--format", "json").stdout)
+    assert data["title"] == "Sun salutation basics" and data["tags"] == ["Yoga"]
+    by_id = json.loads(run("show", str(data["id"]), "--db", str(db), "--format", "json").stdout)
+    assert by_id["url"] == data["url"]
+
+
+def test_show_older_version_and_unknown_post(db: Path) -> None:
+    old = run("show", f"{SITE}/post/breath", "--db", str(db), "--version", "1")
+    assert "Un souffle calme" in old.stdout and "Version: 1" in old.stdout
+    current = run("show", f"{SITE}/post/breath", "--db", str(db))
+    assert "Deuxième version" in current.stdout and "Version: 2" in current.stdout
+    _assert_refused(run("show", f"{SITE}/post/breath", "--db", str(db), "--version", "7"),
+                    "has versions 1, 2")
+    _assert_refused(run("show", f"{SITE}/post/nope", "--db", str(db)), "no post")
+
+
+def test_stats_per_site(db: Path) -> None:
+    text = run("stats", "--db", str(db))
+    assert text.returncode == 0, text.stderr
+    assert "https://ann.wixsite.com/yoga/" in text.stdout and "(ok)" in text.stdout
+    [row] = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    assert (row["posts"], row["versions"], row["deleted"]) == (2, 3, 0)
+    assert row["words"] == 10 + 5  # the current version of each post
+    assert row["last_crawled"] == "2024-06-01T00:05:00Z"
+
+
+def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None:
+    path = build(tmp_path / "check.db")
+    ok = run("check", "--db", str(path))
+    assert ok.returncode == 0 and ok.stdout.startswith("OK:")
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER posts_fts_update")  # simulate an index that missed an edit
+    conn.execute("UPDATE posts SET body = 'edited behind the index' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    bad = run("check", "--db", str(path))
+    assert bad.returncode == 1 and "search index" in bad.stderr
+    assert run("check", "--db", str(path), "--repair").returncode == 0

@@ -1,0 +1,114 @@
+"""Discovery rules: site roots, sitemaps, feeds and listing links."""
+
+from __future__ import annotations
+
+from crawler.discover.feeds import parse_feed
+from crawler.discover.listings import listing_links
+from crawler.discover.sitemaps import (
+    is_posts_sitemap,
+    parse_sitemap,
+    sitemaps_from_robots,
+)
+from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+
+INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" generatedBy="WIX">
+<sitemap><loc>https://www.example.com/blog-posts-sitemap.xml</loc><lastmod>2024-05-01</lastmod></sitemap>
+<sitemap><loc>https://www.example.com/pages-sitemap.xml</loc><lastmod>2024-01-01</lastmod></sitemap>
+</sitemapindex>"""
+
+URLSET = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+<url><loc>https://www.example.com/post/caf\u00e9-notes</loc><lastmod>2024-05-01</lastmod>
+<image:image><image:loc>https://static.wixstatic.com/media/a~mv2.jpg</image:loc></image:image></url>
+<url><loc>https://www.example.com/post/second</loc></url>
+</urlset>""".encode()
+
+FEED = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+<title><![CDATA[Example]]></title><link>https://www.example.com/news</link>
+<item><title><![CDATA[One]]></title><link>https://www.example.com/post/one</link>
+<guid isPermaLink="false">64a0c0ffee00000000000001</guid>
+<pubDate>Tue, 05 Mar 2024 10:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+def test_site_root_keeps_free_plan_prefix() -> None:
+    assert site_root("https://www.example.com/post/x?lang=fr") == "https://www.example.com/"
+    assert site_root("https://jo.wixsite.com/studio/post/x") == "https://jo.wixsite.com/studio/"
+    assert site_root("https://jo.wixsite.com/studio") == "https://jo.wixsite.com/studio/"
+    assert site_root("example.com") == "https://example.com/"
+
+
+def test_post_urls_and_scope() -> None:
+    assert is_post_url("https://a.com/post/hello-world")
+    assert is_post_url("https://a.com/post/2019/06/06/drug-test")
+    assert not is_post_url("https://a.com/blog/page/2")
+    assert not is_post_url("https://a.com/post")
+    assert in_site("https://jo.wixsite.com/studio/post/x", "https://jo.wixsite.com/studio/")
+    assert not in_site("https://jo.wixsite.com/other/post/x", "https://jo.wixsite.com/studio/")
+    assert not in_site("https://evil.com/post/x", "https://a.com/")
+
+
+def test_normalize_url_keeps_only_lang() -> None:
+    assert normalize_url("https://A.com/post/x?lang=nl&utm_source=y#top") == (
+        "https://a.com/post/x?lang=nl"
+    )
+
+
+def test_robots_sitemap_lines() -> None:
+    robots = "User-agent: *\nDisallow: /private\n\nSitemap: https://www.example.com/sitemap.xml\n"
+    assert sitemaps_from_robots(robots) == ["https://www.example.com/sitemap.xml"]
+
+
+def test_sitemap_index_and_urlset() -> None:
+    index = parse_sitemap(INDEX)
+    assert index.is_index
+    posts = [e.loc for e in index.entries if is_posts_sitemap(e.loc)]
+    assert posts == ["https://www.example.com/blog-posts-sitemap.xml"]
+    urlset = parse_sitemap(URLSET)
+    assert not urlset.is_index
+    first, second = urlset.entries
+    assert first.loc == "https://www.example.com/post/caf\u00e9-notes"
+    assert first.lastmod == "2024-05-01"
+    assert first.images == ("https://static.wixstatic.com/media/a~mv2.jpg",)
+    assert second.lastmod is None
+
+
+def test_garbage_sitemap_and_feed_are_empty() -> None:
+    assert parse_sitemap(b"\x00\xffnot xml").entries == []
+    assert parse_feed(b"<html>nope</html>").items == []
+
+
+def test_feed_items_and_blog_home() -> None:
+    feed = parse_feed(FEED)
+    assert feed.blog_home == "https://www.example.com/news"
+    (item,) = feed.items
+    assert item.link == "https://www.example.com/post/one"
+    assert item.guid == "64a0c0ffee00000000000001"
+    assert item.published == "2024-03-05T10:00:00+00:00"
+
+
+def test_listing_links_follow_pages_and_categories_only() -> None:
+    html = b"""<html><head><link rel="next" href="/news/page/3"></head><body>
+    <a href="/post/a">A</a><a href="https://www.example.com/post/b#comments">B</a>
+    <a href="/news/categories/tips">Tips</a><a href="/about">About</a>
+    <a href="https://other.com/post/c">elsewhere</a></body></html>"""
+    posts, listings = listing_links(html, "https://www.example.com/news/page/2",
+                                    "https://www.example.com/", "https://www.example.com/news")
+    assert posts == ["https://www.example.com/post/a", "https://www.example.com/post/b"]
+    assert listings == ["https://www.example.com/news/page/3",
+                        "https://www.example.com/news/categories/tips"]
+
+
+def test_real_sitemaps_and_feeds(shared_dir) -> None:
+    html = shared_dir / "realworld" / "html"
+    for path in html.glob("*sitemap*.xml"):
+        parsed = parse_sitemap(path.read_bytes())
+        assert parsed.entries, path.name
+        if "blog-posts" in path.name:
+            assert all(is_post_url(e.loc) for e in parsed.entries), path.name
+    for path in html.glob("*blog-feed.xml"):
+        feed = parse_feed(path.read_bytes())
+        assert 0 < len(feed.items) <= 20, path.name
+        assert feed.blog_home, path.name

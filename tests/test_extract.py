@@ -1,0 +1,392 @@
+"""extract_article on hand-written fixtures mirroring the two Wix post layouts and other pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.clean.html import find_chrome
+from crawler.extract import extract_article
+from crawler.extract.record import PAGE_KINDS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "html"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_text(name: str) -> str:
+    return fixture(name).decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def classic():
+    return extract_article(fixture("classic_post.html"))
+
+
+@pytest.fixture(scope="module")
+def new():
+    return extract_article(fixture("new_post.html"))
+
+
+# --- classic layout -------------------------------------------------------------------------
+
+
+def test_classic_metadata(classic):
+    assert classic.page_kind == "post"
+    assert classic.title == 'Five Ways to Water a "Fern"'
+    assert classic.author == "Ada Gardener"
+    assert classic.published == "2021-04-05T09:10:11.123Z"
+    assert classic.modified == "2021-05-06T10:11:12.456Z"
+    assert classic.reading_minutes == 3
+    assert classic.categories == ["Care", "Indoor Plants"]
+    assert classic.language == "en"
+    assert classic.site_name == "Example Garden"
+    assert classic.canonical_url == "https://www.example-garden.com/post/five-ways-to-water-a-fern"
+    assert classic.url == classic.canonical_url  # no URL given: canonical stands in
+    assert classic.warnings == []
+
+
+def test_classic_body_blocks(classic):
+    assert classic.body_text.split("\n\n") == [
+        "Ferns like steady moisture, not floods.",
+        "Why it matters",
+        "Dry fronds curl first.\nThen they brown.",
+        "Water at the base.",
+        "Use rain water when you can.",
+        "A fern is a patient plant.",
+        "Read the full care sheet.",
+    ]
+
+
+def test_spacer_paragraphs_dropped(classic):
+    assert "\n\n\n" not in classic.body_text
+    assert "<p></p>" not in classic.body_html
+    assert not re.search(r"<p>\s*</p>", classic.body_html)
+
+
+def test_structure_kept_in_html_and_markdown(classic):
+    html = classic.body_html
+    assert "<h2>Why it matters</h2>" in html
+    assert "<ol>" in html and "<li>Water at the base.</li>" in html
+    assert "<blockquote>A fern is a patient plant.</blockquote>" in html
+    assert '<a href="https://ferns.example.org/care?x=1&amp;y=2"' in html
+    assert "<strong>steady</strong>" in html
+    md = classic.body_markdown
+    assert "## Why it matters" in md
+    assert "1. Water at the base.\n2. Use rain water when you can." in md
+    assert "> A fern is a patient plant." in md
+    assert "[full care sheet](https://ferns.example.org/care?x=1&y=2)" in md
+
+
+def test_body_html_is_sanitized(classic):
+    for bad in ("<script", "<style", "<svg", "<button", "style=", "class=", "data-hook"):
+        assert bad not in classic.body_html
+
+
+def test_images_full_size_not_placeholder(classic):
+    # The original upload, not the 49 px blurred placeholder in <img src>.
+    assert classic.images == [
+        "https://static.wixstatic.com/media/ab12cd_1111111111111111111111111111beef~mv2.jpg"
+    ]
+    assert "blur_" not in classic.body_html
+    # og:image is a scaled-down rendition; the cover is the original too.
+    assert classic.cover_image == (
+        "https://static.wixstatic.com/media/ab12cd_0000000000000000000000000000cafe~mv2.jpg"
+    )
+
+
+def test_non_wix_images_kept_as_given():
+    html = fixture_text("classic_post.html").replace(
+        "https://static.wixstatic.com/media/ab12cd_0000000000000000000000000000cafe~mv2.jpg"
+        "/v1/fill/w_980,h_650/fern.jpg",
+        "https://i.ytimg.com/vi/abc/maxresdefault.jpg",
+    )
+    assert extract_article(html).cover_image == "https://i.ytimg.com/vi/abc/maxresdefault.jpg"
+
+
+@pytest.mark.parametrize("name", ["classic_post.html", "new_post.html"])
+def test_no_chrome_leaks(name):
+    article = extract_article(fixture(name))
+    for form in (article.body_text, article.body_markdown, article.body_html):
+        assert find_chrome(form) == []
+    # Recent Posts cards carry their own post-description: never part of the body.
+    assert "Monstera" not in article.body_text
+    assert "ballestrinque" not in article.body_text
+    assert "Proudly created" not in article.body_text
+
+
+# --- new layout -------------------------------------------------------------------------------
+
+
+def test_new_layout_metadata(new):
+    assert new.page_kind == "post"
+    assert new.title == "Cómo leer una carta náutica"
+    assert new.author == "Lucía Marinera"
+    assert new.published == "2023-02-01T08:00:00.000Z"
+    assert new.reading_minutes == 4
+    assert new.tags == ["navegación", "cartas"]
+    assert new.categories == ["Técnica"]
+    assert new.language == "es"
+    # The free-plan URL keeps its /<site>/ prefix.
+    assert new.url == "https://marinero123.wixsite.com/mi-sitio/post/como-leer-una-carta-nautica"
+
+
+def test_new_layout_body_lists_captions_galleries_video(new):
+    assert new.body_text.split("\n\n") == [
+        "Una carta náutica es un mapa del fondo marino.",
+        "Las sondas",
+        "Números en metros.",
+        "Bajamar escorada.",
+        "Líneas de igual profundidad.",
+        "Carta del estrecho, edición de 1998",
+        "Buena proa.",
+    ]
+    assert "<figcaption>Carta del estrecho, edición de 1998</figcaption></figure>" in new.body_html
+    assert '<a href="https://www.youtube.com/embed/abcdefghijk"' in new.body_html
+    assert "   - Bajamar escorada." in new.body_markdown  # nested list item
+
+
+def test_new_layout_images_from_image_info_and_gallery(new):
+    # Mirror-relative URLs are restored to the Wix media host; the blurred twin is skipped.
+    assert new.images == [
+        "https://static.wixstatic.com/media/9f9f9f_3333333333333333333333333333bbbb~mv2.jpg",
+        "https://static.wixstatic.com/media/9f9f9f_4444444444444444444444444444cccc~mv2.jpg",
+    ]
+
+
+def test_json_ld_entities_decoded(new):
+    assert new.description == "Rumbos, sondas y boyas. Todo en una carta."
+
+
+def test_relative_links_resolved_against_given_url():
+    url = "https://marinero123.wixsite.com/mi-sitio/post/como-leer-una-carta-nautica?lang=es"
+    article = extract_article(fixture("new_post.html"), url)
+    assert article.url == url
+    assert 'href="https://marinero123.wixsite.com/mi-sitio/blog/glosario.html"' in article.body_html
+
+
+def test_rtl_page():
+    html = fixture_text("classic_post.html").replace(
+        '<html lang="en">', '<html lang="ar" dir="rtl">'
+    )
+    html = html.replace("Ferns like", "السرخس يحب")
+    article = extract_article(html)
+    assert article.language == "ar"
+    assert article.body_text.startswith("السرخس يحب steady moisture")
+
+
+# --- fallbacks when the owner hid header fields ------------------------------------------------
+
+
+def _without_h1(html: str) -> str:
+    return re.sub(r'<div data-hook="post-title">.*?</div>', "", html, flags=re.S)
+
+
+def test_title_falls_back_to_json_ld_with_entities_decoded():
+    article = extract_article(_without_h1(fixture_text("classic_post.html")))
+    assert article.title == 'Five Ways to Water a "Fern"'
+
+
+def test_title_falls_back_to_og_then_title_tag():
+    html = _without_h1(fixture_text("classic_post.html"))
+    html = re.sub(r'<script type="application/ld\+json">.*?</script>', "", html, flags=re.S)
+    html = html.replace('content="Five Ways to Water a Fern "', 'content="OG title"')
+    assert extract_article(html).title == "OG title"
+    html = re.sub(r'<meta property="og:title"[^>]*>', "", html)
+    assert extract_article(html).title == "Five Ways to Water a Fern"
+
+
+def test_hidden_date_and_author_fall_back_to_meta():
+    html = fixture_text("classic_post.html")
+    html = re.sub(r'<span class="post-metadata__date.*?</span>', "", html)
+    html = re.sub(r'<a data-hook="profile-link".*?</a>', "", html)
+    html = re.sub(r'<script type="application/ld\+json">.*?</script>', "", html, flags=re.S)
+    article = extract_article(html)
+    assert article.author == "Ada Gardener"
+    assert article.published == "2021-04-05T09:10:11.123Z"
+
+
+def test_date_from_json_ld_when_meta_absent():
+    html = re.sub(r'<meta property="article:[a-z_]+"[^>]*>', "", fixture_text("new_post.html"))
+    article = extract_article(html)
+    assert article.published == "2023-02-01T08:00:00.000Z"
+    assert article.modified == "2023-02-03T09:30:00.000Z"
+
+
+def test_post_id_from_comments_widget():
+    html = fixture_text("classic_post.html").replace(
+        '</article>\n<div data-hook="recent-posts">',
+        '</article><div class="wc-comments-root" data-hook="wc-root 5f0c1a2b3c4d5e6f70819293">'
+        '<h2 data-hook="wc-header-title">Comments</h2>'
+        '<button data-hook="comment-box-placeholder">Write a comment...</button></div>'
+        '\n<div data-hook="recent-posts">',
+    )
+    article = extract_article(html)
+    assert article.post_id == "5f0c1a2b3c4d5e6f70819293"
+    assert "Write a comment" not in article.body_text
+
+
+# --- page classification ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("listing.html", "listing"),
+        ("category.html", "category"),
+        ("tag.html", "tag"),
+        ("error_404.html", "error"),
+        ("not_wix_article.html", "not-wix"),
+    ],
+)
+def test_page_kinds(name, kind):
+    article = extract_article(fixture(name))
+    assert article.page_kind == kind
+    assert kind in PAGE_KINDS
+
+
+@pytest.mark.parametrize("name", ["listing.html", "category.html", "tag.html"])
+def test_listing_pages_have_no_article_body(name):
+    article = extract_article(fixture(name))
+    assert article.body_text == "" and article.body_html == ""
+    assert any("not a post page" in w for w in article.warnings)
+
+
+def test_listing_kind_from_url_when_markup_is_generic():
+    html = fixture_text("listing.html").replace("https://www.example-garden.com/blog", "x")
+    url = "https://www.example-garden.com/blog/tags/ferns"
+    assert extract_article(html, url).page_kind == "tag"
+
+
+def test_non_wix_article_uses_trafilatura():
+    article = extract_article(fixture("not_wix_article.html"))
+    assert article.page_kind == "not-wix"
+    assert "lactic acid bacteria" in article.body_text
+    assert "All rights reserved" not in article.body_text
+    assert article.author == "Ben Baker"
+    assert any("trafilatura" in w for w in article.warnings)
+
+
+def test_generic_head_post_is_still_a_post():
+    """A translated-slug page: post body rendered, but og:type=website and no article meta."""
+    html = fixture_text("classic_post.html").replace('content="article"', 'content="website"')
+    html = re.sub(r'<meta property="article:[a-z_]+"[^>]*>', "", html)
+    html = re.sub(r'<script type="application/ld\+json">.*?</script>', "", html, flags=re.S)
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert article.body_text.startswith("Ferns like")
+    assert any("og:type" in w for w in article.warnings)
+    assert any("no published date" in w for w in article.warnings)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_truncated_html():
+    raw = fixture("classic_post.html")
+    cut = raw[: raw.index(b"Use rain water")]
+    article = extract_article(cut)
+    assert article.page_kind == "post"
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert "Ferns like steady moisture" in article.body_text
+
+
+def test_binary_data():
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20
+    article = extract_article(png)
+    assert article.page_kind == "error"
+    assert any("binary" in w for w in article.warnings)
+
+
+@pytest.mark.parametrize("empty", [b"", "", b"   \n ", b"<!-- nothing -->"])
+def test_empty_input(empty):
+    article = extract_article(empty, "https://example.com/x")
+    assert article.page_kind == "error"
+    assert article.url == "https://example.com/x"
+    assert article.warnings
+
+
+def test_empty_post_body():
+    html = re.sub(
+        r'<div type="first".*?<div type="last" data-hook="rcv-block-last">',
+        "",
+        fixture_text("classic_post.html"),
+        flags=re.S,
+    )
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert article.body_text == ""
+    assert "empty post body" in article.warnings
+
+
+def test_wrong_charset_declared_utf8_but_cp1252():
+    html = fixture_text("new_post.html")
+    raw = html.encode("cp1252", errors="replace")  # meta says utf-8, bytes are not
+    article = extract_article(raw)
+    assert article.title == "Cómo leer una carta náutica"
+    assert "Líneas de igual profundidad." in article.body_text
+
+
+def test_wrong_charset_header_but_utf8_bytes():
+    article = extract_article(
+        fixture("new_post.html"), content_type="text/html; charset=iso-8859-1"
+    )
+    assert article.title == "Cómo leer una carta náutica"
+    assert any("charset" in w for w in article.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1"])
+def test_meta_declares_latin1(encoding):
+    """Whether the <meta> label is right or wrong, the text comes out right."""
+    html = fixture_text("new_post.html").replace('charset="utf-8"', 'charset="iso-8859-1"')
+    article = extract_article(html.encode(encoding))
+    assert article.title == "Cómo leer una carta náutica"
+    assert article.tags == ["navegación", "cartas"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_byte_order_marks(encoding):
+    article = extract_article(fixture_text("new_post.html").encode(encoding))
+    assert article.title == "Cómo leer una carta náutica"
+    assert article.warnings == []
+
+
+def test_missing_charset_latin1_bytes():
+    html = fixture_text("new_post.html").replace('<meta charset="utf-8">', "")
+    article = extract_article(html.encode("latin-1", errors="replace"))
+    assert article.author == "Lucía Marinera"
+
+
+def test_unknown_charset_label():
+    html = fixture_text("classic_post.html").replace('charset="utf-8"', 'charset="x-bogus"')
+    article = extract_article(html.encode("utf-8"))
+    assert article.title == 'Five Ways to Water a "Fern"'
+
+
+def test_str_input_with_xml_declaration():
+    html = '<?xml version="1.0" encoding="iso-8859-1"?>' + fixture_text("classic_post.html")
+    assert extract_article(html).title == 'Five Ways to Water a "Fern"'
+
+
+def test_twenty_megabyte_page_finishes():
+    """Wix pages are mostly inline script; this one has 18 MB of it and a 2 MB body."""
+    html = fixture_text("classic_post.html")
+    blob = '<script type="application/json">{"x":"' + "a1b2c3d4" * 2_250_000 + '"}</script>'
+    filler = "<p>filler paragraph with some words in it</p>\n" * 45_000
+    big = html.replace("</head>", blob + "</head>")
+    big = big.replace('<p id="viewer-a8">', filler + '<p id="viewer-a8">')
+    assert len(big) > 20_000_000
+    article = extract_article(big.encode("utf-8"))
+    assert article.page_kind == "post"
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert article.body_text.count("filler paragraph") == 45_000
+
+
+def test_not_html_type_input():
+    article = extract_article(12345)  # type: ignore[arg-type]
+    assert article.page_kind == "error"

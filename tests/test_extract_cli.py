@@ -1,0 +1,132 @@
+"""`wixarchive extract`: file, stdin and URL sources, JSON output, clean errors, light imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli.extract import command
+
+FIXTURES = Path(__file__).parent / "fixtures" / "html"
+POST = FIXTURES / "classic_post.html"
+
+
+def test_json_output_has_article_keys():
+    result = CliRunner().invoke(command, [str(POST), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["title"] == 'Five Ways to Water a "Fern"'
+    assert data["page_kind"] == "post"
+    for key in ("body_text", "body_html", "body_markdown", "images", "warnings", "post_id"):
+        assert key in data
+
+
+def test_text_rendering():
+    result = CliRunner().invoke(command, [str(POST)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == 'Five Ways to Water a "Fern"'
+    assert "Author: Ada Gardener" in lines
+    assert "Kind: post" in lines
+    assert "Ferns like steady moisture, not floods." in result.output
+
+
+def test_stdin_and_url_option():
+    url = "https://www.example-garden.com/post/five-ways-to-water-a-fern?lang=en"
+    result = CliRunner().invoke(command, ["-", "--url", url, "--json"], input=POST.read_bytes())
+    assert result.exit_code == 0
+    assert json.loads(result.output)["url"] == url
+
+
+def test_missing_file_is_one_line_error():
+    result = CliRunner().invoke(command, ["/nonexistent/page.html"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: no such file: /nonexistent/page.html"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/post/ok":
+            body = POST.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(404, "Not Found")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server():
+    httpd = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_fetches_url(server):
+    result = CliRunner().invoke(command, [f"{server}/post/ok", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"] == f"{server}/post/ok"
+    assert data["author"] == "Ada Gardener"
+
+
+def test_http_error_is_one_line(server):
+    result = CliRunner().invoke(command, [f"{server}/missing"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: HTTP 404")
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_url_is_one_line():
+    with socketless_port() as port:
+        result = CliRunner().invoke(command, [f"http://127.0.0.1:{port}/x"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot fetch")
+
+
+class socketless_port:  # noqa: N801 - used as a context manager
+    """A local port with nothing listening on it."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]  # bound but not listening: connections are refused
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def test_command_does_not_import_heavy_stacks():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from archive.cli.extract import command\n"
+        f"r = CliRunner().invoke(command, [{str(POST)!r}, '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('scrapy', 'twisted', 'datasette'))\n"
+        "print(','.join(heavy))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

@@ -1,0 +1,97 @@
+"""One lock per site: busy while a process (or the crawler it started) lives, taken over when
+its holder was killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from archive.schedule.locks import LockBusy, SiteLock, is_locked, lock_path
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SITE = "https://blog.example/"
+
+# Takes the lock, optionally hands it to a sleeping child (as the runner does with the crawler),
+# reports the PIDs, then waits to be killed.
+HOLDER = """
+import subprocess, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from archive.schedule.locks import SiteLock
+lock = SiteLock.acquire(Path(sys.argv[1]), site="s", now=datetime.now(UTC))
+child = 0
+if sys.argv[2] == "child":
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             pass_fds=(lock.fd,)).pid
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
+def start_holder(path: Path, with_child: bool) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path),
+                             "child" if with_child else "-"], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())  # the lock is held once this line is printed
+    return proc, child
+
+
+def kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_second_acquire_is_busy_and_names_the_holder(tmp_path: Path):
+    path = lock_path(tmp_path / "a.db", SITE)
+    with SiteLock.acquire(path, site=SITE, now=NOW) as lock:
+        assert lock.stale is None
+        assert is_locked(path)
+        with pytest.raises(LockBusy) as busy:
+            SiteLock.acquire(path, site=SITE, now=NOW)
+        assert busy.value.holder.pid == os.getpid()
+        assert f"pid {os.getpid()}" in str(busy.value)
+    assert not is_locked(path)
+    # A clean release leaves nothing stale behind.
+    with SiteLock.acquire(path, site=SITE, now=NOW) as again:
+        assert again.stale is None
+
+
+def test_lock_of_a_killed_process_is_detected_and_taken_over(tmp_path: Path):
+    path = lock_path(tmp_path / "a.db", SITE)
+    proc, _ = start_holder(path, with_child=False)
+    with pytest.raises(LockBusy):
+        SiteLock.acquire(path, site=SITE, now=NOW)
+    kill(proc.pid)
+    proc.wait()
+    with SiteLock.acquire(path, site=SITE, now=NOW) as lock:
+        assert lock.stale is not None and lock.stale.pid == proc.pid
+
+
+def test_crawler_child_keeps_the_site_locked_after_its_parent_is_killed(tmp_path: Path):
+    path = lock_path(tmp_path / "a.db", SITE)
+    proc, child = start_holder(path, with_child=True)
+    kill(proc.pid)
+    proc.wait()
+    try:
+        with pytest.raises(LockBusy, match="has exited; the crawl it started is still running"):
+            SiteLock.acquire(path, site=SITE, now=NOW)
+    finally:
+        kill(child)
+    # The orphan is reaped by init; wait until its descriptor is gone.
+    while is_locked(path):
+        os.sched_yield()
+    with SiteLock.acquire(path, site=SITE, now=NOW) as lock:
+        assert lock.stale.pid == proc.pid
+
+
+def test_each_site_has_its_own_lock_file(tmp_path: Path):
+    db = tmp_path / "a.db"
+    first = lock_path(db, "https://a.example/")
+    second = lock_path(db, "https://someone.wixsite.com/garden/")
+    assert first != second and first.parent == second.parent == Path(f"{db}.locks")
+    with SiteLock.acquire(first, site="a", now=NOW), SiteLock.acquire(second, site="b", now=NOW):
+        assert is_locked(first) and is_locked(second)

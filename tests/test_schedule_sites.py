@@ -1,0 +1,98 @@
+"""The sites file: `wixarchive sites add|list|remove` and hand-written TOML, validated clearly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import main
+from archive.schedule import sites as sites_file
+from archive.schedule.sites import SitesError
+
+
+def wix(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_add_list_remove_round_trip_beside_the_archive(tmp_path: Path):
+    db = tmp_path / "blog.db"
+    added = wix("sites", "add", "www.example.com/blog", "--db", str(db), "--every", "6h",
+                "--label", "fr", "--label", "yoga", "--delay", "2", "--no-robots")
+    assert added.exit_code == 0, added.output
+    path = tmp_path / "blog.sites.toml"
+    assert path.exists()
+    assert wix("sites", "add", "https://someone.wixsite.com/garden", "--db", str(db),
+               "--cron", "0 3 * * 1", "--name", "Garden").exit_code == 0
+
+    listed = json.loads(wix("sites", "list", "--db", str(db), "--json").output)
+    assert [s["url"] for s in listed] == ["https://www.example.com/blog",
+                                          "https://someone.wixsite.com/garden"]
+    first = listed[0]
+    assert first["schedule"] == "every 6h" and first["labels"] == ["fr", "yoga"]
+    assert first["politeness"] == {"delay": 2.0, "robots": False}
+    assert first["due_now"] and first["last_run"] is None
+    assert listed[1]["site"] == "https://someone.wixsite.com/garden/"
+    only_fr = json.loads(wix("sites", "list", "--db", str(db), "--label", "fr", "--json").output)
+    assert [s["name"] for s in only_fr] == [None]
+
+    removed = wix("sites", "remove", "Garden", "--db", str(db))
+    assert removed.exit_code == 0 and "someone.wixsite.com" in removed.output
+    assert [s.url for s in sites_file.load(path)] == ["https://www.example.com/blog"]
+
+
+def test_sites_file_from_the_environment(tmp_path: Path):
+    path = tmp_path / "elsewhere.toml"
+    result = wix("sites", "add", "example.org", "--db", str(tmp_path / "a.db"),
+                 env={"WIXARCHIVE_SITES": str(path)})
+    assert result.exit_code == 0, result.output
+    assert sites_file.load(path)[0].url == "https://example.org"
+
+
+def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_path: Path):
+    path = tmp_path / "sites.toml"
+    path.write_text('# my blogs\n[defaults]\nevery = "2d"  # be gentle\ncontact = "me@x.org"\n')
+    sites_file.add(path, {"url": "https://a.example/blog"})
+    text = path.read_text()
+    assert "# my blogs" in text and "# be gentle" in text
+    (site,) = sites_file.load(path)
+    assert site.schedule.describe() == "every 2d"  # the default applies
+    assert site.politeness == {"contact": "me@x.org"}
+    result = wix("sites", "add", "https://a.example/post/other", "--sites", str(path))
+    assert result.exit_code == 1
+    assert "already in" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[[site]]\nurl = "https://a.example"\nevry = "6h"\n', "unknown key 'evry'"),
+    ('[[site]]\nurl = "https://a.example"\nevery = "6 hours"\n', "not a duration"),
+    ('[[site]]\nurl = "https://a.example"\ncron = "every day"\n', "not a cron expression"),
+    ('[[site]]\nurl = "https://a.example"\ndelay = true\n', "should be a int or float"),
+    ('[[site]]\nname = "x"\n', "`url` is missing"),
+    ('[[site]]\nurl = "https://a.example"\n[[site]]\nurl = "https://a.example/blog"\n',
+     "same site"),
+    ('[[site]\nurl = 1\n', "not valid TOML"),
+])
+def test_mistakes_in_a_hand_written_file_name_the_site_and_key(tmp_path: Path, toml: str,
+                                                               message: str):
+    path = tmp_path / "sites.toml"
+    path.write_text(toml)
+    with pytest.raises(SitesError, match=message):
+        sites_file.load(path)
+    result = wix("run-due", "--sites", str(path), "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
+def test_remove_rewrites_a_valid_file_and_unknown_site_is_an_error(tmp_path: Path):
+    path = tmp_path / "sites.toml"
+    for url in ("https://a.example", "https://b.example", "https://c.example"):
+        sites_file.add(path, {"url": url, "every": "1w", "labels": ["x"]})
+    sites_file.remove(path, "https://b.example/post/anything")
+    assert [s.url for s in sites_file.load(path)] == ["https://a.example", "https://c.example"]
+    # One [[site]] block per site, not an inline array.
+    assert path.read_text().count("\n[[site]]\n") == 2
+    with pytest.raises(SitesError, match="no site"):
+        sites_file.remove(path, "https://zzz.example")

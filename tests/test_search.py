@@ -1,0 +1,177 @@
+"""Ranked search over an archive: query syntax, ranking, folding, snippets and filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive.search import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    SearchError,
+    SearchQuery,
+    fts_query,
+    search,
+)
+from archive.store import Archive
+from crawler.extract.record import Article
+
+FILLER = "The afternoon light was soft over the garden and nobody was in a hurry. "
+
+
+def post(site: str, slug: str, title: str, body: str, **fields: object) -> Article:
+    return Article(url=f"{site}/post/{slug}", title=title, body_text=body, **fields)
+
+
+CORPUS = [
+    post("https://ann.wixsite.com/yoga", "sun", "Sun salutation basics",
+         FILLER + "Start every morning with a few rounds. " + FILLER,
+         author="Ann Example", published="2024-03-10T08:00:00Z", tags=["Yoga", "Morning"],
+         categories=["Practice"], language="en"),
+    post("https://ann.wixsite.com/yoga", "breath", "Breathing for beginners",
+         FILLER + "A sun salutation warms the body before breathing work. " + FILLER,
+         author="Ann Example", published="2023-11-02T08:00:00Z", tags=["Breath"],
+         categories=["Practice"], language="en-GB"),
+    post("https://www.cuisine-zoe.fr", "creme", "Crème brûlée de grand-mère",
+         "La crème doit être très froide avant de caraméliser le sucre. C++ n'y change rien.",
+         author="Zoé Martin", published="2024-06-01", tags=["Dessert"], categories=["Recettes"],
+         language="fr"),
+    post("https://www.cuisine-zoe.fr", "news", "What's new in the kitchen",
+         "Don't miss the new recipes: we don't stop cooking.", author="Zoé Martin",
+         published="2025-01-15", tags=["News"], categories=["Blog"], language="en"),
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    path = tmp_path_factory.mktemp("search") / "archive.db"
+    with Archive.open(path) as writer:
+        for article in CORPUS:
+            writer.save_article(article)
+        writer.mark_deleted("https://www.cuisine-zoe.fr/post/news", when="2025-02-01T00:00:00Z")
+    archive = Archive.open(path, readonly=True)
+    yield archive
+    archive.close()
+
+
+def titles(archive: Archive, text: str, **filters: object) -> list[str | None]:
+    return [hit.title for hit in search(archive, SearchQuery(text, **filters))]
+
+
+def test_title_match_ranks_above_body_match(archive: Archive) -> None:
+    assert titles(archive, "sun salutation") == ["Sun salutation basics",
+                                                  "Breathing for beginners"]
+
+
+def test_diacritics_are_folded_both_ways(archive: Archive) -> None:
+    assert titles(archive, "creme brulee") == ["Crème brûlée de grand-mère"]
+    assert titles(archive, "caraméliser") == titles(archive, "carameliser")
+    assert sorted(titles(archive, "ZOE")) == ["Crème brûlée de grand-mère",
+                                              "What's new in the kitchen"]
+
+
+def test_snippet_highlights_matched_terms(archive: Archive) -> None:
+    [hit] = search(archive, SearchQuery("cooking"))
+    assert f"{HIGHLIGHT_START}cooking{HIGHLIGHT_END}" in hit.snippet
+    assert hit.marked_snippet("[", "]") == "Don't miss the new recipes: we don't stop [cooking]."
+    assert hit.to_dict()["snippet"] == "Don't miss the new recipes: we don't stop cooking."
+
+
+def test_hit_carries_what_the_results_show(archive: Archive) -> None:
+    [hit] = search(archive, SearchQuery("cooking"))
+    assert hit.url == "https://www.cuisine-zoe.fr/post/news"
+    assert hit.site == "https://www.cuisine-zoe.fr/"
+    assert (hit.author, hit.published) == ("Zoé Martin", "2025-01-15")
+    assert hit.deleted_at == "2025-02-01T00:00:00Z"  # deleted posts stay findable, flagged
+    assert isinstance(hit.rank, float) and isinstance(hit.id, int)
+
+
+@pytest.mark.parametrize("text", ["don't", "C++", "what's new?", "grand-mère", "new!!"])
+def test_plain_words_with_punctuation_are_searched_as_words(archive: Archive, text: str) -> None:
+    assert titles(archive, text), text
+
+
+def test_plain_query_quotes_each_word() -> None:
+    assert fts_query("don't stop") == '"don\'t" "stop"'
+    assert fts_query('say "hi') == 'say "hi'  # a quote makes it FTS syntax, passed through
+    assert fts_query("or and not") == '"or" "and" "not"'  # lower case: plain words
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('"sun salutation"', ["Sun salutation basics", "Breathing for beginners"]),
+    ('"salutation sun"', []),
+    ("salut*", ["Sun salutation basics", "Breathing for beginners"]),
+    ("breathing OR dessert", ["Breathing for beginners", "Crème brûlée de grand-mère"]),
+    ("salutation NOT morning", ["Breathing for beginners"]),
+    ("title:sun", ["Sun salutation basics"]),
+    ("tags:dessert", ["Crème brûlée de grand-mère"]),
+    ("author:ann AND categories:practice",
+     ["Sun salutation basics", "Breathing for beginners"]),
+    ("NEAR(sun body, 5)", ["Breathing for beginners"]),
+])
+def test_fts_syntax_passes_through(archive: Archive, text: str, expected: list[str]) -> None:
+    assert sorted(titles(archive, text)) == sorted(expected)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("sun AND", "malformed query"),
+    ('"unterminated', "malformed query"),
+    ("colour:red AND sun", "unknown column"),
+    ("title:(", "malformed query"),
+    ("   ", "empty search query"),
+    ("?? !!", "nothing to search for"),
+])
+def test_bad_queries_raise_one_line_search_errors(archive: Archive, text: str,
+                                                  message: str) -> None:
+    with pytest.raises(SearchError, match=message) as info:
+        search(archive, SearchQuery(text))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ({"site": "cuisine-zoe.fr"}, ["Crème brûlée de grand-mère", "What's new in the kitchen"]),
+    ({"site": "https://ann.wixsite.com/yoga/"}, ["Breathing for beginners",
+                                                 "Sun salutation basics"]),
+    ({"author": "zoé"}, ["Crème brûlée de grand-mère", "What's new in the kitchen"]),
+    ({"tag": "yoga"}, ["Sun salutation basics"]),
+    ({"category": "PRACTICE"}, ["Breathing for beginners", "Sun salutation basics"]),
+    ({"since": "2024-06"}, ["Crème brûlée de grand-mère", "What's new in the kitchen"]),
+    ({"until": "2023"}, ["Breathing for beginners"]),
+    ({"since": "2024-01-01", "until": "2024-06-01"}, ["Crème brûlée de grand-mère",
+                                                      "Sun salutation basics"]),
+    ({"lang": "en"}, ["Breathing for beginners", "Sun salutation basics",
+                      "What's new in the kitchen"]),
+    ({"lang": "fr", "tag": "dessert"}, ["Crème brûlée de grand-mère"]),
+    ({"site": "nowhere.example"}, []),
+])
+def test_filters(archive: Archive, filters: dict[str, str], expected: list[str]) -> None:
+    # "the" is in every English post; OR brings in the French one.
+    assert sorted(titles(archive, "the OR crème", **filters)) == sorted(expected)
+
+
+def test_bad_dates_are_explained(archive: Archive) -> None:
+    with pytest.raises(SearchError, match="--since expects a date"):
+        search(archive, SearchQuery("sun", since="last week"))
+
+
+def test_limit_and_offset_page_through_results(archive: Archive) -> None:
+    everything = titles(archive, "the OR crème", limit=10)
+    assert len(everything) == 4
+    assert titles(archive, "the OR crème", limit=2) == everything[:2]
+    assert titles(archive, "the OR crème", limit=2, offset=2) == everything[2:]
+    with pytest.raises(SearchError):
+        search(archive, SearchQuery("sun", limit=0))
+
+
+def test_search_reads_while_another_connection_writes(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    with Archive.open(path) as writer:
+        writer.save_article(CORPUS[0])
+        with writer.transaction():
+            writer.save_article(CORPUS[1])
+            with Archive.open(path, readonly=True) as reader:
+                # The reader sees the last committed state, without waiting for the writer.
+                assert titles(reader, "salutation") == ["Sun salutation basics"]
+        with Archive.open(path, readonly=True) as reader:
+            assert len(titles(reader, "salutation")) == 2

@@ -1,0 +1,356 @@
+"""The Datasette pages, metadata and endpoints wixarchive adds, through Datasette's test client."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import importlib.metadata
+import io
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.store import Archive
+from crawler.extract.record import Article
+
+pytest.importorskip("datasette")
+
+from datasette.app import Datasette  # noqa: E402
+
+from archive.cli.serve import make_datasette  # noqa: E402
+
+YOGA = "https://ann.wixsite.com/yoga"
+COOK = "https://www.cook-example.com"
+XSS_BODY = ('<p>Breathe slowly.</p><script>alert("x")</script>'
+            '<img src="https://static.wixstatic.com/media/a.jpg" onerror="alert(1)">'
+            '<a href="javascript:alert(2)">click</a><iframe src="https://evil.test/"></iframe>')
+
+
+def article(site: str, slug: str, **fields: Any) -> Article:
+    values: dict[str, Any] = {
+        "title": f"Post {slug}", "author": "Ann Example", "published": "2024-05-01T08:00:00Z",
+        "tags": ["Yoga"], "categories": ["Practice"], "language": "en",
+        "body_text": f"Body of {slug}.", "body_html": f"<p>Body of {slug}.</p>",
+        "body_markdown": f"Body of {slug}.", "site_name": None,
+    }
+    values.update(fields)
+    return Article(url=f"{site}/post/{slug}", **values)
+
+
+def make_archive(path: Path, extra: int = 0) -> Path:
+    """Two sites; a title match, a body-only match, an XSS body, a changed and a deleted post."""
+    with Archive.open(path) as archive:
+        archive.save_article(article(
+            YOGA, "breathing", title="Breathing for beginners", published="2023-03-01T08:00:00Z",
+            body_text="Sit down. Close your eyes.", body_html="<p>Sit down.</p>",
+            tags=["Yoga", "Health"], site_name="Ann's yoga",
+            cover_image="https://static.wixstatic.com/media/cover.jpg",
+            images=["https://static.wixstatic.com/media/a.jpg"]),
+            fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(article(
+            YOGA, "evening", title="Evening routine", body_text="Remember breathing deeply.",
+            body_html=XSS_BODY, author="Bob Builder", language="fr"),
+            fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(article(
+            COOK, "bread", title="Bread <script>alert(3)</script>", tags=["Baking"],
+            categories=["Recipes"], published="2024-06-01T08:00:00Z",
+            body_text="Knead the dough. Breathing is optional.", body_html="<p>Knead.</p>"),
+            fetched_at="2024-01-01T00:00:00+00:00")
+        # A second version of the evening post, and a deleted post.
+        archive.save_article(article(
+            YOGA, "evening", title="Evening routine, revised", body_text="Remember breathing.",
+            body_html="<p>Version two body.</p>", author="Bob Builder", language="fr"),
+            fetched_at="2024-02-01T00:00:00+00:00")
+        archive.save_article(article(YOGA, "gone", title="Gone post", body_text="Old words."),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+        archive.mark_deleted(f"{YOGA}/post/gone", when="2024-03-01T00:00:00+00:00")
+        for n in range(extra):
+            archive.save_article(article(COOK, f"filler-{n}", body_text=f"Filler {n}."),
+                                 fetched_at="2024-01-01T00:00:00+00:00")
+    return path
+
+
+class Client:
+    """Datasette's own test client, driven from synchronous tests on one event loop."""
+
+    def __init__(self, datasette: Datasette) -> None:
+        self.ds = datasette
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(datasette.invoke_startup())
+
+    def get(self, path: str) -> Any:
+        return self.loop.run_until_complete(self.ds.client.get(path))
+
+    def run(self, coroutine: Any) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        for db in self.ds.databases.values():
+            db.close()
+        self.loop.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return make_archive(tmp_path / "blogs.db")
+
+
+@pytest.fixture
+def client(db_path: Path) -> Iterator[Client]:
+    c = Client(make_datasette(db_path))
+    yield c
+    c.close()
+
+
+def post_id(db_path: Path, slug: str) -> int:
+    with Archive.open(db_path, readonly=True) as archive:
+        for site in (YOGA, COOK):
+            post = archive.post(f"{site}/post/{slug}")
+            if post:
+                return post["id"]
+    raise AssertionError(slug)
+
+
+# -- plugin registration and metadata ---------------------------------------------------------
+
+def test_plugin_is_a_datasette_entry_point_and_plain_datasette_gets_the_pages(
+        db_path: Path) -> None:
+    points = importlib.metadata.entry_points(group="datasette")
+    assert any(p.name == "wixarchive" and p.value == "archive.web.plugin" for p in points)
+    # No make_datasette here: what `datasette blogs.db` does once the project is installed.
+    c = Client(Datasette(files=[str(db_path)]))
+    try:
+        assert c.get("/blogs/-/search?q=breathing").status_code == 200
+        meta = c.get("/-/metadata.json").json()
+        assert "title" not in meta  # the instance title is serve's; the database's is ours
+        assert meta["databases"]["blogs"]["tables"]["posts"]["fts_table"] == "posts_fts"
+        tables = c.get("/blogs.json").json()["tables"]
+        assert {t["name"] for t in tables} >= {"posts", "sites", "post_versions"}
+    finally:
+        c.close()
+
+
+def test_every_table_and_column_has_a_title_and_description(client: Client,
+                                                             db_path: Path) -> None:
+    meta = client.get("/-/metadata.json").json()
+    assert meta["title"] == "wixarchive" and meta["license"] and meta["source"]
+    database = meta["databases"]["blogs"]
+    assert database["license"] and database["source"]
+    assert YOGA + "/" in database["description"]
+    conn = sqlite3.connect(db_path)
+    names = [row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'posts_fts_%' OR name = 'posts_fts_vocab'")]
+    for name in names:
+        table = database["tables"][name]
+        assert table["title"] and table["description"], name
+        if name == "posts_fts":
+            continue
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({name})")]
+        assert set(table["columns"]) == set(columns), name
+    conn.close()
+
+
+def test_posts_table_has_facets_and_datasette_search_configured(client: Client) -> None:
+    data = client.get("/blogs/posts.json?_size=0").json()
+    facets = data["facet_results"]
+    assert {"site_id", "author", "tags", "categories", "language", "published (year)"} <= set(
+        facets)
+    years = {v["value"]: v["count"] for v in facets["published (year)"]["results"]}
+    assert years == {"2023": 1, "2024": 4}
+    tag_counts = {v["value"]: v["count"] for v in facets["tags"]["results"]}
+    assert tag_counts["Yoga"] == 4 and tag_counts["Baking"] == 1
+    # Choosing a year filters the table.
+    chosen = client.get("/blogs/posts.json?published__startswith=2023&_shape=array").json()
+    assert [p["title"] for p in chosen] == ["Breathing for beginners"]
+    # Datasette's own table search uses the FTS index.
+    rows = client.get("/blogs/posts.json?_search=knead&_shape=array").json()
+    assert [r["url"] for r in rows] == [f"{COOK}/post/bread"]
+
+
+def test_post_titles_in_the_table_link_to_the_article_page(client: Client,
+                                                           db_path: Path) -> None:
+    html = client.get("/blogs/posts").text
+    assert f'href="/blogs/-/post/{post_id(db_path, "breathing")}"' in html
+    assert "<script>alert(3)" not in html
+
+
+# -- ranked search page ----------------------------------------------------------------------
+
+def test_search_ranks_title_matches_first_and_highlights_snippets(client: Client) -> None:
+    response = client.get("/blogs/-/search?q=breathing")
+    assert response.status_code == 200
+    html = response.text
+    first = html.index("Breathing for beginners")
+    assert first < html.index("Evening routine") and first < html.index("Knead the dough")
+    assert "<mark>breathing</mark>" in html
+    assert "<script>alert(3)" not in html and "Bread &lt;script&gt;" in html
+
+
+def test_search_json_and_filters_match_the_cli(client: Client) -> None:
+    def urls(query: str) -> list[str]:
+        response = client.get(f"/blogs/-/search.json?{query}")
+        assert response.status_code == 200, response.text
+        return [hit["url"].rsplit("/", 1)[1] for hit in response.json()["hits"]]
+
+    assert urls("q=breathing") == ["breathing", "evening", "bread"]
+    assert urls("q=breathing&site=cook-example") == ["bread"]
+    assert urls("q=breathing&author=bob") == ["evening"]
+    assert urls("q=breathing&tag=health") == ["breathing"]
+    assert urls("q=breathing&category=recipes") == ["bread"]
+    assert urls("q=breathing&since=2024-06") == ["bread"]
+    assert urls("q=breathing&until=2023") == ["breathing"]
+    assert urls("q=breathing&lang=fr") == ["evening"]
+    assert urls('q=title:breathing') == ["breathing"]
+    hits = client.get("/blogs/-/search.json?q=breathing").json()["hits"]
+    assert hits[0]["snippet"] and hits[0]["rank"] <= hits[1]["rank"]
+
+
+def test_search_pages_through_results(client: Client) -> None:
+    page = client.get("/blogs/-/search.json?q=breathing&limit=2").json()
+    assert len(page["hits"]) == 2
+    assert page["next_url"] == "/blogs/-/search.json?q=breathing&limit=2&offset=2"
+    rest = client.get(page["next_url"]).json()
+    assert [h["url"].rsplit("/", 1)[1] for h in rest["hits"]] == ["bread"]
+    assert rest["next_url"] is None
+    assert 'rel="next"' in client.get("/blogs/-/search?q=breathing&limit=2").text
+
+
+def test_search_errors_and_empty_form(client: Client) -> None:
+    bad = client.get("/blogs/-/search?q=%22unterminated")
+    assert bad.status_code == 400 and "malformed query" in bad.text
+    date = client.get("/blogs/-/search.json?q=x&since=yesterday")
+    assert date.status_code == 400 and "date" in date.json()["error"]
+    form = client.get("/blogs/-/search")
+    assert form.status_code == 200 and 'name="q"' in form.text and "No matches" not in form.text
+    none = client.get("/blogs/-/search?q=zzzzqqq")
+    assert none.status_code == 200 and "No matches" in none.text
+    assert client.get("/nope/-/search?q=x").status_code == 404
+    redirect = client.get("/-/search?q=bread")
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == "/blogs/-/search?q=bread"
+
+
+# -- article page ----------------------------------------------------------------------------
+
+def test_article_page_shows_body_metadata_images_and_history(client: Client,
+                                                             db_path: Path) -> None:
+    html = client.get(f"/blogs/-/post/{post_id(db_path, 'breathing')}").text
+    assert "<h1>Breathing for beginners</h1>" in html
+    for expected in ("Ann Example", "2023-03-01", "Health", "Practice", "Ann&#39;s yoga",
+                     "<p>Sit down.</p>", "https://static.wixstatic.com/media/cover.jpg",
+                     "https://static.wixstatic.com/media/a.jpg", f"{YOGA}/post/breathing"):
+        assert expected in html, expected
+
+
+def test_article_page_sanitizes_archived_html(client: Client, db_path: Path) -> None:
+    evening = post_id(db_path, "evening")
+    # Version 1 holds the hostile body; the page must show it harmless.
+    html = client.get(f"/blogs/-/post/{evening}?version=1").text
+    body = html[html.index('class="wxa-body"'):html.index("Version history")]
+    assert "Breathe slowly." in body
+    for forbidden in ("<script", "onerror", "javascript:", "<iframe", "evil.test"):
+        assert forbidden not in body, forbidden
+    assert '<img src="https://static.wixstatic.com/media/a.jpg">' in body
+
+
+def test_article_versions_and_json(client: Client, db_path: Path) -> None:
+    evening = post_id(db_path, "evening")
+    current = client.get(f"/blogs/-/post/{evening}").text
+    assert "Version two body." in current and "Evening routine, revised" in current
+    assert f'href="/blogs/-/post/{evening}?version=1"' in current
+    old = client.get(f"/blogs/-/post/{evening}?version=1").text
+    assert "You are reading version 1" in old and "<h1>Evening routine</h1>" in old
+    data = client.get(f"/blogs/-/post/{evening}.json").json()
+    assert data["post"]["title"] == "Evening routine, revised"
+    assert [v["version"] for v in data["versions"]] == [1, 2]
+    assert client.get(f"/blogs/-/post/{evening}?version=9").status_code == 404
+    assert client.get("/blogs/-/post/999999").status_code == 404
+    gone = client.get(f"/blogs/-/post/{post_id(db_path, 'gone')}").text
+    assert "was deleted from its site on 2024-03-01" in gone
+
+
+# -- canned queries and exports ----------------------------------------------------------------
+
+def test_canned_queries(client: Client) -> None:
+    recent = client.get("/blogs/recent_posts.json?_shape=array").json()
+    assert {r["site"] for r in recent} == {YOGA + "/", COOK + "/"}
+    assert "Gone post" not in {r["title"] for r in recent}
+    changed = client.get("/blogs/changed_since.json?since=2024-02-01&_shape=array").json()
+    assert [r["title"] for r in changed] == ["Evening routine, revised"]
+    deleted = client.get("/blogs/deleted_posts.json?_shape=array").json()
+    assert [(r["title"], r["deleted_at"][:10]) for r in deleted] == [("Gone post", "2024-03-01")]
+    tags = client.get("/blogs/tag_counts.json?_shape=array").json()
+    assert tags[0] == {"tag": "Yoga", "posts": 4}
+
+
+def test_csv_and_json_exports_stream_whole_tables(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "big.db", extra=40)
+    c = Client(make_datasette(db, max_returned_rows=10))
+    try:
+        streamed = c.get("/big/posts.csv?_stream=on&_size=max")
+        assert streamed.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(streamed.text)))
+        assert len(rows) == 45  # beyond max_returned_rows: the whole table
+        assert {"Bread <script>alert(3)</script>", "Gone post"} <= {r["title"] for r in rows}
+        query = c.get("/big/deleted_posts.csv")
+        assert query.status_code == 200 and "Gone post" in query.text
+        page = c.get("/big/posts.json?_shape=objects").json()
+        assert len(page["rows"]) == 10 and page["next_url"]
+    finally:
+        c.close()
+
+
+# -- security ----------------------------------------------------------------------------------
+
+def test_archive_is_read_only_and_unchanged_by_browsing(client: Client, db_path: Path) -> None:
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    for path in ("/blogs/posts", "/blogs/-/search?q=breathing", "/blogs/-/post/1",
+                 "/blogs/posts.csv?_stream=on", "/blogs/deleted_posts"):
+        assert client.get(path).status_code == 200, path
+    database = client.ds.get_database("blogs")
+    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+        client.run(database.execute_write("UPDATE posts SET title = 'hacked'"))
+    refused = client.get("/blogs.json?sql=update+posts+set+title%3D%27x%27")
+    assert refused.status_code == 400
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_sql_time_limit_stays_on_for_our_pages(tmp_path: Path, db_path: Path) -> None:
+    from archive.web.views import ArchiveTimeout, read
+
+    c = Client(make_datasette(db_path))
+    assert c.ds.setting("sql_time_limit_ms") == 1000  # Datasette's default, not switched off
+    c.close()
+    c = Client(make_datasette(db_path, sql_time_limit_ms=10))
+    slow = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+            "SELECT count(*) FROM n")
+    try:
+        with pytest.raises(ArchiveTimeout):
+            c.run(read(c.ds, c.ds.get_database("blogs"),
+                       lambda archive: archive.conn.execute(slow).fetchone()))
+    finally:
+        c.close()
+
+
+def test_other_databases_are_left_alone(tmp_path: Path, db_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.execute("INSERT INTO posts (title) VALUES ('<b>x</b>')")
+    conn.commit()
+    conn.close()
+    c = Client(Datasette(files=[str(other), str(db_path)]))
+    try:
+        assert c.get("/other/-/search?q=x").status_code == 404
+        assert c.get("/other/-/post/1").status_code == 404
+        meta = c.get("/-/metadata.json").json()
+        assert list(meta["databases"]) == ["blogs"]
+        assert "/-/post/" not in c.get("/other/posts").text
+        c.run(c.ds.get_database("other").execute_write("UPDATE posts SET title = 'y'"))
+    finally:
+        c.close()
