@@ -9,6 +9,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v1  sites, crawl runs, posts (current version), post versions, tags and categories (many-to-many)
   v2  incremental-crawl validators on posts (etag, HTTP Last-Modified) and the images table
   v3  the FTS5 index over title, body, author, tags and categories, kept in sync by triggers
+  v4  search statistics for fast top-k on very common terms (see archive/search.py): the terms in
+      more than half of the posts, their impact-ordered best posts, and a change counter bumped
+      by the index triggers so stale statistics are never used for results
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -21,7 +24,7 @@ import sqlite3
 from collections.abc import Callable
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Columns of the full-text index, in order; bm25 weights in the same order: a title match counts
 # ten times a body match, tags and categories sit between.
@@ -138,11 +141,6 @@ def _fts_ddl() -> str:
     # content="posts" in double quotes: the form sqlite-utils and Datasette look for to find the
     # index of a table (their search features then work on this archive as is).
     cols = ", ".join(FTS_COLUMNS)
-    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
-    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
-    delete = (f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) "
-              f"VALUES ('delete', old.id, {old});")
-    insert = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     return f"""
 CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
@@ -150,11 +148,45 @@ CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
     tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
 );
 INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({weights})');
-CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN {insert} END;
-CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} END;
-CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} END;
+{_fts_triggers(count_changes=False)}
 INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild');
 CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row');
+"""
+
+
+V4 = """
+CREATE TABLE search_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO search_meta (key, value) VALUES ('changes', 0), ('stats_changes', -1), ('posts', 0);
+CREATE TABLE search_terms (                 -- index terms found in more than half of the posts
+    term TEXT PRIMARY KEY,
+    doc INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE search_top (                   -- the best-ranked posts for each of those terms
+    term TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    post_id INTEGER NOT NULL,
+    rank REAL NOT NULL,
+    PRIMARY KEY (term, position)
+) WITHOUT ROWID;
+"""
+
+
+def _fts_triggers(count_changes: bool) -> str:
+    cols = ", ".join(FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    delete = (f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) "
+              f"VALUES ('delete', old.id, {old});")
+    insert = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
+    bump = ("UPDATE search_meta SET value = value + 1 WHERE key = 'changes';"
+            if count_changes else "")
+    return f"""
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN {insert} {bump} END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {bump} END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {bump} END;
 """
 
 
@@ -176,8 +208,15 @@ def _v3(conn: sqlite3.Connection) -> None:
     _script(conn, _fts_ddl())
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    _script(conn, V4)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER posts_fts_{trigger}")
+    _script(conn, _fts_triggers(count_changes=True))
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2, 2: _v3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2, 2: _v3, 3: _v4}
 
 
 def _script(conn: sqlite3.Connection, sql: str) -> None:

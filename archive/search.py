@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,15 @@ _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, as the index's tokenizer sees text (é -> e, Ü -> u)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 class SearchError(Exception):
@@ -76,18 +86,28 @@ def uses_fts_syntax(text: str) -> bool:
     return bool(_OPERATOR.search(text))
 
 
-def fts_query(text: str) -> str:
-    """The FTS5 MATCH expression for what the user typed."""
+def plain_words(text: str) -> list[str] | None:
+    """The words of a plain query (None when it uses FTS5 syntax)."""
     text = text.strip()
     if not text:
         raise SearchError("empty search query")
     if uses_fts_syntax(text):
-        return text
-    # Plain words: each becomes a quoted phrase (its tokens in order), all must match.
+        return None
     words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
     if not words:
         raise SearchError(f"nothing to search for in {text!r}: it has no letters or digits")
+    return words
+
+
+def _quoted(words: list[str]) -> str:
+    # Each plain word becomes a quoted phrase (its tokens in order); all of them must match.
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def fts_query(text: str) -> str:
+    """The FTS5 MATCH expression for what the user typed."""
+    words = plain_words(text)
+    return text.strip() if words is None else _quoted(words)
 
 
 def _explain(exc: sqlite3.Error, match: str) -> SearchError:
@@ -108,9 +128,15 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[list[str], l
     where: list[str] = []
     params: list[Any] = []
     if query.site:
-        needle = query.site.strip().rstrip("/")
-        where.append("p.site_id IN (SELECT id FROM sites WHERE url LIKE ? OR name LIKE ?)")
-        params += [f"%{needle}%", needle]
+        needle = query.site.strip()
+        if "://" in needle:  # a URL: exactly that site
+            from archive.store import site_root
+
+            where.append("p.site_id IN (SELECT id FROM sites WHERE url = ?)")
+            params.append(site_root(needle))
+        else:  # a host, part of one, or the site's name
+            where.append("p.site_id IN (SELECT id FROM sites WHERE url LIKE ? OR name LIKE ?)")
+            params += [f"%{needle.rstrip('/')}%", needle]
     if query.author:
         where.append("p.author LIKE ?")
         params.append(f"%{query.author.strip()}%")
@@ -140,22 +166,91 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[list[str], l
     return where, params
 
 
-def search(source: Archive | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
-    """The best-ranked posts matching `query`, best first, each with a highlighted snippet."""
-    conn = source if isinstance(source, sqlite3.Connection) else source.conn
-    if query.limit < 1 or query.offset < 0:
-        raise SearchError("--limit must be at least 1 and --offset at least 0")
-    match = fts_query(query.text)
-    where, params = _filters(conn, query)
+def _top_exact(conn: sqlite3.Connection, match: str, where: list[str], params: list[Any],
+               limit: int, offset: int) -> list[tuple[int, float]]:
     # CROSS JOIN keeps the index as the outer loop: filters are checked per match, never the
     # other way round (an FTS lookup per post of a site would be far slower).
     sql = (f"SELECT f.rowid, f.rank FROM {FTS_TABLE} f CROSS JOIN posts p ON p.id = f.rowid "
            f"WHERE {FTS_TABLE} MATCH ?")
     sql += "".join(f" AND {clause}" for clause in where)
     sql += " ORDER BY f.rank LIMIT ? OFFSET ?"
+    return [tuple(row) for row in conn.execute(sql, [match, *params, limit, offset])]
+
+
+def _common_terms(conn: sqlite3.Connection, words: list[str]) -> set[str] | None:
+    """Which words are single terms found in over half of the posts (None: statistics stale).
+
+    Such terms get bm25's minimum idf (1e-6), so they barely move a ranking; but ranking them
+    exactly means scoring most of the archive. archive.store.refresh_search_stats keeps the list.
+    """
     try:
-        top = conn.execute(sql, [match, *params, query.limit, query.offset]).fetchall()
-        ranks = {row[0]: row[1] for row in top}
+        fresh = conn.execute(
+            "SELECT (SELECT value FROM search_meta WHERE key = 'changes') = "
+            "(SELECT value FROM search_meta WHERE key = 'stats_changes')").fetchone()[0]
+    except sqlite3.OperationalError:  # an archive without statistics: exact ranking only
+        return None
+    if not fresh:
+        return None
+    terms = {w: _TOKEN.findall(fold(w)) for w in words}
+    single = sorted({t[0] for t in terms.values() if len(t) == 1})
+    found = {row[0] for row in conn.execute(
+        f"SELECT term FROM search_terms WHERE term IN ({','.join('?' * len(single))})", single)}
+    return {w for w, t in terms.items() if len(t) == 1 and t[0] in found}
+
+
+def _top_fast(conn: sqlite3.Connection, words: list[str], where: list[str], params: list[Any],
+              limit: int, offset: int) -> list[tuple[int, float]] | None:
+    """Top-k without ranking most of the archive, or None when only exact ranking will do.
+
+    One very common word: read its impact-ordered list (its best posts, precomputed), applying
+    the filters while walking it. Several words, some very common: rank by the others, then keep
+    the candidates that match the whole query; the ranks differ from exact bm25 by the common
+    terms' ~1e-6 weight at most (benchmarks/search.py measures the top-10 agreement).
+    """
+    common = _common_terms(conn, words)
+    if not common:
+        return None
+    need = limit + offset
+    if len(words) == 1:
+        sql = ("SELECT t.post_id, t.rank FROM search_top t CROSS JOIN posts p "
+               "ON p.id = t.post_id WHERE t.term = ?")
+        sql += "".join(f" AND {clause}" for clause in where)
+        sql += " ORDER BY t.position LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, [_TOKEN.findall(fold(words[0]))[0], *params, limit, offset])
+        top = [tuple(row) for row in rows]
+        return top if len(top) == limit else None
+    rare = [w for w in words if w not in common]
+    if not rare:
+        return None
+    fetch = need * 3 + 20
+    candidates = _top_exact(conn, _quoted(rare), where, params, fetch, 0)
+    if not candidates:
+        return []
+    marks = ",".join("?" * len(candidates))
+    matching = {row[0] for row in conn.execute(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
+        [_quoted(words), *(rowid for rowid, _ in candidates)])}
+    kept = [c for c in candidates if c[0] in matching]
+    if len(kept) < need and len(candidates) == fetch:
+        return None  # too few candidates survived: rank exactly
+    return kept[offset:need]
+
+
+def search(source: Archive | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
+    """The best-ranked posts matching `query`, best first, each with a highlighted snippet."""
+    conn = source if isinstance(source, sqlite3.Connection) else source.conn
+    if query.limit < 1 or query.offset < 0:
+        raise SearchError("--limit must be at least 1 and --offset at least 0")
+    words = plain_words(query.text)
+    match = query.text.strip() if words is None else _quoted(words)
+    where, params = _filters(conn, query)
+    try:
+        top = None
+        if words is not None:
+            top = _top_fast(conn, words, where, params, query.limit, query.offset)
+        if top is None:
+            top = _top_exact(conn, match, where, params, query.limit, query.offset)
+        ranks = dict(top)
         if not ranks:
             return []
         marks = ",".join("?" * len(ranks))

@@ -156,6 +156,16 @@ def test_damaged_archive_gives_one_line_errors(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_search_upgrades_an_old_archive_it_may_write(tmp_path: Path) -> None:
+    from test_store_files import build_v1
+
+    path = tmp_path / "old.db"
+    build_v1(path)
+    result = run("search", "custard", "--db", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert [hit["title"] for hit in json.loads(result.stdout)] == ["Crème brûlée"]
+
+
 def test_read_only_archive_can_be_searched(tmp_path: Path) -> None:
     path = build(tmp_path / "ro.db")
     path.chmod(0o444)

@@ -62,6 +62,40 @@ def test_classic_body_blocks(classic):
     ]
 
 
+def test_text_outside_paragraphs_and_code_blocks():
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        "<div><table><tr><td>Fern</td><td>Weekly</td></tr></table></div>"
+        "<pre>water(fern)\n  repeat()</pre>"
+        '<div id="viewer-b"><a data-hook="buttonViewer" href="https://example.org/book">'
+        '<div>Book a visit</div></a></div><p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    blocks = article.body_text.split("\n\n")
+    assert "Fern" in blocks and "Weekly" in blocks
+    assert "```\nwater(fern)\n  repeat()\n```" in article.body_markdown
+    # A call-to-action button is a link in the HTML, not a paragraph of the post.
+    assert re.search(r'<a href="https://example.org/book"[^>]*>Book a visit</a>', article.body_html)
+    assert "<pre>water(fern)\n  repeat()</pre>" in article.body_html
+    assert "Book a visit" not in article.body_text
+
+
+def test_nested_list_keeps_text_after_it():
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        '<ul><li>Outer<ul><li>Inner</li></ul>and after</li></ul><p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    assert "Outer and after\n\nInner" in article.body_text
+
+
+def test_categories_linked_with_generic_hook():
+    html = fixture_text("classic_post.html").replace(
+        'data-hook="category-label-list__item"', 'data-hook="link"'
+    )
+    assert extract_article(html).categories == ["Care", "Indoor Plants"]
+
+
 def test_spacer_paragraphs_dropped(classic):
     assert "\n\n\n" not in classic.body_text
     assert "<p></p>" not in classic.body_html
@@ -262,6 +296,20 @@ def test_listing_kind_from_url_when_markup_is_generic():
     assert extract_article(html, url).page_kind == "tag"
 
 
+def test_blog_home_with_inline_post_is_a_listing():
+    listing = fixture_text("listing.html")
+    post = re.search(
+        r"<article data-hook=\"post\".*?</article>\n</div>", fixture_text("classic_post.html"), re.S
+    )
+    html = listing.replace(
+        '<div data-hook="feed-page-root">', post.group(0) + '<div data-hook="feed-page-root">'
+    )
+    article = extract_article(html)
+    assert article.page_kind == "listing"
+    assert article.body_text == ""
+    assert article.author is None
+
+
 def test_non_wix_article_uses_trafilatura():
     article = extract_article(fixture("not_wix_article.html"))
     assert article.page_kind == "not-wix"
@@ -300,6 +348,12 @@ def test_binary_data():
     article = extract_article(png)
     assert article.page_kind == "error"
     assert any("binary" in w for w in article.warnings)
+
+
+def test_non_html_content_type():
+    article = extract_article(fixture("classic_post.html"), content_type="image/jpeg")
+    assert article.page_kind == "error"
+    assert "Content-Type image/jpeg" in article.warnings[0]
 
 
 @pytest.mark.parametrize("empty", [b"", "", b"   \n ", b"<!-- nothing -->"])
@@ -387,6 +441,56 @@ def test_twenty_megabyte_page_finishes():
     assert article.body_text.count("filler paragraph") == 45_000
 
 
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [("<div>", "</div>"), ("<span>", "</span>"), ("<ul><li>", "</li></ul>")],
+)
+def test_pathologically_nested_body(opening, closing):
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">', opening * 400 + "deep words" + closing * 400 + '<p id="viewer-a8">'
+    )
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert "deep words" in article.body_text
+    assert article.body_text.startswith("Ferns like steady moisture")
+    assert any("nested too deeply" in w for w in article.warnings)
+
+
+def test_post_article_without_body_markup():
+    html = re.sub(
+        r'<div data-hook="post-description">.*?</article></div>',
+        "",
+        fixture_text("classic_post.html"),
+        flags=re.S,
+    )
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert article.body_text == ""
+    assert any("without a post body" in w for w in article.warnings)
+
+
 def test_not_html_type_input():
     article = extract_article(12345)  # type: ignore[arg-type]
     assert article.page_kind == "error"
+
+
+# --- the chrome audit used by tests and the benchmark ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Recent Posts", "See All", "27 views0 comments", "Write a comment...", "Alle ansehen",
+     "مشاهدة واحدة (١) ٠ تعليق", "top of page"],
+)  # fmt: skip
+def test_find_chrome_flags_widget_lines(line):
+    assert find_chrome(f"Some paragraph.\n{line}\nAnother one.")
+
+
+@pytest.mark.parametrize(
+    "prose",
+    ["The table is at the top of page 3.", "Puedes ver todo el puerto desde aquí.",
+     "Comment la sophrologie aide", "I read 3 comments on this post."],
+)  # fmt: skip
+def test_find_chrome_ignores_prose(prose):
+    assert find_chrome(prose) == []

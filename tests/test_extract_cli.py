@@ -130,3 +130,18 @@ def test_command_does_not_import_heavy_stacks():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_errors_go_to_stderr_without_traceback():
+    code = "from archive.cli.extract import command; command()"
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code, "/nonexistent/page.html"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert out.stderr == "Error: no such file: /nonexistent/page.html\n"

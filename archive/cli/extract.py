@@ -82,7 +82,9 @@ def render_text(article: Article) -> str:
 
 
 @click.argument("source", metavar="FILE_OR_URL")
-@click.option("--url", help="The page's URL, when SOURCE is a file (resolves relative links).")
+@click.option(
+    "--url", help="The page's URL when reading a file or stdin (resolves relative links)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON.")
 def extract(source: str, url: str | None, as_json: bool) -> None:
     """Extract the article from one Wix page: a file, '-' for stdin, or an http(s) URL."""

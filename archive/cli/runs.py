@@ -57,7 +57,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
                    f"  {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5} {r['deleted']:>4}"
                    f" {r['failed']:>4}")
-        if r["status"] in ("failed", "killed", "partial") and r["first_error"]:
+        if r["status"] in ("failed", "killed", "partial", "interrupted") and r["first_error"]:
             click.echo(f"{'':>7}↳ {r['first_error']}")
 
 

@@ -253,6 +253,8 @@ class Runner:
         except LockBusy as exc:
             return self._outcome(site, "busy", str(exc))
         with lock:
+            if lock.stale:
+                self._close_abandoned(site, lock.stale.describe())
             if not force:
                 # Another process may have crawled it between our plan and our lock.
                 fresh = read_history(self.db, [site.root]).get(site.root)
@@ -313,6 +315,16 @@ class Runner:
         with Archive.open(self.db, readonly=True, create=False) as archive:
             rows = archive.runs(1)
         return rows[0]["id"] if rows else 0
+
+    def _close_abandoned(self, site: Site, holder: str) -> None:
+        """A killed crawl leaves its run `running`: close it, now that its lock is ours."""
+        with Archive.open(self.db, create=False) as archive:
+            for run in archive.runs(HISTORY_DEPTH):
+                if run["site"] == site.root and run["status"] == "running":
+                    archive.finish_run(
+                        run["id"], status="interrupted", counts=run["counts"],
+                        errors=[f"killed before it finished (lock holder {holder})"],
+                        finished_at=self.clock().isoformat(timespec="seconds"))
 
     def _record(self, site: Site, summary: dict[str, Any], before: int,
                 started: datetime) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from archive.schema import FTS_TABLE
 
 LICENSE = "Archived posts remain the copyright of their authors"
@@ -101,7 +103,19 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                            "and occurrences.", {
         "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",
         "cnt": "Occurrences"}),
+    "search_meta": ("Search statistics state", "Counters the ranked search uses to know "
+                    "whether its statistics are current (internal).", {
+        "key": "Counter name", "value": "Counter value"}),
+    "search_terms": ("Common search terms", "Index terms found in more than half of the posts "
+                     "(internal, for fast ranking).", {
+        "term": "Indexed word", "doc": "Posts containing it"}),
+    "search_top": ("Best posts per common term", "The best-ranked posts for each common term "
+                   "(internal, for fast ranking).", {
+        "term": "Indexed word", "position": "Rank position, from 0",
+        "post_id": "The post", "rank": "bm25 rank (lower is better)"}),
 }
+# Bookkeeping tables of the search, hidden from the database page (still reachable by URL).
+HIDDEN = ("search_meta", "search_terms", "search_top")
 
 FACETS: dict[str, list[Any]] = {
     "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
@@ -150,8 +164,10 @@ group by t.id order by posts desc, tag""",
 }
 
 
-def database_metadata(sites: list[str] | None = None) -> dict[str, Any]:
-    """Metadata for one archive database; `sites` (root URLs) go into its description."""
+def database_metadata(sites: list[str] | None = None, search_url: str | None = None
+                      ) -> dict[str, Any]:
+    """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search
+    page go into its description."""
     tables: dict[str, Any] = {}
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
@@ -159,9 +175,12 @@ def database_metadata(sites: list[str] | None = None) -> dict[str, Any]:
             table["columns"] = dict(columns)
         if name in FACETS:
             table["facets"] = list(FACETS[name])
+        if name in HIDDEN:
+            table["hidden"] = True
         tables[name] = table
-    tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id", searchmode="raw",
-                           sort_desc="published")
+    # No default sort: Datasette's keyset paging (and so CSV streaming) skips rows when sorting
+    # by a column with ties such as `published`, so tables keep their stable rowid order.
+    tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id")
     tables["sites"]["label_column"] = "url"
     tables["tags"]["label_column"] = "name"
     tables["categories"]["label_column"] = "name"
@@ -169,9 +188,14 @@ def database_metadata(sites: list[str] | None = None) -> dict[str, Any]:
     if sites:
         shown = ", ".join(sites[:10]) + (f" and {len(sites) - 10} more" if len(sites) > 10 else "")
         description += f" Sites: {shown}."
+    html = escape(description)
+    if search_url:
+        html += Markup(f' <a href="{escape(search_url)}">Ranked search with highlighted '
+                       "snippets</a>.")
     return {
         "title": "Archived Wix blogs",
         "description": description,
+        "description_html": str(html),
         "license": LICENSE,
         "source": SOURCE,
             "tables": tables,

@@ -7,56 +7,28 @@ other databases.
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from archive.store import Archive, ArchiveError
-from archive.web import metadata
+from archive.web import archive_names, archive_sites, metadata
 from archive.web.views.article import article_page
 from archive.web.views.search import search_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# Datasette instance -> {database name: (path, site URLs) or None when not an archive}
-_detected: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, list[str]] | None]] = (
-    weakref.WeakKeyDictionary())
-
-
-def archive_sites(datasette: Any, name: str) -> list[str] | None:
-    """The site URLs of database `name` when it is a wixarchive archive, else None (cached)."""
-    db = datasette.databases.get(name)
-    path = getattr(db, "path", None)
-    if db is None or not path or db.is_memory:
-        return None
-    cache = _detected.setdefault(datasette, {})
-    known = cache.get(name)
-    if name in cache and (known is None or known[0] == path):
-        return known[1] if known else None
-    try:
-        with Archive.open(path, readonly=True, create=False) as archive:
-            found: tuple[str, list[str]] | None = (path, [s["site"] for s in archive.stats()])
-    except (ArchiveError, OSError):
-        found = None
-    cache[name] = found
-    return found[1] if found else None
-
-
-def archive_names(datasette: Any) -> list[str]:
-    return [name for name in datasette.databases if archive_sites(datasette, name) is not None]
-
-
 @hookimpl
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
-    databases = {name: metadata.database_metadata(archive_sites(datasette, name))
-                 for name in archive_names(datasette)}
+    databases = {name: metadata.database_metadata(
+        archive_sites(datasette, name), datasette.urls.database(name) + "/-/search")
+        for name in archive_names(datasette)}
     return {"databases": databases} if databases else {}
 
 
@@ -137,8 +109,6 @@ class YearFacet(Facet):
         return []  # offered through metadata only, never suggested
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        from datasette.database import QueryInterrupted
-
         results, timed_out = [], []
         args = dict(self.get_querystring_pairs())
         size = self.get_facet_size()

@@ -64,7 +64,7 @@ def is_chrome(el: etree._Element) -> bool:
 
 
 # Chrome phrases seen on real Wix pages (wix-dom.md, wix-text-chrome.md), localized variants
-# included. Matched as whole phrases by `find_chrome`.
+# included. `find_chrome` flags lines made only of these (and counters).
 CHROME_PHRASES = (
     "top of page",
     "bottom of page",
@@ -75,6 +75,11 @@ CHROME_PHRASES = (
     "Post not marked as liked",
     "Log in / Sign up",
     "Write a comment",
+    "Comments",
+    "Commentaires",
+    "Comentários",
+    "Comentarios",
+    "Kommentare",
     "Use tab to navigate through the menu items.",
     "Share via Facebook",
     "Share via link",
@@ -99,21 +104,38 @@ CHROME_PHRASES = (
     "This site was designed with the",
     "Este sitio web fue creado con Wix",
 )
-# Counters ("27 views", "0 comments", "1 weergave 0 opmerkingen") only when they stand alone.
+_PHRASES_LONGEST_FIRST = sorted(CHROME_PHRASES, key=len, reverse=True)
+# View/comment/like counters in the locales seen: "27 views", "42 vues 0 commentaire",
+# "1 weergave 0 opmerkingen", "مشاهدة واحدة (١) ٠ تعليق".
 _COUNTER = re.compile(
-    r"^\s*[\d٠-٩]+\s+(?:views?|comments?|vues?|commentaires?|weergaven?|opmerkingen)"
-    r"(?:\s*[\d٠-٩]+\s+\w+)?\s*$",
-    re.I | re.M,
+    r"(?:[\d٠-٩]+\s*(?:views?|comments?|likes?|vues?|commentaires?|weergaven?|opmerkingen|"
+    r"visualizaciones|comentarios|visualizações|comentários|Aufrufe|Kommentare|تعليق)"
+    r"|مشاهدة واحدة\s*\([\d٠-٩]+\)|[\d٠-٩]+\s*مشاهدات?)"
 )
+_WORD = re.compile(r"[^\W\d_]")  # a letter
 
 
 def find_chrome(text: str) -> list[str]:
-    """The chrome phrases found in `text` as whole phrases (word boundaries on both sides)."""
-    found = []
-    for phrase in CHROME_PHRASES:
-        if re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text, re.I):
-            found.append(phrase)
-    found.extend(match.group(0).strip() for match in _COUNTER.finditer(text))
+    """Chrome found in `text`: lines made of chrome phrases and counters and nothing else.
+
+    Whole-line, case-sensitive matching keeps prose like "at the top of page 3" or a Spanish
+    "ver todo el puerto" from counting as leaks, while glued widget text ("27 views0 comments")
+    still does.
+    """
+    found: list[str] = []
+    for line in text.splitlines():
+        rest = line.strip().rstrip(".…")
+        if not rest:
+            continue
+        hits = []
+        for phrase in _PHRASES_LONGEST_FIRST:
+            if phrase in rest:
+                hits.append(phrase)
+                rest = rest.replace(phrase, " ")
+        counters = _COUNTER.findall(rest)
+        rest = _COUNTER.sub(" ", rest)
+        if (hits or counters) and not _WORD.search(rest):
+            found.extend(hits + counters)
     return found
 
 

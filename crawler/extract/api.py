@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lxml import etree
-from markdownify import markdownify
 
 from crawler.clean.html import sanitize_html
 from crawler.extract.body import extract_body, find_body, find_post_scope
@@ -17,8 +16,12 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def to_markdown(body_html: str) -> str:
+    """Markdown for the trafilatura fallback's HTML (Wix bodies get theirs from the walk)."""
     if not body_html:
         return ""
+    # Imported here: markdownify brings BeautifulSoup, which Wix pages never need.
+    from markdownify import markdownify
+
     return markdownify(body_html, heading_style="ATX", bullets="-").strip() + "\n"
 
 
@@ -30,6 +33,17 @@ def extract_article(
     `page_kind` says what the page is; only "post" pages carry a Wix post body. A non-Wix page
     that trafilatura recognises as an article gets its body from trafilatura (kind "not-wix").
     """
+    try:
+        return _extract(html, url, content_type)
+    except Exception as exc:  # last resort: one bad page must never stop a crawl
+        return Article(
+            url=url or "",
+            page_kind="error",
+            warnings=[f"extraction failed: {type(exc).__name__}: {exc}"],
+        )
+
+
+def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Article:
     if html is None or not isinstance(html, str | bytes | bytearray | memoryview):
         return Article(url=url or "", page_kind="error", warnings=["no HTML given"])
     if len(html) > MAX_BYTES:
@@ -42,17 +56,22 @@ def extract_article(
         return Article(url=url or "", page_kind="error", warnings=[str(exc)])
     warnings = page.warnings
     root = page.root
+    # Only post pages have article[data-hook=post] (cards are post-list-item/recent-post-…).
     scope = find_post_scope(root)
     body_el = find_body(scope) if scope is not None else None
-    post = scope if body_el is not None else None
     head = read_head(root)
-    kind = classify(root, post, url, head)
-    meta = extract_metadata(head, post, url, warnings)
+    kind = classify(root, scope, url, head)
+    if kind != "post":
+        scope = body_el = None  # e.g. a blog home showing a post inline: its header is not ours
+    meta = extract_metadata(head, scope, url, warnings)
     og_type = meta.pop("og_type")
     article = Article(url=meta.pop("url") or "", page_kind=kind, warnings=warnings, **meta)
 
     if kind == "post":
-        _fill_body(article, body_el, url or article.canonical_url)
+        if body_el is None:
+            warnings.append("post page without a post body in the HTML")
+        else:
+            _fill_body(article, body_el, url or article.canonical_url)
         if og_type and og_type != "article":
             warnings.append(f"post body found but og:type is {og_type!r}: generic head")
         if article.published is None:
@@ -72,6 +91,7 @@ def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> N
     article.body_html = sanitize_html(body.html)
     article.body_markdown = body.markdown
     article.images = body.images
+    article.warnings.extend(body.warnings)
     if not body.blocks:
         article.warnings.append("empty post body")
 

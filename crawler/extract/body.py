@@ -25,6 +25,7 @@ _INLINE_KEEP = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code"}
 _SKIP = frozenset(NON_CONTENT_TAGS)
 _MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
 _WIX_MEDIA = "https://static.wixstatic.com/media/"
+_SRCSET_SPLIT = re.compile(r",\s+")
 # "…/media/<id>~mv2.jpg/v1/fill/w_49,h_65,…,blur_2,…/<name>": the id is the original upload.
 _MEDIA_ID = re.compile(r"static\.wixstatic\.com/media/([^/?#\s]+)")
 # <br> stands in the text as a private-use character so whitespace collapsing cannot eat it.
@@ -34,6 +35,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+-])(?=\s)", re.M)
 _MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)", re.M)
 _MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
+# Deeper nesting than any real post (Ricos nests ~15 levels) is flattened, which keeps the
+# recursive walk far from Python's recursion limit on hostile or broken markup.
+MAX_DEPTH = 150
 _VIDEO_HOOKS = ("reactPlayerWrapper", "video-player", "videoViewer")
 
 
@@ -46,6 +50,7 @@ class Body:
     markdown: str = ""
     images: list[str] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -110,8 +115,10 @@ def full_size_image(img: etree._Element, base: str | None) -> str | None:
             return _WIX_MEDIA + uri
     for candidate in (img.get("data-pin-media"), img.get("srcset"), img.get("src")):
         if candidate:
-            # Outside Wix's media host the largest srcset entry is the last, by convention.
-            return full_size_url(candidate.split(",")[-1].strip().split(" ")[0], base)
+            # Outside Wix's media host the largest srcset entry is the last, by convention;
+            # entries are split on ", " because Wix URLs hold bare commas ("w_640,h_640").
+            last = _SRCSET_SPLIT.split(candidate.strip())[-1]
+            return full_size_url(last.split(" ")[0], base)
     return None
 
 
@@ -138,6 +145,7 @@ class _Walker:
         self.md: list[str] = []
         self.images: list[str] = []
         self.videos: list[str] = []
+        self.flattened = False
 
     def link(self, href: str | None) -> str | None:
         if not href or href.startswith(("javascript:", "#")):
@@ -146,8 +154,14 @@ class _Walker:
             return href
         return urljoin(self.base, href) if self.base else href
 
-    def inline(self, el: etree._Element, text: list[str], out: list[str], md: list[str]) -> None:
+    def inline(
+        self, el: etree._Element, text: list[str], out: list[str], md: list[str], depth: int = 0
+    ) -> None:
         """Text, inline HTML and inline Markdown of el's content (not el's tag or tail)."""
+        if depth > MAX_DEPTH:  # pathological nesting: the words only
+            self.flattened = True
+            self.chars("".join(el.itertext()), text, out, md)
+            return
         if el.text:
             self.chars(el.text, text, out, md)
         for child in el:
@@ -162,14 +176,14 @@ class _Walker:
                 elif tag == "a" and (href := self.link(child.get("href"))):
                     out.append(f'<a href="{escape(href)}">')
                     md.append("[")
-                    self.inline(child, text, out, md)
+                    self.inline(child, text, out, md, depth + 1)
                     out.append("</a>")
                     md.append(f"]({href.replace(')', '%29').replace(' ', '%20')})")
                 elif tag in _INLINE_KEEP:
                     mark = _MD_MARK.get(tag, "")
                     out.append(f"<{tag}>")
                     md.append(mark)
-                    self.inline(child, text, out, md)
+                    self.inline(child, text, out, md, depth + 1)
                     out.append(f"</{tag}>")
                     md.append(mark)
                 elif tag == "p" and "".join(text).strip():
@@ -177,11 +191,11 @@ class _Walker:
                     text.append(_BR)
                     out.append("<br>")
                     md.append(_BR)
-                    self.inline(child, text, out, md)
+                    self.inline(child, text, out, md, depth + 1)
                 elif tag == "img":
                     self.image(child)
                 else:
-                    self.inline(child, text, out, md)
+                    self.inline(child, text, out, md, depth + 1)
             if child.tail:
                 self.chars(child.tail, text, out, md)
 
@@ -191,12 +205,15 @@ class _Walker:
         out.append(escape(value, quote=False))
         md.append(_md_escape(value))
 
-    def block(self, el: etree._Element, tag: str, md_prefix: str = "") -> bool:
+    def block(self, el: etree._Element, tag: str, md_prefix: str = "", flat: bool = False) -> bool:
         """Emit one text block; False (nothing emitted) for an empty spacer paragraph."""
         text: list[str] = []
         out: list[str] = []
         md: list[str] = []
-        self.inline(el, text, out, md)
+        if flat:
+            self.chars("".join(el.itertext()), text, out, md)
+        else:
+            self.inline(el, text, out, md)
         plain = _plain(text)
         if not plain:
             return False
@@ -204,10 +221,14 @@ class _Walker:
         inner = " ".join("".join(out).replace("<br>", _BR).split())
         if _BR in inner:
             inner = _SOFT_BREAKS.sub("<br>", inner)
+        if tag == "pre":  # code keeps its whitespace
+            inner = escape("".join(el.itertext()).strip("\n"), quote=False)
         self.html.append(f"<{tag}>{inner.strip().removesuffix('<br>')}</{tag}>")
         markdown = _plain(md).replace("\n", "  \n")
         if tag in _HEADINGS:
             markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")
+        elif tag == "pre":  # code keeps its own lines and needs no escaping
+            markdown = "```\n" + "".join(el.itertext()).strip("\n") + "\n```"
         elif tag == "blockquote":
             markdown = "> " + markdown.replace("\n", "\n> ")
         elif md_prefix:
@@ -224,6 +245,15 @@ class _Walker:
             alt = img.get("alt") or ""
             self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
             self.md.append(f"![{_md_escape(alt)}]({url})")
+
+    def button(self, el: etree._Element) -> None:
+        """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
+        (its label is "Contact", "Book now"…)."""
+        label = " ".join("".join(el.itertext()).split())
+        href = self.link(el.get("href") or next(iter(el.xpath(".//a/@href")), None))
+        if label and href:
+            self.html.append(f'<p><a href="{escape(href)}">{escape(label, quote=False)}</a></p>')
+            self.md.append(f"[{_md_escape(label)}]({href.replace(')', '%29')})")
 
     def figure(self, el: etree._Element) -> None:
         """Images and their caption in one <figure> (the walk emits one figure per image)."""
@@ -246,6 +276,10 @@ class _Walker:
                 self.md.append(f"<{url}>")
 
     def list(self, el: etree._Element, tag: str, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            self.flattened = True
+            self.block(el, "p", flat=True)
+            return
         self.html.append(f"<{tag}>")
         number = 0
         for item in el:
@@ -253,7 +287,7 @@ class _Walker:
                 continue
             nested = [child for child in item if child.tag in ("ul", "ol")]
             for child in nested:
-                item.remove(child)  # walked after the item's own text, as Ricos nests them
+                _detach(child)  # walked after the item's own text, as Ricos nests them
             number += 1
             marker = f"{number}. " if tag == "ol" else "- "
             start = len(self.html)
@@ -267,7 +301,11 @@ class _Walker:
             self.html[start:] = ["".join(self.html[start:])]
         self.html.append(f"</{tag}>")
 
-    def walk(self, el: etree._Element) -> None:
+    def walk(self, el: etree._Element, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:  # pathological nesting: keep the words, drop the structure
+            self.flattened = True
+            self.block(el, "p", flat=True)
+            return
         for child in el:
             tag = child.tag
             if tag in _TEXT_BLOCKS:  # the common case first
@@ -289,8 +327,31 @@ class _Walker:
                 self.md.append("---")
             elif hook in _VIDEO_HOOKS or tag in ("video", "iframe"):
                 self.video(child)
+            elif tag in ("td", "th") and _has_own_text(child):  # a bare table cell
+                self.block(child, "p")
+            elif hook == "buttonViewer":
+                self.button(child)
             else:
-                self.walk(child)
+                self.walk(child, depth + 1)
+
+
+def _detach(el: etree._Element) -> None:
+    """Remove el from its parent, leaving its tail text behind (lxml moves it with el);
+    a space stands in for el so the words on either side stay apart."""
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + " " + el.tail
+        else:
+            parent.text = (parent.text or "") + " " + el.tail
+    parent.remove(el)
+
+
+def _has_own_text(el: etree._Element) -> bool:
+    if el.text and not el.text.isspace():
+        return True
+    return any(child.tail and not child.tail.isspace() for child in el)
 
 
 def extract_body(body: etree._Element, base: str | None) -> Body:
@@ -298,7 +359,10 @@ def extract_body(body: etree._Element, base: str | None) -> Body:
     walker = _Walker(base)
     walker.walk(body)
     markdown = _join_markdown(walker.md)
-    return Body(walker.blocks, "\n".join(walker.html), markdown, walker.images, walker.videos)
+    warnings = ["body nested too deeply: innermost markup flattened to text"] * walker.flattened
+    return Body(
+        walker.blocks, "\n".join(walker.html), markdown, walker.images, walker.videos, warnings
+    )
 
 
 def _join_markdown(parts: list[str]) -> str:

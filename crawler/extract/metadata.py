@@ -126,6 +126,7 @@ _HEADER_HOOKS = (
     "time-to-read",
     "tag-cloud-root",
     "category-label-list__item",
+    "link",
     "post-footer",
 )
 _HEADER_HOOK_SET = frozenset(_HEADER_HOOKS)
@@ -157,6 +158,9 @@ def read_post_header(scope: etree._Element | None) -> dict[str, Any]:
             _add(found["tags"], el.iter("a"))
         elif hook == "category-label-list__item":
             _add(found["categories"], [el])
+        elif hook == "link":  # classic footers also link categories with a generic hook
+            if el.tag == "a" and "/categories/" in el.get("href", ""):
+                _add(found["categories"], [el])
         else:  # post-footer: newer builds link categories without a dedicated hook
             _add(
                 found["categories"],
@@ -245,17 +249,15 @@ def _str(value: Any) -> str | None:
 def _post_id(ld: dict[str, Any], scope: etree._Element | None) -> str | None:
     """Wix's 24-hex post id: some JSON-LD carries it, the SSR comments widget names it
     (`data-hook="wc-root <id>"`). The widget follows the article, so only what comes after
-    the article, up to the blog's post page, is searched."""
+    the article is searched."""
     for value in (ld.get("identifier"), ld.get("@id")):
         if isinstance(value, str) and (match := _HEX24.search(value)):
             return match.group(1)
     el = scope
-    while el is not None:
+    while el is not None:  # everything after the article, in document order
         for sibling in el.itersiblings():
             for widget in _WC_ROOT(sibling):
                 if match := _HEX24.search(widget.get("data-hook")):
                     return match.group(1)
-        if el.get("data-hook") in ("post-page", "post-page-root"):
-            break
         el = el.getparent()
     return None

@@ -41,6 +41,8 @@ _ERROR_TITLE = re.compile(
 )
 
 
+# Content-Types that are never markup (text/plain or octet-stream may still be mislabelled HTML).
+_NOT_HTML_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _INVALID_ENCODING = (etree.ErrorTypes.ERR_INVALID_ENCODING,)
 
@@ -120,6 +122,9 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
     used, then cp1252.
     """
     warnings: list[str] = []
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type.startswith(_NOT_HTML_TYPES):
+        raise BadInput(f"not an HTML document (Content-Type {media_type})")
     if isinstance(source, str):
         if "\x00" in source[:8192]:
             raise BadInput("binary data, not an HTML document")
@@ -163,20 +168,28 @@ def is_wix(root: etree._Element, generator: str | None) -> bool:
     )
 
 
+def _has_cards(root: etree._Element) -> bool:
+    return root.xpath('boolean(//*[@data-hook="post-list-item" or @data-hook="feed-page-root"])')
+
+
 def classify(
     root: etree._Element, scope: etree._Element | None, url: str | None, head: Head
 ) -> str:
-    """One of record.PAGE_KINDS. `scope` is the main post article when it has a body."""
-    if scope is not None:
-        return "post"  # a blog post article with a Ricos body exists only on Wix
+    """One of record.PAGE_KINDS. `scope` is the main post article, if there is one.
+
+    article[data-hook=post] marks the blog's post page; the one exception is a blog home that
+    shows a post inline above its cards, which a "website" head plus post cards gives away
+    (a post's head says "article"; the generic-head translation page has no cards).
+    """
+    og_type = head.meta.get("og:type")
+    if scope is not None and (og_type != "website" or not _has_cards(root)):
+        return "post"
     title = head.title or ""
     if not is_wix(root, head.meta.get("generator")):
         return "error" if _ERROR_TITLE.search(title) else "not-wix"
     # Mirrors leave og:url absolute, so it locates the page when no URL is given.
     path = urlsplit(url or head.meta.get("og:url") or "").path.lower()
-    has_cards = root.xpath(
-        'boolean(//*[@data-hook="post-list-item" or @data-hook="feed-page-root"])'
-    )
+    has_cards = _has_cards(root)
     if "/categories/" in path or root.xpath(
         'boolean(//*[@data-hook="category-pagination-container"])'
     ):

@@ -8,6 +8,7 @@ extractor must survive them.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import unicodedata
@@ -63,6 +64,7 @@ _LINK_TARGETS = (
     ("the village library", "https://library.example.net/catalogue"),
     ("this short video", "https://video.example.com/watch?v=garden42"),
 )
+_ARTICLE = re.compile(r"\b([Aa]) ([aeiou])")  # "a orchard" -> "an orchard"
 _EMOJI = ("🌱", "🍅", "☕", "🐝", "🚲")
 
 # Titles: "{a}" adjective, "{n}" noun, "{n2}" second noun, "{k}" a small number, "{e}" emoji.
@@ -124,24 +126,34 @@ _LIST_ITEMS = (
 )
 
 
+class _Words(dict):
+    """Draws a word for a placeholder only when the template uses it (building stays fast)."""
+
+    _POOLS = {"a": _ADJECTIVES, "n": _NOUNS, "n2": _NOUNS, "v": _VERBS, "p": _PLACES,
+              "t": _TIMES, "O": _OPENERS, "e": _EMOJI}
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.rng = rng
+
+    def __missing__(self, key: str) -> str:
+        if key == "k":
+            return str(self.rng.randint(2, 12))
+        pool = self._POOLS[key]
+        return pool[int(self.rng.random() * len(pool))]
+
+
 def fill(template: str, rng: random.Random) -> str:
     """Fill one template's placeholders with words drawn from `rng`."""
-    words = {
-        "a": rng.choice(_ADJECTIVES),
-        "n": rng.choice(_NOUNS),
-        "n2": rng.choice(_NOUNS),
-        "v": rng.choice(_VERBS),
-        "p": rng.choice(_PLACES),
-        "t": rng.choice(_TIMES),
-        "O": rng.choice(_OPENERS),
-        "k": str(rng.randint(2, 12)),
-        "e": rng.choice(_EMOJI),
-    }
-    return template.format(**words)
+    return _ARTICLE.sub(r"\1n \2", template.format_map(_Words(rng)))
 
 
-def make_title(rng: random.Random, special: bool) -> str:
-    title = fill(rng.choice(_SPECIAL_TITLES if special else _TITLES), rng)
+def make_title(rng: random.Random, special: int | None = None) -> str:
+    """A title; `special` picks (cyclically) one of the titles with &, quotes, accents, emoji."""
+    if special is None:
+        title = fill(rng.choice(_TITLES), rng)
+    else:
+        title = fill(_SPECIAL_TITLES[special % len(_SPECIAL_TITLES)], rng)
     return title[0].upper() + title[1:]
 
 
@@ -169,6 +181,7 @@ def link_target(rng: random.Random) -> tuple[str, str]:
     return rng.choice(_LINK_TARGETS)
 
 
+@functools.lru_cache(maxsize=1024)
 def slugify(text: str, keep_unicode: bool = False) -> str:
     """Wix-style slug: lowercase words joined by '-'; accents kept only when asked."""
     text = unicodedata.normalize("NFKC" if keep_unicode else "NFKD", text.lower())

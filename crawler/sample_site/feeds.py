@@ -20,9 +20,9 @@ def robots_txt(base: str, disallow: list[str]) -> str:
     return (
         "# By Wix: a sample site for crawler tests\n"
         "User-agent: *\n"
+        f"{rules}"  # before "Allow: /": first-match parsers (urllib) must see them too
         "Allow: /\n"
         "Disallow: *?lightbox=\n"
-        f"{rules}"
         "\n"
         "# Optimization for Google Ads Bot\n"
         "User-agent: AdsBot-Google-Mobile\n"

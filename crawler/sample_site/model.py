@@ -12,6 +12,7 @@ import hashlib
 import math
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ LAYOUTS = ("classic", "new")
 WORDS_PER_MINUTE = 230
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EPOCH = datetime(2024, 6, 3, 9, 30, tzinfo=UTC)  # the newest post's day for every seed
+_SPAN_MINUTES = 10 * 365 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class SamplePost:
             "body_text": self.body_text,
             "body_blocks": self.body_blocks,
             "images": self.images,
-            "cover_image": self.cover_url,
+            "cover_image": self.cover.url if self.cover else None,  # full size, not og:image's
             "description": self.description,
             "post_id": self.post_id,
             "url_path": self.url_path,
@@ -194,6 +196,14 @@ def display_date(moment: datetime, today: datetime) -> str:
     return day if moment.year == today.year else f"{day}, {moment.year}"
 
 
+def _distinct(pool: list[str], count: int, draw: Callable[[], float]) -> list[str]:
+    """`count` different items of `pool`, picked by walking it with a random odd stride."""
+    start, stride = int(draw() * len(pool)), 1 + 2 * int(draw() * len(pool))
+    while math.gcd(stride, len(pool)) != 1:
+        stride += 2
+    return [pool[(start + i * stride) % len(pool)] for i in range(min(count, len(pool)))]
+
+
 def _node_id(rng: random.Random) -> str:
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(5))
 
@@ -208,9 +218,9 @@ def _paragraph(rng: random.Random, sentences: int, with_link: bool) -> tuple[Seg
     if with_link:
         label, href = content.link_target(rng)
         return (Segment(text + " See "), Segment(label, href=href), Segment(" for more."))
-    if rng.random() < 0.25:
+    if rng.random() < 0.25:  # an emphasised opening word, as writers often do
         lead, rest = text.split(" ", 1)
-        return (Segment(lead, mark="strong"), Segment(" " + rest))
+        return (Segment(lead, mark=rng.choice(("strong", "em"))), Segment(" " + rest))
     return (Segment(text),)
 
 
@@ -278,18 +288,24 @@ class SampleBlog:
         self._counter = 0
         posts: list[SamplePost] = []
         moment = _EPOCH - timedelta(minutes=self._rng.randrange(600))
+        # Gaps of hours to days, shrinking for huge blogs so all posts fit in ~10 years.
+        widest = max(2, min(5760, _SPAN_MINUTES * 2 // max(post_count, 1)))
         for _ in range(post_count):
             posts.append(self._new_post(moment, None, None, None, None, None))
-            moment -= timedelta(minutes=self._rng.randint(300, 5760),
-                                milliseconds=self._rng.randrange(60000))
+            moment -= timedelta(minutes=widest // 10 + 1 + int(self._rng.random() * widest),
+                                milliseconds=int(self._rng.random() * 60000))
         # "Now" for the site: just after the newest post; each mutation moves it on by a day.
         self.clock = _EPOCH + timedelta(days=1)
         for post in posts:
             if self._rng.random() < 0.35:  # some posts were edited after publishing
-                later = post.published + timedelta(minutes=self._rng.randint(120, 86400))
-                post.modified = min(later, self.clock - timedelta(hours=1))
+                later = post.published + timedelta(minutes=self._rng.randint(120, 86400),
+                                                   milliseconds=self._rng.randrange(60000))
+                if later >= self.clock:  # edited recently: somewhere between then and now
+                    later = post.published + (self.clock - post.published) / 2
+                post.modified = later
         self.posts: list[SamplePost] = posts
         self._by_slug = {post.slug: post for post in posts}
+        self._taxonomy_cache: tuple[list[SamplePost], dict, dict] | None = None
 
     # -- construction ---------------------------------------------------------------------
 
@@ -299,22 +315,22 @@ class SampleBlog:
         rng = self._rng
         index = self._counter
         self._counter += 1
-        special = index % 6 == 2  # titles with &, quotes, accents, emoji: at least one early on
-        if title is None:
-            title = content.make_title(rng, special)
+        if title is None:  # every 6th title has &, quotes, accents or emoji; the 3rd has & and "
+            title = content.make_title(rng, index // 6 if index % 6 == 2 else None)
         slug = self._unique_slug(content.slugify(title, self.unicode_slugs))
         post_id = f"{int(published.timestamp()):08x}{rng.getrandbits(64):016x}"
+        draw = rng.random  # plain draws: randint/sample would double the build time
         if categories is None:
-            names = [name for name, _ in content.CATEGORIES]
-            categories = [] if rng.random() < 0.1 else rng.sample(names, rng.randint(1, 2))
+            count = 0 if draw() < 0.1 else 1 + int(draw() * 2)
+            categories = _distinct([name for name, _ in content.CATEGORIES], count, draw)
         if tags is None:
-            tags = rng.sample(content.TAGS, rng.randint(0, 4))
+            tags = _distinct(list(content.TAGS), int(draw() * 5), draw)
         return SamplePost(
             post_id=post_id, slug=slug, title=title,
-            author=author or content.AUTHORS[rng.randrange(len(content.AUTHORS))],
+            author=author or content.AUTHORS[int(draw() * len(content.AUTHORS))],
             published=published, modified=published, categories=list(categories),
             tags=list(tags), layout=layout or self.layout or LAYOUTS[(index + self.seed) % 2],
-            views=rng.randint(0, 400), cover=_media(rng) if rng.random() < 0.7 else None,
+            views=int(draw() * 400), cover=_media(rng) if draw() < 0.7 else None,
             body_seed=rng.getrandbits(48),
         )
 
@@ -357,10 +373,26 @@ class SampleBlog:
         return [(tag, content.slugify(tag)) for tag in content.TAGS]
 
     def in_category(self, slug: str) -> list[SamplePost]:
-        return [p for p in self.posts if slug in {content.slugify(c) for c in p.categories}]
+        return self._taxonomy()[0].get(slug, [])
 
     def with_tag(self, slug: str) -> list[SamplePost]:
-        return [p for p in self.posts if slug in {content.slugify(t) for t in p.tags}]
+        return self._taxonomy()[1].get(slug, [])
+
+    def _taxonomy(self) -> tuple[dict[str, list[SamplePost]], dict[str, list[SamplePost]]]:
+        """Posts by category slug and by tag slug, rebuilt only when the post list changes."""
+        posts = self.posts
+        cached = self._taxonomy_cache
+        if cached is not None and cached[0] is posts:
+            return cached[1], cached[2]
+        by_category: dict[str, list[SamplePost]] = {}
+        by_tag: dict[str, list[SamplePost]] = {}
+        for post in posts:
+            for name in post.categories:
+                by_category.setdefault(content.slugify(name), []).append(post)
+            for tag in post.tags:
+                by_tag.setdefault(content.slugify(tag), []).append(post)
+        self._taxonomy_cache = (posts, by_category, by_tag)
+        return by_category, by_tag
 
     # -- mutating between crawls -------------------------------------------------------------
 

@@ -56,7 +56,8 @@ def _image(block: Block, image: Image, layout: str, page_url: str) -> str:
                   f'class="s0hau wOWb8">{img}</div></div>')
         return f'<figure class="j69io" data-hook="figure-IMAGE">{viewer}</figure>'
     viewer = (f'<div data-hook="image-viewer" class="qW3Ua"><div style="{dims}" '
-              f'id="{block.node_id}" class="_3Eesd _04b1m" data-hook="image-viewer-{block.node_id}">'
+              f'id="{block.node_id}" class="_3Eesd _04b1m" '
+              f'data-hook="image-viewer-{block.node_id}">'
               f'{img}</div><button class="vOU3n" type="button" data-hook="image-expand-button" '
               f'aria-label="Expand image">{_EXPAND_ICON}</button></div>')
     return f'<figure class="Exewp" data-hook="figure-IMAGE">{viewer}</figure>'
@@ -74,8 +75,8 @@ def _node(block: Block, layout: str, page_url: str) -> tuple[str, str]:
     if block.kind == "heading":
         tag = f"h{block.level}"
         runs = "".join(_segment(s, css["link"]) for s in block.segments)
-        return f'<{tag} class="{css["h"]}" dir="auto" id="{vid}">{text_span}{runs}</span></{tag}>', \
-            "heading"
+        return (f'<{tag} class="{css["h"]}" dir="auto" id="{vid}">{text_span}{runs}</span>'
+                f"</{tag}>", "heading")
     if block.kind in ("bulleted_list", "ordered_list"):
         tag = "ol" if block.kind == "ordered_list" else "ul"
         style = "decimal" if tag == "ol" else "disc"
@@ -95,8 +96,8 @@ def _node(block: Block, layout: str, page_url: str) -> tuple[str, str]:
         return (f'<div class="Ty9C4" id="{vid}"><div class="_5TbcM" style="width:min(100%, '
                 f'740px)">{_image(block, block.image, layout, page_url)}</div></div>', "image")
     if block.kind == "spacer":
-        return f'<p class="{css["p"]}" dir="auto" id="{vid}">{text_span}<span> </span></span></p>', \
-            "paragraph"
+        return (f'<p class="{css["p"]}" dir="auto" id="{vid}">{text_span}<span> </span></span>'
+                "</p>", "paragraph")
     return (f'<div class="{css["p"]}" dir="auto" id="{vid}">{text_span}<br role="presentation"/>'
             f"</span></div>", "empty-line")
 

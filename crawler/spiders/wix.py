@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy import signals
 from scrapy import exceptions as scrapy_errors
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
-from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from scrapy.http import Response
+from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from archive.store import Archive, ArchiveError, KnownPost
@@ -69,6 +69,7 @@ class WixBlogSpider(scrapy.Spider):
         self.start_url = url if "://" in url else f"https://{url}"
         self.site = site_root(self.start_url)
         self.blog_home: str | None = None
+        self.stage = "sitemaps"  # then "feed", then "listings" (see _on_idle)
         self.posts_from_sitemap = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
@@ -87,8 +88,6 @@ class WixBlogSpider(scrapy.Spider):
         # sitemaps again, while the post requests it already made stay filtered.
         yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
-        yield scrapy.Request(self.site + "blog-feed.xml", self.parse_feed, dont_filter=True,
-                             errback=self.on_error, priority=5)
         if is_post_url(self.start_url):
             yield self._post_request(self.start_url)
 
@@ -139,9 +138,10 @@ class WixBlogSpider(scrapy.Spider):
         if feed.blog_home and in_site(feed.blog_home, self.site):
             self.blog_home = feed.blog_home
         for item in feed.items:
-            # Archived posts are the sitemap's business (lastmod); the feed adds only new ones.
+            # Archived posts and sitemap posts are decided by the sitemap's lastmod.
+            url = normalize_url(item.link)
             if (in_site(item.link, self.site) and is_post_url(item.link)
-                    and normalize_url(item.link) not in self.known):
+                    and url not in self.known and url not in self.sitemap_urls):
                 yield self._post_request(item.link)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -153,12 +153,22 @@ class WixBlogSpider(scrapy.Spider):
             yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
-        # No posts sitemap: walk the blog's listing pages once, from the feed's blog home.
-        if self.posts_from_sitemap or getattr(self, "_listing_started", False):
+        """Later discovery stages, each once the previous one has run dry.
+
+        The feed comes after the sitemaps so that it only adds the posts they lack (Wix
+        lists a new post in its feed before its sitemap); listing pages come last, and only
+        for a site without a posts sitemap.
+        """
+        if self.stage == "sitemaps":
+            self.stage = "feed"
+            request = scrapy.Request(self.site + "blog-feed.xml", self.parse_feed,
+                                     dont_filter=True, errback=self.on_error)
+        elif self.stage == "feed" and not self.posts_from_sitemap:
+            self.stage = "listings"
+            request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
+                                     errback=self.on_error)
+        else:
             return
-        self._listing_started = True
-        home = self.blog_home or self.site + "blog"
-        request = scrapy.Request(home, self.parse_listing, errback=self.on_error)
         self.crawler.engine.crawl(request)
         raise DontCloseSpider
 

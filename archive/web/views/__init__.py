@@ -14,6 +14,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from archive.store import Archive
+from archive.web import archive_sites
 
 T = TypeVar("T")
 
@@ -35,8 +36,6 @@ def sanitize(html: str) -> Markup:
 
 async def archive_database(datasette: Any, request: Any) -> tuple[str, Any]:
     """The archive named in the URL (404 otherwise), after Datasette's permission checks."""
-    from archive.web.plugin import archive_sites
-
     route = request.url_vars["database"]
     try:
         db = datasette.get_database(route=route)

@@ -14,6 +14,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, SearchError, SearchQuery, search
+from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 
 FILTERS = ("site", "author", "tag", "category", "since", "until", "lang")
@@ -79,8 +80,6 @@ async def search_page(datasette: Any, request: Any) -> Response:
         body = {"database": name, "query": form, "error": error, "next_url": next_url,
                 "hits": [hit.to_dict() for hit in hits]}
         return Response.json(body, status=status)
-    from archive.web.plugin import archive_sites
-
     rows = [{"hit": hit, "number": offset + i, "snippet": highlighted(hit),
              "article_url": datasette.urls.database(name) + f"/-/post/{hit.id}"}
             for i, hit in enumerate(hits, start=1)]

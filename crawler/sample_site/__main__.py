@@ -1,0 +1,52 @@
+"""`python -m crawler.sample_site --posts 30 --seed 1 --port 8000`: serve until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from crawler.sample_site.model import LAYOUTS, SampleBlog
+from crawler.sample_site.server import serve_blog
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `kill` stops the server as cleanly as Ctrl-C does
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.sample_site",
+                                     description="Serve a generated Wix-style blog locally.")
+    parser.add_argument("--posts", type=int, default=30, help="number of posts (default 30)")
+    parser.add_argument("--seed", type=int, default=1, help="generation seed (default 1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--site-name", default="Willow Lane Notes")
+    parser.add_argument("--layout", choices=LAYOUTS, help="force one post layout")
+    parser.add_argument("--page-size", type=int, default=10, help="posts per listing page")
+    args = parser.parse_args(argv)
+    if args.posts < 0 or args.page_size < 1:
+        parser.error("--posts must be >= 0 and --page-size >= 1")
+    blog = SampleBlog(seed=args.seed, post_count=args.posts, site_name=args.site_name,
+                      layout=args.layout, page_size=args.page_size)
+    try:
+        server = serve_blog(blog, args.host, args.port)
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}",
+              file=sys.stderr)
+        return 1
+    print(f"Serving {args.posts} sample posts at {server.url}  (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nStopped.")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

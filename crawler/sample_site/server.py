@@ -1,0 +1,229 @@
+"""Serve a SampleBlog over HTTP on 127.0.0.1, with conditional GETs and fault injection.
+
+Pages are rendered per request from the blog's current state, so edits between crawls show up
+at once. The server counts every request (`request_log`, `hits`) and can be told to misbehave:
+answer 500 (`fail_paths`), answer late (`slow_paths`), redirect forever (`redirect_loop_paths`)
+or disallow paths in robots.txt (`robots_disallow`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from crawler.sample_site import feeds, render
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.model import SampleBlog, SamplePost
+
+HTML = "text/html; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+_PAGED = re.compile(r"^(?P<root>/blog(?:/(?P<kind>categories|tags)/(?P<slug>[^/]+))?)"
+                    r"(?:/page/(?P<page>\d+))?$")
+_FEEDS = {
+    "/sitemap.xml": feeds.sitemap_index,
+    "/blog-posts-sitemap.xml": feeds.posts_sitemap,
+    "/blog-categories-sitemap.xml": feeds.categories_sitemap,
+    "/pages-sitemap.xml": feeds.pages_sitemap,
+    "/blog-feed.xml": feeds.rss_feed,
+}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _html(status: int, text: str, **headers: str) -> Response:
+    return Response(status, text.encode("utf-8"), {"Content-Type": HTML, **headers})
+
+
+class BlogServer:
+    """A threaded HTTP server for one blog, running in a background thread once started."""
+
+    def __init__(self, blog: SampleBlog, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.blog = blog
+        self.fail_paths: set[str] = set()  # answer 500
+        self.slow_paths: dict[str, float] = {}  # path -> seconds to wait before answering
+        self.redirect_loop_paths: set[str] = set()  # 302 to the same path with ?hop=N+1
+        self.robots_disallow: list[str] = []  # extra "Disallow:" lines in robots.txt
+        self.request_log: list[str] = []  # every request's path (percent-decoded), in order
+        self.hits: Counter[str] = Counter()  # requests per path (without query)
+        self._lock = threading.Lock()
+        self._httpd = _Server((host, port), _handler_for(self))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def requests(self) -> Counter[str]:
+        """Alias of `hits`: requests per path."""
+        return self.hits
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> BlogServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name="sample-blog", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> BlogServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _record(self, path: str, query: str) -> None:
+        with self._lock:
+            self.request_log.append(path + (f"?{query}" if query else ""))
+            self.hits[path] += 1
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None) -> Response:
+        """Answer one request for `target` (path and query), as the HTTP handler does."""
+        headers = headers or {}
+        parts = urlsplit(target)
+        path = unquote(parts.path) or "/"
+        self._record(path, parts.query)
+        if path in self.slow_paths:
+            time.sleep(self.slow_paths[path])
+        if path in self.fail_paths:
+            return _html(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
+        if path in self.redirect_loop_paths:
+            hop_text = (parse_qs(parts.query).get("hop") or ["0"])[0]
+            hop = int(hop_text) if hop_text.isdigit() else 0
+            return Response(302, headers={"Location": f"{parts.path}?hop={hop + 1}"})
+        return route(self.blog, base or self.url, path, headers, self.robots_disallow)
+
+
+def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
+          disallow: list[str]) -> Response:
+    """The site proper: which page a (percent-decoded) path gets."""
+    site = Site(blog, base)
+    if path == "/robots.txt":
+        text = feeds.robots_txt(base, disallow)
+        return Response(200, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
+    if path in _FEEDS:
+        return Response(200, _FEEDS[path](blog, base).encode("utf-8"), {"Content-Type": XML})
+    if path != "/" and path.endswith("/"):
+        return Response(301, headers={"Location": base + quote(path.rstrip("/"))})
+    if path == "/":
+        return _html(200, render.home_page(site))
+    if path == "/about":
+        return _html(200, render.about_page(site))
+    if path.startswith("/post/"):
+        post = blog.post(path[len("/post/"):])
+        if post is not None:
+            return _post(site, post, headers)
+    match = _PAGED.match(path)
+    if match:
+        page = _listing(site, match.group("kind"), match.group("slug"),
+                        int(match.group("page") or 1))
+        if page is not None:
+            return _html(200, page)
+    return _html(404, render.not_found_page(site, path))
+
+
+def _listing(site: Site, kind: str | None, slug: str | None, page: int) -> str | None:
+    blog = site.blog
+    if kind is None:
+        return render.listing_page(site, blog.posts, page, "feed")
+    slug = slug or ""
+    # Like Wix, an unknown category or tag is an empty listing (200), not a 404.
+    if kind == "categories":
+        known = {s: (name, text) for name, s, text in blog.categories()}
+        name, text = known.get(slug, (slug, ""))
+        return render.listing_page(site, blog.in_category(slug), page, "category", slug, name,
+                                   text)
+    name = dict((s, tag) for tag, s in blog.tags()).get(slug, slug)
+    return render.listing_page(site, blog.with_tag(slug), page, "tag", slug, name)
+
+
+def _post(site: Site, post: SamplePost, headers: Mapping[str, str]) -> Response:
+    """A post page with ETag/Last-Modified; 304 when the client's copy is current."""
+    modified = post.modified.replace(microsecond=0)
+    validators = {"ETag": post.etag, "Last-Modified": format_datetime(modified, usegmt=True)}
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip() for tag in if_none_match.split(",")}
+        if post.etag in tags or "*" in tags:
+            return Response(304, headers=validators)
+    elif headers.get("If-Modified-Since"):
+        try:
+            since = parsedate_to_datetime(headers.get("If-Modified-Since"))
+        except (TypeError, ValueError):
+            since = None
+        if since is not None and since.tzinfo is not None and modified <= since:
+            return Response(304, headers=validators)
+    return _html(200, render.post_page(site, post), **validators)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Crawlers hang up on slow pages (timeouts); that is expected, not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def _handler_for(server: BlogServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as Scrapy expects from real sites
+        server_version = "Pepyaka"  # what Wix's front end calls itself
+        sys_version = ""
+        timeout = 30  # idle keep-alive connections end on their own
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._answer(with_body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer(with_body=False)
+
+        def _answer(self, with_body: bool) -> None:
+            host = self.headers.get("Host")
+            base = f"http://{host}" if host else None
+            try:
+                # self.headers looks names up case-insensitively, as HTTP requires.
+                response = server.respond(self.path, self.headers, base)  # type: ignore[arg-type]
+            except Exception as exc:  # a bug here must show as a 500, not kill the connection
+                response = _html(500, f"<html><body><h1>500</h1><p>{type(exc).__name__}</p>"
+                                      "</body></html>")
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            if response.status != 304:
+                self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if with_body and response.status != 304:
+                self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # tests and benchmarks read server.request_log instead
+
+    return Handler
+
+
+def serve_blog(blog: SampleBlog, host: str = "127.0.0.1", port: int = 0) -> BlogServer:
+    """Start serving `blog`; use as `with serve_blog(blog) as server: ... server.url`."""
+    return BlogServer(blog, host, port).start()

@@ -1,0 +1,227 @@
+"""`wixarchive export`: what is exported is what is archived, in every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from lxml import etree
+
+from archive.cli import main
+from archive.export import full_size
+from archive.export.wxr import NS, content_html
+from archive.store import Archive
+from crawler.extract.record import Article
+
+YOGA = "https://ann.wixsite.com/yoga"
+CAFE = "https://www.cafe-exemple.fr"
+RESIZED = ("https://static.wixstatic.com/media/ab12~mv2.jpg/v1/fill/w_740,h_493,al_c,q_85,"
+           "enc_auto/ab12~mv2.jpg")
+FULL = "https://static.wixstatic.com/media/ab12~mv2.jpg"
+
+
+def save(archive: Archive, url: str, **fields: Any) -> None:
+    values: dict[str, Any] = {"title": "Untitled", "author": "Ann", "published": None,
+                              "body_text": "Text.", "body_html": "<p>Text.</p>",
+                              "body_markdown": "Text.", "language": "en"}
+    values.update(fields)
+    archive.save_article(Article(url=url, **values))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "blogs.db"
+    with Archive.open(path) as archive:
+        save(archive, f"{YOGA}/post/breathing", title='Breathing: "the basics" — part 1',
+             published="2024-05-01T08:00:00Z", modified="2024-05-03T10:00:00Z",
+             tags=["Yoga", "Health, body & mind"], categories=["Practice"],
+             description="How to breathe.", site_name="Ann's yoga",
+             cover_image=FULL, images=[FULL, "https://static.wixstatic.com/media/cd34~mv2.png"],
+             body_text="Breathe in.\n\nBreathe out.",
+             body_html=f'<p>Breathe in.</p><img src="{RESIZED}"><p>a ]]&gt; b</p>',
+             body_markdown=f"Breathe in.\n\n![]({RESIZED})\n\na ]]> b")
+        save(archive, f"{CAFE}/post/caf%C3%A9-cr%C3%A8me", title="Café crème ☕ et صباح الخير",
+             author="Zoé", published="2023-01-15T09:30:00+01:00", tags=["Café"],
+             categories=["Boissons"], language="fr", body_text="Un café.\n\nDeux cafés.",
+             body_html="<p>Un café.</p><p>Deux <strong>cafés</strong>.</p>", body_markdown="")
+        save(archive, f"{CAFE}/post/old", title="Old news", body_text="Gone.",
+             body_html="<p>Gone.</p><script>alert(1)</script>", body_markdown="Gone.")
+        archive.mark_deleted(f"{CAFE}/post/old", when="2024-02-02T00:00:00+00:00")
+    return path
+
+
+def archived(db: Path) -> dict[str, dict[str, Any]]:
+    with Archive.open(db, readonly=True) as archive:
+        return {post["url"]: post for post in (archive.post(i) for i in (1, 2, 3)) if post}
+
+
+def run(*args: str) -> Any:
+    result = CliRunner().invoke(main, ["export", *args])
+    return result
+
+
+def test_jsonl_round_trips_every_field(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "posts.jsonl"
+    result = run("--format", "jsonl", "--db", str(db), str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Exported 3 posts from 2 sites to {out} (jsonl)."
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {line["url"]: line for line in lines} == archived(db)
+
+
+def test_csv_round_trips_every_field(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "posts.csv"
+    assert run("--format", "csv", "--db", str(db), str(out)).exit_code == 0
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    posts = archived(db)
+    assert len(rows) == len(posts)
+    for row in rows:
+        post = posts[row["url"]]
+        assert set(row) == set(post)
+        for key, value in post.items():
+            if isinstance(value, list):
+                assert json.loads(row[key]) == value, key
+            else:
+                assert row[key] == ("" if value is None else str(value)), key
+
+
+def test_stdout_and_json_summary(db: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "--format", "jsonl", "--db", str(db),
+                                       "--site", "cafe-exemple", "--json", "-"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["Café crème ☕ et صباح الخير",
+                                                            "Old news"]
+    summary = json.loads(result.stderr)
+    assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-"}
+
+
+def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    result = run("--format", "markdown", "--db", str(db), str(out))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md"))
+    assert files == ["ann.wixsite.com-yoga/2024-05-01-breathing.md",
+                     "www.cafe-exemple.fr/2023-01-15-café-crème.md",
+                     "www.cafe-exemple.fr/old.md"]
+    posts = archived(db)
+    for path in out.rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        _, head, body = text.split("---\n", 2)
+        meta = yaml.safe_load(head)
+        post = posts[meta["original_url"]]
+        assert meta["title"] == post["title"]
+        assert meta["tags"] == post["tags"] and meta["categories"] == post["categories"]
+        assert meta["author"] == post["author"]
+        assert meta.get("date") == post["published"]
+        assert meta["draft"] is bool(post["deleted_at"])
+        assert meta["archive_id"] == post["id"]
+        assert RESIZED not in text
+        if post["body_markdown"]:
+            assert body.strip() == full_size(post["body_markdown"]).strip()
+    breathing = (out / "ann.wixsite.com-yoga/2024-05-01-breathing.md").read_text()
+    assert f"![]({FULL})" in breathing and f'cover_image: "{FULL}"' in breathing
+    # A post archived without Markdown is converted from its HTML.
+    cafe = (out / "www.cafe-exemple.fr/2023-01-15-café-crème.md").read_text(encoding="utf-8")
+    assert "Deux **cafés**." in cafe
+
+
+def test_markdown_needs_a_folder(db: Path) -> None:
+    result = run("--format", "markdown", "--db", str(db), "-")
+    assert result.exit_code == 1 and "give a folder" in result.output
+
+
+def test_wxr_parses_and_round_trips_titles_bodies_and_terms(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "wordpress.xml"
+    result = run("--format", "wxr", "--db", str(db), str(out))
+    assert result.exit_code == 0, result.output
+    assert "Exported 3 posts and 2 images" in result.output
+    root = etree.parse(str(out)).getroot()
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel.findtext("wp:wxr_version", namespaces=NS) == "1.2"
+    logins = {a.findtext("wp:author_login", namespaces=NS)
+              for a in channel.findall("wp:author", namespaces=NS)}
+    items = channel.findall("item")
+    posts = [i for i in items if i.findtext("wp:post_type", namespaces=NS) == "post"]
+    attachments = [i for i in items if i.findtext("wp:post_type", namespaces=NS) == "attachment"]
+    archive_posts = archived(db)
+    assert len(posts) == len(archive_posts)
+    for item in posts:
+        post = archive_posts[item.findtext("link")]
+        assert item.findtext("title") == post["title"]
+        assert item.findtext("content:encoded", namespaces=NS) == content_html(post)
+        assert item.findtext("dc:creator", namespaces=NS) in logins
+        assert item.findtext("wp:post_id", namespaces=NS) == str(post["id"])
+        status = item.findtext("wp:status", namespaces=NS)
+        assert status == ("draft" if post["deleted_at"] else "publish")
+        terms = [(c.get("domain"), c.text) for c in item.findall("category")]
+        assert terms == ([("category", c) for c in post["categories"]]
+                         + [("post_tag", t) for t in post["tags"]])
+        assert all(c.get("nicename") for c in item.findall("category"))
+    breathing = archive_posts[f"{YOGA}/post/breathing"]
+    body = [i for i in posts if i.findtext("link") == breathing["url"]][0]
+    encoded = body.findtext("content:encoded", namespaces=NS)
+    assert FULL in encoded and RESIZED not in encoded and "]]&gt; b" in encoded
+    assert body.findtext("wp:post_date", namespaces=NS) == "2024-05-01 08:00:00"
+    assert {a.findtext("wp:attachment_url", namespaces=NS) for a in attachments} == set(
+        breathing["images"])
+    parents = {a.findtext("wp:post_parent", namespaces=NS) for a in attachments}
+    assert parents == {str(breathing["id"])}
+    thumbnail = body.find("wp:postmeta/wp:meta_value", namespaces=NS).text
+    cover = [a for a in attachments if a.findtext("wp:attachment_url", namespaces=NS) == FULL]
+    assert cover[0].findtext("wp:post_id", namespaces=NS) == thumbnail
+    # The deleted post's script is not carried into WordPress.
+    old = [i for i in posts if i.findtext("title") == "Old news"][0]
+    assert "<script" not in old.findtext("content:encoded", namespaces=NS)
+
+
+def test_site_filter_and_clear_errors(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "one.xml"
+    result = run("--format", "wxr", "--site", "ann.wixsite.com", "--db", str(db), str(out))
+    assert result.exit_code == 0
+    channel = etree.parse(str(out)).getroot().find("channel")
+    assert channel.findtext("title") == "Ann's yoga"
+    assert len([i for i in channel.findall("item")
+                if i.findtext("wp:post_type", namespaces=NS) == "post"]) == 1
+    unknown = run("--format", "csv", "--site", "nowhere.example", "--db", str(db),
+                  str(tmp_path / "x.csv"))
+    assert unknown.exit_code == 1 and "no archived site matches 'nowhere.example'" in (
+        unknown.output)
+    assert not (tmp_path / "x.csv").exists()
+    missing = run("--format", "csv", "--db", str(tmp_path / "none.db"), str(tmp_path / "x.csv"))
+    assert missing.exit_code == 1
+    assert missing.output.strip() == f"Error: no archive at {tmp_path}/none.db"
+    empty = tmp_path / "empty.db"
+    Archive.open(empty).close()
+    nothing = run("--format", "jsonl", "--db", str(empty), str(tmp_path / "x.jsonl"))
+    assert nothing.exit_code == 1 and "nothing to export" in nothing.output
+    assert not (tmp_path / "x.jsonl").exists()
+    folder = run("--format", "csv", "--db", str(db), str(tmp_path))
+    assert folder.exit_code == 1 and "is a directory" in folder.output
+
+
+def test_full_size_only_rewrites_resized_wix_images() -> None:
+    html = f'<img src="{RESIZED}" srcset="{RESIZED} 2x"><a href="https://example.com/v1/x">x</a>'
+    assert full_size(html) == (f'<img src="{FULL}" srcset="{FULL} 2x">'
+                               '<a href="https://example.com/v1/x">x</a>')
+    assert full_size(FULL) == FULL
+
+
+def test_writers_are_usable_without_the_cli(db: Path) -> None:
+    from archive.export import csv as csv_export
+    from archive.export.source import iter_posts, matching_sites, post_ids
+
+    with Archive.open(db, readonly=True) as archive:
+        ids = post_ids(archive, matching_sites(archive, None))
+        buffer = io.StringIO()
+        assert csv_export.write(iter_posts(archive, ids), buffer) == 3
+    assert buffer.getvalue().splitlines()[0].startswith("id,")

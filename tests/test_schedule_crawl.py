@@ -1,0 +1,186 @@
+"""Scheduled crawls end to end: real `wixarchive run-due` / `schedule` processes crawling the
+sample Wix blog over 127.0.0.1 (each crawl costs a Scrapy start-up, so these tests are few)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from archive.schedule import sites as sites_file
+from archive.schedule.locks import is_locked, lock_path
+from archive.store import Archive, ArchiveError
+from crawler.sample_site import SampleBlog, serve_blog
+
+FAST = {"delay": 0, "autothrottle": False}
+
+
+def wixarchive(*args: str) -> list[str]:
+    return [sys.executable, "-m", "archive.cli", *args]
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 120) -> None:
+    """Poll for a state another process reaches (not a schedule: time is injected there)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def saved_posts(db: Path) -> int:
+    try:
+        with Archive.open(db, readonly=True) as archive:
+            return sum(site["posts"] for site in archive.stats())
+    except ArchiveError:  # not created yet, or being created by the crawler
+        return 0
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_sigterm_checkpoints_the_crawl_and_the_next_run_finishes_it(tmp_path: Path):
+    # More posts than Scrapy keeps in its downloader (16), so some wait in the checkpointed queue.
+    blog = SampleBlog(seed=1, post_count=40)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as server:
+        for post in blog.posts:  # slow enough for the signal to land mid-crawl
+            server.slow_paths[post.url_path] = 0.1
+        sites_file.add(sites, {"url": server.url, "every": "1d", "concurrency": 1, **FAST})
+        service = subprocess.Popen(wixarchive("schedule", "--db", str(db)),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: saved_posts(db) >= 3, "the first posts to be saved")
+            service.send_signal(signal.SIGTERM)
+            out, err = service.communicate(timeout=120)
+        finally:
+            if service.poll() is None:
+                service.kill()
+        assert service.returncode == 0, err
+        assert "interrupted" in out and "stopped (signal 15)" in out
+        assert "Traceback" not in err
+        first = saved_posts(db)
+        assert 3 <= first < 40
+        assert list(Path(f"{db}.jobs").iterdir())  # the checkpoint the next run resumes from
+
+        server.slow_paths.clear()
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        (outcome,) = json.loads(result.stdout)
+        assert outcome["status"] == "ok"
+        # Each post was downloaded once over both runs: the resumed run redid nothing.
+        assert all(server.hits[post.url_path] == 1 for post in blog.posts), server.hits
+
+    with Archive.open(db, readonly=True) as archive:
+        runs = archive.runs(10)
+        assert [r["status"] for r in runs] == ["ok", "interrupted"]
+        # Nothing lost: every post archived; nothing duplicated: one version each, and the two
+        # runs' "new" counts add up to the number of posts.
+        for post in blog.posts:
+            assert archive.post(server.url + post.url_path) is not None, post.url_path
+            assert len(archive.versions(server.url + post.url_path)) == 1
+        assert sum(r["counts"]["new"] for r in runs) == 40
+        assert runs[1]["counts"]["new"] == first
+    assert not Path(f"{db}.jobs").exists() or not any(Path(f"{db}.jobs").iterdir())
+
+
+def test_concurrent_run_due_never_overlap_and_a_failing_site_blocks_nothing(tmp_path: Path):
+    blog = SampleBlog(seed=2, post_count=8)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    down = f"http://127.0.0.1:{closed_port()}/"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.2
+        sites_file.add(sites, {"url": server.url, "concurrency": 1, **FAST})
+        sites_file.add(sites, {"url": down, **FAST})
+        first = subprocess.Popen(wixarchive("run-due", "--db", str(db), "--json"),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        blog_lock = lock_path(db, server.url + "/")
+        wait_for(lambda: blog_lock.exists() and blog_lock.read_text(), "the first to lock")
+        second = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                capture_output=True, text=True, timeout=300)
+        out, err = first.communicate(timeout=300)
+
+    by_site = {o["site"]: o for o in json.loads(second.stdout)}
+    assert by_site[server.url + "/"]["status"] == "busy"
+    assert f"pid {first.pid}" in by_site[server.url + "/"]["message"]
+    assert by_site[down]["status"] == "failed" and "could not reach" in by_site[down]["message"]
+    assert second.returncode == 1  # a site failed
+
+    by_site = {o["site"]: o for o in json.loads(out)}
+    assert by_site[server.url + "/"]["status"] == "ok"
+    assert by_site[server.url + "/"]["counts"]["new"] == 8
+    # Crawled by the other process meanwhile (or still being crawled by it): not again.
+    assert by_site[down]["status"] in ("not-due", "busy")
+    assert first.returncode == 0, err
+
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(r["site"] for r in archive.runs(10)) == sorted([server.url + "/", down])
+    runs = subprocess.run(wixarchive("runs", "--db", str(db), "--failing"),
+                          capture_output=True, text=True, timeout=60)
+    assert runs.returncode == 1 and down in runs.stdout and server.url not in runs.stdout
+
+
+def children_of(pid: int) -> list[int]:
+    """PIDs whose parent is `pid` (Linux /proc): the crawler a run-due process started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if stat.rsplit(") ", 1)[1].split()[1] == str(pid):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_run_shows_as_killed_and_the_next_run_takes_over_and_finishes(tmp_path: Path):
+    blog = SampleBlog(seed=4, post_count=30)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.1
+        sites_file.add(tmp_path / "archive.sites.toml",
+                       {"url": server.url, "concurrency": 1, **FAST})
+        cron_job = subprocess.Popen(wixarchive("run-due", "--db", str(db)),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: saved_posts(db) >= 3, "the first posts to be saved")
+        crawler = children_of(cron_job.pid)
+        # kill -9 of everything, as an OOM killer or a power cut would.
+        cron_job.kill()
+        for pid in crawler:
+            os.killpg(pid, signal.SIGKILL)
+        cron_job.wait()
+        wait_for(lambda: not is_locked(lock_path(db, server.url + "/")), "the crawler to die")
+
+        runs = subprocess.run(wixarchive("runs", "--db", str(db), "--json"),
+                              capture_output=True, text=True, timeout=60)
+        assert [r["status"] for r in json.loads(runs.stdout)] == ["killed"]
+
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        (outcome,) = json.loads(result.stdout)
+        assert outcome["status"] == "ok"
+        assert f"pid {cron_job.pid}" in outcome["stale_lock"]
+
+    with Archive.open(db, readonly=True) as archive:
+        for post in blog.posts:
+            assert len(archive.versions(server.url + post.url_path)) == 1, post.url_path
+        statuses = [r["status"] for r in archive.runs(10)]
+    assert statuses == ["ok", "interrupted"]  # the killed run, closed by the one that took over

@@ -1,0 +1,89 @@
+"""`wixarchive serve`: errors, lazy imports, and a real server that stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from click.testing import CliRunner
+from test_web import make_archive
+
+from archive.cli import main
+
+STARTUP_TIMEOUT = 60  # seconds; a guard against a hang, not a speed assertion
+
+
+def test_missing_or_invalid_archive_is_a_one_line_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(main, ["serve", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 1
+    assert missing.output.strip().splitlines() == [f"Error: no archive at {tmp_path}/none.db"]
+    text = tmp_path / "notes.db"
+    text.write_text("not a database")
+    invalid = runner.invoke(main, ["serve", "--db", str(text)])
+    assert invalid.exit_code == 1
+    assert invalid.output.startswith("Error: ") and len(invalid.output.splitlines()) == 1
+    assert "Traceback" not in invalid.output
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--db", str(db), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"Error: port {port} on 127.0.0.1 is already in use" in result.output
+
+
+def test_serve_module_does_not_import_datasette_until_run() -> None:
+    code = "import sys, archive.cli.serve; print('datasette' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=STARTUP_TIMEOUT)
+    assert out.stdout.strip() == "False"
+
+
+@contextmanager
+def running_server(db: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`wixarchive serve` on a free port; yields the process and the URL it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive.cli", "serve", "--db", str(db), "--port", "0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+        if not selector.select(timeout=STARTUP_TIMEOUT):
+            raise AssertionError("serve printed nothing")
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("Serving "), line + proc.stderr.read()  # type: ignore[union-attr]
+        yield proc, line.split(" at ", 1)[1].split()[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_binds_localhost_serves_search_and_stops_cleanly(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    with running_server(db) as (proc, url):
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "blogs/-/search.json?q=breathing",
+                                    timeout=STARTUP_TIMEOUT) as response:
+            hits = json.load(response)["hits"]
+        assert hits[0]["title"] == "Breathing for beginners"
+        with urllib.request.urlopen(url + "-/metadata.json", timeout=STARTUP_TIMEOUT) as response:
+            assert json.load(response)["title"] == "wixarchive"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=STARTUP_TIMEOUT)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert out.strip().endswith("Stopped.")
