@@ -166,6 +166,75 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[list[str], l
     return where, params
 
 
+# Statistics for fast top-k (computed by compute_stats, stored by Archive.refresh_search_stats).
+STATS_SAMPLE = 2_000  # posts sampled to find frequent terms, 3-letter prefixes and word pairs
+STATS_SHARE = 0.4  # a unit in this share of the sampled posts is a candidate
+STATS_LISTS = 48  # impact lists kept, for the most frequent units (~0.3 s each at 100k posts)
+STATS_TOP = 1_000  # posts per list: deep enough for filters and paging
+
+
+def _unit_match(unit: str) -> str:
+    """The FTS5 query for a statistics unit: a term, a 3-letter prefix ("abc*") or a word pair."""
+    return f'"{unit[:-1]}"*' if unit.endswith("*") else f'"{unit}"'
+
+
+def compute_stats(conn: sqlite3.Connection, posts: int,
+                  ) -> tuple[dict[str, int], list[tuple[str, int, int, float]]]:
+    """Terms in over half of the posts (with their document counts), and impact-ordered lists:
+    the STATS_TOP best posts, exactly ranked, for the most frequent terms, prefixes and pairs.
+
+    A query of one such unit ranks posts by that unit's bm25 alone, so its top-k is a prefix of
+    its list, read in a millisecond instead of ranking most of the archive.
+    """
+    import random
+    from collections import Counter
+
+    low, high = conn.execute("SELECT min(id), max(id) FROM posts").fetchone()
+    ids = random.Random(high).sample(range(low, high + 1), min(STATS_SAMPLE, high - low + 1))
+    seen: Counter[str] = Counter()
+    sampled = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row in conn.execute("SELECT title, body, author, tags, categories FROM posts "
+                                f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            units: set[str] = set()
+            for value in row:
+                tokens = _TOKEN.findall(fold(value or ""))
+                units.update(tokens)
+                units.update(t[:3] + "*" for t in tokens if len(t) >= 3)
+                units.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+            seen.update(units)
+            sampled += 1
+    frequent = {u: n / sampled for u, n in seen.items() if n >= STATS_SHARE * sampled}
+    terms: dict[str, int] = {}
+    for unit in frequent:
+        if "*" not in unit and " " not in unit:
+            row = conn.execute(f"SELECT doc FROM {FTS_TABLE}_vocab WHERE term = ?",
+                               (unit,)).fetchone()
+            if row and row[0] * 2 > posts:
+                terms[unit] = row[0]
+    top: list[tuple[str, int, int, float]] = []
+    for unit in sorted(frequent, key=frequent.__getitem__, reverse=True)[:STATS_LISTS]:
+        ranked = conn.execute(f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+                              "ORDER BY rank LIMIT ?", (_unit_match(unit), STATS_TOP))
+        top += [(unit, i, rowid, rank) for i, (rowid, rank) in enumerate(ranked)]
+    return terms, top
+
+
+def _unit_key(text: str, words: list[str] | None) -> str | None:
+    """The statistics unit a query consists of, if it is one term, 3-letter prefix or pair."""
+    if words is not None:
+        inner = words[0] if len(words) == 1 else None
+    else:
+        phrase = re.fullmatch(r'\s*"([^"]*)"\s*', text)
+        prefix = re.fullmatch(r'\s*"?(\w{3})"?\*\s*', text)
+        if prefix:
+            return fold(prefix.group(1)) + "*"
+        inner = phrase.group(1) if phrase else None
+    tokens = _TOKEN.findall(fold(inner)) if inner else []
+    return " ".join(tokens) if 1 <= len(tokens) <= 2 else None
+
+
 def _top_exact(conn: sqlite3.Connection, match: str, where: list[str], params: list[Any],
                limit: int, offset: int) -> list[tuple[int, float]]:
     # CROSS JOIN keeps the index as the outer loop: filters are checked per match, never the
@@ -177,50 +246,45 @@ def _top_exact(conn: sqlite3.Connection, match: str, where: list[str], params: l
     return [tuple(row) for row in conn.execute(sql, [match, *params, limit, offset])]
 
 
-def _common_terms(conn: sqlite3.Connection, words: list[str]) -> set[str] | None:
-    """Which words are single terms found in over half of the posts (None: statistics stale).
-
-    Such terms get bm25's minimum idf (1e-6), so they barely move a ranking; but ranking them
-    exactly means scoring most of the archive. archive.store.refresh_search_stats keeps the list.
-    """
+def stats_fresh(conn: sqlite3.Connection) -> bool:
+    """Whether the statistics were computed after the last change to the indexed posts."""
     try:
-        fresh = conn.execute(
+        return bool(conn.execute(
             "SELECT (SELECT value FROM search_meta WHERE key = 'changes') = "
-            "(SELECT value FROM search_meta WHERE key = 'stats_changes')").fetchone()[0]
+            "(SELECT value FROM search_meta WHERE key = 'stats_changes')").fetchone()[0])
     except sqlite3.OperationalError:  # an archive without statistics: exact ranking only
-        return None
-    if not fresh:
-        return None
-    terms = {w: _TOKEN.findall(fold(w)) for w in words}
-    single = sorted({t[0] for t in terms.values() if len(t) == 1})
-    found = {row[0] for row in conn.execute(
-        f"SELECT term FROM search_terms WHERE term IN ({','.join('?' * len(single))})", single)}
-    return {w for w, t in terms.items() if len(t) == 1 and t[0] in found}
+        return False
 
 
-def _top_fast(conn: sqlite3.Connection, words: list[str], where: list[str], params: list[Any],
-              limit: int, offset: int) -> list[tuple[int, float]] | None:
+def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None, where: list[str],
+              params: list[Any], limit: int, offset: int) -> list[tuple[int, float]] | None:
     """Top-k without ranking most of the archive, or None when only exact ranking will do.
 
-    One very common word: read its impact-ordered list (its best posts, precomputed), applying
-    the filters while walking it. Several words, some very common: rank by the others, then keep
-    the candidates that match the whole query; the ranks differ from exact bm25 by the common
-    terms' ~1e-6 weight at most (benchmarks/search.py measures the top-10 agreement).
+    A query that is one very common unit (term, 3-letter prefix, word pair) reads that unit's
+    impact-ordered list, applying the filters while walking it: exact. Several plain words of
+    which some are in over half of the posts: bm25 gives those its minimum idf (1e-6), so rank by
+    the other words and keep the candidates matching the whole query; scores then differ from
+    exact bm25 by ~1e-6, which can only swap tied posts (benchmarks/search.py measures it).
     """
-    common = _common_terms(conn, words)
-    if not common:
+    if not stats_fresh(conn):
         return None
     need = limit + offset
-    if len(words) == 1:
+    key = _unit_key(text, words)
+    if key is not None:
         sql = ("SELECT t.post_id, t.rank FROM search_top t CROSS JOIN posts p "
                "ON p.id = t.post_id WHERE t.term = ?")
         sql += "".join(f" AND {clause}" for clause in where)
         sql += " ORDER BY t.position LIMIT ? OFFSET ?"
-        rows = conn.execute(sql, [_TOKEN.findall(fold(words[0]))[0], *params, limit, offset])
-        top = [tuple(row) for row in rows]
+        top = [tuple(row) for row in conn.execute(sql, [key, *params, limit, offset])]
         return top if len(top) == limit else None
-    rare = [w for w in words if w not in common]
-    if not rare:
+    if words is None or len(words) < 2:
+        return None
+    folded = {w: _TOKEN.findall(fold(w)) for w in words}
+    single = sorted({t[0] for t in folded.values() if len(t) == 1})
+    common_terms = {row[0] for row in conn.execute(
+        f"SELECT term FROM search_terms WHERE term IN ({','.join('?' * len(single))})", single)}
+    rare = [w for w in words if len(folded[w]) != 1 or folded[w][0] not in common_terms]
+    if not rare or len(rare) == len(words):
         return None
     fetch = need * 3 + 20
     candidates = _top_exact(conn, _quoted(rare), where, params, fetch, 0)
@@ -245,9 +309,7 @@ def search(source: Archive | sqlite3.Connection, query: SearchQuery) -> list[Hit
     match = query.text.strip() if words is None else _quoted(words)
     where, params = _filters(conn, query)
     try:
-        top = None
-        if words is not None:
-            top = _top_fast(conn, words, where, params, query.limit, query.offset)
+        top = _top_fast(conn, query.text, words, where, params, query.limit, query.offset)
         if top is None:
             top = _top_exact(conn, match, where, params, query.limit, query.offset)
         ranks = dict(top)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -28,10 +27,6 @@ if TYPE_CHECKING:
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
 STATS_MIN_POSTS = 5_000
-STATS_SAMPLE = 2_000
-STATS_TOP = 1_000  # posts kept per term: deep enough for filters and paging on the common case
-STATS_TOP_TERMS = 32  # impact lists for this many of the most frequent terms (~0.4 s each at 100k)
-_TOKEN = re.compile(r"\w+")
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -286,13 +281,10 @@ class Archive:
             self.conn.execute(
                 "UPDATE sites SET last_crawled = ? "
                 "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
-        if self._depth == 0 and not self._stats_fresh():
-            self.refresh_search_stats()
+        from archive.search import stats_fresh
 
-    def _stats_fresh(self) -> bool:
-        return bool(self.conn.execute(
-            "SELECT (SELECT value FROM search_meta WHERE key = 'changes') = "
-            "(SELECT value FROM search_meta WHERE key = 'stats_changes')").fetchone()[0])
+        if self._depth == 0 and not stats_fresh(self.conn):
+            self.refresh_search_stats()
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -362,7 +354,8 @@ class Archive:
                 conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
                 conn.execute("DELETE FROM images WHERE post_id = ?", (post_id,))
                 outcome = "changed"
-            record = json.dumps(article.to_dict(), ensure_ascii=False).encode("utf-8")
+            # vars(), not to_dict(): the same fields without asdict()'s deep copy.
+            record = json.dumps(vars(article), ensure_ascii=False).encode("utf-8")
             conn.execute(
                 "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash,"
                 " title, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -507,15 +500,13 @@ class Archive:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> None:
-        """Find the terms in more than half of the posts and store each one's best-ranked posts.
+        """Recompute the statistics behind fast queries on very common terms (archive.search).
 
-        bm25 gives such terms a near-zero weight, so archive.search drops them from multi-word
-        queries and answers one-word queries for them from these impact-ordered lists instead of
-        ranking most of the archive. Computed from one read snapshot, then written in a short
-        transaction so a crawl is never kept waiting; the change counter the index triggers bump
-        tells search whether the lists still describe the archive.
+        Computed from one read snapshot, then written in a short transaction, so a crawl is never
+        kept waiting; the change counter that the index triggers bump tells search whether the
+        statistics still describe the archive (stale ones are never used).
         """
-        from archive.search import fold  # the same folding as the index's tokenizer
+        from archive.search import compute_stats
 
         if self.readonly or self._depth:
             raise ArchiveError("search statistics are refreshed outside any open transaction")
@@ -525,19 +516,7 @@ class Archive:
             changes = conn.execute(
                 "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
             posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            terms: dict[str, int] = {}
-            top: list[tuple[str, int, int, float]] = []
-            if posts >= min_posts:
-                for term in self._sample_common_terms(fold, posts):
-                    row = conn.execute(f"SELECT doc FROM {schema.FTS_TABLE}_vocab WHERE term = ?",
-                                       (term,)).fetchone()
-                    if row and row[0] * 2 > posts:
-                        terms[term] = row[0]
-                for term in sorted(terms, key=terms.__getitem__, reverse=True)[:STATS_TOP_TERMS]:
-                    ranked = conn.execute(
-                        f"SELECT rowid, rank FROM {schema.FTS_TABLE} WHERE {schema.FTS_TABLE} "
-                        "MATCH ? ORDER BY rank LIMIT ?", (f'"{term}"', STATS_TOP)).fetchall()
-                    top += [(term, i, rowid, rank) for i, (rowid, rank) in enumerate(ranked)]
+            terms, top = compute_stats(conn, posts) if posts >= min_posts else ({}, [])
         finally:
             conn.execute("COMMIT")
         with self.transaction():
@@ -548,25 +527,6 @@ class Archive:
                 "INSERT INTO search_top (term, position, post_id, rank) VALUES (?, ?, ?, ?)", top)
             conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?",
                              [(changes, "stats_changes"), (posts, "posts")])
-
-    def _sample_common_terms(self, fold: Callable[[str], str], posts: int) -> list[str]:
-        """Terms in at least 40% of a random sample of posts: the candidates to count exactly."""
-        import random
-        from collections import Counter
-
-        low, high = self.conn.execute("SELECT min(id), max(id) FROM posts").fetchone()
-        ids = random.Random(high).sample(range(low, high + 1), min(STATS_SAMPLE, high - low + 1))
-        seen: Counter[str] = Counter()
-        sampled = 0
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for row in self.conn.execute(
-                    "SELECT title, body, author, tags, categories FROM posts "
-                    f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                text = fold(" ".join(value or "" for value in row))
-                seen.update(set(_TOKEN.findall(text)))
-                sampled += 1
-        return [term for term, count in seen.items() if count >= 0.4 * sampled]
 
     def rebuild_index(self) -> None:
         table = schema.FTS_TABLE

@@ -296,6 +296,18 @@ def test_listing_kind_from_url_when_markup_is_generic():
     assert extract_article(html, url).page_kind == "tag"
 
 
+def test_post_without_article_element():
+    html = fixture_text("new_post.html").replace(
+        '<article data-hook="post">', '<div data-hook="post-x">'
+    )
+    html = html.replace("</footer>\n</article>", "</footer>\n</div>")
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert article.title == "Cómo leer una carta náutica"
+    assert article.body_text.startswith("Una carta náutica es un mapa")
+    assert "ballestrinque" not in article.body_text
+
+
 def test_blog_home_with_inline_post_is_a_listing():
     listing = fixture_text("listing.html")
     post = re.search(

@@ -68,7 +68,7 @@ def test_sigterm_checkpoints_the_crawl_and_the_next_run_finishes_it(tmp_path: Pa
             if service.poll() is None:
                 service.kill()
         assert service.returncode == 0, err
-        assert "interrupted" in out and "stopped (signal 15)" in out
+        assert "interrupted" in out and "stopped (SIGTERM)" in out
         assert "Traceback" not in err
         first = saved_posts(db)
         assert 3 <= first < 40

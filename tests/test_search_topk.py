@@ -34,6 +34,8 @@ def corpus(count: int) -> list[Article]:
         if n % 5 == 0:
             words.remove("and") if "and" in words else None
         rng.shuffle(words)
+        if n % 5:
+            words = ["once", "upon", *words]  # a word pair in most posts
         title = " ".join(rng.sample(["the", "quiet", "and", "river", "stone", RARE[n % 12]], 3))
         posts.append(Article(url=f"https://s{n % 3}.example.com/post/{n}", title=title,
                              body_text=" ".join(words), tags=[f"t{n % 4}"],
@@ -59,22 +61,26 @@ def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
 
 def fast_path_used(archive: Archive, query: SearchQuery) -> bool:
     where, params = _filters(archive.conn, query)
-    return _top_fast(archive.conn, plain_words(query.text), where, params, query.limit,
-                     query.offset) is not None
+    return _top_fast(archive.conn, query.text, plain_words(query.text), where, params,
+                     query.limit, query.offset) is not None
 
 
 def test_statistics_find_the_terms_in_most_posts(archive: Archive) -> None:
     terms = {row[0] for row in archive.conn.execute("SELECT term FROM search_terms")}
     assert {"the", "and"} <= terms
     assert not terms & set(RARE)
+    lists = {row[0] for row in archive.conn.execute("SELECT DISTINCT term FROM search_top")}
+    assert {"the", "fil*", "once upon"} <= lists
 
 
 @pytest.mark.parametrize("query", [
     SearchQuery("the"),
     SearchQuery("The", limit=5, offset=20),
     SearchQuery("the", tag="t1"),
+    SearchQuery("fil*"),  # every filler word: a prefix in every post
+    SearchQuery('"once upon"', since="2021"),
 ])
-def test_one_common_word_gives_exactly_the_exact_ranking(archive: Archive,
+def test_one_common_unit_gives_exactly_the_exact_ranking(archive: Archive,
                                                          query: SearchQuery) -> None:
     assert fast_path_used(archive, query)
     assert [(hit.id, hit.rank) for hit in search(archive, query)] == exact(archive, query)

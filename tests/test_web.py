@@ -143,6 +143,10 @@ def test_every_table_and_column_has_a_title_and_description(client: Client,
     assert YOGA + "/" in database["description"]
     page = client.get("/blogs").text
     assert 'href="/blogs/-/search"' in page and "Recent posts per site" in page
+    # The ranked search is in the menu, the database actions and the posts table's actions.
+    assert "Search blogs (ranked)" in client.get("/").text
+    assert "Ranked search with highlighted snippets" in client.get("/blogs/posts").text
+    assert "Ranked search with highlighted snippets" not in client.get("/blogs/tags").text
     conn = sqlite3.connect(db_path)
     names = [row[0] for row in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
@@ -342,6 +346,14 @@ def test_sql_time_limit_stays_on_for_our_pages(tmp_path: Path, db_path: Path) ->
         with pytest.raises(ArchiveTimeout):
             c.run(read(c.ds, c.ds.get_database("blogs"),
                        lambda archive: archive.conn.execute(slow).fetchone()))
+    finally:
+        c.close()
+    # A limit of 0 ms stops every query at its first step: the search page says so plainly.
+    c = Client(make_datasette(db_path, sql_time_limit_ms=0))
+    try:
+        stopped = c.get("/blogs/-/search.json?q=breathing")
+        assert stopped.status_code == 400
+        assert stopped.json()["error"].startswith("the search took longer than 0 ms")
     finally:
         c.close()
 

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "crawl": ("crawl", "Crawl one or more Wix blogs into the archive."),
     "search": ("search", "Full-text search of the archive, best matches first."),
     "show": ("show", "Print one archived article."),
+    "history": ("history", "List a post's archived versions and diff them."),
     "stats": ("stats", "Posts, versions and crawls per site."),
     "check": ("check", "Check the archive's integrity and search index."),
     "extract": ("extract", "Extract the article from one Wix page (file or URL)."),

@@ -30,8 +30,10 @@ def _read_sites_file(path: Path) -> list[str]:
 
 def _scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
                       user_agent: str | None, contact: str | None, robots: bool,
-                      verbose: bool) -> dict[str, Any]:
+                      verbose: bool, timeout: float | None = None) -> dict[str, Any]:
     overrides: dict[str, Any] = {"LOG_LEVEL": "INFO" if verbose else "CRITICAL"}
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
     if delay is not None:
         overrides["DOWNLOAD_DELAY"] = delay
         overrides["AUTOTHROTTLE_START_DELAY"] = delay
@@ -57,10 +59,12 @@ def crawl_site(url: str, db: Path, overrides: dict[str, Any]) -> dict[str, Any]:
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
         # The child gets Ctrl-C too (same process group) and shuts down gracefully; the parent
-        # waits for it so the summary of an interrupted crawl is still shown.
+        # ignores it meanwhile and waits, so the summary of an interrupted crawl is still shown.
+        # Ignore only after the child started: it would inherit SIG_IGN and never stop.
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            returncode = subprocess.call(command, stdin=subprocess.DEVNULL)
+            returncode = child.wait()
         finally:
             signal.signal(signal.SIGINT, previous)
         if summary_path.exists():
@@ -88,14 +92,16 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--concurrency", type=int, help="Parallel requests per site (default 4).")
 @click.option("--autothrottle/--no-autothrottle", default=None,
               help="Adapt the delay to the server's response times (default on).")
+@click.option("--timeout", type=float, help="Seconds to wait for a page (default 30).")
 @click.option("--user-agent", help="User-Agent header (default: wixarchive/VERSION).")
 @click.option("--contact", help="An e-mail or URL added to the User-Agent for site owners.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
-            concurrency: int | None, autothrottle: bool | None, user_agent: str | None,
-            contact: str | None, no_robots: bool, as_json: bool, verbose: bool) -> None:
+            concurrency: int | None, autothrottle: bool | None, timeout: float | None,
+            user_agent: str | None, contact: str | None, no_robots: bool, as_json: bool,
+            verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -115,7 +121,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     elif not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     overrides = _scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                  not no_robots, verbose)
+                                  not no_robots, verbose, timeout)
     summaries = []
     for url in targets:
         started = time.monotonic()

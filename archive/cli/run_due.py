@@ -77,5 +77,5 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     if as_json:
         click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
     elif not outcomes and not quiet:
-        click.echo(f"No sites in {runner.sites_path}; add one with `wixarchive sites add URL`.")
+        click.echo(f"No sites selected in {runner.sites_path}.")
     sys.exit(exit_status(outcomes, runner.stop_signal))

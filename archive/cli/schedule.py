@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -61,5 +62,5 @@ def command(db: Path, sites_path: Path | None, poll: float, verbose: bool,
 
     click.echo(f"{stamp()} wixarchive schedule: archive {db}, sites {runner.sites_path}")
     runner.serve(poll=poll, report=report, warn=warn)
-    click.echo(f"{stamp()} stopped (signal {runner.stop_signal}); "
-               "an interrupted crawl resumes at the next run")
+    name = signal.Signals(runner.stop_signal).name if runner.stop_signal else "?"
+    click.echo(f"{stamp()} stopped ({name}); an interrupted crawl resumes at the next run")

@@ -205,6 +205,10 @@ class Runner:
     def load_sites(self, select_keys: Sequence[str] = (),
                    labels: Sequence[str] = ()) -> list[Site]:
         """The sites file's sites, narrowed to `select_keys` (URLs or names) and `labels`."""
+        if not self.sites_path.exists():
+            # Under cron a wrong path must not pass for "nothing to do".
+            raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
+                                        f"`wixarchive sites add URL --db {self.db}`")
         sites = sites_file.load(self.sites_path)
         for key in select_keys:
             if not any(site.matches(key) for site in sites):
@@ -252,6 +256,8 @@ class Runner:
                                     now=self.clock())
         except LockBusy as exc:
             return self._outcome(site, "busy", str(exc))
+        except OSError as exc:
+            return self._outcome(site, "failed", f"cannot create its lock file: {exc}")
         with lock:
             if lock.stale:
                 self._close_abandoned(site, lock.stale.describe())

@@ -24,6 +24,7 @@ from archive.web.views.search import search_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+
 @hookimpl
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
     databases = {name: metadata.database_metadata(

@@ -57,9 +57,27 @@ class Body:
         return "\n\n".join(self.blocks)
 
 
+_TITLE_H1 = etree.XPath('descendant::h1[@data-hook="post-title"][1]')
+
+
 def find_post_scope(root: etree._Element) -> etree._Element | None:
-    """The main post's <article>: the first one (Recent Posts cards are not data-hook=post)."""
-    return root.find('.//article[@data-hook="post"]')
+    """The main post's <article>: the first one (Recent Posts cards are not data-hook=post).
+
+    Should a build drop that <article>, the post is the smallest element holding both the
+    post-title h1 (cards use h2/p titles) and a post description.
+    """
+    article = root.find('.//article[@data-hook="post"]')
+    if article is not None:
+        return article
+    titles = _TITLE_H1(root)
+    if not titles:
+        return None
+    el = titles[0].getparent()
+    while el is not None:
+        if el.xpath('boolean(descendant::*[@data-hook="post-description"])'):
+            return el
+        el = el.getparent()
+    return None
 
 
 _BODY_XPATHS = tuple(

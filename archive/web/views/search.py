@@ -67,6 +67,9 @@ async def search_page(datasette: Any, request: Any) -> Response:
             hits = await read(datasette, db, lambda archive: search(archive.conn, query))
         except (SearchError, ArchiveTimeout) as exc:
             error = str(exc)
+            if error.endswith("interrupted"):  # search() reports the time limit this way
+                error = (f"the search took longer than {datasette.setting('sql_time_limit_ms')}"
+                         " ms and was stopped: use longer word prefixes, more words or filters")
     limit, offset = int(form["limit"]), int(form["offset"])
     more = len(hits) > limit
     hits = hits[:limit]

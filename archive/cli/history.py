@@ -1,0 +1,78 @@
+"""`wixarchive history URL`: every archived version of a post, and what changed between two."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.common import db_option, fail, open_archive
+
+
+def _version_text(record: dict[str, Any]) -> list[str]:
+    """What a reader sees of one version, as lines to diff."""
+    head = [f"Title: {record.get('title') or ''}", f"Author: {record.get('author') or ''}",
+            f"Published: {record.get('published') or ''}"]
+    tags = record.get("tags") or []
+    if tags:
+        head.append("Tags: " + ", ".join(tags))
+    return head + [""] + (record.get("body_text") or "").split("\n")
+
+
+@click.command("history")
+@click.argument("url")
+@db_option
+@click.option("--diff", "diff_pair", nargs=2, type=int, metavar="A B",
+              help="Show what changed from version A to version B.")
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+def command(url: str, db: Path, diff_pair: tuple[int, int] | None, as_json: bool) -> None:
+    """List the archived versions of the post at URL, or diff two of them.
+
+    Every crawl that finds a post's content changed stores a new version; nothing is ever
+    overwritten. With no --diff, the list ends with the diff of the last two versions.
+
+    \b
+    Example:
+        wixarchive history https://www.example.com/post/hello --db blog.db --diff 1 3
+    """
+    with open_archive(db) as archive:
+        post = archive.post(url)
+        if post is None:
+            fail(f"no post archived at {url}")
+        versions = archive.versions(post["url"])
+    if not versions:
+        fail(f"no versions stored for {url}")
+    by_number = {v["version"]: v for v in versions}
+    if as_json and not diff_pair:
+        click.echo(json.dumps([{k: v for k, v in version.items()} for version in versions],
+                              ensure_ascii=False, indent=2))
+        return
+    if not diff_pair:
+        click.echo(f"{post['title']}\n{post['url']}"
+                   + (f"\ndeleted from the site on {post['deleted_at']}" if post["deleted_at"]
+                      else ""))
+        for version in versions:
+            click.echo(f"  v{version['version']}  {version['fetched_at']}  {version['title']}")
+        if len(versions) < 2:
+            return
+        diff_pair = (versions[-2]["version"], versions[-1]["version"])
+        click.echo("")
+    old_no, new_no = diff_pair
+    for number in diff_pair:
+        if number not in by_number:
+            fail(f"no version {number}; this post has versions 1 to {len(versions)}")
+    diff = difflib.unified_diff(
+        _version_text(by_number[old_no]["record"]), _version_text(by_number[new_no]["record"]),
+        fromfile=f"v{old_no} ({by_number[old_no]['fetched_at']})",
+        tofile=f"v{new_no} ({by_number[new_no]['fetched_at']})", lineterm="",
+    )
+    lines = list(diff)
+    if as_json:
+        click.echo(json.dumps({"from": old_no, "to": new_no, "diff": lines}, ensure_ascii=False))
+        return
+    colour = {"+": "green", "-": "red", "@": "cyan"}
+    for line in lines or ["(no difference in title, author, date, tags or text)"]:
+        click.secho(line, fg=colour.get(line[:1]) if not line.startswith(("+++", "---")) else None)

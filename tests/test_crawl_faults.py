@@ -1,0 +1,131 @@
+"""Crawls that meet trouble: server errors, timeouts, redirect loops, robots.txt, several
+sites at once, and a crawl stopped half way (Ctrl-C or kill) then resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.sample_site import SampleBlog, serve_blog
+
+FAST = ["--delay", "0", "--no-autothrottle"]
+
+
+def crawl(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "archive.cli", "crawl", *args, *FAST]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_errors_timeouts_loops_and_robots_spare_the_other_posts(tmp_path: Path):
+    blog = SampleBlog(seed=11, post_count=12)
+    broken, slow, looping, private = (p.url_path for p in blog.posts[2:6])
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.fail_paths.add(broken)
+        server.slow_paths[slow] = 3.0
+        server.redirect_loop_paths.add(looping)
+        server.robots_disallow.append(private)
+        result = crawl(server.url, "--db", str(db), "--timeout", "1", "--json")
+        log = list(server.request_log)
+
+    assert result.returncode == 0, result.stderr  # a partial crawl still archived posts
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "partial"
+    assert summary["counts"]["new"] == 8
+    assert 2 <= log.count(broken) <= 4  # retried, at most three times
+    assert not any(path.startswith(private) for path in log)  # robots.txt obeyed
+    assert sum(path.startswith(looping) for path in log) <= 6  # the redirect chain is bounded
+    failed = " ".join(summary["errors"])
+    assert broken in failed and slow in failed and looping in failed
+    with Archive.open(db, readonly=True) as archive:
+        known = archive.known_posts(server.url)
+        assert len(known) == 8
+        assert not any(url.endswith((broken, slow, looping, private)) for url in known)
+        (run,) = archive.runs()
+        assert run["status"] == "partial"
+
+
+def test_many_sites_one_failing_does_not_stop_the_others(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.txt"
+    with serve_blog(SampleBlog(seed=1, post_count=3)) as one, \
+            serve_blog(SampleBlog(seed=2, post_count=4)) as two:
+        sites.write_text(f"# my sites\n{two.url}\n")
+        result = crawl("http://127.0.0.1:9/", one.url, "--sites", str(sites),
+                       "--db", str(db), "--json")
+    assert result.returncode == 1  # one site failed
+    summaries = json.loads(result.stdout)
+    assert [s["status"] for s in summaries] == ["failed", "ok", "ok"]
+    assert [s["counts"].get("new", 0) for s in summaries] == [0, 3, 4]
+
+
+def _wait_for_posts(db: Path, count: int, proc: subprocess.Popen, limit: float = 60) -> int:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with Archive.open(db, readonly=True) as archive:
+                    stored = sum(row["posts"] for row in archive.stats())
+            except Exception:  # the file is being created
+                stored = 0
+            if stored >= count:
+                return stored
+        time.sleep(0.1)
+    raise AssertionError("the crawl did not archive posts in time")
+
+
+def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
+    blog = SampleBlog(seed=5, post_count=30)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.15
+        command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                   "--json", "--concurrency", "1", *FAST]
+        # A session of its own, like a terminal's foreground job: the signal reaches the
+        # command and its crawl process together, as Ctrl-C or `kill -TERM -PGID` would.
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        _wait_for_posts(db, 5, proc)
+        os.killpg(proc.pid, sig)
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130
+            assert json.loads(out)["status"] == "interrupted"
+
+        with Archive.open(db, readonly=True) as archive:
+            assert archive.check() == []  # consistent after the interruption
+            stored = len(archive.known_posts(server.url))
+        assert 5 <= stored < 30
+
+        server.slow_paths.clear()
+        server.request_log.clear()
+        result = crawl(server.url, "--db", str(db), "--json")
+        assert result.returncode == 0, result.stderr
+        resumed = json.loads(result.stdout)
+        fetched = [p for p in server.request_log if p.startswith("/post/")]
+
+    assert resumed["counts"]["new"] == 30 - stored
+    assert len(fetched) == len(set(fetched)) == 30 - stored  # nothing fetched twice
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.check() == []
+        known = archive.known_posts(server.url)
+        assert len(known) == 30
+        for url in known:
+            assert len(archive.versions(url)) == 1  # nothing duplicated
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_carries_on(tmp_path: Path):
+    _interrupted_then_resumed(tmp_path, signal.SIGINT)
+
+
+def test_killed_crawl_leaves_a_consistent_archive_and_resumes(tmp_path: Path):
+    _interrupted_then_resumed(tmp_path, signal.SIGKILL)
