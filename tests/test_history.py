@@ -1,0 +1,59 @@
+"""`wixarchive history`: versions of a post and the diff between two."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.extract.record import Article
+
+URL = "https://www.example.com/post/tomatoes"
+
+
+def history(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "history", *args, "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def make_archive(tmp_path: Path) -> Path:
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        first = Article(url=URL, title="Tomatoes", author="Ann",
+                        body_text="Sow in March.\n\nWater daily.", body_html="<p>x</p>")
+        archive.save_article(first, fetched_at="2024-01-01T00:00:00+00:00")
+        second = Article(url=URL, title="Tomatoes", author="Ann",
+                         body_text="Sow in April.\n\nWater daily.", body_html="<p>y</p>")
+        archive.save_article(second, fetched_at="2024-02-01T00:00:00+00:00")
+    return db
+
+
+def test_history_lists_versions_and_diffs_the_last_two(tmp_path: Path) -> None:
+    db = make_archive(tmp_path)
+    result = history(db, URL)
+    assert result.returncode == 0, result.stderr
+    assert "v1  2024-01-01" in result.stdout and "v2  2024-02-01" in result.stdout
+    assert "-Sow in March." in result.stdout
+    assert "+Sow in April." in result.stdout
+    assert " Water daily." in result.stdout  # unchanged context
+
+
+def test_history_json_and_explicit_pair(tmp_path: Path) -> None:
+    db = make_archive(tmp_path)
+    versions = json.loads(history(db, URL, "--json").stdout)
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["record"]["body_text"].startswith("Sow in March.")
+    diff = json.loads(history(db, URL, "--diff", "2", "1", "--json").stdout)
+    assert "+Sow in March." in diff["diff"] and "-Sow in April." in diff["diff"]
+
+
+def test_history_errors_are_one_line(tmp_path: Path) -> None:
+    db = make_archive(tmp_path)
+    for args in ([URL, "--diff", "1", "7"], ["https://www.example.com/post/nope"]):
+        result = history(db, *args)
+        assert result.returncode == 1
+        assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    missing = history(tmp_path / "none.db", URL)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
