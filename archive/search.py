@@ -5,7 +5,13 @@ column filters, parentheses) and plain words otherwise: each plain word is quote
 `C++` or `what's new?` search for those words instead of failing as FTS5 syntax.
 
 Ranking is FTS5's bm25 with the column weights of archive.schema (a title match counts more than
-a body match). Only sqlite3 is imported: this module is on the search command's cold-start path.
+a body match). Exact bm25 has to score every matching post, which is what makes a word found in
+most posts slow on a large archive, so two search-engine shortcuts apply when statistics are
+fresh (see compute_stats and _top_fast): impact-ordered lists for the most frequent terms,
+3-letter prefixes and word pairs, and dropping near-zero-idf words from multi-word queries.
+
+Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
+sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up).
 """
 
 from __future__ import annotations
@@ -31,9 +37,7 @@ _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
-
-
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits
 
 
 def fold(text: str) -> str:
@@ -169,7 +173,9 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[list[str], l
 # Statistics for fast top-k (computed by compute_stats, stored by Archive.refresh_search_stats).
 STATS_SAMPLE = 2_000  # posts sampled to find frequent terms, 3-letter prefixes and word pairs
 STATS_SHARE = 0.4  # a unit in this share of the sampled posts is a candidate
-STATS_LISTS = 48  # impact lists kept, for the most frequent units (~0.3 s each at 100k posts)
+# Impact lists kept per kind of unit, for the most frequent ones (each costs ~0.3 s at 100k posts
+# to compute): "term", "abc*" prefix, "word pair".
+STATS_LISTS = {"term": 16, "prefix": 32, "pair": 16}
 STATS_TOP = 1_000  # posts per list: deep enough for filters and paging
 
 
@@ -214,7 +220,11 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
             if row and row[0] * 2 > posts:
                 terms[unit] = row[0]
     top: list[tuple[str, int, int, float]] = []
-    for unit in sorted(frequent, key=frequent.__getitem__, reverse=True)[:STATS_LISTS]:
+    by_kind: dict[str, list[str]] = {kind: [] for kind in STATS_LISTS}
+    for unit in sorted(frequent, key=frequent.__getitem__, reverse=True):
+        kind = "prefix" if unit.endswith("*") else "pair" if " " in unit else "term"
+        by_kind[kind].append(unit)
+    for unit in (u for kind, units in by_kind.items() for u in units[:STATS_LISTS[kind]]):
         ranked = conn.execute(f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
                               "ORDER BY rank LIMIT ?", (_unit_match(unit), STATS_TOP))
         top += [(unit, i, rowid, rank) for i, (rowid, rank) in enumerate(ranked)]

@@ -31,6 +31,13 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 
+# The spider and pipeline run CPU and SQLite work in threads through asyncio.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# Scrapy starts CONCURRENT_ITEMS asyncio workers for every callback's output; a post page
+# yields one item, so the default 100 workers cost ~100 tasks per page for nothing.
+CONCURRENT_ITEMS = 4
+
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 

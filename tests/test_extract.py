@@ -211,6 +211,8 @@ def test_rtl_page():
     article = extract_article(html)
     assert article.language == "ar"
     assert article.body_text.startswith("السرخس يحب steady moisture")
+    assert article.body_html.startswith('<p dir="auto">السرخس يحب')
+    assert "<h2>Why it matters</h2>" in article.body_html  # left-to-right blocks unmarked
 
 
 # --- fallbacks when the owner hid header fields ------------------------------------------------

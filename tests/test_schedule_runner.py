@@ -255,6 +255,24 @@ def test_scheduler_survives_a_broken_sites_file_and_picks_up_the_fix(tmp_path):
     assert crawl.sites() == ["https://a.example/"]
 
 
+def test_a_crawl_stopped_at_its_time_limit_is_reported_as_a_timeout(tmp_path):
+    sites = make_sites(tmp_path, {"url": "https://slow.example", "timeout": "30m"},
+                       {"url": "https://next.example"})
+    clock = FakeClock()
+
+    def hits_the_limit(site: sites_file.Site, lock: Any) -> dict[str, Any]:
+        if site.root == "https://next.example/":
+            return {"status": "ok", "message": "fine"}
+        return {"status": "interrupted", "timed_out": True, "posts": 12, "message": "..."}
+
+    outcomes = runner_for(tmp_path, sites, clock, hits_the_limit).run_due()
+    assert [o.status for o in outcomes] == ["timeout", "ok"]
+    assert "stopped at its 30m time limit after 12 posts" in outcomes[0].message
+    assert exit_status(outcomes, None) == 1
+    clock.advance(minutes=1)  # the next pass resumes it
+    assert runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0].status == "timeout"
+
+
 def test_a_stalled_crawler_is_stopped_at_its_time_limit():
     started: list[Any] = []
     code, timed_out = run_child([sys.executable, "-c", "import time; time.sleep(60)"],

@@ -37,6 +37,7 @@ def _fetch(url: str) -> tuple[bytes, str | None, str]:
                 response.geturl(),
             )
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error carries the open response
         _fail(f"HTTP {exc.code} {exc.reason} for {url}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)

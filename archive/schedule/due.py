@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from croniter import croniter
-
 RETRY_AFTER = timedelta(hours=1)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -71,6 +69,8 @@ class Schedule:
         if every and cron:
             raise ScheduleError("give either `every` or `cron`, not both")
         if cron:
+            from croniter import croniter  # 50 ms of imports, only for cron schedules
+
             if not croniter.is_valid(cron):
                 raise ScheduleError(f"{cron!r} is not a cron expression "
                                     "(five fields: minute hour day month weekday)")
@@ -83,6 +83,8 @@ class Schedule:
         """The first slot after a crawl that started at `last`."""
         if self.every is not None:
             return last + self.every
+        from croniter import croniter
+
         # cron fields mean local wall-clock time; croniter handles DST in an aware datetime.
         local = last.astimezone(tz)
         return croniter(self.cron, local).get_next(datetime).astimezone(UTC)

@@ -27,7 +27,7 @@ from archive.schedule import sites as sites_file
 from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 
 Clock = Callable[[], datetime]
 # A crawl: the site and its held lock (whose descriptor the crawler must inherit) -> summary dict
@@ -252,6 +252,12 @@ class Runner:
 
     def _run_site(self, site: Site, history: SiteHistory | None, force: bool) -> Outcome:
         try:
+            return self._lock_and_crawl(site, history, force)
+        except ArchiveError as exc:  # e.g. the archive stayed locked: this site only
+            return self._outcome(site, "failed", str(exc))
+
+    def _lock_and_crawl(self, site: Site, history: SiteHistory | None, force: bool) -> Outcome:
+        try:
             lock = SiteLock.acquire(lock_path(self.db, site.root), site=site.root,
                                     now=self.clock())
         except LockBusy as exc:
@@ -296,7 +302,10 @@ class Runner:
                        f"{summary.get('posts', 0)} posts; the next run resumes it")
         run_id = summary.get("run_id")
         if run_id is None:
-            run_id = self._record(site, summary, before, started)
+            try:
+                run_id = self._record(site, summary, before, started)
+            except ArchiveError as exc:
+                message += f" (not recorded in the history: {exc})"
         outcome = self._outcome(site, status, message)
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)
@@ -307,13 +316,16 @@ class Runner:
     def crawl_process(self, site: Site, lock: SiteLock) -> dict[str, Any]:
         """The real crawl: `python -m crawler.run` with the site's politeness settings."""
         from archive.cli.crawl import _scrapy_overrides
+        from crawler import settings as crawler_settings  # plain constants, no Scrapy import
 
         p = site.politeness
         overrides = _scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
                                       p.get("user_agent"), p.get("contact"),
                                       p.get("robots", True), self.verbose)
         if not self.verbose:  # unattended: no progress lines in cron mail or the journal
-            overrides["EXTENSIONS"] = {"crawler.extensions.progress.CrawlProgress": None}
+            # The setting replaces the whole dict: keep the project's other extensions.
+            overrides["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,
+                                       "crawler.extensions.progress.CrawlProgress": None}
         return crawl_child(site.url, self.db, overrides, pass_fds=(lock.fd,),
                            on_start=self._started, timeout=site.timeout.total_seconds())
 

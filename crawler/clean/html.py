@@ -144,7 +144,13 @@ ALLOWED_TAGS = {
     "a", "strong", "b", "em", "i", "u", "s", "sub", "sup", "br", "hr", "figure", "figcaption",
     "img",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}}
+_DIR = {"dir"}  # the extractor marks right-to-left blocks dir="auto"
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt"},
+    **{tag: _DIR for tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")},
+    "figcaption": _DIR,
+}
 
 
 def sanitize_html(fragment: str) -> str:

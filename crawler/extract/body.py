@@ -35,6 +35,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+-])(?=\s)", re.M)
 _MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)", re.M)
 _MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Deeper nesting than any real post (Ricos nests ~15 levels) is flattened, which keeps the
 # recursive walk far from Python's recursion limit on hostile or broken markup.
 MAX_DEPTH = 150
@@ -241,7 +242,9 @@ class _Walker:
             inner = _SOFT_BREAKS.sub("<br>", inner)
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
-        self.html.append(f"<{tag}>{inner.strip().removesuffix('<br>')}</{tag}>")
+        # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
+        attrs = ' dir="auto"' if _RTL.search(plain) else ""
+        self.html.append(f"<{tag}{attrs}>{inner.strip().removesuffix('<br>')}</{tag}>")
         markdown = _plain(md).replace("\n", "  \n")
         if tag in _HEADINGS:
             markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")

@@ -6,6 +6,8 @@ an empty archive; an existing archive still gets a crawl_runs row for a failed r
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.started_at = _now()
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -40,7 +43,15 @@ class ArchivePipeline:
             self.run_id = self.archive.start_run(site, started_at=self.started_at)
         return self.archive
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        # Writes run on one worker thread, in order: the reactor keeps fetching meanwhile and
+        # SQLite (which releases the GIL) overlaps with extraction on the other core.
+        outcome = await asyncio.get_running_loop().run_in_executor(self.writer, self._write, item)
+        if outcome:
+            self.crawler.stats.inc_value(f"wixarchive/{outcome}")
+        return item
+
+    def _write(self, item: Any) -> str | None:
         archive = self._open(self.crawler.spider.site)
         if isinstance(item, FetchedPost):
             outcome = archive.save_article(
@@ -54,9 +65,8 @@ class ArchivePipeline:
         elif isinstance(item, GonePost):
             outcome = "deleted" if archive.mark_deleted(item.url, when=item.when) else "unchanged"
         else:
-            return item
-        self.crawler.stats.inc_value(f"wixarchive/{outcome}")
-        return item
+            return None
+        return outcome
 
     def _mark_gone_from_sitemap(self, spider: Any) -> None:
         gone = spider.gone_from_sitemap()
@@ -81,4 +91,5 @@ class ArchivePipeline:
             summary.run_id = self.run_id
             self.archive.close()
             self.archive = None
+        self.writer.shutdown()
         spider.crawl_summary = summary

@@ -7,6 +7,7 @@ when the site has no posts sitemap.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +71,7 @@ class WixBlogSpider(scrapy.Spider):
         self.site = site_root(self.start_url)
         self.blog_home: str | None = None
         self.stage = "sitemaps"  # then "feed", then "listings" (see _on_idle)
+        self.pending_sitemaps = 0
         self.posts_from_sitemap = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
@@ -107,15 +109,37 @@ class WixBlogSpider(scrapy.Spider):
         return [self._sitemap_request(self.site + "sitemap.xml")]
 
     def _sitemap_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, self.parse_sitemap, errback=self.on_sitemap_error,
-                              dont_filter=True, priority=10)
+        self.pending_sitemaps += 1
+        return scrapy.Request(
+            url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10
+        )
 
-    def on_sitemap_error(self, failure: Failure) -> None:
+    def _sitemap_done(self) -> list[scrapy.Request]:
+        """After the last sitemap, the feed: it then only adds the posts they lack."""
+        self.pending_sitemaps -= 1
+        if self.pending_sitemaps or self.stage != "sitemaps":
+            return []
+        self.stage = "feed"
+        return [
+            scrapy.Request(
+                self.site + "blog-feed.xml",
+                self.parse_feed,
+                dont_filter=True,
+                errback=self.on_error,
+            )
+        ]
+
+    def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
         # Without every sitemap the crawl cannot tell which posts disappeared.
         self.sitemap_failed = True
         self.on_error(failure)
+        return self._sitemap_done()
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._parse_sitemap_entries(response)
+        yield from self._sitemap_done()
+
+    def _parse_sitemap_entries(self, response: Response) -> Iterator[scrapy.Request]:
         sitemap = parse_sitemap(response.body)
         for entry in sitemap.entries:
             if not in_site(entry.loc, self.site):
@@ -153,11 +177,10 @@ class WixBlogSpider(scrapy.Spider):
             yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
-        """Later discovery stages, each once the previous one has run dry.
+        """Discovery stages that wait for the previous one to run dry.
 
-        The feed comes after the sitemaps so that it only adds the posts they lack (Wix
-        lists a new post in its feed before its sitemap); listing pages come last, and only
-        for a site without a posts sitemap.
+        The feed normally follows the last sitemap (see _sitemap_done); listing pages come
+        last, and only for a site without a posts sitemap.
         """
         if self.stage == "sitemaps":
             self.stage = "feed"
@@ -186,7 +209,9 @@ class WixBlogSpider(scrapy.Spider):
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES})
 
-    def parse_post(self, response: Response) -> Iterator[FetchedPost | UnchangedPost | GonePost]:
+    async def parse_post(
+        self, response: Response
+    ) -> AsyncIterator[FetchedPost | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
         if response.status == 304:
             yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
@@ -199,8 +224,11 @@ class WixBlogSpider(scrapy.Spider):
             else:
                 self.on_http_error(response)
             return
-        article = extract_article(response.body, url,
-                                  content_type=_header(response, "Content-Type"))
+        # Extraction is CPU work (lxml releases the GIL while parsing): run it in a thread so
+        # the reactor keeps downloading meanwhile.
+        article = await asyncio.to_thread(
+            extract_article, response.body, url, content_type=_header(response, "Content-Type")
+        )
         self.crawler.stats.inc_value(f"wixarchive/pages/{article.page_kind}")
         if article.page_kind != "post":
             return
