@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 APPLICATION_ID = 0x57495841  # "WIXA"
 SCHEMA_VERSION = 4
+# The oldest version this code can read without upgrading (v4 only adds optional statistics).
+READABLE_FROM = 3
 
 # Columns of the full-text index, in order; bm25 weights in the same order: a title match counts
 # ten times a body match, tags and categories sit between.

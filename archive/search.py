@@ -274,7 +274,8 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None, wher
     impact-ordered list, applying the filters while walking it: exact. Several plain words of
     which some are in over half of the posts: bm25 gives those its minimum idf (1e-6), so rank by
     the other words and keep the candidates matching the whole query; scores then differ from
-    exact bm25 by ~1e-6, which can only swap tied posts (benchmarks/search.py measures it).
+    exact bm25 by ~1e-6, which can only reorder posts tied on the other words (a tie at the cut
+    falls back to exact ranking; benchmarks/search.py measures the agreement).
     """
     if not stats_fresh(conn):
         return None
@@ -307,6 +308,14 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None, wher
     kept = [c for c in candidates if c[0] in matching]
     if len(kept) < need and len(candidates) == fetch:
         return None  # too few candidates survived: rank exactly
+    if len(kept) >= need:
+        # A tie at the cut: exact bm25 breaks it by the dropped words' tiny weight, which these
+        # scores lack, so which tied posts it keeps is unknown here (an unseen one may tie too).
+        last = candidates.index(kept[need - 1])
+        after = candidates[last + 1][1] if last + 1 < len(candidates) else None
+        if (after is None and len(candidates) == fetch) or (
+                after is not None and abs(after - kept[need - 1][1]) < 1e-9):
+            return None
     return kept[offset:need]
 
 

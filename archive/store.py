@@ -15,7 +15,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -184,7 +184,7 @@ class Archive:
         if (version and app_id != schema.APPLICATION_ID) or (not version and tables):
             raise ArchiveError(f"{path} is an SQLite database but not a wixarchive archive")
         if readonly:
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.READABLE_FROM:
                 raise ArchiveOutdated(
                     f"{path} uses an older archive format (v{version}); open it once for writing "
                     "to upgrade it")
@@ -283,8 +283,10 @@ class Archive:
                 "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
         from archive.search import stats_fresh
 
+        # Stale statistics only make search rank exactly: never fail a crawl over them.
         if self._depth == 0 and not stats_fresh(self.conn):
-            self.refresh_search_stats()
+            with suppress(ArchiveError):
+                self.refresh_search_stats()
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -517,6 +519,8 @@ class Archive:
                 "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
             posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
             terms, top = compute_stats(conn, posts) if posts >= min_posts else ({}, [])
+        except sqlite3.Error as exc:
+            raise ArchiveError(_describe(exc)) from exc
         finally:
             conn.execute("COMMIT")
         with self.transaction():

@@ -53,8 +53,11 @@ def run_crawl(url: str, db: str | Path, overrides: dict[str, Any] | None = None)
     process.crawl(crawler, url=url)
     process.start()
     summary = getattr(crawler.spider, "crawl_summary", None)
-    if summary is None:  # the spider never closed normally (e.g. bad arguments)
-        summary = CrawlSummary(site=url, status="failed", message="the crawl did not run")
+    if summary is None:
+        # The spider never closed normally: a forced shutdown (a second Ctrl-C or SIGTERM).
+        # Its queue on disk is all the next run has to resume from, so keep it.
+        summary = CrawlSummary(site=url, status="interrupted",
+                               message="crawl stopped before it could close; run again to resume")
     if summary.status != "interrupted":
         # Only an interrupted crawl has anything to resume; a finished job's request filter
         # would wrongly skip every page on the next run.

@@ -175,6 +175,22 @@ def test_read_only_archive_can_be_searched(tmp_path: Path) -> None:
     assert run("check", "--db", str(path)).returncode == 0
 
 
+
+def test_archive_in_a_read_only_directory_can_be_searched(tmp_path: Path) -> None:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    path = build(folder / "archive.db")
+    path.chmod(0o444)
+    folder.chmod(0o555)  # no -wal/-shm files can be created beside it
+    try:
+        result = run("search", "morning", "--db", str(path), "--json")
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]
+
+
 def test_search_while_a_writer_holds_the_lock(db: Path, tmp_path: Path) -> None:
     path = build(tmp_path / "busy.db")
     writer = sqlite3.connect(path, isolation_level=None)

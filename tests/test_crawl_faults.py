@@ -89,11 +89,16 @@ def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
             server.slow_paths[post.url_path] = 0.15
         command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
                    "--json", "--concurrency", "1", *FAST]
-        # A session of its own, like a terminal's foreground job: the signal reaches the
-        # command and its crawl process together, as Ctrl-C or `kill -TERM -PGID` would.
+        # A session of its own, like a terminal's foreground job: Ctrl-C reaches the command's
+        # process group, as a terminal sends it.
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
         _wait_for_posts(db, 5, proc)
+        if sig == signal.SIGKILL:
+            # The crawler runs in a session of its own (see archive.crawls): kill it too.
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            for pid in children:
+                os.killpg(int(pid), sig)
         os.killpg(proc.pid, sig)
         out, err = proc.communicate(timeout=60)
         assert "Traceback" not in err

@@ -508,3 +508,15 @@ def test_find_chrome_flags_widget_lines(line):
 )  # fmt: skip
 def test_find_chrome_ignores_prose(prose):
     assert find_chrome(prose) == []
+
+
+def test_concurrent_extraction_in_threads():
+    """The crawler extracts in worker threads: results match a sequential run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [fixture(name) for name in ("classic_post.html", "new_post.html")] * 8
+    pages.append(fixture_text("new_post.html").encode("cp1252", errors="replace"))
+    expected = [extract_article(page).to_dict() for page in pages]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = [article.to_dict() for article in pool.map(extract_article, pages)]
+    assert got == expected

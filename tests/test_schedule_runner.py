@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from archive.cli.run_due import exit_status
+from archive.crawls import run_child
 from archive.schedule import sites as sites_file
 from archive.schedule.locks import lock_path
-from archive.schedule.runner import Runner, run_child
+from archive.schedule.runner import Runner
 from archive.store import Archive
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -178,7 +179,7 @@ def test_a_killed_crawls_running_row_is_closed_not_duplicated(tmp_path):
     def dies_after_starting_its_run() -> str:
         with Archive.open(db) as archive:
             archive.start_run("https://a.example/", started_at=T0.isoformat())
-        return "interrupted"  # what crawl_child reports for a child killed by a signal
+        return "interrupted"  # what crawl_site reports for a child killed by a signal
 
     runner = runner_for(tmp_path, sites, clock,
                         FakeCrawl(clock, {"https://a.example/": dies_after_starting_its_run}))

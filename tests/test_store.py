@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.search import stats_fresh
 from archive.store import Archive, ArchiveError, KnownPost, site_root
 from crawler.extract.record import Article
 
@@ -144,6 +145,10 @@ def test_runs_are_recorded_with_counts_and_errors(db: Path) -> None:
         assert row["site"] == "https://ann.wixsite.com/yoga/"
         [stats] = archive.stats()
         assert stats["last_crawled"] == "2024-06-01T00:10:00Z"
+        # The end of a run brings the search statistics up to date with the new posts.
+        assert stats_fresh(archive.conn)
+        archive.save_article(article("later"))
+        assert not stats_fresh(archive.conn)
         assert (stats["posts"], stats["versions"], stats["deleted"]) == (1, 1, 0)
 
 

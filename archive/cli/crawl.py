@@ -7,17 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
-
-# Exit status when the user interrupted the crawl (as shells report SIGINT).
-EXIT_INTERRUPTED = 130
+from archive.crawls import EXIT_INTERRUPTED, crawl_site, scrapy_overrides
+from archive.schedule.locks import LockBusy, SiteLock, lock_path
+from archive.store import site_root
 
 
 def _read_sites_file(path: Path) -> list[str]:
@@ -28,50 +28,28 @@ def _read_sites_file(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
-                      user_agent: str | None, contact: str | None, robots: bool,
-                      verbose: bool, timeout: float | None = None) -> dict[str, Any]:
-    overrides: dict[str, Any] = {"LOG_LEVEL": "INFO" if verbose else "CRITICAL"}
-    if timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = timeout
-    if delay is not None:
-        overrides["DOWNLOAD_DELAY"] = delay
-        overrides["AUTOTHROTTLE_START_DELAY"] = delay
-    if concurrency is not None:
-        overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
-    if autothrottle is not None:
-        overrides["AUTOTHROTTLE_ENABLED"] = autothrottle
-    if user_agent:
-        overrides["USER_AGENT"] = user_agent
-    if contact:
-        overrides["WIXARCHIVE_CONTACT"] = contact
-    if not robots:
-        overrides["ROBOTSTXT_OBEY"] = False
-    return overrides
+def _crawl_locked(url: str, db: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Crawl one site holding its lock, so a scheduled crawl of it never runs at the same time."""
+    site = site_root(url)
+    try:
+        lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
+    except LockBusy as busy:
+        return {"site": site, "status": "failed", "counts": {}, "errors": [],
+                "message": str(busy)}
+    child: list[subprocess.Popen[bytes]] = []
 
+    def forward(signum: int, frame: object) -> None:
+        # The crawler runs in its own session: pass the user's Ctrl-C on, once per press.
+        for proc in child:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
 
-def crawl_site(url: str, db: Path, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Crawl one site in a child process and return its summary (see crawler.summary)."""
-    with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
-        summary_path = Path(tmp) / "summary.json"
-        command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-                   "--summary", str(summary_path)]
-        for key, value in overrides.items():
-            command += ["--set", f"{key}={json.dumps(value)}"]
-        # The child gets Ctrl-C too (same process group) and shuts down gracefully; the parent
-        # ignores it meanwhile and waits, so the summary of an interrupted crawl is still shown.
-        # Ignore only after the child started: it would inherit SIG_IGN and never stop.
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            returncode = child.wait()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        if summary_path.exists():
-            return json.loads(summary_path.read_text(encoding="utf-8"))
-    status = "interrupted" if returncode < 0 or returncode == EXIT_INTERRUPTED else "failed"
-    return {"site": url, "status": status, "posts": 0, "counts": {}, "errors": [],
-            "message": f"the crawl process ended without a result (exit {returncode})"}
+    previous = signal.signal(signal.SIGINT, forward)
+    try:
+        return crawl_site(url, db, overrides, pass_fds=(lock.fd,), on_start=child.append)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        lock.release()
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
@@ -120,12 +98,12 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         open_archive(db, readonly=False).close()  # refuse a corrupt or foreign file before crawling
     elif not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
-    overrides = _scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                  not no_robots, verbose, timeout)
+    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
+                                 not no_robots, verbose, timeout)
     summaries = []
     for url in targets:
         started = time.monotonic()
-        summary = crawl_site(url, db, overrides)
+        summary = _crawl_locked(url, db, overrides)
         summary["seconds"] = round(time.monotonic() - started, 2)
         summaries.append(summary)
         if not as_json:

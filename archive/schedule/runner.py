@@ -9,13 +9,10 @@ running crawler, which checkpoints its queue (Scrapy JOBDIR) and exits; the next
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archive.crawls import crawl_site, scrapy_overrides
 from archive.schedule import sites as sites_file
 from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -34,9 +32,7 @@ Clock = Callable[[], datetime]
 # as `python -m crawler.run --summary` writes it (site, status, message, counts, run_id, ...).
 Crawl = Callable[[Site, SiteLock], dict[str, Any]]
 
-GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to checkpoint and exit
 HISTORY_DEPTH = 20    # runs per site read to count failures in a row
-EXIT_INTERRUPTED = 130
 
 
 def system_clock() -> datetime:
@@ -86,60 +82,6 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
-              on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-              timeout: float | None = None, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
-    """Run a crawler process; returns (exit status, whether it hit `timeout`).
-
-    The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
-    signal per stop request (two would make Scrapy skip its checkpoint). On `timeout` it gets
-    SIGTERM (a checkpointed stop), and SIGKILL (its whole process group) if still alive after
-    `grace` seconds.
-    """
-    proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
-                            start_new_session=True)
-    try:
-        if on_start:
-            on_start(proc)
-        try:
-            return proc.wait(timeout=timeout), False
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-        try:
-            return proc.wait(timeout=grace), True
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            return proc.wait(), True
-    finally:
-        if proc.poll() is None:  # we are failing ourselves: leave no crawler behind
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def crawl_child(url: str, db: Path, overrides: dict[str, Any], *, pass_fds: Sequence[int] = (),
-                on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-                timeout: float | None = None) -> dict[str, Any]:
-    """`archive.cli.crawl.crawl_site` with the child exposed, inherited fds and a time limit."""
-    with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
-        summary_path = Path(tmp) / "summary.json"
-        command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-                   "--summary", str(summary_path)]
-        for key, value in overrides.items():
-            command += ["--set", f"{key}={json.dumps(value)}"]
-        returncode, timed_out = run_child(command, pass_fds=pass_fds, on_start=on_start,
-                                          timeout=timeout)
-        try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # none, or cut short by SIGKILL
-            stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
-            summary = {"site": url, "status": "interrupted" if stopped else "failed",
-                       "counts": {}, "errors": [],
-                       "message": f"the crawl process ended without a result (exit {returncode})"}
-    summary["timed_out"] = timed_out
-    return summary
 
 
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
@@ -315,18 +257,17 @@ class Runner:
 
     def crawl_process(self, site: Site, lock: SiteLock) -> dict[str, Any]:
         """The real crawl: `python -m crawler.run` with the site's politeness settings."""
-        from archive.cli.crawl import _scrapy_overrides
         from crawler import settings as crawler_settings  # plain constants, no Scrapy import
 
         p = site.politeness
-        overrides = _scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
+        overrides = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
                                       p.get("user_agent"), p.get("contact"),
                                       p.get("robots", True), self.verbose)
         if not self.verbose:  # unattended: no progress lines in cron mail or the journal
             # The setting replaces the whole dict: keep the project's other extensions.
             overrides["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,
                                        "crawler.extensions.progress.CrawlProgress": None}
-        return crawl_child(site.url, self.db, overrides, pass_fds=(lock.fd,),
+        return crawl_site(site.url, self.db, overrides, pass_fds=(lock.fd,),
                            on_start=self._started, timeout=site.timeout.total_seconds())
 
     def _newest_run_id(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -16,12 +17,23 @@ from lxml import etree
 
 from crawler.extract.metadata import Head
 
-# Everything is fed as UTF-8; huge_tree lets 20 MB pages with long text nodes through. The plain
-# etree parser, not lxml.html's: its HtmlElement class lookup runs Python code per element.
-# collect_ids=False: no id hash table, which nothing here uses (and duplicate ids are common).
-_PARSER = etree.HTMLParser(
-    encoding="utf-8", huge_tree=True, remove_comments=True, collect_ids=False
-)
+_LOCAL = threading.local()  # one parser per thread: the crawler extracts in worker threads
+
+
+def _parser() -> etree.HTMLParser:
+    """This thread's parser (lxml parsers and their error logs must not be shared).
+
+    Everything is fed as UTF-8; huge_tree lets 20 MB pages with long text nodes through. The
+    plain etree parser, not lxml.html's: its HtmlElement class lookup runs Python code per
+    element. collect_ids=False: no id hash table, which nothing here uses.
+    """
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.HTMLParser(
+            encoding="utf-8", huge_tree=True, remove_comments=True, collect_ids=False
+        )
+    return parser
+
 
 # UTF-8's BOM is handled apart (stripped, no re-encoding); UTF-32 is tested before UTF-16
 # because the UTF-32-LE BOM starts with the UTF-16-LE one.
@@ -108,10 +120,10 @@ def _parse_utf8(data: bytes) -> tuple[etree._Element | None, bool]:
     Letting the parser report invalid bytes saves a full Python-side UTF-8 validation pass.
     """
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, parser := _parser())
     except etree.ParserError as exc:  # whitespace- or comment-only input
         raise BadInput(f"unparseable document: {exc}") from exc
-    return root, bool(_PARSER.error_log.filter_types(_INVALID_ENCODING))
+    return root, bool(parser.error_log.filter_types(_INVALID_ENCODING))
 
 
 def parse(source: str | bytes, content_type: str | None = None) -> Page:
