@@ -134,3 +134,16 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_carries_on(tmp_path: Path):
 
 def test_killed_crawl_leaves_a_consistent_archive_and_resumes(tmp_path: Path):
     _interrupted_then_resumed(tmp_path, signal.SIGKILL)
+
+
+def test_without_a_sitemap_the_feed_and_listing_pages_find_every_post(tmp_path: Path):
+    blog = SampleBlog(seed=8, post_count=35)  # more than the feed's 20 and several listing pages
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.fail_paths.add("/sitemap.xml")
+        result = crawl(server.url, "--db", str(db), "--json")
+        fetched = [p for p in server.request_log if p.startswith("/post/")]
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counts"]["new"] == 35
+    assert len(fetched) == len(set(fetched)) == 35
+    assert any(p.startswith("/blog/page/") for p in server.request_log)
