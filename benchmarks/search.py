@@ -40,7 +40,8 @@ _COMMON_TEXT = """the of and to a in is that it for was on with as are be this b
     after most these our two could may way even because"""
 COMMON = _COMMON_TEXT.split()
 SYLLABLES = "ka ri mo sé lu ta ne po vi da ché ro mi su lé na to ba fi go ze qua bré sto pla tri vo"
-WORDS_PER_POST = 600
+WORDS_PER_POST = 600  # on average: lengths vary from 400 to 800 words, as real posts' do, so
+# bm25 scores rarely tie exactly (identical lengths would make most of them tie)
 SITES, AUTHORS, TAGS, CATEGORIES = 50, 400, 300, 40
 LANGS = ("en", "en", "fr", "de", "es")
 BATCH = 2000
@@ -70,9 +71,11 @@ class Corpus:
     def article(self, n: int) -> Article:
         rng = random.Random(self.seed * 1_000_003 + n)
         stream = self.stream
-        start = rng.randrange(len(stream) - WORDS_PER_POST)
-        words = stream[start:start + WORDS_PER_POST]
-        paragraphs = [" ".join(words[i:i + 100]).capitalize() + "." for i in range(0, 600, 100)]
+        length = rng.randint(WORDS_PER_POST * 2 // 3, WORDS_PER_POST * 4 // 3)
+        start = rng.randrange(len(stream) - length)
+        words = stream[start:start + length]
+        paragraphs = [" ".join(words[i:i + 100]).capitalize() + "."
+                      for i in range(0, length, 100)]
         t = rng.randrange(len(stream) - 6)
         title = " ".join(stream[t:t + 5]).capitalize() + " " + self.words[rng.randrange(
             200, len(self.words))]

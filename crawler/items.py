@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.extract.record import Article
-
 
 @dataclass
-class FetchedPost:
-    """An extracted post plus what the fetch learned, for incremental re-crawls."""
+class FetchedPage:
+    """A post URL's page as fetched; extraction happens in the archive worker (see pipelines)."""
 
-    article: Article
+    url: str
+    body: bytes
     fetched_at: str
+    content_type: str | None = None
     lastmod: str | None = None  # from the posts sitemap
     etag: str | None = None
     http_last_modified: str | None = None

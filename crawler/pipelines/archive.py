@@ -1,4 +1,4 @@
-"""ArchivePipeline: writes each fetched post through archive.store and records the run.
+"""ArchivePipeline: hands each fetched page to the archive worker and records the run.
 
 The archive file is opened on the first post, so a crawl that finds nothing never creates
 an empty archive; an existing archive still gets a crawl_runs row for a failed run.
@@ -7,15 +7,16 @@ an empty archive; an existing archive still gets a crawl_runs row for a failed r
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 
-from archive.store import Archive
-from crawler.items import FetchedPost, GonePost, UnchangedPost
+from archive.store import Archive, ArchiveError
+from crawler.pipelines import worker
 from crawler.summary import summarize
 
 
@@ -29,8 +30,8 @@ class ArchivePipeline:
         self.db_path = Path(crawler.settings.get("WIXARCHIVE_DB"))
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.pool: ProcessPoolExecutor | None = None
         self.started_at = _now()
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -43,30 +44,29 @@ class ArchivePipeline:
             self.run_id = self.archive.start_run(site, started_at=self.started_at)
         return self.archive
 
-    async def process_item(self, item: Any, spider: Any = None) -> Any:
-        # Writes run on one worker thread, in order: the reactor keeps fetching meanwhile and
-        # SQLite (which releases the GIL) overlaps with extraction on the other core.
-        outcome = await asyncio.get_running_loop().run_in_executor(self.writer, self._write, item)
-        if outcome:
-            self.crawler.stats.inc_value(f"wixarchive/{outcome}")
-        return item
-
-    def _write(self, item: Any) -> str | None:
-        archive = self._open(self.crawler.spider.site)
-        if isinstance(item, FetchedPost):
-            outcome = archive.save_article(
-                item.article, run_id=self.run_id, fetched_at=item.fetched_at,
-                lastmod=item.lastmod, etag=item.etag, http_last_modified=item.http_last_modified,
+    def _worker(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self._open(self.crawler.spider.site)  # creates the file the worker opens
+            # spawn, not fork: this process runs threads and an event loop.
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=worker.start, initargs=(str(self.db_path),),
             )
-        elif isinstance(item, UnchangedPost):
-            archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
-                               etag=item.etag, http_last_modified=item.http_last_modified)
-            outcome = "unchanged"
-        elif isinstance(item, GonePost):
-            outcome = "deleted" if archive.mark_deleted(item.url, when=item.when) else "unchanged"
-        else:
-            return None
-        return outcome
+        return self.pool
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        stats = self.crawler.stats
+        try:
+            future = self._worker().submit(worker.handle, item, self.run_id)
+            kind, outcome, _warnings = await asyncio.wrap_future(future)
+        except (ArchiveError, OSError, RuntimeError) as exc:  # RuntimeError: a broken pool
+            self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
+            return item
+        if kind:
+            stats.inc_value(f"wixarchive/pages/{kind}")
+        if outcome:
+            stats.inc_value(f"wixarchive/{outcome}")
+        return item
 
     def _mark_gone_from_sitemap(self, spider: Any) -> None:
         gone = spider.gone_from_sitemap()
@@ -79,6 +79,9 @@ class ArchivePipeline:
                 self.crawler.stats.inc_value("wixarchive/deleted")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)  # every write done before the run is closed
+            self.pool = None
         if reason == "finished":
             self._mark_gone_from_sitemap(spider)
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors)
@@ -91,5 +94,4 @@ class ArchivePipeline:
             summary.run_id = self.run_id
             self.archive.close()
             self.archive = None
-        self.writer.shutdown()
         spider.crawl_summary = summary

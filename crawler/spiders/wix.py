@@ -7,7 +7,6 @@ when the site has no posts sitemap.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +24,7 @@ from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
-from crawler.extract import extract_article
-from crawler.items import FetchedPost, GonePost, UnchangedPost
+from crawler.items import FetchedPage, GonePost, UnchangedPost
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -209,9 +207,7 @@ class WixBlogSpider(scrapy.Spider):
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES})
 
-    async def parse_post(
-        self, response: Response
-    ) -> AsyncIterator[FetchedPost | UnchangedPost | GonePost]:
+    def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
         if response.status == 304:
             yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
@@ -224,17 +220,12 @@ class WixBlogSpider(scrapy.Spider):
             else:
                 self.on_http_error(response)
             return
-        # Extraction is CPU work (lxml releases the GIL while parsing): run it in a thread so
-        # the reactor keeps downloading meanwhile.
-        article = await asyncio.to_thread(
-            extract_article, response.body, url, content_type=_header(response, "Content-Type")
-        )
-        self.crawler.stats.inc_value(f"wixarchive/pages/{article.page_kind}")
-        if article.page_kind != "post":
-            return
-        yield FetchedPost(
-            article=article,
+        # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
+        yield FetchedPage(
+            url=url,
+            body=response.body,
             fetched_at=_now(),
+            content_type=_header(response, "Content-Type"),
             lastmod=response.meta.get("lastmod"),
             etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
@@ -248,7 +239,7 @@ class WixBlogSpider(scrapy.Spider):
                 if known.deleted_at is None and url not in self.sitemap_urls]
 
     def on_http_error(self, response: Response) -> None:
-        self._record_error(response.url, f"HTTP {response.status}")
+        self.record_error(response.url, f"HTTP {response.status}")
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
@@ -258,9 +249,9 @@ class WixBlogSpider(scrapy.Spider):
             reason = f"HTTP {response.status}"
         else:
             reason = failure.getErrorMessage() or failure.type.__name__
-        self._record_error(url, reason)
+        self.record_error(url, reason)
 
-    def _record_error(self, url: str, reason: str) -> None:
+    def record_error(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("wixarchive/fetch_errors")
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(f"{url}: {reason}")
