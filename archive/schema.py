@@ -35,8 +35,8 @@ FTS_COLUMNS = ("title", "body", "author", "tags", "categories")
 FTS_WEIGHTS = (10.0, 1.0, 2.0, 4.0, 3.0)
 # unicode61 handles any alphabetic script and folds diacritics (é == e, ü == u). The prefix index
 # serves `abc*` queries from one doclist instead of merging every term starting with "abc"; it is
-# kept to one length because each prefix length costs ~20% of ingest speed (benchmarks/search.py),
-# and three letters is where a prefix still matches many terms.
+# kept to one length because each one slows indexing (prefixes of 2, 3 and 4 letters cut FTS insert
+# speed by ~30% here), and three letters is where a prefix still matches many terms.
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 FTS_PREFIX = "3"
 

@@ -65,7 +65,7 @@ def use_colour(colour: bool | None) -> bool:
 
 def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str]) -> None:
     """Machine-readable output: a JSON array, JSON lines, or CSV with a header row."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         out.write(json.dumps(list(records), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
