@@ -15,7 +15,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -281,12 +281,6 @@ class Archive:
             self.conn.execute(
                 "UPDATE sites SET last_crawled = ? "
                 "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
-        from archive.search import stats_fresh
-
-        # Stale statistics only make search rank exactly: never fail a crawl over them.
-        if self._depth == 0 and not stats_fresh(self.conn):
-            with suppress(ArchiveError):
-                self.refresh_search_stats()
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -500,6 +494,20 @@ class Archive:
             conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         self.refresh_search_stats()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def refresh_search_stats_if_stale(self) -> bool:
+        """Refresh the search statistics when posts changed since they were computed.
+
+        Callers run this once after a batch of crawls rather than after each run: its cost
+        grows with the archive (seconds at 10k posts), not with what a crawl changed. Stale
+        statistics are never wrong, only slower: search then ranks exactly.
+        """
+        from archive.search import stats_fresh
+
+        if stats_fresh(self.conn):
+            return False
+        self.refresh_search_stats()
+        return True
 
     def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> None:
         """Recompute the statistics behind fast queries on very common terms (archive.search).

@@ -17,7 +17,7 @@ import click
 from archive.cli.common import db_option, fail, open_archive
 from archive.crawls import EXIT_INTERRUPTED, crawl_site, scrapy_overrides
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
-from archive.store import site_root
+from archive.store import ArchiveError, site_root
 
 
 def _read_sites_file(path: Path) -> list[str]:
@@ -50,6 +50,19 @@ def _crawl_locked(url: str, db: Path, overrides: dict[str, Any]) -> dict[str, An
     finally:
         signal.signal(signal.SIGINT, previous)
         lock.release()
+
+
+def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
+    """Once after all sites: the statistics that keep common-word searches fast."""
+    started = time.monotonic()
+    try:
+        with open_archive(db, readonly=False) as archive:
+            refreshed = archive.refresh_search_stats_if_stale()
+    except ArchiveError as exc:  # search still works, ranking exactly: say so and go on
+        click.echo(f"warning: search statistics not updated: {exc}", err=True)
+        return
+    if refreshed and not quiet:
+        click.echo(f"Search statistics updated in {time.monotonic() - started:.1f} s")
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
@@ -111,6 +124,9 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             click.echo(_summary_line(summary, summary["seconds"]), file=stream)
         if summary["status"] == "interrupted":
             break
+    if any(s.get("posts") for s in summaries) and not any(
+            s["status"] == "interrupted" for s in summaries):
+        _refresh_search_stats(db, quiet=as_json)
     if as_json:
         click.echo(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
     elif any(s["status"] in ("ok", "partial") for s in summaries):

@@ -186,6 +186,9 @@ class Runner:
             outcomes.append(outcome)
             if report:
                 report(outcome)
+        if any(o.crawled for o in outcomes):
+            with contextlib.suppress(ArchiveError), Archive.open(self.db, create=False) as archive:
+                archive.refresh_search_stats_if_stale()
         return outcomes
 
     def _outcome(self, site: Site, status: str, message: str) -> Outcome:
