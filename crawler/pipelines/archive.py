@@ -7,6 +7,7 @@ an empty archive; an existing archive still gets a crawl_runs row for a failed r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from scrapy import signals
 from archive.store import Archive, ArchiveError
 from crawler.pipelines import worker
 from crawler.summary import summarize
+
+FLUSH_AFTER_IDLE = 0.5  # seconds without a new page before the worker commits its batch
 
 
 def _now() -> str:
@@ -31,6 +34,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.pool: ProcessPoolExecutor | None = None
+        self.flush_timer: asyncio.TimerHandle | None = None
         self.started_at = _now()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -58,6 +62,7 @@ class ArchivePipeline:
         stats = self.crawler.stats
         try:
             future = self._worker().submit(worker.handle, item, self.run_id)
+            self._flush_when_idle()
             kind, outcome, _warnings = await asyncio.wrap_future(future)
         except (ArchiveError, OSError, RuntimeError) as exc:  # RuntimeError: a broken pool
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
@@ -67,6 +72,18 @@ class ArchivePipeline:
         if outcome:
             stats.inc_value(f"wixarchive/{outcome}")
         return item
+
+    def _flush_when_idle(self) -> None:
+        """Commit the worker's batch once no page has come for a moment (a slow site must not
+        keep a write transaction open)."""
+        if self.flush_timer is not None:
+            self.flush_timer.cancel()
+        self.flush_timer = asyncio.get_running_loop().call_later(FLUSH_AFTER_IDLE, self._flush)
+
+    def _flush(self) -> None:
+        if self.pool is not None:
+            with contextlib.suppress(RuntimeError):  # a broken pool is reported per item
+                self.pool.submit(worker.flush)
 
     def _mark_gone_from_sitemap(self, spider: Any) -> None:
         gone = spider.gone_from_sitemap()
@@ -79,8 +96,11 @@ class ArchivePipeline:
                 self.crawler.stats.inc_value("wixarchive/deleted")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.flush_timer is not None:
+            self.flush_timer.cancel()
         if self.pool is not None:
-            self.pool.shutdown(wait=True)  # every write done before the run is closed
+            self.pool.submit(worker.flush)
+            self.pool.shutdown(wait=True)  # every write committed before the run is closed
             self.pool = None
         if reason == "finished":
             self._mark_gone_from_sitemap(spider)
