@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive import schema
+from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
     from crawler.extract.record import Article
@@ -46,27 +47,13 @@ class KnownPost(NamedTuple):
     http_last_modified: str | None
     content_hash: str
     deleted_at: str | None
+    last_seen: str | None = None  # when the post was last fetched or confirmed unchanged
 
 
 def utc_now() -> str:
     from datetime import UTC, datetime  # write path only: kept off the search command's imports
 
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def site_root(url: str) -> str:
-    """The site a URL belongs to: scheme://host/, or scheme://user.wixsite.com/<site>/ since each
-    free Wix sub-site under one account is a blog of its own."""
-    from urllib.parse import urlsplit  # write path only: kept off the search command's imports
-
-    parts = urlsplit(url.strip())
-    scheme = (parts.scheme or "https").lower()
-    host = parts.netloc.lower().rsplit("@", 1)[-1]
-    if (parts.hostname or "").endswith(".wixsite.com"):
-        first = parts.path.strip("/").split("/", 1)[0]
-        if first:
-            return f"{scheme}://{host}/{first}/"
-    return f"{scheme}://{host}/"
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -394,7 +381,8 @@ class Archive:
 
     def known_posts(self, site_url: str) -> dict[str, KnownPost]:
         rows = self.conn.execute(
-            "SELECT p.url, p.lastmod, p.etag, p.http_last_modified, p.content_hash, p.deleted_at "
+            "SELECT p.url, p.lastmod, p.etag, p.http_last_modified, p.content_hash, p.deleted_at,"
+            " p.last_seen "
             "FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
             (site_root(site_url),))
         return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}

@@ -19,9 +19,10 @@ def site_root(url: str) -> str:
     >>> site_root("https://jane.wixsite.com/studio/post/hello")
     'https://jane.wixsite.com/studio/'
     """
+    url = url.strip()
     parts = urlsplit(url if "://" in url else f"https://{url}")
     scheme = parts.scheme.lower() or "https"
-    host = parts.netloc.lower()
+    host = parts.netloc.lower().rsplit("@", 1)[-1]  # never keep credentials in a site key
     path = "/"
     if _WIXSITE_HOST.search(parts.hostname or ""):
         first = parts.path.strip("/").split("/", 1)[0]

@@ -150,7 +150,8 @@ class WixBlogSpider(scrapy.Spider):
                 self.posts_from_sitemap += 1
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
-                if known and known.deleted_at is None and _not_newer(entry.lastmod, known.lastmod):
+                if (known and known.deleted_at is None
+                        and unchanged_since_fetch(entry.lastmod, known)):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
@@ -257,13 +258,16 @@ class WixBlogSpider(scrapy.Spider):
             self.errors.append(f"{url}: {reason}")
 
 
-def _not_newer(lastmod: str | None, archived: str | None) -> bool:
-    """True when the sitemap's lastmod shows no change since the archived one.
+def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
+    """True when the sitemap's lastmod shows no change since the post was archived.
 
-    Wix writes either dates or full ISO timestamps; both compare correctly as strings when
-    cut to the shorter of the two.
+    Wix writes dates ("2024-05-01") or full timestamps; both compare as strings cut to the
+    shorter. A date-only lastmod on the day of the last fetch cannot tell an edit made later
+    that day, so such a post is fetched again, conditionally (unchanged, it costs a 304).
     """
-    if not lastmod or not archived:
+    if not lastmod or not known.lastmod:
         return False
-    size = min(len(lastmod), len(archived))
-    return lastmod[:size] <= archived[:size]
+    size = min(len(lastmod), len(known.lastmod))
+    if lastmod[:size] > known.lastmod[:size]:
+        return False
+    return not (len(lastmod) <= 10 and lastmod >= (known.last_seen or "")[:10])
