@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from typing import NoReturn
 
 import click
 
+from archive.cli.common import fail, read_input
 from crawler.clean.text import clean_text
 from crawler.extract.record import CleanedText
 
 # Tried in order when a dump is not UTF-8; latin-1 decodes any byte, so it always ends the list.
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _read(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(source, "rb") as handle:
-            return handle.read()
-    except IsADirectoryError:
-        _fail(f"{source} is a directory, not a text dump")
-    except FileNotFoundError:
-        _fail(f"no such file: {source}")
-    except OSError as exc:
-        _fail(f"cannot read {source}: {exc.strerror or exc}")
 
 
 def decode(data: bytes, name: str) -> str:
@@ -41,9 +21,9 @@ def decode(data: bytes, name: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            _fail(f"{name} has a UTF-16 byte-order mark but is not valid UTF-16")
+            fail(f"{name} has a UTF-16 byte-order mark but is not valid UTF-16")
     if b"\x00" in data:
-        _fail(f"{name} looks binary (it contains NUL bytes), not a text dump")
+        fail(f"{name} looks binary (it contains NUL bytes), not a text dump")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -55,7 +35,7 @@ def decode(data: bytes, name: str) -> str:
             continue
         click.echo(f"warning: {name} is not valid UTF-8; decoded as {encoding}", err=True)
         return text
-    _fail(f"{name} is not valid text in {', '.join(('utf-8', *FALLBACK_ENCODINGS))}")
+    fail(f"{name} is not valid text in {', '.join(('utf-8', *FALLBACK_ENCODINGS))}")
 
 
 def render(result: CleanedText) -> str:
@@ -79,7 +59,7 @@ def clean(file: str, as_json: bool) -> None:
     title, author, date, updated, reading_minutes, page_kind, body, body_text and chrome.
     """
     name = "stdin" if file == "-" else file
-    result = clean_text(decode(_read(file), name))
+    result = clean_text(decode(read_input(file), name))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

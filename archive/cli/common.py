@@ -39,6 +39,20 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def read_input(source: str) -> bytes:
+    """The bytes of a file, or of standard input for "-", or exit with a one-line error."""
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except FileNotFoundError:
+        fail(f"no such file: {source}")
+    except IsADirectoryError:
+        fail(f"{source} is a directory, not a file")
+    except OSError as exc:
+        fail(f"cannot read {source}: {exc.strerror or exc}")
+
+
 def open_archive(db: Path, *, readonly: bool = True) -> Archive:
     """Open an existing archive or exit with a one-line error.
 

@@ -6,24 +6,18 @@ Light on purpose: urllib + the lxml extractor only, never Scrapy/Twisted/Dataset
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import click
 
+from archive.cli.common import fail, read_input
 from crawler.extract import extract_article
 from crawler.extract.record import Article
 
 FETCH_TIMEOUT = 20  # seconds
 MAX_FETCH = 64 * 1024 * 1024  # the extractor refuses anything larger anyway
 USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def _fetch(url: str) -> tuple[bytes, str | None, str]:
@@ -38,25 +32,10 @@ def _fetch(url: str) -> tuple[bytes, str | None, str]:
             )
     except urllib.error.HTTPError as exc:
         exc.close()  # the error carries the open response
-        _fail(f"HTTP {exc.code} {exc.reason} for {url}")
+        fail(f"HTTP {exc.code} {exc.reason} for {url}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        _fail(f"cannot fetch {url}: {reason}")
-    raise AssertionError("unreachable")
-
-
-def _read(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    path = Path(source)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        _fail(f"no such file: {source}")
-    except IsADirectoryError:
-        _fail(f"is a directory: {source}")
-    except OSError as exc:
-        _fail(f"cannot read {source}: {exc.strerror or exc}")
+        fail(f"cannot fetch {url}: {reason}")
     raise AssertionError("unreachable")
 
 
@@ -94,7 +73,7 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
         data, content_type, final_url = _fetch(source)
         url = url or final_url
     else:
-        data = _read(source)
+        data = read_input(source)
     article = extract_article(data, url, content_type=content_type)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
