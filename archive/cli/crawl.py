@@ -61,8 +61,9 @@ def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
     except ArchiveError as exc:  # search still works, ranking exactly: say so and go on
         click.echo(f"warning: search statistics not updated: {exc}", err=True)
         return
-    if refreshed and not quiet:
-        click.echo(f"Search statistics updated in {time.monotonic() - started:.1f} s")
+    seconds = time.monotonic() - started
+    if refreshed and not quiet and seconds >= 1:  # only worth a line on large archives
+        click.echo(f"Search statistics updated in {seconds:.1f} s")
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
