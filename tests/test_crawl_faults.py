@@ -147,3 +147,13 @@ def test_without_a_sitemap_the_feed_and_listing_pages_find_every_post(tmp_path: 
     assert json.loads(result.stdout)["counts"]["new"] == 35
     assert len(fetched) == len(set(fetched)) == 35
     assert any(p.startswith("/blog/page/") for p in server.request_log)
+
+
+def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # a damaged SQLite header
+    before = db.read_bytes()
+    result = crawl("http://127.0.0.1:9/", "--db", str(db))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert db.read_bytes() == before
