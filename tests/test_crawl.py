@@ -50,6 +50,9 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         assert "Traceback" not in result.stderr
 
         with Archive.open(db, readonly=True) as archive:
+            (run,) = archive.runs()
+            assert run["status"] == "ok" and run["finished_at"]
+            assert run["counts"]["new"] == 24 and run["counts"]["pages"] >= 24
             for post in blog.posts:
                 expected = post.expected()
                 stored = archive.post(server.url + post.url_path)

@@ -33,7 +33,7 @@ def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
     return {"id": run["id"], "site": run["site"], "status": status,
             "started_at": run["started_at"], "finished_at": run.get("finished_at"),
             "seconds": seconds, **{k: counts.get(k, 0) for k in
-                                   ("new", "changed", "unchanged", "deleted", "failed")},
+                                   ("pages", "new", "changed", "unchanged", "deleted", "failed")},
             "first_error": (run.get("errors") or [None])[0]}
 
 
@@ -50,13 +50,13 @@ def _duration(seconds: int | None) -> str:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     width = max((len(r["site"]) for r in rows), default=4)
     click.echo(f"{'RUN':>5}  {'STARTED':<16}  {'SITE':<{width}}  {'STATUS':<12} {'TIME':>6}"
-               f"  {'NEW':>4} {'CHG':>4} {'SAME':>5} {'DEL':>4} {'FAIL':>4}")
+               f"  {'PAGES':>6} {'NEW':>4} {'CHG':>4} {'SAME':>5} {'DEL':>4} {'FAIL':>4}")
     for r in rows:
         started = r["started_at"][:16].replace("T", " ")
         click.echo(f"{r['id']:>5}  {started:<16}  {r['site']:<{width}}  "
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
-                   f"  {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5} {r['deleted']:>4}"
-                   f" {r['failed']:>4}")
+                   f"  {r['pages']:>6} {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5}"
+                   f" {r['deleted']:>4} {r['failed']:>4}")
         if r["status"] in ("failed", "killed", "partial", "interrupted") and r["first_error"]:
             click.echo(f"{'':>7}↳ {r['first_error']}")
 

@@ -109,7 +109,8 @@ class ArchivePipeline:
         if self.archive is None and self.db_path.exists():
             self._open(spider.site)
         if self.archive is not None:
-            self.archive.finish_run(self.run_id, status=summary.status, counts=summary.counts,
+            counts = {**summary.counts, "pages": summary.pages_fetched}
+            self.archive.finish_run(self.run_id, status=summary.status, counts=counts,
                                     errors=summary.errors, finished_at=summary.finished_at)
             summary.run_id = self.run_id
             self.archive.close()
