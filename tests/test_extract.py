@@ -378,18 +378,23 @@ def test_empty_input(empty):
     assert article.warnings
 
 
-def test_empty_post_body():
-    html = re.sub(
-        r'<div type="first".*?<div type="last" data-hook="rcv-block-last">',
-        "",
-        fixture_text("classic_post.html"),
-        flags=re.S,
-    )
+@pytest.mark.parametrize(
+    ("removed", "warning"),
+    [
+        # the body's blocks are gone: an empty post body
+        (r'<div type="first".*?<div type="last" data-hook="rcv-block-last">', "empty post body"),
+        # the whole post description is gone: no body markup at all
+        (r'<div data-hook="post-description">.*?</article></div>',
+         "post page without a post body in the HTML"),
+    ],
+)
+def test_post_without_body_text_keeps_its_metadata_and_warns(removed, warning):
+    html = re.sub(removed, "", fixture_text("classic_post.html"), flags=re.S)
     article = extract_article(html)
     assert article.page_kind == "post"
     assert article.title == 'Five Ways to Water a "Fern"'
     assert article.body_text == ""
-    assert "empty post body" in article.warnings
+    assert warning in article.warnings
 
 
 def test_wrong_charset_declared_utf8_but_cp1252():
@@ -468,20 +473,6 @@ def test_pathologically_nested_body(opening, closing):
     assert "deep words" in article.body_text
     assert article.body_text.startswith("Ferns like steady moisture")
     assert any("nested too deeply" in w for w in article.warnings)
-
-
-def test_post_article_without_body_markup():
-    html = re.sub(
-        r'<div data-hook="post-description">.*?</article></div>',
-        "",
-        fixture_text("classic_post.html"),
-        flags=re.S,
-    )
-    article = extract_article(html)
-    assert article.page_kind == "post"
-    assert article.title == 'Five Ways to Water a "Fern"'
-    assert article.body_text == ""
-    assert any("without a post body" in w for w in article.warnings)
 
 
 def test_not_html_type_input():

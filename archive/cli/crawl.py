@@ -17,7 +17,8 @@ import click
 from archive.cli.common import db_option, fail, open_archive
 from archive.crawls import EXIT_INTERRUPTED, crawl_site, scrapy_overrides
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
-from archive.store import ArchiveError, site_root
+from archive.store import ArchiveError
+from crawler.discover.urls import site_root
 
 
 def _read_sites_file(path: Path) -> list[str]:

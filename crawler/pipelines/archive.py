@@ -63,7 +63,7 @@ class ArchivePipeline:
         try:
             future = self._worker().submit(worker.handle, item, self.run_id)
             self._flush_when_idle()
-            kind, outcome, _warnings = await asyncio.wrap_future(future)
+            kind, outcome = await asyncio.wrap_future(future)
         except (ArchiveError, OSError, RuntimeError) as exc:  # RuntimeError: a broken pool
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item

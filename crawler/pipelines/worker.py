@@ -57,8 +57,8 @@ def _in_batch() -> None:
     _batch_size += 1
 
 
-def handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, list[str]]:
-    """Process one item: (page kind, archive outcome, extraction warnings)."""
+def handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
+    """Process one item: (page kind, archive outcome)."""
     try:
         result = _handle(item, run_id)
     except BaseException:
@@ -79,25 +79,25 @@ def _abort_batch() -> None:
             batch.__exit__(*sys.exc_info())
 
 
-def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, list[str]]:
+def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
     assert _archive is not None, "worker not started"
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
-            return article.page_kind, None, article.warnings
+            return article.page_kind, None
         _in_batch()
         outcome = _archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified,
         )
-        return "post", outcome, article.warnings
+        return "post", outcome
     if isinstance(item, UnchangedPost):
         _in_batch()
         _archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                             etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged", []
+        return None, "unchanged"
     if isinstance(item, GonePost):
         _in_batch()
         gone = _archive.mark_deleted(item.url, when=item.when)
-        return None, "deleted" if gone else "unchanged", []
-    return None, None, []
+        return None, "deleted" if gone else "unchanged"
+    return None, None

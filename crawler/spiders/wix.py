@@ -70,7 +70,6 @@ class WixBlogSpider(scrapy.Spider):
         self.blog_home: str | None = None
         self.stage = "sitemaps"  # then "feed", then "listings" (see _on_idle)
         self.pending_sitemaps = 0
-        self.posts_from_sitemap = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
         self.errors: list[str] = []
@@ -117,15 +116,12 @@ class WixBlogSpider(scrapy.Spider):
         self.pending_sitemaps -= 1
         if self.pending_sitemaps or self.stage != "sitemaps":
             return []
+        return [self._feed_request()]
+
+    def _feed_request(self) -> scrapy.Request:
         self.stage = "feed"
-        return [
-            scrapy.Request(
-                self.site + "blog-feed.xml",
-                self.parse_feed,
-                dont_filter=True,
-                errback=self.on_error,
-            )
-        ]
+        return scrapy.Request(self.site + "blog-feed.xml", self.parse_feed, dont_filter=True,
+                              errback=self.on_error)
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
         # Without every sitemap the crawl cannot tell which posts disappeared.
@@ -147,7 +143,6 @@ class WixBlogSpider(scrapy.Spider):
                     yield self._sitemap_request(entry.loc)
             elif is_post_url(entry.loc):
                 url = normalize_url(entry.loc)
-                self.posts_from_sitemap += 1
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
                 if (known and known.deleted_at is None
@@ -182,10 +177,8 @@ class WixBlogSpider(scrapy.Spider):
         last, and only for a site without a posts sitemap.
         """
         if self.stage == "sitemaps":
-            self.stage = "feed"
-            request = scrapy.Request(self.site + "blog-feed.xml", self.parse_feed,
-                                     dont_filter=True, errback=self.on_error)
-        elif self.stage == "feed" and not self.posts_from_sitemap:
+            request = self._feed_request()
+        elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
             request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
                                      errback=self.on_error)
@@ -234,7 +227,7 @@ class WixBlogSpider(scrapy.Spider):
 
     def gone_from_sitemap(self) -> list[str]:
         """Archived posts missing from a sitemap read in full: deleted on the site."""
-        if not self.posts_from_sitemap or self.sitemap_failed:
+        if not self.sitemap_urls or self.sitemap_failed:
             return []
         return [url for url, known in self.known.items()
                 if known.deleted_at is None and url not in self.sitemap_urls]
