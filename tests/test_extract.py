@@ -460,6 +460,31 @@ def test_twenty_megabyte_page_finishes():
     assert article.body_text.count("filler paragraph") == 45_000
 
 
+@pytest.mark.parametrize("close", ["</script>", "</SCRIPT >", "</Script\n>"])
+def test_markup_inside_scripts_never_reaches_the_body(close):
+    """Script text is cut before parsing; it must end where an HTML parser ends it, whatever
+    the end tag's case, and markup-looking strings inside it must not become content."""
+    script = '<script>var s = "<p>not content</p></div>";' + close
+    html = (
+        fixture_text("classic_post.html")
+        .replace('<h2 id="viewer-a2">', script + '<h2 id="viewer-a2">')
+        .replace("</body>", "<script>var later = 1;</script></body>")
+    )
+    article = extract_article(html)
+    assert "not content" not in article.body_text
+    assert "Use rain water" in article.body_text
+    assert article.body_text == extract_article(fixture("classic_post.html")).body_text
+
+
+def test_unclosed_script_and_style_keep_the_page_readable():
+    html = fixture_text("classic_post.html").replace(
+        "</head>", "<style>p { color: red }</style></head>"
+    ) + "<script>never closed <p>tail"
+    article = extract_article(html)
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert "Use rain water" in article.body_text
+
+
 @pytest.mark.parametrize(
     ("opening", "closing"),
     [("<div>", "</div>"), ("<span>", "</span>"), ("<ul><li>", "</li></ul>")],
