@@ -102,9 +102,7 @@ def test_real_dump_against_annotation(path: Path) -> None:
     assert not missing, "body lines lost"
     kept = [line for line in truth["chrome"] if line.lstrip("•- ") in result.body]
     assert not kept, "chrome kept in the body"
-    # A static page with no chrome at all reads exactly like a content-only post.
-    if truth["chrome"] or truth["page_kind"] != "static":
-        assert result.page_kind == truth["page_kind"]
+    assert result.page_kind == truth["page_kind"]
 
 
 # --- Traps of wix-text-chrome.md §6
@@ -204,6 +202,22 @@ def test_page_kind(name: str, kind: str) -> None:
     assert result.page_kind == kind
     if kind in ("listing", "blog-index"):
         assert result.title is None and result.author is None and result.date is None
+
+
+@pytest.mark.parametrize("heading", ["Questions fréquentes", "FAQ", "Über uns", "Contacto"])
+def test_chrome_free_site_page_is_static_by_its_heading(heading: str) -> None:
+    text = f"\n{heading}\nWhat is hypnosis?\nA natural state of focused attention.\n"
+    result = clean_text(text)
+    assert result.page_kind == "static"
+    assert result.title == heading
+    assert result.body == ["What is hypnosis?", "A natural state of focused attention."]
+
+
+def test_post_titled_like_a_site_page_is_still_a_post() -> None:
+    text = "FAQ\nMarie Dupont\nMar 3, 2024\n2 min read\nWhat is hypnosis?\nA natural state.\n"
+    result = clean_text(text)
+    assert result.page_kind == "post"
+    assert (result.title, result.author, result.reading_minutes) == ("FAQ", "Marie Dupont", 2)
 
 
 def test_listing_of_cards_with_reading_times() -> None:

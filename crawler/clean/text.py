@@ -25,7 +25,8 @@ indentation and a list bullet ("•", "- ", "* "), which are dropped.
 Page kinds (classified, not cleaned into fake posts; their title and post metadata are None except
 a static page's heading): "listing" (two or more cards with reading times, or a card excerpt that
 Wix cut mid-word while the page goes on), "blog-index" (a "Blog"-type heading opening the page),
-"static" (a complete framed page, or one opening with logo images, with no sign of a post),
+"static" (a complete framed page, one opening with logo images, or one titled like a site page
+such as "FAQ" or "Über uns", with no sign of a post),
 "other" (nothing left), else "post". A chrome-free dump comes out unchanged: title + body are its
 lines and chrome is empty.
 """
@@ -431,11 +432,16 @@ class _Cleaner:
         if cards >= 2:
             return "listing"
         if not self.evidence:
-            if all(self.framed) or self.leading_images:
+            if all(self.framed) or self.leading_images or self._site_page_heading():
                 return "static"
             if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
                 return "listing"
         return "post"
+
+    def _site_page_heading(self) -> bool:
+        """A title such as "FAQ" or "Questions fréquentes": a site page, not a post."""
+        title = next((i for i, r in self.role.items() if r == "title"), None)
+        return title is not None and bool(v.SITE_PAGE_LINE.match(self.lines[title].text))
 
     def _cut_excerpt(self, i: int) -> bool:
         """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""

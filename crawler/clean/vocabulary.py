@@ -312,6 +312,20 @@ RECENT_POSTS_LINE = _exact(RECENT_POSTS)
 SEE_ALL_LINE = _exact(SEE_ALL)
 BANNER_BUTTON_LINE = _exact(BANNER_BUTTONS)
 BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
+# Headings of a site's standing pages. Only a page with no sign of a post (no byline, date or
+# reading time) is called static for its heading: a post may well be titled "FAQ".
+SITE_PAGE_HEADINGS = [
+    "FAQ", "FAQs", "Frequently Asked Questions", "About", "About Us", "About Me", "Contact",
+    "Contact Us", "Services", "Our Services", "Pricing", "Prices", "Rates",
+    "Questions fréquentes", "Foire aux questions", "À propos", "Qui suis-je ?", "Tarifs",
+    "Häufige Fragen", "Häufig gestellte Fragen", "Über uns", "Über mich", "Kontakt", "Preise",
+    "Preguntas frecuentes", "Sobre nosotros", "Sobre mí", "Contacto", "Precios",
+    "Perguntas frequentes", "Sobre nós", "Sobre mim", "Contato", "Contacto", "Preços",
+    "Veelgestelde vragen", "Over ons", "Over mij", "Tarieven",
+    "Často kladené otázky", "O nás", "O mně", "Ceník",
+    "الأسئلة الشائعة", "من نحن", "اتصل بنا",
+]
+SITE_PAGE_LINE = _exact(SITE_PAGE_HEADINGS)
 
 
 def is_leading_chrome(text: str) -> bool:
