@@ -476,6 +476,14 @@ def test_markup_inside_scripts_never_reaches_the_body(close):
     assert article.body_text == extract_article(fixture("classic_post.html")).body_text
 
 
+def test_script_tag_inside_a_comment_starts_nothing():
+    html = fixture_text("classic_post.html").replace(
+        '<h2 id="viewer-a2">', '<!-- <script> was here --><h2 id="viewer-a2">'
+    ).replace("</body>", "<script>var later = 1;</script></body>")
+    original = extract_article(fixture("classic_post.html"))
+    assert extract_article(html).body_text == original.body_text
+
+
 def test_unclosed_script_and_style_keep_the_page_readable():
     html = fixture_text("classic_post.html").replace(
         "</head>", "<style>p { color: red }</style></head>"
