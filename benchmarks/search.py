@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,13 +118,17 @@ def build(path: Path, size: int) -> float:
     spans = [(first, min(first + BATCH, size)) for first in range(0, size, BATCH)]
     with get_context("fork").Pool(1, initializer=_start_generator) as pool, \
             Archive.open(path) as archive:
-        batches = pool.imap(_generate, spans)
-        first_batch = next(batches)  # the generator's start-up is not the store's time
+        # A few batches ahead, no more: unbounded, the generator would fill memory.
+        pending = deque(pool.apply_async(_generate, (span,)) for span in spans[:3])
+        pending[0].wait()  # the generator's start-up is not the store's time
         run_id = archive.start_run("https://site0.example.com/")
         start = time.perf_counter()
-        archive.save_articles(first_batch, run_id=run_id)
-        for done, batch in zip(range(BATCH, size, BATCH), batches, strict=False):
+        for number in range(len(spans)):
+            batch = pending.popleft().get()
+            if number + 3 < len(spans):
+                pending.append(pool.apply_async(_generate, (spans[number + 3],)))
             archive.save_articles(batch, run_id=run_id)
+            done = spans[number][1]
             if done % 100_000 == 0:
                 rate = done / (time.perf_counter() - start)
                 print(f"  ... {done:,} posts, {rate:,.0f}/s", file=sys.stderr, flush=True)
