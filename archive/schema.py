@@ -12,6 +12,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v4  search statistics for fast top-k on very common terms (see archive/search.py): the terms in
       more than half of the posts, their impact-ordered best posts, and a change counter bumped
       by the index triggers so stale statistics are never used for results
+  v5  batch writes index their new posts in one statement (the insert trigger skips rows while
+      search_meta's 'index_later' flag is set inside such a transaction), index merge settings
+      for bulk loads, and version records that leave the current version's text in posts
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -21,10 +24,11 @@ reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -39,6 +43,11 @@ FTS_WEIGHTS = (10.0, 1.0, 2.0, 4.0, 3.0)
 # speed by ~30% here), and three letters is where a prefix still matches many terms.
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 FTS_PREFIX = "3"
+# FTS5 buffers new postings in memory and writes a segment when they pass `hashsize` (default
+# 1 MiB, a segment every ~150 posts here); `automerge` is how many segments of one level it merges
+# at once (default 4). 32 MiB and 8 write fewer, larger segments and merge them less often: FTS5
+# indexing goes from ~1,600 to ~2,700 posts/s on 600-word posts. `optimize` still merges it all.
+FTS_SETTINGS = {"hashsize": 32 * 2**20, "automerge": 8}
 
 V1 = """
 CREATE TABLE sites (
@@ -176,7 +185,10 @@ CREATE TABLE search_top (                   -- the best-ranked posts for each of
 """
 
 
-def _fts_triggers(count_changes: bool) -> str:
+V5 = "INSERT INTO search_meta (key, value) VALUES ('index_later', 0);"
+
+
+def _fts_triggers(count_changes: bool, skip_flagged: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
@@ -185,8 +197,10 @@ def _fts_triggers(count_changes: bool) -> str:
     insert = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
     bump = ("UPDATE search_meta SET value = value + 1 WHERE key = 'changes';"
             if count_changes else "")
+    when = ("WHEN (SELECT value FROM search_meta WHERE key = 'index_later') = 0"
+            if skip_flagged else "")
     return f"""
-CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN {insert} {bump} END;
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts {when} BEGIN {insert} {bump} END;
 CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {bump} END;
 CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {bump} END;
 """
@@ -217,8 +231,39 @@ def _v4(conn: sqlite3.Connection) -> None:
     _script(conn, _fts_triggers(count_changes=True))
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    _script(conn, V5)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER posts_fts_{trigger}")
+    _script(conn, _fts_triggers(count_changes=True, skip_flagged=True))
+    for key, value in FTS_SETTINGS.items():
+        conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES (?, ?)", (key, value))
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2, 2: _v3, 3: _v4}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5}
+
+
+@contextmanager
+def index_later(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside the caller's write transaction: posts inserted in the block are indexed by one
+    INSERT ... SELECT at its end instead of row by row by the trigger (~2.5x faster in FTS5).
+
+    The flag is set and cleared inside the one transaction, so no other connection ever sees it
+    set, and a crash rolls the posts and the flag back together. The finally clause indexes what
+    was inserted even if the block fails, so a caller that commits anyway stays consistent.
+    """
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
+    conn.execute("UPDATE search_meta SET value = 1 WHERE key = 'index_later'")
+    try:
+        yield
+    finally:
+        cols = ", ".join(FTS_COLUMNS)
+        added = conn.execute(f"INSERT INTO {FTS_TABLE}(rowid, {cols}) SELECT id, {cols} "
+                             "FROM posts WHERE id >= ?", (first,)).rowcount
+        conn.execute("UPDATE search_meta SET value = CASE key WHEN 'index_later' THEN 0 "
+                     "ELSE value + ? END WHERE key IN ('index_later', 'changes')", (added,))
 
 
 def _script(conn: sqlite3.Connection, sql: str) -> None:

@@ -82,7 +82,8 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "fetched_at": "When it was fetched (UTC)",
         "content_hash": "SHA-256 of the version's content",
         "title": "Title of that version",
-        "record": "The article as zlib-compressed JSON",
+        "record": ("The article as zlib-compressed JSON (the current version's texts are the "
+                   "post's body, body_html and body_markdown)"),
     }),
     "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
         "id": "Tag id", "name": "Tag"}),

@@ -1,0 +1,218 @@
+"""Writing fetched posts in batches: the body of Archive.save_article and Archive.save_articles.
+
+A batch is prepared in Python (hashes, JSON, compressed version records, new post ids) and then
+written with one executemany per table instead of ~16 statements per post: at ~600-word posts
+that halves the cost of everything besides the full-text index. It runs inside the caller's
+transaction, so a crash leaves either the whole batch or none of it.
+
+Post ids of new posts are assigned here (max(id) + 1 onwards, what SQLite would pick): the batch
+runs under the write lock and posts are never removed, so no other writer can take them.
+
+A version record (post_versions.record, the whole Article) leaves out the three body texts while
+it is the current version: they are the posts row's body, body_html and body_markdown, and
+writing them twice cost a third of a save (JSON, zlib, bytes). When a post changes, its previous
+version's record gets them back from the posts row before the row is overwritten, in the same
+transaction; Archive.versions() puts them into the current one when reading.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from archive.schema import index_later
+from crawler.discover.urls import site_root
+
+if TYPE_CHECKING:
+    from crawler.extract.record import Article
+
+# Columns written for every new or changed post, in this order.
+POST_COLUMNS = (
+    "site_id", "wix_post_id", "title", "author", "published", "modified", "reading_minutes",
+    "language", "canonical_url", "description", "cover_image", "tags", "categories", "body",
+    "body_html", "body_markdown", "word_count", "warnings", "content_hash", "last_seen",
+    "last_changed", "deleted_at", "lastmod", "etag", "http_last_modified", "version",
+)
+_INSERT_POST = (f"INSERT INTO posts (id, url, first_seen, {', '.join(POST_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(POST_COLUMNS) + 3))})")
+_UPDATE_POST = f"UPDATE posts SET {', '.join(f'{c} = ?' for c in POST_COLUMNS)} WHERE id = ?"
+_LOOKUP_CHUNK = 500  # bound parameters per `IN (...)` lookup
+# Article fields that a current version's record leaves in the posts row, and their columns there.
+TEXT_FIELDS = {"body_text": "body", "body_html": "body_html", "body_markdown": "body_markdown"}
+TEXT_IN_POST = "_text_in_post"  # the key marking such a record
+
+
+class Fetch(NamedTuple):
+    """One fetched post and what the crawl learnt about it (validators for the next crawl)."""
+
+    article: Article
+    fetched_at: str
+    lastmod: str | None = None
+    etag: str | None = None
+    http_last_modified: str | None = None
+
+
+def unique_names(names: list[str]) -> list[str]:
+    # Tags are matched case-insensitively (COLLATE NOCASE), so "Yoga" and "yoga" are one tag.
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        name = name.strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            result.append(name)
+    return result
+
+
+def _name_ids(conn: sqlite3.Connection, table: str, names: set[str]) -> dict[str, int]:
+    conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((n,) for n in names))
+    return {name: conn.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()[0]
+            for name in names}
+
+
+def _known(conn: sqlite3.Connection, urls: list[str]) -> dict[str, tuple[int, str, int]]:
+    known: dict[str, tuple[int, str, int]] = {}
+    for start in range(0, len(urls), _LOOKUP_CHUNK):
+        chunk = urls[start:start + _LOOKUP_CHUNK]
+        known.update((url, (post_id, digest, version)) for url, post_id, digest, version in
+                     conn.execute("SELECT url, id, content_hash, version FROM posts "
+                                  f"WHERE url IN ({','.join('?' * len(chunk))})", chunk))
+    return known
+
+
+def _runs(fetches: Sequence[Fetch]) -> Iterable[Sequence[Fetch]]:
+    """Split where a URL comes back, so each part has distinct URLs and parts apply in order."""
+    start, urls = 0, set()
+    for i, fetch in enumerate(fetches):
+        if fetch.article.url in urls:
+            yield fetches[start:i]
+            start, urls = i, set()
+        urls.add(fetch.article.url)
+    yield fetches[start:]
+
+
+def save_batch(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
+               site_id: Callable[[str, str | None, str], int]) -> list[str]:
+    """Store the fetches in order; each outcome is 'new', 'changed' or 'unchanged'."""
+    outcomes: list[str] = []
+    for part in _runs(fetches):
+        outcomes += _save_distinct(conn, part, run_id, site_id)
+    return outcomes
+
+
+def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
+                   site_id: Callable[[str, str | None, str], int]) -> list[str]:
+    known = _known(conn, [f.article.url for f in fetches])
+    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
+    sites: dict[tuple[str, str | None], int] = {}
+    outcomes: list[str] = []
+    touched: list[tuple[Any, ...]] = []
+    inserts: list[list[Any]] = []
+    updates: list[list[Any]] = []
+    versions: list[tuple[Any, ...]] = []
+    links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]] = []
+    for fetch in fetches:
+        article, now = fetch.article, fetch.fetched_at
+        # One lookup per site and name in the batch (site_id also records a renamed site).
+        key = (site_root(article.url), article.site_name)
+        if key not in sites:
+            sites[key] = site_id(article.url, article.site_name, now)
+        digest = article.content_hash()
+        row = known.get(article.url)
+        if row is not None and row[1] == digest:
+            touched.append((now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
+            outcomes.append("unchanged")
+            continue
+        tags, categories = unique_names(article.tags), unique_names(article.categories)
+        version = 1 if row is None else row[2] + 1
+        values = [
+            sites[key], article.post_id, article.title, article.author, article.published,
+            article.modified, article.reading_minutes, article.language, article.canonical_url,
+            article.description, article.cover_image, json.dumps(tags, ensure_ascii=False),
+            json.dumps(categories, ensure_ascii=False), article.body_text, article.body_html,
+            article.body_markdown, len(article.body_text.split()),
+            json.dumps(article.warnings, ensure_ascii=False), digest, now, now, None,
+            fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
+        ]
+        if row is None:
+            post_id, next_id = next_id, next_id + 1
+            inserts.append([post_id, article.url, now, *values])
+            outcomes.append("new")
+        else:
+            post_id = row[0]
+            updates.append([*values, post_id])
+            outcomes.append("changed")
+        versions.append((post_id, version, run_id, now, digest, article.title,
+                         compact_record(article)))
+        images = [(0, article.cover_image, 1)] if article.cover_image else []
+        images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
+        links.append((post_id, tags, categories, images))
+    conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
+                     "http_last_modified = ?, deleted_at = NULL WHERE id = ?", touched)
+    with index_later(conn):
+        conn.executemany(_INSERT_POST, inserts)
+    changed = [(values[-1],) for values in updates]
+    _complete_previous(conn, [post_id for (post_id,) in changed])
+    conn.executemany(_UPDATE_POST, updates)
+    for table in ("post_tags", "post_categories", "images"):
+        conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
+    conn.executemany(
+        "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, title,"
+        " record) VALUES (?, ?, ?, ?, ?, ?, ?)", versions)
+    _write_links(conn, links)
+    return outcomes
+
+
+def compact_record(article: Article) -> bytes:
+    """The version record of a current version: the Article without the posts row's texts."""
+    # vars(), not to_dict(): the same fields without asdict()'s deep copy.
+    fields = {k: v for k, v in vars(article).items() if k not in TEXT_FIELDS}
+    fields[TEXT_IN_POST] = True
+    record = json.dumps(fields, ensure_ascii=False).encode("utf-8")
+    return zlib.compress(record, 1)  # level 1: 4x faster than 6, ~10% larger
+
+
+def full_record(record: bytes, texts: dict[str, str]) -> dict[str, Any]:
+    """A stored record as the Article dict; `texts` maps posts columns to the current texts."""
+    data = json.loads(zlib.decompress(record))
+    if data.pop(TEXT_IN_POST, False):
+        data.update((field, texts[column]) for field, column in TEXT_FIELDS.items())
+    return data
+
+
+def _complete_previous(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """Give the current version records of these posts their texts, before the posts change."""
+    cols = ", ".join(TEXT_FIELDS.values())
+    for post_id in post_ids:
+        row = conn.execute(
+            f"SELECT v.id, v.record, {cols} FROM posts p JOIN post_versions v "
+            "ON v.post_id = p.id AND v.version = p.version WHERE p.id = ?", (post_id,)).fetchone()
+        if row is None:
+            continue
+        data = json.loads(zlib.decompress(row[1]))
+        if not data.pop(TEXT_IN_POST, False):
+            continue  # written before v5: complete already
+        data.update(zip(TEXT_FIELDS, tuple(row)[2:], strict=True))
+        record = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        conn.execute("UPDATE post_versions SET record = ? WHERE id = ?",
+                     (zlib.compress(record, 1), row[0]))
+
+
+def _write_links(conn: sqlite3.Connection,
+                 links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]) -> None:
+    tag_ids = _name_ids(conn, "tags", {n for _, tags, _, _ in links for n in tags})
+    category_ids = _name_ids(conn, "categories", {n for _, _, cats, _ in links for n in cats})
+    conn.executemany(
+        "INSERT INTO post_tags (post_id, tag_id, position) VALUES (?, ?, ?)",
+        [(post_id, tag_ids[name], i) for post_id, tags, _, _ in links
+         for i, name in enumerate(tags)])
+    conn.executemany(
+        "INSERT INTO post_categories (post_id, category_id, position) VALUES (?, ?, ?)",
+        [(post_id, category_ids[name], i) for post_id, _, cats, _ in links
+         for i, name in enumerate(cats)])
+    conn.executemany(
+        "INSERT INTO images (post_id, position, url, is_cover) VALUES (?, ?, ?, ?)",
+        [(post_id, *image) for post_id, _, _, images in links for image in images])
