@@ -320,7 +320,7 @@ SITE_PAGE_HEADINGS = [
     "Questions fréquentes", "Foire aux questions", "À propos", "Qui suis-je ?", "Tarifs",
     "Häufige Fragen", "Häufig gestellte Fragen", "Über uns", "Über mich", "Kontakt", "Preise",
     "Preguntas frecuentes", "Sobre nosotros", "Sobre mí", "Contacto", "Precios",
-    "Perguntas frequentes", "Sobre nós", "Sobre mim", "Contato", "Contacto", "Preços",
+    "Perguntas frequentes", "Sobre nós", "Sobre mim", "Contato", "Preços",
     "Veelgestelde vragen", "Over ons", "Over mij", "Tarieven",
     "Často kladené otázky", "O nás", "O mně", "Ceník",
     "الأسئلة الشائعة", "من نحن", "اتصل بنا",

@@ -136,8 +136,7 @@ def drop_raw_text(data: bytes) -> bytes:
     start = pos = 0
     find_open = _RAW_TEXT_OPEN.search
     while (opening := find_open(data, pos)) is not None:
-        name = opening.group(1)
-        name = name.lower() if name else None
+        name = opening.group(1) and opening.group(1).lower()  # None for a comment
         closing = _RAW_TEXT_CLOSE[name].search(data, opening.end())
         if closing is None:
             break
