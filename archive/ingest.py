@@ -21,7 +21,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from archive.schema import index_later
 from crawler.discover.urls import site_root
@@ -40,9 +40,11 @@ _INSERT_POST = (f"INSERT INTO posts (id, url, first_seen, {', '.join(POST_COLUMN
                 f"VALUES ({', '.join('?' * (len(POST_COLUMNS) + 3))})")
 _UPDATE_POST = f"UPDATE posts SET {', '.join(f'{c} = ?' for c in POST_COLUMNS)} WHERE id = ?"
 _LOOKUP_CHUNK = 500  # bound parameters per `IN (...)` lookup
+PREP_CHUNK = 500  # posts prepared in one go while the previous ones are written
 # Article fields that a current version's record leaves in the posts row, and their columns there.
 TEXT_FIELDS = {"body_text": "body", "body_html": "body_html", "body_markdown": "body_markdown"}
 TEXT_IN_POST = "_text_in_post"  # the key marking such a record
+T = TypeVar("T")
 
 
 class Fetch(NamedTuple):
@@ -67,10 +69,14 @@ def unique_names(names: list[str]) -> list[str]:
     return result
 
 
-def _name_ids(conn: sqlite3.Connection, table: str, names: set[str]) -> dict[str, int]:
-    conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((n,) for n in names))
-    return {name: conn.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()[0]
-            for name in names}
+def _name_ids(conn: sqlite3.Connection, table: str, names: Iterable[str],
+              known: dict[str, int]) -> dict[str, int]:
+    """Ids of tag or category names, adding new ones in order; `known` caches them over a batch."""
+    new = [name for name in dict.fromkeys(names) if name not in known]
+    conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((n,) for n in new))
+    known.update((name, conn.execute(f"SELECT id FROM {table} WHERE name = ?",
+                                     (name,)).fetchone()[0]) for name in new)
+    return known
 
 
 def _known(conn: sqlite3.Connection, urls: list[str]) -> dict[str, tuple[int, str, int]]:
@@ -103,67 +109,136 @@ def save_batch(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int |
     return outcomes
 
 
+class _Prepared(NamedTuple):
+    """The rows one chunk of a batch writes, table by table (see _prepare)."""
+
+    outcomes: list[str]
+    touched: list[tuple[Any, ...]]
+    inserts: list[list[Any]]
+    updates: list[list[Any]]
+    versions: list[tuple[Any, ...]]
+    links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]
+
+
 def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
                    site_id: Callable[[str, str | None, str], int]) -> list[str]:
+    # Everything read from the database is read first; preparing rows is then pure Python, and
+    # the next chunk's is prepared in a thread while this chunk's posts are full-text indexed:
+    # one long SQLite statement during which sqlite3 releases the GIL, so the two share the
+    # machine's cores. Only beside that statement: a thread running beside the many short
+    # statements of an executemany would take the GIL back at each row and slow both down.
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     known = _known(conn, [f.article.url for f in fetches])
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
     sites: dict[tuple[str, str | None], int] = {}
+    for fetch in fetches:
+        # One lookup per site and name in the batch (site_id also records a renamed site).
+        key = (_site_root(fetch.article.url), fetch.article.site_name)
+        if key not in sites:
+            sites[key] = site_id(fetch.article.url, fetch.article.site_name, fetch.fetched_at)
+    chunks, first_ids = [], []
+    for start in range(0, len(fetches), PREP_CHUNK):
+        chunk = fetches[start:start + PREP_CHUNK]
+        chunks.append(chunk)
+        first_ids.append(next_id)
+        next_id += sum(f.article.url not in known for f in chunk)
     outcomes: list[str] = []
-    touched: list[tuple[Any, ...]] = []
-    inserts: list[list[Any]] = []
-    updates: list[list[Any]] = []
-    versions: list[tuple[Any, ...]] = []
-    links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]] = []
+    names: dict[str, dict[str, int]] = {"tags": {}, "categories": {}}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def prepare_later(number: int) -> Future[_Prepared] | None:
+            if number >= len(chunks):
+                return None
+            return pool.submit(_prepare, chunks[number], known, sites, first_ids[number], run_id)
+
+        prepared = _prepare(chunks[0], known, sites, first_ids[0], run_id)
+        for number in range(len(chunks)):
+            following = _write(conn, prepared, names, lambda n=number + 1: prepare_later(n))
+            outcomes += prepared.outcomes
+            if following is not None:
+                prepared = following.result()
+    return outcomes
+
+
+def _site_root(url: str) -> str:
+    # site_root() parses the whole URL (~50 µs); its result depends on the scheme, host and
+    # first path segment only, so URLs sharing those share one call.
+    parts = url.split("/", 4)
+    return _root_of(url if len(parts) < 5 else "/".join(parts[:4]) + "/")
+
+
+_root_cache: dict[str, str] = {}
+
+
+def _root_of(prefix: str) -> str:
+    root = _root_cache.get(prefix)
+    if root is None:
+        if len(_root_cache) > 10_000:
+            _root_cache.clear()
+        root = _root_cache[prefix] = site_root(prefix)
+    return root
+
+
+def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
+             sites: dict[tuple[str, str | None], int], next_id: int,
+             run_id: int | None) -> _Prepared:
+    """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on."""
+    prepared = _Prepared([], [], [], [], [], [])
     for fetch in fetches:
         article, now = fetch.article, fetch.fetched_at
-        # One lookup per site and name in the batch (site_id also records a renamed site).
-        key = (site_root(article.url), article.site_name)
-        if key not in sites:
-            sites[key] = site_id(article.url, article.site_name, now)
         digest = article.content_hash()
         row = known.get(article.url)
         if row is not None and row[1] == digest:
-            touched.append((now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
-            outcomes.append("unchanged")
+            prepared.touched.append(
+                (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
+            prepared.outcomes.append("unchanged")
             continue
         tags, categories = unique_names(article.tags), unique_names(article.categories)
         version = 1 if row is None else row[2] + 1
         values = [
-            sites[key], article.post_id, article.title, article.author, article.published,
-            article.modified, article.reading_minutes, article.language, article.canonical_url,
-            article.description, article.cover_image, json.dumps(tags, ensure_ascii=False),
-            json.dumps(categories, ensure_ascii=False), article.body_text, article.body_html,
-            article.body_markdown, len(article.body_text.split()),
-            json.dumps(article.warnings, ensure_ascii=False), digest, now, now, None,
-            fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
+            sites[_site_root(article.url), article.site_name], article.post_id, article.title,
+            article.author, article.published, article.modified, article.reading_minutes,
+            article.language, article.canonical_url, article.description, article.cover_image,
+            json.dumps(tags, ensure_ascii=False), json.dumps(categories, ensure_ascii=False),
+            article.body_text, article.body_html, article.body_markdown,
+            len(article.body_text.split()), json.dumps(article.warnings, ensure_ascii=False),
+            digest, now, now, None, fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
         ]
         if row is None:
             post_id, next_id = next_id, next_id + 1
-            inserts.append([post_id, article.url, now, *values])
-            outcomes.append("new")
+            prepared.inserts.append([post_id, article.url, now, *values])
+            prepared.outcomes.append("new")
         else:
             post_id = row[0]
-            updates.append([*values, post_id])
-            outcomes.append("changed")
-        versions.append((post_id, version, run_id, now, digest, article.title,
-                         compact_record(article)))
+            prepared.updates.append([*values, post_id])
+            prepared.outcomes.append("changed")
+        prepared.versions.append((post_id, version, run_id, now, digest, article.title,
+                                  compact_record(article)))
         images = [(0, article.cover_image, 1)] if article.cover_image else []
         images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
-        links.append((post_id, tags, categories, images))
-    conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
-                     "http_last_modified = ?, deleted_at = NULL WHERE id = ?", touched)
+        prepared.links.append((post_id, tags, categories, images))
+    return prepared
+
+
+def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[str, int]],
+           beside_indexing: Callable[[], T]) -> T:
+    """Write one chunk; `beside_indexing` is called just before its new posts are indexed."""
     with index_later(conn):
-        conn.executemany(_INSERT_POST, inserts)
-    changed = [(values[-1],) for values in updates]
-    _complete_previous(conn, [post_id for (post_id,) in changed])
-    conn.executemany(_UPDATE_POST, updates)
-    for table in ("post_tags", "post_categories", "images"):
-        conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
-    conn.executemany(
-        "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, title,"
-        " record) VALUES (?, ?, ?, ?, ?, ?, ?)", versions)
-    _write_links(conn, links)
-    return outcomes
+        conn.executemany(_INSERT_POST, prepared.inserts)
+        conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
+                         "http_last_modified = ?, deleted_at = NULL WHERE id = ?",
+                         prepared.touched)
+        changed = [(values[-1],) for values in prepared.updates]
+        _complete_previous(conn, [post_id for (post_id,) in changed])
+        conn.executemany(_UPDATE_POST, prepared.updates)
+        for table in ("post_tags", "post_categories", "images"):
+            conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
+        conn.executemany(
+            "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
+            "title, record) VALUES (?, ?, ?, ?, ?, ?, ?)", prepared.versions)
+        _write_links(conn, prepared.links, names)
+        return beside_indexing()
 
 
 def compact_record(article: Article) -> bytes:
@@ -202,9 +277,12 @@ def _complete_previous(conn: sqlite3.Connection, post_ids: list[int]) -> None:
 
 
 def _write_links(conn: sqlite3.Connection,
-                 links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]) -> None:
-    tag_ids = _name_ids(conn, "tags", {n for _, tags, _, _ in links for n in tags})
-    category_ids = _name_ids(conn, "categories", {n for _, _, cats, _ in links for n in cats})
+                 links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]],
+                 names: dict[str, dict[str, int]]) -> None:
+    tag_ids = _name_ids(conn, "tags", (n for _, tags, _, _ in links for n in tags),
+                        names["tags"])
+    category_ids = _name_ids(conn, "categories", (n for _, _, cats, _ in links for n in cats),
+                             names["categories"])
     conn.executemany(
         "INSERT INTO post_tags (post_id, tag_id, position) VALUES (?, ?, ?)",
         [(post_id, tag_ids[name], i) for post_id, tags, _, _ in links

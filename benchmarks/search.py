@@ -7,8 +7,12 @@ p50/p95 latency of a top-10 query with snippets for:
   wixarchive   archive.search.search() (what `wixarchive search` runs)
   raw sqlite3  the textbook FTS5 query on the same table: MATCH ... ORDER BY rank LIMIT 10
   sqlite-utils Table.search(), which sqlite-utils' own `search` command uses (no snippets)
-plus the cold-start time of the `wixarchive search` and `sqlite-utils search` commands, and the
-top-10 agreement of wixarchive's results with exact bm25 (the raw query's ranking).
+plus the cold-start time of the `wixarchive search` and `sqlite-utils search` commands, the
+top-10 agreement of wixarchive's results with exact bm25 (the raw query's ranking), and the time
+FTS5 takes to merely count the matches (walking the postings: the floor of any exact top-k).
+Ingest is compared with two references on the first 20k of the same posts: FTS5 indexing alone
+(a bare table with the archive's tokenizer and prefix index) and sqlite-utils (insert_all into a
+table whose FTS5 index its triggers maintain).
 
     python benchmarks/search.py --sizes 10000,100000 [--dir /tmp/wixbench] [--reuse]
 """
@@ -143,6 +147,56 @@ def build(path: Path, size: int) -> float:
     return size / elapsed
 
 
+REFERENCE_POSTS = 20_000  # posts the reference tools ingest (they take as long per post)
+
+
+def reference_ingest(directory: Path, size: int) -> list[tuple[str, float]]:
+    """Posts/s of the references on the same synthetic posts, each into a fresh file:
+    a bare FTS5 table with the archive's tokenizer, prefix index and settings (the cost of
+    full-text indexing alone, a floor for any store with this index), and sqlite-utils
+    inserting the posts' columns into a table whose FTS5 index its triggers keep in sync."""
+    import sqlite_utils
+
+    from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_SETTINGS, FTS_TOKENIZE
+
+    corpus = Corpus()
+    articles = [corpus.article(n) for n in range(min(size, REFERENCE_POSTS))]
+    rows = [{"url": a.url, "title": a.title, "author": a.author, "published": a.published,
+             "tags": " ".join(a.tags), "categories": " ".join(a.categories), "body": a.body_text,
+             "body_html": a.body_html, "body_markdown": a.body_markdown} for a in articles]
+    results = []
+    path = directory / "reference.db"
+    for name in ("raw FTS5 index alone", "sqlite-utils insert_all + FTS triggers"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if name.startswith("raw"):
+            conn.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(FTS_COLUMNS)}, "
+                         f"tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}')")
+            for key, value in FTS_SETTINGS.items():
+                conn.execute("INSERT INTO fts(fts, rank) VALUES (?, ?)", (key, value))
+            start = time.perf_counter()
+            for first in range(0, len(rows), BATCH):
+                conn.execute("BEGIN")
+                conn.executemany("INSERT INTO fts VALUES (?, ?, ?, ?, ?)",
+                                 [tuple(r[c] for c in FTS_COLUMNS)
+                                  for r in rows[first:first + BATCH]])
+                conn.execute("COMMIT")
+        else:
+            table = sqlite_utils.Database(conn)["posts"]
+            table.create({column: str for column in rows[0]}, pk="url")
+            table.enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+            start = time.perf_counter()
+            table.insert_all(rows, batch_size=BATCH)
+        results.append((name, len(rows) / (time.perf_counter() - start)))
+        conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return results
+
+
 def refresh(path: Path) -> None:
     with Archive.open(path) as archive:
         start = time.perf_counter()
@@ -224,10 +278,10 @@ def bench(path: Path, size: int, repeat: int, baseline: bool) -> None:
     archive = Archive.open(path, readonly=True)
     table = sqlite_utils.Database(conn)["posts"]
     print(f"\n{'query kind':<16} {'wixarchive p50/p95 ms':>22} {'raw sqlite3 p50/p95':>20} "
-          f"{'sqlite-utils p50/p95':>21} {'top-10 agree':>13}")
+          f"{'sqlite-utils p50/p95':>21} {'top-10 agree':>13} {'count only p50':>15}")
     overlaps: list[float] = []
     for kind, items in kinds.items():
-        ours, raw, su, agree = [], [], [], []
+        ours, raw, su, agree, count = [], [], [], [], []
         for query in items:
             request = SearchQuery(**query)
             hits = search(archive, request)
@@ -239,6 +293,10 @@ def bench(path: Path, size: int, repeat: int, baseline: bool) -> None:
                 expected = {row[0] for row in exact}
                 if expected:
                     agree.append(len(expected & {h.id for h in hits}) / len(expected))
+                # Walking the matches without ranking them: the floor for any exact top-k.
+                count += timed(lambda q=params[0]: conn.execute(
+                    "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", (q,)).fetchone(),
+                    max(1, repeat // 2))
                 if len(query) == 1:  # sqlite-utils has no filter options of its own
                     fts = raw_sql(conn, query)[1][0]
                     su += timed(lambda q=fts: list(table.search(
@@ -248,6 +306,7 @@ def bench(path: Path, size: int, repeat: int, baseline: bool) -> None:
         cells.append("{:>8.1f} / {:>8.1f}".format(*percentiles(raw)) if raw else f"{'-':>19}")
         cells.append("{:>9.1f} / {:>8.1f}".format(*percentiles(su)) if su else f"{'-':>20}")
         cells.append(f"{statistics.mean(agree):>13.2f}" if agree else f"{'-':>13}")
+        cells.append(f"{statistics.median(count):>15.1f}" if count else f"{'-':>15}")
         print(" ".join(cells), flush=True)
     if overlaps:
         print(f"mean top-10 overlap with exact bm25 over all queries: "
@@ -286,6 +345,10 @@ def main() -> None:
         if not (args.reuse and path.exists()):
             rate = build(path, size)
             print(f"ingest: {rate:,.0f} posts/s through Archive.save_articles")
+            if not args.no_baseline:
+                for name, reference in reference_ingest(args.dir, size):
+                    print(f"  reference, first {min(size, REFERENCE_POSTS):,} posts: {name} "
+                          f"{reference:,.0f} posts/s (wixarchive {rate / reference:.2f}x)")
         elif args.refresh:
             refresh(path)
         db_bytes = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal")

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pytest import MonkeyPatch
+
+from archive import ingest
 from archive.store import Archive, Fetch
+from crawler.discover.urls import site_root
 from crawler.extract.record import Article
 
 SITE = "https://ann.wixsite.com/yoga"
@@ -119,3 +124,33 @@ def test_crash_in_the_middle_of_a_batch_leaves_a_consistent_archive(tmp_path: Pa
             "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'committed'").fetchone()[0] == 0
         assert archive.save_articles([post("after", "Written after.")]) == ["new"]
         assert archive.check() == []
+
+
+def test_batches_prepared_in_chunks_match_one_by_one_saves(tmp_path: Path,
+                                                           monkeypatch: MonkeyPatch) -> None:
+    # Rows of the next chunk are prepared while the previous chunk is written: ids of new posts,
+    # tags first met in a later chunk and changed posts between new ones must come out the same.
+    monkeypatch.setattr(ingest, "PREP_CHUNK", 3)
+    def tags(n: int) -> list[str]:
+        return [f"T{n % 4}", "yoga", *([f"New{n}"] if n >= 8 else [])]
+
+    first = [Fetch(post(f"p{n}", f"Pose {n}.", tags=tags(n)), f"2024-06-01T00:0{n}:00Z")
+             for n in range(8)]
+    second = [Fetch(post(f"p{n}", f"Pose {n}{' again' if n == 6 else ''}.", tags=tags(n)),
+                    f"2024-07-01T00:0{n}:00Z") for n in range(4, 12)]
+    with Archive.open(tmp_path / "one.db") as one, Archive.open(tmp_path / "batch.db") as batch:
+        outcomes = [one.save_article(f.article, fetched_at=f.fetched_at)
+                    for f in first + second]
+        assert batch.save_articles(first) + batch.save_articles(second) == outcomes
+        assert outcomes[8:] == ["unchanged", "unchanged", "changed", "unchanged",
+                                "new", "new", "new", "new"]
+        assert snapshot(batch) == snapshot(one)
+
+
+@pytest.mark.parametrize("url", [
+    "https://ann.wixsite.com/yoga/post/a", "https://ann.wixsite.com/yoga", "https://Example.com/",
+    "https://example.com:8443/blog/post/a?x=1", "http://127.0.0.1:8000/post/a#top",
+    "https://example.com", "https://user@example.com/a/b/c"])
+def test_site_roots_read_from_the_cache_are_those_of_site_root(url: str) -> None:
+    assert ingest._site_root(url) == site_root(url)
+    assert ingest._site_root(url) == site_root(url)  # the second call reads the cache
