@@ -274,8 +274,8 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None, wher
     impact-ordered list, applying the filters while walking it: exact. Several plain words of
     which some are in over half of the posts: bm25 gives those its minimum idf (1e-6), so rank by
     the other words and keep the candidates matching the whole query; scores then differ from
-    exact bm25 by ~1e-6, which can only reorder posts tied on the other words (a tie at the cut
-    falls back to exact ranking; benchmarks/search.py measures the agreement).
+    exact bm25 by ~1e-6, which can only reorder posts tied on the other words, and may keep
+    another of the posts tied at the cut (benchmarks/search.py measures the agreement).
     """
     if not stats_fresh(conn):
         return None
@@ -308,14 +308,11 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None, wher
     kept = [c for c in candidates if c[0] in matching]
     if len(kept) < need and len(candidates) == fetch:
         return None  # too few candidates survived: rank exactly
-    if len(kept) >= need:
-        # A tie at the cut: exact bm25 breaks it by the dropped words' tiny weight, which these
-        # scores lack, so which tied posts it keeps is unknown here (an unseen one may tie too).
-        last = candidates.index(kept[need - 1])
-        after = candidates[last + 1][1] if last + 1 < len(candidates) else None
-        if (after is None and len(candidates) == fetch) or (
-                after is not None and abs(after - kept[need - 1][1]) < 1e-9):
-            return None
+    # Posts tied on the other words at the cut stay in the candidates' order (exact bm25 would
+    # break the tie by the dropped words' 1e-6 weight): ranking everything exactly again to
+    # settle a tie made a medium word with a common one take 221 ms at p95 instead of 84 ms at
+    # 1M posts, and the tied posts are equally relevant to every word that counts. The top-10
+    # overlap with exact bm25 stays 0.98-1.00 (benchmarks/search.py).
     return kept[offset:need]
 
 

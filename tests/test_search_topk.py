@@ -113,3 +113,24 @@ def test_stale_statistics_are_not_used(archive: Archive) -> None:
     assert best.url == "https://s0.example.com/post/new"
     assert [(h.id, h.rank) for h in search(archive, SearchQuery("the"))] == exact(
         archive, SearchQuery("the"))
+
+
+def test_a_tie_at_the_cut_is_answered_without_ranking_everything(tmp_path: Path) -> None:
+    # Forty posts as long as each other with "kestrel" once: tied on the word that counts, they
+    # differ only in how often "the" (in every post, weight 1e-6) comes up. Exact bm25 keeps the
+    # ten with the most "the"; the fast path keeps ten of the tied posts, at the same scores.
+    posts = [Article(url=f"https://s.example.com/post/k{n}", title="Birds",
+                     body_text=" ".join(["kestrel"] + ["the"] * (n % 9 + 1)
+                                        + ["filler"] * (20 - n % 9)))
+             for n in range(40)]
+    posts += [Article(url=f"https://s.example.com/post/o{n}", title="Other",
+                      body_text="the other filler words") for n in range(60)]
+    with Archive.open(tmp_path / "tie.db") as archive:
+        archive.save_articles(posts)
+        archive.refresh_search_stats(min_posts=10)
+        query = SearchQuery("kestrel the")
+        assert fast_path_used(archive, query)
+        hits, expected = search(archive, query), exact(archive, query)
+        assert len(hits) == len(expected) == 10
+        assert [h.rank for h in hits] == pytest.approx([r for _, r in expected], abs=1e-4)
+        assert all(h.url.startswith("https://s.example.com/post/k") for h in hits)
