@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
 STATS_MIN_POSTS = 5_000
+STATS_READERS = 3  # connections added to rank the statistics' lists in parallel, at most
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -442,15 +443,22 @@ class Archive:
             raise ArchiveError("search statistics are refreshed outside any open transaction")
         conn = self.conn
         conn.execute("BEGIN")  # one consistent snapshot for every read below
+        readers: list[sqlite3.Connection] = []
         try:
             changes = conn.execute(
                 "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
             posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            terms, top = compute_stats(conn, posts) if posts >= min_posts else ({}, [])
+            if posts >= min_posts:
+                readers = self._snapshot_readers(changes)
+                terms, top = compute_stats(conn, posts, readers)
+            else:
+                terms, top = {}, []
         except sqlite3.Error as exc:
             raise ArchiveError(_describe(exc)) from exc
         finally:
             conn.execute("COMMIT")
+            for reader in readers:
+                reader.close()
         with self.transaction():
             conn.execute("DELETE FROM search_terms")
             conn.execute("DELETE FROM search_top")
@@ -459,6 +467,28 @@ class Archive:
                 "INSERT INTO search_top (term, position, post_id, rank) VALUES (?, ?, ?, ?)", top)
             conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?",
                              [(changes, "stats_changes"), (posts, "posts")])
+
+    def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
+        """Further read connections on the snapshot self.conn reads (one per spare core, up to
+        STATS_READERS): the same change count means the same indexed posts. A reader that began
+        after another write is dropped; the refresh then runs on fewer connections."""
+        readers: list[sqlite3.Connection] = []
+        for _ in range(min(STATS_READERS, (os.cpu_count() or 1) - 1)):
+            try:
+                reader = _connect(self.path, readonly=True)
+            except sqlite3.Error:
+                break
+            try:
+                reader.execute("BEGIN")
+                seen = reader.execute(
+                    "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
+            except sqlite3.Error:
+                seen = None
+            if seen != changes:
+                reader.close()
+                break
+            readers.append(reader)
+        return readers
 
     def rebuild_index(self) -> None:
         table = schema.FTS_TABLE

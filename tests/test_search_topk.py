@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from archive import search as search_module
+from archive import store as store_module
 from archive.search import (
     SearchQuery,
     _filters,
@@ -134,3 +136,59 @@ def test_a_tie_at_the_cut_is_answered_without_ranking_everything(tmp_path: Path)
         assert len(hits) == len(expected) == 10
         assert [h.rank for h in hits] == pytest.approx([r for _, r in expected], abs=1e-4)
         assert all(h.url.startswith("https://s.example.com/post/k") for h in hits)
+
+
+def stats_rows(archive: Archive) -> tuple[list[tuple], list[tuple]]:
+    conn = archive.conn
+    return ([tuple(r) for r in conn.execute("SELECT * FROM search_terms ORDER BY term")],
+            [tuple(r) for r in conn.execute("SELECT * FROM search_top ORDER BY term, position")])
+
+
+def test_lists_ranked_on_several_connections_are_those_of_one(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    helpers_used: list[int] = []
+    compute = search_module.compute_stats
+
+    def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
+        helpers_used.append(len(helpers))
+        return compute(conn, posts, helpers)
+
+    monkeypatch.setattr(search_module, "compute_stats", spy)
+    monkeypatch.setattr(store_module, "STATS_READERS", 0)
+    archive.refresh_search_stats(min_posts=10)
+    alone = stats_rows(archive)
+    monkeypatch.setattr(store_module, "STATS_READERS", 3)
+    monkeypatch.setattr(store_module.os, "cpu_count", lambda: 4)
+    archive.refresh_search_stats(min_posts=10)
+    assert helpers_used == [0, 3]
+    assert stats_rows(archive) == alone and alone[1]
+
+
+def test_a_reader_that_would_see_a_later_write_is_left_out(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A crawl commits between the refresh's snapshot and a helper connection's: the helper would
+    # rank other posts, so the refresh goes on without it, on its own snapshot.
+    helpers_used: list[int] = []
+    compute, connect = search_module.compute_stats, store_module._connect
+
+    def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
+        helpers_used.append(len(helpers))
+        return compute(conn, posts, helpers)
+
+    def connect_after_a_crawl(path, *, readonly):  # noqa: ANN001, ANN202
+        if not readonly:  # the crawl's own connection
+            return connect(path, readonly=readonly)
+        with Archive.open(path) as crawl:
+            crawl.save_article(Article(url="https://s0.example.com/post/late", title="The the",
+                                       body_text="the " * 50))
+        return connect(path, readonly=readonly)
+
+    monkeypatch.setattr(search_module, "compute_stats", spy)
+    monkeypatch.setattr(store_module, "_connect", connect_after_a_crawl)
+    monkeypatch.setattr(store_module.os, "cpu_count", lambda: 4)
+    archive.refresh_search_stats(min_posts=10)
+    assert helpers_used == [0]
+    late = archive.conn.execute("SELECT id FROM posts WHERE url LIKE '%/late'").fetchone()[0]
+    assert not archive.conn.execute("SELECT 1 FROM search_top WHERE post_id = ?",
+                                    (late,)).fetchone()
+    assert not fast_path_used(archive, SearchQuery("the"))  # computed before the late post
