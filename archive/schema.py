@@ -15,6 +15,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v5  batch writes index their new posts in one statement (the insert trigger skips rows while
       search_meta's 'index_later' flag is set inside such a transaction), index merge settings
       for bulk loads, and version records that leave the current version's text in posts
+  v6  how many posts matched each impact-listed unit, and the highest post id, when the search
+      statistics were computed: after a crawl that only added posts, the lists are extended
+      with the new posts instead of ranking the whole archive again
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -28,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -187,6 +190,14 @@ CREATE TABLE search_top (                   -- the best-ranked posts for each of
 
 V5 = "INSERT INTO search_meta (key, value) VALUES ('index_later', 0);"
 
+V6 = """
+CREATE TABLE search_lists (                 -- posts matching each unit of search_top, when ranked
+    term TEXT PRIMARY KEY,
+    doc INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO search_meta (key, value) VALUES ('stats_max_id', 0), ('stats_full_posts', 0);
+"""
+
 
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
@@ -240,9 +251,13 @@ def _v5(conn: sqlite3.Connection) -> None:
         conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES (?, ?)", (key, value))
 
 
+def _v6(conn: sqlite3.Connection) -> None:
+    _script(conn, V6)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6}
 
 
 @contextmanager

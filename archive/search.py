@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from archive.schema import FTS_COLUMNS, FTS_TABLE
 
@@ -185,18 +185,26 @@ def _unit_match(unit: str) -> str:
     return f'"{unit[:-1]}"*' if unit.endswith("*") else f'"{unit}"'
 
 
+class Stats(NamedTuple):
+    """Search statistics: the terms in over half of the posts with their document counts, and
+    for each listed unit (term, 3-letter prefix, word pair) how many posts match it and its
+    STATS_TOP best posts as (post id, bm25 rank), best first."""
+
+    terms: dict[str, int]
+    lists: dict[str, tuple[int, list[tuple[int, float]]]]
+
+
 def compute_stats(conn: sqlite3.Connection, posts: int,
-                  helpers: Sequence[sqlite3.Connection] = (),
-                  ) -> tuple[dict[str, int], list[tuple[str, int, int, float]]]:
-    """Terms in over half of the posts (with their document counts), and impact-ordered lists:
-    the STATS_TOP best posts, exactly ranked, for the most frequent terms, prefixes and pairs.
+                  helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
+    """The statistics of the whole archive: frequent units found in a sample of posts, then
+    ranked exactly (the impact-ordered lists).
 
     A query of one such unit ranks posts by that unit's bm25 alone, so its top-k is a prefix of
     its list, read in a millisecond instead of ranking most of the archive.
 
     `helpers` are further connections reading the same snapshot as `conn`: the lists, nearly all
     of the cost, are ranked on all of them at once, one thread each (SQLite releases the GIL
-    while it ranks; two connections make the refresh ~1.6x faster on two cores).
+    while it ranks; two connections make the refresh ~1.7x faster on two cores).
     """
     import random
     from collections import Counter
@@ -225,45 +233,93 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
                                (unit,)).fetchone()
             if row and row[0] * 2 > posts:
                 terms[unit] = row[0]
-    top: list[tuple[str, int, int, float]] = []
     by_kind: dict[str, list[str]] = {kind: [] for kind in STATS_LISTS}
     for unit in sorted(frequent, key=frequent.__getitem__, reverse=True):
         kind = "prefix" if unit.endswith("*") else "pair" if " " in unit else "term"
         by_kind[kind].append(unit)
     listed = [u for kind, units in by_kind.items() for u in units[:STATS_LISTS[kind]]]
-    ranked = _rank_units(listed, [conn, *helpers])
-    for unit in listed:
-        top += [(unit, i, rowid, rank) for i, (rowid, rank) in enumerate(ranked[unit])]
-    return terms, top
+
+    def rank(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
+        match = _unit_match(unit)
+        doc = c.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
+                        (match,)).fetchone()[0]
+        return doc, [tuple(row) for row in c.execute(
+            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rank "
+            "LIMIT ?", (match, STATS_TOP))]
+
+    return Stats(terms, _on_connections(listed, [conn, *helpers], rank))
 
 
-def _rank_units(units: list[str], connections: list[sqlite3.Connection],
-                ) -> dict[str, list[tuple[int, float]]]:
-    """Each unit's STATS_TOP best posts, exactly ranked, on as many connections as given."""
+def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_now: int,
+                 first_new_id: int, helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
+    """The statistics once posts with ids from `first_new_id` on were added, and nothing else
+    changed: each list merged with the new posts' ranks, without ranking the others again.
+
+    A listed post's bm25 for one unit changes with the posts added only through the unit's idf,
+    the same factor for every post (so its old rank is rescaled), and the average post length,
+    which a few percent more posts barely move: Archive.refresh_search_stats ranks everything
+    again once the archive has grown by STATS_EXTEND_SHARE since.
+    """
+    def extend(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
+        doc, ranked = old.lists[unit]
+        added = [tuple(row) for row in c.execute(
+            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid >= ?",
+            (_unit_match(unit), first_new_id))]
+        doc_now = doc + len(added)
+        scale = _idf(posts_now, doc_now) / _idf(posts_before, doc)
+        merged = [(post_id, rank * scale) for post_id, rank in ranked]
+        if len(merged) >= STATS_TOP:  # posts ranked after a full list's last one are unknown
+            added = [item for item in added if item[1] <= merged[-1][1]]
+        return doc_now, sorted(merged + added, key=lambda item: item[1])[:STATS_TOP]
+
+    lists = _on_connections(list(old.lists), [conn, *helpers], extend)
+    terms: dict[str, int] = {}
+    for term, doc in old.terms.items():
+        if term in lists:
+            doc = lists[term][0]
+        else:
+            doc += conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+                                "AND rowid >= ?", (_unit_match(term), first_new_id)).fetchone()[0]
+        if doc * 2 > posts_now:
+            terms[term] = doc
+    return Stats(terms, lists)
+
+
+def _idf(posts: int, doc: int) -> float:
+    # FTS5's bm25 idf (fts5_aux.c): ln((N - n + 0.5) / (n + 0.5)), or 1e-6 when not positive.
+    import math
+
+    idf = math.log((posts - doc + 0.5) / (doc + 0.5))
+    return idf if idf > 0 else 1e-6
+
+
+T = TypeVar("T")
+
+
+def _on_connections(units: list[str], connections: list[sqlite3.Connection],
+                    work: Callable[[sqlite3.Connection, str], T]) -> dict[str, T]:
+    """work(connection, unit) for every unit, on all the connections at once (one thread each),
+    each taking the next unit when done with one: units differ ~10x in cost."""
     from concurrent.futures import ThreadPoolExecutor
     from queue import Empty, SimpleQueue
 
-    sql = (f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
-           "ORDER BY rank LIMIT ?")
     waiting: SimpleQueue[str] = SimpleQueue()
     for unit in units:
         waiting.put(unit)
-    ranked: dict[str, list[tuple[int, float]]] = {}
+    results: dict[str, T] = {}
 
-    def work(conn: sqlite3.Connection) -> None:
-        # Each connection takes the next unit when done with one: lists differ ~10x in cost.
+    def drain(conn: sqlite3.Connection) -> None:
         while True:
             try:
                 unit = waiting.get_nowait()
             except Empty:
                 return
-            ranked[unit] = [tuple(row) for row in conn.execute(
-                sql, (_unit_match(unit), STATS_TOP))]
+            results[unit] = work(conn, unit)
 
     with ThreadPoolExecutor(max_workers=len(connections)) as pool:
-        for future in [pool.submit(work, conn) for conn in connections]:
+        for future in [pool.submit(drain, conn) for conn in connections]:
             future.result()
-    return ranked
+    return {unit: results[unit] for unit in units}
 
 
 def _unit_key(text: str, words: list[str] | None) -> str | None:

@@ -23,12 +23,16 @@ from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
+    from archive.search import Stats
     from crawler.extract.record import Article
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
 STATS_MIN_POSTS = 5_000
 STATS_READERS = 3  # connections added to rank the statistics' lists in parallel, at most
+# Lists are extended with added posts until the archive has grown by this share since it was
+# last ranked whole: beyond, the average post length may have moved enough to reorder them.
+STATS_EXTEND_SHARE = 0.05
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -419,9 +423,10 @@ class Archive:
     def refresh_search_stats_if_stale(self) -> bool:
         """Refresh the search statistics when posts changed since they were computed.
 
-        Callers run this once after a batch of crawls rather than after each run: its cost
-        grows with the archive (seconds at 10k posts), not with what a crawl changed. Stale
-        statistics are never wrong, only slower: search then ranks exactly.
+        Callers run this once after a batch of crawls rather than after each run: when a post
+        changed, its cost grows with the archive (seconds at 10k posts, minutes at 1M); when
+        posts were only added it follows them. Stale statistics are never wrong, only slower:
+        search then ranks exactly.
         """
         from archive.search import stats_fresh
 
@@ -430,14 +435,20 @@ class Archive:
         self.refresh_search_stats()
         return True
 
-    def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> None:
-        """Recompute the statistics behind fast queries on very common terms (archive.search).
+    def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> bool:
+        """Recompute the statistics behind fast queries on very common terms (archive.search);
+        True if the whole archive was ranked, False if the lists were only extended.
+
+        When the only change since the last refresh is posts added (a crawl that found new
+        posts), the lists are extended with them: the cost follows what was added, not the
+        archive's size. Anything else (a post changed), or the archive grown by more than
+        STATS_EXTEND_SHARE since everything was last ranked, ranks everything again.
 
         Computed from one read snapshot, then written in a short transaction, so a crawl is never
         kept waiting; the change counter that the index triggers bump tells search whether the
         statistics still describe the archive (stale ones are never used).
         """
-        from archive.search import compute_stats
+        from archive.search import Stats, compute_stats, extend_stats
 
         if self.readonly or self._depth:
             raise ArchiveError("search statistics are refreshed outside any open transaction")
@@ -445,14 +456,19 @@ class Archive:
         conn.execute("BEGIN")  # one consistent snapshot for every read below
         readers: list[sqlite3.Connection] = []
         try:
-            changes = conn.execute(
-                "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
-            posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            meta = dict(conn.execute("SELECT key, value FROM search_meta").fetchall())
+            posts, max_id = conn.execute(
+                "SELECT count(*), coalesce(max(id), 0) FROM posts").fetchone()
+            stats, full = Stats({}, {}), True
             if posts >= min_posts:
-                readers = self._snapshot_readers(changes)
-                terms, top = compute_stats(conn, posts, readers)
-            else:
-                terms, top = {}, []
+                readers = self._snapshot_readers(meta["changes"])
+                old = self._stats_before_additions(meta, posts)
+                if old is None:
+                    stats = compute_stats(conn, posts, readers)
+                else:
+                    stats = extend_stats(conn, old, meta["posts"], posts,
+                                         meta["stats_max_id"] + 1, readers)
+                    full = False
         except sqlite3.Error as exc:
             raise ArchiveError(_describe(exc)) from exc
         finally:
@@ -460,13 +476,46 @@ class Archive:
             for reader in readers:
                 reader.close()
         with self.transaction():
-            conn.execute("DELETE FROM search_terms")
-            conn.execute("DELETE FROM search_top")
-            conn.executemany("INSERT INTO search_terms (term, doc) VALUES (?, ?)", terms.items())
+            for table in ("search_terms", "search_top", "search_lists"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.executemany("INSERT INTO search_terms (term, doc) VALUES (?, ?)",
+                             stats.terms.items())
             conn.executemany(
-                "INSERT INTO search_top (term, position, post_id, rank) VALUES (?, ?, ?, ?)", top)
-            conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?",
-                             [(changes, "stats_changes"), (posts, "posts")])
+                "INSERT INTO search_top (term, position, post_id, rank) VALUES (?, ?, ?, ?)",
+                [(unit, position, post_id, rank) for unit, (_, ranked) in stats.lists.items()
+                 for position, (post_id, rank) in enumerate(ranked)])
+            conn.executemany("INSERT INTO search_lists (term, doc) VALUES (?, ?)",
+                             [(unit, doc) for unit, (doc, _) in stats.lists.items()])
+            conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?", [
+                (meta["changes"], "stats_changes"), (posts, "posts"), (max_id, "stats_max_id"),
+                (posts if full else meta["stats_full_posts"], "stats_full_posts")])
+        return full
+
+    def _stats_before_additions(self, meta: dict[str, int], posts: int) -> Stats | None:
+        """The stored statistics, if since they were computed posts were only added (and not
+        too many); None when the whole archive must be ranked again."""
+        from archive.search import Stats
+
+        if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
+            return None
+        added = self.conn.execute("SELECT count(*) FROM posts WHERE id > ?",
+                                  (meta["stats_max_id"],)).fetchone()[0]
+        # Every index change bumps the counter once, so as many changes as new posts means
+        # nothing but those posts was indexed (no post changed or went).
+        if not added or added != meta["changes"] - meta["stats_changes"] \
+                or posts != meta["posts"] + added \
+                or posts > meta["stats_full_posts"] * (1 + STATS_EXTEND_SHARE):
+            return None
+        lists: dict[str, tuple[int, list[tuple[int, float]]]] = {
+            unit: (doc, [])
+            for unit, doc in self.conn.execute("SELECT term, doc FROM search_lists")}
+        for unit, post_id, rank in self.conn.execute(
+                "SELECT term, post_id, rank FROM search_top ORDER BY term, position"):
+            if unit not in lists:  # ranked before the archive counted matches (v5)
+                return None
+            lists[unit][1].append((post_id, rank))
+        terms = dict(self.conn.execute("SELECT term, doc FROM search_terms").fetchall())
+        return Stats(terms, lists)
 
     def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
         """Further read connections on the snapshot self.conn reads (one per spare core, up to

@@ -114,9 +114,12 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                    "(internal, for fast ranking).", {
         "term": "Indexed word", "position": "Rank position, from 0",
         "post_id": "The post", "rank": "bm25 rank (lower is better)"}),
+    "search_lists": ("Posts matching each listed term", "How many posts matched each term, "
+                     "prefix or word pair of search_top when it was ranked (internal).", {
+        "term": "Indexed word, prefix (abc*) or word pair", "doc": "Posts matching it"}),
 }
 # Bookkeeping tables of the search, hidden from the database page (still reachable by URL).
-HIDDEN = ("search_meta", "search_terms", "search_top")
+HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists")
 
 FACETS: dict[str, list[Any]] = {
     "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
