@@ -301,6 +301,7 @@ def _on_connections(units: list[str], connections: list[sqlite3.Connection],
     """work(connection, unit) for every unit, on all the connections at once (one thread each),
     each taking the next unit when done with one: units differ ~10x in cost."""
     from concurrent.futures import ThreadPoolExecutor
+    from contextlib import suppress
     from queue import Empty, SimpleQueue
 
     waiting: SimpleQueue[str] = SimpleQueue()
@@ -317,8 +318,19 @@ def _on_connections(units: list[str], connections: list[sqlite3.Connection],
             results[unit] = work(conn, unit)
 
     with ThreadPoolExecutor(max_workers=len(connections)) as pool:
-        for future in [pool.submit(drain, conn) for conn in connections]:
-            future.result()
+        futures = [pool.submit(drain, conn) for conn in connections]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            # Ctrl-C or a failed query: stop the other connections now (ranking the remaining
+            # units would take minutes on a large archive) and report the first error.
+            with suppress(Empty):
+                while True:
+                    waiting.get_nowait()
+            for conn in connections:
+                conn.interrupt()
+            raise
     return {unit: results[unit] for unit in units}
 
 

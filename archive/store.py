@@ -472,7 +472,8 @@ class Archive:
         except sqlite3.Error as exc:
             raise ArchiveError(_describe(exc)) from exc
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:  # an interrupted statement may have ended it already
+                conn.execute("COMMIT")
             for reader in readers:
                 reader.close()
         with self.transaction():

@@ -232,3 +232,29 @@ def test_a_changed_post_or_much_growth_ranks_everything_again(archive: Archive) 
     assert archive.refresh_search_stats(min_posts=10) is True
     archive.save_articles(corpus(345)[340:])
     assert archive.refresh_search_stats(min_posts=10) is False
+
+
+def test_ctrl_c_while_lists_are_ranked_stops_every_connection(tmp_path: Path) -> None:
+    # One connection gets Ctrl-C while the other runs a long query: both stop at once, and the
+    # units still waiting are never started.
+    import sqlite3
+    import time
+
+    started: list[str] = []
+    long_query = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                  "SELECT count(*) FROM n")
+
+    def work(conn: sqlite3.Connection, unit: str) -> int:
+        started.append(unit)
+        if unit == "stop":
+            time.sleep(0.2)  # the other connection is inside its long query by now
+            raise KeyboardInterrupt
+        return conn.execute(long_query).fetchone()[0]
+
+    connections = [sqlite3.connect(tmp_path / "x.db", check_same_thread=False) for _ in range(2)]
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        search_module._on_connections(["stop", "long", "never", "never either"], connections,
+                                      work)
+    assert time.monotonic() - start < 5
+    assert sorted(started) == ["long", "stop"]
