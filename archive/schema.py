@@ -18,6 +18,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v6  how many posts matched each impact-listed unit, and the highest post id, when the search
       statistics were computed: after a crawl that only added posts, the lists are extended
       with the new posts instead of ranking the whole archive again
+  v7  the index triggers log each post they re-index or remove, so the statistics can be
+      extended after a crawl that changed posts too
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -199,7 +201,16 @@ INSERT INTO search_meta (key, value) VALUES ('stats_max_id', 0), ('stats_full_po
 """
 
 
-def _fts_triggers(count_changes: bool, skip_flagged: bool = False) -> str:
+V7 = """
+CREATE TABLE search_changed (               -- posts re-indexed or removed since the statistics
+    seq INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL
+);
+"""
+
+
+def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
+                  log_changes: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
@@ -210,10 +221,12 @@ def _fts_triggers(count_changes: bool, skip_flagged: bool = False) -> str:
             if count_changes else "")
     when = ("WHEN (SELECT value FROM search_meta WHERE key = 'index_later') = 0"
             if skip_flagged else "")
+    log = "INSERT INTO search_changed (post_id) VALUES (old.id);" if log_changes else ""
     return f"""
 CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts {when} BEGIN {insert} {bump} END;
-CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {bump} END;
-CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {bump} END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {bump} {log} END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {bump} {log}
+END;
 """
 
 
@@ -255,9 +268,16 @@ def _v6(conn: sqlite3.Connection) -> None:
     _script(conn, V6)
 
 
+def _v7(conn: sqlite3.Connection) -> None:
+    _script(conn, V7)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER posts_fts_{trigger}")
+    _script(conn, _fts_triggers(count_changes=True, skip_flagged=True, log_changes=True))
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7}
 
 
 @contextmanager

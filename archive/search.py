@@ -251,32 +251,55 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
 
 
 def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_now: int,
-                 first_new_id: int, helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
-    """The statistics once posts with ids from `first_new_id` on were added, and nothing else
-    changed: each list merged with the new posts' ranks, without ranking the others again.
+                 first_new_id: int, changed: Sequence[int] = (),
+                 helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
+    """The statistics once posts with ids from `first_new_id` on were added and the `changed`
+    posts re-indexed (or removed), and nothing else: each list merged with those posts' ranks
+    now, without ranking the others again.
 
-    A listed post's bm25 for one unit changes with the posts added only through the unit's idf,
+    A listed post's bm25 for one unit changes with other posts only through the unit's idf,
     the same factor for every post (so its old rank is rescaled), and the average post length,
-    which a few percent more posts barely move: Archive.refresh_search_stats ranks everything
-    again once the archive has grown by STATS_EXTEND_SHARE since.
+    which a few percent of the posts barely move: Archive.refresh_search_stats ranks everything
+    again once STATS_EXTEND_SHARE of the archive was added or changed since.
     """
+    import json
+
+    changed_ids = set(changed)
+    changed_json = json.dumps(sorted(changed_ids))
+
+    def count(c: sqlite3.Connection, unit: str) -> int:
+        return c.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
+                         (_unit_match(unit),)).fetchone()[0]
+
     def extend(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
         doc, ranked = old.lists[unit]
-        added = [tuple(row) for row in c.execute(
+        match = _unit_match(unit)
+        fresh = [tuple(row) for row in c.execute(
             f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid >= ?",
-            (_unit_match(unit), first_new_id))]
-        doc_now = doc + len(added)
+            (match, first_new_id))]
+        doc_now = doc + len(fresh)
+        if changed_ids:
+            # `+rowid`: filter the matches, not one index lookup per id (each of which would
+            # recompute the unit's idf over the whole index).
+            fresh += [tuple(row) for row in c.execute(
+                f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND +rowid IN "
+                "(SELECT value FROM json_each(?))", (match, changed_json))]
+            doc_now = count(c, unit)  # which changed posts matched before is not known
         scale = _idf(posts_now, doc_now) / _idf(posts_before, doc)
-        merged = [(post_id, rank * scale) for post_id, rank in ranked]
-        if len(merged) >= STATS_TOP:  # posts ranked after a full list's last one are unknown
-            added = [item for item in added if item[1] <= merged[-1][1]]
-        return doc_now, sorted(merged + added, key=lambda item: item[1])[:STATS_TOP]
+        merged = [(post_id, rank * scale) for post_id, rank in ranked
+                  if post_id not in changed_ids]
+        if ranked and len(ranked) < doc:  # a cut list: posts ranked after its end are unknown
+            last = ranked[-1][1] * scale
+            fresh = [item for item in fresh if item[1] <= last]
+        return doc_now, sorted(merged + fresh, key=lambda item: item[1])[:STATS_TOP]
 
     lists = _on_connections(list(old.lists), [conn, *helpers], extend)
     terms: dict[str, int] = {}
     for term, doc in old.terms.items():
         if term in lists:
             doc = lists[term][0]
+        elif changed_ids:
+            doc = count(conn, term)
         else:
             doc += conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
                                 "AND rowid >= ?", (_unit_match(term), first_new_id)).fetchone()[0]

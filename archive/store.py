@@ -30,8 +30,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
 STATS_MIN_POSTS = 5_000
 STATS_READERS = 3  # connections added to rank the statistics' lists in parallel, at most
-# Lists are extended with added posts until the archive has grown by this share since it was
-# last ranked whole: beyond, the average post length may have moved enough to reorder them.
+# Lists are extended with added and changed posts until this share of the archive was added or
+# changed since it was last ranked whole: beyond, the average post length may have moved enough
+# to reorder them.
 STATS_EXTEND_SHARE = 0.05
 BUSY_TIMEOUT_MS = 30_000
 
@@ -439,10 +440,11 @@ class Archive:
         """Recompute the statistics behind fast queries on very common terms (archive.search);
         True if the whole archive was ranked, False if the lists were only extended.
 
-        When the only change since the last refresh is posts added (a crawl that found new
-        posts), the lists are extended with them: the cost follows what was added, not the
-        archive's size. Anything else (a post changed), or the archive grown by more than
-        STATS_EXTEND_SHARE since everything was last ranked, ranks everything again.
+        When posts were only added or re-indexed since the last refresh (what crawls do), the
+        lists are extended with them: the cost follows what the crawls changed, not the
+        archive's size. Anything else (a post removed by another tool), or more than
+        STATS_EXTEND_SHARE of the archive added or changed since everything was last ranked,
+        ranks everything again.
 
         Computed from one read snapshot, then written in a short transaction, so a crawl is never
         kept waiting; the change counter that the index triggers bump tells search whether the
@@ -460,14 +462,17 @@ class Archive:
             posts, max_id = conn.execute(
                 "SELECT count(*), coalesce(max(id), 0) FROM posts").fetchone()
             stats, full = Stats({}, {}), True
+            last_seq = conn.execute(
+                "SELECT coalesce(max(seq), 0) FROM search_changed").fetchone()[0]
             if posts >= min_posts:
                 readers = self._snapshot_readers(meta["changes"])
-                old = self._stats_before_additions(meta, posts)
-                if old is None:
+                since = self._stats_to_extend(meta, posts)
+                if since is None:
                     stats = compute_stats(conn, posts, readers)
                 else:
+                    old, changed, last_seq = since
                     stats = extend_stats(conn, old, meta["posts"], posts,
-                                         meta["stats_max_id"] + 1, readers)
+                                         meta["stats_max_id"] + 1, changed, readers)
                     full = False
         except sqlite3.Error as exc:
             raise ArchiveError(_describe(exc)) from exc
@@ -477,6 +482,8 @@ class Archive:
             for reader in readers:
                 reader.close()
         with self.transaction():
+            # Changes logged after the snapshot stay for the next refresh.
+            conn.execute("DELETE FROM search_changed WHERE seq <= ?", (last_seq,))
             for table in ("search_terms", "search_top", "search_lists"):
                 conn.execute(f"DELETE FROM {table}")
             conn.executemany("INSERT INTO search_terms (term, doc) VALUES (?, ?)",
@@ -492,31 +499,38 @@ class Archive:
                 (posts if full else meta["stats_full_posts"], "stats_full_posts")])
         return full
 
-    def _stats_before_additions(self, meta: dict[str, int], posts: int) -> Stats | None:
-        """The stored statistics, if since they were computed posts were only added (and not
-        too many); None when the whole archive must be ranked again."""
+    def _stats_to_extend(self, meta: dict[str, int], posts: int,
+                         ) -> tuple[Stats, list[int], int] | None:
+        """The stored statistics, the posts changed since (ids) and the last change logged, if
+        since they were computed posts were only added or re-indexed, and not too many; None
+        when the whole archive must be ranked again."""
         from archive.search import Stats
 
         if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
             return None
-        added = self.conn.execute("SELECT count(*) FROM posts WHERE id > ?",
-                                  (meta["stats_max_id"],)).fetchone()[0]
-        # Every index change bumps the counter once, so as many changes as new posts means
-        # nothing but those posts was indexed (no post changed or went).
-        if not added or added != meta["changes"] - meta["stats_changes"] \
-                or posts != meta["posts"] + added \
-                or posts > meta["stats_full_posts"] * (1 + STATS_EXTEND_SHARE):
+        conn = self.conn
+        added = conn.execute("SELECT count(*) FROM posts WHERE id > ?",
+                             (meta["stats_max_id"],)).fetchone()[0]
+        logged, last_seq = conn.execute(
+            "SELECT count(*), coalesce(max(seq), 0) FROM search_changed").fetchone()
+        changed = [post_id for (post_id,) in conn.execute(
+            "SELECT DISTINCT post_id FROM search_changed WHERE post_id <= ?",
+            (meta["stats_max_id"],))]
+        # Every index change bumps the counter once and every re-index or removal is logged,
+        # so this equality means nothing else happened (no post inserted below the old ids).
+        if added + logged != meta["changes"] - meta["stats_changes"] \
+                or posts != meta["posts"] + added or not added + len(changed) \
+                or posts + len(changed) > meta["stats_full_posts"] * (1 + STATS_EXTEND_SHARE):
             return None
         lists: dict[str, tuple[int, list[tuple[int, float]]]] = {
-            unit: (doc, [])
-            for unit, doc in self.conn.execute("SELECT term, doc FROM search_lists")}
-        for unit, post_id, rank in self.conn.execute(
+            unit: (doc, []) for unit, doc in conn.execute("SELECT term, doc FROM search_lists")}
+        for unit, post_id, rank in conn.execute(
                 "SELECT term, post_id, rank FROM search_top ORDER BY term, position"):
             if unit not in lists:  # ranked before the archive counted matches (v5)
                 return None
             lists[unit][1].append((post_id, rank))
-        terms = dict(self.conn.execute("SELECT term, doc FROM search_terms").fetchall())
-        return Stats(terms, lists)
+        terms = dict(conn.execute("SELECT term, doc FROM search_terms").fetchall())
+        return Stats(terms, lists), changed, last_seq
 
     def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
         """Further read connections on the snapshot self.conn reads (one per spare core, up to

@@ -202,10 +202,8 @@ def lists(archive: Archive) -> dict[str, list[tuple[int, float]]]:
     return ranked
 
 
-def test_posts_added_since_extend_the_lists_as_ranking_again_would(
-        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
-    archive.save_articles(corpus(312)[300:])  # a crawl that found 12 new posts (4%)
-    assert archive.refresh_search_stats(min_posts=10) is False  # extended, not ranked again
+def assert_extension_agrees_with_ranking_again(archive: Archive,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     extended, extended_terms = lists(archive), stats_rows(archive)[0]
     assert fast_path_used(archive, SearchQuery("the"))
     monkeypatch.setattr(store_module, "STATS_EXTEND_SHARE", -1.0)
@@ -216,22 +214,55 @@ def test_posts_added_since_extend_the_lists_as_ranking_again_would(
     assert all(terms[term] == doc for term, doc in extended_terms if term in terms)
     for unit in extended.keys() & ranked.keys():
         best = ranked[unit]
-        # The same posts at the same ranks, but for the average post length that moved a little
-        # (12 posts more): ranks agree to 1%, and posts only trade places with near-ties.
+        # The same posts at the same ranks, but for the average post length that moved a
+        # little: ranks agree to 1%, and posts only trade places with near-ties.
         assert [rank for _, rank in extended[unit]] == pytest.approx(
             [rank for _, rank in best], rel=1e-2)
         top = {post_id for post_id, _ in best[:20]}
         assert len(top & {post_id for post_id, _ in extended[unit][:20]}) >= 18
 
 
-def test_a_changed_post_or_much_growth_ranks_everything_again(archive: Archive) -> None:
-    first = corpus(1)[0]
-    archive.save_article(Article(url=first.url, title=first.title, body_text="the the end"))
-    assert archive.refresh_search_stats(min_posts=10) is True
+def test_posts_added_since_extend_the_lists_as_ranking_again_would(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive.save_articles(corpus(312)[300:])  # a crawl that found 12 new posts (4%)
+    assert archive.refresh_search_stats(min_posts=10) is False  # extended, not ranked again
+    assert_extension_agrees_with_ranking_again(archive, monkeypatch)
+
+
+def test_changed_posts_move_in_the_lists_as_ranking_again_would(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A crawl that changed two posts and found three: the best post for "the" loses the word,
+    # the worst becomes the best, and new posts come in.
+    the = [post_id for post_id, _ in lists(archive)["the"]]
+    best, worst = the[0], the[-1]
+    urls = dict(archive.conn.execute("SELECT id, url FROM posts WHERE id IN (?, ?)",
+                                     (best, worst)).fetchall())
+    archive.save_articles([
+        Article(url=urls[best], title="Lanterns", body_text="lantern meadow"),
+        Article(url=urls[worst], title="The the", body_text="the the the the"),
+        *corpus(303)[300:]])
+    assert archive.refresh_search_stats(min_posts=10) is False
+    assert archive.conn.execute("SELECT count(*) FROM search_changed").fetchone()[0] == 0
+    the = [post_id for post_id, _ in lists(archive)["the"]]
+    assert best not in the and the[0] == worst
+    hits, expected = search(archive, SearchQuery("the")), exact(archive, SearchQuery("the"))
+    assert hits[0].id == worst and [h.rank for h in hits] == pytest.approx(
+        [rank for _, rank in expected], rel=1e-3)
+    assert len({h.id for h in hits} & {post_id for post_id, _ in expected}) >= 9
+    assert_extension_agrees_with_ranking_again(archive, monkeypatch)
+
+
+def test_much_change_or_a_removed_post_ranks_everything_again(archive: Archive) -> None:
     archive.save_articles(corpus(340)[300:])  # 13% more posts
     assert archive.refresh_search_stats(min_posts=10) is True
     archive.save_articles(corpus(345)[340:])
     assert archive.refresh_search_stats(min_posts=10) is False
+    with archive.transaction() as conn:  # another tool deletes a post
+        conn.execute("DELETE FROM post_versions WHERE post_id = 1")
+        for table in ("post_tags", "post_categories", "images"):
+            conn.execute(f"DELETE FROM {table} WHERE post_id = 1")
+        conn.execute("DELETE FROM posts WHERE id = 1")
+    assert archive.refresh_search_stats(min_posts=10) is True
 
 
 def test_ctrl_c_while_lists_are_ranked_stops_every_connection(tmp_path: Path) -> None:

@@ -117,9 +117,12 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
     "search_lists": ("Posts matching each listed term", "How many posts matched each term, "
                      "prefix or word pair of search_top when it was ranked (internal).", {
         "term": "Indexed word, prefix (abc*) or word pair", "doc": "Posts matching it"}),
+    "search_changed": ("Posts re-indexed since the search statistics", "Logged by the index "
+                       "triggers, cleared by each statistics refresh (internal).", {
+        "seq": "Order of the change", "post_id": "The post re-indexed or removed"}),
 }
 # Bookkeeping tables of the search, hidden from the database page (still reachable by URL).
-HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists")
+HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_changed")
 
 FACETS: dict[str, list[Any]] = {
     "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
