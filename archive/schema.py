@@ -206,6 +206,7 @@ CREATE TABLE search_changed (               -- posts re-indexed or removed since
     seq INTEGER PRIMARY KEY,
     post_id INTEGER NOT NULL
 );
+INSERT INTO search_meta (key, value) VALUES ('stats_extended', 0);
 """
 
 

@@ -30,9 +30,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
 STATS_MIN_POSTS = 5_000
 STATS_READERS = 3  # connections added to rank the statistics' lists in parallel, at most
-# Lists are extended with added and changed posts until this share of the archive was added or
-# changed since it was last ranked whole: beyond, the average post length may have moved enough
-# to reorder them.
+# Lists are extended with added and changed posts until as many as this share of the archive
+# were added or changed (in all) since it was last ranked whole: beyond, the average post length
+# may have moved enough to reorder them.
 STATS_EXTEND_SHARE = 0.05
 BUSY_TIMEOUT_MS = 30_000
 
@@ -461,7 +461,7 @@ class Archive:
             meta = dict(conn.execute("SELECT key, value FROM search_meta").fetchall())
             posts, max_id = conn.execute(
                 "SELECT count(*), coalesce(max(id), 0) FROM posts").fetchone()
-            stats, full = Stats({}, {}), True
+            stats, full, changed = Stats({}, {}), True, []
             last_seq = conn.execute(
                 "SELECT coalesce(max(seq), 0) FROM search_changed").fetchone()[0]
             if posts >= min_posts:
@@ -494,9 +494,14 @@ class Archive:
                  for position, (post_id, rank) in enumerate(ranked)])
             conn.executemany("INSERT INTO search_lists (term, doc) VALUES (?, ?)",
                              [(unit, doc) for unit, (doc, _) in stats.lists.items()])
-            conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?", [
-                (meta["changes"], "stats_changes"), (posts, "posts"), (max_id, "stats_max_id"),
-                (posts if full else meta["stats_full_posts"], "stats_full_posts")])
+            extended = 0 if full else meta.get("stats_extended", 0) + posts - meta["posts"] \
+                + len(changed)
+            conn.executemany(
+                "INSERT INTO search_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [
+                    ("stats_changes", meta["changes"]), ("posts", posts),
+                    ("stats_max_id", max_id), ("stats_extended", extended),
+                    ("stats_full_posts", posts if full else meta["stats_full_posts"])])
         return full
 
     def _stats_to_extend(self, meta: dict[str, int], posts: int,
@@ -518,9 +523,10 @@ class Archive:
             (meta["stats_max_id"],))]
         # Every index change bumps the counter once and every re-index or removal is logged,
         # so this equality means nothing else happened (no post inserted below the old ids).
+        extended = meta.get("stats_extended", 0) + added + len(changed)
         if added + logged != meta["changes"] - meta["stats_changes"] \
                 or posts != meta["posts"] + added or not added + len(changed) \
-                or posts + len(changed) > meta["stats_full_posts"] * (1 + STATS_EXTEND_SHARE):
+                or extended > meta["stats_full_posts"] * STATS_EXTEND_SHARE:
             return None
         lists: dict[str, tuple[int, list[tuple[int, float]]]] = {
             unit: (doc, []) for unit, doc in conn.execute("SELECT term, doc FROM search_lists")}

@@ -257,6 +257,11 @@ def test_much_change_or_a_removed_post_ranks_everything_again(archive: Archive) 
     assert archive.refresh_search_stats(min_posts=10) is True
     archive.save_articles(corpus(345)[340:])
     assert archive.refresh_search_stats(min_posts=10) is False
+    # Changes add up over refreshes: 5 added, then 10 changed (4.3%), then 10 more (7.2%).
+    for first in (0, 10):
+        archive.save_articles([Article(url=p.url, title=p.title, body_text=p.body_text + " end")
+                               for p in corpus(first + 10)[first:]])
+        assert archive.refresh_search_stats(min_posts=10) is (first == 10)
     with archive.transaction() as conn:  # another tool deletes a post
         conn.execute("DELETE FROM post_versions WHERE post_id = 1")
         for table in ("post_tags", "post_categories", "images"):
