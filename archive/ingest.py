@@ -21,6 +21,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from archive.schema import index_later
@@ -165,19 +166,10 @@ def _site_root(url: str) -> str:
     # site_root() parses the whole URL (~50 µs); its result depends on the scheme, host and
     # first path segment only, so URLs sharing those share one call.
     parts = url.split("/", 4)
-    return _root_of(url if len(parts) < 5 else "/".join(parts[:4]) + "/")
+    return _cached_site_root(url if len(parts) < 5 else "/".join(parts[:4]) + "/")
 
 
-_root_cache: dict[str, str] = {}
-
-
-def _root_of(prefix: str) -> str:
-    root = _root_cache.get(prefix)
-    if root is None:
-        if len(_root_cache) > 10_000:
-            _root_cache.clear()
-        root = _root_cache[prefix] = site_root(prefix)
-    return root
+_cached_site_root = lru_cache(maxsize=4096)(site_root)
 
 
 def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],

@@ -222,12 +222,13 @@ def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
             if count_changes else "")
     when = ("WHEN (SELECT value FROM search_meta WHERE key = 'index_later') = 0"
             if skip_flagged else "")
-    log = "INSERT INTO search_changed (post_id) VALUES (old.id);" if log_changes else ""
+    # Appended to the counter bump only when logging, so earlier migrations' triggers keep
+    # their exact text.
+    tail = f"{bump} INSERT INTO search_changed (post_id) VALUES (old.id);" if log_changes else bump
     return f"""
 CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts {when} BEGIN {insert} {bump} END;
-CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {bump} {log} END;
-CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {bump} {log}
-END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {tail} END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF {cols} ON posts BEGIN {delete} {insert} {tail} END;
 """
 
 

@@ -240,12 +240,9 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
     listed = [u for kind, units in by_kind.items() for u in units[:STATS_LISTS[kind]]]
 
     def rank(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
-        match = _unit_match(unit)
-        doc = c.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
-                        (match,)).fetchone()[0]
-        return doc, [tuple(row) for row in c.execute(
+        return _matches(c, unit), [tuple(row) for row in c.execute(
             f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rank "
-            "LIMIT ?", (match, STATS_TOP))]
+            "LIMIT ?", (_unit_match(unit), STATS_TOP))]
 
     return Stats(terms, _on_connections(listed, [conn, *helpers], rank))
 
@@ -267,10 +264,6 @@ def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_
     changed_ids = set(changed)
     changed_json = json.dumps(sorted(changed_ids))
 
-    def count(c: sqlite3.Connection, unit: str) -> int:
-        return c.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
-                         (_unit_match(unit),)).fetchone()[0]
-
     def extend(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
         doc, ranked = old.lists[unit]
         match = _unit_match(unit)
@@ -284,7 +277,7 @@ def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_
             fresh += [tuple(row) for row in c.execute(
                 f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND +rowid IN "
                 "(SELECT value FROM json_each(?))", (match, changed_json))]
-            doc_now = count(c, unit)  # which changed posts matched before is not known
+            doc_now = _matches(c, unit)  # which changed posts matched before is unknown
         scale = _idf(posts_now, doc_now) / _idf(posts_before, doc)
         merged = [(post_id, rank * scale) for post_id, rank in ranked
                   if post_id not in changed_ids]
@@ -299,13 +292,18 @@ def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_
         if term in lists:
             doc = lists[term][0]
         elif changed_ids:
-            doc = count(conn, term)
+            doc = _matches(conn, term)
         else:
-            doc += conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
-                                "AND rowid >= ?", (_unit_match(term), first_new_id)).fetchone()[0]
+            doc += _matches(conn, term, from_id=first_new_id)
         if doc * 2 > posts_now:
             terms[term] = doc
     return Stats(terms, lists)
+
+
+def _matches(conn: sqlite3.Connection, unit: str, from_id: int = 0) -> int:
+    """How many posts (with ids from `from_id` on) match a statistics unit."""
+    return conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+                        "AND rowid >= ?", (_unit_match(unit), from_id)).fetchone()[0]
 
 
 def _idf(posts: int, doc: int) -> float:

@@ -424,10 +424,10 @@ class Archive:
     def refresh_search_stats_if_stale(self) -> bool:
         """Refresh the search statistics when posts changed since they were computed.
 
-        Callers run this once after a batch of crawls rather than after each run: when a post
-        changed, its cost grows with the archive (seconds at 10k posts, minutes at 1M); when
-        posts were only added it follows them. Stale statistics are never wrong, only slower:
-        search then ranks exactly.
+        Callers run this once after a batch of crawls rather than after each run: its cost
+        follows what the crawls added or changed, until that adds up to STATS_EXTEND_SHARE of
+        the archive and everything is ranked again (seconds at 10k posts, minutes at 1M). Stale
+        statistics are never wrong, only slower: search then ranks exactly.
         """
         from archive.search import stats_fresh
 
@@ -461,7 +461,7 @@ class Archive:
             meta = dict(conn.execute("SELECT key, value FROM search_meta").fetchall())
             posts, max_id = conn.execute(
                 "SELECT count(*), coalesce(max(id), 0) FROM posts").fetchone()
-            stats, full, changed = Stats({}, {}), True, []
+            stats, full, extended = Stats({}, {}), True, 0
             last_seq = conn.execute(
                 "SELECT coalesce(max(seq), 0) FROM search_changed").fetchone()[0]
             if posts >= min_posts:
@@ -470,7 +470,7 @@ class Archive:
                 if since is None:
                     stats = compute_stats(conn, posts, readers)
                 else:
-                    old, changed, last_seq = since
+                    old, changed, extended = since
                     stats = extend_stats(conn, old, meta["posts"], posts,
                                          meta["stats_max_id"] + 1, changed, readers)
                     full = False
@@ -494,21 +494,17 @@ class Archive:
                  for position, (post_id, rank) in enumerate(ranked)])
             conn.executemany("INSERT INTO search_lists (term, doc) VALUES (?, ?)",
                              [(unit, doc) for unit, (doc, _) in stats.lists.items()])
-            extended = 0 if full else meta.get("stats_extended", 0) + posts - meta["posts"] \
-                + len(changed)
-            conn.executemany(
-                "INSERT INTO search_meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [
-                    ("stats_changes", meta["changes"]), ("posts", posts),
-                    ("stats_max_id", max_id), ("stats_extended", extended),
-                    ("stats_full_posts", posts if full else meta["stats_full_posts"])])
+            conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?", [
+                (meta["changes"], "stats_changes"), (posts, "posts"), (max_id, "stats_max_id"),
+                (extended, "stats_extended"),
+                (posts if full else meta["stats_full_posts"], "stats_full_posts")])
         return full
 
     def _stats_to_extend(self, meta: dict[str, int], posts: int,
                          ) -> tuple[Stats, list[int], int] | None:
-        """The stored statistics, the posts changed since (ids) and the last change logged, if
-        since they were computed posts were only added or re-indexed, and not too many; None
-        when the whole archive must be ranked again."""
+        """The stored statistics, the posts changed since (ids) and how many posts were added
+        or changed since everything was last ranked, if since the statistics were computed posts
+        were only added or re-indexed, and not too many; None when everything must be ranked."""
         from archive.search import Stats
 
         if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
@@ -516,14 +512,13 @@ class Archive:
         conn = self.conn
         added = conn.execute("SELECT count(*) FROM posts WHERE id > ?",
                              (meta["stats_max_id"],)).fetchone()[0]
-        logged, last_seq = conn.execute(
-            "SELECT count(*), coalesce(max(seq), 0) FROM search_changed").fetchone()
+        logged = conn.execute("SELECT count(*) FROM search_changed").fetchone()[0]
         changed = [post_id for (post_id,) in conn.execute(
             "SELECT DISTINCT post_id FROM search_changed WHERE post_id <= ?",
             (meta["stats_max_id"],))]
         # Every index change bumps the counter once and every re-index or removal is logged,
         # so this equality means nothing else happened (no post inserted below the old ids).
-        extended = meta.get("stats_extended", 0) + added + len(changed)
+        extended = meta["stats_extended"] + added + len(changed)
         if added + logged != meta["changes"] - meta["stats_changes"] \
                 or posts != meta["posts"] + added or not added + len(changed) \
                 or extended > meta["stats_full_posts"] * STATS_EXTEND_SHARE:
@@ -536,7 +531,7 @@ class Archive:
                 return None
             lists[unit][1].append((post_id, rank))
         terms = dict(conn.execute("SELECT term, doc FROM search_terms").fetchall())
-        return Stats(terms, lists), changed, last_seq
+        return Stats(terms, lists), changed, extended
 
     def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
         """Further read connections on the snapshot self.conn reads (one per spare core, up to

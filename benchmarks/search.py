@@ -265,7 +265,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 def cold_start(argv: list[str], repeat: int = 10) -> float:
     """Median wall time of a command, as installed: with its bytecode cached. pip compiles the
     modules it installs, but an editable install compiles ours on first import, which
-    PYTHONDONTWRITEBYTECODE (set on some machines) would turn into every import (~30 ms)."""
+    PYTHONDONTWRITEBYTECODE (set on some machines) would turn into every start."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run(argv, capture_output=True, check=False, env=env)  # writes the bytecode
     times = []
