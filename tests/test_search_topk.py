@@ -16,6 +16,7 @@ from archive.search import (
     _top_fast,
     fts_query,
     plain_words,
+    row_conditions,
     search,
 )
 from archive.store import Archive
@@ -41,7 +42,8 @@ def corpus(count: int) -> list[Article]:
         title = " ".join(rng.sample(["the", "quiet", "and", "river", "stone", RARE[n % 12]], 3))
         posts.append(Article(url=f"https://s{n % 3}.example.com/post/{n}", title=title,
                              body_text=" ".join(words), tags=[f"t{n % 4}"],
-                             published=f"202{n % 5}-01-01"))
+                             published=f"202{n % 5}-01-01",
+                             language=("en", "en-GB", "fr")[n % 3]))
     return posts
 
 
@@ -56,15 +58,18 @@ def archive(tmp_path: Path) -> Archive:
 
 
 def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
-    where, params = _filters(archive.conn, query)
-    return _top_exact(archive.conn, fts_query(query.text), where, params, query.limit,
-                      query.offset)
+    """The textbook FTS5 query: every match ranked by bm25, filters checked on its row."""
+    where, params = row_conditions(_filters(archive.conn, query))
+    sql = ("SELECT f.rowid, f.rank FROM posts_fts f JOIN posts p ON p.id = f.rowid "
+           "WHERE posts_fts MATCH ?" + "".join(f" AND {w}" for w in where)
+           + " ORDER BY f.rank LIMIT ? OFFSET ?")
+    return [tuple(row) for row in archive.conn.execute(
+        sql, [fts_query(query.text), *params, query.limit, query.offset])]
 
 
 def fast_path_used(archive: Archive, query: SearchQuery) -> bool:
-    where, params = _filters(archive.conn, query)
-    return _top_fast(archive.conn, query.text, plain_words(query.text), where, params,
-                     query.limit, query.offset) is not None
+    return _top_fast(archive.conn, query.text, plain_words(query.text),
+                     _filters(archive.conn, query), query.limit, query.offset) is not None
 
 
 def test_statistics_find_the_terms_in_most_posts(archive: Archive) -> None:
@@ -136,6 +141,41 @@ def test_a_tie_at_the_cut_is_answered_without_ranking_everything(tmp_path: Path)
         assert len(hits) == len(expected) == 10
         assert [h.rank for h in hits] == pytest.approx([r for _, r in expected], abs=1e-4)
         assert all(h.url.startswith("https://s.example.com/post/k") for h in hits)
+
+
+FILTERED = [
+    SearchQuery("the", tag="t1"),
+    SearchQuery("the filler3", site="s2.example.com", since="2022"),
+    SearchQuery("fil*", site="https://s1.example.com/", tag="T2", until="2023"),
+    SearchQuery("stone OR river", since="2021", lang="en"),  # "en" and "en-GB"
+]
+
+
+@pytest.mark.parametrize("query", FILTERED)
+def test_filters_checked_against_sets_of_posts_give_the_textbook_results(
+        archive: Archive, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "JOIN_MATCHES", 1)  # plan every query, however small
+    match, filters = fts_query(query.text), _filters(archive.conn, query)
+    assert search_module._set_filters(archive.conn, match, filters)
+    everything = SearchQuery(**{**query.__dict__, "limit": 1000})
+    ours = _top_exact(archive.conn, match, filters, 1000, 0)
+    assert sorted(ours, key=lambda r: (r[1], r[0])) == sorted(
+        exact(archive, everything), key=lambda r: (r[1], r[0]))
+    assert len(ours) > 5
+
+
+def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "lantern" matches ~60 of the 300 posts. With a set worth collecting when under twice the
+    # matches, the 75 posts tagged t1 are collected, the 180 published since 2022 are not.
+    monkeypatch.setattr(search_module, "JOIN_MATCHES", 1)
+    monkeypatch.setattr(search_module, "SET_SHARE", 2)
+    query = SearchQuery("lantern", since="2022", tag="t1")
+    filters = _filters(archive.conn, query)
+    assert [f.row for f in search_module._set_filters(archive.conn, '"lantern"', filters)] == [
+        filters[0].row]
+    assert sorted(_top_exact(archive.conn, '"lantern"', filters, 100, 0)) == sorted(
+        exact(archive, SearchQuery(**{**query.__dict__, "limit": 100})))
 
 
 def stats_rows(archive: Archive) -> tuple[list[tuple], list[tuple]]:
