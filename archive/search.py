@@ -6,9 +6,11 @@ column filters, parentheses) and plain words otherwise: each plain word is quote
 
 Ranking is FTS5's bm25 with the column weights of archive.schema (a title match counts more than
 a body match). Exact bm25 has to score every matching post, which is what makes a word found in
-most posts slow on a large archive, so two search-engine shortcuts apply when statistics are
-fresh (see compute_stats and _top_fast): impact-ordered lists for the most frequent terms,
-3-letter prefixes and word pairs, and dropping near-zero-idf words from multi-word queries.
+many posts slow on a large archive, so two search-engine shortcuts apply when statistics are
+fresh (see compute_stats and _top_fast): impact-ordered lists for the most frequent word pairs
+and for every term and 3-letter prefix matching thousands of posts, and dropping near-zero-idf
+words from multi-word queries. Filtered queries that still rank exactly score only the matches
+that pass the filters (see _top_exact).
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up).
@@ -182,12 +184,24 @@ def row_conditions(filters: Sequence[Filter]) -> tuple[list[str], list[Any]]:
 
 
 # Statistics for fast top-k (computed by compute_stats, stored by Archive.refresh_search_stats).
-STATS_SAMPLE = 2_000  # posts sampled to find frequent terms, 3-letter prefixes and word pairs
-STATS_SHARE = 0.4  # a unit in this share of the sampled posts is a candidate
-# Impact lists kept per kind of unit, for the most frequent ones (each costs ~0.3 s at 100k posts
-# to compute): "term", "abc*" prefix, "word pair".
+# Posts sampled to find the units worth a list: enough for a unit at LIST_MATCHES to be in ~50
+# of them (10,000 at 1M posts), at least PAIR_SAMPLE, at most STATS_SAMPLE.
+STATS_SAMPLE = 10_000
+PAIR_SAMPLE = 2_000  # the first ones, also counted for word pairs (far more distinct units)
+STATS_SHARE = 0.4  # a unit in this share of the sampled posts is a frequent one
+# Impact lists for the most frequent units of each kind ("term", "abc*" prefix, "word pair")...
 STATS_LISTS = {"term": 16, "prefix": 32, "pair": 16}
-STATS_TOP = 1_000  # posts per list: deep enough for filters and paging
+# ...and for every term and prefix matching at least LIST_MATCHES posts, whose exact ranking would
+# take over ~10 ms (FTS5's bm25 costs ~2.4 us a match). Ranking them all is most of a refresh's
+# cost on a large archive: every post's frequent words are ranked once.
+LIST_MATCHES = 5_000
+STATS_TOP = 1_000  # posts kept in the list of a unit in STATS_SHARE of the posts, deep enough for
+LIST_TOP = 200  # filters and paging; the others, rarer, rank exactly when their list runs out.
+
+
+def _depth(doc: int, posts: int) -> int:
+    """How many posts the list of a unit matching `doc` of `posts` posts keeps."""
+    return STATS_TOP if doc >= STATS_SHARE * posts else LIST_TOP
 
 
 def _unit_match(unit: str) -> str:
@@ -198,7 +212,7 @@ def _unit_match(unit: str) -> str:
 class Stats(NamedTuple):
     """Search statistics: the terms in over half of the posts with their document counts, and
     for each listed unit (term, 3-letter prefix, word pair) how many posts match it and its
-    STATS_TOP best posts as (post id, bm25 rank), best first."""
+    best posts (_depth of them) as (post id, bm25 rank), best first."""
 
     terms: dict[str, int]
     lists: dict[str, tuple[int, list[tuple[int, float]]]]
@@ -206,8 +220,9 @@ class Stats(NamedTuple):
 
 def compute_stats(conn: sqlite3.Connection, posts: int,
                   helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
-    """The statistics of the whole archive: frequent units found in a sample of posts, then
-    ranked exactly (the impact-ordered lists).
+    """The statistics of the whole archive: frequent units (and every term and prefix with about
+    LIST_MATCHES matches or more) found in a sample of posts, then ranked exactly (the
+    impact-ordered lists).
 
     A query of one such unit ranks posts by that unit's bm25 alone, so its top-k is a prefix of
     its list, read in a millisecond instead of ranking most of the archive.
@@ -220,22 +235,30 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
     from collections import Counter
 
     low, high = conn.execute("SELECT min(id), max(id) FROM posts").fetchone()
-    ids = random.Random(high).sample(range(low, high + 1), min(STATS_SAMPLE, high - low + 1))
+    size = min(STATS_SAMPLE, max(PAIR_SAMPLE, 50 * posts // LIST_MATCHES), high - low + 1)
+    ids = random.Random(high).sample(range(low, high + 1), size)
     seen: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
     sampled = 0
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for row in conn.execute("SELECT title, body, author, tags, categories FROM posts "
                                 f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
             units: set[str] = set()
+            pairs_here: set[str] = set()
             for value in row:
                 tokens = _TOKEN.findall(fold(value or ""))
                 units.update(tokens)
                 units.update(t[:3] + "*" for t in tokens if len(t) >= 3)
-                units.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+                if sampled < PAIR_SAMPLE:
+                    pairs_here.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
             seen.update(units)
+            pairs.update(pairs_here)
             sampled += 1
+    pair_sampled = min(sampled, PAIR_SAMPLE)
     frequent = {u: n / sampled for u, n in seen.items() if n >= STATS_SHARE * sampled}
+    frequent.update((u, n / pair_sampled) for u, n in pairs.items()
+                    if n >= STATS_SHARE * pair_sampled)
     terms: dict[str, int] = {}
     for unit in frequent:
         if "*" not in unit and " " not in unit:
@@ -248,11 +271,17 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
         kind = "prefix" if unit.endswith("*") else "pair" if " " in unit else "term"
         by_kind[kind].append(unit)
     listed = [u for kind, units in by_kind.items() for u in units[:STATS_LISTS[kind]]]
+    # A sampled share estimates the matches: 0.8 lets in the units just under LIST_MATCHES that
+    # the sample undercounts (a unit at the threshold is in ~50 of 10,000 sampled posts at 1M).
+    chosen = set(listed)
+    listed += [u for u, n in seen.most_common() if u not in chosen
+               and n / sampled * posts >= 0.8 * LIST_MATCHES]
 
     def rank(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
-        return _matches(c, unit), [tuple(row) for row in c.execute(
-            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rank "
-            "LIMIT ?", (_unit_match(unit), STATS_TOP))]
+        doc = _matches(c, unit)
+        return doc, [tuple(row) for row in c.execute(
+            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY +rank "
+            "LIMIT ?", (_unit_match(unit), _depth(doc, posts)))]
 
     return Stats(terms, _on_connections(listed, [conn, *helpers], rank))
 
@@ -294,7 +323,8 @@ def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_
         if ranked and len(ranked) < doc:  # a cut list: posts ranked after its end are unknown
             last = ranked[-1][1] * scale
             fresh = [item for item in fresh if item[1] <= last]
-        return doc_now, sorted(merged + fresh, key=lambda item: item[1])[:STATS_TOP]
+        return doc_now, sorted(merged + fresh, key=lambda item: item[1])[:_depth(
+            doc_now, posts_now)]
 
     lists = _on_connections(list(old.lists), [conn, *helpers], extend)
     terms: dict[str, int] = {}
@@ -379,12 +409,13 @@ def _unit_key(text: str, words: list[str] | None) -> str | None:
     return " ".join(tokens) if 1 <= len(tokens) <= 2 else None
 
 
-# Exact ranking with filters: FTS5's `ORDER BY rank` scores every match before any filter is
-# checked (~2.5 us each), so filtered queries sort on `+f.rank` instead, which scores only the
-# matches that pass. Each filter is checked per match either on the post's row (a lookup,
-# ~1.5 us a match on a large archive) or, when an index yields its posts and they are fewer than
-# SET_SHARE times the matches, against that set of post ids (~0.3 us a post to collect it, a
-# fraction of that per match to check). The counts deciding this stop early, so they cost little.
+# Exact ranking sorts on `+rank`, which SQLite's sorter does keeping only the best LIMIT rows:
+# FTS5 consumes a plain `ORDER BY rank` itself, scoring and sorting every match first (1.4-1.9x
+# slower at 1M posts) and before any filter is checked, so `+rank` also scores only the matches
+# that pass. Each filter is checked per match either on the post's row (a lookup, ~1.5 us a
+# match on a large archive) or, when an index yields its posts and they are fewer than SET_SHARE
+# times the matches, against that set of post ids (~0.3 us a post to collect it, a fraction of
+# that per match to check). The counts deciding this stop early, so they cost little.
 JOIN_MATCHES = 2_000  # below this many matches, row lookups cost too little to plan around
 MATCH_PROBE = 100_000  # matches counted at most to plan a filtered query
 SET_SHARE = 4
@@ -412,7 +443,7 @@ def _top_exact(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], 
                offset: int) -> list[tuple[int, float]]:
     if not filters:
         return [tuple(row) for row in conn.execute(
-            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rank "
+            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY +rank "
             "LIMIT ? OFFSET ?", (match, limit, offset))]
     sets = _set_filters(conn, match, filters)
     rows = [f for f in filters if f not in sets]
@@ -442,25 +473,21 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None,
               filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]] | None:
     """Top-k without ranking most of the archive, or None when only exact ranking will do.
 
-    A query that is one very common unit (term, 3-letter prefix, word pair) reads that unit's
+    A query that is one listed unit (term, 3-letter prefix, word pair) reads that unit's
     impact-ordered list, applying the filters while walking it: exact. Several plain words of
     which some are in over half of the posts: bm25 gives those its minimum idf (1e-6), so rank by
-    the other words and keep the candidates matching the whole query; scores then differ from
-    exact bm25 by ~1e-6, which can only reorder posts tied on the other words, and may keep
-    another of the posts tied at the cut (benchmarks/search.py measures the agreement).
+    the other words (from a list when that is one listed word) and keep the candidates matching
+    the whole query; scores then differ from exact bm25 by ~1e-6, which can only reorder posts
+    tied on the other words, and may keep another of the posts tied at the cut
+    (benchmarks/search.py measures the agreement).
     """
     if not stats_fresh(conn):
         return None
     need = limit + offset
     key = _unit_key(text, words)
     if key is not None:
-        sql = ("SELECT t.post_id, t.rank FROM search_top t CROSS JOIN posts p "
-               "ON p.id = t.post_id WHERE t.term = ?")
-        where, params = row_conditions(filters)
-        sql += "".join(f" AND {clause}" for clause in where)
-        sql += " ORDER BY t.position LIMIT ? OFFSET ?"
-        top = [tuple(row) for row in conn.execute(sql, [key, *params, limit, offset])]
-        return top if len(top) == limit else None
+        listed = _listed(conn, key, filters, limit, offset)
+        return listed[0] if listed and (len(listed[0]) == limit or listed[1]) else None
     if words is None or len(words) < 2:
         return None
     folded = {w: _TOKEN.findall(fold(w)) for w in words}
@@ -471,22 +498,60 @@ def _top_fast(conn: sqlite3.Connection, text: str, words: list[str] | None,
     if not rare or len(rare) == len(words):
         return None
     fetch = need * 3 + 20
-    candidates = _top_exact(conn, _quoted(rare), filters, fetch, 0)
-    if not candidates:
-        return []
-    marks = ",".join("?" * len(candidates))
-    matching = {row[0] for row in conn.execute(
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
-        [_quoted(words), *(rowid for rowid, _ in candidates)])}
-    kept = [c for c in candidates if c[0] in matching]
-    if len(kept) < need and len(candidates) == fetch:
-        return None  # too few candidates survived: rank exactly
-    # Posts tied on the other words at the cut stay in the candidates' order (exact bm25 would
-    # break the tie by the dropped words' 1e-6 weight): ranking everything exactly again to
-    # settle a tie made a medium word with a common one take 221 ms at p95 instead of 84 ms at
-    # 1M posts, and the tied posts are equally relevant to every word that counts. The top-10
-    # overlap with exact bm25 stays 0.98-1.00 (benchmarks/search.py).
-    return kept[offset:need]
+
+    def ranked_exactly() -> tuple[list[tuple[int, float]], bool]:
+        candidates = _top_exact(conn, _quoted(rare), filters, fetch, 0)
+        return candidates, len(candidates) < fetch
+
+    def from_list() -> tuple[list[tuple[int, float]], bool] | None:
+        listed = _listed(conn, folded[rare[0]][0], filters, fetch, 0)
+        if listed is None:
+            return None
+        candidates, whole = listed
+        return candidates, whole and len(candidates) < fetch
+
+    # Candidates ranked by the other words: from the list of the one other word if it has one
+    # (the same ranks, in a millisecond), else ranked exactly.
+    sources = [ranked_exactly]
+    if len(rare) == 1 and len(folded[rare[0]]) == 1:
+        sources.insert(0, from_list)
+    for source in sources:
+        found = source()
+        if found is None:
+            continue
+        candidates, exhausted = found
+        marks = ",".join("?" * len(candidates))
+        matching = {row[0] for row in conn.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
+            [_quoted(words), *(rowid for rowid, _ in candidates)])}
+        kept = [c for c in candidates if c[0] in matching]
+        # Posts tied on the other words at the cut stay in the candidates' order (exact bm25
+        # would break the tie by the dropped words' 1e-6 weight): ranking everything exactly
+        # again to settle a tie made a medium word with a common one take 221 ms at p95 instead
+        # of 84 ms at 1M posts, and the tied posts are equally relevant to every word that
+        # counts. The top-10 overlap with exact bm25 stays 0.98-1.00 (benchmarks/search.py).
+        if len(kept) >= need or exhausted:
+            return kept[offset:need]
+    return None  # too few candidates survived: rank exactly
+
+
+def _listed(conn: sqlite3.Connection, unit: str, filters: Sequence[Filter], limit: int,
+            offset: int) -> tuple[list[tuple[int, float]], bool] | None:
+    """The top of a unit's impact-ordered list, the filters applied while walking it (what
+    ranking the unit's matches exactly would give, as far as the list goes), and whether the
+    list holds every match; None when the unit has no list."""
+    where, params = row_conditions(filters)
+    sql = ("SELECT t.post_id, t.rank FROM search_top t CROSS JOIN posts p ON p.id = t.post_id "
+           "WHERE t.term = ?")
+    sql += "".join(f" AND {clause}" for clause in where)
+    sql += " ORDER BY t.position LIMIT ? OFFSET ?"
+    top = [tuple(row) for row in conn.execute(sql, [unit, *params, limit, offset])]
+    counts = conn.execute(
+        "SELECT doc, (SELECT count(*) FROM search_top WHERE term = ?) FROM search_lists "
+        "WHERE term = ?", (unit, unit)).fetchone()
+    if counts is None:  # no list, or one ranked before lists kept their match count (v5)
+        return (top, False) if top else None
+    return top, counts[0] <= counts[1]
 
 
 def search(source: Archive | sqlite3.Connection, query: SearchQuery) -> list[Hit]:

@@ -178,6 +178,65 @@ def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
         exact(archive, SearchQuery(**{**query.__dict__, "limit": 100})))
 
 
+@pytest.fixture
+def listed(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Archive:
+    """The archive with a list for every unit matching 30 posts, 20 posts deep below 40%."""
+    monkeypatch.setattr(search_module, "LIST_MATCHES", 30)
+    monkeypatch.setattr(search_module, "LIST_TOP", 20)
+    archive.refresh_search_stats(min_posts=10)
+    return archive
+
+
+def test_every_unit_matching_enough_posts_gets_a_shorter_list(
+        listed: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    def depth_and_matches() -> tuple[dict[str, int], dict[str, int]]:
+        return (dict(listed.conn.execute("SELECT term, count(*) FROM search_top GROUP BY term")),
+                dict(listed.conn.execute("SELECT term, doc FROM search_lists")))
+
+    depth, doc = depth_and_matches()
+    # Each rare word is in ~1/6 of the 300 posts, each filler word in ~1/3; "the" in all. Units
+    # in 40% of the posts keep up to 1,000 posts, the others 20.
+    assert {"filler3", *RARE} <= set(depth) and depth["the"] == doc["the"] == 300
+    assert all(depth[unit] == min(doc[unit], 1000 if doc[unit] >= 120 else 20) for unit in doc)
+    monkeypatch.setattr(search_module, "LIST_MATCHES", 150)
+    listed.refresh_search_stats(min_posts=10)
+    depth, doc = depth_and_matches()
+    assert not set(RARE) & set(depth)  # ranked exactly, in a few milliseconds
+    assert min(doc.values()) >= 120 and depth["the"] == 300
+
+
+@pytest.mark.parametrize("query", [
+    SearchQuery("lantern"),
+    SearchQuery("harbour", limit=5, offset=15),  # the end of the list
+    SearchQuery("quartz", since="2022", limit=3),  # filtered while walking the list
+    SearchQuery("lantern the"),  # candidates from the list of "lantern"
+    SearchQuery("the meadow and", limit=5, offset=5),
+])
+def test_a_listed_word_is_answered_from_its_list_as_exact_ranking_would(
+        listed: Archive, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked_exactly: list[str] = []
+    real_top_exact = search_module._top_exact
+    monkeypatch.setattr(search_module, "_top_exact", lambda conn, match, *args: (
+        ranked_exactly.append(match), real_top_exact(conn, match, *args))[1])
+    hits = search(listed, query)
+    assert ranked_exactly == []  # nothing ranked but from the list
+    expected = exact(listed, query)
+    assert [h.rank for h in hits] == pytest.approx([rank for _, rank in expected], abs=1e-4)
+    assert {h.id for h in hits} == {post_id for post_id, _ in expected} or len(
+        {round(r, 4) for _, r in expected}) < len(expected)  # only tied posts may differ
+
+
+def test_past_the_end_of_a_cut_list_search_ranks_exactly(listed: Archive) -> None:
+    for query in (SearchQuery("lantern", limit=10, offset=15),
+                  SearchQuery("lantern", tag="t1", limit=10),  # few of the 20 listed pass
+                  SearchQuery("lantern the", limit=30)):
+        assert not fast_path_used(listed, query) or "the" in query.text
+        hits = search(listed, query)
+        assert [h.rank for h in hits] == pytest.approx(
+            [rank for _, rank in exact(listed, query)], abs=1e-4)
+        assert len(hits) == query.limit
+
+
 def stats_rows(archive: Archive) -> tuple[list[tuple], list[tuple]]:
     conn = archive.conn
     return ([tuple(r) for r in conn.execute("SELECT * FROM search_terms ORDER BY term")],
