@@ -167,15 +167,20 @@ def test_filters_checked_against_sets_of_posts_give_the_textbook_results(
 def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
         archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     # "lantern" matches ~60 of the 300 posts. With a set worth collecting when under twice the
-    # matches, the 75 posts tagged t1 are collected, the 180 published since 2022 are not.
+    # matches, the 75 posts tagged t1 are collected, the 180 published since 2022 are not. The
+    # planner counts 10 matches at first, then counts on when a set looks too large for them.
     monkeypatch.setattr(search_module, "JOIN_MATCHES", 1)
     monkeypatch.setattr(search_module, "SET_SHARE", 2)
+    monkeypatch.setattr(search_module, "MATCH_PROBE", 10)
     query = SearchQuery("lantern", since="2022", tag="t1")
     filters = _filters(archive.conn, query)
     assert [f.row for f in search_module._set_filters(archive.conn, '"lantern"', filters)] == [
         filters[0].row]
     assert sorted(_top_exact(archive.conn, '"lantern"', filters, 100, 0)) == sorted(
         exact(archive, SearchQuery(**{**query.__dict__, "limit": 100})))
+    # "the" is in all 300 posts: twice that is more than the 180, once counted far enough.
+    filters = _filters(archive.conn, SearchQuery("the", since="2022"))
+    assert search_module._set_filters(archive.conn, '"the"', filters) == filters
 
 
 @pytest.fixture
