@@ -438,8 +438,9 @@ class Archive:
         return True
 
     def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> bool:
-        """Recompute the statistics behind fast queries on very common terms (archive.search);
-        True if the whole archive was ranked, False if the lists were only extended.
+        """Recompute the statistics behind fast queries on frequent terms and prefixes
+        (archive.search); True if the whole archive was ranked, False if the lists were only
+        extended.
 
         When posts were only added or re-indexed since the last refresh (what crawls do), the
         lists are extended with them: the cost follows what the crawls changed, not the

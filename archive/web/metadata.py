@@ -110,9 +110,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
     "search_terms": ("Common search terms", "Index terms found in more than half of the posts "
                      "(internal, for fast ranking).", {
         "term": "Indexed word", "doc": "Posts containing it"}),
-    "search_top": ("Best posts per common term", "The best-ranked posts for each common term "
-                   "(internal, for fast ranking).", {
-        "term": "Indexed word", "position": "Rank position, from 0",
+    "search_top": ("Best posts per frequent term", "The best-ranked posts for each frequent "
+                   "term, 3-letter prefix and word pair (internal, for fast ranking).", {
+        "term": "Indexed word, prefix (abc*) or word pair", "position": "Rank position, from 0",
         "post_id": "The post", "rank": "bm25 rank (lower is better)"}),
     "search_lists": ("Posts matching each listed term", "How many posts matched each term, "
                      "prefix or word pair of search_top when it was ranked (internal).", {
