@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -170,6 +170,21 @@ CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row');
 """
 
 
+def twin_fts_ddl(table: str) -> str:
+    """A contentless FTS5 table `table` that indexes and ranks like the archive's own index
+    (columns, tokenizer, prefix index, bm25 weights): archive.search ranks the posts new since
+    the search statistics in one, a scratch file beside the archive's index."""
+    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    settings = "".join(f"INSERT INTO {table}({table}, rank) VALUES ('{key}', {value});\n"
+                       for key, value in FTS_SETTINGS.items())
+    return f"""
+CREATE VIRTUAL TABLE {table} USING fts5(
+    {", ".join(FTS_COLUMNS)}, content='', tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+);
+INSERT INTO {table}({table}, rank) VALUES ('rank', 'bm25({weights})');
+{settings}"""
+
+
 V4 = """
 CREATE TABLE search_meta (
     key TEXT PRIMARY KEY,
@@ -210,8 +225,14 @@ INSERT INTO search_meta (key, value) VALUES ('stats_extended', 0);
 """
 
 
+# v8: the log keeps what the index held for the post before the change, so that extending the
+# search statistics counts the posts a unit no longer matches without walking the whole index.
+V8 = "ALTER TABLE search_changed ADD COLUMN texts INTEGER NOT NULL DEFAULT 0;\n" + "".join(
+    f"ALTER TABLE search_changed ADD COLUMN {column} TEXT;\n" for column in FTS_COLUMNS)
+
+
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
-                  log_changes: bool = False) -> str:
+                  log_changes: bool = False, log_texts: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
@@ -225,6 +246,9 @@ def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
     # Appended to the counter bump only when logging, so earlier migrations' triggers keep
     # their exact text.
     tail = f"{bump} INSERT INTO search_changed (post_id) VALUES (old.id);" if log_changes else bump
+    if log_texts:
+        tail = (f"{bump} INSERT INTO search_changed (post_id, texts, {cols}) "
+                f"VALUES (old.id, 1, {old});")
     return f"""
 CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts {when} BEGIN {insert} {bump} END;
 CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN {delete} {tail} END;
@@ -277,9 +301,16 @@ def _v7(conn: sqlite3.Connection) -> None:
     _script(conn, _fts_triggers(count_changes=True, skip_flagged=True, log_changes=True))
 
 
+def _v8(conn: sqlite3.Connection) -> None:
+    _script(conn, V8)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER posts_fts_{trigger}")
+    _script(conn, _fts_triggers(count_changes=True, skip_flagged=True, log_texts=True))
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8}
 
 
 @contextmanager

@@ -7,10 +7,10 @@ column filters, parentheses) and plain words otherwise: each plain word is quote
 Ranking is FTS5's bm25 with the column weights of archive.schema (a title match counts more than
 a body match). Exact bm25 has to score every matching post, which is what makes a word found in
 many posts slow on a large archive, so two search-engine shortcuts apply when statistics are
-fresh (see compute_stats and _top_fast): impact-ordered lists for the most frequent word pairs
-and for every term and 3-letter prefix matching thousands of posts, and dropping near-zero-idf
-words from multi-word queries. Filtered queries that still rank exactly score only the matches
-that pass the filters (see _top_exact).
+fresh (see compute_stats and _top_fast): impact-ordered lists for every term and 3-letter prefix
+matching thousands of posts and for two-word phrases found in 5% of the posts, and dropping
+near-zero-idf words from multi-word queries. Filtered queries that still rank exactly score only
+the matches that pass the filters (see _top_exact).
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up).
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -199,6 +199,12 @@ STATS_LISTS = {"term": 16, "prefix": 32, "pair": 16}
 # take over ~10 ms (FTS5's bm25 costs ~2.4 us a match). Ranking them all is most of a refresh's
 # cost on a large archive: every post's frequent words are ranked once.
 LIST_MATCHES = 5_000
+# ...and for every word pair (a two-word phrase) matching PAIR_SHARE of the posts, and at least
+# LIST_MATCHES. Ranking a phrase walks the positions of both words in every post holding both:
+# ~1 s at 1M posts for two words found in most posts, however rare the phrase itself. Such pairs
+# number thousands (2,767 match 0.5% of the benchmark's 1M posts), too many to rank at each
+# refresh, so only the phrases common themselves get a list (~550 of them there).
+PAIR_SHARE = 0.05
 STATS_TOP = 1_000  # posts kept in the list of a unit in STATS_SHARE of the posts, deep enough for
 LIST_TOP = 200  # filters and paging; the others, rarer, rank exactly when their list runs out.
 
@@ -225,8 +231,8 @@ class Stats(NamedTuple):
 def compute_stats(conn: sqlite3.Connection, posts: int,
                   helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
     """The statistics of the whole archive: frequent units (and every term and prefix with about
-    LIST_MATCHES matches or more) found in a sample of posts, then ranked exactly (the
-    impact-ordered lists).
+    LIST_MATCHES matches or more, every word pair in about PAIR_SHARE of the posts) found in a
+    sample of posts, then ranked exactly (the impact-ordered lists).
 
     A query of one such unit ranks posts by that unit's bm25 alone, so its top-k is a prefix of
     its list, read in a millisecond instead of ranking most of the archive.
@@ -280,6 +286,9 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
     chosen = set(listed)
     listed += [u for u, n in seen.most_common() if u not in chosen
                and n / sampled * posts >= 0.8 * LIST_MATCHES]
+    listed += [u for u, n in pairs.most_common() if u not in chosen
+               and n / pair_sampled >= 0.8 * PAIR_SHARE
+               and n / pair_sampled * posts >= 0.8 * LIST_MATCHES]
 
     def rank(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
         doc = _matches(c, unit)
@@ -292,56 +301,165 @@ def compute_stats(conn: sqlite3.Connection, posts: int,
 
 def extend_stats(conn: sqlite3.Connection, old: Stats, posts_before: int, posts_now: int,
                  first_new_id: int, changed: Sequence[int] = (),
+                 earlier: Iterable[Sequence[Any]] | None = None,
                  helpers: Sequence[sqlite3.Connection] = ()) -> Stats:
     """The statistics once posts with ids from `first_new_id` on were added and the `changed`
-    posts re-indexed (or removed), and nothing else: each list merged with those posts' ranks
-    now, without ranking the others again.
+    posts re-indexed, and nothing else: each list merged with those posts' ranks now, without
+    ranking the others again. `earlier` holds what the index held for the changed posts when
+    the statistics were computed (rows of post id and FTS columns), None when that is unknown.
 
     A listed post's bm25 for one unit changes with other posts only through the unit's idf,
     the same factor for every post (so its old rank is rescaled), and the average post length,
     which a few percent of the posts barely move: Archive.refresh_search_stats ranks everything
     again once STATS_EXTEND_SHARE of the archive was added or changed since.
+
+    The added and changed posts are ranked, and the units' matches counted, in an index of
+    their own (see _RecentIndex), not in the archive's: there FTS5's bm25 walks a unit's every
+    match to count them (its idf) before it ranks one post, which for ~12,000 units at 1M posts
+    took a minute however few posts were added.
     """
-    import json
+    import tempfile
 
+    connections = [conn, *helpers]
     changed_ids = set(changed)
-    changed_json = json.dumps(sorted(changed_ids))
+    with tempfile.TemporaryDirectory(prefix="wixarchive-") as directory:
+        recent = _RecentIndex.build(conn, first_new_id, changed_ids, earlier, directory,
+                                    len(connections))
+        on = dict(zip(map(id, connections), recent.connections, strict=True))
 
-    def extend(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
-        doc, ranked = old.lists[unit]
-        match = _unit_match(unit)
-        fresh = [tuple(row) for row in c.execute(
-            f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid >= ?",
-            (match, first_new_id))]
-        doc_now = doc + len(fresh)
-        if changed_ids:
-            # `+rowid`: filter the matches, not one index lookup per id (each of which would
-            # recompute the unit's idf over the whole index).
-            fresh += [tuple(row) for row in c.execute(
-                f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND +rowid IN "
-                "(SELECT value FROM json_each(?))", (match, changed_json))]
-            doc_now = _matches(c, unit)  # which changed posts matched before is unknown
-        scale = _idf(posts_now, doc_now) / _idf(posts_before, doc)
-        merged = [(post_id, rank * scale) for post_id, rank in ranked
-                  if post_id not in changed_ids]
-        if ranked and len(ranked) < doc:  # a cut list: posts ranked after its end are unknown
-            last = ranked[-1][1] * scale
-            fresh = [item for item in fresh if item[1] <= last]
-        return doc_now, sorted(merged + fresh, key=lambda item: item[1])[:_depth(
-            doc_now, posts_now)]
+        def doc_now(c: sqlite3.Connection, unit: str, doc: int, matching: int) -> int:
+            gained = recent.gained(on[id(c)], unit, matching)
+            return _matches(c, unit) if gained is None else doc + gained
 
-    lists = _on_connections(list(old.lists), [conn, *helpers], extend)
-    terms: dict[str, int] = {}
-    for term, doc in old.terms.items():
-        if term in lists:
-            doc = lists[term][0]
-        elif changed_ids:
-            doc = _matches(conn, term)
-        else:
-            doc += _matches(conn, term, from_id=first_new_id)
-        if doc * 2 > posts_now:
-            terms[term] = doc
+        def extend(c: sqlite3.Connection, unit: str) -> tuple[int, list[tuple[int, float]]]:
+            doc, ranked = old.lists[unit]
+            fresh = recent.ranks(on[id(c)], unit)
+            now = doc_now(c, unit, doc, len(fresh))
+            idf = _idf(posts_now, now)
+            fresh = [(post_id, rank * idf) for post_id, rank in fresh]
+            scale = idf / _idf(posts_before, doc)
+            merged = [(post_id, rank * scale) for post_id, rank in ranked
+                      if post_id not in changed_ids]
+            if ranked and len(ranked) < doc:  # a cut list: posts ranked after its end are unknown
+                last = ranked[-1][1] * scale
+                fresh = [item for item in fresh if item[1] <= last]
+            return now, sorted(merged + fresh, key=lambda item: item[1])[:_depth(now, posts_now)]
+
+        try:
+            lists = _on_connections(list(old.lists), connections, extend)
+            terms: dict[str, int] = {}
+            for term, doc in old.terms.items():
+                if term in lists:
+                    doc = lists[term][0]
+                else:
+                    doc = doc_now(conn, term, doc, recent.count(on[id(conn)], term))
+                if doc * 2 > posts_now:
+                    terms[term] = doc
+        finally:
+            recent.close()
     return Stats(terms, lists)
+
+
+class _RecentIndex:
+    """The posts added or changed since the statistics, indexed in a scratch file as the archive
+    indexes them and padded with empty posts to the archive's average post length: their bm25
+    ranks there are the archive's but for the idf (one factor per unit, known from the match
+    counts) and for rounding the padding to whole tokens (~1e-7 relative for 10,000 posts).
+    Beside them, the changed posts as they were, to count the posts a unit no longer matches."""
+
+    NOW, BEFORE = "recent_posts", "earlier_posts"
+    PAD = "0"  # padding rows hold this token only; they have ids below 1, no post's
+
+    def __init__(self, connections: list[sqlite3.Connection], rows: int,
+                 earlier_known: bool) -> None:
+        self.connections = connections
+        self.rows = rows
+        self.earlier_known = earlier_known
+
+    @classmethod
+    def build(cls, conn: sqlite3.Connection, first_new_id: int, changed: set[int],
+              earlier: Iterable[Sequence[Any]] | None, directory: str,
+              connections: int) -> _RecentIndex:
+        import json
+        import math
+
+        from archive.schema import twin_fts_ddl
+
+        columns = ", ".join(FTS_COLUMNS)
+        marks = ", ".join("?" * (len(FTS_COLUMNS) + 1))
+        path = f"{directory}/recent.db"
+        scratch = sqlite3.connect(path, isolation_level=None)
+        scratch.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
+        scratch.execute("PRAGMA synchronous = OFF")
+        scratch.executescript(twin_fts_ddl(cls.NOW) + twin_fts_ddl(cls.BEFORE))
+        scratch.execute("BEGIN")
+        now = conn.execute(f"SELECT id, {columns} FROM posts WHERE id >= ? OR id IN "
+                           "(SELECT value FROM json_each(?))",
+                           (first_new_id, json.dumps(sorted(changed))))
+        scratch.executemany(f"INSERT INTO {cls.NOW} (rowid, {columns}) VALUES ({marks})", now)
+        if earlier is not None:
+            scratch.executemany(
+                f"INSERT INTO {cls.BEFORE} (rowid, {columns}) VALUES ({marks})", earlier)
+        scratch.execute("COMMIT")  # which writes the totals read next
+        rows, tokens = _index_totals(scratch, cls.NOW)
+        archive_rows, archive_tokens = _index_totals(conn, FTS_TABLE)
+        average = archive_tokens / archive_rows
+        padded = max(rows + 1, math.ceil(tokens / average))
+        padding, extra = round(average * padded) - tokens, padded - rows
+        scratch.execute("BEGIN")
+        scratch.executemany(
+            f"INSERT INTO {cls.NOW} (rowid, body) VALUES (?, ?)",
+            ((-n, " ".join([cls.PAD] * (padding // extra + (n < padding % extra))))
+             for n in range(extra)))
+        scratch.execute("COMMIT")
+        scratch.close()
+        return cls([sqlite3.connect(path, check_same_thread=False) for _ in range(connections)],
+                   padded, earlier is not None or not changed)
+
+    def ranks(self, scratch: sqlite3.Connection, unit: str) -> list[tuple[int, float]]:
+        """The unit's matches among these posts as (post id, bm25 rank / idf)."""
+        matches = scratch.execute(f"SELECT rowid, rank FROM {self.NOW} WHERE {self.NOW} "
+                                  "MATCH ?", (_unit_match(unit),)).fetchall()
+        idf = _idf(self.rows, len(matches))  # what bm25 used here: padding rows count too
+        return [(rowid, rank / idf) for rowid, rank in matches if rowid > 0]
+
+    def count(self, scratch: sqlite3.Connection, unit: str) -> int:
+        """How many of these posts match the unit."""
+        return scratch.execute(f"SELECT count(*) FROM {self.NOW} WHERE {self.NOW} MATCH ? "
+                               "AND rowid > 0", (_unit_match(unit),)).fetchone()[0]
+
+    def gained(self, scratch: sqlite3.Connection, unit: str, matching: int) -> int | None:
+        """How many more posts match the unit than at the statistics, given that `matching`
+        of these posts do; None when the changed posts' earlier texts are unknown."""
+        if not self.earlier_known:
+            return None
+        return matching - scratch.execute(
+            f"SELECT count(*) FROM {self.BEFORE} WHERE {self.BEFORE} MATCH ?",
+            (_unit_match(unit),)).fetchone()[0]
+
+    def close(self) -> None:
+        for scratch in self.connections:
+            scratch.close()
+
+
+def _index_totals(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """The rows of an FTS5 index and their tokens in all columns: bm25's average post length,
+    read from the index's "averages" record (row 1 of its data table; SQLite varints)."""
+    block = conn.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
+    values, position = [], 0
+    while block and position < len(block[0]):
+        value = 0
+        for step in range(9):
+            byte = block[0][position]
+            position += 1
+            if step == 8:  # the ninth byte of a varint carries 8 bits
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        values.append(value)
+    return (values[0], sum(values[1:])) if values else (0, 0)
 
 
 def _matches(conn: sqlite3.Connection, unit: str, from_id: int = 0) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -472,9 +472,9 @@ class Archive:
                 if since is None:
                     stats = compute_stats(conn, posts, readers)
                 else:
-                    old, changed, extended = since
+                    old, changed, earlier, extended = since
                     stats = extend_stats(conn, old, meta["posts"], posts,
-                                         meta["stats_max_id"] + 1, changed, readers)
+                                         meta["stats_max_id"] + 1, changed, earlier, readers)
                     full = False
         except sqlite3.Error as exc:
             raise ArchiveError(_describe(exc)) from exc
@@ -503,10 +503,13 @@ class Archive:
         return full
 
     def _stats_to_extend(self, meta: dict[str, int], posts: int,
-                         ) -> tuple[Stats, list[int], int] | None:
-        """The stored statistics, the posts changed since (ids) and how many posts were added
-        or changed since everything was last ranked, if since the statistics were computed posts
-        were only added or re-indexed, and not too many; None when everything must be ranked."""
+                         ) -> tuple[Stats, list[int], Iterable[Sequence[Any]] | None, int] | None:
+        """The stored statistics, the posts changed since (ids), what the index held for them
+        then (rows of post id and FTS columns; None if logged before v8) and how many posts
+        were added or changed since everything was last ranked, if since the statistics were
+        computed posts were only added or re-indexed, and not too many; None when everything
+        must be ranked."""
+        from archive.schema import FTS_COLUMNS
         from archive.search import Stats
 
         if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
@@ -533,7 +536,15 @@ class Archive:
                 return None
             lists[unit][1].append((post_id, rank))
         terms = dict(conn.execute("SELECT term, doc FROM search_terms").fetchall())
-        return Stats(terms, lists), changed, extended
+        earlier = None
+        if not conn.execute("SELECT 1 FROM search_changed WHERE texts = 0 AND post_id <= ?",
+                            (meta["stats_max_id"],)).fetchone():
+            # A post's first logged change holds what it was when the statistics were computed.
+            earlier = conn.execute(
+                f"SELECT post_id, {', '.join(FTS_COLUMNS)} FROM search_changed WHERE seq IN "
+                "(SELECT min(seq) FROM search_changed WHERE post_id <= ? GROUP BY post_id)",
+                (meta["stats_max_id"],))
+        return Stats(terms, lists), changed, earlier, extended
 
     def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
         """Further read connections on the snapshot self.conn reads (one per spare core, up to

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from archive.schema import FTS_TABLE
+from archive.schema import FTS_COLUMNS, FTS_TABLE
 
 LICENSE = "Archived posts remain the copyright of their authors"
 SOURCE = "Wix blogs, crawled and cleaned by wixarchive"
@@ -118,8 +118,12 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                      "prefix or word pair of search_top when it was ranked (internal).", {
         "term": "Indexed word, prefix (abc*) or word pair", "doc": "Posts matching it"}),
     "search_changed": ("Posts re-indexed since the search statistics", "Logged by the index "
-                       "triggers, cleared by each statistics refresh (internal).", {
-        "seq": "Order of the change", "post_id": "The post re-indexed or removed"}),
+                       "triggers with what the index held for the post before, cleared by each "
+                       "statistics refresh (internal).", {
+        "seq": "Order of the change", "post_id": "The post re-indexed or removed",
+        "texts": "1 when the next columns hold the post's indexed texts before the change "
+                 "(0: logged before v8)",
+        **{column: "Indexed before the change" for column in FTS_COLUMNS}}),
 }
 # Bookkeeping tables of the search, hidden from the database page (still reachable by URL).
 HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_changed")
