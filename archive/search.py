@@ -18,6 +18,7 @@ sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's st
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from archive.schema import FTS_COLUMNS, FTS_TABLE
+from archive.schema import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 
 if TYPE_CHECKING:
     from archive.store import Archive
@@ -132,12 +133,15 @@ def _explain(exc: sqlite3.Error, match: str) -> SearchError:
 
 
 class Filter(NamedTuple):
-    """One search filter: `row`, a condition on the post's row `p` with `params`, and `ids`,
-    the same condition as a query of post ids that an index answers, when one does."""
+    """One search filter: `row`, a condition on the post's row `p` with `params`; `ids`, the
+    same condition as a query of post ids that an index answers, when one does; and `held`, an
+    index column and FTS5 phrase that every post passing the filter holds there (a tag's name in
+    the tags column), when there is one."""
 
     row: str
     params: list[Any]
     ids: str | None = None
+    held: tuple[str, str] | None = None
 
 
 def _filters(conn: sqlite3.Connection, query: SearchQuery) -> list[Filter]:
@@ -159,12 +163,17 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> list[Filter]:
         if value:
             plural = "categories" if name == "category" else "tags"
             named = f"SELECT id FROM {plural} WHERE name = ?"
+            value = value.strip()
+            # The posts row lists its tags as JSON: the name's words are in the index's tags
+            # column as they are in the name, unless JSON escaped some of its characters.
+            plain = json.dumps(value, ensure_ascii=False)[1:-1] == value
             # Per post, a lookup in the link table's key: IN (all the tag's posts) would collect
             # them first, which costs more than walking an impact list or a few matches.
             filters.append(Filter(
                 f"EXISTS (SELECT 1 FROM post_{plural} x WHERE x.post_id = p.id "
-                f"AND x.{name}_id IN ({named}))", [value.strip()],
-                f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})"))
+                f"AND x.{name}_id IN ({named}))", [value],
+                f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
+                (plural, _quoted([value])) if plain else None))
     for name, value in (("since", query.since), ("until", query.until)):
         if value is not None and not _DATE.match(value.strip()):
             raise SearchError(f"--{name} expects a date like 2024-05-01 (or 2024-05, 2024), "
@@ -577,6 +586,9 @@ def _top_exact(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], 
         return [tuple(row) for row in conn.execute(
             f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY +rank "
             "LIMIT ? OFFSET ?", (match, limit, offset))]
+    held = _top_holding(conn, match, filters, limit, offset)
+    if held is not None:
+        return held
     sets = _set_filters(conn, match, filters)
     rows = [f for f in filters if f not in sets]
     # CROSS JOIN keeps the index as the outer loop: filters are checked per match, never the
@@ -589,6 +601,48 @@ def _top_exact(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], 
     sql += " ORDER BY +f.rank LIMIT ? OFFSET ?"
     params = [match, *(p for f in [*sets, *rows] for p in f.params), limit, offset]
     return [tuple(row) for row in conn.execute(sql, params)]
+
+
+_PHRASES = re.compile(r'(?:\s*"(?:[^"]|"")*")+\s*')  # plain words, as _quoted writes them
+_PHRASE = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _top_holding(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,
+                 offset: int) -> list[tuple[int, float]] | None:
+    """Exact top-k of plain words filtered by a tag or category, from the posts that hold the
+    name in that index column, which FTS5 finds by skipping through both doclists rather than
+    walking every match of the words; None when that does not apply.
+
+    Those posts match one more phrase, the name, which bm25 scores too: it scores nothing with
+    that column's weight at 0, and the words then score as they do alone, to the bit, in every
+    post where none of them is in that column. So this applies when no post with the name has
+    them there (a query for a tag's own name ranks exactly as usual), and when the name's words
+    are mostly in that column (bm25 counts the posts holding the name in a walk of its words'
+    posts, which would cost more than it saves)."""
+    held = next((f for f in filters if f.held), None)
+    if held is None or not _PHRASES.fullmatch(match):
+        return None
+    column, name = held.held
+    words = _TOKEN.findall(fold(name[1:-1]))
+    docs = [conn.execute(f"SELECT doc FROM {FTS_TABLE}_vocab WHERE term = ?", (word,)).fetchone()
+            for word in words]
+    if not words or None in docs:  # not tokenized as the index did
+        return None
+    fewest = min(doc for (doc,) in docs)
+    if _count(conn, held.ids, held.params, fewest) * SET_SHARE < fewest:
+        return None
+    phrases = " OR ".join(_PHRASE.findall(match))
+    if conn.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT 1",
+                    (f"{column}:({phrases}) AND {column}:{name}",)).fetchone():
+        return None
+    weights = ", ".join("0.0" if c == column else str(w)
+                        for c, w in zip(FTS_COLUMNS, FTS_WEIGHTS, strict=True))
+    where, params = row_conditions(filters)
+    return [tuple(row) for row in conn.execute(
+        f"SELECT f.rowid, bm25({FTS_TABLE}, {weights}) AS score FROM {FTS_TABLE} f "
+        f"CROSS JOIN posts p ON p.id = f.rowid WHERE {FTS_TABLE} MATCH ?"
+        + "".join(f" AND {w}" for w in where) + " ORDER BY +score LIMIT ? OFFSET ?",
+        [f"({match}) AND {column}:{name}", *params, limit, offset])]
 
 
 def stats_fresh(conn: sqlite3.Connection) -> bool:

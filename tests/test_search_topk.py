@@ -164,6 +164,30 @@ def test_filters_checked_against_sets_of_posts_give_the_textbook_results(
     assert len(ours) > 5
 
 
+@pytest.mark.parametrize("query, skipping", [
+    (SearchQuery("the", tag="t1"), True),
+    (SearchQuery("meadow the", tag="T2", since="2021", limit=7, offset=3), True),
+    (SearchQuery("lantern", tag="t1"), False),  # "lantern" is a tag of one post tagged t1
+    (SearchQuery("meadow", tag="the"), False),  # "the" is in every post, tagged so in three
+    (SearchQuery("fil*", tag="t1"), False),  # not plain words
+])
+def test_a_tag_filter_skips_to_the_tagged_posts_when_that_ranks_exactly(
+        archive: Archive, query: SearchQuery, skipping: bool) -> None:
+    archive.save_articles([
+        Article(url="https://s0.example.com/post/tagged-lantern", title="Lantern lantern",
+                body_text="lantern meadow", tags=["t1", "Lantern"]),
+        *(Article(url=f"https://s0.example.com/post/tagged-the{n}", title=f"Meadow {n}",
+                  body_text="the meadow", tags=["the"]) for n in range(3))])
+    match, filters = fts_query(query.text), _filters(archive.conn, query)
+    held = search_module._top_holding(archive.conn, match, filters, query.limit, query.offset)
+    assert (held is not None) is skipping
+    expected = exact(archive, query)
+    # To the bit, ties in the same order: the same ranking as the textbook query.
+    assert _top_exact(archive.conn, match, filters, query.limit, query.offset) == expected
+    assert held is None or held == expected
+    assert len(expected) >= min(query.limit, 3)
+
+
 def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
         archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     # "lantern" matches ~60 of the 300 posts. With a set worth collecting when under twice the
