@@ -10,7 +10,8 @@ many posts slow on a large archive, so two search-engine shortcuts apply when st
 fresh (see compute_stats and _top_fast): impact-ordered lists for every term and 3-letter prefix
 matching thousands of posts and for two-word phrases found in 5% of the posts, and dropping
 near-zero-idf words from multi-word queries. Filtered queries that still rank exactly score only
-the matches that pass the filters (see _top_exact).
+the matches that pass the filters (see _top_exact), and with a tag or category filter only the
+posts holding its name, when that ranks exactly (see _top_holding).
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up).
@@ -628,8 +629,9 @@ def _top_holding(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
             for word in words]
     if not words or None in docs:  # not tokenized as the index did
         return None
-    fewest = min(doc for (doc,) in docs)
-    if _count(conn, held.ids, held.params, fewest) * SET_SHARE < fewest:
+    fewest = min(doc for (doc,) in docs)  # posts holding the name's rarest word anywhere
+    enough = -(-fewest // SET_SHARE)
+    if _count(conn, held.ids, held.params, enough) < enough:
         return None
     phrases = " OR ".join(_PHRASE.findall(match))
     if conn.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT 1",
