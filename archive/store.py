@@ -426,8 +426,8 @@ class Archive:
 
         Callers run this once after a batch of crawls rather than after each run: its cost
         follows what the crawls added or changed, until that adds up to STATS_EXTEND_SHARE of
-        the archive and everything is ranked again (seconds at 10k posts, ~13 minutes at 1M on
-        two cores, where ~12,000 terms and prefixes have lists). Stale statistics are never
+        the archive and everything is ranked again (seconds at 10k posts, ~20 minutes at 1M on
+        two cores, where ~12,500 terms, prefixes and phrases have lists). Stale statistics are never
         wrong, only slower: search then ranks exactly.
         """
         from archive.search import stats_fresh
