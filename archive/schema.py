@@ -172,8 +172,8 @@ CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row');
 
 def twin_fts_ddl(table: str) -> str:
     """A contentless FTS5 table `table` that indexes and ranks like the archive's own index
-    (columns, tokenizer, prefix index, bm25 weights): archive.search ranks the posts new since
-    the search statistics in one, a scratch file beside the archive's index."""
+    (columns, tokenizer, prefix index, bm25 weights): archive.search ranks the posts added or
+    changed since the search statistics in one, in a scratch file."""
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     settings = "".join(f"INSERT INTO {table}({table}, rank) VALUES ('{key}', {value});\n"
                        for key, value in FTS_SETTINGS.items())

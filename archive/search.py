@@ -224,7 +224,7 @@ LIST_MATCHES = 5_000
 # LIST_MATCHES. Ranking a phrase walks the positions of both words in every post holding both:
 # ~1 s at 1M posts for two words found in most posts, however rare the phrase itself. Such pairs
 # number thousands (2,767 match 0.5% of the benchmark's 1M posts), too many to rank at each
-# refresh, so only the phrases common themselves get a list (~550 of them there).
+# refresh, so only the phrases common themselves get a list (716 of them there).
 PAIR_SHARE = 0.05
 STATS_TOP = 1_000  # posts kept in the list of a unit in STATS_SHARE of the posts, deep enough for
 LIST_TOP = 200  # filters and paging; the others, rarer, rank exactly when their list runs out.
@@ -401,7 +401,6 @@ class _RecentIndex:
     def build(cls, conn: sqlite3.Connection, first_new_id: int, changed: set[int],
               earlier: Iterable[Sequence[Any]] | None, directory: str,
               connections: int) -> _RecentIndex:
-        import json
         import math
 
         from archive.schema import twin_fts_ddl
