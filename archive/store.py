@@ -438,7 +438,7 @@ class Archive:
         return True
 
     def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> bool:
-        """Recompute the statistics behind fast queries on frequent terms and prefixes
+        """Recompute the statistics behind fast queries on frequent terms, prefixes and phrases
         (archive.search); True if the whole archive was ranked, False if the lists were only
         extended.
 
