@@ -7,7 +7,9 @@ only used to *audit* output (tests, benchmark), not to filter it.
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import urljoin
 
 import nh3
 from lxml import etree
@@ -153,12 +155,53 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+# The only schemes a link or image in an archived body may have; anything else (javascript:,
+# vbscript:, data:, file:…) is dropped, whatever its case or disguise. Relative URLs are kept.
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# WHATWG URL parsing: C0 controls and space are stripped from both ends, tab and newlines removed
+# anywhere, then the scheme is an ASCII letter followed by letters, digits, "+", "-" or ".".
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_AND_NEWLINES = dict.fromkeys(map(ord, "\t\n\r"), None)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser, or a Markdown renderer, reads at the start of `url`, lower-cased;
+    None for a relative URL.
+
+    Character references are decoded first ("javascript&colon;", "&#106;avascript:") and
+    backslashes dropped ("javascript\\:"), as CommonMark does in link destinations: the URL lands
+    in body_markdown as written. Decoding can only reveal a scheme, so a URL that looks relative
+    here is relative to every reader.
+    """
+    for _ in range(3):  # nested references ("&amp;colon;") decode one level per renderer pass
+        decoded = html.unescape(url)
+        if decoded == url:
+            break
+        url = decoded
+    url = url.replace("\\", "").strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINES)
+    match = _SCHEME.match(url)
+    return match.group(1).lower() if match else None
+
+
+def safe_url(
+    url: str | None, base: str | None = None, schemes: frozenset[str] = SAFE_SCHEMES
+) -> str | None:
+    """`url` if its scheme is allowed, made absolute against `base` when relative; else None."""
+    if not url:
+        return None
+    scheme = url_scheme(url)
+    if scheme is None:
+        return urljoin(base, url) if base else url
+    return url if scheme in schemes else None
+
+
 def sanitize_html(fragment: str) -> str:
     """Whitelist-sanitize body HTML: structure, links and images only, no scripts or styles."""
     return nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "tel"},
+        url_schemes=set(SAFE_SCHEMES),
         link_rel="noopener noreferrer",
     )

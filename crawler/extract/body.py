@@ -13,11 +13,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from html import escape
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.clean.html import NON_CONTENT_TAGS, is_chrome
+from crawler.clean.html import NON_CONTENT_TAGS, is_chrome, safe_url, url_scheme
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
@@ -114,10 +114,10 @@ def full_size_url(url: str | None, base: str | None = None) -> str | None:
     match = _MEDIA_ID.search(url)
     if match:
         return _WIX_MEDIA + match.group(1)
-    scheme = urlsplit(url).scheme
+    scheme = url_scheme(url)
     if scheme in ("http", "https"):
         return url
-    if base and scheme != "data":
+    if base and scheme is None:
         return urljoin(base, url)
     return None
 
@@ -167,11 +167,9 @@ class _Walker:
         self.flattened = False
 
     def link(self, href: str | None) -> str | None:
-        if not href or href.startswith(("javascript:", "#")):
+        if not href or href.startswith("#"):
             return None
-        if urlsplit(href).scheme in ("http", "https", "mailto", "tel"):
-            return href
-        return urljoin(self.base, href) if self.base else href
+        return safe_url(href, self.base)
 
     def inline(
         self, el: etree._Element, text: list[str], out: list[str], md: list[str], depth: int = 0

@@ -13,11 +13,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
+from crawler.clean.html import url_scheme
 from crawler.extract.body import full_size_url
+from crawler.extract.limits import MAX_JSON_LD_CHARS
 
 _POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
 _HEX24 = re.compile(r"\b([0-9a-f]{24})\b")
@@ -89,16 +91,18 @@ def _candidates(data: Any) -> list[dict[str, Any]]:
 def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
     """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
     for script in scripts:
+        if len(script) > MAX_JSON_LD_CHARS:  # a post's is a few KB; this size is an attack
+            warnings.append(f"JSON-LD of {len(script):,} characters is over the limit: ignored")
+            continue
         try:
             data = json.loads(script, strict=False)
-        except ValueError:
+            for item in _candidates(data):
+                kinds = item.get("@type")
+                kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+                if kinds & _POSTING_TYPES:
+                    return _unescape(item)
+        except (ValueError, TypeError, RecursionError):  # TypeError: unhashable "@type"
             warnings.append("malformed JSON-LD ignored")
-            continue
-        for item in _candidates(data):
-            kinds = item.get("@type")
-            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
-            if kinds & _POSTING_TYPES:
-                return _unescape(item)
     return {}
 
 
@@ -181,9 +185,10 @@ def absolute(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if urlsplit(url).scheme in ("http", "https"):
+    scheme = url_scheme(url)
+    if scheme in ("http", "https"):
         return url
-    if base and urlsplit(base).scheme in ("http", "https"):
+    if scheme is None and base and url_scheme(base) in ("http", "https"):
         return urljoin(base, url)
     return None
 
