@@ -7,7 +7,7 @@ import json
 import click
 
 from archive.cli.common import fail, read_input
-from crawler.clean.text import clean_text
+from crawler.clean.text import MAX_TEXT_CHARS, clean_text
 from crawler.extract.record import CleanedText
 
 # Tried in order when a dump is not UTF-8; latin-1 decodes any byte, so it always ends the list.
@@ -38,6 +38,16 @@ def decode(data: bytes, name: str) -> str:
     fail(f"{name} is not valid text in {', '.join(('utf-8', *FALLBACK_ENCODINGS))}")
 
 
+def _head(data: bytes) -> bytes:
+    """As many bytes as clean_text can use (it cuts at MAX_TEXT_CHARS and says so), whole lines
+    and UTF-16 code units: a 50 MB dump is not decoded whole."""
+    limit = MAX_TEXT_CHARS * 4 + 4  # 4 bytes a character at most, in UTF-8 as in UTF-32
+    if len(data) <= limit:
+        return data
+    cut = data.rfind(b"\n", 0, limit) + 1 or limit
+    return data[: cut + cut % 2]  # UTF-16's newline is two bytes: keep them together
+
+
 def render(result: CleanedText) -> str:
     """The clean text: title, one metadata line, a blank line, the paragraphs."""
     meta = [f"{label}: {value}" for label, value in (
@@ -59,7 +69,9 @@ def clean(file: str, as_json: bool) -> None:
     title, author, date, updated, reading_minutes, page_kind, body, body_text and chrome.
     """
     name = "stdin" if file == "-" else file
-    result = clean_text(decode(read_input(file), name))
+    result = clean_text(decode(_head(read_input(file)), name))
+    for warning in result.warnings:
+        click.echo(f"warning: {name}: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

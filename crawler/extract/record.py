@@ -86,6 +86,7 @@ class CleanedText:
     body: list[str] = field(default_factory=list)  # paragraphs, in order
     page_kind: str = "post"
     chrome: list[str] = field(default_factory=list)  # the lines removed, for auditing
+    warnings: list[str] = field(default_factory=list)  # e.g. a dump cut at a size limit
 
     @property
     def body_text(self) -> str:
