@@ -238,3 +238,25 @@ def test_cover_image_with_a_dangerous_scheme_is_dropped():
     article = extract_article(html, "https://blog.example.com/post/x")
     assert article.cover_image is None or url_scheme(article.cover_image) == "https"
     json.dumps(article.to_dict())
+
+
+# --- cases found by tests/test_fuzz.py ----------------------------------------------------------
+
+
+def test_control_character_in_a_nested_list_tail_does_not_fail_the_page():
+    """`&#1;` after a nested list: moving that tail made lxml raise, and the page was an error."""
+    html = fixture_text("new_post.html").replace("</ul></li>", "</ul>tail&#1;text</li>", 1)
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert "tailtext" in article.body_text.replace(" ", "")
+
+
+def test_utf32_page_behind_a_utf16_bom_with_text_over_the_fallback_limit():
+    """The UTF-16 BOM turns a UTF-32 page into text full of control characters; cutting that
+    text for the fallback raised inside lxml."""
+    page = "<html><body><p>" + "a\x0bb " * 300_000 + "</p></body></html>"
+    article = extract_article(b"\xff\xfe" + ("\ufffd" + page).encode("utf-32-le"))
+    assert not any(w.startswith("extraction failed") for w in article.warnings)
+    plain = extract_article(page)
+    assert any("trafilatura read its first" in w for w in plain.warnings)
+    assert plain.body_text.startswith("ab ab")  # trafilatura drops the control character

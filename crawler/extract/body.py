@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from crawler.clean.html import NON_CONTENT_TAGS, is_chrome, safe_url, url_scheme
+from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
@@ -361,9 +362,9 @@ def _detach(el: etree._Element) -> None:
     if el.tail:
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + " " + el.tail
+            prev.tail = settable((prev.tail or "") + " " + el.tail)
         else:
-            parent.text = (parent.text or "") + " " + el.tail
+            parent.text = settable((parent.text or "") + " " + el.tail)
     parent.remove(el)
 
 

@@ -17,10 +17,13 @@ silent: it adds a warning to the record saying which limit cut what.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024  # raw page bytes read; Wix pages are ~90% inline script
+# "<" in the raw page: script/style/comment cutting steps from one to the next in Python.
+MAX_RAW_TAGS = 240_000
 MAX_MARKUP_BYTES = 8 * 1024 * 1024  # what is left once script/style text is cut
 MAX_TAGS = 120_000  # "<" in the markup: bounds the elements and the body walk
 # Whitespace, "/" and quotes in the markup: every attribute but a tag's first needs one before
@@ -56,18 +59,28 @@ def _cut_before_tag(data: bytes, limit: int) -> int:
 
 
 def cap_input(html: str | bytes, warnings: list[str]) -> str | bytes:
-    """The page's first MAX_INPUT_BYTES (characters for text), with a warning when cut."""
-    if len(html) <= MAX_INPUT_BYTES:
-        return html
-    warnings.append(
-        f"page of {len(html):,} bytes is over the {_mb(MAX_INPUT_BYTES)} limit: "
-        f"only its first {_mb(MAX_INPUT_BYTES)} were read"
-    )
-    if isinstance(html, str):
-        return html[:MAX_INPUT_BYTES]
-    data = bytes(html[:MAX_INPUT_BYTES])
-    # A UTF-16/32 page must keep whole code units; 4 bytes suits both.
-    return data[: len(data) - len(data) % 4]
+    """The page's first MAX_INPUT_BYTES (characters for text) and MAX_RAW_TAGS "<", with a
+    warning when cut."""
+    if len(html) > MAX_INPUT_BYTES:
+        warnings.append(
+            f"page of {len(html):,} bytes is over the {_mb(MAX_INPUT_BYTES)} limit: "
+            f"only its first {_mb(MAX_INPUT_BYTES)} were read"
+        )
+        if isinstance(html, str):
+            html = html[:MAX_INPUT_BYTES]
+        else:
+            html = bytes(html[:MAX_INPUT_BYTES])
+            # A UTF-16/32 page must keep whole code units; 4 bytes suits both.
+            html = html[: len(html) - len(html) % 4]
+    opening = "<" if isinstance(html, str) else b"<"
+    tags = html.count(opening)  # type: ignore[arg-type]
+    if tags > MAX_RAW_TAGS:
+        html = html[: _nth(html, opening, MAX_RAW_TAGS)]
+        warnings.append(
+            f"{tags:,} tags (scripts included), over the {MAX_RAW_TAGS:,} limit: "
+            "the page was cut there"
+        )
+    return html
 
 
 def bound_markup(data: bytes, warnings: list[str]) -> bytes:
@@ -92,7 +105,7 @@ def bound_markup(data: bytes, warnings: list[str]) -> bytes:
     return data
 
 
-def _nth(data: bytes, needle: bytes, n: int) -> int:
+def _nth(data: Any, needle: Any, n: int) -> int:
     """Offset of the n-th (1-based) `needle` in `data`, which has more than n of them."""
     # Counted in blocks at C speed, then located within the block.
     pos, seen, block = 0, 0, 1 << 16
@@ -150,6 +163,16 @@ def _limit_attributes(data: bytes, warnings: list[str]) -> bytes:
     return data
 
 
+# libxml2 keeps control characters the page spells out ("&#1;", a raw \x0b) in its text, but
+# lxml refuses to set them back: text moved within a tree must lose them first.
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def settable(text: str) -> str:
+    """`text` as lxml accepts it for .text or .tail (fuzzing found pages that broke this)."""
+    return _NOT_XML_CHARS.sub("", text)
+
+
 _RESOURCE_LIMIT = (etree.ErrorTypes.ERR_RESOURCE_LIMIT,)
 
 
@@ -176,7 +199,7 @@ def fallback_region(root: etree._Element, warnings: list[str]) -> etree._Element
         chars += len(text) + len(tail)
     else:
         return root
-    el.text = text[: max(0, FALLBACK_MAX_CHARS - chars)]
+    el.text = settable(text[: max(0, FALLBACK_MAX_CHARS - chars)])
     el.tail = None
     for child in list(el):
         el.remove(child)
