@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.clean.html import safe_url, url_scheme
-from crawler.extract import extract_article
-from crawler.extract import limits
+from crawler.clean.text import MAX_TEXT_LINES
+from crawler.extract import extract_article, limits
 from crawler.extract.page import drop_raw_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -77,7 +79,7 @@ def test_input_over_the_byte_limit_is_read_up_to_it():
     article = extract_article(fixture_text("classic_post.html") + tail)
     assert article.page_kind == "post"
     assert article.body_text == ORIGINAL.body_text
-    assert any("over the 32 MB limit" in w for w in article.warnings)
+    assert any("page over the 32 MB limit" in w for w in article.warnings)
 
 
 def test_markup_over_the_limit_is_cut_at_a_tag():
@@ -260,3 +262,42 @@ def test_utf32_page_behind_a_utf16_bom_with_text_over_the_fallback_limit():
     plain = extract_article(page)
     assert any("trafilatura read its first" in w for w in plain.warnings)
     assert plain.body_text.startswith("ab ab")  # trafilatura drops the control character
+
+
+# --- the commands on huge files -----------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+
+
+def test_extract_command_on_a_50_megabyte_page(tmp_path):
+    page = tmp_path / "huge.html"
+    with page.open("w", encoding="utf-8") as out:
+        out.write(fixture_text("classic_post.html"))
+        for _ in range(50):
+            out.write("<p>more words after the post</p>" * 32_000)
+    assert page.stat().st_size > 50_000_000
+    proc = run_cli("extract", str(page), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["page_kind"] == "post"
+    assert data["body_text"].startswith(ORIGINAL.body_text)
+    assert any("page over the 32 MB limit" in w for w in data["warnings"])
+
+
+def test_clean_command_on_a_50_megabyte_dump(tmp_path):
+    dump = tmp_path / "huge.txt"
+    line = "A line of the dump that goes on and on, as dumps of huge pages do.\n"
+    dump.write_text(line * 760_000, encoding="utf-8")
+    assert dump.stat().st_size > 50_000_000
+    proc = run_cli("clean", str(dump), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert len(data["body"]) == MAX_TEXT_LINES
+    assert data["warnings"] and "limit" in data["warnings"][0]
+    assert proc.stderr.startswith(f"warning: {dump}: dump over the limit")
+    assert "Traceback" not in proc.stderr

@@ -7,8 +7,8 @@ bytes, disguised `javascript:` links. Properties: no exception escapes, the reco
 per-page CPU limit holds, and no dangerous URL reaches the body.
 
 The default profile ("ci") is derandomized and small, so the suite stays fast and repeatable;
-`HYPOTHESIS_PROFILE=fuzz` runs 2,000 random examples a property (FUZZ_EXAMPLES=n to change). Every failure found is kept below as
-an explicit regression test.
+`HYPOTHESIS_PROFILE=fuzz` runs 2,000 random examples a property (FUZZ_EXAMPLES=n to change).
+Every failure found is kept as an explicit regression test in tests/test_extract_limits.py.
 """
 
 from __future__ import annotations

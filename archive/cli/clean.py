@@ -38,13 +38,17 @@ def decode(data: bytes, name: str) -> str:
     fail(f"{name} is not valid text in {', '.join(('utf-8', *FALLBACK_ENCODINGS))}")
 
 
+# clean_text cleans at most MAX_TEXT_CHARS (and says so); 4 bytes a character at most, in UTF-8
+# as in UTF-32, plus one to tell a longer dump apart.
+_MAX_DUMP_BYTES = MAX_TEXT_CHARS * 4 + 1
+
+
 def _head(data: bytes) -> bytes:
-    """As many bytes as clean_text can use (it cuts at MAX_TEXT_CHARS and says so), whole lines
-    and UTF-16 code units: a 50 MB dump is not decoded whole."""
-    limit = MAX_TEXT_CHARS * 4 + 4  # 4 bytes a character at most, in UTF-8 as in UTF-32
-    if len(data) <= limit:
+    """A dump read up to _MAX_DUMP_BYTES, cut to whole lines and UTF-16 code units: a 50 MB
+    dump is never read or decoded whole."""
+    if len(data) < _MAX_DUMP_BYTES:
         return data
-    cut = data.rfind(b"\n", 0, limit) + 1 or limit
+    cut = data.rfind(b"\n", 0, _MAX_DUMP_BYTES - 1) + 1 or _MAX_DUMP_BYTES - 1
     return data[: cut + cut % 2]  # UTF-16's newline is two bytes: keep them together
 
 
@@ -69,7 +73,7 @@ def clean(file: str, as_json: bool) -> None:
     title, author, date, updated, reading_minutes, page_kind, body, body_text and chrome.
     """
     name = "stdin" if file == "-" else file
-    result = clean_text(decode(_head(read_input(file)), name))
+    result = clean_text(decode(_head(read_input(file, _MAX_DUMP_BYTES)), name))
     for warning in result.warnings:
         click.echo(f"warning: {name}: {warning}", err=True)
     if as_json:

@@ -63,8 +63,8 @@ def cap_input(html: str | bytes, warnings: list[str]) -> str | bytes:
     warning when cut."""
     if len(html) > MAX_INPUT_BYTES:
         warnings.append(
-            f"page of {len(html):,} bytes is over the {_mb(MAX_INPUT_BYTES)} limit: "
-            f"only its first {_mb(MAX_INPUT_BYTES)} were read"
+            f"page over the {_mb(MAX_INPUT_BYTES)} limit: only its first {_mb(MAX_INPUT_BYTES)} "
+            "were read"
         )
         if isinstance(html, str):
             html = html[:MAX_INPUT_BYTES]
