@@ -301,3 +301,9 @@ def test_clean_command_on_a_50_megabyte_dump(tmp_path):
     assert data["warnings"] and "limit" in data["warnings"][0]
     assert proc.stderr.startswith(f"warning: {dump}: dump over the limit")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_bytes_like_input(kind):
+    article = extract_article(kind((FIXTURES / "classic_post.html").read_bytes()))
+    assert article.body_text == ORIGINAL.body_text
