@@ -179,7 +179,8 @@ def measure(stage: str, name: str, data: bytes, workdir: Path, timeout: float) -
             capture_output=True, text=True, timeout=timeout, cwd=REPO,
         )
     except subprocess.TimeoutExpired:
-        return {**row, "seconds": float(timeout), "wall": float(timeout), "peak_mb": float("nan"),
+        # Killed by wall time: its CPU time is unknown (at most `timeout`).
+        return {**row, "seconds": float("nan"), "wall": float(timeout), "peak_mb": float("nan"),
                 "kind": "timeout", "cut": "", "error": f"killed after {timeout:.0f} s"}
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
@@ -242,11 +243,16 @@ def print_table(rows: list[dict]) -> None:
         print(f"{row['stage']:8} {row['input'][:42]:42} {size:>9} {row['seconds']:>7.3f} "
               f"{row['wall']:>7.3f} "
               f"{row['peak_mb']:>8.1f}  {'!!' if _broken(row) else 'ok'} {note[:70]}")
-    worst_s = max(rows, key=lambda r: r["seconds"] if r["seconds"] == r["seconds"] else 1e9)
-    worst_m = max(rows, key=lambda r: r["peak_mb"] if r["peak_mb"] == r["peak_mb"] else 1e9)
+    measured = [r for r in rows if not r["error"]]
     broken = [r for r in rows if _broken(r)]
-    print(f"\nworst time: {worst_s['seconds']:.3f} s CPU ({worst_s['input']}); "
-          f"worst peak: {worst_m['peak_mb']:.1f} MB ({worst_m['input']})")
+    if measured:
+        worst_s = max(measured, key=lambda r: r["seconds"])
+        worst_m = max(measured, key=lambda r: r["peak_mb"])
+        print(f"\nworst measured: {worst_s['seconds']:.3f} s CPU ({worst_s['input']}); "
+              f"{worst_m['peak_mb']:.1f} MB peak ({worst_m['input']})")
+    failed = len(rows) - len(measured)
+    if failed:
+        print(f"{failed} inputs killed or crashed (see the note column)")
     print(f"{len(rows)} inputs, {len(broken)} over a limit")
 
 

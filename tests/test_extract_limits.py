@@ -307,3 +307,16 @@ def test_clean_command_on_a_50_megabyte_dump(tmp_path):
 def test_bytes_like_input(kind):
     article = extract_article(kind((FIXTURES / "classic_post.html").read_bytes()))
     assert article.body_text == ORIGINAL.body_text
+
+
+def test_a_paragraph_of_ampersands_is_sanitized_the_same_in_linear_time():
+    """nh3 is quadratic in the "&" of one text node (found by benchmarks/hostile.py: 13 s)."""
+    from crawler.clean.html import sanitize_html
+
+    few = "<p>a &amp; b <a href='https://x.example/?a=1&amp;b=2'>l&amp;</a></p>"
+    many = few * 600 + "<p>" + "&amp; " * 200_000 + "</p>"
+    slow_path = "".join(sanitize_html(few) for _ in range(600))
+    assert sanitize_html(many).startswith(slow_path)
+    assert sanitize_html(many).endswith("&amp; " * 5 + "</p>")
+    article = extract_article(in_body("<p>" + "&amp; " * 400_000 + "</p>"))
+    assert article.body_html.count("&amp;") == 400_000 + ORIGINAL.body_html.count("&amp;")
