@@ -34,7 +34,7 @@ LONG_TAG = 4_096  # only tags at least this long can hold that many attributes
 MAX_JSON_LD_CHARS = 1024 * 1024  # a post's JSON-LD is a few KB
 # The trafilatura fallback's region: the first elements in document order, and their text.
 FALLBACK_MAX_ELEMENTS = 5_000
-FALLBACK_MAX_CHARS = 1024 * 1024
+FALLBACK_MAX_CHARS = 512 * 1024  # an article is rarely over 100 KB of text
 
 _SEPARATORS = b" \t\n\r\f/\"'"
 _TAG_BODY = re.compile(rb"<[A-Za-z][^<>]*")
@@ -44,7 +44,7 @@ _UTF8_CONTINUATION = range(0x80, 0xC0)
 
 
 def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+    return f"{size / (1024 * 1024):g} MB"
 
 
 def _cut_before_tag(data: bytes, limit: int) -> int:
