@@ -510,7 +510,7 @@ def _bounded(text: str) -> tuple[str, list[str]]:
     lines = text.count("\n", 0, cut)
     return text[:cut], [
         f"dump over the limit ({MAX_TEXT_CHARS // (1024 * 1024)} MB, {MAX_TEXT_LINES:,} lines): "
-        f"only its first {lines:,} lines ({cut:,} characters) were cleaned"
+        f"only its first {cut:,} characters ({lines:,} whole lines) were cleaned"
     ]
 
 
