@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.extract.limits import bound_markup, parser_limits
+from crawler.extract.limits import MAX_RAW_TEXT_ELEMENTS, bound_markup, parser_limits
 from crawler.extract.metadata import Head
 
 _LOCAL = threading.local()  # one parser per thread: the crawler extracts in worker threads
@@ -136,7 +136,10 @@ def drop_raw_text(data: bytes) -> bytes:
     pieces: list[bytes] = []
     start = pos = 0
     find_open = _RAW_TEXT_OPEN.search
-    while (opening := find_open(data, pos)) is not None:
+    # A Python step per element: past the limit the rest stays as it is (bound_markup caps it).
+    for _ in range(MAX_RAW_TEXT_ELEMENTS):
+        if (opening := find_open(data, pos)) is None:
+            break
         name = opening.group(1) and opening.group(1).lower()  # None for a comment
         closing = _RAW_TEXT_CLOSE[name].search(data, opening.end())
         if closing is None:
