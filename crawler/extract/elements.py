@@ -1,0 +1,250 @@
+"""Element-built post pages: Wix's customisable post page and CMS (dynamic) item pages.
+
+These pages have no blog app article (`article[data-hook=post]`, `post-description`): the page
+is built from editor elements. The title is an `h1` (usually inside a rich-text element), the
+body a run of `data-testid="richTextElement"` components with image elements between them, and
+around it sit the site's header and footer, a share-buttons row
+(`data-testid="wixui_ShareButtons_*"`), a related-posts block (`data-hook=related-posts-root`
+holding `post-list-item` cards) and comments.
+
+The post's own elements are told from the site's other text elements by structure only:
+- only the main region counts (`#PAGES_CONTAINER`; the header, footer and master-page
+  elements live outside it);
+- the body starts after the title element; short elements right under it that carry the
+  author, a date or the reading time are the post header, not body;
+- the body ends at the first share row, related-posts block, post-card list or comments
+  widget after some body text (a share row above the body is skipped, not an end);
+- navigation, forms and buttons are never body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from crawler.clean.html import sanitize_html
+from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image
+from crawler.extract.dates import parse_display_date
+from crawler.extract.record import Article
+
+_RICH_TEXT = "richTextElement"
+# Subtrees that are never the post's body; after body text they also end it.
+_END_HOOKS = frozenset({
+    "related-posts-root", "post-list-item", "recent-posts", "recent-post-list-item",
+    "feed-page-root", "post-footer",
+})
+_SKIP_TAGS = frozenset({"nav", "header", "footer", "form", "button", "aside", "script", "style",
+                        "noscript", "template", "svg", "select", "input", "textarea", "iframe"})
+_READING_TIME = re.compile(r"^\D{0,20}(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
+# A post header line is short: author · date · "3 min read".
+_HEADER_LINE_WORDS = 12
+_MAIN_XPATH = etree.XPath(
+    '(//*[@id="PAGES_CONTAINER"] | //main[not(ancestor::main)])[1]'
+)
+
+
+def find_main(root: etree._Element) -> etree._Element | None:
+    """The page's main region: Wix's #PAGES_CONTAINER (or <main>), never header/footer."""
+    found = _MAIN_XPATH(root)
+    return found[0] if found else None
+
+
+def has_rich_text(region: etree._Element) -> bool:
+    return region.xpath(f'boolean(descendant::*[@data-testid="{_RICH_TEXT}"])')
+
+
+@dataclass
+class ElementPost:
+    """What an element-built page shows: its visible title and header, and the body."""
+
+    body: Body
+    title: str | None = None
+    reading_minutes: int | None = None
+    display_date: str | None = None  # ISO day of a visible date that names its year
+    header_lines: list[str] = field(default_factory=list)
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _norm(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def _is_end(el: etree._Element) -> bool:
+    hook = el.get("data-hook") or ""
+    if hook in _END_HOOKS or hook.startswith("wc-root"):
+        return True
+    testid = el.get("data-testid") or ""
+    return testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in (
+        el.get("class") or ""
+    )
+
+
+class _ElementWalk:
+    """One document-order pass over the main region."""
+
+    def __init__(self, base: str | None, title_hint: str | None, author: str | None,
+                 language: str | None) -> None:
+        self.walker = _Walker(base)
+        self.title_hint = _norm(title_hint)
+        self.author = _norm(author)
+        self.language = language
+        self.title: str | None = None
+        self.started = False  # past the title element
+        self.ended = False
+        self.reading_minutes: int | None = None
+        self.display_date: str | None = None
+        self.header_lines: list[str] = []
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.walker.blocks) or bool(self.walker.images)
+
+    def visit(self, el: etree._Element, depth: int = 0) -> None:
+        for child in el:
+            if self.ended:
+                return
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIP_TAGS:
+                continue
+            if _is_end(child):
+                if self.has_body:
+                    self.ended = True
+                continue
+            if child.get("data-testid") == _RICH_TEXT:
+                self.rich_text(child)
+            elif not self.started and self.is_title(child):
+                self.title = _text(child)
+                self.started = True
+            elif tag == "img" or tag == "wow-image":
+                if self.started:
+                    img = child if tag == "img" else child.find(".//img")
+                    if img is not None and full_size_image(img, self.walker.base):
+                        self.walker.image(img)
+            elif depth < 200:
+                self.visit(child, depth + 1)
+
+    def is_title(self, el: etree._Element) -> bool:
+        if el.tag == "h1":
+            return True
+        return bool(self.title_hint) and el.tag in ("h2", "p", "span", "div") and \
+            _norm(_text(el)) == self.title_hint
+
+    def rich_text(self, el: etree._Element) -> None:
+        text = _text(el)
+        if not text:
+            return
+        if not self.started:
+            # The title element: the first h1, or the element showing the post's headline.
+            if el.find(".//h1") is not None or (self.title_hint and _norm(text) == self.title_hint):
+                h1 = el.find(".//h1")
+                self.title = _text(h1) if h1 is not None else text
+                self.started = True
+            return
+        if not self.walker.blocks and self.header_line(text):
+            return
+        self.walker.walk(el)
+
+    def header_line(self, text: str) -> bool:
+        """Author, date and reading time right under the title: the post header."""
+        if len(text.split()) > _HEADER_LINE_WORDS:
+            return False
+        found = False
+        match = _READING_TIME.search(text)
+        if match:
+            self.reading_minutes = int(match.group(1))
+            found = True
+        if self.author and self.author in _norm(text):
+            found = True
+        parts = [part.strip() for part in re.split(r"[·•|]", text) if part.strip()]
+        for part in parts:
+            day = parse_display_date(part, self.language)
+            if day:
+                self.display_date = self.display_date or day
+                found = True
+        if found:
+            self.header_lines.append(text)
+        return found
+
+
+def extract_element_post(main: etree._Element, base: str | None, *, title: str | None,
+                         author: str | None, language: str | None) -> ElementPost:
+    """Walk an element-built page's main region. `title`/`author` come from the page's own
+    metadata (JSON-LD, og:title) and only help locate the title and header elements."""
+    walk = _ElementWalk(base, title, author, language)
+    walk.visit(main)
+    walker = walk.walker
+    body = Body(walker.blocks, "\n".join(walker.html), _join_markdown(walker.md),
+                walker.images, walker.videos)
+    if not walk.started:
+        body.warnings.append("element-built page without a title element: body not located")
+        body = Body(warnings=body.warnings)
+    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date,
+                       walk.header_lines)
+
+
+# Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
+# layout shows up at once instead of as silently thin archive rows.
+UNKNOWN_LAYOUT_WARNING = "unknown post layout: body extracted generically from the main region"
+
+
+def fill_element_post(article: Article, root: etree._Element, base: str | None) -> None:
+    """Fill `article` (a post by its own metadata, no blog-app article) from the page body.
+
+    Element-built layout first; when it yields nothing, trafilatura on the main region only
+    (never the header or footer), marked with UNKNOWN_LAYOUT_WARNING.
+    """
+    warnings = article.warnings
+    main = find_main(root)
+    region = main if main is not None else root.find("body")
+    if region is None or not "".join(region.itertext()).strip():
+        warnings.append("post page with no text at all: empty body")
+        return
+    if has_rich_text(region):
+        found = extract_element_post(region, base, title=article.title, author=article.author,
+                                     language=article.language)
+        if found.body.blocks:
+            _apply(article, found)
+            return
+        warnings.extend(found.body.warnings)
+    _fill_generic(article, region, base)
+
+
+def _apply(article: Article, found: ElementPost) -> None:
+    body = found.body
+    article.body_text = body.text
+    article.body_html = sanitize_html(body.html)
+    article.body_markdown = body.markdown
+    article.images = body.images
+    article.warnings.extend(body.warnings)
+    if found.title and found.title != article.title:
+        if article.title:
+            article.warnings.append(f"the page's title {found.title!r} differs from its "
+                                    f"metadata's {article.title!r}: the visible one is kept")
+        article.title = found.title
+    if found.reading_minutes is not None:
+        article.reading_minutes = found.reading_minutes
+    if article.published is None and found.display_date:
+        article.published = found.display_date
+        article.warnings.append("published date read from the visible date (day only)")
+
+
+def _fill_generic(article: Article, region: etree._Element, base: str | None) -> None:
+    # Imported here: only pages in an unknown layout need trafilatura and markdownify.
+    from markdownify import markdownify
+
+    from crawler.extract.fallback import extract_with_trafilatura
+
+    result = extract_with_trafilatura(region, base)
+    article.warnings.append(UNKNOWN_LAYOUT_WARNING)
+    if not result.blocks:
+        article.warnings.append("empty post body")
+        return
+    article.body_text = "\n\n".join(result.blocks)
+    article.body_html = sanitize_html(result.html)
+    article.body_markdown = markdownify(article.body_html, heading_style="ATX",
+                                        bullets="-").strip() + "\n"
