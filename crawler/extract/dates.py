@@ -97,3 +97,18 @@ def same_moment(first: str, second: str) -> bool:
         return a == b
     except (ValueError, OverflowError):
         return first == second
+
+
+def looks_like_date(value: str, language: str | None = None) -> bool:
+    """Whether a short visible text is a date, with or without its year ("Jun 4",
+    "24 juil.", "3 days ago"): enough to tell a post's header line from its first paragraph."""
+    if len(value) > 40 or not any(c.isdigit() for c in value):
+        return False
+    import dateparser  # see parse_display_date
+
+    languages = [language.split("-")[0].lower()] if language else None
+    settings = {"REQUIRE_PARTS": ["day", "month"], "PREFER_DATES_FROM": "past"}
+    found = dateparser.parse(value, languages=languages, settings=settings)
+    return found is not None or (
+        bool(languages) and dateparser.parse(value, settings=settings) is not None
+    )

@@ -26,7 +26,7 @@ from lxml import etree
 
 from crawler.clean.html import sanitize_html
 from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image
-from crawler.extract.dates import parse_display_date
+from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.record import Article
 
 _RICH_TEXT = "richTextElement"
@@ -37,7 +37,8 @@ _END_HOOKS = frozenset({
 })
 _SKIP_TAGS = frozenset({"nav", "header", "footer", "form", "button", "aside", "script", "style",
                         "noscript", "template", "svg", "select", "input", "textarea", "iframe"})
-_READING_TIME = re.compile(r"^\D{0,20}(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
+_READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
+_HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
 _HEADER_LINE_WORDS = 12
 _MAIN_XPATH = etree.XPath(
@@ -153,18 +154,16 @@ class _ElementWalk:
         """Author, date and reading time right under the title: the post header."""
         if len(text.split()) > _HEADER_LINE_WORDS:
             return False
-        found = False
-        match = _READING_TIME.search(text)
-        if match:
-            self.reading_minutes = int(match.group(1))
-            found = True
-        if self.author and self.author in _norm(text):
-            found = True
-        parts = [part.strip() for part in re.split(r"[·•|]", text) if part.strip()]
-        for part in parts:
-            day = parse_display_date(part, self.language)
-            if day:
+        found = bool(self.author) and self.author in _norm(text)
+        for part in (part.strip() for part in _HEADER_SEPARATORS.split(text)):
+            match = _READING_TIME.search(part)
+            if match:
+                self.reading_minutes = int(match.group(1))
+                found = True
+            elif day := parse_display_date(part, self.language):
                 self.display_date = self.display_date or day
+                found = True
+            elif part and looks_like_date(part, self.language):
                 found = True
         if found:
             self.header_lines.append(text)
