@@ -19,6 +19,7 @@ The post's own elements are told from the site's other text elements by structur
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -238,7 +239,10 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None) ->
 
     from crawler.extract.fallback import extract_with_trafilatura
 
-    result = extract_with_trafilatura(region, base)
+    # trafilatura wants a whole document: the region alone, inside an otherwise empty one.
+    document = etree.Element("html")
+    etree.SubElement(document, "body").append(copy.deepcopy(region))
+    result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
     if not result.blocks:
         article.warnings.append("empty post body")
