@@ -74,6 +74,9 @@ def parse_display_date(value: str | None, language: str | None = None) -> str | 
     value = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in value)
     if not _YEAR.search(value):
         return None
+    english = _dateutil_day(value)  # fast path: English display dates ("Jul 24, 2024")
+    if english is not None:
+        return english.isoformat()
     # Imported here: dateparser loads its language data on first use, which only pages with
     # no machine-readable date pay for.
     import dateparser
@@ -104,6 +107,8 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     "24 juil.", "3 days ago"): enough to tell a post's header line from its first paragraph."""
     if len(value) > 40 or not any(c.isdigit() for c in value):
         return False
+    if _dateutil_day(value) is not None:  # fast path, as in parse_display_date
+        return True
     import dateparser  # see parse_display_date
 
     languages = [language.split("-")[0].lower()] if language else None
@@ -112,3 +117,13 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     return found is not None or (
         bool(languages) and dateparser.parse(value, settings=settings) is not None
     )
+
+
+def _dateutil_day(value: str) -> date | None:
+    """The day an English display date names, by dateutil (~50 µs; dateparser takes ms)."""
+    if not value.isascii():
+        return None
+    try:
+        return dateutil_parser.parse(value).date()
+    except (ValueError, OverflowError):
+        return None

@@ -133,10 +133,13 @@ class _ElementWalk:
     def is_title(self, el: etree._Element) -> bool:
         if el.tag == "h1":
             return True
-        return bool(self.title_hint) and el.tag in ("h2", "p", "span", "div") and \
+        return bool(self.title_hint) and el.tag in ("h2", "h3") and \
             _norm(_text(el)) == self.title_hint
 
     def rich_text(self, el: etree._Element) -> None:
+        if self.walker.blocks:  # in the body: the walker skips empty elements itself
+            self.walker.walk(el)
+            return
         text = _text(el)
         if not text:
             return
@@ -147,9 +150,8 @@ class _ElementWalk:
                 self.title = _text(h1) if h1 is not None else text
                 self.started = True
             return
-        if not self.walker.blocks and self.header_line(text):
-            return
-        self.walker.walk(el)
+        if not self.header_line(text):
+            self.walker.walk(el)
 
     def header_line(self, text: str) -> bool:
         """Author, date and reading time right under the title: the post header."""
