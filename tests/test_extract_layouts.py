@@ -239,3 +239,45 @@ def test_crawl_summary_counts_posts_in_an_unknown_layout():
     assert "2 in an unknown page layout" in summary.message
     plain = summarize("https://example.com", {"wixarchive/new": 5}, "finished", [])
     assert "unknown_layout" not in plain.counts and "unknown" not in plain.message
+
+
+def test_structure_decides_what_is_body_not_the_site():
+    main = (
+        '<section>' + _rt('<p><a href="/blog/categories/garden">Garden</a></p>')
+        + _rt("<h1>Harvest notes</h1>")
+        + _rt('<p><a href="/blog/categories/garden">Garden</a> <a href="/blog/tags/beans">'
+              "beans</a></p>")
+        + "</section><section>"
+        + _rt("<p>The beans came in early this year.</p>")
+        + '<div class="wixui-image"><wow-image data-image-info=\'{"imageData":{"uri":'
+          '"abc_123~mv2.jpg"}}\'><img src="https://static.wixstatic.com/media/abc_123~mv2.jpg'
+          '/v1/fill/w_49,h_30,blur_2/abc.jpg"/></wow-image></div>'
+        + _rt("<p>Dry them well.</p>")
+        + "</section><section>" + _rt("<h2>Join our mailing list</h2>")
+        + "<form><input type='email'/></form></section>"
+    )
+    article = extract_article(_page(ld=[_posting()], main=main))
+    assert article.body_text == "The beans came in early this year.\n\nDry them well."
+    assert article.images == ["https://static.wixstatic.com/media/abc_123~mv2.jpg"]
+
+
+def test_post_content_widget_among_elements_and_item_page_json_ld():
+    item_page = {"@context": "https://schema.org", "@type": "ItemPage",
+                 "mainEntity": _posting()}
+    main = (_rt("<h1>Harvest notes</h1>")
+            + '<div data-rce-version="10.1"><div data-id="content-viewer">'
+              "<p>The beans came in early this year.</p></div></div>"
+            + '<div data-hook="related-posts-root"><article data-hook="post-list-item">'
+              "<h3>Another post</h3></article></div>")
+    article = extract_article(_page(ld=[item_page], main=main))
+    assert article.page_kind == "post"
+    assert article.body_text == "The beans came in early this year."
+
+
+def test_page_without_a_main_region_still_drops_header_and_footer():
+    page = _page(ld=[_posting()], main=ELEMENT_MAIN).replace(
+        '<main id="PAGES_CONTAINER">', "<div>").replace("</main>", "</div>").replace(
+        "<header id=", '<div id="SITE_HEADER_WRAPPER"><header id=').replace(
+        "</header>", "</header></div>")
+    article = extract_article(page)
+    assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."

@@ -31,13 +31,19 @@ from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.record import Article
 
 _RICH_TEXT = "richTextElement"
+_RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
 # Subtrees that are never the post's body; after body text they also end it.
 _END_HOOKS = frozenset({
     "related-posts-root", "post-list-item", "recent-posts", "recent-post-list-item",
     "feed-page-root", "post-footer",
 })
-_SKIP_TAGS = frozenset({"nav", "header", "footer", "form", "button", "aside", "script", "style",
-                        "noscript", "template", "svg", "select", "input", "textarea", "iframe"})
+_SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "noscript",
+                        "template", "svg", "select", "input", "textarea", "iframe"})
+# The site's header and footer (only reached when a page has no main region).
+_SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER",
+                              "SITE_FOOTER_WRAPPER"})
+# A section holding a form (newsletter, contact) after the body is the site's, not the post's.
+_FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
 _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
 _HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
@@ -70,6 +76,13 @@ class ElementPost:
 
 def _text(el: etree._Element) -> str:
     return " ".join("".join(el.itertext()).split())
+
+
+def _only_links(el: etree._Element, text: str) -> bool:
+    """An element whose every word is link text (category, tag or profile links under a
+    title): post header, never the first paragraph."""
+    links = "".join("".join(a.itertext()) for a in el.iter("a"))
+    return bool(links) and len("".join(links.split())) == len("".join(text.split()))
 
 
 def _norm(value: str | None) -> str:
@@ -111,14 +124,17 @@ class _ElementWalk:
             if self.ended:
                 return
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP_TAGS:
+            if not isinstance(tag, str) or tag in _SKIP_TAGS or child.get("id") in _SITE_CHROME_IDS:
                 continue
-            if _is_end(child):
+            if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
                 if self.has_body:
                     self.ended = True
                 continue
             if child.get("data-testid") == _RICH_TEXT:
                 self.rich_text(child)
+            elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
+                if self.started:  # a blog Post Content widget placed among the elements
+                    self.walker.walk(child)
             elif not self.started and self.is_title(child):
                 self.title = _text(child)
                 self.started = True
@@ -150,7 +166,7 @@ class _ElementWalk:
                 self.title = _text(h1) if h1 is not None else text
                 self.started = True
             return
-        if not self.header_line(text):
+        if not self.header_line(text) and not _only_links(el, text):
             self.walker.walk(el)
 
     def header_line(self, text: str) -> bool:
