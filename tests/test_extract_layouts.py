@@ -281,3 +281,14 @@ def test_page_without_a_main_region_still_drops_header_and_footer():
         "</header>", "</header></div>")
     article = extract_article(page)
     assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."
+
+
+def test_non_wix_article_with_blogposting_stays_not_wix():
+    page = _page(ld=[_posting()], main="<article><h1>Harvest notes</h1><p>"
+                 + "The beans came in early this year and the rows were full. " * 8
+                 + "</p></article>").replace(
+        '<meta name="generator" content="Wix.com Website Builder"/>', "").replace(
+        '<div id="SITE_CONTAINER">', "<div>")
+    article = extract_article(page)
+    assert article.page_kind == "not-wix"
+    assert UNKNOWN_LAYOUT_WARNING not in article.warnings
