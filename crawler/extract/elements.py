@@ -43,18 +43,20 @@ _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "no
 _SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER",
                               "SITE_FOOTER_WRAPPER"})
 # A section holding a form (newsletter, contact) after the body is the site's, not the post's.
+_HAS_H1 = etree.XPath("boolean(descendant::h1)")
 _FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
 _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
 _HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
 _HEADER_LINE_WORDS = 12
 _MAIN_XPATH = etree.XPath(
-    '(//*[@id="PAGES_CONTAINER"] | //main[not(ancestor::main)])[1]'
+    '(//*[@id="PAGES_CONTAINER"] | //*[@id="SITE_PAGES"] | //main[not(ancestor::main)])[1]'
 )
 
 
 def find_main(root: etree._Element) -> etree._Element | None:
-    """The page's main region: Wix's #PAGES_CONTAINER (or <main>), never header/footer."""
+    """The page's main region: Wix's #PAGES_CONTAINER (#SITE_PAGES, <main>), never the
+    header, footer or the site-wide sections after it (#soapAfterPagesContainer)."""
     found = _MAIN_XPATH(root)
     return found[0] if found else None
 
@@ -76,6 +78,11 @@ class ElementPost:
 
 def _text(el: etree._Element) -> str:
     return " ".join("".join(el.itertext()).split())
+
+
+def _is_site_chrome(el: etree._Element) -> bool:
+    # Broken markup can leave the whole page inside the header element: then it is not chrome.
+    return el.get("id") in _SITE_CHROME_IDS and not _HAS_H1(el)
 
 
 def _only_links(el: etree._Element, text: str) -> bool:
@@ -124,7 +131,7 @@ class _ElementWalk:
             if self.ended:
                 return
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP_TAGS or child.get("id") in _SITE_CHROME_IDS:
+            if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
                 continue
             if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
                 if self.has_body:

@@ -232,10 +232,11 @@ def classify(
     `blog_postings` the number of distinct JSON-LD BlogPosting objects on the page.
 
     What the page says about itself comes first: a Wix page whose og:type is "article" with
-    exactly one BlogPosting is a post whatever else it shows (element-built post pages and CMS item pages
-    list related posts as cards). Then article[data-hook=post] marks the blog's post page; the
-    one exception is a blog home that shows a post inline above its cards, which a "website"
-    head plus post cards gives away (the generic-head translation page has no cards).
+    exactly one BlogPosting is a post whatever else it shows (element-built post pages and
+    CMS item pages list related posts as cards). Then article[data-hook=post] marks the blog's
+    post page; the one exception is a blog home that shows a post inline above its cards,
+    which a "website" head plus post cards gives away (the generic-head translation page has
+    no cards).
     """
     og_type = head.meta.get("og:type")
     if og_type == "article" and blog_postings == 1 and is_wix(root, head.meta.get("generator")):
