@@ -49,16 +49,19 @@ _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)",
 _HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
 _HEADER_LINE_WORDS = 12
-_MAIN_XPATH = etree.XPath(
-    '(//*[@id="PAGES_CONTAINER"] | //*[@id="SITE_PAGES"] | //main[not(ancestor::main)])[1]'
-)
+_DATE_WORDS = 6  # "17 de dezembro de 2018" is five
+# In this order: ElementPath's find stops at the first match, one C-level scan each.
+_MAIN_PATHS = ('.//*[@id="PAGES_CONTAINER"]', './/*[@id="SITE_PAGES"]', ".//main")
 
 
 def find_main(root: etree._Element) -> etree._Element | None:
     """The page's main region: Wix's #PAGES_CONTAINER (#SITE_PAGES, <main>), never the
     header, footer or the site-wide sections after it (#soapAfterPagesContainer)."""
-    found = _MAIN_XPATH(root)
-    return found[0] if found else None
+    for path in _MAIN_PATHS:
+        found = root.find(path)
+        if found is not None:
+            return found
+    return None
 
 
 def has_rich_text(region: etree._Element) -> bool:
@@ -186,10 +189,12 @@ class _ElementWalk:
             if match:
                 self.reading_minutes = int(match.group(1))
                 found = True
+            elif not part or len(part.split()) > _DATE_WORDS:
+                continue
             elif day := parse_display_date(part, self.language):
                 self.display_date = self.display_date or day
                 found = True
-            elif part and looks_like_date(part, self.language):
+            elif looks_like_date(part, self.language):
                 found = True
         if found:
             self.header_lines.append(text)

@@ -103,7 +103,7 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
     the SEO block twice) counts once, with a warning.
     """
     found: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: list[dict[str, Any]] = []
     duplicated = False
     for script in scripts:
         try:
@@ -113,11 +113,10 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
             continue
         for item in _candidates(data):
             if _kinds(item) & _POSTING_TYPES:
-                key = json.dumps(item, sort_keys=True, default=str)
-                if key in seen:
+                if item in seen:  # dict equality: the same posting pasted twice
                     duplicated = True
                     continue
-                seen.add(key)
+                seen.append(item)
                 found.append(_unescape(item))
     if duplicated:
         warnings.append("duplicated JSON-LD posting counted once")
