@@ -3,7 +3,9 @@ every form Wix emits, bad JSON-LD and the generic fallback for unknown layouts."
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +294,37 @@ def test_non_wix_article_with_blogposting_stays_not_wix():
     article = extract_article(page)
     assert article.page_kind == "not-wix"
     assert UNKNOWN_LAYOUT_WARNING not in article.warnings
+
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+
+
+def _element_variants():
+    """benchmarks/element_layouts.py's rewrite of each real post into the element-built layout."""
+    if not (REALWORLD / "truth").is_dir():
+        pytest.skip(f"real-world corpus not found at {REALWORLD}")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "element_layouts.py"
+    spec = importlib.util.spec_from_file_location("element_layouts", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for truth_file in sorted((REALWORLD / "truth").glob("*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        variant = module.element_variant((REALWORLD / "html" / truth["file"]).read_bytes(), truth)
+        if variant is not None:
+            yield truth["file"], *variant
+
+
+def test_element_built_variants_of_real_pages_keep_real_chrome_out():
+    """Real headers, footers and site-wide elements around an element-built post."""
+    checked = 0
+    for name, html, truth in _element_variants():
+        article = extract_article(html)
+        assert article.page_kind == "post", name
+        assert article.body_text == "\n\n".join(truth["body"]), name
+        assert article.title == " ".join(truth["title"].split()), name
+        assert article.published == truth["published"], name
+        assert find_chrome(article.body_text) == [], name
+        if truth.get("reading_minutes") is not None:
+            assert article.reading_minutes == truth["reading_minutes"], name
+        checked += 1
+    assert checked >= 10
