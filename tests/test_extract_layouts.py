@@ -328,3 +328,24 @@ def test_element_built_variants_of_real_pages_keep_real_chrome_out():
             assert article.reading_minutes == truth["reading_minutes"], name
         checked += 1
     assert checked >= 10
+
+
+def test_title_located_by_the_headline_not_by_a_banner_h1():
+    main = (
+        _rt("<h1>Blog</h1>")  # a banner on the page, above the post
+        + _rt('<p class="font_0">Harvest notes</p>')  # the title, styled, not an h1
+        + '<a href="/profile/ada-moss/profile"><wow-image><img width="40" height="40" '
+          'src="https://static.wixstatic.com/media/avatar~mv2.jpg"/></wow-image>'
+          "<span>Ada Moss</span></a>"
+        + _rt("<p>Ada Moss · Jul 24, 2024 · 4 min read</p>")
+        + '<div class="wixui-social-bar"><a href="https://facebook.com/x"><img width="24" '
+          'height="24" src="https://static.wixstatic.com/media/fb~mv2.png"/></a></div>'
+        + _rt("<p>The beans came in early this year.</p>")
+        + '<div data-hook="comments-root"><p>Write a comment</p></div>'
+    )
+    page = _page(ld=[_posting(headline=None)], main=main, title="Harvest notes | Willow Lane")
+    article = extract_article(page)
+    assert article.title == "Harvest notes"
+    assert article.body_text == "The beans came in early this year."
+    assert article.images == []
+    assert article.reading_minutes == 4

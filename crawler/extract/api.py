@@ -77,7 +77,8 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
 
     if kind == "post":
         if scope is None:  # a post by its own metadata, without the blog app's article
-            fill_element_post(article, root, url or article.canonical_url)
+            titles = (head.meta.get("og:title") or "", head.title or "")
+            fill_element_post(article, root, url or article.canonical_url, titles)
         elif body_el is None:
             warnings.append("post page without a post body in the HTML")
         else:

@@ -35,7 +35,7 @@ _RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
 # Subtrees that are never the post's body; after body text they also end it.
 _END_HOOKS = frozenset({
     "related-posts-root", "post-list-item", "recent-posts", "recent-post-list-item",
-    "feed-page-root", "post-footer",
+    "feed-page-root", "post-footer", "comments-root", "tag-cloud-root",
 })
 _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "noscript",
                         "template", "svg", "select", "input", "textarea", "iframe"})
@@ -43,6 +43,7 @@ _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "no
 _SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER",
                               "SITE_FOOTER_WRAPPER"})
 # A section holding a form (newsletter, contact) after the body is the site's, not the post's.
+_ICON_PX = 120
 _HAS_H1 = etree.XPath("boolean(descendant::h1)")
 _FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
 _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
@@ -83,6 +84,14 @@ def _text(el: etree._Element) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+def _is_content_image(img: etree._Element) -> bool:
+    """Not an avatar, icon or badge: those render at ~100 px or less."""
+    sizes = [img.get("width"), img.get("height")]
+    if all(size and size.isdigit() for size in sizes):
+        return max(int(size) for size in sizes) > _ICON_PX
+    return True
+
+
 def _is_site_chrome(el: etree._Element) -> bool:
     # Broken markup can leave the whole page inside the header element: then it is not chrome.
     return el.get("id") in _SITE_CHROME_IDS and not _HAS_H1(el)
@@ -109,13 +118,36 @@ def _is_end(el: etree._Element) -> bool:
     )
 
 
+_TITLE_CANDIDATES = etree.XPath(
+    f'descendant::*[@data-testid="{_RICH_TEXT}" or self::h1 or self::h2 or self::h3]'
+)
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
+
+
+def find_title(region: etree._Element, hints: list[str]) -> etree._Element | None:
+    """The element showing the post's title: the first rich-text element or heading whose
+    text is the headline the page's metadata states (a site banner's h1 above the post, e.g.
+    "Blog", is not it); failing that, the first h1 of the region."""
+    wanted = {_norm(hint) for hint in hints if hint}
+    # og:title is often "Post title | Site name": its first part is a candidate too.
+    wanted |= {_norm(_TITLE_SEPARATORS.split(hint)[0]) for hint in hints if hint}
+    wanted.discard("")
+    if wanted:
+        longest = max(map(len, wanted)) + 20
+        for el in _TITLE_CANDIDATES(region):
+            text = "".join(el.itertext())
+            if len(text) <= 4 * longest and _norm(text) in wanted:
+                return el
+    return region.find(".//h1")
+
+
 class _ElementWalk:
     """One document-order pass over the main region."""
 
-    def __init__(self, base: str | None, title_hint: str | None, author: str | None,
+    def __init__(self, base: str | None, title_el: etree._Element | None, author: str | None,
                  language: str | None) -> None:
         self.walker = _Walker(base)
-        self.title_hint = _norm(title_hint)
+        self.title_el = title_el
         self.author = _norm(author)
         self.language = language
         self.title: str | None = None
@@ -140,43 +172,33 @@ class _ElementWalk:
                 if self.has_body:
                     self.ended = True
                 continue
-            if child.get("data-testid") == _RICH_TEXT:
+            if child is self.title_el:
+                self.title = _text(child)
+                self.started = True
+            elif "wixui-social-bar" in (child.get("class") or ""):
+                continue  # the site's social icons
+            elif child.get("data-testid") == _RICH_TEXT and self.started:
                 self.rich_text(child)
             elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
                 if self.started:  # a blog Post Content widget placed among the elements
                     self.walker.walk(child)
-            elif not self.started and self.is_title(child):
-                self.title = _text(child)
-                self.started = True
             elif tag == "img" or tag == "wow-image":
                 if self.started:
                     img = child if tag == "img" else child.find(".//img")
-                    if img is not None and full_size_image(img, self.walker.base):
+                    if img is not None and _is_content_image(img) and \
+                            full_size_image(img, self.walker.base):
                         self.walker.image(img)
+            elif tag == "a" and "/profile/" in (child.get("href") or ""):
+                continue  # the writer's avatar and name
             elif depth < 200:
                 self.visit(child, depth + 1)
-
-    def is_title(self, el: etree._Element) -> bool:
-        if el.tag == "h1":
-            return True
-        return bool(self.title_hint) and el.tag in ("h2", "h3") and \
-            _norm(_text(el)) == self.title_hint
 
     def rich_text(self, el: etree._Element) -> None:
         if self.walker.blocks:  # in the body: the walker skips empty elements itself
             self.walker.walk(el)
             return
         text = _text(el)
-        if not text:
-            return
-        if not self.started:
-            # The title element: the first h1, or the element showing the post's headline.
-            if el.find(".//h1") is not None or (self.title_hint and _norm(text) == self.title_hint):
-                h1 = el.find(".//h1")
-                self.title = _text(h1) if h1 is not None else text
-                self.started = True
-            return
-        if not self.header_line(text) and not _only_links(el, text):
+        if text and not self.header_line(text) and not _only_links(el, text):
             self.walker.walk(el)
 
     def header_line(self, text: str) -> bool:
@@ -201,11 +223,11 @@ class _ElementWalk:
         return found
 
 
-def extract_element_post(main: etree._Element, base: str | None, *, title: str | None,
+def extract_element_post(main: etree._Element, base: str | None, *, titles: list[str],
                          author: str | None, language: str | None) -> ElementPost:
-    """Walk an element-built page's main region. `title`/`author` come from the page's own
-    metadata (JSON-LD, og:title) and only help locate the title and header elements."""
-    walk = _ElementWalk(base, title, author, language)
+    """Walk an element-built page's main region. `titles`/`author` come from the page's own
+    metadata (JSON-LD headline, og:title) and only help locate the title and header."""
+    walk = _ElementWalk(base, find_title(main, titles), author, language)
     walk.visit(main)
     walker = walk.walker
     body = Body(walker.blocks, "\n".join(walker.html), _join_markdown(walker.md),
@@ -222,10 +244,12 @@ def extract_element_post(main: etree._Element, base: str | None, *, title: str |
 UNKNOWN_LAYOUT_WARNING = "unknown post layout: body extracted generically from the main region"
 
 
-def fill_element_post(article: Article, root: etree._Element, base: str | None) -> None:
+def fill_element_post(article: Article, root: etree._Element, base: str | None,
+                      hints: tuple[str, ...] = ()) -> None:
     """Fill `article` (a post by its own metadata, no blog-app article) from the page body.
 
-    Element-built layout first; when it yields nothing, trafilatura on the main region only
+    `hints` are further titles the page states (og:title, <title>). Element-built layout
+    first; when it yields nothing, trafilatura on the main region only
     (never the header or footer), marked with UNKNOWN_LAYOUT_WARNING.
     """
     warnings = article.warnings
@@ -235,7 +259,8 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None) 
         warnings.append("post page with no text at all: empty body")
         return
     if has_rich_text(region):
-        found = extract_element_post(region, base, title=article.title, author=article.author,
+        titles = [article.title or "", *hints]
+        found = extract_element_post(region, base, titles=titles, author=article.author,
                                      language=article.language)
         if found.body.blocks:
             _apply(article, found)
