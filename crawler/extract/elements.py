@@ -8,20 +8,23 @@ around it sit the site's header and footer, a share-buttons row
 holding `post-list-item` cards) and comments.
 
 The post's own elements are told from the site's other text elements by structure only:
-- only the main region counts (`#PAGES_CONTAINER`; the header, footer and master-page
-  elements live outside it);
-- the body starts after the title element; short elements right under it that carry the
-  author, a date or the reading time are the post header, not body;
-- the body ends at the first share row, related-posts block, post-card list or comments
-  widget after some body text (a share row above the body is skipped, not an end);
-- navigation, forms and buttons are never body.
+- only the main region counts (`#PAGES_CONTAINER`; the header, footer and site-wide sections
+  live outside it);
+- the body starts after the title element, the element showing the headline the page's
+  metadata states (else the first h1); short elements right under it that carry the author,
+  a date, the reading time or only links (categories, tags) are the post header, not body;
+- the body ends at the first share row, related-posts block, post-card list, tag cloud,
+  comments widget or form section after some body text (a share row above the body is
+  skipped, not an end);
+- navigation, forms, buttons, the writer's avatar link, social bars and icon-sized images
+  are never body. A blog "Post Content" (Ricos) widget placed among the elements is.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -42,9 +45,9 @@ _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "no
 # The site's header and footer (only reached when a page has no main region).
 _SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER",
                               "SITE_FOOTER_WRAPPER"})
-# A section holding a form (newsletter, contact) after the body is the site's, not the post's.
-_ICON_PX = 120
+_ICON_PX = 120  # avatars, icons and badges render at this size or less
 _HAS_H1 = etree.XPath("boolean(descendant::h1)")
+# A section holding a form (newsletter, contact) after the body is the site's, not the post's.
 _FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
 _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
 _HEADER_SEPARATORS = re.compile(r"[·•|]")
@@ -65,8 +68,15 @@ def find_main(root: etree._Element) -> etree._Element | None:
     return None
 
 
-def has_rich_text(region: etree._Element) -> bool:
-    return region.xpath(f'boolean(descendant::*[@data-testid="{_RICH_TEXT}"])')
+_ELEMENT_CONTENT = etree.XPath(
+    f'boolean(descendant::*[@data-testid="{_RICH_TEXT}" or @data-rce-version'
+    ' or @data-id="content-viewer" or @data-id="rich-content-viewer"])'
+)
+
+
+def has_element_content(region: etree._Element) -> bool:
+    """Rich-text elements or a Ricos viewer: what the element-built walk reads."""
+    return _ELEMENT_CONTENT(region)
 
 
 @dataclass
@@ -77,7 +87,6 @@ class ElementPost:
     title: str | None = None
     reading_minutes: int | None = None
     display_date: str | None = None  # ISO day of a visible date that names its year
-    header_lines: list[str] = field(default_factory=list)
 
 
 def _text(el: etree._Element) -> str:
@@ -155,7 +164,6 @@ class _ElementWalk:
         self.ended = False
         self.reading_minutes: int | None = None
         self.display_date: str | None = None
-        self.header_lines: list[str] = []
 
     @property
     def has_body(self) -> bool:
@@ -218,8 +226,6 @@ class _ElementWalk:
                 found = True
             elif looks_like_date(part, self.language):
                 found = True
-        if found:
-            self.header_lines.append(text)
         return found
 
 
@@ -235,8 +241,7 @@ def extract_element_post(main: etree._Element, base: str | None, *, titles: list
     if not walk.started:
         body.warnings.append("element-built page without a title element: body not located")
         body = Body(warnings=body.warnings)
-    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date,
-                       walk.header_lines)
+    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date)
 
 
 # Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
@@ -258,7 +263,7 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None,
     if region is None or not "".join(region.itertext()).strip():
         warnings.append("post page with no text at all: empty body")
         return
-    if has_rich_text(region):
+    if has_element_content(region):
         titles = [article.title or "", *hints]
         found = extract_element_post(region, base, titles=titles, author=article.author,
                                      language=article.language)
