@@ -391,3 +391,20 @@ def test_cli_serves_until_ctrl_c_and_exits_cleanly():
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("layout", ["elements", "cms"])
+def test_element_built_layouts_render_editor_elements(layout: str):
+    blog = SampleBlog(seed=4, post_count=6, layout=layout)
+    post = blog.posts[1]
+    status, html = page(blog, post.url_path)
+    root = doc(html)
+    assert status == 200
+    assert not root.cssselect("article[data-hook=post]")  # no blog-app article
+    title = root.cssselect("#PAGES_CONTAINER [data-testid=richTextElement] h1")
+    assert title[0].text_content() == post.title
+    assert root.cssselect("[data-hook=related-posts-root] [data-hook=post-list-item]")
+    assert root.cssselect('[data-testid^="wixui_ShareButtons_"]')
+    published = root.cssselect('meta[property="article:published_time"]')[0].get("content")
+    assert published.endswith("Time)") and " GMT" in published
+    assert post.expected()["published"].endswith(".000Z")  # JavaScript dates: no milliseconds
