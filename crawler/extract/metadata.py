@@ -19,6 +19,7 @@ from lxml import etree
 
 from crawler.clean.html import url_scheme
 from crawler.extract.body import full_size_url
+from crawler.extract.dates import parse_machine_date, same_moment
 from crawler.extract.limits import MAX_JSON_LD_CHARS
 
 _POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
@@ -80,30 +81,65 @@ def _unescape(value: Any) -> Any:
     return value
 
 
-def _candidates(data: Any) -> list[dict[str, Any]]:
+def _candidates(data: Any, depth: int = 0) -> list[dict[str, Any]]:
+    if depth > 8:  # real JSON-LD nests 2-3 levels; deeper is junk
+        return []
     if isinstance(data, list):
-        return [item for part in data for item in _candidates(part)]
+        return [item for part in data for item in _candidates(part, depth + 1)]
     if isinstance(data, dict):
-        return [data, *_candidates(data.get("@graph", []))]
+        # An itemPage/WebPage can carry the post as its mainEntity (CMS item pages).
+        nested = [data.get("@graph", []), data.get("mainEntity", [])]
+        return [data, *(item for part in nested for item in _candidates(part, depth + 1))]
     return []
 
 
-def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
-    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
+def _kinds(item: dict[str, Any]) -> set[str]:
+    kinds = item.get("@type")
+    # Only strings count: a dict or list "@type" is junk (and unhashable).
+    return {k for k in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(k, str)}
+
+
+def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any]]:
+    """Every distinct BlogPosting-like JSON-LD object, entity-decoded, in page order.
+
+    Malformed scripts are skipped with a warning; a posting repeated verbatim (some sites paste
+    the SEO block twice) counts once, with a warning.
+    """
+    found: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    duplicated = False
     for script in scripts:
         if len(script) > MAX_JSON_LD_CHARS:  # a post's is a few KB; this size is an attack
             warnings.append(f"JSON-LD of {len(script):,} characters is over the limit: ignored")
             continue
         try:
             data = json.loads(script, strict=False)
-            for item in _candidates(data):
-                kinds = item.get("@type")
-                kinds = set(kinds) if isinstance(kinds, list) else {kinds}
-                if kinds & _POSTING_TYPES:
-                    return _unescape(item)
-        except (ValueError, TypeError, RecursionError):  # TypeError: unhashable "@type"
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             warnings.append("malformed JSON-LD ignored")
-    return {}
+            continue
+        for item in _candidates(data):
+            if _kinds(item) & _POSTING_TYPES:
+                if item in seen:  # dict equality: the same posting pasted twice
+                    duplicated = True
+                    continue
+                seen.append(item)
+                try:
+                    found.append(_unescape(item))
+                except RecursionError:  # nested as deep as json.loads allows
+                    warnings.append("malformed JSON-LD ignored")
+    if duplicated:
+        warnings.append("duplicated JSON-LD posting counted once")
+    return found
+
+
+def is_blog_posting(item: dict[str, Any]) -> bool:
+    return "BlogPosting" in _kinds(item)
+
+
+def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
+    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
+    postings = read_postings(scripts, warnings)
+    return postings[0] if postings else {}
 
 
 def _name(value: Any) -> str | None:
@@ -194,11 +230,18 @@ def absolute(url: str | None, base: str | None) -> str | None:
 
 
 def extract_metadata(
-    head: Head, scope: etree._Element | None, url: str | None, warnings: list[str]
+    head: Head,
+    scope: etree._Element | None,
+    url: str | None,
+    warnings: list[str],
+    postings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Every Article field except the body ones. `scope` is the main post article, if any."""
+    """Every Article field except the body ones. `scope` is the main post article, if any;
+    `postings` the page's JSON-LD postings when the caller has read them already."""
     meta = head.meta
-    ld = read_json_ld(head.json_ld, warnings)
+    if postings is None:
+        postings = read_postings(head.json_ld, warnings)
+    ld = postings[0] if postings else {}
     header = read_post_header(scope)
     og_url = absolute(meta.get("og:url"), None)
     # Wix always writes an absolute canonical; a relative one is a mirror's rewrite to a local
@@ -206,6 +249,8 @@ def extract_metadata(
     canonical = absolute(head.canonical, url)
     canonical = canonical or og_url or absolute(ld.get("url"), None)
 
+    _check_visible("title", header.get("post-title"), ld.get("headline"), warnings)
+    _check_visible("author", header.get("user-name"), _name(ld.get("author")), warnings)
     title = (
         header.get("post-title")
         or clean_space(ld.get("headline") if isinstance(ld.get("headline"), str) else None)
@@ -225,10 +270,12 @@ def extract_metadata(
     return {
         "title": title,
         "author": author,
-        "published": clean_space(meta.get("article:published_time"))
-        or clean_space(_str(ld.get("datePublished"))),
-        "modified": clean_space(meta.get("article:modified_time"))
-        or clean_space(_str(ld.get("dateModified"))),
+        "published": _date(
+            "published", meta.get("article:published_time"), ld.get("datePublished"), warnings
+        ),
+        "modified": _date(
+            "modified", meta.get("article:modified_time"), ld.get("dateModified"), warnings
+        ),
         "reading_minutes": int(number.group(0)) if number else None,
         "tags": header["tags"],
         "categories": header["categories"],
@@ -245,6 +292,32 @@ def extract_metadata(
         "url": url or canonical,
         "og_type": meta.get("og:type"),
     }
+
+
+def _date(field_name: str, meta_value: Any, ld_value: Any, warnings: list[str]) -> str | None:
+    """The meta date, else the JSON-LD one, as ISO 8601 (JavaScript dates converted)."""
+    found = None
+    for value in (meta_value, ld_value):
+        if isinstance(value, str) and value.strip():
+            parsed = parse_machine_date(value)
+            if parsed is None:
+                warnings.append(f"unreadable {field_name} date ignored: {clean_space(value)!r}")
+            elif found is None:
+                found = parsed
+            elif not same_moment(found, parsed):
+                warnings.append(f"JSON-LD {field_name} date {parsed} contradicts the meta's "
+                                f"{found}: the meta's is kept")
+    return found
+
+
+def _check_visible(
+    field_name: str, visible: str | None, ld_value: Any, warnings: list[str]
+) -> None:
+    """The page's visible title/author win over JSON-LD; a disagreement is worth a warning."""
+    stated = clean_space(ld_value) if isinstance(ld_value, str) else None
+    if visible and stated and visible.casefold() != stated.casefold():
+        warnings.append(f"JSON-LD {field_name} {stated!r} contradicts the page's "
+                        f"{visible!r}: the visible one is kept")
 
 
 def _str(value: Any) -> str | None:
