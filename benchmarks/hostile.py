@@ -52,12 +52,25 @@ def _wix_post_with(payload: str) -> bytes:
     from crawler.sample_site import SampleBlog
     from crawler.sample_site.server import route
 
-    blog = SampleBlog(seed=3, post_count=3)
-    post = blog.posts[0]
+    blog = SampleBlog(seed=3, post_count=12)
+    post = next(p for p in blog.posts if p.layout == "classic")
     html = route(blog, "http://127.0.0.1:9", post.url_path, {}, []).body.decode()
     at = html.index('data-id="content-viewer"')
     at = html.index(">", at) + 1
     return (html[:at] + payload + html[at:]).encode()
+
+
+def _element_post_with(main: str) -> bytes:
+    """A post by its JSON-LD only, without the blog app (element-built and unknown layouts)."""
+    posting = ('{"@context": "https://schema.org", "@type": "BlogPosting", "headline": "Harvest",'
+               ' "datePublished": "2024-07-24T15:39:55Z"}')
+    return (
+        '<html lang="en"><head><meta name="generator" content="Wix.com Website Builder"/>'
+        '<meta property="og:type" content="article"/><meta property="og:title" content="Harvest"/>'
+        f'<script type="application/ld+json">{posting}</script><title>Harvest</title></head>'
+        f'<body><div id="SITE_CONTAINER"><main id="PAGES_CONTAINER">{main}</main></div>'
+        "</body></html>"
+    ).encode()
 
 
 def _paragraphs(count: int) -> str:
@@ -75,6 +88,11 @@ def hostile_pages() -> Iterator[tuple[str, Callable[[], bytes]]]:
     yield "Wix post, 200,000 unclosed <p>", lambda: _wix_post_with("<p>word " * 200_000)
     yield "Wix post, 100,000 nested <ul><li>", lambda: _wix_post_with(
         "<ul><li>item " * 100_000)
+    yield "element-built post, 200,000 <p>", lambda: _element_post_with(
+        '<div data-testid="richTextElement"><h1>Harvest</h1></div>'
+        '<div data-testid="richTextElement">' + _paragraphs(200_000) + "</div>")
+    yield "unknown-layout post, 200,000 <p>", lambda: _element_post_with(
+        "<div><h1>Harvest</h1>" + _paragraphs(200_000) + "</div>")
     yield "deep nesting 100,000 <div>", lambda: _page("<div>" * 100_000 + "deep")
     yield "deep nesting 200,000 <b><i>", lambda: _page("<b><i>x" * 100_000)
     yield "Wix post, 100,000 nested <div>", lambda: _wix_post_with(

@@ -52,10 +52,11 @@ def html_seeds() -> tuple[bytes, ...]:
     from crawler.sample_site.server import route
 
     seeds = [path.read_bytes() for path in sorted((FIXTURES / "html").glob("*.html"))]
-    blog = SampleBlog(seed=9, post_count=12)
-    classic = next(p for p in blog.posts if p.layout == "classic")
-    new = next(p for p in blog.posts if p.layout == "new")
-    for path in (classic.url_path, new.url_path, "/blog", "/about"):
+    from crawler.sample_site.model import LAYOUTS
+
+    blog = SampleBlog(seed=9, post_count=16)
+    posts = [next(p for p in blog.posts if p.layout == layout) for layout in LAYOUTS]
+    for path in (*(post.url_path for post in posts), "/blog", "/about"):
         seeds.append(route(blog, "http://127.0.0.1:9", path, {}, []).body)
     if (REALWORLD / "html").is_dir():
         seeds += [path.read_bytes() for path in sorted((REALWORLD / "html").glob("*.html"))]
