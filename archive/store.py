@@ -23,6 +23,8 @@ from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from archive.search.stats import Stats
     from crawler.extract.record import Article
 
@@ -127,6 +129,7 @@ class Archive:
         self.path = path
         self.readonly = readonly
         self._depth = 0
+        self._db: sqlite_utils.Database | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -199,6 +202,19 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The archive as a sqlite_utils.Database on this connection, for everything sqlite-utils
+        does (tables, rows, queries, CSV/JSON). Imported on first use (~120 ms): the search
+        command never pays for it. Write only tables the archive does not own: Archive's
+        methods keep posts, versions and the search index consistent."""
+        if self._db is None:
+            import sqlite_utils
+
+            # recursive_triggers stays off, as the archive's own connection has it.
+            self._db = sqlite_utils.Database(self.conn, recursive_triggers=False)
+        return self._db
 
     @property
     def schema_version(self) -> int:

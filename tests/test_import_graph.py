@@ -100,7 +100,7 @@ def test_the_cycle_check_finds_a_circle() -> None:
 
 
 def test_importing_the_api_packages_imports_no_crawler_or_server() -> None:
-    code = ("import sys, archive, archive.search, archive.store, crawler; "
+    code = ("import sys, archive, archive.search, archive.store, crawler, wixarchive; "
             "print(' '.join(sorted(m for m in ('scrapy', 'twisted', 'datasette', 'sqlite_utils') "
             "if m in sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
