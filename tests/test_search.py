@@ -196,3 +196,16 @@ def test_like_wildcards_in_site_and_author_filters_match_literally(tmp_path: Pat
         assert titles(archive, "lantern", author="n%l") == []
         assert sorted(titles(archive, "lantern", site="blog.example")) == [
             "Letter host", "Percent author", "Underscore host"]
+
+
+@pytest.mark.parametrize("text", ["sa*", '"sa"*', "body:su*", "b* OR crème", "sal*"])
+def test_snippets_of_short_prefixes_are_the_textbook_ones(archive: Archive, text: str) -> None:
+    """A prefix shorter than the prefix index takes another path to its snippets (one walk of
+    the matches instead of a lookup per post): the same snippets as the textbook query."""
+    hits = search(archive, SearchQuery(text))
+    assert hits
+    textbook = dict(archive.conn.execute(
+        "SELECT rowid, snippet(posts_fts, 1, ?, ?, '…', 24) FROM posts_fts "
+        "WHERE posts_fts MATCH ?", (HIGHLIGHT_START, HIGHLIGHT_END, text)).fetchall())
+    assert {hit.id: hit.snippet for hit in hits} == {hit.id: textbook[hit.id] for hit in hits}
+    assert any(HIGHLIGHT_START in hit.snippet for hit in hits)

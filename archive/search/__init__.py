@@ -17,11 +17,12 @@ here imports archive.store (which imports the statistics modules to refresh them
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from archive.schema import FTS_TABLE
+from archive.schema import FTS_PREFIX, FTS_TABLE
 from archive.search import exact
 from archive.search.query import (
     SearchError,
@@ -55,6 +56,11 @@ __all__ = [
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"
 SNIPPET_TOKENS = 24
+
+
+# A prefix shorter than the index's prefix length (schema.FTS_PREFIX) has no doclist of its own:
+# FTS5 merges those of every term it starts, at each lookup of the query.
+_SHORT_PREFIX = re.compile(rf'(?<![\w"])"?[^\W_]{{1,{int(FTS_PREFIX) - 1}}}"?\*')
 
 
 class HasConnection(Protocol):
@@ -107,10 +113,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         if not ranks:
             return []
         marks = ",".join("?" * len(ranks))
-        snippets = dict(conn.execute(
-            f"SELECT rowid, snippet({FTS_TABLE}, 1, ?, ?, '…', ?) FROM {FTS_TABLE} "
-            f"WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})",
-            [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, *ranks]).fetchall())
+        snippets = _snippets(conn, match, list(ranks), marks)
         rows = conn.execute(
             "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
             f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",
@@ -121,3 +124,23 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
             for row in rows]
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
+
+
+def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,
+              ) -> dict[int, str]:
+    """The snippets of the posts `ids` for `match`. `rowid IN (ids)` looks each post up in the
+    index, a doclist seek per word; but with a short prefix each lookup merges the doclists of
+    every term it starts (~25 ms a post at 10k posts), so such a query walks its matches once
+    instead, between the lowest and highest id, and makes snippets for those posts alone."""
+    snippet = f"snippet({FTS_TABLE}, 1, ?, ?, '…', ?)"
+    if not _SHORT_PREFIX.search(match):
+        return dict(conn.execute(
+            f"SELECT rowid, {snippet} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"AND rowid IN ({marks})",
+            [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, *ids]).fetchall())
+    wanted = set(ids)
+    return {rowid: text for rowid, text in conn.execute(
+        f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {snippet} END FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH ? AND rowid BETWEEN ? AND ?",
+        [*ids, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, min(ids), max(ids)])
+        if rowid in wanted}
