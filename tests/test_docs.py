@@ -1,4 +1,4 @@
-"""Every ```python block in docs/*.md runs, as a reader would run it.
+"""Every ```python block in README.md and docs/*.md runs, as a reader would run it.
 
 The blocks of one page run in order in one namespace (a page is one session), in a fresh folder
 holding what the pages refer to: `blog.db`, an archive of the sample blog (`make demo`'s) with
@@ -21,7 +21,7 @@ from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import route
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = sorted((REPO / "docs").glob("*.md"))
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BASE = "https://willow-lane.example.com"
 _BLOCK = re.compile(r"^```python\n(.*?)^```\s*$", re.S | re.M)
 
