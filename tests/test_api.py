@@ -101,3 +101,60 @@ def test_crawl_refuses_a_file_that_is_no_archive(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(wixarchive.ArchiveError, match="not a wixarchive archive"):
         wixarchive.crawl("https://example.com/", tmp_path / "notes.txt")
+
+
+CRAWL_SCRIPT = """
+import json, sys
+import wixarchive
+summaries = wixarchive.crawl([sys.argv[1], sys.argv[1]], sys.argv[2], delay=0,
+                             autothrottle=False, concurrency=1)
+print(json.dumps([[s.status, s.posts] for s in summaries]))
+"""
+
+
+def test_ctrl_c_during_a_crawl_from_python_stops_it_cleanly_and_it_resumes(
+        tmp_path: Path) -> None:
+    """Ctrl-C in the calling program reaches the crawler as one SIGINT: it checkpoints, the
+    call returns its summary ("interrupted", the second site not started), and the next call
+    fetches only what is missing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from crawler.sample_site import SampleBlog, serve_blog
+
+    blog = SampleBlog(seed=5, post_count=60)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.3
+        # A session of its own, as a terminal's foreground job: Ctrl-C reaches its group.
+        proc = subprocess.Popen([sys.executable, "-c", CRAWL_SCRIPT, server.url, str(db)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    with wixarchive.open(db, readonly=True) as archive:
+                        stored = archive.db.execute("select count(*) from posts").fetchone()[0]
+                except wixarchive.ArchiveError:  # being created
+                    pass
+        assert stored >= 5, "the crawl did not archive posts in time"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        [[status, _]] = json.loads(out)
+        assert status == "interrupted"
+        with wixarchive.open(db, readonly=True) as archive:
+            assert archive.check() == []
+            stored = len(list(wixarchive.posts(archive)))
+        assert 5 <= stored < 60
+
+        server.slow_paths.clear()
+        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False)
+    assert summary.status == "ok" and summary.counts["new"] == 60 - stored

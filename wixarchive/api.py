@@ -8,7 +8,11 @@ is `wixarchive search`, `posts` filters as its options do, `export` writes what
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -152,6 +156,28 @@ def clean(text: str) -> CleanedText:
     return clean_text(text)
 
 
+@contextmanager
+def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
+    """While a crawler runs in its own session, pass each Ctrl-C on to it once, as
+    `wixarchive crawl` does: it checkpoints and stops (its summary says "interrupted"), where a
+    KeyboardInterrupt here would kill it. Only the main thread can handle signals."""
+    children: list[subprocess.Popen[bytes]] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield children.append
+        return
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, forward)
+    try:
+        yield children.append
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None,
           concurrency: int | None = None, autothrottle: bool | None = None,
           timeout: float | None = None, user_agent: str | None = None,
@@ -166,6 +192,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
     the same time is reported as failed, not crawled twice. Options as `wixarchive crawl`'s;
     `time_limit` stops a site's crawl after that many seconds (resumable: crawl again).
+    Ctrl-C stops the crawl in progress cleanly (resumable) and the ones after it.
     After the crawls, the search statistics are refreshed if posts changed."""
     from archive.crawls import crawl_site, scrapy_overrides
     from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -185,12 +212,16 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
             summaries.append(CrawlSummary(site=site, status="failed", message=str(busy)))
             continue
         try:
-            result = crawl_site(url, path, overrides, pass_fds=(lock.fd,), timeout=time_limit)
+            with _forwarding_ctrl_c() as on_start:
+                result = crawl_site(url, path, overrides, pass_fds=(lock.fd,), on_start=on_start,
+                                    timeout=time_limit)
         finally:
             lock.release()
         known = CrawlSummary.__dataclass_fields__
         summaries.append(CrawlSummary(**{k: v for k, v in result.items() if k in known}))
-    if any(s.posts for s in summaries):
+        if result["status"] == "interrupted":
+            break
+    if any(s.posts for s in summaries) and summaries[-1].status != "interrupted":
         with Archive.open(path) as archive:
             archive.refresh_search_stats_if_stale()
     return summaries
