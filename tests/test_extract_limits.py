@@ -320,3 +320,27 @@ def test_a_paragraph_of_ampersands_is_sanitized_the_same_in_linear_time():
     assert sanitize_html(many).endswith("&amp; " * 5 + "</p>")
     article = extract_article(in_body("<p>" + "&amp; " * 400_000 + "</p>"))
     assert article.body_html.count("&amp;") == 400_000 + ORIGINAL.body_html.count("&amp;")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a.example/x&#10;[evil](javascript:alert(1))",  # a line break ends a destination
+        "https://a.example/x&#11;[evil](javascript:alert(1))",  # so does any whitespace
+        "https://a.example/x [evil](javascript:alert(1))",
+        "https://a.example/x[evil](javascript:x",  # an unbalanced "(" voids the outer link
+        "https://a.example/x>[evil](javascript:x)",  # ">" would end an autolink
+    ],
+)
+def test_an_allowed_url_cannot_smuggle_a_markdown_link(url):
+    payload = (
+        f'<p id="viewer-zz">See <a href="{url}">here</a> <img src="{url}" alt="pic"></p>'
+        f'<div data-hook="video-player"><iframe src="{url}"></iframe></div>'
+    )
+    md = extract_article(in_body(payload), "https://blog.example.com/post/x").body_markdown
+    # Our own destinations are the only "](" and "<http" in the Markdown; each is safe whole.
+    destinations = re.findall(r"\]\(([^)]*)\)|<(https?:[^>]*)>", md)
+    assert destinations
+    for link, auto in destinations:
+        assert url_scheme(link or auto) in ("http", "https")
+    assert "](javascript" not in md and "(javascript" not in md.replace("%28javascript", "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import nh3
 from lxml import etree
@@ -184,16 +184,38 @@ def url_scheme(url: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def clean_url(url: str) -> str:
+    """`url` as a browser reads it (ends stripped, tabs and newlines removed), with any other
+    whitespace or control character percent-encoded: in a Markdown link a space or line break
+    would end the destination and let the rest of the URL be read as a link of its own."""
+    url = url.strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINES)
+    return _SPACE_OR_CONTROL.sub(lambda m: quote(m.group()), url)
+
+
+_MD_DESTINATION_UNSAFE = {ord(c): f"%{ord(c):02X}" for c in "()<> "}
+
+
+def markdown_url(url: str) -> str:
+    """A `clean_url` URL as a Markdown link, image or autolink destination: parentheses and
+    angle brackets percent-encoded, so no part of the URL can close the destination early and
+    leave the rest (say "[x](javascript:…)") to be read as a link of its own."""
+    return url.translate(_MD_DESTINATION_UNSAFE)
+
+
 def safe_url(
     url: str | None, base: str | None = None, schemes: frozenset[str] = SAFE_SCHEMES
 ) -> str | None:
-    """`url` if its scheme is allowed, made absolute against `base` when relative; else None."""
+    """`url` if its scheme is allowed, made absolute against `base` when relative; else None.
+    The result is `clean_url`-clean."""
     if not url:
         return None
     scheme = url_scheme(url)
     if scheme is None:
-        return urljoin(base, url) if base else url
-    return url if scheme in schemes else None
+        return clean_url(urljoin(base, url) if base else url)
+    return clean_url(url) if scheme in schemes else None
 
 
 # nh3 (ammonia) takes time quadratic in the number of "&" in one text node: one paragraph of

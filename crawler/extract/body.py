@@ -17,7 +17,14 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.clean.html import NON_CONTENT_TAGS, is_chrome, safe_url, url_scheme
+from crawler.clean.html import (
+    NON_CONTENT_TAGS,
+    clean_url,
+    is_chrome,
+    markdown_url,
+    safe_url,
+    url_scheme,
+)
 from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -117,9 +124,9 @@ def full_size_url(url: str | None, base: str | None = None) -> str | None:
         return _WIX_MEDIA + match.group(1)
     scheme = url_scheme(url)
     if scheme in ("http", "https"):
-        return url
+        return clean_url(url)
     if base and scheme is None:
-        return urljoin(base, url)
+        return clean_url(urljoin(base, url))
     return None
 
 
@@ -196,7 +203,7 @@ class _Walker:
                     md.append("[")
                     self.inline(child, text, out, md, depth + 1)
                     out.append("</a>")
-                    md.append(f"]({href.replace(')', '%29').replace(' ', '%20')})")
+                    md.append(f"]({markdown_url(href)})")
                 elif tag in _INLINE_KEEP:
                     mark = _MD_MARK.get(tag, "")
                     out.append(f"<{tag}>")
@@ -264,7 +271,7 @@ class _Walker:
             self.images.append(url)
             alt = img.get("alt") or ""
             self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
-            self.md.append(f"![{_md_escape(alt)}]({url})")
+            self.md.append(f"![{_md_escape(alt)}]({markdown_url(url)})")
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -273,7 +280,7 @@ class _Walker:
         href = self.link(el.get("href") or next(iter(el.xpath(".//a/@href")), None))
         if label and href:
             self.html.append(f'<p><a href="{escape(href)}">{escape(label, quote=False)}</a></p>')
-            self.md.append(f"[{_md_escape(label)}]({href.replace(')', '%29')})")
+            self.md.append(f"[{_md_escape(label)}]({markdown_url(href)})")
 
     def figure(self, el: etree._Element) -> None:
         """Images and their caption in one <figure> (the walk emits one figure per image)."""
@@ -293,7 +300,7 @@ class _Walker:
             if url and url not in self.videos:
                 self.videos.append(url)
                 self.html.append(f'<p><a href="{escape(url)}">{escape(url)}</a></p>')
-                self.md.append(f"<{url}>")
+                self.md.append(f"<{markdown_url(url)}>")
 
     def list(self, el: etree._Element, tag: str, depth: int = 0) -> None:
         if depth > MAX_DEPTH:
