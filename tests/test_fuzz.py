@@ -85,6 +85,11 @@ _HOSTILE_HREFS = (
     "jav&#x0A;ascript:alert(1)", "\x01javascript:alert(1)", "javascript\\:alert(1)",
     "VBScript:msgbox(1)", "data:text/html,<script>alert(1)</script>", "javascript&amp;colon;x",
 )  # fmt: skip
+# Allowed URLs that carry a Markdown link of their own, to be read if the destination ends early.
+_SMUGGLING_HREFS = (
+    "https://a.example/x&#10;[e](javascript:alert(1))", "https://a.example/x&#11;[e](javascript:x)",
+    "https://a.example/x[e](javascript:x", "https://a.example/x>[e](javascript:x)",
+)  # fmt: skip
 
 
 def _insert(data: bytes, at: int, piece: bytes) -> bytes:
@@ -133,7 +138,7 @@ def mutation(draw: st.DrawFn, data: bytes) -> bytes:
             data = _insert(data, pos, b"\x00")
         return data
     if kind == "href":
-        href = draw(st.sampled_from(_HOSTILE_HREFS)).encode()
+        href = draw(st.sampled_from(_HOSTILE_HREFS + _SMUGGLING_HREFS)).encode()
         piece = b'<p><a href="' + href + b'">bad link</a> <img src="' + href + b'"></p>'
         body = data.find(b'data-id="content-viewer"')
         if body >= 0 and draw(st.booleans()):
