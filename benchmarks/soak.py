@@ -168,6 +168,10 @@ class Soak:
             "traceback": "Traceback" in err,
         }
         if not killed:
+            # A crawl that ran to its end must leave no live post out of the archive.
+            archived = self._archived()
+            outcome["missing_after"] = sum(
+                self.server.url + post.url_path not in archived for post in self.blog.posts)
             try:
                 outcome["summary"] = json.loads(out)
             except ValueError:
@@ -241,6 +245,7 @@ def soak(posts: int, kills: int, seed: int, *, workdir: Path) -> dict[str, Any]:
         figures = run.verify()
     figures.update(kills=sum(r["killed"] for r in run.rounds), rounds=len(run.rounds),
                    refetched=sum(r["refetched"] for r in run.rounds),
+                   missed_by_finished_runs=sum(r.get("missing_after", 0) for r in run.rounds),
                    tracebacks=sum(r["traceback"] for r in run.rounds),
                    final=final.get("summary", {}), seconds=round(time.monotonic() - started, 1),
                    round_log=run.rounds)
@@ -287,6 +292,7 @@ def print_table(figures: dict[str, Any]) -> None:
         ("posts live on the site at the end", figures["live_posts"]),
         ("posts in the archive (deleted ones kept)", figures["archived_posts"]),
         ("lost", len(figures["lost"])),
+        ("posts left out by runs that finished", figures["missed_by_finished_runs"]),
         ("duplicated versions", figures["duplicated"]),
         ("edits made / posts with wrong version count", f"{figures['edits']} / "
                                                         f"{len(figures['wrong_versions'])}"),
@@ -326,6 +332,7 @@ def main() -> int:
     clean = (not figures["lost"] and not figures["duplicated"] and not figures["wrong_versions"]
              and not figures["wrong_content"] and not figures["deletions_unmarked"]
              and not figures["refetched"] and figures["check"]
+             and not figures["missed_by_finished_runs"]
              and all(job["check"] and job["posts_after"] == job["posts_before"]
                      for job in figures["maintenance"]))
     return 0 if clean else 1
