@@ -24,6 +24,7 @@ that the archive still checks clean and holds the same posts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -50,10 +51,8 @@ def process_tree(pid: int) -> list[int]:
         current = todo.pop()
         found.append(current)
         for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
     return found
 
 
@@ -66,16 +65,12 @@ def kill_tree(pid: int) -> int:
         if not fresh:
             break
         for p in fresh:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(p, signal.SIGSTOP)
-            except ProcessLookupError:
-                pass
             stopped.append(p)
     for p in stopped:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return len(stopped)
 
 
@@ -151,9 +146,9 @@ class Soak:
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         killed = 0
         while proc.poll() is None:
-            if after_seconds is not None and time.monotonic() - began >= after_seconds:
-                killed = kill_tree(proc.pid)
-            elif after_posts is not None and archived_posts(self.db) >= before + after_posts:
+            late = after_seconds is not None and time.monotonic() - began >= after_seconds
+            if late or (after_posts is not None
+                        and archived_posts(self.db) >= before + after_posts):
                 killed = kill_tree(proc.pid)
             time.sleep(0.02)
         out, err = proc.communicate()

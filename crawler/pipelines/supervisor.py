@@ -182,8 +182,8 @@ class WorkerSupervisor:
         culprit, self.current = self.current, None
         if culprit is not None and culprit.seq in self.pending:
             if timed_out:
-                self._fail(culprit, f"not archived: extracting and storing it took longer than "
-                                    f"{self.page_timeout:g} s (the page limit)")
+                self._fail(culprit, "not archived: extracting and storing it took longer than "
+                                    f"the {self.page_timeout:g} s per-page time limit")
             else:
                 culprit.deaths += 1
                 if culprit.deaths >= 2:
