@@ -3,6 +3,7 @@ that takes too long. Every page is accounted for: archived and counted, or named
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from archive.store import Archive
+from crawler.items import FetchedPage
+from crawler.pipelines.supervisor import WorkerSupervisor
 from crawler.sample_site import Response, SampleBlog, serve_blog
+from crawler.sample_site.server import route
 
 SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CRITICAL"}
 
@@ -130,3 +134,43 @@ def test_a_page_over_the_time_limit_is_cut_off_and_named(tmp_path: Path):
     assert summary["status"] == "partial"
     assert any(stuck in e and "time limit" in e for e in summary["errors"]), summary["errors"]
     assert seconds < 60
+
+
+class KillsTheWorker:
+    """A page that ends the worker process the moment it arrives, as a crash in C code would
+    (unpickling it calls os._exit)."""
+
+    url = "http://127.0.0.1:9/post/kills-the-worker"
+
+    def __reduce__(self):
+        return (os._exit, (70,))
+
+
+def test_a_page_that_kills_the_worker_twice_is_failed_and_the_others_archived(tmp_path: Path):
+    base = "http://127.0.0.1:9"
+    blog = SampleBlog(seed=34, post_count=12)
+    pages = [FetchedPage(url=base + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
+                         body=route(blog, base, post.url_path, {}, []).body,
+                         content_type="text/html; charset=utf-8") for post in blog.posts]
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        run_id = archive.start_run(base + "/")
+    committed, failed = [], []
+
+    async def crawl() -> int:
+        supervisor = WorkerSupervisor(
+            str(db), page_timeout=30,
+            on_committed=lambda page: committed.append(page.item.url),
+            on_failed=lambda page, why: failed.append((page.item.url, why)))
+        items = [*pages[:6], KillsTheWorker(), *pages[6:]]
+        await asyncio.gather(*(supervisor.submit(item, run_id) for item in items))
+        supervisor.close()
+        return supervisor.restarts
+
+    assert asyncio.run(crawl()) == 2
+    assert [url for url, _ in failed] == [KillsTheWorker.url]
+    assert "died twice" in failed[0][1]
+    assert sorted(committed) == sorted(page.url for page in pages)
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(base)) == 12
+        assert archive.check() == []

@@ -179,7 +179,11 @@ class WorkerSupervisor:
         """The worker is gone (or stuck on a page): start another and give it what was not
         committed."""
         exitcode = self._stop_process(kill=True)
-        culprit, self.current = self.current, None
+        # The page it was on: the one it began, else the first it had not finished (pages are
+        # handled in order; it may have died reading it). None if it died committing.
+        culprit = self.current or next(
+            (page for page in self.pending.values() if page.result is None), None)
+        self.current = None
         if culprit is not None and culprit.seq in self.pending:
             if timed_out:
                 self._fail(culprit, "not archived: extracting and storing it took longer than "
