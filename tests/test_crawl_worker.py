@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -173,4 +174,37 @@ def test_a_page_that_kills_the_worker_twice_is_failed_and_the_others_archived(tm
     assert sorted(committed) == sorted(page.url for page in pages)
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(base)) == 12
+        assert archive.check() == []
+
+
+def test_a_full_disk_costs_only_what_was_not_written_and_the_next_run_completes(tmp_path: Path):
+    blog = SampleBlog(seed=35, post_count=200)
+    db = tmp_path / "archive.db"
+    limit = 1_500_000  # bytes per file: the archive's WAL fills up part way through the crawl
+
+    def small_disk() -> None:
+        # Writes past the limit fail with EFBIG, as they would with ENOSPC on a full disk.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--json",
+               "--delay", "0", "--no-autothrottle"]
+    with serve_blog(blog) as server:
+        first = subprocess.run([*command, server.url], capture_output=True, text=True,
+                               timeout=300, preexec_fn=small_disk)
+        assert "Traceback" not in first.stderr
+        stored = archived(db)
+        assert stored < 200
+        with Archive.open(db, readonly=True) as archive:
+            assert archive.check() == []
+            held = set(archive.known_posts(server.url))
+        server.request_log.clear()
+        second = subprocess.run([*command, server.url], capture_output=True, text=True,
+                                timeout=300)
+        fetched = {server.url + p for p in server.request_log if p.startswith("/post/")}
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["counts"]["new"] == 200 - stored
+    assert not fetched & held  # what the full disk let through is not fetched again
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 200
         assert archive.check() == []
