@@ -92,9 +92,9 @@ class WorkerSupervisor:
             self.loop.remove_reader(self.replies.fileno())
             self.reading = False
 
-    def _stop_process(self, *, kill: bool) -> int | None:
+    def _kill_process(self) -> int | None:
         self._stop_reading()
-        if kill and self.process.is_alive():
+        if self.process.is_alive():
             self.process.kill()
         self.outbox.put(None)
         self.process.join()
@@ -178,7 +178,7 @@ class WorkerSupervisor:
     def _worker_died(self, *, timed_out: bool) -> None:
         """The worker is gone (or stuck on a page): start another and give it what was not
         committed."""
-        exitcode = self._stop_process(kill=True)
+        exitcode = self._kill_process()
         # The page it was on: the one it began, else the first it had not finished (pages are
         # handled in order; it may have died reading it). None if it died committing.
         culprit = self.current or next(
