@@ -289,7 +289,7 @@ def _kill_maintenance(db: Path, rng: random.Random, workdir: Path) -> list[dict[
 def print_table(figures: dict[str, Any]) -> None:
     rows = [
         ("crawls killed (SIGKILL of the whole tree)", figures["kills"]),
-        ("crawl rounds (with the final one)", figures["rounds"] + 1),
+        ("crawl rounds (with the final one)", figures["rounds"]),
         ("posts live on the site at the end", figures["live_posts"]),
         ("posts in the archive (deleted ones kept)", figures["archived_posts"]),
         ("lost", len(figures["lost"])),
@@ -306,7 +306,7 @@ def print_table(figures: dict[str, Any]) -> None:
         ("tracebacks", figures["tracebacks"]),
         ("wixarchive check", "clean" if figures["check"] else figures["check_output"]),
         ("final crawl", figures["final"].get("message", "?")),
-        ("wall time (s)", figures["seconds"]),
+        ("wall time of the crawl rounds (s)", figures["seconds"]),
     ]
     for job in figures["maintenance"]:
         rows.append((f"killed during {job['job']}",
