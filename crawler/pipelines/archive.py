@@ -65,11 +65,13 @@ class ArchivePipeline:
         return item
 
     def _committed(self, page: Pending) -> None:
-        kind, outcome = page.result or (None, None)
+        kind, outcome, unknown_layout = page.result or (None, None, False)
         if kind:
             self.crawler.stats.inc_value(f"wixarchive/pages/{kind}")
         if outcome:
             self.crawler.stats.inc_value(f"wixarchive/{outcome}")
+        if unknown_layout:
+            self.crawler.stats.inc_value("wixarchive/unknown_layout")
 
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)

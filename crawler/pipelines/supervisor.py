@@ -42,7 +42,7 @@ class Pending:
     item: Any
     run_id: int | None
     handled: asyncio.Future[None]  # resolved once the worker has handled it (or it failed)
-    result: tuple[str | None, str | None] | None = None  # (page kind, outcome) once handled
+    result: tuple[str | None, str | None, bool] | None = None  # worker.Result once handled
     deaths: int = 0  # workers that died while handling it
 
 
@@ -129,7 +129,7 @@ class WorkerSupervisor:
             self.current = self.pending.get(message[1])
             self.deadline = time.monotonic() + self.page_timeout
         elif kind == "done":
-            _, seq, page_kind, outcome, error, committed = message
+            _, seq, result, error, committed = message
             self.current = None
             self.barren_restarts = 0
             page = self.pending.get(seq)
@@ -137,7 +137,7 @@ class WorkerSupervisor:
                 if error:
                     self._fail(page, error)
                 else:
-                    page.result = (page_kind, outcome)
+                    page.result = result
                     _resolve(page.handled)
             self._confirm(committed)
         elif kind == "committed":

@@ -7,9 +7,10 @@ Nothing here imports Scrapy: the worker starts fast and stays small.
 
 The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It sends
 `("page", seq, item, run_id)`, `("flush",)` and `("stop",)`; the worker answers
-`("begin", seq)` as it starts on a page, `("done", seq, kind, outcome, error, committed)` when
-the page is handled, `("committed", committed)` after a commit of its own, and
-`("lost", last_seq, reason)` when a commit fails. `committed` is the highest seq whose writes
+`("begin", seq)` as it starts on a page, `("done", seq, result, error, committed)` when the
+page is handled (result: page kind, outcome, whether no known layout gave its body),
+`("committed", committed)` after a commit of its own, and `("lost", last_seq, reason)` when a
+commit fails. `committed` is the highest seq whose writes
 are committed: the supervisor keeps every page until then, so nothing is counted that a kill
 could still take back.
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 from archive.store import Archive, ArchiveError
 from crawler.extract import extract_article
+from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import FetchedPage, GonePost, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
@@ -81,15 +83,15 @@ class _Worker:
         try:
             self.open_batch()  # may wait for the write lock: before the page's clock starts
         except ArchiveError as exc:
-            self.replies.send(("done", seq, None, None, f"not archived: {exc}", self.committed))
+            self.replies.send(("done", seq, None, f"not archived: {exc}", self.committed))
             return
         self.replies.send(("begin", seq))
         error = None
         try:
             with self.archive.savepoint():
-                kind, outcome = _store(self.archive, item, run_id)
+                result = _store(self.archive, item, run_id)
         except Exception as exc:  # noqa: BLE001 - any failure costs this page only
-            kind = outcome = None
+            result = None
             error = f"not archived: {_describe(exc)}"
         self.last_seq = seq
         if not self.archive.conn.in_transaction:
@@ -103,7 +105,7 @@ class _Worker:
         if self.batch is not None and (self.batch_size >= BATCH_SIZE
                 or time.monotonic() - self.batch_started >= BATCH_SECONDS):
             self.commit(report=False)  # the reply below carries the new mark
-        self.replies.send(("done", seq, kind, outcome, error, self.committed))
+        self.replies.send(("done", seq, result, error, self.committed))
 
     def open_batch(self) -> None:
         if self.batch is None:
@@ -132,22 +134,26 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _store(archive: Archive, item: Any, run_id: int | None) -> tuple[str | None, str | None]:
-    """Process one item: (page kind, archive outcome)."""
+Result = tuple[str | None, str | None, bool]
+
+
+def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
+    """Process one item: (page kind, archive outcome, whether its body came from no known
+    layout)."""
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
-            return article.page_kind, None
+            return article.page_kind, None, False
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified,
         )
-        return "post", outcome
+        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged"
+        return None, "unchanged", False
     if isinstance(item, GonePost):
         gone = archive.mark_deleted(item.url, when=item.when)
-        return None, "deleted" if gone else "unchanged"
-    return None, None
+        return None, "deleted" if gone else "unchanged", False
+    return None, None, False
