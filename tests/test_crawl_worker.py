@@ -66,10 +66,11 @@ def test_a_page_that_fails_to_save_costs_only_itself(tmp_path: Path):
     poisoned = blog.posts[12]
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
-        # A save that fails half way for one post (as a constraint or a full disk would).
+        # A save that fails half way for one post (as a constraint or a full disk would): its
+        # posts row is written, its version row is refused.
         archive.conn.execute(
-            "CREATE TRIGGER poison BEFORE INSERT ON post_tags WHEN (SELECT url FROM posts WHERE "
-            f"id = new.post_id) LIKE '%{poisoned.url_path}' BEGIN "
+            "CREATE TRIGGER poison BEFORE INSERT ON post_versions WHEN (SELECT url FROM posts "
+            f"WHERE id = new.post_id) LIKE '%{poisoned.url_path}' BEGIN "
             "SELECT RAISE(ABORT, 'injected failure'); END")
     with serve_blog(blog) as server:
         summary = finish(start_crawl(server.url, db, tmp_path / "s.json"), tmp_path / "s.json")
