@@ -73,7 +73,10 @@ def process_alive(pid: int, started_before: str) -> bool:
     except PermissionError:
         pass  # someone else's process: it exists
     try:
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        if fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
+            return False
+        ticks = int(fields[19])
         boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                     if line.startswith("btime "))
     except (OSError, ValueError, IndexError, StopIteration):

@@ -147,7 +147,7 @@ def children_of(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_a_killed_run_shows_as_killed_and_the_next_run_takes_over_and_finishes(tmp_path: Path):
+def test_a_killed_run_is_closed_as_interrupted_and_the_next_run_takes_over(tmp_path: Path):
     blog = SampleBlog(seed=4, post_count=30)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server:
