@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from crawler.discover.urls import is_post_url
+
 OUTCOMES = ("new", "changed", "unchanged", "deleted", "failed")
 
 
@@ -59,6 +61,11 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.message = f"could not reach {site}: {unreachable.split(': ', 1)[-1]}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
+        elif failed_posts := [e for e in errors
+                              if is_post_url(e.split(": ", 1)[0]) and "HTTP 404" not in e]:
+            # e.g. a 5xx storm: posts were found and every one failed; say so, not "no posts".
+            summary.message = (f"no posts archived from {site}: {counts['failed']} requests "
+                               f"failed (first: {failed_posts[0]})")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, feed or listing with /post/ links)")

@@ -1,0 +1,165 @@
+"""Hostile servers: a site archived once turns hostile, and the next crawl stays bounded in time and
+memory, names every bad URL with its reason, and leaves what was archived as it was.
+
+One crawl covers every case (each hostile URL is a post or sitemap of the same site): bombs,
+a body that never ends, 300 MB bodies, a reset mid-body, a PDF or an image as a post, 429 with
+Retry-After (both forms, and one past the maximum), a 5xx storm, a redirect cycle, sitemap
+indexes that loop, a cut sitemap, a 50,001-URL sitemap and gzipped sitemaps with and without
+Content-Encoding (one a bomb). The bounds themselves are in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.discover.sitemaps import MAX_URLS, parse_sitemap, read_sitemap
+from crawler.downloader.page_types import binary_kind
+from crawler.downloader.retry_after import retry_after_seconds
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site import hostile as h
+
+FAST = ["--delay", "0", "--no-autothrottle"]
+SITEMAP = "/blog-posts-sitemap.xml"
+
+
+def crawl(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "archive.cli", "crawl", *args, *FAST]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def _archived(db: Path, site: str) -> dict[str, tuple[str, str | None, int]]:
+    with Archive.open(db, readonly=True) as archive:
+        return {url: (known.content_hash, known.deleted_at, len(archive.versions(url)))
+                for url, known in archive.known_posts(site).items()}
+
+
+def test_a_site_turning_hostile_is_bounded_named_and_harms_nothing(tmp_path: Path):
+    blog = SampleBlog(seed=41, post_count=24)
+    posts = blog.posts
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        base = server.url
+        first = crawl(base, "--db", str(db), "--json")
+        assert json.loads(first.stdout)["counts"]["new"] == 24, first.stderr
+        before = _archived(db, base)
+
+        # The site turns hostile. Posts are edited first so the crawl must fetch them again.
+        delta, date = h.Throttle(2), h.Throttle(2, as_date=True)
+        too_long = h.Throttle(3600, times=None)
+        post_cases = {
+            0: (h.compressed_bomb("gzip"), "inflates past the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
+            1: (h.compressed_bomb("deflate"), "inflates past the 16 MiB limit"),
+            2: (h.compressed_bomb("br"), "inflates past the 16 MiB limit"),
+            3: (h.trickle(), "no complete answer within 2 s (DOWNLOAD_TIMEOUT) (4 tries)"),
+            4: (h.huge_body(), "body of 314572800 bytes announced, over the 16 MiB limit"),
+            5: (h.huge_body(declared=False), "body over the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
+            6: (h.reset_mid_body(), "connection lost before the body was complete"),
+            7: (h.typed_body("application/pdf", h.PDF), "not an HTML page (application/pdf)"),
+            8: (h.typed_body("image/png", h.PNG), "not an HTML page (image/png)"),
+            9: (h.typed_body("text/html", h.PNG), "(PNG data served as text/html)"),
+            12: (too_long, "asks to wait 3600 s (Retry-After), more than the 60 s limit"),
+            13: (h.always(503), "HTTP 503 (4 tries)"),
+            14: (h.redirect_to(base + "/post/elsewhere"), "redirect loop: "),
+        }
+        for index in [*post_cases, 10, 11, 21, 22]:
+            blog.edit_post(posts[index].slug, title=posts[index].title + " (edited)")
+        for index, (behaviour, _) in post_cases.items():
+            server.takeovers[posts[index].url_path] = behaviour
+        server.takeovers["/post/elsewhere"] = h.redirect_to(base + posts[14].url_path)
+        server.takeovers[posts[10].url_path] = delta
+        server.takeovers[posts[11].url_path] = date
+
+        fifty_thousand = [f"https://elsewhere.example/post/p-{n}" for n in range(MAX_URLS)]
+        cut = h.urlset(base, posts[15:19])
+        listed = [base + SITEMAP, *(f"{base}{SITEMAP}?page={n}" for n in range(1, 5)),
+                  *(f"{base}{SITEMAP}.gz{q}" for q in ("", "?page=2", "?page=3"))]
+        server.takeovers[SITEMAP] = h.xml_by_query({
+            "": h.sitemap_index(listed),
+            "page=1": h.urlset(base, posts[:15]),
+            "page=2": h.sitemap_index([base + SITEMAP, f"{base}{SITEMAP}?page=2"]),
+            "page=3": cut[: len(cut) // 2],  # malformed: cut mid-document
+            "page=4": h.urlset(base, posts[19:20], [*fifty_thousand, base + posts[20].url_path]),
+        })
+        server.takeovers[SITEMAP + ".gz"] = h.xml_by_query({
+            "": h.served(h.gzipped(h.urlset(base, posts[21:22])), "application/x-gzip"),
+            "page=2": h.served(h.gzipped(h.urlset(base, posts[22:24])), "application/xml", "gzip"),
+            "page=3": h.compressed_bomb("gzip", "application/x-gzip", header=False),
+        })
+
+        server.hits.clear()
+        started = time.monotonic()
+        result = crawl(base, "--db", str(db), "--timeout", "2", "--json")
+        elapsed = time.monotonic() - started
+        hits = server.hits
+
+    assert result.returncode == 0, result.stderr  # partial: some posts were archived
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "partial"
+    # Bounded: the unbounded cases (a sitemap index listing itself) never ended before; with
+    # 2 s per download, four tries of the trickle are the longest path. Memory: every body was
+    # cut at 16 MiB (64 MiB before), the 1 GiB bombs included.
+    assert elapsed < 120
+    assert summary["peak_rss_mb"] < 400
+
+    errors = summary["errors"]
+
+    def named(path: str, reason: str) -> bool:
+        return any(e.startswith(base + path + ": ") and reason in e for e in errors)
+
+    for index, (_, reason) in post_cases.items():
+        assert named(posts[index].url_path, reason), (index, reason, errors)
+    assert named(f"{SITEMAP}?page=2", "lists " + base + SITEMAP + " again (a cycle)")
+    assert named(f"{SITEMAP}?page=3", "sitemap is malformed XML")
+    assert named(f"{SITEMAP}?page=4", "sitemap lists more than 50,000 URLs")
+    assert named(f"{SITEMAP}.gz?page=3", "sitemap unpacks to more than 50 MiB")
+
+    # Retry-After honoured (a site-wide pause of the time asked for), and bounded.
+    assert delta.seen[1] - delta.seen[0] >= 1.9
+    assert date.seen[1] - date.seen[0] >= 1.0  # an HTTP-date counts whole seconds
+    assert len(too_long.seen) == 1  # an hour is past the maximum: not retried, not waited
+    assert hits[posts[13].url_path] == 4  # the 5xx storm: one try and three retries
+
+    after = _archived(db, base)
+    assert set(after) == set(before)
+    assert not any(deleted for _, deleted, _ in after.values())  # cut sitemaps delete nothing
+    for index, post in enumerate(posts):
+        url = base + post.url_path
+        if index in (10, 11, 21, 22):  # honoured 429s, and posts read from gzipped sitemaps
+            assert after[url][2] == 2, index
+        else:
+            assert after[url] == before[url], index  # hostile answers changed nothing
+
+
+def test_retry_after_reads_seconds_and_dates():
+    now = 1_000_000_000.0
+    assert retry_after_seconds(b"120") == 120
+    assert retry_after_seconds("Sun, 09 Sep 2001 01:47:00 GMT", now=now) == 20
+    assert retry_after_seconds("Sun, 09 Sep 2001 01:40:00 GMT", now=now) == 0  # in the past
+    assert retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def test_sitemap_limits_hold_without_a_server():
+    over = h.urlset("http://x", [], [f"http://x/post/p-{n}" for n in range(MAX_URLS + 1)])
+    parsed = parse_sitemap(over)
+    assert len(parsed.entries) == MAX_URLS and "more than 50,000 URLs" in parsed.problem
+    assert read_sitemap(h.gzipped(h.urlset("http://x", [], ["http://x/post/a"]))).entries
+    assert "unpacks to more than" in read_sitemap(h.bomb("gzip")).problem
+    assert "corrupt gzip" in read_sitemap(h.gzipped(b"<urlset/>")[:-12]).problem
+    assert parse_sitemap(b"<urlset><url><loc>http://x/post/a</loc></url><url><lo").problem
+    assert parse_sitemap(b"<html><body>Not found</body></html>").problem
+    assert parse_sitemap(h.urlset("http://x", [], ["http://x/post/a"])).problem is None
+
+
+def test_binary_bodies_are_recognised_whatever_their_label():
+    assert binary_kind(h.PDF) == "PDF"
+    assert binary_kind(h.PNG) == "PNG"
+    assert binary_kind(b"\x00\x01garbage") == "binary"
+    assert binary_kind(b"<!doctype html><p>fine</p>") is None
+    assert binary_kind("<p>UTF-16</p>".encode("utf-16")) is None  # BOM: the extractor reads it
