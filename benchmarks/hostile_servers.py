@@ -6,15 +6,18 @@ A sample blog is crawled once into an archive; then, per case, a copy of that ar
 again (`python -m crawler.run`, one process per case, the project's settings but no delay and
 `DOWNLOAD_TIMEOUT=--timeout`) while the site misbehaves in one way (see
 crawler.sample_site.hostile). The table gives the crawl's wall time, its peak memory (crawl
-process + archive worker), the run's status, the first error naming the hostile URL, and how
-many archived posts the run harmed (marked deleted, or changed by a page that failed).
+process + archive worker), the run's status, the first error naming the hostile URL, how many
+archived posts the run marked deleted (all wrongly: none was deleted), and for the 429 cases the
+gap between the 429 and the retry. A crawl still running after --limit seconds is killed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +38,9 @@ SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CR
 POSTS_SITEMAP = "/blog-posts-sitemap.xml"
 
 
-def _crawl(url: str, db: Path, settings: dict[str, Any]) -> tuple[dict[str, Any], float]:
+def _crawl(url: str, db: Path, settings: dict[str, Any],
+           limit: float) -> tuple[dict[str, Any], float]:
+    """One crawl process; after `limit` seconds it and its worker are killed (SIGKILL)."""
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = Path(tmp) / "summary.json"
         command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
@@ -43,7 +48,14 @@ def _crawl(url: str, db: Path, settings: dict[str, Any]) -> tuple[dict[str, Any]
         for key, value in settings.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, timeout=900, capture_output=True)
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return {"status": f"killed: no end in {limit:.0f} s", "errors": []}, limit
         elapsed = time.perf_counter() - started
         try:
             return json.loads(summary_path.read_text()), elapsed
@@ -164,25 +176,28 @@ CASES: list[tuple[str, Setup]] = [
 ]
 
 
-def run(timeout: float, only: str | None) -> list[dict[str, Any]]:
+def run(timeout: float, only: str | None, limit: float) -> list[dict[str, Any]]:
     settings = {**SETTINGS, "DOWNLOAD_TIMEOUT": timeout}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base_db = Path(tmp) / "good.db"
         blog = SampleBlog(seed=31, post_count=6)
         with serve_blog(blog) as server:
-            good, _ = _crawl(server.url, base_db, settings)
+            good, _ = _crawl(server.url, base_db, settings, limit)
             assert good["status"] == "ok", good
-            for name, setup in CASES:
+            for number, (name, setup) in enumerate(CASES):
                 if only and only.lower() not in name.lower():
                     continue
-                db = Path(tmp) / "case.db"
+                db = Path(tmp) / f"case-{number}.db"
                 shutil.copy(base_db, db)
                 before = _snapshot(db, server.url)
                 server.takeovers.clear()
                 target = setup(server, blog)
-                summary, elapsed = _crawl(server.url, db, settings)
+                behaviour = server.takeovers.get(target)
+                summary, elapsed = _crawl(server.url, db, settings, limit)
                 server.takeovers.clear()
+                seen = getattr(behaviour, "seen", [])
+                waited = f"{seen[1] - seen[0]:.1f}" if len(seen) > 1 else "-"
                 after = _snapshot(db, server.url)
                 deleted = sum(1 for url, (_, gone) in after.items()
                               if gone and not before[url][1])
@@ -192,7 +207,7 @@ def run(timeout: float, only: str | None) -> list[dict[str, Any]]:
                     "peak_mb": summary.get("peak_rss_mb"), "status": summary.get("status"),
                     "posts": summary.get("posts"), "errors": len(summary.get("errors", [])),
                     "named": (named[0].split(": ", 1)[-1] if named else "-")[:90],
-                    "deleted": deleted,
+                    "deleted": deleted, "retry_gap_s": waited,
                 })
                 print(f"{name}: {rows[-1]}", file=sys.stderr, flush=True)
     return rows
@@ -202,16 +217,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=5.0, help="DOWNLOAD_TIMEOUT (s)")
     parser.add_argument("--only", help="run only the cases whose name contains this")
+    parser.add_argument("--limit", type=float, default=180.0,
+                        help="kill a crawl that has not ended after this many seconds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rows = run(args.timeout, args.only)
+    rows = run(args.timeout, args.only, args.limit)
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'case':32} {'s':>6} {'MB':>6} {'status':8} {'posts':>5} {'del':>3}  error named")
+    print(f"{'case':32} {'s':>6} {'MB':>5} {'status':11} {'posts':>5} {'del':>3} {'gap':>4}  "
+          "error named")
     for row in rows:
-        print(f"{row['case']:32} {row['seconds']:6.1f} {row['peak_mb'] or 0:6.0f} "
-              f"{row['status']:8} {row['posts'] or 0:5} {row['deleted']:3}  {row['named']}")
+        print(f"{row['case']:32} {row['seconds']:6.1f} {row['peak_mb'] or 0:5.0f} "
+              f"{row['status']:11} {row['posts'] or 0:5} {row['deleted']:3} "
+              f"{row['retry_gap_s']:>4}  {row['named']}")
 
 
 if __name__ == "__main__":
