@@ -122,7 +122,7 @@ def _cycle(server: BlogServer, blog: SampleBlog) -> dict[str, Any]:
 
 def _fifty_thousand(server: BlogServer, blog: SampleBlog) -> dict[str, Any]:
     elsewhere = [f"https://elsewhere.example/post/p-{n}" for n in range(50_000)]
-    return {"": h.urlset(server.url, blog.posts[:-1], elsewhere + [server.url + "/post/x"])}
+    return {"": h.urlset(server.url, blog.posts, elsewhere + [server.url + "/post/x"])}
 
 
 def _malformed(server: BlogServer, blog: SampleBlog) -> dict[str, Any]:
