@@ -6,6 +6,7 @@ import gzip
 import re
 from dataclasses import dataclass
 from io import BytesIO
+from typing import IO
 
 from lxml import etree
 
@@ -46,20 +47,37 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class _Unpacked:
+    """A gzip stream read through at most `limit` unpacked bytes (a bomb stops there)."""
+
+    def __init__(self, body: bytes, limit: int) -> None:
+        self._file = gzip.GzipFile(fileobj=BytesIO(body))
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _TooLarge
+        return data
+
+
 def read_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
-    """A sitemap as served: gzipped ones (a .xml.gz sent without Content-Encoding, which
-    Scrapy leaves packed) are unpacked first, at most MAX_BYTES of them."""
+    """A sitemap as served. A gzipped one (a .xml.gz sent without Content-Encoding, which
+    Scrapy leaves packed) is unpacked as it is parsed, so memory stays flat, up to MAX_BYTES."""
     if not body.startswith(b"\x1f\x8b"):
         return parse_sitemap(body, max_urls)
     try:
-        with gzip.GzipFile(fileobj=BytesIO(body)) as packed:
-            body = packed.read(MAX_BYTES + 1)  # bounded: a gzip bomb stops here
-    except (OSError, EOFError) as exc:
-        return ParsedSitemap(is_index=False, entries=[], problem=f"is corrupt gzip ({exc})")
-    if len(body) > MAX_BYTES:
+        return _parse(_Unpacked(body, MAX_BYTES), max_urls)
+    except _TooLarge:
         return ParsedSitemap(is_index=False, entries=[], problem=(
             f"unpacks to more than {MAX_BYTES >> 20} MiB (the sitemaps.org limit): not read"))
-    return parse_sitemap(body, max_urls)
+    except (OSError, EOFError) as exc:
+        return ParsedSitemap(is_index=False, entries=[], problem=f"is corrupt gzip ({exc})")
 
 
 def parse_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
@@ -69,7 +87,11 @@ def parse_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
     `problem`, as does a list longer than `max_urls` (read up to the limit): either way the
     list is not known to be complete, so nothing may be concluded from what it lacks.
     """
-    events = etree.iterparse(BytesIO(body), events=("end",), tag=("{*}url", "{*}sitemap"),
+    return _parse(BytesIO(body), max_urls)
+
+
+def _parse(source: IO[bytes] | _Unpacked, max_urls: int) -> ParsedSitemap:
+    events = etree.iterparse(source, events=("end",), tag=("{*}url", "{*}sitemap"),
                              recover=True, resolve_entities=False, no_network=True,
                              huge_tree=True)
     entries: list[SitemapEntry] = []
