@@ -207,7 +207,7 @@ def run(timeout: float, only: str | None, limit: float) -> list[dict[str, Any]]:
                     "peak_mb": summary.get("peak_rss_mb"), "status": summary.get("status"),
                     "posts": summary.get("posts"), "errors": len(summary.get("errors", [])),
                     "named": (named[0].split(": ", 1)[-1] if named else "-")[:90],
-                    "deleted": deleted, "retry_gap_s": waited,
+                    "deleted": deleted, "retry_gap_s": waited, "message": summary.get("message"),
                 })
                 print(f"{name}: {rows[-1]}", file=sys.stderr, flush=True)
     return rows

@@ -22,6 +22,7 @@ from crawler.downloader.page_types import binary_kind
 from crawler.downloader.retry_after import retry_after_seconds
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site import hostile as h
+from crawler.summary import summarize
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 SITEMAP = "/blog-posts-sitemap.xml"
@@ -163,3 +164,12 @@ def test_binary_bodies_are_recognised_whatever_their_label():
     assert binary_kind(b"\x00\x01garbage") == "binary"
     assert binary_kind(b"<!doctype html><p>fine</p>") is None
     assert binary_kind("<p>UTF-16</p>".encode("utf-16")) is None  # BOM: the extractor reads it
+
+
+def test_a_run_where_every_post_failed_says_so_not_that_there_were_no_posts():
+    errors = [f"https://a.example/post/p-{n}: HTTP 503 (4 tries)" for n in range(3)]
+    stats = {"wixarchive/fetch_errors": 3, "downloader/response_count": 14}
+    summary = summarize("https://a.example/", stats, "finished", errors)
+    assert summary.status == "failed"
+    assert summary.message == ("no posts archived from https://a.example/: 3 requests failed "
+                               f"(first: {errors[0]})")
