@@ -31,6 +31,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 WIXARCHIVE_RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails the page at once
+WIXARCHIVE_RETRY_AFTER_STOP = 3  # ... and this many of those from one site end the crawl early
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_TIMEOUT = 30  # the whole download, body included: a trickle never outlasts it
 # The largest real Wix post page seen is 1.3 MB; 16 MiB leaves room and bounds memory.

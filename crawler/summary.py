@@ -8,6 +8,9 @@ from typing import Any
 from crawler.discover.urls import is_post_url
 
 OUTCOMES = ("new", "changed", "unchanged", "deleted", "failed")
+# The close reason's prefix when the site asked us to stay away longer than we wait
+# (crawler.downloader.retry_after): the run ends early, but it was not interrupted.
+THROTTLED = "throttled"
 
 
 @dataclass
@@ -51,13 +54,16 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)))
     posts = summary.posts
-    if reason not in ("finished", "unreachable"):
+    stopped_early = reason.startswith(THROTTLED)
+    if reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
     elif posts == 0:
         summary.status = "failed"
         unreachable = _connection_error(errors)
-        if unreachable and summary.pages_fetched == 0:
+        if stopped_early:
+            summary.message = f"no posts archived from {site}: stopped early, {reason}"
+        elif unreachable and summary.pages_fetched == 0:
             summary.message = f"could not reach {site}: {unreachable.split(': ', 1)[-1]}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
@@ -70,8 +76,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, feed or listing with /post/ links)")
     else:
-        if counts["failed"] and any("HTTP 404" not in e for e in errors):
+        if stopped_early or (counts["failed"] and any("HTTP 404" not in e for e in errors)):
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")
+        if stopped_early:
+            summary.message += f"; stopped early, {reason}"
     return summary

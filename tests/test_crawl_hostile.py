@@ -137,6 +137,31 @@ def test_a_site_turning_hostile_is_bounded_named_and_harms_nothing(tmp_path: Pat
             assert after[url] == before[url], index  # hostile answers changed nothing
 
 
+def test_a_site_asking_every_page_to_wait_an_hour_stops_the_crawl_early(tmp_path: Path):
+    blog = SampleBlog(seed=43, post_count=60)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(3600, times=None)
+        result = crawl(server.url, "--db", str(db), "--json")
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+
+    assert result.returncode == 1, result.stderr  # nothing archived: failed, not interrupted
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["message"].endswith(
+        "stopped early, throttled: the server asks to wait 3600 s (Retry-After)")
+    # Three answers like that stop it: only the requests already under way (at most
+    # CONCURRENT_REQUESTS, 16) follow, not the other 40-odd posts.
+    assert 3 <= len(asked) <= 3 + 16
+    errors = summary["errors"]
+    assert sum(e.endswith("more than the 60 s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
+               for e in errors) == len(asked)
+    assert all(e.endswith("(WIXARCHIVE_RETRY_AFTER_MAX)") or "not fetched: throttled" in e
+               for e in errors)
+
+
 def test_retry_after_reads_seconds_and_dates():
     now = 1_000_000_000.0
     assert retry_after_seconds(b"120") == 120
