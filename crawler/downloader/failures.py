@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import (
-    DownloadCancelledError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
+from scrapy import exceptions as scrapy_errors
+from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import BaseSettings
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+
+def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """Scrapy >= 2.14 raises its own exception types; 2.13 raises Twisted's."""
+    found = getattr(scrapy_errors, scrapy_name, None)
+    return (found, *twisted) if found else twisted
+
+
+_TIMEOUTS = _types("DownloadTimeoutError", TwistedTimeoutError)
+_CANCELLED = _types("DownloadCancelledError", CancelledError)
+_LOST = _types("ResponseDataLossError", ResponseFailed, ConnectionLost, ConnectionDone)
 _EXPECTED_SIZE = "Expected to receive "
 
 
@@ -37,11 +45,11 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     response = getattr(exc, "response", None)
     if response is not None:
         return f"HTTP {response.status}{_tries(request)}"
-    if isinstance(exc, DownloadTimeoutError):
+    if isinstance(exc, _TIMEOUTS):
         timeout = (request.meta.get("download_timeout") if request is not None else None) \
             or settings.getfloat("DOWNLOAD_TIMEOUT")
         return f"no complete answer within {timeout:g} s (DOWNLOAD_TIMEOUT){_tries(request)}"
-    if isinstance(exc, DownloadCancelledError):
+    if isinstance(exc, _CANCELLED):
         message = str(exc)
         if message.startswith(_EXPECTED_SIZE):
             declared = message[len(_EXPECTED_SIZE):].split(" ", 1)[0]
@@ -57,7 +65,7 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
             return (f"more than {settings.getint('REDIRECT_MAX_TIMES')} redirects "
                     "(REDIRECT_MAX_TIMES)")
         return str(exc) or "request dropped"
-    if isinstance(exc, ResponseDataLossError | ResponseFailed | ConnectionLost | ConnectionDone):
+    if isinstance(exc, _LOST):
         return f"connection lost before the body was complete{_tries(request)}"
     if isinstance(exc, ResponseNeverReceived):
         return f"connection lost before any answer{_tries(request)}"
