@@ -20,6 +20,7 @@ from archive.store import Archive
 from crawler.discover.sitemaps import MAX_URLS, parse_sitemap, read_sitemap
 from crawler.downloader.page_types import binary_kind
 from crawler.downloader.retry_after import retry_after_seconds
+from crawler.run import crawl_settings
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site import hostile as h
 from crawler.summary import summarize
@@ -198,3 +199,18 @@ def test_a_run_where_every_post_failed_says_so_not_that_there_were_no_posts():
     assert summary.status == "failed"
     assert summary.message == ("no posts archived from https://a.example/: 3 requests failed "
                                f"(first: {errors[0]})")
+
+
+def test_the_hostile_server_middlewares_replace_scrapys_own():
+    # A second DOWNLOADER_MIDDLEWARES assignment in crawler/settings.py would drop these quietly.
+    middlewares = crawl_settings("archive.db").getdict("DOWNLOADER_MIDDLEWARES")
+    for ours, theirs in [
+        ("crawler.downloader.retry_after.RetryAfterMiddleware", "retry.RetryMiddleware"),
+        ("crawler.downloader.redirects.RedirectLoopMiddleware", "redirect.RedirectMiddleware"),
+        ("crawler.downloader.redirects.MetaRefreshLoopMiddleware",
+         "redirect.MetaRefreshMiddleware"),
+        ("crawler.downloader.page_types.PageTypeMiddleware", None),
+    ]:
+        assert middlewares.get(ours), ours
+        if theirs:
+            assert middlewares[f"scrapy.downloadermiddlewares.{theirs}"] is None
