@@ -38,6 +38,7 @@ DOWNLOAD_TIMEOUT = 30  # the whole download, body included: a trickle never outl
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 WIXARCHIVE_MAX_SITEMAPS = 1000  # sitemap files read per crawl (each lists <= 50,000 URLs)
+WIXARCHIVE_MAX_LISTING_PAGES = 5000  # listing pages read (sites without a posts sitemap)
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,

@@ -163,6 +163,26 @@ def test_a_site_asking_every_page_to_wait_an_hour_stops_the_crawl_early(tmp_path
                for e in errors)
 
 
+def test_listing_pages_that_never_end_are_cut_at_the_limit(tmp_path: Path):
+    # Without a posts sitemap the crawl walks listing pages; a pagination that never ends would
+    # walk forever. The limit (5000 by default) is set to 2 here to see it on a small blog.
+    blog = SampleBlog(seed=8, post_count=35)
+    summary_file = tmp_path / "summary.json"
+    with serve_blog(blog) as server:
+        server.fail_paths.add("/sitemap.xml")
+        subprocess.run([sys.executable, "-m", "crawler.run", server.url, "--db",
+                        str(tmp_path / "archive.db"), "--summary", str(summary_file),
+                        "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+                        "--set", "LOG_LEVEL=CRITICAL", "--set", "WIXARCHIVE_MAX_LISTING_PAGES=2"],
+                       capture_output=True, timeout=300, check=False)
+        listings = [p for p in server.request_log if p == "/blog" or p.startswith("/blog/")]
+    summary = json.loads(summary_file.read_text())
+    assert len(listings) == 3  # the blog home, then two more
+    assert any("more than 2 listing pages (WIXARCHIVE_MAX_LISTING_PAGES)" in e
+               for e in summary["errors"])
+    assert summary["status"] == "partial" and summary["counts"]["new"] > 0
+
+
 def test_retry_after_reads_seconds_and_dates():
     now = 1_000_000_000.0
     assert retry_after_seconds(b"120") == 120

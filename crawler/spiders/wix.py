@@ -40,6 +40,7 @@ CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
+MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 
 
 def _now() -> str:
@@ -77,6 +78,8 @@ class WixBlogSpider(scrapy.Spider):
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
         self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
+        self.listings_requested: set[str] = set()
+        self.listings_capped = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
 
@@ -190,7 +193,17 @@ class WixBlogSpider(scrapy.Spider):
                                         self.blog_home or response.url)
         for url in posts:
             yield self._post_request(url)
+        limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:
+            if url in self.listings_requested:
+                continue
+            if len(self.listings_requested) >= limit:
+                if not self.listings_capped:  # said once
+                    self.listings_capped = True
+                    self.record_error(url, f"listing page not read: more than {limit} listing "
+                                           "pages (WIXARCHIVE_MAX_LISTING_PAGES)")
+                return
+            self.listings_requested.add(url)
             yield scrapy.Request(url, self.parse_listing, errback=self.on_error,
                                  meta={HTML_ONLY: True})
 
