@@ -32,6 +32,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 WIXARCHIVE_RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails the page at once
 WIXARCHIVE_RETRY_AFTER_STOP = 3  # ... and this many of those from one site end the crawl early
+WIXARCHIVE_MAX_SERVER_ERRORS = 50  # answers in a row that are 5xx or none: the crawl ends early
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_TIMEOUT = 30  # the whole download, body included: a trickle never outlasts it
 # The largest real Wix post page seen is 1.3 MB; 16 MiB leaves room and bounds memory.
@@ -48,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.page_types.PageTypeMiddleware": 585,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
+    # Next to the downloader: it sees every try, retries included.
+    "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
 }
 
 # The spider and pipeline run CPU and SQLite work in threads through asyncio.

@@ -8,9 +8,11 @@ from typing import Any
 from crawler.discover.urls import is_post_url
 
 OUTCOMES = ("new", "changed", "unchanged", "deleted", "failed")
-# The close reason's prefix when the site asked us to stay away longer than we wait
-# (crawler.downloader.retry_after): the run ends early, but it was not interrupted.
+# Close reasons of a crawl ended early because of the site (crawler.downloader): it asked us to
+# stay away longer than we wait, or it keeps failing. The run was not interrupted.
 THROTTLED = "throttled"
+FAILING = "failing"
+STOPPED_EARLY = (THROTTLED, FAILING)
 
 
 @dataclass
@@ -58,7 +60,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)))
     posts = summary.posts
-    stopped_early = reason.startswith(THROTTLED)
+    stopped_early = reason.startswith(STOPPED_EARLY)
     if reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"

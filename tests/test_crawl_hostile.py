@@ -163,20 +163,40 @@ def test_a_site_asking_every_page_to_wait_an_hour_stops_the_crawl_early(tmp_path
                for e in errors)
 
 
+def _run(url: str, tmp_path: Path, *settings: str) -> dict:
+    summary_file = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(tmp_path / "archive.db"),
+               "--summary", str(summary_file), "--set", "DOWNLOAD_DELAY=0",
+               "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "LOG_LEVEL=CRITICAL"]
+    for setting in settings:
+        command += ["--set", setting]
+    subprocess.run(command, capture_output=True, timeout=300, check=False)
+    return json.loads(summary_file.read_text())
+
+
+def test_a_site_failing_every_request_ends_the_crawl_early(tmp_path: Path):
+    blog = SampleBlog(seed=44, post_count=60)
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.always(503)
+        # 10 failures in a row (50 by default) stop it, instead of 4 tries of all 60 posts.
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_SERVER_ERRORS=10")
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    assert summary["status"] == "failed"
+    assert summary["message"].endswith("stopped early, failing: 10 requests in a row got server "
+                                       "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
+    assert 10 <= len(asked) <= 10 + 16  # and the requests already under way
+    assert len(asked) < 4 * 60
+
+
 def test_listing_pages_that_never_end_are_cut_at_the_limit(tmp_path: Path):
     # Without a posts sitemap the crawl walks listing pages; a pagination that never ends would
     # walk forever. The limit (5000 by default) is set to 2 here to see it on a small blog.
     blog = SampleBlog(seed=8, post_count=35)
-    summary_file = tmp_path / "summary.json"
     with serve_blog(blog) as server:
         server.fail_paths.add("/sitemap.xml")
-        subprocess.run([sys.executable, "-m", "crawler.run", server.url, "--db",
-                        str(tmp_path / "archive.db"), "--summary", str(summary_file),
-                        "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-                        "--set", "LOG_LEVEL=CRITICAL", "--set", "WIXARCHIVE_MAX_LISTING_PAGES=2"],
-                       capture_output=True, timeout=300, check=False)
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_LISTING_PAGES=2")
         listings = [p for p in server.request_log if p == "/blog" or p.startswith("/blog/")]
-    summary = json.loads(summary_file.read_text())
     assert len(listings) == 3  # the blog home, then two more
     assert any("more than 2 listing pages (WIXARCHIVE_MAX_LISTING_PAGES)" in e
                for e in summary["errors"])

@@ -24,6 +24,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from crawler.downloader.early_stop import stop_early
 from crawler.summary import THROTTLED
 
 DEFAULT_MAX_WAIT = 60.0  # seconds; WIXARCHIVE_RETRY_AFTER_MAX
@@ -84,16 +85,9 @@ class RetryAfterMiddleware(RetryMiddleware):
             self.too_long[slot] += 1
             if self.too_long[slot] == self.stop_after:
                 self.stopped[slot] = f"{THROTTLED}: {asked}"
-                self._stop(self.stopped[slot])
+                self._closing = stop_early(self.crawler, self.stopped[slot])
             raise IgnoreRequest(f"HTTP {response.status}: {asked}, more than the "
                                 f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
         self.resume_at[slot] = max(self.resume_at.get(slot, 0.0), time.monotonic() + wait)
         self.crawler.stats.inc_value("wixarchive/retry_after_waits")
         return super().process_response(request, response)
-
-    def _stop(self, reason: str) -> None:
-        engine = self.crawler.engine
-        if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
-            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=reason))
-        else:
-            engine.close_spider(self.crawler.spider, reason)
