@@ -15,7 +15,15 @@ import click
 
 from archive.cli.common import db_option, fail, open_archive
 from archive.export import FORMATS
-from archive.export.source import NoSuchSite, iter_posts, matching_sites, post_ids
+from archive.export.source import (
+    NoSuchSite,
+    count_posts,
+    iter_posts,
+    matching_sites,
+    post_ids,
+    post_terms,
+    snapshot,
+)
 
 
 @contextmanager
@@ -72,38 +80,14 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
             sites = matching_sites(archive, site)
         except NoSuchSite as exc:
             fail(str(exc))
-        ids = post_ids(archive, sites)
-        if not ids:
-            where = f" for {site}" if site else ""
-            fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
-        posts = iter_posts(archive, ids)
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": out}
-        if fmt == "jsonl":
-            from archive.export import jsonl
-
-            with _output(out, binary=False) as stream:
-                summary["posts"] = jsonl.write(posts, stream)
-        elif fmt == "csv":
-            from archive.export import csv
-
-            with _output(out, binary=False) as stream:
-                summary["posts"] = csv.write(posts, stream)
-        elif fmt == "markdown":
-            from archive.export import markdown
-
-            folder = Path(out)
-            if folder.exists() and not folder.is_dir():
-                fail(f"{folder} is a file; markdown export needs a folder")
-            try:
-                summary["posts"] = len(markdown.write(posts, folder))
-            except OSError as exc:
-                fail(f"cannot write to {folder}: {exc.strerror or exc}")
-        else:
-            from archive.export import wxr
-
-            with _output(out, binary=True) as stream:
-                summary["posts"], summary["images"] = wxr.write(posts, stream, sites=sites)
+        # One read snapshot: the passes agree even while a crawl writes the archive.
+        with snapshot(archive):
+            if not count_posts(archive, sites):
+                where = f" for {site}" if site else ""
+                fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+            summary.update(_write(archive, sites, fmt, out))
     finally:
         archive.close()
     # The summary never mixes with exported data on stdout.
@@ -117,3 +101,34 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+
+
+def _write(archive: Any, sites: list[dict[str, Any]], fmt: str, out: str) -> dict[str, int]:
+    """Stream the posts into the format's writer, one post at a time."""
+    posts = iter_posts(archive, post_ids(archive, sites))
+    if fmt == "jsonl":
+        from archive.export import jsonl
+
+        with _output(out, binary=False) as stream:
+            return {"posts": jsonl.write(posts, stream)}
+    if fmt == "csv":
+        from archive.export import csv
+
+        with _output(out, binary=False) as stream:
+            return {"posts": csv.write(posts, stream)}
+    if fmt == "markdown":
+        from archive.export import markdown
+
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            fail(f"{folder} is a file; markdown export needs a folder")
+        try:
+            return {"posts": markdown.write(posts, folder)}
+        except OSError as exc:
+            fail(f"cannot write to {folder}: {exc.strerror or exc}")
+    from archive.export import wxr
+
+    head = wxr.collect_head(post_terms(archive, sites))
+    with _output(out, binary=True) as stream:
+        written, images = wxr.write(posts, stream, sites=sites, head=head)
+    return {"posts": written, "images": images}
