@@ -24,6 +24,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 # C0 controls and space: browsers strip them around a URL and ignore tab/CR/LF inside it. Removing
 # every control character anywhere errs on the safe side ("java\0script:" counts as javascript:).
 _CONTROLS = re.compile(r"[\x00-\x20\x7f]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_WEB = re.compile(r"https?://", re.IGNORECASE)
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown backslash escapes of ASCII punctuation
 
@@ -52,7 +53,9 @@ def safe_url(url: str | None, schemes: frozenset[str] = LINK_SCHEMES) -> str | N
 def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer") -> str:
     """HTML with scripts, styles, event handlers, frames, forms, <base>, <meta>, SVG/MathML and
     every URL outside LINK_SCHEMES removed (nh3, the Rust ammonia sanitizer)."""
-    return nh3.clean(fragment or "", url_schemes=set(LINK_SCHEMES), link_rel=link_rel)
+    # A lone surrogate (a row written by another tool) cannot cross into Rust: show U+FFFD.
+    text = _SURROGATE.sub("\ufffd", fragment or "")
+    return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel)
 
 
 # -- Markdown ------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def html_payloads(sink: str) -> list[str]:
         f"<base href=\"{sink}/nav-base/\">",
         "<iframe srcdoc=\"<script>parent.pwn('srcdoc')</script>\"></iframe>",
         f"<iframe src=\"{sink}/nav-iframe\"></iframe>",
-        "<object data=\"javascript:pwn('object')\"></object><embed src=\"javascript:pwn('embed')\">",
+        "<object data=\"javascript:pwn('object')\"></object>"
+        "<embed src=\"javascript:pwn('embed')\">",
         f"<form action=\"{sink}/nav-form\" method=\"post\"><button id=\"go\">go</button></form>",
         "<form><button formaction=\"javascript:pwn('formaction')\">b</button></form>",
         "<p style=\"background:url(javascript:pwn('css'))\">styled</p>",

@@ -84,7 +84,7 @@ INSPECT_JS = """
   for (const el of document.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       if (attr.name.startsWith('on')) bad.push(el.tagName + ' ' + attr.name);
-      if (attr.name === 'srcdoc' || attr.name === 'formaction') bad.push(el.tagName + ' ' + attr.name);
+      if (['srcdoc', 'formaction'].includes(attr.name)) bad.push(el.tagName + ' ' + attr.name);
     }
     const tag = el.tagName.toLowerCase();
     if (['iframe', 'frame', 'object', 'embed', 'base', 'applet'].includes(tag)) bad.push(tag);
