@@ -250,3 +250,40 @@ def test_wxr_stays_well_formed_with_cdata_ends_and_invalid_characters() -> None:
     assert "x y" in contents[2] and "😀" in contents[4]
     assert items[0].findtext("title") == "T ]]>  <x>"
     assert {c.text for c in items[1].iter("category")} >= {"a]]>b", "bell"}
+
+
+# -- output errors ------------------------------------------------------------------------------
+
+def _export(db: Path, fmt: str, out: str | Path) -> Any:
+    return CliRunner().invoke(main, ["export", "--format", fmt, "--db", str(db), str(out)])
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_one_line_and_a_device_is_never_replaced(hostile_db: Path) -> None:
+    for fmt in ("wxr", "jsonl", "csv"):
+        result = _export(hostile_db, fmt, "/dev/full")
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().splitlines() == [
+            "Error: cannot write /dev/full: No space left on device"]
+        assert Path("/dev/full").is_char_device()  # written to, not renamed over
+
+
+def test_export_through_a_symlink_writes_its_target(hostile_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.jsonl"
+    target.write_text("old")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    assert _export(hostile_db, "jsonl", link).exit_code == 0
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 3
+
+
+def test_a_markdown_folder_outside_through_a_symlink_is_one_line(hostile_db: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "md"
+    out.mkdir()
+    (out / "evil.wixsite.com-blog").symlink_to(tmp_path)  # a site folder planted as a link
+    result = _export(hostile_db, "markdown", out)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot write to {out}: ")
+    assert "outside" in lines[0] and not list(tmp_path.glob("*.md"))

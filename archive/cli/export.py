@@ -26,26 +26,36 @@ from archive.export.source import (
 )
 
 
+def _open_mode(binary: bool) -> dict[str, Any]:
+    return {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+
+
 @contextmanager
 def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
-    """stdout for "-", else a temporary file renamed over OUT on success: a failed export
-    never leaves a half-written file behind."""
+    """stdout for "-"; a device or pipe (/dev/stdout, a FIFO) written as it is; else a temporary
+    file renamed over OUT on success (through a symlink to its target): a failed export never
+    leaves a half-written file behind, and never replaces what is not a regular file."""
     if out == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
     target = Path(out)
     if target.is_dir():
         fail(f"{target} is a directory; give a file name for this format")
+    if target.exists() and not target.is_file():
+        with open(target, **_open_mode(binary)) as stream:
+            yield stream
+        return
+    target = target.resolve() if target.is_symlink() else target
     if not target.parent.is_dir():
         fail(f"cannot write {target}: directory {target.parent} does not exist")
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        if binary:
-            with os.fdopen(handle, "wb") as stream:
-                yield stream
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                yield stream
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    try:
+        with os.fdopen(handle, **_open_mode(binary)) as stream:
+            yield stream
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):
@@ -87,7 +97,10 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
             if not count_posts(archive, sites):
                 where = f" for {site}" if site else ""
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
-            summary.update(_write(archive, sites, fmt, out))
+            try:
+                summary.update(_write(archive, sites, fmt, out))
+            except OSError as exc:  # a full disk, a closed pipe, a vanished folder
+                fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         archive.close()
     # The summary never mixes with exported data on stdout.
