@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hostile import WORD, make_hostile_archive
@@ -227,9 +228,15 @@ def test_hostile_posts_never_run_or_redirect_in_chromium(tmp_path: Path) -> None
         db = tmp_path / "hostile.db"
         ids = make_hostile_archive(db, sink)
         with running_server(db) as (_, base), browser(tmp_path) as tools:
+            reflected = quote("<script>pwn('q')</script>\"><svg onload=pwn('q2')>")
             pages = [f"{base}hostile/-/search?q={WORD}",
                      f"{base}hostile/posts", f"{base}hostile/posts?_search={WORD}",
-                     f"{base}hostile/post_versions"]
+                     f"{base}hostile/post_versions",
+                     # Reflected input: the query, filters and a version that does not exist.
+                     f"{base}hostile/-/search?q={reflected}&author={reflected}&site={reflected}"
+                     f"&tag={reflected}&since={reflected}",
+                     f"{base}hostile/-/post/{ids['raw']}?version={reflected}",
+                     f"{base}hostile/posts?title__contains={reflected}&_facet=author"]
             for post_id in ids.values():
                 pages += [f"{base}hostile/-/post/{post_id}", f"{base}hostile/posts/{post_id}",
                           f"{base}hostile/-/post/{post_id}?version=1"]
@@ -239,10 +246,12 @@ def test_hostile_posts_never_run_or_redirect_in_chromium(tmp_path: Path) -> None
                     report = visit(tools, page, bypass_csp=bypass)
                     problems = {key: report[key] for key in ("pwned", "bad", "dialogs")
                                 if report[key]}
-                    if report["href"] != page:
-                        problems["href"] = report["href"]
-                    if report["navigations"] != [page]:
+                    # One navigation (the page itself, as Chromium spells its URL), no other.
+                    if len(report["navigations"]) != 1 or report["navigations"][0].split("?")[
+                            0] != page.split("?")[0]:
                         problems["navigations"] = report["navigations"]
+                    elif report["href"] != report["navigations"][0]:
+                        problems["href"] = report["href"]
                     if not bypass and report["violations"]:
                         # Datasette's own scripts must pass the CSP: any violation is a payload
                         # the sanitizer missed or a page script the policy wrongly blocks.
