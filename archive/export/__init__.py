@@ -26,15 +26,16 @@ def full_size(text: str) -> str:
     return _WIX_RESIZED.sub(r"\1", text or "")
 
 
-def safe_post(post: dict[str, Any]) -> dict[str, Any]:
+def safe_post(post: dict[str, Any], *, markdown: bool = True) -> dict[str, Any]:
     """The post with its HTML and Markdown bodies sanitized and every link or image URL whose
     scheme could run code (javascript:, data:, ... in any case or disguise) dropped. The post's
     own `url` and `site` are its identity and stay as archived; writers that make links of
-    them pass them through `safe_url`."""
+    them pass them through `safe_url`. markdown=False leaves `body_markdown` to a caller that
+    sanitizes the Markdown it writes."""
     safe = dict(post)
     if safe.get("body_html"):
         safe["body_html"] = sanitize_html(safe["body_html"])
-    if safe.get("body_markdown"):
+    if markdown and safe.get("body_markdown"):
         safe["body_markdown"] = sanitize_markdown(safe["body_markdown"])
     if "canonical_url" in safe:
         safe["canonical_url"] = safe_url(safe["canonical_url"])

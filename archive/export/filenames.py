@@ -70,6 +70,7 @@ class Folder:
         self._names = sqlite3.connect("", isolation_level=None)  # "" = a temporary file
         self._names.execute("CREATE TABLE taken (key TEXT PRIMARY KEY)")
         self._mode = 0o666 & ~_umask()  # what open() would give a new file
+        self._checked: set[Path] = set()  # directories made and found inside the root
 
     def close(self) -> None:
         self._names.close()
@@ -101,10 +102,13 @@ class Folder:
         """Write `path` (from `claim`) through a temporary file renamed over it: a symlink or
         a half-written file in its place is replaced, never followed."""
         directory = path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        # A directory that is (or sits behind) a symlink out of the folder is refused.
-        if not directory.resolve().is_relative_to(self.resolved):
-            raise UnsafePath(f"{directory} leads outside {self.root}; not writing {path.name}")
+        if directory not in self._checked:
+            directory.mkdir(parents=True, exist_ok=True)
+            # A directory that is (or sits behind) a symlink out of the folder is refused.
+            if not directory.resolve().is_relative_to(self.resolved):
+                raise UnsafePath(f"{directory} leads outside {self.root}; not writing "
+                                 f"{path.name}")
+            self._checked.add(directory)
         handle, temp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:

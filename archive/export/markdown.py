@@ -30,6 +30,8 @@ def _escape_char(ch: str) -> str:
 def yaml_value(value: Any) -> str:
     """A YAML scalar or flow list; characters YAML forbids unescaped become \\u escapes."""
     text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():  # the common case: no control, format or unassigned character
+        return text
     return "".join(_escape_char(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co",
                                                                     "Cn", "Zl", "Zp")
                    else ch for ch in text)
@@ -94,7 +96,7 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
 
 def render(post: dict[str, Any]) -> str:
     """One post as a Markdown document with front matter."""
-    post = safe_post(post)
+    post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
     lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
     return "\n".join([*lines, "---", "", body(post), ""])
 
