@@ -10,6 +10,7 @@ No Datasette, Scrapy or markdown library on the import path: the export commands
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 
@@ -69,8 +70,10 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 #   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:");
 # - code spans and fenced blocks keep their text (entities would show there). Should that split
 #   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any is
-#   checked with a CommonMark parser (markdown-it-py); if the check fails, every "<" is escaped.
+#   checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
+#   long to check), every "<" is escaped.
 
+MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
 # Read generously (to a closing bracket, spaces and line breaks included): only the scheme matters
 # and url_scheme ignores whitespace, so reading more is only more careful.
@@ -93,25 +96,37 @@ def _neutralize_destinations(text: str) -> str:
 
 def _escape_prose(text: str) -> tuple[str, bool]:
     """`text` (no fenced blocks) with tag openers escaped outside code spans; True when a "<" that
-    could open a tag was left inside what looks like a code span."""
+    could open a tag was left inside what looks like a code span.
+
+    Linear in the text, whatever it holds: backtick runs are found once and a span's closing run
+    (the next run of exactly its length, as CommonMark has it) is looked up by length."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    starts_by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        starts_by_length.setdefault(end - start, []).append(start)
     out: list[str] = []
     kept = False
-    pos = 0
+    pos = run = 0
+    lt = text.find("<")
     while pos < len(text):
-        tick = _BACKTICKS.search(text, pos)
-        lt = text.find("<", pos)
-        if tick and (lt < 0 or tick.start() < lt):
-            run = tick.group()
-            close = re.compile(rf"(?<!`){run}(?!`)").search(text, tick.end())
-            out.append(_escape_plain(text[pos:tick.start()]))
-            if close is None:  # an unmatched run is literal backticks
-                out.append(run)
-                pos = tick.end()
+        while run < len(runs) and runs[run][0] < pos:
+            run += 1
+        if 0 <= lt < pos:
+            lt = text.find("<", pos)
+        tick = runs[run] if run < len(runs) else None
+        if tick and (lt < 0 or tick[0] < lt):
+            start, end = tick
+            out.append(_escape_plain(text[pos:start]))
+            same = starts_by_length[end - start]
+            later = bisect.bisect_right(same, start)
+            if later == len(same):  # an unmatched run is literal backticks
+                out.append(text[start:end])
+                pos = end
             else:
-                code = text[tick.start():close.end()]
-                kept = kept or bool(_TAG_START.search(code))
-                out.append(code)
-                pos = close.end()
+                close = same[later] + end - start
+                kept = kept or bool(_TAG_START.search(text, start, close))
+                out.append(text[start:close])
+                pos = close
         elif lt >= 0:
             out.append(_escape_plain(text[pos:lt]))
             autolink = _AUTOLINK.match(text, lt)
@@ -190,6 +205,7 @@ def sanitize_markdown(text: str | None) -> str:
             kept = kept or kept_here
             out.append(escaped)
     result = "".join(out)
-    if kept and not _commonmark_is_safe(result):
+    # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
+    if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):
         result = _escape_plain(_TAG_START.sub("&lt;", text))
     return result

@@ -287,3 +287,17 @@ def test_a_markdown_folder_outside_through_a_symlink_is_one_line(hostile_db: Pat
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: cannot write to {out}: ")
     assert "outside" in lines[0] and not list(tmp_path.glob("*.md"))
+
+
+@pytest.mark.parametrize("text", [
+    " x ".join("`" * k for k in range(1, 700)),  # distinct unmatched backtick runs
+    "<a" * 100_000, "a ` " * 100_000, "[a](" * 100_000, "```\n<b>\n" * 40_000,
+])
+def test_markdown_sanitizing_is_linear_on_pathological_text(text: str) -> None:
+    import time
+
+    started = time.process_time()
+    cleaned = sanitize_markdown(text)
+    # A bound against quadratic behaviour (38 s before the fix), not a speed figure.
+    assert time.process_time() - started < 10
+    assert "<a" not in cleaned and "<b>" not in cleaned
