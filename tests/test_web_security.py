@@ -220,7 +220,8 @@ def _datasette_scripts() -> list[str]:
 # -- tests ------------------------------------------------------------------------------------
 
 def test_hostile_posts_never_run_or_redirect_in_chromium(tmp_path: Path) -> None:
-    """Search, article (current and old version), posts table and row pages of posts written
+    """Search, article (current and old version), posts table, row, database and query pages
+    (Datasette's CodeMirror scripts must pass the CSP) of posts written
     by extraction, by the store API unsanitized and as raw rows: nothing runs, nothing
     navigates, nothing dangerous is in the DOM; with the CSP bypassed (sanitizing alone) and
     with it enforced."""
@@ -231,7 +232,8 @@ def test_hostile_posts_never_run_or_redirect_in_chromium(tmp_path: Path) -> None
             reflected = quote("<script>pwn('q')</script>\"><svg onload=pwn('q2')>")
             pages = [f"{base}hostile/-/search?q={WORD}",
                      f"{base}hostile/posts", f"{base}hostile/posts?_search={WORD}",
-                     f"{base}hostile/post_versions",
+                     f"{base}hostile/post_versions", f"{base}hostile",
+                     f"{base}hostile?sql=select+id,+title,+body_html,+url+from+posts",
                      # Reflected input: the query, filters and a version that does not exist.
                      f"{base}hostile/-/search?q={reflected}&author={reflected}&site={reflected}"
                      f"&tag={reflected}&since={reflected}",
