@@ -39,7 +39,11 @@ def matching_sites(archive: Archive, site: str | None) -> list[dict[str, Any]]:
 @contextmanager
 def snapshot(archive: Archive) -> Iterator[Archive]:
     """One read transaction: every query inside sees the same archive, even while a crawl
-    writes (WAL), so an export's passes agree with each other."""
+    writes (WAL), so an export's passes agree with each other. Inside a transaction the caller
+    already holds, that one is the snapshot."""
+    if archive.conn.in_transaction:
+        yield archive
+        return
     archive.conn.execute("BEGIN")
     try:
         yield archive
