@@ -36,10 +36,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.extract.record import CleanedText
 
-BULLET = re.compile(r"^\s*(?:[•·▪●◦‣∙]|[-*–](?=\s|$))\s*")
+# One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
+BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
 # Zero-width and no-break characters that make a line look non-blank to the eye only.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _NBSP = {0xA0: " ", 0x202F: " ", 0x2007: " "}
@@ -59,18 +61,29 @@ class _Line:
     text: str  # the matching form: no-break spaces made plain
     bullet: bool
     blank: bool
+    source: str = ""  # the dump's own line (Markdown syntax and all)
+    image: bool = False  # a Markdown line that showed only images
+    link_only: bool = False  # a Markdown line whose text was all link text
 
 
-def _split(text: str) -> list[_Line]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+def _split(text: str, dialect: str) -> list[_Line]:
+    sources = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if dialect == "markdown":
+        shown = md.plain_lines(sources)
+        plain = [m.plain for m in shown]
+    else:
+        shown, plain = [], sources
     out = []
-    for raw in text.split("\n"):
+    for i, raw in enumerate(plain):
         raw = raw.rstrip()
         visible = raw.translate(_INVISIBLE).strip()
         bullet = BULLET.match(raw)
         body = raw[bullet.end():] if bullet else raw.strip()
         norm = body.translate(_INVISIBLE).translate(_NBSP).strip()
-        out.append(_Line(raw, body.strip(), norm, bool(bullet), not visible))
+        line = _Line(raw, body.strip(), norm, bool(bullet), not visible, sources[i].rstrip())
+        if shown:
+            line.image, line.link_only = shown[i].image, shown[i].link_only
+        out.append(line)
     return out
 
 
@@ -111,8 +124,9 @@ def _name_like(text: str) -> bool:
 
 
 class _Cleaner:
-    def __init__(self, text: str) -> None:
-        self.lines = _split(text)
+    def __init__(self, text: str, dialect: str) -> None:
+        self.dialect = dialect
+        self.lines = _split(text, dialect)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
@@ -490,6 +504,9 @@ class _Cleaner:
         return self.out
 
 
-def clean_text(text: str) -> CleanedText:
-    """Strip Wix chrome from a plain-text dump; return the article, its metadata and the chrome."""
-    return _Cleaner(text).run()
+def clean_text(text: str, dialect: str | None = None) -> CleanedText:
+    """Strip Wix chrome from a text or Markdown dump; return the article, its metadata and the
+    chrome. `dialect` is "text" or "markdown"; None detects it."""
+    if dialect is None:
+        dialect = "markdown" if md.looks_like_markdown(text) else "text"
+    return _Cleaner(text, dialect).run()

@@ -1,0 +1,111 @@
+"""Markdown dumps: tell them from plain text, and read each Markdown line as the plain text it shows.
+
+html2text, markdownify and the LLM-era readers (Jina, Firecrawl, crawl4ai) write a page as Markdown:
+links as `[text](url)`, images as `![alt](src)`, headings as `#`, lists as `*`/`-`/`+`, emphasis as
+`**`/`_`, and a backslash before characters Markdown would read as syntax (`\\-`, `\\(`). The cleaner
+works on lines, so each Markdown line maps to exactly one plain line (same index): the chrome rules
+stay the same for every dialect, and the post's own Markdown can be given back line for line.
+
+Markdown parsers (markdown-it, mistune) build a document tree and lose the line numbers the
+positional chrome rules depend on, and the inline syntax the dumps use is small, hence regexes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# An image, possibly with a title: ![alt](src "title"); alt text may hold one level of brackets.
+_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
+                    r"(?:\s+\"[^\"]*\")?\)")
+# A link whose text holds no brackets (images inside it are removed first).
+_LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
+                   r"(?:\s+\"[^\"]*\")?\)")
+_REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto|ftp):[^>\s]+)>")
+_HEADING = re.compile(r"^(?P<indent>\s*)#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
+_SETEXT = re.compile(r"^\s*(?:=+|-{2,})\s*$")
+_LIST = re.compile(r"^(?P<indent>\s*)(?P<marks>(?:(?:[*+-]|\d{1,3}[.)])(?:\s+|$))+)(?P<text>.*)$")
+_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_RULE = re.compile(r"^\s*(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_STRONG_LOOSE = re.compile(r"\*\*\s*(.+?)\s*\*\*")  # html2text writes "** Bold **" too
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_EM_UNDER = re.compile(r"(?<![\w\\])_(?=\S)([^_]+?)(?<=\S)_(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_CODE = re.compile(r"`([^`]+)`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Inline Markdown a plain-text page never holds this often.
+_SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|^\s*\* \S|\*\*\S", re.MULTILINE)
+
+
+@dataclass
+class MarkdownLine:
+    plain: str  # what the line shows: indentation and one list bullet kept, syntax removed
+    image: bool  # the line showed only images (and links around them): no text of its own
+    link_only: bool  # the line's text was all link text (menus, "Recent Posts" cards, "See All")
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Markdown when its syntax recurs: links/images, ATX headings, `*` bullets, bold marks."""
+    sample = text[:200_000]
+    lines = max(1, sample.count("\n") + 1)
+    hits = len(_SIGNS.findall(sample))
+    return hits >= 3 and hits * 50 >= lines or bool(re.search(r"!\[[^\]\n]*\]\([^)\n]+\)", sample))
+
+
+def inline_plain(text: str) -> str:
+    """The text a Markdown span shows: link text without targets, no images, marks or escapes."""
+    text = _IMAGE.sub("", text)
+    for _ in range(3):  # links inside links' text ("[[x](a)](b)") unwrap from the inside out
+        new = _LINK.sub(lambda m: m.group("text"), text)
+        if new == text:
+            break
+        text = new
+    text = _REF_LINK.sub(lambda m: m.group("text"), text)
+    text = _AUTOLINK.sub(lambda m: m.group("url"), text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _STRONG.sub(lambda m: m.group(2), text)
+    text = _STRONG_LOOSE.sub(lambda m: m.group(1), text)
+    text = _STRIKE.sub(lambda m: m.group(1), text)
+    text = _EM_STAR.sub(lambda m: m.group(1), text)
+    text = _EM_UNDER.sub(lambda m: m.group(1), text)
+    return _ESCAPE.sub(lambda m: m.group(1), text)
+
+
+def plain_lines(lines: list[str]) -> list[MarkdownLine]:
+    """Each Markdown line as plain text, index for index."""
+    out: list[MarkdownLine] = []
+    fenced = False
+    for raw in lines:
+        if _FENCE.match(raw):
+            fenced = not fenced
+            out.append(MarkdownLine("", False, False))
+            continue
+        if fenced:
+            out.append(MarkdownLine(raw, False, False))
+            continue
+        if _RULE.match(raw) or _TABLE_RULE.match(raw) or _SETEXT.match(raw):
+            out.append(MarkdownLine("", False, False))
+            continue
+        line = _QUOTE.sub("", raw)
+        prefix = ""
+        if m := _HEADING.match(line):
+            line = m.group("text")
+        elif m := _LIST.match(line):
+            prefix, line = m.group("indent") + "* ", m.group("text")
+        if line.strip().startswith("|") and line.strip().endswith("|"):
+            line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
+        had_text = bool(line.strip())
+        no_images = _IMAGE.sub("", line)
+        image = had_text and bool(_IMAGE.search(line)) and not inline_plain(no_images).strip()
+        no_links = _LINK.sub("", no_images)
+        link_only = (not image and bool(_LINK.search(no_images))
+                     and not inline_plain(no_links).strip(" \t|•·-"))
+        text = inline_plain(line).strip()
+        if image:
+            text = ""
+        out.append(MarkdownLine(prefix + text if text else "", image, link_only))
+    return out
