@@ -50,6 +50,8 @@ SEPARATORS = {"•", "·", "|", "/"}
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+# The document's <title> that html-text prints above "top of page" takes at most this many lines.
+DOC_TITLE_LINES = 2
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age"}
 
@@ -80,7 +82,10 @@ def _split(text: str, dialect: str) -> list[_Line]:
         bullet = BULLET.match(raw)
         body = raw[bullet.end():] if bullet else raw.strip()
         norm = body.translate(_INVISIBLE).translate(_NBSP).strip()
-        line = _Line(raw, body.strip(), norm, bool(bullet), not visible, sources[i].rstrip())
+        # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
+        # lone "•" still separates category links.
+        blank = not visible or not norm and raw.strip() not in SEPARATORS
+        line = _Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
         if shown:
             line.image, line.link_only = shown[i].image, shown[i].link_only
         out.append(line)
@@ -134,6 +139,7 @@ class _Cleaner:
         self.block = False
         self.evidence = False  # any sign of a blog post (header block, post footer widgets)
         self.framed = [False, False]  # "top of page" / "bottom of page" seen
+        self.doc_title: str | None = None  # the <title> printed above "top of page"
         self.site_header = False  # the dump kept the site header (frame, menus, search, login)
         self.leading_images = False
         self.read_lines = 0
@@ -163,10 +169,15 @@ class _Cleaner:
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
-        if v.TOP_OF_PAGE.match(self.ln(0).text):
-            self.chrome(0)
+        # html-text writes the document's <title> above the page's "top of page" skip link.
+        top = next((k for k in range(min(len(self.c), DOC_TITLE_LINES + 1))
+                    if v.TOP_OF_PAGE.match(self.ln(k).text)), None)
+        if top is not None:
+            for k in range(top + 1):
+                self.chrome(k)
+            self.doc_title = " ".join(self.ln(k).text for k in range(top)) or None
             self.framed[0] = self.site_header = True
-            self.pos = 1
+            self.pos = top + 1
         if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
             self.chrome(len(self.c) - 1)
             self.framed[1] = True
@@ -197,7 +208,7 @@ class _Cleaner:
             t = self.ln(k).text
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 last = k
-            elif len(t) > 60 or t.endswith(".") or self.meta(k):
+            elif len(t) > 60 or t.endswith(".") and not v.MORE_MENU_LINE.match(t) or self.meta(k):
                 break  # past the menus: the article has started
         if last is not None:
             self.site_header = True
