@@ -106,6 +106,10 @@ def _glued(text: str) -> tuple[str, int] | None:
     return None
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
 def _title_like(line: _Line) -> bool:
     t = line.text
     if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
@@ -140,6 +144,8 @@ class _Cleaner:
         self.evidence = False  # any sign of a blog post (header block, post footer widgets)
         self.framed = [False, False]  # "top of page" / "bottom of page" seen
         self.doc_title: str | None = None  # the <title> printed above "top of page"
+        self.sub_menu = False  # the blog's sub-header (All Posts, categories, search) was seen
+        self.doc_title_only = False  # no header line shows the <title>: it is the title
         self.site_header = False  # the dump kept the site header (frame, menus, search, login)
         self.leading_images = False
         self.read_lines = 0
@@ -170,12 +176,20 @@ class _Cleaner:
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
         # html-text writes the document's <title> above the page's "top of page" skip link.
+        # Without the skip link, the free-plan ad banner or a skip link opens the page under it.
         top = next((k for k in range(min(len(self.c), DOC_TITLE_LINES + 1))
                     if v.TOP_OF_PAGE.match(self.ln(k).text)), None)
-        if top is not None:
-            for k in range(top + 1):
+        opener = top if top is not None else next(
+            (k for k in range(1, min(len(self.c), DOC_TITLE_LINES + 1))
+             if v.BANNERS.match(self.ln(k).text) or v.SKIP_LINK_LINE.match(self.ln(k).text)),
+            None)
+        if opener and not v.is_leading_chrome(self.ln(0).text):
+            self.doc_title = " ".join(self.ln(k).text for k in range(opener))
+            for k in range(opener):
                 self.chrome(k)
-            self.doc_title = " ".join(self.ln(k).text for k in range(top)) or None
+            self.pos = opener
+        if top is not None:
+            self.chrome(top)
             self.framed[0] = self.site_header = True
             self.pos = top + 1
         if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
@@ -211,7 +225,7 @@ class _Cleaner:
             elif len(t) > 60 or t.endswith(".") and not v.MORE_MENU_LINE.match(t) or self.meta(k):
                 break  # past the menus: the article has started
         if last is not None:
-            self.site_header = True
+            self.site_header = self.sub_menu = True
             for k in range(self.pos, last + 1):
                 self.chrome(k)
             self.pos = last + 1
@@ -357,13 +371,16 @@ class _Cleaner:
                 and self.lines[self.c[k] + 1].blank and _title_like(nxt) and _title_like(first)):
             self.chrome(k)
             k += 1
-        # Author bullet above the title, with no date or reading time (§6.11, 015).
-        elif (self.framed[0] and first.bullet and _name_like(first.text) and nxt is not None
-              and _title_like(nxt)):
+        # Author bullet above the title, with no date or reading time (§6.11, 015), or right
+        # under the blog's sub-header (search box) when the blog hides dates and reading times.
+        elif (self.framed[0] and first.bullet and _name_like(first.text)
+              and (nxt is not None and _title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = True
             self.chrome(k)
             k += 1
+            if k >= len(self.c):
+                return k
         line = self.ln(k)
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
@@ -463,6 +480,35 @@ class _Cleaner:
                 return "listing"
         return "post"
 
+    def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
+        """The header line that shows the document's <title>: Wix sets a post's <title> to its
+        title (or an SEO variant of it), which settles "category / author / date / title"
+        against "title / author / date". Falls back to the <title> itself when no line shows it.
+        """
+        want = _words(self.doc_title or "")
+        lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
+        hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
+        best, score = None, 0.6  # at least this share of the words in common
+        for i in range(lo, hi + 1):
+            if self.role.get(i) not in (None, "title") or self.lines[i].blank:
+                continue
+            got = _words(self.lines[i].text)
+            share = len(want & got) / max(1, len(want | got))
+            if share > score or share == score == 1.0:
+                best, score = i, share
+        if best is None:
+            if title is None or _words(self.lines[title].text) != want:
+                self.doc_title_only = True
+            return title
+        if title is not None and best != title:
+            # A label above the post header (a category link) is chrome; one below is text.
+            if title < best:
+                self.role[title] = "chrome"
+            else:
+                del self.role[title]
+        self.role[best] = "title"
+        return best
+
     def _site_page_heading(self) -> bool:
         """A title such as "FAQ" or "Questions fréquentes": a site page, not a post."""
         title = next((i for i, r in self.role.items() if r == "title"), None)
@@ -499,11 +545,15 @@ class _Cleaner:
             tagline = heading + 1
             if tagline < end and self.free(tagline) and len(self.ln(tagline).text) <= 200:
                 self.chrome(tagline)  # the blog's one-line description under its heading
+        if kind == "post" and self.doc_title:
+            title = self._doc_title_line(title, body_start)
         if kind != "post":
             self.out.author = self.out.date = self.out.updated = None
             self.out.reading_minutes = None
         self.out.page_kind = kind
         self.out.title = self.lines[title].body if title is not None else None
+        if self.doc_title_only and kind == "post":
+            self.out.title = self.doc_title
         for i, ln in enumerate(self.lines):
             role = self.role.get(i)
             if role == "chrome":

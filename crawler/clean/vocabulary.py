@@ -261,6 +261,9 @@ COPYRIGHT = re.compile(
 BANNERS = re.compile(
     r"^This (?:site|website) was (?:designed|built|created) with the (?:Wix\.com|\.com) website"
     r" builder\..*$"
+    # The same banner as html-text splits it around the Wix logo.
+    r"|^This (?:site|website) was (?:designed|built|created) with the$|^(?:Wix)?\.com$"
+    r"|^website builder\. Create your website today\.(?: Start Now)?$"
     r"|^Este sitio (?:web )?fue (?:creado|diseñado) con .*Wix.*$"
     r"|^Ce site a été (?:créé|conçu) (?:avec|sur) .*Wix.*$"
     r"|^This (?:site|website) uses cookies\..*$"
