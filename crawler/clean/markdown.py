@@ -41,11 +41,16 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|^\s*\* \S|\*\*\S", re.MULTILINE)
 
 
+# Wix blog links to a tag, category or hashtag page: the blog sub-menu and the post footer.
+_TAXONOMY_HREF = re.compile(r"/(?:tags|categories|hashtags)/[^/\s]+/?(?:\.html?)?(?:[?#]\S*)?$")
+
+
 @dataclass
 class MarkdownLine:
     plain: str  # what the line shows: indentation and one list bullet kept, syntax removed
     image: bool  # the line showed only images (and links around them): no text of its own
     link_only: bool  # the line's text was all link text (menus, "Recent Posts" cards, "See All")
+    taxonomy: bool = False  # link-only, and every link goes to a blog tag or category page
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -107,5 +112,24 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
         text = inline_plain(line).strip()
         if image:
             text = ""
-        out.append(MarkdownLine(prefix + text if text else "", image, link_only))
+        hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
+        taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
+        out.append(MarkdownLine(prefix + text if text else "", image, link_only, taxonomy))
     return out
+
+
+def body_markdown(lines: list[tuple[str, bool]]) -> str:
+    """The post's Markdown from its kept source lines, (line, is a list item) in order: list
+    items stay one per line, other blocks are separated by a blank line."""
+    out: list[str] = []
+    previous_item = False
+    for line, item in lines:
+        if out:
+            out.append("\n" if item and previous_item else "\n\n")
+        out.append(line if item else line.strip())
+        previous_item = item
+    return "".join(out)
+
+
+def is_list_item(line: str) -> bool:
+    return bool(_LIST.match(line)) and not _RULE.match(line)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
+from crawler.clean.dates import iso_date
 from crawler.extract.record import CleanedText
 
 # One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
@@ -66,6 +67,7 @@ class _Line:
     source: str = ""  # the dump's own line (Markdown syntax and all)
     image: bool = False  # a Markdown line that showed only images
     link_only: bool = False  # a Markdown line whose text was all link text
+    taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
 
 
 def _split(text: str, dialect: str) -> list[_Line]:
@@ -88,6 +90,7 @@ def _split(text: str, dialect: str) -> list[_Line]:
         line = _Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
         if shown:
             line.image, line.link_only = shown[i].image, shown[i].link_only
+            line.taxonomy = shown[i].taxonomy
         out.append(line)
     return out
 
@@ -435,7 +438,7 @@ class _Cleaner:
         body = [k for k in range(start, end) if self.free(k)]
         for k in body:
             ln = self.ln(k)
-            if v.MARKDOWN_IMAGES.match(ln.text):
+            if v.MARKDOWN_IMAGES.match(ln.text) or ln.taxonomy:
                 self.chrome(k)
             elif not ln.text:
                 self.role[self.c[k]] = "skip"  # a bullet whose text was cut off
@@ -554,6 +557,8 @@ class _Cleaner:
         self.out.title = self.lines[title].body if title is not None else None
         if self.doc_title_only and kind == "post":
             self.out.title = self.doc_title
+        self._separators()
+        kept = []
         for i, ln in enumerate(self.lines):
             role = self.role.get(i)
             if role == "chrome":
@@ -562,7 +567,34 @@ class _Cleaner:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
                 self.out.body.append(ln.body)
+                kept.append(i)
+        self.out.published = iso_date(self.out.date)
+        self.out.dialect = self.dialect
+        if self.dialect == "markdown":
+            self.out.body_markdown = self._markdown(kept)
         return self.out
+
+    def _separators(self) -> None:
+        """A lone "•" between two chrome lines (category links) is chrome too."""
+        c = self.c
+        for k in range(1, len(c) - 1):
+            if (self.free(k) and self.ln(k).raw.strip() in SEPARATORS
+                    and self.role.get(c[k - 1]) == "chrome" and self.role.get(c[k + 1]) == "chrome"):
+                self.chrome(k)
+
+    def _markdown(self, kept: list[int]) -> str:
+        """The kept lines as the dump wrote them, with the images that sit among them."""
+        if not kept:
+            return ""
+        chosen = set(kept) | {i for i in range(kept[0], kept[-1])
+                              if self.lines[i].image and self.role.get(i) != "skip"}
+        lines = []
+        for i in sorted(chosen):
+            source = self.lines[i].source
+            if i in self.partial:
+                source = source.replace(self.partial[i], "", 1)
+            lines.append((source, md.is_list_item(source)))
+        return md.body_markdown(lines)
 
 
 def clean_text(text: str, dialect: str | None = None) -> CleanedText:
