@@ -53,6 +53,7 @@ SEPARATORS = {"•", "·", "|", "/"}
 NEAR, FAR = 8, 80
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
+_WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age"}
 
@@ -558,6 +559,9 @@ class _Cleaner:
         if self.doc_title_only and kind == "post":
             self.out.title = self.doc_title
         self._separators()
+        self.out.wix = self._wix_signs()
+        if not self.out.wix and ("chrome" in self.role.values() or self.partial):
+            self._keep_everything(kind)
         kept = []
         for i, ln in enumerate(self.lines):
             role = self.role.get(i)
@@ -573,6 +577,22 @@ class _Cleaner:
         if self.dialect == "markdown":
             self.out.body_markdown = self._markdown(kept)
         return self.out
+
+    def _wix_signs(self) -> bool:
+        """Chrome only Wix prints: the skip links, the menu's a11y hint, a post header block,
+        post-footer widgets, the free-plan banner, or Wix's media and site hosts."""
+        if any(self.framed) or self.block or self.evidence:
+            return True
+        return any(v.MENU_A11Y_LINE.match(ln.text) or v.BANNERS.match(ln.text)
+                   or _WIX_HOSTS.search(ln.source) for ln in self.lines)
+
+    def _keep_everything(self, kind: str) -> None:
+        """Not a Wix page: nothing here justifies removing a line, so every line is text."""
+        first = next((i for i in self.c if _title_like(self.lines[i])), None)
+        self.role = {first: "title"} if first == self.c[0] else {}
+        self.partial.clear()
+        self.out = CleanedText(title=self.lines[first].body if self.role else None,
+                               page_kind=kind, wix=False)
 
     def _separators(self) -> None:
         """A lone "•" between two chrome lines (category links) is chrome too."""
