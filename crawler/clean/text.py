@@ -44,8 +44,9 @@ from crawler.extract.record import CleanedText
 # One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
 BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
 # Zero-width and no-break characters that make a line look non-blank to the eye only.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_NBSP = {0xA0: " ", 0x202F: " ", 0x2007: " "}
+# (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_NBSP = re.compile("[\u00a0\u202f\u2007]")
 _GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
 SEPARATORS = {"•", "·", "|", "/"}
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -55,7 +56,8 @@ NEAR, FAR = 8, 80
 DOC_TITLE_LINES = 2
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
-_AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age"}
+_AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
+             "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
 
 
 @dataclass
@@ -81,10 +83,10 @@ def _split(text: str, dialect: str) -> list[_Line]:
     out = []
     for i, raw in enumerate(plain):
         raw = raw.rstrip()
-        visible = raw.translate(_INVISIBLE).strip()
+        visible = _INVISIBLE.sub("", raw).strip()
         bullet = BULLET.match(raw)
         body = raw[bullet.end():] if bullet else raw.strip()
-        norm = body.translate(_INVISIBLE).translate(_NBSP).strip()
+        norm = _NBSP.sub(" ", _INVISIBLE.sub("", body)).strip()
         # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
         # lone "•" still separates category links.
         blank = not visible or not norm and raw.strip() not in SEPARATORS
@@ -461,9 +463,16 @@ class _Cleaner:
             self._strip_ad_label(body[0])
 
     def _strip_ad_label(self, k: int) -> None:
+        """The ad label glued to the first paragraph ("AdChances are…", §3.3 #12). A brand that
+        starts with "Ad" ("AdRoll", "AdSense") is named again in a post about it, or is one of
+        the well-known ones: those keep their "Ad"."""
         ln = self.ln(k)
         m = re.match(r"Ad(?=([A-Z][a-z]+)\b)", ln.body)
-        if m and m.group(1).lower() not in _AD_WORDS:
+        if not m or m.group(1).lower() in _AD_WORDS:
+            return
+        glued = "Ad" + m.group(1)
+        named = sum(len(re.findall(rf"\b{glued}\b", line.text)) for line in self.lines)
+        if named == 1:
             ln.body = ln.body[2:]
             self.partial[self.c[k]] = "Ad"
 
@@ -514,9 +523,15 @@ class _Cleaner:
         return best
 
     def _site_page_heading(self) -> bool:
-        """A title such as "FAQ" or "Questions fréquentes": a site page, not a post."""
+        """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
+        chrome: a site page, not a post."""
         title = next((i for i, r in self.role.items() if r == "title"), None)
-        return title is not None and bool(v.SITE_PAGE_LINE.match(self.lines[title].text))
+        if title is None:
+            return False
+        heading = self.lines[title].text
+        if v.FAQ_LINE.match(heading):
+            return any(self.lines[i].text.endswith("?") for i in self.c if i > title)
+        return self.site_header and bool(v.SITE_PAGE_LINE.match(heading))
 
     def _cut_excerpt(self, i: int) -> bool:
         """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""
