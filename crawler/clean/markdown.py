@@ -37,8 +37,9 @@ _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 _CODE = re.compile(r"`([^`]+)`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
-# Inline Markdown a plain-text page never holds this often.
-_SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|^\s*\* \S|\*\*\S", re.MULTILINE)
+# Markdown a plain-text page never holds: links and images, ATX headings, bold marks. List
+# bullets are left out: inscriptis writes "* item" in plain text too.
+_SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|\*\*\S[^*\n]*\*\*", re.MULTILINE)
 
 
 # Wix blog links to a tag, category or hashtag page: the blog sub-menu and the post footer.
@@ -51,14 +52,15 @@ class MarkdownLine:
     image: bool  # the line showed only images (and links around them): no text of its own
     link_only: bool  # the line's text was all link text (menus, "Recent Posts" cards, "See All")
     taxonomy: bool = False  # link-only, and every link goes to a blog tag or category page
+    heading: int = 0  # the ATX heading level, 0 for other lines
 
 
 def looks_like_markdown(text: str) -> bool:
-    """Markdown when its syntax recurs: links/images, ATX headings, `*` bullets, bold marks."""
+    """Markdown when its syntax recurs (a whole page shows many links), or an image is written
+    in Markdown."""
     sample = text[:200_000]
-    lines = max(1, sample.count("\n") + 1)
     hits = len(_SIGNS.findall(sample))
-    return hits >= 3 and hits * 50 >= lines or bool(re.search(r"!\[[^\]\n]*\]\([^)\n]+\)", sample))
+    return hits >= 3 or bool(re.search(r"!\[[^\]\n]*\]\([^)\n]+\)", sample))
 
 
 def inline_plain(text: str) -> str:
@@ -96,9 +98,9 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
             out.append(MarkdownLine("", False, False))
             continue
         line = _QUOTE.sub("", raw)
-        prefix = ""
+        prefix, level = "", 0
         if m := _HEADING.match(line):
-            line = m.group("text")
+            line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
         elif m := _LIST.match(line):
             prefix, line = m.group("indent") + "* ", m.group("text")
         if line.strip().startswith("|") and line.strip().endswith("|"):
@@ -114,7 +116,7 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
             text = ""
         hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
         taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
-        out.append(MarkdownLine(prefix + text if text else "", image, link_only, taxonomy))
+        out.append(MarkdownLine(prefix + text if text else "", image, link_only, taxonomy, level))
     return out
 
 

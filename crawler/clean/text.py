@@ -54,6 +54,7 @@ SEPARATORS = {"•", "·", "|", "/"}
 NEAR, FAR = 8, 80
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
+_TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
@@ -71,6 +72,7 @@ class _Line:
     image: bool = False  # a Markdown line that showed only images
     link_only: bool = False  # a Markdown line whose text was all link text
     taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
+    heading: int = 0  # a Markdown line's ATX heading level
 
 
 def _split(text: str, dialect: str) -> list[_Line]:
@@ -93,7 +95,7 @@ def _split(text: str, dialect: str) -> list[_Line]:
         line = _Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
         if shown:
             line.image, line.link_only = shown[i].image, shown[i].link_only
-            line.taxonomy = shown[i].taxonomy
+            line.taxonomy, line.heading = shown[i].taxonomy, shown[i].heading
         out.append(line)
     return out
 
@@ -130,6 +132,13 @@ def _heading_like(line: _Line) -> bool:
     t = line.text
     return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
             and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
+
+
+def _tag_like(line: _Line) -> bool:
+    """A tag or category label: a word or three, no sentence punctuation, no digits only."""
+    t = line.text
+    return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in ".!?:;,…"
+            and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
 
 
 def _name_like(text: str) -> bool:
@@ -434,7 +443,17 @@ class _Cleaner:
         while (first - 2 >= start and _name_like(self.ln(first - 1).text) and sep(first - 2)
                and first - 3 >= start and _name_like(self.ln(first - 3).text)):
             first -= 2
-        return first - 1 if first < k else k
+        if first < k:
+            return first - 1
+        # Wix's tag list: one short label a line ("IMPLANT" / "BASIC"), all in the same shape,
+        # right above the view counter. Two at least: a post may end on one short line.
+        if not v.COUNTERS.match(self.ln(k).text):
+            return k
+        first = k
+        while first - 1 >= start and _tag_like(self.ln(first - 1)) and (
+                self.ln(first - 1).bullet == self.ln(k - 1).bullet):
+            first -= 1
+        return first if k - first >= 2 else k
 
     def in_body(self, start: int, end: int) -> None:
         """Chrome inside the body: images, an alt text under the header, doubled captions."""
@@ -498,29 +517,56 @@ class _Cleaner:
         title (or an SEO variant of it), which settles "category / author / date / title"
         against "title / author / date". Falls back to the <title> itself when no line shows it.
         """
-        want = _words(self.doc_title or "")
-        lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
-        hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
+        # "Post title | Site name": any part may be the one the page shows.
+        wants = [_words(part) for part in [self.doc_title or "", *_TITLE_PARTS.split(
+            self.doc_title or "")]]
+        lo, hi = self._header_span(body_start)
         best, score = None, 0.6  # at least this share of the words in common
         for i in range(lo, hi + 1):
             if self.role.get(i) not in (None, "title") or self.lines[i].blank:
                 continue
             got = _words(self.lines[i].text)
-            share = len(want & got) / max(1, len(want | got))
+            share = max(len(want & got) / max(1, len(want | got)) for want in wants)
             if share > score or share == score == 1.0:
                 best, score = i, share
+        want = wants[0]
         if best is None:
             if title is None or _words(self.lines[title].text) != want:
                 self.doc_title_only = True
             return title
-        if title is not None and best != title:
-            # A label above the post header (a category link) is chrome; one below is text.
-            if title < best:
-                self.role[title] = "chrome"
-            else:
-                del self.role[title]
-        self.role[best] = "title"
+        self._retitle(title, best)
         return best
+
+    def _header_span(self, body_start: int) -> tuple[int, int]:
+        """Line indices from the end of the site header to the first body line after it."""
+        lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
+        hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
+        return lo, hi
+
+    def _h1_title(self, title: int | None, body_start: int) -> int | None:
+        """In Markdown the post title is the page's `#` heading (Wix renders it as <h1>)."""
+        lo, hi = self._header_span(body_start)
+        h1 = next((i for i in range(lo, hi + 1) if self.lines[i].heading == 1
+                   and self.role.get(i) in (None, "title")), None)
+        if h1 is None or h1 == title:
+            return title
+        self._retitle(title, h1)
+        k = self.c.index(h1)
+        if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
+            self.take_meta(k + 1)
+        return h1
+
+    def _retitle(self, old: int | None, new: int) -> None:
+        if old is not None and old != new:
+            # A line above the real title is header chrome (a category link, or the byline
+            # when the title sits under the date); one below it is text.
+            if old < new:
+                if self.out.author is None and _name_like(self.lines[old].text):
+                    self.out.author = self.lines[old].text
+                self.role[old] = "chrome"
+            else:
+                del self.role[old]
+        self.role[new] = "title"
 
     def _site_page_heading(self) -> bool:
         """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
@@ -566,6 +612,8 @@ class _Cleaner:
                 self.chrome(tagline)  # the blog's one-line description under its heading
         if kind == "post" and self.doc_title:
             title = self._doc_title_line(title, body_start)
+        elif kind == "post" and self.dialect == "markdown":
+            title = self._h1_title(title, body_start)
         if kind != "post":
             self.out.author = self.out.date = self.out.updated = None
             self.out.reading_minutes = None
