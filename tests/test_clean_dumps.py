@@ -234,8 +234,8 @@ def test_a_50_mb_dump_is_cleaned_whole(tmp_path: Path) -> None:
     """No timing here (benchmarks/text_cleaning.py measures speed): a 50 MB dump must come out
     as the article with nothing lost and no error."""
     head, tail = dump("markdown_en.txt").split("What I changed this season:")
-    paragraph = ("Glaze is a suspension, and a **cold** bucket settles faster: see the "
-                 "[guide](https://example.org/g).\n\n")
+    sentence = "Glaze is a suspension, and a cold bucket settles faster than a warm one. "
+    paragraph = sentence * 8 + "See the **[guide](https://example.org/g)**.\n\n"
     repeats = 50_000_000 // len(paragraph.encode())
     path = tmp_path / "big.md"
     path.write_text(head + paragraph * repeats + tail, encoding="utf-8")
@@ -243,8 +243,7 @@ def test_a_50_mb_dump_is_cleaned_whole(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-500:]
     data = json.loads(proc.stdout)
     assert data["title"] == "Glazing in the Cold Months"
-    assert data["body"].count("Glaze is a suspension, and a cold bucket settles faster: see the "
-                              "guide.") == repeats
+    assert data["body"].count(sentence * 8 + "See the guide.") == repeats
     assert "Recent Posts" not in data["body"]
 
 

@@ -38,6 +38,8 @@ _EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=\S)([^_]+?)(?<=\S)_(?!\w)")
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 _CODE = re.compile(r"`([^`]+)`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
+# A character some Markdown construct starts with; a line without any is plain already.
+_SYNTAX = re.compile(r"[\[*_#>|`\\~<=+-]|^\s*\d{1,3}[.)]")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Markdown a plain-text page never holds: links and images, ATX headings, bold marks. List
 # bullets are left out: inscriptis writes "* item" in plain text too.
@@ -101,6 +103,9 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     out: list[MarkdownLine] = []
     fenced = False
     for raw in lines:
+        if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
+            out.append(MarkdownLine(raw.strip() and raw, False, False))
+            continue
         if _FENCE.match(raw):
             fenced = not fenced
             out.append(MarkdownLine("", False, False))
@@ -111,27 +116,31 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
         if _RULE.match(raw) or _TABLE_RULE.match(raw) or _SETEXT.match(raw):
             out.append(MarkdownLine("", False, False))
             continue
-        line = _QUOTE.sub("", raw)
-        prefix, level = "", 0
-        if m := _HEADING.match(line):
-            line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
-        elif m := _LIST.match(line):
-            prefix, line = m.group("indent") + "* ", m.group("text")
-        if line.strip().startswith("|") and line.strip().endswith("|"):
-            line = " ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
-        had_text = bool(line.strip())
-        no_images = _IMAGE.sub("", line)
-        image = had_text and bool(_IMAGE.search(line)) and not inline_plain(no_images).strip()
-        no_links = _LINK.sub("", no_images)
-        link_only = (not image and bool(_LINK.search(no_images))
-                     and not inline_plain(no_links).strip(" \t|•·-"))
-        text = inline_plain(line).strip()
-        if image:
-            text = ""
-        hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
-        taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
-        out.append(MarkdownLine(prefix + text if text else "", image, link_only, taxonomy, level))
+        out.append(_plain_line(_QUOTE.sub("", raw)))
     return out
+
+
+def _plain_line(line: str) -> MarkdownLine:
+    prefix, level = "", 0
+    if m := _HEADING.match(line):
+        line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
+    elif m := _LIST.match(line):
+        prefix, line = m.group("indent") + "* ", m.group("text")
+    stripped = line.strip()
+    if stripped.startswith("|") and stripped.endswith("|"):
+        line = " ".join(cell.strip() for cell in stripped.strip("|").split("|"))
+    if "[" not in line:
+        text = inline_plain(line).strip()
+        return MarkdownLine(prefix + text if text else "", False, False, False, level)
+    no_images = _IMAGE.sub("", line)
+    image = bool(stripped) and no_images != line and not inline_plain(no_images).strip()
+    if image:
+        return MarkdownLine("", True, False, False, level)
+    hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
+    link_only = bool(hrefs) and not inline_plain(_LINK.sub("", no_images)).strip(" \t|•·-")
+    taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
+    text = inline_plain(line).strip()
+    return MarkdownLine(prefix + text if text else "", False, link_only, taxonomy, level)
 
 
 def body_markdown(lines: list[tuple[str, bool]]) -> str:
