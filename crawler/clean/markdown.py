@@ -1,10 +1,11 @@
-"""Markdown dumps: tell them from plain text, and read each Markdown line as the plain text it shows.
+"""Markdown dumps: tell them from plain text, and read each Markdown line as the text it shows.
 
-html2text, markdownify and the LLM-era readers (Jina, Firecrawl, crawl4ai) write a page as Markdown:
-links as `[text](url)`, images as `![alt](src)`, headings as `#`, lists as `*`/`-`/`+`, emphasis as
-`**`/`_`, and a backslash before characters Markdown would read as syntax (`\\-`, `\\(`). The cleaner
-works on lines, so each Markdown line maps to exactly one plain line (same index): the chrome rules
-stay the same for every dialect, and the post's own Markdown can be given back line for line.
+html2text, markdownify and the LLM-era readers (Jina, Firecrawl, crawl4ai) write a page as
+Markdown: links as `[text](url)`, images as `![alt](src)`, headings as `#`, lists as `*`/`-`/`+`,
+emphasis as `**`/`_`, and a backslash before characters Markdown would read as syntax (`\\-`).
+The cleaner works on lines, so each Markdown line maps to exactly one plain line (same index):
+the chrome rules stay the same for every dialect, and the post's own Markdown can be given back
+line for line.
 
 Markdown parsers (markdown-it, mistune) build a document tree and lose the line numbers the
 positional chrome rules depend on, and the inline syntax the dumps use is small, hence regexes.
@@ -16,8 +17,8 @@ import re
 from dataclasses import dataclass
 
 # An image, possibly with a title: ![alt](src "title"); alt text may hold one level of brackets.
-_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
-                    r"(?:\s+\"[^\"]*\")?\)")
+_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]"
+                    r"\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"]*\")?\)")
 # A link whose text holds no brackets (images inside it are removed first).
 _LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
                    r"(?:\s+\"[^\"]*\")?\)")

@@ -1,12 +1,17 @@
-"""Clean a plain-text dump of a Wix page: keep the article, report its metadata and the chrome.
+"""Clean a text or Markdown dump of a Wix page: keep the article, report its metadata and chrome.
 
 Handles the three dialects of ../shared/reference/wix-text-chrome.md §2 (full page framed by
 "top of page" / "bottom of page" with `•` header bullets; markdown-ish with `-` bullets and single
-newlines; content only) and full-page dumps whose site header, menus and footer were kept.
+newlines; content only) and whole-page dumps whose site header, menus and footer were kept, as
+inscriptis, html-text, BeautifulSoup or a browser's copy give them (plain text) and html2text or
+the LLM-era readers give them (Markdown: crawler.clean.markdown reads each line as the text it
+shows). Modules by role: lines (one line's shape), page (page kind, title, Wix or not, output
+Markdown), dates (ISO dates), vocabulary (the chrome's words in every locale).
 
 The rules are positional, never keyword filters over the body (§7):
 
-1. Frame: an exact first "top of page" and last "bottom of page" line.
+1. Frame: an exact first "top of page" and last "bottom of page" line; html-text prints the
+   document <title> above "top of page" (or above the free-plan banner): it names the title.
 2. Leading region: site-header lines (skip link, menu a11y text, search, login, "All Posts") that
    open the page; when a post header block is found, everything above the title is chrome too.
 3. Header block: a run of date / reading-time / "Updated:" lines within the first lines, which may
@@ -34,123 +39,35 @@ lines and chrome is empty.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
+from crawler.clean.lines import (
+    SEPARATORS,
+    heading_like,
+    name_like,
+    split_lines,
+    tag_like,
+    title_like,
+)
+from crawler.clean.page import PageRules
 from crawler.extract.record import CleanedText
 
-# One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
-BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
-# Zero-width and no-break characters that make a line look non-blank to the eye only.
-# (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_NBSP = re.compile("[\u00a0\u202f\u2007]")
-_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
-SEPARATORS = {"•", "·", "|", "/"}
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
-_TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
-_WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
 
 
-@dataclass
-class _Line:
-    raw: str  # as in the dump, trailing whitespace stripped
-    body: str  # the paragraph form: indentation and bullet removed, otherwise byte-exact
-    text: str  # the matching form: no-break spaces made plain
-    bullet: bool
-    blank: bool
-    source: str = ""  # the dump's own line (Markdown syntax and all)
-    image: bool = False  # a Markdown line that showed only images
-    link_only: bool = False  # a Markdown line whose text was all link text
-    taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
-    heading: int = 0  # a Markdown line's ATX heading level
-
-
-def _split(text: str, dialect: str) -> list[_Line]:
-    sources = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if dialect == "markdown":
-        shown = md.plain_lines(sources)
-        plain = [m.plain for m in shown]
-    else:
-        shown, plain = [], sources
-    out = []
-    for i, raw in enumerate(plain):
-        raw = raw.rstrip()
-        visible = _INVISIBLE.sub("", raw).strip()
-        bullet = BULLET.match(raw)
-        body = raw[bullet.end():] if bullet else raw.strip()
-        norm = _NBSP.sub(" ", _INVISIBLE.sub("", body)).strip()
-        # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
-        # lone "•" still separates category links.
-        blank = not visible or not norm and raw.strip() not in SEPARATORS
-        line = _Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
-        if shown:
-            line.image, line.link_only = shown[i].image, shown[i].link_only
-            line.taxonomy, line.heading = shown[i].taxonomy, shown[i].heading
-        out.append(line)
-    return out
-
-
-def _glued(text: str) -> tuple[str, int] | None:
-    """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
-    if len(text) > 60 or not _GLUE_HINT.search(text):
-        return None
-    for cut in range(len(text) - 1, 0, -1):
-        date, rest = text[:cut].strip(), text[cut:].strip()
-        if not date or not rest[:1].isdigit():
-            continue
-        minutes = v.read_minutes(rest, bare=True)
-        if minutes is not None and v.DATE.match(date):
-            return date, minutes
-    return None
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.casefold()))
-
-
-def _title_like(line: _Line) -> bool:
-    t = line.text
-    if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
-        return False
-    if t.endswith((".", ",", ";", ":")) and not t.endswith(("...", "…")) or v.DATE.match(t):
-        return False
-    return not (v.is_leading_chrome(t) or v.is_closing_chrome(t) or v.is_closing_anchor(t))
-
-
-def _heading_like(line: _Line) -> bool:
-    """Looser than _title_like, for a line already framed as a title by its position."""
-    t = line.text
-    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
-            and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
-
-
-def _tag_like(line: _Line) -> bool:
-    """A tag or category label: a word or three, no sentence punctuation, no digits only."""
-    t = line.text
-    return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in ".!?:;,…"
-            and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
-
-
-def _name_like(text: str) -> bool:
-    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
-    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
-            and not v.DATE.match(text) and not v.is_leading_chrome(text))
-
-
-class _Cleaner:
+class _Cleaner(PageRules):
     def __init__(self, text: str, dialect: str) -> None:
         self.dialect = dialect
-        self.lines = _split(text, dialect)
+        self.lines = split_lines(text, dialect)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
@@ -165,28 +82,6 @@ class _Cleaner:
         self.leading_images = False
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
-
-    # -- helpers on content positions -----------------------------------------------------------
-    def ln(self, k: int) -> _Line:
-        return self.lines[self.c[k]]
-
-    def chrome(self, k: int) -> None:
-        self.role[self.c[k]] = "chrome"
-
-    def free(self, k: int) -> bool:
-        return self.c[k] not in self.role
-
-    def meta(self, k: int) -> str | None:
-        t = self.ln(k).text
-        if v.read_minutes(t) is not None:
-            return "read"
-        if v.DATE.match(t):
-            return "date"
-        if v.UPDATED.match(t):
-            return "updated"
-        if _glued(t):
-            return "glued"
-        return None
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
@@ -282,21 +177,6 @@ class _Cleaner:
             self.take_meta(k)
         self.block = self.evidence = True
 
-    def take_meta(self, k: int) -> None:
-        t = self.ln(k).text
-        self.chrome(k)
-        if (minutes := v.read_minutes(t, bare=True)) is not None:
-            self.out.reading_minutes = minutes
-            self.read_lines += 1
-        elif v.DATE.match(t):
-            self.out.date = self.out.date or t
-        elif (m := v.UPDATED.match(t)) is not None:
-            self.out.updated = m.group("value").strip()
-        elif (g := _glued(t)) is not None:
-            self.out.date = self.out.date or g[0]
-            self.out.reading_minutes = g[1]
-            self.read_lines += 1
-
     def header(self, b0: int, b1: int) -> int:
         """Author and title around the block; returns the first body position."""
         self.take_block(b0, b1)
@@ -313,7 +193,7 @@ class _Cleaner:
             self.chrome(p)
             self.chrome(p - 1)
             p -= 2
-        elif bulleted and p >= self.pos and self.ln(p).bullet and _name_like(self.ln(p).text):
+        elif bulleted and p >= self.pos and self.ln(p).bullet and name_like(self.ln(p).text):
             writer = self.ln(p).text
             self.chrome(p)
             p -= 1
@@ -342,12 +222,12 @@ class _Cleaner:
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and _heading_like(a1) and _name_like(p1):
+                if a1 is not None and heading_like(a1) and name_like(p1):
                     self.out.author = p1
                     self.chrome(p)
                 else:
                     title_at = p
-            elif _name_like(p1):
+            elif name_like(p1):
                 self.out.author = p1
                 self.chrome(p)
                 title_at = p - 1
@@ -357,7 +237,7 @@ class _Cleaner:
             # The title follows the block (classic full-page layout), then maybe "Updated:".
             start = p + 1
             loose = self.site_header  # the login button or menus sit above the block
-            if a1 is not None and (_heading_like(a1) if loose else _title_like(a1)):
+            if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
                 after += 1
                 while after < len(self.c) and self.meta(after) == "updated":
@@ -383,13 +263,13 @@ class _Cleaner:
         top = self.c[0]
         # A label glued under "top of page" (logo, decorative image) above the real heading.
         if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
-                and self.lines[self.c[k] + 1].blank and _title_like(nxt) and _title_like(first)):
+                and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
             self.chrome(k)
             k += 1
         # Author bullet above the title, with no date or reading time (§6.11, 015), or right
         # under the blog's sub-header (search box) when the blog hides dates and reading times.
-        elif (self.framed[0] and first.bullet and _name_like(first.text)
-              and (nxt is not None and _title_like(nxt) or self.sub_menu)):
+        elif (self.framed[0] and first.bullet and name_like(first.text)
+              and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = True
             self.chrome(k)
@@ -400,7 +280,7 @@ class _Cleaner:
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
         qa = line.text.endswith("?") and i + 1 < len(self.lines) and not self.lines[i + 1].blank
-        if _title_like(line) and not (qa and not self.site_header):
+        if title_like(line) and not (qa and not self.site_header):
             self.role[i] = "title"
             return k + 1
         return k
@@ -440,8 +320,8 @@ class _Cleaner:
             return self.ln(j).raw.strip() in SEPARATORS
 
         first = k
-        while (first - 2 >= start and _name_like(self.ln(first - 1).text) and sep(first - 2)
-               and first - 3 >= start and _name_like(self.ln(first - 3).text)):
+        while (first - 2 >= start and name_like(self.ln(first - 1).text) and sep(first - 2)
+               and first - 3 >= start and name_like(self.ln(first - 3).text)):
             first -= 2
         if first < k:
             return first - 1
@@ -450,7 +330,7 @@ class _Cleaner:
         if not v.COUNTERS.match(self.ln(k).text):
             return k
         first = k
-        while first - 1 >= start and _tag_like(self.ln(first - 1)) and (
+        while first - 1 >= start and tag_like(self.ln(first - 1)) and (
                 self.ln(first - 1).bullet == self.ln(k - 1).bullet):
             first -= 1
         return first if k - first >= 2 else k
@@ -489,102 +369,11 @@ class _Cleaner:
         m = re.match(r"Ad(?=([A-Z][a-z]+)\b)", ln.body)
         if not m or m.group(1).lower() in _AD_WORDS:
             return
-        glued = "Ad" + m.group(1)
-        named = sum(len(re.findall(rf"\b{glued}\b", line.text)) for line in self.lines)
+        brand = "Ad" + m.group(1)
+        named = sum(len(re.findall(rf"\b{brand}\b", line.text)) for line in self.lines)
         if named == 1:
             ln.body = ln.body[2:]
             self.partial[self.c[k]] = "Ad"
-
-    def classify(self, body_start: int, end: int) -> str:
-        # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
-        cards = self.read_lines
-        for k in range(body_start, end):
-            t = self.ln(k).text
-            if self.free(k) and (v.read_minutes(t) is not None or _glued(t) or (
-                    k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
-                cards += 1
-        if cards >= 2:
-            return "listing"
-        if not self.evidence:
-            if all(self.framed) or self.leading_images or self._site_page_heading():
-                return "static"
-            if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
-                return "listing"
-        return "post"
-
-    def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
-        """The header line that shows the document's <title>: Wix sets a post's <title> to its
-        title (or an SEO variant of it), which settles "category / author / date / title"
-        against "title / author / date". Falls back to the <title> itself when no line shows it.
-        """
-        # "Post title | Site name": any part may be the one the page shows.
-        wants = [_words(part) for part in [self.doc_title or "", *_TITLE_PARTS.split(
-            self.doc_title or "")]]
-        lo, hi = self._header_span(body_start)
-        best, score = None, 0.6  # at least this share of the words in common
-        for i in range(lo, hi + 1):
-            if self.role.get(i) not in (None, "title") or self.lines[i].blank:
-                continue
-            got = _words(self.lines[i].text)
-            share = max(len(want & got) / max(1, len(want | got)) for want in wants)
-            if share > score or share == score == 1.0:
-                best, score = i, share
-        want = wants[0]
-        if best is None:
-            if title is None or _words(self.lines[title].text) != want:
-                self.doc_title_only = True
-            return title
-        self._retitle(title, best)
-        return best
-
-    def _header_span(self, body_start: int) -> tuple[int, int]:
-        """Line indices from the end of the site header to the first body line after it."""
-        lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
-        hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
-        return lo, hi
-
-    def _h1_title(self, title: int | None, body_start: int) -> int | None:
-        """In Markdown the post title is the page's `#` heading (Wix renders it as <h1>)."""
-        lo, hi = self._header_span(body_start)
-        h1 = next((i for i in range(lo, hi + 1) if self.lines[i].heading == 1
-                   and self.role.get(i) in (None, "title")), None)
-        if h1 is None or h1 == title:
-            return title
-        self._retitle(title, h1)
-        k = self.c.index(h1)
-        if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
-            self.take_meta(k + 1)
-        return h1
-
-    def _retitle(self, old: int | None, new: int) -> None:
-        if old is not None and old != new:
-            # A line above the real title is header chrome (a category link, or the byline
-            # when the title sits under the date); one below it is text.
-            if old < new:
-                if self.out.author is None and _name_like(self.lines[old].text):
-                    self.out.author = self.lines[old].text
-                self.role[old] = "chrome"
-            else:
-                del self.role[old]
-        self.role[new] = "title"
-
-    def _site_page_heading(self) -> bool:
-        """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
-        chrome: a site page, not a post."""
-        title = next((i for i, r in self.role.items() if r == "title"), None)
-        if title is None:
-            return False
-        heading = self.lines[title].text
-        if v.FAQ_LINE.match(heading):
-            return any(self.lines[i].text.endswith("?") for i in self.c if i > title)
-        return self.site_header and bool(v.SITE_PAGE_LINE.match(heading))
-
-    def _cut_excerpt(self, i: int) -> bool:
-        """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""
-        t = self.lines[i].text
-        last = t.split()[-1] if t.split() else ""
-        return (len(t) >= 120 and t[-1].isalpha() and ". " in t and "/" not in last
-                and "@" not in last and i + 1 < len(self.lines))
 
     def run(self) -> CleanedText:
         if not self.c:
@@ -640,45 +429,6 @@ class _Cleaner:
         if self.dialect == "markdown":
             self.out.body_markdown = self._markdown(kept)
         return self.out
-
-    def _wix_signs(self) -> bool:
-        """Chrome only Wix prints: the skip links, the menu's a11y hint, a post header block,
-        post-footer widgets, the free-plan banner, or Wix's media and site hosts."""
-        if any(self.framed) or self.block or self.evidence:
-            return True
-        return any(v.MENU_A11Y_LINE.match(ln.text) or v.BANNERS.match(ln.text)
-                   or _WIX_HOSTS.search(ln.source) for ln in self.lines)
-
-    def _keep_everything(self, kind: str) -> None:
-        """Not a Wix page: nothing here justifies removing a line, so every line is text."""
-        first = next((i for i in self.c if _title_like(self.lines[i])), None)
-        self.role = {first: "title"} if first == self.c[0] else {}
-        self.partial.clear()
-        self.out = CleanedText(title=self.lines[first].body if self.role else None,
-                               page_kind=kind, wix=False)
-
-    def _separators(self) -> None:
-        """A lone "•" between two chrome lines (category links) is chrome too."""
-        c = self.c
-        for k in range(1, len(c) - 1):
-            if (self.free(k) and self.ln(k).raw.strip() in SEPARATORS
-                    and self.role.get(c[k - 1]) == "chrome" and self.role.get(c[k + 1]) == "chrome"):
-                self.chrome(k)
-
-    def _markdown(self, kept: list[int]) -> str:
-        """The kept lines as the dump wrote them, with the images that sit among them."""
-        if not kept:
-            return ""
-        chosen = set(kept) | {i for i in range(kept[0], kept[-1])
-                              if self.lines[i].image and self.role.get(i) != "skip"}
-        lines = []
-        for i in sorted(chosen):
-            source = self.lines[i].source
-            if i in self.partial:
-                source = source.replace(self.partial[i], "", 1)
-            lines.append((source, md.is_list_item(source)))
-        return md.body_markdown(lines)
-
 
 def clean_text(text: str, dialect: str | None = None) -> CleanedText:
     """Strip Wix chrome from a text or Markdown dump; return the article, its metadata and the
