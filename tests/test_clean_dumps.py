@@ -97,6 +97,22 @@ def test_no_structural_chrome_is_left(name: str) -> None:
         assert chrome not in result.body
 
 
+def test_reader_service_preamble_and_setext_headings() -> None:
+    """Reader services put "Title:" / "URL Source:" / "Markdown Content:" above the page, and
+    markdownify writes headings as setext ("Title" over "====")."""
+    page = dump("markdown_en.txt").replace(
+        "# Glazing in the Cold Months", "Glazing in the Cold Months\n==========================")
+    page = ("Title: Glazing in the Cold Months | Harbour & Pine Studio\n\n"
+            "URL Source: https://www.example.com/post/glazing-in-the-cold-months\n\n"
+            "Published Time: 2023-03-14T09:00:00.000Z\n\nMarkdown Content:\n" + page)
+    result = clean_text(page)
+    expected = EXPECTED["markdown_en.txt"]
+    assert {key: getattr(result, key) for key in expected} == expected
+    assert "URL Source" not in result.body_text
+    undated = clean_text(page.replace("  *   *     * Mar 14, 2023\n", ""))
+    assert (undated.date, undated.published) == (None, "2023-03-14")
+
+
 def test_markdown_body_is_plain_text_and_body_markdown_keeps_the_posts_markdown() -> None:
     result = clean_text(dump("markdown_en.txt"))
     assert not re.search(r"\]\(|!\[|\*\*|\\-|^#", result.body_text, re.M)

@@ -114,6 +114,11 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
         if fenced:
             out.append(MarkdownLine(raw, False, False))
             continue
+        if _SETEXT.match(raw) and out and out[-1].plain and not out[-1].heading:
+            # markdownify's default headings: "Title" over "=====" (h1) or "-----" (h2).
+            out[-1].heading = 1 if "=" in raw else 2
+            out.append(MarkdownLine("", False, False))
+            continue
         if _RULE.match(raw) or _TABLE_RULE.match(raw) or _SETEXT.match(raw):
             out.append(MarkdownLine("", False, False))
             continue

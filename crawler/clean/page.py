@@ -126,9 +126,6 @@ class PageRules:
         if h1 is None or h1 == title:
             return title
         self._retitle(title, h1)
-        k = self.c.index(h1)
-        if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
-            self.take_meta(k + 1)
         return h1
 
     def _retitle(self, old: int | None, new: int) -> None:
@@ -142,6 +139,9 @@ class PageRules:
             else:
                 del self.role[old]
         self.role[new] = "title"
+        k = self.c.index(new)  # "Updated: …" sits right under the title
+        if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
+            self.take_meta(k + 1)
 
     def _site_page_heading(self) -> bool:
         """A title such as "FAQ" over questions, or "About Me" on a page that kept its site

@@ -59,6 +59,10 @@ from crawler.extract.record import CleanedText
 NEAR, FAR = 8, 80
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
+_PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
+_PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
+_PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
+_PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
@@ -76,6 +80,7 @@ class _Cleaner(PageRules):
         self.evidence = False  # any sign of a blog post (header block, post footer widgets)
         self.framed = [False, False]  # "top of page" / "bottom of page" seen
         self.doc_title: str | None = None  # the <title> printed above "top of page"
+        self.preamble_published: str | None = None  # a reader service's "Published Time:"
         self.sub_menu = False  # the blog's sub-header (All Posts, categories, search) was seen
         self.doc_title_only = False  # no header line shows the <title>: it is the title
         self.site_header = False  # the dump kept the site header (frame, menus, search, login)
@@ -85,17 +90,18 @@ class _Cleaner(PageRules):
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
+        p0 = self.reader_preamble()
         # html-text writes the document's <title> above the page's "top of page" skip link.
         # Without the skip link, the free-plan ad banner or a skip link opens the page under it.
-        top = next((k for k in range(min(len(self.c), DOC_TITLE_LINES + 1))
+        top = next((k for k in range(p0, min(len(self.c), p0 + DOC_TITLE_LINES + 1))
                     if v.TOP_OF_PAGE.match(self.ln(k).text)), None)
-        opener = top if top is not None else next(
+        opener = top if top is not None or p0 else next(
             (k for k in range(1, min(len(self.c), DOC_TITLE_LINES + 1))
              if v.BANNERS.match(self.ln(k).text) or v.SKIP_LINK_LINE.match(self.ln(k).text)),
             None)
-        if opener and not v.is_leading_chrome(self.ln(0).text):
-            self.doc_title = " ".join(self.ln(k).text for k in range(opener))
-            for k in range(opener):
+        if opener and opener > p0 and not v.is_leading_chrome(self.ln(p0).text):
+            self.doc_title = " ".join(self.ln(k).text for k in range(p0, opener))
+            for k in range(p0, opener):
                 self.chrome(k)
             self.pos = opener
         if top is not None:
@@ -105,6 +111,23 @@ class _Cleaner(PageRules):
         if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
             self.chrome(len(self.c) - 1)
             self.framed[1] = True
+
+    def reader_preamble(self) -> int:
+        """The header a reader service puts above the page ("Title: …", "URL Source: …",
+        "Published Time: …", "Markdown Content:"): the title is the document's <title>."""
+        if not self.c or not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
+            return 0
+        for k in range(1, min(len(self.c), 8)):
+            if _PREAMBLE_END.match(self.ln(k).text):
+                for j in range(k + 1):
+                    self.chrome(j)
+                self.doc_title, self.pos = m.group(1).strip(), k + 1
+                return k + 1
+            if not _PREAMBLE_FIELD.match(self.ln(k).text):
+                break
+            if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
+                self.preamble_published = when.group(1)
+        return 0
 
     def leading(self) -> None:
         # The menu's a11y hint closes the site header: the menu items above it are chrome.
@@ -424,7 +447,7 @@ class _Cleaner(PageRules):
                     self.out.chrome.append(self.partial[i])
                 self.out.body.append(ln.body)
                 kept.append(i)
-        self.out.published = iso_date(self.out.date)
+        self.out.published = iso_date(self.out.date) or self.preamble_published
         self.out.dialect = self.dialect
         if self.dialect == "markdown":
             self.out.body_markdown = self._markdown(kept)
