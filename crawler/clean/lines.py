@@ -59,6 +59,32 @@ def split_lines(text: str, dialect: str) -> list[Line]:
     return out
 
 
+def _whole_chrome(text: str) -> bool:
+    """Header and footer lines that an extractor may break in two at an inline element."""
+    return bool(v.read_minutes(text) is not None or v.UPDATED.match(text)
+                or v.MENU_A11Y_LINE.match(text) or v.COUNTERS.match(text)
+                or v.LIKED_LINE.match(text) or v.WRITER.match(text) or v.SEE_ALL_LINE.match(text))
+
+
+def join_split_chrome(lines: list[Line]) -> None:
+    """Join a header or footer line that the extractor broke at an inline element
+    (BeautifulSoup's get_text("\n"): "3" / "min read", "Updated:" / "Jan 21, 2024", "Use tab" /
+    "to navigate through the menu items."): neither half is chrome on its own, the whole is."""
+    content = [i for i, line in enumerate(lines) if not line.blank]
+    for a, b in zip(content, content[1:], strict=False):
+        first, second = lines[a], lines[b]
+        if (first.blank or len(first.text) > 40 or len(second.text) > 60
+                or second.bullet):  # a new list item is not the rest of the line
+            continue
+        joined = f"{first.text} {second.text}"
+        if _whole_chrome(joined) and not _whole_chrome(first.text) and not _whole_chrome(
+                second.text):
+            first.text, first.body = joined, f"{first.body} {second.body}"
+            first.raw = f"{first.raw} {second.raw.strip()}"
+            second.text = second.body = second.raw = ""
+            second.blank = True
+
+
 def glued(text: str) -> tuple[str, int] | None:
     """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
     if len(text) > 60 or not _GLUE_HINT.search(text):

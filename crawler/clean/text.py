@@ -46,6 +46,7 @@ from crawler.clean.dates import iso_date
 from crawler.clean.lines import (
     SEPARATORS,
     heading_like,
+    join_split_chrome,
     name_like,
     split_lines,
     tag_like,
@@ -72,6 +73,7 @@ class _Cleaner(PageRules):
     def __init__(self, text: str, dialect: str) -> None:
         self.dialect = dialect
         self.lines = split_lines(text, dialect)
+        join_split_chrome(self.lines)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
