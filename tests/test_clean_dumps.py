@@ -113,6 +113,39 @@ def test_reader_service_preamble_and_setext_headings() -> None:
     assert (undated.date, undated.published) == (None, "2023-03-14")
 
 
+def test_markdownify_style_page() -> None:
+    """markdownify keeps the page's own line breaks inside links, writes the avatar as an image
+    whose alt text is "Writer: name", and nests the header bullets with "+"."""
+    page = ("Notes From the Kiln\n"
+            "[This site was designed with the\n.com\nwebsite builder. Create your website today."
+            " Start Now](https://www.wix.com/lpviral/enviral)\n"
+            "* [Home](index.html)\n* More\nUse tab to navigate through the menu items.\n"
+            "* [All Posts](blog.html)\nSearch\n"
+            "Notes From the Kiln\n===================\n"
+            "* ![Writer: Ana Lima]()\n  [Ana Lima](profile/ana/profile.html)\n"
+            "* + Jun 6, 2019\n  + 2 min read\n"
+            "The kiln cooled overnight and the glaze held.\n\n"
+            "Next time I will fire a little lower.\n"
+            "12 views0 comments\nPost not marked as liked\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date, result.reading_minutes) == (
+        "Notes From the Kiln", "Ana Lima", "Jun 6, 2019", 2)
+    assert result.body == ["The kiln cooled overnight and the glaze held.",
+                           "Next time I will fire a little lower."]
+
+
+def test_lines_broken_at_inline_elements_are_joined_when_whole_they_are_chrome() -> None:
+    """BeautifulSoup's get_text("\\n") breaks a line at every inline element."""
+    page = ("top of page\nHome\nUse tab\nto navigate through the menu items.\nSearch\n"
+            "Jana Brandt\nJan 3, 2024\n3\nmin read\nA Title\nUpdated:\nJan 21, 2024\n"
+            "The first paragraph.\n3\nminutes later it rained.\n12 views\n0 comments\n"
+            "bottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.reading_minutes, result.updated) == (
+        "A Title", "Jana Brandt", 3, "Jan 21, 2024")
+    assert result.body == ["The first paragraph.", "3", "minutes later it rained."]
+
+
 def test_markdown_body_is_plain_text_and_body_markdown_keeps_the_posts_markdown() -> None:
     result = clean_text(dump("markdown_en.txt"))
     assert not re.search(r"\]\(|!\[|\*\*|\\-|^#", result.body_text, re.M)

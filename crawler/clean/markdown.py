@@ -16,12 +16,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from crawler.clean import vocabulary as v
+
 # An image, possibly with a title: ![alt](src "title"); alt text may hold one level of brackets.
 _IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]"
                     r"\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"]*\")?\)")
 # A link whose text holds no brackets (images inside it are removed first).
 _LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
                    r"(?:\s+\"[^\"]*\")?\)")
+_DANGLING_OPEN = re.compile(r"!?\[(?=[^\]]*$)")
+_DANGLING_CLOSE = re.compile(r"^([^\[]*)\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
 _REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto|ftp):[^>\s]+)>")
 _HEADING = re.compile(r"^(?P<indent>\s*)#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
@@ -132,6 +136,9 @@ def _plain_line(line: str) -> MarkdownLine:
         line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
     elif m := _LIST.match(line):
         prefix, line = m.group("indent") + "* ", m.group("text")
+    # A link or image alt text that goes on over several lines (markdownify keeps the page's
+    # own line breaks): its "[" opens one line, its "](target)" closes another.
+    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), _DANGLING_OPEN.sub("", line))
     stripped = line.strip()
     if stripped.startswith("|") and stripped.endswith("|"):
         line = " ".join(cell.strip() for cell in stripped.strip("|").split("|"))
@@ -141,6 +148,10 @@ def _plain_line(line: str) -> MarkdownLine:
     no_images = _IMAGE.sub("", line)
     image = bool(stripped) and no_images != line and not inline_plain(no_images).strip()
     if image:
+        # The author's avatar: Wix gives it the alt text "Writer: name" (§3.2 #5).
+        alts = [m.group("alt") for m in _IMAGE.finditer(line)]
+        if len(alts) == 1 and v.WRITER.match(alts[0].strip()):
+            return MarkdownLine(prefix + alts[0].strip(), False, False, False, level)
         return MarkdownLine("", True, False, False, level)
     hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
     link_only = bool(hrefs) and not inline_plain(_LINK.sub("", no_images)).strip(" \t|•·-")
