@@ -207,6 +207,18 @@ def test_published_is_reported_beside_the_date_as_shown() -> None:
     assert (result.date, result.published) == ("Jun 4", None)
 
 
+def test_whole_page_listing_of_cards_with_like_buttons_is_a_listing() -> None:
+    """A blog page lists posts as cards, each with its counters and like button; a post shows
+    one like button under its text and more only under "Recent Posts"."""
+    card = "Cindy Ortiz\n{title}\nAn excerpt of the post.\n{n} views\n0 comments\n" \
+           "Post not marked as liked\n"
+    page = ("top of page\nHome\nUse tab to navigate through the menu items.\nAll Posts\n"
+            "Search\n" + "".join(card.format(title=f"Post number {n}", n=n) for n in (3, 4, 5))
+            + "bottom of page\n")
+    result = clean_text(page)
+    assert result.page_kind == "listing" and result.title is None and result.author is None
+
+
 # --- Known false positives (issue 18)
 
 def test_ad_label_rule_spares_a_brand_that_starts_with_ad() -> None:

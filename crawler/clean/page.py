@@ -78,7 +78,7 @@ class PageRules:
             if self.free(k) and (v.read_minutes(t) is not None or glued(t) or (
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
-        if cards >= 2:
+        if cards >= 2 or self._liked_cards() >= 2:
             return "listing"
         if not self.evidence:
             if all(self.framed) or self.leading_images or self._site_page_heading():
@@ -142,6 +142,17 @@ class PageRules:
         k = self.c.index(new)  # "Updated: …" sits right under the title
         if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
             self.take_meta(k + 1)
+
+    def _liked_cards(self) -> int:
+        """Like buttons above any "Recent Posts" heading: a post shows one under its own text,
+        a listing one per card."""
+        liked = 0
+        for k in range(len(self.c)):
+            t = self.ln(k).text
+            if v.RECENT_POSTS_LINE.match(t):
+                break
+            liked += bool(v.LIKED_LINE.match(t))
+        return liked
 
     def _site_page_heading(self) -> bool:
         """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
