@@ -249,6 +249,16 @@ def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
                           capture_output=True, cwd=REPO, timeout=300, check=False)
 
 
+def test_cli_format_option_overrides_detection() -> None:
+    path = str(DUMPS / "markdown_en.txt")
+    detected = json.loads(run_cli(path, "--json").stdout)
+    forced = json.loads(run_cli(path, "--json", "--format", "text").stdout)
+    assert (detected["dialect"], forced["dialect"]) == ("markdown", "text")
+    assert detected["body_markdown"] and forced["body_markdown"] is None
+    bad = run_cli(path, "--format", "html")
+    assert bad.returncode == 2 and b"Traceback" not in bad.stderr
+
+
 def test_cli_non_wix_page_warns_on_stderr() -> None:
     proc = run_cli(str(DUMPS / "not_wix_markdown.txt"), "--json")
     assert proc.returncode == 0
