@@ -132,6 +132,9 @@ def test_markdownify_style_page() -> None:
         "Notes From the Kiln", "Ana Lima", "Jun 6, 2019", 2)
     assert result.body == ["The kiln cooled overnight and the glaze held.",
                            "Next time I will fire a little lower."]
+    # Portuguese pages name the avatar after its picture: "Foto do escritor: name".
+    pt = clean_text(page.replace("![Writer: Ana Lima]()", "![Foto do escritor: Ana Lima]()"))
+    assert (pt.title, pt.author) == ("Notes From the Kiln", "Ana Lima")
 
 
 def test_lines_broken_at_inline_elements_are_joined_when_whole_they_are_chrome() -> None:

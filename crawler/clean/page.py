@@ -90,8 +90,7 @@ class PageRules:
     def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
         """The header line that shows the document's <title>: Wix sets a post's <title> to its
         title (or an SEO variant of it), which settles "category / author / date / title"
-        against "title / author / date". Falls back to the <title> itself when no line shows it.
-        """
+        against "title / author / date"."""
         # "Post title | Site name": any part may be the one the page shows.
         wants = [words(part) for part in [self.doc_title or "", *_TITLE_PARTS.split(
             self.doc_title or "")]]
@@ -104,9 +103,11 @@ class PageRules:
             share = max(len(want & got) / max(1, len(want | got)) for want in wants)
             if share > score or share == score == 1.0:
                 best, score = i, share
-        want = wants[0]
         if best is None:
-            if title is None or words(self.lines[title].text) != want:
+            # No line shows the <title>: it is the title when the page showed none, or only a
+            # shorter line made of its words (the byline, the site name); a different heading
+            # wins over a custom SEO title.
+            if title is None or words(self.lines[title].text) < wants[0]:
                 self.doc_title_only = True
             return title
         self._retitle(title, best)
@@ -117,6 +118,11 @@ class PageRules:
         lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
         hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
         return lo, hi
+
+    def _above_meta(self, i: int) -> bool:
+        """The next content line is header metadata (a date, a reading time)."""
+        k = self.c.index(i)
+        return k + 1 < len(self.c) and self.meta(k + 1) in ("date", "read", "glued")
 
     def _h1_title(self, title: int | None, body_start: int) -> int | None:
         """In Markdown the post title is the page's `#` heading (Wix renders it as <h1>)."""
@@ -135,6 +141,10 @@ class PageRules:
             if old < new:
                 if self.out.author is None and name_like(self.lines[old].text):
                     self.out.author = self.lines[old].text
+                self.role[old] = "chrome"
+            elif self.out.author is None and name_like(self.lines[old].text) and (
+                    self._above_meta(old)):
+                self.out.author = self.lines[old].text  # the byline over the date
                 self.role[old] = "chrome"
             else:
                 del self.role[old]

@@ -177,6 +177,9 @@ UPDATED = re.compile(
 WRITER_LABELS = [
     "Writer", "Author", "Rédacteur", "Rédactrice", "Auteur", "Autrice", "Autor", "Autora",
     "Escritor", "Escritora", "Schrijver", "Scrittore", "Autore", "الكاتب", "كاتب",
+    # The avatar's alt text in the locales that name it after its picture.
+    "Foto do escritor", "Photo du rédacteur", "Photo de l'auteur", "Foto del escritor",
+    "Bild des Autors", "Foto van schrijver", "Fotka autora", "صورة الكاتب",
 ]
 WRITER = re.compile(rf"^(?:{_alt(WRITER_LABELS)})\s*[:：]\s*(?P<name>\S.{{0,60}})$", re.IGNORECASE)
 
