@@ -113,6 +113,23 @@ def test_reader_service_preamble_and_setext_headings() -> None:
     assert (undated.date, undated.published) == (None, "2023-03-14")
 
 
+@pytest.mark.parametrize("preamble", ["", "Title: Glazing in Winter | Studio\n\n"
+                                      "URL Source: https://example.com/post/glazing\n\n"
+                                      "Markdown Content:\n"])
+def test_menu_of_links_without_the_a11y_hint_is_site_header(preamble: str) -> None:
+    """Readers that drop the menu's hidden "Use tab to navigate" line leave the menu as a run of
+    link lines above the title."""
+    page = (preamble + "[Harbour Studio](https://example.com/)\n\n"
+            "* [Home](https://example.com/)\n* [Workshops](https://example.com/w)\n\n"
+            "Glazing in Winter\n=================\n\n* Mar 14, 2023\n* 4 min read\n\n"
+            "Winter changes everything in a small studio.\n\n"
+            "[Read the guide](https://example.org/guide)\n\n12 views0 comments\n")
+    result = clean_text(page)
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Glazing in Winter", "Mar 14, 2023", 4)
+    assert result.body == ["Winter changes everything in a small studio.", "Read the guide"]
+
+
 def test_markdownify_style_page() -> None:
     """markdownify keeps the page's own line breaks inside links, writes the avatar as an image
     whose alt text is "Writer: name", and nests the header bullets with "+"."""

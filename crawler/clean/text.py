@@ -139,6 +139,7 @@ class _Cleaner(PageRules):
                     self.chrome(j)
                 self.pos = k + 1
                 self.site_header = True
+        self.link_menu()
         self.sub_header()
         while self.pos < len(self.c):
             t = self.ln(self.pos).text
@@ -149,6 +150,18 @@ class _Cleaner(PageRules):
             self.site_header = True
             self.chrome(self.pos)
             self.pos += 1
+
+    def link_menu(self) -> None:
+        """A Markdown page that opens on a run of lines made only of links (the site's name and
+        menu, when the reader dropped the menu's a11y hint): site header. Never the `#` title."""
+        k = self.pos
+        while k < len(self.c) and (self.ln(k).link_only or v.MORE_MENU_LINE.match(
+                self.ln(k).text)) and self.ln(k).heading != 1:
+            k += 1
+        if k - self.pos >= 2:
+            for j in range(self.pos, k):
+                self.chrome(j)
+            self.pos, self.site_header = k, True
 
     def sub_header(self) -> None:
         """The blog's sub-header: "All Posts", category links, search box, login button."""
