@@ -13,6 +13,11 @@ from crawler.clean.lines import SEPARATORS, Line, glued, name_like, title_like, 
 from crawler.extract.record import CleanedText
 
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
+# A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
+_PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
+_PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
+_PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
+_PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
 
 
@@ -33,6 +38,7 @@ class PageRules:
     read_lines: int
     doc_title: str | None
     doc_title_only: bool
+    preamble_published: str | None
 
     def ln(self, k: int) -> Line:
         return self.lines[self.c[k]]
@@ -69,6 +75,23 @@ class PageRules:
             self.out.date = self.out.date or g[0]
             self.out.reading_minutes = g[1]
             self.read_lines += 1
+
+    def reader_preamble(self) -> int:
+        """The header a reader service puts above the page ("Title: …", "URL Source: …",
+        "Published Time: …", "Markdown Content:"): the title is the document's <title>."""
+        if not self.c or not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
+            return 0
+        for k in range(1, min(len(self.c), 8)):
+            if _PREAMBLE_END.match(self.ln(k).text):
+                for j in range(k + 1):
+                    self.chrome(j)
+                self.doc_title, self.pos = m.group(1).strip(), k + 1
+                return k + 1
+            if not _PREAMBLE_FIELD.match(self.ln(k).text):
+                break
+            if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
+                self.preamble_published = when.group(1)
+        return 0
 
     def classify(self, body_start: int, end: int) -> str:
         # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).

@@ -60,10 +60,6 @@ from crawler.extract.record import CleanedText
 NEAR, FAR = 8, 80
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
-_PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
-_PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
-_PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
-_PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
@@ -113,23 +109,6 @@ class _Cleaner(PageRules):
         if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
             self.chrome(len(self.c) - 1)
             self.framed[1] = True
-
-    def reader_preamble(self) -> int:
-        """The header a reader service puts above the page ("Title: …", "URL Source: …",
-        "Published Time: …", "Markdown Content:"): the title is the document's <title>."""
-        if not self.c or not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
-            return 0
-        for k in range(1, min(len(self.c), 8)):
-            if _PREAMBLE_END.match(self.ln(k).text):
-                for j in range(k + 1):
-                    self.chrome(j)
-                self.doc_title, self.pos = m.group(1).strip(), k + 1
-                return k + 1
-            if not _PREAMBLE_FIELD.match(self.ln(k).text):
-                break
-            if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
-                self.preamble_published = when.group(1)
-        return 0
 
     def leading(self) -> None:
         # The menu's a11y hint closes the site header: the menu items above it are chrome.
