@@ -20,6 +20,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
       with the new posts instead of ranking the whole archive again
   v7  the index triggers log each post they re-index or remove, so the statistics can be
       extended after a crawl that changed posts too
+  v8  the change log keeps the indexed texts a change replaced
+  v9  each crawl run records the process running it (host and pid), so a run left `running`
+      by a process that is gone can be told from one still under way, and closed
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -231,6 +234,12 @@ V8 = "ALTER TABLE search_changed ADD COLUMN texts INTEGER NOT NULL DEFAULT 0;\n"
     f"ALTER TABLE search_changed ADD COLUMN {column} TEXT;\n" for column in FTS_COLUMNS)
 
 
+V9 = """
+ALTER TABLE crawl_runs ADD COLUMN host TEXT;
+ALTER TABLE crawl_runs ADD COLUMN pid INTEGER;
+"""
+
+
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
                   log_changes: bool = False, log_texts: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
@@ -308,9 +317,13 @@ def _v8(conn: sqlite3.Connection) -> None:
     _script(conn, _fts_triggers(count_changes=True, skip_flagged=True, log_texts=True))
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    _script(conn, V9)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9}
 
 
 @contextmanager

@@ -22,8 +22,11 @@ from twisted.python.failure import Failure
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
-from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
+from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
+from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.downloader.failures import describe
+from crawler.downloader.page_types import HTML_ONLY
 from crawler.items import FetchedPage, GonePost, UnchangedPost
 
 MAX_ERRORS_KEPT = 50
@@ -36,21 +39,26 @@ CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
 )
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
+MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
+MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _known_posts(db: str | None, site: str) -> dict[str, KnownPost]:
-    """What the archive already holds for this site, to re-fetch only what changed."""
+def _known_posts(db: str | None, site: str) -> tuple[dict[str, KnownPost], str | None]:
+    """What the archive already holds for this site, to re-fetch only what changed, and when
+    the site's last run started if it was cut short (interrupted, or its process died)."""
     if not db:
-        return {}
+        return {}, None
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
-            return archive.known_posts(site)
+            last = archive.last_run(site)
+            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            return archive.known_posts(site), cut_short and cut_short["started_at"]
     except ArchiveError:
-        return {}  # no archive yet (or unreadable: the pipeline reports that when it writes)
+        return {}, None  # no archive yet (or unreadable: the pipeline reports that when it writes)
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -72,19 +80,24 @@ class WixBlogSpider(scrapy.Spider):
         self.pending_sitemaps = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
+        self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
+        self.listings_requested: set[str] = set()
+        self.listings_capped = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
+        self.resumed_since: str | None = None  # when the run this one resumes started
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        spider.known = _known_posts(crawler.settings.get("WIXARCHIVE_DB"), spider.site)
+        spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
+                                                          spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # Discovery requests skip the duplicate filter: a resumed job (JOBDIR) must read the
-        # sitemaps again, while the post requests it already made stay filtered.
+        # Discovery requests skip the duplicate filter: each sitemap request is counted in
+        # pending_sitemaps, which a filtered request would never count down.
         yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
         if is_post_url(self.start_url):
@@ -95,7 +108,7 @@ class WixBlogSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         found = [u for u in sitemaps_from_robots(response.text) if in_site(u, self.site)]
         for url in found or [self.site + "sitemap.xml"]:
-            yield self._sitemap_request(url)
+            yield from self._sitemap_request(url)
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
         self.on_error(failure)
@@ -103,13 +116,24 @@ class WixBlogSpider(scrapy.Spider):
             # robots.txt is the first request: if the host cannot be reached after the
             # retries, no other page of it will be either.
             raise CloseSpider(UNREACHABLE)
-        return [self._sitemap_request(self.site + "sitemap.xml")]
+        return self._sitemap_request(self.site + "sitemap.xml")
 
-    def _sitemap_request(self, url: str) -> scrapy.Request:
+    def _sitemap_request(self, url: str) -> list[scrapy.Request]:
+        """The request for a sitemap not read yet (cycles and repeats end here)."""
+        if url in self.sitemaps_requested:
+            return []
+        limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
+        if len(self.sitemaps_requested) >= limit:
+            self.sitemap_failed = True
+            self.record_error(url, f"sitemap not read: more than {limit} sitemaps "
+                                   "(WIXARCHIVE_MAX_SITEMAPS)")
+            return []
+        self.sitemaps_requested.add(url)
         self.pending_sitemaps += 1
-        return scrapy.Request(
-            url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10
-        )
+        return [scrapy.Request(
+            url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10,
+            meta={"download_maxsize": SITEMAP_MAX_BYTES},
+        )]
 
     def _sitemap_done(self) -> list[scrapy.Request]:
         """After the last sitemap, the feed: it then only adds the posts they lack."""
@@ -134,19 +158,27 @@ class WixBlogSpider(scrapy.Spider):
         yield from self._sitemap_done()
 
     def _parse_sitemap_entries(self, response: Response) -> Iterator[scrapy.Request]:
-        sitemap = parse_sitemap(response.body)
+        sitemap = read_sitemap(response.body)
+        if sitemap.problem:
+            # Read in part or not at all: posts it lacks may not be gone, so none are marked.
+            self.sitemap_failed = True
+            self.record_error(response.url, f"sitemap {sitemap.problem}")
         for entry in sitemap.entries:
             if not in_site(entry.loc, self.site):
                 continue
             if sitemap.is_index:
-                if is_posts_sitemap(entry.loc):
-                    yield self._sitemap_request(entry.loc)
+                if entry.loc in self.sitemaps_requested:
+                    self.record_error(response.url, f"sitemap index lists {entry.loc} again "
+                                                    "(a cycle): not read twice")
+                elif is_posts_sitemap(entry.loc):
+                    yield from self._sitemap_request(entry.loc)
             elif is_post_url(entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
                 if (known and known.deleted_at is None
-                        and unchanged_since_fetch(entry.lastmod, known)):
+                        and (unchanged_since_fetch(entry.lastmod, known)
+                             or archived_since(entry.lastmod, known, self.resumed_since))):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
@@ -167,8 +199,19 @@ class WixBlogSpider(scrapy.Spider):
                                         self.blog_home or response.url)
         for url in posts:
             yield self._post_request(url)
+        limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:
-            yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
+            if url in self.listings_requested:
+                continue
+            if len(self.listings_requested) >= limit:
+                if not self.listings_capped:  # said once
+                    self.listings_capped = True
+                    self.record_error(url, f"listing page not read: more than {limit} listing "
+                                           "pages (WIXARCHIVE_MAX_LISTING_PAGES)")
+                return
+            self.listings_requested.add(url)
+            yield scrapy.Request(url, self.parse_listing, errback=self.on_error,
+                                 meta={HTML_ONLY: True})
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
         """Discovery stages that wait for the previous one to run dry.
@@ -181,7 +224,7 @@ class WixBlogSpider(scrapy.Spider):
         elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
             request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
-                                     errback=self.on_error)
+                                     errback=self.on_error, meta={HTML_ONLY: True})
         else:
             return
         self.crawler.engine.crawl(request)
@@ -199,7 +242,8 @@ class WixBlogSpider(scrapy.Spider):
             if known.http_last_modified:
                 headers["If-Modified-Since"] = known.http_last_modified
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
-                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES})
+                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
+                                    HTML_ONLY: True})
 
     def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
@@ -237,13 +281,9 @@ class WixBlogSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        else:
-            reason = failure.getErrorMessage() or failure.type.__name__
-        self.record_error(url, reason)
+        # Named by the URL the crawl asked for, not where its redirects led.
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request else "?"
+        self.record_error(url, describe(failure, self.settings))
 
     def record_error(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("wixarchive/fetch_errors")
@@ -264,3 +304,11 @@ def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
     if lastmod[:size] > known.lastmod[:size]:
         return False
     return not (len(lastmod) <= 10 and lastmod >= (known.last_seen or "")[:10])
+
+
+def archived_since(lastmod: str | None, known: KnownPost, since: str | None) -> bool:
+    """True when the post was archived, at this very lastmod, by the run being resumed (which
+    started at `since`): what that run committed is not fetched again, even on the day of an
+    edit, where a date-only lastmod alone could not tell."""
+    return bool(since and lastmod and lastmod == known.lastmod
+                and (known.last_seen or "") >= since)
