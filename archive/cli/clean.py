@@ -7,7 +7,7 @@ import json
 import click
 
 from archive.cli.common import fail, read_input
-from crawler.clean.text import clean_text
+from crawler.clean.text import MAX_TEXT_CHARS, clean_text
 from crawler.extract.record import CleanedText
 
 # Tried in order when a dump is not UTF-8; latin-1 decodes any byte, so it always ends the list.
@@ -76,6 +76,20 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
+# clean_text cleans at most MAX_TEXT_CHARS (and says so); 4 bytes a character at most, in UTF-8
+# as in UTF-32, plus one to tell a longer dump apart.
+_MAX_DUMP_BYTES = MAX_TEXT_CHARS * 4 + 1
+
+
+def _head(data: bytes) -> bytes:
+    """A dump read up to _MAX_DUMP_BYTES, cut to whole lines and UTF-16 code units: a 50 MB
+    dump is never read or decoded whole."""
+    if len(data) < _MAX_DUMP_BYTES:
+        return data
+    cut = data.rfind(b"\n", 0, _MAX_DUMP_BYTES - 1) + 1 or _MAX_DUMP_BYTES - 1
+    return data[: cut + cut % 2]  # UTF-16's newline is two bytes: keep them together
+
+
 def render(result: CleanedText) -> str:
     """The clean text: title, one metadata line, a blank line, the paragraphs."""
     meta = [f"{label}: {value}" for label, value in (
@@ -100,7 +114,9 @@ def clean(file: str, dialect: str | None, as_json: bool) -> None:
     body_markdown (Markdown input), dialect, wix and chrome.
     """
     name = "stdin" if file == "-" else file
-    result = clean_text(decode(read_input(file), name), dialect)
+    result = clean_text(decode(_head(read_input(file, _MAX_DUMP_BYTES)), name), dialect)
+    for warning in result.warnings:
+        click.echo(f"warning: {name}: {warning}", err=True)
     if not result.wix:
         click.echo(f"warning: {name} shows no Wix page chrome; every line was kept", err=True)
     if as_json:

@@ -39,12 +39,17 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def read_input(source: str) -> bytes:
-    """The bytes of a file, or of standard input for "-", or exit with a one-line error."""
+def read_input(source: str, limit: int = -1) -> bytes:
+    """The bytes of a file, or of standard input for "-", or exit with a one-line error.
+
+    `limit` reads at most that many bytes: commands that cut their input anyway never hold a
+    multi-gigabyte file in memory.
+    """
     if source == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(limit)
     try:
-        return Path(source).read_bytes()
+        with Path(source).open("rb") as file:
+            return file.read(limit)
     except FileNotFoundError:
         fail(f"no such file: {source}")
     except IsADirectoryError:

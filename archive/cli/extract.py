@@ -13,10 +13,11 @@ import click
 
 from archive.cli.common import fail, read_input
 from crawler.extract import extract_article
+from crawler.extract.limits import MAX_INPUT_BYTES
 from crawler.extract.record import Article
 
 FETCH_TIMEOUT = 20  # seconds
-MAX_FETCH = 64 * 1024 * 1024  # the extractor refuses anything larger anyway
+MAX_FETCH = MAX_INPUT_BYTES + 1  # the extractor reads no more (and says so when cut)
 USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
 
 
@@ -73,7 +74,7 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
         data, content_type, final_url = _fetch(source)
         url = url or final_url
     else:
-        data = read_input(source)
+        data = read_input(source, MAX_FETCH)
     article = extract_article(data, url, content_type=content_type)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))

@@ -447,9 +447,41 @@ class _Cleaner(PageRules):
             self.out.body_markdown = self._markdown(kept)
         return self.out
 
+
+# A page's text dump is a few KB to a few hundred; cleaning costs ~15 µs and ~1 KB a line, so
+# these keep any input within ~1 s and ~150 MB (issue #14: bounded work per page).
+MAX_TEXT_CHARS = 4 * 1024 * 1024
+MAX_TEXT_LINES = 50_000
+
+
+def _bounded(text: str) -> tuple[str, list[str]]:
+    """The dump's first MAX_TEXT_CHARS characters and MAX_TEXT_LINES lines, whole lines only."""
+    cut = len(text)
+    if cut > MAX_TEXT_CHARS:
+        cut = text.rfind("\n", 0, MAX_TEXT_CHARS) + 1 or MAX_TEXT_CHARS
+    if text.count("\n", 0, cut) >= MAX_TEXT_LINES:
+        cut = 0
+        for _ in range(MAX_TEXT_LINES):
+            cut = text.index("\n", cut) + 1
+    if cut == len(text):
+        return text, []
+    lines = text.count("\n", 0, cut)
+    return text[:cut], [
+        f"dump over the limit ({MAX_TEXT_CHARS // (1024 * 1024)} MB, {MAX_TEXT_LINES:,} lines): "
+        f"only its first {cut:,} characters ({lines:,} whole lines) were cleaned"
+    ]
+
+
 def clean_text(text: str, dialect: str | None = None) -> CleanedText:
     """Strip Wix chrome from a text or Markdown dump; return the article, its metadata and the
-    chrome. `dialect` is "text" or "markdown"; None detects it."""
+    chrome. `dialect` is "text" or "markdown"; None detects it.
+
+    A dump over MAX_TEXT_CHARS or MAX_TEXT_LINES is cleaned up to there, and says so in
+    `warnings`: its footer chrome is then likely missed.
+    """
+    text, warnings = _bounded(text)
     if dialect is None:
         dialect = "markdown" if md.looks_like_markdown(text) else "text"
-    return _Cleaner(text, dialect).run()
+    result = _Cleaner(text, dialect).run()
+    result.warnings = warnings
+    return result

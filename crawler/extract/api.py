@@ -8,6 +8,7 @@ from crawler.clean.html import sanitize_html
 from crawler.extract.body import extract_body, find_body, find_post_scope
 from crawler.extract.elements import fill_element_post
 from crawler.extract.fallback import extract_with_trafilatura
+from crawler.extract.limits import cap_input, fallback_region
 from crawler.extract.metadata import (
     clean_space,
     extract_metadata,
@@ -17,19 +18,6 @@ from crawler.extract.metadata import (
 )
 from crawler.extract.page import BadInput, classify, parse
 from crawler.extract.record import Article
-
-# Any single Wix post fits well under this; beyond it a page is junk or an attack.
-MAX_BYTES = 64 * 1024 * 1024
-
-
-def to_markdown(body_html: str) -> str:
-    """Markdown for the trafilatura fallback's HTML (Wix bodies get theirs from the walk)."""
-    if not body_html:
-        return ""
-    # Imported here: markdownify brings BeautifulSoup, which Wix pages never need.
-    from markdownify import markdownify
-
-    return markdownify(body_html, heading_style="ATX", bullets="-").strip() + "\n"
 
 
 def extract_article(
@@ -53,15 +41,13 @@ def extract_article(
 def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Article:
     if html is None or not isinstance(html, str | bytes | bytearray | memoryview):
         return Article(url=url or "", page_kind="error", warnings=["no HTML given"])
-    if len(html) > MAX_BYTES:
-        return Article(
-            url=url or "", page_kind="error", warnings=[f"page too large ({len(html)} bytes)"]
-        )
+    cuts: list[str] = []
+    html = cap_input(html, cuts)
     try:
         page = parse(bytes(html) if not isinstance(html, str) else html, content_type)
     except BadInput as exc:
-        return Article(url=url or "", page_kind="error", warnings=[str(exc)])
-    warnings = page.warnings
+        return Article(url=url or "", page_kind="error", warnings=[*cuts, str(exc)])
+    warnings = cuts + page.warnings
     root = page.root
     # Only post pages have article[data-hook=post] (cards are post-list-item/recent-post-…).
     scope = find_post_scope(root)
@@ -108,14 +94,14 @@ def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> N
 
 
 def _fill_fallback(article: Article, root: etree._Element, url: str | None) -> None:
-    result = extract_with_trafilatura(root, url)
+    result = extract_with_trafilatura(fallback_region(root, article.warnings), url)
     if not result.blocks:
         article.warnings.append("not a Wix page and no article found by trafilatura")
         return
     article.warnings.append("not a Wix page: body extracted by the trafilatura fallback")
     article.body_text = "\n\n".join(result.blocks)
     article.body_html = sanitize_html(result.html)
-    article.body_markdown = to_markdown(article.body_html)
+    article.body_markdown = result.markdown
     # Head metadata read by us stays; trafilatura only fills the gaps.
     for key, value in result.meta.items():
         if value and not getattr(article, key):

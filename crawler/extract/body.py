@@ -13,11 +13,19 @@ import json
 import re
 from dataclasses import dataclass, field
 from html import escape
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.clean.html import NON_CONTENT_TAGS, is_chrome
+from crawler.clean.html import (
+    NON_CONTENT_TAGS,
+    clean_url,
+    is_chrome,
+    markdown_url,
+    safe_url,
+    url_scheme,
+)
+from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
@@ -114,11 +122,11 @@ def full_size_url(url: str | None, base: str | None = None) -> str | None:
     match = _MEDIA_ID.search(url)
     if match:
         return _WIX_MEDIA + match.group(1)
-    scheme = urlsplit(url).scheme
+    scheme = url_scheme(url)
     if scheme in ("http", "https"):
-        return url
-    if base and scheme != "data":
-        return urljoin(base, url)
+        return clean_url(url)
+    if base and scheme is None:
+        return clean_url(urljoin(base, url))
     return None
 
 
@@ -167,11 +175,9 @@ class _Walker:
         self.flattened = False
 
     def link(self, href: str | None) -> str | None:
-        if not href or href.startswith(("javascript:", "#")):
+        if not href or href.startswith("#"):
             return None
-        if urlsplit(href).scheme in ("http", "https", "mailto", "tel"):
-            return href
-        return urljoin(self.base, href) if self.base else href
+        return safe_url(href, self.base)
 
     def inline(
         self, el: etree._Element, text: list[str], out: list[str], md: list[str], depth: int = 0
@@ -197,7 +203,7 @@ class _Walker:
                     md.append("[")
                     self.inline(child, text, out, md, depth + 1)
                     out.append("</a>")
-                    md.append(f"]({href.replace(')', '%29').replace(' ', '%20')})")
+                    md.append(f"]({markdown_url(href)})")
                 elif tag in _INLINE_KEEP:
                     mark = _MD_MARK.get(tag, "")
                     out.append(f"<{tag}>")
@@ -265,7 +271,7 @@ class _Walker:
             self.images.append(url)
             alt = img.get("alt") or ""
             self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
-            self.md.append(f"![{_md_escape(alt)}]({url})")
+            self.md.append(f"![{_md_escape(alt)}]({markdown_url(url)})")
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -274,7 +280,7 @@ class _Walker:
         href = self.link(el.get("href") or next(iter(el.xpath(".//a/@href")), None))
         if label and href:
             self.html.append(f'<p><a href="{escape(href)}">{escape(label, quote=False)}</a></p>')
-            self.md.append(f"[{_md_escape(label)}]({href.replace(')', '%29')})")
+            self.md.append(f"[{_md_escape(label)}]({markdown_url(href)})")
 
     def figure(self, el: etree._Element) -> None:
         """Images and their caption in one <figure> (the walk emits one figure per image)."""
@@ -294,7 +300,7 @@ class _Walker:
             if url and url not in self.videos:
                 self.videos.append(url)
                 self.html.append(f'<p><a href="{escape(url)}">{escape(url)}</a></p>')
-                self.md.append(f"<{url}>")
+                self.md.append(f"<{markdown_url(url)}>")
 
     def list(self, el: etree._Element, tag: str, depth: int = 0) -> None:
         if depth > MAX_DEPTH:
@@ -363,9 +369,9 @@ def _detach(el: etree._Element) -> None:
     if el.tail:
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + " " + el.tail
+            prev.tail = settable((prev.tail or "") + " " + el.tail)
         else:
-            parent.text = (parent.text or "") + " " + el.tail
+            parent.text = settable((parent.text or "") + " " + el.tail)
     parent.remove(el)
 
 

@@ -31,6 +31,7 @@ from lxml import etree
 from crawler.clean.html import sanitize_html
 from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image
 from crawler.extract.dates import looks_like_date, parse_display_date
+from crawler.extract.limits import fallback_region
 from crawler.extract.record import Article
 
 _RICH_TEXT = "richTextElement"
@@ -294,13 +295,13 @@ def _apply(article: Article, found: ElementPost) -> None:
 
 
 def _fill_generic(article: Article, region: etree._Element, base: str | None) -> None:
-    # Imported here: only pages in an unknown layout need trafilatura and markdownify.
-    from markdownify import markdownify
-
+    # Imported here: only pages in an unknown layout need trafilatura.
     from crawler.extract.fallback import extract_with_trafilatura
 
-    # trafilatura wants a whole document: the region alone, inside an otherwise empty one.
+    # trafilatura wants a whole document: the region alone, inside an otherwise empty one, and
+    # no more of it than the fallback's bounded region (the page is not read after this).
     document = etree.Element("html")
+    region = fallback_region(region, article.warnings)
     etree.SubElement(document, "body").append(copy.deepcopy(region))
     result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
@@ -309,5 +310,4 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None) ->
         return
     article.body_text = "\n\n".join(result.blocks)
     article.body_html = sanitize_html(result.html)
-    article.body_markdown = markdownify(article.body_html, heading_style="ATX",
-                                        bullets="-").strip() + "\n"
+    article.body_markdown = result.markdown

@@ -8,6 +8,8 @@ from typing import Any
 
 from lxml import etree
 
+from crawler.extract.body import _md_escape as md_escape
+
 
 @dataclass
 class Fallback:
@@ -15,6 +17,7 @@ class Fallback:
 
     blocks: list[str] = field(default_factory=list)
     html: str = ""
+    markdown: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -36,6 +39,9 @@ def extract_with_trafilatura(root: etree._Element, url: str | None) -> Fallback:
     blocks = [" ".join(line.split()) for line in doc["text"].split("\n")]
     blocks = [block for block in blocks if block]
     html = "\n".join(f"<p>{escape(block, quote=False)}</p>" for block in blocks)
+    # Paragraphs only, so written directly: markdownify re-parsed this HTML with BeautifulSoup
+    # at ~200 µs a paragraph, two thirds of the fallback's time.
+    markdown = "\n\n".join(map(md_escape, blocks)) + "\n"
     meta = {
         "title": doc.get("title"),
         "author": doc.get("author"),
@@ -47,4 +53,4 @@ def extract_with_trafilatura(root: etree._Element, url: str | None) -> Fallback:
         "cover_image": doc.get("image"),
         "language": doc.get("language"),
     }
-    return Fallback(blocks, html, meta)
+    return Fallback(blocks, html, markdown, meta)

@@ -13,12 +13,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
+from crawler.clean.html import url_scheme
 from crawler.extract.body import full_size_url
 from crawler.extract.dates import parse_machine_date, same_moment
+from crawler.extract.limits import MAX_JSON_LD_CHARS
 
 _POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
 _HEX24 = re.compile(r"\b([0-9a-f]{24})\b")
@@ -91,9 +93,10 @@ def _candidates(data: Any, depth: int = 0) -> list[dict[str, Any]]:
     return []
 
 
-def _kinds(item: dict[str, Any]) -> set[Any]:
+def _kinds(item: dict[str, Any]) -> set[str]:
     kinds = item.get("@type")
-    return {k for k in kinds if isinstance(k, str)} if isinstance(kinds, list) else {kinds}
+    # Only strings count: a dict or list "@type" is junk (and unhashable).
+    return {k for k in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(k, str)}
 
 
 def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any]]:
@@ -106,9 +109,12 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
     seen: list[dict[str, Any]] = []
     duplicated = False
     for script in scripts:
+        if len(script) > MAX_JSON_LD_CHARS:  # a post's is a few KB; this size is an attack
+            warnings.append(f"JSON-LD of {len(script):,} characters is over the limit: ignored")
+            continue
         try:
             data = json.loads(script, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             warnings.append("malformed JSON-LD ignored")
             continue
         for item in _candidates(data):
@@ -117,7 +123,10 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
                     duplicated = True
                     continue
                 seen.append(item)
-                found.append(_unescape(item))
+                try:
+                    found.append(_unescape(item))
+                except RecursionError:  # nested as deep as json.loads allows
+                    warnings.append("malformed JSON-LD ignored")
     if duplicated:
         warnings.append("duplicated JSON-LD posting counted once")
     return found
@@ -212,9 +221,10 @@ def absolute(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if urlsplit(url).scheme in ("http", "https"):
+    scheme = url_scheme(url)
+    if scheme in ("http", "https"):
         return url
-    if base and urlsplit(base).scheme in ("http", "https"):
+    if scheme is None and base and url_scheme(base) in ("http", "https"):
         return urljoin(base, url)
     return None
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from crawler.extract.limits import MAX_RAW_TEXT_ELEMENTS, bound_markup, parser_limits
 from crawler.extract.metadata import Head
 
 _LOCAL = threading.local()  # one parser per thread: the crawler extracts in worker threads
@@ -135,7 +136,10 @@ def drop_raw_text(data: bytes) -> bytes:
     pieces: list[bytes] = []
     start = pos = 0
     find_open = _RAW_TEXT_OPEN.search
-    while (opening := find_open(data, pos)) is not None:
+    # A Python step per element: past the limit the rest stays as it is (bound_markup caps it).
+    for _ in range(MAX_RAW_TEXT_ELEMENTS):
+        if (opening := find_open(data, pos)) is None:
+            break
         name = opening.group(1) and opening.group(1).lower()  # None for a comment
         closing = _RAW_TEXT_CLOSE[name].search(data, opening.end())
         if closing is None:
@@ -193,13 +197,15 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
             declared = _declared_charset(data, content_type)
     if not data or data.isspace():
         raise BadInput("empty document")
-    data = drop_raw_text(data)
+    data = bound_markup(drop_raw_text(data), warnings)
     root, invalid = _parse_utf8(data)
     if invalid:
+        del root  # one tree at a time
         data = _redecode(data, declared, warnings)
         root, _ = _parse_utf8(data)
     elif _codec_name(declared) not in (None, "utf-8", "ascii") and not data.isascii():
         warnings.append(f"declared charset {declared!r} is wrong: the bytes are UTF-8")
+    parser_limits(_parser(), warnings)
     if root is None or not len(root):
         raise BadInput("empty document")
     return Page(root, warnings)

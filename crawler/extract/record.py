@@ -90,6 +90,7 @@ class CleanedText:
     dialect: str = "text"  # "text" or "markdown": how the dump was read
     body_markdown: str | None = None  # the post's own Markdown, when the dump was Markdown
     wix: bool = True  # the dump shows Wix chrome; when not, no line was removed as chrome
+    warnings: list[str] = field(default_factory=list)  # e.g. a dump cut at a size limit
 
     @property
     def body_text(self) -> str:

@@ -1,0 +1,295 @@
+"""Property tests: `extract_article` and `clean_text` on mutated real pages and dumps.
+
+Seeds are the project's own fixtures and sample-site pages (so the suite means something without
+../shared), plus ../shared/realworld when present. Mutations: byte flips, truncation, deep
+nesting, huge attributes and attribute counts, wrong or absent charsets, BOMs, UTF-16/32, NUL
+bytes, disguised `javascript:` links. Properties: no exception escapes, the record is sane, the
+per-page CPU limit holds, and no dangerous URL reaches the body.
+
+The default profile ("ci") is derandomized and small, so the suite stays fast and repeatable;
+`HYPOTHESIS_PROFILE=fuzz` runs 2,000 random examples a property (FUZZ_EXAMPLES=n to change).
+Every failure found is kept as an explicit regression test in tests/test_extract_limits.py.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+import time
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crawler.clean.html import SAFE_SCHEMES, url_scheme
+from crawler.clean.text import MAX_TEXT_LINES, clean_text
+from crawler.extract import extract_article
+from crawler.extract.record import PAGE_KINDS, Article, CleanedText
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+REALWORLD = REPO.parent / "shared" / "realworld"
+CPU_LIMIT = 3.0  # seconds a page, the bound promised in docs/reliability.md
+
+settings.register_profile(
+    "ci", derandomize=True, database=None, max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")), deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@cache
+def html_seeds() -> tuple[bytes, ...]:
+    from crawler.sample_site import SampleBlog
+    from crawler.sample_site.server import route
+
+    seeds = [path.read_bytes() for path in sorted((FIXTURES / "html").glob("*.html"))]
+    from crawler.sample_site.model import LAYOUTS
+
+    blog = SampleBlog(seed=9, post_count=16)
+    posts = [next(p for p in blog.posts if p.layout == layout) for layout in LAYOUTS]
+    for path in (*(post.url_path for post in posts), "/blog", "/about"):
+        seeds.append(route(blog, "http://127.0.0.1:9", path, {}, []).body)
+    if (REALWORLD / "html").is_dir():
+        seeds += [path.read_bytes() for path in sorted((REALWORLD / "html").glob("*.html"))]
+    return tuple(seeds)
+
+
+@cache
+def text_seeds() -> tuple[str, ...]:
+    paths = sorted((FIXTURES / "text").glob("*.txt"))
+    if (REALWORLD / "text").is_dir():
+        paths += sorted((REALWORLD / "text").glob("*.txt"))
+    return tuple(path.read_text(encoding="utf-8") for path in paths)
+
+
+# -- mutations -----------------------------------------------------------------------------------
+
+_CHARSETS = ("utf-8", "utf-16", "utf-32", "iso-8859-1", "windows-1252", "shift_jis", "x-bogus",
+             "", "utf-7", "gb18030")  # fmt: skip
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+         codecs.BOM_UTF32_BE)  # fmt: skip
+_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "cp1252")
+# Disguised javascript: schemes, as a browser or a Markdown renderer would still read them.
+_HOSTILE_HREFS = (
+    "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+    "java&#9;script:alert(1)", "&#106;avascript:alert(1)", "javascript&colon;alert(1)",
+    "jav&#x0A;ascript:alert(1)", "\x01javascript:alert(1)", "javascript\\:alert(1)",
+    "VBScript:msgbox(1)", "data:text/html,<script>alert(1)</script>", "javascript&amp;colon;x",
+)  # fmt: skip
+# Allowed URLs that carry a Markdown link of their own, to be read if the destination ends early.
+_SMUGGLING_HREFS = (
+    "https://a.example/x&#10;[e](javascript:alert(1))", "https://a.example/x&#11;[e](javascript:x)",
+    "https://a.example/x[e](javascript:x", "https://a.example/x>[e](javascript:x)",
+)  # fmt: skip
+
+
+def _insert(data: bytes, at: int, piece: bytes) -> bytes:
+    at = at % (len(data) + 1)
+    return data[:at] + piece + data[at:]
+
+
+@st.composite
+def mutation(draw: st.DrawFn, data: bytes) -> bytes:
+    kind = draw(st.sampled_from((
+        "flip", "truncate", "nest", "attribute", "attributes", "charset", "bom", "encode", "nul",
+        "href", "splice",
+    )))  # fmt: skip
+    at = draw(st.integers(0, max(0, len(data))))
+    if kind == "flip":
+        flips = draw(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255)),
+                              min_size=1, max_size=50))  # fmt: skip
+        out = bytearray(data)
+        for pos, xor in flips:
+            out[pos] ^= xor
+        return bytes(out)
+    if kind == "truncate":
+        return data[:at]
+    if kind == "nest":
+        tag = draw(st.sampled_from((b"<div>", b"<b><i>", b"<ul><li>", b"<p><a href='/x'>",
+                                    b"<table><tr><td>", b"<span>", b"<blockquote>")))  # fmt: skip
+        return _insert(data, at, tag * draw(st.integers(100, 5000)) + b"deep words")
+    if kind == "attribute":
+        value = b"a" * draw(st.integers(10_000, 2_000_000))
+        return _insert(data, at, b'<p title="' + value + b'">attr words</p>')
+    if kind == "attributes":
+        count = draw(st.integers(100, 30_000))
+        names = b" ".join(b"a%d=1" % i for i in range(count))
+        return _insert(data, at, b"<p " + names + b">attr words</p>")
+    if kind == "charset":
+        label = draw(st.sampled_from(_CHARSETS)).encode()
+        data = re.sub(rb'charset="?[\w-]*"?', b'charset="' + label + b'"', data, count=1)
+        return _insert(data, data.find(b"<head>") + 6, b'<meta charset="' + label + b'">')
+    if kind == "bom":
+        return draw(st.sampled_from(_BOMS)) + data
+    if kind == "encode":
+        text = data.decode("utf-8", "replace")
+        return text.encode(draw(st.sampled_from(_ENCODINGS)), "replace")
+    if kind == "nul":
+        for pos in draw(st.lists(st.integers(0, len(data)), min_size=1, max_size=20)):
+            data = _insert(data, pos, b"\x00")
+        return data
+    if kind == "href":
+        href = draw(st.sampled_from(_HOSTILE_HREFS + _SMUGGLING_HREFS)).encode()
+        piece = b'<p><a href="' + href + b'">bad link</a> <img src="' + href + b'"></p>'
+        body = data.find(b'data-id="content-viewer"')
+        if body >= 0 and draw(st.booleans()):
+            at = data.index(b">", body) + 1
+        return _insert(data, at, piece)
+    # splice: a chunk of the page repeated (duplicated ids, hooks, articles…)
+    end = draw(st.integers(at, min(len(data), at + 20_000)))
+    return _insert(data, at, data[at:end] * draw(st.integers(2, 50)))
+
+
+@st.composite
+def mutated_page(draw: st.DrawFn) -> bytes:
+    data = draw(st.sampled_from(html_seeds()))
+    for _ in range(draw(st.integers(1, 3))):
+        data = draw(mutation(data)) or b" "
+    return data
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+_MD_LINK = re.compile(r"\]\(([^)\s]*)\)|<((?:[a-z]+:)[^>\s]*)>")
+_HTML_URL = re.compile(r'(?:href|src)="([^"]*)"')
+
+
+def check_article(article: Article) -> None:
+    assert isinstance(article, Article)
+    assert article.page_kind in PAGE_KINDS
+    json.dumps(article.to_dict())  # plain types only
+    for name in ("title", "author", "published", "modified", "language", "canonical_url",
+                 "description", "site_name", "cover_image", "post_id"):  # fmt: skip
+        assert getattr(article, name) is None or isinstance(getattr(article, name), str), name
+    for name in ("body_text", "body_html", "body_markdown", "url"):
+        assert isinstance(getattr(article, name), str), name
+    for name in ("tags", "categories", "images", "warnings"):
+        assert all(isinstance(item, str) for item in getattr(article, name)), name
+    assert article.reading_minutes is None or isinstance(article.reading_minutes, int)
+    if article.page_kind == "error":
+        assert article.warnings and not article.body_text
+    assert not any(w.startswith("extraction failed") for w in article.warnings), article.warnings
+    check_urls(article)
+
+
+def check_urls(article: Article) -> None:
+    """Every link and image URL in the body is http(s), mailto, tel or relative."""
+    urls = [m.group(1) or m.group(2) for m in _MD_LINK.finditer(article.body_markdown)]
+    urls += _HTML_URL.findall(article.body_html) + article.images
+    urls += [article.cover_image] if article.cover_image else []
+    for url in urls:
+        assert url_scheme(url) in (*SAFE_SCHEMES, None), url
+
+
+def extract_within_limit(data: bytes, **kwargs: str) -> Article:
+    started = time.process_time()
+    article = extract_article(data, **kwargs)
+    assert time.process_time() - started <= CPU_LIMIT
+    return article
+
+
+@given(mutated_page())
+def test_extract_never_raises_and_stays_bounded(data: bytes) -> None:
+    check_article(extract_within_limit(data))
+
+
+@given(mutated_page(), st.sampled_from(("text/html", "text/html; charset=utf-16",
+                                        "text/html; charset=shift_jis", "text/plain",
+                                        "application/octet-stream", "text/html; charset=bogus")))
+def test_extract_with_content_type_headers(data: bytes, content_type: str) -> None:
+    check_article(extract_within_limit(data, content_type=content_type))
+
+
+@given(st.binary(max_size=4096))
+@example(b"\xff\xfe")  # a UTF-16 BOM and nothing else
+@example(b"\x00\x00\xfe\xff")
+@example(b"<")
+def test_extract_arbitrary_bytes(data: bytes) -> None:
+    check_article(extract_within_limit(data))
+
+
+@given(st.text(max_size=2000))
+def test_extract_arbitrary_text(text: str) -> None:
+    check_article(extract_within_limit(text))
+
+
+# -- clean ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def mutated_dump(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(text_seeds()))
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(("flip", "truncate", "lines", "line", "nul", "bom",
+                                     "newlines", "splice")))  # fmt: skip
+        at = draw(st.integers(0, len(text)))
+        if kind == "flip":
+            data = bytearray(text.encode())
+            for pos in draw(st.lists(st.integers(0, max(0, len(data) - 1)), max_size=30)):
+                if data:
+                    data[pos] ^= draw(st.integers(1, 255))
+            text = data.decode("utf-8", "replace")
+        elif kind == "truncate":
+            text = text[:at]
+        elif kind == "lines":  # many short lines: dates, reading times, bullets, chrome
+            line = draw(st.sampled_from(("Jun 4, 2024", "3 min read", "• Home", "Comments",
+                                         "top of page", "Updated: Mar 3", "27 views", "-")))
+            text = text[:at] + (line + "\n") * draw(st.integers(100, 5000)) + text[at:]
+        elif kind == "line":
+            text = text[:at] + "word " * draw(st.integers(1000, 200_000)) + text[at:]
+        elif kind == "nul":
+            text = text[:at] + "\x00" + text[at:]
+        elif kind == "bom":
+            text = "\ufeff" + text
+        elif kind == "newlines":
+            text = text.replace("\n", draw(st.sampled_from(("\r\n", "\r", "\u2028", "\n\n\n"))))
+        else:
+            end = draw(st.integers(at, min(len(text), at + 2000)))
+            text = text[:at] + text[at:end] * draw(st.integers(2, 40)) + text[at:]
+    return text
+
+
+def check_cleaned(result: CleanedText, text: str) -> None:
+    assert isinstance(result, CleanedText)
+    assert result.page_kind in PAGE_KINDS
+    json.dumps(result.to_dict())
+    assert all(isinstance(p, str) and p for p in result.body)
+    assert len(result.body) <= MAX_TEXT_LINES
+    for name in ("title", "author", "date", "updated"):
+        assert getattr(result, name) is None or isinstance(getattr(result, name), str)
+    assert result.reading_minutes is None or isinstance(result.reading_minutes, int)
+    # The body keeps the dump's own text: every paragraph is a piece of the input.
+    for paragraph in result.body[:200]:
+        assert paragraph in text
+
+
+@given(mutated_dump())
+def test_clean_never_raises_and_keeps_the_dump_text(text: str) -> None:
+    started = time.process_time()
+    result = clean_text(text)
+    assert time.process_time() - started <= CPU_LIMIT
+    check_cleaned(result, text)
+
+
+@given(st.text(max_size=3000))
+@example("\r")
+@example("• \n")
+@example("top of page\nbottom of page")
+def test_clean_arbitrary_text(text: str) -> None:
+    check_cleaned(clean_text(text), text)
+
+
+@pytest.mark.parametrize("href", _HOSTILE_HREFS)
+def test_every_disguised_scheme_is_read_as_dangerous(href: str) -> None:
+    import html
+
+    assert url_scheme(html.unescape(href)) not in (*SAFE_SCHEMES, None)
