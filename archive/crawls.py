@@ -58,13 +58,16 @@ def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle:
 
 def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-              timeout: float | None = None, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
+              timeout: float | None = None, grace: float = GRACE_SECONDS,
+              lines: tuple[int, Callable[[bytes], None]] | None = None) -> tuple[int, bool]:
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
     The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
     signal per stop request (two would make Scrapy quit without recording its run). On `timeout`
     it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still alive after
-    `grace` seconds. However it ends, the next crawl archives what it missed.
+    `grace` seconds. However it ends, the next crawl archives what it missed. With `lines`
+    (a pipe's read end and a callback), each line the child writes to that pipe is passed on
+    while it runs.
     """
     proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
                             start_new_session=True)
@@ -72,11 +75,11 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
         if on_start:
             on_start(proc)
         try:
-            return proc.wait(timeout=timeout), False
+            return _wait(proc, timeout, lines), False
         except subprocess.TimeoutExpired:
             proc.terminate()
         try:
-            return proc.wait(timeout=grace), True
+            return _wait(proc, grace, lines), True
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             return proc.wait(), True
@@ -87,28 +90,16 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
             proc.wait()
 
 
-def crawl_site(url: str, db: Path, overrides: dict[str, Any], *, pass_fds: Sequence[int] = (),
-               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-               timeout: float | None = None) -> dict[str, Any]:
-    """Crawl one site in a child process (`python -m crawler.run`) and return its summary
-    (see crawler.summary): site, status, message, counts, errors, pages_fetched, run_id."""
-    with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
-        summary_path = Path(tmp) / "summary.json"
-        command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-                   "--summary", str(summary_path)]
-        for key, value in overrides.items():
-            command += ["--set", f"{key}={json.dumps(value)}"]
-        returncode, timed_out = run_child(command, pass_fds=pass_fds, on_start=on_start,
-                                          timeout=timeout)
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None,
+          lines: tuple[int, Callable[[bytes], None]] | None) -> int:
+    """proc.wait(timeout), passing on the lines it writes meanwhile (to the end of the pipe)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if lines is not None:
         try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # none, or cut short by SIGKILL
-            stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
-            summary = {"site": url, "status": "interrupted" if stopped else "failed",
-                       "counts": {}, "errors": [],
-                       "message": f"the crawl process ended without a result (exit {returncode})"}
-    summary["timed_out"] = timed_out
-    return summary
+            _read_lines(*lines, deadline)
+        except TimeoutError:
+            raise subprocess.TimeoutExpired(proc.args, timeout or 0) from None
+    return proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 @dataclass
@@ -153,46 +144,30 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
                    str(db), "--parallel", str(max(1, parallel)), "--results-fd", str(write_fd)]
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
-        fds = [write_fd, *(s.lock_fd for s in sites if s.lock_fd is not None)]
-        try:
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, pass_fds=fds,
-                                    start_new_session=True)
-        finally:
-            os.close(write_fd)  # the child's copy alone keeps the pipe open
-        timed_out = False
 
         def take(line: bytes) -> None:
             summary = json.loads(line)
             index = summary.pop("job", None)
             if isinstance(index, int) and 0 <= index < len(sites):
-                summary["timed_out"] = summary.get("timed_out") or timed_out
                 results[index] = summary
                 if on_result:
                     on_result(index, summary)
 
-        try:
+        open_fds = [write_fd]
+
+        def started(proc: subprocess.Popen[bytes]) -> None:
+            # The child's copy alone keeps the pipe open: end of file when it ends.
+            os.close(open_fds.pop())
             if on_start:
                 on_start(proc)
-            try:
-                _read_lines(read_fd, take, None if timeout is None else time.monotonic() + timeout)
-            except TimeoutError:
-                timed_out = True
-                proc.terminate()  # every site commits what it fetched and reports
-                try:
-                    _read_lines(read_fd, take, time.monotonic() + grace)
-                except TimeoutError:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            try:
-                returncode = proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:  # every site reported; the process lingers
-                os.killpg(proc.pid, signal.SIGKILL)
-                returncode = proc.wait()
+
+        try:
+            returncode, timed_out = run_child(
+                command, pass_fds=[write_fd, *(s.lock_fd for s in sites if s.lock_fd is not None)],
+                on_start=started, timeout=timeout, grace=grace, lines=(read_fd, take))
         finally:
-            os.close(read_fd)
-            if proc.poll() is None:  # we are failing ourselves: leave no crawler behind
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            for fd in [read_fd, *open_fds]:  # open_fds: Popen failed before `started`
+                os.close(fd)
     stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
     final = []
     for index, site in enumerate(sites):

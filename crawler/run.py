@@ -163,7 +163,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     for job in waiting:  # stopped before their turn
         on_result(CrawlSummary(site=job.url, status="interrupted",
                                message="not started: the crawl was stopped").to_dict()
-                  | {"timed_out": False, "job": index[id(job)]})
+                  | {"timed_out": False, "not_started": True, "job": index[id(job)]})
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:
