@@ -23,6 +23,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.extensions.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
 from crawler.summary import CrawlSummary
 
@@ -77,6 +78,10 @@ class _SitesProcess(CrawlerProcess):
 
     def stop(self) -> Any:
         self.stopping = True
+        for crawler in self.crawlers:
+            limit = getattr(crawler, "wixarchive_time_limit", None)
+            if limit is not None:
+                limit.stop_now()  # no retry or new request goes out while the sites close
         return super().stop()
 
 
@@ -85,7 +90,7 @@ def _site_settings(db: str | Path, common: dict[str, Any], job: SiteJob) -> dict
     (with the same derived values crawl_settings computes) and its time limit."""
     merged = {**common, **job.settings}
     if job.time_limit:
-        merged["CLOSESPIDER_TIMEOUT"] = job.time_limit
+        merged["WIXARCHIVE_TIME_LIMIT"] = job.time_limit
     if not job.settings and not job.time_limit:
         return {}
     full = crawl_settings(db, merged)
@@ -102,9 +107,15 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     One Scrapy Crawler per site, all in one CrawlerProcess: each has its own spider, engine and
     downloader, so each keeps exactly the politeness it has alone (its download slot's delay,
     concurrency, AutoThrottle, robots.txt), its own stats, its own archive pipeline and
-    crawl_runs row, and its own time limit (CLOSESPIDER_TIMEOUT). They share the reactor and
-    one archive worker (the one SQLite writer, see crawler.pipelines.supervisor). A site that
-    hangs or fails holds only its own crawler; when one ends, the next waiting site starts.
+    crawl_runs row, and its own time limit (crawler.extensions.time_limit). They share the
+    reactor and one archive worker (the one SQLite writer, see crawler.pipelines.supervisor).
+    A site that hangs or fails holds only its own crawler; when one ends, the next waiting
+    site starts.
+
+    Why Crawlers rather than one spider multiplexing the sites: Scrapy already keeps a
+    Crawler's politeness, stats, close reason and signals apart, so the single-site spider,
+    pipeline and summary work unchanged per site, and one site can be stopped (time limit,
+    failure) without touching the others' state.
     `on_result` gets each site's summary (CrawlSummary.to_dict() plus `timed_out`) as soon as
     that site is done, in the order they finish.
     """
@@ -150,7 +161,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
                                                     "run again to resume")
         data = summary.to_dict()
         reason = crawler.stats.get_value("finish_reason") if crawler is not None else None
-        data["timed_out"] = reason == "closespider_timeout"
+        data["timed_out"] = reason == TIME_LIMIT_REASON
         data["job"] = index[id(job)]
         if job.lock_fd is not None:
             with contextlib.suppress(OSError):

@@ -34,6 +34,11 @@ DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 # (and named in the run's errors): one page can never stall a crawl.
 WIXARCHIVE_PAGE_TIMEOUT = 10.0
 
+# Seconds one site's crawl may run (0: no limit); `run-due` sets each site's `timeout` here.
+# Enforced by crawler.extensions.time_limit, which also cuts downloads in flight at the limit.
+WIXARCHIVE_TIME_LIMIT = 0
+DOWNLOADER_MIDDLEWARES = {"crawler.extensions.time_limit.SiteTimeLimit": 560}
+
 # The spider and pipeline run CPU and SQLite work in threads through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
