@@ -6,12 +6,19 @@ CORPUS_DIR (default ../shared/realworld next to the repo) holds text/<name>.txt 
 text-truth/<name>.json. Scores: exact-match rates for page kind, title, author, date, updated and
 reading minutes; body-line precision and recall (a truth line counts as kept when it is one of the
 cleaner's paragraphs); chrome lines leaked into the body. Exits cleanly when the corpus is absent.
+
+Then the whole-page dumps in dumps/ (<post>.<tool>.txt beside <post>.<tool>.json), one row per
+tool and dialect for "no cleaning" (the dump as it is) and for `clean_text`: body F1 over bags of
+tokens (mean, worst), title/author/reading time exact where the dump shows them, structural chrome
+lines left, and ms per dump (cleaning only, files read beforehand).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +30,69 @@ from crawler.clean.text import clean_text  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "realworld"
 FIELDS = ("page_kind", "title", "author", "date", "updated", "reading_minutes")
+# The lines that are Wix page structure wherever they stand alone (as ../shared/tools/score_clean.py
+# counts them): skip links, widget headings, header metadata, counters, the like button.
+STRUCTURAL = re.compile(
+    r"^\W*(top of page|bottom of page|search|rechercher|comments?|commentaires?|comentários|"
+    r"komentar|recent posts|see all|related posts|posts récents|voir tout|log in / sign up|"
+    r"more actions)\W*$|min (read|de lecture|de leitura)|^updated:|dernière mise à jour|writer:|"
+    r"\d+ (views?|vues?)\b|post not marked as liked", re.I)
+TOOLS = {"html2text": "markdown", "inscriptis": "text", "htmltext": "text"}
+
+
+def _f1(pred: str, gold: str) -> float:
+    p = collections.Counter(re.findall(r"\w+", pred.lower()))
+    g = collections.Counter(re.findall(r"\w+", gold.lower()))
+    tp = sum((p & g).values())
+    if not tp:
+        return float(not p and not g)
+    precision, recall = tp / sum(p.values()), tp / sum(g.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _no_cleaning(text: str) -> dict:
+    return {"body_text": text, "title": None, "author": None, "reading_minutes": None}
+
+
+def _cleaned(text: str) -> dict:
+    result = clean_text(text)
+    return {"body_text": result.body_text, "title": result.title, "author": result.author,
+            "reading_minutes": result.reading_minutes}
+
+
+def score_dumps(folder: Path) -> None:
+    records = sorted(folder.glob("*.json"))
+    if not records:
+        print(f"no whole-page dumps under {folder}: nothing to score")
+        return
+    print(f"\nwhole-page dumps ({folder})")
+    print(f"{'tool (dialect)':<24}{'cleaner':<14}{'dumps':>6}{'F1 mean':>9}{'F1 worst':>9}"
+          f"{'meta exact':>12}{'chrome':>8}{'ms/dump':>9}")
+    for tool, dialect in TOOLS.items():
+        cases = []
+        for record in records:
+            truth = json.loads(record.read_text(encoding="utf-8"))
+            if truth["file"].endswith(f".{tool}.txt"):
+                cases.append((truth, (folder / truth["file"]).read_text(encoding="utf-8")))
+        if not cases:
+            continue
+        for name, run in (("no cleaning", _no_cleaning), ("wixarchive", _cleaned)):
+            started = time.perf_counter()
+            outputs = [run(text) for _, text in cases]
+            elapsed = time.perf_counter() - started
+            f1s = [_f1(out["body_text"], "\n".join(truth["body"]))
+                   for (truth, _), out in zip(cases, outputs, strict=True)]
+            exact = shown = left = 0
+            for (truth, _), out in zip(cases, outputs, strict=True):
+                gold = {line.strip() for line in truth["body"]}
+                left += sum(1 for line in {ln.strip() for ln in out["body_text"].split("\n")}
+                            if line and STRUCTURAL.search(line) and line not in gold)
+                for field in truth["check"]:
+                    shown += 1
+                    exact += out[field] == truth[field]
+            print(f"{f'{tool} ({dialect})':<24}{name:<14}{len(cases):>6}"
+                  f"{sum(f1s) / len(f1s):>9.3f}{min(f1s):>9.3f}{f'{exact}/{shown}':>12}"
+                  f"{left:>8d}{1000 * elapsed / len(cases):>9.2f}")
 
 
 def score(corpus: Path, per_file: bool) -> int:
@@ -71,7 +141,10 @@ def main() -> int:
     if not (args.corpus / "text").is_dir():
         print(f"corpus not found at {args.corpus} (optional, read-only data): skipping")
         return 0
-    return score(args.corpus, args.files)
+    status = score(args.corpus, args.files)
+    if (args.corpus / "dumps").is_dir():
+        score_dumps(args.corpus / "dumps")
+    return status
 
 
 if __name__ == "__main__":

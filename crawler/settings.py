@@ -23,13 +23,35 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.5
 
-# Faults: retry transient errors, bound redirect chains and page sizes.
+# Faults and hostile servers (docs/reliability.md): retry transient errors, honour Retry-After
+# within a maximum, bound redirect chains, a download's total time and a body's size, before
+# and after decompression (Scrapy's HttpCompressionMiddleware applies DOWNLOAD_MAXSIZE to the
+# unpacked body too). Sitemaps get the sitemaps.org limit (50 MB) instead, per request.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+WIXARCHIVE_RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails the page at once
+WIXARCHIVE_RETRY_AFTER_STOP = 3  # ... and this many of those from one site end the crawl early
+WIXARCHIVE_MAX_SERVER_ERRORS = 50  # answers in a row that are 5xx or none: the crawl ends early
 REDIRECT_MAX_TIMES = 5
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30  # the whole download, body included: a trickle never outlasts it
+# The largest real Wix post page seen is 1.3 MB; 16 MiB leaves room and bounds memory.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+WIXARCHIVE_MAX_SITEMAPS = 1000  # sitemap files read per crawl (each lists <= 50,000 URLs)
+WIXARCHIVE_MAX_LISTING_PAGES = 5000  # listing pages read (sites without a posts sitemap)
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.downloader.redirects.MetaRefreshLoopMiddleware": 580,
+    # After HttpCompressionMiddleware (590) on the way back: it sees the unpacked body.
+    "crawler.downloader.page_types.PageTypeMiddleware": 585,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
+    # Next to the downloader: it sees every try, retries included.
+    "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
+}
 # Seconds the archive worker may spend extracting and storing one page before it is cut off
 # (and named in the run's errors): one page can never stall a crawl.
 WIXARCHIVE_PAGE_TIMEOUT = 10.0

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from crawler.discover.urls import is_post_url
+
 OUTCOMES = ("new", "changed", "unchanged", "deleted", "failed")
+# Close reasons of a crawl ended early because of the site (crawler.downloader): it asked us to
+# stay away longer than we wait, or it keeps failing. The run was not interrupted.
+THROTTLED = "throttled"
+FAILING = "failing"
+STOPPED_EARLY = (THROTTLED, FAILING)
 
 
 @dataclass
@@ -53,25 +60,35 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)))
     posts = summary.posts
-    if reason not in ("finished", "unreachable"):
+    stopped_early = reason.startswith(STOPPED_EARLY)
+    if reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
     elif posts == 0:
         summary.status = "failed"
         unreachable = _connection_error(errors)
-        if unreachable and summary.pages_fetched == 0:
+        if stopped_early:
+            summary.message = f"no posts archived from {site}: stopped early, {reason}"
+        elif unreachable and summary.pages_fetched == 0:
             summary.message = f"could not reach {site}: {unreachable.split(': ', 1)[-1]}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
+        elif failed_posts := [e for e in errors
+                              if is_post_url(e.split(": ", 1)[0]) and "HTTP 404" not in e]:
+            # e.g. a 5xx storm: posts were found and every one failed; say so, not "no posts".
+            summary.message = (f"no posts archived from {site}: {counts['failed']} requests "
+                               f"failed (first: {failed_posts[0]})")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, feed or listing with /post/ links)")
     else:
-        if counts["failed"] and any("HTTP 404" not in e for e in errors):
+        if stopped_early or (counts["failed"] and any("HTTP 404" not in e for e in errors)):
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")
         if unknown_layout:
             summary.message += (f"; {unknown_layout} in an unknown page layout (body extracted "
                                 "generically: check them)")
+        if stopped_early:
+            summary.message += f"; stopped early, {reason}"
     return summary

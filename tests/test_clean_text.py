@@ -204,13 +204,25 @@ def test_page_kind(name: str, kind: str) -> None:
         assert result.title is None and result.author is None and result.date is None
 
 
-@pytest.mark.parametrize("heading", ["Questions fréquentes", "FAQ", "Über uns", "Contacto"])
-def test_chrome_free_site_page_is_static_by_its_heading(heading: str) -> None:
+@pytest.mark.parametrize("heading", ["Questions fréquentes", "FAQ", "Häufige Fragen"])
+def test_chrome_free_faq_page_is_static_by_its_heading(heading: str) -> None:
     text = f"\n{heading}\nWhat is hypnosis?\nA natural state of focused attention.\n"
     result = clean_text(text)
     assert result.page_kind == "static"
     assert result.title == heading
     assert result.body == ["What is hypnosis?", "A natural state of focused attention."]
+
+
+@pytest.mark.parametrize("heading", ["About Me", "Über uns", "Contacto"])
+def test_site_page_heading_is_static_only_on_a_page_with_site_chrome(heading: str) -> None:
+    framed = clean_text(f"top of page\nSearch\n{heading}\nWe are a small team.\nbottom of page\n")
+    assert (framed.page_kind, framed.title) == ("static", heading)
+    # A chrome-free dump titled "About Me" is a post about its writer (issue 18).
+    post = clean_text(f"{heading}\nI grew up by the sea and started this blog in 2019.\n"
+                      "Here I write about boats.\n")
+    assert (post.page_kind, post.title) == ("post", heading)
+    assert post.body == ["I grew up by the sea and started this blog in 2019.",
+                         "Here I write about boats."]
 
 
 def test_post_titled_like_a_site_page_is_still_a_post() -> None:

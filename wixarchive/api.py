@@ -100,28 +100,30 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
     matter; `out` is a folder) or "wxr" (a WordPress import file). `out` is a path, or an open
     stream: text for jsonl and csv, binary for wxr. A `site` that names no archived site raises
     ValueError."""
-    from archive.export.source import iter_posts, matching_sites, post_ids
+    from archive.export.source import iter_posts, matching_sites, post_ids, snapshot
 
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     sites = matching_sites(archive, site)
-    chosen = iter_posts(archive, post_ids(archive, sites))
-    if format == "markdown":
-        from archive.export import markdown
+    # One read snapshot, posts streamed one at a time (see archive.export).
+    with snapshot(archive):
+        chosen = iter_posts(archive, post_ids(archive, sites))
+        if format == "markdown":
+            from archive.export import markdown
 
-        if not isinstance(out, str | os.PathLike):
-            raise ValueError("markdown export writes one file per post: give a folder")
-        return len(markdown.write(chosen, Path(out)))
-    binary = format == "wxr"
-    if isinstance(out, str | os.PathLike):
-        mode = "wb" if binary else "w"
-        with Path(out).open(mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) \
-                as stream:
-            return _write(format, chosen, stream, sites)
-    return _write(format, chosen, out, sites)
+            if not isinstance(out, str | os.PathLike):
+                raise ValueError("markdown export writes one file per post: give a folder")
+            return markdown.write(chosen, Path(out))
+        binary = format == "wxr"
+        if isinstance(out, str | os.PathLike):
+            mode = "wb" if binary else "w"
+            with Path(out).open(mode, **({} if binary else {"encoding": "utf-8",
+                                                             "newline": ""})) as stream:
+                return _write(format, archive, chosen, stream, sites)
+        return _write(format, archive, chosen, out, sites)
 
 
-def _write(format: str, chosen: Iterable[dict[str, Any]], stream: IO[Any],
+def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stream: IO[Any],
            sites: list[dict[str, Any]]) -> int:
     if format == "jsonl":
         from archive.export import jsonl
@@ -132,8 +134,10 @@ def _write(format: str, chosen: Iterable[dict[str, Any]], stream: IO[Any],
 
         return csv.write(chosen, stream)
     from archive.export import wxr
+    from archive.export.source import post_terms
 
-    return wxr.write(chosen, stream, sites=sites)[0]
+    head = wxr.collect_head(post_terms(archive, sites))
+    return wxr.write(chosen, stream, sites=sites, head=head)[0]
 
 
 def extract(html: str | bytes, url: str | None = None, *,

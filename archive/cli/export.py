@@ -15,29 +15,47 @@ import click
 
 from archive.cli.common import db_option, fail, open_archive
 from archive.export import FORMATS
-from archive.export.source import NoSuchSite, iter_posts, matching_sites, post_ids
+from archive.export.source import (
+    NoSuchSite,
+    count_posts,
+    iter_posts,
+    matching_sites,
+    post_ids,
+    post_terms,
+    snapshot,
+)
+
+
+def _open_mode(binary: bool) -> dict[str, Any]:
+    return {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
 
 
 @contextmanager
 def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
-    """stdout for "-", else a temporary file renamed over OUT on success: a failed export
-    never leaves a half-written file behind."""
+    """stdout for "-"; a device or pipe (/dev/stdout, a FIFO) written as it is; else a temporary
+    file renamed over OUT on success (through a symlink to its target): a failed export never
+    leaves a half-written file behind, and never replaces what is not a regular file."""
     if out == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
     target = Path(out)
     if target.is_dir():
         fail(f"{target} is a directory; give a file name for this format")
+    if target.exists() and not target.is_file():
+        with open(target, **_open_mode(binary)) as stream:
+            yield stream
+        return
+    target = target.resolve() if target.is_symlink() else target
     if not target.parent.is_dir():
         fail(f"cannot write {target}: directory {target.parent} does not exist")
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        if binary:
-            with os.fdopen(handle, "wb") as stream:
-                yield stream
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                yield stream
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    try:
+        with os.fdopen(handle, **_open_mode(binary)) as stream:
+            yield stream
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):
@@ -72,38 +90,17 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
             sites = matching_sites(archive, site)
         except NoSuchSite as exc:
             fail(str(exc))
-        ids = post_ids(archive, sites)
-        if not ids:
-            where = f" for {site}" if site else ""
-            fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
-        posts = iter_posts(archive, ids)
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": out}
-        if fmt == "jsonl":
-            from archive.export import jsonl
-
-            with _output(out, binary=False) as stream:
-                summary["posts"] = jsonl.write(posts, stream)
-        elif fmt == "csv":
-            from archive.export import csv
-
-            with _output(out, binary=False) as stream:
-                summary["posts"] = csv.write(posts, stream)
-        elif fmt == "markdown":
-            from archive.export import markdown
-
-            folder = Path(out)
-            if folder.exists() and not folder.is_dir():
-                fail(f"{folder} is a file; markdown export needs a folder")
+        # One read snapshot: the passes agree even while a crawl writes the archive.
+        with snapshot(archive):
+            if not count_posts(archive, sites):
+                where = f" for {site}" if site else ""
+                fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
             try:
-                summary["posts"] = len(markdown.write(posts, folder))
-            except OSError as exc:
-                fail(f"cannot write to {folder}: {exc.strerror or exc}")
-        else:
-            from archive.export import wxr
-
-            with _output(out, binary=True) as stream:
-                summary["posts"], summary["images"] = wxr.write(posts, stream, sites=sites)
+                summary.update(_write(archive, sites, fmt, out))
+            except OSError as exc:  # a full disk, a closed pipe, a vanished folder
+                fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         archive.close()
     # The summary never mixes with exported data on stdout.
@@ -117,3 +114,34 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+
+
+def _write(archive: Any, sites: list[dict[str, Any]], fmt: str, out: str) -> dict[str, int]:
+    """Stream the posts into the format's writer, one post at a time."""
+    posts = iter_posts(archive, post_ids(archive, sites))
+    if fmt == "jsonl":
+        from archive.export import jsonl
+
+        with _output(out, binary=False) as stream:
+            return {"posts": jsonl.write(posts, stream)}
+    if fmt == "csv":
+        from archive.export import csv
+
+        with _output(out, binary=False) as stream:
+            return {"posts": csv.write(posts, stream)}
+    if fmt == "markdown":
+        from archive.export import markdown
+
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            fail(f"{folder} is a file; markdown export needs a folder")
+        try:
+            return {"posts": markdown.write(posts, folder)}
+        except OSError as exc:
+            fail(f"cannot write to {folder}: {exc.strerror or exc}")
+    from archive.export import wxr
+
+    head = wxr.collect_head(post_terms(archive, sites))
+    with _output(out, binary=True) as stream:
+        written, images = wxr.write(posts, stream, sites=sites, head=head)
+    return {"posts": written, "images": images}

@@ -18,11 +18,13 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def make_datasette(db: Path, **settings: Any) -> Any:
-    """A Datasette for the archive: read-only (mode=ro), our plugin, metadata and settings."""
+    """A Datasette for the archive: read-only (mode=ro, the write connection too), our plugin,
+    metadata and settings."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
     from archive.web import metadata, plugin
+    from archive.web.database import make_read_only
 
     # The entry point registers the plugin once the project is installed; a checkout run without
     # installing must get the same pages.
@@ -33,7 +35,9 @@ def make_datasette(db: Path, **settings: Any) -> Any:
     # column of every post (1.3 s of a 1.8 s posts page at 5,000 posts); the metadata's facets
     # are the useful ones, and any column can still be faceted from its menu.
     settings = {"max_csv_mb": 0, "allow_csv_stream": True, "suggest_facets": False, **settings}
-    return Datasette(files=[str(db)], metadata=dict(metadata.INSTANCE), settings=settings)
+    datasette = Datasette(files=[str(db)], metadata=dict(metadata.INSTANCE), settings=settings)
+    make_read_only(datasette)  # no connection of this Datasette can write the archive
+    return datasette
 
 
 def _bind(host: str, port: int) -> socket.socket:

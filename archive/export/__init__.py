@@ -1,12 +1,17 @@
 """Exporters: the archive's posts as JSON lines, CSV, Markdown files or a WordPress WXR file.
 
 Each writer is a pure function over post dicts as `Archive.post()` returns them (see
-`archive.export.source.iter_posts`), so what is exported is exactly what is archived.
+`archive.export.source.iter_posts`), so what is exported is exactly what is archived, made safe
+(`safe_post`): an archive may hold rows another tool wrote, and an export is read by programs
+that render it. Writers consume their posts one at a time: memory stays flat in their number.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html, sanitize_markdown
 
 FORMATS = ("jsonl", "csv", "markdown", "wxr")
 
@@ -19,3 +24,23 @@ _WIX_RESIZED = re.compile(r"(https?://static\.wixstatic\.com/media/[^/?#\s\"'<>(
 def full_size(text: str) -> str:
     """`text` (a URL, HTML or Markdown) with every resized Wix image URL made full-size."""
     return _WIX_RESIZED.sub(r"\1", text or "")
+
+
+def safe_post(post: dict[str, Any], *, markdown: bool = True) -> dict[str, Any]:
+    """The post with its HTML and Markdown bodies sanitized and every link or image URL whose
+    scheme could run code (javascript:, data:, ... in any case or disguise) dropped. The post's
+    own `url` and `site` are its identity and stay as archived; writers that make links of
+    them pass them through `safe_url`. markdown=False leaves `body_markdown` to a caller that
+    sanitizes the Markdown it writes."""
+    safe = dict(post)
+    if safe.get("body_html"):
+        safe["body_html"] = sanitize_html(safe["body_html"])
+    if markdown and safe.get("body_markdown"):
+        safe["body_markdown"] = sanitize_markdown(safe["body_markdown"])
+    if "canonical_url" in safe:
+        safe["canonical_url"] = safe_url(safe["canonical_url"])
+    if "cover_image" in safe:
+        safe["cover_image"] = safe_url(safe["cover_image"], IMAGE_SCHEMES)
+    if "images" in safe:
+        safe["images"] = [url for url in safe["images"] or [] if safe_url(url, IMAGE_SCHEMES)]
+    return safe

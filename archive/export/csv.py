@@ -8,16 +8,19 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from archive.export import safe_post
+
 
 def cell(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
 
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write a header row then one row per post; returns the number of posts written."""
+    """Write a header row then one row per post (made safe, see `safe_post`); returns the
+    number of posts written."""
     writer: csv.DictWriter | None = None
     count = 0
-    for post in posts:
+    for post in map(safe_post, posts):
         if writer is None:
             # Every post has the same keys (one row of the posts table plus its site and images).
             writer = csv.DictWriter(out, fieldnames=list(post), lineterminator="\n")

@@ -6,11 +6,13 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from archive.export import safe_post
+
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write one JSON object per post; returns the number written."""
+    """Write one JSON object per post (made safe, see `safe_post`); returns the number written."""
     count = 0
     for post in posts:
-        out.write(json.dumps(post, ensure_ascii=False) + "\n")
+        out.write(json.dumps(safe_post(post), ensure_ascii=False) + "\n")
         count += 1
     return count

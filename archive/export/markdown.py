@@ -1,8 +1,10 @@
 """Markdown files with YAML front matter, one per post, for static-site generators.
 
 Files go to OUT/<site>/<YYYY-MM-DD>-<slug>.md (the Jekyll `_posts` naming, which Hugo and
-Eleventy accept too). Front matter values are written as JSON scalars and flow lists, which are
-valid YAML, so no YAML library is needed to write them and any YAML parser reads them back.
+Eleventy accept too); names are made safe and unique by `archive.export.filenames`, and bodies
+and URLs safe by `archive.export.safe_post` and `archive.sanitize.sanitize_markdown`.
+Front matter values are written as JSON scalars and flow lists, which are valid YAML, so no
+YAML library is needed to write them and any YAML parser reads them back.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from archive.export import full_size
-
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-MAX_NAME = 80  # characters of slug in a file name: non-Latin slugs take 3 bytes per character
+from archive.export import full_size, safe_post
+from archive.export.filenames import Folder, safe_name
+from archive.sanitize import safe_url, sanitize_markdown
 
 
 def _escape_char(ch: str) -> str:
@@ -29,6 +30,8 @@ def _escape_char(ch: str) -> str:
 def yaml_value(value: Any) -> str:
     """A YAML scalar or flow list; characters YAML forbids unescaped become \\u escapes."""
     text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():  # the common case: no control, format or unassigned character
+        return text
     return "".join(_escape_char(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co",
                                                                     "Cn", "Zl", "Zp")
                    else ch for ch in text)
@@ -42,14 +45,14 @@ def slug(url: str) -> str:
 
 def site_folder(site_url: str) -> str:
     parts = urlsplit(site_url)
-    name = (parts.netloc + parts.path.rstrip("/")).replace("/", "-")
-    return _UNSAFE.sub("-", name) or "site"
+    return safe_name((parts.netloc + parts.path.rstrip("/")).replace("/", "-"), "site")
 
 
-def file_name(post: dict[str, Any]) -> str:
-    base = _UNSAFE.sub("-", slug(post["url"])).strip(" .-")[:MAX_NAME] or "post"
+def file_stem(post: dict[str, Any]) -> str:
+    """<date>-<slug> (or <slug> for an undated post), without the extension."""
+    base = safe_name(slug(post["url"]), "post")
     date = (post.get("published") or "")[:10]
-    return f"{date}-{base}.md" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else f"{base}.md"
+    return f"{date}-{base}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else base
 
 
 def body(post: dict[str, Any]) -> str:
@@ -61,7 +64,8 @@ def body(post: dict[str, Any]) -> str:
         text = markdownify(post["body_html"], heading_style="ATX").strip()
     if not text.strip():
         text = post.get("body") or ""
-    return full_size(text.strip())
+    # Last, on whichever text was chosen: markdownify's output or plain text can hold "<".
+    return sanitize_markdown(full_size(text.strip()))
 
 
 def front_matter(post: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +81,7 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "language": post.get("language"),
         "cover_image": full_size(post["cover_image"]) if post.get("cover_image") else None,
         "images": [full_size(url) for url in post.get("images") or []],
-        "original_url": post["url"],
+        "original_url": safe_url(post["url"]),
         "canonical_url": post.get("canonical_url"),
         "site": post.get("site"),
         # A post deleted from its site stays a draft: the archive keeps it, a site should not
@@ -92,21 +96,22 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
 
 def render(post: dict[str, Any]) -> str:
     """One post as a Markdown document with front matter."""
+    post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
     lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
     return "\n".join([*lines, "---", "", body(post), ""])
 
 
-def write(posts: Iterable[dict[str, Any]], folder: Path) -> list[Path]:
-    """Write one file per post under `folder`; returns the paths written."""
-    written: list[Path] = []
-    taken: set[Path] = set()
-    for post in posts:
-        directory = folder / site_folder(post.get("site") or post["url"])
-        path = directory / file_name(post)
-        if path in taken:  # two posts with one slug and date (a post re-created on the site)
-            path = path.with_name(f"{path.stem}-{post['id']}.md")
-        taken.add(path)
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(post), encoding="utf-8")
-        written.append(path)
-    return written
+def write(posts: Iterable[dict[str, Any]], folder: Path) -> int:
+    """Write one file per post under `folder`, post by post; returns the number written.
+
+    Two posts whose names agree (one slug and date, or names differing only in case) get the
+    post id, then a counter, appended.
+    """
+    count = 0
+    with Folder(folder) as out:
+        for post in posts:
+            path = out.claim(site_folder(post.get("site") or post["url"]), file_stem(post),
+                             ".md", str(post["id"]))
+            out.write_text(path, render(post))
+            count += 1
+    return count

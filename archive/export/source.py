@@ -1,12 +1,15 @@
-"""Which posts an export reads, through the Archive API.
+"""Which posts an export reads, through the Archive API, one at a time.
 
-`Archive` has no way to list posts yet: `post_ids` is the one query this package runs, and
-belongs in archive/store.py (as `Archive.post_ids(site=None)`) once that file is free to change.
+`Archive` has no way to list posts yet: the queries here belong in archive/store.py (as
+`Archive.post_ids(site=None)`) once that file is free to change. Everything is a generator over
+an SQLite cursor, so an export of a million posts never holds a million of anything.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from archive.store import Archive
@@ -33,19 +36,61 @@ def matching_sites(archive: Archive, site: str | None) -> list[dict[str, Any]]:
     return chosen
 
 
-def post_ids(archive: Archive, sites: list[dict[str, Any]]) -> list[int]:
-    """Ids of every post (deleted ones too) of these sites, oldest first."""
+@contextmanager
+def snapshot(archive: Archive) -> Iterator[Archive]:
+    """One read transaction: every query inside sees the same archive, even while a crawl
+    writes (WAL), so an export's passes agree with each other. Inside a transaction the caller
+    already holds, that one is the snapshot."""
+    if archive.conn.in_transaction:
+        yield archive
+        return
+    archive.conn.execute("BEGIN")
+    try:
+        yield archive
+    finally:
+        archive.conn.execute("COMMIT")
+
+
+def _where(sites: list[dict[str, Any]]) -> tuple[str, list[str]]:
     urls = [s["site"] for s in sites]
-    if not urls:
-        return []
-    marks = ",".join("?" * len(urls))
+    return f"s.url IN ({','.join('?' * len(urls))})", urls
+
+
+def count_posts(archive: Archive, sites: list[dict[str, Any]]) -> int:
+    if not sites:
+        return 0
+    where, args = _where(sites)
+    return archive.conn.execute(
+        f"SELECT count(*) FROM posts p JOIN sites s ON s.id = p.site_id WHERE {where}",
+        args).fetchone()[0]
+
+
+def post_ids(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[int]:
+    """Ids of every post (deleted ones too) of these sites, oldest first."""
+    if not sites:
+        return
+    where, args = _where(sites)
     rows = archive.conn.execute(
-        f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url IN ({marks}) "
-        "ORDER BY p.published IS NULL, p.published, p.id", urls)
-    return [row[0] for row in rows]
+        f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id WHERE {where} "
+        "ORDER BY p.published IS NULL, p.published, p.id", args)
+    for row in rows:
+        yield row[0]
 
 
-def iter_posts(archive: Archive, ids: list[int]) -> Iterator[dict[str, Any]]:
+def post_terms(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """id, author, tags and categories of each post of these sites: what WXR lists up front."""
+    if not sites:
+        return
+    where, args = _where(sites)
+    rows = archive.conn.execute(
+        f"SELECT p.id, p.author, p.tags, p.categories FROM posts p JOIN sites s "
+        f"ON s.id = p.site_id WHERE {where} ORDER BY p.id", args)
+    for row in rows:
+        yield {"id": row[0], "author": row[1], "tags": json.loads(row[2] or "[]"),
+               "categories": json.loads(row[3] or "[]")}
+
+
+def iter_posts(archive: Archive, ids: Iterator[int] | list[int]) -> Iterator[dict[str, Any]]:
     """Each post as `Archive.post` returns it (tags, categories and images included)."""
     for post_id in ids:
         post = archive.post(post_id)

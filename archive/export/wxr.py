@@ -9,16 +9,18 @@ deleted from its site is exported as a draft.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-import nh3
 from lxml import etree
 
-from archive.export import full_size
+from archive.export import full_size, safe_post
+from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html
 
 NS = {
     "excerpt": "http://wordpress.org/export/1.2/excerpt/",
@@ -28,8 +30,8 @@ NS = {
     "wp": "http://wordpress.org/export/1.2/",
 }
 WXR_VERSION = "1.2"
-# XML 1.0 forbids these characters outright, even escaped.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 forbids these characters outright, even escaped (lone surrogates included).
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _q(prefix: str, name: str) -> str:
@@ -40,13 +42,60 @@ def _text(value: Any) -> str:
     return _INVALID_XML.sub("", str(value)) if value is not None else ""
 
 
-def _sub(parent: etree._Element, tag: str, value: Any = None, *, cdata: bool = False,
-         **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, attrs)
-    text = _text(value)
-    # CDATA keeps HTML readable in the file; a body containing "]]>" cannot be CDATA.
-    element.text = etree.CDATA(text) if cdata and text and "]]>" not in text else text
-    return element
+@dataclass
+class Head:
+    """What WXR lists before the items: authors, terms, and the highest post id (attachment ids
+    start after it). Collected in a first pass over light rows (`collect_head`), so the items
+    can then be written one by one."""
+
+    authors: dict[str, None] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    max_id: int = 0
+
+
+def collect_head(rows: Iterable[dict[str, Any]]) -> Head:
+    """The Head of posts given as dicts with id, author, tags and categories (full posts or
+    `source.post_terms` rows); memory grows with distinct authors and terms, not posts."""
+    head = Head()
+    for row in rows:
+        for name in row.get("categories") or []:
+            head.categories.setdefault(name, nicename(name))
+        for name in row.get("tags") or []:
+            head.tags.setdefault(name, nicename(name))
+        if row.get("author"):
+            head.authors.setdefault(row["author"])
+        head.max_id = max(head.max_id, row["id"])
+    return head
+
+
+class _Writer:
+    """Streams elements through lxml's incremental writer: one item in memory at a time."""
+
+    def __init__(self, xf: Any) -> None:
+        self.xf = xf
+
+    @contextmanager
+    def node(self, tag: str, **attrs: str) -> Iterator[None]:
+        with self.xf.element(tag, {k: _text(v) for k, v in attrs.items()}):
+            self.xf.write("\n")
+            yield
+        self.xf.write("\n")
+
+    def leaf(self, tag: str, value: Any = None, *, cdata: bool = False, **attrs: str) -> None:
+        text = _text(value)
+        with self.xf.element(tag, {k: _text(v) for k, v in attrs.items()}):
+            if text and cdata:
+                # CDATA keeps HTML readable; "]]>" inside is split across two sections.
+                pieces = text.split("]]>")
+                for n, piece in enumerate(pieces):
+                    last = n == len(pieces) - 1
+                    chunk = (">" if n else "") + piece + ("" if last else "]]")
+                    if chunk:
+                        self.xf.write(etree.CDATA(chunk))
+            elif text:
+                self.xf.write(text)
+        self.xf.write("\n")
 
 
 def nicename(name: str) -> str:
@@ -81,132 +130,132 @@ def content_html(post: dict[str, Any]) -> str:
 
         html = "".join(f"<p>{escape(p.strip())}</p>"
                        for p in (post.get("body") or "").split("\n\n") if p.strip())
-    return full_size(nh3.clean(html, url_schemes={"http", "https", "mailto"}))
+    return full_size(sanitize_html(html))
 
 
 def _post_name(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _channel_head(holder: etree._Element, sites: list[dict[str, Any]],
-                  terms: dict[str, dict[str, str]], authors: list[str]) -> None:
+def _channel_head(w: _Writer, sites: list[dict[str, Any]], head: Head) -> None:
     one = sites[0] if len(sites) == 1 else None
-    _sub(holder, "title", (one and (one["name"] or one["site"])) or "wixarchive export")
-    _sub(holder, "link", one["site"] if one else "")
-    _sub(holder, "description", "Exported from a wixarchive archive")
-    _sub(holder, "pubDate", format_datetime(datetime.now(UTC), usegmt=True))
-    _sub(holder, _q("wp", "wxr_version"), WXR_VERSION)
-    _sub(holder, _q("wp", "base_site_url"), one["site"] if one else "")
-    _sub(holder, _q("wp", "base_blog_url"), one["site"] if one else "")
-    for number, author in enumerate(authors, start=1):
-        element = _sub(holder, _q("wp", "author"))
-        _sub(element, _q("wp", "author_id"), number)
-        _sub(element, _q("wp", "author_login"), login(author), cdata=True)
-        _sub(element, _q("wp", "author_display_name"), author, cdata=True)
-    for number, (name, slug) in enumerate(terms["category"].items(), start=1):
-        element = _sub(holder, _q("wp", "category"))
-        _sub(element, _q("wp", "term_id"), number)
-        _sub(element, _q("wp", "category_nicename"), slug)
-        _sub(element, _q("wp", "category_parent"), "")
-        _sub(element, _q("wp", "cat_name"), name, cdata=True)
-    for number, (name, slug) in enumerate(terms["post_tag"].items(), start=1):
-        element = _sub(holder, _q("wp", "tag"))
-        _sub(element, _q("wp", "term_id"), number)
-        _sub(element, _q("wp", "tag_slug"), slug)
-        _sub(element, _q("wp", "tag_name"), name, cdata=True)
+    site_link = (safe_url(one["site"]) or "") if one else ""
+    w.leaf("title", (one and (one["name"] or one["site"])) or "wixarchive export")
+    w.leaf("link", site_link)
+    w.leaf("description", "Exported from a wixarchive archive")
+    w.leaf("pubDate", format_datetime(datetime.now(UTC), usegmt=True))
+    w.leaf(_q("wp", "wxr_version"), WXR_VERSION)
+    w.leaf(_q("wp", "base_site_url"), site_link)
+    w.leaf(_q("wp", "base_blog_url"), site_link)
+    for number, author in enumerate(head.authors, start=1):
+        with w.node(_q("wp", "author")):
+            w.leaf(_q("wp", "author_id"), number)
+            w.leaf(_q("wp", "author_login"), login(author), cdata=True)
+            w.leaf(_q("wp", "author_display_name"), author, cdata=True)
+    for number, (name, slug) in enumerate(head.categories.items(), start=1):
+        with w.node(_q("wp", "category")):
+            w.leaf(_q("wp", "term_id"), number)
+            w.leaf(_q("wp", "category_nicename"), slug)
+            w.leaf(_q("wp", "category_parent"), "")
+            w.leaf(_q("wp", "cat_name"), name, cdata=True)
+    for number, (name, slug) in enumerate(head.tags.items(), start=1):
+        with w.node(_q("wp", "tag")):
+            w.leaf(_q("wp", "term_id"), number)
+            w.leaf(_q("wp", "tag_slug"), slug)
+            w.leaf(_q("wp", "tag_name"), name, cdata=True)
 
 
-def _item(channel: etree._Element, post: dict[str, Any], terms: dict[str, dict[str, str]],
-          thumbnail_id: int | None) -> None:
-    item = etree.SubElement(channel, "item")
+def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None) -> None:
     published = _parse_date(post.get("published"))
-    _sub(item, "title", post.get("title") or "")
-    _sub(item, "link", post["url"])
-    _sub(item, "pubDate", format_datetime(published, usegmt=True) if published else "")
-    _sub(item, _q("dc", "creator"), login(post["author"]) if post.get("author") else "",
-         cdata=True)
-    _sub(item, "guid", post["url"], isPermaLink="false")
-    _sub(item, "description", "")
-    _sub(item, _q("content", "encoded"), content_html(post), cdata=True)
-    _sub(item, _q("excerpt", "encoded"), post.get("description") or "", cdata=True)
-    _sub(item, _q("wp", "post_id"), post["id"])
-    date = _wp_date(post.get("published"))
-    _sub(item, _q("wp", "post_date"), date, cdata=True)
-    _sub(item, _q("wp", "post_date_gmt"), date, cdata=True)
-    modified = _wp_date(post.get("modified")) or date
-    _sub(item, _q("wp", "post_modified"), modified, cdata=True)
-    _sub(item, _q("wp", "post_modified_gmt"), modified, cdata=True)
-    _sub(item, _q("wp", "comment_status"), "closed", cdata=True)
-    _sub(item, _q("wp", "ping_status"), "closed", cdata=True)
-    _sub(item, _q("wp", "post_name"), _post_name(post["url"]), cdata=True)
-    _sub(item, _q("wp", "status"), "draft" if post.get("deleted_at") else "publish", cdata=True)
-    _sub(item, _q("wp", "post_parent"), 0)
-    _sub(item, _q("wp", "menu_order"), 0)
-    _sub(item, _q("wp", "post_type"), "post", cdata=True)
-    _sub(item, _q("wp", "post_password"), "", cdata=True)
-    _sub(item, _q("wp", "is_sticky"), 0)
-    for domain, names in (("category", post.get("categories") or []),
-                          ("post_tag", post.get("tags") or [])):
-        for name in names:
-            _sub(item, "category", name, cdata=True, domain=domain,
-                 nicename=terms[domain][name])
-    if thumbnail_id is not None:
-        meta = _sub(item, _q("wp", "postmeta"))
-        _sub(meta, _q("wp", "meta_key"), "_thumbnail_id", cdata=True)
-        _sub(meta, _q("wp", "meta_value"), thumbnail_id, cdata=True)
+    with w.node("item"):
+        w.leaf("title", post.get("title") or "")
+        w.leaf("link", safe_url(post["url"]) or "")
+        w.leaf("pubDate", format_datetime(published, usegmt=True) if published else "")
+        w.leaf(_q("dc", "creator"), login(post["author"]) if post.get("author") else "",
+               cdata=True)
+        w.leaf("guid", post["url"], isPermaLink="false")
+        w.leaf("description", "")
+        w.leaf(_q("content", "encoded"), content_html(post), cdata=True)
+        w.leaf(_q("excerpt", "encoded"), post.get("description") or "", cdata=True)
+        w.leaf(_q("wp", "post_id"), post["id"])
+        date = _wp_date(post.get("published"))
+        w.leaf(_q("wp", "post_date"), date, cdata=True)
+        w.leaf(_q("wp", "post_date_gmt"), date, cdata=True)
+        modified = _wp_date(post.get("modified")) or date
+        w.leaf(_q("wp", "post_modified"), modified, cdata=True)
+        w.leaf(_q("wp", "post_modified_gmt"), modified, cdata=True)
+        w.leaf(_q("wp", "comment_status"), "closed", cdata=True)
+        w.leaf(_q("wp", "ping_status"), "closed", cdata=True)
+        w.leaf(_q("wp", "post_name"), _post_name(post["url"]), cdata=True)
+        w.leaf(_q("wp", "status"), "draft" if post.get("deleted_at") else "publish", cdata=True)
+        w.leaf(_q("wp", "post_parent"), 0)
+        w.leaf(_q("wp", "menu_order"), 0)
+        w.leaf(_q("wp", "post_type"), "post", cdata=True)
+        w.leaf(_q("wp", "post_password"), "", cdata=True)
+        w.leaf(_q("wp", "is_sticky"), 0)
+        for domain, names, slugs in (("category", post.get("categories") or [], head.categories),
+                                     ("post_tag", post.get("tags") or [], head.tags)):
+            for name in names:
+                # A term missing from the head (a caller's head from other posts) still gets
+                # its slug.
+                w.leaf("category", name, cdata=True, domain=domain,
+                       nicename=slugs.get(name) or nicename(name))
+        if thumbnail_id is not None:
+            with w.node(_q("wp", "postmeta")):
+                w.leaf(_q("wp", "meta_key"), "_thumbnail_id", cdata=True)
+                w.leaf(_q("wp", "meta_value"), thumbnail_id, cdata=True)
 
 
-def _attachment(channel: etree._Element, attachment_id: int, parent: dict[str, Any],
-                url: str) -> None:
-    item = etree.SubElement(channel, "item")
+def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str) -> None:
     name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or f"image-{attachment_id}"
-    _sub(item, "title", name)
-    _sub(item, "link", url)
-    _sub(item, "guid", url, isPermaLink="false")
-    _sub(item, _q("wp", "post_id"), attachment_id)
     date = _wp_date(parent.get("published"))
-    _sub(item, _q("wp", "post_date"), date, cdata=True)
-    _sub(item, _q("wp", "post_date_gmt"), date, cdata=True)
-    _sub(item, _q("wp", "post_name"), nicename(name), cdata=True)
-    _sub(item, _q("wp", "status"), "inherit", cdata=True)
-    _sub(item, _q("wp", "post_parent"), parent["id"])
-    _sub(item, _q("wp", "post_type"), "attachment", cdata=True)
-    _sub(item, _q("wp", "attachment_url"), url, cdata=True)
+    with w.node("item"):
+        w.leaf("title", name)
+        w.leaf("link", url)
+        w.leaf("guid", url, isPermaLink="false")
+        w.leaf(_q("wp", "post_id"), attachment_id)
+        w.leaf(_q("wp", "post_date"), date, cdata=True)
+        w.leaf(_q("wp", "post_date_gmt"), date, cdata=True)
+        w.leaf(_q("wp", "post_name"), nicename(name), cdata=True)
+        w.leaf(_q("wp", "status"), "inherit", cdata=True)
+        w.leaf(_q("wp", "post_parent"), parent["id"])
+        w.leaf(_q("wp", "post_type"), "attachment", cdata=True)
+        w.leaf(_q("wp", "attachment_url"), url, cdata=True)
 
 
-def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]]
-          ) -> tuple[int, int]:
-    """Write the WXR document; returns (posts, image attachments) written.
+def image_urls(post: dict[str, Any]) -> list[str]:
+    """The post's full-size image URLs, cover first, each once, http(s) only."""
+    urls = [full_size(u) for u in post.get("images") or []]
+    cover = full_size(post["cover_image"]) if post.get("cover_image") else None
+    if cover and cover not in urls:
+        urls.insert(0, cover)
+    return [u for u in dict.fromkeys(urls) if safe_url(u, IMAGE_SCHEMES)]
 
-    WXR lists authors and terms before the items, so the document is built whole, then written.
+
+def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
+          head: Head) -> tuple[int, int]:
+    """Write the WXR document, post by post; returns (posts, image attachments) written.
+
+    WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
+    light pass) gives them, so `posts` is read once, lazily, one post in memory at a time.
     """
-    posts = list(posts)
-    terms: dict[str, dict[str, str]] = {"category": {}, "post_tag": {}}
-    authors: dict[str, None] = {}
-    for post in posts:
-        for name in post.get("categories") or []:
-            terms["category"].setdefault(name, nicename(name))
-        for name in post.get("tags") or []:
-            terms["post_tag"].setdefault(name, nicename(name))
-        if post.get("author"):
-            authors.setdefault(post["author"])
-    root = etree.Element("rss", {"version": "2.0"}, nsmap=NS)
-    channel = etree.SubElement(root, "channel")
-    _channel_head(channel, sites, terms, list(authors))
-    # Attachment ids follow the post ids so they never collide with them.
-    next_id = max((post["id"] for post in posts), default=0) + 1
-    images = 0
-    for post in posts:
-        urls = [full_size(u) for u in post.get("images") or []]
-        cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-        if cover and cover not in urls:
-            urls.insert(0, cover)
-        ids = {url: next_id + n for n, url in enumerate(dict.fromkeys(urls))}
-        next_id += len(ids)
-        _item(channel, post, terms, ids.get(cover) if cover else None)
-        for url, attachment_id in ids.items():
-            _attachment(channel, attachment_id, post, url)
-        images += len(ids)
-    etree.ElementTree(root).write(out, xml_declaration=True, encoding="UTF-8",
-                                  pretty_print=True)
-    return len(posts), images
+    count = images = 0
+    next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        w = _Writer(xf)
+        with xf.element("rss", {"version": "2.0"}, nsmap=NS), w.node("channel"):
+            _channel_head(w, sites, head)
+            for post in posts:
+                post = safe_post(post)
+                urls = image_urls(post)
+                ids = {url: next_id + n for n, url in enumerate(urls)}
+                next_id += len(ids)
+                cover = full_size(post["cover_image"]) if post.get("cover_image") else None
+                _item(w, post, head, ids.get(cover) if cover else None)
+                for url, attachment_id in ids.items():
+                    _attachment(w, attachment_id, post, url)
+                count += 1
+                images += len(ids)
+                xf.flush()
+    return count, images

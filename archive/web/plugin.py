@@ -18,7 +18,9 @@ from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.web import archive_names, archive_sites, metadata
+from archive.web.headers import SecurityHeaders
 from archive.web.views.article import article_page
 from archive.web.views.search import search_page
 
@@ -45,6 +47,14 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     # Datasette finds plugin templates only beside a plugin *package*; ours is a module, so add
     # the folder last: a --template-dir given by the user still overrides our pages.
     env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+    # Archived URLs become links and images only through these (an unsafe one becomes "").
+    env.filters["wxa_link"] = lambda url: safe_url(url) or ""
+    env.filters["wxa_image"] = lambda url: safe_url(url, IMAGE_SCHEMES) or ""
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    return lambda app: SecurityHeaders(app, datasette)
 
 
 async def _search_redirect(datasette: Any, request: Any) -> Response:

@@ -1,12 +1,17 @@
-"""Clean a plain-text dump of a Wix page: keep the article, report its metadata and the chrome.
+"""Clean a text or Markdown dump of a Wix page: keep the article, report its metadata and chrome.
 
 Handles the three dialects of ../shared/reference/wix-text-chrome.md §2 (full page framed by
 "top of page" / "bottom of page" with `•` header bullets; markdown-ish with `-` bullets and single
-newlines; content only) and full-page dumps whose site header, menus and footer were kept.
+newlines; content only) and whole-page dumps whose site header, menus and footer were kept, as
+inscriptis, html-text, BeautifulSoup or a browser's copy give them (plain text) and html2text or
+the LLM-era readers give them (Markdown: crawler.clean.markdown reads each line as the text it
+shows). Modules by role: lines (one line's shape), page (page kind, title, Wix or not, output
+Markdown), dates (ISO dates), vocabulary (the chrome's words in every locale).
 
 The rules are positional, never keyword filters over the body (§7):
 
-1. Frame: an exact first "top of page" and last "bottom of page" line.
+1. Frame: an exact first "top of page" and last "bottom of page" line; html-text prints the
+   document <title> above "top of page" (or above the free-plan banner): it names the title.
 2. Leading region: site-header lines (skip link, menu a11y text, search, login, "All Posts") that
    open the page; when a post header block is found, everything above the title is chrome too.
 3. Header block: a run of date / reading-time / "Updated:" lines within the first lines, which may
@@ -34,85 +39,37 @@ lines and chrome is empty.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
+from crawler.clean.dates import iso_date
+from crawler.clean.lines import (
+    SEPARATORS,
+    heading_like,
+    join_split_chrome,
+    name_like,
+    split_lines,
+    tag_like,
+    title_like,
+)
+from crawler.clean.page import PageRules
 from crawler.extract.record import CleanedText
 
-BULLET = re.compile(r"^\s*(?:[•·▪●◦‣∙]|[-*–](?=\s|$))\s*")
-# Zero-width and no-break characters that make a line look non-blank to the eye only.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_NBSP = {0xA0: " ", 0x202F: " ", 0x2007: " "}
-_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
-SEPARATORS = {"•", "·", "|", "/"}
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+# The document's <title> that html-text prints above "top of page" takes at most this many lines.
+DOC_TITLE_LINES = 2
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
-_AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age"}
+_AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
+             "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
 
 
-@dataclass
-class _Line:
-    raw: str  # as in the dump, trailing whitespace stripped
-    body: str  # the paragraph form: indentation and bullet removed, otherwise byte-exact
-    text: str  # the matching form: no-break spaces made plain
-    bullet: bool
-    blank: bool
-
-
-def _split(text: str) -> list[_Line]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for raw in text.split("\n"):
-        raw = raw.rstrip()
-        visible = raw.translate(_INVISIBLE).strip()
-        bullet = BULLET.match(raw)
-        body = raw[bullet.end():] if bullet else raw.strip()
-        norm = body.translate(_INVISIBLE).translate(_NBSP).strip()
-        out.append(_Line(raw, body.strip(), norm, bool(bullet), not visible))
-    return out
-
-
-def _glued(text: str) -> tuple[str, int] | None:
-    """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
-    if len(text) > 60 or not _GLUE_HINT.search(text):
-        return None
-    for cut in range(len(text) - 1, 0, -1):
-        date, rest = text[:cut].strip(), text[cut:].strip()
-        if not date or not rest[:1].isdigit():
-            continue
-        minutes = v.read_minutes(rest, bare=True)
-        if minutes is not None and v.DATE.match(date):
-            return date, minutes
-    return None
-
-
-def _title_like(line: _Line) -> bool:
-    t = line.text
-    if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
-        return False
-    if t.endswith((".", ",", ";", ":")) and not t.endswith(("...", "…")) or v.DATE.match(t):
-        return False
-    return not (v.is_leading_chrome(t) or v.is_closing_chrome(t) or v.is_closing_anchor(t))
-
-
-def _heading_like(line: _Line) -> bool:
-    """Looser than _title_like, for a line already framed as a title by its position."""
-    t = line.text
-    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
-            and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
-
-
-def _name_like(text: str) -> bool:
-    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
-    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
-            and not v.DATE.match(text) and not v.is_leading_chrome(text))
-
-
-class _Cleaner:
-    def __init__(self, text: str) -> None:
-        self.lines = _split(text)
+class _Cleaner(PageRules):
+    def __init__(self, text: str, dialect: str) -> None:
+        self.dialect = dialect
+        self.lines = split_lines(text, dialect)
+        join_split_chrome(self.lines)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
@@ -120,39 +77,35 @@ class _Cleaner:
         self.block = False
         self.evidence = False  # any sign of a blog post (header block, post footer widgets)
         self.framed = [False, False]  # "top of page" / "bottom of page" seen
+        self.doc_title: str | None = None  # the <title> printed above "top of page"
+        self.preamble_published: str | None = None  # a reader service's "Published Time:"
+        self.sub_menu = False  # the blog's sub-header (All Posts, categories, search) was seen
+        self.doc_title_only = False  # no header line shows the <title>: it is the title
         self.site_header = False  # the dump kept the site header (frame, menus, search, login)
         self.leading_images = False
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
 
-    # -- helpers on content positions -----------------------------------------------------------
-    def ln(self, k: int) -> _Line:
-        return self.lines[self.c[k]]
-
-    def chrome(self, k: int) -> None:
-        self.role[self.c[k]] = "chrome"
-
-    def free(self, k: int) -> bool:
-        return self.c[k] not in self.role
-
-    def meta(self, k: int) -> str | None:
-        t = self.ln(k).text
-        if v.read_minutes(t) is not None:
-            return "read"
-        if v.DATE.match(t):
-            return "date"
-        if v.UPDATED.match(t):
-            return "updated"
-        if _glued(t):
-            return "glued"
-        return None
-
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
-        if v.TOP_OF_PAGE.match(self.ln(0).text):
-            self.chrome(0)
+        p0 = self.reader_preamble()
+        # html-text writes the document's <title> above the page's "top of page" skip link.
+        # Without the skip link, the free-plan ad banner or a skip link opens the page under it.
+        top = next((k for k in range(p0, min(len(self.c), p0 + DOC_TITLE_LINES + 1))
+                    if v.TOP_OF_PAGE.match(self.ln(k).text)), None)
+        opener = top if top is not None or p0 else next(
+            (k for k in range(1, min(len(self.c), DOC_TITLE_LINES + 1))
+             if v.BANNERS.match(self.ln(k).text) or v.SKIP_LINK_LINE.match(self.ln(k).text)),
+            None)
+        if opener and opener > p0 and not v.is_leading_chrome(self.ln(p0).text):
+            self.doc_title = " ".join(self.ln(k).text for k in range(p0, opener))
+            for k in range(p0, opener):
+                self.chrome(k)
+            self.pos = opener
+        if top is not None:
+            self.chrome(top)
             self.framed[0] = self.site_header = True
-            self.pos = 1
+            self.pos = top + 1
         if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
             self.chrome(len(self.c) - 1)
             self.framed[1] = True
@@ -165,6 +118,7 @@ class _Cleaner:
                     self.chrome(j)
                 self.pos = k + 1
                 self.site_header = True
+        self.link_menu()
         self.sub_header()
         while self.pos < len(self.c):
             t = self.ln(self.pos).text
@@ -176,6 +130,18 @@ class _Cleaner:
             self.chrome(self.pos)
             self.pos += 1
 
+    def link_menu(self) -> None:
+        """A Markdown page that opens on a run of lines made only of links (the site's name and
+        menu, when the reader dropped the menu's a11y hint): site header. Never the `#` title."""
+        k = self.pos
+        while k < len(self.c) and (self.ln(k).link_only or v.MORE_MENU_LINE.match(
+                self.ln(k).text)) and self.ln(k).heading != 1:
+            k += 1
+        if k - self.pos >= 2:
+            for j in range(self.pos, k):
+                self.chrome(j)
+            self.pos, self.site_header = k, True
+
     def sub_header(self) -> None:
         """The blog's sub-header: "All Posts", category links, search box, login button."""
         last = None
@@ -183,10 +149,10 @@ class _Cleaner:
             t = self.ln(k).text
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 last = k
-            elif len(t) > 60 or t.endswith(".") or self.meta(k):
+            elif len(t) > 60 or t.endswith(".") and not v.MORE_MENU_LINE.match(t) or self.meta(k):
                 break  # past the menus: the article has started
         if last is not None:
-            self.site_header = True
+            self.site_header = self.sub_menu = True
             for k in range(self.pos, last + 1):
                 self.chrome(k)
             self.pos = last + 1
@@ -228,21 +194,6 @@ class _Cleaner:
             self.take_meta(k)
         self.block = self.evidence = True
 
-    def take_meta(self, k: int) -> None:
-        t = self.ln(k).text
-        self.chrome(k)
-        if (minutes := v.read_minutes(t, bare=True)) is not None:
-            self.out.reading_minutes = minutes
-            self.read_lines += 1
-        elif v.DATE.match(t):
-            self.out.date = self.out.date or t
-        elif (m := v.UPDATED.match(t)) is not None:
-            self.out.updated = m.group("value").strip()
-        elif (g := _glued(t)) is not None:
-            self.out.date = self.out.date or g[0]
-            self.out.reading_minutes = g[1]
-            self.read_lines += 1
-
     def header(self, b0: int, b1: int) -> int:
         """Author and title around the block; returns the first body position."""
         self.take_block(b0, b1)
@@ -259,7 +210,7 @@ class _Cleaner:
             self.chrome(p)
             self.chrome(p - 1)
             p -= 2
-        elif bulleted and p >= self.pos and self.ln(p).bullet and _name_like(self.ln(p).text):
+        elif bulleted and p >= self.pos and self.ln(p).bullet and name_like(self.ln(p).text):
             writer = self.ln(p).text
             self.chrome(p)
             p -= 1
@@ -288,12 +239,12 @@ class _Cleaner:
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and _heading_like(a1) and _name_like(p1):
+                if a1 is not None and heading_like(a1) and name_like(p1):
                     self.out.author = p1
                     self.chrome(p)
                 else:
                     title_at = p
-            elif _name_like(p1):
+            elif name_like(p1):
                 self.out.author = p1
                 self.chrome(p)
                 title_at = p - 1
@@ -303,7 +254,7 @@ class _Cleaner:
             # The title follows the block (classic full-page layout), then maybe "Updated:".
             start = p + 1
             loose = self.site_header  # the login button or menus sit above the block
-            if a1 is not None and (_heading_like(a1) if loose else _title_like(a1)):
+            if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
                 after += 1
                 while after < len(self.c) and self.meta(after) == "updated":
@@ -329,21 +280,24 @@ class _Cleaner:
         top = self.c[0]
         # A label glued under "top of page" (logo, decorative image) above the real heading.
         if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
-                and self.lines[self.c[k] + 1].blank and _title_like(nxt) and _title_like(first)):
+                and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
             self.chrome(k)
             k += 1
-        # Author bullet above the title, with no date or reading time (§6.11, 015).
-        elif (self.framed[0] and first.bullet and _name_like(first.text) and nxt is not None
-              and _title_like(nxt)):
+        # Author bullet above the title, with no date or reading time (§6.11, 015), or right
+        # under the blog's sub-header (search box) when the blog hides dates and reading times.
+        elif (self.framed[0] and first.bullet and name_like(first.text)
+              and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = True
             self.chrome(k)
             k += 1
+            if k >= len(self.c):
+                return k
         line = self.ln(k)
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
         qa = line.text.endswith("?") and i + 1 < len(self.lines) and not self.lines[i + 1].blank
-        if _title_like(line) and not (qa and not self.site_header):
+        if title_like(line) and not (qa and not self.site_header):
             self.role[i] = "title"
             return k + 1
         return k
@@ -383,17 +337,27 @@ class _Cleaner:
             return self.ln(j).raw.strip() in SEPARATORS
 
         first = k
-        while (first - 2 >= start and _name_like(self.ln(first - 1).text) and sep(first - 2)
-               and first - 3 >= start and _name_like(self.ln(first - 3).text)):
+        while (first - 2 >= start and name_like(self.ln(first - 1).text) and sep(first - 2)
+               and first - 3 >= start and name_like(self.ln(first - 3).text)):
             first -= 2
-        return first - 1 if first < k else k
+        if first < k:
+            return first - 1
+        # Wix's tag list: one short label a line ("IMPLANT" / "BASIC"), all in the same shape,
+        # right above the view counter. Two at least: a post may end on one short line.
+        if not v.COUNTERS.match(self.ln(k).text):
+            return k
+        first = k
+        while first - 1 >= start and tag_like(self.ln(first - 1)) and (
+                self.ln(first - 1).bullet == self.ln(k - 1).bullet):
+            first -= 1
+        return first if k - first >= 2 else k
 
     def in_body(self, start: int, end: int) -> None:
         """Chrome inside the body: images, an alt text under the header, doubled captions."""
         body = [k for k in range(start, end) if self.free(k)]
         for k in body:
             ln = self.ln(k)
-            if v.MARKDOWN_IMAGES.match(ln.text):
+            if v.MARKDOWN_IMAGES.match(ln.text) or ln.taxonomy:
                 self.chrome(k)
             elif not ln.text:
                 self.role[self.c[k]] = "skip"  # a bullet whose text was cut off
@@ -415,40 +379,18 @@ class _Cleaner:
             self._strip_ad_label(body[0])
 
     def _strip_ad_label(self, k: int) -> None:
+        """The ad label glued to the first paragraph ("AdChances are…", §3.3 #12). A brand that
+        starts with "Ad" ("AdRoll", "AdSense") is named again in a post about it, or is one of
+        the well-known ones: those keep their "Ad"."""
         ln = self.ln(k)
         m = re.match(r"Ad(?=([A-Z][a-z]+)\b)", ln.body)
-        if m and m.group(1).lower() not in _AD_WORDS:
+        if not m or m.group(1).lower() in _AD_WORDS:
+            return
+        brand = "Ad" + m.group(1)
+        named = sum(len(re.findall(rf"\b{brand}\b", line.text)) for line in self.lines)
+        if named == 1:
             ln.body = ln.body[2:]
             self.partial[self.c[k]] = "Ad"
-
-    def classify(self, body_start: int, end: int) -> str:
-        # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
-        cards = self.read_lines
-        for k in range(body_start, end):
-            t = self.ln(k).text
-            if self.free(k) and (v.read_minutes(t) is not None or _glued(t) or (
-                    k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
-                cards += 1
-        if cards >= 2:
-            return "listing"
-        if not self.evidence:
-            if all(self.framed) or self.leading_images or self._site_page_heading():
-                return "static"
-            if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
-                return "listing"
-        return "post"
-
-    def _site_page_heading(self) -> bool:
-        """A title such as "FAQ" or "Questions fréquentes": a site page, not a post."""
-        title = next((i for i, r in self.role.items() if r == "title"), None)
-        return title is not None and bool(v.SITE_PAGE_LINE.match(self.lines[title].text))
-
-    def _cut_excerpt(self, i: int) -> bool:
-        """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""
-        t = self.lines[i].text
-        last = t.split()[-1] if t.split() else ""
-        return (len(t) >= 120 and t[-1].isalpha() and ". " in t and "/" not in last
-                and "@" not in last and i + 1 < len(self.lines))
 
     def run(self) -> CleanedText:
         if not self.c:
@@ -474,11 +416,22 @@ class _Cleaner:
             tagline = heading + 1
             if tagline < end and self.free(tagline) and len(self.ln(tagline).text) <= 200:
                 self.chrome(tagline)  # the blog's one-line description under its heading
+        if kind == "post" and self.doc_title:
+            title = self._doc_title_line(title, body_start)
+        elif kind == "post" and self.dialect == "markdown":
+            title = self._h1_title(title, body_start)
         if kind != "post":
             self.out.author = self.out.date = self.out.updated = None
             self.out.reading_minutes = None
         self.out.page_kind = kind
         self.out.title = self.lines[title].body if title is not None else None
+        if self.doc_title_only and kind == "post":
+            self.out.title = self.doc_title
+        self._separators()
+        self.out.wix = self._wix_signs()
+        if not self.out.wix and ("chrome" in self.role.values() or self.partial):
+            self._keep_everything(kind)
+        kept = []
         for i, ln in enumerate(self.lines):
             role = self.role.get(i)
             if role == "chrome":
@@ -487,9 +440,16 @@ class _Cleaner:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
                 self.out.body.append(ln.body)
+                kept.append(i)
+        self.out.published = iso_date(self.out.date) or self.preamble_published
+        self.out.dialect = self.dialect
+        if self.dialect == "markdown":
+            self.out.body_markdown = self._markdown(kept)
         return self.out
 
-
-def clean_text(text: str) -> CleanedText:
-    """Strip Wix chrome from a plain-text dump; return the article, its metadata and the chrome."""
-    return _Cleaner(text).run()
+def clean_text(text: str, dialect: str | None = None) -> CleanedText:
+    """Strip Wix chrome from a text or Markdown dump; return the article, its metadata and the
+    chrome. `dialect` is "text" or "markdown"; None detects it."""
+    if dialect is None:
+        dialect = "markdown" if md.looks_like_markdown(text) else "text"
+    return _Cleaner(text, dialect).run()

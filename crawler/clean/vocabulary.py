@@ -177,6 +177,9 @@ UPDATED = re.compile(
 WRITER_LABELS = [
     "Writer", "Author", "Rédacteur", "Rédactrice", "Auteur", "Autrice", "Autor", "Autora",
     "Escritor", "Escritora", "Schrijver", "Scrittore", "Autore", "الكاتب", "كاتب",
+    # The avatar's alt text in the locales that name it after its picture.
+    "Foto do escritor", "Photo du rédacteur", "Photo de l'auteur", "Foto del escritor",
+    "Bild des Autors", "Foto van schrijver", "Fotka autora", "صورة الكاتب",
 ]
 WRITER = re.compile(rf"^(?:{_alt(WRITER_LABELS)})\s*[:：]\s*(?P<name>\S.{{0,60}})$", re.IGNORECASE)
 
@@ -261,6 +264,9 @@ COPYRIGHT = re.compile(
 BANNERS = re.compile(
     r"^This (?:site|website) was (?:designed|built|created) with the (?:Wix\.com|\.com) website"
     r" builder\..*$"
+    # The same banner as html-text splits it around the Wix logo.
+    r"|^This (?:site|website) was (?:designed|built|created) with the$|^(?:Wix)?\.com$"
+    r"|^website builder\. Create your website today\.(?: Start Now)?$"
     r"|^Este sitio (?:web )?fue (?:creado|diseñado) con .*Wix.*$"
     r"|^Ce site a été (?:créé|conçu) (?:avec|sur) .*Wix.*$"
     r"|^This (?:site|website) uses cookies\..*$"
@@ -314,17 +320,21 @@ BANNER_BUTTON_LINE = _exact(BANNER_BUTTONS)
 BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
 # Headings of a site's standing pages. Only a page with no sign of a post (no byline, date or
 # reading time) is called static for its heading: a post may well be titled "FAQ".
-SITE_PAGE_HEADINGS = [
-    "FAQ", "FAQs", "Frequently Asked Questions", "About", "About Us", "About Me", "Contact",
-    "Contact Us", "Services", "Our Services", "Pricing", "Prices", "Rates",
-    "Questions fréquentes", "Foire aux questions", "À propos", "Qui suis-je ?", "Tarifs",
-    "Häufige Fragen", "Häufig gestellte Fragen", "Über uns", "Über mich", "Kontakt", "Preise",
-    "Preguntas frecuentes", "Sobre nosotros", "Sobre mí", "Contacto", "Precios",
-    "Perguntas frequentes", "Sobre nós", "Sobre mim", "Contato", "Preços",
-    "Veelgestelde vragen", "Over ons", "Over mij", "Tarieven",
-    "Často kladené otázky", "O nás", "O mně", "Ceník",
-    "الأسئلة الشائعة", "من نحن", "اتصل بنا",
+# An FAQ heading over questions says what the page is on its own; "About Me" or "Contact" does so
+# only on a page that kept its site chrome, since a chrome-free post may be titled "About Me".
+FAQ_HEADINGS = [
+    "FAQ", "FAQs", "Frequently Asked Questions", "Questions fréquentes", "Foire aux questions",
+    "Häufige Fragen", "Häufig gestellte Fragen", "Preguntas frecuentes", "Perguntas frequentes",
+    "Veelgestelde vragen", "Často kladené otázky", "Domande frequenti", "الأسئلة الشائعة",
 ]
+SITE_PAGE_HEADINGS = [
+    "About", "About Us", "About Me", "Contact", "Contact Us", "Services", "Our Services",
+    "Pricing", "Prices", "Rates", "À propos", "Qui suis-je ?", "Tarifs", "Über uns", "Über mich",
+    "Kontakt", "Preise", "Sobre nosotros", "Sobre mí", "Contacto", "Precios", "Sobre nós",
+    "Sobre mim", "Contato", "Preços", "Over ons", "Over mij", "Tarieven", "O nás", "O mně",
+    "Ceník", "من نحن", "اتصل بنا",
+]
+FAQ_LINE = _exact(FAQ_HEADINGS)
 SITE_PAGE_LINE = _exact(SITE_PAGE_HEADINGS)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
+from io import BytesIO
+from typing import IO
 
 from lxml import etree
 
@@ -12,7 +15,9 @@ _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTIL
 # categories, bookings...; only the posts sitemaps lead to articles.
 _POSTS_SITEMAP = re.compile(r"blog-posts-sitemap\.xml", re.IGNORECASE)
 
-_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
+# sitemaps.org: a sitemap (or index) lists at most 50,000 URLs, and is at most 50 MB unpacked.
+MAX_URLS = 50_000
+MAX_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class SitemapEntry:
 class ParsedSitemap:
     is_index: bool
     entries: list[SitemapEntry]
+    # Why `entries` may not be the whole list (malformed XML, over MAX_URLS); None when read whole.
+    problem: str | None = None
 
 
 def sitemaps_from_robots(robots_txt: str) -> list[str]:
@@ -40,30 +47,95 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def parse_sitemap(body: bytes) -> ParsedSitemap:
-    """Parse a sitemap index or urlset; garbage gives an empty urlset, never an exception."""
+class _TooLarge(Exception):
+    pass
+
+
+class _Unpacked:
+    """A gzip stream read through at most `limit` unpacked bytes (a bomb stops there)."""
+
+    def __init__(self, body: bytes, limit: int) -> None:
+        self._file = gzip.GzipFile(fileobj=BytesIO(body))
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _TooLarge
+        return data
+
+
+def read_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
+    """A sitemap as served. A gzipped one (a .xml.gz sent without Content-Encoding, which
+    Scrapy leaves packed) is unpacked as it is parsed, so memory stays flat, up to MAX_BYTES."""
+    if not body.startswith(b"\x1f\x8b"):
+        return parse_sitemap(body, max_urls)
     try:
-        root = etree.fromstring(body, _PARSER)
-    except (etree.XMLSyntaxError, ValueError):
-        root = None
-    if root is None:
-        return ParsedSitemap(is_index=False, entries=[])
-    is_index = _local(root.tag) == "sitemapindex"
-    entries = []
-    for node in root:
-        if _local(node.tag) not in ("url", "sitemap"):
-            continue
-        loc = lastmod = None
-        images: list[str] = []
-        for child in node.iter():
-            name = _local(child.tag)
-            text = (child.text or "").strip()
-            if name == "loc" and child.getparent() is node:
-                loc = text
-            elif name == "lastmod":
-                lastmod = text or None
-            elif name == "loc" and text:
-                images.append(text)
-        if loc:
-            entries.append(SitemapEntry(loc=loc, lastmod=lastmod, images=tuple(images)))
-    return ParsedSitemap(is_index=is_index, entries=entries)
+        return _parse(_Unpacked(body, MAX_BYTES), max_urls)
+    except _TooLarge:
+        return ParsedSitemap(is_index=False, entries=[], problem=(
+            f"unpacks to more than {MAX_BYTES >> 20} MiB (the sitemaps.org limit): not read"))
+    except (OSError, EOFError) as exc:
+        return ParsedSitemap(is_index=False, entries=[], problem=f"is corrupt gzip ({exc})")
+
+
+def parse_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
+    """Parse a sitemap index or urlset, streaming: memory stays flat whatever its size.
+
+    Never raises. Malformed XML keeps what could be read (libxml2's recovery) and says so in
+    `problem`, as does a list longer than `max_urls` (read up to the limit): either way the
+    list is not known to be complete, so nothing may be concluded from what it lacks.
+    """
+    return _parse(BytesIO(body), max_urls)
+
+
+def _parse(source: IO[bytes] | _Unpacked, max_urls: int) -> ParsedSitemap:
+    events = etree.iterparse(source, events=("end",), tag=("{*}url", "{*}sitemap"),
+                             recover=True, resolve_entities=False, no_network=True,
+                             huge_tree=True)
+    entries: list[SitemapEntry] = []
+    problem: str | None = None
+    try:
+        for _, node in events:
+            parent = node.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # only the root's own <url>/<sitemap> children are entries
+            entry = _entry(node)
+            node.clear()
+            while node.getprevious() is not None:  # drop what was read: memory stays flat
+                del parent[0]
+            if entry is None:
+                continue
+            if len(entries) >= max_urls:
+                problem = (f"lists more than {max_urls:,} URLs (the sitemaps.org limit): "
+                           "the rest were not read")
+                break
+            entries.append(entry)
+    except etree.XMLSyntaxError as exc:  # nothing recoverable at all (empty, not XML)
+        problem = f"is not XML ({exc.msg or 'nothing to read'})"
+    root = getattr(events, "root", None)
+    root_name = _local(root.tag) if root is not None else None
+    if problem is None and root_name is None:
+        problem = "is empty"
+    if problem is None and len(events.error_log):
+        error = events.error_log[0]
+        problem = f"is malformed XML (line {error.line}: {error.message.strip()})"
+    if problem is None and root_name not in ("urlset", "sitemapindex"):
+        problem = f"is not a sitemap (the document is <{root_name}>)"
+    return ParsedSitemap(is_index=root_name == "sitemapindex", entries=entries, problem=problem)
+
+
+def _entry(node: etree._Element) -> SitemapEntry | None:
+    loc = lastmod = None
+    images: list[str] = []
+    for child in node.iter():
+        name = _local(child.tag)
+        text = (child.text or "").strip()
+        if name == "loc" and child.getparent() is node:
+            loc = text
+        elif name == "lastmod":
+            lastmod = text or None
+        elif name == "loc" and text:
+            images.append(text)
+    return SitemapEntry(loc=loc, lastmod=lastmod, images=tuple(images)) if loc else None

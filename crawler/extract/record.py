@@ -86,6 +86,10 @@ class CleanedText:
     body: list[str] = field(default_factory=list)  # paragraphs, in order
     page_kind: str = "post"
     chrome: list[str] = field(default_factory=list)  # the lines removed, for auditing
+    published: str | None = None  # ISO date read from `date` when it shows a full date
+    dialect: str = "text"  # "text" or "markdown": how the dump was read
+    body_markdown: str | None = None  # the post's own Markdown, when the dump was Markdown
+    wix: bool = True  # the dump shows Wix chrome; when not, no line was removed as chrome
 
     @property
     def body_text(self) -> str:

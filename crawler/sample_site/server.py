@@ -3,7 +3,8 @@
 Pages are rendered per request from the blog's current state, so edits between crawls show up
 at once. The server counts every request (`request_log`, `hits`) and can be told to misbehave:
 answer 500 (`fail_paths`), answer late (`slow_paths`), redirect forever (`redirect_loop_paths`)
-or disallow paths in robots.txt (`robots_disallow`).
+or disallow paths in robots.txt (`robots_disallow`); `takeovers` hand a path to a behaviour
+that writes the raw answer itself (see crawler.sample_site.hostile).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,8 @@ class BlogServer:
         self.slow_paths: dict[str, float] = {}  # path -> seconds to wait before answering
         self.redirect_loop_paths: set[str] = set()  # 302 to the same path with ?hop=N+1
         self.robots_disallow: list[str] = []  # extra "Disallow:" lines in robots.txt
+        # path -> behaviour writing its own answer; it returns False to let the blog answer.
+        self.takeovers: dict[str, Callable[[BaseHTTPRequestHandler], bool]] = {}
         self.request_log: list[str] = []  # every request's path (percent-decoded), in order
         self.hits: Counter[str] = Counter()  # requests per path (without query)
         self._lock = threading.Lock()
@@ -98,12 +101,13 @@ class BlogServer:
             self.hits[path] += 1
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
-                base: str | None = None) -> Response:
+                base: str | None = None, record: bool = True) -> Response:
         """Answer one request for `target` (path and query), as the HTTP handler does."""
         headers = headers or {}
         parts = urlsplit(target)
         path = unquote(parts.path) or "/"
-        self._record(path, parts.query)
+        if record:
+            self._record(path, parts.query)
         if path in self.slow_paths:
             time.sleep(self.slow_paths[path])
         if path in self.fail_paths:
@@ -201,11 +205,18 @@ def _handler_for(server: BlogServer) -> type[BaseHTTPRequestHandler]:
             self._answer(with_body=False)
 
         def _answer(self, with_body: bool) -> None:
+            parts = urlsplit(self.path)
+            takeover = server.takeovers.get(unquote(parts.path))
+            if takeover is not None and with_body:
+                server._record(unquote(parts.path), parts.query)
+                if takeover(self):
+                    return
             host = self.headers.get("Host")
             base = f"http://{host}" if host else None
             try:
                 # self.headers looks names up case-insensitively, as HTTP requires.
-                response = server.respond(self.path, self.headers, base)  # type: ignore[arg-type]
+                response = server.respond(self.path, self.headers, base,  # type: ignore[arg-type]
+                                          record=takeover is None or not with_body)
             except Exception as exc:  # a bug here must show as a 500, not kill the connection
                 response = _html(500, f"<html><body><h1>500</h1><p>{type(exc).__name__}</p>"
                                       "</body></html>")

@@ -22,8 +22,11 @@ from twisted.python.failure import Failure
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
-from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
+from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
+from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.downloader.failures import describe
+from crawler.downloader.page_types import HTML_ONLY
 from crawler.items import FetchedPage, GonePost, UnchangedPost
 
 MAX_ERRORS_KEPT = 50
@@ -36,6 +39,8 @@ CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
 )
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
+MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
+MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 
 
 def _now() -> str:
@@ -75,6 +80,9 @@ class WixBlogSpider(scrapy.Spider):
         self.pending_sitemaps = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
+        self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
+        self.listings_requested: set[str] = set()
+        self.listings_capped = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
         self.resumed_since: str | None = None  # when the run this one resumes started
@@ -100,7 +108,7 @@ class WixBlogSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         found = [u for u in sitemaps_from_robots(response.text) if in_site(u, self.site)]
         for url in found or [self.site + "sitemap.xml"]:
-            yield self._sitemap_request(url)
+            yield from self._sitemap_request(url)
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
         self.on_error(failure)
@@ -108,13 +116,24 @@ class WixBlogSpider(scrapy.Spider):
             # robots.txt is the first request: if the host cannot be reached after the
             # retries, no other page of it will be either.
             raise CloseSpider(UNREACHABLE)
-        return [self._sitemap_request(self.site + "sitemap.xml")]
+        return self._sitemap_request(self.site + "sitemap.xml")
 
-    def _sitemap_request(self, url: str) -> scrapy.Request:
+    def _sitemap_request(self, url: str) -> list[scrapy.Request]:
+        """The request for a sitemap not read yet (cycles and repeats end here)."""
+        if url in self.sitemaps_requested:
+            return []
+        limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
+        if len(self.sitemaps_requested) >= limit:
+            self.sitemap_failed = True
+            self.record_error(url, f"sitemap not read: more than {limit} sitemaps "
+                                   "(WIXARCHIVE_MAX_SITEMAPS)")
+            return []
+        self.sitemaps_requested.add(url)
         self.pending_sitemaps += 1
-        return scrapy.Request(
-            url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10
-        )
+        return [scrapy.Request(
+            url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10,
+            meta={"download_maxsize": SITEMAP_MAX_BYTES},
+        )]
 
     def _sitemap_done(self) -> list[scrapy.Request]:
         """After the last sitemap, the feed: it then only adds the posts they lack."""
@@ -139,13 +158,20 @@ class WixBlogSpider(scrapy.Spider):
         yield from self._sitemap_done()
 
     def _parse_sitemap_entries(self, response: Response) -> Iterator[scrapy.Request]:
-        sitemap = parse_sitemap(response.body)
+        sitemap = read_sitemap(response.body)
+        if sitemap.problem:
+            # Read in part or not at all: posts it lacks may not be gone, so none are marked.
+            self.sitemap_failed = True
+            self.record_error(response.url, f"sitemap {sitemap.problem}")
         for entry in sitemap.entries:
             if not in_site(entry.loc, self.site):
                 continue
             if sitemap.is_index:
-                if is_posts_sitemap(entry.loc):
-                    yield self._sitemap_request(entry.loc)
+                if entry.loc in self.sitemaps_requested:
+                    self.record_error(response.url, f"sitemap index lists {entry.loc} again "
+                                                    "(a cycle): not read twice")
+                elif is_posts_sitemap(entry.loc):
+                    yield from self._sitemap_request(entry.loc)
             elif is_post_url(entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
@@ -173,8 +199,19 @@ class WixBlogSpider(scrapy.Spider):
                                         self.blog_home or response.url)
         for url in posts:
             yield self._post_request(url)
+        limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:
-            yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
+            if url in self.listings_requested:
+                continue
+            if len(self.listings_requested) >= limit:
+                if not self.listings_capped:  # said once
+                    self.listings_capped = True
+                    self.record_error(url, f"listing page not read: more than {limit} listing "
+                                           "pages (WIXARCHIVE_MAX_LISTING_PAGES)")
+                return
+            self.listings_requested.add(url)
+            yield scrapy.Request(url, self.parse_listing, errback=self.on_error,
+                                 meta={HTML_ONLY: True})
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
         """Discovery stages that wait for the previous one to run dry.
@@ -187,7 +224,7 @@ class WixBlogSpider(scrapy.Spider):
         elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
             request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
-                                     errback=self.on_error)
+                                     errback=self.on_error, meta={HTML_ONLY: True})
         else:
             return
         self.crawler.engine.crawl(request)
@@ -205,7 +242,8 @@ class WixBlogSpider(scrapy.Spider):
             if known.http_last_modified:
                 headers["If-Modified-Since"] = known.http_last_modified
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
-                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES})
+                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
+                                    HTML_ONLY: True})
 
     def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
@@ -243,13 +281,9 @@ class WixBlogSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        else:
-            reason = failure.getErrorMessage() or failure.type.__name__
-        self.record_error(url, reason)
+        # Named by the URL the crawl asked for, not where its redirects led.
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request else "?"
+        self.record_error(url, describe(failure, self.settings))
 
     def record_error(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("wixarchive/fetch_errors")

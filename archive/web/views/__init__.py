@@ -8,19 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import nh3
 from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
+from archive.sanitize import sanitize_html
 from archive.store import Archive
 from archive.web import archive_sites
 
 T = TypeVar("T")
-
-# Links and images only with schemes that cannot run code (no javascript:, no data:); nh3 itself
-# drops <script>, <style>, <iframe>, event handlers and unknown tags.
-URL_SCHEMES = {"http", "https", "mailto"}
 
 
 class ArchiveTimeout(Exception):
@@ -30,8 +26,7 @@ class ArchiveTimeout(Exception):
 def sanitize(html: str) -> Markup:
     """Archived HTML made safe to show: the store keeps sanitized HTML, but a page must never
     trust the file it reads (an archive can come from anywhere), so clean it again."""
-    return Markup(nh3.clean(html or "", url_schemes=URL_SCHEMES,
-                            link_rel="noopener noreferrer nofollow"))
+    return Markup(sanitize_html(html, link_rel="noopener noreferrer nofollow"))
 
 
 async def archive_database(datasette: Any, request: Any) -> tuple[str, Any]:

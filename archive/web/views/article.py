@@ -12,6 +12,7 @@ from typing import Any
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
+from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
 
@@ -58,7 +59,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "shown": shown,
         "is_current": shown is post,
         "body": body_html(shown),
-        "images": [u for u in shown.get("images") or [] if u != shown.get("cover_image")],
+        "images": [u for u in shown.get("images") or []
+                   if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
         "versions": history,
         "page_url": f"{base}/-/post/{post_id}",
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",

@@ -1,0 +1,211 @@
+"""Making archived content safe to show or hand on: URLs, HTML and Markdown.
+
+One place decides which URLs may become links or images, for the web pages (archive.web) and
+every export (archive.export) alike. An archive can come from anywhere (another tool, another
+version, a hand edit), so whatever reads it cleans again on the way out; the crawler's own
+sanitizing (crawler.clean.html) is the first line, not the only one.
+
+No Datasette, Scrapy or markdown library on the import path: the export commands stay light.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+
+import nh3
+
+# Schemes a link may have: none of them runs code (no javascript:, vbscript:, data:, file:...).
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# Schemes an image (or anything fetched on the reader's behalf) may have.
+IMAGE_SCHEMES = frozenset({"http", "https"})
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# C0 controls and space: browsers strip them around a URL and ignore tab/CR/LF inside it. Removing
+# every control character anywhere errs on the safe side ("java\0script:" counts as javascript:).
+_CONTROLS = re.compile(r"[\x00-\x20\x7f]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_WEB = re.compile(r"https?://", re.IGNORECASE)
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown backslash escapes of ASCII punctuation
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser or Markdown renderer would see in `url` (lower case), None when the
+    URL is relative. Character references (`&#106;`), Markdown escapes (`javascript\\:`),
+    controls and whitespace anywhere, and any letter case are all seen through."""
+    if url[:1] in ("/", "#", "?"):  # a path, fragment or query: no scheme can follow
+        return None
+    if _PLAIN_WEB.match(url):  # the common case, decided without decoding anything
+        return url[:5].lower().rstrip(":")
+    text = _MD_ESCAPE.sub(r"\1", html.unescape(url))
+    match = _SCHEME.match(_CONTROLS.sub("", text))
+    return match.group(1).lower() if match else None
+
+
+def safe_url(url: str | None, schemes: frozenset[str] = LINK_SCHEMES) -> str | None:
+    """`url` when it is relative or has one of `schemes`, else None."""
+    if not url:
+        return None
+    scheme = url_scheme(url)
+    return url if scheme is None or scheme in schemes else None
+
+
+def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer") -> str:
+    """HTML with scripts, styles, event handlers, frames, forms, <base>, <meta>, SVG/MathML and
+    every URL outside LINK_SCHEMES removed (nh3, the Rust ammonia sanitizer)."""
+    # A lone surrogate (a row written by another tool) cannot cross into Rust: show U+FFFD.
+    text = _SURROGATE.sub("\ufffd", fragment or "")
+    return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel)
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+#
+# No Python library sanitizes Markdown, and rendering it to HTML to clean that would lose the
+# Markdown. So the dangerous constructs are neutralized in the text itself, for any renderer
+# (CommonMark, GitHub, kramdown/Jekyll, Python-Markdown, goldmark/Hugo):
+# - a link or image destination (`](dest`, `]: dest`, autolink `<dest>`) whose scheme is not in
+#   LINK_SCHEMES gets "#" put before it, which makes it a same-page fragment, wherever it stands;
+# - raw HTML: every "<" that could open a tag or comment outside code becomes "&lt;" (which every
+#   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:");
+# - code spans and fenced blocks keep their text (entities would show there). Should that split
+#   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any is
+#   checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
+#   long to check), every "<" is escaped.
+
+MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
+MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
+# Read generously (to a closing bracket, spaces and line breaks included): only the scheme matters
+# and url_scheme ignores whitespace, so reading more is only more careful.
+_DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>]{{0,{MAX_DESTINATION}}})")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _neutralize_destinations(text: str) -> str:
+    out, last = [], 0
+    for match in _DESTINATION.finditer(text):
+        if match.group(1) and safe_url(match.group(1)) is None:
+            out.append(text[last:match.start(1)] + "#")
+            last = match.start(1)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _escape_prose(text: str) -> tuple[str, bool]:
+    """`text` (no fenced blocks) with tag openers escaped outside code spans; True when a "<" that
+    could open a tag was left inside what looks like a code span.
+
+    Linear in the text, whatever it holds: backtick runs are found once and a span's closing run
+    (the next run of exactly its length, as CommonMark has it) is looked up by length."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    starts_by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        starts_by_length.setdefault(end - start, []).append(start)
+    out: list[str] = []
+    kept = False
+    pos = run = 0
+    lt = text.find("<")
+    while pos < len(text):
+        while run < len(runs) and runs[run][0] < pos:
+            run += 1
+        if 0 <= lt < pos:
+            lt = text.find("<", pos)
+        tick = runs[run] if run < len(runs) else None
+        if tick and (lt < 0 or tick[0] < lt):
+            start, end = tick
+            out.append(_escape_plain(text[pos:start]))
+            same = starts_by_length[end - start]
+            later = bisect.bisect_right(same, start)
+            if later == len(same):  # an unmatched run is literal backticks
+                out.append(text[start:end])
+                pos = end
+            else:
+                close = same[later] + end - start
+                kept = kept or bool(_TAG_START.search(text, start, close))
+                out.append(text[start:close])
+                pos = close
+        elif lt >= 0:
+            out.append(_escape_plain(text[pos:lt]))
+            autolink = _AUTOLINK.match(text, lt)
+            if autolink and safe_url(autolink.group(1)) is not None:
+                out.append(autolink.group())
+                pos = autolink.end()
+            else:
+                out.append("&lt;" if _TAG_START.match(text, lt) else "<")
+                pos = lt + 1
+        else:
+            out.append(_escape_plain(text[pos:]))
+            break
+    return "".join(out), kept
+
+
+def _escape_plain(text: str) -> str:
+    return text.replace("{:", "&#123;:")
+
+
+def _split_fences(text: str) -> list[tuple[str, bool]]:
+    """The text cut into (chunk, is_fenced_code) by ``` and ~~~ fences."""
+    chunks: list[tuple[str, bool]] = []
+    prose: list[str] = []
+    fence: list[str] = []
+    opener = ""
+    for line in text.splitlines(keepends=True):
+        match = _FENCE.match(line)
+        if opener:
+            fence.append(line)
+            if match and match.group(1)[0] == opener[0] and len(match.group(1)) >= len(opener) \
+                    and not line[match.end():].strip():
+                chunks.append(("".join(fence), True))
+                fence, opener = [], ""
+        elif match and not (match.group(1)[0] == "`" and "`" in line[match.end():]):
+            chunks.append(("".join(prose), False))
+            prose, opener, fence = [], match.group(1), [line]
+        else:
+            prose.append(line)
+    chunks.append(("".join(prose), False))
+    if fence:
+        chunks.append(("".join(fence), True))
+    return [chunk for chunk in chunks if chunk[0]]
+
+
+def _commonmark_is_safe(text: str) -> bool:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True  # see every link: we judge the schemes ourselves
+    stack = parser.parse(text)
+    while stack:
+        token = stack.pop()
+        if token.type in ("html_block", "html_inline"):
+            return False
+        for attribute in ("href", "src"):
+            value = token.attrGet(attribute)
+            if isinstance(value, str) and safe_url(value) is None:
+                return False
+        stack.extend(token.children or [])
+    return True
+
+
+def sanitize_markdown(text: str | None) -> str:
+    """Markdown whose links and images have safe schemes and that holds no raw HTML."""
+    if not text:
+        return ""
+    text = _neutralize_destinations(text)
+    out: list[str] = []
+    kept = False
+    for chunk, fenced in _split_fences(text):
+        if fenced:
+            kept = kept or bool(_TAG_START.search(chunk))
+            out.append(chunk)
+        else:
+            escaped, kept_here = _escape_prose(chunk)
+            kept = kept or kept_here
+            out.append(escaped)
+    result = "".join(out)
+    # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
+    if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):
+        result = _escape_plain(_TAG_START.sub("&lt;", text))
+    return result

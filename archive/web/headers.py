@@ -1,0 +1,118 @@
+"""Security headers for every page of an archive: a Content-Security-Policy, nosniff, no referrer.
+
+Archived posts are hostile input. The pages sanitize what they show; the policy makes sure that
+whatever slipped through still cannot run: no script runs but the page's own (allowed by hash),
+no plugin object, no <base> rewrite, no form posting elsewhere, no framing by another site.
+
+- The ranked search and article pages (this plugin's) allow only the inline scripts Datasette's
+  base template carries, by their SHA-256: `script-src` has no 'self', no 'unsafe-inline'.
+- Datasette's own pages of an archive (tables, rows, queries) also load Datasette's static
+  scripts ('self'); their inline scripts are allowed by hash as well. JSON and CSV from the same
+  origin cannot be loaded as script: `nosniff` makes Chromium and Firefox refuse a non-JavaScript
+  MIME type.
+- Styles: 'unsafe-inline', because the templates carry <style> blocks and Datasette's table page
+  builds one per table; archived HTML never reaches a page with a style (nh3 drops them), and CSS
+  cannot run script in current browsers.
+
+Databases that are not archives keep Datasette's behaviour: the headers go only on paths of an
+archive database and on this plugin's routes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from archive.web import archive_names
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+# The one variable an inline script of Datasette's templates holds, and the values it takes.
+_TEMPLATE_VARIABLES = {"{{ datasette_allow_facet }}": ("true", "false")}
+PLUGIN_PAGE = re.compile(r"^/(?:-/search|[^/]+/-/(?:search|post/\d+)(?:\.json)?)$")
+
+_COMMON = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
+           "img-src 'self' https: http: data:; connect-src 'self'; object-src 'none'; "
+           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+@cache
+def datasette_script_hashes() -> tuple[str, ...]:
+    """CSP sources ('sha256-…') of the inline scripts in Datasette's own templates."""
+    import datasette
+
+    hashes: set[str] = set()
+    for template in sorted((Path(datasette.__file__).parent / "templates").glob("*.html")):
+        for script in _INLINE_SCRIPT.findall(template.read_text(encoding="utf-8")):
+            variants = [script]
+            for variable, values in _TEMPLATE_VARIABLES.items():
+                if variable in script:
+                    variants = [script.replace(variable, value) for value in values]
+            for text in variants:
+                if "{{" in text or "{%" in text:
+                    continue  # rendered per request: cannot be allowed by a fixed hash
+                digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest())
+                hashes.add(f"'sha256-{digest.decode()}'")
+    return tuple(sorted(hashes))
+
+
+def content_security_policy(*, plugin_page: bool) -> str:
+    scripts = " ".join(datasette_script_hashes())
+    own = "" if plugin_page else "'self' "
+    return f"{_COMMON}; script-src {own}{scripts}"
+
+
+def security_headers(*, plugin_page: bool) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-security-policy", content_security_policy(plugin_page=plugin_page).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+    ]
+
+
+_OURS = {name for name, _ in security_headers(plugin_page=True)}
+
+
+class SecurityHeaders:
+    """ASGI middleware (Datasette's asgi_wrapper hook) adding the headers to archive pages."""
+
+    def __init__(self, app: Any, datasette: Any) -> None:
+        self.app = app
+        self.datasette = datasette
+
+    def _kind(self, path: str) -> str | None:
+        """'plugin' for this plugin's pages, 'archive' for Datasette's pages of an archive."""
+        from datasette.utils import tilde_decode
+
+        base_url = self.datasette.setting("base_url")
+        if base_url != "/" and path.startswith(base_url):
+            path = "/" + path[len(base_url):]
+        if PLUGIN_PAGE.match(path):
+            return "plugin"
+        segment = path.lstrip("/").split("/", 1)[0]
+        if not segment or segment.startswith("-"):
+            return None
+        routes = {tilde_decode(segment), tilde_decode(segment.rsplit(".", 1)[0])}
+        for name in archive_names(self.datasette):
+            if self.datasette.databases[name].route in routes:
+                return "archive"
+        return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = self._kind(scope.get("path", "")) if scope["type"] == "http" else None
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        added = security_headers(plugin_page=kind == "plugin")
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
+                message = {**message, "headers": kept + added}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,132 @@
+"""A dump's lines as the cleaner reads them, and what a single line can look like (a title, a
+byline, a tag, a date glued to a reading time). Pure functions; every dialect maps to these lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.clean import markdown as md
+from crawler.clean import vocabulary as v
+
+# One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
+BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
+# Zero-width and no-break characters that make a line look non-blank to the eye only.
+# (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_NBSP = re.compile("[\u00a0\u202f\u2007]")
+_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
+SEPARATORS = {"•", "·", "|", "/"}
+
+
+@dataclass
+class Line:
+    raw: str  # as in the dump, trailing whitespace stripped
+    body: str  # the paragraph form: indentation and bullet removed, otherwise byte-exact
+    text: str  # the matching form: no-break spaces made plain
+    bullet: bool
+    blank: bool
+    source: str = ""  # the dump's own line (Markdown syntax and all)
+    image: bool = False  # a Markdown line that showed only images
+    link_only: bool = False  # a Markdown line whose text was all link text
+    taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
+    heading: int = 0  # a Markdown line's ATX heading level
+
+
+def split_lines(text: str, dialect: str) -> list[Line]:
+    sources = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if dialect == "markdown":
+        shown = md.plain_lines(sources)
+        plain = [m.plain for m in shown]
+    else:
+        shown, plain = [], sources
+    out = []
+    for i, raw in enumerate(plain):
+        raw = raw.rstrip()
+        visible = _INVISIBLE.sub("", raw).strip()
+        bullet = BULLET.match(raw)
+        body = raw[bullet.end():] if bullet else raw.strip()
+        norm = _NBSP.sub(" ", _INVISIBLE.sub("", body)).strip()
+        # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
+        # lone "•" still separates category links.
+        blank = not visible or not norm and raw.strip() not in SEPARATORS
+        line = Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
+        if shown:
+            line.image, line.link_only = shown[i].image, shown[i].link_only
+            line.taxonomy, line.heading = shown[i].taxonomy, shown[i].heading
+        out.append(line)
+    return out
+
+
+def _whole_chrome(text: str) -> bool:
+    """Header and footer lines that an extractor may break in two at an inline element."""
+    return bool(v.read_minutes(text) is not None or v.UPDATED.match(text)
+                or v.MENU_A11Y_LINE.match(text) or v.COUNTERS.match(text)
+                or v.LIKED_LINE.match(text) or v.WRITER.match(text) or v.SEE_ALL_LINE.match(text))
+
+
+def join_split_chrome(lines: list[Line]) -> None:
+    """Join a header or footer line that the extractor broke at an inline element
+    (BeautifulSoup's get_text("\n"): "3" / "min read", "Updated:" / "Jan 21, 2024", "Use tab" /
+    "to navigate through the menu items."): neither half is chrome on its own, the whole is."""
+    content = [i for i, line in enumerate(lines) if not line.blank]
+    for a, b in zip(content, content[1:], strict=False):
+        first, second = lines[a], lines[b]
+        if (first.blank or len(first.text) > 40 or len(second.text) > 60
+                or second.bullet):  # a new list item is not the rest of the line
+            continue
+        joined = f"{first.text} {second.text}"
+        if _whole_chrome(joined) and not _whole_chrome(first.text) and not _whole_chrome(
+                second.text):
+            first.text, first.body = joined, f"{first.body} {second.body}"
+            first.raw = f"{first.raw} {second.raw.strip()}"
+            second.text = second.body = second.raw = ""
+            second.blank = True
+
+
+def glued(text: str) -> tuple[str, int] | None:
+    """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
+    if len(text) > 60 or not _GLUE_HINT.search(text):
+        return None
+    for cut in range(len(text) - 1, 0, -1):
+        date, rest = text[:cut].strip(), text[cut:].strip()
+        if not date or not rest[:1].isdigit():
+            continue
+        minutes = v.read_minutes(rest, bare=True)
+        if minutes is not None and v.DATE.match(date):
+            return date, minutes
+    return None
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def title_like(line: Line) -> bool:
+    t = line.text
+    if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
+        return False
+    if t.endswith((".", ",", ";", ":")) and not t.endswith(("...", "…")) or v.DATE.match(t):
+        return False
+    return not (v.is_leading_chrome(t) or v.is_closing_chrome(t) or v.is_closing_anchor(t))
+
+
+def heading_like(line: Line) -> bool:
+    """Looser than title_like, for a line already framed as a title by its position."""
+    t = line.text
+    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
+            and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
+
+
+def tag_like(line: Line) -> bool:
+    """A tag or category label: a word or three, no sentence punctuation, no digits only."""
+    t = line.text
+    return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in ".!?:;,…"
+            and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
+
+
+def name_like(text: str) -> bool:
+    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
+    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
+            and not v.DATE.match(text) and not v.is_leading_chrome(text))

@@ -1,0 +1,177 @@
+"""Markdown dumps: tell them from plain text, and read each Markdown line as the text it shows.
+
+html2text, markdownify and the LLM-era readers (Jina, Firecrawl, crawl4ai) write a page as
+Markdown: links as `[text](url)`, images as `![alt](src)`, headings as `#`, lists as `*`/`-`/`+`,
+emphasis as `**`/`_`, and a backslash before characters Markdown would read as syntax (`\\-`).
+The cleaner works on lines, so each Markdown line maps to exactly one plain line (same index):
+the chrome rules stay the same for every dialect, and the post's own Markdown can be given back
+line for line.
+
+Markdown parsers (markdown-it, mistune) build a document tree and lose the line numbers the
+positional chrome rules depend on, and the inline syntax the dumps use is small, hence regexes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.clean import vocabulary as v
+
+# An image, possibly with a title: ![alt](src "title"); alt text may hold one level of brackets.
+_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]"
+                    r"\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"]*\")?\)")
+# A link whose text holds no brackets (images inside it are removed first).
+_LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
+                   r"(?:\s+\"[^\"]*\")?\)")
+_DANGLING_OPEN = re.compile(r"!?\[(?=[^\]]*$)")
+_DANGLING_CLOSE = re.compile(r"^([^\[]*)\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
+_REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto|ftp):[^>\s]+)>")
+_HEADING = re.compile(r"^(?P<indent>\s*)#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
+_SETEXT = re.compile(r"^\s*(?:=+|-{2,})\s*$")
+_LIST = re.compile(r"^(?P<indent>\s*)(?P<marks>(?:(?:[*+-]|\d{1,3}[.)])(?:\s+|$))+)(?P<text>.*)$")
+_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_RULE = re.compile(r"^\s*(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_STRONG_LOOSE = re.compile(r"\*\*\s*(.+?)\s*\*\*")  # html2text writes "** Bold **" too
+# The opening mark comes first so that the regex engine can skip to it (a leading lookbehind
+# makes it try every position: 10x slower on long lines).
+_EM_STAR = re.compile(r"\*(?<![\w*]\*)(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=\S)([^_]+?)(?<=\S)_(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_CODE = re.compile(r"`([^`]+)`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
+# A character some Markdown construct starts with; a line without any is plain already.
+_SYNTAX = re.compile(r"[\[*_#>|`\\~<=+-]|^\s*\d{1,3}[.)]")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Markdown a plain-text page never holds: links and images, ATX headings, bold marks. List
+# bullets are left out: inscriptis writes "* item" in plain text too.
+_SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|\*\*\S[^*\n]*\*\*", re.MULTILINE)
+
+
+# Wix blog links to a tag, category or hashtag page: the blog sub-menu and the post footer.
+_TAXONOMY_HREF = re.compile(r"/(?:tags|categories|hashtags)/[^/\s]+/?(?:\.html?)?(?:[?#]\S*)?$")
+
+
+@dataclass
+class MarkdownLine:
+    plain: str  # what the line shows: indentation and one list bullet kept, syntax removed
+    image: bool  # the line showed only images (and links around them): no text of its own
+    link_only: bool  # the line's text was all link text (menus, "Recent Posts" cards, "See All")
+    taxonomy: bool = False  # link-only, and every link goes to a blog tag or category page
+    heading: int = 0  # the ATX heading level, 0 for other lines
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Markdown when its syntax recurs (a whole page shows many links), or an image is written
+    in Markdown."""
+    sample = text[:200_000]
+    hits = len(_SIGNS.findall(sample))
+    return hits >= 3 or bool(re.search(r"!\[[^\]\n]*\]\([^)\n]+\)", sample))
+
+
+def inline_plain(text: str) -> str:
+    """The text a Markdown span shows: link text without targets, no images, marks or escapes."""
+    if "[" not in text and "<" not in text:
+        return _plain_marks(text)
+    text = _IMAGE.sub("", text)
+    for _ in range(3):  # links inside links' text ("[[x](a)](b)") unwrap from the inside out
+        new = _LINK.sub(lambda m: m.group("text"), text)
+        if new == text:
+            break
+        text = new
+    text = _REF_LINK.sub(lambda m: m.group("text"), text)
+    text = _AUTOLINK.sub(lambda m: m.group("url"), text)
+    return _plain_marks(text)
+
+
+def _plain_marks(text: str) -> str:
+    """Emphasis, code and strike marks and backslash escapes removed."""
+    if "`" in text:
+        text = _CODE.sub(lambda m: m.group(1), text)
+    if "*" in text or "__" in text:
+        text = _STRONG.sub(lambda m: m.group(2), text)
+        text = _STRONG_LOOSE.sub(lambda m: m.group(1), text)
+    if "~~" in text:
+        text = _STRIKE.sub(lambda m: m.group(1), text)
+    if "*" in text:
+        text = _EM_STAR.sub(lambda m: m.group(1), text)
+    if "_" in text:
+        text = _EM_UNDER.sub(lambda m: m.group(1), text)
+    return _ESCAPE.sub(lambda m: m.group(1), text) if "\\" in text else text
+
+
+def plain_lines(lines: list[str]) -> list[MarkdownLine]:
+    """Each Markdown line as plain text, index for index."""
+    out: list[MarkdownLine] = []
+    fenced = False
+    for raw in lines:
+        if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
+            out.append(MarkdownLine(raw.strip() and raw, False, False))
+            continue
+        if _FENCE.match(raw):
+            fenced = not fenced
+            out.append(MarkdownLine("", False, False))
+            continue
+        if fenced:
+            out.append(MarkdownLine(raw, False, False))
+            continue
+        if _SETEXT.match(raw) and out and out[-1].plain and not out[-1].heading:
+            # markdownify's default headings: "Title" over "=====" (h1) or "-----" (h2).
+            out[-1].heading = 1 if "=" in raw else 2
+            out.append(MarkdownLine("", False, False))
+            continue
+        if _RULE.match(raw) or _TABLE_RULE.match(raw) or _SETEXT.match(raw):
+            out.append(MarkdownLine("", False, False))
+            continue
+        out.append(_plain_line(_QUOTE.sub("", raw)))
+    return out
+
+
+def _plain_line(line: str) -> MarkdownLine:
+    prefix, level = "", 0
+    if m := _HEADING.match(line):
+        line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
+    elif m := _LIST.match(line):
+        prefix, line = m.group("indent") + "* ", m.group("text")
+    # A link or image alt text that goes on over several lines (markdownify keeps the page's
+    # own line breaks): its "[" opens one line, its "](target)" closes another.
+    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), _DANGLING_OPEN.sub("", line))
+    stripped = line.strip()
+    if stripped.startswith("|") and stripped.endswith("|"):
+        line = " ".join(cell.strip() for cell in stripped.strip("|").split("|"))
+    if "[" not in line:
+        text = inline_plain(line).strip()
+        return MarkdownLine(prefix + text if text else "", False, False, False, level)
+    no_images = _IMAGE.sub("", line)
+    image = bool(stripped) and no_images != line and not inline_plain(no_images).strip()
+    if image:
+        # The author's avatar: Wix gives it the alt text "Writer: name" (§3.2 #5).
+        alts = [m.group("alt") for m in _IMAGE.finditer(line)]
+        if len(alts) == 1 and v.WRITER.match(alts[0].strip()):
+            return MarkdownLine(prefix + alts[0].strip(), False, False, False, level)
+        return MarkdownLine("", True, False, False, level)
+    hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
+    link_only = bool(hrefs) and not inline_plain(_LINK.sub("", no_images)).strip(" \t|•·-")
+    taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
+    text = inline_plain(line).strip()
+    return MarkdownLine(prefix + text if text else "", False, link_only, taxonomy, level)
+
+
+def body_markdown(lines: list[tuple[str, bool]]) -> str:
+    """The post's Markdown from its kept source lines, (line, is a list item) in order: list
+    items stay one per line, other blocks are separated by a blank line."""
+    out: list[str] = []
+    previous_item = False
+    for line, item in lines:
+        if out:
+            out.append("\n" if item and previous_item else "\n\n")
+        out.append(line if item else line.strip())
+        previous_item = item
+    return "".join(out)
+
+
+def is_list_item(line: str) -> bool:
+    return bool(_LIST.match(line)) and not _RULE.match(line)

@@ -1,0 +1,244 @@
+"""Page-level rules run once the lines have their roles: what kind of page it is, which line is
+the title (the document <title>, the Markdown `#` heading), whether the page is Wix at all, and
+the post's own Markdown. A mixin of the text cleaner (crawler.clean.text), sharing its state.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.clean import markdown as md
+from crawler.clean import vocabulary as v
+from crawler.clean.lines import SEPARATORS, Line, glued, name_like, title_like, words
+from crawler.extract.record import CleanedText
+
+_TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
+# A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
+_PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
+_PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
+_PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
+_PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
+_WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
+
+
+class PageRules:
+    """The cleaner's state these rules read and write (set by crawler.clean.text._Cleaner)."""
+
+    lines: list[Line]
+    c: list[int]
+    role: dict[int, str]
+    partial: dict[int, str]
+    out: CleanedText
+    pos: int
+    block: bool
+    evidence: bool
+    framed: list[bool]
+    site_header: bool
+    leading_images: bool
+    read_lines: int
+    doc_title: str | None
+    doc_title_only: bool
+    preamble_published: str | None
+
+    def ln(self, k: int) -> Line:
+        return self.lines[self.c[k]]
+
+    def chrome(self, k: int) -> None:
+        self.role[self.c[k]] = "chrome"
+
+    def free(self, k: int) -> bool:
+        return self.c[k] not in self.role
+
+    def meta(self, k: int) -> str | None:
+        t = self.ln(k).text
+        if v.read_minutes(t) is not None:
+            return "read"
+        if v.DATE.match(t):
+            return "date"
+        if v.UPDATED.match(t):
+            return "updated"
+        if glued(t):
+            return "glued"
+        return None
+
+    def take_meta(self, k: int) -> None:
+        t = self.ln(k).text
+        self.chrome(k)
+        if (minutes := v.read_minutes(t, bare=True)) is not None:
+            self.out.reading_minutes = minutes
+            self.read_lines += 1
+        elif v.DATE.match(t):
+            self.out.date = self.out.date or t
+        elif (m := v.UPDATED.match(t)) is not None:
+            self.out.updated = m.group("value").strip()
+        elif (g := glued(t)) is not None:
+            self.out.date = self.out.date or g[0]
+            self.out.reading_minutes = g[1]
+            self.read_lines += 1
+
+    def reader_preamble(self) -> int:
+        """The header a reader service puts above the page ("Title: …", "URL Source: …",
+        "Published Time: …", "Markdown Content:"): the title is the document's <title>."""
+        if not self.c or not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
+            return 0
+        for k in range(1, min(len(self.c), 8)):
+            if _PREAMBLE_END.match(self.ln(k).text):
+                for j in range(k + 1):
+                    self.chrome(j)
+                self.doc_title, self.pos = m.group(1).strip(), k + 1
+                return k + 1
+            if not _PREAMBLE_FIELD.match(self.ln(k).text):
+                break
+            if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
+                self.preamble_published = when.group(1)
+        return 0
+
+    def classify(self, body_start: int, end: int) -> str:
+        # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
+        cards = self.read_lines
+        for k in range(body_start, end):
+            t = self.ln(k).text
+            if self.free(k) and (v.read_minutes(t) is not None or glued(t) or (
+                    k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
+                cards += 1
+        if cards >= 2 or self._liked_cards() >= 2:
+            return "listing"
+        if not self.evidence:
+            if all(self.framed) or self.leading_images or self._site_page_heading():
+                return "static"
+            if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
+                return "listing"
+        return "post"
+
+    def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
+        """The header line that shows the document's <title>: Wix sets a post's <title> to its
+        title (or an SEO variant of it), which settles "category / author / date / title"
+        against "title / author / date"."""
+        # "Post title | Site name": any part may be the one the page shows.
+        wants = [words(part) for part in [self.doc_title or "", *_TITLE_PARTS.split(
+            self.doc_title or "")]]
+        lo, hi = self._header_span(body_start)
+        best, score = None, 0.6  # at least this share of the words in common
+        for i in range(lo, hi + 1):
+            if self.role.get(i) not in (None, "title") or self.lines[i].blank:
+                continue
+            got = words(self.lines[i].text)
+            share = max(len(want & got) / max(1, len(want | got)) for want in wants)
+            if share > score or share == score == 1.0:
+                best, score = i, share
+        if best is None:
+            # No line shows the <title>: it is the title when the page showed none, or only a
+            # shorter line made of its words (the byline, the site name); a different heading
+            # wins over a custom SEO title.
+            if title is None or words(self.lines[title].text) < wants[0]:
+                self.doc_title_only = True
+            return title
+        self._retitle(title, best)
+        return best
+
+    def _header_span(self, body_start: int) -> tuple[int, int]:
+        """Line indices from the end of the site header to the first body line after it."""
+        lo = self.c[self.pos] if self.pos < len(self.c) else len(self.lines)
+        hi = self.c[min(body_start + 1, len(self.c) - 1)] if self.c else 0
+        return lo, hi
+
+    def _above_meta(self, i: int) -> bool:
+        """The next content line is header metadata (a date, a reading time)."""
+        k = self.c.index(i)
+        return k + 1 < len(self.c) and self.meta(k + 1) in ("date", "read", "glued")
+
+    def _h1_title(self, title: int | None, body_start: int) -> int | None:
+        """In Markdown the post title is the page's `#` heading (Wix renders it as <h1>)."""
+        lo, hi = self._header_span(body_start)
+        h1 = next((i for i in range(lo, hi + 1) if self.lines[i].heading == 1
+                   and self.role.get(i) in (None, "title")), None)
+        if h1 is None or h1 == title:
+            return title
+        self._retitle(title, h1)
+        return h1
+
+    def _retitle(self, old: int | None, new: int) -> None:
+        if old is not None and old != new:
+            # A line above the real title is header chrome (a category link, or the byline
+            # when the title sits under the date); one below it is text.
+            if old < new:
+                if self.out.author is None and name_like(self.lines[old].text):
+                    self.out.author = self.lines[old].text
+                self.role[old] = "chrome"
+            elif self.out.author is None and name_like(self.lines[old].text) and (
+                    self._above_meta(old)):
+                self.out.author = self.lines[old].text  # the byline over the date
+                self.role[old] = "chrome"
+            else:
+                del self.role[old]
+        self.role[new] = "title"
+        k = self.c.index(new)  # "Updated: …" sits right under the title
+        if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
+            self.take_meta(k + 1)
+
+    def _liked_cards(self) -> int:
+        """Like buttons above any "Recent Posts" heading: a post shows one under its own text,
+        a listing one per card."""
+        liked = 0
+        for k in range(len(self.c)):
+            t = self.ln(k).text
+            if v.RECENT_POSTS_LINE.match(t):
+                break
+            liked += bool(v.LIKED_LINE.match(t))
+        return liked
+
+    def _site_page_heading(self) -> bool:
+        """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
+        chrome: a site page, not a post."""
+        title = next((i for i, r in self.role.items() if r == "title"), None)
+        if title is None:
+            return False
+        heading = self.lines[title].text
+        if v.FAQ_LINE.match(heading):
+            return any(self.lines[i].text.endswith("?") for i in self.c if i > title)
+        return self.site_header and bool(v.SITE_PAGE_LINE.match(heading))
+
+    def _cut_excerpt(self, i: int) -> bool:
+        """A listing card's excerpt: long prose that Wix cut mid-word, with the page going on."""
+        t = self.lines[i].text
+        last = t.split()[-1] if t.split() else ""
+        return (len(t) >= 120 and t[-1].isalpha() and ". " in t and "/" not in last
+                and "@" not in last and i + 1 < len(self.lines))
+
+    def _wix_signs(self) -> bool:
+        """Chrome only Wix prints: the skip links, the menu's a11y hint, a post header block,
+        post-footer widgets, the free-plan banner, or Wix's media and site hosts."""
+        if any(self.framed) or self.block or self.evidence:
+            return True
+        return any(v.MENU_A11Y_LINE.match(ln.text) or v.BANNERS.match(ln.text)
+                   or _WIX_HOSTS.search(ln.source) for ln in self.lines)
+
+    def _keep_everything(self, kind: str) -> None:
+        """Not a Wix page: nothing here justifies removing a line, so every line is text."""
+        first = next((i for i in self.c if title_like(self.lines[i])), None)
+        self.role = {first: "title"} if first == self.c[0] else {}
+        self.partial.clear()
+        self.out = CleanedText(title=self.lines[first].body if self.role else None,
+                               page_kind=kind, wix=False)
+
+    def _separators(self) -> None:
+        """A lone "•" between two chrome lines (category links) is chrome too."""
+        c = self.c
+        for k in range(1, len(c) - 1):
+            if (self.free(k) and self.ln(k).raw.strip() in SEPARATORS
+                    and self.role.get(c[k - 1]) == self.role.get(c[k + 1]) == "chrome"):
+                self.chrome(k)
+
+    def _markdown(self, kept: list[int]) -> str:
+        """The kept lines as the dump wrote them, with the images that sit among them."""
+        if not kept:
+            return ""
+        chosen = set(kept) | {i for i in range(kept[0], kept[-1])
+                              if self.lines[i].image and self.role.get(i) != "skip"}
+        lines = []
+        for i in sorted(chosen):
+            source = self.lines[i].source
+            if i in self.partial:
+                source = source.replace(self.partial[i], "", 1)
+            lines.append((source, md.is_list_item(source)))
+        return md.body_markdown(lines)

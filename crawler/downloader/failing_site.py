@@ -1,0 +1,66 @@
+"""FailingSiteMiddleware: a site whose every answer is a server error ends the crawl early.
+
+Retries bound each URL (RETRY_TIMES), but a site that went down mid-crawl would still get
+(RETRY_TIMES + 1) requests for every post left: 40,000 for a 10,000-post blog, each named as an
+error. After WIXARCHIVE_MAX_SERVER_ERRORS answers in a row that are 5xx or no answer at all
+(connection refused, reset, timeout), with no good answer between, the crawl stops early; the
+next run fetches what was not archived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawler.downloader.early_stop import stop_early
+from crawler.summary import FAILING
+
+DEFAULT_MAX_SERVER_ERRORS = 50
+
+
+class FailingSiteMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.limit = crawler.settings.getint("WIXARCHIVE_MAX_SERVER_ERRORS",
+                                             DEFAULT_MAX_SERVER_ERRORS)
+        self.in_a_row: Counter[str] = Counter()  # download slot -> failures since a good answer
+        self.stopped: dict[str, str] = {}
+        self._closing: asyncio.Future[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FailingSiteMiddleware:
+        return cls(crawler)
+
+    def _slot(self, request: Request) -> str:
+        return self.crawler.engine.downloader.get_slot_key(request)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        slot = self._slot(request)
+        if slot in self.stopped:  # the crawl is closing: what is still queued is not sent
+            raise IgnoreRequest(f"not fetched: {self.stopped[slot]}")
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Any = None) -> Response:
+        if response.status >= 500:
+            self._failed(request)
+        else:
+            self.in_a_row[self._slot(request)] = 0
+        return response
+
+    def process_exception(self, request: Request, exception: Exception,
+                          spider: Any = None) -> None:
+        if not isinstance(exception, IgnoreRequest):
+            self._failed(request)
+
+    def _failed(self, request: Request) -> None:
+        slot = self._slot(request)
+        self.in_a_row[slot] += 1
+        if self.limit and self.in_a_row[slot] == self.limit and slot not in self.stopped:
+            self.stopped[slot] = (f"{FAILING}: {self.limit} requests in a row got server "
+                                  "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
+            self._closing = stop_early(self.crawler, self.stopped[slot])

@@ -1,0 +1,72 @@
+"""One clear reason per failed request, for the run's errors: what happened and which limit
+(setting) stopped it, instead of Scrapy's log-oriented messages or a bare exception name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import exceptions as scrapy_errors
+from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import BaseSettings
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
+
+
+def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """Scrapy >= 2.14 raises its own exception types; 2.13 raises Twisted's."""
+    found = getattr(scrapy_errors, scrapy_name, None)
+    return (found, *twisted) if found else twisted
+
+
+_TIMEOUTS = _types("DownloadTimeoutError", TwistedTimeoutError)
+_CANCELLED = _types("DownloadCancelledError", CancelledError)
+_LOST = _types("ResponseDataLossError", ResponseFailed, ConnectionLost, ConnectionDone)
+_EXPECTED_SIZE = "Expected to receive "
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g} MiB"
+
+
+def _tries(request: Any) -> str:
+    retries = request.meta.get("retry_times", 0) if request is not None else 0
+    return f" ({retries + 1} tries)" if retries else ""
+
+
+def describe(failure: Failure, settings: BaseSettings) -> str:
+    """The reason a request failed, in one line (without its URL)."""
+    exc = failure.value
+    request = getattr(failure, "request", None)
+    maxsize = (request.meta.get("download_maxsize") if request is not None else None) \
+        or settings.getint("DOWNLOAD_MAXSIZE")
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}{_tries(request)}"
+    if isinstance(exc, _TIMEOUTS):
+        timeout = (request.meta.get("download_timeout") if request is not None else None) \
+            or settings.getfloat("DOWNLOAD_TIMEOUT")
+        return f"no complete answer within {timeout:g} s (DOWNLOAD_TIMEOUT){_tries(request)}"
+    if isinstance(exc, _CANCELLED):
+        message = str(exc)
+        if message.startswith(_EXPECTED_SIZE):
+            declared = message[len(_EXPECTED_SIZE):].split(" ", 1)[0]
+            return (f"body of {declared} bytes announced, over the {_mib(maxsize)} limit "
+                    "(DOWNLOAD_MAXSIZE)")
+        return f"body over the {_mib(maxsize)} limit (DOWNLOAD_MAXSIZE): download stopped"
+    if isinstance(exc, IgnoreRequest):
+        cause = exc.__cause__
+        if cause is not None and hasattr(cause, "decompressed_size"):  # HttpCompression's limit
+            return (f"compressed body inflates past the {_mib(cause.max_size)} limit "
+                    "(DOWNLOAD_MAXSIZE): a decompression bomb?")
+        if str(exc) == "max redirections reached":
+            return (f"more than {settings.getint('REDIRECT_MAX_TIMES')} redirects "
+                    "(REDIRECT_MAX_TIMES)")
+        return str(exc) or "request dropped"
+    if isinstance(exc, _LOST):
+        return f"connection lost before the body was complete{_tries(request)}"
+    if isinstance(exc, ResponseNeverReceived):
+        return f"connection lost before any answer{_tries(request)}"
+    return failure.getErrorMessage() or failure.type.__name__

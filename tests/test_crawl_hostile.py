@@ -1,0 +1,256 @@
+"""Hostile servers: a site archived once turns hostile, and the next crawl stays bounded in time and
+memory, names every bad URL with its reason, and leaves what was archived as it was.
+
+One crawl covers every case (each hostile URL is a post or sitemap of the same site): bombs,
+a body that never ends, 300 MB bodies, a reset mid-body, a PDF or an image as a post, 429 with
+Retry-After (both forms, and one past the maximum), a 5xx storm, a redirect cycle, sitemap
+indexes that loop, a cut sitemap, a 50,001-URL sitemap and gzipped sitemaps with and without
+Content-Encoding (one a bomb). The bounds themselves are in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.discover.sitemaps import MAX_URLS, parse_sitemap, read_sitemap
+from crawler.downloader.page_types import binary_kind
+from crawler.downloader.retry_after import retry_after_seconds
+from crawler.run import crawl_settings
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site import hostile as h
+from crawler.summary import summarize
+
+FAST = ["--delay", "0", "--no-autothrottle"]
+SITEMAP = "/blog-posts-sitemap.xml"
+
+
+def crawl(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "archive.cli", "crawl", *args, *FAST]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def _archived(db: Path, site: str) -> dict[str, tuple[str, str | None, int]]:
+    with Archive.open(db, readonly=True) as archive:
+        return {url: (known.content_hash, known.deleted_at, len(archive.versions(url)))
+                for url, known in archive.known_posts(site).items()}
+
+
+def test_a_site_turning_hostile_is_bounded_named_and_harms_nothing(tmp_path: Path):
+    blog = SampleBlog(seed=41, post_count=24)
+    posts = blog.posts
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        base = server.url
+        first = crawl(base, "--db", str(db), "--json")
+        assert json.loads(first.stdout)["counts"]["new"] == 24, first.stderr
+        before = _archived(db, base)
+
+        # The site turns hostile. Posts are edited first so the crawl must fetch them again.
+        delta, date = h.Throttle(2), h.Throttle(2, as_date=True)
+        too_long = h.Throttle(3600, times=None)
+        post_cases = {
+            0: (h.compressed_bomb("gzip"), "inflates past the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
+            1: (h.compressed_bomb("deflate"), "inflates past the 16 MiB limit"),
+            2: (h.compressed_bomb("br"), "inflates past the 16 MiB limit"),
+            3: (h.trickle(), "no complete answer within 2 s (DOWNLOAD_TIMEOUT) (4 tries)"),
+            4: (h.huge_body(), "body of 314572800 bytes announced, over the 16 MiB limit"),
+            5: (h.huge_body(declared=False), "body over the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
+            6: (h.reset_mid_body(), "connection lost before the body was complete"),
+            7: (h.typed_body("application/pdf", h.PDF), "not an HTML page (application/pdf)"),
+            8: (h.typed_body("image/png", h.PNG), "not an HTML page (image/png)"),
+            9: (h.typed_body("text/html", h.PNG), "(PNG data served as text/html)"),
+            12: (too_long, "asks to wait 3600 s (Retry-After), more than the 60 s limit"),
+            13: (h.always(503), "HTTP 503 (4 tries)"),
+            14: (h.redirect_to(base + "/post/elsewhere"), "redirect loop: "),
+        }
+        for index in [*post_cases, 10, 11, 21, 22]:
+            blog.edit_post(posts[index].slug, title=posts[index].title + " (edited)")
+        for index, (behaviour, _) in post_cases.items():
+            server.takeovers[posts[index].url_path] = behaviour
+        server.takeovers["/post/elsewhere"] = h.redirect_to(base + posts[14].url_path)
+        server.takeovers[posts[10].url_path] = delta
+        server.takeovers[posts[11].url_path] = date
+
+        fifty_thousand = [f"https://elsewhere.example/post/p-{n}" for n in range(MAX_URLS)]
+        cut = h.urlset(base, posts[15:19])
+        listed = [base + SITEMAP, *(f"{base}{SITEMAP}?page={n}" for n in range(1, 5)),
+                  *(f"{base}{SITEMAP}.gz{q}" for q in ("", "?page=2", "?page=3"))]
+        server.takeovers[SITEMAP] = h.xml_by_query({
+            "": h.sitemap_index(listed),
+            "page=1": h.urlset(base, posts[:15]),
+            "page=2": h.sitemap_index([base + SITEMAP, f"{base}{SITEMAP}?page=2"]),
+            "page=3": cut[: len(cut) // 2],  # malformed: cut mid-document
+            "page=4": h.urlset(base, posts[19:20], [*fifty_thousand, base + posts[20].url_path]),
+        })
+        server.takeovers[SITEMAP + ".gz"] = h.xml_by_query({
+            "": h.served(h.gzipped(h.urlset(base, posts[21:22])), "application/x-gzip"),
+            "page=2": h.served(h.gzipped(h.urlset(base, posts[22:24])), "application/xml", "gzip"),
+            "page=3": h.compressed_bomb("gzip", "application/x-gzip", header=False),
+        })
+
+        server.hits.clear()
+        started = time.monotonic()
+        result = crawl(base, "--db", str(db), "--timeout", "2", "--json")
+        elapsed = time.monotonic() - started
+        hits = server.hits
+
+    assert result.returncode == 0, result.stderr  # partial: some posts were archived
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "partial"
+    # Bounded: the unbounded cases (a sitemap index listing itself) never ended before; with
+    # 2 s per download, four tries of the trickle are the longest path. Memory: every body was
+    # cut at 16 MiB (64 MiB before), the 1 GiB bombs included.
+    assert elapsed < 120
+    assert summary["peak_rss_mb"] < 400
+
+    errors = summary["errors"]
+
+    def named(path: str, reason: str) -> bool:
+        return any(e.startswith(base + path + ": ") and reason in e for e in errors)
+
+    for index, (_, reason) in post_cases.items():
+        assert named(posts[index].url_path, reason), (index, reason, errors)
+    assert named(f"{SITEMAP}?page=2", "lists " + base + SITEMAP + " again (a cycle)")
+    assert named(f"{SITEMAP}?page=3", "sitemap is malformed XML")
+    assert named(f"{SITEMAP}?page=4", "sitemap lists more than 50,000 URLs")
+    assert named(f"{SITEMAP}.gz?page=3", "sitemap unpacks to more than 50 MiB")
+
+    # Retry-After honoured (a site-wide pause of the time asked for), and bounded.
+    assert delta.seen[1] - delta.seen[0] >= 1.9
+    assert date.seen[1] - date.seen[0] >= 1.0  # an HTTP-date counts whole seconds
+    assert len(too_long.seen) == 1  # an hour is past the maximum: not retried, not waited
+    assert hits[posts[13].url_path] == 4  # the 5xx storm: one try and three retries
+
+    after = _archived(db, base)
+    assert set(after) == set(before)
+    assert not any(deleted for _, deleted, _ in after.values())  # cut sitemaps delete nothing
+    for index, post in enumerate(posts):
+        url = base + post.url_path
+        if index in (10, 11, 21, 22):  # honoured 429s, and posts read from gzipped sitemaps
+            assert after[url][2] == 2, index
+        else:
+            assert after[url] == before[url], index  # hostile answers changed nothing
+
+
+def test_a_site_asking_every_page_to_wait_an_hour_stops_the_crawl_early(tmp_path: Path):
+    blog = SampleBlog(seed=43, post_count=60)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(3600, times=None)
+        result = crawl(server.url, "--db", str(db), "--json")
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+
+    assert result.returncode == 1, result.stderr  # nothing archived: failed, not interrupted
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["message"].endswith(
+        "stopped early, throttled: the server asks to wait 3600 s (Retry-After)")
+    # Three answers like that stop it: only the requests already under way (at most
+    # CONCURRENT_REQUESTS, 16) follow, not the other 40-odd posts.
+    assert 3 <= len(asked) <= 3 + 16
+    errors = summary["errors"]
+    assert sum(e.endswith("more than the 60 s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
+               for e in errors) == len(asked)
+    assert all(e.endswith("(WIXARCHIVE_RETRY_AFTER_MAX)") or "not fetched: throttled" in e
+               for e in errors)
+
+
+def _run(url: str, tmp_path: Path, *settings: str) -> dict:
+    summary_file = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(tmp_path / "archive.db"),
+               "--summary", str(summary_file), "--set", "DOWNLOAD_DELAY=0",
+               "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "LOG_LEVEL=CRITICAL"]
+    for setting in settings:
+        command += ["--set", setting]
+    subprocess.run(command, capture_output=True, timeout=300, check=False)
+    return json.loads(summary_file.read_text())
+
+
+def test_a_site_failing_every_request_ends_the_crawl_early(tmp_path: Path):
+    blog = SampleBlog(seed=44, post_count=60)
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.always(503)
+        # 10 failures in a row (50 by default) stop it, instead of 4 tries of all 60 posts.
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_SERVER_ERRORS=10")
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    assert summary["status"] == "failed"
+    assert summary["message"].endswith("stopped early, failing: 10 requests in a row got server "
+                                       "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
+    assert 10 <= len(asked) <= 10 + 16  # and the requests already under way
+    assert len(asked) < 4 * 60
+
+
+def test_listing_pages_that_never_end_are_cut_at_the_limit(tmp_path: Path):
+    # Without a posts sitemap the crawl walks listing pages; a pagination that never ends would
+    # walk forever. The limit (5000 by default) is set to 2 here to see it on a small blog.
+    blog = SampleBlog(seed=8, post_count=35)
+    with serve_blog(blog) as server:
+        server.fail_paths.add("/sitemap.xml")
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_LISTING_PAGES=2")
+        listings = [p for p in server.request_log if p == "/blog" or p.startswith("/blog/")]
+    assert len(listings) == 3  # the blog home, then two more
+    assert any("more than 2 listing pages (WIXARCHIVE_MAX_LISTING_PAGES)" in e
+               for e in summary["errors"])
+    assert summary["status"] == "partial" and summary["counts"]["new"] > 0
+
+
+def test_retry_after_reads_seconds_and_dates():
+    now = 1_000_000_000.0
+    assert retry_after_seconds(b"120") == 120
+    assert retry_after_seconds("Sun, 09 Sep 2001 01:47:00 GMT", now=now) == 20
+    assert retry_after_seconds("Sun, 09 Sep 2001 01:40:00 GMT", now=now) == 0  # in the past
+    assert retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def test_sitemap_limits_hold_without_a_server():
+    over = h.urlset("http://x", [], [f"http://x/post/p-{n}" for n in range(MAX_URLS + 1)])
+    parsed = parse_sitemap(over)
+    assert len(parsed.entries) == MAX_URLS and "more than 50,000 URLs" in parsed.problem
+    assert read_sitemap(h.gzipped(h.urlset("http://x", [], ["http://x/post/a"]))).entries
+    assert "unpacks to more than" in read_sitemap(h.bomb("gzip")).problem
+    assert "corrupt gzip" in read_sitemap(h.gzipped(b"<urlset/>")[:-12]).problem
+    assert parse_sitemap(b"<urlset><url><loc>http://x/post/a</loc></url><url><lo").problem
+    assert parse_sitemap(b"<html><body>Not found</body></html>").problem
+    assert parse_sitemap(h.urlset("http://x", [], ["http://x/post/a"])).problem is None
+
+
+def test_binary_bodies_are_recognised_whatever_their_label():
+    assert binary_kind(h.PDF) == "PDF"
+    assert binary_kind(h.PNG) == "PNG"
+    assert binary_kind(b"\x00\x01garbage") == "binary"
+    assert binary_kind(b"<!doctype html><p>fine</p>") is None
+    assert binary_kind("<p>UTF-16</p>".encode("utf-16")) is None  # BOM: the extractor reads it
+
+
+def test_a_run_where_every_post_failed_says_so_not_that_there_were_no_posts():
+    errors = [f"https://a.example/post/p-{n}: HTTP 503 (4 tries)" for n in range(3)]
+    stats = {"wixarchive/fetch_errors": 3, "downloader/response_count": 14}
+    summary = summarize("https://a.example/", stats, "finished", errors)
+    assert summary.status == "failed"
+    assert summary.message == ("no posts archived from https://a.example/: 3 requests failed "
+                               f"(first: {errors[0]})")
+
+
+def test_the_hostile_server_middlewares_replace_scrapys_own():
+    # A second DOWNLOADER_MIDDLEWARES assignment in crawler/settings.py would drop these quietly.
+    middlewares = crawl_settings("archive.db").getdict("DOWNLOADER_MIDDLEWARES")
+    for ours, theirs in [
+        ("crawler.downloader.retry_after.RetryAfterMiddleware", "retry.RetryMiddleware"),
+        ("crawler.downloader.redirects.RedirectLoopMiddleware", "redirect.RedirectMiddleware"),
+        ("crawler.downloader.redirects.MetaRefreshLoopMiddleware",
+         "redirect.MetaRefreshMiddleware"),
+        ("crawler.downloader.page_types.PageTypeMiddleware", None),
+    ]:
+        assert middlewares.get(ours), ours
+        if theirs:
+            assert middlewares[f"scrapy.downloadermiddlewares.{theirs}"] is None
