@@ -23,7 +23,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.extensions.time_limit import REASON as TIME_LIMIT_REASON
+from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
 from crawler.summary import CrawlSummary
 
@@ -107,7 +107,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     One Scrapy Crawler per site, all in one CrawlerProcess: each has its own spider, engine and
     downloader, so each keeps exactly the politeness it has alone (its download slot's delay,
     concurrency, AutoThrottle, robots.txt), its own stats, its own archive pipeline and
-    crawl_runs row, and its own time limit (crawler.extensions.time_limit). They share the
+    crawl_runs row, and its own time limit (crawler.downloader.time_limit). They share the
     reactor and one archive worker (the one SQLite writer, see crawler.pipelines.supervisor).
     A site that hangs or fails holds only its own crawler; when one ends, the next waiting
     site starts.
