@@ -188,8 +188,9 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
           contact: str | None = None, robots: bool = True, verbose: bool = False,
           time_limit: float | None = None, parallel: int | None = None) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
-    site, in the order given (a site listed twice is crawled, and summarized, once): status "ok", "partial", "failed" or "interrupted", counts of
-    new/changed/unchanged/deleted posts, errors. Re-crawls fetch only what changed.
+    site, in the order given (a site listed twice is crawled, and summarized, once): status
+    "ok", "partial", "failed" or "interrupted", counts of new/changed/unchanged/deleted posts,
+    errors. Re-crawls fetch only what changed.
 
     The sites are crawled together in one child process (`python -m crawler.run`, as
     `wixarchive crawl` does), `parallel` at a time (default 16), each with its own politeness
