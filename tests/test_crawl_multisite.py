@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ class Counted(BlogServer):
         self.now = self.peak = 0
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
-                base: str | None = None) -> Response:
+                base: str | None = None, **options: Any) -> Response:
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
@@ -58,7 +59,7 @@ class Counted(BlogServer):
         try:
             if "/post/" in target:
                 time.sleep(self.post_seconds)
-            return super().respond(target, headers, base)
+            return super().respond(target, headers, base, **options)
         finally:
             with self.lock:
                 self.now -= 1
