@@ -85,6 +85,9 @@ class _SitesProcess(CrawlerProcess):
         return super().stop()
 
 
+DERIVED_SETTINGS = ("DOWNLOAD_DELAY", "USER_AGENT")  # crawl_settings computes them
+
+
 def _site_settings(db: str | Path, common: dict[str, Any], job: SiteJob) -> dict[str, Any]:
     """The settings that make this site's crawler differ from the process's: its politeness
     (with the same derived values crawl_settings computes) and its time limit."""
@@ -95,9 +98,6 @@ def _site_settings(db: str | Path, common: dict[str, Any], job: SiteJob) -> dict
         return {}
     full = crawl_settings(db, merged)
     return {key: full[key] for key in {*merged, *DERIVED_SETTINGS}}
-
-
-DERIVED_SETTINGS = ("DOWNLOAD_DELAY", "USER_AGENT")
 
 
 def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | None = None, *,
@@ -151,8 +151,6 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
 
     def _finish(job: SiteJob, crawler: Any, error: str | None) -> None:
         summary = getattr(getattr(crawler, "spider", None), "crawl_summary", None)
-        if summary is None and crawler is not None:
-            summary = getattr(crawler, "wixarchive_summary", None)
         if summary is None:
             # The spider never closed normally: a forced shutdown (a second Ctrl-C or
             # SIGTERM), or it could not start.
@@ -160,7 +158,8 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
                                    message=error or "crawl stopped before it could close; "
                                                     "run again to resume")
         data = summary.to_dict()
-        reason = crawler.stats.get_value("finish_reason") if crawler is not None else None
+        stats = getattr(crawler, "stats", None)
+        reason = stats.get_value("finish_reason") if stats is not None else None
         data["timed_out"] = reason == TIME_LIMIT_REASON
         data["job"] = index[id(job)]
         if job.lock_fd is not None:
