@@ -122,11 +122,11 @@ def test_a_page_over_the_time_limit_is_cut_off_and_named(tmp_path: Path):
     with serve_blog(blog) as server:
         respond = server.respond
 
-        def with_hostile_page(target, headers=None, base=None):
+        def with_hostile_page(target, headers=None, base=None, record=True):
             if target == stuck:
                 server._record(stuck, "")
                 return Response(200, hostile, {"Content-Type": "text/html; charset=utf-8"})
-            return respond(target, headers, base)
+            return respond(target, headers, base, record)
 
         server.respond = with_hostile_page
         started = time.monotonic()

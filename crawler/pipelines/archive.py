@@ -75,6 +75,11 @@ class ArchivePipeline:
         kind, outcome, unknown_layout = page.result or (None, None, False)
         if kind:
             self.crawler.stats.inc_value(f"wixarchive/pages/{kind}")
+        if kind == "error":
+            # A post URL whose body is no readable page (binary, empty, unparseable): name it, or
+            # the post would only be missing from the archive.
+            self.crawler.spider.record_error(getattr(page.item, "url", "?"),
+                                             "not archived: not a readable HTML page")
         if outcome:
             self.crawler.stats.inc_value(f"wixarchive/{outcome}")
         if unknown_layout:
