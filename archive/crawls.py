@@ -26,14 +26,14 @@ from typing import Any
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
 # Sites crawled at once by default. Each site waits on its own politeness (0.5 s delay,
-# AutoThrottle) far more than it computes, so what bounds this number is the crawl process's
-# one event loop (every site's Scrapy work) and the one archive worker, i.e. 2 cores. Measured
-# on this 2-core machine (benchmarks/crawl.py --sites, docs/crawling.md): 20 polite sites at
-# once finish in 1.1x the time of bare Scrapy, 214 MB for the whole crawl; 40 at once slip to
-# 1.7x (the loop is then the limit). 16 stays below that knee with headroom for heavier
-# pages, and a long site list still runs ~16x faster than one site at a time. Raise --parallel
-# on more cores, lower it on a small VM.
-DEFAULT_PARALLEL = 16
+# AutoThrottle) far more than it computes, so what bounds this number on 2 cores is the crawl
+# process's one event loop (every site's Scrapy work) and the one archive worker. Measured on
+# this 2-core machine (benchmarks/crawl.py --sites, docs/crawling.md): 20 polite sites at once
+# take 1.17x bare Scrapy's time, ~0.4 of a core and 206 MB for the whole crawl; 32 at once
+# 219 MB, still ~0.3 of a core. Sites beyond the cap wait a whole round (20 sites with a cap
+# of 16: 2.2x), so the cap is set well above a typical list, and below the point (40 at once on
+# the loaded machine: 1.7x) where the one loop starts to be the limit. Lower it on a small VM.
+DEFAULT_PARALLEL = 32
 
 
 def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,

@@ -193,7 +193,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     errors. Re-crawls fetch only what changed.
 
     The sites are crawled together in one child process (`python -m crawler.run`, as
-    `wixarchive crawl` does), `parallel` at a time (default 16), each with its own politeness
+    `wixarchive crawl` does), `parallel` at a time (default 32), each with its own politeness
     and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
     the same time is reported as failed, not crawled twice.
