@@ -1,9 +1,10 @@
-"""Running crawls: one child process per site, as Twisted's reactor cannot restart in a process.
+"""Running crawls in a child process, as Twisted's reactor cannot restart in a process.
 
-`wixarchive crawl` and the scheduler both go through `crawl_site`, which runs
-`python -m crawler.run` in its own session (so a terminal's Ctrl-C reaches only the caller, which
-forwards exactly one signal: two would make Scrapy quit at once, without recording its run),
-lets it inherit the site's lock, and bounds its run time.
+`wixarchive crawl` and the scheduler both go through `crawl_sites`, which runs one
+`python -m crawler.run` for all their sites (it crawls up to `parallel` of them at once, see
+crawler.run.run_sites) in its own session (so a terminal's Ctrl-C reaches only the caller, which
+forwards exactly one signal: two would make Scrapy quit at once, without recording its runs),
+lets it inherit every site's lock, reports each site as soon as it ends, and bounds the run time.
 """
 
 from __future__ import annotations
@@ -11,16 +12,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
+# Sites crawled at once by default. Each site waits on its own politeness (0.5 s delay,
+# AutoThrottle) far more than it computes, so what bounds this number on 2 cores is the crawl
+# process's one event loop (every site's Scrapy work) and the one archive worker. Measured on
+# this 2-core machine (benchmarks/crawl.py --sites, docs/crawling.md): 20 polite sites at once
+# take 1.17x bare Scrapy's time, ~0.4 of a core and 206 MB for the whole crawl; 32 at once
+# 219 MB, still ~0.3 of a core. Sites beyond the cap wait a whole round (20 sites with a cap
+# of 16: 2.2x), so the cap is set well above a typical list, and below the point (40 at once on
+# the loaded machine: 1.7x) where the one loop starts to be the limit. Lower it on a small VM.
+DEFAULT_PARALLEL = 32
 
 
 def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
@@ -47,13 +60,16 @@ def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle:
 
 def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-              timeout: float | None = None, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
+              timeout: float | None = None, grace: float = GRACE_SECONDS,
+              lines: tuple[int, Callable[[bytes], None]] | None = None) -> tuple[int, bool]:
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
     The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
     signal per stop request (two would make Scrapy quit without recording its run). On `timeout`
     it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still alive after
-    `grace` seconds. However it ends, the next crawl archives what it missed.
+    `grace` seconds. However it ends, the next crawl archives what it missed. With `lines`
+    (a pipe's read end and a callback), each line the child writes to that pipe is passed on
+    while it runs.
     """
     proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
                             start_new_session=True)
@@ -61,11 +77,11 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
         if on_start:
             on_start(proc)
         try:
-            return proc.wait(timeout=timeout), False
+            return _wait(proc, timeout, lines), False
         except subprocess.TimeoutExpired:
             proc.terminate()
         try:
-            return proc.wait(timeout=grace), True
+            return _wait(proc, grace, lines), True
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             return proc.wait(), True
@@ -76,25 +92,116 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
             proc.wait()
 
 
-def crawl_site(url: str, db: Path, overrides: dict[str, Any], *, pass_fds: Sequence[int] = (),
-               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-               timeout: float | None = None) -> dict[str, Any]:
-    """Crawl one site in a child process (`python -m crawler.run`) and return its summary
-    (see crawler.summary): site, status, message, counts, errors, pages_fetched, run_id."""
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None,
+          lines: tuple[int, Callable[[bytes], None]] | None) -> int:
+    """proc.wait(timeout), passing on the lines it writes meanwhile (to the end of the pipe)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if lines is not None:
+        try:
+            _read_lines(*lines, deadline)
+        except TimeoutError:
+            raise subprocess.TimeoutExpired(proc.args, timeout or 0) from None
+    return proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+
+@dataclass
+class SiteCrawl:
+    """One site of a crawl: its URL, its Scrapy settings (beyond the crawl's common ones), its
+    held lock's descriptor (the crawler inherits it) and its time limit in seconds."""
+
+    url: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    lock_fd: int | None = None
+    time_limit: float | None = None
+
+
+def _missing(url: str, returncode: int, stopped: bool) -> dict[str, Any]:
+    return {"site": url, "status": "interrupted" if stopped else "failed", "counts": {},
+            "errors": [], "timed_out": False,
+            "message": f"the crawl process ended without a result for it (exit {returncode})"}
+
+
+def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any], *,
+                parallel: int = DEFAULT_PARALLEL,
+                on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+                on_result: Callable[[int, dict[str, Any]], None] | None = None,
+                timeout: float | None = None, grace: float = GRACE_SECONDS,
+                ) -> list[dict[str, Any]]:
+    """Crawl `sites` in one child process, `parallel` at a time; returns their summaries in the
+    order given (see crawler.summary: site, status, message, counts, errors, pages_fetched,
+    run_id, plus timed_out). `on_result(index, summary)` is called as each site ends.
+
+    Each site's time limit is enforced inside the crawler (it stops that site only); `timeout`
+    bounds the whole process as a last resort (SIGTERM, then SIGKILL of its group after
+    `grace` seconds), as does a stop request sent to it through `on_start`'s process.
+    """
+    results: list[dict[str, Any] | None] = [None] * len(sites)
     with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
-        summary_path = Path(tmp) / "summary.json"
-        command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-                   "--summary", str(summary_path)]
+        jobs_path = Path(tmp) / "sites.json"
+        jobs_path.write_text(json.dumps([
+            {"url": s.url, "settings": s.overrides, "lock_fd": s.lock_fd,
+             "time_limit": s.time_limit} for s in sites]), encoding="utf-8")
+        read_fd, write_fd = os.pipe()
+        command = [sys.executable, "-m", "crawler.run", "--jobs", str(jobs_path), "--db",
+                   str(db), "--parallel", str(max(1, parallel)), "--results-fd", str(write_fd)]
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
-        returncode, timed_out = run_child(command, pass_fds=pass_fds, on_start=on_start,
-                                          timeout=timeout)
+
+        def take(line: bytes) -> None:
+            summary = json.loads(line)
+            index = summary.pop("job", None)
+            if isinstance(index, int) and 0 <= index < len(sites):
+                results[index] = summary
+                if on_result:
+                    on_result(index, summary)
+
+        open_fds = [write_fd]
+
+        def started(proc: subprocess.Popen[bytes]) -> None:
+            # The child's copy alone keeps the pipe open: end of file when it ends.
+            os.close(open_fds.pop())
+            if on_start:
+                on_start(proc)
+
         try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # none, or cut short by SIGKILL
-            stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
-            summary = {"site": url, "status": "interrupted" if stopped else "failed",
-                       "counts": {}, "errors": [],
-                       "message": f"the crawl process ended without a result (exit {returncode})"}
-    summary["timed_out"] = timed_out
-    return summary
+            returncode, timed_out = run_child(
+                command, pass_fds=[write_fd, *(s.lock_fd for s in sites if s.lock_fd is not None)],
+                on_start=started, timeout=timeout, grace=grace, lines=(read_fd, take))
+        finally:
+            for fd in [read_fd, *open_fds]:  # open_fds: Popen failed before `started`
+                os.close(fd)
+    stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
+    final = []
+    for index, site in enumerate(sites):
+        summary = results[index]
+        if summary is None:
+            summary = _missing(site.url, returncode, stopped)
+            summary["timed_out"] = timed_out
+            if on_result:
+                on_result(index, summary)
+        final.append(summary)
+    return final
+
+
+def _read_lines(fd: int, take: Callable[[bytes], None], deadline: float | None) -> None:
+    """Pass each line read from `fd` to `take` until end of file; TimeoutError at `deadline`.
+    A line that is not JSON (a crawler cut off mid-write) is skipped."""
+    buffer = b""
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            raise TimeoutError
+        try:
+            readable, _, _ = select.select([fd], [], [], wait)
+        except InterruptedError:
+            continue
+        if not readable:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                take(line)

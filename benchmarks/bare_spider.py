@@ -1,5 +1,10 @@
 """The reference for benchmarks/crawl.py: Scrapy's own SitemapSpider that only downloads the
-posts (no extraction, no archive), with the same politeness settings as our crawl."""
+posts (no extraction, no archive), with the same politeness settings as our crawl.
+
+    python benchmarks/bare_spider.py URL [URL...] SETTINGS_JSON
+
+Several URLs are crawled at once in this one process, one Crawler per site (as Scrapy runs
+several spiders in a process), so each site has its own downloader and politeness."""
 
 from __future__ import annotations
 
@@ -26,15 +31,18 @@ class BareSitemapSpider(SitemapSpider):
 
 
 def main() -> None:
-    url, settings = sys.argv[1], json.loads(sys.argv[2])
+    urls, settings = sys.argv[1:-1], json.loads(sys.argv[-1])
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(BareSitemapSpider)
-    process.crawl(crawler, url=url)
+    crawlers = []
+    for url in urls:
+        crawler = process.create_crawler(BareSitemapSpider)
+        process.crawl(crawler, url=url)
+        crawlers.append(crawler)
     process.start()
-    stats = crawler.stats.get_stats()
+    stats = [crawler.stats.get_stats() for crawler in crawlers]
     print(json.dumps({
-        "requests": stats.get("downloader/request_count", 0),
-        "responses": stats.get("downloader/response_count", 0),
+        "requests": sum(s.get("downloader/request_count", 0) for s in stats),
+        "responses": sum(s.get("downloader/response_count", 0) for s in stats),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }))
 

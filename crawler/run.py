@@ -1,22 +1,29 @@
-"""Crawl one site in this process: `python -m crawler.run URL --db PATH --summary FILE`.
+"""Crawl sites in this process: `python -m crawler.run URL... --db PATH --summary FILE`.
 
 Twisted's reactor cannot be restarted inside a process, so `wixarchive crawl` (and the tests)
-start one of these processes per site. The outcome is written as JSON to --summary so the
-caller never has to parse Scrapy's output.
+start one of these processes per crawl; it crawls every site given, many at once (see
+run_sites). The outcome is written as JSON to --summary (one object for one site, else a list),
+or one line per site to --results-fd as each site ends, so the caller never parses Scrapy's
+output.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import resource
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
 from crawler.summary import CrawlSummary
 
@@ -43,20 +50,130 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
 
 
 def run_crawl(url: str, db: str | Path, overrides: dict[str, Any] | None = None) -> CrawlSummary:
-    # No JOBDIR: Scrapy's request fingerprints on disk run ahead of what the archive committed,
-    # so a run resumed from them skipped posts that were never stored. Each run discovers the
-    # posts again from the sitemaps (a few requests) and the spider skips only what the archive
-    # itself holds unchanged: whatever stopped the last run, the archive is the whole truth.
-    process = CrawlerProcess(crawl_settings(db, overrides))
-    crawler = process.create_crawler(WixBlogSpider)
-    process.crawl(crawler, url=url)
-    process.start()
-    summary = getattr(crawler.spider, "crawl_summary", None)
-    if summary is None:
-        # The spider never closed normally: a forced shutdown (a second Ctrl-C or SIGTERM).
-        summary = CrawlSummary(site=url, status="interrupted",
-                               message="crawl stopped before it could close; run again to resume")
+    """Crawl one site (see run_sites)."""
+    results: list[dict[str, Any]] = []
+    run_sites([SiteJob(url)], db, overrides, on_result=results.append)
+    summary = CrawlSummary(**{k: v for k, v in results[0].items()
+                              if k in CrawlSummary.__dataclass_fields__})
     return summary
+
+
+@dataclass
+class SiteJob:
+    """One site of a multi-site crawl: its URL, its own Scrapy settings (politeness), the
+    descriptor of its lock (closed once the site is done, so the lock frees then), and its
+    time limit in seconds."""
+
+    url: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    lock_fd: int | None = None
+    time_limit: float | None = None
+
+
+class _SitesProcess(CrawlerProcess):
+    """A CrawlerProcess that remembers a stop was asked for (Ctrl-C, SIGTERM), so sites still
+    waiting for a place are not started."""
+
+    stopping = False
+
+    def stop(self) -> Any:
+        self.stopping = True
+        for crawler in self.crawlers:
+            limit = getattr(crawler, "wixarchive_time_limit", None)
+            if limit is not None:
+                limit.stop_now()  # no retry or new request goes out while the sites close
+        return super().stop()
+
+
+DERIVED_SETTINGS = ("DOWNLOAD_DELAY", "USER_AGENT")  # crawl_settings computes them
+
+
+def _site_settings(db: str | Path, common: dict[str, Any], job: SiteJob) -> dict[str, Any]:
+    """The settings that make this site's crawler differ from the process's: its politeness
+    (with the same derived values crawl_settings computes) and its time limit."""
+    merged = {**common, **job.settings}
+    if job.time_limit:
+        merged["WIXARCHIVE_TIME_LIMIT"] = job.time_limit
+    if not job.settings and not job.time_limit:
+        return {}
+    full = crawl_settings(db, merged)
+    return {key: full[key] for key in {*merged, *DERIVED_SETTINGS}}
+
+
+def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | None = None, *,
+              parallel: int = 1, on_result: Callable[[dict[str, Any]], None]) -> None:
+    """Crawl many sites in this one process, at most `parallel` at a time.
+
+    One Scrapy Crawler per site, all in one CrawlerProcess: each has its own spider, engine and
+    downloader, so each keeps exactly the politeness it has alone (its download slot's delay,
+    concurrency, AutoThrottle, robots.txt), its own stats, its own archive pipeline and
+    crawl_runs row, and its own time limit (crawler.downloader.time_limit). They share the
+    reactor and one archive worker (the one SQLite writer, see crawler.pipelines.supervisor).
+    A site that hangs or fails holds only its own crawler; when one ends, the next waiting
+    site starts.
+
+    Why Crawlers rather than one spider multiplexing the sites: Scrapy already keeps a
+    Crawler's politeness, stats, close reason and signals apart, so the single-site spider,
+    pipeline and summary work unchanged per site, and one site can be stopped (time limit,
+    failure) without touching the others' state.
+    `on_result` gets each site's summary (CrawlSummary.to_dict() plus `timed_out`) as soon as
+    that site is done, in the order they finish.
+    """
+    common = dict(overrides or {})
+    index = {id(job): number for number, job in enumerate(jobs)}
+    process = _SitesProcess(crawl_settings(db, common))
+    waiting = list(jobs)
+    active = 0
+
+    def start_next() -> None:
+        nonlocal active
+        while waiting and active < max(1, parallel) and not process.stopping:
+            job = waiting.pop(0)
+            crawler = process.create_crawler(WixBlogSpider)
+            for key, value in _site_settings(db, common, job).items():
+                crawler.settings.set(key, value, priority="cmdline")
+            crawler.settings.set("WIXARCHIVE_SITES_TOTAL", len(jobs), priority="cmdline")
+            active += 1
+            try:
+                done = process.crawl(crawler, url=job.url)
+            except Exception as exc:  # e.g. a URL the spider refuses: this site only
+                active -= 1
+                _finish(job, None, f"crawl failed: {exc}")
+                continue
+            done.addBoth(lambda outcome, j=job, c=crawler: _ended(j, c, outcome))
+
+    def _ended(job: SiteJob, crawler: Any, outcome: Any) -> None:
+        nonlocal active
+        active -= 1
+        failure = getattr(outcome, "getErrorMessage", None)
+        _finish(job, crawler, f"crawl failed: {failure()}" if failure else None)
+        start_next()
+
+    def _finish(job: SiteJob, crawler: Any, error: str | None) -> None:
+        summary = getattr(getattr(crawler, "spider", None), "crawl_summary", None)
+        if summary is None:
+            # The spider never closed normally: a forced shutdown (a second Ctrl-C or
+            # SIGTERM), or it could not start.
+            summary = CrawlSummary(site=job.url, status="failed" if error else "interrupted",
+                                   message=error or "crawl stopped before it could close; "
+                                                    "run again to resume")
+        data = summary.to_dict()
+        stats = getattr(crawler, "stats", None)
+        reason = stats.get_value("finish_reason") if stats is not None else None
+        data["timed_out"] = reason == TIME_LIMIT_REASON
+        data["job"] = index[id(job)]
+        if job.lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(job.lock_fd)  # this site's lock frees now, not when every site is done
+        on_result(data)
+
+    start_next()
+    if active:
+        process.start()
+    for job in waiting:  # stopped before their turn
+        on_result(CrawlSummary(site=job.url, status="interrupted",
+                               message="not started: the crawl was stopped").to_dict()
+                  | {"timed_out": False, "not_started": True, "job": index[id(job)]})
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:
@@ -70,27 +187,63 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def _load_jobs(path: str) -> list[SiteJob]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [SiteJob(url=job["url"], settings=job.get("settings") or {},
+                    lock_fd=job.get("lock_fd"), time_limit=job.get("time_limit"))
+            for job in data]
+
+
+def _peak_rss_mb() -> float:
+    # This process plus its largest child, the archive worker (ru_maxrss is in KiB).
+    peak_kib = sum(resource.getrusage(who).ru_maxrss
+                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return round(peak_kib / 1024, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
-    parser.add_argument("url")
+    parser.add_argument("urls", nargs="*", metavar="URL")
     parser.add_argument("--db", required=True)
+    parser.add_argument("--jobs", help="a JSON list of sites: {url, settings, lock_fd, "
+                                       "time_limit}, crawled after the URLs")
+    parser.add_argument("--parallel", type=int, default=1, help="sites crawled at once")
     parser.add_argument("--summary", help="write the outcome as JSON to this file")
+    parser.add_argument("--results-fd", type=int,
+                        help="write each site's outcome as a JSON line to this descriptor")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting (value parsed as JSON when it can be)")
     args = parser.parse_args(argv)
+    jobs = [SiteJob(url) for url in args.urls] + (_load_jobs(args.jobs) if args.jobs else [])
+    if not jobs:
+        parser.error("give at least one URL or --jobs")
+    stream = os.fdopen(args.results_fd, "w", encoding="utf-8") if args.results_fd else None
+    results: list[dict[str, Any]] = []
+
+    def on_result(summary: dict[str, Any]) -> None:
+        summary["peak_rss_mb"] = _peak_rss_mb()
+        results.append(summary)
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.write(json.dumps(summary) + "\n")
+                stream.flush()
+
     try:
-        summary = run_crawl(args.url, args.db, _parse_set(args.set))
+        run_sites(jobs, args.db, _parse_set(args.set), parallel=args.parallel,
+                  on_result=on_result)
     except Exception as exc:  # the caller shows one line; details would only be a traceback
-        summary = CrawlSummary(site=args.url, status="failed", message=f"crawl failed: {exc}")
-    # Peak memory of the crawl: this process plus its archive worker (ru_maxrss is in KiB).
-    peak_kib = sum(resource.getrusage(who).ru_maxrss
-                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    summary.peak_rss_mb = round(peak_kib / 1024, 1)
+        done = {r["site"] for r in results}
+        for job in jobs:
+            if job.url not in done:
+                on_result(CrawlSummary(site=job.url, status="failed",
+                                       message=f"crawl failed: {exc}").to_dict())
+    output = json.dumps(results[0] if len(jobs) == 1 else results)
     if args.summary:
-        Path(args.summary).write_text(json.dumps(summary.to_dict()), encoding="utf-8")
-    else:
-        print(json.dumps(summary.to_dict()))
-    return 0 if summary.status in ("ok", "partial") else 1
+        Path(args.summary).write_text(output, encoding="utf-8")
+    elif stream is None:
+        print(output)
+    ok = all(r["status"] in ("ok", "partial") for r in results)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

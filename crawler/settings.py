@@ -43,6 +43,8 @@ WIXARCHIVE_MAX_LISTING_PAGES = 5000  # listing pages read (sites without a posts
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
+    # After DownloadTimeoutMiddleware (350): cuts each try's timeout to the site's time left.
+    "crawler.downloader.time_limit.SiteTimeLimit": 560,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.downloader.redirects.MetaRefreshLoopMiddleware": 580,
     # After HttpCompressionMiddleware (590) on the way back: it sees the unpacked body.
@@ -55,6 +57,10 @@ DOWNLOADER_MIDDLEWARES = {
 # Seconds the archive worker may spend extracting and storing one page before it is cut off
 # (and named in the run's errors): one page can never stall a crawl.
 WIXARCHIVE_PAGE_TIMEOUT = 10.0
+
+# Seconds one site's crawl may run (0: no limit); `run-due` sets each site's `timeout` here.
+# Enforced by crawler.downloader.time_limit, which also cuts downloads in flight at the limit.
+WIXARCHIVE_TIME_LIMIT = 0
 
 # The spider and pipeline run CPU and SQLite work in threads through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

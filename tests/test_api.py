@@ -115,8 +115,8 @@ print(json.dumps([[s.status, s.posts] for s in summaries]))
 def test_ctrl_c_during_a_crawl_from_python_stops_it_cleanly_and_it_resumes(
         tmp_path: Path) -> None:
     """Ctrl-C in the calling program reaches the crawler as one SIGINT: it checkpoints, the
-    call returns its summary ("interrupted", the second site not started), and the next call
-    fetches only what is missing."""
+    call returns its summary ("interrupted"; the site listed twice is crawled once), and the
+    next call fetches only what is missing."""
     import os
     import signal
     import subprocess

@@ -186,19 +186,21 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
           concurrency: int | None = None, autothrottle: bool | None = None,
           timeout: float | None = None, user_agent: str | None = None,
           contact: str | None = None, robots: bool = True, verbose: bool = False,
-          time_limit: float | None = None) -> list[CrawlSummary]:
+          time_limit: float | None = None, parallel: int | None = None) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
-    site: status "ok", "partial", "failed" or "interrupted", counts of new/changed/unchanged/
-    deleted posts, errors. Re-crawls fetch only what changed.
+    site, in the order given (a site listed twice is crawled, and summarized, once): status
+    "ok", "partial", "failed" or "interrupted", counts of new/changed/unchanged/deleted posts,
+    errors. Re-crawls fetch only what changed.
 
-    Each site is crawled in a child process (`python -m crawler.run`, as `wixarchive crawl`
-    does): Twisted's reactor cannot restart, so this can be called any number of times, and
+    The sites are crawled together in one child process (`python -m crawler.run`, as
+    `wixarchive crawl` does), `parallel` at a time (default 32), each with its own politeness
+    and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
-    the same time is reported as failed, not crawled twice. Options as `wixarchive crawl`'s;
-    `time_limit` stops a site's crawl after that many seconds (resumable: crawl again).
-    Ctrl-C stops the crawl in progress cleanly (resumable) and the ones after it.
+    the same time is reported as failed, not crawled twice.
+    Options as `wixarchive crawl`'s; `time_limit` stops each site's crawl after that many
+    seconds (resumable: crawl again). Ctrl-C stops every site cleanly (resumable).
     After the crawls, the search statistics are refreshed if posts changed."""
-    from archive.crawls import crawl_site, scrapy_overrides
+    from archive.crawls import DEFAULT_PARALLEL, SiteCrawl, crawl_sites, scrapy_overrides
     from archive.schedule.locks import LockBusy, SiteLock, lock_path
     from crawler.discover.urls import site_root
 
@@ -207,25 +209,38 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
                                  verbose, timeout)
-    summaries = []
-    for url in targets:
+    summaries: list[CrawlSummary | None] = [None] * len(targets)
+    jobs: list[tuple[int, SiteLock, SiteCrawl]] = []
+    first: dict[str, int] = {}  # site -> where it is first listed
+    for position, url in enumerate(targets):
         site = site_root(url)
+        if site in first:
+            continue
+        first[site] = position
         try:
             lock = SiteLock.acquire(lock_path(path, site), site=site, now=datetime.now(UTC))
         except LockBusy as busy:
-            summaries.append(CrawlSummary(site=site, status="failed", message=str(busy)))
+            summaries[position] = CrawlSummary(site=site, status="failed", message=str(busy))
             continue
-        try:
+        jobs.append((position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit)))
+    known = CrawlSummary.__dataclass_fields__
+
+    def ended(index: int, result: dict[str, Any]) -> None:
+        position, lock, _ = jobs[index]
+        lock.release()
+        summaries[position] = CrawlSummary(**{k: v for k, v in result.items() if k in known})
+
+    try:
+        if jobs:
             with _forwarding_ctrl_c() as on_start:
-                result = crawl_site(url, path, overrides, pass_fds=(lock.fd,), on_start=on_start,
-                                    timeout=time_limit)
-        finally:
+                crawl_sites([job for _, _, job in jobs], path, overrides,
+                            parallel=parallel or DEFAULT_PARALLEL, on_start=on_start,
+                            on_result=ended)
+    finally:
+        for _, lock, _ in jobs:
             lock.release()
-        known = CrawlSummary.__dataclass_fields__
-        summaries.append(CrawlSummary(**{k: v for k, v in result.items() if k in known}))
-        if result["status"] == "interrupted":
-            break
-    if any(s.posts for s in summaries) and summaries[-1].status != "interrupted":
+    done = [s for s in summaries if s is not None]
+    if any(s.posts for s in done) and not any(s.status == "interrupted" for s in done):
         with Archive.open(path) as archive:
             archive.refresh_search_stats_if_stale()
-    return summaries
+    return done

@@ -1,21 +1,31 @@
-"""`wixarchive crawl`: one crawl process per site, a summary line per site."""
+"""`wixarchive crawl`: one crawl process for all the sites, a summary line per site as each
+ends, and a total."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
-from archive.crawls import EXIT_INTERRUPTED, crawl_site, scrapy_overrides
+from archive.crawls import (
+    DEFAULT_PARALLEL,
+    EXIT_INTERRUPTED,
+    SiteCrawl,
+    crawl_sites,
+    scrapy_overrides,
+)
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.store import ArchiveError
 from crawler.discover.urls import site_root
@@ -29,28 +39,78 @@ def _read_sites_file(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _crawl_locked(url: str, db: Path, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Crawl one site holding its lock, so a scheduled crawl of it never runs at the same time."""
-    site = site_root(url)
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
+                   re.IGNORECASE)
+
+
+def _valid_site(site: str) -> bool:
+    """An http(s) site root with a host name (or IP address) and a valid port, if any."""
     try:
-        lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
-    except LockBusy as busy:
-        return {"site": site, "status": "failed", "counts": {}, "errors": [],
-                "message": str(busy)}
+        parts = urlsplit(site)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(_HOST.fullmatch(parts.hostname or ""))
+
+
+def _lock_sites(targets: list[str], db: Path) -> tuple[list[tuple[str, SiteLock]],
+                                                   dict[int, dict[str, Any]]]:
+    """Lock each site, so a scheduled crawl of it never runs at the same time. Returns the sites
+    to crawl with their locks, and the summaries of the sites refused (by position)."""
+    locked: list[tuple[str, SiteLock]] = []
+    refused: dict[int, dict[str, Any]] = {}
+    seen: dict[str, str] = {}
+    for position, url in enumerate(targets):
+        site = site_root(url)
+        problem, status = None, "failed"
+        if site in seen:
+            problem, status = f"listed twice (also as {seen[site]}): crawled once", "skipped"
+        elif not _valid_site(site):
+            problem = f"not a site URL: {url!r}"
+        else:
+            try:
+                lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
+            except LockBusy as busy:
+                problem = str(busy)
+            except OSError as exc:
+                problem = f"cannot create its lock file: {exc}"
+            else:
+                locked.append((url, lock))
+        seen.setdefault(site, url)
+        if problem:
+            refused[position] = {"site": site if _valid_site(site) else url,
+                                 "status": status, "counts": {}, "errors": [],
+                                 "message": problem}
+    return locked, refused
+
+
+def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[str, Any],
+                  parallel: int, on_result: Callable[[int, dict[str, Any]], None],
+                  ) -> list[dict[str, Any]]:
+    """Crawl the locked sites in one crawl process; each lock is released once its site ends."""
     child: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: object) -> None:
-        # The crawler runs in its own session: pass the user's Ctrl-C on, once per press.
+        # The crawler runs in its own session: pass the user's Ctrl-C (or a SIGTERM) on, once
+        # per signal. Every site then stops, commits what it fetched and is recorded.
         for proc in child:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signum)
 
-    previous = signal.signal(signal.SIGINT, forward)
+    def ended(index: int, summary: dict[str, Any]) -> None:
+        locked[index][1].release()
+        on_result(index, summary)
+
+    previous = {signum: signal.signal(signum, forward)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return crawl_site(url, db, overrides, pass_fds=(lock.fd,), on_start=child.append)
+        return crawl_sites([SiteCrawl(url, lock_fd=lock.fd) for url, lock in locked], db,
+                           overrides, parallel=parallel, on_start=child.append, on_result=ended)
     finally:
-        signal.signal(signal.SIGINT, previous)
-        lock.release()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for _, lock in locked:
+            lock.release()
 
 
 def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
@@ -67,9 +127,26 @@ def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
         click.echo(f"Search statistics updated in {seconds:.1f} s")
 
 
+def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
+    """After several sites: one line for the whole crawl."""
+    if len(summaries) < 2:
+        return
+    by_status: dict[str, int] = {}
+    for summary in summaries:
+        by_status[summary["status"]] = by_status.get(summary["status"], 0) + 1
+    counts = {k: sum(s.get("counts", {}).get(k, 0) for s in summaries)
+              for k in ("new", "changed", "unchanged")}
+    sites = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    click.echo(f"Total: {len(summaries)} sites ({sites}), {sum(counts.values())} posts: "
+               f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} "
+               f"unchanged, in {seconds:.1f} s")
+
+
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
-    mark = {"ok": "✓", "partial": "!", "interrupted": "…"}.get(summary["status"], "✗")
-    extra = f" ({summary.get('pages_fetched', 0)} pages in {seconds:.1f} s)"
+    mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-"}.get(
+        summary["status"], "✗")
+    extra = (f" ({summary['pages_fetched']} pages in {seconds:.1f} s)"
+             if "pages_fetched" in summary else "")
     line = f"{mark} {summary['site']}: {summary['message']}{extra}"
     if summary["status"] == "partial":
         failed = summary.get("counts", {}).get("failed") or len(summary["errors"])
@@ -90,18 +167,21 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--user-agent", help="User-Agent header (default: wixarchive/VERSION).")
 @click.option("--contact", help="An e-mail or URL added to the User-Agent for site owners.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
+@click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
+              show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
-            user_agent: str | None, contact: str | None, no_robots: bool, as_json: bool,
-            verbose: bool) -> None:
+            user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
+            as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
     https://USER.wixsite.com/SITE/ address. Every post is found through robots.txt, the
-    sitemaps, blog-feed.xml and, failing those, the blog's listing pages. Each site is
-    crawled in its own process, so one failing site never stops the others.
+    sitemaps, blog-feed.xml and, failing those, the blog's listing pages. Sites are crawled
+    together in one crawl process, --parallel at a time, each with its own politeness and
+    run; one failing, slow or hanging site never holds up the others.
 
     \b
     Example:
@@ -116,17 +196,31 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         fail(f"folder {db.parent} does not exist")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout)
-    summaries = []
-    for url in targets:
-        started = time.monotonic()
-        summary = _crawl_locked(url, db, overrides)
-        summary["seconds"] = round(time.monotonic() - started, 2)
-        summaries.append(summary)
+    started = time.monotonic()
+    summaries: list[dict[str, Any] | None] = [None] * len(targets)
+
+    def show(summary: dict[str, Any]) -> None:
         if not as_json:
-            stream = sys.stdout if summary["status"] in ("ok", "partial") else sys.stderr
+            stream = sys.stdout if summary["status"] in ("ok", "partial", "skipped") else sys.stderr
             click.echo(_summary_line(summary, summary["seconds"]), file=stream)
-        if summary["status"] == "interrupted":
-            break
+
+    locked, refused = _lock_sites(targets, db)
+    for position, summary in refused.items():
+        summary["seconds"] = 0.0
+        summaries[position] = summary
+        show(summary)
+    positions = [p for p in range(len(targets)) if p not in refused]
+
+    def ended(index: int, summary: dict[str, Any]) -> None:
+        summary["seconds"] = round(time.monotonic() - started, 2)
+        summaries[positions[index]] = summary
+        show(summary)
+
+    if locked:
+        _crawl_locked(locked, db, overrides, parallel, ended)
+    summaries = [s for s in summaries if s is not None]
+    if not as_json:
+        _show_total(summaries, time.monotonic() - started)
     if any(s.get("posts") for s in summaries) and not any(
             s["status"] == "interrupted" for s in summaries):
         _refresh_search_stats(db, quiet=as_json)

@@ -10,6 +10,7 @@ import click
 
 from archive.cli.common import db_option, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
+from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
     Outcome,
     Runner,
@@ -38,13 +39,16 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
               help="Only this site (a URL of it or its name; repeatable).")
 @click.option("--label", "labels", multiple=True, help="Only sites with this label.")
 @click.option("--force", is_flag=True, help="Crawl the selected sites even if not due.")
+@click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
+              show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only problems (failed, timed out, partial, interrupted).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
-            labels: tuple[str, ...], force: bool, as_json: bool, quiet: bool, verbose: bool,
+            labels: tuple[str, ...], force: bool, parallel: int, as_json: bool, quiet: bool,
+            verbose: bool,
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
 
@@ -60,7 +64,8 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     """
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),
-                    clock=offset_clock(start) if start else system_clock, verbose=verbose)
+                    clock=offset_clock(start) if start else system_clock, verbose=verbose,
+                    parallel=parallel)
     install_signal_handlers(runner)
 
     def report(outcome: Outcome) -> None:

@@ -11,6 +11,7 @@ import click
 
 from archive.cli.common import db_option
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
+from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
     Outcome,
     Runner,
@@ -25,9 +26,11 @@ from archive.schedule.runner import (
 @sites_option
 @click.option("--poll", type=click.FloatRange(min=1), default=60, show_default=True,
               help="Re-read the sites file and re-check busy sites this often (seconds).")
+@click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
+              show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
-def command(db: Path, sites_path: Path | None, poll: float, verbose: bool,
+def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbose: bool,
             now_text: str | None) -> None:
     """Run due crawls until stopped: the foreground service for systemd or a container.
 
@@ -43,7 +46,8 @@ def command(db: Path, sites_path: Path | None, poll: float, verbose: bool,
     """
     start = parse_now(now_text)
     clock = offset_clock(start) if start else system_clock
-    runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose)
+    runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose,
+                    parallel=parallel)
     install_signal_handlers(runner)
     shown: dict[str, str] = {}
 

@@ -1,9 +1,11 @@
 """Run the sites that are due: once (`run-due`, for cron) or in a loop (`schedule`).
 
-Each due site is locked (archive.schedule.locks), crawled in a child process, and reported as one
-`Outcome`. The clock, the sleep and the crawl itself are injectable, so tests never wait for a
-schedule. A stop request (SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to the
-running crawler, which commits what it fetched and exits; the next run archives the rest
+Each due site is locked (archive.schedule.locks); the locked sites are crawled together in one
+child process (archive.crawls.crawl_sites: `parallel` at a time, each with its own politeness,
+run and time limit), and each is reported as one `Outcome` as soon as it ends. The clock, the
+sleep and the crawl itself are injectable, so tests never wait for a schedule. A stop request
+(SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to the running crawler, which stops
+every site, commits what each fetched and exits; the next run archives the rest
 (deciding from what the archive holds, see docs/reliability.md).
 """
 
@@ -21,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archive.crawls import crawl_site, scrapy_overrides
+from archive.crawls import DEFAULT_PARALLEL, GRACE_SECONDS, SiteCrawl, crawl_sites, scrapy_overrides
 from archive.schedule import sites as sites_file
 from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -32,6 +34,8 @@ Clock = Callable[[], datetime]
 # A crawl: the site and its held lock (whose descriptor the crawler must inherit) -> summary dict
 # as `python -m crawler.run --summary` writes it (site, status, message, counts, run_id, ...).
 Crawl = Callable[[Site, SiteLock], dict[str, Any]]
+# Many crawls at once: the locked sites, and where to report (position, summary) as each ends.
+CrawlMany = Callable[[list[tuple[Site, SiteLock]], Callable[[int, dict[str, Any]], None]], None]
 
 HISTORY_DEPTH = 20    # runs per site read to count failures in a row
 
@@ -107,12 +111,15 @@ class Runner:
     """Runs due sites of one archive and sites file; stop() may be called from a signal handler."""
 
     def __init__(self, db: Path, sites_path: Path, *, clock: Clock = system_clock,
-                 crawl: Crawl | None = None, verbose: bool = False) -> None:
+                 crawl: Crawl | None = None, verbose: bool = False,
+                 parallel: int = DEFAULT_PARALLEL) -> None:
         self.db = db
         self.sites_path = sites_path
         self.clock = clock
-        self.crawl = crawl or self.crawl_process
+        # An injected per-site crawl (tests) runs the sites one after another.
+        self.crawl_many: CrawlMany = self._one_by_one(crawl) if crawl else self.crawl_processes
         self.verbose = verbose
+        self.parallel = parallel
         self.stop_signal: int | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._wake_r, self._wake_w = os.pipe()
@@ -174,35 +181,46 @@ class Runner:
         plan = [(site, when_due(site.schedule, history.get(site.root))) for site in sites]
         # Overdue first: a site that resumes a long crawl every pass cannot starve the others.
         plan.sort(key=lambda item: item[1].at or datetime.min.replace(tzinfo=UTC))
-        outcomes = []
+        outcomes: list[Outcome | None] = []
+        locked: list[tuple[int, Site, SiteLock, SiteHistory | None]] = []
         for site, due in plan:
+            outcome = None
             if self.stop_signal is not None:
                 outcome = self._outcome(site, "skipped", "not started: stopping")
             elif force or due.is_due(now):
-                outcome = self._run_site(site, history.get(site.root), force)
+                prepared = self._prepare(site, history.get(site.root), force)
+                if isinstance(prepared, Outcome):
+                    outcome = prepared
+                else:
+                    locked.append((len(outcomes), site, prepared, history.get(site.root)))
             else:
                 outcome = self._outcome(site, "not-due",
                                         f"next crawl {show_time(due.at)} ({due.reason})")
                 outcome.next_due = due.at.isoformat(timespec="seconds")
             outcomes.append(outcome)
-            if report:
+            if outcome and report:
                 report(outcome)
-        if any(o.crawled for o in outcomes):
+        if locked:
+            self._crawl_locked(locked, outcomes, report)
+        done = [o for o in outcomes if o is not None]
+        if any(o.crawled for o in done):
             with contextlib.suppress(ArchiveError), Archive.open(self.db, create=False) as archive:
                 archive.refresh_search_stats_if_stale()
-        return outcomes
+        return done
 
     def _outcome(self, site: Site, status: str, message: str) -> Outcome:
         return Outcome(site=site.root, url=site.url, name=site.name, status=status,
                        message=message)
 
-    def _run_site(self, site: Site, history: SiteHistory | None, force: bool) -> Outcome:
+    def _prepare(self, site: Site, history: SiteHistory | None,
+                 force: bool) -> Outcome | SiteLock:
+        """Lock a due site for crawling, or say why it is not crawled now."""
         try:
-            return self._lock_and_crawl(site, history, force)
+            return self._lock(site, force)
         except ArchiveError as exc:  # e.g. the archive stayed locked: this site only
             return self._outcome(site, "failed", str(exc))
 
-    def _lock_and_crawl(self, site: Site, history: SiteHistory | None, force: bool) -> Outcome:
+    def _lock(self, site: Site, force: bool) -> Outcome | SiteLock:
         try:
             lock = SiteLock.acquire(lock_path(self.db, site.root), site=site.root,
                                     now=self.clock())
@@ -210,7 +228,7 @@ class Runner:
             return self._outcome(site, "busy", str(exc))
         except OSError as exc:
             return self._outcome(site, "failed", f"cannot create its lock file: {exc}")
-        with lock:
+        try:
             if lock.stale:
                 self._close_abandoned(site, lock.stale.describe())
             if not force:
@@ -221,25 +239,58 @@ class Runner:
                     outcome = self._outcome(site, "not-due", "just crawled by another process; "
                                             f"next crawl {show_time(due.at)}")
                     outcome.next_due = due.at.isoformat(timespec="seconds")
+                    lock.release()
                     return outcome
-            if self.stop_signal is not None:
-                return self._outcome(site, "skipped", "not started: stopping")
-            outcome = self._crawl_recorded(site, lock)
-        if lock.stale:
-            outcome.stale_lock = lock.stale.describe() + ", which was killed"
-        if outcome.status == "failed":
-            outcome.failures_in_a_row = (history.failures if history else 0) + 1
-        return outcome
+        except BaseException:
+            lock.release()
+            raise
+        return lock
 
-    def _crawl_recorded(self, site: Site, lock: SiteLock) -> Outcome:
+    def _crawl_locked(self, locked: list[tuple[int, Site, SiteLock, SiteHistory | None]],
+                      outcomes: list[Outcome | None],
+                      report: Callable[[Outcome], None] | None) -> None:
+        """Crawl the locked sites at once; each outcome is reported (and its lock released) as
+        soon as its site ends."""
         started, origin = self.clock(), time.monotonic()
-        before = self._newest_run_id()
         try:
-            summary = self.crawl(site, lock)
-        except Exception as exc:  # one site's trouble must not stop the others
-            summary = {"status": "failed", "message": f"could not run the crawl: {exc}"}
+            before = self._newest_run_id()
+        except ArchiveError:
+            before = 0
+
+        def ended(index: int, summary: dict[str, Any]) -> None:
+            position, site, lock, history = locked[index]
+            lock.release()
+            if outcomes[position] is not None:
+                return
+            outcome = self._recorded(site, summary, before, started)
+            outcome.seconds = round(time.monotonic() - origin, 2)
+            if lock.stale:
+                outcome.stale_lock = lock.stale.describe() + ", which was killed"
+            if outcome.status == "failed":
+                outcome.failures_in_a_row = (history.failures if history else 0) + 1
+            outcomes[position] = outcome
+            if report:
+                report(outcome)
+
+        batch = [(site, lock) for _, site, lock, _ in locked]
+        try:
+            self.crawl_many(batch, ended)
+        except Exception as exc:  # the crawl could not run: every site still gets its line
+            for index in range(len(locked)):
+                ended(index, {"status": "failed", "message": f"could not run the crawl: {exc}"})
         finally:
             self._child = None
+            for index, (position, _site, lock, _) in enumerate(locked):
+                lock.release()
+                if outcomes[position] is None:  # a crawl that never reported it
+                    ended(index, {"status": "failed", "message": "the crawl ended without a "
+                                  "result for it"})
+
+    def _recorded(self, site: Site, summary: dict[str, Any], before: int,
+                  started: datetime) -> Outcome:
+        """One site's outcome from its summary, its attempt recorded in the history."""
+        if summary.get("not_started"):
+            return self._outcome(site, "skipped", "not started: stopping")
         status = summary.get("status", "failed")
         message = summary.get("message") or status
         if summary.get("timed_out") and status == "interrupted":
@@ -256,23 +307,46 @@ class Runner:
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
-        outcome.seconds = round(time.monotonic() - origin, 2)
         return outcome
 
-    def crawl_process(self, site: Site, lock: SiteLock) -> dict[str, Any]:
-        """The real crawl: `python -m crawler.run` with the site's politeness settings."""
+    def _one_by_one(self, crawl: Crawl) -> CrawlMany:
+        def crawl_many(batch: list[tuple[Site, SiteLock]],
+                       ended: Callable[[int, dict[str, Any]], None]) -> None:
+            for index, (site, lock) in enumerate(batch):
+                if self.stop_signal is not None:
+                    ended(index, {"not_started": True})
+                    continue
+                try:
+                    summary = crawl(site, lock)
+                except Exception as exc:  # one site's trouble must not stop the others
+                    summary = {"status": "failed", "message": f"could not run the crawl: {exc}"}
+                ended(index, summary)
+        return crawl_many
+
+    def crawl_processes(self, batch: list[tuple[Site, SiteLock]],
+                        ended: Callable[[int, dict[str, Any]], None]) -> None:
+        """The real crawl: one `python -m crawler.run` for every site of the batch, each with its
+        own politeness settings and time limit."""
         from crawler import settings as crawler_settings  # plain constants, no Scrapy import
 
-        p = site.politeness
-        overrides = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
-                                      p.get("user_agent"), p.get("contact"),
-                                      p.get("robots", True), self.verbose)
+        common = scrapy_overrides(None, None, None, None, None, True, self.verbose)
         if not self.verbose:  # unattended: no progress lines in cron mail or the journal
             # The setting replaces the whole dict: keep the project's other extensions.
-            overrides["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,
-                                       "crawler.extensions.progress.CrawlProgress": None}
-        return crawl_site(site.url, self.db, overrides, pass_fds=(lock.fd,),
-                           on_start=self._started, timeout=site.timeout.total_seconds())
+            common["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,
+                                    "crawler.extensions.progress.CrawlProgress": None}
+        jobs = []
+        for site, lock in batch:
+            p = site.politeness
+            own = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
+                                   p.get("user_agent"), p.get("contact"),
+                                   p.get("robots", True), self.verbose)
+            jobs.append(SiteCrawl(site.url, {k: v for k, v in own.items() if k not in common},
+                                  lock_fd=lock.fd, time_limit=site.timeout.total_seconds()))
+        # A last resort only: each site's limit is enforced inside the crawler.
+        rounds = -(-len(jobs) // max(1, self.parallel))
+        backstop = max(j.time_limit or 0 for j in jobs) * rounds + GRACE_SECONDS
+        crawl_sites(jobs, self.db, common, parallel=self.parallel, on_start=self._started,
+                    on_result=ended, timeout=backstop)
 
     def _newest_run_id(self) -> int:
         with Archive.open(self.db, readonly=True, create=False) as archive:

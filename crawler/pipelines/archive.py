@@ -15,7 +15,12 @@ from typing import Any
 from scrapy import signals
 
 from archive.store import Archive, ArchiveError
-from crawler.pipelines.supervisor import Pending, WorkerSupervisor
+from crawler.pipelines.supervisor import (
+    Pending,
+    WorkerSupervisor,
+    release_supervisor,
+    shared_supervisor,
+)
 from crawler.summary import summarize
 
 PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
@@ -50,14 +55,16 @@ class ArchivePipeline:
     def _worker(self) -> WorkerSupervisor:
         if self.supervisor is None:
             self._open(self.crawler.spider.site)  # creates the file the worker opens
-            self.supervisor = WorkerSupervisor(
-                str(self.db_path), page_timeout=self.page_timeout,
-                on_committed=self._committed, on_failed=self._failed)
+            # Shared by every site of this crawl process: the archive's one writer.
+            self.supervisor = shared_supervisor(str(self.db_path),
+                                                page_timeout=self.page_timeout)
         return self.supervisor
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         try:
-            handled = self._worker().submit(item, self.run_id)
+            handled = self._worker().submit(item, self.run_id, owner=self,
+                                            on_committed=self._committed,
+                                            on_failed=self._failed)
         except (ArchiveError, OSError) as exc:
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item
@@ -91,12 +98,15 @@ class ArchivePipeline:
             if archive.mark_deleted(url, when=when):
                 self.crawler.stats.inc_value("wixarchive/deleted")
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.supervisor is not None:
-            self.supervisor.close()  # every page committed (or failed) before the run is closed
+            # Every page of this site committed (or failed) before its run is closed; the
+            # other sites crawl on meanwhile.
+            await self.supervisor.drain(self)
             if self.supervisor.restarts:
                 self.crawler.stats.set_value("wixarchive/worker_restarts",
                                              self.supervisor.restarts)
+            release_supervisor(self.supervisor)
             self.supervisor = None
         if reason == "finished":
             self._mark_gone_from_sitemap(spider)

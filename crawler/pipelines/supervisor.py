@@ -11,6 +11,12 @@ then is it counted. So whatever happens to the worker, no page is lost or counte
   recorded as failed at once;
 - a commit that fails (disk full) fails exactly the pages of its batch, each named.
 
+One worker serves every site a crawl process crawls at once (see crawler.run): it is the
+archive's one writer, so sites never wait on each other's SQLite write lock, and the process
+pays for one worker's memory and start-up, not one per site. Each page carries its own site's
+callbacks, and `drain` waits for one site's pages only, so a site closes without stopping the
+others.
+
 A plain spawned process and two pipes rather than concurrent.futures' ProcessPoolExecutor: a
 pool whose worker dies is broken for good, and it cannot kill one stuck task. Pages are sent by
 a thread, as a pipe write blocks while the worker is busy and must never block the reactor.
@@ -44,12 +50,15 @@ class Pending:
     handled: asyncio.Future[None]  # resolved once the worker has handled it (or it failed)
     result: tuple[str | None, str | None, bool] | None = None  # worker.Result once handled
     deaths: int = 0  # workers that died while handling it
+    owner: Any = None  # the site (its pipeline) the page belongs to
+    on_committed: Callable[[Pending], None] | None = None
+    on_failed: Callable[[Pending, str], None] | None = None
 
 
 class WorkerSupervisor:
     def __init__(self, db: str, *, page_timeout: float,
-                 on_committed: Callable[[Pending], None],
-                 on_failed: Callable[[Pending, str], None]) -> None:
+                 on_committed: Callable[[Pending], None] | None = None,
+                 on_failed: Callable[[Pending, str], None] | None = None) -> None:
         self.db = db
         self.page_timeout = page_timeout
         self.on_committed = on_committed
@@ -64,6 +73,7 @@ class WorkerSupervisor:
         self.closing = False
         self.restarts = 0
         self.reading = False
+        self.users = 0  # sites sharing this worker (see shared_supervisor)
         self._start()
         self.watch = self.loop.call_later(WATCH_EVERY, self._watch)
 
@@ -105,10 +115,15 @@ class WorkerSupervisor:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def submit(self, item: Any, run_id: int | None) -> asyncio.Future[None]:
-        """Hand a page to the worker; the future resolves once it is handled (not committed)."""
+    def submit(self, item: Any, run_id: int | None, *, owner: Any = None,
+               on_committed: Callable[[Pending], None] | None = None,
+               on_failed: Callable[[Pending, str], None] | None = None) -> asyncio.Future[None]:
+        """Hand a page to the worker; the future resolves once it is handled (not committed).
+        `owner` and the callbacks are the page's site's (default: the supervisor's own)."""
         self.seq += 1
-        page = Pending(self.seq, item, run_id, self.loop.create_future())
+        page = Pending(self.seq, item, run_id, self.loop.create_future(), owner=owner,
+                       on_committed=on_committed or self.on_committed,
+                       on_failed=on_failed or self.on_failed)
         if self.broken:
             self._fail(page, self.broken)
         else:
@@ -155,13 +170,14 @@ class WorkerSupervisor:
             if page.seq > committed:
                 break
             del self.pending[page.seq]
-            if page.result is not None:
-                self.on_committed(page)
+            if page.result is not None and page.on_committed:
+                page.on_committed(page)
 
     def _fail(self, page: Pending, reason: str) -> None:
         self.pending.pop(page.seq, None)
         _resolve(page.handled)
-        self.on_failed(page, reason)
+        if page.on_failed:
+            page.on_failed(page, reason)
 
     def _give_up(self, reason: str) -> None:
         self.broken = reason
@@ -207,6 +223,13 @@ class WorkerSupervisor:
 
     # -- the end ---------------------------------------------------------------------------
 
+    async def drain(self, owner: Any) -> None:
+        """Wait until every page of `owner` is committed (or failed), without blocking the
+        other sites: the reader and the time-limit watch keep running meanwhile."""
+        while not self.broken and any(p.owner is owner for p in self.pending.values()):
+            self.outbox.put(("flush",))
+            await asyncio.sleep(WATCH_EVERY)
+
     def close(self) -> None:
         """Commit everything (restarting the worker as needed), then stop it. Blocks."""
         self.watch.cancel()
@@ -234,6 +257,28 @@ class WorkerSupervisor:
         self.sender.join()
         self.requests.close()
         self.replies.close()
+
+
+_shared: dict[str, WorkerSupervisor] = {}
+
+
+def shared_supervisor(db: str, *, page_timeout: float) -> WorkerSupervisor:
+    """The crawl process's worker for archive `db`, started on first use; pair with
+    `release_supervisor`."""
+    supervisor = _shared.get(db)
+    if supervisor is None or supervisor.closing:
+        supervisor = _shared[db] = WorkerSupervisor(db, page_timeout=page_timeout)
+    supervisor.users += 1
+    return supervisor
+
+
+def release_supervisor(supervisor: WorkerSupervisor) -> None:
+    """One site is done with the worker; the last one stops it (after committing everything)."""
+    supervisor.users -= 1
+    if supervisor.users <= 0:
+        if _shared.get(supervisor.db) is supervisor:
+            del _shared[supervisor.db]
+        supervisor.close()
 
 
 def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | None]) -> None:

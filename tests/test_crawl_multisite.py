@@ -1,0 +1,203 @@
+"""Many sites in one crawl process (#17): real Scrapy crawls of sample blogs, each served on its
+own loopback address (127.0.0.2, 127.0.0.3, ...: a site of its own to Scrapy), through the
+`wixarchive` commands a user runs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.store import Archive
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.server import BlogServer, Response
+
+REPO = Path(__file__).resolve().parents[1]
+WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
+
+
+def _loopback(n: int) -> str:
+    address = f"127.0.0.{n}"
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+    except OSError:
+        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
+    return address
+
+
+class Counted(BlogServer):
+    """A sample blog that counts the requests it is answering at once (its host's concurrency,
+    as Scrapy sees a site) and answers each post slowly enough for requests to overlap."""
+
+    every_host = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def __init__(self, blog: SampleBlog, host: str, post_seconds: float) -> None:
+        super().__init__(blog, host)
+        self.post_seconds = post_seconds
+        self.now = self.peak = 0
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+            self.every_host["now"] += 1
+            self.every_host["peak"] = max(self.every_host["peak"], self.every_host["now"])
+        try:
+            if "/post/" in target:
+                time.sleep(self.post_seconds)
+            return super().respond(target, headers, base, **options)
+        finally:
+            with self.lock:
+                self.now -= 1
+                self.every_host["now"] -= 1
+
+
+@contextlib.contextmanager
+def blogs(count: int, posts: int, post_seconds: float = 0.0) -> Iterator[list[Counted]]:
+    Counted.every_host.update(now=0, peak=0)
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for n in range(count):
+            server = Counted(SampleBlog(seed=70 + n, post_count=posts), _loopback(2 + n),
+                             post_seconds)
+            servers.append(stack.enter_context(server.start()))
+        yield servers
+
+
+@contextlib.contextmanager
+def hanging_server(address: str) -> Iterator[str]:
+    """Accepts connections and never answers a byte."""
+    listener = socket.socket()
+    listener.bind((address, 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://{address}:{listener.getsockname()[1]}/"
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+def runs(db: Path) -> list[dict]:
+    with Archive.open(db, readonly=True, create=False) as archive:
+        return archive.runs(1000)
+
+
+def archived(db: Path, site: str) -> set[str]:
+    with Archive.open(db, readonly=True, create=False) as archive:
+        return {url for url, known in archive.known_posts(site).items() if not known.deleted_at}
+
+
+def test_sites_crawled_at_once_each_complete_with_its_own_run_and_concurrency(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    with blogs(4, posts=12, post_seconds=0.15) as servers:
+        started = time.monotonic()
+        result = subprocess.run(
+            [*WIXARCHIVE, "crawl", *(s.url for s in servers), "--db", str(db),
+             "--concurrency", "2", "--delay", "0", "--no-autothrottle", "--parallel", "4"],
+            capture_output=True, text=True, cwd=REPO, timeout=300)
+        seconds = time.monotonic() - started
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        for server in servers:
+            # Every site archived completely, with a summary line and a run row of its own.
+            assert archived(db, server.url) == {server.url + p.url_path
+                                                for p in server.blog.posts}
+            assert any(line.startswith(f"✓ {server.url}/: 12 posts: 12 new") for line in lines)
+            # Its politeness held: never more requests in flight than its concurrency...
+            assert server.peak <= 2, (server.url, server.peak)
+        # ...and that limit was reached (the count is not vacuous) while the sites overlapped.
+        assert max(s.peak for s in servers) == 2
+        assert Counted.every_host["peak"] > 2
+        assert any(line.startswith("Total: 4 sites (4 ok), 48 posts: 48 new") for line in lines)
+    rows = runs(db)
+    assert sorted(r["site"] for r in rows) == sorted(s.url + "/" for s in servers)
+    assert all(r["status"] == "ok" and r["counts"]["new"] == 12 for r in rows)
+    # One process for all: far less than four crawls one after another (each >= 12 x 0.15 s / 2
+    # of posts alone, plus its own start-up of several seconds on this machine).
+    assert seconds < 60
+
+
+def test_a_hanging_site_stops_at_its_time_limit_and_delays_no_other(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    with blogs(2, posts=10) as servers, hanging_server(_loopback(9)) as hang:
+        entries = [f'[[site]]\nurl = "{hang}"\ntimeout = "6s"\n']
+        entries += [f'[[site]]\nurl = "{s.url}"\ndelay = 0.05\n' for s in servers]
+        sites.write_text("\n".join(entries))
+        started = time.monotonic()
+        result = subprocess.run(
+            [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json"],
+            capture_output=True, text=True, cwd=REPO, timeout=120)
+        seconds = time.monotonic() - started
+    outcomes = {o["site"]: o for o in json.loads(result.stdout)}
+    assert result.returncode == 1  # a site hit its time limit
+    assert outcomes[hang]["status"] == "timeout"
+    assert "stopped at its 6s time limit" in outcomes[hang]["message"]
+    for server in servers:
+        assert outcomes[server.url + "/"]["status"] == "ok"
+        assert outcomes[server.url + "/"]["counts"]["new"] == 10
+    # The hanging site ended within its limit plus a little (no retries of robots.txt, no
+    # 30 s download timeout), and the others did not wait for it.
+    assert outcomes[hang]["seconds"] < 6 + 5
+    assert max(outcomes[s.url + "/"]["seconds"] for s in servers) <= outcomes[hang]["seconds"]
+    assert seconds < 6 + 20
+    statuses = {r["site"]: r["status"] for r in runs(db)}
+    assert statuses == {hang: "interrupted", **{s.url + "/": "ok" for s in servers}}
+
+
+def test_sigterm_stops_every_site_cleanly_and_the_next_run_completes_them(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    with blogs(3, posts=40, post_seconds=0.1) as servers:
+        command = [*WIXARCHIVE, "crawl", *(s.url for s in servers), "--db", str(db),
+                   "--concurrency", "1", "--delay", "0", "--no-autothrottle"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=REPO)
+        deadline = time.monotonic() + 120
+        while sum(s.hits.total() for s in servers) < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert err.count("… http://127.0.0.") == 3, err  # a summary line per site
+        assert "Total: 3 sites (3 interrupted)" in out
+        first = runs(db)
+        assert sorted(r["status"] for r in first) == ["interrupted"] * 3
+        partial = {s.url: archived(db, s.url) for s in servers}
+        assert all(len(urls) < 40 for urls in partial.values())
+
+        again = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert again.returncode == 0, again.stderr
+        for server in servers:
+            assert archived(db, server.url) == {server.url + p.url_path
+                                                for p in server.blog.posts}
+    rows = [r for r in runs(db) if r["id"] not in {f["id"] for f in first}]
+    assert all(r["status"] == "ok" for r in rows)
+    # Each site's second run stored exactly what its first had not committed.
+    for row in rows:
+        assert row["counts"]["new"] == 40 - len(partial[row["site"].rstrip("/")])
+    assert not any(r["status"] == "running" for r in runs(db))
+    assert os.path.exists(db)
