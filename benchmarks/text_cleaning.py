@@ -40,7 +40,8 @@ STRUCTURAL = re.compile(
 TOOLS = {"html2text": "markdown", "inscriptis": "text", "htmltext": "text"}
 
 
-def _f1(pred: str, gold: str) -> float:
+def token_f1(pred: str, gold: str) -> float:
+    """F1 over bags of lower-cased word tokens, as ../shared/tools/score_clean.py scores a body."""
     p = collections.Counter(re.findall(r"\w+", pred.lower()))
     g = collections.Counter(re.findall(r"\w+", gold.lower()))
     tp = sum((p & g).values())
@@ -80,7 +81,7 @@ def score_dumps(folder: Path) -> None:
             started = time.perf_counter()
             outputs = [run(text) for _, text in cases]
             elapsed = time.perf_counter() - started
-            f1s = [_f1(out["body_text"], "\n".join(truth["body"]))
+            f1s = [token_f1(out["body_text"], "\n".join(truth["body"]))
                    for (truth, _), out in zip(cases, outputs, strict=True)]
             exact = shown = left = 0
             for (truth, _), out in zip(cases, outputs, strict=True):

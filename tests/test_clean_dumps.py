@@ -7,7 +7,6 @@ inscriptis' indented text, html-text with the document <title> first) and a non-
 
 from __future__ import annotations
 
-import collections
 import json
 import re
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.text_cleaning import token_f1
 from crawler.clean.dates import iso_date
 from crawler.clean.markdown import inline_plain, looks_like_markdown
 from crawler.clean.text import clean_text
@@ -341,16 +341,6 @@ def test_a_50_mb_dump_is_cleaned(tmp_path: Path) -> None:
 
 # --- The real whole-page dumps (../shared), against the issue's targets
 
-def _f1(pred: str, gold: str) -> float:
-    p = collections.Counter(re.findall(r"\w+", pred.lower()))
-    g = collections.Counter(re.findall(r"\w+", gold.lower()))
-    tp = sum((p & g).values())
-    if not tp:
-        return float(not p and not g)
-    precision, recall = tp / sum(p.values()), tp / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
-
-
 def test_real_whole_page_dumps_meet_the_targets() -> None:
     records = sorted(REAL.glob("*.json")) if REAL.is_dir() else []
     if not records:
@@ -359,7 +349,7 @@ def test_real_whole_page_dumps_meet_the_targets() -> None:
     for record in records:
         truth = json.loads(record.read_text(encoding="utf-8"))
         result = clean_text((REAL / truth["file"]).read_text(encoding="utf-8"))
-        scores.append((_f1(result.body_text, "\n".join(truth["body"])), truth["file"]))
+        scores.append((token_f1(result.body_text, "\n".join(truth["body"])), truth["file"]))
         gold = {line.strip() for line in truth["body"]}
         structural += [line for line in result.body if STRUCTURAL.search(line)
                        and line.strip() not in gold]
