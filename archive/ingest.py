@@ -56,6 +56,8 @@ class Fetch(NamedTuple):
     lastmod: str | None = None
     etag: str | None = None
     http_last_modified: str | None = None
+    capture: str | None = None  # the WARC-Record-ID of the capture it was extracted from
+    source: str = "crawl"  # what made the version: 'crawl' or 'reextract'
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -206,7 +208,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             prepared.updates.append([*values, post_id])
             prepared.outcomes.append("changed")
         prepared.versions.append((post_id, version, run_id, now, digest, article.title,
-                                  compact_record(article)))
+                                  compact_record(article), fetch.capture, fetch.source))
         images = [(0, article.cover_image, 1)] if article.cover_image else []
         images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
         prepared.links.append((post_id, tags, categories, images))
@@ -228,7 +230,8 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
-            "title, record) VALUES (?, ?, ?, ?, ?, ?, ?)", prepared.versions)
+            "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            prepared.versions)
         _write_links(conn, prepared.links, names)
         return beside_indexing()
 

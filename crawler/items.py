@@ -16,6 +16,7 @@ class FetchedPage:
     lastmod: str | None = None  # from the posts sitemap
     etag: str | None = None
     http_last_modified: str | None = None
+    capture: str | None = None  # WARC-Record-ID of its raw capture (crawler.capture)
 
 
 @dataclass

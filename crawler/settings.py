@@ -38,6 +38,12 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # yields one item, so the default 100 workers cost ~100 tasks per page for nothing.
 CONCURRENT_ITEMS = 4
 
+# Raw captures: every HTTP exchange as WARC records beside the archive (crawler/capture);
+# `wixarchive crawl --no-capture` turns them off.
+WIXARCHIVE_CAPTURE = True
+WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
+DOWNLOADER_MIDDLEWARES = {"crawler.capture.middleware.CaptureMiddleware": 950}
+
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 

@@ -89,12 +89,14 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--user-agent", help="User-Agent header (default: wixarchive/VERSION).")
 @click.option("--contact", help="An e-mail or URL added to the User-Agent for site owners.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
+@click.option("--no-capture", is_flag=True,
+              help="Do not keep the raw HTTP exchanges (WARC files in ARCHIVE.captures/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
-            user_agent: str | None, contact: str | None, no_robots: bool, as_json: bool,
-            verbose: bool) -> None:
+            user_agent: str | None, contact: str | None, no_robots: bool, no_capture: bool,
+            as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -114,7 +116,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     elif not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                 not no_robots, verbose, timeout)
+                                 not no_robots, verbose, timeout, capture=not no_capture)
     summaries = []
     for url in targets:
         started = time.monotonic()

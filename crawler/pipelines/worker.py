@@ -88,7 +88,7 @@ def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
         _in_batch()
         outcome = _archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
-            etag=item.etag, http_last_modified=item.http_last_modified,
+            etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
         )
         return "post", outcome
     if isinstance(item, UnchangedPost):

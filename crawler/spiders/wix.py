@@ -20,6 +20,7 @@ from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from archive.store import Archive, ArchiveError, KnownPost
+from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
@@ -223,6 +224,7 @@ class WixBlogSpider(scrapy.Spider):
             lastmod=response.meta.get("lastmod"),
             etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
+            capture=response.meta.get(CAPTURE_META),
         )
 
     def gone_from_sitemap(self) -> list[str]:
