@@ -263,11 +263,39 @@ def mark_file(conn: sqlite3.Connection, name: str, size: int, *, closed: bool) -
                  (size, _now() if closed else None, fid))
 
 
+def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
+    """BEGIN IMMEDIATE, polling every few milliseconds for up to `patience` seconds.
+
+    Why not SQLite's busy timeout: a crawl's archive worker commits a batch about every second
+    and begins the next one a page's extraction later (~20 ms). SQLite's busy handler sleeps in
+    growing steps (whole seconds where it was built without usleep) and can miss every such
+    gap for as long as the crawl runs; short polls catch them."""
+    import time
+
+    deadline = time.monotonic() + patience
+    previous = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.003)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+
+
 def earlier_response(conn: sqlite3.Connection, digest: str) -> tuple[str, str] | None:
     """(URL, WARC-Date) of an archived response with this payload, if any."""
-    row = conn.execute("SELECT url, fetched_at FROM captures WHERE payload_digest = ? "
-                       "AND kind = 'response' LIMIT 1", (digest,)).fetchone()
-    return (row[0], row[1]) if row else None
+    # fetchall: a statement left unfinished keeps its read transaction (and snapshot) open.
+    rows = conn.execute("SELECT url, fetched_at FROM captures WHERE payload_digest = ? "
+                        "AND kind = 'response' LIMIT 1", (digest,)).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -341,7 +369,7 @@ class Recovery(NamedTuple):
     cut: list[tuple[str, int, int]]  # (file, offset, bytes) of torn tails cut off
 
 
-def recover(conn: sqlite3.Connection, directory: Path) -> Recovery:
+def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -> Recovery:
     """Finish the capture files whose writer is gone: index their complete records that the
     index lacks and cut a torn tail off. Files in use (locked by a live writer) are left alone.
     Runs its own short transactions on `conn`."""
@@ -381,7 +409,8 @@ def recover(conn: sqlite3.Connection, directory: Path) -> Recovery:
                 cut.append((name, end, size - end))
                 handle.truncate(end)
                 os.fsync(handle.fileno())
-            conn.execute("BEGIN IMMEDIATE")
+            if not begin_when_free(conn, patience):
+                continue  # the archive stayed busy: the next writer or reader recovers it
             try:
                 indexed += index_rows(conn, rows)
                 mark_file(conn, name, end, closed=True)

@@ -11,18 +11,20 @@ request from the stored records (`export --format wacz`).
 It sits at the downloader end of the middleware chain (priority 950, after HttpCacheMiddleware):
 it sees each request as sent (user agent, conditional headers) and each response before Scrapy
 decompresses or redirects it, so robots.txt, sitemaps, feeds, listings, posts, redirects, 304s
-and error pages are all captured as the server sent them. Records are built, compressed and
-written by a thread of their own (zlib releases the GIL), so the crawl does not wait for them;
-the response's WARC-Record-ID is known at once and travels in request.meta to the item.
+and error pages are all captured as the server sent them.
+
+Each response's records are written (and flushed to the OS) before the spider sees it, so a
+post version can never name a capture that is not in a file, even after a SIGKILL; its
+WARC-Record-ID travels in request.meta to the item. A thread syncs the file and indexes the new
+records every INDEX_EVERY seconds, so the crawl never waits for fsync or the archive's lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
+import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,8 @@ from crawler.capture import CAPTURE_META
 logger = logging.getLogger(__name__)
 
 INDEX_EVERY = 0.5  # seconds: captured records are synced and indexed in batches this often
-QUEUE_SIZE = 256  # exchanges waiting to be written; beyond, the crawl waits for the disk
+INDEX_PATIENCE = 2.0  # seconds to wait for the archive's write lock before trying next time
+FINAL_PATIENCE = 60.0  # at the end of the crawl, when nothing else writes any more
 CLOSED_REASON = "capture_failed"
 
 
@@ -57,13 +60,17 @@ class CaptureMiddleware:
         self.writer = captures.CaptureWriter(
             self.directory, settings.getint("WIXARCHIVE_CAPTURE_ROTATE_BYTES",
                                             captures.ROTATE_BYTES))
-        self.queue: queue.Queue[captures.Exchange | None] = queue.Queue(QUEUE_SIZE)
+        self.lock = threading.Lock()  # the writer and `pending`, shared with the index thread
+        self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.failed: str | None = None
-        self.archive: Archive | None = None
+        self.archive: Archive | None = None  # the index thread's connection
+        self.reader: Archive | None = None  # the crawl thread's, to find repeated payloads
         self.pending: list[captures.CaptureRow] = []  # written, not yet indexed
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> first (URL, date) this run
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # The last records are indexed once the engine has stopped: by then the item pipeline
+        # has committed and closed its archive worker, the only other writer.
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CaptureMiddleware:
@@ -73,67 +80,64 @@ class CaptureMiddleware:
                          spider: Any = None) -> Response:
         if self.failed:
             return response
+        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
+        exchange = captures.Exchange(
+            url=response.url, method=request.method, request_headers=_headers(request.headers),
+            status=response.status, response_headers=_headers(response.headers),
+            body=response.body, record_id=captures.new_record_id(),
+            protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+        try:
+            with self.lock:
+                row = self.writer.write(exchange, self._revisit_of(exchange.body))
+                self.pending.append(row)
+        except (OSError, sqlite3.Error, ArchiveError) as exc:
+            self._fail(exc)
+            return response
+        if row.kind == "response" and exchange.body:
+            self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
+        request.meta[CAPTURE_META] = row.record_id  # response.meta is this request's meta
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="wixarchive-capture",
                                            daemon=True)
             self.thread.start()
-        record_id = captures.new_record_id()
-        request.meta[CAPTURE_META] = record_id  # response.meta is this request's meta
-        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        self.queue.put(captures.Exchange(
-            url=response.url, method=request.method, request_headers=_headers(request.headers),
-            status=response.status, response_headers=_headers(response.headers),
-            body=response.body, record_id=record_id,
-            protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1"))
         return response
 
-    # -- the writer thread -----------------------------------------------------------------
+    def _revisit_of(self, body: bytes) -> tuple[str, str] | None:
+        """(URL, date) of an archived response with the same payload: the record is then a
+        revisit, which stores no second copy."""
+        if not body:
+            return None
+        digest = captures.payload_digest(body)
+        if digest in self.seen:
+            return self.seen[digest]
+        if self.reader is None and self._archive_ready():
+            with contextlib.suppress(ArchiveError):
+                self.reader = Archive.open(self.db, readonly=True, create=False)
+        if self.reader is None:
+            return None
+        return captures.earlier_response(self.reader.conn, digest)
+
+    def _archive_ready(self) -> bool:
+        try:
+            return self.db.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    # -- the index thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        last_index = time.monotonic()
-        while True:
+        while not self.stopping.wait(INDEX_EVERY):
             try:
-                exchange = self.queue.get(timeout=INDEX_EVERY)
-            except queue.Empty:
-                exchange = False  # type: ignore[assignment]
-            if exchange is None:
-                break
-            try:
-                if exchange:
-                    self._write(exchange)
-                if self.pending and (exchange is False
-                                     or time.monotonic() - last_index >= INDEX_EVERY):
-                    self._index(closing=False)
-                    last_index = time.monotonic()
-            except (OSError, ArchiveError) as exc:
+                self._index(closing=False)
+            except (OSError, sqlite3.Error, ArchiveError) as exc:
                 self._fail(exc)
-                break
-        if self.failed:  # drain, so the crawl never blocks on a full queue
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self.queue.get_nowait()
-
-    def _write(self, exchange: captures.Exchange) -> None:
-        revisit_of = None
-        if exchange.body:
-            digest = captures.payload_digest(exchange.body)
-            revisit_of = self.seen.get(digest)
-            if revisit_of is None and self._open_archive():
-                assert self.archive is not None
-                revisit_of = captures.earlier_response(self.archive.conn, digest)
-        row = self.writer.write(exchange, revisit_of)
-        if row.kind == "response" and exchange.body:
-            self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
-        self.pending.append(row)
+                return
 
     def _open_archive(self) -> bool:
         """The archive, once the crawl's pipeline has created it (a crawl that finds no post
         creates none; its captures are removed at the end)."""
         if self.archive is None:
-            try:
-                if self.db.stat().st_size == 0:
-                    return False
-            except FileNotFoundError:
+            if not self._archive_ready():
                 return False
             try:
                 self.archive = Archive.open(self.db, create=False)
@@ -151,15 +155,34 @@ class CaptureMiddleware:
         if not self._open_archive():
             return
         assert self.archive is not None
-        self.writer.sync()
-        rows, self.pending = self.pending, []
-        with self.archive.transaction() as conn:
+        with self.lock:
+            if closing:
+                self.writer.close()
+            else:
+                self.writer.sync()
+            rows, self.pending = self.pending, []
+            files = [(name, size, True) for name, size in self.writer.closed_files]
+            self.writer.closed_files.clear()
+            if self.writer.name is not None and (rows or files):
+                files.append((self.writer.name, self.writer.size, False))
+        if not rows and not files:
+            return
+        conn = self.archive.conn
+        if not captures.begin_when_free(conn, FINAL_PATIENCE if closing else INDEX_PATIENCE):
+            if closing:
+                raise ArchiveError("the archive stayed busy; the next crawl indexes them")
+            with self.lock:  # try again at the next tick; the records are safe in the file
+                self.pending[:0] = rows
+                self.writer.closed_files[:0] = [(n, size) for n, size, c in files if c]
+            return
+        try:
             captures.index_rows(conn, rows)
-            for name, size in self.writer.closed_files:
-                captures.mark_file(conn, name, size, closed=True)
-            if self.writer.name is not None:
-                captures.mark_file(conn, self.writer.name, self.writer.size, closed=closing)
-        self.writer.closed_files.clear()
+            for name, size, closed in files:
+                captures.mark_file(conn, name, size, closed=closed)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _fail(self, exc: Exception) -> None:
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -170,37 +193,44 @@ class CaptureMiddleware:
         reactor.callFromThread(self._stop_crawl)
 
     def _stop_crawl(self) -> None:
-        spider = self.crawler.spider
+        engine, spider = self.crawler.engine, self.crawler.spider
+        if engine is None or getattr(engine, "spider", spider) is None:
+            return  # already closing
         spider.record_error(str(self.directory), self.failed or "capture failed")
-        self.crawler.engine.close_spider(spider, CLOSED_REASON)
+        if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=CLOSED_REASON))
+        else:
+            engine.close_spider(spider, CLOSED_REASON)
 
     # -- closing ---------------------------------------------------------------------------
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def engine_stopped(self) -> None:
+        self.stopping.set()
         if self.thread is not None:
-            self.queue.put(None)
             self.thread.join()
+        closed_files = [name for name, _ in self.writer.closed_files]
+        current = self.writer.name
         if not self.failed:
             try:
-                if self.pending or self.writer.name is not None or self.writer.closed_files:
-                    self.writer.close()
-                    self._index(closing=True)
-            except (OSError, ArchiveError) as exc:
+                self._index(closing=True)
+            except (OSError, sqlite3.Error, ArchiveError) as exc:
                 self.failed = f"captures could not be indexed: {exc}"
-                spider.record_error(str(self.directory), self.failed)
-        else:
-            with contextlib.suppress(OSError):
-                self.writer.close()
-        if self.archive is not None:
-            self.archive.close()
-        elif not self.db.exists():
-            self._discard()
+                logger.error(self.failed)
+        with contextlib.suppress(OSError):
+            self.writer.close()
+        # The read-only connection first: closed last, it lost the index thread's final commit
+        # here (seen with SQLite 3.x in WAL mode: a read-only last connection cannot
+        # checkpoint), so the writer is the one to close the file.
+        for archive in (self.reader, self.archive):
+            if archive is not None:
+                archive.close()
+        if self.archive is None and not self.db.exists():
+            self._discard(closed_files + ([current] if current else []))
 
-    def _discard(self) -> None:
+    def _discard(self, names: list[str]) -> None:
         """No archive was made (nothing found worth archiving): leave no captures behind."""
-        names = [name for name, _ in self.writer.closed_files]
-        if self.writer.name:
-            names.append(self.writer.name)
         for name in names:
             with contextlib.suppress(OSError):
                 (self.directory / name).unlink()
