@@ -506,3 +506,79 @@ def capture_file_path(conn: sqlite3.Connection, directory: Path, record_id: str)
     row = conn.execute("SELECT f.name FROM captures c JOIN capture_files f ON f.id = c.file_id "
                        "WHERE c.record_id = ?", (record_id,)).fetchone()
     return directory / row[0] if row else None
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+class Sizes(NamedTuple):
+    files: int
+    bytes: int  # on disk
+    responses: int
+    revisits: int
+
+
+def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
+    """What the captures hold: files and bytes on disk, records indexed."""
+    on_disk = sum(p.stat().st_size for p in directory.glob(f"*{SUFFIX}")) \
+        if directory.is_dir() else 0
+    files = len(list(directory.glob(f"*{SUFFIX}"))) if directory.is_dir() else 0
+    kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+    return Sizes(files, on_disk, kinds.get("response", 0), kinds.get("revisit", 0))
+
+
+def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> list[str]:
+    """Problems between the index and the files (empty when they agree): files missing or
+    shorter than indexed, records that do not decompress or parse, payloads whose digest is
+    not the indexed one, files left open by a writer that is gone."""
+    problems: list[str] = []
+    files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
+                         "ORDER BY id").fetchall()
+    for file_id_, name, indexed, closed_at in files:
+        if len(problems) >= limit:
+            break
+        path = directory / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            count = conn.execute("SELECT count(*) FROM captures WHERE file_id = ?",
+                                 (file_id_,)).fetchone()[0]
+            problems.append(f"captures: {path} is missing ({count} records indexed in it)")
+            continue
+        if size < indexed:
+            problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
+        if closed_at is None and not _in_use(path):
+            problems.append(f"captures: {path} was left open by a crawl that stopped; the next "
+                            "crawl or `reextract` indexes and closes it")
+        for record_id, url, digest, offset, length in conn.execute(
+                "SELECT record_id, url, payload_digest, offset, length FROM captures "
+                "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall():
+            if offset + length > size:
+                problems.append(f"captures: {path}: record at {offset} ({url}) is cut off")
+                break  # the rest of a truncated file is cut off too
+            try:
+                record = parse_record(read_at(directory, name, offset, length))
+            except (CaptureError, Exception) as exc:  # noqa: BLE001 - any damage is a finding
+                problems.append(f"captures: {path}: record at {offset} ({url}) is damaged: "
+                                f"{exc}")
+                continue
+            if record.rec_headers.get_header("WARC-Record-ID") != record_id:
+                problems.append(f"captures: {path}: record at {offset} is not {record_id}")
+            elif record.rec_type == "response" and \
+                    payload_digest(record.raw_stream.read()) != digest:
+                problems.append(f"captures: {path}: payload of {url} at {offset} does not "
+                                f"match its digest")
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def _in_use(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False

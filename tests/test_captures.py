@@ -95,6 +95,10 @@ def test_crawl_captures_every_exchange_as_served_and_reextracts_offline(tmp_path
             payload = captures.read_payload(conn, directory, version[0])
             assert payload.url == url and payload.body == served[url]
 
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 0 and "captures verified" in result.stdout, result.stderr
+    assert "Captures: " in wixarchive("stats", "--db", str(db)).stdout
+
     # The extractor "improved": two posts hold an older clean result. The site is gone now.
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE posts SET content_hash = 'older', body = 'older text' "
@@ -170,6 +174,11 @@ def test_missing_and_truncated_capture_files_name_posts_and_the_rest_works(tmp_p
     for url in by_file[deleted]:
         assert f"{url}: capture file {directory / deleted} is missing" in result.stderr
     assert f"capture file {directory / truncated} is truncated" in result.stderr
+
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"captures: {directory / deleted} is missing" in result.stderr
+    assert f"captures: {directory / truncated} is truncated" in result.stderr
 
 
 def test_no_capture_writes_no_warc(tmp_path: Path):

@@ -265,7 +265,8 @@ class Runner:
         p = site.politeness
         overrides = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
                                       p.get("user_agent"), p.get("contact"),
-                                      p.get("robots", True), self.verbose)
+                                      p.get("robots", True), self.verbose,
+                                      capture=p.get("capture", True))
         if not self.verbose:  # unattended: no progress lines in cron mail or the journal
             # The setting replaces the whole dict: keep the project's other extensions.
             overrides["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,
