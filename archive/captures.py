@@ -298,6 +298,26 @@ def earlier_response(conn: sqlite3.Connection, digest: str) -> tuple[str, str] |
     return (rows[0][0], rows[0][1]) if rows else None
 
 
+def record_media(conn: sqlite3.Connection, url: str, status: str, fetched_at: str,
+                 content_type: str | None, size: int | None, digest: str | None,
+                 capture: str | None, error: str | None) -> None:
+    """What fetching a post's image at full size gave (the latest attempt replaces others)."""
+    conn.execute("INSERT OR REPLACE INTO media (url, status, fetched_at, content_type, bytes, "
+                 "payload_digest, capture, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (url, status, fetched_at, content_type, size, digest, capture, error))
+
+
+def media_to_fetch(conn: sqlite3.Connection, site: str) -> list[str]:
+    """The image URLs of a site's posts not archived yet: never fetched, or failed for a
+    reason that may pass (network, server error)."""
+    return [url for (url,) in conn.execute(
+        "SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+        "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND (i.url LIKE 'http://%' "
+        "OR i.url LIKE 'https://%') AND NOT EXISTS (SELECT 1 FROM media m WHERE m.url = i.url "
+        "AND m.status NOT IN ('failed', 'http-429') AND m.status NOT LIKE 'http-5%')",
+        (site,)).fetchall()]
+
+
 # -- reading --------------------------------------------------------------------------------
 
 

@@ -23,7 +23,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v8  that log keeps the indexed texts of the post before the change
   v9  raw captures: the WARC files beside the archive (capture_files), the index of their
       response and revisit records (captures), which capture each post version came from and
-      whether a crawl or a re-extraction made it, and the progress of re-extractions
+      whether a crawl or a re-extraction made it, the progress of re-extractions, and the
+      full-size images fetched (media, joined to images on url)
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -266,6 +267,16 @@ CREATE INDEX captures_url ON captures(url, fetched_at);
 CREATE INDEX captures_digest ON captures(payload_digest);
 ALTER TABLE post_versions ADD COLUMN capture TEXT;  -- captures.record_id it was extracted from
 ALTER TABLE post_versions ADD COLUMN source TEXT NOT NULL DEFAULT 'crawl';  -- or 'reextract'
+CREATE TABLE media (                        -- full-size images fetched for posts
+    url TEXT PRIMARY KEY,                   -- as in images.url: the original-size URL
+    status TEXT NOT NULL,                   -- stored | not-an-image | too-big | http-NNN | failed
+    fetched_at TEXT NOT NULL,
+    content_type TEXT,
+    bytes INTEGER,
+    payload_digest TEXT,                    -- of the stored payload (captures.payload_digest)
+    capture TEXT,                           -- captures.record_id holding it
+    error TEXT
+) WITHOUT ROWID;
 CREATE TABLE reextractions (
     id INTEGER PRIMARY KEY,
     site TEXT,                              -- the --site filter, NULL for every site

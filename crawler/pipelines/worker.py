@@ -16,7 +16,7 @@ from typing import Any
 
 from archive.store import Archive
 from crawler.extract import extract_article
-from crawler.items import FetchedPage, GonePost, UnchangedPost
+from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
 # post costs a third of the write. A batch lost to a kill is only posts the next run fetches
@@ -96,6 +96,13 @@ def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
         _archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                             etag=item.etag, http_last_modified=item.http_last_modified)
         return None, "unchanged"
+    if isinstance(item, MediaOutcome):
+        from archive.captures import record_media
+
+        _in_batch()
+        record_media(_archive.conn, item.url, item.status, item.fetched_at, item.content_type,
+                     item.bytes, item.payload_digest, item.capture, item.error)
+        return None, f"media_{item.status.split('-')[0]}"
     if isinstance(item, GonePost):
         _in_batch()
         gone = _archive.mark_deleted(item.url, when=item.when)

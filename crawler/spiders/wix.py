@@ -25,7 +25,8 @@ from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
-from crawler.items import FetchedPage, GonePost, UnchangedPost
+from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
+from crawler.media import MediaFetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -75,12 +76,14 @@ class WixBlogSpider(scrapy.Spider):
         self.sitemap_failed = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
+        self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider.known = _known_posts(crawler.settings.get("WIXARCHIVE_DB"), spider.site)
+        spider.media = MediaFetcher.from_settings(crawler.settings, spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -175,18 +178,31 @@ class WixBlogSpider(scrapy.Spider):
         """Discovery stages that wait for the previous one to run dry.
 
         The feed normally follows the last sitemap (see _sitemap_done); listing pages come
-        last, and only for a site without a posts sitemap.
+        last, and only for a site without a posts sitemap. Then the posts' images (media).
         """
         if self.stage == "sitemaps":
-            request = self._feed_request()
+            requests = [self._feed_request()]
         elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
-            request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
-                                     errback=self.on_error)
+            requests = [scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
+                                       errback=self.on_error)]
+        elif self.media is not None:
+            requests = self.media.next_requests(self)
+            if requests is None:
+                return
         else:
             return
-        self.crawler.engine.crawl(request)
+        for request in requests:
+            self.crawler.engine.crawl(request)
         raise DontCloseSpider
+
+    def parse_media(self, response: Response) -> Iterator[MediaOutcome]:
+        assert self.media is not None
+        yield self.media.outcome(response)
+
+    def on_media_error(self, failure: Failure) -> Iterator[MediaOutcome]:
+        assert self.media is not None
+        yield self.media.failed(failure)
 
     # -- fetch and extract -----------------------------------------------------------------
 
