@@ -102,8 +102,7 @@ def new_record_id() -> str:
 
 
 def _gzip(data: bytes) -> bytes:
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    return compressor.compress(data) + compressor.flush()
+    return zlib.compress(data, GZIP_LEVEL, wbits=zlib.MAX_WBITS + 16)  # one gzip member
 
 
 def build_records(exchange: Exchange,

@@ -15,9 +15,11 @@ a crawl killed before its images leaves posts whose images the next crawl fetche
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -32,6 +34,9 @@ WIX_MEDIA = "https://static.wixstatic.com/media/"
 MAX_FILE_BYTES = 25 * 2**20
 MAX_RUN_BYTES = 2 * 2**30
 BATCH = 50  # images scheduled at a time, so the per-run cap is checked as they arrive
+# Media requests are not retried within a run (a failed image is tried again next run); a host
+# that refused or failed to resolve this many times gets no more requests this run.
+HOST_FAILURES = 3
 ERROR_STATUSES = list(range(400, 600))  # answered to the callback, recorded per image
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
           b"MM\x00*", b"\x00\x00\x01\x00")
@@ -65,6 +70,7 @@ class MediaFetcher:
         self.requested: set[str] = set()
         self.run_bytes = 0
         self.settled = False
+        self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
 
     @classmethod
     def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
@@ -90,7 +96,8 @@ class MediaFetcher:
         worker's last commit; None when done."""
         if self.run_bytes >= self.run_cap:
             return None  # the rest next run
-        urls = self._pending()[:BATCH]
+        urls = [url for url in self._pending() if self.unreachable[_host(url)] < HOST_FAILURES]
+        urls = urls[:BATCH]
         if not urls:
             stats = spider.crawler.stats
             stored = stats.get_value("wixarchive/new", 0) + stats.get_value("wixarchive/changed", 0)
@@ -108,7 +115,7 @@ class MediaFetcher:
         return scrapy.Request(fetch, spider.parse_media, errback=spider.on_media_error,
                               dont_filter=True, priority=-10,
                               meta={"media_url": url, "download_maxsize": self.file_cap,
-                                    "download_warnsize": 0,
+                                    "download_warnsize": 0, "dont_retry": True,
                                     "handle_httpstatus_list": ERROR_STATUSES})
 
     def outcome(self, response: Response) -> MediaOutcome:
@@ -134,4 +141,12 @@ class MediaFetcher:
         if "max size" in message.lower() or "maxsize" in message.lower():
             return MediaOutcome(url, "too-big", _now(),
                                 error=f"larger than {self.file_cap} bytes")
+        from crawler.spiders.wix import CONNECTION_ERRORS  # the spider imports this module
+
+        if request is not None and failure.check(*CONNECTION_ERRORS):
+            self.unreachable[_host(request.url)] += 1
         return MediaOutcome(url, "failed", _now(), error=message[:300])
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc

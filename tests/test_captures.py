@@ -207,7 +207,7 @@ def test_recrawl_stores_no_second_copy_of_a_payload(tmp_path: Path):
         added = sum(p.stat().st_size for p in directory.iterdir()) - first
     assert added < first * 0.1, (added, first)
     digests: dict[str, int] = {}
-    for _, kind, headers, body in warc_records(directory):
+    for _, kind, _, body in warc_records(directory):
         if kind == "response" and body:
             digest = hashlib.sha1(body).hexdigest()
             digests[digest] = digests.get(digest, 0) + 1

@@ -43,7 +43,8 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
     assert {url.rsplit(".", 1)[1] for url in images} >= {"jpg", "png", "webp"}
     missing, fake, huge = images[:3]
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
-        media.overrides[media_path(missing)] = Response(404, b"gone", {"Content-Type": "text/plain"})
+        media.overrides[media_path(missing)] = Response(404, b"gone",
+                                                        {"Content-Type": "text/plain"})
         media.overrides[media_path(fake)] = Response(200, b"<html>a login page</html>",
                                                      {"Content-Type": "image/jpeg"})
         media.overrides[media_path(huge)] = Response(200, b"\xff\xd8\xff" + b"\0" * 300_000,

@@ -13,14 +13,16 @@ it sees each request as sent (user agent, conditional headers) and each response
 decompresses or redirects it, so robots.txt, sitemaps, feeds, listings, posts, redirects, 304s
 and error pages are all captured as the server sent them.
 
-Each response's records are written (and flushed to the OS) before the spider sees it, so a
-post version can never name a capture that is not in a file, even after a SIGKILL; its
-WARC-Record-ID travels in request.meta to the item. A thread syncs the file and indexes the new
-records every INDEX_EVERY seconds, so the crawl never waits for fsync or the archive's lock.
+Each response's records are written (and flushed to the OS, in a thread, so the crawl goes on)
+before the spider sees it, so a post version can never name a capture that is not in a file,
+even after a SIGKILL; its WARC-Record-ID travels in request.meta to the item. Another thread
+syncs the file and indexes the new records every INDEX_EVERY seconds, so the crawl never waits
+for fsync or the archive's lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -76,8 +78,8 @@ class CaptureMiddleware:
     def from_crawler(cls, crawler: Any) -> CaptureMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response,
-                         spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response,
+                               spider: Any = None) -> Response:
         if self.failed:
             return response
         protocol = getattr(response, "protocol", None) or "HTTP/1.1"
@@ -87,20 +89,26 @@ class CaptureMiddleware:
             body=response.body, record_id=captures.new_record_id(),
             protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
         try:
-            with self.lock:
-                row = self.writer.write(exchange, self._revisit_of(exchange.body))
-                self.pending.append(row)
+            # Built, compressed and written in a thread (zlib releases the GIL), so the crawl
+            # goes on meanwhile; the spider sees this response only once its record is written.
+            row = await asyncio.to_thread(self._write, exchange)
         except (OSError, sqlite3.Error, ArchiveError) as exc:
             self._fail(exc)
             return response
-        if row.kind == "response" and exchange.body:
-            self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
         request.meta[CAPTURE_META] = row.record_id  # response.meta is this request's meta
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="wixarchive-capture",
                                            daemon=True)
             self.thread.start()
         return response
+
+    def _write(self, exchange: captures.Exchange) -> captures.CaptureRow:
+        with self.lock:
+            row = self.writer.write(exchange, self._revisit_of(exchange.body))
+            self.pending.append(row)
+            if row.kind == "response" and exchange.body:
+                self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
+        return row
 
     def _revisit_of(self, body: bytes) -> tuple[str, str] | None:
         """(URL, date) of an archived response with the same payload: the record is then a
