@@ -6,10 +6,11 @@
     against Scrapy's SitemapSpider that only downloads the same pages, in the same run;
 (b) a re-crawl after a fraction of the posts changed: requests made and time, against (a);
 (c) peak memory of each crawl process;
-(d) raw captures (WARC, see docs/captures.md): throughput with capture on vs off (same run,
-    alternating), storage per 1,000 posts (database + captures) after the first crawl and
-    what the re-crawl added, and `wixarchive reextract` posts/s over the captured posts (site
-    stopped) against the first crawl's posts/s.
+(d) raw captures (WARC, see docs/captures.md): throughput with capture and full-size images
+    on vs off (same run, alternating; images served from a second loopback host), storage per
+    1,000 posts (database + captures) after the first crawl and what the re-crawl added, and
+    `wixarchive reextract` posts/s over the captured posts (site stopped) against the first
+    crawl's posts/s.
 
 The site is served from a thread of this process; each crawl runs in its own process, as
 `wixarchive crawl` does, with the same settings (no delay, 16 requests at a time, robots.txt on).
@@ -94,7 +95,10 @@ def main() -> int:
 
     blog = SampleBlog(seed=42, post_count=args.posts)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server:
+    with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server, \
+            serve_blog(blog, host="127.0.0.2") as media:
+        # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
+        SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media.url + "/media/"
         bare_runs, first_runs, plain_runs = [], [], []
         for attempt in range(args.repeat):
             bare_runs.append(_bare(server.url))
@@ -137,6 +141,7 @@ def main() -> int:
         "recrawl_time_ratio": round(second_s / first_s, 3),
         "recrawl_counts": second["counts"],
         "capture_on_vs_off_throughput": round(plain_s / first_s, 3),
+        "media_stored": first["counts"].get("media_stored"),
         "storage_per_1000_posts_mb": {
             "database": round(first_db / posts * 1000 / 2**20, 2),
             "captures": round(first_captures / posts * 1000 / 2**20, 2)},

@@ -75,11 +75,49 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
                 assert captures.payload_digest(payload.body) == digest
                 PIL.open(io.BytesIO(payload.body)).verify()
 
+        # The article page shows the archived copies, served by digest from the archive.
+        with_image = next(p for p in blog.posts if p.expected()["images"]
+                          and p.expected()["images"][0] not in (missing, fake, huge))
+        page_images = _article_images(db, server.url + with_image.url_path)
+        image_url = with_image.expected()["images"][0]
+        local = [src for src in page_images if src.startswith("/archive/-/media/")]
+        assert local and not any("wixstatic" in src for src in page_images)
+        status, content_type, body = _get(db, local[0])
+        assert status == 200 and content_type.startswith("image/")
+        assert body == media_bytes(image_url.rsplit("/", 1)[1])
+
         # A re-crawl after an edit fetches the edited post, and no image again.
         blog.edit_post(blog.posts[2].slug, paragraphs=["A new paragraph."])
         media.request_log.clear()
         crawl(server.url, db, media.url)
         assert [p for p in media.request_log if p.startswith("/media/")] == []
+
+
+def _get(db: Path, path: str) -> tuple[int, str, bytes]:
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    datasette = make_datasette(db)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(datasette.invoke_startup())
+        response = loop.run_until_complete(datasette.client.get(path))
+        return response.status_code, response.headers.get("content-type", ""), response.content
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        loop.close()
+
+
+def _article_images(db: Path, url: str) -> list[str]:
+    import re
+
+    with Archive.open(db, readonly=True) as archive:
+        post_id = archive.post(url)["id"]
+    status, _, body = _get(db, f"/archive/-/post/{post_id}")
+    assert status == 200
+    return re.findall(r'<img[^>]* src="([^"]+)"', body.decode())
 
 
 def test_no_media_fetches_no_image(tmp_path: Path):
