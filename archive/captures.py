@@ -521,6 +521,22 @@ def read_payload(conn: sqlite3.Connection, directory: Path, record_id: str) -> P
     return Payload(url, fetched_at, status, headers, body, content_type)
 
 
+def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload | None:
+    """An image archived at full size (media status 'stored'), read from its capture; None if
+    it was not archived or its capture cannot be read."""
+    try:
+        rows = conn.execute("SELECT capture FROM media WHERE url = ? AND status = 'stored'",
+                            (url,)).fetchall()
+    except sqlite3.OperationalError:  # an archive from before captures
+        return None
+    if not rows or not rows[0][0]:
+        return None
+    try:
+        return read_payload(conn, directory, rows[0][0])
+    except CaptureError:
+        return None
+
+
 def capture_file_path(conn: sqlite3.Connection, directory: Path, record_id: str) -> Path | None:
     row = conn.execute("SELECT f.name FROM captures c JOIN capture_files f ON f.id = c.file_id "
                        "WHERE c.record_id = ?", (record_id,)).fetchone()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,22 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
         status, content_type, body = _get(db, local[0])
         assert status == 200 and content_type.startswith("image/")
         assert body == media_bytes(image_url.rsplit("/", 1)[1])
+
+        # A Markdown export writes the images beside the posts and links them relatively.
+        out = tmp_path / "export"
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--db", str(db),
+                                 "--format", "markdown", str(out)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        (document,) = [p for p in out.rglob("*.md") if with_image.slug in p.name]
+        text = document.read_text(encoding="utf-8")
+        linked = re.findall(r"(images/[0-9a-f]{16}\.(?:jpg|png|webp))", text)
+        assert linked and image_url not in text
+        served = {media_bytes(u.rsplit("/", 1)[1]) for u in images}
+        for relative in linked:
+            data = (document.parent / relative).read_bytes()
+            assert data in served  # the archived bytes, as the media host served them
+            PIL.open(io.BytesIO(data)).verify()
 
         # A re-crawl after an edit fetches the edited post, and no image again.
         blog.edit_post(blog.posts[2].slug, paragraphs=["A new paragraph."])

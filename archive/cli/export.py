@@ -95,8 +95,16 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
             folder = Path(out)
             if folder.exists() and not folder.is_dir():
                 fail(f"{folder} is a file; markdown export needs a folder")
+            from archive import captures
+
+            directory = captures.captures_dir(db)
+
+            def image(url: str) -> bytes | None:
+                payload = captures.stored_media(archive.conn, directory, url)
+                return payload.decoded_body() if payload is not None else None
+
             try:
-                summary["posts"] = len(markdown.write(posts, folder))
+                summary["posts"] = len(markdown.write(posts, folder, image))
             except OSError as exc:
                 fail(f"cannot write to {folder}: {exc.strerror or exc}")
         else:

@@ -7,10 +7,11 @@ valid YAML, so no YAML library is needed to write them and any YAML parser reads
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,6 +20,7 @@ from archive.export import full_size
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 MAX_NAME = 80  # characters of slug in a file name: non-Latin slugs take 3 bytes per character
+IMAGES = "images"  # the folder beside a site's posts holding their archived images
 
 
 def _escape_char(ch: str) -> str:
@@ -96,8 +98,46 @@ def render(post: dict[str, Any]) -> str:
     return "\n".join([*lines, "---", "", body(post), ""])
 
 
-def write(posts: Iterable[dict[str, Any]], folder: Path) -> list[Path]:
-    """Write one file per post under `folder`; returns the paths written."""
+def image_name(url: str, data: bytes) -> str:
+    """A file name for an image: the start of its content digest (one file per content, however
+    many posts use it) and its original name's extension."""
+    extension = Path(urlsplit(url).path).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", extension):
+        extension = ""
+    return hashlib.sha1(data).hexdigest()[:16] + extension
+
+
+def localize(post: dict[str, Any], directory: Path,
+             image: Callable[[str], bytes | None]) -> dict[str, Any]:
+    """The post with its archived images written to `directory`/images/ and linked relatively
+    (by the full-size URL the archive holds); images not archived keep their URL."""
+    urls = [u for u in [post.get("cover_image"), *(post.get("images") or [])] if u]
+    local: dict[str, str] = {}
+    for url in dict.fromkeys(full_size(u) for u in urls):
+        data = image(url)
+        if data is None:
+            continue
+        name = image_name(url, data)
+        target = directory / IMAGES / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        local[url] = f"{IMAGES}/{name}"
+    if not local:
+        return post
+    text = body(post)
+    for url, path in local.items():
+        text = text.replace(url, path)
+    return {**post, "body_markdown": text,
+            "cover_image": local.get(full_size(post.get("cover_image") or ""),
+                                     post.get("cover_image")),
+            "images": [local.get(full_size(u), u) for u in post.get("images") or []]}
+
+
+def write(posts: Iterable[dict[str, Any]], folder: Path,
+          image: Callable[[str], bytes | None] | None = None) -> list[Path]:
+    """Write one file per post under `folder`; returns the paths written. With `image` (the
+    archived bytes of an image URL, or None), the posts' images go beside them in images/."""
     written: list[Path] = []
     taken: set[Path] = set()
     for post in posts:
@@ -107,6 +147,8 @@ def write(posts: Iterable[dict[str, Any]], folder: Path) -> list[Path]:
             path = path.with_name(f"{path.stem}-{post['id']}.md")
         taken.add(path)
         directory.mkdir(parents=True, exist_ok=True)
+        if image is not None:
+            post = localize(post, directory, image)
         path.write_text(render(post), encoding="utf-8")
         written.append(path)
     return written
