@@ -75,6 +75,13 @@ def _storage(db: Path) -> tuple[int, int]:
     return db.stat().st_size, held
 
 
+def _media_counts(db: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM media GROUP BY status"))
+
+
 def _reextract(db: Path) -> tuple[dict, float]:
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--db", str(db),
@@ -95,29 +102,30 @@ def main() -> int:
 
     blog = SampleBlog(seed=42, post_count=args.posts)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server, \
-            serve_blog(blog, host="127.0.0.2") as media:
-        # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
-        SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media.url + "/media/"
-        bare_runs, first_runs, plain_runs = [], [], []
-        for attempt in range(args.repeat):
-            bare_runs.append(_bare(server.url))
-            plain_runs.append(_ours(server.url, Path(tmp) / f"plain-{attempt}.db",
-                                    capture=False))
-            db = Path(tmp) / f"bench-{attempt}.db"
-            first_runs.append(_ours(server.url, db))
-        bare, bare_s = min(bare_runs, key=lambda run: run[1])
-        first, first_s = min(first_runs, key=lambda run: run[1])
-        plain, plain_s = min(plain_runs, key=lambda run: run[1])
-        first_db, first_captures = _storage(db)
-        changed = max(1, int(args.posts * args.changed))
-        step = max(1, len(blog.posts) // changed)
-        for post in blog.posts[::step][:changed]:
-            blog.edit_post(post.slug, paragraphs=[f"Edited for the benchmark: {post.slug}."])
-        second, second_s = _ours(server.url, db)
-        second_db, second_captures = _storage(db)
-    # The site is stopped: re-extraction reads the captures only.
-    reextracted, reextract_s = _reextract(db)
+    with tempfile.TemporaryDirectory() as tmp:
+        with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+            # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
+            SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media.url + "/media/"
+            bare_runs, first_runs, plain_runs = [], [], []
+            for attempt in range(args.repeat):
+                bare_runs.append(_bare(server.url))
+                plain_runs.append(_ours(server.url, Path(tmp) / f"plain-{attempt}.db",
+                                        capture=False))
+                db = Path(tmp) / f"bench-{attempt}.db"
+                first_runs.append(_ours(server.url, db))
+            bare, bare_s = min(bare_runs, key=lambda run: run[1])
+            first, first_s = min(first_runs, key=lambda run: run[1])
+            plain, plain_s = min(plain_runs, key=lambda run: run[1])
+            first_db, first_captures = _storage(db)
+            changed = max(1, int(args.posts * args.changed))
+            step = max(1, len(blog.posts) // changed)
+            for post in blog.posts[::step][:changed]:
+                blog.edit_post(post.slug, paragraphs=[f"Edited for the benchmark: {post.slug}."])
+            second, second_s = _ours(server.url, db)
+            second_db, second_captures = _storage(db)
+        # The site is stopped: re-extraction reads the captures only.
+        reextracted, reextract_s = _reextract(db)
+        media_counts = _media_counts(db)
 
     posts = args.posts
     rows = [
@@ -141,7 +149,7 @@ def main() -> int:
         "recrawl_time_ratio": round(second_s / first_s, 3),
         "recrawl_counts": second["counts"],
         "capture_on_vs_off_throughput": round(plain_s / first_s, 3),
-        "media_stored": first["counts"].get("media_stored"),
+        "media": media_counts,
         "storage_per_1000_posts_mb": {
             "database": round(first_db / posts * 1000 / 2**20, 2),
             "captures": round(first_captures / posts * 1000 / 2**20, 2)},
