@@ -558,7 +558,10 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     on_disk = sum(p.stat().st_size for p in directory.glob(f"*{SUFFIX}")) \
         if directory.is_dir() else 0
     files = len(list(directory.glob(f"*{SUFFIX}"))) if directory.is_dir() else 0
-    kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+    try:
+        kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v8 or older)
+        kinds = {}
     return Sizes(files, on_disk, kinds.get("response", 0), kinds.get("revisit", 0))
 
 
@@ -567,8 +570,11 @@ def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> lis
     shorter than indexed, records that do not decompress or parse, payloads whose digest is
     not the indexed one, files left open by a writer that is gone."""
     problems: list[str] = []
-    files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
-                         "ORDER BY id").fetchall()
+    try:
+        files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
+                             "ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v8 or older)
+        return []
     for file_id_, name, indexed, closed_at in files:
         if len(problems) >= limit:
             break
