@@ -10,6 +10,7 @@ import click
 
 from archive.cli.common import db_option, fail, open_archive
 from archive.store import ArchiveError
+from crawler.discover.urls import site_root
 
 FAILURES_SHOWN = 20
 
@@ -30,6 +31,9 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
     from archive.reextract import reextract
 
     with open_archive(db, readonly=False) as archive:
+        if site and not archive.conn.execute("SELECT 1 FROM sites WHERE url = ?",
+                                             (site_root(site),)).fetchone():
+            fail(f"no site {site_root(site)} in {db}")
         bar = None
 
         def on_start(total: int, done: object) -> None:
