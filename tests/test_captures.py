@@ -284,3 +284,31 @@ def _assert_consistent(archive: Archive, directory: Path) -> None:
             assert sum(1 for _ in ArchiveIterator(handle)) > 0
     assert conn.execute("SELECT count(*) FROM capture_files WHERE closed_at IS NULL").fetchone()[
         0] == 0
+
+
+def test_reextract_resumes_where_a_stopped_run_left_off(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    blog = SampleBlog(seed=12, post_count=12)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    monkeypatch.setattr("archive.reextract.BATCH", 5)
+
+    def stop_after_first_batch(done: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C right after the first batch was committed
+
+    with Archive.open(db) as archive, pytest.raises(KeyboardInterrupt):
+        reextract(archive, progress=stop_after_first_batch)
+    with Archive.open(db) as archive:
+        assert archive.conn.execute(
+            "SELECT count(*) FROM post_versions WHERE source = 'reextract'").fetchone()[0] == 5
+        result = reextract(archive)
+        assert result.resumed and (result.posts, result.changed, result.failed) == (12, 12, 0)
+        versions = archive.conn.execute(
+            "SELECT post_id, count(*) FROM post_versions GROUP BY post_id").fetchall()
+        assert {count for _, count in versions} == {2}  # each post re-extracted exactly once
+        # Finished: the next run starts afresh and finds nothing to change.
+        again = reextract(archive)
+        assert not again.resumed and again.changed == 0
