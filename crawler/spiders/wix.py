@@ -38,6 +38,9 @@ CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
 )
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
+# Seconds to wait, once the posts are done, for the archive worker to commit its last batch
+# (it does 0.5 s after its last item) before asking the archive for the images still missing.
+MEDIA_SETTLE = 1.0
 
 
 def _now() -> str:
@@ -190,11 +193,27 @@ class WixBlogSpider(scrapy.Spider):
             requests = self.media.next_requests(self)
             if requests is None:
                 return
+            if not requests:  # look again once the archive worker has committed its batch
+                from twisted.internet import reactor
+
+                reactor.callLater(MEDIA_SETTLE, self._media_again)
         else:
             return
         for request in requests:
             self.crawler.engine.crawl(request)
         raise DontCloseSpider
+
+    def _media_again(self) -> None:
+        engine = self.crawler.engine
+        if engine is None or getattr(engine, "spider", self) is None:
+            return
+        for request in self.media.next_requests(self) or [] if self.media else []:
+            engine.crawl(request)  # wakes the engine
+        # Nothing to fetch: have the engine check for idleness now rather than at its next
+        # heartbeat (5 s); without that (private) hook it simply closes a little later.
+        nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
 
     def parse_media(self, response: Response) -> Iterator[MediaOutcome]:
         assert self.media is not None
