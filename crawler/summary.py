@@ -45,6 +45,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
     """Decide the run's status from Scrapy's stats and the spider's error list."""
     counts = {k: int(stats.get(f"wixarchive/{k}", 0)) for k in OUTCOMES}
     counts["failed"] += int(stats.get("wixarchive/fetch_errors", 0))
+    # Posts whose body no known layout gave (extracted generically): a new Wix layout to check.
+    unknown_layout = int(stats.get("wixarchive/unknown_layout", 0))
+    if unknown_layout:
+        counts["unknown_layout"] = unknown_layout
     summary = CrawlSummary(site=site, status="ok", message="", counts=counts, errors=errors,
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)))
@@ -67,4 +71,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")
+        if unknown_layout:
+            summary.message += (f"; {unknown_layout} in an unknown page layout (body extracted "
+                                "generically: check them)")
     return summary

@@ -96,11 +96,11 @@ def test_expected_ground_truth_has_the_promised_shape(blog: SampleBlog):
     assert expected["reading_minutes"] >= 1
 
 
-def test_tricky_titles_and_both_layouts_are_present(blog: SampleBlog):
+def test_tricky_titles_and_every_layout_is_present(blog: SampleBlog):
     titles = [p.title for p in blog.posts]
     assert any("&" in t and '"' in t for t in titles)
     assert any(re.search(r"[^\x00-\x7f]", t) for t in titles)
-    assert {p.layout for p in blog.posts} == {"classic", "new"}
+    assert {p.layout for p in blog.posts} == {"classic", "new", "elements", "cms"}
     kinds = {b.kind for p in blog.posts for b in p.blocks}
     assert {"paragraph", "heading", "image", "blockquote", "empty-line", "spacer"} <= kinds
     assert kinds & {"bulleted_list", "ordered_list"}
@@ -285,7 +285,7 @@ def test_forced_layout_and_full_content_feed():
 
 
 def test_edit_add_delete_show_up_in_pages_sitemap_and_feed():
-    blog = SampleBlog(seed=11, post_count=30)
+    blog = SampleBlog(seed=11, post_count=30, layout="new")  # the blog app's "Updated:" line
     target, doomed = blog.posts[12], blog.posts[5]
     old_lastmod, old_etag = target.modified, target.etag
     blog.edit_post(target.slug, title="Rewritten: a new title",
@@ -391,3 +391,20 @@ def test_cli_serves_until_ctrl_c_and_exits_cleanly():
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("layout", ["elements", "cms"])
+def test_element_built_layouts_render_editor_elements(layout: str):
+    blog = SampleBlog(seed=4, post_count=6, layout=layout)
+    post = blog.posts[1]
+    status, html = page(blog, post.url_path)
+    root = doc(html)
+    assert status == 200
+    assert not root.cssselect("article[data-hook=post]")  # no blog-app article
+    title = root.cssselect("#PAGES_CONTAINER [data-testid=richTextElement] h1")
+    assert title[0].text_content() == post.title
+    assert root.cssselect("[data-hook=related-posts-root] [data-hook=post-list-item]")
+    assert root.cssselect('[data-testid^="wixui_ShareButtons_"]')
+    published = root.cssselect('meta[property="article:published_time"]')[0].get("content")
+    assert published.endswith("Time)") and " GMT" in published
+    assert post.expected()["published"].endswith(".000Z")  # JavaScript dates: no milliseconds

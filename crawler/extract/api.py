@@ -6,8 +6,15 @@ from lxml import etree
 
 from crawler.clean.html import sanitize_html
 from crawler.extract.body import extract_body, find_body, find_post_scope
+from crawler.extract.elements import fill_element_post
 from crawler.extract.fallback import extract_with_trafilatura
-from crawler.extract.metadata import clean_space, extract_metadata, read_head
+from crawler.extract.metadata import (
+    clean_space,
+    extract_metadata,
+    is_blog_posting,
+    read_head,
+    read_postings,
+)
 from crawler.extract.page import BadInput, classify, parse
 from crawler.extract.record import Article
 
@@ -60,15 +67,19 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
     scope = find_post_scope(root)
     body_el = find_body(scope) if scope is not None else None
     head = read_head(root)
-    kind = classify(root, scope, url, head)
+    postings = read_postings(head.json_ld, warnings)
+    kind = classify(root, scope, url, head, sum(map(is_blog_posting, postings)))
     if kind != "post":
         scope = body_el = None  # e.g. a blog home showing a post inline: its header is not ours
-    meta = extract_metadata(head, scope, url, warnings)
+    meta = extract_metadata(head, scope, url, warnings, postings)
     og_type = meta.pop("og_type")
     article = Article(url=meta.pop("url") or "", page_kind=kind, warnings=warnings, **meta)
 
     if kind == "post":
-        if body_el is None:
+        if scope is None:  # a post by its own metadata, without the blog app's article
+            titles = (head.meta.get("og:title") or "", head.title or "")
+            fill_element_post(article, root, url or article.canonical_url, titles)
+        elif body_el is None:
             warnings.append("post page without a post body in the HTML")
         else:
             _fill_body(article, body_el, url or article.canonical_url)

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.extract.body import full_size_url
+from crawler.extract.dates import parse_machine_date, same_moment
 
 _POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
 _HEX24 = re.compile(r"\b([0-9a-f]{24})\b")
@@ -78,16 +79,32 @@ def _unescape(value: Any) -> Any:
     return value
 
 
-def _candidates(data: Any) -> list[dict[str, Any]]:
+def _candidates(data: Any, depth: int = 0) -> list[dict[str, Any]]:
+    if depth > 8:  # real JSON-LD nests 2-3 levels; deeper is junk
+        return []
     if isinstance(data, list):
-        return [item for part in data for item in _candidates(part)]
+        return [item for part in data for item in _candidates(part, depth + 1)]
     if isinstance(data, dict):
-        return [data, *_candidates(data.get("@graph", []))]
+        # An itemPage/WebPage can carry the post as its mainEntity (CMS item pages).
+        nested = [data.get("@graph", []), data.get("mainEntity", [])]
+        return [data, *(item for part in nested for item in _candidates(part, depth + 1))]
     return []
 
 
-def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
-    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
+def _kinds(item: dict[str, Any]) -> set[Any]:
+    kinds = item.get("@type")
+    return {k for k in kinds if isinstance(k, str)} if isinstance(kinds, list) else {kinds}
+
+
+def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any]]:
+    """Every distinct BlogPosting-like JSON-LD object, entity-decoded, in page order.
+
+    Malformed scripts are skipped with a warning; a posting repeated verbatim (some sites paste
+    the SEO block twice) counts once, with a warning.
+    """
+    found: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    duplicated = False
     for script in scripts:
         try:
             data = json.loads(script, strict=False)
@@ -95,11 +112,25 @@ def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
             warnings.append("malformed JSON-LD ignored")
             continue
         for item in _candidates(data):
-            kinds = item.get("@type")
-            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
-            if kinds & _POSTING_TYPES:
-                return _unescape(item)
-    return {}
+            if _kinds(item) & _POSTING_TYPES:
+                if item in seen:  # dict equality: the same posting pasted twice
+                    duplicated = True
+                    continue
+                seen.append(item)
+                found.append(_unescape(item))
+    if duplicated:
+        warnings.append("duplicated JSON-LD posting counted once")
+    return found
+
+
+def is_blog_posting(item: dict[str, Any]) -> bool:
+    return "BlogPosting" in _kinds(item)
+
+
+def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
+    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
+    postings = read_postings(scripts, warnings)
+    return postings[0] if postings else {}
 
 
 def _name(value: Any) -> str | None:
@@ -189,11 +220,18 @@ def absolute(url: str | None, base: str | None) -> str | None:
 
 
 def extract_metadata(
-    head: Head, scope: etree._Element | None, url: str | None, warnings: list[str]
+    head: Head,
+    scope: etree._Element | None,
+    url: str | None,
+    warnings: list[str],
+    postings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Every Article field except the body ones. `scope` is the main post article, if any."""
+    """Every Article field except the body ones. `scope` is the main post article, if any;
+    `postings` the page's JSON-LD postings when the caller has read them already."""
     meta = head.meta
-    ld = read_json_ld(head.json_ld, warnings)
+    if postings is None:
+        postings = read_postings(head.json_ld, warnings)
+    ld = postings[0] if postings else {}
     header = read_post_header(scope)
     og_url = absolute(meta.get("og:url"), None)
     # Wix always writes an absolute canonical; a relative one is a mirror's rewrite to a local
@@ -201,6 +239,8 @@ def extract_metadata(
     canonical = absolute(head.canonical, url)
     canonical = canonical or og_url or absolute(ld.get("url"), None)
 
+    _check_visible("title", header.get("post-title"), ld.get("headline"), warnings)
+    _check_visible("author", header.get("user-name"), _name(ld.get("author")), warnings)
     title = (
         header.get("post-title")
         or clean_space(ld.get("headline") if isinstance(ld.get("headline"), str) else None)
@@ -220,10 +260,12 @@ def extract_metadata(
     return {
         "title": title,
         "author": author,
-        "published": clean_space(meta.get("article:published_time"))
-        or clean_space(_str(ld.get("datePublished"))),
-        "modified": clean_space(meta.get("article:modified_time"))
-        or clean_space(_str(ld.get("dateModified"))),
+        "published": _date(
+            "published", meta.get("article:published_time"), ld.get("datePublished"), warnings
+        ),
+        "modified": _date(
+            "modified", meta.get("article:modified_time"), ld.get("dateModified"), warnings
+        ),
         "reading_minutes": int(number.group(0)) if number else None,
         "tags": header["tags"],
         "categories": header["categories"],
@@ -240,6 +282,32 @@ def extract_metadata(
         "url": url or canonical,
         "og_type": meta.get("og:type"),
     }
+
+
+def _date(field_name: str, meta_value: Any, ld_value: Any, warnings: list[str]) -> str | None:
+    """The meta date, else the JSON-LD one, as ISO 8601 (JavaScript dates converted)."""
+    found = None
+    for value in (meta_value, ld_value):
+        if isinstance(value, str) and value.strip():
+            parsed = parse_machine_date(value)
+            if parsed is None:
+                warnings.append(f"unreadable {field_name} date ignored: {clean_space(value)!r}")
+            elif found is None:
+                found = parsed
+            elif not same_moment(found, parsed):
+                warnings.append(f"JSON-LD {field_name} date {parsed} contradicts the meta's "
+                                f"{found}: the meta's is kept")
+    return found
+
+
+def _check_visible(
+    field_name: str, visible: str | None, ld_value: Any, warnings: list[str]
+) -> None:
+    """The page's visible title/author win over JSON-LD; a disagreement is worth a warning."""
+    stated = clean_space(ld_value) if isinstance(ld_value, str) else None
+    if visible and stated and visible.casefold() != stated.casefold():
+        warnings.append(f"JSON-LD {field_name} {stated!r} contradicts the page's "
+                        f"{visible!r}: the visible one is kept")
 
 
 def _str(value: Any) -> str | None:

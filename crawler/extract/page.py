@@ -222,15 +222,25 @@ def _has_cards(root: etree._Element) -> bool:
 
 
 def classify(
-    root: etree._Element, scope: etree._Element | None, url: str | None, head: Head
+    root: etree._Element,
+    scope: etree._Element | None,
+    url: str | None,
+    head: Head,
+    blog_postings: int = 0,
 ) -> str:
-    """One of record.PAGE_KINDS. `scope` is the main post article, if there is one.
+    """One of record.PAGE_KINDS. `scope` is the main post article, if there is one;
+    `blog_postings` the number of distinct JSON-LD BlogPosting objects on the page.
 
-    article[data-hook=post] marks the blog's post page; the one exception is a blog home that
-    shows a post inline above its cards, which a "website" head plus post cards gives away
-    (a post's head says "article"; the generic-head translation page has no cards).
+    What the page says about itself comes first: a Wix page whose og:type is "article" with
+    exactly one BlogPosting is a post whatever else it shows (element-built post pages and
+    CMS item pages list related posts as cards). Then article[data-hook=post] marks the blog's
+    post page; the one exception is a blog home that shows a post inline above its cards,
+    which a "website" head plus post cards gives away (the generic-head translation page has
+    no cards).
     """
     og_type = head.meta.get("og:type")
+    if og_type == "article" and blog_postings == 1 and is_wix(root, head.meta.get("generator")):
+        return "post"
     if scope is not None and (og_type != "website" or not _has_cards(root)):
         return "post"
     title = head.title or ""

@@ -63,7 +63,7 @@ class ArchivePipeline:
         try:
             future = self._worker().submit(worker.handle, item, self.run_id)
             self._flush_when_idle()
-            kind, outcome = await asyncio.wrap_future(future)
+            kind, outcome, unknown_layout = await asyncio.wrap_future(future)
         except (ArchiveError, OSError, RuntimeError) as exc:  # RuntimeError: a broken pool
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item
@@ -71,6 +71,8 @@ class ArchivePipeline:
             stats.inc_value(f"wixarchive/pages/{kind}")
         if outcome:
             stats.inc_value(f"wixarchive/{outcome}")
+        if unknown_layout:
+            stats.inc_value("wixarchive/unknown_layout")
         return item
 
     def _flush_when_idle(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.store import Archive
 from crawler.extract import extract_article
+from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
@@ -57,8 +58,9 @@ def _in_batch() -> None:
     _batch_size += 1
 
 
-def handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
-    """Process one item: (page kind, archive outcome)."""
+def handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, bool]:
+    """Process one item: (page kind, archive outcome, whether its body came from no known
+    layout)."""
     try:
         result = _handle(item, run_id)
     except BaseException:
@@ -79,32 +81,32 @@ def _abort_batch() -> None:
             batch.__exit__(*sys.exc_info())
 
 
-def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None]:
+def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, bool]:
     assert _archive is not None, "worker not started"
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
-            return article.page_kind, None
+            return article.page_kind, None, False
         _in_batch()
         outcome = _archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
         )
-        return "post", outcome
+        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
         _in_batch()
         _archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                             etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged"
+        return None, "unchanged", False
     if isinstance(item, MediaOutcome):
         from archive.captures import record_media
 
         _in_batch()
         record_media(_archive.conn, item.url, item.status, item.fetched_at, item.content_type,
                      item.bytes, item.payload_digest, item.capture, item.error)
-        return None, f"media_{item.status.split('-')[0]}"
+        return None, f"media_{item.status.split('-')[0]}", False
     if isinstance(item, GonePost):
         _in_batch()
         gone = _archive.mark_deleted(item.url, when=item.when)
-        return None, "deleted" if gone else "unchanged"
-    return None, None
+        return None, "deleted" if gone else "unchanged", False
+    return None, None, False

@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from crawler.sample_site import content
 
 MEDIA_HOST = "https://static.wixstatic.com/media/"
-LAYOUTS = ("classic", "new")
+LAYOUTS = ("classic", "new", "elements", "cms")
+# Element-built pages print JavaScript dates, which have no milliseconds.
+JS_DATE_LAYOUTS = ("elements", "cms")
 WORDS_PER_MINUTE = 230
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EPOCH = datetime(2024, 6, 3, 9, 30, tzinfo=UTC)  # the newest post's day for every seed
@@ -164,13 +166,19 @@ class SamplePost:
         key = f"{self.post_id}:{self.revision}:{self.modified_iso}:{self.layout}"
         return 'W/"' + hashlib.sha1(key.encode()).hexdigest()[:20] + '"'
 
+    def _page_iso(self, moment: datetime) -> str:
+        """The date as the post page states it (JavaScript dates drop the milliseconds)."""
+        if self.layout in JS_DATE_LAYOUTS:
+            moment = moment.replace(microsecond=0)
+        return iso(moment)
+
     def expected(self) -> dict:
         """Ground truth an extractor should recover from the post page."""
         return {
             "title": self.title,
             "author": self.author,
-            "published": self.published_iso,
-            "modified": self.modified_iso,
+            "published": self._page_iso(self.published),
+            "modified": self._page_iso(self.modified),
             "reading_minutes": self.reading_minutes,
             "tags": list(self.tags),
             "categories": list(self.categories),
@@ -332,7 +340,8 @@ class SampleBlog:
             post_id=post_id, slug=slug, title=title,
             author=author or content.AUTHORS[int(draw() * len(content.AUTHORS))],
             published=published, modified=published, categories=list(categories),
-            tags=list(tags), layout=layout or self.layout or LAYOUTS[(index + self.seed) % 2],
+            tags=list(tags),
+            layout=layout or self.layout or LAYOUTS[(index + self.seed) % len(LAYOUTS)],
             views=int(draw() * 400), cover=_media(rng) if draw() < 0.7 else None,
             body_seed=rng.getrandbits(48),
         )

@@ -20,6 +20,7 @@ from crawler.sample_site.chrome import (
     stable_uuid,
 )
 from crawler.sample_site.content import slugify
+from crawler.sample_site.elements import ELEMENT_LAYOUTS, element_post_page
 from crawler.sample_site.model import SamplePost, display_date
 from crawler.sample_site.ricos import render_body
 
@@ -246,6 +247,8 @@ def _comments(post: SamplePost) -> str:
 
 
 def post_page(site: Site, post: SamplePost) -> str:
+    if post.layout in ELEMENT_LAYOUTS:
+        return element_post_page(site, post)
     url = site.base + post.url_path
     article = (_classic_article if post.layout == "classic" else _new_article)(site, post, url)
     inner = (f"{blog_header(site, 'post')}"

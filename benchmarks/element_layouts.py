@@ -1,0 +1,124 @@
+"""Element-built variants of the real corpus, measured like the real pages.
+
+    .venv/bin/python benchmarks/element_layouts.py [CORPUS_DIR] [--pages] [--json]
+
+Each real post page of CORPUS_DIR (default ../shared/realworld) is rewritten the way Wix's
+customisable post page and CMS item pages are built: the blog app's article becomes editor
+elements (a category link and the title h1 in rich-text elements, an "author · date · N min
+read" line, a share-buttons row, the body as runs of `data-testid="richTextElement"`), Recent
+Posts become a related-posts block, and the head states one JSON-LD BlogPosting with JavaScript
+`Date.toString()` dates. Everything else (the site's real header, footer, menus, site-wide
+text elements and sections) stays as served, so chrome leaks are measured against real chrome.
+The derived pages go to a temporary directory (never into git) and benchmarks/extraction.py
+scores them: ours vs trafilatura vs readability, body F1, metadata, speed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from lxml import etree
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import extraction  # noqa: E402
+
+from crawler.extract.page import parse  # noqa: E402
+
+RUN = 4  # body paragraphs per rich-text element
+
+
+def js_date(iso: str) -> str:
+    moment = datetime.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")
+    return moment.strftime("%a %b %d %Y %H:%M:%S") + " GMT+0000 (Coordinated Universal Time)"
+
+
+def _rich_text(inner: str) -> str:
+    return f'<div data-testid="richTextElement" class="wixui-rich-text">{inner}</div>'
+
+
+def element_variant(raw: bytes, truth: dict) -> tuple[bytes, dict] | None:
+    """The page rebuilt in the element-built layout and its truth; None without a blog article."""
+    root = parse(raw).root
+    article = root.find('.//article[@data-hook="post"]')
+    head = root.find("head")
+    if article is None or head is None:
+        return None
+    body = truth["body"]
+    minutes = truth.get("reading_minutes")
+    line = " · ".join(part for part in (truth.get("author"), "Jul 24, 2024",
+                                        f"{minutes} min read" if minutes else None) if part)
+    parts = [_rich_text('<p class="font_9"><a href="/blog/categories/news">News</a></p>'),
+             _rich_text(f'<h1 class="font_0">{escape(truth["title"])}</h1>'),
+             _rich_text(f'<p class="font_9">{escape(line)}</p>'),
+             '<div data-testid="wixui_ShareButtons_comp-share"><a>Share on Facebook</a></div>']
+    for start in range(0, len(body), RUN):
+        parts.append(_rich_text("".join(f'<p class="font_8">{escape(text)}</p>'
+                                        for text in body[start:start + RUN])))
+    parts.append('<div data-hook="related-posts-root"><h2>Related Posts</h2><article '
+                 'data-hook="post-list-item"><h3>Another post</h3><p>An excerpt.</p></article>'
+                 "</div>")
+    built = etree.fromstring(f"<div>{''.join(parts)}</div>", etree.HTMLParser())
+    article.getparent().replace(article, built.find(".//body/div"))
+    for recent in root.xpath('//*[@data-hook="recent-posts"]'):
+        recent.getparent().remove(recent)
+    for old in head.xpath('script[@type="application/ld+json"]'):
+        head.remove(old)
+    posting = {"@context": "https://schema.org", "@type": "BlogPosting",
+               "headline": truth["title"],
+               "author": {"@type": "Person", "name": truth.get("author") or ""},
+               "datePublished": js_date(truth["published"]),
+               "dateModified": js_date(truth["modified"]),
+               "mainEntityOfPage": {"@type": "itemPage"}}
+    etree.SubElement(head, "script", type="application/ld+json").text = json.dumps(posting)
+    for key, field in (("article:published_time", "published"),
+                       ("article:modified_time", "modified")):
+        for meta in head.xpath(f'meta[@property="{key}"]'):
+            meta.set("content", js_date(truth[field]))
+    # JavaScript dates have no milliseconds.
+    expected = dict(truth, published=truth["published"][:19] + ".000Z",
+                    modified=truth["modified"][:19] + ".000Z")
+    return etree.tostring(root, encoding="utf-8", method="html"), expected
+
+
+def derive(corpus: Path, out: Path) -> int:
+    (out / "html").mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    count = 0
+    for truth_file in sorted((corpus / "truth").glob("*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        variant = element_variant((corpus / "html" / truth["file"]).read_bytes(), truth)
+        if variant is None:
+            continue
+        html, expected = variant
+        name = "elements__" + truth["file"]
+        (out / "html" / name).write_bytes(html)
+        expected["file"] = name
+        (out / "truth" / (truth_file.stem + ".json")).write_text(
+            json.dumps(expected, ensure_ascii=False), encoding="utf-8")
+        count += 1
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    corpus = Path(args.pop(0)) if args and not args[0].startswith("-") \
+        else extraction.DEFAULT_CORPUS
+    if not (corpus / "truth").is_dir():
+        print(f"corpus not found at {corpus} (needs html/ and truth/); nothing to measure.")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        count = derive(corpus, Path(tmp))
+        print(f"{count} element-built variants of the real posts in {corpus}")
+        return extraction.main([tmp, *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Element-built post pages: Wix's customisable post page and CMS (dynamic) item pages.
+
+These pages have no blog app article (`article[data-hook=post]`, `post-description`): the page
+is built from editor elements. The title is an `h1` (usually inside a rich-text element), the
+body a run of `data-testid="richTextElement"` components with image elements between them, and
+around it sit the site's header and footer, a share-buttons row
+(`data-testid="wixui_ShareButtons_*"`), a related-posts block (`data-hook=related-posts-root`
+holding `post-list-item` cards) and comments.
+
+The post's own elements are told from the site's other text elements by structure only:
+- only the main region counts (`#PAGES_CONTAINER`; the header, footer and site-wide sections
+  live outside it);
+- the body starts after the title element, the element showing the headline the page's
+  metadata states (else the first h1); short elements right under it that carry the author,
+  a date, the reading time or only links (categories, tags) are the post header, not body;
+- the body ends at the first share row, related-posts block, post-card list, tag cloud,
+  comments widget or form section after some body text (a share row above the body is
+  skipped, not an end);
+- navigation, forms, buttons, the writer's avatar link, social bars and icon-sized images
+  are never body. A blog "Post Content" (Ricos) widget placed among the elements is.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from crawler.clean.html import sanitize_html
+from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image
+from crawler.extract.dates import looks_like_date, parse_display_date
+from crawler.extract.record import Article
+
+_RICH_TEXT = "richTextElement"
+_RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
+# Subtrees that are never the post's body; after body text they also end it.
+_END_HOOKS = frozenset({
+    "related-posts-root", "post-list-item", "recent-posts", "recent-post-list-item",
+    "feed-page-root", "post-footer", "comments-root", "tag-cloud-root",
+})
+_SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "noscript",
+                        "template", "svg", "select", "input", "textarea", "iframe"})
+# The site's header and footer (only reached when a page has no main region).
+_SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER",
+                              "SITE_FOOTER_WRAPPER"})
+_ICON_PX = 120  # avatars, icons and badges render at this size or less
+_HAS_H1 = etree.XPath("boolean(descendant::h1)")
+# A section holding a form (newsletter, contact) after the body is the site's, not the post's.
+_FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
+_READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
+_HEADER_SEPARATORS = re.compile(r"[·•|]")
+# A post header line is short: author · date · "3 min read".
+_HEADER_LINE_WORDS = 12
+_DATE_WORDS = 6  # "17 de dezembro de 2018" is five
+# In this order: ElementPath's find stops at the first match, one C-level scan each.
+_MAIN_PATHS = ('.//*[@id="PAGES_CONTAINER"]', './/*[@id="SITE_PAGES"]', ".//main")
+
+
+def find_main(root: etree._Element) -> etree._Element | None:
+    """The page's main region: Wix's #PAGES_CONTAINER (#SITE_PAGES, <main>), never the
+    header, footer or the site-wide sections after it (#soapAfterPagesContainer)."""
+    for path in _MAIN_PATHS:
+        found = root.find(path)
+        if found is not None:
+            return found
+    return None
+
+
+_ELEMENT_CONTENT = etree.XPath(
+    f'boolean(descendant::*[@data-testid="{_RICH_TEXT}" or @data-rce-version'
+    ' or @data-id="content-viewer" or @data-id="rich-content-viewer"])'
+)
+
+
+def has_element_content(region: etree._Element) -> bool:
+    """Rich-text elements or a Ricos viewer: what the element-built walk reads."""
+    return _ELEMENT_CONTENT(region)
+
+
+@dataclass
+class ElementPost:
+    """What an element-built page shows: its visible title and header, and the body."""
+
+    body: Body
+    title: str | None = None
+    reading_minutes: int | None = None
+    display_date: str | None = None  # ISO day of a visible date that names its year
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _is_content_image(img: etree._Element) -> bool:
+    """Not an avatar, icon or badge: those render at ~100 px or less."""
+    sizes = [img.get("width"), img.get("height")]
+    if all(size and size.isdigit() for size in sizes):
+        return max(int(size) for size in sizes) > _ICON_PX
+    return True
+
+
+def _is_site_chrome(el: etree._Element) -> bool:
+    # Broken markup can leave the whole page inside the header element: then it is not chrome.
+    return el.get("id") in _SITE_CHROME_IDS and not _HAS_H1(el)
+
+
+def _only_links(el: etree._Element, text: str) -> bool:
+    """An element whose every word is link text (category, tag or profile links under a
+    title): post header, never the first paragraph."""
+    links = "".join("".join(a.itertext()) for a in el.iter("a"))
+    return bool(links) and len("".join(links.split())) == len("".join(text.split()))
+
+
+def _norm(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def _is_end(el: etree._Element) -> bool:
+    hook = el.get("data-hook") or ""
+    if hook in _END_HOOKS or hook.startswith("wc-root"):
+        return True
+    testid = el.get("data-testid") or ""
+    return testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in (
+        el.get("class") or ""
+    )
+
+
+_TITLE_CANDIDATES = etree.XPath(
+    f'descendant::*[@data-testid="{_RICH_TEXT}" or self::h1 or self::h2 or self::h3]'
+)
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
+
+
+def find_title(region: etree._Element, hints: list[str]) -> etree._Element | None:
+    """The element showing the post's title: the first rich-text element or heading whose
+    text is the headline the page's metadata states (a site banner's h1 above the post, e.g.
+    "Blog", is not it); failing that, the first h1 of the region."""
+    wanted = {_norm(hint) for hint in hints if hint}
+    # og:title is often "Post title | Site name": its first part is a candidate too.
+    wanted |= {_norm(_TITLE_SEPARATORS.split(hint)[0]) for hint in hints if hint}
+    wanted.discard("")
+    if wanted:
+        longest = max(map(len, wanted)) + 20
+        for el in _TITLE_CANDIDATES(region):
+            text = "".join(el.itertext())
+            if len(text) <= 4 * longest and _norm(text) in wanted:
+                return el
+    return region.find(".//h1")
+
+
+class _ElementWalk:
+    """One document-order pass over the main region."""
+
+    def __init__(self, base: str | None, title_el: etree._Element | None, author: str | None,
+                 language: str | None) -> None:
+        self.walker = _Walker(base)
+        self.title_el = title_el
+        self.author = _norm(author)
+        self.language = language
+        self.title: str | None = None
+        self.started = False  # past the title element
+        self.ended = False
+        self.reading_minutes: int | None = None
+        self.display_date: str | None = None
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.walker.blocks) or bool(self.walker.images)
+
+    def visit(self, el: etree._Element, depth: int = 0) -> None:
+        for child in el:
+            if self.ended:
+                return
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
+                continue
+            if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
+                if self.has_body:
+                    self.ended = True
+                continue
+            if child is self.title_el:
+                self.title = _text(child)
+                self.started = True
+            elif "wixui-social-bar" in (child.get("class") or ""):
+                continue  # the site's social icons
+            elif child.get("data-testid") == _RICH_TEXT and self.started:
+                self.rich_text(child)
+            elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
+                if self.started:  # a blog Post Content widget placed among the elements
+                    self.walker.walk(child)
+            elif tag == "img" or tag == "wow-image":
+                if self.started:
+                    img = child if tag == "img" else child.find(".//img")
+                    if img is not None and _is_content_image(img) and \
+                            full_size_image(img, self.walker.base):
+                        self.walker.image(img)
+            elif tag == "a" and "/profile/" in (child.get("href") or ""):
+                continue  # the writer's avatar and name
+            elif depth < 200:
+                self.visit(child, depth + 1)
+
+    def rich_text(self, el: etree._Element) -> None:
+        if self.walker.blocks:  # in the body: the walker skips empty elements itself
+            self.walker.walk(el)
+            return
+        text = _text(el)
+        if text and not self.header_line(text) and not _only_links(el, text):
+            self.walker.walk(el)
+
+    def header_line(self, text: str) -> bool:
+        """Author, date and reading time right under the title: the post header."""
+        if len(text.split()) > _HEADER_LINE_WORDS:
+            return False
+        found = bool(self.author) and self.author in _norm(text)
+        for part in (part.strip() for part in _HEADER_SEPARATORS.split(text)):
+            match = _READING_TIME.search(part)
+            if match:
+                self.reading_minutes = int(match.group(1))
+                found = True
+            elif not part or len(part.split()) > _DATE_WORDS:
+                continue
+            elif day := parse_display_date(part, self.language):
+                self.display_date = self.display_date or day
+                found = True
+            elif looks_like_date(part, self.language):
+                found = True
+        return found
+
+
+def extract_element_post(main: etree._Element, base: str | None, *, titles: list[str],
+                         author: str | None, language: str | None) -> ElementPost:
+    """Walk an element-built page's main region. `titles`/`author` come from the page's own
+    metadata (JSON-LD headline, og:title) and only help locate the title and header."""
+    walk = _ElementWalk(base, find_title(main, titles), author, language)
+    walk.visit(main)
+    walker = walk.walker
+    body = Body(walker.blocks, "\n".join(walker.html), _join_markdown(walker.md),
+                walker.images, walker.videos)
+    if not walk.started:
+        body.warnings.append("element-built page without a title element: body not located")
+        body = Body(warnings=body.warnings)
+    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date)
+
+
+# Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
+# layout shows up at once instead of as silently thin archive rows.
+UNKNOWN_LAYOUT_WARNING = "unknown post layout: body extracted generically from the main region"
+
+
+def fill_element_post(article: Article, root: etree._Element, base: str | None,
+                      hints: tuple[str, ...] = ()) -> None:
+    """Fill `article` (a post by its own metadata, no blog-app article) from the page body.
+
+    `hints` are further titles the page states (og:title, <title>). Element-built layout
+    first; when it yields nothing, trafilatura on the main region only
+    (never the header or footer), marked with UNKNOWN_LAYOUT_WARNING.
+    """
+    warnings = article.warnings
+    main = find_main(root)
+    region = main if main is not None else root.find("body")
+    if region is None or not "".join(region.itertext()).strip():
+        warnings.append("post page with no text at all: empty body")
+        return
+    if has_element_content(region):
+        titles = [article.title or "", *hints]
+        found = extract_element_post(region, base, titles=titles, author=article.author,
+                                     language=article.language)
+        if found.body.blocks:
+            _apply(article, found)
+            return
+        warnings.extend(found.body.warnings)
+    _fill_generic(article, region, base)
+
+
+def _apply(article: Article, found: ElementPost) -> None:
+    body = found.body
+    article.body_text = body.text
+    article.body_html = sanitize_html(body.html)
+    article.body_markdown = body.markdown
+    article.images = body.images
+    article.warnings.extend(body.warnings)
+    if found.title and found.title != article.title:
+        if article.title:
+            article.warnings.append(f"the page's title {found.title!r} differs from its "
+                                    f"metadata's {article.title!r}: the visible one is kept")
+        article.title = found.title
+    if found.reading_minutes is not None:
+        article.reading_minutes = found.reading_minutes
+    if article.published is None and found.display_date:
+        article.published = found.display_date
+        article.warnings.append("published date read from the visible date (day only)")
+
+
+def _fill_generic(article: Article, region: etree._Element, base: str | None) -> None:
+    # Imported here: only pages in an unknown layout need trafilatura and markdownify.
+    from markdownify import markdownify
+
+    from crawler.extract.fallback import extract_with_trafilatura
+
+    # trafilatura wants a whole document: the region alone, inside an otherwise empty one.
+    document = etree.Element("html")
+    etree.SubElement(document, "body").append(copy.deepcopy(region))
+    result = extract_with_trafilatura(document, base)
+    article.warnings.append(UNKNOWN_LAYOUT_WARNING)
+    if not result.blocks:
+        article.warnings.append("empty post body")
+        return
+    article.body_text = "\n\n".join(result.blocks)
+    article.body_html = sanitize_html(result.html)
+    article.body_markdown = markdownify(article.body_html, heading_style="ATX",
+                                        bullets="-").strip() + "\n"

@@ -1,0 +1,202 @@
+"""Element-built post pages: Wix's customisable post page ("elements") and CMS item pages ("cms").
+
+No blog-app article here: the page is editor elements inside Thunderbolt sections. The title is
+an h1 in a `data-testid="richTextElement"` component, the body a run of rich-text components
+with image elements between them, and around it a share-buttons row
+(`data-testid="wixui_ShareButtons_…"`), a related-posts block (`data-hook=related-posts-root`
+with `post-list-item` cards) and, on CMS pages, a site-wide newsletter text section. Dates in
+the head are JavaScript `Date.toString()` strings, as these pages print them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from html import escape
+
+from crawler.sample_site.chrome import Site, document, head, og_meta, stable_uuid
+from crawler.sample_site.content import slugify
+from crawler.sample_site.model import Block, SamplePost, display_date
+
+ELEMENT_LAYOUTS = ("elements", "cms")
+RELATED_POSTS = 3
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# CMS pages here print their dates in the site's zone, as a browser-side Date would.
+_ZONES = {"elements": (0, "Coordinated Universal Time"), "cms": (2, "Central European Summer Time")}
+
+
+def js_date(post: SamplePost, moment) -> str:
+    """`Wed Jul 24 2024 15:39:55 GMT+0000 (Coordinated Universal Time)`."""
+    hours, name = _ZONES[post.layout]
+    local = moment + timedelta(hours=hours)
+    return (f"{_DAYS[local.weekday()]} {_MONTHS[local.month - 1]} {local.day:02d} {local.year} "
+            f"{local:%H:%M:%S} GMT{'+' if hours >= 0 else '-'}{abs(hours):02d}00 ({name})")
+
+
+def _rich_text(comp: str, inner: str) -> str:
+    return (f'<div id="comp-{comp}" class="HcOXKn c9GqVL QxJLC3 comp-{comp} wixui-rich-text" '
+            f'data-testid="richTextElement">{inner}</div>')
+
+
+def _runs(block: Block) -> str:
+    out = []
+    for segment in block.segments:
+        inner = escape(segment.text)
+        if segment.mark == "strong":
+            inner = f'<span style="font-weight:bold;">{inner}</span>'
+        elif segment.mark == "em":
+            inner = f'<span style="font-style:italic;">{inner}</span>'
+        if segment.href:
+            inner = (f'<span style="text-decoration:underline;"><a href="{escape(segment.href)}"'
+                     f' target="_blank">{inner}</a></span>')
+        out.append(inner)
+    return "".join(out)
+
+
+def _text_block(block: Block) -> str:
+    css = 'class="font_8 wixui-rich-text__text"'
+    if block.kind == "paragraph":
+        return f'<p {css}><span class="wixui-rich-text__text">{_runs(block)}</span></p>'
+    if block.kind == "heading":
+        return (f'<h{block.level} class="font_{block.level} wixui-rich-text__text">'
+                f"{_runs(block)}</h{block.level}>")
+    if block.kind in ("bulleted_list", "ordered_list"):
+        tag = "ol" if block.kind == "ordered_list" else "ul"
+        items = "".join(f'<li class="wixui-rich-text__text"><p {css}>{escape(item)}</p></li>'
+                        for item in block.items)
+        return f'<{tag} {css}>{items}</{tag}>'
+    if block.kind == "blockquote":
+        return f'<blockquote {css}><p {css}>{_runs(block)}</p></blockquote>'
+    if block.kind == "spacer":
+        return f"<p {css}>\u00a0</p>"
+    return f'<p {css}><span class="wixui-rich-text__text"><br></span></p>'  # empty line
+
+
+def _image(block: Block) -> str:
+    image = block.image
+    assert image is not None
+    info = {"containerId": f"comp-{block.node_id}", "displayMode": "fill",
+            "imageData": {"width": image.width, "height": image.height, "uri": image.media_id,
+                          "name": "", "displayMode": "fill"}}
+    return (f'<div id="comp-{block.node_id}" class="comp-{block.node_id} wixui-image" '
+            f'data-testid="imageX"><div data-testid="linkElement" class="j7pOnl">'
+            f'<wow-image id="img_comp-{block.node_id}" class="HlRz5e BI8PVQ" '
+            f'data-image-info="{escape(json.dumps(info, separators=(",", ":")))}">'
+            f'<img src="{image.placeholder}" alt="" style="width:740px;object-fit:cover"/>'
+            "</wow-image></div></div>")
+
+
+def _body(post: SamplePost) -> str:
+    """Rich-text runs split at images; CMS pages split text into runs of three blocks too."""
+    parts: list[str] = []
+    run: list[str] = []
+    per_run = 3 if post.layout == "cms" else 1000
+
+    def close() -> None:
+        if run:
+            parts.append(_rich_text(f"body{len(parts)}", "".join(run)))
+            run.clear()
+
+    for block in post.blocks:
+        if block.kind == "image" and block.image is not None:
+            close()
+            parts.append(_image(block))
+            continue
+        run.append(_text_block(block))
+        if len(run) >= per_run:
+            close()
+    close()
+    return "".join(parts)
+
+
+def _share_row(comp: str) -> str:
+    links = "".join(
+        f'<a href="https://www.{site}.com/sharer?u=" aria-label="Share on {label}" '
+        f'target="_blank" class="wixui-share-buttons__button"><span>{label}</span></a>'
+        for site, label in (("facebook", "Facebook"), ("x", "X"), ("linkedin", "LinkedIn")))
+    return (f'<div id="comp-{comp}" class="comp-{comp} wixui-share-buttons" '
+            f'data-testid="wixui_ShareButtons_comp-{comp}"><div class="share-label">Share this '
+            f"post</div>{links}</div>")
+
+
+def _related(site: Site, post: SamplePost) -> str:
+    others = [p for p in site.blog.posts if p.slug != post.slug][:RELATED_POSTS]
+    if not others:
+        return ""
+    cards = "".join(
+        f'<article data-hook="post-list-item" class="post-list-item">'
+        f'<a href="{site.base}{other.url_path}" data-hook="post-list-item__title">'
+        f'<h3 class="blog-post-title-font">{escape(other.title)}</h3></a>'
+        f'<p data-hook="post-description">{escape(other.description)}</p>'
+        f'<span data-hook="time-ago">{display_date(other.published, site.blog.today)}</span>'
+        "</article>" for other in others)
+    return ('<div data-hook="related-posts-root" class="related-posts"><h2>Related Posts</h2>'
+            f'<a href="{site.base}/blog">See All</a><div data-hook="post-list">{cards}</div>'
+            "</div>")
+
+
+def _section(comp: str, inner: str) -> str:
+    return (f'<section id="comp-{comp}" class="comp-{comp} wixui-section" '
+            'data-block-level-container="ClassicSection"><div data-testid="columns" '
+            f'class="V5AUxf"><div class="wixui-column-strip__column">{inner}</div></div>'
+            "</section>")
+
+
+def _header_lines(site: Site, post: SamplePost) -> str:
+    day = display_date(post.published, site.blog.today)
+    minutes = f"{post.reading_minutes} min read"
+    p = 'class="font_9 wixui-rich-text__text"'
+    if post.layout == "elements":
+        return _rich_text("meta", f"<p {p}>{escape(post.author)} · {day} · {minutes}</p>")
+    return (_rich_text("author", f"<p {p}>By {escape(post.author)}</p>")
+            + _rich_text("date", f"<p {p}>{day}</p>")
+            + _rich_text("readtime", f"<p {p}>{minutes}</p>"))
+
+
+def _main(site: Site, post: SamplePost) -> str:
+    category = ""
+    if post.categories:
+        name = post.categories[0]
+        category = _rich_text("category", f'<p class="font_9"><a href="{site.base}/blog/'
+                                          f'categories/{slugify(name)}">{escape(name)}</a></p>')
+    title = _rich_text("title", f'<h1 class="font_0 wixui-rich-text__text">'
+                                f"{escape(post.title)}</h1>")
+    hero = category + title + _header_lines(site, post)
+    if post.layout == "elements":  # the customisable post page shares above the body
+        hero += _share_row("sharetop")
+        return (_section("hero", hero) + _section("content", _body(post))
+                + _section("related", _related(site, post)))
+    newsletter = _rich_text("newsletter", '<h2 class="font_2">Join our mailing list</h2>'
+                                          '<p class="font_8">Never miss an update</p>')
+    return (_section("hero", hero) + _section("content", _body(post))
+            + _section("share", _share_row("share")) + _section("related", _related(site, post))
+            + _section("subscribe", newsletter + '<form><input type="email"/>'
+                                                 "<button>Subscribe</button></form>"))
+
+
+def _meta(site: Site, post: SamplePost, url: str) -> list[str]:
+    published, modified = js_date(post, post.published), js_date(post, post.modified)
+    props = [("og:title", post.title), ("og:description", post.description), ("og:url", url),
+             ("og:site_name", site.blog.site_name), ("og:type", "article"),
+             ("article:published_time", published), ("article:modified_time", modified)]
+    if post.cover:
+        props.append(("og:image", post.cover_url or ""))
+    ld = {"@context": "https://schema.org", "@type": "BlogPosting",
+          "headline": escape(post.title), "author": {"@type": "Person",
+                                                     "name": escape(post.author)},
+          "datePublished": published, "dateModified": modified,
+          "mainEntityOfPage": {"@id": url, "@type": "itemPage", "url": url}, "url": url,
+          "publisher": {"@type": "Organization", "name": escape(site.blog.site_name)}}
+    script = ('<script type="application/ld+json">'
+              f"{json.dumps(ld, ensure_ascii=False, separators=(',', ':'))}</script>")
+    return [*og_meta(props), script]
+
+
+def element_post_page(site: Site, post: SamplePost) -> str:
+    url = site.base + post.url_path
+    html_head = head(site, title=post.title, layout="new", canonical=url,
+                     meta=_meta(site, post, url), page_url=url)
+    page_id = "itm" + stable_uuid("page", post.layout)[:4]
+    return document(site, head_html=html_head, layout="new", page_id=page_id, current="/blog",
+                    content=_main(site, post))

@@ -1,0 +1,351 @@
+"""Element-built post pages, CMS item pages, page kinds from the page's own metadata, dates in
+every form Wix emits, bad JSON-LD and the generic fallback for unknown layouts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from crawler.clean.html import find_chrome
+from crawler.extract import extract_article
+from crawler.extract.dates import parse_display_date, parse_machine_date
+from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.render import listing_page, post_page
+from crawler.summary import summarize
+
+BASE = "http://127.0.0.1:9"
+LEAKS = ("Share this post", "Share on", "Related Posts", "See All", "Join our mailing list",
+         "Never miss an update", "Subscribe", "min read", "Proudly created", "top of page",
+         "Willow Lane Notes")
+
+
+@pytest.fixture(scope="module")
+def blog() -> SampleBlog:
+    return SampleBlog(seed=5, post_count=24)
+
+
+@pytest.mark.parametrize("layout", ["elements", "cms"])
+def test_element_built_posts_are_exact_without_chrome(blog: SampleBlog, layout: str):
+    site = Site(blog, BASE)
+    posts = [p for p in blog.posts if p.layout == layout]
+    assert posts
+    for post in posts:
+        html = post_page(site, post)
+        assert 'data-hook="related-posts-root"' in html and "GMT+0" in html
+        article = extract_article(html, BASE + post.url_path)
+        expected = post.expected()
+        assert article.page_kind == "post", article.warnings
+        assert article.title == expected["title"]
+        assert article.author == expected["author"]
+        assert article.published == expected["published"]
+        assert article.modified == expected["modified"]
+        assert article.reading_minutes == expected["reading_minutes"]
+        assert article.body_text == expected["body_text"]
+        assert article.images == expected["images"]
+        assert find_chrome(article.body_text) == []
+        for leak in LEAKS:
+            assert leak not in article.body_text and leak not in article.body_html, leak
+        assert UNKNOWN_LAYOUT_WARNING not in article.warnings
+
+
+def test_listing_pages_stay_listings(blog: SampleBlog):
+    site = Site(blog, BASE)
+    article = extract_article(listing_page(site, blog.posts[:10], 1, "feed"), BASE + "/blog")
+    assert article.page_kind == "listing"
+    assert article.body_text == ""
+
+
+def _page(*, og_type: str = "article", ld: list[object] | None = None, main: str = "",
+          title: str = "Harvest notes") -> str:
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(item)}</script>'
+                      if not isinstance(item, str) else
+                      f'<script type="application/ld+json">{item}</script>'
+                      for item in (ld or []))
+    return (
+        '<html lang="en"><head><meta name="generator" content="Wix.com Website Builder"/>'
+        f'<meta property="og:type" content="{og_type}"/><meta property="og:title" '
+        f'content="{title}"/>{scripts}<title>{title}</title></head><body>'
+        '<div id="SITE_CONTAINER"><header id="SITE_HEADER"><div data-testid="richTextElement">'
+        '<p>Willow Lane Notes</p></div><nav><a href="/">Home</a></nav></header>'
+        f'<main id="PAGES_CONTAINER">{main}</main>'
+        '<footer id="SITE_FOOTER"><div data-testid="richTextElement"><p>© 2035 by Willow Lane'
+        " Notes. Proudly created with Wix.com</p></div></footer></div></body></html>"
+    )
+
+
+def _posting(**extra: object) -> dict:
+    return {"@context": "https://schema.org", "@type": "BlogPosting", "headline": "Harvest notes",
+            "author": {"@type": "Person", "name": "Ada Moss"},
+            "datePublished": "Wed Jul 24 2024 15:39:55 GMT+0000 (Coordinated Universal Time)",
+            **extra}
+
+
+def _rt(inner: str) -> str:
+    return f'<div data-testid="richTextElement">{inner}</div>'
+
+
+ELEMENT_MAIN = (
+    _rt("<h1>Harvest notes</h1>") + _rt("<p>Ada Moss</p>") + _rt("<p>Jul 24, 2024</p>")
+    + _rt("<p>4 min read</p>")
+    + _rt("<p>The beans came in early this year.</p><h2>Storage</h2><p>Dry them well.</p>")
+    + '<div data-testid="wixui_ShareButtons_comp-1"><a>Share on Facebook</a></div>'
+    + '<div data-hook="related-posts-root"><h2>Related Posts</h2>'
+    '<article data-hook="post-list-item"><h3>Another post</h3></article>'
+    '<article data-hook="post-list-item"><h3>A third post</h3></article></div>'
+    + _rt("<p>Join our mailing list</p>")
+)
+
+
+def test_og_article_with_one_blogposting_is_a_post_even_with_related_posts():
+    article = extract_article(_page(ld=[_posting()], main=ELEMENT_MAIN))
+    assert article.page_kind == "post"
+    assert article.title == "Harvest notes"
+    assert article.author == "Ada Moss"
+    assert article.published == "2024-07-24T15:39:55.000Z"
+    assert article.reading_minutes == 4
+    assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."
+
+
+def test_cards_without_post_metadata_stay_non_posts():
+    # og:type website: a blog home or listing, whatever its JSON-LD says.
+    website = extract_article(_page(og_type="website", ld=[_posting()], main=ELEMENT_MAIN))
+    assert website.page_kind == "listing" and website.body_text == ""
+    # Two different postings on one page are a list of posts, not a post.
+    two = [_posting(), _posting(headline="Another post")]
+    assert extract_article(_page(ld=two, main=ELEMENT_MAIN)).page_kind == "listing"
+    # A Forum post is no blog post.
+    forum = {"@type": "DiscussionForumPosting", "headline": "Harvest notes"}
+    assert extract_article(_page(ld=[forum], main=ELEMENT_MAIN)).page_kind == "listing"
+
+
+def test_tag_and_category_urls_stay_non_posts():
+    main = '<div data-hook="post-list-item"><h3>A post</h3></div>'
+    category = extract_article(_page(og_type="website", main=main),
+                               "https://example.com/blog/categories/garden")
+    tag = extract_article(_page(og_type="website", main=main),
+                          "https://example.com/blog/hashtags/garden")
+    assert (category.page_kind, tag.page_kind) == ("category", "tag")
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("2024-07-24T15:39:55.123Z", "2024-07-24T15:39:55.123Z"),  # Wix's ISO, kept verbatim
+        ("2024-07-24T15:39:55Z", "2024-07-24T15:39:55Z"),  # no milliseconds
+        ("2024-07-24T17:39:55+02:00", "2024-07-24T17:39:55+02:00"),  # offset
+        ("2024-07-24", "2024-07-24"),  # date only
+        ("Wed Jul 24 2024 15:39:55 GMT+0000 (Coordinated Universal Time)",
+         "2024-07-24T15:39:55.000Z"),  # JavaScript Date.toString()
+        ("Wed Jul 24 2024 17:39:55 GMT+0200 (Central European Summer Time)",
+         "2024-07-24T15:39:55.000Z"),  # ... in another zone: east of UTC, not POSIX-west
+        ("Wed, 24 Jul 2024 15:39:55 GMT", "2024-07-24T15:39:55.000Z"),  # RFC 2822
+        ("2024-13-45", None),
+        ("not a date", None),
+        ("", None),
+    ],
+)
+def test_machine_dates(value: str, iso: str | None):
+    assert parse_machine_date(value) == iso
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "day"),
+    [
+        ("Jul 24, 2024", "en", "2024-07-24"),
+        ("24 de julio de 2024", "es", "2024-07-24"),
+        ("17 de dez. de 2018", "pt", "2018-12-17"),
+        ("24 juil. 2024", "fr", "2024-07-24"),
+        ("Jun 4", "en", None),  # no year: not a day one can name
+    ],
+)
+def test_localised_display_dates_as_fallback(value: str, language: str, day: str | None):
+    assert parse_display_date(value, language) == day
+
+
+def test_visible_date_is_the_fallback_when_the_head_has_none():
+    posting = _posting()
+    del posting["datePublished"]
+    article = extract_article(_page(ld=[posting], main=ELEMENT_MAIN))
+    assert article.published == "2024-07-24"
+    assert any("visible date" in w for w in article.warnings)
+
+
+def test_malformed_json_ld_warns_and_visible_metadata_wins():
+    bad = '{"@type": "BlogPosting", "headline": "Harvest notes",'
+    article = extract_article(_page(ld=[bad, _posting()], main=ELEMENT_MAIN))
+    assert article.page_kind == "post"
+    assert "malformed JSON-LD ignored" in article.warnings
+    assert article.body_text.startswith("The beans came in early")
+
+
+def test_duplicated_json_ld_counts_once():
+    article = extract_article(_page(ld=[_posting(), _posting()], main=ELEMENT_MAIN))
+    assert article.page_kind == "post"
+    assert "duplicated JSON-LD posting counted once" in article.warnings
+
+
+def test_json_ld_contradicting_the_page_loses_with_a_warning():
+    wrong = _posting(headline="An old SEO headline",
+                     dateModified="2020-01-01T00:00:00.000Z")
+    page = _page(ld=[wrong], main=ELEMENT_MAIN).replace(
+        "<title>", '<meta property="article:modified_time" content="2024-07-25T08:00:00.000Z"/>'
+                   "<title>")
+    article = extract_article(page)
+    assert article.title == "Harvest notes"
+    assert any("differs from its metadata" in w for w in article.warnings)
+    assert article.modified == "2024-07-25T08:00:00.000Z"
+    assert any("contradicts the meta" in w for w in article.warnings)
+
+
+def test_blogposting_with_no_text_gives_an_empty_body_with_a_warning():
+    page = _page(ld=[_posting()], main="").replace("Willow Lane Notes", "").replace(
+        "© 2035 by Willow Lane Notes. Proudly created with Wix.com", "")
+    article = extract_article(page)
+    assert article.page_kind == "post"
+    assert article.body_text == ""
+    assert any("empty" in w for w in article.warnings)
+    empty = extract_article('<html><head><meta property="og:type" content="article"/>'
+                            f'<script type="application/ld+json">{json.dumps(_posting())}'
+                            "</script></head><body></body></html>")
+    assert empty.body_text == "" and empty.warnings
+
+
+def test_unknown_layout_falls_back_to_the_main_region_with_a_warning():
+    paragraphs = [
+        "Every autumn the orchard fills with the smell of apples and woodsmoke, and the "
+        "neighbours come by with baskets to help with the picking before the first frost.",
+        "We press most of the crop into juice, which keeps through the winter in the cellar "
+        "if the bottles are scalded and sealed the same afternoon they are filled.",
+        "The rest goes into sauce, chutney and a handful of pies that never last the week.",
+    ]
+    main = ("<div><h1>Harvest notes</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</div>")
+    article = extract_article(_page(ld=[_posting()], main=main))
+    assert article.page_kind == "post"
+    assert UNKNOWN_LAYOUT_WARNING in article.warnings
+    for paragraph in paragraphs:
+        assert paragraph in article.body_text
+    assert "Proudly created" not in article.body_text
+    assert "Willow Lane Notes" not in article.body_text
+
+
+def test_crawl_summary_counts_posts_in_an_unknown_layout():
+    stats = {"wixarchive/new": 5, "wixarchive/unknown_layout": 2}
+    summary = summarize("https://example.com", stats, "finished", [])
+    assert summary.counts["unknown_layout"] == 2
+    assert "2 in an unknown page layout" in summary.message
+    plain = summarize("https://example.com", {"wixarchive/new": 5}, "finished", [])
+    assert "unknown_layout" not in plain.counts and "unknown" not in plain.message
+
+
+def test_structure_decides_what_is_body_not_the_site():
+    main = (
+        '<section>' + _rt('<p><a href="/blog/categories/garden">Garden</a></p>')
+        + _rt("<h1>Harvest notes</h1>")
+        + _rt('<p><a href="/blog/categories/garden">Garden</a> <a href="/blog/tags/beans">'
+              "beans</a></p>")
+        + "</section><section>"
+        + _rt("<p>The beans came in early this year.</p>")
+        + '<div class="wixui-image"><wow-image data-image-info=\'{"imageData":{"uri":'
+          '"abc_123~mv2.jpg"}}\'><img src="https://static.wixstatic.com/media/abc_123~mv2.jpg'
+          '/v1/fill/w_49,h_30,blur_2/abc.jpg"/></wow-image></div>'
+        + _rt("<p>Dry them well.</p>")
+        + "</section><section>" + _rt("<h2>Join our mailing list</h2>")
+        + "<form><input type='email'/></form></section>"
+    )
+    article = extract_article(_page(ld=[_posting()], main=main))
+    assert article.body_text == "The beans came in early this year.\n\nDry them well."
+    assert article.images == ["https://static.wixstatic.com/media/abc_123~mv2.jpg"]
+
+
+def test_post_content_widget_among_elements_and_item_page_json_ld():
+    item_page = {"@context": "https://schema.org", "@type": "ItemPage",
+                 "mainEntity": _posting()}
+    main = (_rt("<h1>Harvest notes</h1>")
+            + '<div data-rce-version="10.1"><div data-id="content-viewer">'
+              "<p>The beans came in early this year.</p></div></div>"
+            + '<div data-hook="related-posts-root"><article data-hook="post-list-item">'
+              "<h3>Another post</h3></article></div>")
+    article = extract_article(_page(ld=[item_page], main=main))
+    assert article.page_kind == "post"
+    assert article.body_text == "The beans came in early this year."
+
+
+def test_page_without_a_main_region_still_drops_header_and_footer():
+    page = _page(ld=[_posting()], main=ELEMENT_MAIN).replace(
+        '<main id="PAGES_CONTAINER">', "<div>").replace("</main>", "</div>").replace(
+        "<header id=", '<div id="SITE_HEADER_WRAPPER"><header id=').replace(
+        "</header>", "</header></div>")
+    article = extract_article(page)
+    assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."
+
+
+def test_non_wix_article_with_blogposting_stays_not_wix():
+    page = _page(ld=[_posting()], main="<article><h1>Harvest notes</h1><p>"
+                 + "The beans came in early this year and the rows were full. " * 8
+                 + "</p></article>").replace(
+        '<meta name="generator" content="Wix.com Website Builder"/>', "").replace(
+        '<div id="SITE_CONTAINER">', "<div>")
+    article = extract_article(page)
+    assert article.page_kind == "not-wix"
+    assert UNKNOWN_LAYOUT_WARNING not in article.warnings
+
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+
+
+def _element_variants():
+    """benchmarks/element_layouts.py's rewrite of each real post into the element-built layout."""
+    if not (REALWORLD / "truth").is_dir():
+        pytest.skip(f"real-world corpus not found at {REALWORLD}")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "element_layouts.py"
+    spec = importlib.util.spec_from_file_location("element_layouts", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for truth_file in sorted((REALWORLD / "truth").glob("*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        variant = module.element_variant((REALWORLD / "html" / truth["file"]).read_bytes(), truth)
+        if variant is not None:
+            yield truth["file"], *variant
+
+
+def test_element_built_variants_of_real_pages_keep_real_chrome_out():
+    """Real headers, footers and site-wide elements around an element-built post."""
+    checked = 0
+    for name, html, truth in _element_variants():
+        article = extract_article(html)
+        assert article.page_kind == "post", name
+        assert article.body_text == "\n\n".join(truth["body"]), name
+        assert article.title == " ".join(truth["title"].split()), name
+        assert article.published == truth["published"], name
+        assert find_chrome(article.body_text) == [], name
+        if truth.get("reading_minutes") is not None:
+            assert article.reading_minutes == truth["reading_minutes"], name
+        checked += 1
+    assert checked >= 10
+
+
+def test_title_located_by_the_headline_not_by_a_banner_h1():
+    main = (
+        _rt("<h1>Blog</h1>")  # a banner on the page, above the post
+        + _rt('<p class="font_0">Harvest notes</p>')  # the title, styled, not an h1
+        + '<a href="/profile/ada-moss/profile"><wow-image><img width="40" height="40" '
+          'src="https://static.wixstatic.com/media/avatar~mv2.jpg"/></wow-image>'
+          "<span>Ada Moss</span></a>"
+        + _rt("<p>Ada Moss · Jul 24, 2024 · 4 min read</p>")
+        + '<div class="wixui-social-bar"><a href="https://facebook.com/x"><img width="24" '
+          'height="24" src="https://static.wixstatic.com/media/fb~mv2.png"/></a></div>'
+        + _rt("<p>The beans came in early this year.</p>")
+        + '<div data-hook="comments-root"><p>Write a comment</p></div>'
+    )
+    page = _page(ld=[_posting(headline=None)], main=main, title="Harvest notes | Willow Lane")
+    article = extract_article(page)
+    assert article.title == "Harvest notes"
+    assert article.body_text == "The beans came in early this year."
+    assert article.images == []
+    assert article.reading_minutes == 4
