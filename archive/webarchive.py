@@ -1,0 +1,228 @@
+"""Reading web archives made by any tool: WARC, WARC.gz and WACZ files, with warcio.
+
+`scan()` walks a file once and lists its response and revisit records (where they are, what
+they are: URL, WARC-Date, status, content type), without keeping payloads; `read()` reads
+one of them back by its location. So an import holds metadata in memory, not pages.
+
+warcio is lenient: it reads a file cut short as a last record with a short body, and text that
+is not a WARC at all as records of nothing. So this module checks what it is given: the file
+must start as a WARC (plain or gzipped) or a zip (WACZ), and a record whose block is shorter than
+its Content-Length, or that does not parse, ends the usable part of the file (the damage is
+reported with its file and offset; the records before it are good).
+No SQL and no Scrapy here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, NamedTuple
+
+READ_CHUNK = 2**20
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class WebArchiveError(Exception):
+    """A file that cannot be read as a web archive, phrased for the user."""
+
+
+class Location(NamedTuple):
+    """Where a record starts: a file, the WARC inside it (WACZ only), an offset in that WARC."""
+
+    path: str
+    member: str | None
+    offset: int
+
+    def describe(self) -> str:
+        inside = f" ({self.member})" if self.member else ""
+        return f"{self.path}{inside} at offset {self.offset}"
+
+
+@dataclass
+class Entry:
+    """A response or revisit record, without its payload."""
+
+    location: Location
+    record_id: str
+    kind: str  # 'response' or 'revisit'
+    url: str
+    date: datetime
+    status: int | None
+    content_type: str | None
+    digest: str | None  # WARC-Payload-Digest as the producer wrote it
+    refers_to: tuple[str, str] | None = None  # a revisit's (target URI, date), when given
+
+
+@dataclass
+class Scan:
+    """What one file holds."""
+
+    path: str
+    entries: list[Entry] = field(default_factory=list)
+    other_records: int = 0  # request, warcinfo, metadata, resource... records
+    damage: str | None = None  # where the readable part ends, and why
+
+
+@dataclass
+class Payload:
+    """A response as the server sent it (body de-chunked, still content-encoded)."""
+
+    status: int | None
+    protocol: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def warc_members(path: Path) -> list[str] | None:
+    """The WARC files inside a WACZ (None if `path` is not a zip)."""
+    with path.open("rb") as handle:
+        if handle.read(4) != ZIP_MAGIC:
+            return None
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = [n for n in package.namelist()
+                     if n.startswith("archive/") and n.endswith((".warc", ".warc.gz"))]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise WebArchiveError(f"{path} is a damaged zip (WACZ) file: {exc}") from None
+    if not names:
+        raise WebArchiveError(f"{path} is a zip file without archive/*.warc(.gz): not a WACZ")
+    return sorted(names)
+
+
+@contextlib.contextmanager
+def _open(path: Path, member: str | None) -> Iterator[IO[bytes]]:
+    if member is None:
+        with path.open("rb") as handle:
+            yield handle
+    else:
+        with zipfile.ZipFile(path) as package, package.open(member) as handle:
+            yield handle
+
+
+def _check_start(stream: IO[bytes], name: str) -> None:
+    """A WARC starts with "WARC/" (inside its first gzip member, if gzipped)."""
+    start = stream.read(4096)
+    stream.seek(0)
+    if start[:2] == GZIP_MAGIC:
+        with contextlib.suppress(zlib.error):
+            start = zlib.decompressobj(zlib.MAX_WBITS + 16).decompress(start, 16)
+    if not start.startswith(b"WARC/"):
+        raise WebArchiveError(f"{name} is not a WARC, WARC.gz or WACZ file")
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+
+
+def _status(record) -> int | None:  # noqa: ANN001 - warcio's ArcWarcRecord
+    http = record.http_headers
+    code = http.get_statuscode() if http else None
+    return int(code) if code and code.isdigit() else None
+
+
+def _drain(record) -> bool:  # noqa: ANN001
+    """Read the record's block to its end; False if the file ends before it does."""
+    stream = record.raw_stream
+    while stream.read(READ_CHUNK):
+        pass
+    return getattr(stream, "limit", 0) <= 0
+
+
+def scan(path: Path, progress: Callable[[int], None] | None = None) -> list[Scan]:
+    """The response and revisit records of a WARC, WARC.gz or WACZ (one Scan per WARC in it).
+
+    Raises WebArchiveError for a file that is not a web archive at all; damage within one is
+    reported in its Scan, with the records before it listed."""
+    try:
+        members = warc_members(path)
+    except FileNotFoundError:
+        raise WebArchiveError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise WebArchiveError(f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise WebArchiveError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return [_scan_one(path, member, progress) for member in (members or [None])]
+
+
+def _scan_one(path: Path, member: str | None,
+              progress: Callable[[int], None] | None) -> Scan:
+    from warcio.archiveiterator import ArchiveIterator
+
+    name = f"{path} ({member})" if member else str(path)
+    result = Scan(name)
+    with _open(path, member) as stream:
+        _check_start(stream, name)
+        iterator = ArchiveIterator(stream, check_digests=False)
+        done = offset = 0
+        try:
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                if progress:
+                    progress(offset - done)
+                    done = offset
+                headers = record.rec_headers
+                kind = record.rec_type
+                if kind not in ("response", "revisit"):
+                    result.other_records += 1
+                    if not _drain(record):
+                        result.damage = f"{name}: the file ends inside a record at offset {offset}"
+                        break
+                    continue
+                status, http = _status(record), record.http_headers
+                if not _drain(record):
+                    result.damage = f"{name}: the file ends inside a record at offset {offset}"
+                    break
+                refers = headers.get_header("WARC-Refers-To-Target-URI")
+                date = parse_date(headers.get_header("WARC-Date"))
+                url = headers.get_header("WARC-Target-URI")
+                record_id = headers.get_header("WARC-Record-ID")
+                if date is None or not url or not record_id:
+                    result.other_records += 1  # not usable without them
+                    continue
+                result.entries.append(Entry(
+                    Location(str(path), member, offset), record_id, kind, url, date, status,
+                    http.get_header("Content-Type") if http else None,
+                    headers.get_header("WARC-Payload-Digest"),
+                    (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None))
+        except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many kinds on damage
+            end = iterator.offset if hasattr(iterator, "offset") else offset
+            reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            result.damage = f"{name}: damaged at offset {end}: {reason}"
+        if progress:
+            with contextlib.suppress(OSError, ValueError):
+                progress(max(0, stream.seek(0, io.SEEK_END) - done))
+    return result
+
+
+def read(location: Location) -> Payload:
+    """The HTTP response of the record at `location` (its body de-chunked, not decoded)."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import ChunkedDataReader
+
+    with _open(Path(location.path), location.member) as stream:
+        stream.seek(location.offset)
+        for record in ArchiveIterator(stream, check_digests=False):
+            http = record.http_headers
+            headers = list(http.headers) if http else []
+            body_stream = record.raw_stream
+            if any(k.lower() == "transfer-encoding" and "chunked" in v.lower()
+                   for k, v in headers):
+                body_stream = ChunkedDataReader(body_stream)  # no decompression: as served
+                headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
+            body = body_stream.read()
+            protocol = (http.protocol if http else "") or "HTTP/1.1"
+            return Payload(_status(record), protocol, headers, body)
+    raise WebArchiveError(f"no record at {location.describe()}")
