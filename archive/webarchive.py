@@ -165,46 +165,60 @@ def _scan_one(path: Path, member: str | None,
     result = Scan(name)
     with _open(path, member) as stream:
         _check_start(stream, name)
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
         iterator = ArchiveIterator(stream, check_digests=False)
-        done = offset = 0
+        done = offset = end = 0
         try:
             for record in iterator:
+                complete = _drain(record)  # before asking the offset: warcio reads on then
                 offset = iterator.get_record_offset()
-                if progress:
-                    progress(offset - done)
-                    done = offset
-                headers = record.rec_headers
-                kind = record.rec_type
-                if kind not in ("response", "revisit"):
-                    result.other_records += 1
-                    if not _drain(record):
-                        result.damage = f"{name}: the file ends inside a record at offset {offset}"
-                        break
-                    continue
-                status, http = _status(record), record.http_headers
-                if not _drain(record):
+                if not complete:
                     result.damage = f"{name}: the file ends inside a record at offset {offset}"
                     break
-                refers = headers.get_header("WARC-Refers-To-Target-URI")
-                date = parse_date(headers.get_header("WARC-Date"))
-                url = headers.get_header("WARC-Target-URI")
-                record_id = headers.get_header("WARC-Record-ID")
-                if date is None or not url or not record_id:
-                    result.other_records += 1  # not usable without them
+                end = offset + iterator.get_record_length()
+                if progress:
+                    progress(end - done)
+                    done = end
+                if record.rec_type not in ("response", "revisit"):
+                    result.other_records += 1
                     continue
-                result.entries.append(Entry(
-                    Location(str(path), member, offset), record_id, kind, url, date, status,
-                    http.get_header("Content-Type") if http else None,
-                    headers.get_header("WARC-Payload-Digest"),
-                    (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None))
+                entry = _entry(record, Location(str(path), member, offset))
+                if entry is None:
+                    result.other_records += 1  # not usable without a URL, date and ID
+                else:
+                    result.entries.append(entry)
+            else:
+                # warcio ends quietly at a gzip member cut short: bytes left over are damage.
+                if end < size:
+                    result.damage = (f"{name}: the file ends inside a record at offset {end}"
+                                     if _is_gzip_tail(stream, end) else
+                                     f"{name}: damaged at offset {end}: not a WARC record")
         except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many kinds on damage
-            end = iterator.offset if hasattr(iterator, "offset") else offset
             reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
             result.damage = f"{name}: damaged at offset {end}: {reason}"
         if progress:
-            with contextlib.suppress(OSError, ValueError):
-                progress(max(0, stream.seek(0, io.SEEK_END) - done))
+            progress(max(0, size - done))
     return result
+
+
+def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWarcRecord
+    headers, http = record.rec_headers, record.http_headers
+    date = parse_date(headers.get_header("WARC-Date"))
+    url = headers.get_header("WARC-Target-URI")
+    record_id = headers.get_header("WARC-Record-ID")
+    if date is None or not url or not record_id:
+        return None
+    refers = headers.get_header("WARC-Refers-To-Target-URI")
+    return Entry(location, record_id, record.rec_type, url, date, _status(record),
+                 http.get_header("Content-Type") if http else None,
+                 headers.get_header("WARC-Payload-Digest"),
+                 (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None)
+
+
+def _is_gzip_tail(stream: IO[bytes], end: int) -> bool:
+    stream.seek(end)
+    return stream.read(2) == GZIP_MAGIC
 
 
 def read(location: Location) -> Payload:

@@ -1,0 +1,230 @@
+"""`wixarchive import`: web archives made by other tools (Debian's wget, warcio, py-wacz) of the
+sample blog served on 127.0.0.1, at two moments with posts edited, deleted and added between
+them, imported into an archive: every post ever captured, versions = distinct clean contents,
+a second import adds nothing, damaged and foreign files handled."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.discover.urls import is_post_url
+from crawler.extract import extract_article
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import media_bytes
+
+pytestmark = pytest.mark.skipif(shutil.which("wget") is None,
+                                reason="Debian's wget is not installed (.ci/run installs it)")
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
+    """A recursive wget of the site (and `more` URLs), its exchanges written to
+    `warc`.warc.gz by wget itself."""
+    subprocess.run(["wget", "--recursive", "--level=inf", "--no-directories", "--delete-after",
+                    "--quiet", "--tries=1", f"--directory-prefix={workdir}",
+                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/", *more],
+                   check=False, timeout=600)  # wget exits 8 for the site's deliberate 404s
+    path = warc.with_name(warc.name + ".warc.gz")
+    assert path.stat().st_size > 0
+    return path
+
+
+def post_pages(path: Path) -> list[tuple[str, str, bytes]]:
+    """(URL, WARC-Date, body) of every 200 post page in a WARC, read with warcio."""
+    pages = []
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type == "response" and is_post_url(record.rec_headers.get_header(
+                    "WARC-Target-URI")) and record.http_headers.get_statuscode() == "200":
+                pages.append((record.rec_headers.get_header("WARC-Target-URI"),
+                              record.rec_headers.get_header("WARC-Date"),
+                              record.content_stream().read()))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two wget WARCs of one blog: before and after 3 edits, 2 deletions and 1 new post."""
+    work = tmp_path_factory.mktemp("snapshots")
+    blog = SampleBlog(seed=11, post_count=40)
+    with serve_blog(blog) as server:
+        first = wget_warc(server.url, work / "first", work / "mirror")
+        slugs = [post.slug for post in blog.posts]
+        edited = slugs[3:6]
+        for slug in edited:
+            blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
+                                             "A second paragraph, also new."])
+        deleted = slugs[10:12]
+        for slug in deleted:
+            blog.delete_post(slug)
+        added = blog.add_post(title="A post written between the two captures")
+        time.sleep(1.1)  # WARC-Date has whole seconds in wget's records
+        # Pages no longer linked are fetched too, as a mirror of known URLs would: 404s.
+        second = wget_warc(server.url, work / "second", work / "mirror",
+                           *(f"{server.url}/post/{slug}" for slug in deleted))
+        base = server.url
+    return {"first": first, "second": second, "base": base, "slugs": slugs, "edited": edited,
+            "deleted": deleted, "added": added.slug, "work": work}
+
+
+def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
+    """Post URL -> the distinct clean contents (hashes) the captures hold."""
+    contents: dict[str, set[str]] = {}
+    for warc in warcs:
+        for url, _, body in post_pages(warc):
+            article = extract_article(body, url)
+            if article.page_kind == "post":
+                contents.setdefault(url, set()).add(article.content_hash())
+    return contents
+
+
+def table(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
+        snapshots: dict, tmp_path: Path):
+    db = tmp_path / "archive.db"
+    base = snapshots["base"]
+    started = time.perf_counter()
+    # The later capture first: versions still follow capture time.
+    result = wixarchive("import", str(snapshots["second"]), str(snapshots["first"]),
+                        "--db", str(db), "--json")
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    contents = distinct_contents(snapshots["first"], snapshots["second"])
+    ever = {f"{base}/post/{slug}" for slug in [*snapshots["slugs"], snapshots["added"]]}
+    assert set(contents) == ever  # wget captured every post that ever existed
+    site = summary["sites"][f"{base}/"]
+    assert site["posts"] == len(ever)
+    assert site["new_posts"] == len(ever)
+    assert site["deleted"] == len(snapshots["deleted"])
+    print(f"imported {len(ever)} posts, "
+          f"{sum(len(c) for c in contents.values())} versions in {elapsed:.2f}s")
+
+    # Versions = distinct clean contents, per post, dated in capture order.
+    versions: dict[str, list[tuple[int, str, str]]] = {}
+    for url, version, fetched_at, digest, source, capture in table(
+            db, "SELECT p.url, v.version, v.fetched_at, v.content_hash, v.source, v.capture "
+                "FROM post_versions v JOIN posts p ON p.id = v.post_id ORDER BY v.version"):
+        assert source == "import" and capture
+        versions.setdefault(url, []).append((version, fetched_at, digest))
+    assert {url: {d for _, _, d in vs} for url, vs in versions.items()} == contents
+    for slug in snapshots["edited"]:
+        history = versions[f"{base}/post/{slug}"]
+        assert len(history) == 2 and history[0][1] < history[1][1]
+    current = dict(table(db, "SELECT url, body FROM posts"))
+    for slug in snapshots["edited"]:
+        assert current[f"{base}/post/{slug}"].startswith("Rewritten:")
+    gone = {url for (url,) in table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL")}
+    assert gone == {f"{base}/post/{slug}" for slug in snapshots["deleted"]}
+    # Each version's capture is in the capture index, with the import as its source.
+    assert table(db, "SELECT count(*) FROM post_versions v LEFT JOIN captures c "
+                     "ON c.record_id = v.capture WHERE c.source IS NOT 'import'") == [(0,)]
+
+    # A second import of the same files adds nothing.
+    before = [table(db, f"SELECT count(*) FROM {t}") for t in ("captures", "post_versions")]
+    files_before = sorted(p.name for p in db.with_suffix(".captures").iterdir())
+    again = wixarchive("import", str(snapshots["first"]), str(snapshots["second"]),
+                       "--db", str(db), "--json")
+    assert again.returncode == 0, again.stderr
+    repeat = json.loads(again.stdout)
+    assert repeat["already"] == before[0][0][0]  # every record stored is known by its ID
+    assert repeat["sites"] == {}
+    assert [table(db, f"SELECT count(*) FROM {t}")
+            for t in ("captures", "post_versions")] == before
+    assert sorted(p.name for p in db.with_suffix(".captures").iterdir()) == files_before
+
+    # The imported captures work like crawled ones: re-extraction from them, with no site.
+    reextracted = wixarchive("reextract", "--db", str(db), "--json")
+    assert reextracted.returncode == 0, reextracted.stderr
+    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
+                                              "without_capture": 0}
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_truncated_warc_imports_the_records_before_the_damage(snapshots: dict,
+                                                                tmp_path: Path):
+    whole = snapshots["first"].read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole[:len(whole) // 2])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(cut), "--db", str(db), "--json")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and str(cut) in errors[0] and "offset" in errors[0]
+    imported = json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"]
+    assert 0 < imported < len(post_pages(snapshots["first"]))
+    assert table(db, "SELECT count(*) FROM posts") == [(imported,)]
+
+    # An uncompressed WARC cut inside a record: same.
+    plain = tmp_path / "cut.warc"
+    plain.write_bytes(gzip.decompress(whole)[:len(gzip.decompress(whole)) // 3])
+    result = wixarchive("import", str(plain), "--db", str(tmp_path / "plain.db"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{plain}: the file ends inside a record at offset" in result.stderr
+
+
+def test_not_a_web_archive_is_one_clear_line(tmp_path: Path):
+    text = tmp_path / "notes.txt"
+    text.write_text("these are my notes, not a WARC\n" * 20)
+    result = wixarchive("import", str(text), "--db", str(tmp_path / "archive.db"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: {text} is not a WARC, WARC.gz or WACZ file"
+
+
+def test_images_captured_in_the_files_are_linked(tmp_path: Path):
+    """A WARC written with warcio (as pywb and Browsertrix do) holding a post page and its
+    images at their static.wixstatic.com addresses."""
+    blog = SampleBlog(seed=4, post_count=3)
+    post = blog.posts[0]
+    with serve_blog(blog) as server:
+        import urllib.request
+
+        url = server.url + post.url_path
+        with urllib.request.urlopen(url) as response:
+            page = response.read()
+    warc = tmp_path / "browser.warc.gz"
+    images = post.expected()["images"]
+    assert images
+    with warc.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for target, body, kind in [(url, page, "text/html; charset=utf-8"),
+                                   *[(image, media_bytes(image.rsplit("/", 1)[-1]),
+                                      "image/" + ("jpeg" if image.endswith("jpg") else
+                                                  image.rsplit(".", 1)[-1]))
+                                     for image in images]]:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                target, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers))
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == len(set(images))
+    stored = table(db, "SELECT m.url, c.payload_length FROM media m JOIN captures c "
+                       "ON c.record_id = m.capture WHERE m.status = 'stored'")
+    assert {u: n for u, n in stored} == {
+        image: len(media_bytes(image.rsplit("/", 1)[-1])) for image in images}
