@@ -71,22 +71,43 @@ class ImportResult:
 
 
 class _Resolver:
-    """Finds the response record holding a record's payload (a revisit's original)."""
+    """Finds a record's payload: its own, or a revisit's original, in the files given (by
+    WARC-Refers-To, by target URI and date, by payload digest) or else in the archive's own
+    captures (an earlier import or crawl)."""
 
-    def __init__(self, entries: Sequence[webarchive.Entry]) -> None:
+    def __init__(self, archive: Archive, entries: Sequence[webarchive.Entry]) -> None:
+        self.archive = archive
         responses = [e for e in entries if e.kind == "response"]
+        self.by_id = {e.record_id: e for e in responses}
         self.by_digest = {e.digest: e for e in responses if e.digest}
         self.by_url_date = {(e.url, e.date): e for e in responses}
 
     def source(self, entry: webarchive.Entry) -> webarchive.Entry | None:
         if entry.kind == "response":
             return entry
+        if entry.refers_to_id and entry.refers_to_id in self.by_id:
+            return self.by_id[entry.refers_to_id]
         if entry.refers_to:
             date = webarchive.parse_date(entry.refers_to[1])
             found = self.by_url_date.get((entry.refers_to[0], date))
             if found is not None:
                 return found
         return self.by_digest.get(entry.digest) if entry.digest else None
+
+    def payload(self, entry: webarchive.Entry) -> webarchive.Payload | None:
+        """The response's payload (None if it is nowhere to be found)."""
+        source = self.source(entry)
+        if source is not None:
+            return webarchive.read(source.location)
+        conn = self.archive.conn
+        rows = conn.execute(
+            "SELECT record_id FROM captures WHERE kind = 'response' AND (record_id = ? OR "
+            "payload_digest = ?) LIMIT 1", (entry.refers_to_id, entry.digest)).fetchall()
+        if not rows:
+            return None
+        directory = captures.captures_dir(self.archive.path)
+        stored = captures.read_payload(conn, directory, rows[0][0])
+        return webarchive.Payload(stored.status, "HTTP/1.1", stored.headers, stored.body)
 
 
 def _is_html(entry: webarchive.Entry) -> bool:
@@ -203,7 +224,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         else:
             done.add(entry.record_id)  # the same record in two files given: once
             fresh.append(entry)
-    resolver = _Resolver(entries)
+    resolver = _Resolver(archive, entries)
     pages, gone, images = [], [], {}
     for entry in fresh:
         is_post = is_post_url(entry.url)
@@ -239,19 +260,19 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
         for entry in batch:
-            source = resolver.source(entry)
-            if source is None:
-                result.unresolved += 1
-                continue
             try:
-                payload = webarchive.read(source.location)
+                payload = resolver.payload(entry)
+                if payload is None:
+                    result.unresolved += 1
+                    continue
+                content_type = _header(payload.headers, "content-type")
                 body = captures.Payload(entry.url, "", payload.status, payload.headers,
-                                        payload.body, source.content_type).decoded_body()
+                                        payload.body, content_type).decoded_body()
             except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
-                result.errors.append(f"{source.location.describe()}: {entry.url}: {exc}")
+                result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
                 continue
             url = normalize_url(entry.url)
-            article = extract_article(body, url, content_type=source.content_type)
+            article = extract_article(body, url, content_type=content_type)
             if article.page_kind != "post":
                 result.not_posts += 1
                 continue
@@ -317,16 +338,16 @@ def _link_images(importer: _Importer, resolver: _Resolver,
     media = []
     for url, site in wanted.items():
         entry = by_full[url]
-        source = resolver.source(entry)
-        if source is None:
-            continue
         try:
-            payload = webarchive.read(source.location)
-        except Exception as exc:  # noqa: BLE001
-            importer.result.errors.append(f"{source.location.describe()}: {entry.url}: {exc}")
+            payload = resolver.payload(entry)
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            importer.result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
+            continue
+        if payload is None:
             continue
         row = importer.store(entry, payload)
-        media.append((url, "stored", row.fetched_at, source.content_type, len(payload.body),
+        media.append((url, "stored", row.fetched_at, _header(payload.headers, "content-type"),
+                      len(payload.body),
                       captures.payload_digest(payload.body), row.record_id, None))
         importer.result.sites.setdefault(site, SiteCounts()).images += 1
 

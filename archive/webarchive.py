@@ -58,6 +58,7 @@ class Entry:
     content_type: str | None
     digest: str | None  # WARC-Payload-Digest as the producer wrote it
     refers_to: tuple[str, str] | None = None  # a revisit's (target URI, date), when given
+    refers_to_id: str | None = None  # a revisit's WARC-Refers-To (record ID), when given
 
 
 @dataclass
@@ -213,7 +214,8 @@ def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWar
     return Entry(location, record_id, record.rec_type, url, date, _status(record),
                  http.get_header("Content-Type") if http else None,
                  headers.get_header("WARC-Payload-Digest"),
-                 (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None)
+                 (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None,
+                 headers.get_header("WARC-Refers-To"))
 
 
 def _is_gzip_tail(stream: IO[bytes], end: int) -> bool:

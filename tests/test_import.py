@@ -37,13 +37,22 @@ def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
 def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
     """A recursive wget of the site (and `more` URLs), its exchanges written to
     `warc`.warc.gz by wget itself."""
-    subprocess.run(["wget", "--recursive", "--level=inf", "--no-directories", "--delete-after",
-                    "--quiet", "--tries=1", f"--directory-prefix={workdir}",
-                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/", *more],
+    options = [m for m in more if m.startswith("--")]
+    subprocess.run(["wget", *options, "--recursive", "--level=inf", "--no-directories",
+                    "--delete-after", "--quiet", "--tries=1", f"--directory-prefix={workdir}",
+                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/",
+                    *[m for m in more if not m.startswith("--")]],
                    check=False, timeout=600)  # wget exits 8 for the site's deliberate 404s
     path = warc.with_name(warc.name + ".warc.gz")
     assert path.stat().st_size > 0
     return path
+
+
+def revisits(path: Path) -> list[str]:
+    """The target URIs of a WARC's revisit records."""
+    with path.open("rb") as handle:
+        return [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)
+                if r.rec_type == "revisit"]
 
 
 def post_pages(path: Path) -> list[tuple[str, str, bytes]]:
@@ -77,11 +86,16 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
         added = blog.add_post(title="A post written between the two captures")
         time.sleep(1.1)  # WARC-Date has whole seconds in wget's records
         # Pages no longer linked are fetched too, as a mirror of known URLs would: 404s.
-        second = wget_warc(server.url, work / "second", work / "mirror",
-                           *(f"{server.url}/post/{slug}" for slug in deleted))
+        gone = [f"{server.url}/post/{slug}" for slug in deleted]
+        second = wget_warc(server.url, work / "second", work / "mirror", "--warc-cdx", *gone)
+        time.sleep(1.1)
+        # Again with nothing changed: payloads the second capture holds become revisit
+        # records (wget's --warc-dedup), which must resolve to them.
+        third = wget_warc(server.url, work / "third", work / "mirror",
+                          f"--warc-dedup={work / 'second.cdx'}", *gone)
         base = server.url
-    return {"first": first, "second": second, "base": base, "slugs": slugs, "edited": edited,
-            "deleted": deleted, "added": added.slug, "work": work}
+    return {"first": first, "second": second, "third": third, "base": base, "slugs": slugs,
+            "edited": edited, "deleted": deleted, "added": added.slug, "work": work}
 
 
 def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
@@ -106,13 +120,15 @@ def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
     base = snapshots["base"]
     started = time.perf_counter()
     # The later capture first: versions still follow capture time.
-    result = wixarchive("import", str(snapshots["second"]), str(snapshots["first"]),
-                        "--db", str(db), "--json")
+    result = wixarchive("import", str(snapshots["third"]), str(snapshots["second"]),
+                        str(snapshots["first"]), "--db", str(db), "--json")
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     summary = json.loads(result.stdout)
     contents = distinct_contents(snapshots["first"], snapshots["second"])
+    assert sum(is_post_url(url) for url in revisits(snapshots["third"])) >= 30
+    assert summary["unresolved"] == 0
     ever = {f"{base}/post/{slug}" for slug in [*snapshots["slugs"], snapshots["added"]]}
     assert set(contents) == ever  # wget captured every post that ever existed
     site = summary["sites"][f"{base}/"]
@@ -145,7 +161,7 @@ def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
     # A second import of the same files adds nothing.
     before = [table(db, f"SELECT count(*) FROM {t}") for t in ("captures", "post_versions")]
     files_before = sorted(p.name for p in db.with_suffix(".captures").iterdir())
-    again = wixarchive("import", str(snapshots["first"]), str(snapshots["second"]),
+    again = wixarchive("import", *(str(snapshots[k]) for k in ("first", "second", "third")),
                        "--db", str(db), "--json")
     assert again.returncode == 0, again.stderr
     repeat = json.loads(again.stdout)
@@ -228,3 +244,32 @@ def test_images_captured_in_the_files_are_linked(tmp_path: Path):
                        "ON c.record_id = m.capture WHERE m.status = 'stored'")
     assert {u: n for u, n in stored} == {
         image: len(media_bytes(image.rsplit("/", 1)[-1])) for image in images}
+
+
+def test_a_wacz_then_a_warc_of_revisits_resolves_them_from_the_archive(snapshots: dict,
+                                                                        tmp_path: Path):
+    """The first two captures packaged by py-wacz (`wacz create`), imported; then the third
+    wget WARC alone, whose revisit records point at payloads only the archive now holds."""
+    wacz = tmp_path / "captures.wacz"
+    made = subprocess.run([str(Path(sys.executable).with_name("wacz")), "create", "-o",
+                           str(wacz), str(snapshots["first"]), str(snapshots["second"])],
+                          capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    db = tmp_path / "archive.db"
+    first = wixarchive("import", str(wacz), "--db", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    base = snapshots["base"] + "/"
+    site = json.loads(first.stdout)["sites"][base]
+    assert site["new_posts"] == len(snapshots["slugs"]) + 1
+    assert site["new_versions"] == len(snapshots["edited"])
+    third = wixarchive("import", str(snapshots["third"]), "--db", str(db), "--json")
+    assert third.returncode == 0, third.stderr
+    summary = json.loads(third.stdout)
+    assert summary["unresolved"] == 0
+    site = summary["sites"][base]
+    assert site["new_posts"] == site["new_versions"] == 0
+    assert site["unchanged"] == len(snapshots["slugs"]) + 1 - len(snapshots["deleted"])
+    contents = distinct_contents(snapshots["first"], snapshots["second"])
+    assert table(db, "SELECT count(*) FROM post_versions") == [
+        (sum(len(c) for c in contents.values()),)]
+    assert table(db, "SELECT count(*) FROM captures WHERE kind = 'revisit'")[0][0] >= 1
