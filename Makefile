@@ -29,7 +29,7 @@ test: $(VENV)/.installed-test
 
 ## lint: ruff over the code
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check crawler archive tests benchmarks
+	$(BIN)/ruff check crawler archive wixarchive tests benchmarks
 
 ## bench: the benchmarks, each printing a table of ratios against the reference tool
 bench: $(VENV)/.installed-test

@@ -23,7 +23,9 @@ from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
-    from archive.search import Stats
+    import sqlite_utils
+
+    from archive.search.stats import Stats
     from crawler.extract.record import Article
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -127,6 +129,7 @@ class Archive:
         self.path = path
         self.readonly = readonly
         self._depth = 0
+        self._db: sqlite_utils.Database | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -199,6 +202,19 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The archive as a sqlite_utils.Database on this connection, for everything sqlite-utils
+        does (tables, rows, queries, CSV/JSON). Imported on first use (~120 ms): the search
+        command never pays for it. Write only tables the archive does not own: Archive's
+        methods keep posts, versions and the search index consistent."""
+        if self._db is None:
+            import sqlite_utils
+
+            # recursive_triggers stays off, as the archive's own connection has it.
+            self._db = sqlite_utils.Database(self.conn, recursive_triggers=False)
+        return self._db
 
     @property
     def schema_version(self) -> int:
@@ -432,7 +448,7 @@ class Archive:
         two cores, where ~12,500 terms, prefixes and phrases have lists). Stale statistics are never
         wrong, only slower: search then ranks exactly.
         """
-        from archive.search import stats_fresh
+        from archive.search.topk import stats_fresh
 
         if stats_fresh(self.conn):
             return False
@@ -441,7 +457,7 @@ class Archive:
 
     def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> bool:
         """Recompute the statistics behind fast queries on frequent terms, prefixes and phrases
-        (archive.search); True if the whole archive was ranked, False if the lists were only
+        (archive.search.stats); True if the whole archive was ranked, False if the lists were only
         extended.
 
         When posts were only added or re-indexed since the last refresh (what crawls do), the
@@ -454,7 +470,8 @@ class Archive:
         kept waiting; the change counter that the index triggers bump tells search whether the
         statistics still describe the archive (stale ones are never used).
         """
-        from archive.search import Stats, compute_stats, extend_stats
+        from archive.search.extend import extend_stats
+        from archive.search.stats import Stats, compute_stats
 
         if self.readonly or self._depth:
             raise ArchiveError("search statistics are refreshed outside any open transaction")
@@ -512,7 +529,7 @@ class Archive:
         computed posts were only added or re-indexed, and not too many; None when everything
         must be ranked."""
         from archive.schema import FTS_COLUMNS
-        from archive.search import Stats
+        from archive.search.stats import Stats
 
         if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
             return None

@@ -109,6 +109,18 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
         crawl(server.url, db, media.url)
         assert [p for p in media.request_log if p.startswith("/media/")] == []
 
+    # A capture file deleted: the article page names the image and the file, and still shows.
+    with Archive.open(db, readonly=True) as archive:
+        (name,) = archive.conn.execute(
+            "SELECT f.name FROM media m JOIN captures c ON c.record_id = m.capture "
+            "JOIN capture_files f ON f.id = c.file_id WHERE m.url = ?", (image_url,)).fetchone()
+    (captures.captures_dir(db) / name).unlink()
+    status, _, body = _get(db, "/archive/-/post/" + str(_post_id(db, server.url
+                                                                  + with_image.url_path)))
+    assert status == 200
+    assert f"image {image_url}: its capture file {captures.captures_dir(db) / name} is missing" \
+        in body.decode()
+
 
 def _get(db: Path, path: str) -> tuple[int, str, bytes]:
     import asyncio
@@ -127,12 +139,13 @@ def _get(db: Path, path: str) -> tuple[int, str, bytes]:
         loop.close()
 
 
-def _article_images(db: Path, url: str) -> list[str]:
-    import re
-
+def _post_id(db: Path, url: str) -> int:
     with Archive.open(db, readonly=True) as archive:
-        post_id = archive.post(url)["id"]
-    status, _, body = _get(db, f"/archive/-/post/{post_id}")
+        return archive.post(url)["id"]
+
+
+def _article_images(db: Path, url: str) -> list[str]:
+    status, _, body = _get(db, f"/archive/-/post/{_post_id(db, url)}")
     assert status == 200
     return re.findall(r'<img[^>]* src="([^"]+)"', body.decode())
 

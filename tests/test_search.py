@@ -175,3 +175,37 @@ def test_search_reads_while_another_connection_writes(tmp_path: Path) -> None:
                 assert titles(reader, "salutation") == ["Sun salutation basics"]
         with Archive.open(path, readonly=True) as reader:
             assert len(titles(reader, "salutation")) == 2
+
+
+def test_like_wildcards_in_site_and_author_filters_match_literally(tmp_path: Path) -> None:
+    """A `_` or `%` the user types in --site or --author is that character: unescaped, LIKE
+    would read `_` as any character and `%` as any text."""
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            post("https://my_blog.example.com", "a", "Underscore host", "lantern",
+                 author="Ann_Lee", site_name="100% Organic"),
+            post("https://myxblog.example.com", "b", "Letter host", "lantern",
+                 author="AnnXLee", site_name="1000 Organic"),
+            post("https://my-blog.example.com", "c", "Percent author", "lantern",
+                 author="50% Zoé"),
+        ])
+        assert titles(archive, "lantern", site="my_blog") == ["Underscore host"]
+        assert titles(archive, "lantern", site="100% organic") == ["Underscore host"]
+        assert titles(archive, "lantern", author="ann_lee") == ["Underscore host"]
+        assert titles(archive, "lantern", author="0% z") == ["Percent author"]
+        assert titles(archive, "lantern", author="n%l") == []
+        assert sorted(titles(archive, "lantern", site="blog.example")) == [
+            "Letter host", "Percent author", "Underscore host"]
+
+
+@pytest.mark.parametrize("text", ["sa*", '"sa"*', "body:su*", "b* OR crème", "sal*"])
+def test_snippets_of_short_prefixes_are_the_textbook_ones(archive: Archive, text: str) -> None:
+    """A prefix shorter than the prefix index takes another path to its snippets (one walk of
+    the matches instead of a lookup per post): the same snippets as the textbook query."""
+    hits = search(archive, SearchQuery(text))
+    assert hits
+    textbook = dict(archive.conn.execute(
+        "SELECT rowid, snippet(posts_fts, 1, ?, ?, '…', 24) FROM posts_fts "
+        "WHERE posts_fts MATCH ?", (HIGHLIGHT_START, HIGHLIGHT_END, text)).fetchall())
+    assert {hit.id: hit.snippet for hit in hits} == {hit.id: textbook[hit.id] for hit in hits}
+    assert any(HIGHLIGHT_START in hit.snippet for hit in hits)

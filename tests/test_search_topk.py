@@ -7,18 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from archive import search as search_module
 from archive import store as store_module
-from archive.search import (
-    SearchQuery,
-    _filters,
-    _top_exact,
-    _top_fast,
-    fts_query,
-    plain_words,
-    row_conditions,
-    search,
-)
+from archive.search import SearchQuery, fts_query, plain_words, search
+from archive.search import exact as exact_module
+from archive.search import extend as extend_module
+from archive.search import stats as stats_module
+from archive.search.exact import top_exact
+from archive.search.query import filters_for, row_conditions
+from archive.search.topk import top_fast
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -59,7 +55,7 @@ def archive(tmp_path: Path) -> Archive:
 
 def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
     """The textbook FTS5 query: every match ranked by bm25, filters checked on its row."""
-    where, params = row_conditions(_filters(archive.conn, query))
+    where, params = row_conditions(filters_for(query))
     sql = ("SELECT f.rowid, f.rank FROM posts_fts f JOIN posts p ON p.id = f.rowid "
            "WHERE posts_fts MATCH ?" + "".join(f" AND {w}" for w in where)
            + " ORDER BY f.rank LIMIT ? OFFSET ?")
@@ -68,8 +64,8 @@ def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
 
 
 def fast_path_used(archive: Archive, query: SearchQuery) -> bool:
-    return _top_fast(archive.conn, query.text, plain_words(query.text),
-                     _filters(archive.conn, query), query.limit, query.offset) is not None
+    return top_fast(archive.conn, query.text, plain_words(query.text),
+                     filters_for(query), query.limit, query.offset) is not None
 
 
 def test_statistics_find_the_terms_in_most_posts(archive: Archive) -> None:
@@ -154,11 +150,11 @@ FILTERED = [
 @pytest.mark.parametrize("query", FILTERED)
 def test_filters_checked_against_sets_of_posts_give_the_textbook_results(
         archive: Archive, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search_module, "JOIN_MATCHES", 1)  # plan every query, however small
-    match, filters = fts_query(query.text), _filters(archive.conn, query)
-    assert search_module._set_filters(archive.conn, match, filters)
+    monkeypatch.setattr(exact_module, "JOIN_MATCHES", 1)  # plan every query, however small
+    match, filters = fts_query(query.text), filters_for(query)
+    assert exact_module._set_filters(archive.conn, match, filters)
     everything = SearchQuery(**{**query.__dict__, "limit": 1000})
-    ours = _top_exact(archive.conn, match, filters, 1000, 0)
+    ours = top_exact(archive.conn, match, filters, 1000, 0)
     assert sorted(ours, key=lambda r: (r[1], r[0])) == sorted(
         exact(archive, everything), key=lambda r: (r[1], r[0]))
     assert len(ours) > 5
@@ -178,12 +174,12 @@ def test_a_tag_filter_skips_to_the_tagged_posts_when_that_ranks_exactly(
                 body_text="lantern meadow", tags=["t1", "Lantern"]),
         *(Article(url=f"https://s0.example.com/post/tagged-the{n}", title=f"Meadow {n}",
                   body_text="the meadow", tags=["the"]) for n in range(3))])
-    match, filters = fts_query(query.text), _filters(archive.conn, query)
-    held = search_module._top_holding(archive.conn, match, filters, query.limit, query.offset)
+    match, filters = fts_query(query.text), filters_for(query)
+    held = exact_module._top_holding(archive.conn, match, filters, query.limit, query.offset)
     assert (held is not None) is skipping
     expected = exact(archive, query)
     # To the bit, ties in the same order: the same ranking as the textbook query.
-    assert _top_exact(archive.conn, match, filters, query.limit, query.offset) == expected
+    assert top_exact(archive.conn, match, filters, query.limit, query.offset) == expected
     assert held is None or held == expected
     assert len(expected) >= min(query.limit, 3)
 
@@ -193,25 +189,25 @@ def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
     # "lantern" matches ~60 of the 300 posts. With a set worth collecting when under twice the
     # matches, the 75 posts tagged t1 are collected, the 180 published since 2022 are not. The
     # planner counts 10 matches at first, then counts on when a set looks too large for them.
-    monkeypatch.setattr(search_module, "JOIN_MATCHES", 1)
-    monkeypatch.setattr(search_module, "SET_SHARE", 2)
-    monkeypatch.setattr(search_module, "MATCH_PROBE", 10)
+    monkeypatch.setattr(exact_module, "JOIN_MATCHES", 1)
+    monkeypatch.setattr(exact_module, "SET_SHARE", 2)
+    monkeypatch.setattr(exact_module, "MATCH_PROBE", 10)
     query = SearchQuery("lantern", since="2022", tag="t1")
-    filters = _filters(archive.conn, query)
-    assert [f.row for f in search_module._set_filters(archive.conn, '"lantern"', filters)] == [
+    filters = filters_for(query)
+    assert [f.row for f in exact_module._set_filters(archive.conn, '"lantern"', filters)] == [
         filters[0].row]
-    assert sorted(_top_exact(archive.conn, '"lantern"', filters, 100, 0)) == sorted(
+    assert sorted(top_exact(archive.conn, '"lantern"', filters, 100, 0)) == sorted(
         exact(archive, SearchQuery(**{**query.__dict__, "limit": 100})))
     # "the" is in all 300 posts: twice that is more than the 180, once counted far enough.
-    filters = _filters(archive.conn, SearchQuery("the", since="2022"))
-    assert search_module._set_filters(archive.conn, '"the"', filters) == filters
+    filters = filters_for(SearchQuery("the", since="2022"))
+    assert exact_module._set_filters(archive.conn, '"the"', filters) == filters
 
 
 @pytest.fixture
 def listed(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Archive:
     """The archive with a list for every unit matching 30 posts, 20 posts deep below 40%."""
-    monkeypatch.setattr(search_module, "LIST_MATCHES", 30)
-    monkeypatch.setattr(search_module, "LIST_TOP", 20)
+    monkeypatch.setattr(stats_module, "LIST_MATCHES", 30)
+    monkeypatch.setattr(stats_module, "LIST_TOP", 20)
     archive.refresh_search_stats(min_posts=10)
     return archive
 
@@ -227,7 +223,7 @@ def test_every_unit_matching_enough_posts_gets_a_shorter_list(
     # in 40% of the posts keep up to 1,000 posts, the others 20.
     assert {"filler3", *RARE} <= set(depth) and depth["the"] == doc["the"] == 300
     assert all(depth[unit] == min(doc[unit], 1000 if doc[unit] >= 120 else 20) for unit in doc)
-    monkeypatch.setattr(search_module, "LIST_MATCHES", 150)
+    monkeypatch.setattr(stats_module, "LIST_MATCHES", 150)
     listed.refresh_search_stats(min_posts=10)
     depth, doc = depth_and_matches()
     assert not set(RARE) & set(depth)  # ranked exactly, in a few milliseconds
@@ -245,7 +241,7 @@ def test_phrases_in_enough_posts_get_lists(listed: Archive,
     # 80% of LIST_MATCHES (24; 30 here): what a sample's estimate may undercount.
     assert {"once upon", "the the", "and river", "the filler35"} <= listed_pairs()
     assert "the stone" not in listed_pairs()
-    monkeypatch.setattr(search_module, "PAIR_SHARE", 0.2)  # 48 posts at 80%
+    monkeypatch.setattr(stats_module, "PAIR_SHARE", 0.2)  # 48 posts at 80%
     listed.refresh_search_stats(min_posts=10)
     assert listed_pairs() == {"once upon", "the the", "and the", "the and"}
 
@@ -262,8 +258,8 @@ def test_phrases_in_enough_posts_get_lists(listed: Archive,
 def test_a_listed_word_is_answered_from_its_list_as_exact_ranking_would(
         listed: Archive, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> None:
     ranked_exactly: list[str] = []
-    real_top_exact = search_module._top_exact
-    monkeypatch.setattr(search_module, "_top_exact", lambda conn, match, *args: (
+    real_top_exact = exact_module.top_exact
+    monkeypatch.setattr(exact_module, "top_exact", lambda conn, match, *args: (
         ranked_exactly.append(match), real_top_exact(conn, match, *args))[1])
     hits = search(listed, query)
     assert ranked_exactly == []  # nothing ranked but from the list
@@ -293,13 +289,13 @@ def stats_rows(archive: Archive) -> tuple[list[tuple], list[tuple]]:
 def test_lists_ranked_on_several_connections_are_those_of_one(
         archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     helpers_used: list[int] = []
-    compute = search_module.compute_stats
+    compute = stats_module.compute_stats
 
     def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
         helpers_used.append(len(helpers))
         return compute(conn, posts, helpers)
 
-    monkeypatch.setattr(search_module, "compute_stats", spy)
+    monkeypatch.setattr(stats_module, "compute_stats", spy)
     monkeypatch.setattr(store_module, "STATS_READERS", 0)
     archive.refresh_search_stats(min_posts=10)
     alone = stats_rows(archive)
@@ -315,7 +311,7 @@ def test_a_reader_that_would_see_a_later_write_is_left_out(
     # A crawl commits between the refresh's snapshot and a helper connection's: the helper would
     # rank other posts, so the refresh goes on without it, on its own snapshot.
     helpers_used: list[int] = []
-    compute, connect = search_module.compute_stats, store_module._connect
+    compute, connect = stats_module.compute_stats, store_module._connect
 
     def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
         helpers_used.append(len(helpers))
@@ -329,7 +325,7 @@ def test_a_reader_that_would_see_a_later_write_is_left_out(
                                        body_text="the " * 50))
         return connect(path, readonly=readonly)
 
-    monkeypatch.setattr(search_module, "compute_stats", spy)
+    monkeypatch.setattr(stats_module, "compute_stats", spy)
     monkeypatch.setattr(store_module, "_connect", connect_after_a_crawl)
     monkeypatch.setattr(store_module.os, "cpu_count", lambda: 4)
     archive.refresh_search_stats(min_posts=10)
@@ -414,13 +410,13 @@ def test_changed_posts_move_in_the_lists_as_ranking_again_would(
     if not texts_logged:  # the log of an archive upgraded since: which posts, not what they held
         archive.conn.execute("UPDATE search_changed SET texts = 0, title = NULL, body = NULL")
     counted = []
-    real_matches = search_module._matches
-    monkeypatch.setattr(search_module, "_matches", lambda conn, unit, from_id=0: (
+    real_matches = extend_module.count_matches
+    monkeypatch.setattr(extend_module, "count_matches", lambda conn, unit, from_id=0: (
         counted.append(unit), real_matches(conn, unit, from_id))[1])
     assert archive.refresh_search_stats(min_posts=10) is False
     # Matches are counted again in the whole index only when what changed posts held is unknown.
     assert bool(counted) is not texts_logged
-    monkeypatch.setattr(search_module, "_matches", real_matches)
+    monkeypatch.setattr(extend_module, "count_matches", real_matches)
     for unit, doc in archive.conn.execute("SELECT term, doc FROM search_lists"):
         assert doc == real_matches(archive.conn, unit), unit
     assert archive.conn.execute("SELECT count(*) FROM search_changed").fetchone()[0] == 0
@@ -471,7 +467,7 @@ def test_ctrl_c_while_lists_are_ranked_stops_every_connection(tmp_path: Path) ->
     connections = [sqlite3.connect(tmp_path / "x.db", check_same_thread=False) for _ in range(2)]
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        search_module._on_connections(["stop", "long", "never", "never either"], connections,
+        stats_module.on_connections(["stop", "long", "never", "never either"], connections,
                                       work)
     assert time.monotonic() - start < 5
     assert sorted(started) == ["long", "stop"]

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
-
-
-def _version_text(record: dict[str, Any]) -> list[str]:
-    """What a reader sees of one version, as lines to diff."""
-    head = [f"Title: {record.get('title') or ''}", f"Author: {record.get('author') or ''}",
-            f"Published: {record.get('published') or ''}"]
-    tags = record.get("tags") or []
-    if tags:
-        head.append("Tags: " + ", ".join(tags))
-    return head + [""] + (record.get("body_text") or "").split("\n")
+from archive.history import diff_versions
 
 
 @click.command("history")
@@ -45,7 +34,6 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, as_json: bool
         versions = archive.versions(post["url"])
     if not versions:
         fail(f"no versions stored for {url}")
-    by_number = {v["version"]: v for v in versions}
     if as_json and not diff_pair:
         click.echo(json.dumps([{k: v for k, v in version.items()} for version in versions],
                               ensure_ascii=False, indent=2))
@@ -61,15 +49,10 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, as_json: bool
         diff_pair = (versions[-2]["version"], versions[-1]["version"])
         click.echo("")
     old_no, new_no = diff_pair
-    for number in diff_pair:
-        if number not in by_number:
-            fail(f"no version {number}; this post has versions 1 to {len(versions)}")
-    diff = difflib.unified_diff(
-        _version_text(by_number[old_no]["record"]), _version_text(by_number[new_no]["record"]),
-        fromfile=f"v{old_no} ({by_number[old_no]['fetched_at']})",
-        tofile=f"v{new_no} ({by_number[new_no]['fetched_at']})", lineterm="",
-    )
-    lines = list(diff)
+    try:
+        lines = diff_versions(versions, old_no, new_no)
+    except KeyError as exc:
+        fail(exc.args[0])
     if as_json:
         click.echo(json.dumps({"from": old_no, "to": new_no, "diff": lines}, ensure_ascii=False))
         return

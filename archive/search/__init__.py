@@ -1,0 +1,146 @@
+"""Ranked full-text search over an archive: the API behind `wixarchive search`.
+
+    from archive.search import SearchQuery, search
+    hits = search(archive, SearchQuery("sophrologie stress", since="2024", limit=5))
+
+The package, by stage of a query:
+  query   what the user typed as an FTS5 MATCH expression, and the filters as SQL conditions;
+  exact   exact bm25 ranking, filters applied while ranking;
+  topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
+  stats   which units get a list, and ranking them (Archive.refresh_search_stats stores them);
+  extend  extending the lists with the posts added or changed since.
+
+Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
+sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
+here imports archive.store (which imports the statistics modules to refresh them).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from archive.schema import FTS_PREFIX, FTS_TABLE
+from archive.search import exact
+from archive.search.query import (
+    SearchError,
+    SearchQuery,
+    explain,
+    filters_for,
+    fold,
+    fts_query,
+    plain_words,
+    quoted,
+    uses_fts_syntax,
+)
+from archive.search.topk import stats_fresh, top_fast
+
+__all__ = [
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "Hit",
+    "SearchError",
+    "SearchQuery",
+    "fold",
+    "fts_query",
+    "plain_words",
+    "search",
+    "stats_fresh",
+    "uses_fts_syntax",
+]
+
+# Snippets mark matched terms with these control characters, which never occur in post text;
+# callers turn them into colour, brackets or <mark> (see Hit.marked_snippet).
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+SNIPPET_TOKENS = 24
+
+
+# A prefix shorter than the index's prefix length (schema.FTS_PREFIX) has no doclist of its own:
+# FTS5 merges those of every term it starts, at each lookup of the query.
+_SHORT_PREFIX = re.compile(rf'(?<![\w"])"?[^\W_]{{1,{int(FTS_PREFIX) - 1}}}"?\*')
+
+
+class HasConnection(Protocol):
+    """What search() needs of an archive (archive.store.Archive is one)."""
+
+    conn: sqlite3.Connection
+
+
+@dataclass
+class Hit:
+    """One search result: the post's identity and dates, a snippet and its bm25 rank (lower is
+    better)."""
+
+    id: int
+    url: str
+    title: str | None
+    site: str
+    author: str | None
+    published: str | None
+    language: str | None
+    deleted_at: str | None
+    snippet: str  # with HIGHLIGHT_START/HIGHLIGHT_END around matched terms
+    rank: float
+
+    def marked_snippet(self, start: str = "", end: str = "") -> str:
+        return self.snippet.replace(HIGHLIGHT_START, start).replace(HIGHLIGHT_END, end)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["snippet"] = self.marked_snippet()
+        return data
+
+
+def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
+    """The best-ranked posts matching `query`, best first, each with a highlighted snippet.
+
+    `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
+    """
+    conn = source if isinstance(source, sqlite3.Connection) else source.conn
+    if query.limit < 1 or query.offset < 0:
+        raise SearchError("--limit must be at least 1 and --offset at least 0")
+    words = plain_words(query.text)
+    match = query.text.strip() if words is None else quoted(words)
+    filters = filters_for(query)
+    try:
+        top = top_fast(conn, query.text, words, filters, query.limit, query.offset)
+        if top is None:
+            top = exact.top_exact(conn, match, filters, query.limit, query.offset)
+        ranks = dict(top)
+        if not ranks:
+            return []
+        marks = ",".join("?" * len(ranks))
+        snippets = _snippets(conn, match, list(ranks), marks)
+        rows = conn.execute(
+            "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
+            f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",
+            list(ranks)).fetchall()
+    except sqlite3.Error as exc:
+        raise explain(exc, match) from exc
+    hits = [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
+            for row in rows]
+    hits.sort(key=lambda hit: (hit.rank, hit.id))
+    return hits
+
+
+def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,
+              ) -> dict[int, str]:
+    """The snippets of the posts `ids` for `match`. `rowid IN (ids)` looks each post up in the
+    index, a doclist seek per word; but with a short prefix each lookup merges the doclists of
+    every term it starts (~25 ms a post at 10k posts), so such a query walks its matches once
+    instead, between the lowest and highest id, and makes snippets for those posts alone."""
+    snippet = f"snippet({FTS_TABLE}, 1, ?, ?, '…', ?)"
+    if not _SHORT_PREFIX.search(match):
+        return dict(conn.execute(
+            f"SELECT rowid, {snippet} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"AND rowid IN ({marks})",
+            [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, *ids]).fetchall())
+    wanted = set(ids)
+    return {rowid: text for rowid, text in conn.execute(
+        f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {snippet} END FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH ? AND rowid BETWEEN ? AND ?",
+        [*ids, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, min(ids), max(ids)])
+        if rowid in wanted}

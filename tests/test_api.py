@@ -1,0 +1,160 @@
+"""The public Python API (`import wixarchive`): what docs/api.md promises beyond its examples."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import wixarchive
+from crawler.extract.record import Article
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> wixarchive.Archive:
+    with wixarchive.open(tmp_path / "blog.db") as archive:
+        archive.save_articles([
+            Article(url="https://a.example.com/post/one", title="Bread one", body_text="sourdough",
+                    author="Ann Lee", published="2023-02-01", tags=["Baking"], language="en"),
+            Article(url="https://a.example.com/post/two", title="Bread two", body_text="rye",
+                    author="Bob", published="2024-05-01", tags=["baking", "Rye"], language="fr"),
+            Article(url="https://b.example.com/post/three", title="Soup", body_text="leek",
+                    author="Ann Lee", language="en-GB"),
+        ])
+        archive.mark_deleted("https://a.example.com/post/two", when="2025-01-01T00:00:00Z")
+        yield archive
+
+
+def titles(posts: object) -> list[str]:
+    return [post["title"] for post in posts]  # type: ignore[attr-defined]
+
+
+def test_every_public_name_exists_and_is_documented() -> None:
+    api = (Path(__file__).resolve().parents[1] / "docs/api.md").read_text(encoding="utf-8")
+    for name in wixarchive.__all__:
+        assert hasattr(wixarchive, name), name
+        if not name.startswith("_"):
+            assert name in api, f"{name} is not in docs/api.md"
+
+
+def test_posts_come_oldest_first_undated_last_and_filter_as_search_does(
+        archive: wixarchive.Archive) -> None:
+    assert titles(wixarchive.posts(archive)) == ["Bread one", "Bread two", "Soup"]
+    assert titles(wixarchive.posts(archive, deleted=False)) == ["Bread one", "Soup"]
+    assert titles(wixarchive.posts(archive, site="a.example")) == ["Bread one", "Bread two"]
+    assert titles(wixarchive.posts(archive, tag="BAKING", since="2024")) == ["Bread two"]
+    assert titles(wixarchive.posts(archive, author="ann", lang="en")) == ["Bread one", "Soup"]
+    assert titles(wixarchive.posts(archive, author="a%n")) == []  # literal, not a wildcard
+    post = next(wixarchive.posts(archive, tag="rye"))
+    assert post["tags"] == ["baking", "Rye"] and post["site"] == "https://a.example.com/"
+    with pytest.raises(wixarchive.SearchError, match="--since expects a date"):
+        list(wixarchive.posts(archive, since="yesterday"))
+
+
+def test_search_takes_the_filters_as_keywords(archive: wixarchive.Archive) -> None:
+    assert [h.title for h in wixarchive.search(archive, "bread", since="2024")] == ["Bread two"]
+    assert [h.title for h in wixarchive.search(archive, "bread", limit=1, offset=1)] == [
+        "Bread two"]
+
+
+def test_diff_needs_two_versions_and_names_what_is_missing(
+        archive: wixarchive.Archive) -> None:
+    url = "https://a.example.com/post/one"
+    assert wixarchive.diff(archive, url) == []  # one version: nothing to compare
+    archive.save_article(Article(url=url, title="Bread one", body_text="sourdough starter",
+                                 body_html="<p>sourdough starter</p>", author="Ann Lee",
+                                 published="2023-02-01", tags=["Baking"]))
+    assert "-sourdough" in wixarchive.diff(archive, url)
+    assert "+sourdough starter" in wixarchive.diff(archive, url, 1, 2)
+    with pytest.raises(LookupError, match="no version 3"):
+        wixarchive.diff(archive, url, 1, 3)
+    with pytest.raises(LookupError, match="no post archived"):
+        wixarchive.diff(archive, "https://a.example.com/post/none")
+
+
+def test_export_to_a_stream_and_refusals(archive: wixarchive.Archive, tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert wixarchive.export(archive, out, format="jsonl", site="b.example") == 1
+    assert json.loads(out.getvalue())["title"] == "Soup"
+    binary = io.BytesIO()
+    assert wixarchive.export(archive, binary, format="wxr") == 3
+    assert b"<title>Bread two</title>" in binary.getvalue()
+    with pytest.raises(ValueError, match="format must be one of"):
+        wixarchive.export(archive, out, format="pdf")
+    with pytest.raises(ValueError, match="no archived site matches"):
+        wixarchive.export(archive, out, site="nowhere")
+    with pytest.raises(ValueError, match="give a folder"):
+        wixarchive.export(archive, out, format="markdown")
+
+
+def test_archive_db_is_sqlite_utils_on_the_same_connection(archive: wixarchive.Archive) -> None:
+    import sqlite_utils
+
+    assert isinstance(archive.db, sqlite_utils.Database) and archive.db.conn is archive.conn
+    assert archive.db["posts"].count == 3
+    assert archive.db is archive.db
+
+
+def test_crawl_refuses_a_file_that_is_no_archive(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(wixarchive.ArchiveError, match="not a wixarchive archive"):
+        wixarchive.crawl("https://example.com/", tmp_path / "notes.txt")
+
+
+CRAWL_SCRIPT = """
+import json, sys
+import wixarchive
+summaries = wixarchive.crawl([sys.argv[1], sys.argv[1]], sys.argv[2], delay=0,
+                             autothrottle=False, concurrency=1)
+print(json.dumps([[s.status, s.posts] for s in summaries]))
+"""
+
+
+def test_ctrl_c_during_a_crawl_from_python_stops_it_cleanly_and_it_resumes(
+        tmp_path: Path) -> None:
+    """Ctrl-C in the calling program reaches the crawler as one SIGINT: it checkpoints, the
+    call returns its summary ("interrupted", the second site not started), and the next call
+    fetches only what is missing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from crawler.sample_site import SampleBlog, serve_blog
+
+    blog = SampleBlog(seed=5, post_count=60)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.3
+        # A session of its own, as a terminal's foreground job: Ctrl-C reaches its group.
+        proc = subprocess.Popen([sys.executable, "-c", CRAWL_SCRIPT, server.url, str(db)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    with wixarchive.open(db, readonly=True) as archive:
+                        stored = archive.db.execute("select count(*) from posts").fetchone()[0]
+                except wixarchive.ArchiveError:  # being created
+                    pass
+        assert stored >= 5, "the crawl did not archive posts in time"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        [[status, _]] = json.loads(out)
+        assert status == "interrupted"
+        with wixarchive.open(db, readonly=True) as archive:
+            assert archive.check() == []
+            stored = len(list(wixarchive.posts(archive)))
+        assert 5 <= stored < 60
+
+        server.slow_paths.clear()
+        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False)
+    assert summary.status == "ok" and summary.counts["new"] == 60 - stored

@@ -1,0 +1,53 @@
+"""wixarchive's Python API: crawl Wix blogs, then read, search, diff and export the archive.
+
+    import wixarchive
+
+    with wixarchive.open("blog.db") as archive:
+        for hit in wixarchive.search(archive, "sourdough starter", since="2024"):
+            print(hit.title, hit.url)
+
+Everything named in `__all__` is the public, documented surface (docs/api.md); the modules of
+`archive` and `crawler` behind it are the implementation and may change between versions.
+
+Importing this package is light (the standard library and the archive's own modules): the
+extractor's HTML stack loads on the first `extract` or `clean`, sqlite-utils on the first use of
+`Archive.db`, and Scrapy only ever runs in the crawler's child process.
+"""
+
+from __future__ import annotations
+
+from archive import __version__
+from archive.search import Hit, SearchError
+from archive.store import Archive, ArchiveError, ArchiveOutdated
+from crawler.extract.record import Article, CleanedText
+from wixarchive.api import (
+    CrawlSummary,
+    clean,
+    crawl,
+    diff,
+    export,
+    extract,
+    open,
+    posts,
+    search,
+)
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArchiveOutdated",
+    "Article",
+    "CleanedText",
+    "CrawlSummary",
+    "Hit",
+    "SearchError",
+    "__version__",
+    "clean",
+    "crawl",
+    "diff",
+    "export",
+    "extract",
+    "open",
+    "posts",
+    "search",
+]

@@ -1,0 +1,227 @@
+"""The functions of the public API (re-exported by `wixarchive`; see docs/api.md).
+
+Each is a thin, typed layer over what the commands run, so the API and the CLI agree: `search`
+is `wixarchive search`, `posts` filters as its options do, `export` writes what
+`wixarchive export` writes, `crawl` runs the same child process per site as `wixarchive crawl`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from archive.history import diff_versions
+from archive.search import Hit, SearchQuery
+from archive.search import search as _search
+from archive.search.query import filters_for, row_conditions
+from archive.store import Archive
+from crawler.extract.record import Article, CleanedText
+from crawler.summary import CrawlSummary
+
+EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr")
+StrPath = str | os.PathLike[str]
+
+
+def open(path: StrPath, *, readonly: bool = False, create: bool = True) -> Archive:
+    """Open the archive at `path` (creating it unless `create=False`, upgrading an older one
+    unless `readonly=True`). Use it as a context manager, or call `close()`.
+
+    Raises ArchiveError with a one-line message for anything that is not a usable archive."""
+    return Archive.open(path, readonly=readonly, create=create)
+
+
+def posts(archive: Archive, *, site: str | None = None, author: str | None = None,
+          tag: str | None = None, category: str | None = None, since: str | None = None,
+          until: str | None = None, lang: str | None = None,
+          deleted: bool = True) -> Iterator[dict[str, Any]]:
+    """Every archived post matching the filters, oldest first (undated posts last), each as
+    `Archive.post()` returns it: its columns with `tags`, `categories` and `images` as lists.
+
+    The filters mean what `wixarchive search`'s options mean (`site`: URL, host or part of it,
+    or the site's name; `author`: part of the name; `tag`/`category`: the exact name, any case;
+    `since`/`until`: ISO dates, inclusive, 2024 or 2024-05 or 2024-05-01; `lang`: "en" also
+    matches "en-GB"). `deleted=False` leaves out posts their site no longer serves."""
+    query = SearchQuery("", site=site, author=author, tag=tag, category=category, since=since,
+                        until=until, lang=lang)
+    where, params = row_conditions(filters_for(query))
+    if not deleted:
+        where.append("p.deleted_at IS NULL")
+    sql = "SELECT p.id FROM posts p" + "".join(
+        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
+    ids = [row[0] for row in archive.conn.execute(
+        sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
+    for post_id in ids:
+        post = archive.post(post_id)
+        if post is not None:  # removed since the ids were read
+            yield post
+
+
+def search(archive: Archive, text: str, *, site: str | None = None, author: str | None = None,
+           tag: str | None = None, category: str | None = None, since: str | None = None,
+           until: str | None = None, lang: str | None = None, limit: int = 10,
+           offset: int = 0) -> list[Hit]:
+    """The best-ranked posts matching `text`, best first: plain words (all must match) or FTS5
+    syntax ("a phrase", prefix*, OR, NOT, NEAR, title:word), with the filters of `posts`.
+
+    Raises SearchError with a one-line message for a query that cannot run."""
+    return _search(archive, SearchQuery(text, site=site, author=author, tag=tag,
+                                        category=category, since=since, until=until, lang=lang,
+                                        limit=limit, offset=offset))
+
+
+def diff(archive: Archive, url: str, old: int | None = None, new: int | None = None) -> list[str]:
+    """What changed between two archived versions of the post at `url` (the last two when
+    `old`/`new` are not given), as unified-diff lines of its title, author, date, tags and
+    text; [] when nothing differs. LookupError when there is no such post or version."""
+    post = archive.post(url)
+    if post is None:
+        raise LookupError(f"no post archived at {url}")
+    versions = archive.versions(post["url"])
+    if old is None or new is None:
+        if len(versions) < 2:
+            return []
+        old = versions[-2]["version"] if old is None else old
+        new = versions[-1]["version"] if new is None else new
+    return diff_versions(versions, old, new)
+
+
+def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
+           site: str | None = None) -> int:
+    """Write the archived posts (deleted ones too, marked), or one site's, and return how many.
+
+    `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
+    matter; `out` is a folder) or "wxr" (a WordPress import file). `out` is a path, or an open
+    stream: text for jsonl and csv, binary for wxr. A `site` that names no archived site raises
+    ValueError."""
+    from archive.export.source import iter_posts, matching_sites, post_ids
+
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
+    sites = matching_sites(archive, site)
+    chosen = iter_posts(archive, post_ids(archive, sites))
+    if format == "markdown":
+        from archive.export import markdown
+
+        if not isinstance(out, str | os.PathLike):
+            raise ValueError("markdown export writes one file per post: give a folder")
+        return len(markdown.write(chosen, Path(out)))
+    binary = format == "wxr"
+    if isinstance(out, str | os.PathLike):
+        mode = "wb" if binary else "w"
+        with Path(out).open(mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) \
+                as stream:
+            return _write(format, chosen, stream, sites)
+    return _write(format, chosen, out, sites)
+
+
+def _write(format: str, chosen: Iterable[dict[str, Any]], stream: IO[Any],
+           sites: list[dict[str, Any]]) -> int:
+    if format == "jsonl":
+        from archive.export import jsonl
+
+        return jsonl.write(chosen, stream)
+    if format == "csv":
+        from archive.export import csv
+
+        return csv.write(chosen, stream)
+    from archive.export import wxr
+
+    return wxr.write(chosen, stream, sites=sites)[0]
+
+
+def extract(html: str | bytes, url: str | None = None, *,
+            content_type: str | None = None) -> Article:
+    """The article in one Wix page's HTML: title, author, dates, tags, categories, images and
+    the body as text, sanitized HTML and Markdown, without the site's chrome.
+
+    Never raises: problems are in `article.warnings`, and `article.page_kind` says what the
+    page was ("post", "listing", "not-wix", ...). `url` resolves relative links."""
+    from crawler.extract import extract_article
+
+    return extract_article(html, url, content_type=content_type)
+
+
+def clean(text: str) -> CleanedText:
+    """A plain-text dump of a Wix page (what a browser's "select all, copy" gives) without its
+    chrome: menus, share buttons, comments, "recent posts", cookie banners."""
+    from crawler.clean.text import clean_text
+
+    return clean_text(text)
+
+
+@contextmanager
+def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
+    """While a crawler runs in its own session, pass each Ctrl-C on to it once, as
+    `wixarchive crawl` does: it checkpoints and stops (its summary says "interrupted"), where a
+    KeyboardInterrupt here would kill it. Only the main thread can handle signals."""
+    children: list[subprocess.Popen[bytes]] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield children.append
+        return
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, forward)
+    try:
+        yield children.append
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None,
+          concurrency: int | None = None, autothrottle: bool | None = None,
+          timeout: float | None = None, user_agent: str | None = None,
+          contact: str | None = None, robots: bool = True, verbose: bool = False,
+          time_limit: float | None = None) -> list[CrawlSummary]:
+    """Crawl each site into the archive at `db` (created if missing) and return one summary per
+    site: status "ok", "partial", "failed" or "interrupted", counts of new/changed/unchanged/
+    deleted posts, errors. Re-crawls fetch only what changed.
+
+    Each site is crawled in a child process (`python -m crawler.run`, as `wixarchive crawl`
+    does): Twisted's reactor cannot restart, so this can be called any number of times, and
+    Scrapy is never imported here. A site being crawled by another process (a scheduler) at
+    the same time is reported as failed, not crawled twice. Options as `wixarchive crawl`'s;
+    `time_limit` stops a site's crawl after that many seconds (resumable: crawl again).
+    Ctrl-C stops the crawl in progress cleanly (resumable) and the ones after it.
+    After the crawls, the search statistics are refreshed if posts changed."""
+    from archive.crawls import crawl_site, scrapy_overrides
+    from archive.schedule.locks import LockBusy, SiteLock, lock_path
+    from crawler.discover.urls import site_root
+
+    targets = [sites] if isinstance(sites, str) else list(sites)
+    path = Path(db)
+    Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
+    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
+                                 verbose, timeout)
+    summaries = []
+    for url in targets:
+        site = site_root(url)
+        try:
+            lock = SiteLock.acquire(lock_path(path, site), site=site, now=datetime.now(UTC))
+        except LockBusy as busy:
+            summaries.append(CrawlSummary(site=site, status="failed", message=str(busy)))
+            continue
+        try:
+            with _forwarding_ctrl_c() as on_start:
+                result = crawl_site(url, path, overrides, pass_fds=(lock.fd,), on_start=on_start,
+                                    timeout=time_limit)
+        finally:
+            lock.release()
+        known = CrawlSummary.__dataclass_fields__
+        summaries.append(CrawlSummary(**{k: v for k, v in result.items() if k in known}))
+        if result["status"] == "interrupted":
+            break
+    if any(s.posts for s in summaries) and summaries[-1].status != "interrupted":
+        with Archive.open(path) as archive:
+            archive.refresh_search_stats_if_stale()
+    return summaries
