@@ -119,14 +119,17 @@ def _is_image(entry: webarchive.Entry) -> bool:
     return entry.status == 200 and (entry.content_type or "").lower().startswith("image/")
 
 
-def _already(archive: Archive, record_ids: Iterable[str]) -> set[str]:
-    ids, found = list(dict.fromkeys(record_ids)), set()
+def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The records in the capture index, and those of them a post version was made from."""
+    ids, found, used = list(dict.fromkeys(record_ids)), set(), set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        marks = ','.join('?' * len(chunk))
         found.update(r for (r,) in archive.conn.execute(
-            f"SELECT record_id FROM captures WHERE record_id IN ({','.join('?' * len(chunk))})",
-            chunk))
-    return found
+            f"SELECT record_id FROM captures WHERE record_id IN ({marks})", chunk))
+        used.update(r for (r,) in archive.conn.execute(
+            f"SELECT capture FROM post_versions WHERE capture IN ({marks})", chunk))
+    return found, used
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -141,10 +144,13 @@ class _Importer:
         self.writer = captures.CaptureWriter(self.directory)
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> (URL, date) this run
         self.rows: list[captures.CaptureRow] = []  # written, not yet indexed
+        self.indexed: set[str] = set()  # records the index holds already (a killed import's)
 
-    def store(self, entry: webarchive.Entry, payload: webarchive.Payload) -> captures.CaptureRow:
-        """Write a record into the archive's captures as the crawler would: a payload already
-        stored becomes a revisit record."""
+    def store(self, entry: webarchive.Entry, payload: webarchive.Payload) -> str:
+        """Write a record into the archive's captures as the crawler would (a payload already
+        stored becomes a revisit record); its record ID."""
+        if entry.record_id in self.indexed:
+            return entry.record_id
         digest = captures.payload_digest(payload.body)
         revisit_of = self.seen.get(digest) if payload.body else None
         if revisit_of is None and payload.body:
@@ -158,7 +164,7 @@ class _Importer:
         if row.kind == "response" and payload.body:
             self.seen.setdefault(digest, (row.url, row.fetched_at))
         self.rows.append(row)
-        return row
+        return row.record_id
 
     def commit(self, write: Callable[[], None] | None = None) -> None:
         """Sync the captures written, then index them and write what depends on them."""
@@ -216,21 +222,29 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             if scanned.damage:
                 result.errors.append(scanned.damage + "; the records after it were not read")
     result.records = len(entries)
-    done = _already(archive, (e.record_id for e in entries))
-    fresh: list[webarchive.Entry] = []
-    for entry in entries:
-        if entry.record_id in done:
-            result.already += 1
-        else:
-            done.add(entry.record_id)  # the same record in two files given: once
-            fresh.append(entry)
+    indexed, used = _already(archive, (e.record_id for e in entries))
+    last_seen = _last_seen(archive, (normalize_url(e.url) for e in entries
+                                     if e.record_id in indexed and e.record_id not in used))
     resolver = _Resolver(archive, entries)
-    pages, gone, images = [], [], {}
-    for entry in fresh:
+    pages, gone, images, taken = [], [], {}, set()
+    for entry in entries:
+        if entry.record_id in taken:
+            result.already += 1  # the same record in two files given: once
+            continue
+        taken.add(entry.record_id)
         is_post = is_post_url(entry.url)
+        is_page = is_post and entry.status == 200 and _is_html(entry)
+        if entry.record_id in indexed:
+            # Imported before, unless an import was killed after writing its capture and
+            # before its version: then it is newer than the post's archived copy.
+            seen = last_seen.get(normalize_url(entry.url))
+            if not (is_page and entry.record_id not in used
+                    and (seen is None or _iso(entry.date) > seen)):
+                result.already += 1
+                continue
         if is_post and entry.status in GONE:
             gone.append(entry)
-        elif is_post and entry.status == 200 and _is_html(entry):
+        elif is_page:
             pages.append(entry)
         elif _is_image(entry):
             images[entry.url] = entry  # linked below if an imported post uses it
@@ -238,6 +252,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
     importer = _Importer(archive, result)
+    importer.indexed = indexed
     try:
         if on_start:
             on_start(len(pages))
@@ -278,7 +293,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 continue
             counts = result.site(url)
             counts.posts.add(url)
-            row = importer.store(entry, payload)
+            record_id = importer.store(entry, payload)
             when = _iso(entry.date)
             if url in known and when < known[url]:
                 counts.older += 1  # kept as a capture; a version would pass for the newest
@@ -286,7 +301,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             fetches.append(Fetch(dataclasses.replace(article, url=url), when,
                                  etag=_header(payload.headers, "etag"),
                                  http_last_modified=_header(payload.headers, "last-modified"),
-                                 capture=row.record_id, source=SOURCE))
+                                 capture=record_id, source=SOURCE))
 
         def save(fetches: list[Fetch] = fetches) -> None:
             conn = archive.conn
@@ -345,10 +360,10 @@ def _link_images(importer: _Importer, resolver: _Resolver,
             continue
         if payload is None:
             continue
-        row = importer.store(entry, payload)
-        media.append((url, "stored", row.fetched_at, _header(payload.headers, "content-type"),
-                      len(payload.body),
-                      captures.payload_digest(payload.body), row.record_id, None))
+        record_id = importer.store(entry, payload)
+        media.append((url, "stored", captures.warc_date(entry.date),
+                       _header(payload.headers, "content-type"), len(payload.body),
+                       captures.payload_digest(payload.body), record_id, None))
         importer.result.sites.setdefault(site, SiteCounts()).images += 1
 
     def record() -> None:

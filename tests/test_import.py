@@ -273,3 +273,36 @@ def test_a_wacz_then_a_warc_of_revisits_resolves_them_from_the_archive(snapshots
     assert table(db, "SELECT count(*) FROM post_versions") == [
         (sum(len(c) for c in contents.values()),)]
     assert table(db, "SELECT count(*) FROM captures WHERE kind = 'revisit'")[0][0] >= 1
+
+
+def test_an_import_killed_midway_is_completed_by_the_next(snapshots: dict, tmp_path: Path):
+    """SIGKILL once the import has written captures but before it committed their versions:
+    the next import indexes the written records (capture recovery) and still makes the
+    versions, rather than taking them for imported."""
+    db = tmp_path / "archive.db"
+    files = [str(snapshots[k]) for k in ("first", "second", "third")]
+    process = subprocess.Popen([sys.executable, "-m", "archive.cli", "import", *files,
+                                "--db", str(db)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    directory = db.with_suffix(".captures")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.stat().st_size > 0 for p in directory.glob("*.warc.gz")):
+            break
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    assert table(db, "SELECT count(*) FROM post_versions") == [(0,)]  # killed in between
+
+    result = wixarchive("import", *files, "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    # The same versions, with the same dates, as an import never interrupted makes.
+    whole = tmp_path / "whole.db"
+    assert wixarchive("import", *files, "--db", str(whole)).returncode == 0
+    versions = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
+                "JOIN posts p ON p.id = v.post_id ORDER BY 1, 2")
+    assert table(db, versions) == table(whole, versions)
+    again = wixarchive("import", *files, "--db", str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -96,7 +96,8 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
                + (f", {result.unresolved} revisits without their payload"
                   if result.unresolved else ""))
     if not result.sites:
-        click.echo("No Wix blog posts found.")
+        click.echo("Nothing new: every post page was imported before." if result.already
+                   else "No Wix blog posts found.")
     for site, counts in sorted(result.sites.items()):
         click.echo(f"{site}: {len(counts.posts)} posts captured; {counts.new_posts} new, "
                    f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
