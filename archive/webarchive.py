@@ -39,6 +39,7 @@ class Location(NamedTuple):
     path: str
     member: str | None
     offset: int
+    whole_gzip: bool = False  # one gzip stream for the whole file: offset in its inflated bytes
 
     def describe(self) -> str:
         inside = f" ({self.member})" if self.member else ""
@@ -98,8 +99,13 @@ def warc_members(path: Path) -> list[str] | None:
 
 
 @contextlib.contextmanager
-def _open(path: Path, member: str | None) -> Iterator[IO[bytes]]:
-    if member is None:
+def _open(path: Path, member: str | None, whole_gzip: bool = False) -> Iterator[IO[bytes]]:
+    if whole_gzip:
+        import gzip
+
+        with gzip.open(path, "rb") as handle:
+            yield handle
+    elif member is None:
         with path.open("rb") as handle:
             yield handle
     else:
@@ -155,18 +161,32 @@ def scan(path: Path, progress: Callable[[int], None] | None = None) -> list[Scan
         raise WebArchiveError(f"{path} is a directory, not a file") from None
     except OSError as exc:
         raise WebArchiveError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [_scan_one(path, member, progress) for member in (members or [None])]
+    scans = []
+    for member in members or [None]:
+        scanned = _scan_one(path, member, progress)
+        if scanned is None:
+            # warcio seeks by gzip member, so a file gzipped as one stream (`gzip file.warc`)
+            # is read as a plain WARC through gzip instead.
+            scanned = _scan_one(path, member, progress, whole_gzip=True)
+        assert scanned is not None
+        scans.append(scanned)
+    return scans
 
 
-def _scan_one(path: Path, member: str | None,
-              progress: Callable[[int], None] | None) -> Scan:
+def _scan_one(path: Path, member: str | None, progress: Callable[[int], None] | None,
+              whole_gzip: bool = False) -> Scan | None:
+    """None if the file turns out to be gzipped as one stream."""
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
 
     name = f"{path} ({member})" if member else str(path)
     result = Scan(name)
-    with _open(path, member) as stream:
-        _check_start(stream, name)
-        size = stream.seek(0, io.SEEK_END)
+    with _open(path, member, whole_gzip) as stream:
+        if not whole_gzip:
+            _check_start(stream, name)
+        # The size of a gzip stream is known only by inflating it all: left out (a cut there
+        # raises EOFError while reading, which is reported as damage below).
+        size = None if whole_gzip else stream.seek(0, io.SEEK_END)
         stream.seek(0)
         iterator = ArchiveIterator(stream, check_digests=False)
         done = offset = end = 0
@@ -184,22 +204,26 @@ def _scan_one(path: Path, member: str | None,
                 if record.rec_type not in ("response", "revisit"):
                     result.other_records += 1
                     continue
-                entry = _entry(record, Location(str(path), member, offset))
+                entry = _entry(record, Location(str(path), member, offset, whole_gzip))
                 if entry is None:
                     result.other_records += 1  # not usable without a URL, date and ID
                 else:
                     result.entries.append(entry)
             else:
-                # warcio ends quietly at a gzip member cut short: bytes left over are damage.
-                if end < size:
+                # warcio ends quietly at a gzip member cut short: bytes left over are damage
+                # (the blank lines ending the last record of a plain WARC are not).
+                if size is not None and end < size and not _only_blank_lines(stream, end):
                     result.damage = (f"{name}: the file ends inside a record at offset {end}"
                                      if _is_gzip_tail(stream, end) else
                                      f"{name}: damaged at offset {end}: not a WARC record")
+        except ArchiveLoadFailed as exc:
+            if "single gzip" in str(exc) and not whole_gzip and not result.entries:
+                return None
+            result.damage = f"{name}: damaged at offset {end}: {_first_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many kinds on damage
-            reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-            result.damage = f"{name}: damaged at offset {end}: {reason}"
+            result.damage = f"{name}: damaged at offset {end}: {_first_line(exc)}"
         if progress:
-            progress(max(0, size - done))
+            progress(max(0, (size if size is not None else path.stat().st_size) - done))
     return result
 
 
@@ -218,6 +242,16 @@ def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWar
                  headers.get_header("WARC-Refers-To"))
 
 
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:120] if lines else type(exc).__name__
+
+
+def _only_blank_lines(stream: IO[bytes], end: int) -> bool:
+    stream.seek(end)
+    return not stream.read(64).strip(b"\r\n")
+
+
 def _is_gzip_tail(stream: IO[bytes], end: int) -> bool:
     stream.seek(end)
     return stream.read(2) == GZIP_MAGIC
@@ -228,7 +262,7 @@ def read(location: Location) -> Payload:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import ChunkedDataReader
 
-    with _open(Path(location.path), location.member) as stream:
+    with _open(Path(location.path), location.member, location.whole_gzip) as stream:
         stream.seek(location.offset)
         for record in ArchiveIterator(stream, check_digests=False):
             http = record.http_headers

@@ -203,6 +203,25 @@ def test_a_truncated_warc_imports_the_records_before_the_damage(snapshots: dict,
     assert f"{plain}: the file ends inside a record at offset" in result.stderr
 
 
+def test_a_plain_warc_and_one_gzipped_whole_import_like_the_original(snapshots: dict,
+                                                                       tmp_path: Path):
+    """`gunzip` and `gzip` of a WARC as people do: no per-record gzip members."""
+    plain_bytes = gzip.decompress(snapshots["first"].read_bytes())
+    expected = len(snapshots["slugs"])
+    for name, data in [("plain.warc", plain_bytes), ("whole.warc.gz", gzip.compress(plain_bytes))]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = wixarchive("import", str(path), "--db", str(tmp_path / f"{name}.db"), "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] == expected
+    cut = tmp_path / "whole-cut.warc.gz"
+    cut.write_bytes(gzip.compress(plain_bytes)[:len(gzip.compress(plain_bytes)) // 2])
+    result = wixarchive("import", str(cut), "--db", str(tmp_path / "cut.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: {cut}: damaged at offset" in result.stderr
+    assert 0 < json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] < expected
+
+
 def test_not_a_web_archive_is_one_clear_line(tmp_path: Path):
     text = tmp_path / "notes.txt"
     text.write_text("these are my notes, not a WARC\n" * 20)
