@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from archive import captures
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_META
+from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
@@ -141,8 +142,6 @@ class MediaFetcher:
         if "max size" in message.lower() or "maxsize" in message.lower():
             return MediaOutcome(url, "too-big", _now(),
                                 error=f"larger than {self.file_cap} bytes")
-        from crawler.spiders.wix import CONNECTION_ERRORS  # the spider imports this module
-
         if request is not None and failure.check(*CONNECTION_ERRORS):
             self.unreachable[_host(request.url)] += 1
         return MediaOutcome(url, "failed", _now(), error=message[:300])

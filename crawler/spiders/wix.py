@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy import exceptions as scrapy_errors
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
-from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from archive.store import Archive, ArchiveError, KnownPost
@@ -25,17 +23,12 @@ from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 from crawler.media import MediaFetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
-# Scrapy >= 2.14 wraps Twisted's connection errors in its own exception types.
-CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
-    getattr(scrapy_errors, name) for name in
-    ("DownloadConnectionRefusedError", "CannotResolveHostError", "DownloadTimeoutError")
-    if hasattr(scrapy_errors, name)
-)
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
 # Seconds to wait, once the posts are done, for the archive worker to commit its last batch
