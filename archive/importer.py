@@ -227,6 +227,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                                      if e.record_id in indexed and e.record_id not in used))
     resolver = _Resolver(archive, entries)
     pages, gone, images, taken = [], [], {}, set()
+    fresh_images = 0
     for entry in entries:
         if entry.record_id in taken:
             result.already += 1  # the same record in two files given: once
@@ -234,6 +235,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         taken.add(entry.record_id)
         is_post = is_post_url(entry.url)
         is_page = is_post and entry.status == 200 and _is_html(entry)
+        if entry.record_id in indexed and _is_image(entry):
+            images[entry.url] = entry  # linked below if a post uses it and it is not yet
         if entry.record_id in indexed:
             # Imported before, unless an import was killed after writing its capture and
             # before its version: then it is newer than the post's archived copy.
@@ -247,7 +250,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         elif is_page:
             pages.append(entry)
         elif _is_image(entry):
-            images[entry.url] = entry  # linked below if an imported post uses it
+            images[entry.url] = entry  # linked below if an archived post uses it
+            fresh_images += 1
         else:
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
@@ -256,8 +260,9 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     try:
         if on_start:
             on_start(len(pages))
-        post_ids = _import_pages(importer, resolver, pages, progress)
-        _link_images(importer, resolver, images, post_ids)
+        _import_pages(importer, resolver, pages, progress)
+        linked = _link_images(importer, resolver, images)
+        result.skipped += fresh_images - len(linked - indexed)  # images no post uses
         _mark_gone(archive, result, gone)
     finally:
         importer.close()
@@ -265,12 +270,11 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
 
 
 def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchive.Entry],
-                  progress: Callable[[int], None] | None) -> set[int]:
+                  progress: Callable[[int], None] | None) -> None:
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
     known = _last_seen(archive, (normalize_url(e.url) for e in pages))
-    post_ids: set[int] = set()
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -304,8 +308,8 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                                  capture=record_id, source=SOURCE))
 
         def save(fetches: list[Fetch] = fetches) -> None:
-            conn = archive.conn
-            outcomes = save_batch(conn, fetches, None, archive._site_id) if fetches else []
+            outcomes = save_batch(archive.conn, fetches, None, archive._site_id) \
+                if fetches else []
             for fetch, outcome in zip(fetches, outcomes, strict=True):
                 counts = result.site(fetch.article.url)
                 if outcome == "new":
@@ -314,42 +318,37 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                     counts.new_versions += 1
                 else:
                     counts.unchanged += 1
-            urls = list({f.article.url for f in fetches})
-            post_ids.update(i for (i,) in conn.execute(
-                f"SELECT id FROM posts WHERE url IN ({','.join('?' * len(urls))})", urls))
 
         importer.commit(save)
         if progress:
             progress(len(batch))
-    return post_ids
 
 
 def _link_images(importer: _Importer, resolver: _Resolver,
-                 images: dict[str, webarchive.Entry], post_ids: set[int]) -> None:
-    """Images the imported posts use that the files hold (at full size, else the rendition
-    captured) become stored media, as the crawler's full-size fetches do."""
-    if not images or not post_ids:
-        return
+                 images: dict[str, webarchive.Entry]) -> set[str]:
+    """Images archived posts use (imported now or before) that the files hold, at full size
+    or as the rendition captured, and that are not archived yet, become stored media, as the
+    crawler's full-size fetches do. Returns the record IDs linked."""
+    if not images:
+        return set()
     from crawler.extract.body import full_size_url
 
     by_full: dict[str, webarchive.Entry] = {}
     for url, entry in sorted(images.items(), key=lambda item: item[1].date):
-        by_full[url] = entry
-        full = full_size_url(url)
-        if full and full != url and by_full.get(full, entry).url != full:
+        full = full_size_url(url) or url
+        if full == url or by_full.get(full, entry).url != full:  # the original itself first
             by_full[full] = entry
-    ids = sorted(post_ids)
+    urls = sorted(by_full)
     wanted: dict[str, str] = {}  # image URL -> its post's site
     conn = importer.archive.conn
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for url, site in conn.execute(
-                "SELECT DISTINCT i.url, s.url FROM images i JOIN posts p ON p.id = i.post_id "
-                "JOIN sites s ON s.id = p.site_id "
-                f"WHERE i.post_id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS "
-                "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored')", chunk):
-            if url in by_full:
-                wanted.setdefault(url, site)
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        wanted.update(conn.execute(
+            "SELECT i.url, min(s.url) FROM images i JOIN posts p ON p.id = i.post_id "
+            "JOIN sites s ON s.id = p.site_id "
+            f"WHERE i.url IN ({','.join('?' * len(chunk))}) AND NOT EXISTS "
+            "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored') "
+            "GROUP BY i.url", chunk).fetchall())
     media = []
     for url, site in wanted.items():
         entry = by_full[url]
@@ -371,6 +370,7 @@ def _link_images(importer: _Importer, resolver: _Resolver,
             captures.record_media(conn, *values)
 
     importer.commit(record)
+    return {values[6] for values in media}
 
 
 def _mark_gone(archive: Archive, result: ImportResult, gone: list[webarchive.Entry]) -> None:

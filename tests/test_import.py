@@ -230,39 +230,54 @@ def test_not_a_web_archive_is_one_clear_line(tmp_path: Path):
     assert result.stderr.strip() == f"Error: {text} is not a WARC, WARC.gz or WACZ file"
 
 
-def test_images_captured_in_the_files_are_linked(tmp_path: Path):
-    """A WARC written with warcio (as pywb and Browsertrix do) holding a post page and its
-    images at their static.wixstatic.com addresses."""
-    blog = SampleBlog(seed=4, post_count=3)
-    post = blog.posts[0]
-    with serve_blog(blog) as server:
-        import urllib.request
-
-        url = server.url + post.url_path
-        with urllib.request.urlopen(url) as response:
-            page = response.read()
-    warc = tmp_path / "browser.warc.gz"
-    images = post.expected()["images"]
-    assert images
-    with warc.open("wb") as handle:
+def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
+    """A WARC of 200 responses written with warcio, as pywb and Browsertrix write them."""
+    with path.open("wb") as handle:
         writer = WARCWriter(handle, gzip=True)
-        for target, body, kind in [(url, page, "text/html; charset=utf-8"),
-                                   *[(image, media_bytes(image.rsplit("/", 1)[-1]),
-                                      "image/" + ("jpeg" if image.endswith("jpg") else
-                                                  image.rsplit(".", 1)[-1]))
-                                     for image in images]]:
+        for target, body, kind in responses:
             headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(
                 target, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=headers))
+
+
+def test_images_captured_in_the_files_are_linked(tmp_path: Path):
+    """A post page, then (another file, imported later) its images: one at its original
+    static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""
+    import urllib.request
+
+    blog = SampleBlog(seed=4, post_count=3)
+    post = blog.posts[0]
+    with serve_blog(blog) as server:
+        url = server.url + post.url_path
+        with urllib.request.urlopen(url) as response:
+            page = response.read()
+    original, rendered = post.expected()["images"][:2]
+    rendered_id = rendered.rsplit("/", 1)[-1]
+    rendition = f"{rendered}/v1/fill/w_300,h_200,al_c,q_80/{rendered_id}"
+    write_warc(tmp_path / "page.warc.gz", [(url, page, "text/html; charset=utf-8")])
+    write_warc(tmp_path / "images.warc.gz", [
+        (original, media_bytes(original.rsplit("/", 1)[-1]), "image/jpeg"),
+        (rendition, media_bytes(rendered_id), "image/jpeg"),
+        ("https://static.wixstatic.com/media/unused~mv2.jpg", b"\xff\xd8 other", "image/jpeg")])
     db = tmp_path / "archive.db"
-    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    result = wixarchive("import", str(tmp_path / "page.warc.gz"), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == len(set(images))
-    stored = table(db, "SELECT m.url, c.payload_length FROM media m JOIN captures c "
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == 0
+    result = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["sites"] == {server.url + "/": {
+        "posts": 0, "new_posts": 0, "new_versions": 0, "unchanged": 0, "older": 0,
+        "deleted": 0, "images": 2}}
+    assert summary["skipped"] == 1  # the image no post uses
+    stored = table(db, "SELECT m.url, c.url, c.payload_length FROM media m JOIN captures c "
                        "ON c.record_id = m.capture WHERE m.status = 'stored'")
-    assert {u: n for u, n in stored} == {
-        image: len(media_bytes(image.rsplit("/", 1)[-1])) for image in images}
+    assert sorted(stored) == sorted([
+        (original, original, len(media_bytes(original.rsplit("/", 1)[-1]))),
+        (rendered, rendition, len(media_bytes(rendered_id)))])
+    again = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
 
 
 def test_a_wacz_then_a_warc_of_revisits_resolves_them_from_the_archive(snapshots: dict,
