@@ -222,12 +222,21 @@ def test_a_plain_warc_and_one_gzipped_whole_import_like_the_original(snapshots: 
     assert 0 < json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] < expected
 
 
-def test_not_a_web_archive_is_one_clear_line(tmp_path: Path):
+def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
     text = tmp_path / "notes.txt"
     text.write_text("these are my notes, not a WARC\n" * 20)
     result = wixarchive("import", str(text), "--db", str(tmp_path / "archive.db"))
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: {text} is not a WARC, WARC.gz or WACZ file"
+    missing = tmp_path / "missing.warc.gz"
+    # Given with good files: those are imported all the same.
+    result = wixarchive("import", str(text), str(snapshots["first"]), str(missing),
+                        "--db", str(tmp_path / "archive.db"), "--json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {text} is not a WARC, WARC.gz or WACZ file", f"Error: no such file: {missing}"]
+    site = json.loads(result.stdout)["sites"][snapshots["base"] + "/"]
+    assert site["new_posts"] == len(snapshots["slugs"])
 
 
 def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
