@@ -75,8 +75,10 @@ class _Resolver:
     WARC-Refers-To, by target URI and date, by payload digest) or else in the archive's own
     captures (an earlier import or crawl)."""
 
-    def __init__(self, archive: Archive, entries: Sequence[webarchive.Entry]) -> None:
+    def __init__(self, archive: Archive, entries: Sequence[webarchive.Entry],
+                 reader: webarchive.Reader) -> None:
         self.archive = archive
+        self.reader = reader
         responses = [e for e in entries if e.kind == "response"]
         self.by_id = {e.record_id: e for e in responses}
         self.by_digest = {e.digest: e for e in responses if e.digest}
@@ -98,7 +100,7 @@ class _Resolver:
         """The response's payload (None if it is nowhere to be found)."""
         source = self.source(entry)
         if source is not None:
-            return webarchive.read(source.location)
+            return self.reader.read(source.location)
         conn = self.archive.conn
         rows = conn.execute(
             "SELECT record_id FROM captures WHERE kind = 'response' AND (record_id = ? OR "
@@ -225,7 +227,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     indexed, used = _already(archive, (e.record_id for e in entries))
     last_seen = _last_seen(archive, (normalize_url(e.url) for e in entries
                                      if e.record_id in indexed and e.record_id not in used))
-    resolver = _Resolver(archive, entries)
+    reader = webarchive.Reader()
+    resolver = _Resolver(archive, entries, reader)
     pages, gone, images, taken = [], [], {}, set()
     fresh_images = 0
     for entry in entries:
@@ -265,6 +268,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         result.skipped += fresh_images - len(linked - indexed)  # images no post uses
         _mark_gone(archive, result, gone)
     finally:
+        reader.close()
         importer.close()
     return result
 

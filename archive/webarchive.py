@@ -1,8 +1,8 @@
 """Reading web archives made by any tool: WARC, WARC.gz and WACZ files, with warcio.
 
 `scan()` walks a file once and lists its response and revisit records (where they are, what
-they are: URL, WARC-Date, status, content type), without keeping payloads; `read()` reads
-one of them back by its location. So an import holds metadata in memory, not pages.
+they are: URL, WARC-Date, status, content type), without keeping payloads; `Reader` reads
+one of them back by its location (`Reader`). So an import holds metadata in memory, not pages.
 
 warcio is lenient: it reads a file cut short as a last record with a short body, and text that
 is not a WARC at all as records of nothing. So this module checks what it is given: the file
@@ -39,6 +39,7 @@ class Location(NamedTuple):
     path: str
     member: str | None
     offset: int
+    length: int  # of the record in the file (of its gzip member, if gzipped per record)
     whole_gzip: bool = False  # one gzip stream for the whole file: offset in its inflated bytes
 
     def describe(self) -> str:
@@ -204,7 +205,8 @@ def _scan_one(path: Path, member: str | None, progress: Callable[[int], None] | 
                 if record.rec_type not in ("response", "revisit"):
                     result.other_records += 1
                     continue
-                entry = _entry(record, Location(str(path), member, offset, whole_gzip))
+                entry = _entry(record, Location(str(path), member, offset, end - offset,
+                                                whole_gzip))
                 if entry is None:
                     result.other_records += 1  # not usable without a URL, date and ID
                 else:
@@ -257,22 +259,52 @@ def _is_gzip_tail(stream: IO[bytes], end: int) -> bool:
     return stream.read(2) == GZIP_MAGIC
 
 
-def read(location: Location) -> Payload:
-    """The HTTP response of the record at `location` (its body de-chunked, not decoded)."""
+class Reader:
+    """Reads records back by location, keeping each file open between reads: a WACZ's zip
+    directory is parsed once, and a file gzipped as one stream is inflated forward from the
+    last read rather than from its start each time (records are mostly read in file order)."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.ExitStack()
+        self.streams: dict[tuple[str, str | None, bool], IO[bytes]] = {}
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.stack.close()
+        self.streams.clear()
+
+    def read(self, location: Location) -> Payload:
+        """The HTTP response of the record at `location` (body de-chunked, not decoded)."""
+        key = (location.path, location.member, location.whole_gzip)
+        if key not in self.streams:
+            self.streams[key] = self.stack.enter_context(_open(Path(location.path),
+                                                               location.member,
+                                                               location.whole_gzip))
+        stream = self.streams[key]
+        # Exactly the record's bytes: reading on (warcio reads ahead) would make the next read
+        # a backward seek, which a gzip stream can only do by inflating again from its start.
+        stream.seek(location.offset)
+        return _payload(io.BytesIO(stream.read(location.length)), location)
+
+
+def _payload(stream: IO[bytes], location: Location) -> Payload:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import ChunkedDataReader
 
-    with _open(Path(location.path), location.member, location.whole_gzip) as stream:
-        stream.seek(location.offset)
-        for record in ArchiveIterator(stream, check_digests=False):
-            http = record.http_headers
-            headers = list(http.headers) if http else []
-            body_stream = record.raw_stream
-            if any(k.lower() == "transfer-encoding" and "chunked" in v.lower()
-                   for k, v in headers):
-                body_stream = ChunkedDataReader(body_stream)  # no decompression: as served
-                headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
-            body = body_stream.read()
-            protocol = (http.protocol if http else "") or "HTTP/1.1"
-            return Payload(_status(record), protocol, headers, body)
+    for record in ArchiveIterator(stream, check_digests=False):
+        http = record.http_headers
+        headers = list(http.headers) if http else []
+        body_stream = record.raw_stream
+        if any(k.lower() == "transfer-encoding" and "chunked" in v.lower()
+               for k, v in headers):
+            body_stream = ChunkedDataReader(body_stream)  # no decompression: as served
+            headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
+        body = body_stream.read()
+        protocol = (http.protocol if http else "") or "HTTP/1.1"
+        return Payload(_status(record), protocol, headers, body)
     raise WebArchiveError(f"no record at {location.describe()}")
