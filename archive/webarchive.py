@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -83,35 +84,117 @@ class Payload:
     body: bytes
 
 
+def _is_warc_name(name: str) -> bool:
+    return name.startswith("archive/") and name.endswith((".warc", ".warc.gz"))
+
+
 def warc_members(path: Path) -> list[str] | None:
-    """The WARC files inside a WACZ (None if `path` is not a zip)."""
+    """The WARC files inside a WACZ (None if `path` is not a zip). A zip cut short has lost its
+    central directory: its WARCs are then found by their local headers."""
     with path.open("rb") as handle:
         if handle.read(4) != ZIP_MAGIC:
             return None
     try:
         with zipfile.ZipFile(path) as package:
-            names = [n for n in package.namelist()
-                     if n.startswith("archive/") and n.endswith((".warc", ".warc.gz"))]
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WebArchiveError(f"{path} is a damaged zip (WACZ) file: {exc}") from None
+            names = [n for n in package.namelist() if _is_warc_name(n)]
+    except zipfile.BadZipFile as exc:
+        names = [n for n in _stored_parts(path) if _is_warc_name(n)]
+        if not names:
+            raise WebArchiveError(f"{path} is a damaged zip (WACZ) file: {exc}") from None
+    except OSError as exc:
+        raise WebArchiveError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not names:
         raise WebArchiveError(f"{path} is a zip file without archive/*.warc(.gz): not a WACZ")
     return sorted(names)
 
 
+def _stored_parts(path: Path) -> dict[str, tuple[int, int]]:
+    """Members stored uncompressed (as WACZ keeps its WARCs), as (data offset, size) in the
+    zip file, from the central directory, or else by walking the local headers (a zip cut
+    short); the size is what the file holds of them."""
+    total = path.stat().st_size
+    parts: dict[str, tuple[int, int]] = {}
+    with path.open("rb") as handle:
+        try:
+            with zipfile.ZipFile(handle) as package:
+                infos = [(i.filename, i.header_offset, i.compress_size) for i in
+                         package.infolist() if i.compress_type == zipfile.ZIP_STORED]
+        except zipfile.BadZipFile:
+            infos = None
+        if infos is not None:
+            for name, header, size in infos:
+                handle.seek(header + 26)
+                name_length, extra_length = struct.unpack("<HH", handle.read(4))
+                start = header + 30 + name_length + extra_length
+                parts[name] = (start, min(size, total - start))
+            return parts
+        offset = 0
+        while offset + 30 <= total:
+            handle.seek(offset)
+            header = handle.read(30)
+            if header[:4] != ZIP_MAGIC:
+                break
+            flags, method = struct.unpack("<HH", header[6:10])
+            size, _, name_length, extra_length = struct.unpack("<IIHH", header[18:30])
+            name = handle.read(name_length).decode("utf-8", "replace")
+            start = offset + 30 + name_length + extra_length
+            if flags & 0x08 and not size:  # size only after the data: the rest is this member
+                size = total - start
+            if method == zipfile.ZIP_STORED:
+                parts[name] = (start, min(size, total - start))
+            offset = start + size
+    return parts
+
+
+class _Slice(io.RawIOBase):
+    """A part of a file, read as a file of its own."""
+
+    def __init__(self, handle: IO[bytes], start: int, size: int) -> None:
+        self.handle, self.start, self.size, self.position = handle, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, min(self.size, base + offset))
+        return self.position
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - a writable buffer
+        wanted = min(len(buffer), self.size - self.position)
+        if wanted <= 0:
+            return 0
+        self.handle.seek(self.start + self.position)
+        data = self.handle.read(wanted)
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
 @contextlib.contextmanager
 def _open(path: Path, member: str | None, whole_gzip: bool = False) -> Iterator[IO[bytes]]:
-    if whole_gzip:
-        import gzip
+    """The bytes of a WARC: a file, or a WARC inside a WACZ; inflated if gzipped as one
+    stream (`whole_gzip`)."""
+    with contextlib.ExitStack() as stack:
+        stored = _stored_parts(path).get(member) if member is not None else None
+        if member is None:
+            stream: IO[bytes] = stack.enter_context(path.open("rb"))
+        elif stored is not None:
+            stream = io.BufferedReader(_Slice(stack.enter_context(path.open("rb")), *stored))
+        else:
+            package = stack.enter_context(zipfile.ZipFile(path))
+            stream = stack.enter_context(package.open(member))
+        if whole_gzip:
+            import gzip
 
-        with gzip.open(path, "rb") as handle:
-            yield handle
-    elif member is None:
-        with path.open("rb") as handle:
-            yield handle
-    else:
-        with zipfile.ZipFile(path) as package, package.open(member) as handle:
-            yield handle
+            stream = stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))
+        yield stream
 
 
 def _check_start(stream: IO[bytes], name: str) -> None:

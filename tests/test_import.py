@@ -317,6 +317,17 @@ def test_a_wacz_then_a_warc_of_revisits_resolves_them_from_the_archive(snapshots
         (sum(len(c) for c in contents.values()),)]
     assert table(db, "SELECT count(*) FROM captures WHERE kind = 'revisit'")[0][0] >= 1
 
+    # The WACZ cut short (its zip directory lost with its end): its WARCs are found by their
+    # local headers, and the records before the cut are imported.
+    cut = tmp_path / "cut.wacz"
+    cut.write_bytes(wacz.read_bytes()[:wacz.stat().st_size * 3 // 5])
+    result = wixarchive("import", str(cut), "--db", str(tmp_path / "cut.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {cut} (archive/")
+    assert "offset" in errors[0]
+    assert json.loads(result.stdout)["sites"][base]["new_posts"] > 0
+
 
 def test_an_import_killed_midway_is_completed_by_the_next(snapshots: dict, tmp_path: Path):
     """SIGKILL once the import has written captures but before it committed their versions:
