@@ -195,6 +195,16 @@ def test_a_truncated_warc_imports_the_records_before_the_damage(snapshots: dict,
     assert 0 < imported < len(post_pages(snapshots["first"]))
     assert table(db, "SELECT count(*) FROM posts") == [(imported,)]
 
+    # Bytes overwritten in the middle (a bad disk block): the records before it are imported.
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2:len(whole) // 2 + 64] = b"\0" * 64
+    corrupt = tmp_path / "corrupt.warc.gz"
+    corrupt.write_bytes(bytes(damaged))
+    result = wixarchive("import", str(corrupt), "--db", str(tmp_path / "corrupt.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: {corrupt}: " in result.stderr and "offset" in result.stderr
+    assert json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] > 0
+
     # An uncompressed WARC cut inside a record: same.
     plain = tmp_path / "cut.warc"
     plain.write_bytes(gzip.decompress(whole)[:len(gzip.decompress(whole)) // 3])
