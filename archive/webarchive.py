@@ -279,7 +279,9 @@ def _scan_one(path: Path, member: str | None, progress: Callable[[int], None] | 
                 complete = _drain(record)  # before asking the offset: warcio reads on then
                 offset = iterator.get_record_offset()
                 if not complete:
-                    result.damage = f"{name}: the file ends inside a record at offset {offset}"
+                    cut = size is None or _cut_at(stream, offset)
+                    result.damage = (f"{name}: the file ends inside a record at offset {offset}"
+                                     if cut else f"{name}: a damaged record at offset {offset}")
                     break
                 end = offset + iterator.get_record_length()
                 if progress:
@@ -325,6 +327,24 @@ def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWar
                  headers.get_header("WARC-Payload-Digest"),
                  (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None,
                  headers.get_header("WARC-Refers-To"))
+
+
+def _cut_at(stream: IO[bytes], offset: int) -> bool:
+    """Whether the gzip member at `offset` ends because the file does (False: its bytes are
+    damaged). A record that is not gzipped is cut short: warcio found its block short."""
+    stream.seek(offset)
+    if stream.read(2) != GZIP_MAGIC:
+        return True
+    stream.seek(offset)
+    inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    try:
+        while chunk := stream.read(READ_CHUNK):
+            inflater.decompress(chunk)
+            if inflater.eof:
+                return False  # whole, yet its record was short: damaged inside
+    except zlib.error:
+        return False
+    return True
 
 
 def _first_line(exc: Exception) -> str:
