@@ -281,7 +281,7 @@ def _scan_one(path: Path, member: str | None, progress: Callable[[int], None] | 
                 if not complete:
                     cut = size is None or _cut_at(stream, offset)
                     result.damage = (f"{name}: the file ends inside a record at offset {offset}"
-                                     if cut else f"{name}: a damaged record at offset {offset}")
+                                     if cut else f"{name}: damaged at offset {offset}")
                     break
                 end = offset + iterator.get_record_length()
                 if progress:
@@ -349,7 +349,8 @@ def _cut_at(stream: IO[bytes], offset: int) -> bool:
 
 def _first_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0][:120] if lines else type(exc).__name__
+    line = lines[0][:120] if lines else type(exc).__name__
+    return "".join(c if c.isprintable() else "?" for c in line)  # warcio quotes raw bytes
 
 
 def _only_blank_lines(stream: IO[bytes], end: int) -> bool:
