@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archive import captures, webarchive
-from archive.ingest import Fetch, save_batch
+from archive.ingest import Fetch, save_batch, save_earlier
 from archive.store import Archive
 from crawler.discover.urls import is_post_url, normalize_url, site_root
 
@@ -36,14 +36,16 @@ class SiteCounts:
     new_posts: int = 0
     new_versions: int = 0  # versions added to posts, besides each new post's first
     unchanged: int = 0  # captures whose clean content was already archived
-    older: int = 0  # captures older than the archive's copy: kept as captures, not versions
+    earlier: int = 0  # versions now dated from an older capture of the same content
+    older: int = 0  # captures left out of the history (see ingest.save_earlier)
     deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
     images: int = 0  # images linked from captures in the files
 
     def to_dict(self) -> dict[str, int]:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
-                "older": self.older, "deleted": self.deleted, "images": self.images}
+                "earlier": self.earlier, "older": self.older, "deleted": self.deleted,
+                "images": self.images}
 
 
 @dataclasses.dataclass
@@ -198,6 +200,18 @@ def _last_seen(archive: Archive, urls: Iterable[str]) -> dict[str, str]:
     return seen
 
 
+def _archived(archive: Archive, urls: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Post id and last sighting of the archived posts among these URLs."""
+    urls = list(dict.fromkeys(urls))
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        found.update((url, (post_id, seen)) for url, post_id, seen in archive.conn.execute(
+            f"SELECT url, id, last_seen FROM posts WHERE url IN ({','.join('?' * len(chunk))})",
+            chunk))
+    return found
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -266,7 +280,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         _import_pages(importer, resolver, pages, progress)
         linked = _link_images(importer, resolver, images)
         result.skipped += fresh_images - len(linked - indexed)  # images no post uses
-        _mark_gone(archive, result, gone)
+        _mark_gone(importer, resolver, gone, pages)
     finally:
         reader.close()
         importer.close()
@@ -278,10 +292,11 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
-    known = _last_seen(archive, (normalize_url(e.url) for e in pages))
+    known = _archived(archive, (normalize_url(e.url) for e in pages))
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
+        earlier: list[tuple[int, Fetch]] = []
         for entry in batch:
             try:
                 payload = resolver.payload(entry)
@@ -303,15 +318,28 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             counts.posts.add(url)
             record_id = importer.store(entry, payload)
             when = _iso(entry.date)
-            if url in known and when < known[url]:
-                counts.older += 1  # kept as a capture; a version would pass for the newest
-                continue
-            fetches.append(Fetch(dataclasses.replace(article, url=url), when,
-                                 etag=_header(payload.headers, "etag"),
-                                 http_last_modified=_header(payload.headers, "last-modified"),
-                                 capture=record_id, source=SOURCE))
+            fetch = Fetch(dataclasses.replace(article, url=url), when,
+                          etag=_header(payload.headers, "etag"),
+                          http_last_modified=_header(payload.headers, "last-modified"),
+                          capture=record_id, source=SOURCE)
+            if url in known and when < known[url][1]:
+                earlier.append((known[url][0], fetch))  # placed in the history by its date
+            else:
+                fetches.append(fetch)
 
-        def save(fetches: list[Fetch] = fetches) -> None:
+        def save(fetches: list[Fetch] = fetches,
+                 earlier: list[tuple[int, Fetch]] = earlier) -> None:
+            for post_id, fetch in earlier:
+                outcome = save_earlier(archive.conn, post_id, fetch)
+                counts = result.site(fetch.article.url)
+                if outcome == "inserted":
+                    counts.new_versions += 1
+                elif outcome == "earlier":
+                    counts.earlier += 1
+                elif outcome == "older":
+                    counts.older += 1
+                else:
+                    counts.unchanged += 1
             outcomes = save_batch(archive.conn, fetches, None, archive._site_id) \
                 if fetches else []
             for fetch, outcome in zip(fetches, outcomes, strict=True):
@@ -377,17 +405,32 @@ def _link_images(importer: _Importer, resolver: _Resolver,
     return {values[6] for values in media}
 
 
-def _mark_gone(archive: Archive, result: ImportResult, gone: list[webarchive.Entry]) -> None:
-    """A post whose newest capture is a 404 or 410, later than its archived copy, is deleted."""
-    latest: dict[str, webarchive.Entry] = {}
+def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],
+               pages: list[webarchive.Entry]) -> None:
+    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted.
+    The 404s are kept in the captures, so one imported before the post's pages counts too."""
+    archive, result = importer.archive, importer.result
     for entry in gone:
-        url = normalize_url(entry.url)
-        if url not in latest or entry.date > latest[url].date:
-            latest[url] = entry
-    if not latest:
-        return
-    seen = _last_seen(archive, latest)
-    for url, entry in latest.items():
-        when = _iso(entry.date)
-        if url in seen and seen[url] < when and archive.mark_deleted(url, when=when):
+        try:
+            payload = resolver.payload(entry)
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
+            continue
+        if payload is not None:
+            importer.store(entry, payload)
+    importer.commit()
+    raw: dict[str, set[str]] = {}  # post URL -> the URLs its captures were taken under
+    for entry in [*gone, *pages]:
+        raw.setdefault(normalize_url(entry.url), set()).add(entry.url)
+    seen = _last_seen(archive, raw)
+    for url in seen:
+        targets = sorted(raw[url])
+        (latest,) = archive.conn.execute(
+            "SELECT max(fetched_at) FROM captures WHERE status IN (404, 410) AND url IN "
+            f"({','.join('?' * len(targets))})", targets).fetchone()
+        moment = webarchive.parse_date(latest)
+        if moment is None:
+            continue
+        when = _iso(moment)
+        if seen[url] < when and archive.mark_deleted(url, when=when):
             result.site(url).deleted += 1

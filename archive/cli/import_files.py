@@ -101,6 +101,7 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
     for site, counts in sorted(result.sites.items()):
         click.echo(f"{site}: {len(counts.posts)} posts captured; {counts.new_posts} new, "
                    f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
-                   + (f", {counts.older} older than the archive's copy" if counts.older else "")
+                   + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
+                   + (f", {counts.older} left out of the history" if counts.older else "")
                    + (f", {counts.deleted} marked deleted" if counts.deleted else "")
                    + f", {counts.images} images")
