@@ -31,9 +31,9 @@ MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
-# Seconds to wait, once the posts are done, for the archive worker to commit its last batch
-# (it does 0.5 s after its last item) before asking the archive for the images still missing.
-MEDIA_SETTLE = 1.0
+# Seconds between looks, once the posts are done, at whether the archive worker has committed
+# every page (see crawler.media) before asking the archive for the images still missing.
+MEDIA_SETTLE = 0.5
 
 
 def _now() -> str:
@@ -77,6 +77,7 @@ class WixBlogSpider(scrapy.Spider):
         self.known: dict[str, KnownPost] = {}
         self.resumed_since: str | None = None  # when the run this one resumes started
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
+        self.fetched_pages = 0  # FetchedPage items handed to the pipeline
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
@@ -250,6 +251,7 @@ class WixBlogSpider(scrapy.Spider):
                 self.on_http_error(response)
             return
         # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
+        self.fetched_pages += 1
         yield FetchedPage(
             url=url,
             body=response.body,
