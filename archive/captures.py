@@ -560,7 +560,7 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     files = len(list(directory.glob(f"*{SUFFIX}"))) if directory.is_dir() else 0
     try:
         kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
-    except sqlite3.OperationalError:  # a read-only archive from before captures (v8 or older)
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         kinds = {}
     return Sizes(files, on_disk, kinds.get("response", 0), kinds.get("revisit", 0))
 
@@ -573,7 +573,7 @@ def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> lis
     try:
         files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
                              "ORDER BY id").fetchall()
-    except sqlite3.OperationalError:  # a read-only archive from before captures (v8 or older)
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         return []
     for file_id_, name, indexed, closed_at in files:
         if len(problems) >= limit:

@@ -2,8 +2,8 @@
 
 `wixarchive crawl` and the scheduler both go through `crawl_site`, which runs
 `python -m crawler.run` in its own session (so a terminal's Ctrl-C reaches only the caller, which
-forwards exactly one signal: two would make Scrapy skip its checkpoint), lets it inherit the
-site's lock, and bounds its run time.
+forwards exactly one signal: two would make Scrapy quit at once, without recording its run),
+lets it inherit the site's lock, and bounds its run time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to checkpoint and exit
+GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
 
 
@@ -56,9 +56,9 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
     The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
-    signal per stop request (two would make Scrapy skip its checkpoint). On `timeout` it gets
-    SIGTERM (a checkpointed stop), and SIGKILL (its whole process group) if still alive after
-    `grace` seconds.
+    signal per stop request (two would make Scrapy quit without recording its run). On `timeout`
+    it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still alive after
+    `grace` seconds. However it ends, the next crawl archives what it missed.
     """
     proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
                             start_new_session=True)

@@ -42,7 +42,7 @@ class Result:
     posts: int = 0  # posts re-extracted from a capture
     changed: int = 0  # of which the clean result changed: a new version
     failed: int = 0  # capture missing, unreadable, or no longer a post
-    without_capture: int = 0  # archived without captures (--no-capture, or before v9)
+    without_capture: int = 0  # archived without captures (--no-capture, or before v10)
     failures: list[str] = dataclasses.field(default_factory=list)
     resumed: bool = False
 

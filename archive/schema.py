@@ -20,8 +20,10 @@ History (each step is a migration; a new archive runs them all, so there is one 
       with the new posts instead of ranking the whole archive again
   v7  the index triggers log each post they re-index or remove, so the statistics can be
       extended after a crawl that changed posts too
-  v8  that log keeps the indexed texts of the post before the change
-  v9  raw captures: the WARC files beside the archive (capture_files), the index of their
+  v8  the change log keeps the indexed texts a change replaced
+  v9  each crawl run records the process running it (host and pid), so a run left `running`
+      by a process that is gone can be told from one still under way, and closed
+  v10 raw captures: the WARC files beside the archive (capture_files), the index of their
       response and revisit records (captures), which capture each post version came from and
       whether a crawl or a re-extraction made it, the progress of re-extractions, and the
       full-size images fetched (media, joined to images on url)
@@ -38,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -236,11 +238,17 @@ V8 = "ALTER TABLE search_changed ADD COLUMN texts INTEGER NOT NULL DEFAULT 0;\n"
     f"ALTER TABLE search_changed ADD COLUMN {column} TEXT;\n" for column in FTS_COLUMNS)
 
 
-# v9: raw captures (archive/captures.py writes these rows). The WARC files are the record of what
+V9 = """
+ALTER TABLE crawl_runs ADD COLUMN host TEXT;
+ALTER TABLE crawl_runs ADD COLUMN pid INTEGER;
+"""
+
+
+# v10: raw captures (archive/captures.py writes these rows). The WARC files are the record of what
 # was served; these tables only index them, so they can always be rebuilt from the files.
 # `source` says how a capture entered the archive ('crawl'; later 'import', 'recover'), so
 # records of other producers are stored and read exactly like crawled ones.
-V9 = """
+V10 = """
 CREATE TABLE capture_files (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,              -- file name inside <archive>.captures/
@@ -370,9 +378,13 @@ def _v9(conn: sqlite3.Connection) -> None:
     _script(conn, V9)
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    _script(conn, V10)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10}
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,6 +63,31 @@ def utc_now() -> str:
     from datetime import UTC, datetime  # write path only: kept off the search command's imports
 
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def process_alive(pid: int, started_before: str) -> bool:
+    """Whether process `pid` of this host exists and is the one that started at or before
+    `started_before` (an ISO time): a pid reused by a later process does not count."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        if fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
+            return False
+        ticks = int(fields[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True  # no /proc: trust the pid
+    from datetime import datetime
+
+    began = boot + ticks / os.sysconf("SC_CLK_TCK")
+    # Run times are stored to the second: allow for the rounding.
+    return began <= datetime.fromisoformat(started_before).timestamp() + 2
 
 
 def _describe(exc: sqlite3.Error) -> str:
@@ -245,6 +271,23 @@ class Archive:
                 raise ArchiveError(_describe(exc)) from exc
             raise
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: if the block fails, only its own writes are undone."""
+        if self._depth == 0:
+            raise ArchiveError("a savepoint needs an open transaction")
+        self.conn.execute("SAVEPOINT item")
+        try:
+            yield
+        except BaseException:
+            # SQLite may have ended the whole transaction itself (disk full, I/O error): then
+            # there is nothing to roll back to, and the caller sees in_transaction is false.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO item")
+                self.conn.execute("RELEASE item")
+            raise
+        self.conn.execute("RELEASE item")
+
     # -- sites and runs --------------------------------------------------------------------------
 
     def _site_id(self, url: str, name: str | None, now: str) -> int:
@@ -258,13 +301,45 @@ class Archive:
             self.conn.execute("UPDATE sites SET name = ? WHERE id = ?", (name, row["id"]))
         return row["id"]
 
-    def start_run(self, site_url: str, *, started_at: str | None = None) -> int:
+    def start_run(self, site_url: str, *, started_at: str | None = None,
+                  pid: int | None = None) -> int:
+        """A `running` row for a crawl by process `pid` (default: this one) on this host."""
         started_at = started_at or utc_now()
         with self.transaction():
             site_id = self._site_id(site_url, None, started_at)
             cur = self.conn.execute(
-                "INSERT INTO crawl_runs (site_id, started_at) VALUES (?, ?)", (site_id, started_at))
+                "INSERT INTO crawl_runs (site_id, started_at, host, pid) VALUES (?, ?, ?, ?)",
+                (site_id, started_at, socket.gethostname(), pid or os.getpid()))
             return cur.lastrowid
+
+    def dead_runs(self) -> list[dict[str, Any]]:
+        """Runs still marked `running` whose process, on this host, is gone."""
+        rows = self.conn.execute(
+            "SELECT id, started_at, host, pid, counts FROM crawl_runs "
+            "WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+            (socket.gethostname(),)).fetchall()
+        return [dict(row) for row in rows if not process_alive(row["pid"], row["started_at"])]
+
+    def close_dead_runs(self) -> int:
+        """Close every run left `running` by a process that is gone, as `interrupted`."""
+        closed = 0
+        for run in self.dead_runs():
+            with self.transaction():
+                closed += self.conn.execute(
+                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, errors = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    (utc_now(), json.dumps([f"its process (pid {run['pid']}) ended before the "
+                                            "run was closed: killed or crashed"]),
+                     run["id"])).rowcount
+        return closed
+
+    def last_run(self, site_url: str) -> dict[str, Any] | None:
+        """The site's most recent run (status, started_at), or None."""
+        row = self.conn.execute(
+            "SELECT r.id, r.status, r.started_at FROM crawl_runs r JOIN sites s "
+            "ON s.id = r.site_id WHERE s.url = ? ORDER BY r.id DESC LIMIT 1",
+            (site_root(site_url),)).fetchone()
+        return dict(row) if row else None
 
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], errors: list[str],
                    finished_at: str | None = None) -> None:

@@ -38,6 +38,7 @@ BATCH = 50  # images scheduled at a time, so the per-run cap is checked as they 
 # Media requests are not retried within a run (a failed image is tried again next run); a host
 # that refused or failed to resolve this many times gets no more requests this run.
 HOST_FAILURES = 3
+MAX_SETTLE_ROUNDS = 20  # idle rounds (of crawler.spiders.wix.MEDIA_SETTLE) to wait for commits
 ERROR_STATUSES = list(range(400, 600))  # answered to the callback, recorded per image
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
           b"MM\x00*", b"\x00\x00\x01\x00")
@@ -70,7 +71,7 @@ class MediaFetcher:
         self.media_base = media_base
         self.requested: set[str] = set()
         self.run_bytes = 0
-        self.settled = False
+        self.settle_rounds = 0
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
 
     @classmethod
@@ -100,10 +101,12 @@ class MediaFetcher:
         urls = [url for url in self._pending() if self.unreachable[_host(url)] < HOST_FAILURES]
         urls = urls[:BATCH]
         if not urls:
-            stats = spider.crawler.stats
-            stored = stats.get_value("wixarchive/new", 0) + stats.get_value("wixarchive/changed", 0)
-            if stored and not self.settled:
-                self.settled = True  # the worker commits its last batch once the crawl idles
+            # Pages still on their way into the archive may add images: wait for their commit
+            # (the pipeline counts a page under wixarchive/pages/ once committed).
+            stats = spider.crawler.stats.get_stats()
+            committed = sum(v for k, v in stats.items() if k.startswith("wixarchive/pages/"))
+            if committed < spider.fetched_pages and self.settle_rounds < MAX_SETTLE_ROUNDS:
+                self.settle_rounds += 1
                 return []
             return None
         self.requested.update(urls)

@@ -8,11 +8,9 @@ caller never has to parse Scrapy's output.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.discover.urls import site_root
 from crawler.spiders.wix import WixBlogSpider
 from crawler.summary import CrawlSummary
 
@@ -51,33 +48,20 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     return settings
 
 
-def job_dir(db: str | Path, url: str) -> Path:
-    """Where an interrupted crawl of this site keeps its queue, beside the archive."""
-    site = site_root(url)
-    name = hashlib.sha1(site.encode()).hexdigest()[:12]
-    return Path(f"{db}.jobs") / name
-
-
 def run_crawl(url: str, db: str | Path, overrides: dict[str, Any] | None = None) -> CrawlSummary:
-    settings = crawl_settings(db, overrides)
-    jobdir = Path(settings.get("JOBDIR") or job_dir(db, url))
-    settings.set("JOBDIR", str(jobdir), priority="cmdline")
-    process = CrawlerProcess(settings)
+    # No JOBDIR: Scrapy's request fingerprints on disk run ahead of what the archive committed,
+    # so a run resumed from them skipped posts that were never stored. Each run discovers the
+    # posts again from the sitemaps (a few requests) and the spider skips only what the archive
+    # itself holds unchanged: whatever stopped the last run, the archive is the whole truth.
+    process = CrawlerProcess(crawl_settings(db, overrides))
     crawler = process.create_crawler(WixBlogSpider)
     process.crawl(crawler, url=url)
     process.start()
     summary = getattr(crawler.spider, "crawl_summary", None)
     if summary is None:
         # The spider never closed normally: a forced shutdown (a second Ctrl-C or SIGTERM).
-        # Its queue on disk is all the next run has to resume from, so keep it.
         summary = CrawlSummary(site=url, status="interrupted",
                                message="crawl stopped before it could close; run again to resume")
-    if summary.status != "interrupted":
-        # Only an interrupted crawl has anything to resume; a finished job's request filter
-        # would wrongly skip every page on the next run.
-        shutil.rmtree(jobdir, ignore_errors=True)
-        if jobdir.parent.is_dir() and not any(jobdir.parent.iterdir()):
-            jobdir.parent.rmdir()
     return summary
 
 

@@ -30,6 +30,9 @@ RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+# Seconds the archive worker may spend extracting and storing one page before it is cut off
+# (and named in the run's errors): one page can never stall a crawl.
+WIXARCHIVE_PAGE_TIMEOUT = 10.0
 
 # The spider and pipeline run CPU and SQLite work in threads through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +37,10 @@ def history(db: Path) -> None:
             record(archive, DOWN, "failed", day, f"could not reach {DOWN}: DNS lookup failed")
         record(archive, FINE, "failed", 2, "HTTP 503")
         record(archive, FINE, "ok", 3)
-        archive.start_run(FINE, started_at="2026-05-04T03:00:00+00:00")  # its process died
+        # Its process died: the run row names a process that is gone.
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+        archive.start_run(FINE, started_at="2026-05-04T03:00:00+00:00", pid=int(gone.stdout))
 
 
 def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: Path):
@@ -44,7 +49,8 @@ def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: P
     result = wix("runs", "--db", str(db))
     assert result.exit_code == 0
     table, _, failing = result.output.partition("Failing sites:")
-    assert "killed" in table  # `running`, and nobody holds the site's lock
+    # `running`, but its process is gone: closed as interrupted, saying why.
+    assert "interrupted" in table and "ended before the run was closed" in table
     assert "↳ could not reach" in table
     assert failing.strip().splitlines() == [
         f"✗ {DOWN}: 3 failed run(s) in a row (last ok 2026-05-01 03:00): "
@@ -54,13 +60,15 @@ def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: P
     assert check.exit_code == 1 and DOWN in check.output and FINE not in check.output
 
     rows = json.loads(wix("runs", "--db", str(db), "--json", "--site", FINE + "post/x").output)
-    assert [r["status"] for r in rows] == ["killed", "ok", "failed"]
+    assert [r["status"] for r in rows] == ["interrupted", "ok", "failed"]
     assert rows[1]["new"] == 1 and rows[1]["seconds"] == 60
 
 
 def test_a_crawl_in_progress_shows_as_running_not_killed(tmp_path: Path):
     db = tmp_path / "archive.db"
     history(db)
+    with Archive.open(db) as archive:  # a crawl by this (live) process
+        archive.start_run(FINE)
     with SiteLock.acquire(lock_path(db, FINE), site=FINE, now=datetime.now(UTC)):
         rows = json.loads(wix("runs", "--db", str(db), "--json", "-n", "1").output)
     assert rows[0]["status"] == "running"

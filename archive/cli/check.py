@@ -31,6 +31,11 @@ def command(db: Path, repair: bool) -> None:
             except ArchiveError as exc:
                 fail(str(exc))
             click.echo("Search index rebuilt.")
+        if writable:
+            closed = archive.close_dead_runs()
+            if closed:
+                click.echo(f"Closed {closed} crawl run(s) left `running` by a process that is "
+                           "gone, as interrupted.")
         problems = archive.check()
         from archive import captures  # warcio only when checking
 

@@ -71,6 +71,18 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
         fail(str(exc))
 
 
+def close_dead_runs(db: Path) -> int:
+    """Close the runs left `running` by a crawl process that is gone (killed, crashed) as
+    interrupted, when the archive may be written; how many were closed."""
+    if not is_writable(db):
+        return 0
+    try:
+        with Archive.open(db, create=False) as archive:
+            return archive.close_dead_runs()
+    except ArchiveError:
+        return 0  # the caller opens the archive next and reports what is wrong with it
+
+
 def use_colour(colour: bool | None) -> bool:
     if colour is not None:
         return colour

@@ -72,7 +72,8 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
     extra = f" ({summary.get('pages_fetched', 0)} pages in {seconds:.1f} s)"
     line = f"{mark} {summary['site']}: {summary['message']}{extra}"
     if summary["status"] == "partial":
-        line += f"\n  {len(summary['errors'])} pages failed, first: {summary['errors'][0]}"
+        failed = summary.get("counts", {}).get("failed") or len(summary["errors"])
+        line += f"\n  {failed} pages failed, first: {summary['errors'][0]}"  # errors: first 50
     return line
 
 

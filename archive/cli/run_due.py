@@ -52,7 +52,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     (with counts), not-due (with the next time), busy (another process is crawling it: each
     site has a lock, so runs never overlap; a lock left by a killed process is taken over).
     Exit status: 0, or 1 when a site failed or hit its time limit, or 128+N when stopped by
-    signal N (the crawl in progress is checkpointed and resumes at the next run).
+    signal N (the crawl in progress stops cleanly; the next run archives what it missed).
 
     \b
     Example (crontab: every hour, mail only problems):

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from archive.cli.common import db_option, fail, format_options, open_archive, write_records
+from archive.cli.common import (
+    close_dead_runs,
+    db_option,
+    fail,
+    format_options,
+    open_archive,
+    write_records,
+)
 from archive.schedule.due import parse_time
 from archive.schedule.locks import is_locked, lock_path
 from archive.schedule.runner import read_history
@@ -72,8 +79,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str) -> None:
     """The history of crawl runs, newest first, with status and counts.
 
-    Statuses: ok, partial (some pages failed), failed, interrupted (stopped; resumes at the
-    next run), running, killed (its process died: the next run resumes it). Sites whose last
+    Statuses: ok, partial (some pages failed), failed, interrupted (stopped, or its process was
+    killed: the next run archives what it missed), running, killed (its process died on another
+    host or before it recorded itself). Sites whose last
     runs failed are listed after the table, the longest failure streak first.
 
     \b
@@ -81,6 +89,7 @@ def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str)
         wixarchive runs --db blog.db
         wixarchive runs --failing --db blog.db || echo "some sites keep failing"
     """
+    close_dead_runs(db)
     with open_archive(db) as archive:
         try:
             wanted = site_root(site_url) if site_url else None

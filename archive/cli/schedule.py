@@ -34,8 +34,8 @@ def command(db: Path, sites_path: Path | None, poll: float, verbose: bool,
     Sleeps until the next site is due, crawls it, and goes on; a failing site, a site being
     crawled by another process, or a broken sites file never ends it (they are reported and
     retried). Edits to the sites file are picked up without a restart. SIGTERM or Ctrl-C stops
-    it cleanly: the crawl in progress is checkpointed, and the next run resumes it. Each line
-    is one site's outcome, prefixed with the time.
+    it cleanly: the crawl in progress commits what it fetched, and the next run archives what
+    it missed. Each line is one site's outcome, prefixed with the time.
 
     \b
     Example:

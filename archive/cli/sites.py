@@ -77,7 +77,7 @@ def command() -> None:
 @click.option("--contact", help="An e-mail or URL added to the User-Agent.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (your own site only).")
 @click.option("--no-capture", is_flag=True, help="Keep no raw captures (WARC) of the site.")
-@click.option("--timeout", help='Stop the crawl (checkpointed) after this long (default 4h).')
+@click.option("--timeout", help='Stop the crawl cleanly after this long (default 4h).')
 def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 cron: str | None, name: str | None, labels: tuple[str, ...],
                 delay: float | None, concurrency: int | None, autothrottle: bool | None,

@@ -6,7 +6,7 @@ cron does; `$TZ` changes it). On top of the schedule:
 
 - a site never crawled is due at once;
 - an interrupted crawl (stopped by a signal or a time limit) or one whose process was killed
-  (its run row still says `running`) is due at once, so it resumes from its checkpoint;
+  (its run row still says `running`) is due at once, so it archives what that crawl missed;
 - a failed crawl is retried after 1 h, 2 h, 4 h... (doubling with each failure in a row), but never
   later than its next regular slot: a transient outage does not cost a whole interval.
 """

@@ -3,7 +3,8 @@
 Each due site is locked (archive.schedule.locks), crawled in a child process, and reported as one
 `Outcome`. The clock, the sleep and the crawl itself are injectable, so tests never wait for a
 schedule. A stop request (SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to the
-running crawler, which checkpoints its queue (Scrapy JOBDIR) and exits; the next run resumes it.
+running crawler, which commits what it fetched and exits; the next run archives the rest
+(deciding from what the archive holds, see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class Runner:
     # -- stopping --------------------------------------------------------------------------------
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
-        """Stop after the current crawl, which is asked to checkpoint and exit. Signal-safe."""
+        """Stop after the current crawl, which is asked to stop cleanly. Signal-safe."""
         if self.stop_signal is None:
             self.stop_signal = signum
         with contextlib.suppress(OSError):

@@ -20,7 +20,7 @@ or `--sites FILE`. Example:
     delay = 2.0                            # politeness overrides, as `wixarchive crawl` options:
     concurrency = 1                        #   delay, concurrency, autothrottle, user_agent,
     robots = true                          #   contact, robots, capture (false: no WARC)
-    timeout = "2h"                         # stop (checkpointed) after this long; default 4h
+    timeout = "2h"                         # stop cleanly after this long; default 4h
 
 A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, else every 1d).
 `wixarchive sites add` appends a `[[site]]` table and keeps the rest of the file as it is;

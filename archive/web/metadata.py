@@ -40,6 +40,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "status": "running while the crawl runs, then how it ended",
         "counts": "JSON object: number of posts per outcome (new, changed, deleted…)",
         "errors": "JSON array of error messages",
+        "host": "The machine the crawl process ran on",
+        "pid": "The crawl process's id: a `running` run whose process is gone is closed as "
+               "interrupted",
     }),
     "posts": ("Posts", "The current version of every archived post; deleted posts are kept and "
               "flagged with deleted_at.", {

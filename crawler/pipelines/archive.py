@@ -1,15 +1,13 @@
 """ArchivePipeline: hands each fetched page to the archive worker and records the run.
 
 The archive file is opened on the first post, so a crawl that finds nothing never creates
-an empty archive; an existing archive still gets a crawl_runs row for a failed run.
+an empty archive; an existing archive still gets a crawl_runs row for a failed run. A page is
+counted only once the worker has committed it (see crawler.pipelines.supervisor), so the run's
+counts are what the archive holds.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,10 @@ from typing import Any
 from scrapy import signals
 
 from archive.store import Archive, ArchiveError
-from crawler.pipelines import worker
+from crawler.pipelines.supervisor import Pending, WorkerSupervisor
 from crawler.summary import summarize
 
-FLUSH_AFTER_IDLE = 0.5  # seconds without a new page before the worker commits its batch
+PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
 
 
 def _now() -> str:
@@ -31,10 +29,10 @@ class ArchivePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.db_path = Path(crawler.settings.get("WIXARCHIVE_DB"))
+        self.page_timeout = crawler.settings.getfloat("WIXARCHIVE_PAGE_TIMEOUT", PAGE_TIMEOUT)
         self.archive: Archive | None = None
         self.run_id: int | None = None
-        self.pool: ProcessPoolExecutor | None = None
-        self.flush_timer: asyncio.TimerHandle | None = None
+        self.supervisor: WorkerSupervisor | None = None
         self.started_at = _now()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -45,47 +43,38 @@ class ArchivePipeline:
     def _open(self, site: str) -> Archive:
         if self.archive is None:
             self.archive = Archive.open(self.db_path)
+            self.archive.close_dead_runs()
             self.run_id = self.archive.start_run(site, started_at=self.started_at)
         return self.archive
 
-    def _worker(self) -> ProcessPoolExecutor:
-        if self.pool is None:
+    def _worker(self) -> WorkerSupervisor:
+        if self.supervisor is None:
             self._open(self.crawler.spider.site)  # creates the file the worker opens
-            # spawn, not fork: this process runs threads and an event loop.
-            self.pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=worker.start, initargs=(str(self.db_path),),
-            )
-        return self.pool
+            self.supervisor = WorkerSupervisor(
+                str(self.db_path), page_timeout=self.page_timeout,
+                on_committed=self._committed, on_failed=self._failed)
+        return self.supervisor
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
-        stats = self.crawler.stats
         try:
-            future = self._worker().submit(worker.handle, item, self.run_id)
-            self._flush_when_idle()
-            kind, outcome, unknown_layout = await asyncio.wrap_future(future)
-        except (ArchiveError, OSError, RuntimeError) as exc:  # RuntimeError: a broken pool
+            handled = self._worker().submit(item, self.run_id)
+        except (ArchiveError, OSError) as exc:
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item
-        if kind:
-            stats.inc_value(f"wixarchive/pages/{kind}")
-        if outcome:
-            stats.inc_value(f"wixarchive/{outcome}")
-        if unknown_layout:
-            stats.inc_value("wixarchive/unknown_layout")
+        await handled  # one page at a time per slot: the worker's pace holds the crawl back
         return item
 
-    def _flush_when_idle(self) -> None:
-        """Commit the worker's batch once no page has come for a moment (a slow site must not
-        keep a write transaction open)."""
-        if self.flush_timer is not None:
-            self.flush_timer.cancel()
-        self.flush_timer = asyncio.get_running_loop().call_later(FLUSH_AFTER_IDLE, self._flush)
+    def _committed(self, page: Pending) -> None:
+        kind, outcome, unknown_layout = page.result or (None, None, False)
+        if kind:
+            self.crawler.stats.inc_value(f"wixarchive/pages/{kind}")
+        if outcome:
+            self.crawler.stats.inc_value(f"wixarchive/{outcome}")
+        if unknown_layout:
+            self.crawler.stats.inc_value("wixarchive/unknown_layout")
 
-    def _flush(self) -> None:
-        if self.pool is not None:
-            with contextlib.suppress(RuntimeError):  # a broken pool is reported per item
-                self.pool.submit(worker.flush)
+    def _failed(self, page: Pending, reason: str) -> None:
+        self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)
 
     def _mark_gone_from_sitemap(self, spider: Any) -> None:
         gone = spider.gone_from_sitemap()
@@ -98,12 +87,12 @@ class ArchivePipeline:
                 self.crawler.stats.inc_value("wixarchive/deleted")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.flush_timer is not None:
-            self.flush_timer.cancel()
-        if self.pool is not None:
-            self.pool.submit(worker.flush)
-            self.pool.shutdown(wait=True)  # every write committed before the run is closed
-            self.pool = None
+        if self.supervisor is not None:
+            self.supervisor.close()  # every page committed (or failed) before the run is closed
+            if self.supervisor.restarts:
+                self.crawler.stats.set_value("wixarchive/worker_restarts",
+                                             self.supervisor.restarts)
+            self.supervisor = None
         if reason == "finished":
             self._mark_gone_from_sitemap(spider)
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors)

@@ -4,109 +4,162 @@ Extraction and SQLite writes are CPU work; inside the crawl process they would s
 (the GIL) with Scrapy's fetch loop. In one worker process they run beside it, so a crawl goes
 at the speed of fetching, and every write still goes through one connection, in order.
 Nothing here imports Scrapy: the worker starts fast and stays small.
+
+The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It sends
+`("page", seq, item, run_id)`, `("flush",)` and `("stop",)`; the worker answers
+`("begin", seq)` as it starts on a page, `("done", seq, result, error, committed)` when the
+page is handled (result: page kind, outcome, whether no known layout gave its body),
+`("committed", committed)` after a commit of its own, and `("lost", last_seq, reason)` when a
+commit fails. `committed` is the highest seq whose writes
+are committed: the supervisor keeps every page until then, so nothing is counted that a kill
+could still take back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
-import sys
+import sqlite3
 import time
+from multiprocessing.connection import Connection
 from typing import Any
 
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
-# post costs a third of the write. A batch lost to a kill is only posts the next run fetches
-# again, since nothing of them reached the archive.
+# post costs a third of the write. Each page is saved under a savepoint of its own, so a page
+# that fails to save takes nothing else with it.
 BATCH_SIZE = 200
 BATCH_SECONDS = 1.0
-
-_archive: Archive | None = None
-_batch: contextlib.ExitStack | None = None
-_batch_started = 0.0
-_batch_size = 0
+IDLE_COMMIT = 0.5  # seconds without a new page before the open batch is committed
 
 
-def start(db: str) -> None:
-    """Process initializer: open the archive the crawl process has already created."""
-    global _archive
+def serve(db: str, requests: Connection, replies: Connection) -> None:
+    """The worker process's main function."""
     # Ctrl-C reaches a terminal's whole process group; the crawl process decides when to stop,
     # and needs this worker alive to finish the writes already under way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _archive = Archive.open(db, create=False)
+    try:
+        archive = Archive.open(db, create=False)
+    except ArchiveError as exc:
+        replies.send(("fatal", str(exc)))
+        return
+    with archive:
+        _Worker(archive, replies).run(requests)
 
 
-def flush() -> None:
-    """Commit the open batch (the pipeline calls this when the crawl pauses or ends)."""
-    global _batch, _batch_size
-    if _batch is not None:
-        batch, _batch, _batch_size = _batch, None, 0
-        batch.close()
+class _Worker:
+    def __init__(self, archive: Archive, replies: Connection) -> None:
+        self.archive = archive
+        self.replies = replies
+        self.batch: contextlib.AbstractContextManager[Any] | None = None
+        self.batch_started = 0.0
+        self.batch_size = 0
+        self.last_seq = 0  # the last page handled
+        self.committed = 0  # the last page whose writes are committed
+
+    def run(self, requests: Connection) -> None:
+        while True:
+            if self.batch is not None and not requests.poll(IDLE_COMMIT):
+                self.commit(report=True)
+                continue
+            try:
+                message = requests.recv()
+            except (EOFError, OSError):  # the crawl process is gone: keep what was done
+                self.commit(report=False)
+                return
+            if message[0] == "page":
+                self.handle(*message[1:])
+            elif message[0] == "flush":
+                self.commit(report=True)
+            elif message[0] == "stop":
+                self.commit(report=True)
+                return
+
+    def handle(self, seq: int, item: Any, run_id: int | None) -> None:
+        try:
+            self.open_batch()  # may wait for the write lock: before the page's clock starts
+        except ArchiveError as exc:
+            self.replies.send(("done", seq, None, f"not archived: {exc}", self.committed))
+            return
+        self.replies.send(("begin", seq))
+        error = None
+        try:
+            with self.archive.savepoint():
+                result = _store(self.archive, item, run_id)
+        except Exception as exc:  # noqa: BLE001 - any failure costs this page only
+            result = None
+            error = f"not archived: {_describe(exc)}"
+        self.last_seq = seq
+        if not self.archive.conn.in_transaction:
+            # SQLite ended the whole transaction itself (disk full, I/O error): the batch is gone.
+            batch, self.batch = self.batch, None
+            with contextlib.suppress(Exception):
+                batch.__exit__(RuntimeError, RuntimeError("batch lost"), None)
+            self.replies.send(("lost", seq, error or "the batch's transaction was lost"))
+            return
+        self.batch_size += 1
+        if self.batch is not None and (self.batch_size >= BATCH_SIZE
+                or time.monotonic() - self.batch_started >= BATCH_SECONDS):
+            self.commit(report=False)  # the reply below carries the new mark
+        self.replies.send(("done", seq, result, error, self.committed))
+
+    def open_batch(self) -> None:
+        if self.batch is None:
+            batch = self.archive.transaction()
+            batch.__enter__()
+            self.batch, self.batch_started, self.batch_size = batch, time.monotonic(), 0
+
+    def commit(self, *, report: bool) -> None:
+        if self.batch is None:
+            return
+        batch, self.batch = self.batch, None
+        try:
+            batch.__exit__(None, None, None)
+        except (ArchiveError, sqlite3.Error) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if self.archive.conn.in_transaction:
+                    self.archive.conn.execute("ROLLBACK")
+            self.replies.send(("lost", self.last_seq, f"not archived: {_describe(exc)}"))
+            return
+        self.committed = self.last_seq
+        if report:
+            self.replies.send(("committed", self.committed))
 
 
-def _in_batch() -> None:
-    global _batch, _batch_started, _batch_size
-    assert _archive is not None, "worker not started"
-    if _batch is None:
-        _batch = contextlib.ExitStack()
-        _batch.enter_context(_archive.transaction())
-        _batch_started = time.monotonic()
-    _batch_size += 1
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
-def handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, bool]:
+Result = tuple[str | None, str | None, bool]
+
+
+def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
     """Process one item: (page kind, archive outcome, whether its body came from no known
     layout)."""
-    try:
-        result = _handle(item, run_id)
-    except BaseException:
-        _abort_batch()
-        raise
-    if _batch is not None and (_batch_size >= BATCH_SIZE
-                               or time.monotonic() - _batch_started >= BATCH_SECONDS):
-        flush()
-    return result
-
-
-def _abort_batch() -> None:
-    """Roll the open batch back: its posts are not in the archive, so they are fetched again."""
-    global _batch, _batch_size
-    if _batch is not None:
-        batch, _batch, _batch_size = _batch, None, 0
-        with contextlib.suppress(Exception):
-            batch.__exit__(*sys.exc_info())
-
-
-def _handle(item: Any, run_id: int | None) -> tuple[str | None, str | None, bool]:
-    assert _archive is not None, "worker not started"
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
             return article.page_kind, None, False
-        _in_batch()
-        outcome = _archive.save_article(
+        outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
         )
         return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
-        _in_batch()
-        _archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
-                            etag=item.etag, http_last_modified=item.http_last_modified)
+        archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
+                           etag=item.etag, http_last_modified=item.http_last_modified)
         return None, "unchanged", False
     if isinstance(item, MediaOutcome):
         from archive.captures import record_media
 
-        _in_batch()
-        record_media(_archive.conn, item.url, item.status, item.fetched_at, item.content_type,
+        record_media(archive.conn, item.url, item.status, item.fetched_at, item.content_type,
                      item.bytes, item.payload_digest, item.capture, item.error)
         return None, f"media_{item.status.split('-')[0]}", False
     if isinstance(item, GonePost):
-        _in_batch()
-        gone = _archive.mark_deleted(item.url, when=item.when)
+        gone = archive.mark_deleted(item.url, when=item.when)
         return None, "deleted" if gone else "unchanged", False
     return None, None, False

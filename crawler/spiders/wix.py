@@ -31,24 +31,27 @@ MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
-# Seconds to wait, once the posts are done, for the archive worker to commit its last batch
-# (it does 0.5 s after its last item) before asking the archive for the images still missing.
-MEDIA_SETTLE = 1.0
+# Seconds between looks, once the posts are done, at whether the archive worker has committed
+# every page (see crawler.media) before asking the archive for the images still missing.
+MEDIA_SETTLE = 0.5
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _known_posts(db: str | None, site: str) -> dict[str, KnownPost]:
-    """What the archive already holds for this site, to re-fetch only what changed."""
+def _known_posts(db: str | None, site: str) -> tuple[dict[str, KnownPost], str | None]:
+    """What the archive already holds for this site, to re-fetch only what changed, and when
+    the site's last run started if it was cut short (interrupted, or its process died)."""
     if not db:
-        return {}
+        return {}, None
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
-            return archive.known_posts(site)
+            last = archive.last_run(site)
+            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            return archive.known_posts(site), cut_short and cut_short["started_at"]
     except ArchiveError:
-        return {}  # no archive yet (or unreadable: the pipeline reports that when it writes)
+        return {}, None  # no archive yet (or unreadable: the pipeline reports that when it writes)
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -72,19 +75,22 @@ class WixBlogSpider(scrapy.Spider):
         self.sitemap_failed = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
+        self.resumed_since: str | None = None  # when the run this one resumes started
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
+        self.fetched_pages = 0  # FetchedPage items handed to the pipeline
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        spider.known = _known_posts(crawler.settings.get("WIXARCHIVE_DB"), spider.site)
+        spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
+                                                          spider.site)
         spider.media = MediaFetcher.from_settings(crawler.settings, spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # Discovery requests skip the duplicate filter: a resumed job (JOBDIR) must read the
-        # sitemaps again, while the post requests it already made stay filtered.
+        # Discovery requests skip the duplicate filter: each sitemap request is counted in
+        # pending_sitemaps, which a filtered request would never count down.
         yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
         if is_post_url(self.start_url):
@@ -146,7 +152,8 @@ class WixBlogSpider(scrapy.Spider):
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
                 if (known and known.deleted_at is None
-                        and unchanged_since_fetch(entry.lastmod, known)):
+                        and (unchanged_since_fetch(entry.lastmod, known)
+                             or archived_since(entry.lastmod, known, self.resumed_since))):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
@@ -244,6 +251,7 @@ class WixBlogSpider(scrapy.Spider):
                 self.on_http_error(response)
             return
         # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
+        self.fetched_pages += 1
         yield FetchedPage(
             url=url,
             body=response.body,
@@ -294,3 +302,11 @@ def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
     if lastmod[:size] > known.lastmod[:size]:
         return False
     return not (len(lastmod) <= 10 and lastmod >= (known.last_seen or "")[:10])
+
+
+def archived_since(lastmod: str | None, known: KnownPost, since: str | None) -> bool:
+    """True when the post was archived, at this very lastmod, by the run being resumed (which
+    started at `since`): what that run committed is not fetched again, even on the day of an
+    edit, where a date-only lastmod alone could not tell."""
+    return bool(since and lastmod and lastmod == known.lastmod
+                and (known.last_seen or "") >= since)

@@ -38,7 +38,7 @@ def local_images(archive: Archive, urls: list[str],
             "JOIN captures c ON c.record_id = m.capture "
             "JOIN capture_files f ON f.id = c.file_id WHERE m.status = 'stored' AND m.url IN "
             f"({','.join('?' * len(urls))})", urls).fetchall()
-    except sqlite3.OperationalError:  # an archive from before captures (v8 or older)
+    except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
         return local, problems
     for url, digest, name in rows:
         if not (directory / name).exists():

@@ -1,0 +1,251 @@
+"""WorkerSupervisor: runs the archive worker (crawler.pipelines.worker) for the crawl process.
+
+Every page sent to the worker is kept here until the worker reports its writes committed; only
+then is it counted. So whatever happens to the worker, no page is lost or counted twice:
+
+- a worker that dies (killed, out of memory, a crash in a C library) is started again and given
+  every page it had not committed yet, in order; a page that was being handled by a worker that
+  died twice is recorded as failed, with its URL, and the crawl carries on;
+- a page that takes the worker longer than `page_timeout` seconds is cut off the same way (the
+  worker is killed: C code such as lxml's parser cannot be interrupted from inside) and
+  recorded as failed at once;
+- a commit that fails (disk full) fails exactly the pages of its batch, each named.
+
+A plain spawned process and two pipes rather than concurrent.futures' ProcessPoolExecutor: a
+pool whose worker dies is broken for good, and it cannot kill one stuck task. Pages are sent by
+a thread, as a pipe write blocks while the worker is busy and must never block the reactor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from crawler.pipelines import worker
+
+WATCH_EVERY = 0.25  # seconds between checks of the page time limit
+MAX_BARREN_RESTARTS = 5  # restarts in a row with no page handled: give up on the worker
+
+
+@dataclass
+class Pending:
+    """A page handed to the worker and not yet committed (or failed)."""
+
+    seq: int
+    item: Any
+    run_id: int | None
+    handled: asyncio.Future[None]  # resolved once the worker has handled it (or it failed)
+    result: tuple[str | None, str | None, bool] | None = None  # worker.Result once handled
+    deaths: int = 0  # workers that died while handling it
+
+
+class WorkerSupervisor:
+    def __init__(self, db: str, *, page_timeout: float,
+                 on_committed: Callable[[Pending], None],
+                 on_failed: Callable[[Pending, str], None]) -> None:
+        self.db = db
+        self.page_timeout = page_timeout
+        self.on_committed = on_committed
+        self.on_failed = on_failed
+        self.loop = asyncio.get_running_loop()
+        self.pending: dict[int, Pending] = {}  # in seq order
+        self.seq = 0
+        self.current: Pending | None = None  # the page the worker is on
+        self.deadline = 0.0
+        self.broken: str | None = None  # why no worker can run (pages then fail at once)
+        self.barren_restarts = 0
+        self.closing = False
+        self.restarts = 0
+        self.reading = False
+        self._start()
+        self.watch = self.loop.call_later(WATCH_EVERY, self._watch)
+
+    # -- the worker process ----------------------------------------------------------------
+
+    def _start(self) -> None:
+        # spawn, not fork: this process runs threads and an event loop.
+        context = multiprocessing.get_context("spawn")
+        requests_in, self.requests = context.Pipe(duplex=False)
+        self.replies, replies_out = context.Pipe(duplex=False)
+        self.process = context.Process(target=worker.serve, name="wixarchive-worker",
+                                       args=(self.db, requests_in, replies_out), daemon=True)
+        self.process.start()
+        requests_in.close()  # ours closed: the worker's end alone keeps each pipe open
+        replies_out.close()
+        self.outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self.sender = threading.Thread(target=_send_all, args=(self.requests, self.outbox),
+                                       name="wixarchive-sender", daemon=True)
+        self.sender.start()
+        if not self.closing:
+            self.loop.add_reader(self.replies.fileno(), self._read)
+            self.reading = True
+
+    def _stop_reading(self) -> None:
+        if self.reading:
+            self.loop.remove_reader(self.replies.fileno())
+            self.reading = False
+
+    def _kill_process(self) -> int | None:
+        self._stop_reading()
+        if self.process.is_alive():
+            self.process.kill()
+        self.outbox.put(None)
+        self.process.join()
+        self.sender.join()
+        self.requests.close()
+        self.replies.close()
+        return self.process.exitcode
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def submit(self, item: Any, run_id: int | None) -> asyncio.Future[None]:
+        """Hand a page to the worker; the future resolves once it is handled (not committed)."""
+        self.seq += 1
+        page = Pending(self.seq, item, run_id, self.loop.create_future())
+        if self.broken:
+            self._fail(page, self.broken)
+        else:
+            self.pending[page.seq] = page
+            self.outbox.put(("page", page.seq, item, run_id))
+        return page.handled
+
+    def _read(self) -> None:
+        try:
+            while self.replies.poll():
+                self._handle(self.replies.recv())
+        except (EOFError, OSError):
+            self._worker_died(timed_out=False)
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "begin":
+            self.current = self.pending.get(message[1])
+            self.deadline = time.monotonic() + self.page_timeout
+        elif kind == "done":
+            _, seq, result, error, committed = message
+            self.current = None
+            self.barren_restarts = 0
+            page = self.pending.get(seq)
+            if page is not None:
+                if error:
+                    self._fail(page, error)
+                else:
+                    page.result = result
+                    _resolve(page.handled)
+            self._confirm(committed)
+        elif kind == "committed":
+            self._confirm(message[1])
+        elif kind == "lost":  # a failed commit: every page of its batch is not archived
+            _, last, reason = message
+            self.current = None
+            for page in [p for p in self.pending.values() if p.seq <= last]:
+                self._fail(page, reason)
+        elif kind == "fatal":  # the worker cannot open the archive: no other would either
+            self._give_up(f"not archived: {message[1]}")
+
+    def _confirm(self, committed: int) -> None:
+        for page in list(self.pending.values()):
+            if page.seq > committed:
+                break
+            del self.pending[page.seq]
+            if page.result is not None:
+                self.on_committed(page)
+
+    def _fail(self, page: Pending, reason: str) -> None:
+        self.pending.pop(page.seq, None)
+        _resolve(page.handled)
+        self.on_failed(page, reason)
+
+    def _give_up(self, reason: str) -> None:
+        self.broken = reason
+        for page in list(self.pending.values()):
+            self._fail(page, reason)
+
+    # -- trouble ---------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        if self.current is not None and time.monotonic() > self.deadline:
+            self._worker_died(timed_out=True)
+        self.watch = self.loop.call_later(WATCH_EVERY, self._watch)
+
+    def _worker_died(self, *, timed_out: bool) -> None:
+        """The worker is gone (or stuck on a page): start another and give it what was not
+        committed."""
+        exitcode = self._kill_process()
+        # The page it was on: the one it began, else the first it had not finished (pages are
+        # handled in order; it may have died reading it). None if it died committing.
+        culprit = self.current or next(
+            (page for page in self.pending.values() if page.result is None), None)
+        self.current = None
+        if culprit is not None and culprit.seq in self.pending:
+            if timed_out:
+                self._fail(culprit, "not archived: extracting and storing it took longer than "
+                                    f"the {self.page_timeout:g} s per-page time limit")
+            else:
+                culprit.deaths += 1
+                if culprit.deaths >= 2:
+                    self._fail(culprit, "not archived: the archive worker died twice on this "
+                                        f"page (exit status {exitcode})")
+        self.restarts += 1
+        self.barren_restarts += 1
+        if self.barren_restarts > MAX_BARREN_RESTARTS:
+            self._give_up(f"not archived: the archive worker keeps dying (exit status {exitcode})")
+            return
+        self._start()
+        for page in self.pending.values():
+            page.result = None
+            self.outbox.put(("page", page.seq, page.item, page.run_id))
+        if self.closing:
+            self.outbox.put(("flush",))
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit everything (restarting the worker as needed), then stop it. Blocks."""
+        self.watch.cancel()
+        self._stop_reading()
+        self.closing = True
+        if not self.broken:
+            self.outbox.put(("flush",))
+        while self.pending and not self.broken:
+            wait = WATCH_EVERY
+            try:
+                if self.replies.poll(wait):
+                    self._handle(self.replies.recv())
+                    continue
+            except (EOFError, OSError):
+                self._worker_died(timed_out=False)
+                continue
+            if self.current is not None and time.monotonic() > self.deadline:
+                self._worker_died(timed_out=True)
+            elif not self.process.is_alive() and not self.replies.poll():
+                self._worker_died(timed_out=False)
+        if not self.broken:
+            self.outbox.put(("stop",))
+        self.outbox.put(None)
+        self.process.join()
+        self.sender.join()
+        self.requests.close()
+        self.replies.close()
+
+
+def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | None]) -> None:
+    """The sender thread: pages to the worker, in order, until None (or the worker is gone)."""
+    while (message := outbox.get()) is not None:
+        try:
+            requests.send(message)
+        except OSError:  # the worker died: the supervisor starts another with its own pipes
+            return
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+

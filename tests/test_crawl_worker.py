@@ -1,0 +1,211 @@
+"""The archive worker in trouble during a real crawl: a save that fails, a worker killed, a page
+that takes too long. Every page is accounted for: archived and counted, or named in the errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.store import Archive
+from crawler.items import FetchedPage
+from crawler.pipelines.supervisor import WorkerSupervisor
+from crawler.sample_site import Response, SampleBlog, serve_blog
+from crawler.sample_site.server import route
+
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CRITICAL"}
+
+
+def start_crawl(url: str, db: Path, summary: Path, **settings: object) -> subprocess.Popen:
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
+               "--summary", str(summary)]
+    for key, value in {**SETTINGS, **settings}.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen, summary: Path) -> dict:
+    _, err = proc.communicate(timeout=300)
+    assert "Traceback" not in err, err
+    return json.loads(summary.read_text())
+
+
+def archived(db: Path) -> int:
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            return archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    except Exception:  # not created yet
+        return 0
+
+
+def worker_of(pid: int) -> int | None:
+    """The archive worker: the crawl process's child started by multiprocessing's spawn."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat.rsplit(") ", 1)[1].split()[1] == str(pid) and b"spawn_main" in cmdline:
+            return int(entry.name)
+    return None
+
+
+def test_a_page_that_fails_to_save_costs_only_itself(tmp_path: Path):
+    blog = SampleBlog(seed=31, post_count=30)
+    poisoned = blog.posts[12]
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        # A save that fails half way for one post (as a constraint or a full disk would): its
+        # posts row is written, its version row is refused.
+        archive.conn.execute(
+            "CREATE TRIGGER poison BEFORE INSERT ON post_versions WHEN (SELECT url FROM posts "
+            f"WHERE id = new.post_id) LIKE '%{poisoned.url_path}' BEGIN "
+            "SELECT RAISE(ABORT, 'injected failure'); END")
+    with serve_blog(blog) as server:
+        summary = finish(start_crawl(server.url, db, tmp_path / "s.json"), tmp_path / "s.json")
+    with Archive.open(db, readonly=True) as archive:
+        stored = set(archive.known_posts(server.url))
+        (run,) = archive.runs()
+    assert server.url + poisoned.url_path not in stored
+    assert len(stored) == 29  # the others in its batch were kept
+    assert summary["counts"]["new"] == run["counts"]["new"] == 29  # counts = what is archived
+    assert summary["counts"]["failed"] == 1
+    assert any(poisoned.url_path in e and "injected failure" in e for e in summary["errors"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_worker_is_replaced_and_no_page_is_dropped(tmp_path: Path):
+    blog = SampleBlog(seed=32, post_count=200)
+    db, out = tmp_path / "archive.db", tmp_path / "s.json"
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.slow_paths[post.url_path] = 0.02
+        proc = start_crawl(server.url, db, out, CONCURRENT_REQUESTS_PER_DOMAIN=2)
+        kills = 0
+        deadline = time.monotonic() + 120
+        while kills < 2 and proc.poll() is None and time.monotonic() < deadline:
+            worker = worker_of(proc.pid)
+            if worker and archived(db) >= 40 * (kills + 1):
+                os.kill(worker, signal.SIGKILL)  # as the OOM killer would
+                kills += 1
+                while worker_of(proc.pid) in (worker, None) and proc.poll() is None:
+                    time.sleep(0.02)
+            time.sleep(0.02)
+        summary = finish(proc, out)
+    assert kills == 2
+    assert summary["status"] == "ok", summary
+    assert summary["counts"]["new"] == 200
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 200
+        (run,) = archive.runs()
+        assert run["status"] == "ok" and run["counts"]["new"] == 200
+        assert archive.check() == []
+
+
+def test_a_page_over_the_time_limit_is_cut_off_and_named(tmp_path: Path):
+    blog = SampleBlog(seed=33, post_count=20)
+    stuck = blog.posts[5].url_path
+    # 200,000 unclosed paragraphs (4 MB): seconds of parsing, far over the limit set below.
+    hostile = b"<html><body>" + b"<p>word " * 200_000
+    db, out = tmp_path / "archive.db", tmp_path / "s.json"
+    with serve_blog(blog) as server:
+        respond = server.respond
+
+        def with_hostile_page(target, headers=None, base=None):
+            if target == stuck:
+                server._record(stuck, "")
+                return Response(200, hostile, {"Content-Type": "text/html; charset=utf-8"})
+            return respond(target, headers, base)
+
+        server.respond = with_hostile_page
+        started = time.monotonic()
+        summary = finish(start_crawl(server.url, db, out, WIXARCHIVE_PAGE_TIMEOUT=0.5), out)
+        seconds = time.monotonic() - started
+    assert summary["counts"]["new"] == 19
+    assert summary["status"] == "partial"
+    assert any(stuck in e and "time limit" in e for e in summary["errors"]), summary["errors"]
+    assert seconds < 60
+
+
+class KillsTheWorker:
+    """A page that ends the worker process the moment it arrives, as a crash in C code would
+    (unpickling it calls os._exit)."""
+
+    url = "http://127.0.0.1:9/post/kills-the-worker"
+
+    def __reduce__(self):
+        return (os._exit, (70,))
+
+
+def test_a_page_that_kills_the_worker_twice_is_failed_and_the_others_archived(tmp_path: Path):
+    base = "http://127.0.0.1:9"
+    blog = SampleBlog(seed=34, post_count=12)
+    pages = [FetchedPage(url=base + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
+                         body=route(blog, base, post.url_path, {}, []).body,
+                         content_type="text/html; charset=utf-8") for post in blog.posts]
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        run_id = archive.start_run(base + "/")
+    committed, failed = [], []
+
+    async def crawl() -> int:
+        supervisor = WorkerSupervisor(
+            str(db), page_timeout=30,
+            on_committed=lambda page: committed.append(page.item.url),
+            on_failed=lambda page, why: failed.append((page.item.url, why)))
+        items = [*pages[:6], KillsTheWorker(), *pages[6:]]
+        await asyncio.gather(*(supervisor.submit(item, run_id) for item in items))
+        supervisor.close()
+        return supervisor.restarts
+
+    assert asyncio.run(crawl()) == 2
+    assert [url for url, _ in failed] == [KillsTheWorker.url]
+    assert "died twice" in failed[0][1]
+    assert sorted(committed) == sorted(page.url for page in pages)
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(base)) == 12
+        assert archive.check() == []
+
+
+def test_a_full_disk_costs_only_what_was_not_written_and_the_next_run_completes(tmp_path: Path):
+    blog = SampleBlog(seed=35, post_count=200)
+    db = tmp_path / "archive.db"
+    limit = 1_500_000  # bytes per file: the archive's WAL fills up part way through the crawl
+
+    def small_disk() -> None:
+        # Writes past the limit fail with EFBIG, as they would with ENOSPC on a full disk.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--json",
+               "--delay", "0", "--no-autothrottle"]
+    with serve_blog(blog) as server:
+        first = subprocess.run([*command, server.url], capture_output=True, text=True,
+                               timeout=300, preexec_fn=small_disk)
+        assert "Traceback" not in first.stderr
+        stored = archived(db)
+        assert stored < 200
+        with Archive.open(db, readonly=True) as archive:
+            assert archive.check() == []
+            held = set(archive.known_posts(server.url))
+        server.request_log.clear()
+        second = subprocess.run([*command, server.url], capture_output=True, text=True,
+                                timeout=300)
+        fetched = {server.url + p for p in server.request_log if p.startswith("/post/")}
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["counts"]["new"] == 200 - stored
+    assert not fetched & held  # what the full disk let through is not fetched again
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 200
+        assert archive.check() == []
