@@ -461,3 +461,24 @@ def test_real_wix_pages_captured_by_wget_are_imported_as_their_truth_says(tmp_pa
             continue
         assert archived[url] == (article.title, article.content_hash()), url
         assert " ".join(article.title.split()) == " ".join(truth["title"].split()), url
+
+
+def test_wixarchive_own_captures_import_as_the_crawl_archived_them(tmp_path: Path):
+    """The captures a crawl wrote, imported into a new archive: the same posts and contents;
+    imported back into the crawl's own archive: nothing (they are its own records)."""
+    blog = SampleBlog(seed=8, post_count=15)
+    crawled = tmp_path / "crawled.db"
+    with serve_blog(blog) as server:
+        result = wixarchive("crawl", server.url, "--db", str(crawled), "--delay", "0",
+                            "--no-autothrottle", "--no-media")
+        assert result.returncode == 0, result.stderr
+    files = [str(p) for p in sorted(crawled.with_suffix(".captures").glob("*.warc.gz"))]
+    imported = tmp_path / "imported.db"
+    result = wixarchive("import", *files, "--db", str(imported), "--json")
+    assert result.returncode == 0, result.stderr
+    posts = "SELECT url, title, content_hash FROM posts ORDER BY 1"
+    assert table(imported, posts) == table(crawled, posts)
+    assert len(table(imported, posts)) == 15
+    again = wixarchive("import", *files, "--db", str(crawled), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["sites"] == {}
