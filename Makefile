@@ -35,6 +35,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/search.py --sizes 10000
+	$(BIN)/python benchmarks/import_archives.py --posts 500
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache
