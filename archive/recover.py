@@ -411,6 +411,9 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         run.flush()
         if images:
             run.recover_images()
+    except wayback.WaybackError:
+        run.flush()  # what was fetched is archived before the error is reported
+        raise
     finally:
         if run.spool is not None:
             run.spool.close()  # noted rows name it: the next recover imports it

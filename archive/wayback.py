@@ -210,9 +210,9 @@ def _parse(answer: Answer, cdx: str) -> tuple[list[Row], str | None]:
     text = answer.body.decode("utf-8", "replace").strip()
     if "html" in kind or text[:1] == "<":
         raise WaybackError(f"the CDX server at {cdx} answered an HTML page, not a CDX listing "
-                           f"(HTTP {answer.status}): is --cdx right?")
+                           f"(HTTP {answer.status}; check --cdx)")
     if answer.status == 404 and not text.startswith(("[", "{")):
-        raise WaybackError(f"the CDX server at {cdx} answered HTTP 404: is --cdx right?")
+        raise WaybackError(f"the CDX server at {cdx} answered HTTP 404 (check --cdx)")
     if answer.status != 200:
         raise WaybackError(f"the CDX server at {cdx} answered HTTP {answer.status}: "
                            f"{text.splitlines()[0][:200] if text else ''}".rstrip(": "))

@@ -71,7 +71,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
             result = recover(archive, site, replay=replay, cdx=cdx, client=client,
                              images=not no_images, on_start=on_start, progress=progress)
     except wayback.WaybackError as exc:
-        fail(f"{exc}; what was fetched is kept: run the same command again to resume")
+        fail(f"{exc} (what was fetched is kept: run the same command again to resume)")
     except ArchiveError as exc:
         fail(str(exc))
     except OSError as exc:
