@@ -15,10 +15,11 @@ there), which pywb implements too (https://pywb.readthedocs.io/en/latest/manual/
   mean the same in both, and the rows are checked again here.
 - `collapse=digest` ("Collapsing"): adjacent captures with the same digest come once. pywb
   ignores it, so adjacent duplicates are also collapsed here.
-- `limit`, `showResumeKey=true` and `resumeKey` ("Pagination", the "Resumption Key" part): a
-  listing longer than one page ends with an empty line (text) or an empty row (JSON) and the
-  key to resume from. pywb has no resumption keys: it answers up to its `limit` (100,000 rows
-  by default), so a page that comes back full without a key is asked again without `limit`.
+- `limit` ("Query Result Limits"), `showResumeKey=true` and `resumeKey` ("Resumption Key"): a
+  JSON listing cut by `limit` (or the server's maximum, 150,000 rows) ends with an empty row
+  and a row holding the key to resume from. pywb has no resumption keys: it answers up to its
+  `limit` (100,000 rows by default), so a page that comes back full without a key is asked
+  again without `limit`.
 - Replay at `<base><14-digit timestamp>id_/<original URL>`: the `id_` flag ("identity", as the
   IA's Wayback and pywb's "id_ modifier" document it) serves the archived payload unrewritten
   (no banner, no rewritten links), with the archived status and the archived headers as
