@@ -70,6 +70,7 @@ class RecoverResult:
                 "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
                              "retries": self.retries},
                 "not_posts": self.imported.not_posts,
+                "missing_captures": self.problems[:100],
                 "sites": sites, "errors": self.imported.errors}
 
 

@@ -41,6 +41,8 @@ pytestmark = [
 ]
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+PARKING = (b"<!DOCTYPE html><html><head><title>example.com is parked</title></head><body>"
+           b"<h1>This domain may be for sale</h1><p>Buy this domain.</p></body></html>")
 VERSIONS = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
             "JOIN posts p ON p.id = v.post_id ORDER BY 1, 2")
 
@@ -53,7 +55,8 @@ class Gate:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.log: list[tuple[str, int]] = []
-        self.mode = "pass"  # 'slow-cdx' | 'html-cdx' | 'busy-cdx-once' | 'fail-replays'
+        # 'slow-cdx' | 'html-cdx' | 'busy-cdx-once' | 'fail-replays' | 'odd-replays'
+        self.mode = "pass"
         self.replays_allowed = 0
         self.lock = threading.Lock()
 
@@ -75,6 +78,11 @@ class Gate:
             if mode == "busy-cdx-once" and is_cdx:
                 self.mode = "pass"
                 return 429, [("Retry-After", "1")], b"slow down"
+            if mode == "odd-replays" and not is_cdx and self.replays_allowed > 0:
+                self.replays_allowed -= 1
+                if self.replays_allowed == 1:  # the archive's own error page
+                    return 404, [("Content-Type", "text/html")], b"<p>Not in archive</p>"
+                return 302, [("Location", "http://parking.example/lander")], b""
             if mode == "fail-replays" and not is_cdx:
                 if self.replays_allowed <= 0:
                     return 503, [("Content-Type", "text/plain")], b"busy"
@@ -160,7 +168,10 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         (original, media_bytes(original.rsplit("/", 1)[-1]), "image/png"),
         (f"{rendered}/v1/fill/w_300,h_200,al_c/{rendered_id}", media_bytes(rendered_id),
          "image/png")])
-    warcs = [first, second, images]
+    # After the site lapsed: a post URL answering a parking page with status 200.
+    parked = f"{site}post/{slugs[20]}"
+    write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
+    warcs = [first, second, images, work / "parked.warc.gz"]
     real = _real_pages()
     real_site = None
     if real:
@@ -178,7 +189,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield {"site": site, "first": first, "second": second, "base": proxy_url + "/archive/",
                "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
                "added": added.slug, "images": (original, rendered), "real": real,
-               "real_site": real_site}
+               "real_site": real_site, "parked": parked}
 
 
 def _real_pages() -> dict[str, tuple[bytes, dict]]:
@@ -213,6 +224,7 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
     assert counts["deleted"] == len(archive["deleted"])
     assert counts["images"] == 2
     assert summary["feeds"] >= 2  # the sitemaps and the feed were read for post URLs
+    assert summary["not_posts"] == 1  # the parking page, never taken for the post
     replays = proxy.replays()
     assert len(replays) == len(set(replays)) == summary["fetched"]
     assert summary["requests"] == {"cdx": len(proxy.cdx()), "replay": len(replays),
@@ -242,6 +254,8 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
             .startswith("Rewritten:")
     gone = {url for (url,) in table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL")}
     assert gone == {f"{site}post/{slug}" for slug in archive["deleted"]}
+    parked = table(db, f"SELECT body, deleted_at FROM posts WHERE url = '{archive['parked']}'")
+    assert len(parked) == 1 and "for sale" not in parked[0][0] and parked[0][1] is None
     # Stored like crawled and imported captures: indexed, each version naming its capture.
     assert table(db, "SELECT count(*) FROM post_versions v LEFT JOIN captures c ON "
                      "c.record_id = v.capture WHERE c.source IS NOT 'recover'") == [(0,)]
@@ -384,3 +398,23 @@ def test_real_wix_pages_recovered_from_pywb_are_archived_as_extracted(archive: d
             continue
         assert archived[url] == (article.title, article.content_hash()), url
         assert " ".join(article.title.split()) == " ".join(truth["title"].split()), url
+
+
+def test_archive_error_pages_and_redirects_elsewhere_are_never_taken_for_captures(
+        archive: dict, tmp_path: Path):
+    """The first replay answers the archive's own 404 page (no Memento-Datetime), the second
+    a redirect to a parking host: neither is stored, both are named, the rest is recovered."""
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+    proxy.reset("odd-replays")
+    proxy.replays_allowed = 2
+    result = recover(archive, "--db", str(db), "--delay", "0", "--no-images", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["missing"] == 2
+    problems = summary["missing_captures"]
+    assert "not a capture (HTTP 404 without Memento-Datetime)" in problems[0]
+    assert "redirected to http://parking.example/lander" in problems[1]
+    assert table(db, "SELECT count(*) FROM recovered WHERE outcome = 'missing'") == [(2,)]
+    assert table(db, "SELECT count(*) FROM captures WHERE url LIKE '%parking.example%'") == [(0,)]
+    assert summary["sites"][archive["site"]]["posts"] >= len(archive["slugs"]) - 1

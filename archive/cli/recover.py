@@ -100,6 +100,10 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult
                + (f", {result.missing} not replayed by the archive" if result.missing else "")
                + f"; {result.requests} requests ({result.cdx_requests} to the CDX server"
                + (f", {result.retries} retries" if result.retries else "") + ")")
+    for problem in result.problems[:5]:
+        click.echo(f"  not replayed: {problem}")
+    if len(result.problems) > 5:
+        click.echo(f"  ... and {len(result.problems) - 5} more (--json lists them)")
     if result.imported.not_posts:
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
