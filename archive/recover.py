@@ -21,6 +21,7 @@ This module owns the rows of `recovered` (its DDL is in archive/schema.py).
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import io
 import os
 import re
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, wayback, webarchive
@@ -388,6 +390,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
     client = client or wayback.Client()
     result = RecoverResult(site_root(site))
     run = _Recovery(archive, site, replay, cdx, client, result, on_start, progress)
+    lock = _lock(run.directory)
     captures.recover(archive.conn, captures.captures_dir(archive.path))
     run.import_left_over()
     try:
@@ -419,4 +422,22 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         if run.spool is not None:
             run.spool.close()  # noted rows name it: the next recover imports it
         run._count()
+        lock.close()
     return result
+
+
+def _lock(directory: Path) -> IO[bytes]:
+    """One recover at a time per archive: another would import (and delete) the spool this
+    one is still writing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = (directory / "lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RecoverBusy(f"another recover is running on this archive ({directory})") from None
+    return handle
+
+
+class RecoverBusy(Exception):
+    """Another recover holds the archive's spool folder."""

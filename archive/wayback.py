@@ -151,7 +151,11 @@ class Client:
                     answer = Answer(response.status, list(response.headers.items()),
                                     response.read(), url)
             except urllib.error.HTTPError as exc:
-                answer = Answer(exc.code, list(exc.headers.items()), exc.read(), url)
+                try:
+                    body = exc.read()
+                except (OSError, http.client.HTTPException):
+                    body = b""  # the status is what counts; a body cut short is no matter
+                answer = Answer(exc.code, list(exc.headers.items()), body, url)
             except TimeoutError:
                 problem = f"{what} at {_host(url)} did not answer within {self.timeout:g} s"
                 answer = None

@@ -285,8 +285,7 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
     assert [table(db, f"SELECT count(*) FROM {t}")
             for t in ("captures", "post_versions")] == before
     assert elapsed >= len(proxy.cdx()) - 1  # one request a second
-    assert not db.with_suffix(".recover").exists() or not any(
-        db.with_suffix(".recover").iterdir())
+    assert not list(db.with_suffix(".recover").glob("*.warc.gz"))  # every spool imported
 
 
 def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_rerun_completes(
@@ -315,6 +314,15 @@ def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_reru
     proxy.reset("html-cdx")
     html = error_of(recover(archive, "--db", str(db), "--delay", "0"))
     assert "answered an HTML page, not a CDX listing" in html
+
+    # Two recovers at once on one archive: the second says so and leaves.
+    import fcntl
+
+    db.with_suffix(".recover").mkdir(exist_ok=True)
+    with (db.with_suffix(".recover") / "lock").open("ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = error_of(recover(archive, "--db", str(db), "--delay", "0"))
+    assert busy.startswith("Error: another recover is running on this archive")
 
     proxy.reset()
     never = error_of(recover(archive, "--db", str(db), "--delay", "0",

@@ -42,7 +42,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     a recover stopped (the archive down, a kill) resumes where it stopped.
     """
     from archive import wayback
-    from archive.recover import recover
+    from archive.recover import RecoverBusy, recover
 
     if not replay.startswith(("http://", "https://")):
         fail(f"--from must be an http(s) URL, not {replay!r}")
@@ -72,7 +72,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
                              images=not no_images, on_start=on_start, progress=progress)
     except wayback.WaybackError as exc:
         fail(f"{exc} (what was fetched is kept: run the same command again to resume)")
-    except ArchiveError as exc:
+    except (ArchiveError, RecoverBusy) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"captures could not be written: {exc.strerror or exc}")
