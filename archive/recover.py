@@ -1,6 +1,6 @@
 """`wixarchive recover`: a blog that is gone, brought back from a Wayback-compatible archive.
 
-1. List (archive/wayback.py): the CDX server lists the captures of the site's post URLs (200
+1. List (crawler/wayback.py): the CDX server lists the captures of the site's post URLs (200
    HTML pages, and 404/410s, which mark deletions) and of its feed and sitemaps; the latest
    captures of those are read for post URLs the listing missed, which are listed too.
 2. Fetch: each capture not fetched before is replayed raw (`id_`), politely, and appended to a
@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
-from archive import captures, wayback, webarchive
+from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
 from archive.store import Archive
+from crawler import wayback
 from crawler.discover.urls import is_post_url, site_root
 
 SOURCE = "recover"  # captures.source and post_versions.source of what it stores

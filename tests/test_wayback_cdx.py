@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from archive import wayback
+from crawler import wayback
 
 # The README's own example of `output=json&limit=5&showResumeKey=true`.
 IA_PAGE = [

@@ -41,8 +41,8 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     recovered from their captures. Running it again fetches only captures not fetched before;
     a recover stopped (the archive down, a kill) resumes where it stopped.
     """
-    from archive import wayback
     from archive.recover import RecoverBusy, recover
+    from crawler import wayback
 
     if not replay.startswith(("http://", "https://")):
         fail(f"--from must be an http(s) URL, not {replay!r}")
@@ -71,7 +71,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
             result = recover(archive, site, replay=replay, cdx=cdx, client=client,
                              images=not no_images, on_start=on_start, progress=progress)
     except wayback.WaybackError as exc:
-        fail(f"{exc} (what was fetched is kept: run the same command again to resume)")
+        fail(f"{exc}; what was fetched is kept: run the same command again to resume")
     except (ArchiveError, RecoverBusy) as exc:
         fail(str(exc))
     except OSError as exc:

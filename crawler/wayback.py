@@ -181,7 +181,8 @@ class Client:
                 wait = self.backoff * 2 ** attempt
             if attempt < self.retries:
                 self.retried += 1
-        raise WaybackError(f"{problem} ({self.retries + 1} tries)")
+        tries = self.retries + 1
+        raise WaybackError(f"{problem} ({tries} {'try' if tries == 1 else 'tries'})")
 
 
 def _host(url: str) -> str:
