@@ -20,11 +20,13 @@ there), which pywb implements too (https://pywb.readthedocs.io/en/latest/manual/
   and a row holding the key to resume from. pywb has no resumption keys: it answers up to its
   `limit` (100,000 rows by default), so a page that comes back full without a key is asked
   again without `limit`.
-- Replay at `<base><14-digit timestamp>id_/<original URL>`: the `id_` flag ("identity", as the
-  IA's Wayback and pywb's "id_ modifier" document it) serves the archived payload unrewritten
-  (no banner, no rewritten links), with the archived status and the archived headers as
-  `X-Archive-Orig-*`; a memento carries `Memento-Datetime` (RFC 7089), which an archive's
-  own error page does not, so a page without it is never taken for a capture.
+- Replay at `<base><14-digit timestamp>id_/<original URL>`: the `id_` flag ("identity" in
+  the archival URL scheme of the IA's Wayback, https://github.com/internetarchive/wayback,
+  and pywb's rewriting modifiers, https://pywb.readthedocs.io/en/latest/manual/rewriter.html)
+  serves the archived payload unrewritten (no banner, no rewritten links), with the archived
+  status and the archived headers as `X-Archive-Orig-*` (tests/test_recover.py checks pywb's).
+  A memento carries `Memento-Datetime` (RFC 7089), which an archive's own error page does not,
+  so a page without it is never taken for a capture.
 
 HTTP is plain urllib, not Scrapy: requests go one at a time at a fixed pace (1 a second by
 default) to one host, so Scrapy's concurrency and scheduler bring nothing, and each answer is
