@@ -90,3 +90,19 @@ def test_retry_after_and_endpoints():
     assert wayback._original_of("http://h/coll/", "http://h/coll/20200101000000id_/http://a/b") \
         == ("20200101000000", "http://a/b")
     assert wayback._original_of("http://h/coll/", "http://parking.example/") is None
+
+
+def test_a_sites_captures_are_asked_for_and_archived_under_the_address_given():
+    from archive.recover import _Site
+
+    site = _Site("https://www.example.com")
+    assert site.cdx_url("post/") == "www.example.com/post/"
+    # The IA lists captures under the URL crawled: http, :80, with or without www.
+    assert site.owns("http://example.com:80/post/hello")
+    assert site.canonical("http://example.com:80/post/hello?lang=fr") == \
+        "https://www.example.com/post/hello?lang=fr"
+    assert not site.owns("https://other.com/post/hello")
+    free = _Site("https://jane.wixsite.com/studio")
+    assert free.cdx_url("post/") == "jane.wixsite.com/studio/post/"
+    assert free.owns("http://jane.wixsite.com/studio/post/hello")
+    assert not free.owns("https://jane.wixsite.com/other/post/hello")
