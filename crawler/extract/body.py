@@ -38,6 +38,9 @@ _SRCSET_SPLIT = re.compile(r",\s+")
 _MEDIA_ID = re.compile(r"static\.wixstatic\.com/media/([^/?#\s]+)")
 # <br> stands in the text as a private-use character so whitespace collapsing cannot eat it.
 _BR = "\ue000"
+# Wix pads rich text with zero-width spaces (`<span class="wixGuard">\u200b</span>`, alone on
+# "empty" lines too); they and stray BOMs are not text. ZWJ/ZWNJ stay: scripts need them.
+_INVISIBLE = str.maketrans("", "", "\u200b\ufeff")
 _SOFT_BREAKS = re.compile(r"\s*\ue000[\s\ue000]*")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+-])(?=\s)", re.M)
@@ -226,6 +229,7 @@ class _Walker:
 
     @staticmethod
     def chars(value: str, text: list[str], out: list[str], md: list[str]) -> None:
+        value = value.translate(_INVISIBLE)
         text.append(value)
         out.append(escape(value, quote=False))
         md.append(_md_escape(value))

@@ -28,6 +28,7 @@ _JS_ZONE_NAME = re.compile(r"\s*\([^)]*\)\s*$")
 # dateutil reads "GMT+0200" the POSIX way (two hours *west*); JavaScript means east.
 _JS_GMT = re.compile(r"\bGMT(?=[+-]\d{4}\b)")
 # A display date needs a year to name a day ("Jun 4" on a post of this year is not a date).
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d{2}(?!\d)")
 
 
@@ -123,6 +124,10 @@ def _dateutil_day(value: str) -> date | None:
     if not value.isascii():
         return None
     try:
-        return dateutil_parser.parse(value).date()
+        # dateutil fills a missing day, month or year from its default: parsing against two
+        # defaults that differ in each tells a full date from "September 2025" or "2024".
+        first = dateutil_parser.parse(value, default=_DEFAULTS[0]).date()
+        second = dateutil_parser.parse(value, default=_DEFAULTS[1]).date()
     except (ValueError, OverflowError):
         return None
+    return first if first == second else None
