@@ -31,6 +31,7 @@ from lxml import etree
 from crawler.clean.html import sanitize_html
 from crawler.extract.body import _INVISIBLE, Body, _join_markdown, _Walker, full_size_image
 from crawler.extract.dates import looks_like_date, parse_display_date
+from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
 from crawler.extract.record import Article
 
@@ -352,9 +353,19 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None) ->
     etree.SubElement(document, "body").append(copy.deepcopy(region))
     result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
+    if result.blocks and article.title and _norm(result.blocks[0]) == _norm(article.title):
+        result = _without_first_block(result)  # the body starts after the title
     if not result.blocks:
         article.warnings.append("empty post body")
         return
     article.body_text = "\n\n".join(result.blocks)
     article.body_html = sanitize_html(result.html)
     article.body_markdown = result.markdown
+
+
+def _without_first_block(result: Fallback) -> Fallback:
+    """trafilatura's result less its first paragraph (its HTML and Markdown are one per line)."""
+    blocks = result.blocks[1:]
+    html = "\n".join(result.html.split("\n")[1:])
+    markdown = "\n\n".join(result.markdown.split("\n\n")[1:])
+    return Fallback(blocks, html, markdown, result.meta)

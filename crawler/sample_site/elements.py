@@ -25,7 +25,7 @@ from html import escape
 
 from crawler.sample_site.chrome import Site, document, head, og_meta, stable_uuid
 from crawler.sample_site.content import slugify
-from crawler.sample_site.model import Block, SamplePost, display_date
+from crawler.sample_site.model import Block, SamplePost, display_date, iso
 
 ELEMENT_LAYOUTS = ("elements", "cms")
 RELATED_POSTS = 3
@@ -238,3 +238,22 @@ def element_post_page(site: Site, post: SamplePost) -> str:
     page_id = "itm" + stable_uuid("page", post.layout)[:4]
     return document(site, head_html=html_head, layout="new", page_id=page_id, current="/blog",
                     content=_main(site, post))
+
+
+def unknown_post_page(site: Site, post: SamplePost) -> str:
+    """A post in a layout no extractor knows: its head says "a post" (og:type article, one
+    BlogPosting), its text sits in plain paragraphs with no Wix element or blog-app markup."""
+    url = site.base + post.url_path
+    ld = {"@context": "https://schema.org", "@type": "BlogPosting",
+          "headline": escape(post.title), "author": {"@type": "Person", "name": post.author},
+          "datePublished": iso(post.published), "dateModified": iso(post.modified), "url": url}
+    meta = [*og_meta([("og:title", post.title), ("og:url", url), ("og:type", "article"),
+                      ("article:published_time", iso(post.published))]),
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>']
+    paragraphs = "".join(f"<p>{escape(block.text)}</p>" for block in post.blocks
+                         if block.kind == "paragraph" and block.text)
+    content = _section("custom", f'<div class="custom-post"><h1>{escape(post.title)}</h1>'
+                                 f"{paragraphs}</div>")
+    html_head = head(site, title=post.title, layout="new", canonical=url, meta=meta, page_url=url)
+    return document(site, head_html=html_head, layout="new", page_id="unk0x", current="/blog",
+                    content=content)
