@@ -265,13 +265,19 @@ class _ElementWalk:
         parts = (part.strip() for line in _lines(el) for part in _HEADER_SEPARATORS.split(line))
         for part in parts:
             match = _READING_TIME.search(part)
+            # "Updated: Jul 25, 2024": a labelled date is header too, but not the published day.
+            label, colon, rest = part.partition(":")
+            labelled = bool(colon) and len(label.split()) <= 2 and rest.strip()
+            if labelled:
+                part = rest.strip()
             if match:
                 self.reading_minutes = int(match.group(1))
                 found = True
             elif not part or len(part.split()) > _DATE_WORDS:
                 continue
             elif day := parse_display_date(part, self.language):
-                self.display_date = self.display_date or day
+                if not labelled:
+                    self.display_date = self.display_date or day
                 found = True
             elif looks_like_date(part, self.language):
                 found = True
