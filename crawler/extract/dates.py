@@ -110,7 +110,7 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     "24 juil.", "3 days ago"): enough to tell a post's header line from its first paragraph."""
     if len(value) > 40 or not any(c.isdigit() for c in value):
         return False
-    if _dateutil_day(value) is not None:  # fast path, as in parse_display_date
+    if _dateutil_day(value, need_year=False) is not None:  # fast path, as in parse_display_date
         return True
     import dateparser  # see parse_display_date
 
@@ -119,7 +119,7 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     return dateparser.parse(value, languages=languages, settings=settings) is not None
 
 
-def _dateutil_day(value: str) -> date | None:
+def _dateutil_day(value: str, need_year: bool = True) -> date | None:
     """The day an English display date names, by dateutil (~50 µs; dateparser takes ms)."""
     if not value.isascii():
         return None
@@ -130,4 +130,6 @@ def _dateutil_day(value: str) -> date | None:
         second = dateutil_parser.parse(value, default=_DEFAULTS[1]).date()
     except (ValueError, OverflowError):
         return None
-    return first if first == second else None
+    if need_year:
+        return first if first == second else None
+    return first if (first.month, first.day) == (second.month, second.day) else None

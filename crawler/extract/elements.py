@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
-from crawler.extract.body import _INVISIBLE, Body, _join_markdown, _Walker, full_size_image
+from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image, visible
 from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
@@ -92,7 +92,7 @@ class ElementPost:
 
 
 def _text(el: etree._Element) -> str:
-    return " ".join("".join(el.itertext()).translate(_INVISIBLE).split())
+    return " ".join(visible("".join(el.itertext())).split())
 
 
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li")
@@ -130,7 +130,7 @@ def _only_links(el: etree._Element, text: str) -> bool:
 
 
 def _norm(value: str | None) -> str:
-    return " ".join((value or "").translate(_INVISIBLE).split()).casefold()
+    return " ".join(visible(value or "").split()).casefold()
 
 
 def _is_end(el: etree._Element) -> bool:
