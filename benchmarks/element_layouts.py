@@ -1,6 +1,10 @@
 """Element-built variants of the real corpus, measured like the real pages.
 
     .venv/bin/python benchmarks/element_layouts.py [CORPUS_DIR] [--pages] [--json]
+    .venv/bin/python benchmarks/element_layouts.py --sample [--pages] [--json]
+
+`--sample` scores the sample site's own element-built posts instead (SampleBlog(seed=5,
+post_count=40): its `elements` and `cms` posts in every shape the fixtures render).
 
 Each real post page of CORPUS_DIR (default ../shared/realworld) is rewritten the way Wix's
 customisable post page and CMS item pages are built: the blog app's article becomes editor
@@ -131,8 +135,37 @@ def derive(corpus: Path, out: Path) -> int:
     return count
 
 
+def derive_sample(out: Path) -> int:
+    from crawler.sample_site import SampleBlog
+    from crawler.sample_site.chrome import Site
+    from crawler.sample_site.render import post_page
+
+    (out / "html").mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    blog = SampleBlog(seed=5, post_count=40)
+    site = Site(blog, "http://127.0.0.1:9")
+    count = 0
+    for post in blog.posts:
+        if post.layout not in SHAPES:
+            continue
+        expected, name = post.expected(), f"{post.layout}__{post.slug}"
+        (out / "html" / f"{name}.html").write_text(post_page(site, post), encoding="utf-8")
+        truth = {key: expected[key] for key in ("title", "author", "published", "modified",
+                                                "reading_minutes")}
+        truth.update(file=f"{name}.html", body=expected["body_text"].split("\n\n"))
+        (out / "truth" / f"{name}.json").write_text(json.dumps(truth, ensure_ascii=False),
+                                                    encoding="utf-8")
+        count += 1
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--sample" in args:
+        args.remove("--sample")
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{derive_sample(Path(tmp))} element-built posts of the sample site")
+            return extraction.main([tmp, *args])
     corpus = Path(args.pop(0)) if args and not args[0].startswith("-") \
         else extraction.DEFAULT_CORPUS
     if not (corpus / "truth").is_dir():
