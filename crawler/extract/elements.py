@@ -15,7 +15,10 @@ The post's own elements are told from the site's other text elements by structur
   a date, the reading time or only links (categories, tags) are the post header, not body;
 - the body ends at the first share row, related-posts block, post-card list, tag cloud,
   comments widget or form section after some body text (a share row above the body is
-  skipped, not an end);
+  skipped, not an end); a label in its own text element right above one of these ("Related
+  Posts", "Share this post:") names it and is not body;
+- header lines may be one line with separators or one paragraph each; Wix's zero-width
+  wixGuard spaces are not text;
 - navigation, forms, buttons, the writer's avatar link, social bars and icon-sized images
   are never body. A blog "Post Content" (Ricos) widget placed among the elements is.
 """
@@ -267,7 +270,7 @@ class _ElementWalk:
             match = _READING_TIME.search(part)
             # "Updated: Jul 25, 2024": a labelled date is header too, but not the published day.
             label, colon, rest = part.partition(":")
-            labelled = bool(colon) and len(label.split()) <= 2 and rest.strip()
+            labelled = bool(colon and rest.strip()) and len(label.split()) <= 2
             if labelled:
                 part = rest.strip()
             if match:
