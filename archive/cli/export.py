@@ -1,4 +1,5 @@
-"""`wixarchive export`: the archive's posts as JSON lines, CSV, Markdown files or WordPress WXR."""
+"""`wixarchive export`: the archive's posts as JSON lines, CSV, Markdown files or WordPress WXR,
+or its captures as a WACZ web archive."""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
 @click.argument("out")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="jsonl/csv: every archived field; markdown: one file per post with front "
-                   "matter (OUT is a folder); wxr: WordPress import file.")
+                   "matter (OUT is a folder); wxr: WordPress import file; wacz: the captured "
+                   "pages and images as a web archive (pywb, ReplayWeb.page).")
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -81,6 +83,7 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
+        wixarchive export --format wacz --site example.com example.wacz
     """
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
@@ -98,11 +101,20 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
                 where = f" for {site}" if site else ""
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
             try:
-                summary.update(_write(archive, db, sites, fmt, out))
+                if fmt == "wacz":
+                    summary.update(_write_wacz(archive, db, sites, site, out))
+                else:
+                    summary.update(_write(archive, db, sites, fmt, out))
             except OSError as exc:  # a full disk, a closed pipe, a vanished folder
                 fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         archive.close()
+    problems = summary.get("problems") or []
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if summary.get("skipped_records", 0) > len(problems):
+        click.echo(f"Error: {summary['skipped_records'] - len(problems)} more records could not "
+                   "be read (run `wixarchive check`)", err=True)
     # The summary never mixes with exported data on stdout.
     to_stderr = out == "-"
     if as_json:
@@ -110,10 +122,35 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
     else:
         plural = "s" if summary["posts"] != 1 else ""
         extra = f" and {summary['images']} images" if "images" in summary else ""
+        if fmt == "wacz":
+            extra = f" ({summary['records']} captured responses)"
         where = "stdout" if out == "-" else out
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+    if problems:
+        sys.exit(1)
+
+
+def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
+                out: str) -> dict[str, Any]:
+    """The sites' captures as one WACZ (every capture when no --site is given)."""
+    from archive import captures
+    from archive.export import wacz
+
+    names = [s["name"] or s["site"] for s in sites]
+    title = names[0] if len(names) == 1 else f"{len(names)} sites"
+    scratch = Path(out).resolve().parent if out != "-" else Path(tempfile.gettempdir())
+    try:
+        with _output(out, binary=True) as stream:
+            result = wacz.write(archive.conn, captures.captures_dir(db),
+                                sites if site else None, stream, scratch=scratch, title=title)
+    except wacz.NoCaptures as exc:
+        where = f" for {site}" if site else ""
+        reason = "" if str(exc) == "no captures" else f" ({exc})"
+        fail(f"nothing to export: {db} has no captures{where}{reason}; crawl without "
+             "--no-capture first")
+    return result.as_dict()
 
 
 def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,

@@ -1,0 +1,350 @@
+"""WACZ 1.1.1 packages of an archive's captures: `wixarchive export --format wacz OUT.wacz`.
+
+A WACZ is a zip of WARC files (`archive/`), a sorted CDXJ index of them (`indexes/`), a list of
+pages (`pages/pages.jsonl`), `datapackage.json` (every file's sha256 and size) and
+`datapackage-digest.json` (the sha256 of datapackage.json). pywb, ReplayWeb.page and
+`wacz validate` read it.
+
+What goes in: the site's captured records, copied as the gzip members they are stored as (never
+decoded and encoded again, so the bytes and digests are the ones captured), each response or
+revisit record followed by its request record; the original response of every revisit record,
+wherever it was captured (so a replay tool resolves the revisit inside the package); the
+full-size images of the site's posts; and a page per post, at its newest capture.
+
+Why the packaging is written here rather than by py-wacz's `wacz create`: `wacz create` packs
+whole WARC files, while a site's records share capture files with other sites' (one crawl
+process writes many sites) and its revisits point at records anywhere; it matches the page list
+in memory and hashes the zip by reading it back. So the records are chosen with SQL, copied by
+offset and length into one WARC, and the indexing itself is cdxj-indexer's (the library
+`wacz create` indexes with: the same CDXJ fields, ZipNum blocks and external sort, bounded in
+memory). Memory stays flat in the number of posts: the record set lives in an SQLite temporary
+table, the records stream through, and the index sort spills to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+from urllib.parse import urlsplit
+
+from archive import __version__
+
+WACZ_VERSION = "1.1.1"
+WARC_NAME = "data.warc.gz"  # the one WARC file of a package, under archive/
+CDX_LINES = 1024  # CDXJ lines per ZipNum block, as `wacz create` (and archiveweb.page) write
+SORT_BUFFER = 4 * 2**20  # bytes of index lines sorted in memory before spilling to disk
+REQUEST_PEEK = 64 * 2**10  # a request record's gzip member is read in chunks of this size
+SHOWN_PROBLEMS = 5
+
+
+class NoCaptures(ValueError):
+    """The sites chosen have no captured records to package."""
+
+
+@dataclass
+class Summary:
+    """What a package holds."""
+
+    posts: int = 0  # pages listed (posts with a captured page)
+    posts_without_capture: int = 0
+    records: int = 0  # response and revisit records
+    requests: int = 0
+    revisit_originals: int = 0  # responses added because a revisit record refers to them
+    bytes: int = 0  # size of the package
+    problems: list[str] = field(default_factory=list)  # records that could not be copied
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"posts": self.posts, "posts_without_capture": self.posts_without_capture,
+                "records": self.records, "requests": self.requests,
+                "revisit_originals": self.revisit_originals, "bytes": self.bytes,
+                "skipped_records": self.skipped, "problems": self.problems}
+
+
+# -- choosing the records -------------------------------------------------------------------
+
+
+def _site_prefixes(site_url: str) -> list[str]:
+    """URL prefixes of a site's own captures: the site root (http and https) and its host's
+    robots.txt."""
+    parts = urlsplit(site_url)
+    root = site_url if site_url.endswith("/") else site_url + "/"
+    rest = root.split("://", 1)[1]
+    return [f"http://{rest}", f"https://{rest}", f"http://{parts.netloc}/robots.txt",
+            f"https://{parts.netloc}/robots.txt"]
+
+
+def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None) -> int:
+    """Fill the temporary table `wacz_records` with the ids of the captures to package: the
+    sites' own URLs, their posts' captures and images, and the responses their revisits refer
+    to (all sites when `sites` is None). Returns how many originals the revisits added."""
+    conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
+    conn.execute("CREATE TEMP TABLE wacz_records (id INTEGER PRIMARY KEY)")
+    insert = "INSERT OR IGNORE INTO temp.wacz_records (id) "
+    if sites is None:
+        conn.execute(insert + "SELECT id FROM captures")
+        return 0
+    for site in sites:
+        for prefix in _site_prefixes(site["site"]):
+            conn.execute(insert + "SELECT id FROM captures WHERE substr(url, 1, ?) = ?",
+                         (len(prefix), prefix))
+        conn.execute(
+            insert + "SELECT c.id FROM captures c JOIN post_versions v ON v.capture = c.record_id"
+            " JOIN posts p ON p.id = v.post_id JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
+            (site["site"],))
+        conn.execute(
+            insert + "SELECT c.id FROM captures c JOIN media m ON m.capture = c.record_id "
+            "WHERE m.url IN (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+            "JOIN sites s ON s.id = p.site_id WHERE s.url = ?)", (site["site"],))
+    # A revisit record (WARC-Refers-To-Target-URI and -Date) names the response its payload is
+    # in: the first response with the same payload digest, as archive.captures.
+    # earlier_response chose it when writing the revisit.
+    before = conn.execute("SELECT count(*) FROM temp.wacz_records").fetchone()[0]
+    conn.execute(
+        insert + "SELECT (SELECT o.id FROM captures o WHERE o.payload_digest = r.payload_digest "
+        "AND o.kind = 'response' ORDER BY o.id LIMIT 1) AS original FROM captures r "
+        "JOIN temp.wacz_records w ON w.id = r.id WHERE r.kind = 'revisit' AND original IS NOT NULL")
+    return conn.execute("SELECT count(*) FROM temp.wacz_records").fetchone()[0] - before
+
+
+# -- copying them ---------------------------------------------------------------------------
+
+
+def _following_member(handle: BinaryIO, offset: int) -> bytes | None:
+    """The gzip member starting at `offset` (raw bytes), or None if there is none whole."""
+    handle.seek(offset)
+    inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    raw = bytearray()
+    head = b""
+    while not inflater.eof:
+        chunk = handle.read(REQUEST_PEEK)
+        if not chunk:
+            return None
+        raw += chunk
+        try:
+            out = inflater.decompress(chunk)
+        except zlib.error:
+            return None
+        if len(head) < 4096:
+            head += out[:4096]
+    member = bytes(raw[:len(raw) - len(inflater.unused_data)])
+    return member if head.startswith(b"WARC/") else None
+
+
+def _request_of(member: bytes, record_id: str) -> bool:
+    """Whether a stored gzip member is the request record of response `record_id`."""
+    head = zlib.decompressobj(zlib.MAX_WBITS + 16).decompress(member, 8192)
+    headers = head.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    return ("WARC-Type: request" in headers
+            and f"WARC-Concurrent-To: {record_id}" in headers)
+
+
+def copy_records(conn: sqlite3.Connection, directory: Path, out: BinaryIO,
+                 summary: Summary) -> None:
+    """Copy the chosen records (file by file, in file order) with their request records."""
+    rows = conn.execute(
+        "SELECT c.record_id, c.url, f.name, c.offset, c.length FROM captures c "
+        "JOIN temp.wacz_records w ON w.id = c.id JOIN capture_files f ON f.id = c.file_id "
+        "ORDER BY c.file_id, c.offset")
+    current: tuple[str, BinaryIO] | None = None
+    try:
+        for record_id, url, name, offset, length in rows:
+            if current is None or current[0] != name:
+                if current is not None:
+                    current[1].close()
+                    current = None
+                try:
+                    current = (name, (directory / name).open("rb"))
+                except OSError as exc:
+                    why = "is missing" if isinstance(exc, FileNotFoundError) else \
+                        f"cannot be read ({exc.strerror})"
+                    _problem(summary, f"{url}: capture file {directory / name} {why}")
+                    continue
+            handle = current[1]
+            handle.seek(offset)
+            member = handle.read(length)
+            if len(member) < length:
+                _problem(summary, f"{url}: capture file {directory / name} is truncated "
+                                  f"(record at offset {offset})")
+                continue
+            out.write(member)
+            summary.records += 1
+            request = _following_member(handle, offset + length)
+            if request is not None and _request_of(request, record_id):
+                out.write(request)
+                summary.requests += 1
+    finally:
+        if current is not None:
+            current[1].close()
+
+
+def _problem(summary: Summary, message: str) -> None:
+    summary.skipped += 1
+    if len(summary.problems) < SHOWN_PROBLEMS:
+        summary.problems.append(message)
+
+
+# -- the page list --------------------------------------------------------------------------
+
+
+def pages(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None,
+          summary: Summary) -> Iterator[dict[str, str]]:
+    """A page per post of the sites (deleted ones too): its URL as captured, the time of its
+    newest successful capture in the package, and its title. Posts without one are counted."""
+    where, args = "", []
+    if sites is not None:
+        where = f"WHERE s.url IN ({','.join('?' * len(sites))})"
+        args = [s["site"] for s in sites]
+    posts = conn.execute(
+        "SELECT p.id, p.url, p.title, (SELECT c.url FROM post_versions v JOIN captures c "
+        "ON c.record_id = v.capture WHERE v.post_id = p.id ORDER BY v.version DESC LIMIT 1) "
+        f"FROM posts p JOIN sites s ON s.id = p.site_id {where} "
+        "ORDER BY p.published IS NULL, p.published, p.id", args)
+    newest = ("SELECT c.url, c.fetched_at FROM captures c JOIN temp.wacz_records w "
+              "ON w.id = c.id WHERE c.url = ? AND c.status = 200 ORDER BY c.fetched_at DESC "
+              "LIMIT 1")
+    for post_id, url, title, captured_url in posts:
+        found = None
+        for candidate in dict.fromkeys(filter(None, (captured_url, url))):
+            found = conn.execute(newest, (candidate,)).fetchone()
+            if found:
+                break
+        if found is None:
+            summary.posts_without_capture += 1
+            continue
+        summary.posts += 1
+        yield {"id": f"post-{post_id}", "url": found[0], "ts": found[1],
+               "title": title or found[0]}
+
+
+# -- the package ----------------------------------------------------------------------------
+
+
+class _Hashing(io.RawIOBase):
+    """A write-only stream that passes bytes on and keeps their sha256 and count."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        self.out.write(data)
+        self.sha256.update(data)
+        self.size += len(data)
+        return len(data)
+
+
+class _Package:
+    """The zip being written, and the datapackage resource of each file put in it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
+        self.resources: list[dict[str, Any]] = []
+        self.stamp = datetime.now(UTC).timetuple()[:6]
+
+    @contextmanager
+    def member(self, path: str, *, deflate: bool, size: int | None = None
+               ) -> Iterator[_Hashing]:
+        """Write one file; WARCs and the ZipNum index are stored, not deflated, as WACZ
+        readers seek into them."""
+        info = zipfile.ZipInfo(path, self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+        if size is not None:
+            info.file_size = size  # lets zipfile choose zip64 for a file past 2 GiB
+        with self.zip.open(info, "w") as stream:
+            hashing = _Hashing(stream)
+            yield hashing
+        self.resources.append({"name": os.path.basename(path).lower(), "path": path,
+                               "hash": "sha256:" + hashing.sha256.hexdigest(),
+                               "bytes": hashing.size})
+
+    def finish(self, title: str, description: str) -> None:
+        package = {"profile": "data-package", "resources": self.resources, "title": title,
+                   "description": description,
+                   "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "wacz_version": WACZ_VERSION, "software": f"wixarchive {__version__}"}
+        data = json.dumps(package, indent=2).encode("utf-8")
+        info = zipfile.ZipInfo("datapackage.json", self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        self.zip.writestr(info, data)
+        digest = {"path": "datapackage.json",
+                  "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        info = zipfile.ZipInfo("datapackage-digest.json", self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        self.zip.writestr(info, json.dumps(digest, indent=2).encode("utf-8"))
+        self.zip.close()
+
+
+def _position(stream: BinaryIO) -> int | None:
+    try:
+        return stream.tell()
+    except OSError:  # a pipe
+        return None
+
+
+def _index(warc: Path, cdx: IO[bytes], idx: IO[str]) -> None:
+    """cdxj-indexer over the package's WARC: sorted CDXJ lines in gzip blocks of CDX_LINES
+    (`cdx`) and the block index (`idx`), as `wacz create` makes them."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    CDXJIndexer(idx, [str(warc)], filename=WARC_NAME, post_append=True, sort=True,
+                compress=cdx, data_out_name="index.cdx.gz", lines=CDX_LINES,
+                max_sort_buff_size=SORT_BUFFER, digest_records=True,
+                fields="referrer,req.http:cookie").process_all()
+
+
+def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]] | None,
+          out: BinaryIO, *, scratch: Path, title: str) -> Summary:
+    """Write the WACZ of `sites` (every capture when None) to `out`; `scratch` is a folder for
+    the temporary WARC and index (on the output's file system: it needs the WARC's size).
+    Raises NoCaptures when there is nothing to package."""
+    summary = Summary()
+    summary.revisit_originals = choose_records(conn, sites)
+    if not conn.execute("SELECT 1 FROM temp.wacz_records LIMIT 1").fetchone():
+        raise NoCaptures("no captures")
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=".wacz-") as work:
+        warc = Path(work) / WARC_NAME
+        with warc.open("wb") as stream:
+            copy_records(conn, directory, stream, summary)
+        if not summary.records:
+            raise NoCaptures("; ".join(summary.problems) or "no captures")
+        cdx = Path(work) / "index.cdx.gz"
+        idx = io.StringIO()  # one line per CDX_LINES records: small
+        with cdx.open("wb") as stream:
+            _index(warc, stream, idx)
+        start = _position(out)
+        package = _Package(out)
+        for path, source in ((f"archive/{WARC_NAME}", warc), ("indexes/index.cdx.gz", cdx)):
+            with package.member(path, deflate=False, size=source.stat().st_size) as member, \
+                    source.open("rb") as stream:
+                while chunk := stream.read(2**20):
+                    member.write(chunk)
+        with package.member("indexes/index.idx", deflate=True) as member:
+            member.write(idx.getvalue().encode("utf-8"))
+        with package.member("pages/pages.jsonl", deflate=True) as member:
+            header = {"format": "json-pages-1.0", "id": "pages", "title": title}
+            member.write((json.dumps(header) + "\n").encode("utf-8"))
+            for page in pages(conn, sites, summary):
+                member.write((json.dumps(page, ensure_ascii=False) + "\n").encode("utf-8"))
+        package.finish(title, f"Captures of {title}, exported by wixarchive")
+    end = _position(out)
+    summary.bytes = end - start if start is not None and end is not None else 0
+    conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
+    return summary
