@@ -23,6 +23,7 @@ table, the records stream through, and the index sort spills to disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -331,19 +332,25 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
             _index(warc, stream, idx)
         start = _position(out)
         package = _Package(out)
-        for path, source in ((f"archive/{WARC_NAME}", warc), ("indexes/index.cdx.gz", cdx)):
-            with package.member(path, deflate=False, size=source.stat().st_size) as member, \
-                    source.open("rb") as stream:
-                while chunk := stream.read(2**20):
-                    member.write(chunk)
-        with package.member("indexes/index.idx", deflate=True) as member:
-            member.write(idx.getvalue().encode("utf-8"))
-        with package.member("pages/pages.jsonl", deflate=True) as member:
-            header = {"format": "json-pages-1.0", "id": "pages", "title": title}
-            member.write((json.dumps(header) + "\n").encode("utf-8"))
-            for page in pages(conn, sites, summary):
-                member.write((json.dumps(page, ensure_ascii=False) + "\n").encode("utf-8"))
-        package.finish(title, f"Captures of {title}, exported by wixarchive")
+        try:
+            for path, source in ((f"archive/{WARC_NAME}", warc), ("indexes/index.cdx.gz", cdx)):
+                with package.member(path, deflate=False, size=source.stat().st_size) as member, \
+                        source.open("rb") as stream:
+                    while chunk := stream.read(2**20):
+                        member.write(chunk)
+            with package.member("indexes/index.idx", deflate=True) as member:
+                member.write(idx.getvalue().encode("utf-8"))
+            with package.member("pages/pages.jsonl", deflate=True) as member:
+                header = {"format": "json-pages-1.0", "id": "pages", "title": title}
+                member.write((json.dumps(header) + "\n").encode("utf-8"))
+                for page in pages(conn, sites, summary):
+                    member.write((json.dumps(page, ensure_ascii=False) + "\n").encode("utf-8"))
+            package.finish(title, f"Captures of {title}, exported by wixarchive")
+        except BaseException:
+            # A failed write (a full disk): close the zip without letting it write again later.
+            with contextlib.suppress(Exception):
+                package.zip.close()
+            raise
     end = _position(out)
     summary.bytes = end - start if start is not None and end is not None else 0
     conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
