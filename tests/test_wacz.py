@@ -271,3 +271,62 @@ def test_a_missing_capture_file_is_named_and_the_rest_exported(sites: dict, tmp_
     validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
                               capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout
+
+
+def test_wxr_attachments_point_at_the_archived_images_published_where_told(sites: dict,
+                                                                            tmp_path: Path):
+    """`--images-url`: the archived images go beside the WXR file, and each post's attachment
+    items (and its body) name them under the given URL; served from there (as WordPress's
+    importer would download them) they are the bytes the media host served."""
+    import functools
+    import http.server
+    import threading
+
+    from lxml import etree
+
+    from archive.export.wxr import NS
+
+    out = tmp_path / "wordpress.xml"
+    folder = tmp_path / "wordpress-images"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_port}/"
+    result = wixarchive("export", "--format", "wxr", "--site", sites["one"], "--images-url",
+                        base, "--db", str(sites["db"]), str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["archived_images"] > 0 and summary["images_folder"] == str(folder)
+    items = etree.parse(str(out)).getroot().find("channel").findall("item")
+    kind = {i.findtext("wp:post_id", namespaces=NS): i.findtext("wp:post_type", namespaces=NS)
+            for i in items}
+    attachments = [i for i in items if i.findtext("wp:post_type", namespaces=NS) == "attachment"]
+    local = [a for a in attachments
+             if a.findtext("wp:attachment_url", namespaces=NS).startswith(base)]
+    assert len(local) == summary["archived_images"]
+    bodies = {i.findtext("wp:post_id", namespaces=NS): i.findtext("content:encoded",
+                                                                   namespaces=NS)
+              for i in items if i.findtext("wp:post_type", namespaces=NS) == "post"}
+    conn = captures_db(sites["db"])
+    archived = {}
+    for (url, capture) in conn.execute("SELECT url, capture FROM media WHERE status = 'stored'"):
+        archived[url] = captures.read_payload(conn, captures.captures_dir(sites["db"]),
+                                              capture).decoded_body()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for attachment in local:
+            parent = attachment.findtext("wp:post_parent", namespaces=NS)
+            assert kind[parent] == "post"
+            url = attachment.findtext("wp:attachment_url", namespaces=NS)
+            original = attachment.findtext("title")
+            _, body = fetch(url)
+            assert body in archived.values()
+            assert any(u.endswith("/" + original) and archived[u] == body for u in archived)
+            assert "wixstatic.com/media/" + original not in bodies[parent]
+        # Bodies name the same URLs as the attachments, so the importer re-points them at its
+        # own copies.
+        assert sum(a.findtext("wp:attachment_url", namespaces=NS) in bodies[
+            a.findtext("wp:post_parent", namespaces=NS)] for a in local) > 0
+    finally:
+        server.shutdown()
+        server.server_close()
