@@ -217,6 +217,20 @@ def test_import_of_the_package_gives_the_same_posts(sites: dict, package: Path,
     # for static.wixstatic.com, and the package keeps the URL they were fetched from.)
 
 
+def test_it_streams_to_stdout(sites: dict, tmp_path: Path):
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--format", "wacz",
+                             "--site", sites["one"], "--db", str(sites["db"]), "-", "--json"],
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stderr)["bytes"] == len(result.stdout)
+    out = tmp_path / "piped.wacz"
+    out.write_bytes(result.stdout)
+    validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
+                              capture_output=True, text=True, timeout=300)
+    assert validate.returncode == 0, validate.stdout
+    assert len([r for r in records(out) if r[0] == "response"]) > 20
+
+
 def test_no_captures_and_unwritable_outputs_are_one_line(sites: dict, tmp_path: Path):
     db = tmp_path / "bare.db"
     blog = SampleBlog(seed=9, post_count=3)

@@ -331,7 +331,8 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
         with cdx.open("wb") as stream:
             _index(warc, stream, idx)
         start = _position(out)
-        package = _Package(out)
+        counted = _Hashing(out) if start is None else None  # a pipe: count what goes through
+        package = _Package(counted if counted is not None else out)  # type: ignore[arg-type]
         try:
             for path, source in ((f"archive/{WARC_NAME}", warc), ("indexes/index.cdx.gz", cdx)):
                 with package.member(path, deflate=False, size=source.stat().st_size) as member, \
@@ -351,7 +352,6 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
             with contextlib.suppress(Exception):
                 package.zip.close()
             raise
-    end = _position(out)
-    summary.bytes = end - start if start is not None and end is not None else 0
+    summary.bytes = counted.size if counted is not None else (_position(out) or 0) - (start or 0)
     conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
     return summary
