@@ -19,6 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import Response, media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
 
 pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
@@ -55,6 +56,13 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict:
     first, second = SampleBlog(seed=5, post_count=14), SampleBlog(seed=6, post_count=6)
     with serve_blog(first) as one, serve_blog(second, host="127.0.0.3") as two, \
             serve_blog(first, host="127.0.0.2") as media:
+        # One of the second blog's images is byte for byte one of the first's: its capture is a
+        # revisit record whose payload is in the first site's captures.
+        ours, theirs = (sorted(u for post in blog.posts for u in post.expected()["images"]
+                               if u.endswith(".png")) for blog in (first, second))
+        shared = theirs[0].rsplit("/", 1)[1]
+        media.overrides[f"/media/{shared}"] = Response(
+            200, media_bytes(ours[0].rsplit("/", 1)[1]), {"Content-Type": "image/png"})
         for _ in range(2):  # the second crawl writes revisit records
             crawl(one.url, db, media.url)
             crawl(two.url, db, media.url)
@@ -67,8 +75,11 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict:
         conn.close()
         for url in [*post_urls[:3], image]:
             served[url] = fetch(url)[1]
+        shared_url = f"{media.url}/media/{shared}"
+        served_shared = fetch(shared_url)[1]
     return {"db": db, "root": root, "one": one.url, "two": two.url, "media": media.url,
-            "post_urls": post_urls, "served": served, "image": image}
+            "post_urls": post_urls, "served": served, "image": image,
+            "shared": (shared_url, served_shared)}
 
 
 def captures_db(db: Path):  # noqa: ANN201 - an sqlite3 connection
@@ -156,12 +167,21 @@ def test_it_holds_the_site_records_as_stored_with_requests_and_revisit_originals
         assert (page["url"], page["ts"]) in dates
 
 
-def test_the_other_site_package_carries_the_originals_of_its_revisits(sites: dict):
+@pytest.fixture(scope="module")
+def package_two(sites: dict) -> Path:
     out = sites["root"] / "two.wacz"
     result = wixarchive("export", "--format", "wacz", "--site", "127.0.0.3", "--db",
                         str(sites["db"]), str(out), "--json")
     assert result.returncode == 0, result.stderr
-    found = records(out)
+    summary = json.loads(result.stdout)
+    assert summary["posts"] == 6
+    assert summary["revisit_originals"] >= 1  # the first site's image, for the shared one
+    return out
+
+
+def test_the_other_site_package_carries_the_originals_of_its_revisits(sites: dict,
+                                                                      package_two: Path):
+    found = records(package_two)
     responses = {(h["WARC-Target-URI"], h["WARC-Date"]) for kind, h, _, _ in found
                  if kind == "response"}
     revisits = [h for kind, h, _, _ in found if kind == "revisit"]
@@ -169,7 +189,11 @@ def test_the_other_site_package_carries_the_originals_of_its_revisits(sites: dic
     for headers in revisits:
         assert (headers["WARC-Refers-To-Target-URI"], headers["WARC-Refers-To-Date"]) \
             in responses
-    assert json.loads(result.stdout)["posts"] == 6
+    shared_url = sites["shared"][0]
+    (shared,) = [h for h in revisits if h["WARC-Target-URI"] == shared_url]
+    assert not shared["WARC-Refers-To-Target-URI"].startswith(shared_url)
+    assert not any(h["WARC-Target-URI"].startswith(sites["one"] + "/post/")
+                   for _, h, _, _ in found)  # the first site's pages stay out
 
 
 def test_its_index_is_the_one_wacz_create_makes_of_its_warc(package: Path, tmp_path: Path):
@@ -200,6 +224,19 @@ def test_pywb_replays_posts_and_images_as_the_site_served_them(sites: dict, pack
             headers, body = fetch(f"{base}{stamp}id_/{url}")
             assert body == served, url
             assert len(body) > 100
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_pywb_replays_a_revisit_from_the_original_another_site_captured(
+        sites: dict, package_two: Path, tmp_path: Path):
+    url, served = sites["shared"]
+    (when,) = captures_db(sites["db"]).execute(
+        "SELECT max(fetched_at) FROM captures WHERE url = ? AND kind = 'revisit'",
+        (url,)).fetchone()
+    stamp = "".join(ch for ch in when if ch.isdigit())[:14]
+    with wayback(tmp_path / "pywb", waczs=[package_two]) as base:
+        headers, body = fetch(f"{base}{stamp}id_/{url}")
+    assert body == served and headers["content-type"] == "image/png"
 
 
 def test_import_of_the_package_gives_the_same_posts(sites: dict, package: Path,
