@@ -201,6 +201,7 @@ def test_its_index_is_the_one_wacz_create_makes_of_its_warc(package: Path, tmp_p
     with zipfile.ZipFile(package) as zipped:
         zipped.extract("archive/data.warc.gz", tmp_path)
         ours = gzip.decompress(zipped.read("indexes/index.cdx.gz")).decode()
+        our_blocks = zipped.read("indexes/index.idx")
     theirs_path = tmp_path / "theirs.wacz"
     result = subprocess.run([sys.executable, "-m", "wacz", "create", "-o", str(theirs_path),
                              str(tmp_path / "archive" / "data.warc.gz")],
@@ -208,8 +209,40 @@ def test_its_index_is_the_one_wacz_create_makes_of_its_warc(package: Path, tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
     with zipfile.ZipFile(theirs_path) as zipped:
         theirs = gzip.decompress(zipped.read("indexes/index.cdx.gz")).decode()
+        assert our_blocks == zipped.read("indexes/index.idx")
     assert ours == theirs
     assert len(ours.splitlines()) > 20
+    assert '"mime": "warc/revisit"' in ours and '"referrer": ' in ours
+
+
+def test_an_index_sorted_on_disk_is_the_same(sites: dict, package: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch):
+    """With a sort buffer of a few lines the index sort spills runs to disk and merges them:
+    the package's index is the same, and no run is left behind."""
+    import tempfile
+
+    from archive.export import wacz
+    from archive.export.source import matching_sites
+    from archive.store import Archive
+
+    from cdxj_indexer.main import SortingWriter
+
+    monkeypatch.setattr(wacz, "SORT_BUFFER", 2000)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    runs = []
+    spill = SortingWriter.write_to_temp
+    monkeypatch.setattr(SortingWriter, "write_to_temp",
+                        lambda self: runs.append(spill(self)) or runs[-1])
+    out = tmp_path / "spilled.wacz"
+    with Archive.open(sites["db"], readonly=True) as archive, out.open("wb") as stream:
+        chosen = matching_sites(archive, sites["one"])
+        wacz.write(archive.conn, captures.captures_dir(sites["db"]), chosen, stream,
+                   title=chosen[0]["name"])
+    with zipfile.ZipFile(out) as spilled, zipfile.ZipFile(package) as original:
+        for name in ("indexes/index.cdx.gz", "indexes/index.idx", "archive/data.warc.gz"):
+            assert spilled.read(name) == original.read(name), name
+    assert len(runs) > 5  # sorted in runs on disk
+    assert [p.name for p in tmp_path.iterdir()] == ["spilled.wacz"]
 
 
 @pytest.mark.skipif(pywb_bin() is None, reason=MISSING)

@@ -140,7 +140,7 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     try:
         with path.open("wb") as stream:
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
-                              scratch=path.resolve().parent, title=title).posts
+                              title=title).posts
     except wacz.NoCaptures:
         path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None

@@ -157,11 +157,10 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
 
     names = [s["name"] or s["site"] for s in sites]
     title = names[0] if len(names) == 1 else f"{len(names)} sites"
-    scratch = Path(out).resolve().parent if out != "-" else Path(tempfile.gettempdir())
     try:
         with _output(out, binary=True) as stream:
             result = wacz.write(archive.conn, captures.captures_dir(db),
-                                sites if site else None, stream, scratch=scratch, title=title)
+                                sites if site else None, stream, title=title)
     except wacz.NoCaptures as exc:
         where = f" for {site}" if site else ""
         reason = "" if str(exc) == "no captures" else f" ({exc})"
