@@ -221,11 +221,11 @@ def test_an_index_sorted_on_disk_is_the_same(sites: dict, package: Path, tmp_pat
     the package's index is the same, and no run is left behind."""
     import tempfile
 
+    from cdxj_indexer.main import SortingWriter
+
     from archive.export import wacz
     from archive.export.source import matching_sites
     from archive.store import Archive
-
-    from cdxj_indexer.main import SortingWriter
 
     monkeypatch.setattr(wacz, "SORT_BUFFER", 2000)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
