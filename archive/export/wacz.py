@@ -51,7 +51,7 @@ WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"  # the one WARC file of a package, under archive/
 CDX_LINES = 1024  # CDXJ lines per ZipNum block, as `wacz create` (and archiveweb.page) write
 SORT_BUFFER = 4 * 2**20  # bytes of index lines sorted in memory before spilling to disk
-REQUEST_PEEK = 64 * 2**10  # a request record's gzip member is read in chunks of this size
+REQUEST_PEEK = 4096  # the record after a response is read in chunks of this size (a request: one)
 SHOWN_PROBLEMS = 5
 
 
@@ -129,12 +129,13 @@ def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None)
 
 
 def _following_member(handle: BinaryIO, offset: int) -> tuple[bytes, bytes] | None:
-    """The gzip member starting at `offset` (raw, and decompressed), or None if there is no
-    whole one."""
+    """The gzip member starting at `offset` (raw, and decompressed) if it is a request record,
+    else None. A member whose WARC headers say otherwise is not read further."""
     handle.seek(offset)
     inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
     raw = bytearray()
-    parts = []
+    parts: list[bytes] = []
+    checked = False
     while not inflater.eof:
         chunk = handle.read(REQUEST_PEEK)
         if not chunk:
@@ -144,6 +145,12 @@ def _following_member(handle: BinaryIO, offset: int) -> tuple[bytes, bytes] | No
             parts.append(inflater.decompress(chunk))
         except zlib.error:
             return None
+        if not checked:
+            head = b"".join(parts)
+            if b"\r\n\r\n" in head:
+                if b"\r\nWARC-Type: request\r\n" not in head.partition(b"\r\n\r\n")[0]:
+                    return None  # the next response, say: never decompressed whole
+                checked = True
     return bytes(raw[:len(raw) - len(inflater.unused_data)]), b"".join(parts)
 
 
