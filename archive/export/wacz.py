@@ -381,7 +381,12 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
     from cdxj_indexer.main import CompressedWriter, SortingWriter
 
     summary = Summary()
-    summary.revisit_originals = choose_records(conn, sites)
+    try:
+        summary.revisit_originals = choose_records(conn, sites)
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        raise NoCaptures("no captures") from None  # a read-only archive from before v10
     if not conn.execute("SELECT 1 FROM temp.wacz_records LIMIT 1").fetchone():
         raise NoCaptures("no captures")
     start = _position(out)
