@@ -79,16 +79,19 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Path,
             as_json: bool) -> None:
-    """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout).
+    """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
+    raw captures as a WACZ web archive (--format wacz).
 
-    Markdown and WXR reference images by their full-size URLs; WXR lists them as attachments so
-    WordPress's importer can copy them.
+    Markdown writes the archived images beside the posts. WXR lists each post's images as
+    attachments WordPress's importer downloads: from Wix, or with --images-url from where you
+    publish the archived copies it writes beside OUT.
 
     \b
     Examples:
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
+        wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
         wixarchive export --format wacz --site example.com example.wacz
     """
     if fmt == "markdown" and out == "-":
