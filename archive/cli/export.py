@@ -119,7 +119,8 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
             try:
                 if fmt == "wacz":
-                    summary.update(_write_wacz(archive, db, sites, site, out))
+                    summary.update(_write_wacz(archive, db, sites, site, out,
+                                               show_progress=not as_json and out != "-"))
                 else:
                     summary.update(_write(archive, db, sites, fmt, out, images_url))
             except OSError as exc:  # a full disk, a closed pipe, a vanished folder
@@ -153,22 +154,35 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
-                out: str) -> dict[str, Any]:
+                out: str, show_progress: bool) -> dict[str, Any]:
     """The sites' captures as one WACZ (every capture when no --site is given)."""
     from archive import captures
     from archive.export import wacz
 
     names = [s["name"] or s["site"] for s in sites]
     title = names[0] if len(names) == 1 else f"{len(names)} sites"
+    bar: Any = None
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        if show_progress and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="Packing captures", file=sys.stderr)
+            bar.__enter__()
+
     try:
         with _output(out, binary=True) as stream:
             result = wacz.write(archive.conn, captures.captures_dir(db),
-                                sites if site else None, stream, title=title)
+                                sites if site else None, stream, title=title,
+                                on_start=on_start,
+                                progress=lambda n: bar.update(n) if bar else None)
     except wacz.NoCaptures as exc:
         where = f" for {site}" if site else ""
         reason = "" if str(exc) == "no captures" else f" ({exc})"
         fail(f"nothing to export: {db} has no captures{where}{reason}; crawl without "
              "--no-capture first")
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     return result.as_dict()
 
 

@@ -37,7 +37,7 @@ import re
 import sqlite3
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +53,7 @@ CDX_LINES = 1024  # CDXJ lines per ZipNum block, as `wacz create` (and archivewe
 SORT_BUFFER = 4 * 2**20  # bytes of index lines sorted in memory before spilling to disk
 REQUEST_PEEK = 4096  # the record after a response is read in chunks of this size (a request: one)
 SHOWN_PROBLEMS = 5
+PROGRESS_EVERY = 500  # records
 
 
 class NoCaptures(ValueError):
@@ -215,9 +216,9 @@ def _timestamp(warc_date: str) -> str:
 
 
 def copy_records(conn: sqlite3.Connection, directory: Path, out: BinaryIO, index: Any,
-                 summary: Summary) -> None:
+                 summary: Summary, progress: Callable[[int], None] | None = None) -> None:
     """Copy the chosen records (file by file, in file order) with their request records to
-    `out`, writing each one's CDXJ line to `index`."""
+    `out`, writing each one's CDXJ line to `index`; `progress(n)` after every n records."""
     rows = conn.execute(
         "SELECT c.record_id, c.kind, c.url, c.fetched_at, c.status, c.content_type, "
         "c.payload_digest, f.name, c.offset, c.length FROM captures c "
@@ -226,7 +227,9 @@ def copy_records(conn: sqlite3.Connection, directory: Path, out: BinaryIO, index
     current: tuple[str, BinaryIO] | None = None
     written = 0
     try:
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
+            if progress is not None and number % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
             record_id, url, name, offset, length = row[0], row[2], row[7], row[8], row[9]
             if current is None or current[0] != name:
                 if current is not None:
@@ -375,9 +378,11 @@ def _position(stream: BinaryIO) -> int | None:
 
 
 def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]] | None,
-          out: BinaryIO, *, title: str) -> Summary:
+          out: BinaryIO, *, title: str, on_start: Callable[[int], None] | None = None,
+          progress: Callable[[int], None] | None = None) -> Summary:
     """Write the WACZ of `sites` (every capture when None) to `out`, in one pass over the
-    records. Raises NoCaptures when there is nothing to package."""
+    records. `on_start(n)` gives the number of records to copy, `progress(n)` counts them.
+    Raises NoCaptures when there is nothing to package."""
     from cdxj_indexer.main import CompressedWriter, SortingWriter
 
     summary = Summary()
@@ -387,8 +392,11 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
         if "no such table" not in str(exc):
             raise
         raise NoCaptures("no captures") from None  # a read-only archive from before v10
-    if not conn.execute("SELECT 1 FROM temp.wacz_records LIMIT 1").fetchone():
+    (total,) = conn.execute("SELECT count(*) FROM temp.wacz_records").fetchone()
+    if not total:
         raise NoCaptures("no captures")
+    if on_start is not None:
+        on_start(total)
     start = _position(out)
     counted = _Hashing(out) if start is None else None  # a pipe: count what goes through
     package = _Package(counted if counted is not None else out)  # type: ignore[arg-type]
@@ -397,7 +405,7 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
     sorting = SortingWriter(None, SORT_BUFFER)
     try:
         with package.member(f"archive/{WARC_NAME}", deflate=False) as warc:
-            copy_records(conn, directory, warc, sorting, summary)
+            copy_records(conn, directory, warc, sorting, summary, progress)
         if not summary.records:
             raise NoCaptures("; ".join(summary.problems) or "no captures")
         with package.member("indexes/index.cdx.gz", deflate=False) as cdx:
