@@ -185,7 +185,7 @@ def cdxj_line(row: sqlite3.Row | tuple, offset: int, member: bytes,
     index: dict[str, str] = {"url": url}
     if kind == "revisit":
         index["mime"] = "warc/revisit"
-    elif content_type:
+    elif content_type is not None:  # an empty Content-Type too, as cdxj-indexer does
         index["mime"] = _MIME_END.split(content_type, 1)[0].strip()
     if status is not None:
         index["status"] = str(status)
