@@ -484,3 +484,18 @@ def test_real_wix_pages_imported_then_exported_replay_as_served(tmp_path: Path):
             stamp = "".join(ch for ch in page["ts"] if ch.isdigit())[:14]
             _, body = fetch(f"{replay}{stamp}id_/{page['url']}")
             assert body == pages[page["url"][len(base):]], page["url"]
+
+
+def test_the_python_api_exports_the_same_package(sites: dict, package: Path, tmp_path: Path):
+    import wixarchive
+    from archive.store import Archive
+
+    out = tmp_path / "api.wacz"
+    with Archive.open(sites["db"], readonly=True) as archive:
+        assert wixarchive.export(archive, out, format="wacz", site=sites["one"]) == 14
+    with zipfile.ZipFile(out) as ours, zipfile.ZipFile(package) as cli:
+        for name in ("archive/data.warc.gz", "indexes/index.cdx.gz", "pages/pages.jsonl"):
+            assert ours.read(name) == cli.read(name)
+    with Archive.open(tmp_path / "empty.db") as archive, pytest.raises(ValueError):
+        wixarchive.export(archive, tmp_path / "none.wacz", format="wacz")
+    assert not (tmp_path / "none.wacz").exists()
