@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
     # Next to the downloader: it sees every try, retries included.
     "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
+    # Raw captures (WARC, crawler/capture), nearest the downloader: every try is kept.
+    "crawler.capture.middleware.CaptureMiddleware": 950,
 }
 # Seconds the archive worker may spend extracting and storing one page before it is cut off
 # (and named in the run's errors): one page can never stall a crawl.
@@ -73,7 +75,6 @@ CONCURRENT_ITEMS = 4
 # `wixarchive crawl --no-capture` turns them off.
 WIXARCHIVE_CAPTURE = True
 WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
-DOWNLOADER_MIDDLEWARES = {"crawler.capture.middleware.CaptureMiddleware": 950}
 # The posts' images at full size, fetched after the posts (crawler/media.py); kept in the
 # captures, so --no-capture means no media too. Caps per file and per run (bytes).
 WIXARCHIVE_MEDIA = True
