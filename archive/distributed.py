@@ -1,0 +1,376 @@
+"""The writer of a crawl spread over workers through Redis (`wixarchive crawl --redis URL`).
+
+Workers (`wixarchive worker`, crawler.distributed) fetch and extract; this is the one process
+that writes the SQLite archive, so SQLite's one-writer rule holds however many workers run. It
+queues each site's first requests, publishes what the archive already holds (so re-crawls stay
+incremental) and each site's politeness, then stores the workers' results in batches, one
+transaction per batch, and finishes each site's run (crawl_runs row, summary) as soon as its
+pending count in Redis reaches 0.
+
+Nothing is lost or stored twice: a batch is removed from Redis only after its transaction
+commits (a writer killed in between stores it again, and storing is idempotent: a version is
+written only when the content hash changed), and a post delivered twice in one run (a worker
+died after sending it) is counted once. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from archive.store import Archive, ArchiveError, KnownPost
+from crawler.distributed import protocol as p
+from crawler.summary import summarize
+
+BATCH = 500  # results stored per transaction at most
+POLL = 0.2  # seconds between looks at Redis when there is nothing to store
+WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
+STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
+HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
+CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
+               "listing": ("parse_listing", "on_error")}
+
+
+class DistributedError(Exception):
+    """A distributed crawl cannot go on, phrased for the user (one line)."""
+
+
+@dataclass
+class SiteJob:
+    """One site: its root URL and politeness (requests in flight at once, seconds between)."""
+
+    url: str
+    concurrency: int = 4
+    delay: float = 0.5
+
+
+@dataclass
+class _Site:
+    job: SiteJob
+    index: int
+    run_id: int
+    started_at: str
+    known: dict[str, KnownPost]
+    stats: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    stored: set[str] = field(default_factory=set)  # post URLs stored in this run
+    sitemap_urls: set[str] = field(default_factory=set)
+    sitemap_failed: bool = False
+    blog_home: str | None = None
+    unreachable: bool = False
+    listings_queued: bool = False
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n
+
+
+def connect(url: str) -> redis.Redis:
+    try:
+        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+        server.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise DistributedError(f"cannot reach Redis at {url}: {exc}") from None
+    return server
+
+
+def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
+            ) -> tuple[float, bytes]:
+    """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
+    callback `kind`; see crawler.distributed.queue."""
+    callback, errback = CALLBACK_OF[kind]
+    priority = 10 if kind == "robots" else 0
+    request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
+               "dont_filter": kind != "listing", "method": "GET",
+               "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
+    return -priority, site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
+
+
+class RedisWriter:
+    """Queues sites in Redis and stores what the workers send; `crawl` returns when every site
+    is done. `stop()` (signal-safe) ends the crawl early, each site recorded as interrupted."""
+
+    def __init__(self, db: Path, url: str, settings: dict[str, Any] | None = None) -> None:
+        self.db = Path(db)
+        self.url = url
+        self.settings = settings or {}
+        self.stopping = False
+        self.server = connect(url)
+        self.push = self.server.register_script(p.PUSH)
+        self.reap = self.server.register_script(p.REAP)
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    # -- the crawl -----------------------------------------------------------------------------
+
+    def crawl(self, jobs: Sequence[SiteJob],
+              on_result: Callable[[int, dict[str, Any]], None] | None = None,
+              on_progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+        """Crawl `jobs`; each site's summary (crawler.summary.CrawlSummary.to_dict()) goes to
+        `on_result(index, summary)` as it ends. Raises DistributedError when Redis cannot be
+        reached or is lost (the sites not finished are then recorded as interrupted)."""
+        results: list[dict[str, Any] | None] = [None] * len(jobs)
+
+        def finish(site: _Site, reason: str, message: str | None = None) -> None:
+            summary = self._finish(archive, site, reason, message)
+            results[site.index] = summary
+            if on_result:
+                on_result(site.index, summary)
+
+        with Archive.open(self.db) as archive:
+            try:
+                self._claim(archive)
+                active = self._queue_sites(archive, jobs)
+            except redis.RedisError as exc:
+                raise DistributedError(f"cannot use Redis at {self.url}: {exc}") from None
+            try:
+                self._loop(archive, active, finish, on_progress)
+            except redis.RedisError as exc:
+                for site in list(active.values()):
+                    finish(site, "redis lost", f"crawl interrupted: Redis at {self.url} was "
+                           f"lost ({exc}); run again to resume")
+                raise DistributedError(f"lost Redis at {self.url}: {exc}") from None
+            finally:
+                self._release()
+        return [r for r in results if r is not None]
+
+    def _claim(self, archive: Archive) -> None:
+        """Become the Redis's one writer; store what a dead writer left unstored."""
+        me = {**p.identity(), "host": socket.gethostname(), "pid": os.getpid(),
+              "settings": self.settings}
+        if not self.server.set(p.WRITER, json.dumps(me), nx=True, ex=WRITER_SECONDS):
+            other = json.loads(self.server.get(p.WRITER) or "{}")
+            raise DistributedError(
+                f"another crawl is writing through Redis at {self.url} (pid {other.get('pid')} "
+                f"on {other.get('host')}): one writer per Redis database; use another one "
+                "(e.g. redis://HOST:6379/1) or wait for it")
+        self.me = json.dumps(me)
+        leftovers = [p.decode_message(m) for m in self.server.lrange(p.RESULTS, 0, -1)]
+        if leftovers:  # a writer killed mid-crawl: its runs are closed as dead below
+            with archive.transaction():
+                for message in leftovers:
+                    for item in message.get("items", []):
+                        with archive.savepoint():
+                            _store(archive, item, message.get("run"))
+        sites = [s.decode() for s in self.server.hkeys(p.SITES)]
+        sites += [s.decode() for s in self.server.hkeys(p.PENDING)]
+        self.server.delete(*p.every_key(sorted(set(sites))))
+
+    def _release(self) -> None:
+        try:
+            sites = [s.decode() for s in self.server.hkeys(p.SITES)]
+            self.server.delete(*p.every_key(sites))
+            if self.server.get(p.WRITER) == self.me.encode():
+                self.server.delete(p.WRITER)
+        except redis.RedisError:
+            pass  # lost: the keys expire or the next writer clears them
+
+    def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob]) -> dict[str, _Site]:
+        archive.close_dead_runs()
+        active: dict[str, _Site] = {}
+        for index, job in enumerate(jobs):
+            last = archive.last_run(job.url)
+            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            started_at = _now()
+            site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
+                         started_at, archive.known_posts(job.url))
+            active[job.url] = site
+            known = {url: json.dumps(list(k)) for url, k in site.known.items()}
+            pipe = self.server.pipeline(transaction=False)
+            for start in range(0, len(known), 2000):
+                chunk = dict(list(known.items())[start:start + 2000])
+                pipe.hset(p.known_key(job.url), mapping=chunk)
+            pipe.hset(p.SITES, job.url, json.dumps({
+                "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
+                "resumed_since": cut_short and cut_short["started_at"]}))
+            pipe.execute()
+            self._queue(site, "robots", job.url + "robots.txt")
+            self._queue(site, "feed", job.url + "blog-feed.xml")
+        return active
+
+    def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
+               ) -> None:
+        score, member = _member(site.job.url, kind, url, site.run_id, meta)
+        self.push(keys=[p.REQUESTS, p.PENDING], args=[score, member, site.job.url])
+
+    def _loop(self, archive: Archive, active: dict[str, _Site],
+              finish: Callable[[_Site, str, str | None], None],
+              on_progress: Callable[[str], None] | None) -> None:
+        last_report = time.monotonic()
+        stop_deadline: float | None = None
+        warned_no_workers = False
+        started = time.monotonic()
+        while active:
+            self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
+            self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
+                      args=[p.MAX_REDOS])
+            pending = {k.decode(): int(v) for k, v in self.server.hgetall(p.PENDING).items()}
+            # Every result of a request is pushed before its pending count drops (one atomic
+            # script), so once the list is drained, a site at 0 has delivered everything.
+            stored = self._drain(archive, active)
+            if self.stopping:
+                if stop_deadline is None:
+                    stop_deadline = time.monotonic() + STOP_GRACE
+                self.server.delete(p.REQUESTS)  # nothing more is fetched
+            for url, site in list(active.items()):
+                if pending.get(url, 0) > 0:
+                    if stop_deadline is None or (time.monotonic() < stop_deadline
+                                                 and self.server.zcard(p.LEASES)):
+                        continue
+                    del active[url]
+                    finish(site, "shutdown", None)
+                elif stop_deadline is not None:
+                    del active[url]
+                    finish(site, "shutdown", None)
+                elif (not site.sitemap_urls and not site.listings_queued
+                      and not site.unreachable):
+                    # No posts sitemap: the blog's listing pages, as the single-site spider.
+                    site.listings_queued = True
+                    self._queue(site, "listing", site.blog_home or url + "blog",
+                                {HTML_ONLY: True})
+                else:
+                    del active[url]
+                    finish(site, "unreachable" if site.unreachable else "finished", None)
+            now = time.monotonic()
+            if (not warned_no_workers and now - started > 10 and active
+                    and not self.server.hlen(p.WORKERS)):
+                warned_no_workers = True
+                if on_progress:
+                    on_progress(f"waiting for workers: start `wixarchive worker --redis "
+                                f"{self.url}` on any machine")
+            if on_progress and now - last_report >= 10 and active:
+                last_report = now
+                queued = self.server.zcard(p.REQUESTS)
+                on_progress(f"{len(active)} sites running, {queued} requests queued, "
+                            f"{self.server.hlen(p.WORKERS)} workers")
+            if not stored and active:
+                time.sleep(POLL)
+
+    def _drain(self, archive: Archive, active: dict[str, _Site]) -> int:
+        """Store every result waiting in Redis, a batch per transaction; returns how many."""
+        total = 0
+        while raw := self.server.lrange(p.RESULTS, 0, BATCH - 1):
+            messages = [p.decode_message(m) for m in raw]
+            tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
+            try:
+                with archive.transaction():
+                    for message in messages:
+                        site = active.get(message.get("site", ""))
+                        outcomes = self._store_message(archive, site, message)
+                        if site is not None:
+                            tallies.append((site, message, outcomes))
+            except ArchiveError as exc:
+                raise DistributedError(f"cannot write the archive: {exc}") from None
+            # Committed: only now are the results counted and removed from Redis.
+            self.server.ltrim(p.RESULTS, len(raw), -1)
+            for site, message, outcomes in tallies:
+                _tally(site, message, outcomes)
+            total += len(raw)
+        return total
+
+    def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
+                       ) -> list[tuple[str, str]]:
+        outcomes = []
+        for item in message.get("items", []):
+            url = _item_url(item)
+            if site is not None and item[0] == "post" and url in site.stored:
+                continue  # delivered twice (its first worker died after sending it)
+            try:
+                with archive.savepoint():
+                    outcome = _store(archive, item, message.get("run"))
+            except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
+                outcome = f"error:not archived: {exc}"
+            if site is not None and item[0] == "post":
+                site.stored.add(url)
+            outcomes.append((url, outcome))
+        return outcomes
+
+    def _finish(self, archive: Archive, site: _Site, reason: str,
+                message: str | None) -> dict[str, Any]:
+        if reason == "finished" and site.sitemap_urls and not site.sitemap_failed:
+            when = _now()
+            for url, known in site.known.items():
+                if (known.deleted_at is None and url not in site.sitemap_urls
+                        and archive.mark_deleted(url, when=when)):
+                    site.count("wixarchive/deleted")
+        summary = summarize(site.job.url, site.stats, reason, site.errors)
+        if message:
+            summary.message = message
+        summary.started_at, summary.finished_at = site.started_at, _now()
+        counts = {**summary.counts, "pages": summary.pages_fetched}
+        archive.finish_run(site.run_id, status=summary.status, counts=counts,
+                           errors=summary.errors, finished_at=summary.finished_at)
+        summary.run_id = site.run_id
+        return summary.to_dict() | {"timed_out": False}
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _item_url(item: tuple[Any, ...]) -> str:
+    kind = item[0]
+    if kind == "post":
+        return item[1].url
+    if kind == "page":
+        return item[2]
+    return item[1].url
+
+
+def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
+    """Store one worker result; returns its outcome (new, changed, unchanged, deleted) or
+    `page:KIND` for a page that is no post."""
+    kind = item[0]
+    if kind == "post":
+        info = item[2]
+        return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
+                                    lastmod=info["lastmod"], etag=info["etag"],
+                                    http_last_modified=info["http_last_modified"])
+    if kind == "unchanged":
+        post = item[1]
+        archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,
+                           etag=post.etag, http_last_modified=post.http_last_modified)
+        return "unchanged"
+    if kind == "gone":
+        return "deleted" if archive.mark_deleted(item[1].url, when=item[1].when) else "unchanged"
+    return f"page:{item[1]}"
+
+
+def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
+    site.count("downloader/response_count", message.get("fetched", 0))
+    site.count("wixarchive/unchanged", message.get("unchanged", 0))
+    for error in message.get("errors", []):
+        site.count("wixarchive/fetch_errors")
+        if len(site.errors) < 50:
+            site.errors.append(error)
+    site.sitemap_urls.update(message.get("sitemap_urls", ()))
+    site.sitemap_failed |= bool(message.get("sitemap_failed"))
+    site.unreachable |= bool(message.get("unreachable"))
+    site.blog_home = site.blog_home or message.get("blog_home")
+    for item in message.get("items", []):
+        if item[0] == "post" and item[2].get("unknown_layout"):
+            site.count("wixarchive/unknown_layout")
+    for url, outcome in outcomes:
+        if outcome.startswith("error:"):
+            site.count("wixarchive/fetch_errors")
+            site.errors.append(f"{url}: {outcome[6:]}")
+        elif outcome.startswith("page:"):
+            kind = outcome[5:]
+            site.count(f"wixarchive/pages/{kind}")
+            if kind == "error":
+                site.count("wixarchive/fetch_errors")
+                site.errors.append(f"{url}: not archived: not a readable HTML page")
+        else:
+            site.count("wixarchive/pages/post")
+            site.count(f"wixarchive/{outcome}")
