@@ -19,12 +19,19 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# pywb pins older libraries than ours (redis 2.x), so the tests' Wayback server gets its own venv.
+PYWB := .venv-pywb
+$(PYWB)/bin/wayback:
+	$(PYTHON) -m venv $(PYWB)
+	$(PYWB)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB)/bin/python -m pip install --quiet 'pywb>=2.8'
+
 ## demo: serve a sample Wix blog on 127.0.0.1, crawl it into demo/archive.db, search it
 demo: $(VENV)/.installed
 	$(BIN)/python -m crawler.demo --db $(DB)
 
 ## test: run the test suite
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(PYWB)/bin/wayback
 	$(BIN)/python -m pytest
 
 ## lint: ruff over the code
@@ -35,6 +42,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/search.py --sizes 10000
+	$(BIN)/python benchmarks/import_archives.py --posts 500
 
 clean:
-	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB) demo build *.egg-info .pytest_cache .ruff_cache

@@ -56,6 +56,8 @@ class Fetch(NamedTuple):
     lastmod: str | None = None
     etag: str | None = None
     http_last_modified: str | None = None
+    capture: str | None = None  # the WARC-Record-ID of the capture it was extracted from
+    source: str = "crawl"  # what made the version: 'crawl' or 'reextract'
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -206,7 +208,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             prepared.updates.append([*values, post_id])
             prepared.outcomes.append("changed")
         prepared.versions.append((post_id, version, run_id, now, digest, article.title,
-                                  compact_record(article)))
+                                  compact_record(article), fetch.capture, fetch.source))
         images = [(0, article.cover_image, 1)] if article.cover_image else []
         images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
         prepared.links.append((post_id, tags, categories, images))
@@ -228,7 +230,8 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
-            "title, record) VALUES (?, ?, ?, ?, ?, ?, ?)", prepared.versions)
+            "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            prepared.versions)
         _write_links(conn, prepared.links, names)
         return beside_indexing()
 
@@ -286,3 +289,44 @@ def _write_links(conn: sqlite3.Connection,
     conn.executemany(
         "INSERT INTO images (post_id, position, url, is_cover) VALUES (?, ?, ?, ?)",
         [(post_id, *image) for post_id, _, _, images in links for image in images])
+
+
+def save_earlier(conn: sqlite3.Connection, post_id: int, fetch: Fetch) -> str:
+    """A capture older than the post's newest version (an older web archive imported after a
+    newer one), put where its date belongs in the post's history; the posts row, which is the
+    newest version, is left as it is. Returns 'unchanged' (the version before it in time has
+    this content), 'earlier' (the version after it does: that version is now dated from this
+    older capture), 'inserted' (a version of its own; later ones are renumbered) or 'older'
+    (newer than every version but older than the post's last sighting, which confirmed the
+    newest version after it: where its content belongs cannot be told, so it is left out)."""
+    digest = fetch.article.content_hash()
+    rows = conn.execute("SELECT id, version, fetched_at, content_hash FROM post_versions "
+                        "WHERE post_id = ? ORDER BY version", (post_id,)).fetchall()
+    before = [row for row in rows if row[2] <= fetch.fetched_at]
+    after = [row for row in rows if row[2] > fetch.fetched_at]
+    if before and before[-1][3] == digest:
+        return "unchanged"
+    if not after:
+        return "older"
+    conn.execute("UPDATE posts SET first_seen = min(first_seen, ?) WHERE id = ?",
+                 (fetch.fetched_at, post_id))
+    if after and after[0][3] == digest:
+        conn.execute("UPDATE post_versions SET fetched_at = ?, capture = ?, source = ? "
+                     "WHERE id = ?", (fetch.fetched_at, fetch.capture, fetch.source,
+                                      after[0][0]))
+        return "earlier"
+    number = len(before) + 1
+    # Two steps: UNIQUE (post_id, version) is checked row by row during an UPDATE.
+    conn.execute("UPDATE post_versions SET version = -version - 1 WHERE post_id = ? "
+                 "AND version >= ?", (post_id, number))
+    conn.execute("UPDATE post_versions SET version = -version WHERE post_id = ? "
+                 "AND version < 0", (post_id,))
+    conn.execute("UPDATE posts SET version = version + 1 WHERE id = ?", (post_id,))
+    article = fetch.article
+    record = zlib.compress(json.dumps(vars(article), ensure_ascii=False).encode("utf-8"), 1)
+    conn.execute(
+        "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, title, "
+        "record, capture, source) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+        (post_id, number, fetch.fetched_at, digest, article.title, record, fetch.capture,
+         fetch.source))
+    return "inserted"

@@ -23,6 +23,10 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v8  the change log keeps the indexed texts a change replaced
   v9  each crawl run records the process running it (host and pid), so a run left `running`
       by a process that is gone can be told from one still under way, and closed
+  v10 raw captures: the WARC files beside the archive (capture_files), the index of their
+      response and revisit records (captures), which capture each post version came from and
+      whether a crawl or a re-extraction made it, the progress of re-extractions, and the
+      full-size images fetched (media, joined to images on url)
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -36,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -240,6 +244,59 @@ ALTER TABLE crawl_runs ADD COLUMN pid INTEGER;
 """
 
 
+# v10: raw captures (archive/captures.py writes these rows). The WARC files are the record of what
+# was served; these tables only index them, so they can always be rebuilt from the files.
+# `source` says how a capture entered the archive ('crawl'; later 'import', 'recover'), so
+# records of other producers are stored and read exactly like crawled ones.
+V10 = """
+CREATE TABLE capture_files (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,              -- file name inside <archive>.captures/
+    created_at TEXT NOT NULL,
+    closed_at TEXT,                         -- NULL while written, or left by a killed writer
+    bytes INTEGER NOT NULL DEFAULT 0        -- end of the last complete record indexed
+);
+CREATE TABLE captures (
+    id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,         -- WARC-Record-ID of the response or revisit record
+    kind TEXT NOT NULL,                     -- 'response' | 'revisit'
+    url TEXT NOT NULL,                      -- WARC-Target-URI
+    fetched_at TEXT NOT NULL,               -- WARC-Date
+    status INTEGER,
+    content_type TEXT,
+    payload_digest TEXT,                    -- WARC-Payload-Digest, "sha1:BASE32"
+    payload_length INTEGER,
+    file_id INTEGER NOT NULL REFERENCES capture_files(id),
+    offset INTEGER NOT NULL,                -- where the record's gzip member starts
+    length INTEGER NOT NULL,                -- its length in the file
+    source TEXT NOT NULL DEFAULT 'crawl'
+);
+CREATE INDEX captures_url ON captures(url, fetched_at);
+CREATE INDEX captures_digest ON captures(payload_digest);
+ALTER TABLE post_versions ADD COLUMN capture TEXT;  -- captures.record_id it was extracted from
+ALTER TABLE post_versions ADD COLUMN source TEXT NOT NULL DEFAULT 'crawl';  -- or 'reextract'
+CREATE TABLE media (                        -- full-size images fetched for posts
+    url TEXT PRIMARY KEY,                   -- as in images.url: the original-size URL
+    status TEXT NOT NULL,                   -- stored | not-an-image | too-big | http-NNN | failed
+    fetched_at TEXT NOT NULL,
+    content_type TEXT,
+    bytes INTEGER,
+    payload_digest TEXT,                    -- of the stored payload (captures.payload_digest)
+    capture TEXT,                           -- captures.record_id holding it
+    error TEXT
+) WITHOUT ROWID;
+CREATE TABLE reextractions (
+    id INTEGER PRIMARY KEY,
+    site TEXT,                              -- the --site filter, NULL for every site
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    last_post_id INTEGER NOT NULL DEFAULT 0,  -- posts up to this id are done (resume point)
+    counts TEXT NOT NULL DEFAULT '{}',      -- JSON: posts, changed, failed so far
+    failures TEXT NOT NULL DEFAULT '[]'     -- JSON: the posts that failed and why
+);
+"""
+
+
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
                   log_changes: bool = False, log_texts: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
@@ -321,9 +378,13 @@ def _v9(conn: sqlite3.Connection) -> None:
     _script(conn, V9)
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    _script(conn, V10)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10}
 
 
 @contextmanager

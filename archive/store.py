@@ -370,13 +370,15 @@ class Archive:
 
     def save_article(self, article: Article, *, run_id: int | None = None,
                      fetched_at: str | None = None, lastmod: str | None = None,
-                     etag: str | None = None, http_last_modified: str | None = None) -> str:
+                     etag: str | None = None, http_last_modified: str | None = None,
+                     capture: str | None = None) -> str:
         """Store one fetched post; returns 'new', 'changed' or 'unchanged'.
 
         A version row is written only when the content hash differs from the current version's;
         a post marked deleted that is saved again is undeleted.
         """
-        fetch = Fetch(article, fetched_at or utc_now(), lastmod, etag, http_last_modified)
+        fetch = Fetch(article, fetched_at or utc_now(), lastmod, etag, http_last_modified,
+                      capture)
         return self.save_articles([fetch], run_id=run_id)[0]
 
     def save_articles(self, fetches: Iterable[Fetch | Article], *,

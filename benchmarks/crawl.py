@@ -13,7 +13,12 @@ process plus its archive worker, sampled from /proc every 0.1 s; target <= 400 M
 (a) first crawl of N posts, end to end (discover, fetch, extract, clean, store), pages/s
     against Scrapy's SitemapSpider that only downloads the same pages, in the same run;
 (b) a re-crawl after a fraction of the posts changed: requests made and time, against (a);
-(c) peak memory of each crawl process.
+(c) peak memory of each crawl process;
+(d) raw captures (WARC, see docs/captures.md): throughput with capture and full-size images
+    on vs off (same run, alternating; images served from a second loopback host), storage per
+    1,000 posts (database + captures) after the first crawl and what the re-crawl added, and
+    `wixarchive reextract` posts/s over the captured posts (site stopped) against the first
+    crawl's posts/s.
 
 The site is served from a thread of this process; each crawl runs in its own process, as
 `wixarchive crawl` does, with the same settings (no delay, 16 requests at a time, robots.txt on).
@@ -49,12 +54,13 @@ SETTINGS = {
 }
 
 
-def _ours(url: str, db: Path) -> tuple[dict, float]:
+def _ours(url: str, db: Path, capture: bool = True, media: bool = True) -> tuple[dict, float]:
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
         command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
                    "--summary", str(summary)]
-        for key, value in SETTINGS.items():
+        for key, value in {**SETTINGS, "WIXARCHIVE_CAPTURE": capture,
+                           "WIXARCHIVE_MEDIA": media}.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
         started = time.perf_counter()
         subprocess.run(command, check=True, cwd=REPO)
@@ -177,6 +183,31 @@ def many_sites(count: int, posts: int, parallel: int, as_json: bool) -> int:
     print(f"peak memory, whole crawl (all processes): {ours_mb:.0f} MB   (target <= 400 MB)")
     return 0
 
+def _storage(db: Path) -> tuple[int, int]:
+    """(database bytes after a checkpoint, capture bytes) of an archive."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    captures = db.with_suffix(".captures")
+    held = sum(p.stat().st_size for p in captures.iterdir()) if captures.is_dir() else 0
+    return db.stat().st_size, held
+
+
+def _media_counts(db: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM media GROUP BY status"))
+
+
+def _reextract(db: Path) -> tuple[dict, float]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--db", str(db),
+                          "--json"], capture_output=True, text=True, cwd=REPO)
+    elapsed = time.perf_counter() - started
+    return json.loads(out.stdout), elapsed
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
@@ -195,19 +226,33 @@ def main() -> int:
 
     blog = SampleBlog(seed=42, post_count=args.posts)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server:
-        bare_runs, first_runs = [], []
-        for attempt in range(args.repeat):
-            bare_runs.append(_bare(server.url))
-            db = Path(tmp) / f"bench-{attempt}.db"
-            first_runs.append(_ours(server.url, db))
-        bare, bare_s = min(bare_runs, key=lambda run: run[1])
-        first, first_s = min(first_runs, key=lambda run: run[1])
-        changed = max(1, int(args.posts * args.changed))
-        step = max(1, len(blog.posts) // changed)
-        for post in blog.posts[::step][:changed]:
-            blog.edit_post(post.slug, paragraphs=[f"Edited for the benchmark: {post.slug}."])
-        second, second_s = _ours(server.url, db)
+    with tempfile.TemporaryDirectory() as tmp:
+        with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+            # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
+            SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media.url + "/media/"
+            bare_runs, first_runs, plain_runs, pages_runs = [], [], [], []
+            for attempt in range(args.repeat):
+                bare_runs.append(_bare(server.url))
+                plain_runs.append(_ours(server.url, Path(tmp) / f"plain-{attempt}.db",
+                                        capture=False))
+                pages_runs.append(_ours(server.url, Path(tmp) / f"pages-{attempt}.db",
+                                        media=False))
+                db = Path(tmp) / f"bench-{attempt}.db"
+                first_runs.append(_ours(server.url, db))
+            bare, bare_s = min(bare_runs, key=lambda run: run[1])
+            first, first_s = min(first_runs, key=lambda run: run[1])
+            plain, plain_s = min(plain_runs, key=lambda run: run[1])
+            pages, pages_s = min(pages_runs, key=lambda run: run[1])
+            first_db, first_captures = _storage(db)
+            changed = max(1, int(args.posts * args.changed))
+            step = max(1, len(blog.posts) // changed)
+            for post in blog.posts[::step][:changed]:
+                blog.edit_post(post.slug, paragraphs=[f"Edited for the benchmark: {post.slug}."])
+            second, second_s = _ours(server.url, db)
+            second_db, second_captures = _storage(db)
+        # The site is stopped: re-extraction reads the captures only.
+        reextracted, reextract_s = _reextract(db)
+        media_counts = _media_counts(db)
 
     posts = args.posts
     rows = [
@@ -215,9 +260,16 @@ def main() -> int:
          posts / bare_s, bare["peak_rss_mb"]),
         ("wixarchive first crawl (end to end)", first["requests"], first_s,
          posts / first_s, first["peak_rss_mb"]),
+        ("wixarchive first crawl, --no-media", pages["requests"], pages_s,
+         posts / pages_s, pages["peak_rss_mb"]),
+        ("wixarchive first crawl, --no-capture", plain["requests"], plain_s,
+         posts / plain_s, plain["peak_rss_mb"]),
         (f"wixarchive re-crawl ({changed} posts changed)", second["requests"], second_s,
          None, second["peak_rss_mb"]),
+        ("wixarchive reextract (no network)", 0, reextract_s, posts / reextract_s, 0.0),
     ]
+    first_bytes = first_db + first_captures
+    added_bytes = (second_db + second_captures) - first_bytes
     result = {
         "posts": posts,
         "changed": changed,
@@ -225,6 +277,17 @@ def main() -> int:
         "recrawl_requests_ratio": round(second["requests"] / max(1, first["requests"]), 4),
         "recrawl_time_ratio": round(second_s / first_s, 3),
         "recrawl_counts": second["counts"],
+        "capture_on_vs_off_throughput": round(plain_s / first_s, 3),
+        "capture_only_vs_off_throughput": round(plain_s / pages_s, 3),
+        "media": media_counts,
+        "storage_per_1000_posts_mb": {
+            "database": round(first_db / posts * 1000 / 2**20, 2),
+            "captures": round(first_captures / posts * 1000 / 2**20, 2)},
+        "recrawl_added_bytes_ratio": round(added_bytes / first_bytes, 4),
+        "recrawl_added_bytes": {"database": second_db - first_db,
+                                "captures": second_captures - first_captures},
+        "reextract": reextracted,
+        "reextract_vs_crawl_posts_per_s": round(first_s / reextract_s, 2),
         "first_counts": first["counts"],
         "rows": [dict(zip(("run", "requests", "seconds", "posts_per_s", "peak_rss_mb"), r,
                           strict=True)) for r in rows],
@@ -241,6 +304,17 @@ def main() -> int:
     print(f"re-crawl requests vs first crawl:     {result['recrawl_requests_ratio']:.2%}"
           f"   (target <= 2%); stored: {second['counts']}")
     print(f"re-crawl time vs first crawl:         {result['recrawl_time_ratio']:.0%}")
+    per_k = result["storage_per_1000_posts_mb"]
+    print(f"posts/s, capture + images vs neither: {result['capture_on_vs_off_throughput']:.0%}"
+          f"   (target >= 85%; images add {first['requests'] - pages['requests']} requests)")
+    print(f"posts/s, capture only vs no capture:  "
+          f"{result['capture_only_vs_off_throughput']:.0%}")
+    print(f"storage per 1,000 posts, first crawl: {per_k['database']:.2f} MiB database + "
+          f"{per_k['captures']:.2f} MiB captures")
+    print(f"re-crawl added vs first crawl:        {result['recrawl_added_bytes_ratio']:.2%}"
+          f"   (target <= 2%): {result['recrawl_added_bytes']}")
+    print(f"reextract posts/s vs first crawl:     {result['reextract_vs_crawl_posts_per_s']}x"
+          f"   {reextracted}")
     return 0
 
 

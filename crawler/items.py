@@ -16,6 +16,7 @@ class FetchedPage:
     lastmod: str | None = None  # from the posts sitemap
     etag: str | None = None
     http_last_modified: str | None = None
+    capture: str | None = None  # WARC-Record-ID of its raw capture (crawler.capture)
 
 
 @dataclass
@@ -35,3 +36,17 @@ class GonePost:
 
     url: str
     when: str
+
+
+@dataclass
+class MediaOutcome:
+    """A post's image fetched at full size (or why not); its bytes are in the captures."""
+
+    url: str  # the original-size URL, as the images table has it
+    status: str  # stored | not-an-image | too-big | http-NNN | failed
+    fetched_at: str
+    content_type: str | None = None
+    bytes: int | None = None
+    payload_digest: str | None = None
+    capture: str | None = None
+    error: str | None = None

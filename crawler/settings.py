@@ -69,6 +69,18 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # yields one item, so the default 100 workers cost ~100 tasks per page for nothing.
 CONCURRENT_ITEMS = 4
 
+# Raw captures: every HTTP exchange as WARC records beside the archive (crawler/capture);
+# `wixarchive crawl --no-capture` turns them off.
+WIXARCHIVE_CAPTURE = True
+WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
+DOWNLOADER_MIDDLEWARES = {"crawler.capture.middleware.CaptureMiddleware": 950}
+# The posts' images at full size, fetched after the posts (crawler/media.py); kept in the
+# captures, so --no-capture means no media too. Caps per file and per run (bytes).
+WIXARCHIVE_MEDIA = True
+WIXARCHIVE_MEDIA_MAX_BYTES = 25 * 2**20
+WIXARCHIVE_MEDIA_RUN_BYTES = 2 * 2**30
+WIXARCHIVE_MEDIA_BASE = ""  # fetch static.wixstatic.com/media/ files from here instead (tests)
+
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 

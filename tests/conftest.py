@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# The sample blog's images live on static.wixstatic.com; no test may reach the real host, so
+# crawls fetch them from a closed loopback port unless a test serves them (tests/test_media.py
+# passes its own media host). Set before any crawl process starts, so every one inherits it.
+os.environ.setdefault("WIXARCHIVE_MEDIA_BASE", "http://127.0.0.1:9/media/")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

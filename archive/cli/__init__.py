@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("stats", "Posts, versions and crawls per site."),
     "check": ("check", "Check the archive's integrity and search index."),
     "extract": ("extract", "Extract the article from one Wix page (file or URL)."),
+    "reextract": ("reextract", "Re-extract archived posts from their raw captures (no network)."),
+    "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),
     "clean": ("clean", "Strip Wix chrome from a plain-text dump of a page."),
     "sites": ("sites", "Add, list or remove the sites crawled on a schedule."),
     "worker": ("worker", "Crawl for a distributed crawl's writer, through Redis."),

@@ -1,4 +1,5 @@
-"""`wixarchive check`: SQLite integrity, foreign keys, versions and the search index."""
+"""`wixarchive check`: SQLite integrity, foreign keys, versions, the search index, and the raw
+captures against their index (every record read back and its payload digest compared)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,16 @@ def command(db: Path, repair: bool) -> None:
                 click.echo(f"Closed {closed} crawl run(s) left `running` by a process that is "
                            "gone, as interrupted.")
         problems = archive.check()
+        from archive import captures  # warcio only when checking
+
+        directory = captures.captures_dir(db)
+        problems += captures.verify(archive.conn, directory)
+        records = sum(captures.sizes(archive.conn, directory)[2:])
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         version = archive.schema_version
     if problems:
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
         fail(f"{len(problems)} problem(s) found in {db}")
-    click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync)")
+    click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
+               f"{records} captures verified)")

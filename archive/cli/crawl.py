@@ -172,12 +172,19 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--redis", "redis_url", metavar="URL",
               help="Queue the sites in this Redis for `wixarchive worker`s to crawl, and write "
                    "what they send (see docs/distributed.md).")
+@click.option("--no-capture", is_flag=True,
+              help="Do not keep the raw HTTP exchanges (WARC files in ARCHIVE.captures/).")
+@click.option("--no-media", is_flag=True,
+              help="Do not fetch the posts' images at full size.")
+@click.option("--max-media-mb", type=float,
+              help="Largest image kept, in MB (default 25); larger ones are recorded only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
             user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
-            redis_url: str | None, as_json: bool, verbose: bool) -> None:
+            redis_url: str | None, no_capture: bool, no_media: bool, max_media_mb: float | None,
+            as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -198,7 +205,10 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     elif not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                 not no_robots, verbose, timeout)
+                                 not no_robots, verbose, timeout, capture=not no_capture,
+                                 media=not no_media)
+    if max_media_mb is not None:
+        overrides["WIXARCHIVE_MEDIA_MAX_BYTES"] = int(max_media_mb * 2**20)
     started = time.monotonic()
     summaries: list[dict[str, Any] | None] = [None] * len(targets)
 

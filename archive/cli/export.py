@@ -98,7 +98,7 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
                 where = f" for {site}" if site else ""
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
             try:
-                summary.update(_write(archive, sites, fmt, out))
+                summary.update(_write(archive, db, sites, fmt, out))
             except OSError as exc:  # a full disk, a closed pipe, a vanished folder
                 fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
@@ -116,7 +116,8 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
                    err=to_stderr)
 
 
-def _write(archive: Any, sites: list[dict[str, Any]], fmt: str, out: str) -> dict[str, int]:
+def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
+           out: str) -> dict[str, int]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
     if fmt == "jsonl":
@@ -135,8 +136,16 @@ def _write(archive: Any, sites: list[dict[str, Any]], fmt: str, out: str) -> dic
         folder = Path(out)
         if folder.exists() and not folder.is_dir():
             fail(f"{folder} is a file; markdown export needs a folder")
+        from archive import captures
+
+        directory = captures.captures_dir(db)
+
+        def image(url: str) -> bytes | None:
+            payload = captures.stored_media(archive.conn, directory, url)
+            return payload.decoded_body() if payload is not None else None
+
         try:
-            return {"posts": markdown.write(posts, folder)}
+            return {"posts": markdown.write(posts, folder, image)}
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
     from archive.export import wxr

@@ -76,18 +76,19 @@ def command() -> None:
 @click.option("--user-agent", help="User-Agent header.")
 @click.option("--contact", help="An e-mail or URL added to the User-Agent.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (your own site only).")
+@click.option("--no-capture", is_flag=True, help="Keep no raw captures (WARC) of the site.")
 @click.option("--timeout", help='Stop the crawl cleanly after this long (default 4h).')
 def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 cron: str | None, name: str | None, labels: tuple[str, ...],
                 delay: float | None, concurrency: int | None, autothrottle: bool | None,
                 user_agent: str | None, contact: str | None, no_robots: bool,
-                timeout: str | None) -> None:
+                no_capture: bool, timeout: str | None) -> None:
     """Add a site (any page of it) to the sites file."""
     path = resolve_sites(sites_path, db)
     entry = {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
              "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
              "user_agent": user_agent, "contact": contact, "robots": False if no_robots else None,
-             "timeout": timeout}
+             "capture": False if no_capture else None, "timeout": timeout}
     try:
         site = sites_file.add(path, entry)
     except (sites_file.SitesError, ScheduleError) as exc:

@@ -19,6 +19,10 @@ def command(db: Path, fmt: str) -> None:
     """Posts, versions, deleted posts, words and last crawl, per site."""
     with open_archive(db) as archive:
         rows = archive.stats()
+        if fmt == "text":
+            from archive import captures
+
+            held = captures.sizes(archive.conn, captures.captures_dir(db))
     if fmt != "text":
         write_records(rows, fmt, COLUMNS)
         return
@@ -37,6 +41,10 @@ def command(db: Path, fmt: str) -> None:
         cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:5], widths[1:5],
                                                                         strict=True)]
         click.echo("  ".join([*cells, line[5]]).rstrip())
+    if held.files:
+        click.echo(f"Captures: {held.responses:,} responses and {held.revisits:,} revisits in "
+                   f"{held.files} WARC files, {held.bytes / 2**20:,.1f} MiB "
+                   f"({captures.captures_dir(db).name}/)")
 
 
 def _last_crawl(when: str | None, status: str | None) -> str:

@@ -85,6 +85,11 @@ class Folder:
         key = unicodedata.normalize("NFC", relative).casefold()
         return self._names.execute("INSERT OR IGNORE INTO taken VALUES (?)", (key,)).rowcount == 1
 
+    def first(self, relative: str) -> bool:
+        """Whether `relative` is given here for the first time in this export (a file named by
+        its content, written once however many posts use it)."""
+        return self._take(relative)
+
     def claim(self, directory: str, stem: str, suffix: str, tiebreak: str) -> Path:
         """A path not yet given in this export: directory/stem+suffix, else with -tiebreak,
         else with -tiebreak-2, -3..."""
@@ -99,8 +104,11 @@ class Folder:
             n += 1
 
     def write_text(self, path: Path, text: str) -> None:
-        """Write `path` (from `claim`) through a temporary file renamed over it: a symlink or
-        a half-written file in its place is replaced, never followed."""
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write `path` (from `claim` or `first`) through a temporary file renamed over it: a
+        symlink or a half-written file in its place is replaced, never followed."""
         directory = path.parent
         if directory not in self._checked:
             directory.mkdir(parents=True, exist_ok=True)
@@ -111,8 +119,8 @@ class Folder:
             self._checked.add(directory)
         handle, temp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
             os.chmod(temp, self._mode)  # mkstemp makes files private; exports are not
             os.replace(temp, path)
         finally:

@@ -9,10 +9,11 @@ YAML library is needed to write them and any YAML parser reads them back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
 from archive.sanitize import safe_url, sanitize_markdown
+
+IMAGES = "images"  # the folder beside a site's posts holding their archived images
 
 
 def _escape_char(ch: str) -> str:
@@ -101,8 +104,46 @@ def render(post: dict[str, Any]) -> str:
     return "\n".join([*lines, "---", "", body(post), ""])
 
 
-def write(posts: Iterable[dict[str, Any]], folder: Path) -> int:
-    """Write one file per post under `folder`, post by post; returns the number written.
+def image_name(url: str, data: bytes) -> str:
+    """A file name for an image: the start of its content digest (one file per content, however
+    many posts use it) and its original name's extension."""
+    extension = Path(urlsplit(url).path).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", extension):
+        extension = ""
+    return hashlib.sha1(data).hexdigest()[:16] + extension
+
+
+def localize(post: dict[str, Any], out: Folder, directory: str,
+             image: Callable[[str], bytes | None]) -> dict[str, Any]:
+    """The post with its archived images written to `directory`/images/ of `out` (once per
+    content) and linked relatively, by the full-size URL the archive holds; images not archived
+    keep their URL."""
+    urls = [u for u in [post.get("cover_image"), *(post.get("images") or [])] if u]
+    local: dict[str, str] = {}
+    for url in dict.fromkeys(full_size(u) for u in urls):
+        data = image(url)
+        if data is None:
+            continue
+        name = image_name(url, data)
+        if out.first(f"{directory}/{IMAGES}/{name}"):
+            out.write_bytes(out.root / directory / IMAGES / name, data)
+        local[url] = f"{IMAGES}/{name}"
+    if not local:
+        return post
+    text = body(post)
+    for url, path in local.items():
+        text = text.replace(url, path)
+    return {**post, "body_markdown": text,
+            "cover_image": local.get(full_size(post.get("cover_image") or ""),
+                                     post.get("cover_image")),
+            "images": [local.get(full_size(u), u) for u in post.get("images") or []]}
+
+
+def write(posts: Iterable[dict[str, Any]], folder: Path,
+          image: Callable[[str], bytes | None] | None = None) -> int:
+    """Write one file per post under `folder`, post by post; returns the number written. With
+    `image` (the archived bytes of an image URL, or None), the posts' images go beside them in
+    images/.
 
     Two posts whose names agree (one slug and date, or names differing only in case) get the
     post id, then a counter, appended.
@@ -110,8 +151,10 @@ def write(posts: Iterable[dict[str, Any]], folder: Path) -> int:
     count = 0
     with Folder(folder) as out:
         for post in posts:
-            path = out.claim(site_folder(post.get("site") or post["url"]), file_stem(post),
-                             ".md", str(post["id"]))
+            directory = site_folder(post.get("site") or post["url"])
+            path = out.claim(directory, file_stem(post), ".md", str(post["id"]))
+            if image is not None:
+                post = localize(post, out, directory, image)
             out.write_text(path, render(post))
             count += 1
     return count

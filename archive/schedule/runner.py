@@ -339,7 +339,8 @@ class Runner:
             p = site.politeness
             own = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
                                    p.get("user_agent"), p.get("contact"),
-                                   p.get("robots", True), self.verbose)
+                                   p.get("robots", True), self.verbose,
+                                   capture=p.get("capture", True))
             jobs.append(SiteCrawl(site.url, {k: v for k, v in own.items() if k not in common},
                                   lock_fd=lock.fd, time_limit=site.timeout.total_seconds()))
         # A last resort only: each site's limit is enforced inside the crawler.

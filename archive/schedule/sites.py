@@ -19,7 +19,7 @@ or `--sites FILE`. Example:
     cron = "0 3 * * 1"                     # cron syntax, local time: Mondays at 03:00
     delay = 2.0                            # politeness overrides, as `wixarchive crawl` options:
     concurrency = 1                        #   delay, concurrency, autothrottle, user_agent,
-    robots = true                          #   contact, robots
+    robots = true                          #   contact, robots, capture (false: no WARC)
     timeout = "2h"                         # stop cleanly after this long; default 4h
 
 A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, else every 1d).
@@ -47,7 +47,7 @@ DEFAULT_TIMEOUT = "4h"
 # Politeness keys and their TOML types; they map onto `wixarchive crawl` options.
 POLITENESS: dict[str, tuple[type, ...]] = {
     "delay": (int, float), "concurrency": (int,), "autothrottle": (bool,),
-    "user_agent": (str,), "contact": (str,), "robots": (bool,),
+    "user_agent": (str,), "contact": (str,), "robots": (bool,), "capture": (bool,),
 }
 SCHEDULING: dict[str, tuple[type, ...]] = {"every": (str,), "cron": (str,), "timeout": (str,)}
 SITE_ONLY: dict[str, tuple[type, ...]] = {"url": (str,), "name": (str,), "labels": (list,)}
@@ -55,7 +55,7 @@ HEADER = """\
 # Sites crawled by `wixarchive run-due` (cron) and `wixarchive schedule` (a long-running loop).
 # Each [[site]]: url (any page of the site), every = "6h" | "2d" or cron = "0 3 * * *",
 # optional name, labels = [...], timeout = "4h", and politeness overrides: delay, concurrency,
-# autothrottle, user_agent, contact, robots. [defaults] holds values for every site.
+# autothrottle, user_agent, contact, robots, capture. [defaults] holds values for every site.
 """
 
 

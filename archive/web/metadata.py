@@ -87,7 +87,36 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "title": "Title of that version",
         "record": ("The article as zlib-compressed JSON (the current version's texts are the "
                    "post's body, body_html and body_markdown)"),
+        "capture": "WARC-Record-ID of the raw capture it was extracted from (captures)",
+        "source": "What made it: crawl, or reextract (wixarchive reextract)",
     }),
+    "capture_files": ("Capture files", "The WARC files of raw captures in ARCHIVE.captures/.", {
+        "id": "File id", "name": "File name in ARCHIVE.captures/",
+        "created_at": "When its writer began it (UTC)",
+        "closed_at": "When it was closed; empty while written or left by a stopped crawl",
+        "bytes": "End of the last complete record indexed"}),
+    "captures": ("Captures", "Every HTTP response the crawls received, indexed in the WARC "
+                 "files (revisit records stand for a payload already stored).", {
+        "id": "Capture id", "record_id": "WARC-Record-ID",
+        "kind": "response, or revisit (same payload as an earlier response)",
+        "url": "The URL fetched", "fetched_at": "WARC-Date (UTC)", "status": "HTTP status",
+        "content_type": "Content-Type of the response",
+        "payload_digest": "WARC-Payload-Digest of the body (sha1, base32)",
+        "payload_length": "Body length in bytes", "file_id": "The capture file",
+        "offset": "Where the record starts in the file", "length": "Its length in the file",
+        "source": "How it entered the archive: crawl"}),
+    "media": ("Media", "Post images fetched at full size; the bytes are in the captures.", {
+        "url": "Full-size image URL (as in images.url)",
+        "status": "stored, not-an-image, too-big, http-NNN or failed",
+        "fetched_at": "When it was fetched (UTC)", "content_type": "Content-Type served",
+        "bytes": "Size in bytes", "payload_digest": "Digest of the stored bytes",
+        "capture": "WARC-Record-ID of its capture", "error": "Why it was not stored"}),
+    "reextractions": ("Re-extractions", "Runs of wixarchive reextract and where each stands.", {
+        "id": "Run id", "site": "The --site it was limited to", "started_at": "Started (UTC)",
+        "finished_at": "Finished (UTC); empty while running or stopped",
+        "last_post_id": "Posts up to this id are done (where a stopped run resumes)",
+        "counts": "posts, changed, failed, without_capture (JSON)",
+        "failures": "Posts that failed and why (JSON)"}),
     "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
         "id": "Tag id", "name": "Tag"}),
     "post_tags": ("Post tags", "Which post has which tag.", {

@@ -22,6 +22,7 @@ from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.headers import SecurityHeaders
 from archive.web.views.article import article_page
+from archive.web.views.media import media_file
 from archive.web.views.search import search_page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,6 +74,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/-/search$", _search_redirect),
         (r"^/(?P<database>[^/]+)/-/search(\.(?P<format>json))?$", search_page),
         (r"^/(?P<database>[^/]+)/-/post/(?P<post_id>\d+)(\.(?P<format>json))?$", article_page),
+        (r"^/(?P<database>[^/]+)/-/media/(?P<digest>[A-Za-z0-9]+)$", media_file),
     ]
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from archive.store import Archive, ArchiveError
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
-from crawler.items import FetchedPage, GonePost, UnchangedPost
+from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
 # post costs a third of the write. Each page is saved under a savepoint of its own, so a page
@@ -146,13 +146,19 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
             return article.page_kind, None, False
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
-            etag=item.etag, http_last_modified=item.http_last_modified,
+            etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
         )
         return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
         return None, "unchanged", False
+    if isinstance(item, MediaOutcome):
+        from archive.captures import record_media
+
+        record_media(archive.conn, item.url, item.status, item.fetched_at, item.content_type,
+                     item.bytes, item.payload_digest, item.capture, item.error)
+        return None, f"media_{item.status.split('-')[0]}", False
     if isinstance(item, GonePost):
         gone = archive.mark_deleted(item.url, when=item.when)
         return None, "deleted" if gone else "unchanged", False

@@ -218,7 +218,10 @@ def _node_id(rng: random.Random) -> str:
 
 def _media(rng: random.Random) -> Image:
     width, height = rng.choice(((1600, 1067), (1200, 1600), (1920, 1080), (1000, 1000)))
-    return Image(f"a1c0de_{rng.getrandbits(128):032x}~mv2.jpg", width, height)
+    bits = rng.getrandbits(128)
+    # Wix keeps the uploaded format: mostly JPEG, some PNG and WebP (the server renders each).
+    extension = ("jpg", "jpg", "png", "webp")[bits % 4]
+    return Image(f"a1c0de_{bits:032x}~mv2.{extension}", width, height)
 
 
 def _paragraph(rng: random.Random, sentences: int, with_link: bool) -> tuple[Segment, ...]:

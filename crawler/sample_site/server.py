@@ -9,6 +9,8 @@ that writes the raw answer itself (see crawler.sample_site.hostile).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import sys
 import threading
@@ -59,6 +61,7 @@ class BlogServer:
         self.robots_disallow: list[str] = []  # extra "Disallow:" lines in robots.txt
         # path -> behaviour writing its own answer; it returns False to let the blog answer.
         self.takeovers: dict[str, Callable[[BaseHTTPRequestHandler], bool]] = {}
+        self.overrides: dict[str, Response] = {}  # path -> a fixed answer (bad media, ...)
         self.request_log: list[str] = []  # every request's path (percent-decoded), in order
         self.hits: Counter[str] = Counter()  # requests per path (without query)
         self._lock = threading.Lock()
@@ -110,6 +113,8 @@ class BlogServer:
             self._record(path, parts.query)
         if path in self.slow_paths:
             time.sleep(self.slow_paths[path])
+        if path in self.overrides:
+            return self.overrides[path]
         if path in self.fail_paths:
             return _html(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
         if path in self.redirect_loop_paths:
@@ -134,6 +139,9 @@ def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
         return _html(200, render.home_page(site))
     if path == "/about":
         return _html(200, render.about_page(site))
+    if path.startswith("/media/"):
+        # The uploads static.wixstatic.com serves; tests point the crawler's media host here.
+        return media_response(path[len("/media/"):])
     if path.startswith("/post/"):
         post = blog.post(path[len("/post/"):])
         if post is not None:
@@ -145,6 +153,33 @@ def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
         if page is not None:
             return _html(200, page)
     return _html(404, render.not_found_page(site, path))
+
+
+IMAGE_TYPES = {"jpg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"),
+               "webp": ("WEBP", "image/webp")}
+
+
+def media_response(media_id: str) -> Response:
+    """A real image for a Wix media id (`<name>~mv2.<ext>`): a small picture of one colour
+    derived from the id, in the format its extension names; 404 for anything else."""
+    extension = media_id.rsplit(".", 1)[-1].lower()
+    if "/" in media_id or extension not in IMAGE_TYPES:
+        return Response(404, b"Not found", {"Content-Type": "text/plain"})
+    return Response(200, media_bytes(media_id), {"Content-Type": IMAGE_TYPES[extension][1],
+                                                 "Cache-Control": "max-age=31536000"})
+
+
+@functools.lru_cache(maxsize=1024)
+def media_bytes(media_id: str) -> bytes:
+    import io
+
+    from PIL import Image as PILImage  # the test extra's Pillow: only media requests need it
+
+    digest = hashlib.sha1(media_id.encode()).digest()
+    picture = PILImage.new("RGB", (48 + digest[3] % 32, 32 + digest[4] % 32), tuple(digest[:3]))
+    buffer = io.BytesIO()
+    picture.save(buffer, IMAGE_TYPES[media_id.rsplit(".", 1)[-1].lower()][0])
+    return buffer.getvalue()
 
 
 def _listing(site: Site, kind: str | None, slug: str | None, page: int) -> str | None:

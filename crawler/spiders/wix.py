@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy import exceptions as scrapy_errors
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
-from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from archive.store import Archive, ArchiveError, KnownPost
+from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
@@ -27,20 +26,19 @@ from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_f
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
 from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
-from crawler.items import FetchedPage, GonePost, UnchangedPost
+from crawler.errors import CONNECTION_ERRORS
+from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
+from crawler.media import MediaFetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
-# Scrapy >= 2.14 wraps Twisted's connection errors in its own exception types.
-CONNECTION_ERRORS = (ConnectError, DNSLookupError, TimeoutError) + tuple(
-    getattr(scrapy_errors, name) for name in
-    ("DownloadConnectionRefusedError", "CannotResolveHostError", "DownloadTimeoutError")
-    if hasattr(scrapy_errors, name)
-)
 # Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
 POST_STATUSES = [304, 404, 410]
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
+# Seconds between looks, once the posts are done, at whether the archive worker has committed
+# every page (see crawler.media) before asking the archive for the images still missing.
+MEDIA_SETTLE = 0.5
 
 
 def _now() -> str:
@@ -86,6 +84,8 @@ class WixBlogSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
         self.resumed_since: str | None = None  # when the run this one resumes started
+        self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
+        self.fetched_pages = 0  # FetchedPage items handed to the pipeline
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
@@ -93,6 +93,7 @@ class WixBlogSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
                                                           spider.site)
+        spider.media = MediaFetcher.from_settings(crawler.settings, spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -217,18 +218,47 @@ class WixBlogSpider(scrapy.Spider):
         """Discovery stages that wait for the previous one to run dry.
 
         The feed normally follows the last sitemap (see _sitemap_done); listing pages come
-        last, and only for a site without a posts sitemap.
+        last, and only for a site without a posts sitemap. Then the posts' images (media).
         """
         if self.stage == "sitemaps":
-            request = self._feed_request()
+            requests = [self._feed_request()]
         elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
-            request = scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
-                                     errback=self.on_error, meta={HTML_ONLY: True})
+            requests = [scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
+                                       errback=self.on_error, meta={HTML_ONLY: True})]
+        elif self.media is not None:
+            requests = self.media.next_requests(self)
+            if requests is None:
+                return
+            if not requests:  # look again once the archive worker has committed its batch
+                from twisted.internet import reactor
+
+                reactor.callLater(MEDIA_SETTLE, self._media_again)
         else:
             return
-        self.crawler.engine.crawl(request)
+        for request in requests:
+            self.crawler.engine.crawl(request)
         raise DontCloseSpider
+
+    def _media_again(self) -> None:
+        engine = self.crawler.engine
+        if engine is None or getattr(engine, "spider", self) is None:
+            return
+        for request in self.media.next_requests(self) or [] if self.media else []:
+            engine.crawl(request)  # wakes the engine
+        # Nothing to fetch: have the engine check for idleness now rather than at its next
+        # heartbeat (5 s); without that (private) hook it simply closes a little later.
+        nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def parse_media(self, response: Response) -> Iterator[MediaOutcome]:
+        assert self.media is not None
+        yield self.media.outcome(response)
+
+    def on_media_error(self, failure: Failure) -> Iterator[MediaOutcome]:
+        assert self.media is not None
+        yield self.media.failed(failure)
 
     # -- fetch and extract -----------------------------------------------------------------
 
@@ -259,6 +289,7 @@ class WixBlogSpider(scrapy.Spider):
                 self.on_http_error(response)
             return
         # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
+        self.fetched_pages += 1
         yield FetchedPage(
             url=url,
             body=response.body,
@@ -267,6 +298,7 @@ class WixBlogSpider(scrapy.Spider):
             lastmod=response.meta.get("lastmod"),
             etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
+            capture=response.meta.get(CAPTURE_META),
         )
 
     def gone_from_sitemap(self) -> list[str]:

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
+from archive.web.views.media import local_images
 
 
 def body_html(record: dict[str, Any]) -> Markup:
@@ -26,16 +27,32 @@ def body_html(record: dict[str, Any]) -> Markup:
     return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
 
 
-def _load(archive: Archive, post_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def _load(archive: Archive, post_id: int,
+          base: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, str],
+                              list[str]]:
     post = archive.post(post_id)
-    return (post, archive.versions(post["url"])) if post else (None, [])
+    if not post:
+        return None, [], {}, []
+    versions = archive.versions(post["url"])
+    urls = {u for v in versions for u in
+            (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
+    local, problems = local_images(archive, sorted(urls), base)
+    return post, versions, local, problems
+
+
+def _localize(html_text: str, local: dict[str, str]) -> str:
+    """Point the body's images at their archived copies."""
+    for url, path in local.items():
+        html_text = html_text.replace(f'"{url}"', f'"{path}"')
+    return html_text
 
 
 async def article_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     post_id = int(request.url_vars["post_id"])
     try:
-        post, versions = await read(datasette, db, lambda archive: _load(archive, post_id))
+        post, versions, local, problems = await read(
+            datasette, db, lambda archive: _load(archive, post_id, datasette.urls.database(name)))
     except ArchiveTimeout as exc:
         return Response.text(f"Error: {exc}", status=503)
     if post is None:
@@ -58,9 +75,11 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "post": post,
         "shown": shown,
         "is_current": shown is post,
-        "body": body_html(shown),
-        "images": [u for u in shown.get("images") or []
+        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)}),
+        "images": [(u, local.get(u, u)) for u in shown.get("images") or []
                    if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
+        "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
+        "problems": problems,
         "versions": history,
         "page_url": f"{base}/-/post/{post_id}",
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",

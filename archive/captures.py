@@ -1,0 +1,625 @@
+"""Raw captures: the HTTP exchanges of crawls, kept as WARC 1.1 files beside the archive.
+
+`archive.db` keeps its captures in `archive.captures/`: files of gzip members, one per WARC
+record (the response or revisit record, then its request record), rotated at a size. The files
+are the record of what sites served; the archive's `captures` table only indexes them (URL, time,
+status, content type, payload digest, file, offset, length), and post versions name the
+WARC-Record-ID of the capture they were extracted from.
+
+Crash safety, in this order: a record pair is written whole and flushed, the file is fsynced,
+and only then are its index rows committed. A writer holds an exclusive flock on its file; a file
+whose writer died (SIGKILL, power cut) is recovered by the next writer or re-extraction: its
+complete records beyond the indexed ones are indexed and a torn tail is cut off, so the index
+never points at a record cut short, and a crash between writing and indexing loses nothing.
+
+This module owns the rows of capture_files and captures (the DDL is in archive/schema.py). It
+uses warcio to build and parse records (a well-kept library that pywb and ReplayWeb.page build
+on); nothing here imports Scrapy, so re-extraction and `check` stay light.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import io
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
+GZIP_LEVEL = 6  # warcio's own gzip uses level 9: 2-3x the CPU for ~3% smaller files
+READ_CHUNK = 2**20
+SUFFIX = ".warc.gz"
+# Response headers that describe the transfer rather than the payload: the body stored is the
+# one Scrapy received, de-chunked, so a `Transfer-Encoding: chunked` kept as is would make
+# readers (warcio, pywb) try to de-chunk it again.
+HOP_HEADERS = {"transfer-encoding"}
+
+
+class CaptureError(Exception):
+    """A capture file or record that cannot be read, phrased for the user."""
+
+
+def captures_dir(db: str | os.PathLike[str]) -> Path:
+    """The folder of an archive's captures: `archive.db` -> `archive.captures/`."""
+    return Path(db).with_suffix(".captures")
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest warcio writes for this payload."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def warc_date(moment: datetime) -> str:
+    """A WARC 1.1 date (UTC, microseconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as the crawler made and received them."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    record_id: str  # the response record's WARC-Record-ID, given out before it is written
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    protocol: str = "HTTP/1.1"
+
+
+class CaptureRow(NamedTuple):
+    """One indexed record: what the captures table holds for it."""
+
+    record_id: str
+    kind: str  # 'response' or 'revisit'
+    url: str
+    fetched_at: str
+    status: int | None
+    content_type: str | None
+    payload_digest: str | None
+    payload_length: int | None
+    file: str
+    offset: int
+    length: int
+
+
+def new_record_id() -> str:
+    from warcio.statusandheaders import StatusAndHeadersParser
+
+    return StatusAndHeadersParser.make_warc_id()
+
+
+def _gzip(data: bytes) -> bytes:
+    return zlib.compress(data, GZIP_LEVEL, wbits=zlib.MAX_WBITS + 16)  # one gzip member
+
+
+def build_records(exchange: Exchange,
+                  revisit_of: tuple[str, str] | None = None) -> tuple[bytes, bytes, CaptureRow]:
+    """The gzip members of the response (or revisit) and request records, and the index row
+    (file, offset and length still to be filled in). `revisit_of` is the (URL, WARC-Date) of
+    an earlier response with the same payload: a revisit record then stands in for the body."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    date = warc_date(exchange.fetched_at)
+    try:
+        reason = HTTPStatus(exchange.status).phrase
+    except ValueError:
+        reason = ""
+    headers = [(k, v) for k, v in exchange.response_headers if k.lower() not in HOP_HEADERS]
+    http_headers = StatusAndHeaders(f"{exchange.status} {reason}".strip(), headers,
+                                    protocol=exchange.protocol)
+    digest = payload_digest(exchange.body)
+    warc_headers = {"WARC-Record-ID": exchange.record_id, "WARC-Date": date}
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False, warc_version="1.1")
+    if revisit_of is not None:
+        record = writer.create_revisit_record(exchange.url, digest, revisit_of[0], revisit_of[1],
+                                              http_headers=http_headers,
+                                              warc_headers_dict=warc_headers)
+    else:
+        warc_headers["WARC-Payload-Digest"] = digest
+        record = writer.create_warc_record(exchange.url, "response",
+                                           payload=io.BytesIO(exchange.body),
+                                           length=len(exchange.body),
+                                           http_headers=http_headers,
+                                           warc_headers_dict=warc_headers)
+    writer.write_record(record)
+    response = _gzip(buffer.getvalue())
+
+    parts = urlsplit(exchange.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request_headers = list(exchange.request_headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        request_headers.insert(0, ("Host", parts.netloc))
+    request = writer.create_warc_record(
+        exchange.url, "request",
+        http_headers=StatusAndHeaders(f"{exchange.method} {target} {exchange.protocol}",
+                                      request_headers, is_http_request=True),
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": exchange.record_id})
+    buffer = io.BytesIO()
+    WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(request)
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    row = CaptureRow(exchange.record_id, "revisit" if revisit_of else "response", exchange.url,
+                     date, exchange.status, content_type, digest, len(exchange.body), "", 0, 0)
+    return response, _gzip(buffer.getvalue()), row
+
+
+class CaptureWriter:
+    """Appends record pairs to capture files of one folder, one file at a time, rotating them.
+
+    Each writer begins a file of its own (never appending to another's, so a torn tail left by
+    a killed writer is only ever at the end of a file nobody writes any more) and holds an
+    exclusive flock on it, which tells recovery that the file is in use.
+    """
+
+    def __init__(self, directory: Path, rotate_bytes: int = ROTATE_BYTES) -> None:
+        self.directory = directory
+        self.rotate_bytes = rotate_bytes
+        self.file: io.BufferedWriter | None = None
+        self.name: str | None = None
+        self.size = 0
+        self.closed_files: list[tuple[str, int]] = []  # (name, size) of files rotated away
+        self._serial = 0
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        while True:
+            self._serial += 1
+            name = f"wixarchive-{stamp}-{os.getpid()}-{self._serial:05d}{SUFFIX}"
+            try:
+                handle = open(self.directory / name, "xb")  # noqa: SIM115 - kept open
+            except FileExistsError:
+                continue
+            break
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.file, self.name, self.size = handle, name, 0
+
+    def write(self, exchange: Exchange, revisit_of: tuple[str, str] | None = None) -> CaptureRow:
+        """Write one exchange's records, flushed to the OS (so they survive a kill of this
+        process); `sync()` makes them durable before they are indexed."""
+        response, request, row = build_records(exchange, revisit_of)
+        if self.file is not None and self.size >= self.rotate_bytes:
+            self._close_current()
+        if self.file is None:
+            self._open()
+        assert self.file is not None and self.name is not None
+        offset = self.size
+        try:
+            self.file.write(response + request)
+            self.file.flush()
+        except OSError:
+            # A full disk: cut what was partly written, so the file ends with a whole record.
+            with contextlib.suppress(OSError):
+                self.file.truncate(offset)
+            raise
+        self.size += len(response) + len(request)
+        return row._replace(file=self.name, offset=offset, length=len(response))
+
+    def sync(self) -> None:
+        if self.file is not None:
+            os.fsync(self.file.fileno())
+
+    def _close_current(self) -> None:
+        if self.file is not None and self.name is not None:
+            self.sync()
+            self.file.close()
+            self.closed_files.append((self.name, self.size))
+            self.file, self.name = None, None
+
+    def close(self) -> None:
+        self._close_current()
+
+
+# -- the index ------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def file_id(conn: sqlite3.Connection, name: str) -> int:
+    """The capture_files row of a file name, added if new."""
+    conn.execute("INSERT OR IGNORE INTO capture_files (name, created_at) VALUES (?, ?)",
+                 (name, _now()))
+    return conn.execute("SELECT id FROM capture_files WHERE name = ?", (name,)).fetchone()[0]
+
+
+def index_rows(conn: sqlite3.Connection, rows: Sequence[CaptureRow], *,
+               source: str = "crawl") -> int:
+    """Index records already written and synced (inside the caller's transaction); a record
+    already indexed is left as it is. Returns how many were added."""
+    ids: dict[str, int] = {}
+    added = 0
+    for row in rows:
+        if row.file not in ids:
+            ids[row.file] = file_id(conn, row.file)
+        added += conn.execute(
+            "INSERT OR IGNORE INTO captures (record_id, kind, url, fetched_at, status, "
+            "content_type, payload_digest, payload_length, file_id, offset, length, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row[:8], ids[row.file], row.offset, row.length, source)).rowcount
+    return added
+
+
+def mark_file(conn: sqlite3.Connection, name: str, size: int, *, closed: bool) -> None:
+    """Record how far a file is indexed (all of it, up to `size`), and whether it is closed."""
+    fid = file_id(conn, name)
+    conn.execute("UPDATE capture_files SET bytes = ?, closed_at = ? WHERE id = ?",
+                 (size, _now() if closed else None, fid))
+
+
+def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
+    """BEGIN IMMEDIATE, polling every few milliseconds for up to `patience` seconds.
+
+    Why not SQLite's busy timeout: a crawl's archive worker commits a batch about every second
+    and begins the next one a page's extraction later (~20 ms). SQLite's busy handler sleeps in
+    growing steps (whole seconds where it was built without usleep) and can miss every such
+    gap for as long as the crawl runs; short polls catch them."""
+    import time
+
+    deadline = time.monotonic() + patience
+    previous = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.003)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+
+
+def earlier_response(conn: sqlite3.Connection, digest: str) -> tuple[str, str] | None:
+    """(URL, WARC-Date) of an archived response with this payload, if any."""
+    # fetchall: a statement left unfinished keeps its read transaction (and snapshot) open.
+    rows = conn.execute("SELECT url, fetched_at FROM captures WHERE payload_digest = ? "
+                        "AND kind = 'response' LIMIT 1", (digest,)).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def record_media(conn: sqlite3.Connection, url: str, status: str, fetched_at: str,
+                 content_type: str | None, size: int | None, digest: str | None,
+                 capture: str | None, error: str | None) -> None:
+    """What fetching a post's image at full size gave (the latest attempt replaces others)."""
+    conn.execute("INSERT OR REPLACE INTO media (url, status, fetched_at, content_type, bytes, "
+                 "payload_digest, capture, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (url, status, fetched_at, content_type, size, digest, capture, error))
+
+
+def media_to_fetch(conn: sqlite3.Connection, site: str) -> list[str]:
+    """The image URLs of a site's posts not archived yet: never fetched, or failed for a
+    reason that may pass (network, server error)."""
+    return [url for (url,) in conn.execute(
+        "SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+        "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND (i.url LIKE 'http://%' "
+        "OR i.url LIKE 'https://%') AND NOT EXISTS (SELECT 1 FROM media m WHERE m.url = i.url "
+        "AND m.status NOT IN ('failed', 'http-429') AND m.status NOT LIKE 'http-5%')",
+        (site,)).fetchall()]
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+class Member(NamedTuple):
+    offset: int
+    length: int
+    data: bytes | None  # the decompressed record; None where the member is torn or damaged
+
+
+def members(path: Path, start: int = 0) -> Iterator[Member]:
+    """The gzip members of a capture file from `start`; the last one has data=None if the
+    file ends inside it or it does not decompress (a torn or damaged tail)."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        offset, pending = start, b""
+        while True:
+            if not pending:
+                pending = handle.read(READ_CHUNK)
+                if not pending:
+                    return
+            inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+            parts, fed, data = [], 0, pending
+            try:
+                while True:
+                    fed += len(data)
+                    parts.append(inflater.decompress(data))
+                    if inflater.eof:
+                        break
+                    data = handle.read(READ_CHUNK)
+                    if not data:
+                        raise zlib.error("the file ends inside this record")
+            except zlib.error:
+                yield Member(offset, fed, None)
+                return
+            pending = inflater.unused_data
+            length = fed - len(pending)
+            yield Member(offset, length, b"".join(parts))
+            offset += length
+
+
+def parse_record(data: bytes):  # -> warcio ArcWarcRecord
+    from warcio.archiveiterator import ArchiveIterator
+
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
+        return record
+    raise CaptureError("not a WARC record")
+
+
+def _row_of(record, name: str, member: Member) -> CaptureRow | None:  # noqa: ANN001
+    kind = record.rec_type
+    if kind not in ("response", "revisit"):
+        return None
+    headers = record.rec_headers
+    http = record.http_headers
+    status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+    body_length = None
+    if kind == "response":
+        body_length = len(record.raw_stream.read())
+    return CaptureRow(headers.get_header("WARC-Record-ID"), kind,
+                      headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
+                      status, http.get_header("Content-Type") if http else None,
+                      headers.get_header("WARC-Payload-Digest"), body_length, name,
+                      member.offset, member.length)
+
+
+class Recovery(NamedTuple):
+    files: int  # files recovered
+    indexed: int  # records found complete but not yet indexed
+    cut: list[tuple[str, int, int]]  # (file, offset, bytes) of torn tails cut off
+
+
+def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -> Recovery:
+    """Finish the capture files whose writer is gone: index their complete records that the
+    index lacks and cut a torn tail off. Files in use (locked by a live writer) are left alone.
+    Runs its own short transactions on `conn`."""
+    if not directory.is_dir():
+        return Recovery(0, 0, [])
+    open_rows = dict(conn.execute(
+        "SELECT name, bytes FROM capture_files WHERE closed_at IS NULL").fetchall())
+    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
+    names = set(open_rows) | {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
+    files = indexed = 0
+    cut: list[tuple[str, int, int]] = []
+    for name in sorted(names):
+        path = directory / name
+        try:
+            handle = path.open("r+b")
+        except FileNotFoundError:
+            continue  # `check` names files the index has that are gone
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer's file
+            start = open_rows.get(name, 0)
+            rows, end = [], start
+            for member in members(path, start):
+                if member.data is None:
+                    break
+                try:
+                    row = _row_of(parse_record(member.data), name, member)
+                except Exception:  # noqa: BLE001 - any unparsable record ends the usable part
+                    break
+                if row is not None:
+                    rows.append(row)
+                end = member.offset + member.length
+            size = path.stat().st_size
+            if size > end:
+                cut.append((name, end, size - end))
+                handle.truncate(end)
+                os.fsync(handle.fileno())
+            if not begin_when_free(conn, patience):
+                continue  # the archive stayed busy: the next writer or reader recovers it
+            try:
+                indexed += index_rows(conn, rows)
+                mark_file(conn, name, end, closed=True)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            files += 1
+    return Recovery(files, indexed, cut)
+
+
+@dataclass
+class Payload:
+    """A captured response, read back: what the server sent for `url`."""
+
+    url: str
+    fetched_at: str
+    status: int | None
+    headers: list[tuple[str, str]]
+    body: bytes  # the payload as transferred (still compressed if Content-Encoding says so)
+    content_type: str | None
+
+    def decoded_body(self) -> bytes:
+        """The body with any Content-Encoding (gzip, deflate, br) undone."""
+        encoding = next((v for k, v in self.headers if k.lower() == "content-encoding"), "")
+        encoding = encoding.strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(self.body, zlib.MAX_WBITS + 16)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(self.body)
+            except zlib.error:
+                return zlib.decompress(self.body, -zlib.MAX_WBITS)
+        if encoding == "br":
+            import brotli  # Scrapy's own dependency for br
+
+            return brotli.decompress(self.body)
+        return self.body
+
+
+def read_at(directory: Path, name: str, offset: int, length: int) -> bytes:
+    """The decompressed record at a file, offset and length, or CaptureError saying why not."""
+    path = directory / name
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            raw = handle.read(length)
+    except FileNotFoundError:
+        raise CaptureError(f"capture file {path} is missing") from None
+    except OSError as exc:
+        raise CaptureError(f"cannot read capture file {path}: {exc.strerror}") from None
+    if len(raw) < length:
+        raise CaptureError(f"capture file {path} is truncated (record at offset {offset})")
+    try:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        data = inflater.decompress(raw)
+        if not inflater.eof:
+            raise zlib.error("incomplete")
+    except zlib.error:
+        raise CaptureError(f"capture file {path} is damaged at offset {offset}") from None
+    return data
+
+
+def read_payload(conn: sqlite3.Connection, directory: Path, record_id: str) -> Payload:
+    """The response a capture recorded; a revisit record is resolved to the earlier response
+    with the same payload digest."""
+    row = conn.execute(
+        "SELECT c.kind, c.url, c.fetched_at, c.payload_digest, f.name, c.offset, c.length "
+        "FROM captures c JOIN capture_files f ON f.id = c.file_id WHERE c.record_id = ?",
+        (record_id,)).fetchone()
+    if row is None:
+        raise CaptureError(f"capture {record_id} is not in the index")
+    kind, url, fetched_at, digest, name, offset, length = tuple(row)
+    record = parse_record(read_at(directory, name, offset, length))
+    http = record.http_headers
+    headers = list(http.headers) if http else []
+    status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
+    if kind == "revisit":
+        original = conn.execute(
+            "SELECT f.name, c.offset, c.length FROM captures c JOIN capture_files f "
+            "ON f.id = c.file_id WHERE c.payload_digest = ? AND c.kind = 'response' LIMIT 1",
+            (digest,)).fetchone()
+        if original is None:
+            raise CaptureError(f"the payload of revisit {record_id} ({url}) is not archived")
+        body = parse_record(read_at(directory, *tuple(original))).raw_stream.read()
+    else:
+        body = record.raw_stream.read()
+    content_type = http.get_header("Content-Type") if http else None
+    return Payload(url, fetched_at, status, headers, body, content_type)
+
+
+def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload | None:
+    """An image archived at full size (media status 'stored'), read from its capture; None if
+    it was not archived or its capture cannot be read."""
+    try:
+        rows = conn.execute("SELECT capture FROM media WHERE url = ? AND status = 'stored'",
+                            (url,)).fetchall()
+    except sqlite3.OperationalError:  # an archive from before captures
+        return None
+    if not rows or not rows[0][0]:
+        return None
+    try:
+        return read_payload(conn, directory, rows[0][0])
+    except CaptureError:
+        return None
+
+
+def capture_file_path(conn: sqlite3.Connection, directory: Path, record_id: str) -> Path | None:
+    row = conn.execute("SELECT f.name FROM captures c JOIN capture_files f ON f.id = c.file_id "
+                       "WHERE c.record_id = ?", (record_id,)).fetchone()
+    return directory / row[0] if row else None
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+class Sizes(NamedTuple):
+    files: int
+    bytes: int  # on disk
+    responses: int
+    revisits: int
+
+
+def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
+    """What the captures hold: files and bytes on disk, records indexed."""
+    on_disk = sum(p.stat().st_size for p in directory.glob(f"*{SUFFIX}")) \
+        if directory.is_dir() else 0
+    files = len(list(directory.glob(f"*{SUFFIX}"))) if directory.is_dir() else 0
+    try:
+        kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
+        kinds = {}
+    return Sizes(files, on_disk, kinds.get("response", 0), kinds.get("revisit", 0))
+
+
+def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> list[str]:
+    """Problems between the index and the files (empty when they agree): files missing or
+    shorter than indexed, records that do not decompress or parse, payloads whose digest is
+    not the indexed one, files left open by a writer that is gone."""
+    problems: list[str] = []
+    try:
+        files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
+                             "ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
+        return []
+    for file_id_, name, indexed, closed_at in files:
+        if len(problems) >= limit:
+            break
+        path = directory / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            count = conn.execute("SELECT count(*) FROM captures WHERE file_id = ?",
+                                 (file_id_,)).fetchone()[0]
+            problems.append(f"captures: {path} is missing ({count} records indexed in it)")
+            continue
+        if size < indexed:
+            problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
+        if closed_at is None and not _in_use(path):
+            problems.append(f"captures: {path} was left open by a crawl that stopped; the next "
+                            "crawl or `reextract` indexes and closes it")
+        for record_id, url, digest, offset, length in conn.execute(
+                "SELECT record_id, url, payload_digest, offset, length FROM captures "
+                "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall():
+            if offset + length > size:
+                problems.append(f"captures: {path}: record at {offset} ({url}) is cut off")
+                break  # the rest of a truncated file is cut off too
+            try:
+                record = parse_record(read_at(directory, name, offset, length))
+            except (CaptureError, Exception) as exc:  # noqa: BLE001 - any damage is a finding
+                problems.append(f"captures: {path}: record at {offset} ({url}) is damaged: "
+                                f"{exc}")
+                continue
+            if record.rec_headers.get_header("WARC-Record-ID") != record_id:
+                problems.append(f"captures: {path}: record at {offset} is not {record_id}")
+            elif record.rec_type == "response" and \
+                    payload_digest(record.raw_stream.read()) != digest:
+                problems.append(f"captures: {path}: payload of {url} at {offset} does not "
+                                f"match its digest")
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def _in_use(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False

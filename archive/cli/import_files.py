@@ -1,0 +1,107 @@
+"""`wixarchive import`: Wix blog posts out of web archives (WARC, WARC.gz, WACZ) of any tool."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, fail
+from archive.store import Archive, ArchiveError
+
+
+def _bar(label: str, length: int, quiet: bool):  # noqa: ANN202 - click's ProgressBar
+    if quiet or not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=length, label=label, file=sys.stderr)
+    bar.__enter__()
+    return bar
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
+    """Import the Wix blog posts held in web archives: WARC, WARC.gz or WACZ FILES made by
+    any tool (wget --warc-file, Heritrix, Browsertrix, ArchiveBox, pywb, wixarchive).
+
+    Post pages of any host are found by their URL (/post/...) and by what extraction makes of
+    them; revisit records are resolved to their payloads. Each capture whose clean content
+    differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
+    that the files hold are kept with them. The records used are copied into ARCHIVE.captures/
+    like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
+    files again adds nothing. A damaged file is imported up to the damage, which is named;
+    the exit status is then 1.
+    """
+    from archive.importer import import_files
+
+    try:
+        archive = Archive.open(db)
+    except ArchiveError as exc:
+        fail(str(exc))
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):  # named by the import, with the other errors
+            total += path.stat().st_size
+    bars: dict[str, object] = {}
+
+    def on_scan(n: int) -> None:
+        if "scan" not in bars:
+            bars["scan"] = _bar("Reading web archives", total, as_json)
+        if bars["scan"] is not None:
+            bars["scan"].update(n)  # type: ignore[attr-defined]
+
+    def on_start(n: int) -> None:
+        if bars.get("scan") is not None:
+            bars["scan"].__exit__(None, None, None)  # type: ignore[attr-defined]
+        bars["scan"] = None
+        bars["posts"] = _bar("Importing post pages", n, as_json)
+
+    def progress(n: int) -> None:
+        if bars.get("posts") is not None:
+            bars["posts"].update(n)  # type: ignore[attr-defined]
+
+    try:
+        with archive:
+            result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
+                                  progress=progress)
+    except ArchiveError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"captures could not be written: {exc.strerror or exc}")
+    finally:
+        for bar in bars.values():
+            if bar is not None:
+                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        _summary(result)
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+    if result.errors:
+        sys.exit(1)
+
+
+def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
+    click.echo(f"{result.files} files, {result.records} responses (and {result.other_records} "
+               f"other records): {result.already} imported before, {result.skipped} not post "
+               "pages, "
+               f"{result.not_posts} at post URLs not extracted as posts"
+               + (f", {result.unresolved} revisits without their payload"
+                  if result.unresolved else ""))
+    if not result.sites:
+        click.echo("Nothing new: every post page was imported before." if result.already
+                   else "No Wix blog posts found.")
+    for site, counts in sorted(result.sites.items()):
+        click.echo(f"{site}: {len(counts.posts)} posts captured; {counts.new_posts} new, "
+                   f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
+                   + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
+                   + (f", {counts.older} left out of the history" if counts.older else "")
+                   + (f", {counts.deleted} marked deleted" if counts.deleted else "")
+                   + f", {counts.images} images")

@@ -1,0 +1,68 @@
+"""`wixarchive reextract`: today's extraction over the stored captures, with no network."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, fail, open_archive
+from archive.store import ArchiveError
+from crawler.discover.urls import site_root
+
+FAILURES_SHOWN = 20
+
+
+@click.command("reextract")
+@db_option
+@click.option("--site", help="Only the posts of this site (its URL).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"posts": N, "changed": M, "failed": K, "without_capture": S}.')
+def command(db: Path, site: str | None, as_json: bool) -> None:
+    """Re-run extraction and cleaning over the raw captures of archived posts.
+
+    Opens no connection to any site: each post's page is read from its newest capture in
+    ARCHIVE.captures/. A post gets a new version (marked as a re-extraction) only where the
+    clean result changed. Stopped or killed, it resumes where it was when run again.
+    Posts whose capture file is missing or damaged are named; the others are re-extracted.
+    """
+    from archive.reextract import reextract
+
+    with open_archive(db, readonly=False) as archive:
+        if site and not archive.conn.execute("SELECT 1 FROM sites WHERE url = ?",
+                                             (site_root(site),)).fetchone():
+            fail(f"no site {site_root(site)} in {db}")
+        bar = None
+
+        def on_start(total: int, done: object) -> None:
+            nonlocal bar
+            if getattr(done, "resumed", False) and not as_json:
+                click.echo("Resuming the re-extraction that was stopped.", err=True)
+            if not as_json and sys.stderr.isatty():
+                bar = click.progressbar(length=total, label="Re-extracting", file=sys.stderr)
+                bar.__enter__()
+
+        try:
+            result = reextract(archive, site=site, on_start=on_start,
+                               progress=lambda n: bar.update(n) if bar else None)
+        except ArchiveError as exc:
+            fail(str(exc))
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(result.counts()))
+    else:
+        click.echo(f"{result.posts} posts re-extracted: {result.changed} changed, "
+                   f"{result.failed} failed")
+        if result.without_capture:
+            click.echo(f"{result.without_capture} posts have no capture (crawled with "
+                       "--no-capture or before captures existed)")
+    for failure in result.failures[:FAILURES_SHOWN]:
+        click.echo(f"failed: {failure}", err=True)
+    if result.failed > FAILURES_SHOWN:
+        click.echo(f"... and {result.failed - FAILURES_SHOWN} more", err=True)
+    if result.failed:
+        sys.exit(1)

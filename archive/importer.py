@@ -1,0 +1,436 @@
+"""`wixarchive import`: web archives made by any tool, turned into archived posts and versions.
+
+Reading the files is archive/webarchive.py's job; storing is the capture store's
+(archive/captures.py) and the batch writer's (archive/ingest.py). Imported records are stored
+exactly like crawled ones: each post page and image used is written into the archive's own
+capture files (keeping its WARC-Record-ID and WARC-Date), indexed with source 'import', and
+each post version names its capture. So `reextract`, the article page and the exports work on
+imported posts unchanged, and the archive no longer needs the files imported from.
+
+Order: every file is scanned first (metadata only), then post pages are imported in WARC-Date
+order, whatever order the files were given in, so versions follow capture time. A record whose
+WARC-Record-ID is already in the capture index was imported (or crawled) before and is skipped:
+importing the same files again adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from archive import captures, webarchive
+from archive.ingest import Fetch, save_batch, save_earlier
+from archive.store import Archive
+from crawler.discover.urls import is_post_url, normalize_url, site_root
+
+BATCH = 100  # post pages per committed step
+SOURCE = "import"
+GONE = (404, 410)
+
+
+@dataclasses.dataclass
+class SiteCounts:
+    posts: set[str] = dataclasses.field(default_factory=set)  # post URLs found
+    new_posts: int = 0
+    new_versions: int = 0  # versions added to posts, besides each new post's first
+    unchanged: int = 0  # captures whose clean content was already archived
+    earlier: int = 0  # versions now dated from an older capture of the same content
+    older: int = 0  # captures left out of the history (see ingest.save_earlier)
+    deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
+    images: int = 0  # images linked from captures in the files
+
+    def to_dict(self) -> dict[str, int]:
+        return {"posts": len(self.posts), "new_posts": self.new_posts,
+                "new_versions": self.new_versions, "unchanged": self.unchanged,
+                "earlier": self.earlier, "older": self.older, "deleted": self.deleted,
+                "images": self.images}
+
+
+@dataclasses.dataclass
+class ImportResult:
+    files: int = 0
+    records: int = 0  # response and revisit records read
+    already: int = 0  # records imported (or crawled) before: skipped
+    other_records: int = 0  # request, warcinfo, metadata, resource... records
+    skipped: int = 0  # responses that are not post pages, nor images of imported posts
+    not_posts: int = 0  # pages at post URLs that extraction says are not posts
+    unresolved: int = 0  # revisit records whose payload is in none of the files
+    sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
+    errors: list[str] = dataclasses.field(default_factory=list)  # damaged or unreadable files
+
+    def site(self, url: str) -> SiteCounts:
+        return self.sites.setdefault(site_root(url), SiteCounts())
+
+    def to_dict(self) -> dict[str, object]:
+        return {"files": self.files, "records": self.records,
+                "other_records": self.other_records, "already": self.already,
+                "skipped": self.skipped, "not_posts": self.not_posts,
+                "unresolved": self.unresolved,
+                "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
+                "errors": self.errors}
+
+
+class _Resolver:
+    """Finds a record's payload: its own, or a revisit's original, in the files given (by
+    WARC-Refers-To, by target URI and date, by payload digest) or else in the archive's own
+    captures (an earlier import or crawl)."""
+
+    def __init__(self, archive: Archive, entries: Sequence[webarchive.Entry],
+                 reader: webarchive.Reader) -> None:
+        self.archive = archive
+        self.reader = reader
+        responses = [e for e in entries if e.kind == "response"]
+        self.by_id = {e.record_id: e for e in responses}
+        self.by_digest = {e.digest: e for e in responses if e.digest}
+        self.by_url_date = {(e.url, e.date): e for e in responses}
+
+    def source(self, entry: webarchive.Entry) -> webarchive.Entry | None:
+        if entry.kind == "response":
+            return entry
+        if entry.refers_to_id and entry.refers_to_id in self.by_id:
+            return self.by_id[entry.refers_to_id]
+        if entry.refers_to:
+            date = webarchive.parse_date(entry.refers_to[1])
+            found = self.by_url_date.get((entry.refers_to[0], date))
+            if found is not None:
+                return found
+        return self.by_digest.get(entry.digest) if entry.digest else None
+
+    def payload(self, entry: webarchive.Entry) -> webarchive.Payload | None:
+        """The response's payload (None if it is nowhere to be found)."""
+        source = self.source(entry)
+        if source is not None:
+            return self.reader.read(source.location)
+        conn = self.archive.conn
+        rows = conn.execute(
+            "SELECT record_id FROM captures WHERE kind = 'response' AND (record_id = ? OR "
+            "payload_digest = ?) LIMIT 1", (entry.refers_to_id, entry.digest)).fetchall()
+        if not rows:
+            return None
+        directory = captures.captures_dir(self.archive.path)
+        stored = captures.read_payload(conn, directory, rows[0][0])
+        return webarchive.Payload(stored.status, "HTTP/1.1", stored.headers, stored.body)
+
+
+def _is_html(entry: webarchive.Entry) -> bool:
+    kind = (entry.content_type or "").lower()
+    return not kind or "html" in kind
+
+
+def _is_image(entry: webarchive.Entry) -> bool:
+    return entry.status == 200 and (entry.content_type or "").lower().startswith("image/")
+
+
+def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The records in the capture index, and those of them a post version was made from."""
+    ids, found, used = list(dict.fromkeys(record_ids)), set(), set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ','.join('?' * len(chunk))
+        found.update(r for (r,) in archive.conn.execute(
+            f"SELECT record_id FROM captures WHERE record_id IN ({marks})", chunk))
+        used.update(r for (r,) in archive.conn.execute(
+            f"SELECT capture FROM post_versions WHERE capture IN ({marks})", chunk))
+    return found, used
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+class _Importer:
+    def __init__(self, archive: Archive, result: ImportResult) -> None:
+        self.archive = archive
+        self.result = result
+        self.directory = captures.captures_dir(archive.path)
+        self.writer = captures.CaptureWriter(self.directory)
+        self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> (URL, date) this run
+        self.rows: list[captures.CaptureRow] = []  # written, not yet indexed
+        self.indexed: set[str] = set()  # records the index holds already (a killed import's)
+
+    def store(self, entry: webarchive.Entry, payload: webarchive.Payload) -> str:
+        """Write a record into the archive's captures as the crawler would (a payload already
+        stored becomes a revisit record); its record ID."""
+        if entry.record_id in self.indexed:
+            return entry.record_id
+        digest = captures.payload_digest(payload.body)
+        revisit_of = self.seen.get(digest) if payload.body else None
+        if revisit_of is None and payload.body:
+            revisit_of = captures.earlier_response(self.archive.conn, digest)
+        exchange = captures.Exchange(
+            url=entry.url, method="GET", request_headers=[], status=payload.status or 0,
+            response_headers=payload.headers, body=payload.body, record_id=entry.record_id,
+            fetched_at=entry.date,
+            protocol=payload.protocol if payload.protocol.startswith("HTTP/") else "HTTP/1.1")
+        row = self.writer.write(exchange, revisit_of)
+        if row.kind == "response" and payload.body:
+            self.seen.setdefault(digest, (row.url, row.fetched_at))
+        self.rows.append(row)
+        return row.record_id
+
+    def commit(self, write: Callable[[], None] | None = None) -> None:
+        """Sync the captures written, then index them and write what depends on them."""
+        self.writer.sync()
+        rows, self.rows = self.rows, []
+        with self.archive.transaction() as conn:
+            captures.index_rows(conn, rows, source=SOURCE)
+            if self.writer.name is not None:
+                captures.mark_file(conn, self.writer.name, self.writer.size, closed=False)
+            if write is not None:
+                write()
+
+    def close(self) -> None:
+        name, size = self.writer.name, self.writer.size
+        self.writer.close()
+        if name is not None:
+            with self.archive.transaction() as conn:
+                captures.mark_file(conn, name, size, closed=True)
+
+
+def _last_seen(archive: Archive, urls: Iterable[str]) -> dict[str, str]:
+    urls = list(dict.fromkeys(urls))
+    seen: dict[str, str] = {}
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        seen.update(archive.conn.execute(
+            f"SELECT url, last_seen FROM posts WHERE url IN ({','.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return seen
+
+
+def _archived(archive: Archive, urls: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Post id and last sighting of the archived posts among these URLs."""
+    urls = list(dict.fromkeys(urls))
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        found.update((url, (post_id, seen)) for url, post_id, seen in archive.conn.execute(
+            f"SELECT url, id, last_seen FROM posts WHERE url IN ({','.join('?' * len(chunk))})",
+            chunk))
+    return found
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def import_files(archive: Archive, paths: Sequence[Path], *,
+                 on_scan: Callable[[int], None] | None = None,
+                 on_start: Callable[[int], None] | None = None,
+                 progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Import the Wix blog posts found in these web archives. `on_scan(bytes)` reports reading;
+    `on_start(n)` gives the number of post pages to import and `progress(n)` counts them."""
+    result = ImportResult()
+    captures.recover(archive.conn, captures.captures_dir(archive.path))
+    entries: list[webarchive.Entry] = []
+    for path in paths:
+        try:
+            scans = webarchive.scan(path, on_scan)
+        except webarchive.WebArchiveError as exc:
+            result.errors.append(str(exc))
+            continue
+        result.files += 1
+        for scanned in scans:
+            entries += scanned.entries
+            result.other_records += scanned.other_records
+            if scanned.damage:
+                result.errors.append(scanned.damage + "; the records after it were not read")
+    result.records = len(entries)
+    indexed, used = _already(archive, (e.record_id for e in entries))
+    last_seen = _last_seen(archive, (normalize_url(e.url) for e in entries
+                                     if e.record_id in indexed and e.record_id not in used))
+    reader = webarchive.Reader()
+    resolver = _Resolver(archive, entries, reader)
+    pages, gone, images, taken = [], [], {}, set()
+    fresh_images = 0
+    for entry in entries:
+        if entry.record_id in taken:
+            result.already += 1  # the same record in two files given: once
+            continue
+        taken.add(entry.record_id)
+        is_post = is_post_url(entry.url)
+        is_page = is_post and entry.status == 200 and _is_html(entry)
+        if entry.record_id in indexed and _is_image(entry):
+            images[entry.url] = entry  # linked below if a post uses it and it is not yet
+        if entry.record_id in indexed:
+            # Imported before, unless an import was killed after writing its capture and
+            # before its version: then it is newer than the post's archived copy.
+            seen = last_seen.get(normalize_url(entry.url))
+            if not (is_page and entry.record_id not in used
+                    and (seen is None or _iso(entry.date) > seen)):
+                result.already += 1
+                continue
+        if is_post and entry.status in GONE:
+            gone.append(entry)
+        elif is_page:
+            pages.append(entry)
+        elif _is_image(entry):
+            images[entry.url] = entry  # linked below if an archived post uses it
+            fresh_images += 1
+        else:
+            result.skipped += 1
+    pages.sort(key=lambda e: e.date)
+    importer = _Importer(archive, result)
+    importer.indexed = indexed
+    try:
+        if on_start:
+            on_start(len(pages))
+        _import_pages(importer, resolver, pages, progress)
+        linked = _link_images(importer, resolver, images)
+        result.skipped += fresh_images - len(linked - indexed)  # images no post uses
+        _mark_gone(importer, resolver, gone, pages)
+    finally:
+        reader.close()
+        importer.close()
+    return result
+
+
+def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchive.Entry],
+                  progress: Callable[[int], None] | None) -> None:
+    from crawler.extract import extract_article  # the extractor only: no Scrapy
+
+    archive, result = importer.archive, importer.result
+    known = _archived(archive, (normalize_url(e.url) for e in pages))
+    for start in range(0, len(pages), BATCH):
+        batch = pages[start:start + BATCH]
+        fetches: list[Fetch] = []
+        earlier: list[tuple[int, Fetch]] = []
+        for entry in batch:
+            try:
+                payload = resolver.payload(entry)
+                if payload is None:
+                    result.unresolved += 1
+                    continue
+                content_type = _header(payload.headers, "content-type")
+                body = captures.Payload(entry.url, "", payload.status, payload.headers,
+                                        payload.body, content_type).decoded_body()
+            except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+                result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
+                continue
+            url = normalize_url(entry.url)
+            article = extract_article(body, url, content_type=content_type)
+            if article.page_kind != "post":
+                result.not_posts += 1
+                continue
+            counts = result.site(url)
+            counts.posts.add(url)
+            record_id = importer.store(entry, payload)
+            when = _iso(entry.date)
+            fetch = Fetch(dataclasses.replace(article, url=url), when,
+                          etag=_header(payload.headers, "etag"),
+                          http_last_modified=_header(payload.headers, "last-modified"),
+                          capture=record_id, source=SOURCE)
+            if url in known and when < known[url][1]:
+                earlier.append((known[url][0], fetch))  # placed in the history by its date
+            else:
+                fetches.append(fetch)
+
+        def save(fetches: list[Fetch] = fetches,
+                 earlier: list[tuple[int, Fetch]] = earlier) -> None:
+            for post_id, fetch in earlier:
+                outcome = save_earlier(archive.conn, post_id, fetch)
+                counts = result.site(fetch.article.url)
+                if outcome == "inserted":
+                    counts.new_versions += 1
+                elif outcome == "earlier":
+                    counts.earlier += 1
+                elif outcome == "older":
+                    counts.older += 1
+                else:
+                    counts.unchanged += 1
+            outcomes = save_batch(archive.conn, fetches, None, archive._site_id) \
+                if fetches else []
+            for fetch, outcome in zip(fetches, outcomes, strict=True):
+                counts = result.site(fetch.article.url)
+                if outcome == "new":
+                    counts.new_posts += 1
+                elif outcome == "changed":
+                    counts.new_versions += 1
+                else:
+                    counts.unchanged += 1
+
+        importer.commit(save)
+        if progress:
+            progress(len(batch))
+
+
+def _link_images(importer: _Importer, resolver: _Resolver,
+                 images: dict[str, webarchive.Entry]) -> set[str]:
+    """Images archived posts use (imported now or before) that the files hold, at full size
+    or as the rendition captured, and that are not archived yet, become stored media, as the
+    crawler's full-size fetches do. Returns the record IDs linked."""
+    if not images:
+        return set()
+    from crawler.extract.body import full_size_url
+
+    by_full: dict[str, webarchive.Entry] = {}
+    for url, entry in sorted(images.items(), key=lambda item: item[1].date):
+        full = full_size_url(url) or url
+        if full == url or by_full.get(full, entry).url != full:  # the original itself first
+            by_full[full] = entry
+    urls = sorted(by_full)
+    wanted: dict[str, str] = {}  # image URL -> its post's site
+    conn = importer.archive.conn
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        wanted.update(conn.execute(
+            "SELECT i.url, min(s.url) FROM images i JOIN posts p ON p.id = i.post_id "
+            "JOIN sites s ON s.id = p.site_id "
+            f"WHERE i.url IN ({','.join('?' * len(chunk))}) AND NOT EXISTS "
+            "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored') "
+            "GROUP BY i.url", chunk).fetchall())
+    media = []
+    for url, site in wanted.items():
+        entry = by_full[url]
+        try:
+            payload = resolver.payload(entry)
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            importer.result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
+            continue
+        if payload is None:
+            continue
+        record_id = importer.store(entry, payload)
+        media.append((url, "stored", captures.warc_date(entry.date),
+                       _header(payload.headers, "content-type"), len(payload.body),
+                       captures.payload_digest(payload.body), record_id, None))
+        importer.result.sites.setdefault(site, SiteCounts()).images += 1
+
+    def record() -> None:
+        for values in media:
+            captures.record_media(conn, *values)
+
+    importer.commit(record)
+    return {values[6] for values in media}
+
+
+def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],
+               pages: list[webarchive.Entry]) -> None:
+    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted.
+    The 404s are kept in the captures, so one imported before the post's pages counts too."""
+    archive, result = importer.archive, importer.result
+    for entry in gone:
+        try:
+            payload = resolver.payload(entry)
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
+            continue
+        if payload is not None:
+            importer.store(entry, payload)
+    importer.commit()
+    raw: dict[str, set[str]] = {}  # post URL -> the URLs its captures were taken under
+    for entry in [*gone, *pages]:
+        raw.setdefault(normalize_url(entry.url), set()).add(entry.url)
+    seen = _last_seen(archive, raw)
+    for url in seen:
+        targets = sorted(raw[url])
+        (latest,) = archive.conn.execute(
+            "SELECT max(fetched_at) FROM captures WHERE status IN (404, 410) AND url IN "
+            f"({','.join('?' * len(targets))})", targets).fetchone()
+        moment = webarchive.parse_date(latest)
+        if moment is None:
+            continue
+        when = _iso(moment)
+        if seen[url] < when and archive.mark_deleted(url, when=when):
+            result.site(url).deleted += 1

@@ -1,0 +1,80 @@
+"""Archived images, served from the archive: `/<db>/-/media/<digest>`.
+
+The article page points its images here instead of at the site (never hot-linking): the bytes
+are read from the raw captures by payload digest (archive/captures.py). Only payloads recorded
+as stored images are served, with their content type; a sandboxing Content-Security-Policy keeps
+an SVG from running scripts on this origin.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from datasette.utils.asgi import NotFound, Response
+
+from archive import captures
+from archive.store import Archive
+from archive.web.views import ArchiveTimeout, archive_database, read
+
+_DIGEST = re.compile(r"^[A-Z2-7]{32}$")  # a base32 SHA-1, as in WARC-Payload-Digest
+IMAGE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
+                 "X-Content-Type-Options": "nosniff",
+                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                            "sandbox"}
+
+
+def local_images(archive: Archive, urls: list[str],
+                 base: str) -> tuple[dict[str, str], list[str]]:
+    """For the images archived at full size: their local URLs (under `base`), and one line
+    for each whose capture file is missing."""
+    local: dict[str, str] = {}
+    problems: list[str] = []
+    directory = captures.captures_dir(archive.path)
+    try:
+        rows = archive.conn.execute(
+            "SELECT m.url, m.payload_digest, f.name FROM media m "
+            "JOIN captures c ON c.record_id = m.capture "
+            "JOIN capture_files f ON f.id = c.file_id WHERE m.status = 'stored' AND m.url IN "
+            f"({','.join('?' * len(urls))})", urls).fetchall()
+    except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
+        return local, problems
+    for url, digest, name in rows:
+        if not (directory / name).exists():
+            problems.append(f"image {url}: its capture file {directory / name} is missing")
+            continue
+        local[url] = f"{base}/-/media/{digest.split(':', 1)[-1]}"
+    return local, problems
+
+
+def _payload(archive: Archive, digest: str) -> tuple[bytes, str] | None:
+    row = archive.conn.execute(
+        "SELECT c.record_id, m.content_type FROM media m JOIN captures c "
+        "ON c.record_id = m.capture WHERE m.payload_digest = ? AND m.status = 'stored' "
+        "LIMIT 1", (f"sha1:{digest}",)).fetchone()
+    if row is None:
+        return None
+    payload = captures.read_payload(archive.conn, captures.captures_dir(archive.path), row[0])
+    return payload.decoded_body(), (row[1] or payload.content_type or "").split(";")[0]
+
+
+async def media_file(datasette: Any, request: Any) -> Response:
+    name, db = await archive_database(datasette, request)
+    digest = request.url_vars["digest"]
+    if not _DIGEST.match(digest):
+        raise NotFound("Not an image digest")
+    try:
+        found = await read(datasette, db, lambda archive: _payload(archive, digest))
+    except ArchiveTimeout as exc:
+        return Response.text(f"Error: {exc}", status=503)
+    except captures.CaptureError as exc:
+        return Response.text(f"Error: {exc}", status=410)
+    except sqlite3.OperationalError:
+        found = None
+    if found is None:
+        raise NotFound(f"No archived image {digest} in {name}")
+    body, content_type = found
+    if not content_type.startswith("image/"):
+        content_type = "application/octet-stream"
+    return Response(body, content_type=content_type, headers=dict(IMAGE_HEADERS))

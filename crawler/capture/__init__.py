@@ -1,0 +1,8 @@
+"""Raw captures of a crawl's HTTP exchanges (see archive/captures.py for the store).
+
+CAPTURE_META is the request meta key under which the capture middleware leaves the
+WARC-Record-ID of the response it captured: the spider puts it on the FetchedPage, and the
+archive worker stores it with the post version.
+"""
+
+CAPTURE_META = "wixarchive_capture"

@@ -1,0 +1,154 @@
+"""MediaFetcher: the archived posts' cover and body images, at full size, in the same crawl.
+
+When the posts are fetched, the spider asks the archive which of the site's images have no
+archived copy yet (the images table holds the original-size URLs: `…/media/<id>~mv2.<ext>`,
+never a `/v1/fill/…` rendition, see crawler.extract.body.full_size_url) and fetches them through
+the same downloader, so politeness (delay, concurrency, robots.txt of the media host) applies
+as to pages. The bytes are kept by the raw captures (crawler.capture): once per content digest,
+since a repeated payload becomes a revisit record. Each image's outcome goes to the archive
+worker as a MediaOutcome (the media table): stored, not-an-image, too-big, http-NNN or failed;
+a bad image never fails its post or the crawl. An image archived once is never fetched again.
+
+Asking the archive rather than following each post's extraction keeps this resumable for free:
+a crawl killed before its images leaves posts whose images the next crawl fetches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archive import captures
+from archive.store import Archive, ArchiveError
+from crawler.capture import CAPTURE_META
+from crawler.errors import CONNECTION_ERRORS
+from crawler.items import MediaOutcome
+
+WIX_MEDIA = "https://static.wixstatic.com/media/"
+MAX_FILE_BYTES = 25 * 2**20
+MAX_RUN_BYTES = 2 * 2**30
+BATCH = 50  # images scheduled at a time, so the per-run cap is checked as they arrive
+# Media requests are not retried within a run (a failed image is tried again next run); a host
+# that refused or failed to resolve this many times gets no more requests this run.
+HOST_FAILURES = 3
+MAX_SETTLE_ROUNDS = 20  # idle rounds (of crawler.spiders.wix.MEDIA_SETTLE) to wait for commits
+ERROR_STATUSES = list(range(400, 600))  # answered to the callback, recorded per image
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+          b"MM\x00*", b"\x00\x00\x01\x00")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def looks_like_image(body: bytes) -> bool:
+    """By content, not by what the server says: the signatures of the formats Wix serves."""
+    head = body[:512]
+    if head.startswith(_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1"):
+        return True
+    text = head.lstrip().lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+
+
+class MediaFetcher:
+    def __init__(self, db: Path, site: str, *, file_cap: int, run_cap: int,
+                 media_base: str | None) -> None:
+        self.db = db
+        self.site = site
+        self.file_cap = file_cap
+        self.run_cap = run_cap
+        self.media_base = media_base
+        self.requested: set[str] = set()
+        self.run_bytes = 0
+        self.settle_rounds = 0
+        self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
+
+    @classmethod
+    def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
+        # Media bytes live in the captures: without them there is nothing to keep them in.
+        if not settings.getbool("WIXARCHIVE_MEDIA", True) or \
+                not settings.getbool("WIXARCHIVE_CAPTURE", True):
+            return None
+        return cls(Path(settings.get("WIXARCHIVE_DB")), site,
+                   file_cap=settings.getint("WIXARCHIVE_MEDIA_MAX_BYTES", MAX_FILE_BYTES),
+                   run_cap=settings.getint("WIXARCHIVE_MEDIA_RUN_BYTES", MAX_RUN_BYTES),
+                   media_base=settings.get("WIXARCHIVE_MEDIA_BASE") or None)
+
+    def _pending(self) -> list[str]:
+        try:
+            with Archive.open(self.db, readonly=True, create=False) as archive:
+                urls = captures.media_to_fetch(archive.conn, self.site)
+        except ArchiveError:
+            return []  # no archive yet: no posts, no images
+        return [url for url in urls if url not in self.requested]
+
+    def next_requests(self, spider: Any) -> list[scrapy.Request] | None:
+        """Requests for images still to fetch; [] to wait one idle round for the archive
+        worker's last commit; None when done."""
+        if self.run_bytes >= self.run_cap:
+            return None  # the rest next run
+        urls = [url for url in self._pending() if self.unreachable[_host(url)] < HOST_FAILURES]
+        urls = urls[:BATCH]
+        if not urls:
+            # Pages still on their way into the archive may add images: wait for their commit
+            # (the pipeline counts a page under wixarchive/pages/ once committed).
+            stats = spider.crawler.stats.get_stats()
+            committed = sum(v for k, v in stats.items() if k.startswith("wixarchive/pages/"))
+            if committed < spider.fetched_pages and self.settle_rounds < MAX_SETTLE_ROUNDS:
+                self.settle_rounds += 1
+                return []
+            return None
+        self.requested.update(urls)
+        return [self._request(spider, url) for url in urls]
+
+    def _request(self, spider: Any, url: str) -> scrapy.Request:
+        fetch = url
+        if self.media_base and url.startswith(WIX_MEDIA):
+            fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: media served on loopback
+        return scrapy.Request(fetch, spider.parse_media, errback=spider.on_media_error,
+                              dont_filter=True, priority=-10,
+                              meta={"media_url": url, "download_maxsize": self.file_cap,
+                                    "download_warnsize": 0, "dont_retry": True,
+                                    "handle_httpstatus_list": ERROR_STATUSES})
+
+    def outcome(self, response: Response) -> MediaOutcome:
+        url = response.meta["media_url"]
+        content_type = response.headers.get("Content-Type")
+        content_type = content_type.decode("latin-1") if content_type else None
+        if response.status != 200:
+            return MediaOutcome(url, f"http-{response.status}", _now(), content_type,
+                                error=f"HTTP {response.status}")
+        body = response.body
+        if not looks_like_image(body):
+            return MediaOutcome(url, "not-an-image", _now(), content_type, len(body),
+                                error=f"served {content_type or 'no content type'}, "
+                                      "not an image")
+        self.run_bytes += len(body)
+        return MediaOutcome(url, "stored", _now(), content_type, len(body),
+                            captures.payload_digest(body), response.meta.get(CAPTURE_META))
+
+    def failed(self, failure: Failure) -> MediaOutcome:
+        request = getattr(failure, "request", None)
+        url = request.meta["media_url"] if request is not None else "?"
+        message = failure.getErrorMessage() or failure.type.__name__
+        if "max size" in message.lower() or "maxsize" in message.lower():
+            return MediaOutcome(url, "too-big", _now(),
+                                error=f"larger than {self.file_cap} bytes")
+        if request is not None and failure.check(*CONNECTION_ERRORS):
+            self.unreachable[_host(request.url)] += 1
+        return MediaOutcome(url, "failed", _now(), error=message[:300])
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc

@@ -1,0 +1,484 @@
+"""`wixarchive import`: web archives made by other tools (Debian's wget, warcio, py-wacz) of the
+sample blog served on 127.0.0.1, at two moments with posts edited, deleted and added between
+them, imported into an archive: every post ever captured, versions = distinct clean contents,
+a second import adds nothing, damaged and foreign files handled."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.discover.urls import is_post_url
+from crawler.extract import extract_article
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import media_bytes
+
+pytestmark = pytest.mark.skipif(shutil.which("wget") is None,
+                                reason="Debian's wget is not installed (.ci/run installs it)")
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
+    """A recursive wget of the site (and `more` URLs), its exchanges written to
+    `warc`.warc.gz by wget itself."""
+    options = [m for m in more if m.startswith("--")]
+    subprocess.run(["wget", *options, "--recursive", "--level=inf", "--no-directories",
+                    "--delete-after", "--quiet", "--tries=1", f"--directory-prefix={workdir}",
+                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/",
+                    *[m for m in more if not m.startswith("--")]],
+                   check=False, timeout=600)  # wget exits 8 for the site's deliberate 404s
+    path = warc.with_name(warc.name + ".warc.gz")
+    assert path.stat().st_size > 0
+    return path
+
+
+def revisits(path: Path) -> list[str]:
+    """The target URIs of a WARC's revisit records."""
+    with path.open("rb") as handle:
+        return [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)
+                if r.rec_type == "revisit"]
+
+
+def post_pages(path: Path) -> list[tuple[str, str, bytes]]:
+    """(URL, WARC-Date, body) of every 200 post page in a WARC, read with warcio."""
+    pages = []
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type == "response" and is_post_url(record.rec_headers.get_header(
+                    "WARC-Target-URI")) and record.http_headers.get_statuscode() == "200":
+                pages.append((record.rec_headers.get_header("WARC-Target-URI"),
+                              record.rec_headers.get_header("WARC-Date"),
+                              record.content_stream().read()))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two wget WARCs of one blog: before and after 3 edits, 2 deletions and 1 new post."""
+    work = tmp_path_factory.mktemp("snapshots")
+    blog = SampleBlog(seed=11, post_count=40)
+    with serve_blog(blog) as server:
+        first = wget_warc(server.url, work / "first", work / "mirror")
+        slugs = [post.slug for post in blog.posts]
+        edited = slugs[3:6]
+        for slug in edited:
+            blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
+                                             "A second paragraph, also new."])
+        deleted = slugs[10:12]
+        for slug in deleted:
+            blog.delete_post(slug)
+        added = blog.add_post(title="A post written between the two captures")
+        time.sleep(1.1)  # WARC-Date has whole seconds in wget's records
+        # Pages no longer linked are fetched too, as a mirror of known URLs would: 404s.
+        gone = [f"{server.url}/post/{slug}" for slug in deleted]
+        second = wget_warc(server.url, work / "second", work / "mirror", "--warc-cdx", *gone)
+        time.sleep(1.1)
+        # Again with nothing changed: payloads the second capture holds become revisit
+        # records (wget's --warc-dedup), which must resolve to them.
+        third = wget_warc(server.url, work / "third", work / "mirror",
+                          f"--warc-dedup={work / 'second.cdx'}", *gone)
+        base = server.url
+    return {"first": first, "second": second, "third": third, "base": base, "slugs": slugs,
+            "edited": edited, "deleted": deleted, "added": added.slug, "work": work}
+
+
+def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
+    """Post URL -> the distinct clean contents (hashes) the captures hold."""
+    contents: dict[str, set[str]] = {}
+    for warc in warcs:
+        for url, _, body in post_pages(warc):
+            article = extract_article(body, url)
+            if article.page_kind == "post":
+                contents.setdefault(url, set()).add(article.content_hash())
+    return contents
+
+
+def table(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
+        snapshots: dict, tmp_path: Path):
+    db = tmp_path / "archive.db"
+    base = snapshots["base"]
+    started = time.perf_counter()
+    # The later capture first: versions still follow capture time.
+    result = wixarchive("import", str(snapshots["third"]), str(snapshots["second"]),
+                        str(snapshots["first"]), "--db", str(db), "--json")
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    contents = distinct_contents(snapshots["first"], snapshots["second"])
+    assert sum(is_post_url(url) for url in revisits(snapshots["third"])) >= 30
+    assert summary["unresolved"] == 0
+    ever = {f"{base}/post/{slug}" for slug in [*snapshots["slugs"], snapshots["added"]]}
+    assert set(contents) == ever  # wget captured every post that ever existed
+    site = summary["sites"][f"{base}/"]
+    assert site["posts"] == len(ever)
+    assert site["new_posts"] == len(ever)
+    assert site["deleted"] == len(snapshots["deleted"])
+    print(f"imported {len(ever)} posts, "
+          f"{sum(len(c) for c in contents.values())} versions in {elapsed:.2f}s")
+
+    # Versions = distinct clean contents, per post, dated in capture order.
+    versions: dict[str, list[tuple[int, str, str]]] = {}
+    for url, version, fetched_at, digest, source, capture in table(
+            db, "SELECT p.url, v.version, v.fetched_at, v.content_hash, v.source, v.capture "
+                "FROM post_versions v JOIN posts p ON p.id = v.post_id ORDER BY v.version"):
+        assert source == "import" and capture
+        versions.setdefault(url, []).append((version, fetched_at, digest))
+    assert {url: {d for _, _, d in vs} for url, vs in versions.items()} == contents
+    for slug in snapshots["edited"]:
+        history = versions[f"{base}/post/{slug}"]
+        assert len(history) == 2 and history[0][1] < history[1][1]
+    current = dict(table(db, "SELECT url, body FROM posts"))
+    for slug in snapshots["edited"]:
+        assert current[f"{base}/post/{slug}"].startswith("Rewritten:")
+    gone = {url for (url,) in table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL")}
+    assert gone == {f"{base}/post/{slug}" for slug in snapshots["deleted"]}
+    # Each version's capture is in the capture index, with the import as its source.
+    assert table(db, "SELECT count(*) FROM post_versions v LEFT JOIN captures c "
+                     "ON c.record_id = v.capture WHERE c.source IS NOT 'import'") == [(0,)]
+
+    # A second import of the same files adds nothing.
+    before = [table(db, f"SELECT count(*) FROM {t}") for t in ("captures", "post_versions")]
+    files_before = sorted(p.name for p in db.with_suffix(".captures").iterdir())
+    again = wixarchive("import", *(str(snapshots[k]) for k in ("first", "second", "third")),
+                       "--db", str(db), "--json")
+    assert again.returncode == 0, again.stderr
+    repeat = json.loads(again.stdout)
+    assert repeat["already"] == before[0][0][0]  # every record stored is known by its ID
+    assert repeat["sites"] == {}
+    assert [table(db, f"SELECT count(*) FROM {t}")
+            for t in ("captures", "post_versions")] == before
+    assert sorted(p.name for p in db.with_suffix(".captures").iterdir()) == files_before
+
+    # The imported captures work like crawled ones: re-extraction from them, with no site.
+    reextracted = wixarchive("reextract", "--db", str(db), "--json")
+    assert reextracted.returncode == 0, reextracted.stderr
+    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
+                                              "without_capture": 0}
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_older_archives_imported_after_newer_ones_give_the_same_history(snapshots: dict,
+                                                                         tmp_path: Path):
+    """The third, second and first captures imported by three commands, newest first: the
+    same versions with the same dates as one import of all three."""
+    files = [str(snapshots[k]) for k in ("first", "second", "third")]
+    whole, split = tmp_path / "whole.db", tmp_path / "split.db"
+    assert wixarchive("import", *files, "--db", str(whole)).returncode == 0
+    for path in reversed(files):
+        result = wixarchive("import", path, "--db", str(split), "--json")
+        assert result.returncode == 0, result.stderr
+    site = json.loads(result.stdout)["sites"][snapshots["base"] + "/"]
+    assert site["new_versions"] == len(snapshots["edited"])  # the older contents, inserted
+    assert site["older"] == 0
+    versions = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
+                "JOIN posts p ON p.id = v.post_id ORDER BY 1, 2")
+    assert table(split, versions) == table(whole, versions)
+    posts = ("SELECT url, version, first_seen, content_hash, deleted_at IS NOT NULL FROM posts "
+             "ORDER BY 1")
+    assert table(split, posts) == table(whole, posts)
+    # (deleted_at itself may differ: the third capture's 404s are revisits of the second's,
+    # unreadable while the second is not imported, so the split import dates the deletion
+    # from the second capture.)
+    history = wixarchive("history", f"{snapshots['base']}/post/{snapshots['edited'][0]}",
+                         "--db", str(split))
+    assert history.returncode == 0, history.stderr
+
+
+def test_a_truncated_warc_imports_the_records_before_the_damage(snapshots: dict,
+                                                                tmp_path: Path):
+    whole = snapshots["first"].read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole[:len(whole) // 2])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(cut), "--db", str(db), "--json")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and str(cut) in errors[0] and "offset" in errors[0]
+    imported = json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"]
+    assert 0 < imported < len(post_pages(snapshots["first"]))
+    assert table(db, "SELECT count(*) FROM posts") == [(imported,)]
+
+    # Bytes overwritten in the middle (a bad disk block): the records before it are imported.
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2:len(whole) // 2 + 64] = b"\0" * 64
+    corrupt = tmp_path / "corrupt.warc.gz"
+    corrupt.write_bytes(bytes(damaged))
+    result = wixarchive("import", str(corrupt), "--db", str(tmp_path / "corrupt.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: {corrupt}: damaged at offset" in result.stderr
+    assert json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] > 0
+
+    # An uncompressed WARC cut inside a record: same.
+    plain = tmp_path / "cut.warc"
+    plain.write_bytes(gzip.decompress(whole)[:len(gzip.decompress(whole)) // 3])
+    result = wixarchive("import", str(plain), "--db", str(tmp_path / "plain.db"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{plain}: the file ends inside a record at offset" in result.stderr
+
+
+def test_a_plain_warc_and_one_gzipped_whole_import_like_the_original(snapshots: dict,
+                                                                       tmp_path: Path):
+    """`gunzip` and `gzip` of a WARC as people do: no per-record gzip members."""
+    plain_bytes = gzip.decompress(snapshots["first"].read_bytes())
+    expected = len(snapshots["slugs"])
+    for name, data in [("plain.warc", plain_bytes), ("whole.warc.gz", gzip.compress(plain_bytes))]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = wixarchive("import", str(path), "--db", str(tmp_path / f"{name}.db"), "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] == expected
+    cut = tmp_path / "whole-cut.warc.gz"
+    cut.write_bytes(gzip.compress(plain_bytes)[:len(gzip.compress(plain_bytes)) // 2])
+    result = wixarchive("import", str(cut), "--db", str(tmp_path / "cut.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: {cut}: damaged at offset" in result.stderr
+    assert 0 < json.loads(result.stdout)["sites"][snapshots["base"] + "/"]["new_posts"] < expected
+
+
+def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
+    text = tmp_path / "notes.txt"
+    text.write_text("these are my notes, not a WARC\n" * 20)
+    result = wixarchive("import", str(text), "--db", str(tmp_path / "archive.db"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: {text} is not a WARC, WARC.gz or WACZ file"
+    missing = tmp_path / "missing.warc.gz"
+    # Given with good files: those are imported all the same.
+    result = wixarchive("import", str(text), str(snapshots["first"]), str(missing),
+                        "--db", str(tmp_path / "archive.db"), "--json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {text} is not a WARC, WARC.gz or WACZ file", f"Error: no such file: {missing}"]
+    site = json.loads(result.stdout)["sites"][snapshots["base"] + "/"]
+    assert site["new_posts"] == len(snapshots["slugs"])
+
+
+def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
+    """A WARC of 200 responses written with warcio, as pywb and Browsertrix write them."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for target, body, kind in responses:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                target, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers))
+
+
+def test_images_captured_in_the_files_are_linked(tmp_path: Path):
+    """A post page, then (another file, imported later) its images: one at its original
+    static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""
+    import urllib.request
+
+    blog = SampleBlog(seed=4, post_count=3)
+    post = blog.posts[0]
+    with serve_blog(blog) as server:
+        url = server.url + post.url_path
+        with urllib.request.urlopen(url) as response:
+            page = response.read()
+    original, rendered = post.expected()["images"][:2]
+    rendered_id = rendered.rsplit("/", 1)[-1]
+    rendition = f"{rendered}/v1/fill/w_300,h_200,al_c,q_80/{rendered_id}"
+    write_warc(tmp_path / "page.warc.gz", [(url, page, "text/html; charset=utf-8")])
+    write_warc(tmp_path / "images.warc.gz", [
+        (original, media_bytes(original.rsplit("/", 1)[-1]), "image/jpeg"),
+        (rendition, media_bytes(rendered_id), "image/jpeg"),
+        ("https://static.wixstatic.com/media/unused~mv2.jpg", b"\xff\xd8 other", "image/jpeg")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(tmp_path / "page.warc.gz"), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == 0
+    result = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["sites"] == {server.url + "/": {
+        "posts": 0, "new_posts": 0, "new_versions": 0, "unchanged": 0, "earlier": 0,
+        "older": 0, "deleted": 0, "images": 2}}
+    assert summary["skipped"] == 1  # the image no post uses
+    stored = table(db, "SELECT m.url, c.url, c.payload_length FROM media m JOIN captures c "
+                       "ON c.record_id = m.capture WHERE m.status = 'stored'")
+    assert sorted(stored) == sorted([
+        (original, original, len(media_bytes(original.rsplit("/", 1)[-1]))),
+        (rendered, rendition, len(media_bytes(rendered_id)))])
+    again = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
+
+
+def test_a_wacz_then_a_warc_of_revisits_resolves_them_from_the_archive(snapshots: dict,
+                                                                        tmp_path: Path):
+    """The first two captures packaged by py-wacz (`wacz create`), imported; then the third
+    wget WARC alone, whose revisit records point at payloads only the archive now holds."""
+    wacz = tmp_path / "captures.wacz"
+    made = subprocess.run([str(Path(sys.executable).with_name("wacz")), "create", "-o",
+                           str(wacz), str(snapshots["first"]), str(snapshots["second"])],
+                          capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    db = tmp_path / "archive.db"
+    first = wixarchive("import", str(wacz), "--db", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    base = snapshots["base"] + "/"
+    site = json.loads(first.stdout)["sites"][base]
+    assert site["new_posts"] == len(snapshots["slugs"]) + 1
+    assert site["new_versions"] == len(snapshots["edited"])
+    third = wixarchive("import", str(snapshots["third"]), "--db", str(db), "--json")
+    assert third.returncode == 0, third.stderr
+    summary = json.loads(third.stdout)
+    assert summary["unresolved"] == 0
+    site = summary["sites"][base]
+    assert site["new_posts"] == site["new_versions"] == 0
+    assert site["unchanged"] == len(snapshots["slugs"]) + 1 - len(snapshots["deleted"])
+    contents = distinct_contents(snapshots["first"], snapshots["second"])
+    assert table(db, "SELECT count(*) FROM post_versions") == [
+        (sum(len(c) for c in contents.values()),)]
+    assert table(db, "SELECT count(*) FROM captures WHERE kind = 'revisit'")[0][0] >= 1
+
+    # The WACZ cut short (its zip directory lost with its end): its WARCs are found by their
+    # local headers, and the records before the cut are imported.
+    cut = tmp_path / "cut.wacz"
+    cut.write_bytes(wacz.read_bytes()[:wacz.stat().st_size * 3 // 5])
+    result = wixarchive("import", str(cut), "--db", str(tmp_path / "cut.db"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {cut} (archive/")
+    assert "offset" in errors[0]
+    assert json.loads(result.stdout)["sites"][base]["new_posts"] > 0
+
+
+def test_an_import_killed_midway_is_completed_by_the_next(snapshots: dict, tmp_path: Path):
+    """SIGKILL once the import has written captures but before it committed their versions:
+    the next import indexes the written records (capture recovery) and still makes the
+    versions, rather than taking them for imported."""
+    db = tmp_path / "archive.db"
+    files = [str(snapshots[k]) for k in ("first", "second", "third")]
+    process = subprocess.Popen([sys.executable, "-m", "archive.cli", "import", *files,
+                                "--db", str(db)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    directory = db.with_suffix(".captures")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.stat().st_size > 0 for p in directory.glob("*.warc.gz")):
+            break
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    assert table(db, "SELECT count(*) FROM post_versions") == [(0,)]  # killed in between
+
+    result = wixarchive("import", *files, "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    # The same versions, with the same dates, as an import never interrupted makes.
+    whole = tmp_path / "whole.db"
+    assert wixarchive("import", *files, "--db", str(whole)).returncode == 0
+    versions = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
+                "JOIN posts p ON p.id = v.post_id ORDER BY 1, 2")
+    assert table(db, versions) == table(whole, versions)
+    again = wixarchive("import", *files, "--db", str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+
+
+def test_real_wix_pages_captured_by_wget_are_imported_as_their_truth_says(tmp_path: Path):
+    """The real Wix post pages of ../shared/realworld, served on 127.0.0.1 at
+    /<host>/post/<slug> and captured by wget: each page the truth records is imported with its
+    title and author."""
+    truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
+    if not truths:
+        pytest.skip(f"real-world corpus not found at {REALWORLD}")
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages = {}
+    for truth in truths:
+        host, slug = truth.stem.split("__", 1)
+        html = REALWORLD / "html" / f"{truth.stem}.html"
+        if html.exists():
+            pages[f"/{host}/post/{slug}"] = (html.read_bytes(), json.loads(truth.read_text()))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            page = pages.get(self.path)
+            self.send_response(200 if page else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            body = page[0] if page else b"not found"
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        urls = tmp_path / "urls.txt"
+        urls.write_text("".join(f"{base}{path}\n" for path in pages))
+        subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
+                        f"--directory-prefix={tmp_path / 'mirror'}", f"--input-file={urls}",
+                        f"--warc-file={tmp_path / 'real'}", "--no-warc-keep-log"],
+                       check=False, timeout=600)
+    finally:
+        server.shutdown()
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(tmp_path / "real.warc.gz"), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    # Each post as the normal pipeline extracts it from the page; titles as the truth says.
+    archived = {url: (title, digest) for url, title, digest in
+                table(db, "SELECT url, title, content_hash FROM posts")}
+    assert summary["not_posts"] + len(archived) == len(pages)
+    assert summary["not_posts"] <= 1  # the corpus's one page that is not a post, if any
+    for path, (html, truth) in pages.items():
+        url = base + path
+        article = extract_article(html, url)
+        if article.page_kind != "post":
+            assert url not in archived
+            continue
+        assert archived[url] == (article.title, article.content_hash()), url
+        assert " ".join(article.title.split()) == " ".join(truth["title"].split()), url
+
+
+def test_wixarchive_own_captures_import_as_the_crawl_archived_them(tmp_path: Path):
+    """The captures a crawl wrote, imported into a new archive: the same posts and contents;
+    imported back into the crawl's own archive: nothing (they are its own records)."""
+    blog = SampleBlog(seed=8, post_count=15)
+    crawled = tmp_path / "crawled.db"
+    with serve_blog(blog) as server:
+        result = wixarchive("crawl", server.url, "--db", str(crawled), "--delay", "0",
+                            "--no-autothrottle", "--no-media")
+        assert result.returncode == 0, result.stderr
+    files = [str(p) for p in sorted(crawled.with_suffix(".captures").glob("*.warc.gz"))]
+    imported = tmp_path / "imported.db"
+    result = wixarchive("import", *files, "--db", str(imported), "--json")
+    assert result.returncode == 0, result.stderr
+    posts = "SELECT url, title, content_hash FROM posts ORDER BY 1"
+    assert table(imported, posts) == table(crawled, posts)
+    assert len(table(imported, posts)) == 15
+    again = wixarchive("import", *files, "--db", str(crawled), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["sites"] == {}

@@ -1,0 +1,160 @@
+"""Full-size images: a real crawl of the sample blog fetches every post's cover and body images
+from a media host on another loopback address (standing in for static.wixstatic.com), keeps
+them in the captures, records bad ones per image, and never fetches an archived one again."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive import captures
+from archive.store import Archive
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import Response, media_bytes
+
+PIL = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+
+
+def crawl(url: str, db: Path, media_url: str, *settings: str) -> dict:
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
+               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+               "--set", "LOG_LEVEL=CRITICAL", "--set", f"WIXARCHIVE_MEDIA_BASE={media_url}/media/"]
+    for setting in settings:
+        command += ["--set", setting]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def media_path(url: str) -> str:
+    return "/media/" + url.rsplit("/", 1)[1]
+
+
+def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
+    blog = SampleBlog(seed=3, post_count=12)
+    db = tmp_path / "archive.db"
+    images = sorted({url for post in blog.posts for url in
+                     post.expected()["images"] + [post.expected()["cover_image"] or ""] if url})
+    assert {url.rsplit(".", 1)[1] for url in images} >= {"jpg", "png", "webp"}
+    missing, fake, huge = images[:3]
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        media.overrides[media_path(missing)] = Response(404, b"gone",
+                                                        {"Content-Type": "text/plain"})
+        media.overrides[media_path(fake)] = Response(200, b"<html>a login page</html>",
+                                                     {"Content-Type": "image/jpeg"})
+        media.overrides[media_path(huge)] = Response(200, b"\xff\xd8\xff" + b"\0" * 300_000,
+                                                     {"Content-Type": "image/jpeg"})
+        summary = crawl(server.url, db, media.url, "WIXARCHIVE_MEDIA_MAX_BYTES=200000")
+        assert summary["status"] == "ok" and summary["counts"]["new"] == 12  # no post failed
+        fetched = [p for p in media.request_log if p.startswith("/media/")]
+        assert sorted(fetched) == sorted(media_path(url) for url in images)  # each once
+        assert not any("/v1/fill/" in p for p in fetched)  # originals, never renditions
+
+        with Archive.open(db, readonly=True) as archive:
+            conn = archive.conn
+            status = dict(conn.execute("SELECT url, status FROM media").fetchall())
+            assert status.pop(missing) == "http-404"
+            assert status.pop(fake) == "not-an-image"
+            assert status.pop(huge) == "too-big"
+            assert set(status.values()) == {"stored"}
+            # Every image of every post links to its media row; stored ones read back from the
+            # captures byte for byte as served, and are real images.
+            unlinked = conn.execute("SELECT count(*) FROM images i WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM media m WHERE m.url = i.url)").fetchone()[0]
+            assert unlinked == 0
+            directory = captures.captures_dir(db)
+            for url, capture, digest in conn.execute(
+                    "SELECT url, capture, payload_digest FROM media WHERE status = 'stored'"):
+                payload = captures.read_payload(conn, directory, capture)
+                assert payload.body == media_bytes(url.rsplit("/", 1)[1])
+                assert captures.payload_digest(payload.body) == digest
+                PIL.open(io.BytesIO(payload.body)).verify()
+
+        # The article page shows the archived copies, served by digest from the archive.
+        with_image = next(p for p in blog.posts if p.expected()["images"]
+                          and p.expected()["images"][0] not in (missing, fake, huge))
+        page_images = _article_images(db, server.url + with_image.url_path)
+        image_url = with_image.expected()["images"][0]
+        local = [src for src in page_images if src.startswith("/archive/-/media/")]
+        assert local and not any("wixstatic" in src for src in page_images)
+        status, content_type, body = _get(db, local[0])
+        assert status == 200 and content_type.startswith("image/")
+        assert body == media_bytes(image_url.rsplit("/", 1)[1])
+
+        # A Markdown export writes the images beside the posts and links them relatively.
+        out = tmp_path / "export"
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--db", str(db),
+                                 "--format", "markdown", str(out)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        (document,) = [p for p in out.rglob("*.md") if with_image.slug in p.name]
+        text = document.read_text(encoding="utf-8")
+        linked = re.findall(r"(images/[0-9a-f]{16}\.(?:jpg|png|webp))", text)
+        assert linked and image_url not in text
+        served = {media_bytes(u.rsplit("/", 1)[1]) for u in images}
+        for relative in linked:
+            data = (document.parent / relative).read_bytes()
+            assert data in served  # the archived bytes, as the media host served them
+            PIL.open(io.BytesIO(data)).verify()
+
+        # A re-crawl after an edit fetches the edited post, and no image again.
+        blog.edit_post(blog.posts[2].slug, paragraphs=["A new paragraph."])
+        media.request_log.clear()
+        crawl(server.url, db, media.url)
+        assert [p for p in media.request_log if p.startswith("/media/")] == []
+
+    # A capture file deleted: the article page names the image and the file, and still shows.
+    with Archive.open(db, readonly=True) as archive:
+        (name,) = archive.conn.execute(
+            "SELECT f.name FROM media m JOIN captures c ON c.record_id = m.capture "
+            "JOIN capture_files f ON f.id = c.file_id WHERE m.url = ?", (image_url,)).fetchone()
+    (captures.captures_dir(db) / name).unlink()
+    status, _, body = _get(db, "/archive/-/post/" + str(_post_id(db, server.url
+                                                                  + with_image.url_path)))
+    assert status == 200
+    assert f"image {image_url}: its capture file {captures.captures_dir(db) / name} is missing" \
+        in body.decode()
+
+
+def _get(db: Path, path: str) -> tuple[int, str, bytes]:
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    datasette = make_datasette(db)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(datasette.invoke_startup())
+        response = loop.run_until_complete(datasette.client.get(path))
+        return response.status_code, response.headers.get("content-type", ""), response.content
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        loop.close()
+
+
+def _post_id(db: Path, url: str) -> int:
+    with Archive.open(db, readonly=True) as archive:
+        return archive.post(url)["id"]
+
+
+def _article_images(db: Path, url: str) -> list[str]:
+    status, _, body = _get(db, f"/archive/-/post/{_post_id(db, url)}")
+    assert status == 200
+    return re.findall(r'<img[^>]* src="([^"]+)"', body.decode())
+
+
+def test_no_media_fetches_no_image(tmp_path: Path):
+    blog = SampleBlog(seed=4, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        crawl(server.url, db, media.url, "WIXARCHIVE_MEDIA=false")
+        assert media.request_log == []
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM media").fetchone()[0] == 0
