@@ -27,6 +27,7 @@ from typing import Any
 
 import redis
 
+from archive import captures
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler.distributed import protocol as p
 from crawler.summary import summarize
@@ -102,6 +103,9 @@ class RedisWriter:
         self.db = Path(db)
         self.url = url
         self.settings = settings or {}
+        # The writer owns the captures folder beside the archive: workers send exchanges.
+        self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
+        self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
         self.stopping = False
         self.server = connect(url)
         self.push = self.server.register_script(p.PUSH)
@@ -141,6 +145,7 @@ class RedisWriter:
                 raise DistributedError(f"lost Redis at {self.url}: {exc}") from None
             finally:
                 self._release()
+                self._close_captures(archive)
         return [r for r in results if r is not None]
 
     def _claim(self, archive: Archive) -> None:
@@ -154,13 +159,9 @@ class RedisWriter:
                 f"on {other.get('host')}): one writer per Redis database; use another one "
                 "(e.g. redis://HOST:6379/1) or wait for it")
         self.me = json.dumps(me)
-        leftovers = [p.decode_message(m) for m in self.server.lrange(p.RESULTS, 0, -1)]
-        if leftovers:  # a writer killed mid-crawl: its runs are closed as dead below
-            with archive.transaction():
-                for message in leftovers:
-                    for item in message.get("items", []):
-                        with archive.savepoint():
-                            _store(archive, item, message.get("run"))
+        # A writer killed mid-crawl left results unstored: store them (in their runs, which
+        # close_dead_runs then closes), as storing is idempotent.
+        self._drain(archive, {})
         sites = [s.decode() for s in self.server.hkeys(p.SITES)]
         sites += [s.decode() for s in self.server.hkeys(p.PENDING)]
         self.server.delete(*p.every_key(sorted(set(sites))))
@@ -262,13 +263,18 @@ class RedisWriter:
             messages = [p.decode_message(m) for m in raw]
             tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
             try:
-                with archive.transaction():
+                rows, files = self._write_captures(archive, messages)
+                with archive.transaction() as conn:
+                    # Synced above: the index never names a record not safely in its file.
+                    captures.index_rows(conn, rows)
+                    for name, size, closed in files:
+                        captures.mark_file(conn, name, size, closed=closed)
                     for message in messages:
                         site = active.get(message.get("site", ""))
                         outcomes = self._store_message(archive, site, message)
                         if site is not None:
                             tallies.append((site, message, outcomes))
-            except ArchiveError as exc:
+            except (ArchiveError, OSError) as exc:
                 raise DistributedError(f"cannot write the archive: {exc}") from None
             # Committed: only now are the results counted and removed from Redis.
             self.server.ltrim(p.RESULTS, len(raw), -1)
@@ -276,6 +282,45 @@ class RedisWriter:
                 _tally(site, message, outcomes)
             total += len(raw)
         return total
+
+    def _write_captures(self, archive: Archive, messages: list[dict[str, Any]],
+                        ) -> tuple[list[captures.CaptureRow], list[tuple[str, int, bool]]]:
+        """Write the batch's exchanges as WARC records and sync them; returns the rows to index
+        and the files to mark (name, size, closed)."""
+        rows = []
+        for message in messages:
+            for exchange in message.get("captures", ()):
+                rows.append(self.captures.write(exchange, self._revisit_of(archive, exchange)))
+                if rows[-1].kind == "response" and exchange.body:
+                    self.seen_payloads.setdefault(rows[-1].payload_digest or "",
+                                                  (rows[-1].url, rows[-1].fetched_at))
+        if not rows and not self.captures.closed_files:
+            return [], []
+        self.captures.sync()
+        files = [(name, size, True) for name, size in self.captures.closed_files]
+        self.captures.closed_files.clear()
+        if self.captures.name is not None:
+            files.append((self.captures.name, self.captures.size, False))
+        return rows, files
+
+    def _revisit_of(self, archive: Archive, exchange: captures.Exchange,
+                    ) -> tuple[str, str] | None:
+        """An archived response with the same payload: the record is then a revisit."""
+        if not exchange.body:
+            return None
+        digest = captures.payload_digest(exchange.body)
+        return self.seen_payloads.get(digest) or captures.earlier_response(archive.conn, digest)
+
+    def _close_captures(self, archive: Archive) -> None:
+        try:
+            self.captures.close()
+            if self.captures.closed_files:
+                with archive.transaction() as conn:
+                    for name, size in self.captures.closed_files:
+                        captures.mark_file(conn, name, size, closed=True)
+                self.captures.closed_files.clear()
+        except (OSError, ArchiveError):
+            pass  # indexed up to the last batch; the next crawl's recovery sees the rest
 
     def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
@@ -336,7 +381,8 @@ def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
         info = item[2]
         return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
                                     lastmod=info["lastmod"], etag=info["etag"],
-                                    http_last_modified=info["http_last_modified"])
+                                    http_last_modified=info["http_last_modified"],
+                                    capture=info.get("capture"))
     if kind == "unchanged":
         post = item[1]
         archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,

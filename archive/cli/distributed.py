@@ -15,7 +15,8 @@ from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.discover.urls import site_root
 
 # The crawl's settings every worker takes from the writer (crawler.distributed.worker).
-SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT")
+SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
+          "WIXARCHIVE_CAPTURE")
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:

@@ -28,12 +28,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive.store import KnownPost
+from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
 from crawler.discover.urls import in_site, is_post_url, normalize_url
 from crawler.distributed import protocol as p
+from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import RUN, SITE, LeasedQueue
 from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
@@ -137,7 +139,8 @@ class DistributedWixSpider(scrapy.Spider):
         """Queue the children, then hand `found` to the writer as the request's lease ends."""
         for child in children:
             self.crawler.engine.crawl(child)
-        message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found}
+        message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found,
+                   "captures": request.meta.pop(EXCHANGES, [])}
         self.queue.complete(request, p.encode_message(message))
         return []
 
@@ -259,6 +262,7 @@ class DistributedWixSpider(scrapy.Spider):
                     "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
                     "etag": _header(response, "ETag"),
                     "http_last_modified": _header(response, "Last-Modified"),
+                    "capture": response.meta.get(CAPTURE_META),
                     "unknown_layout": UNKNOWN_LAYOUT_WARNING in article.warnings}))
         return self._done(response.request, [], found)
 

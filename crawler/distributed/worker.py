@@ -34,7 +34,8 @@ HEARTBEAT = 2.0  # seconds between renewals of leases and tokens (they last 5x l
 POLL_SECONDS = 0.5
 
 # The writer's Scrapy settings that every worker takes (politeness and identity of the crawl).
-SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT")
+SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
+                   "WIXARCHIVE_CAPTURE")
 
 
 class WorkerError(Exception):
@@ -93,10 +94,14 @@ def worker_settings(url: str, writer: dict[str, Any], *, idle: float, lease: flo
         # Per-site early stops close a single-site crawl; here one worker serves every site.
         "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
         "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
+        "WIXARCHIVE_MEDIA": False,  # not yet fetched by workers (docs/distributed.md)
     })
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["crawler.downloader.time_limit.SiteTimeLimit"] = None
-    middlewares["crawler.distributed.politeness.SiteTokens"] = 950  # next to the download
+    # Captures go to the writer, which owns the captures folder (crawler.distributed.capture).
+    middlewares["crawler.capture.middleware.CaptureMiddleware"] = None
+    middlewares["crawler.distributed.politeness.SiteTokens"] = 950
+    middlewares["crawler.distributed.capture.RedisCapture"] = 960  # next to the download
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
     return settings
 
