@@ -243,7 +243,7 @@ class RedisWriter:
                     finish(site, "unreachable" if site.unreachable else "finished", None)
             now = time.monotonic()
             if (not warned_no_workers and now - started > 10 and active
-                    and not self.server.hlen(p.WORKERS)):
+                    and not self._workers()):
                 warned_no_workers = True
                 if on_progress:
                     on_progress(f"waiting for workers: start `wixarchive worker --redis "
@@ -252,9 +252,12 @@ class RedisWriter:
                 last_report = now
                 queued = self.server.zcard(p.REQUESTS)
                 on_progress(f"{len(active)} sites running, {queued} requests queued, "
-                            f"{self.server.hlen(p.WORKERS)} workers")
+                            f"{self._workers()} workers")
             if not stored and active:
                 time.sleep(POLL)
+
+    def _workers(self) -> int:
+        return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))
 
     def _drain(self, archive: Archive, active: dict[str, _Site]) -> int:
         """Store every result waiting in Redis, a batch per transaction; returns how many."""

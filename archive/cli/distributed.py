@@ -28,7 +28,8 @@ def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
 
 def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,
                on_result: Callable[[int, dict[str, Any]], None], *, quiet: bool,
-               writer_ready: Callable[[RedisWriter], None] | None = None) -> str | None:
+               writer_ready: Callable[[RedisWriter], None] | None = None,
+               handle_signals: bool = True) -> str | None:
     """Crawl `jobs` through Redis; returns None, or the one-line reason it could not finish
     (each site then still got its summary, as interrupted)."""
     settings = {k: v for k, v in overrides.items() if k in SHARED}
@@ -44,7 +45,7 @@ def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], red
     if writer_ready:
         writer_ready(writer)
     previous = {signum: signal.signal(signum, lambda *_: writer.stop())
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+                for signum in (signal.SIGINT, signal.SIGTERM)} if handle_signals else {}
     try:
         writer.crawl(jobs, on_result, progress)
     except DistributedError as exc:

@@ -34,7 +34,15 @@ PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
-WORKERS = f"{PREFIX}:workers"  # hash worker id -> JSON version, host, pid
+WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
+
+
+def worker_key(worker_id: str) -> str:
+    """JSON version, host, pid of a running worker (expires: a killed one drops out)."""
+    return f"{PREFIX}:worker:{worker_id}"
+
+
+WORKERS_PATTERN = f"{PREFIX}:worker:*"
 MAX_REDOS = 3  # a request whose worker died this many times is given up (and named)
 
 
@@ -58,7 +66,7 @@ def sitemaps_key(site: str) -> str:
 
 
 def every_key(sites: list[str]) -> list[str]:
-    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, REDOS, PENDING, RESULTS, SITES]
+    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES]
     for site in sites:
         keys += [known_key(site), tokens_key(site), next_key(site), sitemaps_key(site)]
     return keys

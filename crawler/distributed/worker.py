@@ -114,7 +114,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = 30.0,
     writer = wait_for_writer(server, url, idle)
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     me = json.dumps({**p.identity(), "host": socket.gethostname(), "pid": os.getpid()})
-    server.hset(p.WORKERS, worker_id, me)
+    server.set(p.worker_key(worker_id), me, ex=p.WORKER_SECONDS)
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS  # see POLL_SECONDS
     process = CrawlerProcess(worker_settings(url, writer, idle=idle, lease=lease,
                                              verbose=verbose))
@@ -131,7 +131,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = 30.0,
                 tokens = getattr(crawler, "wixarchive_tokens", None)
                 if tokens is not None:
                     tokens.renew(server, renew)
-            server.hset(p.WORKERS, worker_id, me)
+            server.set(p.worker_key(worker_id), me, ex=p.WORKER_SECONDS)
         except redis.RedisError as exc:
             if not lost:
                 lost.append(f"lost Redis at {url}: {exc}")
@@ -158,7 +158,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = 30.0,
             beat.stop()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     with contextlib.suppress(redis.RedisError):
-        server.hdel(p.WORKERS, worker_id)
+        server.delete(p.worker_key(worker_id))
     if lost:
         raise WorkerError(lost[0] + " (its requests go back to the queue for the others)")
     if failed:
