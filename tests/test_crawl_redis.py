@@ -289,3 +289,26 @@ def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisSe
         assert set(versions.values()) == {1}
         newest = [r for r in runs(db) if r["status"] == "ok"]
         assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
+
+
+def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    with blogs(2, posts=10) as servers:
+        sites.write_text("\n".join(f'[[site]]\nurl = "{s.url}"\ndelay = 0.05\nconcurrency = 1\n'
+                                   for s in servers))
+        worker = start_worker(redis_server.url)
+        try:
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180)
+            worker.wait(timeout=60)
+        finally:
+            stop([worker])
+        assert result.returncode == 0, result.stderr
+        outcomes = {o["site"]: o for o in json.loads(result.stdout)}
+        for server in servers:
+            assert outcomes[server.url + "/"]["status"] == "ok"
+            assert outcomes[server.url + "/"]["counts"]["new"] == 10
+            assert server.peak == 1  # the site's own concurrency, from the sites file
