@@ -38,7 +38,12 @@ WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer fr
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
-               "listing": ("parse_listing", "on_error")}
+               "listing": ("parse_listing", "on_error"),
+               "media": ("parse_media", "on_media_error")}
+PRIORITY = {"robots": 10, "media": -10}
+# crawler.media's constants (it imports Scrapy): where Wix serves images, the file cap.
+WIX_MEDIA = "https://static.wixstatic.com/media/"
+MEDIA_MAX_BYTES = 25 * 2**20
 
 
 class DistributedError(Exception):
@@ -69,6 +74,7 @@ class _Site:
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
+    media_queued: bool = False
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -88,11 +94,11 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
     """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
     callback `kind`; see crawler.distributed.queue."""
     callback, errback = CALLBACK_OF[kind]
-    priority = 10 if kind == "robots" else 0
+    priority = PRIORITY.get(kind, 0)
     request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
                "dont_filter": kind != "listing", "method": "GET",
                "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
-    return -priority, site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
+    return p.score(priority), site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
 
 
 class RedisWriter:
@@ -106,6 +112,12 @@ class RedisWriter:
         # The writer owns the captures folder beside the archive: workers send exchanges.
         self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
         self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
+        # The posts' images at full size (crawler.media), queued once a site's pages are in.
+        self.media = (self.settings.get("WIXARCHIVE_MEDIA", True)
+                      and self.settings.get("WIXARCHIVE_CAPTURE", True))
+        self.media_base = (os.environ.get("WIXARCHIVE_MEDIA_BASE")
+                           or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
+        self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
         self.stopping = False
         self.server = connect(url)
         self.push = self.server.register_script(p.PUSH)
@@ -162,14 +174,11 @@ class RedisWriter:
         # A writer killed mid-crawl left results unstored: store them (in their runs, which
         # close_dead_runs then closes), as storing is idempotent.
         self._drain(archive, {})
-        sites = [s.decode() for s in self.server.hkeys(p.SITES)]
-        sites += [s.decode() for s in self.server.hkeys(p.PENDING)]
-        self.server.delete(*p.every_key(sorted(set(sites))))
+        self.server.delete(*p.every_key(self.server))
 
     def _release(self) -> None:
         try:
-            sites = [s.decode() for s in self.server.hkeys(p.SITES)]
-            self.server.delete(*p.every_key(sites))
+            self.server.delete(*p.every_key(self.server))
             if self.server.get(p.WRITER) == self.me.encode():
                 self.server.delete(p.WRITER)
         except redis.RedisError:
@@ -202,6 +211,17 @@ class RedisWriter:
                ) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta)
         self.push(keys=[p.REQUESTS, p.PENDING], args=[score, member, site.job.url])
+
+    def _queue_media(self, archive: Archive, site: _Site) -> None:
+        """The images of the site's archived posts not archived yet (all committed by now);
+        their bytes come back as captures, their outcomes as media rows."""
+        for url in captures.media_to_fetch(archive.conn, site.job.url):
+            fetch = url
+            if self.media_base and url.startswith(WIX_MEDIA):
+                fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
+            self._queue(site, "media", fetch, {
+                "media_url": url, "download_maxsize": self.media_cap, "download_warnsize": 0,
+                "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
 
     def _loop(self, archive: Archive, active: dict[str, _Site],
               finish: Callable[[_Site, str, str | None], None],
@@ -238,6 +258,9 @@ class RedisWriter:
                     site.listings_queued = True
                     self._queue(site, "listing", site.blog_home or url + "blog",
                                 {HTML_ONLY: True})
+                elif self.media and not site.media_queued and not site.unreachable:
+                    site.media_queued = True
+                    self._queue_media(archive, site)
                 else:
                     del active[url]
                     finish(site, "unreachable" if site.unreachable else "finished", None)
@@ -393,6 +416,12 @@ def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
         return "unchanged"
     if kind == "gone":
         return "deleted" if archive.mark_deleted(item[1].url, when=item[1].when) else "unchanged"
+    if kind == "media":
+        media = item[1]
+        captures.record_media(archive.conn, media.url, media.status, media.fetched_at,
+                              media.content_type, media.bytes, media.payload_digest,
+                              media.capture, media.error)
+        return f"media:{media.status}"
     return f"page:{item[1]}"
 
 
@@ -414,6 +443,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
         if outcome.startswith("error:"):
             site.count("wixarchive/fetch_errors")
             site.errors.append(f"{url}: {outcome[6:]}")
+        elif outcome.startswith("media:"):
+            site.count(f"wixarchive/media_{outcome[6:].split('-')[0]}")
         elif outcome.startswith("page:"):
             kind = outcome[5:]
             site.count(f"wixarchive/pages/{kind}")

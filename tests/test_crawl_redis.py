@@ -312,3 +312,33 @@ def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
             assert outcomes[server.url + "/"]["status"] == "ok"
             assert outcomes[server.url + "/"]["counts"]["new"] == 10
             assert server.peak == 1  # the site's own concurrency, from the sites file
+
+
+def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_server: RedisServer):
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site import serve_blog
+
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=_loopback(9)) as media:
+        images = {url for post in server.blog.posts for url in
+                  post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"}
+        writer = subprocess.Popen([*WIXARCHIVE, "crawl", server.url, "--db", str(db), "--redis",
+                                   redis_server.url, "--delay", "0"], env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            out, err = writer.communicate(timeout=180)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+        fetched = [p for p in media.request_log if p.startswith("/media/")]
+        assert sorted(fetched) == sorted("/media/" + u.rsplit("/", 1)[1] for u in images)
+    with Archive.open(db, readonly=True) as archive:
+        rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    assert rows == {url: "stored" for url in images}
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO, timeout=120)
+    assert check.returncode == 0, check.stdout

@@ -16,7 +16,7 @@ from crawler.discover.urls import site_root
 
 # The crawl's settings every worker takes from the writer (crawler.distributed.worker).
 SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
-          "WIXARCHIVE_CAPTURE")
+          "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES")
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:

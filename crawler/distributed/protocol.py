@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import random
 from typing import Any
 
 from archive import __version__
@@ -65,11 +66,19 @@ def sitemaps_key(site: str) -> str:
     return f"{PREFIX}:sitemaps:{site}"
 
 
-def every_key(sites: list[str]) -> list[str]:
+def every_key(server: Any) -> list[Any]:
+    """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES]
-    for site in sites:
-        keys += [known_key(site), tokens_key(site), next_key(site), sitemaps_key(site)]
+    for kind in ("known", "tokens", "next", "sitemaps"):  # per site (any host fetched)
+        keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
+
+
+def score(priority: int) -> float:
+    """A queue score: higher priorities first, as in scrapy-redis; within one priority, a
+    random fraction interleaves the sites (equal scores would sort by member, i.e. by site,
+    and hand out one site's requests, held back by its politeness, before any other's)."""
+    return -priority + random.random() * 0.5
 
 
 def identity() -> dict[str, Any]:

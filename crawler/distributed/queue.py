@@ -52,7 +52,7 @@ class LeasedQueue(PriorityQueue):
         site = request_site(request)
         request.meta[SITE] = site
         self.scripts.push(keys=[self.key, p.PENDING],
-                          args=[-request.priority, self._encode_request(request), site])
+                          args=[p.score(request.priority), self._encode_request(request), site])
 
     def pop(self, timeout: float = 0) -> Request | None:
         self.reap()
@@ -83,7 +83,7 @@ class LeasedQueue(PriorityQueue):
         self.held.discard(old_lease)
         request.meta[SITE] = request_site(request)
         return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA, self.key],
-                                         args=[old_lease, -request.priority,
+                                         args=[old_lease, p.score(request.priority),
                                                self._encode_request(request)]))
 
 

@@ -19,6 +19,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -42,6 +43,7 @@ from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import GonePost, UnchangedPost
+from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES, MediaFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
     MAX_LISTING_PAGES,
@@ -66,6 +68,9 @@ class DistributedWixSpider(scrapy.Spider):
         self.known: dict[str, dict[str, KnownPost]] = {}
         self.idle_since: float | None = None
         self.redis_queue: LeasedQueue
+        # Judges each image (crawler.media); the writer decides which to fetch and caps them.
+        self.media = MediaFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
+                                  media_base=None)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedWixSpider:
@@ -265,6 +270,18 @@ class DistributedWixSpider(scrapy.Spider):
                     "capture": response.meta.get(CAPTURE_META),
                     "unknown_layout": UNKNOWN_LAYOUT_WARNING in article.warnings}))
         return self._done(response.request, [], found)
+
+    # -- images (queued by the writer once a site's posts are archived) ----------------------
+
+    def parse_media(self, response: Response) -> list[Any]:
+        found = self._found(response)
+        found["items"].append(("media", self.media.outcome(response)))
+        return self._done(response.request, [], found)
+
+    def on_media_error(self, failure: Failure) -> list[Any]:
+        found = self._found()
+        found["items"].append(("media", self.media.failed(failure)))
+        return self._done(failure.request, [], found)
 
     def on_error(self, failure: Failure) -> list[Any]:
         request = failure.request

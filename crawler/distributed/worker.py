@@ -94,7 +94,6 @@ def worker_settings(url: str, writer: dict[str, Any], *, idle: float, lease: flo
         # Per-site early stops close a single-site crawl; here one worker serves every site.
         "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
         "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
-        "WIXARCHIVE_MEDIA": False,  # not yet fetched by workers (docs/distributed.md)
     })
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["crawler.downloader.time_limit.SiteTimeLimit"] = None
