@@ -5,7 +5,7 @@
 
 (a) For each worker count W: a fresh redis-server on loopback (no persistence), one sample
     blog of --posts generated posts served from this process on 127.0.0.1, `wixarchive crawl
-    URL --redis ... --concurrency 16 --delay 0 --no-autothrottle` (the writer) and W
+    URL --redis ... --concurrency 16 --delay 0 --no-autothrottle --no-media` (the writer) and W
     `wixarchive worker` processes. Wall time from the writer's start to its end (every post
     stored and its run closed), posts/s, and the ratio to one worker.
 (b) The writer's ceiling: --writer-posts results (an extracted post and its raw capture each,
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -64,11 +65,14 @@ def crawl(url: str, workers: int, tmp: Path) -> dict:
     db = tmp / f"w{workers}.db"
     with redis_server(tmp) as redis_url:
         started = time.monotonic()
+        # Pages only (as benchmarks/crawl.py's posts/s); images, were they on, would come from
+        # the sample server, never from the network.
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{url}/media/"}
         writer = subprocess.Popen([*WIXARCHIVE, "crawl", url, "--db", str(db), "--redis",
                                    redis_url, "--concurrency", "16", "--delay", "0",
-                                   "--no-autothrottle", "--json"],
+                                   "--no-autothrottle", "--no-media", "--json"],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO,
-                                  text=True)
+                                  text=True, env=env)
         procs = [subprocess.Popen([*WIXARCHIVE, "worker", "--redis", redis_url,
                                    "--idle-timeout", "3"], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, cwd=REPO)
