@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ import redis
 
 from archive import captures
 from archive.store import Archive, ArchiveError, KnownPost
+from crawler import settings as defaults  # plain constants, no Scrapy import
+from crawler.discover.urls import site_root
 from crawler.distributed import protocol as p
 from crawler.summary import summarize
 
@@ -454,3 +457,44 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
         else:
             site.count("wixarchive/pages/post")
             site.count(f"wixarchive/{outcome}")
+
+
+# -- for the commands (`crawl --redis`, `run-due --redis`) ------------------------------------
+
+# The crawl's settings every worker takes from the writer (crawler.distributed.worker).
+SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
+          "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES")
+
+
+def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
+    return SiteJob(site_root(url),
+                   concurrency=int(overrides.get("CONCURRENT_REQUESTS_PER_DOMAIN",
+                                                 defaults.CONCURRENT_REQUESTS_PER_DOMAIN)),
+                   delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)))
+
+
+def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,
+               on_result: Callable[[int, dict[str, Any]], None], *,
+               on_progress: Callable[[str], None] | None = None,
+               writer_ready: Callable[[RedisWriter], None] | None = None,
+               handle_signals: bool = True) -> str | None:
+    """Crawl `jobs` through Redis; returns None, or the one-line reason it could not finish
+    (each site then still got its summary, as interrupted)."""
+    settings = {k: v for k, v in overrides.items() if k in SHARED}
+    try:
+        writer = RedisWriter(db, redis_url, settings)
+    except DistributedError as exc:
+        return str(exc)
+
+    if writer_ready:
+        writer_ready(writer)
+    previous = {signum: signal.signal(signum, lambda *_: writer.stop())
+                for signum in (signal.SIGINT, signal.SIGTERM)} if handle_signals else {}
+    try:
+        writer.crawl(jobs, on_result, on_progress)
+    except DistributedError as exc:
+        return str(exc)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return None

@@ -359,7 +359,7 @@ class Runner:
         """`run-due --redis`: queue the batch in Redis for `wixarchive worker`s and be the
         archive's writer (archive.distributed). Each site's delay and concurrency hold across
         every worker; its time limit is not enforced in this mode (docs/distributed.md)."""
-        from archive.cli.distributed import run_writer, site_job
+        from archive.distributed import run_writer, site_job
 
         assert self.redis_url is not None
         common = scrapy_overrides(None, None, None, None, None, True, self.verbose)
@@ -377,7 +377,7 @@ class Runner:
                 writer.stop()
 
         try:
-            problem = run_writer(jobs, self.db, common, self.redis_url, ended, quiet=True,
+            problem = run_writer(jobs, self.db, common, self.redis_url, ended,
                                  writer_ready=ready, handle_signals=False)
         finally:
             self._writer = None
