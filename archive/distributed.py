@@ -169,10 +169,13 @@ class RedisWriter:
               "settings": self.settings}
         if not self.server.set(p.WRITER, json.dumps(me), nx=True, ex=WRITER_SECONDS):
             other = json.loads(self.server.get(p.WRITER) or "{}")
-            raise DistributedError(
-                f"another crawl is writing through Redis at {self.url} (pid {other.get('pid')} "
-                f"on {other.get('host')}): one writer per Redis database; use another one "
-                "(e.g. redis://HOST:6379/1) or wait for it")
+            if not _writer_died(other, me["host"]):
+                raise DistributedError(
+                    f"another crawl is writing through Redis at {self.url} (pid {other.get('pid')} "
+                    f"on {other.get('host')}): one writer per Redis database; use another one "
+                    "(e.g. redis://HOST:6379/1) or wait for it")
+            # Killed on this host (its key has not expired yet): take over at once.
+            self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
         # A writer killed mid-crawl left results unstored: store them (in their runs, which
         # close_dead_runs then closes), as storing is idempotent.
@@ -385,6 +388,20 @@ class RedisWriter:
                            errors=summary.errors, finished_at=summary.finished_at)
         summary.run_id = site.run_id
         return summary.to_dict() | {"timed_out": False}
+
+
+def _writer_died(writer: dict[str, Any], host: str) -> bool:
+    """Whether the writer named in Redis ran on this host and its process is gone."""
+    pid = writer.get("pid")
+    if writer.get("host") != host or not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _now() -> str:

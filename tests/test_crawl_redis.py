@@ -342,3 +342,36 @@ def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_serv
     check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
                            text=True, cwd=REPO, timeout=120)
     assert check.returncode == 0, check.stdout
+
+
+def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
+                                                          redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            deadline = time.monotonic() + 120
+            while sum(s.hits.total() for s in servers) < 40 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            time.sleep(2)  # the workers go on: their results wait in Redis, unstored
+            waiting = redis_server.client().llen("wixarchive:results")
+            # Started at once (the dead writer's key has not expired): it stores what the first
+            # one left, closes its runs, and crawls on from what the archive holds.
+            writer = start_writer(urls, db, redis_server.url)
+            workers.append(start_worker(redis_server.url))
+            out, err = writer.communicate(timeout=240)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert waiting, "nothing was waiting for the writer: the test proved nothing"
+        assert writer.returncode == 0, err
+        versions = versions_per_post(db)
+        assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+        assert set(versions.values()) == {1}
+        statuses = sorted(r["status"] for r in runs(db))
+        assert statuses == ["interrupted", "interrupted", "ok", "ok"]
