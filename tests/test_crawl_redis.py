@@ -375,3 +375,24 @@ def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
         assert set(versions.values()) == {1}
         statuses = sorted(r["status"] for r in runs(db))
         assert statuses == ["interrupted", "interrupted", "ok", "ok"]
+
+
+def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
+    """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=8) as (server,):
+        writer = start_writer([server.url], db, redis_server.url)
+        job = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "wixarchive",
+                                "-s", f"REDIS_URL={redis_server.url}",
+                                "-s", "WIXARCHIVE_REDIS_IDLE=5", "-s", "LOG_LEVEL=ERROR"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=REPO, start_new_session=True)
+        try:
+            out, err = writer.communicate(timeout=180)
+            job_out, job_err = job.communicate(timeout=60)
+        finally:
+            stop([writer, job])
+        assert writer.returncode == 0, err
+        assert f"✓ {server.url}/: 8 posts: 8 new" in out
+        assert job.returncode == 0, job_err
+    assert set(versions_per_post(db).values()) == {1}

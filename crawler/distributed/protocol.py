@@ -81,6 +81,10 @@ def score(priority: int) -> float:
     return -priority + random.random() * 0.5
 
 
+class WorkerError(Exception):
+    """Why a worker cannot run, phrased for the user (one line)."""
+
+
 def identity() -> dict[str, Any]:
     return {"version": __version__, "protocol": PROTOCOL}
 

@@ -29,6 +29,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive.store import KnownPost
+from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
@@ -58,8 +59,42 @@ from crawler.spiders.wix import (
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
 
 
+def distributed_settings() -> dict[str, Any]:
+    """A worker's Scrapy settings beyond the project's: scrapy-redis's scheduler and
+    dupefilter (with leases), politeness across workers, results and captures to the writer."""
+    middlewares = {
+        **project_settings.DOWNLOADER_MIDDLEWARES,
+        "crawler.downloader.time_limit.SiteTimeLimit": None,
+        # Captures go to the writer, which owns the captures folder beside the archive.
+        "crawler.capture.middleware.CaptureMiddleware": None,
+        "crawler.distributed.politeness.SiteTokens": 950,
+        "crawler.distributed.capture.RedisCapture": 960,  # next to the download
+    }
+    return {
+        "SCHEDULER": "crawler.distributed.queue.LeasedScheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.LeasedQueue",
+        "SCHEDULER_QUEUE_KEY": p.REQUESTS,
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": p.DUPEFILTER,
+        "SCHEDULER_PERSIST": True,  # the queue is the crawl's, not this worker's
+        "REDIS_PARAMS": {"socket_timeout": 15, "socket_connect_timeout": 5},
+        # Politeness is each site's across all workers (SiteTokens): no second, local delay
+        # or cap.
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0.001,  # crawler.run.MIN_DOWNLOAD_DELAY
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "ITEM_PIPELINES": {},  # results go to the writer through Redis
+        "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500},
+        # Per-site early stops close a single-site crawl; here one worker serves every site.
+        "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
+        "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+    }
+
+
 class DistributedWixSpider(scrapy.Spider):
     name = p.SPIDER_NAME
+    custom_settings = distributed_settings()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
