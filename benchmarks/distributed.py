@@ -8,6 +8,8 @@
     URL --redis ... --concurrency 16 --delay 0 --no-autothrottle --no-media` (the writer) and W
     `wixarchive worker` processes. Wall time from the writer's start to its end (every post
     stored and its run closed), posts/s, and the ratio to one worker.
+    The same crawl without Redis (`wixarchive crawl URL` alone: one crawl process and its
+    archive worker), in the same run, is the reference.
 (b) The writer's ceiling: --writer-posts results (an extracted post and its raw capture each,
     as a worker sends them) pushed into Redis beforehand, then stored by the writer alone:
     items/s. It bounds what any number of workers can archive per second through one writer.
@@ -87,6 +89,20 @@ def crawl(url: str, workers: int, tmp: Path) -> dict:
             "posts_per_s": round(posts / seconds, 1), "status": summary["status"]}
 
 
+def single_process(url: str, tmp: Path) -> dict:
+    """The reference: the same crawl by `wixarchive crawl` without Redis."""
+    db = tmp / "single.db"
+    env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{url}/media/"}
+    started = time.monotonic()
+    result = subprocess.run([*WIXARCHIVE, "crawl", url, "--db", str(db), "--concurrency", "16",
+                             "--delay", "0", "--no-autothrottle", "--no-media", "--json"],
+                            capture_output=True, text=True, cwd=REPO, env=env)
+    seconds = time.monotonic() - started
+    posts = json.loads(result.stdout)["counts"].get("new", 0)
+    return {"workers": "none (no Redis)", "posts": posts, "seconds": round(seconds, 1),
+            "posts_per_s": round(posts / seconds, 1)}
+
+
 def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
     """Items/s of the writer alone, from results already waiting in Redis."""
     from archive import captures
@@ -145,6 +161,8 @@ def main() -> int:
     blog = SampleBlog(seed=1, post_count=args.posts)
     results: dict = {"posts": args.posts, "crawls": []}
     with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server:
+        results["single"] = single_process(server.url, Path(tmp))
+        print(json.dumps(results["single"]), file=sys.stderr)
         for workers in [int(w) for w in args.workers.split(",")]:
             results["crawls"].append(crawl(server.url, workers, Path(tmp)))
             print(json.dumps(results["crawls"][-1]), file=sys.stderr)
@@ -152,11 +170,11 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    base = results["crawls"][0]["posts_per_s"]
+    base = results["single"]["posts_per_s"]
     print(f"{args.posts} posts, one sample blog on 127.0.0.1, 16 requests at a time, no delay")
-    print("| workers | posts | wall time | posts/s | vs 1 worker |")
+    print("| workers | posts | wall time | posts/s | vs no Redis |")
     print("| --- | --- | --- | --- | --- |")
-    for row in results["crawls"]:
+    for row in [results["single"], *results["crawls"]]:
         print(f"| {row['workers']} | {row['posts']} | {row['seconds']} s | {row['posts_per_s']} "
               f"| {row['posts_per_s'] / base:.2f}x |")
     w = results["writer"]

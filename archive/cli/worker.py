@@ -14,7 +14,7 @@ from archive.cli.common import fail
               help="The Redis the writer (`wixarchive crawl --redis URL`) queued sites in.")
 @click.option("--idle-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Exit after this many seconds with nothing queued or in flight.")
-@click.option("--lease", type=click.FloatRange(min=2), default=30.0, show_default=True,
+@click.option("--lease", type=click.FloatRange(min=5), default=30.0, show_default=True,
               help="Seconds after which a killed worker's requests are done again.")
 @click.option("--json", "as_json", is_flag=True, help="Print what this worker did as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
