@@ -38,6 +38,7 @@ from crawler.summary import summarize
 BATCH = 500  # results stored per transaction at most
 POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
+TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrapy)
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
@@ -60,6 +61,7 @@ class SiteJob:
     url: str
     concurrency: int = 4
     delay: float = 0.5
+    time_limit: float | None = None  # seconds; at the limit its queued requests are dropped
 
 
 @dataclass
@@ -78,6 +80,7 @@ class _Site:
     unreachable: bool = False
     listings_queued: bool = False
     media_queued: bool = False
+    deadline: float | None = None  # time.monotonic() of its time limit
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -124,6 +127,7 @@ class RedisWriter:
         self.stopping = False
         self.server = connect(url)
         self.push = self.server.register_script(p.PUSH)
+        self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
 
     def stop(self) -> None:
@@ -200,6 +204,8 @@ class RedisWriter:
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url))
             active[job.url] = site
+            if job.time_limit:
+                site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
             pipe = self.server.pipeline(transaction=False)
             for start in range(0, len(known), 2000):
@@ -216,7 +222,7 @@ class RedisWriter:
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
                ) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta)
-        self.push(keys=[p.REQUESTS, p.PENDING], args=[score, member, site.job.url])
+        self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
 
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
@@ -249,7 +255,14 @@ class RedisWriter:
                     stop_deadline = time.monotonic() + STOP_GRACE
                 self.server.delete(p.REQUESTS)  # nothing more is fetched
             for url, site in list(active.items()):
-                if pending.get(url, 0) > 0:
+                if site.deadline is not None and time.monotonic() >= site.deadline:
+                    # Its time limit: nothing more is fetched for it, and it is not waited
+                    # for (results still on their way are stored, not counted).
+                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
+                    del active[url]
+                    finish(site, TIME_LIMIT, f"stopped at its {site.job.time_limit:g} s time "
+                           "limit; the next run resumes it")
+                elif pending.get(url, 0) > 0:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
                         continue
@@ -387,7 +400,7 @@ class RedisWriter:
         archive.finish_run(site.run_id, status=summary.status, counts=counts,
                            errors=summary.errors, finished_at=summary.finished_at)
         summary.run_id = site.run_id
-        return summary.to_dict() | {"timed_out": False}
+        return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 
 
 def _writer_died(writer: dict[str, Any], host: str) -> bool:

@@ -396,3 +396,34 @@ def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: Redis
         assert f"✓ {server.url}/: 8 posts: 8 new" in out
         assert job.returncode == 0, job_err
     assert set(versions_per_post(db).values()) == {1}
+
+
+def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
+        tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    listener = socket.socket()  # accepts connections and never answers a byte
+    listener.bind((_loopback(9), 0))
+    listener.listen(16)
+    hang = f"http://{listener.getsockname()[0]}:{listener.getsockname()[1]}/"
+    with blogs(1, posts=10) as (server,):
+        sites.write_text(f'[[site]]\nurl = "{hang}"\ntimeout = "6s"\n\n'
+                         f'[[site]]\nurl = "{server.url}"\ndelay = 0\n')
+        worker = start_worker(redis_server.url)
+        try:
+            started = time.monotonic()
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180)
+            seconds = time.monotonic() - started
+        finally:
+            stop([worker])
+            listener.close()
+    outcomes = {o["site"]: o for o in json.loads(result.stdout)}
+    assert result.returncode == 1, result.stderr  # a site hit its time limit
+    assert outcomes[hang]["status"] == "timeout"
+    assert "stopped at its 6s time limit" in outcomes[hang]["message"]
+    assert outcomes[server.url + "/"]["status"] == "ok"
+    assert outcomes[server.url + "/"]["counts"]["new"] == 10
+    assert seconds < 6 + 20  # not the 30 s download timeout of the hanging requests

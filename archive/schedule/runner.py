@@ -358,7 +358,8 @@ class Runner:
                     ended: Callable[[int, dict[str, Any]], None]) -> None:
         """`run-due --redis`: queue the batch in Redis for `wixarchive worker`s and be the
         archive's writer (archive.distributed). Each site's delay and concurrency hold across
-        every worker; its time limit is not enforced in this mode (docs/distributed.md)."""
+        every worker; at its time limit its queued requests are dropped and it ends as timed
+        out (downloads then in flight finish on their workers)."""
         from archive.distributed import run_writer, site_job
 
         assert self.redis_url is not None
@@ -369,7 +370,9 @@ class Runner:
             own = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
                                    p.get("user_agent"), p.get("contact"),
                                    p.get("robots", True), self.verbose)
-            jobs.append(site_job(site.url, {**common, **own}))
+            job = site_job(site.url, {**common, **own})
+            job.time_limit = site.timeout.total_seconds() or None
+            jobs.append(job)
 
         def ready(writer: Any) -> None:
             self._writer = writer

@@ -33,6 +33,7 @@ LEASE_SEQ = f"{PREFIX}:lease-seq"
 REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times re-queued after a lost worker
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
+STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
@@ -68,7 +69,8 @@ def sitemaps_key(site: str) -> str:
 
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
-    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES]
+    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
+            STOPPED]
     for kind in ("known", "tokens", "next", "sitemaps"):  # per site (any host fetched)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
@@ -115,8 +117,10 @@ def decode_message(data: bytes) -> dict[str, Any]:
 
 _NOW = "local _t = redis.call('TIME'); local now = tonumber(_t[1]) + tonumber(_t[2]) / 1e6\n"
 
-# KEYS: requests, pending; ARGV: score, member, site. Returns 1 if queued (0: already queued).
+# KEYS: requests, pending, stopped; ARGV: score, member, site. Returns 1 if queued (0: already
+# queued, or its site was stopped).
 PUSH = """
+if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return 0 end
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
   return 1
@@ -156,6 +160,21 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   return 1
 end
 return 0
+"""
+
+# A site stopped at its time limit: its queued requests are dropped, and no more are queued.
+# KEYS: requests, stopped; ARGV: site. Returns how many were dropped.
+STOP_SITE = """
+redis.call('SADD', KEYS[2], ARGV[1])
+local prefix = ARGV[1] .. '\\n'
+local dropped = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, 1, #prefix) == prefix then
+    redis.call('ZREM', KEYS[1], member)
+    dropped = dropped + 1
+  end
+end
+return dropped
 """
 
 # KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
