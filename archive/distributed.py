@@ -522,7 +522,7 @@ def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], red
                 for signum in (signal.SIGINT, signal.SIGTERM)} if handle_signals else {}
     try:
         writer.crawl(jobs, on_result, on_progress)
-    except DistributedError as exc:
+    except (DistributedError, ArchiveError) as exc:
         return str(exc)
     finally:
         for signum, handler in previous.items():
