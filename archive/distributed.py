@@ -35,7 +35,10 @@ from crawler.discover.urls import site_root
 from crawler.distributed import protocol as p
 from crawler.summary import summarize
 
-BATCH = 500  # results stored per transaction at most
+# Results stored per transaction at most, by count and by size (a real Wix page and its capture
+# are ~0.8 MB: a batch must not hold hundreds of them in memory at once).
+BATCH = 200
+BATCH_BYTES = 48 * 2**20
 POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
 TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrapy)
@@ -304,7 +307,7 @@ class RedisWriter:
     def _drain(self, archive: Archive, active: dict[str, _Site]) -> int:
         """Store every result waiting in Redis, a batch per transaction; returns how many."""
         total = 0
-        while raw := self.server.lrange(p.RESULTS, 0, BATCH - 1):
+        while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
             messages = [p.decode_message(m) for m in raw]
             tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
             try:
@@ -401,6 +404,16 @@ class RedisWriter:
                            errors=summary.errors, finished_at=summary.finished_at)
         summary.run_id = site.run_id
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
+
+
+def _within(raw: list[bytes], limit: int) -> list[bytes]:
+    """The first messages of `raw` up to `limit` bytes in all (at least one)."""
+    total = 0
+    for count, message in enumerate(raw):
+        total += len(message)
+        if total > limit and count:
+            return raw[:count]
+    return raw
 
 
 def _writer_died(writer: dict[str, Any], host: str) -> bool:
