@@ -42,6 +42,7 @@ BATCH_BYTES = 48 * 2**20
 POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
 TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrapy)
+DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
@@ -252,7 +253,9 @@ class RedisWriter:
             pending = {k.decode(): int(v) for k, v in self.server.hgetall(p.PENDING).items()}
             # Every result of a request is pushed before its pending count drops (one atomic
             # script), so once the list is drained, a site at 0 has delivered everything.
-            stored = self._drain(archive, active)
+            stored, drained = self._drain(archive, active, seconds=DRAIN_SECONDS)
+            if not drained:
+                continue  # a site at 0 may still have results waiting: finish none yet
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE
@@ -304,9 +307,12 @@ class RedisWriter:
     def _workers(self) -> int:
         return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))
 
-    def _drain(self, archive: Archive, active: dict[str, _Site]) -> int:
-        """Store every result waiting in Redis, a batch per transaction; returns how many."""
+    def _drain(self, archive: Archive, active: dict[str, _Site],
+               seconds: float | None = None) -> tuple[int, bool]:
+        """Store the results waiting in Redis, a batch per transaction, for up to `seconds`;
+        returns how many, and whether none is left waiting."""
         total = 0
+        deadline = None if seconds is None else time.monotonic() + seconds
         while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
             messages = [p.decode_message(m) for m in raw]
             tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
@@ -329,7 +335,9 @@ class RedisWriter:
             for site, message, outcomes in tallies:
                 _tally(site, message, outcomes)
             total += len(raw)
-        return total
+            if deadline is not None and time.monotonic() >= deadline:
+                return total, False  # the loop renews the writer's key, then comes back
+        return total, True
 
     def _write_captures(self, archive: Archive, messages: list[dict[str, Any]],
                         ) -> tuple[list[captures.CaptureRow], list[tuple[str, int, bool]]]:

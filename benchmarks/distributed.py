@@ -138,7 +138,7 @@ def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
                 message_run = p.decode_message(message) | {"run": run_id}
                 writer.server.rpush(p.RESULTS, p.encode_message(message_run))
             started = time.monotonic()
-            stored = writer._drain(archive, {site: state})
+            stored, _ = writer._drain(archive, {site: state})
             seconds = time.monotonic() - started
             writer._close_captures(archive)
             writer._release()
