@@ -18,7 +18,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.queue import request_site
+from crawler.distributed.queue import RUN, request_site
 
 TOKEN = "wixarchive_token"
 TOKEN_SECONDS = 10.0
@@ -41,7 +41,7 @@ class SiteTokens:
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
         site = request_site(request)
-        settings = spider.site_settings(site)
+        settings = spider.site_settings(site, request.meta.get(RUN))
         concurrency = int(settings.get("concurrency") or self.default_concurrency)
         delay = float(settings.get("delay", self.default_delay))
         token = uuid.uuid4().hex

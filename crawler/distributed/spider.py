@@ -101,6 +101,7 @@ class DistributedWixSpider(scrapy.Spider):
         self.held_leases: set[str] = set()
         self.sites: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, KnownPost]] = {}
+        self.runs: dict[str, Any] = {}  # the run each site's cached settings belong to
         self.idle_since: float | None = None
         self.redis_queue: LeasedQueue
         # Judges each image (crawler.media); the writer decides which to fetch and caps them.
@@ -128,18 +129,28 @@ class DistributedWixSpider(scrapy.Spider):
     def server(self) -> Any:
         return self.queue.server
 
-    def site_settings(self, site: str) -> dict[str, Any]:
+    def site_settings(self, site: str, run: Any = None) -> dict[str, Any]:
+        """The site's settings for its run `run` (a worker may outlive one crawl and serve the
+        next: a new run reloads them)."""
+        self._current(site, run)
         if site not in self.sites:
             raw = self.server.hget(p.SITES, site)
             self.sites[site] = json.loads(raw) if raw else {}
         return self.sites[site]
 
-    def known_posts(self, site: str) -> dict[str, KnownPost]:
+    def known_posts(self, site: str, run: Any = None) -> dict[str, KnownPost]:
+        self._current(site, run)
         if site not in self.known:
             rows = self.server.hgetall(p.known_key(site))
             self.known[site] = {url.decode(): KnownPost(*json.loads(row))
                                 for url, row in rows.items()}
         return self.known[site]
+
+    def _current(self, site: str, run: Any) -> None:
+        if run is not None and self.runs.get(site) != run:
+            self.runs[site] = run
+            self.sites.pop(site, None)
+            self.known.pop(site, None)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -164,7 +175,7 @@ class DistributedWixSpider(scrapy.Spider):
     def _post_request(self, url: str, site: str, run: Any, lastmod: str | None = None,
                       ) -> scrapy.Request:
         headers = {}
-        known = self.known_posts(site).get(normalize_url(url))
+        known = self.known_posts(site, run).get(normalize_url(url))
         if known and known.deleted_at is None:
             if known.etag:
                 headers["If-None-Match"] = known.etag
@@ -224,8 +235,8 @@ class DistributedWixSpider(scrapy.Spider):
         if sitemap.problem:
             found["sitemap_failed"] = True
             found["errors"].append(f"{response.url}: sitemap {sitemap.problem}")
-        known_posts = self.known_posts(site)
-        resumed_since = self.site_settings(site).get("resumed_since")
+        known_posts = self.known_posts(site, run)
+        resumed_since = self.site_settings(site, run).get("resumed_since")
         children: list[scrapy.Request] = []
         unchanged = 0
         for entry in sitemap.entries:
@@ -253,7 +264,7 @@ class DistributedWixSpider(scrapy.Spider):
         feed = parse_feed(response.body)
         if feed.blog_home and in_site(feed.blog_home, site):
             found["blog_home"] = feed.blog_home
-        known_posts = self.known_posts(site)
+        known_posts = self.known_posts(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
                     if in_site(item.link, site) and is_post_url(item.link)
                     and normalize_url(item.link) not in known_posts]
@@ -286,7 +297,7 @@ class DistributedWixSpider(scrapy.Spider):
                 etag=_header(response, "ETag"),
                 http_last_modified=_header(response, "Last-Modified"))))
         elif response.status in (404, 410):
-            if url in self.known_posts(site):
+            if url in self.known_posts(site, response.meta.get(RUN)):
                 found["items"].append(("gone", GonePost(url=url, when=_now())))
             else:
                 found["errors"].append(f"{response.url}: HTTP {response.status}")
