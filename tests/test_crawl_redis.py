@@ -103,6 +103,7 @@ class Counted(BlogServer):
         super().__init__(blog, host)
         self.post_seconds = post_seconds
         self.now = self.peak = 0
+        self.conditional = 0  # post requests carrying If-None-Match / If-Modified-Since
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
                 base: str | None = None, **options: Any) -> Response:
@@ -111,6 +112,8 @@ class Counted(BlogServer):
             self.peak = max(self.peak, self.now)
         try:
             if "/post/" in target:
+                if {k.lower() for k in headers or {}} & {"if-none-match", "if-modified-since"}:
+                    self.conditional += 1
                 time.sleep(self.post_seconds)
             return super().respond(target, headers, base, **options)
         finally:
@@ -427,3 +430,30 @@ def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
     assert outcomes[server.url + "/"]["status"] == "ok"
     assert outcomes[server.url + "/"]["counts"]["new"] == 10
     assert seconds < 6 + 20  # not the 30 s download timeout of the hanging requests
+
+
+def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
+                                                           redis_server: RedisServer):
+    """The writer publishes what the archive holds: a second crawl, by the same long-lived
+    worker, asks for every archived post conditionally (the sample site's lastmod is a date:
+    an edit later that day cannot be told from it) and stores only the edited one."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=10) as (server,):
+        worker = subprocess.Popen([*WIXARCHIVE, "worker", "--redis", redis_server.url,
+                                   "--idle-timeout", "30"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=REPO,
+                                  start_new_session=True)
+        try:
+            first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+            assert f"✓ {server.url}/: 10 posts: 10 new" in first[0], first
+            posts_fetched = sum(n for path, n in server.hits.items() if "/post/" in path)
+            server.blog.edit_post(server.blog.posts[3].slug, title="A new title")
+            second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+        finally:
+            stop([worker])
+        assert f"✓ {server.url}/: 10 posts: 0 new, 1 changed, 9 unchanged" in second[0], second
+        again = sum(n for path, n in server.hits.items() if "/post/" in path) - posts_fetched
+        assert server.conditional == again == 10
+    versions = versions_per_post(db)
+    edited = server.url + server.blog.posts[3].url_path
+    assert versions.pop(edited) == 2 and set(versions.values()) == {1}
