@@ -74,7 +74,9 @@ CONCURRENT_ITEMS = 4
 # `wixarchive crawl --no-capture` turns them off.
 WIXARCHIVE_CAPTURE = True
 WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
-DOWNLOADER_MIDDLEWARES = {"crawler.capture.middleware.CaptureMiddleware": 950}
+# Added to the middlewares above (a second `DOWNLOADER_MIDDLEWARES = {...}` here replaced them,
+# dropping every hostile-server middleware).
+DOWNLOADER_MIDDLEWARES["crawler.capture.middleware.CaptureMiddleware"] = 950
 # The posts' images at full size, fetched after the posts (crawler/media.py); kept in the
 # captures, so --no-capture means no media too. Caps per file and per run (bytes).
 WIXARCHIVE_MEDIA = True
