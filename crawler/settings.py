@@ -5,7 +5,8 @@ uses them too). Every politeness knob can be overridden with `-s NAME=VALUE` or 
 from archive import __version__
 
 BOT_NAME = "wixarchive"
-SPIDER_MODULES = ["crawler.spiders"]
+# The distributed crawl's worker spider too (`scrapy crawl wixarchive -s REDIS_URL=...`).
+SPIDER_MODULES = ["crawler.spiders", "crawler.distributed.spider"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # Where the archive pipeline writes; `wixarchive crawl --db` sets it.
