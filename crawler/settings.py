@@ -53,6 +53,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
     # Next to the downloader: it sees every try, retries included.
     "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
+    # Raw captures (crawler/capture), at the downloader end of the chain: every exchange as
+    # the server sent it, each try and redirect included.
+    "crawler.capture.middleware.CaptureMiddleware": 950,
 }
 # Seconds the archive worker may spend extracting and storing one page before it is cut off
 # (and named in the run's errors): one page can never stall a crawl.
@@ -68,12 +71,16 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy starts CONCURRENT_ITEMS asyncio workers for every callback's output; a post page
 # yields one item, so the default 100 workers cost ~100 tasks per page for nothing.
 CONCURRENT_ITEMS = 4
+# Scrapy checks every generator callback for a `return value` by reading its source and parsing
+# it; its cache is keyed by the callable, and a bound method is a new object at each call, so it
+# re-parsed the callback for every response (~0.5 ms each, 5% of a crawl's CPU). The check only
+# warns about a coding mistake.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Raw captures: every HTTP exchange as WARC records beside the archive (crawler/capture);
 # `wixarchive crawl --no-capture` turns them off.
 WIXARCHIVE_CAPTURE = True
 WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
-DOWNLOADER_MIDDLEWARES = {"crawler.capture.middleware.CaptureMiddleware": 950}
 # The posts' images at full size, fetched after the posts (crawler/media.py); kept in the
 # captures, so --no-capture means no media too. Caps per file and per run (bytes).
 WIXARCHIVE_MEDIA = True
