@@ -21,6 +21,10 @@ from crawler.downloader.early_stop import stop_early
 from crawler.summary import FAILING
 
 DEFAULT_MAX_SERVER_ERRORS = 50
+# Requests with this meta key set are not the site's pages (the posts' images, on a media host,
+# fetched beside the posts: crawler.media), and have their own limit on failures: a media host
+# that fails never stops the site's crawl.
+NOT_COUNTED = "wixarchive_not_site"
 
 
 class FailingSiteMiddleware:
@@ -46,6 +50,8 @@ class FailingSiteMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
+        if request.meta.get(NOT_COUNTED):
+            return response
         if response.status >= 500:
             self._failed(request)
         else:
@@ -54,7 +60,7 @@ class FailingSiteMiddleware:
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
-        if not isinstance(exception, IgnoreRequest):
+        if not isinstance(exception, IgnoreRequest) and not request.meta.get(NOT_COUNTED):
             self._failed(request)
 
     def _failed(self, request: Request) -> None:
