@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from archive import captures
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 from crawler.downloader.failing_site import NOT_COUNTED
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome
@@ -186,7 +186,8 @@ class MediaFetcher:
                                       "not an image")
         self.run_bytes += len(body)
         return MediaOutcome(url, "stored", _now(), content_type, len(body),
-                            captures.payload_digest(body), response.meta.get(CAPTURE_META))
+                            response.meta.get(CAPTURE_DIGEST_META)
+                            or captures.payload_digest(body), response.meta.get(CAPTURE_META))
 
     def failed(self, failure: Failure) -> MediaOutcome:
         self.outstanding = max(0, self.outstanding - 1)

@@ -36,7 +36,7 @@ from scrapy.http import Request, Response
 
 from archive import captures
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class CaptureMiddleware:
             self._fail(exc)
             return response
         request.meta[CAPTURE_META] = row.record_id  # response.meta is this request's meta
+        request.meta[CAPTURE_DIGEST_META] = row.payload_digest
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="wixarchive-capture",
                                            daemon=True)
@@ -103,19 +104,19 @@ class CaptureMiddleware:
         return response
 
     def _write(self, exchange: captures.Exchange) -> captures.CaptureRow:
+        exchange.digest = captures.payload_digest(exchange.body)  # once, outside the lock
         with self.lock:
-            row = self.writer.write(exchange, self._revisit_of(exchange.body))
+            row = self.writer.write(exchange, self._revisit_of(exchange.body, exchange.digest))
             self.pending.append(row)
             if row.kind == "response" and exchange.body:
                 self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
         return row
 
-    def _revisit_of(self, body: bytes) -> tuple[str, str] | None:
+    def _revisit_of(self, body: bytes, digest: str) -> tuple[str, str] | None:
         """(URL, date) of an archived response with the same payload: the record is then a
         revisit, which stores no second copy."""
         if not body:
             return None
-        digest = captures.payload_digest(body)
         if digest in self.seen:
             return self.seen[digest]
         if self.reader is None and self._archive_ready():
