@@ -41,7 +41,7 @@ MAX_FILE_BYTES = 25 * 2**20
 MAX_RUN_BYTES = 2 * 2**30
 # Images requested and not answered yet, at most: the per-run cap is checked as they arrive, so
 # it can be passed by at most this many files.
-MAX_OUTSTANDING = 64
+MAX_OUTSTANDING = 16
 POLL_EVERY = 1.0  # seconds between looks for images of newly committed posts
 # Media requests are not retried within a run (a failed image is tried again next run); a host
 # that refused or failed to resolve this many times gets no more requests this run.
