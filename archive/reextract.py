@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from archive import captures
 from archive.ingest import Fetch, save_batch
+from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
 
@@ -207,14 +208,16 @@ def reextract(archive: Archive, *, site: str | None = None,
             tasks = [task for _, task in planned if task and len(task) == 3]
             chunks = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
             if pool is not None:
-                queued.append((planned, [pool.submit(_extract_chunk, directory, chunk)
-                                         for chunk in chunks]))
+                with without_main():  # the pool starts its processes on first submits
+                    futures = [pool.submit(_extract_chunk, directory, chunk) for chunk in chunks]
+                queued.append((planned, list(zip(chunks, futures, strict=True))))
             else:
-                queued.append((planned, [_extract_chunk(directory, chunk) for chunk in chunks]))
+                queued.append((planned, [(chunk, _extract_chunk(directory, chunk))
+                                         for chunk in chunks]))
             if len(queued) >= AHEAD:
-                _write(archive, run_id, result, *queued.popleft(), progress)
+                _write(archive, directory, run_id, result, *queued.popleft(), progress)
         while queued:
-            _write(archive, run_id, result, *queued.popleft(), progress)
+            _write(archive, directory, run_id, result, *queued.popleft(), progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -224,11 +227,25 @@ def reextract(archive: Archive, *, site: str | None = None,
     return result
 
 
-def _write(archive: Archive, run_id: int, result: Result, planned: list[tuple[Target, Any]],
-           chunks: list[Any], progress: Callable[[int], None] | None) -> None:
+def _results(directory: Path, chunk: list[Any], done: Any) -> list[Outcome]:
+    """A chunk's outcomes: computed here already, or from its worker process (done again here
+    if the pool broke: a worker killed, say, by the out-of-memory killer)."""
+    if isinstance(done, list):
+        return done
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return done.result()
+    except BrokenProcessPool:
+        return _extract_chunk(directory, chunk)
+
+
+def _write(archive: Archive, directory: Path, run_id: int, result: Result,
+           planned: list[tuple[Target, Any]], chunks: list[tuple[list[Any], Any]],
+           progress: Callable[[int], None] | None) -> None:
     """Count one batch's outcomes and commit its changed posts with the resume point."""
-    outcomes = iter([outcome for chunk in chunks
-                     for outcome in (chunk if isinstance(chunk, list) else chunk.result())])
+    outcomes = iter([outcome for chunk, done in chunks
+                     for outcome in _results(directory, chunk, done)])
     fetches = []
     for target, task in planned:
         if task is None:

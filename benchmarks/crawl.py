@@ -226,6 +226,9 @@ def _serve_real(pages: list[bytes], count: int, host: str = "127.0.0.1"):
             urls = "".join(f"<url><loc>{base}/post/real-{i}</loc></url>" for i in range(count))
             return 200, ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.'
                          f'sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode(), xml
+        if path == "/blog-feed.xml":
+            return 200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>real' \
+                        b'</title></channel></rss>', xml
         if path.startswith("/post/real-") and path[11:].isdigit() and int(path[11:]) < count:
             return 200, pages[int(path[11:]) % len(pages)], "text/html; charset=utf-8"
         if path.startswith("/media/"):
