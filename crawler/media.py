@@ -32,7 +32,6 @@ from twisted.python.failure import Failure
 from archive import captures
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
-from crawler.downloader.failing_site import NOT_COUNTED
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome
 
@@ -166,8 +165,7 @@ class MediaFetcher:
             fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: media served on loopback
         return scrapy.Request(fetch, spider.parse_media, errback=spider.on_media_error,
                               dont_filter=True,
-                              meta={"media_url": url, NOT_COUNTED: True,
-                                    "download_maxsize": self.file_cap,
+                              meta={"media_url": url, "download_maxsize": self.file_cap,
                                     "download_warnsize": 0, "dont_retry": True,
                                     "handle_httpstatus_list": ERROR_STATUSES})
 

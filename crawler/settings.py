@@ -53,8 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
     # Next to the downloader: it sees every try, retries included.
     "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
-    # Raw captures (crawler/capture), at the downloader end of the chain: every exchange as
-    # the server sent it, each try and redirect included.
+    # Raw captures (WARC, crawler/capture), nearest the downloader: every try is kept.
     "crawler.capture.middleware.CaptureMiddleware": 950,
 }
 # Seconds the archive worker may spend extracting and storing one page before it is cut off

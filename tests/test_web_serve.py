@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import selectors
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,22 +54,35 @@ def test_serve_module_does_not_import_datasette_until_run() -> None:
 
 @contextmanager
 def running_server(db: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`wixarchive serve` on a free port; yields the process and the URL it printed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive.cli", "serve", "--db", str(db), "--port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """`wixarchive serve` on a free port; yields the process and the URL it printed.
+
+    Its output goes to files beside the archive (`serve.out`, `serve.err`), not pipes: a pipe
+    nobody reads fills up (Datasette prints a long traceback per client error when `rich` is
+    installed) and the server would block writing to it.
+    """
+    out_path, err_path = db.with_name("serve.out"), db.with_name("serve.err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "serve", "--db", str(db), "--port", "0",
+             *extra], stdout=out, stderr=err, text=True)
     try:
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
-        if not selector.select(timeout=STARTUP_TIMEOUT):
-            raise AssertionError("serve printed nothing")
-        line = proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("Serving "), line + proc.stderr.read()  # type: ignore[union-attr]
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not out_path.read_text().endswith("\n"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("serve printed nothing: " + err_path.read_text())
+            time.sleep(0.05)
+        line = out_path.read_text().splitlines()[0]
+        assert line.startswith("Serving "), line + err_path.read_text()
         yield proc, line.split(" at ", 1)[1].split()[0]
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def server_output(db: Path) -> tuple[str, str]:
+    """What the server of `running_server(db)` wrote to stdout and stderr."""
+    return db.with_name("serve.out").read_text(), db.with_name("serve.err").read_text()
 
 
 def test_serve_binds_localhost_serves_search_and_stops_cleanly(tmp_path: Path) -> None:
@@ -83,7 +96,8 @@ def test_serve_binds_localhost_serves_search_and_stops_cleanly(tmp_path: Path) -
         with urllib.request.urlopen(url + "-/metadata.json", timeout=STARTUP_TIMEOUT) as response:
             assert json.load(response)["title"] == "wixarchive"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=STARTUP_TIMEOUT)
+        proc.wait(timeout=STARTUP_TIMEOUT)
+    out, err = server_output(db)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert out.strip().endswith("Stopped.")

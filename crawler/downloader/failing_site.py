@@ -5,6 +5,10 @@ Retries bound each URL (RETRY_TIMES), but a site that went down mid-crawl would 
 error. After WIXARCHIVE_MAX_SERVER_ERRORS answers in a row that are 5xx or no answer at all
 (connection refused, reset, timeout), with no good answer between, the crawl stops early; the
 next run fetches what was not archived.
+
+Full-size media fetches (crawler/media.py, `meta["media_url"]`) do not count: each failure is
+recorded against its image in the media table, and an unreachable image host must not end the
+crawl of the site's posts as "failing".
 """
 
 from __future__ import annotations
@@ -21,10 +25,6 @@ from crawler.downloader.early_stop import stop_early
 from crawler.summary import FAILING
 
 DEFAULT_MAX_SERVER_ERRORS = 50
-# Requests with this meta key set are not the site's pages (the posts' images, on a media host,
-# fetched beside the posts: crawler.media), and have their own limit on failures: a media host
-# that fails never stops the site's crawl.
-NOT_COUNTED = "wixarchive_not_site"
 
 
 class FailingSiteMiddleware:
@@ -50,7 +50,7 @@ class FailingSiteMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
-        if request.meta.get(NOT_COUNTED):
+        if "media_url" in request.meta:
             return response
         if response.status >= 500:
             self._failed(request)
@@ -60,7 +60,7 @@ class FailingSiteMiddleware:
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
-        if not isinstance(exception, IgnoreRequest) and not request.meta.get(NOT_COUNTED):
+        if not isinstance(exception, IgnoreRequest) and "media_url" not in request.meta:
             self._failed(request)
 
     def _failed(self, request: Request) -> None:
