@@ -5,22 +5,33 @@ version only where the clean result changed; such versions are marked `source = 
 Work goes in batches of posts, each committed with the run's resume point (the `reextractions`
 row), so a re-extraction killed at any moment resumes after the last committed batch, and a
 batch cut short leaves nothing half-written.
+
+Extraction is the cost (a few ms a page; reading a capture is a tenth of that), and it is CPU
+work: with many posts it runs in a pool of processes, one per core, while this process reads
+the index and writes what changed, in order. A worker only reads capture files; every write
+goes through this process's one connection.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive import captures
 from archive.ingest import Fetch, save_batch
+from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
 
 BATCH = 200  # posts per committed step
+CHUNK = 25  # posts per task handed to a worker process
+POOL_MIN_POSTS = 400  # fewer posts than this are re-extracted in this process (no start-up)
+AHEAD = 3  # batches handed to the pool before the oldest one is written
 FAILURES_KEPT = 200  # failures named in the run's row and the summary
 
 
@@ -105,59 +116,152 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-def _reextract_one(archive: Archive, directory: Path, target: Target,
-                   result: Result) -> Fetch | None:
+Outcome = tuple[str, Any]  # ("unchanged", None) | ("changed", article) | ("failed", reason)
+
+
+def _extract(directory: Path, url: str, content_hash: str,
+             where: captures.Location) -> Outcome:
+    """Re-extract one post from its capture (runs in a worker process, or in this one)."""
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
-    if target.capture is None:
-        result.without_capture += 1
-        return None
-    result.posts += 1
     try:
-        payload = captures.read_payload(archive.conn, directory, target.capture)
+        payload = captures.read_location(directory, where)
         body = payload.decoded_body()
     except (captures.CaptureError, OSError, ValueError) as exc:
-        _fail(result, target.url, str(exc))
-        return None
-    article = extract_article(body, target.url, content_type=payload.content_type)
+        return "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a damaged record that warcio cannot parse
+        return "failed", f"capture file {directory / where.file} is damaged at offset " \
+                         f"{where.offset}: {exc}"
+    article = extract_article(body, url, content_type=payload.content_type)
     if article.page_kind != "post":
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
-        _fail(result, target.url, f"not extracted as a post ({reason})")
-        return None
-    article = dataclasses.replace(article, url=target.url)
-    if article.content_hash() == target.content_hash:
-        return None
-    result.changed += 1
+        return "failed", f"not extracted as a post ({reason})"
+    article = dataclasses.replace(article, url=url)
+    if article.content_hash() == content_hash:
+        return "unchanged", None
+    return "changed", article
+
+
+def _extract_chunk(directory: Path,
+                   tasks: list[tuple[str, str, captures.Location]]) -> list[Outcome]:
+    return [_extract(directory, *task) for task in tasks]
+
+
+def _outcomes(archive: Archive, directory: Path, batch: list[Target],
+              result: Result) -> list[tuple[Target, Any]]:
+    """Each target of a batch with what to do about it: a task list for the extractor, or an
+    outcome already known (no capture, capture not indexed)."""
+    where = captures.locate(archive.conn, [t.capture for t in batch if t.capture])
+    planned: list[tuple[Target, Any]] = []
+    for target in batch:
+        if target.capture is None:
+            result.without_capture += 1
+            planned.append((target, None))
+        elif target.capture not in where:
+            planned.append((target, ("failed", f"capture {target.capture} is not in the "
+                                               "index")))
+        else:
+            planned.append((target, (target.url, target.content_hash, where[target.capture])))
+    return planned
+
+
+def _fetch(target: Target, article: Any) -> Fetch:
     # Dated by the post's last fetch: the capture read is the newest one of the page, and what
     # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they were.
     return Fetch(article, target.last_seen, target.lastmod, target.etag,
                  target.http_last_modified, capture=target.capture, source="reextract")
 
 
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+
+
 def reextract(archive: Archive, *, site: str | None = None,
               progress: Callable[[int], None] | None = None,
-              on_start: Callable[[int, Result], None] | None = None) -> Result:
+              on_start: Callable[[int, Result], None] | None = None,
+              workers: int | None = None) -> Result:
     """Re-extract every post (of `site`) from its newest capture; resumes an unfinished run.
 
     `on_start(total, result)` is told how many posts remain and what a resumed run already
-    counted; `progress(n)` after each batch of n posts."""
+    counted; `progress(n)` after each batch of n posts. `workers`: extraction processes
+    (default: one per core; 1 extracts in this process; fewer than POOL_MIN_POSTS posts
+    always do)."""
     directory = captures.captures_dir(archive.path)
     captures.recover(archive.conn, directory)  # a crawl killed mid-write: index what it left
     run_id, after, result = _open_run(archive, site)
+    total = count_posts(archive, site, after)
     if on_start:
-        on_start(count_posts(archive, site, after), result)
-    for batch in _targets(archive, site, after):
-        fetches = [f for t in batch if (f := _reextract_one(archive, directory, t, result))]
-        with archive.transaction() as conn:
-            if fetches:
-                save_batch(conn, fetches, None, archive._site_id)
-            conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
-                         "WHERE id = ?", (batch[-1].post_id, json.dumps(result.counts()),
-                                          json.dumps(result.failures, ensure_ascii=False),
-                                          run_id))
-        if progress:
-            progress(len(batch))
+        on_start(total, result)
+    workers = default_workers() if workers is None else max(1, workers)
+    pool = None
+    if workers > 1 and total >= POOL_MIN_POSTS:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: the caller may run threads (a fork would copy their locks mid-use).
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        queued: deque[tuple[list[tuple[Target, Any]], list[Any]]] = deque()
+        for batch in _targets(archive, site, after):
+            planned = _outcomes(archive, directory, batch, result)
+            tasks = [task for _, task in planned if task and len(task) == 3]
+            chunks = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
+            if pool is not None:
+                with without_main():  # the pool starts its processes on first submits
+                    futures = [pool.submit(_extract_chunk, directory, chunk) for chunk in chunks]
+                queued.append((planned, list(zip(chunks, futures, strict=True))))
+            else:
+                queued.append((planned, [(chunk, _extract_chunk(directory, chunk))
+                                         for chunk in chunks]))
+            if len(queued) >= AHEAD:
+                _write(archive, directory, run_id, result, *queued.popleft(), progress)
+        while queued:
+            _write(archive, directory, run_id, result, *queued.popleft(), progress)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     with archive.transaction() as conn:
         conn.execute("UPDATE reextractions SET finished_at = ?, counts = ? WHERE id = ?",
                      (utc_now(), json.dumps(result.counts()), run_id))
     return result
+
+
+def _results(directory: Path, chunk: list[Any], done: Any) -> list[Outcome]:
+    """A chunk's outcomes: computed here already, or from its worker process (done again here
+    if the pool broke: a worker killed, say, by the out-of-memory killer)."""
+    if isinstance(done, list):
+        return done
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return done.result()
+    except BrokenProcessPool:
+        return _extract_chunk(directory, chunk)
+
+
+def _write(archive: Archive, directory: Path, run_id: int, result: Result,
+           planned: list[tuple[Target, Any]], chunks: list[tuple[list[Any], Any]],
+           progress: Callable[[int], None] | None) -> None:
+    """Count one batch's outcomes and commit its changed posts with the resume point."""
+    outcomes = iter([outcome for chunk, done in chunks
+                     for outcome in _results(directory, chunk, done)])
+    fetches = []
+    for target, task in planned:
+        if task is None:
+            continue  # no capture: counted already
+        result.posts += 1
+        status, value = task if len(task) == 2 else next(outcomes)
+        if status == "failed":
+            _fail(result, target.url, value)
+        elif status == "changed":
+            result.changed += 1
+            fetches.append(_fetch(target, value))
+    with archive.transaction() as conn:
+        if fetches:
+            save_batch(conn, fetches, None, archive._site_id)
+        conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
+                     "WHERE id = ?", (planned[-1][0].post_id, json.dumps(result.counts()),
+                                      json.dumps(result.failures, ensure_ascii=False), run_id))
+    if progress:
+        progress(len(planned))

@@ -2,6 +2,14 @@
 
     .venv/bin/python benchmarks/crawl.py [--posts 10000] [--changed 0.01] [--json]
     .venv/bin/python benchmarks/crawl.py --sites 20 [--site-posts 21] [--parallel N] [--json]
+    .venv/bin/python benchmarks/crawl.py --realworld 2000 [--repeat 3] [--json]
+
+With --realworld N: the real Wix post pages of ../shared/realworld/html (~0.6 MB each, the
+pages the truth records describe) served many times over from one loopback site whose posts
+sitemap lists N URLs, each answering with one of the real pages in turn (their images from a
+second loopback host). wixarchive's end-to-end posts/s (default: captures and images; then
+captures without images; then neither) against the bare Scrapy spider in the same run,
+alternating, --repeat times; the fastest of each counts (target >= 80% of bare, issue #17).
 
 With --sites: that many sample blogs, each on its own loopback address (127.0.0.2, ...: a site
 of its own to Scrapy), crawled with the default politeness (delay 0.5 s, AutoThrottle, 4 at a
@@ -183,6 +191,124 @@ def many_sites(count: int, posts: int, parallel: int, as_json: bool) -> int:
     print(f"peak memory, whole crawl (all processes): {ours_mb:.0f} MB   (target <= 400 MB)")
     return 0
 
+REALWORLD = REPO.parent / "shared" / "realworld"
+
+
+def _real_post_pages() -> list[bytes]:
+    """The real post pages that have a truth record (../shared/realworld)."""
+    import csv
+
+    truth = {p.stem for p in (REALWORLD / "truth").glob("*.json")}
+    with (REALWORLD / "html" / "MANIFEST.tsv").open(encoding="utf-8") as f:
+        names = [row["file"] for row in csv.DictReader(f, delimiter="\t")
+                 if row["kind"] == "post" and Path(row["file"]).stem in truth]
+    return [(REALWORLD / "html" / name).read_bytes() for name in sorted(names)]
+
+
+@contextlib.contextmanager
+def _serve_real(pages: list[bytes], count: int, host: str = "127.0.0.1"):
+    """A loopback site of `count` posts, post i answering with pages[i % len(pages)]; any
+    /media/<id> path is a small real image. Yields its base URL."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from crawler.sample_site.server import media_response
+
+    def site_file(base: str, path: str) -> tuple[int, bytes, str]:
+        xml = "application/xml"
+        if path == "/robots.txt":
+            return 200, f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode(), \
+                "text/plain"
+        if path == "/sitemap.xml":
+            return 200, (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns='
+                         f'"http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{base}'
+                         f'/blog-posts-sitemap.xml</loc></sitemap></sitemapindex>').encode(), xml
+        if path == "/blog-posts-sitemap.xml":
+            urls = "".join(f"<url><loc>{base}/post/real-{i}</loc></url>" for i in range(count))
+            return 200, ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.'
+                         f'sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode(), xml
+        if path == "/blog-feed.xml":
+            return 200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>real' \
+                        b'</title></channel></rss>', xml
+        if path.startswith("/post/real-") and path[11:].isdigit() and int(path[11:]) < count:
+            return 200, pages[int(path[11:]) % len(pages)], "text/html; charset=utf-8"
+        if path.startswith("/media/"):
+            answer = media_response(path[7:])
+            return answer.status, answer.body, answer.headers.get("Content-Type", "")
+        return 404, b"Not found", "text/plain"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            status, body, content_type = site_file(f"http://{self.headers['Host']}",
+                                                   self.path.split("?")[0])
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer((host, 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def realworld(count: int, repeat: int, as_json: bool) -> int:
+    if not (REALWORLD / "html" / "MANIFEST.tsv").is_file():
+        print(f"skipped: the real Wix pages are not at {REALWORLD} (../shared/realworld)")
+        return 0
+    pages = _real_post_pages()
+    runs: dict[str, list[float]] = {"bare": [], "ours": [], "no_media": [], "no_capture": []}
+    counts: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp, _serve_real(pages, count) as url, \
+            _serve_real(pages, 0, "127.0.0.2") as media_url:
+        SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media_url + "/media/"
+        for attempt in range(repeat):
+            bare, seconds = _bare(url)
+            runs["bare"].append(seconds)
+            counts["bare"] = bare
+            for name, capture, media in (("ours", True, True), ("no_media", True, False),
+                                         ("no_capture", False, False)):
+                summary, seconds = _ours(url, Path(tmp) / f"{name}-{attempt}.db",
+                                         capture=capture, media=media)
+                runs[name].append(seconds)
+                counts[name] = {"requests": summary["requests"], **summary["counts"]}
+    best = {name: min(times) for name, times in runs.items()}
+    result = {
+        "posts": count, "distinct_pages": len(pages),
+        "mean_page_kb": round(sum(map(len, pages)) / len(pages) / 1024),
+        "seconds": {name: [round(t, 2) for t in times] for name, times in runs.items()},
+        "posts_per_s": {name: round(count / t, 1) for name, t in best.items()},
+        "vs_bare": {name: round(best["bare"] / t, 3) for name, t in best.items()},
+        "counts": counts,
+    }
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{count} posts, each one of the {len(pages)} real post pages of {REALWORLD} "
+          f"(mean {result['mean_page_kb']} KB), no delay, 16 at a time; best of {repeat}")
+    print(f"{'run':<44} {'requests':>9} {'seconds':>8} {'posts/s':>8} {'vs bare':>8}")
+    names = {"bare": "bare Scrapy SitemapSpider (download only)",
+             "ours": "wixarchive (captures and images: default)",
+             "no_media": "wixarchive --no-media (captures)",
+             "no_capture": "wixarchive --no-capture"}
+    for name, label in names.items():
+        print(f"{label:<44} {counts[name]['requests']:>9} {best[name]:8.1f} "
+              f"{count / best[name]:8.1f} {result['vs_bare'][name]:8.0%}")
+    print("all runs (s): " + "; ".join(f"{n} {result['seconds'][n]}" for n in names))
+    print("target (issue #17): >= 80% of bare Scrapy's posts/s")
+    return 0
+
+
 def _storage(db: Path) -> tuple[int, int]:
     """(database bytes after a checkpoint, capture bytes) of an archive."""
     import sqlite3
@@ -220,7 +346,11 @@ def main() -> int:
     parser.add_argument("--sites", type=int, help="many sites at once (see above)")
     parser.add_argument("--site-posts", type=int, default=21, help="posts per site (--sites)")
     parser.add_argument("--parallel", type=int, help="sites at once (default: --sites)")
+    parser.add_argument("--realworld", type=int, metavar="N",
+                        help="N posts made of the real Wix pages (see above)")
     args = parser.parse_args()
+    if args.realworld:
+        return realworld(args.realworld, args.repeat, args.json)
     if args.sites:
         return many_sites(args.sites, args.site_posts, args.parallel or args.sites, args.json)
 

@@ -1,6 +1,10 @@
 """Element-built variants of the real corpus, measured like the real pages.
 
     .venv/bin/python benchmarks/element_layouts.py [CORPUS_DIR] [--pages] [--json]
+    .venv/bin/python benchmarks/element_layouts.py --sample [--pages] [--json]
+
+`--sample` scores the sample site's own element-built posts instead (SampleBlog(seed=5,
+post_count=40): its `elements` and `cms` posts in every shape the fixtures render).
 
 Each real post page of CORPUS_DIR (default ../shared/realworld) is rewritten the way Wix's
 customisable post page and CMS item pages are built: the blog app's article becomes editor
@@ -9,6 +13,11 @@ read" line, a share-buttons row, the body as runs of `data-testid="richTextEleme
 Posts become a related-posts block, and the head states one JSON-LD BlogPosting with JavaScript
 `Date.toString()` dates. Everything else (the site's real header, footer, menus, site-wide
 text elements and sections) stays as served, so chrome leaks are measured against real chrome.
+Each post is rebuilt in two shapes: "elements" (the customisable post page: header on one line,
+four paragraphs per text element) and "cms" (a CMS item page as Wix writes its SEO: og:type
+"website" and the posting as an `ItemPage`'s mainEntity; one paragraph per text element; the
+header one paragraph each; labels in their own text elements above the share row and the
+related posts; Wix's zero-width wixGuard spaces in the title).
 The derived pages go to a temporary directory (never into git) and benchmarks/extraction.py
 scores them: ours vs trafilatura vs readability, body F1, metadata, speed.
 """
@@ -32,7 +41,9 @@ import extraction  # noqa: E402
 
 from crawler.extract.page import parse  # noqa: E402
 
-RUN = 4  # body paragraphs per rich-text element
+RUN = 4  # body paragraphs per rich-text element ("elements" shape; "cms" has one each)
+SHAPES = ("elements", "cms")
+WIX_GUARD = '<span class="wixGuard">\u200b</span>'
 
 
 def js_date(iso: str) -> str:
@@ -44,8 +55,9 @@ def _rich_text(inner: str) -> str:
     return f'<div data-testid="richTextElement" class="wixui-rich-text">{inner}</div>'
 
 
-def element_variant(raw: bytes, truth: dict) -> tuple[bytes, dict] | None:
-    """The page rebuilt in the element-built layout and its truth; None without a blog article."""
+def element_variant(raw: bytes, truth: dict, shape: str = "elements"
+                    ) -> tuple[bytes, dict] | None:
+    """The page rebuilt in an element-built shape and its truth; None without a blog article."""
     root = parse(raw).root
     article = root.find('.//article[@data-hook="post"]')
     head = root.find("head")
@@ -53,18 +65,27 @@ def element_variant(raw: bytes, truth: dict) -> tuple[bytes, dict] | None:
         return None
     body = truth["body"]
     minutes = truth.get("reading_minutes")
-    line = " · ".join(part for part in (truth.get("author"), "Jul 24, 2024",
-                                        f"{minutes} min read" if minutes else None) if part)
+    cms = shape == "cms"
+    header = [part for part in (truth.get("author"), "Jul 24, 2024",
+                                f"{minutes} min read" if minutes else None) if part]
+    lines = header if cms else [" · ".join(header)]
+    guard = WIX_GUARD if cms else ""
     parts = [_rich_text('<p class="font_9"><a href="/blog/categories/news">News</a></p>'),
-             _rich_text(f'<h1 class="font_0">{escape(truth["title"])}</h1>'),
-             _rich_text(f'<p class="font_9">{escape(line)}</p>'),
-             '<div data-testid="wixui_ShareButtons_comp-share"><a>Share on Facebook</a></div>']
-    for start in range(0, len(body), RUN):
-        parts.append(_rich_text("".join(f'<p class="font_8">{escape(text)}</p>'
-                                        for text in body[start:start + RUN])))
-    parts.append('<div data-hook="related-posts-root"><h2>Related Posts</h2><article '
-                 'data-hook="post-list-item"><h3>Another post</h3><p>An excerpt.</p></article>'
+             _rich_text(f'<h1 class="font_0">{escape(truth["title"])}{guard}</h1>'),
+             _rich_text("".join(f'<p class="font_9">{escape(line)}</p>' for line in lines))]
+    if cms:
+        parts.append(_rich_text('<p class="font_8">Share this post:</p>'))
+    parts.append('<div data-testid="wixui_ShareButtons_comp-share"><a>Share on Facebook</a>'
                  "</div>")
+    run = 1 if cms else RUN
+    for start in range(0, len(body), run):
+        parts.append(_rich_text("".join(f'<p class="font_8">{escape(text)}</p>'
+                                        for text in body[start:start + run])))
+    if cms:
+        parts.append(_rich_text('<h2 class="font_4">Related Posts</h2>'))
+    parts.append(f'<div data-hook="related-posts-root">{"" if cms else "<h2>Related Posts</h2>"}'
+                 '<article data-hook="post-list-item"><h3>Another post</h3><p>An excerpt.</p>'
+                 "</article></div>")
     built = etree.fromstring(f"<div>{''.join(parts)}</div>", etree.HTMLParser())
     article.getparent().replace(article, built.find(".//body/div"))
     for recent in root.xpath('//*[@data-hook="recent-posts"]'):
@@ -77,7 +98,12 @@ def element_variant(raw: bytes, truth: dict) -> tuple[bytes, dict] | None:
                "datePublished": js_date(truth["published"]),
                "dateModified": js_date(truth["modified"]),
                "mainEntityOfPage": {"@type": "itemPage"}}
-    etree.SubElement(head, "script", type="application/ld+json").text = json.dumps(posting)
+    data = {"@context": "https://schema.org", "@type": "ItemPage", "mainEntity": posting} \
+        if cms else posting
+    etree.SubElement(head, "script", type="application/ld+json").text = json.dumps(data)
+    if cms:  # Wix leaves a CMS page's og:type at "website"
+        for meta in head.xpath('meta[@property="og:type"]'):
+            meta.set("content", "website")
     for key, field in (("article:published_time", "published"),
                        ("article:modified_time", "modified")):
         for meta in head.xpath(f'meta[@property="{key}"]'):
@@ -94,21 +120,52 @@ def derive(corpus: Path, out: Path) -> int:
     count = 0
     for truth_file in sorted((corpus / "truth").glob("*.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
-        variant = element_variant((corpus / "html" / truth["file"]).read_bytes(), truth)
-        if variant is None:
+        raw = (corpus / "html" / truth["file"]).read_bytes()
+        for shape in SHAPES:
+            variant = element_variant(raw, truth, shape)
+            if variant is None:
+                continue
+            html, expected = variant
+            name = f"{shape}__{truth['file']}"
+            (out / "html" / name).write_bytes(html)
+            expected["file"] = name
+            (out / "truth" / f"{shape}__{truth_file.stem}.json").write_text(
+                json.dumps(expected, ensure_ascii=False), encoding="utf-8")
+            count += 1
+    return count
+
+
+def derive_sample(out: Path) -> int:
+    from crawler.sample_site import SampleBlog
+    from crawler.sample_site.chrome import Site
+    from crawler.sample_site.render import post_page
+
+    (out / "html").mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    blog = SampleBlog(seed=5, post_count=40)
+    site = Site(blog, "http://127.0.0.1:9")
+    count = 0
+    for post in blog.posts:
+        if post.layout not in SHAPES:
             continue
-        html, expected = variant
-        name = "elements__" + truth["file"]
-        (out / "html" / name).write_bytes(html)
-        expected["file"] = name
-        (out / "truth" / (truth_file.stem + ".json")).write_text(
-            json.dumps(expected, ensure_ascii=False), encoding="utf-8")
+        expected, name = post.expected(), f"{post.layout}__{post.slug}"
+        (out / "html" / f"{name}.html").write_text(post_page(site, post), encoding="utf-8")
+        truth = {key: expected[key] for key in ("title", "author", "published", "modified",
+                                                "reading_minutes")}
+        truth.update(file=f"{name}.html", body=expected["body_text"].split("\n\n"))
+        (out / "truth" / f"{name}.json").write_text(json.dumps(truth, ensure_ascii=False),
+                                                    encoding="utf-8")
         count += 1
     return count
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--sample" in args:
+        args.remove("--sample")
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{derive_sample(Path(tmp))} element-built posts of the sample site")
+            return extraction.main([tmp, *args])
     corpus = Path(args.pop(0)) if args and not args[0].startswith("-") \
         else extraction.DEFAULT_CORPUS
     if not (corpus / "truth").is_dir():
@@ -116,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         count = derive(corpus, Path(tmp))
-        print(f"{count} element-built variants of the real posts in {corpus}")
+        print(f"{count} element-built variants ({', '.join(SHAPES)}) of the real posts in "
+              f"{corpus}")
         return extraction.main([tmp, *args])
 
 

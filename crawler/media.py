@@ -10,12 +10,16 @@ worker as a MediaOutcome (the media table): stored, not-an-image, too-big, http-
 a bad image never fails its post or the crawl. An image archived once is never fetched again.
 
 Asking the archive rather than following each post's extraction keeps this resumable for free:
-a crawl killed before its images leaves posts whose images the next crawl fetches.
+a crawl killed before its images leaves posts whose images the next crawl fetches. The spider
+asks every POLL_EVERY seconds while posts are fetched (only about images rows added since it
+last asked), so images are fetched beside the posts rather than in a phase of their own after
+them, and once more when the posts are done.
 """
+
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,14 +31,17 @@ from twisted.python.failure import Failure
 
 from archive import captures
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
 MAX_FILE_BYTES = 25 * 2**20
 MAX_RUN_BYTES = 2 * 2**30
-BATCH = 50  # images scheduled at a time, so the per-run cap is checked as they arrive
+# Images requested and not answered yet, at most: the per-run cap is checked as they arrive, so
+# it can be passed by at most this many files.
+MAX_OUTSTANDING = 16
+POLL_EVERY = 1.0  # seconds between looks for images of newly committed posts
 # Media requests are not retried within a run (a failed image is tried again next run); a host
 # that refused or failed to resolve this many times gets no more requests this run.
 HOST_FAILURES = 3
@@ -70,6 +77,11 @@ class MediaFetcher:
         self.run_cap = run_cap
         self.media_base = media_base
         self.requested: set[str] = set()
+        self.waiting: deque[str] = deque()  # found, not requested yet (MAX_OUTSTANDING)
+        self.outstanding = 0  # requested, outcome not known yet
+        self.after_image = 0  # the images rows up to this id have been looked at
+        self.reader: Archive | None = None  # read-only, closed with the spider (see close)
+        self.closed = False
         self.run_bytes = 0
         self.settle_rounds = 0
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
@@ -85,22 +97,51 @@ class MediaFetcher:
                    run_cap=settings.getint("WIXARCHIVE_MEDIA_RUN_BYTES", MAX_RUN_BYTES),
                    media_base=settings.get("WIXARCHIVE_MEDIA_BASE") or None)
 
-    def _pending(self) -> list[str]:
+    def _look(self) -> None:
+        """Queue the images added to the archive since the last look."""
+        if self.closed:
+            return
         try:
-            with Archive.open(self.db, readonly=True, create=False) as archive:
-                urls = captures.media_to_fetch(archive.conn, self.site)
+            if self.reader is None:
+                self.reader = Archive.open(self.db, readonly=True, create=False)
+            urls, self.after_image = captures.media_to_fetch(self.reader.conn, self.site,
+                                                             self.after_image)
         except ArchiveError:
-            return []  # no archive yet: no posts, no images
-        return [url for url in urls if url not in self.requested]
+            return  # no archive yet: no posts, no images
+        for url in urls:
+            if url not in self.requested:
+                self.requested.add(url)
+                self.waiting.append(url)
+
+    def poll(self, spider: Any) -> list[scrapy.Request]:
+        """Requests for the images found since the last look, as far as the caps allow."""
+        if self.run_bytes >= self.run_cap:
+            self.waiting.clear()
+            return []  # the rest next run
+        self._look()
+        return self.refill(spider)
+
+    def refill(self, spider: Any) -> list[scrapy.Request]:
+        """Requests for images already found, up to MAX_OUTSTANDING in flight."""
+        requests: list[scrapy.Request] = []
+        if self.run_bytes >= self.run_cap:
+            return requests
+        while self.waiting and self.outstanding < MAX_OUTSTANDING:
+            url = self.waiting.popleft()
+            if self.unreachable[_host(url)] >= HOST_FAILURES:
+                continue
+            self.outstanding += 1
+            requests.append(self._request(spider, url))
+        return requests
 
     def next_requests(self, spider: Any) -> list[scrapy.Request] | None:
-        """Requests for images still to fetch; [] to wait one idle round for the archive
-        worker's last commit; None when done."""
-        if self.run_bytes >= self.run_cap:
-            return None  # the rest next run
-        urls = [url for url in self._pending() if self.unreachable[_host(url)] < HOST_FAILURES]
-        urls = urls[:BATCH]
-        if not urls:
+        """At idle (nothing in flight): requests for images still to fetch; [] to wait one
+        idle round for the archive worker's last commit; None when done."""
+        self.outstanding = 0  # nothing is in flight when the spider is idle
+        requests = self.poll(spider)
+        if requests:
+            return requests
+        if self.run_bytes < self.run_cap:
             # Pages still on their way into the archive may add images: wait for their commit
             # (the pipeline counts a page under wixarchive/pages/ once committed).
             stats = spider.crawler.stats.get_stats()
@@ -108,21 +149,28 @@ class MediaFetcher:
             if committed < spider.fetched_pages and self.settle_rounds < MAX_SETTLE_ROUNDS:
                 self.settle_rounds += 1
                 return []
-            return None
-        self.requested.update(urls)
-        return [self._request(spider, url) for url in urls]
+        return None
+
+    def close(self) -> None:
+        """For good: a read-only connection left open past the crawl's end would be the
+        archive's last one, and could not checkpoint the writers' last commits."""
+        self.closed = True
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     def _request(self, spider: Any, url: str) -> scrapy.Request:
         fetch = url
         if self.media_base and url.startswith(WIX_MEDIA):
             fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: media served on loopback
         return scrapy.Request(fetch, spider.parse_media, errback=spider.on_media_error,
-                              dont_filter=True, priority=-10,
+                              dont_filter=True,
                               meta={"media_url": url, "download_maxsize": self.file_cap,
                                     "download_warnsize": 0, "dont_retry": True,
                                     "handle_httpstatus_list": ERROR_STATUSES})
 
     def outcome(self, response: Response) -> MediaOutcome:
+        self.outstanding = max(0, self.outstanding - 1)
         url = response.meta["media_url"]
         content_type = response.headers.get("Content-Type")
         content_type = content_type.decode("latin-1") if content_type else None
@@ -136,9 +184,11 @@ class MediaFetcher:
                                       "not an image")
         self.run_bytes += len(body)
         return MediaOutcome(url, "stored", _now(), content_type, len(body),
-                            captures.payload_digest(body), response.meta.get(CAPTURE_META))
+                            response.meta.get(CAPTURE_DIGEST_META)
+                            or captures.payload_digest(body), response.meta.get(CAPTURE_META))
 
     def failed(self, failure: Failure) -> MediaOutcome:
+        self.outstanding = max(0, self.outstanding - 1)
         request = getattr(failure, "request", None)
         url = request.meta["media_url"] if request is not None else "?"
         message = failure.getErrorMessage() or failure.type.__name__

@@ -312,3 +312,62 @@ def test_reextract_resumes_where_a_stopped_run_left_off(tmp_path: Path,
         # Finished: the next run starts afresh and finds nothing to change.
         again = reextract(archive)
         assert not again.resumed and again.changed == 0
+
+
+def test_a_304_is_captured_without_a_second_copy_of_the_page(tmp_path: Path):
+    blog = SampleBlog(seed=14, post_count=10)
+    db = tmp_path / "archive.db"
+    directory = captures.captures_dir(db)
+    with serve_blog(blog) as server:
+        assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
+        first = sum(p.stat().st_size for p in directory.iterdir())
+        # Without a lastmod to trust, every post is asked for conditionally: the site says 304.
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE posts SET lastmod = NULL")
+        result = wixarchive("crawl", server.url, "--db", str(db), "--json", *FAST)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["counts"]["unchanged"] == 10
+        added = sum(p.stat().st_size for p in directory.iterdir()) - first
+    with Archive.open(db, readonly=True) as archive:
+        rows = archive.conn.execute(
+            "SELECT c.kind, c.payload_length FROM captures c WHERE c.status = 304 "
+            "AND c.url LIKE '%/post/%'").fetchall()
+        assert len(rows) == 10 and all(length == 0 for _, length in rows)
+        assert archive.conn.execute("SELECT count(*) FROM post_versions").fetchone()[0] == 10
+    page_bytes = sum(len(body) for _name, kind, headers, body in warc_records(directory)
+                     if kind == "response" and "/post/" in headers.get_header("WARC-Target-URI"))
+    assert added < page_bytes * 0.1  # the 304s' headers, sitemaps' revisits: no page again
+
+
+def test_reextract_in_worker_processes_names_a_damaged_record(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch):
+    """The pool path (one extraction process per core) gives the same counts as the serial
+    one, and a record damaged inside its file is named by reextract and by check."""
+    blog = SampleBlog(seed=15, post_count=30)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
+    directory = captures.captures_dir(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+        url, name, offset, length = conn.execute(
+            "SELECT p.url, f.name, c.offset, c.length FROM posts p JOIN post_versions v "
+            "ON v.post_id = p.id JOIN captures c ON c.record_id = v.capture JOIN capture_files f "
+            "ON f.id = c.file_id ORDER BY p.id LIMIT 1 OFFSET 7").fetchone()
+    with (directory / name).open("r+b") as handle:
+        handle.seek(offset + length // 2)
+        handle.write(b"\x00" * 64)  # bytes gone bad inside the record's deflate stream
+
+    monkeypatch.setattr("archive.reextract.POOL_MIN_POSTS", 1)
+    with Archive.open(db) as archive:
+        result = reextract(archive, workers=2)
+    assert (result.posts, result.changed, result.failed) == (30, 29, 1)
+    assert result.failures == [f"{url}: capture file {directory / name} is damaged at offset "
+                               f"{offset}"]
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM post_versions WHERE source = "
+                                    "'reextract'").fetchone()[0] == 29
+    checked = wixarchive("check", "--db", str(db))
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert f"captures: {directory / name}: record at {offset} ({url}) is damaged" \
+        in checked.stderr

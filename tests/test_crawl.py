@@ -47,6 +47,7 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         first = summary_of(result)
         assert first["status"] == "ok"
         assert first["counts"]["new"] == 24
+        assert "unknown_layout" not in first["counts"]  # every sample layout is a known one
         assert "Traceback" not in result.stderr
 
         with Archive.open(db, readonly=True) as archive:
@@ -71,6 +72,7 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         for slug in edited:
             blog.edit_post(slug, paragraphs=["A rewritten paragraph about quiet gardens."])
         added = blog.add_post(title="A brand new post")
+        unknown = blog.add_post(title="A post in a layout nobody knows", layout="unknown")
         removed = blog.posts[-1].slug
         blog.delete_post(removed)
         server.request_log.clear()
@@ -78,13 +80,21 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         result = run_crawl(server.url, "--db", str(db), "--json")
         assert result.returncode == 0, result.stderr
         second = summary_of(result)
-        assert second["counts"]["new"] == 1
+        assert second["counts"]["new"] == 2
         assert second["counts"]["changed"] == 2
         assert second["counts"]["deleted"] == 1
+        # Never an empty post in silence: the post in an unknown layout is archived with a
+        # generic body and counted, so a new Wix layout shows up in the summary at once.
+        assert second["counts"]["unknown_layout"] == 1
+        assert "1 in an unknown page layout" in second["message"]
         refetched = sorted(fetched_posts(server))
-        assert refetched == sorted([f"/post/{s}" for s in edited] + [added.url_path])
+        assert refetched == sorted([f"/post/{s}" for s in edited]
+                                   + [added.url_path, unknown.url_path])
 
     with Archive.open(db, readonly=True) as archive:
+        stored = archive.post(server.url + unknown.url_path)
+        first_paragraph = next(b.text for b in unknown.blocks if b.kind == "paragraph")
+        assert stored is not None and stored["body"].startswith(first_paragraph)
         assert len(archive.versions(server.url + f"/post/{edited[0]}")) == 2
         gone = archive.post(server.url + f"/post/{removed}")
         assert gone is not None and gone["deleted_at"]  # kept, only marked

@@ -229,3 +229,24 @@ def test_writers_are_usable_without_the_cli(db: Path) -> None:
         buffer = io.StringIO()
         assert csv_export.write(iter_posts(archive, ids), buffer) == 3
     assert buffer.getvalue().splitlines()[0].startswith("id,")
+
+
+def test_images_url_is_for_wxr_files_and_http_urls(db: Path, tmp_path: Path) -> None:
+    for args, said in (
+            (["--format", "jsonl", "--images-url", "https://a.example/", str(tmp_path / "x")],
+             "--images-url is for --format wxr"),
+            (["--format", "wxr", "--images-url", "https://a.example/", "-"],
+             "give a file name, not -"),
+            (["--format", "wxr", "--images-url", "javascript:alert(1)", str(tmp_path / "x")],
+             "--images-url must be an http(s) URL")):
+        result = run(*args, "--db", str(db))
+        assert result.exit_code == 1 and said in result.output, result.output
+    # An archive without captures: the attachments keep the Wix URLs, the folder stays empty.
+    out = tmp_path / "wp.xml"
+    result = run("--format", "wxr", "--images-url", "https://a.example/img", "--db", str(db),
+                 str(out), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["archived_images"] == 0 and summary["images"] == 2
+    assert list((tmp_path / "wp-images").iterdir()) == []
+    assert "https://a.example/img" not in out.read_text(encoding="utf-8")

@@ -158,3 +158,30 @@ def test_no_media_fetches_no_image(tmp_path: Path):
         assert media.request_log == []
     with Archive.open(db, readonly=True) as archive:
         assert archive.conn.execute("SELECT count(*) FROM media").fetchone()[0] == 0
+
+
+def test_per_run_cap_leaves_the_rest_to_the_next_crawl(tmp_path: Path):
+    """WIXARCHIVE_MEDIA_RUN_BYTES: once a run has stored that many bytes of images it requests
+    no more (those in flight finish: at most crawler.media.MAX_OUTSTANDING); the next crawl
+    fetches the rest, and none of the first run's again."""
+    from crawler.media import MAX_OUTSTANDING
+
+    blog = SampleBlog(seed=21, post_count=60)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        crawl(server.url, db, media.url, "WIXARCHIVE_MEDIA_RUN_BYTES=1")
+        first = [p for p in media.request_log if p.startswith("/media/")]
+        with Archive.open(db, readonly=True) as archive:
+            wanted = archive.conn.execute(
+                "SELECT count(DISTINCT url) FROM images").fetchone()[0]
+            stored = archive.conn.execute(
+                "SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
+        assert wanted > 2 * MAX_OUTSTANDING  # enough images for the cap to show
+        assert 1 <= stored == len(first) <= MAX_OUTSTANDING
+        media.request_log.clear()
+        crawl(server.url, db, media.url)  # default cap: the rest
+        second = [p for p in media.request_log if p.startswith("/media/")]
+        assert not set(second) & set(first)  # an archived image is never fetched again
+        with Archive.open(db, readonly=True) as archive:
+            assert archive.conn.execute("SELECT count(*) FROM media WHERE status = 'stored'"
+                                        ).fetchone()[0] == wanted

@@ -25,7 +25,7 @@ from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
-EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr")
+EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 StrPath = str | os.PathLike[str]
 
 
@@ -97,9 +97,10 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
     """Write the archived posts (deleted ones too, marked), or one site's, and return how many.
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
-    matter; `out` is a folder) or "wxr" (a WordPress import file). `out` is a path, or an open
-    stream: text for jsonl and csv, binary for wxr. A `site` that names no archived site raises
-    ValueError."""
+    matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
+    WACZ web archive, pages listing the posts; `out` is a path). `out` is a path, or an open
+    stream: text for jsonl and csv, binary for wxr. A `site` that names no archived site, or a
+    WACZ of no captures, raises ValueError."""
     from archive.export.source import iter_posts, matching_sites, post_ids, snapshot
 
     if format not in EXPORT_FORMATS:
@@ -114,6 +115,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
             if not isinstance(out, str | os.PathLike):
                 raise ValueError("markdown export writes one file per post: give a folder")
             return markdown.write(chosen, Path(out))
+        if format == "wacz":
+            return _write_wacz(archive, out, sites if site else None)
         binary = format == "wxr"
         if isinstance(out, str | os.PathLike):
             mode = "wb" if binary else "w"
@@ -121,6 +124,26 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
                                                              "newline": ""})) as stream:
                 return _write(format, archive, chosen, stream, sites)
         return _write(format, archive, chosen, out, sites)
+
+
+def _write_wacz(archive: Archive, out: StrPath | IO[Any],
+                sites: list[dict[str, Any]] | None) -> int:
+    from archive.captures import captures_dir
+    from archive.export import wacz
+    from archive.export.source import matching_sites
+
+    if not isinstance(out, str | os.PathLike):
+        raise ValueError("wacz export needs a file path")
+    path = Path(out)
+    names = [s["name"] or s["site"] for s in sites or matching_sites(archive, None)]
+    title = names[0] if len(names) == 1 else f"{len(names)} sites"
+    try:
+        with path.open("wb") as stream:
+            return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
+                              title=title).posts
+    except wacz.NoCaptures:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{archive.path} has no captures to export") from None
 
 
 def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stream: IO[Any],

@@ -169,6 +169,9 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
 @click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
               show_default=True, help="Sites crawled at once (each keeps its own politeness).")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Queue the sites in this Redis for `wixarchive worker`s to crawl, and write "
+                   "what they send (see docs/distributed.md).")
 @click.option("--no-capture", is_flag=True,
               help="Do not keep the raw HTTP exchanges (WARC files in ARCHIVE.captures/).")
 @click.option("--no-media", is_flag=True,
@@ -180,8 +183,8 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
             user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
-            no_capture: bool, no_media: bool, max_media_mb: float | None, as_json: bool,
-            verbose: bool) -> None:
+            redis_url: str | None, no_capture: bool, no_media: bool, max_media_mb: float | None,
+            as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -226,7 +229,19 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         summaries[positions[index]] = summary
         show(summary)
 
-    if locked:
+    if locked and redis_url:
+        from archive.cli.distributed import crawl_through_redis
+
+        problem = crawl_through_redis(locked, db, overrides, redis_url, ended,
+                                      quiet=as_json)
+        if problem:
+            for _, lock in locked:
+                lock.release()
+            summaries = [s for s in summaries if s is not None]
+            if as_json:
+                click.echo(json.dumps(summaries, indent=2))
+            fail(problem)
+    elif locked:
         _crawl_locked(locked, db, overrides, parallel, ended)
     summaries = [s for s in summaries if s is not None]
     if not as_json:

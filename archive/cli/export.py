@@ -1,4 +1,5 @@
-"""`wixarchive export`: the archive's posts as JSON lines, CSV, Markdown files or WordPress WXR."""
+"""`wixarchive export`: the archive's posts as JSON lines, CSV, Markdown files or WordPress WXR,
+or its captures as a WACZ web archive."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -66,24 +68,42 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
 @click.argument("out")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="jsonl/csv: every archived field; markdown: one file per post with front "
-                   "matter (OUT is a folder); wxr: WordPress import file.")
+                   "matter (OUT is a folder); wxr: WordPress import file; wacz: the captured "
+                   "pages and images as a web archive (pywb, ReplayWeb.page).")
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
+@click.option("--images-url", metavar="BASE",
+              help="wxr: write the archived images to a folder beside OUT (OUT-images/) and "
+                   "point the attachments and posts at BASE/<file>, where you publish that "
+                   "folder for WordPress's importer to download.")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> None:
-    """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout).
+def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Path,
+            as_json: bool) -> None:
+    """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
+    raw captures as a WACZ web archive (--format wacz).
 
-    Markdown and WXR reference images by their full-size URLs; WXR lists them as attachments so
-    WordPress's importer can copy them.
+    Markdown writes the archived images beside the posts. WXR lists each post's images as
+    attachments WordPress's importer downloads: from Wix, or with --images-url from where you
+    publish the archived copies it writes beside OUT.
 
     \b
     Examples:
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
+        wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
+        wixarchive export --format wacz --site example.com example.wacz
     """
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
+    if images_url is not None:
+        if fmt != "wxr":
+            fail("--images-url is for --format wxr")
+        if out == "-":
+            fail("--images-url writes the images beside OUT: give a file name, not -")
+        if urlsplit(images_url).scheme not in ("http", "https") or \
+                not urlsplit(images_url).netloc:
+            fail(f"--images-url must be an http(s) URL, not {images_url!r}")
     archive = open_archive(db)
     try:
         try:
@@ -98,11 +118,21 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
                 where = f" for {site}" if site else ""
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
             try:
-                summary.update(_write(archive, db, sites, fmt, out))
+                if fmt == "wacz":
+                    summary.update(_write_wacz(archive, db, sites, site, out,
+                                               show_progress=not as_json and out != "-"))
+                else:
+                    summary.update(_write(archive, db, sites, fmt, out, images_url))
             except OSError as exc:  # a full disk, a closed pipe, a vanished folder
                 fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         archive.close()
+    problems = summary.get("problems") or []
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if summary.get("skipped_records", 0) > len(problems):
+        click.echo(f"Error: {summary['skipped_records'] - len(problems)} more records could not "
+                   "be read (run `wixarchive check`)", err=True)
     # The summary never mixes with exported data on stdout.
     to_stderr = out == "-"
     if as_json:
@@ -110,14 +140,54 @@ def command(out: str, fmt: str, site: str | None, db: Path, as_json: bool) -> No
     else:
         plural = "s" if summary["posts"] != 1 else ""
         extra = f" and {summary['images']} images" if "images" in summary else ""
+        if summary.get("images_folder"):
+            extra += (f" ({summary['archived_images']} archived copies in "
+                      f"{summary['images_folder']})")
+        if fmt == "wacz":
+            extra = f" ({summary['records']} captured responses)"
         where = "stdout" if out == "-" else out
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+    if problems:
+        sys.exit(1)
+
+
+def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
+                out: str, show_progress: bool) -> dict[str, Any]:
+    """The sites' captures as one WACZ (every capture when no --site is given)."""
+    from archive import captures
+    from archive.export import wacz
+
+    names = [s["name"] or s["site"] for s in sites]
+    title = names[0] if len(names) == 1 else f"{len(names)} sites"
+    bar: Any = None
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        if show_progress and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="Packing captures", file=sys.stderr)
+            bar.__enter__()
+
+    try:
+        with _output(out, binary=True) as stream:
+            result = wacz.write(archive.conn, captures.captures_dir(db),
+                                sites if site else None, stream, title=title,
+                                on_start=on_start,
+                                progress=lambda n: bar.update(n) if bar else None)
+    except wacz.NoCaptures as exc:
+        where = f" for {site}" if site else ""
+        reason = "" if str(exc) == "no captures" else f" ({exc})"
+        fail(f"nothing to export: {db} has no captures{where}{reason}; crawl without "
+             "--no-capture first")
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return result.as_dict()
 
 
 def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
-           out: str) -> dict[str, int]:
+           out: str, images_url: str | None = None) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
     if fmt == "jsonl":
@@ -151,6 +221,46 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
     from archive.export import wxr
 
     head = wxr.collect_head(post_terms(archive, sites))
+    published = None
+    folder = None
+    if images_url is not None:
+        folder = images_folder(Path(out))
+        published = _publisher(archive, db, folder, images_url)
     with _output(out, binary=True) as stream:
-        written, images = wxr.write(posts, stream, sites=sites, head=head)
-    return {"posts": written, "images": images}
+        written, images, copies = wxr.write(posts, stream, sites=sites, head=head,
+                                            published=published)
+    result: dict[str, Any] = {"posts": written, "images": images}
+    if folder is not None:
+        result.update(archived_images=copies, images_folder=str(folder))
+    return result
+
+
+def images_folder(out: Path) -> Path:
+    """Where `--images-url` puts the archived images: wordpress.xml -> wordpress-images/."""
+    return out.with_name(f"{out.stem}-images")
+
+
+def _publisher(archive: Any, db: Path, folder: Path, base: str) -> Any:
+    """A function giving an image's URL under `base`, its archived bytes written to `folder`
+    (once per content: the file is named by its digest); None if it is not archived."""
+    from archive import captures
+    from archive.export.markdown import image_name
+
+    directory = captures.captures_dir(db)
+    base = base if base.endswith("/") else base + "/"
+    folder.mkdir(exist_ok=True)
+
+    def published(url: str) -> str | None:
+        payload = captures.stored_media(archive.conn, directory, url)
+        if payload is None:
+            return None
+        data = payload.decoded_body()
+        name = image_name(url, data)
+        path = folder / name
+        if not path.exists():
+            temp = path.with_name(f".{name}.tmp")
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        return base + name
+
+    return published

@@ -41,13 +41,17 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
 @click.option("--force", is_flag=True, help="Crawl the selected sites even if not due.")
 @click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
               show_default=True, help="Sites crawled at once (each keeps its own politeness).")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Queue the due sites in this Redis for `wixarchive worker`s and write what "
+                   "they send (see docs/distributed.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only problems (failed, timed out, partial, interrupted).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
-            labels: tuple[str, ...], force: bool, parallel: int, as_json: bool, quiet: bool,
+            labels: tuple[str, ...], force: bool, parallel: int, redis_url: str | None,
+            as_json: bool, quiet: bool,
             verbose: bool,
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
@@ -65,7 +69,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),
                     clock=offset_clock(start) if start else system_clock, verbose=verbose,
-                    parallel=parallel)
+                    parallel=parallel, redis_url=redis_url)
     install_signal_handlers(runner)
 
     def report(outcome: Outcome) -> None:

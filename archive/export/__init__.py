@@ -1,4 +1,5 @@
-"""Exporters: the archive's posts as JSON lines, CSV, Markdown files or a WordPress WXR file.
+"""Exporters: the archive's posts as JSON lines, CSV, Markdown files or a WordPress WXR file,
+and its captures as a WACZ package (archive.export.wacz).
 
 Each writer is a pure function over post dicts as `Archive.post()` returns them (see
 `archive.export.source.iter_posts`), so what is exported is exactly what is archived, made safe
@@ -13,7 +14,7 @@ from typing import Any
 
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html, sanitize_markdown
 
-FORMATS = ("jsonl", "csv", "markdown", "wxr")
+FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 
 # Wix serves resized copies as <original>/v1/fill/w_740,h_493,.../<name>; the original file is
 # the URL up to /v1/. Exports meant for publishing reference the full-size original.

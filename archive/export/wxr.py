@@ -1,15 +1,20 @@
 """WordPress eXtended RSS (WXR 1.2): the file WordPress's importer reads (Tools > Import).
 
 One `post` item per archived post (title, link, dates, author, content, excerpt, categories and
-tags), then one `attachment` item per image with its full-size URL, so the importer's "Download
-and import file attachments" copies the images off Wix and points the posts at the copies. A post
-deleted from its site is exported as a draft.
+tags), then one `attachment` item per image (`wp:attachment_url`, the post as `wp:post_parent`,
+the cover as the post's `_thumbnail_id`), so the importer's "Download and import file
+attachments" copies the images and points the posts at the copies. By default an attachment is
+the image's full-size Wix URL; with `published` (see `write`) the archived copy of each image
+is published elsewhere (`wixarchive export --format wxr --images-url BASE`), and both the
+attachment and the post body name that copy: the importer replaces in post bodies exactly the
+attachment URLs it downloaded, so the two must agree. A post deleted from its site is exported
+as a draft.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,7 +170,8 @@ def _channel_head(w: _Writer, sites: list[dict[str, Any]], head: Head) -> None:
             w.leaf(_q("wp", "tag_name"), name, cdata=True)
 
 
-def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None) -> None:
+def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None,
+          moved: dict[str, str]) -> None:
     published = _parse_date(post.get("published"))
     with w.node("item"):
         w.leaf("title", post.get("title") or "")
@@ -175,7 +181,10 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
                cdata=True)
         w.leaf("guid", post["url"], isPermaLink="false")
         w.leaf("description", "")
-        w.leaf(_q("content", "encoded"), content_html(post), cdata=True)
+        content = content_html(post)
+        for url, copy in moved.items():
+            content = content.replace(url, copy)
+        w.leaf(_q("content", "encoded"), content, cdata=True)
         w.leaf(_q("excerpt", "encoded"), post.get("description") or "", cdata=True)
         w.leaf(_q("wp", "post_id"), post["id"])
         date = _wp_date(post.get("published"))
@@ -206,8 +215,9 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
                 w.leaf(_q("wp", "meta_value"), thumbnail_id, cdata=True)
 
 
-def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str) -> None:
-    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or f"image-{attachment_id}"
+def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
+                original: str) -> None:
+    name = unquote(urlsplit(original).path.rsplit("/", 1)[-1]) or f"image-{attachment_id}"
     date = _wp_date(parent.get("published"))
     with w.node("item"):
         w.leaf("title", name)
@@ -233,13 +243,17 @@ def image_urls(post: dict[str, Any]) -> list[str]:
 
 
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
-          head: Head) -> tuple[int, int]:
-    """Write the WXR document, post by post; returns (posts, image attachments) written.
+          head: Head, published: Callable[[str], str | None] | None = None
+          ) -> tuple[int, int, int]:
+    """Write the WXR document, post by post; returns (posts, image attachments, attachments
+    pointing at a published archived copy) written.
 
     WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
     light pass) gives them, so `posts` is read once, lazily, one post in memory at a time.
+    `published` maps an image's full-size URL to the URL of its archived copy (None when the
+    image is not archived: the attachment keeps the Wix URL).
     """
-    count = images = 0
+    count = images = copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -251,11 +265,18 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                 urls = image_urls(post)
                 ids = {url: next_id + n for n, url in enumerate(urls)}
                 next_id += len(ids)
+                moved = {}
+                if published is not None:
+                    for url in urls:
+                        copy = published(url)
+                        if copy is not None:
+                            moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                _item(w, post, head, ids.get(cover) if cover else None)
+                _item(w, post, head, ids.get(cover) if cover else None, moved)
                 for url, attachment_id in ids.items():
-                    _attachment(w, attachment_id, post, url)
+                    _attachment(w, attachment_id, post, moved.get(url, url), url)
                 count += 1
                 images += len(ids)
+                copies += len(moved)
                 xf.flush()
-    return count, images
+    return count, images, copies

@@ -112,12 +112,15 @@ class Runner:
 
     def __init__(self, db: Path, sites_path: Path, *, clock: Clock = system_clock,
                  crawl: Crawl | None = None, verbose: bool = False,
-                 parallel: int = DEFAULT_PARALLEL) -> None:
+                 parallel: int = DEFAULT_PARALLEL, redis_url: str | None = None) -> None:
         self.db = db
         self.sites_path = sites_path
         self.clock = clock
         # An injected per-site crawl (tests) runs the sites one after another.
-        self.crawl_many: CrawlMany = self._one_by_one(crawl) if crawl else self.crawl_processes
+        self.crawl_many: CrawlMany = (self._one_by_one(crawl) if crawl else
+                                      self.crawl_redis if redis_url else self.crawl_processes)
+        self.redis_url = redis_url
+        self._writer: Any = None  # the Redis writer of a crawl in progress (crawl_redis)
         self.verbose = verbose
         self.parallel = parallel
         self.stop_signal: int | None = None
@@ -133,6 +136,8 @@ class Runner:
             self.stop_signal = signum
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")  # ends a sleep at once
+        if self._writer is not None:
+            self._writer.stop()
         child = self._child
         if child is not None and child.poll() is None:
             # A second stop request is forwarded too: Scrapy then stops without waiting.
@@ -348,6 +353,39 @@ class Runner:
         backstop = max(j.time_limit or 0 for j in jobs) * rounds + GRACE_SECONDS
         crawl_sites(jobs, self.db, common, parallel=self.parallel, on_start=self._started,
                     on_result=ended, timeout=backstop)
+
+    def crawl_redis(self, batch: list[tuple[Site, SiteLock]],
+                    ended: Callable[[int, dict[str, Any]], None]) -> None:
+        """`run-due --redis`: queue the batch in Redis for `wixarchive worker`s and be the
+        archive's writer (archive.distributed). Each site's delay and concurrency hold across
+        every worker; at its time limit its queued requests are dropped and it ends as timed
+        out (downloads then in flight finish on their workers)."""
+        from archive.distributed import run_writer, site_job
+
+        assert self.redis_url is not None
+        common = scrapy_overrides(None, None, None, None, None, True, self.verbose)
+        jobs = []
+        for site, _lock in batch:
+            p = site.politeness
+            own = scrapy_overrides(p.get("delay"), p.get("concurrency"), p.get("autothrottle"),
+                                   p.get("user_agent"), p.get("contact"),
+                                   p.get("robots", True), self.verbose)
+            job = site_job(site.url, {**common, **own})
+            job.time_limit = site.timeout.total_seconds() or None
+            jobs.append(job)
+
+        def ready(writer: Any) -> None:
+            self._writer = writer
+            if self.stop_signal is not None:
+                writer.stop()
+
+        try:
+            problem = run_writer(jobs, self.db, common, self.redis_url, ended,
+                                 writer_ready=ready, handle_signals=False)
+        finally:
+            self._writer = None
+        if problem:
+            raise RuntimeError(problem)
 
     def _newest_run_id(self) -> int:
         with Archive.open(self.db, readonly=True, create=False) as archive:

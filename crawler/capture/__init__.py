@@ -6,3 +6,4 @@ archive worker stores it with the post version.
 """
 
 CAPTURE_META = "wixarchive_capture"
+CAPTURE_DIGEST_META = "wixarchive_capture_digest"  # its payload digest, computed once

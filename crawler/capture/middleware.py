@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -36,10 +37,13 @@ from scrapy.http import Request, Response
 
 from archive import captures
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 
 logger = logging.getLogger(__name__)
 
+# Responses smaller than this are written in the reactor thread: handing a few kilobytes to a
+# thread costs more (executor, wake-ups) than compressing them (~0.1 ms with ISA-L).
+INLINE_BYTES = 64 * 1024
 INDEX_EVERY = 0.5  # seconds: captured records are synced and indexed in batches this often
 INDEX_PATIENCE = 2.0  # seconds to wait for the archive's write lock before trying next time
 FINAL_PATIENCE = 60.0  # at the end of the crawl, when nothing else writes any more
@@ -89,13 +93,18 @@ class CaptureMiddleware:
             body=response.body, record_id=captures.new_record_id(),
             protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
         try:
-            # Built, compressed and written in a thread (zlib releases the GIL), so the crawl
-            # goes on meanwhile; the spider sees this response only once its record is written.
-            row = await asyncio.to_thread(self._write, exchange)
+            # Large bodies are built, compressed and written in a thread (ISA-L and zlib release
+            # the GIL), so the crawl goes on meanwhile; the spider sees this response only once
+            # its record is written.
+            if len(exchange.body) < INLINE_BYTES:
+                row = self._write(exchange)
+            else:
+                row = await asyncio.to_thread(self._write, exchange)
         except (OSError, sqlite3.Error, ArchiveError) as exc:
             self._fail(exc)
             return response
         request.meta[CAPTURE_META] = row.record_id  # response.meta is this request's meta
+        request.meta[CAPTURE_DIGEST_META] = row.payload_digest
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="wixarchive-capture",
                                            daemon=True)
@@ -103,19 +112,19 @@ class CaptureMiddleware:
         return response
 
     def _write(self, exchange: captures.Exchange) -> captures.CaptureRow:
+        exchange.digest = captures.payload_digest(exchange.body)  # once, outside the lock
         with self.lock:
-            row = self.writer.write(exchange, self._revisit_of(exchange.body))
+            row = self.writer.write(exchange, self._revisit_of(exchange.body, exchange.digest))
             self.pending.append(row)
             if row.kind == "response" and exchange.body:
                 self.seen.setdefault(row.payload_digest or "", (row.url, row.fetched_at))
         return row
 
-    def _revisit_of(self, body: bytes) -> tuple[str, str] | None:
+    def _revisit_of(self, body: bytes, digest: str) -> tuple[str, str] | None:
         """(URL, date) of an archived response with the same payload: the record is then a
         revisit, which stores no second copy."""
         if not body:
             return None
-        digest = captures.payload_digest(body)
         if digest in self.seen:
             return self.seen[digest]
         if self.reader is None and self._archive_ready():
@@ -163,16 +172,24 @@ class CaptureMiddleware:
         if not self._open_archive():
             return
         assert self.archive is not None
-        with self.lock:
+        synced = None
+        with self.lock:  # held briefly: the crawl thread writes small records under it
             if closing:
                 self.writer.close()
-            else:
-                self.writer.sync()
+            elif self.writer.file is not None:
+                # A descriptor of our own: the writer may rotate (close) its file meanwhile.
+                synced = os.dup(self.writer.file.fileno())
             rows, self.pending = self.pending, []
             files = [(name, size, True) for name, size in self.writer.closed_files]
             self.writer.closed_files.clear()
             if self.writer.name is not None and (rows or files):
                 files.append((self.writer.name, self.writer.size, False))
+        if synced is not None:
+            # Everything taken above was written (and flushed) before this fsync starts.
+            try:
+                os.fsync(synced)
+            finally:
+                os.close(synced)
         if not rows and not files:
             return
         conn = self.archive.conn

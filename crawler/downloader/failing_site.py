@@ -5,6 +5,10 @@ Retries bound each URL (RETRY_TIMES), but a site that went down mid-crawl would 
 error. After WIXARCHIVE_MAX_SERVER_ERRORS answers in a row that are 5xx or no answer at all
 (connection refused, reset, timeout), with no good answer between, the crawl stops early; the
 next run fetches what was not archived.
+
+Full-size media fetches (crawler/media.py, `meta["media_url"]`) do not count: each failure is
+recorded against its image in the media table, and an unreachable image host must not end the
+crawl of the site's posts as "failing".
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class FailingSiteMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
+        if "media_url" in request.meta:
+            return response
         if response.status >= 500:
             self._failed(request)
         else:
@@ -54,7 +60,7 @@ class FailingSiteMiddleware:
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
-        if not isinstance(exception, IgnoreRequest):
+        if not isinstance(exception, IgnoreRequest) and "media_url" not in request.meta:
             self._failed(request)
 
     def _failed(self, request: Request) -> None:

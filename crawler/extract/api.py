@@ -11,8 +11,8 @@ from crawler.extract.fallback import extract_with_trafilatura
 from crawler.extract.limits import cap_input, fallback_region
 from crawler.extract.metadata import (
     clean_space,
+    count_blog_postings,
     extract_metadata,
-    is_blog_posting,
     read_head,
     read_postings,
 )
@@ -54,7 +54,8 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
     body_el = find_body(scope) if scope is not None else None
     head = read_head(root)
     postings = read_postings(head.json_ld, warnings)
-    kind = classify(root, scope, url, head, sum(map(is_blog_posting, postings)))
+    kind = classify(root, scope, url, head, count_blog_postings(postings, warnings),
+                    bound=postings.bound)
     if kind != "post":
         scope = body_el = None  # e.g. a blog home showing a post inline: its header is not ours
     meta = extract_metadata(head, scope, url, warnings, postings)
@@ -69,7 +70,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
             warnings.append("post page without a post body in the HTML")
         else:
             _fill_body(article, body_el, url or article.canonical_url)
-        if og_type and og_type != "article":
+        if og_type and og_type != "article" and not postings.bound:
             warnings.append(f"post body found but og:type is {og_type!r}: generic head")
         if article.published is None:
             warnings.append("no published date in meta or JSON-LD")

@@ -28,6 +28,7 @@ _JS_ZONE_NAME = re.compile(r"\s*\([^)]*\)\s*$")
 # dateutil reads "GMT+0200" the POSIX way (two hours *west*); JavaScript means east.
 _JS_GMT = re.compile(r"\bGMT(?=[+-]\d{4}\b)")
 # A display date needs a year to name a day ("Jun 4" on a post of this year is not a date).
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d{2}(?!\d)")
 
 
@@ -109,7 +110,7 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     "24 juil.", "3 days ago"): enough to tell a post's header line from its first paragraph."""
     if len(value) > 40 or not any(c.isdigit() for c in value):
         return False
-    if _dateutil_day(value) is not None:  # fast path, as in parse_display_date
+    if _dateutil_day(value, need_year=False) is not None:  # fast path, as in parse_display_date
         return True
     import dateparser  # see parse_display_date
 
@@ -118,11 +119,17 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     return dateparser.parse(value, languages=languages, settings=settings) is not None
 
 
-def _dateutil_day(value: str) -> date | None:
+def _dateutil_day(value: str, need_year: bool = True) -> date | None:
     """The day an English display date names, by dateutil (~50 µs; dateparser takes ms)."""
     if not value.isascii():
         return None
     try:
-        return dateutil_parser.parse(value).date()
+        # dateutil fills a missing day, month or year from its default: parsing against two
+        # defaults that differ in each tells a full date from "September 2025" or "2024".
+        first = dateutil_parser.parse(value, default=_DEFAULTS[0]).date()
+        second = dateutil_parser.parse(value, default=_DEFAULTS[1]).date()
     except (ValueError, OverflowError):
         return None
+    if need_year:
+        return first if first == second else None
+    return first if (first.month, first.day) == (second.month, second.day) else None

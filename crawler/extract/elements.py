@@ -15,7 +15,10 @@ The post's own elements are told from the site's other text elements by structur
   a date, the reading time or only links (categories, tags) are the post header, not body;
 - the body ends at the first share row, related-posts block, post-card list, tag cloud,
   comments widget or form section after some body text (a share row above the body is
-  skipped, not an end);
+  skipped, not an end); a label in its own text element right above one of these ("Related
+  Posts", "Share this post:") names it and is not body;
+- header lines may be one line with separators or one paragraph each; Wix's zero-width
+  wixGuard spaces are not text;
 - navigation, forms, buttons, the writer's avatar link, social bars and icon-sized images
   are never body. A blog "Post Content" (Ricos) widget placed among the elements is.
 """
@@ -29,8 +32,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
-from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image
+from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image, visible
 from crawler.extract.dates import looks_like_date, parse_display_date
+from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
 from crawler.extract.record import Article
 
@@ -91,7 +95,21 @@ class ElementPost:
 
 
 def _text(el: etree._Element) -> str:
-    return " ".join("".join(el.itertext()).split())
+    return " ".join(visible("".join(el.itertext())).split())
+
+
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li")
+# A label names the block it sits on ("Related Posts", "Share this post:"): a short heading or
+# line ending in a colon. Above the body, a few words with no sentence punctuation also are; a
+# short last line of a post ("Foto: © M. Zins", "September 2025") is body.
+_LABEL_WORDS = 4
+_SENTENCE_PUNCTUATION = re.compile(r"[.!?,;…\"”»)]")
+
+
+def _lines(el: etree._Element) -> list[str]:
+    """The text of each block (paragraph, heading, list item) of a rich-text element."""
+    lines = [line for block in el.iter(_BLOCK_TAGS) if (line := _text(block))]
+    return lines or [_text(el)]
 
 
 def _is_content_image(img: etree._Element) -> bool:
@@ -115,7 +133,7 @@ def _only_links(el: etree._Element, text: str) -> bool:
 
 
 def _norm(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
+    return " ".join(visible(value or "").split()).casefold()
 
 
 def _is_end(el: etree._Element) -> bool:
@@ -165,6 +183,27 @@ class _ElementWalk:
         self.ended = False
         self.reading_minutes: int | None = None
         self.display_date: str | None = None
+        # Where the walker stood before and after the last rich-text element, when that element
+        # was a label: (blocks, html, markdown, images) lengths.
+        self.label_mark: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    def _lengths(self) -> tuple[int, ...]:
+        walker = self.walker
+        return len(walker.blocks), len(walker.html), len(walker.md), len(walker.images)
+
+    def end_here(self) -> None:
+        """An end marker (share row, related posts, comments…): a label right above it names
+        it and is dropped; the body ends here if any body is left (a share row or its label
+        above the body is skipped, not an end)."""
+        # Only when the label is still the last thing walked (no image or widget after it).
+        if self.label_mark is not None and self.label_mark[1] == self._lengths():
+            blocks, html, md, images = self.label_mark[0]
+            walker = self.walker
+            del walker.blocks[blocks:], walker.html[html:], walker.md[md:]
+            del walker.images[images:]
+        self.label_mark = None
+        if self.has_body:
+            self.ended = True
 
     @property
     def has_body(self) -> bool:
@@ -178,8 +217,7 @@ class _ElementWalk:
             if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
                 continue
             if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
-                if self.has_body:
-                    self.ended = True
+                self.end_here()
                 continue
             if child is self.title_el:
                 self.title = _text(child)
@@ -203,27 +241,46 @@ class _ElementWalk:
                 self.visit(child, depth + 1)
 
     def rich_text(self, el: etree._Element) -> None:
+        before = self._lengths()
         if self.walker.blocks:  # in the body: the walker skips empty elements itself
             self.walker.walk(el)
-            return
-        text = _text(el)
-        if text and not self.header_line(text) and not _only_links(el, text):
-            self.walker.walk(el)
+        else:
+            text = _text(el)
+            if text and not self.header_line(el, text) and not _only_links(el, text):
+                self.walker.walk(el)
+        after = self._lengths()
+        if after[0] == before[0] + 1 and self._is_label(el):
+            self.label_mark = (before, after)
 
-    def header_line(self, text: str) -> bool:
-        """Author, date and reading time right under the title: the post header."""
+    def _is_label(self, el: etree._Element) -> bool:
+        text = self.walker.blocks[-1]
+        if self.walker.html[-1].startswith("<h") or text.endswith(":"):
+            return len(text.split()) <= 2 * _LABEL_WORDS
+        return len(self.walker.blocks) == 1 and len(text.split()) <= _LABEL_WORDS \
+            and not _SENTENCE_PUNCTUATION.search(text) and el.find(".//a") is None
+
+    def header_line(self, el: etree._Element, text: str) -> bool:
+        """Author, date and reading time right under the title: the post header (one line
+        with separators, or one paragraph each)."""
         if len(text.split()) > _HEADER_LINE_WORDS:
             return False
         found = bool(self.author) and self.author in _norm(text)
-        for part in (part.strip() for part in _HEADER_SEPARATORS.split(text)):
+        parts = (part.strip() for line in _lines(el) for part in _HEADER_SEPARATORS.split(line))
+        for part in parts:
             match = _READING_TIME.search(part)
+            # "Updated: Jul 25, 2024": a labelled date is header too, but not the published day.
+            label, colon, rest = part.partition(":")
+            labelled = bool(colon and rest.strip()) and len(label.split()) <= 2
+            if labelled:
+                part = rest.strip()
             if match:
                 self.reading_minutes = int(match.group(1))
                 found = True
             elif not part or len(part.split()) > _DATE_WORDS:
                 continue
             elif day := parse_display_date(part, self.language):
-                self.display_date = self.display_date or day
+                if not labelled:
+                    self.display_date = self.display_date or day
                 found = True
             elif looks_like_date(part, self.language):
                 found = True
@@ -305,9 +362,19 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None) ->
     etree.SubElement(document, "body").append(copy.deepcopy(region))
     result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
+    if result.blocks and article.title and _norm(result.blocks[0]) == _norm(article.title):
+        result = _without_first_block(result)  # the body starts after the title
     if not result.blocks:
         article.warnings.append("empty post body")
         return
     article.body_text = "\n\n".join(result.blocks)
     article.body_html = sanitize_html(result.html)
     article.body_markdown = result.markdown
+
+
+def _without_first_block(result: Fallback) -> Fallback:
+    """trafilatura's result less its first paragraph (its HTML and Markdown are one per line)."""
+    blocks = result.blocks[1:]
+    html = "\n".join(result.html.split("\n")[1:])
+    markdown = "\n\n".join(result.markdown.split("\n\n")[1:])
+    return Fallback(blocks, html, markdown, result.meta)

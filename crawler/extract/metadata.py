@@ -81,15 +81,20 @@ def _unescape(value: Any) -> Any:
     return value
 
 
-def _candidates(data: Any, depth: int = 0) -> list[dict[str, Any]]:
+_PAGE_TYPES = {"ItemPage", "itemPage", "WebPage"}
+
+
+def _candidates(data: Any, depth: int = 0, bound: bool = False) -> list[tuple[dict, bool]]:
+    """Every JSON-LD object, each with whether it is a page's mainEntity (bound to the page)."""
     if depth > 8:  # real JSON-LD nests 2-3 levels; deeper is junk
         return []
     if isinstance(data, list):
-        return [item for part in data for item in _candidates(part, depth + 1)]
+        return [item for part in data for item in _candidates(part, depth + 1, bound)]
     if isinstance(data, dict):
         # An itemPage/WebPage can carry the post as its mainEntity (CMS item pages).
-        nested = [data.get("@graph", []), data.get("mainEntity", [])]
-        return [data, *(item for part in nested for item in _candidates(part, depth + 1))]
+        page = bool(_kinds(data) & _PAGE_TYPES)
+        return [(data, bound), *_candidates(data.get("@graph", []), depth + 1),
+                *_candidates(data.get("mainEntity", []), depth + 1, page)]
     return []
 
 
@@ -99,13 +104,19 @@ def _kinds(item: dict[str, Any]) -> set[str]:
     return {k for k in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(k, str)}
 
 
-def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any]]:
+class Postings(list):
+    """The page's JSON-LD postings; `bound` says one is an item page's mainEntity."""
+
+    bound = False
+
+
+def read_postings(scripts: list[str], warnings: list[str]) -> Postings:
     """Every distinct BlogPosting-like JSON-LD object, entity-decoded, in page order.
 
     Malformed scripts are skipped with a warning; a posting repeated verbatim (some sites paste
     the SEO block twice) counts once, with a warning.
     """
-    found: list[dict[str, Any]] = []
+    found = Postings()
     seen: list[dict[str, Any]] = []
     duplicated = False
     for script in scripts:
@@ -117,8 +128,9 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
         except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             warnings.append("malformed JSON-LD ignored")
             continue
-        for item in _candidates(data):
+        for item, bound in _candidates(data):
             if _kinds(item) & _POSTING_TYPES:
+                found.bound |= bound and is_blog_posting(item)
                 if item in seen:  # dict equality: the same posting pasted twice
                     duplicated = True
                     continue
@@ -134,6 +146,34 @@ def read_postings(scripts: list[str], warnings: list[str]) -> list[dict[str, Any
 
 def is_blog_posting(item: dict[str, Any]) -> bool:
     return "BlogPosting" in _kinds(item)
+
+
+def _post_key(item: dict[str, Any]) -> set[str]:
+    """What names the post a posting describes: its headline and its URLs."""
+    keys = set()
+    headline = item.get("headline")
+    if isinstance(headline, str) and headline.strip():
+        keys.add("h:" + " ".join(html.unescape(headline).split()).casefold())
+    page = item.get("mainEntityOfPage")
+    for url in (item.get("url"), page.get("@id") if isinstance(page, dict) else page):
+        if isinstance(url, str) and url.strip():
+            keys.add("u:" + url.strip().rstrip("/"))
+    return keys
+
+
+def count_blog_postings(postings: list[dict[str, Any]], warnings: list[str]) -> int:
+    """How many different posts the page's BlogPostings describe. Copies of one post's posting
+    that disagree (a second SEO block with another date) are one post: the page's own
+    metadata then decides, with a warning."""
+    blog = [item for item in postings if is_blog_posting(item)]
+    if len(blog) < 2:
+        return len(blog)
+    first = _post_key(blog[0])
+    if first and all(_post_key(item) & first for item in blog[1:]):
+        warnings.append(f"{len(blog)} JSON-LD postings of the same post disagree: the page's "
+                        "own metadata wins")
+        return 1
+    return len(blog)
 
 
 def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:

@@ -233,19 +233,23 @@ def classify(
     url: str | None,
     head: Head,
     blog_postings: int = 0,
+    bound: bool = False,
 ) -> str:
     """One of record.PAGE_KINDS. `scope` is the main post article, if there is one;
-    `blog_postings` the number of distinct JSON-LD BlogPosting objects on the page.
+    `blog_postings` the number of different posts the page's JSON-LD BlogPostings describe;
+    `bound` whether one is an item page's mainEntity.
 
     What the page says about itself comes first: a Wix page whose og:type is "article" with
     exactly one BlogPosting is a post whatever else it shows (element-built post pages and
-    CMS item pages list related posts as cards). Then article[data-hook=post] marks the blog's
-    post page; the one exception is a blog home that shows a post inline above its cards,
-    which a "website" head plus post cards gives away (the generic-head translation page has
-    no cards).
+    CMS item pages list related posts as cards); so is a CMS item page bound to one posting
+    (`ItemPage.mainEntity`), whose og:type Wix leaves at "website". Then
+    article[data-hook=post] marks the blog's post page; the one exception is a blog home that
+    shows a post inline above its cards, which a "website" head plus post cards gives away
+    (the generic-head translation page has no cards).
     """
     og_type = head.meta.get("og:type")
-    if og_type == "article" and blog_postings == 1 and is_wix(root, head.meta.get("generator")):
+    if blog_postings == 1 and (og_type == "article" or bound) and \
+            is_wix(root, head.meta.get("generator")):
         return "post"
     if scope is not None and (og_type != "website" or not _has_cards(root)):
         return "post"

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from archive.spawning import without_main
 from crawler.pipelines import worker
 
 WATCH_EVERY = 0.25  # seconds between checks of the page time limit
@@ -86,7 +87,8 @@ class WorkerSupervisor:
         self.replies, replies_out = context.Pipe(duplex=False)
         self.process = context.Process(target=worker.serve, name="wixarchive-worker",
                                        args=(self.db, requests_in, replies_out), daemon=True)
-        self.process.start()
+        with without_main():  # the worker needs nothing of crawler.run (all of Scrapy)
+            self.process.start()
         requests_in.close()  # ours closed: the worker's end alone keeps each pipe open
         replies_out.close()
         self.outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()

@@ -6,6 +6,15 @@ with image elements between them, and around it a share-buttons row
 (`data-testid="wixui_ShareButtons_…"`), a related-posts block (`data-hook=related-posts-root`
 with `post-list-item` cards) and, on CMS pages, a site-wide newsletter text section. Dates in
 the head are JavaScript `Date.toString()` strings, as these pages print them.
+
+Each post takes one of several shapes (from its body seed), so every page kind below is served:
+- the post header as one "author · date · N min read" line, or one paragraph each;
+- labels in their own text elements: "Share this post:" above the share row (customisable post
+  page), a "Related Posts" heading above the related posts (CMS pages);
+- CMS item pages whose head says og:type "website" and binds the posting as an `ItemPage`'s
+  mainEntity (as Wix writes a CMS page's SEO), and ones with a second copy of the posting that
+  disagrees (another dateModified) — the page's own metadata decides;
+- Wix's zero-width `wixGuard` spaces in the title and on empty lines, as real rich text has.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from html import escape
 
 from crawler.sample_site.chrome import Site, document, head, og_meta, stable_uuid
 from crawler.sample_site.content import slugify
-from crawler.sample_site.model import Block, SamplePost, display_date
+from crawler.sample_site.model import Block, SamplePost, display_date, iso
 
 ELEMENT_LAYOUTS = ("elements", "cms")
 RELATED_POSTS = 3
@@ -32,6 +41,14 @@ def js_date(post: SamplePost, moment) -> str:
     local = moment + timedelta(hours=hours)
     return (f"{_DAYS[local.weekday()]} {_MONTHS[local.month - 1]} {local.day:02d} {local.year} "
             f"{local:%H:%M:%S} GMT{'+' if hours >= 0 else '-'}{abs(hours):02d}00 ({name})")
+
+
+_WIX_GUARD = '<span class="wixGuard wixui-rich-text__text">\u200b</span>'
+
+
+def _shape(post: SamplePost, bit: int) -> bool:
+    """One of the post's structural choices, fixed by its body seed."""
+    return bool(post.body_seed >> bit & 1)
 
 
 def _rich_text(comp: str, inner: str) -> str:
@@ -70,7 +87,7 @@ def _text_block(block: Block) -> str:
         return f'<blockquote {css}><p {css}>{_runs(block)}</p></blockquote>'
     if block.kind == "spacer":
         return f"<p {css}>\u00a0</p>"
-    return f'<p {css}><span class="wixui-rich-text__text"><br></span></p>'  # empty line
+    return f"<p {css}>{_WIX_GUARD}</p>"  # an empty line, as the Wix editor writes it
 
 
 def _image(block: Block) -> str:
@@ -120,7 +137,8 @@ def _share_row(comp: str) -> str:
             f"post</div>{links}</div>")
 
 
-def _related(site: Site, post: SamplePost) -> str:
+def _related(site: Site, post: SamplePost, label: bool = False) -> str:
+    """The related-posts block; with `label`, its heading is a text element of its own."""
     others = [p for p in site.blog.posts if p.slug != post.slug][:RELATED_POSTS]
     if not others:
         return ""
@@ -131,9 +149,14 @@ def _related(site: Site, post: SamplePost) -> str:
         f'<p data-hook="post-description">{escape(other.description)}</p>'
         f'<span data-hook="time-ago">{display_date(other.published, site.blog.today)}</span>'
         "</article>" for other in others)
-    return ('<div data-hook="related-posts-root" class="related-posts"><h2>Related Posts</h2>'
-            f'<a href="{site.base}/blog">See All</a><div data-hook="post-list">{cards}</div>'
-            "</div>")
+    heading = "" if label else "<h2>Related Posts</h2>"
+    block = (f'<div data-hook="related-posts-root" class="related-posts">{heading}'
+             f'<a href="{site.base}/blog">See All</a><div data-hook="post-list">{cards}</div>'
+             "</div>")
+    if label:
+        block = _rich_text("relatedlabel", '<h2 class="font_4 wixui-rich-text__text">'
+                                           "Related Posts</h2>") + block
+    return block
 
 
 def _section(comp: str, inner: str) -> str:
@@ -148,6 +171,9 @@ def _header_lines(site: Site, post: SamplePost) -> str:
     minutes = f"{post.reading_minutes} min read"
     p = 'class="font_9 wixui-rich-text__text"'
     if post.layout == "elements":
+        if _shape(post, 0):  # one paragraph each, in one text element
+            return _rich_text("meta", "".join(f"<p {p}>{escape(part)}</p>"
+                                              for part in (post.author, day, minutes)))
         return _rich_text("meta", f"<p {p}>{escape(post.author)} · {day} · {minutes}</p>")
     return (_rich_text("author", f"<p {p}>By {escape(post.author)}</p>")
             + _rich_text("date", f"<p {p}>{day}</p>")
@@ -161,24 +187,29 @@ def _main(site: Site, post: SamplePost) -> str:
         category = _rich_text("category", f'<p class="font_9"><a href="{site.base}/blog/'
                                           f'categories/{slugify(name)}">{escape(name)}</a></p>')
     title = _rich_text("title", f'<h1 class="font_0 wixui-rich-text__text">'
-                                f"{escape(post.title)}</h1>")
+                                f"{escape(post.title)}{_WIX_GUARD}</h1>")
     hero = category + title + _header_lines(site, post)
     if post.layout == "elements":  # the customisable post page shares above the body
+        if _shape(post, 1):
+            hero += _rich_text("sharelabel", '<p class="font_8">Share this post:</p>')
         hero += _share_row("sharetop")
         return (_section("hero", hero) + _section("content", _body(post))
                 + _section("related", _related(site, post)))
     newsletter = _rich_text("newsletter", '<h2 class="font_2">Join our mailing list</h2>'
                                           '<p class="font_8">Never miss an update</p>')
     return (_section("hero", hero) + _section("content", _body(post))
-            + _section("share", _share_row("share")) + _section("related", _related(site, post))
+            + _section("share", _share_row("share"))
+            + _section("related", _related(site, post, label=_shape(post, 1)))
             + _section("subscribe", newsletter + '<form><input type="email"/>'
                                                  "<button>Subscribe</button></form>"))
 
 
 def _meta(site: Site, post: SamplePost, url: str) -> list[str]:
     published, modified = js_date(post, post.published), js_date(post, post.modified)
+    item_page = post.layout == "cms" and _shape(post, 2)
     props = [("og:title", post.title), ("og:description", post.description), ("og:url", url),
-             ("og:site_name", site.blog.site_name), ("og:type", "article"),
+             ("og:site_name", site.blog.site_name),
+             ("og:type", "website" if item_page else "article"),
              ("article:published_time", published), ("article:modified_time", modified)]
     if post.cover:
         props.append(("og:image", post.cover_url or ""))
@@ -188,9 +219,16 @@ def _meta(site: Site, post: SamplePost, url: str) -> list[str]:
           "datePublished": published, "dateModified": modified,
           "mainEntityOfPage": {"@id": url, "@type": "itemPage", "url": url}, "url": url,
           "publisher": {"@type": "Organization", "name": escape(site.blog.site_name)}}
-    script = ('<script type="application/ld+json">'
-              f"{json.dumps(ld, ensure_ascii=False, separators=(',', ':'))}</script>")
-    return [*og_meta(props), script]
+    data: list[dict] = [ld]
+    if item_page:  # a CMS page's SEO: the page, with the post as its main entity
+        data = [{"@context": "https://schema.org", "@type": "ItemPage", "url": url,
+                 "mainEntity": ld}]
+    if post.layout == "cms" and _shape(post, 3):  # a stale second copy, pasted by hand
+        data.append(dict(ld, dateModified=js_date(post, post.published - timedelta(days=30))))
+    scripts = [f'<script type="application/ld+json">'
+               f"{json.dumps(item, ensure_ascii=False, separators=(',', ':'))}</script>"
+               for item in data]
+    return [*og_meta(props), *scripts]
 
 
 def element_post_page(site: Site, post: SamplePost) -> str:
@@ -200,3 +238,22 @@ def element_post_page(site: Site, post: SamplePost) -> str:
     page_id = "itm" + stable_uuid("page", post.layout)[:4]
     return document(site, head_html=html_head, layout="new", page_id=page_id, current="/blog",
                     content=_main(site, post))
+
+
+def unknown_post_page(site: Site, post: SamplePost) -> str:
+    """A post in a layout no extractor knows: its head says "a post" (og:type article, one
+    BlogPosting), its text sits in plain paragraphs with no Wix element or blog-app markup."""
+    url = site.base + post.url_path
+    ld = {"@context": "https://schema.org", "@type": "BlogPosting",
+          "headline": escape(post.title), "author": {"@type": "Person", "name": post.author},
+          "datePublished": iso(post.published), "dateModified": iso(post.modified), "url": url}
+    meta = [*og_meta([("og:title", post.title), ("og:url", url), ("og:type", "article"),
+                      ("article:published_time", iso(post.published))]),
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>']
+    paragraphs = "".join(f"<p>{escape(block.text)}</p>" for block in post.blocks
+                         if block.kind == "paragraph" and block.text)
+    content = _section("custom", f'<div class="custom-post"><h1>{escape(post.title)}</h1>'
+                                 f"{paragraphs}</div>")
+    html_head = head(site, title=post.title, layout="new", canonical=url, meta=meta, page_url=url)
+    return document(site, head_html=html_head, layout="new", page_id="unk0x", current="/blog",
+                    content=content)

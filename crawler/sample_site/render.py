@@ -20,8 +20,8 @@ from crawler.sample_site.chrome import (
     stable_uuid,
 )
 from crawler.sample_site.content import slugify
-from crawler.sample_site.elements import ELEMENT_LAYOUTS, element_post_page
-from crawler.sample_site.model import SamplePost, display_date
+from crawler.sample_site.elements import ELEMENT_LAYOUTS, element_post_page, unknown_post_page
+from crawler.sample_site.model import UNKNOWN_LAYOUT, SamplePost, display_date
 from crawler.sample_site.ricos import render_body
 
 RECENT_POSTS = 3
@@ -249,6 +249,8 @@ def _comments(post: SamplePost) -> str:
 def post_page(site: Site, post: SamplePost) -> str:
     if post.layout in ELEMENT_LAYOUTS:
         return element_post_page(site, post)
+    if post.layout == UNKNOWN_LAYOUT:
+        return unknown_post_page(site, post)
     url = site.base + post.url_path
     article = (_classic_article if post.layout == "classic" else _new_article)(site, post, url)
     inner = (f"{blog_header(site, 'post')}"

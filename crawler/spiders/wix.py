@@ -28,6 +28,7 @@ from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
+from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 
 MAX_ERRORS_KEPT = 50
@@ -252,13 +253,31 @@ class WixBlogSpider(scrapy.Spider):
         if nextcall is not None:
             nextcall.schedule()
 
-    def parse_media(self, response: Response) -> Iterator[MediaOutcome]:
-        assert self.media is not None
-        yield self.media.outcome(response)
+    def _media_poll(self) -> None:
+        """While posts are fetched: request the images of the posts committed since the last
+        look, then look again in MEDIA_POLL_EVERY seconds (until the spider closes)."""
+        engine = self.crawler.engine
+        if self.media is None or self.media.closed or engine is None \
+                or getattr(engine, "spider", self) is None:
+            return
+        for request in self.media.poll(self):
+            engine.crawl(request)
+        from twisted.internet import reactor
 
-    def on_media_error(self, failure: Failure) -> Iterator[MediaOutcome]:
+        reactor.callLater(MEDIA_POLL_EVERY, self._media_poll)
+
+    # Plain functions returning lists, not generators: see WARN_ON_GENERATOR_RETURN_VALUE.
+    def parse_media(self, response: Response) -> list[MediaOutcome | scrapy.Request]:
         assert self.media is not None
-        yield self.media.failed(failure)
+        return [self.media.outcome(response), *self.media.refill(self)]
+
+    def on_media_error(self, failure: Failure) -> list[MediaOutcome | scrapy.Request]:
+        assert self.media is not None
+        return [self.media.failed(failure), *self.media.refill(self)]
+
+    def closed(self, reason: str) -> None:
+        if self.media is not None:
+            self.media.close()
 
     # -- fetch and extract -----------------------------------------------------------------
 
@@ -290,6 +309,10 @@ class WixBlogSpider(scrapy.Spider):
             return
         # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
         self.fetched_pages += 1
+        if self.fetched_pages == 1 and self.media is not None:
+            from twisted.internet import reactor
+
+            reactor.callLater(MEDIA_POLL_EVERY, self._media_poll)
         yield FetchedPage(
             url=url,
             body=response.body,

@@ -1,0 +1,29 @@
+"""The `--redis` side of `wixarchive crawl`: queue the sites in Redis and store what the
+workers send (archive.distributed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.distributed import run_writer, site_job
+
+
+def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: dict[str, Any],
+                        redis_url: str, ended: Callable[[int, dict[str, Any]], None], *,
+                        quiet: bool) -> str | None:
+    """`wixarchive crawl --redis`: the locked sites, each lock released as its site ends."""
+
+    def done(index: int, summary: dict[str, Any]) -> None:
+        locked[index][1].release()
+        ended(index, summary)
+
+    jobs = [site_job(url, overrides) for url, _ in locked]
+    def progress(line: str) -> None:
+        if not quiet:
+            click.echo(line, err=True)
+
+    return run_writer(jobs, db, overrides, redis_url, done, on_progress=progress)

@@ -1,0 +1,44 @@
+"""`wixarchive worker --redis URL`: crawl for the writer of a distributed crawl."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from archive.cli.common import fail
+
+
+@click.command("worker")
+@click.option("--redis", "redis_url", required=True, metavar="URL",
+              help="The Redis the writer (`wixarchive crawl --redis URL`) queued sites in.")
+@click.option("--idle-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Exit after this many seconds with nothing queued or in flight.")
+@click.option("--lease", type=click.FloatRange(min=5), default=30.0, show_default=True,
+              help="Seconds after which a killed worker's requests are done again.")
+@click.option("--json", "as_json", is_flag=True, help="Print what this worker did as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+def command(redis_url: str, idle_timeout: float, lease: float, as_json: bool,
+            verbose: bool) -> None:
+    """Crawl the sites queued in Redis, sharing them with every other worker.
+
+    Start as many as you like, on any machine that reaches the Redis and the sites: they share
+    the queue and duplicate filter (scrapy-redis), keep each site's politeness across all of
+    them, send what they extract to the one writer, and exit once nothing was left to do for
+    --idle-timeout seconds. See docs/distributed.md.
+
+    \b
+    Example:
+        wixarchive worker --redis redis://crawl-host:6379/0
+    """
+    from crawler.distributed.worker import WorkerError, run_worker
+
+    try:
+        result = run_worker(redis_url, idle=idle_timeout, lease=lease, verbose=verbose)
+    except WorkerError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"Worker done: {result['pages']} pages fetched, {result['requests']} "
+                   f"requests in {result['seconds']:.1f} s", err=True)

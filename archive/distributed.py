@@ -1,0 +1,551 @@
+"""The writer of a crawl spread over workers through Redis (`wixarchive crawl --redis URL`).
+
+Workers (`wixarchive worker`, crawler.distributed) fetch and extract; this is the one process
+that writes the SQLite archive, so SQLite's one-writer rule holds however many workers run. It
+queues each site's first requests, publishes what the archive already holds (so re-crawls stay
+incremental) and each site's politeness, then stores the workers' results in batches, one
+transaction per batch, and finishes each site's run (crawl_runs row, summary) as soon as its
+pending count in Redis reaches 0.
+
+Nothing is lost or stored twice: a batch is removed from Redis only after its transaction
+commits (a writer killed in between stores it again, and storing is idempotent: a version is
+written only when the content hash changed), and a post delivered twice in one run (a worker
+died after sending it) is counted once. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from archive import captures
+from archive.store import Archive, ArchiveError, KnownPost
+from crawler import settings as defaults  # plain constants, no Scrapy import
+from crawler.discover.urls import site_root
+from crawler.distributed import protocol as p
+from crawler.summary import summarize
+
+# Results stored per transaction at most, by count and by size (a real Wix page and its capture
+# are ~0.8 MB: a batch must not hold hundreds of them in memory at once).
+BATCH = 200
+BATCH_BYTES = 48 * 2**20
+POLL = 0.2  # seconds between looks at Redis when there is nothing to store
+WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
+TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrapy)
+DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
+STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
+HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
+CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
+               "listing": ("parse_listing", "on_error"),
+               "media": ("parse_media", "on_media_error")}
+PRIORITY = {"robots": 10, "media": -10}
+# crawler.media's constants (it imports Scrapy): where Wix serves images, the file cap.
+WIX_MEDIA = "https://static.wixstatic.com/media/"
+MEDIA_MAX_BYTES = 25 * 2**20
+
+
+class DistributedError(Exception):
+    """A distributed crawl cannot go on, phrased for the user (one line)."""
+
+
+@dataclass
+class SiteJob:
+    """One site: its root URL and politeness (requests in flight at once, seconds between)."""
+
+    url: str
+    concurrency: int = 4
+    delay: float = 0.5
+    time_limit: float | None = None  # seconds; at the limit its queued requests are dropped
+
+
+@dataclass
+class _Site:
+    job: SiteJob
+    index: int
+    run_id: int
+    started_at: str
+    known: dict[str, KnownPost]
+    stats: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    stored: set[str] = field(default_factory=set)  # post URLs stored in this run
+    sitemap_urls: set[str] = field(default_factory=set)
+    sitemap_failed: bool = False
+    blog_home: str | None = None
+    unreachable: bool = False
+    listings_queued: bool = False
+    media_queued: bool = False
+    deadline: float | None = None  # time.monotonic() of its time limit
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n
+
+
+def connect(url: str) -> redis.Redis:
+    try:
+        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+        server.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise DistributedError(f"cannot reach Redis at {url}: {exc}") from None
+    return server
+
+
+def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
+            ) -> tuple[float, bytes]:
+    """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
+    callback `kind`; see crawler.distributed.queue."""
+    callback, errback = CALLBACK_OF[kind]
+    priority = PRIORITY.get(kind, 0)
+    request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
+               "dont_filter": kind != "listing", "method": "GET",
+               "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
+    return p.score(priority), site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
+
+
+class RedisWriter:
+    """Queues sites in Redis and stores what the workers send; `crawl` returns when every site
+    is done. `stop()` (signal-safe) ends the crawl early, each site recorded as interrupted."""
+
+    def __init__(self, db: Path, url: str, settings: dict[str, Any] | None = None) -> None:
+        self.db = Path(db)
+        self.url = url
+        self.settings = settings or {}
+        # The writer owns the captures folder beside the archive: workers send exchanges.
+        self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
+        self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
+        # The posts' images at full size (crawler.media), queued once a site's pages are in.
+        self.media = (self.settings.get("WIXARCHIVE_MEDIA", True)
+                      and self.settings.get("WIXARCHIVE_CAPTURE", True))
+        self.media_base = (os.environ.get("WIXARCHIVE_MEDIA_BASE")
+                           or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
+        self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
+        self.stopping = False
+        self.server = connect(url)
+        self.push = self.server.register_script(p.PUSH)
+        self.stop_site = self.server.register_script(p.STOP_SITE)
+        self.reap = self.server.register_script(p.REAP)
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    # -- the crawl -----------------------------------------------------------------------------
+
+    def crawl(self, jobs: Sequence[SiteJob],
+              on_result: Callable[[int, dict[str, Any]], None] | None = None,
+              on_progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+        """Crawl `jobs`; each site's summary (crawler.summary.CrawlSummary.to_dict()) goes to
+        `on_result(index, summary)` as it ends. Raises DistributedError when Redis cannot be
+        reached or is lost (the sites not finished are then recorded as interrupted)."""
+        results: list[dict[str, Any] | None] = [None] * len(jobs)
+
+        def finish(site: _Site, reason: str, message: str | None = None) -> None:
+            summary = self._finish(archive, site, reason, message)
+            results[site.index] = summary
+            if on_result:
+                on_result(site.index, summary)
+
+        with Archive.open(self.db) as archive:
+            try:
+                self._claim(archive)
+                active = self._queue_sites(archive, jobs)
+            except redis.RedisError as exc:
+                raise DistributedError(f"cannot use Redis at {self.url}: {exc}") from None
+            try:
+                self._loop(archive, active, finish, on_progress)
+            except redis.RedisError as exc:
+                for site in list(active.values()):
+                    finish(site, "redis lost", f"crawl interrupted: Redis at {self.url} was "
+                           f"lost ({exc}); run again to resume")
+                raise DistributedError(f"lost Redis at {self.url}: {exc}") from None
+            finally:
+                self._release()
+                self._close_captures(archive)
+        return [r for r in results if r is not None]
+
+    def _claim(self, archive: Archive) -> None:
+        """Become the Redis's one writer; store what a dead writer left unstored."""
+        me = {**p.identity(), "host": socket.gethostname(), "pid": os.getpid(),
+              "settings": self.settings}
+        if not self.server.set(p.WRITER, json.dumps(me), nx=True, ex=WRITER_SECONDS):
+            other = json.loads(self.server.get(p.WRITER) or "{}")
+            if not _writer_died(other, me["host"]):
+                raise DistributedError(
+                    f"another crawl is writing through Redis at {self.url} (pid {other.get('pid')} "
+                    f"on {other.get('host')}): one writer per Redis database; use another one "
+                    "(e.g. redis://HOST:6379/1) or wait for it")
+            # Killed on this host (its key has not expired yet): take over at once.
+            self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
+        self.me = json.dumps(me)
+        # A writer killed mid-crawl left results unstored: store them (in their runs, which
+        # close_dead_runs then closes), as storing is idempotent.
+        self._drain(archive, {})
+        self.server.delete(*p.every_key(self.server))
+
+    def _release(self) -> None:
+        try:
+            self.server.delete(*p.every_key(self.server))
+            if self.server.get(p.WRITER) == self.me.encode():
+                self.server.delete(p.WRITER)
+        except redis.RedisError:
+            pass  # lost: the keys expire or the next writer clears them
+
+    def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob]) -> dict[str, _Site]:
+        archive.close_dead_runs()
+        active: dict[str, _Site] = {}
+        for index, job in enumerate(jobs):
+            last = archive.last_run(job.url)
+            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            started_at = _now()
+            site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
+                         started_at, archive.known_posts(job.url))
+            active[job.url] = site
+            if job.time_limit:
+                site.deadline = time.monotonic() + job.time_limit
+            known = {url: json.dumps(list(k)) for url, k in site.known.items()}
+            pipe = self.server.pipeline(transaction=False)
+            for start in range(0, len(known), 2000):
+                chunk = dict(list(known.items())[start:start + 2000])
+                pipe.hset(p.known_key(job.url), mapping=chunk)
+            pipe.hset(p.SITES, job.url, json.dumps({
+                "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
+                "resumed_since": cut_short and cut_short["started_at"]}))
+            pipe.execute()
+            self._queue(site, "robots", job.url + "robots.txt")
+            self._queue(site, "feed", job.url + "blog-feed.xml")
+        return active
+
+    def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
+               ) -> None:
+        score, member = _member(site.job.url, kind, url, site.run_id, meta)
+        self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
+
+    def _queue_media(self, archive: Archive, site: _Site) -> None:
+        """The images of the site's archived posts not archived yet (all committed by now);
+        their bytes come back as captures, their outcomes as media rows."""
+        for url in captures.media_to_fetch(archive.conn, site.job.url):
+            fetch = url
+            if self.media_base and url.startswith(WIX_MEDIA):
+                fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
+            self._queue(site, "media", fetch, {
+                "media_url": url, "download_maxsize": self.media_cap, "download_warnsize": 0,
+                "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
+
+    def _loop(self, archive: Archive, active: dict[str, _Site],
+              finish: Callable[[_Site, str, str | None], None],
+              on_progress: Callable[[str], None] | None) -> None:
+        last_report = time.monotonic()
+        stop_deadline: float | None = None
+        warned_no_workers = False
+        started = time.monotonic()
+        while active:
+            self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
+            self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
+                      args=[p.MAX_REDOS])
+            pending = {k.decode(): int(v) for k, v in self.server.hgetall(p.PENDING).items()}
+            # Every result of a request is pushed before its pending count drops (one atomic
+            # script), so once the list is drained, a site at 0 has delivered everything.
+            stored, drained = self._drain(archive, active, seconds=DRAIN_SECONDS)
+            if not drained:
+                continue  # a site at 0 may still have results waiting: finish none yet
+            if self.stopping:
+                if stop_deadline is None:
+                    stop_deadline = time.monotonic() + STOP_GRACE
+                self.server.delete(p.REQUESTS)  # nothing more is fetched
+            for url, site in list(active.items()):
+                if site.deadline is not None and time.monotonic() >= site.deadline:
+                    # Its time limit: nothing more is fetched for it, and it is not waited
+                    # for (results still on their way are stored, not counted).
+                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
+                    del active[url]
+                    finish(site, TIME_LIMIT, f"stopped at its {site.job.time_limit:g} s time "
+                           "limit; the next run resumes it")
+                elif pending.get(url, 0) > 0:
+                    if stop_deadline is None or (time.monotonic() < stop_deadline
+                                                 and self.server.zcard(p.LEASES)):
+                        continue
+                    del active[url]
+                    finish(site, "shutdown", None)
+                elif stop_deadline is not None:
+                    del active[url]
+                    finish(site, "shutdown", None)
+                elif (not site.sitemap_urls and not site.listings_queued
+                      and not site.unreachable):
+                    # No posts sitemap: the blog's listing pages, as the single-site spider.
+                    site.listings_queued = True
+                    self._queue(site, "listing", site.blog_home or url + "blog",
+                                {HTML_ONLY: True})
+                elif self.media and not site.media_queued and not site.unreachable:
+                    site.media_queued = True
+                    self._queue_media(archive, site)
+                else:
+                    del active[url]
+                    finish(site, "unreachable" if site.unreachable else "finished", None)
+            now = time.monotonic()
+            if (not warned_no_workers and now - started > 10 and active
+                    and not self._workers()):
+                warned_no_workers = True
+                if on_progress:
+                    on_progress(f"waiting for workers: start `wixarchive worker --redis "
+                                f"{self.url}` on any machine")
+            if on_progress and now - last_report >= 10 and active:
+                last_report = now
+                queued = self.server.zcard(p.REQUESTS)
+                on_progress(f"{len(active)} sites running, {queued} requests queued, "
+                            f"{self._workers()} workers")
+            if not stored and active:
+                time.sleep(POLL)
+
+    def _workers(self) -> int:
+        return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))
+
+    def _drain(self, archive: Archive, active: dict[str, _Site],
+               seconds: float | None = None) -> tuple[int, bool]:
+        """Store the results waiting in Redis, a batch per transaction, for up to `seconds`;
+        returns how many, and whether none is left waiting."""
+        total = 0
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
+            messages = [p.decode_message(m) for m in raw]
+            tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
+            try:
+                rows, files = self._write_captures(archive, messages)
+                with archive.transaction() as conn:
+                    # Synced above: the index never names a record not safely in its file.
+                    captures.index_rows(conn, rows)
+                    for name, size, closed in files:
+                        captures.mark_file(conn, name, size, closed=closed)
+                    for message in messages:
+                        site = active.get(message.get("site", ""))
+                        outcomes = self._store_message(archive, site, message)
+                        if site is not None:
+                            tallies.append((site, message, outcomes))
+            except (ArchiveError, OSError) as exc:
+                raise DistributedError(f"cannot write the archive: {exc}") from None
+            # Committed: only now are the results counted and removed from Redis.
+            self.server.ltrim(p.RESULTS, len(raw), -1)
+            for site, message, outcomes in tallies:
+                _tally(site, message, outcomes)
+            total += len(raw)
+            if deadline is not None and time.monotonic() >= deadline:
+                return total, False  # the loop renews the writer's key, then comes back
+        return total, True
+
+    def _write_captures(self, archive: Archive, messages: list[dict[str, Any]],
+                        ) -> tuple[list[captures.CaptureRow], list[tuple[str, int, bool]]]:
+        """Write the batch's exchanges as WARC records and sync them; returns the rows to index
+        and the files to mark (name, size, closed)."""
+        rows = []
+        for message in messages:
+            for exchange in message.get("captures", ()):
+                rows.append(self.captures.write(exchange, self._revisit_of(archive, exchange)))
+                if rows[-1].kind == "response" and exchange.body:
+                    self.seen_payloads.setdefault(rows[-1].payload_digest or "",
+                                                  (rows[-1].url, rows[-1].fetched_at))
+        if not rows and not self.captures.closed_files:
+            return [], []
+        self.captures.sync()
+        files = [(name, size, True) for name, size in self.captures.closed_files]
+        self.captures.closed_files.clear()
+        if self.captures.name is not None:
+            files.append((self.captures.name, self.captures.size, False))
+        return rows, files
+
+    def _revisit_of(self, archive: Archive, exchange: captures.Exchange,
+                    ) -> tuple[str, str] | None:
+        """An archived response with the same payload: the record is then a revisit."""
+        if not exchange.body:
+            return None
+        digest = captures.payload_digest(exchange.body)
+        return self.seen_payloads.get(digest) or captures.earlier_response(archive.conn, digest)
+
+    def _close_captures(self, archive: Archive) -> None:
+        try:
+            self.captures.close()
+            if self.captures.closed_files:
+                with archive.transaction() as conn:
+                    for name, size in self.captures.closed_files:
+                        captures.mark_file(conn, name, size, closed=True)
+                self.captures.closed_files.clear()
+        except (OSError, ArchiveError):
+            pass  # indexed up to the last batch; the next crawl's recovery sees the rest
+
+    def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
+                       ) -> list[tuple[str, str]]:
+        outcomes = []
+        for item in message.get("items", []):
+            url = _item_url(item)
+            if site is not None and item[0] == "post" and url in site.stored:
+                continue  # delivered twice (its first worker died after sending it)
+            try:
+                with archive.savepoint():
+                    outcome = _store(archive, item, message.get("run"))
+            except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
+                outcome = f"error:not archived: {exc}"
+            if site is not None and item[0] == "post":
+                site.stored.add(url)
+            outcomes.append((url, outcome))
+        return outcomes
+
+    def _finish(self, archive: Archive, site: _Site, reason: str,
+                message: str | None) -> dict[str, Any]:
+        if reason == "finished" and site.sitemap_urls and not site.sitemap_failed:
+            when = _now()
+            for url, known in site.known.items():
+                if (known.deleted_at is None and url not in site.sitemap_urls
+                        and archive.mark_deleted(url, when=when)):
+                    site.count("wixarchive/deleted")
+        summary = summarize(site.job.url, site.stats, reason, site.errors)
+        if message:
+            summary.message = message
+        summary.started_at, summary.finished_at = site.started_at, _now()
+        counts = {**summary.counts, "pages": summary.pages_fetched}
+        archive.finish_run(site.run_id, status=summary.status, counts=counts,
+                           errors=summary.errors, finished_at=summary.finished_at)
+        summary.run_id = site.run_id
+        return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
+
+
+def _within(raw: list[bytes], limit: int) -> list[bytes]:
+    """The first messages of `raw` up to `limit` bytes in all (at least one)."""
+    total = 0
+    for count, message in enumerate(raw):
+        total += len(message)
+        if total > limit and count:
+            return raw[:count]
+    return raw
+
+
+def _writer_died(writer: dict[str, Any], host: str) -> bool:
+    """Whether the writer named in Redis ran on this host and its process is gone."""
+    pid = writer.get("pid")
+    if writer.get("host") != host or not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _item_url(item: tuple[Any, ...]) -> str:
+    kind = item[0]
+    if kind == "post":
+        return item[1].url
+    if kind == "page":
+        return item[2]
+    return item[1].url
+
+
+def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
+    """Store one worker result; returns its outcome (new, changed, unchanged, deleted) or
+    `page:KIND` for a page that is no post."""
+    kind = item[0]
+    if kind == "post":
+        info = item[2]
+        return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
+                                    lastmod=info["lastmod"], etag=info["etag"],
+                                    http_last_modified=info["http_last_modified"],
+                                    capture=info.get("capture"))
+    if kind == "unchanged":
+        post = item[1]
+        archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,
+                           etag=post.etag, http_last_modified=post.http_last_modified)
+        return "unchanged"
+    if kind == "gone":
+        return "deleted" if archive.mark_deleted(item[1].url, when=item[1].when) else "unchanged"
+    if kind == "media":
+        media = item[1]
+        captures.record_media(archive.conn, media.url, media.status, media.fetched_at,
+                              media.content_type, media.bytes, media.payload_digest,
+                              media.capture, media.error)
+        return f"media:{media.status}"
+    return f"page:{item[1]}"
+
+
+def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
+    site.count("downloader/response_count", message.get("fetched", 0))
+    site.count("wixarchive/unchanged", message.get("unchanged", 0))
+    for error in message.get("errors", []):
+        site.count("wixarchive/fetch_errors")
+        if len(site.errors) < 50:
+            site.errors.append(error)
+    site.sitemap_urls.update(message.get("sitemap_urls", ()))
+    site.sitemap_failed |= bool(message.get("sitemap_failed"))
+    site.unreachable |= bool(message.get("unreachable"))
+    site.blog_home = site.blog_home or message.get("blog_home")
+    for item in message.get("items", []):
+        if item[0] == "post" and item[2].get("unknown_layout"):
+            site.count("wixarchive/unknown_layout")
+    for url, outcome in outcomes:
+        if outcome.startswith("error:"):
+            site.count("wixarchive/fetch_errors")
+            site.errors.append(f"{url}: {outcome[6:]}")
+        elif outcome.startswith("media:"):
+            site.count(f"wixarchive/media_{outcome[6:].split('-')[0]}")
+        elif outcome.startswith("page:"):
+            kind = outcome[5:]
+            site.count(f"wixarchive/pages/{kind}")
+            if kind == "error":
+                site.count("wixarchive/fetch_errors")
+                site.errors.append(f"{url}: not archived: not a readable HTML page")
+        else:
+            site.count("wixarchive/pages/post")
+            site.count(f"wixarchive/{outcome}")
+
+
+# -- for the commands (`crawl --redis`, `run-due --redis`) ------------------------------------
+
+# The crawl's settings every worker takes from the writer (crawler.distributed.worker).
+SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
+          "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES")
+
+
+def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
+    return SiteJob(site_root(url),
+                   concurrency=int(overrides.get("CONCURRENT_REQUESTS_PER_DOMAIN",
+                                                 defaults.CONCURRENT_REQUESTS_PER_DOMAIN)),
+                   delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)))
+
+
+def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,
+               on_result: Callable[[int, dict[str, Any]], None], *,
+               on_progress: Callable[[str], None] | None = None,
+               writer_ready: Callable[[RedisWriter], None] | None = None,
+               handle_signals: bool = True) -> str | None:
+    """Crawl `jobs` through Redis; returns None, or the one-line reason it could not finish
+    (each site then still got its summary, as interrupted)."""
+    settings = {k: v for k, v in overrides.items() if k in SHARED}
+    try:
+        writer = RedisWriter(db, redis_url, settings)
+    except DistributedError as exc:
+        return str(exc)
+
+    if writer_ready:
+        writer_ready(writer)
+    previous = {signum: signal.signal(signum, lambda *_: writer.stop())
+                for signum in (signal.SIGINT, signal.SIGTERM)} if handle_signals else {}
+    try:
+        writer.crawl(jobs, on_result, on_progress)
+    except (DistributedError, ArchiveError) as exc:
+        return str(exc)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return None

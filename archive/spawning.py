@@ -1,0 +1,37 @@
+"""Starting helper processes with multiprocessing's spawn without re-running the parent's main.
+
+A spawned child imports the parent's `__main__` module again (as `__mp_main__`) before it runs
+its target, so that functions defined there can be unpickled. Ours never are: a crawl's archive
+worker and reextract's extraction processes run functions of their own modules. Re-importing
+`crawler.run` cost each archive worker all of Scrapy and Twisted (~1 s of CPU, a quarter of its
+work on a 500-post crawl); `archive.cli` the whole command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def without_main() -> Iterator[None]:
+    """Within this block, processes started (or pools first submitted to) with the spawn
+    method do not import the parent's main module."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {name: main.__dict__.get(name, _MISSING) for name in ("__spec__", "__file__")}
+    main.__spec__ = None  # type: ignore[assignment]
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is _MISSING:
+                main.__dict__.pop(name, None)
+            else:
+                main.__dict__[name] = value

@@ -1,0 +1,53 @@
+"""RedisCapture: a worker's raw captures go to the writer through Redis.
+
+The single-process crawl writes WARC records itself (crawler.capture.middleware); a worker may
+run on another machine than the archive, so it only records each HTTP exchange, as the server
+sent it, in the request's meta. The exchanges travel with the request's results in the one
+message that ends its lease (retries and redirects carry the earlier ones along), and the
+writer, which owns the captures folder beside the archive, writes and indexes them in the same
+batch as the posts that name them (archive.distributed). A request nobody leased (robots.txt,
+fetched by Scrapy's robots middleware) sends its exchange on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from archive import captures
+from crawler.capture import CAPTURE_META
+from crawler.capture.middleware import _headers
+from crawler.distributed import protocol as p
+from crawler.distributed.queue import LEASE, request_site
+
+EXCHANGES = "wixarchive_exchanges"  # request.meta: exchanges not yet sent to the writer
+
+
+class RedisCapture:
+    def __init__(self, crawler: Any) -> None:
+        if not crawler.settings.getbool("WIXARCHIVE_CAPTURE", True):
+            raise NotConfigured("captures are off (--no-capture)")
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RedisCapture:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Any = None) -> Response:
+        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
+        exchange = captures.Exchange(
+            url=response.url, method=request.method, request_headers=_headers(request.headers),
+            status=response.status, response_headers=_headers(response.headers),
+            body=response.body, record_id=captures.new_record_id(),
+            protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+        request.meta[CAPTURE_META] = exchange.record_id
+        if LEASE in request.meta:
+            request.meta.setdefault(EXCHANGES, []).append(exchange)
+        else:
+            message = {"site": request_site(request), "captures": [exchange]}
+            self.crawler.spider.server.rpush(p.RESULTS, p.encode_message(message))
+        return response

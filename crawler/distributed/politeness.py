@@ -1,0 +1,78 @@
+"""SiteTokens: a site's politeness across every worker.
+
+Scrapy's download slots keep one process polite; with several workers each would send its own
+`concurrency` requests. Before a request goes out, this downloader middleware takes one of the
+site's `concurrency` tokens in Redis (and waits out the site's delay, kept in Redis too); the
+token is given back with the response or the error. Tokens expire unless their worker renews
+them (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
+seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+
+from crawler.distributed import protocol as p
+from crawler.distributed.queue import RUN, request_site
+
+TOKEN = "wixarchive_token"
+TOKEN_SECONDS = 10.0
+MAX_WAIT = 0.25  # seconds between tries while the site is busy
+
+
+class SiteTokens:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.seconds = crawler.settings.getfloat("WIXARCHIVE_REDIS_TOKEN", TOKEN_SECONDS)
+        self.default_concurrency = 4  # a site the writer did not describe (never, normally)
+        self.default_delay = crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)
+        self.held: dict[str, str] = {}  # token -> site, renewed by the worker's heartbeat
+        crawler.wixarchive_tokens = self
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SiteTokens:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        spider = self.crawler.spider
+        site = request_site(request)
+        settings = spider.site_settings(site, request.meta.get(RUN))
+        concurrency = int(settings.get("concurrency") or self.default_concurrency)
+        delay = float(settings.get("delay", self.default_delay))
+        token = uuid.uuid4().hex
+        acquire = spider.queue.scripts.acquire
+        while True:
+            wait = float(acquire(keys=[p.tokens_key(site), p.next_key(site)],
+                                 args=[token, concurrency, self.seconds, delay]))
+            if wait == 0:
+                break
+            await asyncio.sleep(min(wait, MAX_WAIT))
+        self.held[token] = site
+        request.meta[TOKEN] = token
+
+    def _release(self, request: Request) -> None:
+        token = request.meta.pop(TOKEN, None)
+        site = self.held.pop(token, None) if token else None
+        if site is not None:
+            self.crawler.spider.server.zrem(p.tokens_key(site), token)
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException,
+                          spider: Spider | None = None) -> None:
+        self._release(request)
+
+    def renew(self, server: Any, script: Any) -> None:
+        by_site: dict[str, list[str]] = {}
+        for token, site in list(self.held.items()):
+            by_site.setdefault(site, []).append(token)
+        for site, tokens in by_site.items():
+            script(keys=[p.tokens_key(site)], args=[self.seconds, *tokens], client=server)

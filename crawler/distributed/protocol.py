@@ -1,0 +1,225 @@
+"""What workers and the writer agree on: Redis key names, the protocol version and the atomic
+steps (Lua scripts run by Redis) that keep the shared queue exact.
+
+Nothing here imports Scrapy: the writer (archive.distributed) uses it too.
+
+Why leases: scrapy-redis pops a request from the shared queue and forgets it, so a worker killed
+with requests in flight would lose them. Here a pop moves the request into a lease that the
+worker renews while it works; the request's completion (its child requests already queued, its
+results pushed for the writer, the lease dropped, its site's pending count lowered) is one atomic
+script, and a lease whose worker stopped renewing it goes back to the queue. Each site's pending
+count (requests queued or leased) reaching 0 is how the writer knows the site is done.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+from typing import Any
+
+from archive import __version__
+
+# Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
+PROTOCOL = 1
+PREFIX = "wixarchive"
+SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
+
+REQUESTS = f"{PREFIX}:requests"  # scrapy-redis priority queue (members: site \n request)
+DUPEFILTER = f"{PREFIX}:dupefilter"  # scrapy-redis duplicate filter
+LEASES = f"{PREFIX}:leases"  # zset lease id -> expiry (Redis time)
+LEASE_DATA = f"{PREFIX}:lease-data"  # hash lease id -> "score\n" + queue member
+LEASE_SEQ = f"{PREFIX}:lease-seq"
+REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times re-queued after a lost worker
+PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
+RESULTS = f"{PREFIX}:results"  # list of messages for the writer
+STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
+SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
+WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
+WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
+
+
+def worker_key(worker_id: str) -> str:
+    """JSON version, host, pid of a running worker (expires: a killed one drops out)."""
+    return f"{PREFIX}:worker:{worker_id}"
+
+
+WORKERS_PATTERN = f"{PREFIX}:worker:*"
+MAX_REDOS = 3  # a request whose worker died this many times is given up (and named)
+
+
+def known_key(site: str) -> str:
+    """hash post URL -> JSON KnownPost fields: what the archive holds, for incremental crawls."""
+    return f"{PREFIX}:known:{site}"
+
+
+def tokens_key(site: str) -> str:
+    """zset token -> expiry: requests in flight to the site, across every worker."""
+    return f"{PREFIX}:tokens:{site}"
+
+
+def next_key(site: str) -> str:
+    """When the site may get its next request (Redis time): the delay across workers."""
+    return f"{PREFIX}:next:{site}"
+
+
+def sitemaps_key(site: str) -> str:
+    return f"{PREFIX}:sitemaps:{site}"
+
+
+def every_key(server: Any) -> list[Any]:
+    """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
+    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
+            STOPPED]
+    for kind in ("known", "tokens", "next", "sitemaps"):  # per site (any host fetched)
+        keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
+    return keys
+
+
+def score(priority: int) -> float:
+    """A queue score: higher priorities first, as in scrapy-redis; within one priority, a
+    random fraction interleaves the sites (equal scores would sort by member, i.e. by site,
+    and hand out one site's requests, held back by its politeness, before any other's)."""
+    return -priority + random.random() * 0.5
+
+
+class WorkerError(Exception):
+    """Why a worker cannot run, phrased for the user (one line)."""
+
+
+def identity() -> dict[str, Any]:
+    return {"version": __version__, "protocol": PROTOCOL}
+
+
+def mismatch(theirs: dict[str, Any]) -> str | None:
+    """Why a peer with identity `theirs` cannot work with us, or None."""
+    if theirs.get("version") != __version__ or theirs.get("protocol") != PROTOCOL:
+        return (f"the writer runs wixarchive {theirs.get('version')} (protocol "
+                f"{theirs.get('protocol')}) and this worker {__version__} (protocol {PROTOCOL}): "
+                "refused; run the same wixarchive version on every machine")
+    return None
+
+
+# -- messages to the writer: b"J" + JSON (Lua scripts write these too) or b"P" + pickle --------
+
+def encode_message(message: dict[str, Any]) -> bytes:
+    # Pickle, as scrapy-redis itself stores requests: Redis is the crawl's trusted store.
+    return b"P" + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_message(data: bytes) -> dict[str, Any]:
+    if data[:1] == b"J":
+        return json.loads(data[1:])
+    return pickle.loads(data[1:])
+
+
+# -- scripts (Redis time, so the hosts' clocks need not agree) -----------------------------------
+
+_NOW = "local _t = redis.call('TIME'); local now = tonumber(_t[1]) + tonumber(_t[2]) / 1e6\n"
+
+# KEYS: requests, pending, stopped; ARGV: score, member, site. Returns 1 if queued (0: already
+# queued, or its site was stopped).
+PUSH = """
+if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return 0 end
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+  return 1
+end
+return 0
+"""
+
+# KEYS: requests, leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}.
+POP = _NOW + """
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #head == 0 then return false end
+redis.call('ZREM', KEYS[1], head[1])
+local id = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), id)
+redis.call('HSET', KEYS[3], id, head[2] .. '\\n' .. head[1])
+return {tostring(id), head[1]}
+"""
+
+# KEYS: leases, lease-data, pending, results; ARGV: lease id, site, message.
+# Returns 1, or 0 when the lease was lost (expired and re-queued: the request is done again).
+COMPLETE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[3]) end
+  redis.call('HINCRBY', KEYS[3], ARGV[2], -1)
+  return 1
+end
+return 0
+"""
+
+# A retry or redirect takes its request's place (pending unchanged).
+# KEYS: leases, lease-data, requests; ARGV: lease id, score, member.
+REPLACE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# A site stopped at its time limit: its queued requests are dropped, and no more are queued.
+# KEYS: requests, stopped; ARGV: site. Returns how many were dropped.
+STOP_SITE = """
+redis.call('SADD', KEYS[2], ARGV[1])
+local prefix = ARGV[1] .. '\\n'
+local dropped = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, 1, #prefix) == prefix then
+    redis.call('ZREM', KEYS[1], member)
+    dropped = dropped + 1
+  end
+end
+return dropped
+"""
+
+# KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
+RENEW = _NOW + """
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
+return #ARGV - 1
+"""
+
+# Leases whose worker stopped renewing them go back to the queue; after MAX_REDOS, given up.
+# KEYS: requests, leases, lease-data, redos, pending, results; ARGV: max redos.
+REAP = _NOW + """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 200)
+for _, id in ipairs(ids) do
+  local info = redis.call('HGET', KEYS[3], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  if info then
+    local nl = string.find(info, '\\n', 1, true)
+    local score = string.sub(info, 1, nl - 1)
+    local member = string.sub(info, nl + 1)
+    local site = string.sub(member, 1, string.find(member, '\\n', 1, true) - 1)
+    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) > tonumber(ARGV[1]) then
+      redis.call('HINCRBY', KEYS[5], site, -1)
+      redis.call('RPUSH', KEYS[6], 'J' .. cjson.encode({site = site, errors = {
+        'a request was given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
+    else
+      redis.call('ZADD', KEYS[1], score, member)
+    end
+  end
+end
+return #ids
+"""
+
+# One request may go to the site now if fewer than `limit` are in flight (across every worker)
+# and its delay has passed. Tokens expire unless renewed, so a killed worker's slots free.
+# KEYS: tokens, next; ARGV: token, limit, seconds, delay. Returns "0" (taken) or seconds to wait.
+ACQUIRE = _NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
+local after = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < after then return tostring(after - now) end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('SET', KEYS[2], tostring(now + tonumber(ARGV[4])), 'EX', 3600)
+return '0'
+"""
+
+# KEYS: tokens; ARGV: seconds, tokens...
+RENEW_TOKENS = RENEW

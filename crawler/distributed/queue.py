@@ -1,0 +1,104 @@
+"""scrapy-redis's priority queue and scheduler, with leases (see crawler.distributed.protocol).
+
+Each queue member is `site \\n request` so that the scripts run by Redis know a request's site
+(its pending count) without unpickling it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.discover.urls import site_root
+from crawler.distributed import protocol as p
+
+LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
+SITE = "wixarchive_site"
+RUN = "wixarchive_run"
+LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
+
+
+def request_site(request: Request) -> str:
+    return request.meta.get(SITE) or site_root(request.url)
+
+
+class Scripts:
+    """The protocol's scripts, registered once per Redis client."""
+
+    def __init__(self, server: Any) -> None:
+        for name in ("PUSH", "POP", "COMPLETE", "REPLACE", "RENEW", "REAP", "ACQUIRE"):
+            setattr(self, name.lower(), server.register_script(getattr(p, name)))
+
+
+class LeasedQueue(PriorityQueue):
+    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.scripts = Scripts(server)
+        self.lease_seconds = spider.settings.getfloat("WIXARCHIVE_REDIS_LEASE", LEASE_SECONDS)
+        self.held: set[str] = spider.held_leases
+        spider.redis_queue = self
+
+    def _encode_request(self, request: Request) -> bytes:
+        request.meta.pop(LEASE, None)
+        return request_site(request).encode() + b"\n" + super()._encode_request(request)
+
+    def _decode_request(self, encoded_request: bytes) -> Request:
+        return super()._decode_request(encoded_request.partition(b"\n")[2])
+
+    def push(self, request: Request) -> None:
+        site = request_site(request)
+        request.meta[SITE] = site
+        self.scripts.push(keys=[self.key, p.PENDING, p.STOPPED],
+                          args=[p.score(request.priority), self._encode_request(request), site])
+
+    def pop(self, timeout: float = 0) -> Request | None:
+        self.reap()
+        popped = self.scripts.pop(keys=[self.key, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ],
+                                  args=[self.lease_seconds])
+        if not popped:
+            return None
+        lease, member = popped[0].decode(), popped[1]
+        request = self._decode_request(member)
+        request.meta[LEASE] = lease
+        self.held.add(lease)
+        return request
+
+    def reap(self) -> None:
+        self.scripts.reap(keys=[self.key, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
+                          args=[p.MAX_REDOS])
+
+    def complete(self, request: Request, message: bytes) -> bool:
+        """The request is done: `message` (may be empty) goes to the writer, its lease ends."""
+        lease = request.meta.get(LEASE)
+        if lease is None:
+            return False
+        self.held.discard(lease)
+        return bool(self.scripts.complete(keys=[p.LEASES, p.LEASE_DATA, p.PENDING, p.RESULTS],
+                                          args=[lease, request_site(request), message]))
+
+    def replace(self, old_lease: str, request: Request) -> bool:
+        self.held.discard(old_lease)
+        request.meta[SITE] = request_site(request)
+        return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA, self.key],
+                                         args=[old_lease, p.score(request.priority),
+                                               self._encode_request(request)]))
+
+
+class LeasedScheduler(Scheduler):
+    """scrapy-redis's scheduler; a request that still carries its lease is a retry or redirect
+    of a popped request (Scrapy copies meta) and takes that request's place in the queue."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        lease = request.meta.get(LEASE)
+        if lease is None:
+            return super().enqueue_request(request)
+        queue: LeasedQueue = self.queue
+        if not request.dont_filter and self.df.request_seen(request):
+            # A redirect to a page already queued: this request is done.
+            request.meta[LEASE] = lease
+            queue.complete(request, b"")
+            return False
+        return queue.replace(lease, request)

@@ -1,0 +1,351 @@
+"""DistributedWixSpider: the Wix blog spider for workers sharing a Redis queue.
+
+The single-site spider (crawler.spiders.wix) keeps a site's discovery state in its own memory;
+here any worker may handle any request of any site, so a request carries its site and run in
+`meta`, what the archive holds comes from Redis (put there by the writer), and every callback
+ends with `_done`: its child requests are queued, then what it found (articles, errors, sitemap
+URLs, ...) goes to the writer in the same atomic step that ends the request's lease. A worker
+killed at any point therefore loses nothing: an unfinished request is done again, and the writer
+stores a post delivered twice once.
+
+Discovery is the single-site spider's: robots.txt `Sitemap:` lines, sitemaps, blog-feed.xml
+(queued with robots.txt; the duplicate filter drops the posts both list), and listing pages,
+which the writer queues when a site ran dry without a posts sitemap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archive.store import KnownPost
+from crawler import settings as project_settings
+from crawler.capture import CAPTURE_META
+from crawler.discover.feeds import parse_feed
+from crawler.discover.listings import listing_links
+from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
+from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
+from crawler.discover.urls import in_site, is_post_url, normalize_url
+from crawler.distributed import protocol as p
+from crawler.distributed.capture import EXCHANGES
+from crawler.distributed.queue import RUN, SITE, LeasedQueue
+from crawler.downloader.failures import describe
+from crawler.downloader.page_types import HTML_ONLY
+from crawler.extract import extract_article
+from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
+from crawler.items import GonePost, UnchangedPost
+from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES, MediaFetcher
+from crawler.spiders.wix import (
+    CONNECTION_ERRORS,
+    MAX_LISTING_PAGES,
+    MAX_SITEMAPS,
+    POST_STATUSES,
+    _header,
+    _now,
+    archived_since,
+    unchanged_since_fetch,
+)
+
+IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
+
+
+def distributed_settings() -> dict[str, Any]:
+    """A worker's Scrapy settings beyond the project's: scrapy-redis's scheduler and
+    dupefilter (with leases), politeness across workers, results and captures to the writer."""
+    middlewares = {
+        **project_settings.DOWNLOADER_MIDDLEWARES,
+        "crawler.downloader.time_limit.SiteTimeLimit": None,
+        # Captures go to the writer, which owns the captures folder beside the archive.
+        "crawler.capture.middleware.CaptureMiddleware": None,
+        "crawler.distributed.politeness.SiteTokens": 950,
+        "crawler.distributed.capture.RedisCapture": 960,  # next to the download
+    }
+    return {
+        "SCHEDULER": "crawler.distributed.queue.LeasedScheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.LeasedQueue",
+        "SCHEDULER_QUEUE_KEY": p.REQUESTS,
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": p.DUPEFILTER,
+        "SCHEDULER_PERSIST": True,  # the queue is the crawl's, not this worker's
+        "REDIS_PARAMS": {"socket_timeout": 15, "socket_connect_timeout": 5},
+        # Politeness is each site's across all workers (SiteTokens): no second, local delay
+        # or cap.
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0.001,  # crawler.run.MIN_DOWNLOAD_DELAY
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "ITEM_PIPELINES": {},  # results go to the writer through Redis
+        "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500},
+        # Per-site early stops close a single-site crawl; here one worker serves every site.
+        "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
+        "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+    }
+
+
+class DistributedWixSpider(scrapy.Spider):
+    name = p.SPIDER_NAME
+    custom_settings = distributed_settings()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.held_leases: set[str] = set()
+        self.sites: dict[str, dict[str, Any]] = {}
+        self.known: dict[str, dict[str, KnownPost]] = {}
+        self.runs: dict[str, Any] = {}  # the run each site's cached settings belong to
+        self.idle_since: float | None = None
+        self.redis_queue: LeasedQueue
+        # Judges each image (crawler.media); the writer decides which to fetch and caps them.
+        self.media = MediaFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
+                                  media_base=None)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedWixSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        # The writer queues every site's first requests in Redis.
+        for request in ():
+            yield request
+
+    # -- what the writer shares -------------------------------------------------------------
+
+    @property
+    def queue(self) -> LeasedQueue:
+        return self.redis_queue  # set by the queue as the scheduler opens it
+
+    @property
+    def server(self) -> Any:
+        return self.queue.server
+
+    def site_settings(self, site: str, run: Any = None) -> dict[str, Any]:
+        """The site's settings for its run `run` (a worker may outlive one crawl and serve the
+        next: a new run reloads them)."""
+        self._current(site, run)
+        if site not in self.sites:
+            raw = self.server.hget(p.SITES, site)
+            self.sites[site] = json.loads(raw) if raw else {}
+        return self.sites[site]
+
+    def known_posts(self, site: str, run: Any = None) -> dict[str, KnownPost]:
+        self._current(site, run)
+        if site not in self.known:
+            rows = self.server.hgetall(p.known_key(site))
+            self.known[site] = {url.decode(): KnownPost(*json.loads(row))
+                                for url, row in rows.items()}
+        return self.known[site]
+
+    def _current(self, site: str, run: Any) -> None:
+        if run is not None and self.runs.get(site) != run:
+            self.runs[site] = run
+            self.sites.pop(site, None)
+            self.known.pop(site, None)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _request(self, url: str, callback: Any, site: str, run: Any, **kwargs: Any,
+                 ) -> scrapy.Request:
+        meta = {SITE: site, RUN: run, **kwargs.pop("meta", {})}
+        return scrapy.Request(url, callback, errback=kwargs.pop("errback", self.on_error),
+                              meta=meta, **kwargs)
+
+    def _sitemap_request(self, url: str, site: str, run: Any, found: dict[str, Any],
+                         ) -> list[scrapy.Request]:
+        limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
+        if self.server.incr(p.sitemaps_key(site)) > limit:
+            found["sitemap_failed"] = True
+            found["errors"].append(f"{url}: sitemap not read: more than {limit} sitemaps "
+                                   "(WIXARCHIVE_MAX_SITEMAPS)")
+            return []
+        return [self._request(url, self.parse_sitemap, site, run, priority=10,
+                              errback=self.on_sitemap_error,
+                              meta={"download_maxsize": SITEMAP_MAX_BYTES})]
+
+    def _post_request(self, url: str, site: str, run: Any, lastmod: str | None = None,
+                      ) -> scrapy.Request:
+        headers = {}
+        known = self.known_posts(site, run).get(normalize_url(url))
+        if known and known.deleted_at is None:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.http_last_modified:
+                headers["If-Modified-Since"] = known.http_last_modified
+        return self._request(url, self.parse_post, site, run, headers=headers,
+                             meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
+                                   HTML_ONLY: True})
+
+    def _done(self, request: scrapy.Request, children: list[scrapy.Request],
+              found: dict[str, Any]) -> list[Any]:
+        """Queue the children, then hand `found` to the writer as the request's lease ends."""
+        for child in children:
+            self.crawler.engine.crawl(child)
+        message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found,
+                   "captures": request.meta.pop(EXCHANGES, [])}
+        self.queue.complete(request, p.encode_message(message))
+        return []
+
+    @staticmethod
+    def _found(response: Response | None = None) -> dict[str, Any]:
+        return {"fetched": int(response is not None), "errors": [], "items": []}
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> list[Any]:
+        site, run = response.meta[SITE], response.meta.get(RUN)
+        found = self._found(response)
+        urls = [u for u in sitemaps_from_robots(response.text) if in_site(u, site)]
+        children = [r for url in urls or [site + "sitemap.xml"]
+                    for r in self._sitemap_request(url, site, run, found)]
+        return self._done(response.request, children, found)
+
+    def on_robots_error(self, failure: Failure) -> list[Any]:
+        request = failure.request
+        site, run = request.meta[SITE], request.meta.get(RUN)
+        found = self._found()
+        found["errors"].append(f"{request.url}: {describe(failure, self.settings)}")
+        children: list[scrapy.Request] = []
+        if failure.check(*CONNECTION_ERRORS):
+            found["unreachable"] = True  # no other page of it would answer either
+        else:
+            children = self._sitemap_request(site + "sitemap.xml", site, run, found)
+        return self._done(request, children, found)
+
+    def on_sitemap_error(self, failure: Failure) -> list[Any]:
+        found = self._found()
+        found["sitemap_failed"] = True
+        found["errors"].append(f"{failure.request.url}: {describe(failure, self.settings)}")
+        return self._done(failure.request, [], found)
+
+    def parse_sitemap(self, response: Response) -> list[Any]:
+        site, run = response.meta[SITE], response.meta.get(RUN)
+        found = self._found(response)
+        found["sitemap_urls"] = []
+        sitemap = read_sitemap(response.body)
+        if sitemap.problem:
+            found["sitemap_failed"] = True
+            found["errors"].append(f"{response.url}: sitemap {sitemap.problem}")
+        known_posts = self.known_posts(site, run)
+        resumed_since = self.site_settings(site, run).get("resumed_since")
+        children: list[scrapy.Request] = []
+        unchanged = 0
+        for entry in sitemap.entries:
+            if not in_site(entry.loc, site):
+                continue
+            if sitemap.is_index:
+                if is_posts_sitemap(entry.loc):
+                    children += self._sitemap_request(entry.loc, site, run, found)
+            elif is_post_url(entry.loc):
+                url = normalize_url(entry.loc)
+                found["sitemap_urls"].append(url)
+                known = known_posts.get(url)
+                if (known and known.deleted_at is None
+                        and (unchanged_since_fetch(entry.lastmod, known)
+                             or archived_since(entry.lastmod, known, resumed_since))):
+                    unchanged += 1
+                    continue
+                children.append(self._post_request(entry.loc, site, run, entry.lastmod))
+        found["unchanged"] = unchanged
+        return self._done(response.request, children, found)
+
+    def parse_feed(self, response: Response) -> list[Any]:
+        site, run = response.meta[SITE], response.meta.get(RUN)
+        found = self._found(response)
+        feed = parse_feed(response.body)
+        if feed.blog_home and in_site(feed.blog_home, site):
+            found["blog_home"] = feed.blog_home
+        known_posts = self.known_posts(site, run)
+        children = [self._post_request(item.link, site, run) for item in feed.items
+                    if in_site(item.link, site) and is_post_url(item.link)
+                    and normalize_url(item.link) not in known_posts]
+        return self._done(response.request, children, found)
+
+    def parse_listing(self, response: Response) -> list[Any]:
+        site, run = response.meta[SITE], response.meta.get(RUN)
+        found = self._found(response)
+        posts, listings = listing_links(response.body, response.url, site, response.url)
+        children = [self._post_request(url, site, run) for url in posts]
+        limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
+        for url in listings:  # the duplicate filter ends pagination loops
+            if self.server.hincrby(p.sitemaps_key(site), "listings", 1) > limit:
+                found["errors"].append(f"{url}: listing page not read: more than {limit} "
+                                       "listing pages (WIXARCHIVE_MAX_LISTING_PAGES)")
+                break
+            children.append(self._request(url, self.parse_listing, site, run,
+                                          meta={HTML_ONLY: True}))
+        return self._done(response.request, children, found)
+
+    # -- posts -------------------------------------------------------------------------------
+
+    async def parse_post(self, response: Response) -> list[Any]:
+        site = response.meta[SITE]
+        found = self._found(response)
+        url = normalize_url(response.url)
+        if response.status == 304:
+            found["items"].append(("unchanged", UnchangedPost(
+                url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
+                etag=_header(response, "ETag"),
+                http_last_modified=_header(response, "Last-Modified"))))
+        elif response.status in (404, 410):
+            if url in self.known_posts(site, response.meta.get(RUN)):
+                found["items"].append(("gone", GonePost(url=url, when=_now())))
+            else:
+                found["errors"].append(f"{response.url}: HTTP {response.status}")
+        else:
+            # Extraction is CPU work: in a thread, so the reactor keeps renewing leases.
+            article = await asyncio.to_thread(
+                extract_article, response.body, url,
+                content_type=_header(response, "Content-Type"))
+            if article.page_kind != "post":
+                found["items"].append(("page", article.page_kind, url))
+            else:
+                found["items"].append(("post", article, {
+                    "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
+                    "etag": _header(response, "ETag"),
+                    "http_last_modified": _header(response, "Last-Modified"),
+                    "capture": response.meta.get(CAPTURE_META),
+                    "unknown_layout": UNKNOWN_LAYOUT_WARNING in article.warnings}))
+        return self._done(response.request, [], found)
+
+    # -- images (queued by the writer once a site's posts are archived) ----------------------
+
+    def parse_media(self, response: Response) -> list[Any]:
+        found = self._found(response)
+        found["items"].append(("media", self.media.outcome(response)))
+        return self._done(response.request, [], found)
+
+    def on_media_error(self, failure: Failure) -> list[Any]:
+        found = self._found()
+        found["items"].append(("media", self.media.failed(failure)))
+        return self._done(failure.request, [], found)
+
+    def on_error(self, failure: Failure) -> list[Any]:
+        request = failure.request
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        found = self._found()
+        found["errors"].append(f"{url}: {describe(failure, self.settings)}")
+        return self._done(request, [], found)
+
+    # -- the end -----------------------------------------------------------------------------
+
+    def _on_idle(self, spider: scrapy.Spider) -> None:
+        """Exit once nothing was queued or leased for WIXARCHIVE_REDIS_IDLE seconds. A lease
+        still out may come back (its worker died), so it keeps the worker alive."""
+        self.queue.reap()
+        busy = len(self.queue) or self.server.zcard(p.LEASES)
+        now = time.monotonic()
+        if busy or self.idle_since is None:
+            self.idle_since = now
+        limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
+        if now - self.idle_since < limit:
+            raise DontCloseSpider

@@ -1,0 +1,98 @@
+"""`wixarchive worker --redis URL`: one crawler worker sharing a crawl through Redis.
+
+A worker is one Scrapy process running DistributedWixSpider with scrapy-redis's scheduler and
+duplicate filter (crawler.distributed.queue adds leases): it takes requests of any queued site,
+fetches them within the site's politeness across every worker (crawler.distributed.politeness),
+extracts the posts and sends them to the writer through Redis. It waits for a writer (up to the
+idle timeout), refuses one of another version, takes the crawl's settings (user agent,
+robots.txt, captures) from it, and exits once the queue has stayed empty for the idle timeout.
+The heartbeat that keeps its leases and tokens is a Scrapy extension
+(crawler.distributed.heartbeat), so the same spider also runs as a plain Scrapy job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+from scrapy.crawler import CrawlerProcess
+
+from crawler.distributed import protocol as p
+from crawler.distributed.heartbeat import LOST
+from crawler.distributed.protocol import WorkerError
+from crawler.distributed.queue import LEASE_SECONDS
+from crawler.distributed.spider import IDLE_TIMEOUT, DistributedWixSpider
+from crawler.run import crawl_settings
+
+__all__ = ["WorkerError", "run_worker"]
+
+# The writer's Scrapy settings that every worker takes (the crawl's identity and what it keeps).
+SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
+                   "WIXARCHIVE_CAPTURE")
+
+
+def connect(url: str) -> redis.Redis:
+    try:
+        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+        server.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise WorkerError(f"cannot reach Redis at {url}: {exc}") from None
+    return server
+
+
+def wait_for_writer(server: redis.Redis, url: str, patience: float) -> dict[str, Any]:
+    """The writer's identity and settings; refuses one of another version."""
+    deadline = time.monotonic() + patience
+    while True:
+        raw = server.get(p.WRITER)
+        if raw:
+            writer = json.loads(raw)
+            problem = p.mismatch(writer)
+            if problem:
+                raise WorkerError(problem)
+            return writer
+        if time.monotonic() >= deadline:
+            raise WorkerError(f"no crawl to work on at {url}: no writer for {patience:g} s "
+                              "(start `wixarchive crawl URL... --redis URL` first)")
+        time.sleep(0.5)
+
+
+def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SECONDS,
+               verbose: bool = False) -> dict[str, Any]:
+    """Work until the queue stays empty for `idle` seconds; returns counts. Raises
+    WorkerError (a one-line reason) when Redis cannot be reached or is lost, or the writer is
+    refused."""
+    try:
+        writer = wait_for_writer(connect(url), url, idle)
+    except redis.RedisError as exc:
+        raise WorkerError(f"lost Redis at {url}: {exc}") from None
+    shared = {k: v for k, v in (writer.get("settings") or {}).items() if k in SHARED_SETTINGS}
+    settings = crawl_settings("", {
+        **shared, "LOG_LEVEL": "INFO" if verbose else "CRITICAL", "REDIS_URL": url,
+        "WIXARCHIVE_REDIS_IDLE": idle, "WIXARCHIVE_REDIS_LEASE": lease})
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(DistributedWixSpider)
+    started = time.monotonic()
+    failed: list[str] = []
+    process.crawl(crawler).addErrback(lambda failure: failed.append(failure.getErrorMessage()))
+    lost = None
+    try:
+        process.start()
+    except redis.RedisError as exc:  # from the scheduler, before the heartbeat noticed
+        lost = f"lost Redis at {url}: {exc}"
+    heartbeat = getattr(crawler, "wixarchive_heartbeat", None)
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    lost = lost or (heartbeat.lost if heartbeat else None)
+    if lost or stats.get("finish_reason") == LOST:
+        raise WorkerError(f"{lost or 'lost Redis at ' + url} (its requests go back to the "
+                          "queue for the others)")
+    if failed:
+        raise WorkerError(f"the worker failed: {failed[0]}")
+    return {"worker": heartbeat.id if heartbeat else None,
+            "pages": stats.get("downloader/response_count", 0),
+            "requests": stats.get("scheduler/dequeued/redis", 0),
+            "errors": stats.get("log_count/ERROR", 0),
+            "seconds": round(time.monotonic() - started, 1),
+            "reason": stats.get("finish_reason")}

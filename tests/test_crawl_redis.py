@@ -1,0 +1,459 @@
+"""A crawl spread over workers through Redis (#17): a real redis-server on loopback, real
+`wixarchive worker` processes and the `wixarchive crawl --redis` writer, against sample blogs each
+served on its own loopback address (127.0.0.2, 127.0.0.3, ...: a site of its own to Scrapy)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.store import Archive
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.server import BlogServer, Response
+
+REPO = Path(__file__).resolve().parents[1]
+WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
+REDIS_SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    REDIS_SERVER is None,
+    reason="redis-server not found (Debian package redis-server; .ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _loopback(n: int) -> str:
+    address = f"127.0.0.{n}"
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+    except OSError:
+        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
+    return address
+
+
+class RedisServer:
+    """redis-server on a free loopback port, in a temporary folder, without persistence."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder = folder
+        self.port = port or _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+class Counted(BlogServer):
+    """A sample blog that counts the requests it is answering at once (its concurrency as a
+    site sees it, whatever the number of workers) and answers posts slowly enough to overlap."""
+
+    lock = threading.Lock()
+
+    def __init__(self, blog: SampleBlog, host: str, post_seconds: float) -> None:
+        super().__init__(blog, host)
+        self.post_seconds = post_seconds
+        self.now = self.peak = 0
+        self.conditional = 0  # post requests carrying If-None-Match / If-Modified-Since
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            if "/post/" in target:
+                if {k.lower() for k in headers or {}} & {"if-none-match", "if-modified-since"}:
+                    self.conditional += 1
+                time.sleep(self.post_seconds)
+            return super().respond(target, headers, base, **options)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@contextlib.contextmanager
+def blogs(count: int, posts: int, post_seconds: float = 0.0) -> Iterator[list[Counted]]:
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for n in range(count):
+            server = Counted(SampleBlog(seed=90 + n, post_count=posts), _loopback(2 + n),
+                             post_seconds)
+            servers.append(stack.enter_context(server.start()))
+        yield servers
+
+
+def start_worker(url: str, *extra: str) -> subprocess.Popen:
+    # Its own session, as on another machine: killing its group kills only it.
+    return subprocess.Popen([*WIXARCHIVE, "worker", "--redis", url, "--idle-timeout", "6",
+                             "--lease", "5", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+
+
+def start_writer(urls: list[str], db: Path, redis_url: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([*WIXARCHIVE, "crawl", *urls, "--db", str(db), "--redis", redis_url,
+                             "--concurrency", "2", "--delay", "0", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+
+
+def versions_per_post(db: Path) -> dict[str, int]:
+    with Archive.open(db, readonly=True, create=False) as archive:
+        rows = archive.conn.execute(
+            "SELECT p.url, count(v.id) FROM posts p JOIN post_versions v ON v.post_id = p.id "
+            "GROUP BY p.url").fetchall()
+    return {url: n for url, n in rows}
+
+
+def runs(db: Path) -> list[dict]:
+    with Archive.open(db, readonly=True, create=False) as archive:
+        return archive.runs(1000)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_three_workers_one_killed_every_post_archived_once_politely(
+        tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    with blogs(4, posts=40, post_seconds=0.1) as servers:
+        urls = [s.url for s in servers]
+        # A site listed twice and a line that is no site: each named, the rest crawled.
+        writer = start_writer([*urls, urls[0] + "/blog", "not a url"], db, redis_server.url)
+        workers = [start_worker(redis_server.url) for _ in range(3)]
+        try:
+            total = 4 * 40
+            deadline = time.monotonic() + 120
+            while (sum(s.hits.total() for s in servers) < total // 2
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            assert workers[0].poll() is None, workers[0].communicate()
+            os.killpg(workers[0].pid, signal.SIGKILL)  # mid-crawl, requests in flight
+            # Its leased requests go back to the queue once their leases expire.
+            client, requeued = redis_server.client(), 0
+            while writer.poll() is None and not requeued:
+                requeued = client.hlen("wixarchive:redos")
+                time.sleep(0.1)
+            out, err = writer.communicate(timeout=240)
+            # Nothing left: the other workers exit by themselves once idle.
+            for worker in workers[1:]:
+                worker.wait(timeout=60)
+                assert worker.returncode == 0, worker.stderr.read()
+        finally:
+            stop([writer, *workers])
+        assert requeued, "the killed worker held no request: the test proved nothing"
+        assert writer.returncode == 1, err  # "not a url" failed; every site crawled
+        assert "not a site URL: 'not a url'" in err
+        assert f"listed twice (also as {urls[0]})" in out
+        for server in servers:
+            assert f"✓ {server.url}/: 40 posts: 40 new" in out, (out, err)
+            # Politeness held across the three workers: never more than 2 at once per site...
+            assert server.peak <= 2, (server.url, server.peak)
+        assert max(s.peak for s in servers) == 2  # ...and the limit was reached
+        assert "Total: 6 sites" in out
+        # Every post archived, exactly once (one version each), the runs counting each once.
+        versions = versions_per_post(db)
+        expected = {s.url + p.url_path for s in servers for p in s.blog.posts}
+        assert set(versions) == expected
+        assert set(versions.values()) == {1}
+        rows = runs(db)
+        assert sorted(r["site"] for r in rows) == sorted(u + "/" for u in urls)
+        assert all(r["status"] == "ok" and r["counts"]["new"] == 40 for r in rows)
+        # The raw captures came through Redis too, written and indexed beside the archive.
+        check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                               text=True, cwd=REPO, timeout=120)
+        assert check.returncode == 0 and "captures verified" in check.stdout, check.stdout
+        # Redis is left clean for the next crawl (but for the killed worker's registration,
+        # which expires by itself).
+        left = {k.decode() for k in redis_server.client().keys("wixarchive:*")}
+        assert all(k.startswith("wixarchive:worker:") for k in left), left
+
+
+def test_redis_unreachable_is_one_clear_line(tmp_path: Path):
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    db = tmp_path / "archive.db"
+    crawl = subprocess.run([*WIXARCHIVE, "crawl", "http://127.0.0.2:9/", "--db", str(db),
+                            "--redis", url], capture_output=True, text=True, cwd=REPO,
+                           timeout=60)
+    assert crawl.returncode == 1
+    assert crawl.stderr.strip().splitlines()[-1].startswith(f"Error: cannot reach Redis at {url}")
+    assert "Traceback" not in crawl.stderr
+    worker = subprocess.run([*WIXARCHIVE, "worker", "--redis", url], capture_output=True,
+                            text=True, cwd=REPO, timeout=60)
+    assert worker.returncode == 1
+    assert worker.stderr.strip().startswith(f"Error: cannot reach Redis at {url}")
+    assert len(worker.stderr.strip().splitlines()) == 1
+
+
+def test_a_worker_of_another_version_is_refused(redis_server: RedisServer):
+    redis_server.client().set("wixarchive:writer", json.dumps(
+        {"version": "0.0.1", "protocol": 1, "host": "elsewhere", "pid": 1}))
+    worker = subprocess.run([*WIXARCHIVE, "worker", "--redis", redis_server.url],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert worker.returncode == 1
+    assert len(worker.stderr.strip().splitlines()) == 1, worker.stderr
+    assert "the writer runs wixarchive 0.0.1" in worker.stderr
+    assert "refused" in worker.stderr
+
+
+def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=30, post_seconds=0.1) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url)]
+        try:
+            deadline = time.monotonic() + 120
+            while sum(s.hits.total() for s in servers) < 25 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            redis_server.kill()
+            out, err = writer.communicate(timeout=120)
+            workers[0].wait(timeout=120)
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 1
+        assert err.strip().splitlines()[-1].startswith("Error: lost Redis at"), err
+        assert "Traceback" not in err
+        assert workers[0].returncode == 1
+        assert "Error: lost Redis at" in workers[0].stderr.read()
+        # The archive is consistent: each site's run closed as interrupted, nothing running.
+        assert sorted(r["status"] for r in runs(db)) == ["interrupted", "interrupted"]
+        first = versions_per_post(db)
+
+        # A new Redis (nothing persisted): the next crawl resumes and completes every site.
+        again = RedisServer(tmp_path / "redis2").start()
+        try:
+            writer = start_writer(urls, db, again.url)
+            workers = [start_worker(again.url), start_worker(again.url)]
+            out, err = writer.communicate(timeout=240)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+            again.kill()
+        assert writer.returncode == 0, err
+        versions = versions_per_post(db)
+        assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+        assert set(versions.values()) == {1}
+        newest = [r for r in runs(db) if r["status"] == "ok"]
+        assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
+
+
+def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    with blogs(2, posts=10) as servers:
+        sites.write_text("\n".join(f'[[site]]\nurl = "{s.url}"\ndelay = 0.05\nconcurrency = 1\n'
+                                   for s in servers))
+        worker = start_worker(redis_server.url)
+        try:
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180)
+            worker.wait(timeout=60)
+        finally:
+            stop([worker])
+        assert result.returncode == 0, result.stderr
+        outcomes = {o["site"]: o for o in json.loads(result.stdout)}
+        for server in servers:
+            assert outcomes[server.url + "/"]["status"] == "ok"
+            assert outcomes[server.url + "/"]["counts"]["new"] == 10
+            assert server.peak == 1  # the site's own concurrency, from the sites file
+
+
+def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_server: RedisServer):
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site import serve_blog
+
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=_loopback(9)) as media:
+        images = {url for post in server.blog.posts for url in
+                  post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"}
+        writer = subprocess.Popen([*WIXARCHIVE, "crawl", server.url, "--db", str(db), "--redis",
+                                   redis_server.url, "--delay", "0"], env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            out, err = writer.communicate(timeout=180)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+        fetched = [p for p in media.request_log if p.startswith("/media/")]
+        assert sorted(fetched) == sorted("/media/" + u.rsplit("/", 1)[1] for u in images)
+    with Archive.open(db, readonly=True) as archive:
+        rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    assert rows == {url: "stored" for url in images}
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO, timeout=120)
+    assert check.returncode == 0, check.stdout
+
+
+def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
+                                                          redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            deadline = time.monotonic() + 120
+            while sum(s.hits.total() for s in servers) < 40 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            time.sleep(2)  # the workers go on: their results wait in Redis, unstored
+            waiting = redis_server.client().llen("wixarchive:results")
+            # Started at once (the dead writer's key has not expired): it stores what the first
+            # one left, closes its runs, and crawls on from what the archive holds.
+            writer = start_writer(urls, db, redis_server.url)
+            workers.append(start_worker(redis_server.url))
+            out, err = writer.communicate(timeout=240)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert waiting, "nothing was waiting for the writer: the test proved nothing"
+        assert writer.returncode == 0, err
+        versions = versions_per_post(db)
+        assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+        assert set(versions.values()) == {1}
+        statuses = sorted(r["status"] for r in runs(db))
+        assert statuses == ["interrupted", "interrupted", "ok", "ok"]
+
+
+def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
+    """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=8) as (server,):
+        writer = start_writer([server.url], db, redis_server.url)
+        job = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "wixarchive",
+                                "-s", f"REDIS_URL={redis_server.url}",
+                                "-s", "WIXARCHIVE_REDIS_IDLE=5", "-s", "LOG_LEVEL=ERROR"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=REPO, start_new_session=True)
+        try:
+            out, err = writer.communicate(timeout=180)
+            job_out, job_err = job.communicate(timeout=60)
+        finally:
+            stop([writer, job])
+        assert writer.returncode == 0, err
+        assert f"✓ {server.url}/: 8 posts: 8 new" in out
+        assert job.returncode == 0, job_err
+    assert set(versions_per_post(db).values()) == {1}
+
+
+def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
+        tmp_path: Path, redis_server: RedisServer):
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    listener = socket.socket()  # accepts connections and never answers a byte
+    listener.bind((_loopback(9), 0))
+    listener.listen(16)
+    hang = f"http://{listener.getsockname()[0]}:{listener.getsockname()[1]}/"
+    with blogs(1, posts=10) as (server,):
+        sites.write_text(f'[[site]]\nurl = "{hang}"\ntimeout = "6s"\n\n'
+                         f'[[site]]\nurl = "{server.url}"\ndelay = 0\n')
+        worker = start_worker(redis_server.url)
+        try:
+            started = time.monotonic()
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180)
+            seconds = time.monotonic() - started
+        finally:
+            stop([worker])
+            listener.close()
+    outcomes = {o["site"]: o for o in json.loads(result.stdout)}
+    assert result.returncode == 1, result.stderr  # a site hit its time limit
+    assert outcomes[hang]["status"] == "timeout"
+    assert "stopped at its 6s time limit" in outcomes[hang]["message"]
+    assert outcomes[server.url + "/"]["status"] == "ok"
+    assert outcomes[server.url + "/"]["counts"]["new"] == 10
+    assert seconds < 6 + 20  # not the 30 s download timeout of the hanging requests
+
+
+def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
+                                                           redis_server: RedisServer):
+    """The writer publishes what the archive holds: a second crawl, by the same long-lived
+    worker, asks for every archived post conditionally (the sample site's lastmod is a date:
+    an edit later that day cannot be told from it) and stores only the edited one."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=10) as (server,):
+        worker = subprocess.Popen([*WIXARCHIVE, "worker", "--redis", redis_server.url,
+                                   "--idle-timeout", "30"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=REPO,
+                                  start_new_session=True)
+        try:
+            first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+            assert f"✓ {server.url}/: 10 posts: 10 new" in first[0], first
+            posts_fetched = sum(n for path, n in server.hits.items() if "/post/" in path)
+            server.blog.edit_post(server.blog.posts[3].slug, title="A new title")
+            second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+        finally:
+            stop([worker])
+        assert f"✓ {server.url}/: 10 posts: 0 new, 1 changed, 9 unchanged" in second[0], second
+        again = sum(n for path, n in server.hits.items() if "/post/" in path) - posts_fetched
+        assert server.conditional == again == 10
+    versions = versions_per_post(db)
+    edited = server.url + server.blog.posts[3].url_path
+    assert versions.pop(edited) == 2 and set(versions.values()) == {1}
