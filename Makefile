@@ -39,10 +39,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check crawler archive wixarchive tests benchmarks
 
 ## bench: the benchmarks, each printing a table of ratios against the reference tool
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(PYWB)/bin/wayback
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/search.py --sizes 10000
 	$(BIN)/python benchmarks/import_archives.py --posts 500
+	$(BIN)/python benchmarks/recover.py --posts 500
 
 clean:
 	rm -rf $(VENV) $(PYWB) demo build *.egg-info .pytest_cache .ruff_cache

@@ -141,9 +141,10 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 class _Importer:
-    def __init__(self, archive: Archive, result: ImportResult) -> None:
+    def __init__(self, archive: Archive, result: ImportResult, source: str = SOURCE) -> None:
         self.archive = archive
         self.result = result
+        self.source = source
         self.directory = captures.captures_dir(archive.path)
         self.writer = captures.CaptureWriter(self.directory)
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> (URL, date) this run
@@ -175,7 +176,7 @@ class _Importer:
         self.writer.sync()
         rows, self.rows = self.rows, []
         with self.archive.transaction() as conn:
-            captures.index_rows(conn, rows, source=SOURCE)
+            captures.index_rows(conn, rows, source=self.source)
             if self.writer.name is not None:
                 captures.mark_file(conn, self.writer.name, self.writer.size, closed=False)
             if write is not None:
@@ -219,9 +220,12 @@ def _iso(moment: datetime) -> str:
 def import_files(archive: Archive, paths: Sequence[Path], *,
                  on_scan: Callable[[int], None] | None = None,
                  on_start: Callable[[int], None] | None = None,
-                 progress: Callable[[int], None] | None = None) -> ImportResult:
+                 progress: Callable[[int], None] | None = None,
+                 source: str = SOURCE) -> ImportResult:
     """Import the Wix blog posts found in these web archives. `on_scan(bytes)` reports reading;
-    `on_start(n)` gives the number of post pages to import and `progress(n)` counts them."""
+    `on_start(n)` gives the number of post pages to import and `progress(n)` counts them.
+    `source` is what the captures and versions say they came from ('recover' for
+    archive/recover.py's spools)."""
     result = ImportResult()
     captures.recover(archive.conn, captures.captures_dir(archive.path))
     entries: list[webarchive.Entry] = []
@@ -272,7 +276,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         else:
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
-    importer = _Importer(archive, result)
+    importer = _Importer(archive, result, source)
     importer.indexed = indexed
     try:
         if on_start:
@@ -321,7 +325,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             fetch = Fetch(dataclasses.replace(article, url=url), when,
                           etag=_header(payload.headers, "etag"),
                           http_last_modified=_header(payload.headers, "last-modified"),
-                          capture=record_id, source=SOURCE)
+                          capture=record_id, source=importer.source)
             if url in known and when < known[url][1]:
                 earlier.append((known[url][0], fetch))  # placed in the history by its date
             else:

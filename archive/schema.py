@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -296,6 +296,24 @@ CREATE TABLE reextractions (
 );
 """
 
+V11 = """
+CREATE TABLE recovered (                    -- captures `wixarchive recover` listed and fetched
+    endpoint TEXT NOT NULL,                 -- the replay base it came from (--from)
+    url TEXT NOT NULL,                      -- the capture's original URL, as the CDX lists it
+    timestamp TEXT NOT NULL,                -- its 14-digit CDX timestamp ('' for an image
+                                            -- the CDX was asked about: url is the image's)
+    status INTEGER,
+    digest TEXT,                            -- the CDX digest
+    kind TEXT NOT NULL,                     -- 'page' | 'gone' | 'feed' | 'image'
+    record_id TEXT,                         -- WARC-Record-ID it was stored under (NULL if none)
+    outcome TEXT NOT NULL,                  -- 'fetched' | 'missing' (not replayed) | 'asked'
+    spool TEXT,                             -- file in <archive>.recover/ awaiting import
+    recovered_at TEXT NOT NULL,
+    PRIMARY KEY (endpoint, url, timestamp)
+) WITHOUT ROWID;
+CREATE INDEX recovered_spool ON recovered(spool) WHERE spool IS NOT NULL;
+"""
+
 
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
                   log_changes: bool = False, log_texts: bool = False) -> str:
@@ -382,9 +400,13 @@ def _v10(conn: sqlite3.Connection) -> None:
     _script(conn, V10)
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    _script(conn, V11)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11}
 
 
 @contextmanager

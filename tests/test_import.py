@@ -6,66 +6,36 @@ a second import adds nothing, damaged and foreign files handled."""
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import media_bytes
+from tests.webarchives import (
+    distinct_contents,
+    post_pages,
+    revisits,
+    serve_pages,
+    table,
+    wget_warc,
+    wixarchive,
+    write_warc,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("wget") is None,
                                 reason="Debian's wget is not installed (.ci/run installs it)")
 
 
-def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          text=True, timeout=600)
 
 
-def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
-    """A recursive wget of the site (and `more` URLs), its exchanges written to
-    `warc`.warc.gz by wget itself."""
-    options = [m for m in more if m.startswith("--")]
-    subprocess.run(["wget", *options, "--recursive", "--level=inf", "--no-directories",
-                    "--delete-after", "--quiet", "--tries=1", f"--directory-prefix={workdir}",
-                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/",
-                    *[m for m in more if not m.startswith("--")]],
-                   check=False, timeout=600)  # wget exits 8 for the site's deliberate 404s
-    path = warc.with_name(warc.name + ".warc.gz")
-    assert path.stat().st_size > 0
-    return path
-
-
-def revisits(path: Path) -> list[str]:
-    """The target URIs of a WARC's revisit records."""
-    with path.open("rb") as handle:
-        return [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)
-                if r.rec_type == "revisit"]
-
-
-def post_pages(path: Path) -> list[tuple[str, str, bytes]]:
-    """(URL, WARC-Date, body) of every 200 post page in a WARC, read with warcio."""
-    pages = []
-    with path.open("rb") as handle:
-        for record in ArchiveIterator(handle):
-            if record.rec_type == "response" and is_post_url(record.rec_headers.get_header(
-                    "WARC-Target-URI")) and record.http_headers.get_statuscode() == "200":
-                pages.append((record.rec_headers.get_header("WARC-Target-URI"),
-                              record.rec_headers.get_header("WARC-Date"),
-                              record.content_stream().read()))
-    return pages
 
 
 @pytest.fixture(scope="module")
@@ -98,20 +68,6 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "edited": edited, "deleted": deleted, "added": added.slug, "work": work}
 
 
-def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
-    """Post URL -> the distinct clean contents (hashes) the captures hold."""
-    contents: dict[str, set[str]] = {}
-    for warc in warcs:
-        for url, _, body in post_pages(warc):
-            article = extract_article(body, url)
-            if article.page_kind == "post":
-                contents.setdefault(url, set()).add(article.content_hash())
-    return contents
-
-
-def table(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
@@ -276,16 +232,6 @@ def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
     assert site["new_posts"] == len(snapshots["slugs"])
 
 
-def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
-    """A WARC of 200 responses written with warcio, as pywb and Browsertrix write them."""
-    with path.open("wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        for target, body, kind in responses:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(
-                target, "response", payload=io.BytesIO(body), length=len(body),
-                http_headers=headers))
-
 
 def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     """A post page, then (another file, imported later) its images: one at its original
@@ -409,41 +355,19 @@ def test_real_wix_pages_captured_by_wget_are_imported_as_their_truth_says(tmp_pa
     truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
     if not truths:
         pytest.skip(f"real-world corpus not found at {REALWORLD}")
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     pages = {}
     for truth in truths:
         host, slug = truth.stem.split("__", 1)
         html = REALWORLD / "html" / f"{truth.stem}.html"
         if html.exists():
             pages[f"/{host}/post/{slug}"] = (html.read_bytes(), json.loads(truth.read_text()))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            page = pages.get(self.path)
-            self.send_response(200 if page else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            body = page[0] if page else b"not found"
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_pages({path: html for path, (html, _) in pages.items()}) as base:
         urls = tmp_path / "urls.txt"
         urls.write_text("".join(f"{base}{path}\n" for path in pages))
         subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
                         f"--directory-prefix={tmp_path / 'mirror'}", f"--input-file={urls}",
                         f"--warc-file={tmp_path / 'real'}", "--no-warc-keep-log"],
                        check=False, timeout=600)
-    finally:
-        server.shutdown()
     db = tmp_path / "archive.db"
     result = wixarchive("import", str(tmp_path / "real.warc.gz"), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("extract", "Extract the article from one Wix page (file or URL)."),
     "reextract": ("reextract", "Re-extract archived posts from their raw captures (no network)."),
     "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),
+    "recover": ("recover", "Recover a gone blog from the Wayback Machine or a pywb archive."),
     "clean": ("clean", "Strip Wix chrome from a plain-text dump of a page."),
     "sites": ("sites", "Add, list or remove the sites crawled on a schedule."),
     "worker": ("worker", "Crawl for a distributed crawl's writer, through Redis."),

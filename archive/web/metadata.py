@@ -117,6 +117,17 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "last_post_id": "Posts up to this id are done (where a stopped run resumes)",
         "counts": "posts, changed, failed, without_capture (JSON)",
         "failures": "Posts that failed and why (JSON)"}),
+    "recovered": ("Recovered captures", "Captures wixarchive recover listed in a Wayback "
+                  "CDX server and fetched (so a second recover fetches them no more).", {
+        "endpoint": "The archive's replay base (--from)",
+        "url": "The capture's original URL (or, for kind image with no timestamp, an image "
+               "the CDX was asked about)",
+        "timestamp": "Its 14-digit CDX timestamp", "status": "HTTP status the CDX lists",
+        "digest": "Payload digest the CDX lists", "kind": "page, gone, feed or image",
+        "record_id": "WARC-Record-ID it was stored under (see captures)",
+        "outcome": "fetched, missing (the archive did not replay it) or asked",
+        "spool": "Spool file in ARCHIVE.recover/ awaiting import; empty once imported",
+        "recovered_at": "When it was fetched (UTC)"}),
     "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
         "id": "Tag id", "name": "Tag"}),
     "post_tags": ("Post tags", "Which post has which tag.", {

@@ -1,0 +1,118 @@
+"""`wixarchive recover`: a blog's posts brought back from the Wayback Machine or any pywb."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archive.cli.common import db_option, fail
+from archive.store import Archive, ArchiveError
+
+
+@click.command("recover")
+@click.argument("site")
+@click.option("--from", "replay", default="https://web.archive.org/web/", show_default=True,
+              metavar="REPLAY_BASE",
+              help="The archive's replay base: the Wayback Machine, or a pywb collection "
+                   "(http://host/COLL/).")
+@click.option("--cdx", metavar="CDX_URL",
+              help="Its CDX server [default: https://web.archive.org/cdx/search/cdx for the "
+                   "Wayback Machine, REPLAY_BASE + 'cdx' otherwise].")
+@db_option
+@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds between two requests to the archive.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds to wait for an answer.")
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Retries of a request answered 429/5xx, timed out or refused (waiting "
+                   "Retry-After, else 5 s doubled each time).")
+@click.option("--no-images", is_flag=True, help="Do not look for the posts' images.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, timeout: float,
+            retries: int, no_images: bool, as_json: bool) -> None:
+    """Recover the posts of SITE (the blog's address) from a web archive: every capture of its
+    post pages the archive's CDX server lists (and those its feed and sitemaps name) is
+    fetched raw (id_), politely, and archived like an imported WARC: the latest capture is the
+    current version, earlier distinct ones are versions dated by capture time, a post last
+    captured as a 404/410 is kept and marked deleted, and the images the posts use are
+    recovered from their captures. Running it again fetches only captures not fetched before;
+    a recover stopped (the archive down, a kill) resumes where it stopped.
+    """
+    from archive.recover import RecoverBusy, recover
+    from crawler import wayback
+
+    if not replay.startswith(("http://", "https://")):
+        fail(f"--from must be an http(s) URL, not {replay!r}")
+    try:
+        archive = Archive.open(db)
+    except ArchiveError as exc:
+        fail(str(exc))
+    bar = None
+
+    def on_start(n: int) -> None:
+        nonlocal bar
+        if bar is not None:
+            bar.__exit__(None, None, None)
+            bar = None
+        if n and not as_json and sys.stderr.isatty():
+            bar = click.progressbar(length=n, label="Fetching captures", file=sys.stderr)
+            bar.__enter__()
+
+    def progress(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+
+    client = wayback.Client(delay=delay, timeout=timeout, retries=retries)
+    try:
+        with archive:
+            result = recover(archive, site, replay=replay, cdx=cdx, client=client,
+                             images=not no_images, on_start=on_start, progress=progress)
+    except wayback.WaybackError as exc:
+        fail(f"{exc}; what was fetched is kept: run the same command again to resume")
+    except (ArchiveError, RecoverBusy) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"captures could not be written: {exc.strerror or exc}")
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        _summary(result)
+    for error in result.imported.errors:
+        click.echo(f"Error: {error}", err=True)
+    if result.imported.errors:
+        sys.exit(1)
+    if not result.listed and not result.already:
+        click.echo(f"Error: {result.site} has no captures of post pages in {replay}",
+                   err=True)
+        sys.exit(1)
+
+
+def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult
+    click.echo(f"{result.site}: {result.listed} captures of post URLs listed, "
+               f"{result.already} fetched before, {result.fetched} fetched now"
+               + (f" ({result.feeds} feeds and sitemaps)" if result.feeds else "")
+               + (f", {result.missing} not replayed by the archive" if result.missing else "")
+               + f"; {result.requests} requests ({result.cdx_requests} to the CDX server"
+               + (f", {result.retries} retries" if result.retries else "") + ")")
+    for problem in result.problems[:5]:
+        click.echo(f"  not replayed: {problem}")
+    if len(result.problems) > 5:
+        click.echo(f"  ... and {len(result.problems) - 5} more (--json lists them)")
+    if result.imported.not_posts:
+        click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
+                   "(error or parking pages)")
+    for site, counts in sorted(result.imported.sites.items()):
+        click.echo(f"{site}: {len(counts.posts)} posts recovered; {counts.new_posts} new, "
+                   f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
+                   + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
+                   + (f", {counts.older} left out of the history" if counts.older else "")
+                   + (f", {counts.deleted} marked deleted" if counts.deleted else "")
+                   + f", {counts.images} images")
+    if not result.imported.sites and result.already:
+        click.echo("Nothing new: every capture listed was fetched before.")

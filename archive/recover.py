@@ -1,0 +1,444 @@
+"""`wixarchive recover`: a blog that is gone, brought back from a Wayback-compatible archive.
+
+1. List (crawler/wayback.py): the CDX server lists the captures of the site's post URLs (200
+   HTML pages, and 404/410s, which mark deletions) and of its feed and sitemaps; the latest
+   captures of those are read for post URLs the listing missed, which are listed too.
+2. Fetch: each capture not fetched before is replayed raw (`id_`), politely, and appended to a
+   spool WARC in `<archive>.recover/` (synced), then noted in the `recovered` table.
+3. Archive: every BATCH captures the spool is imported by archive/importer.py, exactly as a
+   WARC of any tool would be: extraction, versions by capture time (older ones placed by
+   ingest.save_earlier), deletions, the records copied into the capture store and indexed.
+   So `reextract`, the article page and the exports work on recovered posts unchanged.
+4. Images: the images the archived posts use and the archive lacks are looked up in the CDX
+   (one prefix query per Wix media owner id) and their captures recovered the same way.
+
+Resumable: the spool is synced before its captures are noted, and a spool is deleted only
+after it was imported and its rows cleared. A recover stopped at any point (the archive down,
+a kill) leaves spools that the next run imports first; captures noted are never fetched again.
+This module owns the rows of `recovered` (its DDL is in archive/schema.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import io
+import os
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+from archive import captures, webarchive
+from archive.importer import ImportResult, SiteCounts, import_files
+from archive.store import Archive
+from crawler import wayback
+from crawler.discover.urls import is_post_url, site_root
+
+SOURCE = "recover"  # captures.source and post_versions.source of what it stores
+BATCH = 100  # captures per spool: imported and committed together
+FEEDS = ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml")
+GONE = (404, 410)
+_MEDIA = re.compile(r"^/media/([^/]+)")
+
+
+@dataclasses.dataclass
+class RecoverResult:
+    site: str
+    listed: int = 0  # distinct captures of post URLs (pages and 404/410s) the CDX lists
+    feeds: int = 0  # feed and sitemap captures read for post URLs
+    already: int = 0  # captures fetched by an earlier recover: not fetched again
+    fetched: int = 0  # captures fetched now
+    missing: int = 0  # captures the archive listed but did not replay (error page, redirect)
+    images_listed: int = 0  # image captures found for images the posts lack
+    cdx_requests: int = 0
+    replay_requests: int = 0
+    retries: int = 0
+    imported: ImportResult = dataclasses.field(default_factory=ImportResult)
+    problems: list[str] = dataclasses.field(default_factory=list)  # captures not replayed
+
+    @property
+    def requests(self) -> int:
+        return self.cdx_requests + self.replay_requests
+
+    def to_dict(self) -> dict[str, object]:
+        sites = self.imported.to_dict()["sites"]
+        return {"site": self.site, "listed": self.listed, "feeds": self.feeds,
+                "already": self.already, "fetched": self.fetched, "missing": self.missing,
+                "images_listed": self.images_listed,
+                "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
+                             "retries": self.retries},
+                "not_posts": self.imported.not_posts,
+                "missing_captures": self.problems[:100],
+                "sites": sites, "errors": self.imported.errors}
+
+
+def _merge(total: ImportResult, part: ImportResult) -> None:
+    for name in ("files", "records", "already", "other_records", "skipped", "not_posts",
+                 "unresolved"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.errors += part.errors
+    for site, counts in part.sites.items():
+        into = total.sites.setdefault(site, SiteCounts())
+        into.posts |= counts.posts
+        for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
+                     "images"):
+            setattr(into, name, getattr(into, name) + getattr(counts, name))
+
+
+def _key(url: str) -> tuple[str, str]:
+    """A URL as the CDX server matches it: scheme, `www.` and a trailing slash do not count."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/")
+
+
+class _Site:
+    """The site's root as the user gave it, and its captures' URLs mapped onto it."""
+
+    def __init__(self, site: str) -> None:
+        self.root = site_root(site)
+        parts = urlsplit(self.root)
+        self.scheme, self.netloc, self.path = parts.scheme, parts.netloc, parts.path
+        self.host = (parts.hostname or "").removeprefix("www.")
+
+    def cdx_url(self, path: str) -> str:
+        """What the CDX is asked for: host and path, no scheme (matched in SURT form)."""
+        return f"{self.netloc}{self.path}{path}"
+
+    def owns(self, url: str) -> bool:
+        host, path = _key(url)
+        return host == self.host and (path + "/").startswith(self.path)
+
+    def canonical(self, url: str) -> str:
+        """The capture's URL under the site's root as given (https, www. or not), so captures
+        made over http and https, with and without www., archive as one post."""
+        parts = urlsplit(url)
+        return urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
+
+
+def record_id(replay: str, row: wayback.Row) -> str:
+    """The same capture of the same archive always gets the same WARC-Record-ID, so an import
+    of a spool twice (a killed recover) stores it once."""
+    name = wayback.replay_url(replay, row.timestamp, row.url)
+    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}>"
+
+
+def spool_dir(db: str | os.PathLike[str]) -> Path:
+    return Path(db).with_suffix(".recover")
+
+
+class _Spool:
+    """A WARC of recovered captures awaiting import; each record synced when written."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        self.name = f"recover-{stamp}-{os.getpid()}.warc.gz"
+        self.path = directory / self.name
+        self.handle = self.path.open("ab")
+        self.count = 0
+
+    def write(self, target: str, rid: str, memento: wayback.Memento) -> None:
+        from warcio.statusandheaders import StatusAndHeaders
+        from warcio.warcwriter import WARCWriter
+
+        try:
+            reason = HTTPStatus(memento.status).phrase
+        except ValueError:
+            reason = ""
+        writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
+        record = writer.create_warc_record(
+            target, "response", payload=io.BytesIO(memento.body), length=len(memento.body),
+            http_headers=StatusAndHeaders(f"{memento.status} {reason}".strip(),
+                                          memento.headers, protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Record-ID": rid,
+                               "WARC-Date": captures.warc_date(memento.captured_at)})
+        writer.write_record(record)
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.count += 1
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """A spool whose writer was killed mid-record ends in a torn record (never noted: a
+    record is noted once synced): cut it off, so the import reads the file whole."""
+    scanned = webarchive.scan(path)[0]
+    if scanned.damage:
+        end = max((e.location.offset + e.location.length for e in scanned.entries), default=0)
+        with path.open("r+b") as handle:
+            handle.truncate(end)
+
+
+class _Recovery:
+    def __init__(self, archive: Archive, site: str, replay: str, cdx: str,
+                 client: wayback.Client, result: RecoverResult,
+                 on_start: Callable[[int], None] | None,
+                 progress: Callable[[int], None] | None) -> None:
+        self.archive, self.site = archive, _Site(site)
+        self.replay, self.cdx, self.client, self.result = replay, cdx, client, result
+        self.on_start, self.progress = on_start, progress
+        self.directory = spool_dir(archive.path)
+        self.spool: _Spool | None = None
+        self.client_cdx = 0  # requests made to the CDX server (the rest are replays)
+
+    # -- the recovered table -------------------------------------------------------------
+
+    def _done(self) -> set[tuple[str, str]]:
+        rows = self.archive.conn.execute(
+            "SELECT url, timestamp FROM recovered WHERE endpoint = ?", (self.replay,))
+        return {(url, stamp) for url, stamp in rows}
+
+    def _note(self, row: wayback.Row, kind: str, rid: str | None, outcome: str,
+              spool: str | None) -> None:
+        with self.archive.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO recovered (endpoint, url, timestamp, status, digest, "
+                "kind, record_id, outcome, spool, recovered_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (self.replay, row.url, row.timestamp, row.status, row.digest, kind, rid,
+                 outcome, spool, datetime.now(UTC).isoformat(timespec="seconds")))
+
+    # -- spools --------------------------------------------------------------------------
+
+    def import_left_over(self) -> None:
+        """Spools a stopped recover left: imported now (their rows say they were fetched)."""
+        names = [n for (n,) in self.archive.conn.execute(
+            "SELECT DISTINCT spool FROM recovered WHERE spool IS NOT NULL")]
+        for name in names:
+            path = self.directory / name
+            if path.exists():
+                _cut_torn_tail(path)
+            self._import(path, name)
+
+    def _import(self, path: Path, name: str) -> None:
+        if path.exists():
+            _merge(self.result.imported, import_files(self.archive, [path], source=SOURCE))
+        with self.archive.transaction() as conn:
+            conn.execute("UPDATE recovered SET spool = NULL WHERE spool = ?", (name,))
+        path.unlink(missing_ok=True)
+
+    def flush(self) -> None:
+        if self.spool is None:
+            return
+        spool, self.spool = self.spool, None
+        spool.close()
+        self._import(spool.path, spool.name)
+
+    def store(self, row: wayback.Row, kind: str, target: str) -> wayback.Memento | None:
+        """Fetch a capture, spool it and note it; the memento, or None if not replayed."""
+        got = wayback.fetch(self.client, self.replay, row)
+        self._count()
+        if isinstance(got, str):
+            self.result.missing += 1
+            self.result.problems.append(f"{row.timestamp} {row.url}: {got}")
+            self._note(row, kind, None, "missing", None)
+            return None
+        self.result.fetched += 1
+        if kind == "feed":
+            self._note(row, kind, None, "fetched", None)  # read for links, not archived
+            return got
+        if self.spool is None:
+            self.spool = _Spool(self.directory)
+        rid = record_id(self.replay, row)
+        self.spool.write(target, rid, got)
+        self._note(row, kind, rid, "fetched", self.spool.name)
+        if self.spool.count >= BATCH:
+            self.flush()
+        return got
+
+    def _count(self) -> None:
+        self.result.cdx_requests = self.client_cdx
+        self.result.replay_requests = self.client.requests - self.client_cdx
+        self.result.retries = self.client.retried
+
+    # -- listing -------------------------------------------------------------------------
+
+    def query(self, params: list[tuple[str, str]]) -> list[wayback.Row]:
+        before = self.client.requests
+        try:
+            return wayback.query(self.client, self.cdx, params)
+        finally:
+            self.client_cdx += self.client.requests - before
+            self._count()
+
+    def list_posts(self, url: str, match: str) -> list[tuple[wayback.Row, str]]:
+        """Captures of post URLs: 200 HTML pages and 404/410s, (row, kind)."""
+        scope = [("url", url)] + ([("matchType", match)] if match != "exact" else [])
+        found: list[tuple[wayback.Row, str]] = []
+        pages = self.query([*scope, ("filter", "statuscode:200"),
+                            ("filter", "mimetype:text/html"), ("collapse", "digest")])
+        found += [(r, "page") for r in pages if r.status == 200 and "html" in r.mime.lower()]
+        for status in GONE:
+            rows = self.query([*scope, ("filter", f"statuscode:{status}"),
+                               ("collapse", "digest")])
+            found += [(r, "gone") for r in rows if r.status == status]
+        return [(r, kind) for r, kind in found if is_post_url(r.url) and self.site.owns(r.url)]
+
+    def list_from_feeds(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:
+        """Post URLs the feed and sitemaps name that the prefix listing missed, listed."""
+        from crawler.discover.feeds import parse_feed
+        from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap
+
+        done = self._done()
+        links: set[str] = set()
+        queue = [self.site.cdx_url(name) for name in FEEDS]
+        asked: set[tuple[str, str]] = set()
+        while queue:
+            url = queue.pop(0)
+            if _key(url) in asked:
+                continue
+            asked.add(_key(url))
+            rows = [r for r in self.query([("url", url), ("filter", "statuscode:200"),
+                                           ("collapse", "digest")]) if r.status == 200]
+            if not rows:
+                continue
+            latest = max(rows, key=lambda r: r.timestamp)
+            if (latest.url, latest.timestamp) in done:
+                continue  # read by an earlier recover
+            self.result.feeds += 1
+            memento = self.store(latest, "feed", latest.url)
+            if memento is None or memento.status != 200:
+                continue
+            if url.endswith("blog-feed.xml"):
+                links.update(item.link for item in parse_feed(memento.body).items)
+                continue
+            sitemap = parse_sitemap(memento.body)
+            for entry in sitemap.entries:
+                if sitemap.is_index:
+                    if is_posts_sitemap(entry.loc) and self.site.owns(entry.loc):
+                        queue.append(entry.loc)
+                else:
+                    links.add(entry.loc)
+        extra = sorted({link for link in links if is_post_url(link) and self.site.owns(link)
+                        and _key(link) not in listed})
+        found = []
+        for link in extra:
+            found += self.list_posts(link, "exact")
+        return found
+
+    # -- images --------------------------------------------------------------------------
+
+    def recover_images(self) -> None:
+        """Captures of the images archived posts use and the archive lacks. A Wix media file
+        is named `<owner id>_<hash>~mv2.<ext>`: one prefix query per owner id lists them all
+        (and their `/v1/fill/...` renditions)."""
+        from crawler.extract.body import full_size_url
+
+        wanted = {url for (url,) in self.archive.conn.execute(
+            "SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+            "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND NOT EXISTS "
+            "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored')",
+            (self.site.root,))}
+        asked = {url for (url,) in self.archive.conn.execute(
+            "SELECT url FROM recovered WHERE endpoint = ? AND kind = 'image' "
+            "AND timestamp = ''", (self.replay,))}
+        groups: dict[str, set[str]] = {}
+        for url in wanted:
+            match = _MEDIA.match(urlsplit(url).path)
+            if match is None:
+                continue
+            name = match.group(1)
+            prefix = name.split("_", 1)[0] + "_" if "_" in name else name
+            if url not in asked:
+                groups.setdefault(f"{urlsplit(url).netloc}/media/{prefix}", set()).add(url)
+        done = self._done()
+        chosen: list[wayback.Row] = []
+        for query, urls in sorted(groups.items()):
+            rows = self.query([("url", query), ("matchType", "prefix"),
+                               ("filter", "statuscode:200"), ("collapse", "digest")])
+            best: dict[str, wayback.Row] = {}
+            for row in rows:
+                if row.status != 200 or not row.mime.lower().startswith("image/"):
+                    continue
+                full = full_size_url(row.url) or row.url
+                full = urlunsplit(("https", "static.wixstatic.com", urlsplit(full).path, "", ""))
+                if full not in urls:
+                    continue
+                held = best.get(full)
+                is_original = _key(row.url) == _key(full)
+                # The upload itself before any rendition of it; the latest of either.
+                if held is None or (is_original, row.timestamp) > (
+                        _key(held.url) == _key(full), held.timestamp):
+                    best[full] = row
+            self.result.images_listed += len(best)
+            chosen += [row for row in best.values() if (row.url, row.timestamp) not in done]
+            for url in urls:  # asked: the next recover asks only for images new by then
+                self._note(wayback.Row(url, "", None, "", ""), "image", None, "asked", None)
+        if chosen and self.on_start:
+            self.on_start(len(chosen))
+        for row in sorted(chosen, key=lambda r: r.timestamp):
+            self.store(row, "image", row.url)
+            if self.progress:
+                self.progress(1)
+        self.flush()
+
+
+def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
+            cdx: str | None = None, client: wayback.Client | None = None,
+            images: bool = True,
+            on_start: Callable[[int], None] | None = None,
+            progress: Callable[[int], None] | None = None) -> RecoverResult:
+    """Recover the posts of `site` that the archive at `replay` holds into `archive`.
+    Raises wayback.WaybackError when the archive cannot be used (what was done is kept)."""
+    replay = replay if replay.endswith("/") else replay + "/"
+    cdx = cdx or wayback.cdx_for(replay)
+    client = client or wayback.Client()
+    result = RecoverResult(site_root(site))
+    run = _Recovery(archive, site, replay, cdx, client, result, on_start, progress)
+    lock = _lock(run.directory)
+    captures.recover(archive.conn, captures.captures_dir(archive.path))
+    run.import_left_over()
+    try:
+        found = run.list_posts(run.site.cdx_url("post/"), "prefix")
+        listed = {_key(r.url) for r, _ in found}
+        found += run.list_from_feeds(listed)
+        rows = {(r.url, r.timestamp): (r, kind) for r, kind in found}
+        kinds = {(r.url, r.timestamp): kind for r, kind in rows.values()}
+        # Each URL's captures in time order, adjacent identical ones once (pages and 404s
+        # together, so a page captured again after a 404 still counts).
+        kept = list(wayback.collapse([r for r, _ in rows.values()]))
+        result.listed = len(kept)
+        done = run._done()
+        todo = [r for r in kept if (r.url, r.timestamp) not in done]
+        result.already = len(kept) - len(todo)
+        if on_start:
+            on_start(len(todo))
+        for row in todo:
+            run.store(row, kinds[(row.url, row.timestamp)], run.site.canonical(row.url))
+            if progress:
+                progress(1)
+        run.flush()
+        if images:
+            run.recover_images()
+    except wayback.WaybackError:
+        run.flush()  # what was fetched is archived before the error is reported
+        raise
+    finally:
+        if run.spool is not None:
+            run.spool.close()  # noted rows name it: the next recover imports it
+        run._count()
+        lock.close()
+    return result
+
+
+def _lock(directory: Path) -> IO[bytes]:
+    """One recover at a time per archive: another would import (and delete) the spool this
+    one is still writing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = (directory / "lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RecoverBusy(f"another recover is running on this archive ({directory})") from None
+    return handle
+
+
+class RecoverBusy(Exception):
+    """Another recover holds the archive's spool folder."""

@@ -1,0 +1,428 @@
+"""`wixarchive recover` against a real pywb (`wb-manager add`, `wayback` on 127.0.0.1) holding
+WARCs made by Debian's wget of the sample blog at two moments (posts edited, deleted, added
+between them), of its images (warcio) and of ../shared/realworld's pages, while the sites
+themselves are down. A counting proxy in front of pywb counts the requests recover makes, and
+plays a CDX server that is slow, answers HTML or fails."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import extract_article
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import media_bytes
+from tests.pywb import MISSING, pywb_bin, wayback
+from tests.webarchives import (
+    distinct_contents,
+    serve_pages,
+    table,
+    wget_warc,
+    wixarchive,
+    write_warc,
+)
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("wget") is None,
+                       reason="Debian's wget is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(pywb_bin() is None, reason=MISSING),
+]
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+PARKING = (b"<!DOCTYPE html><html><head><title>example.com is parked</title></head><body>"
+           b"<h1>This domain may be for sale</h1><p>Buy this domain.</p></body></html>")
+VERSIONS = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
+            "JOIN posts p ON p.id = v.post_id ORDER BY 1, 2")
+
+
+class Gate:
+    """A real HTTP proxy on 127.0.0.1 in front of pywb: it counts every request (path and
+    status) and, when told to, plays a CDX server that is slow or answers an HTML page, or
+    an archive that fails every replay after the first few."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.log: list[tuple[str, int]] = []
+        # 'slow-cdx' | 'html-cdx' | 'busy-cdx-once' | 'fail-replays' | 'odd-replays'
+        self.mode = "pass"
+        self.replays_allowed = 0
+        self.lock = threading.Lock()
+
+    def reset(self, mode: str = "pass") -> None:
+        with self.lock:
+            self.log.clear()
+            self.mode = mode
+
+    def replays(self) -> list[str]:
+        return [path for path, status in self.log if "/cdx" not in path and status < 500]
+
+    def cdx(self) -> list[str]:
+        return [path for path, _ in self.log if "/cdx" in path]
+
+    def answer(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        is_cdx = "/cdx" in path.split("?")[0]
+        with self.lock:
+            mode = self.mode
+            if mode == "busy-cdx-once" and is_cdx:
+                self.mode = "pass"
+                return 429, [("Retry-After", "1")], b"slow down"
+            if mode == "odd-replays" and not is_cdx and self.replays_allowed > 0:
+                self.replays_allowed -= 1
+                if self.replays_allowed == 1:  # the archive's own error page
+                    return 404, [("Content-Type", "text/html")], b"<p>Not in archive</p>"
+                return 302, [("Location", "http://parking.example/lander")], b""
+            if mode == "fail-replays" and not is_cdx:
+                if self.replays_allowed <= 0:
+                    return 503, [("Content-Type", "text/plain")], b"busy"
+                self.replays_allowed -= 1
+        if mode == "html-cdx" and is_cdx:
+            return 200, [("Content-Type", "text/html")], b"<!doctype html><p>Maintenance</p>"
+        if mode == "slow-cdx" and is_cdx:
+            time.sleep(3)
+        opener = urllib.request.build_opener(_NoRedirects)
+        try:
+            with opener.open(self.upstream + path, timeout=60) as response:
+                return response.status, list(response.headers.items()), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, list(exc.headers.items()), exc.read()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@contextmanager
+def gate(upstream: str) -> Iterator[tuple[Gate, str]]:
+    state = Gate(upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            status, headers, body = state.answer(self.path)
+            with state.lock:
+                state.log.append((self.path, status))
+            try:
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up waiting (the slow CDX)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """pywb holding wget's two captures of a 40-post blog, a WARC of some of its images, and
+    wget's capture of the real-world pages; the sites are down once it is built."""
+    work = tmp_path_factory.mktemp("recover")
+    blog = SampleBlog(seed=17, post_count=40)
+    with serve_blog(blog) as server:
+        feeds = [f"{server.url}/{name}" for name in
+                 ("sitemap.xml", "blog-posts-sitemap.xml", "blog-feed.xml")]
+        first = wget_warc(server.url, work / "first", work / "mirror", *feeds)
+        slugs = [post.slug for post in blog.posts]
+        edited = slugs[3:6]
+        for slug in edited:
+            blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
+                                             "A second paragraph, also new."])
+        deleted = slugs[10:12]
+        for slug in deleted:
+            blog.delete_post(slug)
+        added = blog.add_post(title="A post written between the two captures")
+        time.sleep(1.1)  # capture times have whole seconds
+        gone = [f"{server.url}/post/{slug}" for slug in deleted]
+        second = wget_warc(server.url, work / "second", work / "mirror", *gone)
+        site = server.url + "/"
+    # Two of the posts' images captured: one as uploaded, one only as a /v1/fill/ rendition.
+    with_images = [p.expected()["images"][0] for p in blog.posts if p.expected()["images"]]
+    original, rendered = with_images[0], with_images[1]
+    rendered_id = rendered.rsplit("/", 1)[-1]
+    images = work / "images.warc.gz"
+    write_warc(images, [
+        (original, media_bytes(original.rsplit("/", 1)[-1]), "image/png"),
+        (f"{rendered}/v1/fill/w_300,h_200,al_c/{rendered_id}", media_bytes(rendered_id),
+         "image/png")])
+    # After the site lapsed: a post URL answering a parking page with status 200.
+    parked = f"{site}post/{slugs[20]}"
+    write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
+    warcs = [first, second, images, work / "parked.warc.gz"]
+    real = _real_pages()
+    real_site = None
+    if real:
+        with serve_pages({path: html for path, (html, _) in real.items()}) as base:
+            listing = work / "real-urls.txt"
+            listing.write_text("".join(f"{base}{path}\n" for path in real))
+            subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
+                            f"--directory-prefix={work / 'mirror'}", f"--input-file={listing}",
+                            f"--warc-file={work / 'real'}", "--no-warc-keep-log"],
+                           check=False, timeout=600)
+            real_site = base + "/"
+        warcs.append(work / "real.warc.gz")
+    with wayback(work / "pywb", warcs=warcs) as base, gate(base.split("/archive/")[0]) as (
+            proxy, proxy_url):
+        yield {"site": site, "first": first, "second": second, "base": proxy_url + "/archive/",
+               "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
+               "added": added.slug, "images": (original, rendered), "real": real,
+               "real_site": real_site, "parked": parked}
+
+
+def _real_pages() -> dict[str, tuple[bytes, dict]]:
+    """../shared/realworld's pages that have a truth record, at /post/<host>__<slug> on one
+    loopback site: (HTML, truth)."""
+    truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
+    pages = {}
+    for truth in truths:
+        html = REALWORLD / "html" / f"{truth.stem}.html"
+        if html.exists():
+            pages[f"/post/{truth.stem}"] = (html.read_bytes(), json.loads(truth.read_text()))
+    return pages
+
+
+def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:
+    return wixarchive("recover", site or archive["site"], "--from", archive["base"], *args)
+
+
+def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twice(
+        archive: dict, tmp_path: Path):
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+    proxy.reset()
+    result = recover(archive, "--db", str(db), "--delay", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    site = archive["site"]
+    ever = {f"{site}post/{slug}" for slug in [*archive["slugs"], archive["added"]]}
+    counts = summary["sites"][site]
+    assert counts["posts"] == counts["new_posts"] == len(ever)
+    assert counts["deleted"] == len(archive["deleted"])
+    assert counts["images"] == 2
+    assert summary["feeds"] >= 2  # the sitemaps and the feed were read for post URLs
+    assert summary["not_posts"] == 1  # the parking page, never taken for the post
+    replays = proxy.replays()
+    assert len(replays) == len(set(replays)) == summary["fetched"]
+    assert summary["requests"] == {"cdx": len(proxy.cdx()), "replay": len(replays),
+                                   "retries": 0}
+    # Raw replays only (id_): the archive's rewriting never reaches the extractor.
+    assert all("id_/" in path for path in replays)
+
+    # Versions = the distinct clean contents of each post's captures, in capture order: the
+    # same history as importing wget's two WARCs themselves.
+    contents = distinct_contents(archive["first"], archive["second"])
+    assert set(contents) == ever
+    versions: dict[str, list[str]] = {}
+    for url, _, _, digest in table(db, VERSIONS):
+        versions.setdefault(url, []).append(digest)
+    assert {url: set(v) for url, v in versions.items()} == contents
+    assert sum(map(len, versions.values())) == sum(map(len, contents.values()))
+    imported = tmp_path / "imported.db"
+    made = wixarchive("import", str(archive["first"]), str(archive["second"]), "--db",
+                      str(imported))
+    assert made.returncode == 0, made.stderr
+    assert table(db, VERSIONS) == table(imported, VERSIONS)
+    for slug in archive["edited"]:
+        history = table(db, "SELECT v.fetched_at FROM post_versions v JOIN posts p ON "
+                            f"p.id = v.post_id WHERE p.url = '{site}post/{slug}' ORDER BY 1")
+        assert len(history) == 2
+        assert table(db, f"SELECT body FROM posts WHERE url = '{site}post/{slug}'")[0][0] \
+            .startswith("Rewritten:")
+    gone = {url for (url,) in table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL")}
+    assert gone == {f"{site}post/{slug}" for slug in archive["deleted"]}
+    parked = table(db, f"SELECT body, deleted_at FROM posts WHERE url = '{archive['parked']}'")
+    assert len(parked) == 1 and "for sale" not in parked[0][0] and parked[0][1] is None
+    # Stored like crawled and imported captures: indexed, each version naming its capture.
+    assert table(db, "SELECT count(*) FROM post_versions v LEFT JOIN captures c ON "
+                     "c.record_id = v.capture WHERE c.source IS NOT 'recover'") == [(0,)]
+    assert set(table(db, "SELECT url FROM media WHERE status = 'stored'")) == {
+        (url,) for url in archive["images"]}
+    reextracted = wixarchive("reextract", "--db", str(db), "--json")
+    assert reextracted.returncode == 0, reextracted.stderr
+    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
+                                              "without_capture": 0}
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr
+    markdown = wixarchive("export", "--format", "markdown", str(tmp_path / "md"),
+                          "--db", str(db))
+    assert markdown.returncode == 0, markdown.stderr
+    assert len(list((tmp_path / "md").rglob("*.md"))) == len(ever)
+
+    # Again, at the default pace of one request a second: nothing is fetched again.
+    before = [table(db, f"SELECT count(*) FROM {t}") for t in ("captures", "post_versions")]
+    proxy.reset()
+    started = time.monotonic()
+    again = recover(archive, "--db", str(db), "--json")
+    elapsed = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    repeat = json.loads(again.stdout)
+    assert proxy.replays() == [] and repeat["fetched"] == 0
+    assert repeat["already"] == summary["listed"] and repeat["sites"] == {}
+    assert [table(db, f"SELECT count(*) FROM {t}")
+            for t in ("captures", "post_versions")] == before
+    assert elapsed >= len(proxy.cdx()) - 1  # one request a second
+    assert not list(db.with_suffix(".recover").glob("*.warc.gz"))  # every spool imported
+
+
+def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_rerun_completes(
+        archive: dict, tmp_path: Path):
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+
+    def error_of(result: subprocess.CompletedProcess) -> str:
+        assert result.returncode == 1, result.stdout
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+        return lines[0]
+
+    with serve_pages({}) as closed:
+        pass  # a port nothing listens on any more
+    down = error_of(recover(archive, "--db", str(db), "--cdx", closed + "/archive/cdx",
+                            "--retries", "1", "--delay", "0"))
+    assert f"cannot reach the CDX server at {closed}" in down and "run the same command" in down
+
+    proxy.reset("slow-cdx")
+    slow = error_of(recover(archive, "--db", str(db), "--timeout", "1", "--retries", "0",
+                            "--delay", "0"))
+    assert "did not answer within 1 s" in slow
+
+    proxy.reset("html-cdx")
+    html = error_of(recover(archive, "--db", str(db), "--delay", "0"))
+    assert "answered an HTML page, not a CDX listing" in html
+
+    # Two recovers at once on one archive: the second says so and leaves.
+    import fcntl
+
+    db.with_suffix(".recover").mkdir(exist_ok=True)
+    with (db.with_suffix(".recover") / "lock").open("ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = error_of(recover(archive, "--db", str(db), "--delay", "0"))
+    assert busy.startswith("Error: another recover is running on this archive")
+
+    proxy.reset()
+    never = error_of(recover(archive, "--db", str(db), "--delay", "0",
+                             site="http://127.0.0.1:9/"))
+    assert never == f"Error: http://127.0.0.1:9/ has no captures of post pages in {archive['base']}"
+
+    # The archive fails every replay after the first 25 (503, past the retries): what was
+    # fetched is kept, and the next recover fetches only the rest.
+    proxy.reset("fail-replays")
+    proxy.replays_allowed = 25
+    failed = error_of(recover(archive, "--db", str(db), "--delay", "0", "--retries", "1"))
+    assert "answered HTTP 503 (2 tries)" in failed
+    first_run = proxy.replays()
+    assert len(first_run) == 25
+    assert table(db, "SELECT count(*) FROM posts")[0][0] > 0
+
+    proxy.reset("busy-cdx-once")  # and a 429 with Retry-After on the first listing
+    started = time.monotonic()
+    result = recover(archive, "--db", str(db), "--delay", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 1
+    summary = json.loads(result.stdout)
+    assert summary["requests"]["retries"] == 1
+    second_run = proxy.replays()
+    assert not set(first_run) & set(second_run)  # no capture fetched twice
+    whole = tmp_path / "whole.db"
+    proxy.reset()
+    assert recover(archive, "--db", str(whole), "--delay", "0").returncode == 0
+    assert len(first_run) + len(second_run) == len(proxy.replays())
+    assert table(db, VERSIONS) == table(whole, VERSIONS)
+    posts = "SELECT url, content_hash, deleted_at IS NOT NULL FROM posts ORDER BY 1"
+    assert table(db, posts) == table(whole, posts)
+
+
+def test_a_recover_killed_midway_is_completed_by_the_next(archive: dict, tmp_path: Path):
+    """SIGKILL while fetching (a spool written, not yet imported): the next recover imports
+    the spool and fetches only the captures not fetched before."""
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+    proxy.reset()
+    process = subprocess.Popen([sys.executable, "-m", "archive.cli", "recover", archive["site"],
+                                "--from", archive["base"], "--db", str(db), "--delay", "0.05"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(proxy.replays()) < 30:
+        time.sleep(0.01)
+    process.kill()
+    process.wait()
+    killed = proxy.replays()
+    assert any(db.with_suffix(".recover").glob("*.warc.gz"))  # fetched, not yet imported
+    proxy.reset()
+    result = recover(archive, "--db", str(db), "--delay", "0", "--json")
+    assert result.returncode == 0, result.stderr
+    assert not set(killed[:-1]) & set(proxy.replays())  # at most the one in flight again
+    whole = tmp_path / "whole.db"
+    assert recover(archive, "--db", str(whole), "--delay", "0").returncode == 0
+    assert table(db, VERSIONS) == table(whole, VERSIONS)
+    check = wixarchive("check", "--db", str(db))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_real_wix_pages_recovered_from_pywb_are_archived_as_extracted(archive: dict,
+                                                                      tmp_path: Path):
+    if not archive["real"]:
+        pytest.skip(f"real-world corpus not found at {REALWORLD}")
+    db = tmp_path / "archive.db"
+    site = archive["real_site"]
+    result = recover(archive, "--db", str(db), "--delay", "0", "--no-images", "--json",
+                     site=site)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    archived = {url: (title, digest) for url, title, digest in
+                table(db, "SELECT url, title, content_hash FROM posts")}
+    assert summary["not_posts"] + len(archived) == len(archive["real"])
+    assert summary["not_posts"] <= 1  # the corpus's one page that is not a post, if any
+    for path, (html, truth) in archive["real"].items():
+        url = site.rstrip("/") + path
+        article = extract_article(html, url)
+        if article.page_kind != "post":
+            assert url not in archived
+            continue
+        assert archived[url] == (article.title, article.content_hash()), url
+        assert " ".join(article.title.split()) == " ".join(truth["title"].split()), url
+
+
+def test_archive_error_pages_and_redirects_elsewhere_are_never_taken_for_captures(
+        archive: dict, tmp_path: Path):
+    """The first replay answers the archive's own 404 page (no Memento-Datetime), the second
+    a redirect to a parking host: neither is stored, both are named, the rest is recovered."""
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+    proxy.reset("odd-replays")
+    proxy.replays_allowed = 2
+    result = recover(archive, "--db", str(db), "--delay", "0", "--no-images", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["missing"] == 2
+    problems = summary["missing_captures"]
+    assert "not a capture (HTTP 404 without Memento-Datetime)" in problems[0]
+    assert "redirected to http://parking.example/lander" in problems[1]
+    assert table(db, "SELECT count(*) FROM recovered WHERE outcome = 'missing'") == [(2,)]
+    assert table(db, "SELECT count(*) FROM captures WHERE url LIKE '%parking.example%'") == [(0,)]
+    assert summary["sites"][archive["site"]]["posts"] >= len(archive["slugs"]) - 1

@@ -1,0 +1,108 @@
+"""Helpers shared by the tests that make web archives with other tools (Debian's wget,
+warcio) and read them back: tests/test_import.py and tests/test_recover.py."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.discover.urls import is_post_url
+from crawler.extract import extract_article
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
+    """A recursive wget of the site (and `more` URLs), its exchanges written to
+    `warc`.warc.gz by wget itself."""
+    options = [m for m in more if m.startswith("--")]
+    subprocess.run(["wget", *options, "--recursive", "--level=inf", "--no-directories",
+                    "--delete-after", "--quiet", "--tries=1", f"--directory-prefix={workdir}",
+                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/",
+                    *[m for m in more if not m.startswith("--")]],
+                   check=False, timeout=600)  # wget exits 8 for the site's deliberate 404s
+    path = warc.with_name(warc.name + ".warc.gz")
+    assert path.stat().st_size > 0
+    return path
+
+def revisits(path: Path) -> list[str]:
+    """The target URIs of a WARC's revisit records."""
+    with path.open("rb") as handle:
+        return [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)
+                if r.rec_type == "revisit"]
+
+def post_pages(path: Path) -> list[tuple[str, str, bytes]]:
+    """(URL, WARC-Date, body) of every 200 post page in a WARC, read with warcio."""
+    pages = []
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type == "response" and is_post_url(record.rec_headers.get_header(
+                    "WARC-Target-URI")) and record.http_headers.get_statuscode() == "200":
+                pages.append((record.rec_headers.get_header("WARC-Target-URI"),
+                              record.rec_headers.get_header("WARC-Date"),
+                              record.content_stream().read()))
+    return pages
+
+def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
+    """Post URL -> the distinct clean contents (hashes) the captures hold."""
+    contents: dict[str, set[str]] = {}
+    for warc in warcs:
+        for url, _, body in post_pages(warc):
+            article = extract_article(body, url)
+            if article.page_kind == "post":
+                contents.setdefault(url, set()).add(article.content_hash())
+    return contents
+
+def table(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
+    """A WARC of 200 responses written with warcio, as pywb and Browsertrix write them."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for target, body, kind in responses:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                target, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers))
+
+
+@contextmanager
+def serve_pages(pages: dict[str, bytes]) -> Iterator[str]:
+    """Serve these HTML pages (path -> bytes) on 127.0.0.1, 404 for any other path; yields the
+    base URL (no trailing slash)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            page = pages.get(self.path)
+            self.send_response(200 if page else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            body = page if page else b"not found"
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
