@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -118,6 +120,18 @@ def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
             writer.write_record(writer.create_warc_record(
                 target, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=headers))
+
+
+def loopback(n: int) -> str:
+    """The loopback address 127.0.0.<n> (its own host, as another site), or skip the test where
+    the system routes only 127.0.0.1."""
+    address = f"127.0.0.{n}"
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+    except OSError:
+        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
+    return address
 
 
 @contextmanager
