@@ -90,15 +90,6 @@ class _Site:
         self.stats[key] = self.stats.get(key, 0) + n
 
 
-def connect(url: str) -> redis.Redis:
-    try:
-        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
-        server.ping()
-    except (redis.RedisError, ValueError) as exc:
-        raise DistributedError(f"cannot reach Redis at {url}: {exc}") from None
-    return server
-
-
 def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
             ) -> tuple[float, bytes]:
     """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
@@ -129,7 +120,7 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
         self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
         self.stopping = False
-        self.server = connect(url)
+        self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
