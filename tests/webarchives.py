@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +23,7 @@ from warcio.warcwriter import WARCWriter
 
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
-from crawler.sample_site import SampleBlog
+from crawler.sample_site import SampleBlog, serve_blog
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 
@@ -78,6 +79,23 @@ def change_between_captures(blog: SampleBlog) -> tuple[list[str], list[str], str
         blog.delete_post(slug)
     added = blog.add_post(title="A post written between the two captures")
     return edited, deleted, added.slug
+
+def two_wget_captures(blog: SampleBlog, work: Path, changed: int,
+                      deleted: int = 0) -> tuple[Path, Path, str]:
+    """wget's captures of the blog, served on 127.0.0.1, before and after its first `changed`
+    posts are edited and the next `deleted` deleted (the second capture asks for those too:
+    404s); and the blog's URL. For the benchmarks."""
+    with serve_blog(blog) as server:
+        first = wget_warc(server.url, work / "first", work / "mirror")
+        for post in blog.posts[:changed]:
+            blog.edit_post(post.slug, paragraphs=[f"Changed: {post.slug}.", "Again."])
+        gone = [post.slug for post in blog.posts[changed:changed + deleted]]
+        for slug in gone:
+            blog.delete_post(slug)
+        time.sleep(1.1)  # wget's WARC-Date has whole seconds
+        second = wget_warc(server.url, work / "second", work / "mirror",
+                           *[f"{server.url}/post/{slug}" for slug in gone])
+    return first, second, server.url
 
 def revisits(path: Path) -> list[str]:
     """The target URIs of a WARC's revisit records."""
