@@ -619,12 +619,6 @@ def stored_media_record(conn: sqlite3.Connection, digest: str) -> tuple[str, str
         "LIMIT 1", (digest,)).fetchone()
 
 
-def capture_file_path(conn: sqlite3.Connection, directory: Path, record_id: str) -> Path | None:
-    row = conn.execute("SELECT f.name FROM captures c JOIN capture_files f ON f.id = c.file_id "
-                       "WHERE c.record_id = ?", (record_id,)).fetchone()
-    return directory / row[0] if row else None
-
-
 # -- reports --------------------------------------------------------------------------------
 
 
