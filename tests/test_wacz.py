@@ -351,10 +351,17 @@ def test_a_missing_capture_file_is_named_and_the_rest_exported(sites: dict, tmp_
     result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
     assert result.returncode == 1
     assert f"capture file {files[-1]} is missing" in result.stderr
-    assert out.exists()
     validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
                               capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout
+    # The rest: the posts whose captures are in the other files, each listed with its record.
+    with zipfile.ZipFile(out) as zipped:
+        listed = {json.loads(line)["url"]
+                  for line in zipped.read("pages/pages.jsonl").splitlines()[1:]}
+        with zipped.open("archive/data.warc.gz") as warc:
+            written = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(warc)
+                       if r.rec_type == "response"}
+    assert listed and listed <= written
 
 
 def test_wxr_attachments_point_at_the_archived_images_published_where_told(sites: dict,
