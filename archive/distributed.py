@@ -222,7 +222,8 @@ class RedisWriter:
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
-        for url in captures.media_to_fetch(archive.conn, site.job.url):
+        urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+        for url in urls:
             fetch = url
             if self.media_base and url.startswith(WIX_MEDIA):
                 fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
