@@ -600,10 +600,23 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
         return None
 
 
-def capture_file_path(conn: sqlite3.Connection, directory: Path, record_id: str) -> Path | None:
-    row = conn.execute("SELECT f.name FROM captures c JOIN capture_files f ON f.id = c.file_id "
-                       "WHERE c.record_id = ?", (record_id,)).fetchone()
-    return directory / row[0] if row else None
+def stored_media_files(conn: sqlite3.Connection,
+                       urls: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(URL, payload digest, capture file name) of those images archived at full size."""
+    return conn.execute(
+        "SELECT m.url, m.payload_digest, f.name FROM media m "
+        "JOIN captures c ON c.record_id = m.capture "
+        "JOIN capture_files f ON f.id = c.file_id WHERE m.status = 'stored' AND m.url IN "
+        f"({','.join('?' * len(urls))})", list(urls)).fetchall()
+
+
+def stored_media_record(conn: sqlite3.Connection, digest: str) -> tuple[str, str | None] | None:
+    """(capture record id, content type) of an image archived at full size with this payload
+    digest ("sha1:<base32>"), or None."""
+    return conn.execute(
+        "SELECT c.record_id, m.content_type FROM media m JOIN captures c "
+        "ON c.record_id = m.capture WHERE m.payload_digest = ? AND m.status = 'stored' "
+        "LIMIT 1", (digest,)).fetchone()
 
 
 # -- reports --------------------------------------------------------------------------------

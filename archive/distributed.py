@@ -90,15 +90,6 @@ class _Site:
         self.stats[key] = self.stats.get(key, 0) + n
 
 
-def connect(url: str) -> redis.Redis:
-    try:
-        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
-        server.ping()
-    except (redis.RedisError, ValueError) as exc:
-        raise DistributedError(f"cannot reach Redis at {url}: {exc}") from None
-    return server
-
-
 def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
             ) -> tuple[float, bytes]:
     """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
@@ -129,7 +120,7 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
         self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
         self.stopping = False
-        self.server = connect(url)
+        self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
@@ -231,7 +222,7 @@ class RedisWriter:
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
-        urls, _ = captures.media_to_fetch(archive.conn, site.job.url)
+        urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
         for url in urls:
             fetch = url
             if self.media_base and url.startswith(WIX_MEDIA):

@@ -28,6 +28,9 @@ from crawler.discover.urls import is_post_url, normalize_url, site_root
 BATCH = 100  # post pages per committed step
 SOURCE = "import"
 GONE = (404, 410)
+# SiteCounts' field for each outcome of saving a capture (ingest.save_earlier, save_batch).
+_COUNTED = {"inserted": "new_versions", "earlier": "earlier", "older": "older",
+            "new": "new_posts", "changed": "new_versions"}
 
 
 @dataclasses.dataclass
@@ -40,6 +43,12 @@ class SiteCounts:
     older: int = 0  # captures left out of the history (see ingest.save_earlier)
     deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
     images: int = 0  # images linked from captures in the files
+
+    def count(self, outcome: str) -> None:
+        """Count one capture by what saving it did (ingest.save_earlier's or save_batch's
+        outcome); any other outcome means the content was already archived."""
+        field = _COUNTED.get(outcome, "unchanged")
+        setattr(self, field, getattr(self, field) + 1)
 
     def to_dict(self) -> dict[str, int]:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
@@ -334,26 +343,12 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
         def save(fetches: list[Fetch] = fetches,
                  earlier: list[tuple[int, Fetch]] = earlier) -> None:
             for post_id, fetch in earlier:
-                outcome = save_earlier(archive.conn, post_id, fetch)
-                counts = result.site(fetch.article.url)
-                if outcome == "inserted":
-                    counts.new_versions += 1
-                elif outcome == "earlier":
-                    counts.earlier += 1
-                elif outcome == "older":
-                    counts.older += 1
-                else:
-                    counts.unchanged += 1
+                result.site(fetch.article.url).count(
+                    save_earlier(archive.conn, post_id, fetch))
             outcomes = save_batch(archive.conn, fetches, None, archive._site_id) \
                 if fetches else []
             for fetch, outcome in zip(fetches, outcomes, strict=True):
-                counts = result.site(fetch.article.url)
-                if outcome == "new":
-                    counts.new_posts += 1
-                elif outcome == "changed":
-                    counts.new_versions += 1
-                else:
-                    counts.unchanged += 1
+                result.site(fetch.article.url).count(outcome)
 
         importer.commit(save)
         if progress:

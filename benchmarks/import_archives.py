@@ -24,16 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
+from crawler.sample_site import SampleBlog  # noqa: E402
+from tests.webarchives import two_wget_captures  # noqa: E402
 
 BIN = Path(sys.executable).parent
-
-
-def wget(url: str, warc: Path, workdir: Path) -> Path:
-    subprocess.run(["wget", "--recursive", "--level=inf", "--no-directories", "--delete-after",
-                    "--quiet", "--tries=1", f"--directory-prefix={workdir}",
-                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/"], check=False)
-    return warc.with_name(warc.name + ".warc.gz")
 
 
 def timed(command: list[str], rounds: int, before=None) -> float:  # noqa: ANN001
@@ -59,12 +53,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wixarchive-import-bench-"))
     try:
         blog = SampleBlog(seed=21, post_count=args.posts)
-        with serve_blog(blog) as server:
-            first = wget(server.url, work / "first", work / "mirror")
-            for post in blog.posts[:int(args.posts * args.changed)]:
-                blog.edit_post(post.slug, paragraphs=[f"Changed: {post.slug}.", "Again."])
-            time.sleep(1.1)  # wget's WARC-Date has whole seconds
-            second = wget(server.url, work / "second", work / "mirror")
+        first, second, _ = two_wget_captures(blog, work, int(args.posts * args.changed))
         files = [str(second), str(first)]
         db = work / "archive.db"
 

@@ -26,18 +26,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
+from crawler.sample_site import SampleBlog  # noqa: E402
 from tests.pywb import MISSING, pywb_bin, wayback  # noqa: E402
+from tests.webarchives import two_wget_captures  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DEFAULT_DELAY = 1.0
-
-
-def wget(url: str, warc: Path, workdir: Path, *more: str) -> Path:
-    subprocess.run(["wget", "--recursive", "--level=inf", "--no-directories", "--delete-after",
-                    "--quiet", "--tries=1", f"--directory-prefix={workdir}",
-                    f"--warc-file={warc}", "--no-warc-keep-log", url + "/", *more], check=False)
-    return warc.with_name(warc.name + ".warc.gz")
 
 
 def run(command: list[str], check: bool = True) -> tuple[float, str]:
@@ -76,18 +70,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wixarchive-recover-bench-"))
     try:
         blog = SampleBlog(seed=21, post_count=args.posts)
-        with serve_blog(blog) as server:
-            site = server.url + "/"
-            first = wget(server.url, work / "first", work / "mirror")
-            changed = int(args.posts * args.changed)
-            for post in blog.posts[:changed]:
-                blog.edit_post(post.slug, paragraphs=[f"Changed: {post.slug}.", "Again."])
-            gone = [p.slug for p in blog.posts[changed:changed + int(args.posts * args.deleted)]]
-            for slug in gone:
-                blog.delete_post(slug)
-            time.sleep(1.1)  # wget's WARC-Date has whole seconds
-            second = wget(server.url, work / "second", work / "mirror",
-                          *[f"{server.url}/post/{slug}" for slug in gone])
+        first, second, url = two_wget_captures(blog, work, int(args.posts * args.changed),
+                                               int(args.posts * args.deleted))
+        site = url + "/"
         db = work / "archive.db"
         with wayback(work / "pywb", warcs=[first, second]) as base:
             command = [str(BIN / "wixarchive"), "recover", site, "--from", base, "--db",

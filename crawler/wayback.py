@@ -70,10 +70,6 @@ def cdx_for(replay: str) -> str:
     return replay.rstrip("/") + "/cdx"
 
 
-def timestamp14(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-
-
 def parse_timestamp(value: str) -> datetime:
     """A CDX timestamp (1 to 14 digits, the rest taken as zeros... as the IA does)."""
     value = (value + "00000101000000"[len(value):])[:14] if len(value) < 14 else value[:14]
@@ -130,14 +126,12 @@ class Client:
         self.opener = urllib.request.build_opener(_NoRedirects)
         self.requests = 0
         self.retried = 0
-        self.waited = 0.0  # seconds spent waiting for politeness and back-off
         self._last = 0.0
 
     def _pace(self, wait: float) -> None:
         wait = max(wait, self._last + self.delay - time.monotonic())
         if wait > 0:
             time.sleep(wait)
-            self.waited += wait
 
     def get(self, url: str, what: str) -> Answer:
         """The answer to GET `url` (any status but 429/5xx); WaybackError once retries are

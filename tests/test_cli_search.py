@@ -212,7 +212,7 @@ def test_search_does_not_import_the_crawler_stack(db: Path) -> None:
         f"sys.argv = ['wixarchive', 'search', 'morning', '--db', {str(db)!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('scrapy', 'twisted', 'datasette', 'sqlite_utils', 'lxml'))\n"
+        "('scrapy', 'twisted', 'datasette', 'sqlite_utils', 'lxml', 'redis', 'scrapy_redis'))\n"
         "print('HEAVY', heavy)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)

@@ -17,24 +17,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer, Response
+from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
 WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
-
-
-def _loopback(n: int) -> str:
-    address = f"127.0.0.{n}"
-    try:
-        with socket.socket() as probe:
-            probe.bind((address, 0))
-    except OSError:
-        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
-    return address
 
 
 class Counted(BlogServer):
@@ -72,7 +61,7 @@ def blogs(count: int, posts: int, post_seconds: float = 0.0) -> Iterator[list[Co
     with contextlib.ExitStack() as stack:
         servers = []
         for n in range(count):
-            server = Counted(SampleBlog(seed=70 + n, post_count=posts), _loopback(2 + n),
+            server = Counted(SampleBlog(seed=70 + n, post_count=posts), loopback(2 + n),
                              post_seconds)
             servers.append(stack.enter_context(server.start()))
         yield servers
@@ -143,7 +132,7 @@ def test_sites_crawled_at_once_each_complete_with_its_own_run_and_concurrency(tm
 def test_a_hanging_site_stops_at_its_time_limit_and_delays_no_other(tmp_path: Path):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"
-    with blogs(2, posts=10) as servers, hanging_server(_loopback(9)) as hang:
+    with blogs(2, posts=10) as servers, hanging_server(loopback(9)) as hang:
         entries = [f'[[site]]\nurl = "{hang}"\ntimeout = "6s"\n']
         entries += [f'[[site]]\nurl = "{s.url}"\ndelay = 0.05\n' for s in servers]
         sites.write_text("\n".join(entries))

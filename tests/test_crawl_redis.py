@@ -23,6 +23,7 @@ import pytest
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer, Response
+from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
 WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
@@ -36,16 +37,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _loopback(n: int) -> str:
-    address = f"127.0.0.{n}"
-    try:
-        with socket.socket() as probe:
-            probe.bind((address, 0))
-    except OSError:
-        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
-    return address
 
 
 class RedisServer:
@@ -126,7 +117,7 @@ def blogs(count: int, posts: int, post_seconds: float = 0.0) -> Iterator[list[Co
     with contextlib.ExitStack() as stack:
         servers = []
         for n in range(count):
-            server = Counted(SampleBlog(seed=90 + n, post_count=posts), _loopback(2 + n),
+            server = Counted(SampleBlog(seed=90 + n, post_count=posts), loopback(2 + n),
                              post_seconds)
             servers.append(stack.enter_context(server.start()))
         yield servers
@@ -322,7 +313,7 @@ def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_serv
     from crawler.sample_site import serve_blog
 
     db = tmp_path / "archive.db"
-    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=_loopback(9)) as media:
+    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
         images = {url for post in server.blog.posts for url in
                   post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
         env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"}
@@ -406,7 +397,7 @@ def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"
     listener = socket.socket()  # accepts connections and never answers a byte
-    listener.bind((_loopback(9), 0))
+    listener.bind((loopback(9), 0))
     listener.listen(16)
     hang = f"http://{listener.getsockname()[0]}:{listener.getsockname()[1]}/"
     with blogs(1, posts=10) as (server,):

@@ -20,11 +20,15 @@ from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import media_bytes
 from tests.webarchives import (
+    REALWORLD,
+    change_between_captures,
     distinct_contents,
     post_pages,
+    realworld_pages,
     revisits,
     serve_pages,
     table,
+    wget_urls,
     wget_warc,
     wixarchive,
     write_warc,
@@ -46,14 +50,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with serve_blog(blog) as server:
         first = wget_warc(server.url, work / "first", work / "mirror")
         slugs = [post.slug for post in blog.posts]
-        edited = slugs[3:6]
-        for slug in edited:
-            blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
-                                             "A second paragraph, also new."])
-        deleted = slugs[10:12]
-        for slug in deleted:
-            blog.delete_post(slug)
-        added = blog.add_post(title="A post written between the two captures")
+        edited, deleted, added = change_between_captures(blog)
         time.sleep(1.1)  # WARC-Date has whole seconds in wget's records
         # Pages no longer linked are fetched too, as a mirror of known URLs would: 404s.
         gone = [f"{server.url}/post/{slug}" for slug in deleted]
@@ -65,7 +62,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict:
                           f"--warc-dedup={work / 'second.cdx'}", *gone)
         base = server.url
     return {"first": first, "second": second, "third": third, "base": base, "slugs": slugs,
-            "edited": edited, "deleted": deleted, "added": added.slug, "work": work}
+            "edited": edited, "deleted": deleted, "added": added, "work": work}
 
 
 
@@ -345,29 +342,17 @@ def test_an_import_killed_midway_is_completed_by_the_next(snapshots: dict, tmp_p
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
-
-
 def test_real_wix_pages_captured_by_wget_are_imported_as_their_truth_says(tmp_path: Path):
     """The real Wix post pages of ../shared/realworld, served on 127.0.0.1 at
     /<host>/post/<slug> and captured by wget: each page the truth records is imported with its
     title and author."""
-    truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
-    if not truths:
+    # At /<host>/post/<slug>.
+    pages = {"/" + name.replace("__", "/post/", 1): page
+             for name, page in realworld_pages().items()}
+    if not pages:
         pytest.skip(f"real-world corpus not found at {REALWORLD}")
-    pages = {}
-    for truth in truths:
-        host, slug = truth.stem.split("__", 1)
-        html = REALWORLD / "html" / f"{truth.stem}.html"
-        if html.exists():
-            pages[f"/{host}/post/{slug}"] = (html.read_bytes(), json.loads(truth.read_text()))
     with serve_pages({path: html for path, (html, _) in pages.items()}) as base:
-        urls = tmp_path / "urls.txt"
-        urls.write_text("".join(f"{base}{path}\n" for path in pages))
-        subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
-                        f"--directory-prefix={tmp_path / 'mirror'}", f"--input-file={urls}",
-                        f"--warc-file={tmp_path / 'real'}", "--no-warc-keep-log"],
-                       check=False, timeout=600)
+        wget_urls([base + path for path in pages], tmp_path / "real", tmp_path / "mirror")
     db = tmp_path / "archive.db"
     result = wixarchive("import", str(tmp_path / "real.warc.gz"), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr

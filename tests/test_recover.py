@@ -26,9 +26,13 @@ from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import (
+    REALWORLD,
+    change_between_captures,
     distinct_contents,
+    realworld_pages,
     serve_pages,
     table,
+    wget_urls,
     wget_warc,
     wixarchive,
     write_warc,
@@ -40,7 +44,6 @@ pytestmark = [
     pytest.mark.skipif(pywb_bin() is None, reason=MISSING),
 ]
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 PARKING = (b"<!DOCTYPE html><html><head><title>example.com is parked</title></head><body>"
            b"<h1>This domain may be for sale</h1><p>Buy this domain.</p></body></html>")
 VERSIONS = ("SELECT p.url, v.version, v.fetched_at, v.content_hash FROM post_versions v "
@@ -147,14 +150,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                  ("sitemap.xml", "blog-posts-sitemap.xml", "blog-feed.xml")]
         first = wget_warc(server.url, work / "first", work / "mirror", *feeds)
         slugs = [post.slug for post in blog.posts]
-        edited = slugs[3:6]
-        for slug in edited:
-            blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
-                                             "A second paragraph, also new."])
-        deleted = slugs[10:12]
-        for slug in deleted:
-            blog.delete_post(slug)
-        added = blog.add_post(title="A post written between the two captures")
+        edited, deleted, added = change_between_captures(blog)
         time.sleep(1.1)  # capture times have whole seconds
         gone = [f"{server.url}/post/{slug}" for slug in deleted]
         second = wget_warc(server.url, work / "second", work / "mirror", *gone)
@@ -172,36 +168,20 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     parked = f"{site}post/{slugs[20]}"
     write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
     warcs = [first, second, images, work / "parked.warc.gz"]
-    real = _real_pages()
+    # On one loopback site, at /post/<host>__<slug>.
+    real = {f"/post/{name}": page for name, page in realworld_pages().items()}
     real_site = None
     if real:
         with serve_pages({path: html for path, (html, _) in real.items()}) as base:
-            listing = work / "real-urls.txt"
-            listing.write_text("".join(f"{base}{path}\n" for path in real))
-            subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
-                            f"--directory-prefix={work / 'mirror'}", f"--input-file={listing}",
-                            f"--warc-file={work / 'real'}", "--no-warc-keep-log"],
-                           check=False, timeout=600)
+            wget_urls([base + path for path in real], work / "real", work / "mirror")
             real_site = base + "/"
         warcs.append(work / "real.warc.gz")
     with wayback(work / "pywb", warcs=warcs) as base, gate(base.split("/archive/")[0]) as (
             proxy, proxy_url):
         yield {"site": site, "first": first, "second": second, "base": proxy_url + "/archive/",
                "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
-               "added": added.slug, "images": (original, rendered), "real": real,
+               "added": added, "images": (original, rendered), "real": real,
                "real_site": real_site, "parked": parked}
-
-
-def _real_pages() -> dict[str, tuple[bytes, dict]]:
-    """../shared/realworld's pages that have a truth record, at /post/<host>__<slug> on one
-    loopback site: (HTML, truth)."""
-    truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
-    pages = {}
-    for truth in truths:
-        html = REALWORLD / "html" / f"{truth.stem}.html"
-        if html.exists():
-            pages[f"/post/{truth.stem}"] = (html.read_bytes(), json.loads(truth.read_text()))
-    return pages
 
 
 def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:

@@ -1,24 +1,31 @@
 """Helpers shared by the tests that make web archives with other tools (Debian's wget,
-warcio) and read them back: tests/test_import.py and tests/test_recover.py."""
+warcio) and read them back: tests/test_import.py, tests/test_recover.py and tests/test_wacz.py."""
 
 from __future__ import annotations
 
 import io
+import json
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
+from crawler.sample_site import SampleBlog, serve_blog
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 
 
 def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,6 +44,58 @@ def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
     path = warc.with_name(warc.name + ".warc.gz")
     assert path.stat().st_size > 0
     return path
+
+def wget_urls(urls: list[str], warc: Path, workdir: Path) -> Path:
+    """wget of exactly these URLs (no recursion), its exchanges written to `warc`.warc.gz."""
+    listing = workdir.with_name(workdir.name + ".urls.txt")
+    listing.write_text("".join(f"{url}\n" for url in urls))
+    subprocess.run(["wget", "--quiet", "--tries=1", "--delete-after", "--no-directories",
+                    f"--directory-prefix={workdir}", f"--input-file={listing}",
+                    f"--warc-file={warc}", "--no-warc-keep-log"],
+                   check=False, timeout=600)
+    return warc.with_name(warc.name + ".warc.gz")
+
+def realworld_pages() -> dict[str, tuple[bytes, dict]]:
+    """../shared/realworld's pages that have a truth record, by the record's name
+    (<host>__<slug>): (HTML, truth); empty when the corpus is absent."""
+    truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
+    pages = {}
+    for truth in truths:
+        html = REALWORLD / "html" / f"{truth.stem}.html"
+        if html.exists():
+            pages[truth.stem] = (html.read_bytes(), json.loads(truth.read_text()))
+    return pages
+
+def change_between_captures(blog: SampleBlog) -> tuple[list[str], list[str], str]:
+    """Edit 3 posts, delete 2 and add 1, as a blog changes between two captures: the edited
+    and deleted slugs and the added one."""
+    slugs = [post.slug for post in blog.posts]
+    edited = slugs[3:6]
+    for slug in edited:
+        blog.edit_post(slug, paragraphs=[f"Rewritten: {slug} says something new now.",
+                                         "A second paragraph, also new."])
+    deleted = slugs[10:12]
+    for slug in deleted:
+        blog.delete_post(slug)
+    added = blog.add_post(title="A post written between the two captures")
+    return edited, deleted, added.slug
+
+def two_wget_captures(blog: SampleBlog, work: Path, changed: int,
+                      deleted: int = 0) -> tuple[Path, Path, str]:
+    """wget's captures of the blog, served on 127.0.0.1, before and after its first `changed`
+    posts are edited and the next `deleted` deleted (the second capture asks for those too:
+    404s); and the blog's URL. For the benchmarks."""
+    with serve_blog(blog) as server:
+        first = wget_warc(server.url, work / "first", work / "mirror")
+        for post in blog.posts[:changed]:
+            blog.edit_post(post.slug, paragraphs=[f"Changed: {post.slug}.", "Again."])
+        gone = [post.slug for post in blog.posts[changed:changed + deleted]]
+        for slug in gone:
+            blog.delete_post(slug)
+        time.sleep(1.1)  # wget's WARC-Date has whole seconds
+        second = wget_warc(server.url, work / "second", work / "mirror",
+                           *[f"{server.url}/post/{slug}" for slug in gone])
+    return first, second, server.url
 
 def revisits(path: Path) -> list[str]:
     """The target URIs of a WARC's revisit records."""
@@ -79,6 +138,18 @@ def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
             writer.write_record(writer.create_warc_record(
                 target, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=headers))
+
+
+def loopback(n: int) -> str:
+    """The loopback address 127.0.0.<n> (its own host, as another site), or skip the test where
+    the system routes only 127.0.0.1."""
+    address = f"127.0.0.{n}"
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+    except OSError:
+        pytest.skip(f"cannot bind {address}: this system routes only 127.0.0.1 to loopback")
+    return address
 
 
 @contextmanager

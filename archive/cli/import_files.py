@@ -99,9 +99,14 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
         click.echo("Nothing new: every post page was imported before." if result.already
                    else "No Wix blog posts found.")
     for site, counts in sorted(result.sites.items()):
-        click.echo(f"{site}: {len(counts.posts)} posts captured; {counts.new_posts} new, "
-                   f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
-                   + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
-                   + (f", {counts.older} left out of the history" if counts.older else "")
-                   + (f", {counts.deleted} marked deleted" if counts.deleted else "")
-                   + f", {counts.images} images")
+        click.echo(site_summary(site, counts, "captured"))
+
+
+def site_summary(site: str, counts, done: str) -> str:  # noqa: ANN001 - archive.importer.SiteCounts
+    """One line of what an import (or a recover, `done` = "recovered") brought to a site."""
+    return (f"{site}: {len(counts.posts)} posts {done}; {counts.new_posts} new, "
+            f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
+            + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
+            + (f", {counts.older} left out of the history" if counts.older else "")
+            + (f", {counts.deleted} marked deleted" if counts.deleted else "")
+            + f", {counts.images} images")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import db_option, fail
+from archive.cli.import_files import site_summary
 from archive.store import Archive, ArchiveError
 
 
@@ -108,11 +109,6 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
     for site, counts in sorted(result.imported.sites.items()):
-        click.echo(f"{site}: {len(counts.posts)} posts recovered; {counts.new_posts} new, "
-                   f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
-                   + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
-                   + (f", {counts.older} left out of the history" if counts.older else "")
-                   + (f", {counts.deleted} marked deleted" if counts.deleted else "")
-                   + f", {counts.images} images")
+        click.echo(site_summary(site, counts, "recovered"))
     if not result.imported.sites and result.already:
         click.echo("Nothing new: every capture listed was fetched before.")

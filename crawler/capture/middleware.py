@@ -55,6 +55,16 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
             for name, values in headers.items() for value in values]
 
 
+def exchange_of(request: Request, response: Response) -> captures.Exchange:
+    """The HTTP exchange as the server sent it, with a new record id: what a capture keeps."""
+    protocol = getattr(response, "protocol", None) or "HTTP/1.1"
+    return captures.Exchange(
+        url=response.url, method=request.method, request_headers=_headers(request.headers),
+        status=response.status, response_headers=_headers(response.headers),
+        body=response.body, record_id=captures.new_record_id(),
+        protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+
+
 class CaptureMiddleware:
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -86,12 +96,7 @@ class CaptureMiddleware:
                                spider: Any = None) -> Response:
         if self.failed:
             return response
-        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        exchange = captures.Exchange(
-            url=response.url, method=request.method, request_headers=_headers(request.headers),
-            status=response.status, response_headers=_headers(response.headers),
-            body=response.body, record_id=captures.new_record_id(),
-            protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+        exchange = exchange_of(request, response)
         try:
             # Large bodies are built, compressed and written in a thread (ISA-L and zlib release
             # the GIL), so the crawl goes on meanwhile; the spider sees this response only once

@@ -17,9 +17,8 @@ from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from archive import captures
 from crawler.capture import CAPTURE_META
-from crawler.capture.middleware import _headers
+from crawler.capture.middleware import exchange_of
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import LEASE, request_site
 
@@ -38,12 +37,7 @@ class RedisCapture:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
-        protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        exchange = captures.Exchange(
-            url=response.url, method=request.method, request_headers=_headers(request.headers),
-            status=response.status, response_headers=_headers(response.headers),
-            body=response.body, record_id=captures.new_record_id(),
-            protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+        exchange = exchange_of(request, response)
         request.meta[CAPTURE_META] = exchange.record_id
         if LEASE in request.meta:
             request.meta.setdefault(EXCHANGES, []).append(exchange)

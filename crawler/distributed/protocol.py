@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import pickle
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive import __version__
+
+if TYPE_CHECKING:
+    import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
 PROTOCOL = 1
@@ -85,6 +88,19 @@ def score(priority: int) -> float:
 
 class WorkerError(Exception):
     """Why a worker cannot run, phrased for the user (one line)."""
+
+
+def connect(url: str, error: type[Exception]) -> redis.Redis:
+    """A client of the Redis at `url`, checked with a PING; raises `error` (one line) when it
+    cannot be reached. For the writer and the workers alike."""
+    import redis  # here: the key names and scripts above are read without a Redis client
+
+    try:
+        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+        server.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise error(f"cannot reach Redis at {url}: {exc}") from None
+    return server
 
 
 def identity() -> dict[str, Any]:

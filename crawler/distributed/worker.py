@@ -33,15 +33,6 @@ SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLO
                    "WIXARCHIVE_CAPTURE")
 
 
-def connect(url: str) -> redis.Redis:
-    try:
-        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
-        server.ping()
-    except (redis.RedisError, ValueError) as exc:
-        raise WorkerError(f"cannot reach Redis at {url}: {exc}") from None
-    return server
-
-
 def wait_for_writer(server: redis.Redis, url: str, patience: float) -> dict[str, Any]:
     """The writer's identity and settings; refuses one of another version."""
     deadline = time.monotonic() + patience
@@ -65,7 +56,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
     WorkerError (a one-line reason) when Redis cannot be reached or is lost, or the writer is
     refused."""
     try:
-        writer = wait_for_writer(connect(url), url, idle)
+        writer = wait_for_writer(p.connect(url, WorkerError), url, idle)
     except redis.RedisError as exc:
         raise WorkerError(f"lost Redis at {url}: {exc}") from None
     shared = {k: v for k, v in (writer.get("settings") or {}).items() if k in SHARED_SETTINGS}

@@ -33,11 +33,7 @@ def local_images(archive: Archive, urls: list[str],
     problems: list[str] = []
     directory = captures.captures_dir(archive.path)
     try:
-        rows = archive.conn.execute(
-            "SELECT m.url, m.payload_digest, f.name FROM media m "
-            "JOIN captures c ON c.record_id = m.capture "
-            "JOIN capture_files f ON f.id = c.file_id WHERE m.status = 'stored' AND m.url IN "
-            f"({','.join('?' * len(urls))})", urls).fetchall()
+        rows = captures.stored_media_files(archive.conn, urls)
     except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
         return local, problems
     for url, digest, name in rows:
@@ -49,10 +45,7 @@ def local_images(archive: Archive, urls: list[str],
 
 
 def _payload(archive: Archive, digest: str) -> tuple[bytes, str] | None:
-    row = archive.conn.execute(
-        "SELECT c.record_id, m.content_type FROM media m JOIN captures c "
-        "ON c.record_id = m.capture WHERE m.payload_digest = ? AND m.status = 'stored' "
-        "LIMIT 1", (f"sha1:{digest}",)).fetchone()
+    row = captures.stored_media_record(archive.conn, f"sha1:{digest}")
     if row is None:
         return None
     payload = captures.read_payload(archive.conn, captures.captures_dir(archive.path), row[0])
