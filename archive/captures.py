@@ -631,14 +631,13 @@ class Sizes(NamedTuple):
 
 def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     """What the captures hold: files and bytes on disk, records indexed."""
-    on_disk = sum(p.stat().st_size for p in directory.glob(f"*{SUFFIX}")) \
-        if directory.is_dir() else 0
-    files = len(list(directory.glob(f"*{SUFFIX}"))) if directory.is_dir() else 0
+    paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
     try:
         kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         kinds = {}
-    return Sizes(files, on_disk, kinds.get("response", 0), kinds.get("revisit", 0))
+    return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds.get("response", 0),
+                 kinds.get("revisit", 0))
 
 
 def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> list[str]:

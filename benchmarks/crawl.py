@@ -49,6 +49,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from archive import captures  # noqa: E402
 from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
 
 SETTINGS = {
@@ -315,8 +316,7 @@ def _storage(db: Path) -> tuple[int, int]:
 
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    captures = db.with_suffix(".captures")
-    held = sum(p.stat().st_size for p in captures.iterdir()) if captures.is_dir() else 0
+        held = captures.sizes(conn, captures.captures_dir(db)).bytes
     return db.stat().st_size, held
 
 

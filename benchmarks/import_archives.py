@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from archive.captures import captures_dir  # noqa: E402
 from crawler.sample_site import SampleBlog  # noqa: E402
 from tests.webarchives import two_wget_captures  # noqa: E402
 
@@ -59,7 +60,7 @@ def main() -> None:
 
         def fresh() -> None:
             db.unlink(missing_ok=True)
-            shutil.rmtree(db.with_suffix(".captures"), ignore_errors=True)
+            shutil.rmtree(captures_dir(db), ignore_errors=True)
 
         wixarchive = [str(BIN / "wixarchive"), "import", *files, "--db", str(db)]
         results = {

@@ -195,16 +195,21 @@ def test_no_capture_writes_no_warc(tmp_path: Path):
                                          "without_capture": 5}
 
 
+def _bytes(directory: Path) -> int:
+    """Bytes of every file in the captures folder (the index is not trusted here)."""
+    return sum(p.stat().st_size for p in directory.iterdir())
+
+
 def test_recrawl_stores_no_second_copy_of_a_payload(tmp_path: Path):
     blog = SampleBlog(seed=6, post_count=30)
     db = tmp_path / "archive.db"
     directory = captures.captures_dir(db)
     with serve_blog(blog) as server:
         assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
-        first = sum(p.stat().st_size for p in directory.iterdir())
+        first = _bytes(directory)
         blog.edit_post(blog.posts[4].slug, paragraphs=["One paragraph rewritten."])
         assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
-        added = sum(p.stat().st_size for p in directory.iterdir()) - first
+        added = _bytes(directory) - first
     assert added < first * 0.1, (added, first)
     digests: dict[str, int] = {}
     for _, kind, _, body in warc_records(directory):
@@ -320,14 +325,14 @@ def test_a_304_is_captured_without_a_second_copy_of_the_page(tmp_path: Path):
     directory = captures.captures_dir(db)
     with serve_blog(blog) as server:
         assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
-        first = sum(p.stat().st_size for p in directory.iterdir())
+        first = _bytes(directory)
         # Without a lastmod to trust, every post is asked for conditionally: the site says 304.
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE posts SET lastmod = NULL")
         result = wixarchive("crawl", server.url, "--db", str(db), "--json", *FAST)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["counts"]["unchanged"] == 10
-        added = sum(p.stat().st_size for p in directory.iterdir()) - first
+        added = _bytes(directory) - first
     with Archive.open(db, readonly=True) as archive:
         rows = archive.conn.execute(
             "SELECT c.kind, c.payload_length FROM captures c WHERE c.status = 304 "
