@@ -8,15 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
+from tests.processes import Output, wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -80,33 +77,6 @@ def _stored_posts(db: Path) -> int:
         return 0
 
 
-def _wait_until(condition: Callable[[], bool], proc: subprocess.Popen, what: str,
-                limit: float = 120) -> None:
-    """Poll an observable state; `limit` only guards against a hang."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen (crawl exit {proc.poll()})")
-        time.sleep(0.05)
-
-
-class _Lines:
-    """A process's output, read as it comes, so a test can wait for a line."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.text = ""
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            self.text += line
-
-    def finish(self) -> str:
-        self._thread.join(timeout=60)
-        return self.text
-
-
 def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
     # The server answers the first 10 posts, then holds every post request until the test has
     # sent its signal: the crawl is stopped mid-way by construction, however loaded the machine.
@@ -122,11 +92,11 @@ def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
         try:
-            stdout, stderr = _Lines(proc.stdout), _Lines(proc.stderr)
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
             # The crawler waits on post 11 and its worker has committed the first 10 (it
             # commits once idle): what a stop must keep.
-            _wait_until(gate.wait_held, proc, "a post request held by the server")
-            _wait_until(lambda: _stored_posts(db) >= before, proc, f"{before} posts stored")
+            wait_until(lambda: gate.held, "a post request held by the server", proc)
+            wait_until(lambda: _stored_posts(db) >= before, f"{before} posts stored", proc)
             if sig == signal.SIGKILL:
                 # The crawler runs in a session of its own (see archive.crawls): kill it too.
                 children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
@@ -138,7 +108,7 @@ def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
                 # page be answered (a graceful stop finishes the pages under way). More pages
                 # than a stop drains: Scrapy still downloads the requests already handed to
                 # its downloader (up to CONCURRENT_REQUESTS, 16) before it closes.
-                _wait_until(lambda: "Stopping:" in stderr.text, proc, "the stop message")
+                wait_until(lambda: "Stopping:" in stderr, "the stop message", proc)
             gate.release()
             proc.wait(timeout=120)
             out, err = stdout.finish(), stderr.finish()

@@ -19,7 +19,8 @@ from typing import Any
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer, Response
+from crawler.sample_site.server import BlogServer, Gate, Response
+from tests.processes import Output, wait_until
 from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,21 +163,39 @@ def test_sigterm_stops_every_site_cleanly_and_the_next_run_completes_them(tmp_pa
     with blogs(3, posts=40, post_seconds=0.1) as servers:
         command = [*WIXARCHIVE, "crawl", *(s.url for s in servers), "--db", str(db),
                    "--concurrency", "1", "--delay", "0", "--no-autothrottle"]
+        # Each server answers 10 posts, then holds the next until the stop is under way: every
+        # site is mid-crawl when the signal comes, however loaded the machine.
+        for server in servers:
+            server.gate = Gate("/post/", allow=10)
+        gates = [server.gate for server in servers]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, cwd=REPO)
-        deadline = time.monotonic() + 120
-        while sum(s.hits.total() for s in servers) < 30 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        try:
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+            wait_until(lambda: all(g.held for g in gates), "a post held on every site", proc)
+            proc.send_signal(signal.SIGTERM)
+            # Said once the crawler has the signal: the held pages may be answered now (a
+            # stop finishes the pages under way, at most Scrapy's 16 handed to its downloader).
+            wait_until(lambda: "Stopping:" in stderr, "the stop message", proc)
+            for gate in gates:
+                gate.release()
+            proc.wait(timeout=120)
+            out, err = stdout.finish(), stderr.finish()
+        finally:
+            for server in servers:
+                server.gate = None
+            for gate in gates:
+                gate.release()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         assert proc.returncode == 130, err
         assert err.count("… http://127.0.0.") == 3, err  # a summary line per site
         assert "Total: 3 sites (3 interrupted)" in out
         first = runs(db)
         assert sorted(r["status"] for r in first) == ["interrupted"] * 3
         partial = {s.url: archived(db, s.url) for s in servers}
-        assert all(len(urls) < 40 for urls in partial.values())
+        assert all(10 <= len(urls) < 40 for urls in partial.values())
 
         again = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
         assert again.returncode == 0, again.stderr

@@ -64,27 +64,20 @@ class Gate:
         self.passed = 0  # answers let through before the gate closed
         self.held = 0  # requests waiting at the gate now
         self._open = threading.Event()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def pass_through(self, path: str) -> None:
         """Called by the server for each request: returns once the request may be answered."""
         if not path.startswith(self.prefix) or self._open.is_set():
             return
-        with self._changed:
+        with self._lock:
             if self.passed < self.allow:
                 self.passed += 1
                 return
             self.held += 1
-            self._changed.notify_all()
         self._open.wait(self.limit)
-        with self._changed:
+        with self._lock:
             self.held -= 1
-            self._changed.notify_all()
-
-    def wait_held(self, count: int = 1, timeout: float = 120.0) -> bool:
-        """Whether `count` requests are being held, waiting up to `timeout` seconds for it."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.held >= count, timeout)
 
     def release(self) -> None:
         """Answer every held request, and every later one at once."""
