@@ -165,9 +165,9 @@ def test_sigterm_stops_every_site_cleanly_and_the_next_run_completes_them(tmp_pa
                    "--concurrency", "1", "--delay", "0", "--no-autothrottle"]
         # Each server answers 10 posts, then holds the next until the stop is under way: every
         # site is mid-crawl when the signal comes, however loaded the machine.
-        for server in servers:
-            server.gate = Gate("/post/", allow=10)
-        gates = [server.gate for server in servers]
+        gates = [Gate("/post/", allow=10) for _ in servers]
+        for server, gate in zip(servers, gates, strict=True):
+            server.gate = gate
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, cwd=REPO)
         try:

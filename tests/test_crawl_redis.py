@@ -22,7 +22,8 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer, Response
+from crawler.sample_site.server import BlogServer, Gate, Response
+from tests.processes import wait_until
 from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,30 +165,40 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
     db = tmp_path / "archive.db"
     with blogs(4, posts=40, post_seconds=0.1) as servers:
         urls = [s.url for s in servers]
+        # Half way through each site, its server holds the next posts until the test lets them
+        # go: the worker killed then has requests in flight, whatever the machine's load.
+        gates = [Gate("/post/", allow=20) for _ in servers]
+        for server, gate in zip(servers, gates, strict=True):
+            server.gate = gate
         # A site listed twice and a line that is no site: each named, the rest crawled.
         writer = start_writer([*urls, urls[0] + "/blog", "not a url"], db, redis_server.url)
-        workers = [start_worker(redis_server.url) for _ in range(3)]
+        workers = [start_worker(redis_server.url)]
         try:
-            total = 4 * 40
-            deadline = time.monotonic() + 120
-            while (sum(s.hits.total() for s in servers) < total // 2
-                   and time.monotonic() < deadline):
-                time.sleep(0.05)
+            # Alone at first, so the requests held are the first worker's, leased to it...
+            wait_until(lambda: all(g.held for g in gates), "a post held on every site",
+                       writer)
             assert workers[0].poll() is None, workers[0].communicate()
-            os.killpg(workers[0].pid, signal.SIGKILL)  # mid-crawl, requests in flight
-            # Its leased requests go back to the queue once their leases expire.
-            client, requeued = redis_server.client(), 0
-            while writer.poll() is None and not requeued:
-                requeued = client.hlen("wixarchive:redos")
-                time.sleep(0.1)
+            os.killpg(workers[0].pid, signal.SIGKILL)  # ...and it is killed, requests in flight
+            workers[0].wait()
+            in_flight = [(server, path) for server, gate in zip(servers, gates, strict=True)
+                         for path in gate.waiting]
+            # Two more take over; the held requests now answer a dead worker.
+            workers += [start_worker(redis_server.url) for _ in range(2)]
+            for gate in gates:
+                gate.release()
             out, err = writer.communicate(timeout=240)
             # Nothing left: the other workers exit by themselves once idle.
             for worker in workers[1:]:
                 worker.wait(timeout=60)
                 assert worker.returncode == 0, worker.stderr.read()
         finally:
+            for gate in gates:
+                gate.release()
             stop([writer, *workers])
-        assert requeued, "the killed worker held no request: the test proved nothing"
+        # The killed worker's leased requests went back to the queue once their leases expired,
+        # and the other workers fetched them again.
+        assert len(in_flight) >= 4
+        assert all(server.hits[path] >= 2 for server, path in in_flight), in_flight
         assert writer.returncode == 1, err  # "not a url" failed; every site crawled
         assert "not a site URL: 'not a url'" in err
         assert f"listed twice (also as {urls[0]})" in out

@@ -62,7 +62,7 @@ class Gate:
         self.allow = allow
         self.limit = limit
         self.passed = 0  # answers let through before the gate closed
-        self.held = 0  # requests waiting at the gate now
+        self.waiting: list[str] = []  # the paths of the requests held now
         self._open = threading.Event()
         self._lock = threading.Lock()
 
@@ -74,10 +74,15 @@ class Gate:
             if self.passed < self.allow:
                 self.passed += 1
                 return
-            self.held += 1
+            self.waiting.append(path)
         self._open.wait(self.limit)
         with self._lock:
-            self.held -= 1
+            self.waiting.remove(path)
+
+    @property
+    def held(self) -> int:
+        """How many requests are held now."""
+        return len(self.waiting)
 
     def release(self) -> None:
         """Answer every held request, and every later one at once."""
