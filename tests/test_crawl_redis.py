@@ -174,12 +174,13 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
         writer = start_writer([*urls, urls[0] + "/blog", "not a url"], db, redis_server.url)
         workers = [start_worker(redis_server.url)]
         try:
-            # Alone at first, so the requests held are the first worker's, leased to it...
-            wait_until(lambda: all(g.held for g in gates), "a post held on every site",
-                       writer)
+            # Alone at first, so a request held is the first worker's, leased to it...
+            wait_until(lambda: any(g.held for g in gates), "a post held", writer)
             assert workers[0].poll() is None, workers[0].communicate()
             os.killpg(workers[0].pid, signal.SIGKILL)  # ...and it is killed, requests in flight
             workers[0].wait()
+            # (Held no longer than that: a request held past the worker's download timeout
+            # would be retried while the server still counted the first as in flight.)
             in_flight = [(server, path) for server, gate in zip(servers, gates, strict=True)
                          for path in gate.waiting]
             # Two more take over; the held requests now answer a dead worker.
@@ -197,7 +198,7 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
             stop([writer, *workers])
         # The killed worker's leased requests went back to the queue once their leases expired,
         # and the other workers fetched them again.
-        assert len(in_flight) >= 4
+        assert in_flight
         assert all(server.hits[path] >= 2 for server, path in in_flight), in_flight
         assert writer.returncode == 1, err  # "not a url" failed; every site crawled
         assert "not a site URL: 'not a url'" in err
