@@ -5,6 +5,8 @@ many times slower than a developer's."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 import threading
 import time
@@ -47,3 +49,60 @@ class Output:
         """The whole output (call once the process has ended)."""
         self._thread.join(timeout=HANG_GUARD)
         return self.text
+
+
+class HangingServer:
+    """Accepts connections on `address` and never answers a byte. It notes (time.monotonic())
+    when the first connection came and when the last one was closed by its client: how long a
+    crawler kept trying, whatever its own start-up took on a loaded machine."""
+
+    def __init__(self, address: str) -> None:
+        self._listener = socket.socket()
+        self._listener.bind((address, 0))
+        self._listener.listen(64)
+        self.url = f"http://{address}:{self._listener.getsockname()[1]}/"
+        self.first_connection: float | None = None
+        self.last_closed: float | None = None
+        self.open = 0  # connections the client has not closed
+        self._closing = False
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> HangingServer:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closing = True
+        self._listener.close()
+        for conn in self._held:
+            conn.close()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn = self._listener.accept()[0]
+                with self._lock:
+                    if self.first_connection is None:
+                        self.first_connection = time.monotonic()
+                    self._held.append(conn)
+                    self.open += 1
+                threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def _hold(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while conn.recv(65536):  # the request, never answered; b"" once the client hangs up
+                pass
+        with self._lock:
+            if not self._closing:  # the client hung up, not we
+                self.open -= 1
+                self.last_closed = time.monotonic()
+
+    def tried_for(self) -> float:
+        """Seconds from the first connection to the last one closed by the client (call it once
+        the client is done, inside the `with`)."""
+        assert self.first_connection is not None, "no connection came"
+        wait_until(lambda: not self.open, "every connection closed by the client")
+        assert self.last_closed is not None
+        return self.last_closed - self.first_connection
