@@ -1,0 +1,153 @@
+"""Videos and documents: extraction records them by URL, a crawl fetches them only when asked
+(`--media-kinds`), once per file, with bad ones recorded per file; the article page, the
+Markdown export and `stats` show them. Real crawls of the sample blog on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lxml import etree
+
+from archive import captures
+from archive.store import Archive
+from crawler.extract import extract_article
+from crawler.extract.attachments import find_attachments
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.files import mp4_bytes, pdf_bytes
+from crawler.sample_site.server import Response
+
+ALL_KINDS = "WIXARCHIVE_MEDIA_KINDS=images,video,documents"
+
+
+def body(markup: str) -> etree._Element:
+    return etree.fromstring(f"<div>{markup}</div>", etree.HTMLParser()).find(".//body/div")
+
+
+def urls(markup: str, base: str = "https://blog.example.com/post/a") -> list[tuple[str, str, bool]]:
+    return [(a["url"], a["kind"], a["is_file"]) for a in find_attachments(body(markup), base)]
+
+
+def test_videos_and_documents_found_by_what_wix_serves():
+    video_info = json.dumps({"videoId": "abc123_0f", "qualities": [
+        {"quality": "480p", "url": "video/abc123_0f/480p/mp4/file.mp4"},
+        {"quality": "1080p", "url": "video/abc123_0f/1080p/mp4/file.mp4"},
+        {"quality": "720p", "url": "video/abc123_0f/720p/mp4/file.mp4"}]})
+    found = urls(
+        '<p>See <a href="https://0a1b.usrfiles.com/ugd/0a1b2c_9f.pdf">the menu</a>, '
+        '<a href="/_files/ugd/0a1b2c_77.docx">the form</a>, '
+        '<a href="https://example.org/files/report.PDF?download=1">a report</a>, '
+        '<a href="https://youtu.be/1o7sUrIcZ7A">YouTube</a> and '
+        '<a href="https://example.org/about">about</a>.</p>'
+        f"<wix-video data-video-info='{video_info}'></wix-video>"
+        '<iframe src="https://www.youtube.com/embed/lVjzNtUjrGs?autoplay=0"></iframe>'
+        '<iframe src="https://player.vimeo.com/video/76979871?h=8272103f6e"></iframe>'
+        '<iframe src="https://www.google.com/maps/embed?pb=1"></iframe>'
+        '<figure data-hook="figure-VIDEO"><div data-hook="video-player"><button '
+        'style="background-image:url(https://i.ytimg.com/vi/mbzoQv0Em1g/maxresdefault.jpg)">'
+        "</button></div></figure>"
+        '<video><source src="https://video.wixstatic.com/video/abc123_1e/720p/mp4/file.mp4">'
+        "</video>"
+        '<p><a href="https://0a1b.usrfiles.com/ugd/0a1b2c_9f.pdf">the menu again</a></p>')
+    assert found == [
+        ("https://0a1b.usrfiles.com/ugd/0a1b2c_9f.pdf", "document", True),
+        ("https://blog.example.com/_files/ugd/0a1b2c_77.docx", "document", True),
+        ("https://example.org/files/report.PDF?download=1", "document", True),
+        # the largest encoding, as images are kept at full size
+        ("https://video.wixstatic.com/video/abc123_0f/1080p/mp4/file.mp4", "video", True),
+        ("https://www.youtube.com/watch?v=lVjzNtUjrGs", "video", False),
+        ("https://vimeo.com/76979871", "video", False),
+        ("https://video.wixstatic.com/video/abc123_1e/720p/mp4/file.mp4", "video", True),
+        ("https://www.youtube.com/watch?v=mbzoQv0Em1g", "video", False),
+    ]  # a text link to YouTube is a link, a map is not a video: neither is recorded
+    types = {a["url"][-4:]: a["content_type"] for a in find_attachments(body(
+        '<a href="/_files/ugd/x_1.pdf">a</a><a href="/_files/ugd/x_2.docx">b</a>'), None)}
+    assert types == {}  # no base: relative links cannot be recorded
+    assert urls("<p>No media at all.</p>") == []
+
+
+def test_real_pages_youtube_preview_and_pdf_link(shared_dir: Path):
+    html = shared_dir / "realworld" / "html"
+    fenicio = extract_article((html / "fenicio.es__el-fenicio-a-toda-vela.html").read_bytes())
+    assert [(a["url"], a["is_file"]) for a in fenicio.attachments] == [
+        ("https://www.youtube.com/watch?v=lVjzNtUjrGs", False)]
+    sus = extract_article((html / "arturteixeira7.wixsite.com__printdreams3d__como-obter-uma-"
+                                  "protese-pelo-sus.html").read_bytes())
+    assert [(a["kind"], a["content_type"]) for a in sus.attachments] == [
+        ("document", "application/pdf")]
+    # Site-wide background videos (wix-video outside the post) are chrome, never recorded.
+    assert all("video.wixstatic.com" not in a["url"] for a in sus.attachments)
+
+
+def crawl(url: str, db: Path, *settings: str) -> dict:
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
+               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+               "--set", "LOG_LEVEL=CRITICAL", "--set", f"WIXARCHIVE_VIDEO_BASE={url}/"]
+    for setting in settings:
+        command += ["--set", setting]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def file_requests(server) -> list[str]:  # noqa: ANN001
+    return [p for p in server.request_log if p.startswith(("/_files/", "/video/"))]
+
+
+def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path: Path):
+    blog = SampleBlog(seed=5, post_count=18, attachments=True)
+    db = tmp_path / "archive.db"
+    videos = sorted(v for p in blog.posts for v in p.videos)
+    documents = sorted(d for p in blog.posts for d in p.documents)
+    assert len(videos) >= 3 and len(documents) >= 3
+    with serve_blog(blog) as server:
+        base = server.url
+        expected = {url: "video" for url in videos} | {base + d: "document" for d in documents}
+        missing, huge = documents[0], videos[0].replace("https://video.wixstatic.com", "")
+        server.overrides[missing] = Response(404, b"gone", {"Content-Type": "text/plain"})
+        server.overrides[huge] = Response(200, b"\0" * 300_000, {"Content-Type": "video/mp4"})
+
+        # 1. By default: recorded with their posts, nothing downloaded.
+        summary = crawl(base, db)
+        assert summary["status"] == "ok" and summary["counts"]["new"] == 18
+        assert file_requests(server) == []
+        with Archive.open(db, readonly=True) as archive:
+            rows = archive.conn.execute(
+                "SELECT url, kind, fetched, status FROM post_attachments").fetchall()
+        assert {url: kind for url, kind, _, _ in rows} == expected
+        assert all(fetched == 0 and status is None for _, _, fetched, status in rows)
+
+        # 2. Asked for: the recorded files of these unchanged posts are fetched, each once;
+        # a 404 and a file over the cap are recorded per file and fail no post.
+        summary = crawl(base, db, ALL_KINDS, "WIXARCHIVE_MEDIA_MAX_BYTES=200000")
+        assert summary["status"] == "ok" and summary["counts"]["unchanged"] == 18
+        fetched = file_requests(server)
+        assert sorted(fetched) == sorted(
+            [d for d in documents] + [v.replace("https://video.wixstatic.com", "")
+                                      for v in videos])
+        with Archive.open(db, readonly=True) as archive:
+            conn = archive.conn
+            status = dict(conn.execute("SELECT url, status FROM post_attachments").fetchall())
+            assert status.pop(base + missing) == "http-404"
+            assert status.pop(videos[0]) == "too-big"
+            assert set(status.values()) == {"stored"}
+            directory = captures.captures_dir(db)
+            for url, capture, content_type in conn.execute(
+                    "SELECT m.url, m.capture, m.content_type FROM media m JOIN attachments a "
+                    "ON a.url = m.url WHERE m.status = 'stored'"):
+                payload = captures.read_payload(conn, directory, capture)
+                file_id = url.split("/")[-1].removesuffix(".pdf") if url.endswith(".pdf") \
+                    else url.split("/")[-4]
+                if url.endswith(".pdf"):
+                    assert payload.body == pdf_bytes(file_id) and content_type == \
+                        "application/pdf"
+                else:
+                    assert payload.body == mp4_bytes(file_id) and content_type == "video/mp4"
+
+        # 3. Archived once, never fetched again (404 and too-big are final too).
+        server.request_log.clear()
+        summary = crawl(base, db, ALL_KINDS, "WIXARCHIVE_MEDIA_MAX_BYTES=200000")
+        assert summary["status"] == "ok"
+        assert file_requests(server) == []
