@@ -76,12 +76,23 @@ def of_post(conn: sqlite3.Connection, post_id: int) -> list[dict[str, Any]]:
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-    """Per kind: how many distinct URLs the posts hold and how many are archived."""
+    """Per site URL: its posts' distinct videos and documents, and how many are archived
+    (keys videos, videos_archived, documents, documents_archived)."""
     try:
         rows = conn.execute(
-            "SELECT a.kind, count(DISTINCT a.url), count(DISTINCT CASE WHEN m.status = 'stored' "
-            "THEN a.url END) FROM attachments a LEFT JOIN media m ON m.url = a.url "
-            "GROUP BY a.kind").fetchall()
+            "SELECT s.url, a.kind, count(DISTINCT a.url), count(DISTINCT CASE WHEN "
+            "m.status = 'stored' THEN a.url END) FROM attachments a "
+            "JOIN posts p ON p.id = a.post_id JOIN sites s ON s.id = p.site_id "
+            "LEFT JOIN media m ON m.url = a.url GROUP BY s.url, a.kind").fetchall()
     except sqlite3.OperationalError:  # an archive from before v12
         return {}
-    return {kind: {"recorded": total, "fetched": fetched} for kind, total, fetched in rows}
+    found: dict[str, dict[str, int]] = {}
+    for site, kind, total, archived in rows:
+        name = "videos" if kind == "video" else "documents"
+        site_counts = found.setdefault(site, dict.fromkeys(COUNT_KEYS, 0))
+        site_counts[name] += total
+        site_counts[f"{name}_archived"] += archived
+    return found
+
+
+COUNT_KEYS = ("videos", "videos_archived", "documents", "documents_archived")

@@ -5,6 +5,7 @@ Markdown export and `stats` show them. Real crawls of the sample blog on loopbac
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from crawler.extract.attachments import find_attachments
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.files import mp4_bytes, pdf_bytes
 from crawler.sample_site.server import Response
+from tests.test_media import _get
 
 ALL_KINDS = "WIXARCHIVE_MEDIA_KINDS=images,video,documents"
 
@@ -151,3 +153,49 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
         summary = crawl(base, db, ALL_KINDS, "WIXARCHIVE_MEDIA_MAX_BYTES=200000")
         assert summary["status"] == "ok"
         assert file_requests(server) == []
+
+        # 4. Shown: the article page serves the archived copies from the archive and links
+        # the others plainly (never an embed); the Markdown export copies and links them;
+        # `stats` counts them.
+        pdf_post = next(p for p in blog.posts if p.documents and p.documents[0] != missing)
+        stored_pdf = base + pdf_post.documents[0]
+        with Archive.open(db, readonly=True) as archive:
+            post_id = archive.post(base + pdf_post.url_path)["id"]
+            missing_id = next(archive.post(base + p.url_path)["id"] for p in blog.posts
+                              if p.documents and p.documents[0] == missing)
+        status, _, page = _get(db, f"/archive/-/post/{post_id}")
+        assert status == 200
+        links = re.findall(r'<li>Document: <a href="([^"]+)">', page.decode())
+        assert len(links) == 1 and links[0].startswith("/archive/-/media/")
+        assert "<iframe" not in page.decode() and "<video" not in page.decode()
+        status, content_type, served = _get(db, links[0])
+        assert status == 200 and content_type == "application/pdf"
+        assert served == pdf_bytes(stored_pdf.rsplit("/", 1)[1].removesuffix(".pdf"))
+        _, _, page = _get(db, f"/archive/-/post/{missing_id}")
+        assert f'href="{base + missing}" rel="noopener noreferrer nofollow"' in page.decode()
+        assert "(not archived: http-404)" in page.decode()
+
+    out = tmp_path / "export"
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--db", str(db),
+                             "--format", "markdown", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (document,) = [p for p in out.rglob("*.md") if pdf_post.slug in p.name]
+    text = document.read_text(encoding="utf-8")
+    (local,) = re.findall(r"\(files/([0-9a-f]{16}\.pdf)\)", text)
+    assert stored_pdf not in text
+    assert (document.parent / "files" / local).read_bytes() == served
+    assert f'documents: ["files/{local}"]' in text
+    video_post = next(p for p in blog.posts if p.videos and p.videos[0] != videos[0])
+    (video_doc,) = [p for p in out.rglob("*.md") if video_post.slug in p.name]
+    assert re.search(r'videos: \["files/[0-9a-f]{16}\.mp4"\]', video_doc.read_text())
+
+    stats = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--db", str(db),
+                            "--json"], capture_output=True, text=True, timeout=120)
+    [row] = json.loads(stats.stdout)
+    assert (row["videos"], row["videos_archived"]) == (len(videos), len(videos) - 1)
+    assert (row["documents"], row["documents_archived"]) == (len(documents),
+                                                             len(documents) - 1)
+    text = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--db", str(db)],
+                          capture_output=True, text=True, timeout=120).stdout
+    assert f"Videos: {len(videos)} ({len(videos) - 1} archived)" in text
