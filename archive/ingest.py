@@ -223,6 +223,17 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
     return prepared
 
 
+def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Article]]) -> None:
+    """Write anew the attachments rows of posts whose content did not change (re-extraction
+    of an archive from before v12 records them without a new version)."""
+    conn.executemany("DELETE FROM attachments WHERE post_id = ?",
+                     [(post_id,) for post_id, _ in posts])
+    conn.executemany("INSERT INTO attachments (post_id, position, url, kind, content_type, "
+                     "is_file) VALUES (?, ?, ?, ?, ?, ?)",
+                     [row for post_id, article in posts
+                      for row in _attachment_rows(post_id, article)])
+
+
 def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
     return [(post_id, position, item["url"], item["kind"], item.get("content_type"),
              int(bool(item.get("is_file", True))))

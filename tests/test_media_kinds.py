@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,18 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
                 "SELECT url, kind, fetched, status FROM post_attachments").fetchall()
         assert {url: kind for url, kind, _, _ in rows} == expected
         assert all(fetched == 0 and status is None for _, _, fetched, status in rows)
+        # An archive from before they were recorded (rows gone): `reextract` records them
+        # from the captures, with no new version.
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM attachments")
+        conn.close()
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--db",
+                                 str(db), "--json"], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["changed"] == 0
+        with Archive.open(db, readonly=True) as archive:
+            again = archive.conn.execute("SELECT url, kind FROM post_attachments").fetchall()
+        assert dict(again) == expected
 
         # 2. Asked for: the recorded files of these unchanged posts are fetched, each once;
         # a 404 and a file over the cap are recorded per file and fail no post.
