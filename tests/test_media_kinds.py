@@ -212,3 +212,13 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
     text = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--db", str(db)],
                           capture_output=True, text=True, timeout=120).stdout
     assert f"Videos: {len(videos)} ({len(videos) - 1} archived)" in text
+
+
+def test_unknown_media_kind_is_a_one_line_error(tmp_path: Path):
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "http://127.0.0.1:9/",
+                             "--db", str(tmp_path / "a.db"), "--media-kinds", "images,audio"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "unknown media kind audio: choose from images, video, documents" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "a.db").exists()  # refused before anything was written
