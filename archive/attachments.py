@@ -12,6 +12,10 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+# Request meta marking a video or document (not an image) for crawler.media_kinds, which keeps
+# any payload for it; set by the crawl's fetcher and by a distributed crawl's writer.
+FILE_META = "wixarchive_media_file"
+WIX_VIDEO = "https://video.wixstatic.com/"
 # `--media-kinds` names and the attachments.kind each one fetches.
 KINDS = {"images": None, "video": "video", "documents": "document"}
 DEFAULT_KINDS = ("images",)
@@ -31,6 +35,14 @@ def parse_kinds(value: str | Iterable[str] | None) -> tuple[str, ...]:
         raise ValueError(f"unknown media kind {', '.join(unknown)}: choose from "
                          f"{', '.join(KINDS)}")
     return tuple(dict.fromkeys(names))
+
+
+def file_fetch_url(url: str, video_base: str | None) -> str:
+    """Where to fetch a video or document: video.wixstatic.com files from `video_base` when
+    set (tests serve them on loopback)."""
+    if video_base and url.startswith(WIX_VIDEO):
+        return video_base + url[len(WIX_VIDEO):]
+    return url
 
 
 def to_fetch(conn: sqlite3.Connection, site: str, kinds: Iterable[str],

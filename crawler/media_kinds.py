@@ -20,9 +20,9 @@ import scrapy
 from scrapy.http import Response
 
 from archive import attachments, captures
+from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
-from crawler.extract.attachments import WIX_VIDEO
 from crawler.items import MediaOutcome
 from crawler.media import MediaFetcher, _now
 
@@ -45,7 +45,7 @@ class KindsFetcher(MediaFetcher):
         self.kinds: tuple[str, ...] = attachments.DEFAULT_KINDS
         self.video_base: str | None = None  # video.wixstatic.com files from here (tests)
         self.after_attachment = 0  # the attachments rows up to this id have been looked at
-        self.files: set[str] = set()  # the attachment URLs requested
+        self.files: set[str] = set()  # the attachment URLs found
 
     def _look(self) -> None:
         if "images" in self.kinds:
@@ -68,13 +68,19 @@ class KindsFetcher(MediaFetcher):
 
     def _request(self, spider: Any, url: str) -> scrapy.Request:
         request = super()._request(spider, url)
-        if self.video_base and url.startswith(WIX_VIDEO):
-            request = request.replace(url=self.video_base + url[len(WIX_VIDEO):])
+        if url in self.files:
+            request.meta[FILE_META] = True
+            fetch = file_fetch_url(url, self.video_base)
+            if fetch != url:
+                request = request.replace(url=fetch)
         return request
 
     def outcome(self, response: Response) -> MediaOutcome:
+        """As for an image, except that a video's or document's payload is kept whatever it
+        is (the image-signature check is for images). Also judges the files a distributed
+        crawl's writer queued (they carry FILE_META too)."""
         url = response.meta["media_url"]
-        if url not in self.files or response.status != 200:
+        if not response.meta.get(FILE_META) or response.status != 200:
             return super().outcome(response)
         self.outstanding = max(0, self.outstanding - 1)
         content_type = response.headers.get("Content-Type")

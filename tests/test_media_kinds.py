@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from archive import captures
@@ -20,7 +21,11 @@ from crawler.extract.attachments import find_attachments
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.files import mp4_bytes, pdf_bytes
 from crawler.sample_site.server import Response
+from tests.test_crawl_redis import REDIS_SERVER, redis_server, start_worker, start_writer, stop
 from tests.test_media import _get
+from tests.webarchives import loopback
+
+__all__ = ["redis_server"]  # the fixture, imported for the distributed test
 
 ALL_KINDS = "WIXARCHIVE_MEDIA_KINDS=images,video,documents"
 
@@ -222,3 +227,31 @@ def test_unknown_media_kind_is_a_one_line_error(tmp_path: Path):
     assert "unknown media kind audio: choose from images, video, documents" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "a.db").exists()  # refused before anything was written
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not found (Debian package "
+                    "redis-server; .ci/run installs it)")
+def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,  # noqa: ANN001,F811
+                                                   monkeypatch: pytest.MonkeyPatch):
+    blog = SampleBlog(seed=7, post_count=9, attachments=True)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host=loopback(20)) as server:
+        monkeypatch.setenv("WIXARCHIVE_VIDEO_BASE", server.url + "/")
+        expected = {v: "stored" for p in blog.posts for v in p.videos} | {
+            server.url + d: "stored" for p in blog.posts for d in p.documents}
+        assert expected
+        writer = start_writer([server.url], db, redis_server.url, "--media-kinds",
+                              "video,documents")
+        workers = [start_worker(redis_server.url)]
+        try:
+            out, err = writer.communicate(timeout=180)
+            workers[0].wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+        assert sorted(file_requests(server)) == sorted(
+            {u.replace("https://video.wixstatic.com", "").replace(server.url, "")
+             for u in expected})
+    with Archive.open(db, readonly=True) as archive:
+        rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    assert rows == expected  # images not asked for: none fetched
