@@ -189,6 +189,9 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
         status, content_type, served = _get(db, links[0])
         assert status == 200 and content_type == "application/pdf"
         assert served == pdf_bytes(stored_pdf.rsplit("/", 1)[1].removesuffix(".pdf"))
+        _, _, data = _get(db, f"/archive/-/post/{post_id}.json")
+        [item] = json.loads(data)["attachments"]
+        assert (item["url"], item["kind"], item["archived"]) == (stored_pdf, "document", True)
         _, _, page = _get(db, f"/archive/-/post/{missing_id}")
         assert f'href="{base + missing}" rel="noopener noreferrer nofollow"' in page.decode()
         assert "(not archived: http-404)" in page.decode()

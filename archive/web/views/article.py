@@ -61,7 +61,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
         raise NotFound(f"No post {post_id} in {name}")
     history = [{k: v for k, v in version.items() if k != "record"} for version in versions]
     if request.url_vars.get("format") == "json":
-        return Response.json({"database": name, "post": post, "versions": history})
+        return Response.json({"database": name, "post": post, "versions": history,
+                              "attachments": [{k: v for k, v in item.items() if k != "file"}
+                                              for item in files]})
 
     shown = post
     wanted = request.args.get("version")
