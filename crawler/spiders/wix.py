@@ -30,6 +30,7 @@ from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
+from crawler.media_kinds import media_fetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -94,7 +95,7 @@ class WixBlogSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
                                                           spider.site)
-        spider.media = MediaFetcher.from_settings(crawler.settings, spider.site)
+        spider.media = media_fetcher(crawler.settings, spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
