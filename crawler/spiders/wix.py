@@ -246,7 +246,7 @@ class WixBlogSpider(scrapy.Spider):
         engine = self.crawler.engine
         if engine is None or getattr(engine, "spider", self) is None:
             return
-        for request in self.media.next_requests(self) or [] if self.media else []:
+        for request in self.media.next_requests(self, idle=False) or [] if self.media else []:
             engine.crawl(request)  # wakes the engine
         # Nothing to fetch: have the engine check for idleness now rather than at its next
         # heartbeat (5 s); without that (private) hook it simply closes a little later.
