@@ -363,8 +363,9 @@ def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
                 time.sleep(0.05)
             os.killpg(writer.pid, signal.SIGKILL)
             writer.wait()
-            time.sleep(2)  # the workers go on: their results wait in Redis, unstored
-            waiting = redis_server.client().llen("wixarchive:results")
+            client = redis_server.client()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            waiting = client.llen("wixarchive:results")
             # Started at once (the dead writer's key has not expired): it stores what the first
             # one left, closes its runs, and crawls on from what the archive holds.
             writer = start_writer(urls, db, redis_server.url)
