@@ -8,11 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import Gate
+from tests.processes import Output, wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -66,55 +67,67 @@ def test_many_sites_one_failing_does_not_stop_the_others(tmp_path: Path):
     assert [s["counts"].get("new", 0) for s in summaries] == [0, 3, 4]
 
 
-def _wait_for_posts(db: Path, count: int, proc: subprocess.Popen, limit: float = 60) -> int:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and proc.poll() is None:
-        if db.exists():
-            try:
-                with Archive.open(db, readonly=True) as archive:
-                    stored = sum(row["posts"] for row in archive.stats())
-            except Exception:  # the file is being created
-                stored = 0
-            if stored >= count:
-                return stored
-        time.sleep(0.1)
-    raise AssertionError("the crawl did not archive posts in time")
+def _stored_posts(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with Archive.open(db, readonly=True) as archive:
+            return sum(row["posts"] for row in archive.stats())
+    except Exception:  # the file is being created
+        return 0
 
 
 def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals) -> None:
-    # More posts than a graceful stop drains: Scrapy still downloads the requests already
-    # handed to its downloader (up to CONCURRENT_REQUESTS, 16) before it closes.
-    total = 60
+    # The server answers the first 10 posts, then holds every post request until the test has
+    # sent its signal: the crawl is stopped mid-way by construction, however loaded the machine.
+    total, before = 60, 10
     blog = SampleBlog(seed=5, post_count=total)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server:
-        for post in blog.posts:
-            server.slow_paths[post.url_path] = 0.15
+        gate = server.gate = Gate("/post/", allow=before)
         command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
                    "--json", "--concurrency", "1", *FAST]
         # A session of its own, like a terminal's foreground job: Ctrl-C reaches the command's
         # process group, as a terminal sends it.
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
-        _wait_for_posts(db, 5, proc)
-        if sig == signal.SIGKILL:
-            # The crawler runs in a session of its own (see archive.crawls): kill it too.
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            for pid in children:
-                os.killpg(int(pid), sig)
-        os.killpg(proc.pid, sig)
-        out, err = proc.communicate(timeout=60)
+        try:
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+            # The crawler waits on post 11 and its worker has committed the first 10 (it
+            # commits once idle): what a stop must keep.
+            wait_until(lambda: gate.held, "a post request held by the server", proc)
+            wait_until(lambda: _stored_posts(db) >= before, f"{before} posts stored", proc)
+            if sig == signal.SIGKILL:
+                # The crawler runs in a session of its own (see archive.crawls): kill it too.
+                children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+                for pid in children:
+                    os.killpg(int(pid), sig)
+            os.killpg(proc.pid, sig)
+            if sig == signal.SIGINT:
+                # The command says so once the crawler has the signal: only then may the held
+                # page be answered (a graceful stop finishes the pages under way). More pages
+                # than a stop drains: Scrapy still downloads the requests already handed to
+                # its downloader (up to CONCURRENT_REQUESTS, 16) before it closes.
+                wait_until(lambda: "Stopping:" in stderr, "the stop message", proc)
+            gate.release()
+            proc.wait(timeout=120)
+            out, err = stdout.finish(), stderr.finish()
+        finally:
+            gate.release()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         assert "Traceback" not in err
         if sig == signal.SIGINT:
-            assert proc.returncode == 130
+            assert proc.returncode == 130, err
             assert json.loads(out)["status"] == "interrupted"
 
         with Archive.open(db, readonly=True) as archive:
             assert archive.check() == []  # consistent after the interruption
             stored = len(archive.known_posts(server.url))
-        assert 5 <= stored < total
+        assert before <= stored < total  # nothing committed was lost
 
-        server.slow_paths.clear()
+        server.gate = None
         server.request_log.clear()
         result = crawl(server.url, "--db", str(db), "--json")
         assert result.returncode == 0, result.stderr

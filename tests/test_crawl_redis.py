@@ -22,7 +22,8 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer, Response
+from crawler.sample_site.server import BlogServer, Gate, Response
+from tests.processes import HangingServer, wait_until
 from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,30 +165,41 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
     db = tmp_path / "archive.db"
     with blogs(4, posts=40, post_seconds=0.1) as servers:
         urls = [s.url for s in servers]
+        # Half way through each site, its server holds the next posts until the test lets them
+        # go: the worker killed then has requests in flight, whatever the machine's load.
+        gates = [Gate("/post/", allow=20) for _ in servers]
+        for server, gate in zip(servers, gates, strict=True):
+            server.gate = gate
         # A site listed twice and a line that is no site: each named, the rest crawled.
         writer = start_writer([*urls, urls[0] + "/blog", "not a url"], db, redis_server.url)
-        workers = [start_worker(redis_server.url) for _ in range(3)]
+        workers = [start_worker(redis_server.url)]
         try:
-            total = 4 * 40
-            deadline = time.monotonic() + 120
-            while (sum(s.hits.total() for s in servers) < total // 2
-                   and time.monotonic() < deadline):
-                time.sleep(0.05)
+            # Alone at first, so a request held is the first worker's, leased to it...
+            wait_until(lambda: any(g.held for g in gates), "a post held", writer)
             assert workers[0].poll() is None, workers[0].communicate()
-            os.killpg(workers[0].pid, signal.SIGKILL)  # mid-crawl, requests in flight
-            # Its leased requests go back to the queue once their leases expire.
-            client, requeued = redis_server.client(), 0
-            while writer.poll() is None and not requeued:
-                requeued = client.hlen("wixarchive:redos")
-                time.sleep(0.1)
+            os.killpg(workers[0].pid, signal.SIGKILL)  # ...and it is killed, requests in flight
+            workers[0].wait()
+            # (Held no longer than that: a request held past the worker's download timeout
+            # would be retried while the server still counted the first as in flight.)
+            in_flight = [(server, path) for server, gate in zip(servers, gates, strict=True)
+                         for path in gate.waiting]
+            # Two more take over; the held requests now answer a dead worker.
+            workers += [start_worker(redis_server.url) for _ in range(2)]
+            for gate in gates:
+                gate.release()
             out, err = writer.communicate(timeout=240)
             # Nothing left: the other workers exit by themselves once idle.
             for worker in workers[1:]:
                 worker.wait(timeout=60)
                 assert worker.returncode == 0, worker.stderr.read()
         finally:
+            for gate in gates:
+                gate.release()
             stop([writer, *workers])
-        assert requeued, "the killed worker held no request: the test proved nothing"
+        # The killed worker's leased requests went back to the queue once their leases expired,
+        # and the other workers fetched them again.
+        assert in_flight
+        assert all(server.hits[path] >= 2 for server, path in in_flight), in_flight
         assert writer.returncode == 1, err  # "not a url" failed; every site crawled
         assert "not a site URL: 'not a url'" in err
         assert f"listed twice (also as {urls[0]})" in out
@@ -351,8 +363,9 @@ def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
                 time.sleep(0.05)
             os.killpg(writer.pid, signal.SIGKILL)
             writer.wait()
-            time.sleep(2)  # the workers go on: their results wait in Redis, unstored
-            waiting = redis_server.client().llen("wixarchive:results")
+            client = redis_server.client()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            waiting = client.llen("wixarchive:results")
             # Started at once (the dead writer's key has not expired): it stores what the first
             # one left, closes its runs, and crawls on from what the archive holds.
             writer = start_writer(urls, db, redis_server.url)
@@ -396,11 +409,8 @@ def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
         tmp_path: Path, redis_server: RedisServer):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"
-    listener = socket.socket()  # accepts connections and never answers a byte
-    listener.bind((loopback(9), 0))
-    listener.listen(16)
-    hang = f"http://{listener.getsockname()[0]}:{listener.getsockname()[1]}/"
-    with blogs(1, posts=10) as (server,):
+    with blogs(1, posts=10) as (server,), HangingServer(loopback(9)) as hanging:
+        hang = hanging.url
         sites.write_text(f'[[site]]\nurl = "{hang}"\ntimeout = "6s"\n\n'
                          f'[[site]]\nurl = "{server.url}"\ndelay = 0\n')
         worker = start_worker(redis_server.url)
@@ -410,17 +420,19 @@ def test_run_due_through_redis_stops_a_hanging_site_at_its_time_limit(
                 [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
                  "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
                 timeout=180)
-            seconds = time.monotonic() - started
+            ended = time.monotonic()
         finally:
             stop([worker])
-            listener.close()
     outcomes = {o["site"]: o for o in json.loads(result.stdout)}
     assert result.returncode == 1, result.stderr  # a site hit its time limit
     assert outcomes[hang]["status"] == "timeout"
     assert "stopped at its 6s time limit" in outcomes[hang]["message"]
     assert outcomes[server.url + "/"]["status"] == "ok"
     assert outcomes[server.url + "/"]["counts"]["new"] == 10
-    assert seconds < 6 + 20  # not the 30 s download timeout of the hanging requests
+    # Not the 30 s download timeout of the hanging requests: counted from the worker's first
+    # request to the site (the processes' start-up on a loaded machine is no part of it).
+    begun = hanging.first_connection or started  # a worker slow to start may never reach it
+    assert ended - begun < 6 + 20
 
 
 def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,

@@ -19,7 +19,7 @@ from archive.store import Archive
 from crawler.items import FetchedPage
 from crawler.pipelines.supervisor import WorkerSupervisor
 from crawler.sample_site import Response, SampleBlog, serve_blog
-from crawler.sample_site.server import route
+from crawler.sample_site.server import Gate, route
 
 SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CRITICAL"}
 
@@ -91,6 +91,9 @@ def test_a_killed_worker_is_replaced_and_no_page_is_dropped(tmp_path: Path):
     with serve_blog(blog) as server:
         for post in blog.posts:
             server.slow_paths[post.url_path] = 0.02
+        # Posts after the 150th wait until both kills are done: however loaded the machine,
+        # the crawl cannot end first (pages still flow to the worker at each kill).
+        server.gate = Gate("/post/", allow=150)
         proc = start_crawl(server.url, db, out, CONCURRENT_REQUESTS_PER_DOMAIN=2)
         kills = 0
         deadline = time.monotonic() + 120
@@ -102,6 +105,7 @@ def test_a_killed_worker_is_replaced_and_no_page_is_dropped(tmp_path: Path):
                 while worker_of(proc.pid) in (worker, None) and proc.poll() is None:
                     time.sleep(0.02)
             time.sleep(0.02)
+        server.gate.release()
         summary = finish(proc, out)
     assert kills == 2
     assert summary["status"] == "ok", summary

@@ -451,17 +451,22 @@ def test_ctrl_c_while_lists_are_ranked_stops_every_connection(tmp_path: Path) ->
     # One connection gets Ctrl-C while the other runs a long query: both stop at once, and the
     # units still waiting are never started.
     import sqlite3
+    import threading
     import time
 
     started: list[str] = []
+    long_started = threading.Event()
     long_query = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
                   "SELECT count(*) FROM n")
 
     def work(conn: sqlite3.Connection, unit: str) -> int:
         started.append(unit)
         if unit == "stop":
-            time.sleep(0.2)  # the other connection is inside its long query by now
+            # The other connection has its unit (the Ctrl-C may land before or while its query
+            # runs: either way it stops); the wait's limit only guards against a hang.
+            assert long_started.wait(60)
             raise KeyboardInterrupt
+        long_started.set()
         return conn.execute(long_query).fetchone()[0]
 
     connections = [sqlite3.connect(tmp_path / "x.db", check_same_thread=False) for _ in range(2)]
@@ -471,3 +476,41 @@ def test_ctrl_c_while_lists_are_ranked_stops_every_connection(tmp_path: Path) ->
                                       work)
     assert time.monotonic() - start < 5
     assert sorted(started) == ["long", "stop"]
+
+
+def test_ctrl_c_before_the_other_query_starts_still_stops_it(tmp_path: Path) -> None:
+    # The other connection has taken its unit but not started its query when the Ctrl-C comes:
+    # interrupt() alone does not stop a statement started after it (it ran forever).
+    import sqlite3
+    import threading
+
+    interrupted, stop_taken = threading.Event(), threading.Event()
+
+    class Connection(sqlite3.Connection):
+        def interrupt(self) -> None:
+            super().interrupt()
+            interrupted.set()
+
+    def work(conn: sqlite3.Connection, unit: str) -> int:
+        if unit == "stop":
+            stop_taken.set()
+            raise KeyboardInterrupt
+        assert stop_taken.wait(60) and interrupted.wait(60)  # limits: hang guards only
+        return conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                            "SELECT count(*) FROM n").fetchone()[0]
+
+    connections = [sqlite3.connect(tmp_path / "x.db", check_same_thread=False,
+                                   factory=Connection) for _ in range(2)]
+    outcome: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            stats_module.on_connections(["long", "stop"], connections, work)
+        except BaseException as exc:  # noqa: BLE001 - the test reads it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=refresh, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the other connection's query was never stopped"
+    assert [type(e) for e in outcome] == [KeyboardInterrupt]

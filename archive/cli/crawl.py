@@ -53,6 +53,10 @@ def _valid_site(site: str) -> bool:
     return parts.scheme in ("http", "https") and bool(_HOST.fullmatch(parts.hostname or ""))
 
 
+STOPPING = ("Stopping: finishing the pages under way and saving them "
+            "(a second Ctrl-C stops at once)\n")
+
+
 def _lock_sites(targets: list[str], db: Path) -> tuple[list[tuple[str, SiteLock]],
                                                    dict[int, dict[str, Any]]]:
     """Lock each site, so a scheduled crawl of it never runs at the same time. Returns the sites
@@ -89,13 +93,19 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
                   ) -> list[dict[str, Any]]:
     """Crawl the locked sites in one crawl process; each lock is released once its site ends."""
     child: list[subprocess.Popen[bytes]] = []
+    stops: list[int] = []
 
     def forward(signum: int, frame: object) -> None:
         # The crawler runs in its own session: pass the user's Ctrl-C (or a SIGTERM) on, once
         # per signal. Every site then stops, commits what it fetched and is recorded.
-        for proc in child:
-            if proc.poll() is None:
-                proc.send_signal(signum)
+        running = [proc for proc in child if proc.poll() is None]
+        for proc in running:
+            proc.send_signal(signum)
+        if running and not stops:
+            stops.append(signum)
+            # Said once the crawler has the signal, so whoever reads it knows the stop is under
+            # way. os.write: a signal handler must not re-enter sys.stderr's buffer.
+            os.write(2, STOPPING.encode())
 
     def ended(index: int, summary: dict[str, Any]) -> None:
         locked[index][1].release()

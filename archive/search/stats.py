@@ -147,7 +147,8 @@ def on_connections(units: list[str], connections: list[sqlite3.Connection],
                     work: Callable[[sqlite3.Connection, str], T]) -> dict[str, T]:
     """work(connection, unit) for every unit, on all the connections at once (one thread each),
     each taking the next unit when done with one: units differ ~10x in cost."""
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
     from contextlib import suppress
     from queue import Empty, SimpleQueue
 
@@ -164,19 +165,33 @@ def on_connections(units: list[str], connections: list[sqlite3.Connection],
                 return
             results[unit] = work(conn, unit)
 
-    with ThreadPoolExecutor(max_workers=len(connections)) as pool:
-        futures = [pool.submit(drain, conn) for conn in connections]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            # Ctrl-C or a failed query: stop the other connections now (ranking the remaining
-            # units would take minutes on a large archive) and report the first error.
-            with suppress(Empty):
-                while True:
-                    waiting.get_nowait()
-            for conn in connections:
-                conn.interrupt()
-            raise
+    # interrupt() stops only the statements running when it is called: a thread that had taken
+    # its unit but not started its query yet would run it whole. This handler stops it too.
+    stopping = threading.Event()
+    for conn in connections:
+        conn.set_progress_handler(stopping.is_set, 10_000)
+    try:
+        with ThreadPoolExecutor(max_workers=len(connections)) as pool:
+            futures = [pool.submit(drain, conn) for conn in connections]
+            try:
+                # The first error whichever connection it comes from, not only once those
+                # before it in the list are done.
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    future.result()
+            except BaseException:
+                # Ctrl-C or a failed query: stop the other connections now (ranking the
+                # remaining units would take minutes on a large archive) and report the first
+                # error.
+                stopping.set()
+                with suppress(Empty):
+                    while True:
+                        waiting.get_nowait()
+                for conn in connections:
+                    conn.interrupt()
+                raise
+    finally:
+        for conn in connections:
+            conn.set_progress_handler(None, 0)
     return {unit: results[unit] for unit in units}
 

@@ -145,11 +145,15 @@ return 0
 """
 
 # KEYS: requests, leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}.
+# A lease id carries the Redis time it was made: a writer taking over from a dead one clears
+# every key, the sequence included, while live workers still hold leases of the old crawl. Bare
+# sequence numbers then came round again, and a worker completing an old lease ended a new
+# request's lease instead (its result dropped, its site's pending count never reaching 0).
 POP = _NOW + """
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #head == 0 then return false end
 redis.call('ZREM', KEYS[1], head[1])
-local id = redis.call('INCR', KEYS[4])
+local id = redis.call('INCR', KEYS[4]) .. '@' .. _t[1] .. '.' .. _t[2]
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), id)
 redis.call('HSET', KEYS[3], id, head[2] .. '\\n' .. head[1])
 return {tostring(id), head[1]}

@@ -4,7 +4,8 @@ Pages are rendered per request from the blog's current state, so edits between c
 at once. The server counts every request (`request_log`, `hits`) and can be told to misbehave:
 answer 500 (`fail_paths`), answer late (`slow_paths`), redirect forever (`redirect_loop_paths`)
 or disallow paths in robots.txt (`robots_disallow`); `takeovers` hand a path to a behaviour
-that writes the raw answer itself (see crawler.sample_site.hostile).
+that writes the raw answer itself (see crawler.sample_site.hostile). A `Gate` holds answers until
+the test releases them, so a test can act (stop, kill) while a crawl is at a point it chose.
 """
 
 from __future__ import annotations
@@ -50,6 +51,44 @@ def _html(status: int, text: str, **headers: str) -> Response:
     return Response(status, text.encode("utf-8"), {"Content-Type": HTML, **headers})
 
 
+class Gate:
+    """Holds the answers to requests whose path starts with `prefix`, once `allow` of them have
+    been answered, until `release()`: a crawl then cannot get past that point (nor finish) before
+    the test has done what it wanted there. `limit` seconds is only a guard against a test that
+    never releases (a held request then goes on)."""
+
+    def __init__(self, prefix: str, allow: int = 0, limit: float = 300.0) -> None:
+        self.prefix = prefix
+        self.allow = allow
+        self.limit = limit
+        self.passed = 0  # answers let through before the gate closed
+        self.waiting: list[str] = []  # the paths of the requests held now
+        self._open = threading.Event()
+        self._lock = threading.Lock()
+
+    def pass_through(self, path: str) -> None:
+        """Called by the server for each request: returns once the request may be answered."""
+        if not path.startswith(self.prefix) or self._open.is_set():
+            return
+        with self._lock:
+            if self.passed < self.allow:
+                self.passed += 1
+                return
+            self.waiting.append(path)
+        self._open.wait(self.limit)
+        with self._lock:
+            self.waiting.remove(path)
+
+    @property
+    def held(self) -> int:
+        """How many requests are held now."""
+        return len(self.waiting)
+
+    def release(self) -> None:
+        """Answer every held request, and every later one at once."""
+        self._open.set()
+
+
 class BlogServer:
     """A threaded HTTP server for one blog, running in a background thread once started."""
 
@@ -62,6 +101,7 @@ class BlogServer:
         # path -> behaviour writing its own answer; it returns False to let the blog answer.
         self.takeovers: dict[str, Callable[[BaseHTTPRequestHandler], bool]] = {}
         self.overrides: dict[str, Response] = {}  # path -> a fixed answer (bad media, ...)
+        self.gate: Gate | None = None  # holds answers until the test releases them
         self.request_log: list[str] = []  # every request's path (percent-decoded), in order
         self.hits: Counter[str] = Counter()  # requests per path (without query)
         self._lock = threading.Lock()
@@ -86,6 +126,8 @@ class BlogServer:
         return self
 
     def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.release()  # no handler thread left waiting on it
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
@@ -111,6 +153,8 @@ class BlogServer:
         path = unquote(parts.path) or "/"
         if record:
             self._record(path, parts.query)
+        if self.gate is not None:
+            self.gate.pass_through(path)
         if path in self.slow_paths:
             time.sleep(self.slow_paths[path])
         if path in self.overrides:

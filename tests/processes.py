@@ -1,0 +1,108 @@
+"""Helpers for tests that drive crawl processes: wait on a state the test can observe (rows in
+the archive, a server's counter, a line of output) instead of sleeping, with generous limits
+that only guard against a hang. Timing is never asserted here: a loaded CI machine may be
+many times slower than a developer's."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+HANG_GUARD = 120.0  # seconds: only a hung test waits this long
+
+
+def wait_until(condition: Callable[[], object], what: str,
+               proc: subprocess.Popen | None = None, limit: float = HANG_GUARD) -> None:
+    """Poll `condition` until it holds; AssertionError if `proc` ends first or after `limit`."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{what}: not seen before the process ended "
+                                 f"(exit {proc.returncode})")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen in {limit:g} s")
+        time.sleep(0.05)
+
+
+class Output:
+    """A process's output stream, read as it comes (so a test can wait for a line) and whole
+    once the process has ended."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        self.text = ""
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str] | None) -> None:
+        for line in stream or ():
+            self.text += line
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.text
+
+    def finish(self) -> str:
+        """The whole output (call once the process has ended)."""
+        self._thread.join(timeout=HANG_GUARD)
+        return self.text
+
+
+class HangingServer:
+    """Accepts connections on `address` and never answers a byte. It notes (time.monotonic())
+    when the first connection came and when the last one was closed by its client: how long a
+    crawler kept trying, whatever its own start-up took on a loaded machine."""
+
+    def __init__(self, address: str) -> None:
+        self._listener = socket.socket()
+        self._listener.bind((address, 0))
+        self._listener.listen(64)
+        self.url = f"http://{address}:{self._listener.getsockname()[1]}/"
+        self.first_connection: float | None = None
+        self.last_closed: float | None = None
+        self.open = 0  # connections the client has not closed
+        self._closing = False
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> HangingServer:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closing = True
+        self._listener.close()
+        for conn in self._held:
+            conn.close()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn = self._listener.accept()[0]
+                with self._lock:
+                    if self.first_connection is None:
+                        self.first_connection = time.monotonic()
+                    self._held.append(conn)
+                    self.open += 1
+                threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def _hold(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while conn.recv(65536):  # the request, never answered; b"" once the client hangs up
+                pass
+        with self._lock:
+            if not self._closing:  # the client hung up, not we
+                self.open -= 1
+                self.last_closed = time.monotonic()
+
+    def tried_for(self) -> float:
+        """Seconds from the first connection to the last one closed by the client (call it once
+        the client is done, inside the `with`)."""
+        assert self.first_connection is not None, "no connection came"
+        wait_until(lambda: not self.open, "every connection closed by the client")
+        assert self.last_closed is not None
+        return self.last_closed - self.first_connection
