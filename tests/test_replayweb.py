@@ -296,3 +296,52 @@ def test_replaywebpage_shows_the_images_inside_a_replayed_post(replay: tuple[Dev
     frame = replayed(tools.evaluate(DOCUMENTS_JS), page["url"])
     assert frame is not None
     assert any(image["width"] for image in frame["images"]), frame["images"]
+
+
+def test_replaywebpage_replays_the_real_wix_posts(tmp_path: Path):
+    """The real Wix post pages of ../shared/realworld, served on 127.0.0.1 and captured by wget,
+    imported, exported as a WACZ: ReplayWeb.page replays every listed post with the start of its
+    body and its title as the truth records give them."""
+    import shutil
+
+    from tests.webarchives import REALWORLD, realworld_pages, serve_pages, wget_urls, wixarchive
+
+    folder = replaywebpage()
+    chromium()
+    corpus = realworld_pages()
+    if not corpus:
+        pytest.skip(f"real-world corpus not found at {REALWORLD}")
+    if shutil.which("wget") is None:
+        pytest.skip("wget is not installed (.ci/run installs it)")
+    pages = {"/" + name.replace("__", "/post/", 1): truth for name, (_, truth) in corpus.items()}
+    with serve_pages({path: corpus[name][0] for path, name in
+                      zip(pages, corpus, strict=True)}) as base:
+        wget_urls([base + path for path in pages], tmp_path / "real", tmp_path / "mirror")
+    db = tmp_path / "real.db"
+    result = wixarchive("import", str(tmp_path / "real.warc.gz"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("ui.js", "sw.js", "index.html"):
+        (served / name).write_bytes((folder / name).read_bytes())
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(served / "blog.wacz"))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(served / "blog.wacz") as package:
+        listed = [json.loads(line) for line in package.read("pages/pages.jsonl").splitlines()[1:]]
+    assert len(listed) >= len(pages) - 1  # the corpus's one page that is not a post, if any
+    titled_in_page = 0
+    with serve_folder(served) as replay_base, browser(tmp_path / "profile") as tools:
+        for page in listed:
+            truth = pages[page["url"][len(base):]]
+            start = words(truth["body"][0])[:40]  # the body's first paragraph
+            open_in_replaywebpage(tools, replay_base,
+                                  f"view=replay&url={quote(page['url'], safe='')}"
+                                  f"&ts={stamp(page['ts'])}")
+            state = wait_until(tools, lambda s, p=page, t=start: (
+                frame := replayed(s, p["url"])) is not None and t in words(frame["text"]))
+            frame = replayed(state, page["url"])
+            # A few pages show their title in the tab only (19 of the 21 show it in the page).
+            assert words(truth["title"]) in words(frame["text"]) + words(frame["title"]), \
+                (page["url"], frame["title"])
+            titled_in_page += words(truth["title"]) in words(frame["text"])
+    assert titled_in_page >= len(listed) * 3 // 4
