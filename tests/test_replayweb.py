@@ -203,6 +203,9 @@ DOCUMENTS_JS = """
 
 
 def open_in_replaywebpage(tools: DevTools, base: str, view: str) -> None:
+    # By way of about:blank: from one view to another is otherwise only a change of the URL's
+    # fragment, which ReplayWeb.page missed once in a loaded run (the previous post stayed).
+    tools.call("Page.navigate", url="about:blank")
     tools.call("Page.navigate", url=f"{base}index.html?source={quote(base + 'blog.wacz')}"
                                     f"#{view}")
 
