@@ -26,12 +26,26 @@ $(PYWB)/bin/wayback:
 	$(PYWB)/bin/python -m pip install --quiet --upgrade pip
 	$(PYWB)/bin/python -m pip install --quiet 'pywb>=2.8'
 
+# ReplayWeb.page for the test that replays an exported WACZ in Chromium. Its npm package ships the
+# built ui.js and sw.js, so the tarball is only unpacked (`npm pack`: no dependencies installed, no
+# install scripts run) into build/ (gitignored). Without npm, or offline, the test skips.
+RWP_VERSION := 2.5.3
+RWP := build/replaywebpage-$(RWP_VERSION)
+$(RWP)/sw.js:
+	@if command -v npm >/dev/null 2>&1 && mkdir -p $(RWP) \
+	    && npm pack --silent --pack-destination $(RWP) replaywebpage@$(RWP_VERSION) >/dev/null \
+	    && tar -xzf $(RWP)/replaywebpage-$(RWP_VERSION).tgz -C $(RWP) --strip-components=1 \
+	        package/ui.js package/sw.js package/index.html package/LICENSE package/package.json; \
+	then rm -f $(RWP)/replaywebpage-$(RWP_VERSION).tgz; \
+	else rm -rf $(RWP); echo "warning: could not fetch replaywebpage@$(RWP_VERSION) with npm;" \
+	    "the ReplayWeb.page test will be skipped" >&2; fi
+
 ## demo: serve a sample Wix blog on 127.0.0.1, crawl it into demo/archive.db, search it
 demo: $(VENV)/.installed
 	$(BIN)/python -m crawler.demo --db $(DB)
 
 ## test: run the test suite
-test: $(VENV)/.installed-test $(PYWB)/bin/wayback
+test: $(VENV)/.installed-test $(PYWB)/bin/wayback $(RWP)/sw.js
 	$(BIN)/python -m pytest
 
 ## lint: ruff over the code

@@ -477,3 +477,21 @@ def test_the_python_api_exports_the_same_package(sites: dict, package: Path, tmp
     with Archive.open(tmp_path / "empty.db") as archive, pytest.raises(ValueError):
         wixarchive.export(archive, tmp_path / "none.wacz", format="wacz")
     assert not (tmp_path / "none.wacz").exists()
+
+
+def test_each_member_starts_where_the_central_directory_says(package: Path):
+    """ReplayWeb.page (wabac) takes a member's data to follow its local header's name directly
+    when the central directory entry has no extra field; a zip64 field in the local header
+    alone made it read the index 20 bytes early, and it found no page."""
+    import struct
+
+    data = package.read_bytes()
+    with zipfile.ZipFile(package) as zipped:
+        for info in zipped.infolist():
+            start = info.header_offset
+            name_length, extra_length = struct.unpack("<HH", data[start + 26:start + 30])
+            if not info.extra:
+                assert extra_length == 0, info.filename
+            body = start + 30 + name_length + extra_length
+            assert data[body:body + info.compress_size] == zipped.read(info.filename) \
+                or info.compress_type != zipfile.ZIP_STORED, info.filename

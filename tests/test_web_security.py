@@ -1,7 +1,7 @@
 """Hostile archives in the web UI: security headers, a read-only server, and real Chromium
 loading every page that shows a post, with a sink recording any script that runs.
 
-Chromium is driven over its DevTools protocol (websocket-client; no browser build downloaded):
+Chromium is driven over its DevTools protocol (tests/devtools.py; no browser build downloaded):
 `pwn()` is defined in every page before its own scripts, alert/confirm/prompt report to it,
 and a loopback sink server counts requests from redirect payloads.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import subprocess
 import threading
 import time
 import urllib.error
@@ -23,17 +22,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from devtools import LOAD_TIMEOUT, DevTools
+from devtools import browser as chromium_devtools
 from hostile import WORD, make_hostile_archive
-from test_browser import BROWSER_TIMEOUT, chromium
 from test_web import Client, make_archive
 from test_web_serve import running_server
 
 from archive.cli.serve import make_datasette
 from archive.web.headers import datasette_script_hashes
 
-websocket = pytest.importorskip("websocket")  # websocket-client, in the test extra
-
-LOAD_TIMEOUT = 30  # seconds per page; a guard against a hang, not a speed assertion
 SETTLE = 1.5  # seconds after load for timers and <meta refresh content=0> to fire
 
 
@@ -111,79 +108,11 @@ INSPECT_JS = """
 """
 
 
-class DevTools:
-    """One Chromium page driven over the DevTools websocket."""
-
-    def __init__(self, ws_url: str) -> None:
-        self.ws = websocket.create_connection(ws_url, timeout=LOAD_TIMEOUT)
-        self.next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        deadline = time.monotonic() + LOAD_TIMEOUT
-        while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise AssertionError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-        raise AssertionError(f"{method}: no answer")
-
-    def wait_for(self, method: str) -> None:
-        deadline = time.monotonic() + LOAD_TIMEOUT
-        while not any(e.get("method") == method for e in self.events):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {method} event")
-            self.events.append(json.loads(self.ws.recv()))
-
-    def pump(self, seconds: float) -> None:
-        self.ws.settimeout(0.1)
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                self.events.append(json.loads(self.ws.recv()))
-            except websocket.WebSocketTimeoutException:
-                continue
-        self.ws.settimeout(LOAD_TIMEOUT)
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-
 @contextmanager
 def browser(tmp_path: Path) -> Iterator[DevTools]:
-    binary = chromium()
-    proc = subprocess.Popen(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        port_file = tmp_path / "profile" / "DevToolsActivePort"
-        deadline = time.monotonic() + BROWSER_TIMEOUT
-        while not (port_file.is_file() and port_file.read_text().strip()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("Chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list",
-                                    timeout=LOAD_TIMEOUT) as response:
-            page = next(t for t in json.load(response) if t["type"] == "page")
-        tools = DevTools(page["webSocketDebuggerUrl"])
-        try:
-            tools.call("Page.enable")
-            tools.call("Page.addScriptToEvaluateOnNewDocument", source=SINK_JS)
-            yield tools
-        finally:
-            tools.ws.close()
-    finally:
-        proc.kill()
-        proc.wait()
+    with chromium_devtools(tmp_path / "profile") as tools:
+        tools.call("Page.addScriptToEvaluateOnNewDocument", source=SINK_JS)
+        yield tools
 
 
 def visit(tools: DevTools, url: str, *, bypass_csp: bool) -> dict[str, Any]:

@@ -35,6 +35,7 @@ import json
 import os
 import re
 import sqlite3
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -346,7 +347,14 @@ class _Package:
         if size is not None:
             info.file_size = size
         # A stored WARC or index of unknown size may pass 2 GiB: zip64 headers then.
-        with self.zip.open(info, "w", force_zip64=not deflate and size is None) as stream:
+        zip64 = not deflate and size is None
+        if zip64:
+            # The zip64 field goes in the local header only while the sizes fit in 32 bits,
+            # and ReplayWeb.page (wabac 2.x) takes a local header to have no extra field when
+            # the central directory entry has none: it would read the member 20 bytes early.
+            # An extended-timestamp field in both makes it read the local header's lengths.
+            info.extra = _extended_timestamp(self.stamp)
+        with self.zip.open(info, "w", force_zip64=zip64) as stream:
             hashing = _Hashing(stream)
             yield hashing
         self.resources.append({"name": os.path.basename(path).lower(), "path": path,
@@ -368,6 +376,12 @@ class _Package:
         info.compress_type = zipfile.ZIP_DEFLATED
         self.zip.writestr(info, json.dumps(digest, indent=2).encode("utf-8"))
         self.zip.close()
+
+
+def _extended_timestamp(stamp: tuple[int, ...]) -> bytes:
+    """Info-ZIP's extended-timestamp extra field (0x5455): the modification time, UTC."""
+    seconds = int(datetime(*stamp[:6], tzinfo=UTC).timestamp())  # type: ignore[misc]
+    return struct.pack("<HHBI", 0x5455, 5, 1, seconds)
 
 
 def _position(stream: BinaryIO) -> int | None:
