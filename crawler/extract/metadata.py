@@ -214,6 +214,7 @@ _HEADER_HOOK_SET = frozenset(_HEADER_HOOKS)
 # predicate with six string comparisons several times slower than this bare attribute test.
 _HOOKED = etree.XPath("descendant::*[@data-hook]")
 _WC_ROOT = etree.XPath('descendant-or-self::*[starts-with(@data-hook, "wc-root ")][1]')
+_WC_ROOT_AFTER = etree.XPath('following::*[starts-with(@data-hook, "wc-root ")][1]')
 
 
 def text_of(el: etree._Element) -> str | None:
@@ -371,6 +372,15 @@ def _post_id(ld: dict[str, Any], scope: etree._Element | None) -> str | None:
     for value in (ld.get("identifier"), ld.get("@id")):
         if isinstance(value, str) and (match := _HEX24.search(value)):
             return match.group(1)
+    if scope is None:
+        return None
+    # One C-level scan for the first widget after the article: the walk below, which gives
+    # the rule exactly, then only runs in the odd case of a widget naming no id.
+    first = _WC_ROOT_AFTER(scope)
+    if not first:
+        return None
+    if match := _HEX24.search(first[0].get("data-hook")):
+        return match.group(1)
     el = scope
     while el is not None:  # everything after the article, in document order
         for sibling in el.itersiblings():
