@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from functools import lru_cache
 
 from dateutil import parser as dateutil_parser
 
@@ -48,47 +47,24 @@ def parse_machine_date(value: str | None) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    found = _fixed_form_date(value)
-    if found is not _OTHER_FORM:
-        return found
-    text = _JS_GMT.sub("", _JS_ZONE_NAME.sub("", " ".join(value.split())))
-    try:  # not cached: dateutil fills what the text leaves out from the current date
-        moment = dateutil_parser.parse(text)
-    except (ValueError, OverflowError):
-        return None
-    return iso_timestamp(moment)
-
-
-_OTHER_FORM = object()  # neither ISO nor Date.toString(): dateutil's general parser decides
-
-
-# Cached: a page states each date two to four times (meta and JSON-LD, published and modified
-# often equal), and a cached answer costs ~0.1 µs against ~20 µs of dateutil or strptime.
-@lru_cache(maxsize=4096)
-def _fixed_form_date(value: str) -> str | None | object:
-    """parse_machine_date for the two forms whose reading depends on the text alone: ISO 8601
-    and `Date.toString()`; _OTHER_FORM for any other text."""
     text = " ".join(value.split())
     if not text:
         return None
     if _ISO.match(text):
-        return text if _iso_moment(text) is not None else None
+        try:
+            dateutil_parser.isoparse(text)
+        except (ValueError, OverflowError):
+            return None
+        return text
     text = _JS_GMT.sub("", _JS_ZONE_NAME.sub("", text))
     try:  # Date.toString()'s exact shape first: strptime is ~20x quicker than dateutil
         moment = datetime.strptime(text, "%a %b %d %Y %H:%M:%S %z")
     except ValueError:
-        return _OTHER_FORM
+        try:
+            moment = dateutil_parser.parse(text)
+        except (ValueError, OverflowError):
+            return None
     return iso_timestamp(moment)
-
-
-@lru_cache(maxsize=4096)
-def _iso_moment(text: str) -> datetime | None:
-    """dateutil's reading of an ISO 8601 text, None when it is not valid (cached: same_moment
-    reads again the dates parse_machine_date has just checked)."""
-    try:
-        return dateutil_parser.isoparse(text)
-    except (ValueError, OverflowError):
-        return None
 
 
 def parse_display_date(value: str | None, language: str | None = None) -> str | None:
@@ -118,14 +94,17 @@ def parse_display_date(value: str | None, language: str | None = None) -> str | 
 
 def same_moment(first: str, second: str) -> bool:
     """Whether two ISO strings name the same instant (or day, when either is a bare day)."""
+    if first == second:  # the common case (meta and JSON-LD agree): no parsing needed
+        return True
     if len(first) == 10 or len(second) == 10:
         return first[:10] == second[:10]
-    a, b = _iso_moment(first), _iso_moment(second)
-    if a is None or b is None:
+    try:
+        a, b = dateutil_parser.isoparse(first), dateutil_parser.isoparse(second)
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+        return a == b
+    except (ValueError, OverflowError):
         return first == second
-    if (a.tzinfo is None) != (b.tzinfo is None):
-        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
-    return a == b
 
 
 def looks_like_date(value: str, language: str | None = None) -> bool:
@@ -142,7 +121,6 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
     return dateparser.parse(value, languages=languages, settings=settings) is not None
 
 
-@lru_cache(maxsize=4096)  # dateutil reads a text the same way every time; ~0.1 µs a hit
 def _dateutil_day(value: str, need_year: bool = True) -> date | None:
     """The day an English display date names, by dateutil (~50 µs; dateparser takes ms)."""
     if not value.isascii():
