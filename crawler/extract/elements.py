@@ -318,7 +318,8 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None,
     warnings = article.warnings
     main = find_main(root)
     region = main if main is not None else root.find("body")
-    if region is None or not "".join(region.itertext()).strip():
+    # Any text at all: stops at the first words instead of joining the region's whole text.
+    if region is None or not any(part.strip() for part in region.itertext()):
         warnings.append("post page with no text at all: empty body")
         return
     if has_element_content(region):
