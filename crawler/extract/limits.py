@@ -127,7 +127,7 @@ def _limit_attributes_per_tag(data: bytes, warnings: list[str]) -> bytes:
     # Such a tag lies in a run of LONG_TAG bytes without ">": one C-level regex scan rules that
     # out on nearly every page before the split and the Python step per piece.
     first = data.find(b">")
-    if LONG_TAG > (first if first >= 0 else len(data)) and not _LONG_RUN.search(data):
+    if (first if first >= 0 else len(data)) < LONG_TAG and not _LONG_RUN.search(data):
         return data
     pieces = data.split(b">")
     changed = False
