@@ -73,15 +73,15 @@ def find_main(root: etree._Element) -> etree._Element | None:
     return None
 
 
-_ELEMENT_CONTENT = etree.XPath(
-    f'boolean(descendant::*[@data-testid="{_RICH_TEXT}" or @data-rce-version'
-    ' or @data-id="content-viewer" or @data-id="rich-content-viewer"])'
-)
-
-
 def has_element_content(region: etree._Element) -> bool:
     """Rich-text elements or a Ricos viewer: what the element-built walk reads."""
-    return _ELEMENT_CONTENT(region)
+    # A Python scan that stops at the first one: libxml2's XPath compares attribute strings at
+    # ~1 µs an element and reads the whole region.
+    for el in region.iterdescendants(etree.Element):
+        if el.get("data-testid") == _RICH_TEXT or el.get("data-rce-version") is not None \
+                or el.get("data-id") in _RICOS_VIEWERS:
+            return True
+    return False
 
 
 @dataclass
@@ -146,9 +146,7 @@ def _is_end(el: etree._Element) -> bool:
     )
 
 
-_TITLE_CANDIDATES = etree.XPath(
-    f'descendant::*[@data-testid="{_RICH_TEXT}" or self::h1 or self::h2 or self::h3]'
-)
+_TITLE_TAGS = frozenset({"h1", "h2", "h3"})
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 
 
@@ -162,7 +160,11 @@ def find_title(region: etree._Element, hints: list[str]) -> etree._Element | Non
     wanted.discard("")
     if wanted:
         longest = max(map(len, wanted)) + 20
-        for el in _TITLE_CANDIDATES(region):
+        # Rich-text elements and headings in document order, read lazily: the title is near
+        # the top, and an XPath for them compares strings over the whole region (~1 µs each).
+        for el in region.iterdescendants(etree.Element):
+            if el.tag not in _TITLE_TAGS and el.get("data-testid") != _RICH_TEXT:
+                continue
             text = "".join(el.itertext())
             if len(text) <= 4 * longest and _norm(text) in wanted:
                 return el
