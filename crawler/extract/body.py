@@ -206,8 +206,8 @@ class _Walker:
             self.flattened = True
             self.chars("".join(el.itertext()), text, out, md)
             return
-        if el.text:
-            self.chars(el.text, text, out, md)
+        if value := el.text:  # each .text or .tail read converts the text again
+            self.chars(value, text, out, md)
         for child in el:
             tag = child.tag
             # Inside a text block only non-content tags (svg, button…) need skipping: widgets
@@ -240,8 +240,8 @@ class _Walker:
                     self.image(child)
                 else:
                     self.inline(child, text, out, md, depth + 1)
-            if child.tail:
-                self.chars(child.tail, text, out, md)
+            if value := child.tail:
+                self.chars(value, text, out, md)
 
     @staticmethod
     def chars(value: str, text: list[str], out: list[str], md: list[str]) -> None:

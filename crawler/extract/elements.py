@@ -136,14 +136,11 @@ def _norm(value: str | None) -> str:
     return " ".join(visible(value or "").split()).casefold()
 
 
-def _is_end(el: etree._Element) -> bool:
-    hook = el.get("data-hook") or ""
-    if hook in _END_HOOKS or hook.startswith("wc-root"):
-        return True
-    testid = el.get("data-testid") or ""
-    return testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in (
-        el.get("class") or ""
-    )
+def _is_end(hook: str, testid: str, classes: str) -> bool:
+    """An end marker, by the element's data-hook, data-testid and class attributes (the walk
+    reads each attribute once and passes it here)."""
+    return hook in _END_HOOKS or hook.startswith("wc-root") or \
+        testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in classes
 
 
 _TITLE_TAGS = frozenset({"h1", "h2", "h3"})
@@ -218,15 +215,18 @@ class _ElementWalk:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
                 continue
-            if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
+            testid = child.get("data-testid") or ""
+            classes = child.get("class") or ""
+            if _is_end(child.get("data-hook") or "", testid, classes) or (
+                    tag == "section" and self.has_body and _FORM_SECTION(child)):
                 self.end_here()
                 continue
             if child is self.title_el:
                 self.title = _text(child)
                 self.started = True
-            elif "wixui-social-bar" in (child.get("class") or ""):
+            elif "wixui-social-bar" in classes:
                 continue  # the site's social icons
-            elif child.get("data-testid") == _RICH_TEXT and self.started:
+            elif testid == _RICH_TEXT and self.started:
                 self.rich_text(child)
             elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
                 if self.started:  # a blog Post Content widget placed among the elements
