@@ -1,6 +1,12 @@
 """Extraction benchmark: ours vs trafilatura vs readability-lxml on the real Wix corpus.
 
     .venv/bin/python benchmarks/extraction.py [CORPUS_DIR] [--json] [--pages]
+    .venv/bin/python benchmarks/extraction.py --cpu [--posts N]
+
+--cpu prints the CPU time (process time, best of ROUNDS passes) of `extract_article` alone, a
+page at a time as the archive worker and `reextract` call it: on the corpus pages with truth
+records and on N generated sample-blog posts (crawler.sample_site, as `benchmarks/crawl.py
+--posts` serves them).
 
 CORPUS_DIR (default ../shared/realworld next to the repo) holds html/<name>.html and
 truth/<name>.json. Body score: bag-of-tokens F1 over lower-cased Unicode \\w+ runs, counted with
@@ -239,12 +245,51 @@ def print_report(summary: dict[str, dict[str, Any]], per_page: dict[str, list[Sc
             print(f"{score.page[:60]:60} {f1s}  {score.ms:7.1f} {flags}")
 
 
+def cpu_per_page(pages: list[bytes]) -> float:
+    """Milliseconds of CPU a page: the best of ROUNDS passes over all the pages."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.process_time()
+        for raw in pages:
+            extract_article(raw, "https://example.com/post/x")
+        best = min(best, time.process_time() - start)
+    return best * 1000 / len(pages)
+
+
+def sample_posts(count: int) -> list[bytes]:
+    """`count` generated post pages, in the sample blog's mix of layouts."""
+    from crawler.sample_site import SampleBlog
+    from crawler.sample_site.chrome import Site
+    from crawler.sample_site.render import post_page
+
+    blog = SampleBlog(seed=42, post_count=count)
+    site = Site(blog, "http://127.0.0.1:8000")
+    return [post_page(site, post).encode("utf-8") for post in blog.posts]
+
+
+def print_cpu(corpus: Path, posts: int) -> None:
+    real = [raw for _, raw, _ in load_corpus(corpus)] if (corpus / "truth").is_dir() else []
+    generated = sample_posts(posts)
+    for raw in real[:3] + generated[:3]:  # warm-up: imports and caches out of the timings
+        extract_article(raw)
+    if real:
+        size = sum(map(len, real)) // len(real) // 1024
+        print(f"real pages ({len(real)}, mean {size} KB): {cpu_per_page(real):.2f} ms CPU a page")
+    print(f"generated posts ({posts}): {cpu_per_page(generated):.2f} ms CPU a page")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--pages", action="store_true", help="per-page table")
+    parser.add_argument("--cpu", action="store_true",
+                        help="CPU time a page of extract_article alone (no other tool)")
+    parser.add_argument("--posts", type=int, default=300, help="generated posts for --cpu")
     args = parser.parse_args(argv)
+    if args.cpu:
+        print_cpu(args.corpus, args.posts)
+        return 0
     if not (args.corpus / "truth").is_dir() or not (args.corpus / "html").is_dir():
         print(f"corpus not found at {args.corpus} (needs html/ and truth/); nothing to measure.")
         return 0

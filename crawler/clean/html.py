@@ -46,9 +46,9 @@ CHROME_IDS = ("SCROLL_TO_TOP", "SCROLL_TO_BOTTOM", "SKIP_TO_CONTENT_BTN", "WIX_A
 # Elements that never carry body text (iframes are kept: in a body they are video embeds).
 NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg", "button", "form")
 
-_CHROME_HOOK_SET = frozenset(CHROME_HOOKS)
-_CHROME_ID_SET = frozenset(CHROME_IDS)
-_NON_CONTENT_SET = frozenset(NON_CONTENT_TAGS)
+CHROME_HOOK_SET = frozenset(CHROME_HOOKS)
+CHROME_ID_SET = frozenset(CHROME_IDS)
+NON_CONTENT_SET = frozenset(NON_CONTENT_TAGS)
 
 
 def is_chrome(el: etree._Element) -> bool:
@@ -57,12 +57,12 @@ def is_chrome(el: etree._Element) -> bool:
     A predicate rather than a tree rewrite: the body walker consults it per element, which is
     cheaper than an XPath sweep plus removals and leaves the parsed tree untouched.
     """
-    if el.tag in _NON_CONTENT_SET:
+    if el.tag in NON_CONTENT_SET:
         return True
     hook = el.get("data-hook")
-    if hook and (hook in _CHROME_HOOK_SET or hook.startswith("wc-root")):
+    if hook and (hook in CHROME_HOOK_SET or hook.startswith("wc-root")):
         return True
-    return el.get("id") in _CHROME_ID_SET
+    return el.get("id") in CHROME_ID_SET
 
 
 # Chrome phrases seen on real Wix pages (wix-dom.md, wix-text-chrome.md), localized variants

@@ -18,7 +18,9 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from crawler.clean.html import (
-    NON_CONTENT_TAGS,
+    CHROME_HOOK_SET,
+    CHROME_ID_SET,
+    NON_CONTENT_SET,
     clean_url,
     is_chrome,
     markdown_url,
@@ -30,7 +32,7 @@ from crawler.extract.limits import settable
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
 _INLINE_KEEP = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code"}
-_SKIP = frozenset(NON_CONTENT_TAGS)
+_SKIP = NON_CONTENT_SET
 _MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
 _WIX_MEDIA = "https://static.wixstatic.com/media/"
 _SRCSET_SPLIT = re.compile(r",\s+")
@@ -43,6 +45,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+-])(?=\s)", re.M)
 _MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)", re.M)
 _MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
+# _MD_ANY in two parts: without a newline its "^" only matches at the start, and a character
+# class scan plus one anchored match cost a third of _MD_ANY's search on every text node.
+_MD_SPECIAL_ANY = re.compile(r"[\\`*_\[\]]")
+_MD_LINE_SYNTAX = re.compile(r"\s*(?:[#>+-]|\d+[.)])\s")
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Deeper nesting than any real post (Ricos nests ~15 levels) is flattened, which keeps the
 # recursive walk far from Python's recursion limit on hostile or broken markup.
@@ -89,24 +95,33 @@ def find_post_scope(root: etree._Element) -> etree._Element | None:
     return None
 
 
-_BODY_XPATHS = tuple(
-    etree.XPath(xpath)
-    for xpath in (
-        # [1] lets libxml2 stop at the first match instead of collecting every one.
-        'descendant::*[@data-hook="post-description"][1]/descendant::*[@data-rce-version][1]',
-        'descendant::*[@data-id="content-viewer" or @data-id="rich-content-viewer"][1]',
-        'descendant::*[@data-hook="post-description"][1]',
-    )
-)
+_RICOS_VIEWER_IDS = frozenset({"content-viewer", "rich-content-viewer"})
+
+
+def _first(scope: etree._Element, attribute: str, values: frozenset[str] | None) -> \
+        etree._Element | None:
+    """The first element under `scope` whose `attribute` is one of `values` (or is present, for
+    None): a Python scan that stops there, where an XPath comparing attribute strings costs
+    ~1 µs an element and reads the whole subtree."""
+    for el in scope.iterdescendants(etree.Element):
+        value = el.get(attribute)
+        if value is not None and (values is None or value in values):
+            return el
+    return None
+
+
+_POST_DESCRIPTION = frozenset({"post-description"})
 
 
 def find_body(scope: etree._Element) -> etree._Element | None:
     """The Ricos viewer inside the post description (classic div, new section)."""
-    for xpath in _BODY_XPATHS:
-        found = xpath(scope)
-        if found:
-            return found[0]
-    return None
+    description = _first(scope, "data-hook", _POST_DESCRIPTION)
+    if description is not None:
+        viewer = _first(description, "data-rce-version", None)
+        if viewer is not None:
+            return viewer
+    viewer = _first(scope, "data-id", _RICOS_VIEWER_IDS)
+    return viewer if viewer is not None else description
 
 
 def full_size_url(url: str | None, base: str | None = None) -> str | None:
@@ -150,7 +165,9 @@ def full_size_image(img: etree._Element, base: str | None) -> str | None:
 
 
 def _md_escape(text: str) -> str:
-    if not _MD_ANY.search(text):  # the common case: one scan instead of three substitutions
+    # The common case: no Markdown syntax, so no substitution either.
+    if not (_MD_SPECIAL_ANY.search(text) or _MD_LINE_SYNTAX.match(text)
+            or ("\n" in text and _MD_ANY.search(text))):
         return text
     text = _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
     return _MD_NUMBERED.sub(r"\1\\\2", text)
@@ -198,8 +215,8 @@ class _Walker:
             self.flattened = True
             self.chars("".join(el.itertext()), text, out, md)
             return
-        if el.text:
-            self.chars(el.text, text, out, md)
+        if value := el.text:  # each .text or .tail read converts the text again
+            self.chars(value, text, out, md)
         for child in el:
             tag = child.tag
             # Inside a text block only non-content tags (svg, button…) need skipping: widgets
@@ -232,8 +249,8 @@ class _Walker:
                     self.image(child)
                 else:
                     self.inline(child, text, out, md, depth + 1)
-            if child.tail:
-                self.chars(child.tail, text, out, md)
+            if value := child.tail:
+                self.chars(value, text, out, md)
 
     @staticmethod
     def chars(value: str, text: list[str], out: list[str], md: list[str]) -> None:
@@ -261,7 +278,7 @@ class _Walker:
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
-        attrs = ' dir="auto"' if _RTL.search(plain) else ""
+        attrs = ' dir="auto"' if not plain.isascii() and _RTL.search(plain) else ""
         self.html.append(f"<{tag}{attrs}>{inner.strip().removesuffix('<br>')}</{tag}>")
         markdown = _plain(md).replace("\n", "  \n")
         if tag in _HEADINGS:
@@ -350,9 +367,13 @@ class _Walker:
             if tag in _TEXT_BLOCKS:  # the common case first
                 self.block(child, tag)
                 continue
-            if not isinstance(tag, str) or is_chrome(child):
+            if not isinstance(tag, str) or tag in _SKIP:
                 continue
+            # is_chrome's test, inlined: it reads the hook this walk reads next anyway.
             hook = child.get("data-hook") or ""
+            if hook and (hook in CHROME_HOOK_SET or hook.startswith("wc-root")) or \
+                    child.get("id") in CHROME_ID_SET:
+                continue
             if tag in ("ul", "ol"):
                 self.list(child, tag)
             elif tag == "li":  # a stray item outside a list

@@ -94,6 +94,8 @@ def parse_display_date(value: str | None, language: str | None = None) -> str | 
 
 def same_moment(first: str, second: str) -> bool:
     """Whether two ISO strings name the same instant (or day, when either is a bare day)."""
+    if first == second:  # the common case (meta and JSON-LD agree): no parsing needed
+        return True
     if len(first) == 10 or len(second) == 10:
         return first[:10] == second[:10]
     try:

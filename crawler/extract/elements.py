@@ -73,15 +73,15 @@ def find_main(root: etree._Element) -> etree._Element | None:
     return None
 
 
-_ELEMENT_CONTENT = etree.XPath(
-    f'boolean(descendant::*[@data-testid="{_RICH_TEXT}" or @data-rce-version'
-    ' or @data-id="content-viewer" or @data-id="rich-content-viewer"])'
-)
-
-
 def has_element_content(region: etree._Element) -> bool:
     """Rich-text elements or a Ricos viewer: what the element-built walk reads."""
-    return _ELEMENT_CONTENT(region)
+    # A Python scan that stops at the first one: libxml2's XPath compares attribute strings at
+    # ~1 µs an element and reads the whole region.
+    for el in region.iterdescendants(etree.Element):
+        if el.get("data-testid") == _RICH_TEXT or el.get("data-rce-version") is not None \
+                or el.get("data-id") in _RICOS_VIEWERS:
+            return True
+    return False
 
 
 @dataclass
@@ -136,19 +136,14 @@ def _norm(value: str | None) -> str:
     return " ".join(visible(value or "").split()).casefold()
 
 
-def _is_end(el: etree._Element) -> bool:
-    hook = el.get("data-hook") or ""
-    if hook in _END_HOOKS or hook.startswith("wc-root"):
-        return True
-    testid = el.get("data-testid") or ""
-    return testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in (
-        el.get("class") or ""
-    )
+def _is_end(hook: str, testid: str, classes: str) -> bool:
+    """An end marker, by the element's data-hook, data-testid and class attributes (the walk
+    reads each attribute once and passes it here)."""
+    return hook in _END_HOOKS or hook.startswith("wc-root") or \
+        testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in classes
 
 
-_TITLE_CANDIDATES = etree.XPath(
-    f'descendant::*[@data-testid="{_RICH_TEXT}" or self::h1 or self::h2 or self::h3]'
-)
+_TITLE_TAGS = frozenset({"h1", "h2", "h3"})
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 
 
@@ -162,7 +157,11 @@ def find_title(region: etree._Element, hints: list[str]) -> etree._Element | Non
     wanted.discard("")
     if wanted:
         longest = max(map(len, wanted)) + 20
-        for el in _TITLE_CANDIDATES(region):
+        # Rich-text elements and headings in document order, read lazily: the title is near
+        # the top, and an XPath for them compares strings over the whole region (~1 µs each).
+        for el in region.iterdescendants(etree.Element):
+            if el.tag not in _TITLE_TAGS and el.get("data-testid") != _RICH_TEXT:
+                continue
             text = "".join(el.itertext())
             if len(text) <= 4 * longest and _norm(text) in wanted:
                 return el
@@ -216,15 +215,18 @@ class _ElementWalk:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
                 continue
-            if _is_end(child) or (tag == "section" and self.has_body and _FORM_SECTION(child)):
+            testid = child.get("data-testid") or ""
+            classes = child.get("class") or ""
+            if _is_end(child.get("data-hook") or "", testid, classes) or (
+                    tag == "section" and self.has_body and _FORM_SECTION(child)):
                 self.end_here()
                 continue
             if child is self.title_el:
                 self.title = _text(child)
                 self.started = True
-            elif "wixui-social-bar" in (child.get("class") or ""):
+            elif "wixui-social-bar" in classes:
                 continue  # the site's social icons
-            elif child.get("data-testid") == _RICH_TEXT and self.started:
+            elif testid == _RICH_TEXT and self.started:
                 self.rich_text(child)
             elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
                 if self.started:  # a blog Post Content widget placed among the elements
@@ -318,7 +320,8 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None,
     warnings = article.warnings
     main = find_main(root)
     region = main if main is not None else root.find("body")
-    if region is None or not "".join(region.itertext()).strip():
+    # Any text at all: stops at the first words instead of joining the region's whole text.
+    if region is None or not any(part.strip() for part in region.itertext()):
         warnings.append("post page with no text at all: empty body")
         return
     if has_element_content(region):

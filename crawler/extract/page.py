@@ -141,17 +141,47 @@ def drop_raw_text(data: bytes) -> bytes:
         if (opening := find_open(data, pos)) is None:
             break
         name = opening.group(1) and opening.group(1).lower()  # None for a comment
-        closing = _RAW_TEXT_CLOSE[name].search(data, opening.end())
+        closing = _raw_text_end(data, name, opening.end())
         if closing is None:
             break
         if name is not None and not (name == b"script" and b"ld+json" in opening.group(2)):
             pieces.append(data[start : opening.end()])
-            start = closing.start()
-        pos = closing.end()
+            start = closing[0]
+        pos = closing[1]
     if not pieces:
         return data
     pieces.append(data[start:])
     return b"".join(pieces)
+
+
+# What the end tag's lookahead accepts after the name: \s of a bytes pattern, "/" and ">".
+_AFTER_END_TAG = b" \t\n\r\f\v/>"
+_END_TAG_TRIES = 32
+
+
+def _raw_text_end(data: bytes, name: bytes | None, start: int) -> tuple[int, int] | None:
+    """Where _RAW_TEXT_CLOSE[name] first matches from `start`: (start, end), or None.
+
+    Script and style text is most of a Wix page's bytes and holds few "<": stepping from one
+    "<" to the next with bytes.find (memchr) reads it ~5x faster than the case-insensitive
+    regex, which takes over should one element hold many "<" that are not its end tag.
+    """
+    if name is None:
+        at = data.find(b"-->", start)
+        return (at, at + 3) if at >= 0 else None
+    end_tag = b"/" + name
+    size = len(end_tag) + 1
+    pos = start
+    for _ in range(_END_TAG_TRIES):
+        at = data.find(b"<", pos)
+        if at < 0:
+            return None
+        after = data[at + size : at + size + 1]
+        if after and after in _AFTER_END_TAG and data[at + 1 : at + size].lower() == end_tag:
+            return at, at + size
+        pos = at + 1
+    match = _RAW_TEXT_CLOSE[name].search(data, pos)
+    return (match.start(), match.end()) if match else None
 
 
 def _parse_utf8(data: bytes) -> tuple[etree._Element | None, bool]:
