@@ -334,14 +334,18 @@ def reextract(archive: Archive, *, site: str | None = None,
 
 def _pool_context() -> Any:
     """fork while this process runs no other thread: a worker then starts in milliseconds with
-    the modules already imported, where a spawned one starts a fresh interpreter (~0.4 s of CPU
-    each, most of a 1,000-post run's start). spawn otherwise: a fork would copy other threads'
+    the extractor already imported, where a spawned one starts a fresh interpreter and imports
+    it (~0.2 s of CPU each). spawn otherwise: a fork would copy other threads'
     locks mid-use. The workers only read capture files; they never touch the SQLite
     connection they inherit."""
     import multiprocessing
     import threading
 
-    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+    if threading.active_count() > 1:
+        return multiprocessing.get_context("spawn")
+    import crawler.extract.api  # noqa: F401 - imported once here, not in every worker
+
+    return multiprocessing.get_context("fork")
 
 
 def _results(reader: _Reader, chunk: list[Any], done: Any) -> list[Outcome]:
