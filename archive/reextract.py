@@ -225,17 +225,30 @@ def _start_worker(directory: Path) -> None:
 def _extract(reader: _Reader, url: str, content_hash: str,
              where: captures.Location) -> Outcome:
     """Re-extract one post from its capture (runs in a worker process, or in this one)."""
-    from crawler.extract import extract_article  # the extractor only: no Scrapy
-
     try:
-        payload = reader.payload(where)
-        body = payload.decoded_body()
+        body, content_type = _read_page(reader, where)
     except (captures.CaptureError, OSError, ValueError) as exc:
         return "failed", str(exc)
     except Exception as exc:  # noqa: BLE001 - a damaged record that warcio cannot parse
         return "failed", f"capture file {reader.directory / where.file} is damaged at offset " \
                          f"{where.offset}: {exc}"
-    article = extract_article(body, url, content_type=payload.content_type)
+    return _compare(_extract_page(body, url, content_type), url, content_hash)
+
+
+# The three steps of _extract, each a function of its own so that benchmarks/crawl.py can time
+# them (it wraps these module attributes).
+def _read_page(reader: _Reader, where: captures.Location) -> tuple[bytes, str | None]:
+    payload = reader.payload(where)
+    return payload.decoded_body(), payload.content_type
+
+
+def _extract_page(body: bytes, url: str, content_type: str | None) -> Any:
+    from crawler.extract import extract_article  # the extractor only: no Scrapy
+
+    return extract_article(body, url, content_type=content_type)
+
+
+def _compare(article: Any, url: str, content_hash: str) -> Outcome:
     if article.page_kind != "post":
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
         return "failed", f"not extracted as a post ({reason})"
