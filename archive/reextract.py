@@ -190,12 +190,14 @@ def _split(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
             name, _, value = line.partition(b":")
             if name.lower() == b"content-length" and value.strip().isdigit():
                 block_length = int(value)
-    block = data[head_end + 4:head_end + 4 + block_length]
-    http_end = block.find(b"\r\n\r\n")
-    lines = block[:http_end].split(b"\r\n") if http_end > 0 else []
+    start = head_end + 4
+    end = start + block_length
+    http_end = data.find(b"\r\n\r\n", start, end) if 0 <= block_length <= len(data) - start \
+        else -1
+    head = data[start:http_end] if http_end > start else b""
+    lines = head.split(b"\r\n") if head else []
     status_line = lines[0].split(b" ", 2) if lines else []
-    if (len(block) != block_length or len(status_line) < 2 or status_line[0][:5] != b"HTTP/"
-            or not block[:http_end].isascii()
+    if (len(status_line) < 2 or status_line[0][:5] != b"HTTP/" or not head.isascii()
             or any(b":" not in line or line[:1] in b" \t" for line in lines[1:])):
         return _split_by_warcio(data)  # not in our writer's shape: let warcio parse it
     headers = []
@@ -203,7 +205,8 @@ def _split(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
         name, _, value = line.decode("ascii").partition(":")
         headers.append((name.strip(), value.strip()))
     code = status_line[1]
-    return int(code) if code.isdigit() else None, headers, block[http_end + 4:]
+    # One copy of the payload (pages run to megabytes), sliced straight out of the record.
+    return int(code) if code.isdigit() else None, headers, data[http_end + 4:end]
 
 
 def _split_by_warcio(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
