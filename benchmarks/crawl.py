@@ -25,8 +25,9 @@ process plus its archive worker, sampled from /proc every 0.1 s; target <= 400 M
 (d) raw captures (WARC, see docs/captures.md): throughput with capture and full-size images
     on vs off (same run, alternating; images served from a second loopback host), storage per
     1,000 posts (database + captures) after the first crawl and what the re-crawl added, and
-    `wixarchive reextract` posts/s over the captured posts (site stopped) against the first
-    crawl's posts/s.
+    `wixarchive reextract` posts/s over the captured posts (site stopped; best of --repeat
+    runs) against the first crawl's posts/s, the CPU seconds a post of each (all processes),
+    and where re-extraction's CPU goes (read / extract / compare / the rest, one process).
 
 The site is served from a thread of this process; each crawl runs in its own process, as
 `wixarchive crawl` does, with the same settings (no delay, 16 requests at a time, robots.txt on).
