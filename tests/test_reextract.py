@@ -4,6 +4,7 @@ real crawls, are in test_captures.py)."""
 from __future__ import annotations
 
 import gzip
+import os
 import sqlite3
 import subprocess
 import sys
@@ -152,3 +153,32 @@ def test_the_workers_start_without_scrapy_or_twisted():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_worker_killed_has_its_posts_extracted_in_this_process(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    blog = SampleBlog(seed=22, post_count=16)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
+                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
+                               capture_output=True, text=True, timeout=300)
+        assert crawl.returncode == 0, crawl.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    parent = os.getpid()
+    extract_chunk = reextract._extract_chunk
+
+    def dying(tasks, reader=None):  # noqa: ANN001, ANN202
+        if os.getpid() != parent:
+            os._exit(9)  # as the out-of-memory killer would end it
+        return extract_chunk(tasks, reader)
+
+    # Sent to the (forked) workers by name, as the real one is.
+    dying.__module__, dying.__qualname__ = reextract.__name__, "_extract_chunk"
+    monkeypatch.setattr(reextract, "_extract_chunk", dying)
+    monkeypatch.setattr(reextract, "POOL_MIN_POSTS", 1)
+    monkeypatch.setattr(reextract, "CHUNK", 4)
+    with Archive.open(db) as archive:
+        result = reextract.reextract(archive, workers=2)
+    assert (result.posts, result.changed, result.failed) == (16, 16, 0), result.failures
