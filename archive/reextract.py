@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive import captures
-from archive.ingest import Fetch, save_batch
+from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
@@ -123,7 +123,9 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-Outcome = tuple[str, Any]  # ("unchanged", None) | ("changed", article) | ("failed", reason)
+# ("unchanged", None) | ("unchanged", article): same content, its videos and documents to
+# record | ("changed", article) | ("failed", reason)
+Outcome = tuple[str, Any]
 
 
 class _Reader:
@@ -258,7 +260,8 @@ def _compare(article: Any, url: str, content_hash: str) -> Outcome:
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
         return "failed", f"not extracted as a post ({reason})"
     if article.content_hash() == content_hash:  # the URL is not part of the hash
-        return "unchanged", None
+        return "unchanged", dataclasses.replace(article, url=url) if article.attachments \
+            else None
     return "changed", dataclasses.replace(article, url=url)
 
 
@@ -385,7 +388,7 @@ def _write(archive: Archive, reader: _Reader, run_id: int, result: Result,
     """Count one batch's outcomes and commit its changed posts with the resume point."""
     outcomes = iter([outcome for chunk, done in chunks
                      for outcome in _results(reader, chunk, done)])
-    fetches = []
+    fetches, relinks = [], []
     for target, task in planned:
         if task is None:
             continue  # no capture: counted already
@@ -396,9 +399,13 @@ def _write(archive: Archive, reader: _Reader, run_id: int, result: Result,
         elif status == "changed":
             result.changed += 1
             fetches.append(_fetch(target, value))
+        elif value is not None:
+            relinks.append((target.post_id, value))
     with archive.transaction() as conn:
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
+        if relinks:
+            relink_attachments(conn, relinks)
         conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
                      "WHERE id = ?", (planned[-1][0].post_id, json.dumps(result.counts()),
                                       json.dumps(result.failures, ensure_ascii=False), run_id))
