@@ -40,6 +40,7 @@ CHUNK = 25  # posts per task handed to a worker process
 POOL_MIN_POSTS = 400  # fewer posts than this are re-extracted in this process (no start-up)
 AHEAD = 3  # batches handed to the pool before the oldest one is written
 FAILURES_KEPT = 200  # failures named in the run's row and the summary
+OPEN_FILES = 32  # capture files a reader keeps open (256 MiB each by default)
 
 
 class Target(NamedTuple):
@@ -151,6 +152,8 @@ class _Reader:
         try:
             fd = self._fds.get(name)
             if fd is None:
+                if len(self._fds) >= OPEN_FILES:  # posts come in file order: the oldest goes
+                    os.close(self._fds.pop(next(iter(self._fds))))
                 fd = self._fds[name] = os.open(path, os.O_RDONLY)
             raw = os.pread(fd, length, offset)
         except FileNotFoundError:
