@@ -1,0 +1,188 @@
+"""Re-extraction's own capture reader and process pool (the end-to-end runs of `reextract`, with
+real crawls, are in test_captures.py)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from archive import captures, reextract
+from archive.store import Archive
+from crawler.sample_site import SampleBlog, serve_blog
+
+HTML = "<html><head><title>Ünïcode</title></head><body><p>Text</p></body></html>".encode()
+
+
+def _exchange(url: str, headers: list[tuple[str, str]], body: bytes = HTML,
+              status: int = 200) -> captures.Exchange:
+    return captures.Exchange(url, "GET", [("Accept", "*/*")], status, headers, body,
+                             captures.new_record_id())
+
+
+def _location(row: captures.CaptureRow, original: captures.CaptureRow | None = None
+              ) -> captures.Location:
+    return captures.Location(row.record_id, row.kind, row.url, row.fetched_at, row.file,
+                             row.offset, row.length,
+                             (original.file, original.offset, original.length)
+                             if original else None)
+
+
+def test_the_reader_reads_every_record_as_warcio_does(tmp_path: Path):
+    """The direct header split gives what warcio's parser gives, for the records our writer
+    makes and for those it does not split itself (warcio reads those)."""
+    directory = tmp_path / "archive.captures"
+    writer = captures.CaptureWriter(directory)
+    html = [("Content-Type", "text/html; charset=utf-8")]
+    rows = [
+        writer.write(_exchange("http://a.test/post/plain", html)),
+        writer.write(_exchange("http://a.test/post/gzipped",
+                               [*html, ("Content-Encoding", "gzip")], gzip.compress(HTML))),
+        writer.write(_exchange("http://a.test/post/latin1",  # a non-ASCII header value
+                               [*html, ("X-Title", "caf\u00e9")])),
+        writer.write(_exchange("http://a.test/post/none", [], b"")),
+        writer.write(_exchange("http://a.test/post/teapot", html, status=418)),
+        writer.write(_exchange("http://a.test/post/empty-value", [*html, ("X-Empty", "")])),
+    ]
+    revisit = writer.write(_exchange("http://a.test/post/again", html),
+                           revisit_of=(rows[0].url, rows[0].fetched_at))
+    writer.close()
+    locations = [_location(row) for row in rows] + [_location(revisit, rows[0])]
+    reader = reextract._Reader(directory)
+    try:
+        for where in locations:
+            ours = reader.payload(where)
+            assert ours == captures.read_location(directory, where), where.url
+            assert ours.decoded_body() == (HTML if where.url != "http://a.test/post/none"
+                                           else b"")
+        # A record of another shape (a bare-LF HTTP head, which our writer never makes) is
+        # read by warcio all the same.
+        record = (b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:x>\r\n"
+                  b"WARC-Target-URI: http://a.test/post/plain\r\n"
+                  b"Content-Type: application/http; msgtype=response\r\n")
+        block = b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n" + HTML
+        record += b"Content-Length: %d\r\n\r\n" % len(block) + block + b"\r\n\r\n"
+        odd = directory / "odd.warc.gz"
+        odd.write_bytes(gzip.compress(record))
+        where = locations[0]._replace(file=odd.name, offset=0, length=odd.stat().st_size)
+        assert reader.payload(where) == captures.read_location(directory, where)
+        assert reader.payload(where).body == HTML
+    finally:
+        reader.close()
+
+
+def test_the_reader_names_missing_truncated_and_damaged_files(tmp_path: Path):
+    directory = tmp_path / "archive.captures"
+    writer = captures.CaptureWriter(directory)
+    row = writer.write(_exchange("http://a.test/post/x", [("Content-Type", "text/html")]))
+    writer.close()
+    where = _location(row)
+    path = directory / row.file
+    reader = reextract._Reader(directory)
+    try:
+        data = path.read_bytes()
+        path.write_bytes(data[:row.offset + row.length // 2])
+        with pytest.raises(captures.CaptureError, match=f"capture file {path} is truncated "
+                                                        f"\\(record at offset {row.offset}\\)"):
+            reader.payload(where)
+        path.write_bytes(data[:row.offset + 20] + b"\0" * 40 + data[row.offset + 60:])
+        with pytest.raises(captures.CaptureError,
+                           match=f"capture file {path} is damaged at offset {row.offset}"):
+            reader.payload(where)
+    finally:
+        reader.close()
+    path.unlink()
+    with pytest.raises(captures.CaptureError, match=f"capture file {path} is missing"):
+        reextract._Reader(directory).payload(where)
+
+
+def test_the_pool_forks_only_when_no_other_thread_runs():
+    # In a fresh process (this one may hold threads that earlier tests left running).
+    code = "import archive.reextract as r; print(r._pool_context().get_start_method())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "fork", out.stderr
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert reextract._pool_context().get_start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
+def test_reextract_in_forked_or_spawned_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                other_thread: bool):
+    """Both ways of starting the extraction processes re-extract every post."""
+    blog = SampleBlog(seed=21, post_count=24)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
+                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
+                               capture_output=True, text=True, timeout=300)
+        assert crawl.returncode == 0, crawl.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older' WHERE id % 3 = 0")
+    monkeypatch.setattr(reextract, "POOL_MIN_POSTS", 1)
+    monkeypatch.setattr(reextract, "CHUNK", 4)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    if other_thread:
+        thread.start()
+    try:
+        with Archive.open(db) as archive:
+            result = reextract.reextract(archive, workers=2)
+    finally:
+        stop.set()
+        if other_thread:
+            thread.join()
+    assert (result.posts, result.changed, result.failed) == (24, 8, 0), result.failures
+
+
+def test_the_workers_start_without_scrapy_or_twisted():
+    """A forked worker has what the command had imported when it forked; a spawned one
+    imports archive.reextract and the extractor: neither may bring in the crawler's stack."""
+    code = ("import sys; import archive.cli, archive.cli.reextract, archive.reextract as r; "
+            "r._pool_context(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_worker_killed_has_its_posts_extracted_in_this_process(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    blog = SampleBlog(seed=22, post_count=16)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
+                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
+                               capture_output=True, text=True, timeout=300)
+        assert crawl.returncode == 0, crawl.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    parent = os.getpid()
+    extract_chunk = reextract._extract_chunk
+
+    def dying(tasks, reader=None):  # noqa: ANN001, ANN202
+        if os.getpid() != parent:
+            os._exit(9)  # as the out-of-memory killer would end it
+        return extract_chunk(tasks, reader)
+
+    # Sent to the (forked) workers by name, as the real one is.
+    dying.__module__, dying.__qualname__ = reextract.__name__, "_extract_chunk"
+    monkeypatch.setattr(reextract, "_extract_chunk", dying)
+    monkeypatch.setattr(reextract, "POOL_MIN_POSTS", 1)
+    monkeypatch.setattr(reextract, "CHUNK", 4)
+    with Archive.open(db) as archive:
+        result = reextract.reextract(archive, workers=2)
+    assert (result.posts, result.changed, result.failed) == (16, 16, 0), result.failures
