@@ -445,6 +445,10 @@ def main() -> int:
           f"   (target <= 2%): {result['recrawl_added_bytes']}")
     print(f"reextract posts/s vs first crawl:     {result['reextract_vs_crawl_posts_per_s']}x"
           f"   {reextracted}")
+    print("all runs (s): " + "; ".join(
+        f"{name} {[round(seconds, 2) for _, seconds in runs]}" for name, runs in
+        (("bare", bare_runs), ("default", first_runs), ("no_media", pages_runs),
+         ("no_capture", plain_runs))))
     return 0
 
 
