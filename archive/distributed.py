@@ -28,7 +28,8 @@ from typing import Any
 
 import redis
 
-from archive import captures
+from archive import attachments, captures
+from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.discover.urls import site_root
@@ -119,6 +120,13 @@ class RedisWriter:
         self.media_base = (os.environ.get("WIXARCHIVE_MEDIA_BASE")
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
         self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
+        # Videos and documents too when asked for (`--media-kinds`, crawler.media_kinds).
+        kinds = attachments.parse_kinds(self.settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
+        self.images = "images" in kinds
+        self.file_kinds = [kind for name, kind in attachments.KINDS.items()
+                           if kind and name in kinds]
+        self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
+                           or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         self.stopping = False
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
@@ -222,7 +230,9 @@ class RedisWriter:
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
-        urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+        urls: list[str] = []
+        if self.images:
+            urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
         for url in urls:
             fetch = url
             if self.media_base and url.startswith(WIX_MEDIA):
@@ -230,6 +240,12 @@ class RedisWriter:
             self._queue(site, "media", fetch, {
                 "media_url": url, "download_maxsize": self.media_cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
+        files, _ = attachments.to_fetch(archive.conn, site.job.url, self.file_kinds)
+        for url in files:
+            self._queue(site, "media", file_fetch_url(url, self.video_base), {
+                "media_url": url, FILE_META: True, "download_maxsize": self.media_cap,
+                "download_warnsize": 0, "dont_retry": True,
+                "handle_httpstatus_list": list(range(400, 600))})
 
     def _loop(self, archive: Archive, active: dict[str, _Site],
               finish: Callable[[_Site, str, str | None], None],
@@ -506,7 +522,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
 
 # The crawl's settings every worker takes from the writer (crawler.distributed.worker).
 SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
-          "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES")
+          "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES",
+          "WIXARCHIVE_MEDIA_KINDS")
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:

@@ -121,6 +121,8 @@ class _Prepared(NamedTuple):
     updates: list[list[Any]]
     versions: list[tuple[Any, ...]]
     links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]
+    attachments: list[tuple[Any, ...]]  # attachments rows of new, changed and relinked posts
+    relinked: list[tuple[int]]  # unchanged posts whose attachments are written anew
 
 
 def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
@@ -178,7 +180,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
              sites: dict[tuple[str, str | None], int], next_id: int,
              run_id: int | None) -> _Prepared:
     """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on."""
-    prepared = _Prepared([], [], [], [], [], [])
+    prepared = _Prepared([], [], [], [], [], [], [], [])
     for fetch in fetches:
         article, now = fetch.article, fetch.fetched_at
         digest = article.content_hash()
@@ -187,6 +189,11 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             prepared.touched.append(
                 (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
             prepared.outcomes.append("unchanged")
+            if article.attachments:
+                # Unchanged content can still bring attachments an older extractor did not
+                # record (an archive from before v12): they are rewritten, few and cheap.
+                prepared.relinked.append((row[0],))
+                prepared.attachments.extend(_attachment_rows(row[0], article))
             continue
         tags, categories = unique_names(article.tags), unique_names(article.categories)
         version = 1 if row is None else row[2] + 1
@@ -212,7 +219,25 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
         images = [(0, article.cover_image, 1)] if article.cover_image else []
         images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
         prepared.links.append((post_id, tags, categories, images))
+        prepared.attachments.extend(_attachment_rows(post_id, article))
     return prepared
+
+
+def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Article]]) -> None:
+    """Write anew the attachments rows of posts whose content did not change (re-extraction
+    of an archive from before v12 records them without a new version)."""
+    conn.executemany("DELETE FROM attachments WHERE post_id = ?",
+                     [(post_id,) for post_id, _ in posts])
+    conn.executemany("INSERT INTO attachments (post_id, position, url, kind, content_type, "
+                     "is_file) VALUES (?, ?, ?, ?, ?, ?)",
+                     [row for post_id, article in posts
+                      for row in _attachment_rows(post_id, article)])
+
+
+def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
+    return [(post_id, position, item["url"], item["kind"], item.get("content_type"),
+             int(bool(item.get("is_file", True))))
+            for position, item in enumerate(article.attachments, start=1)]
 
 
 def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[str, int]],
@@ -228,6 +253,9 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany(_UPDATE_POST, prepared.updates)
         for table in ("post_tags", "post_categories", "images"):
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
+        conn.executemany("DELETE FROM attachments WHERE post_id = ?", changed + prepared.relinked)
+        conn.executemany("INSERT INTO attachments (post_id, position, url, kind, content_type, "
+                         "is_file) VALUES (?, ?, ?, ?, ?, ?)", prepared.attachments)
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
             "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive import captures
-from archive.ingest import Fetch, save_batch
+from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
@@ -116,7 +116,9 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-Outcome = tuple[str, Any]  # ("unchanged", None) | ("changed", article) | ("failed", reason)
+# ("unchanged", None) | ("unchanged", article): same content, its videos and documents to
+# record | ("changed", article) | ("failed", reason)
+Outcome = tuple[str, Any]
 
 
 def _extract(directory: Path, url: str, content_hash: str,
@@ -138,7 +140,7 @@ def _extract(directory: Path, url: str, content_hash: str,
         return "failed", f"not extracted as a post ({reason})"
     article = dataclasses.replace(article, url=url)
     if article.content_hash() == content_hash:
-        return "unchanged", None
+        return "unchanged", article if article.attachments else None
     return "changed", article
 
 
@@ -246,7 +248,7 @@ def _write(archive: Archive, directory: Path, run_id: int, result: Result,
     """Count one batch's outcomes and commit its changed posts with the resume point."""
     outcomes = iter([outcome for chunk, done in chunks
                      for outcome in _results(directory, chunk, done)])
-    fetches = []
+    fetches, relinks = [], []
     for target, task in planned:
         if task is None:
             continue  # no capture: counted already
@@ -257,9 +259,13 @@ def _write(archive: Archive, directory: Path, run_id: int, result: Result,
         elif status == "changed":
             result.changed += 1
             fetches.append(_fetch(target, value))
+        elif value is not None:
+            relinks.append((target.post_id, value))
     with archive.transaction() as conn:
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
+        if relinks:
+            relink_attachments(conn, relinks)
         conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
                      "WHERE id = ?", (planned[-1][0].post_id, json.dumps(result.counts()),
                                       json.dumps(result.failures, ensure_ascii=False), run_id))

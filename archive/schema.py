@@ -27,6 +27,10 @@ History (each step is a migration; a new archive runs them all, so there is one 
       response and revisit records (captures), which capture each post version came from and
       whether a crawl or a re-extraction made it, the progress of re-extractions, and the
       full-size images fetched (media, joined to images on url)
+  v11 what `wixarchive recover` listed and fetched from web archives (recovered)
+  v12 the posts' videos and documents (attachments, rewritten with the post like images; what
+      fetching one gave is a media row, joined on url), and the view post_attachments joining
+      the two: kind, content type, fetched or not, size and digest when fetched
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -40,7 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -315,6 +319,29 @@ CREATE INDEX recovered_spool ON recovered(spool) WHERE spool IS NOT NULL;
 """
 
 
+# v12: a post's videos and documents, by URL only unless fetched on request (crawler.media_kinds);
+# a fetched one is a media row like an image, its bytes in the captures once per digest.
+V12 = """
+CREATE TABLE attachments (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    position INTEGER NOT NULL,              -- body order from 1
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,                     -- 'video' | 'document'
+    content_type TEXT,                      -- as the page or the file name says, if known
+    is_file INTEGER NOT NULL DEFAULT 1,     -- 0: a player page (YouTube, Vimeo), never fetched
+    UNIQUE (post_id, position)
+);
+CREATE INDEX attachments_url ON attachments(url);
+CREATE VIEW post_attachments AS
+SELECT a.post_id, a.position, a.url, a.kind,
+       coalesce(m.content_type, a.content_type) AS content_type, a.is_file,
+       coalesce(m.status = 'stored', 0) AS fetched, m.status, m.fetched_at, m.bytes,
+       m.payload_digest, m.error
+FROM attachments a LEFT JOIN media m ON m.url = a.url;
+"""
+
+
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
                   log_changes: bool = False, log_texts: bool = False) -> str:
     cols = ", ".join(FTS_COLUMNS)
@@ -404,9 +431,14 @@ def _v11(conn: sqlite3.Connection) -> None:
     _script(conn, V11)
 
 
+def _v12(conn: sqlite3.Connection) -> None:
+    _script(conn, V12)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11}
+    0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
+    11: _v12}
 
 
 @contextmanager

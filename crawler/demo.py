@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
 
-    blog = SampleBlog(seed=1, post_count=args.posts)
+    # Some posts hold a video or link a PDF: recorded by URL (`--media-kinds` fetches them).
+    blog = SampleBlog(seed=1, post_count=args.posts, attachments=True)
     with serve_blog(blog) as server:
         print(f"Serving a sample Wix blog with {args.posts} posts at {server.url}")
         status = _wixarchive("crawl", server.url, "--db", str(args.db),

@@ -134,10 +134,13 @@ class MediaFetcher:
             requests.append(self._request(spider, url))
         return requests
 
-    def next_requests(self, spider: Any) -> list[scrapy.Request] | None:
-        """At idle (nothing in flight): requests for images still to fetch; [] to wait one
-        idle round for the archive worker's last commit; None when done."""
-        self.outstanding = 0  # nothing is in flight when the spider is idle
+    def next_requests(self, spider: Any, *, idle: bool = True) -> list[scrapy.Request] | None:
+        """Requests for images still to fetch; [] to wait one idle round for the archive
+        worker's last commit; None when done. `idle`: called from spider_idle, so nothing is
+        in flight; a later settle round is not, as the periodic poll may have sent requests
+        since, and forgetting those let a run fetch twice MAX_OUTSTANDING past its byte cap."""
+        if idle:
+            self.outstanding = 0  # a request dropped without callback or errback is not waited on
         requests = self.poll(spider)
         if requests:
             return requests

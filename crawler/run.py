@@ -43,9 +43,9 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     settings.set("WIXARCHIVE_DB", str(db), priority="cmdline")
     # Where static.wixstatic.com/media/ files are fetched from instead (a mirror; the test suite
     # points it at loopback so no test reaches the real host).
-    if os.environ.get("WIXARCHIVE_MEDIA_BASE"):
-        settings.set("WIXARCHIVE_MEDIA_BASE", os.environ["WIXARCHIVE_MEDIA_BASE"],
-                     priority="cmdline")
+    for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE"):
+        if os.environ.get(name):
+            settings.set(name, os.environ[name], priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     if settings.getfloat("DOWNLOAD_DELAY") < MIN_DOWNLOAD_DELAY:

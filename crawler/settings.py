@@ -98,6 +98,10 @@ WIXARCHIVE_MEDIA = True
 WIXARCHIVE_MEDIA_MAX_BYTES = 25 * 2**20
 WIXARCHIVE_MEDIA_RUN_BYTES = 2 * 2**30
 WIXARCHIVE_MEDIA_BASE = ""  # fetch static.wixstatic.com/media/ files from here instead (tests)
+# What media are fetched (crawler/media_kinds.py): `images`, `video`, `documents`, comma-separated.
+# Videos and documents not asked for are recorded by URL only.
+WIXARCHIVE_MEDIA_KINDS = "images"
+WIXARCHIVE_VIDEO_BASE = ""  # fetch video.wixstatic.com files from here instead (tests)
 
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}

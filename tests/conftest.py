@@ -11,6 +11,8 @@ import pytest
 # crawls fetch them from a closed loopback port unless a test serves them (tests/test_media.py
 # passes its own media host). Set before any crawl process starts, so every one inherits it.
 os.environ.setdefault("WIXARCHIVE_MEDIA_BASE", "http://127.0.0.1:9/media/")
+# The same for video.wixstatic.com, should a test ask for videos (tests/test_media_kinds.py).
+os.environ.setdefault("WIXARCHIVE_VIDEO_BASE", "http://127.0.0.1:9/")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

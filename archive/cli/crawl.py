@@ -177,14 +177,19 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--no-media", is_flag=True,
               help="Do not fetch the posts' images at full size.")
 @click.option("--max-media-mb", type=float,
-              help="Largest image kept, in MB (default 25); larger ones are recorded only.")
+              help="Largest image, video or document kept, in MB (default 25); larger "
+                   "ones are recorded only.")
+@click.option("--media-kinds", metavar="KINDS",
+              help="Media fetched, comma-separated: images, video, documents (default images). "
+                   "Videos and documents not named are recorded by URL only; a later crawl "
+                   "with them named fetches what earlier crawls recorded.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
             user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
             redis_url: str | None, no_capture: bool, no_media: bool, max_media_mb: float | None,
-            as_json: bool, verbose: bool) -> None:
+            media_kinds: str | None, as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -209,6 +214,13 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
                                  media=not no_media)
     if max_media_mb is not None:
         overrides["WIXARCHIVE_MEDIA_MAX_BYTES"] = int(max_media_mb * 2**20)
+    if media_kinds is not None:
+        from archive.attachments import parse_kinds
+
+        try:
+            overrides["WIXARCHIVE_MEDIA_KINDS"] = ",".join(parse_kinds(media_kinds))
+        except ValueError as exc:
+            fail(f"--media-kinds: {exc}")
     started = time.monotonic()
     summaries: list[dict[str, Any] | None] = [None] * len(targets)
 

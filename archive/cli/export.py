@@ -214,6 +214,10 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
             payload = captures.stored_media(archive.conn, directory, url)
             return payload.decoded_body() if payload is not None else None
 
+        from archive.attachments import of_post
+
+        # Each post's videos and documents, linked (and copied when archived) beside it.
+        posts = ({**post, "attachments": of_post(archive.conn, post["id"])} for post in posts)
         try:
             return {"posts": markdown.write(posts, folder, image)}
         except OSError as exc:

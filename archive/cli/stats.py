@@ -1,4 +1,5 @@
-"""`wixarchive stats`: per site, posts, versions, deleted posts, words and the last crawl."""
+"""`wixarchive stats`: per site, posts, versions, deleted posts, words, the last crawl, and the
+posts' videos and documents (recorded, and archived)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from pathlib import Path
 
 import click
 
+from archive.attachments import COUNT_KEYS
+from archive.attachments import counts as attachment_counts
 from archive.cli.common import db_option, format_options, open_archive, write_records
 
 COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
-           "last_status")
+           "last_status", *COUNT_KEYS)
 
 
 @click.command("stats")
@@ -19,6 +22,9 @@ def command(db: Path, fmt: str) -> None:
     """Posts, versions, deleted posts, words and last crawl, per site."""
     with open_archive(db) as archive:
         rows = archive.stats()
+        files = attachment_counts(archive.conn)
+        for row in rows:
+            row.update(files.get(row["site"]) or dict.fromkeys(COUNT_KEYS, 0))
         if fmt == "text":
             from archive import captures
 
@@ -45,6 +51,11 @@ def command(db: Path, fmt: str) -> None:
         click.echo(f"Captures: {held.responses:,} responses and {held.revisits:,} revisits in "
                    f"{held.files} WARC files, {held.bytes / 2**20:,.1f} MiB "
                    f"({captures.captures_dir(db).name}/)")
+    total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
+    if total["videos"] or total["documents"]:
+        click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "
+                   f"documents: {total['documents']:,} ({total['documents_archived']:,} "
+                   "archived)")
 
 
 def _last_crawl(when: str | None, status: str | None) -> str:

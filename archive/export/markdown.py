@@ -23,6 +23,7 @@ from archive.export.filenames import Folder, safe_name
 from archive.sanitize import safe_url, sanitize_markdown
 
 IMAGES = "images"  # the folder beside a site's posts holding their archived images
+FILES = "files"  # the same for the videos and documents fetched on request
 
 
 def _escape_char(ch: str) -> str:
@@ -84,6 +85,9 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "language": post.get("language"),
         "cover_image": full_size(post["cover_image"]) if post.get("cover_image") else None,
         "images": [full_size(url) for url in post.get("images") or []],
+        # Videos and documents: the local copy's relative path when archived, else the URL.
+        "videos": _attached(post, "video"),
+        "documents": _attached(post, "document"),
         "original_url": safe_url(post["url"]),
         "canonical_url": post.get("canonical_url"),
         "site": post.get("site"),
@@ -94,14 +98,33 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "archive_id": post.get("id"),
         "archive_version": post.get("version"),
     }
-    return {key: value for key, value in fields.items() if value is not None}
+    return {key: value for key, value in fields.items()
+            if value is not None and (value or key not in ("videos", "documents"))}
+
+
+def _attached(post: dict[str, Any], kind: str) -> list[str]:
+    return [href for item in post.get("attachments") or [] if item["kind"] == kind
+            and (href := item.get("local") or safe_url(item["url"]))]
 
 
 def render(post: dict[str, Any]) -> str:
     """One post as a Markdown document with front matter."""
     post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
     lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
-    return "\n".join([*lines, "---", "", body(post), ""])
+    return "\n".join([*lines, "---", "", body(post) + _attachment_list(post), ""])
+
+
+def _attachment_list(post: dict[str, Any]) -> str:
+    """The videos and documents the body does not link already (a player shows no link in
+    the page's HTML), as a list after it; archived ones link their local copy."""
+    text = post.get("body_markdown") or ""
+    lines = []
+    for item in post.get("attachments") or []:
+        href = item.get("local") or safe_url(item["url"])
+        if href and href not in text and item["url"] not in text:
+            label = "Video" if item["kind"] == "video" else "Document"
+            lines.append(f"- {label}: <{href}>")
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def image_name(url: str, data: bytes) -> str:
@@ -139,6 +162,24 @@ def localize(post: dict[str, Any], out: Folder, directory: str,
             "images": [local.get(full_size(u), u) for u in post.get("images") or []]}
 
 
+def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
+                         fetched: Callable[[str], bytes | None]) -> dict[str, Any]:
+    """The post with its archived videos and documents written to `directory`/files/ (once
+    per content) and linked relatively from the body and its front matter."""
+    items = []
+    text = post.get("body_markdown") or ""
+    for item in post.get("attachments") or []:
+        data = fetched(item["url"]) if item.get("status") == "stored" else None
+        if data is not None:
+            name = image_name(item["url"], data)
+            if out.first(f"{directory}/{FILES}/{name}"):
+                out.write_bytes(out.root / directory / FILES / name, data)
+            item = {**item, "local": f"{FILES}/{name}"}
+            text = text.replace(item["url"], item["local"])
+        items.append(item)
+    return {**post, "attachments": items, "body_markdown": text}
+
+
 def write(posts: Iterable[dict[str, Any]], folder: Path,
           image: Callable[[str], bytes | None] | None = None) -> int:
     """Write one file per post under `folder`, post by post; returns the number written. With
@@ -155,6 +196,8 @@ def write(posts: Iterable[dict[str, Any]], folder: Path,
             path = out.claim(directory, file_stem(post), ".md", str(post["id"]))
             if image is not None:
                 post = localize(post, out, directory, image)
+                if post.get("attachments"):
+                    post = localize_attachments(post, out, directory, image)
             out.write_text(path, render(post))
             count += 1
     return count

@@ -105,8 +105,24 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "payload_length": "Body length in bytes", "file_id": "The capture file",
         "offset": "Where the record starts in the file", "length": "Its length in the file",
         "source": "How it entered the archive: crawl"}),
-    "media": ("Media", "Post images fetched at full size; the bytes are in the captures.", {
-        "url": "Full-size image URL (as in images.url)",
+    "attachments": ("Videos and documents", "The videos and documents each post links or "
+                    "embeds, by URL; fetched only on request (crawl --media-kinds). See the "
+                    "view post_attachments for what fetching each gave.", {
+        "id": "Row id", "post_id": "The post", "position": "Order in the body, from 1",
+        "url": "The video or document URL", "kind": "video or document",
+        "content_type": "Content type the page or the file name gives",
+        "is_file": "1: a file (can be fetched); 0: a player page such as YouTube"}),
+    "post_attachments": ("Post videos and documents", "Each post's videos and documents "
+                         "with what fetching them gave (joined from attachments and media).", {
+        "post_id": "The post", "position": "Order in the body, from 1", "url": "Its URL",
+        "kind": "video or document", "content_type": "Content type (as served, once fetched)",
+        "is_file": "1: a file; 0: a player page", "fetched": "1 when archived",
+        "status": "stored, too-big, http-NNN or failed; empty if never fetched",
+        "fetched_at": "When it was fetched (UTC)", "bytes": "Size in bytes",
+        "payload_digest": "Digest of the stored bytes", "error": "Why it was not stored"}),
+    "media": ("Media", "Post images (and videos and documents fetched on request) at full "
+              "size; the bytes are in the captures.", {
+        "url": "Full-size image URL (as in images.url), or attachments.url",
         "status": "stored, not-an-image, too-big, http-NNN or failed",
         "fetched_at": "When it was fetched (UTC)", "content_type": "Content-Type served",
         "bytes": "Size in bytes", "payload_digest": "Digest of the stored bytes",

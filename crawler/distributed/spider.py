@@ -44,7 +44,8 @@ from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import GonePost, UnchangedPost
-from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES, MediaFetcher
+from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
+from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
     MAX_LISTING_PAGES,
@@ -105,8 +106,8 @@ class DistributedWixSpider(scrapy.Spider):
         self.idle_since: float | None = None
         self.redis_queue: LeasedQueue
         # Judges each image (crawler.media); the writer decides which to fetch and caps them.
-        self.media = MediaFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
-                                  media_base=None)
+        self.media = KindsFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
+                                  media_base=None)  # judges videos and documents too
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedWixSpider:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
+from crawler.extract.attachments import find_attachments
 from crawler.extract.body import extract_body, find_body, find_post_scope
 from crawler.extract.elements import fill_element_post
 from crawler.extract.fallback import extract_with_trafilatura
@@ -84,6 +85,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
 
 
 def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> None:
+    article.attachments = find_attachments(body_el, base)  # before the walk detaches lists
     body = extract_body(body_el, base)
     article.body_text = body.text
     article.body_html = sanitize_html(body.html)

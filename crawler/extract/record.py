@@ -46,6 +46,9 @@ class Article:
     site_name: str | None = None
     cover_image: str | None = None
     images: list[str] = field(default_factory=list)  # full-size URLs, in body order
+    # Videos and documents the body links or embeds (crawler.extract.attachments): dicts of
+    # url, kind ('video' | 'document'), content_type, is_file (False: a player page).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     post_id: str | None = None  # Wix's 24-hex post id when the page exposes it
     page_kind: str = "post"
     warnings: list[str] = field(default_factory=list)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from crawler.sample_site import content
+from crawler.sample_site.files import document_path, video_url
 
 MEDIA_HOST = "https://static.wixstatic.com/media/"
 LAYOUTS = ("classic", "new", "elements", "cms")
@@ -72,12 +73,13 @@ class Block:
     """One Ricos node. `empty-line` and `spacer` carry no text (visual gaps only)."""
 
     kind: str  # paragraph | heading | bulleted_list | ordered_list | blockquote | image
-    #            | empty-line | spacer
+    #            | video | empty-line | spacer
     node_id: str
     segments: tuple[Segment, ...] = ()
     level: int = 2
     items: tuple[str, ...] = ()
     image: Image | None = None
+    video: str | None = None  # a video block's file URL (video.wixstatic.com)
 
     @property
     def text(self) -> str:
@@ -109,6 +111,9 @@ class SamplePost:
     cover: Image | None
     body_seed: int
     revision: int = 0
+    # "video" and/or "document": a Wix video block, a paragraph linking a PDF (SampleBlog's
+    # `attachments`), added after the generated body.
+    extras: tuple[str, ...] = ()
     _blocks: list[Block] | None = field(default=None, repr=False)
 
     @property
@@ -118,8 +123,33 @@ class SamplePost:
     @property
     def blocks(self) -> list[Block]:
         if self._blocks is None:
-            self._blocks = generate_blocks(self.body_seed, self.cover)
+            self._blocks = generate_blocks(self.body_seed, self.cover) + self._extra_blocks()
         return self._blocks
+
+    @property
+    def file_id(self) -> str:
+        """The Wix file name of this post's video or document."""
+        return "a1c0de_" + hashlib.sha1(self.post_id.encode()).hexdigest()[:32]
+
+    def _extra_blocks(self) -> list[Block]:
+        blocks = []
+        if "video" in self.extras:
+            blocks.append(Block("video", "v" + self.file_id[-4:], video=video_url(self.file_id)))
+        if "document" in self.extras:
+            blocks.append(Block("paragraph", "d" + self.file_id[-4:], (
+                Segment("The whole programme is in "),
+                Segment("the PDF", href=document_path(self.file_id)), Segment("."))))
+        return blocks
+
+    @property
+    def videos(self) -> list[str]:
+        return [b.video for b in self.blocks if b.kind == "video" and b.video]
+
+    @property
+    def documents(self) -> list[str]:
+        """Paths of the documents the body links, on the blog's own host."""
+        return [s.href for b in self.blocks for s in b.segments
+                if s.href and s.href.startswith("/_files/")]
 
     @property
     def body_blocks(self) -> list[str]:
@@ -188,6 +218,8 @@ class SamplePost:
             "body_text": self.body_text,
             "body_blocks": self.body_blocks,
             "images": self.images,
+            "videos": self.videos,
+            "documents": self.documents,
             "cover_image": self.cover.url if self.cover else None,  # full size, not og:image's
             "description": self.description,
             "post_id": self.post_id,
@@ -285,7 +317,7 @@ class SampleBlog:
 
     def __init__(self, seed: int = 1, post_count: int = 25, site_name: str = "Willow Lane Notes",
                  layout: str | None = None, page_size: int = 10, unicode_slugs: bool = False,
-                 feed_content: bool = False) -> None:
+                 feed_content: bool = False, attachments: bool = False) -> None:
         if layout is not None and layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS} or None, not {layout!r}")
         if post_count < 0 or page_size < 1:
@@ -296,6 +328,8 @@ class SampleBlog:
         self.page_size = page_size
         self.unicode_slugs = unicode_slugs
         self.feed_content = feed_content  # add content:encoded to feed items, as some sites do
+        # Posts of the Ricos layouts get, in turn, a video block, a link to a PDF, or neither.
+        self.attachments = attachments
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._slugs: set[str] = set()
@@ -339,12 +373,16 @@ class SampleBlog:
             categories = _distinct([name for name, _ in content.CATEGORIES], count, draw)
         if tags is None:
             tags = _distinct(list(content.TAGS), int(draw() * 5), draw)
+        layout = layout or self.layout or LAYOUTS[(index + self.seed) % len(LAYOUTS)]
+        extras: tuple[str, ...] = ()
+        if self.attachments and layout in ("classic", "new"):
+            extras = (("video",), ("document",), ())[index % 3]
         return SamplePost(
             post_id=post_id, slug=slug, title=title,
             author=author or content.AUTHORS[int(draw() * len(content.AUTHORS))],
             published=published, modified=published, categories=list(categories),
             tags=list(tags),
-            layout=layout or self.layout or LAYOUTS[(index + self.seed) % len(LAYOUTS)],
+            layout=layout, extras=extras,
             views=int(draw() * 400), cover=_media(rng) if draw() < 0.7 else None,
             body_seed=rng.getrandbits(48),
         )

@@ -95,6 +95,14 @@ def _node(block: Block, layout: str, page_url: str) -> tuple[str, str]:
     if block.kind == "image" and block.image is not None:
         return (f'<div class="Ty9C4" id="{vid}"><div class="_5TbcM" style="width:min(100%, '
                 f'740px)">{_image(block, block.image, layout, page_url)}</div></div>', "image")
+    if block.kind == "video" and block.video:
+        # Ricos's player once loaded: react-player renders a <video> for a file URL.
+        return (f'<div class="Ty9C4" id="{vid}"><div class="_5TbcM"><figure class="Exewp" '
+                f'data-hook="figure-VIDEO"><div class="i5n99" data-hook="video-player"><div '
+                f'style="width:100%;height:100%" data-loaded="true" class="vWEd7"><video '
+                f'src="{escape(block.video)}" controls="" preload="none" '
+                f'style="width:100%;height:100%"></video></div></div></figure></div></div>',
+                "video")
     if block.kind == "spacer":
         return (f'<p class="{css["p"]}" dir="auto" id="{vid}">{text_span}<span> </span></span>'
                 "</p>", "paragraph")

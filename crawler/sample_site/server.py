@@ -22,7 +22,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from crawler.sample_site import feeds, render
+from crawler.sample_site import feeds, files, render
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.model import SampleBlog, SamplePost
 
@@ -142,6 +142,8 @@ def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
     if path.startswith("/media/"):
         # The uploads static.wixstatic.com serves; tests point the crawler's media host here.
         return media_response(path[len("/media/"):])
+    if path.startswith(("/_files/", "/video/")):
+        return file_response(path)
     if path.startswith("/post/"):
         post = blog.post(path[len("/post/"):])
         if post is not None:
@@ -167,6 +169,18 @@ def media_response(media_id: str) -> Response:
         return Response(404, b"Not found", {"Content-Type": "text/plain"})
     return Response(200, media_bytes(media_id), {"Content-Type": IMAGE_TYPES[extension][1],
                                                  "Cache-Control": "max-age=31536000"})
+
+
+def file_response(path: str) -> Response:
+    """A document the site links (`/_files/ugd/…pdf`) or a video as video.wixstatic.com serves
+    it (`/video/<id>/<quality>/mp4/file.mp4`); 404 for any other path."""
+    document, video = files.DOCUMENT_PATH.match(path), files.VIDEO_PATH.match(path)
+    if document:
+        return Response(200, files.pdf_bytes(document.group(1)),
+                        {"Content-Type": "application/pdf"})
+    if video:
+        return Response(200, files.mp4_bytes(video.group(1)), {"Content-Type": "video/mp4"})
+    return Response(404, b"Not found", {"Content-Type": "text/plain"})
 
 
 @functools.lru_cache(maxsize=1024)

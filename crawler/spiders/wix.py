@@ -30,6 +30,7 @@ from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
+from crawler.media_kinds import media_fetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -94,7 +95,7 @@ class WixBlogSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
                                                           spider.site)
-        spider.media = MediaFetcher.from_settings(crawler.settings, spider.site)
+        spider.media = media_fetcher(crawler.settings, spider.site)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -245,7 +246,7 @@ class WixBlogSpider(scrapy.Spider):
         engine = self.crawler.engine
         if engine is None or getattr(engine, "spider", self) is None:
             return
-        for request in self.media.next_requests(self) or [] if self.media else []:
+        for request in self.media.next_requests(self, idle=False) or [] if self.media else []:
             engine.crawl(request)  # wakes the engine
         # Nothing to fetch: have the engine check for idleness now rather than at its next
         # heartbeat (5 s); without that (private) hook it simply closes a little later.

@@ -1,4 +1,5 @@
-"""The article page: one post's clean body (sanitized again), its metadata, images and versions.
+"""The article page: one post's clean body (sanitized again), its metadata, images, videos and
+documents, and versions.
 
 `/<db>/-/post/<id>` shows the current version, `?version=N` an older one (from its stored
 record); `/<db>/-/post/<id>.json` returns the post and its version history as JSON.
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
-from archive.web.views.media import local_images
+from archive.web.views.media import local_attachments, local_images
 
 
 def body_html(record: dict[str, Any]) -> Markup:
@@ -29,15 +30,16 @@ def body_html(record: dict[str, Any]) -> Markup:
 
 def _load(archive: Archive, post_id: int,
           base: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, str],
-                              list[str]]:
+                              list[str], list[dict[str, Any]]]:
     post = archive.post(post_id)
     if not post:
-        return None, [], {}, []
+        return None, [], {}, [], []
     versions = archive.versions(post["url"])
     urls = {u for v in versions for u in
             (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
     local, problems = local_images(archive, sorted(urls), base)
-    return post, versions, local, problems
+    files, missing = local_attachments(archive, post_id, base)
+    return post, versions, local, problems + missing, files
 
 
 def _localize(html_text: str, local: dict[str, str]) -> str:
@@ -51,7 +53,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     post_id = int(request.url_vars["post_id"])
     try:
-        post, versions, local, problems = await read(
+        post, versions, local, problems, files = await read(
             datasette, db, lambda archive: _load(archive, post_id, datasette.urls.database(name)))
     except ArchiveTimeout as exc:
         return Response.text(f"Error: {exc}", status=503)
@@ -59,7 +61,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
         raise NotFound(f"No post {post_id} in {name}")
     history = [{k: v for k, v in version.items() if k != "record"} for version in versions]
     if request.url_vars.get("format") == "json":
-        return Response.json({"database": name, "post": post, "versions": history})
+        return Response.json({"database": name, "post": post, "versions": history,
+                              "attachments": [{k: v for k, v in item.items() if k != "file"}
+                                              for item in files]})
 
     shown = post
     wanted = request.args.get("version")
@@ -80,6 +84,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
                    if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
         "problems": problems,
+        # The current post's videos and documents: archived copies, else plain links.
+        "attachments": files,
         "versions": history,
         "page_url": f"{base}/-/post/{post_id}",
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",

@@ -1,9 +1,10 @@
-"""Archived images, served from the archive: `/<db>/-/media/<digest>`.
+"""Archived images, videos and documents, served from the archive: `/<db>/-/media/<digest>`.
 
-The article page points its images here instead of at the site (never hot-linking): the bytes
-are read from the raw captures by payload digest (archive/captures.py). Only payloads recorded
-as stored images are served, with their content type; a sandboxing Content-Security-Policy keeps
-an SVG from running scripts on this origin.
+The article page points its images, and the videos and documents fetched on request, here
+instead of at the site (never hot-linking): the bytes are read from the raw captures by payload
+digest (archive/captures.py). Only payloads recorded as stored media are served, with their
+content type when it is one of SERVED_TYPES (else as octet-stream); a sandboxing
+Content-Security-Policy keeps an SVG from running scripts on this origin.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 
 from datasette.utils.asgi import NotFound, Response
 
-from archive import captures
+from archive import attachments, captures
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read
 
+# Served as what they are: never HTML or script, which could act on this origin.
+SERVED_TYPES = ("image/", "video/", "audio/", "application/pdf")
 _DIGEST = re.compile(r"^[A-Z2-7]{32}$")  # a base32 SHA-1, as in WARC-Payload-Digest
 IMAGE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
                  "X-Content-Type-Options": "nosniff",
@@ -44,6 +47,27 @@ def local_images(archive: Archive, urls: list[str],
     return local, problems
 
 
+def local_attachments(archive: Archive, post_id: int,
+                      base: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """A post's videos and documents, each with `href` (its archived copy under `base` when
+    fetched, else its URL, which the page shows as a plain link) and `archived`; and one line
+    for each fetched one whose capture file is missing."""
+    directory = captures.captures_dir(archive.path)
+    shown: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for item in attachments.of_post(archive.conn, post_id):
+        archived = item["status"] == "stored" and bool(item["file"] and item["payload_digest"])
+        if archived and not (directory / item["file"]).exists():
+            problems.append(f"{item['kind']} {item['url']}: its capture file "
+                            f"{directory / item['file']} is missing")
+            archived = False
+        href = (f"{base}/-/media/{item['payload_digest'].split(':', 1)[-1]}" if archived
+                else item["url"])
+        name = item["url"].rstrip("/").rsplit("/", 1)[-1] if item["is_file"] else item["url"]
+        shown.append({**item, "href": href, "archived": archived, "name": name})
+    return shown, problems
+
+
 def _payload(archive: Archive, digest: str) -> tuple[bytes, str] | None:
     row = captures.stored_media_record(archive.conn, f"sha1:{digest}")
     if row is None:
@@ -56,7 +80,7 @@ async def media_file(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     digest = request.url_vars["digest"]
     if not _DIGEST.match(digest):
-        raise NotFound("Not an image digest")
+        raise NotFound("Not a media digest")
     try:
         found = await read(datasette, db, lambda archive: _payload(archive, digest))
     except ArchiveTimeout as exc:
@@ -68,6 +92,6 @@ async def media_file(datasette: Any, request: Any) -> Response:
     if found is None:
         raise NotFound(f"No archived image {digest} in {name}")
     body, content_type = found
-    if not content_type.startswith("image/"):
+    if not content_type.startswith(SERVED_TYPES):
         content_type = "application/octet-stream"
     return Response(body, content_type=content_type, headers=dict(IMAGE_HEADERS))

@@ -1,0 +1,92 @@
+"""Videos and documents fetched on request: `crawl --media-kinds images,video,documents`.
+
+By default a crawl fetches only the posts' images (crawler.media); their videos and documents
+are recorded by URL (the attachments table) and left on the site. Asked for, they are fetched
+by the same MediaFetcher, so everything images get applies to them as it is: the same polite
+downloader and robots.txt, the per-file cap (too big: recorded as `too-big`, never fails the
+post) and the per-run cap, outcomes in the media table, bytes in the captures once per payload
+digest, and a file archived once is never fetched again (a re-crawl with the option fetches
+what earlier crawls only recorded). This subclass only adds the attachments to what is looked
+for and accepts any payload for them (the image-signature check is for images); it is kept
+apart from crawler.media so that module stays about images.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from archive import attachments, captures
+from archive.attachments import FILE_META, file_fetch_url
+from archive.store import Archive, ArchiveError
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
+from crawler.items import MediaOutcome
+from crawler.media import MediaFetcher, _now
+
+
+def media_fetcher(settings: Any, site: str) -> MediaFetcher | None:
+    """The fetcher for the kinds the settings ask for (None when media are off)."""
+    kinds = attachments.parse_kinds(settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
+    if kinds == attachments.DEFAULT_KINDS:
+        return MediaFetcher.from_settings(settings, site)
+    fetcher = KindsFetcher.from_settings(settings, site)
+    if isinstance(fetcher, KindsFetcher):
+        fetcher.kinds = kinds
+        fetcher.video_base = settings.get("WIXARCHIVE_VIDEO_BASE") or None
+    return fetcher
+
+
+class KindsFetcher(MediaFetcher):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds: tuple[str, ...] = attachments.DEFAULT_KINDS
+        self.video_base: str | None = None  # video.wixstatic.com files from here (tests)
+        self.after_attachment = 0  # the attachments rows up to this id have been looked at
+        self.files: set[str] = set()  # the attachment URLs found
+
+    def _look(self) -> None:
+        if "images" in self.kinds:
+            super()._look()
+        wanted = [kind for name, kind in attachments.KINDS.items() if kind and name in self.kinds]
+        if self.closed or not wanted:
+            return
+        try:
+            if self.reader is None:
+                self.reader = Archive.open(self.db, readonly=True, create=False)
+            urls, self.after_attachment = attachments.to_fetch(
+                self.reader.conn, self.site, wanted, self.after_attachment)
+        except (ArchiveError, sqlite3.OperationalError):
+            return  # no archive yet (or none this code wrote): nothing recorded to fetch
+        for url in urls:
+            if url not in self.requested:
+                self.requested.add(url)
+                self.files.add(url)
+                self.waiting.append(url)
+
+    def _request(self, spider: Any, url: str) -> scrapy.Request:
+        request = super()._request(spider, url)
+        if url in self.files:
+            request.meta[FILE_META] = True
+            fetch = file_fetch_url(url, self.video_base)
+            if fetch != url:
+                request = request.replace(url=fetch)
+        return request
+
+    def outcome(self, response: Response) -> MediaOutcome:
+        """As for an image, except that a video's or document's payload is kept whatever it
+        is (the image-signature check is for images). Also judges the files a distributed
+        crawl's writer queued (they carry FILE_META too)."""
+        url = response.meta["media_url"]
+        if not response.meta.get(FILE_META) or response.status != 200:
+            return super().outcome(response)
+        self.outstanding = max(0, self.outstanding - 1)
+        content_type = response.headers.get("Content-Type")
+        content_type = content_type.decode("latin-1") if content_type else None
+        body = response.body
+        self.run_bytes += len(body)
+        return MediaOutcome(url, "stored", _now(), content_type, len(body),
+                            response.meta.get(CAPTURE_DIGEST_META)
+                            or captures.payload_digest(body), response.meta.get(CAPTURE_META))
