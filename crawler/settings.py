@@ -60,11 +60,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
 # Spider middlewares that do nothing for this crawl, each an asynchronous layer around every
-# callback's output (a crawl's requests and items pass through them all): Referer headers
-# (no page needs one), request depth (no depth limit or priority is used) and meta-copy
-# detection (a development aid).
+# callback's output (a crawl's requests and items pass through them all): request depth (no
+# depth limit or priority is used) and meta-copy detection (a development aid). The Referer
+# middleware stays: captured requests carry the Referer, which WACZ indexes keep.
 SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
