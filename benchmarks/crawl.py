@@ -502,6 +502,10 @@ def main() -> int:
           f"({result['reextract_vs_crawl_cpu']}x less)")
     print("reextract CPU ms a post, by step:     " + ", ".join(
         f"{step} {ms}" for step, ms in reextract_split.items()) + " (one process, serial)")
+    print("all runs (s): " + "; ".join(
+        f"{name} {[round(run[1], 2) for run in runs]}" for name, runs in
+        (("bare", bare_runs), ("default", first_runs), ("no_media", pages_runs),
+         ("no_capture", plain_runs))))
     return 0
 
 

@@ -56,6 +56,16 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
     # Raw captures (WARC, crawler/capture), nearest the downloader: every try is kept.
     "crawler.capture.middleware.CaptureMiddleware": 950,
+    # No crawl sets HTTP credentials: a layer of the request path for nothing.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+}
+# Spider middlewares that do nothing for this crawl, each an asynchronous layer around every
+# callback's output (a crawl's requests and items pass through them all): request depth (no
+# depth limit or priority is used) and meta-copy detection (a development aid). The Referer
+# middleware stays: captured requests carry the Referer, which WACZ indexes keep.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 # Seconds the archive worker may spend extracting and storing one page before it is cut off
 # (and named in the run's errors): one page can never stall a crawl.

@@ -6,13 +6,14 @@ at the speed of fetching, and every write still goes through one connection, in 
 Nothing here imports Scrapy: the worker starts fast and stays small.
 
 The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It sends
-`("page", seq, item, run_id)`, `("flush",)` and `("stop",)`; the worker answers
-`("begin", seq)` as it starts on a page, `("done", seq, result, error, committed)` when the
-page is handled (result: page kind, outcome, whether no known layout gave its body),
-`("committed", committed)` after a commit of its own, and `("lost", last_seq, reason)` when a
-commit fails. `committed` is the highest seq whose writes
-are committed: the supervisor keeps every page until then, so nothing is counted that a kill
-could still take back.
+`("page", seq, item, run_id)`, `("flush",)` and `("stop",)`; a fetched page comes as
+`(PAGE_WITH_BODY, seq, page without its body, run_id)` followed by the body as raw bytes.
+The worker answers `("begin", seq)` as it starts on a page, `("done", seq, result, error,
+committed)` when the page is handled (result: page kind, outcome, whether no known layout gave
+its body), `("committed", committed)` after a commit of its own, and `("lost", last_seq,
+reason)` when a commit fails. `committed` is the highest seq whose writes are committed: the
+supervisor keeps every page until then, so nothing is counted that a kill could still take
+back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import signal
 import sqlite3
 import time
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -35,6 +37,7 @@ from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
 BATCH_SIZE = 200
 BATCH_SECONDS = 1.0
 IDLE_COMMIT = 0.5  # seconds without a new page before the open batch is committed
+PAGE_WITH_BODY = "page+body"  # a FetchedPage whose body follows as a message of raw bytes
 
 
 def serve(db: str, requests: Connection, replies: Connection) -> None:
@@ -68,6 +71,9 @@ class _Worker:
                 continue
             try:
                 message = requests.recv()
+                if message[0] == PAGE_WITH_BODY:
+                    _, seq, item, run_id = message
+                    message = ("page", seq, replace(item, body=requests.recv_bytes()), run_id)
             except (EOFError, OSError):  # the crawl process is gone: keep what was done
                 self.commit(report=False)
                 return
