@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import resource
 import sys
@@ -93,6 +94,18 @@ class _SitesProcess(CrawlerProcess):
         return super().stop()
 
 
+class _WithoutTraceback(logging.Filter):
+    """Scrapy's robots.txt middleware logs a robots.txt it could not fetch (an image host
+    that does not resolve, say) with the whole traceback. Its message already names the
+    request and the error, and the request then goes on and fails on its own (recorded per
+    image), so the user gets that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
 DERIVED_SETTINGS = ("DOWNLOAD_DELAY", "USER_AGENT")  # crawl_settings computes them
 
 
@@ -130,6 +143,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     common = dict(overrides or {})
     index = {id(job): number for number, job in enumerate(jobs)}
     process = _SitesProcess(crawl_settings(db, common))
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_WithoutTraceback())
     waiting = list(jobs)
     active = 0
 

@@ -185,3 +185,26 @@ def test_per_run_cap_leaves_the_rest_to_the_next_crawl(tmp_path: Path):
         with Archive.open(db, readonly=True) as archive:
             assert archive.conn.execute("SELECT count(*) FROM media WHERE status = 'stored'"
                                         ).fetchone()[0] == wanted
+
+
+def test_an_image_host_that_does_not_resolve_is_one_line_per_failure_and_no_post_fails(
+        tmp_path: Path):
+    """Scrapy logs a robots.txt it cannot fetch with a whole traceback; the crawl shows the
+    user its one-line message instead, records each image as failed, and stores every post."""
+    blog = SampleBlog(seed=5, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
+                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+                   "--set", "RETRY_TIMES=0",
+                   "--set", "WIXARCHIVE_MEDIA_BASE=http://media.invalid/media/"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "robots.txt" in result.stderr and "media.invalid" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["errors"] == []
+    with Archive.open(db, readonly=True) as archive:
+        statuses = {row[0] for row in archive.conn.execute("SELECT status FROM media")}
+        posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert statuses == {"failed"}
+    assert posts == 4
