@@ -6,14 +6,30 @@ many times slower than a developer's."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 HANG_GUARD = 120.0  # seconds: only a hung test waits this long
+
+
+def run_crawl(url: str, db: Path, *settings: str) -> dict:
+    """`python -m crawler.run` at full speed, quiet, with extra `--set NAME=VALUE` settings;
+    its summary once it has exited 0."""
+    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
+               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+               "--set", "LOG_LEVEL=CRITICAL"]
+    for setting in settings:
+        command += ["--set", setting]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def wait_until(condition: Callable[[], object], what: str,

@@ -17,19 +17,13 @@ from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Response, media_bytes
+from tests.processes import run_crawl
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 
 
 def crawl(url: str, db: Path, media_url: str, *settings: str) -> dict:
-    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-               "--set", "LOG_LEVEL=CRITICAL", "--set", f"WIXARCHIVE_MEDIA_BASE={media_url}/media/"]
-    for setting in settings:
-        command += ["--set", setting]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_crawl(url, db, f"WIXARCHIVE_MEDIA_BASE={media_url}/media/", *settings)
 
 
 def media_path(url: str) -> str:

@@ -21,6 +21,7 @@ from crawler.extract.attachments import find_attachments
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.files import mp4_bytes, pdf_bytes
 from crawler.sample_site.server import Response
+from tests.processes import run_crawl
 from tests.test_crawl_redis import REDIS_SERVER, redis_server, start_worker, start_writer, stop
 from tests.test_media import _get
 from tests.webarchives import loopback
@@ -90,14 +91,7 @@ def test_real_pages_youtube_preview_and_pdf_link(shared_dir: Path):
 
 
 def crawl(url: str, db: Path, *settings: str) -> dict:
-    command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-               "--set", "LOG_LEVEL=CRITICAL", "--set", f"WIXARCHIVE_VIDEO_BASE={url}/"]
-    for setting in settings:
-        command += ["--set", setting]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_crawl(url, db, f"WIXARCHIVE_VIDEO_BASE={url}/", *settings)
 
 
 def file_requests(server) -> list[str]:  # noqa: ANN001

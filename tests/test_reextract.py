@@ -118,17 +118,22 @@ def test_the_pool_forks_only_when_no_other_thread_runs():
         thread.join()
 
 
+def crawled(blog: SampleBlog, db: Path) -> Path:
+    """`db` after a `wixarchive crawl` of the blog at full speed."""
+    with serve_blog(blog) as server:
+        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
+                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
+                               capture_output=True, text=True, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr
+    return db
+
+
 @pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "spawned"])
 def test_reextract_in_forked_or_spawned_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 other_thread: bool):
     """Both ways of starting the extraction processes re-extract every post."""
     blog = SampleBlog(seed=21, post_count=24)
-    db = tmp_path / "archive.db"
-    with serve_blog(blog) as server:
-        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
-                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
-                               capture_output=True, text=True, timeout=300)
-        assert crawl.returncode == 0, crawl.stderr
+    db = crawled(blog, tmp_path / "archive.db")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE posts SET content_hash = 'older' WHERE id % 3 = 0")
     monkeypatch.setattr(reextract, "POOL_MIN_POSTS", 1)
@@ -162,12 +167,7 @@ def test_the_workers_start_without_scrapy_or_twisted():
 def test_a_worker_killed_has_its_posts_extracted_in_this_process(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch):
     blog = SampleBlog(seed=22, post_count=16)
-    db = tmp_path / "archive.db"
-    with serve_blog(blog) as server:
-        crawl = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
-                                "--db", str(db), "--delay", "0", "--no-autothrottle"],
-                               capture_output=True, text=True, timeout=300)
-        assert crawl.returncode == 0, crawl.stderr
+    db = crawled(blog, tmp_path / "archive.db")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE posts SET content_hash = 'older'")
     parent = os.getpid()
