@@ -226,12 +226,16 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
 def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Article]]) -> None:
     """Write anew the attachments rows of posts whose content did not change (re-extraction
     of an archive from before v12 records them without a new version)."""
-    conn.executemany("DELETE FROM attachments WHERE post_id = ?",
-                     [(post_id,) for post_id, _ in posts])
+    _replace_attachments(conn, [(post_id,) for post_id, _ in posts],
+                         [row for post_id, article in posts
+                          for row in _attachment_rows(post_id, article)])
+
+
+def _replace_attachments(conn: sqlite3.Connection, post_ids: Sequence[tuple[int]],
+                         rows: Sequence[tuple[Any, ...]]) -> None:
+    conn.executemany("DELETE FROM attachments WHERE post_id = ?", post_ids)
     conn.executemany("INSERT INTO attachments (post_id, position, url, kind, content_type, "
-                     "is_file) VALUES (?, ?, ?, ?, ?, ?)",
-                     [row for post_id, article in posts
-                      for row in _attachment_rows(post_id, article)])
+                     "is_file) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
@@ -253,9 +257,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany(_UPDATE_POST, prepared.updates)
         for table in ("post_tags", "post_categories", "images"):
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
-        conn.executemany("DELETE FROM attachments WHERE post_id = ?", changed + prepared.relinked)
-        conn.executemany("INSERT INTO attachments (post_id, position, url, kind, content_type, "
-                         "is_file) VALUES (?, ?, ?, ?, ?, ?)", prepared.attachments)
+        _replace_attachments(conn, changed + prepared.relinked, prepared.attachments)
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
             "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

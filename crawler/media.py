@@ -181,7 +181,7 @@ class MediaFetcher:
             return MediaOutcome(url, f"http-{response.status}", _now(), content_type,
                                 error=f"HTTP {response.status}")
         body = response.body
-        if not looks_like_image(body):
+        if not self.keeps(response, body):
             return MediaOutcome(url, "not-an-image", _now(), content_type, len(body),
                                 error=f"served {content_type or 'no content type'}, "
                                       "not an image")
@@ -189,6 +189,10 @@ class MediaFetcher:
         return MediaOutcome(url, "stored", _now(), content_type, len(body),
                             response.meta.get(CAPTURE_DIGEST_META)
                             or captures.payload_digest(body), response.meta.get(CAPTURE_META))
+
+    def keeps(self, response: Response, body: bytes) -> bool:
+        """Whether a 200 response's payload is what was asked for: an image."""
+        return looks_like_image(body)
 
     def failed(self, failure: Failure) -> MediaOutcome:
         self.outstanding = max(0, self.outstanding - 1)

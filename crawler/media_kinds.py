@@ -19,12 +19,10 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from archive import attachments, captures
+from archive import attachments
 from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
-from crawler.items import MediaOutcome
-from crawler.media import MediaFetcher, _now
+from crawler.media import MediaFetcher
 
 
 def media_fetcher(settings: Any, site: str) -> MediaFetcher | None:
@@ -75,18 +73,8 @@ class KindsFetcher(MediaFetcher):
                 request = request.replace(url=fetch)
         return request
 
-    def outcome(self, response: Response) -> MediaOutcome:
-        """As for an image, except that a video's or document's payload is kept whatever it
-        is (the image-signature check is for images). Also judges the files a distributed
-        crawl's writer queued (they carry FILE_META too)."""
-        url = response.meta["media_url"]
-        if not response.meta.get(FILE_META) or response.status != 200:
-            return super().outcome(response)
-        self.outstanding = max(0, self.outstanding - 1)
-        content_type = response.headers.get("Content-Type")
-        content_type = content_type.decode("latin-1") if content_type else None
-        body = response.body
-        self.run_bytes += len(body)
-        return MediaOutcome(url, "stored", _now(), content_type, len(body),
-                            response.meta.get(CAPTURE_DIGEST_META)
-                            or captures.payload_digest(body), response.meta.get(CAPTURE_META))
+    def keeps(self, response: Response, body: bytes) -> bool:
+        """A video's or document's payload is kept whatever it is (the image-signature check
+        is for images). Also judges the files a distributed crawl's writer queued (they carry
+        FILE_META too)."""
+        return bool(response.meta.get(FILE_META)) or super().keeps(response, body)
