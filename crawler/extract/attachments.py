@@ -161,18 +161,17 @@ def _in_player(el: etree._Element) -> bool:
     return False
 
 
-def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, Any]]:
-    """The body's videos and documents in page order, each URL once."""
-    return _collect([body], base)
-
-
 def find_element_attachments(region: etree._Element, start: etree._Element,
                              end: etree._Element | None, base: str | None
                              ) -> list[dict[str, Any]]:
     """The videos and documents of an element-built post: in the elements of `region` after
     `start` (the title element) and before `end` (where the body ended; None: the region's
     end)."""
-    return _collect(_elements_between(region, start, end), base)
+    found: dict[str, dict[str, Any]] = {}
+    for root in _elements_between(region, start, end):
+        for item in find_attachments(root, base):
+            found.setdefault(item["url"], item)
+    return list(found.values())
 
 
 def _elements_between(region: etree._Element, start: etree._Element,
@@ -223,37 +222,37 @@ def _background(el: etree._Element) -> bool:
     return False
 
 
-def _collect(roots: list[etree._Element], base: str | None) -> list[dict[str, Any]]:
+def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, Any]]:
+    """The body's videos and documents in page order, each URL once."""
     found: dict[str, dict[str, Any]] = {}
 
     def add(item: dict[str, Any] | None) -> None:
         if item is not None and item["url"] not in found:
             found[item["url"]] = item
 
-    for root in roots:
-        for el in root.iter(*_TAGS):
-            tag = el.tag
-            if tag == "wix-video":
-                if not _background(el):
-                    add(_wix_video(el.get("data-video-info")))
-                continue
-            raw = el.get("href") if tag == "a" else \
-                el.get("src") or el.get("data-src") or el.get("data")
-            if tag == "a" and raw and not _may_be_media(raw):
-                continue  # most links: no URL cleaning (~40 µs a link) for them
-            url = safe_url(raw, base) if raw and not raw.startswith("#") else None
-            if url is None or not url.startswith(("http://", "https://")):
-                continue
-            if tag == "a":
-                item = classify_file(url)
-                if item is None and (item := player(url)) is not None and not _in_player(el):
-                    item = None  # a text link to a video page; a player's own link is the video
-                add(item)
-            else:  # an embedded player or media element: a file, a known player, or nothing
-                add(classify_file(url) or player(url))
-        # react-player's preview before a click: its thumbnail names the YouTube video.
-        for style in _THUMBNAILS(root):
-            match = _YTIMG.search(style)
-            if match and _in_player(style.getparent()):
-                add(player(f"https://www.youtube.com/watch?v={match.group(1)}"))
+    for el in body.iter(*_TAGS):
+        tag = el.tag
+        if tag == "wix-video":
+            if not _background(el):
+                add(_wix_video(el.get("data-video-info")))
+            continue
+        raw = el.get("href") if tag == "a" else \
+            el.get("src") or el.get("data-src") or el.get("data")
+        if tag == "a" and raw and not _may_be_media(raw):
+            continue  # most links: no URL cleaning (~40 µs a link) for them
+        url = safe_url(raw, base) if raw and not raw.startswith("#") else None
+        if url is None or not url.startswith(("http://", "https://")):
+            continue
+        if tag == "a":
+            item = classify_file(url)
+            if item is None and (item := player(url)) is not None and not _in_player(el):
+                item = None  # a text link to a video page; a player's own link is the video
+            add(item)
+        else:  # an embedded player or media element: a file, a known player, or nothing
+            add(classify_file(url) or player(url))
+    # react-player's preview before a click: its thumbnail names the YouTube video.
+    for style in _THUMBNAILS(body):
+        match = _YTIMG.search(style)
+        if match and _in_player(style.getparent()):
+            add(player(f"https://www.youtube.com/watch?v={match.group(1)}"))
     return list(found.values())
