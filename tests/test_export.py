@@ -17,7 +17,7 @@ from lxml import etree
 
 from archive.cli import main
 from archive.export import full_size, safe_post
-from archive.export.wxr import NS, content_html
+from archive.export.wxr import NS, _unshown, content_html
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -364,3 +364,8 @@ def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
     assert f"<p>{uploads}file.mp4</p>" in content and f"<p>{youtube}</p>" in content
     assert "wixstatic.com" not in content and "usrfiles.com" not in content
     assert content.count("a1b2_menu.pdf") == 1 and "javascript" not in content
+    # An archive's URL is untrusted: what the body gains is escaped.
+    hostile = 'https://x.example/v.mp4"><script>alert(1)</script>'
+    for kind in ("video", "document"):
+        added = _unshown("", [{"url": hostile, "kind": kind}])
+        assert "<script" not in added and added.count("<p>") == 1

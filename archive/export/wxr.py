@@ -292,8 +292,8 @@ class Written(NamedTuple):
     posts: int
     images: int
     copies: int
-    files: int = 0
-    file_copies: int = 0
+    files: int
+    file_copies: int
 
 
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
