@@ -115,6 +115,13 @@ def test_element_built_posts_record_the_body_elements_videos_and_documents():
     or in the site's header and footer."""
     from tests.test_extract_layouts import _page, _posting, _rt
 
+    # The share row ends the body inside the body's own column: what follows it there is not
+    # the post's, nor is the related posts block after the section.
+    share = ('<div data-testid="wixui_ShareButtons_comp-1"><a>Share on Facebook</a></div>'
+             '<a href="/_files/ugd/after_4.pdf">Our brochure</a>')
+    related = ('<div data-hook="related-posts-root"><article data-hook="post-list-item"><h3>'
+               'Other</h3><a href="/_files/ugd/other_2.pdf">PDF</a><iframe src="https://www.'
+               'youtube.com/embed/mbzoQv0Em1g"></iframe></article></div>')
     main = (
         '<section class="wixui-section">'
         + _rt('<p><a href="/_files/ugd/banner_1.pdf">Our brochure</a></p>')  # above the title
@@ -136,11 +143,7 @@ def test_element_built_posts_record_the_body_elements_videos_and_documents():
         + _rt("<p>Dry them well.</p>")
         + '<a data-testid="linkElement" href="/_files/ugd/a1b2_plan.docx" '
           'class="wixui-document-media"><span>Planting plan</span></a>'
-        + "</div></div></section>"
-        + '<div data-testid="wixui_ShareButtons_comp-1"><a>Share on Facebook</a></div>'
-        + '<div data-hook="related-posts-root"><article data-hook="post-list-item"><h3>Other'
-          '</h3><a href="/_files/ugd/other_2.pdf">PDF</a><iframe src="https://www.youtube.com/'
-          'embed/mbzoQv0Em1g"></iframe></article></div>'
+        + share + "</div></div></section>" + related
     )
     page = _page(ld=[_posting()], main=main).replace(
         "</footer>", '<a href="/_files/ugd/footer_3.pdf">Terms</a></footer>')
@@ -154,7 +157,7 @@ def test_element_built_posts_record_the_body_elements_videos_and_documents():
         ("https://blog.example.com/_files/ugd/a1b2_plan.docx", "document", True),
     ]
     # No end marker: the body runs to the end of the main region, and so do its attachments.
-    unended = main.split('<div data-testid="wixui_ShareButtons')[0]
+    unended = main.replace(share, "").replace(related, "")
     article = extract_article(_page(ld=[_posting()], main=unended),
                               "https://blog.example.com/post/harvest-notes")
     assert len(article.attachments) == 5
