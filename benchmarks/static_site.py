@@ -1,8 +1,9 @@
 """The crawl benchmarks' test sites, served by nginx from files or by Python threads.
 
 On the real web the site runs on someone else's machine. A Python `http.server` in the benchmark
-process spends about 2 ms of CPU a request on the cores the crawl runs on, and charges every
-extra request (images) twice; nginx serving the same bytes from files spends a few microseconds.
+process spends about 1 ms of CPU a request on the cores the crawl runs on, and charges every
+extra request (images) twice; nginx serving the same bytes from files about 0.1 ms
+(docs/benchmarks.md).
 So the benchmarks write each site to a temporary folder and serve it with nginx (`--server nginx`,
 the default when `nginx` is on PATH: Debian package nginx), and fall back to the Python servers
 (`--server python`) otherwise. Either way `cpu_seconds()` says what the server has spent so far,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -36,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from crawler.sample_site import Response, SampleBlog, serve_blog  # noqa: E402
 from crawler.sample_site.export import media_answers, site_answers  # noqa: E402
+from crawler.sample_site.server import media_response, route  # noqa: E402
 
 CONF = """daemon off;
 worker_processes 1;
@@ -205,8 +208,6 @@ class Sites:
 def _own_cpu() -> float:
     """This process's CPU: while a crawl (another process) runs, only the server's threads
     run here (the benchmark waits on the crawl)."""
-    import resource
-
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -232,8 +233,9 @@ def serve_blogs(server: str, blogs: list[SampleBlog], hosts: list[str],
                 if media_host:
                     write_answers(nginx.root(media_host), media_answers(blog), stamp)
             if media_host:
-                robots = next(site_answers(blogs[0], nginx.url(media_host)))
-                write_answers(nginx.root(media_host), iter([robots]), time.time())
+                robots = route(blogs[0], nginx.url(media_host), "/robots.txt", {}, [])
+                write_answers(nginx.root(media_host), iter([("/robots.txt", robots)]),
+                              time.time())
 
         try:
             export()
@@ -247,8 +249,6 @@ def serve_blogs(server: str, blogs: list[SampleBlog], hosts: list[str],
 def real_answer(pages: list[bytes], count: int, base: str, path: str) -> Response:
     """The --realworld site: `count` posts, post i answering with pages[i % len(pages)]; any
     /media/<id> path is a small real image (crawler.sample_site.server.media_response)."""
-    from crawler.sample_site.server import media_response
-
     xml = {"Content-Type": "application/xml"}
     if path == "/robots.txt":
         return Response(200, f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode(),
