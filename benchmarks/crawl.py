@@ -179,12 +179,12 @@ def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool
                                                                 "bare_spider.py"),
                                             *urls, json.dumps(POLITE)])
         bare = json.loads(bare_out.stdout.strip().splitlines()[-1])
-        bare_site_cpu, site_cpu = site.cpu_seconds() - site_cpu, site.cpu_seconds()
+        bare_site_cpu = site.cpu_seconds() - site_cpu
         ours_s, ours_mb, ours_out = _timed([sys.executable, "-m", "archive.cli", "crawl", *urls,
                                             "--db", str(Path(tmp) / "many.db"), "--parallel",
                                             str(parallel), "--json"])
         summaries = json.loads(ours_out.stdout)
-        ours_site_cpu = site.cpu_seconds() - site_cpu
+        ours_site_cpu = site.cpu_seconds() - site_cpu - bare_site_cpu
     archived = sum(s.get("posts", 0) for s in summaries)
     result = {
         "sites": count, "posts_per_site": posts, "parallel": parallel, "server": server,
