@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/crawl.py [--posts 10000] [--changed 0.01] [--json]
     .venv/bin/python benchmarks/crawl.py --sites 20 [--site-posts 21] [--parallel N] [--json]
     .venv/bin/python benchmarks/crawl.py --realworld 2000 [--repeat 3] [--json]
+    (each: [--server nginx|python], what serves the test sites; default nginx when on PATH)
 
 With --realworld N: the real Wix post pages of ../shared/realworld/html (~0.6 MB each, the
 pages the truth records describe) served many times over from one loopback site whose posts
@@ -29,7 +30,10 @@ process plus its archive worker, sampled from /proc every 0.1 s; target <= 400 M
     runs) against the first crawl's posts/s, the CPU seconds a post of each (all processes),
     and where re-extraction's CPU goes (read / extract / compare / the rest, one process).
 
-The site is served from a thread of this process; each crawl runs in its own process, as
+The sites are written to files and served by nginx (--server nginx, the default when nginx
+is on PATH), or served from threads of this process (--server python), see
+benchmarks/static_site.py; each table gives the CPU seconds each run cost the site server, as
+well as the crawl's own (all its processes). Each crawl runs in its own process, as
 `wixarchive crawl` does, with the same settings (no delay, 16 requests at a time, robots.txt on).
 """
 
@@ -45,13 +49,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from archive import captures  # noqa: E402
-from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
+from benchmarks.static_site import Sites, choose, serve_blogs, serve_real  # noqa: E402
+from crawler.sample_site import SampleBlog  # noqa: E402
 
 SETTINGS = {
     "DOWNLOAD_DELAY": 0,
@@ -85,6 +91,15 @@ def _bare(url: str) -> tuple[dict, float]:
                          cwd=REPO)
     elapsed = time.perf_counter() - started
     return json.loads(out.stdout.strip().splitlines()[-1]), elapsed
+
+
+def _metered(site: Sites, crawl_with: Callable[..., tuple], *args: object,
+             **kwargs: object) -> tuple:
+    """crawl_with(*args, **kwargs)'s result, then the CPU seconds it cost the crawl (all its
+    processes) and the site server."""
+    crawl, served = _children_cpu(), site.cpu_seconds()
+    result = crawl_with(*args, **kwargs)
+    return (*result, _children_cpu() - crawl, site.cpu_seconds() - served)
 
 
 # Scrapy's defaults as crawler/settings.py sets them, for the bare reference.
@@ -154,43 +169,50 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def many_sites(count: int, posts: int, parallel: int, as_json: bool) -> int:
+def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool) -> int:
     blogs = [SampleBlog(seed=100 + n, post_count=posts) for n in range(count)]
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(serve_blog(blog, f"127.0.0.{2 + n}"))
-                   for n, blog in enumerate(blogs)]
-        urls = [server.url for server in servers]
+    hosts = [f"127.0.0.{2 + n}" for n in range(count)]
+    with tempfile.TemporaryDirectory() as tmp, serve_blogs(server, blogs, hosts) as site:
+        urls = site.urls
+        site_cpu = site.cpu_seconds()
         bare_s, bare_mb, bare_out = _timed([sys.executable, str(REPO / "benchmarks" /
                                                                 "bare_spider.py"),
                                             *urls, json.dumps(POLITE)])
         bare = json.loads(bare_out.stdout.strip().splitlines()[-1])
+        bare_site_cpu = site.cpu_seconds() - site_cpu
         ours_s, ours_mb, ours_out = _timed([sys.executable, "-m", "archive.cli", "crawl", *urls,
                                             "--db", str(Path(tmp) / "many.db"), "--parallel",
                                             str(parallel), "--json"])
         summaries = json.loads(ours_out.stdout)
+        ours_site_cpu = site.cpu_seconds() - site_cpu - bare_site_cpu
     archived = sum(s.get("posts", 0) for s in summaries)
     result = {
-        "sites": count, "posts_per_site": posts, "parallel": parallel,
+        "sites": count, "posts_per_site": posts, "parallel": parallel, "server": server,
         "bare_seconds": round(bare_s, 1), "bare_peak_mb": round(bare_mb, 1),
         "bare_responses": bare["responses"],
         "bare_cpu_seconds": round(bare_out.cpu_seconds, 1),  # type: ignore[attr-defined]
         "ours_cpu_seconds": round(ours_out.cpu_seconds, 1),  # type: ignore[attr-defined]
         "ours_seconds": round(ours_s, 1), "ours_peak_mb": round(ours_mb, 1),
+        "bare_site_cpu_seconds": round(bare_site_cpu, 2),
+        "ours_site_cpu_seconds": round(ours_site_cpu, 2),
         "ours_posts": archived, "ours_ok_sites": sum(s["status"] == "ok" for s in summaries),
         "time_vs_bare": round(ours_s / bare_s, 3),
     }
     if as_json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{count} sites x {posts} posts on 127.0.0.2-{count + 1}, default politeness")
-    print(f"{'run':<52} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}")
+    print(f"{count} sites x {posts} posts on 127.0.0.2-{count + 1}, default politeness, "
+          f"served by {server}")
+    print(f"{'run':<52} {'seconds':>8} {'CPU s':>8} {'site CPU':>8} {'peak MB':>8}")
     print(f"{'bare Scrapy, one process, a Crawler per site':<52} {bare_s:8.1f} "
-          f"{result['bare_cpu_seconds']:8.1f} {bare_mb:8.1f}")
+          f"{result['bare_cpu_seconds']:8.1f} {bare_site_cpu:8.2f} {bare_mb:8.1f}")
     print(f"{f'wixarchive crawl --parallel {parallel} (end to end)':<52} {ours_s:8.1f} "
-          f"{result['ours_cpu_seconds']:8.1f} {ours_mb:8.1f}")
+          f"{result['ours_cpu_seconds']:8.1f} {ours_site_cpu:8.2f} {ours_mb:8.1f}")
     print(f"\nwall time vs bare Scrapy: {result['time_vs_bare']:.2f}x   (target <= 1.25x); "
           f"{archived} posts archived, {result['ours_ok_sites']}/{count} sites ok")
     print(f"peak memory, whole crawl (all processes): {ours_mb:.0f} MB   (target <= 400 MB)")
+    if server == "python":
+        print("site CPU: this process's, its memory sampler (every 0.1 s) included")
     return 0
 
 REALWORLD = REPO.parent / "shared" / "realworld"
@@ -207,107 +229,64 @@ def _real_post_pages() -> list[bytes]:
     return [(REALWORLD / "html" / name).read_bytes() for name in sorted(names)]
 
 
-@contextlib.contextmanager
-def _serve_real(pages: list[bytes], count: int, host: str = "127.0.0.1"):
-    """A loopback site of `count` posts, post i answering with pages[i % len(pages)]; any
-    /media/<id> path is a small real image. Yields its base URL."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from crawler.sample_site.server import media_response
-
-    def site_file(base: str, path: str) -> tuple[int, bytes, str]:
-        xml = "application/xml"
-        if path == "/robots.txt":
-            return 200, f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode(), \
-                "text/plain"
-        if path == "/sitemap.xml":
-            return 200, (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns='
-                         f'"http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{base}'
-                         f'/blog-posts-sitemap.xml</loc></sitemap></sitemapindex>').encode(), xml
-        if path == "/blog-posts-sitemap.xml":
-            urls = "".join(f"<url><loc>{base}/post/real-{i}</loc></url>" for i in range(count))
-            return 200, ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.'
-                         f'sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode(), xml
-        if path == "/blog-feed.xml":
-            return 200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>real' \
-                        b'</title></channel></rss>', xml
-        if path.startswith("/post/real-") and path[11:].isdigit() and int(path[11:]) < count:
-            return 200, pages[int(path[11:]) % len(pages)], "text/html; charset=utf-8"
-        if path.startswith("/media/"):
-            answer = media_response(path[7:])
-            return answer.status, answer.body, answer.headers.get("Content-Type", "")
-        return 404, b"Not found", "text/plain"
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            status, body, content_type = site_file(f"http://{self.headers['Host']}",
-                                                   self.path.split("?")[0])
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer((host, 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def realworld(count: int, repeat: int, as_json: bool) -> int:
+def realworld(count: int, repeat: int, server: str, as_json: bool) -> int:
     if not (REALWORLD / "html" / "MANIFEST.tsv").is_file():
         print(f"skipped: the real Wix pages are not at {REALWORLD} (../shared/realworld)")
         return 0
     pages = _real_post_pages()
-    runs: dict[str, list[float]] = {"bare": [], "ours": [], "no_media": [], "no_capture": []}
+    names = {"bare": "bare Scrapy SitemapSpider (download only)",
+             "ours": "wixarchive (captures and images: default)",
+             "no_media": "wixarchive --no-media (captures)",
+             "no_capture": "wixarchive --no-capture"}
+    # name -> runs of (seconds, crawl CPU s, site CPU s)
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     counts: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp, _serve_real(pages, count) as url, \
-            _serve_real(pages, 0, "127.0.0.2") as media_url:
-        SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media_url + "/media/"
+    with tempfile.TemporaryDirectory() as tmp, serve_real(server, pages, count) as site:
+        SETTINGS["WIXARCHIVE_MEDIA_BASE"] = site.media_url + "/media/"
         for attempt in range(repeat):
-            bare, seconds = _bare(url)
-            runs["bare"].append(seconds)
+            bare, seconds, crawl_cpu, site_cpu = _metered(site, _bare, site.url)
+            runs["bare"].append((seconds, crawl_cpu, site_cpu))
             counts["bare"] = bare
             for name, capture, media in (("ours", True, True), ("no_media", True, False),
                                          ("no_capture", False, False)):
-                summary, seconds = _ours(url, Path(tmp) / f"{name}-{attempt}.db",
-                                         capture=capture, media=media)
-                runs[name].append(seconds)
+                db = Path(tmp) / f"{name}-{attempt}.db"
+                summary, seconds, crawl_cpu, site_cpu = _metered(site, _ours, site.url, db,
+                                                                 capture=capture, media=media)
+                runs[name].append((seconds, crawl_cpu, site_cpu))
                 counts[name] = {"requests": summary["requests"], **summary["counts"]}
+        media_counts = _media_counts(Path(tmp) / f"ours-{repeat - 1}.db")
     best = {name: min(times) for name, times in runs.items()}
     result = {
-        "posts": count, "distinct_pages": len(pages),
+        "posts": count, "distinct_pages": len(pages), "server": server,
         "mean_page_kb": round(sum(map(len, pages)) / len(pages) / 1024),
-        "seconds": {name: [round(t, 2) for t in times] for name, times in runs.items()},
-        "posts_per_s": {name: round(count / t, 1) for name, t in best.items()},
-        "vs_bare": {name: round(best["bare"] / t, 3) for name, t in best.items()},
+        "seconds": {name: [round(t[0], 2) for t in times] for name, times in runs.items()},
+        "posts_per_s": {name: round(count / t[0], 1) for name, t in best.items()},
+        "vs_bare": {name: round(best["bare"][0] / t[0], 3) for name, t in best.items()},
+        "captures_and_images_vs_no_capture": round(best["no_capture"][0] / best["ours"][0], 3),
+        "crawl_cpu_seconds": {name: round(t[1], 2) for name, t in best.items()},
+        "site_cpu_seconds": {name: round(t[2], 2) for name, t in best.items()},
         "counts": counts,
+        "media": media_counts,
     }
     if as_json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{count} posts, each one of the {len(pages)} real post pages of {REALWORLD} "
-          f"(mean {result['mean_page_kb']} KB), no delay, 16 at a time; best of {repeat}")
-    print(f"{'run':<44} {'requests':>9} {'seconds':>8} {'posts/s':>8} {'vs bare':>8}")
-    names = {"bare": "bare Scrapy SitemapSpider (download only)",
-             "ours": "wixarchive (captures and images: default)",
-             "no_media": "wixarchive --no-media (captures)",
-             "no_capture": "wixarchive --no-capture"}
+          f"(mean {result['mean_page_kb']} KB), no delay, 16 at a time; best of {repeat}; "
+          f"site served by {server}")
+    print(f"{'run':<44} {'requests':>9} {'seconds':>8} {'posts/s':>8} {'vs bare':>8} "
+          f"{'CPU s':>7} {'site CPU':>8}")
     for name, label in names.items():
-        print(f"{label:<44} {counts[name]['requests']:>9} {best[name]:8.1f} "
-              f"{count / best[name]:8.1f} {result['vs_bare'][name]:8.0%}")
+        seconds, crawl_cpu, site_cpu = best[name]
+        print(f"{label:<44} {counts[name]['requests']:>9} {seconds:8.1f} "
+              f"{count / seconds:8.1f} {result['vs_bare'][name]:8.0%} {crawl_cpu:7.1f} "
+              f"{site_cpu:8.2f}")
     print("all runs (s): " + "; ".join(f"{n} {result['seconds'][n]}" for n in names))
     print("target (issue #17): >= 80% of bare Scrapy's posts/s")
+    print(f"posts/s, captures + images vs --no-capture: "
+          f"{result['captures_and_images_vs_no_capture']:.0%}   (target, issue #15: >= 85%); "
+          f"media: {media_counts}")
+    print("CPU s: the crawl's, all its processes; site CPU: the site server's, same run")
     return 0
 
 
@@ -390,38 +369,43 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, help="sites at once (default: --sites)")
     parser.add_argument("--realworld", type=int, metavar="N",
                         help="N posts made of the real Wix pages (see above)")
+    parser.add_argument("--server", choices=("nginx", "python"),
+                        help="what serves the sites (default: nginx when on PATH)")
     args = parser.parse_args()
+    server = choose(args.server)
     if args.realworld:
-        return realworld(args.realworld, args.repeat, args.json)
+        return realworld(args.realworld, args.repeat, server, args.json)
     if args.sites:
-        return many_sites(args.sites, args.site_posts, args.parallel or args.sites, args.json)
+        return many_sites(args.sites, args.site_posts, args.parallel or args.sites, server,
+                          args.json)
 
     blog = SampleBlog(seed=42, post_count=args.posts)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
-            # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
-            SETTINGS["WIXARCHIVE_MEDIA_BASE"] = media.url + "/media/"
+        # The posts' images (static.wixstatic.com on Wix) from a second loopback host.
+        with serve_blogs(server, [blog], ["127.0.0.1"], "127.0.0.2") as site:
+            SETTINGS["WIXARCHIVE_MEDIA_BASE"] = site.media_url + "/media/"
+            # Each run: (summary, seconds, crawl CPU s, site CPU s).
             bare_runs, first_runs, plain_runs, pages_runs = [], [], [], []
             for attempt in range(args.repeat):
-                bare_runs.append(_bare(server.url))
-                plain_runs.append(_ours(server.url, Path(tmp) / f"plain-{attempt}.db",
-                                        capture=False))
-                pages_runs.append(_ours(server.url, Path(tmp) / f"pages-{attempt}.db",
-                                        media=False))
+                bare_runs.append(_metered(site, _bare, site.url))
+                plain_runs.append(_metered(site, _ours, site.url,
+                                           Path(tmp) / f"plain-{attempt}.db", capture=False))
+                pages_runs.append(_metered(site, _ours, site.url,
+                                           Path(tmp) / f"pages-{attempt}.db", media=False))
                 db = Path(tmp) / f"bench-{attempt}.db"
-                cpu = _children_cpu()
-                first_runs.append((*_ours(server.url, db), _children_cpu() - cpu))
-            bare, bare_s = min(bare_runs, key=lambda run: run[1])
-            first, first_s, first_cpu = min(first_runs, key=lambda run: run[1])
-            plain, plain_s = min(plain_runs, key=lambda run: run[1])
-            pages, pages_s = min(pages_runs, key=lambda run: run[1])
+                first_runs.append(_metered(site, _ours, site.url, db))
+            bare, bare_s, bare_cpu, bare_site = min(bare_runs, key=lambda run: run[1])
+            first, first_s, first_cpu, first_site = min(first_runs, key=lambda run: run[1])
+            plain, plain_s, plain_cpu, plain_site = min(plain_runs, key=lambda run: run[1])
+            pages, pages_s, pages_cpu, pages_site = min(pages_runs, key=lambda run: run[1])
             first_db, first_captures = _storage(db)
             changed = max(1, int(args.posts * args.changed))
             step = max(1, len(blog.posts) // changed)
             for post in blog.posts[::step][:changed]:
                 blog.edit_post(post.slug, paragraphs=[f"Edited for the benchmark: {post.slug}."])
-            second, second_s = _ours(server.url, db)
+            site.refresh()  # nginx: rewrite the changed files (the Python server renders live)
+            second, second_s, second_cpu, second_site = _metered(site, _ours, site.url, db)
             second_db, second_captures = _storage(db)
         # The site is stopped: re-extraction reads the captures only.
         # Run as many times as each crawl (every run re-extracts every post); the fastest counts.
@@ -433,21 +417,23 @@ def main() -> int:
     posts = args.posts
     rows = [
         ("bare Scrapy SitemapSpider (download only)", bare["requests"], bare_s,
-         posts / bare_s, bare["peak_rss_mb"]),
+         posts / bare_s, bare["peak_rss_mb"], bare_cpu, bare_site),
         ("wixarchive first crawl (end to end)", first["requests"], first_s,
-         posts / first_s, first["peak_rss_mb"]),
+         posts / first_s, first["peak_rss_mb"], first_cpu, first_site),
         ("wixarchive first crawl, --no-media", pages["requests"], pages_s,
-         posts / pages_s, pages["peak_rss_mb"]),
+         posts / pages_s, pages["peak_rss_mb"], pages_cpu, pages_site),
         ("wixarchive first crawl, --no-capture", plain["requests"], plain_s,
-         posts / plain_s, plain["peak_rss_mb"]),
+         posts / plain_s, plain["peak_rss_mb"], plain_cpu, plain_site),
         (f"wixarchive re-crawl ({changed} posts changed)", second["requests"], second_s,
-         None, second["peak_rss_mb"]),
-        ("wixarchive reextract (no network)", 0, reextract_s, posts / reextract_s, 0.0),
+         None, second["peak_rss_mb"], second_cpu, second_site),
+        ("wixarchive reextract (no network)", 0, reextract_s, posts / reextract_s, 0.0,
+         reextract_cpu, 0.0),
     ]
     first_bytes = first_db + first_captures
     added_bytes = (second_db + second_captures) - first_bytes
     result = {
         "posts": posts,
+        "server": server,
         "changed": changed,
         "throughput_vs_bare": round((posts / first_s) / (posts / bare_s), 3),
         "recrawl_requests_ratio": round(second["requests"] / max(1, first["requests"]), 4),
@@ -471,16 +457,20 @@ def main() -> int:
         "reextract_vs_crawl_cpu": round(first_cpu / reextract_cpu, 2),
         "reextract_cpu_ms_per_post_split": reextract_split,
         "first_counts": first["counts"],
-        "rows": [dict(zip(("run", "requests", "seconds", "posts_per_s", "peak_rss_mb"), r,
-                          strict=True)) for r in rows],
+        "rows": [dict(zip(("run", "requests", "seconds", "posts_per_s", "peak_rss_mb",
+                           "cpu_seconds", "site_cpu_seconds"), r, strict=True)) for r in rows],
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{'run':<48} {'requests':>9} {'seconds':>8} {'posts/s':>8} {'peak MB':>8}")
-    for name, requests, seconds, rate, rss in rows:
+    print(f"{posts} sample posts, site served by {server}; best of {args.repeat}")
+    print(f"{'run':<48} {'requests':>9} {'seconds':>8} {'posts/s':>8} {'peak MB':>8} "
+          f"{'CPU s':>7} {'site CPU':>8}")
+    for name, requests, seconds, rate, rss, cpu, site_cpu in rows:
         rate_text = f"{rate:8.1f}" if rate else f"{'':>8}"
-        print(f"{name:<48} {requests:>9} {seconds:8.1f} {rate_text} {rss:8.1f}")
+        print(f"{name:<48} {requests:>9} {seconds:8.1f} {rate_text} {rss:8.1f} {cpu:7.1f} "
+              f"{site_cpu:8.2f}")
+    print("CPU s: the run's, all its processes; site CPU: the site server's in the same run")
     print(f"\nend-to-end throughput vs bare spider: {result['throughput_vs_bare']:.0%}"
           f"   (target >= 80%)")
     print(f"re-crawl requests vs first crawl:     {result['recrawl_requests_ratio']:.2%}"
@@ -502,6 +492,7 @@ def main() -> int:
           f"({result['reextract_vs_crawl_cpu']}x less)")
     print("reextract CPU ms a post, by step:     " + ", ".join(
         f"{step} {ms}" for step, ms in reextract_split.items()) + " (one process, serial)")
+    print(f"media: {media_counts}")
     print("all runs (s): " + "; ".join(
         f"{name} {[round(run[1], 2) for run in runs]}" for name, runs in
         (("bare", bare_runs), ("default", first_runs), ("no_media", pages_runs),

@@ -4,7 +4,8 @@
         [--writer-posts 2000] [--json]
 
 (a) For each worker count W: a fresh redis-server on loopback (no persistence), one sample
-    blog of --posts generated posts served from this process on 127.0.0.1, `wixarchive crawl
+    blog of --posts generated posts on 127.0.0.1 (served by nginx from files, or by this
+    process with --server python: benchmarks/static_site.py), `wixarchive crawl
     URL --redis ... --concurrency 16 --delay 0 --no-autothrottle --no-media` (the writer) and W
     `wixarchive worker` processes. Wall time from the writer's start to its end (every post
     stored and its run closed), posts/s, and the ratio to one worker.
@@ -34,7 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
+from benchmarks.static_site import choose, serve_blogs  # noqa: E402
+from crawler.sample_site import SampleBlog  # noqa: E402
 
 WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
 
@@ -154,29 +156,38 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--writer-posts", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--server", choices=("nginx", "python"),
+                        help="what serves the blog (default: nginx when on PATH)")
     args = parser.parse_args()
     if not shutil.which("redis-server"):
         print("error: redis-server not found (apt-get install redis-server)", file=sys.stderr)
         return 1
+    server = choose(args.server)
     blog = SampleBlog(seed=1, post_count=args.posts)
-    results: dict = {"posts": args.posts, "crawls": []}
-    with tempfile.TemporaryDirectory() as tmp, serve_blog(blog) as server:
-        results["single"] = single_process(server.url, Path(tmp))
-        print(json.dumps(results["single"]), file=sys.stderr)
-        for workers in [int(w) for w in args.workers.split(",")]:
-            results["crawls"].append(crawl(server.url, workers, Path(tmp)))
-            print(json.dumps(results["crawls"][-1]), file=sys.stderr)
+    results: dict = {"posts": args.posts, "server": server, "crawls": []}
+    with tempfile.TemporaryDirectory() as tmp, serve_blogs(server, [blog], ["127.0.0.1"]) as site:
+        for workers in [0, *(int(w) for w in args.workers.split(","))]:
+            site_cpu = site.cpu_seconds()
+            row = (crawl(site.url, workers, Path(tmp)) if workers
+                   else single_process(site.url, Path(tmp)))
+            row["site_cpu_seconds"] = round(site.cpu_seconds() - site_cpu, 2)
+            if workers:
+                results["crawls"].append(row)
+            else:
+                results["single"] = row
+            print(json.dumps(row), file=sys.stderr)
         results["writer"] = writer_ceiling(blog, min(args.writer_posts, args.posts), Path(tmp))
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     base = results["single"]["posts_per_s"]
-    print(f"{args.posts} posts, one sample blog on 127.0.0.1, 16 requests at a time, no delay")
-    print("| workers | posts | wall time | posts/s | vs no Redis |")
-    print("| --- | --- | --- | --- | --- |")
+    print(f"{args.posts} posts, one sample blog on 127.0.0.1 served by {server}, 16 requests "
+          "at a time, no delay")
+    print("| workers | posts | wall time | posts/s | vs no Redis | site CPU |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for row in [results["single"], *results["crawls"]]:
         print(f"| {row['workers']} | {row['posts']} | {row['seconds']} s | {row['posts_per_s']} "
-              f"| {row['posts_per_s'] / base:.2f}x |")
+              f"| {row['posts_per_s'] / base:.2f}x | {row['site_cpu_seconds']} s |")
     w = results["writer"]
     print(f"Writer alone: {w['items']} posts with captures stored in {w['seconds']} s = "
           f"{w['items_per_s']} items/s")
