@@ -29,6 +29,7 @@ from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
+from crawler.extract.record import Article
 
 BATCH = 200  # posts per committed step
 CHUNK = 25  # posts per task handed to a worker process
@@ -118,8 +119,9 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-# ("unchanged", None) | ("unchanged", article): same content, its videos and documents to
-# record | ("changed", article) | ("failed", reason)
+# ("unchanged", None) | ("unchanged", attachments): same content, its videos and documents to
+# record | ("changed", article) | ("failed", reason). Only a changed post's whole article
+# crosses back from a worker: an unchanged one sends its attachments list at most.
 Outcome = tuple[str, Any]
 
 
@@ -162,8 +164,7 @@ def _compare(article: Any, url: str, content_hash: str) -> Outcome:
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
         return "failed", f"not extracted as a post ({reason})"
     if article.content_hash() == content_hash:  # the URL is not part of the hash
-        return "unchanged", dataclasses.replace(article, url=url) if article.attachments \
-            else None
+        return "unchanged", article.attachments or None
     return "changed", dataclasses.replace(article, url=url)
 
 
@@ -302,7 +303,7 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
             result.changed += 1
             fetches.append(_fetch(target, value))
         elif value is not None:
-            relinks.append((target.post_id, value))
+            relinks.append((target.post_id, Article(url=target.url, attachments=value)))
     with archive.transaction() as conn:
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
