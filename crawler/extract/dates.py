@@ -30,18 +30,19 @@ _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d{2}(?!\d)")
 # Fast paths for the shapes nearly every page uses, read without a parser (dateutil takes
 # 50-70 µs a call, strptime ~20): what they cannot build (a day out of range, say) goes on to
-# the parsers, so they only ever return what the parsers would.
+# the parsers, so they only ever return what the parsers would. Matched whole (`match` and
+# \Z) and in ASCII digits only.
 # Wix's own ISO form, "2024-07-24T15:39:55.123Z": valid when datetime accepts its fields.
-_ISO_WIX = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d{3}Z$")
+_ISO_WIX = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d{3}Z\Z", re.A)
 _MONTHS = {name: number for number, names in enumerate((
     ("Jan", "January"), ("Feb", "February"), ("Mar", "March"), ("Apr", "April"), ("May",),
     ("Jun", "June"), ("Jul", "July"), ("Aug", "August"), ("Sep", "September"),
     ("Oct", "October"), ("Nov", "November"), ("Dec", "December")), 1) for name in names}
 # Date.toString() as Wix prints it, once the zone name is cut and "GMT" dropped.
-_JS_DATE = re.compile(r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) (\d\d) (\d{4}) "
-                      r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+_JS_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) (\d\d) (\d{4}) "
+                      r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\Z", re.A)
 # English display dates: "Jun 3", "Jun 3, 2024", "June 3, 2024".
-_ENGLISH_DAY = re.compile(r"^([A-Z][a-z]{2,8}) (\d{1,2})(?:, (\d{4}))?$")
+_ENGLISH_DAY = re.compile(r"([A-Z][a-z]{2,8}) (\d{1,2})(?:, (\d{4}))?\Z", re.A)
 
 
 def _dateutil():  # -> dateutil.parser
