@@ -29,18 +29,13 @@ from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
 from crawler.discover.urls import site_root
-
-try:
-    from isal import isal_zlib as _zlib  # ISA-L: the same inflate, ~2.5x faster than zlib's
-except ImportError:  # pragma: no cover - isal is a dependency
-    import zlib as _zlib
+from crawler.extract.record import Article
 
 BATCH = 200  # posts per committed step
 CHUNK = 25  # posts per task handed to a worker process
 POOL_MIN_POSTS = 400  # fewer posts than this are re-extracted in this process (no start-up)
 AHEAD = 3  # batches handed to the pool before the oldest one is written
 FAILURES_KEPT = 200  # failures named in the run's row and the summary
-OPEN_FILES = 32  # capture files a reader keeps open (256 MiB each by default)
 
 
 class Target(NamedTuple):
@@ -124,115 +119,21 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-# ("unchanged", None) | ("unchanged", article): same content, its videos and documents to
-# record | ("changed", article) | ("failed", reason)
+# ("unchanged", None) | ("unchanged", attachments): same content, its videos and documents to
+# record | ("changed", article) | ("failed", reason). Only a changed post's whole article
+# crosses back from a worker: an unchanged one sends its attachments list at most.
 Outcome = tuple[str, Any]
 
 
-class _Reader:
-    """Reads capture records for re-extraction, faster than captures.read_location: each file
-    is opened once (os.pread at the indexed offsets, no open/seek/close per post), the gzip
-    member is inflated with ISA-L (~2.5x zlib), and the WARC and HTTP headers our writer
-    (warcio's WARCWriter, captures.build_records) produces are split directly instead of through
-    warcio's record parser (a third of the cost of reading a capture). Any record not in that
-    exact shape goes through captures.parse_record (warcio), so what is read is the same."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._fds: dict[str, int] = {}
-
-    def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
-
-    def record(self, name: str, offset: int, length: int) -> bytes:
-        """The decompressed record, or CaptureError worded as captures.read_at words it."""
-        path = self.directory / name
-        try:
-            fd = self._fds.get(name)
-            if fd is None:
-                if len(self._fds) >= OPEN_FILES:  # posts come in file order: the oldest goes
-                    os.close(self._fds.pop(next(iter(self._fds))))
-                fd = self._fds[name] = os.open(path, os.O_RDONLY)
-            raw = os.pread(fd, length, offset)
-        except FileNotFoundError:
-            raise captures.CaptureError(f"capture file {path} is missing") from None
-        except OSError as exc:
-            raise captures.CaptureError(f"cannot read capture file {path}: {exc.strerror}") \
-                from None
-        if len(raw) < length:
-            raise captures.CaptureError(f"capture file {path} is truncated (record at offset "
-                                        f"{offset})")
-        try:
-            inflater = _zlib.decompressobj(31)  # one gzip member
-            data = inflater.decompress(raw)
-            if not inflater.eof:
-                raise _zlib.error("incomplete")
-        except _zlib.error:
-            raise captures.CaptureError(f"capture file {path} is damaged at offset {offset}") \
-                from None
-        return data
-
-    def payload(self, where: captures.Location) -> captures.Payload:
-        """What captures.read_location returns for `where`."""
-        status, headers, block = _split(self.record(where.file, where.offset, where.length))
-        if where.kind == "revisit":
-            if where.original is None:
-                raise captures.CaptureError(f"the payload of revisit {where.record_id} "
-                                            f"({where.url}) is not archived")
-            block = _split(self.record(*where.original))[2]
-        content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-        return captures.Payload(where.url, where.fetched_at, status, headers, block,
-                                content_type)
-
-
-def _split(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
-    """A response or revisit record's HTTP status, headers and payload (the bytes after the
-    HTTP headers, as warcio's raw_stream reads them)."""
-    head_end = data.find(b"\r\n\r\n")
-    block_length = -1
-    if data.startswith(b"WARC/1.") and head_end > 0:
-        for line in data[:head_end].split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length" and value.strip().isdigit():
-                block_length = int(value)
-    start = head_end + 4
-    end = start + block_length
-    http_end = data.find(b"\r\n\r\n", start, end) if 0 <= block_length <= len(data) - start \
-        else -1
-    head = data[start:http_end] if http_end > start else b""
-    lines = head.split(b"\r\n") if head else []
-    status_line = lines[0].split(b" ", 2) if lines else []
-    if (len(status_line) < 2 or status_line[0][:5] != b"HTTP/" or not head.isascii()
-            or any(b":" not in line or line[:1] in b" \t" for line in lines[1:])):
-        return _split_by_warcio(data)  # not in our writer's shape: let warcio parse it
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.decode("ascii").partition(":")
-        headers.append((name.strip(), value.strip()))
-    code = status_line[1]
-    # One copy of the payload (pages run to megabytes), sliced straight out of the record.
-    return int(code) if code.isdigit() else None, headers, data[http_end + 4:end]
-
-
-def _split_by_warcio(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
-    record = captures.parse_record(data)
-    http = record.http_headers
-    headers = list(http.headers) if http else []
-    status = int(http.get_statuscode()) if http and http.get_statuscode().isdigit() else None
-    return status, headers, record.raw_stream.read()
-
-
-_reader: _Reader | None = None  # a worker process's, opened by _start_worker
+_reader: captures.Reader | None = None  # a worker process's, opened by _start_worker
 
 
 def _start_worker(directory: Path) -> None:
     global _reader
-    _reader = _Reader(directory)
+    _reader = captures.Reader(directory)
 
 
-def _extract(reader: _Reader, url: str, content_hash: str,
+def _extract(reader: captures.Reader, url: str, content_hash: str,
              where: captures.Location) -> Outcome:
     """Re-extract one post from its capture (runs in a worker process, or in this one)."""
     try:
@@ -247,7 +148,7 @@ def _extract(reader: _Reader, url: str, content_hash: str,
 
 # The three steps of _extract, each a function of its own so that benchmarks/crawl.py can time
 # them (it wraps these module attributes).
-def _read_page(reader: _Reader, where: captures.Location) -> tuple[bytes, str | None]:
+def _read_page(reader: captures.Reader, where: captures.Location) -> tuple[bytes, str | None]:
     payload = reader.payload(where)
     return payload.decoded_body(), payload.content_type
 
@@ -263,13 +164,12 @@ def _compare(article: Any, url: str, content_hash: str) -> Outcome:
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
         return "failed", f"not extracted as a post ({reason})"
     if article.content_hash() == content_hash:  # the URL is not part of the hash
-        return "unchanged", dataclasses.replace(article, url=url) if article.attachments \
-            else None
+        return "unchanged", article.attachments or None
     return "changed", dataclasses.replace(article, url=url)
 
 
 def _extract_chunk(tasks: list[tuple[str, str, captures.Location]],
-                   reader: _Reader | None = None) -> list[Outcome]:
+                   reader: captures.Reader | None = None) -> list[Outcome]:
     reader = reader or _reader
     assert reader is not None, "_start_worker runs first in each worker process"
     return [_extract(reader, *task) for task in tasks]
@@ -322,7 +222,7 @@ def reextract(archive: Archive, *, site: str | None = None,
     if on_start:
         on_start(total, result)
     workers = default_workers() if workers is None else max(1, workers)
-    reader = _Reader(directory)  # this process's: few posts, or a worker lost
+    reader = captures.Reader(directory)  # this process's: few posts, or a worker lost
     pool = None
     if workers > 1 and total >= POOL_MIN_POSTS:
         from concurrent.futures import ProcessPoolExecutor
@@ -372,7 +272,7 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("fork")
 
 
-def _results(reader: _Reader, chunk: list[Any], done: Any) -> list[Outcome]:
+def _results(reader: captures.Reader, chunk: list[Any], done: Any) -> list[Outcome]:
     """A chunk's outcomes: computed here already, or from its worker process (done again here
     if the pool broke: a worker killed, say, by the out-of-memory killer)."""
     if isinstance(done, list):
@@ -385,7 +285,7 @@ def _results(reader: _Reader, chunk: list[Any], done: Any) -> list[Outcome]:
         return _extract_chunk(chunk, reader)
 
 
-def _write(archive: Archive, reader: _Reader, run_id: int, result: Result,
+def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Result,
            planned: list[tuple[Target, Any]], chunks: list[tuple[list[Any], Any]],
            progress: Callable[[int], None] | None) -> None:
     """Count one batch's outcomes and commit its changed posts with the resume point."""
@@ -403,7 +303,7 @@ def _write(archive: Archive, reader: _Reader, run_id: int, result: Result,
             result.changed += 1
             fetches.append(_fetch(target, value))
         elif value is not None:
-            relinks.append((target.post_id, value))
+            relinks.append((target.post_id, Article(url=target.url, attachments=value)))
     with archive.transaction() as conn:
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)

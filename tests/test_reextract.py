@@ -1,5 +1,6 @@
-"""Re-extraction's own capture reader and process pool (the end-to-end runs of `reextract`, with
-real crawls, are in test_captures.py)."""
+"""The capture reader (captures.Reader, which re-extraction and every other reader use) and
+re-extraction's process pool (the end-to-end runs of `reextract`, with real crawls, are in
+test_captures.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,20 @@ def _location(row: captures.CaptureRow, original: captures.CaptureRow | None = N
                              if original else None)
 
 
+def _by_warcio(directory: Path, where: captures.Location) -> captures.Payload:
+    """What warcio's parser reads at `where`, as a Payload (the reader's reference)."""
+    data = gzip.decompress((directory / where.file).read_bytes()[
+        where.offset:where.offset + where.length])
+    status, headers, body = captures.split_response_by_warcio(data)
+    if where.kind == "revisit":
+        name, offset, length = where.original
+        body = captures.split_response_by_warcio(gzip.decompress(
+            (directory / name).read_bytes()[offset:offset + length]))[2]
+    http = captures.parse_record(data).http_headers
+    return captures.Payload(where.url, where.fetched_at, status, headers, body,
+                            http.get_header("Content-Type") if http else None)
+
+
 def test_the_reader_reads_every_record_as_warcio_does(tmp_path: Path):
     """The direct header split gives what warcio's parser gives, for the records our writer
     makes and for those it does not split itself (warcio reads those)."""
@@ -54,10 +69,11 @@ def test_the_reader_reads_every_record_as_warcio_does(tmp_path: Path):
                            revisit_of=(rows[0].url, rows[0].fetched_at))
     writer.close()
     locations = [_location(row) for row in rows] + [_location(revisit, rows[0])]
-    reader = reextract._Reader(directory)
+    reader = captures.Reader(directory)
     try:
         for where in locations:
             ours = reader.payload(where)
+            assert ours == _by_warcio(directory, where), where.url
             assert ours == captures.read_location(directory, where), where.url
             assert ours.decoded_body() == (HTML if where.url != "http://a.test/post/none"
                                            else b"")
@@ -71,7 +87,8 @@ def test_the_reader_reads_every_record_as_warcio_does(tmp_path: Path):
         odd = directory / "odd.warc.gz"
         odd.write_bytes(gzip.compress(record))
         where = locations[0]._replace(file=odd.name, offset=0, length=odd.stat().st_size)
-        assert reader.payload(where) == captures.read_location(directory, where)
+        assert captures.split_response(record) == captures.split_response_by_warcio(record)
+        assert reader.payload(where) == _by_warcio(directory, where)
         assert reader.payload(where).body == HTML
     finally:
         reader.close()
@@ -84,7 +101,7 @@ def test_the_reader_names_missing_truncated_and_damaged_files(tmp_path: Path):
     writer.close()
     where = _location(row)
     path = directory / row.file
-    reader = reextract._Reader(directory)
+    reader = captures.Reader(directory)
     try:
         data = path.read_bytes()
         path.write_bytes(data[:row.offset + row.length // 2])
@@ -99,7 +116,7 @@ def test_the_reader_names_missing_truncated_and_damaged_files(tmp_path: Path):
         reader.close()
     path.unlink()
     with pytest.raises(captures.CaptureError, match=f"capture file {path} is missing"):
-        reextract._Reader(directory).payload(where)
+        captures.Reader(directory).payload(where)
 
 
 def test_the_pool_forks_only_when_no_other_thread_runs():
