@@ -27,6 +27,7 @@ them, and once more when the posts are done.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, deque
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,7 +59,10 @@ FLUSH_OUTCOMES = 200  # outcomes handed to the archive worker at once, at most
 # Media requests are not retried within a run (a failed image is tried again next run); a host
 # that refused or failed to resolve this many times gets no more requests this run.
 HOST_FAILURES = 3
-MAX_SETTLE_ROUNDS = 100  # idle rounds (of crawler.spiders.wix.MEDIA_SETTLE) to wait for commits
+# Seconds to wait, once the posts are done, for the archive worker to commit the last of them
+# (looking again every crawler.spiders.wix.MEDIA_SETTLE): a clock, not a count of looks, so
+# how often something wakes the spider meanwhile does not shorten it.
+MAX_SETTLE_SECONDS = 10.0
 ERROR_STATUSES = list(range(400, 600))  # the image's own outcome (http-NNN), not an error
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
           b"MM\x00*", b"\x00\x00\x01\x00")
@@ -96,7 +100,7 @@ class MediaFetcher:
         self.reader: Archive | None = None  # read-only, closed with the spider (see close)
         self.closed = False
         self.run_bytes = 0
-        self.settle_rounds = 0
+        self.settle_since: float | None = None  # when the wait for the last commits began
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
         self.outcomes: list[MediaOutcome] = []  # known, not handed to the archive worker yet
 
@@ -163,11 +167,12 @@ class MediaFetcher:
             # (the pipeline counts a page under wixarchive/pages/ once committed).
             stats = spider.crawler.stats.get_stats()
             committed = sum(v for k, v in stats.items() if k.startswith("wixarchive/pages/"))
-            if committed < spider.fetched_pages and self.settle_rounds < MAX_SETTLE_ROUNDS:
-                if not self.settle_rounds:
+            if committed < spider.fetched_pages:
+                if self.settle_since is None:
+                    self.settle_since = time.monotonic()
                     commit_now(str(self.db))  # rather than wait for the worker's idle commit
-                self.settle_rounds += 1
-                return []
+                if time.monotonic() - self.settle_since < MAX_SETTLE_SECONDS:
+                    return []
         return None
 
     def keep(self, outcome: MediaOutcome) -> MediaOutcomes | None:
