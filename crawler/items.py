@@ -50,3 +50,10 @@ class MediaOutcome:
     payload_digest: str | None = None
     capture: str | None = None
     error: str | None = None
+
+
+@dataclass
+class MediaOutcomes:
+    """Many images' outcomes handed to the archive worker at once (see crawler.media)."""
+
+    outcomes: list[MediaOutcome]

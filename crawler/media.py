@@ -9,6 +9,14 @@ since a repeated payload becomes a revisit record. Each image's outcome goes to 
 worker as a MediaOutcome (the media table): stored, not-an-image, too-big, http-NNN or failed;
 a bad image never fails its post or the crawl. An image archived once is never fetched again.
 
+An image costs the crawl process much less than a page (docs/benchmarks.md): the spider hands
+its request straight to the downloader (its middlewares, robots.txt, the host's slot and the
+captures all apply; the scheduler and the spider middlewares, which have nothing to do for an
+image, are skipped), and the outcomes go to the archive worker together, as MediaOutcomes, at
+most every POLL_EVERY seconds or FLUSH_OUTCOMES images, rather than one pipeline pass and one
+hand-over each. A crawl killed in between loses at most those outcomes, not bytes: the next
+crawl fetches those images again, and their captures are then revisits (no second copy).
+
 Asking the archive rather than following each post's extraction keeps this resumable for free:
 a crawl killed before its images leaves posts whose images the next crawl fetches. The spider
 asks every POLL_EVERY seconds while posts are fetched (only about images rows added since it
@@ -19,6 +27,7 @@ them, and once more when the posts are done.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, deque
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +42,8 @@ from archive import captures
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 from crawler.errors import CONNECTION_ERRORS
-from crawler.items import MediaOutcome
+from crawler.items import MediaOutcome, MediaOutcomes
+from crawler.pipelines.supervisor import commit_now
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
 MAX_FILE_BYTES = 25 * 2**20
@@ -41,12 +51,19 @@ MAX_RUN_BYTES = 2 * 2**30
 # Images requested and not answered yet, at most: the per-run cap is checked as they arrive, so
 # it can be passed by at most this many files.
 MAX_OUTSTANDING = 16
-POLL_EVERY = 1.0  # seconds between looks for images of newly committed posts
+# Seconds between looks for images of newly committed posts; a look is one indexed query for
+# the images rows added since the last (well under a millisecond), and a shorter wait spreads
+# the images over the crawl instead of leaving them to its end.
+POLL_EVERY = 0.25
+FLUSH_OUTCOMES = 200  # outcomes handed to the archive worker at once, at most
 # Media requests are not retried within a run (a failed image is tried again next run); a host
 # that refused or failed to resolve this many times gets no more requests this run.
 HOST_FAILURES = 3
-MAX_SETTLE_ROUNDS = 20  # idle rounds (of crawler.spiders.wix.MEDIA_SETTLE) to wait for commits
-ERROR_STATUSES = list(range(400, 600))  # answered to the callback, recorded per image
+# Seconds to wait, once the posts are done, for the archive worker to commit the last of them
+# (looking again every crawler.spiders.wix.MEDIA_SETTLE): a clock, not a count of looks, so
+# how often something wakes the spider meanwhile does not shorten it.
+MAX_SETTLE_SECONDS = 10.0
+ERROR_STATUSES = list(range(400, 600))  # the image's own outcome (http-NNN), not an error
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
           b"MM\x00*", b"\x00\x00\x01\x00")
 
@@ -83,8 +100,9 @@ class MediaFetcher:
         self.reader: Archive | None = None  # read-only, closed with the spider (see close)
         self.closed = False
         self.run_bytes = 0
-        self.settle_rounds = 0
+        self.settle_since: float | None = None  # when the wait for the last commits began
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
+        self.outcomes: list[MediaOutcome] = []  # known, not handed to the archive worker yet
 
     @classmethod
     def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
@@ -149,10 +167,25 @@ class MediaFetcher:
             # (the pipeline counts a page under wixarchive/pages/ once committed).
             stats = spider.crawler.stats.get_stats()
             committed = sum(v for k, v in stats.items() if k.startswith("wixarchive/pages/"))
-            if committed < spider.fetched_pages and self.settle_rounds < MAX_SETTLE_ROUNDS:
-                self.settle_rounds += 1
-                return []
+            if committed < spider.fetched_pages:
+                if self.settle_since is None:
+                    self.settle_since = time.monotonic()
+                    commit_now(str(self.db))  # rather than wait for the worker's idle commit
+                if time.monotonic() - self.settle_since < MAX_SETTLE_SECONDS:
+                    return []
         return None
+
+    def keep(self, outcome: MediaOutcome) -> MediaOutcomes | None:
+        """Hold an outcome for the archive worker; a batch of them once FLUSH_OUTCOMES wait."""
+        self.outcomes.append(outcome)
+        return self.take() if len(self.outcomes) >= FLUSH_OUTCOMES else None
+
+    def take(self) -> MediaOutcomes | None:
+        """The outcomes held, as one item for the archive worker (None when there are none)."""
+        if not self.outcomes:
+            return None
+        batch, self.outcomes = self.outcomes, []
+        return MediaOutcomes(batch)
 
     def close(self) -> None:
         """For good: a read-only connection left open past the crawl's end would be the
@@ -166,10 +199,12 @@ class MediaFetcher:
         fetch = url
         if self.media_base and url.startswith(WIX_MEDIA):
             fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: media served on loopback
-        return scrapy.Request(fetch, spider.parse_media, errback=spider.on_media_error,
-                              dont_filter=True,
+        # Handed straight to the downloader (crawler.spiders.wix._fetch_media): no callback.
+        # The media host sets no cookies: the cookies middleware is skipped both ways.
+        return scrapy.Request(fetch, dont_filter=True,
                               meta={"media_url": url, "download_maxsize": self.file_cap,
                                     "download_warnsize": 0, "dont_retry": True,
+                                    "dont_merge_cookies": True,
                                     "handle_httpstatus_list": ERROR_STATUSES})
 
     def outcome(self, response: Response) -> MediaOutcome:

@@ -275,6 +275,15 @@ def shared_supervisor(db: str, *, page_timeout: float) -> WorkerSupervisor:
     return supervisor
 
 
+def commit_now(db: str) -> None:
+    """Have the worker for archive `db` (if running) commit its open batch now rather than
+    after its idle pause: a spider waiting for its last pages to be committed, to find their
+    images in the archive (crawler.media), waits no longer than the commit."""
+    supervisor = _shared.get(db)
+    if supervisor is not None and not supervisor.closing:
+        supervisor.outbox.put(("flush",))
+
+
 def release_supervisor(supervisor: WorkerSupervisor) -> None:
     """One site is done with the worker; the last one stops it (after committing everything)."""
     supervisor.users -= 1

@@ -29,7 +29,7 @@ from typing import Any
 from archive.store import Archive, ArchiveError
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
-from crawler.items import FetchedPage, GonePost, MediaOutcome, UnchangedPost
+from crawler.items import FetchedPage, GonePost, MediaOutcomes, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
 # post costs a third of the write. Each page is saved under a savepoint of its own, so a page
@@ -159,12 +159,15 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
         return None, "unchanged", False
-    if isinstance(item, MediaOutcome):
+    if isinstance(item, MediaOutcomes):
         from archive.captures import record_media
 
-        record_media(archive.conn, item.url, item.status, item.fetched_at, item.content_type,
-                     item.bytes, item.payload_digest, item.capture, item.error)
-        return None, f"media_{item.status.split('-')[0]}", False
+        # Counted by the spider as they come (wixarchive/media_*): one item, many images.
+        for media in item.outcomes:
+            record_media(archive.conn, media.url, media.status, media.fetched_at,
+                         media.content_type, media.bytes, media.payload_digest, media.capture,
+                         media.error)
+        return None, None, False
     if isinstance(item, GonePost):
         gone = archive.mark_deleted(item.url, when=item.when)
         return None, "deleted" if gone else "unchanged", False
