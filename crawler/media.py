@@ -34,6 +34,7 @@ from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome
+from crawler.page_requisites import RequisiteFinder
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
 MAX_FILE_BYTES = 25 * 2**20
@@ -85,6 +86,7 @@ class MediaFetcher:
         self.run_bytes = 0
         self.settle_rounds = 0
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
+        self.requisites: RequisiteFinder | None = None  # crawl --page-requisites
 
     @classmethod
     def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
@@ -119,7 +121,18 @@ class MediaFetcher:
             self.waiting.clear()
             return []  # the rest next run
         self._look()
+        self._look_requisites()
         return self.refill(spider)
+
+    def _look_requisites(self) -> None:
+        """Queue the images the post pages show at the URLs they name (crawler.page_requisites),
+        when asked for: once _look has opened the archive."""
+        if self.requisites is None or self.closed or self.reader is None:
+            return
+        for url in self.requisites.look(self.reader.conn):
+            if url not in self.requested:
+                self.requested.add(url)
+                self.waiting.append(url)
 
     def refill(self, spider: Any) -> list[scrapy.Request]:
         """Requests for images already found, up to MAX_OUTSTANDING in flight."""
@@ -144,6 +157,9 @@ class MediaFetcher:
         requests = self.poll(spider)
         if requests:
             return requests
+        if self.requisites is not None and self.requisites.more and not self.closed \
+                and self.reader is not None and self.run_bytes < self.run_cap:
+            return []  # post pages still to read for their requisites: the next batch
         if self.run_bytes < self.run_cap:
             # Pages still on their way into the archive may add images: wait for their commit
             # (the pipeline counts a page under wixarchive/pages/ once committed).
