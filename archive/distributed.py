@@ -238,8 +238,8 @@ class RedisWriter:
         if self.page_requisites:
             from crawler.page_requisites import to_fetch
 
-            shown, _, _ = to_fetch(archive.conn, self.captures.directory, site.job.url,
-                                   limit=None)
+            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
+                                 limit=None)
             urls = list(dict.fromkeys([*urls, *shown]))
         for url in urls:
             fetch = url

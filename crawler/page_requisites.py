@@ -32,6 +32,7 @@ from crawler.extract.page import BadInput, parse
 
 BATCH = 50  # post pages read per query
 LOOK_SECONDS = 0.2  # batches read per look, at most this long (it runs in the event loop)
+UNINDEXED_LOOKS = 40  # looks (0.5 to 1 s apart) a post page's capture may take to be indexed
 _DESCRIPTOR = re.compile(r"^(\d+(?:\.\d+)?)([wx])$", re.IGNORECASE)
 
 
@@ -107,24 +108,15 @@ def _archived(conn: sqlite3.Connection, urls: list[str]) -> set[str]:
     return done
 
 
-def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 0,
-             limit: int | None = BATCH) -> tuple[list[str], int, bool]:
-    """The page requisites of a site's posts not archived yet, read from the captured pages of
-    the current versions past post_versions id `after` (at most `limit` of them; None: all);
-    also the highest version id read and whether more remain. A page whose capture cannot be
-    read is passed over (`wixarchive check` names damaged capture files)."""
-    rows = conn.execute(
-        "SELECT v.id, v.capture FROM post_versions v JOIN posts p ON p.id = v.post_id "
-        "AND v.version = p.version JOIN sites s ON s.id = p.site_id "
-        "WHERE v.id > ? AND s.url = ? AND v.capture IS NOT NULL ORDER BY v.id"
-        + (" LIMIT ?" if limit else ""),
-        (after, site, limit) if limit else (after, site)).fetchall()
-    if not rows:
-        return [], after, False
-    located = captures.locate(conn, [capture for _, capture in rows])
-    found: dict[str, None] = {}
-    for _, capture in rows:
-        where = located.get(capture)
+def _read_pages(conn: sqlite3.Connection, directory: Path, record_ids: list[str],
+                found: dict[str, None]) -> list[str]:
+    """Add the image URLs of the captured pages `record_ids` to `found`; return the ids not
+    in the capture index yet (the crawl indexes its records every half second, apart from the
+    commit of the version naming them). A capture that cannot be read is passed over
+    (`wixarchive check` names damaged capture files)."""
+    located = captures.locate(conn, record_ids)
+    for record_id in record_ids:
+        where = located.get(record_id)
         if where is None:
             continue
         try:
@@ -134,10 +126,28 @@ def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 
             continue
         for url in image_urls(body, where.url, page.content_type):
             found.setdefault(url)
+    return [record_id for record_id in record_ids if record_id not in located]
+
+
+def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 0,
+             limit: int | None = BATCH, again: tuple[str, ...] = ()
+             ) -> tuple[list[str], int, bool, list[str]]:
+    """The page requisites of a site's posts not archived yet, read from the captured pages of
+    the current versions past post_versions id `after` (at most `limit` of them; None: all)
+    and of the captures `again` (not indexed at an earlier look). Also: the highest version id
+    read, whether more remain, and the captures not indexed yet."""
+    rows = conn.execute(
+        "SELECT v.id, v.capture FROM post_versions v JOIN posts p ON p.id = v.post_id "
+        "AND v.version = p.version JOIN sites s ON s.id = p.site_id "
+        "WHERE v.id > ? AND s.url = ? AND v.capture IS NOT NULL ORDER BY v.id"
+        + (" LIMIT ?" if limit else ""),
+        (after, site, limit) if limit else (after, site)).fetchall()
+    found: dict[str, None] = {}
+    unindexed = _read_pages(conn, directory, [*again, *(record for _, record in rows)], found)
     urls = list(found)
     done = _archived(conn, urls)
-    return ([url for url in urls if url not in done], rows[-1][0],
-            bool(limit) and len(rows) == limit)
+    return ([url for url in urls if url not in done], rows[-1][0] if rows else after,
+            bool(limit) and len(rows) == limit, unindexed)
 
 
 class RequisiteFinder:
@@ -147,18 +157,32 @@ class RequisiteFinder:
         self.directory = directory
         self.site = site
         self.after = 0  # post_versions ids up to this one have been read
-        self.more = True  # versions may remain unread
+        self.unread = True  # versions may remain unread
+        self.unindexed: dict[str, int] = {}  # captures not in the index yet -> looks tried
+
+    @property
+    def more(self) -> bool:
+        """Whether pages remain to be read (worth another look before the crawl ends)."""
+        return self.unread or bool(self.unindexed)
 
     def look(self, conn: sqlite3.Connection) -> list[str]:
         """The requisites of the next post pages (new versions included): batches until some
         are found, none remain, or LOOK_SECONDS have passed."""
-        started = time.monotonic()
+        started, first = time.monotonic(), True
         while True:
+            earlier = self.unindexed if first else {}  # tried again once a look
             try:
-                urls, self.after, self.more = to_fetch(conn, self.directory, self.site,
-                                                       self.after)
+                urls, self.after, self.unread, unindexed = to_fetch(
+                    conn, self.directory, self.site, self.after, again=tuple(earlier))
             except sqlite3.OperationalError:  # an archive with no captures yet
-                self.more = False
+                self.unread = False
+                self.unindexed = {}
                 return []
-            if urls or not self.more or time.monotonic() - started > LOOK_SECONDS:
+            if first:
+                self.unindexed, first = {}, False
+            # A capture the index never gets (its crawl killed) is not waited on for ever.
+            self.unindexed.update((record_id, earlier.get(record_id, 0) + 1)
+                                  for record_id in unindexed
+                                  if earlier.get(record_id, 0) < UNINDEXED_LOOKS)
+            if urls or not self.unread or time.monotonic() - started > LOOK_SECONDS:
                 return urls

@@ -32,7 +32,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from crawler.page_requisites import image_urls
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.render import post_page
 from tests.pywb import MISSING as PYWB_MISSING
 from tests.pywb import pywb_bin, wayback
 from tests.wixstatic import wixstatic_proxy
@@ -158,6 +161,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         conn.close()
         served_image = served_rendition(image)
         media_requests = sorted(media.requests)
+        # Every image the post pages show, at the URL they name, was fetched, once.
+        shown = {"/media/" + url.split("/media/", 1)[1] for post in blog.posts
+                 for url in image_urls(post_page(Site(blog, site.url), post).encode(),
+                                       site.url + post.url_path)}
+        assert shown and all(media.requests[path] == 1 for path in shown), media.requests
     # The original site and media host are stopped: whatever shows now comes from the WACZ.
     served = root / "served"
     served.mkdir()
