@@ -4,9 +4,19 @@ tests/test_media_kinds.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from crawler.page_requisites import image_urls, largest_candidate
+from archive import captures
+from archive.store import Archive
+from crawler.extract import extract_article
+from crawler.page_requisites import (
+    UNINDEXED_LOOKS,
+    RequisiteFinder,
+    image_urls,
+    largest_candidate,
+)
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.render import post_page
@@ -59,3 +69,36 @@ def test_real_wix_posts_name_renditions_of_their_images():
                                                               "https://www.example.com/post/x")
                   if "static.wixstatic.com/media/" in url and "/v1/" in url]
     assert len(renditions) > 50
+
+
+def test_a_page_whose_capture_is_not_indexed_yet_is_read_once_it_is(tmp_path: Path):
+    """The crawl indexes its captures apart from the versions naming them: a post page whose
+    record is not in the index yet is looked at again, not passed over; and one never indexed
+    is given up after UNINDEXED_LOOKS looks."""
+    blog = SampleBlog(seed=5, post_count=2)
+    base = "http://127.0.0.1:1"
+    db = tmp_path / "archive.db"
+    directory = captures.captures_dir(db)
+    writer = captures.CaptureWriter(directory)
+    rows = []
+    with Archive.open(db) as archive:
+        for post in blog.posts:
+            html = post_page(Site(blog, base), post).encode()
+            record_id = captures.new_record_id()
+            rows.append(writer.write(captures.Exchange(
+                base + post.url_path, "GET", [], 200, [("Content-Type", "text/html")], html,
+                record_id)))
+            archive.save_article(extract_article(html, base + post.url_path), capture=record_id)
+        writer.close()
+        finder = RequisiteFinder(directory, base + "/")
+        assert finder.look(archive.conn) == [] and finder.more  # nothing indexed yet
+        assert len(finder.unindexed) == 2
+        archive.conn.execute("BEGIN")
+        captures.index_rows(archive.conn, rows[:1])
+        archive.conn.execute("COMMIT")
+        first = finder.look(archive.conn)
+        assert first and all("/v1/" in url for url in first)
+        assert len(finder.unindexed) == 1 and finder.more
+        for _ in range(UNINDEXED_LOOKS):
+            finder.look(archive.conn)
+        assert not finder.more  # the other one's record never came: given up
