@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -15,7 +17,7 @@ from lxml import etree
 
 from archive.cli import main
 from archive.export import full_size, safe_post
-from archive.export.wxr import NS, content_html
+from archive.export.wxr import NS, _unshown, content_html
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -152,6 +154,7 @@ def test_wxr_parses_and_round_trips_titles_bodies_and_terms(db: Path, tmp_path: 
     assert root.tag == "rss" and root.get("version") == "2.0"
     channel = root.find("channel")
     assert channel.findtext("wp:wxr_version", namespaces=NS) == "1.2"
+    wordpress_import(out)  # the importer would take it
     logins = {a.findtext("wp:author_login", namespaces=NS)
               for a in channel.findall("wp:author", namespaces=NS)}
     items = channel.findall("item")
@@ -250,3 +253,119 @@ def test_images_url_is_for_wxr_files_and_http_urls(db: Path, tmp_path: Path) -> 
     assert summary["archived_images"] == 0 and summary["images"] == 2
     assert list((tmp_path / "wp-images").iterdir()) == []
     assert "https://a.example/img" not in out.read_text(encoding="utf-8")
+
+
+# What WordPress's importer (the wordpress-importer plugin: WXR_Parser_SimpleXML, then
+# WP_Import::process_posts, process_attachment, fetch_remote_file, backfill_attachment_urls)
+# reads of a WXR file and refuses. File types it accepts are wp_get_mime_types()'s, less the
+# ones only an "unfiltered_upload" user may add; these are the ones an export may name.
+WORDPRESS_EXTENSIONS = frozenset((
+    "jpg", "jpeg", "jpe", "gif", "png", "bmp", "tif", "tiff", "webp", "avif", "ico", "heic",
+    "mp4", "m4v", "mov", "qt", "webm", "ogv", "avi", "wmv", "mpeg", "mpg", "3gp", "mkv", "mp3",
+    "m4a", "wav", "ogg", "oga", "flac", "pdf", "doc", "docx", "docm", "dotx", "odt", "ods",
+    "odp", "odg", "rtf", "txt", "csv", "tsv", "xls", "xlsx", "xlsm", "ppt", "pptx", "pps",
+    "ppsx", "pages", "key", "numbers", "zip", "gz", "rar", "7z", "tar"))
+
+
+def wordpress_import(path: Path) -> dict[str, Any]:
+    """What WordPress's importer does with the WXR file at `path`, without WordPress: it
+    fails (AssertionError) where the importer refuses the file or an item, and returns each
+    post's content after the importer points it at the attachments it downloaded
+    (`posts`: post_id -> content; `links`: link -> post_id) and the attachments
+    (`attachments`: dicts of post_id, parent, url, file)."""
+    root = etree.parse(str(path)).getroot()
+    assert root.tag == "rss" and root.nsmap.get("wp") == NS["wp"]
+    channel = root.find("channel")
+    version = channel.findtext("wp:wxr_version", namespaces=NS) or ""
+    assert re.fullmatch(r"\d+\.\d+", version), "missing or invalid WXR version number"
+    base = channel.findtext("wp:base_site_url", namespaces=NS) or ""
+    posts: dict[str, str] = {}
+    links: dict[str, str] = {}
+    attachments: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in channel.findall("item"):
+        post_id = item.findtext("wp:post_id", namespaces=NS)
+        assert post_id and post_id.isdigit() and post_id not in seen, post_id
+        seen.add(post_id)
+        kind = item.findtext("wp:post_type", namespaces=NS)
+        assert kind in ("post", "page", "attachment"), kind
+        if kind != "attachment":
+            posts[post_id] = item.findtext("content:encoded", namespaces=NS) or ""
+            links[item.findtext("link")] = post_id
+            continue
+        url = item.findtext("wp:attachment_url", namespaces=NS) or item.findtext("guid")
+        if url.startswith("/"):
+            url = base.rstrip("/") + url
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https") and parts.netloc, url
+        name = Path(unquote(parts.path)).name
+        assert Path(name).suffix.lstrip(".").lower() in WORDPRESS_EXTENSIONS, (
+            f"WordPress refuses {name!r}: not a permitted file type")
+        attachments.append({"post_id": post_id, "url": url, "file": name,
+                            "parent": item.findtext("wp:post_parent", namespaces=NS),
+                            "guid": item.findtext("guid")})
+    for attachment in attachments:  # an orphan's parent must come in the same file
+        assert posts.get(attachment["parent"]) is not None, attachment
+    for item in channel.findall("item"):
+        for meta in item.findall("wp:postmeta", namespaces=NS):
+            if meta.findtext("wp:meta_key", namespaces=NS) == "_thumbnail_id":
+                assert meta.findtext("wp:meta_value", namespaces=NS) in {
+                    a["post_id"] for a in attachments}
+    # backfill_attachment_urls: the longest URLs first, each replaced by the local copy's.
+    remap = {}
+    for attachment in attachments:
+        local = f"https://wordpress.example/wp-content/uploads/{attachment['file']}"
+        remap[attachment["url"]] = remap[attachment["guid"]] = local
+    for from_url in sorted(remap, key=len, reverse=True):
+        for post_id, content in posts.items():
+            posts[post_id] = content.replace(from_url, remap[from_url])
+    return {"posts": posts, "links": links, "attachments": attachments}
+
+
+def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
+        tmp_path: Path) -> None:
+    """Videos and documents: each file an attachment item of its post (WordPress downloads
+    it); a player page is no file: its URL is a paragraph of its own that WordPress embeds,
+    as is a video file the body does not show; the document the body links stays linked."""
+    db = tmp_path / "files.db"
+    pdf = "https://a1b2.usrfiles.com/ugd/a1b2_menu.pdf"
+    video = "https://video.wixstatic.com/video/a1b2_c3/720p/mp4/file.mp4"
+    youtube = "https://www.youtube.com/watch?v=lVjzNtUjrGs"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/menu", title="Menu", published="2024-05-01T08:00:00Z",
+             images=[FULL], body_text="See the menu.",
+             body_html=f'<p>See <a href="{pdf}">the menu</a>.</p><img src="{FULL}">',
+             attachments=[
+                 {"url": pdf, "kind": "document", "content_type": "application/pdf",
+                  "is_file": True},
+                 {"url": video, "kind": "video", "content_type": "video/mp4", "is_file": True},
+                 {"url": youtube, "kind": "video", "content_type": None, "is_file": False},
+                 {"url": "javascript:alert(1)//x.pdf", "kind": "document",
+                  "content_type": None, "is_file": True}])
+    out = tmp_path / "wordpress.xml"
+    result = run("--format", "wxr", "--db", str(db), str(out), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["images"], summary["files"]) == (1, 2)
+    imported = wordpress_import(out)
+    [(post_id, content)] = imported["posts"].items()
+    files = {a["url"]: a for a in imported["attachments"]}
+    assert set(files) == {FULL, pdf, video}  # no player page, no dangerous URL
+    assert {a["parent"] for a in files.values()} == {post_id}
+    assert (files[video]["file"], files[pdf]["file"]) == ("file.mp4", "a1b2_menu.pdf")
+    root = etree.parse(str(out)).getroot()
+    titles = {i.findtext("wp:attachment_url", namespaces=NS): i.findtext("title")
+              for i in root.iter("item")}
+    assert titles[video] == "a1b2_c3.mp4"
+    uploads = "https://wordpress.example/wp-content/uploads/"
+    # Imported: the body links its own copy of the PDF, embeds its copy of the video and the
+    # YouTube player (each URL alone in a paragraph), and names no file on the old host.
+    assert f'<a href="{uploads}a1b2_menu.pdf"' in content
+    assert f"<p>{uploads}file.mp4</p>" in content and f"<p>{youtube}</p>" in content
+    assert "wixstatic.com" not in content and "usrfiles.com" not in content
+    assert content.count("a1b2_menu.pdf") == 1 and "javascript" not in content
+    # An archive's URL is untrusted: what the body gains is escaped.
+    hostile = 'https://x.example/v.mp4"><script>alert(1)</script>'
+    for kind in ("video", "document"):
+        added = _unshown("", [{"url": hostile, "kind": kind}])
+        assert "<script" not in added and added.count("<p>") == 1

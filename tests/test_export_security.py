@@ -229,7 +229,7 @@ class Guarded:
 def test_wxr_and_jsonl_writers_consume_posts_lazily() -> None:
     binary = io.BytesIO()
     head = wxr.collect_head(_post(n) for n in range(1, 501))
-    assert wxr.write(iter(Guarded(500, binary)), binary, sites=[], head=head) == (500, 500, 0)
+    assert wxr.write(iter(Guarded(500, binary)), binary, sites=[], head=head) == (500, 500, 0, 0, 0)
     text = io.StringIO()
     assert jsonl.write(iter(Guarded(500, text)), text) == 500
 

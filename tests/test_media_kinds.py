@@ -4,11 +4,15 @@ Markdown export and `stats` show them. Real crawls of the sample blog on loopbac
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ from crawler.sample_site.files import mp4_bytes, pdf_bytes
 from crawler.sample_site.server import Response
 from tests.processes import run_crawl
 from tests.test_crawl_redis import REDIS_SERVER, redis_server, start_worker, start_writer, stop
+from tests.test_export import wordpress_import
 from tests.test_media import _get
 from tests.webarchives import loopback
 
@@ -90,6 +95,80 @@ def test_real_pages_youtube_preview_and_pdf_link(shared_dir: Path):
     assert all("video.wixstatic.com" not in a["url"] for a in sus.attachments)
 
 
+def _video_info(video_id: str) -> str:
+    return json.dumps({"videoId": video_id, "qualities": [
+        {"quality": "360p", "url": f"video/{video_id}/360p/mp4/file.mp4"},
+        {"quality": "720p", "url": f"video/{video_id}/720p/mp4/file.mp4"}]})
+
+
+def _bg_video(comp: str, video_id: str) -> str:
+    """Wix's background layers holding a video (as a real column's, printdreams3d)."""
+    return (f'<div id="bgLayers_{comp}" data-hook="bgLayers"><div id="bgMedia_{comp}">'
+            f"<wix-video data-video-info='{_video_info(video_id)}'><video></video></wix-video>"
+            "</div></div>")
+
+
+def test_element_built_posts_record_the_body_elements_videos_and_documents():
+    """Element-built pages: video boxes, lazily loaded YouTube/Vimeo players, document
+    buttons and links in the text, between the title element and where the body ends; never a
+    section's or column's background video, nor media above the title, after the share row
+    or in the site's header and footer."""
+    from tests.test_extract_layouts import _page, _posting, _rt
+
+    # The share row ends the body inside the body's own column: what follows it there is not
+    # the post's, nor is the related posts block after the section.
+    share = ('<div data-testid="wixui_ShareButtons_comp-1"><a>Share on Facebook</a></div>'
+             '<a href="/_files/ugd/after_4.pdf">Our brochure</a>')
+    related = ('<div data-hook="related-posts-root"><article data-hook="post-list-item"><h3>'
+               'Other</h3><a href="/_files/ugd/other_2.pdf">PDF</a><iframe src="https://www.'
+               'youtube.com/embed/mbzoQv0Em1g"></iframe></article></div>')
+    main = (
+        '<section class="wixui-section">'
+        + _rt('<p><a href="/_files/ugd/banner_1.pdf">Our brochure</a></p>')  # above the title
+        + _rt("<h1>Harvest notes</h1>") + _rt("<p>Ada Moss · Jul 24, 2024 · 4 min read</p>")
+        + '</section><section id="comp-body" class="wixui-section">'
+        + _bg_video("comp-body", "bg_0")
+        + '<div data-testid="columns"><div id="comp-col" class="wixui-column-strip__column">'
+        + _bg_video("comp-col", "bg_1")
+        + _rt('<p>The beans came early; <a href="https://a1b2.usrfiles.com/ugd/a1b2_menu.pdf">'
+              "the menu</a>.</p>")
+        + '<div id="comp-vb" class="wixui-video-box">' + _bg_video("comp-vb", "box_0")
+        + '<button aria-label="Play video"></button></div>'
+        + '<div id="comp-yt" class="wixui-video-player"><wix-iframe data-src="https://www.'
+          'youtube.com/embed/lVjzNtUjrGs?autoplay=0"><iframe title="External YouTube" '
+          'data-src="https://www.youtube.com/embed/lVjzNtUjrGs?autoplay=0"></iframe>'
+          "</wix-iframe></div>"
+        + '<div id="comp-vm"><iframe src="https://player.vimeo.com/video/76979871"></iframe>'
+          "</div>"
+        + _rt("<p>Dry them well.</p>")
+        + '<a data-testid="linkElement" href="/_files/ugd/a1b2_plan.docx" '
+          'class="wixui-document-media"><span>Planting plan</span></a>'
+        + share + "</div></div></section>" + related
+    )
+    page = _page(ld=[_posting()], main=main).replace(
+        "</footer>", '<a href="/_files/ugd/footer_3.pdf">Terms</a></footer>')
+    article = extract_article(page, "https://blog.example.com/post/harvest-notes")
+    assert article.body_text == "The beans came early; the menu.\n\nDry them well."
+    assert [(a["url"], a["kind"], a["is_file"]) for a in article.attachments] == [
+        ("https://a1b2.usrfiles.com/ugd/a1b2_menu.pdf", "document", True),
+        ("https://video.wixstatic.com/video/box_0/720p/mp4/file.mp4", "video", True),
+        ("https://www.youtube.com/watch?v=lVjzNtUjrGs", "video", False),
+        ("https://vimeo.com/76979871", "video", False),
+        ("https://blog.example.com/_files/ugd/a1b2_plan.docx", "document", True),
+    ]
+    # No end marker: the body runs to the end of the main region, and so do its attachments.
+    unended = main.replace(share, "").replace(related, "")
+    article = extract_article(_page(ld=[_posting()], main=unended),
+                              "https://blog.example.com/post/harvest-notes")
+    assert len(article.attachments) == 5
+    assert article.attachments[-1]["url"].endswith("a1b2_plan.docx")
+
+
+def _get_url(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+        return response.read()
+
+
 def crawl(url: str, db: Path, *settings: str) -> dict:
     return run_crawl(url, db, f"WIXARCHIVE_VIDEO_BASE={url}/", *settings)
 
@@ -104,6 +183,9 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
     videos = sorted(v for p in blog.posts for v in p.videos)
     documents = sorted(d for p in blog.posts for d in p.documents)
     assert len(videos) >= 3 and len(documents) >= 3
+    # Element-built posts hold them too (a video box element, a link in a text element), and
+    # their body's section has a background video, which is design, never recorded.
+    assert {p.layout for p in blog.posts if p.extras} == {"classic", "new", "elements", "cms"}
     with serve_blog(blog) as server:
         base = server.url
         expected = {url: "video" for url in videos} | {base + d: "document" for d in documents}
@@ -118,7 +200,7 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
         with Archive.open(db, readonly=True) as archive:
             rows = archive.conn.execute(
                 "SELECT url, kind, fetched, status FROM post_attachments").fetchall()
-        assert {url: kind for url, kind, _, _ in rows} == expected
+        assert {url: kind for url, kind, _, _ in rows} == expected  # no background video
         assert all(fetched == 0 and status is None for _, _, fetched, status in rows)
         # An archive from before they were recorded (rows gone): `reextract` records them
         # from the captures, with no new version.
@@ -204,6 +286,47 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
     video_post = next(p for p in blog.posts if p.videos and p.videos[0] != videos[0])
     (video_doc,) = [p for p in out.rglob("*.md") if video_post.slug in p.name]
     assert re.search(r'videos: \["files/[0-9a-f]{16}\.mp4"\]', video_doc.read_text())
+
+    # WordPress: every video file and document is an attachment item of its post; the archived
+    # ones point at their copies published under --images-url (served here as WordPress's
+    # importer would download them: the bytes the site served), the others at the site.
+    wxr_file = tmp_path / "wordpress.xml"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(tmp_path / "wordpress-images"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    published = f"http://127.0.0.1:{server.server_port}/"
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--db", str(db),
+                             "--format", "wxr", "--images-url", published, str(wxr_file),
+                             "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    files = len(videos) + len(documents)
+    assert (summary["files"], summary["archived_files"]) == (files, files - 2)
+    imported = wordpress_import(wxr_file)
+    ids = {p.slug: imported["links"][base + p.url_path] for p in blog.posts}
+    by_file = {a["url"]: a for a in imported["attachments"]
+               if a["file"].endswith((".pdf", ".mp4"))}
+    assert len(by_file) == files
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for post in blog.posts:
+            for url, data in [(v, mp4_bytes(v.split("/")[-4])) for v in post.videos] + [
+                    (d, pdf_bytes(d.rsplit("/", 1)[1].removesuffix(".pdf")))
+                    for d in post.documents]:
+                content = imported["posts"][ids[post.slug]]
+                if url in (missing, videos[0]):  # not archived: WordPress fetches the original
+                    original = base + url if url == missing else url
+                    attachment = by_file[original]
+                else:
+                    [attachment] = [a for a in by_file.values() if a["parent"] == ids[post.slug]]
+                    assert attachment["url"].startswith(published)
+                    assert _get_url(attachment["url"]) == data
+                assert attachment["parent"] == ids[post.slug]
+                # The imported post shows its own copy: a link, or a video URL WordPress embeds.
+                assert attachment["file"] in content, (post.layout, content[-300:])
+    finally:
+        server.shutdown()
+        server.server_close()
 
     stats = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--db", str(db),
                             "--json"], capture_output=True, text=True, timeout=120)

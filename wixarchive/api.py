@@ -157,10 +157,10 @@ def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stre
 
         return csv.write(chosen, stream)
     from archive.export import wxr
-    from archive.export.source import post_terms
+    from archive.export.source import post_terms, with_attachments
 
     head = wxr.collect_head(post_terms(archive, sites))
-    return wxr.write(chosen, stream, sites=sites, head=head)[0]
+    return wxr.write(with_attachments(archive, chosen), stream, sites=sites, head=head).posts
 
 
 def extract(html: str | bytes, url: str | None = None, *,

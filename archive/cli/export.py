@@ -4,6 +4,7 @@ or its captures as a WACZ web archive."""
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from archive.export.source import (
     post_ids,
     post_terms,
     snapshot,
+    with_attachments,
 )
 
 
@@ -72,9 +74,9 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
                    "pages and images as a web archive (pywb, ReplayWeb.page).")
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
 @click.option("--images-url", metavar="BASE",
-              help="wxr: write the archived images to a folder beside OUT (OUT-images/) and "
-                   "point the attachments and posts at BASE/<file>, where you publish that "
-                   "folder for WordPress's importer to download.")
+              help="wxr: write the archived images, videos and documents to a folder beside "
+                   "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
+                   "where you publish that folder for WordPress's importer to download.")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Path,
@@ -82,9 +84,10 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
-    Markdown writes the archived images beside the posts. WXR lists each post's images as
-    attachments WordPress's importer downloads: from Wix, or with --images-url from where you
-    publish the archived copies it writes beside OUT.
+    Markdown writes the archived images, videos and documents beside the posts. WXR lists each
+    post's images, video files and documents as attachments WordPress's importer downloads:
+    from where the site served them, or with --images-url from where you publish the archived
+    copies it writes beside OUT.
 
     \b
     Examples:
@@ -140,9 +143,11 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
     else:
         plural = "s" if summary["posts"] != 1 else ""
         extra = f" and {summary['images']} images" if "images" in summary else ""
+        if summary.get("files"):
+            extra += f", {summary['files']} videos and documents"
         if summary.get("images_folder"):
-            extra += (f" ({summary['archived_images']} archived copies in "
-                      f"{summary['images_folder']})")
+            copies = summary["archived_images"] + summary.get("archived_files", 0)
+            extra += f" ({copies} archived copies in {summary['images_folder']})"
         if fmt == "wacz":
             extra = f" ({summary['records']} captured responses)"
         where = "stdout" if out == "-" else out
@@ -218,10 +223,8 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
             payload = captures.stored_media(archive.conn, directory, url)
             return payload.decoded_body() if payload is not None else None
 
-        from archive.attachments import of_post
-
         # Each post's videos and documents, linked (and copied when archived) beside it.
-        posts = ({**post, "attachments": of_post(archive.conn, post["id"])} for post in posts)
+        posts = with_attachments(archive, posts)
         try:
             return {"posts": markdown.write(posts, folder, image)}
         except OSError as exc:
@@ -235,11 +238,13 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
         folder = images_folder(Path(out))
         published = _publisher(archive, db, folder, images_url)
     with _output(out, binary=True) as stream:
-        written, images, copies = wxr.write(posts, stream, sites=sites, head=head,
-                                            published=published)
-    result: dict[str, Any] = {"posts": written, "images": images}
+        written = wxr.write(with_attachments(archive, posts), stream, sites=sites, head=head,
+                            published=published)
+    result: dict[str, Any] = {"posts": written.posts, "images": written.images,
+                              "files": written.files}
     if folder is not None:
-        result.update(archived_images=copies, images_folder=str(folder))
+        result.update(archived_images=written.copies, archived_files=written.file_copies,
+                      images_folder=str(folder))
     return result
 
 
@@ -249,8 +254,9 @@ def images_folder(out: Path) -> Path:
 
 
 def _publisher(archive: Any, db: Path, folder: Path, base: str) -> Any:
-    """A function giving an image's URL under `base`, its archived bytes written to `folder`
-    (once per content: the file is named by its digest); None if it is not archived."""
+    """A function giving an image's (video's, document's) URL under `base`, its archived bytes
+    written to `folder` (once per content: the file is named by its digest and keeps its
+    extension, which WordPress reads its type from); None if it is not archived."""
     from archive import captures
     from archive.export.markdown import image_name
 
@@ -264,6 +270,8 @@ def _publisher(archive: Any, db: Path, folder: Path, base: str) -> Any:
             return None
         data = payload.decoded_body()
         name = image_name(url, data)
+        if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
+            name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
         path = folder / name
         if not path.exists():
             temp = path.with_name(f".{name}.tmp")

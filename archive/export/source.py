@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from archive.attachments import of_post
 from archive.store import Archive
 
 
@@ -96,3 +97,10 @@ def iter_posts(archive: Archive, ids: Iterator[int] | list[int]) -> Iterator[dic
         post = archive.post(post_id)
         if post is not None:
             yield post
+
+
+def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
+                     ) -> Iterator[dict[str, Any]]:
+    """Each post with its videos and documents (`attachments`, archive.attachments.of_post)."""
+    for post in posts:
+        yield {**post, "attachments": of_post(archive.conn, post["id"])}

@@ -9,6 +9,15 @@ is published elsewhere (`wixarchive export --format wxr --images-url BASE`), and
 attachment and the post body name that copy: the importer replaces in post bodies exactly the
 attachment URLs it downloaded, so the two must agree. A post deleted from its site is exported
 as a draft.
+
+A post's videos and documents (its `attachments`, archive.attachments.of_post) that are files
+are attachment items too, after its images, the same way: the file's URL, or with `published`
+the archived copy's. Their MIME type is what WordPress's importer reads from the file name's
+extension (`wp_check_filetype`; WXR has no field for it), so a published copy's name keeps the
+file's extension, or takes one from its content type. Player pages (YouTube, Vimeo) are no
+files and never attachments: like a video file the body does not show, each is added to the
+body as a paragraph holding only its URL, which WordPress embeds as a player (oEmbed, or its
+video embed for .mp4/.webm/.ogv); a document the body does not link is added as a link.
 """
 
 from __future__ import annotations
@@ -19,10 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
+from markupsafe import escape
 
 from archive.export import full_size, safe_post
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html
@@ -171,7 +181,7 @@ def _channel_head(w: _Writer, sites: list[dict[str, Any]], head: Head) -> None:
 
 
 def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None,
-          moved: dict[str, str]) -> None:
+          moved: dict[str, str], files: list[dict[str, Any]]) -> None:
     published = _parse_date(post.get("published"))
     with w.node("item"):
         w.leaf("title", post.get("title") or "")
@@ -182,6 +192,7 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         w.leaf("guid", post["url"], isPermaLink="false")
         w.leaf("description", "")
         content = content_html(post)
+        content += _unshown(content, files)
         for url, copy in moved.items():
             content = content.replace(url, copy)
         w.leaf(_q("content", "encoded"), content, cdata=True)
@@ -215,9 +226,35 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
                 w.leaf(_q("wp", "meta_value"), thumbnail_id, cdata=True)
 
 
+def _unshown(content: str, files: list[dict[str, Any]]) -> str:
+    """Paragraphs for the videos and documents `content` does not name: a video (file or
+    player page) as its bare URL, which WordPress embeds; a document as a link."""
+    paragraphs = []
+    for item in files:
+        url = item["url"]
+        if escape(url) in content or url in content:
+            continue
+        if item["kind"] == "video":
+            paragraphs.append(f"<p>{escape(url)}</p>")
+        else:
+            paragraphs.append(f'<p><a href="{escape(url)}">{escape(file_name(url))}</a></p>')
+    return "\n" + "\n".join(paragraphs) if paragraphs else ""
+
+
+def file_name(url: str) -> str:
+    """The name a file goes by: its URL's last segment; for a Wix video
+    (`video/<id>/<quality>/mp4/file.mp4`) the video's id with the extension."""
+    path = urlsplit(url).path
+    segments = path.split("/")
+    name = unquote(segments[-1])
+    if len(segments) > 3 and segments[1] == "video" and name.startswith("file."):
+        name = segments[2] + name[4:]
+    return name
+
+
 def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
                 original: str) -> None:
-    name = unquote(urlsplit(original).path.rsplit("/", 1)[-1]) or f"image-{attachment_id}"
+    name = file_name(original) or f"image-{attachment_id}"
     date = _wp_date(parent.get("published"))
     with w.node("item"):
         w.leaf("title", name)
@@ -242,18 +279,35 @@ def image_urls(post: dict[str, Any]) -> list[str]:
     return [u for u in dict.fromkeys(urls) if safe_url(u, IMAGE_SCHEMES)]
 
 
+def attached_files(post: dict[str, Any]) -> list[dict[str, Any]]:
+    """The post's videos and documents with an http(s) URL, players included."""
+    return [item for item in post.get("attachments") or []
+            if safe_url(item["url"], IMAGE_SCHEMES) and "://" in item["url"]]
+
+
+class Written(NamedTuple):
+    """What `write` wrote: posts; attachment items for images and for videos and documents;
+    how many of each point at a published archived copy."""
+
+    posts: int
+    images: int
+    copies: int
+    files: int
+    file_copies: int
+
+
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
-          head: Head, published: Callable[[str], str | None] | None = None
-          ) -> tuple[int, int, int]:
-    """Write the WXR document, post by post; returns (posts, image attachments, attachments
-    pointing at a published archived copy) written.
+          head: Head, published: Callable[[str], str | None] | None = None) -> Written:
+    """Write the WXR document, post by post; returns what it wrote (`Written`).
 
     WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
     light pass) gives them, so `posts` is read once, lazily, one post in memory at a time.
-    `published` maps an image's full-size URL to the URL of its archived copy (None when the
-    image is not archived: the attachment keeps the Wix URL).
+    `published` maps an image's full-size URL, or a video's or document's URL, to the URL of
+    its archived copy (None when it is not archived: the attachment keeps the original URL).
+    A post's `attachments` (archive.attachments.of_post rows; only those whose `status` is
+    "stored" are asked of `published`) add its videos and documents.
     """
-    count = images = copies = 0
+    count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -265,18 +319,26 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                 urls = image_urls(post)
                 ids = {url: next_id + n for n, url in enumerate(urls)}
                 next_id += len(ids)
+                files = attached_files(post)
+                file_ids = {item["url"]: next_id + n for n, item in
+                            enumerate(item for item in files if item["is_file"])}
+                next_id += len(file_ids)
                 moved = {}
                 if published is not None:
-                    for url in urls:
+                    stored = [item["url"] for item in files
+                              if item["is_file"] and item.get("status") == "stored"]
+                    for url in [*urls, *stored]:
                         copy = published(url)
                         if copy is not None:
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                _item(w, post, head, ids.get(cover) if cover else None, moved)
-                for url, attachment_id in ids.items():
+                _item(w, post, head, ids.get(cover) if cover else None, moved, files)
+                for url, attachment_id in (ids | file_ids).items():
                     _attachment(w, attachment_id, post, moved.get(url, url), url)
                 count += 1
                 images += len(ids)
-                copies += len(moved)
+                files_written += len(file_ids)
+                copies += sum(url in moved for url in ids)
+                file_copies += sum(url in moved for url in file_ids)
                 xf.flush()
-    return count, images, copies
+    return Written(count, images, copies, files_written, file_copies)

@@ -11,10 +11,16 @@ what Wix puts in the served HTML, generalised from the real pages in ../shared/r
   (the player fetched it later in the browser) has nothing to record.
 - `<wix-video data-video-info>`: Wix-hosted video, its encodings listed with their paths on
   video.wixstatic.com; the largest is kept (full size, as for images).
-- `<iframe>` embeds of YouTube and Vimeo players (pages, not files: recorded, never fetched).
+- `<iframe>` embeds of YouTube and Vimeo players (pages, not files: recorded, never fetched),
+  by `src` or, as Wix's editor elements lazy-load them (`<wix-iframe>`), by `data-src`.
 - Links to files: Wix's document host (`<uuid>.usrfiles.com/ugd/…`, older `*.filesusr.com/ugd/…`,
   a site's own `/_files/ugd/…`) and any link whose path ends in a document or video file
   extension. A plain text link to a YouTube page is a link, not an embedded video: left alone.
+
+Element-built post pages (crawler.extract.elements) have no single body element: their body is
+the run of elements after the title element up to where the walk ended it, and
+`find_element_attachments` reads that range. A section's or column's background video there
+(`<wix-video>` in Wix's `bgLayers` of a section, strip or column) is site design, not the post.
 
 Pure: an lxml element and a base URL in, a list of dicts out (the Article's `attachments`).
 It reads the body before the walk in crawler.extract.body, which detaches nested lists.
@@ -37,7 +43,9 @@ DOCUMENT = "document"
 WIX_VIDEO = "https://video.wixstatic.com/"
 _VIDEO_HOOKS = frozenset(("reactPlayerWrapper", "video-player", "videoViewer", "figure-VIDEO",
                           "video-iframe-placeholder"))
-_TAGS = ("a", "iframe", "video", "source", "wix-video", "embed", "object")
+# The owners of background layers whose video is design: sections, strips, columns, the page.
+_BACKGROUND_OWNERS = ("wixui-section", "wixui-column-strip", "wixui-strip", "wixui-page")
+_TAGS = ("a", "iframe", "wix-iframe", "video", "source", "wix-video", "embed", "object")
 DOCUMENT_TYPES = {
     ".pdf": "application/pdf",
     ".doc": "application/msword",
@@ -153,6 +161,67 @@ def _in_player(el: etree._Element) -> bool:
     return False
 
 
+def find_element_attachments(region: etree._Element, start: etree._Element,
+                             end: etree._Element | None, base: str | None
+                             ) -> list[dict[str, Any]]:
+    """The videos and documents of an element-built post: in the elements of `region` after
+    `start` (the title element) and before `end` (where the body ended; None: the region's
+    end)."""
+    found: dict[str, dict[str, Any]] = {}
+    for root in _elements_between(region, start, end):
+        for item in find_attachments(root, base):
+            found.setdefault(item["url"], item)
+    return list(found.values())
+
+
+def _elements_between(region: etree._Element, start: etree._Element,
+                      end: etree._Element | None) -> list[etree._Element]:
+    """The fewest subtrees covering what lies after `start` and before `end` in `region`: the
+    later siblings of `start` and of each of its ancestors, opened only where `end` is inside."""
+    holds_end = set(end.iterancestors()) if end is not None else set()
+    found: list[etree._Element] = []
+
+    def take(node: etree._Element) -> bool:
+        """Add `node`, or what of it comes before `end`; False once `end` is reached."""
+        while node is not end:
+            if node not in holds_end:
+                found.append(node)
+                return True
+            for child in node:  # `end` is in here: the children before it, then into its own
+                if child is end or child in holds_end:
+                    node = child
+                    break
+                found.append(child)
+            else:
+                return False
+        return False
+
+    node = start
+    while node is not region and node is not end:
+        if not all(take(sibling) for sibling in node.itersiblings()):
+            break
+        parent = node.getparent()
+        if parent is None:
+            break
+        node = parent
+    return found
+
+
+def _background(el: etree._Element) -> bool:
+    """Design, not the post: a video in the background layers (`data-hook=bgLayers`) of a
+    section, strip, column or the page, as Wix renders a column's background video
+    (printdreams3d). Other owners of such layers (a video box element) are the post's."""
+    for ancestor in el.iterancestors():
+        if ancestor.get("data-hook") == "bgLayers":
+            owner = ancestor.getparent()
+            if owner is None or owner.tag == "section":
+                return True
+            classes = owner.get("class") or ""
+            return any(name in classes for name in _BACKGROUND_OWNERS) or \
+                (owner.get("id") or "").startswith(("pageBackground", "SITE_BACKGROUND"))
+    return False
+
+
 def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, Any]]:
     """The body's videos and documents in page order, each URL once."""
     found: dict[str, dict[str, Any]] = {}
@@ -164,9 +233,11 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
     for el in body.iter(*_TAGS):
         tag = el.tag
         if tag == "wix-video":
-            add(_wix_video(el.get("data-video-info")))
+            if not _background(el):
+                add(_wix_video(el.get("data-video-info")))
             continue
-        raw = el.get("href") if tag == "a" else el.get("src") or el.get("data")
+        raw = el.get("href") if tag == "a" else \
+            el.get("src") or el.get("data-src") or el.get("data")
         if tag == "a" and raw and not _may_be_media(raw):
             continue  # most links: no URL cleaning (~40 µs a link) for them
         url = safe_url(raw, base) if raw and not raw.startswith("#") else None

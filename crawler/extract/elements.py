@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
+from crawler.extract.attachments import find_element_attachments
 from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image, visible
 from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.fallback import Fallback
@@ -92,6 +94,7 @@ class ElementPost:
     title: str | None = None
     reading_minutes: int | None = None
     display_date: str | None = None  # ISO day of a visible date that names its year
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # videos and documents
 
 
 def _text(el: etree._Element) -> str:
@@ -180,6 +183,7 @@ class _ElementWalk:
         self.title: str | None = None
         self.started = False  # past the title element
         self.ended = False
+        self.end: etree._Element | None = None  # the element the body ended at
         self.reading_minutes: int | None = None
         self.display_date: str | None = None
         # Where the walker stood before and after the last rich-text element, when that element
@@ -190,7 +194,7 @@ class _ElementWalk:
         walker = self.walker
         return len(walker.blocks), len(walker.html), len(walker.md), len(walker.images)
 
-    def end_here(self) -> None:
+    def end_here(self, el: etree._Element) -> None:
         """An end marker (share row, related posts, comments…): a label right above it names
         it and is dropped; the body ends here if any body is left (a share row or its label
         above the body is skipped, not an end)."""
@@ -203,6 +207,7 @@ class _ElementWalk:
         self.label_mark = None
         if self.has_body:
             self.ended = True
+            self.end = el
 
     @property
     def has_body(self) -> bool:
@@ -219,7 +224,7 @@ class _ElementWalk:
             classes = child.get("class") or ""
             if _is_end(child.get("data-hook") or "", testid, classes) or (
                     tag == "section" and self.has_body and _FORM_SECTION(child)):
-                self.end_here()
+                self.end_here(child)
                 continue
             if child is self.title_el:
                 self.title = _text(child)
@@ -293,15 +298,18 @@ def extract_element_post(main: etree._Element, base: str | None, *, titles: list
                          author: str | None, language: str | None) -> ElementPost:
     """Walk an element-built page's main region. `titles`/`author` come from the page's own
     metadata (JSON-LD headline, og:title) and only help locate the title and header."""
-    walk = _ElementWalk(base, find_title(main, titles), author, language)
+    title_el = find_title(main, titles)
+    walk = _ElementWalk(base, title_el, author, language)
     walk.visit(main)
     walker = walk.walker
     body = Body(walker.blocks, "\n".join(walker.html), _join_markdown(walker.md),
                 walker.images, walker.videos)
-    if not walk.started:
+    if not walk.started or title_el is None:
         body.warnings.append("element-built page without a title element: body not located")
-        body = Body(warnings=body.warnings)
-    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date)
+        return ElementPost(Body(warnings=body.warnings), walk.title, walk.reading_minutes,
+                           walk.display_date)
+    return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date,
+                       find_element_attachments(main, title_el, walk.end, base))
 
 
 # Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
@@ -341,6 +349,7 @@ def _apply(article: Article, found: ElementPost) -> None:
     article.body_html = sanitize_html(body.html)
     article.body_markdown = body.markdown
     article.images = body.images
+    article.attachments = found.attachments
     article.warnings.extend(body.warnings)
     if found.title and found.title != article.title:
         if article.title:

@@ -15,6 +15,11 @@ Each post takes one of several shapes (from its body seed), so every page kind b
   mainEntity (as Wix writes a CMS page's SEO), and ones with a second copy of the posting that
   disagrees (another dateModified) — the page's own metadata decides;
 - Wix's zero-width `wixGuard` spaces in the title and on empty lines, as real rich text has.
+
+With `SampleBlog(attachments=True)` a post's video is a video box element between the text runs
+(`<wix-video data-video-info>` listing its encodings, in the element's own background layers)
+and its PDF a link in the text; the body's section then has a background video, as a column of
+a real page has (printdreams3d): site design, which extraction must not record.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from html import escape
 
 from crawler.sample_site.chrome import Site, document, head, og_meta, stable_uuid
 from crawler.sample_site.content import slugify
+from crawler.sample_site.files import VIDEO_HOST
 from crawler.sample_site.model import Block, SamplePost, display_date, iso
 
 ELEMENT_LAYOUTS = ("elements", "cms")
@@ -104,6 +110,31 @@ def _image(block: Block) -> str:
             "</wow-image></div></div>")
 
 
+def _wix_video(comp: str, path: str, *, loop: bool) -> str:
+    """A `<wix-video>` in background layers, as Wix renders a video box or a section's
+    background; `path` is the largest encoding's (`video/<id>/480p/mp4/file.mp4`)."""
+    smaller = path.replace("/480p/", "/360p/")
+    info = {"videoId": path.split("/")[1], "videoWidth": 854, "videoHeight": 480,
+            "qualities": [{"quality": "360p", "url": smaller}, {"quality": "480p", "url": path}],
+            "isVideoDataExists": "1", "videoFormat": "mp4", "autoPlay": loop,
+            "containerId": f"comp-{comp}"}
+    flags = ' muted="" loop=""' if loop else ""
+    return (f'<div id="bgLayers_comp-{comp}" data-hook="bgLayers" class="MW5IWV">'
+            f'<div data-testid="colorUnderlay" class="LWbAav"></div>'
+            f'<div id="bgMedia_comp-{comp}" class="VgO9Yg"><wix-video id="videoContainer_comp-'
+            f'{comp}" data-video-info="{escape(json.dumps(info, separators=(",", ":")))}">'
+            f'<video id="comp-{comp}_video" playsinline="" preload="none"{flags}></video>'
+            "</wix-video></div></div>")
+
+
+def _video_box(block: Block) -> str:
+    assert block.video is not None
+    comp = block.node_id
+    return (f'<div id="comp-{comp}" class="comp-{comp} wixui-video-box" data-testid="videoBox">'
+            f"{_wix_video(comp, block.video.removeprefix(VIDEO_HOST), loop=False)}"
+            '<button data-testid="playPause" aria-label="Play video"></button></div>')
+
+
 def _body(post: SamplePost) -> str:
     """Rich-text runs split at images; CMS pages split text into runs of three blocks too."""
     parts: list[str] = []
@@ -119,6 +150,10 @@ def _body(post: SamplePost) -> str:
         if block.kind == "image" and block.image is not None:
             close()
             parts.append(_image(block))
+            continue
+        if block.kind == "video" and block.video:
+            close()
+            parts.append(_video_box(block))
             continue
         run.append(_text_block(block))
         if len(run) >= per_run:
@@ -159,9 +194,9 @@ def _related(site: Site, post: SamplePost, label: bool = False) -> str:
     return block
 
 
-def _section(comp: str, inner: str) -> str:
+def _section(comp: str, inner: str, background: str = "") -> str:
     return (f'<section id="comp-{comp}" class="comp-{comp} wixui-section" '
-            'data-block-level-container="ClassicSection"><div data-testid="columns" '
+            f'data-block-level-container="ClassicSection">{background}<div data-testid="columns" '
             f'class="V5AUxf"><div class="wixui-column-strip__column">{inner}</div></div>'
             "</section>")
 
@@ -189,15 +224,19 @@ def _main(site: Site, post: SamplePost) -> str:
     title = _rich_text("title", f'<h1 class="font_0 wixui-rich-text__text">'
                                 f"{escape(post.title)}{_WIX_GUARD}</h1>")
     hero = category + title + _header_lines(site, post)
+    # The body's section has a background video on a blog with attachments (site design).
+    background = _wix_video("content", "video/a1c0de_sectionbackground/480p/mp4/file.mp4",
+                            loop=True) if site.blog.attachments else ""
+    content = _section("content", _body(post), background)
     if post.layout == "elements":  # the customisable post page shares above the body
         if _shape(post, 1):
             hero += _rich_text("sharelabel", '<p class="font_8">Share this post:</p>')
         hero += _share_row("sharetop")
-        return (_section("hero", hero) + _section("content", _body(post))
+        return (_section("hero", hero) + content
                 + _section("related", _related(site, post)))
     newsletter = _rich_text("newsletter", '<h2 class="font_2">Join our mailing list</h2>'
                                           '<p class="font_8">Never miss an update</p>')
-    return (_section("hero", hero) + _section("content", _body(post))
+    return (_section("hero", hero) + content
             + _section("share", _share_row("share"))
             + _section("related", _related(site, post, label=_shape(post, 1)))
             + _section("subscribe", newsletter + '<form><input type="email"/>'

@@ -328,7 +328,8 @@ class SampleBlog:
         self.page_size = page_size
         self.unicode_slugs = unicode_slugs
         self.feed_content = feed_content  # add content:encoded to feed items, as some sites do
-        # Posts of the Ricos layouts get, in turn, a video block, a link to a PDF, or neither.
+        # Posts get, in turn, a video block, a link to a PDF, or neither (element-built posts
+        # show the video as a video box element, crawler.sample_site.elements).
         self.attachments = attachments
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -375,7 +376,7 @@ class SampleBlog:
             tags = _distinct(list(content.TAGS), int(draw() * 5), draw)
         layout = layout or self.layout or LAYOUTS[(index + self.seed) % len(LAYOUTS)]
         extras: tuple[str, ...] = ()
-        if self.attachments and layout in ("classic", "new"):
+        if self.attachments and layout in LAYOUTS:
             extras = (("video",), ("document",), ())[index % 3]
         return SamplePost(
             post_id=post_id, slug=slug, title=title,
