@@ -127,6 +127,8 @@ class RedisWriter:
                            if kind and name in kinds]
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
+        # The images the post pages show at the URLs they name (`--page-requisites`).
+        self.page_requisites = bool(self.settings.get("WIXARCHIVE_PAGE_REQUISITES", False))
         self.stopping = False
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
@@ -233,6 +235,12 @@ class RedisWriter:
         urls: list[str] = []
         if self.images:
             urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+        if self.page_requisites:
+            from crawler.page_requisites import to_fetch
+
+            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
+                                 limit=None)
+            urls = list(dict.fromkeys([*urls, *shown]))
         for url in urls:
             fetch = url
             if self.media_base and url.startswith(WIX_MEDIA):
@@ -523,7 +531,7 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
 # The crawl's settings every worker takes from the writer (crawler.distributed.worker).
 SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
           "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES",
-          "WIXARCHIVE_MEDIA_KINDS")
+          "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES")
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:

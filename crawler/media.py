@@ -43,6 +43,7 @@ from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome, MediaOutcomes
+from crawler.page_requisites import RequisiteFinder
 from crawler.pipelines.supervisor import commit_now
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
@@ -103,6 +104,7 @@ class MediaFetcher:
         self.settle_since: float | None = None  # when the wait for the last commits began
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
         self.outcomes: list[MediaOutcome] = []  # known, not handed to the archive worker yet
+        self.requisites: RequisiteFinder | None = None  # crawl --page-requisites
 
     @classmethod
     def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
@@ -137,7 +139,18 @@ class MediaFetcher:
             self.waiting.clear()
             return []  # the rest next run
         self._look()
+        self._look_requisites()
         return self.refill(spider)
+
+    def _look_requisites(self) -> None:
+        """Queue the images the post pages show at the URLs they name (crawler.page_requisites),
+        when asked for: once _look has opened the archive."""
+        if self.requisites is None or self.closed or self.reader is None:
+            return
+        for url in self.requisites.look(self.reader.conn):
+            if url not in self.requested:
+                self.requested.add(url)
+                self.waiting.append(url)
 
     def refill(self, spider: Any) -> list[scrapy.Request]:
         """Requests for images already found, up to MAX_OUTSTANDING in flight."""
@@ -162,6 +175,9 @@ class MediaFetcher:
         requests = self.poll(spider)
         if requests:
             return requests
+        if self.requisites is not None and self.requisites.more and not self.closed \
+                and self.reader is not None and self.run_bytes < self.run_cap:
+            return []  # post pages still to read for their requisites: the next batch
         if self.run_bytes < self.run_cap:
             # Pages still on their way into the archive may add images: wait for their commit
             # (the pipeline counts a page under wixarchive/pages/ once committed).

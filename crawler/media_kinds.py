@@ -21,19 +21,25 @@ from scrapy.http import Response
 
 from archive import attachments
 from archive.attachments import FILE_META, file_fetch_url
+from archive.captures import captures_dir
 from archive.store import Archive, ArchiveError
 from crawler.media import MediaFetcher
+from crawler.page_requisites import RequisiteFinder
 
 
 def media_fetcher(settings: Any, site: str) -> MediaFetcher | None:
-    """The fetcher for the kinds the settings ask for (None when media are off)."""
+    """The fetcher for the kinds the settings ask for (None when media are off), with the
+    post pages' requisites when asked for (WIXARCHIVE_PAGE_REQUISITES)."""
     kinds = attachments.parse_kinds(settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
     if kinds == attachments.DEFAULT_KINDS:
-        return MediaFetcher.from_settings(settings, site)
-    fetcher = KindsFetcher.from_settings(settings, site)
-    if isinstance(fetcher, KindsFetcher):
-        fetcher.kinds = kinds
-        fetcher.video_base = settings.get("WIXARCHIVE_VIDEO_BASE") or None
+        fetcher = MediaFetcher.from_settings(settings, site)
+    else:
+        fetcher = KindsFetcher.from_settings(settings, site)
+        if isinstance(fetcher, KindsFetcher):
+            fetcher.kinds = kinds
+            fetcher.video_base = settings.get("WIXARCHIVE_VIDEO_BASE") or None
+    if fetcher is not None and settings.getbool("WIXARCHIVE_PAGE_REQUISITES", False):
+        fetcher.requisites = RequisiteFinder(captures_dir(fetcher.db), site)
     return fetcher
 
 

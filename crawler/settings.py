@@ -101,6 +101,9 @@ WIXARCHIVE_MEDIA_BASE = ""  # fetch static.wixstatic.com/media/ files from here 
 # Videos and documents not asked for are recorded by URL only.
 WIXARCHIVE_MEDIA_KINDS = "images"
 WIXARCHIVE_VIDEO_BASE = ""  # fetch video.wixstatic.com files from here instead (tests)
+# Also the images each post page shows, at the URLs it names (Wix renditions, crawler/
+# page_requisites.py): one request per image, so off unless asked for (`--page-requisites`).
+WIXARCHIVE_PAGE_REQUISITES = False
 
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}

@@ -353,15 +353,24 @@ def test_unknown_media_kind_is_a_one_line_error(tmp_path: Path):
                     "redis-server; .ci/run installs it)")
 def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,  # noqa: ANN001,F811
                                                    monkeypatch: pytest.MonkeyPatch):
+    """Also `--page-requisites` through Redis: the writer lists the images the post pages show
+    (renditions) from their captures, the workers fetch them, each once."""
+    from crawler.page_requisites import image_urls
+    from crawler.sample_site.chrome import Site
+    from crawler.sample_site.render import post_page
+
     blog = SampleBlog(seed=7, post_count=9, attachments=True)
     db = tmp_path / "archive.db"
     with serve_blog(blog, host=loopback(20)) as server:
         monkeypatch.setenv("WIXARCHIVE_VIDEO_BASE", server.url + "/")
+        monkeypatch.setenv("WIXARCHIVE_MEDIA_BASE", server.url + "/media/")
         expected = {v: "stored" for p in blog.posts for v in p.videos} | {
             server.url + d: "stored" for p in blog.posts for d in p.documents}
-        assert expected
+        shown = {url for post in blog.posts for url in image_urls(
+            post_page(Site(blog, server.url), post).encode(), server.url + post.url_path)}
+        assert expected and shown and all("/v1/" in url for url in shown)
         writer = start_writer([server.url], db, redis_server.url, "--media-kinds",
-                              "video,documents")
+                              "video,documents", "--page-requisites")
         workers = [start_worker(redis_server.url)]
         try:
             out, err = writer.communicate(timeout=180)
@@ -372,6 +381,10 @@ def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,
         assert sorted(file_requests(server)) == sorted(
             {u.replace("https://video.wixstatic.com", "").replace(server.url, "")
              for u in expected})
+        media_requests = [p for p in server.request_log if p.startswith("/media/")]
+        assert sorted(media_requests) == sorted(
+            u.replace("https://static.wixstatic.com", "") for u in shown)  # each once
     with Archive.open(db, readonly=True) as archive:
         rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
-    assert rows == expected  # images not asked for: none fetched
+    # Images at full size not asked for: none fetched; the page requisites all stored.
+    assert rows == expected | dict.fromkeys(shown, "stored")

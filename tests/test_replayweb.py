@@ -32,7 +32,13 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from crawler.page_requisites import image_urls
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.render import post_page
+from tests.pywb import MISSING as PYWB_MISSING
+from tests.pywb import pywb_bin, wayback
+from tests.wixstatic import wixstatic_proxy
 
 pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 pytest.importorskip("websocket", reason="websocket-client (the test extra) drives Chromium")
@@ -130,51 +136,77 @@ def stamp(when: str) -> str:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A blog crawled (with its full-size images), its servers stopped, exported as a WACZ
-    into a folder beside ReplayWeb.page's files."""
-    folder = replaywebpage()
-    chromium()
+    """A blog crawled with `--page-requisites` (its full-size images, and the renditions its
+    pages show), its servers stopped, exported as a WACZ."""
     root = tmp_path_factory.mktemp("replayweb")
     db = root / "archive.db"
     blog = SampleBlog(seed=5, post_count=4)
-    with serve_blog(blog) as site, serve_blog(blog, host="127.0.0.2") as media:
+    with serve_blog(blog) as site, serve_blog(blog, host="127.0.0.2") as media, \
+            wixstatic_proxy(media.url) as proxy:
+        # The images are fetched from https://static.wixstatic.com (through a loopback proxy:
+        # tests/wixstatic.py), so the captures hold the very URLs the pages name.
+        environment = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
+                       and k != "WIXARCHIVE_MEDIA_BASE"}
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.run", site.url, "--db", str(db),
-             "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-             "--set", "LOG_LEVEL=CRITICAL", "--set", f"WIXARCHIVE_MEDIA_BASE={media.url}/media/"],
-            capture_output=True, text=True, timeout=300)
+            [sys.executable, "-m", "archive.cli", "crawl", site.url, "--db", str(db),
+             "--delay", "0", "--no-autothrottle", "--page-requisites", "--json"],
+            env={**environment, "https_proxy": proxy}, capture_output=True, text=True,
+            timeout=300)
         assert result.returncode == 0, result.stderr
         conn = sqlite3.connect(db)
         image, image_at = conn.execute(
             "SELECT c.url, c.fetched_at FROM media m JOIN captures c ON c.record_id = m.capture "
-            "WHERE m.status = 'stored' AND c.kind = 'response' ORDER BY c.url LIMIT 1").fetchone()
+            "WHERE m.status = 'stored' AND c.kind = 'response' AND m.url NOT LIKE '%/v1/%' "
+            "ORDER BY c.url LIMIT 1").fetchone()
         conn.close()
-        served_image = fetch(image)
+        served_image = served_rendition(image)
+        media_requests = sorted(media.requests)
+        # Every image the post pages show, at the URL they name, was fetched, once.
+        shown = {"/media/" + url.split("/media/", 1)[1] for post in blog.posts
+                 for url in image_urls(post_page(Site(blog, site.url), post).encode(),
+                                       site.url + post.url_path)}
+        assert shown and all(media.requests[path] == 1 for path in shown), media.requests
     # The original site and media host are stopped: whatever shows now comes from the WACZ.
     served = root / "served"
     served.mkdir()
-    for name in ("ui.js", "sw.js", "index.html"):
-        (served / name).write_bytes((folder / name).read_bytes())
     result = subprocess.run(
         [sys.executable, "-m", "archive.cli", "export", "--format", "wacz", "--site", site.url,
          "--db", str(db), str(served / "blog.wacz"), "--json"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["renditions"] > 0 and not summary["renditions_missing"]
+    assert "--page-requisites" not in result.stderr  # no note: the renditions are in
     with zipfile.ZipFile(served / "blog.wacz") as package:
         pages = [json.loads(line) for line in package.read("pages/pages.jsonl").splitlines()[1:]]
     assert len(pages) == 4
     posts = {blog_post.url_path: blog_post.expected() for blog_post in blog.posts}
     return {"folder": served, "pages": pages, "posts": posts, "image": image,
-            "image_at": image_at, "served_image": served_image}
+            "image_at": image_at, "served_image": served_image,
+            "media_requests": media_requests}
 
 
 @pytest.fixture(scope="module")
 def replay(exported: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[tuple[DevTools, str]]:
     """Chromium, and the base URL serving ReplayWeb.page and the package."""
+    folder = replaywebpage()
+    chromium()
+    for name in ("ui.js", "sw.js", "index.html"):
+        (exported["folder"] / name).write_bytes((folder / name).read_bytes())
     with serve_folder(exported["folder"]) as base, \
             browser(tmp_path_factory.mktemp("chromium") / "profile") as tools:
         yield tools, base
+
+
+def served_rendition(url: str) -> bytes:
+    """What the media host served for a static.wixstatic.com URL, an original or a rendition
+    (its answer is a pure function of the path: the sample site's own)."""
+    from crawler.sample_site.server import media_response
+
+    response = media_response(url.split("/media/", 1)[1])
+    assert response.status == 200, url
+    return response.body
 
 
 # Every document under the page: through shadow roots (ReplayWeb.page's web components) and
@@ -282,23 +314,59 @@ def test_replaywebpage_replays_a_full_size_image_byte_for_byte(replay: tuple[Dev
     assert digest == hashlib.sha256(exported["served_image"]).hexdigest()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a Wix post's <img> elements load resized variants of its images "
-    "(static.wixstatic.com/media/<id>/v1/fill/...), which the crawl does not fetch: it keeps "
-    "the originals, which replay at their own URLs (the test above)"))
+def in_body(image_src: str, originals: list[str]) -> str | None:
+    """The static.wixstatic.com URL a replayed <img> shows (its replay URL ends with it) if it
+    is a rendition of one of the post's own images, else None."""
+    match = re.search(r"/\d{14}[a-z_]*/(https?://.+)$", image_src)
+    url = match.group(1) if match else ""
+    return url if any(url.startswith(original + "/v1/") for original in originals) else None
+
+
 def test_replaywebpage_shows_the_images_inside_a_replayed_post(replay: tuple[DevTools, str],
                                                                exported: dict[str, Any]):
+    """Crawled with --page-requisites: the post's own <img> elements load in the replay, each
+    with the bytes the media host served for the rendition the page names."""
     tools, base = replay
     page = next(p for p in exported["pages"]
                 if exported["posts"][urlsplit(p["url"]).path]["images"])
+    originals = exported["posts"][urlsplit(page["url"]).path]["images"]
     open_in_replaywebpage(tools, base, f"view=replay&url={quote(page['url'], safe='')}"
                                        f"&ts={stamp(page['ts'])}")
-    wait_until(tools, lambda s: (frame := replayed(s, page["url"])) is not None
-               and frame["title"] and frame["images"])
-    tools.pump(3)  # the images' requests settle
-    frame = replayed(tools.evaluate(DOCUMENTS_JS), page["url"])
-    assert frame is not None
-    assert any(image["width"] for image in frame["images"]), frame["images"]
+    state = wait_until(tools, lambda s: (frame := replayed(s, page["url"])) is not None
+                       and frame["title"] and any(in_body(i["src"], originals)
+                                                  for i in frame["images"])
+                       and all(i["width"] for i in frame["images"]
+                               if in_body(i["src"], originals)))
+    frame = replayed(state, page["url"])
+    shown = [i for i in frame["images"] if in_body(i["src"], originals)]
+    assert shown and all(i["width"] > 0 for i in shown), frame["images"]
+    for image in shown:
+        url = in_body(image["src"], originals)
+        assert "/media/" + url.split("/media/", 1)[1] in exported["media_requests"]
+        digest = tools.evaluate(
+            f"fetch({json.dumps(frame['href'].split('mp_/', 1)[0] + 'id_/' + url)})"
+            ".then(r => r.arrayBuffer()).then(b => crypto.subtle.digest('SHA-256', b))"
+            ".then(d => [...new Uint8Array(d)].map(x => x.toString(16).padStart(2, '0'))"
+            ".join(''))", await_promise=True)
+        assert digest == hashlib.sha256(served_rendition(url)).hexdigest(), url
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=PYWB_MISSING)
+def test_pywb_replays_the_renditions_a_replayed_post_names(exported: dict[str, Any],
+                                                         tmp_path: Path):
+    """The same package in pywb: every rendition of the post's own images that its replayed
+    HTML names answers with the bytes the media host served."""
+    page = next(p for p in exported["pages"]
+                if exported["posts"][urlsplit(p["url"]).path]["images"])
+    originals = exported["posts"][urlsplit(page["url"]).path]["images"]
+    with wayback(tmp_path / "pywb", waczs=[exported["folder"] / "blog.wacz"]) as pywb:
+        html = fetch(f"{pywb}{stamp(page['ts'])}mp_/{page['url']}").decode("utf-8")
+        names = {url for url in re.findall(r'src="([^"]+)"', html)
+                 if in_body(url, originals)}
+        assert names, html[:2000]
+        for name in names:
+            url = in_body(name, originals)
+            assert fetch(f"{pywb}{stamp(page['ts'])}id_/{url}") == served_rendition(url), url
 
 
 def test_replaywebpage_replays_the_real_wix_posts(tmp_path: Path):

@@ -97,6 +97,8 @@ def package(sites: dict) -> Path:
     summary = json.loads(result.stdout)
     assert summary["posts"] == 14 and summary["posts_without_capture"] == 0
     assert summary["bytes"] == out.stat().st_size
+    # Crawled without --page-requisites: the images as the pages show them are not in it.
+    assert summary["renditions"] == 0 and summary["renditions_missing"] is True
     return out
 
 
@@ -299,6 +301,15 @@ def test_it_streams_to_stdout(sites: dict, tmp_path: Path):
                               capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout
     assert len([r for r in records(out) if r[0] == "response"]) > 20
+
+
+def test_a_package_without_the_images_as_pages_show_them_says_so(sites: dict, tmp_path: Path):
+    result = wixarchive("export", "--format", "wacz", "--site", sites["one"], "--db",
+                        str(sites["db"]), str(tmp_path / "one.wacz"))
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    assert len(notes) == 1 and "--page-requisites" in notes[0], result.stderr
+    assert result.stdout.startswith("Exported 14 posts")
 
 
 def test_no_captures_and_unwritable_outputs_are_one_line(sites: dict, tmp_path: Path):

@@ -193,13 +193,18 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
               help="Media fetched, comma-separated: images, video, documents (default images). "
                    "Videos and documents not named are recorded by URL only; a later crawl "
                    "with them named fetches what earlier crawls recorded.")
+@click.option("--page-requisites", is_flag=True,
+              help="Also fetch each post's images at the URLs its page shows them (the resized "
+                   "renditions Wix serves), so that a replayed post (export --format wacz) "
+                   "shows them. One more request per image shown: off by default.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
             user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
             redis_url: str | None, no_capture: bool, no_media: bool, max_media_mb: float | None,
-            media_kinds: str | None, as_json: bool, verbose: bool) -> None:
+            media_kinds: str | None, page_requisites: bool, as_json: bool,
+            verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -231,6 +236,8 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             overrides["WIXARCHIVE_MEDIA_KINDS"] = ",".join(parse_kinds(media_kinds))
         except ValueError as exc:
             fail(f"--media-kinds: {exc}")
+    if page_requisites:
+        overrides["WIXARCHIVE_PAGE_REQUISITES"] = True
     started = time.monotonic()
     summaries: list[dict[str, Any] | None] = [None] * len(targets)
 

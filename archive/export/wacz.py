@@ -73,12 +73,18 @@ class Summary:
     bytes: int = 0  # size of the package
     problems: list[str] = field(default_factory=list)  # records that could not be copied
     skipped: int = 0
+    # The posts' images as their pages show them (Wix renditions, `crawl --page-requisites`):
+    # how many are packaged, and whether the posts have images at all.
+    renditions: int = 0
+    has_images: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"posts": self.posts, "posts_without_capture": self.posts_without_capture,
                 "records": self.records, "requests": self.requests,
                 "revisit_originals": self.revisit_originals, "bytes": self.bytes,
-                "skipped_records": self.skipped, "problems": self.problems}
+                "skipped_records": self.skipped, "problems": self.problems,
+                "renditions": self.renditions,
+                "renditions_missing": self.has_images and not self.renditions}
 
 
 # -- choosing the records -------------------------------------------------------------------
@@ -94,10 +100,33 @@ def _site_prefixes(site_url: str) -> list[str]:
             f"https://{parts.netloc}/robots.txt"]
 
 
+# The stored renditions of a site's post images (`<original>/v1/…`, fetched by `crawl
+# --page-requisites`): a range of the media table's key after each original's URL + "/"
+# ("0" is the character after "/").
+_RENDITIONS = (
+    "SELECT m.capture FROM (SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+    "JOIN sites s ON s.id = p.site_id WHERE s.url = ?) i JOIN media m "
+    "ON m.url > i.url || '/' AND m.url < i.url || '0' WHERE m.status = 'stored'")
+
+
+def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]]) -> tuple[int, bool]:
+    """How many renditions of the sites' post images are archived, and whether their posts
+    have images at all (the note `export` prints when they do and none is)."""
+    renditions, has_images = 0, False
+    for site in sites:
+        renditions += conn.execute(f"SELECT count(*) FROM ({_RENDITIONS})",
+                                   (site["site"],)).fetchone()[0]
+        has_images = has_images or conn.execute(
+            "SELECT 1 FROM images i JOIN posts p ON p.id = i.post_id JOIN sites s "
+            "ON s.id = p.site_id WHERE s.url = ? LIMIT 1", (site["site"],)).fetchone() is not None
+    return renditions, has_images
+
+
 def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None) -> int:
     """Fill the temporary table `wacz_records` with the ids of the captures to package: the
-    sites' own URLs, their posts' captures and images, and the responses their revisits refer
-    to (all sites when `sites` is None). Returns how many originals the revisits added."""
+    sites' own URLs, their posts' captures and images (at full size, and as their pages show
+    them when those were fetched), and the responses their revisits refer to (all sites when
+    `sites` is None). Returns how many originals the revisits added."""
     conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
     conn.execute("CREATE TEMP TABLE wacz_records (id INTEGER PRIMARY KEY)")
     insert = "INSERT OR IGNORE INTO temp.wacz_records (id) "
@@ -116,6 +145,8 @@ def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None)
             insert + "SELECT c.id FROM captures c JOIN media m ON m.capture = c.record_id "
             "WHERE m.url IN (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id "
             "JOIN sites s ON s.id = p.site_id WHERE s.url = ?)", (site["site"],))
+        conn.execute(insert + "SELECT c.id FROM captures c WHERE c.record_id IN "
+                     f"({_RENDITIONS})", (site["site"],))
     # A revisit record (WARC-Refers-To-Target-URI and -Date) names the response its payload is
     # in: the first response with the same payload digest, as archive.captures.
     # earlier_response chose it when writing the revisit.
@@ -402,6 +433,9 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
     summary = Summary()
     try:
         summary.revisit_originals = choose_records(conn, sites)
+        summary.renditions, summary.has_images = count_renditions(
+            conn, sites if sites is not None else [
+                {"site": url} for (url,) in conn.execute("SELECT url FROM sites")])
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise

@@ -205,14 +205,26 @@ IMAGE_TYPES = {"jpg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"),
                "webp": ("WEBP", "image/webp")}
 
 
+# A rendition of the Wix image service: `<id>/v1/<operation>/w_W,h_H,…/<name>`.
+_RENDITION = re.compile(r"(?P<id>[^/]+)/v1/[a-z]+/(?:[^/]*,)?w_(?P<w>\d+),h_(?P<h>\d+)[^/]*/[^/]+")
+MAX_RENDITION_SIDE = 1024
+
+
 def media_response(media_id: str) -> Response:
     """A real image for a Wix media id (`<name>~mv2.<ext>`): a small picture of one colour
-    derived from the id, in the format its extension names; 404 for anything else."""
+    derived from the id, in the format its extension names; a rendition of it
+    (`<id>/v1/fill/w_W,h_H,…/<name>`, as Wix pages show their images) is the same colour at
+    W×H (at most MAX_RENDITION_SIDE); 404 for anything else."""
+    rendition = _RENDITION.fullmatch(media_id)
+    if rendition:
+        media_id = rendition.group("id")
     extension = media_id.rsplit(".", 1)[-1].lower()
     if "/" in media_id or extension not in IMAGE_TYPES:
         return Response(404, b"Not found", {"Content-Type": "text/plain"})
-    return Response(200, media_bytes(media_id), {"Content-Type": IMAGE_TYPES[extension][1],
-                                                 "Cache-Control": "max-age=31536000"})
+    body = media_bytes(media_id) if rendition is None else rendition_bytes(
+        media_id, int(rendition.group("w")), int(rendition.group("h")))
+    return Response(200, body, {"Content-Type": IMAGE_TYPES[extension][1],
+                                "Cache-Control": "max-age=31536000"})
 
 
 def file_response(path: str) -> Response:
@@ -235,6 +247,21 @@ def media_bytes(media_id: str) -> bytes:
 
     digest = hashlib.sha1(media_id.encode()).digest()
     picture = PILImage.new("RGB", (48 + digest[3] % 32, 32 + digest[4] % 32), tuple(digest[:3]))
+    buffer = io.BytesIO()
+    picture.save(buffer, IMAGE_TYPES[media_id.rsplit(".", 1)[-1].lower()][0])
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=1024)
+def rendition_bytes(media_id: str, width: int, height: int) -> bytes:
+    """The rendition of `media_id` at width × height: its colour, that size (capped)."""
+    import io
+
+    from PIL import Image as PILImage
+
+    digest = hashlib.sha1(media_id.encode()).digest()
+    size = (max(1, min(width, MAX_RENDITION_SIDE)), max(1, min(height, MAX_RENDITION_SIDE)))
+    picture = PILImage.new("RGB", size, tuple(digest[:3]))
     buffer = io.BytesIO()
     picture.save(buffer, IMAGE_TYPES[media_id.rsplit(".", 1)[-1].lower()][0])
     return buffer.getvalue()
