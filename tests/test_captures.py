@@ -5,6 +5,7 @@ SIGKILL mid-crawl leaves a consistent index."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
+import zlib
 from pathlib import Path
 
 import pytest
@@ -379,3 +381,31 @@ def test_reextract_in_worker_processes_names_a_damaged_record(tmp_path: Path,
     assert checked.returncode == 1 and "Traceback" not in checked.stderr
     assert f"captures: {directory / name}: record at {offset} ({url}) is damaged" \
         in checked.stderr
+
+
+def test_response_record_is_warcio_write_record_byte_for_byte():
+    """build_records writes a response record's body in one piece (captures.response_record)
+    rather than through warcio's write_record: the record must be exactly what warcio writes,
+    non-ASCII header values and hop-by-hop headers included, and its digests must check."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    body = bytes(range(256)) * 4000  # past warcio's 16 KB pieces
+    exchange = captures.Exchange(
+        "http://example.com/post/a?lang=fr", "GET", [("User-Agent", "test")], 200,
+        [("Content-Type", "text/html; charset=utf-8"), ("Transfer-Encoding", "chunked"),
+         ("X-Title", "Caf\u00e9")], body, captures.new_record_id())
+    response, _, row = captures.build_records(exchange)
+
+    expected = io.BytesIO()
+    writer = WARCWriter(expected, gzip=False, warc_version="1.1")
+    writer.write_record(writer.create_warc_record(
+        exchange.url, "response", payload=io.BytesIO(body), length=len(body),
+        http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                 ("X-Title", "Caf\u00e9")], protocol="HTTP/1.1"),
+        warc_headers_dict={"WARC-Record-ID": exchange.record_id, "WARC-Date": row.fetched_at,
+                           "WARC-Payload-Digest": captures.payload_digest(body)}))
+    assert zlib.decompress(response, zlib.MAX_WBITS + 16) == expected.getvalue()
+    payloads = [record.content_stream().read()
+                for record in ArchiveIterator(io.BytesIO(response), check_digests="raise")]
+    assert payloads == [body]

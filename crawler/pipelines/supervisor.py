@@ -85,6 +85,7 @@ class WorkerSupervisor:
         # spawn, not fork: this process runs threads and an event loop.
         context = multiprocessing.get_context("spawn")
         requests_in, self.requests = context.Pipe(duplex=False)
+        worker.widen_pipe(self.requests)
         self.replies, replies_out = context.Pipe(duplex=False)
         self.process = context.Process(target=worker.serve, name="wixarchive-worker",
                                        args=(self.db, requests_in, replies_out), daemon=True)
@@ -303,8 +304,9 @@ def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | 
         try:
             if message[0] == "page" and isinstance(message[2], FetchedPage):
                 _, seq, item, run_id = message
-                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run_id))
-                requests.send_bytes(item.body)
+                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run_id,
+                               len(item.body)))
+                worker.write_all(requests, item.body)
             else:
                 requests.send(message)
         except OSError:  # the worker died: the supervisor starts another with its own pipes
