@@ -10,6 +10,7 @@ and must start fast (sqlite-utils alone costs ~120 ms of import time).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -111,7 +112,14 @@ def is_writable(path: Path) -> bool:
 
 
 def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
-    """Refuse anything that is not an SQLite file before SQLite touches it; True if it exists."""
+    """Refuse what cannot be an archive before SQLite touches it; True if the file exists.
+
+    The file itself is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, those of its other SQLite connections included (SQLite's
+    "How To Corrupt", 2.2). A crawl process opens the archive several times while its
+    connections hold locks; with them gone, the archive worker's writes and this process's
+    overlapped, and page 1 of the archive was overwritten (seen in tests/test_media.py).
+    Whether it is an SQLite file at all is SQLite's first read (see _unreadable)."""
     if path.is_dir():
         raise ArchiveError(f"{path} is a directory, not an archive file")
     if not path.exists():
@@ -121,15 +129,26 @@ def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
             raise ArchiveError(f"cannot create {path}: directory {path.parent} does not exist")
         return False
     try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
+        size = path.stat().st_size
     except OSError as exc:
         raise ArchiveError(f"cannot read {path}: {exc.strerror}") from exc
-    if header != SQLITE_MAGIC and not (header == b"" and create and not readonly):
+    if size == 0 and (readonly or not create):
         raise ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
     if not readonly and not is_writable(path):
         raise ArchiveError(f"{path} is read-only; it can be searched but not written")
     return True
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
+    """The error for an archive SQLite could not read: not an SQLite file at all, or damaged.
+    Opening the file here is safe: no connection of this process can be using a file SQLite
+    cannot read."""
+    header = b""
+    with contextlib.suppress(OSError), path.open("rb") as handle:
+        header = handle.read(len(SQLITE_MAGIC))
+    if header != SQLITE_MAGIC:
+        return ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
+    return ArchiveError(f"{path} is not a readable archive ({exc})")
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
@@ -186,7 +205,7 @@ class Archive:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"{path} is not a readable archive ({exc})") from exc
+            raise _unreadable(path, exc) from exc
         if version > schema.SCHEMA_VERSION:
             raise ArchiveError(
                 f"{path} was written by a newer wixarchive (schema v{version}; this version reads "

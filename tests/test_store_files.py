@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -195,3 +197,35 @@ def test_missing_file_is_created_only_when_allowed(tmp_path: Path) -> None:
         Archive.open(tmp_path / "no-such-dir" / "a.db")
     with pytest.raises(ArchiveError, match="is a directory"):
         Archive.open(tmp_path)
+
+
+
+# Run in another process: does some process hold a lock on the file (fcntl F_GETLK)?
+LOCK_PROBE = """
+import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+found = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+print(struct.unpack("hhqqi", found)[0] != fcntl.F_UNLCK)
+"""
+
+
+def test_opening_again_keeps_the_first_connections_locks(tmp_path: Path) -> None:
+    """A crawl process opens the archive several times while its first connections are in use.
+    A later open must leave their locks alone: closing any descriptor of the file drops all of
+    this process's POSIX locks on it, and without them another process believes itself the
+    archive's only user (it then checkpoints and deletes the log under the first; a crawl's
+    archive was damaged that way)."""
+    path = tmp_path / "archive.db"
+
+    def locked() -> bool:
+        probe = subprocess.run([sys.executable, "-c", LOCK_PROBE, str(path)],
+                               capture_output=True, text=True, check=True)
+        return probe.stdout.strip() == "True"
+
+    with Archive.open(path) as first, first.transaction():
+        first.save_article(Article(url="https://x.example/post/a", title="A"))
+        assert locked()
+        Archive.open(path, readonly=True).close()
+        assert locked()
+        Archive.open(path).close()
+        assert locked()
