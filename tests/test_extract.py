@@ -9,6 +9,7 @@ import pytest
 
 from crawler.clean.html import find_chrome
 from crawler.extract import extract_article
+from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import PAGE_KINDS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -383,9 +384,8 @@ def test_empty_input(empty):
     [
         # the body's blocks are gone: an empty post body
         (r'<div type="first".*?<div type="last" data-hook="rcv-block-last">', "empty post body"),
-        # the whole post description is gone: no body markup at all
-        (r'<div data-hook="post-description">.*?</article></div>',
-         "post page without a post body in the HTML"),
+        # the whole post description is gone: looked for generically, counted as unknown
+        (r'<div data-hook="post-description">.*?</article></div>', UNKNOWN_LAYOUT_WARNING),
     ],
 )
 def test_post_without_body_text_keeps_its_metadata_and_warns(removed, warning):
@@ -395,6 +395,26 @@ def test_post_without_body_text_keeps_its_metadata_and_warns(removed, warning):
     assert article.title == 'Five Ways to Water a "Fern"'
     assert article.body_text == ""
     assert warning in article.warnings
+
+
+def test_post_whose_body_hooks_are_renamed_is_read_generically_and_counted():
+    """A Wix build that renames the blog app's body containers (post-description, the Ricos
+    viewer) must not give empty posts in silence: the body comes from the post's <article>
+    less its header and footer, the page is marked as an unknown layout (counted by the
+    crawl), and its metadata stays exact."""
+    html = fixture_text("classic_post.html")
+    known = extract_article(html)
+    renamed = html.replace('data-hook="post-description"', 'data-hook="post-content-v9"')
+    renamed = re.sub(r'data-rce-version="[^"]*"', "", renamed)
+    renamed = re.sub(r'data-id="(rich-)?content-viewer"', 'data-id="viewer-v9"', renamed)
+    assert renamed != html
+    article = extract_article(renamed)
+    assert article.page_kind == "post"
+    assert UNKNOWN_LAYOUT_WARNING in article.warnings
+    words = re.findall(r"\w+", article.body_text)
+    assert words == re.findall(r"\w+", known.body_text)  # every word, in order, nothing else
+    for field in ("title", "author", "published", "reading_minutes", "tags", "categories"):
+        assert getattr(article, field) == getattr(known, field)
 
 
 def test_wrong_charset_declared_utf8_but_cp1252():

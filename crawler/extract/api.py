@@ -7,7 +7,7 @@ from lxml import etree
 from crawler.clean.html import sanitize_html
 from crawler.extract.attachments import find_attachments
 from crawler.extract.body import extract_body, find_body, find_post_scope
-from crawler.extract.elements import fill_element_post
+from crawler.extract.elements import fill_element_post, fill_unlocated_body
 from crawler.extract.fallback import extract_with_trafilatura
 from crawler.extract.limits import cap_input, fallback_region
 from crawler.extract.metadata import (
@@ -68,7 +68,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
             titles = (head.meta.get("og:title") or "", head.title or "")
             fill_element_post(article, root, url or article.canonical_url, titles)
         elif body_el is None:
-            warnings.append("post page without a post body in the HTML")
+            fill_unlocated_body(article, scope, url or article.canonical_url)
         else:
             _fill_body(article, body_el, url or article.canonical_url)
         if og_type and og_type != "article" and not postings.bound:

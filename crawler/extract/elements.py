@@ -343,6 +343,42 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None,
     _fill_generic(article, region, base)
 
 
+# data-hook values (exact, or up to "__") of the blog app's post header and footer: the title,
+# author, dates, reading time, share row, counters, like button, tags and categories. A post
+# whose body the blog app's hooks no longer locate is read generically from its <article>
+# without them (see fill_unlocated_body).
+_POST_CHROME_HOOKS = frozenset({
+    "post-title", "user-name", "avatar-image", "profile-link", "badge", "time-ago",
+    "time-to-read", "more-button", "popover-element", "post-main-actions-desktop",
+    "post-main-actions", "post-stats", "like-button", "like-button-with-count", "share-button",
+    "post-footer", "tag-cloud-root", "category-label-list", "skeleton-loader",
+})
+
+
+def fill_unlocated_body(article: Article, scope: etree._Element, base: str | None) -> None:
+    """Fill `article` from its blog-app <article> (`scope`) when no known body container is
+    in it (a Wix build that renamed them): trafilatura on the article less its header and
+    footer, marked with UNKNOWN_LAYOUT_WARNING, so an unknown layout is counted, not archived
+    empty in silence. An article with no text left besides them keeps an empty body."""
+    region = copy.deepcopy(scope)
+    for el in list(region.iterdescendants(etree.Element)):
+        hook = el.get("data-hook")
+        # An article's own <header> and <footer> hold its metadata and actions (HTML's
+        # meaning, and the blog app's: "Updated:" sits in the header beside its date).
+        if (el.tag in ("header", "footer") or (hook and hook.split("__")[0]
+                                                in _POST_CHROME_HOOKS)) \
+                and (parent := el.getparent()) is not None:
+            parent.remove(el)  # its tail (text after it) goes too: chrome's, if any
+            # A label left without its value ("Updated: " and the removed date) goes too.
+            label = "".join(parent.itertext()).strip()
+            if label.endswith(":") and len(label) <= 40 and parent.getparent() is not None:
+                parent.getparent().remove(parent)
+    if not any(part.strip() for part in region.itertext()):
+        article.warnings.append("post page without a post body in the HTML")
+        return
+    _fill_generic(article, region, base)
+
+
 def _apply(article: Article, found: ElementPost) -> None:
     body = found.body
     article.body_text = body.text
