@@ -165,6 +165,26 @@ def test_without_a_sitemap_the_feed_and_listing_pages_find_every_post(tmp_path: 
     assert any(p.startswith("/blog/page/") for p in server.request_log)
 
 
+def test_posts_under_a_custom_url_prefix_are_all_found(tmp_path: Path):
+    """Wix lets a blog's owner replace "post" in its posts' URLs (SEO settings): every post
+    is still found, through the posts sitemap, and without it through the feed and the
+    listing pages' post cards."""
+    blog = SampleBlog(seed=9, post_count=35, post_prefix="articles")
+    assert blog.posts[0].url_path.startswith("/articles/")
+    for without_sitemap, db in ((False, tmp_path / "a.db"), (True, tmp_path / "b.db")):
+        with serve_blog(blog) as server:
+            if without_sitemap:
+                server.fail_paths.add("/sitemap.xml")
+            result = crawl(server.url, "--db", str(db), "--json")
+            fetched = [p for p in server.request_log if p.startswith("/articles/")]
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["counts"]["new"] == 35
+        assert len(fetched) == len(set(fetched)) == 35
+        with Archive.open(db, readonly=True) as archive:
+            assert sorted(archive.known_posts(server.url)) == sorted(
+                server.url + post.url_path for post in blog.posts)
+
+
 def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_path: Path):
     db = tmp_path / "archive.db"
     db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # a damaged SQLite header

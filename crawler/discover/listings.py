@@ -34,4 +34,21 @@ def listing_links(
         path = urlsplit(url).path
         if path.startswith(home_path + "/") and any(part in path for part in _LISTING_PARTS):
             listings.append(url)
+    posts += _card_links(doc, page_url, site, set(listings))
     return list(dict.fromkeys(posts)), list(dict.fromkeys(listings))
+
+
+def _card_links(doc: lxml.html.HtmlElement, page_url: str, site: str,
+                listings: set[str]) -> list[str]:
+    """Each post card's link (its first in-site one that is not a listing or a profile): the
+    post, whatever word precedes its slug (Wix lets the owner replace "post" in its URLs)."""
+    found = []
+    for card in doc.xpath('//*[@data-hook="post-list-item"]'):
+        for href in card.xpath(".//a/@href"):
+            url = resolve(page_url, href).split("#", 1)[0]
+            path = urlsplit(url).path
+            if in_site(url, site) and url not in listings and "/profile/" not in path \
+                    and not any(part in path for part in _LISTING_PARTS):
+                found.append(url)
+                break
+    return found

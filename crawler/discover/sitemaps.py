@@ -10,6 +10,8 @@ from typing import IO
 
 from lxml import etree
 
+from crawler.discover.urls import is_post_url
+
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 # A Wix index lists blog-posts-sitemap.xml (paged as ?page=N on big blogs) beside pages,
 # categories, bookings...; only the posts sitemaps lead to articles.
@@ -41,6 +43,13 @@ def sitemaps_from_robots(robots_txt: str) -> list[str]:
 
 def is_posts_sitemap(url: str) -> bool:
     return bool(_POSTS_SITEMAP.search(url))
+
+
+def lists_post(sitemap_url: str, loc: str) -> bool:
+    """Whether a sitemap entry is a post: every page of the blog's posts sitemap is one,
+    whatever word precedes its slug (Wix lets the owner replace "post" in the blog's URLs);
+    in any other sitemap, a /post/ path."""
+    return is_posts_sitemap(sitemap_url) or is_post_url(loc)
 
 
 def _local(tag: object) -> str:

@@ -34,8 +34,13 @@ from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
-from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
-from crawler.discover.urls import in_site, is_post_url, normalize_url
+from crawler.discover.sitemaps import (
+    is_posts_sitemap,
+    lists_post,
+    read_sitemap,
+    sitemaps_from_robots,
+)
+from crawler.discover.urls import in_site, normalize_url
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import RUN, SITE, LeasedQueue
@@ -246,7 +251,7 @@ class DistributedWixSpider(scrapy.Spider):
             if sitemap.is_index:
                 if is_posts_sitemap(entry.loc):
                     children += self._sitemap_request(entry.loc, site, run, found)
-            elif is_post_url(entry.loc):
+            elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
                 known = known_posts.get(url)
@@ -267,7 +272,7 @@ class DistributedWixSpider(scrapy.Spider):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
-                    if in_site(item.link, site) and is_post_url(item.link)
+                    if in_site(item.link, site)  # every feed item is a post (lists_post)
                     and normalize_url(item.link) not in known_posts]
         return self._done(response.request, children, found)
 

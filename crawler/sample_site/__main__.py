@@ -27,12 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=10, help="posts per listing page")
     parser.add_argument("--attachments", action="store_true",
                         help="give some posts a Wix video or a link to a PDF")
+    parser.add_argument("--post-prefix", default="post", metavar="WORD",
+                        help="the word before each post's slug (default post, as on Wix; "
+                             "owners may change it)")
     args = parser.parse_args(argv)
     if args.posts < 0 or args.page_size < 1:
         parser.error("--posts must be >= 0 and --page-size >= 1")
-    blog = SampleBlog(seed=args.seed, post_count=args.posts, site_name=args.site_name,
-                      layout=args.layout, page_size=args.page_size,
-                      attachments=args.attachments)
+    try:
+        blog = SampleBlog(seed=args.seed, post_count=args.posts, site_name=args.site_name,
+                          layout=args.layout, page_size=args.page_size,
+                          attachments=args.attachments, post_prefix=args.post_prefix)
+    except ValueError as error:
+        parser.error(str(error))
     try:
         server = serve_blog(blog, args.host, args.port)
     except OSError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,11 +115,14 @@ class SamplePost:
     # "video" and/or "document": a Wix video block, a paragraph linking a PDF (SampleBlog's
     # `attachments`), added after the generated body.
     extras: tuple[str, ...] = ()
+    # The path word before the slug: Wix's "post" unless the owner changed the blog's URL
+    # prefix (SEO settings); SampleBlog's `post_prefix`.
+    prefix: str = "post"
     _blocks: list[Block] | None = field(default=None, repr=False)
 
     @property
     def url_path(self) -> str:
-        return f"/post/{self.slug}"
+        return f"/{self.prefix}/{self.slug}"
 
     @property
     def blocks(self) -> list[Block]:
@@ -317,11 +321,17 @@ class SampleBlog:
 
     def __init__(self, seed: int = 1, post_count: int = 25, site_name: str = "Willow Lane Notes",
                  layout: str | None = None, page_size: int = 10, unicode_slugs: bool = False,
-                 feed_content: bool = False, attachments: bool = False) -> None:
+                 feed_content: bool = False, attachments: bool = False,
+                 post_prefix: str = "post") -> None:
         if layout is not None and layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS} or None, not {layout!r}")
         if post_count < 0 or page_size < 1:
             raise ValueError("post_count must be >= 0 and page_size >= 1")
+        if not re.fullmatch(r"[a-z0-9-]+", post_prefix) or post_prefix in ("blog", "media",
+                                                                           "video", "_files"):
+            raise ValueError(f"post_prefix {post_prefix!r}: one path word, not a path the site "
+                             "already serves")
+        self.post_prefix = post_prefix  # posts at /<post_prefix>/<slug>
         self.seed = seed
         self.site_name = site_name
         self.layout = layout
@@ -383,7 +393,7 @@ class SampleBlog:
             author=author or content.AUTHORS[int(draw() * len(content.AUTHORS))],
             published=published, modified=published, categories=list(categories),
             tags=list(tags),
-            layout=layout, extras=extras,
+            layout=layout, extras=extras, prefix=self.post_prefix,
             views=int(draw() * 400), cover=_media(rng) if draw() < 0.7 else None,
             body_seed=rng.getrandbits(48),
         )

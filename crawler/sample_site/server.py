@@ -188,8 +188,9 @@ def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
         return media_response(path[len("/media/"):])
     if path.startswith(("/_files/", "/video/")):
         return file_response(path)
-    if path.startswith("/post/"):
-        post = blog.post(path[len("/post/"):])
+    posts_path = f"/{blog.post_prefix}/"
+    if path.startswith(posts_path):
+        post = blog.post(path[len(posts_path):])
         if post is not None:
             return _post(site, post, headers)
     match = _PAGED.match(path)

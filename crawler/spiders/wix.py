@@ -24,7 +24,12 @@ from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
-from crawler.discover.sitemaps import is_posts_sitemap, read_sitemap, sitemaps_from_robots
+from crawler.discover.sitemaps import (
+    is_posts_sitemap,
+    lists_post,
+    read_sitemap,
+    sitemaps_from_robots,
+)
 from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
 from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
@@ -178,7 +183,7 @@ class WixBlogSpider(scrapy.Spider):
                                                     "(a cycle): not read twice")
                 elif is_posts_sitemap(entry.loc):
                     yield from self._sitemap_request(entry.loc)
-            elif is_post_url(entry.loc):
+            elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
@@ -194,9 +199,10 @@ class WixBlogSpider(scrapy.Spider):
         if feed.blog_home and in_site(feed.blog_home, self.site):
             self.blog_home = feed.blog_home
         for item in feed.items:
-            # Archived posts and sitemap posts are decided by the sitemap's lastmod.
+            # Archived posts and sitemap posts are decided by the sitemap's lastmod. Every
+            # item of the blog's feed is a post, whatever its URL's prefix (see lists_post).
             url = normalize_url(item.link)
-            if (in_site(item.link, self.site) and is_post_url(item.link)
+            if (in_site(item.link, self.site)
                     and url not in self.known and url not in self.sitemap_urls):
                 yield self._post_request(item.link)
 
