@@ -32,7 +32,7 @@ from archive import attachments, captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
-from crawler.discover.urls import site_root
+from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
 from crawler.summary import summarize
 
@@ -46,6 +46,7 @@ TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrap
 DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
+ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
                "listing": ("parse_listing", "on_error"),
                "media": ("parse_media", "on_media_error")}
@@ -297,8 +298,11 @@ class RedisWriter:
                       and not site.unreachable):
                     # No posts sitemap: the blog's listing pages, as the single-site spider.
                     site.listings_queued = True
-                    self._queue(site, "listing", site.blog_home or url + "blog",
-                                {HTML_ONLY: True})
+                    home = site.blog_home or url + "blog"
+                    meta: dict[str, Any] = {HTML_ONLY: True}
+                    if not in_site(home, url):  # the site moved there (see moved_root)
+                        meta[ROOTS] = [url, site_root(home)]
+                    self._queue(site, "listing", home, meta)
                 elif self.media and not site.media_queued and not site.unreachable:
                     site.media_queued = True
                     self._queue_media(archive, site)

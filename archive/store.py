@@ -15,7 +15,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -407,7 +407,19 @@ class Archive:
         now = utc_now()
         batch = [f if isinstance(f, Fetch) else Fetch(f, now) for f in fetches]
         with self.transaction() as conn:
-            return save_batch(conn, batch, run_id, self._site_id)
+            return save_batch(conn, batch, run_id, self._site_id_for_run(run_id))
+
+    def _site_id_for_run(self, run_id: int | None) -> Callable[[str, str | None, str], int]:
+        """How a saved post finds its site: the site its crawl run is for, or without a run
+        the root of its URL. A crawl follows a site that redirects to another host (example.com
+        to www.example.com): its posts belong to the site asked for, as its runs do."""
+        row = None if run_id is None else self.conn.execute(
+            "SELECT s.url FROM crawl_runs r JOIN sites s ON s.id = r.site_id WHERE r.id = ?",
+            (run_id,)).fetchone()
+        if row is None:
+            return self._site_id
+        run_site = row[0]
+        return lambda _url, name, now: self._site_id(run_site, name, now)
 
     def touch_post(self, url: str, *, fetched_at: str, lastmod: str | None = None,
                    etag: str | None = None, http_last_modified: str | None = None) -> bool:

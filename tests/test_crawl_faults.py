@@ -185,6 +185,29 @@ def test_posts_under_a_custom_url_prefix_are_all_found(tmp_path: Path):
                 server.url + post.url_path for post in blog.posts)
 
 
+def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
+    """example.com answers every request with a redirect to www.example.com (or an old domain
+    to the new one): the crawl of the address asked for archives the posts where they are,
+    under the site asked for, and a re-crawl fetches none of them again."""
+    blog = SampleBlog(seed=5, post_count=15)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as alias:
+        alias.moved_to = server.url
+        first = crawl(alias.url, "--db", str(db), "--json")
+        second = crawl(alias.url, "--db", str(db), "--json")
+        fetched = [p for p in server.request_log if p.startswith("/post/")]
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["counts"]["new"] == 15
+    assert json.loads(second.stdout)["counts"] == {**json.loads(second.stdout)["counts"],
+                                                   "new": 0, "changed": 0, "deleted": 0}
+    assert len(fetched) == len(set(fetched)) == 15  # the re-crawl fetched no post again
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(archive.known_posts(alias.url)) == sorted(
+            server.url + post.url_path for post in blog.posts)
+        assert [row["url"] for row in archive.conn.execute("SELECT url FROM sites")] == [
+            alias.url + "/"]
+
+
 def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_path: Path):
     db = tmp_path / "archive.db"
     db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # a damaged SQLite header

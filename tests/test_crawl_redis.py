@@ -460,3 +460,32 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     versions = versions_per_post(db)
     edited = server.url + server.blog.posts[3].url_path
     assert versions.pop(edited) == 2 and set(versions.values()) == {1}
+
+
+def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Each address asked for redirects every request to another host (example.com to
+    www.example.com): the workers crawl the posts where they are, through the posts sitemap,
+    and for the site without one through its feed and listing pages, and the writer archives
+    them under the sites asked for."""
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=12) as servers, contextlib.ExitStack() as stack:
+        servers[1].fail_paths.add("/sitemap.xml")  # the feed and listing pages only
+        aliases = []
+        for n, server in enumerate(servers):
+            alias = stack.enter_context(BlogServer(server.blog, loopback(10 + n)).start())
+            alias.moved_to = server.url
+            aliases.append(alias)
+        worker = start_worker(redis_server.url)
+        try:
+            out, err = start_writer([a.url for a in aliases], db,
+                                    redis_server.url).communicate(timeout=120)
+        finally:
+            stop([worker])
+        # The second is partial ("!"): its sitemap answered 500, an error of the run.
+        for alias, mark in zip(aliases, "✓!", strict=True):
+            assert f"{mark} {alias.url}/: 12 posts: 12 new" in out, (out, err)
+        with Archive.open(db, readonly=True) as archive:
+            for alias, server in zip(aliases, servers, strict=True):
+                assert sorted(archive.known_posts(alias.url)) == sorted(
+                    server.url + post.url_path for post in server.blog.posts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
@@ -48,6 +49,16 @@ def in_site(url: str, root: str) -> bool:
     if target.netloc.lower() != base.netloc.lower():
         return False
     return target.path.startswith(base.path)
+
+
+def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
+    """Where a site moved: the root of `landed`, the URL a request for `asked` (a page of the
+    site at one of `roots`) was redirected to, when that is another host (example.com to
+    www.example.com, an old domain to a new one); None when it stayed within the site."""
+    if not any(in_site(asked, root) for root in roots):
+        return None
+    root = landed[: -len("robots.txt")] if landed.endswith("/robots.txt") else site_root(landed)
+    return None if any(in_site(root, known) for known in roots) else root
 
 
 def is_post_url(url: str) -> bool:

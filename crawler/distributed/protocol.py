@@ -67,14 +67,22 @@ def next_key(site: str) -> str:
 
 
 def sitemaps_key(site: str) -> str:
+    """Sitemaps requested for the site (a counter: WIXARCHIVE_MAX_SITEMAPS)."""
     return f"{PREFIX}:sitemaps:{site}"
+
+
+def listings_key(site: str) -> str:
+    """Listing pages requested for the site (a counter: WIXARCHIVE_MAX_LISTING_PAGES). A
+    key of its own: counted in the sitemaps' string key as a hash field, it failed with
+    WRONGTYPE and the site's first listing page never ended (its crawl hung)."""
+    return f"{PREFIX}:listings:{site}"
 
 
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             STOPPED]
-    for kind in ("known", "tokens", "next", "sitemaps"):  # per site (any host fetched)
+    for kind in ("known", "tokens", "next", "sitemaps", "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
 

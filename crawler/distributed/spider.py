@@ -40,10 +40,10 @@ from crawler.discover.sitemaps import (
     read_sitemap,
     sitemaps_from_robots,
 )
-from crawler.discover.urls import in_site, normalize_url
+from crawler.discover.urls import in_site, moved_root, normalize_url
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
-from crawler.distributed.queue import RUN, SITE, LeasedQueue
+from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
 from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
@@ -162,19 +162,22 @@ class DistributedWixSpider(scrapy.Spider):
 
     def _request(self, url: str, callback: Any, site: str, run: Any, **kwargs: Any,
                  ) -> scrapy.Request:
+        roots = kwargs.pop("roots", None)
         meta = {SITE: site, RUN: run, **kwargs.pop("meta", {})}
+        if roots and len(roots) > 1:
+            meta[ROOTS] = roots
         return scrapy.Request(url, callback, errback=kwargs.pop("errback", self.on_error),
                               meta=meta, **kwargs)
 
     def _sitemap_request(self, url: str, site: str, run: Any, found: dict[str, Any],
-                         ) -> list[scrapy.Request]:
+                         roots: list[str] | None = None) -> list[scrapy.Request]:
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
         if self.server.incr(p.sitemaps_key(site)) > limit:
             found["sitemap_failed"] = True
             found["errors"].append(f"{url}: sitemap not read: more than {limit} sitemaps "
                                    "(WIXARCHIVE_MAX_SITEMAPS)")
             return []
-        return [self._request(url, self.parse_sitemap, site, run, priority=10,
+        return [self._request(url, self.parse_sitemap, site, run, priority=10, roots=roots,
                               errback=self.on_sitemap_error,
                               meta={"download_maxsize": SITEMAP_MAX_BYTES})]
 
@@ -207,12 +210,23 @@ class DistributedWixSpider(scrapy.Spider):
 
     # -- discovery ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _roots(response: Response) -> list[str]:
+        """Every root that is the response's site: its request's, and where a redirect from
+        one of them to another host led (the site moved; crawler.spiders.wix._follow_move).
+        Its discovery children carry them on."""
+        roots = list(response.meta.get(ROOTS) or [response.meta[SITE]])
+        redirects = response.meta.get("redirect_urls")
+        moved = redirects and moved_root(redirects[0], response.url, roots)
+        return [*roots, moved] if moved else roots
+
     def parse_robots(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
-        urls = [u for u in sitemaps_from_robots(response.text) if in_site(u, site)]
-        children = [r for url in urls or [site + "sitemap.xml"]
-                    for r in self._sitemap_request(url, site, run, found)]
+        roots = self._roots(response)
+        urls = [u for u in sitemaps_from_robots(response.text) if _within(u, roots)]
+        children = [r for url in urls or [roots[-1] + "sitemap.xml"]
+                    for r in self._sitemap_request(url, site, run, found, roots)]
         return self._done(response.request, children, found)
 
     def on_robots_error(self, failure: Failure) -> list[Any]:
@@ -224,7 +238,9 @@ class DistributedWixSpider(scrapy.Spider):
         if failure.check(*CONNECTION_ERRORS):
             found["unreachable"] = True  # no other page of it would answer either
         else:
-            children = self._sitemap_request(site + "sitemap.xml", site, run, found)
+            response = getattr(failure.value, "response", None)
+            roots = self._roots(response) if response is not None else [site]
+            children = self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found, roots)
         return self._done(request, children, found)
 
     def on_sitemap_error(self, failure: Failure) -> list[Any]:
@@ -245,12 +261,13 @@ class DistributedWixSpider(scrapy.Spider):
         resumed_since = self.site_settings(site, run).get("resumed_since")
         children: list[scrapy.Request] = []
         unchanged = 0
+        roots = self._roots(response)
         for entry in sitemap.entries:
-            if not in_site(entry.loc, site):
+            if not _within(entry.loc, roots):
                 continue
             if sitemap.is_index:
                 if is_posts_sitemap(entry.loc):
-                    children += self._sitemap_request(entry.loc, site, run, found)
+                    children += self._sitemap_request(entry.loc, site, run, found, roots)
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
@@ -268,26 +285,28 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         feed = parse_feed(response.body)
-        if feed.blog_home and in_site(feed.blog_home, site):
+        roots = self._roots(response)
+        if feed.blog_home and _within(feed.blog_home, roots):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
-                    if in_site(item.link, site)  # every feed item is a post (lists_post)
+                    if _within(item.link, roots)  # every feed item is a post (lists_post)
                     and normalize_url(item.link) not in known_posts]
         return self._done(response.request, children, found)
 
     def parse_listing(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
-        posts, listings = listing_links(response.body, response.url, site, response.url)
+        roots = self._roots(response)
+        posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
         children = [self._post_request(url, site, run) for url in posts]
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
-            if self.server.hincrby(p.sitemaps_key(site), "listings", 1) > limit:
+            if self.server.incr(p.listings_key(site)) > limit:
                 found["errors"].append(f"{url}: listing page not read: more than {limit} "
                                        "listing pages (WIXARCHIVE_MAX_LISTING_PAGES)")
                 break
-            children.append(self._request(url, self.parse_listing, site, run,
+            children.append(self._request(url, self.parse_listing, site, run, roots=roots,
                                           meta={HTML_ONLY: True}))
         return self._done(response.request, children, found)
 
@@ -355,3 +374,7 @@ class DistributedWixSpider(scrapy.Spider):
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
         if now - self.idle_since < limit:
             raise DontCloseSpider
+
+
+def _within(url: str, roots: list[str]) -> bool:
+    return any(in_site(url, root) for root in roots)

@@ -98,6 +98,9 @@ class BlogServer:
         self.slow_paths: dict[str, float] = {}  # path -> seconds to wait before answering
         self.redirect_loop_paths: set[str] = set()  # 302 to the same path with ?hop=N+1
         self.robots_disallow: list[str] = []  # extra "Disallow:" lines in robots.txt
+        # Another server's URL: every request is answered 301 to the same path there, as
+        # example.com answers for www.example.com, or an old domain for the new one.
+        self.moved_to: str | None = None
         # path -> behaviour writing its own answer; it returns False to let the blog answer.
         self.takeovers: dict[str, Callable[[BaseHTTPRequestHandler], bool]] = {}
         self.overrides: dict[str, Response] = {}  # path -> a fixed answer (bad media, ...)
@@ -157,6 +160,8 @@ class BlogServer:
             self.gate.pass_through(path)
         if path in self.slow_paths:
             time.sleep(self.slow_paths[path])
+        if self.moved_to is not None:
+            return Response(301, headers={"Location": self.moved_to.rstrip("/") + target})
         if path in self.overrides:
             return self.overrides[path]
         if path in self.fail_paths:

@@ -30,7 +30,13 @@ from crawler.discover.sitemaps import (
     read_sitemap,
     sitemaps_from_robots,
 )
-from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.discover.urls import (
+    in_site,
+    is_post_url,
+    moved_root,
+    normalize_url,
+    site_root,
+)
 from crawler.downloader.failures import describe
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
@@ -81,7 +87,12 @@ class WixBlogSpider(scrapy.Spider):
         if not url:
             raise ValueError("WixBlogSpider needs a site URL: scrapy crawl wix -a url=https://...")
         self.start_url = url if "://" in url else f"https://{url}"
-        self.site = site_root(self.start_url)
+        self.site = site_root(self.start_url)  # the site's identity in the archive
+        # Where its pages are fetched from, and every root that is this site: the address
+        # asked for and, when it redirects to another host (example.com to www.example.com,
+        # an old domain to a new one), that host: see _follow_move.
+        self.fetch_root = self.site
+        self.roots = [self.site]
         self.blog_home: str | None = None
         self.stage = "sitemaps"  # then "feed", then "listings" (see _on_idle)
         self.pending_sitemaps = 0
@@ -117,8 +128,9 @@ class WixBlogSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        found = [u for u in sitemaps_from_robots(response.text) if in_site(u, self.site)]
-        for url in found or [self.site + "sitemap.xml"]:
+        self._follow_move(response)
+        found = [u for u in sitemaps_from_robots(response.text) if self._in_site(u)]
+        for url in found or [self.fetch_root + "sitemap.xml"]:
             yield from self._sitemap_request(url)
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
@@ -127,7 +139,26 @@ class WixBlogSpider(scrapy.Spider):
             # robots.txt is the first request: if the host cannot be reached after the
             # retries, no other page of it will be either.
             raise CloseSpider(UNREACHABLE)
-        return self._sitemap_request(self.site + "sitemap.xml")
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            self._follow_move(response)
+        return self._sitemap_request(self.fetch_root + "sitemap.xml")
+
+    def _follow_move(self, robots: Response) -> None:
+        """robots.txt is the first request: when the address asked for redirected it to
+        another host, the site lives there now. Its pages are fetched from there and count as
+        this site's (they are archived under the site asked for), or every one would be
+        off-site and no post found."""
+        redirects = robots.meta.get("redirect_urls")
+        root = redirects and moved_root(redirects[0], robots.url, self.roots)
+        if not root:
+            return  # not redirected, or within the site (http to https)
+        self.logger.info("%s redirects to %s: crawling the site there", self.site, root)
+        self.roots.append(root)
+        self.fetch_root = root
+
+    def _in_site(self, url: str) -> bool:
+        return any(in_site(url, root) for root in self.roots)
 
     def _sitemap_request(self, url: str) -> list[scrapy.Request]:
         """The request for a sitemap not read yet (cycles and repeats end here)."""
@@ -155,7 +186,8 @@ class WixBlogSpider(scrapy.Spider):
 
     def _feed_request(self) -> scrapy.Request:
         self.stage = "feed"
-        return scrapy.Request(self.site + "blog-feed.xml", self.parse_feed, dont_filter=True,
+        return scrapy.Request(self.fetch_root + "blog-feed.xml", self.parse_feed,
+                              dont_filter=True,
                               errback=self.on_error)
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
@@ -175,7 +207,7 @@ class WixBlogSpider(scrapy.Spider):
             self.sitemap_failed = True
             self.record_error(response.url, f"sitemap {sitemap.problem}")
         for entry in sitemap.entries:
-            if not in_site(entry.loc, self.site):
+            if not self._in_site(entry.loc):
                 continue
             if sitemap.is_index:
                 if entry.loc in self.sitemaps_requested:
@@ -196,18 +228,18 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         feed = parse_feed(response.body)
-        if feed.blog_home and in_site(feed.blog_home, self.site):
+        if feed.blog_home and self._in_site(feed.blog_home):
             self.blog_home = feed.blog_home
         for item in feed.items:
             # Archived posts and sitemap posts are decided by the sitemap's lastmod. Every
             # item of the blog's feed is a post, whatever its URL's prefix (see lists_post).
             url = normalize_url(item.link)
-            if (in_site(item.link, self.site)
+            if (self._in_site(item.link)
                     and url not in self.known and url not in self.sitemap_urls):
                 yield self._post_request(item.link)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        posts, listings = listing_links(response.body, response.url, self.site,
+        posts, listings = listing_links(response.body, response.url, self.fetch_root,
                                         self.blog_home or response.url)
         for url in posts:
             yield self._post_request(url)
@@ -235,8 +267,9 @@ class WixBlogSpider(scrapy.Spider):
             requests = [self._feed_request()]
         elif self.stage == "feed" and not self.sitemap_urls:
             self.stage = "listings"
-            requests = [scrapy.Request(self.blog_home or self.site + "blog", self.parse_listing,
-                                       errback=self.on_error, meta={HTML_ONLY: True})]
+            requests = [scrapy.Request(self.blog_home or self.fetch_root + "blog",
+                                       self.parse_listing, errback=self.on_error,
+                                       meta={HTML_ONLY: True})]
         elif self.media is not None:
             batch = self.media.take()
             if batch is not None:
