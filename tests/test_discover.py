@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import (
@@ -9,7 +11,7 @@ from crawler.discover.sitemaps import (
     parse_sitemap,
     sitemaps_from_robots,
 )
-from crawler.discover.urls import in_site, is_post_url, normalize_url, site_root
+from crawler.discover.urls import in_site, is_post_url, moved_root, normalize_url, site_root
 
 INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" generatedBy="WIX">
@@ -112,3 +114,18 @@ def test_real_sitemaps_and_feeds(shared_dir) -> None:
         feed = parse_feed(path.read_bytes())
         assert 0 < len(feed.items) <= 20, path.name
         assert feed.blog_home, path.name
+
+
+@pytest.mark.parametrize(("asked", "landed", "moved"), [
+    ("https://example.com/robots.txt", "https://www.example.com/robots.txt",
+     "https://www.example.com/"),
+    ("https://old.example/blog-feed.xml", "https://new.example/blog-feed.xml",
+     "https://new.example/"),
+    ("http://example.com/robots.txt", "https://example.com/robots.txt", None),  # same site
+    # A free-plan site's robots.txt answered by its host: not a move to the whole host.
+    ("https://jane.wixsite.com/studio/robots.txt", "https://jane.wixsite.com/robots.txt", None),
+    ("https://elsewhere.example/x", "https://new.example/x", None),  # not a page of the site
+])
+def test_a_site_moved_when_a_page_of_it_redirects_to_another_host(asked, landed, moved):
+    assert moved_root(asked, landed, ["https://example.com/", "https://old.example/",
+                                      "https://jane.wixsite.com/studio/"]) == moved

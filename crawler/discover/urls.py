@@ -57,6 +57,8 @@ def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
     www.example.com, an old domain to a new one); None when it stayed within the site."""
     if not any(in_site(asked, root) for root in roots):
         return None
+    if urlsplit(asked).netloc.lower() == urlsplit(landed).netloc.lower():
+        return None  # the same host: http to https, or a free-plan site's robots.txt
     root = landed[: -len("robots.txt")] if landed.endswith("/robots.txt") else site_root(landed)
     return None if any(in_site(root, known) for known in roots) else root
 
