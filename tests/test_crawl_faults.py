@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
-from crawler.sample_site.server import Gate
+from crawler.sample_site.server import Gate, Response
 from tests.processes import Output, wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
@@ -206,6 +207,29 @@ def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
             server.url + post.url_path for post in blog.posts)
         assert [row["url"] for row in archive.conn.execute("SELECT url FROM sites")] == [
             alias.url + "/"]
+
+
+def test_translations_listed_as_sitemap_alternates_are_archived(tmp_path: Path):
+    """A multilingual site lists a post's other languages only as <xhtml:link> alternates of
+    its sitemap entry: each is archived as a post of its own, and a re-crawl keeps them."""
+    blog = SampleBlog(seed=12, post_count=8)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        sitemap = server.respond("/blog-posts-sitemap.xml").body.decode()
+        sitemap = sitemap.replace("<urlset ", '<urlset xmlns:xhtml="http://www.w3.org/1999/xhtml" ')
+        sitemap = re.sub(r"<loc>(http[^<]*/post/[^<]*)</loc>",
+                         r'<loc>\1</loc><xhtml:link rel="alternate" hreflang="es" '
+                         r'href="\1?lang=es"/>', sitemap)
+        server.overrides["/blog-posts-sitemap.xml"] = Response(
+            200, sitemap.encode(), {"Content-Type": "application/xml"})
+        first = crawl(server.url, "--db", str(db), "--json")
+        second = crawl(server.url, "--db", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["counts"]["new"] == 16
+    assert json.loads(second.stdout)["counts"]["deleted"] == 0
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(archive.known_posts(server.url)) == sorted(
+            server.url + post.url_path + lang for post in blog.posts for lang in ("", "?lang=es"))
 
 
 def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_path: Path):

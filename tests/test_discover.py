@@ -10,6 +10,7 @@ from crawler.discover.sitemaps import (
     is_posts_sitemap,
     parse_sitemap,
     sitemaps_from_robots,
+    with_translations,
 )
 from crawler.discover.urls import in_site, is_post_url, moved_root, normalize_url, site_root
 
@@ -129,3 +130,21 @@ def test_real_sitemaps_and_feeds(shared_dir) -> None:
 def test_a_site_moved_when_a_page_of_it_redirects_to_another_host(asked, landed, moved):
     assert moved_root(asked, landed, ["https://example.com/", "https://old.example/",
                                       "https://jane.wixsite.com/studio/"]) == moved
+
+
+def test_a_posts_translations_in_the_sitemap_are_posts_of_their_own():
+    sitemap = parse_sitemap(b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:xhtml="http://www.w3.org/1999/xhtml">
+<url><loc>https://x.example/post/hello</loc><lastmod>2024-06-03</lastmod>
+<xhtml:link rel="alternate" hreflang="en" href="https://x.example/post/hello"/>
+<xhtml:link rel="alternate" hreflang="es" href="https://x.example/es/post/hola"/>
+<xhtml:link rel="alternate" hreflang="x-default" href="https://x.example/post/hello"/>
+</url>
+<url><loc>https://x.example/es/post/hola</loc></url>
+</urlset>""")
+    assert sitemap.problem is None
+    assert sitemap.entries[0].translations == ("https://x.example/es/post/hola",)
+    assert [(e.loc, e.lastmod) for e in with_translations(sitemap.entries)] == [
+        ("https://x.example/post/hello", "2024-06-03"),
+        ("https://x.example/es/post/hola", "2024-06-03")]  # once, with its original's date

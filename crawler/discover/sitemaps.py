@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
@@ -27,6 +28,8 @@ class SitemapEntry:
     loc: str
     lastmod: str | None = None
     images: tuple[str, ...] = ()
+    # <xhtml:link rel="alternate" hreflang=… href=…>: the page in the site's other languages
+    translations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def _parse(source: IO[bytes] | _Unpacked, max_urls: int) -> ParsedSitemap:
 def _entry(node: etree._Element) -> SitemapEntry | None:
     loc = lastmod = None
     images: list[str] = []
+    translations: list[str] = []
     for child in node.iter():
         name = _local(child.tag)
         text = (child.text or "").strip()
@@ -147,4 +151,20 @@ def _entry(node: etree._Element) -> SitemapEntry | None:
             lastmod = text or None
         elif name == "loc" and text:
             images.append(text)
-    return SitemapEntry(loc=loc, lastmod=lastmod, images=tuple(images)) if loc else None
+        elif name == "link" and child.get("rel") == "alternate" and child.get("href"):
+            translations.append(child.get("href").strip())
+    if not loc:
+        return None
+    return SitemapEntry(loc=loc, lastmod=lastmod, images=tuple(images),
+                        translations=tuple(t for t in dict.fromkeys(translations) if t != loc))
+
+
+def with_translations(entries: list[SitemapEntry]) -> Iterator[SitemapEntry]:
+    """Each entry, then its translations as entries of their own (with its lastmod), each URL
+    once: a multilingual site lists a post's other languages only as its alternates."""
+    seen: set[str] = set()
+    for entry in entries:
+        for loc in (entry.loc, *entry.translations):
+            if loc not in seen:
+                seen.add(loc)
+                yield entry if loc == entry.loc else SitemapEntry(loc, entry.lastmod)

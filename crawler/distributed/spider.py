@@ -39,6 +39,7 @@ from crawler.discover.sitemaps import (
     lists_post,
     read_sitemap,
     sitemaps_from_robots,
+    with_translations,
 )
 from crawler.discover.urls import in_site, moved_root, normalize_url
 from crawler.distributed import protocol as p
@@ -262,7 +263,9 @@ class DistributedWixSpider(scrapy.Spider):
         children: list[scrapy.Request] = []
         unchanged = 0
         roots = self._roots(response)
-        for entry in sitemap.entries:
+        # A post's translations are posts of their own (with_translations).
+        entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
+        for entry in entries:
             if not _within(entry.loc, roots):
                 continue
             if sitemap.is_index:

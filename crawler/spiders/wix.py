@@ -29,6 +29,7 @@ from crawler.discover.sitemaps import (
     lists_post,
     read_sitemap,
     sitemaps_from_robots,
+    with_translations,
 )
 from crawler.discover.urls import (
     in_site,
@@ -206,7 +207,9 @@ class WixBlogSpider(scrapy.Spider):
             # Read in part or not at all: posts it lacks may not be gone, so none are marked.
             self.sitemap_failed = True
             self.record_error(response.url, f"sitemap {sitemap.problem}")
-        for entry in sitemap.entries:
+        # A post's translations are posts of their own (with_translations).
+        entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
+        for entry in entries:
             if not self._in_site(entry.loc):
                 continue
             if sitemap.is_index:
