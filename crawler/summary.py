@@ -80,7 +80,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
                                f"failed (first: {failed_posts[0]})")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
-                               "(no blog-posts sitemap, feed or listing with /post/ links)")
+                               "(no blog-posts sitemap, blog feed or listing of posts)")
     else:
         if stopped_early or (counts["failed"] and any("HTTP 404" not in e for e in errors)):
             summary.status = "partial"
