@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response
@@ -153,37 +155,28 @@ def test_killed_crawl_leaves_a_consistent_archive_and_resumes(tmp_path: Path):
     _interrupted_then_resumed(tmp_path, signal.SIGKILL)
 
 
-def test_without_a_sitemap_the_feed_and_listing_pages_find_every_post(tmp_path: Path):
-    blog = SampleBlog(seed=8, post_count=35)  # more than the feed's 20 and several listing pages
+@pytest.mark.parametrize(("prefix", "sitemap"), [
+    ("post", False), ("articles", True), ("articles", False)])
+def test_every_post_is_found_with_or_without_a_sitemap_whatever_its_url_prefix(
+        tmp_path: Path, prefix: str, sitemap: bool):
+    """Without a sitemap, the feed and the listing pages find every post (more than the
+    feed's 20, over several listing pages). Wix lets a blog's owner replace "post" in its
+    posts' URLs (SEO settings): the posts sitemap, the feed and the listing pages' post cards
+    still find every one."""
+    blog = SampleBlog(seed=8, post_count=35, post_prefix=prefix)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server:
-        server.fail_paths.add("/sitemap.xml")
+        if not sitemap:
+            server.fail_paths.add("/sitemap.xml")
         result = crawl(server.url, "--db", str(db), "--json")
-        fetched = [p for p in server.request_log if p.startswith("/post/")]
+        fetched = [p for p in server.request_log if p.startswith(f"/{prefix}/")]
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["counts"]["new"] == 35
     assert len(fetched) == len(set(fetched)) == 35
-    assert any(p.startswith("/blog/page/") for p in server.request_log)
-
-
-def test_posts_under_a_custom_url_prefix_are_all_found(tmp_path: Path):
-    """Wix lets a blog's owner replace "post" in its posts' URLs (SEO settings): every post
-    is still found, through the posts sitemap, and without it through the feed and the
-    listing pages' post cards."""
-    blog = SampleBlog(seed=9, post_count=35, post_prefix="articles")
-    assert blog.posts[0].url_path.startswith("/articles/")
-    for without_sitemap, db in ((False, tmp_path / "a.db"), (True, tmp_path / "b.db")):
-        with serve_blog(blog) as server:
-            if without_sitemap:
-                server.fail_paths.add("/sitemap.xml")
-            result = crawl(server.url, "--db", str(db), "--json")
-            fetched = [p for p in server.request_log if p.startswith("/articles/")]
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout)["counts"]["new"] == 35
-        assert len(fetched) == len(set(fetched)) == 35
-        with Archive.open(db, readonly=True) as archive:
-            assert sorted(archive.known_posts(server.url)) == sorted(
-                server.url + post.url_path for post in blog.posts)
+    assert any(p.startswith("/blog/page/") for p in server.request_log) is not sitemap
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(archive.known_posts(server.url)) == sorted(
+            server.url + post.url_path for post in blog.posts)
 
 
 def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
