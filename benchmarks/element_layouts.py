@@ -1,6 +1,7 @@
 """Element-built variants of the real corpus, measured like the real pages.
 
     .venv/bin/python benchmarks/element_layouts.py [CORPUS_DIR] [--pages] [--json]
+    .venv/bin/python benchmarks/element_layouts.py --without-json-ld [--pages]
     .venv/bin/python benchmarks/element_layouts.py --sample [--pages] [--json]
 
 `--sample` scores the sample site's own element-built posts instead (SampleBlog(seed=5,
@@ -18,6 +19,10 @@ four paragraphs per text element) and "cms" (a CMS item page as Wix writes its S
 "website" and the posting as an `ItemPage`'s mainEntity; one paragraph per text element; the
 header one paragraph each; labels in their own text elements above the share row and the
 related posts; Wix's zero-width wixGuard spaces in the title).
+`--without-json-ld` rebuilds the "elements" shape with no JSON-LD at all (og:type "article"
+and the article:* meta tags only, as some pages are served): a post by its og:type alone, whose
+header's author line no metadata names. Its visible date is the variant's fixed one and no
+metadata names the author, so only the body figures (F1, chrome) are meaningful there.
 The derived pages go to a temporary directory (never into git) and benchmarks/extraction.py
 scores them: ours vs trafilatura vs readability, body F1, metadata, speed.
 """
@@ -55,7 +60,7 @@ def _rich_text(inner: str) -> str:
     return f'<div data-testid="richTextElement" class="wixui-rich-text">{inner}</div>'
 
 
-def element_variant(raw: bytes, truth: dict, shape: str = "elements"
+def element_variant(raw: bytes, truth: dict, shape: str = "elements", json_ld: bool = True,
                     ) -> tuple[bytes, dict] | None:
     """The page rebuilt in an element-built shape and its truth; None without a blog article."""
     root = parse(raw).root
@@ -100,7 +105,8 @@ def element_variant(raw: bytes, truth: dict, shape: str = "elements"
                "mainEntityOfPage": {"@type": "itemPage"}}
     data = {"@context": "https://schema.org", "@type": "ItemPage", "mainEntity": posting} \
         if cms else posting
-    etree.SubElement(head, "script", type="application/ld+json").text = json.dumps(data)
+    if json_ld:
+        etree.SubElement(head, "script", type="application/ld+json").text = json.dumps(data)
     if cms:  # Wix leaves a CMS page's og:type at "website"
         for meta in head.xpath('meta[@property="og:type"]'):
             meta.set("content", "website")
@@ -114,15 +120,16 @@ def element_variant(raw: bytes, truth: dict, shape: str = "elements"
     return etree.tostring(root, encoding="utf-8", method="html"), expected
 
 
-def derive(corpus: Path, out: Path) -> int:
+def derive(corpus: Path, out: Path, shapes: tuple[str, ...] = SHAPES,
+           json_ld: bool = True) -> int:
     (out / "html").mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     count = 0
     for truth_file in sorted((corpus / "truth").glob("*.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
         raw = (corpus / "html" / truth["file"]).read_bytes()
-        for shape in SHAPES:
-            variant = element_variant(raw, truth, shape)
+        for shape in shapes:
+            variant = element_variant(raw, truth, shape, json_ld)
             if variant is None:
                 continue
             html, expected = variant
@@ -171,10 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     if not (corpus / "truth").is_dir():
         print(f"corpus not found at {corpus} (needs html/ and truth/); nothing to measure.")
         return 0
+    json_ld = "--without-json-ld" not in args
+    args = [arg for arg in args if arg != "--without-json-ld"]
+    shapes = SHAPES if json_ld else ("elements",)
     with tempfile.TemporaryDirectory() as tmp:
-        count = derive(corpus, Path(tmp))
-        print(f"{count} element-built variants ({', '.join(SHAPES)}) of the real posts in "
-              f"{corpus}")
+        count = derive(corpus, Path(tmp), shapes, json_ld)
+        print(f"{count} element-built variants ({', '.join(shapes)}"
+              f"{'' if json_ld else ', no JSON-LD'}) of the real posts in {corpus}")
         return extraction.main([tmp, *args])
 
 

@@ -111,6 +111,18 @@ def test_og_article_with_one_blogposting_is_a_post_even_with_related_posts():
     assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."
 
 
+def test_og_article_without_json_ld_is_a_post_and_its_unnamed_header_is_not_body():
+    """og:type "article" is what Wix gives its post pages: with no JSON-LD to say otherwise
+    the page is a post, even beside related posts; with no author in the metadata, the header
+    lines under the title (name, date, reading time) are still told from the body."""
+    article = extract_article(_page(main=ELEMENT_MAIN))
+    assert article.page_kind == "post"
+    assert article.title == "Harvest notes"
+    assert article.body_text == "The beans came in early this year.\n\nStorage\n\nDry them well."
+    assert article.reading_minutes == 4
+    assert article.published == "2024-07-24"
+
+
 def test_cards_without_post_metadata_stay_non_posts():
     # og:type website: a blog home or listing, whatever its JSON-LD says.
     website = extract_article(_page(og_type="website", ld=[_posting()], main=ELEMENT_MAIN))

@@ -61,6 +61,7 @@ _HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
 _HEADER_LINE_WORDS = 12
 _DATE_WORDS = 6  # "17 de dezembro de 2018" is five
+_AUTHOR_WORDS = 4  # a header line taken for body before its date showed it (_header_unnamed)
 # In this order: ElementPath's find stops at the first match, one C-level scan each.
 _MAIN_PATHS = ('.//*[@id="PAGES_CONTAINER"]', './/*[@id="SITE_PAGES"]', ".//main")
 
@@ -249,6 +250,8 @@ class _ElementWalk:
 
     def rich_text(self, el: etree._Element) -> None:
         before = self._lengths()
+        if self._header_unnamed(el):
+            return
         if self.walker.blocks:  # in the body: the walker skips empty elements itself
             self.walker.walk(el)
         else:
@@ -258,6 +261,22 @@ class _ElementWalk:
         after = self._lengths()
         if after[0] == before[0] + 1 and self._is_label(el):
             self.label_mark = (before, after)
+
+    def _header_unnamed(self, el: etree._Element) -> bool:
+        """With no author in the metadata, the header's first line (the author's name) starts
+        the body; a date or reading time right after one or two such short lines shows they
+        were the header: they leave the body, and so does this line."""
+        walker = self.walker
+        if self.author or not 0 < len(walker.blocks) <= 2 or any(
+                len(block.split()) > _AUTHOR_WORDS for block in walker.blocks) or any(
+                html.startswith("<h") for html in walker.html):
+            return False
+        text = _text(el)
+        if not text or not self.header_line(el, text):
+            return False
+        del walker.blocks[:], walker.html[:], walker.md[:]
+        self.label_mark = None
+        return True
 
     def _is_label(self, el: etree._Element) -> bool:
         text = self.walker.blocks[-1]

@@ -298,6 +298,12 @@ def classify(
         ' or @data-hook="hashtag-pagination-container"])'
     ):
         return "tag"
+    if og_type == "article" and not head.json_ld:
+        # Wix gives og:type "article" to blog post pages only (every post of the real corpus,
+        # no other page): one that says so and carries no JSON-LD to say otherwise (a Forum
+        # post's DiscussionForumPosting, several posts) is a post in a layout not recognised
+        # above (its body: crawler.extract.elements).
+        return "post"
     if has_cards:
         return "listing"
     if _ERROR_TITLE.search(title):
