@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from crawler.discover.feeds import parse_feed
@@ -102,6 +104,24 @@ def test_listing_links_follow_pages_and_categories_only() -> None:
     assert posts == ["https://www.example.com/post/a", "https://www.example.com/post/b"]
     assert listings == ["https://www.example.com/news/page/3",
                         "https://www.example.com/news/categories/tips"]
+
+
+def test_real_listing_cards_give_their_posts_whatever_the_url_prefix(shared_dir) -> None:
+    """The real listing and category pages, their post links moved from /post/ to /articles/
+    (an owner's URL prefix): the post cards still give every post the page lists."""
+    pages = [p for p in (shared_dir / "realworld" / "html").glob("*.html")
+             if "__blog" in p.name or "__hot-topics" in p.name or "__news" in p.name]
+    assert pages
+    for path in pages:
+        raw = path.read_bytes()
+        # Its own site where its links are absolute (unconverted mirrors), else any.
+        absolute = re.search(rb'href="(https?://[^/"]+/)[^"]*post/', raw)
+        site = absolute.group(1).decode() if absolute else "https://www.x.example/"
+        posts, _ = listing_links(raw, site + "blog/x", site, site + "blog")
+        moved, _ = listing_links(raw.replace(b"post/", b"articles/"), site + "blog/x", site,
+                                 site + "blog")
+        assert posts, path.name
+        assert moved == [url.replace("/post/", "/articles/") for url in posts], path.name
 
 
 def test_real_sitemaps_and_feeds(shared_dir) -> None:
