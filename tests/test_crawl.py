@@ -8,7 +8,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import serve_http
 
 CHROME = [
     "top of page", "bottom of page", "Recent Posts", "See All", "Post not marked as liked",
@@ -119,14 +119,8 @@ def plain_site(tmp_path: Path) -> Iterator[str]:
     (root / "index.html").write_text("<html><body><h1>Bakery</h1><p>Fresh bread.</p>"
                                      "<a href='/menu.html'>Menu</a></body></html>")
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(root))  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(handler) as url:
+        yield url + "/"
 
 
 def test_site_that_is_not_wix_fails_clearly(plain_site: str, tmp_path: Path):

@@ -192,8 +192,8 @@ def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
         fetched = [p for p in server.request_log if p.startswith("/post/")]
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["counts"]["new"] == 15
-    assert json.loads(second.stdout)["counts"] == {**json.loads(second.stdout)["counts"],
-                                                   "new": 0, "changed": 0, "deleted": 0}
+    again = json.loads(second.stdout)["counts"]
+    assert (again["new"], again["changed"], again["deleted"]) == (0, 0, 0)
     assert len(fetched) == len(set(fetched)) == 15  # the re-crawl fetched no post again
     with Archive.open(db, readonly=True) as archive:
         assert sorted(archive.known_posts(alias.url)) == sorted(

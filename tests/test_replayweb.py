@@ -20,7 +20,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import zipfile
@@ -36,6 +35,7 @@ from crawler.page_requisites import image_urls
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.render import post_page
+from tests.processes import serve_http
 from tests.pywb import MISSING as PYWB_MISSING
 from tests.pywb import pywb_bin, wayback
 from tests.wixstatic import wixstatic_proxy
@@ -114,14 +114,8 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
     handler = functools.partial(RangeHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(handler) as url:
+        yield url + "/"
 
 
 def fetch(url: str) -> bytes:

@@ -9,11 +9,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import serve_http
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 
@@ -170,10 +170,5 @@ def serve_pages(pages: dict[str, bytes]) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(Handler) as url:
+        yield url

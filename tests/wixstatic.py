@@ -15,12 +15,13 @@ import http.client
 import http.server
 import ssl
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.processes import serve_http
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -95,12 +96,5 @@ def wixstatic_proxy(upstream: str) -> Iterator[str]:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serve_http(Handler) as url:
+            yield url

@@ -51,16 +51,21 @@ def in_site(url: str, root: str) -> bool:
     return target.path.startswith(base.path)
 
 
+def in_any_site(url: str, roots: Sequence[str]) -> bool:
+    """in_site for a site known at several roots (one that moved, see moved_root)."""
+    return any(in_site(url, root) for root in roots)
+
+
 def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
     """Where a site moved: the root of `landed`, the URL a request for `asked` (a page of the
     site at one of `roots`) was redirected to, when that is another host (example.com to
     www.example.com, an old domain to a new one); None when it stayed within the site."""
-    if not any(in_site(asked, root) for root in roots):
+    if not in_any_site(asked, roots):
         return None
     if urlsplit(asked).netloc.lower() == urlsplit(landed).netloc.lower():
         return None  # the same host: http to https, or a free-plan site's robots.txt
     root = landed[: -len("robots.txt")] if landed.endswith("/robots.txt") else site_root(landed)
-    return None if any(in_site(root, known) for known in roots) else root
+    return None if in_any_site(root, roots) else root
 
 
 def is_post_url(url: str) -> bool:

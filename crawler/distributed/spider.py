@@ -41,7 +41,7 @@ from crawler.discover.sitemaps import (
     sitemaps_from_robots,
     with_translations,
 )
-from crawler.discover.urls import in_site, moved_root, normalize_url
+from crawler.discover.urls import in_any_site, moved_root, normalize_url
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
@@ -225,7 +225,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         roots = self._roots(response)
-        urls = [u for u in sitemaps_from_robots(response.text) if _within(u, roots)]
+        urls = [u for u in sitemaps_from_robots(response.text) if in_any_site(u, roots)]
         children = [r for url in urls or [roots[-1] + "sitemap.xml"]
                     for r in self._sitemap_request(url, site, run, found, roots)]
         return self._done(response.request, children, found)
@@ -266,7 +266,7 @@ class DistributedWixSpider(scrapy.Spider):
         # A post's translations are posts of their own (with_translations).
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
         for entry in entries:
-            if not _within(entry.loc, roots):
+            if not in_any_site(entry.loc, roots):
                 continue
             if sitemap.is_index:
                 if is_posts_sitemap(entry.loc):
@@ -289,11 +289,11 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found(response)
         feed = parse_feed(response.body)
         roots = self._roots(response)
-        if feed.blog_home and _within(feed.blog_home, roots):
+        if feed.blog_home and in_any_site(feed.blog_home, roots):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
-                    if _within(item.link, roots)  # every feed item is a post (lists_post)
+                    if in_any_site(item.link, roots)  # every feed item is a post (lists_post)
                     and normalize_url(item.link) not in known_posts]
         return self._done(response.request, children, found)
 
@@ -377,7 +377,3 @@ class DistributedWixSpider(scrapy.Spider):
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
         if now - self.idle_since < limit:
             raise DontCloseSpider
-
-
-def _within(url: str, roots: list[str]) -> bool:
-    return any(in_site(url, root) for root in roots)

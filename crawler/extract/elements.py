@@ -395,7 +395,7 @@ def fill_unlocated_body(article: Article, scope: etree._Element, base: str | Non
     if not any(part.strip() for part in region.itertext()):
         article.warnings.append("post page without a post body in the HTML")
         return
-    _fill_generic(article, region, base)
+    _fill_generic(article, region, base, owned=True)
 
 
 def _apply(article: Article, found: ElementPost) -> None:
@@ -418,7 +418,10 @@ def _apply(article: Article, found: ElementPost) -> None:
         article.warnings.append("published date read from the visible date (day only)")
 
 
-def _fill_generic(article: Article, region: etree._Element, base: str | None) -> None:
+def _fill_generic(article: Article, region: etree._Element, base: str | None, *,
+                  owned: bool = False) -> None:
+    """trafilatura on `region`; `owned`: a copy of the caller's own, moved rather than copied
+    again."""
     # Imported here: only pages in an unknown layout need trafilatura.
     from crawler.extract.fallback import extract_with_trafilatura
 
@@ -426,7 +429,7 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None) ->
     # no more of it than the fallback's bounded region (the page is not read after this).
     document = etree.Element("html")
     region = fallback_region(region, article.warnings)
-    etree.SubElement(document, "body").append(copy.deepcopy(region))
+    etree.SubElement(document, "body").append(region if owned else copy.deepcopy(region))
     result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
     if result.blocks and article.title and _norm(result.blocks[0]) == _norm(article.title):

@@ -32,7 +32,7 @@ from crawler.discover.sitemaps import (
     with_translations,
 )
 from crawler.discover.urls import (
-    in_site,
+    in_any_site,
     is_post_url,
     moved_root,
     normalize_url,
@@ -159,7 +159,7 @@ class WixBlogSpider(scrapy.Spider):
         self.fetch_root = root
 
     def _in_site(self, url: str) -> bool:
-        return any(in_site(url, root) for root in self.roots)
+        return in_any_site(url, self.roots)
 
     def _sitemap_request(self, url: str) -> list[scrapy.Request]:
         """The request for a sitemap not read yet (cycles and repeats end here)."""
