@@ -19,11 +19,12 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from archive import captures, webarchive
 from archive.ingest import Fetch, save_batch, save_earlier
 from archive.store import Archive
-from crawler.discover.urls import is_post_url, normalize_url, site_root
+from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
 
 BATCH = 100  # post pages per committed step
 SOURCE = "import"
@@ -65,7 +66,7 @@ class ImportResult:
     other_records: int = 0  # request, warcinfo, metadata, resource... records
     skipped: int = 0  # responses that are not post pages, nor images of imported posts
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
-    unresolved: int = 0  # revisit records whose payload is in none of the files
+    unresolved: int = 0  # revisits of post pages whose payload is in none of the files
     sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)  # damaged or unreadable files
 
@@ -132,14 +133,15 @@ def _is_image(entry: webarchive.Entry) -> bool:
     return entry.status == 200 and (entry.content_type or "").lower().startswith("image/")
 
 
-def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[set[str], set[str]]:
-    """The records in the capture index, and those of them a post version was made from."""
-    ids, found, used = list(dict.fromkeys(record_ids)), set(), set()
+def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+    """The records in the capture index (with the source that stored them), and those of them
+    a post version was made from."""
+    ids, found, used = list(dict.fromkeys(record_ids)), {}, set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ','.join('?' * len(chunk))
-        found.update(r for (r,) in archive.conn.execute(
-            f"SELECT record_id FROM captures WHERE record_id IN ({marks})", chunk))
+        found.update(archive.conn.execute(
+            f"SELECT record_id, source FROM captures WHERE record_id IN ({marks})", chunk))
         used.update(r for (r,) in archive.conn.execute(
             f"SELECT capture FROM post_versions WHERE capture IN ({marks})", chunk))
     return found, used
@@ -256,7 +258,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                                      if e.record_id in indexed and e.record_id not in used))
     reader = webarchive.Reader()
     resolver = _Resolver(archive, entries, reader)
-    pages, gone, images, taken = [], [], {}, set()
+    pages, gone, maybe_gone, images, taken = [], [], [], {}, set()
     fresh_images = 0
     for entry in entries:
         if entry.record_id in taken:
@@ -264,19 +266,24 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             continue
         taken.add(entry.record_id)
         is_post = is_post_url(entry.url)
-        is_page = is_post and entry.status == 200 and _is_html(entry)
+        # Any HTML page may be a post: owners can rename the /post/ prefix (SEO settings),
+        # so extraction decides, as it does for the crawler's pages.
+        is_page = entry.status == 200 and _is_html(entry) and (
+            is_post or not is_listing_path(urlsplit(entry.url).path))
         if entry.record_id in indexed and _is_image(entry):
             images[entry.url] = entry  # linked below if a post uses it and it is not yet
         if entry.record_id in indexed:
             # Imported before, unless an import was killed after writing its capture and
-            # before its version: then it is newer than the post's archived copy.
+            # before its version: then it is newer than the post's archived copy. (Only
+            # posts' pages are stored by an import; a crawl stores every page it fetched.)
             seen = last_seen.get(normalize_url(entry.url))
             if not (is_page and entry.record_id not in used
+                    and (is_post or indexed[entry.record_id] == source)
                     and (seen is None or _iso(entry.date) > seen)):
                 result.already += 1
                 continue
-        if is_post and entry.status in GONE:
-            gone.append(entry)
+        if entry.status in GONE:
+            (gone if is_post else maybe_gone).append(entry)
         elif is_page:
             pages.append(entry)
         elif _is_image(entry):
@@ -286,13 +293,17 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
     importer = _Importer(archive, result, source)
-    importer.indexed = indexed
+    importer.indexed = set(indexed)
     try:
         if on_start:
             on_start(len(pages))
         _import_pages(importer, resolver, pages, progress)
         linked = _link_images(importer, resolver, images)
-        result.skipped += fresh_images - len(linked - indexed)  # images no post uses
+        result.skipped += fresh_images - len(linked - importer.indexed)  # images no post uses
+        # A 404 elsewhere than at /post/ marks a deletion only where a post is archived.
+        posts = _last_seen(archive, (normalize_url(e.url) for e in maybe_gone))
+        gone += [e for e in maybe_gone if normalize_url(e.url) in posts]
+        result.skipped += sum(normalize_url(e.url) not in posts for e in maybe_gone)
         _mark_gone(importer, resolver, gone, pages)
     finally:
         reader.close()
@@ -311,10 +322,16 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
         fetches: list[Fetch] = []
         earlier: list[tuple[int, Fetch]] = []
         for entry in batch:
+            # Pages at post URLs, or archived as posts, are posts; any other page is one only
+            # if extraction says so, and is skipped quietly otherwise.
+            expected = is_post_url(entry.url) or normalize_url(entry.url) in known
             try:
                 payload = resolver.payload(entry)
                 if payload is None:
-                    result.unresolved += 1
+                    if expected:
+                        result.unresolved += 1
+                    else:  # e.g. a listing page revisited: its original was never stored
+                        result.skipped += 1
                     continue
                 content_type = _header(payload.headers, "content-type")
                 body = captures.Payload(entry.url, "", payload.status, payload.headers,
@@ -325,7 +342,10 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             url = normalize_url(entry.url)
             article = extract_article(body, url, content_type=content_type)
             if article.page_kind != "post":
-                result.not_posts += 1
+                if expected:
+                    result.not_posts += 1
+                else:
+                    result.skipped += 1
                 continue
             counts = result.site(url)
             counts.posts.add(url)

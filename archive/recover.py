@@ -267,8 +267,10 @@ class _Recovery:
             self.client_cdx += self.client.requests - before
             self._count()
 
-    def list_posts(self, url: str, match: str) -> list[tuple[wayback.Row, str]]:
-        """Captures of post URLs: 200 HTML pages and 404/410s, (row, kind)."""
+    def list_posts(self, url: str, match: str, is_post: Callable[[str], bool] = is_post_url
+                   ) -> list[tuple[wayback.Row, str]]:
+        """Captures of post URLs (those `is_post` accepts): 200 HTML pages and 404/410s,
+        (row, kind)."""
         scope = [("url", url)] + ([("matchType", match)] if match != "exact" else [])
         found: list[tuple[wayback.Row, str]] = []
         pages = self.query([*scope, ("filter", "statuscode:200"),
@@ -278,12 +280,15 @@ class _Recovery:
             rows = self.query([*scope, ("filter", f"statuscode:{status}"),
                                ("collapse", "digest")])
             found += [(r, "gone") for r in rows if r.status == status]
-        return [(r, kind) for r, kind in found if is_post_url(r.url) and self.site.owns(r.url)]
+        return [(r, kind) for r, kind in found if is_post(r.url) and self.site.owns(r.url)]
 
     def list_from_feeds(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:
-        """Post URLs the feed and sitemaps name that the prefix listing missed, listed."""
+        """Post URLs the feed and sitemaps name that the /post/ listing missed, listed. Every
+        feed item and posts-sitemap entry is a post, whatever word its path has for "post"
+        (owners can rename it); such a word is then listed whole, for the posts that were
+        deleted before the feed and sitemaps were last captured."""
         from crawler.discover.feeds import parse_feed
-        from crawler.discover.sitemaps import is_posts_sitemap, parse_sitemap
+        from crawler.discover.sitemaps import is_posts_sitemap, lists_post, parse_sitemap
 
         done = self._done()
         links: set[str] = set()
@@ -313,14 +318,28 @@ class _Recovery:
                 if sitemap.is_index:
                     if is_posts_sitemap(entry.loc) and self.site.owns(entry.loc):
                         queue.append(entry.loc)
-                else:
+                elif lists_post(url, entry.loc):
                     links.add(entry.loc)
-        extra = sorted({link for link in links if is_post_url(link) and self.site.owns(link)
-                        and _key(link) not in listed})
-        found = []
-        for link in extra:
-            found += self.list_posts(link, "exact")
+        links = {link for link in links if self.site.owns(link)}
+        found: list[tuple[wayback.Row, str]] = []
+        for word in sorted(self._post_words(links)):
+            in_prefix = re.compile(rf"^{re.escape(self.site.path)}{re.escape(word)}/[^/]+/?$")
+            found += self.list_posts(self.site.cdx_url(word + "/"), "prefix",
+                                     lambda url, match=in_prefix.match: bool(
+                                         match(urlsplit(url).path)))
+        listed = listed | {_key(r.url) for r, _ in found}
+        for link in sorted(link for link in links if _key(link) not in listed):
+            found += self.list_posts(link, "exact", lambda url: True)
         return found
+
+    def _post_words(self, links: set[str]) -> set[str]:
+        """The words other than "post" that the site's post paths use: /<word>/<slug>."""
+        words = set()
+        for link in links:
+            parts = urlsplit(link).path[len(self.site.path):].strip("/").split("/")
+            if len(parts) == 2 and parts[0] != "post":
+                words.add(parts[0])
+        return words
 
     # -- images --------------------------------------------------------------------------
 

@@ -230,6 +230,36 @@ def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
 
 
 
+def test_posts_under_a_renamed_url_prefix_are_imported_with_their_deletions(tmp_path: Path):
+    """Wix lets owners rename /post/ (SEO settings): two wget captures of a blog whose posts
+    are at /articles/<slug>, with edits, deletions (404s) and a new post between them."""
+    blog = SampleBlog(seed=29, post_count=30, post_prefix="articles")
+    with serve_blog(blog) as server:
+        base = server.url
+        first = wget_warc(base, tmp_path / "first", tmp_path / "mirror")
+        slugs = [post.slug for post in blog.posts]
+        edited, deleted, added = change_between_captures(blog)
+        time.sleep(1.1)  # WARC-Date has whole seconds in wget's records
+        second = wget_warc(base, tmp_path / "second", tmp_path / "mirror",
+                           *[f"{base}/articles/{slug}" for slug in deleted])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(first), str(second), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    ever = {f"{base}/articles/{slug}" for slug in [*slugs, added]}
+    site = summary["sites"][f"{base}/"]
+    assert (site["posts"], site["new_posts"], site["new_versions"], site["deleted"]) == (
+        len(ever), len(ever), len(edited), len(deleted))
+    assert summary["not_posts"] == summary["unresolved"] == 0
+    assert summary["skipped"] > 0  # the home, listing and category pages
+    assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
+    assert table(db, "SELECT count(*) FROM post_versions") == [(len(ever) + len(edited),)]
+    gone = {url for (url,) in table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL")}
+    assert gone == {f"{base}/articles/{slug}" for slug in deleted}
+    again = wixarchive("import", str(first), str(second), "--db", str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
+
+
 def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     """A post page, then (another file, imported later) its images: one at its original
     static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""

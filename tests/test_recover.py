@@ -155,6 +155,20 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         gone = [f"{server.url}/post/{slug}" for slug in deleted]
         second = wget_warc(server.url, work / "second", work / "mirror", *gone)
         site = server.url + "/"
+    # A blog whose owner renamed /post/ to /articles/ (SEO settings), one post deleted
+    # between its captures: the later sitemap no longer names it.
+    renamed = SampleBlog(seed=19, post_count=12, post_prefix="articles")
+    with serve_blog(renamed) as server:
+        feeds = [f"{server.url}/{name}" for name in
+                 ("sitemap.xml", "blog-posts-sitemap.xml", "blog-feed.xml")]
+        renamed_first = wget_warc(server.url, work / "renamed-first", work / "mirror", *feeds)
+        renamed_slugs = [post.slug for post in renamed.posts]
+        renamed_gone = renamed_slugs[4]
+        renamed.delete_post(renamed_gone)
+        time.sleep(1.1)
+        renamed_second = wget_warc(server.url, work / "renamed-second", work / "mirror", *feeds,
+                                   f"{server.url}/articles/{renamed_gone}")
+        renamed_site = server.url + "/"
     # Two of the posts' images captured: one as uploaded, one only as a /v1/fill/ rendition.
     with_images = [p.expected()["images"][0] for p in blog.posts if p.expected()["images"]]
     original, rendered = with_images[0], with_images[1]
@@ -167,7 +181,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # After the site lapsed: a post URL answering a parking page with status 200.
     parked = f"{site}post/{slugs[20]}"
     write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
-    warcs = [first, second, images, work / "parked.warc.gz"]
+    warcs = [first, second, images, work / "parked.warc.gz", renamed_first, renamed_second]
     # On one loopback site, at /post/<host>__<slug>.
     real = {f"/post/{name}": page for name, page in realworld_pages().items()}
     real_site = None
@@ -181,7 +195,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield {"site": site, "first": first, "second": second, "base": proxy_url + "/archive/",
                "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
                "added": added, "images": (original, rendered), "real": real,
-               "real_site": real_site, "parked": parked}
+               "real_site": real_site, "parked": parked, "renamed_site": renamed_site,
+               "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone}
 
 
 def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:
@@ -266,6 +281,22 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
             for t in ("captures", "post_versions")] == before
     assert elapsed >= len(proxy.cdx()) - 1  # one request a second
     assert not list(db.with_suffix(".recover").glob("*.warc.gz"))  # every spool imported
+
+
+def test_a_blog_whose_posts_are_not_under_post_is_recovered_with_its_deleted_posts(
+        archive: dict, tmp_path: Path):
+    """Posts at /articles/<slug>: found from the feed and sitemaps, and by that word, the post
+    deleted before the sitemap's last capture too."""
+    db = tmp_path / "archive.db"
+    site = archive["renamed_site"]
+    result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)["sites"][site]
+    ever = {f"{site}articles/{slug}" for slug in archive["renamed_slugs"]}
+    assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
+    assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
+    assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
+        (f"{site}articles/{archive['renamed_gone']}",)]
 
 
 def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_rerun_completes(

@@ -30,8 +30,9 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
     """Import the Wix blog posts held in web archives: WARC, WARC.gz or WACZ FILES made by
     any tool (wget --warc-file, Heritrix, Browsertrix, ArchiveBox, pywb, wixarchive).
 
-    Post pages of any host are found by their URL (/post/...) and by what extraction makes of
-    them; revisit records are resolved to their payloads. Each capture whose clean content
+    Post pages of any host are found by what extraction makes of every HTML page, so posts
+    under a renamed URL prefix are found too; revisit records are resolved to their payloads.
+    A 404 or 410 of an archived post marks it deleted. Each capture whose clean content
     differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
     that the files hold are kept with them. The records used are copied into ARCHIVE.captures/
     like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
@@ -60,7 +61,7 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         if bars.get("scan") is not None:
             bars["scan"].__exit__(None, None, None)  # type: ignore[attr-defined]
         bars["scan"] = None
-        bars["posts"] = _bar("Importing post pages", n, as_json)
+        bars["posts"] = _bar("Importing pages", n, as_json)
 
     def progress(n: int) -> None:
         if bars.get("posts") is not None:

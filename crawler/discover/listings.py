@@ -7,10 +7,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.discover.urls import in_site, is_post_url, resolve
-
-# Sub-paths of a blog home that list posts; everything else under the site is not followed.
-_LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
+from crawler.discover.urls import in_site, is_listing_path, is_post_url, resolve
 
 
 def listing_links(
@@ -32,7 +29,8 @@ def listing_links(
             posts.append(url)
             continue
         path = urlsplit(url).path
-        if path.startswith(home_path + "/") and any(part in path for part in _LISTING_PARTS):
+        # Only a blog home's listing sub-paths are followed, nothing else under the site.
+        if path.startswith(home_path + "/") and is_listing_path(path):
             listings.append(url)
     posts += _card_links(doc, page_url, site, set(listings))
     return list(dict.fromkeys(posts)), list(dict.fromkeys(listings))
@@ -48,7 +46,7 @@ def _card_links(doc: lxml.html.HtmlElement, page_url: str, site: str,
             url = resolve(page_url, href).split("#", 1)[0]
             path = urlsplit(url).path
             if in_site(url, site) and url not in listings and "/profile/" not in path \
-                    and not any(part in path for part in _LISTING_PARTS):
+                    and not is_listing_path(path):
                 found.append(url)
                 break
     return found

@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 _WIXSITE_HOST = re.compile(r"(^|\.)wixsite\.com$", re.IGNORECASE)
 # /post/<slug> and the legacy dated /post/YYYY/MM/DD/<slug>.
 _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
+# Sub-paths of a blog home that list posts.
+_LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
 
 def site_root(url: str) -> str:
@@ -70,6 +72,12 @@ def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
 
 def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
+
+
+def is_listing_path(path: str) -> bool:
+    """A blog listing's sub-path (/blog/page/2, /blog/categories/x, tags, hashtags): never a
+    post, whatever the owner renamed /post/ to."""
+    return any(part in path for part in _LISTING_PARTS)
 
 
 def resolve(base: str, href: str) -> str:
