@@ -81,6 +81,26 @@ def test_text_outside_paragraphs_and_code_blocks():
     assert "Book a visit" not in article.body_text
 
 
+def test_text_straight_in_containers_is_kept_as_paragraphs():
+    """Markup not written by the blog's editor (older posts, pasted HTML): text in a <div>, in
+    <span>s with no <p>, in a table cell's <div>, and between paragraphs, all in order."""
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        "<div>Loose words in a div, <span>a span</span> and <b>bold</b>.</div>"
+        "<section><span>Two</span> <span>spans</span></section>"
+        "<table><tr><td><div>Cell in a div</div></td></tr></table>"
+        "<div><p>Inside a paragraph</p>Between paragraphs<p>Again inside</p>At the end</div>"
+        '<div><a data-hook="buttonViewer" href="https://example.org/book">Book</a></div>'
+        '<p id="viewer-a8">',
+    )
+    blocks = extract_article(html).body_text.split("\n\n")
+    start = blocks.index("Loose words in a div, a span and bold.")
+    assert blocks[start:start + 7] == [
+        "Loose words in a div, a span and bold.", "Two spans", "Cell in a div",
+        "Inside a paragraph", "Between paragraphs", "Again inside", "At the end"]
+    assert "Book" not in blocks
+
+
 def test_nested_list_keeps_text_after_it():
     html = fixture_text("classic_post.html").replace(
         '<p id="viewer-a8">',

@@ -32,6 +32,10 @@ from crawler.extract.limits import settable
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TEXT_BLOCKS = {"p", "blockquote", "pre", "figcaption", *_HEADINGS}
 _INLINE_KEEP = {"strong", "b", "em", "i", "u", "s", "sub", "sup", "code"}
+# Tags that flow within a line of text; any other element is a block of its own.
+_INLINE_TAGS = frozenset({*_INLINE_KEEP, "a", "span", "br", "font", "mark", "small", "big",
+                          "abbr", "cite", "q", "time", "label", "strike", "del", "ins", "kbd",
+                          "var", "samp", "tt", "wbr"})
 _SKIP = NON_CONTENT_SET
 _MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
 _WIX_MEDIA = "https://static.wixstatic.com/media/"
@@ -392,6 +396,8 @@ class _Walker:
             elif hook == "buttonViewer":
                 self.button(child)
             else:
+                if _has_loose_text(child):
+                    _wrap_loose_text(child)
                 self.walk(child, depth + 1)
 
 
@@ -406,6 +412,53 @@ def _detach(el: etree._Element) -> None:
         else:
             parent.text = settable((parent.text or "") + " " + el.tail)
     parent.remove(el)
+
+
+def _has_loose_text(el: etree._Element) -> bool:
+    """Whether el holds text, or inline elements, straight inside it (not in a block)."""
+    if el.text and not el.text.isspace():
+        return True
+    return any((child.tail and not child.tail.isspace()) or _is_inline(child) for child in el)
+
+
+def _is_inline(el: etree._Element) -> bool:
+    # A hooked element is one of Wix's widgets (a button is an <a>): never prose.
+    return el.tag in _INLINE_TAGS and not el.get("data-hook")
+
+
+def _wrap_loose_text(el: etree._Element) -> None:
+    """Give the text that sits straight in a container (not in a <p>) paragraphs of its own,
+    between the container's blocks, so the walk keeps it. The blog's editor (Ricos) always
+    writes <p>s; older posts, HTML pasted in and table cells may not."""
+    kept: list[etree._Element] = []
+    run: etree._Element | None = None
+
+    def add_text(value: str) -> None:
+        nonlocal run
+        if run is None:
+            run = etree.Element("p")
+            kept.append(run)
+        if len(run):
+            run[-1].tail = (run[-1].tail or "") + value
+        else:
+            run.text = (run.text or "") + value
+
+    if el.text and not el.text.isspace():
+        add_text(el.text)
+    el.text = None
+    for child in list(el):
+        tail, child.tail = child.tail, None
+        if isinstance(child.tag, str) and _is_inline(child):
+            if run is None:
+                run = etree.Element("p")
+                kept.append(run)
+            run.append(child)
+        else:
+            run = None
+            kept.append(child)
+        if tail and (run is not None or not tail.isspace()):
+            add_text(tail)  # spaces between inline elements keep their words apart
+    el[:] = kept
 
 
 def _has_own_text(el: etree._Element) -> bool:
