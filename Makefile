@@ -26,6 +26,16 @@ $(PYWB)/bin/wayback:
 	$(PYWB)/bin/python -m pip install --quiet --upgrade pip
 	$(PYWB)/bin/python -m pip install --quiet 'pywb>=2.8'
 
+# The text tools whose whole-page dumps `wixarchive clean` reads (tests/test_clean_tools.py): inscriptis
+# pins lxml below ours, so they get a venv of their own too.
+DUMPTOOLS := .venv-dumptools
+$(DUMPTOOLS)/.installed:
+	$(PYTHON) -m venv $(DUMPTOOLS)
+	$(DUMPTOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(DUMPTOOLS)/bin/python -m pip install --quiet 'inscriptis>=2.5' 'html2text>=2024.2.26' \
+	    'html-text>=0.6'
+	touch $@
+
 # ReplayWeb.page for the test that replays an exported WACZ in Chromium. Its npm package ships the
 # built ui.js and sw.js, so the tarball is only unpacked (`npm pack`: no dependencies installed, no
 # install scripts run) into build/ (gitignored). Without npm, or offline, the test skips.
@@ -45,7 +55,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m crawler.demo --db $(DB)
 
 ## test: run the test suite
-test: $(VENV)/.installed-test $(PYWB)/bin/wayback $(RWP)/sw.js
+test: $(VENV)/.installed-test $(PYWB)/bin/wayback $(DUMPTOOLS)/.installed $(RWP)/sw.js
 	$(BIN)/python -m pytest
 
 ## lint: ruff over the code
@@ -60,4 +70,4 @@ bench: $(VENV)/.installed-test $(PYWB)/bin/wayback
 	$(BIN)/python benchmarks/recover.py --posts 500
 
 clean:
-	rm -rf $(VENV) $(PYWB) demo build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB) $(DUMPTOOLS) demo build *.egg-info .pytest_cache .ruff_cache

@@ -361,3 +361,77 @@ def test_real_whole_page_dumps_meet_the_targets() -> None:
     assert min(scores)[0] >= 0.90, min(scores)
     assert structural == []
     assert exact >= 0.9 * shown, (exact, shown)
+
+
+# --- Post pages built from site elements and CMS items, as the tools dump them
+
+ELEMENT_POST = """\
+        top of page
+        Willow Lane Notes
+          * Home
+          * Blog
+        Use tab to navigate through the menu items.
+        Workshop
+        What the beehive gave the neighbours \u200b
+        Zoë Fischer · May 15 · 3 min read
+        Share this post:
+        Facebook X LinkedIn
+        I would rather have one small compost heap than two fussy ones.
+        We started on a wet Tuesday, with nothing but a herb bed.
+          * Seasons
+          * •
+          * Café Culture
+        Related Posts
+        See All
+        bottom of page
+"""
+
+
+def test_element_built_post_with_its_header_on_one_line() -> None:
+    """A category label above the title, the title ending in Wix's zero-width space, author,
+    date and reading time on one line, and a share bar: none of it body."""
+    result = clean_text(ELEMENT_POST)
+    assert (result.title, result.author, result.date, result.reading_minutes) == (
+        "What the beehive gave the neighbours", "Zoë Fischer", "May 15", 3)
+    assert result.body == ["I would rather have one small compost heap than two fussy ones.",
+                           "We started on a wet Tuesday, with nothing but a herb bed."]
+
+
+def test_cms_post_byline_with_by_and_its_share_bar_at_the_end() -> None:
+    page = ("top of page\nNotes\nUse tab to navigate through the menu items.\n"
+            "A quiet week at the pantry \u200b\nBy Maren Holt\nMar 3, 2024\n2 min read\n"
+            "The shelves are full again.\u200b\nShare this post\nFacebookXLinkedIn\n"
+            "Related Posts\nSee All\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.reading_minutes) == (
+        "A quiet week at the pantry", "Maren Holt", 2)
+    assert result.body == ["The shelves are full again."]
+
+
+def test_one_category_under_the_last_paragraph_is_chrome_but_a_list_item_is_not() -> None:
+    page = ("top of page\nWinter tea\n  * Writer: Ann Lee\n  * Jan 4\n  * 1 min read\n"
+            "Steep it for four minutes.\n{above}  * Kitchen & Pantry\n12 views 0 comments\n"
+            "bottom of page\n")
+    assert clean_text(page.format(above="")).body == ["Steep it for four minutes."]
+    # The last item of a list in the post keeps its place.
+    listed = clean_text(page.format(above="  * Use black tea, and let it rest.\n"))
+    assert listed.body[-2:] == ["Use black tea, and let it rest.", "Kitchen & Pantry"]
+
+
+def test_numbers_of_an_indented_ordered_list_go_as_bullets_do() -> None:
+    """inscriptis renders <ol> indented, numbers aligned right; an extractor that writes
+    "1. " at the start of a line keeps the author's numbers."""
+    steps = ["Breathe in through the nose.", "Breathe out through the mouth.",
+             "Repeat three times.", "Notice what lets go.", "Rest.", "Stand up.", "Walk.",
+             "Sit.", "Listen.", "Smile."]
+    indented = "".join(f"{' ' * (12 - len(str(n)))}{n}. {step}\n"
+                       for n, step in enumerate(steps, 1))
+    page = ("top of page\nBreathing\n  * Writer: Ann Lee\n  * Jun 4\n  * 2 min read\n"
+            "{list}Try it tonight.\nbottom of page\n")
+    assert clean_text(page.format(list=indented)).body == [*steps, "Try it tonight."]
+    flush = "".join(f"{n}. {step}\n" for n, step in enumerate(steps, 1))
+    assert clean_text(page.format(list=flush)).body[:2] == [
+        "1. Breathe in through the nose.", "2. Breathe out through the mouth."]
+    heading = "    1. Introduction\nSome words.\n    2. Methods\nMore words.\n"
+    assert clean_text(page.format(list=heading)).body[:3] == [
+        "1. Introduction", "Some words.", "2. Methods"]

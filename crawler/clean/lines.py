@@ -16,8 +16,17 @@ BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
 # (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _NBSP = re.compile("[\u00a0\u202f\u2007]")
+_INVISIBLE_ENDS = "\u200b\u200c\u200d\u2060\ufeff \t"
+
+
+def trim_invisible(text: str) -> str:
+    """Text without the zero-width characters at its ends (Wix ends rich-text lines with a
+    zero-width space); those inside (joiners in emoji and scripts) are kept."""
+    return text.strip(_INVISIBLE_ENDS)
 _GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
+_NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
+_SEPARATED = re.compile(r"\s+[•·|]\s+")
 
 
 @dataclass
@@ -32,6 +41,11 @@ class Line:
     link_only: bool = False  # a Markdown line whose text was all link text
     taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
     heading: int = 0  # a Markdown line's ATX heading level
+
+    @property
+    def separator(self) -> bool:
+        """A lone "•" (or "|", "/", "·") between category links, as a list item or not."""
+        return self.raw.strip().strip("*+- \t") in SEPARATORS
 
 
 def split_lines(text: str, dialect: str) -> list[Line]:
@@ -50,13 +64,42 @@ def split_lines(text: str, dialect: str) -> list[Line]:
         norm = _NBSP.sub(" ", _INVISIBLE.sub("", body)).strip()
         # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
         # lone "•" still separates category links.
-        blank = not visible or not norm and raw.strip() not in SEPARATORS
-        line = Line(raw, body.strip(), norm, bool(bullet), blank, sources[i].rstrip())
+        line = Line(raw, body.strip(), norm, bool(bullet), False, sources[i].rstrip())
+        line.blank = not visible or not norm and not line.separator
         if shown:
             line.image, line.link_only = shown[i].image, shown[i].link_only
             line.taxonomy, line.heading = shown[i].taxonomy, shown[i].heading
         out.append(line)
+    if dialect == "text":
+        _drop_list_numbers(out)
     return out
+
+
+def _drop_list_numbers(lines: list[Line]) -> None:
+    """An ordered list as a layout-aware text tool renders it, indented ("    1. …",
+    "    2. …"; inscriptis aligns the numbers right), loses its numbers in the body, as a
+    bulleted one loses its bullets: two or more indented content lines in a row, numbered one
+    after the other. Numbers typed at the start of a line ("1. Inspirez…" from an extractor
+    that does not indent) are the author's text, and a numbered heading between paragraphs
+    ("1. Introduction") is not in such a run: both keep their numbers."""
+    run: list[tuple[Line, re.Match[str]]] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            for line, match in run:
+                line.body = line.body[match.end():]
+        run.clear()
+
+    for line in lines:
+        if line.blank:
+            continue
+        indented = line.raw[:1].isspace()
+        match = _NUMBERED.match(line.body) if indented and not line.bullet else None
+        if match is None or run and int(match.group(1)) != int(run[-1][1].group(1)) + 1:
+            close()
+        if match is not None:
+            run.append((line, match))
+    close()
 
 
 def _whole_chrome(text: str) -> bool:
@@ -97,6 +140,28 @@ def glued(text: str) -> tuple[str, int] | None:
         if minutes is not None and v.DATE.match(date):
             return date, minutes
     return None
+
+
+def byline(text: str) -> tuple[str | None, str | None, int] | None:
+    """Split a post header shown on one line, its parts apart by separators, into (author,
+    date, minutes): "Zoë Fischer · May 15 · 3 min read", "May 15 • 2 min read". The reading
+    time must be there (a name and a date alone are too often content); None otherwise."""
+    if len(text) > 100 or not _GLUE_HINT.search(text):
+        return None
+    parts = _SEPARATED.split(text)
+    if len(parts) < 2:
+        return None
+    author = date = minutes = None
+    for k, part in enumerate(parts):
+        if minutes is None and (found := v.read_minutes(part, bare=True)) is not None:
+            minutes = found
+        elif date is None and v.DATE.match(part):
+            date = part
+        elif k == 0 and name_like(part):
+            author = part
+        else:
+            return None
+    return None if minutes is None else (author, date, minutes)
 
 
 def words(text: str) -> set[str]:

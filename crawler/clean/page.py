@@ -9,7 +9,7 @@ import re
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
-from crawler.clean.lines import SEPARATORS, Line, glued, name_like, title_like, words
+from crawler.clean.lines import Line, byline, glued, name_like, title_like, words
 from crawler.extract.record import CleanedText
 
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
@@ -57,8 +57,8 @@ class PageRules:
             return "date"
         if v.UPDATED.match(t):
             return "updated"
-        if glued(t):
-            return "glued"
+        if glued(t) or byline(t):
+            return "glued"  # a date and a reading time on one line
         return None
 
     def take_meta(self, k: int) -> None:
@@ -74,6 +74,11 @@ class PageRules:
         elif (g := glued(t)) is not None:
             self.out.date = self.out.date or g[0]
             self.out.reading_minutes = g[1]
+            self.read_lines += 1
+        elif (b := byline(t)) is not None:
+            self.out.author = self.out.author or b[0]
+            self.out.date = self.out.date or b[1]
+            self.out.reading_minutes = b[2]
             self.read_lines += 1
 
     def reader_preamble(self) -> int:
@@ -98,7 +103,7 @@ class PageRules:
         cards = self.read_lines
         for k in range(body_start, end):
             t = self.ln(k).text
-            if self.free(k) and (v.read_minutes(t) is not None or glued(t) or (
+            if self.free(k) and (v.read_minutes(t) is not None or glued(t) or byline(t) or (
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
         if cards >= 2 or self._liked_cards() >= 2:
@@ -225,7 +230,7 @@ class PageRules:
         """A lone "•" between two chrome lines (category links) is chrome too."""
         c = self.c
         for k in range(1, len(c) - 1):
-            if (self.free(k) and self.ln(k).raw.strip() in SEPARATORS
+            if (self.free(k) and self.ln(k).separator
                     and self.role.get(c[k - 1]) == self.role.get(c[k + 1]) == "chrome"):
                 self.chrome(k)
 

@@ -44,13 +44,13 @@ from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
 from crawler.clean.lines import (
-    SEPARATORS,
     heading_like,
     join_split_chrome,
     name_like,
     split_lines,
     tag_like,
     title_like,
+    trim_invisible,
 )
 from crawler.clean.page import PageRules
 from crawler.extract.record import CleanedText
@@ -199,8 +199,10 @@ class _Cleaner(PageRules):
         self.take_block(b0, b1)
         bulleted = any(self.ln(k).bullet for k in range(b0, b1 + 1))
         p = b0 - 1
-        writer = None
-        if p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
+        writer = self.out.author  # named in the block itself ("Ann · Mar 3 · 2 min read")
+        if writer is not None:
+            pass
+        elif p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
             writer = m.group("name")
             self.chrome(p)
             p -= 1
@@ -217,7 +219,8 @@ class _Cleaner(PageRules):
         self.out.author = writer
         after = b1 + 1
         while after < len(self.c) and (self.meta(after) == "updated"
-                                       or v.HEADER_WIDGET_LINE.match(self.ln(after).text)):
+                                       or v.HEADER_WIDGET_LINE.match(self.ln(after).text)
+                                       or v.SHARE_BAR.match(self.ln(after).text)):
             self.take_meta(after)
             after += 1
         a1 = self.ln(after) if after < len(self.c) else None
@@ -334,7 +337,7 @@ class _Cleaner(PageRules):
         """Category/tag links separated by lone "•" just above the post footer: chrome too."""
 
         def sep(j: int) -> bool:
-            return self.ln(j).raw.strip() in SEPARATORS
+            return self.ln(j).separator
 
         first = k
         while (first - 2 >= start and name_like(self.ln(first - 1).text) and sep(first - 2)
@@ -350,6 +353,9 @@ class _Cleaner(PageRules):
         while first - 1 >= start and tag_like(self.ln(first - 1)) and (
                 self.ln(first - 1).bullet == self.ln(k - 1).bullet):
             first -= 1
+        if k - first == 1 and self.ln(first).bullet and (
+                first - 1 < start or not self.ln(first - 1).bullet):
+            return first  # one category, a list item of its own under the last paragraph
         return first if k - first >= 2 else k
 
     def in_body(self, start: int, end: int) -> None:
@@ -424,7 +430,8 @@ class _Cleaner(PageRules):
             self.out.author = self.out.date = self.out.updated = None
             self.out.reading_minutes = None
         self.out.page_kind = kind
-        self.out.title = self.lines[title].body if title is not None else None
+        self.out.title = trim_invisible(self.lines[title].body) if title is not None else None
+        self.out.author = v.without_by(self.out.author)
         if self.doc_title_only and kind == "post":
             self.out.title = self.doc_title
         self._separators()
@@ -439,7 +446,7 @@ class _Cleaner(PageRules):
             elif role is None and not ln.blank:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
-                self.out.body.append(ln.body)
+                self.out.body.append(trim_invisible(ln.body))
                 kept.append(i)
         self.out.published = iso_date(self.out.date) or self.preamble_published
         self.out.dialect = self.dialect

@@ -182,6 +182,21 @@ WRITER_LABELS = [
     "Bild des Autors", "Foto van schrijver", "Fotka autora", "صورة الكاتب",
 ]
 WRITER = re.compile(rf"^(?:{_alt(WRITER_LABELS)})\s*[:：]\s*(?P<name>\S.{{0,60}})$", re.IGNORECASE)
+# "By Ann Lee" bylines (element-built and CMS post pages write the word before the name).
+# Not German "von" or Italian "di": they also begin surnames ("Von Trapp", "Di Stefano").
+BY_WORDS = [
+    "By", "Written by", "Posted by", "Par", "Écrit par", "Publié par", "Por", "Escrito por",
+    "Publicado por", "Door", "Geschreven door", "Geschrieben von", "Scritto da", "Autor:",
+    "Author:", "Auteur :", "Auteur:",
+]
+_BY = re.compile(rf"^(?:{_alt(BY_WORDS)})\s+(?P<name>\S.*)$", re.IGNORECASE)
+
+
+def without_by(author: str | None) -> str | None:
+    """The name in a "By Ann Lee" byline; any other value as it is."""
+    if author and (m := _BY.match(author)):
+        return m.group("name")
+    return author
 
 # --- Closing chrome: post footer, widgets, site footer. ---
 # Exact whole-line comment-widget headings. Never "Comment": it is French for "How" (§6.1).
@@ -233,6 +248,18 @@ SHARE_VIA = re.compile(
     r"|^(?:Print Post|Imprimer le post|Imprimer l'article|Beitrag drucken|Imprimir publicación"
     r"|Imprimir post|Post afdrukken|Vytisknout příspěvek|Stampa post|طباعة المنشور)$",
     re.IGNORECASE)
+# A share bar's label ("Share this post:") and its row of network names ("Facebook X LinkedIn",
+# "FacebookXLinkedIn" where a tool joins the icons' labels).
+SHARE_LABELS = [
+    *SHARE_WORDS, "Share this post", "Share this article", "Share Post", "Share this",
+    "Partager cet article", "Partager ce post", "Partager la publication", "Diesen Beitrag teilen",
+    "Beitrag teilen", "Compartir esta publicación", "Compartir este post", "Compartilhar este post",
+    "Compartilhar esta publicação", "Deel dit bericht", "Condividi questo post",
+]
+_NETWORKS = (r"Facebook|X|Twitter|LinkedIn|Pinterest|WhatsApp|Telegram|Reddit|Tumblr|"
+             r"Messenger|E-?mail|Email|Link|Copy link|Copier le lien|Link kopieren")
+SHARE_BAR = re.compile(
+    rf"^(?:(?:{_alt(SHARE_LABELS)})\s*:?|(?:(?:{_NETWORKS})\s*){{2,8}})$", re.IGNORECASE)
 RECENT_POSTS = [
     "Recent Posts", "Related Posts", "Posts récents", "Articles récents", "Publications récentes",
     "Articles similaires", "Posts similaires", "Aktuelle Beiträge", "Ähnliche Beiträge",
@@ -313,7 +340,6 @@ HEADER_WIDGET_LINE = _exact(HEADER_WIDGETS)
 COMMENTS_HEADING = _exact(COMMENTS_HEADINGS)
 WRITE_COMMENT_LINE = _exact(WRITE_COMMENT)
 LIKED_LINE = _exact(LIKED)
-SHARE_LINE = _exact(SHARE_WORDS)
 RECENT_POSTS_LINE = _exact(RECENT_POSTS)
 SEE_ALL_LINE = _exact(SEE_ALL)
 BANNER_BUTTON_LINE = _exact(BANNER_BUTTONS)
@@ -355,5 +381,5 @@ def is_closing_chrome(text: str) -> bool:
     """Lines that are chrome when they trail the body (read from the end of the page upwards)."""
     return any(p.match(text) for p in (
         BOTTOM_OF_PAGE, COMMENTS_HEADING, WRITE_COMMENT_LINE, COUNTERS, LIKE_COUNT, LIKED_LINE,
-        SHARE_VIA, SHARE_LINE, RECENT_POSTS_LINE, SEE_ALL_LINE, COPYRIGHT, SOCIAL_ICON,
+        SHARE_VIA, SHARE_BAR, RECENT_POSTS_LINE, SEE_ALL_LINE, COPYRIGHT, SOCIAL_ICON,
         IMAGE_FILE, BANNERS, BANNER_BUTTON_LINE, LOGIN_LINE, MARKDOWN_IMAGES))
