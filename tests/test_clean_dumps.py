@@ -435,3 +435,31 @@ def test_numbers_of_an_indented_ordered_list_go_as_bullets_do() -> None:
     heading = "    1. Introduction\nSome words.\n    2. Methods\nMore words.\n"
     assert clean_text(page.format(list=heading)).body[:3] == [
         "1. Introduction", "Some words.", "2. Methods"]
+
+
+NOT_FOUND = """\
+404 | Willow Lane Notes
+top of page
+Willow Lane Notes
+Home
+Blog
+Use tab to navigate through the menu items.
+Page Not Found
+We can’t find the page you’re looking for.
+Go to Home Page
+© 2035 by Willow Lane Notes. Proudly created with Wix.com
+Facebook
+bottom of page
+This website uses cookies to understand how visitors use it. By accepting, you agree to their use.
+Settings Decline All Accept
+"""
+
+
+def test_a_framed_page_with_its_cookie_banner_after_the_frame() -> None:
+    """Wix's "Page Not Found" page is an error page, not a post; a site page with no post sign
+    is static; the footer's social links by name and the cookie buttons on one line go."""
+    missing = clean_text(NOT_FOUND)
+    assert (missing.page_kind, missing.title) == ("error", "Page Not Found")
+    assert missing.body == ["We can’t find the page you’re looking for.", "Go to Home Page"]
+    home = clean_text(NOT_FOUND.replace("404 | ", "").replace("Page Not Found", "Welcome"))
+    assert home.page_kind == "static"

@@ -18,7 +18,13 @@ import pytest
 from crawler.clean.text import clean_text
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
-from crawler.sample_site.render import post_page
+from crawler.sample_site.render import (
+    about_page,
+    home_page,
+    listing_page,
+    not_found_page,
+    post_page,
+)
 from tests.test_clean_dumps import STRUCTURAL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +66,15 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, dict
     for n, post in enumerate(blog.posts):
         (folder / f"{n:03d}.html").write_text(post_page(site, post), encoding="utf-8")
         truths[f"{n:03d}"] = post.expected()
+    category = next(c for post in blog.posts for c in post.categories)
+    others = {"listing": listing_page(site, blog.posts, 2, "feed"),
+              "category": listing_page(site, [p for p in blog.posts if category in p.categories],
+                                       1, "category", "c", category),
+              "static": about_page(site), "home": home_page(site),
+              "error": not_found_page(site, "/gone")}
+    for name, html in others.items():
+        (folder / f"{name}.html").write_text(html or "", encoding="utf-8")
+        truths[name] = {"kind": name}
     done = subprocess.run([str(TOOLS_PYTHON), "-c", DUMP, str(folder)], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -68,13 +83,18 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, dict
             for tool in ("inscriptis", "html2text", "htmltext")]
 
 
+def _posts(dumps: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:
+    return [dump for dump in dumps if "layout" in dump[2]]
+
+
 def test_every_layout_is_dumped(dumps: list[tuple[str, str, dict]]) -> None:
-    assert {truth["layout"] for _, _, truth in dumps} == {"classic", "new", "elements", "cms"}
+    assert {truth["layout"] for _, _, truth in _posts(dumps)} == {
+        "classic", "new", "elements", "cms"}
 
 
 def test_each_dump_gives_the_post_exactly(dumps: list[tuple[str, str, dict]]) -> None:
     misses, weak, leaks = [], [], []
-    for name, text, truth in dumps:
+    for name, text, truth in _posts(dumps):
         result = clean_text(text)
         got = (result.page_kind, result.title, result.author, result.reading_minutes)
         want = ("post", truth["title"], truth["author"], truth["reading_minutes"])
@@ -91,7 +111,7 @@ def test_each_dump_gives_the_post_exactly(dumps: list[tuple[str, str, dict]]) ->
 
 def test_the_dumps_json_from_the_command_line(dumps: list[tuple[str, str, dict]],
                                                tmp_path: Path) -> None:
-    name, text, truth = next(d for d in dumps if d[2]["layout"] == "elements")
+    name, text, truth = next(d for d in _posts(dumps) if d[2]["layout"] == "elements")
     path = tmp_path / f"{name}.txt"
     path.write_text(text, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "archive.cli", "clean", str(path), "--json"],
@@ -99,3 +119,12 @@ def test_the_dumps_json_from_the_command_line(dumps: list[tuple[str, str, dict]]
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert (out["title"], out["author"]) == (truth["title"], truth["author"])
+
+
+def test_the_blogs_other_pages_are_told_from_posts(dumps: list[tuple[str, str, dict]]) -> None:
+    """Listing and category pages, the about page, the home page showing the latest titles,
+    Wix's "Page Not Found"."""
+    kinds = {name: clean_text(text).page_kind for name, text, truth in dumps
+             if "kind" in truth}
+    assert kinds == {name: name.split(".")[0].replace("category", "listing")
+                     .replace("home", "static") for name in kinds}

@@ -106,8 +106,13 @@ class _Cleaner(PageRules):
             self.chrome(top)
             self.framed[0] = self.site_header = True
             self.pos = top + 1
-        if len(self.c) > 1 and v.BOTTOM_OF_PAGE.match(self.ln(len(self.c) - 1).text):
-            self.chrome(len(self.c) - 1)
+        # "bottom of page" ends the page, but for a cookie banner that a tool may write after it.
+        last = len(self.c) - 1
+        while last > 1 and (v.BANNERS.match(self.ln(last).text)
+                            or v.BANNER_BUTTON_LINE.match(self.ln(last).text)):
+            last -= 1
+        if last > 0 and v.BOTTOM_OF_PAGE.match(self.ln(last).text):
+            self.chrome(last)
             self.framed[1] = True
 
     def leading(self) -> None:
@@ -426,6 +431,9 @@ class _Cleaner(PageRules):
             title = self._doc_title_line(title, body_start)
         elif kind == "post" and self.dialect == "markdown":
             title = self._h1_title(title, body_start)
+        if kind == "static" and any(text and v.ERROR_TITLE.search(text) for text in (
+                self.doc_title, self.lines[title].text if title is not None else None)):
+            kind = "error"  # Wix's "Page Not Found" page, framed like any other
         if kind != "post":
             self.out.author = self.out.date = self.out.updated = None
             self.out.reading_minutes = None

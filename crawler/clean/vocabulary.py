@@ -258,6 +258,11 @@ SHARE_LABELS = [
 ]
 _NETWORKS = (r"Facebook|X|Twitter|LinkedIn|Pinterest|WhatsApp|Telegram|Reddit|Tumblr|"
              r"Messenger|E-?mail|Email|Link|Copy link|Copier le lien|Link kopieren")
+# The site footer's social links by name ("Facebook", "Instagram YouTube"), read upwards from
+# the end of the page only.
+SOCIAL_LINKS = re.compile(
+    rf"^(?:(?:{_NETWORKS}|Instagram|YouTube|TikTok|Vimeo|Flickr|Spotify|SoundCloud|Behance|"
+    r"Dribbble|Snapchat|Threads|Bluesky|Mastodon)\s*){1,8}$", re.IGNORECASE)
 SHARE_BAR = re.compile(
     rf"^(?:(?:{_alt(SHARE_LABELS)})\s*:?|(?:(?:{_NETWORKS})\s*){{2,8}})$", re.IGNORECASE)
 RECENT_POSTS = [
@@ -303,7 +308,8 @@ BANNERS = re.compile(
     r"|^Nous utilisons des cookies.*$|^Wir verwenden Cookies.*$|^Utilizamos cookies.*$"
     r"|^Usamos cookies.*$|^Wij gebruiken cookies.*$|^Používáme soubory cookie.*$",
     re.IGNORECASE)
-BANNER_BUTTONS = ["Start Now", "Accept", "Accept All", "Decline", "Reject all", "Settings",
+BANNER_BUTTONS = ["Start Now", "Accept", "Accept All", "Allow All", "Decline", "Decline All",
+                  "Reject all", "Settings",
                   "Privacy Policy", "Accepter", "Refuser", "Paramètres", "Akzeptieren",
                   "Ablehnen", "Einstellungen", "Aceptar", "Rechazar", "Configuración", "Aceitar",
                   "Recusar", "Configurações", "Accepteren", "Weigeren", "Instellingen", "Přijmout",
@@ -342,7 +348,9 @@ WRITE_COMMENT_LINE = _exact(WRITE_COMMENT)
 LIKED_LINE = _exact(LIKED)
 RECENT_POSTS_LINE = _exact(RECENT_POSTS)
 SEE_ALL_LINE = _exact(SEE_ALL)
-BANNER_BUTTON_LINE = _exact(BANNER_BUTTONS)
+# One button, or the cookie banner's buttons on one line ("Settings Decline All Accept",
+# "SettingsDecline AllAccept" where a tool joins them).
+BANNER_BUTTON_LINE = re.compile(rf"^(?:(?:{_alt(BANNER_BUTTONS)})\s*){{1,4}}$", re.IGNORECASE)
 BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
 # Headings of a site's standing pages. Only a page with no sign of a post (no byline, date or
 # reading time) is called static for its heading: a post may well be titled "FAQ".
@@ -360,6 +368,13 @@ SITE_PAGE_HEADINGS = [
     "Sobre mim", "Contato", "Preços", "Over ons", "Over mij", "Tarieven", "O nás", "O mně",
     "Ceník", "من نحن", "اتصل بنا",
 ]
+# Error-page titles, Wix's and generic ones ("404 | Site", "Page not found", "500 Error").
+ERROR_TITLE = re.compile(
+    r"^\s*(?:40[34]|410|50[0-3])\b|\b(?:page not found|not found|error 40[34]|"
+    r"page isn.t available|seite nicht gefunden|page introuvable|página no encontrada|"
+    r"pagina non trovata|pagina niet gevonden|página não encontrada)\b",
+    re.I,
+)
 FAQ_LINE = _exact(FAQ_HEADINGS)
 SITE_PAGE_LINE = _exact(SITE_PAGE_HEADINGS)
 
@@ -381,5 +396,5 @@ def is_closing_chrome(text: str) -> bool:
     """Lines that are chrome when they trail the body (read from the end of the page upwards)."""
     return any(p.match(text) for p in (
         BOTTOM_OF_PAGE, COMMENTS_HEADING, WRITE_COMMENT_LINE, COUNTERS, LIKE_COUNT, LIKED_LINE,
-        SHARE_VIA, SHARE_BAR, RECENT_POSTS_LINE, SEE_ALL_LINE, COPYRIGHT, SOCIAL_ICON,
+        SHARE_VIA, SHARE_BAR, RECENT_POSTS_LINE, SEE_ALL_LINE, COPYRIGHT, SOCIAL_ICON, SOCIAL_LINKS,
         IMAGE_FILE, BANNERS, BANNER_BUTTON_LINE, LOGIN_LINE, MARKDOWN_IMAGES))

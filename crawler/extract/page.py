@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from crawler.clean.vocabulary import ERROR_TITLE
 from crawler.extract.limits import MAX_RAW_TEXT_ELEMENTS, bound_markup, parser_limits
 from crawler.extract.metadata import Head
 
@@ -46,12 +47,6 @@ _BOMS = (
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.I)
-# Error-page titles, Wix's and generic ones ("404 | Site", "Page not found", "500 Error").
-_ERROR_TITLE = re.compile(
-    r"^\s*(?:40[34]|410|50[0-3])\b|\b(?:page not found|not found|error 40[34]|"
-    r"page isn.t available|seite nicht gefunden|page introuvable|página no encontrada)\b",
-    re.I,
-)
 
 
 # Content-Types that are never markup (text/plain or octet-stream may still be mislabelled HTML).
@@ -285,7 +280,7 @@ def classify(
         return "post"
     title = head.title or ""
     if not is_wix(root, head.meta.get("generator")):
-        return "error" if _ERROR_TITLE.search(title) else "not-wix"
+        return "error" if ERROR_TITLE.search(title) else "not-wix"
     # Mirrors leave og:url absolute, so it locates the page when no URL is given.
     path = urlsplit(url or head.meta.get("og:url") or "").path.lower()
     has_cards = _has_cards(root)
@@ -306,6 +301,6 @@ def classify(
         return "post"
     if has_cards:
         return "listing"
-    if _ERROR_TITLE.search(title):
+    if ERROR_TITLE.search(title):
         return "error"
     return "other"
