@@ -17,6 +17,7 @@ import pytest
 
 from benchmarks.text_cleaning import token_f1
 from crawler.clean.dates import iso_date
+from crawler.clean.lines import byline
 from crawler.clean.markdown import inline_plain, looks_like_markdown
 from crawler.clean.text import clean_text
 
@@ -463,3 +464,16 @@ def test_a_framed_page_with_its_cookie_banner_after_the_frame() -> None:
     assert missing.body == ["We can’t find the page you’re looking for.", "Go to Home Page"]
     home = clean_text(NOT_FOUND.replace("404 | ", "").replace("Page Not Found", "Welcome"))
     assert home.page_kind == "static"
+
+
+@pytest.mark.parametrize(("line", "parts"), [
+    ("Zoë Fischer · May 15 · 3 min read", ("Zoë Fischer", "May 15", 3)),
+    ("May 15 • 2 min read", (None, "May 15", 2)),
+    ("Ann Lee | 4 min read", ("Ann Lee", None, 4)),
+    ("Ann · Mar 3 · 1 min", ("Ann", "Mar 3", 1)),  # a card's bare minutes, beside a date
+    ("Prep · 15 min", None),  # a recipe's line: bare minutes with no date
+    ("Paris · May 2019", None),  # no reading time
+    ("Read this · 3 min read · then that", None),
+])
+def test_a_post_header_on_one_line(line: str, parts: tuple | None) -> None:
+    assert byline(line) == parts

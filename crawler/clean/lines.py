@@ -152,16 +152,19 @@ def byline(text: str) -> tuple[str | None, str | None, int] | None:
     if len(parts) < 2:
         return None
     author = date = minutes = None
+    bare = False  # "3 min" alone, as cards print it: a reading time only beside a date
     for k, part in enumerate(parts):
         if minutes is None and (found := v.read_minutes(part, bare=True)) is not None:
-            minutes = found
+            minutes, bare = found, v.read_minutes(part) is None
         elif date is None and v.DATE.match(part):
             date = part
         elif k == 0 and name_like(part):
             author = part
         else:
             return None
-    return None if minutes is None else (author, date, minutes)
+    if minutes is None or bare and date is None:  # "Prep · 15 min" is a recipe's
+        return None
+    return author, date, minutes
 
 
 def words(text: str) -> set[str]:
