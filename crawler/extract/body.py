@@ -431,17 +431,21 @@ def _wrap_loose_text(el: etree._Element) -> None:
     between the container's blocks, so the walk keeps it. The blog's editor (Ricos) always
     writes <p>s; older posts, HTML pasted in and table cells may not."""
     kept: list[etree._Element] = []
-    run: etree._Element | None = None
+    run: etree._Element | None = None  # the paragraph being filled
 
-    def add_text(value: str) -> None:
+    def paragraph() -> etree._Element:
         nonlocal run
         if run is None:
             run = etree.Element("p")
             kept.append(run)
-        if len(run):
-            run[-1].tail = (run[-1].tail or "") + value
+        return run
+
+    def add_text(value: str) -> None:
+        into = paragraph()
+        if len(into):
+            into[-1].tail = settable((into[-1].tail or "") + value)
         else:
-            run.text = (run.text or "") + value
+            into.text = settable((into.text or "") + value)
 
     if el.text and not el.text.isspace():
         add_text(el.text)
@@ -449,10 +453,7 @@ def _wrap_loose_text(el: etree._Element) -> None:
     for child in list(el):
         tail, child.tail = child.tail, None
         if isinstance(child.tag, str) and _is_inline(child):
-            if run is None:
-                run = etree.Element("p")
-                kept.append(run)
-            run.append(child)
+            paragraph().append(child)
         else:
             run = None
             kept.append(child)
