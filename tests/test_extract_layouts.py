@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -391,6 +392,28 @@ def test_header_lines_one_paragraph_each(blog: SampleBlog):
              if " · " not in html.split("comp-meta", 1)[1][:800]]  # author, date, time apart
     assert split
     for post, html in split:
+        article = extract_article(html, BASE + post.url_path)
+        assert article.reading_minutes == post.reading_minutes
+        assert article.body_text == post.expected()["body_text"]
+
+
+def test_header_in_the_sites_ui_language_whatever_the_page_declares(blog: SampleBlog):
+    """A French blog left at lang="en" prints its CMS header as "25 avr." and "2 min de
+    lecture": still the header, not the body's first paragraphs."""
+    months = {"Jan": "janv.", "Feb": "févr.", "Mar": "mars", "Apr": "avr.", "May": "mai",
+              "Jun": "juin", "Jul": "juil.", "Aug": "août", "Sep": "sept.", "Oct": "oct.",
+              "Nov": "nov.", "Dec": "déc."}
+
+    def french(match: re.Match[str]) -> str:
+        month, day, year = match.group(2), match.group(3), match.group(4) or ""
+        return f"{match.group(1)}{day} {months[month]}{year}<"
+
+    for post, html in _shaped(blog, "cms", "comp-readtime"):
+        assert 'lang="en"' in html
+        html = re.sub(r'(id="comp-date"[^>]*><p[^>]*>)([A-Z][a-z]{2}) (\d{1,2})(, \d{4})?<',
+                      french, html)
+        html = html.replace(f"{post.reading_minutes} min read",
+                            f"{post.reading_minutes} min de lecture")
         article = extract_article(html, BASE + post.url_path)
         assert article.reading_minutes == post.reading_minutes
         assert article.body_text == post.expected()["body_text"]
