@@ -320,6 +320,7 @@ class _Recovery:
                         queue.append(entry.loc)
                 elif lists_post(url, entry.loc):
                     links.add(entry.loc)
+                    links.update(entry.translations)  # hreflang alternates: posts of their own
         links = {link for link in links if self.site.owns(link)}
         found: list[tuple[wayback.Row, str]] = []
         for word in sorted(self._post_words(links)):

@@ -23,7 +23,7 @@ import pytest
 
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
-from crawler.sample_site.server import media_bytes
+from crawler.sample_site.server import Response, media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import (
     REALWORLD,
@@ -161,8 +161,21 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     with serve_blog(renamed) as server:
         feeds = [f"{server.url}/{name}" for name in
                  ("sitemap.xml", "blog-posts-sitemap.xml", "blog-feed.xml")]
-        renamed_first = wget_warc(server.url, work / "renamed-first", work / "mirror", *feeds)
+        # Its first post also in Spanish at /es/articles/<slug>, named only as the sitemap
+        # entry's hreflang alternate.
         renamed_slugs = [post.slug for post in renamed.posts]
+        translated = f"{server.url}/es/articles/{renamed_slugs[0]}"
+        sitemap = server.respond("/blog-posts-sitemap.xml").body.decode().replace(
+            "<urlset ", '<urlset xmlns:xhtml="http://www.w3.org/1999/xhtml" ').replace(
+            f"<loc>{server.url}/articles/{renamed_slugs[0]}</loc>",
+            f"<loc>{server.url}/articles/{renamed_slugs[0]}</loc><xhtml:link rel=\"alternate\" "
+            f'hreflang="es" href="{translated}"/>')
+        server.overrides["/blog-posts-sitemap.xml"] = Response(
+            200, sitemap.encode(), {"Content-Type": "application/xml"})
+        server.overrides[f"/es/articles/{renamed_slugs[0]}"] = server.respond(
+            f"/articles/{renamed_slugs[0]}")
+        renamed_first = wget_warc(server.url, work / "renamed-first", work / "mirror", *feeds,
+                                  translated)
         renamed_gone = renamed_slugs[4]
         renamed.delete_post(renamed_gone)
         time.sleep(1.1)
@@ -196,7 +209,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
                "added": added, "images": (original, rendered), "real": real,
                "real_site": real_site, "parked": parked, "renamed_site": renamed_site,
-               "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone}
+               "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone,
+               "translated": translated}
 
 
 def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:
@@ -286,13 +300,15 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
 def test_a_blog_whose_posts_are_not_under_post_is_recovered_with_its_deleted_posts(
         archive: dict, tmp_path: Path):
     """Posts at /articles/<slug>: found from the feed and sitemaps, and by that word, the post
-    deleted before the sitemap's last capture too."""
+    deleted before the sitemap's last capture too; a translation the sitemap names as an
+    hreflang alternate at another path is a post of its own."""
     db = tmp_path / "archive.db"
     site = archive["renamed_site"]
     result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)["sites"][site]
-    ever = {f"{site}articles/{slug}" for slug in archive["renamed_slugs"]}
+    ever = {f"{site}articles/{slug}" for slug in archive["renamed_slugs"]} | {
+        archive["translated"]}
     assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
     assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
     assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
