@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from crawler.discover.urls import parses
+
 READ_CHUNK = 2**20
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -319,7 +321,7 @@ def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWar
     date = parse_date(headers.get_header("WARC-Date"))
     url = headers.get_header("WARC-Target-URI")
     record_id = headers.get_header("WARC-Record-ID")
-    if date is None or not url or not record_id:
+    if date is None or not url or not record_id or not parses(url):
         return None
     refers = headers.get_header("WARC-Refers-To-Target-URI")
     return Entry(location, record_id, record.rec_type, url, date, _status(record),

@@ -48,6 +48,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from crawler.discover.urls import parses
+
 IA_REPLAY = "https://web.archive.org/web/"
 IA_CDX = "https://web.archive.org/cdx/search/cdx"
 USER_AGENT = "wixarchive-recover (+https://github.com/wixarchive/wixarchive)"
@@ -220,11 +222,14 @@ def _parse(answer: Answer, cdx: str) -> tuple[list[Row], str | None]:
                            f"{text.splitlines()[0][:200] if text else ''}".rstrip(": "))
     try:
         if text.startswith("["):
-            return _parse_ia(json.loads(text))
-        return [_row(json.loads(line)) for line in text.splitlines() if line.strip()], None
+            rows, resume = _parse_ia(json.loads(text))
+        else:
+            rows = [_row(json.loads(line)) for line in text.splitlines() if line.strip()]
+            resume = None
     except (ValueError, KeyError, TypeError, AttributeError):
         raise WaybackError(f"the CDX server at {cdx} answered something that is not a CDX "
                            f"listing: {text[:80]!r}") from None
+    return [row for row in rows if parses(row.url)], resume  # archives hold garbage URLs too
 
 
 def _parse_ia(data: list) -> tuple[list[Row], str | None]:

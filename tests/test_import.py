@@ -260,6 +260,21 @@ def test_posts_under_a_renamed_url_prefix_are_imported_with_their_deletions(tmp_
     assert json.loads(again.stdout)["sites"] == {}
 
 
+def test_a_record_whose_target_does_not_parse_is_left_out_and_the_rest_imported(
+        tmp_path: Path):
+    blog = SampleBlog(seed=6, post_count=2)
+    with serve_blog(blog) as server:
+        url = server.url + blog.posts[0].url_path
+        page = server.respond(blog.posts[0].url_path).body
+    warc = tmp_path / "odd.warc.gz"
+    write_warc(warc, [("http://[bad/post/x", page, "text/html"), (url, page, "text/html")])
+    result = wixarchive("import", str(warc), "--db", str(tmp_path / "archive.db"), "--json")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["records"], summary["other_records"]) == (1, 1)
+    assert summary["sites"][server.url + "/"]["new_posts"] == 1
+
+
 def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     """A post page, then (another file, imported later) its images: one at its original
     static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""

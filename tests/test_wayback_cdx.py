@@ -51,6 +51,14 @@ def test_pywb_json_lines():
     assert resume is None
 
 
+def test_rows_whose_url_does_not_parse_are_left_out():
+    """The IA's CDX holds what clients once asked for: "http://[bad" would stop a recover."""
+    page = [IA_PAGE[0], ["k", "2020", "http://[bad/post/x", "text/html", "200", "D", "1"],
+            ["k", "2021", "http://a/post/x", "text/html", "200", "E", "1"]]
+    rows, _ = wayback._parse(answer(json.dumps(page)), "x")
+    assert [row.url for row in rows] == ["http://a/post/x"]
+
+
 @pytest.mark.parametrize("body,kind,said", [
     ("<!doctype html><title>Maintenance</title>", "text/html", "answered an HTML page"),
     ("<html>", "text/plain", "answered an HTML page"),

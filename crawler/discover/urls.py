@@ -70,6 +70,16 @@ def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
     return None if in_any_site(root, roots) else root
 
 
+def parses(url: str) -> bool:
+    """Whether a URL parses at all ("http://[bad" does not): web archives and CDX servers
+    hold what clients once asked for, garbage included."""
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
+
+
 def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
 
