@@ -7,6 +7,7 @@ pays for sqlite3 and click alone: nothing on that path imports Scrapy, Twisted o
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -52,6 +53,15 @@ class LazyGroup(click.Group):
                 return None
             raise
         return module.command
+
+    def invoke(self, ctx: click.Context) -> object:
+        from crawler.discover.urls import BadURL
+
+        try:
+            return super().invoke(ctx)
+        except BadURL as exc:  # a site or page URL given that does not parse: one line
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from COMMANDS so `--help` does not import every command module.

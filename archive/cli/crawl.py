@@ -28,7 +28,7 @@ from archive.crawls import (
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.store import ArchiveError
-from crawler.discover.urls import site_root
+from crawler.discover.urls import BadURL, site_root
 
 
 def _read_sites_file(path: Path) -> list[str]:
@@ -65,7 +65,10 @@ def _lock_sites(targets: list[str], db: Path) -> tuple[list[tuple[str, SiteLock]
     refused: dict[int, dict[str, Any]] = {}
     seen: dict[str, str] = {}
     for position, url in enumerate(targets):
-        site = site_root(url)
+        try:
+            site = site_root(url)
+        except BadURL:
+            site = url  # refused below, the other sites crawled
         problem, status = None, "failed"
         if site in seen:
             problem, status = f"listed twice (also as {seen[site]}): crawled once", "skipped"

@@ -23,8 +23,8 @@ USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
 
 def _fetch(url: str) -> tuple[bytes, str | None, str]:
     """GET a page: body bytes, Content-Type header, final URL after redirects."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
             return (
                 response.read(MAX_FETCH + 1),

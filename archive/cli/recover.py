@@ -44,9 +44,12 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     """
     from archive.recover import RecoverBusy, recover
     from crawler import wayback
+    from crawler.discover.urls import parses
 
-    if not replay.startswith(("http://", "https://")):
-        fail(f"--from must be an http(s) URL, not {replay!r}")
+    for option, value in (("--from", replay), ("--cdx", cdx)):
+        if value is not None and not (value.startswith(("http://", "https://"))
+                                      and parses(value)):
+            fail(f"{option} must be an http(s) URL, not {value!r}")
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:

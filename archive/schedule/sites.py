@@ -97,8 +97,12 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     if "://" not in url:
         url = f"https://{url}"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[bad"
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise SitesError(f"{url!r} is not a web site address (http:// or https://)")
     return url
 

@@ -14,6 +14,10 @@ _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
 _LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
 
+class BadURL(ValueError):
+    """A URL that does not parse ("http://[bad"): what the user gave, named in one line."""
+
+
 def site_root(url: str) -> str:
     """The root of the Wix site a URL belongs to, always ending in "/".
 
@@ -23,7 +27,10 @@ def site_root(url: str) -> str:
     'https://jane.wixsite.com/studio/'
     """
     url = url.strip()
-    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+    except ValueError:
+        raise BadURL(f"not a URL: {url!r}") from None
     scheme = parts.scheme.lower() or "https"
     host = parts.netloc.lower().rsplit("@", 1)[-1]  # never keep credentials in a site key
     path = "/"
