@@ -477,3 +477,38 @@ def test_a_framed_page_with_its_cookie_banner_after_the_frame() -> None:
 ])
 def test_a_post_header_on_one_line(line: str, parts: tuple | None) -> None:
     assert byline(line) == parts
+
+
+WRAPPED = """\
+# A long title that html2text wrapped at seventy-eight columns, as it does by
+default
+
+  * Mar 3, 2024
+  * 2 min read
+
+The first paragraph runs on for a while, so that html2text breaks it in two at
+a space. See [_the seed exchange_](https://example.org/seeds-and-cuttings/seed-
+exchange) for more; its [menu](https://example.org/) lines stay apart.
+
+Two lines apart by a [hard break](https://example.org/br), written as two
+spaces at the end of the first one.<br>
+The second line.
+
+  * A list item that html2text does not wrap, however long it is, like this one here.
+  * Another item.
+""".replace("<br>", "  ")  # html2text's hard line break: two spaces at the end of the line
+
+
+def test_a_markdown_dump_wrapped_at_78_columns_reads_as_whole_paragraphs() -> None:
+    result = clean_text(WRAPPED)
+    assert result.title == ("A long title that html2text wrapped at seventy-eight columns, "
+                            "as it does by default")
+    assert result.body[0] == (
+        "The first paragraph runs on for a while, so that html2text breaks it in two at a "
+        "space. See the seed exchange for more; its menu lines stay apart.")
+    assert "(https://example.org/seeds-and-cuttings/seed-exchange)" in result.body_markdown
+    assert result.body[1:] == [
+        "Two lines apart by a hard break, written as two spaces at the end of the first one.",
+        "The second line.",
+        "A list item that html2text does not wrap, however long it is, like this one here.",
+        "Another item."]

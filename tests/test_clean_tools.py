@@ -1,7 +1,8 @@
 """`wixarchive clean` on whole-page dumps that the real text tools make of post pages in every
 layout the sample blog renders (the blog app's classic and new layouts, posts built from site
 elements, CMS item pages): inscriptis text, html2text Markdown (unwrapped, as LLM-era scrapers
-emit it) and html-text. The tools live in `.venv-dumptools` (`make test` creates it; inscriptis
+emit it, and wrapped at its default 78 columns, as LangChain's Html2TextTransformer keeps it)
+and html-text. The tools live in `.venv-dumptools` (`make test` creates it; inscriptis
 pins an older lxml than ours); the test skips, saying why, without them."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from crawler.sample_site.render import (
 from tests.test_clean_dumps import STRUCTURAL
 
 REPO = Path(__file__).resolve().parents[1]
+TOOLS = ("inscriptis", "html2text", "html2text-wrapped", "htmltext")
 TOOLS_PYTHON = Path(os.environ.get("WIXARCHIVE_DUMPTOOLS_PYTHON")
                     or REPO / ".venv-dumptools" / "bin" / "python")
 DUMP = """
@@ -39,6 +41,7 @@ for page in sorted(Path(sys.argv[1]).glob("*.html")):
     markdown = html2text.HTML2Text()
     markdown.body_width = 0
     dumps = {"inscriptis": inscriptis.get_text(html), "html2text": markdown.handle(html),
+             "html2text-wrapped": html2text.html2text(html),  # 78 columns, its default
              "htmltext": html_text.extract_text(html)}
     for tool, text in dumps.items():
         page.with_suffix(f".{tool}.txt").write_text(text, encoding="utf-8")
@@ -80,7 +83,7 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, dict
     assert done.returncode == 0, done.stderr
     return [(f"{name}.{tool}", (folder / f"{name}.{tool}.txt").read_text(encoding="utf-8"),
              truth) for name, truth in truths.items()
-            for tool in ("inscriptis", "html2text", "htmltext")]
+            for tool in TOOLS]
 
 
 def _posts(dumps: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:

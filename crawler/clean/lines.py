@@ -51,6 +51,7 @@ class Line:
 def split_lines(text: str, dialect: str) -> list[Line]:
     sources = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if dialect == "markdown":
+        sources = md.unwrap(sources)
         shown = md.plain_lines(sources)
         plain = [m.plain for m in shown]
     else:

@@ -103,6 +103,54 @@ def _plain_marks(text: str) -> str:
     return _ESCAPE.sub(lambda m: m.group(1), text) if "\\" in text else text
 
 
+# html2text wraps paragraphs at 78 columns unless told not to (LangChain's Html2TextTransformer
+# keeps that default); a wrapped line stops a few columns short of it, at a space.
+_WRAP_WIDTH = 78
+# Links and their addresses, which html2text never breaks to fit (it may break an address
+# at a hyphen): what a wrapped line may hold beyond the width.
+_URLISH = re.compile(r"\S*(?:\]\(|https?://|[/?=&%])\S*")
+_OPEN_TARGET = re.compile(r"\]\([^)\s]*$")
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Paragraphs (and headings) that html2text wrapped at its default width, each on one line
+    again, so that their words, links and emphasis read whole; any other dump as it is.
+
+    A line goes on the one before when that one was broken by the wrap: it starts no block of
+    its own (as in Markdown, a block's lines follow each other) and its first word would not
+    have fitted on the line before (a greedy wrap breaks only then). Lines apart for another
+    reason ("Recent Posts" / "See All" in some tools' Markdown) stay apart. A dump with a line
+    of prose longer than the width was not wrapped (links, URLs, list items and tables never
+    are, so they may be)."""
+    if any(len(line.rstrip()) > _WRAP_WIDTH + 2
+           and len(_URLISH.sub("", line).rstrip()) > _WRAP_WIDTH + 2
+           and not _LIST.match(line) and "|" not in line for line in lines):
+        return lines
+    out: list[str] = []
+    fenced = joinable = False
+    before = ""  # the line before, as the dump has it
+    for line in lines:
+        starts_block = (not line.strip() or _FENCE.match(line) or _LIST.match(line)
+                        or _HEADING.match(line) or _QUOTE.match(line) or _RULE.match(line)
+                        or _SETEXT.match(line) or line.lstrip().startswith(("|", "![")))
+        if _FENCE.match(line):
+            fenced = not fenced
+        first_word = line.split(maxsplit=1)[0] if line.strip() else ""
+        if joinable and not fenced and not starts_block and \
+                len(before.rstrip()) + 1 + len(first_word) > _WRAP_WIDTH:
+            # A link's address broken at a hyphen ("…/seed-" / "exchange)") is one word.
+            space = "" if _OPEN_TARGET.search(out[-1]) else " "
+            out[-1] = f"{out[-1].rstrip()}{space}{line.strip()}"
+        else:
+            out.append(line)
+        last, before = out[-1], line
+        # A hard line break ("  " at the end, html2text's <br>) ends the line for good.
+        joinable = (not fenced and bool(line.strip()) and not last.endswith("  ")
+                    and not _RULE.match(last) and not _SETEXT.match(last)
+                    and not last.lstrip().startswith(("|", "![")))
+    return out
+
+
 def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     """Each Markdown line as plain text, index for index."""
     out: list[MarkdownLine] = []
