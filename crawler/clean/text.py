@@ -205,22 +205,8 @@ class _Cleaner(PageRules):
         bulleted = any(self.ln(k).bullet for k in range(b0, b1 + 1))
         p = b0 - 1
         writer = self.out.author  # named in the block itself ("Ann · Mar 3 · 2 min read")
-        if writer is not None:
-            pass
-        elif p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
-            writer = m.group("name")
-            self.chrome(p)
-            p -= 1
-        elif (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text))
-              and self.ln(p).text == m.group("name")):  # the name repeated under "Writer: x"
-            writer = m.group("name")
-            self.chrome(p)
-            self.chrome(p - 1)
-            p -= 2
-        elif bulleted and p >= self.pos and self.ln(p).bullet and name_like(self.ln(p).text):
-            writer = self.ln(p).text
-            self.chrome(p)
-            p -= 1
+        if writer is None:
+            writer, p = self.writer_above(p, bulleted)
         self.out.author = writer
         after = b1 + 1
         while after < len(self.c) and (self.meta(after) == "updated"
@@ -277,6 +263,22 @@ class _Cleaner(PageRules):
         if title_at is not None:
             self.role[self.c[title_at]] = "title"
         return after
+
+    def writer_above(self, p: int, bulleted: bool) -> tuple[str | None, int]:
+        """The author named on the line(s) ending at `p`, right above the header block (taken
+        as chrome), and the line above them."""
+        if p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
+            self.chrome(p)
+            return m.group("name"), p - 1
+        if (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text))
+                and self.ln(p).text == m.group("name")):  # the name repeated under "Writer: x"
+            self.chrome(p)
+            self.chrome(p - 1)
+            return m.group("name"), p - 2
+        if bulleted and p >= self.pos and self.ln(p).bullet and name_like(self.ln(p).text):
+            self.chrome(p)
+            return self.ln(p).text, p - 1
+        return None, p
 
     def no_header(self) -> int:
         """Title of a page without a header block; returns the first body position."""
