@@ -14,15 +14,9 @@ from crawler.clean import vocabulary as v
 BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
 # Zero-width and no-break characters that make a line look non-blank to the eye only.
 # (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_ZERO_WIDTH}]")
 _NBSP = re.compile("[\u00a0\u202f\u2007]")
-_INVISIBLE_ENDS = "\u200b\u200c\u200d\u2060\ufeff \t"
-
-
-def trim_invisible(text: str) -> str:
-    """Text without the zero-width characters at its ends (Wix ends rich-text lines with a
-    zero-width space); those inside (joiners in emoji and scripts) are kept."""
-    return text.strip(_INVISIBLE_ENDS)
 _GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
 _NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
@@ -46,6 +40,12 @@ class Line:
     def separator(self) -> bool:
         """A lone "•" (or "|", "/", "·") between category links, as a list item or not."""
         return self.raw.strip().strip("*+- \t") in SEPARATORS
+
+
+def trim_invisible(text: str) -> str:
+    """Text without the zero-width characters at its ends (Wix ends rich-text lines with a
+    zero-width space); those inside (joiners in emoji and scripts) are kept."""
+    return text.strip(_ZERO_WIDTH + " \t")
 
 
 def split_lines(text: str, dialect: str) -> list[Line]:

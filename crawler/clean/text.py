@@ -43,6 +43,7 @@ import re
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
+from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
     heading_like,
     join_split_chrome,
@@ -433,7 +434,7 @@ class _Cleaner(PageRules):
             title = self._doc_title_line(title, body_start)
         elif kind == "post" and self.dialect == "markdown":
             title = self._h1_title(title, body_start)
-        if kind == "static" and any(text and v.ERROR_TITLE.search(text) for text in (
+        if kind == "static" and any(text and ERROR_TITLE.search(text) for text in (
                 self.doc_title, self.lines[title].text if title is not None else None)):
             kind = "error"  # Wix's "Page Not Found" page, framed like any other
         if kind != "post":

@@ -368,13 +368,6 @@ SITE_PAGE_HEADINGS = [
     "Sobre mim", "Contato", "Preços", "Over ons", "Over mij", "Tarieven", "O nás", "O mně",
     "Ceník", "من نحن", "اتصل بنا",
 ]
-# Error-page titles, Wix's and generic ones ("404 | Site", "Page not found", "500 Error").
-ERROR_TITLE = re.compile(
-    r"^\s*(?:40[34]|410|50[0-3])\b|\b(?:page not found|not found|error 40[34]|"
-    r"page isn.t available|seite nicht gefunden|page introuvable|página no encontrada|"
-    r"pagina non trovata|pagina niet gevonden|página não encontrada)\b",
-    re.I,
-)
 FAQ_LINE = _exact(FAQ_HEADINGS)
 SITE_PAGE_LINE = _exact(SITE_PAGE_HEADINGS)
 

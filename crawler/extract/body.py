@@ -416,9 +416,7 @@ def _detach(el: etree._Element) -> None:
 
 def _has_loose_text(el: etree._Element) -> bool:
     """Whether el holds text, or inline elements, straight inside it (not in a block)."""
-    if el.text and not el.text.isspace():
-        return True
-    return any((child.tail and not child.tail.isspace()) or _is_inline(child) for child in el)
+    return _has_own_text(el) or any(_is_inline(child) for child in el)
 
 
 def _is_inline(el: etree._Element) -> bool:

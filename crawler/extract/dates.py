@@ -17,8 +17,6 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from crawler.clean.vocabulary import DATE as WIX_DATE
-
 # ISO 8601 as Wix writes it: kept verbatim when valid (the archive stores what the page says).
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -169,6 +167,9 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
         return False
     # Wix's display dates in every locale it ships, whatever language the page declares (a
     # French blog left at lang="en" still prints "25 avr."): the dump cleaner's patterns.
+    # Imported here: only element-built pages get here, and compiling them costs ~90 ms.
+    from crawler.clean.vocabulary import DATE as WIX_DATE
+
     if WIX_DATE.match(value.strip()):
         return True
     if _dateutil_day(value, need_year=False) is not None:  # fast path, as in parse_display_date

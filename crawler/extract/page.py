@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.clean.vocabulary import ERROR_TITLE
+from crawler.clean.error_pages import ERROR_TITLE
 from crawler.extract.limits import MAX_RAW_TEXT_ELEMENTS, bound_markup, parser_limits
 from crawler.extract.metadata import Head
 
