@@ -23,6 +23,8 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred, DeferredList
 
 from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
@@ -91,7 +93,25 @@ class _SitesProcess(CrawlerProcess):
             limit = getattr(crawler, "wixarchive_time_limit", None)
             if limit is not None:
                 limit.stop_now()  # no retry or new request goes out while the sites close
-        return super().stop()
+        # A site already closing (finished, or at its time limit) is left to finish its close.
+        # Scrapy's stop of it returns, and ends its crawl, once its downloads are done: its
+        # pipeline was then cut off while still committing, and the site had neither run
+        # record nor summary.
+        stopped = DeferredList([_stop_crawler(crawler) for crawler in self.crawlers
+                                if not _closing(crawler)])
+        stopped.addBoth(lambda _: self.join())  # every site's crawl ended, its close included
+        return stopped
+
+
+def _closing(crawler: Any) -> bool:
+    slot = getattr(getattr(crawler, "engine", None), "_slot", None)  # private: no public flag
+    return slot is not None and slot.closing is not None
+
+
+def _stop_crawler(crawler: Any) -> Deferred[Any]:
+    if hasattr(crawler, "stop_async"):  # Scrapy >= 2.14
+        return deferred_from_coro(crawler.stop_async())
+    return crawler.stop()
 
 
 class _WithoutTraceback(logging.Filter):
@@ -146,6 +166,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_WithoutTraceback())
     waiting = list(jobs)
     active = 0
+    reported: set[int] = set()  # id() of the jobs whose outcome on_result has had
 
     def start_next() -> None:
         nonlocal active
@@ -187,6 +208,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
         if job.lock_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(job.lock_fd)  # this site's lock frees now, not when every site is done
+        reported.add(id(job))
         on_result(data)
 
     start_next()
@@ -196,6 +218,10 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
         on_result(CrawlSummary(site=job.url, status="interrupted",
                                message="not started: the crawl was stopped").to_dict()
                   | {"timed_out": False, "not_started": True, "job": index[id(job)]})
+        reported.add(id(job))
+    for job in jobs:  # the reactor stopped before the site's crawl ended (a forced stop)
+        if id(job) not in reported:
+            _finish(job, None, None)
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:

@@ -233,3 +233,39 @@ def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_pat
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
     assert db.read_bytes() == before
+
+
+def test_a_stop_while_a_site_is_closing_lets_it_close(tmp_path: Path):
+    """Ctrl-C or SIGTERM as a finished site is closing (its pipeline committing the last pages,
+    here an extension taking 3 s): the site's close runs to its end, with its run and summary
+    recorded. Scrapy's stop returns once a closing site's downloads are done, and the crawl
+    process stopped its reactor mid-close (and, as it happened, before the site's summary: a
+    traceback, and a run left `running`)."""
+    blog = SampleBlog(seed=12, post_count=12)
+    db, marker = tmp_path / "archive.db", tmp_path / "closing"
+    extensions = {"crawler.extensions.progress.CrawlProgress": 500,
+                  "tests.slow_close.SlowClose": 600}
+    with serve_blog(blog) as server:
+        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
+                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+                   "--set", f"EXTENSIONS={json.dumps(extensions)}",
+                   "--set", f"SLOW_CLOSE_MARKER={marker}"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+            wait_until(marker.exists, "the site closing", proc)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+            out, err = stdout.finish(), stderr.finish()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert "Traceback" not in err, err
+    assert marker.read_text() == "finished done"  # the close ran to its end
+    summary = json.loads(out)
+    assert summary["status"] == "ok" and summary["counts"]["new"] == 12, summary
+    with Archive.open(db, readonly=True) as archive:
+        assert [run["status"] for run in archive.runs(10)] == ["ok"]
+        assert len(archive.known_posts(server.url)) == 12

@@ -213,3 +213,37 @@ def test_a_full_disk_costs_only_what_was_not_written_and_the_next_run_completes(
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(server.url)) == 200
         assert archive.check() == []
+
+
+def test_a_page_callback_that_raises_costs_no_other_page_and_the_site_still_closes(
+        tmp_path: Path):
+    base = "http://127.0.0.1:9"
+    blog = SampleBlog(seed=36, post_count=12)
+    pages = [FetchedPage(url=base + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
+                         body=route(blog, base, post.url_path, {}, []).body,
+                         content_type="text/html; charset=utf-8") for post in blog.posts]
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        run_id = archive.start_run(base + "/")
+    counted = []
+
+    def on_committed(page) -> None:
+        if page.item is pages[0]:
+            raise RuntimeError("a bug in the site's counting")
+        counted.append(page.item.url)
+
+    async def crawl() -> None:
+        supervisor = WorkerSupervisor(str(db), page_timeout=30)
+        site = object()
+        await asyncio.gather(*(supervisor.submit(page, run_id, owner=site,
+                                                 on_committed=on_committed)
+                               for page in pages))
+        # A site closing waits for its pages' commits; the callback's bug must not make it
+        # wait for ever.
+        await asyncio.wait_for(supervisor.drain(site), timeout=30)
+        supervisor.close()
+
+    asyncio.run(crawl())
+    assert sorted(counted) == sorted(page.url for page in pages[1:])
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(base)) == 12

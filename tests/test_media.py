@@ -7,8 +7,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,8 @@ import pytest
 from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
-from crawler.sample_site.server import Response, media_bytes
-from tests.processes import run_crawl
+from crawler.sample_site.server import Gate, Response, media_bytes
+from tests.processes import Output, run_crawl, wait_until
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 
@@ -202,3 +205,53 @@ def test_an_image_host_that_does_not_resolve_is_one_line_per_failure_and_no_post
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     assert statuses == {"failed"}
     assert posts == 4
+
+
+def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path: Path):
+    """SIGTERM while the image outcomes wait in the item pipeline (the archive worker held by the
+    test's write lock): the site closes, its run and summary are recorded and the process exits.
+    It waited for ever: Scrapy's scraper re-checks whether it may close only when a response's
+    processing ends, and the outcomes are an item of their own
+    (crawler.spiders.wix._recheck_closing)."""
+    blog = SampleBlog(seed=6, post_count=12)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        media.gate = Gate("/media/")  # every image waits for the test
+        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
+                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+                   "--set", f"WIXARCHIVE_MEDIA_BASE={media.url}/media/"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+            wait_until(lambda: media.gate.held, "the images requested", proc)
+            # The archive's write lock, taken here, holds the worker on the image outcomes
+            # (for less than its busy timeout: they are stored once it is let go).
+            writer = sqlite3.connect(db, timeout=60, isolation_level=None)
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                media.gate.release()
+                # Time for the outcomes to reach the waiting worker, then for the stop to reach
+                # the item pipeline's close, which waits for them.
+                time.sleep(1.5)
+                proc.send_signal(signal.SIGTERM)
+                time.sleep(1.5)
+            finally:
+                writer.execute("ROLLBACK")
+                writer.close()
+            proc.wait(timeout=60)
+            out, err = stdout.finish(), stderr.finish()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert "Traceback" not in err, err
+    assert json.loads(out)["status"] == "interrupted"
+    images = {url for post in blog.posts
+              for url in post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 12
+        assert [r["status"] for r in archive.runs(10)] == ["interrupted"]
+        # The outcomes the stop waited for are kept.
+        stored = archive.conn.execute("SELECT url FROM media WHERE status = 'stored'")
+        assert {row[0] for row in stored} == images

@@ -25,6 +25,7 @@ a thread, as a pipe write blocks while the worker is busy and must never block t
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import queue
 import threading
@@ -37,6 +38,8 @@ from typing import Any
 from archive.spawning import without_main
 from crawler.items import FetchedPage
 from crawler.pipelines import worker
+
+logger = logging.getLogger(__name__)
 
 WATCH_EVERY = 0.25  # seconds between checks of the page time limit
 MAX_BARREN_RESTARTS = 5  # restarts in a row with no page handled: give up on the worker
@@ -175,13 +178,13 @@ class WorkerSupervisor:
                 break
             del self.pending[page.seq]
             if page.result is not None and page.on_committed:
-                page.on_committed(page)
+                _notify(page.on_committed, page)
 
     def _fail(self, page: Pending, reason: str) -> None:
         self.pending.pop(page.seq, None)
         _resolve(page.handled)
         if page.on_failed:
-            page.on_failed(page, reason)
+            _notify(page.on_failed, page, reason)
 
     def _give_up(self, reason: str) -> None:
         self.broken = reason
@@ -311,6 +314,15 @@ def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | 
                 requests.send(message)
         except OSError:  # the worker died: the supervisor starts another with its own pipes
             return
+
+
+def _notify(callback: Callable[..., None], *args: Any) -> None:
+    """Run a site's page callback; a bug in one is logged and costs no other page (an exception
+    here would leave the rest of a reply unread, and those pages waiting for ever)."""
+    try:
+        callback(*args)
+    except Exception:
+        logger.exception("error in a page callback of the archive pipeline")
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

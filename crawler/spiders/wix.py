@@ -367,6 +367,9 @@ class WixBlogSpider(scrapy.Spider):
         if not self._engine_open():
             return  # closing: these images are fetched again next run (see crawler.media)
         scraper = self.crawler.engine.scraper
+        closing = getattr(getattr(scraper, "slot", None), "closing", None)
+        if closing is not None and closing.called:
+            return  # the item pipeline is closing too: fetched again next run
         if hasattr(scraper, "start_itemproc_async"):  # Scrapy >= 2.14
             done = deferred_from_coro(scraper.start_itemproc_async(batch, response=None))
         else:
@@ -376,6 +379,7 @@ class WixBlogSpider(scrapy.Spider):
         def handed_over(result: Any) -> Any:
             self.handing_over -= 1
             self._wake_engine()
+            _recheck_closing(scraper)
             return result
 
         done.addBoth(handed_over)
@@ -449,6 +453,19 @@ class WixBlogSpider(scrapy.Spider):
         self.crawler.stats.inc_value("wixarchive/fetch_errors")
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(f"{url}: {reason}")
+
+
+def _recheck_closing(scraper: Any) -> None:
+    """Let a closing scraper see that an item it was waiting for is done.
+
+    Scrapy's scraper re-checks whether it may finish closing only when a response's processing
+    ends, not when an item handed to start_itemproc alone ends. A stop (Ctrl-C, SIGTERM, the
+    time limit) that began while a batch of image outcomes was in the archive pipeline then
+    waited for ever: the crawl process never exited. Its (private) check, where it has one."""
+    closing = getattr(getattr(scraper, "slot", None), "closing", None)
+    check = getattr(scraper, "_check_if_closing", None)
+    if closing is not None and not closing.called and check is not None:
+        check()
 
 
 def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
