@@ -38,7 +38,16 @@ STATS_READERS = 3  # connections added to rank the statistics' lists in parallel
 # were added or changed (in all) since it was last ranked whole: beyond, the average post length
 # may have moved enough to reorder them.
 STATS_EXTEND_SHARE = 0.05
-BUSY_TIMEOUT_MS = 30_000
+
+
+def _busy_timeout_ms() -> int:
+    """How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow
+    disk, a long `optimize` beside a crawl)."""
+    value = os.environ.get("WIXARCHIVE_BUSY_TIMEOUT_MS", "")
+    return int(value) if value.isdigit() else 30_000
+
+
+BUSY_TIMEOUT_MS = _busy_timeout_ms()
 
 
 class ArchiveError(Exception):

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -269,3 +270,56 @@ def test_a_stop_while_a_site_is_closing_lets_it_close(tmp_path: Path):
     with Archive.open(db, readonly=True) as archive:
         assert [run["status"] for run in archive.runs(10)] == ["ok"]
         assert len(archive.known_posts(server.url)) == 12
+
+
+def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_completes(
+        tmp_path: Path):
+    """Another writer holds the archive past the busy timeout (2 s here) while the crawl stores
+    its images and records its run: the crawl says so, with no traceback (Scrapy printed one
+    for the run record and the summary said the crawl had been stopped), keeps what it could
+    write, and the next crawl completes the rest."""
+    blog = SampleBlog(seed=13, post_count=12)
+    db = tmp_path / "archive.db"
+    images = {url for post in blog.posts
+              for url in post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        media.gate = Gate("/media/")  # every image waits for the test
+        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
+                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+                   "--set", f"WIXARCHIVE_MEDIA_BASE={media.url}/media/"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        try:
+            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+            wait_until(lambda: media.gate.held, "the images requested", proc)
+            writer = sqlite3.connect(db, timeout=60, isolation_level=None)
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                media.gate.release()
+                wait_until(lambda: proc.poll() is not None, "the crawl's end")
+            finally:
+                writer.execute("ROLLBACK")
+                writer.close()
+            out, err = stdout.finish(), stderr.finish()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert "Traceback" not in err, err
+        first = json.loads(out)
+        assert first["status"] == "partial" and first["counts"]["new"] == 12
+        assert any(e.startswith("this run not recorded in the archive: the archive is busy")
+                   for e in first["errors"]), first["errors"]
+
+        second = subprocess.run([*command[:-4], "--set", command[-1]], capture_output=True,
+                                text=True, timeout=300, env=env)
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["status"] == "ok" and summary["counts"]["unchanged"] == 12
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 12
+        stored = archive.conn.execute("SELECT url FROM media WHERE status = 'stored'")
+        assert {row[0] for row in stored} == images
+        assert [run["status"] for run in archive.runs(10)] == ["ok", "interrupted"]
+        assert archive.check() == []

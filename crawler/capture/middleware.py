@@ -36,7 +36,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from archive import captures
-from archive.store import Archive, ArchiveError
+from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ logger = logging.getLogger(__name__)
 INLINE_BYTES = 64 * 1024
 INDEX_EVERY = 0.5  # seconds: captured records are synced and indexed in batches this often
 INDEX_PATIENCE = 2.0  # seconds to wait for the archive's write lock before trying next time
-FINAL_PATIENCE = 60.0  # at the end of the crawl, when nothing else writes any more
+# At the end of the crawl, when nothing else of ours writes any more: twice a writer's busy
+# timeout (60 s by default).
+FINAL_PATIENCE = 2 * BUSY_TIMEOUT_MS / 1000
 CLOSED_REASON = "capture_failed"
 
 
@@ -236,7 +238,12 @@ class CaptureMiddleware:
 
     # -- closing ---------------------------------------------------------------------------
 
-    def engine_stopped(self) -> None:
+    async def engine_stopped(self) -> None:
+        # In a thread: the last index waits for a busy archive (up to FINAL_PATIENCE), which
+        # must not hold up the other sites' crawls meanwhile.
+        await asyncio.to_thread(self._finish)
+
+    def _finish(self) -> None:
         self.stopping.set()
         if self.thread is not None:
             self.thread.join()

@@ -8,6 +8,7 @@ counts are what the archive holds.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from crawler.pipelines.supervisor import (
     release_supervisor,
     shared_supervisor,
 )
-from crawler.summary import summarize
+from crawler.summary import CrawlSummary, summarize
 
 PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
 
@@ -88,15 +89,10 @@ class ArchivePipeline:
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)
 
-    def _mark_gone_from_sitemap(self, spider: Any) -> None:
-        gone = spider.gone_from_sitemap()
-        if not gone:
-            return
-        archive = self._open(spider.site)
+    def _mark_deleted(self, site: str, gone: list[str]) -> int:
+        archive = self._open(site)
         when = _now()
-        for url in gone:
-            if archive.mark_deleted(url, when=when):
-                self.crawler.stats.inc_value("wixarchive/deleted")
+        return sum(bool(archive.mark_deleted(url, when=when)) for url in gone)
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.supervisor is not None:
@@ -108,17 +104,37 @@ class ArchivePipeline:
                                              self.supervisor.restarts)
             release_supervisor(self.supervisor)
             self.supervisor = None
-        if reason == "finished":
-            self._mark_gone_from_sitemap(spider)
+        # The archive's own writes below run in a thread: one that waits for a busy archive
+        # (up to its busy timeout) must not hold up the other sites' crawls meanwhile.
+        gone = spider.gone_from_sitemap() if reason == "finished" else []
+        try:
+            if gone and (deleted := await asyncio.to_thread(self._mark_deleted, spider.site,
+                                                             gone)):
+                self.crawler.stats.inc_value("wixarchive/deleted", deleted)
+        except ArchiveError as exc:  # the archive busy past its timeout, say
+            spider.errors.append(f"posts gone from the sitemap not marked deleted ({exc}); "
+                                 "the next crawl marks them")
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors)
         summary.started_at, summary.finished_at = self.started_at, _now()
+        try:
+            await asyncio.to_thread(self._record_run, spider.site, summary)
+        except ArchiveError as exc:
+            # The posts are archived; only the run's row is not finished (the next crawl closes
+            # it as dead). Said, rather than Scrapy's traceback of a failed signal handler.
+            summary.errors.append(f"this run not recorded in the archive: {exc}")
+            if summary.status == "ok":
+                summary.status = "partial"
+        finally:
+            if self.archive is not None:
+                self.archive.close()
+                self.archive = None
+        spider.crawl_summary = summary
+
+    def _record_run(self, site: str, summary: CrawlSummary) -> None:
         if self.archive is None and self.db_path.exists():
-            self._open(spider.site)
+            self._open(site)
         if self.archive is not None:
             counts = {**summary.counts, "pages": summary.pages_fetched}
             self.archive.finish_run(self.run_id, status=summary.status, counts=counts,
                                     errors=summary.errors, finished_at=summary.finished_at)
             summary.run_id = self.run_id
-            self.archive.close()
-            self.archive = None
-        spider.crawl_summary = summary
