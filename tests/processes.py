@@ -15,22 +15,41 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 HANG_GUARD = 120.0  # seconds: only a hung test waits this long
 
 
-def run_crawl(url: str, db: Path, *settings: str) -> dict:
-    """`python -m crawler.run` at full speed, quiet, with extra `--set NAME=VALUE` settings;
-    its summary once it has exited 0."""
+def crawler_command(url: str, db: Path, *settings: str) -> list[str]:
+    """`python -m crawler.run` at full speed, with extra `--set NAME=VALUE` settings."""
     command = [sys.executable, "-m", "crawler.run", url, "--db", str(db),
-               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-               "--set", "LOG_LEVEL=CRITICAL"]
+               "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false"]
     for setting in settings:
         command += ["--set", setting]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return command
+
+
+def run_crawl(url: str, db: Path, *settings: str) -> dict:
+    """crawler_command, quiet; its summary once it has exited 0."""
+    result = subprocess.run(crawler_command(url, db, "LOG_LEVEL=CRITICAL", *settings),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@contextlib.contextmanager
+def running(command: list[str], **popen: Any) -> Iterator[tuple[subprocess.Popen, Output,
+                                                                Output]]:
+    """`command` started, its stdout and stderr read as they come; killed on the way out if it
+    is still running (a test that failed part way)."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **popen)
+    try:
+        yield proc, Output(proc.stdout), Output(proc.stderr)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @contextlib.contextmanager

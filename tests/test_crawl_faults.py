@@ -17,7 +17,7 @@ import pytest
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response
-from tests.processes import Output, wait_until
+from tests.processes import Output, crawler_command, running, wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -246,23 +246,13 @@ def test_a_stop_while_a_site_is_closing_lets_it_close(tmp_path: Path):
     db, marker = tmp_path / "archive.db", tmp_path / "closing"
     extensions = {"crawler.extensions.progress.CrawlProgress": 500,
                   "tests.slow_close.SlowClose": 600}
-    with serve_blog(blog) as server:
-        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
-                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-                   "--set", f"EXTENSIONS={json.dumps(extensions)}",
-                   "--set", f"SLOW_CLOSE_MARKER={marker}"]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        try:
-            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
-            wait_until(marker.exists, "the site closing", proc)
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
-            out, err = stdout.finish(), stderr.finish()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with serve_blog(blog) as server, running(crawler_command(
+            server.url, db, f"EXTENSIONS={json.dumps(extensions)}",
+            f"SLOW_CLOSE_MARKER={marker}")) as (proc, stdout, stderr):
+        wait_until(marker.exists, "the site closing", proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    out, err = stdout.finish(), stderr.finish()
     assert "Traceback" not in err, err
     assert marker.read_text() == "finished done"  # the close ran to its end
     summary = json.loads(out)
@@ -285,13 +275,8 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
     env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
         media.gate = Gate("/media/")  # every image waits for the test
-        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
-                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-                   "--set", f"WIXARCHIVE_MEDIA_BASE={media.url}/media/"]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
-        try:
-            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+        command = crawler_command(server.url, db, f"WIXARCHIVE_MEDIA_BASE={media.url}/media/")
+        with running(command, env=env) as (proc, stdout, stderr):
             wait_until(lambda: media.gate.held, "the images requested", proc)
             writer = sqlite3.connect(db, timeout=60, isolation_level=None)
             writer.execute("BEGIN IMMEDIATE")
@@ -301,19 +286,14 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
             finally:
                 writer.execute("ROLLBACK")
                 writer.close()
-            out, err = stdout.finish(), stderr.finish()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        out, err = stdout.finish(), stderr.finish()
         assert "Traceback" not in err, err
         first = json.loads(out)
         assert first["status"] == "partial" and first["counts"]["new"] == 12
         assert any(e.startswith("this run not recorded in the archive: the archive is busy")
                    for e in first["errors"]), first["errors"]
 
-        second = subprocess.run([*command[:-4], "--set", command[-1]], capture_output=True,
-                                text=True, timeout=300, env=env)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert second.returncode == 0, second.stderr
     summary = json.loads(second.stdout)
     assert summary["status"] == "ok" and summary["counts"]["unchanged"] == 12

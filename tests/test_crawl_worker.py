@@ -46,6 +46,17 @@ def archived(db: Path) -> int:
         return 0
 
 
+BASE = "http://127.0.0.1:9"  # pages handed to the worker directly: no server behind it
+
+
+def fetched_pages(seed: int) -> list[FetchedPage]:
+    """The 12 posts of a sample blog as the crawl hands them to the archive worker."""
+    blog = SampleBlog(seed=seed, post_count=12)
+    return [FetchedPage(url=BASE + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
+                        body=route(blog, BASE, post.url_path, {}, []).body,
+                        content_type="text/html; charset=utf-8") for post in blog.posts]
+
+
 def worker_of(pid: int) -> int | None:
     """The archive worker: the crawl process's child started by multiprocessing's spawn."""
     for entry in Path("/proc").iterdir():
@@ -153,14 +164,10 @@ class KillsTheWorker:
 
 
 def test_a_page_that_kills_the_worker_twice_is_failed_and_the_others_archived(tmp_path: Path):
-    base = "http://127.0.0.1:9"
-    blog = SampleBlog(seed=34, post_count=12)
-    pages = [FetchedPage(url=base + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
-                         body=route(blog, base, post.url_path, {}, []).body,
-                         content_type="text/html; charset=utf-8") for post in blog.posts]
+    pages = fetched_pages(seed=34)
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
-        run_id = archive.start_run(base + "/")
+        run_id = archive.start_run(BASE + "/")
     committed, failed = [], []
 
     async def crawl() -> int:
@@ -178,7 +185,7 @@ def test_a_page_that_kills_the_worker_twice_is_failed_and_the_others_archived(tm
     assert "died twice" in failed[0][1]
     assert sorted(committed) == sorted(page.url for page in pages)
     with Archive.open(db, readonly=True) as archive:
-        assert len(archive.known_posts(base)) == 12
+        assert len(archive.known_posts(BASE)) == 12
         assert archive.check() == []
 
 
@@ -217,14 +224,10 @@ def test_a_full_disk_costs_only_what_was_not_written_and_the_next_run_completes(
 
 def test_a_page_callback_that_raises_costs_no_other_page_and_the_site_still_closes(
         tmp_path: Path):
-    base = "http://127.0.0.1:9"
-    blog = SampleBlog(seed=36, post_count=12)
-    pages = [FetchedPage(url=base + post.url_path, fetched_at="2026-01-01T00:00:00+00:00",
-                         body=route(blog, base, post.url_path, {}, []).body,
-                         content_type="text/html; charset=utf-8") for post in blog.posts]
+    pages = fetched_pages(seed=36)
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
-        run_id = archive.start_run(base + "/")
+        run_id = archive.start_run(BASE + "/")
     counted = []
 
     def on_committed(page) -> None:
@@ -246,4 +249,4 @@ def test_a_page_callback_that_raises_costs_no_other_page_and_the_site_still_clos
     asyncio.run(crawl())
     assert sorted(counted) == sorted(page.url for page in pages[1:])
     with Archive.open(db, readonly=True) as archive:
-        assert len(archive.known_posts(base)) == 12
+        assert len(archive.known_posts(BASE)) == 12

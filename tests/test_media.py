@@ -20,7 +20,7 @@ from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response, media_bytes
-from tests.processes import Output, run_crawl, wait_until
+from tests.processes import crawler_command, run_crawl, running, wait_until
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 
@@ -217,13 +217,8 @@ def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path:
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
         media.gate = Gate("/media/")  # every image waits for the test
-        command = [sys.executable, "-m", "crawler.run", server.url, "--db", str(db),
-                   "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-                   "--set", f"WIXARCHIVE_MEDIA_BASE={media.url}/media/"]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        try:
-            stdout, stderr = Output(proc.stdout), Output(proc.stderr)
+        with running(crawler_command(server.url, db, f"WIXARCHIVE_MEDIA_BASE={media.url}/media/")
+                     ) as (proc, stdout, stderr):
             wait_until(lambda: media.gate.held, "the images requested", proc)
             # The archive's write lock, taken here, holds the worker on the image outcomes
             # (for less than its busy timeout: they are stored once it is let go).
@@ -240,11 +235,7 @@ def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path:
                 writer.execute("ROLLBACK")
                 writer.close()
             proc.wait(timeout=60)
-            out, err = stdout.finish(), stderr.finish()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    out, err = stdout.finish(), stderr.finish()
     assert "Traceback" not in err, err
     assert json.loads(out)["status"] == "interrupted"
     images = {url for post in blog.posts
