@@ -24,7 +24,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, succeed
 
 from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
@@ -88,6 +88,10 @@ class _SitesProcess(CrawlerProcess):
     stopping = False
 
     def stop(self) -> Any:
+        if self.stopping:
+            # Again: the reactor is shutting down (a second Ctrl-C forces it), which waits for
+            # what this returns. Nothing more to wait for.
+            return succeed(None)
         self.stopping = True
         for crawler in self.crawlers:
             limit = getattr(crawler, "wixarchive_time_limit", None)

@@ -17,7 +17,7 @@ import pytest
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response
-from tests.processes import Output, crawler_command, running, wait_until
+from tests.processes import Output, crawler_command, run_crawl, running, wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -302,4 +302,35 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
         stored = archive.conn.execute("SELECT url FROM media WHERE status = 'stored'")
         assert {row[0] for row in stored} == images
         assert [run["status"] for run in archive.runs(10)] == ["ok", "interrupted"]
+        assert archive.check() == []
+
+
+def test_a_second_stop_ends_the_crawl_at_once_and_says_so(tmp_path: Path):
+    """A second Ctrl-C stops the reactor at once, whatever is under way (here a download the
+    server holds): the crawl still prints its summary, with no traceback (it had none to print:
+    an IndexError), and the next crawl completes the site."""
+    blog = SampleBlog(seed=14, post_count=12)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.gate = Gate("/post/", allow=3)
+        try:
+            with running(crawler_command(server.url, db, "LOG_LEVEL=INFO")
+                         ) as (proc, stdout, stderr):
+                wait_until(lambda: server.gate.held, "a post request held", proc)
+                proc.send_signal(signal.SIGINT)
+                wait_until(lambda: "shutting down gracefully" in stderr, "the first stop", proc)
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=60)
+        finally:
+            server.gate.release()
+        out, err = stdout.finish(), stderr.finish()
+        assert "Traceback" not in err, err
+        summary = json.loads(out)
+        assert summary["status"] == "interrupted", summary
+        assert "run again to resume" in summary["message"]
+        server.gate = None
+        again = run_crawl(server.url, db)
+    assert again["status"] == "ok"
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 12
         assert archive.check() == []
