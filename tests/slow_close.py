@@ -2,7 +2,7 @@
 pipeline commits the last pages, with a file that says when the close has begun (the close
 reason) and when it has run to its end (" done" added).
 
-Settings: SLOW_CLOSE_MARKER (the file, written with the close reason) and SLOW_CLOSE_SECONDS."""
+Setting: SLOW_CLOSE_MARKER, the file."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from typing import Any
 
 from scrapy import signals
 
+SECONDS = 3.0  # how long the close takes
+
 
 class SlowClose:
     def __init__(self, crawler: Any) -> None:
         self.marker = Path(crawler.settings.get("SLOW_CLOSE_MARKER"))
-        self.seconds = crawler.settings.getfloat("SLOW_CLOSE_SECONDS", 3.0)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -25,6 +26,6 @@ class SlowClose:
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
         self.marker.write_text(reason)
-        await asyncio.sleep(self.seconds)
+        await asyncio.sleep(SECONDS)
         with self.marker.open("a") as marker:
             marker.write(" done")

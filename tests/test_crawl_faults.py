@@ -16,6 +16,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import Gate, Response
 from tests.processes import Output, crawler_command, run_crawl, running, wait_until
 
@@ -270,8 +271,7 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
     write, and the next crawl completes the rest."""
     blog = SampleBlog(seed=13, post_count=12)
     db = tmp_path / "archive.db"
-    images = {url for post in blog.posts
-              for url in post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+    images = set(image_urls(blog))
     env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
         media.gate = Gate("/media/")  # every image waits for the test

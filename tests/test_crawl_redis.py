@@ -22,6 +22,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog
+from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response
 from tests.processes import HangingServer, wait_until
 from tests.webarchives import loopback
@@ -326,8 +327,7 @@ def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_serv
 
     db = tmp_path / "archive.db"
     with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
-        images = {url for post in server.blog.posts for url in
-                  post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+        images = set(image_urls(server.blog))
         env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"}
         writer = subprocess.Popen([*WIXARCHIVE, "crawl", server.url, "--db", str(db), "--redis",
                                    redis_server.url, "--delay", "0"], env=env, text=True,

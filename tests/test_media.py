@@ -19,6 +19,7 @@ import pytest
 from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import Gate, Response, media_bytes
 from tests.processes import crawler_command, run_crawl, running, wait_until
 
@@ -36,8 +37,7 @@ def media_path(url: str) -> str:
 def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
     blog = SampleBlog(seed=3, post_count=12)
     db = tmp_path / "archive.db"
-    images = sorted({url for post in blog.posts for url in
-                     post.expected()["images"] + [post.expected()["cover_image"] or ""] if url})
+    images = sorted(image_urls(blog))
     assert {url.rsplit(".", 1)[1] for url in images} >= {"jpg", "png", "webp"}
     missing, fake, huge = images[:3]
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
@@ -238,8 +238,7 @@ def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path:
     out, err = stdout.finish(), stderr.finish()
     assert "Traceback" not in err, err
     assert json.loads(out)["status"] == "interrupted"
-    images = {url for post in blog.posts
-              for url in post.expected()["images"] + [post.expected()["cover_image"] or ""] if url}
+    images = set(image_urls(blog))
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(server.url)) == 12
         assert [r["status"] for r in archive.runs(10)] == ["interrupted"]

@@ -34,11 +34,17 @@ def site_paths(blog: SampleBlog) -> list[str]:
     return paths
 
 
+def image_urls(blog: SampleBlog) -> list[str]:
+    """The original (static.wixstatic.com) address of every post's cover and body images, each
+    once."""
+    return list(dict.fromkeys(url for post in blog.posts
+                              for url in [*([post.cover.url] if post.cover else []),
+                                          *post.images]))
+
+
 def media_paths(blog: SampleBlog) -> list[str]:
     """/media/<id> of every post's cover and body images, each once."""
-    ids = dict.fromkeys(url[len(MEDIA_HOST):] for post in blog.posts
-                        for url in [*([post.cover.url] if post.cover else []), *post.images])
-    return [f"/media/{media_id}" for media_id in ids]
+    return [f"/media/{url[len(MEDIA_HOST):]}" for url in image_urls(blog)]
 
 
 def site_answers(blog: SampleBlog, base: str) -> Iterator[tuple[str, Response]]:

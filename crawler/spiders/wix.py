@@ -367,7 +367,7 @@ class WixBlogSpider(scrapy.Spider):
         if not self._engine_open():
             return  # closing: these images are fetched again next run (see crawler.media)
         scraper = self.crawler.engine.scraper
-        closing = getattr(getattr(scraper, "slot", None), "closing", None)
+        closing = _scraper_closing(scraper)
         if closing is not None and closing.called:
             return  # the item pipeline is closing too: fetched again next run
         if hasattr(scraper, "start_itemproc_async"):  # Scrapy >= 2.14
@@ -462,10 +462,15 @@ def _recheck_closing(scraper: Any) -> None:
     ends, not when an item handed to start_itemproc alone ends. A stop (Ctrl-C, SIGTERM, the
     time limit) that began while a batch of image outcomes was in the archive pipeline then
     waited for ever: the crawl process never exited. Its (private) check, where it has one."""
-    closing = getattr(getattr(scraper, "slot", None), "closing", None)
+    closing = _scraper_closing(scraper)
     check = getattr(scraper, "_check_if_closing", None)
     if closing is not None and not closing.called and check is not None:
         check()
+
+
+def _scraper_closing(scraper: Any) -> Any:
+    """The Deferred Scrapy's scraper fires once it has closed (None while it is not closing)."""
+    return getattr(getattr(scraper, "slot", None), "closing", None)
 
 
 def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
