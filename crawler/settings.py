@@ -106,7 +106,11 @@ WIXARCHIVE_VIDEO_BASE = ""  # fetch video.wixstatic.com files from here instead 
 WIXARCHIVE_PAGE_REQUISITES = False
 
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
-EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
+EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500,
+              "crawler.extensions.socket_reads.SocketReads": 0}
+# Bytes a crawl reads off a connection at a time (Twisted's default: 64 KB); see
+# crawler/extensions/socket_reads.py.
+WIXARCHIVE_SOCKET_READ_BYTES = 256 * 1024
 
 # No listening ports of our own: a crawler has nothing to serve.
 TELNETCONSOLE_ENABLED = False

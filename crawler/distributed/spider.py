@@ -91,7 +91,8 @@ def distributed_settings() -> dict[str, Any]:
         "DOWNLOAD_DELAY": 0.001,  # crawler.run.MIN_DOWNLOAD_DELAY
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "ITEM_PIPELINES": {},  # results go to the writer through Redis
-        "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500},
+        "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500,
+                       "crawler.extensions.socket_reads.SocketReads": 0},
         # Per-site early stops close a single-site crawl; here one worker serves every site.
         "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
         "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,

@@ -1,1 +1,1 @@
-"""Scrapy extensions: progress reporting."""
+"""Scrapy extensions: progress reporting, socket read size."""
