@@ -137,14 +137,15 @@ def _tree_rss_mb(root: int) -> float:
     return total / 2**20
 
 
-def _timed(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+def _timed(command: list[str], env: dict[str, str] | None = None,
+           ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Run `command`; its wall time and the peak memory of its whole process tree (its CPU
     seconds, all processes, go to the result's `cpu_seconds`)."""
     peak = [0.0]
     cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, env=env)
     done = threading.Event()
 
     def sample() -> None:
@@ -172,7 +173,12 @@ def _children_cpu() -> float:
 def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool) -> int:
     blogs = [SampleBlog(seed=100 + n, post_count=posts) for n in range(count)]
     hosts = [f"127.0.0.{2 + n}" for n in range(count)]
-    with tempfile.TemporaryDirectory() as tmp, serve_blogs(server, blogs, hosts) as site:
+    # The posts' full-size images come from a host of their own, as static.wixstatic.com
+    # serves a real blog's: each site's crawl fetches them through that host's politeness slot,
+    # beside its pages (the bare spider fetches pages only).
+    media_host = f"127.0.0.{2 + count}"
+    with tempfile.TemporaryDirectory() as tmp, \
+            serve_blogs(server, blogs, hosts, media_host) as site:
         urls = site.urls
         site_cpu = site.cpu_seconds()
         bare_s, bare_mb, bare_out = _timed([sys.executable, str(REPO / "benchmarks" /
@@ -182,9 +188,15 @@ def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool
         bare_site_cpu = site.cpu_seconds() - site_cpu
         ours_s, ours_mb, ours_out = _timed([sys.executable, "-m", "archive.cli", "crawl", *urls,
                                             "--db", str(Path(tmp) / "many.db"), "--parallel",
-                                            str(parallel), "--json"])
+                                            str(parallel), "--json"],
+                                           env={**os.environ, "WIXARCHIVE_MEDIA_BASE":
+                                                f"{site.media_url}/media/"})
         summaries = json.loads(ours_out.stdout)
         ours_site_cpu = site.cpu_seconds() - site_cpu - bare_site_cpu
+        # The same pages as the bare spider and no more: images off.
+        pages_s, _, _ = _timed([sys.executable, "-m", "archive.cli", "crawl", *urls, "--db",
+                                str(Path(tmp) / "pages.db"), "--parallel", str(parallel),
+                                "--no-media", "--json"])
     archived = sum(s.get("posts", 0) for s in summaries)
     result = {
         "sites": count, "posts_per_site": posts, "parallel": parallel, "server": server,
@@ -196,7 +208,9 @@ def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool
         "bare_site_cpu_seconds": round(bare_site_cpu, 2),
         "ours_site_cpu_seconds": round(ours_site_cpu, 2),
         "ours_posts": archived, "ours_ok_sites": sum(s["status"] == "ok" for s in summaries),
+        "ours_requests": sum(s.get("requests", 0) for s in summaries),
         "time_vs_bare": round(ours_s / bare_s, 3),
+        "no_media_seconds": round(pages_s, 1), "no_media_time_vs_bare": round(pages_s / bare_s, 3),
     }
     if as_json:
         print(json.dumps(result, indent=2))
@@ -209,7 +223,11 @@ def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool
     print(f"{f'wixarchive crawl --parallel {parallel} (end to end)':<52} {ours_s:8.1f} "
           f"{result['ours_cpu_seconds']:8.1f} {ours_site_cpu:8.2f} {ours_mb:8.1f}")
     print(f"\nwall time vs bare Scrapy: {result['time_vs_bare']:.2f}x   (target <= 1.25x); "
-          f"{archived} posts archived, {result['ours_ok_sites']}/{count} sites ok")
+          f"{archived} posts archived, {result['ours_ok_sites']}/{count} sites ok; requests: "
+          f"bare {bare['responses']}, ours {result['ours_requests']} (robots.txt, sitemaps, "
+          f"feed, posts, images)")
+    print(f"with --no-media (the bare spider's pages only): {pages_s:.1f} s, "
+          f"{result['no_media_time_vs_bare']:.2f}x")
     print(f"peak memory, whole crawl (all processes): {ours_mb:.0f} MB   (target <= 400 MB)")
     if server == "python":
         print("site CPU: this process's, its memory sampler (every 0.1 s) included")
