@@ -3,11 +3,14 @@
 When the posts are fetched, the spider asks the archive which of the site's images have no
 archived copy yet (the images table holds the original-size URLs: `…/media/<id>~mv2.<ext>`,
 never a `/v1/fill/…` rendition, see crawler.extract.body.full_size_url) and fetches them through
-the same downloader, so politeness (delay, concurrency, robots.txt of the media host) applies
-as to pages. The bytes are kept by the raw captures (crawler.capture): once per content digest,
-since a repeated payload becomes a revisit record. Each image's outcome goes to the archive
-worker as a MediaOutcome (the media table): stored, not-an-image, too-big, http-NNN or failed;
-a bad image never fails its post or the crawl. An image archived once is never fetched again.
+the same downloader: robots.txt of the media host applies as to pages, and so do the pages'
+delay and concurrency, but on Wix's media CDN (*.wixstatic.com), which is not the blog's own
+server and is fetched as a browser showing the post fetches it (a slot of its own,
+WIXARCHIVE_MEDIA_SLOT in crawler/settings.py). The bytes are kept by the raw captures
+(crawler.capture): once per content digest, since a repeated payload becomes a revisit record.
+Each image's outcome goes to the archive worker as a MediaOutcome (the media table): stored,
+not-an-image, too-big, http-NNN or failed; a bad image never fails its post or the crawl. An
+image archived once is never fetched again.
 
 An image costs the crawl process much less than a page (docs/benchmarks.md): the spider hands
 its request straight to the downloader (its middlewares, robots.txt, the host's slot and the
@@ -86,14 +89,21 @@ def looks_like_image(body: bytes) -> bool:
     return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
 
 
+def on_wix_cdn(url: str) -> bool:
+    """Whether `url` is on Wix's media CDN (static.wixstatic.com, video.wixstatic.com, ...)."""
+    host = urlsplit(url).hostname or ""
+    return host == "wixstatic.com" or host.endswith(".wixstatic.com")
+
+
 class MediaFetcher:
     def __init__(self, db: Path, site: str, *, file_cap: int, run_cap: int,
-                 media_base: str | None) -> None:
+                 media_base: str | None, cdn_slot: str | None = None) -> None:
         self.db = db
         self.site = site
         self.file_cap = file_cap
         self.run_cap = run_cap
         self.media_base = media_base
+        self.cdn_slot = cdn_slot  # the download slot of Wix's media CDN (WIXARCHIVE_MEDIA_SLOT)
         self.requested: set[str] = set()
         self.waiting: deque[str] = deque()  # found, not requested yet (MAX_OUTSTANDING)
         self.outstanding = 0  # requested, outcome not known yet
@@ -115,7 +125,8 @@ class MediaFetcher:
         return cls(Path(settings.get("WIXARCHIVE_DB")), site,
                    file_cap=settings.getint("WIXARCHIVE_MEDIA_MAX_BYTES", MAX_FILE_BYTES),
                    run_cap=settings.getint("WIXARCHIVE_MEDIA_RUN_BYTES", MAX_RUN_BYTES),
-                   media_base=settings.get("WIXARCHIVE_MEDIA_BASE") or None)
+                   media_base=settings.get("WIXARCHIVE_MEDIA_BASE") or None,
+                   cdn_slot=settings.get("WIXARCHIVE_MEDIA_SLOT") or None)
 
     def _look(self) -> None:
         """Queue the images added to the archive since the last look."""
@@ -217,11 +228,13 @@ class MediaFetcher:
             fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: media served on loopback
         # Handed straight to the downloader (crawler.spiders.wix._fetch_media): no callback.
         # The media host sets no cookies: the cookies middleware is skipped both ways.
-        return scrapy.Request(fetch, dont_filter=True,
-                              meta={"media_url": url, "download_maxsize": self.file_cap,
-                                    "download_warnsize": 0, "dont_retry": True,
-                                    "dont_merge_cookies": True,
-                                    "handle_httpstatus_list": ERROR_STATUSES})
+        meta = {"media_url": url, "download_maxsize": self.file_cap, "download_warnsize": 0,
+                "dont_retry": True, "dont_merge_cookies": True,
+                "handle_httpstatus_list": ERROR_STATUSES}
+        if self.cdn_slot and on_wix_cdn(url):
+            # The CDN's own slot and pace (crawler/settings.py), which AutoThrottle leaves as set.
+            meta.update(download_slot=self.cdn_slot, autothrottle_dont_adjust_delay=True)
+        return scrapy.Request(fetch, dont_filter=True, meta=meta)
 
     def outcome(self, response: Response) -> MediaOutcome:
         self.outstanding = max(0, self.outstanding - 1)

@@ -97,6 +97,13 @@ WIXARCHIVE_MEDIA = True
 WIXARCHIVE_MEDIA_MAX_BYTES = 25 * 2**20
 WIXARCHIVE_MEDIA_RUN_BYTES = 2 * 2**30
 WIXARCHIVE_MEDIA_BASE = ""  # fetch static.wixstatic.com/media/ files from here instead (tests)
+# Wix's media CDN (*.wixstatic.com) is not the blog's own server: each site's crawl fetches a
+# post's images, videos and files from it as a browser showing the post does, up to 4 at a time
+# with no delay, in a download slot of its own (crawler/media.py). Its robots.txt still applies,
+# and a Retry-After from it still pauses the slot. Media on any other host get the politeness
+# of pages. `--set DOWNLOAD_SLOTS='{"wixstatic": {"delay": 0.5}}'` slows them down.
+WIXARCHIVE_MEDIA_SLOT = "wixstatic"
+DOWNLOAD_SLOTS = {WIXARCHIVE_MEDIA_SLOT: {"concurrency": 4, "delay": 0.0, "jitter": 0.0}}
 # What media are fetched (crawler/media_kinds.py): `images`, `video`, `documents`, comma-separated.
 # Videos and documents not asked for are recorded by URL only.
 WIXARCHIVE_MEDIA_KINDS = "images"

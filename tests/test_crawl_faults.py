@@ -305,6 +305,39 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
         assert archive.check() == []
 
 
+def test_a_site_waiting_to_start_its_run_in_a_busy_archive_keeps_fetching(tmp_path: Path):
+    """A site's first page opens the archive and starts its run, which waits for the write lock
+    while another writer (the archive worker's batch, another crawl) holds it. That wait ran in
+    the crawl's event loop, so every download of every site stopped until the lock came free
+    (a 6 s stall with 20 sites at once). Here the test holds the lock from the start: the crawl
+    fetches every post meanwhile, then archives them all once the lock is free."""
+    blog = SampleBlog(seed=15, post_count=40)
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "120000"}
+    posts = {post.url_path for post in blog.posts}
+    with serve_blog(blog) as server:
+        writer = sqlite3.connect(db, timeout=60, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            with running(crawler_command(server.url, db, "WIXARCHIVE_MEDIA=false"),
+                         env=env) as (proc, stdout, stderr):
+                wait_until(lambda: posts <= set(server.request_log),
+                           "every post fetched while the archive is busy", proc, limit=30)
+                writer.execute("ROLLBACK")
+                proc.wait(timeout=120)
+        finally:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            writer.close()
+        out, err = stdout.finish(), stderr.finish()
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "ok" and summary["counts"]["new"] == 40, summary
+    with Archive.open(db, readonly=True) as archive:
+        assert len(archive.known_posts(server.url)) == 40
+
+
 def test_a_second_stop_ends_the_crawl_at_once_and_says_so(tmp_path: Path):
     """A second Ctrl-C stops the reactor at once, whatever is under way (here a download the
     server holds): the crawl still prints its summary, with no traceback (it had none to print:

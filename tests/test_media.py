@@ -245,3 +245,25 @@ def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path:
         # The outcomes the stop waited for are kept.
         stored = archive.conn.execute("SELECT url FROM media WHERE status = 'stored'")
         assert {row[0] for row in stored} == images
+
+
+def test_images_come_from_wixs_cdn_at_a_browsers_pace_while_pages_keep_the_delay(
+        tmp_path: Path):
+    """A post's images are on Wix's CDN, not the blog's server: they are fetched together, as a
+    browser showing the post fetches them (the CDN's own download slot: 4 at a time, no delay),
+    while the blog's pages stay DOWNLOAD_DELAY apart (1 s, Scrapy's jitter: 0.5-1.5 s)."""
+    blog = SampleBlog(seed=17, post_count=6)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        summary = crawl(server.url, db, media.url, "DOWNLOAD_DELAY=1")
+        pages = [t for path, t in zip(server.request_log, server.request_times, strict=True)
+                 if path.startswith("/post/")]
+        images = [t for path, t in zip(media.request_log, media.request_times, strict=True)
+                  if path.startswith("/media/")]
+    assert summary["status"] == "ok" and summary["counts"]["new"] == 6
+    assert len(images) == len(image_urls(blog)) == 9
+    assert min(b - a for a, b in zip(pages, pages[1:], strict=False)) >= 0.45
+    assert min(b - a for a, b in zip(images, images[1:], strict=False)) < 0.2
+    with Archive.open(db, readonly=True) as archive:
+        stored = archive.conn.execute("SELECT count(*) FROM media WHERE status = 'stored'")
+        assert stored.fetchone()[0] == 9

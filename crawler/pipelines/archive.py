@@ -40,6 +40,7 @@ class ArchivePipeline:
         self.run_id: int | None = None
         self.supervisor: WorkerSupervisor | None = None
         self.started_at = _now()
+        self.opening = asyncio.Lock()  # one opening of the archive for this site's first items
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -53,19 +54,25 @@ class ArchivePipeline:
             self.run_id = self.archive.start_run(site, started_at=self.started_at)
         return self.archive
 
-    def _worker(self) -> WorkerSupervisor:
+    async def _worker(self) -> WorkerSupervisor:
         if self.supervisor is None:
-            self._open(self.crawler.spider.site)  # creates the file the worker opens
-            # Shared by every site of this crawl process: the archive's one writer.
-            self.supervisor = shared_supervisor(str(self.db_path),
-                                                page_timeout=self.page_timeout)
+            async with self.opening:
+                if self.supervisor is None:
+                    # Creates the file the worker opens, and starts this site's run. In a
+                    # thread: when many sites start at once, each waits here for the write lock
+                    # the worker holds through its batches, and in the reactor thread that wait
+                    # stalled every site's downloads (~6 s with 20 sites, docs/benchmarks.md).
+                    await asyncio.to_thread(self._open, self.crawler.spider.site)
+                    # Shared by every site of this crawl process: the archive's one writer.
+                    self.supervisor = shared_supervisor(str(self.db_path),
+                                                        page_timeout=self.page_timeout)
         return self.supervisor
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         try:
-            handled = self._worker().submit(item, self.run_id, owner=self,
-                                            on_committed=self._committed,
-                                            on_failed=self._failed)
+            handled = (await self._worker()).submit(item, self.run_id, owner=self,
+                                                    on_committed=self._committed,
+                                                    on_failed=self._failed)
         except (ArchiveError, OSError) as exc:
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item

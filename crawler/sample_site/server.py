@@ -106,6 +106,7 @@ class BlogServer:
         self.overrides: dict[str, Response] = {}  # path -> a fixed answer (bad media, ...)
         self.gate: Gate | None = None  # holds answers until the test releases them
         self.request_log: list[str] = []  # every request's path (percent-decoded), in order
+        self.request_times: list[float] = []  # when each came (time.monotonic), in the same order
         self.hits: Counter[str] = Counter()  # requests per path (without query)
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _handler_for(self))
@@ -146,6 +147,7 @@ class BlogServer:
     def _record(self, path: str, query: str) -> None:
         with self._lock:
             self.request_log.append(path + (f"?{query}" if query else ""))
+            self.request_times.append(time.monotonic())
             self.hits[path] += 1
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
