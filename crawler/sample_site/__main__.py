@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}",
               file=sys.stderr)
         return 1
-    print(f"Serving {args.posts} sample posts at {server.url}  (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    try:  # from the line on: a Ctrl-C right after it must still stop the server's thread
+        print(f"Serving {args.posts} sample posts at {server.url}  (Ctrl-C to stop)", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -108,6 +108,10 @@ class WixBlogSpider(scrapy.Spider):
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
         self.fetched_pages = 0  # FetchedPage items handed to the pipeline
         self.handing_over = 0  # MediaOutcomes on their way to the pipeline
+        # Media requests whose outcome is not known yet. Scrapy's downloader forgets a request
+        # before its callbacks run, so the spider can look idle while the last images' outcomes
+        # are still to come; closing then lost their media rows (seen with images in bursts).
+        self.media_in_flight = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
@@ -274,6 +278,8 @@ class WixBlogSpider(scrapy.Spider):
                                        self.parse_listing, errback=self.on_error,
                                        meta={HTML_ONLY: True})]
         elif self.media is not None:
+            if self.media_in_flight:
+                raise DontCloseSpider  # _media_landed wakes the engine for another look
             batch = self.media.take()
             if batch is not None:
                 self._hand_over(batch)
@@ -340,6 +346,13 @@ class WixBlogSpider(scrapy.Spider):
                 done = engine.download(request)
             done.addCallbacks(self.parse_media, self.on_media_error, errbackArgs=(request,))
             done.addErrback(self._media_bug, request)
+            done.addBoth(self._media_landed)
+            self.media_in_flight += 1
+
+    def _media_landed(self, result: Any) -> None:
+        self.media_in_flight -= 1
+        if not self.media_in_flight:
+            self._wake_engine()
 
     def parse_media(self, response: Response) -> None:
         assert self.media is not None
