@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}",
               file=sys.stderr)
         return 1
+    # Both, explicitly: a shell starts a background job with SIGINT ignored, and Python then
+    # leaves it ignored (a `kill -INT` did nothing to such a server).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:  # from the line on: a Ctrl-C right after it must still stop the server's thread
         print(f"Serving {args.posts} sample posts at {server.url}  (Ctrl-C to stop)", flush=True)
         while True:
