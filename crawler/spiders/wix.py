@@ -333,9 +333,10 @@ class WixBlogSpider(scrapy.Spider):
 
     def _fetch_media(self, requests: list[scrapy.Request]) -> None:
         """Each image request straight to the downloader: its middlewares (robots.txt,
-        captures, time limit), the media host's slot and its politeness apply; the scheduler
-        and the spider middlewares, with nothing to do for an image, are skipped (with the
-        item pipeline, about a third of an image's CPU; docs/benchmarks.md)."""
+        captures, time limit) and the media host's slot (Wix's CDN has its own, see
+        crawler.media) apply; the scheduler and the spider middlewares, with nothing to do for
+        an image, are skipped (with the item pipeline, about a third of an image's CPU;
+        docs/benchmarks.md)."""
         if not requests or not self._engine_open():
             return
         engine = self.crawler.engine
