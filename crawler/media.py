@@ -176,13 +176,11 @@ class MediaFetcher:
             requests.append(self._request(spider, url))
         return requests
 
-    def next_requests(self, spider: Any, *, idle: bool = True) -> list[scrapy.Request] | None:
+    def next_requests(self, spider: Any) -> list[scrapy.Request] | None:
         """Requests for images still to fetch; [] to wait one idle round for the archive
-        worker's last commit; None when done. `idle`: called from spider_idle, so nothing is
-        in flight; a later settle round is not, as the periodic poll may have sent requests
-        since, and forgetting those let a run fetch twice MAX_OUTSTANDING past its byte cap."""
-        if idle:
-            self.outstanding = 0  # a request dropped without callback or errback is not waited on
+        worker's last commit; None when done. Requests in flight stay counted (`outstanding`:
+        every one ends in outcome() or failed()); forgetting them let a run fetch twice
+        MAX_OUTSTANDING past its byte cap."""
         requests = self.poll(spider)
         if requests:
             return requests

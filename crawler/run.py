@@ -222,8 +222,9 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
         on_result(CrawlSummary(site=job.url, status="interrupted",
                                message="not started: the crawl was stopped").to_dict()
                   | {"timed_out": False, "not_started": True, "job": index[id(job)]})
+        reported.add(id(job))
     for job in jobs:  # started, but the reactor stopped before its crawl ended (forced stop)
-        if id(job) not in reported and all(job is not other for other in waiting):
+        if id(job) not in reported:
             _finish(job, None, None)
 
 

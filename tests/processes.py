@@ -9,6 +9,7 @@ import contextlib
 import http.server
 import json
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -50,6 +51,24 @@ def running(command: list[str], **popen: Any) -> Iterator[tuple[subprocess.Popen
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def write_lock(db: Path) -> Iterator[Callable[[], None]]:
+    """The archive's write lock, held as another writer would hold it, until the block ends or
+    the function it gives is called."""
+    writer = sqlite3.connect(db, timeout=60, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        if writer.in_transaction:
+            writer.execute("ROLLBACK")
+
+    try:
+        yield release
+    finally:
+        release()
+        writer.close()
 
 
 @contextlib.contextmanager

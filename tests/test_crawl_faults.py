@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,14 @@ from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import Gate, Response
-from tests.processes import Output, crawler_command, run_crawl, running, wait_until
+from tests.processes import (
+    Output,
+    crawler_command,
+    run_crawl,
+    running,
+    wait_until,
+    write_lock,
+)
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -278,14 +284,9 @@ def test_an_archive_kept_busy_at_a_crawls_end_is_said_and_the_next_crawl_complet
         command = crawler_command(server.url, db, f"WIXARCHIVE_MEDIA_BASE={media.url}/media/")
         with running(command, env=env) as (proc, stdout, stderr):
             wait_until(lambda: media.gate.held, "the images requested", proc)
-            writer = sqlite3.connect(db, timeout=60, isolation_level=None)
-            writer.execute("BEGIN IMMEDIATE")
-            try:
+            with write_lock(db):
                 media.gate.release()
                 wait_until(lambda: proc.poll() is not None, "the crawl's end")
-            finally:
-                writer.execute("ROLLBACK")
-                writer.close()
         out, err = stdout.finish(), stderr.finish()
         assert "Traceback" not in err, err
         first = json.loads(out)
@@ -316,20 +317,13 @@ def test_a_site_waiting_to_start_its_run_in_a_busy_archive_keeps_fetching(tmp_pa
     Archive.open(db).close()
     env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "120000"}
     posts = {post.url_path for post in blog.posts}
-    with serve_blog(blog) as server:
-        writer = sqlite3.connect(db, timeout=60, isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")
-        try:
-            with running(crawler_command(server.url, db, "WIXARCHIVE_MEDIA=false"),
-                         env=env) as (proc, stdout, stderr):
-                wait_until(lambda: posts <= set(server.request_log),
-                           "every post fetched while the archive is busy", proc, limit=30)
-                writer.execute("ROLLBACK")
-                proc.wait(timeout=120)
-        finally:
-            if writer.in_transaction:
-                writer.execute("ROLLBACK")
-            writer.close()
+    with serve_blog(blog) as server, write_lock(db) as release:
+        with running(crawler_command(server.url, db, "WIXARCHIVE_MEDIA=false"),
+                     env=env) as (proc, stdout, stderr):
+            wait_until(lambda: posts <= set(server.request_log),
+                       "every post fetched while the archive is busy", proc, limit=30)
+            release()
+            proc.wait(timeout=120)
         out, err = stdout.finish(), stderr.finish()
     assert proc.returncode == 0, err
     summary = json.loads(out)

@@ -8,7 +8,6 @@ import io
 import json
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import Gate, Response, media_bytes
-from tests.processes import crawler_command, run_crawl, running, wait_until
+from tests.processes import crawler_command, run_crawl, running, wait_until, write_lock
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 
@@ -222,18 +221,13 @@ def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path:
             wait_until(lambda: media.gate.held, "the images requested", proc)
             # The archive's write lock, taken here, holds the worker on the image outcomes
             # (for less than its busy timeout: they are stored once it is let go).
-            writer = sqlite3.connect(db, timeout=60, isolation_level=None)
-            writer.execute("BEGIN IMMEDIATE")
-            try:
+            with write_lock(db):
                 media.gate.release()
                 # Time for the outcomes to reach the waiting worker, then for the stop to reach
                 # the item pipeline's close, which waits for them.
                 time.sleep(1.5)
                 proc.send_signal(signal.SIGTERM)
                 time.sleep(1.5)
-            finally:
-                writer.execute("ROLLBACK")
-                writer.close()
             proc.wait(timeout=60)
     out, err = stdout.finish(), stderr.finish()
     assert "Traceback" not in err, err

@@ -108,10 +108,6 @@ class WixBlogSpider(scrapy.Spider):
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
         self.fetched_pages = 0  # FetchedPage items handed to the pipeline
         self.handing_over = 0  # MediaOutcomes on their way to the pipeline
-        # Media requests whose outcome is not known yet. Scrapy's downloader forgets a request
-        # before its callbacks run, so the spider can look idle while the last images' outcomes
-        # are still to come; closing then lost their media rows (seen with images in bursts).
-        self.media_in_flight = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
@@ -278,8 +274,11 @@ class WixBlogSpider(scrapy.Spider):
                                        self.parse_listing, errback=self.on_error,
                                        meta={HTML_ONLY: True})]
         elif self.media is not None:
-            if self.media_in_flight:
-                raise DontCloseSpider  # _media_landed wakes the engine for another look
+            if self.media.outstanding:
+                # Scrapy's downloader forgets a request before its callbacks run, so the spider
+                # can look idle while the last images' outcomes are still to come; closing then
+                # lost their media rows. _media_outcome wakes the engine for another look.
+                raise DontCloseSpider
             batch = self.media.take()
             if batch is not None:
                 self._hand_over(batch)
@@ -314,7 +313,7 @@ class WixBlogSpider(scrapy.Spider):
     def _media_again(self) -> None:
         if not self._engine_open() or self.media is None:
             return
-        self._fetch_media(self.media.next_requests(self, idle=False) or [])
+        self._fetch_media(self.media.next_requests(self) or [])
         self._wake_engine()
 
     def _media_poll(self) -> None:
@@ -347,13 +346,6 @@ class WixBlogSpider(scrapy.Spider):
                 done = engine.download(request)
             done.addCallbacks(self.parse_media, self.on_media_error, errbackArgs=(request,))
             done.addErrback(self._media_bug, request)
-            done.addBoth(self._media_landed)
-            self.media_in_flight += 1
-
-    def _media_landed(self, result: Any) -> None:
-        self.media_in_flight -= 1
-        if not self.media_in_flight:
-            self._wake_engine()
 
     def parse_media(self, response: Response) -> None:
         assert self.media is not None
@@ -371,6 +363,8 @@ class WixBlogSpider(scrapy.Spider):
         if batch is not None:
             self._hand_over(batch)
         self._fetch_media(self.media.refill(self))
+        if not self.media.outstanding:
+            self._wake_engine()  # the spider may be idle now (see _on_idle)
 
     def _media_bug(self, failure: Failure, request: scrapy.Request) -> None:
         self.logger.error("handling the image %s failed", request.url,
