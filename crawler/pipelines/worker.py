@@ -156,10 +156,12 @@ class _Worker:
             self.replies.send(("lost", seq, error or "the batch's transaction was lost"))
             return
         self.batch_size += 1
+        self.replies.send(("done", seq, result, error, self.committed))
+        # The page is done before its batch commits: a commit slow on a busy disk (fsync)
+        # is no page's time (the supervisor's per-page limit), and it reports its own mark.
         if self.batch is not None and (self.batch_size >= BATCH_SIZE
                 or time.monotonic() - self.batch_started >= BATCH_SECONDS):
-            self.commit(report=False)  # the reply below carries the new mark
-        self.replies.send(("done", seq, result, error, self.committed))
+            self.commit(report=True)
 
     def open_batch(self) -> None:
         if self.batch is None:
