@@ -11,7 +11,8 @@ The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It 
 bytes, raw on the pipe (see read_exactly).
 The worker answers `("begin", seq)` as it starts on a page, `("done", seq, result, error,
 committed)` when the page is handled (result: page kind, outcome, whether no known layout gave
-its body), `("committed", committed)` after a commit of its own, and `("lost", last_seq,
+its body), `("committed", committed)` after each commit (a batch commits after the "done" of
+the page that fills it, off that page's clock), and `("lost", last_seq,
 reason)` when a commit fails. `committed` is the highest seq whose writes are committed: the
 supervisor keeps every page until then, so nothing is counted that a kill could still take
 back.
