@@ -266,4 +266,12 @@ def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None
     conn.close()
     bad = run("check", "--db", str(path))
     assert bad.returncode == 1 and "search index" in bad.stderr
+    # The same for a script: one JSON object, the problems named, exit status 1.
+    report = run("check", "--db", str(path), "--json")
+    assert report.returncode == 1, report.stderr
+    found = json.loads(report.stdout)
+    assert found["ok"] is False and found["posts"] == 2
+    assert any("search index" in problem for problem in found["problems"]), found
     assert run("check", "--db", str(path), "--repair").returncode == 0
+    healthy = json.loads(run("check", "--db", str(path), "--json").stdout)
+    assert healthy["ok"] is True and healthy["problems"] == [] and healthy["schema"] >= 1

@@ -3,6 +3,7 @@ captures against their index (every record read back and its payload digest comp
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -14,10 +15,13 @@ from archive.store import ArchiveError, is_writable
 @click.command("check")
 @db_option
 @click.option("--repair", is_flag=True, help="Rebuild the search index from the posts.")
-def command(db: Path, repair: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one JSON object: {"ok", "db", "posts", "schema", "captures", '
+                   '"problems", "closed_runs", "repaired"}.')
+def command(db: Path, repair: bool, as_json: bool) -> None:
     """Check the archive's integrity and that its search index matches the posts.
 
-    Exits with status 1 when a problem is found.
+    Exits with status 1 when a problem is found (with --json too, after printing it).
     """
     # FTS5's full consistency check runs as a write statement (it changes nothing), so open the
     # file for writing when we may; a read-only file gets the lighter read-only check.
@@ -30,10 +34,12 @@ def command(db: Path, repair: bool) -> None:
                 archive.rebuild_index()
             except ArchiveError as exc:
                 fail(str(exc))
-            click.echo("Search index rebuilt.")
+            if not as_json:
+                click.echo("Search index rebuilt.")
+        closed = 0
         if writable:
             closed = archive.close_dead_runs()
-            if closed:
+            if closed and not as_json:
                 click.echo(f"Closed {closed} crawl run(s) left `running` by a process that is "
                            "gone, as interrupted.")
         problems = archive.check()
@@ -44,6 +50,13 @@ def command(db: Path, repair: bool) -> None:
         records = sum(captures.sizes(archive.conn, directory)[2:])
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         version = archive.schema_version
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
+                               "schema": version, "captures": records, "problems": problems,
+                               "closed_runs": closed, "repaired": repair}, ensure_ascii=False))
+        if problems:
+            raise SystemExit(1)
+        return
     if problems:
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
