@@ -238,6 +238,53 @@ def test_listing_of_cards_with_reading_times() -> None:
     assert clean_text(text).page_kind == "listing"
 
 
+# Cards that show neither a reading time nor a like button (blog settings can hide both), as
+# html-text and inscriptis dump two real blogs' pages (../shared/realworld/html: adolfstock.de's
+# blog and category pages, nw-its.com's news page 2): each card under its date, or under its
+# author's name, the same over every card.
+DATED_CARDS = ("top of page\nABOUT US\nOUR STORY\nLEADERSHIP\nCLIENTS\nNEWS\nSERVICES\n"
+               "CAREERS\nContact Us\nNews\n"
+               "The latest news and insights.\n"
+               "Feb 11, 2022\nWe are awarded a new contract (February 2022)\n"
+               "We are proud to announce that we have been awarded a contract on the\n"
+               "Feb 8, 2022\nA senator recognizes our team (February 2022)\n"
+               "Dec 11, 2021\nWe win a support contract (December 2021)\n"
+               "On December 7, the naval centre awarded us a contract that\n"
+               "1\n2\n3 4 5\nContact Us\n© 2022, Nationwide\nbottom of page\n")
+AUTHORED_CARDS = ("top of page\nSTART\nINTERVIEWS\nKONTAKT\n"
+                  "Use tab to navigate through the menu items.\nAlle Beiträge\nArchitektur\n"
+                  "Suche\nAdolf Stock\nIm Gespräch mit Annemarie Jaeggi über Egon Eiermann\n"
+                  "Adolf Stock\nIm Gespräch mit Maria Schwarz über die Nachkriegszeit\n"
+                  "Adolf Stock\nIm Gespräch mit Pierre Vago über Städtebau\n"
+                  "Adolf Stock\nIm Gespräch mit Stanislaw Lem über Utopien\n"
+                  "Teilen\nIMPRESSUM\nbottom of page\n")
+
+
+@pytest.mark.parametrize("text", [DATED_CARDS, AUTHORED_CARDS], ids=["dated", "authored"])
+def test_listing_of_cards_without_reading_times_or_likes(text: str) -> None:
+    result = clean_text(text)
+    assert result.page_kind == "listing"
+    assert (result.title, result.author, result.date) == (None, None, None)
+
+
+def test_a_framed_post_with_dated_sections_is_not_a_listing() -> None:
+    """Dates that head a post's sections, each over a paragraph or more, or two names in
+    turn (an interview), are the post's text, however the page is framed."""
+    diary = ("top of page\nHome\nBlog\nOur year on the water\n"
+             "Mar 2, 2023\nWe launched the boat at dawn, and the harbour was still asleep.\n"
+             "Nobody had slept much; the engine coughed twice and then ran all day.\n"
+             "We were back by six, cold and happy.\n"
+             "Jun 14, 2023\nThe summer race was cancelled for wind.\nWe sailed anyway.\n"
+             "Oct 1, 2023\nHauled out for the winter.\nbottom of page\n")
+    interview = ("top of page\nHome\nBlog\nA talk about harbours\n"
+                 "Adolf Stock\nWhat makes a harbour a good one?\n"
+                 "Maria Schwarz\nShelter first, then the people around it.\n"
+                 "Adolf Stock\nAnd the buildings?\nMaria Schwarz\nThey come last.\n"
+                 "bottom of page\n")
+    assert clean_text(diary).page_kind != "listing"
+    assert clean_text(interview).page_kind != "listing"
+
+
 # --- Multilingual vocabulary
 
 @pytest.mark.parametrize(("line", "minutes"), [

@@ -6,12 +6,14 @@ the post's own Markdown. A mixin of the text cleaner (crawler.clean.text), shari
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import Line, byline, glued, name_like, title_like, words
 from crawler.extract.record import CleanedText
 
+CARD_RUN = 3  # cards in a row that make a page without a post header a listing
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
 # A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
 _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
@@ -109,6 +111,10 @@ class PageRules:
         if cards >= 2 or self._liked_cards() >= 2:
             return "listing"
         if not self.evidence:
+            # No post header anywhere: a page of cards that show a date or an author each (not
+            # a reading time or a like button, which count above) is a listing, not a site page.
+            if self._wix_signs() and self._card_heads(body_start, end) >= CARD_RUN:
+                return "listing"
             if all(self.framed) or self.leading_images or self._site_page_heading():
                 return "static"
             if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
@@ -180,6 +186,32 @@ class PageRules:
         k = self.c.index(new)  # "Updated: …" sits right under the title
         if k + 1 < len(self.c) and self.free(k + 1) and self.meta(k + 1) == "updated":
             self.take_meta(k + 1)
+
+    def _card_heads(self, body_start: int, end: int) -> int:
+        """Post cards in a run, each headed by the same kind of line: a date of its own ("Feb
+        11, 2022" / title / excerpt, then "Feb 8, 2022" / …), or its author's name, the same
+        line over every card ("Adolf Stock" / title, "Adolf Stock" / title, …). A head counts
+        where a different line follows it and the same kind of head comes again within four
+        lines; in a post, dates and names do not recur that closely. Only asked of a page
+        with Wix's chrome and no post header anywhere (see classify)."""
+        heads: list[tuple[int, str]] = []  # (content index, kind of head)
+        names = Counter(self.ln(k).text for k in range(body_start, end)
+                        if self.role.get(self.c[k]) in (None, "title")
+                        and name_like(self.ln(k).text))
+        for k in range(body_start, end - 1):
+            # The first card's head may have been taken for the page's title.
+            if self.role.get(self.c[k]) not in (None, "title") or not self.free(k + 1):
+                continue
+            t, after = self.ln(k).text, self.ln(k + 1).text
+            if v.DATE.match(t) and not v.DATE.match(after):
+                heads.append((k, "date"))
+            elif names[t] >= CARD_RUN and after != t and not name_like(after):
+                heads.append((k, t))
+        best = run = 0
+        for (k, kind), (k2, kind2) in zip(heads, heads[1:], strict=False):
+            run = run + 1 if kind2 == kind and k2 - k <= 4 else 0
+            best = max(best, run + 1)
+        return best
 
     def _liked_cards(self) -> int:
         """Like buttons above any "Recent Posts" heading: a post shows one under its own text,
