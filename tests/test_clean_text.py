@@ -267,22 +267,21 @@ def test_listing_of_cards_without_reading_times_or_likes(text: str) -> None:
     assert (result.title, result.author, result.date) == (None, None, None)
 
 
-def test_a_framed_post_with_dated_sections_is_not_a_listing() -> None:
-    """Dates that head a post's sections, each over a paragraph or more, or two names in
-    turn (an interview), are the post's text, however the page is framed."""
+def test_an_interview_or_a_diary_is_not_a_listing() -> None:
+    """Two speakers' names in turn, each over a line, recur as closely as a listing's author
+    heads but alternate: no run of cards. A diary's dated sections make no listing either:
+    its first date, under the title, is read as the post's header."""
+    interview = ("top of page\nHome\nBlog\nA talk about harbours\nWe met in Kiel in May.\n"
+                 + "".join(f"Adolf Stock\nQuestion {n} about the harbour?\n"
+                           f"Maria Schwarz\nAnswer {n}, at some length.\n" for n in range(4))
+                 + "bottom of page\n")
     diary = ("top of page\nHome\nBlog\nOur year on the water\n"
-             "Mar 2, 2023\nWe launched the boat at dawn, and the harbour was still asleep.\n"
-             "Nobody had slept much; the engine coughed twice and then ran all day.\n"
-             "We were back by six, cold and happy.\n"
-             "Jun 14, 2023\nThe summer race was cancelled for wind.\nWe sailed anyway.\n"
+             "Mar 2, 2023\nWe launched the boat at dawn.\n"
+             "Jun 14, 2023\nThe summer race was cancelled for wind.\n"
              "Oct 1, 2023\nHauled out for the winter.\nbottom of page\n")
-    interview = ("top of page\nHome\nBlog\nA talk about harbours\n"
-                 "Adolf Stock\nWhat makes a harbour a good one?\n"
-                 "Maria Schwarz\nShelter first, then the people around it.\n"
-                 "Adolf Stock\nAnd the buildings?\nMaria Schwarz\nThey come last.\n"
-                 "bottom of page\n")
-    assert clean_text(diary).page_kind != "listing"
     assert clean_text(interview).page_kind != "listing"
+    result = clean_text(diary)
+    assert (result.page_kind, result.date) == ("post", "Mar 2, 2023")
 
 
 # --- Multilingual vocabulary

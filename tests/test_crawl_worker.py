@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from archive.store import Archive
 from crawler.items import FetchedPage
+from crawler.pipelines import worker as archive_worker
 from crawler.pipelines.supervisor import WorkerSupervisor
 from crawler.sample_site import Response, SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, route
@@ -194,10 +197,6 @@ def test_a_batchs_commit_is_not_on_its_last_pages_clock(tmp_path: Path):
     """A commit can be slow (fsync on a busy disk). The worker reports a page done before it
     commits the batch the page closed, so the per-page time limit, which runs from a page's
     "begin" to its "done", never cuts off an innocent page for the commit's time."""
-    import multiprocessing
-
-    from crawler.pipelines import worker
-
     pages = fetched_pages(seed=36)
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
@@ -205,15 +204,14 @@ def test_a_batchs_commit_is_not_on_its_last_pages_clock(tmp_path: Path):
     context = multiprocessing.get_context("spawn")
     requests_in, requests = context.Pipe(duplex=False)
     replies, replies_out = context.Pipe(duplex=False)
-    process = context.Process(target=worker.serve, args=(str(db), requests_in, replies_out))
+    process = context.Process(target=archive_worker.serve, args=(str(db), requests_in, replies_out))
     process.start()
     requests_in.close()  # the worker's ends only: its replies end in EOF once it exits
     replies_out.close()
-    count = worker.BATCH_SIZE + 10  # one full batch, then the rest committed by "stop"
+    count = archive_worker.BATCH_SIZE + 10  # one full batch, then the rest committed by "stop"
     for seq in range(1, count + 1):
-        page = pages[seq % len(pages)]
-        requests.send(("page", seq, FetchedPage(**{**page.__dict__,
-                                                   "url": f"{BASE}/post/page-{seq}"}), run_id))
+        page = replace(pages[seq % len(pages)], url=f"{BASE}/post/page-{seq}")
+        requests.send(("page", seq, page, run_id))
     requests.send(("stop",))
     messages = []
     while replies.poll(60):

@@ -21,7 +21,7 @@ from archive.store import ArchiveError, is_writable
 def command(db: Path, repair: bool, as_json: bool) -> None:
     """Check the archive's integrity and that its search index matches the posts.
 
-    Exits with status 1 when a problem is found (with --json too, after printing it).
+    Exits with status 1 when a problem is found (with --json too, after the object).
     """
     # FTS5's full consistency check runs as a write statement (it changes nothing), so open the
     # file for writing when we may; a read-only file gets the lighter read-only check.
@@ -54,12 +54,11 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
                                "schema": version, "captures": records, "problems": problems,
                                "closed_runs": closed, "repaired": repair}, ensure_ascii=False))
-        if problems:
-            raise SystemExit(1)
-        return
-    if problems:
+    else:
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
+    if problems:
         fail(f"{len(problems)} problem(s) found in {db}")
-    click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
-               f"{records} captures verified)")
+    if not as_json:
+        click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
+                   f"{records} captures verified)")

@@ -192,15 +192,15 @@ class PageRules:
         11, 2022" / title / excerpt, then "Feb 8, 2022" / …), or its author's name, the same
         line over every card ("Adolf Stock" / title, "Adolf Stock" / title, …). A head counts
         where a different line follows it and the same kind of head comes again within four
-        lines; in a post, dates and names do not recur that closely. Only asked of a page
-        with Wix's chrome and no post header anywhere (see classify)."""
+        lines (an interview's two speakers alternate: no run). Only asked of a page with Wix's
+        chrome and no post header anywhere (see classify): a post's first date is its header."""
+        # Lines that may head a card: free, or taken for the page's title (the first card's).
+        candidates = [k for k in range(body_start, end)
+                      if self.role.get(self.c[k]) in (None, "title")]
+        names = Counter(self.ln(k).text for k in candidates if name_like(self.ln(k).text))
         heads: list[tuple[int, str]] = []  # (content index, kind of head)
-        names = Counter(self.ln(k).text for k in range(body_start, end)
-                        if self.role.get(self.c[k]) in (None, "title")
-                        and name_like(self.ln(k).text))
-        for k in range(body_start, end - 1):
-            # The first card's head may have been taken for the page's title.
-            if self.role.get(self.c[k]) not in (None, "title") or not self.free(k + 1):
+        for k in candidates:
+            if k + 1 >= end or not self.free(k + 1):
                 continue
             t, after = self.ln(k).text, self.ln(k + 1).text
             if v.DATE.match(t) and not v.DATE.match(after):
