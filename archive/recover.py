@@ -2,7 +2,9 @@
 
 1. List (crawler/wayback.py): the CDX server lists the captures of the site's post URLs (200
    HTML pages, and 404/410s, which mark deletions) and of its feed and sitemaps; the latest
-   captures of those are read for post URLs the listing missed, which are listed too.
+   captures of those are read for post URLs the listing missed, which are listed too. The
+   site's other pages are probed one per path word for a renamed /post/ that no captured
+   feed names (list_by_probing).
 2. Fetch: each capture not fetched before is replayed raw (`id_`), politely, and appended to a
    spool WARC in `<archive>.recover/` (synced), then noted in the `recovered` table.
 3. Archive: every BATCH captures the spool is imported by archive/importer.py, exactly as a
@@ -37,13 +39,16 @@ from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
 from archive.store import Archive
 from crawler import wayback
-from crawler.discover.urls import is_post_url, site_root
+from crawler.discover.urls import is_listing_path, is_post_url, site_root
 
 SOURCE = "recover"  # captures.source and post_versions.source of what it stores
 BATCH = 100  # captures per spool: imported and committed together
 FEEDS = ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml")
 GONE = (404, 410)
+# Path words probed for posts (one capture each, see list_by_probing): the most used first.
+MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
+_WORD_PATH = re.compile(r"^([\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
 
 
 @dataclasses.dataclass
@@ -112,6 +117,18 @@ class _Site:
     def owns(self, url: str) -> bool:
         host, path = _key(url)
         return host == self.host and (path + "/").startswith(self.path)
+
+    def path_word(self, url: str) -> str | None:
+        """The first word of a /<word>/<slug> or /<word>/YYYY/MM/DD/<slug> path under the
+        site (where a renamed /post/ puts posts), other than "post" and a listing's sub-path;
+        None for any other page."""
+        if not self.owns(url):
+            return None
+        path = urlsplit(url).path
+        match = _WORD_PATH.match(path[len(self.path):])
+        if match is None or match.group(1) == "post" or is_listing_path(path):
+            return None
+        return match.group(1)
 
     def canonical(self, url: str) -> str:
         """The capture's URL under the site's root as given (https, www. or not), so captures
@@ -187,6 +204,7 @@ class _Recovery:
         self.directory = spool_dir(archive.path)
         self.spool: _Spool | None = None
         self.client_cdx = 0  # requests made to the CDX server (the rest are replays)
+        self.probed_posts: set[tuple[str, str]] = set()  # captures archived by a probe
 
     # -- the recovered table -------------------------------------------------------------
 
@@ -232,6 +250,15 @@ class _Recovery:
 
     def store(self, row: wayback.Row, kind: str, target: str) -> wayback.Memento | None:
         """Fetch a capture, spool it and note it; the memento, or None if not replayed."""
+        got = self.fetch(row, kind)
+        if got is None or kind in ("feed", "probe"):
+            return got
+        self.spool_memento(row, kind, target, got)
+        return got
+
+    def fetch(self, row: wayback.Row, kind: str) -> wayback.Memento | None:
+        """Replay a capture; a feed or probe is noted as read (not archived), a capture not
+        replayed as missing."""
         got = wayback.fetch(self.client, self.replay, row)
         self._count()
         if isinstance(got, str):
@@ -240,9 +267,12 @@ class _Recovery:
             self._note(row, kind, None, "missing", None)
             return None
         self.result.fetched += 1
-        if kind == "feed":
-            self._note(row, kind, None, "fetched", None)  # read for links, not archived
-            return got
+        if kind in ("feed", "probe"):
+            self._note(row, kind, None, "fetched", None)  # read, not archived
+        return got
+
+    def spool_memento(self, row: wayback.Row, kind: str, target: str,
+                      got: wayback.Memento) -> None:
         if self.spool is None:
             self.spool = _Spool(self.directory)
         rid = record_id(self.replay, row)
@@ -250,7 +280,6 @@ class _Recovery:
         self._note(row, kind, rid, "fetched", self.spool.name)
         if self.spool.count >= BATCH:
             self.flush()
-        return got
 
     def _count(self) -> None:
         self.result.cdx_requests = self.client_cdx
@@ -324,23 +353,72 @@ class _Recovery:
         links = {link for link in links if self.site.owns(link)}
         found: list[tuple[wayback.Row, str]] = []
         for word in sorted(self._post_words(links)):
-            in_prefix = re.compile(rf"^{re.escape(self.site.path)}{re.escape(word)}/[^/]+/?$")
-            found += self.list_posts(self.site.cdx_url(word + "/"), "prefix",
-                                     lambda url, match=in_prefix.match: bool(
-                                         match(urlsplit(url).path)))
+            found += self.list_word(word)
         listed = listed | {_key(r.url) for r, _ in found}
         for link in sorted(link for link in links if _key(link) not in listed):
             found += self.list_posts(link, "exact", lambda url: True)
         return found
 
+    def list_by_probing(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:
+        """Posts under a path word that neither /post/ nor the feeds gave: an owner renamed
+        /post/ and no feed or posts sitemap of the site was ever captured.
+
+        The site's captured HTML pages are grouped by their first path word (/<word>/<slug>,
+        or the old blog's dated /<word>/YYYY/MM/DD/<slug>). One capture of each word, the most
+        used words first, is replayed and extracted, and a word whose page is a post is listed
+        whole, its 404s too. Only what the page says decides, never the word, so any prefix
+        an owner chose is found. An earlier recover's decisions stand: a word whose pages it
+        archived is listed again without a probe, and a word it probed is not probed again.
+        """
+        from crawler.extract import extract_article  # the extractor only: no Scrapy
+
+        rows = self.query([("url", self.site.cdx_url("")), ("matchType", "prefix"),
+                           ("filter", "statuscode:200"), ("filter", "mimetype:text/html"),
+                           ("collapse", "urlkey")])
+        words: dict[str, dict[tuple[str, str], wayback.Row]] = {}
+        for row in rows:
+            word = self.site.path_word(row.url)
+            if (word and row.status == 200 and "html" in row.mime.lower()
+                    and _key(row.url) not in listed):
+                words.setdefault(word, {}).setdefault(_key(row.url), row)
+        archived, probed = set(), set()
+        for url, kind in self.archive.conn.execute(
+                "SELECT url, kind FROM recovered WHERE endpoint = ? AND (kind = 'page' OR "
+                "kind = 'probe' AND outcome = 'fetched')", (self.replay,)):
+            (archived if kind == "page" else probed).add(self.site.path_word(url))
+        done = self._done()
+        post_words = {word for word in words if word in archived}
+        undecided = [word for word in words if word not in archived | probed]
+        undecided.sort(key=lambda word: (-len(words[word]), word))
+        for word in undecided[:MAX_PROBES]:
+            # The earliest capture: later ones of a lapsed site are parking pages. One the
+            # archive did not replay last time is not asked for again.
+            untried = [r for r in words[word].values() if (r.url, r.timestamp) not in done]
+            row = min(untried or words[word].values(), key=lambda r: (r.timestamp, r.url))
+            got = self.fetch(row, "probe")
+            if got is None:
+                continue
+            content_type = next((v for k, v in got.headers if k.lower() == "content-type"),
+                                None)
+            try:
+                body = captures.Payload(row.url, "", got.status, got.headers, got.body,
+                                        content_type).decoded_body()
+            except Exception:  # noqa: BLE001 - a body that does not decode is no post
+                continue
+            if extract_article(body, row.url, content_type=content_type).page_kind == "post":
+                self.spool_memento(row, "page", self.site.canonical(row.url), got)
+                self.probed_posts.add((row.url, row.timestamp))
+                post_words.add(word)
+        return [found for word in sorted(post_words) for found in self.list_word(word)]
+
+    def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
+        """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""
+        return self.list_posts(self.site.cdx_url(word + "/"), "prefix",
+                               lambda url: self.site.path_word(url) == word)
+
     def _post_words(self, links: set[str]) -> set[str]:
         """The words other than "post" that the site's post paths use: /<word>/<slug>."""
-        words = set()
-        for link in links:
-            parts = urlsplit(link).path[len(self.site.path):].strip("/").split("/")
-            if len(parts) == 2 and parts[0] != "post":
-                words.add(parts[0])
-        return words
+        return {word for link in links if (word := self.site.path_word(link))}
 
     # -- images --------------------------------------------------------------------------
 
@@ -418,6 +496,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         found = run.list_posts(run.site.cdx_url("post/"), "prefix")
         listed = {_key(r.url) for r, _ in found}
         found += run.list_from_feeds(listed)
+        found += run.list_by_probing(listed | {_key(r.url) for r, _ in found})
         rows = {(r.url, r.timestamp): (r, kind) for r, kind in found}
         kinds = {(r.url, r.timestamp): kind for r, kind in rows.values()}
         # Each URL's captures in time order, adjacent identical ones once (pages and 404s
@@ -426,7 +505,8 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         result.listed = len(kept)
         done = run._done()
         todo = [r for r in kept if (r.url, r.timestamp) not in done]
-        result.already = len(kept) - len(todo)
+        result.already = sum((r.url, r.timestamp) in done and (r.url, r.timestamp) not in
+                             run.probed_posts for r in kept)
         if on_start:
             on_start(len(todo))
         for row in todo:

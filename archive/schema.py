@@ -27,7 +27,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
       response and revisit records (captures), which capture each post version came from and
       whether a crawl or a re-extraction made it, the progress of re-extractions, and the
       full-size images fetched (media, joined to images on url)
-  v11 what `wixarchive recover` listed and fetched from web archives (recovered)
+  v11 what `wixarchive recover` listed and fetched from web archives (recovered); its `kind`
+      also takes 'probe' (a page read to learn whether its path word holds posts), which
+      needed no migration: the DDL below is left as written
   v12 the posts' videos and documents (attachments, rewritten with the post like images; what
       fetching one gave is a media row, joined on url), and the view post_attachments joining
       the two: kind, content type, fetched or not, size and digest when fetched

@@ -182,6 +182,26 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         renamed_second = wget_warc(server.url, work / "renamed-second", work / "mirror", *feeds,
                                    f"{server.url}/articles/{renamed_gone}")
         renamed_site = server.url + "/"
+    # A blog at /journal/<slug> whose feed and sitemaps were never captured (they answered
+    # 404 when it was), one post deleted between the captures: only its pages say it is a blog.
+    hidden = SampleBlog(seed=23, post_count=12, post_prefix="journal")
+    with serve_blog(hidden) as server:
+        for name in ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml"):
+            server.overrides[f"/{name}"] = Response(404, b"Not Found",
+                                                    {"Content-Type": "text/plain"})
+        # Pages under another word that are not posts (the blog's listing, served there).
+        services = [f"/services/{name}" for name in ("design", "planting", "care")]
+        for path in services:
+            server.overrides[path] = server.respond("/blog")
+        hidden_slugs = [post.slug for post in hidden.posts]
+        hidden_first = wget_warc(server.url, work / "hidden-first", work / "mirror",
+                                 *[server.url + path for path in services])
+        hidden_gone = hidden_slugs[3]
+        hidden.delete_post(hidden_gone)
+        time.sleep(1.1)
+        hidden_second = wget_warc(server.url, work / "hidden-second", work / "mirror",
+                                  f"{server.url}/journal/{hidden_gone}")
+        hidden_site = server.url + "/"
     # Two of the posts' images captured: one as uploaded, one only as a /v1/fill/ rendition.
     with_images = [p.expected()["images"][0] for p in blog.posts if p.expected()["images"]]
     original, rendered = with_images[0], with_images[1]
@@ -194,7 +214,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # After the site lapsed: a post URL answering a parking page with status 200.
     parked = f"{site}post/{slugs[20]}"
     write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
-    warcs = [first, second, images, work / "parked.warc.gz", renamed_first, renamed_second]
+    warcs = [first, second, images, work / "parked.warc.gz", renamed_first, renamed_second,
+             hidden_first, hidden_second]
     # On one loopback site, at /post/<host>__<slug>.
     real = {f"/post/{name}": page for name, page in realworld_pages().items()}
     real_site = None
@@ -210,7 +231,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                "added": added, "images": (original, rendered), "real": real,
                "real_site": real_site, "parked": parked, "renamed_site": renamed_site,
                "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone,
-               "translated": translated}
+               "translated": translated, "hidden_site": hidden_site,
+               "hidden_slugs": hidden_slugs, "hidden_gone": hidden_gone}
 
 
 def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:
@@ -313,6 +335,37 @@ def test_a_blog_whose_posts_are_not_under_post_is_recovered_with_its_deleted_pos
     assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
     assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
         (f"{site}articles/{archive['renamed_gone']}",)]
+
+
+def test_a_renamed_blog_whose_feed_and_sitemaps_were_never_captured_is_found_by_its_pages(
+        archive: dict, tmp_path: Path):
+    """Posts at /journal/<slug>, no feed or sitemap in the archive: the site's captured pages
+    are probed one per path word, the post's word is listed whole (its deleted post too), and
+    a second recover neither probes nor fetches anything again."""
+    db = tmp_path / "archive.db"
+    site, proxy = archive["hidden_site"], archive["proxy"]
+    proxy.reset()
+    result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)["sites"][site]
+    ever = {f"{site}journal/{slug}" for slug in archive["hidden_slugs"]}
+    assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
+    assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
+    assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
+        (f"{site}journal/{archive['hidden_gone']}",)]
+    # Each probed page was replayed once: a post's is archived, not fetched again.
+    replays = proxy.replays()
+    assert len(replays) == len(set(replays))
+    # The other word's one probe said "not a post": none of its pages was fetched again.
+    probes = table(db, "SELECT url FROM recovered WHERE kind = 'probe'")
+    assert len(probes) == 1 and "/services/" in probes[0][0]
+    assert sum("/services/" in path for path in replays) == 1
+    proxy.reset()
+    again = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
+    assert again.returncode == 0, again.stderr
+    repeat, first = json.loads(again.stdout), json.loads(result.stdout)
+    assert proxy.replays() == [] and repeat["fetched"] == 0 and repeat["sites"] == {}
+    assert first["already"] == 0 and repeat["already"] == first["listed"]
 
 
 def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_rerun_completes(

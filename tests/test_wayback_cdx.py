@@ -114,3 +114,24 @@ def test_a_sites_captures_are_asked_for_and_archived_under_the_address_given():
     assert free.cdx_url("post/") == "jane.wixsite.com/studio/post/"
     assert free.owns("http://jane.wixsite.com/studio/post/hello")
     assert not free.owns("https://jane.wixsite.com/other/post/hello")
+
+
+def test_the_path_words_a_renamed_post_prefix_may_be():
+    """recover probes a site's pages one per path word; which pages have one."""
+    from archive.recover import _Site
+
+    site = _Site("https://www.example.com")
+    assert site.path_word("http://example.com/journal/hello-world") == "journal"
+    assert site.path_word("https://www.example.com/articles/hello/") == "articles"
+    # The old Wix blog's dated post URLs.
+    assert site.path_word("http://example.com/single-post/2016/05/10/hello") == "single-post"
+    for url in ("https://www.example.com/post/hello",  # listed apart, never probed
+                "https://www.example.com/about",  # one word: a page of the site
+                "https://www.example.com/blog/categories/news",  # a listing
+                "https://www.example.com/blog/page/2",
+                "https://www.example.com/profile/ann/profile",
+                "https://other.com/journal/hello"):
+        assert site.path_word(url) is None, url
+    free = _Site("https://jane.wixsite.com/studio")
+    assert free.path_word("http://jane.wixsite.com/studio/journal/hello") == "journal"
+    assert free.path_word("http://jane.wixsite.com/studio/about") is None

@@ -139,7 +139,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "url": "The capture's original URL (or, for kind image with no timestamp, an image "
                "the CDX was asked about)",
         "timestamp": "Its 14-digit CDX timestamp", "status": "HTTP status the CDX lists",
-        "digest": "Payload digest the CDX lists", "kind": "page, gone, feed or image",
+        "digest": "Payload digest the CDX lists",
+        "kind": "page, gone, feed, image or probe (a page read to learn whether its path "
+                "word holds posts)",
         "record_id": "WARC-Record-ID it was stored under (see captures)",
         "outcome": "fetched, missing (the archive did not replay it) or asked",
         "spool": "Spool file in ARCHIVE.recover/ awaiting import; empty once imported",
