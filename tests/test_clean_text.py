@@ -284,6 +284,38 @@ def test_an_interview_or_a_diary_is_not_a_listing() -> None:
     assert (result.page_kind, result.date) == ("post", "Mar 2, 2023")
 
 
+# A category page with one card, as html-text dumps a real one (girlplusenvironment.org's
+# "Clean Energy" category): the blog's category links, the category's name again as the
+# page's heading, then the card (title, excerpt, author, date and reading time).
+ONE_CARD_CATEGORY = ("Clean Energy\ntop of page\nHOME\nABOUT\nOur Blog\nCONTACT US\n"
+                     "GIRL VS. WORLD BLOG\nAll Posts\nSustainability\nPress Releases\n"
+                     "Clean Energy\nClean Energy\n"
+                     "Anyone Out There Looking for a Green Job?\n"
+                     "The clean economy is really where it is at, and it is time we claim our "
+                     "space in it.\nGPE Media & Comms\nJul 2, 2024 3 min read\n"
+                     "hello@example.org\nbottom of page\n")
+
+
+def test_a_category_page_with_one_card_is_a_listing() -> None:
+    result = clean_text(ONE_CARD_CATEGORY)
+    assert (result.page_kind, result.title, result.date) == ("listing", None, None)
+
+
+def test_a_post_under_a_menu_that_names_a_category_twice_stays_a_post() -> None:
+    """Wix's category menus repeat a name at times (a real Arabic page lists one twice in a
+    row, then its search box); a post's byline and date come right under the menu."""
+    body = "We met in Kiel in May, and talked for hours.\n"
+    menu = "Twelve ways to grow\ntop of page\nAll Posts\nMarketing\nVideo\nVideo\n"
+    post = "Roel\nMay 6, 2021\n1 min read\nTwelve ways to grow\n" + body + "bottom of page\n"
+    with_search = menu + "Search\nLog in / Sign up\n" + post
+    with_byline = menu + post
+    for text in (with_search, with_byline):
+        result = clean_text(text)
+        assert (result.page_kind, result.title, result.author) == (
+            "post", "Twelve ways to grow", "Roel"), text
+        assert result.body == [body.strip()]
+
+
 # --- Multilingual vocabulary
 
 @pytest.mark.parametrize(("line", "minutes"), [

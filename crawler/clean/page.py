@@ -14,6 +14,7 @@ from crawler.clean.lines import Line, byline, glued, name_like, title_like, word
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
+CATEGORY_MENU_WITHIN = 200  # lines from the top where the blog's sub-header may sit
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
 # A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
 _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
@@ -108,7 +109,7 @@ class PageRules:
             if self.free(k) and (v.read_minutes(t) is not None or glued(t) or byline(t) or (
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
-        if cards >= 2 or self._liked_cards() >= 2:
+        if cards >= 2 or self._liked_cards() >= 2 or self._category_heading():
             return "listing"
         if not self.evidence:
             # No post header anywhere: a page of cards that show a date or an author each (not
@@ -212,6 +213,37 @@ class PageRules:
             run = run + 1 if kind2 == kind and k2 - k <= 4 else 0
             best = max(best, run + 1)
         return best
+
+    def _category_heading(self) -> bool:
+        """Whether a category page's heading follows the blog's category links: the name of
+        the last link again ("All Posts", "Sustainability", "Clean Energy", then "Clean
+        Energy"), which a category page with one card shows and a post does not.
+
+        Kept narrow, since a post taken for a listing loses its body: the links are those
+        under the sub-header's "All Posts" above the first post header line; the name must
+        come twice in a row; no search box or login button may follow it (Wix's menus repeat
+        a category at times: then the sub-header goes on), nor a post header within two
+        lines (a post under such a menu shows its byline and date next)."""
+        menu = None
+        for k in range(min(len(self.c), CATEGORY_MENU_WITHIN)):
+            if self.meta(k):
+                break
+            if v.ALL_POSTS_LINE.match(self.ln(k).text):
+                menu = k
+        if menu is None:
+            return False
+        heading = None
+        for k in range(menu + 2, len(self.c)):
+            t = self.ln(k).text
+            if not t or len(t) > 60 or t.endswith(".") or self.meta(k):
+                break
+            if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
+                return False
+            if heading is None and t == self.ln(k - 1).text:
+                heading = k
+        if heading is None:
+            return False
+        return not any(self.meta(k) for k in range(heading + 1, min(len(self.c), heading + 3)))
 
     def _liked_cards(self) -> int:
         """Like buttons above any "Recent Posts" heading: a post shows one under its own text,
