@@ -284,6 +284,26 @@ def test_an_interview_or_a_diary_is_not_a_listing() -> None:
     assert (result.page_kind, result.date) == ("post", "Mar 2, 2023")
 
 
+# Cards of a title and an excerpt only (no date, author, reading time or like button), as
+# html-text dumps a real blog page (fenicio.es): Wix cuts a long excerpt mid-word, "una...".
+TITLED_CARDS = ("El Libro de Bitácora\ntop of page\nAmigos\nEl Proyecto\nMore\n"
+                "Use tab to navigate through the menu items.\nLas Noticias\n"
+                "Sigue al barco en el trofeo\nEl barco ataca de nuevo\n"
+                "El pasado sábado el barco consiguió llegar en primera posición a la línea de "
+                "meta y ganar también en tiempo compensado, una...\n"
+                "Campeones de la región\nEn el campeonato de cruceros el barco ha sido primero. "
+                "Enhorabuena!\nCampeonato de la clase crucero\nHoy sábado se va a celebrar en "
+                "aguas de San Pedro el campeonato de la clase crucero de la Región de...\n"
+                "bottom of page\n")
+
+
+def test_a_listing_of_titles_and_cut_excerpts_is_a_listing() -> None:
+    assert clean_text(TITLED_CARDS).page_kind == "listing"
+    # One excerpt cut that way could be a page's own sentence trailing off: not enough.
+    one = TITLED_CARDS.replace("compensado, una...", "compensado, una vez más.")
+    assert clean_text(one).page_kind == "static"
+
+
 # A category page with one card, as html-text dumps a real one (girlplusenvironment.org's
 # "Clean Energy" category): the blog's category links, the category's name again as the
 # page's heading, then the card (title, excerpt, author, date and reading time).

@@ -114,7 +114,9 @@ class PageRules:
         if not self.evidence:
             # No post header anywhere: a page of cards that show a date or an author each (not
             # a reading time or a like button, which count above) is a listing, not a site page.
-            if self._wix_signs() and self._card_heads(body_start, end) >= CARD_RUN:
+            if self._wix_signs() and (self._card_heads(body_start, end) >= CARD_RUN or sum(
+                    self.free(k) and self._dotted_excerpt(self.c[k])
+                    for k in range(body_start, end)) >= 2):
                 return "listing"
             if all(self.framed) or self.leading_images or self._site_page_heading():
                 return "static"
@@ -273,6 +275,14 @@ class PageRules:
         last = t.split()[-1] if t.split() else ""
         return (len(t) >= 120 and t[-1].isalpha() and ". " in t and "/" not in last
                 and "@" not in last and i + 1 < len(self.lines))
+
+    def _dotted_excerpt(self, i: int) -> bool:
+        """A listing card's excerpt as Wix cuts it when it is long: mid-word, with "..." glued
+        to the last word ("…ganar también en tiempo compensado, una..."). One could be a
+        post's own trailing-off sentence; the caller asks for two."""
+        t = self.lines[i].text
+        return (len(t) >= 100 and t.endswith(("...", "…")) and t.rstrip(".…")[-1:].isalpha()
+                and i + 1 < len(self.lines))
 
     def _wix_signs(self) -> bool:
         """Chrome only Wix prints: the skip links, the menu's a11y hint, a post header block,
