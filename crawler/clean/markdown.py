@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from crawler.clean import vocabulary as v
 
 # An image, possibly with a title: ![alt](src "title"); alt text may hold one level of brackets.
-_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\]]*\])*)\]"
-                    r"\((?P<src>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"]*\")?\)")
+# The src may hold spaces: html2text writes Wix's media URLs, whose last part is the uploaded
+# file's name ("…/fill/w_69,h_8/GPE Full TM Logo.png"), as they are.
+_IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+                    r"\((?P<src>[^()\s]*(?:(?:\([^()\s]*\)| (?!\"))[^()\s]*)*)"
+                    r"(?:\s+\"[^\"]*\")?\)")
 # A link whose text holds no brackets (images inside it are removed first).
 _LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
                    r"(?:\s+\"[^\"]*\")?\)")
-_DANGLING_OPEN = re.compile(r"!?\[(?=[^\]]*$)")
+_OPEN_MARK = re.compile(r"!?\[")
 _DANGLING_CLOSE = re.compile(r"^([^\[]*)\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
-_REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\]]*\]")
+_REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\[\]]*\]")
 _AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto|ftp):[^>\s]+)>")
 _HEADING = re.compile(r"^(?P<indent>\s*)#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
 _SETEXT = re.compile(r"^\s*(?:=+|-{2,})\s*$")
@@ -34,13 +37,15 @@ _LIST = re.compile(r"^(?P<indent>\s*)(?P<marks>(?:(?:[*+-]|\d{1,3}[.)])(?:\s+|$)
 _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _RULE = re.compile(r"^\s*(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_STRONG_LOOSE = re.compile(r"\*\*\s*(.+?)\s*\*\*")  # html2text writes "** Bold **" too
+# A span's text never holds its own mark: each opening mark then looks no further than the
+# next one, where ".+?" ran to the line's end from every unclosed "**" (quadratic on long lines).
+_STRONG = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
+_STRONG_LOOSE = re.compile(r"\*\*\s*((?:(?!\*\*).)+?)\s*\*\*")  # html2text writes "** Bold **" too
 # The opening mark comes first so that the regex engine can skip to it (a leading lookbehind
 # makes it try every position: 10x slower on long lines).
 _EM_STAR = re.compile(r"\*(?<![\w*]\*)(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=\S)([^_]+?)(?<=\S)_(?!\w)")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_STRIKE = re.compile(r"~~(?=\S)((?:(?!~~).)+?)(?<=\S)~~")
 _CODE = re.compile(r"`([^`]+)`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
 # A character some Markdown construct starts with; a line without any is plain already.
@@ -48,7 +53,11 @@ _SYNTAX = re.compile(r"[\[*_#>|`\\~<=+-]|^\s*\d{1,3}[.)]")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Markdown a plain-text page never holds: links and images, ATX headings, bold marks. List
 # bullets are left out: inscriptis writes "* item" in plain text too.
-_SIGNS = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^#{1,6} \S|\*\*\S[^*\n]*\*\*", re.MULTILINE)
+# Texts and targets that hold no bracket or space (enough to recognise Markdown): a scan that
+# may cross them runs to the line's end from every "[", quadratic on a long line of "](".
+_SIGNS = re.compile(r"!?\[[^\[\]\n]*\]\([^()\[\]\s]*\)|^#{1,6} \S|\*\*\S[^*\n]*\*\*",
+                    re.MULTILINE)
+_IMAGE_SIGN = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]+\)")
 
 
 # Wix blog links to a tag, category or hashtag page: the blog sub-menu and the post footer.
@@ -69,7 +78,7 @@ def looks_like_markdown(text: str) -> bool:
     in Markdown."""
     sample = text[:200_000]
     hits = len(_SIGNS.findall(sample))
-    return hits >= 3 or bool(re.search(r"!\[[^\]\n]*\]\([^)\n]+\)", sample))
+    return hits >= 3 or bool(_IMAGE_SIGN.search(sample))
 
 
 def inline_plain(text: str) -> str:
@@ -108,8 +117,9 @@ def _plain_marks(text: str) -> str:
 _WRAP_WIDTH = 78
 # Links and their addresses, which html2text never breaks to fit (it may break an address
 # at a hyphen): what a wrapped line may hold beyond the width.
-_URLISH = re.compile(r"\S*(?:\]\(|https?://|[/?=&%])\S*")
-_OPEN_TARGET = re.compile(r"\]\([^)\s]*$")
+# Anchored at a word's start: from every position, "\S*" made a long word quadratic.
+_URLISH = re.compile(r"(?<!\S)\S*(?:\]\(|https?://|[/?=&%])\S*")
+_TARGET_END = re.compile(r"[)\s]")
 
 
 def unwrap(lines: list[str]) -> list[str]:
@@ -136,10 +146,14 @@ def unwrap(lines: list[str]) -> list[str]:
         if _FENCE.match(line):
             fenced = not fenced
         first_word = line.split(maxsplit=1)[0] if line.strip() else ""
-        if joinable and not fenced and not starts_block and \
+        if out and not fenced and not starts_block and _open_construct(out[-1]) and \
+                len(before.rstrip()) + 1 + len(first_word) > _WRAP_WIDTH:
+            space = "" if out[-1].endswith("-") and _open_target(out[-1]) else " "
+            out[-1] = f"{out[-1].rstrip()}{space}{line.strip()}"
+        elif joinable and not fenced and not starts_block and \
                 len(before.rstrip()) + 1 + len(first_word) > _WRAP_WIDTH:
             # A link's address broken at a hyphen ("…/seed-" / "exchange)") is one word.
-            space = "" if _OPEN_TARGET.search(out[-1]) else " "
+            space = "" if _open_target(out[-1]) else " "
             out[-1] = f"{out[-1].rstrip()}{space}{line.strip()}"
         else:
             out.append(line)
@@ -149,6 +163,21 @@ def unwrap(lines: list[str]) -> list[str]:
                     and not _RULE.match(last) and not _SETEXT.match(last)
                     and not last.lstrip().startswith(("|", "![")))
     return out
+
+
+def _open_target(line: str) -> bool:
+    """A link's target left open at the line's end: no ")" or space after its last "](". (As a
+    regex search, each "](" would be followed to the line's end: quadratic.)"""
+    at = line.rfind("](")
+    return at >= 0 and not _TARGET_END.search(line, at + 2)
+
+
+def _open_construct(line: str) -> bool:
+    """A link's or image's text left open at the line's end ("…![Adolf": a "[" after the last
+    "]"), or an image's address (Wix's media URLs hold the file name, spaces and all):
+    html2text wrapped inside it, even in an image line, which otherwise takes no next line."""
+    return line.rfind("[") > line.rfind("]") or (
+        line.lstrip().startswith(("![", "[![")) and _open_target(line))
 
 
 def plain_lines(lines: list[str]) -> list[MarkdownLine]:
@@ -178,6 +207,12 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     return out
 
 
+def _without_dangling_opens(line: str) -> str:
+    """`line` without the "[" (and "![") that no "]" follows: those after its last "]"."""
+    last = line.rfind("]")
+    return line[:last + 1] + _OPEN_MARK.sub("", line[last + 1:])
+
+
 def _plain_line(line: str) -> MarkdownLine:
     prefix, level = "", 0
     if m := _HEADING.match(line):
@@ -186,7 +221,7 @@ def _plain_line(line: str) -> MarkdownLine:
         prefix, line = m.group("indent") + "* ", m.group("text")
     # A link or image alt text that goes on over several lines (markdownify keeps the page's
     # own line breaks): its "[" opens one line, its "](target)" closes another.
-    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), _DANGLING_OPEN.sub("", line))
+    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), _without_dangling_opens(line))
     stripped = line.strip()
     if stripped.startswith("|") and stripped.endswith("|"):
         line = " ".join(cell.strip() for cell in stripped.strip("|").split("|"))

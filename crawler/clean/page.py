@@ -21,7 +21,10 @@ _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
 _PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
 _PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
 _PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
-_WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|[\w-]+\.wixsite\.com|wix\.com/)", re.I)
+# A site name is read from its start only ((?<![\w-])): from every position, a long word
+# of letters and hyphens was read to its end each time.
+_WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|(?<![\w-])[\w-]+\.wixsite\.com|wix\.com/)",
+                        re.I)
 
 
 class PageRules:
