@@ -48,7 +48,10 @@ GONE = (404, 410)
 # Path words probed for posts (one capture each, see list_by_probing): the most used first.
 MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
-_WORD_PATH = re.compile(r"^([\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
+# /<word>/<slug>, or the old blog's /<word>/YYYY/MM/DD/<slug>, under a language's path or not
+# (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>").
+_WORD_PATH = re.compile(
+    r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
 
 
 @dataclasses.dataclass
@@ -119,9 +122,10 @@ class _Site:
         return host == self.host and (path + "/").startswith(self.path)
 
     def path_word(self, url: str) -> str | None:
-        """The first word of a /<word>/<slug> or /<word>/YYYY/MM/DD/<slug> path under the
-        site (where a renamed /post/ puts posts), other than "post" and a listing's sub-path;
-        None for any other page."""
+        """The word of a /<word>/<slug> or /<word>/YYYY/MM/DD/<slug> path under the site (where
+        a renamed /post/ puts posts), with its language's path if it has one ("es/post" for
+        /es/post/<slug>); never "post" itself (listed apart) or a listing's sub-path; None
+        for any other page."""
         if not self.owns(url):
             return None
         path = urlsplit(url).path

@@ -194,8 +194,12 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         for path in services:
             server.overrides[path] = server.respond("/blog")
         hidden_slugs = [post.slug for post in hidden.posts]
+        # Its first post in Spanish too, at /es/journal/<slug>, linked from nowhere captured.
+        hidden_translated = f"/es/journal/{hidden_slugs[0]}"
+        server.overrides[hidden_translated] = server.respond(f"/journal/{hidden_slugs[0]}")
         hidden_first = wget_warc(server.url, work / "hidden-first", work / "mirror",
-                                 *[server.url + path for path in services])
+                                 *[server.url + path for path in
+                                   [*services, hidden_translated]])
         hidden_gone = hidden_slugs[3]
         hidden.delete_post(hidden_gone)
         time.sleep(1.1)
@@ -232,7 +236,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                "real_site": real_site, "parked": parked, "renamed_site": renamed_site,
                "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone,
                "translated": translated, "hidden_site": hidden_site,
-               "hidden_slugs": hidden_slugs, "hidden_gone": hidden_gone}
+               "hidden_slugs": hidden_slugs, "hidden_gone": hidden_gone,
+               "hidden_translated": hidden_site + hidden_translated.lstrip("/")}
 
 
 def recover(archive: dict, *args: str, site: str | None = None) -> subprocess.CompletedProcess:
@@ -340,15 +345,17 @@ def test_a_blog_whose_posts_are_not_under_post_is_recovered_with_its_deleted_pos
 def test_a_renamed_blog_whose_feed_and_sitemaps_were_never_captured_is_found_by_its_pages(
         archive: dict, tmp_path: Path):
     """Posts at /journal/<slug>, no feed or sitemap in the archive: the site's captured pages
-    are probed one per path word, the post's word is listed whole (its deleted post too), and
-    a second recover neither probes nor fetches anything again."""
+    are probed one per path word, the post's word is listed whole (its deleted post too), a
+    translation at /es/journal/<slug> is found the same way, and a second recover neither
+    probes nor fetches anything again."""
     db = tmp_path / "archive.db"
     site, proxy = archive["hidden_site"], archive["proxy"]
     proxy.reset()
     result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)["sites"][site]
-    ever = {f"{site}journal/{slug}" for slug in archive["hidden_slugs"]}
+    ever = {f"{site}journal/{slug}" for slug in archive["hidden_slugs"]} | {
+        archive["hidden_translated"]}
     assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
     assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
     assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [

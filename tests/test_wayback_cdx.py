@@ -125,6 +125,10 @@ def test_the_path_words_a_renamed_post_prefix_may_be():
     assert site.path_word("https://www.example.com/articles/hello/") == "articles"
     # The old Wix blog's dated post URLs.
     assert site.path_word("http://example.com/single-post/2016/05/10/hello") == "single-post"
+    # A multilingual site's translations, under their language's path.
+    assert site.path_word("https://www.example.com/es/post/hola") == "es/post"
+    assert site.path_word("https://www.example.com/pt-br/artigos/ola") == "pt-br/artigos"
+    assert site.path_word("https://www.example.com/es/sobre") == "es"  # a page, probed once
     for url in ("https://www.example.com/post/hello",  # listed apart, never probed
                 "https://www.example.com/about",  # one word: a page of the site
                 "https://www.example.com/blog/categories/news",  # a listing
