@@ -304,6 +304,29 @@ def test_a_listing_of_titles_and_cut_excerpts_is_a_listing() -> None:
     assert clean_text(one).page_kind == "static"
 
 
+# A listing whose blog hides the like buttons, as html-text would dump interstatemi.com's blog
+# page without them: each card a post header (author, date, reading time), title, excerpt and
+# its counters, which end a post's text where a listing goes on with the next card.
+COUNTED_CARDS = ("Drug Testing | Blog\ntop of page\nHome\nInsights\nMore\n"
+                 "Use tab to navigate through the menu items.\nAll Posts\nSearch\n"
+                 + "".join(f"Cindy@Interstate\nSep {day}, 2019\n1 min\nCard number {day}\n"
+                           f"We specialize in all your testing needs: drug and alcohol...\n"
+                           f"{day * 3} views 0 comments\n" for day in (9, 8, 7, 6))
+                 + "906-399-4574\nbottom of page\n")
+
+
+def test_a_listing_whose_cards_show_counters_but_no_likes_is_a_listing() -> None:
+    assert clean_text(COUNTED_CARDS).page_kind == "listing"
+    # A post shows one set of counters (split over two lines by some tools), and its like.
+    post = ("A day at the lab\ntop of page\nAll Posts\nSearch\nCindy@Interstate\n"
+            "Sep 9, 2019\n1 min read\nA day at the lab\nWe test for every employer in town.\n"
+            "29 views\n0 comments\nPost not marked as liked\nRecent Posts\nSee All\n"
+            "Another post\n12 views 0 comments\nPost not marked as liked\n"
+            "A third post\n7 views 0 comments\nbottom of page\n")
+    result = clean_text(post)
+    assert (result.page_kind, result.body) == ("post", ["We test for every employer in town."])
+
+
 # A category page with one card, as html-text dumps a real one (girlplusenvironment.org's
 # "Clean Energy" category): the blog's category links, the category's name again as the
 # page's heading, then the card (title, excerpt, author, date and reading time).

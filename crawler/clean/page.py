@@ -251,15 +251,18 @@ class PageRules:
         return not any(self.meta(k) for k in range(heading + 1, min(len(self.c), heading + 3)))
 
     def _liked_cards(self) -> int:
-        """Like buttons above any "Recent Posts" heading: a post shows one under its own text,
-        a listing one per card."""
-        liked = 0
+        """Like buttons, or else view and comment counters, above any "Recent Posts" heading:
+        a post shows one of each under its own text, a listing one per card (blog settings
+        may hide the likes; a counter split over two lines counts once)."""
+        liked = counted = 0
         for k in range(len(self.c)):
             t = self.ln(k).text
             if v.RECENT_POSTS_LINE.match(t):
                 break
             liked += bool(v.LIKED_LINE.match(t))
-        return liked
+            counted += bool(v.COUNTERS.match(t)) and not (
+                k > 0 and v.COUNTERS.match(self.ln(k - 1).text))
+        return max(liked, counted)
 
     def _site_page_heading(self) -> bool:
         """A title such as "FAQ" over questions, or "About Me" on a page that kept its site
