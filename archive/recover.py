@@ -370,9 +370,10 @@ class _Recovery:
         The site's captured HTML pages are grouped by their path word (_Site.path_word:
         /<word>/<slug>, the old blog's dated paths, under a language's path or not). One
         capture of each word, the most used words first, is replayed and extracted, and a
-        word whose page is a post is listed whole, its 404s too. Only what the page says decides, never the word, so any prefix
-        an owner chose is found. An earlier recover's decisions stand: a word whose pages it
-        archived is listed again without a probe, and a word it probed is not probed again.
+        word whose page is a post is listed whole, its 404s too. Only what the page says
+        decides, never the word, so any prefix an owner chose is found. An earlier
+        recover's decisions stand: a word whose pages it archived is listed again without a
+        probe, and a word it probed is not probed again.
         """
         from crawler.extract import extract_article  # the extractor only: no Scrapy
 
