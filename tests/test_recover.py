@@ -329,17 +329,23 @@ def test_a_blog_whose_posts_are_not_under_post_is_recovered_with_its_deleted_pos
     """Posts at /articles/<slug>: found from the feed and sitemaps, and by that word, the post
     deleted before the sitemap's last capture too; a translation the sitemap names as an
     hreflang alternate at another path is a post of its own."""
-    db = tmp_path / "archive.db"
     site = archive["renamed_site"]
+    ever = {f"{site}articles/{slug}" for slug in archive["renamed_slugs"]} | {
+        archive["translated"]}
+    recover_exactly(archive, tmp_path / "archive.db", site, ever,
+                    f"{site}articles/{archive['renamed_gone']}")
+
+
+def recover_exactly(archive: dict, db: Path, site: str, ever: set[str],
+                    gone: str) -> subprocess.CompletedProcess:
+    """Recover `site` into `db`: exactly the posts `ever`, all new, `gone` marked deleted."""
     result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)["sites"][site]
-    ever = {f"{site}articles/{slug}" for slug in archive["renamed_slugs"]} | {
-        archive["translated"]}
     assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
     assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
-    assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
-        (f"{site}articles/{archive['renamed_gone']}",)]
+    assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [(gone,)]
+    return result
 
 
 def test_a_renamed_blog_whose_feed_and_sitemaps_were_never_captured_is_found_by_its_pages(
@@ -351,15 +357,9 @@ def test_a_renamed_blog_whose_feed_and_sitemaps_were_never_captured_is_found_by_
     db = tmp_path / "archive.db"
     site, proxy = archive["hidden_site"], archive["proxy"]
     proxy.reset()
-    result = recover(archive, "--db", str(db), "--delay", "0", "--json", site=site)
-    assert result.returncode == 0, result.stderr
-    counts = json.loads(result.stdout)["sites"][site]
     ever = {f"{site}journal/{slug}" for slug in archive["hidden_slugs"]} | {
         archive["hidden_translated"]}
-    assert (counts["posts"], counts["new_posts"], counts["deleted"]) == (len(ever), len(ever), 1)
-    assert {url for (url,) in table(db, "SELECT url FROM posts")} == ever
-    assert table(db, "SELECT url FROM posts WHERE deleted_at IS NOT NULL") == [
-        (f"{site}journal/{archive['hidden_gone']}",)]
+    result = recover_exactly(archive, db, site, ever, f"{site}journal/{archive['hidden_gone']}")
     # Each probed page was replayed once: a post's is archived, not fetched again.
     replays = proxy.replays()
     assert len(replays) == len(set(replays))
