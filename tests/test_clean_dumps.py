@@ -541,3 +541,69 @@ def test_a_long_markdown_line_of_unclosed_constructs_is_cleaned_not_stuck_on(uni
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["title"] == "A title"
+
+
+# A post as the console browsers dump it, written as they dump the real pages: w3m marks nested
+# list items with squares and an empty search field with "[    ]"; lynx writes "(BUTTON)" before
+# each button's label and "____" for the field.
+W3M = """top of page
+INTERSTATE DRUG AND ALCOHOL TESTING
+  • Home
+  • Insights
+Use tab to navigate through the menu items.
+  • All Posts
+  • Category 1
+[                    ]
+Search
+Log in / Sign up
+  • Cindy@Interstate
+  • <sp>
+  • <sp>
+      □ Jun 6, 2019
+      □ <sp>
+      □ 1 min read
+We Can Drug Test for You
+Did you know that we perform drug testing for manufacturing facilities?
+Call today to schedule an appointment.
+27 views0 comments
+Post not marked as liked
+Recent Posts
+See All
+bottom of page
+""".replace("<sp>", "")  # the empty items keep their bullet's space (trailing spaces: ruff)
+LYNX = """   top of page
+INTERSTATE DRUG AND ALCOHOL TESTING
+     * Home
+     * Insights
+   Use tab to navigate through the menu items.
+     * All Posts
+     * Category 1
+   ____________________
+   Search
+   (BUTTON) Log in / Sign up
+     * Cindy@Interstate
+     *
+          + Jun 6, 2019
+          +
+          + 1 min read
+   (BUTTON)
+We Can Drug Test for You
+   Did you know that we perform drug testing for manufacturing facilities?
+   Call today to schedule an appointment.
+   (BUTTON) (BUTTON) (BUTTON)
+   27 views0 comments
+   (BUTTON) Post not marked as liked
+Recent Posts
+   See All
+   bottom of page
+"""
+
+
+@pytest.mark.parametrize("dump", [W3M, LYNX], ids=["w3m", "lynx"])
+def test_a_console_browsers_dump_reads_like_the_others(dump: str) -> None:
+    result = clean_text(dump)
+    assert (result.page_kind, result.title, result.author, result.date,
+            result.reading_minutes) == ("post", "We Can Drug Test for You", "Cindy@Interstate",
+                                        "Jun 6, 2019", 1)
+    assert result.body == ["Did you know that we perform drug testing for manufacturing "
+                           "facilities?", "Call today to schedule an appointment."]

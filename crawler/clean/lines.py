@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 
-# One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read").
-BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙]|[-*–+](?=\s|$))\s*)+")
+# One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read");
+# w3m marks nested items with squares and circles ("□ Jun 6, 2019").
+BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙□■○◻▫]|[-*–+](?=\s|$))\s*)+")
+# What the console browsers print for form controls: lynx's "(BUTTON)" before a button's label,
+# and an empty text field ("____________________" in lynx, "[                    ]" in w3m).
+_BUTTON_MARK = re.compile(r"\(BUTTON\)\s*")
+_FORM_FIELD = re.compile(r"^\s*(?:_{4,}|\[\s{4,}\])\s*$")
 # Zero-width and no-break characters that make a line look non-blank to the eye only.
 # (Regexes: str.translate with a dict is an order of magnitude slower on long non-ASCII lines.)
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -55,7 +60,7 @@ def split_lines(text: str, dialect: str) -> list[Line]:
         shown = md.plain_lines(sources)
         plain = [m.plain for m in shown]
     else:
-        shown, plain = [], sources
+        shown, plain = [], [_without_form_controls(line) for line in sources]
     out = []
     for i, raw in enumerate(plain):
         raw = raw.rstrip()
@@ -73,7 +78,34 @@ def split_lines(text: str, dialect: str) -> list[Line]:
         out.append(line)
     if dialect == "text":
         _drop_list_numbers(out)
+        _drop_empty_items(out)
     return out
+
+
+def _drop_empty_items(lines: list[Line]) -> None:
+    """An empty list item as w3m prints it ("  • " under "  • Cindy", the author's icon-only
+    links) is blank, not the lone "•" that separates category links (on a line of its own, or
+    as an item's text: "  * •"): it is a bare bullet in a list, at the indentation of the item
+    above it."""
+    above: Line | None = None
+    for line in lines:
+        if line.raw.strip() == "•" and line.raw[:1].isspace() and above is not None \
+                and above.bullet and _indent(above.raw) == _indent(line.raw):
+            line.blank = True
+        if line.raw.strip():
+            above = line
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip())
+
+
+def _without_form_controls(line: str) -> str:
+    """A console browser's line without its form controls (see _BUTTON_MARK): "(BUTTON) Log in"
+    reads "Log in", an empty text field nothing."""
+    if "(BUTTON)" in line:
+        line = _BUTTON_MARK.sub("", line)
+    return "" if _FORM_FIELD.match(line) else line
 
 
 def _drop_list_numbers(lines: list[Line]) -> None:
