@@ -255,9 +255,8 @@ class _Recovery:
     def store(self, row: wayback.Row, kind: str, target: str) -> wayback.Memento | None:
         """Fetch a capture, spool it and note it; the memento, or None if not replayed."""
         got = self.fetch(row, kind)
-        if got is None or kind in ("feed", "probe"):
-            return got
-        self.spool_memento(row, kind, target, got)
+        if got is not None and kind != "feed":  # a feed is read for links, not archived
+            self.spool_memento(row, kind, target, got)
         return got
 
     def fetch(self, row: wayback.Row, kind: str) -> wayback.Memento | None:

@@ -11,6 +11,9 @@ Then the whole-page dumps in dumps/ (<post>.<tool>.txt beside <post>.<tool>.json
 tool and dialect for "no cleaning" (the dump as it is) and for `clean_text`: body F1 over bags of
 tokens (mean, worst), title/author/reading time exact where the dump shows them, structural chrome
 lines left, and ms per dump (cleaning only, files read beforehand).
+
+Then, where lynx and w3m are installed, the same scores for their dumps of the real posts
+(html/<name>.html with truth/<name>.json), made on the spot.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import argparse
 import collections
 import json
 import re
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -75,25 +80,60 @@ def score_dumps(folder: Path) -> None:
             truth = json.loads(record.read_text(encoding="utf-8"))
             if truth["file"].endswith(f".{tool}.txt"):
                 cases.append((truth, (folder / truth["file"]).read_text(encoding="utf-8")))
-        if not cases:
-            continue
-        for name, run in (("no cleaning", _no_cleaning), ("wixarchive", _cleaned)):
-            started = time.perf_counter()
-            outputs = [run(text) for _, text in cases]
-            elapsed = time.perf_counter() - started
-            f1s = [token_f1(out["body_text"], "\n".join(truth["body"]))
-                   for (truth, _), out in zip(cases, outputs, strict=True)]
-            exact = shown = left = 0
-            for (truth, _), out in zip(cases, outputs, strict=True):
-                gold = {line.strip() for line in truth["body"]}
-                left += sum(1 for line in {ln.strip() for ln in out["body_text"].split("\n")}
-                            if line and STRUCTURAL.search(line) and line not in gold)
-                for field in truth["check"]:
-                    shown += 1
-                    exact += out[field] == truth[field]
-            print(f"{f'{tool} ({dialect})':<24}{name:<14}{len(cases):>6}"
-                  f"{sum(f1s) / len(f1s):>9.3f}{min(f1s):>9.3f}{f'{exact}/{shown}':>12}"
-                  f"{left:>8d}{1000 * elapsed / len(cases):>9.2f}")
+        _print_rows(f"{tool} ({dialect})", cases)
+
+
+def _print_rows(label: str, cases: list[tuple[dict, str]]) -> None:
+    """One row for the dumps as they are and one for `clean_text`; each truth record has the
+    post's `body` lines and the fields it `check`s."""
+    if not cases:
+        return
+    for name, run in (("no cleaning", _no_cleaning), ("wixarchive", _cleaned)):
+        started = time.perf_counter()
+        outputs = [run(text) for _, text in cases]
+        elapsed = time.perf_counter() - started
+        f1s = [token_f1(out["body_text"], "\n".join(truth["body"]))
+               for (truth, _), out in zip(cases, outputs, strict=True)]
+        exact = shown = left = 0
+        for (truth, _), out in zip(cases, outputs, strict=True):
+            gold = {line.strip() for line in truth["body"]}
+            left += sum(1 for line in {ln.strip() for ln in out["body_text"].split("\n")}
+                        if line and STRUCTURAL.search(line) and line not in gold)
+            for field in truth["check"]:
+                shown += 1
+                exact += out[field] == truth[field]
+        print(f"{label:<24}{name:<14}{len(cases):>6}"
+              f"{sum(f1s) / len(f1s):>9.3f}{min(f1s):>9.3f}{f'{exact}/{shown}':>12}"
+              f"{left:>8d}{1000 * elapsed / len(cases):>9.2f}")
+
+
+# The console browsers, when installed (Debian's lynx and w3m; not needed by the tests): each
+# real post of html/ that truth/ describes, dumped now, scored like the dumps above.
+CONSOLE_TOOLS = {
+    "lynx": ["lynx", "-dump", "-nolist", "-assume_charset=utf-8", "-display_charset=utf-8"],
+    "w3m": ["w3m", "-dump", "-T", "text/html", "-I", "utf-8", "-O", "utf-8"],
+}
+CONSOLE_CHECKS = ("title", "author", "reading_minutes")
+
+
+def score_console_dumps(corpus: Path) -> None:
+    posts = [(truth, corpus / "html" / f"{truth.stem}.html")
+             for truth in sorted((corpus / "truth").glob("*.json"))]
+    posts = [(truth, page) for truth, page in posts if page.is_file()]
+    found = {tool: command for tool, command in CONSOLE_TOOLS.items() if shutil.which(tool)}
+    if not posts or not found:
+        print("\nconsole browsers' dumps: lynx and w3m not installed, or no truth: skipped")
+        return
+    print(f"\nconsole browsers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped now)")
+    for tool, command in found.items():
+        cases = []
+        for truth_file, page in posts:
+            truth = json.loads(truth_file.read_text(encoding="utf-8"))
+            truth["check"] = [f for f in CONSOLE_CHECKS if truth.get(f) is not None]
+            dump = subprocess.run([*command, str(page)], capture_output=True, check=False,
+                                  timeout=120).stdout.decode("utf-8", "replace")
+            cases.append((truth, dump))
+        _print_rows(f"{tool} (text)", cases)
 
 
 def score(corpus: Path, per_file: bool) -> int:
@@ -145,6 +185,7 @@ def main() -> int:
     status = score(args.corpus, args.files)
     if (args.corpus / "dumps").is_dir():
         score_dumps(args.corpus / "dumps")
+    score_console_dumps(args.corpus)
     return status
 
 

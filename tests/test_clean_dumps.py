@@ -265,9 +265,10 @@ def test_non_wix_page_keeps_every_line_and_says_so() -> None:
                            "Check the thermometer", "Comments", "Posted by Sam on 2023-03-14"]
 
 
-def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_cli(*args: str, stdin: bytes | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "archive.cli", "clean", *args], input=stdin,
-                          capture_output=True, cwd=REPO, timeout=300, check=False)
+                          capture_output=True, cwd=REPO, timeout=timeout, check=False)
 
 
 def test_cli_format_option_overrides_detection() -> None:
@@ -536,9 +537,7 @@ def test_a_long_markdown_line_of_unclosed_constructs_is_cleaned_not_stuck_on(uni
     line's end made these take 100 to 370 s each (found on 12-05). The command must answer."""
     dump = "# A title\n\n[a](b) [c](d) [e](f)\n\n" + unit * (300_000 // len(unit)) + "\n"
     # A few tenths of a second now; the timeout (TimeoutExpired) fails it where it is stuck.
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "clean", "-", "--json"],
-                          input=dump.encode(), capture_output=True, cwd=REPO, timeout=30,
-                          check=False)
+    proc = run_cli("-", "--json", stdin=dump.encode(), timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["title"] == "A title"
 

@@ -238,13 +238,13 @@ class PageRules:
         if menu is None:
             return False
         heading = None
-        for k in range(menu + 2, len(self.c)):
+        for k in range(menu + 1, len(self.c)):
             t = self.ln(k).text
             if not t or len(t) > 60 or t.endswith(".") or self.meta(k):
                 break
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 return False
-            if heading is None and t == self.ln(k - 1).text:
+            if heading is None and k > menu + 1 and t == self.ln(k - 1).text:
                 heading = k
         if heading is None:
             return False
