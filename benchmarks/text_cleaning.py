@@ -12,6 +12,9 @@ tool and dialect for "no cleaning" (the dump as it is) and for `clean_text`: bod
 tokens (mean, worst), title/author/reading time exact where the dump shows them, structural chrome
 lines left, and ms per dump (cleaning only, files read beforehand).
 
+Then the same dumps as a Wix site in a locale the vocabulary lacks would show them: the words of
+every chrome line the vocabulary names made up (`pseudo_locale`), the title, author and body kept.
+
 Then, where lynx and w3m are installed, the same scores for their dumps of the real posts
 (html/<name>.html with truth/<name>.json), made on the spot.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import json
 import re
 import shutil
@@ -107,6 +111,70 @@ def _print_rows(label: str, cases: list[tuple[dict, str]]) -> None:
               f"{left:>8d}{1000 * elapsed / len(cases):>9.2f}")
 
 
+# A locale the vocabulary lacks: every whole line of chrome that crawler.clean.vocabulary names
+# (menus' login and search, header widgets, dates, reading times, counters, share labels, "Recent
+# Posts") gets its words replaced by pseudo-words, as a Wix site in Hebrew or Japanese would show
+# words the cleaner has never seen. "top of page" and "bottom of page" stay: Wix writes them in
+# English in every locale. Author names stay names.
+_SYLLABLES = ("ka", "lo", "mi", "ru", "te", "sa", "no", "vi", "pe", "zu", "da", "go", "ri", "ta",
+              "ne", "bo")
+_LINE_PARTS = re.compile(r"^(\s*(?:[•*+-]\s+|#+\s+)*)(.*?)(\s*)$")
+_MARKUP = re.compile(r"[\[\]*_]|\((?:#|\.\.?/|https?://)[^)]*\)")
+
+
+def _pseudo_word(word: str) -> str:
+    digest = hashlib.md5(word.lower().encode()).digest()
+    made = "".join(_SYLLABLES[b % 16] for b in digest[:max(1, min(4, (len(word) + 1) // 2))])
+    made = made[:max(2, len(word))]
+    return made.capitalize() if word[:1].isupper() else made
+
+
+def _pseudo(text: str) -> str:
+    return re.sub(r"[^\W\d_]+", lambda m: _pseudo_word(m.group(0)), text)
+
+
+def _vocabulary_chrome(text: str) -> bool:
+    from crawler.clean import vocabulary as v
+
+    lines = (v.SEARCH_LINE, v.LOGIN_LINE, v.ALL_POSTS_LINE, v.MORE_MENU_LINE,
+             v.HEADER_WIDGET_LINE, v.MENU_A11Y_LINE, v.SKIP_LINK_LINE, v.COMMENTS_HEADING,
+             v.WRITE_COMMENT_LINE, v.LIKED_LINE, v.RECENT_POSTS_LINE, v.SEE_ALL_LINE, v.COUNTERS,
+             v.LIKE_COUNT, v.SHARE_VIA, v.TAGS_LABEL, v.UPDATED, v.DATE, v.BANNER_BUTTON_LINE,
+             v.BARE_MINUTES, re.compile(rf"^(?:{'|'.join(map(re.escape, v.SHARE_LABELS))})\s*:?$",
+                                        re.I))
+    return bool(text) and (any(p.match(text) for p in lines) or v.read_minutes(text) is not None)
+
+
+def pseudo_locale(dump: str) -> str:
+    """The dump as a Wix site in a locale the vocabulary lacks would read (see above)."""
+    from crawler.clean import vocabulary as v
+
+    out = []
+    for line in dump.split("\n"):
+        lead, core, trail = _LINE_PARTS.match(line).groups()  # type: ignore[union-attr]
+        if writer := v.WRITER.match(core):
+            core = _pseudo(core[:writer.start("name")]) + core[writer.start("name"):]
+        elif _vocabulary_chrome(core) or _vocabulary_chrome(_MARKUP.sub("", core).strip()):
+            core = _pseudo(core)
+        out.append(lead + core + trail)
+    return "\n".join(out)
+
+
+def score_pseudo_locale(folder: Path) -> None:
+    records = sorted(folder.glob("*.json"))
+    if not records:
+        return
+    print("\nthe same dumps in a locale the vocabulary lacks (chrome's words made up)")
+    for tool, dialect in TOOLS.items():
+        cases = []
+        for record in records:
+            truth = json.loads(record.read_text(encoding="utf-8"))
+            if truth["file"].endswith(f".{tool}.txt"):
+                dump = (folder / truth["file"]).read_text(encoding="utf-8")
+                cases.append((truth, pseudo_locale(dump)))
+        _print_rows(f"{tool} ({dialect})", cases)
+
+
 # The console browsers, when installed (Debian's lynx and w3m; not needed by the tests): each
 # real post of html/ that truth/ describes, dumped now, scored like the dumps above.
 CONSOLE_TOOLS = {
@@ -185,6 +253,7 @@ def main() -> int:
     status = score(args.corpus, args.files)
     if (args.corpus / "dumps").is_dir():
         score_dumps(args.corpus / "dumps")
+        score_pseudo_locale(args.corpus / "dumps")
     score_console_dumps(args.corpus)
     return status
 

@@ -359,6 +359,95 @@ def test_a_post_under_a_menu_that_names_a_category_twice_stays_a_post() -> None:
         assert result.body == [body.strip()]
 
 
+# --- A locale the vocabulary lacks: the header read by its shape
+
+# A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only
+# the frame ("top of page") that Wix always writes in English.
+RUSSIAN_PAGE = """top of page
+Центр психологии
+Главная
+Блог
+Контакты
+Все посты
+Поиск
+Войти / Регистрация
+Анна Петрова
+3 окт. 2023 г.
+2 мин. на чтение
+Как справиться с тревогой
+Обновлено: 5 окт. 2023 г.
+Тревога — естественная реакция организма на неопределённость.
+Дыхательные упражнения помогают вернуть чувство опоры.
+27 просмотров0 комментариев
+Недавние посты
+bottom of page
+"""
+RUSSIAN_BODY = ["Тревога — естественная реакция организма на неопределённость.",
+                "Дыхательные упражнения помогают вернуть чувство опоры."]
+
+
+def test_a_post_in_a_locale_the_vocabulary_lacks_keeps_its_header_and_body() -> None:
+    result = clean_text(RUSSIAN_PAGE)
+    assert (result.page_kind, result.title, result.author) == (
+        "post", "Как справиться с тревогой", "Анна Петрова")
+    assert (result.date, result.updated, result.reading_minutes) == (
+        "3 окт. 2023 г.", "5 окт. 2023 г.", 2)
+    assert result.body == RUSSIAN_BODY
+    for chrome in ("Главная", "Войти / Регистрация", "27 просмотров0 комментариев"):
+        assert chrome in result.chrome
+
+
+def test_a_site_footer_that_repeats_the_menu_is_chrome_in_any_language() -> None:
+    """No post-footer widget to close the article: the footer's copy of the site menu does."""
+    page = RUSSIAN_PAGE.replace("27 просмотров0 комментариев\nНедавние посты\n",
+                                "Главная\nБлог\nКонтакты\nЦентр психологии, Москва\n")
+    result = clean_text(page)
+    assert result.body == RUSSIAN_BODY
+    assert "Центр психологии, Москва" in result.chrome
+
+
+def test_what_a_tool_prints_after_bottom_of_page_is_chrome_in_any_language() -> None:
+    banner = "האתר משתמש בעוגיות כדי לשפר את החוויה שלך.\nהגדרות\nדחייה\nאישור\n"
+    page = RUSSIAN_PAGE.replace("27 просмотров0 комментариев\nНедавние посты\n", "")
+    result = clean_text(page + banner)
+    assert result.body == RUSSIAN_BODY
+    assert "אישור" in result.chrome
+
+
+def test_a_listing_in_a_locale_the_vocabulary_lacks_is_a_listing() -> None:
+    cards = "".join(f"Анна Петрова\n{day} окт. 2023 г.\n2 мин.\nЗаметка {day}\n"
+                    f"Короткий отрывок заметки номер {day}.\n{day} просмотров0 комментариев\n"
+                    for day in (3, 9, 17))
+    result = clean_text("top of page\nБлог\nПоиск\n" + cards + "bottom of page\n")
+    assert (result.page_kind, result.title, result.date) == ("listing", None, None)
+
+
+@pytest.mark.parametrize(("header", "date", "minutes"), [
+    ("- 山田花子\n- 2024年3月1日\n- 読了時間：3分", "2024年3月1日", 3),
+    ("- יעל כהן\n- 12 במרץ\n- 4 דקות קריאה", "12 במרץ", 4),
+    ("- Anna Nowak\n- 6 maj 2021\n- 5 min läsning", "6 maj 2021", 5),
+])
+def test_a_content_only_dump_in_another_locale_keeps_its_bulleted_header(
+        header: str, date: str, minutes: int) -> None:
+    result = clean_text(f"Ein Titel\n{header}\nThe first paragraph of the post.\n")
+    assert (result.title, result.author, result.date, result.reading_minutes) == (
+        "Ein Titel", header.split("\n")[0][2:], date, minutes)
+    assert result.body == ["The first paragraph of the post."]
+
+
+@pytest.mark.parametrize("text", [
+    # A list of ingredients under the title is content, however many items it has.
+    "Lemon cake\n- Flour\n- 2 cups\n- 1 egg\n- 3 lemons\nMix well.\n",
+    "Lemon cake\n- 2 cups\n- 1 egg\nMix well.\n",
+    "top of page\nMenu\nLemon cake\nFlour\n2 cups\n1 egg\n3 lemons\n4 limes\nMix well.\n"
+    "bottom of page\n",
+])
+def test_quantities_under_a_title_are_not_a_header(text: str) -> None:
+    result = clean_text(text)
+    assert (result.author, result.date, result.reading_minutes) == (None, None, None)
+    assert "2 cups" in result.body and "1 egg" in result.body
+
+
 # --- Multilingual vocabulary
 
 @pytest.mark.parametrize(("line", "minutes"), [

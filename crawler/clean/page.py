@@ -45,6 +45,7 @@ class PageRules:
     doc_title: str | None
     doc_title_only: bool
     preamble_published: str | None
+    shaped: dict[int, str]
 
     def ln(self, k: int) -> Line:
         return self.lines[self.c[k]]
@@ -86,6 +87,13 @@ class PageRules:
             self.out.date = self.out.date or b[1]
             self.out.reading_minutes = b[2]
             self.read_lines += 1
+        elif self.shaped.get(k) == "read":
+            self.out.reading_minutes = v.shaped_minutes(t)
+            self.read_lines += 1
+        elif self.shaped.get(k) == "date":
+            self.out.date = self.out.date or t
+        elif self.shaped.get(k) == "updated" and (m := v.SHAPED_UPDATED.match(t)):
+            self.out.updated = m.group("value").strip()
 
     def reader_preamble(self) -> int:
         """The header a reader service puts above the page ("Title: …", "URL Source: …",
@@ -112,6 +120,10 @@ class PageRules:
             if self.free(k) and (v.read_minutes(t) is not None or glued(t) or byline(t) or (
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
+        if self.shaped:
+            # Cards whose date and reading time only their shapes show. Their counters, read by
+            # shape too, may have closed the page after the first card: all of it is counted.
+            cards += sum(self._shaped_card(k) for k in range(body_start, len(self.c) - 1))
         if cards >= 2 or self._liked_cards() >= 2 or self._category_heading():
             return "listing"
         if not self.evidence:
@@ -126,6 +138,11 @@ class PageRules:
             if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
                 return "listing"
         return "post"
+
+    def _shaped_card(self, k: int) -> bool:
+        date = self.ln(k).text
+        return bool(v.SHAPED_DATE.match(date) or v.shaped_minutes(date) is not None) and (
+            v.shaped_minutes(self.ln(k + 1).text) is not None)
 
     def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
         """The header line that shows the document's <title>: Wix sets a post's <title> to its

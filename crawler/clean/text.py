@@ -45,6 +45,7 @@ from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
 from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
+    Line,
     heading_like,
     join_split_chrome,
     name_like,
@@ -59,6 +60,10 @@ from crawler.extract.record import CleanedText
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+# A site footer repeats three or more of the site menu's items within this many lines.
+MENU_RUN = 8
+# Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
+AFTER_BOTTOM = 4
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
 DOC_TITLE_LINES = 2
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
@@ -86,6 +91,7 @@ class _Cleaner(PageRules):
         self.leading_images = False
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
+        self.shaped: dict[int, str] = {}  # content position -> header part read by its shape
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
@@ -107,13 +113,13 @@ class _Cleaner(PageRules):
             self.chrome(top)
             self.framed[0] = self.site_header = True
             self.pos = top + 1
-        # "bottom of page" ends the page, but for a cookie banner that a tool may write after it.
-        last = len(self.c) - 1
-        while last > 1 and (v.BANNERS.match(self.ln(last).text)
-                            or v.BANNER_BUTTON_LINE.match(self.ln(last).text)):
-            last -= 1
-        if last > 0 and v.BOTTOM_OF_PAGE.match(self.ln(last).text):
-            self.chrome(last)
+        # "bottom of page" ends the page, but for what a tool may write after it: the cookie
+        # banner and its buttons, or a pop-up's text, in whatever language the site speaks.
+        last = next((k for k in range(len(self.c) - 1, max(0, len(self.c) - 2 - AFTER_BOTTOM), -1)
+                     if v.BOTTOM_OF_PAGE.match(self.ln(k).text)), None)
+        if last:
+            for k in range(last, len(self.c)):
+                self.chrome(k)
             self.framed[1] = True
 
     def leading(self) -> None:
@@ -193,6 +199,51 @@ class _Cleaner(PageRules):
             if k - self.pos < NEAR or "read" in kinds:
                 return k, end
             k = end + 1
+        return self.shaped_block()
+
+    def shaped_block(self) -> tuple[int, int] | None:
+        """A header in a locale the vocabulary lacks: a date-shaped line right above a
+        reading-time-shaped one. On a page that kept Wix's site header it may sit anywhere near
+        the top; in a content-only dump the author's name must sit above it and a title beside
+        the three lines. Never inside a run of four or more such lines: a list of quantities or
+        dates is content, while one more such line may be the title ("13 YouTube Tips") or the
+        author ("Print Dreams 3D")."""
+
+        def shaped(j: int) -> bool:
+            return self.pos <= j < len(self.c) and bool(
+                v.SHAPED_DATE.match(self.ln(j).text) or v.SHAPED_MINUTES.match(self.ln(j).text))
+
+        def titled(j: int) -> bool:
+            """A title beside the three lines; "3 eggs" is no title, "13 YouTube Tips" may be."""
+            return self.pos <= j < len(self.c) and title_like(self.ln(j)) and (
+                not shaped(j) or len(self.ln(j).text.split()) >= 3)
+
+        def bullet(j: int) -> bool:
+            return self.pos <= j < len(self.c) and self.ln(j).bullet
+
+        def byline(k: int) -> bool:
+            """The author's name above the date, and the title around the three lines. Bulleted,
+            the three are a list of their own (a longer list is content: "Flour", "2 cups", …)."""
+            if k - 1 < self.pos or not name_like(self.ln(k - 1).text):
+                return False
+            if any(bullet(j) for j in (k - 1, k, k + 1)):
+                if not all(bullet(j) for j in (k - 1, k, k + 1)) or bullet(k - 2) or bullet(k + 2):
+                    return False
+                if k - self.pos <= 3:
+                    return True
+            return titled(k + 2) or titled(k - 2)
+
+        for k in range(self.pos, min(len(self.c) - 1, self.pos + FAR)):
+            # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
+            date = self.ln(k).text
+            if ((v.SHAPED_DATE.match(date) or v.shaped_minutes(date) is not None)
+                    and v.shaped_minutes(self.ln(k + 1).text) is not None
+                    and shaped(k - 1) + shaped(k - 2) + shaped(k + 2) + shaped(k + 3) <= 1
+                    and (self.site_header or byline(k))):
+                self.shaped = {k: "date", k + 1: "read"}
+                # A post header this far down sits under the site's header and menus.
+                self.site_header |= k - self.pos >= NEAR
+                return k, k + 1
         return None
 
     def take_block(self, b0: int, b1: int) -> None:
@@ -212,7 +263,11 @@ class _Cleaner(PageRules):
         after = b1 + 1
         while after < len(self.c) and (self.meta(after) == "updated"
                                        or v.HEADER_WIDGET_LINE.match(self.ln(after).text)
-                                       or v.SHARE_BAR.match(self.ln(after).text)):
+                                       or v.SHARE_BAR.match(self.ln(after).text)
+                                       or self._share_label(after)):
+            self.take_meta(after)
+            after += 1
+        if self.shaped_updated(after):
             self.take_meta(after)
             after += 1
         a1 = self.ln(after) if after < len(self.c) else None
@@ -228,7 +283,7 @@ class _Cleaner(PageRules):
             if not leading(p):
                 title_at = p
         elif writer is not None or bulleted:
-            if not leading(p) and not self.ln(p).bullet:
+            if not (leading(p) or self.ln(p).bullet or self.shaped and self._title_below(p, a1)):
                 title_at = p
         elif not leading(p):
             p1 = self.ln(p).text
@@ -242,7 +297,8 @@ class _Cleaner(PageRules):
             elif name_like(p1):
                 self.out.author = p1
                 self.chrome(p)
-                title_at = p - 1
+                if not (self.shaped and self._title_below(p - 1, a1)):
+                    title_at = p - 1
             else:
                 title_at = p
         if title_at is None:
@@ -252,7 +308,8 @@ class _Cleaner(PageRules):
             if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
                 after += 1
-                while after < len(self.c) and self.meta(after) == "updated":
+                while after < len(self.c) and (self.meta(after) == "updated"
+                                               or self.shaped_updated(after)):
                     self.take_meta(after)
                     after += 1
         else:
@@ -265,13 +322,49 @@ class _Cleaner(PageRules):
             self.role[self.c[title_at]] = "title"
         return after
 
+    def _share_label(self, k: int) -> bool:
+        """A share bar's label in any language: a few words right above the networks' names
+        ("Facebook X LinkedIn"), which the vocabulary knows in every locale. Some templates
+        print the label twice (its text, then its accessible name)."""
+
+        def label(j: int) -> bool:
+            text = self.ln(j).text
+            return (0 < len(text.split()) <= 4 and text[-1] not in ".!?"
+                    and not v.SHARE_BAR.match(text))
+
+        def networks(j: int) -> bool:
+            return j < len(self.c) and bool(v.SHARE_BAR.match(self.ln(j).text))
+
+        return label(k) and (networks(k + 1) or k + 1 < len(self.c) and label(k + 1)
+                             and networks(k + 2))
+
+    def shaped_updated(self, k: int) -> bool:
+        """An "Updated: date" line in a locale the vocabulary lacks, right under a header
+        read by its shape (noted for take_meta)."""
+        if not self.shaped or k >= len(self.c) or not v.SHAPED_UPDATED.match(self.ln(k).text):
+            return False
+        self.shaped[k] = "updated"
+        return True
+
+    def _title_below(self, above: int, below: Line | None) -> bool:
+        """Whether the title follows an author / date / reading time read by their shape: the
+        line above them is shaped like the login button ("Log in / Sign up", "Login") rather
+        than a title, and the line below them like a title."""
+        if below is None or not title_like(below):
+            return False
+        if above < self.pos:
+            return True
+        text = self.ln(above).text
+        return len(text.split()) <= 2 or len(text.split()) <= 5 and " / " in text
+
     def writer_above(self, p: int, bulleted: bool) -> tuple[str | None, int]:
         """The author named on the line(s) ending at `p`, right above the header block (taken
         as chrome), and the line above them."""
         if p >= self.pos and (m := v.WRITER.match(self.ln(p).text)):
             self.chrome(p)
             return m.group("name"), p - 1
-        if (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text))
+        if (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text)
+                                   or v.SHAPED_WRITER.match(self.ln(p - 1).text))
                 and self.ln(p).text == m.group("name")):  # the name repeated under "Writer: x"
             self.chrome(p)
             self.chrome(p - 1)
@@ -319,13 +412,15 @@ class _Cleaner(PageRules):
         for k in range(start, len(self.c)):
             t = self.ln(k).text
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
-            if (v.is_closing_anchor(t)
+            if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
                     or (v.COMMENTS_HEADING.match(t)
                         and (nxt is None or v.is_closing_chrome(nxt)))):
                 end = self.category_row(start, k)
                 self.evidence = True
                 break
+        else:
+            end = self.repeated_menu(start)
         for k in range(end, len(self.c)):
             self.chrome(k)
         # Whole-line chrome read upwards from the end of the page.
@@ -341,6 +436,25 @@ class _Cleaner(PageRules):
             k -= 1
         return end
 
+    def repeated_menu(self, start: int) -> int:
+        """Where the site footer starts when no post-footer widget said so: the first of three
+        or more lines within MENU_RUN that repeat the site menu's items taken above the title
+        (a footer repeats the menu in any language). The end of the page if there is none."""
+        menu = {self.ln(k).text for k in range(start) if self.role.get(self.c[k]) == "chrome"
+                and 0 < len(self.ln(k).text) <= 40 and not v.is_leading_chrome(self.ln(k).text)}
+        if len(menu) < 3:
+            return len(self.c)
+        for k in range(start, len(self.c)):
+            if self.ln(k).text in menu and sum(
+                    self.ln(j).text in menu for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
+                return k
+        return len(self.c)
+
+    def shaped_counters(self, k: int) -> bool:
+        """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),
+        taken only on a page that kept Wix's site header."""
+        return self.site_header and bool(v.SHAPED_COUNTERS.match(self.ln(k).text))
+
     def category_row(self, start: int, k: int) -> int:
         """Category/tag links separated by lone "•" just above the post footer: chrome too."""
 
@@ -355,7 +469,7 @@ class _Cleaner(PageRules):
             return first - 1
         # Wix's tag list: one short label a line ("IMPLANT" / "BASIC"), all in the same shape,
         # right above the view counter. Two at least: a post may end on one short line.
-        if not v.COUNTERS.match(self.ln(k).text):
+        if not (v.COUNTERS.match(self.ln(k).text) or self.shaped_counters(k)):
             return k
         first = k
         while first - 1 >= start and tag_like(self.ln(first - 1)) and (
