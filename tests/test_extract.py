@@ -163,6 +163,25 @@ def test_non_wix_images_kept_as_given():
     assert extract_article(html).cover_image == "https://i.ytimg.com/vi/abc/maxresdefault.jpg"
 
 
+@pytest.mark.parametrize(("name", "day"), [("classic_post.html", "2021-04-05"),
+                                          ("new_post.html", "2023-02-01")])
+def test_a_page_without_head_dates_takes_the_day_its_post_header_shows(name, day):
+    """A copy saved without its <head> metadata, or a site whose SEO settings dropped it: the
+    header's "Apr 5, 2021" / "1 feb 2023" gives the day (not a Recent Posts card's date)."""
+    html = re.sub(r'<script[^>]*application/ld\+json[^>]*>.*?</script>', "",
+                  fixture_text(name), flags=re.S)
+    html = re.sub(r'<meta[^>]+property="article:[^>]*>', "", html)
+    article = extract_article(html)
+    assert article.published == day
+    assert any("post header" in warning for warning in article.warnings)
+    # "5 hours ago", or a day with no year ("Apr 5"), says too little: no date rather than a guess.
+    for shown in ("5 hours ago", "Apr 5"):
+        vague = extract_article(re.sub(r'(data-hook="time-ago"[^>]*>)[^<]*', rf"\g<1>{shown}",
+                                       html))
+        assert vague.published is None
+        assert any("no published date" in warning for warning in vague.warnings)
+
+
 @pytest.mark.parametrize("name", ["classic_post.html", "new_post.html"])
 def test_no_chrome_leaks(name):
     article = extract_article(fixture(name))
@@ -363,7 +382,8 @@ def test_generic_head_post_is_still_a_post():
     assert article.page_kind == "post"
     assert article.body_text.startswith("Ferns like")
     assert any("og:type" in w for w in article.warnings)
-    assert any("no published date" in w for w in article.warnings)
+    assert article.published == "2021-04-05"  # the day its post header shows, said in a warning
+    assert any("post header" in w for w in article.warnings)
 
 
 # --- bad input --------------------------------------------------------------------------------

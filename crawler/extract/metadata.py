@@ -2,8 +2,8 @@
 
 Precedence follows what a reader sees first, then the machine-readable copies: the visible h1
 beats JSON-LD `headline`, which beats og:title, which beats <title> (the SEO title can differ
-from the h1). Dates come only from article:* meta or JSON-LD, never from the localized display
-text ("17 de dez. de 2018").
+from the h1). Dates come from article:* meta or JSON-LD; the localized display text ("17 de dez.
+de 2018") only gives the published day of a page that has neither, with a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from crawler.clean.dates import iso_date
 from crawler.clean.html import url_scheme
 from crawler.extract.body import full_size_url
 from crawler.extract.dates import parse_machine_date, same_moment
@@ -204,6 +205,7 @@ _HEADER_HOOKS = (
     "post-title",
     "user-name",
     "time-to-read",
+    "time-ago",
     "tag-cloud-root",
     "category-label-list__item",
     "link",
@@ -230,7 +232,7 @@ def read_post_header(scope: etree._Element | None) -> dict[str, Any]:
         hook = el.get("data-hook")
         if hook not in _HEADER_HOOK_SET:
             continue
-        if hook in ("post-title", "user-name", "time-to-read"):
+        if hook in ("post-title", "user-name", "time-to-read", "time-ago"):
             if hook not in found:
                 text = text_of(el)
                 if text:
@@ -315,7 +317,7 @@ def extract_metadata(
         "published": _date(
             "published", meta.get("article:published_time"), ld.get("datePublished"), warnings,
             readings,
-        ),
+        ) or _shown_date(header.get("time-ago"), warnings),
         "modified": _date(
             "modified", meta.get("article:modified_time"), ld.get("dateModified"), warnings,
             readings,
@@ -358,6 +360,17 @@ def _date(field_name: str, meta_value: Any, ld_value: Any, warnings: list[str],
                 warnings.append(f"JSON-LD {field_name} date {parsed} contradicts the meta's "
                                 f"{found}: the meta's is kept")
     return found
+
+
+def _shown_date(shown: str | None, warnings: list[str]) -> str | None:
+    """The day the post header shows ("Jun 6, 2019", "17 de dez. de 2018"), for a page whose
+    meta and JSON-LD give no date (a copy saved without its <head>, a site whose SEO settings
+    dropped them). Only a full date: "Jun 4" (this year) and "5 hours ago" say too little."""
+    day = iso_date(shown)
+    if day:
+        warnings.append(f"published date read from the post header's {shown!r}: no meta or "
+                        "JSON-LD date")
+    return day
 
 
 def _check_visible(
