@@ -15,8 +15,10 @@ lines left, and ms per dump (cleaning only, files read beforehand).
 Then the same dumps as a Wix site in a locale the vocabulary lacks would show them: the words of
 every chrome line the vocabulary names made up (`pseudo_locale`), the title, author and body kept.
 
-Then, where lynx and w3m are installed, the same scores for their dumps of the real posts
-(html/<name>.html with truth/<name>.json), made on the spot.
+Then, where lynx, w3m and chromium are installed, the same scores for their dumps of the real
+posts (html/<name>.html with truth/<name>.json), made on the spot: the console browsers' -dump,
+and Chromium's innerText (what selecting the page and copying it gives), also in a made-up
+locale.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import html
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,33 +179,60 @@ def score_pseudo_locale(folder: Path) -> None:
         _print_rows(f"{tool} ({dialect})", cases)
 
 
-# The console browsers, when installed (Debian's lynx and w3m; not needed by the tests): each
-# real post of html/ that truth/ describes, dumped now, scored like the dumps above.
+# The console browsers, when installed (Debian's lynx and w3m; not needed by the tests), and a
+# browser's select-all-and-copy (headless Chromium's document.body.innerText, what a reader gets
+# by copying the page): each real post of html/ that truth/ describes, dumped now, scored like
+# the dumps above.
 CONSOLE_TOOLS = {
     "lynx": ["lynx", "-dump", "-nolist", "-assume_charset=utf-8", "-display_charset=utf-8"],
     "w3m": ["w3m", "-dump", "-T", "text/html", "-I", "utf-8", "-O", "utf-8"],
 }
 CONSOLE_CHECKS = ("title", "author", "reading_minutes")
+# The page's own scripts are dropped (they would fetch Wix's runtime from a network the machine
+# does not have); this one replaces the page, once laid out, by the text a copy would give.
+_COPY_PROBE = ('<script>var copied = document.body.innerText;'
+               'document.body.innerHTML = "<pre id=\\"copy\\"></pre>";'
+               'document.getElementById("copy").textContent = copied;</script>')
+
+
+def _dump(tool: str, page: Path, scratch: Path) -> str:
+    if tool in CONSOLE_TOOLS:
+        return subprocess.run([*CONSOLE_TOOLS[tool], str(page)], capture_output=True,
+                              check=False, timeout=120).stdout.decode("utf-8", "replace")
+    source = re.sub(r"<script\b.*?</script\s*>", "", page.read_text("utf-8", "replace"),
+                    flags=re.S | re.I)
+    probed = scratch / "page.html"
+    probed.write_text(source + _COPY_PROBE, encoding="utf-8")
+    dom = subprocess.run(
+        [tool, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND",
+         f"--user-data-dir={scratch / 'profile'}", "--dump-dom", probed.as_uri()],
+        capture_output=True, text=True, check=False, timeout=120).stdout
+    copied = re.search(r'<pre id="copy">(.*?)</pre>', dom, re.S)
+    return html.unescape(copied.group(1)) if copied else ""
 
 
 def score_console_dumps(corpus: Path) -> None:
     posts = [(truth, corpus / "html" / f"{truth.stem}.html")
              for truth in sorted((corpus / "truth").glob("*.json"))]
     posts = [(truth, page) for truth, page in posts if page.is_file()]
-    found = {tool: command for tool, command in CONSOLE_TOOLS.items() if shutil.which(tool)}
+    found = [tool for tool in (*CONSOLE_TOOLS, "chromium") if shutil.which(tool)]
     if not posts or not found:
-        print("\nconsole browsers' dumps: lynx and w3m not installed, or no truth: skipped")
+        print("\nbrowsers' dumps: lynx, w3m and chromium not installed, or no truth: skipped")
         return
-    print(f"\nconsole browsers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped now)")
-    for tool, command in found.items():
-        cases = []
-        for truth_file, page in posts:
-            truth = json.loads(truth_file.read_text(encoding="utf-8"))
-            truth["check"] = [f for f in CONSOLE_CHECKS if truth.get(f) is not None]
-            dump = subprocess.run([*command, str(page)], capture_output=True, check=False,
-                                  timeout=120).stdout.decode("utf-8", "replace")
-            cases.append((truth, dump))
-        _print_rows(f"{tool} (text)", cases)
+    print(f"\nbrowsers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped now; chromium: "
+          "its innerText, a select-all copy)")
+    with tempfile.TemporaryDirectory() as scratch:
+        for tool in found:
+            cases = []
+            for truth_file, page in posts:
+                truth = json.loads(truth_file.read_text(encoding="utf-8"))
+                truth["check"] = [f for f in CONSOLE_CHECKS if truth.get(f) is not None]
+                cases.append((truth, _dump(tool, page, Path(scratch))))
+            _print_rows(f"{tool} (text)", cases)
+            if tool == "chromium":
+                _print_rows("chromium, made-up",
+                            [(truth, pseudo_locale(dump)) for truth, dump in cases])
 
 
 def score(corpus: Path, per_file: bool) -> int:

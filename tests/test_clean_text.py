@@ -359,6 +359,60 @@ def test_a_post_under_a_menu_that_names_a_category_twice_stays_a_post() -> None:
         assert result.body == [body.strip()]
 
 
+# --- A browser's select-all copy (innerText): no skip links, search box or login button
+
+# Shaped as Chromium's innerText gives the real pages: the site header (with a tagline), the
+# blog's category menu, then the post header in the classic layout or the new one.
+def _browser_copy(header: str, footer: str = "") -> str:
+    return ("Willow Lane Notes\nGardening is the art of patience, and patience is a craft.\n"
+            "All Posts\nGarden Diary\nSuccess Story\n"
+            f"{header}\nThe first paragraph of the post.\nThe second one, longer than the "
+            f"first.\n{footer}© 2024 Willow Lane Notes\n")
+
+
+def test_a_browser_copy_of_the_classic_layout_puts_the_title_under_the_header() -> None:
+    """The post's category link sits above the author: it is not the title."""
+    result = clean_text(_browser_copy(
+        "Woody Kitson\nFeb 28, 2018\n4 min read\nA Farewell from Fred Brookes"))
+    assert (result.title, result.author, result.reading_minutes) == (
+        "A Farewell from Fred Brookes", "Woody Kitson", 4)
+    assert result.body == ["The first paragraph of the post.",
+                           "The second one, longer than the first."]
+    assert "Success Story" in result.chrome
+
+
+def test_a_browser_copy_of_the_new_layout_keeps_the_title_above_the_author() -> None:
+    result = clean_text(_browser_copy(
+        "PhD positions in Astronomy and Astrophysics\nabhinnasundar001\nAug 23, 2023\n"
+        "2 min read"))
+    assert (result.title, result.author) == (
+        "PhD positions in Astronomy and Astrophysics", "abhinnasundar001")
+    # "All Posts" above the title shows the site header was kept, tagline and all.
+    assert result.body[0] == "The first paragraph of the post."
+
+
+def test_the_posts_category_above_its_footer_is_chrome_when_the_menu_named_it() -> None:
+    result = clean_text(_browser_copy(
+        "Woody Kitson\nFeb 28, 2018\n4 min read\nA Farewell from Fred Brookes",
+        "Garden Diary\nRecent Posts\nSee All\nAnother post\n"))
+    assert result.body == ["The first paragraph of the post.",
+                           "The second one, longer than the first."]
+
+
+def test_a_posts_counters_split_over_two_lines_do_not_make_it_a_listing() -> None:
+    """A page whose header sits below a long menu, with its view and comment counters on two
+    lines and Recent Posts cards showing bare counts (izenimplantusa.com, copied)."""
+    menu = "USA\nAbout us\nProduct\nSurgical Guide\nEducation\nVideo\nCatalog\nMore\n"
+    cards = "".join(f"Card {n}\n{n}5\n0\nPost not marked as liked\n" for n in (1, 2, 3))
+    result = clean_text(menu + "Aug 16, 2023\n1 min read\nBasic Implant Course\n"
+                        "Updated: Aug 31, 2023\nThis course teaches doctors to place implants.\n"
+                        "24 views\n0 comments\nPost not marked as liked\nRecent Posts\nSee All\n"
+                        + cards)
+    assert (result.page_kind, result.title, result.reading_minutes) == (
+        "post", "Basic Implant Course", 1)
+    assert result.body == ["This course teaches doctors to place implants."]
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

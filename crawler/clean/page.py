@@ -140,9 +140,13 @@ class PageRules:
         return "post"
 
     def _shaped_card(self, k: int) -> bool:
-        date = self.ln(k).text
-        return bool(v.SHAPED_DATE.match(date) or v.shaped_minutes(date) is not None) and (
-            v.shaped_minutes(self.ln(k + 1).text) is not None)
+        """A card's date over its reading time, by their shapes, the time in the unit of the
+        post header's: never a view counter over a comment counter ("24 צפיות" / "0 תגובות"
+        are shaped like "24 févr." / "2 min" too)."""
+        read = next((j for j, part in self.shaped.items() if part == "read"), None)
+        unit = v.shaped_unit(self.ln(read).text) if read is not None else None
+        return bool(unit and v.SHAPED_DATE.match(self.ln(k).text)
+                    and v.shaped_unit(self.ln(k + 1).text) == unit)
 
     def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
         """The header line that shows the document's <title>: Wix sets a post's <title> to its

@@ -60,6 +60,8 @@ from crawler.extract.record import CleanedText
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+# How far above a post's category label the blog's "All Posts" may sit (the category menu).
+CATEGORY_MENU_LINES = 60
 # A site footer repeats three or more of the site menu's items within this many lines.
 MENU_RUN = 8
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
@@ -297,7 +299,8 @@ class _Cleaner(PageRules):
             elif name_like(p1):
                 self.out.author = p1
                 self.chrome(p)
-                if not (self.shaped and self._title_below(p - 1, a1)):
+                if not (self.shaped and self._title_below(p - 1, a1)
+                        or self._category_above(p - 1, a1)):
                     title_at = p - 1
             else:
                 title_at = p
@@ -315,6 +318,10 @@ class _Cleaner(PageRules):
         else:
             start = title_at
         # Above the title: site menus in a full-page dump; kept as text in a content-only one.
+        # The blog's "All Posts" link above the title shows the dump kept the site's chrome,
+        # where a tagline or a long quote in the site header hid it from sub_header.
+        self.site_header |= any(v.ALL_POSTS_LINE.match(self.ln(k).text)
+                                for k in range(self.pos, start))
         for k in range(self.pos, start):
             if self.free(k) and (self.site_header or v.is_leading_chrome(self.ln(k).text)):
                 self.chrome(k)
@@ -346,6 +353,27 @@ class _Cleaner(PageRules):
         self.shaped[k] = "updated"
         return True
 
+    def _category_above(self, above: int, below: Line | None) -> bool:
+        """Under the blog's category menu, the line above the author is the post's category
+        (classic layout: category link / author / date / reading time / title) when it is a
+        short label and the line below the header a longer heading: "Success Story" over
+        "A Farewell from Fred Brookes", where a browser's copy drops the search box and login
+        button that would otherwise close the menu."""
+        if below is None or above < self.pos or not heading_like(below):
+            return False
+        text = self.ln(above).text
+        if not (len(text) <= 25 and len(text.split()) <= 4 and len(below.text) > len(text) + 5):
+            return False
+        # The category menu: "All Posts", then short labels down to this one.
+        k = above - 1
+        while k >= max(0, above - CATEGORY_MENU_LINES) and not v.ALL_POSTS_LINE.match(
+                self.ln(k).text):
+            label = self.ln(k).text
+            if not label or len(label) > 40 or label[-1] in ".!?:;" or bool(v.DATE.match(label)):
+                return False
+            k -= 1
+        return k >= 0 and bool(v.ALL_POSTS_LINE.match(self.ln(k).text))
+
     def _title_below(self, above: int, below: Line | None) -> bool:
         """Whether the title follows an author / date / reading time read by their shape: the
         line above them is shaped like the login button ("Log in / Sign up", "Login") rather
@@ -355,7 +383,7 @@ class _Cleaner(PageRules):
         if above < self.pos:
             return True
         text = self.ln(above).text
-        return len(text.split()) <= 2 or len(text.split()) <= 5 and " / " in text
+        return len(text.split()) <= 2 or len(text.split()) <= 5 and "/" in text
 
     def writer_above(self, p: int, bulleted: bool) -> tuple[str | None, int]:
         """The author named on the line(s) ending at `p`, right above the header block (taken
@@ -421,6 +449,10 @@ class _Cleaner(PageRules):
                 break
         else:
             end = self.repeated_menu(start)
+        # The post's categories over its footer, as the blog's category menu above named them.
+        menu = self._menu_items(start)
+        while end - 1 >= start and self.ln(end - 1).text in menu:
+            end -= 1
         for k in range(end, len(self.c)):
             self.chrome(k)
         # Whole-line chrome read upwards from the end of the page.
@@ -436,12 +468,16 @@ class _Cleaner(PageRules):
             k -= 1
         return end
 
+    def _menu_items(self, start: int) -> set[str]:
+        """The short lines taken as site chrome above the title: menu items, categories."""
+        return {self.ln(k).text for k in range(start) if self.role.get(self.c[k]) == "chrome"
+                and 0 < len(self.ln(k).text) <= 40 and not v.is_leading_chrome(self.ln(k).text)}
+
     def repeated_menu(self, start: int) -> int:
         """Where the site footer starts when no post-footer widget said so: the first of three
         or more lines within MENU_RUN that repeat the site menu's items taken above the title
         (a footer repeats the menu in any language). The end of the page if there is none."""
-        menu = {self.ln(k).text for k in range(start) if self.role.get(self.c[k]) == "chrome"
-                and 0 < len(self.ln(k).text) <= 40 and not v.is_leading_chrome(self.ln(k).text)}
+        menu = self._menu_items(start)
         if len(menu) < 3:
             return len(self.c)
         for k in range(start, len(self.c)):

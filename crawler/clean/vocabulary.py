@@ -216,9 +216,9 @@ SHAPED_DATE_FORMS = "|".join([
 ])
 SHAPED_DATE = re.compile(rf"^(?:{SHAPED_DATE_FORMS})$")
 SHAPED_MINUTES = re.compile(
-    rf"^(?:(?P<n>{D}{{1,3}})\s*[^\W\d_]{{1,12}}\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
+    rf"^(?:(?P<n>{D}{{1,3}})\s*(?P<unit>[^\W\d_]{{1,12}})\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
     rf"|[^\W\d_]{{2,14}}(?:\s+[^\W\d_]{{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
-    rf"[^\W\d_]{{1,8}}\.?)$")
+    rf"(?P<unit2>[^\W\d_]{{1,8}})\.?)$")
 # "Updated" in an unknown locale: a label of a few words, a colon, a date or a time ago.
 _TIME_AGO = rf"{D}{{1,3}}\s*[^\W\d_]{{1,12}}\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
 SHAPED_UPDATED = re.compile(
@@ -235,6 +235,14 @@ def shaped_minutes(text: str) -> int | None:
     """Minutes of a reading-time-shaped line ("2 мин. на чтение", "読了時間：2分"), else None."""
     if m := SHAPED_MINUTES.match(text):
         return to_int(m.group("n") or m.group("m"))
+    return None
+
+
+def shaped_unit(text: str) -> str | None:
+    """The word right after the number of a reading-time-shaped line ("мин", "分"): cards
+    write their reading time with the header's unit, and view counters with another word."""
+    if m := SHAPED_MINUTES.match(text):
+        return (m.group("unit") or m.group("unit2")).casefold()
     return None
 
 # --- Closing chrome: post footer, widgets, site footer. ---
