@@ -413,6 +413,23 @@ def test_a_posts_counters_split_over_two_lines_do_not_make_it_a_listing() -> Non
     assert result.body == ["This course teaches doctors to place implants."]
 
 
+def test_a_browser_copy_of_a_listing_is_a_listing() -> None:
+    """Copied, a listing shows no skip link or like button: its "All Posts" menu says Wix, and
+    its cards (each under the same author line) or, where scripts drew the cards, its page
+    links say listing (adolfstock.de and girlplusenvironment.org's category pages, copied)."""
+    menu = "START\nINTERVIEWS\nKONTAKT\nMehr\nAlle Beiträge\nArchitektur\nLiteratur\n"
+    cards = "".join(f"Adolf Stock\nAdolf Stock im Gespräch mit Gast {n} über Architektur und "
+                    "Städtebau in Berlin\n" for n in range(1, 5))
+    footer = "Teilen\nIMPRESSUM\nDATENSCHUTZ\n"
+    assert clean_text(menu + cards + "1\n2\n3\n" + footer).page_kind == "listing"
+    assert clean_text(menu + cards + footer).page_kind == "listing"
+    assert clean_text(menu + "Alle Beiträge\n1\n2\n3\n4\n" + footer).page_kind == "listing"
+    # A post's numbered steps are no page links: a post stays a post.
+    post = (menu + "Adolf Stock\nMar 3, 2023\n2 Min. Lesezeit\nDrei Schritte\n1\n2\n3\n"
+            "Der erste Schritt ist der schwerste.\n" + footer)
+    assert clean_text(post).page_kind == "post"
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

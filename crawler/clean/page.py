@@ -15,6 +15,7 @@ from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
 CATEGORY_MENU_WITHIN = 200  # lines from the top where the blog's sub-header may sit
+PAGE_LINKS = 3  # "1", "2", "3" in a row: a listing's page links
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
 # A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
 _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
@@ -131,7 +132,7 @@ class PageRules:
             # a reading time or a like button, which count above) is a listing, not a site page.
             if self._wix_signs() and (self._card_heads(body_start, end) >= CARD_RUN or sum(
                     self.free(k) and self._dotted_excerpt(self.c[k])
-                    for k in range(body_start, end)) >= 2):
+                    for k in range(body_start, end)) >= 2 or self._pagination()):
                 return "listing"
             if all(self.framed) or self.leading_images or self._site_page_heading():
                 return "static"
@@ -240,6 +241,16 @@ class PageRules:
             best = max(best, run + 1)
         return best
 
+    def _pagination(self) -> bool:
+        """The page links under a listing's cards ("1", "2", "3", one a line, as a copy of the
+        page gives them when the cards themselves were drawn by scripts): a post has none."""
+        run = 0
+        for k in range(len(self.c)):
+            run = run + 1 if self.ln(k).text == str(run + 1) else int(self.ln(k).text == "1")
+            if run >= PAGE_LINKS:
+                return True
+        return False
+
     def _category_heading(self) -> bool:
         """Whether a category page's heading follows the blog's category links: the name of
         the last link again ("All Posts", "Sustainability", "Clean Energy", then "Clean
@@ -312,12 +323,15 @@ class PageRules:
                 and i + 1 < len(self.lines))
 
     def _wix_signs(self) -> bool:
-        """Chrome only Wix prints: the skip links, the menu's a11y hint, a post header block,
-        post-footer widgets, the free-plan banner, or Wix's media and site hosts."""
+        """Chrome only Wix prints: the skip links, the menu's a11y hint, the blog's "All Posts"
+        menu, a post header block, post-footer widgets, the free-plan banner, or Wix's media
+        and site hosts."""
         if any(self.framed) or self.block or self.evidence:
             return True
         return any(v.MENU_A11Y_LINE.match(ln.text) or v.BANNERS.match(ln.text)
-                   or _WIX_HOSTS.search(ln.source) for ln in self.lines)
+                   or _WIX_HOSTS.search(ln.source) for ln in self.lines) or any(
+            self.role.get(i) == "chrome" and v.ALL_POSTS_LINE.match(self.lines[i].text)
+            for i in self.c)
 
     def _keep_everything(self, kind: str) -> None:
         """Not a Wix page: nothing here justifies removing a line, so every line is text."""
