@@ -616,6 +616,16 @@ def test_cookie_and_free_plan_banners_at_the_edges() -> None:
     assert {"Accept", "Start Now"} <= set(result.chrome)
 
 
+def test_a_page_written_on_one_line_after_the_banner_loses_nothing() -> None:
+    """A tool that writes the whole page as one line (trafilatura's html2txt does) puts the
+    free-plan banner first: the line is the page, not the banner."""
+    body = " ".join(["Learning at home works when the day has a shape."] * 40)
+    line = ("This site was designed with the .com website builder. Create your website today. "
+            "Start Now " + body)
+    result = clean_text(line + "\n")
+    assert result.body == [line]
+
+
 def test_no_keyword_filtering_of_the_body() -> None:
     text = ("Title\n- 2 min read\nShare via Facebook is what my aunt calls gossip.\n"
             "I have 12 views on my first post and 0 comments, and that is fine.\n"

@@ -339,8 +339,12 @@ COPYRIGHT = re.compile(
     r"(?:créé avec|erstellt mit|creado con|criado com|gemaakt met|vytvořeno pomocí|creato con)"
     r"\s+(?:le\s+|o\s+)?wix(?:\.com)?\.?$",
     re.IGNORECASE)
-# Wix free-plan banner and the default cookie banner, with their buttons.
+# Wix free-plan banner and the default cookie banner, with their buttons. A banner is a few
+# hundred characters at most: a longer line that opens with its words is the banner with the
+# page run on after it (a tool that writes the whole page on one line), never removed whole.
+MAX_BANNER_CHARS = 400
 BANNERS = re.compile(
+    rf"^(?=.{{0,{MAX_BANNER_CHARS}}}$)(?:"
     r"^This (?:site|website) was (?:designed|built|created) with the (?:Wix\.com|\.com) website"
     r" builder\..*$"
     # The same banner as html-text splits it around the Wix logo.
@@ -353,7 +357,7 @@ BANNERS = re.compile(
     r"|^(?:This|Este|Ce|Diese|Deze|Tento) (?:site|website|sitio|site web|Website|web)(?: web)?"
     r" (?:uses|usa|utiliza|utilise|verwendet|gebruikt|používá) (?:des |soubory )?cookies?\b.*$"
     r"|^Nous utilisons des cookies.*$|^Wir verwenden Cookies.*$|^Utilizamos cookies.*$"
-    r"|^Usamos cookies.*$|^Wij gebruiken cookies.*$|^Používáme soubory cookie.*$",
+    r"|^Usamos cookies.*$|^Wij gebruiken cookies.*$|^Používáme soubory cookie.*$)",
     re.IGNORECASE)
 BANNER_BUTTONS = ["Start Now", "Accept", "Accept All", "Allow All", "Decline", "Decline All",
                   "Reject all", "Settings",
