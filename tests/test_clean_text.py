@@ -413,6 +413,17 @@ def test_a_posts_counters_split_over_two_lines_do_not_make_it_a_listing() -> Non
     assert result.body == ["This course teaches doctors to place implants."]
 
 
+def test_a_post_ending_on_a_site_menus_label_keeps_it() -> None:
+    """Only the blog's categories (after "All Posts") are taken back from the end of a post; a
+    site menu's "Book Online" may well be its last line."""
+    page = ("Willow Lane Notes\nHome\nBook Online\nAll Posts\nGarden Diary\nWoody Kitson\n"
+            "Feb 28, 2018\n4 min read\nA Farewell from Fred Brookes\nThe first paragraph.\n"
+            "{last}\n12 views\n0 comments\n")
+    assert clean_text(page.format(last="Book Online")).body == [
+        "The first paragraph.", "Book Online"]
+    assert clean_text(page.format(last="Garden Diary")).body == ["The first paragraph."]
+
+
 def test_a_browser_copy_of_a_listing_is_a_listing() -> None:
     """Copied, a listing shows no skip link or like button: its "All Posts" menu says Wix, and
     its cards (each under the same author line) or, where scripts drew the cards, its page
@@ -475,6 +486,17 @@ def test_a_site_footer_that_repeats_the_menu_is_chrome_in_any_language() -> None
     result = clean_text(page)
     assert result.body == RUSSIAN_BODY
     assert "Центр психологии, Москва" in result.chrome
+
+
+def test_a_post_that_names_the_sites_services_is_not_cut_there() -> None:
+    """The menu's items named in the body, with the post going on after them, are no footer."""
+    paragraph = " ".join(["Each session starts with twenty minutes of talking it through."] * 5)
+    text = ("top of page\nHome\nCoaching\nTherapy\nWorkshops\nContact\nWhat I offer\n"
+            "- Ann Lee\n- Jun 4\n- 2 min read\nThree ways to work with me:\nCoaching\nTherapy\n"
+            f"Workshops\n{paragraph}\nbottom of page\n")
+    result = clean_text(text)
+    assert result.body == ["Three ways to work with me:", "Coaching", "Therapy", "Workshops",
+                           paragraph]
 
 
 def test_what_a_tool_prints_after_bottom_of_page_is_chrome_in_any_language() -> None:

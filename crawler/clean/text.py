@@ -62,8 +62,10 @@ from crawler.extract.record import CleanedText
 NEAR, FAR = 8, 80
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
-# A site footer repeats three or more of the site menu's items within this many lines.
+# A site footer repeats three or more of the site menu's items within this many lines, and
+# holds no line longer than FOOTER_LINE characters after them (a disclaimer, an address).
 MENU_RUN = 8
+FOOTER_LINE = 250
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
 AFTER_BOTTOM = 4
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
@@ -449,9 +451,10 @@ class _Cleaner(PageRules):
                 break
         else:
             end = self.repeated_menu(start)
-        # The post's categories over its footer, as the blog's category menu above named them.
-        menu = self._menu_items(start)
-        while end - 1 >= start and self.ln(end - 1).text in menu:
+        # The post's categories over its footer, as the blog's category menu above named them
+        # (after "All Posts": a site menu's "Book Online" may well end a post).
+        categories = self._menu_items(start, after_all_posts=True)
+        while end - 1 >= start and self.ln(end - 1).text in categories:
             end -= 1
         for k in range(end, len(self.c)):
             self.chrome(k)
@@ -468,19 +471,29 @@ class _Cleaner(PageRules):
             k -= 1
         return end
 
-    def _menu_items(self, start: int) -> set[str]:
-        """The short lines taken as site chrome above the title: menu items, categories."""
-        return {self.ln(k).text for k in range(start) if self.role.get(self.c[k]) == "chrome"
-                and 0 < len(self.ln(k).text) <= 40 and not v.is_leading_chrome(self.ln(k).text)}
+    def _menu_items(self, start: int, after_all_posts: bool = False) -> set[str]:
+        """The short lines taken as site chrome above the title: menu items and categories, or
+        only the blog's categories (those after its "All Posts" link)."""
+        first = 0
+        if after_all_posts:
+            first = next((k + 1 for k in range(start - 1, -1, -1)
+                          if v.ALL_POSTS_LINE.match(self.ln(k).text)), start)
+        return {self.ln(k).text for k in range(first, start)
+                if self.role.get(self.c[k]) == "chrome" and 0 < len(self.ln(k).text) <= 40
+                and not v.is_leading_chrome(self.ln(k).text)}
 
     def repeated_menu(self, start: int) -> int:
         """Where the site footer starts when no post-footer widget said so: the first of three
         or more lines within MENU_RUN that repeat the site menu's items taken above the title
-        (a footer repeats the menu in any language). The end of the page if there is none."""
+        (a footer repeats the menu in any language), with no paragraph after them (a post may
+        list a few of the site's services by the same names). The end of the page if none."""
         menu = self._menu_items(start)
         if len(menu) < 3:
             return len(self.c)
+        prose = [k for k in range(start, len(self.c)) if len(self.ln(k).text) > FOOTER_LINE]
         for k in range(start, len(self.c)):
+            if prose and prose[-1] > k:
+                continue
             if self.ln(k).text in menu and sum(
                     self.ln(j).text in menu for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
                 return k
