@@ -323,6 +323,27 @@ def test_cli_empty_or_binary_input_is_a_one_line_error(tmp_path: Path, data: byt
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("page", [
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><title>A post</title></head><body><p>Hi</p>",
+    "<!-- saved from url=(0042)https://www.example.com/post/a -->\n<html><body>Hi</body>",
+    "\ufeff\n  <html>\n<head>\n<meta charset=\"utf-8\">\n</head>\n<body>Hi</body></html>",
+])
+def test_cli_an_html_page_is_refused_with_the_command_that_reads_it(tmp_path: Path,
+                                                                     page: str) -> None:
+    path = tmp_path / "post.html"
+    path.write_text(page, encoding="utf-8")
+    proc = run_cli(str(path), "--json")
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1 and proc.stdout == b""
+    assert "HTML page" in err and f"wixarchive extract {path}" in err
+
+
+def test_cli_a_dump_that_quotes_html_is_still_cleaned() -> None:
+    proc = run_cli("-", "--json", stdin=b"Tags I use\n\nI wrote <html> and <body> today.\n")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["body"] == ["I wrote <html> and <body> today."]
+
+
 def test_a_50_mb_dump_is_cleaned(tmp_path: Path) -> None:
     """No timing here (benchmarks/text_cleaning.py measures speed): a 50 MB dump comes out as
     the article, without error. (An input-size bound may cut it: the head is then kept.)"""

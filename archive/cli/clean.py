@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -76,6 +77,20 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
+# An HTML page rather than a text dump: a doctype or <html> first, or <head>/<body> tags early.
+_HTML_PAGE = re.compile(r"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])"
+                        r"|\A[^\n]{0,200}\n?(?:[^\n]{0,2000}\n){0,20}?\s*<(?:head|body)[\s>]",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def refuse_html(text: str, name: str) -> None:
+    """An HTML page given to clean: the lines of its source are no dump to clean, and the page
+    itself extracts exactly with `wixarchive extract`."""
+    if _HTML_PAGE.match(text[:65536]):
+        fail(f"{name} is an HTML page, not a text dump: use `wixarchive extract {name}` "
+             "(clean reads what a text tool or a browser's copy made of a page)")
+
+
 # clean_text cleans at most MAX_TEXT_CHARS (and says so); 4 bytes a character at most, in UTF-8
 # as in UTF-32, plus one to tell a longer dump apart.
 _MAX_DUMP_BYTES = MAX_TEXT_CHARS * 4 + 1
@@ -111,10 +126,13 @@ def clean(file: str, dialect: str | None, as_json: bool) -> None:
 
     Prints the title, a metadata line and the body paragraphs, or with --json an object with
     title, author, date, published (ISO), updated, reading_minutes, page_kind, body, body_text,
-    body_markdown (Markdown input), dialect, wix and chrome.
+    body_markdown (Markdown input), dialect, wix and chrome. An HTML page is refused: `wixarchive
+    extract` reads it.
     """
     name = "stdin" if file == "-" else file
-    result = clean_text(decode(_head(read_input(file, _MAX_DUMP_BYTES)), name), dialect)
+    text = decode(_head(read_input(file, _MAX_DUMP_BYTES)), name)
+    refuse_html(text, name)
+    result = clean_text(text, dialect)
     for warning in result.warnings:
         click.echo(f"warning: {name}: {warning}", err=True)
     if not result.wix:
