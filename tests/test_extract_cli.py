@@ -51,6 +51,19 @@ def test_missing_file_is_one_line_error():
     assert result.output.strip().splitlines() == ["Error: no such file: /nonexistent/page.html"]
 
 
+def test_a_text_dump_is_refused_with_the_command_that_reads_it(tmp_path):
+    dump = tmp_path / "post.txt"
+    dump.write_text("top of page\nSearch\nA title\n- Jun 4\n- 2 min read\nBody.\n", "utf-8")
+    result = CliRunner().invoke(command, [str(dump)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {dump} holds no HTML tag: a text dump of a page? `wixarchive clean {dump}` "
+        "reads those"]
+    # A page with a single tag, however broken, is still read as HTML.
+    broken = CliRunner().invoke(command, ["-"], input=b"<p>Body text of a page")
+    assert broken.exit_code == 0
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path == "/post/ok":

@@ -6,6 +6,7 @@ Light on purpose: urllib + the lxml extractor only, never Scrapy/Twisted/Dataset
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -38,6 +39,10 @@ def _fetch(url: str) -> tuple[bytes, str | None, str]:
         reason = getattr(exc, "reason", exc)
         fail(f"cannot fetch {url}: {reason}")
     raise AssertionError("unreachable")
+
+
+# Any tag, comment or doctype: a page of HTML, however broken, has one near its start.
+_TAG = re.compile(rb"<(?:[a-zA-Z][a-zA-Z0-9-]*[\s/>]|!|/[a-zA-Z])")
 
 
 def render_text(article: Article) -> str:
@@ -75,6 +80,10 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
         url = url or final_url
     else:
         data = read_input(source, MAX_FETCH)
+        if data.strip() and not _TAG.search(data[:65536]):
+            name = "stdin" if source == "-" else source
+            fail(f"{name} holds no HTML tag: a text dump of a page? `wixarchive clean {name}` "
+                 "reads those")
     article = extract_article(data, url, content_type=content_type)
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
