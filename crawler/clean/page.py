@@ -10,7 +10,8 @@ from collections import Counter
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
-from crawler.clean.lines import Line, byline, glued, name_like, title_like, words
+from crawler.clean.lines import byline, glued, name_like, title_like, words
+from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_minutes
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
@@ -28,34 +29,8 @@ _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|(?<![\w-])[\w-]+\.wixsite\
                         re.I)
 
 
-class PageRules:
-    """The cleaner's state these rules read and write (set by crawler.clean.text._Cleaner)."""
-
-    lines: list[Line]
-    c: list[int]
-    role: dict[int, str]
-    partial: dict[int, str]
-    out: CleanedText
-    pos: int
-    block: bool
-    evidence: bool
-    framed: list[bool]
-    site_header: bool
-    leading_images: bool
-    read_lines: int
-    doc_title: str | None
-    doc_title_only: bool
-    preamble_published: str | None
-    shaped: dict[int, str]
-
-    def ln(self, k: int) -> Line:
-        return self.lines[self.c[k]]
-
-    def chrome(self, k: int) -> None:
-        self.role[self.c[k]] = "chrome"
-
-    def free(self, k: int) -> bool:
-        return self.c[k] not in self.role
+class PageRules(ShapeRules):
+    """Rules that read the whole page once the lines have their roles (state in ShapeRules)."""
 
     def meta(self, k: int) -> str | None:
         t = self.ln(k).text
@@ -89,11 +64,11 @@ class PageRules:
             self.out.reading_minutes = b[2]
             self.read_lines += 1
         elif self.shaped.get(k) == "read":
-            self.out.reading_minutes = v.shaped_minutes(t)
+            self.out.reading_minutes = shaped_minutes(t)
             self.read_lines += 1
         elif self.shaped.get(k) == "date":
             self.out.date = self.out.date or t
-        elif self.shaped.get(k) == "updated" and (m := v.SHAPED_UPDATED.match(t)):
+        elif self.shaped.get(k) == "updated" and (m := SHAPED_UPDATED.match(t)):
             self.out.updated = m.group("value").strip()
 
     def reader_preamble(self) -> int:
@@ -122,9 +97,7 @@ class PageRules:
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
         if self.shaped:
-            # Cards whose date and reading time only their shapes show. Their counters, read by
-            # shape too, may have closed the page after the first card: all of it is counted.
-            cards += sum(self._shaped_card(k) for k in range(body_start, len(self.c) - 1))
+            cards += self.shaped_cards(body_start)
         if cards >= 2 or self._liked_cards() >= 2 or self._category_heading():
             return "listing"
         if not self.evidence:
@@ -139,15 +112,6 @@ class PageRules:
             if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
                 return "listing"
         return "post"
-
-    def _shaped_card(self, k: int) -> bool:
-        """A card's date over its reading time, by their shapes, the time in the unit of the
-        post header's: never a view counter over a comment counter ("24 צפיות" / "0 תגובות"
-        are shaped like "24 févr." / "2 min" too)."""
-        read = next((j for j, part in self.shaped.items() if part == "read"), None)
-        unit = v.shaped_unit(self.ln(read).text) if read is not None else None
-        return bool(unit and v.SHAPED_DATE.match(self.ln(k).text)
-                    and v.shaped_unit(self.ln(k + 1).text) == unit)
 
     def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
         """The header line that shows the document's <title>: Wix sets a post's <title> to its

@@ -6,7 +6,8 @@ newlines; content only) and whole-page dumps whose site header, menus and footer
 inscriptis, html-text, BeautifulSoup or a browser's copy give them (plain text) and html2text or
 the LLM-era readers give them (Markdown: crawler.clean.markdown reads each line as the text it
 shows). Modules by role: lines (one line's shape), page (page kind, title, Wix or not, output
-Markdown), dates (ISO dates), vocabulary (the chrome's words in every locale).
+Markdown), dates (ISO dates), vocabulary (the chrome's words in every locale it knows), shapes
+(the header, counters and footer of a locale it does not know, read by their shapes).
 
 The rules are positional, never keyword filters over the body (§7):
 
@@ -55,6 +56,7 @@ from crawler.clean.lines import (
     trim_invisible,
 )
 from crawler.clean.page import PageRules
+from crawler.clean.shapes import SHAPED_WRITER
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -62,10 +64,6 @@ from crawler.extract.record import CleanedText
 NEAR, FAR = 8, 80
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
-# A site footer repeats three or more of the site menu's items within this many lines, and
-# holds no line longer than FOOTER_LINE characters after them (a disclaimer, an address).
-MENU_RUN = 8
-FOOTER_LINE = 250
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
 AFTER_BOTTOM = 4
 # The document's <title> that html-text prints above "top of page" takes at most this many lines.
@@ -95,7 +93,7 @@ class _Cleaner(PageRules):
         self.leading_images = False
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
-        self.shaped: dict[int, str] = {}  # content position -> header part read by its shape
+        self.shaped: dict[int, str] = {}
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
@@ -203,52 +201,7 @@ class _Cleaner(PageRules):
             if k - self.pos < NEAR or "read" in kinds:
                 return k, end
             k = end + 1
-        return self.shaped_block()
-
-    def shaped_block(self) -> tuple[int, int] | None:
-        """A header in a locale the vocabulary lacks: a date-shaped line right above a
-        reading-time-shaped one. On a page that kept Wix's site header it may sit anywhere near
-        the top; in a content-only dump the author's name must sit above it and a title beside
-        the three lines. Never inside a run of four or more such lines: a list of quantities or
-        dates is content, while one more such line may be the title ("13 YouTube Tips") or the
-        author ("Print Dreams 3D")."""
-
-        def shaped(j: int) -> bool:
-            return self.pos <= j < len(self.c) and bool(
-                v.SHAPED_DATE.match(self.ln(j).text) or v.SHAPED_MINUTES.match(self.ln(j).text))
-
-        def titled(j: int) -> bool:
-            """A title beside the three lines; "3 eggs" is no title, "13 YouTube Tips" may be."""
-            return self.pos <= j < len(self.c) and title_like(self.ln(j)) and (
-                not shaped(j) or len(self.ln(j).text.split()) >= 3)
-
-        def bullet(j: int) -> bool:
-            return self.pos <= j < len(self.c) and self.ln(j).bullet
-
-        def byline(k: int) -> bool:
-            """The author's name above the date, and the title around the three lines. Bulleted,
-            the three are a list of their own (a longer list is content: "Flour", "2 cups", …)."""
-            if k - 1 < self.pos or not name_like(self.ln(k - 1).text):
-                return False
-            if any(bullet(j) for j in (k - 1, k, k + 1)):
-                if not all(bullet(j) for j in (k - 1, k, k + 1)) or bullet(k - 2) or bullet(k + 2):
-                    return False
-                if k - self.pos <= 3:
-                    return True
-            return titled(k + 2) or titled(k - 2)
-
-        for k in range(self.pos, min(len(self.c) - 1, self.pos + FAR)):
-            # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
-            date = self.ln(k).text
-            if ((v.SHAPED_DATE.match(date) or v.shaped_minutes(date) is not None)
-                    and v.shaped_minutes(self.ln(k + 1).text) is not None
-                    and shaped(k - 1) + shaped(k - 2) + shaped(k + 2) + shaped(k + 3) <= 1
-                    and (self.site_header or byline(k))):
-                self.shaped = {k: "date", k + 1: "read"}
-                # A post header this far down sits under the site's header and menus.
-                self.site_header |= k - self.pos >= NEAR
-                return k, k + 1
-        return None
+        return self.shaped_block(NEAR, FAR)
 
     def take_block(self, b0: int, b1: int) -> None:
         for k in range(b0, b1 + 1):
@@ -331,30 +284,6 @@ class _Cleaner(PageRules):
             self.role[self.c[title_at]] = "title"
         return after
 
-    def _share_label(self, k: int) -> bool:
-        """A share bar's label in any language: a few words right above the networks' names
-        ("Facebook X LinkedIn"), which the vocabulary knows in every locale. Some templates
-        print the label twice (its text, then its accessible name)."""
-
-        def label(j: int) -> bool:
-            text = self.ln(j).text
-            return (0 < len(text.split()) <= 4 and text[-1] not in ".!?"
-                    and not v.SHARE_BAR.match(text))
-
-        def networks(j: int) -> bool:
-            return j < len(self.c) and bool(v.SHARE_BAR.match(self.ln(j).text))
-
-        return label(k) and (networks(k + 1) or k + 1 < len(self.c) and label(k + 1)
-                             and networks(k + 2))
-
-    def shaped_updated(self, k: int) -> bool:
-        """An "Updated: date" line in a locale the vocabulary lacks, right under a header
-        read by its shape (noted for take_meta)."""
-        if not self.shaped or k >= len(self.c) or not v.SHAPED_UPDATED.match(self.ln(k).text):
-            return False
-        self.shaped[k] = "updated"
-        return True
-
     def _category_above(self, above: int, below: Line | None) -> bool:
         """Under the blog's category menu, the line above the author is the post's category
         (classic layout: category link / author / date / reading time / title) when it is a
@@ -376,17 +305,6 @@ class _Cleaner(PageRules):
             k -= 1
         return k >= 0 and bool(v.ALL_POSTS_LINE.match(self.ln(k).text))
 
-    def _title_below(self, above: int, below: Line | None) -> bool:
-        """Whether the title follows an author / date / reading time read by their shape: the
-        line above them is shaped like the login button ("Log in / Sign up", "Login") rather
-        than a title, and the line below them like a title."""
-        if below is None or not title_like(below):
-            return False
-        if above < self.pos:
-            return True
-        text = self.ln(above).text
-        return len(text.split()) <= 2 or len(text.split()) <= 5 and "/" in text
-
     def writer_above(self, p: int, bulleted: bool) -> tuple[str | None, int]:
         """The author named on the line(s) ending at `p`, right above the header block (taken
         as chrome), and the line above them."""
@@ -394,7 +312,7 @@ class _Cleaner(PageRules):
             self.chrome(p)
             return m.group("name"), p - 1
         if (p - 1 >= self.pos and (m := v.WRITER.match(self.ln(p - 1).text)
-                                   or v.SHAPED_WRITER.match(self.ln(p - 1).text))
+                                   or SHAPED_WRITER.match(self.ln(p - 1).text))
                 and self.ln(p).text == m.group("name")):  # the name repeated under "Writer: x"
             self.chrome(p)
             self.chrome(p - 1)
@@ -470,39 +388,6 @@ class _Cleaner(PageRules):
             end = k
             k -= 1
         return end
-
-    def _menu_items(self, start: int, after_all_posts: bool = False) -> set[str]:
-        """The short lines taken as site chrome above the title: menu items and categories, or
-        only the blog's categories (those after its "All Posts" link)."""
-        first = 0
-        if after_all_posts:
-            first = next((k + 1 for k in range(start - 1, -1, -1)
-                          if v.ALL_POSTS_LINE.match(self.ln(k).text)), start)
-        return {self.ln(k).text for k in range(first, start)
-                if self.role.get(self.c[k]) == "chrome" and 0 < len(self.ln(k).text) <= 40
-                and not v.is_leading_chrome(self.ln(k).text)}
-
-    def repeated_menu(self, start: int) -> int:
-        """Where the site footer starts when no post-footer widget said so: the first of three
-        or more lines within MENU_RUN that repeat the site menu's items taken above the title
-        (a footer repeats the menu in any language), with no paragraph after them (a post may
-        list a few of the site's services by the same names). The end of the page if none."""
-        menu = self._menu_items(start)
-        if len(menu) < 3:
-            return len(self.c)
-        prose = [k for k in range(start, len(self.c)) if len(self.ln(k).text) > FOOTER_LINE]
-        for k in range(start, len(self.c)):
-            if prose and prose[-1] > k:
-                continue
-            if self.ln(k).text in menu and sum(
-                    self.ln(j).text in menu for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
-                return k
-        return len(self.c)
-
-    def shaped_counters(self, k: int) -> bool:
-        """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),
-        taken only on a page that kept Wix's site header."""
-        return self.site_header and bool(v.SHAPED_COUNTERS.match(self.ln(k).text))
 
     def category_row(self, start: int, k: int) -> int:
         """Category/tag links separated by lone "•" just above the post footer: chrome too."""

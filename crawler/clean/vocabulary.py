@@ -198,53 +198,6 @@ def without_by(author: str | None) -> str | None:
         return m.group("name")
     return author
 
-# --- Unknown locales: the post header's shapes, not its words. ---
-# Wix ships more locales than the ones named here (Hebrew, Japanese, Russian, Swedish, Turkish…).
-# Their post header keeps its shape: a date (a day next to a month's name or a year, or
-# "2024年3月1日") followed by a reading time (a number of minutes and a word or three, or a label,
-# a colon and the number). Either shape alone is common prose ("2 cups", "Chapter 3"); only the
-# pair, on a page that kept Wix's site header or under an author's name beside a title, is read
-# as a header, and only where no header was found by its words (crawler.clean.text).
-_MONTH_WORD = r"[^\W\d_]{2,12}[.'\u05f3]?"
-_JOIN = r"[^\W\d_]{1,3}\s+"
-SHAPED_DATE_FORMS = "|".join([
-    # "17 de dez. de 2018", "24 февр. 2020 г.": a short word may join the parts.
-    rf"{D}{{1,2}}\.?\s*(?:{_JOIN})?{_MONTH_WORD}(?:,?\s*(?:{_JOIN})?{D}{{4}}(?:\s*[^\W\d_]{{1,3}}\.?)?)?",
-    rf"{_MONTH_WORD}\s+{D}{{1,2}}(?:,?\s+{D}{{4}})?",
-    rf"(?:{D}{{4}}\s*[年년]\s*)?{D}{{1,2}}\s*[月월]\s*{D}{{1,2}}\s*[日일]",
-    rf"{D}{{1,2}}[./]\s?{D}{{1,2}}[./]\s?{D}{{2,4}}",
-])
-SHAPED_DATE = re.compile(rf"^(?:{SHAPED_DATE_FORMS})$")
-SHAPED_MINUTES = re.compile(
-    rf"^(?:(?P<n>{D}{{1,3}})\s*(?P<unit>[^\W\d_]{{1,12}})\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
-    rf"|[^\W\d_]{{2,14}}(?:\s+[^\W\d_]{{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
-    rf"(?P<unit2>[^\W\d_]{{1,8}})\.?)$")
-# "Updated" in an unknown locale: a label of a few words, a colon, a date or a time ago.
-_TIME_AGO = rf"{D}{{1,3}}\s*[^\W\d_]{{1,12}}\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
-SHAPED_UPDATED = re.compile(
-    rf"^[^\W\d_]{{2,20}}(?:\s+[^\W\d_]{{1,20}}){{0,3}}\s*[:\uff1a]\s*"
-    rf"(?P<value>{SHAPED_DATE_FORMS}|{_TIME_AGO})$")
-# "Writer: ann" in an unknown locale, recognised only with the name repeated on the next line.
-SHAPED_WRITER = re.compile(
-    r"^[^\W\d_]{2,20}(?:\s+[^\W\d_']{1,20})?\s*[:\uff1a]\s*(?P<name>\S.{0,60})$")
-# The footer's view and comment counters in an unknown locale: two counts, each with its word.
-SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1,15}}\.?$")
-
-
-def shaped_minutes(text: str) -> int | None:
-    """Minutes of a reading-time-shaped line ("2 мин. на чтение", "読了時間：2分"), else None."""
-    if m := SHAPED_MINUTES.match(text):
-        return to_int(m.group("n") or m.group("m"))
-    return None
-
-
-def shaped_unit(text: str) -> str | None:
-    """The word right after the number of a reading-time-shaped line ("мин", "分"): cards
-    write their reading time with the header's unit, and view counters with another word."""
-    if m := SHAPED_MINUTES.match(text):
-        return (m.group("unit") or m.group("unit2")).casefold()
-    return None
-
 # --- Closing chrome: post footer, widgets, site footer. ---
 # Exact whole-line comment-widget headings. Never "Comment": it is French for "How" (§6.1).
 COMMENTS_HEADINGS = [

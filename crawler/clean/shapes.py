@@ -1,0 +1,225 @@
+"""Reading a dump by the shapes of its lines where the vocabulary has no words for them.
+
+Wix prints its chrome in the visitor's locale, and crawler.clean.vocabulary names it in about
+ten. A site in another locale (Hebrew, Japanese, Russian, Swedish, Turkish…) keeps the shapes:
+the post header's date over its reading time, the footer's two counters, the share bar's label
+over the networks' names (which are names in every locale), and a site footer that repeats the
+menu. A mixin of the text cleaner (crawler.clean.text), sharing its state; its rules run only
+where the vocabulary found nothing, or guard against what a shape alone cannot tell.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.clean import vocabulary as v
+from crawler.clean.lines import Line, name_like, title_like
+from crawler.clean.vocabulary import D, to_int
+from crawler.extract.record import CleanedText
+
+# A site footer repeats three or more of the site menu's items within this many lines, and
+# holds no line longer than FOOTER_LINE characters after them (a disclaimer, an address).
+MENU_RUN = 8
+FOOTER_LINE = 250
+
+# The post header's shapes: a date (a day next to a month's name or a year, or
+# "2024年3月1日") followed by a reading time (a number of minutes and a word or three, or a label,
+# a colon and the number). Either shape alone is common prose ("2 cups", "Chapter 3"); only the
+# pair, on a page that kept Wix's site header or under an author's name beside a title, is read
+# as a header, and only where no header was found by its words (crawler.clean.text).
+_MONTH_WORD = r"[^\W\d_]{2,12}[.'\u05f3]?"
+_JOIN = r"[^\W\d_]{1,3}\s+"
+SHAPED_DATE_FORMS = "|".join([
+    # "17 de dez. de 2018", "24 февр. 2020 г.": a short word may join the parts.
+    rf"{D}{{1,2}}\.?\s*(?:{_JOIN})?{_MONTH_WORD}(?:,?\s*(?:{_JOIN})?{D}{{4}}(?:\s*[^\W\d_]{{1,3}}\.?)?)?",
+    rf"{_MONTH_WORD}\s+{D}{{1,2}}(?:,?\s+{D}{{4}})?",
+    rf"(?:{D}{{4}}\s*[年년]\s*)?{D}{{1,2}}\s*[月월]\s*{D}{{1,2}}\s*[日일]",
+    rf"{D}{{1,2}}[./]\s?{D}{{1,2}}[./]\s?{D}{{2,4}}",
+])
+SHAPED_DATE = re.compile(rf"^(?:{SHAPED_DATE_FORMS})$")
+SHAPED_MINUTES = re.compile(
+    rf"^(?:(?P<n>{D}{{1,3}})\s*(?P<unit>[^\W\d_]{{1,12}})\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
+    rf"|[^\W\d_]{{2,14}}(?:\s+[^\W\d_]{{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
+    rf"(?P<unit2>[^\W\d_]{{1,8}})\.?)$")
+# "Updated" in an unknown locale: a label of a few words, a colon, a date or a time ago.
+_TIME_AGO = rf"{D}{{1,3}}\s*[^\W\d_]{{1,12}}\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
+SHAPED_UPDATED = re.compile(
+    rf"^[^\W\d_]{{2,20}}(?:\s+[^\W\d_]{{1,20}}){{0,3}}\s*[:\uff1a]\s*"
+    rf"(?P<value>{SHAPED_DATE_FORMS}|{_TIME_AGO})$")
+# "Writer: ann" in an unknown locale, recognised only with the name repeated on the next line.
+SHAPED_WRITER = re.compile(
+    r"^[^\W\d_]{2,20}(?:\s+[^\W\d_']{1,20})?\s*[:\uff1a]\s*(?P<name>\S.{0,60})$")
+# The footer's view and comment counters in an unknown locale: two counts, each with its word.
+SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1,15}}\.?$")
+
+
+def shaped_minutes(text: str) -> int | None:
+    """Minutes of a reading-time-shaped line ("2 мин. на чтение", "読了時間：2分"), else None."""
+    if m := SHAPED_MINUTES.match(text):
+        return to_int(m.group("n") or m.group("m"))
+    return None
+
+
+def shaped_unit(text: str) -> str | None:
+    """The word right after the number of a reading-time-shaped line ("мин", "分"): cards
+    write their reading time with the header's unit, and view counters with another word."""
+    if m := SHAPED_MINUTES.match(text):
+        return (m.group("unit") or m.group("unit2")).casefold()
+    return None
+
+
+class ShapeRules:
+    """The cleaner's state (set by crawler.clean.text._Cleaner), its line accessors, and the
+    rules that read lines by their shapes."""
+
+    lines: list[Line]
+    c: list[int]
+    role: dict[int, str]
+    partial: dict[int, str]
+    out: CleanedText
+    pos: int
+    block: bool
+    evidence: bool
+    framed: list[bool]
+    site_header: bool
+    leading_images: bool
+    read_lines: int
+    doc_title: str | None
+    doc_title_only: bool
+    preamble_published: str | None
+    shaped: dict[int, str]  # content position -> header part read by its shape
+
+    def ln(self, k: int) -> Line:
+        return self.lines[self.c[k]]
+
+    def chrome(self, k: int) -> None:
+        self.role[self.c[k]] = "chrome"
+
+    def free(self, k: int) -> bool:
+        return self.c[k] not in self.role
+
+    def shaped_block(self, near: int, far: int) -> tuple[int, int] | None:
+        """A header in a locale the vocabulary lacks: a date-shaped line right above a
+        reading-time-shaped one. On a page that kept Wix's site header it may sit anywhere near
+        the top; in a content-only dump the author's name must sit above it and a title beside
+        the three lines. Never inside a run of four or more such lines: a list of quantities or
+        dates is content, while one more such line may be the title ("13 YouTube Tips") or the
+        author ("Print Dreams 3D")."""
+
+        def shaped(j: int) -> bool:
+            return self.pos <= j < len(self.c) and bool(
+                SHAPED_DATE.match(self.ln(j).text) or SHAPED_MINUTES.match(self.ln(j).text))
+
+        def titled(j: int) -> bool:
+            """A title beside the three lines; "3 eggs" is no title, "13 YouTube Tips" may be."""
+            return self.pos <= j < len(self.c) and title_like(self.ln(j)) and (
+                not shaped(j) or len(self.ln(j).text.split()) >= 3)
+
+        def bullet(j: int) -> bool:
+            return self.pos <= j < len(self.c) and self.ln(j).bullet
+
+        def byline(k: int) -> bool:
+            """The author's name above the date, and the title around the three lines. Bulleted,
+            the three are a list of their own (a longer list is content: "Flour", "2 cups", …)."""
+            if k - 1 < self.pos or not name_like(self.ln(k - 1).text):
+                return False
+            if any(bullet(j) for j in (k - 1, k, k + 1)):
+                if not all(bullet(j) for j in (k - 1, k, k + 1)) or bullet(k - 2) or bullet(k + 2):
+                    return False
+                if k - self.pos <= 3:
+                    return True
+            return titled(k + 2) or titled(k - 2)
+
+        for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):
+            # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
+            date = self.ln(k).text
+            if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
+                    and shaped_minutes(self.ln(k + 1).text) is not None
+                    and shaped(k - 1) + shaped(k - 2) + shaped(k + 2) + shaped(k + 3) <= 1
+                    and (self.site_header or byline(k))):
+                self.shaped = {k: "date", k + 1: "read"}
+                # A post header this far down sits under the site's header and menus.
+                self.site_header |= k - self.pos >= near
+                return k, k + 1
+        return None
+
+    def _share_label(self, k: int) -> bool:
+        """A share bar's label in any language: a few words right above the networks' names
+        ("Facebook X LinkedIn"), which the vocabulary knows in every locale. Some templates
+        print the label twice (its text, then its accessible name)."""
+
+        def label(j: int) -> bool:
+            text = self.ln(j).text
+            return (0 < len(text.split()) <= 4 and text[-1] not in ".!?"
+                    and not v.SHARE_BAR.match(text))
+
+        def networks(j: int) -> bool:
+            return j < len(self.c) and bool(v.SHARE_BAR.match(self.ln(j).text))
+
+        return label(k) and (networks(k + 1) or k + 1 < len(self.c) and label(k + 1)
+                             and networks(k + 2))
+
+    def shaped_updated(self, k: int) -> bool:
+        """An "Updated: date" line in a locale the vocabulary lacks, right under a header
+        read by its shape (noted for take_meta)."""
+        if not self.shaped or k >= len(self.c) or not SHAPED_UPDATED.match(self.ln(k).text):
+            return False
+        self.shaped[k] = "updated"
+        return True
+
+    def _title_below(self, above: int, below: Line | None) -> bool:
+        """Whether the title follows an author / date / reading time read by their shape: the
+        line above them is shaped like the login button ("Log in / Sign up", "Login") rather
+        than a title, and the line below them like a title."""
+        if below is None or not title_like(below):
+            return False
+        if above < self.pos:
+            return True
+        text = self.ln(above).text
+        return len(text.split()) <= 2 or len(text.split()) <= 5 and "/" in text
+
+    def _menu_items(self, start: int, after_all_posts: bool = False) -> set[str]:
+        """The short lines taken as site chrome above the title: menu items and categories, or
+        only the blog's categories (those after its "All Posts" link)."""
+        first = 0
+        if after_all_posts:
+            first = next((k + 1 for k in range(start - 1, -1, -1)
+                          if v.ALL_POSTS_LINE.match(self.ln(k).text)), start)
+        return {self.ln(k).text for k in range(first, start)
+                if self.role.get(self.c[k]) == "chrome" and 0 < len(self.ln(k).text) <= 40
+                and not v.is_leading_chrome(self.ln(k).text)}
+
+    def repeated_menu(self, start: int) -> int:
+        """Where the site footer starts when no post-footer widget said so: the first of three
+        or more lines within MENU_RUN that repeat the site menu's items taken above the title
+        (a footer repeats the menu in any language), with no paragraph after them (a post may
+        list a few of the site's services by the same names). The end of the page if none."""
+        menu = self._menu_items(start)
+        if len(menu) < 3:
+            return len(self.c)
+        prose = [k for k in range(start, len(self.c)) if len(self.ln(k).text) > FOOTER_LINE]
+        for k in range(start, len(self.c)):
+            if prose and prose[-1] > k:
+                continue
+            if self.ln(k).text in menu and sum(
+                    self.ln(j).text in menu for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
+                return k
+        return len(self.c)
+
+    def shaped_counters(self, k: int) -> bool:
+        """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),
+        taken only on a page that kept Wix's site header."""
+        return self.site_header and bool(SHAPED_COUNTERS.match(self.ln(k).text))
+
+    def shaped_cards(self, start: int) -> int:
+        """Cards from `start` to the page's end whose date and reading time only their shapes
+        show, the time in the unit of the post header's: never a view counter over a comment
+        counter ("24 צפיות" / "0 תגובות" are shaped like "24 févr." / "2 min" too). All the page
+        is read: the counters, read by shape too, may have closed it after the first card."""
+        read = next((j for j, part in self.shaped.items() if part == "read"), None)
+        unit = shaped_unit(self.ln(read).text) if read is not None else None
+        if not unit:
+            return 0
+        return sum(bool(SHAPED_DATE.match(self.ln(k).text))
+                   and shaped_unit(self.ln(k + 1).text) == unit
+                   for k in range(start, len(self.c) - 1))
