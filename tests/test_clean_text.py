@@ -359,6 +359,46 @@ def test_a_post_under_a_menu_that_names_a_category_twice_stays_a_post() -> None:
         assert result.body == [body.strip()]
 
 
+# --- Blogs that hide the reading time, or the date and the reading time
+
+_LONG_MENU = "top of page\nAll Posts\n" + "".join(f"Category {n}\n" for n in range(1, 11))
+
+
+@pytest.mark.parametrize(("header", "title", "author", "date"), [
+    ("A trumpet is a Puck\nDaniel Montoya\n12 ene 2022\nActualizado: 1 jul 2022",
+     "A trumpet is a Puck", "Daniel Montoya", "12 ene 2022"),
+    ("More\nAug 16, 2023\nBasic Implant Course\nUpdated: Aug 31, 2023", "Basic Implant Course",
+     None, "Aug 16, 2023"),
+    ("Admin\nJul 31, 2023\nHow To Use Clover Go for Mobile Payments",
+     "How To Use Clover Go for Mobile Payments", "Admin", "Jul 31, 2023"),
+])
+def test_a_header_without_reading_time_below_long_menus(
+        header: str, title: str, author: str | None, date: str) -> None:
+    """Far below the menus a lone date needs company to be the header: its "Updated:" line, or
+    the author's name above it and a title below (real pages with the reading time hidden)."""
+    result = clean_text(_LONG_MENU + header + "\nThe first paragraph of the post.\n")
+    assert (result.page_kind, result.title, result.author, result.date) == (
+        "post", title, author, date)
+    assert result.body == ["The first paragraph of the post."]
+
+
+def test_a_date_inside_the_text_below_long_menus_is_no_header() -> None:
+    menu = "top of page\n" + "".join(f"Menu item {n}\n" for n in range(1, 11))
+    text = (menu + "A Letter From the Lake\nWe met by the water.\nJun 4, 2023\n"
+            "It rained all day, and we were glad of it.\n")
+    result = clean_text(text)
+    assert result.date is None and "Jun 4, 2023" in result.body
+
+
+def test_an_author_bullet_over_the_update_line_is_the_author() -> None:
+    """A blog that hides dates and reading times: only the author and "Updated:" remain."""
+    result = clean_text("top of page\nSearch\nMy Post Title\n  • Ann Lee\n"
+                        "Updated: Mar 3, 2021\nBody text.\nbottom of page\n")
+    assert (result.title, result.author, result.updated) == ("My Post Title", "Ann Lee",
+                                                             "Mar 3, 2021")
+    assert result.body == ["Body text."]
+
+
 # --- A browser's select-all copy (innerText): no skip links, search box or login button
 
 # Shaped as Chromium's innerText gives the real pages: the site header (with a tagline), the

@@ -198,10 +198,29 @@ class _Cleaner(PageRules):
                 while k < len(self.c) and self.meta(k) in ("date", "glued"):
                     k += 1
                 continue
-            if k - self.pos < NEAR or "read" in kinds:
+            if k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds):
                 return k, end
             k = end + 1
         return self.shaped_block(NEAR, FAR)
+
+    def _updated_under(self, k: int) -> bool:
+        """The line at `k` is a title with an "Updated:" line right under it."""
+        return (k + 1 < len(self.c) and title_like(self.ln(k))
+                and self.meta(k + 1) == "updated")
+
+    def _dated_header(self, k: int, end: int, kinds: set[str]) -> bool:
+        """A post header with a date and no reading time (a blog may hide it), below long site
+        menus: the date with its "Updated:" line, or a lone date under the author's name and
+        over a title, or over the title that an "Updated:" line follows."""
+        if "date" not in kinds:
+            return False
+        if "updated" in kinds:
+            return True
+        after = end + 1
+        if after >= len(self.c) or not title_like(self.ln(after)):
+            return False
+        return self._updated_under(after) or (k - 1 >= self.pos and name_like(
+            self.ln(k - 1).text) and not v.is_leading_chrome(self.ln(k - 1).text))
 
     def take_block(self, b0: int, b1: int) -> None:
         for k in range(b0, b1 + 1):
@@ -236,9 +255,22 @@ class _Cleaner(PageRules):
         title_at: int | None = None
         dated = any(self.meta(k) != "updated" for k in range(b0, b1 + 1))
         if not dated:
-            # A lone "Updated:" line sits under the title and never carries the author.
-            if not leading(p):
+            # A lone "Updated:" line sits under the title and never carries the author, but for
+            # the author's bullet above it when the blog hides dates and reading times.
+            if not leading(p) and self.ln(p).bullet and name_like(self.ln(p).text) and (
+                    p - 1 >= self.pos and not leading(p - 1) and not self.ln(p - 1).bullet
+                    and title_like(self.ln(p - 1))):
+                self.out.author = self.ln(p).text
+                self.chrome(p)
+                title_at = p - 1
+            elif not leading(p):
                 title_at = p
+        elif self._updated_under(after):
+            # "Updated:" under the line after the block: that line is the title (classic
+            # layout), and a name right above the block the author's.
+            if not leading(p) and name_like(self.ln(p).text):
+                self.out.author = self.ln(p).text
+                self.chrome(p)
         elif writer is not None or bulleted:
             if not (leading(p) or self.ln(p).bullet or self.shaped and self._title_below(p, a1)):
                 title_at = p
