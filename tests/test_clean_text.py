@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.clean import vocabulary as v
+from crawler.clean.lines import person_like
 from crawler.clean.text import clean_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -380,6 +381,18 @@ def test_a_header_without_reading_time_below_long_menus(
     assert (result.page_kind, result.title, result.author, result.date) == (
         "post", title, author, date)
     assert result.body == ["The first paragraph of the post."]
+
+
+def test_a_title_right_above_the_date_is_no_author_when_the_blog_hides_authors() -> None:
+    """Menu item, title, date: a line of lowercase words over the date is the title; a name is
+    capitalised words or one token (the real bylines below)."""
+    result = clean_text("top of page\nNOSOTRXS\nSuscripción\nA trumpet is a Puck\n12 ene 2022\n"
+                        "17 Min. de lectura\nLa representación jazzística de Puck.\n")
+    assert (result.title, result.author) == ("A trumpet is a Puck", None)
+    for name in ("maryamlempke", "Patrícia Medeiros S. Debesa", "Cindy@Interstate",
+                 "GPE Media & Comms", "Print Dreams 3D", "mwas-wix", "Jean de la Fontaine"):
+        assert person_like(name), name
+    assert not person_like("We Can Drug Test for You")
 
 
 def test_a_date_inside_the_text_below_long_menus_is_no_header() -> None:

@@ -231,3 +231,20 @@ def name_like(text: str) -> bool:
     """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
     return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
             and not v.DATE.match(text) and not v.is_leading_chrome(text))
+
+
+# Lowercase words a person's name may hold ("Jean de la Fontaine", "Ludwig van Beethoven").
+_NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das", "del", "della",
+                   "van", "von", "der", "den", "ter", "bin", "al", "y", "e"}
+
+
+def person_like(text: str) -> bool:
+    """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
+    five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
+    of that length has lowercase words ("A trumpet is a Puck")."""
+    words = text.split()
+    if not name_like(text) or len(words) > 5:
+        return False
+    return len(words) == 1 or all(not w[:1].isalpha() or w[:1].isupper()
+                                  or w in _NAME_PARTICLES for w in words)
+

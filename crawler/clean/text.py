@@ -50,6 +50,7 @@ from crawler.clean.lines import (
     heading_like,
     join_split_chrome,
     name_like,
+    person_like,
     split_lines,
     tag_like,
     title_like,
@@ -283,12 +284,14 @@ class _Cleaner(PageRules):
                     self.chrome(p)
                 else:
                     title_at = p
-            elif name_like(p1):
+            elif person_like(p1):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self._title_below(p - 1, a1)
                         or self._category_above(p - 1, a1)):
                     title_at = p - 1
+            elif self.shaped and self._title_below(p, a1):
+                self.chrome(p)  # the login button in words we do not know; the title follows
             else:
                 title_at = p
         if title_at is None:
