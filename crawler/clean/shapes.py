@@ -194,15 +194,17 @@ class ShapeRules:
         or more lines within MENU_RUN that repeat the site menu's items taken above the title
         (a footer repeats the menu in any language), with no paragraph after them (a post may
         list a few of the site's services by the same names). The end of the page if none."""
-        menu = self._menu_items(start)
+        # A footer writes the menu's items in its own case ("ABOUT US" above, "About Us" below).
+        menu = {item.casefold() for item in self._menu_items(start)}
         if len(menu) < 3:
             return len(self.c)
         prose = [k for k in range(start, len(self.c)) if len(self.ln(k).text) > FOOTER_LINE]
         for k in range(start, len(self.c)):
             if prose and prose[-1] > k:
                 continue
-            if self.ln(k).text in menu and sum(
-                    self.ln(j).text in menu for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
+            if self.ln(k).text.casefold() in menu and sum(
+                    self.ln(j).text.casefold() in menu
+                    for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
                 return k
         return len(self.c)
 
