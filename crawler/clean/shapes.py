@@ -143,7 +143,7 @@ class ShapeRules:
                 return k, k + 1
         return None
 
-    def _share_label(self, k: int) -> bool:
+    def share_label(self, k: int) -> bool:
         """A share bar's label in any language: a few words right above the networks' names
         ("Facebook X LinkedIn"), which the vocabulary knows in every locale. Some templates
         print the label twice (its text, then its accessible name)."""
@@ -167,7 +167,7 @@ class ShapeRules:
         self.shaped[k] = "updated"
         return True
 
-    def _title_below(self, above: int, below: Line | None) -> bool:
+    def title_below(self, above: int, below: Line | None) -> bool:
         """Whether the title follows an author / date / reading time read by their shape: the
         line above them is shaped like the login button ("Log in / Sign up", "Login") rather
         than a title, and the line below them like a title."""
@@ -178,7 +178,7 @@ class ShapeRules:
         text = self.ln(above).text
         return len(text.split()) <= 2 or len(text.split()) <= 5 and "/" in text
 
-    def _menu_items(self, start: int, after_all_posts: bool = False) -> set[str]:
+    def menu_items(self, start: int, after_all_posts: bool = False) -> set[str]:
         """The short lines taken as site chrome above the title: menu items and categories, or
         only the blog's categories (those after its "All Posts" link)."""
         first = 0
@@ -195,7 +195,7 @@ class ShapeRules:
         (a footer repeats the menu in any language), with no paragraph after them (a post may
         list a few of the site's services by the same names). The end of the page if none."""
         # A footer writes the menu's items in its own case ("ABOUT US" above, "About Us" below).
-        menu = {item.casefold() for item in self._menu_items(start)}
+        menu = {item.casefold() for item in self.menu_items(start)}
         if len(menu) < 3:
             return len(self.c)
         prose = [k for k in range(start, len(self.c)) if len(self.ln(k).text) > FOOTER_LINE]

@@ -241,7 +241,7 @@ class _Cleaner(PageRules):
         while after < len(self.c) and (self.meta(after) == "updated"
                                        or v.HEADER_WIDGET_LINE.match(self.ln(after).text)
                                        or v.SHARE_BAR.match(self.ln(after).text)
-                                       or self._share_label(after)):
+                                       or self.share_label(after)):
             self.take_meta(after)
             after += 1
         if self.shaped_updated(after):
@@ -273,7 +273,7 @@ class _Cleaner(PageRules):
                 self.out.author = self.ln(p).text
                 self.chrome(p)
         elif writer is not None or bulleted:
-            if not (leading(p) or self.ln(p).bullet or self.shaped and self._title_below(p, a1)):
+            if not (leading(p) or self.ln(p).bullet or self.shaped and self.title_below(p, a1)):
                 title_at = p
         elif not leading(p):
             p1 = self.ln(p).text
@@ -287,10 +287,10 @@ class _Cleaner(PageRules):
             elif person_like(p1):
                 self.out.author = p1
                 self.chrome(p)
-                if not (self.shaped and self._title_below(p - 1, a1)
+                if not (self.shaped and self.title_below(p - 1, a1)
                         or self._category_above(p - 1, a1)):
                     title_at = p - 1
-            elif self.shaped and self._title_below(p, a1):
+            elif self.shaped and self.title_below(p, a1):
                 self.chrome(p)  # the login button in words we do not know; the title follows
             else:
                 title_at = p
@@ -406,7 +406,7 @@ class _Cleaner(PageRules):
             end = self.repeated_menu(start)
         # The post's categories over its footer, as the blog's category menu above named them
         # (after "All Posts": a site menu's "Book Online" may well end a post).
-        categories = self._menu_items(start, after_all_posts=True)
+        categories = self.menu_items(start, after_all_posts=True)
         while end - 1 >= start and self.ln(end - 1).text in categories:
             end -= 1
         for k in range(end, len(self.c)):
