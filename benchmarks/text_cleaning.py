@@ -15,6 +15,9 @@ lines left, and ms per dump (cleaning only, files read beforehand).
 Then the same dumps as a Wix site in a locale the vocabulary lacks would show them: the words of
 every chrome line the vocabulary names made up (`pseudo_locale`), the title, author and body kept.
 
+Then the same dumps with what a blog's settings can hide taken out (the reading time, the date
+too, the author, the footer's counters, likes, share bar and comments).
+
 Then, where lynx, w3m and chromium are installed, the same scores for their dumps of the real
 posts (html/<name>.html with truth/<name>.json), made on the spot: the console browsers' -dump,
 and Chromium's innerText (what selecting the page and copying it gives), also in a made-up
@@ -179,6 +182,48 @@ def score_pseudo_locale(folder: Path) -> None:
         _print_rows(f"{tool} ({dialect})", cases)
 
 
+# What a blog's settings can hide (Wix lets an owner hide the reading time, the date, the
+# author, the counters, likes and share bar): the same dumps with those lines taken out of them,
+# the header's within its first 25 lines, the footer's anywhere.
+def _hidden(dump: str, hides: tuple[str, ...], author: str | None) -> str:
+    from crawler.clean import vocabulary as v
+
+    footer = (v.COUNTERS, v.LIKE_COUNT, v.LIKED_LINE, v.SHARE_VIA, v.SHARE_BAR,
+              v.COMMENTS_HEADING, v.WRITE_COMMENT_LINE, v.TAGS_LABEL)
+    kept, seen = [], 0
+    for line in dump.split("\n"):
+        core = _LINE_PARTS.match(line).group(2)  # type: ignore[union-attr]
+        plain = _MARKUP.sub("", core).strip()
+        seen += bool(core)
+        header = seen <= 25 and bool(core)
+        gone = (header and "read" in hides and v.read_minutes(core) is not None
+                or header and "date" in hides and bool(v.DATE.match(core))
+                or header and "author" in hides and bool(author) and (
+                    author in (core, plain) or core.endswith(f": {author}"))
+                or "footer" in hides and any(p.match(core) or p.match(plain) for p in footer))
+        if not gone:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def score_hidden(folder: Path) -> None:
+    records = [json.loads(r.read_text(encoding="utf-8")) for r in sorted(folder.glob("*.json"))]
+    if not records:
+        return
+    print("\nthe same dumps, all three tools, with what a blog's settings can hide taken out")
+    for hides in (("read",), ("date", "read"), ("author",), ("footer",)):
+        cases = []
+        for record in records:
+            author = (record.get("author") or "").strip() or None
+            dump = (folder / record["file"]).read_text(encoding="utf-8")
+            # A hidden field is not asked for: the row scores what the page still shows.
+            shown = {"read": "reading_minutes", "author": "author"}
+            truth = {**record, "check": [f for f in record["check"]
+                                         if f not in {shown.get(h) for h in hides}]}
+            cases.append((truth, _hidden(dump, hides, author)))
+        _print_rows(f"no {'+'.join(hides)}"[:23], cases)
+
+
 # The console browsers, when installed (Debian's lynx and w3m; not needed by the tests), and a
 # browser's select-all-and-copy (headless Chromium's document.body.innerText, what a reader gets
 # by copying the page): each real post of html/ that truth/ describes, dumped now, scored like
@@ -285,6 +330,7 @@ def main() -> int:
     if (args.corpus / "dumps").is_dir():
         score_dumps(args.corpus / "dumps")
         score_pseudo_locale(args.corpus / "dumps")
+        score_hidden(args.corpus / "dumps")
     score_console_dumps(args.corpus)
     return status
 
