@@ -692,6 +692,22 @@ def test_cookie_and_free_plan_banners_at_the_edges() -> None:
     assert {"Accept", "Start Now"} <= set(result.chrome)
 
 
+@pytest.mark.parametrize("closing", [
+    ["また行きたいです。", "ありがとうございました。"],  # Japanese
+    ["我们下次再去。", "谢谢大家！"],  # Chinese
+    ["سنعود قريبا،", "شكرا لكم؟"],  # Arabic
+])
+def test_short_closing_sentences_in_other_scripts_are_text_not_tags(closing: list[str]) -> None:
+    """The tag list above the view counter is short labels; a short sentence ending on a
+    full-width or Arabic mark is text (two were taken for tags, and lost)."""
+    body = ["先週、東京に行きました。天気がとても良かったです。", *closing]
+    text = ("top of page\nSearch\n東京の一日\nAnn Lee\nJun 4, 2023\n2 min read\n"
+            + "\n".join(body) + "\n12 views0 comments\nPost not marked as liked\nbottom of page\n")
+    result = clean_text(text)
+    assert (result.title, result.author) == ("東京の一日", "Ann Lee")
+    assert result.body == body
+
+
 def test_a_page_written_on_one_line_after_the_banner_loses_nothing() -> None:
     """A tool that writes the whole page as one line (trafilatura's html2txt does) puts the
     free-plan banner first: the line is the page, not the banner."""

@@ -25,6 +25,11 @@ _NBSP = re.compile("[\u00a0\u202f\u2007]")
 _GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
 _NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
+# The marks that end or break a sentence, in Latin, CJK (full-width) and Arabic script: a line
+# that ends on one is prose, never a title, a name or a tag ("ありがとうございました。").
+SENTENCE_MARKS = ".!?:;,…。！？：；，、؟،؛"
+# Those a title may not end on (a title may end on "!" or "?", and on "..." or "…").
+TITLE_BREAKS = ".,;:。，；：、،؛"
 _SEPARATED = re.compile(r"\s+[•·|]\s+")
 
 
@@ -208,7 +213,7 @@ def title_like(line: Line) -> bool:
     t = line.text
     if not t or len(t) > 160 or line.bullet or not any(ch.isalpha() for ch in t):
         return False
-    if t.endswith((".", ",", ";", ":")) and not t.endswith(("...", "…")) or v.DATE.match(t):
+    if t[-1] in TITLE_BREAKS and not t.endswith(("...", "…")) or v.DATE.match(t):
         return False
     return not (v.is_leading_chrome(t) or v.is_closing_chrome(t) or v.is_closing_anchor(t))
 
@@ -216,20 +221,20 @@ def title_like(line: Line) -> bool:
 def heading_like(line: Line) -> bool:
     """Looser than title_like, for a line already framed as a title by its position."""
     t = line.text
-    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:"
+    return (0 < len(t) <= 120 and not line.bullet and t[-1] not in ",;:，；：、،؛"
             and not v.is_closing_chrome(t) and not v.is_closing_anchor(t))
 
 
 def tag_like(line: Line) -> bool:
     """A tag or category label: a word or three, no sentence punctuation, no digits only."""
     t = line.text
-    return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in ".!?:;,…"
+    return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in SENTENCE_MARKS
             and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
 
 
 def name_like(text: str) -> bool:
     """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
-    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in ".!?:;,…"
+    return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in SENTENCE_MARKS
             and not v.DATE.match(text) and not v.is_leading_chrome(text))
 
 

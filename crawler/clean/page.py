@@ -236,7 +236,7 @@ class PageRules(ShapeRules):
         heading = None
         for k in range(menu + 1, len(self.c)):
             t = self.ln(k).text
-            if not t or len(t) > 60 or t.endswith(".") or self.meta(k):
+            if not t or len(t) > 60 or t.endswith((".", "。")) or self.meta(k):
                 break
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 return False

@@ -150,7 +150,7 @@ class ShapeRules:
 
         def label(j: int) -> bool:
             text = self.ln(j).text
-            return (0 < len(text.split()) <= 4 and text[-1] not in ".!?"
+            return (0 < len(text.split()) <= 4 and text[-1] not in ".!?。！？"  # "Share:" is one
                     and not v.SHARE_BAR.match(text))
 
         def networks(j: int) -> bool:

@@ -46,6 +46,7 @@ from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
 from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
+    SENTENCE_MARKS,
     Line,
     heading_like,
     join_split_chrome,
@@ -164,7 +165,8 @@ class _Cleaner(PageRules):
             t = self.ln(k).text
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 last = k
-            elif len(t) > 60 or t.endswith(".") and not v.MORE_MENU_LINE.match(t) or self.meta(k):
+            elif (len(t) > 60 or t.endswith((".", "。")) and not v.MORE_MENU_LINE.match(t)
+                  or self.meta(k)):
                 break  # past the menus: the article has started
         if last is not None:
             self.site_header = self.sub_menu = True
@@ -335,7 +337,7 @@ class _Cleaner(PageRules):
         while k >= max(0, above - CATEGORY_MENU_LINES) and not v.ALL_POSTS_LINE.match(
                 self.ln(k).text):
             label = self.ln(k).text
-            if not label or len(label) > 40 or label[-1] in ".!?:;" or bool(v.DATE.match(label)):
+            if not label or len(label) > 40 or label[-1] in SENTENCE_MARKS or v.DATE.match(label):
                 return False
             k -= 1
         return k >= 0 and bool(v.ALL_POSTS_LINE.match(self.ln(k).text))
@@ -463,14 +465,14 @@ class _Cleaner(PageRules):
             ln, i = self.ln(body[0]), self.c[body[0]]
             # The cover image's alt text: a lowercase phrase alone under the header (011, 017).
             if (ln.text[:1].islower() and not ln.bullet and len(ln.text) <= 120
-                    and ln.text[-1] not in ".!?:;…"
+                    and ln.text[-1] not in SENTENCE_MARKS
                     and i + 1 < len(self.lines) and self.lines[i + 1].blank):
                 self.chrome(body[0])
                 body = body[1:]
         for a, b in zip(body, body[1:], strict=False):
             ta = self.ln(a).text
             if (b == a + 1 and ta == self.ln(b).text and len(ta) <= 80
-                    and ta[-1] not in ".!?:;…"):
+                    and ta[-1] not in SENTENCE_MARKS):
                 self.chrome(a)  # the image's alt text, then its visible caption
         if self.block and body and self.free(body[0]):
             self._strip_ad_label(body[0])
