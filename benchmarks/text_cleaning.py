@@ -42,6 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from crawler.clean import vocabulary as v  # noqa: E402
 from crawler.clean.text import clean_text  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "realworld"
@@ -77,21 +78,25 @@ def _cleaned(text: str) -> dict:
             "reading_minutes": result.reading_minutes}
 
 
-def score_dumps(folder: Path) -> None:
-    records = sorted(folder.glob("*.json"))
-    if not records:
+def stored_dumps(folder: Path) -> list[tuple[dict, str]]:
+    """Each whole-page dump under `folder` with its truth record, read once for every table."""
+    records = (json.loads(r.read_text(encoding="utf-8")) for r in sorted(folder.glob("*.json")))
+    return [(truth, (folder / truth["file"]).read_text(encoding="utf-8")) for truth in records]
+
+
+def _by_tool(dumps: list[tuple[dict, str]], tool: str) -> list[tuple[dict, str]]:
+    return [(truth, dump) for truth, dump in dumps if truth["file"].endswith(f".{tool}.txt")]
+
+
+def score_dumps(folder: Path, dumps: list[tuple[dict, str]]) -> None:
+    if not dumps:
         print(f"no whole-page dumps under {folder}: nothing to score")
         return
     print(f"\nwhole-page dumps ({folder})")
     print(f"{'tool (dialect)':<24}{'cleaner':<14}{'dumps':>6}{'F1 mean':>9}{'F1 worst':>9}"
           f"{'meta exact':>12}{'chrome':>8}{'ms/dump':>9}")
     for tool, dialect in TOOLS.items():
-        cases = []
-        for record in records:
-            truth = json.loads(record.read_text(encoding="utf-8"))
-            if truth["file"].endswith(f".{tool}.txt"):
-                cases.append((truth, (folder / truth["file"]).read_text(encoding="utf-8")))
-        _print_rows(f"{tool} ({dialect})", cases)
+        _print_rows(f"{tool} ({dialect})", _by_tool(dumps, tool))
 
 
 def _print_rows(label: str, cases: list[tuple[dict, str]]) -> None:
@@ -140,22 +145,21 @@ def _pseudo(text: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: _pseudo_word(m.group(0)), text)
 
 
-def _vocabulary_chrome(text: str) -> bool:
-    from crawler.clean import vocabulary as v
+_CHROME_LINES = (
+    v.SEARCH_LINE, v.LOGIN_LINE, v.ALL_POSTS_LINE, v.MORE_MENU_LINE, v.HEADER_WIDGET_LINE,
+    v.MENU_A11Y_LINE, v.SKIP_LINK_LINE, v.COMMENTS_HEADING, v.WRITE_COMMENT_LINE, v.LIKED_LINE,
+    v.RECENT_POSTS_LINE, v.SEE_ALL_LINE, v.COUNTERS, v.LIKE_COUNT, v.SHARE_VIA, v.TAGS_LABEL,
+    v.UPDATED, v.DATE, v.BANNER_BUTTON_LINE, v.BARE_MINUTES,
+    re.compile(rf"^(?:{'|'.join(map(re.escape, v.SHARE_LABELS))})\s*:?$", re.I))
 
-    lines = (v.SEARCH_LINE, v.LOGIN_LINE, v.ALL_POSTS_LINE, v.MORE_MENU_LINE,
-             v.HEADER_WIDGET_LINE, v.MENU_A11Y_LINE, v.SKIP_LINK_LINE, v.COMMENTS_HEADING,
-             v.WRITE_COMMENT_LINE, v.LIKED_LINE, v.RECENT_POSTS_LINE, v.SEE_ALL_LINE, v.COUNTERS,
-             v.LIKE_COUNT, v.SHARE_VIA, v.TAGS_LABEL, v.UPDATED, v.DATE, v.BANNER_BUTTON_LINE,
-             v.BARE_MINUTES, re.compile(rf"^(?:{'|'.join(map(re.escape, v.SHARE_LABELS))})\s*:?$",
-                                        re.I))
-    return bool(text) and (any(p.match(text) for p in lines) or v.read_minutes(text) is not None)
+
+def _vocabulary_chrome(text: str) -> bool:
+    return bool(text) and (any(p.match(text) for p in _CHROME_LINES)
+                           or v.read_minutes(text) is not None)
 
 
 def pseudo_locale(dump: str) -> str:
     """The dump as a Wix site in a locale the vocabulary lacks would read (see above)."""
-    from crawler.clean import vocabulary as v
-
     out = []
     for line in dump.split("\n"):
         lead, core, trail = _LINE_PARTS.match(line).groups()  # type: ignore[union-attr]
@@ -167,29 +171,23 @@ def pseudo_locale(dump: str) -> str:
     return "\n".join(out)
 
 
-def score_pseudo_locale(folder: Path) -> None:
-    records = sorted(folder.glob("*.json"))
-    if not records:
+def score_pseudo_locale(dumps: list[tuple[dict, str]]) -> None:
+    if not dumps:
         return
     print("\nthe same dumps in a locale the vocabulary lacks (chrome's words made up)")
     for tool, dialect in TOOLS.items():
-        cases = []
-        for record in records:
-            truth = json.loads(record.read_text(encoding="utf-8"))
-            if truth["file"].endswith(f".{tool}.txt"):
-                dump = (folder / truth["file"]).read_text(encoding="utf-8")
-                cases.append((truth, pseudo_locale(dump)))
-        _print_rows(f"{tool} ({dialect})", cases)
+        _print_rows(f"{tool} ({dialect})",
+                    [(truth, pseudo_locale(dump)) for truth, dump in _by_tool(dumps, tool)])
 
 
 # What a blog's settings can hide (Wix lets an owner hide the reading time, the date, the
 # author, the counters, likes and share bar): the same dumps with those lines taken out of them,
 # the header's within its first 25 lines, the footer's anywhere.
-def _hidden(dump: str, hides: tuple[str, ...], author: str | None) -> str:
-    from crawler.clean import vocabulary as v
+_FOOTER_WIDGETS = (v.COUNTERS, v.LIKE_COUNT, v.LIKED_LINE, v.SHARE_VIA, v.SHARE_BAR,
+                   v.COMMENTS_HEADING, v.WRITE_COMMENT_LINE, v.TAGS_LABEL)
 
-    footer = (v.COUNTERS, v.LIKE_COUNT, v.LIKED_LINE, v.SHARE_VIA, v.SHARE_BAR,
-              v.COMMENTS_HEADING, v.WRITE_COMMENT_LINE, v.TAGS_LABEL)
+
+def _hidden(dump: str, hides: tuple[str, ...], author: str | None) -> str:
     kept, seen = [], 0
     for line in dump.split("\n"):
         core = _LINE_PARTS.match(line).group(2)  # type: ignore[union-attr]
@@ -200,26 +198,24 @@ def _hidden(dump: str, hides: tuple[str, ...], author: str | None) -> str:
                 or header and "date" in hides and bool(v.DATE.match(core))
                 or header and "author" in hides and bool(author) and (
                     author in (core, plain) or core.endswith(f": {author}"))
-                or "footer" in hides and any(p.match(core) or p.match(plain) for p in footer))
+                or "footer" in hides and any(p.match(core) or p.match(plain)
+                                             for p in _FOOTER_WIDGETS))
         if not gone:
             kept.append(line)
     return "\n".join(kept)
 
 
-def score_hidden(folder: Path) -> None:
-    records = [json.loads(r.read_text(encoding="utf-8")) for r in sorted(folder.glob("*.json"))]
-    if not records:
+def score_hidden(dumps: list[tuple[dict, str]]) -> None:
+    if not dumps:
         return
     print("\nthe same dumps, all three tools, with what a blog's settings can hide taken out")
     for hides in (("read",), ("date", "read"), ("author",), ("footer",)):
+        # A hidden field is not asked for: the row scores what the page still shows.
+        unasked = {{"read": "reading_minutes", "author": "author"}.get(h) for h in hides}
         cases = []
-        for record in records:
+        for record, dump in dumps:
             author = (record.get("author") or "").strip() or None
-            dump = (folder / record["file"]).read_text(encoding="utf-8")
-            # A hidden field is not asked for: the row scores what the page still shows.
-            shown = {"read": "reading_minutes", "author": "author"}
-            truth = {**record, "check": [f for f in record["check"]
-                                         if f not in {shown.get(h) for h in hides}]}
+            truth = {**record, "check": [f for f in record["check"] if f not in unasked]}
             cases.append((truth, _hidden(dump, hides, author)))
         _print_rows(f"no {'+'.join(hides)}"[:23], cases)
 
@@ -328,9 +324,10 @@ def main() -> int:
         return 0
     status = score(args.corpus, args.files)
     if (args.corpus / "dumps").is_dir():
-        score_dumps(args.corpus / "dumps")
-        score_pseudo_locale(args.corpus / "dumps")
-        score_hidden(args.corpus / "dumps")
+        dumps = stored_dumps(args.corpus / "dumps")
+        score_dumps(args.corpus / "dumps", dumps)
+        score_pseudo_locale(dumps)
+        score_hidden(dumps)
     score_console_dumps(args.corpus)
     return status
 

@@ -77,16 +77,16 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
-# An HTML page rather than a text dump: a doctype or <html> first, or <head>/<body> tags early.
-_HTML_PAGE = re.compile(r"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])"
-                        r"|\A[^\n]{0,200}\n?(?:[^\n]{0,2000}\n){0,20}?\s*<(?:head|body)[\s>]",
-                        re.IGNORECASE | re.DOTALL)
+# A page's own tags: a dump may quote "<body>" in its text, but never starts with markup.
+_PAGE_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
 
 
 def refuse_html(text: str, name: str) -> None:
-    """An HTML page given to clean: the lines of its source are no dump to clean, and the page
-    itself extracts exactly with `wixarchive extract`."""
-    if _HTML_PAGE.match(text[:65536]):
+    """An HTML page given to clean (it starts with markup and holds a doctype, <html>, <head>
+    or <body> tag): the lines of its source are no dump to clean, and the page itself extracts
+    exactly with `wixarchive extract`."""
+    head = text[:65536]
+    if head.lstrip().startswith("<") and _PAGE_TAG.search(head):
         fail(f"{name} is an HTML page, not a text dump: use `wixarchive extract {name}` "
              "(clean reads what a text tool or a browser's copy made of a page)")
 

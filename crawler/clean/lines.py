@@ -252,4 +252,3 @@ def person_like(text: str) -> bool:
         return False
     return len(words) == 1 or all(not w[:1].isalpha() or w[:1].isupper()
                                   or w in _NAME_PARTICLES for w in words)
-

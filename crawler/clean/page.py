@@ -96,8 +96,7 @@ class PageRules(ShapeRules):
             if self.free(k) and (v.read_minutes(t) is not None or glued(t) or byline(t) or (
                     k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
                 cards += 1
-        if self.shaped:
-            cards += self.shaped_cards(body_start)
+        cards += self.shaped_cards(body_start)
         if cards >= 2 or self._liked_cards() >= 2 or self._category_heading():
             return "listing"
         if not self.evidence:

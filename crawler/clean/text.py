@@ -222,8 +222,8 @@ class _Cleaner(PageRules):
         after = end + 1
         if after >= len(self.c) or not title_like(self.ln(after)):
             return False
-        return self._updated_under(after) or (k - 1 >= self.pos and name_like(
-            self.ln(k - 1).text) and not v.is_leading_chrome(self.ln(k - 1).text))
+        return self._updated_under(after) or (k - 1 >= self.pos
+                                              and name_like(self.ln(k - 1).text))
 
     def take_block(self, b0: int, b1: int) -> None:
         for k in range(b0, b1 + 1):

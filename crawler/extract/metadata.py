@@ -17,10 +17,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.clean.dates import iso_date
 from crawler.clean.html import url_scheme
 from crawler.extract.body import full_size_url
-from crawler.extract.dates import parse_machine_date, same_moment
+from crawler.extract.dates import parse_display_date, parse_machine_date, same_moment
 from crawler.extract.limits import MAX_JSON_LD_CHARS
 
 _POSTING_TYPES = {"BlogPosting", "Article", "NewsArticle", "BlogPost", "Posting", "Report"}
@@ -317,7 +316,7 @@ def extract_metadata(
         "published": _date(
             "published", meta.get("article:published_time"), ld.get("datePublished"), warnings,
             readings,
-        ) or _shown_date(header.get("time-ago"), warnings),
+        ) or _shown_date(header.get("time-ago"), language, warnings),
         "modified": _date(
             "modified", meta.get("article:modified_time"), ld.get("dateModified"), warnings,
             readings,
@@ -362,11 +361,11 @@ def _date(field_name: str, meta_value: Any, ld_value: Any, warnings: list[str],
     return found
 
 
-def _shown_date(shown: str | None, warnings: list[str]) -> str | None:
+def _shown_date(shown: str | None, language: str | None, warnings: list[str]) -> str | None:
     """The day the post header shows ("Jun 6, 2019", "17 de dez. de 2018"), for a page whose
     meta and JSON-LD give no date (a copy saved without its <head>, a site whose SEO settings
     dropped them). Only a full date: "Jun 4" (this year) and "5 hours ago" say too little."""
-    day = iso_date(shown)
+    day = parse_display_date(shown, language)
     if day:
         warnings.append(f"published date read from the post header's {shown!r}: no meta or "
                         "JSON-LD date")
