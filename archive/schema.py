@@ -33,6 +33,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v12 the posts' videos and documents (attachments, rewritten with the post like images; what
       fetching one gave is a media row, joined on url), and the view post_attachments joining
       the two: kind, content type, fetched or not, size and digest when fetched
+  v13 Chinese, Japanese and Korean words searchable inside a run of text: each post's CJK runs as
+      overlapping bigrams (posts.cjk, NULL for a post without any) in an index of their own,
+      posts_cjk (see archive/search/cjk.py); the posts already archived are filled in
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -46,7 +49,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -343,6 +346,28 @@ SELECT a.post_id, a.position, a.url, a.kind,
 FROM attachments a LEFT JOIN media m ON m.url = a.url;
 """
 
+# v13: posts_cjk indexes posts.cjk, the bigrams of a post's CJK text (archive/search/cjk.py).
+# Only posts that have some are indexed; unicode61 without diacritic removal, since folding
+# would merge kana that differ only by their voicing marks (カ and ガ).
+CJK_TABLE = "posts_cjk"
+V13 = f"""
+ALTER TABLE posts ADD COLUMN cjk TEXT;
+CREATE VIRTUAL TABLE {CJK_TABLE} USING fts5(
+    cjk, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER {CJK_TABLE}_insert AFTER INSERT ON posts WHEN new.cjk IS NOT NULL BEGIN
+    INSERT INTO {CJK_TABLE}(rowid, cjk) VALUES (new.id, new.cjk);
+END;
+CREATE TRIGGER {CJK_TABLE}_delete AFTER DELETE ON posts WHEN old.cjk IS NOT NULL BEGIN
+    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk) VALUES ('delete', old.id, old.cjk);
+END;
+CREATE TRIGGER {CJK_TABLE}_update AFTER UPDATE OF cjk ON posts BEGIN
+    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk) SELECT 'delete', old.id, old.cjk
+        WHERE old.cjk IS NOT NULL;
+    INSERT INTO {CJK_TABLE}(rowid, cjk) SELECT new.id, new.cjk WHERE new.cjk IS NOT NULL;
+END;
+"""
+
 
 def _fts_triggers(count_changes: bool, skip_flagged: bool = False,
                   log_changes: bool = False, log_texts: bool = False) -> str:
@@ -437,10 +462,23 @@ def _v12(conn: sqlite3.Connection) -> None:
     _script(conn, V12)
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    from archive.search.bigrams import CJK_GLOB, index_text
+
+    _script(conn, V13)
+    # GLOB finds the rows with CJK text in C; only those are read into Python.
+    columns = ("title", "author", "tags", "categories", "body")
+    rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM posts WHERE "
+                        + " OR ".join(f"{c} GLOB ?" for c in columns),
+                        [CJK_GLOB] * len(columns)).fetchall()
+    conn.executemany("UPDATE posts SET cjk = ? WHERE id = ?",
+                     [(index_text(row[1:]), row[0]) for row in rows])
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12}
+    11: _v12, 12: _v13}
 
 
 @contextmanager

@@ -470,6 +470,7 @@ class Archive:
         if row is None:
             return None
         post = dict(row)
+        post.pop("cjk", None)  # the search index's copy of the text, not the post's
         for column in ("tags", "categories", "warnings"):
             post[column] = json.loads(post[column])
         post["images"] = [r[0] for r in self.conn.execute(

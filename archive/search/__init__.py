@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from archive.schema import FTS_PREFIX, FTS_TABLE
-from archive.search import exact
+from archive.search import bigrams, cjk, exact
 from archive.search.query import (
     SearchError,
     SearchQuery,
@@ -104,16 +104,32 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         raise SearchError("--limit must be at least 1 and --offset at least 0")
     words = plain_words(query.text)
     match = query.text.strip() if words is None else quoted(words)
+    runs, others = bigrams.split_words(words) if words is not None else ([], [])
     filters = filters_for(query)
     try:
-        top = top_fast(conn, query.text, words, filters, query.limit, query.offset)
-        if top is None:
-            top = exact.top_exact(conn, match, filters, query.limit, query.offset)
+        bigram_index = (runs or words) and cjk.indexed(conn)
+        if not bigram_index:  # an archive from before v13, read-only: the main index only
+            runs = []
+        if runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
+            top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
+        else:
+            top = top_fast(conn, query.text, words, filters, query.limit, query.offset)
+            if top is None:
+                top = exact.top_exact(conn, match, filters, query.limit, query.offset)
+        if not top and bigram_index and not runs and query.offset == 0:
+            # Not in the main index: maybe written against Chinese or Japanese text.
+            runs = words
+            top = cjk.top_cjk(conn, [], words, filters, query.limit, query.offset)
         ranks = dict(top)
         if not ranks:
             return []
         marks = ",".join("?" * len(ranks))
-        snippets = _snippets(conn, match, list(ranks), marks)
+        if runs:
+            snippets = {post_id: bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END)
+                        for post_id, body in conn.execute(
+                            f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
+        else:
+            snippets = _snippets(conn, match, list(ranks), marks)
         rows = conn.execute(
             "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
             f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",

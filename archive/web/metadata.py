@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from archive.schema import FTS_COLUMNS, FTS_TABLE
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
 
 LICENSE = "Archived posts remain the copyright of their authors"
 SOURCE = "Wix blogs, crawled and cleaned by wixarchive"
@@ -75,6 +75,8 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "etag": "HTTP ETag when last fetched",
         "http_last_modified": "HTTP Last-Modified when last fetched",
         "deleted_at": "When the post disappeared from its site (empty if still online)",
+        "cjk": ("Chinese, Japanese and Korean text as overlapping two-character pieces, which "
+                "the search indexes (empty for a post without any)"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
                       "record column holds the whole article as zlib-compressed JSON.", {
@@ -161,6 +163,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "url": "Full-size image URL", "is_cover": "1 for the cover image"}),
     FTS_TABLE: ("Search index", "FTS5 index over posts (title, body, author, tags, categories), "
                 "ranked with bm25; the ranked search page uses it.", {}),
+    CJK_TABLE: ("Search index, Chinese, Japanese and Korean", "FTS5 index over the posts' CJK "
+                "text as two-character pieces, so a word is found inside an unspaced run; the "
+                "ranked search page uses it.", {"cjk": "The post's cjk column"}),
     f"{FTS_TABLE}_vocab": ("Search vocabulary", "Every indexed word with the number of posts "
                            "and occurrences.", {
         "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",

@@ -1,0 +1,39 @@
+"""Searching Chinese, Japanese and Korean words: their bigram index, posts_cjk (see
+archive/search/bigrams.py for how text and words become bigrams)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from archive.schema import CJK_TABLE, FTS_TABLE
+from archive.search.bigrams import run_query
+from archive.search.query import Filter, posts_join, quoted, row_conditions
+
+
+def indexed(conn: sqlite3.Connection) -> bool:
+    """Whether the archive has posts_cjk: one from before v13, opened read-only, has not."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                        (CJK_TABLE,)).fetchone() is not None
+
+
+def top_cjk(conn: sqlite3.Connection, runs: list[str], others: list[str],
+            filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]]:
+    """(post id, bm25 rank) of the best posts holding every run (in posts_cjk) and every other
+    word (in the main index, or against CJK text), filters applied while ranking. With no runs:
+    the posts holding every word against CJK text (`iPhone15` of `iPhone15の使い方`), which
+    the main index keeps inside one token with the CJK text."""
+    match = " AND ".join(run_query(run) for run in runs) if runs else quoted(others)
+    if not runs:  # Latin words written against CJK text: posts_cjk alone holds them apart
+        others = []
+    where, params = row_conditions(filters, "c.rowid")
+    sql = f"SELECT c.rowid, c.rank FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
+    sql += f" WHERE {CJK_TABLE} MATCH ?"
+    # Another word is in the main index, or in posts_cjk when written against CJK text.
+    sql += f" AND (c.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)" \
+           f" OR c.rowid IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?))" \
+           * len(others)
+    sql += "".join(f" AND {condition}" for condition in where)
+    sql += " ORDER BY +c.rank LIMIT ? OFFSET ?"
+    words = [quoted([word]) for word in others for _ in range(2)]
+    return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]

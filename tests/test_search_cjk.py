@@ -1,0 +1,174 @@
+"""Chinese, Japanese and Korean words are found inside the runs of text those scripts write
+without spaces, on a real archive file, through the API and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive import schema
+from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchQuery, search
+from archive.search.bigrams import index_text
+from archive.store import Archive
+from crawler.extract.record import Article
+
+REPO = Path(__file__).resolve().parents[1]
+JA = "https://kyoto-tea.wixsite.com/blog"
+ZH = "https://www.beijing-food.com"
+KO = "https://seoul-cafe.wixsite.com/note"
+
+CORPUS = [
+    Article(url=f"{JA}/post/tokyo", title="先週の旅行", author="田中花子", language="ja",
+            published="2024-04-01", tags=["旅行"],
+            body_text="先週、東京に行きました。浅草寺を見てから、とても楽しかったです。"),
+    Article(url=f"{JA}/post/tower", title="東京タワーの夜景", author="田中花子", language="ja",
+            published="2024-05-01",
+            body_text="夜の東京タワーはきれいでした。iPhone15の使い方も少し覚えました。"),
+    Article(url=f"{JA}/post/kyoto", title="京都の紅葉", author="田中花子", language="ja",
+            published="2023-11-20", body_text="京都の紅葉は十一月が見頃です。"),
+    Article(url=f"{ZH}/post/duck", title="烤鸭", author="王伟", language="zh",
+            published="2024-02-02", body_text="我们在北京吃了烤鸭，非常好吃。"),
+    Article(url=f"{KO}/post/food", title="맛집 기록", author="김민지", language="ko",
+            published="2024-03-03", body_text="서울에서 맛있는 음식을 먹었습니다."),
+    Article(url=f"{KO}/post/english", title="Tokyo in spring", author="Kim", language="en",
+            published="2024-03-04", body_text="Tokyo tower at night, then tea in Kyoto."),
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cjk") / "archive.db"
+    with Archive.open(path) as archive:
+        for article in CORPUS:
+            archive.save_article(article)
+    return path
+
+
+def titles(db: Path, text: str, **filters: object) -> list[str | None]:
+    with Archive.open(db, readonly=True) as archive:
+        return [hit.title for hit in search(archive, SearchQuery(text, **filters))]
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("東京", {"先週の旅行", "東京タワーの夜景"}),  # inside 先週、東京に行きました
+    ("浅草寺", {"先週の旅行"}),  # three characters: a phrase of two bigrams
+    ("紅葉", {"京都の紅葉"}),
+    ("北京", {"烤鸭"}),  # Chinese: inside 我们在北京吃了烤鸭
+    ("서울", {"맛집 기록"}),  # Korean: 서울에서, the word with its particle
+    ("タワー", {"東京タワーの夜景"}),  # katakana and the long vowel mark
+    ("田中", {"先週の旅行", "東京タワーの夜景", "京都の紅葉"}),  # the author's family name
+    ("旅行", {"先週の旅行"}),
+])
+def test_a_word_inside_a_run_of_cjk_text_is_found(db: Path, word: str,
+                                                  expected: set[str]) -> None:
+    assert set(titles(db, word)) == expected
+
+
+def test_one_character_finds_every_post_holding_it_wherever_it_sits(db: Path) -> None:
+    # 京 starts 京都 and ends 東京 and 北京: the run's last character is indexed alone too.
+    assert set(titles(db, "京")) == {"先週の旅行", "東京タワーの夜景", "京都の紅葉", "烤鸭"}
+
+
+def test_no_false_match_across_a_break_or_for_absent_words(db: Path) -> None:
+    assert titles(db, "大阪") == []
+    assert titles(db, "東京京都") == []  # both words are there, never written together
+    assert titles(db, "楽しかった東京") == []
+
+
+def test_half_width_katakana_finds_full_width(db: Path) -> None:
+    assert titles(db, "ﾀﾜｰ") == ["東京タワーの夜景"]
+
+
+def test_latin_words_written_against_cjk_text_and_mixed_queries(db: Path) -> None:
+    # The main index holds iphone15の使い方も少し覚えました as one token.
+    assert titles(db, "iPhone15") == ["東京タワーの夜景"]
+    assert titles(db, "iPhone15の使い方") == ["東京タワーの夜景"]
+    assert titles(db, "iphone15 使い方") == ["東京タワーの夜景"]
+    assert titles(db, "東京 night") == []  # every word must match
+    assert set(titles(db, "Tokyo")) == {"Tokyo in spring"}  # the main index, as before
+
+
+def test_filters_apply_to_cjk_queries(db: Path) -> None:
+    assert set(titles(db, "京", lang="zh")) == {"烤鸭"}
+    assert set(titles(db, "京", site="kyoto-tea")) == {"先週の旅行", "東京タワーの夜景",
+                                                       "京都の紅葉"}
+    assert titles(db, "東京", since="2024-05") == ["東京タワーの夜景"]
+    assert titles(db, "東京", tag="旅行") == ["先週の旅行"]
+    assert len(titles(db, "京", limit=2)) == 2
+    assert len(titles(db, "京", limit=2, offset=2)) == 2
+
+
+def test_the_snippet_marks_the_word_where_it_is(db: Path) -> None:
+    with Archive.open(db, readonly=True) as archive:
+        [hit] = search(archive, SearchQuery("北京"))
+    assert hit.snippet == f"我们在{HIGHLIGHT_START}北京{HIGHLIGHT_END}吃了烤鸭，非常好吃。"
+
+
+def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    url = f"{JA}/post/edit"
+    with Archive.open(path) as archive:
+        for title, body in (("下書き", "大阪城に行きました。"), ("下書き", "名古屋に行きました。"),
+                            ("Draft", "No CJK any more.")):
+            archive.save_article(Article(url=url, title=title, body_text=body,
+                                         body_html=f"<p>{body}</p>"))
+            if body.startswith("大阪"):
+                assert titles(path, "大阪") == ["下書き"]
+            elif body.startswith("名古屋"):
+                assert titles(path, "大阪") == []
+                assert titles(path, "名古屋") == ["下書き"]
+    assert titles(path, "名古屋") == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT cjk FROM posts").fetchone() == (None,)
+        assert conn.execute("SELECT count(*) FROM posts_cjk WHERE posts_cjk MATCH 'ま'"
+                            "").fetchone() == (0,)
+
+
+def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_path: Path,
+                                                                          ) -> None:
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        for article in CORPUS:
+            archive.save_article(article)
+    # Back to version 12 as it was written: no posts_cjk, no cjk column.
+    with sqlite3.connect(path) as conn:
+        for name in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER posts_cjk_{name}")
+        conn.execute("DROP TABLE posts_cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk")
+        conn.execute("PRAGMA user_version = 12")
+    assert schema.SCHEMA_VERSION == 13
+    # Read-only, it stays as it is and searches as before: whole runs only, and no error.
+    assert titles(path, "東京") == []
+    assert titles(path, "東京タワーの夜景") == ["東京タワーの夜景"]
+    with Archive.open(path) as archive:
+        assert archive.schema_version == 13
+    assert set(titles(path, "東京")) == {"先週の旅行", "東京タワーの夜景"}
+    assert titles(path, "서울") == ["맛집 기록"]
+    with sqlite3.connect(path) as conn:  # nothing stored for posts without CJK text
+        assert conn.execute("SELECT title FROM posts WHERE cjk IS NULL").fetchall() == [
+            ("Tokyo in spring",)]
+
+
+def test_english_posts_store_nothing_extra() -> None:
+    assert index_text(["Tokyo tower", "Crème brûlée", None, ""]) is None
+    assert index_text(["東京"]) == "東京 京"
+
+
+def test_the_search_command_finds_a_japanese_word(db: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("WIXARCHIVE_DB", None)
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "search", "東京", "--db",
+                             str(db), "--json"], capture_output=True, text=True, cwd=REPO,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    hits = hits["hits"] if isinstance(hits, dict) else hits
+    assert {hit["title"] for hit in hits} == {"先週の旅行", "東京タワーの夜景"}
+    assert all("東京" in hit["snippet"] for hit in hits)
