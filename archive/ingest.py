@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from archive.schema import index_later
 from archive.search.bigrams import index_text as cjk_index_text
+from archive.search.bigrams import word_count
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             article.language, article.canonical_url, article.description, article.cover_image,
             json.dumps(tags, ensure_ascii=False), json.dumps(categories, ensure_ascii=False),
             article.body_text, article.body_html, article.body_markdown,
-            len(article.body_text.split()), json.dumps(article.warnings, ensure_ascii=False),
+            word_count(article.body_text), json.dumps(article.warnings, ensure_ascii=False),
             digest, now, now, None, fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
             cjk_index_text((article.title, article.author, *tags, *categories,
                             article.body_text)),

@@ -156,6 +156,15 @@ def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_pa
             ("Tokyo in spring",)]
 
 
+def test_words_are_counted_per_character_in_cjk_text(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        counts = dict(conn.execute("SELECT title, word_count FROM posts"))
+    assert counts["烤鸭"] == 13  # 我们在北京吃了烤鸭，非常好吃。
+    assert counts["東京タワーの夜景"] == 27  # 26 characters and iPhone15
+    assert counts["맛집 기록"] == 4  # Korean spaces its words
+    assert counts["Tokyo in spring"] == 8
+
+
 def test_english_posts_store_nothing_extra() -> None:
     assert index_text(["Tokyo tower", "Crème brûlée", None, ""]) is None
     assert index_text(["東京"]) == "東京 京"

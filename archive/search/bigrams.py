@@ -35,6 +35,10 @@ CJK_RUN = re.compile(
     "[\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
     "\U00020000-\U0002fa1f]+")
+# CJK_RUN without Hangul: the scripts written without spaces between words.
+_HAN_KANA = re.compile(
+    "[\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\uff66-\uff9f]+")
 # Half-width katakana, which NFKC turns into CJK_RUN's full-width ones.
 _ANY_CJK = re.compile(CJK_RUN.pattern[:-2] + "\uff66-\uff9f]")
 # The same test as SQL (GLOB with code point ranges), for rows written before the column existed.
@@ -47,6 +51,16 @@ def normalize(text: str) -> str:
 
 def _has_cjk(text: str) -> bool:
     return not text.isascii() and _ANY_CJK.search(text) is not None
+
+
+def word_count(text: str) -> int:
+    """Words of `text`, each Chinese or Japanese character counting as one, as word processors
+    count them (splitting at spaces would make a Japanese paragraph one word); Korean, which
+    spaces its words, is counted by them."""
+    if not _has_cjk(text):
+        return len(text.split())
+    characters = sum(map(len, _HAN_KANA.findall(text)))
+    return characters + len(TOKEN.findall(_HAN_KANA.sub(" ", text)))
 
 
 def _pieces(run: str) -> list[str]:

@@ -64,7 +64,7 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "body": "Body as plain text, paragraphs separated by a blank line",
         "body_html": "Body as sanitized HTML",
         "body_markdown": "Body as Markdown",
-        "word_count": "Words in the body",
+        "word_count": "Words in the body (each Chinese or Japanese character counts as one)",
         "warnings": "JSON array of extraction warnings",
         "content_hash": "SHA-256 of what a reader sees; a new version is kept when it changes",
         "version": "Number of the current version",
