@@ -542,6 +542,53 @@ def test_a_site_footer_that_repeats_the_menu_is_chrome_in_any_language() -> None
         assert "Центр психологии, Москва" in result.chrome
 
 
+@pytest.mark.parametrize(("recent", "see_all"), [
+    ("Недавние посты", "Смотреть все"),  # shares "посты" with the menu's "Все посты"
+    ("Свежие посты", "Все"),
+])
+def test_recent_posts_without_counters_end_the_post_in_any_language(recent: str,
+                                                                     see_all: str) -> None:
+    """No counters to close the article (a blog that hides them): the "Recent Posts" heading
+    over "See All" and the cards does, read by the word for posts it shares with the blog
+    menu's "All Posts" (Все посты), and everything after it is chrome."""
+    paragraph = ("Дыхательные упражнения помогают вернуть чувство опоры, и это важно: "
+                 "попробуйте их утром и вечером.")
+    page = RUSSIAN_PAGE.replace(
+        "Дыхательные упражнения помогают вернуть чувство опоры.\n27 просмотров0 комментариев\n"
+        "Недавние посты\n",
+        f"{paragraph}\n{recent}\n{see_all}\nКак выспаться\nЗаметки о сне\n"
+        "Центр психологии, Москва, ул. Садовая 5\n")
+    result = clean_text(page)
+    assert result.body == [RUSSIAN_BODY[0], paragraph]
+    assert {recent, "Как выспаться", "Центр психологии, Москва, ул. Садовая 5"} <= set(
+        result.chrome)
+
+
+def test_recent_posts_in_an_unspaced_script_share_the_last_two_letters_of_all_posts() -> None:
+    page = ("top of page\nこころの相談室\nホーム\nブログ\nすべての投稿\n検索\nログイン\n"
+            "山田花子\n2024年3月1日\n読了時間：3分\n眠れない夜の過ごし方\n"
+            "眠れない夜は誰にでもあります。まずは深呼吸をして、体の力を抜いてみましょう。"
+            "温かい飲み物も役に立ちます。\n最近の投稿\nすべて表示\n春の散歩\n"
+            "bottom of page\n")
+    result = clean_text(page)
+    assert result.title == "眠れない夜の過ごし方"
+    assert result.body == ["眠れない夜は誰にでもあります。まずは深呼吸をして、"
+                           "体の力を抜いてみましょう。温かい飲み物も役に立ちます。"]
+    assert "春の散歩" in result.chrome
+
+
+def test_two_short_lines_sharing_a_menu_word_mid_post_do_not_end_it() -> None:
+    """A heading that shares a word with a menu item, with prose after its list, is kept; so
+    is one that only repeats a menu item."""
+    paragraph = " ".join(["Each session starts with twenty minutes of talking it through."] * 3)
+    body = ["Why group coaching works", "Group coaching", "Small groups", "What to bring",
+            paragraph]
+    text = ("top of page\nHome\nGroup Coaching\nAll Posts\nContact\nWhat I offer\n- Ann Lee"
+            "\n- Jun 4\n- 2 min read\n" + f"{paragraph}\n" + "\n".join(body) + "\n"
+            "bottom of page\n")
+    assert clean_text(text).body == [paragraph, *body]
+
+
 def test_a_post_that_names_the_sites_services_is_not_cut_there() -> None:
     """The menu's items named in the body, with the post going on after them, are no footer."""
     paragraph = " ".join(["Each session starts with twenty minutes of talking it through."] * 5)

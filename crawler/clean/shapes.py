@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from crawler.clean import vocabulary as v
-from crawler.clean.lines import Line, name_like, title_like
+from crawler.clean.lines import Line, name_like, tag_like, title_like, words
 from crawler.clean.vocabulary import D, to_int
 from crawler.extract.record import CleanedText
 
@@ -21,6 +21,7 @@ from crawler.extract.record import CleanedText
 # holds no line longer than FOOTER_LINE characters after them (a disclaimer, an address).
 MENU_RUN = 8
 FOOTER_LINE = 250
+PARAGRAPH = 80  # columns of a line of prose: a post's body has one above "Recent Posts"
 
 # The post header's shapes: a date (a day next to a month's name or a year, or
 # "2024年3月1日") followed by a reading time (a number of minutes and a word or three, or a label,
@@ -53,6 +54,11 @@ SHAPED_WRITER = re.compile(
 SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1,15}}\.?$")
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes: CJK characters (from U+2E80 on) take two."""
+    return len(text) + sum(ch >= "\u2e80" for ch in text)
+
+
 def shaped_minutes(text: str) -> int | None:
     """Minutes of a reading-time-shaped line ("2 мин. на чтение", "読了時間：2分"), else None."""
     if m := SHAPED_MINUTES.match(text):
@@ -82,6 +88,7 @@ class ShapeRules:
     evidence: bool
     framed: list[bool]
     site_header: bool
+    all_posts: str | None  # the blog menu's "All Posts" line, where only its shape told
     leading_images: bool
     read_lines: int
     doc_title: str | None
@@ -184,7 +191,8 @@ class ShapeRules:
         first = 0
         if after_all_posts:
             first = next((k + 1 for k in range(start - 1, -1, -1)
-                          if v.ALL_POSTS_LINE.match(self.ln(k).text)), start)
+                          if v.ALL_POSTS_LINE.match(self.ln(k).text)
+                          or self.ln(k).text == self.all_posts), start)
         return {self.ln(k).text for k in range(first, start)
                 if self.role.get(self.c[k]) == "chrome" and 0 < len(self.ln(k).text) <= 40
                 and not v.is_leading_chrome(self.ln(k).text)}
@@ -207,6 +215,39 @@ class ShapeRules:
                     for j in range(k, min(len(self.c), k + MENU_RUN))) >= 3:
                 return k
         return len(self.c)
+
+    def shaped_recent(self, start: int, k: int) -> bool:
+        """The "Recent Posts" heading and its "See All" link in a locale the vocabulary lacks,
+        on a page that kept Wix's site header: two short labels over a title-shaped line (a
+        card), the first sharing its word for "posts" with another chrome line above the title,
+        the blog menu's "All Posts" (Recent/All Posts, Aktuelle/Alle Beiträge, Posts
+        recentes/Todos os posts, Недавние/Все посты, 最近の投稿/すべての投稿: so in every locale
+        Wix writes), both of two words or more where words are spaced."""
+        if not self.site_header or k + 2 >= len(self.c):
+            return False
+        heading, see_all, card = self.ln(k), self.ln(k + 1), self.ln(k + 2)
+        if heading.bullet or see_all.bullet or not (tag_like(heading) and tag_like(see_all)) \
+                or any(ch.isdigit() for ch in heading.text + see_all.text) \
+                or not title_like(card):
+            return False
+        label = heading.text.casefold()
+        unspaced = " " not in label and not label.isascii()
+        if not unspaced and len(label.split()) < 2:  # "Coaching" under a menu holding it
+            return False
+        if not any(_width(self.ln(j).text) >= PARAGRAPH for j in range(start, k)):
+            return False  # no post above it
+        for text in self.menu_items(start):
+            item = text.casefold()
+            if item == label or any(ch.isdigit() for ch in item):
+                continue
+            if unspaced:  # the label's last two letters end the item (投稿)
+                shared = len(label) > 2 and item.endswith(label[-2:])
+            else:  # two to four words each ("Recent Posts", "All Posts")
+                shared = 2 <= len(item.split()) <= 4 and bool(words(label) & words(item))
+            if shared:
+                self.all_posts = text
+                return True
+        return False
 
     def shaped_counters(self, k: int) -> bool:
         """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),

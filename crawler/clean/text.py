@@ -92,6 +92,7 @@ class _Cleaner(PageRules):
         self.sub_menu = False  # the blog's sub-header (All Posts, categories, search) was seen
         self.doc_title_only = False  # no header line shows the <title>: it is the title
         self.site_header = False  # the dump kept the site header (frame, menus, search, login)
+        self.all_posts: str | None = None
         self.leading_images = False
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
@@ -394,11 +395,15 @@ class _Cleaner(PageRules):
     def closing(self, start: int) -> int:
         """Mark the closing region; returns the content position where it starts."""
         end = len(self.c)
+        # Read by shape only where the vocabulary names no "Recent Posts" on the page.
+        by_shape = not any(v.RECENT_POSTS_LINE.match(self.ln(k).text)
+                           for k in range(start, len(self.c)))
         for k in range(start, len(self.c)):
             t = self.ln(k).text
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
+                    or (by_shape and self.shaped_recent(start, k))
                     or (v.COMMENTS_HEADING.match(t)
                         and (nxt is None or v.is_closing_chrome(nxt)))):
                 end = self.category_row(start, k)
