@@ -28,7 +28,9 @@ class DevTools:
     """One Chromium page driven over the DevTools websocket."""
 
     def __init__(self, ws_url: str) -> None:
-        self.ws = websocket.create_connection(ws_url, timeout=LOAD_TIMEOUT)
+        # No Origin header: Chromium 150 refuses a DevTools websocket whose origin it was not
+        # told to allow (--remote-allow-origins), and the port is only known once it runs.
+        self.ws = websocket.create_connection(ws_url, timeout=LOAD_TIMEOUT, suppress_origin=True)
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
 
