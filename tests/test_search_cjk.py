@@ -81,6 +81,12 @@ def test_no_false_match_across_a_break_or_for_absent_words(db: Path) -> None:
     assert titles(db, "楽しかった東京") == []
 
 
+def test_a_quoted_cjk_word_is_searched_like_the_plain_word(db: Path) -> None:
+    assert titles(db, '"東京タワー"') == ["東京タワーの夜景"]
+    assert set(titles(db, '"東京"')) == {"先週の旅行", "東京タワーの夜景"}
+    assert titles(db, '"Tokyo tower"') == ["Tokyo in spring"]  # FTS5 phrases as before
+
+
 def test_half_width_katakana_finds_full_width(db: Path) -> None:
     assert titles(db, "ﾀﾜｰ") == ["東京タワーの夜景"]
 

@@ -63,6 +63,9 @@ SNIPPET_TOKENS = 24
 _SHORT_PREFIX = re.compile(rf'(?<![\w"])"?[^\W_]{{1,{int(FTS_PREFIX) - 1}}}"?\*')
 
 
+_ONE_PHRASE = re.compile(r'"([^"]+)"')
+
+
 class HasConnection(Protocol):
     """What search() needs of an archive (archive.store.Archive is one)."""
 
@@ -103,6 +106,9 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     if query.limit < 1 or query.offset < 0:
         raise SearchError("--limit must be at least 1 and --offset at least 0")
     words = plain_words(query.text)
+    if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
+            and bigrams.split_words([phrase[1]])[0]:
+        words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
     match = query.text.strip() if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     filters = filters_for(query)
