@@ -35,7 +35,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
       the two: kind, content type, fetched or not, size and digest when fetched
   v13 Chinese, Japanese and Korean words searchable inside a run of text: each post's CJK runs as
       overlapping bigrams (posts.cjk, NULL for a post without any) in an index of their own,
-      posts_cjk (see archive/search/cjk.py); the posts already archived are filled in
+      posts_cjk (see archive/search/bigrams.py); the posts already archived are filled in, and
+      their word counts made per character
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -463,16 +464,17 @@ def _v12(conn: sqlite3.Connection) -> None:
 
 
 def _v13(conn: sqlite3.Connection) -> None:
-    from archive.search.bigrams import CJK_GLOB, index_text
+    from archive.search.bigrams import CJK_GLOB, index_text, word_count
 
     _script(conn, V13)
-    # GLOB finds the rows with CJK text in C; only those are read into Python.
+    # GLOB finds the rows with CJK text in C; only those are read into Python. Their word
+    # counts are made as new posts' are (a Japanese paragraph was one word).
     columns = ("title", "author", "tags", "categories", "body")
     rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM posts WHERE "
                         + " OR ".join(f"{c} GLOB ?" for c in columns),
                         [CJK_GLOB] * len(columns)).fetchall()
-    conn.executemany("UPDATE posts SET cjk = ? WHERE id = ?",
-                     [(index_text(row[1:]), row[0]) for row in rows])
+    conn.executemany("UPDATE posts SET cjk = ?, word_count = ? WHERE id = ?",
+                     [(index_text(row[1:]), word_count(row[5] or ""), row[0]) for row in rows])
 
 
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
