@@ -39,7 +39,7 @@ CJK_RUN = re.compile(
 _HAN_KANA = re.compile(
     "[\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\uff66-\uff9f]+")
-# Half-width katakana, which NFKC turns into CJK_RUN's full-width ones.
+# CJK_RUN or half-width katakana (which NFKC turns into full-width): a text to read at all.
 _ANY_CJK = re.compile(CJK_RUN.pattern[:-2] + "\uff66-\uff9f]")
 # The same test as SQL (GLOB with code point ranges), for rows written before the column existed.
 CJK_GLOB = "*[々〆ぁ-ゟ゠-ヺー-ヿㇰ-ㇿ㐀-䶿一-鿿豈-\ufaff가-\ud7afᄀ-ᇿ\u3130-\u318f𠀀-\U0002fa1f]*"
