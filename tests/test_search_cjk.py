@@ -41,13 +41,15 @@ CORPUS = [
 ]
 
 
+def build(path: Path) -> Path:
+    with Archive.open(path) as archive:
+        archive.save_articles(CORPUS)
+    return path
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cjk") / "archive.db"
-    with Archive.open(path) as archive:
-        for article in CORPUS:
-            archive.save_article(article)
-    return path
+    return build(tmp_path_factory.mktemp("cjk") / "archive.db")
 
 
 def titles(db: Path, text: str, **filters: object) -> list[str | None]:
@@ -138,10 +140,7 @@ def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
 
 def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_path: Path,
                                                                           ) -> None:
-    path = tmp_path / "archive.db"
-    with Archive.open(path) as archive:
-        for article in CORPUS:
-            archive.save_article(article)
+    path = build(tmp_path / "archive.db")
     # Back to version 12 as it was written: no posts_cjk, no cjk column.
     with sqlite3.connect(path) as conn:
         for name in ("insert", "delete", "update"):
