@@ -174,6 +174,13 @@ def test_words_are_counted_per_character_in_cjk_text(db: Path) -> None:
     assert counts["Tokyo in spring"] == 8
 
 
+def test_the_bigrams_stay_out_of_what_a_post_reads_as(db: Path) -> None:
+    """`show`, the exports and the API read posts through Archive.post()."""
+    with Archive.open(db, readonly=True) as archive:
+        post = archive.post(f"{ZH}/post/duck")
+    assert post is not None and "cjk" not in post and post["body"].startswith("我们在北京")
+
+
 def test_english_posts_store_nothing_extra() -> None:
     assert index_text(["Tokyo tower", "Crème brûlée", None, ""]) is None
     assert index_text(["東京"]) == "東京 京"
