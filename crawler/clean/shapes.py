@@ -11,6 +11,7 @@ where the vocabulary found nothing, or guard against what a shape alone cannot t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import Line, name_like, tag_like, title_like, words
@@ -216,38 +217,45 @@ class ShapeRules:
                 return k
         return len(self.c)
 
-    def shaped_recent(self, start: int, k: int) -> bool:
-        """The "Recent Posts" heading and its "See All" link in a locale the vocabulary lacks,
-        on a page that kept Wix's site header: two short labels over a title-shaped line (a
-        card), the first sharing its word for "posts" with another chrome line above the title,
-        the blog menu's "All Posts" (Recent/All Posts, Aktuelle/Alle Beiträge, Posts
-        recentes/Todos os posts, Недавние/Все посты, 最近の投稿/すべての投稿: so in every locale
-        Wix writes), both of two words or more where words are spaced."""
-        if not self.site_header or k + 2 >= len(self.c):
+    def shaped_recent(self, start: int) -> Callable[[int], bool]:
+        """Whether line k opens the "Recent Posts" block in a locale the vocabulary lacks, on a
+        page that kept Wix's site header: two short labels over a title-shaped line (a card),
+        below a line of prose, the first label sharing its word for "posts" with another chrome
+        line above the title, the blog menu's "All Posts" (Recent/All Posts, Aktuelle/Alle
+        Beiträge, Posts recentes/Todos os posts, Недавние/Все посты, 最近の投稿/すべての投稿: so in
+        every locale Wix writes), both of two words or more where words are spaced. What every
+        line's test reads is found once here: a page of many lines costs one pass."""
+        size = len(self.c)
+        prose = next((j for j in range(start, size) if _width(self.ln(j).text) >= PARAGRAPH),
+                     size)
+        items = [(text, text.casefold()) for text in self.menu_items(start)
+                 if not any(ch.isdigit() for ch in text)]
+
+        def opens(k: int) -> bool:
+            if not self.site_header or k <= prose or k + 2 >= size:
+                return False
+            heading, see_all, card = self.ln(k), self.ln(k + 1), self.ln(k + 2)
+            if heading.bullet or see_all.bullet or not (tag_like(heading) and tag_like(see_all)) \
+                    or any(ch.isdigit() for ch in heading.text + see_all.text) \
+                    or not title_like(card):
+                return False
+            label = heading.text.casefold()
+            unspaced = " " not in label and not label.isascii()
+            if not unspaced and len(label.split()) < 2:  # "Coaching" under a menu holding it
+                return False
+            for text, item in items:
+                if item == label:
+                    continue
+                if unspaced:  # the label's last two letters end the item (投稿)
+                    shared = len(label) > 2 and item.endswith(label[-2:])
+                else:  # two to four words each ("Recent Posts", "All Posts")
+                    shared = 2 <= len(item.split()) <= 4 and bool(words(label) & words(item))
+                if shared:
+                    self.all_posts = text
+                    return True
             return False
-        heading, see_all, card = self.ln(k), self.ln(k + 1), self.ln(k + 2)
-        if heading.bullet or see_all.bullet or not (tag_like(heading) and tag_like(see_all)) \
-                or any(ch.isdigit() for ch in heading.text + see_all.text) \
-                or not title_like(card):
-            return False
-        label = heading.text.casefold()
-        unspaced = " " not in label and not label.isascii()
-        if not unspaced and len(label.split()) < 2:  # "Coaching" under a menu holding it
-            return False
-        if not any(_width(self.ln(j).text) >= PARAGRAPH for j in range(start, k)):
-            return False  # no post above it
-        for text in self.menu_items(start):
-            item = text.casefold()
-            if item == label or any(ch.isdigit() for ch in item):
-                continue
-            if unspaced:  # the label's last two letters end the item (投稿)
-                shared = len(label) > 2 and item.endswith(label[-2:])
-            else:  # two to four words each ("Recent Posts", "All Posts")
-                shared = 2 <= len(item.split()) <= 4 and bool(words(label) & words(item))
-            if shared:
-                self.all_posts = text
-                return True
-        return False
+
+        return opens
 
     def shaped_counters(self, k: int) -> bool:
         """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),

@@ -396,14 +396,15 @@ class _Cleaner(PageRules):
         """Mark the closing region; returns the content position where it starts."""
         end = len(self.c)
         # Read by shape only where the vocabulary names no "Recent Posts" on the page.
-        by_shape = not any(v.RECENT_POSTS_LINE.match(self.ln(k).text)
-                           for k in range(start, len(self.c)))
+        by_shape = self.site_header and not any(v.RECENT_POSTS_LINE.match(self.ln(k).text)
+                                                for k in range(start, len(self.c)))
+        recent_posts = self.shaped_recent(start) if by_shape else None
         for k in range(start, len(self.c)):
             t = self.ln(k).text
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
-                    or (by_shape and self.shaped_recent(start, k))
+                    or (recent_posts is not None and recent_posts(k))
                     or (v.COMMENTS_HEADING.match(t)
                         and (nxt is None or v.is_closing_chrome(nxt)))):
                 end = self.category_row(start, k)
