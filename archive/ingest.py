@@ -37,7 +37,8 @@ POST_COLUMNS = (
     "site_id", "wix_post_id", "title", "author", "published", "modified", "reading_minutes",
     "language", "canonical_url", "description", "cover_image", "tags", "categories", "body",
     "body_html", "body_markdown", "word_count", "warnings", "content_hash", "last_seen",
-    "last_changed", "deleted_at", "lastmod", "etag", "http_last_modified", "version", "cjk",
+    "last_changed", "deleted_at", "lastmod", "etag", "http_last_modified", "version", "cjk_title",
+    "cjk",
 )
 _INSERT_POST = (f"INSERT INTO posts (id, url, first_seen, {', '.join(POST_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * (len(POST_COLUMNS) + 3))})")
@@ -207,8 +208,8 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             article.body_text, article.body_html, article.body_markdown,
             word_count(article.body_text), json.dumps(article.warnings, ensure_ascii=False),
             digest, now, now, None, fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
-            cjk_index_text((article.title, article.author, *tags, *categories,
-                            article.body_text)),
+            cjk_index_text((article.title,)),
+            cjk_index_text((article.author, *tags, *categories, article.body_text)),
         ]
         if row is None:
             post_id, next_id = next_id, next_id + 1

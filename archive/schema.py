@@ -34,7 +34,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
       fetching one gave is a media row, joined on url), and the view post_attachments joining
       the two: kind, content type, fetched or not, size and digest when fetched
   v13 Chinese, Japanese and Korean words searchable inside a run of text: each post's CJK runs as
-      overlapping bigrams (posts.cjk, NULL for a post without any) in an index of their own,
+      overlapping bigrams (posts.cjk_title and posts.cjk, NULL for a post without any) in an
+      index of their own,
       posts_cjk (see archive/search/bigrams.py); the posts already archived are filled in, and
       their word counts made per character
 
@@ -347,25 +348,36 @@ SELECT a.post_id, a.position, a.url, a.kind,
 FROM attachments a LEFT JOIN media m ON m.url = a.url;
 """
 
-# v13: posts_cjk indexes posts.cjk, the bigrams of a post's CJK text (archive/search/cjk.py).
-# Only posts that have some are indexed; unicode61 without diacritic removal, since folding
-# would merge kana that differ only by their voicing marks (カ and ガ).
+# v13: posts_cjk indexes the bigrams of a post's CJK text (archive/search/bigrams.py): its
+# title's in posts.cjk_title, the rest's (author, tags, categories, body) in posts.cjk, ranked
+# with the main index's weights for title and body. Only posts that have some are indexed;
+# unicode61 without diacritic removal, since folding would merge kana that differ only by their
+# voicing marks (カ and ガ).
 CJK_TABLE = "posts_cjk"
+CJK_COLUMNS = ("cjk_title", "cjk")
+_CJK_NEW = " OR ".join(f"new.{c} IS NOT NULL" for c in CJK_COLUMNS)
+_CJK_OLD = " OR ".join(f"old.{c} IS NOT NULL" for c in CJK_COLUMNS)
+_CJK_RANK = f"bm25({FTS_WEIGHTS[0]}, {FTS_WEIGHTS[1]})"
 V13 = f"""
+ALTER TABLE posts ADD COLUMN cjk_title TEXT;
 ALTER TABLE posts ADD COLUMN cjk TEXT;
 CREATE VIRTUAL TABLE {CJK_TABLE} USING fts5(
-    cjk, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+    cjk_title, cjk, content='posts', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 0'
 );
-CREATE TRIGGER {CJK_TABLE}_insert AFTER INSERT ON posts WHEN new.cjk IS NOT NULL BEGIN
-    INSERT INTO {CJK_TABLE}(rowid, cjk) VALUES (new.id, new.cjk);
+INSERT INTO {CJK_TABLE}({CJK_TABLE}, rank) VALUES ('rank', '{_CJK_RANK}');
+CREATE TRIGGER {CJK_TABLE}_insert AFTER INSERT ON posts WHEN {_CJK_NEW} BEGIN
+    INSERT INTO {CJK_TABLE}(rowid, cjk_title, cjk) VALUES (new.id, new.cjk_title, new.cjk);
 END;
-CREATE TRIGGER {CJK_TABLE}_delete AFTER DELETE ON posts WHEN old.cjk IS NOT NULL BEGIN
-    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk) VALUES ('delete', old.id, old.cjk);
+CREATE TRIGGER {CJK_TABLE}_delete AFTER DELETE ON posts WHEN {_CJK_OLD} BEGIN
+    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk_title, cjk)
+        VALUES ('delete', old.id, old.cjk_title, old.cjk);
 END;
-CREATE TRIGGER {CJK_TABLE}_update AFTER UPDATE OF cjk ON posts BEGIN
-    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk) SELECT 'delete', old.id, old.cjk
-        WHERE old.cjk IS NOT NULL;
-    INSERT INTO {CJK_TABLE}(rowid, cjk) SELECT new.id, new.cjk WHERE new.cjk IS NOT NULL;
+CREATE TRIGGER {CJK_TABLE}_update AFTER UPDATE OF cjk_title, cjk ON posts BEGIN
+    INSERT INTO {CJK_TABLE}({CJK_TABLE}, rowid, cjk_title, cjk)
+        SELECT 'delete', old.id, old.cjk_title, old.cjk WHERE {_CJK_OLD};
+    INSERT INTO {CJK_TABLE}(rowid, cjk_title, cjk)
+        SELECT new.id, new.cjk_title, new.cjk WHERE {_CJK_NEW};
 END;
 """
 
@@ -473,8 +485,9 @@ def _v13(conn: sqlite3.Connection) -> None:
     rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM posts WHERE "
                         + " OR ".join(f"{c} GLOB ?" for c in columns),
                         [CJK_GLOB] * len(columns)).fetchall()
-    conn.executemany("UPDATE posts SET cjk = ?, word_count = ? WHERE id = ?",
-                     [(index_text(row[1:]), word_count(row[5] or ""), row[0]) for row in rows])
+    conn.executemany("UPDATE posts SET cjk_title = ?, cjk = ?, word_count = ? WHERE id = ?",
+                     [(index_text(row[1:2]), index_text(row[2:]), word_count(row[5] or ""),
+                       row[0]) for row in rows])
 
 
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.

@@ -470,7 +470,8 @@ class Archive:
         if row is None:
             return None
         post = dict(row)
-        post.pop("cjk", None)  # the search index's copy of the text, not the post's
+        for column in schema.CJK_COLUMNS:  # the search index's copy of the text, not the post's
+            post.pop(column, None)
         for column in ("tags", "categories", "warnings"):
             post[column] = json.loads(post[column])
         post["images"] = [r[0] for r in self.conn.execute(

@@ -72,6 +72,17 @@ def test_a_word_inside_a_run_of_cjk_text_is_found(db: Path, word: str,
     assert set(titles(db, word)) == expected
 
 
+def test_a_word_in_the_title_ranks_above_the_same_word_in_a_body(tmp_path: Path) -> None:
+    """As in the main index, a title match weighs ten body matches."""
+    filler = "今日は天気がいいです。" * 20
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            Article(url=f"{JA}/post/body-{n}", title=f"日記{n}",
+                    body_text=filler + "温泉に行った。" * 2) for n in range(3)] + [
+            Article(url=f"{JA}/post/title", title="温泉の旅", body_text=filler)])
+    assert titles(tmp_path / "archive.db", "温泉")[0] == "温泉の旅"
+
+
 def test_one_character_finds_every_post_holding_it_wherever_it_sits(db: Path) -> None:
     # 京 starts 京都 and ends 東京 and 北京: the run's last character is indexed alone too.
     assert set(titles(db, "京")) == {"先週の旅行", "東京タワーの夜景", "京都の紅葉", "烤鸭"}
@@ -133,7 +144,7 @@ def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
                 assert titles(path, "名古屋") == ["下書き"]
     assert titles(path, "名古屋") == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT cjk FROM posts").fetchone() == (None,)
+        assert conn.execute("SELECT cjk_title, cjk FROM posts").fetchone() == (None, None)
         assert conn.execute("SELECT count(*) FROM posts_cjk WHERE posts_cjk MATCH 'ま'"
                             "").fetchone() == (0,)
 
@@ -147,6 +158,7 @@ def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_pa
             conn.execute(f"DROP TRIGGER posts_cjk_{name}")
         conn.execute("DROP TABLE posts_cjk")
         conn.execute("ALTER TABLE posts DROP COLUMN cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
         conn.execute("UPDATE posts SET word_count = 1 WHERE language = 'zh'")  # as v12 counted
         conn.execute("PRAGMA user_version = 12")
     assert schema.SCHEMA_VERSION == 13
@@ -161,8 +173,8 @@ def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_pa
         assert conn.execute("SELECT word_count FROM posts WHERE language = 'zh'"
                             ).fetchone() == (13,)
     with sqlite3.connect(path) as conn:  # nothing stored for posts without CJK text
-        assert conn.execute("SELECT title FROM posts WHERE cjk IS NULL").fetchall() == [
-            ("Tokyo in spring",)]
+        assert conn.execute("SELECT title FROM posts WHERE cjk IS NULL AND cjk_title IS NULL"
+                            ).fetchall() == [("Tokyo in spring",)]
 
 
 def test_words_are_counted_per_character_in_cjk_text(db: Path) -> None:
@@ -178,7 +190,8 @@ def test_the_bigrams_stay_out_of_what_a_post_reads_as(db: Path) -> None:
     """`show`, the exports and the API read posts through Archive.post()."""
     with Archive.open(db, readonly=True) as archive:
         post = archive.post(f"{ZH}/post/duck")
-    assert post is not None and "cjk" not in post and post["body"].startswith("我们在北京")
+    assert post is not None and post["body"].startswith("我们在北京")
+    assert not {"cjk", "cjk_title"} & set(post)
 
 
 def test_english_posts_store_nothing_extra() -> None:

@@ -75,8 +75,10 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "etag": "HTTP ETag when last fetched",
         "http_last_modified": "HTTP Last-Modified when last fetched",
         "deleted_at": "When the post disappeared from its site (empty if still online)",
-        "cjk": ("Chinese, Japanese and Korean text as overlapping two-character pieces, which "
-                "the search indexes (empty for a post without any)"),
+        "cjk_title": ("The title's Chinese, Japanese and Korean text as overlapping "
+                      "two-character pieces, which the search indexes (empty without any)"),
+        "cjk": ("The same for the author, tags, categories and body, with the Latin words "
+                "written against such text (empty without any)"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
                       "record column holds the whole article as zlib-compressed JSON.", {
@@ -165,7 +167,8 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                 "ranked with bm25; the ranked search page uses it.", {}),
     CJK_TABLE: ("Search index, Chinese, Japanese and Korean", "FTS5 index over the posts' CJK "
                 "text as two-character pieces, so a word is found inside an unspaced run; the "
-                "ranked search page uses it.", {"cjk": "The post's cjk column"}),
+                "ranked search page uses it.", {"cjk_title": "The post's cjk_title column",
+                                                 "cjk": "The post's cjk column"}),
     f"{FTS_TABLE}_vocab": ("Search vocabulary", "Every indexed word with the number of posts "
                            "and occurrences.", {
         "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",
