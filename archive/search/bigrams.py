@@ -11,9 +11,11 @@ character alone, so that every character starts a token. A word of two or more
 characters is then the phrase of its bigrams (`東京都` -> "東京 京都"), found anywhere in
 a run; a single character is a prefix query.
 
-The pieces go in the posts row's `cjk` column (NULL for a post with no such text: nothing
-is stored or indexed for it) and into their own FTS5 table, posts_cjk (archive/schema.py),
-so the main index and its fast top-k are untouched; archive/search/cjk.py queries it.
+The title's pieces go in the posts row's `cjk_title` column and the rest's (author, tags,
+categories, body) in `cjk` (NULL where there is no such text: nothing is stored or indexed
+for it), and into their own FTS5 table, posts_cjk (archive/schema.py), which weighs the
+title as the main index does. The main index and its fast top-k are untouched;
+archive/search/cjk.py queries posts_cjk.
 
 Text is NFKC-normalised on both sides, so half-width katakana (ｶﾀｶﾅ) finds full-width
 (カタカナ).
