@@ -27,24 +27,23 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Nothing of the project is imported here: archive/schema.py's migration fills the column with
-# index_text, and the schema is what the rest of archive.search reads.
-TOKEN = re.compile(r"[^\W_]+")  # unicode61's tokens (as archive.search.query.TOKEN)
+# Nothing of the project is imported here: archive/schema.py's migration fills the columns
+# with index_text, and the schema is what the rest of archive.search reads.
+TOKEN = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits
 
-# Han (with its extensions and compatibility ideographs, 々 and 〆), hiragana, katakana without
-# the middle dot ・ (punctuation), and Hangul syllables and jamo.
-CJK_RUN = re.compile(
-    "[\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
-    "\U00020000-\U0002fa1f]+")
-# CJK_RUN without Hangul: the scripts written without spaces between words.
-_HAN_KANA = re.compile(
-    "[\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\uff66-\uff9f]+")
-# CJK_RUN or half-width katakana (which NFKC turns into full-width): a text to read at all.
-_ANY_CJK = re.compile(CJK_RUN.pattern[:-2] + "\uff66-\uff9f]")
-# The same test as SQL (GLOB with code point ranges), for rows written before the column existed.
-CJK_GLOB = "*[々〆ぁ-ゟ゠-ヺー-ヿㇰ-ㇿ㐀-䶿一-鿿豈-\ufaff가-\ud7afᄀ-ᇿ\u3130-\u318f𠀀-\U0002fa1f]*"
+# Character ranges: Han (with its extensions and compatibility ideographs, 々 and 〆), hiragana
+# and katakana without the middle dot ・ (punctuation), which write no spaces between words;
+# Hangul syllables and jamo, which do; half-width katakana, which NFKC makes full-width.
+_HAN_KANA_CHARS = ("\u3005\u3006\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
+                   "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
+_HANGUL_CHARS = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
+_HALF_WIDTH_KANA = "\uff66-\uff9f"
+CJK_RUN = re.compile(f"[{_HAN_KANA_CHARS}{_HANGUL_CHARS}]+")
+_HAN_KANA = re.compile(f"[{_HAN_KANA_CHARS}{_HALF_WIDTH_KANA}]+")
+_ANY_CJK = re.compile(f"[{_HAN_KANA_CHARS}{_HANGUL_CHARS}{_HALF_WIDTH_KANA}]")  # to read at all
+# CJK_RUN's test in SQL, for rows written before the columns existed: GLOB reads a class of
+# characters and ranges as the regular expression does.
+CJK_GLOB = f"*[{_HAN_KANA_CHARS}{_HANGUL_CHARS}]*"
 
 
 def normalize(text: str) -> str:
@@ -65,8 +64,8 @@ def word_count(text: str) -> int:
     return characters + len(TOKEN.findall(_HAN_KANA.sub(" ", text)))
 
 
-def _pieces(run: str) -> list[str]:
-    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+def _bigrams(run: str) -> list[str]:
+    return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
 def index_text(texts: Iterable[str | None]) -> str | None:
@@ -85,7 +84,7 @@ def index_text(texts: Iterable[str | None]) -> str | None:
         if not text or not _has_cjk(text):
             continue
         text = normalize(text)
-        lines += [" ".join(_pieces(run)) for run in CJK_RUN.findall(text)]
+        lines += [" ".join([*_bigrams(run), run[-1]]) for run in CJK_RUN.findall(text)]
         attached += [part for token in TOKEN.findall(text) if CJK_RUN.search(token)
                      for part in TOKEN.findall(CJK_RUN.sub(" ", token))]
     if not lines:
@@ -97,7 +96,7 @@ def run_query(run: str) -> str:
     """The FTS5 expression finding `run` (a CJK run) anywhere in a posts_cjk row."""
     if len(run) == 1:
         return f'"{run}" *'
-    return '"' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"'
+    return '"' + " ".join(_bigrams(run)) + '"'
 
 
 def split_words(words: list[str]) -> tuple[list[str], list[str]]:

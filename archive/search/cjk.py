@@ -23,17 +23,18 @@ def top_cjk(conn: sqlite3.Connection, runs: list[str], others: list[str],
     word (in the main index, or against CJK text), filters applied while ranking. With no runs:
     the posts holding every word against CJK text (`iPhone15` of `iPhone15の使い方`), which
     the main index keeps inside one token with the CJK text."""
-    match = " AND ".join(run_query(run) for run in runs) if runs else quoted(others)
-    if not runs:  # Latin words written against CJK text: posts_cjk alone holds them apart
-        others = []
+    if runs:
+        match, elsewhere = " AND ".join(run_query(run) for run in runs), others
+    else:  # Latin words written against CJK text: posts_cjk alone holds them apart
+        match, elsewhere = quoted(others), []
     where, params = row_conditions(filters, "c.rowid")
     sql = f"SELECT c.rowid, c.rank FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
     sql += f" WHERE {CJK_TABLE} MATCH ?"
     # Another word is in the main index, or in posts_cjk when written against CJK text.
     sql += f" AND (c.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)" \
            f" OR c.rowid IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?))" \
-           * len(others)
+           * len(elsewhere)
     sql += "".join(f" AND {condition}" for condition in where)
     sql += " ORDER BY +c.rank LIMIT ? OFFSET ?"
-    words = [quoted([word]) for word in others for _ in range(2)]
+    words = [quoted([word]) for word in elsewhere for _ in range(2)]
     return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from archive.schema import FTS_COLUMNS
+from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
 from crawler.discover.urls import site_root
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
-TOKEN = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits
 
 
 def fold(text: str) -> str:

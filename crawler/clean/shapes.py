@@ -218,13 +218,14 @@ class ShapeRules:
         return len(self.c)
 
     def shaped_recent(self, start: int) -> Callable[[int], bool]:
-        """Whether line k opens the "Recent Posts" block in a locale the vocabulary lacks, on a
-        page that kept Wix's site header: two short labels over a title-shaped line (a card),
-        below a line of prose, the first label sharing its word for "posts" with another chrome
-        line above the title, the blog menu's "All Posts" (Recent/All Posts, Aktuelle/Alle
-        Beiträge, Posts recentes/Todos os posts, Недавние/Все посты, 最近の投稿/すべての投稿: so in
-        every locale Wix writes), both of two words or more where words are spaced. What every
-        line's test reads is found once here: a page of many lines costs one pass."""
+        """Whether line k opens the "Recent Posts" block in a locale the vocabulary lacks
+        (asked only on a page that kept Wix's site header): two short labels over a
+        title-shaped line (a card), below a line of prose, the first label sharing its word for
+        "posts" with another chrome line above the title, the blog menu's "All Posts"
+        (Recent/All Posts, Aktuelle/Alle Beiträge, Posts recentes/Todos os posts,
+        Недавние/Все посты, 最近の投稿/すべての投稿: so in every locale Wix writes), both of two
+        words or more where words are spaced. What every line's test reads is found once here:
+        a page of many lines costs one pass."""
         size = len(self.c)
         prose = next((j for j in range(start, size) if _width(self.ln(j).text) >= PARAGRAPH),
                      size)
@@ -232,7 +233,7 @@ class ShapeRules:
                  if not any(ch.isdigit() for ch in text)]
 
         def opens(k: int) -> bool:
-            if not self.site_header or k <= prose or k + 2 >= size:
+            if k <= prose or k + 2 >= size:
                 return False
             heading, see_all, card = self.ln(k), self.ln(k + 1), self.ln(k + 2)
             if heading.bullet or see_all.bullet or not (tag_like(heading) and tag_like(see_all)) \
