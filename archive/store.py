@@ -160,6 +160,40 @@ def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
     return ArchiveError(f"{path} is not a readable archive ({exc})")
 
 
+def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> None:
+    """WAL mode, and the schema brought up to date (re-read under the write lock: another
+    process may have created or upgraded the archive meanwhile)."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    if upgrade:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            schema.migrate(conn, schema.current_version(conn))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _when_free(step: Callable[[], None]) -> None:
+    """Run `step`, again every few milliseconds while the archive is locked, for up to the busy
+    timeout. Why not SQLite's busy handler alone: processes opening a new archive at once
+    (a crawl's sites starting together) all switch it to WAL, which needs the file to
+    themselves, and SQLite answers all but one "locked" at once rather than wait, to avoid
+    deadlock."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) \
+                    or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     if readonly:
         escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
@@ -210,9 +244,13 @@ class Archive:
     @staticmethod
     def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool) -> None:
         try:
-            version = schema.current_version(conn)
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            # One statement, so one snapshot: read apart, a version read before another process
+            # committed the archive's creation and a table count read after it made a new
+            # archive look like someone else's database.
+            version, app_id, tables = conn.execute(
+                "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT application_id FROM pragma_application_id),"
+                " (SELECT count(*) FROM sqlite_master)").fetchone()
         except sqlite3.DatabaseError as exc:
             raise _unreadable(path, exc) from exc
         if version > schema.SCHEMA_VERSION:
@@ -229,21 +267,11 @@ class Archive:
             return
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.
             conn.execute("PRAGMA synchronous = NORMAL")
             # A larger page cache keeps the index's hot pages in memory during a crawl.
             conn.execute("PRAGMA cache_size = -65536")
-            if version < schema.SCHEMA_VERSION:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    # Re-read under the write lock: another process may have upgraded meanwhile.
-                    schema.migrate(conn, schema.current_version(conn))
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+            _when_free(lambda: _set_up(conn, upgrade=version < schema.SCHEMA_VERSION))
         except sqlite3.Error as exc:
             what = "create" if not existed else "upgrade"
             raise ArchiveError(f"cannot {what} {path}: {_describe(exc)}") from exc

@@ -229,3 +229,34 @@ def test_opening_again_keeps_the_first_connections_locks(tmp_path: Path) -> None
         assert locked()
         Archive.open(path).close()
         assert locked()
+
+
+def _open_when_told(path: Path, start: object, outcomes: object) -> None:
+    start.wait()  # type: ignore[attr-defined]
+    try:
+        with Archive.open(path) as archive:
+            outcomes.put(archive.schema_version)  # type: ignore[attr-defined]
+    except ArchiveError as exc:
+        outcomes.put(str(exc))  # type: ignore[attr-defined]
+
+
+def test_processes_creating_one_new_archive_at_once_all_open_it(tmp_path: Path) -> None:
+    """A crawl's sites start together, each opening the archive from its own process or thread:
+    all of them find it created, none is told it is busy or someone else's database (SQLite
+    refuses all but one switch to WAL at once, and a version read apart from the table count
+    could see a half-made archive)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    outcomes = []
+    for round_ in range(30):
+        path = tmp_path / f"archive-{round_}.db"
+        start, queue = context.Barrier(8), context.Queue()
+        openers = [context.Process(target=_open_when_told, args=(path, start, queue))
+                   for _ in range(8)]
+        for opener in openers:
+            opener.start()
+        outcomes += [queue.get(timeout=60) for _ in openers]
+        for opener in openers:
+            opener.join(timeout=60)
+    assert [o for o in outcomes if o != schema.SCHEMA_VERSION] == []
