@@ -8,7 +8,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -210,3 +213,88 @@ def test_the_search_command_finds_a_japanese_word(db: Path) -> None:
     hits = hits["hits"] if isinstance(hits, dict) else hits
     assert {hit["title"] for hit in hits} == {"先週の旅行", "東京タワーの夜景"}
     assert all("東京" in hit["snippet"] for hit in hits)
+
+
+# -- Datasette's table search (archive/web/cjk_search.py) -------------------------------------
+
+def _v12(path: Path) -> Path:
+    """The archive as version 12 wrote it: no bigram index, no bigram columns."""
+    with sqlite3.connect(path) as conn:
+        for name in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER posts_cjk_{name}")
+        conn.execute("DROP TABLE posts_cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
+        conn.execute("PRAGMA user_version = 12")
+    return path
+
+
+@pytest.fixture
+def web(db: Path) -> Iterator[Any]:
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(db))
+    yield client
+    client.close()
+
+
+def table_titles(web: Any, query: str) -> list[str]:
+    response = web.get("/archive/posts.json?_shape=array&_col=title&_search=" + quote(query))
+    assert response.status_code == 200, response.text
+    return sorted(row["title"] for row in response.json())
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("東京", ["先週の旅行", "東京タワーの夜景"]),  # inside 先週、東京に行きました
+    ("浅草寺", ["先週の旅行"]),
+    ("서울", ["맛집 기록"]),
+    ("京", ["京都の紅葉", "先週の旅行", "東京タワーの夜景", "烤鸭"]),  # 北京 too
+    ("東京 iPhone15", ["東京タワーの夜景"]),  # and a Latin word glued to CJK text
+    ('"東京タワー"', ["東京タワーの夜景"]),
+    ("東京 night", []),  # every word: "night" is only in an English post
+    ("大阪", []),
+    ("Tokyo", ["Tokyo in spring"]),  # no CJK text: Datasette's own search, main index
+])
+def test_the_posts_table_search_box_finds_words_inside_cjk_text(web: Any, query: str,
+                                                                expected: list[str]) -> None:
+    assert table_titles(web, query) == sorted(expected)
+
+
+def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: Any) -> None:
+    page = web.get("/archive/posts?_search=" + quote("東京タワー")).text
+    assert 'name="_search" value="東京タワー"' in page  # the box, not the bigrams
+    assert "search matches &#34;東京タワー&#34;" in page
+    assert '<a href="/archive/-/post/' in page  # the row is there
+    # The page's form carries the steering over; a search without CJK text drops it.
+    assert 'type="hidden" name="_fts_table" value="posts_cjk"' in page
+    rows = web.get("/archive/posts.json?_shape=array&_fts_table=posts_cjk&_searchmode=raw"
+                   "&_search=Kyoto").json()
+    assert [row["title"] for row in rows] == ["Tokyo in spring"]
+    # A raw search of the user's own is left raw.
+    rows = web.get("/archive/posts.json?_shape=array&_searchmode=raw&_search="
+                   + quote("tower OR nothing")).json()
+    assert [row["title"] for row in rows] == ["Tokyo in spring"]
+    csv = web.get("/archive/posts.csv?_col=title&_search=" + quote("北京")).text
+    assert [line.split(",")[1] for line in csv.splitlines()[1:]] == ["烤鸭"]
+
+
+def test_an_archive_without_the_bigram_index_is_searched_as_before(tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    path = _v12(build(tmp_path / "archive.db"))
+    client = Client(make_datasette(path))
+    try:
+        response = client.get("/archive/posts.json?_shape=array&_search=" + quote("東京"))
+        assert response.status_code == 200 and response.json() == []  # no error either
+        whole = client.get("/archive/posts.json?_shape=array&_search=" + quote("京都の紅葉"))
+        assert [row["title"] for row in whole.json()] == ["京都の紅葉"]
+    finally:
+        client.close()
+    with sqlite3.connect(path) as conn:  # served as it is: not migrated
+        assert conn.execute("PRAGMA user_version").fetchone() == (12,)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from archive.search import cjk
 from archive.store import Archive, ArchiveError
 
-# Datasette instance -> {database name: (path, site URLs) or None when not an archive}
-_detected: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, list[str]] | None]] = (
+# Datasette instance -> {database name: (path, site URLs, has the bigram index) or None when
+# not an archive}
+_Detected = tuple[str, list[str], bool]
+_detected: weakref.WeakKeyDictionary[Any, dict[str, _Detected | None]] = (
     weakref.WeakKeyDictionary())
 
 
-def archive_sites(datasette: Any, name: str) -> list[str] | None:
-    """The site URLs of database `name` when it is a wixarchive archive, else None (cached)."""
+def _detect(datasette: Any, name: str) -> _Detected | None:
     db = datasette.databases.get(name)
     path = getattr(db, "path", None)
     if db is None or not path or db.is_memory:
@@ -25,14 +27,27 @@ def archive_sites(datasette: Any, name: str) -> list[str] | None:
     cache = _detected.setdefault(datasette, {})
     known = cache.get(name)
     if name in cache and (known is None or known[0] == path):
-        return known[1] if known else None
+        return known
     try:
         with Archive.open(path, readonly=True, create=False) as archive:
-            found: tuple[str, list[str]] | None = (path, [s["site"] for s in archive.stats()])
+            found: _Detected | None = (path, [s["site"] for s in archive.stats()],
+                                       cjk.indexed(archive.conn))
     except (ArchiveError, OSError):
         found = None
     cache[name] = found
+    return found
+
+
+def archive_sites(datasette: Any, name: str) -> list[str] | None:
+    """The site URLs of database `name` when it is a wixarchive archive, else None (cached)."""
+    found = _detect(datasette, name)
     return found[1] if found else None
+
+
+def has_bigram_index(datasette: Any, name: str) -> bool:
+    """Whether archive `name` has posts_cjk (one from before v13, served read-only, has not)."""
+    found = _detect(datasette, name)
+    return bool(found and found[2])
 
 
 def archive_names(datasette: Any) -> list[str]:

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.web import archive_names, archive_sites, metadata
+from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -55,7 +56,12 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    return lambda app: SecurityHeaders(app, datasette)
+    return lambda app: SecurityHeaders(CjkTableSearch(app, datasette), datasette)
+
+
+@hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
+def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
+    return cjk_search_filters(request, database, table, datasette)
 
 
 async def _search_redirect(datasette: Any, request: Any) -> Response:

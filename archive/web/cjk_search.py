@@ -1,0 +1,97 @@
+"""The posts table's own search box (`?_search=`) for Chinese, Japanese and Korean words.
+
+Datasette's table search matches `_search` against the table's FTS index, the main one, where
+an unspaced CJK clause is a single token: 東京 is not found in 先週、東京に行きました. The ranked
+search page and the CLI read the bigram index for such words (archive/search/cjk.py); this
+makes the table page, its JSON and its CSV do the same. Datasette's search stays in charge (its
+search box, its "search matches" line, paging, facets); two hooks steer it:
+
+- `CjkTableSearch` (ASGI): a request for an archive's posts table whose `_search` holds CJK
+  text gets `_fts_table=posts_cjk&_searchmode=raw`, so Datasette's search clause reads the bigram
+  index. A search without CJK text never does, even when the page's form carries those
+  arguments over to the next search.
+- `cjk_search_filters` (filters_from_request, run after Datasette's): gives that clause the
+  words' bigram phrases in place of the text typed, and requires each other word as
+  archive/search/cjk.py does: in the main index, or written against CJK text.
+
+A table search is always all of its words (Datasette quotes FTS operators as words), so this
+splits the text at spaces and quotes alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from archive.schema import CJK_TABLE, FTS_TABLE
+from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
+from archive.search.query import quoted
+from archive.web import archive_names, has_bigram_index
+
+POSTS = "posts"
+_STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
+
+
+def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
+    """(CJK runs, other words) of a table search, or None when it holds no CJK text."""
+    if text.isascii() or not CJK_RUN.search(normalize(text)):
+        return None
+    runs, others = split_words(text.replace('"', " ").split())
+    return (runs, others) if runs else None
+
+
+class CjkTableSearch:
+    """ASGI middleware: steers a CJK `_search` of an archive's posts table to the bigram index."""
+
+    def __init__(self, app: Any, datasette: Any) -> None:
+        self.app = app
+        self.datasette = datasette
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("query_string") \
+                and self._posts_table(scope.get("path", "")):
+            scope = dict(scope, query_string=steer(scope["query_string"]))
+        await self.app(scope, receive, send)
+
+    def _posts_table(self, path: str) -> bool:
+        for suffix in (".json", ".csv"):
+            path = path.removesuffix(suffix)
+        return any(path == self.datasette.urls.table(name, POSTS)
+                   for name in archive_names(self.datasette)
+                   if has_bigram_index(self.datasette, name))
+
+
+def steer(query_string: bytes) -> bytes:
+    """The query string with the bigram index chosen exactly when `_search` holds CJK text."""
+    args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    search = next((value for key, value in args if key == "_search"), "")
+    kept = args
+    if _STEERING[0] in args:  # steered before: a raw search mode of the user's own stays
+        kept = [arg for arg in args if arg not in _STEERING]
+    if _cjk_words(search) is not None:
+        kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
+        kept += _STEERING
+    if kept == args:
+        return query_string
+    return urlencode(kept).encode("ascii")
+
+
+async def cjk_search_filters(request: Any, database: str, table: str,
+                             datasette: Any) -> Any:
+    """Datasette's search clause fed the bigram phrases; the other words required beside them."""
+    from datasette.filters import FilterArguments
+
+    if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
+            or not has_bigram_index(datasette, database):
+        return None
+    words = _cjk_words(request.args.get("_search", ""))
+    if words is None:
+        return None
+    runs, others = words
+    clauses, params = [], {"search": " AND ".join(run_query(run) for run in runs)}
+    for i, word in enumerate(others):
+        clauses.append(f"(id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :wxa_{i})"
+                       f" OR id IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH "
+                       f":wxa_{i}))")
+        params[f"wxa_{i}"] = quoted([word])
+    return FilterArguments(clauses, params)
