@@ -564,6 +564,51 @@ def test_recent_posts_without_counters_end_the_post_in_any_language(recent: str,
         result.chrome)
 
 
+# A browser's copy (innerText) writes the footer's two counters one a line.
+SPLIT_COUNTERS = "27 просмотров\n0 комментариев\nНе отмечено как понравившееся\n"
+
+
+@pytest.mark.parametrize("footer", [
+    # the like button's label again under each "Recent Posts" card's counts
+    "Недавние посты\nСмотреть все\nКак выспаться\n29\n0\nНе отмечено как понравившееся\n"
+    "Заметки о сне\n31\n0\nНе отмечено как понравившееся\n",
+    # no cards: the site's copyright line soon after
+    "Главная | Блог | Контакты\n© 2023 Центр психологии\n",
+])
+def test_counters_one_a_line_end_the_post_in_any_language(footer: str) -> None:
+    page = RUSSIAN_PAGE.replace("27 просмотров0 комментариев\nНедавние посты\n",
+                                SPLIT_COUNTERS + footer)
+    result = clean_text(page)
+    assert result.body == RUSSIAN_BODY
+    assert {"27 просмотров", "0 комментариев", "Не отмечено как понравившееся"} <= set(
+        result.chrome)
+
+
+def test_two_counted_lines_in_a_post_do_not_end_it() -> None:
+    """Shaped like the counters one a line, but the line under them does not show the footer
+    (it is not written again under later counts, and no copyright line follows soon)."""
+    lines = ["В этом году:", "150 волонтёров", "12 школ", "Спасибо всем",
+             "Мы продолжим работу и в следующем году, присоединяйтесь к нам."]
+    page = RUSSIAN_PAGE.replace("27 просмотров0 комментариев\nНедавние посты\n",
+                                "\n".join(lines) + "\n")
+    assert clean_text(page).body == RUSSIAN_BODY + lines
+
+
+def test_a_category_over_the_author_and_an_updated_line_under_the_title_in_any_language(
+        ) -> None:
+    """Classic layout read by shape: category / author / date / reading time / title, then
+    "Updated:" in words the vocabulary lacks: the title is the line under the header, not
+    the category above it."""
+    page = RUSSIAN_PAGE.replace(
+        "Анна Петрова\n3 окт. 2023 г.\n2 мин. на чтение\nКак справиться с тревогой\n",
+        "Психология для всей семьи\nАнна Петрова\n3 окт. 2023 г.\n2 мин. на чтение\n"
+        "Как справиться с тревогой\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.updated) == (
+        "Как справиться с тревогой", "Анна Петрова", "5 окт. 2023 г.")
+    assert result.body == RUSSIAN_BODY
+
+
 def test_recent_posts_in_an_unspaced_script_share_the_last_two_letters_of_all_posts() -> None:
     page = ("top of page\nこころの相談室\nホーム\nブログ\nすべての投稿\n検索\nログイン\n"
             "山田花子\n2024年3月1日\n読了時間：3分\n眠れない夜の過ごし方\n"
@@ -837,3 +882,17 @@ def test_cli_stays_light() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, timeout=60,
                           check=True)
     assert proc.stdout.strip() == b"[]"
+
+
+def test_the_author_bullet_of_a_header_read_by_shape_is_not_replaced_by_the_line_above_it(
+        ) -> None:
+    """The same layout with the header as bullets: the author is the bullet's name, not the
+    search box ("Поиск") above it, when an "Updated:" line shows the title under the header."""
+    page = RUSSIAN_PAGE.replace(
+        "Войти / Регистрация\nАнна Петрова\n3 окт. 2023 г.\n2 мин. на чтение\n",
+        "Психология для всей семьи\nПоиск\n* Анна Петрова\n* 3 окт. 2023 г.\n"
+        "* 2 мин. на чтение\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.updated) == (
+        "Как справиться с тревогой", "Анна Петрова", "5 окт. 2023 г.")
+    assert result.body == RUSSIAN_BODY

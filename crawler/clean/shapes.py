@@ -53,6 +53,12 @@ SHAPED_WRITER = re.compile(
     r"^[^\W\d_]{2,20}(?:\s+[^\W\d_']{1,20})?\s*[:\uff1a]\s*(?P<name>\S.{0,60})$")
 # The footer's view and comment counters in an unknown locale: two counts, each with its word.
 SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1,15}}\.?$")
+# One of them on a line of its own, as a browser's copy of the page writes them; and a card's
+# counters, where only the counts show.
+SHAPED_COUNTER = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?$")
+BARE_COUNT = re.compile(rf"^{D}+$")
+# Lines after the footer's like button within which a copyright line shows the site footer.
+FOOTER_REACH = 10
 
 
 def _width(text: str) -> int:
@@ -259,9 +265,27 @@ class ShapeRules:
         return opens
 
     def shaped_counters(self, k: int) -> bool:
-        """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות"),
-        taken only on a page that kept Wix's site header."""
-        return self.site_header and bool(SHAPED_COUNTERS.match(self.ln(k).text))
+        """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות", or
+        one a line), taken only on a page that kept Wix's site header."""
+        return self.site_header and (bool(SHAPED_COUNTERS.match(self.ln(k).text))
+                                     or self._split_counters(k))
+
+    def _split_counters(self, k: int) -> bool:
+        """The two counters one a line ("24 צפיות" / "0 תגובות", as a browser copies them):
+        alone, that shape may be two lines of a post ("150 volunteers" / "12 schools"), so the
+        short line under them (the like button's label) must show the footer: written again
+        under a later card's counts ("29" / "0"), or the site's copyright line soon after."""
+        if k + 2 >= len(self.c) or k and SHAPED_COUNTER.match(self.ln(k - 1).text):
+            return False
+        first, second, label = (self.ln(k + i).text for i in range(3))
+        if not (SHAPED_COUNTER.match(first) and SHAPED_COUNTER.match(second)) \
+                or not label or SHAPED_COUNTER.match(label) or _width(label) >= PARAGRAPH \
+                or label[-1] in ".!?:":
+            return False
+        after = range(k + 3, len(self.c))
+        return any(self.ln(j).text == label and BARE_COUNT.match(self.ln(j - 1).text)
+                   for j in after) or any(v.COPYRIGHT.match(self.ln(j).text)
+                                          for j in after[:FOOTER_REACH])
 
     def shaped_cards(self, start: int) -> int:
         """Cards from `start` to the page's end whose date and reading time only their shapes

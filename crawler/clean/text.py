@@ -208,9 +208,10 @@ class _Cleaner(PageRules):
         return self.shaped_block(NEAR, FAR)
 
     def _updated_under(self, k: int) -> bool:
-        """The line at `k` is a title with an "Updated:" line right under it."""
+        """The line at `k` is a title with an "Updated:" line right under it (its words known,
+        or its shape under a header read by shape)."""
         return (k + 1 < len(self.c) and title_like(self.ln(k))
-                and self.meta(k + 1) == "updated")
+                and (self.meta(k + 1) == "updated" or self.shaped_updated(k + 1)))
 
     def _dated_header(self, k: int, end: int, kinds: set[str]) -> bool:
         """A post header with a date and no reading time (a blog may hide it), below long site
@@ -271,8 +272,9 @@ class _Cleaner(PageRules):
                 title_at = p
         elif self._updated_under(after):
             # "Updated:" under the line after the block: that line is the title (classic
-            # layout), and a name right above the block the author's.
-            if not leading(p) and name_like(self.ln(p).text):
+            # layout), and a name right above the block the author's, unless the block's own
+            # bullet named the author (then that line is the site's: its search or login).
+            if writer is None and not leading(p) and name_like(self.ln(p).text):
                 self.out.author = self.ln(p).text
                 self.chrome(p)
         elif writer is not None or bulleted:
