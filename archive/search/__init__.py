@@ -111,12 +111,17 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
     match = query.text.strip() if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
+    # FTS5 syntax over CJK words alone (`東京 OR 大阪`): the same expression on their bigrams.
+    on_bigrams = cjk.fts_query(match) if words is None else None
     filters = filters_for(query)
     try:
-        bigram_index = (runs or words) and cjk.indexed(conn)
+        bigram_index = (runs or words or on_bigrams) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
-            runs = []
-        if runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
+            runs, on_bigrams = [], None
+        if on_bigrams:
+            cjk_match, runs = on_bigrams
+            top = cjk.top_matching(conn, cjk_match, filters, query.limit, query.offset)
+        elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
         else:
             top = top_fast(conn, query.text, words, filters, query.limit, query.offset)
