@@ -71,8 +71,8 @@ def fts_query(text: str) -> tuple[str, list[str]] | None:
         before = next((p for p in reversed(out) if not p.isspace()), None)
         if part.isspace() or part in "(),^":
             out.append(part)
-        elif part == "*":
-            pass  # a word is found anywhere in a run, so its prefix query is the word's own
+        elif part == "*":  # a word is found anywhere in a run: its prefix query is its own
+            out.append(" ")  # what follows is another term ("東京*大阪")
         elif part == "{" or part == "-" or part in _CJK_COLUMN and after == ":":
             end = parts.index(":", i) if ":" in parts[i:] else -1
             names = [p for p in parts[i:end] if p not in "{}-" and not p.isspace()]
