@@ -50,6 +50,18 @@ def build(path: Path) -> Path:
     return path
 
 
+def _v12(path: Path) -> Path:
+    """The archive as version 12 wrote it: no bigram index, no bigram columns."""
+    with sqlite3.connect(path) as conn:
+        for name in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER posts_cjk_{name}")
+        conn.execute("DROP TABLE posts_cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk")
+        conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
+        conn.execute("PRAGMA user_version = 12")
+    return path
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("cjk") / "archive.db")
@@ -181,16 +193,9 @@ def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
 
 def test_an_archive_from_before_the_bigram_index_is_filled_in_when_opened(tmp_path: Path,
                                                                           ) -> None:
-    path = build(tmp_path / "archive.db")
-    # Back to version 12 as it was written: no posts_cjk, no cjk column.
+    path = _v12(build(tmp_path / "archive.db"))
     with sqlite3.connect(path) as conn:
-        for name in ("insert", "delete", "update"):
-            conn.execute(f"DROP TRIGGER posts_cjk_{name}")
-        conn.execute("DROP TABLE posts_cjk")
-        conn.execute("ALTER TABLE posts DROP COLUMN cjk")
-        conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
         conn.execute("UPDATE posts SET word_count = 1 WHERE language = 'zh'")  # as v12 counted
-        conn.execute("PRAGMA user_version = 12")
     assert schema.SCHEMA_VERSION == 13
     # Read-only, it stays as it is and searches as before: whole runs only, and no error.
     assert titles(path, "東京") == []
@@ -243,18 +248,6 @@ def test_the_search_command_finds_a_japanese_word(db: Path) -> None:
 
 
 # -- Datasette's table search (archive/web/cjk_search.py) -------------------------------------
-
-def _v12(path: Path) -> Path:
-    """The archive as version 12 wrote it: no bigram index, no bigram columns."""
-    with sqlite3.connect(path) as conn:
-        for name in ("insert", "delete", "update"):
-            conn.execute(f"DROP TRIGGER posts_cjk_{name}")
-        conn.execute("DROP TABLE posts_cjk")
-        conn.execute("ALTER TABLE posts DROP COLUMN cjk")
-        conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
-        conn.execute("PRAGMA user_version = 12")
-    return path
-
 
 @pytest.fixture
 def web(db: Path) -> Iterator[Any]:
