@@ -63,11 +63,14 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
 
     Plain words must all match (`don't`, `C++` are fine); FTS5 syntax works too: "a phrase",
     prefix*, AND/OR/NOT, NEAR(a b), and column filters title: body: author: tags: categories:.
+    Chinese, Japanese and Korean words are found inside unspaced text (東京 in 東京に行きました),
+    also in FTS5 syntax whose words are all such words.
 
     \b
     Examples:
         wixarchive search sophrologie stress --since 2024
         wixarchive search '"guided meditation" OR title:yoga*' --json
+        wixarchive search '東京 OR 京都' --lang ja
     """
     request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
                           since=since, until=until, lang=lang, limit=limit, offset=offset)
