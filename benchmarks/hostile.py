@@ -137,6 +137,11 @@ def hostile_dumps() -> Iterator[tuple[str, Callable[[], bytes]]]:
     yield "text dump 2,000,000 date lines", lambda: b"Jun 4, 2024\n3 min read\n" * 1_000_000
     yield "text dump one 50 MB line", lambda: ("word " * 10_000_000).encode()
     yield "text dump 1,000,000 bullets", lambda: "• Home\n".encode() * 1_000_000
+    # Lines shaped like the footer's counters one a line, under Wix's header: each pair looks
+    # ahead for the footer (quadratic without its bound, 12-05).
+    yield "text dump 300,000 counter-shaped pairs", lambda: (
+        b"top of page\nHome\nAll Posts\nAnn Lee\nJun 4\n2 min read\nA title\n"
+        + b"".join(b"%d zulod\n%d satelono\nlabel %d\n" % (i, i, i) for i in range(300_000)))
     # One long Markdown line of constructs never closed: each was quadratic once (12-05).
     for name, unit in (("images", "![a]("), ("links", "[a](x "), ("brackets", "["),
                        ("bold marks", "**a "), ("strike marks", "~~a ")):

@@ -57,8 +57,10 @@ SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1
 # counters, where only the counts show.
 SHAPED_COUNTER = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?$")
 BARE_COUNT = re.compile(rf"^{D}+$")
-# Lines after the footer's like button within which a copyright line shows the site footer.
+# Lines after the footer's like button within which a copyright line shows the site footer,
+# and within which a card's counts show the label again (three cards of a few lines each).
 FOOTER_REACH = 10
+CARDS_REACH = 40
 
 
 def _width(text: str) -> int:
@@ -282,7 +284,7 @@ class ShapeRules:
                 or not label or SHAPED_COUNTER.match(label) or _width(label) >= PARAGRAPH \
                 or label[-1] in ".!?:":
             return False
-        after = range(k + 3, len(self.c))
+        after = range(k + 3, min(len(self.c), k + 3 + CARDS_REACH))  # bounded: a line each
         return any(self.ln(j).text == label and BARE_COUNT.match(self.ln(j - 1).text)
                    for j in after) or any(v.COPYRIGHT.match(self.ln(j).text)
                                           for j in after[:FOOTER_REACH])
