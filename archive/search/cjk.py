@@ -67,14 +67,14 @@ def fts_query(text: str) -> tuple[str, list[str]] | None:
     i = 0
     while i < len(parts):
         part = parts[i]
-        after = next((p for p in parts[i + 1:] if not p.isspace()), None)
+        after = _next_part(parts, i)
         before = next((p for p in reversed(out) if not p.isspace()), None)
         if part.isspace() or part in "(),^":
             out.append(part)
         elif part == "*":  # a word is found anywhere in a run: its prefix query is its own
             out.append(" ")  # what follows is another term ("東京*大阪")
         elif part == "{" or part == "-" or part in _CJK_COLUMN and after == ":":
-            end = parts.index(":", i) if ":" in parts[i:] else -1
+            end = _colon(parts, i)
             names = [p for p in parts[i:end] if p not in "{}-" and not p.isspace()]
             if end < 0 or part == "-" and after not in ("{", *_CJK_COLUMN) \
                     or not names or any(name not in _CJK_COLUMN for name in names):
@@ -97,3 +97,18 @@ def fts_query(text: str) -> tuple[str, list[str]] | None:
             out.append(terms[0] if len(terms) == 1 else "(" + " AND ".join(terms) + ")")
         i += 1
     return ("".join(out).strip(), runs) if runs else None
+
+
+def _next_part(parts: list[str], i: int) -> str | None:
+    """The first part after `i` that is not spaces (read in place: a long query is linear)."""
+    j = i + 1
+    while j < len(parts) and parts[j].isspace():
+        j += 1
+    return parts[j] if j < len(parts) else None
+
+
+def _colon(parts: list[str], i: int) -> int:
+    try:
+        return parts.index(":", i)
+    except ValueError:
+        return -1
