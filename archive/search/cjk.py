@@ -60,7 +60,7 @@ def fts_query(text: str) -> tuple[str, list[str]] | None:
     `"東京タワー" AND 夜*`) as the posts_cjk expression of the same meaning, with the CJK runs
     it names (for snippets); None for a query with another word in it, which the main index
     answers (a word of it there against a CJK term here cannot be one expression), or with
-    syntax this does not read (`+`, a `-` but before a column filter)."""
+    syntax this does not read (`+`, or a `-` anywhere but before a column filter)."""
     out: list[str] = []
     runs: list[str] = []
     parts = _FTS_PART.findall(text)
