@@ -92,9 +92,11 @@ def main() -> int:
     kinds = {"common word": "東京", "two common words": "日本 時間",
              "one common character": "の", "rare word": vocab[15_000],
              "absent pair": vocab[15_000] + vocab[15_001],
-             "two rare words, OR": f"{vocab[15_000]} OR {vocab[15_002]}"}
+             "two rare words, OR": f"{vocab[15_000]} OR {vocab[15_002]}",
+             "rare word OR a Latin one": f"{vocab[15_000]} OR tokyo",
+             "common word OR a Latin one": "東京 OR tokyo"}
     print(f"\n{args.posts:,} Japanese-like posts ({path})")
-    print(f"{'query kind':<22}{'wixarchive p50/p95 ms':>23}{'LIKE, ranked':>16}{'ratio':>9}"
+    print(f"{'query kind':<28}{'wixarchive p50/p95 ms':>23}{'LIKE, ranked':>16}{'ratio':>9}"
           f"{'LIKE, first':>13}{'main index finds':>18}")
     with Archive.open(path, readonly=True) as archive:
         conn: sqlite3.Connection = archive.conn
@@ -115,7 +117,7 @@ def main() -> int:
                                 [(" OR " if either else " ").join(f'"{w}"' for w in words)]
                                 ).fetchone()[0]
             ratio = r50 / max(p50, 0.01)
-            print(f"{kind:<22}{p50:>11.1f} / {p95:>7.1f}{r50:>12.1f} ms{ratio:>8.1f}x"
+            print(f"{kind:<28}{p50:>11.1f} / {p95:>7.1f}{r50:>12.1f} ms{ratio:>8.1f}x"
                   f"{f50:>10.1f} ms{f'{main} of {found}':>18}   ({len(hits)} hits)")
     return 0
 

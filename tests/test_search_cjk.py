@@ -135,11 +135,38 @@ def test_fts_syntax_over_cjk_words_finds_them_inside_runs(db: Path, query: str,
     assert set(titles(db, query)) == expected
 
 
-def test_fts_syntax_mixing_cjk_and_other_words_is_the_main_index_as_before(db: Path) -> None:
-    assert titles(db, "東京 OR tokyo") == ["Tokyo in spring"]  # 東京 only as a whole run
+@pytest.mark.parametrize(("query", "expected"), [
+    ("東京 OR tokyo", {"先週の旅行", "東京タワーの夜景", "Tokyo in spring"}),
+    ("東京 AND tower", set()),  # no post has both: "tower" is only in the English one
+    ("tea OR 北京", {"Tokyo in spring", "烤鸭"}),
+    ("tokyo NOT 東京", {"Tokyo in spring"}),
+    ("東京 NOT night", {"先週の旅行", "東京タワーの夜景"}),
+    ("title:tokyo OR title:紅葉", {"Tokyo in spring", "京都の紅葉"}),
+    ("(東京 OR kyoto) AND title:spring", {"Tokyo in spring"}),
+    ("iPhone15 OR 烤鸭", {"東京タワーの夜景", "烤鸭"}),  # written against CJK text, and CJK
+    ("tow* OR 紅葉", {"Tokyo in spring", "京都の紅葉"}),
+    ('"東京タワー" OR "tea in Kyoto"', {"東京タワーの夜景", "Tokyo in spring"}),
+])
+def test_fts_syntax_mixing_cjk_and_other_words_reads_each_word_in_its_index(
+        db: Path, query: str, expected: set[str]) -> None:
+    """Before, such a query ran on the main index alone, where 東京 matched only a whole run
+    (`東京 OR tokyo` found the English post only)."""
+    assert set(titles(db, query)) == expected
+
+
+def test_fts_syntax_read_nowhere_else_stays_the_main_indexs(db: Path) -> None:
     assert titles(db, "Tokyo OR Kyoto") == ["Tokyo in spring"]
+    assert titles(db, "東京 + 大阪") == []  # "+" is not read here: whole runs only, as before
     with pytest.raises(SearchError, match="ends too early"):
         titles(db, "東京 AND")
+
+
+def test_a_mixed_query_ranks_and_filters_like_the_others(db: Path) -> None:
+    hits = titles(db, "東京 OR tokyo", lang="ja")
+    assert set(hits) == {"先週の旅行", "東京タワーの夜景"}
+    # The title holding the word ranks first, as in either index alone.
+    assert titles(db, "東京 OR tokyo", limit=1, lang="ja") == ["東京タワーの夜景"]
+    assert len(titles(db, "東京 OR tokyo", offset=2)) == 1
 
 
 def test_half_width_katakana_finds_full_width(db: Path) -> None:

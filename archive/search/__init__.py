@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from archive.schema import FTS_PREFIX, FTS_TABLE
-from archive.search import bigrams, cjk, exact
+from archive.search import bigrams, cjk, cjk_syntax, exact
 from archive.search.query import (
     SearchError,
     SearchQuery,
@@ -111,16 +111,18 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
     match = query.text.strip() if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
-    # FTS5 syntax over CJK words alone (`東京 OR 大阪`): the same expression on their bigrams.
-    on_bigrams = cjk.fts_query(match) if words is None else None
+    # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
+    syntax = cjk_syntax.parse(match) if words is None else None
     filters = filters_for(query)
     try:
-        bigram_index = (runs or words or on_bigrams) and cjk.indexed(conn)
+        bigram_index = (runs or words or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
-            runs, on_bigrams = [], None
-        if on_bigrams:
-            cjk_match, runs = on_bigrams
-            top = cjk.top_matching(conn, cjk_match, filters, query.limit, query.offset)
+            runs, syntax = [], None
+        if syntax is not None:
+            runs = syntax.runs
+            top = cjk.top_matching(conn, syntax.cjk_match, filters, query.limit, query.offset) \
+                if syntax.cjk_match else cjk.top_mixed(conn, syntax, filters, query.limit,
+                                                       query.offset)
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
         else:

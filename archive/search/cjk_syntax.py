@@ -1,0 +1,253 @@
+"""FTS5 syntax with Chinese, Japanese or Korean words in it, run on the right index per word.
+
+A CJK word is found inside unspaced text only in posts_cjk (archive/search/bigrams.py), and any
+other word only in the main index (or, written against CJK text, in posts_cjk too). A query in
+FTS5 syntax (`東京 OR 京都`, `title:京都 NOT 紅葉`, `iPhone OR アイフォン`) is read here into its
+tree of AND, OR and NOT over terms (with column filters, `*` and `^`; NEAR groups of CJK words):
+
+- all its terms CJK words: the same expression on the bigrams, one posts_cjk MATCH, ranked by
+  its bm25 (`Query.cjk_match`);
+- CJK words and others: each term is looked up in its index and the tree becomes SQL over the
+  post ids (`Query.condition`), ranked by the two indexes' bm25 of the terms it asks for.
+
+Syntax this does not read (`+`, NEAR over other words, a stray parenthesis) gives None: the main
+index then runs the query as it always did, where a CJK word matches only a whole run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
+from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
+
+# An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
+# barewords (operators, column names, terms); spaces only separate them.
+_FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
+_BINARY = ("OR", "AND", "NOT")
+# The main index's columns as posts_cjk holds them: the title's bigrams apart, the rest together.
+_CJK_COLUMN = {column: "cjk_title" if column == "title" else "cjk" for column in FTS_COLUMNS}
+
+
+class Unsupported(Exception):
+    """Syntax this module does not translate: the main index answers the query."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word (or phrase) with its column filter: CJK words are MATCHed in posts_cjk; other
+    words in the main index (`main`) and, written against CJK text, in posts_cjk (`cjk`)."""
+
+    cjk: str  # the posts_cjk MATCH expression
+    main: str | None = None  # the main index's, for a word that is not CJK
+    runs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Node:
+    operator: str  # AND, OR, NOT (left NOT right)
+    left: Node | Term
+    right: Node | Term
+
+
+Tree = Node | Term
+
+
+@dataclass(frozen=True)
+class Query:
+    tree: Tree
+
+    def terms(self, tree: Tree | None = None, positive: bool = True) -> list[tuple[Term, bool]]:
+        """Every term, with whether the query asks for it (not under the right of a NOT)."""
+        tree = self.tree if tree is None else tree
+        if isinstance(tree, Term):
+            return [(tree, positive)]
+        return self.terms(tree.left, positive) + self.terms(
+            tree.right, positive and tree.operator != "NOT")
+
+    @property
+    def runs(self) -> list[str]:
+        """The CJK runs the query asks for (what a snippet marks)."""
+        return [run for term, asked in self.terms() if asked for run in term.runs]
+
+    @property
+    def cjk_match(self) -> str | None:
+        """The whole query as one posts_cjk MATCH expression, when its terms are all CJK."""
+        if any(term.main is not None for term, _ in self.terms()):
+            return None
+        return _expression(self.tree)
+
+    def condition(self, post_id: str) -> tuple[str, list[str]]:
+        """The query as an SQL condition on `post_id`, each term in its index, and its
+        parameters."""
+        return _condition(self.tree, post_id)
+
+    def rankers(self) -> list[tuple[str, str]]:
+        """(index, MATCH expression) whose bm25 ranks the posts: the terms asked for, any of
+        them, in each index they are looked up in."""
+        asked = [term for term, yes in self.terms() if yes]
+        main = [term.main for term in asked if term.main is not None]
+        cjk = [term.cjk for term in asked]
+        return [(table, " OR ".join(f"({match})" for match in matches))
+                for table, matches in ((FTS_TABLE, main), (CJK_TABLE, cjk)) if matches]
+
+
+def parse(text: str) -> Query | None:
+    """The query's tree when it names a CJK word and uses only syntax read here, else None."""
+    try:
+        tree = _Parser(_FTS_PART.findall(text)).query()
+    except Unsupported:
+        return None
+    query = Query(tree)
+    return query if any(term.runs for term, _ in query.terms()) else None
+
+
+def _expression(tree: Tree) -> str:
+    if isinstance(tree, Term):
+        return tree.cjk
+    return f"({_expression(tree.left)} {tree.operator} {_expression(tree.right)})"
+
+
+def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
+    if isinstance(tree, Term):
+        cjk = f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
+        if tree.main is None:
+            return cjk, [tree.cjk]
+        main = f"{post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
+        return f"({main} OR {cjk})", [tree.main, tree.cjk]
+    left, left_params = _condition(tree.left, post_id)
+    right, right_params = _condition(tree.right, post_id)
+    joined = {"AND": "AND", "OR": "OR", "NOT": "AND NOT"}[tree.operator]
+    return f"({left} {joined} {right})", left_params + right_params
+
+
+class _Parser:
+    """Recursive descent over FTS5's precedence: NOT binds tighter than AND, AND than OR."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+        self.at = 0
+
+    def peek(self, ahead: int = 0) -> str | None:
+        at = self.at + ahead
+        return self.parts[at] if at < len(self.parts) else None
+
+    def take(self) -> str:
+        part = self.peek()
+        if part is None:
+            raise Unsupported("the query ends too early")
+        self.at += 1
+        return part
+
+    def query(self) -> Tree:
+        tree = self.any_of()
+        if self.peek() is not None:
+            raise Unsupported(f"unexpected {self.peek()!r}")
+        return tree
+
+    def any_of(self) -> Tree:
+        tree = self.all_of()
+        while self.peek() == "OR":
+            self.take()
+            tree = Node("OR", tree, self.all_of())
+        return tree
+
+    def all_of(self) -> Tree:
+        tree = self.but_not()
+        while self.peek() not in (None, "OR", ")"):
+            if self.peek() == "AND":
+                self.take()
+            tree = Node("AND", tree, self.but_not())
+        return tree
+
+    def but_not(self) -> Tree:
+        tree = self.primary()
+        while self.peek() == "NOT":
+            self.take()
+            tree = Node("NOT", tree, self.primary())
+        return tree
+
+    def primary(self) -> Tree:
+        if self.peek() == "(":
+            self.take()
+            tree = self.any_of()
+            if self.take() != ")":
+                raise Unsupported("unclosed parenthesis")
+            return tree
+        columns = self.column_filter()
+        if self.peek() == "NEAR" and self.peek(1) == "(":
+            return self.near(columns)
+        initial = self.peek() == "^"
+        if initial:
+            self.take()
+        return self.term(self.take(), columns, initial)
+
+    def column_filter(self) -> tuple[str, str] | None:
+        """`title:`, `{title body}:` or `-{…}:` as (the main index's, posts_cjk's) prefixes."""
+        negated = self.peek() == "-"
+        start = self.at + negated
+        if self.peek(negated) == "{":
+            end = self.parts.index("}", start) if "}" in self.parts[start:start + 8] else -1
+            names = self.parts[start + 1:end]
+            after = end + 1
+        elif self.peek(negated) in _CJK_COLUMN:
+            names, after = [self.parts[start]], start + 1
+        else:
+            if negated:
+                raise Unsupported("'-' before no column filter")
+            return None
+        if not names or after >= len(self.parts) or self.parts[after] != ":" \
+                or any(name not in _CJK_COLUMN for name in names):
+            if negated or self.peek(negated) == "{":
+                raise Unsupported("not a column filter")
+            return None  # a word that happens to be a column's name
+        self.at = after + 1
+        sign = "-" if negated else ""
+        return (sign + "{" + " ".join(names) + "}: ",
+                sign + "{" + " ".join(dict.fromkeys(_CJK_COLUMN[n] for n in names)) + "}: ")
+
+    def near(self, columns: tuple[str, str] | None) -> Term:
+        """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
+        self.take(), self.take()
+        phrases: list[Term] = []
+        distance = ""
+        while self.peek() not in (")", None):
+            if self.peek() == ",":
+                self.take()
+                distance = ", " + self.take()
+                if not distance[2:].isdigit():
+                    raise Unsupported("NEAR's distance is not a number")
+                continue
+            phrases.append(self.term(self.take(), None, False))
+        self.take()
+        if not phrases or any(p.main is not None or len(p.runs) != 1 for p in phrases):
+            raise Unsupported("NEAR over words that are not one CJK run each")
+        group = "NEAR(" + " ".join(p.cjk for p in phrases) + distance + ")"
+        return Term((columns[1] if columns else "") + group,
+                    runs=tuple(run for p in phrases for run in p.runs))
+
+    def term(self, part: str, columns: tuple[str, str] | None, initial: bool) -> Tree:
+        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term."""
+        if part in _BINARY or part == "NEAR" or len(part) == 1 and part in '(){}:*^+,-"':
+            raise Unsupported(f"{part!r} where a word belongs")
+        prefix = self.peek() == "*"
+        if prefix:
+            self.take()
+        quoted = part.startswith('"')
+        word = normalize(part[1:].removesuffix('"').replace('""', '"') if quoted else part)
+        runs = CJK_RUN.findall(word)
+        others = TOKEN.findall(CJK_RUN.sub(" ", word))
+        if not runs and not others:
+            raise Unsupported("a phrase with no word in it")
+        main_filter, cjk_filter = columns or ("", "")
+        caret = "^" if initial else ""
+        terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,))
+                             for run in runs]
+        if others:  # the other words, as one phrase (a prefix query with the "*")
+            phrase = '"' + " ".join(others) + '"' + (" *" if prefix else "")
+            terms.append(Term(cjk_filter + caret + phrase, main_filter + caret + phrase))
+        tree: Tree = terms[0]
+        for more in terms[1:]:
+            tree = Node("AND", tree, more)
+        return tree
