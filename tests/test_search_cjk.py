@@ -161,6 +161,15 @@ def test_fts_syntax_read_nowhere_else_stays_the_main_indexs(db: Path) -> None:
         titles(db, "東京 AND")
 
 
+def test_long_fts_queries_with_cjk_words_run(db: Path) -> None:
+    """A chain of 120 terms is no nesting 120 levels deep (SQLite stops at ~100); a query
+    longer than anyone types runs on the main index, never into Python's recursion limit."""
+    assert set(titles(db, "東京 " * 120 + "OR tokyo")) == {
+        "先週の旅行", "東京タワーの夜景", "Tokyo in spring"}
+    assert titles(db, "東京 NOT " * 60 + "tokyo") == []
+    assert titles(db, "東京 " * 20_000 + "OR 京都") == []  # whole runs only: none
+
+
 def test_a_mixed_query_ranks_and_filters_like_the_others(db: Path) -> None:
     hits = titles(db, "東京 OR tokyo", lang="ja")
     assert set(hits) == {"先週の旅行", "東京タワーの夜景"}

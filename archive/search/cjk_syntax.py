@@ -10,8 +10,9 @@ tree of AND, OR and NOT over terms (with column filters, `*` and `^`; NEAR group
 - CJK words and others: each term is looked up in its index and the tree becomes SQL over the
   post ids (`Query.condition`), ranked by the two indexes' bm25 of the terms it asks for.
 
-Syntax this does not read (`+`, NEAR over other words, a stray parenthesis) gives None: the main
-index then runs the query as it always did, where a CJK word matches only a whole run.
+Syntax this does not read (`+`, NEAR over other words, a stray parenthesis), or a query of over
+MAX_PARTS parts, gives None: the main index then runs the query as it always did, where a CJK
+word matches only a whole run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
 # barewords (operators, column names, terms); spaces only separate them.
 _FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
 _BINARY = ("OR", "AND", "NOT")
+# Parts read at most: the tree is walked recursively, a level a term or parenthesis, and no
+# query anyone types has this many (a longer one runs on the main index).
+MAX_PARTS = 256
 # The main index's columns as posts_cjk holds them: the title's bigrams apart, the rest together.
 _CJK_COLUMN = {column: "cjk_title" if column == "title" else "cjk" for column in FTS_COLUMNS}
 
@@ -95,18 +99,32 @@ class Query:
 
 def parse(text: str) -> Query | None:
     """The query's tree when it names a CJK word and uses only syntax read here, else None."""
+    parts = _FTS_PART.findall(text)
+    if len(parts) > MAX_PARTS:
+        return None
     try:
-        tree = _Parser(_FTS_PART.findall(text)).query()
+        tree = _Parser(parts).query()
     except Unsupported:
         return None
     query = Query(tree)
     return query if any(term.runs for term, _ in query.terms()) else None
 
 
+def _operands(tree: Node) -> list[Tree]:
+    """A chain of one operator (`a AND b AND c`, parsed left-deep) as its operands, so that
+    neither expression nests a level a term (SQLite's parser stops at ~100 levels)."""
+    operands = [tree.right]
+    while isinstance(tree.left, Node) and tree.left.operator == tree.operator:
+        tree = tree.left
+        operands.append(tree.right)
+    operands.append(tree.left)
+    return operands[::-1]
+
+
 def _expression(tree: Tree) -> str:
     if isinstance(tree, Term):
         return tree.cjk
-    return f"({_expression(tree.left)} {tree.operator} {_expression(tree.right)})"
+    return "(" + f" {tree.operator} ".join(map(_expression, _operands(tree))) + ")"
 
 
 def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
@@ -116,10 +134,9 @@ def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
             return cjk, [tree.cjk]
         main = f"{post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
         return f"({main} OR {cjk})", [tree.main, tree.cjk]
-    left, left_params = _condition(tree.left, post_id)
-    right, right_params = _condition(tree.right, post_id)
-    joined = {"AND": "AND", "OR": "OR", "NOT": "AND NOT"}[tree.operator]
-    return f"({left} {joined} {right})", left_params + right_params
+    parts = [_condition(operand, post_id) for operand in _operands(tree)]
+    joined = {"AND": " AND ", "OR": " OR ", "NOT": " AND NOT "}[tree.operator]
+    return "(" + joined.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
 
 class _Parser:
