@@ -18,6 +18,7 @@ word matches only a whole run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
@@ -163,12 +164,15 @@ class _Parser:
             raise Unsupported(f"unexpected {self.peek()!r}")
         return tree
 
-    def any_of(self) -> Tree:
-        tree = self.all_of()
-        while self.peek() == "OR":
+    def chain(self, operator: str, operand: Callable[[], Tree]) -> Tree:
+        tree = operand()
+        while self.peek() == operator:
             self.take()
-            tree = Node("OR", tree, self.all_of())
+            tree = Node(operator, tree, operand())
         return tree
+
+    def any_of(self) -> Tree:
+        return self.chain("OR", self.all_of)
 
     def all_of(self) -> Tree:
         tree = self.but_not()
@@ -179,11 +183,7 @@ class _Parser:
         return tree
 
     def but_not(self) -> Tree:
-        tree = self.primary()
-        while self.peek() == "NOT":
-            self.take()
-            tree = Node("NOT", tree, self.primary())
-        return tree
+        return self.chain("NOT", self.primary)
 
     def primary(self) -> Tree:
         if self.peek() == "(":
