@@ -8,7 +8,11 @@ The package, by stage of a query:
   exact   exact bm25 ranking, filters applied while ranking;
   topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
   stats   which units get a list, and ranking them (Archive.refresh_search_stats stores them);
-  extend  extending the lists with the posts added or changed since.
+  extend  extending the lists with the posts added or changed since;
+and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
+  bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
+  cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
+  cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index.
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
