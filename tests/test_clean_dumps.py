@@ -11,13 +11,14 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from benchmarks.text_cleaning import token_f1
 from crawler.clean.dates import iso_date
-from crawler.clean.lines import byline
+from crawler.clean.lines import byline, split_lines
 from crawler.clean.markdown import inline_plain, looks_like_markdown
 from crawler.clean.text import clean_text
 
@@ -627,3 +628,71 @@ def test_a_console_browsers_dump_reads_like_the_others(dump: str) -> None:
                                         "Jun 6, 2019", 1)
     assert result.body == ["Did you know that we perform drug testing for manufacturing "
                            "facilities?", "Call today to schedule an appointment."]
+
+
+# The console browsers wrap at the screen's width (w3m at 80 columns, lynx at 78 with its
+# paragraphs indented): a long title comes out on two lines, a paragraph on several, a list
+# item's text under its bullet. Images show as their file name or alt text in brackets, the
+# author's avatar as its alt text before the name.
+PARAGRAPH = ("Picture this: a room filled with about twenty-five passionate people, all with a "
+             "shared interest in agile methods, and a presenter who decided to kick things off "
+             "with a twist, a human bubble sort that served as an icebreaker and turned out to "
+             "be a great way to get to know each other.")
+TITLE = "Roaring Success in the Lion City: Unveiling Team Topologies at Agile Singapore Meetup"
+W3M_WRAPPED = f"""top of page
+  • All Posts
+  • Planning
+[                    ]
+Search
+{TITLE[:78]}
+{TITLE[79:]}
+  • <sp>
+    [AItbvmm5lA]Andy Spamer
+  • Sep 9, 2023
+  • 3 min read
+{chr(10).join(textwrap.wrap(PARAGRAPH, 79))}
+27 views0 comments
+Post not marked as liked
+bottom of page
+""".replace("<sp>", "")
+LYNX_WRAPPED = f"""   top of page
+     * All Posts
+     * Planning
+   ____________________
+   Search
+{TITLE[:68]}
+{TITLE[69:]}
+   Writer's picture: Andy Spamer Andy Spamer
+   Sep 9, 2023
+   3 min read
+{chr(10).join("   " + line for line in textwrap.wrap(PARAGRAPH, 74))}
+   27 views0 comments
+   (BUTTON) Post not marked as liked
+   bottom of page
+"""
+
+
+@pytest.mark.parametrize("dump", [W3M_WRAPPED, LYNX_WRAPPED], ids=["w3m", "lynx"])
+def test_a_console_browsers_wrapped_lines_read_whole(dump: str) -> None:
+    """Before, the title was its last line ("Meetup"), the author none (w3m: a bullet with no
+    text over the name; lynx: the avatar's alt text before it) and the paragraph four."""
+    result = clean_text(dump)
+    assert (result.title, result.author, result.reading_minutes) == (TITLE, "Andy Spamer", 3)
+    assert result.body == [PARAGRAPH]
+
+
+def test_a_full_line_before_the_counters_does_not_take_them() -> None:
+    """lynx writes the footer's counters at the paragraphs' indentation right under the last
+    one: a last line as long as the width does not make them its continuation."""
+    last = "   and so the evening ended with everyone agreeing to come back next month to"
+    dump = LYNX_WRAPPED.replace("   27 views0 comments", f"{last}\n   27 views0 comments")
+    assert len(last) == 77 and "27 views" not in clean_text(dump).body[-1]
+
+
+def test_lines_near_a_screens_width_but_not_wrapped_stay_apart() -> None:
+    """Card titles of about 76 columns over capitalised author lines (a browser's copy of a
+    listing) are no wrapped sentences."""
+    cards = "".join(f"Adolf Stock\nAdolf Stock im Gespräch mit Gast {n} über Architektur und "
+                    "Städtebau in Berlin\n" for n in range(1, 5))
+    lines = [line.text for line in split_lines(cards, "text") if line.text]
+    assert lines == cards.strip().split("\n")

@@ -12,7 +12,10 @@ from crawler.clean import vocabulary as v
 
 # One or more list bullets: html2text and inscriptis nest them ("*   * Jun 6", "+ 1 min read");
 # w3m marks nested items with squares and circles ("□ Jun 6, 2019").
-BULLET = re.compile(r"^\s*(?:(?:[•·▪●◦‣∙□■○◻▫]|[-*–+](?=\s|$))\s*)+")
+_MARK_CHARS = "•·▪●◦‣∙□■○◻▫"
+_BULLET_MARK = rf"(?:[{_MARK_CHARS}]|[-*–+](?=\s|$))"
+BULLET = re.compile(rf"^\s*(?:{_BULLET_MARK}\s*)+")
+_BULLETS_IF_ANY = rf"^(\s*(?:{_BULLET_MARK}\s*)*)"
 # What the console browsers print for form controls: lynx's "(BUTTON)" before a button's label,
 # and an empty text field ("____________________" in lynx, "[                    ]" in w3m).
 _BUTTON_MARK = re.compile(r"\(BUTTON\)\s*")
@@ -65,7 +68,9 @@ def split_lines(text: str, dialect: str) -> list[Line]:
         shown = md.plain_lines(sources)
         plain = [m.plain for m in shown]
     else:
-        shown, plain = [], [_without_form_controls(line) for line in sources]
+        sources = unwrap_console(sources)
+        shown, plain = [], [_without_image_mark(_without_form_controls(line))
+                            for line in sources]
     out = []
     for i, raw in enumerate(plain):
         raw = raw.rstrip()
@@ -103,6 +108,96 @@ def _drop_empty_items(lines: list[Line]) -> None:
 
 def _indent(raw: str) -> int:
     return len(raw) - len(raw.lstrip())
+
+
+# A console browser's dump is wrapped at its screen's width: lynx at 78 columns, w3m at 80;
+# its longest line is then a little shorter (77 and 79 on the real posts).
+CONSOLE_WIDTH = 80
+_NARROWEST = 68
+# Sentences broken near the width that a dump needs to be read as wrapped.
+_NEAR_WIDTH = 8
+_WRAPPED_LINES = 3
+
+
+def unwrap_console(lines: list[str]) -> list[str]:
+    """A dump that lynx or w3m wrapped at the screen's width with its wrapped lines (a long
+    title, a paragraph, a list item's text) each on one line again; any other dump as it is.
+
+    As unwrap does for html2text's Markdown: a line goes on the one before when it continues
+    that one's text (no bullet, at the column where that text starts) and its first word would
+    not have fitted there (a greedy wrap breaks only then), the width being the dump's longest
+    line. Also w3m's list item with an image and no text ("  • "): the line under it at its
+    text's column is its text. A dump whose longest line is not near a screen's width (between
+    _NARROWEST and CONSOLE_WIDTH), or with no sentences broken there, was not wrapped."""
+    lengths = [len(line.rstrip()) for line in lines]
+    width = max(lengths, default=0)
+    if not _NARROWEST <= width <= CONSOLE_WIDTH:
+        return lines
+    # Sentences broken by the wrap: a full line, then one going on in lower case ("…a room
+    # filled with about 25" / "individuals, all…"). Titles that happen to be as long are not.
+    broken = sum(lengths[i] >= width - _NEAR_WIDTH and lines[i + 1].lstrip()[:1].islower()
+                 for i in range(len(lines) - 1))
+    if broken < _WRAPPED_LINES:
+        return lines
+    out: list[str] = []
+    before = ""  # the line before, as the dump has it
+    for line in lines:
+        text = line.strip()
+        above = before.rstrip()
+        before = line
+        if out and text and above and not BULLET.match(line) \
+                and _indent(line) == _text_column(above) and not _chrome_alone(text):
+            item_without_text = BULLET.match(above) and BULLET.match(above).end() >= len(above)
+            if item_without_text or len(above) + 1 + len(text.split(maxsplit=1)[0]) > width:
+                out[-1] = f"{out[-1].rstrip()} {text}"
+                continue
+        out.append(line)
+    return out
+
+
+def _chrome_alone(text: str) -> bool:
+    """A line of the post's footer or the site's chrome, never a wrapped line's end (lynx
+    writes the counters at the paragraphs' indentation, right under the last one)."""
+    return v.is_closing_anchor(text) or v.is_closing_chrome(text) or v.is_leading_chrome(text)
+
+
+def _text_column(line: str) -> int:
+    """Where the text of a line (right-stripped) starts: after its bullet and the spaces after
+    it; after the bullet and one space for an item with no text."""
+    bullet = BULLET.match(line)
+    if bullet is None:
+        return _indent(line)
+    return bullet.end() + (bullet.end() >= len(line))
+
+
+# What a console browser writes for an image before the text beside it: its file name or alt
+# text in brackets ("[file.jpg] Matteo Viganò", "[AItbvmm5lA]Keshav Sachdeva"), and the
+# avatar's alt text before the author's name ("Writer's picture: Ann Lee Ann Lee").
+_IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?!\d+\])[^\]\s]{{1,120}}\]\s*(?=\S)")
+_AVATAR_ALT = re.compile(rf"{_BULLETS_IF_ANY}{v.AVATAR_ALT}\s*:?\s+(?=\S)", re.IGNORECASE)
+_AVATAR_LINE = 160  # the alt text, a name twice and a list's indentation fit in this
+# A cheap test before the regex, which every line would otherwise go through.
+_LIST_MARKS = f" \t{_MARK_CHARS}-*–+"
+_AVATAR_PREFIXES = tuple(alt.lower() for alt in v.AVATAR_ALTS)
+_ALT_MAX = max(map(len, _AVATAR_PREFIXES))
+
+
+def _without_image_mark(line: str) -> str:
+    """A console browser's line without the image written before its text (see _IMAGE_MARK),
+    and the author's name without the avatar's alt text before it: "Writer's picture Admin",
+    or with the name written twice ("Writer's picture: Ann Lee Ann Lee"). "Foto do escritor:
+    Ann" over "Ann" stays: that is the byline's "Writer: Ann" the header reads."""
+    if "[" in line:
+        line = _IMAGE_MARK.sub(r"\1", line, count=1)
+    if len(line) < _AVATAR_LINE and line.lstrip(_LIST_MARKS)[:_ALT_MAX].lower().startswith(
+            _AVATAR_PREFIXES) and (avatar := _AVATAR_ALT.match(line)) is not None:
+        name = line[avatar.end():].strip()
+        half = name[:len(name) // 2].strip()
+        if half and name == f"{half} {half}":
+            line = avatar.group(1) + half
+        elif ":" not in line[:avatar.end()]:
+            line = avatar.group(1) + name
+    return line
 
 
 def _without_form_controls(line: str) -> str:

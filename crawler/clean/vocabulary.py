@@ -71,10 +71,14 @@ ALL_POSTS = [
     "جميع المنشورات", "كل المنشورات",
 ]
 # Header widgets around the byline: the avatar's alt text and the post's "⋮" menu button.
-HEADER_WIDGETS = [
+AVATAR_ALTS = [
     "Writer's picture", "Photo du rédacteur", "Photo de l'auteur", "Bild des Autors",
     "Foto del escritor", "Foto do escritor", "Foto van schrijver", "Fotka autora",
-    "صورة الكاتب", "More actions", "Plus d'actions", "Weitere Aktionen", "Más acciones",
+    "صورة الكاتب",
+]
+AVATAR_ALT = f"(?:{_alt(AVATAR_ALTS)})"  # as a pattern's part
+HEADER_WIDGETS = [
+    *AVATAR_ALTS, "More actions", "Plus d'actions", "Weitere Aktionen", "Más acciones",
     "Mais ações", "Meer acties", "Další akce", "المزيد من الإجراءات",
 ]
 MORE_MENU = ["More", "More...", "Plus", "Mehr", "Más", "Mais", "Meer", "Více", "Altro", "المزيد"]
