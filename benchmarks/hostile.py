@@ -137,6 +137,11 @@ def hostile_dumps() -> Iterator[tuple[str, Callable[[], bytes]]]:
     yield "text dump 2,000,000 date lines", lambda: b"Jun 4, 2024\n3 min read\n" * 1_000_000
     yield "text dump one 50 MB line", lambda: ("word " * 10_000_000).encode()
     yield "text dump 1,000,000 bullets", lambda: "• Home\n".encode() * 1_000_000
+    # A console browser's wrapped dump that never ends its sentence: every line goes on the one
+    # before (quadratic when each join rebuilt the line, 12-05).
+    yield "text dump 700,000 wrapped lines", lambda: (
+        "and so the evening went on with everyone agreeing to meet again next month\n"
+        * 700_000).encode()
     # Lines shaped like the footer's counters one a line, under Wix's header: each pair looks
     # ahead for the footer (quadratic without its bound, 12-05).
     yield "text dump 300,000 counter-shaped pairs", lambda: (

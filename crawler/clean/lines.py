@@ -139,20 +139,22 @@ def unwrap_console(lines: list[str]) -> list[str]:
                  for i in range(len(lines) - 1))
     if broken < _WRAPPED_LINES:
         return lines
-    out: list[str] = []
+    out: list[list[str]] = []  # each line's pieces, joined at the end (not one by one: linear)
     before = ""  # the line before, as the dump has it
     for line in lines:
         text = line.strip()
         above = before.rstrip()
         before = line
         if out and text and above and not BULLET.match(line) \
-                and _indent(line) == _text_column(above) and not _chrome_alone(text):
+                and _indent(line) == _text_column(above):
             item_without_text = BULLET.match(above) and BULLET.match(above).end() >= len(above)
-            if item_without_text or len(above) + 1 + len(text.split(maxsplit=1)[0]) > width:
-                out[-1] = f"{out[-1].rstrip()} {text}"
+            if (item_without_text or len(above) + 1 + len(text.split(maxsplit=1)[0]) > width) \
+                    and not _chrome_alone(text):
+                out[-1][-1] = out[-1][-1].rstrip()
+                out[-1].append(text)
                 continue
-        out.append(line)
-    return out
+        out.append([line])
+    return [" ".join(pieces) for pieces in out]
 
 
 def _chrome_alone(text: str) -> bool:
