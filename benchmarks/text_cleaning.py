@@ -18,10 +18,10 @@ every chrome line the vocabulary names made up (`pseudo_locale`), the title, aut
 Then the same dumps with what a blog's settings can hide taken out (the reading time, the date
 too, the author, the footer's counters, likes, share bar and comments).
 
-Then, where lynx, w3m and chromium are installed, the same scores for their dumps of the real
-posts (html/<name>.html with truth/<name>.json), made on the spot: the console browsers' -dump,
-and Chromium's innerText (what selecting the page and copying it gives), also in a made-up
-locale.
+Then, where lynx, w3m, pandoc and chromium are installed, the same scores for their dumps of
+the real posts (html/<name>.html with truth/<name>.json), made on the spot: the console
+browsers' -dump, pandoc's plain text, and Chromium's innerText (what selecting the page and
+copying it gives), also in a made-up locale.
 """
 
 from __future__ import annotations
@@ -220,13 +220,14 @@ def score_hidden(dumps: list[tuple[dict, str]]) -> None:
         _print_rows(f"no {'+'.join(hides)}"[:23], cases)
 
 
-# The console browsers, when installed (Debian's lynx and w3m; not needed by the tests), and a
-# browser's select-all-and-copy (headless Chromium's document.body.innerText, what a reader gets
-# by copying the page): each real post of html/ that truth/ describes, dumped now, scored like
-# the dumps above.
+# The console browsers and pandoc's plain text, when installed (Debian's lynx, w3m and pandoc;
+# not needed by the tests), and a browser's select-all-and-copy (headless Chromium's
+# document.body.innerText, what a reader gets by copying the page): each real post of html/
+# that truth/ describes, dumped now, scored like the dumps above.
 CONSOLE_TOOLS = {
     "lynx": ["lynx", "-dump", "-nolist", "-assume_charset=utf-8", "-display_charset=utf-8"],
     "w3m": ["w3m", "-dump", "-T", "text/html", "-I", "utf-8", "-O", "utf-8"],
+    "pandoc": ["pandoc", "-f", "html", "-t", "plain"],
 }
 CONSOLE_CHECKS = ("title", "author", "reading_minutes")
 # The page's own scripts are dropped (they would fetch Wix's runtime from a network the machine
@@ -259,7 +260,8 @@ def score_console_dumps(corpus: Path) -> None:
     posts = [(truth, page) for truth, page in posts if page.is_file()]
     found = [tool for tool in (*CONSOLE_TOOLS, "chromium") if shutil.which(tool)]
     if not posts or not found:
-        print("\nbrowsers' dumps: lynx, w3m and chromium not installed, or no truth: skipped")
+        print("\nbrowsers' dumps: lynx, w3m, pandoc and chromium not installed, or no truth: "
+              "skipped")
         return
     print(f"\nbrowsers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped now; chromium: "
           "its innerText, a select-all copy)")

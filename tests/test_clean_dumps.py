@@ -696,3 +696,71 @@ def test_lines_near_a_screens_width_but_not_wrapped_stay_apart() -> None:
                     "Städtebau in Berlin\n" for n in range(1, 5))
     lines = [line.text for line in split_lines(cards, "text") if line.text]
     assert lines == cards.strip().split("\n")
+
+
+# pandoc's plain text (`pandoc -f html -t plain`): wrapped at 72 columns, lists as "-   item"
+# with an item's paragraphs under it (blank lines between), images with no alt text as "[]".
+PANDOC = f"""top of page
+
+-   All Posts
+-   Instagram
+
+[]
+
+Search
+
+Log in / Sign up
+
+-   <sp>
+    []
+
+    Roel
+
+-   <sp>
+
+-   -   May 6, 2021
+
+    -   <sp>
+
+    -   1 min read
+
+[]
+
+{chr(10).join(textwrap.wrap(TITLE, 72))}
+
+{chr(10).join(textwrap.wrap(PARAGRAPH, 72))}
+
+{chr(10).join(textwrap.wrap("We took notes on int[] values and arrays[] in the code too, and "
+                            "then we went home happy after a long day of work.", 72))}
+
+[]
+
+[]
+
+27 views0 comments
+
+Post not marked as liked[]
+
+Recent Posts
+
+See All
+
+Ten ways to grow
+
+[]29[]0
+
+Post not marked as liked[]
+
+bottom of page
+""".replace("<sp>", "")  # the empty items keep their bullet's spaces
+
+
+def test_pandocs_plain_text_reads_like_the_others() -> None:
+    """Before, the author under the avatar's "[]" was read as the title, and "Post not marked
+    as liked[]" and "[]29[]0" were no chrome the vocabulary knew."""
+    result = clean_text(PANDOC)
+    assert (result.page_kind, result.title, result.author, result.date,
+            result.reading_minutes) == ("post", TITLE, "Roel", "May 6, 2021", 1)
+    assert result.body == [PARAGRAPH, "We took notes on int[] values and arrays[] in the code "
+                           "too, and then we went home happy after a long day of work."]
+    assert {"27 views0 comments", "Post not marked as liked", "29 0"} <= set(result.chrome)

@@ -120,41 +120,60 @@ _WRAPPED_LINES = 3
 
 
 def unwrap_console(lines: list[str]) -> list[str]:
-    """A dump that lynx or w3m wrapped at the screen's width with its wrapped lines (a long
-    title, a paragraph, a list item's text) each on one line again; any other dump as it is.
+    """The dump's lines with those a console browser or converter wrapped at the screen's width
+    (lynx, w3m, pandoc's plain text: a long title, a paragraph, a list item's text) each on one
+    line again, and a list item's text that it wrote under the item's bullet on the item.
 
-    As unwrap does for html2text's Markdown: a line goes on the one before when it continues
-    that one's text (no bullet, at the column where that text starts) and its first word would
-    not have fitted there (a greedy wrap breaks only then), the width being the dump's longest
-    line. Also w3m's list item with an image and no text ("  • "): the line under it at its
-    text's column is its text. A dump whose longest line is not near a screen's width (between
-    _NARROWEST and CONSOLE_WIDTH), or with no sentences broken there, was not wrapped."""
-    lengths = [len(line.rstrip()) for line in lines]
-    width = max(lengths, default=0)
-    if not _NARROWEST <= width <= CONSOLE_WIDTH:
-        return lines
-    # Sentences broken by the wrap: a full line, then one going on in lower case ("…a room
-    # filled with about 25" / "individuals, all…"). Titles that happen to be as long are not.
-    broken = sum(lengths[i] >= width - _NEAR_WIDTH and lines[i + 1].lstrip()[:1].islower()
-                 for i in range(len(lines) - 1))
-    if broken < _WRAPPED_LINES:
+    As unwrap does for html2text's Markdown: in a wrapped dump (_wrap_width), a line goes on the
+    one before when it continues that one's text (no bullet, at the column where that text
+    starts) and its first word would not have fitted there (a greedy wrap breaks only then). In
+    any dump, a list item with no text but images (w3m's "  • ", pandoc's "-   " over "[]")
+    takes the lines under it indented past its bullet by up to 4 columns, blank lines between,
+    up to the first that is not images alone (the author's name under the avatar)."""
+    width = _wrap_width(lines)
+    if not width and not any(map(_ITEM_WITHOUT_TEXT.match, lines)):
         return lines
     out: list[list[str]] = []  # each line's pieces, joined at the end (not one by one: linear)
     before = ""  # the line before, as the dump has it
+    waiting: tuple[int, int] | None = None  # an item with no text yet: where, its bullet's end
     for line in lines:
         text = line.strip()
         above = before.rstrip()
         before = line
-        if out and text and above and not BULLET.match(line) \
-                and _indent(line) == _text_column(above):
-            item_without_text = BULLET.match(above) and BULLET.match(above).end() >= len(above)
-            if (item_without_text or len(above) + 1 + len(text.split(maxsplit=1)[0]) > width) \
-                    and not _chrome_alone(text):
-                out[-1][-1] = out[-1][-1].rstrip()
-                out[-1].append(text)
-                continue
-        out.append([line])
-    return [" ".join(pieces) for pieces in out]
+        if not text:
+            out.append([line])  # an item waits across blank lines (pandoc's loose lists)
+            continue
+        bullet = BULLET.match(line)
+        if waiting is not None and bullet is None and not _chrome_alone(text) \
+                and _indent(line) in range(waiting[1], waiting[1] + 4):
+            out[waiting[0]].append(text)
+            if not _IMAGES_ONLY.match(text):  # the avatar, then the name under it
+                waiting = None
+            continue
+        waiting = None
+        if bullet is not None and _IMAGES_ONLY.match(line[bullet.end():] or "[]"):
+            waiting = (len(out), len(line[:bullet.end()].rstrip()))
+        elif width and bullet is None and above and _indent(line) == _text_column(above) \
+                and len(above) + 1 + len(text.split(maxsplit=1)[0]) > width \
+                and not _chrome_alone(text):
+            out[-1].append(text)
+            continue
+        out.append([line.rstrip()])
+    return [" ".join(piece.rstrip() for piece in pieces) for pieces in out]
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width the dump was wrapped at (its longest line), or 0 when it was not wrapped: its
+    longest line is not near a screen's width, or no sentences are broken there (a full line,
+    then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
+    titles that happen to be as long are not)."""
+    lengths = [len(line.rstrip()) for line in lines]
+    width = max(lengths, default=0)
+    if not _NARROWEST <= width <= CONSOLE_WIDTH:
+        return 0
+    broken = sum(lengths[i] >= width - _NEAR_WIDTH and lines[i + 1].lstrip()[:1].islower()
+                 for i in range(len(lines) - 1))
+    return width if broken >= _WRAPPED_LINES else 0
 
 
 def _chrome_alone(text: str) -> bool:
@@ -165,17 +184,21 @@ def _chrome_alone(text: str) -> bool:
 
 def _text_column(line: str) -> int:
     """Where the text of a line (right-stripped) starts: after its bullet and the spaces after
-    it; after the bullet and one space for an item with no text."""
+    it."""
     bullet = BULLET.match(line)
-    if bullet is None:
-        return _indent(line)
-    return bullet.end() + (bullet.end() >= len(line))
+    return _indent(line) if bullet is None else bullet.end()
 
 
 # What a console browser writes for an image before the text beside it: its file name or alt
 # text in brackets ("[file.jpg] Matteo Viganò", "[AItbvmm5lA]Keshav Sachdeva"), and the
 # avatar's alt text before the author's name ("Writer's picture: Ann Lee Ann Lee").
 _IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?!\d+\])[^\]\s]{{1,120}}\]\s*(?=\S)")
+_IMAGES_ONLY = re.compile(r"^\s*(?:\[[^\]\s]{0,120}\]\s*)+$")
+_ITEM_WITHOUT_TEXT = re.compile(rf"^\s*(?:{_BULLET_MARK}\s*)+(?:\[[^\]\s]{{0,120}}\]\s*)*$")
+# pandoc's image with no alt text, "[]": before a word or at the line's end ("[]Cindy",
+# "Post not marked as liked[]", "[]"), and between two counts ("[]29[]0": 29 views, 0 comments).
+# "int[] values" in a post keeps its brackets.
+_EMPTY_IMAGE = re.compile(r"(?<=\d)\[\](?=\d)|(?<![\w\]])\[\]|\[\](?=\s*$)")
 _AVATAR_ALT = re.compile(rf"{_BULLETS_IF_ANY}{v.AVATAR_ALT}\s*:?\s+(?=\S)", re.IGNORECASE)
 _AVATAR_LINE = 160  # the alt text, a name twice and a list's indentation fit in this
 # A cheap test before the regex, which every line would otherwise go through.
@@ -184,12 +207,18 @@ _AVATAR_PREFIXES = tuple(alt.lower() for alt in v.AVATAR_ALTS)
 _ALT_MAX = max(map(len, _AVATAR_PREFIXES))
 
 
+def _empty_image(match: re.Match[str]) -> str:
+    return " " if match.start() and match.string[match.start() - 1].isdigit() else ""
+
+
 def _without_image_mark(line: str) -> str:
     """A console browser's line without the image written before its text (see _IMAGE_MARK),
     and the author's name without the avatar's alt text before it: "Writer's picture Admin",
     or with the name written twice ("Writer's picture: Ann Lee Ann Lee"). "Foto do escritor:
     Ann" over "Ann" stays: that is the byline's "Writer: Ann" the header reads."""
     if "[" in line:
+        if "[]" in line:
+            line = _EMPTY_IMAGE.sub(_empty_image, line)
         line = _IMAGE_MARK.sub(r"\1", line, count=1)
     if len(line) < _AVATAR_LINE and line.lstrip(_LIST_MARKS)[:_ALT_MAX].lower().startswith(
             _AVATAR_PREFIXES) and (avatar := _AVATAR_ALT.match(line)) is not None:
