@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from archive.schema import CJK_TABLE, FTS_TABLE
 from archive.search.bigrams import run_query
-from archive.search.cjk_syntax import Query
 from archive.search.query import Filter, posts_join, quoted, row_conditions
+
+if TYPE_CHECKING:  # cjk_syntax builds its SQL with holding_word, below
+    from archive.search.cjk_syntax import Query
 
 
 def indexed(conn: sqlite3.Connection) -> bool:
@@ -31,6 +34,14 @@ def top_cjk(conn: sqlite3.Connection, runs: list[str], others: list[str],
     return top_matching(conn, match, filters, limit, offset, elsewhere)
 
 
+def holding_word(post_id: str, main: str = "?", cjk: str = "?") -> str:
+    """SQL: the post `post_id` holds a word that is not CJK, which is in the main index, or in
+    posts_cjk when written against CJK text; `main` and `cjk` are the parameters of its MATCH
+    expression in each."""
+    return (f"({post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {main})"
+            f" OR {post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH {cjk}))")
+
+
 def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,
                  offset: int, elsewhere: Sequence[str] = ()) -> list[tuple[int, float]]:
     """(post id, bm25 rank) of the best posts matching the posts_cjk expression `match` and
@@ -38,15 +49,11 @@ def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     where, params = row_conditions(filters, "c.rowid")
     sql = f"SELECT c.rowid, c.rank FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
     sql += f" WHERE {CJK_TABLE} MATCH ?"
-    # Another word is in the main index, or in posts_cjk when written against CJK text.
-    sql += f" AND (c.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)" \
-           f" OR c.rowid IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?))" \
-           * len(elsewhere)
+    sql += f" AND {holding_word('c.rowid')}" * len(elsewhere)
     sql += "".join(f" AND {condition}" for condition in where)
     sql += " ORDER BY +c.rank LIMIT ? OFFSET ?"
     words = [quoted([word]) for word in elsewhere for _ in range(2)]
     return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]
-
 
 
 def top_mixed(conn: sqlite3.Connection, query: Query, filters: Sequence[Filter], limit: int,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
 from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
+from archive.search.cjk import holding_word
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
 # barewords (operators, column names, terms); spaces only separate them.
@@ -130,11 +131,10 @@ def _expression(tree: Tree) -> str:
 
 def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
     if isinstance(tree, Term):
-        cjk = f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
         if tree.main is None:
-            return cjk, [tree.cjk]
-        main = f"{post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
-        return f"({main} OR {cjk})", [tree.main, tree.cjk]
+            return f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)", \
+                [tree.cjk]
+        return holding_word(post_id), [tree.main, tree.cjk]
     parts = [_condition(operand, post_id) for operand in _operands(tree)]
     joined = {"AND": " AND ", "OR": " OR ", "NOT": " AND NOT "}[tree.operator]
     return "(" + joined.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]

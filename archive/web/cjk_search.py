@@ -23,8 +23,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from archive.schema import CJK_TABLE, FTS_TABLE
+from archive.schema import CJK_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
+from archive.search.cjk import holding_word
 from archive.search.query import quoted
 from archive.web import archive_names, has_bigram_index
 
@@ -90,8 +91,6 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     runs, others = words
     clauses, params = [], {"search": " AND ".join(run_query(run) for run in runs)}
     for i, word in enumerate(others):
-        clauses.append(f"(id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :wxa_{i})"
-                       f" OR id IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH "
-                       f":wxa_{i}))")
+        clauses.append(holding_word("id", f":wxa_{i}", f":wxa_{i}"))
         params[f"wxa_{i}"] = quoted([word])
     return FilterArguments(clauses, params)

@@ -151,7 +151,7 @@ def unwrap_console(lines: list[str]) -> list[str]:
                 waiting = None
             continue
         waiting = None
-        if bullet is not None and _IMAGES_ONLY.match(line[bullet.end():] or "[]"):
+        if bullet is not None and _ITEM_WITHOUT_TEXT.match(line):
             waiting = (len(out), len(line[:bullet.end()].rstrip()))
         elif width and bullet is None and above and _indent(line) == _text_column(above) \
                 and len(above) + 1 + len(text.split(maxsplit=1)[0]) > width \
@@ -198,17 +198,14 @@ _ITEM_WITHOUT_TEXT = re.compile(rf"^\s*(?:{_BULLET_MARK}\s*)+(?:\[[^\]\s]{{0,120
 # pandoc's image with no alt text, "[]": before a word or at the line's end ("[]Cindy",
 # "Post not marked as liked[]", "[]"), and between two counts ("[]29[]0": 29 views, 0 comments).
 # "int[] values" in a post keeps its brackets.
-_EMPTY_IMAGE = re.compile(r"(?<=\d)\[\](?=\d)|(?<![\w\]])\[\]|\[\](?=\s*$)")
+_IMAGE_BETWEEN_COUNTS = re.compile(r"(?<=\d)\[\](?=\d)")
+_EMPTY_IMAGE = re.compile(r"(?<![\w\]])\[\]|\[\](?=\s*$)")
 _AVATAR_ALT = re.compile(rf"{_BULLETS_IF_ANY}{v.AVATAR_ALT}\s*:?\s+(?=\S)", re.IGNORECASE)
 _AVATAR_LINE = 160  # the alt text, a name twice and a list's indentation fit in this
 # A cheap test before the regex, which every line would otherwise go through.
 _LIST_MARKS = f" \t{_MARK_CHARS}-*–+"
 _AVATAR_PREFIXES = tuple(alt.lower() for alt in v.AVATAR_ALTS)
 _ALT_MAX = max(map(len, _AVATAR_PREFIXES))
-
-
-def _empty_image(match: re.Match[str]) -> str:
-    return " " if match.start() and match.string[match.start() - 1].isdigit() else ""
 
 
 def _without_image_mark(line: str) -> str:
@@ -218,7 +215,7 @@ def _without_image_mark(line: str) -> str:
     Ann" over "Ann" stays: that is the byline's "Writer: Ann" the header reads."""
     if "[" in line:
         if "[]" in line:
-            line = _EMPTY_IMAGE.sub(_empty_image, line)
+            line = _EMPTY_IMAGE.sub("", _IMAGE_BETWEEN_COUNTS.sub(" ", line))
         line = _IMAGE_MARK.sub(r"\1", line, count=1)
     if len(line) < _AVATAR_LINE and line.lstrip(_LIST_MARKS)[:_ALT_MAX].lower().startswith(
             _AVATAR_PREFIXES) and (avatar := _AVATAR_ALT.match(line)) is not None:

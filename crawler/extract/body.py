@@ -416,16 +416,7 @@ def _detach(el: etree._Element) -> None:
 
 def _has_loose_text(el: etree._Element) -> bool:
     """Whether el holds text, or inline elements, straight inside it (not in a block)."""
-    # One pass over the children (the walk asks this of every container it enters).
-    text = el.text
-    if text and not text.isspace():
-        return True
-    for child in el:
-        tail = child.tail
-        if tail and not tail.isspace() or child.tag in _INLINE_TAGS \
-                and not child.get("data-hook"):
-            return True
-    return False
+    return _has_own_text(el) or any(_is_inline(child) for child in el)
 
 
 def _is_inline(el: etree._Element) -> bool:
