@@ -12,7 +12,7 @@ The package, by stage of a query:
 and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
   bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
   cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
-  cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index.
+  cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index, and run.
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
@@ -125,8 +125,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         if syntax is not None:
             runs = syntax.runs
             top = cjk.top_matching(conn, syntax.cjk_match, filters, query.limit, query.offset) \
-                if syntax.cjk_match else cjk.top_mixed(conn, syntax, filters, query.limit,
-                                                       query.offset)
+                if syntax.cjk_match else cjk_syntax.top_mixed(conn, syntax, filters, query.limit,
+                                                              query.offset)
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
         else:

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from archive.schema import CJK_TABLE, FTS_TABLE
 from archive.search.bigrams import run_query
 from archive.search.query import Filter, posts_join, quoted, row_conditions
-
-if TYPE_CHECKING:  # cjk_syntax builds its SQL with holding_word, below
-    from archive.search.cjk_syntax import Query
 
 
 def indexed(conn: sqlite3.Connection) -> bool:
@@ -55,20 +51,3 @@ def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     words = [quoted([word]) for word in elsewhere for _ in range(2)]
     return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]
 
-
-def top_mixed(conn: sqlite3.Connection, query: Query, filters: Sequence[Filter], limit: int,
-              offset: int) -> list[tuple[int, float]]:
-    """(post id, rank) of the best posts matching an FTS5 query of CJK words and others, each
-    term in its index (archive/search/cjk_syntax.py). The candidates are the posts holding any
-    term the query asks for, in either index; the rank is the sum of their bm25 ranks there."""
-    rankers = query.rankers()
-    candidates = " UNION ALL ".join(
-        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?" for table, _ in rankers)
-    condition, condition_params = query.condition("m.id")
-    where, params = row_conditions(filters, "m.id")
-    sql = (f"SELECT m.id, sum(m.rank) AS score FROM ({candidates}) m"
-           + posts_join(filters, "m.id") + f" WHERE {condition}"
-           + "".join(f" AND {clause}" for clause in where)
-           + " GROUP BY m.id ORDER BY score, m.id LIMIT ? OFFSET ?")
-    return [tuple(row) for row in conn.execute(
-        sql, [*(match for _, match in rankers), *condition_params, *params, limit, offset])]

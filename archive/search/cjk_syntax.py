@@ -18,12 +18,14 @@ word matches only a whole run.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
 from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
 from archive.search.cjk import holding_word
+from archive.search.query import Filter, posts_join, row_conditions
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
 # barewords (operators, column names, terms); spaces only separate them.
@@ -268,3 +270,21 @@ class _Parser:
         for more in terms[1:]:
             tree = Node("AND", tree, more)
         return tree
+
+
+def top_mixed(conn: sqlite3.Connection, query: Query, filters: Sequence[Filter], limit: int,
+              offset: int) -> list[tuple[int, float]]:
+    """(post id, rank) of the best posts matching an FTS5 query of CJK words and others, each
+    term in its index. The candidates are the posts holding any term the query asks for, in
+    either index; the rank is the sum of their bm25 ranks there."""
+    rankers = query.rankers()
+    candidates = " UNION ALL ".join(
+        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?" for table, _ in rankers)
+    condition, condition_params = query.condition("m.id")
+    where, params = row_conditions(filters, "m.id")
+    sql = (f"SELECT m.id, sum(m.rank) AS score FROM ({candidates}) m"
+           + posts_join(filters, "m.id") + f" WHERE {condition}"
+           + "".join(f" AND {clause}" for clause in where)
+           + " GROUP BY m.id ORDER BY score, m.id LIMIT ? OFFSET ?")
+    return [tuple(row) for row in conn.execute(
+        sql, [*(match for _, match in rankers), *condition_params, *params, limit, offset])]
