@@ -120,6 +120,21 @@ def test_malformed_query_gives_one_line_and_exit_1(db: Path, query: str, message
     assert "Traceback" not in result.stderr
 
 
+def test_a_filter_lookalike_that_matches_nothing_says_what_filters(db: Path) -> None:
+    # "tag:yoga" is not a column filter (the column is tags:): it searches the words "tag yoga",
+    # finds nothing, and the user is told what would have filtered.
+    result = run("search", "tag:yoga", "--db", str(db))
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "No matches.",
+        "Hint: 'tag:yoga' searched the words 'tag' and 'yoga'; to filter, use tags:yoga or "
+        "--tag yoga."]
+    assert "Sun salutation" in run("search", "tags:yoga", "--db", str(db)).stdout
+    assert "Sun salutation" in run("search", "sun", "--tag", "yoga", "--db", str(db)).stdout
+    # A word with a colon that names no filter is just searched ("10:30"), without a hint.
+    assert run("search", "10:30", "--db", str(db)).stderr == "No matches.\n"
+
+
 def _assert_refused(result: subprocess.CompletedProcess[str], message: str) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr

@@ -18,6 +18,7 @@ from archive.cli.common import (
     write_records,
 )
 from archive.search import Hit, SearchError, SearchQuery, search
+from archive.search.query import filter_hints
 
 COLUMNS = ("rank", "title", "site", "author", "published", "url", "snippet", "id", "language",
            "deleted_at")
@@ -84,6 +85,8 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
     if fmt == "text":
         if not hits:
             click.echo("No matches.", err=True)
+            for hint in filter_hints(request.text):
+                click.echo(f"Hint: {hint}.", err=True)
         _print_text(hits, offset, use_colour(colour))
     else:
         write_records([hit.to_dict() for hit in hits], fmt, COLUMNS)

@@ -67,6 +67,34 @@ def plain_words(text: str) -> list[str] | None:
     return words
 
 
+# Words a user may type as a filter that is not an index column: "tag:yoga" searches the words
+# "tag yoga". Each names what does filter that way, for the hint given when nothing matched.
+_FILTER_LOOKALIKES = {
+    "tag": ("tags:", "--tag"), "category": ("categories:", "--category"),
+    "cat": ("categories:", "--category"), "titles": ("title:", None),
+    "text": ("body:", None), "content": ("body:", None), "by": ("author:", "--author"),
+    "site": (None, "--site"), "host": (None, "--site"), "lang": (None, "--lang"),
+    "language": (None, "--lang"), "since": (None, "--since"), "after": (None, "--since"),
+    "until": (None, "--until"), "before": (None, "--until"),
+}
+_LOOKALIKE = re.compile(r"(?<![^\s(])(\w+):(\S+)")
+
+
+def filter_hints(text: str) -> list[str]:
+    """What to type instead of each `name:value` word that looks like a filter but is not one
+    ("tag:yoga" -> tags:yoga or --tag yoga): such a word is searched as plain words."""
+    hints = []
+    for match in _LOOKALIKE.finditer(text):
+        name, value = match.group(1).lower(), match.group(2).strip(")\"'")
+        column, option = _FILTER_LOOKALIKES.get(name, (None, None))
+        choices = [f"{column}{value}" if column else "", f"{option} {value}" if option else ""]
+        if any(choices):
+            ways = " or ".join(c for c in choices if c)
+            hints.append(f"{match.group(0)!r} searched the words {name!r} and {value!r}; "
+                         f"to filter, use {ways}")
+    return hints
+
+
 def quoted(words: list[str]) -> str:
     # Each plain word becomes a quoted phrase (its tokens in order); all of them must match.
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
