@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "Run scheduled crawls until stopped (for systemd, containers)."),
     "runs": ("runs", "The history of crawl runs; sites that keep failing stand out."),
     "serve": ("serve", "Browse and search the archive in Datasette (read-only)."),
-    "export": ("export", "Export posts as JSON lines, CSV, Markdown files or WordPress WXR."),
+    "export": ("export", "Export posts as JSON lines, CSV, Markdown, WordPress WXR or WACZ."),
 }
 
 
