@@ -337,6 +337,23 @@ def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: 
     assert [line.split(",")[1] for line in csv.splitlines()[1:]] == ["烤鸭"]
 
 
+def test_the_bigram_columns_stay_out_of_the_posts_table_unless_asked_for(web: Any) -> None:
+    rows = web.get("/archive/posts.json?_shape=array").json()
+    assert rows and all("cjk" not in row and "cjk_title" not in row and "body" in row
+                        for row in rows)
+    page = web.get("/archive/posts").text
+    assert 'data-column="title"' in page and 'data-column="cjk' not in page
+    csv_header = web.get("/archive/posts.csv").text.splitlines()[0].split(",")
+    assert "title" in csv_header and not {"cjk_title", "cjk"} & set(csv_header)
+    searched = web.get("/archive/posts.json?_shape=array&_search=" + quote("東京")).json()
+    assert searched and all("cjk" not in row for row in searched)
+    # Columns chosen by the request are its own: the bigrams when asked for.
+    asked = web.get("/archive/posts.json?_shape=array&_col=title&_col=cjk_title").json()
+    assert any(row["cjk_title"] for row in asked) and all(set(row) == {"id", "title",
+                                                                          "cjk_title"}
+                                                           for row in asked)
+
+
 def test_an_archive_without_the_bigram_index_is_searched_as_before(tmp_path: Path) -> None:
     pytest.importorskip("datasette")
     from test_web import Client

@@ -16,6 +16,10 @@ search box, its "search matches" line, paging, facets); two hooks steer it:
 
 A table search is always all of its words (Datasette quotes FTS operators as words), so this
 splits the text at spaces and quotes alike.
+
+The same middleware leaves the bigram columns themselves (`cjk_title`, `cjk`: index input,
+about twice the text's length) out of the posts table, its JSON and its CSV, unless the request
+picks its columns itself (`_col`, `_nocol`). Datasette has no setting to hide a column.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from archive.schema import CJK_TABLE
+from archive.schema import CJK_COLUMNS, CJK_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
 from archive.search.cjk import holding_word
 from archive.search.query import quoted
@@ -31,6 +35,7 @@ from archive.web import archive_names, has_bigram_index
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
+_HIDING = tuple(("_nocol", column) for column in CJK_COLUMNS)
 
 
 def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
@@ -42,15 +47,15 @@ def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
 
 
 class CjkTableSearch:
-    """ASGI middleware: steers a CJK `_search` of an archive's posts table to the bigram index."""
+    """ASGI middleware: steers a CJK `_search` of an archive's posts table to the bigram index,
+    and leaves the bigram columns out of that table."""
 
     def __init__(self, app: Any, datasette: Any) -> None:
         self.app = app
         self.datasette = datasette
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and scope.get("query_string") \
-                and self._posts_table(scope.get("path", "")):
+        if scope.get("type") == "http" and self._posts_table(scope.get("path", "")):
             scope = dict(scope, query_string=steer(scope["query_string"]))
         await self.app(scope, receive, send)
 
@@ -63,15 +68,18 @@ class CjkTableSearch:
 
 
 def steer(query_string: bytes) -> bytes:
-    """The query string with the bigram index chosen exactly when `_search` holds CJK text."""
+    """The query string with the bigram index chosen exactly when `_search` holds CJK text, and
+    the bigram columns left out unless it chooses columns itself."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
-    kept = args
+    kept = list(args)
     if _STEERING[0] in args:  # steered before: a raw search mode of the user's own stays
         kept = [arg for arg in args if arg not in _STEERING]
     if _cjk_words(search) is not None:
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING
+    if not any(key in ("_col", "_nocol") for key, _ in args):
+        kept += _HIDING
     if kept == args:
         return query_string
     return urlencode(kept).encode("ascii")
