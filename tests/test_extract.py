@@ -405,6 +405,29 @@ def test_binary_data():
     assert any("binary" in w for w in article.warnings)
 
 
+@pytest.mark.parametrize(("xml", "kind"), [
+    (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><item><description>'
+     b"<![CDATA[<p>A whole post.</p>]]></description></item></channel></rss>", "an RSS feed"),
+    (b'<?xml version="1.0"?>\n<?xml-stylesheet href="/s.xsl"?>\n<!-- by Wix -->\n<urlset xmlns='
+     b'"http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.com/post/a</loc></url>'
+     b"</urlset>", "a sitemap"),
+    ('<sitemapindex><sitemap><loc>https://x.com/blog-posts-sitemap.xml</loc></sitemap>'
+     "</sitemapindex>", "a sitemap index"),
+    (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>A</title></entry></feed>',
+     "an Atom feed"),
+])
+def test_feeds_and_sitemaps_are_named_not_read_as_pages(xml, kind):
+    article = extract_article(xml, "https://x.com/blog-feed.xml")
+    assert article.page_kind == "error" and not article.body_text
+    assert article.warnings == [f"{kind}, not an HTML page (wixarchive crawl reads feeds and "
+                                "sitemaps to find a blog's posts)"]
+
+
+def test_a_page_that_mentions_rss_is_still_a_page():
+    page = b"<html><body><p>Subscribe: <rss> is how feeds work.</p></body></html>"
+    assert extract_article(page).page_kind != "error"
+
+
 def test_non_html_content_type():
     article = extract_article(fixture("classic_post.html"), content_type="image/jpeg")
     assert article.page_kind == "error"

@@ -49,6 +49,16 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 
+# Feeds and sitemaps are XML that the crawl reads to find posts (crawler.discover). Parsed as
+# HTML they would pass for a page: a feed's CDATA bodies as its text, a sitemap's URLs and dates.
+# Only the document's root is looked at: its start, past the XML declaration, processing
+# instructions (xml-stylesheet) and comments.
+_XML_ROOT = re.compile(
+    rb"\s*(?:<\?[^>]{0,500}>\s*|<!--.{0,2000}?-->\s*)*<(rss|feed|rdf:RDF|urlset|sitemapindex)[\s>]",
+    re.I | re.S)
+_XML_KINDS = {b"rss": "an RSS feed", b"rdf:rdf": "an RSS feed", b"feed": "an Atom feed",
+              b"urlset": "a sitemap", b"sitemapindex": "a sitemap index"}
+
 # Content-Types that are never markup (text/plain or octet-stream may still be mislabelled HTML).
 _NOT_HTML_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
@@ -222,6 +232,10 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
             declared = _declared_charset(data, content_type)
     if not data or data.isspace():
         raise BadInput("empty document")
+    if xml_root := _XML_ROOT.match(data, 0, 8192):
+        kind = _XML_KINDS[xml_root.group(1).lower()]
+        raise BadInput(f"{kind}, not an HTML page (wixarchive crawl reads feeds and sitemaps "
+                       "to find a blog's posts)")
     data = bound_markup(drop_raw_text(data), warnings)
     root, invalid = _parse_utf8(data)
     if invalid:
