@@ -627,3 +627,44 @@ def test_concurrent_extraction_in_threads():
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = [article.to_dict() for article in pool.map(extract_article, pages)]
     assert got == expected
+
+
+# --- tables in a post body ----------------------------------------------------------------------
+
+def _post_with(body: str) -> str:
+    return ('<html><head><meta name="generator" content="Wix.com Website Builder">'
+            '<meta property="og:type" content="article"><title>Prices</title></head><body>'
+            '<article data-hook="post"><h1 data-hook="post-title">Prices</h1>'
+            f'<div data-hook="post-description"><p>Before.</p>{body}<p>After.</p></div>'
+            "</article></body></html>")
+
+
+def test_a_table_of_text_stays_a_table_in_html_markdown_and_text():
+    article = extract_article(_post_with(
+        "<table><tbody><tr><th><div><p>Service</p></div></th><th><p>Price | net</p></th></tr>"
+        "<tr><td><div><p>Massage</p><p>60 min</p></div></td><td><p>50 <strong>EUR</strong>"
+        '</p></td></tr><tr><td><a href="/book">Book now</a></td></tr></tbody></table>'),
+        "https://x.com/post/prices")
+    assert article.body_text == ("Before.\n\nService | Price | net\nMassage 60 min | 50 EUR\n"
+                                 "Book now\n\nAfter.")
+    assert ("<table><tbody><tr><th>Service</th><th>Price | net</th></tr><tr><td>Massage<br>"
+            "60 min</td><td>50 <strong>EUR</strong></td></tr><tr><td><a href=\"https://x.com/"
+            'book" rel="noopener noreferrer">Book now</a></td></tr></tbody></table>'
+            ) in article.body_html
+    assert article.body_markdown == (
+        "Before.\n\n| Service | Price \\| net |\n| --- | --- |\n| Massage<br>60 min | 50 **EUR** |"
+        "\n| [Book now](https://x.com/book) | |\n\nAfter.\n")
+
+
+@pytest.mark.parametrize("table", [
+    # a layout table: one column
+    "<table><tr><td><p>First part.</p></td></tr><tr><td><p>Second part.</p></td></tr></table>",
+    # cells holding more than words: an image, a list
+    '<table><tr><td><img src="https://static.wixstatic.com/media/a.jpg" alt="x"></td>'
+    "<td><p>First part.</p></td></tr><tr><td><ul><li>Second part.</li></ul></td><td></td></tr>"
+    "</table>",
+])
+def test_other_tables_are_read_block_by_block(table):
+    article = extract_article(_post_with(table), "https://x.com/post/p")
+    assert "<table>" not in article.body_html and "|" not in article.body_markdown
+    assert "First part." in article.body_text and "Second part." in article.body_text

@@ -144,13 +144,14 @@ def find_chrome(text: str) -> list[str]:
 ALLOWED_TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
     "a", "strong", "b", "em", "i", "u", "s", "sub", "sup", "br", "hr", "figure", "figcaption",
-    "img",
+    "img", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 _DIR = {"dir"}  # the extractor marks right-to-left blocks dir="auto"
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt"},
-    **{tag: _DIR for tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")},
+    **{tag: _DIR for tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "th",
+                             "td")},
     "figcaption": _DIR,
 }
 

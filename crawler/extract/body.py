@@ -76,6 +76,12 @@ class Body:
         return "\n\n".join(self.blocks)
 
 
+# A table's own rows (not a nested table's), and whether a cell holds more than text and links.
+_TABLE_ROWS = etree.XPath("tr | thead/tr | tbody/tr | tfoot/tr")
+_COMPLEX_CELL = etree.XPath(
+    "boolean(.//*[self::img or self::ul or self::ol or self::table or self::figure "
+    "or self::iframe or self::video or self::pre or self::blockquote or self::h1 or self::h2 "
+    "or self::h3 or self::h4 or self::h5 or self::h6])")
 _TITLE_H1 = etree.XPath('descendant::h1[@data-hook="post-title"][1]')
 
 
@@ -315,6 +321,45 @@ class _Walker:
             self.html.append(f'<p><a href="{escape(href)}">{escape(label, quote=False)}</a></p>')
             self.md.append(f"[{_md_escape(label)}]({markdown_url(href)})")
 
+    def table(self, el: etree._Element) -> bool:
+        """A table of text (2+ rows, 2+ columns, cells of words and links) as a table: <table>
+        in the HTML, a pipe table in the Markdown, a line of " | "-separated cells a row in the
+        text. False for anything else (a layout table, cells holding images or lists), which
+        the walk reads block by block as before."""
+        rows = [[cell for cell in row if cell.tag in ("td", "th")] for row in _TABLE_ROWS(el)]
+        rows = [row for row in rows if row]
+        if len(rows) < 2 or max(map(len, rows)) < 2 or \
+                any(_COMPLEX_CELL(cell) for row in rows for cell in row):
+            return False
+        width = max(map(len, rows))
+        cells = [[self.cell(cell) for cell in row] for row in rows]
+        if not any(text for row in cells for text, _, _ in row):
+            return True  # an empty grid: nothing to keep
+        self.blocks.append("\n".join(" | ".join(text for text, _, _ in row) for row in cells))
+        html = ["<table>"]
+        for row, elements in zip(cells, rows, strict=True):
+            html.append("<tr>" + "".join(
+                f"<{tag}>{inner}</{tag}>" for (_, inner, _), tag in
+                zip(row, [cell.tag for cell in elements], strict=True)) + "</tr>")
+        self.html.append("".join([*html, "</table>"]))
+        lines = ["| " + " | ".join(md for _, _, md in row) + " |"
+                 + " |" * (width - len(row)) for row in cells]
+        lines.insert(1, "|" + " --- |" * width)  # the first row heads the table, as GFM needs
+        self.md.append("\n".join(lines))
+        return True
+
+    def cell(self, el: etree._Element) -> tuple[str, str, str]:
+        """A table cell's text, inline HTML and Markdown; its paragraphs joined by line breaks
+        (<br> in the Markdown too: a pipe table's cell is one line)."""
+        text: list[str] = []
+        out: list[str] = []
+        md: list[str] = []
+        self.inline(el, text, out, md)
+        plain = _plain(text).replace("\n", " ")
+        inner = _SOFT_BREAKS.sub("<br>", " ".join("".join(out).replace("<br>", _BR).split()))
+        markdown = _SOFT_BREAKS.sub("<br>", " ".join("".join(md).split()))
+        return plain, inner.strip().removesuffix("<br>"), markdown.replace("|", "\\|")
+
     def figure(self, el: etree._Element) -> None:
         """Images and their caption in one <figure> (the walk emits one figure per image)."""
         start = len(self.html)
@@ -391,6 +436,8 @@ class _Walker:
                 self.md.append("---")
             elif hook in _VIDEO_HOOKS or tag in ("video", "iframe"):
                 self.video(child)
+            elif tag == "table" and self.table(child):
+                continue
             elif tag in ("td", "th") and _has_own_text(child):  # a bare table cell
                 self.block(child, "p")
             elif hook == "buttonViewer":
