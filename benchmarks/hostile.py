@@ -119,6 +119,11 @@ def hostile_pages() -> Iterator[tuple[str, Callable[[], bytes]]]:
     yield "1,000,000 entities", lambda: _page("<p>" + "&amp;&#233;&eacute;" * 1_000_000)
     yield "200,000 <td> table cells", lambda: _page(
         "<table><tr>" + "<td>cell</td>" * 200_000 + "</tr></table>")
+    yield "Wix post, table 20,000 rows x 2", lambda: _wix_post_with(
+        "<table>" + "<tr><td><p>cell</p></td><td><b>x</b></td></tr>" * 20_000 + "</table>")
+    yield "Wix post, table one row of 100,000 cells and 2,000 short", lambda: _wix_post_with(
+        "<table><tr>" + "<td>x</td>" * 100_000 + "</tr>" + "<tr><td>y</td></tr>" * 2_000
+        + "</table>")
     yield "binary (8 MB random)", lambda: random.Random(1).randbytes(8_000_000)
     yield "UTF-16 page, 200,000 <p>", lambda: _page(_paragraphs(200_000)).decode().encode(
         "utf-16")

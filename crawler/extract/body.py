@@ -76,6 +76,9 @@ class Body:
         return "\n\n".join(self.blocks)
 
 
+# Past this a grid is no table to read (and its Markdown, each row padded to the widest, would
+# grow as rows x columns).
+_MAX_TABLE_COLUMNS = 64
 # A table's own rows (not a nested table's), and whether a cell holds more than text and links.
 _TABLE_ROWS = etree.XPath("tr | thead/tr | tbody/tr | tfoot/tr")
 _COMPLEX_CELL = etree.XPath(
@@ -328,7 +331,7 @@ class _Walker:
         the walk reads block by block as before."""
         rows = [[cell for cell in row if cell.tag in ("td", "th")] for row in _TABLE_ROWS(el)]
         rows = [row for row in rows if row]
-        if len(rows) < 2 or max(map(len, rows)) < 2 or \
+        if len(rows) < 2 or not 2 <= max(map(len, rows)) <= _MAX_TABLE_COLUMNS or \
                 any(_COMPLEX_CELL(cell) for row in rows for cell in row):
             return False
         width = max(map(len, rows))
