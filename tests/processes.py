@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -175,3 +176,15 @@ class HangingServer:
         wait_until(lambda: not self.open, "every connection closed by the client")
         assert self.last_closed is not None
         return self.last_closed - self.first_connection
+
+
+def into_closed_pipe(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run `command` with its stdout a pipe whose reader has already gone, as `| head` leaves it
+    once it has read enough: the command's first write to stdout fails (EPIPE)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(command, stdout=writer, stderr=subprocess.PIPE, text=True,
+                              timeout=HANG_GUARD)
+    finally:
+        os.close(writer)

@@ -89,6 +89,28 @@ def test_export_to_a_stream_and_refusals(archive: wixarchive.Archive, tmp_path: 
         wixarchive.export(archive, out, format="markdown")
 
 
+
+def test_export_takes_a_text_stream_for_wxr_and_a_binary_one_for_jsonl(
+        archive: wixarchive.Archive, tmp_path: Path) -> None:
+    """docs/api.md suggests `sys.stdout`, a text stream: wxr goes to its byte buffer, after
+    what was printed before; jsonl and csv are encoded for a binary stream left open."""
+    with (tmp_path / "stdout.txt").open("w", encoding="utf-8") as stdout:  # as sys.stdout is
+        print("before", file=stdout)
+        assert wixarchive.export(archive, stdout, format="wxr") == 3
+        print("after", file=stdout)
+    text = (tmp_path / "stdout.txt").read_text(encoding="utf-8")
+    assert text.startswith("before\n<?xml") and text.endswith("after\n")
+    assert text.index("</rss>") < text.index("after")  # in the order written
+    assert "<title>Bread two</title>" in text
+    binary = io.BytesIO()
+    assert wixarchive.export(archive, binary, format="jsonl", site="b.example") == 1
+    assert wixarchive.export(archive, binary, format="csv", site="b.example") == 1
+    lines = binary.getvalue().decode("utf-8").splitlines()
+    assert json.loads(lines[0])["title"] == "Soup" and lines[1].startswith("id,")
+    with pytest.raises(TypeError, match=r"wxr export writes bytes: pass a binary stream .*"
+                                        r"io\.BytesIO\(\).* not a StringIO"):
+        wixarchive.export(archive, io.StringIO(), format="wxr")
+
 def test_archive_db_is_sqlite_utils_on_the_same_connection(archive: wixarchive.Archive) -> None:
     import sqlite_utils
 

@@ -22,7 +22,7 @@ from crawler.sample_site.server import route
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-BASE = "https://willow-lane.example.com"
+BASE = "http://127.0.0.1:40629"  # as `make demo` serves it: a loopback port
 _BLOCK = re.compile(r"^```python\n(.*?)^```\s*$", re.S | re.M)
 
 

@@ -6,6 +6,9 @@ import csv
 import io
 import json
 import re
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,6 +23,7 @@ from archive.export import full_size, safe_post
 from archive.export.wxr import NS, _unshown, content_html
 from archive.store import Archive
 from crawler.extract.record import Article
+from tests.processes import HANG_GUARD, into_closed_pipe
 
 YOGA = "https://ann.wixsite.com/yoga"
 CAFE = "https://www.cafe-exemple.fr"
@@ -108,6 +112,44 @@ def test_stdout_and_json_summary(db: Path) -> None:
     summary = json.loads(result.stderr)
     assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-"}
 
+
+
+def wixarchive(*args: str, umask: int = 0o022) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=HANG_GUARD, umask=umask)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)],
+                         ids=["umask-022", "umask-027"])
+def test_exported_files_get_the_mode_of_any_new_file(db: Path, tmp_path: Path, umask: int,
+                                                     mode: int) -> None:
+    """Users publish what they export (a WXR for WordPress's importer to fetch, a folder of
+    Markdown): each file gets what the umask gives a new file, not a private temp file's 0600."""
+    written = []
+    for fmt, name in (("jsonl", "posts.jsonl"), ("csv", "posts.csv"), ("wxr", "wordpress.xml"),
+                      ("markdown", "content")):
+        result = wixarchive("export", "--format", fmt, "--db", str(db), str(tmp_path / name),
+                            umask=umask)
+        assert result.returncode == 0, result.stderr
+        out = tmp_path / name
+        written += sorted(out.rglob("*.md")) if out.is_dir() else [out]
+    assert len(written) == 6
+    assert {str(path): oct(stat.S_IMODE(path.stat().st_mode)) for path in written} == \
+        {str(path): oct(mode) for path in written}
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "--format", "jsonl", "-"], ["export", "--format", "csv", "-"],
+    ["export", "--format", "wxr", "-"], ["export", "--format", "jsonl", "--json", "-"],
+    ["search", "bread", "--json"], ["search", "café"], ["show", "1"],
+    ["show", "1", "--format", "json"], ["stats", "--json"], ["runs", "--json"], ["history", "1"],
+], ids=" ".join)
+def test_a_reader_that_stops_early_ends_the_command_quietly(db: Path, args: list[str]) -> None:
+    """`wixarchive export --format jsonl - | head` ends as click ends any command whose stdout
+    closes: no message, status 1 (click's rule, as Python's docs advise for SIGPIPE)."""
+    result = into_closed_pipe([sys.executable, "-m", "archive.cli", *args, "--db", str(db)])
+    assert (result.returncode, result.stderr) == (1, "")
 
 def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
                                                                tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,6 +45,22 @@ def test_add_list_remove_round_trip_beside_the_archive(tmp_path: Path):
     assert removed.exit_code == 0 and "someone.wixsite.com" in removed.output
     assert [s.url for s in sites_file.load(path)] == ["https://www.example.com/blog"]
 
+
+
+def test_add_replaces_the_file_whole_as_readable_as_any_new_file(tmp_path: Path):
+    """The file is replaced through a fresh temporary file: one planted where the old fixed
+    temporary name was (a symlink to a file elsewhere) is neither followed nor written."""
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep me")
+    (tmp_path / ".archive.sites.toml.tmp").symlink_to(elsewhere)
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "sites", "add",
+                             "https://a.example.com", "--db", str(tmp_path / "archive.db")],
+                            capture_output=True, text=True, timeout=120, umask=0o027)
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "archive.sites.toml"
+    assert "https://a.example.com" in written.read_text(encoding="utf-8")
+    assert oct(stat.S_IMODE(written.stat().st_mode)) == oct(0o640)
+    assert elsewhere.read_text() == "keep me"
 
 def test_sites_file_from_the_environment(tmp_path: Path):
     path = tmp_path / "elsewhere.toml"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive import captures
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Response, media_bytes
+from tests.processes import into_closed_pipe
 from tests.pywb import MISSING, pywb_bin, wayback
 
 pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
@@ -302,6 +304,21 @@ def test_it_streams_to_stdout(sites: dict, tmp_path: Path):
     assert validate.returncode == 0, validate.stdout
     assert len([r for r in records(out) if r[0] == "response"]) > 20
 
+
+
+def test_the_package_is_as_readable_as_any_new_file_and_a_closed_pipe_is_quiet(
+        sites: dict, tmp_path: Path):
+    """A WACZ is published for ReplayWeb.page: 0644 under umask 022, not a temp file's 0600.
+    Streamed into `| head`, it ends as any command does when its reader goes: silently."""
+    out = tmp_path / "published.wacz"
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--format", "wacz",
+                             "--site", sites["one"], "--db", str(sites["db"]), str(out)],
+                            capture_output=True, text=True, timeout=300, umask=0o022)
+    assert result.returncode == 0, result.stderr
+    assert oct(stat.S_IMODE(out.stat().st_mode)) == oct(0o644)
+    result = into_closed_pipe([sys.executable, "-m", "archive.cli", "export", "--format", "wacz",
+                               "--site", sites["one"], "--db", str(sites["db"]), "-"])
+    assert (result.returncode, result.stderr) == (1, "")
 
 def test_a_package_without_the_images_as_pages_show_them_says_so(sites: dict, tmp_path: Path):
     result = wixarchive("export", "--format", "wacz", "--site", sites["one"], "--db",

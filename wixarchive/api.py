@@ -7,6 +7,7 @@ is `wixarchive search`, `posts` filters as its options do, `export` writes what
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -99,8 +100,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
     matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
     WACZ web archive, pages listing the posts; `out` is a path). `out` is a path, or an open
-    stream: text for jsonl and csv, binary for wxr. A `site` that names no archived site, or a
-    WACZ of no captures, raises ValueError."""
+    stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
+    wxr: TypeError). A `site` that names no archived site, or a WACZ of no captures, raises
+    ValueError."""
     from archive.export.source import iter_posts, matching_sites, post_ids, snapshot
 
     if format not in EXPORT_FORMATS:
@@ -123,7 +125,45 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
             with Path(out).open(mode, **({} if binary else {"encoding": "utf-8",
                                                              "newline": ""})) as stream:
                 return _write(format, archive, chosen, stream, sites)
-        return _write(format, archive, chosen, out, sites)
+        with _as_stream(out, binary=binary, format=format) as stream:
+            return _write(format, archive, chosen, stream, sites)
+
+
+def _holds(stream: IO[Any]) -> str | None:
+    """"text" or "bytes", what `stream` is written with; None when it cannot be told."""
+    if isinstance(stream, io.TextIOBase):
+        return "text"
+    if isinstance(stream, io.RawIOBase | io.BufferedIOBase):
+        return "bytes"
+    mode = getattr(stream, "mode", None)  # e.g. a tempfile.NamedTemporaryFile
+    return ("bytes" if "b" in mode else "text") if isinstance(mode, str) else None
+
+
+@contextmanager
+def _as_stream(out: IO[Any], *, binary: bool, format: str) -> Iterator[IO[Any]]:
+    """`out` as the format's writer needs it: for wxr (bytes), a text stream's byte buffer
+    (`sys.stdout.buffer`); for jsonl and csv (text), a UTF-8 text layer over a binary stream.
+    A text stream without a byte buffer (io.StringIO) cannot take bytes: a TypeError saying
+    what to pass, not the writer's bare one."""
+    holds = _holds(out)
+    if binary and holds == "text":
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            raise TypeError(f"{format} export writes bytes: pass a binary stream (a file opened "
+                            f"'wb', io.BytesIO(), sys.stdout.buffer) or a path, not a "
+                            f"{type(out).__name__}")
+        out.flush()  # what was written to it before comes first
+        yield buffer
+        buffer.flush()
+    elif not binary and holds == "bytes":
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        try:
+            yield text
+        finally:
+            text.flush()
+            text.detach()  # the caller's stream stays open
+    else:
+        yield out
 
 
 def _write_wacz(archive: Archive, out: StrPath | IO[Any],

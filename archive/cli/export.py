@@ -3,11 +3,10 @@ or its captures as a WACZ web archive."""
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from archive import atomic_file
 from archive.cli.common import db_option, fail, open_archive
 from archive.export import FORMATS
 from archive.export.source import (
@@ -52,18 +52,8 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
     target = target.resolve() if target.is_symlink() else target
     if not target.parent.is_dir():
         fail(f"cannot write {target}: directory {target.parent} does not exist")
-    try:
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                        suffix=".tmp")
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
-    try:
-        with os.fdopen(handle, **_open_mode(binary)) as stream:
-            yield stream
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_file.replacing(target, **_open_mode(binary)) as stream:
+        yield stream
 
 
 @click.command("export")
@@ -126,7 +116,9 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
                                                show_progress=not as_json and out != "-"))
                 else:
                     summary.update(_write(archive, db, sites, fmt, out, images_url))
-            except OSError as exc:  # a full disk, a closed pipe, a vanished folder
+            except OSError as exc:  # a full disk, a vanished folder
+                if exc.errno == errno.EPIPE:
+                    raise  # the reader left (`| head`): click ends quietly, as for any command
                 fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         archive.close()
@@ -274,9 +266,7 @@ def _publisher(archive: Any, db: Path, folder: Path, base: str) -> Any:
             name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
         path = folder / name
         if not path.exists():
-            temp = path.with_name(f".{name}.tmp")
-            temp.write_bytes(data)
-            os.replace(temp, path)
+            atomic_file.write_bytes(path, data)
         return base + name
 
     return published

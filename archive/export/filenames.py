@@ -9,12 +9,12 @@ component of any text; `Folder` writes files strictly below one folder, each nam
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import tempfile
 import unicodedata
 from pathlib import Path
+
+from archive import atomic_file
 
 # Characters no portable file name may hold (Windows' list, plus every control character).
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -26,12 +26,6 @@ RESERVED = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$"}
 # Bytes of a name, under the 255 of ext4, APFS and NTFS, leaving room for a "-<id>-<n>" suffix
 # and an extension.
 MAX_NAME_BYTES = 200
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 class UnsafePath(OSError):
@@ -69,7 +63,6 @@ class Folder:
         self.resolved = root.resolve()
         self._names = sqlite3.connect("", isolation_level=None)  # "" = a temporary file
         self._names.execute("CREATE TABLE taken (key TEXT PRIMARY KEY)")
-        self._mode = 0o666 & ~_umask()  # what open() would give a new file
         self._checked: set[Path] = set()  # directories made and found inside the root
 
     def close(self) -> None:
@@ -117,12 +110,4 @@ class Folder:
                 raise UnsafePath(f"{directory} leads outside {self.root}; not writing "
                                  f"{path.name}")
             self._checked.add(directory)
-        handle, temp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temp, self._mode)  # mkstemp makes files private; exports are not
-            os.replace(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        atomic_file.write_bytes(path, data)

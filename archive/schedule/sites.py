@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
+from archive import atomic_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
 from archive.store import site_root
 
@@ -185,12 +186,10 @@ def _table(header: str, table: dict[str, Any]) -> str:
 def _write(path: Path, text: str) -> None:
     # Replace atomically: a scheduler reading the file never sees half of it.
     parse(tomllib.loads(text), path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_file.replacing(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise SitesError(f"cannot write {path}: {exc.strerror}") from None
 
 
