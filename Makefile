@@ -15,9 +15,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $@ $(VENV)/.installed
+
+# The test extra holds the demo's too.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+	touch $@ $(VENV)/.installed $(VENV)/.installed-demo
 
 # pywb pins older libraries than ours (redis 2.x), so the tests' Wayback server gets its own venv.
 PYWB := .venv-pywb
@@ -50,8 +55,8 @@ $(RWP)/sw.js:
 	else rm -rf $(RWP); echo "warning: could not fetch replaywebpage@$(RWP_VERSION) with npm;" \
 	    "the ReplayWeb.page test will be skipped" >&2; fi
 
-## demo: serve a sample Wix blog on 127.0.0.1, crawl it into demo/archive.db, search it
-demo: $(VENV)/.installed
+## demo: serve a sample Wix blog and its images on 127.0.0.1, crawl it into demo/archive.db, search it
+demo: $(VENV)/.installed-demo
 	$(BIN)/python -m crawler.demo --db $(DB)
 
 ## test: run the test suite

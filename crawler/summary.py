@@ -48,6 +48,17 @@ def _connection_error(errors: list[str]) -> str | None:
     return None
 
 
+def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
+    """Of this run's image (and asked-for video and document) downloads, how many failed
+    (unreachable host, HTTP error, not an image) and how many there were; None if none failed.
+    Counted by the spider as wixarchive/media_<status up to its first '-'>. Files over the size
+    cap (media_too) are left out on purpose, not failures."""
+    tried = {key: int(value) for key, value in stats.items()
+             if key.startswith("wixarchive/media_")}
+    failed = sum(tried.get(f"wixarchive/media_{status}", 0) for status in ("failed", "http", "not"))
+    return (failed, sum(tried.values())) if failed else None
+
+
 def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) -> CrawlSummary:
     """Decide the run's status from Scrapy's stats and the spider's error list."""
     counts = {k: int(stats.get(f"wixarchive/{k}", 0)) for k in OUTCOMES}
@@ -89,6 +100,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
         if unknown_layout:
             summary.message += (f"; {unknown_layout} in an unknown page layout (body extracted "
                                 "generically: check them)")
+        if media_failed := _media_failed(stats):
+            summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
         if stopped_early:
             summary.message += f"; stopped early, {reason}"
     return summary

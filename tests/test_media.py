@@ -198,12 +198,17 @@ def test_an_image_host_that_does_not_resolve_is_one_line_per_failure_and_no_post
     assert result.returncode == 0, result.stderr
     assert "robots.txt" in result.stderr and "media.invalid" in result.stderr
     assert "Traceback" not in result.stderr
-    assert json.loads(result.stdout)["errors"] == []
+    summary = json.loads(result.stdout)
+    assert summary["errors"] == []
     with Archive.open(db, readonly=True) as archive:
-        statuses = {row[0] for row in archive.conn.execute("SELECT status FROM media")}
+        statuses = [row[0] for row in archive.conn.execute("SELECT status FROM media")]
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-    assert statuses == {"failed"}
+    assert set(statuses) == {"failed"}
     assert posts == 4
+    # The posts are archived (ok), and the summary line says the images were not.
+    assert summary["status"] == "ok"
+    assert summary["message"].endswith(
+        f"; {len(statuses)} of {len(statuses)} media downloads failed"), summary["message"]
 
 
 def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path: Path):

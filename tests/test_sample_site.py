@@ -393,6 +393,19 @@ def test_cli_serves_until_ctrl_c_and_exits_cleanly():
     assert "Traceback" not in err
 
 
+def test_cli_help_gives_every_option_a_line_with_its_default():
+    result = subprocess.run([sys.executable, "-m", "crawler.sample_site", "--help"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    options = " ".join(result.stdout.split()).split(" --")[1:]  # one entry per option
+    described = {entry.split()[0]: entry for entry in options if "(default" in entry}
+    assert set(described) >= {"posts", "seed", "port", "host", "site-name", "layout",
+                              "page-size", "attachments", "post-prefix"}, result.stdout
+    assert "(default 127.0.0.1)" in described["host"]
+    assert "(default Willow Lane Notes)" in described["site-name"]
+    assert "(default 0: a free port" in described["port"]
+
+
 @pytest.mark.parametrize("layout", ["elements", "cms"])
 def test_element_built_layouts_render_editor_elements(layout: str):
     blog = SampleBlog(seed=4, post_count=6, layout=layout)

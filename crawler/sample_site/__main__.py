@@ -16,17 +16,27 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.sample_site",
-                                     description="Serve a generated Wix-style blog locally.")
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.sample_site",
+        description="Serve a generated Wix-style blog locally. It serves its images too, at "
+                    "URL/media/ (drawn with Pillow): a crawl run with "
+                    "WIXARCHIVE_MEDIA_BASE=URL/media/ fetches them from there instead of from "
+                    "static.wixstatic.com.")
     parser.add_argument("--posts", type=int, default=30, help="number of posts (default 30)")
-    parser.add_argument("--seed", type=int, default=1, help="generation seed (default 1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--site-name", default="Willow Lane Notes")
-    parser.add_argument("--layout", choices=LAYOUTS, help="force one post layout")
-    parser.add_argument("--page-size", type=int, default=10, help="posts per listing page")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="generation seed: the same seed gives the same blog (default 1)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="port to listen on (default 0: a free port, chosen at random)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--site-name", default="Willow Lane Notes", metavar="NAME",
+                        help="the blog's name (default Willow Lane Notes)")
+    parser.add_argument("--layout", choices=LAYOUTS,
+                        help="give every post this layout (default: the layouts in turn)")
+    parser.add_argument("--page-size", type=int, default=10,
+                        help="posts per listing page (default 10)")
     parser.add_argument("--attachments", action="store_true",
-                        help="give some posts a Wix video or a link to a PDF")
+                        help="give some posts a Wix video or a link to a PDF (default off)")
     parser.add_argument("--post-prefix", default="post", metavar="WORD",
                         help="the word before each post's slug (default post, as on Wix; "
                              "owners may change it)")

@@ -1,0 +1,61 @@
+"""`make demo` (crawler.demo) as a new user runs it: offline, twice, and with its port taken."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.store import Archive
+
+pytest.importorskip("PIL.Image", reason="Pillow (the test extra) draws the sample blog's images")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def demo(db: Path) -> str:
+    # The environment keeps conftest's WIXARCHIVE_MEDIA_BASE (a closed port), standing in for a
+    # machine where static.wixstatic.com cannot be reached: the demo must not depend on it.
+    result = subprocess.run([sys.executable, "-m", "crawler.demo", "--db", str(db)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def served_at(output: str) -> str:
+    return re.search(r"Serving a sample Wix blog with \d+ posts at (http://\S+)", output).group(1)
+
+
+def test_demo_archives_the_blog_and_its_images_and_a_rerun_recrawls_the_same_site(
+        tmp_path: Path):
+    db = tmp_path / "demo" / "archive.db"
+    first = demo(db)
+    url = served_at(first)
+    assert f"✓ {url}/: 30 posts: 30 new, 0 changed, 0 unchanged" in first
+    images = int(re.search(r"Images: (\d+) of (\1) archived", first).group(1))
+    with Archive.open(db, readonly=True) as archive:
+        statuses = archive.conn.execute("SELECT status, count(*) FROM media GROUP BY 1").fetchall()
+    assert images > 0 and [tuple(row) for row in statuses] == [("stored", images)]  # none failed
+
+    second = demo(db)
+    assert served_at(second) == url  # the same site, crawled again
+    assert f"✓ {url}/: 30 posts: 0 new, 0 changed, 30 unchanged" in second
+    assert f"Images: {images} of {images} archived" in second
+    with Archive.open(db, readonly=True) as archive:
+        sites = archive.stats()
+    assert [(site["site"], site["posts"]) for site in sites] == [(f"{url}/", 30)]
+
+    # The archive's port taken by another program: the demo serves on a free one, and says so.
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        third = demo(db)
+    assert f"Port {port}, where the archive holds the sample blog, is taken" in third
+    assert served_at(third) != url
+    assert "30 posts: 30 new" in third
