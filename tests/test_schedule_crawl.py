@@ -186,3 +186,48 @@ def test_a_killed_run_is_closed_as_interrupted_and_the_next_run_takes_over(tmp_p
             assert len(archive.versions(server.url + post.url_path)) == 1, post.url_path
         statuses = [r["status"] for r in archive.runs(10)]
     assert statuses == ["ok", "interrupted"]  # the killed run, closed by the one that took over
+
+
+def runs_by_site(db: Path) -> dict[str, list[dict]]:
+    """Each site's runs, oldest first."""
+    try:
+        with Archive.open(db, readonly=True) as archive:
+            rows = archive.runs(100)
+    except ArchiveError:  # not created yet
+        return {}
+    grouped: dict[str, list[dict]] = {}
+    for row in reversed(rows):
+        grouped.setdefault(row["site"], []).append(row)
+    return grouped
+
+
+def test_schedule_starts_a_site_that_falls_due_while_a_slow_site_crawls(tmp_path: Path):
+    slow_blog, quick_blog = SampleBlog(seed=5, post_count=40), SampleBlog(seed=6, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(slow_blog) as slow, serve_blog(quick_blog) as quick:
+        for post in slow_blog.posts:  # one post every 0.5 s: 20 s for the whole site
+            slow.slow_paths[post.url_path] = 0.5
+        sites_file.add(sites, {"url": slow.url, "every": "1d", "concurrency": 1, **FAST})
+        sites_file.add(sites, {"url": quick.url, "every": "5s", **FAST})
+        slow_site, quick_site = slow.url + "/", quick.url + "/"
+        service = subprocess.Popen(wixarchive("schedule", "--db", str(db), "--poll", "1"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Both start together; the quick site falls due again 5 s after its first crawl
+            # started, while the slow one still crawls.
+            wait_for(lambda: [r["status"] for r in runs_by_site(db).get(quick_site, [])]
+                     [:2] == ["ok", "ok"], "the quick site's second crawl")
+            slow_runs = runs_by_site(db)[slow_site]
+            service.send_signal(signal.SIGTERM)
+            out, err = service.communicate(timeout=120)
+        finally:
+            if service.poll() is None:
+                service.kill()
+    assert [r["status"] for r in slow_runs] == ["running"], slow_runs  # not held up by it
+    assert service.returncode == 0, err
+    assert "Traceback" not in err and "stopped (SIGTERM)" in out
+    # The stop reached the slow site's crawler, in its own batch: it saved what it had.
+    (slow_run,) = runs_by_site(db)[slow_site]
+    assert slow_run["status"] == "interrupted" and 0 < slow_run["counts"]["new"] < 40
+    assert not is_locked(lock_path(db, slow_site)) and not is_locked(lock_path(db, quick_site))
