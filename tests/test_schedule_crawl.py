@@ -231,3 +231,33 @@ def test_schedule_starts_a_site_that_falls_due_while_a_slow_site_crawls(tmp_path
     (slow_run,) = runs_by_site(db)[slow_site]
     assert slow_run["status"] == "interrupted" and 0 < slow_run["counts"]["new"] < 40
     assert not is_locked(lock_path(db, slow_site)) and not is_locked(lock_path(db, quick_site))
+
+
+def test_run_due_takes_each_sites_media_options_from_the_sites_file(tmp_path: Path):
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site.export import image_urls
+    from crawler.sample_site.server import media_bytes
+
+    no_media, capped = SampleBlog(seed=7, post_count=4), SampleBlog(seed=8, post_count=4)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    cap = 0.0001  # MB: 104 bytes, between the sizes of the sample images (80 to ~700 bytes)
+    with serve_blog(no_media) as first, serve_blog(capped) as second, \
+            serve_blog(no_media, host="127.0.0.2") as media:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmax_media_mb = {cap}\n'
+                         f'[[site]]\nurl = "{first.url}"\nmedia = false\n'
+                         f'[[site]]\nurl = "{second.url}"\n')
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"})
+    assert result.returncode == 0, result.stderr
+    assert [o["status"] for o in json.loads(result.stdout)] == ["ok", "ok"]
+    with Archive.open(db, readonly=True) as archive:
+        status = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    # `media = false`: none of its images asked for; the other site's kept up to its cap.
+    wanted = image_urls(capped)
+    fetched = [path for path in media.request_log if path.startswith("/media/")]
+    assert sorted(fetched) == sorted("/media/" + url.rsplit("/", 1)[1] for url in wanted)
+    assert status == {url: "too-big" if len(media_bytes(url.rsplit("/", 1)[1])) > cap * 2**20
+                      else "stored" for url in wanted}
+    assert set(status.values()) == {"too-big", "stored"}

@@ -27,7 +27,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archive.crawls import DEFAULT_PARALLEL, GRACE_SECONDS, SiteCrawl, crawl_sites, scrapy_overrides
+from archive.crawls import (
+    DEFAULT_PARALLEL,
+    GRACE_SECONDS,
+    SiteCrawl,
+    crawl_sites,
+    media_overrides,
+    scrapy_overrides,
+)
 from archive.schedule import sites as sites_file
 from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -391,6 +398,7 @@ class Runner:
                                    p.get("user_agent"), p.get("contact"),
                                    p.get("robots", True), self.verbose,
                                    capture=p.get("capture", True))
+            own.update(media_overrides(site.media))
             jobs.append(SiteCrawl(site.url, {k: v for k, v in own.items() if k not in common},
                                   lock_fd=lock.fd, time_limit=site.timeout.total_seconds()))
         # A last resort only: each site's limit is enforced inside the crawler.
