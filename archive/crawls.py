@@ -63,6 +63,22 @@ def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle:
     return overrides
 
 
+def media_overrides(media: dict[str, Any]) -> dict[str, Any]:
+    """The crawl settings of the sites file's media keys (archive.schedule.sites.MEDIA, already
+    validated), as `wixarchive crawl --no-media --max-media-mb --media-kinds
+    --page-requisites` set them."""
+    overrides: dict[str, Any] = {}
+    if media.get("media") is False:
+        overrides["WIXARCHIVE_MEDIA"] = False
+    if "max_media_mb" in media:
+        overrides["WIXARCHIVE_MEDIA_MAX_BYTES"] = int(media["max_media_mb"] * 2**20)
+    if "media_kinds" in media:
+        overrides["WIXARCHIVE_MEDIA_KINDS"] = media["media_kinds"]
+    if media.get("page_requisites"):
+        overrides["WIXARCHIVE_PAGE_REQUISITES"] = True
+    return overrides
+
+
 def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
               timeout: float | None = None, grace: float = GRACE_SECONDS,

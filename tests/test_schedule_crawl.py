@@ -186,3 +186,78 @@ def test_a_killed_run_is_closed_as_interrupted_and_the_next_run_takes_over(tmp_p
             assert len(archive.versions(server.url + post.url_path)) == 1, post.url_path
         statuses = [r["status"] for r in archive.runs(10)]
     assert statuses == ["ok", "interrupted"]  # the killed run, closed by the one that took over
+
+
+def runs_by_site(db: Path) -> dict[str, list[dict]]:
+    """Each site's runs, oldest first."""
+    try:
+        with Archive.open(db, readonly=True) as archive:
+            rows = archive.runs(100)
+    except ArchiveError:  # not created yet
+        return {}
+    grouped: dict[str, list[dict]] = {}
+    for row in reversed(rows):
+        grouped.setdefault(row["site"], []).append(row)
+    return grouped
+
+
+def test_schedule_starts_a_site_that_falls_due_while_a_slow_site_crawls(tmp_path: Path):
+    slow_blog, quick_blog = SampleBlog(seed=5, post_count=40), SampleBlog(seed=6, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(slow_blog) as slow, serve_blog(quick_blog) as quick:
+        for post in slow_blog.posts:  # one post every 0.5 s: 20 s for the whole site
+            slow.slow_paths[post.url_path] = 0.5
+        sites_file.add(sites, {"url": slow.url, "every": "1d", "concurrency": 1, **FAST})
+        sites_file.add(sites, {"url": quick.url, "every": "5s", **FAST})
+        slow_site, quick_site = slow.url + "/", quick.url + "/"
+        service = subprocess.Popen(wixarchive("schedule", "--db", str(db), "--poll", "1"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Both start together; the quick site falls due again 5 s after its first crawl
+            # started, while the slow one still crawls.
+            wait_for(lambda: [r["status"] for r in runs_by_site(db).get(quick_site, [])]
+                     [:2] == ["ok", "ok"], "the quick site's second crawl")
+            slow_runs = runs_by_site(db)[slow_site]
+            service.send_signal(signal.SIGTERM)
+            out, err = service.communicate(timeout=120)
+        finally:
+            if service.poll() is None:
+                service.kill()
+    assert [r["status"] for r in slow_runs] == ["running"], slow_runs  # not held up by it
+    assert service.returncode == 0, err
+    assert "Traceback" not in err and "stopped (SIGTERM)" in out
+    # The stop reached the slow site's crawler, in its own batch: it saved what it had.
+    (slow_run,) = runs_by_site(db)[slow_site]
+    assert slow_run["status"] == "interrupted" and 0 < slow_run["counts"]["new"] < 40
+    assert not is_locked(lock_path(db, slow_site)) and not is_locked(lock_path(db, quick_site))
+
+
+def test_run_due_takes_each_sites_media_options_from_the_sites_file(tmp_path: Path):
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site.export import image_urls
+    from crawler.sample_site.server import media_bytes
+
+    no_media, capped = SampleBlog(seed=7, post_count=4), SampleBlog(seed=8, post_count=4)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    cap = 0.0001  # MB: 104 bytes, between the sizes of the sample images (80 to ~700 bytes)
+    with serve_blog(no_media) as first, serve_blog(capped) as second, \
+            serve_blog(no_media, host="127.0.0.2") as media:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmax_media_mb = {cap}\n'
+                         f'[[site]]\nurl = "{first.url}"\nmedia = false\n'
+                         f'[[site]]\nurl = "{second.url}"\n')
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"})
+    assert result.returncode == 0, result.stderr
+    assert [o["status"] for o in json.loads(result.stdout)] == ["ok", "ok"]
+    with Archive.open(db, readonly=True) as archive:
+        status = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    # `media = false`: none of its images asked for; the other site's kept up to its cap.
+    wanted = image_urls(capped)
+    fetched = [path for path in media.request_log if path.startswith("/media/")]
+    assert sorted(fetched) == sorted("/media/" + url.rsplit("/", 1)[1] for url in wanted)
+    assert status == {url: "too-big" if len(media_bytes(url.rsplit("/", 1)[1])) > cap * 2**20
+                      else "stored" for url in wanted}
+    assert set(status.values()) == {"too-big", "stored"}

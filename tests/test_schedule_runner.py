@@ -221,6 +221,7 @@ def test_scheduler_loop_follows_the_schedules_for_a_simulated_day(tmp_path):
     sleeps: list[float] = []
 
     def sleep(seconds: float) -> None:
+        runner.wait_for_batches()  # simulated crawls take no time: the clock waits for them
         sleeps.append(seconds)
         clock.advance(seconds=seconds)
         if clock.now >= T0 + timedelta(hours=23):
@@ -243,6 +244,7 @@ def test_scheduler_survives_a_broken_sites_file_and_picks_up_the_fix(tmp_path):
     warnings: list[str] = []
 
     def sleep(seconds: float) -> None:
+        runner.wait_for_batches()
         clock.advance(seconds=seconds)
         if len(warnings) == 1 and not sites.read_text().startswith("#"):
             sites.unlink()

@@ -93,6 +93,15 @@ def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_pat
     ('[[site]]\nurl = "https://a.example"\n[[site]]\nurl = "https://a.example/blog"\n',
      "same site"),
     ('[[site]\nurl = 1\n', "not valid TOML"),
+    ('[[site]]\nurl = "https://a.example"\nmedia_kinds = "images,pdf"\n',
+     r"site #1 \(https://a.example\): media_kinds: unknown media kind pdf: choose from images, "),
+    ('[defaults]\nmedia_kinds = "vidoes"\n[[site]]\nurl = "https://a.example"\n',
+     "site #1 .*media_kinds: unknown media kind vidoes"),
+    ('[[site]]\nurl = "https://a.example"\nmax_media_mb = -1\n',
+     "max_media_mb = -1 should be more than 0"),
+    ('[[site]]\nurl = "https://a.example"\nmedia = "no"\n', "media = 'no' should be a bool"),
+    ('[[site]]\nurl = "https://a.example"\npage_requisites = 1\n',
+     "page_requisites = 1 should be a bool"),
 ])
 def test_mistakes_in_a_hand_written_file_name_the_site_and_key(tmp_path: Path, toml: str,
                                                                message: str):
@@ -103,6 +112,28 @@ def test_mistakes_in_a_hand_written_file_name_the_site_and_key(tmp_path: Path, t
     result = wix("run-due", "--sites", str(path), "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
+def test_media_options_of_the_crawl_command_are_per_site_keys_with_defaults(tmp_path: Path):
+    path = tmp_path / "sites.toml"
+    path.write_text('[defaults]\nmax_media_mb = 5\n')
+    added = wix("sites", "add", "a.example", "--sites", str(path), "--no-media",
+                "--media-kinds", "Videos, images", "--max-media-mb", "0.5", "--page-requisites")
+    assert added.exit_code == 0, added.output
+    assert wix("sites", "add", "b.example", "--sites", str(path)).exit_code == 0
+    first, second = sites_file.load(path)
+    assert first.media == {"media": False, "max_media_mb": 0.5, "media_kinds": "video,images",
+                           "page_requisites": True}
+    assert second.media == {"max_media_mb": 5}  # from [defaults]
+    listed = wix("sites", "list", "--sites", str(path), "--db", str(tmp_path / "a.db"))
+    assert "max_media_mb=0.5 media=False media_kinds=video,images page_requisites=True" in (
+        listed.output)
+
+    refused = wix("sites", "add", "c.example", "--sites", str(path), "--media-kinds", "pdf")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert refused.output == ("Error: https://c.example: media_kinds: unknown media kind pdf: "
+                              "choose from images, video, documents\n")
+    assert len(sites_file.load(path)) == 2  # nothing written
 
 
 def test_remove_rewrites_a_valid_file_and_unknown_site_is_an_error(tmp_path: Path):

@@ -34,11 +34,12 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
             now_text: str | None) -> None:
     """Run due crawls until stopped: the foreground service for systemd or a container.
 
-    Sleeps until the next site is due, crawls it, and goes on; a failing site, a site being
-    crawled by another process, or a broken sites file never ends it (they are reported and
-    retried). Edits to the sites file are picked up without a restart. SIGTERM or Ctrl-C stops
-    it cleanly: the crawl in progress commits what it fetched, and the next run archives what
-    it missed. Each line is one site's outcome, prefixed with the time.
+    Sleeps until the next site is due and crawls it; a site that falls due while others crawl
+    starts at its time, beside them. A failing site, a site being crawled by another process,
+    or a broken sites file never ends it (they are reported and retried). Edits to the sites
+    file are picked up without a restart. SIGTERM or Ctrl-C stops it cleanly: every crawl in
+    progress commits what it fetched, and the next run archives what it missed. Each line is
+    one site's outcome, prefixed with the time.
 
     \b
     Example:

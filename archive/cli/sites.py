@@ -51,7 +51,7 @@ def command() -> None:
     """Edit the sites file: which sites `run-due` and `schedule` crawl, and how often.
 
     The file is TOML, one [[site]] table per site (url, every or cron, labels, politeness
-    overrides, timeout) and optional [defaults]; it can also be edited by hand.
+    overrides, media options, timeout) and optional [defaults]; it can also be edited by hand.
 
     \b
     Example:
@@ -77,18 +77,29 @@ def command() -> None:
 @click.option("--contact", help="An e-mail or URL added to the User-Agent.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (your own site only).")
 @click.option("--no-capture", is_flag=True, help="Keep no raw captures (WARC) of the site.")
+@click.option("--no-media", is_flag=True, help="Do not fetch the posts' images at full size.")
+@click.option("--max-media-mb", type=float,
+              help="Largest image, video or document kept, in MB (default 25).")
+@click.option("--media-kinds", metavar="KINDS",
+              help="Media fetched, comma-separated: images, video, documents (default images).")
+@click.option("--page-requisites", is_flag=True,
+              help="Also fetch the images at the URLs the post pages show them (for replay).")
 @click.option("--timeout", help='Stop the crawl cleanly after this long (default 4h).')
 def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 cron: str | None, name: str | None, labels: tuple[str, ...],
                 delay: float | None, concurrency: int | None, autothrottle: bool | None,
                 user_agent: str | None, contact: str | None, no_robots: bool,
-                no_capture: bool, timeout: str | None) -> None:
-    """Add a site (any page of it) to the sites file."""
+                no_capture: bool, no_media: bool, max_media_mb: float | None,
+                media_kinds: str | None, page_requisites: bool, timeout: str | None) -> None:
+    """Add a site (any page of it) to the sites file. The crawl options are those of
+    `wixarchive crawl`."""
     path = resolve_sites(sites_path, db)
     entry = {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
              "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
              "user_agent": user_agent, "contact": contact, "robots": False if no_robots else None,
-             "capture": False if no_capture else None, "timeout": timeout}
+             "capture": False if no_capture else None, "media": False if no_media else None,
+             "max_media_mb": max_media_mb, "media_kinds": media_kinds,
+             "page_requisites": True if page_requisites else None, "timeout": timeout}
     try:
         site = sites_file.add(path, entry)
     except (sites_file.SitesError, ScheduleError) as exc:
@@ -134,7 +145,8 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
         rows.append({
             "url": site.url, "site": site.root, "name": site.name,
             "schedule": site.schedule.describe(), "labels": list(site.labels),
-            "politeness": site.politeness, "timeout": int(site.timeout.total_seconds()),
+            "politeness": site.politeness, "media": site.media,
+            "timeout": int(site.timeout.total_seconds()),
             "last_run": last["started_at"] if last else None,
             "last_status": last["status"] if last else None,
             "failures_in_a_row": past.failures if past else 0,
@@ -154,6 +166,6 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
             last += f" ({row['failures_in_a_row']} failures in a row)"
         nxt = "due now" if row["due_now"] else f"next {show_time(parse_time(row['next_due']))}"
         extras = [f"[{', '.join(site.labels)}]"] if site.labels else []
-        extras += [f"{k}={v}" for k, v in site.politeness.items()]
+        extras += [f"{k}={v}" for k, v in {**site.politeness, **site.media}.items()]
         click.echo(f"{site.url}  {row['schedule']}  {last}; {nxt}"
                    + ("  " + " ".join(extras) if extras else ""))

@@ -1,11 +1,14 @@
 """Run the sites that are due: once (`run-due`, for cron) or in a loop (`schedule`).
 
-Each due site is locked (archive.schedule.locks); the locked sites are crawled together in one
-child process (archive.crawls.crawl_sites: `parallel` at a time, each with its own politeness,
-run and time limit), and each is reported as one `Outcome` as soon as it ends. The clock, the
-sleep and the crawl itself are injectable, so tests never wait for a schedule. A stop request
-(SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to the running crawler, which stops
-every site, commits what each fetched and exits; the next run archives the rest
+Each due site is locked (archive.schedule.locks); the locked sites of one pass (a batch) are
+crawled together in one child process (archive.crawls.crawl_sites: `parallel` at a time, each
+with its own politeness, run and time limit), and each is reported as one `Outcome` as soon as
+it ends. `schedule` waits for each batch in a thread of its own and keeps checking meanwhile, so
+a site that falls due while another batch crawls starts at once in a new batch (a site this
+process is crawling is left out of later passes until its outcome is recorded). The clock, the sleep
+and the crawl itself are injectable, so tests never wait for a schedule. A stop request
+(SIGTERM/SIGINT, see `install_signal_handlers`) is forwarded to every running crawler, which
+stops each of its sites, commits what each fetched and exits; the next run archives the rest
 (deciding from what the archive holds, see docs/reliability.md).
 """
 
@@ -16,14 +19,22 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archive.crawls import DEFAULT_PARALLEL, GRACE_SECONDS, SiteCrawl, crawl_sites, scrapy_overrides
+from archive.crawls import (
+    DEFAULT_PARALLEL,
+    GRACE_SECONDS,
+    SiteCrawl,
+    crawl_sites,
+    media_overrides,
+    scrapy_overrides,
+)
 from archive.schedule import sites as sites_file
 from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -38,6 +49,8 @@ Crawl = Callable[[Site, SiteLock], dict[str, Any]]
 CrawlMany = Callable[[list[tuple[Site, SiteLock]], Callable[[int, dict[str, Any]], None]], None]
 
 HISTORY_DEPTH = 20    # runs per site read to count failures in a row
+# A site locked for crawling: its position among the pass's outcomes, and its history.
+Locked = tuple[int, Site, SiteLock, SiteHistory | None]
 
 
 def system_clock() -> datetime:
@@ -89,6 +102,19 @@ class Outcome:
         return asdict(self)
 
 
+@dataclass
+class Batch:
+    """One pass: an outcome per site looked at (None while it is being crawled) and the sites
+    locked for this pass's crawl."""
+
+    outcomes: list[Outcome | None] = field(default_factory=list)
+    locked: list[Locked] = field(default_factory=list)
+
+    @property
+    def roots(self) -> list[str]:
+        return [site.root for _, site, _, _ in self.locked]
+
+
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
     """Each site's recent runs, read through Archive.runs with a growing limit (the store has no
     per-site query): enough rows for HISTORY_DEPTH runs of every site in `roots`, or all rows."""
@@ -124,30 +150,39 @@ class Runner:
         self.verbose = verbose
         self.parallel = parallel
         self.stop_signal: int | None = None
-        self._child: subprocess.Popen[bytes] | None = None
+        self._children: list[subprocess.Popen[bytes]] = []  # the crawlers started, live or not
+        # `serve`: the batches crawling in their threads and their sites, guarded by _state.
+        self._state = threading.Lock()
+        self._batches: list[threading.Thread] = []
+        self._crawling: set[str] = set()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
 
     # -- stopping --------------------------------------------------------------------------------
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
-        """Stop after the current crawl, which is asked to stop cleanly. Signal-safe."""
+        """Stop after the current crawls, which are asked to stop cleanly. Signal-safe (it takes
+        no lock: copying a list is atomic)."""
         if self.stop_signal is None:
             self.stop_signal = signum
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")  # ends a sleep at once
+        self._wake()  # ends a sleep at once
         if self._writer is not None:
             self._writer.stop()
-        child = self._child
-        if child is not None and child.poll() is None:
-            # A second stop request is forwarded too: Scrapy then stops without waiting.
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signum)
+        for child in list(self._children):
+            if child.poll() is None:
+                # A second stop request is forwarded too: Scrapy then stops without waiting.
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signum)
 
     def _started(self, proc: subprocess.Popen[bytes]) -> None:
-        self._child = proc
+        with self._state:  # batch threads start crawlers concurrently: drop the ended ones
+            self._children = [p for p in self._children if p.returncode is None] + [proc]
         if self.stop_signal is not None:  # the stop came while the child was being started
             proc.send_signal(self.stop_signal)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
 
     def sleep(self, seconds: float) -> None:
         """Wait up to `seconds`, returning early on stop()."""
@@ -178,6 +213,15 @@ class Runner:
                 labels: Sequence[str] = (),
                 report: Callable[[Outcome], None] | None = None) -> list[Outcome]:
         """Crawl every selected site that is due (all of them with `force`), earliest first."""
+        batch = self._plan(force=force, select_keys=select_keys, labels=labels, report=report)
+        return self._crawl_batch(batch, report)
+
+    def _plan(self, *, force: bool = False, select_keys: Sequence[str] = (),
+              labels: Sequence[str] = (), report: Callable[[Outcome], None] | None = None,
+              skip: Collection[str] = (), room: int | None = None) -> Batch:
+        """Lock the sites due now (all selected ones with `force`) and report the others. Sites
+        in `skip` (roots this process is crawling) are left out; beyond `room` due sites, the
+        rest are left for a later pass."""
         sites = self.load_sites(select_keys, labels)
         if sites:
             Archive.open(self.db).close()  # create it, so even a failed first crawl is recorded
@@ -186,13 +230,17 @@ class Runner:
         plan = [(site, when_due(site.schedule, history.get(site.root))) for site in sites]
         # Overdue first: a site that resumes a long crawl every pass cannot starve the others.
         plan.sort(key=lambda item: item[1].at or datetime.min.replace(tzinfo=UTC))
-        outcomes: list[Outcome | None] = []
-        locked: list[tuple[int, Site, SiteLock, SiteHistory | None]] = []
+        batch = Batch()
+        outcomes, locked = batch.outcomes, batch.locked
         for site, due in plan:
             outcome = None
+            if site.root in skip:
+                continue
             if self.stop_signal is not None:
                 outcome = self._outcome(site, "skipped", "not started: stopping")
             elif force or due.is_due(now):
+                if room is not None and len(locked) >= room:
+                    continue  # waits for a place (--parallel): a batch that ends wakes the loop
                 prepared = self._prepare(site, history.get(site.root), force)
                 if isinstance(prepared, Outcome):
                     outcome = prepared
@@ -205,9 +253,14 @@ class Runner:
             outcomes.append(outcome)
             if outcome and report:
                 report(outcome)
-        if locked:
-            self._crawl_locked(locked, outcomes, report)
-        done = [o for o in outcomes if o is not None]
+        return batch
+
+    def _crawl_batch(self, batch: Batch, report: Callable[[Outcome], None] | None,
+                     ) -> list[Outcome]:
+        """Crawl a pass's locked sites; every outcome of the pass, in its order."""
+        if batch.locked:
+            self._crawl_locked(batch.locked, batch.outcomes, report)
+        done = [o for o in batch.outcomes if o is not None]
         if any(o.crawled for o in done):
             with contextlib.suppress(ArchiveError), Archive.open(self.db, create=False) as archive:
                 archive.refresh_search_stats_if_stale()
@@ -251,8 +304,7 @@ class Runner:
             raise
         return lock
 
-    def _crawl_locked(self, locked: list[tuple[int, Site, SiteLock, SiteHistory | None]],
-                      outcomes: list[Outcome | None],
+    def _crawl_locked(self, locked: list[Locked], outcomes: list[Outcome | None],
                       report: Callable[[Outcome], None] | None) -> None:
         """Crawl the locked sites at once; each outcome is reported (and its lock released) as
         soon as its site ends."""
@@ -276,6 +328,7 @@ class Runner:
             outcomes[position] = outcome
             if report:
                 report(outcome)
+            self._done_crawling([site.root])
 
         batch = [(site, lock) for _, site, lock, _ in locked]
         try:
@@ -284,7 +337,6 @@ class Runner:
             for index in range(len(locked)):
                 ended(index, {"status": "failed", "message": f"could not run the crawl: {exc}"})
         finally:
-            self._child = None
             for index, (position, _site, lock, _) in enumerate(locked):
                 lock.release()
                 if outcomes[position] is None:  # a crawl that never reported it
@@ -346,6 +398,7 @@ class Runner:
                                    p.get("user_agent"), p.get("contact"),
                                    p.get("robots", True), self.verbose,
                                    capture=p.get("capture", True))
+            own.update(media_overrides(site.media))
             jobs.append(SiteCrawl(site.url, {k: v for k, v in own.items() if k not in common},
                                   lock_fd=lock.fd, time_limit=site.timeout.total_seconds()))
         # A last resort only: each site's limit is enforced inside the crawler.
@@ -431,27 +484,101 @@ class Runner:
         now = self.clock()
         waits = [(due.at - now).total_seconds() for due in
                  (when_due(s.schedule, history.get(s.root)) for s in sites) if due.at]
-        # A site still due after a pass is busy elsewhere: check it again after `poll`.
+        # A site still due after a pass is being crawled (here or by another process) or
+        # waits for a place: check it again after `poll` (or when one of our batches ends).
         future = [w for w in waits if w > 0]
         return min([poll, *future])
 
     def serve(self, *, poll: float = 60.0, sleep: Callable[[float], None] | None = None,
               report: Callable[[Outcome], None] | None = None,
               warn: Callable[[str], None] | None = None) -> None:
-        """Run due sites until stop(); a failing site or a broken sites file never ends it."""
+        """Run due sites until stop(), then wait for the crawls under way to stop; a failing
+        site or a broken sites file never ends it. Each pass's due sites are crawled in a
+        thread of their own while the loop goes on, so a site that falls due meanwhile starts
+        at once rather than after the slowest site of an earlier pass."""
         sleep = sleep or self.sleep
+        report = _one_at_a_time(report)
         last_warning = None
-        while self.stop_signal is None:
-            try:
-                self.run_due(report=report)
-                last_warning = None
-            except Exception as exc:  # a long-running service reports and carries on
-                text = str(exc) or type(exc).__name__
-                if warn and text != last_warning:
-                    warn(text)
-                last_warning = text
-            if self.stop_signal is None:
-                sleep(self.seconds_until_due(poll))
+        try:
+            while self.stop_signal is None:
+                try:
+                    self._start_batch(report, warn)
+                    last_warning = None
+                except Exception as exc:  # a long-running service reports and carries on
+                    text = str(exc) or type(exc).__name__
+                    if warn and text != last_warning:
+                        warn(text)
+                    last_warning = text
+                if self.stop_signal is None:
+                    sleep(self.seconds_until_due(poll))
+        finally:
+            self.wait_for_batches()
+
+    def _start_batch(self, report: Callable[[Outcome], None] | None,
+                     warn: Callable[[str], None] | None) -> None:
+        """One pass of `serve`: lock the due sites this process is not crawling yet (at most
+        `parallel` crawling in all) and crawl them in a new thread."""
+        with self._state:
+            crawling = set(self._crawling)
+        batch = self._plan(report=report, skip=crawling, room=self.parallel - len(crawling))
+        if not batch.locked:
+            return
+        thread = threading.Thread(target=self._run_batch, args=(batch, report, warn),
+                                  name=f"crawl {', '.join(batch.roots)}"[:100])
+        with self._state:
+            self._crawling.update(batch.roots)
+            self._batches.append(thread)
+        try:
+            thread.start()
+        except BaseException:
+            self._forget(batch, thread)
+            for _, _, lock, _ in batch.locked:
+                lock.release()
+            raise
+
+    def _run_batch(self, batch: Batch, report: Callable[[Outcome], None] | None,
+                   warn: Callable[[str], None] | None) -> None:
+        try:
+            self._crawl_batch(batch, report)
+        except Exception as exc:  # e.g. the archive vanished: say so, the loop goes on
+            if warn:
+                warn(str(exc) or type(exc).__name__)
+        finally:
+            self._forget(batch, threading.current_thread())
+
+    def _done_crawling(self, roots: list[str]) -> None:
+        """Sites whose outcome is recorded (a later pass must see their new runs): `serve` may
+        lock them again, or the sites that waited for their places."""
+        with self._state:
+            self._crawling.difference_update(roots)
+        self._wake()
+
+    def _forget(self, batch: Batch, thread: threading.Thread) -> None:
+        with self._state:
+            self._batches.remove(thread)
+        self._done_crawling(batch.roots)
+
+    def wait_for_batches(self) -> None:
+        """Wait until every batch `serve` started has ended (a stop request ends them fast)."""
+        while True:
+            with self._state:
+                if not self._batches:
+                    return
+                thread = self._batches[0]
+            thread.join()
+
+
+def _one_at_a_time(report: Callable[[Outcome], None] | None,
+                   ) -> Callable[[Outcome], None] | None:
+    """`report` made safe to call from several batch threads: one outcome at a time."""
+    if report is None:
+        return None
+    lock = threading.Lock()
+
+    def locked_report(outcome: Outcome) -> None:
+        with lock:
+            report(outcome)
+    return locked_report
 
 
 def install_signal_handlers(runner: Runner) -> None:

@@ -1,4 +1,5 @@
-"""The sites file: which sites `run-due` and `schedule` crawl, how often and how politely.
+"""The sites file: which sites `run-due` and `schedule` crawl, how often, how politely and with
+which media.
 
 TOML, by default beside the archive (`archive.db` -> `archive.sites.toml`), or `$WIXARCHIVE_SITES`,
 or `--sites FILE`. Example:
@@ -21,6 +22,9 @@ or `--sites FILE`. Example:
     concurrency = 1                        #   delay, concurrency, autothrottle, user_agent,
     robots = true                          #   contact, robots, capture (false: no WARC)
     timeout = "2h"                         # stop cleanly after this long; default 4h
+    media_kinds = "images,documents"       # media, as `wixarchive crawl` options: media
+    max_media_mb = 50                      #   (false: --no-media), media_kinds,
+    page_requisites = true                 #   max_media_mb, page_requisites
 
 A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, else every 1d).
 `wixarchive sites add` appends a `[[site]]` table and keeps the rest of the file as it is;
@@ -40,6 +44,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from archive import atomic_file
+from archive.attachments import parse_kinds
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
 from archive.store import site_root
 
@@ -50,13 +55,20 @@ POLITENESS: dict[str, tuple[type, ...]] = {
     "delay": (int, float), "concurrency": (int,), "autothrottle": (bool,),
     "user_agent": (str,), "contact": (str,), "robots": (bool,), "capture": (bool,),
 }
+# What is fetched beside the pages, as `wixarchive crawl` options (`media = false`: --no-media).
+MEDIA: dict[str, tuple[type, ...]] = {
+    "media": (bool,), "media_kinds": (str,), "max_media_mb": (int, float),
+    "page_requisites": (bool,),
+}
 SCHEDULING: dict[str, tuple[type, ...]] = {"every": (str,), "cron": (str,), "timeout": (str,)}
 SITE_ONLY: dict[str, tuple[type, ...]] = {"url": (str,), "name": (str,), "labels": (list,)}
 HEADER = """\
 # Sites crawled by `wixarchive run-due` (cron) and `wixarchive schedule` (a long-running loop).
 # Each [[site]]: url (any page of the site), every = "6h" | "2d" or cron = "0 3 * * *",
-# optional name, labels = [...], timeout = "4h", and politeness overrides: delay, concurrency,
-# autothrottle, user_agent, contact, robots, capture. [defaults] holds values for every site.
+# optional name, labels = [...], timeout = "4h", politeness overrides: delay, concurrency,
+# autothrottle, user_agent, contact, robots, capture, and media: media (false: none),
+# media_kinds = "images,video,documents", max_media_mb, page_requisites.
+# [defaults] holds values for every site.
 """
 
 
@@ -73,6 +85,7 @@ class Site:
     name: str | None = None
     labels: tuple[str, ...] = ()
     politeness: dict[str, Any] = field(default_factory=dict)
+    media: dict[str, Any] = field(default_factory=dict)  # MEDIA keys; media_kinds normalized
     timeout: timedelta = parse_duration(DEFAULT_TIMEOUT)
 
     @property
@@ -120,7 +133,7 @@ def _check_keys(table: dict[str, Any], allowed: dict[str, tuple[type, ...]], whe
 
 
 def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
-    _check_keys(table, {**SITE_ONLY, **SCHEDULING, **POLITENESS}, where)
+    _check_keys(table, {**SITE_ONLY, **SCHEDULING, **POLITENESS, **MEDIA}, where)
     if "url" not in table:
         raise SitesError(f"{where}: `url` is missing")
     labels = table.get("labels", [])
@@ -138,9 +151,18 @@ def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
     for key in ("delay", "concurrency"):
         if key in merged and merged[key] < (0 if key == "delay" else 1):
             raise SitesError(f"{where}: {key} = {merged[key]} is out of range")
+    media = {k: v for k, v in merged.items() if k in MEDIA}
+    if "max_media_mb" in media and media["max_media_mb"] <= 0:
+        raise SitesError(f"{where}: max_media_mb = {media['max_media_mb']} should be more "
+                         "than 0")
+    if "media_kinds" in media:
+        try:  # as `crawl --media-kinds` reads it
+            media["media_kinds"] = ",".join(parse_kinds(media["media_kinds"]))
+        except ValueError as exc:
+            raise SitesError(f"{where}: media_kinds: {exc}") from None
     return Site(url=normalize_url(table["url"]), schedule=schedule, name=table.get("name"),
                 labels=tuple(labels), timeout=timeout,
-                politeness={k: v for k, v in merged.items() if k in POLITENESS})
+                politeness={k: v for k, v in merged.items() if k in POLITENESS}, media=media)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -158,7 +180,7 @@ def parse(document: dict[str, Any], path: Path) -> list[Site]:
     """Validate a parsed sites file; errors name the file and the site."""
     _check_keys(document, {"defaults": (dict,), "site": (list,)}, str(path))
     defaults = document.get("defaults", {})
-    _check_keys(defaults, {**SCHEDULING, **POLITENESS}, f"{path} [defaults]")
+    _check_keys(defaults, {**SCHEDULING, **POLITENESS, **MEDIA}, f"{path} [defaults]")
     sites: list[Site] = []
     for number, table in enumerate(document.get("site", []), 1):
         if not isinstance(table, dict):
