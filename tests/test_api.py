@@ -51,6 +51,22 @@ def test_posts_come_oldest_first_undated_last_and_filter_as_search_does(
     assert post["tags"] == ["baking", "Rye"] and post["site"] == "https://a.example.com/"
     with pytest.raises(wixarchive.SearchError, match="--since expects a date"):
         list(wixarchive.posts(archive, since="yesterday"))
+    with pytest.raises(wixarchive.SearchError, match="--until expects a date"):
+        list(wixarchive.posts(archive, until="2024-02-30"))  # no such day
+
+
+def test_author_filter_ignores_accents_and_case(archive: wixarchive.Archive) -> None:
+    archive.save_articles([
+        Article(url="https://c.example.com/post/z", title="Mulch", body_text="mulch",
+                author="Zoë Martin"),
+        Article(url="https://c.example.com/post/j", title="Compost", body_text="compost",
+                author="JOSÉ Núñez"),
+        Article(url="https://c.example.com/post/m", title="Mulch again", body_text="mulch",
+                author="zoë martin")])  # the same name in another case: both are found
+    assert titles(wixarchive.posts(archive, author="zoe")) == ["Mulch", "Mulch again"]
+    assert titles(wixarchive.posts(archive, author="ZOË")) == ["Mulch", "Mulch again"]
+    assert titles(wixarchive.posts(archive, author="josé nunez")) == ["Compost"]
+    assert [h.title for h in wixarchive.search(archive, "compost", author="jose")] == ["Compost"]
 
 
 def test_search_takes_the_filters_as_keywords(archive: wixarchive.Archive) -> None:

@@ -233,6 +233,10 @@ def test_search_errors_and_empty_form(client: Client) -> None:
     assert bad.status_code == 400 and "malformed query" in bad.text
     date = client.get("/blogs/-/search.json?q=x&since=yesterday")
     assert date.status_code == 400 and "date" in date.json()["error"]
+    impossible = client.get("/blogs/-/search.json?q=x&until=2024-02-30")  # no such day
+    assert impossible.status_code == 400
+    assert impossible.json()["error"] == ("--until expects a date like 2024-05-01 (or 2024-05, "
+                                          "2024), not '2024-02-30'")
     form = client.get("/blogs/-/search")
     assert form.status_code == 200 and 'name="q"' in form.text and "No matches" not in form.text
     none = client.get("/blogs/-/search?q=zzzzqqq")

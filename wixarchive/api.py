@@ -21,7 +21,7 @@ from typing import IO, Any
 from archive.history import diff_versions
 from archive.search import Hit, SearchQuery
 from archive.search import search as _search
-from archive.search.query import filters_for, row_conditions
+from archive.search.query import filters_for, register_functions, row_conditions
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
@@ -54,6 +54,7 @@ def posts(archive: Archive, *, site: str | None = None, author: str | None = Non
     where, params = row_conditions(filters_for(query))
     if not deleted:
         where.append("p.deleted_at IS NULL")
+    register_functions(archive.conn)
     sql = "SELECT p.id FROM posts p" + "".join(
         f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
     ids = [row[0] for row in archive.conn.execute(

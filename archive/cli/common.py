@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from archive.site_match import NoSuchSite, SeveralSites, archived_sites, matching_sites, one_site
 from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +74,24 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
             Archive.open(db, create=False).close()
             return Archive.open(db, readonly=readonly, create=False)
     except ArchiveError as exc:
+        fail(str(exc))
+
+
+def chosen_sites(archive: Archive, wanted: str) -> list[dict[str, Any]]:
+    """The archived sites a --site value names (archive/site_match.py), or exit with a one-line
+    error naming the archive's sites."""
+    try:
+        return matching_sites(archived_sites(archive.conn), wanted)
+    except NoSuchSite as exc:
+        fail(str(exc))
+
+
+def chosen_site(archive: Archive, wanted: str) -> str:
+    """The URL of the one archived site a --site value names, or exit with a one-line error
+    (no such site, or several: they are listed)."""
+    try:
+        return one_site(archived_sites(archive.conn), wanted)["site"]
+    except (NoSuchSite, SeveralSites) as exc:
         fail(str(exc))
 
 

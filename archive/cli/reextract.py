@@ -8,16 +8,15 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import chosen_site, db_option, fail, open_archive
 from archive.store import ArchiveError
-from crawler.discover.urls import site_root
 
 FAILURES_SHOWN = 20
 
 
 @click.command("reextract")
 @db_option
-@click.option("--site", help="Only the posts of this site (its URL).")
+@click.option("--site", help="Only the posts of this site (URL, host or part of it, or name).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"posts": N, "changed": M, "failed": K, "without_capture": S}.')
 def command(db: Path, site: str | None, as_json: bool) -> None:
@@ -31,9 +30,8 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
     from archive.reextract import reextract
 
     with open_archive(db, readonly=False) as archive:
-        if site and not archive.conn.execute("SELECT 1 FROM sites WHERE url = ?",
-                                             (site_root(site),)).fetchone():
-            fail(f"no site {site_root(site)} in {db}")
+        if site:
+            site = chosen_site(archive, site)
         bar = None
 
         def on_start(total: int, done: object) -> None:

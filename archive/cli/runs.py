@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from archive.cli.common import (
+    chosen_sites,
     close_dead_runs,
     db_option,
     fail,
@@ -19,7 +20,7 @@ from archive.cli.common import (
 from archive.schedule.due import parse_time
 from archive.schedule.locks import is_locked, lock_path
 from archive.schedule.runner import read_history
-from archive.store import ArchiveError, site_root
+from archive.store import ArchiveError
 
 COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "new", "changed",
            "unchanged", "deleted", "failed", "first_error"]
@@ -70,7 +71,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 @click.command("runs")
 @db_option
-@click.option("--site", "site_url", help="Only the runs of this site (any URL of it).")
+@click.option("--site", "site_url",
+              help="Only the runs of this site (URL, host or part of it, or name).")
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many runs, newest first.")
 @click.option("--failing", is_flag=True,
@@ -92,18 +94,18 @@ def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str)
     close_dead_runs(db)
     with open_archive(db) as archive:
         try:
-            wanted = site_root(site_url) if site_url else None
+            wanted = {s["site"] for s in chosen_sites(archive, site_url)} if site_url else None
             # Archive.runs has no site filter: read further back when one site is asked for.
             runs = archive.runs(limit * 50 if wanted else limit)
         except ArchiveError as exc:
             fail(str(exc))
-    rows = [_row(r, db) for r in runs if wanted is None or r["site"] == wanted][:limit]
+    rows = [_row(r, db) for r in runs if wanted is None or r["site"] in wanted][:limit]
     try:
         history = read_history(db)
     except ArchiveError as exc:
         fail(str(exc))
     streaks = sorted(((site, h) for site, h in history.items() if h.failures
-                      and (wanted is None or site == wanted)),
+                      and (wanted is None or site in wanted)),
                      key=lambda item: -item[1].failures)
     if fmt != "text":
         records = rows if not failing else [

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import (
+    chosen_sites,
     db_option,
     fail,
     format_options,
@@ -78,6 +79,10 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
     archive = open_archive(db)
     try:
         hits = search(archive, request)
+        if not hits and site:
+            # Only now, so a search that finds something pays nothing: a --site naming no
+            # archived site is a mistake to point out (the sites are listed), not "No matches".
+            chosen_sites(archive, site)
     except SearchError as exc:
         fail(str(exc))
     finally:

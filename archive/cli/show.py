@@ -51,6 +51,8 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
 def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html: bool) -> None:
     """Print one archived article (by URL or numeric id): its metadata and clean text."""
+    if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
+        fail("--html adds the body HTML to the JSON output: use it with --format json")
     with open_archive(db) as archive:
         post = archive.post(post_ref)
         if post is None:

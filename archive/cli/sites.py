@@ -167,5 +167,6 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
         nxt = "due now" if row["due_now"] else f"next {show_time(parse_time(row['next_due']))}"
         extras = [f"[{', '.join(site.labels)}]"] if site.labels else []
         extras += [f"{k}={v}" for k, v in {**site.politeness, **site.media}.items()]
-        click.echo(f"{site.url}  {row['schedule']}  {last}; {nxt}"
+        named = f" ({site.name})" if site.name else ""
+        click.echo(f"{site.url}{named}  {row['schedule']}  {last}; {nxt}"
                    + ("  " + " ".join(extras) if extras else ""))

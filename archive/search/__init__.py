@@ -37,6 +37,7 @@ from archive.search.query import (
     fts_query,
     plain_words,
     quoted,
+    register_functions,
     uses_fts_syntax,
 )
 from archive.search.topk import stats_fresh, top_fast
@@ -118,6 +119,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None
     filters = filters_for(query)
+    register_functions(conn)
     try:
         bigram_index = (runs or words or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only

@@ -14,6 +14,8 @@ import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from archive.schema import FTS_COLUMNS
@@ -30,6 +32,27 @@ def fold(text: str) -> str:
     """Lower case without diacritics, as the index's tokenizer sees text (é -> e, Ü -> u)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+# The --author filter: the archive's distinct author names (any case; each read with one seek in
+# the posts_author index, not a scan of the posts) that contain the text once both are folded.
+# SQLite's LIKE ignores the case of ASCII letters itself, in C; only a name with a character
+# outside ASCII (Zoë, José) is folded in Python. Each post then costs a lookup in that short list.
+FOLD_FUNCTION = "wixarchive_fold"
+_NOT_ASCII = "*[^\x01-\x7f]*"  # a GLOB pattern: the text has a character outside ASCII
+_AUTHORS_NAMED = (
+    "WITH RECURSIVE names(name) AS (SELECT min(author COLLATE NOCASE) FROM posts UNION ALL "
+    "SELECT (SELECT min(author COLLATE NOCASE) FROM posts WHERE author COLLATE NOCASE > "
+    "names.name) FROM names WHERE names.name IS NOT NULL) "
+    "SELECT name FROM names WHERE name LIKE ? ESCAPE '\\' "
+    f"OR (name GLOB ? AND {FOLD_FUNCTION}(name) LIKE ? ESCAPE '\\')")
+_fold_name = lru_cache(maxsize=4096)(fold)
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Give `conn` the SQL function the filters use (wixarchive_fold: `fold`); run the filters'
+    SQL only on a connection given it."""
+    conn.create_function(FOLD_FUNCTION, 1, _fold_name, deterministic=True)
 
 
 class SearchError(Exception):
@@ -153,9 +176,10 @@ def filters_for(query: SearchQuery) -> list[Filter]:
             site_params = [f"%{like_literal(needle.rstrip('/'))}%", like_literal(needle)]
         filters.append(Filter(f"p.site_id IN ({sites})", site_params,
                               f"SELECT id FROM posts WHERE site_id IN ({sites})"))
-    if query.author:  # a part of the name: no index helps
-        filters.append(Filter("p.author LIKE ? ESCAPE '\\'",
-                              [f"%{like_literal(query.author.strip())}%"]))
+    if query.author:  # a part of the name, any case and accents: zoe finds Zoë
+        part = f"%{like_literal(fold(query.author.strip()))}%"
+        filters.append(Filter(f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})",
+                              [part, _NOT_ASCII, part]))
     for name, value in (("tag", query.tag), ("category", query.category)):
         if value:
             plural = "categories" if name == "category" else "tags"
@@ -172,7 +196,7 @@ def filters_for(query: SearchQuery) -> list[Filter]:
                 f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
                 (plural, quoted([value])) if plain else None, post_row=False))
     for name, value in (("since", query.since), ("until", query.until)):
-        if value is not None and not _DATE.match(value.strip()):
+        if value is not None and not is_date(value.strip()):
             raise SearchError(f"--{name} expects a date like 2024-05-01 (or 2024-05, 2024), "
                               f"not {value!r}")
     if query.since:
@@ -186,6 +210,21 @@ def filters_for(query: SearchQuery) -> list[Filter]:
         filters.append(Filter("(lower(p.language) = ? OR lower(p.language) LIKE ? ESCAPE '\\')",
                               [lang, f"{like_literal(lang)}-%"]))
     return filters
+
+
+def is_date(text: str) -> bool:
+    """Whether `text` is an ISO date (2024, 2024-05, 2024-05-01, or a time on that day) that
+    exists: not 2024-13 or 2024-02-30."""
+    if not _DATE.match(text):
+        return False
+    try:
+        if len(text) > 10:
+            datetime.fromisoformat(text)
+        else:
+            date(int(text[:4]), int(text[5:7] or 1), int(text[8:10] or 1))
+    except ValueError:
+        return False
+    return True
 
 
 def row_conditions(filters: Sequence[Filter], post_id: str = "p.id",

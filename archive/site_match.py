@@ -1,0 +1,56 @@
+"""Which archived sites a `--site` value names: the one rule of every command that takes one.
+
+A full URL (with `://`) names exactly the site it belongs to; anything else names the sites
+whose URL contains it (a host or part of one, any case) or whose name it is (any case).
+`wixarchive search` applies the same rule in SQL (archive/search/query.py `filters_for`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from crawler.discover.urls import site_root
+
+# A site as Archive.stats() gives it, or archived_sites(): its root URL as `site`, and `name`.
+SiteRow = TypeVar("SiteRow", bound=Mapping[str, Any])
+
+
+class NoSuchSite(ValueError):
+    """The value names none of the archive's sites."""
+
+
+class SeveralSites(ValueError):
+    """The value names more than one site where a command works on one."""
+
+
+def archived_sites(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every site of the archive, by URL: {"site": root URL, "name": its name or None}."""
+    return [{"site": url, "name": name}
+            for url, name in conn.execute("SELECT url, name FROM sites ORDER BY url")]
+
+
+def matching_sites(sites: Sequence[SiteRow], wanted: str) -> list[SiteRow]:
+    """The sites that `wanted` names (see the module's rule); NoSuchSite when none."""
+    wanted = wanted.strip()
+    if "://" in wanted:
+        root = site_root(wanted)
+        chosen = [s for s in sites if s["site"] == root]
+    else:
+        part, name = wanted.rstrip("/").lower(), wanted.lower()
+        chosen = [s for s in sites
+                  if part in s["site"].lower() or name == (s["name"] or "").lower()]
+    if not chosen:
+        known = ", ".join(s["site"] for s in sites) or "none"
+        raise NoSuchSite(f"no archived site matches {wanted!r} (sites: {known})")
+    return chosen
+
+
+def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
+    """The one site that `wanted` names; NoSuchSite when none, SeveralSites when more."""
+    chosen = matching_sites(sites, wanted)
+    if len(chosen) > 1:
+        raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
+                           f"{', '.join(s['site'] for s in chosen)}; give one's full URL")
+    return chosen[0]
