@@ -12,29 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from archive import site_match
 from archive.attachments import of_post
 from archive.store import Archive
 
 
-class NoSuchSite(ValueError):
-    """--site matched none of the archive's sites."""
-
-
 def matching_sites(archive: Archive, site: str | None) -> list[dict[str, Any]]:
-    """The archive's sites (as Archive.stats() gives them) that `site` names, all when None.
-
-    Same rule as `wixarchive search --site`: the site URL contains it, or the name equals it.
-    """
+    """The archive's sites (as Archive.stats() gives them) that `site` names, all when None,
+    by the rule of every --site (archive/site_match.py); NoSuchSite when it names none."""
     sites = archive.stats()
-    if site is None:
-        return sites
-    needle = site.strip().rstrip("/").lower()
-    chosen = [s for s in sites
-              if needle in s["site"].lower() or needle == (s["name"] or "").lower()]
-    if not chosen:
-        known = ", ".join(s["site"] for s in sites) or "none"
-        raise NoSuchSite(f"no archived site matches {site!r} (sites: {known})")
-    return chosen
+    return sites if site is None else site_match.matching_sites(sites, site)
 
 
 @contextmanager
