@@ -429,7 +429,8 @@ class RedisWriter:
         summary.started_at, summary.finished_at = site.started_at, _now()
         counts = {**summary.counts, "pages": summary.pages_fetched}
         archive.finish_run(site.run_id, status=summary.status, counts=counts,
-                           errors=summary.errors, finished_at=summary.finished_at)
+                           errors=summary.recorded_errors(),
+                           finished_at=summary.finished_at)
         summary.run_id = site.run_id
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 

@@ -33,6 +33,12 @@ class CrawlSummary:
     def posts(self) -> int:
         return sum(self.counts.get(k, 0) for k in ("new", "changed", "unchanged"))
 
+    def recorded_errors(self) -> list[str]:
+        """The errors kept with the run. A failed run's message comes first: it says why no
+        post was archived ("does not look like a Wix site", "could not reach"), where its
+        first error may be only a robots.txt 404; `wixarchive runs` shows that first one."""
+        return [self.message, *self.errors] if self.status == "failed" else self.errors
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["posts"] = self.posts
@@ -97,6 +103,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")
+        if counts["deleted"]:  # not among the posts counted: gone from the site, kept here
+            summary.message += f", {counts['deleted']} deleted"
         if unknown_layout:
             summary.message += (f"; {unknown_layout} in an unknown page layout (body extracted "
                                 "generically: check them)")

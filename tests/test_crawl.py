@@ -77,16 +77,19 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         blog.delete_post(removed)
         server.request_log.clear()
 
-        result = run_crawl(server.url, "--db", str(db), "--json")
+        result = run_crawl(server.url, "--db", str(db))
         assert result.returncode == 0, result.stderr
-        second = summary_of(result)
-        assert second["counts"]["new"] == 2
-        assert second["counts"]["changed"] == 2
-        assert second["counts"]["deleted"] == 1
-        # Never an empty post in silence: the post in an unknown layout is archived with a
-        # generic body and counted, so a new Wix layout shows up in the summary at once.
-        assert second["counts"]["unknown_layout"] == 1
-        assert "1 in an unknown page layout" in second["message"]
+        # The summary line names the deletion, as `wixarchive runs` does (DEL 1). Never an empty
+        # post in silence: the post in an unknown layout is archived with a generic body and
+        # counted, so a new Wix layout shows up in the summary at once.
+        assert (f"✓ {server.url}/: 25 posts: 2 new, 2 changed, 21 unchanged, 1 deleted; "
+                "1 in an unknown page layout") in result.stdout, result.stdout
+        # The archive as the user gave it, not relative to where the command ran.
+        assert f"Archive: {db}\n" in result.stdout
+        with Archive.open(db, readonly=True) as archive:
+            second = archive.runs()[0]["counts"]
+        assert (second["new"], second["changed"], second["deleted"]) == (2, 2, 1)
+        assert second["unknown_layout"] == 1
         refetched = sorted(fetched_posts(server))
         assert refetched == sorted([f"/post/{s}" for s in edited]
                                    + [added.url_path, unknown.url_path])
@@ -100,18 +103,6 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         assert gone is not None and gone["deleted_at"]  # kept, only marked
 
 
-def test_unreachable_site_is_one_clear_error_and_writes_nothing(tmp_path: Path):
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    db = tmp_path / "archive.db"
-    result = run_crawl(f"http://127.0.0.1:{port}/", "--db", str(db))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert "could not reach" in result.stderr
-    assert not db.exists()
-
-
 @pytest.fixture
 def plain_site(tmp_path: Path) -> Iterator[str]:
     root = tmp_path / "site"
@@ -123,10 +114,36 @@ def plain_site(tmp_path: Path) -> Iterator[str]:
         yield url + "/"
 
 
-def test_site_that_is_not_wix_fails_clearly(plain_site: str, tmp_path: Path):
+def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
+        plain_site: str, tmp_path: Path):
+    """An unreachable site and a site that is no Wix blog, in a sites file with a second
+    listing of one of them and a line that is no URL: each failure is one clear line, the
+    archive is created with both failed runs (`runs` says why), and the two input mistakes are
+    named by their lines without counting as sites."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    unreachable = f"http://127.0.0.1:{port}/"
+    sites = tmp_path / "sites.txt"
+    sites.write_text(f"# my blogs\n{unreachable}\n{plain_site}\n\n{plain_site}post/bread\n"
+                     "not a url\n")
     db = tmp_path / "archive.db"
-    result = run_crawl(plain_site, "--db", str(db))
-    assert result.returncode == 1
+    result = run_crawl("--sites", str(sites), "--db", str(db))
+    assert result.returncode == 1  # failed sites, and a line that is no site
     assert "Traceback" not in result.stderr
-    assert "no Wix blog posts found" in result.stderr
-    assert not db.exists()
+    assert f"could not reach {unreachable}" in result.stderr
+    assert f"no Wix blog posts found at {plain_site}" in result.stderr
+    assert f"✗ {sites} line 6: not a site URL: 'not a url'" in result.stderr
+    assert (f"- {plain_site}: listed twice, as {plain_site} ({sites} line 3) and as "
+            f"{plain_site}post/bread ({sites} line 5): crawled once") in result.stdout
+    total = next(line for line in result.stdout.splitlines() if line.startswith("Total:"))
+    assert total.startswith("Total: 2 sites (2 failed), 0 posts")
+    assert total.endswith("; 1 line not a site URL")
+
+    runs = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
+                           "--json"], capture_output=True, text=True, timeout=120)
+    assert runs.returncode == 0, runs.stderr
+    first_errors = {run["site"]: run["first_error"] for run in json.loads(runs.stdout)}
+    assert first_errors.keys() == {unreachable, plain_site}
+    assert first_errors[unreachable].startswith(f"could not reach {unreachable}")
+    assert first_errors[plain_site].startswith(f"no Wix blog posts found at {plain_site}")

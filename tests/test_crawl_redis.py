@@ -203,13 +203,13 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
         assert all(server.hits[path] >= 2 for server, path in in_flight), in_flight
         assert writer.returncode == 1, err  # "not a url" failed; every site crawled
         assert "not a site URL: 'not a url'" in err
-        assert f"listed twice (also as {urls[0]})" in out
+        assert f"listed twice, as {urls[0]} and as {urls[0]}/blog: crawled once" in out
         for server in servers:
             assert f"✓ {server.url}/: 40 posts: 40 new" in out, (out, err)
             # Politeness held across the three workers: never more than 2 at once per site...
             assert server.peak <= 2, (server.url, server.peak)
         assert max(s.peak for s in servers) == 2  # ...and the limit was reached
-        assert "Total: 6 sites" in out
+        assert "Total: 4 sites (4 ok)" in out and "; 1 line not a site URL" in out
         # Every post archived, exactly once (one version each), the runs counting each once.
         versions = versions_per_post(db)
         expected = {s.url + p.url_path for s in servers for p in s.blog.posts}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,30 @@ from archive.crawls import (
     scrapy_overrides,
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
-from archive.store import ArchiveError
+from archive.store import Archive, ArchiveError
 from crawler.discover.urls import BadURL, site_root
 
 
-def _read_sites_file(path: Path) -> list[str]:
+@dataclass(frozen=True)
+class Target:
+    """A site URL as the user wrote it, and where: `source` names its line of a --sites file."""
+
+    url: str
+    source: str | None = None  # "sites.txt line 3"
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.source})" if self.source else self.url
+
+
+def _read_sites_file(path: Path) -> list[Target]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         fail(f"cannot read sites file {path}: {exc.strerror}")
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [Target(line.strip(), f"{path} line {number}", number)
+            for number, line in enumerate(lines, start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
@@ -57,37 +72,55 @@ STOPPING = ("Stopping: finishing the pages under way and saving them "
             "(a second Ctrl-C stops at once)\n")
 
 
-def _lock_sites(targets: list[str], db: Path) -> tuple[list[tuple[str, SiteLock]],
+def _refusal(target: Target, site: str, status: str, message: str) -> dict[str, Any]:
+    refusal = {"site": site, "url": target.url, "status": status, "counts": {}, "errors": [],
+               "message": message, "seconds": 0.0}
+    return refusal | ({"line": target.line} if target.line is not None else {})
+
+
+def _check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]],
                                                    dict[int, dict[str, Any]]]:
-    """Lock each site, so a scheduled crawl of it never runs at the same time. Returns the sites
-    to crawl with their locks, and the summaries of the sites refused (by position)."""
-    locked: list[tuple[str, SiteLock]] = []
+    """The sites to crawl (position, target, site root), each once, and the summaries of the
+    targets refused by position: a line that is no site URL ("invalid": it is no site, so it
+    is not counted as one) or a second listing of a site ("skipped")."""
+    wanted: list[tuple[int, Target, str]] = []
     refused: dict[int, dict[str, Any]] = {}
-    seen: dict[str, str] = {}
-    for position, url in enumerate(targets):
+    first: dict[str, Target] = {}
+    for position, target in enumerate(targets):
         try:
-            site = site_root(url)
+            site = site_root(target.url)
         except BadURL:
-            site = url  # refused below, the other sites crawled
-        problem, status = None, "failed"
-        if site in seen:
-            problem, status = f"listed twice (also as {seen[site]}): crawled once", "skipped"
-        elif not _valid_site(site):
-            problem = f"not a site URL: {url!r}"
+            site = target.url
+        if not _valid_site(site):
+            where = f"{target.source}: " if target.source else ""
+            refused[position] = _refusal(target, target.url, "invalid",
+                                         f"{where}not a site URL: {target.url!r}")
+        elif site in first:
+            refused[position] = _refusal(target, site, "skipped",
+                                         f"listed twice, as {first[site]} and as {target}: "
+                                         "crawled once")
         else:
-            try:
-                lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
-            except LockBusy as busy:
-                problem = str(busy)
-            except OSError as exc:
-                problem = f"cannot create its lock file: {exc}"
-            else:
-                locked.append((url, lock))
-        seen.setdefault(site, url)
-        if problem:
-            refused[position] = {"site": site if _valid_site(site) else url,
-                                 "status": status, "counts": {}, "errors": [],
-                                 "message": problem}
+            first[site] = target
+            wanted.append((position, target, site))
+    return wanted, refused
+
+
+def _lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
+                ) -> tuple[list[tuple[int, str, SiteLock]], dict[int, dict[str, Any]]]:
+    """Lock each site, so a scheduled crawl of it never runs at the same time. Returns the sites
+    to crawl (position, URL, lock), and the summaries of the sites refused (by position)."""
+    locked: list[tuple[int, str, SiteLock]] = []
+    refused: dict[int, dict[str, Any]] = {}
+    for position, target, site in wanted:
+        try:
+            lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
+        except LockBusy as busy:
+            refused[position] = _refusal(target, site, "failed", str(busy))
+        except OSError as exc:
+            refused[position] = _refusal(target, site, "failed",
+                                         f"cannot create its lock file: {exc}")
+        else:
+            locked.append((position, target.url, lock))
     return locked, refused
 
 
@@ -141,21 +174,30 @@ def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
 
 
 def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
-    """After several sites: one line for the whole crawl."""
-    if len(summaries) < 2:
+    """After several sites: one line for the whole crawl. A line that is no site URL, or a
+    second listing of a site, is no site of its own: named apart, not counted among them."""
+    sites = [s for s in summaries if s["status"] not in ("invalid", "skipped")]
+    if len(sites) < 2:
         return
     by_status: dict[str, int] = {}
-    for summary in summaries:
+    for summary in sites:
         by_status[summary["status"]] = by_status.get(summary["status"], 0) + 1
-    counts = {k: sum(s.get("counts", {}).get(k, 0) for s in summaries)
-              for k in ("new", "changed", "unchanged")}
-    sites = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-    click.echo(f"Total: {len(summaries)} sites ({sites}), {sum(counts.values())} posts: "
-               f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} "
-               f"unchanged, in {seconds:.1f} s")
+    counts = {k: sum(s.get("counts", {}).get(k, 0) for s in sites)
+              for k in ("new", "changed", "unchanged", "deleted")}
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    posts = counts["new"] + counts["changed"] + counts["unchanged"]
+    deleted = f", {counts['deleted']} deleted" if counts["deleted"] else ""
+    invalid = sum(s["status"] == "invalid" for s in summaries)
+    not_sites = (f"; {invalid} {'line' if invalid == 1 else 'lines'} not a site URL"
+                 if invalid else "")
+    click.echo(f"Total: {len(sites)} sites ({statuses}), {posts} posts: {counts['new']} new, "
+               f"{counts['changed']} changed, {counts['unchanged']} unchanged{deleted}, "
+               f"in {seconds:.1f} s{not_sites}")
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
+    if summary["status"] == "invalid":  # no site to name: the message names the line
+        return f"✗ {summary['message']}"
     mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-"}.get(
         summary["status"], "✗")
     extra = (f" ({summary['pages_fetched']} pages in {seconds:.1f} s)"
@@ -220,12 +262,11 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     Example:
         wixarchive crawl https://www.example.com/blog --db blog.db --contact me@example.org
     """
-    targets = list(urls) + (_read_sites_file(sites_file) if sites_file else [])
+    targets = [Target(url) for url in urls] + (_read_sites_file(sites_file) if sites_file
+                                                 else [])
     if not targets:
         fail("give at least one site URL (or --sites FILE)")
-    if db.exists():
-        open_archive(db, readonly=False).close()  # refuse a corrupt or foreign file before crawling
-    elif not db.parent.exists():
+    if not db.exists() and not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,
@@ -241,6 +282,16 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             fail(f"--media-kinds: {exc}")
     if page_requisites:
         overrides["WIXARCHIVE_PAGE_REQUISITES"] = True
+    wanted, refused = _check_targets(targets)
+    if wanted:
+        # Created (or a corrupt or foreign file refused) before crawling, as wixarchive.crawl
+        # does, so that every crawl is recorded as a run, even a first one that archives no post
+        # (`wixarchive runs` says why it failed), and the sites' lock folder never stands
+        # beside an archive that does not exist.
+        try:
+            Archive.open(db).close()
+        except ArchiveError as exc:
+            fail(str(exc))
     started = time.monotonic()
     summaries: list[dict[str, Any] | None] = [None] * len(targets)
 
@@ -249,32 +300,32 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             stream = sys.stdout if summary["status"] in ("ok", "partial", "skipped") else sys.stderr
             click.echo(_summary_line(summary, summary["seconds"]), file=stream)
 
-    locked, refused = _lock_sites(targets, db)
-    for position, summary in refused.items():
-        summary["seconds"] = 0.0
+    locked, busy = _lock_sites(wanted, db)
+    for position, summary in sorted((refused | busy).items()):
         summaries[position] = summary
         show(summary)
-    positions = [p for p in range(len(targets)) if p not in refused]
+    positions = [position for position, _, _ in locked]
+    crawled = [(url, lock) for _, url, lock in locked]
 
     def ended(index: int, summary: dict[str, Any]) -> None:
         summary["seconds"] = round(time.monotonic() - started, 2)
         summaries[positions[index]] = summary
         show(summary)
 
-    if locked and redis_url:
+    if crawled and redis_url:
         from archive.cli.distributed import crawl_through_redis
 
-        problem = crawl_through_redis(locked, db, overrides, redis_url, ended,
+        problem = crawl_through_redis(crawled, db, overrides, redis_url, ended,
                                       quiet=as_json)
         if problem:
-            for _, lock in locked:
+            for _, lock in crawled:
                 lock.release()
             summaries = [s for s in summaries if s is not None]
             if as_json:
                 click.echo(json.dumps(summaries, indent=2))
             fail(problem)
-    elif locked:
-        _crawl_locked(locked, db, overrides, parallel, ended)
+    elif crawled:
+        _crawl_locked(crawled, db, overrides, parallel, ended)
     summaries = [s for s in summaries if s is not None]
     if not as_json:
         _show_total(summaries, time.monotonic() - started)
@@ -284,8 +335,8 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     if as_json:
         click.echo(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
     elif any(s["status"] in ("ok", "partial") for s in summaries):
-        click.echo(f"Archive: {os.path.relpath(db)}")
+        click.echo(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
     if any(s["status"] == "interrupted" for s in summaries):
         sys.exit(EXIT_INTERRUPTED)
-    if any(s["status"] == "failed" for s in summaries):
+    if any(s["status"] in ("failed", "invalid") for s in summaries):
         sys.exit(1)

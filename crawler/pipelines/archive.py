@@ -1,7 +1,9 @@
 """ArchivePipeline: hands each fetched page to the archive worker and records the run.
 
-The archive file is opened on the first post, so a crawl that finds nothing never creates
-an empty archive; an existing archive still gets a crawl_runs row for a failed run. A page is
+The archive file is opened on the first post, so a plain `scrapy crawl` that finds nothing
+never creates an empty archive; an existing archive still gets a crawl_runs row for a failed
+run (`wixarchive crawl` and wixarchive.crawl create the archive first: every run of theirs is
+recorded). A page is
 counted only once the worker has committed it (see crawler.pipelines.supervisor), so the run's
 counts are what the archive holds.
 """
@@ -143,5 +145,6 @@ class ArchivePipeline:
         if self.archive is not None:
             counts = {**summary.counts, "pages": summary.pages_fetched}
             self.archive.finish_run(self.run_id, status=summary.status, counts=counts,
-                                    errors=summary.errors, finished_at=summary.finished_at)
+                                    errors=summary.recorded_errors(),
+                                    finished_at=summary.finished_at)
             summary.run_id = self.run_id
