@@ -73,14 +73,16 @@ class DevTools:
 
 
 @contextmanager
-def browser(profile: Path) -> Iterator[DevTools]:
-    """A headless Chromium with its profile in `profile`, on about:blank; killed on exit."""
+def browser(profile: Path, *chromium_args: str) -> Iterator[DevTools]:
+    """A headless Chromium with its profile in `profile` (and `chromium_args`, e.g. a
+    --proxy-server), on about:blank; killed on exit."""
     binary = chromium()
     proc = subprocess.Popen(
         [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
+         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", *chromium_args,
+         "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         port_file = profile / "DevToolsActivePort"

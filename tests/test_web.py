@@ -267,7 +267,10 @@ def test_article_page_sanitizes_archived_html(client: Client, db_path: Path) -> 
     assert "Breathe slowly." in body
     for forbidden in ("<script", "onerror", "javascript:", "<iframe", "evil.test"):
         assert forbidden not in body, forbidden
-    assert '<img src="https://static.wixstatic.com/media/a.jpg">' in body
+    # The image is not archived: a link to it, never an <img> loading it from the site.
+    assert "<img" not in body
+    assert ('<a class="wxa-unarchived" href="https://static.wixstatic.com/media/a.jpg" '
+            'rel="noopener noreferrer nofollow">Image (not archived)</a>') in body
 
 
 def test_article_versions_and_json(client: Client, db_path: Path) -> None:

@@ -109,8 +109,8 @@ INSPECT_JS = """
 
 
 @contextmanager
-def browser(tmp_path: Path) -> Iterator[DevTools]:
-    with chromium_devtools(tmp_path / "profile") as tools:
+def browser(tmp_path: Path, *chromium_args: str) -> Iterator[DevTools]:
+    with chromium_devtools(tmp_path / "profile", *chromium_args) as tools:
         tools.call("Page.addScriptToEvaluateOnNewDocument", source=SINK_JS)
         yield tools
 

@@ -10,6 +10,10 @@ no plugin object, no <base> rewrite, no form posting elsewhere, no framing by an
   scripts ('self'); their inline scripts are allowed by hash as well. JSON and CSV from the same
   origin cannot be loaded as script: `nosniff` makes Chromium and Firefox refuse a non-JavaScript
   MIME type.
+- Images: only from the archive itself ('self': the media route) and data: URIs (Datasette's
+  CSS icons). Images not archived are links on the article page, and Datasette's pages show
+  image URLs as text, so nothing on a page needs another host: a reader's browser never asks
+  the site (or anyone a hostile post names) for anything.
 - Styles: 'unsafe-inline', because the templates carry <style> blocks and Datasette's table page
   builds one per table; archived HTML never reaches a page with a style (nh3 drops them), and CSS
   cannot run script in current browsers.
@@ -35,7 +39,7 @@ _TEMPLATE_VARIABLES = {"{{ datasette_allow_facet }}": ("true", "false")}
 PLUGIN_PAGE = re.compile(r"^/(?:-/search|[^/]+/-/(?:search|post/\d+)(?:\.json)?)$")
 
 _COMMON = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
-           "img-src 'self' https: http: data:; connect-src 'self'; object-src 'none'; "
+           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 

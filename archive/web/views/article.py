@@ -1,6 +1,8 @@
 """The article page: one post's clean body (sanitized again), its metadata, images, videos and
 documents, and versions.
 
+Images show only from the archive (the media route); every other image, in the body as in the
+cover and gallery, is a plain link, so the page never loads anything from the site.
 `/<db>/-/post/<id>` shows the current version, `?version=N` an older one (from its stored
 record); `/<db>/-/post/<id>.json` returns the post and its version history as JSON.
 """
@@ -8,7 +10,9 @@ record); `/<db>/-/post/<id>.json` returns the post and its version history as JS
 from __future__ import annotations
 
 import html
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin
 
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
@@ -19,13 +23,64 @@ from archive.web.views import ArchiveTimeout, archive_database, read, render, sa
 from archive.web.views.media import local_attachments, local_images
 
 
-def body_html(record: dict[str, Any]) -> Markup:
-    """The body to show: its sanitized HTML, else its plain text as escaped paragraphs."""
+def body_html(record: dict[str, Any], local: dict[str, str], page_url: str) -> Markup:
+    """The body to show: its sanitized HTML (images served from the archive, the others made
+    links), else its plain text as escaped paragraphs."""
     if (record.get("body_html") or "").strip():
-        return sanitize(record["body_html"])
+        return Markup(archived_images_only(str(sanitize(record["body_html"])), local, page_url))
     text = record.get("body_text") or record.get("body") or ""
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
+
+
+class _ImageTags(HTMLParser):
+    """The <img> tags of an HTML fragment: where each starts, its text and its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs))
+
+
+def archived_images_only(fragment: str, local: dict[str, str], page_url: str) -> str:
+    """Sanitized HTML whose every <img> shows a copy served from the archive: an image
+    archived (a key of `local`) points at its copy, and any other becomes a plain link to its
+    URL (resolved against the post's URL), so a page never loads an image from the site."""
+    parser = _ImageTags()
+    parser.feed(fragment)
+    parser.close()
+    if not parser.found:
+        return fragment
+    # getpos() is (line, column), lines counted by "\n" only (as html.parser counts them).
+    line_starts = [0] + [i + 1 for i, char in enumerate(fragment) if char == "\n"]
+    served = set(local.values())
+    out, last = [], 0
+    for (line, column), text, attrs in parser.found:
+        start = line_starts[line - 1] + column
+        values = {name: value or "" for name, value in attrs}
+        src = local.get(values.get("src", ""), values.get("src", ""))
+        out.append(fragment[last:start])
+        if src in served:
+            out.append("<img" + "".join(
+                f' {name}="{html.escape(src if name == "src" else value)}"'
+                for name, value in values.items()) + ">")
+        else:
+            out.append(_not_archived(src, values.get("alt", ""), page_url))
+        last = start + len(text)
+    out.append(fragment[last:])
+    return "".join(out)
+
+
+def _not_archived(src: str, alt: str, page_url: str) -> str:
+    label = html.escape(f"Image: {alt} (not archived)" if alt.strip() else "Image (not archived)")
+    href = safe_url(urljoin(page_url, src), IMAGE_SCHEMES) if src else None
+    if not href:
+        return f"<span class=\"wxa-unarchived\">{label}</span>"
+    return (f'<a class="wxa-unarchived" href="{html.escape(href)}" '
+            f'rel="noopener noreferrer nofollow">{label}</a>')
 
 
 def _load(archive: Archive, post_id: int,
@@ -79,7 +134,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "post": post,
         "shown": shown,
         "is_current": shown is post,
-        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)}),
+        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)},
+                          local, post["url"]),
         "images": [(u, local.get(u, u)) for u in shown.get("images") or []
                    if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),

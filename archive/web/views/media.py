@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from datasette.utils.asgi import NotFound, Response
@@ -30,21 +32,66 @@ IMAGE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
 
 def local_images(archive: Archive, urls: list[str],
                  base: str) -> tuple[dict[str, str], list[str]]:
-    """For the images archived at full size: their local URLs (under `base`), and one line
-    for each whose capture file is missing."""
+    """For the images archived at full size and readable: their local URLs (under `base`);
+    and one line for each that cannot be read (capture file missing, truncated or damaged),
+    which the page shows as a link instead, naming the problem."""
     local: dict[str, str] = {}
     problems: list[str] = []
     directory = captures.captures_dir(archive.path)
     try:
-        rows = captures.stored_media_files(archive.conn, urls)
+        rows = archive.conn.execute(
+            "SELECT url, payload_digest, capture FROM media WHERE status = 'stored' "
+            f"AND capture IS NOT NULL AND url IN ({','.join('?' * len(urls))})",
+            urls).fetchall()
     except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
         return local, problems
-    for url, digest, name in rows:
-        if not (directory / name).exists():
-            problems.append(f"image {url}: its capture file {directory / name} is missing")
+    found = captures.locate(archive.conn, [capture for _, _, capture in rows])
+    for url, digest, capture in rows:
+        where = found.get(capture)
+        problem = unreadable(directory, where) if where else "its capture is not indexed"
+        if problem:
+            problems.append(f"image {url}: {problem}")
             continue
         local[url] = f"{base}/-/media/{digest.split(':', 1)[-1]}"
     return local, problems
+
+
+def unreadable(directory: Path, where: captures.Location) -> str | None:
+    """Why the media route could not serve this capture (None when it can).
+
+    Missing and truncated capture files are found from the files' sizes on every call (a stat
+    per file). Damage inside a record (bytes changed, a gzip member that does not inflate or
+    fails its CRC) shows only by reading it, so each record is read once and the answer kept
+    per file state (size, mtime, inode): a page view costs a stat per image, not the images'
+    megabytes, and a file replaced or cut is read again."""
+    if where.kind == "revisit" and where.original is None:
+        return "its capture is a revisit whose earlier response is not archived"
+    states = []
+    for name, offset, length in filter(None, [(where.file, where.offset, where.length),
+                                              where.original]):
+        path = directory / name
+        try:
+            state = path.stat()
+        except FileNotFoundError:
+            return f"its capture file {path} is missing"
+        except OSError as exc:
+            return f"its capture file {path} cannot be read: {exc.strerror}"
+        if offset + length > state.st_size:
+            return f"its capture file {path} is truncated (record at offset {offset})"
+        states.append((state.st_size, state.st_mtime_ns, state.st_ino))
+    return _damage(directory, where, tuple(states))
+
+
+@lru_cache(maxsize=8192)
+def _damage(directory: Path, where: captures.Location,
+            states: tuple[tuple[int, int, int], ...]) -> str | None:
+    """The read error of a capture whose files are in these states, None if it reads."""
+    try:
+        with captures.Reader(directory) as reader:
+            reader.payload(where)
+    except captures.CaptureError as exc:
+        return str(exc)
+    return None
 
 
 def local_attachments(archive: Archive, post_id: int,

@@ -1,0 +1,230 @@
+"""The article page never loads an image from the site: a post's images show from the archive
+(`/<db>/-/media/<digest>`) or are plain links, an archived image that cannot be read (capture
+file missing, truncated or damaged) is named on the page, and the pages' policy allows images
+from the archive only. Archives are made by `wixarchive import` of a web archive, as a user
+would, and read through Datasette's own client and a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from test_web import Client
+from test_web_serve import running_server
+from webarchives import table, wixarchive, write_warc
+
+from archive import captures
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import media_bytes
+
+pytest.importorskip("datasette")
+
+from archive.cli.serve import make_datasette  # noqa: E402
+
+IMG = re.compile(r"<img\b[^>]*>")
+SRC = re.compile(r'\bsrc="([^"]*)"')
+
+
+def import_post(tmp_path: Path, *, with_images: bool) -> tuple[Path, list[str]]:
+    """An archive (tmp_path/archive.db) imported from a WARC of one sample post, with or
+    without its images; and the post's image URLs."""
+    blog = SampleBlog(seed=4, post_count=3)
+    post = blog.posts[0]
+    with serve_blog(blog) as server, urllib.request.urlopen(server.url + post.url_path) as page:
+        records = [(server.url + post.url_path, page.read(), "text/html; charset=utf-8")]
+    images = post.expected()["images"]
+    assert len(images) == 2
+    if with_images:
+        records += [(url, media_bytes(url.rsplit("/", 1)[-1]), "image/jpeg") for url in images]
+    write_warc(tmp_path / "post.warc.gz", records)
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(tmp_path / "post.warc.gz"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db, images
+
+
+@pytest.fixture
+def no_images(tmp_path: Path) -> tuple[Path, list[str]]:
+    return import_post(tmp_path, with_images=False)
+
+
+@pytest.fixture
+def with_images(tmp_path: Path) -> tuple[Path, list[str]]:
+    return import_post(tmp_path, with_images=True)
+
+
+def article(db: Path) -> tuple[str, dict[str, str]]:
+    """The article page of the archive's one post (a fresh Datasette, as `serve` starts), and
+    the answer to every image the page embeds: its status and first line."""
+    client = Client(make_datasette(db))
+    try:
+        response = client.get("/archive/-/post/1")
+        assert response.status_code == 200
+        answers = {}
+        for tag in IMG.findall(response.text):
+            src = SRC.search(tag).group(1)
+            image = client.get(src)
+            answers[src] = f"{image.status_code} " + (
+                image.text[:200] if image.status_code != 200 else "")
+        return response.text, answers
+    finally:
+        client.close()
+
+
+def body_of(page: str) -> str:
+    return page[page.index('<div class="wxa-body">'):page.index("Version history")]
+
+
+def test_images_not_archived_are_links_never_loaded_from_the_site(no_images) -> None:
+    db, images = no_images
+    page, embedded = article(db)
+    assert embedded == {}  # cover, body and gallery: no <img> at all
+    body = body_of(page)
+    assert "<img" not in body
+    for url in images:  # the body's images are links to their URLs, as the cover is
+        assert (f'<a class="wxa-unarchived" href="{url}" rel="noopener noreferrer nofollow">'
+                in body), url
+    assert "Cover image (not archived)" in page
+
+
+def test_the_policy_allows_images_from_the_archive_only(no_images) -> None:
+    db, _ = no_images
+    client = Client(make_datasette(db))
+    try:
+        for path in ("/archive/-/post/1", "/archive/-/search?q=greenhouse", "/archive/posts",
+                     "/archive/posts/1", "/archive/media"):
+            policy = client.get(path).headers["content-security-policy"]
+            directives = {p.split()[0]: p.split()[1:] for p in policy.split(";") if p.strip()}
+            assert directives["img-src"] == ["'self'", "data:"], path
+    finally:
+        client.close()
+
+
+def test_archived_images_show_from_the_archive(with_images) -> None:
+    db, images = with_images
+    page, embedded = article(db)
+    assert len(embedded) == 2
+    assert all(src.startswith("/archive/-/media/") for src in embedded), embedded
+    assert set(embedded.values()) == {"200 "}
+    assert "wxa-problem" not in page and "not archived" not in page
+
+
+def image_file(db: Path) -> tuple[Path, list[tuple[int, int]]]:
+    """The capture file holding the images, and their records' (offset, length)."""
+    rows = table(db, "SELECT f.name, c.offset, c.length FROM media m JOIN captures c "
+                     "ON c.record_id = m.capture JOIN capture_files f ON f.id = c.file_id "
+                     "WHERE m.status = 'stored' ORDER BY c.offset")
+    assert len(rows) == 2 and len({name for name, _, _ in rows}) == 1
+    return captures.captures_dir(db) / rows[0][0], [(o, n) for _, o, n in rows]
+
+
+def test_unreadable_images_are_named_and_linked_not_embedded(with_images) -> None:
+    db, images = with_images
+    path, records = image_file(db)
+    original = path.read_bytes()
+    (first_offset, first_length), (last_offset, last_length) = records
+
+    # Cut inside the last image's record (as `truncate -s` would): that image is named and
+    # linked; the first, still whole, shows from the archive.
+    path.write_bytes(original[:last_offset + last_length // 2])
+    page, embedded = article(db)
+    problems = re.findall(r'<p class="wxa-problem">(.*?)</p>', page)
+    assert len(problems) == 1, problems
+    assert "is truncated" in problems[0] and str(path) in problems[0]
+    assert list(embedded.values()) == ["200 "]  # no <img> left that answers 410
+
+    # Bytes changed inside the first image's record (a new file of the same size): named as
+    # damaged, read again although the earlier page view found it whole.
+    damaged = bytearray(original)
+    middle = first_offset + first_length // 2
+    damaged[middle:middle + 64] = bytes(64)
+    path.with_name("replacement").write_bytes(damaged)
+    os.replace(path.with_name("replacement"), path)
+    page, embedded = article(db)
+    problems = re.findall(r'<p class="wxa-problem">(.*?)</p>', page)
+    assert len(problems) == 1 and "is damaged" in problems[0], problems
+    assert list(embedded.values()) == ["200 "]
+
+    path.unlink()
+    page, embedded = article(db)
+    problems = re.findall(r'<p class="wxa-problem">(.*?)</p>', page)
+    assert len(problems) == 2 and all("is missing" in p for p in problems), problems
+    assert embedded == {}
+    body = body_of(page)
+    assert "<img" not in body and all(f'href="{url}"' in body for url in images)
+
+
+# -- in a real browser -----------------------------------------------------------------------
+
+@contextmanager
+def proxy_sink() -> Iterator[tuple[str, list[bytes]]]:
+    """A TCP listener on loopback, given to Chromium as its proxy: every request for a host
+    other than loopback comes here (https as CONNECT). Records each connection's first line."""
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    seen.append(conn.recv(200).split(b"\r\n", 1)[0])
+                except OSError:
+                    seen.append(b"(nothing read)")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}", seen
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def test_no_request_leaves_loopback_in_chromium(no_images, tmp_path: Path) -> None:
+    """The article page in headless Chromium, its images not archived: with the page's policy
+    bypassed (the HTML alone) and enforced, the page asks no other host for anything; and the
+    policy itself refuses a remote image added to the page. Chromium's proxy is a loopback
+    sink, so nothing can reach the real site either way."""
+    from test_web_security import browser, visit
+
+    db, _ = no_images
+    with proxy_sink() as (proxy, seen), running_server(db) as (_, base), \
+            browser(tmp_path, f"--proxy-server=http://{proxy}") as tools:
+        tools.call("Network.enable")
+        page = f"{base}archive/-/post/1"
+        for bypass in (True, False):
+            report = visit(tools, page, bypass_csp=bypass)
+            assert report["href"] == page and not report["bad"], report
+            requested = [e["params"]["request"]["url"] for e in tools.events
+                         if e.get("method") == "Network.requestWillBeSent"]
+            assert requested and all(url.startswith(base) for url in requested), requested
+        assert not [line for line in seen if b"wixstatic" in line], seen
+        tools.evaluate("""(() => {
+            const i = document.createElement('img');
+            i.src = 'https://static.wixstatic.com/media/added.jpg';
+            document.body.appendChild(i);
+        })()""")
+        tools.pump(1.0)
+        violations = tools.evaluate("window.__violations")
+        assert any(v.startswith("img-src") for v in violations), violations
+        assert not [line for line in seen if b"wixstatic" in line], seen
+        # The sink does see a request that leaves (a navigation, which img-src does not
+        # govern): so finding none above means none was made.
+        tools.call("Page.navigate", url="https://static.wixstatic.com/media/probe.jpg")
+        tools.pump(1.0)
+        assert b"CONNECT static.wixstatic.com:443 HTTP/1.1" in seen, seen
