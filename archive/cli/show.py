@@ -46,6 +46,7 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
 @db_option
 @click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True, help="Output format.")
+@click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
 @click.option("--version", "version_number", type=int,
               help="Show this stored version instead of the current one (1 = first crawled).")
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
