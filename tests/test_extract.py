@@ -423,6 +423,25 @@ def test_feeds_and_sitemaps_are_named_not_read_as_pages(xml, kind):
                                 "sitemaps to find a blog's posts)"]
 
 
+@pytest.mark.parametrize("text", [
+    b"url\tdate\tsize\nhttps://x.com/post/a\t2019-06-06\t123\n",  # a TSV manifest
+    "Published June 6, 2019\n\nA whole paragraph of plain text, 3 < 4 and 5 > 2.\n",
+])
+def test_text_without_any_markup_is_no_page(text):
+    """Parsed as HTML, a TSV was a not-wix page with a date trafilatura made up from its rows."""
+    article = extract_article(text)
+    assert article.page_kind == "error" and article.published is None
+    assert article.warnings == ["no HTML markup: a text file (wixarchive clean reads text dumps)"]
+
+
+@pytest.mark.parametrize("fragment", [b"<p>One paragraph, no html element.</p>", b"<p>Unclosed",
+                                      b"Text first, then <b>one tag</b>.", b"<br/>after"])
+def test_a_fragment_with_one_tag_is_still_html(fragment):
+    article = extract_article(fragment)
+    assert article.page_kind == "not-wix"
+    assert article.body_text
+
+
 def test_a_page_that_mentions_rss_is_still_a_page():
     page = b"<html><body><p>Subscribe: <rss> is how feeds work.</p></body></html>"
     assert extract_article(page).page_kind != "error"

@@ -62,11 +62,56 @@ def test_a_text_dump_is_refused_with_the_command_that_reads_it(tmp_path):
     # A page with a single tag, however broken, is still read as HTML.
     broken = CliRunner().invoke(command, ["-"], input=b"<p>Body text of a page")
     assert broken.exit_code == 0
+    # From stdin the error names the argument that reads stdin.
+    piped = CliRunner().invoke(command, ["-"], input=b"url\tdate\nhttps://x.com/a\t2019-06-06\n")
+    assert piped.exit_code == 1
+    assert piped.output == ("Error: stdin holds no HTML tag: a text dump of a page? "
+                            "`wixarchive clean -` reads those\n")
+
+
+def _extract(*args: str) -> subprocess.CompletedProcess[str]:
+    repo = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, "-m", "archive.cli", "extract", *args], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("xml", "said"), [
+    ('<?xml version="1.0"?><rss version="2.0"><channel><item><title>A</title></item></channel>'
+     "</rss>", "an RSS feed, not an HTML page"),
+    ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url>'
+     "<loc>https://x.com/post/a</loc></url></urlset>", "a sitemap, not an HTML page"),
+])
+def test_a_feed_or_sitemap_exits_1_with_the_reason_on_stderr(tmp_path, xml, said):
+    path = tmp_path / "feed.xml"
+    path.write_text(xml, "utf-8")
+    for args in ([str(path)], [str(path), "--json"]):
+        out = _extract(*args)
+        assert (out.returncode, out.stdout) == (1, "")
+        assert out.stderr.startswith(f"Error: {path}: {said} (wixarchive crawl reads feeds")
+        assert len(out.stderr.splitlines()) == 1
+
+
+def test_an_error_page_exits_1_and_a_listing_is_a_page():
+    error_page = _extract(str(FIXTURES / "error_404.html"))
+    assert (error_page.returncode, error_page.stdout) == (1, "")
+    assert error_page.stderr == (f"Error: {FIXTURES / 'error_404.html'} is an error page "
+                                 "('404 Error Page | Example Garden'), not a post\n")
+    for valid in ("listing.html", "category.html", "tag.html"):
+        out = _extract(str(FIXTURES / valid), "--json")
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["page_kind"] in ("listing", "category", "tag")
 
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path == "/post/ok":
+        if self.path == "/MANIFEST.tsv":  # a text file served as text: no page
+            body = b"url\tdate\tsize\nhttps://x.com/a\t2019-06-06\t123\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/post/ok":
             body = POST.read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -96,6 +141,13 @@ def test_fetches_url(server):
     data = json.loads(result.output)
     assert data["url"] == f"{server}/post/ok"
     assert data["author"] == "Ada Gardener"
+
+
+def test_a_fetched_text_file_is_no_page(server):
+    result = CliRunner().invoke(command, [f"{server}/MANIFEST.tsv", "--json"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"Error: {server}/MANIFEST.tsv: no HTML markup: a text file "
+                             "(wixarchive clean reads text dumps)\n")
 
 
 def test_http_error_is_one_line(server):

@@ -6,7 +6,6 @@ Light on purpose: urllib + the lxml extractor only, never Scrapy/Twisted/Dataset
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.request
 
@@ -15,6 +14,7 @@ import click
 from archive.cli.common import fail, read_input
 from crawler.extract import extract_article
 from crawler.extract.limits import MAX_INPUT_BYTES
+from crawler.extract.page import has_markup
 from crawler.extract.record import Article
 
 FETCH_TIMEOUT = 20  # seconds
@@ -41,18 +41,15 @@ def _fetch(url: str) -> tuple[bytes, str | None, str]:
     raise AssertionError("unreachable")
 
 
-# Any tag, comment or doctype: a page of HTML, however broken, has one near its start.
-_TAG = re.compile(rb"<(?:[a-zA-Z][a-zA-Z0-9-]*[\s/>]|!|/[a-zA-Z])")
-
-
 def render_text(article: Article) -> str:
     """A readable rendering: a short header block, then the body paragraphs."""
     lines = [article.title or "(no title)"]
     facts = [
         ("Author", article.author),
         ("Published", article.published),
-        ("Modified", article.modified if article.modified != article.published else None),
-        ("Reading", f"{article.reading_minutes} min" if article.reading_minutes else None),
+        # The labels `wixarchive show` uses for the same fields.
+        ("Updated", article.modified if article.modified != article.published else None),
+        ("Reading time", f"{article.reading_minutes} min" if article.reading_minutes else None),
         ("Kind", article.page_kind),
         ("URL", article.url or None),
         ("Language", article.language),
@@ -73,18 +70,29 @@ def render_text(article: Article) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON.")
 def extract(source: str, url: str | None, as_json: bool) -> None:
-    """Extract the article from one Wix page: a file, '-' for stdin, or an http(s) URL."""
+    """Extract the article from one Wix page: a file, '-' for stdin, or an http(s) URL.
+
+    Exits 1 with one Error line when the input is no page to read (a feed, a sitemap, a text
+    file, binary data) or is an error page ("Page Not Found"); a listing, category or other page
+    without a post is a valid page and prints its record.
+    """
     content_type = None
+    name = "stdin" if source == "-" else source
     if source.startswith(("http://", "https://")):
         data, content_type, final_url = _fetch(source)
         url = url or final_url
     else:
         data = read_input(source, MAX_FETCH)
-        if data.strip() and not _TAG.search(data[:65536]):
-            name = "stdin" if source == "-" else source
-            fail(f"{name} holds no HTML tag: a text dump of a page? `wixarchive clean {name}` "
+        if data.strip() and not has_markup(data):
+            fail(f"{name} holds no HTML tag: a text dump of a page? `wixarchive clean {source}` "
                  "reads those")
     article = extract_article(data, url, content_type=content_type)
+    if article.page_kind == "error":
+        # The record of an input that is no page is empty: say why on stderr, and exit 1 so a
+        # script does not take it for an extracted page.
+        if article.title:  # a page that parsed: the site's error page
+            fail(f"{name} is an error page ({article.title!r}), not a post")
+        fail(f"{name}: {article.warnings[-1] if article.warnings else 'no readable page'}")
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -16,8 +16,10 @@ from archive.history import diff_versions
 @db_option
 @click.option("--diff", "diff_pair", nargs=2, type=int, metavar="A B",
               help="Show what changed from version A to version B.")
-@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
-def command(url: str, db: Path, diff_pair: tuple[int, int] | None, as_json: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="Output format: json prints the versions (or the diff).")
+@click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
+def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> None:
     """List the archived versions of the post at URL, or diff two of them.
 
     Every crawl that finds a post's content changed stores a new version; nothing is ever
@@ -32,6 +34,7 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, as_json: bool
         if post is None:
             fail(f"no post archived at {url}")
         versions = archive.versions(post["url"])
+    as_json = fmt == "json"
     if not versions:
         fail(f"no versions stored for {url}")
     if as_json and not diff_pair:

@@ -22,8 +22,10 @@ from archive.schedule.locks import is_locked, lock_path
 from archive.schedule.runner import read_history
 from archive.store import ArchiveError
 
-COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "new", "changed",
-           "unchanged", "deleted", "failed", "first_error"]
+# The CSV header: every key of _row, in its order (the JSON and CSV outputs carry the same fields).
+COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "pages", "new",
+           "changed", "unchanged", "deleted", "failed", "first_error"]
+FAILING_COLUMNS = ["site", "failures_in_a_row", "last_ok", "first_error"]
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "interrupted": "…", "running": ">",
          "killed": "✗"}
 
@@ -111,9 +113,7 @@ def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str)
         records = rows if not failing else [
             {"site": s, "failures_in_a_row": h.failures, "last_ok": h.last_ok,
              "first_error": (h.last.get("errors") or [None])[0]} for s, h in streaks]
-        columns = COLUMNS if not failing else ["site", "failures_in_a_row", "last_ok",
-                                               "first_error"]
-        write_records(records, fmt, columns)
+        write_records(records, fmt, COLUMNS if not failing else FAILING_COLUMNS)
     else:
         if not failing and rows:
             _print_table(rows)

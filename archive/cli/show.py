@@ -10,8 +10,8 @@ import click
 
 from archive.cli.common import db_option, fail, open_archive
 
-# Columns that are bookkeeping rather than the article; left out of the JSON output.
-_INTERNAL = ("site_id", "body_html")
+# A column that is bookkeeping rather than the article: left out of the JSON output.
+_INTERNAL = "site_id"
 
 
 def _meta_lines(post: dict[str, Any]) -> list[str]:
@@ -46,6 +46,7 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
 @db_option
 @click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True, help="Output format.")
+@click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
 @click.option("--version", "version_number", type=int,
               help="Show this stored version instead of the current one (1 = first crawled).")
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
@@ -65,7 +66,8 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
             version = versions[version_number]
             _from_version(post, version["record"], version)
     if fmt == "json":
-        data = {k: v for k, v in post.items() if html or k not in _INTERNAL}
+        data = {k: v for k, v in post.items()
+                if k != _INTERNAL and (html or k != "body_html")}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "markdown":
         click.echo(f"# {post['title'] or '(untitled)'}\n")

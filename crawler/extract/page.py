@@ -59,6 +59,18 @@ _XML_ROOT = re.compile(
 _XML_KINDS = {b"rss": "an RSS feed", b"rdf:rdf": "an RSS feed", b"feed": "an Atom feed",
               b"urlset": "a sitemap", b"sitemapindex": "a sitemap index"}
 
+# Any tag, comment or doctype: an HTML page or fragment, however broken, has one ("<p>text" is
+# read as HTML). A document without any is a text file (a dump, a TSV, a log): parsed as HTML it
+# would pass for a not-Wix page whose text the trafilatura fallback reads, dates and all.
+_MARKUP = re.compile(rb"<(?:[a-zA-Z][a-zA-Z0-9-]*[\s/>]|!|/[a-zA-Z])")
+
+
+def has_markup(data: bytes) -> bool:
+    """Whether `data` holds at least one HTML tag, comment or doctype (a C-speed scan, stopped at
+    the first: a page has one in its first bytes)."""
+    return _MARKUP.search(data) is not None
+
+
 # Content-Types that are never markup (text/plain or octet-stream may still be mislabelled HTML).
 _NOT_HTML_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
@@ -66,7 +78,7 @@ _INVALID_ENCODING = (etree.ErrorTypes.ERR_INVALID_ENCODING,)
 
 
 class BadInput(ValueError):
-    """The input is not an HTML document at all (empty, binary)."""
+    """The input is not an HTML document at all (empty, binary, text without markup)."""
 
 
 @dataclass
@@ -236,6 +248,8 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
         kind = _XML_KINDS[xml_root.group(1).lower()]
         raise BadInput(f"{kind}, not an HTML page (wixarchive crawl reads feeds and sitemaps "
                        "to find a blog's posts)")
+    if not has_markup(data):
+        raise BadInput("no HTML markup: a text file (wixarchive clean reads text dumps)")
     data = bound_markup(drop_raw_text(data), warnings)
     root, invalid = _parse_utf8(data)
     if invalid:

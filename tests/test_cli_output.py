@@ -1,0 +1,101 @@
+"""The commands' outputs agree with each other, run as a user runs them (a subprocess, on a real
+archive file): CSV carries what JSON carries, the same output flags on every command, the same
+labels for the same fields in `show` and `extract`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.store import Archive
+from crawler.extract import extract_article
+
+REPO = Path(__file__).resolve().parents[1]
+POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
+POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
+OTHER_SITE = "http://127.0.0.1:8799/"
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("WIXARCHIVE_DB", None)
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=120)
+
+
+def ok(*args: str) -> str:
+    result = wixarchive(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One post crawled in an ok run, and a second site whose last run failed."""
+    path = tmp_path_factory.mktemp("outputs") / "archive.db"
+    with Archive.open(path) as archive:
+        run_id = archive.start_run(POST_URL, started_at="2024-06-01T00:00:00+00:00")
+        archive.save_article(extract_article(POST.read_bytes(), POST_URL), run_id=run_id)
+        archive.finish_run(run_id, status="ok", counts={"pages": 3, "new": 1}, errors=[],
+                           finished_at="2024-06-01T00:01:00+00:00")
+        failed = archive.start_run(OTHER_SITE, started_at="2024-06-02T00:00:00+00:00")
+        archive.finish_run(failed, status="failed", counts={}, errors=["connection refused"],
+                           finished_at="2024-06-02T00:00:05+00:00")
+    return path
+
+
+def csv_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.mark.parametrize("command", [["runs"], ["runs", "--failing"], ["stats"]],
+                         ids=" ".join)
+def test_csv_carries_every_field_of_the_json(db: Path, command: list[str]) -> None:
+    as_json = json.loads(wixarchive(*command, "--json", "--db", str(db)).stdout)
+    header, rows = csv_rows(wixarchive(*command, "--csv", "--db", str(db)).stdout)
+    assert as_json, "the archive should give rows to compare"
+    assert header == list(as_json[0])
+    assert [{k: str(v) if v is not None else "" for k, v in record.items()}
+            for record in as_json] == rows
+
+
+def test_runs_csv_has_the_pages_count(db: Path) -> None:
+    header, rows = csv_rows(ok("runs", "--csv", "--db", str(db)))
+    assert "pages" in header
+    assert [row["pages"] for row in rows] == ["0", "3"]  # newest first
+
+
+def test_show_takes_json_as_the_other_commands_do(db: Path) -> None:
+    shorthand = ok("show", "1", "--json", "--db", str(db))
+    assert shorthand == ok("show", "1", "--format", "json", "--db", str(db))
+    assert json.loads(shorthand)["url"] == POST_URL
+    assert not ok("show", "1", "--db", str(db)).startswith("{")  # text stays the default
+    # Given both, the last one wins, as with --format and --json on search, stats and runs.
+    assert ok("show", "1", "--json", "--format", "text", "--db", str(db)).startswith("Five")
+
+
+def test_history_takes_format_and_json(db: Path) -> None:
+    shorthand = ok("history", POST_URL, "--json", "--db", str(db))
+    assert shorthand == ok("history", POST_URL, "--format", "json", "--db", str(db))
+    assert [v["version"] for v in json.loads(shorthand)] == [1]
+    text = ok("history", POST_URL, "--format", "text", "--db", str(db))
+    assert text == ok("history", POST_URL, "--db", str(db))
+    assert "  v1  " in text
+    refused = wixarchive("history", POST_URL, "--format", "csv", "--db", str(db))
+    assert refused.returncode == 2 and "'csv' is not one of 'text', 'json'" in refused.stderr
+
+
+def test_show_and_extract_label_the_same_fields_alike(db: Path) -> None:
+    shown = ok("show", "1", "--db", str(db)).splitlines()
+    extracted = ok("extract", str(POST)).splitlines()
+    for line in ("Updated: 2021-05-06T10:11:12.456Z", "Reading time: 3 min",
+                 "Published: 2021-04-05T09:10:11.123Z", "Author: Ada Gardener"):
+        assert line in shown and line in extracted, line

@@ -1,0 +1,153 @@
+"""docs/fields.md lists, per output, exactly the fields the commands print, in their order and
+with their JSON types: run every documented command (a subprocess, on a real archive file) and
+compare, so the page cannot drift from the outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.schema import CJK_COLUMNS
+from archive.store import Archive
+from crawler.extract import extract_article
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO / "docs" / "fields.md"
+POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
+DUMP = REPO / "tests" / "fixtures" / "text" / "a_fullpage_en.txt"
+POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
+GONE_SITE = "http://127.0.0.1:8799/"
+
+_HEADING = re.compile(r"^#{2,3} (.+)$", re.M)
+_ROW = re.compile(r"^\| `(\w+)` \| ([^|]+) \|", re.M)
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "array": (list,), "object": (dict,), "null": (type(None),)}
+
+
+def documented() -> dict[str, list[tuple[str, str]]]:
+    """Per `wixarchive ...` section heading: its table's (field, type) rows, in order."""
+    text = PAGE.read_text(encoding="utf-8")
+    headings = list(_HEADING.finditer(text))
+    sections = {}
+    for heading, following in zip(headings, [*headings[1:], None], strict=True):
+        if heading.group(1).startswith("`wixarchive "):
+            body = text[heading.end():following.start() if following else len(text)]
+            sections[heading.group(1)] = [(m.group(1), m.group(2).strip())
+                                          for m in _ROW.finditer(body)]
+    return sections
+
+
+def wixarchive(*args: str, db: Path | None = None) -> str:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("WIXARCHIVE_DB", None)
+    result = subprocess.run([sys.executable, "-m", "archive.cli", *args,
+                             *(["--db", str(db)] if db else [])],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert result.returncode == 0, (args, result.stderr)
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A crawled post (an ok run), and a site whose last run failed."""
+    path = tmp_path_factory.mktemp("fields") / "archive.db"
+    with Archive.open(path) as archive:
+        run_id = archive.start_run(POST_URL, started_at="2024-06-01T00:00:00+00:00")
+        archive.save_article(extract_article(POST.read_bytes(), POST_URL), run_id=run_id,
+                             lastmod="2024-06-01", etag='"abc"',
+                             http_last_modified="Sat, 01 Jun 2024 00:00:00 GMT")
+        archive.finish_run(run_id, status="ok", counts={"pages": 3, "new": 1}, errors=[],
+                           finished_at="2024-06-01T00:01:00+00:00")
+        failed = archive.start_run(GONE_SITE, started_at="2024-06-02T00:00:00+00:00")
+        archive.finish_run(failed, status="failed", counts={}, errors=["connection refused"],
+                           finished_at="2024-06-02T00:00:05+00:00")
+    return path
+
+
+def _first(text: str) -> dict[str, Any]:
+    data = json.loads(text)
+    return data[0] if isinstance(data, list) else data
+
+
+def _jsonl_and_csv(db: Path) -> dict[str, Any]:
+    record = json.loads(wixarchive("export", "--format", "jsonl", "-", db=db).splitlines()[0])
+    header = next(csv.reader(io.StringIO(wixarchive("export", "--format", "csv", "-", db=db))))
+    assert header == list(record), "the CSV export's columns differ from the JSON lines'"
+    return record
+
+
+# What each documented section is checked against: the first record the command prints.
+OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "`wixarchive extract --json`": lambda db: _first(wixarchive("extract", str(POST), "--json")),
+    "`wixarchive clean --json`": lambda db: _first(wixarchive("clean", str(DUMP), "--json")),
+    "`wixarchive show --json`": lambda db: _first(wixarchive("show", "1", "--json", db=db)),
+    "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
+    "`wixarchive search --json`": lambda db: _first(wixarchive("search", "fern", "--json",
+                                                               db=db)),
+    "`wixarchive stats --json`": lambda db: _first(wixarchive("stats", "--json", db=db)),
+    "`wixarchive runs --json`": lambda db: _first(wixarchive("runs", "--json", db=db)),
+    "`wixarchive runs --failing --json`": lambda db: _first(
+        subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--failing", "--json",
+                        "--db", str(db)], capture_output=True, text=True, cwd=REPO,
+                       env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120).stdout),
+}
+
+
+def test_every_documented_output_is_checked():
+    assert list(documented()) == list(OUTPUTS)
+
+
+@pytest.mark.parametrize("section", list(OUTPUTS))
+def test_documented_fields_are_the_output_fields(db: Path, section: str):
+    record = OUTPUTS[section](db)
+    fields = documented()[section]
+    assert [name for name, _ in fields] == list(record)
+    for name, kind in fields:
+        allowed = tuple(t for word, types in _TYPES.items() if word in kind for t in types)
+        value = record[name]
+        assert allowed and isinstance(value, allowed), (name, kind, value)
+        assert not (isinstance(value, bool) and bool not in allowed), (name, kind, value)
+
+
+def test_show_html_adds_body_html_after_body(db: Path):
+    plain = list(_first(wixarchive("show", "1", "--json", db=db)))
+    with_html = list(_first(wixarchive("show", "1", "--json", "--html", db=db)))
+    assert with_html == [*plain[:plain.index("body") + 1], "body_html",
+                         *plain[plain.index("body") + 1:]]
+
+
+def test_export_is_show_plus_site_id_and_body_html_and_the_posts_table_as_documented(db: Path):
+    show = list(_first(wixarchive("show", "1", "--json", db=db)))
+    export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
+                                                "`--format csv`"]]
+    assert sorted(export) == sorted([*show, "site_id", "body_html"])
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(posts)")]
+    assert sorted(columns) == sorted({*export} - {"site", "site_name", "images"}
+                                     | set(CJK_COLUMNS))
+
+
+def test_the_python_api_gives_the_fields_the_page_says(db: Path):
+    import wixarchive
+
+    export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
+                                                "`--format csv`"]]
+    stats = [name for name, _ in documented()["`wixarchive stats --json`"]]
+    with wixarchive.open(db, readonly=True) as archive:
+        assert list(next(iter(wixarchive.posts(archive)))) == export
+        assert list(archive.post(1)) == export
+        assert list(archive.stats()[0]) == stats[:8]  # the media counts are the command's
+    assert list(wixarchive.extract(POST.read_bytes()).to_dict()) == [
+        name for name, _ in documented()["`wixarchive extract --json`"]]
