@@ -331,6 +331,9 @@ def test_post_content_widget_among_elements_and_item_page_json_ld():
     article = extract_article(_page(ld=[item_page], main=main))
     assert article.page_kind == "post"
     assert article.body_text == "The beans came in early this year."
+    # The widget is the blog's Ricos viewer (white-space: pre-wrap): a newline breaks the line.
+    lines = _page(ld=[item_page], main=main.replace("early this", "early\nthis"))
+    assert extract_article(lines).body_text == "The beans came in early\nthis year."
 
 
 def test_page_without_a_main_region_still_drops_header_and_footer():

@@ -40,7 +40,14 @@ from lxml import etree
 
 from crawler.clean.html import sanitize_html
 from crawler.extract.attachments import find_element_attachments
-from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image, visible
+from crawler.extract.body import (
+    Body,
+    _join_markdown,
+    _Walker,
+    full_size_image,
+    is_pre_wrap,
+    visible,
+)
 from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
@@ -319,7 +326,9 @@ class _ElementWalk:
                 self.rich_text(child)
             elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
                 if self.started:  # a blog Post Content widget placed among the elements
+                    self.walker.pre_wrap = is_pre_wrap(child)
                     self.walker.walk(child)
+                    self.walker.pre_wrap = False
             elif tag == "img" or tag == "wow-image":
                 if self.started:
                     img = child if tag == "img" else child.find(".//img")
