@@ -81,6 +81,45 @@ def test_text_outside_paragraphs_and_code_blocks():
     assert "Book a visit" not in article.body_text
 
 
+# A paragraph written as lines (Shift+Enter in the blog's editor): Wix serves the newlines in
+# the text, and the Ricos viewer's `white-space: pre-wrap` shows one line each.
+LINES = ('<p id="viewer-l1"><span>- Publish on set days\n- Know your audience \n'
+         "- Subtitle your videos</span></p>"
+         '<p id="viewer-l2"><span><strong>Course summary</strong><span>\n</span>'
+         "<span>Hands-on training.</span><span>\n</span></span></p>")
+
+
+def test_newlines_in_ricos_text_are_line_breaks():
+    html = fixture_text("classic_post.html").replace('<p id="viewer-a8">',
+                                                     LINES + '<p id="viewer-a8">')
+    article = extract_article(html)
+    blocks = article.body_text.split("\n\n")
+    assert "- Publish on set days\n- Know your audience\n- Subtitle your videos" in blocks
+    assert "Course summary\nHands-on training." in blocks  # the trailing one shows nothing
+    assert ("<p>- Publish on set days<br>- Know your audience<br>- Subtitle your videos</p>"
+            in article.body_html)
+    assert "<p><strong>Course summary</strong><br>Hands-on training.</p>" in article.body_html
+    # Markdown hard breaks; a "- " starting a line stays text, not a list item.
+    assert ("\\- Publish on set days  \n\\- Know your audience  \n\\- Subtitle your videos"
+            in article.body_markdown)
+    assert "**Course summary**  \nHands-on training." in article.body_markdown
+
+
+def test_pretty_printed_body_and_other_text_collapse_newlines():
+    # A re-indented copy (a newline and indentation between tags) wraps lines as it likes.
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">', '<div>\n    <p id="viewer-l1">\n      <span>Ferns like shade\n'
+        '      and water</span>\n    </p>\n  </div><p id="viewer-a8">')
+    assert "Ferns like shade and water" in extract_article(html).body_text.split("\n\n")
+    # Outside a Ricos viewer (an element-built page's rich text), as everywhere in HTML.
+    page = ('<html><head><meta property="og:type" content="article"/><title>Harvest notes'
+            '</title><meta name="generator" content="Wix.com Website Builder"/></head><body>'
+            '<main id="PAGES_CONTAINER"><div data-testid="richTextElement"><h1>Harvest notes'
+            '</h1></div><div data-testid="richTextElement"><p>The beans\ncame early.</p>'
+            "</div></main></body></html>")
+    assert extract_article(page).body_text == "The beans came early."
+
+
 def test_text_straight_in_containers_is_kept_as_paragraphs():
     """Markup not written by the blog's editor (older posts, pasted HTML): text in a <div>, in
     <span>s with no <p>, in a table cell's <div>, and between paragraphs, all in order."""

@@ -48,6 +48,9 @@ def test_element_built_posts_are_exact_without_chrome(blog: SampleBlog, layout: 
         assert article.reading_minutes == expected["reading_minutes"]
         assert article.body_text == expected["body_text"]
         assert article.images == expected["images"]
+        # The category links above the title; these pages show no tags.
+        assert article.categories == expected["categories"]
+        assert article.tags == expected["tags"] == []
         assert find_chrome(article.body_text) == []
         for leak in LEAKS:
             assert leak not in article.body_text and leak not in article.body_html, leak
@@ -276,6 +279,47 @@ def test_structure_decides_what_is_body_not_the_site():
     assert article.images == ["https://static.wixstatic.com/media/abc_123~mv2.jpg"]
 
 
+def test_element_built_taxonomy_is_the_posts_own_links_only():
+    cards = ('<div data-hook="related-posts-root"><article data-hook="post-list-item">'
+             '<a href="/blog/categories/kitchen">Kitchen</a><h3>Another post</h3></article></div>')
+    main = (
+        # The site's text element of category links, then its banner: not the post header.
+        '<section>' + _rt('<p><a href="/blog/categories/news">News</a></p>')
+        + _rt("<p>Welcome to the garden blog</p>")
+        + '<nav><a href="/blog/categories/recipes">Recipes</a></nav>'
+        # The post's categories right above the title, two links and a separator.
+        + _rt('<p><a href="https://example.com/blog/categories/garden">Garden</a> · '
+              '<a href="../blog/categories/harvest.html">Harvest</a></p>')
+        + _rt("<h1>Harvest notes</h1>") + _rt("<p>Ada Moss · Jul 24, 2024 · 4 min read</p>")
+        + "</section><section>"
+        + _rt("<p>The beans came in early this year, and the "
+              '<a href="/blog/categories/garden/page/2">older posts</a> say why.</p>')
+        + _rt("<p>Dry them well.</p>")
+        # The post's tags after its body, with a label: not body, and the body's end.
+        + _rt('<p>Tags: <a href="/blog/tags/beans">beans</a>, '
+              '<a href="/blog/hashtags/DryStorage">#DryStorage</a></p>')
+        + _rt("<p>Thanks for reading our other posts too.</p>")
+        + "</section>" + cards
+    )
+    article = extract_article(_page(ld=[_posting()], main=main))
+    assert article.categories == ["Garden", "Harvest"]
+    assert article.tags == ["beans", "DryStorage"]
+    assert article.body_text == ("The beans came in early this year, and the older posts say "
+                                 "why.\n\nDry them well.")
+
+    # The blog app's tag cloud (a <nav>) placed after the body ends it and names the tags.
+    cloud = ('<nav aria-label="Tags" data-hook="tag-cloud-root"><a href="/blog/tags/beans">'
+             "beans</a><a href=\"/blog/tags/jam\">jam</a></nav>")
+    main = (_rt("<h1>Harvest notes</h1>") + _rt("<p>The beans came in early this year.</p>")
+            + cloud + _rt("<p>Join our mailing list</p>") + cards)
+    article = extract_article(_page(ld=[_posting()], main=main))
+    assert (article.categories, article.tags) == ([], ["beans", "jam"])
+    assert article.body_text == "The beans came in early this year."
+    # The same cloud above the title is a site-wide widget: no tags.
+    main = cloud + _rt("<h1>Harvest notes</h1>") + _rt("<p>The beans came in early.</p>")
+    assert extract_article(_page(ld=[_posting()], main=main)).tags == []
+
+
 def test_post_content_widget_among_elements_and_item_page_json_ld():
     item_page = {"@context": "https://schema.org", "@type": "ItemPage",
                  "mainEntity": _posting()}
@@ -287,6 +331,9 @@ def test_post_content_widget_among_elements_and_item_page_json_ld():
     article = extract_article(_page(ld=[item_page], main=main))
     assert article.page_kind == "post"
     assert article.body_text == "The beans came in early this year."
+    # The widget is the blog's Ricos viewer (white-space: pre-wrap): a newline breaks the line.
+    lines = _page(ld=[item_page], main=main.replace("early this", "early\nthis"))
+    assert extract_article(lines).body_text == "The beans came in early\nthis year."
 
 
 def test_page_without_a_main_region_still_drops_header_and_footer():

@@ -3,8 +3,13 @@
 Every paragraph, heading, list item, quote and caption becomes one text block, so body_text is
 "blocks joined by a blank line". HTML and Markdown are rebuilt from the same walk (never the Wix
 markup serialised wholesale): only structure, inline emphasis, links, images and video links
-survive. Markdown is written here rather than by markdownify because markdownify re-parses the
-HTML with BeautifulSoup, which cost more than the whole rest of the extraction.
+survive. Source whitespace collapses, as a browser shows it, except in the Ricos viewer: its CSS
+is `white-space: pre-wrap`, so a newline in its text is a line break (a paragraph written as
+lines), kept as "\n" in the text, <br> in the HTML and a hard break in the Markdown. A body
+re-indented by some tool (a newline followed by indentation between its tags) is not what Wix
+served, and collapses whole. Markdown is written here rather than by markdownify because
+markdownify re-parses the HTML with BeautifulSoup, which cost more than the whole rest of the
+extraction.
 """
 
 from __future__ import annotations
@@ -197,8 +202,24 @@ def visible(text: str) -> str:
     return text
 
 
+# Whitespace between tags holding a newline and indentation: the markup was pretty-printed (a
+# re-indented mirror). Wix's own HTML has no whitespace between tags at all.
+_PRETTY_PRINTED = etree.XPath(
+    'boolean(descendant::text()[normalize-space() = "" and (contains(., "\n ") '
+    'or contains(., "\n\t"))])')
+
+
+def is_pre_wrap(viewer: etree._Element) -> bool:
+    """Whether newlines in `viewer`'s text are line breaks: it is a Ricos viewer (whose CSS is
+    `white-space: pre-wrap` in every Wix build) and its markup is as Wix served it, not
+    pretty-printed."""
+    is_ricos = viewer.get("data-rce-version") is not None or \
+        viewer.get("data-id") in _RICOS_VIEWER_IDS
+    return is_ricos and not _PRETTY_PRINTED(viewer)
+
+
 def _plain(parts: list[str]) -> str:
-    # Source whitespace (pretty-printed mirrors wrap lines) collapses; only <br> breaks a line.
+    # Other source whitespace collapses; <br> (and a pre-wrap newline, made one) breaks a line.
     text = " ".join("".join(parts).split())
     return _SOFT_BREAKS.sub("\n", text).strip() if _BR in text else text
 
@@ -214,6 +235,8 @@ class _Walker:
         self.images: list[str] = []
         self.videos: list[str] = []
         self.flattened = False
+        # Newlines in text are line breaks (see is_pre_wrap), in the subtree being walked.
+        self.pre_wrap = False
 
     def link(self, href: str | None) -> str | None:
         if not href or href.startswith("#"):
@@ -265,9 +288,13 @@ class _Walker:
             if value := child.tail:
                 self.chars(value, text, out, md)
 
-    @staticmethod
-    def chars(value: str, text: list[str], out: list[str], md: list[str]) -> None:
+    def chars(self, value: str, text: list[str], out: list[str], md: list[str]) -> None:
         value = visible(value)
+        if self.pre_wrap and "\n" in value:
+            text.append(value.replace("\n", _BR))
+            out.append(escape(value, quote=False).replace("\n", _BR))
+            md.append(_md_escape(value).replace("\n", _BR))  # escaped as line starts first
+            return
         text.append(value)
         out.append(escape(value, quote=False))
         md.append(_md_escape(value))
@@ -286,13 +313,13 @@ class _Walker:
             return False
         self.blocks.append(plain)
         inner = " ".join("".join(out).replace("<br>", _BR).split())
-        if _BR in inner:
-            inner = _SOFT_BREAKS.sub("<br>", inner)
+        if _BR in inner:  # a break at either end shows nothing, as in the text
+            inner = _SOFT_BREAKS.sub("<br>", inner.strip(" " + _BR))
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
         attrs = ' dir="auto"' if not plain.isascii() and _RTL.search(plain) else ""
-        self.html.append(f"<{tag}{attrs}>{inner.strip().removesuffix('<br>')}</{tag}>")
+        self.html.append(f"<{tag}{attrs}>{inner.strip()}</{tag}>")
         markdown = _plain(md).replace("\n", "  \n")
         if tag in _HEADINGS:
             markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")
@@ -519,6 +546,7 @@ def _has_own_text(el: etree._Element) -> bool:
 def extract_body(body: etree._Element, base: str | None) -> Body:
     """Walk the body element. Nested lists are detached from their items while walking."""
     walker = _Walker(base)
+    walker.pre_wrap = is_pre_wrap(body)
     walker.walk(body)
     markdown = _join_markdown(walker.md)
     warnings = ["body nested too deeply: innermost markup flattened to text"] * walker.flattened

@@ -14,9 +14,15 @@ The post's own elements are told from the site's other text elements by structur
   metadata states (else the first h1); short elements right under it that carry the author,
   a date, the reading time or only links (categories, tags) are the post header, not body;
 - the body ends at the first share row, related-posts block, post-card list, tag cloud,
-  comments widget or form section after some body text (a share row above the body is
-  skipped, not an end); a label in its own text element right above one of these ("Related
-  Posts", "Share this post:") names it and is not body;
+  comments widget, form section or text element of only category and tag links after some
+  body text (a share row above the body is skipped, not an end); a label in its own text
+  element right above one of these ("Related Posts", "Share this post:") names it and is not
+  body;
+- the post's categories and tags are the links to the blog's `/categories/<slug>`,
+  `/tags/<slug>` and `/hashtags/<tag>` pages in text elements made only of such links, right
+  above the title (nothing but such elements between them and it) or between the title and
+  the body, and in a tag cloud or such an element the body ends at; never the links of
+  related-post cards, menus (`nav`) or anything outside the main region;
 - header lines may be one line with separators or one paragraph each; Wix's zero-width
   wixGuard spaces are not text;
 - navigation, forms, buttons, the writer's avatar link, social bars and icon-sized images
@@ -34,13 +40,21 @@ from lxml import etree
 
 from crawler.clean.html import sanitize_html
 from crawler.extract.attachments import find_element_attachments
-from crawler.extract.body import Body, _join_markdown, _Walker, full_size_image, visible
+from crawler.extract.body import (
+    Body,
+    _join_markdown,
+    _Walker,
+    full_size_image,
+    is_pre_wrap,
+    visible,
+)
 from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
 from crawler.extract.record import Article
 
 _RICH_TEXT = "richTextElement"
+_TAG_CLOUD = "tag-cloud-root"
 _RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
 # Subtrees that are never the post's body; after body text they also end it.
 _END_HOOKS = frozenset({
@@ -96,6 +110,8 @@ class ElementPost:
     reading_minutes: int | None = None
     display_date: str | None = None  # ISO day of a visible date that names its year
     attachments: list[dict[str, Any]] = field(default_factory=list)  # videos and documents
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 def _text(el: etree._Element) -> str:
@@ -134,6 +150,64 @@ def _only_links(el: etree._Element, text: str) -> bool:
     title): post header, never the first paragraph."""
     links = "".join("".join(a.itertext()) for a in el.iter("a"))
     return bool(links) and len("".join(links.split())) == len("".join(text.split()))
+
+
+# A link to one of the blog's taxonomy pages: …/categories/<slug>, …/tags/<slug>,
+# …/hashtags/<tag> (a mirror's local copy adds ".html"), with nothing after the slug: a
+# category's "page/2" is a listing's link, never a post's.
+_TAXONOMY_HREF = re.compile(r"/(categories|tags|hashtags)/[^/?#]+/?(?:[?#]|$)")
+_TAXONOMY_NAME_WORDS = 6  # a category or tag name; a longer link text is prose
+# What may sit between taxonomy links besides them: separators, or a short label ("Tags:").
+_TAXONOMY_SEPARATORS = re.compile(r"[\s·•|,;/#]+")
+_TAXONOMY_LABEL_WORDS = 3
+
+
+@dataclass
+class Taxonomy:
+    """Category and tag names, in page order, each once."""
+
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def add(self, other: Taxonomy) -> None:
+        for names, more in ((self.categories, other.categories), (self.tags, other.tags)):
+            names.extend(name for name in more if name not in names)
+
+
+def _text_outside_links(el: etree._Element) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag != "a":
+            parts.append(_text_outside_links(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def taxonomy_links(el: etree._Element) -> Taxonomy | None:
+    """The categories and tags of an element made only of links to the blog's category, tag
+    and hashtag pages (separators and a short "Tags:" label aside); None for anything else."""
+    found = Taxonomy()
+    for a in el.iter("a"):
+        match = _TAXONOMY_HREF.search(a.get("href") or "")
+        name = _text(a).removeprefix("#")
+        if match is None or not name or len(name.split()) > _TAXONOMY_NAME_WORDS:
+            return None
+        names = found.categories if match.group(1) == "categories" else found.tags
+        if name not in names:
+            names.append(name)
+    if not (found.categories or found.tags):
+        return None
+    rest = " ".join(_TAXONOMY_SEPARATORS.sub(" ", visible(_text_outside_links(el))).split())
+    if rest and not (rest.endswith(":") and len(rest.split()) <= _TAXONOMY_LABEL_WORDS):
+        return None
+    return found
+
+
+def _tag_cloud(el: etree._Element) -> Taxonomy:
+    """The blog app's tag cloud (`data-hook=tag-cloud-root`): every link is a tag."""
+    found = Taxonomy()
+    found.tags.extend(dict.fromkeys(name for a in el.iter("a") if (name := _text(a))))
+    return found
 
 
 def _norm(value: str | None) -> str:
@@ -187,6 +261,10 @@ class _ElementWalk:
         self.end: etree._Element | None = None  # the element the body ended at
         self.reading_minutes: int | None = None
         self.display_date: str | None = None
+        self.taxonomy = Taxonomy()  # the post's categories and tags, as the page shows them
+        # Taxonomy elements right above the title (none of the site's text since): the post's
+        # header once the title follows them.
+        self.taxonomy_above = Taxonomy()
         # Where the walker stood before and after the last rich-text element, when that element
         # was a label: (blocks, html, markdown, images) lengths.
         self.label_mark: tuple[tuple[int, ...], tuple[int, ...]] | None = None
@@ -195,10 +273,13 @@ class _ElementWalk:
         walker = self.walker
         return len(walker.blocks), len(walker.html), len(walker.md), len(walker.images)
 
-    def end_here(self, el: etree._Element) -> None:
+    def end_here(self, el: etree._Element, taxonomy: Taxonomy | None = None) -> None:
         """An end marker (share row, related posts, comments…): a label right above it names
         it and is dropped; the body ends here if any body is left (a share row or its label
-        above the body is skipped, not an end)."""
+        above the body is skipped, not an end). `taxonomy`: the categories and tags the
+        marker shows (a tag cloud), the post's once the title is passed."""
+        if taxonomy is not None and self.started:
+            self.taxonomy.add(taxonomy)
         # Only when the label is still the last thing walked (no image or widget after it).
         if self.label_mark is not None and self.label_mark[1] == self._lengths():
             blocks, html, md, images = self.label_mark[0]
@@ -219,24 +300,35 @@ class _ElementWalk:
             if self.ended:
                 return
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP_TAGS or _is_site_chrome(child):
+            if not isinstance(tag, str) or _is_site_chrome(child):
+                continue
+            hook = child.get("data-hook") or ""
+            # The blog app's tag cloud is a <nav>; other navigation is never the post's.
+            if tag in _SKIP_TAGS and hook != _TAG_CLOUD:
                 continue
             testid = child.get("data-testid") or ""
             classes = child.get("class") or ""
-            if _is_end(child.get("data-hook") or "", testid, classes) or (
+            if _is_end(hook, testid, classes) or (
                     tag == "section" and self.has_body and _FORM_SECTION(child)):
-                self.end_here(child)
+                self.end_here(child, _tag_cloud(child) if hook == _TAG_CLOUD else None)
                 continue
             if child is self.title_el:
                 self.title = _text(child)
                 self.started = True
+                self.taxonomy.add(self.taxonomy_above)
+            elif testid == _RICH_TEXT and not self.started:
+                self.above_title(child)
+                if depth < 200:  # the title may be a heading inside it
+                    self.visit(child, depth + 1)
             elif "wixui-social-bar" in classes:
                 continue  # the site's social icons
             elif testid == _RICH_TEXT and self.started:
                 self.rich_text(child)
             elif child.get("data-rce-version") or child.get("data-id") in _RICOS_VIEWERS:
                 if self.started:  # a blog Post Content widget placed among the elements
+                    self.walker.pre_wrap = is_pre_wrap(child)
                     self.walker.walk(child)
+                    self.walker.pre_wrap = False
             elif tag == "img" or tag == "wow-image":
                 if self.started:
                     img = child if tag == "img" else child.find(".//img")
@@ -248,7 +340,22 @@ class _ElementWalk:
             elif depth < 200:
                 self.visit(child, depth + 1)
 
+    def above_title(self, el: etree._Element) -> None:
+        """A text element before the title: only taxonomy links right above it count."""
+        taxonomy = taxonomy_links(el)
+        if taxonomy is not None:
+            self.taxonomy_above.add(taxonomy)
+        elif _text(el):
+            self.taxonomy_above = Taxonomy()  # the site's text: what was above is not header
+
     def rich_text(self, el: etree._Element) -> None:
+        taxonomy = taxonomy_links(el)
+        if taxonomy is not None:  # the post header's categories, or the body's tag footer
+            if self.has_body:
+                self.end_here(el, taxonomy)
+            else:
+                self.taxonomy.add(taxonomy)
+            return
         before = self._lengths()
         if self._header_unnamed(el):
             return
@@ -328,7 +435,8 @@ def extract_element_post(main: etree._Element, base: str | None, *, titles: list
         return ElementPost(Body(warnings=body.warnings), walk.title, walk.reading_minutes,
                            walk.display_date)
     return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date,
-                       find_element_attachments(main, title_el, walk.end, base))
+                       find_element_attachments(main, title_el, walk.end, base),
+                       walk.taxonomy.categories, walk.taxonomy.tags)
 
 
 # Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
@@ -413,6 +521,9 @@ def _apply(article: Article, found: ElementPost) -> None:
         article.title = found.title
     if found.reading_minutes is not None:
         article.reading_minutes = found.reading_minutes
+    # No blog-app article: the page's own taxonomy links are all there is.
+    article.categories = article.categories or found.categories
+    article.tags = article.tags or found.tags
     if article.published is None and found.display_date:
         article.published = found.display_date
         article.warnings.append("published date read from the visible date (day only)")

@@ -1,7 +1,9 @@
 """Element-built post pages: Wix's customisable post page ("elements") and CMS item pages ("cms").
 
 No blog-app article here: the page is editor elements inside Thunderbolt sections. The title is
-an h1 in a `data-testid="richTextElement"` component, the body a run of rich-text components
+an h1 in a `data-testid="richTextElement"` component with the post's categories as links in one
+above it (these pages show no tags: `SamplePost.expected()` lists none for them), the body a
+run of rich-text components
 with image elements between them, and around it a share-buttons row
 (`data-testid="wixui_ShareButtons_…"`), a related-posts block (`data-hook=related-posts-root`
 with `post-list-item` cards) and, on CMS pages, a site-wide newsletter text section. Dates in
@@ -217,10 +219,10 @@ def _header_lines(site: Site, post: SamplePost) -> str:
 
 def _main(site: Site, post: SamplePost) -> str:
     category = ""
-    if post.categories:
-        name = post.categories[0]
-        category = _rich_text("category", f'<p class="font_9"><a href="{site.base}/blog/'
-                                          f'categories/{slugify(name)}">{escape(name)}</a></p>')
+    if post.categories:  # every category, as links above the title
+        links = " · ".join(f'<a href="{site.base}/blog/categories/{slugify(name)}">'
+                           f"{escape(name)}</a>" for name in post.categories)
+        category = _rich_text("category", f'<p class="font_9">{links}</p>')
     title = _rich_text("title", f'<h1 class="font_0 wixui-rich-text__text">'
                                 f"{escape(post.title)}{_WIX_GUARD}</h1>")
     hero = category + title + _header_lines(site, post)
