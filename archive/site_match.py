@@ -42,9 +42,14 @@ def matching_sites(sites: Sequence[SiteRow], wanted: str) -> list[SiteRow]:
         chosen = [s for s in sites
                   if part in s["site"].lower() or name == (s["name"] or "").lower()]
     if not chosen:
-        known = ", ".join(s["site"] for s in sites) or "none"
-        raise NoSuchSite(f"no archived site matches {wanted!r} (sites: {known})")
+        raise NoSuchSite(f"no archived site matches {wanted!r} (sites: "
+                         f"{', '.join(map(_named, sites)) or 'none'})")
     return chosen
+
+
+def _named(site: Mapping[str, Any]) -> str:
+    """A site as an error lists it: its URL, and its name, which --site also takes."""
+    return f"{site['site']} {site['name']!r}" if site["name"] else site["site"]
 
 
 def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
@@ -52,5 +57,5 @@ def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
     chosen = matching_sites(sites, wanted)
     if len(chosen) > 1:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
-                           f"{', '.join(s['site'] for s in chosen)}; give one's full URL")
+                           f"{', '.join(map(_named, chosen))}; give one's full URL")
     return chosen[0]

@@ -49,10 +49,50 @@ def test_posts_come_oldest_first_undated_last_and_filter_as_search_does(
     assert titles(wixarchive.posts(archive, author="a%n")) == []  # literal, not a wildcard
     post = next(wixarchive.posts(archive, tag="rye"))
     assert post["tags"] == ["baking", "Rye"] and post["site"] == "https://a.example.com/"
-    with pytest.raises(wixarchive.SearchError, match="--since expects a date"):
+    with pytest.raises(wixarchive.SearchError, match="^since: expected a date like 2024-05-01"):
         list(wixarchive.posts(archive, since="yesterday"))
-    with pytest.raises(wixarchive.SearchError, match="--until expects a date"):
+    with pytest.raises(wixarchive.SearchError, match="^until: expected a date"):
         list(wixarchive.posts(archive, until="2024-02-30"))  # no such day
+
+
+def test_deleted_includes_excludes_or_keeps_only_the_posts_a_site_removed(
+        archive: wixarchive.Archive) -> None:
+    assert titles(wixarchive.posts(archive, deleted="only")) == ["Bread two"]
+    assert titles(wixarchive.posts(archive, deleted="exclude")) == ["Bread one", "Soup"]
+    assert titles(wixarchive.posts(archive, deleted="include")) == [
+        "Bread one", "Bread two", "Soup"]
+    assert titles(wixarchive.posts(archive, deleted=True)) == titles(wixarchive.posts(archive))
+    assert [h.title for h in wixarchive.search(archive, "bread", deleted="only")] == [
+        "Bread two"]
+    assert [h.title for h in wixarchive.search(archive, "bread", deleted="exclude")] == [
+        "Bread one"]
+    with pytest.raises(wixarchive.SearchError, match="^deleted: expected include, exclude, only"):
+        list(wixarchive.posts(archive, deleted="yes"))
+
+
+def test_a_site_naming_no_archived_site_raises_as_export_does(
+        archive: wixarchive.Archive, tmp_path: Path) -> None:
+    message = (r"^no archived site matches 'nosuch' \(sites: https://a.example.com/, "
+               r"https://b.example.com/\)$")
+    with pytest.raises(wixarchive.NoSuchSite, match=message):
+        wixarchive.search(archive, "bread", site="nosuch")
+    with pytest.raises(wixarchive.NoSuchSite, match=message):
+        list(wixarchive.posts(archive, site="nosuch"))
+    with pytest.raises(wixarchive.NoSuchSite, match=message):
+        wixarchive.export(archive, tmp_path / "out.jsonl", site="nosuch")
+    # An archived site without a match is no error: nothing matched.
+    assert wixarchive.search(archive, "leek", site="a.example") == []
+    assert list(wixarchive.posts(archive, site="b.example", tag="baking")) == []
+
+
+def test_tag_any_case_beyond_ascii_and_author_any_apostrophe(
+        archive: wixarchive.Archive) -> None:
+    archive.save_articles([Article(url="https://c.example.com/post/c", title="Custard",
+                                   body_text="custard", author="Pat O’Leary",
+                                   tags=["crème brûlée"])])
+    assert titles(wixarchive.posts(archive, tag="CRÈME BRÛLÉE")) == ["Custard"]
+    assert titles(wixarchive.posts(archive, author="o'leary")) == ["Custard"]
+    assert [h.title for h in wixarchive.search(archive, "author:o'leary")] == ["Custard"]
 
 
 def test_author_filter_ignores_accents_and_case(archive: wixarchive.Archive) -> None:

@@ -18,7 +18,8 @@ from crawler.extract.record import Article
 REPO = Path(__file__).resolve().parents[1]
 GARDEN = "http://127.0.0.1:8766/"
 KITCHEN = "http://127.0.0.1:8767/"
-SITES = f"(sites: {GARDEN}, {KITCHEN})"
+# Each site with its name, when it has one: --site takes either.
+SITES = f"(sites: {GARDEN} \"Zoë's garden\", {KITCHEN})"
 
 
 def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -68,8 +69,8 @@ def test_reextract_takes_a_host_and_needs_exactly_one_site(db: Path):
 
     several = wixarchive("reextract", "--site", "127.0.0.1", "--db", str(db))
     assert several.returncode == 1
-    assert several.stderr == (f"Error: '127.0.0.1' matches 2 sites: {GARDEN}, {KITCHEN}; "
-                              "give one's full URL\n")
+    assert several.stderr == (f"Error: '127.0.0.1' matches 2 sites: {GARDEN} \"Zoë's garden\", "
+                              f"{KITCHEN}; give one's full URL\n")
     unknown = wixarchive("reextract", "--site", "nosuch", "--db", str(db))
     assert (unknown.returncode, unknown.stderr) == (
         1, f"Error: no archived site matches 'nosuch' {SITES}\n")
@@ -97,7 +98,7 @@ def test_search_and_export_refuse_an_unknown_site_as_the_other_commands_do(db: P
 def test_a_date_that_does_not_exist_is_refused(db: Path, option: str, value: str):
     result = wixarchive("search", "garden", option, value, "--db", str(db))
     assert result.returncode == 1
-    assert result.stderr == (f"Error: {option} expects a date like 2024-05-01 (or 2024-05, "
+    assert result.stderr == (f"Error: {option}: expected a date like 2024-05-01 (or 2024-05, "
                              f"2024), not {value!r}\n")
 
 

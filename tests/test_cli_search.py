@@ -82,6 +82,61 @@ def test_json_jsonl_and_csv_outputs(db: Path) -> None:
     assert rows[1]["author"] == "Bob"
 
 
+def test_json_and_csv_locate_the_highlighted_words_with_the_same_columns(db: Path) -> None:
+    data = json.loads(run("search", "salutation", "--db", str(db), "--json").stdout)
+    for hit in data:
+        assert [hit["snippet"][start:end] for start, end in hit["highlights"]] == ["salutation"]
+    assert data[0]["highlights"] == [[45, 55]]  # "...with a few rounds of sun salutation."
+    csv_out = run("search", "salutation", "--db", str(db), "--csv").stdout
+    header = next(csv.reader(io.StringIO(csv_out)))
+    assert header == list(data[0]) == ["id", "url", "title", "site", "author", "published",
+                                       "language", "deleted_at", "snippet", "rank",
+                                       "highlights"]
+    rows = list(csv.DictReader(io.StringIO(csv_out)))
+    assert [json.loads(row["highlights"]) for row in rows] == [h["highlights"] for h in data]
+    # No hits: the header alone, the same columns.
+    empty = run("search", "zzzz", "--db", str(db), "--csv")
+    assert empty.stdout.splitlines() == [",".join(header)]
+
+
+def test_a_word_starting_with_a_dash_leaves_posts_out(db: Path) -> None:
+    def titles(*args: str) -> list[str]:
+        result = run("search", *args, "--db", str(db), "--json")
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    assert titles("salutation -morning") == ["Breathing, with commas"]
+    after_dashes = run("search", "--db", str(db), "--json", "--", "salutation", "-morning")
+    assert [hit["title"] for hit in json.loads(after_dashes.stdout)] == [
+        "Breathing, with commas"]
+    assert titles("salutation - lente") == ["Breathing, with commas"]  # a lone - is nothing
+    only = run("search", "--db", str(db), "--", "-morning")
+    assert only.returncode == 1
+    assert only.stderr == ("Error: nothing to search for in '-morning': -morning only leaves "
+                           "posts out; add a word to find (garden -compost)\n")
+    assert ('a word starting with - must not: "garden -compost" finds garden but not compost'
+            in " ".join(run("search", "--help").stdout.split()))
+
+
+def test_deleted_posts_included_excluded_or_only(tmp_path: Path) -> None:
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        archive.mark_deleted(f"{SITE}/post/breath", when="2025-01-01T00:00:00Z")
+
+    def titles(*args: str) -> list[str]:
+        result = run("search", "salutation", "--db", str(path), "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    both = ["Sun salutation basics", "Breathing, with commas"]
+    assert titles() == titles("--deleted", "include") == both
+    assert titles("--deleted", "exclude") == ["Sun salutation basics"]
+    assert titles("--deleted", "only") == ["Breathing, with commas"]
+    wrong = run("search", "salutation", "--db", str(path), "--deleted", "yes")
+    assert wrong.returncode == 2 and "'yes' is not one of 'include', 'exclude', 'only'" in \
+        wrong.stderr
+
+
 def test_filters_and_paging_on_the_command_line(db: Path) -> None:
     def titles(*args: str) -> list[str]:
         result = run("search", "salutation", "--db", str(db), "--json", *args)

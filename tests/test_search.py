@@ -9,6 +9,8 @@ import pytest
 from archive.search import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    HIT_FIELDS,
+    NoSuchSite,
     SearchError,
     SearchQuery,
     fts_query,
@@ -143,16 +145,123 @@ def test_bad_queries_raise_one_line_search_errors(archive: Archive, text: str,
     ({"lang": "en"}, ["Breathing for beginners", "Sun salutation basics",
                       "What's new in the kitchen"]),
     ({"lang": "fr", "tag": "dessert"}, ["Crème brûlée de grand-mère"]),
-    ({"site": "nowhere.example"}, []),
+    ({"deleted": "exclude"}, ["Breathing for beginners", "Crème brûlée de grand-mère",
+                              "Sun salutation basics"]),
+    ({"deleted": "only"}, ["What's new in the kitchen"]),
 ])
 def test_filters(archive: Archive, filters: dict[str, str], expected: list[str]) -> None:
     # "the" is in every English post; OR brings in the French one.
     assert sorted(titles(archive, "the OR crème", **filters)) == sorted(expected)
 
 
-def test_bad_dates_are_explained(archive: Archive) -> None:
-    with pytest.raises(SearchError, match="--since expects a date"):
+def test_bad_values_are_explained_by_their_name_without_cli_dashes(archive: Archive) -> None:
+    with pytest.raises(SearchError, match=r"^since: expected a date like 2024-05-01") as info:
         search(archive, SearchQuery("sun", since="last week"))
+    assert (info.value.field, info.value.problem) == (
+        "since", "expected a date like 2024-05-01 (or 2024-05, 2024), not 'last week'")
+    with pytest.raises(SearchError, match=r"^limit: must be at least 1, not 0"):
+        search(archive, SearchQuery("sun", limit=0))
+    with pytest.raises(SearchError, match=r"^deleted: expected include, exclude, only, not 'yes'"):
+        search(archive, SearchQuery("sun", deleted="yes"))
+
+
+def test_an_unknown_site_is_an_error_only_when_nothing_matched(archive: Archive) -> None:
+    with pytest.raises(NoSuchSite, match=r"no archived site matches 'nowhere.example' \(sites: "
+                       r"https://ann.wixsite.com/yoga/, https://www.cuisine-zoe.fr/\)"):
+        search(archive, SearchQuery("the", site="nowhere.example"))
+    # A site that is archived but holds no match: no matches, no error.
+    assert titles(archive, "crème", site="ann.wixsite.com") == []
+
+
+def test_tag_and_category_ignore_case_beyond_ascii_but_keep_accents(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            post("https://a.example.com", "1", "Custard", "garden dessert",
+                 tags=["crème brûlée"], categories=["Café Culture"]),
+            post("https://a.example.com", "2", "Custard again", "garden dessert",
+                 tags=["CRÈME BRÛLÉE"]),  # the same tag in capitals: its own row, found too
+            post("https://a.example.com", "3", "Plain cafe", "garden dessert",
+                 tags=["creme brulee"], categories=["Cafe Culture"]),
+        ])
+        for typed in ("CRÈME BRÛLÉE", "crème brûlée", "Crème Brûlée"):
+            assert sorted(titles(archive, "garden", tag=typed)) == ["Custard", "Custard again"]
+            # The fast path that skips to the posts holding the name ranks the same posts.
+            assert sorted(titles(archive, "dessert", tag=typed)) == ["Custard", "Custard again"]
+        assert titles(archive, "garden", category="CAFÉ CULTURE") == ["Custard"]
+        assert titles(archive, "garden", tag="CREME BRULEE") == ["Plain cafe"]  # accents kept
+        assert titles(archive, "garden", category="cafe culture") == ["Plain cafe"]
+
+
+def test_apostrophes_are_alike_in_author_tag_and_category(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            post("https://a.example.com", "1", "Curly", "garden", author="Pat O’Leary",
+                 tags=["Pat’s picks"], categories=["Editor’s choice"]),
+            post("https://a.example.com", "2", "Straight", "garden", author="Sam O'Leary",
+                 tags=["Sam's picks"], categories=["Editor's choice"]),
+            post("https://a.example.com", "3", "Letter", "garden", author="Kim Oʼleary"),
+        ])
+        for typed in ("o'leary", "O’Leary", "o‘leary", "oʼleary"):
+            assert sorted(titles(archive, "garden", author=typed)) == [
+                "Curly", "Letter", "Straight"], typed
+        assert titles(archive, "garden", tag="PAT'S PICKS") == ["Curly"]
+        assert titles(archive, "garden", tag="sam’s picks") == ["Straight"]
+        assert sorted(titles(archive, "garden", category="editor's choice")) == [
+            "Curly", "Straight"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("author:o'leary", ["Curly", "Straight"]),
+    ("author:O’Leary", ["Curly", "Straight"]),
+    ("title:e-mail OR body:e-mail", ["Curly"]),
+    ("tags:pat's*", ["Curly"]),
+    ('author:"o\'leary" AND body:e-mail', ["Curly"]),
+])
+def test_fts_syntax_words_with_punctuation_are_quoted(tmp_path: Path, text: str,
+                                                      expected: list[str]) -> None:
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            post("https://a.example.com", "1", "Curly", "send an e-mail", author="Pat O’Leary",
+                 tags=["Pat’s picks"]),
+            post("https://a.example.com", "2", "Straight", "garden", author="Sam O'Leary"),
+        ])
+        assert sorted(titles(archive, text)) == expected
+
+
+def test_a_word_starting_with_a_dash_is_left_out(archive: Archive) -> None:
+    everything = ["Breathing for beginners", "Crème brûlée de grand-mère",
+                  "Sun salutation basics", "What's new in the kitchen"]
+    assert sorted(titles(archive, "the OR crème")) == everything  # FTS5 syntax: unchanged
+    assert titles(archive, "salutation -morning") == ["Breathing for beginners"]
+    assert titles(archive, "salutation -morning -beginners") == []
+    assert titles(archive, "salutation -MORNING") == ["Breathing for beginners"]  # folded
+    assert titles(archive, "crème -don't") == ["Crème brûlée de grand-mère"]
+    assert titles(archive, "grand-mère") == ["Crème brûlée de grand-mère"]  # inside: a word
+    assert titles(archive, "grand-mère - crème") == ["Crème brûlée de grand-mère"]  # lone -
+    assert titles(archive, "crème -grand-mère") == []
+    assert fts_query("garden -compost -e-mail") == '("garden") NOT ("compost" OR "e-mail")'
+    # In FTS5 syntax, -word keeps its FTS5 meaning; the error says how to leave a word out.
+    with pytest.raises(SearchError, match=r"-morning names columns to leave out; to leave out "
+                       r"posts with the word, write NOT morning$"):
+        search(archive, SearchQuery('"sun salutation" -morning'))
+    with pytest.raises(SearchError, match=r"^nothing to search for in '-compost -mulch': "
+                       r"-compost -mulch only leaves posts out; add a word to find"):
+        search(archive, SearchQuery("-compost -mulch"))
+
+
+def test_highlights_locate_the_matched_words_in_the_unmarked_snippet(archive: Archive) -> None:
+    spans = 0
+    for text in ("cooking", "sun salutation", "the OR crème"):
+        for hit in search(archive, SearchQuery(text)):
+            data = hit.to_dict()
+            located = [data["snippet"][start:end] for start, end in data["highlights"]]
+            assert located == [part.split(HIGHLIGHT_END)[0]
+                               for part in hit.snippet.split(HIGHLIGHT_START)[1:]]
+            spans += len(located)
+    assert spans > 5
+    [hit] = search(archive, SearchQuery("cooking"))
+    assert hit.to_dict()["highlights"] == [[42, 49]]
+    assert list(hit.to_dict()) == list(HIT_FIELDS)
 
 
 def test_limit_and_offset_page_through_results(archive: Archive) -> None:

@@ -161,6 +161,15 @@ def test_fts_syntax_read_nowhere_else_stays_the_main_indexs(db: Path) -> None:
         titles(db, "東京 AND")
 
 
+def test_a_cjk_word_can_be_left_out_and_a_not_that_leaves_nothing_is_no_crash(db: Path) -> None:
+    assert titles(db, "東京 -タワー") == ["先週の旅行"]
+    assert titles(db, "田中 -紅葉 -タワー") == ["先週の旅行"]
+    assert titles(db, "tokyo -東京") == ["Tokyo in spring"]
+    assert titles(db, "花子 -田中") == []  # every post with the one holds the other
+    # No match, and the only CJK word left out: no posts, where a TypeError used to escape.
+    assert titles(db, "walrus -東京") == titles(db, "walrus NOT 東京") == []
+
+
 def test_long_fts_queries_with_cjk_words_run(db: Path) -> None:
     """A chain of 120 terms is no nesting 120 levels deep (SQLite stops at ~100); a query
     longer than anyone types runs on the main index, never into Python's recursion limit."""

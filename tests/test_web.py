@@ -216,6 +216,34 @@ def test_search_json_and_filters_match_the_cli(client: Client) -> None:
     assert urls('q=title:breathing') == ["breathing"]
     hits = client.get("/blogs/-/search.json?q=breathing").json()["hits"]
     assert hits[0]["snippet"] and hits[0]["rank"] <= hits[1]["rank"]
+    assert urls("q=breathing&deleted=only") == []
+    assert urls("q=words&deleted=only") == ["gone"]
+    assert urls("q=words&deleted=exclude") == []
+    assert urls("q=words&deleted=") == urls("q=words&deleted=include") == ["gone"]
+    form = client.get("/blogs/-/search?q=words&deleted=only").text
+    assert '<option value="only" selected>only</option>' in form
+
+
+def test_search_json_locates_the_highlighted_words_in_the_snippet(client: Client) -> None:
+    hits = client.get("/blogs/-/search.json?q=breathing").json()["hits"]
+    snippets = {hit["url"].rsplit("/", 1)[1]: hit for hit in hits}
+    bread = snippets["bread"]
+    assert bread["snippet"] == "Knead the dough. Breathing is optional."
+    assert bread["highlights"] == [[17, 26]]
+    assert list(bread) == ["id", "url", "title", "site", "author", "published", "language",
+                           "deleted_at", "snippet", "rank", "highlights"]
+
+
+def test_search_names_an_unknown_site_as_the_cli_does(client: Client) -> None:
+    sites = f"(sites: {YOGA}/ \"Ann's yoga\", {COOK}/)"
+    page = client.get("/blogs/-/search.json?q=breathing&site=nosuch")
+    assert page.status_code == 400
+    assert page.json()["error"] == f"no archived site matches 'nosuch' {sites}"
+    assert page.json()["hits"] == []
+    html = client.get("/blogs/-/search?q=breathing&site=nosuch")
+    assert html.status_code == 400 and "no archived site matches" in html.text
+    # An archived site without a match: no matches, no error.
+    assert client.get("/blogs/-/search.json?q=knead&site=ann.wixsite").json()["error"] is None
 
 
 def test_search_pages_through_results(client: Client) -> None:
@@ -235,7 +263,7 @@ def test_search_errors_and_empty_form(client: Client) -> None:
     assert date.status_code == 400 and "date" in date.json()["error"]
     impossible = client.get("/blogs/-/search.json?q=x&until=2024-02-30")  # no such day
     assert impossible.status_code == 400
-    assert impossible.json()["error"] == ("--until expects a date like 2024-05-01 (or 2024-05, "
+    assert impossible.json()["error"] == ("until: expected a date like 2024-05-01 (or 2024-05, "
                                           "2024), not '2024-02-30'")
     form = client.get("/blogs/-/search")
     assert form.status_code == 200 and 'name="q"' in form.text and "No matches" not in form.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from archive import __version__
 from archive.search import Hit, SearchError
+from archive.site_match import NoSuchSite
 from archive.store import Archive, ArchiveError, ArchiveOutdated
 from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
@@ -40,6 +41,7 @@ __all__ = [
     "CleanedText",
     "CrawlSummary",
     "Hit",
+    "NoSuchSite",
     "SearchError",
     "__version__",
     "clean",

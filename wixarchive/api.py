@@ -22,6 +22,7 @@ from archive.history import diff_versions
 from archive.search import Hit, SearchQuery
 from archive.search import search as _search
 from archive.search.query import filters_for, register_functions, row_conditions
+from archive.site_match import archived_sites, matching_sites
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
@@ -38,27 +39,37 @@ def open(path: StrPath, *, readonly: bool = False, create: bool = True) -> Archi
     return Archive.open(path, readonly=readonly, create=create)
 
 
+def _deleted_choice(deleted: str | bool) -> str:
+    """`deleted` as SearchQuery takes it: True and False are the older spellings of "include"
+    and "exclude"."""
+    if isinstance(deleted, bool):
+        return "include" if deleted else "exclude"
+    return deleted
+
+
 def posts(archive: Archive, *, site: str | None = None, author: str | None = None,
           tag: str | None = None, category: str | None = None, since: str | None = None,
           until: str | None = None, lang: str | None = None,
-          deleted: bool = True) -> Iterator[dict[str, Any]]:
+          deleted: str | bool = "include") -> Iterator[dict[str, Any]]:
     """Every archived post matching the filters, oldest first (undated posts last), each as
     `Archive.post()` returns it: its columns with `tags`, `categories` and `images` as lists.
 
     The filters mean what `wixarchive search`'s options mean (`site`: URL, host or part of it,
     or the site's name; `author`: part of the name; `tag`/`category`: the exact name, any case;
     `since`/`until`: ISO dates, inclusive, 2024 or 2024-05 or 2024-05-01; `lang`: "en" also
-    matches "en-GB"). `deleted=False` leaves out posts their site no longer serves."""
+    matches "en-GB"; `deleted`: posts their site no longer serves, "include" (the default),
+    "exclude" or "only"). SearchError for a bad value, NoSuchSite for a `site` naming no
+    archived site, both raised when iteration starts."""
     query = SearchQuery("", site=site, author=author, tag=tag, category=category, since=since,
-                        until=until, lang=lang)
+                        until=until, lang=lang, deleted=_deleted_choice(deleted))
     where, params = row_conditions(filters_for(query))
-    if not deleted:
-        where.append("p.deleted_at IS NULL")
     register_functions(archive.conn)
     sql = "SELECT p.id FROM posts p" + "".join(
         f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
     ids = [row[0] for row in archive.conn.execute(
         sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
+    if not ids and site:  # only now: a site naming no archived site is a mistake, not "none"
+        matching_sites(archived_sites(archive.conn), site)
     for post_id in ids:
         post = archive.post(post_id)
         if post is not None:  # removed since the ids were read
@@ -67,15 +78,18 @@ def posts(archive: Archive, *, site: str | None = None, author: str | None = Non
 
 def search(archive: Archive, text: str, *, site: str | None = None, author: str | None = None,
            tag: str | None = None, category: str | None = None, since: str | None = None,
-           until: str | None = None, lang: str | None = None, limit: int = 10,
-           offset: int = 0) -> list[Hit]:
-    """The best-ranked posts matching `text`, best first: plain words (all must match) or FTS5
-    syntax ("a phrase", prefix*, OR, NOT, NEAR, title:word), with the filters of `posts`.
+           until: str | None = None, lang: str | None = None, deleted: str | bool = "include",
+           limit: int = 10, offset: int = 0) -> list[Hit]:
+    """The best-ranked posts matching `text`, best first: plain words (all must match, none
+    starting with - may) or FTS5 syntax ("a phrase", prefix*, OR, NOT, NEAR, title:word), with
+    the filters of `posts`.
 
-    Raises SearchError with a one-line message for a query that cannot run."""
+    Raises SearchError with a one-line message for a query that cannot run, and NoSuchSite
+    (a ValueError) when nothing matched and `site` names no archived site."""
     return _search(archive, SearchQuery(text, site=site, author=author, tag=tag,
                                         category=category, since=since, until=until, lang=lang,
-                                        limit=limit, offset=offset))
+                                        deleted=_deleted_choice(deleted), limit=limit,
+                                        offset=offset))
 
 
 def diff(archive: Archive, url: str, old: int | None = None, new: int | None = None) -> list[str]:
@@ -102,8 +116,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
     matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
     WACZ web archive, pages listing the posts; `out` is a path). `out` is a path, or an open
     stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
-    wxr: TypeError). A `site` that names no archived site, or a WACZ of no captures, raises
-    ValueError."""
+    wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), a
+    WACZ of no captures ValueError."""
     from archive.export.source import iter_posts, matching_sites, post_ids, snapshot
 
     if format not in EXPORT_FORMATS:

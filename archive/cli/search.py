@@ -5,12 +5,12 @@ Cold start matters here, so this path imports click, sqlite3 and the archive mod
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from archive.cli.common import (
-    chosen_sites,
     db_option,
     fail,
     format_options,
@@ -18,11 +18,8 @@ from archive.cli.common import (
     use_colour,
     write_records,
 )
-from archive.search import Hit, SearchError, SearchQuery, search
-from archive.search.query import filter_hints
-
-COLUMNS = ("rank", "title", "site", "author", "published", "url", "snippet", "id", "language",
-           "deleted_at")
+from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, search
+from archive.search.query import DELETED_CHOICES, filter_hints
 
 
 def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
@@ -53,6 +50,9 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
 @click.option("--since", help="Published on or after this date (2024, 2024-05, 2024-05-01).")
 @click.option("--until", help="Published on or before this date (inclusive).")
 @click.option("--lang", help="Only posts in this language (en also matches en-GB).")
+@click.option("--deleted", type=click.Choice(DELETED_CHOICES), default="include",
+              show_default=True,
+              help="Posts gone from their site: include them, exclude them, or only them.")
 @click.option("--limit", type=int, default=10, show_default=True, help="Results to show.")
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
 @format_options
@@ -60,30 +60,33 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
               help="Colour the output (default: when writing to a terminal).")
 def command(query: tuple[str, ...], db: Path, site: str | None, author: str | None,
             tag: str | None, category: str | None, since: str | None, until: str | None,
-            lang: str | None, limit: int, offset: int, fmt: str, colour: bool | None) -> None:
+            lang: str | None, deleted: str, limit: int, offset: int, fmt: str,
+            colour: bool | None) -> None:
     """Search the archive, best matches first.
 
-    Plain words must all match (`don't`, `C++` are fine); FTS5 syntax works too: "a phrase",
-    prefix*, AND/OR/NOT, NEAR(a b), and column filters title: body: author: tags: categories:.
+    Plain words must all match (`don't`, `C++` are fine), and a word starting with - must
+    not: "garden -compost" finds garden but not compost (quote the query, or put -- before
+    it; e-mail and covid-19 stay words). FTS5 syntax works too: "a phrase", prefix*,
+    AND/OR/NOT, NEAR(a b), and column filters title: body: author: tags: categories:.
     Chinese, Japanese and Korean words are found inside unspaced text (東京 in 東京に行きました),
     also in FTS5 syntax whose words are all such words.
 
     \b
     Examples:
         wixarchive search sophrologie stress --since 2024
+        wixarchive search "garden -compost" --deleted exclude
         wixarchive search '"guided meditation" OR title:yoga*' --json
         wixarchive search '東京 OR 京都' --lang ja
     """
     request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
-                          since=since, until=until, lang=lang, limit=limit, offset=offset)
+                          since=since, until=until, lang=lang, deleted=deleted, limit=limit,
+                          offset=offset)
     archive = open_archive(db)
     try:
         hits = search(archive, request)
-        if not hits and site:
-            # Only now, so a search that finds something pays nothing: a --site naming no
-            # archived site is a mistake to point out (the sites are listed), not "No matches".
-            chosen_sites(archive, site)
-    except SearchError as exc:
+    except SearchError as exc:  # a setting at fault is named as the option the user typed
+        fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
+    except NoSuchSite as exc:  # the archive's sites are listed, rather than "No matches"
         fail(str(exc))
     finally:
         archive.close()
@@ -94,4 +97,8 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
                 click.echo(f"Hint: {hint}.", err=True)
         _print_text(hits, offset, use_colour(colour))
     else:
-        write_records([hit.to_dict() for hit in hits], fmt, COLUMNS)
+        records = [hit.to_dict() for hit in hits]
+        if fmt == "csv":  # a cell holds text: the offsets as JSON, as --json writes them
+            for record in records:
+                record["highlights"] = json.dumps(record["highlights"])
+        write_records(records, fmt, HIT_FIELDS)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from archive.schema import FTS_PREFIX, FTS_TABLE
@@ -41,11 +41,14 @@ from archive.search.query import (
     uses_fts_syntax,
 )
 from archive.search.topk import stats_fresh, top_fast
+from archive.site_match import NoSuchSite, archived_sites, matching_sites
 
 __all__ = [
     "HIGHLIGHT_END",
     "HIGHLIGHT_START",
+    "HIT_FIELDS",
     "Hit",
+    "NoSuchSite",
     "SearchError",
     "SearchQuery",
     "fold",
@@ -96,10 +99,34 @@ class Hit:
     def marked_snippet(self, start: str = "", end: str = "") -> str:
         return self.snippet.replace(HIGHLIGHT_START, start).replace(HIGHLIGHT_END, end)
 
+    def highlights(self) -> list[tuple[int, int]]:
+        """Where the matched words are in the unmarked snippet (`marked_snippet()`): [start,
+        end) offsets in characters (Python string indices, Unicode code points), in order."""
+        spans: list[tuple[int, int]] = []
+        position, start = 0, None
+        for piece in _MARKS.split(self.snippet):
+            if piece == HIGHLIGHT_START:
+                start = position
+            elif piece == HIGHLIGHT_END:
+                if start is not None and start < position:
+                    spans.append((start, position))
+                start = None
+            else:
+                position += len(piece)
+        return spans
+
     def to_dict(self) -> dict[str, Any]:
+        """The hit as JSON-ready data, keys in HIT_FIELDS' order: `snippet` unmarked, and
+        `highlights` the [start, end) offsets of its matched words in it."""
         data = asdict(self)
         data["snippet"] = self.marked_snippet()
+        data["highlights"] = [list(span) for span in self.highlights()]
         return data
+
+
+# The keys of Hit.to_dict(), in order: the columns of every record output of a hit.
+HIT_FIELDS = (*(field.name for field in fields(Hit)), "highlights")
+_MARKS = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_END}])")
 
 
 def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
@@ -108,13 +135,15 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
     """
     conn = source if isinstance(source, sqlite3.Connection) else source.conn
-    if query.limit < 1 or query.offset < 0:
-        raise SearchError("--limit must be at least 1 and --offset at least 0")
+    if query.limit < 1:
+        raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
+    if query.offset < 0:
+        raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
     words = plain_words(query.text)
     if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
             and bigrams.split_words([phrase[1]])[0]:
         words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-    match = query.text.strip() if words is None else quoted(words)
+    match = fts_query(query.text) if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None
@@ -132,15 +161,21 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
         else:
-            top = top_fast(conn, query.text, words, filters, query.limit, query.offset)
+            top = top_fast(conn, match, words, filters, query.limit, query.offset)
             if top is None:
                 top = exact.top_exact(conn, match, filters, query.limit, query.offset)
-        if not top and bigram_index and not runs and query.offset == 0:
-            # Not in the main index: maybe written against Chinese or Japanese text.
+        if not top and bigram_index and words and not runs and query.offset == 0:
+            # Plain words not in the main index: maybe written against Chinese or Japanese
+            # text. (Not FTS5 syntax whose CJK words are all in a NOT: `garden NOT 東京`.)
             runs = words
             top = cjk.top_cjk(conn, [], words, filters, query.limit, query.offset)
         ranks = dict(top)
         if not ranks:
+            if query.site:
+                # Only now, so a search that finds something pays nothing: a site that names no
+                # archived site is a mistake to point out (NoSuchSite lists the sites), not "no
+                # matches", as it is for every command and function that takes a site.
+                matching_sites(archived_sites(conn), query.site)
             return []
         marks = ",".join("?" * len(ranks))
         if runs:

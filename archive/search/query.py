@@ -1,9 +1,12 @@
 """Query parsing and filters: what the user typed as an FTS5 MATCH expression, and the filter
-options (--site, --author, --tag, --category, --since, --until, --lang) as SQL conditions.
+options (--site, --author, --tag, --category, --since, --until, --lang, --deleted) as SQL
+conditions.
 
 Queries are FTS5 syntax when they use its operators (quotes, `word*`, AND/OR/NOT/NEAR, `title:`
 column filters, parentheses) and plain words otherwise: each plain word is quoted, so `don't`,
-`C++` or `what's new?` search for those words instead of failing as FTS5 syntax.
+`C++` or `what's new?` search for those words instead of failing as FTS5 syntax, and a plain
+word starting with `-` leaves out the posts holding it (`garden -compost`). In FTS5 syntax, a
+word with punctuation inside (`author:o'leary`, `title:e-mail`) is quoted the same way.
 """
 
 from __future__ import annotations
@@ -34,11 +37,31 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+# Typed apostrophes: a keyboard gives ', a site's editor often ’ (or ‘, or ʼ in names).
+APOSTROPHES = "'\u2018\u2019\u02bc"
+_ONE_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES[1:]})
+
+
+def fold_name(text: str) -> str:
+    """How --author compares names: `fold`, with every apostrophe as ' (o'leary finds O’Leary)."""
+    return fold(text).translate(_ONE_APOSTROPHE)
+
+
+def name_case(text: str) -> str:
+    """How --tag and --category compare names: lower case, every apostrophe as ', accents kept.
+    A tag is a label its author chose, and an accent can make it another word (pâte, pâté;
+    año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents.
+    lower(), not casefold(): the name's words must stay the index's (ß is not ss there)."""
+    return unicodedata.normalize("NFC", text).lower().translate(_ONE_APOSTROPHE)
+
+
 # The --author filter: the archive's distinct author names (any case; each read with one seek in
 # the posts_author index, not a scan of the posts) that contain the text once both are folded.
 # SQLite's LIKE ignores the case of ASCII letters itself, in C; only a name with a character
-# outside ASCII (Zoë, José) is folded in Python. Each post then costs a lookup in that short list.
+# outside ASCII (Zoë, José, O’Leary) is folded in Python. Each post then costs a lookup in that
+# short list.
 FOLD_FUNCTION = "wixarchive_fold"
+CASE_FUNCTION = "wixarchive_name_case"
 _NOT_ASCII = "*[^\x01-\x7f]*"  # a GLOB pattern: the text has a character outside ASCII
 _AUTHORS_NAMED = (
     "WITH RECURSIVE names(name) AS (SELECT min(author COLLATE NOCASE) FROM posts UNION ALL "
@@ -46,17 +69,33 @@ _AUTHORS_NAMED = (
     "names.name) FROM names WHERE names.name IS NOT NULL) "
     "SELECT name FROM names WHERE name LIKE ? ESCAPE '\\' "
     f"OR (name GLOB ? AND {FOLD_FUNCTION}(name) LIKE ? ESCAPE '\\')")
-_fold_name = lru_cache(maxsize=4096)(fold)
+_cached_fold_name = lru_cache(maxsize=4096)(fold_name)
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Give `conn` the SQL function the filters use (wixarchive_fold: `fold`); run the filters'
-    SQL only on a connection given it."""
-    conn.create_function(FOLD_FUNCTION, 1, _fold_name, deterministic=True)
+    """Give `conn` the SQL functions the filters use (wixarchive_fold: `fold_name`,
+    wixarchive_name_case: `name_case`); run the filters' SQL only on a connection given them."""
+    conn.create_function(FOLD_FUNCTION, 1, _cached_fold_name, deterministic=True)
+    conn.create_function(CASE_FUNCTION, 1, name_case, deterministic=True)
 
 
 class SearchError(Exception):
-    """A query the archive cannot run, explained in one line."""
+    """A query the archive cannot run, explained in one line.
+
+    When one setting is at fault, `field` names it as the API and the web form do (`since`)
+    and `problem` says what is wrong with it, so the CLI can name its option (`--since`)."""
+
+    def __init__(self, message: str, *, field: str | None = None, problem: str | None = None,
+                 ) -> None:
+        super().__init__(message)
+        self.field, self.problem = field, problem
+
+    @classmethod
+    def bad_value(cls, field: str, problem: str) -> SearchError:
+        return cls(f"{field}: {problem}", field=field, problem=problem)
+
+
+DELETED_CHOICES = ("include", "exclude", "only")
 
 
 @dataclass(frozen=True)
@@ -69,6 +108,7 @@ class SearchQuery:
     since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
     until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
     lang: str | None = None  # language code; "en" also matches "en-GB"
+    deleted: str = "include"  # posts gone from their site: "include", "exclude" or "only"
     limit: int = 10
     offset: int = 0
 
@@ -77,17 +117,44 @@ def uses_fts_syntax(text: str) -> bool:
     return bool(_OPERATOR.search(text))
 
 
-def plain_words(text: str) -> list[str] | None:
-    """The words of a plain query (None when it uses FTS5 syntax)."""
+class PlainQuery(NamedTuple):
+    """A query without FTS5 syntax: the words that must all match, and those that must not."""
+
+    words: list[str]
+    excluded: list[str]
+
+
+def plain_query(text: str) -> PlainQuery | None:
+    """The words of a query without FTS5 syntax (None when it has some). A word starting with
+    `-` is excluded, as in web search engines (`garden -compost`); a `-` inside a word
+    (`e-mail`, `covid-19`) or alone is part of the text, as before."""
     text = text.strip()
     if not text:
         raise SearchError("empty search query")
     if uses_fts_syntax(text):
         return None
-    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    words: list[str] = []
+    excluded: list[str] = []
+    for word in text.split():
+        if any(ch.isalnum() for ch in word):
+            if word.startswith("-"):
+                excluded.append(word.lstrip("-"))
+            else:
+                words.append(word)
+    if not words and excluded:
+        left_out = " ".join("-" + w for w in excluded)
+        raise SearchError(f"nothing to search for in {text!r}: {left_out} only leaves posts "
+                          "out; add a word to find (garden -compost)")
     if not words:
         raise SearchError(f"nothing to search for in {text!r}: it has no letters or digits")
-    return words
+    return PlainQuery(words, excluded)
+
+
+def plain_words(text: str) -> list[str] | None:
+    """The words of a query that are all it asks for (None when it uses FTS5 syntax or
+    excludes words: its MATCH expression is then `fts_query`'s)."""
+    plain = plain_query(text)
+    return plain.words if plain is not None and not plain.excluded else None
 
 
 # Words a user may type as a filter that is not an index column: "tag:yoga" searches the words
@@ -123,23 +190,52 @@ def quoted(words: list[str]) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+# In FTS5 syntax: a double-quoted string (maybe unterminated), or a run of anything but the
+# syntax's own characters. A bareword is letters, digits, _ and any non-ASCII character.
+_FTS_PIECE = re.compile(r'"(?:[^"]|"")*(?:"|$)|[^\s()":*^{},+]+')
+_BAREWORD = re.compile(r"[\w\x1a\x80-\U0010ffff]+", re.ASCII)
+
+
+def quote_barewords(text: str) -> str:
+    """FTS5 syntax with each word that has punctuation inside quoted (`author:o'leary` ->
+    `author:"o'leary"`, `title:e-mail`): FTS5 reads such a word as a syntax error, or `e-mail`
+    as a column filter. A run starting with punctuation (`-title:`, `'x'`) is left to FTS5."""
+    def piece(found: re.Match[str]) -> str:
+        run = found.group(0)
+        if run.startswith('"') or _BAREWORD.fullmatch(run) or not _BAREWORD.match(run):
+            return run
+        return '"' + run + '"'
+
+    return _FTS_PIECE.sub(piece, text)
+
+
 def fts_query(text: str) -> str:
     """The FTS5 MATCH expression for what the user typed."""
-    words = plain_words(text)
-    return text.strip() if words is None else quoted(words)
+    plain = plain_query(text)
+    if plain is None:
+        return quote_barewords(text.strip())
+    if not plain.excluded:
+        return quoted(plain.words)
+    return f"({quoted(plain.words)}) NOT ({' OR '.join(quoted([w]) for w in plain.excluded)})"
 
 
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
     column = re.match(r"no such column: (.+)", message)
     if column:
+        name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
-        return SearchError(f"unknown column {column.group(1)!r} in query (columns: {columns})")
+        if re.search(rf"(?<![^\s(])-{re.escape(name)}\b", match):
+            # FTS5 reads -word as "every column but word"; plain words read it as "not word".
+            return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{name} names "
+                               f"columns to leave out; to leave out posts with the word, write "
+                               f"NOT {name}")
+        return SearchError(f"unknown column {name!r} in query (columns: {columns})")
     if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
         detail = message.removeprefix("fts5: ").replace('syntax error near ""',
                                                         "the query ends too early")
-        return SearchError(f"malformed query {match!r}: {detail} (quote words to search them "
-                           "literally)")
+        return SearchError(f"malformed query {match!r}: {detail} (to search words literally, "
+                           'put them in double quotes: "don\'t stop")')
     return SearchError(f"the query could not run: {message}")
 
 
@@ -176,29 +272,31 @@ def filters_for(query: SearchQuery) -> list[Filter]:
             site_params = [f"%{like_literal(needle.rstrip('/'))}%", like_literal(needle)]
         filters.append(Filter(f"p.site_id IN ({sites})", site_params,
                               f"SELECT id FROM posts WHERE site_id IN ({sites})"))
-    if query.author:  # a part of the name, any case and accents: zoe finds Zoë
-        part = f"%{like_literal(fold(query.author.strip()))}%"
+    if query.author:  # a part of the name, any case, accents and apostrophe: zoe finds Zoë
+        part = f"%{like_literal(fold_name(query.author.strip()))}%"
         filters.append(Filter(f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})",
                               [part, _NOT_ASCII, part]))
     for name, value in (("tag", query.tag), ("category", query.category)):
         if value:
             plural = "categories" if name == "category" else "tags"
-            named = f"SELECT id FROM {plural} WHERE name = ?"
             value = value.strip()
+            named, named_params = _names_like(plural, value)
             # The posts row lists its tags as JSON: the name's words are in the index's tags
-            # column as they are in the name, unless JSON escaped some of its characters.
-            plain = json.dumps(value, ensure_ascii=False)[1:-1] == value
+            # column as they are in the name, unless JSON escaped some of its characters. A
+            # name with an apostrophe may be held with another one (ʼ is a letter there).
+            plain = json.dumps(value, ensure_ascii=False)[1:-1] == value \
+                and not any(mark in value for mark in APOSTROPHES)
             # Per post, a lookup in the link table's key: IN (all the tag's posts) would collect
             # them first, which costs more than walking an impact list or a few matches.
             filters.append(Filter(
                 f"EXISTS (SELECT 1 FROM post_{plural} x WHERE x.post_id = {{id}} "
-                f"AND x.{name}_id IN ({named}))", [value],
+                f"AND x.{name}_id IN ({named}))", named_params,
                 f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
                 (plural, quoted([value])) if plain else None, post_row=False))
     for name, value in (("since", query.since), ("until", query.until)):
         if value is not None and not is_date(value.strip()):
-            raise SearchError(f"--{name} expects a date like 2024-05-01 (or 2024-05, 2024), "
-                              f"not {value!r}")
+            raise SearchError.bad_value(
+                name, f"expected a date like 2024-05-01 (or 2024-05, 2024), not {value!r}")
     if query.since:
         filters.append(Filter("p.published >= ?", [query.since.strip()],
                               "SELECT id FROM posts WHERE published >= ?"))
@@ -209,7 +307,25 @@ def filters_for(query: SearchQuery) -> list[Filter]:
         lang = query.lang.strip().lower()
         filters.append(Filter("(lower(p.language) = ? OR lower(p.language) LIKE ? ESCAPE '\\')",
                               [lang, f"{like_literal(lang)}-%"]))
+    if query.deleted not in DELETED_CHOICES:
+        raise SearchError.bad_value("deleted", f"expected {', '.join(DELETED_CHOICES)}, "
+                                    f"not {query.deleted!r}")
+    if query.deleted != "include":
+        filters.append(Filter(f"p.deleted_at IS {'NOT ' if query.deleted == 'only' else ''}NULL",
+                              []))
     return filters
+
+
+def _names_like(table: str, value: str) -> tuple[str, list[Any]]:
+    """The ids of the tags (or categories) named `value` by `name_case`, as a query and its
+    parameters. An ASCII name without an apostrophe is one seek in the name's NOCASE index;
+    any other also reads the names outside ASCII, in C but for those few (tags are few, and
+    IN runs this once per query), for CRÈME BRÛLÉE to find crème brûlée, or o'leary O’Leary."""
+    if value.isascii() and "'" not in value:
+        return f"SELECT id FROM {table} WHERE name = ?", [value]
+    key = name_case(value)
+    return (f"SELECT id FROM {table} WHERE name = ? OR (name GLOB ? AND {CASE_FUNCTION}(name) = ?)",
+            [key, _NOT_ASCII, key])
 
 
 def is_date(text: str) -> bool:

@@ -1,8 +1,9 @@
 """The ranked search page: bm25 order, highlighted snippets and the CLI's filters.
 
-`/<db>/-/search?q=…&site=…&author=…&tag=…&category=…&since=…&until=…&lang=…&offset=…` renders
-HTML; `/<db>/-/search.json?…` returns the same hits as JSON. Searching goes through
-`archive.search.search`, the API behind `wixarchive search`, so both rank and filter alike.
+`/<db>/-/search?q=…&site=…&author=…&tag=…&category=…&since=…&until=…&lang=…&deleted=…&offset=…`
+renders HTML; `/<db>/-/search.json?…` returns the same hits as JSON (each as Hit.to_dict(): the
+snippet unmarked, with `highlights`). Searching goes through `archive.search.search`, the API
+behind `wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, SearchError, SearchQuery, search
+from archive.search import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Hit,
+    NoSuchSite,
+    SearchError,
+    SearchQuery,
+    search,
+)
+from archive.search.query import DELETED_CHOICES
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 
-FILTERS = ("site", "author", "tag", "category", "since", "until", "lang")
+FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "deleted")
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -43,7 +53,8 @@ def parse_query(args: Any) -> tuple[SearchQuery | None, dict[str, str]]:
     form.update(limit=str(limit), offset=str(offset))
     if not form["q"]:
         return None, form
-    filters = {name: form[name] or None for name in FILTERS}
+    filters: dict[str, Any] = {name: form[name] or None for name in FILTERS}
+    filters["deleted"] = form["deleted"] or DELETED_CHOICES[0]
     # One extra hit tells whether there is a next page.
     return SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset), form
 
@@ -65,7 +76,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     if query is not None:
         try:
             hits = await read(datasette, db, lambda archive: search(archive.conn, query))
-        except (SearchError, ArchiveTimeout) as exc:
+        except (SearchError, NoSuchSite, ArchiveTimeout) as exc:
             error = str(exc)
             if error.endswith("interrupted"):  # search() reports the time limit this way
                 error = (f"the search took longer than {datasette.setting('sql_time_limit_ms')}"
@@ -89,7 +100,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     context = {
         "database": name, "form": form, "rows": rows, "error": error,
         "searched": query is not None, "next_url": next_url, "prev_url": prev_url,
-        "sites": archive_sites(datasette, name) or [],
+        "sites": archive_sites(datasette, name) or [], "deleted_choices": DELETED_CHOICES,
         "json_url": _page_url(base + ".json", form, offset) if query else None,
     }
     return await render(datasette, request, "wixarchive_search.html", context, status)
