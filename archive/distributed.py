@@ -205,7 +205,9 @@ class RedisWriter:
         active: dict[str, _Site] = {}
         for index, job in enumerate(jobs):
             last = archive.last_run(job.url)
-            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            # Stopped before its end (also at its time limit: `timeout`): resumed.
+            cut_short = (last if last and last["status"] in ("interrupted", "timeout", "running")
+                         else None)
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url))

@@ -3,6 +3,8 @@
 A full URL (with `://`) names exactly the site it belongs to; anything else names the sites
 whose URL contains it (a host or part of one, any case) or whose name it is (any case).
 `wixarchive search` applies the same rule in SQL (archive/search/query.py `filters_for`).
+`wixarchive runs` also takes the `name` a site has in the sites file (`aliases`), as
+`run-due --site` does.
 """
 
 from __future__ import annotations
@@ -31,16 +33,20 @@ def archived_sites(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             for url, name in conn.execute("SELECT url, name FROM sites ORDER BY url")]
 
 
-def matching_sites(sites: Sequence[SiteRow], wanted: str) -> list[SiteRow]:
-    """The sites that `wanted` names (see the module's rule); NoSuchSite when none."""
+def matching_sites(sites: Sequence[SiteRow], wanted: str,
+                   aliases: Mapping[str, str] | None = None) -> list[SiteRow]:
+    """The sites that `wanted` names (see the module's rule); NoSuchSite when none. `aliases`
+    maps other names (lower-case: the sites file's) to a site's root URL."""
     wanted = wanted.strip()
     if "://" in wanted:
         root = site_root(wanted)
         chosen = [s for s in sites if s["site"] == root]
     else:
         part, name = wanted.rstrip("/").lower(), wanted.lower()
+        alias = (aliases or {}).get(name)
         chosen = [s for s in sites
-                  if part in s["site"].lower() or name == (s["name"] or "").lower()]
+                  if part in s["site"].lower() or name == (s["name"] or "").lower()
+                  or s["site"] == alias]
     if not chosen:
         raise NoSuchSite(f"no archived site matches {wanted!r} (sites: "
                          f"{', '.join(map(_named, sites)) or 'none'})")

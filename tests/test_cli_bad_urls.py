@@ -34,3 +34,37 @@ def test_a_url_that_does_not_parse_is_one_line(tmp_path: Path, args: list[str], 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert said in done.stdout + done.stderr
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+
+
+@pytest.mark.parametrize("url", ["htp//b.example", "http:/b.example", "https://blog/"])
+def test_a_host_that_is_no_domain_name_is_refused_not_crawled(tmp_path: Path, url: str):
+    """`htp//b.example` (a mistyped scheme) parses as the host `htp`: crawling it only ever
+    fails (and left a lasting `https://htp/` among the failing sites). A host without a dot
+    that is neither localhost nor an IP address is refused, by `crawl` and by `sites add`."""
+    db = tmp_path / "archive.db"
+    crawl = wixarchive("crawl", url, "--db", str(db))
+    assert crawl.returncode == 1 and "Traceback" not in crawl.stderr
+    assert f"not a site URL: '{url}'" in crawl.stderr
+    assert not db.exists()  # nothing was crawled, so no run recorded
+    added = wixarchive("sites", "add", url, "--db", str(db))
+    assert added.returncode == 1 and "Traceback" not in added.stderr
+    assert "is not a web site address: its host" in added.stderr
+    assert not (tmp_path / "archive.sites.toml").exists()
+
+
+def test_crawl_given_the_schedule_sites_file_says_which_command_reads_it(tmp_path: Path):
+    sites = tmp_path / "archive.sites.toml"
+    sites.write_text('[defaults]\nevery = "1d"\n\n[[site]]\nurl = "https://a.example"\n'
+                     'name = "A"\n\n[[site]]\nurl = "https://b.example"\n')
+    done = wixarchive("crawl", "--sites", str(sites), "--db", str(tmp_path / "archive.db"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    # One line that names the right command, not a line per TOML line ("not a site URL").
+    assert done.stderr.splitlines() == [
+        f"Error: {sites} is a schedule sites file (TOML): `wixarchive run-due --sites {sites}` "
+        "crawls its sites that are due (--force: all of them); `crawl --sites` takes one URL "
+        "per line"]

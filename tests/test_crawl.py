@@ -125,8 +125,10 @@ def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
         port = sock.getsockname()[1]
     unreachable = f"http://127.0.0.1:{port}/"
     sites = tmp_path / "sites.txt"
-    sites.write_text(f"# my blogs\n{unreachable}\n{plain_site}\n\n{plain_site}post/bread\n"
-                     "not a url\n")
+    # Line 3 has a comment after its URL; line 7 is docs/crawling.md's mistyped scheme, which
+    # parses as the host `htp` (no site anyone means: never crawled, nor recorded as a run).
+    sites.write_text(f"# my blogs\n{unreachable}\n{plain_site}   # the bakery\n\n"
+                     f"{plain_site}post/bread\nnot a url\nhtp//127.0.0.6:{port}\n")
     db = tmp_path / "archive.db"
     result = run_crawl("--sites", str(sites), "--db", str(db))
     assert result.returncode == 1  # failed sites, and a line that is no site
@@ -134,11 +136,12 @@ def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
     assert f"could not reach {unreachable}" in result.stderr
     assert f"no Wix blog posts found at {plain_site}" in result.stderr
     assert f"✗ {sites} line 6: not a site URL: 'not a url'" in result.stderr
+    assert f"✗ {sites} line 7: not a site URL: 'htp//127.0.0.6:{port}'" in result.stderr
     assert (f"- {plain_site}: listed twice, as {plain_site} ({sites} line 3) and as "
             f"{plain_site}post/bread ({sites} line 5): crawled once") in result.stdout
     total = next(line for line in result.stdout.splitlines() if line.startswith("Total:"))
     assert total.startswith("Total: 2 sites (2 failed), 0 posts")
-    assert total.endswith("; 1 line not a site URL")
+    assert total.endswith("; 2 lines not a site URL")
 
     runs = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
                            "--json"], capture_output=True, text=True, timeout=120)

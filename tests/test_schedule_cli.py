@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -90,3 +91,52 @@ def test_run_due_quiet_prints_nothing_when_nothing_is_due(tmp_path: Path):
     assert quiet.exit_code == 0 and quiet.output == ""
     loud = CliRunner().invoke(main, ["run-due", "--db", str(db)], env=env)
     assert loud.output.startswith(f"not-due     {FINE}  next crawl 2026-05-10 03:00 UTC (every 1w)")
+
+
+def wixarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command, in its own process."""
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})},
+                          cwd=Path(__file__).resolve().parents[1])
+
+
+def test_a_label_no_site_has_is_an_error_not_nothing_to_do(tmp_path: Path):
+    """Under cron, `run-due --label` with a typo crawled nothing and exited 0."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        record(archive, FINE, "ok", 3)
+    sites_file.add(tmp_path / "archive.sites.toml", {"url": FINE, "every": "1w",
+                                                     "labels": ["fr", "garden"]})
+    env = {"WIXARCHIVE_NOW": "2026-05-04T04:00:00Z"}
+    typo = wixarchive("run-due", "--db", str(db), "--label", "nosuch", env=env)
+    assert typo.returncode == 1 and "Traceback" not in typo.stderr
+    assert typo.stderr == (f"Error: no site has the label 'nosuch' in "
+                           f"{tmp_path / 'archive.sites.toml'} (labels: fr, garden)\n")
+    # A label that exists, whose sites are not due: nothing to do, and that is fine.
+    known = wixarchive("run-due", "--db", str(db), "--label", "fr", env=env)
+    assert known.returncode == 0 and known.stdout.startswith(f"not-due     {FINE}")
+
+
+def test_runs_takes_a_sites_file_name_and_counts_only_scheduled_sites_as_failing(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    history(db)  # DOWN: 3 failures in a row
+    sites = tmp_path / "archive.sites.toml"
+    sites_file.add(sites, {"url": FINE, "name": "Two"})
+    # `run-due --site Two` takes the sites file's name: so does `runs --site`.
+    named = wixarchive("runs", "--db", str(db), "--site", "two", "--json")
+    assert named.returncode == 0, named.stderr
+    assert {r["site"] for r in json.loads(named.stdout)} == {FINE}
+    # DOWN is no longer in the sites file (removed, or a typo crawled once): not failing.
+    failing = wixarchive("runs", "--db", str(db), "--failing")
+    assert failing.returncode == 0 and failing.stdout == "No failing sites.\n"
+    assert "Failing sites" not in wixarchive("runs", "--db", str(db)).stdout
+    # Asked for by name, its streak still shows; and once scheduled again, it counts.
+    asked = wixarchive("runs", "--db", str(db), "--failing", "--site", DOWN)
+    assert asked.returncode == 1 and asked.stdout.startswith(f"✗ {DOWN}: 3 failed run(s)")
+    sites_file.add(sites, {"url": DOWN})
+    assert wixarchive("runs", "--db", str(db), "--failing").returncode == 1
+    # A sites file named but missing is an error, not "no failing sites".
+    missing = wixarchive("runs", "--db", str(db), "--failing", "--sites",
+                         str(tmp_path / "nosuch.toml"))
+    assert missing.returncode == 1
+    assert missing.stderr == f"Error: no sites file at {tmp_path}/nosuch.toml\n"

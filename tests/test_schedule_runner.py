@@ -271,8 +271,20 @@ def test_a_crawl_stopped_at_its_time_limit_is_reported_as_a_timeout(tmp_path):
     assert [o.status for o in outcomes] == ["timeout", "ok"]
     assert "stopped at its 30m time limit after 12 posts" in outcomes[0].message
     assert exit_status(outcomes, None) == 1
-    clock.advance(minutes=1)  # the next pass resumes it
-    assert runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0].status == "timeout"
+    # Recorded as a timeout, saying why: `runs` shows it so, not as interrupted.
+    (run,) = [r for r in runs_of(tmp_path) if r["site"] == "https://slow.example/"]
+    assert run["status"] == "timeout"
+    assert run["errors"][0].startswith("stopped at its 30m time limit")
+    # A site that hangs on every crawl is retried with backoff, as a failing one: not on every
+    # pass (it was due again at once, for ever).
+    clock.advance(minutes=1)
+    waiting = runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0]
+    assert waiting.status == "not-due" and "retry after 1 failed run(s) in a row" in waiting.message
+    clock.advance(hours=1)  # then resumed; the timeouts count as failures in a row
+    again = runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0]
+    assert again.status == "timeout" and again.failures_in_a_row == 2
+    clock.advance(hours=1)  # the backoff doubles
+    assert runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0].status == "not-due"
 
 
 def test_a_stalled_crawler_is_stopped_at_its_time_limit():

@@ -29,7 +29,7 @@ from archive.crawls import (
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.store import Archive, ArchiveError
-from crawler.discover.urls import BadURL, site_root
+from crawler.discover.urls import BadURL, is_site_host, site_root
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,27 @@ class Target:
         return f"{self.url} ({self.source})" if self.source else self.url
 
 
+# A comment after a URL: `#` after a space (a `#` within a URL starts its fragment).
+_TRAILING_COMMENT = re.compile(r"\s+#.*")
+# The tables of a run-due sites file (archive/schedule/sites.py), never in a list of URLs.
+_SCHEDULE_TABLES = ("[[site]]", "[defaults]")
+
+
 def _read_sites_file(path: Path) -> list[Target]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         fail(f"cannot read sites file {path}: {exc.strerror}")
-    return [Target(line.strip(), f"{path} line {number}", number)
-            for number, line in enumerate(lines, start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
+    if any(line.strip() in _SCHEDULE_TABLES for line in lines):
+        fail(f"{path} is a schedule sites file (TOML): `wixarchive run-due --sites {path}` "
+             "crawls its sites that are due (--force: all of them); `crawl --sites` takes one "
+             "URL per line")
+    targets = []
+    for number, line in enumerate(lines, start=1):
+        url = _TRAILING_COMMENT.sub("", line).strip()
+        if url and not url.startswith("#"):
+            targets.append(Target(url, f"{path} line {number}", number))
+    return targets
 
 
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
@@ -59,13 +72,16 @@ _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9]
 
 
 def _valid_site(site: str) -> bool:
-    """An http(s) site root with a host name (or IP address) and a valid port, if any."""
+    """An http(s) site root with a domain name (or localhost, or an IP address) and a valid
+    port, if any."""
     try:
         parts = urlsplit(site)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(_HOST.fullmatch(parts.hostname or ""))
+    host = parts.hostname or ""
+    return (parts.scheme in ("http", "https") and bool(_HOST.fullmatch(host))
+            and is_site_host(host))
 
 
 STOPPING = ("Stopping: finishing the pages under way and saving them "

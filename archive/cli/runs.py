@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from archive.cli.common import (
-    chosen_sites,
     close_dead_runs,
     db_option,
     fail,
@@ -17,17 +16,22 @@ from archive.cli.common import (
     open_archive,
     write_records,
 )
+from archive.cli.sites import resolve_sites, sites_option
+from archive.schedule import sites as sites_file
 from archive.schedule.due import parse_time
 from archive.schedule.locks import is_locked, lock_path
 from archive.schedule.runner import read_history
+from archive.site_match import NoSuchSite, archived_sites, matching_sites
 from archive.store import ArchiveError
 
 # The CSV header: every key of _row, in its order (the JSON and CSV outputs carry the same fields).
 COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "pages", "new",
            "changed", "unchanged", "deleted", "failed", "first_error"]
 FAILING_COLUMNS = ["site", "failures_in_a_row", "last_ok", "first_error"]
-MARKS = {"ok": " ", "partial": "!", "failed": "✗", "interrupted": "…", "running": ">",
-         "killed": "✗"}
+MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
+         "running": ">", "killed": "✗"}
+# Statuses whose first error says why: shown under the run.
+EXPLAINED = ("failed", "timeout", "killed", "partial", "interrupted")
 
 
 def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
@@ -67,26 +71,46 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
                    f"  {r['pages']:>6} {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5}"
                    f" {r['deleted']:>4} {r['failed']:>4}")
-        if r["status"] in ("failed", "killed", "partial", "interrupted") and r["first_error"]:
+        if r["status"] in EXPLAINED and r["first_error"]:
             click.echo(f"{'':>7}↳ {r['first_error']}")
+
+
+def _scheduled(path: Path, given: bool) -> list[sites_file.Site] | None:
+    """The sites of the sites file, None when there is none (a file named by --sites or
+    $WIXARCHIVE_SITES must exist). A broken file is said, and then not used."""
+    if not path.exists():
+        if given:
+            fail(f"no sites file at {path}")
+        return None
+    try:
+        return sites_file.load(path)
+    except sites_file.SitesError as exc:
+        click.echo(f"warning: {exc}; every archived site counted", err=True)
+        return None
 
 
 @click.command("runs")
 @db_option
+@sites_option
 @click.option("--site", "site_url",
-              help="Only the runs of this site (URL, host or part of it, or name).")
+              help="Only the runs of this site (URL, host or part of it, its name, or its name "
+                   "in the sites file).")
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many runs, newest first.")
 @click.option("--failing", is_flag=True,
-              help="Only list the sites whose last runs failed; exit 1 if there are any.")
+              help="Only list the sites whose last runs failed or timed out (of the sites "
+                   "file, when there is one); exit 1 if there are any.")
 @format_options
-def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str) -> None:
+def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
+            failing: bool, fmt: str) -> None:
     """The history of crawl runs, newest first, with status and counts.
 
-    Statuses: ok, partial (some pages failed), failed, interrupted (stopped, or its process was
-    killed: the next run archives what it missed), running, killed (its process died on another
-    host or before it recorded itself). Sites whose last
-    runs failed are listed after the table, the longest failure streak first.
+    Statuses: ok, partial (some pages failed), failed, timeout (stopped at its time limit: the
+    next run resumes it), interrupted (stopped, or its process was killed: the next run
+    archives what it missed), running, killed (its process died on another host or before it
+    recorded itself). Sites whose last runs failed or timed out are listed after the table,
+    the longest failure streak first: only the sites of the sites file, when there is one (a
+    site removed from it no longer counts), else every archived site.
 
     \b
     Example:
@@ -94,20 +118,31 @@ def command(db: Path, site_url: str | None, limit: int, failing: bool, fmt: str)
         wixarchive runs --failing --db blog.db || echo "some sites keep failing"
     """
     close_dead_runs(db)
+    scheduled = _scheduled(resolve_sites(sites_path, db), given=sites_path is not None)
     with open_archive(db) as archive:
         try:
-            wanted = {s["site"] for s in chosen_sites(archive, site_url)} if site_url else None
+            if site_url:
+                # The sites file's names too, as `run-due --site NAME` takes them.
+                aliases = {s.name.lower(): s.root for s in scheduled or () if s.name}
+                wanted = {s["site"] for s in matching_sites(archived_sites(archive.conn),
+                                                            site_url, aliases)}
+            else:
+                wanted = None
             # Archive.runs has no site filter: read further back when one site is asked for.
             runs = archive.runs(limit * 50 if wanted else limit)
-        except ArchiveError as exc:
+        except (ArchiveError, NoSuchSite) as exc:
             fail(str(exc))
     rows = [_row(r, db) for r in runs if wanted is None or r["site"] in wanted][:limit]
     try:
         history = read_history(db)
     except ArchiveError as exc:
         fail(str(exc))
+    # A site asked for by --site counts; else only the sites still scheduled, when there is a
+    # sites file: a site removed from it (or a mistyped one) must not stay failing forever.
+    counted = wanted if wanted is not None else (
+        {s.root for s in scheduled} if scheduled is not None else None)
     streaks = sorted(((site, h) for site, h in history.items() if h.failures
-                      and (wanted is None or site in wanted)),
+                      and (counted is None or site in counted)),
                      key=lambda item: -item[1].failures)
     if fmt != "text":
         records = rows if not failing else [

@@ -5,10 +5,12 @@ crawl time does not make it drift) or `cron = "0 3 * * *"` (evaluated in the loc
 cron does; `$TZ` changes it). On top of the schedule:
 
 - a site never crawled is due at once;
-- an interrupted crawl (stopped by a signal or a time limit) or one whose process was killed
-  (its run row still says `running`) is due at once, so it archives what that crawl missed;
-- a failed crawl is retried after 1 h, 2 h, 4 h... (doubling with each failure in a row), but never
-  later than its next regular slot: a transient outage does not cost a whole interval.
+- an interrupted crawl (stopped by a signal) or one whose process was killed (its run row still
+  says `running`) is due at once, so it archives what that crawl missed;
+- a failed crawl, or one stopped at its time limit (`timeout`: a site that hangs would otherwise
+  be crawled again on every pass, forever), is retried after 1 h, 2 h, 4 h... (doubling with
+  each failed or timed-out run in a row), but never later than its next regular slot: a
+  transient outage does not cost a whole interval. The next crawl resumes a timed-out one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 # Runs that neither succeed nor fail: they say nothing about whether a site keeps failing.
 NEUTRAL = ("interrupted", "running")
+# Runs that count as failures, in a row: for the retry backoff and the failing sites.
+FAILURES = ("failed", "timeout")
 
 
 class ScheduleError(ValueError):
@@ -98,7 +102,7 @@ class SiteHistory:
     """What scheduling needs from a site's crawl_runs rows."""
 
     last: dict[str, Any] | None = None  # the newest run row
-    failures: int = 0                   # failed runs in a row, counted from the newest
+    failures: int = 0                   # failed (or timed-out) runs in a row, from the newest
     last_ok: str | None = None          # start of the newest ok or partial run
 
 
@@ -114,7 +118,7 @@ def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
             if run["status"] in ("ok", "partial"):
                 last_ok = run["started_at"]
                 break
-            if run["status"] == "failed":
+            if run["status"] in FAILURES:
                 failures += 1
         result[site] = SiteHistory(last=runs[0], failures=failures, last_ok=last_ok)
     return result
@@ -141,7 +145,7 @@ def when_due(schedule: Schedule, history: SiteHistory | None, *,
     if last["status"] == "interrupted":
         return Due(ended, "the last crawl was interrupted: resuming")
     regular = schedule.next_after(started, tz)
-    if last["status"] == "failed":
+    if last["status"] in FAILURES:
         retry = ended + RETRY_AFTER * 2 ** (max(history.failures, 1) - 1)
         if retry < regular:
             return Due(retry, f"retry after {history.failures} failed run(s) in a row")

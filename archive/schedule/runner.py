@@ -36,7 +36,13 @@ from archive.crawls import (
     scrapy_overrides,
 )
 from archive.schedule import sites as sites_file
-from archive.schedule.due import SiteHistory, format_duration, history_by_site, when_due
+from archive.schedule.due import (
+    FAILURES,
+    SiteHistory,
+    format_duration,
+    history_by_site,
+    when_due,
+)
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError
@@ -203,6 +209,13 @@ class Runner:
         for key in select_keys:
             if not any(site.matches(key) for site in sites):
                 raise sites_file.SitesError(f"no site {key!r} in {self.sites_path}")
+        # A mistyped label under cron must not pass for "nothing to do" either.
+        known = sorted({label for site in sites for label in site.labels})
+        for label in labels:
+            if label not in known:
+                raise sites_file.SitesError(
+                    f"no site has the label {label!r} in {self.sites_path} "
+                    f"(labels: {', '.join(known) or 'none'})")
         if select_keys:
             sites = [s for s in sites if any(s.matches(k) for k in select_keys)]
         if labels:
@@ -323,7 +336,7 @@ class Runner:
             outcome.seconds = round(time.monotonic() - origin, 2)
             if lock.stale:
                 outcome.stale_lock = lock.stale.describe() + ", which was killed"
-            if outcome.status == "failed":
+            if outcome.status in FAILURES:
                 outcome.failures_in_a_row = (history.failures if history else 0) + 1
             outcomes[position] = outcome
             if report:
@@ -350,16 +363,27 @@ class Runner:
             return self._outcome(site, "skipped", "not started: stopping")
         status = summary.get("status", "failed")
         message = summary.get("message") or status
-        if summary.get("timed_out") and status == "interrupted":
+        timed_out = bool(summary.get("timed_out")) and status == "interrupted"
+        if timed_out:
             status = "timeout"
             message = (f"stopped at its {format_duration(site.timeout)} time limit after "
                        f"{summary.get('posts', 0)} posts; the next run resumes it")
+            # Recorded as such (the crawler records it as interrupted), its reason first: a
+            # site that hangs on every crawl counts as failing and is retried with backoff.
+            summary = {**summary, "status": status,
+                       "errors": [message, *(summary.get("errors") or [])]}
         run_id = summary.get("run_id")
-        if run_id is None:
-            try:
+        try:
+            if run_id is None:
                 run_id = self._record(site, summary, before, started)
-            except ArchiveError as exc:
-                message += f" (not recorded in the history: {exc})"
+            elif timed_out:
+                with Archive.open(self.db, create=False) as archive:
+                    archive.finish_run(run_id, status=status, errors=summary["errors"],
+                                       counts={**(summary.get("counts") or {}),
+                                               "pages": summary.get("pages_fetched", 0)},
+                                       finished_at=summary.get("finished_at"))
+        except ArchiveError as exc:
+            message += f" (not recorded in the history: {exc})"
         outcome = self._outcome(site, status, message)
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)

@@ -47,6 +47,7 @@ from archive import atomic_file
 from archive.attachments import parse_kinds
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
 from archive.store import site_root
+from crawler.discover.urls import is_site_host
 
 DEFAULT_EVERY = "1d"
 DEFAULT_TIMEOUT = "4h"
@@ -118,6 +119,9 @@ def normalize_url(url: str) -> str:
         host = None
     if host is None or parts.scheme not in ("http", "https"):
         raise SitesError(f"{url!r} is not a web site address (http:// or https://)")
+    if not is_site_host(host):
+        raise SitesError(f"{url!r} is not a web site address: its host {host!r} is no domain "
+                         "name (a mistyped scheme, such as htp//?)")
     return url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -39,6 +40,19 @@ def site_root(url: str) -> str:
         if first and first != "post":
             path = f"/{first}/"
     return urlunsplit((scheme, host, path, "", ""))
+
+
+def is_site_host(host: str) -> bool:
+    """Whether a host name can be a web site: a domain name (with a dot), `localhost` or an IP
+    address. A single word is a mistyped URL: `htp//b.example` parses as host `htp`."""
+    host = host.rstrip(".").lower()
+    if "." in host or host == "localhost":
+        return bool(host)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def normalize_url(url: str) -> str:

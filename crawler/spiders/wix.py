@@ -69,7 +69,9 @@ def _known_posts(db: str | None, site: str) -> tuple[dict[str, KnownPost], str |
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
             last = archive.last_run(site)
-            cut_short = last if last and last["status"] in ("interrupted", "running") else None
+            # Stopped before its end (also at its time limit: `timeout`): resumed.
+            cut_short = (last if last and last["status"] in ("interrupted", "timeout", "running")
+                         else None)
             return archive.known_posts(site), cut_short and cut_short["started_at"]
     except ArchiveError:
         return {}, None  # no archive yet (or unreadable: the pipeline reports that when it writes)
