@@ -330,12 +330,22 @@ def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
-def earlier_response(conn: sqlite3.Connection, digest: str) -> tuple[str, str] | None:
-    """(URL, WARC-Date) of an archived response with this payload, if any."""
+def earlier_response(conn: sqlite3.Connection, digest: str,
+                     lost: dict[int, int] | None = None) -> tuple[str, str] | None:
+    """(URL, WARC-Date) of an archived response with this payload, if any; with `lost`
+    (archive.lost_captures.lost_files), only one still whole in its file, so that a payload
+    whose only copy is lost is stored again rather than pointed at."""
     # fetchall: a statement left unfinished keeps its read transaction (and snapshot) open.
-    rows = conn.execute("SELECT url, fetched_at FROM captures WHERE payload_digest = ? "
-                        "AND kind = 'response' LIMIT 1", (digest,)).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else None
+    if not lost:
+        rows = conn.execute("SELECT url, fetched_at FROM captures WHERE payload_digest = ? "
+                            "AND kind = 'response' LIMIT 1", (digest,)).fetchall()
+        return (rows[0][0], rows[0][1]) if rows else None
+    for url, fetched_at, file_id, offset, length in conn.execute(
+            "SELECT url, fetched_at, file_id, offset, length FROM captures WHERE "
+            "payload_digest = ? AND kind = 'response' ORDER BY id", (digest,)).fetchall():
+        if not (file_id in lost and offset + length > lost[file_id]):
+            return url, fetched_at
+    return None
 
 
 def record_media(conn: sqlite3.Connection, url: str, status: str, fetched_at: str,
@@ -605,13 +615,9 @@ class Reader:
             raise CaptureError(f"cannot read capture file {path}: {exc.strerror}") from None
         if len(raw) < length:
             raise CaptureError(f"capture file {path} is truncated (record at offset {offset})")
-        try:
-            inflater = _inflate.decompressobj(zlib.MAX_WBITS + 16)  # one gzip member
-            data = inflater.decompress(raw)
-            if not inflater.eof:
-                raise zlib.error("incomplete")
-        except (zlib.error, _inflate.error):
-            raise CaptureError(f"capture file {path} is damaged at offset {offset}") from None
+        data = inflate_member(raw)
+        if data is None:
+            raise CaptureError(f"capture file {path} is damaged at offset {offset}")
         return data
 
     def payload(self, where: Location) -> Payload:
@@ -629,6 +635,17 @@ class Reader:
 
 
 _inflate = _fast_zlib or zlib  # ISA-L's inflate where installed (a dependency)
+
+
+def inflate_member(raw: bytes) -> bytes | None:
+    """One whole gzip member, inflated, its CRC-32 and length checked (the gzip trailer); None
+    when it is cut short or damaged."""
+    try:
+        inflater = _inflate.decompressobj(zlib.MAX_WBITS + 16)
+        data = inflater.decompress(raw)
+    except (zlib.error, _inflate.error):
+        return None
+    return data if inflater.eof else None
 
 
 def split_response(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
@@ -691,8 +708,8 @@ def read_payload(conn: sqlite3.Connection, directory: Path, record_id: str) -> P
 
 
 def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload | None:
-    """An image archived at full size (media status 'stored'), read from its capture; None if
-    it was not archived or its capture cannot be read."""
+    """An image (video, document) archived at full size (media status 'stored'), read from
+    its capture; None if it was not archived, CaptureError if its capture cannot be read."""
     try:
         rows = conn.execute("SELECT capture FROM media WHERE url = ? AND status = 'stored'",
                             (url,)).fetchall()
@@ -700,10 +717,7 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
         return None
     if not rows or not rows[0][0]:
         return None
-    try:
-        return read_payload(conn, directory, rows[0][0])
-    except CaptureError:
-        return None
+    return read_payload(conn, directory, rows[0][0])
 
 
 def stored_media_files(conn: sqlite3.Connection,
@@ -764,6 +778,41 @@ def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> lis
     return problems
 
 
+# What `check` says of lost records: a crawl captures them again (see lost_captures).
+RECAPTURE_HINT = ("a crawl of their site captures its posts and images again while it is up "
+                  "(`wixarchive crawl SITE`)")
+SHOWN_LOST = 3  # URLs named of the records a missing or truncated file lost
+
+
+def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str = "") -> str:
+    """The records of a capture file that lie (wholly or partly) past `size` bytes (0 for a
+    missing file), counted by kind with the first few URLs: "37 records (4 posts, 30 images,
+    3 documents: http://…, http://…, http://…, …)". A post is a capture of a post's URL; an
+    image, video or document, one a media row names."""
+    media = dict(conn.execute("SELECT m.capture, coalesce((SELECT a.kind FROM attachments a "
+                              "WHERE a.url = m.url LIMIT 1), 'image') FROM media m "
+                              "WHERE m.capture IS NOT NULL").fetchall())
+    rows = conn.execute(
+        "SELECT c.record_id, c.url, EXISTS (SELECT 1 FROM posts p WHERE p.url = c.url) "
+        "FROM captures c WHERE c.file_id = ? AND c.offset + c.length > ? ORDER BY c.offset",
+        (file_id_, size)).fetchall()
+    counts: dict[str, int] = {"post": 0, "image": 0, "document": 0, "video": 0, "other": 0}
+    shown: dict[str, list[str]] = {kind: [] for kind in counts}
+    for record_id, url, is_post in rows:
+        kind = "post" if is_post else media.get(record_id, "other")
+        counts[kind] += 1
+        if len(shown[kind]) < SHOWN_LOST:
+            shown[kind].append(url)
+    records = f"{len(rows)} record{'s' if len(rows) != 1 else ''}{where}"
+    if not rows:
+        return records
+    parts = [f"{n} " + ("sitemaps, feeds and other pages" if kind == "other" else
+                        kind + ("s" if n != 1 else "")) for kind, n in counts.items() if n]
+    examples = [url for kind in counts for url in shown[kind]][:SHOWN_LOST]  # posts first
+    more = ", …" if len(rows) > len(examples) else ""
+    return f"{records} ({', '.join(parts)}: {', '.join(examples)}{more})"
+
+
 def _verify_file(conn: sqlite3.Connection, reader: Reader,
                  file: tuple[int, str, int, str | None],
                  problems: list[str], limit: int) -> None:
@@ -773,9 +822,9 @@ def _verify_file(conn: sqlite3.Connection, reader: Reader,
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        count = conn.execute("SELECT count(*) FROM captures WHERE file_id = ?",
-                             (file_id_,)).fetchone()[0]
-        problems.append(f"captures: {path} is missing ({count} records indexed in it)")
+        problems.append(f"captures: {path} is missing, with the "
+                        f"{describe_lost(conn, file_id_, 0, ' indexed in it')}; "
+                        f"{RECAPTURE_HINT}")
         return
     if size < indexed:
         problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
@@ -786,8 +835,11 @@ def _verify_file(conn: sqlite3.Connection, reader: Reader,
             "SELECT record_id, url, payload_digest, offset, length FROM captures "
             "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall():
         if offset + length > size:
-            problems.append(f"captures: {path}: record at {offset} ({url}) is cut off")
-            break  # the rest of a truncated file is cut off too
+            # The rest of a truncated file is cut off too: named together.
+            problems.append(f"captures: {path}: record at {offset} ({url}) is cut off: lost "
+                            f"from there on, {describe_lost(conn, file_id_, size)}; "
+                            f"{RECAPTURE_HINT}")
+            break
         try:
             record = parse_record(reader.record(name, offset, length))
         except (CaptureError, Exception) as exc:  # noqa: BLE001 - any damage is a finding

@@ -61,6 +61,9 @@ class Fetch(NamedTuple):
     http_last_modified: str | None = None
     capture: str | None = None  # the WARC-Record-ID of the capture it was extracted from
     source: str = "crawl"  # what made the version: 'crawl' or 'reextract'
+    # Fetched again because the current version's capture was lost (archive.lost_captures):
+    # unchanged, that version names this fetch's capture instead.
+    recapture: bool = False
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -126,6 +129,7 @@ class _Prepared(NamedTuple):
     links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]
     attachments: list[tuple[Any, ...]]  # attachments rows of new, changed and relinked posts
     relinked: list[tuple[int]]  # unchanged posts whose attachments are written anew
+    recaptured: list[tuple[str, int, int]]  # (capture, post id, version) replacing a lost one
 
 
 def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
@@ -183,7 +187,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
              sites: dict[tuple[str, str | None], int], next_id: int,
              run_id: int | None) -> _Prepared:
     """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on."""
-    prepared = _Prepared([], [], [], [], [], [], [], [])
+    prepared = _Prepared([], [], [], [], [], [], [], [], [])
     for fetch in fetches:
         article, now = fetch.article, fetch.fetched_at
         digest = article.content_hash()
@@ -192,6 +196,8 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             prepared.touched.append(
                 (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
             prepared.outcomes.append("unchanged")
+            if fetch.recapture and fetch.capture:
+                prepared.recaptured.append((fetch.capture, row[0], row[2]))
             if article.attachments:
                 # Unchanged content can still bring attachments an older extractor did not
                 # record (an archive from before v12): they are rewritten, few and cheap.
@@ -257,6 +263,8 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
                          "http_last_modified = ?, deleted_at = NULL WHERE id = ?",
                          prepared.touched)
+        conn.executemany("UPDATE post_versions SET capture = ? WHERE post_id = ? AND version = ?",
+                         prepared.recaptured)
         changed = [(values[-1],) for values in prepared.updates]
         _complete_previous(conn, [post_id for (post_id,) in changed])
         conn.executemany(_UPDATE_POST, prepared.updates)

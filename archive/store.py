@@ -427,14 +427,16 @@ class Archive:
     def save_article(self, article: Article, *, run_id: int | None = None,
                      fetched_at: str | None = None, lastmod: str | None = None,
                      etag: str | None = None, http_last_modified: str | None = None,
-                     capture: str | None = None) -> str:
+                     capture: str | None = None, recapture: bool = False) -> str:
         """Store one fetched post; returns 'new', 'changed' or 'unchanged'.
 
         A version row is written only when the content hash differs from the current version's;
-        a post marked deleted that is saved again is undeleted.
+        a post marked deleted that is saved again is undeleted. `recapture`: fetched again
+        because the current version's capture was lost; unchanged, that version then names
+        `capture`.
         """
         fetch = Fetch(article, fetched_at or utc_now(), lastmod, etag, http_last_modified,
-                      capture)
+                      capture, recapture=recapture)
         return self.save_articles([fetch], run_id=run_id)[0]
 
     def save_articles(self, fetches: Iterable[Fetch | Article], *,

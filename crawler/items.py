@@ -17,6 +17,9 @@ class FetchedPage:
     etag: str | None = None
     http_last_modified: str | None = None
     capture: str | None = None  # WARC-Record-ID of its raw capture (crawler.capture)
+    # Fetched again because its newest capture was lost: an unchanged post's current version
+    # then names this capture (archive.lost_captures).
+    recapture: bool = False
 
 
 @dataclass

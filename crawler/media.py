@@ -139,6 +139,14 @@ class MediaFetcher:
                                                              self.after_image)
         except ArchiveError:
             return  # no archive yet: no posts, no images
+        self._queue(urls)
+
+    def recapture(self, lost: dict[str, str]) -> None:
+        """Queue the stored images whose capture is lost (archive.lost_captures: URL -> kind),
+        to be fetched again; media_to_fetch leaves them out, as stored."""
+        self._queue([url for url, kind in lost.items() if kind == "image"])
+
+    def _queue(self, urls: list[str]) -> None:
         for url in urls:
             if url not in self.requested:
                 self.requested.add(url)

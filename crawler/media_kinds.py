@@ -70,6 +70,16 @@ class KindsFetcher(MediaFetcher):
                 self.files.add(url)
                 self.waiting.append(url)
 
+    def recapture(self, lost: dict[str, str]) -> None:
+        """The lost images when images are asked for, and the lost files of the kinds asked
+        for (marked as files: their payload need not be an image)."""
+        if "images" in self.kinds:
+            super().recapture(lost)
+        wanted = {kind for name, kind in attachments.KINDS.items() if kind and name in self.kinds}
+        files = [url for url, kind in lost.items() if kind in wanted]
+        self.files.update(files)
+        self._queue(files)
+
     def _request(self, spider: Any, url: str) -> scrapy.Request:
         request = super()._request(spider, url)
         if url in self.files:

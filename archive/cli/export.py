@@ -7,6 +7,7 @@ import errno
 import json
 import mimetypes
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,6 +127,13 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
     problems = summary.get("problems") or []
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
+    unreadable = summary.get("unreadable_media", 0)
+    if unreadable:
+        click.echo(f"Error: {summary.pop('unreadable_description')} could not be read from "
+                   "the captures (the export links them on the site instead; run `wixarchive "
+                   "check` for details)", err=True)
+    else:
+        summary.pop("unreadable_description", None)
     if summary.get("skipped_records", 0) > len(problems):
         click.echo(f"Error: {summary['skipped_records'] - len(problems)} more records could not "
                    "be read (run `wixarchive check`)", err=True)
@@ -151,7 +159,7 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
         click.echo("Note: the posts' images were captured at full size only, not at the sizes "
                    "their pages show them, so images inside a replayed post stay blank (crawl "
                    "again with --page-requisites).", err=True)
-    if problems:
+    if problems or unreadable:
         sys.exit(1)
 
 
@@ -208,18 +216,16 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
         folder = Path(out)
         if folder.exists() and not folder.is_dir():
             fail(f"{folder} is a file; markdown export needs a folder")
-        from archive import captures
-
-        directory = captures.captures_dir(db)
+        files = ArchivedFiles(archive.conn, db)
 
         def image(url: str) -> bytes | None:
-            payload = captures.stored_media(archive.conn, directory, url)
+            payload = files.read(url)
             return payload.decoded_body() if payload is not None else None
 
         # Each post's videos and documents, linked (and copied when archived) beside it.
         posts = with_attachments(archive, posts)
         try:
-            return {"posts": markdown.write(posts, folder, image)}
+            return {"posts": markdown.write(posts, folder, image), **files.summary()}
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
     from archive.export import wxr
@@ -227,9 +233,10 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
     head = wxr.collect_head(post_terms(archive, sites))
     published = None
     folder = None
+    files = ArchivedFiles(archive.conn, db)
     if images_url is not None:
         folder = images_folder(Path(out))
-        published = _publisher(archive, db, folder, images_url)
+        published = _publisher(files, folder, images_url)
     with _output(out, binary=True) as stream:
         written = wxr.write(with_attachments(archive, posts), stream, sites=sites, head=head,
                             published=published)
@@ -237,8 +244,53 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
                               "files": written.files}
     if folder is not None:
         result.update(archived_images=written.copies, archived_files=written.file_copies,
-                      images_folder=str(folder))
+                      images_folder=str(folder), **files.summary())
     return result
+
+
+class ArchivedFiles:
+    """The archived images, videos and documents an export copies, read from the captures;
+    those archived whose capture cannot be read (a capture file missing, cut short or
+    damaged) are kept, to be named after the export."""
+
+    def __init__(self, conn: Any, db: Path) -> None:
+        from archive import captures
+
+        self.conn = conn
+        self.directory = captures.captures_dir(db)
+        self.unreadable: dict[str, None] = {}  # URLs, in the order met
+
+    def read(self, url: str) -> Any:
+        """The archived response for `url` (a captures.Payload), None when it is not archived
+        or cannot be read."""
+        from archive import captures
+
+        if url in self.unreadable:
+            return None
+        try:
+            return captures.stored_media(self.conn, self.directory, url)
+        except captures.CaptureError:
+            self.unreadable[url] = None
+            return None
+
+    def summary(self) -> dict[str, Any]:
+        """The summary's count and list of the unreadable ones, and (for the message) how many
+        of each kind: "3 images and 1 document"."""
+        urls = list(self.unreadable)
+        if not urls:
+            return {"unreadable_media": 0, "unreadable_media_urls": []}
+        kinds: dict[str, str] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            kinds.update(self.conn.execute(
+                "SELECT url, kind FROM attachments WHERE url IN "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        counts = Counter(kinds.get(url, "image") for url in urls)  # attachments: video, document
+        parts = [f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
+                 for kind in ("image", "document", "video") if counts[kind]]
+        description = " and ".join(parts)
+        return {"unreadable_media": len(urls), "unreadable_media_urls": urls,
+                "unreadable_description": description}
 
 
 def images_folder(out: Path) -> Path:
@@ -246,19 +298,18 @@ def images_folder(out: Path) -> Path:
     return out.with_name(f"{out.stem}-images")
 
 
-def _publisher(archive: Any, db: Path, folder: Path, base: str) -> Any:
+def _publisher(files: ArchivedFiles, folder: Path, base: str) -> Any:
     """A function giving an image's (video's, document's) URL under `base`, its archived bytes
     written to `folder` (once per content: the file is named by its digest and keeps its
-    extension, which WordPress reads its type from); None if it is not archived."""
-    from archive import captures
+    extension, which WordPress reads its type from); None if it is not archived or cannot be
+    read."""
     from archive.export.markdown import image_name
 
-    directory = captures.captures_dir(db)
     base = base if base.endswith("/") else base + "/"
     folder.mkdir(exist_ok=True)
 
     def published(url: str) -> str | None:
-        payload = captures.stored_media(archive.conn, directory, url)
+        payload = files.read(url)
         if payload is None:
             return None
         data = payload.decoded_body()

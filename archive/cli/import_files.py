@@ -41,6 +41,11 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
     """
     from archive.importer import import_files
 
+    unreadable = _unreadable(files)
+    if len(unreadable) == len(files):
+        # Nothing to import: no archive is created, and one line says why.
+        fail(f"cannot read {'; '.join(unreadable)}" if len(files) == 1 else
+             f"cannot read any of the {len(files)} files: {'; '.join(unreadable)}")
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
@@ -87,6 +92,18 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         click.echo(f"Error: {error}", err=True)
     if result.errors:
         sys.exit(1)
+
+
+def _unreadable(files: tuple[Path, ...]) -> list[str]:
+    """"<file>: <reason>" of each file that cannot be opened for reading."""
+    found = []
+    for path in files:
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            found.append(f"{path}: {exc.strerror or exc}")
+    return found
 
 
 def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult

@@ -35,7 +35,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from archive import captures
+from archive import captures, lost_captures
 from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
 
@@ -86,6 +86,7 @@ class CaptureMiddleware:
         self.reader: Archive | None = None  # the crawl thread's, to find repeated payloads
         self.pending: list[captures.CaptureRow] = []  # written, not yet indexed
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> first (URL, date) this run
+        self.lost: lost_captures.LostFiles = {}  # capture files missing or cut short at start
         # The last records are indexed once the engine has stopped: by then the item pipeline
         # has committed and closed its archive worker, the only other writer.
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -137,9 +138,11 @@ class CaptureMiddleware:
         if self.reader is None and self._archive_ready():
             with contextlib.suppress(ArchiveError):
                 self.reader = Archive.open(self.db, readonly=True, create=False)
+                # Records lost from their files (deleted, cut short): never pointed at.
+                self.lost = lost_captures.lost_files(self.reader.conn, self.directory)
         if self.reader is None:
             return None
-        return captures.earlier_response(self.reader.conn, digest)
+        return captures.earlier_response(self.reader.conn, digest, self.lost)
 
     def _archive_ready(self) -> bool:
         try:
@@ -252,6 +255,7 @@ class CaptureMiddleware:
         if not self.failed:
             try:
                 self._index(closing=True)
+                self._forget_replaced()
             except (OSError, sqlite3.Error, ArchiveError) as exc:
                 self.failed = f"captures could not be indexed: {exc}"
                 logger.error(self.failed)
@@ -265,6 +269,23 @@ class CaptureMiddleware:
                 archive.close()
         if self.archive is None and not self.db.exists():
             self._discard(closed_files + ([current] if current else []))
+
+    def _forget_replaced(self) -> None:
+        """Records lost from their files that this crawl (or an earlier one) captured again
+        leave the index (archive.lost_captures): `check` then passes."""
+        if self.archive is None or not self.lost:
+            return
+        conn = self.archive.conn
+        if not captures.begin_when_free(conn, FINAL_PATIENCE):
+            return  # the next crawl does it
+        try:
+            forgotten = lost_captures.forget_replaced(conn, self.directory)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if forgotten:
+            logger.info("%d lost captures, captured again, left the index", forgotten)
 
     def _discard(self, names: list[str]) -> None:
         """No archive was made (nothing found worth archiving): leave no captures behind."""

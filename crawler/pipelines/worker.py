@@ -204,6 +204,7 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
+            recapture=item.recapture,
         )
         return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):

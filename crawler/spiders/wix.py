@@ -19,6 +19,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import failure_to_exc_info
 from twisted.python.failure import Failure
 
+from archive.captures import captures_dir
+from archive.lost_captures import Lost, lost_captures
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
@@ -61,20 +63,26 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _known_posts(db: str | None, site: str) -> tuple[dict[str, KnownPost], str | None]:
-    """What the archive already holds for this site, to re-fetch only what changed, and when
-    the site's last run started if it was cut short (interrupted, or its process died)."""
+def _known_posts(db: str | None, site: str,
+                 captures: bool) -> tuple[dict[str, KnownPost], str | None, Lost]:
+    """What the archive already holds for this site, to re-fetch only what changed; when the
+    site's last run started if it was cut short (interrupted, or its process died); and, when
+    the crawl captures, what it must fetch again because its capture was lost (a capture file
+    deleted or cut short: archive.lost_captures)."""
+    nothing = Lost(set(), {})
     if not db:
-        return {}, None
+        return {}, None, nothing
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
             last = archive.last_run(site)
             # Stopped before its end (also at its time limit: `timeout`): resumed.
             cut_short = (last if last and last["status"] in ("interrupted", "timeout", "running")
                          else None)
-            return archive.known_posts(site), cut_short and cut_short["started_at"]
+            lost = lost_captures(archive.conn, captures_dir(db), site) if captures else nothing
+            return archive.known_posts(site), cut_short and cut_short["started_at"], lost
     except ArchiveError:
-        return {}, None  # no archive yet (or unreadable: the pipeline reports that when it writes)
+        # No archive yet (or unreadable: the pipeline reports that when it writes).
+        return {}, None, nothing
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -106,6 +114,9 @@ class WixBlogSpider(scrapy.Spider):
         self.listings_capped = False
         self.errors: list[str] = []
         self.known: dict[str, KnownPost] = {}
+        # Known posts whose newest capture is lost: fetched again whatever their lastmod, with
+        # no conditional request (a 304 would capture nothing).
+        self.recapture: set[str] = set()
         self.resumed_since: str | None = None  # when the run this one resumes started
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
         self.fetched_pages = 0  # FetchedPage items handed to the pipeline
@@ -115,9 +126,17 @@ class WixBlogSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        spider.known, spider.resumed_since = _known_posts(crawler.settings.get("WIXARCHIVE_DB"),
-                                                          spider.site)
+        spider.known, spider.resumed_since, lost = _known_posts(
+            crawler.settings.get("WIXARCHIVE_DB"), spider.site,
+            crawler.settings.getbool("WIXARCHIVE_CAPTURE", True))
+        spider.recapture = lost.posts
         spider.media = media_fetcher(crawler.settings, spider.site)
+        if lost.posts or lost.media:
+            spider.logger.info("%s: %d posts and %d images, videos or documents whose captures "
+                               "are lost are fetched again", spider.site, len(lost.posts),
+                               len(lost.media))
+        if spider.media is not None:
+            spider.media.recapture(lost.media)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -224,7 +243,7 @@ class WixBlogSpider(scrapy.Spider):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
-                if (known and known.deleted_at is None
+                if (known and known.deleted_at is None and url not in self.recapture
                         and (unchanged_since_fetch(entry.lastmod, known)
                              or archived_since(entry.lastmod, known, self.resumed_since))):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
@@ -239,8 +258,8 @@ class WixBlogSpider(scrapy.Spider):
             # Archived posts and sitemap posts are decided by the sitemap's lastmod. Every
             # item of the blog's feed is a post, whatever its URL's prefix (see lists_post).
             url = normalize_url(item.link)
-            if (self._in_site(item.link)
-                    and url not in self.known and url not in self.sitemap_urls):
+            if (self._in_site(item.link) and url not in self.sitemap_urls
+                    and (url not in self.known or url in self.recapture)):
                 yield self._post_request(item.link)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -403,7 +422,7 @@ class WixBlogSpider(scrapy.Spider):
     def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
         headers = {}
         known = self.known.get(normalize_url(url))
-        if known and known.deleted_at is None:
+        if known and known.deleted_at is None and normalize_url(url) not in self.recapture:
             # Conditional request: an unchanged post costs a 304 with no body.
             if known.etag:
                 headers["If-None-Match"] = known.etag
@@ -441,6 +460,7 @@ class WixBlogSpider(scrapy.Spider):
             etag=_header(response, "ETag"),
             http_last_modified=_header(response, "Last-Modified"),
             capture=response.meta.get(CAPTURE_META),
+            recapture=url in self.recapture,
         )
 
     def gone_from_sitemap(self) -> list[str]:

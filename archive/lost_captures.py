@@ -1,0 +1,161 @@
+"""Captures lost from their files (a capture file deleted or cut short), and their replacement.
+
+A crawl finds them when it starts, cheaply: one stat per capture file, compared with how far
+the index says the file goes (capture_files.bytes); only the records of a file that is missing
+or shorter than that are looked at, by their indexed offset and length. No byte is read.
+
+Then (crawler.spiders.wix, crawler.media) it fetches again, unconditionally, each post of the
+site whose newest capture is lost and each image (video, document) whose stored capture is,
+and the new captures take their place: an unchanged post's current version and a media row
+name the new capture (archive.ingest, archive.captures.record_media). At its end
+(crawler.capture.middleware) the index forgets each lost record that nothing names any more
+and whose URL was captured again since; a file left with no record indexed is forgotten too,
+so `check` passes again. A lost record something still names (an older version of a post,
+which no crawl can fetch again) stays indexed, and `check` keeps naming it.
+
+Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import NamedTuple
+
+# capture file id -> bytes still there (0: the file is missing), for files shorter than indexed
+LostFiles = dict[int, int]
+
+
+def lost_files(conn: sqlite3.Connection, directory: Path) -> LostFiles:
+    """The capture files that are missing or shorter than the index says, and what is left."""
+    try:
+        files = conn.execute("SELECT id, name, bytes FROM capture_files").fetchall()
+    except sqlite3.OperationalError:  # an archive from before captures
+        return {}
+    lost: LostFiles = {}
+    for file_id, name, indexed in files:
+        try:
+            size = (directory / name).stat().st_size
+        except FileNotFoundError:
+            lost[file_id] = 0
+            continue
+        if size < indexed:
+            lost[file_id] = size
+    return lost
+
+
+def is_lost(lost: LostFiles, file_id: int, offset: int, length: int) -> bool:
+    """Whether a record (file id, offset, length) is not wholly in its file any more."""
+    return file_id in lost and offset + length > lost[file_id]
+
+
+def _lost_records(conn: sqlite3.Connection, lost: LostFiles) -> list[tuple[int, str, str]]:
+    """(captures id, record id, URL) of every record of the lost files past what is left."""
+    found = []
+    for file_id, size in lost.items():
+        found += conn.execute("SELECT id, record_id, url FROM captures WHERE file_id = ? "
+                              "AND offset + length > ?", (file_id, size)).fetchall()
+    return found
+
+
+def _unreadable(conn: sqlite3.Connection, lost: LostFiles, record_ids: list[str]) -> set[str]:
+    """Those of the records that cannot be read: lost themselves, or revisits whose payload
+    is in no response still whole."""
+    unreadable: set[str] = set()
+    revisits: dict[str, list[str]] = {}  # payload digest -> revisit record ids
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start:start + 500]
+        for record_id, kind, digest, file_id, offset, length in conn.execute(
+                "SELECT record_id, kind, payload_digest, file_id, offset, length FROM captures "
+                f"WHERE record_id IN ({','.join('?' * len(chunk))})", chunk).fetchall():
+            if is_lost(lost, file_id, offset, length):
+                unreadable.add(record_id)
+            elif kind == "revisit" and digest:
+                revisits.setdefault(digest, []).append(record_id)
+    for digest, ids in revisits.items():
+        originals = conn.execute("SELECT file_id, offset, length FROM captures WHERE "
+                                 "payload_digest = ? AND kind = 'response'", (digest,)).fetchall()
+        if not any(not is_lost(lost, *original) for original in originals):
+            unreadable.update(ids)
+    return unreadable
+
+
+class Lost(NamedTuple):
+    """What a crawl of a site fetches again because its capture is lost."""
+
+    posts: set[str]  # post URLs whose newest capture is lost
+    media: dict[str, str]  # URL -> 'image', or the attachment's kind ('video', 'document')
+
+
+def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
+    """The site's posts (not deleted) whose newest capture, the one `reextract` reads, is
+    lost, and its stored images, videos and documents whose capture is lost."""
+    lost = lost_files(conn, directory)
+    if not lost:
+        return Lost(set(), {})  # the common case: one stat per file, no query
+    # The newest successful capture of each post's URL, else the one its version names: what
+    # archive.reextract reads.
+    newest = dict(conn.execute(
+        "SELECT p.url, coalesce((SELECT c.record_id FROM captures c WHERE c.url = p.url "
+        "AND c.status = 200 ORDER BY c.fetched_at DESC LIMIT 1), (SELECT v.capture FROM "
+        "post_versions v WHERE v.post_id = p.id AND v.version = p.version)) FROM posts p "
+        "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND p.deleted_at IS NULL",
+        (site,)).fetchall())
+    media = dict(conn.execute(
+        "SELECT m.url, m.capture FROM media m WHERE m.status = 'stored' AND m.capture IS NOT "
+        "NULL AND m.url IN (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id "
+        "JOIN sites s ON s.id = p.site_id WHERE s.url = ? UNION SELECT a.url FROM "
+        "attachments a JOIN posts p ON p.id = a.post_id JOIN sites s ON s.id = p.site_id "
+        "WHERE s.url = ?)", (site, site)).fetchall())
+    unreadable = _unreadable(conn, lost, [r for r in [*newest.values(), *media.values()] if r])
+    lost_media = {url: "image" for url, record_id in media.items() if record_id in unreadable}
+    if lost_media:
+        urls = list(lost_media)
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            lost_media.update(conn.execute(
+                "SELECT url, kind FROM attachments WHERE url IN "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+    return Lost({url for url, record_id in newest.items() if record_id in unreadable},
+                lost_media)
+
+
+def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:
+    """Inside the caller's transaction: drop from the index each lost record that no post
+    version or media row names and whose URL has a whole capture made after it; then the
+    files left with no record indexed (missing ones), or none past their end (cut short ones,
+    whose indexed size becomes what is left). Returns how many records were dropped."""
+    lost = lost_files(conn, directory)
+    records = _lost_records(conn, lost)
+    # Which of them something names: one pass over the versions and the media rows each
+    # (post_versions.capture has no index of its own).
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS lost_records (record_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.lost_records")
+    conn.executemany("INSERT OR IGNORE INTO temp.lost_records VALUES (?)",
+                     [(record_id,) for _, record_id, _ in records])
+    named = {record_id for (record_id,) in conn.execute(
+        "SELECT v.capture FROM post_versions v JOIN temp.lost_records l "
+        "ON l.record_id = v.capture UNION SELECT m.capture FROM media m "
+        "JOIN temp.lost_records l ON l.record_id = m.capture")}
+    conn.execute("DROP TABLE temp.lost_records")
+    dropped = []
+    for capture_id, record_id, url in records:
+        if record_id in named:
+            continue
+        newer = conn.execute(
+            "SELECT c.file_id, c.offset, c.length FROM captures c JOIN captures l "
+            "ON l.id = ? WHERE c.url = ? AND c.fetched_at > l.fetched_at",
+            (capture_id, url)).fetchall()
+        if any(not is_lost(lost, *capture) for capture in newer):
+            dropped.append((capture_id,))
+    conn.executemany("DELETE FROM captures WHERE id = ?", dropped)
+    for file_id, size in lost.items():
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM captures WHERE file_id = ? AND "
+                        "offset + length > ?)", (file_id, size)).fetchone()[0]:
+            continue  # records still lost: `check` names them
+        if size == 0:
+            conn.execute("DELETE FROM capture_files WHERE id = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM captures WHERE file_id = ?)", (file_id, file_id))
+        else:
+            conn.execute("UPDATE capture_files SET bytes = ? WHERE id = ?", (size, file_id))
+    return len(dropped)

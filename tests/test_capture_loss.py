@@ -1,0 +1,185 @@
+"""Capture files damaged, cut short or deleted: exports name what they could not read and exit 1,
+`check` says what a cut lost, and a crawl of the site, up again, captures it all again. Real
+crawls of the sample blog (posts, images from a second loopback host, PDFs) and real CLI runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archive import captures
+from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import run_crawl
+
+KINDS = "WIXARCHIVE_MEDIA_KINDS=images,documents"
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def crawl(site: str, media: str, db: Path) -> dict:
+    return run_crawl(site, db, f"WIXARCHIVE_MEDIA_BASE={media}/media/",
+                     f"WIXARCHIVE_VIDEO_BASE={site}/", KINDS)
+
+
+def blog() -> SampleBlog:
+    return SampleBlog(seed=5, post_count=8, attachments=True)
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of 8 posts with their images and PDFs, all in one capture file."""
+    db = tmp_path_factory.mktemp("loss") / "archive.db"
+    sample = blog()
+    with serve_blog(sample) as site, serve_blog(sample, host="127.0.0.2") as media:
+        assert crawl(site.url, media.url, db)["counts"]["new"] == 8
+    return db
+
+
+def copy(db: Path, to: Path) -> tuple[Path, Path]:
+    """A copy of the archive and its captures; the copy and its one capture file."""
+    target = to / "archive.db"
+    shutil.copy(db, target)
+    shutil.copytree(captures.captures_dir(db), captures.captures_dir(target))
+    (capture_file,) = captures.captures_dir(target).glob("*.warc.gz")
+    return target, capture_file
+
+
+def index(db: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def stored_media(db: Path) -> dict[str, int]:
+    """URL -> offset of the capture of each stored image and document."""
+    return dict(index(db, "SELECT m.url, c.offset FROM media m JOIN captures c "
+                          "ON c.record_id = m.capture WHERE m.status = 'stored'"))
+
+
+def test_a_damaged_record_is_left_out_of_the_wacz_and_named(crawled: Path, tmp_path: Path):
+    db, capture_file = copy(crawled, tmp_path)
+    (url, offset, length), = index(
+        db, "SELECT c.url, c.offset, c.length FROM captures c JOIN posts p ON p.url = c.url "
+            "ORDER BY c.offset LIMIT 1 OFFSET 2")
+    with capture_file.open("r+b") as handle:  # 16 bytes overwritten inside its gzip member
+        handle.seek(offset + length // 2)
+        handle.write(b"\xff" * 16)
+    out = tmp_path / "d.wacz"
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out), "--json")
+    assert result.returncode == 1, result.stderr
+    assert f"Error: {url}: capture file {capture_file} is damaged at offset {offset}" \
+        in result.stderr.splitlines()
+    summary = json.loads(result.stdout)
+    assert summary["skipped_records"] == 1 and summary["posts"] == 7
+    validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
+                              capture_output=True, text=True, timeout=300)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    with zipfile.ZipFile(out) as package:
+        pages = [json.loads(line)["url"] for line in
+                 package.read("pages/pages.jsonl").splitlines()[1:]]
+    assert len(pages) == 7 and url not in pages  # the page list names no record left out
+    imported = wixarchive("import", str(out), "--db", str(tmp_path / "back.db"), "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert index(tmp_path / "back.db", "SELECT count(*) FROM posts") == [(7,)]
+
+
+def test_markdown_and_wxr_say_which_archived_files_they_could_not_read(crawled: Path,
+                                                                        tmp_path: Path):
+    db, capture_file = copy(crawled, tmp_path)
+    media = stored_media(db)
+    assert len(media) == 10
+    os.truncate(capture_file, min(media.values()))  # every image and PDF lost, no post
+    line = ("Error: 7 images and 3 documents could not be read from the captures (the export "
+            "links them on the site instead; run `wixarchive check` for details)")
+
+    result = wixarchive("export", "--format", "markdown", "--db", str(db), str(tmp_path / "md"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout.startswith("Exported 8 posts")
+    assert len(list((tmp_path / "md").rglob("*.md"))) == 8
+
+    result = wixarchive("export", "--format", "wxr", "--db", str(db), str(tmp_path / "w.xml"),
+                        "--images-url", "https://example.org/img/", "--json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [line]
+    summary = json.loads(result.stdout)
+    assert summary["posts"] == 8 and summary["archived_images"] == 0
+    assert summary["unreadable_media"] == 10
+    assert sorted(summary["unreadable_media_urls"]) == sorted(media)
+
+    intact = wixarchive("export", "--format", "markdown", "--db", str(crawled),
+                        str(tmp_path / "md2"), "--json")
+    assert intact.returncode == 0 and intact.stderr == ""
+    assert json.loads(intact.stdout)["unreadable_media"] == 0
+
+
+def test_check_counts_and_names_what_a_cut_lost(crawled: Path, tmp_path: Path):
+    db, capture_file = copy(crawled, tmp_path)
+    posts = index(db, "SELECT c.url, c.offset FROM captures c JOIN posts p ON p.url = c.url "
+                      "ORDER BY c.offset")
+    cut_url, cut_at = posts[-3]
+    lost = index(db, "SELECT count(*) FROM captures WHERE offset >= ?", cut_at)[0][0]
+    os.truncate(capture_file, cut_at + 100)
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 1
+    assert (f"Problem: captures: {capture_file}: record at {cut_at} ({cut_url}) is cut off: "
+            f"lost from there on, {lost} records (3 posts, 7 images, 3 documents, "
+            f"{lost - 13} sitemaps, feeds and other pages: {posts[-3][0]}, {posts[-2][0]}, "
+            f"{posts[-1][0]}, …); a crawl of their site captures its posts and images again "
+            "while it is up (`wixarchive crawl SITE`)") in result.stderr.splitlines()
+
+
+def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    sample = blog()
+    with serve_blog(sample) as site, serve_blog(sample, host="127.0.0.2") as media:
+        assert crawl(site.url, media.url, db)["counts"]["new"] == 8
+        files = stored_media(db)
+        versions = index(db, "SELECT post_id, version, content_hash FROM post_versions")
+        for damage in ("deleted", "cut short"):
+            (capture_file,) = [p for p in captures.captures_dir(db).glob("*.warc.gz")
+                               if p.stat().st_size > 20_000]  # the one holding the posts
+            if damage == "deleted":
+                capture_file.unlink()
+            else:
+                os.truncate(capture_file, capture_file.stat().st_size // 2)
+            assert wixarchive("check", "--db", str(db)).returncode == 1
+            requests = len(site.request_log)
+            summary = crawl(site.url, media.url, db)
+            fetched = site.request_log[requests:]
+            assert summary["counts"]["unchanged"] == 8, damage
+            if damage == "deleted":  # every post fetched again, in full
+                assert sum(path.startswith("/post/") for path in fetched) == 8
+            checked = wixarchive("check", "--db", str(db))
+            assert checked.returncode == 0, (damage, checked.stderr)
+            result = wixarchive("reextract", "--db", str(db), "--json")
+            assert result.returncode == 0, (damage, result.stderr)
+            assert json.loads(result.stdout)["failed"] == 0
+            # The same versions (none added), now naming captures that are whole.
+            assert index(db, "SELECT post_id, version, content_hash FROM post_versions") \
+                == versions
+            assert stored_media(db).keys() == files.keys()
+            with sqlite3.connect(db) as conn:
+                for (record_id,) in conn.execute(
+                        "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media"):
+                    captures.read_payload(conn, captures.captures_dir(db), record_id)
+
+
+def test_import_of_files_that_cannot_be_read_creates_no_archive(tmp_path: Path):
+    db = tmp_path / "x.db"
+    result = wixarchive("import", str(tmp_path / "nonexist.warc.gz"), "--db", str(db))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: cannot read {tmp_path}/nonexist.warc.gz: No such file or directory"]
+    assert not db.exists()
