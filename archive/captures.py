@@ -760,11 +760,14 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
                  kinds.get("revisit", 0))
 
 
-def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> list[str]:
+def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50,
+           notes: list[str] | None = None) -> list[str]:
     """Problems between the index and the files (empty when they agree): files missing or
     shorter than indexed, records that do not decompress or parse, payloads whose digest is
-    not the indexed one, files left open by a writer that is gone."""
+    not the indexed one. A file left open by a writer that is gone is no problem (the next
+    crawl or `reextract` indexes and closes it): it is added to `notes`."""
     problems: list[str] = []
+    notes = [] if notes is None else notes
     try:
         files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
                              "ORDER BY id").fetchall()
@@ -774,7 +777,8 @@ def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50) -> lis
         for file_id_, name, indexed, closed_at in files:
             if len(problems) >= limit:
                 break
-            _verify_file(conn, reader, (file_id_, name, indexed, closed_at), problems, limit)
+            _verify_file(conn, reader, (file_id_, name, indexed, closed_at), problems, notes,
+                         limit)
     return problems
 
 
@@ -815,7 +819,7 @@ def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str
 
 def _verify_file(conn: sqlite3.Connection, reader: Reader,
                  file: tuple[int, str, int, str | None],
-                 problems: list[str], limit: int) -> None:
+                 problems: list[str], notes: list[str], limit: int) -> None:
     """verify's findings for one capture file (id, name, indexed bytes, closed_at)."""
     file_id_, name, indexed, closed_at = file
     path = reader.directory / name
@@ -829,7 +833,7 @@ def _verify_file(conn: sqlite3.Connection, reader: Reader,
     if size < indexed:
         problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
     if closed_at is None and not _in_use(path):
-        problems.append(f"captures: {path} was left open by a crawl that stopped; the next "
+        notes.append(f"captures: {path} was left open by a crawl that stopped; the next "
                         "crawl or `reextract` indexes and closes it")
     for record_id, url, digest, offset, length in conn.execute(
             "SELECT record_id, url, payload_digest, offset, length FROM captures "

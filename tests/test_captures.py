@@ -409,3 +409,20 @@ def test_response_record_is_warcio_write_record_byte_for_byte():
     payloads = [record.content_stream().read()
                 for record in ArchiveIterator(io.BytesIO(response), check_digests="raise")]
     assert payloads == [body]
+
+
+def test_check_notes_a_file_left_open_by_a_stopped_crawl_without_failing(tmp_path: Path):
+    # After a SIGKILL the capture file is left open (closed_at NULL, no writer holding it); the
+    # next crawl or reextract indexes and closes it, so a monitoring `check` must not alert.
+    blog = SampleBlog(seed=21, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        assert wixarchive("crawl", server.url, "--db", str(db), *FAST).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE capture_files SET closed_at = NULL")
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "Note: captures: " in result.stderr and "was left open by a crawl" in result.stderr
+    assert "Problem" not in result.stderr and result.stdout.startswith("OK: ")
+    report = json.loads(wixarchive("check", "--db", str(db), "--json").stdout)
+    assert report["ok"] and report["problems"] == [] and len(report["notes"]) == 1

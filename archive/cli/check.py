@@ -46,15 +46,18 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         from archive import captures  # warcio only when checking
 
         directory = captures.captures_dir(db)
-        problems += captures.verify(archive.conn, directory)
+        notes: list[str] = []  # states the next crawl mends itself: no problem to alert on
+        problems += captures.verify(archive.conn, directory, notes=notes)
         records = sum(captures.sizes(archive.conn, directory)[2:])
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         version = archive.schema_version
     if as_json:
         click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
-                               "schema": version, "captures": records, "problems": problems,
+                               "schema": version, "captures": records, "problems": problems, "notes": notes,
                                "closed_runs": closed, "repaired": repair}, ensure_ascii=False))
     else:
+        for note in notes:
+            click.echo(f"Note: {note}", err=True)
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
     if problems:
