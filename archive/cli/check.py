@@ -54,7 +54,8 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
                                "schema": version, "captures": records, "problems": problems,
-                               "notes": notes, "closed_runs": closed, "repaired": repair}, ensure_ascii=False))
+                               "notes": notes, "closed_runs": closed, "repaired": repair},
+                              ensure_ascii=False))
     else:
         for note in notes:
             click.echo(f"Note: {note}", err=True)
