@@ -67,10 +67,12 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
                     assert chrome not in stored["body"], (post.url_path, chrome)
                     assert chrome not in stored["body_html"], (post.url_path, chrome)
 
-        # Between runs: two posts edited, one added, one deleted.
+        # Between runs: two posts edited (an element-built one down to three words), one
+        # added, one deleted.
         edited = [blog.posts[3].slug, blog.posts[10].slug]
-        for slug in edited:
-            blog.edit_post(slug, paragraphs=["A rewritten paragraph about quiet gardens."])
+        assert blog.posts[3].layout == "elements"
+        blog.edit_post(edited[0], paragraphs=["Back next week"])
+        blog.edit_post(edited[1], paragraphs=["A rewritten paragraph about quiet gardens."])
         added = blog.add_post(title="A brand new post")
         unknown = blog.add_post(title="A post in a layout nobody knows", layout="unknown")
         removed = blog.posts[-1].slug
@@ -99,6 +101,8 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         first_paragraph = next(b.text for b in unknown.blocks if b.kind == "paragraph")
         assert stored is not None and stored["body"].startswith(first_paragraph)
         assert len(archive.versions(server.url + f"/post/{edited[0]}")) == 2
+        short = archive.post(server.url + f"/post/{edited[0]}")
+        assert short is not None and short["body"] == "Back next week"  # not related posts
         gone = archive.post(server.url + f"/post/{removed}")
         assert gone is not None and gone["deleted_at"]  # kept, only marked
 

@@ -507,3 +507,70 @@ def test_a_short_last_line_or_a_month_line_stays_body():
     assert article.body_text == ("September 2024\n\nThe beans came in early this year.\n\n"
                                  "Foto: © Ada Moss")
     assert parse_display_date("September 2024", "en") is None
+
+
+SHORT_BODIES = {  # an edited post's new body: paragraphs, then new images
+    "1 word": (["Closed"], 0),
+    "3 words": (["Back next week"], 0),
+    "12 words": (["The greenhouse is finished and the first seedlings go in next week."], 0),
+    "an image only": ([], 1),
+}
+
+
+@pytest.mark.parametrize("body", SHORT_BODIES)
+def test_a_short_element_built_post_is_its_own_body_never_other_posts(body: str):
+    """A post edited to a few words (or one photo), right under its title and header: that is
+    the body, never the related posts below it and never the generic fallback."""
+    paragraphs, images = SHORT_BODIES[body]
+    blog = SampleBlog(seed=5, post_count=24)
+    site = Site(blog, BASE)
+    posts = [post for post in blog.posts if post.layout in ("elements", "cms")]
+    assert {post.layout for post in posts} == {"elements", "cms"}
+    for post in posts:  # every shape of both layouts
+        blog.edit_post(post.slug, paragraphs=paragraphs, images=images)
+        article = extract_article(post_page(site, post), BASE + post.url_path)
+        expected = post.expected()
+        assert article.body_text == expected["body_text"], (post.slug, article.warnings)
+        assert article.images == expected["images"] and len(article.images) == images
+        assert UNKNOWN_LAYOUT_WARNING not in article.warnings
+        for other in blog.posts:
+            if other is not post:
+                assert other.title not in article.body_html, post.slug
+        for leak in LEAKS:
+            assert leak not in article.body_html, leak
+
+
+def test_unknown_layout_never_takes_other_posts_cards_as_the_body():
+    """The generic path on a page no layout knows: its cards of other posts (no blog-app
+    hooks, only links to other posts) and their heading are never the body, however short
+    the post is."""
+    blog = SampleBlog(seed=5, post_count=6)
+    site = Site(blog, BASE)
+    long = ("Every autumn the orchard fills with the smell of apples and woodsmoke, and the "
+            "neighbours come by with baskets to help with the picking before the first frost.")
+    for paragraphs in (["Closed"], ["Back next week"], [long]):
+        post = blog.add_post(title="A post in a layout nobody knows", paragraphs=paragraphs,
+                             layout="unknown")
+        html = post_page(site, post)
+        others = [other for other in blog.posts if other is not post][:3]
+        assert all(BASE + other.url_path in html for other in others)  # the cards are there
+        article = extract_article(html, BASE + post.url_path)
+        assert UNKNOWN_LAYOUT_WARNING in article.warnings
+        assert article.body_text == post.expected()["body_text"]
+        assert "Keep reading" not in article.body_text
+
+
+def test_generic_path_drops_the_blog_apps_card_widgets_but_keeps_links_in_prose():
+    url = "https://example.com/post/harvest-notes"
+    prose = ('<p>The stall is closed until May, when the first beans come in.</p>'
+             '<p>Meanwhile, see <a href="/post/beans">the beans</a> and '
+             '<a href="/post/apples">the apples</a>.</p>')
+    cards = "".join(f'<article data-hook="post-list-item"><a href="/post/{slug}"><h3>{title}'
+                    f"</h3></a><p>An excerpt of {title}.</p></article>"
+                    for slug, title in (("beans", "Bean diary"), ("apples", "Apple days")))
+    main = (f"<div><h1>Harvest notes</h1>{prose}</div>"
+            f'<div><h2>Recent Posts</h2><div data-hook="recent-posts">{cards}</div></div>')
+    article = extract_article(_page(ld=[_posting()], main=main), url)
+    assert UNKNOWN_LAYOUT_WARNING in article.warnings
+    assert article.body_text == ("The stall is closed until May, when the first beans come "
+                                 "in.\n\nMeanwhile, see the beans and the apples.")

@@ -17,7 +17,9 @@ The post's own elements are told from the site's other text elements by structur
   comments widget, form section or text element of only category and tag links after some
   body text (a share row above the body is skipped, not an end); a label in its own text
   element right above one of these ("Related Posts", "Share this post:") names it and is not
-  body;
+  body, but a few plain words that are all the text after the header are a short post's body
+  unless more body follows a share row below them;
+- images alone are a body once the walk found where it ends;
 - the post's categories and tags are the links to the blog's `/categories/<slug>`,
   `/tags/<slug>` and `/hashtags/<tag>` pages in text elements made only of such links, right
   above the title (nothing but such elements between them and it) or between the title and
@@ -48,6 +50,7 @@ from crawler.extract.body import (
     is_pre_wrap,
     visible,
 )
+from crawler.extract.cards import CARD_LIST_HOOKS, drop_card_lists
 from crawler.extract.dates import looks_like_date, parse_display_date
 from crawler.extract.fallback import Fallback
 from crawler.extract.limits import fallback_region
@@ -57,10 +60,7 @@ _RICH_TEXT = "richTextElement"
 _TAG_CLOUD = "tag-cloud-root"
 _RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
 # Subtrees that are never the post's body; after body text they also end it.
-_END_HOOKS = frozenset({
-    "related-posts-root", "post-list-item", "recent-posts", "recent-post-list-item",
-    "feed-page-root", "post-footer", "comments-root", "tag-cloud-root",
-})
+_END_HOOKS = CARD_LIST_HOOKS | {"post-footer", "comments-root", "tag-cloud-root"}
 _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "noscript",
                         "template", "svg", "select", "input", "textarea", "iframe"})
 # The site's header and footer (only reached when a page has no main region).
@@ -112,6 +112,7 @@ class ElementPost:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # videos and documents
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    ended: bool = False  # the body ended at an end marker (share row, related posts…)
 
 
 def _text(el: etree._Element) -> str:
@@ -214,11 +215,14 @@ def _norm(value: str | None) -> str:
     return " ".join(visible(value or "").split()).casefold()
 
 
-def _is_end(hook: str, testid: str, classes: str) -> bool:
-    """An end marker, by the element's data-hook, data-testid and class attributes (the walk
-    reads each attribute once and passes it here)."""
-    return hook in _END_HOOKS or hook.startswith("wc-root") or \
-        testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in classes
+def _is_share_row(testid: str, classes: str) -> bool:
+    """A share-buttons row, by the element's data-testid and class attributes."""
+    return testid.startswith("wixui_ShareButtons") or "wixui-share-buttons" in classes
+
+
+def _ends_body(hook: str) -> bool:
+    """An end marker other than a share row (related posts, comments…), by its data-hook."""
+    return hook in _END_HOOKS or hook.startswith("wc-root")
 
 
 _TITLE_TAGS = frozenset({"h1", "h2", "h3"})
@@ -246,6 +250,24 @@ def find_title(region: etree._Element, hints: list[str]) -> etree._Element | Non
     return region.find(".//h1")
 
 
+# What the walker collected in a stretch: blocks, HTML, Markdown and images.
+_Walked = tuple[list[str], list[str], list[str], list[str]]
+
+
+@dataclass
+class _LabelMark:
+    """The last rich-text element walked, when its one line may label an end marker: the
+    walker's (blocks, html, markdown, images) lengths before and after it."""
+
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    # A heading or a line ending in a colon labels any end marker. A few plain words that are
+    # all the body so far label only a share row, the one marker the walk passes above the
+    # body: right above related posts or comments, they are a short post's body.
+    names_any: bool
+    introduces: bool  # ends in a colon: it introduces what follows, never a whole post
+
+
 class _ElementWalk:
     """One document-order pass over the main region."""
 
@@ -265,31 +287,52 @@ class _ElementWalk:
         # Taxonomy elements right above the title (none of the site's text since): the post's
         # header once the title follows them.
         self.taxonomy_above = Taxonomy()
-        # Where the walker stood before and after the last rich-text element, when that element
-        # was a label: (blocks, html, markdown, images) lengths.
-        self.label_mark: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+        self.label_mark: _LabelMark | None = None
+        # A line dropped as a share row's label while it was all the body so far: the body
+        # after all when no other body follows (a post of one short line, then its share row).
+        self.held: _Walked | None = None
 
     def _lengths(self) -> tuple[int, ...]:
         walker = self.walker
         return len(walker.blocks), len(walker.html), len(walker.md), len(walker.images)
 
-    def end_here(self, el: etree._Element, taxonomy: Taxonomy | None = None) -> None:
-        """An end marker (share row, related posts, comments…): a label right above it names
+    def end_here(self, el: etree._Element, taxonomy: Taxonomy | None = None, *,
+                 share: bool = False) -> None:
+        """An end marker (`share` row, related posts, comments…): a label right above it names
         it and is dropped; the body ends here if any body is left (a share row or its label
         above the body is skipped, not an end). `taxonomy`: the categories and tags the
         marker shows (a tag cloud), the post's once the title is passed."""
         if taxonomy is not None and self.started:
             self.taxonomy.add(taxonomy)
+        mark, self.label_mark = self.label_mark, None
         # Only when the label is still the last thing walked (no image or widget after it).
-        if self.label_mark is not None and self.label_mark[1] == self._lengths():
-            blocks, html, md, images = self.label_mark[0]
-            walker = self.walker
-            del walker.blocks[blocks:], walker.html[html:], walker.md[md:]
-            del walker.images[images:]
-        self.label_mark = None
+        if mark is not None and mark.after == self._lengths() and (share or mark.names_any):
+            dropped = self._cut(mark.before)
+            if share and not self.has_body and not mark.introduces:
+                self.held = dropped
+        if not share and not self.has_body:
+            self.restore_held()  # no body after the share row: the line held above it is
         if self.has_body:
             self.ended = True
             self.end = el
+
+    def _cut(self, lengths: tuple[int, ...]) -> _Walked:
+        """Remove and return what the walker collected since it stood at `lengths`."""
+        blocks, html, md, images = lengths
+        walker = self.walker
+        cut = (walker.blocks[blocks:], walker.html[html:], walker.md[md:], walker.images[images:])
+        del walker.blocks[blocks:], walker.html[html:], walker.md[md:], walker.images[images:]
+        return cut
+
+    def restore_held(self) -> None:
+        """Put back the line held at a share row as the body (see `held`)."""
+        if self.held is None:
+            return
+        walker = self.walker
+        for items, more in zip((walker.blocks, walker.html, walker.md, walker.images),
+                               self.held, strict=True):
+            items.extend(more)
+        self.held = None
 
     @property
     def has_body(self) -> bool:
@@ -308,9 +351,12 @@ class _ElementWalk:
                 continue
             testid = child.get("data-testid") or ""
             classes = child.get("class") or ""
-            if _is_end(hook, testid, classes) or (
-                    tag == "section" and self.has_body and _FORM_SECTION(child)):
-                self.end_here(child, _tag_cloud(child) if hook == _TAG_CLOUD else None)
+            share = _is_share_row(testid, classes)
+            if share or _ends_body(hook) or (
+                    tag == "section" and (self.has_body or self.held is not None)
+                    and _FORM_SECTION(child)):
+                self.end_here(child, _tag_cloud(child) if hook == _TAG_CLOUD else None,
+                              share=share)
                 continue
             if child is self.title_el:
                 self.title = _text(child)
@@ -366,8 +412,8 @@ class _ElementWalk:
             if text and not self.header_line(el, text) and not _only_links(el, text):
                 self.walker.walk(el)
         after = self._lengths()
-        if after[0] == before[0] + 1 and self._is_label(el):
-            self.label_mark = (before, after)
+        if after[0] == before[0] + 1:
+            self.label_mark = self._label(el, before, after)
 
     def _header_unnamed(self, el: etree._Element) -> bool:
         """With no author in the metadata, the header's first line (the author's name) starts
@@ -385,12 +431,19 @@ class _ElementWalk:
         self.label_mark = None
         return True
 
-    def _is_label(self, el: etree._Element) -> bool:
+    def _label(self, el: etree._Element, before: tuple[int, ...],
+               after: tuple[int, ...]) -> _LabelMark | None:
+        """The one line `el` added, as a label of the end marker that may follow it."""
         text = self.walker.blocks[-1]
-        if self.walker.html[-1].startswith("<h") or text.endswith(":"):
-            return len(text.split()) <= 2 * _LABEL_WORDS
-        return len(self.walker.blocks) == 1 and len(text.split()) <= _LABEL_WORDS \
-            and not _SENTENCE_PUNCTUATION.search(text) and el.find(".//a") is None
+        introduces = text.endswith(":")
+        if self.walker.html[-1].startswith("<h") or introduces:
+            if len(text.split()) <= 2 * _LABEL_WORDS:
+                return _LabelMark(before, after, names_any=True, introduces=introduces)
+            return None
+        if len(self.walker.blocks) == 1 and len(text.split()) <= _LABEL_WORDS \
+                and not _SENTENCE_PUNCTUATION.search(text) and el.find(".//a") is None:
+            return _LabelMark(before, after, names_any=False, introduces=False)
+        return None
 
     def header_line(self, el: etree._Element, text: str) -> bool:
         """Author, date and reading time right under the title: the post header (one line
@@ -427,6 +480,8 @@ def extract_element_post(main: etree._Element, base: str | None, *, titles: list
     title_el = find_title(main, titles)
     walk = _ElementWalk(base, title_el, author, language)
     walk.visit(main)
+    if not walk.has_body:
+        walk.restore_held()  # the page ends after the share row: the line above it is the body
     walker = walk.walker
     body = Body(walker.blocks, "\n".join(walker.html), _join_markdown(walker.md),
                 walker.images, walker.videos)
@@ -436,7 +491,7 @@ def extract_element_post(main: etree._Element, base: str | None, *, titles: list
                            walk.display_date)
     return ElementPost(body, walk.title, walk.reading_minutes, walk.display_date,
                        find_element_attachments(main, title_el, walk.end, base),
-                       walk.taxonomy.categories, walk.taxonomy.tags)
+                       walk.taxonomy.categories, walk.taxonomy.tags, walk.ended)
 
 
 # Marks a post whose body no known layout gave: the crawl summary counts these, so a new Wix
@@ -463,7 +518,9 @@ def fill_element_post(article: Article, root: etree._Element, base: str | None,
         titles = [article.title or "", *hints]
         found = extract_element_post(region, base, titles=titles, author=article.author,
                                      language=article.language)
-        if found.body.blocks:
+        # A post of only images counts once its end was located: with no end marker its
+        # text may sit in elements the walk does not read, which the generic path may find.
+        if found.body.blocks or (found.body.images and found.ended):
             _apply(article, found)
             return
         warnings.extend(found.body.warnings)
@@ -540,7 +597,9 @@ def _fill_generic(article: Article, region: etree._Element, base: str | None, *,
     # no more of it than the fallback's bounded region (the page is not read after this).
     document = etree.Element("html")
     region = fallback_region(region, article.warnings)
-    etree.SubElement(document, "body").append(region if owned else copy.deepcopy(region))
+    region = region if owned else copy.deepcopy(region)
+    drop_card_lists(region, base)  # other posts' titles and excerpts are never this body
+    etree.SubElement(document, "body").append(region)
     result = extract_with_trafilatura(document, base)
     article.warnings.append(UNKNOWN_LAYOUT_WARNING)
     if result.blocks and article.title and _norm(result.blocks[0]) == _norm(article.title):

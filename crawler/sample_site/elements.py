@@ -281,9 +281,22 @@ def element_post_page(site: Site, post: SamplePost) -> str:
                     content=_main(site, post))
 
 
+def _other_posts(site: Site, post: SamplePost) -> str:
+    """Cards of other posts (cover, linked title, excerpt, date) with no blog-app hooks."""
+    others = [p for p in site.blog.posts if p.slug != post.slug][:RELATED_POSTS]
+    cards = "".join(
+        f'<div class="card"><a href="{site.base}{other.url_path}"><img src="'
+        f'{other.cover.placeholder if other.cover else ""}" alt=""/><h3>{escape(other.title)}'
+        f'</h3></a><p>{escape(other.description)}</p>'
+        f"<span>{display_date(other.published, site.blog.today)}</span></div>"
+        for other in others)
+    return f'<div class="more-posts"><h2>Keep reading</h2><div class="cards">{cards}</div></div>'
+
+
 def unknown_post_page(site: Site, post: SamplePost) -> str:
     """A post in a layout no extractor knows: its head says "a post" (og:type article, one
-    BlogPosting), its text sits in plain paragraphs with no Wix element or blog-app markup."""
+    BlogPosting), its text sits in plain paragraphs with no Wix element or blog-app markup,
+    above cards of other posts with none either."""
     url = site.base + post.url_path
     ld = {"@context": "https://schema.org", "@type": "BlogPosting",
           "headline": escape(post.title), "author": {"@type": "Person", "name": post.author},
@@ -294,7 +307,7 @@ def unknown_post_page(site: Site, post: SamplePost) -> str:
     paragraphs = "".join(f"<p>{escape(block.text)}</p>" for block in post.blocks
                          if block.kind == "paragraph" and block.text)
     content = _section("custom", f'<div class="custom-post"><h1>{escape(post.title)}</h1>'
-                                 f"{paragraphs}</div>")
+                                 f"{paragraphs}</div>{_other_posts(site, post)}")
     html_head = head(site, title=post.title, layout="new", canonical=url, meta=meta, page_url=url)
     return document(site, head_html=html_head, layout="new", page_id="unk0x", current="/blog",
                     content=content)
