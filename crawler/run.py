@@ -143,7 +143,8 @@ def _watch_lifeline(fd: int, process: _SitesProcess) -> None:
         with contextlib.suppress(OSError):
             while os.read(fd, 512):  # the caller never writes: blocks until it is gone
                 pass
-        reactor.callFromThread(process.stop_for_lost_caller)  # type: ignore[attr-defined]
+        with contextlib.suppress(RuntimeError):  # the crawl has ended: its loop is closed
+            reactor.callFromThread(process.stop_for_lost_caller)  # type: ignore[attr-defined]
 
     threading.Thread(target=wait, name="wixarchive-lifeline", daemon=True).start()
 
