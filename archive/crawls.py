@@ -5,6 +5,13 @@
 crawler.run.run_sites) in its own session (so a terminal's Ctrl-C reaches only the caller, which
 forwards exactly one signal: two would make Scrapy quit at once, without recording its runs),
 lets it inherit every site's lock, reports each site as soon as it ends, and bounds the run time.
+
+Being in its own session, the crawler survives a kill of the caller's process group (`kill --
+-PGID`, an OOM kill, a SIGKILL of the command). So the caller hands it a lifeline: the read end
+of a pipe whose only write end the caller holds. The kernel closes that end however the caller
+dies, the crawler reads end of file, and stops as on SIGTERM (see crawler.run). The sites list
+goes to the crawler in an unnamed temporary file (its descriptor), so a killed caller leaves no
+file behind.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from archive.schedule.locks import record_crawler
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
@@ -157,14 +166,20 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
     `grace` seconds), as does a stop request sent to it through `on_start`'s process.
     """
     results: list[dict[str, Any] | None] = [None] * len(sites)
-    with tempfile.TemporaryDirectory(prefix="wixarchive-") as tmp:
-        jobs_path = Path(tmp) / "sites.json"
-        jobs_path.write_text(json.dumps([
+    # Unnamed (unlinked at once): nothing on disk for a killed caller to leave behind.
+    with tempfile.TemporaryFile(prefix="wixarchive-") as jobs_file:
+        jobs_file.write(json.dumps([
             {"url": s.url, "settings": s.overrides, "lock_fd": s.lock_fd,
-             "time_limit": s.time_limit} for s in sites]), encoding="utf-8")
+             "time_limit": s.time_limit} for s in sites]).encode())
+        jobs_file.flush()
         read_fd, write_fd = os.pipe()
-        command = [sys.executable, "-m", "crawler.run", "--jobs", str(jobs_path), "--db",
-                   str(db), "--parallel", str(max(1, parallel)), "--results-fd", str(write_fd)]
+        # Only this process holds the lifeline's write end (pipes are not inherited unless
+        # passed), so the crawler reads end of file exactly when this process is gone.
+        lifeline_fd, lifeline_keep = os.pipe()
+        lock_fds = [s.lock_fd for s in sites if s.lock_fd is not None]
+        command = [sys.executable, "-m", "crawler.run", "--jobs-fd", str(jobs_file.fileno()),
+                   "--db", str(db), "--parallel", str(max(1, parallel)),
+                   "--results-fd", str(write_fd), "--lifeline-fd", str(lifeline_fd)]
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
 
@@ -176,20 +191,25 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
                 if on_result:
                     on_result(index, summary)
 
-        open_fds = [write_fd]
+        open_fds = [write_fd, lifeline_fd]
 
         def started(proc: subprocess.Popen[bytes]) -> None:
-            # The child's copy alone keeps the pipe open: end of file when it ends.
-            os.close(open_fds.pop())
+            # The child's copies alone keep these open: end of file on the results pipe when
+            # it ends.
+            while open_fds:
+                os.close(open_fds.pop())
+            for fd in lock_fds:  # a refusal of these sites now names the crawler
+                with contextlib.suppress(OSError):
+                    record_crawler(fd, proc.pid)
             if on_start:
                 on_start(proc)
 
         try:
             returncode, timed_out = run_child(
-                command, pass_fds=[write_fd, *(s.lock_fd for s in sites if s.lock_fd is not None)],
+                command, pass_fds=[write_fd, lifeline_fd, jobs_file.fileno(), *lock_fds],
                 on_start=started, timeout=timeout, grace=grace, lines=(read_fd, take))
         finally:
-            for fd in [read_fd, *open_fds]:  # open_fds: Popen failed before `started`
+            for fd in [read_fd, lifeline_keep, *open_fds]:  # open_fds: Popen failed first
                 os.close(fd)
     stopped = returncode < 0 or returncode == EXIT_INTERRUPTED or timed_out
     final = []

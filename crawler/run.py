@@ -4,7 +4,7 @@ Twisted's reactor cannot be restarted inside a process, so `wixarchive crawl` (a
 start one of these processes per crawl; it crawls every site given, many at once (see
 run_sites). The outcome is written as JSON to --summary (one object for one site, else a list),
 or one line per site to --results-fd as each site ends, so the caller never parses Scrapy's
-output.
+output. With --lifeline-fd, the crawl stops cleanly once the process that started it is gone.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import json
 import logging
 import os
 import resource
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.internet.defer import Deferred, DeferredList, succeed
 
 from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
@@ -35,6 +38,8 @@ from crawler.summary import CrawlSummary
 # enforced. Any delay makes it start one request per slot turn, which restores the limit; a
 # millisecond costs nothing measurable.
 MIN_DOWNLOAD_DELAY = 0.001
+CALLER_GONE = ("The command that started this crawl has exited: stopping, finishing the pages "
+               "under way and saving them\n")
 
 
 def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> Settings:
@@ -106,6 +111,43 @@ class _SitesProcess(CrawlerProcess):
         stopped.addBoth(lambda _: self.join())  # every site's crawl ended, its close included
         return stopped
 
+    def stop_for_lost_caller(self) -> None:
+        """The command that started this crawl is gone: stop as the SIGTERM it would have
+        forwarded does (each site finishes its pages under way, commits them and records its
+        run as interrupted), unless a stop is already under way. Called in the reactor."""
+        if self.stopping or signal.getsignal(signal.SIGTERM) == self._signal_kill:
+            return  # a signal came first (its stop may still be queued): let it run its course
+        with contextlib.suppress(OSError):  # on a terminal, below the progress line
+            os.write(2, (("\r\033[K" if os.isatty(2) else "") + CALLER_GONE).encode())
+        install_shutdown_handlers(self._signal_kill)  # as after a first signal: the next forces
+        self._graceful_stop_reactor()
+
+
+def _watch_lifeline(fd: int, process: _SitesProcess) -> None:
+    """Stop the crawl once the process that started it is gone. `fd` is the read end of a pipe
+    whose only write end that process holds and never writes to: the kernel closes it however
+    the process ends (SIGKILL, OOM kill), and this read then sees end of file.
+
+    Why a pipe: this process runs in a session of its own (archive/crawls.py), so a kill of its
+    caller's process group does not reach it, and it must notice its caller's death by itself.
+    Linux's PR_SET_PDEATHSIG exists only on Linux, watches the *thread* that started the child
+    (the scheduler starts crawlers from threads), needs a getppid() check against the race
+    before it is set, and delivers a signal, which Scrapy takes as a second stop (quit at once,
+    nothing in flight saved) if a stop is already under way. Polling os.getppid() notices only
+    at its next tick. The pipe is exact, immediate and works on every POSIX system: a caller
+    that died before this thread starts has already closed its end, so nothing is missed.
+    """
+    from twisted.internet import reactor  # installed by now: the crawlers were created
+
+    def wait() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(fd, 512):  # the caller never writes: blocks until it is gone
+                pass
+        with contextlib.suppress(RuntimeError):  # the crawl has ended: its loop is closed
+            reactor.callFromThread(process.stop_for_lost_caller)  # type: ignore[attr-defined]
+
+    threading.Thread(target=wait, name="wixarchive-lifeline", daemon=True).start()
+
 
 def _closing(crawler: Any) -> bool:
     slot = getattr(getattr(crawler, "engine", None), "_slot", None)  # private: no public flag
@@ -146,7 +188,8 @@ def _site_settings(db: str | Path, common: dict[str, Any], job: SiteJob) -> dict
 
 
 def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | None = None, *,
-              parallel: int = 1, on_result: Callable[[dict[str, Any]], None]) -> None:
+              parallel: int = 1, on_result: Callable[[dict[str, Any]], None],
+              lifeline_fd: int | None = None) -> None:
     """Crawl many sites in this one process, at most `parallel` at a time.
 
     One Scrapy Crawler per site, all in one CrawlerProcess: each has its own spider, engine and
@@ -162,7 +205,8 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     pipeline and summary work unchanged per site, and one site can be stopped (time limit,
     failure) without touching the others' state.
     `on_result` gets each site's summary (CrawlSummary.to_dict() plus `timed_out`) as soon as
-    that site is done, in the order they finish.
+    that site is done, in the order they finish. With `lifeline_fd`, the crawl stops once the
+    process at that pipe's other end is gone (_watch_lifeline).
     """
     common = dict(overrides or {})
     index = {id(job): number for number, job in enumerate(jobs)}
@@ -217,6 +261,8 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
 
     start_next()
     if active:
+        if lifeline_fd is not None:
+            _watch_lifeline(lifeline_fd, process)
         process.start()
     for job in waiting:  # stopped before their turn
         on_result(CrawlSummary(site=job.url, status="interrupted",
@@ -239,8 +285,11 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def _load_jobs(path: str) -> list[SiteJob]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+def _load_jobs(fd: int) -> list[SiteJob]:
+    """The sites from the file open at `fd` (an unnamed temporary file, read from its start)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    with os.fdopen(fd, "rb") as jobs_file:
+        data = json.loads(jobs_file.read())
     return [SiteJob(url=job["url"], settings=job.get("settings") or {},
                     lock_fd=job.get("lock_fd"), time_limit=job.get("time_limit"))
             for job in data]
@@ -257,18 +306,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
     parser.add_argument("urls", nargs="*", metavar="URL")
     parser.add_argument("--db", required=True)
-    parser.add_argument("--jobs", help="a JSON list of sites: {url, settings, lock_fd, "
-                                       "time_limit}, crawled after the URLs")
+    parser.add_argument("--jobs-fd", type=int,
+                        help="a descriptor open on a JSON list of sites: {url, settings, "
+                             "lock_fd, time_limit}, crawled after the URLs")
     parser.add_argument("--parallel", type=int, default=1, help="sites crawled at once")
     parser.add_argument("--summary", help="write the outcome as JSON to this file")
     parser.add_argument("--results-fd", type=int,
                         help="write each site's outcome as a JSON line to this descriptor")
+    parser.add_argument("--lifeline-fd", type=int,
+                        help="a pipe's read end whose writer is the caller: at its end of file "
+                             "(the caller is gone) the crawl stops as on SIGTERM")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting (value parsed as JSON when it can be)")
     args = parser.parse_args(argv)
-    jobs = [SiteJob(url) for url in args.urls] + (_load_jobs(args.jobs) if args.jobs else [])
+    jobs = [SiteJob(url) for url in args.urls] + (_load_jobs(args.jobs_fd)
+                                                  if args.jobs_fd is not None else [])
     if not jobs:
-        parser.error("give at least one URL or --jobs")
+        parser.error("give at least one URL or --jobs-fd")
     stream = os.fdopen(args.results_fd, "w", encoding="utf-8") if args.results_fd else None
     results: list[dict[str, Any]] = []
 
@@ -282,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         run_sites(jobs, args.db, _parse_set(args.set), parallel=args.parallel,
-                  on_result=on_result)
+                  on_result=on_result, lifeline_fd=args.lifeline_fd)
     except Exception as exc:  # the caller shows one line; details would only be a traceback
         done = {r["site"] for r in results}
         for job in jobs:

@@ -1,17 +1,28 @@
 """Crawls killed hard (SIGKILL of the command, the crawler in its own session and its archive
 worker, as a power cut or an OOM kill would) and resumed: nothing lost, nothing fetched or
-stored twice, and each summary tells the truth. A small run of benchmarks/soak.py's soak."""
+stored twice, and each summary tells the truth. A small run of benchmarks/soak.py's soak. And
+the command alone killed (its process group): its crawler stops by itself, cleanly."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from archive.schedule import sites as sites_file
+from archive.schedule.locks import is_locked, lock_path
 from archive.store import Archive
 from benchmarks.soak import Soak
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import Gate
+from tests.processes import Output, wait_until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 
@@ -53,3 +64,107 @@ def test_killed_crawls_resume_without_losing_or_refetching_a_post(tmp_path: Path
     # No run fetched a post the archive already held unchanged when the run began.
     assert [r["refetched"] for r in soak.rounds] == [0] * len(soak.rounds)
     assert not any(r["traceback"] for r in soak.rounds)
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs (an orphan's zombie, not yet reaped by init, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _stored_posts(db: Path) -> int:
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            return sum(row["posts"] for row in archive.stats())
+    except Exception:  # not created yet, or being created
+        return 0
+
+
+@pytest.mark.parametrize("command", ["crawl", "run-due"])
+def test_killing_the_commands_process_group_stops_its_crawler_cleanly(tmp_path: Path,
+                                                                      command: str):
+    """`kill -KILL -- -PGID` of a `wixarchive crawl` (or `run-due`) started in a session of its
+    own: the crawler, in a session of its own below it, stops within seconds as on SIGTERM (the
+    pages under way saved, the run closed as interrupted), and leaves no temporary file; the
+    next crawl archives every missing post, each fetched once. Before, the orphaned crawler went
+    on crawling to the end and the run said `ok`, a refusal meanwhile named the dead command
+    instead of the crawler, and each kill left a /tmp/wixarchive-* folder."""
+    total, before = 400, 100
+    blog = SampleBlog(seed=8, post_count=total)
+    db = tmp_path / "archive.db"
+    scratch = tmp_path / "tmp"  # the commands' TMPDIR: whatever they leave there is seen
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    fast = ["--delay", "0", "--no-autothrottle"]
+
+    def wixarchive(*args: str) -> list[str]:
+        return [sys.executable, "-m", "archive.cli", *args]
+
+    with serve_blog(blog) as server:
+        # The first 100 posts pass, the next are held until the command is killed: the kill
+        # lands mid-crawl however loaded the machine.
+        gate = server.gate = Gate("/post/", allow=before)
+        if command == "crawl":
+            started = wixarchive("crawl", server.url, "--db", str(db), *fast)
+        else:
+            sites_file.add(tmp_path / "archive.sites.toml",
+                           {"url": server.url, "name": "Nine", "delay": 0,
+                            "autothrottle": False})
+            started = wixarchive("run-due", "--site", "Nine", "--force", "--db", str(db))
+        proc = subprocess.Popen(started, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True, env=env)
+        crawler = 0
+        try:
+            stderr = Output(proc.stderr)  # the crawler writes there too, after the command dies
+            wait_until(lambda: gate.held, "a post request held by the server", proc)
+            wait_until(lambda: _stored_posts(db) >= before, f"{before} posts stored", proc)
+            (crawler,) = map(int, Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                             .read_text().split())
+            # Meanwhile another crawl of the site is refused, naming the process to stop.
+            busy = subprocess.run(wixarchive("crawl", server.url, "--db", str(db)), env=env,
+                                  capture_output=True, text=True, timeout=120)
+            assert busy.returncode == 1
+            assert f"already being crawled by pid {crawler} on " in busy.stderr, busy.stderr
+            assert f"kill {crawler}" in busy.stderr, busy.stderr
+
+            os.killpg(proc.pid, signal.SIGKILL)  # the command's group: not the crawler's
+            proc.wait()
+            killed = time.monotonic()
+            gate.release()  # the pages under way may finish: a clean stop saves them
+            wait_until(lambda: not _running(crawler), "the crawler to exit")
+            stopped_after = time.monotonic() - killed
+            err = stderr.finish()
+        finally:
+            gate.release()
+            if crawler and _running(crawler):
+                os.killpg(crawler, signal.SIGKILL)
+        assert stopped_after < 10, f"the crawler ran on {stopped_after:.1f} s after its command"
+        assert "The command that started this crawl has exited: stopping" in err
+        assert "Traceback" not in err
+        assert not is_locked(lock_path(db, server.url + "/"))
+        with Archive.open(db, readonly=True) as archive:
+            (run,) = archive.runs()
+            stored = len(archive.known_posts(server.url))
+        assert run["status"] == "interrupted", run
+        assert before <= stored < total
+        assert run["counts"]["new"] == stored  # every page it fetched was saved and counted
+
+        server.gate = None
+        server.request_log.clear()
+        result = subprocess.run(wixarchive("crawl", server.url, "--db", str(db), "--json",
+                                           *fast),
+                                env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        fetched = [p for p in server.request_log if p.startswith("/post/")]
+
+    assert json.loads(result.stdout)["counts"]["new"] == total - stored
+    assert len(fetched) == len(set(fetched)) == total - stored  # nothing fetched twice
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.check() == []
+        known = archive.known_posts(server.url)
+        assert len(known) == total
+        assert all(len(archive.versions(url)) == 1 for url in known)
+    assert list(scratch.iterdir()) == []  # no temporary file left by the killed command

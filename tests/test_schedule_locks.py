@@ -17,26 +17,30 @@ from archive.schedule.locks import LockBusy, SiteLock, is_locked, lock_path
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SITE = "https://blog.example/"
 
-# Takes the lock, optionally hands it to a sleeping child (as the runner does with the crawler),
-# reports the PIDs, then waits to be killed.
+# Takes the lock, optionally hands it to a sleeping child (as the runner does with the crawler,
+# noting its pid in the lock file when told "crawler", as archive.crawls does), reports the
+# PIDs, then waits to be killed.
 HOLDER = """
 import subprocess, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from archive.schedule.locks import SiteLock
+from archive.schedule.locks import SiteLock, record_crawler
 lock = SiteLock.acquire(Path(sys.argv[1]), site="s", now=datetime.now(UTC))
 child = 0
-if sys.argv[2] == "child":
+if sys.argv[2] in ("child", "crawler"):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                              pass_fds=(lock.fd,)).pid
+if sys.argv[2] == "crawler":
+    record_crawler(lock.fd, child)
 print(child, flush=True)
 time.sleep(60)
 """
 
 
-def start_holder(path: Path, with_child: bool) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path),
-                             "child" if with_child else "-"], stdout=subprocess.PIPE, text=True)
+def start_holder(path: Path, with_child: bool | str) -> tuple[subprocess.Popen, int]:
+    child = with_child if isinstance(with_child, str) else "child" if with_child else "-"
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), child],
+                            stdout=subprocess.PIPE, text=True)
     child = int(proc.stdout.readline())  # the lock is held once this line is printed
     return proc, child
 
@@ -86,6 +90,35 @@ def test_crawler_child_keeps_the_site_locked_after_its_parent_is_killed(tmp_path
         os.sched_yield()
     with SiteLock.acquire(path, site=SITE, now=NOW) as lock:
         assert lock.stale.pid == proc.pid
+
+
+def test_a_refusal_names_the_crawler_to_stop_and_says_when_it_is_stopping_by_itself(
+        tmp_path: Path):
+    path = lock_path(tmp_path / "a.db", SITE)
+    proc, crawler = start_holder(path, with_child="crawler")
+    try:
+        with pytest.raises(LockBusy) as busy:
+            SiteLock.acquire(path, site=SITE, now=NOW)
+        assert busy.value.holder.crawler_pid == crawler
+        assert f"by pid {crawler} on " in str(busy.value)
+        assert f"(the crawler started by pid {proc.pid}, since " in str(busy.value)
+        assert str(busy.value).endswith(f"to stop it (it saves what it has fetched): "
+                                        f"kill {crawler}")
+        kill(proc.pid)
+        proc.wait()
+        # Its command gone, a real crawler stops by itself (crawler/run.py): a kill now would be
+        # a second stop, which quits without saving what is in flight.
+        with pytest.raises(LockBusy, match="the command that started it has exited, so the "
+                                           "crawler is saving what it fetched and stopping"):
+            SiteLock.acquire(path, site=SITE, now=NOW)
+    finally:
+        if proc.poll() is None:
+            kill(proc.pid)
+        kill(crawler)
+    while is_locked(path):
+        os.sched_yield()
+    with SiteLock.acquire(path, site=SITE, now=NOW) as lock:
+        assert lock.stale.pid == proc.pid  # the command, whose lock was never released
 
 
 def test_each_site_has_its_own_lock_file(tmp_path: Path):

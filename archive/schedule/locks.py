@@ -9,8 +9,10 @@ guessing from PIDs that may have been reused. The file's content is only informa
 - A clean release empties the file before unlocking. Finding the lock free but the file *not*
   empty therefore means its last holder died without releasing it: that is a stale lock, which
   is taken over and reported (with the dead holder's PID and start time).
-- The crawl's child process inherits the descriptor (`pass_fds`), so if the scheduling process is
-  killed while its crawler keeps running, the site stays locked until that crawler exits too.
+- The crawl's child process inherits the descriptor (`pass_fds`), so if the command that holds
+  the lock is killed, the site stays locked until its crawler has exited too (which it does by
+  itself once its command is gone: see crawler/run.py, `--lifeline-fd`). The command writes its
+  crawler's pid into the file (`record_crawler`), so a refusal names the process to stop.
 - Lock files are never deleted: deleting one while another process waits on it would let two
   processes each lock a different file of the same name.
 - flock works between processes of one machine on a local file system; do not share one archive
@@ -36,26 +38,29 @@ from typing import Any
 class Holder:
     """What a lock file says about the process that holds (or last held) the lock."""
 
-    pid: int
+    pid: int  # the command that took the lock
     started_at: str
     host: str
     site: str = ""
+    crawler_pid: int | None = None  # the crawl process it started, which inherited the lock
 
     @classmethod
     def parse(cls, text: str) -> Holder | None:
         try:
             data = json.loads(text)
+            crawler = data.get("crawler_pid")
             return cls(int(data["pid"]), str(data["started_at"]), str(data["host"]),
-                       str(data.get("site", "")))
+                       str(data.get("site", "")), int(crawler) if crawler else None)
         except (ValueError, KeyError, TypeError):
             return None
 
-    def alive(self) -> bool | None:
-        """Whether the holder process still exists (None: another host, cannot tell)."""
+    def alive(self, pid: int | None = None) -> bool | None:
+        """Whether the holder process (or `pid`, one of its) still exists (None: another host,
+        cannot tell)."""
         if self.host != socket.gethostname():
             return None
         try:
-            os.kill(self.pid, 0)
+            os.kill(self.pid if pid is None else pid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
@@ -63,7 +68,27 @@ class Holder:
         return True
 
     def describe(self) -> str:
+        """The command that took the lock."""
         return f"pid {self.pid} on {self.host}, since {self.started_at}"
+
+    def busy_reason(self) -> str:
+        """Who holds the lock (the crawler, once its command has started one), and what to do
+        about it."""
+        who = (f"pid {self.crawler_pid} on {self.host} (the crawler started by pid {self.pid}, "
+               f"since {self.started_at})" if self.crawler_pid else self.describe())
+        command_alive = self.alive()
+        crawler_alive = self.alive(self.crawler_pid) if self.crawler_pid else False
+        if command_alive is False and crawler_alive:
+            # Its crawler stops by itself once its command is gone (crawler/run.py); a SIGTERM
+            # now would be a second stop, which quits at once without saving what is in flight.
+            return (f"{who}: the command that started it has exited, so the crawler is saving "
+                    "what it fetched and stopping; try again in a moment")
+        if command_alive is False:
+            # Its crawler child inherited the lock and is still running.
+            return f"{who} (that process has exited; the crawl it started is still running)"
+        target = self.crawler_pid if crawler_alive is not False and self.crawler_pid else self.pid
+        where = f" on {self.host}" if command_alive is None else ""
+        return f"{who}; to stop it (it saves what it has fetched): kill {target}{where}"
 
 
 class LockBusy(Exception):
@@ -72,11 +97,8 @@ class LockBusy(Exception):
     def __init__(self, path: Path, holder: Holder | None) -> None:
         self.path = path
         self.holder = holder
-        who = holder.describe() if holder else "another process"
-        if holder and holder.alive() is False:
-            # Its crawler child inherited the lock and is still running.
-            who += " (that process has exited; the crawl it started is still running)"
-        super().__init__(f"already being crawled by {who}")
+        super().__init__("already being crawled by "
+                         + (holder.busy_reason() if holder else "another process"))
 
 
 def lock_dir(db: Path) -> Path:
@@ -143,6 +165,19 @@ class SiteLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def record_crawler(fd: int, pid: int) -> None:
+    """Note in a held lock's file the crawl process it was handed to (by descriptor, as the
+    crawler inherits it), so that a refusal names the process that is crawling."""
+    holder = Holder.parse(_read(fd))
+    if holder is None:
+        return
+    data = {"pid": holder.pid, "started_at": holder.started_at, "host": holder.host,
+            "site": holder.site, "crawler_pid": pid}
+    text = (json.dumps(data) + "\n").encode()
+    os.pwrite(fd, text, 0)  # longer than what it replaces: a reader never finds it empty
+    os.ftruncate(fd, len(text))
 
 
 def is_locked(path: Path) -> bool:
