@@ -2,10 +2,12 @@
 
 Reading the files is archive/webarchive.py's job; storing is the capture store's
 (archive/captures.py) and the batch writer's (archive/ingest.py). Imported records are stored
-exactly like crawled ones: each post page and image used is written into the archive's own
-capture files (keeping its WARC-Record-ID and WARC-Date), indexed with source 'import', and
-each post version names its capture. So `reextract`, the article page and the exports work on
-imported posts unchanged, and the archive no longer needs the files imported from.
+exactly like crawled ones: each post page, image (with every rendition of it the files hold,
+as `crawl --page-requisites` keeps what a page shows), video and document used is written into
+the archive's own capture files (keeping its WARC-Record-ID and WARC-Date), indexed with source
+'import', and each post version names its capture. So `reextract`, the article page and the
+exports work on imported posts unchanged, and the archive no longer needs the files imported
+from.
 
 Order: every file is scanned first (metadata only), then post pages are imported in WARC-Date
 order, whatever order the files were given in, so versions follow capture time. A record whose
@@ -16,6 +18,7 @@ importing the same files again adds nothing.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +47,8 @@ class SiteCounts:
     older: int = 0  # captures left out of the history (see ingest.save_earlier)
     deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
     images: int = 0  # images linked from captures in the files
+    renditions: int = 0  # sizes of those images (`<image>/v1/…`) as the posts' pages name them
+    files: int = 0  # videos and documents linked from captures in the files
 
     def count(self, outcome: str) -> None:
         """Count one capture by what saving it did (ingest.save_earlier's or save_batch's
@@ -55,7 +60,7 @@ class SiteCounts:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
                 "earlier": self.earlier, "older": self.older, "deleted": self.deleted,
-                "images": self.images}
+                "images": self.images, "renditions": self.renditions, "files": self.files}
 
 
 @dataclasses.dataclass
@@ -64,7 +69,7 @@ class ImportResult:
     records: int = 0  # response and revisit records read
     already: int = 0  # records imported (or crawled) before: skipped
     other_records: int = 0  # request, warcinfo, metadata, resource... records
-    skipped: int = 0  # responses that are not post pages, nor images of imported posts
+    skipped: int = 0  # responses that are not post pages, nor media of imported posts
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
     unresolved: int = 0  # revisits of post pages whose payload is in none of the files
     sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
@@ -72,6 +77,10 @@ class ImportResult:
 
     def site(self, url: str) -> SiteCounts:
         return self.sites.setdefault(site_root(url), SiteCounts())
+
+    def site_counts(self, site: str) -> SiteCounts:
+        """The counts of a site given by its root URL (a `sites.url`)."""
+        return self.sites.setdefault(site, SiteCounts())
 
     def to_dict(self) -> dict[str, object]:
         return {"files": self.files, "records": self.records,
@@ -131,6 +140,11 @@ def _is_html(entry: webarchive.Entry) -> bool:
 
 def _is_image(entry: webarchive.Entry) -> bool:
     return entry.status == 200 and (entry.content_type or "").lower().startswith("image/")
+
+
+def _is_media(entry: webarchive.Entry) -> bool:
+    """An image, or a file that may be a post's video or document: any 200 but a page."""
+    return entry.status == 200 and not _is_html(entry)
 
 
 def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
@@ -258,8 +272,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                                      if e.record_id in indexed and e.record_id not in used))
     reader = webarchive.Reader()
     resolver = _Resolver(archive, entries, reader)
-    pages, gone, maybe_gone, images, taken = [], [], [], {}, set()
-    fresh_images = 0
+    pages, gone, maybe_gone, media, taken = [], [], [], {}, set()
+    fresh_media = 0
     for entry in entries:
         if entry.record_id in taken:
             result.already += 1  # the same record in two files given: once
@@ -270,8 +284,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         # so extraction decides, as it does for the crawler's pages.
         is_page = entry.status == 200 and _is_html(entry) and (
             is_post or not is_listing_path(urlsplit(entry.url).path))
-        if entry.record_id in indexed and _is_image(entry):
-            images[entry.url] = entry  # linked below if a post uses it and it is not yet
+        if entry.record_id in indexed and _is_media(entry):
+            media[entry.url] = entry  # linked below if a post uses it and it is not yet
         if entry.record_id in indexed:
             # Imported before, unless an import was killed after writing its capture and
             # before its version: then it is newer than the post's archived copy. (Only
@@ -286,9 +300,9 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             (gone if is_post else maybe_gone).append(entry)
         elif is_page:
             pages.append(entry)
-        elif _is_image(entry):
-            images[entry.url] = entry  # linked below if an archived post uses it
-            fresh_images += 1
+        elif _is_media(entry):
+            media[entry.url] = entry  # linked below if an archived post uses it
+            fresh_media += 1
         else:
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
@@ -298,8 +312,10 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         if on_start:
             on_start(len(pages))
         _import_pages(importer, resolver, pages, progress)
-        linked = _link_images(importer, resolver, images)
-        result.skipped += fresh_images - len(linked - importer.indexed)  # images no post uses
+        linked = _link_images(importer, resolver,
+                              {url: e for url, e in media.items() if _is_image(e)})
+        linked |= _link_files(importer, resolver, media)
+        result.skipped += fresh_media - len(linked - importer.indexed)  # media no post uses
         # A 404 elsewhere than at /post/ marks a deletion only where a post is archived.
         posts = _last_seen(archive, (normalize_url(e.url) for e in maybe_gone))
         gone += [e for e in maybe_gone if normalize_url(e.url) in posts]
@@ -375,53 +391,115 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             progress(len(batch))
 
 
+def _in_chunks(conn: sqlite3.Connection, sql: str, values: Sequence[str]) -> list[tuple]:
+    """The rows of `sql`, whose `{marks}` stands for `values`, asked 500 values at a time."""
+    rows: list[tuple] = []
+    for start in range(0, len(values), 500):
+        chunk = list(values[start:start + 500])
+        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+    return rows
+
+
+class _MediaLinker:
+    """Stores the records of media that archived posts use and records them in the media table,
+    as the crawler's media fetches do (each record stored once, however many URLs it stands
+    for)."""
+
+    def __init__(self, importer: _Importer, resolver: _Resolver) -> None:
+        self.importer, self.resolver = importer, resolver
+        self.rows: list[tuple] = []  # record_media's arguments
+        self.stored: dict[str, tuple | None] = {}  # record ID -> what it stores as, or None
+
+    def link(self, url: str, entry: webarchive.Entry) -> bool:
+        """Store `entry` as the archived copy of `url`; False if its payload is not found."""
+        if entry.record_id not in self.stored:
+            self.stored[entry.record_id] = self._store(entry)
+        found = self.stored[entry.record_id]
+        if found is not None:
+            self.rows.append((url, "stored", *found, None))
+        return found is not None
+
+    def _store(self, entry: webarchive.Entry) -> tuple | None:
+        try:
+            payload = self.resolver.payload(entry)
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            self.importer.result.errors.append(
+                f"{entry.location.describe()}: {entry.url}: {exc}")
+            return None
+        if payload is None:
+            return None
+        record_id = self.importer.store(entry, payload)
+        return (captures.warc_date(entry.date), _header(payload.headers, "content-type"),
+                len(payload.body), captures.payload_digest(payload.body), record_id)
+
+    def commit(self) -> set[str]:
+        """Index the records stored and write their media rows; the record IDs linked."""
+        conn, rows = self.importer.archive.conn, self.rows
+
+        def record() -> None:
+            for values in rows:
+                captures.record_media(conn, *values)
+
+        self.importer.commit(record)
+        return {values[6] for values in rows}
+
+
+def _stored_media(conn: sqlite3.Connection, urls: Sequence[str]) -> set[str]:
+    return {url for (url,) in _in_chunks(
+        conn, "SELECT url FROM media WHERE status = 'stored' AND url IN ({marks})", urls)}
+
+
 def _link_images(importer: _Importer, resolver: _Resolver,
                  images: dict[str, webarchive.Entry]) -> set[str]:
-    """Images archived posts use (imported now or before) that the files hold, at full size
-    or as the rendition captured, and that are not archived yet, become stored media, as the
-    crawler's full-size fetches do. Returns the record IDs linked."""
+    """Images archived posts use (imported now or before) that the files hold become stored
+    media, as the crawler's fetches do: at full size (the upload itself, else the latest
+    rendition captured stands for it), and every rendition of them (`<image>/v1/fill/…`)
+    under its own URL, as `crawl --page-requisites` keeps the sizes a post page shows, so an
+    exported WACZ replays the pages with their images. What is archived already is left as
+    it is. Returns the record IDs linked."""
     if not images:
         return set()
     from crawler.extract.body import full_size_url
 
-    by_full: dict[str, webarchive.Entry] = {}
-    for url, entry in sorted(images.items(), key=lambda item: item[1].date):
-        full = full_size_url(url) or url
-        if full == url or by_full.get(full, entry).url != full:  # the original itself first
-            by_full[full] = entry
-    urls = sorted(by_full)
-    wanted: dict[str, str] = {}  # image URL -> its post's site
+    by_full: dict[str, list[webarchive.Entry]] = {}
+    for url, entry in images.items():
+        by_full.setdefault(full_size_url(url) or url, []).append(entry)
     conn = importer.archive.conn
-    for start in range(0, len(urls), 500):
-        chunk = urls[start:start + 500]
-        wanted.update(conn.execute(
-            "SELECT i.url, min(s.url) FROM images i JOIN posts p ON p.id = i.post_id "
-            "JOIN sites s ON s.id = p.site_id "
-            f"WHERE i.url IN ({','.join('?' * len(chunk))}) AND NOT EXISTS "
-            "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored') "
-            "GROUP BY i.url", chunk).fetchall())
-    media = []
-    for url, site in wanted.items():
-        entry = by_full[url]
-        try:
-            payload = resolver.payload(entry)
-        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
-            importer.result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
-            continue
-        if payload is None:
-            continue
-        record_id = importer.store(entry, payload)
-        media.append((url, "stored", captures.warc_date(entry.date),
-                       _header(payload.headers, "content-type"), len(payload.body),
-                       captures.payload_digest(payload.body), record_id, None))
-        importer.result.sites.setdefault(site, SiteCounts()).images += 1
+    used = dict(_in_chunks(  # image URL -> its post's site
+        conn, "SELECT i.url, min(s.url) FROM images i JOIN posts p ON p.id = i.post_id "
+        "JOIN sites s ON s.id = p.site_id WHERE i.url IN ({marks}) GROUP BY i.url",
+        sorted(by_full)))
+    stored = _stored_media(conn, [e.url for full in used for e in by_full[full]] + list(used))
+    linker = _MediaLinker(importer, resolver)
+    for full, site in sorted(used.items()):
+        entries = sorted(by_full[full], key=lambda e: (e.date, e.url))
+        if full not in stored:
+            chosen = next((e for e in entries if e.url == full), entries[-1])
+            if linker.link(full, chosen):
+                importer.result.site_counts(site).images += 1
+        for entry in entries:
+            if entry.url != full and entry.url not in stored and linker.link(entry.url, entry):
+                importer.result.site_counts(site).renditions += 1
+    return linker.commit()
 
-    def record() -> None:
-        for values in media:
-            captures.record_media(conn, *values)
 
-    importer.commit(record)
-    return {values[6] for values in media}
+def _link_files(importer: _Importer, resolver: _Resolver,
+                files: dict[str, webarchive.Entry]) -> set[str]:
+    """The videos and documents archived posts link (the attachments table's files) that the
+    files hold at that URL and the archive lacks become stored media, as `crawl --media-kinds
+    video,documents` stores them. Returns the record IDs linked."""
+    wanted = _in_chunks(
+        importer.archive.conn, "SELECT a.url, min(s.url) FROM attachments a JOIN posts p "
+        "ON p.id = a.post_id JOIN sites s ON s.id = p.site_id WHERE a.is_file = 1 "
+        "AND a.url IN ({marks}) AND NOT EXISTS (SELECT 1 FROM media m WHERE m.url = a.url "
+        "AND m.status = 'stored') GROUP BY a.url", sorted(files))
+    if not wanted:
+        return set()
+    linker = _MediaLinker(importer, resolver)
+    for url, site in wanted:
+        if linker.link(url, files[url]):
+            importer.result.site_counts(site).files += 1
+    return linker.commit()
 
 
 def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],

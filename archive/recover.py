@@ -11,8 +11,11 @@
    WARC of any tool would be: extraction, versions by capture time (older ones placed by
    ingest.save_earlier), deletions, the records copied into the capture store and indexed.
    So `reextract`, the article page and the exports work on recovered posts unchanged.
-4. Images: the images the archived posts use and the archive lacks are looked up in the CDX
-   (one prefix query per Wix media owner id) and their captures recovered the same way.
+4. Media: the images the archived posts use and the archive lacks, and the renditions of them
+   their pages name, are looked up in the CDX (one prefix query per Wix media owner id), and
+   so are the videos and documents the posts link (one query per folder); their captures are
+   recovered the same way, so the archive holds them as a crawl would (crawl --page-requisites
+   --media-kinds video,documents).
 
 Resumable: the spool is synced before its captures are noted, and a spool is deleted only
 after it was imported and its rows cleared. A recover stopped at any point (the archive down,
@@ -62,7 +65,8 @@ class RecoverResult:
     already: int = 0  # captures fetched by an earlier recover: not fetched again
     fetched: int = 0  # captures fetched now
     missing: int = 0  # captures the archive listed but did not replay (error page, redirect)
-    images_listed: int = 0  # image captures found for images the posts lack
+    images_listed: int = 0  # image captures found for images (and sizes) the posts lack
+    files_listed: int = 0  # captures found for videos and documents the posts lack
     cdx_requests: int = 0
     replay_requests: int = 0
     retries: int = 0
@@ -77,7 +81,7 @@ class RecoverResult:
         sites = self.imported.to_dict()["sites"]
         return {"site": self.site, "listed": self.listed, "feeds": self.feeds,
                 "already": self.already, "fetched": self.fetched, "missing": self.missing,
-                "images_listed": self.images_listed,
+                "images_listed": self.images_listed, "files_listed": self.files_listed,
                 "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
                              "retries": self.retries},
                 "not_posts": self.imported.not_posts,
@@ -94,7 +98,7 @@ def _merge(total: ImportResult, part: ImportResult) -> None:
         into = total.sites.setdefault(site, SiteCounts())
         into.posts |= counts.posts
         for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
-                     "images"):
+                     "images", "renditions", "files"):
             setattr(into, name, getattr(into, name) + getattr(counts, name))
 
 
@@ -424,61 +428,125 @@ class _Recovery:
         """The words other than "post" that the site's post paths use: /<word>/<slug>."""
         return {word for link in links if (word := self.site.path_word(link))}
 
-    # -- images --------------------------------------------------------------------------
+    # -- images, videos and documents ----------------------------------------------------
 
-    def recover_images(self) -> None:
-        """Captures of the images archived posts use and the archive lacks. A Wix media file
-        is named `<owner id>_<hash>~mv2.<ext>`: one prefix query per owner id lists them all
-        (and their `/v1/fill/...` renditions)."""
-        from crawler.extract.body import full_size_url
+    def _asked(self, kind: str) -> set[str]:
+        """The media URLs of this kind the CDX was asked about by an earlier recover."""
+        return {url for (url,) in self.archive.conn.execute(
+            "SELECT url FROM recovered WHERE endpoint = ? AND kind = ? AND timestamp = ''",
+            (self.replay, kind))}
 
-        wanted = {url for (url,) in self.archive.conn.execute(
-            "SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id "
-            "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND NOT EXISTS "
-            "(SELECT 1 FROM media m WHERE m.url = i.url AND m.status = 'stored')",
-            (self.site.root,))}
-        asked = {url for (url,) in self.archive.conn.execute(
-            "SELECT url FROM recovered WHERE endpoint = ? AND kind = 'image' "
-            "AND timestamp = ''", (self.replay,))}
-        groups: dict[str, set[str]] = {}
-        for url in wanted:
-            match = _MEDIA.match(urlsplit(url).path)
-            if match is None:
-                continue
-            name = match.group(1)
-            prefix = name.split("_", 1)[0] + "_" if "_" in name else name
-            if url not in asked:
-                groups.setdefault(f"{urlsplit(url).netloc}/media/{prefix}", set()).add(url)
-        done = self._done()
-        chosen: list[wayback.Row] = []
-        for query, urls in sorted(groups.items()):
-            rows = self.query([("url", query), ("matchType", "prefix"),
-                               ("filter", "statuscode:200"), ("collapse", "digest")])
-            best: dict[str, wayback.Row] = {}
-            for row in rows:
-                if row.status != 200 or not row.mime.lower().startswith("image/"):
-                    continue
-                full = full_size_url(row.url) or row.url
-                full = urlunsplit(("https", "static.wixstatic.com", urlsplit(full).path, "", ""))
-                if full not in urls:
-                    continue
-                held = best.get(full)
-                is_original = _key(row.url) == _key(full)
-                # The upload itself before any rendition of it; the latest of either.
-                if held is None or (is_original, row.timestamp) > (
-                        _key(held.url) == _key(full), held.timestamp):
-                    best[full] = row
-            self.result.images_listed += len(best)
-            chosen += [row for row in best.values() if (row.url, row.timestamp) not in done]
-            for url in urls:  # asked: the next recover asks only for images new by then
-                self._note(wayback.Row(url, "", None, "", ""), "image", None, "asked", None)
+    def _fetch_media(self, kind: str, chosen: list[tuple[wayback.Row, str]],
+                     asked: set[str]) -> None:
+        """Fetch and archive the captures chosen, each under its URL as the posts name it;
+        then note the URLs asked about, so the next recover asks only for those new by then
+        (noted last: a recover stopped before asks again)."""
         if chosen and self.on_start:
             self.on_start(len(chosen))
-        for row in sorted(chosen, key=lambda r: r.timestamp):
-            self.store(row, "image", row.url)
+        for row, target in sorted(chosen, key=lambda chosen: chosen[0].timestamp):
+            self.store(row, kind, target)
             if self.progress:
                 self.progress(1)
         self.flush()
+        for url in sorted(asked):
+            self._note(wayback.Row(url, "", None, "", ""), kind, None, "asked", None)
+
+    def recover_images(self) -> None:
+        """Captures of the images archived posts use and the archive lacks, and of the
+        renditions of them their pages name (`<image>/v1/fill/…`: what a replayed post shows,
+        see crawler.page_requisites) that it lacks. A Wix media file is named `<owner
+        id>_<hash>~mv2.<ext>`: one prefix query per owner id lists them all, and their
+        renditions."""
+        from crawler.extract.body import full_size_url
+        from crawler.page_requisites import to_fetch as page_requisites
+
+        conn = self.archive.conn
+        used = dict(conn.execute(
+            "SELECT i.url, EXISTS (SELECT 1 FROM media m WHERE m.url = i.url AND "
+            "m.status = 'stored') FROM images i JOIN posts p ON p.id = i.post_id "
+            "JOIN sites s ON s.id = p.site_id WHERE s.url = ? GROUP BY i.url",
+            (self.site.root,)).fetchall())
+        asked = self._asked("image")
+        wanted = {url for url, stored in used.items() if not stored and url not in asked}
+        shown = page_requisites(conn, captures.captures_dir(self.archive.path),
+                                self.site.root, limit=None)[0]
+        renditions = {_key(url): url for url in shown if url not in asked
+                      and (full_size_url(url) or url) in used and full_size_url(url) != url}
+        shown_renditions = set(renditions.values())
+        groups: set[str] = set()
+        for url in wanted | shown_renditions:
+            match = _MEDIA.match(urlsplit(url).path)
+            if match is not None:
+                name = match.group(1)
+                prefix = name.split("_", 1)[0] + "_" if "_" in name else name
+                groups.add(f"{urlsplit(url).netloc}/media/{prefix}")
+        done = self._done()
+        chosen: list[tuple[wayback.Row, str]] = []
+        for query in sorted(groups):
+            rows = self.query([("url", query), ("matchType", "prefix"),
+                               ("filter", "statuscode:200"), ("collapse", "digest")])
+            best: dict[str, wayback.Row] = {}  # image or rendition URL -> its capture
+            for row in rows:
+                if row.status != 200 or not row.mime.lower().startswith("image/"):
+                    continue
+                rendition = renditions.get(_key(row.url))
+                if rendition is not None and (rendition not in best or
+                                              row.timestamp > best[rendition].timestamp):
+                    best[rendition] = row  # the latest capture of a size a page shows
+                full = full_size_url(row.url) or row.url
+                full = urlunsplit(("https", "static.wixstatic.com", urlsplit(full).path, "", ""))
+                if full not in wanted:
+                    continue
+                held = best.get(full)
+                # The upload itself before any rendition of it, then a rendition a page names
+                # (fetched anyway), then the latest.
+                rank = (_key(row.url) == _key(full), rendition is not None, row.timestamp)
+                if held is None or rank > (_key(held.url) == _key(full),
+                                           _key(held.url) in renditions, held.timestamp):
+                    best[full] = row
+            # An upload is archived under the URL captured, a rendition under the URL its page
+            # names (a replay asks for that one); a capture standing for both is fetched once,
+            # and the import links it to both.
+            picked: dict[tuple[str, str], tuple[wayback.Row, str]] = {}
+            for url, row in best.items():
+                capture = (row.url, row.timestamp)
+                if url in shown_renditions or capture not in picked:
+                    picked[capture] = (row, url if url in shown_renditions else row.url)
+            self.result.images_listed += len(picked)
+            chosen += [found for capture, found in picked.items() if capture not in done]
+        self._fetch_media("image", chosen, wanted | shown_renditions)
+
+    def recover_files(self) -> None:
+        """Captures of the videos and documents archived posts link (the attachments table's
+        files) and the archive lacks, the latest of each, archived under the URL the post
+        links. One prefix query per folder: a site's documents share `/_files/ugd/`."""
+        asked = self._asked("file")
+        wanted = {url for (url,) in self.archive.conn.execute(
+            "SELECT DISTINCT a.url FROM attachments a JOIN posts p ON p.id = a.post_id "
+            "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND a.is_file = 1 AND "
+            "(a.url LIKE 'http://%' OR a.url LIKE 'https://%') AND NOT EXISTS "
+            "(SELECT 1 FROM media m WHERE m.url = a.url AND m.status = 'stored')",
+            (self.site.root,)) if url not in asked}
+        groups: dict[str, dict[tuple[str, str], str]] = {}  # folder -> key -> URL
+        for url in wanted:
+            parts = urlsplit(url)
+            folder = f"{parts.netloc}{parts.path.rsplit('/', 1)[0]}/"
+            groups.setdefault(folder, {})[_key(url)] = url
+        done = self._done()
+        chosen: list[tuple[wayback.Row, str]] = []
+        for folder, urls in sorted(groups.items()):
+            rows = self.query([("url", folder), ("matchType", "prefix"),
+                               ("filter", "statuscode:200"), ("collapse", "digest")])
+            latest: dict[str, wayback.Row] = {}
+            for row in rows:
+                url = urls.get(_key(row.url))
+                if url is not None and row.status == 200 and "html" not in row.mime.lower() \
+                        and (url not in latest or row.timestamp > latest[url].timestamp):
+                    latest[url] = row
+            self.result.files_listed += len(latest)
+            chosen += [(row, url) for url, row in latest.items()
+                       if (row.url, row.timestamp) not in done]
+        self._fetch_media("file", chosen, wanted)
 
 
 def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
@@ -520,6 +588,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         run.flush()
         if images:
             run.recover_images()
+        run.recover_files()
     except wayback.WaybackError:
         run.flush()  # what was fetched is archived before the error is reported
         raise

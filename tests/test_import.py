@@ -11,23 +11,30 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.files import pdf_bytes
 from crawler.sample_site.server import media_bytes
+from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import (
     REALWORLD,
     change_between_captures,
     distinct_contents,
+    payloads,
     post_pages,
     realworld_pages,
     revisits,
     serve_pages,
     table,
+    wget_blog_as_shown,
     wget_urls,
     wget_warc,
     wixarchive,
@@ -303,13 +310,17 @@ def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     summary = json.loads(result.stdout)
     assert summary["sites"] == {server.url + "/": {
         "posts": 0, "new_posts": 0, "new_versions": 0, "unchanged": 0, "earlier": 0,
-        "older": 0, "deleted": 0, "images": 2}}
+        "older": 0, "deleted": 0, "images": 2, "renditions": 1, "files": 0}}
     assert summary["skipped"] == 1  # the image no post uses
     stored = table(db, "SELECT m.url, c.url, c.payload_length FROM media m JOIN captures c "
                        "ON c.record_id = m.capture WHERE m.status = 'stored'")
+    # The rendition stands for its image at full size, and is kept under its own URL too (as
+    # `crawl --page-requisites` keeps it), in one capture.
     assert sorted(stored) == sorted([
         (original, original, len(media_bytes(original.rsplit("/", 1)[-1]))),
-        (rendered, rendition, len(media_bytes(rendered_id)))])
+        (rendered, rendition, len(media_bytes(rendered_id))),
+        (rendition, rendition, len(media_bytes(rendered_id)))])
+    assert table(db, "SELECT count(*) FROM captures") == [(3,)]
     again = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
     assert json.loads(again.stdout)["sites"] == {}
 
@@ -436,3 +447,128 @@ def test_wixarchive_own_captures_import_as_the_crawl_archived_them(tmp_path: Pat
     again = wixarchive("import", *files, "--db", str(crawled), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["sites"] == {}
+
+
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """wget's capture of a blog with documents and videos, with every image size its pages
+    show (--page-requisites), and a WARC of one of its videos; the blog is gone after."""
+    work = tmp_path_factory.mktemp("shown")
+    blog = SampleBlog(seed=3, post_count=12, attachments=True)
+    captured = wget_blog_as_shown(blog, work)
+    documents = {captured["site"] + d.lstrip("/"): pdf_bytes(d.split("/")[-1][:-4])
+                 for post in blog.posts for d in post.documents}
+    assert len(documents) >= 3 and sum(map(bool, captured["named"].values())) >= 3
+    videos = len({v for post in blog.posts for v in post.videos})
+    return {**captured, "documents": documents, "videos": videos, "work": work}
+
+
+def test_documents_videos_and_every_image_size_captured_are_kept_with_their_posts(
+        shown: dict, tmp_path: Path):
+    """Imported, the archive holds what the crawl would: the documents (and the video) the
+    posts link as stored media, and every size of the posts' images the capture holds under
+    its own URL (as `crawl --page-requisites`); so the Markdown export puts the files beside
+    the posts, and the WACZ export holds every image a post page names."""
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(shown["warc"]), str(shown["video_warc"]), "--db", str(db),
+                        "--json")
+    assert result.returncode == 0, result.stderr
+    stats = wixarchive("stats", "--db", str(db))
+    documents = len(shown["documents"])
+    assert f"documents: {documents} ({documents} archived)" in stats.stdout, stats.stdout
+    assert f"Videos: {shown['videos']} (1 archived)" in stats.stdout, stats.stdout
+    counts = json.loads(result.stdout)["sites"][shown["site"]]
+    assert counts["files"] == len(shown["documents"]) + 1
+    captured = {url for url in payloads(shown["warc"]) if "/v1/" in url}
+    named = {url for urls in shown["named"].values() for url in urls}
+    assert named <= captured  # wget took each srcset candidate, the pages' own choice too
+    assert counts["renditions"] == len(captured)
+    stored = {url for (url,) in table(db, "SELECT url FROM media WHERE status = 'stored'")}
+    assert captured <= stored
+    assert {*shown["documents"], shown["video"]} <= stored
+
+    markdown = wixarchive("export", "--format", "markdown", str(tmp_path / "md"), "--db",
+                          str(db))
+    assert markdown.returncode == 0, markdown.stderr
+    files = {path.read_bytes() for path in (tmp_path / "md").rglob("files/*.pdf")}
+    assert files == set(shown["documents"].values())
+    texts = "".join(path.read_text() for path in (tmp_path / "md").rglob("*.md"))
+    assert "/_files/ugd/" not in texts and texts.count("](files/") >= documents
+
+    out = tmp_path / "blog.wacz"
+    result = wixarchive("export", "--format", "wacz", str(out), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["images_with_renditions"] == summary["images_shown"] > 0
+    assert summary["renditions"] == len(captured) and not summary["renditions_missing"]
+    with zipfile.ZipFile(out) as package, package.open("archive/data.warc.gz") as warc:
+        packaged = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(warc)
+                    if r.rec_type in ("response", "revisit")}
+    assert named <= packaged
+    said = wixarchive("export", "--format", "wacz", str(out), "--db", str(db))
+    assert "Note:" not in said.stderr, said.stderr
+
+    again = wixarchive("import", str(shown["warc"]), str(shown["video_warc"]), "--db",
+                       str(db), "--json")
+    assert json.loads(again.stdout)["sites"] == {}
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_an_imported_blog_exported_as_wacz_replays_the_images_its_pages_name(shown: dict,
+                                                                          tmp_path: Path):
+    """pywb replays the WACZ of the imported blog: every image URL a post page names answers
+    with the bytes the capture holds, as the source capture did."""
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(shown["warc"]), "--db", str(db)).returncode == 0
+    out = tmp_path / "blog.wacz"
+    assert wixarchive("export", "--format", "wacz", str(out), "--db", str(db)).returncode == 0
+    held = payloads(shown["warc"])
+    with wayback(tmp_path / "pywb", waczs=[out]) as replay:
+        for page, images in shown["named"].items():
+            stamp = "".join(ch for ch in table(db, "SELECT fetched_at FROM captures WHERE "
+                                                   f"url = '{page}'")[0][0] if ch.isdigit())
+            for url in images:
+                with urllib.request.urlopen(f"{replay}{stamp[:14]}id_/{url}") as answer:
+                    assert answer.read() == held[url], url
+
+
+def test_an_imported_blog_without_its_images_as_shown_says_so_without_a_crawl(snapshots: dict,
+                                                                           tmp_path: Path):
+    """wget without --page-requisites captured no image: the WACZ note says what the archive
+    holds, and that the files imported did not hold the rest; a re-crawl of a blog that may be
+    gone is not offered."""
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(snapshots["first"]), "--db", str(db)).returncode == 0
+    result = wixarchive("export", "--format", "wacz", str(tmp_path / "a.wacz"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    shown_count = table(db, "SELECT count(*) FROM (SELECT url FROM images GROUP BY url "
+                            "HAVING min(is_cover) = 0)")[0][0]
+    assert notes == [f"Note: the {shown_count} images the posts show are archived at full "
+                     "size only, not at the sizes their pages name, so they stay blank inside "
+                     "a replayed post (the web archives imported or recovered from did not "
+                     "hold them)."], result.stderr
+
+
+def test_a_wixarchive_wacz_with_documents_imports_them(tmp_path: Path):
+    """A crawl that fetched the posts' documents (`--media-kinds documents`), exported as a
+    WACZ, imported into a new archive: the documents are archived there too."""
+    blog = SampleBlog(seed=5, post_count=6, attachments=True)
+    crawled = tmp_path / "crawled.db"
+    with serve_blog(blog) as server:
+        result = wixarchive("crawl", server.url, "--db", str(crawled), "--delay", "0",
+                            "--no-autothrottle", "--media-kinds", "documents")
+        assert result.returncode == 0, result.stderr
+    documents = len({d for post in blog.posts for d in post.documents})
+    assert documents >= 1
+    archived = f"documents: {documents} ({documents} archived)"
+    assert archived in wixarchive("stats", "--db", str(crawled)).stdout
+    out = tmp_path / "blog.wacz"
+    assert wixarchive("export", "--format", "wacz", str(out), "--db", str(crawled)).returncode == 0
+    imported = tmp_path / "imported.db"
+    result = wixarchive("import", str(out), "--db", str(imported), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["files"] == documents
+    assert archived in wixarchive("stats", "--db", str(imported)).stdout
+    files = "SELECT url, payload_digest FROM media WHERE status = 'stored' ORDER BY 1"
+    assert table(imported, files) == table(crawled, files)

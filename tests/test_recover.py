@@ -23,15 +23,18 @@ import pytest
 
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.files import pdf_bytes
 from crawler.sample_site.server import Response, media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import (
     REALWORLD,
     change_between_captures,
     distinct_contents,
+    payloads,
     realworld_pages,
     serve_pages,
     table,
+    wget_blog_as_shown,
     wget_urls,
     wget_warc,
     wixarchive,
@@ -210,11 +213,11 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     with_images = [p.expected()["images"][0] for p in blog.posts if p.expected()["images"]]
     original, rendered = with_images[0], with_images[1]
     rendered_id = rendered.rsplit("/", 1)[-1]
+    rendition = f"{rendered}/v1/fill/w_300,h_200,al_c/{rendered_id}"
     images = work / "images.warc.gz"
     write_warc(images, [
         (original, media_bytes(original.rsplit("/", 1)[-1]), "image/png"),
-        (f"{rendered}/v1/fill/w_300,h_200,al_c/{rendered_id}", media_bytes(rendered_id),
-         "image/png")])
+        (rendition, media_bytes(rendered_id), "image/png")])
     # After the site lapsed: a post URL answering a parking page with status 200.
     parked = f"{site}post/{slugs[20]}"
     write_warc(work / "parked.warc.gz", [(parked, PARKING, "text/html; charset=utf-8")])
@@ -232,7 +235,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             proxy, proxy_url):
         yield {"site": site, "first": first, "second": second, "base": proxy_url + "/archive/",
                "proxy": proxy, "slugs": slugs, "edited": edited, "deleted": deleted,
-               "added": added, "images": (original, rendered), "real": real,
+               "added": added, "images": (original, rendered),
+               "rendition": rendition, "real": real,
                "real_site": real_site, "parked": parked, "renamed_site": renamed_site,
                "renamed_slugs": renamed_slugs, "renamed_gone": renamed_gone,
                "translated": translated, "hidden_site": hidden_site,
@@ -295,8 +299,9 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
     # Stored like crawled and imported captures: indexed, each version naming its capture.
     assert table(db, "SELECT count(*) FROM post_versions v LEFT JOIN captures c ON "
                      "c.record_id = v.capture WHERE c.source IS NOT 'recover'") == [(0,)]
+    # The rendition captured stands for its image, and is kept under its own URL too.
     assert set(table(db, "SELECT url FROM media WHERE status = 'stored'")) == {
-        (url,) for url in archive["images"]}
+        (url,) for url in [*archive["images"], archive["rendition"]]}
     reextracted = wixarchive("reextract", "--db", str(db), "--json")
     assert reextracted.returncode == 0, reextracted.stderr
     assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
@@ -513,3 +518,56 @@ def test_archive_error_pages_and_redirects_elsewhere_are_never_taken_for_capture
     assert table(db, "SELECT count(*) FROM recovered WHERE outcome = 'missing'") == [(2,)]
     assert table(db, "SELECT count(*) FROM captures WHERE url LIKE '%parking.example%'") == [(0,)]
     assert summary["sites"][archive["site"]]["posts"] >= len(archive["slugs"]) - 1
+
+
+def test_a_gone_blog_is_recovered_with_its_documents_videos_and_images_as_its_pages_show_them(
+        tmp_path: Path):
+    """pywb holds wget's capture of a blog with documents (and a video a browser played), with
+    every image size its pages show; the blog is gone. Recovered, the archive holds the
+    documents and the video (Markdown export: files beside the posts) and the image sizes the
+    pages name, so its WACZ replays in pywb every image URL a post page names."""
+    blog = SampleBlog(seed=3, post_count=12, attachments=True)
+    captured = wget_blog_as_shown(blog, tmp_path)
+    site = captured["site"]
+    documents = {site + d.lstrip("/"): pdf_bytes(d.split("/")[-1][:-4])
+                 for post in blog.posts for d in post.documents}
+    db = tmp_path / "archive.db"
+    with wayback(tmp_path / "pywb", warcs=[captured["warc"], captured["video_warc"]]) as base:
+        result = wixarchive("recover", site, "--from", base, "--db", str(db), "--delay", "0",
+                            "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        again = wixarchive("recover", site, "--from", base, "--db", str(db), "--delay", "0",
+                           "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["fetched"] == 0  # nothing asked for again
+    stats = wixarchive("stats", "--db", str(db))
+    assert f"documents: {len(documents)} ({len(documents)} archived)" in stats.stdout, \
+        stats.stdout
+    counts = summary["sites"][site]
+    assert summary["files_listed"] == counts["files"] == len(documents) + 1
+    named = {url for urls in captured["named"].values() for url in urls}
+    stored = {url for (url,) in table(db, "SELECT url FROM media WHERE status = 'stored'")}
+    assert named <= stored and {*documents, captured["video"]} <= stored
+    assert counts["renditions"] == len(named)
+
+    markdown = wixarchive("export", "--format", "markdown", str(tmp_path / "md"), "--db",
+                          str(db))
+    assert markdown.returncode == 0, markdown.stderr
+    files = {path.read_bytes() for path in (tmp_path / "md").rglob("files/*.pdf")}
+    assert files == set(documents.values())
+    assert all("/_files/ugd/" not in path.read_text()
+               for path in (tmp_path / "md").rglob("*.md"))
+
+    out = tmp_path / "blog.wacz"
+    exported = wixarchive("export", "--format", "wacz", str(out), "--db", str(db))
+    assert exported.returncode == 0, exported.stderr
+    assert "Note:" not in exported.stderr, exported.stderr
+    held = payloads(captured["warc"])
+    with wayback(tmp_path / "replay", waczs=[out]) as replay:
+        for page, images in captured["named"].items():
+            (when,) = table(db, f"SELECT fetched_at FROM captures WHERE url = '{page}'")[0]
+            stamp = "".join(ch for ch in when if ch.isdigit())[:14]
+            for url in images:
+                with urllib.request.urlopen(f"{replay}{stamp}id_/{url}") as answer:
+                    assert answer.read() == held[url], url

@@ -45,6 +45,41 @@ def wget_warc(url: str, warc: Path, workdir: Path, *more: str) -> Path:
     assert path.stat().st_size > 0
     return path
 
+def wget_blog_as_shown(blog: SampleBlog, work: Path) -> dict:
+    """A blog with videos and documents (`SampleBlog(attachments=True)`) captured by wget with
+    `--page-requisites`, as a browser's capture holds it: its pages, the documents they link
+    (on the blog's own host) and every size of every image the pages show (`src` and each
+    `srcset` candidate, fetched from https://static.wixstatic.com through a loopback proxy,
+    tests/wixstatic.py); and its first video as a browser played it, written with warcio.
+    The servers are stopped on return. Gives the WARCs, the blog's URL, the rendition URLs
+    each post page names (crawler.page_requisites) and the video's URL."""
+    import os
+
+    from crawler.page_requisites import image_urls
+    from crawler.sample_site.files import mp4_bytes
+    from tests.wixstatic import wixstatic_proxy
+
+    environment = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    with serve_blog(blog) as server, serve_blog(blog) as media, \
+            wixstatic_proxy(media.url) as proxy:
+        subprocess.run(["wget", "--recursive", "--level=inf", "--page-requisites",
+                        "--span-hosts", "--domains=127.0.0.1,static.wixstatic.com",
+                        "--no-check-certificate", f"--execute=https_proxy={proxy}",
+                        "--no-directories", "--delete-after", "--quiet", "--tries=1",
+                        f"--directory-prefix={work / 'mirror'}", f"--warc-file={work / 'blog'}",
+                        "--no-warc-keep-log", server.url + "/"],
+                       env=environment, check=False, timeout=600)
+        named = {server.url + post.url_path: [
+            url for url in image_urls(server.respond(post.url_path).body,
+                                      server.url + post.url_path) if "/v1/" in url]
+            for post in blog.posts}
+        site = server.url + "/"
+    video = next(video for post in blog.posts for video in post.videos)
+    write_warc(work / "video.warc.gz",
+               [(video, mp4_bytes(video.split("/")[-4]), "video/mp4")])
+    return {"warc": work / "blog.warc.gz", "video_warc": work / "video.warc.gz",
+            "site": site, "named": named, "video": video}
+
 def wget_urls(urls: list[str], warc: Path, workdir: Path) -> Path:
     """wget of exactly these URLs (no recursion), its exchanges written to `warc`.warc.gz."""
     listing = workdir.with_name(workdir.name + ".urls.txt")
@@ -124,6 +159,12 @@ def distinct_contents(*warcs: Path) -> dict[str, set[str]]:
             if article.page_kind == "post":
                 contents.setdefault(url, set()).add(article.content_hash())
     return contents
+
+def payloads(path: Path) -> dict[str, bytes]:
+    """Target URI -> payload of a WARC's response records, read with warcio."""
+    with path.open("rb") as handle:
+        return {record.rec_headers.get_header("WARC-Target-URI"): record.content_stream().read()
+                for record in ArchiveIterator(handle) if record.rec_type == "response"}
 
 def table(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:

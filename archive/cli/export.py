@@ -155,10 +155,11 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
-    if summary.get("renditions_missing") and not as_json:  # --json: in the summary
-        click.echo("Note: the posts' images were captured at full size only, not at the sizes "
-                   "their pages show them, so images inside a replayed post stay blank (crawl "
-                   "again with --page-requisites).", err=True)
+    if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
+        from archive.export.wacz import note
+
+        if (said := note(summary)) is not None:
+            click.echo(said, err=True)
     if problems or unreadable:
         sys.exit(1)
 

@@ -34,7 +34,8 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
     under a renamed URL prefix are found too; revisit records are resolved to their payloads.
     A 404 or 410 of an archived post marks it deleted. Each capture whose clean content
     differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
-    that the files hold are kept with them. The records used are copied into ARCHIVE.captures/
+    (with every size of them the files hold), and their videos and documents, that the files
+    hold are kept with them. The records used are copied into ARCHIVE.captures/
     like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
     files again adds nothing. A damaged file is imported up to the damage, which is named;
     the exit status is then 1.
@@ -127,4 +128,7 @@ def site_summary(site: str, counts, done: str) -> str:  # noqa: ANN001 - archive
             + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
             + (f", {counts.older} left out of the history" if counts.older else "")
             + (f", {counts.deleted} marked deleted" if counts.deleted else "")
-            + f", {counts.images} images")
+            + f", {counts.images} images"
+            + (f" (and {counts.renditions} renditions of them)"
+               if counts.renditions else "")
+            + (f", {counts.files} videos and documents" if counts.files else ""))

@@ -74,18 +74,46 @@ class Summary:
     bytes: int = 0  # size of the package
     problems: list[str] = field(default_factory=list)  # records that could not be copied
     skipped: int = 0
-    # The posts' images as their pages show them (Wix renditions, `crawl --page-requisites`):
-    # how many are packaged, and whether the posts have images at all.
+    # The posts' images as their pages show them (Wix renditions: fetched by `crawl
+    # --page-requisites`, or kept by `import` and `recover` from web archives holding them):
+    # how many renditions are packaged, how many images the posts' bodies show and how many of
+    # those have a rendition, and whether the sites were ever crawled (then a crawl may fetch
+    # the rest; an imported blog may be gone).
     renditions: int = 0
-    has_images: bool = False
+    images_shown: int = 0
+    images_with_renditions: int = 0
+    crawled: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"posts": self.posts, "posts_without_capture": self.posts_without_capture,
                 "records": self.records, "requests": self.requests,
                 "revisit_originals": self.revisit_originals, "bytes": self.bytes,
                 "skipped_records": self.skipped, "problems": self.problems,
-                "renditions": self.renditions,
-                "renditions_missing": self.has_images and not self.renditions}
+                "renditions": self.renditions, "images_shown": self.images_shown,
+                "images_with_renditions": self.images_with_renditions,
+                "renditions_missing": self.images_shown > self.images_with_renditions,
+                "crawled": self.crawled}
+
+
+def note(summary: dict[str, Any]) -> str | None:
+    """What `export` says of a package whose posts show images it lacks at the sizes their
+    pages name (those stay blank inside a replayed post); None when it lacks none."""
+    shown, kept = summary["images_shown"], summary["images_with_renditions"]
+    if kept >= shown:
+        return None
+    if kept:
+        held = (f"{kept} of the {shown} images the posts show are archived at the sizes their "
+                f"pages name ({summary['renditions']} renditions); the other {shown - kept} "
+                "only at full size, so they stay blank inside a replayed post")
+    else:
+        held = (f"the {shown} images the posts show are archived at full size only, not at the "
+                "sizes their pages name, so they stay blank inside a replayed post")
+    # A crawl fetches them while the site is up; an import keeps every rendition its files
+    # hold, so the rest are not in them.
+    advice = ("if the site is still up, crawl it again with --page-requisites"
+              if summary["crawled"] else
+              "the web archives imported or recovered from did not hold them")
+    return f"Note: {held} ({advice})."
 
 
 # -- choosing the records -------------------------------------------------------------------
@@ -110,17 +138,25 @@ _RENDITIONS = (
     "ON m.url > i.url || '/' AND m.url < i.url || '0' WHERE m.status = 'stored'")
 
 
-def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]]) -> tuple[int, bool]:
-    """How many renditions of the sites' post images are archived, and whether their posts
-    have images at all (the note `export` prints when they do and none is)."""
-    renditions, has_images = 0, False
+def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]],
+                     summary: Summary) -> None:
+    """Count, into `summary`, the renditions of the sites' post images that are archived, the
+    images the posts' bodies show (a cover only in the page's metadata is not shown) and
+    those of them with a rendition archived, and whether the sites were ever crawled."""
     for site in sites:
-        renditions += conn.execute(f"SELECT count(*) FROM ({_RENDITIONS})",
-                                   (site["site"],)).fetchone()[0]
-        has_images = has_images or conn.execute(
-            "SELECT 1 FROM images i JOIN posts p ON p.id = i.post_id JOIN sites s "
-            "ON s.id = p.site_id WHERE s.url = ? LIMIT 1", (site["site"],)).fetchone() is not None
-    return renditions, has_images
+        summary.renditions += conn.execute(f"SELECT count(*) FROM ({_RENDITIONS})",
+                                           (site["site"],)).fetchone()[0]
+        shown, kept = conn.execute(
+            "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM media m WHERE "
+            "m.url > i.url || '/' AND m.url < i.url || '0' AND m.status = 'stored') THEN 1 END) "
+            "FROM (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id JOIN sites s "
+            "ON s.id = p.site_id WHERE s.url = ? GROUP BY i.url HAVING min(i.is_cover) = 0) i",
+            (site["site"],)).fetchone()
+        summary.images_shown += shown
+        summary.images_with_renditions += kept
+        summary.crawled = summary.crawled or conn.execute(
+            "SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id WHERE s.url = ? "
+            "LIMIT 1", (site["site"],)).fetchone() is not None
 
 
 def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None) -> int:
@@ -456,9 +492,8 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
     summary = Summary()
     try:
         summary.revisit_originals = choose_records(conn, sites)
-        summary.renditions, summary.has_images = count_renditions(
-            conn, sites if sites is not None else [
-                {"site": url} for (url,) in conn.execute("SELECT url FROM sites")])
+        count_renditions(conn, sites if sites is not None else [
+            {"site": url} for (url,) in conn.execute("SELECT url FROM sites")], summary)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
