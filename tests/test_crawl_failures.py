@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,3 +127,37 @@ def test_a_missing_page_fails_the_run_only_when_it_is_the_url_given(tmp_path: Pa
     assert (no_robots["status"], no_robots["counts"]["failed"]) == ("ok", 0), no_robots
     assert no_robots["errors"] == [f"{server.url}/robots.txt: HTTP 404"]
     assert [(run["status"], run["failed"]) for run in _runs(db)] == [("ok", 0), ("partial", 1)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_redis_down_fails_run_due_without_failing_its_sites(tmp_path: Path):
+    """`run-due --redis` with Redis down recorded a `failed` run for every due site, which then
+    went into retry backoff and under "Failing sites" though the sites were fine. Now no run
+    is recorded, and the command ends with one clear error."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    with serve_blog(SampleBlog(seed=35, post_count=3), host="127.0.0.6") as server:
+        sites.write_text(f'[[site]]\nurl = "{server.url}"\n')
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "run-due", "--db",
+                                 str(db), "--sites", str(sites), "--redis", url],
+                                capture_output=True, text=True, timeout=120)
+        assert server.request_log == []
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"Error: cannot reach Redis at {url}"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert _runs(db) == []  # no failed run: the site is due again, with no backoff
+
+
+def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
+    worker = subprocess.run([sys.executable, "-m", "archive.cli", "worker", "--redis",
+                             "localhost:6390"], capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 1
+    assert worker.stderr.strip() == ("Error: not a Redis URL: give redis://HOST:PORT "
+                                     "(got 'localhost:6390')")
