@@ -368,6 +368,31 @@ class Archive:
                 (site_id, started_at, socket.gethostname(), pid or os.getpid()))
             return cur.lastrowid
 
+    def run_of_crawl(self, site_url: str, *, started_at: str, pid: int) -> int:
+        """The run of the crawl by process `pid` of this host that started at `started_at`,
+        created if it has no row yet (its start found the archive busy). Idempotent: a worker
+        replaying pages after a crash finds the row an earlier batch committed."""
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT r.id FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+                "WHERE s.url = ? AND r.started_at = ? AND r.host = ? AND r.pid = ?",
+                (site_root(site_url), started_at, socket.gethostname(), pid)).fetchone()
+            return row[0] if row else self.start_run(site_url, started_at=started_at, pid=pid)
+
+    def add_run_counts(self, run_id: int, counts: dict[str, int]) -> None:
+        """Add to a running run's counts (the crawl keeps them current as its batches commit,
+        so a run whose process is killed still shows what it stored)."""
+        with self.transaction():
+            row = self.conn.execute("SELECT counts FROM crawl_runs WHERE id = ? AND "
+                                    "status = 'running'", (run_id,)).fetchone()
+            if row is None:
+                return
+            total = json.loads(row[0])
+            for key, count in counts.items():
+                total[key] = total.get(key, 0) + count
+            self.conn.execute("UPDATE crawl_runs SET counts = ? WHERE id = ?",
+                              (json.dumps(total, sort_keys=True), run_id))
+
     def dead_runs(self) -> list[dict[str, Any]]:
         """Runs still marked `running` whose process, on this host, is gone."""
         rows = self.conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,13 +46,24 @@ class CrawlSummary:
         return data
 
 
-def _connection_error(errors: list[str]) -> str | None:
-    for error in errors:
-        lowered = error.lower()
-        if any(s in lowered for s in ("refused", "dns lookup", "timed out", "timeout",
-                                      "no route", "unreachable")):
-            return error
-    return None
+def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
+    """Why the site could not be reached, when none of its requests got an answer (every one
+    an HTTP 5xx, a connection or TLS error, a timeout): the first failure's reason (the
+    robots.txt's, asked first); None when anything answered, even a 404.
+
+    Scrapy counts every response by status (downloader/response_status_count/NNN); the
+    distributed writer counts only the answers its workers handled (downloader/response_count),
+    and names a 404 only in its errors."""
+    statuses = {int(key.rsplit("/", 1)[1]): int(count) for key, count in stats.items()
+                if key.startswith("downloader/response_status_count/")}
+    answered = (sum(count for status, count in statuses.items() if status < 500) if statuses
+                else int(stats.get("downloader/response_count", 0)))
+    if answered or not errors or any(_ANSWER_ERROR.search(error) for error in errors):
+        return None
+    return errors[0].split(": ", 1)[-1]
+
+
+_ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
 
 
 def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
@@ -83,11 +95,11 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
     elif posts == 0:
         summary.status = "failed"
-        unreachable = _connection_error(errors)
+        unreachable = _unreachable(stats, errors)
         if stopped_early:
             summary.message = f"no posts archived from {site}: stopped early, {reason}"
-        elif unreachable and summary.pages_fetched == 0:
-            summary.message = f"could not reach {site}: {unreachable.split(': ', 1)[-1]}"
+        elif unreachable:
+            summary.message = f"could not reach {site}: {unreachable}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
         elif failed_posts := [e for e in errors
@@ -99,7 +111,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
     else:
-        if stopped_early or (counts["failed"] and any("HTTP 404" not in e for e in errors)):
+        if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")

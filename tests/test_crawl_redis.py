@@ -274,7 +274,10 @@ def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisSe
         assert err.strip().splitlines()[-1].startswith("Error: lost Redis at"), err
         assert "Traceback" not in err
         assert workers[0].returncode == 1
-        assert "Error: lost Redis at" in workers[0].stderr.read()
+        lost = workers[0].stderr.read()
+        assert "Error: lost Redis at" in lost
+        # Redis itself is gone: no other worker takes this one's requests (it said so).
+        assert "if it is down, the crawl stops and its next run resumes it" in lost, lost
         # The archive is consistent: each site's run closed as interrupted, nothing running.
         assert sorted(r["status"] for r in runs(db)) == ["interrupted", "interrupted"]
         first = versions_per_post(db)

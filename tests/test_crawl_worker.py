@@ -222,7 +222,7 @@ def test_a_batchs_commit_is_not_on_its_last_pages_clock(tmp_path: Path):
     process.join(30)
     done = [m for m in messages if m[0] == "done"]
     assert [m[1] for m in done] == list(range(1, count + 1))
-    assert all(m[2] == ("post", "new", False) and m[3] is None for m in done), done[:3]
+    assert all(m[2] == ("post", "new", False, 1) and m[3] is None for m in done), done[:3]
     # No "done" waited for a commit that includes its own page...
     assert all(committed < seq for _, seq, _, _, committed in done)
     # ...each commit is reported on its own, after the done of the page that closed it.

@@ -12,6 +12,7 @@ from archive.cli.common import db_option, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
+    CrawlNotRun,
     Outcome,
     Runner,
     install_signal_handlers,
@@ -81,7 +82,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     try:
         outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
                                   report=report)
-    except (SitesError, ArchiveError) as exc:
+    except (SitesError, ArchiveError, CrawlNotRun) as exc:
         fail(str(exc))
     if as_json:
         click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))

@@ -59,6 +59,13 @@ HISTORY_DEPTH = 20    # runs per site read to count failures in a row
 Locked = tuple[int, Site, SiteLock, SiteHistory | None]
 
 
+class CrawlNotRun(Exception):
+    """The crawl could not run for a reason that is none of its sites' (`--redis`: Redis cannot
+    be reached, or was lost). Its sites not crawled get no run (a failed one would put a
+    healthy site in retry backoff and under "Failing sites"); the command ends with this
+    one-line error."""
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -346,6 +353,15 @@ class Runner:
         batch = [(site, lock) for _, site, lock, _ in locked]
         try:
             self.crawl_many(batch, ended)
+        except CrawlNotRun as exc:
+            for position, site, lock, _ in locked:
+                if outcomes[position] is None:
+                    lock.release()
+                    outcomes[position] = self._outcome(site, "skipped", f"not crawled: {exc}")
+                    if report:
+                        report(outcomes[position])
+                    self._done_crawling([site.root])
+            raise
         except Exception as exc:  # the crawl could not run: every site still gets its line
             for index in range(len(locked)):
                 ended(index, {"status": "failed", "message": f"could not run the crawl: {exc}"})
@@ -461,8 +477,8 @@ class Runner:
                                  writer_ready=ready, handle_signals=False)
         finally:
             self._writer = None
-        if problem:
-            raise RuntimeError(problem)
+        if problem:  # Redis (or the archive) failed the whole crawl: no site's failure
+            raise CrawlNotRun(problem)
 
     def _newest_run_id(self) -> int:
         with Archive.open(self.db, readonly=True, create=False) as archive:

@@ -105,8 +105,11 @@ def connect(url: str, error: type[Exception]) -> redis.Redis:
 
     try:
         server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+    except ValueError:  # no scheme, a port that is no number...: redis-py's text names neither
+        raise error(f"not a Redis URL: give redis://HOST:PORT (got {url!r})") from None
+    try:
         server.ping()
-    except (redis.RedisError, ValueError) as exc:
+    except redis.RedisError as exc:
         raise error(f"cannot reach Redis at {url}: {exc}") from None
     return server
 

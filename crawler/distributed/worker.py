@@ -77,8 +77,11 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
     stats = crawler.stats.get_stats() if crawler.stats else {}
     lost = lost or (heartbeat.lost if heartbeat else None)
     if lost or stats.get("finish_reason") == LOST:
-        raise WorkerError(f"{lost or 'lost Redis at ' + url} (its requests go back to the "
-                          "queue for the others)")
+        # Redis may be down for everyone (the writer stops too; its next crawl resumes) or
+        # only out of this worker's reach: both are possible from here.
+        raise WorkerError(f"{lost or 'lost Redis at ' + url} (the requests this worker held "
+                          "go back to the queue once their leases expire, if Redis is up; "
+                          "if it is down, the crawl stops and its next run resumes it)")
     if failed:
         raise WorkerError(f"the worker failed: {failed[0]}")
     return {"worker": heartbeat.id if heartbeat else None,

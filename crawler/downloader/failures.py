@@ -23,8 +23,10 @@ def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseEx
 
 _TIMEOUTS = _types("DownloadTimeoutError", TwistedTimeoutError)
 _CANCELLED = _types("DownloadCancelledError", CancelledError)
-_LOST = _types("ResponseDataLossError", ResponseFailed, ConnectionLost, ConnectionDone)
+_LOST = _types("ResponseDataLossError", ConnectionLost, ConnectionDone)
 _EXPECTED_SIZE = "Expected to receive "
+# What OpenSSL says when a TLS client meets a server speaking plain HTTP on that port.
+_PLAIN_HTTP = ("wrong version number", "http request", "packet length too long")
 
 
 def _mib(size: int) -> str:
@@ -65,8 +67,41 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
             return (f"more than {settings.getint('REDIRECT_MAX_TIMES')} redirects "
                     "(REDIRECT_MAX_TIMES)")
         return str(exc) or "request dropped"
+    failed = _response_failed(exc)
+    if failed is not None:
+        tls = _tls_problem(failed)
+        if tls:
+            hint = " — is the site plain http?" if any(s in tls for s in _PLAIN_HTTP) else ""
+            return f"TLS handshake failed ({tls}{hint}){_tries(request)}"
+        if isinstance(failed, ResponseNeverReceived):
+            return f"connection lost before any answer{_tries(request)}"
+        return f"connection lost before the body was complete{_tries(request)}"
     if isinstance(exc, _LOST):
         return f"connection lost before the body was complete{_tries(request)}"
-    if isinstance(exc, ResponseNeverReceived):
-        return f"connection lost before any answer{_tries(request)}"
-    return failure.getErrorMessage() or failure.type.__name__
+    # Anything else: its message on one line (a run's errors are one line each).
+    return " ".join(str(exc).split()) or failure.type.__name__
+
+
+def _response_failed(exc: BaseException | None) -> ResponseFailed | None:
+    """Twisted's ResponseFailed behind `exc`: Scrapy >= 2.14 raises it wrapped in its own
+    DownloadFailedError, whose message is only the repr of the Failures inside."""
+    while exc is not None:
+        if isinstance(exc, ResponseFailed):
+            return exc
+        exc = exc.__cause__
+    return None
+
+
+def _tls_problem(failed: ResponseFailed) -> str | None:
+    """What OpenSSL said, when the connection failed in TLS (pyOpenSSL's SSL.Error: a list of
+    (library, function, reason) tuples), e.g. "wrong version number"."""
+    for reason in failed.reasons:
+        error = getattr(reason, "value", reason)
+        if type(error).__module__.startswith("OpenSSL"):
+            details = error.args[0] if error.args else None
+            if isinstance(details, list):
+                said = [str(item[-1]) for item in details if isinstance(item, tuple) and item]
+                if said:
+                    return "; ".join(dict.fromkeys(said))
+            return " ".join(str(error).split()) or type(error).__name__
+    return None

@@ -6,11 +6,16 @@ run (`wixarchive crawl` and wixarchive.crawl create the archive first: every run
 recorded). A page is
 counted only once the worker has committed it (see crawler.pipelines.supervisor), so the run's
 counts are what the archive holds.
+
+A run whose row cannot be created when its first page comes (another process holds the archive
+past the busy timeout) is created by the worker with the first of its pages it stores, in the
+same transaction: every crawl that stores anything is recorded as a run, its versions in it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from crawler.pipelines.supervisor import (
     release_supervisor,
     shared_supervisor,
 )
+from crawler.pipelines.worker import RunToStart
 from crawler.summary import CrawlSummary, summarize
 
 PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
@@ -40,6 +46,7 @@ class ArchivePipeline:
         self.page_timeout = crawler.settings.getfloat("WIXARCHIVE_PAGE_TIMEOUT", PAGE_TIMEOUT)
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.run_to_start: RunToStart | None = None  # its row, while the archive was too busy
         self.supervisor: WorkerSupervisor | None = None
         self.started_at = _now()
         self.opening = asyncio.Lock()  # one opening of the archive for this site's first items
@@ -52,8 +59,13 @@ class ArchivePipeline:
     def _open(self, site: str) -> Archive:
         if self.archive is None:
             self.archive = Archive.open(self.db_path)
-            self.archive.close_dead_runs()
-            self.run_id = self.archive.start_run(site, started_at=self.started_at)
+            try:
+                self.archive.close_dead_runs()
+                self.run_id = self.archive.start_run(site, started_at=self.started_at)
+            except ArchiveError:
+                # Busy past the timeout: the worker creates the row with the first page it
+                # stores, once the archive is free (the next crawl closes the dead runs).
+                self.run_to_start = RunToStart(site, self.started_at, os.getpid())
         return self.archive
 
     async def _worker(self) -> WorkerSupervisor:
@@ -72,9 +84,10 @@ class ArchivePipeline:
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         try:
-            handled = (await self._worker()).submit(item, self.run_id, owner=self,
-                                                    on_committed=self._committed,
-                                                    on_failed=self._failed)
+            supervisor = await self._worker()
+            run = self.run_id if self.run_id is not None else self.run_to_start
+            handled = supervisor.submit(item, run, owner=self, on_committed=self._committed,
+                                        on_failed=self._failed)
         except (ArchiveError, OSError) as exc:
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item
@@ -82,7 +95,9 @@ class ArchivePipeline:
         return item
 
     def _committed(self, page: Pending) -> None:
-        kind, outcome, unknown_layout = page.result or (None, None, False)
+        kind, outcome, unknown_layout, run_id = page.result or (None, None, False, None)
+        if self.run_id is None and run_id is not None:  # the worker created the run's row
+            self.run_id = run_id
         if kind:
             self.crawler.stats.inc_value(f"wixarchive/pages/{kind}")
         if kind == "error":
@@ -131,6 +146,7 @@ class ArchivePipeline:
             # The posts are archived; only the run's row is not finished (the next crawl closes
             # it as dead). Said, rather than Scrapy's traceback of a failed signal handler.
             summary.errors.append(f"this run not recorded in the archive: {exc}")
+            summary.message += "; this run is not recorded in the archive (see its errors)"
             if summary.status == "ok":
                 summary.status = "partial"
         finally:
@@ -143,6 +159,9 @@ class ArchivePipeline:
         if self.archive is None and self.db_path.exists():
             self._open(site)
         if self.archive is not None:
+            if self.run_id is None:  # no row yet: its start and every page met a busy archive
+                self.run_id = self.archive.run_of_crawl(site, started_at=self.started_at,
+                                                        pid=os.getpid())
             counts = {**summary.counts, "pages": summary.pages_fetched}
             self.archive.finish_run(self.run_id, status=summary.status, counts=counts,
                                     errors=summary.recorded_errors(),

@@ -51,9 +51,9 @@ class Pending:
 
     seq: int
     item: Any
-    run_id: int | None
+    run: int | worker.RunToStart | None  # its run's id, or the run's row to create
     handled: asyncio.Future[None]  # resolved once the worker has handled it (or it failed)
-    result: tuple[str | None, str | None, bool] | None = None  # worker.Result once handled
+    result: worker.Result | None = None  # once handled
     deaths: int = 0  # workers that died while handling it
     owner: Any = None  # the site (its pipeline) the page belongs to
     on_committed: Callable[[Pending], None] | None = None
@@ -122,20 +122,20 @@ class WorkerSupervisor:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def submit(self, item: Any, run_id: int | None, *, owner: Any = None,
+    def submit(self, item: Any, run: int | worker.RunToStart | None, *, owner: Any = None,
                on_committed: Callable[[Pending], None] | None = None,
                on_failed: Callable[[Pending, str], None] | None = None) -> asyncio.Future[None]:
         """Hand a page to the worker; the future resolves once it is handled (not committed).
         `owner` and the callbacks are the page's site's (default: the supervisor's own)."""
         self.seq += 1
-        page = Pending(self.seq, item, run_id, self.loop.create_future(), owner=owner,
+        page = Pending(self.seq, item, run, self.loop.create_future(), owner=owner,
                        on_committed=on_committed or self.on_committed,
                        on_failed=on_failed or self.on_failed)
         if self.broken:
             self._fail(page, self.broken)
         else:
             self.pending[page.seq] = page
-            self.outbox.put(("page", page.seq, item, run_id))
+            self.outbox.put(("page", page.seq, item, run))
         return page.handled
 
     def _read(self) -> None:
@@ -224,7 +224,7 @@ class WorkerSupervisor:
         self._start()
         for page in self.pending.values():
             page.result = None
-            self.outbox.put(("page", page.seq, page.item, page.run_id))
+            self.outbox.put(("page", page.seq, page.item, page.run))
         if self.closing:
             self.outbox.put(("flush",))
 
@@ -306,8 +306,8 @@ def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | 
     while (message := outbox.get()) is not None:
         try:
             if message[0] == "page" and isinstance(message[2], FetchedPage):
-                _, seq, item, run_id = message
-                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run_id,
+                _, seq, item, run = message
+                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run,
                                len(item.body)))
                 worker.write_all(requests, item.body)
             else:

@@ -6,16 +6,19 @@ at the speed of fetching, and every write still goes through one connection, in 
 Nothing here imports Scrapy: the worker starts fast and stays small.
 
 The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It sends
-`("page", seq, item, run_id)`, `("flush",)` and `("stop",)`; a fetched page comes as
-`(PAGE_WITH_BODY, seq, page without its body, run_id, size)` followed by the body's `size`
-bytes, raw on the pipe (see read_exactly).
+`("page", seq, item, run)` (run: the run's id, or a RunToStart), `("flush",)` and `("stop",)`;
+a fetched page comes as `(PAGE_WITH_BODY, seq, page without its body, run, size)` followed by
+the body's `size` bytes, raw on the pipe (see read_exactly).
 The worker answers `("begin", seq)` as it starts on a page, `("done", seq, result, error,
 committed)` when the page is handled (result: page kind, outcome, whether no known layout gave
-its body), `("committed", committed)` after each commit (a batch commits after the "done" of
-the page that fills it, off that page's clock), and `("lost", last_seq,
-reason)` when a commit fails. `committed` is the highest seq whose writes are committed: the
-supervisor keeps every page until then, so nothing is counted that a kill could still take
-back.
+its body, the id of the run it was stored in), `("committed", committed)` after each commit (a
+batch commits after the "done" of the page that fills it, off that page's clock), and
+`("lost", last_seq, reason)` when a commit fails. `committed` is the highest seq whose writes
+are committed: the supervisor keeps every page until then, so nothing is counted that a kill
+could still take back.
+
+Each batch also adds what its pages stored to their runs' counts, in the same transaction: a
+crawl killed outright still shows in `wixarchive runs` what it had committed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import io
 import signal
 import sqlite3
 import time
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -46,6 +50,18 @@ PAGE_WITH_BODY = "page+body"  # a FetchedPage whose body follows as raw bytes
 # each a wake-up of the other process.
 PIPE_BYTES = 2**20
 F_SETPIPE_SZ = 1031
+
+
+@dataclass(frozen=True)
+class RunToStart:
+    """The run of a crawl whose row could not be created when it began (another process held
+    the archive past the busy timeout). The worker creates it in the transaction of the first
+    of its pages it stores, or finds the row an earlier batch created (see
+    Archive.run_of_crawl), and stores the pages in it."""
+
+    site: str
+    started_at: str
+    pid: int
 
 
 def widen_pipe(connection: Connection) -> None:
@@ -111,6 +127,8 @@ class _Worker:
         self.batch_size = 0
         self.last_seq = 0  # the last page handled
         self.committed = 0  # the last page whose writes are committed
+        self.runs: dict[RunToStart, int] = {}  # the rows made or found for RunToStart pages
+        self.batch_counts: dict[int, Counter[str]] = {}  # per run: what the open batch stored
 
     def run(self, requests: Connection) -> None:
         bodies = BodyReader(requests)
@@ -121,8 +139,8 @@ class _Worker:
             try:
                 message = requests.recv()
                 if message[0] == PAGE_WITH_BODY:
-                    _, seq, item, run_id, size = message
-                    message = ("page", seq, replace(item, body=bodies.read_exactly(size)), run_id)
+                    _, seq, item, run, size = message
+                    message = ("page", seq, replace(item, body=bodies.read_exactly(size)), run)
             except (EOFError, OSError):  # the crawl process is gone: keep what was done
                 self.commit(report=False)
                 return
@@ -134,7 +152,7 @@ class _Worker:
                 self.commit(report=True)
                 return
 
-    def handle(self, seq: int, item: Any, run_id: int | None) -> None:
+    def handle(self, seq: int, item: Any, run: int | RunToStart | None) -> None:
         try:
             self.open_batch()  # may wait for the write lock: before the page's clock starts
         except ArchiveError as exc:
@@ -144,16 +162,24 @@ class _Worker:
         error = None
         try:
             with self.archive.savepoint():
+                run_id = self.resolve_run(run)
                 result = _store(self.archive, item, run_id)
         except Exception as exc:  # noqa: BLE001 - any failure costs this page only
             result = None
             error = f"not archived: {_describe(exc)}"
+            if isinstance(run, RunToStart):
+                self.runs.pop(run, None)  # a row made under the savepoint is undone with it
+        else:
+            if run_id is not None:
+                self.count(run_id, item, result)
         self.last_seq = seq
         if not self.archive.conn.in_transaction:
             # SQLite ended the whole transaction itself (disk full, I/O error): the batch is gone.
             batch, self.batch = self.batch, None
             with contextlib.suppress(Exception):
                 batch.__exit__(RuntimeError, RuntimeError("batch lost"), None)
+            self.batch_counts.clear()
+            self.runs.clear()
             self.replies.send(("lost", seq, error or "the batch's transaction was lost"))
             return
         self.batch_size += 1
@@ -163,6 +189,25 @@ class _Worker:
         if self.batch is not None and (self.batch_size >= BATCH_SIZE
                 or time.monotonic() - self.batch_started >= BATCH_SECONDS):
             self.commit(report=True)
+
+    def resolve_run(self, run: int | RunToStart | None) -> int | None:
+        if not isinstance(run, RunToStart):
+            return run
+        if run not in self.runs:
+            self.runs[run] = self.archive.run_of_crawl(run.site, started_at=run.started_at,
+                                                       pid=run.pid)
+        return self.runs[run]
+
+    def count(self, run_id: int, item: Any, result: Result) -> None:
+        """Add what the page stored to its run's counts in the open batch."""
+        kind, outcome, unknown_layout, _ = result
+        counts = self.batch_counts.setdefault(run_id, Counter())
+        if isinstance(item, FetchedPage):
+            counts["pages"] += 1
+        if outcome:
+            counts[outcome] += 1
+        if unknown_layout:
+            counts["unknown_layout"] += 1
 
     def open_batch(self) -> None:
         if self.batch is None:
@@ -174,12 +219,21 @@ class _Worker:
         if self.batch is None:
             return
         batch, self.batch = self.batch, None
+        counts, self.batch_counts = self.batch_counts, {}
         try:
+            try:
+                for run_id, added in counts.items():
+                    if added:
+                        self.archive.add_run_counts(run_id, dict(added))
+            except BaseException as exc:
+                batch.__exit__(type(exc), exc, exc.__traceback__)  # rolls the batch back
+                raise
             batch.__exit__(None, None, None)
         except (ArchiveError, sqlite3.Error) as exc:
             with contextlib.suppress(sqlite3.Error):
                 if self.archive.conn.in_transaction:
                     self.archive.conn.execute("ROLLBACK")
+            self.runs.clear()  # rows made in the lost batch are gone: made again when needed
             self.replies.send(("lost", self.last_seq, f"not archived: {_describe(exc)}"))
             return
         self.committed = self.last_seq
@@ -191,26 +245,26 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-Result = tuple[str | None, str | None, bool]
+# (page kind, archive outcome, whether its body came from no known layout, its run's id)
+Result = tuple[str | None, str | None, bool, int | None]
 
 
 def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
-    """Process one item: (page kind, archive outcome, whether its body came from no known
-    layout)."""
+    """Process one item, stored in run `run_id`."""
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
-            return article.page_kind, None, False
+            return article.page_kind, None, False, run_id
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
             recapture=item.recapture,
         )
-        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
+        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings, run_id
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged", False
+        return None, "unchanged", False, run_id
     if isinstance(item, MediaOutcomes):
         from archive.captures import record_media
 
@@ -219,8 +273,8 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
             record_media(archive.conn, media.url, media.status, media.fetched_at,
                          media.content_type, media.bytes, media.payload_digest, media.capture,
                          media.error)
-        return None, None, False
+        return None, None, False, run_id
     if isinstance(item, GonePost):
         gone = archive.mark_deleted(item.url, when=item.when)
-        return None, "deleted" if gone else "unchanged", False
-    return None, None, False
+        return None, "deleted" if gone else "unchanged", False, run_id
+    return None, None, False, run_id

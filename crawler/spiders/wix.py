@@ -471,16 +471,33 @@ class WixBlogSpider(scrapy.Spider):
                 if known.deleted_at is None and url not in self.sitemap_urls]
 
     def on_http_error(self, response: Response) -> None:
-        self.record_error(response.url, f"HTTP {response.status}")
+        self.record_error(response.url, f"HTTP {response.status}",
+                          counted=self._counts_as_failed(response.url, response.status))
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         # Named by the URL the crawl asked for, not where its redirects led.
         url = (request.meta.get("redirect_urls") or [request.url])[0] if request else "?"
-        self.record_error(url, describe(failure, self.settings))
+        response = getattr(failure.value, "response", None)
+        self.record_error(url, describe(failure, self.settings),
+                          counted=response is None
+                          or self._counts_as_failed(url, response.status))
 
-    def record_error(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("wixarchive/fetch_errors")
+    def _counts_as_failed(self, url: str, status: int) -> bool:
+        """A page that is not there (404, 410) is named in the errors but is no failure of the
+        crawl: a site without robots.txt or a feed, a post listed but gone before it was
+        fetched. Only the post URL the user gave is: they asked for that page, and the run is
+        `partial` without it."""
+        if status not in (404, 410):
+            return True
+        return is_post_url(self.start_url) and normalize_url(url) == normalize_url(
+            self.start_url)
+
+    def record_error(self, url: str, reason: str, *, counted: bool = True) -> None:
+        """Name a failed request in the run's errors; `counted` ones are the run's `failed`
+        count, and make it `partial`."""
+        if counted:
+            self.crawler.stats.inc_value("wixarchive/fetch_errors")
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(f"{url}: {reason}")
 

@@ -1,0 +1,163 @@
+"""What a crawl records and says when things fail: an archive busy when its run starts, a crawl
+killed outright, a site that is down or speaks plain HTTP on https, a page that is not there."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import Gate, Response
+from tests.processes import crawler_command, running, wait_until, write_lock
+
+
+def _versions(db: Path) -> list[tuple[int | None]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT run_id FROM post_versions").fetchall()
+
+
+def _crawl(url: str, db: Path) -> dict:
+    """`python -m crawler.run` (without images); its summary, whatever its exit status."""
+    result = subprocess.run(crawler_command(url, db, "LOG_LEVEL=CRITICAL",
+                                            "WIXARCHIVE_MEDIA=false"),
+                            capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+def _runs(db: Path) -> list[dict]:
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
+                             "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_crawl_starting_while_the_archive_is_locked_is_still_recorded_as_a_run(
+        tmp_path: Path):
+    """Another process holds the archive's write lock past the busy timeout (1 s here) when
+    the crawl starts its run. The run's row was never created: `run_id` null, no row in `runs`,
+    its post versions in no run. Now the archive worker creates it with the first page it
+    stores once the lock is free, and every version stored is in it."""
+    blog = SampleBlog(seed=31, post_count=12)
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "1000"}
+    with serve_blog(blog) as server, write_lock(db) as release:
+        with running(crawler_command(server.url, db, "WIXARCHIVE_MEDIA=false"),
+                     env=env) as (proc, stdout, stderr):
+            wait_until(lambda: any(p.startswith(f"/{blog.post_prefix}/")
+                                   for p in server.request_log), "a post fetched", proc)
+            time.sleep(3)  # the run's start (and a page or two) wait out the 1 s timeout
+            release()
+            proc.wait(timeout=120)
+        out, err = stdout.finish(), stderr.finish()
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert isinstance(summary["run_id"], int), summary
+    assert summary["counts"]["new"] > 0, summary
+    (run,) = _runs(db)
+    assert run["id"] == summary["run_id"] and run["status"] == summary["status"]
+    assert run["new"] == summary["counts"]["new"]
+    assert _versions(db) == [(summary["run_id"],)] * summary["counts"]["new"]
+
+
+def test_a_killed_crawls_run_shows_what_it_had_stored(tmp_path: Path):
+    """The run's counts are written with each batch, in its transaction: a crawl killed
+    outright (SIGKILL of its process group) shows in `runs` the posts it committed. Before,
+    its counts stayed `{}` (PAGES 0 NEW 0) until the run ended, which a killed one never does."""
+    blog = SampleBlog(seed=32, post_count=12)
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    with serve_blog(blog) as server:
+        server.gate = Gate(f"/{blog.post_prefix}/", allow=5)  # 5 posts, then the rest wait
+        with running(crawler_command(server.url, db, "WIXARCHIVE_MEDIA=false"),
+                     start_new_session=True) as (proc, _stdout, _stderr):
+            wait_until(lambda: len(_versions(db)) == 5, "5 posts committed", proc)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    (run,) = _runs(db)
+    assert run["status"] in ("killed", "interrupted")  # `runs` closes a dead one
+    assert (run["new"], run["pages"]) == (5, 5), run
+
+
+DISCOVERY = ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog")
+
+
+def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_path: Path):
+    """Every request answered HTTP 500, or a TLS handshake with a server speaking plain HTTP:
+    the summary said "no Wix blog posts found …", and the TLS errors were reprs of Twisted
+    Failures. Now it says why the site could not be reached, in one readable line."""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    with serve_blog(SampleBlog(seed=33, post_count=3), host="127.0.0.4") as server:
+        server.fail_paths.update(DISCOVERY)
+        down = _crawl(server.url, db)
+        server.fail_paths.clear()
+        tls = _crawl(server.url.replace("http://", "https://"), db)
+    assert down["status"] == "failed"
+    assert down["message"].startswith(f"could not reach {server.url}/: HTTP 500"), down
+    assert tls["status"] == "failed"
+    assert tls["message"].startswith(
+        f"could not reach {tls['site']}: TLS handshake failed (wrong version number — is the "
+        "site plain http?)"), tls
+    assert all("<" not in error and "\n" not in error for error in tls["errors"]), tls
+    first_errors = [run["first_error"] for run in _runs(db)]
+    assert first_errors == [tls["message"], down["message"]]
+
+
+def test_a_missing_page_fails_the_run_only_when_it_is_the_url_given(tmp_path: Path):
+    """A 404 for the post URL the user gave is a failure: the run is `partial`, FAIL 1 (it was
+    `ok` with FAIL 1). A 404 the site gives for a page it need not have (robots.txt here) is
+    named but no failure: `ok`, FAIL 0 (it was `ok` with FAIL 1)."""
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=34, post_count=3), host="127.0.0.5") as server:
+        given = _crawl(f"{server.url}/post/whatever", db)
+        server.overrides["/robots.txt"] = Response(404, b"not found")
+        no_robots = _crawl(server.url, db)
+    assert (given["status"], given["counts"]["failed"]) == ("partial", 1), given
+    assert given["errors"] == [f"{server.url}/post/whatever: HTTP 404"]
+    assert (no_robots["status"], no_robots["counts"]["failed"]) == ("ok", 0), no_robots
+    assert no_robots["errors"] == [f"{server.url}/robots.txt: HTTP 404"]
+    assert [(run["status"], run["failed"]) for run in _runs(db)] == [("ok", 0), ("partial", 1)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_redis_down_fails_run_due_without_failing_its_sites(tmp_path: Path):
+    """`run-due --redis` with Redis down recorded a `failed` run for every due site, which then
+    went into retry backoff and under "Failing sites" though the sites were fine. Now no run
+    is recorded, and the command ends with one clear error."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    with serve_blog(SampleBlog(seed=35, post_count=3), host="127.0.0.6") as server:
+        sites.write_text(f'[[site]]\nurl = "{server.url}"\n')
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "run-due", "--db",
+                                 str(db), "--sites", str(sites), "--redis", url],
+                                capture_output=True, text=True, timeout=120)
+        assert server.request_log == []
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"Error: cannot reach Redis at {url}"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert _runs(db) == []  # no failed run: the site is due again, with no backoff
+
+
+def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
+    worker = subprocess.run([sys.executable, "-m", "archive.cli", "worker", "--redis",
+                             "localhost:6390"], capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 1
+    assert worker.stderr.strip() == ("Error: not a Redis URL: give redis://HOST:PORT "
+                                     "(got 'localhost:6390')")
