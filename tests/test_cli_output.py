@@ -13,14 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from archive.store import Archive
-from crawler.extract import extract_article
-
-REPO = Path(__file__).resolve().parents[1]
-POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
-POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
-OTHER_SITE = "http://127.0.0.1:8799/"
+from outputs import POST, POST_URL, REPO, build_outputs_archive
 
 
 def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -38,17 +31,7 @@ def ok(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One post crawled in an ok run, and a second site whose last run failed."""
-    path = tmp_path_factory.mktemp("outputs") / "archive.db"
-    with Archive.open(path) as archive:
-        run_id = archive.start_run(POST_URL, started_at="2024-06-01T00:00:00+00:00")
-        archive.save_article(extract_article(POST.read_bytes(), POST_URL), run_id=run_id)
-        archive.finish_run(run_id, status="ok", counts={"pages": 3, "new": 1}, errors=[],
-                           finished_at="2024-06-01T00:01:00+00:00")
-        failed = archive.start_run(OTHER_SITE, started_at="2024-06-02T00:00:00+00:00")
-        archive.finish_run(failed, status="failed", counts={}, errors=["connection refused"],
-                           finished_at="2024-06-02T00:00:05+00:00")
-    return path
+    return build_outputs_archive(tmp_path_factory.mktemp("outputs") / "archive.db")
 
 
 def csv_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -17,17 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from outputs import POST, REPO, build_outputs_archive
 
 from archive.schema import CJK_COLUMNS
-from archive.store import Archive
-from crawler.extract import extract_article
 
-REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "fields.md"
-POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
 DUMP = REPO / "tests" / "fixtures" / "text" / "a_fullpage_en.txt"
-POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
-GONE_SITE = "http://127.0.0.1:8799/"
 
 _HEADING = re.compile(r"^#{2,3} (.+)$", re.M)
 _ROW = re.compile(r"^\| `(\w+)` \| ([^|]+) \|", re.M)
@@ -61,19 +56,9 @@ def wixarchive(*args: str, db: Path | None = None) -> str:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A crawled post (an ok run), and a site whose last run failed."""
-    path = tmp_path_factory.mktemp("fields") / "archive.db"
-    with Archive.open(path) as archive:
-        run_id = archive.start_run(POST_URL, started_at="2024-06-01T00:00:00+00:00")
-        archive.save_article(extract_article(POST.read_bytes(), POST_URL), run_id=run_id,
-                             lastmod="2024-06-01", etag='"abc"',
-                             http_last_modified="Sat, 01 Jun 2024 00:00:00 GMT")
-        archive.finish_run(run_id, status="ok", counts={"pages": 3, "new": 1}, errors=[],
-                           finished_at="2024-06-01T00:01:00+00:00")
-        failed = archive.start_run(GONE_SITE, started_at="2024-06-02T00:00:00+00:00")
-        archive.finish_run(failed, status="failed", counts={}, errors=["connection refused"],
-                           finished_at="2024-06-02T00:00:05+00:00")
-    return path
+    return build_outputs_archive(tmp_path_factory.mktemp("fields") / "archive.db",
+                                 lastmod="2024-06-01", etag='"abc"',
+                                 http_last_modified="Sat, 01 Jun 2024 00:00:00 GMT")
 
 
 def _first(text: str) -> dict[str, Any]:

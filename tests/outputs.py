@@ -1,0 +1,29 @@
+"""An archive with something in every output (a post crawled in an ok run, a site whose last
+run failed), for the tests that compare the commands' outputs with each other and the docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archive.store import Archive
+from crawler.extract import extract_article
+
+REPO = Path(__file__).resolve().parents[1]
+POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
+POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
+GONE_SITE = "http://127.0.0.1:8799/"
+
+
+def build_outputs_archive(path: Path, **saved: Any) -> Path:
+    """The archive at `path`; `saved`: what the crawl saw beside the page (lastmod, etag…)."""
+    with Archive.open(path) as archive:
+        run_id = archive.start_run(POST_URL, started_at="2024-06-01T00:00:00+00:00")
+        archive.save_article(extract_article(POST.read_bytes(), POST_URL), run_id=run_id,
+                             **saved)
+        archive.finish_run(run_id, status="ok", counts={"pages": 3, "new": 1}, errors=[],
+                           finished_at="2024-06-01T00:01:00+00:00")
+        failed = archive.start_run(GONE_SITE, started_at="2024-06-02T00:00:00+00:00")
+        archive.finish_run(failed, status="failed", counts={}, errors=["connection refused"],
+                           finished_at="2024-06-02T00:00:05+00:00")
+    return path
