@@ -60,8 +60,6 @@ _SIGNS = re.compile(r"!?\[[^\[\]\n]*\]\([^()\[\]\s]*\)|^#{1,6} \S|\*\*\S[^*\n]*\
 _IMAGE_SIGN = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]+\)")
 
 
-# Wix blog links to a tag, category or hashtag page: the blog sub-menu and the post footer.
-_TAXONOMY_HREF = re.compile(r"/(?:tags|categories|hashtags)/[^/\s]+/?(?:\.html?)?(?:[?#]\S*)?$")
 
 
 @dataclass
@@ -238,7 +236,7 @@ def _plain_line(line: str) -> MarkdownLine:
         return MarkdownLine("", True, False, False, level)
     hrefs = [m.group("href") for m in _LINK.finditer(no_images)]
     link_only = bool(hrefs) and not inline_plain(_LINK.sub("", no_images)).strip(" \t|•·-")
-    taxonomy = link_only and all(_TAXONOMY_HREF.search(h) for h in hrefs)
+    taxonomy = link_only and all(v.TAXONOMY_HREF.search(h) for h in hrefs)
     text = inline_plain(line).strip()
     return MarkdownLine(prefix + text if text else "", False, link_only, taxonomy, level)
 

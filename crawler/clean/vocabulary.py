@@ -202,6 +202,11 @@ def without_by(author: str | None) -> str | None:
         return m.group("name")
     return author
 
+# A link to a blog's category, tag or hashtag page (the folder as group 1): the blog sub-menu,
+# the post header and footer; a page after the first (`/categories/x/page/2`) is not one.
+TAXONOMY_HREF = re.compile(
+    r"/(categories|tags|hashtags)/[^/?#\s]+/?(?:\.html?)?(?:[?#]\S*)?$")
+
 # --- Closing chrome: post footer, widgets, site footer. ---
 # Exact whole-line comment-widget headings. Never "Comment": it is French for "How" (§6.1).
 COMMENTS_HEADINGS = [

@@ -218,6 +218,13 @@ def is_pre_wrap(viewer: etree._Element) -> bool:
     return is_ricos and not _PRETTY_PRINTED(viewer)
 
 
+def _inner_html(out: list[str]) -> str:
+    """A block's inline HTML from its parts: source whitespace collapsed, line breaks as <br>
+    but at either end, where they show nothing (as in the text)."""
+    inner = " ".join("".join(out).replace("<br>", _BR).split())
+    return _SOFT_BREAKS.sub("<br>", inner.strip(" " + _BR)) if _BR in inner else inner
+
+
 def _plain(parts: list[str]) -> str:
     # Other source whitespace collapses; <br> (and a pre-wrap newline, made one) breaks a line.
     text = " ".join("".join(parts).split())
@@ -312,9 +319,7 @@ class _Walker:
         if not plain:
             return False
         self.blocks.append(plain)
-        inner = " ".join("".join(out).replace("<br>", _BR).split())
-        if _BR in inner:  # a break at either end shows nothing, as in the text
-            inner = _SOFT_BREAKS.sub("<br>", inner.strip(" " + _BR))
+        inner = _inner_html(out)
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
@@ -386,9 +391,8 @@ class _Walker:
         md: list[str] = []
         self.inline(el, text, out, md)
         plain = _plain(text).replace("\n", " ")
-        inner = _SOFT_BREAKS.sub("<br>", " ".join("".join(out).replace("<br>", _BR).split()))
-        markdown = _SOFT_BREAKS.sub("<br>", " ".join("".join(md).split()))
-        return plain, inner.strip().removesuffix("<br>"), markdown.replace("|", "\\|")
+        markdown = _SOFT_BREAKS.sub("<br>", " ".join("".join(md).split()).strip(" " + _BR))
+        return plain, _inner_html(out), markdown.replace("|", "\\|")
 
     def figure(self, el: etree._Element) -> None:
         """Images and their caption in one <figure> (the walk emits one figure per image)."""

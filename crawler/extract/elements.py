@@ -41,6 +41,7 @@ from typing import Any
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
+from crawler.clean.vocabulary import TAXONOMY_HREF
 from crawler.extract.attachments import find_element_attachments
 from crawler.extract.body import (
     Body,
@@ -60,7 +61,7 @@ _RICH_TEXT = "richTextElement"
 _TAG_CLOUD = "tag-cloud-root"
 _RICOS_VIEWERS = frozenset({"content-viewer", "rich-content-viewer"})
 # Subtrees that are never the post's body; after body text they also end it.
-_END_HOOKS = CARD_LIST_HOOKS | {"post-footer", "comments-root", "tag-cloud-root"}
+_END_HOOKS = CARD_LIST_HOOKS | {"post-footer", "comments-root", _TAG_CLOUD}
 _SKIP_TAGS = frozenset({"nav", "form", "button", "aside", "script", "style", "noscript",
                         "template", "svg", "select", "input", "textarea", "iframe"})
 # The site's header and footer (only reached when a page has no main region).
@@ -156,7 +157,6 @@ def _only_links(el: etree._Element, text: str) -> bool:
 # A link to one of the blog's taxonomy pages: …/categories/<slug>, …/tags/<slug>,
 # …/hashtags/<tag> (a mirror's local copy adds ".html"), with nothing after the slug: a
 # category's "page/2" is a listing's link, never a post's.
-_TAXONOMY_HREF = re.compile(r"/(categories|tags|hashtags)/[^/?#]+/?(?:[?#]|$)")
 _TAXONOMY_NAME_WORDS = 6  # a category or tag name; a longer link text is prose
 # What may sit between taxonomy links besides them: separators, or a short label ("Tags:").
 _TAXONOMY_SEPARATORS = re.compile(r"[\s·•|,;/#]+")
@@ -189,7 +189,7 @@ def taxonomy_links(el: etree._Element) -> Taxonomy | None:
     and hashtag pages (separators and a short "Tags:" label aside); None for anything else."""
     found = Taxonomy()
     for a in el.iter("a"):
-        match = _TAXONOMY_HREF.search(a.get("href") or "")
+        match = TAXONOMY_HREF.search(a.get("href") or "")
         name = _text(a).removeprefix("#")
         if match is None or not name or len(name.split()) > _TAXONOMY_NAME_WORDS:
             return None
