@@ -2,7 +2,6 @@
 
 A full URL (with `://`) names exactly the site it belongs to; anything else names the sites
 whose URL contains it (a host or part of one, any case) or whose name it is (any case).
-`wixarchive search` applies the same rule in SQL (archive/search/query.py `filters_for`).
 `wixarchive runs` also takes the `name` a site has in the sites file (`aliases`), as
 `run-due --site` does.
 """
@@ -31,6 +30,15 @@ def archived_sites(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every site of the archive, by URL: {"site": root URL, "name": its name or None}."""
     return [{"site": url, "name": name}
             for url, name in conn.execute("SELECT url, name FROM sites ORDER BY url")]
+
+
+def site_ids(conn: sqlite3.Connection, wanted: str | None) -> list[int] | None:
+    """The ids of the archived sites `wanted` names (what search filters on); NoSuchSite when
+    none, None when no site is wanted (None or "")."""
+    if not wanted:
+        return None
+    ids = dict(conn.execute("SELECT url, id FROM sites"))
+    return [ids[site["site"]] for site in matching_sites(archived_sites(conn), wanted)]
 
 
 def matching_sites(sites: Sequence[SiteRow], wanted: str,

@@ -300,8 +300,10 @@ def raw_sql(conn: sqlite3.Connection, query: dict) -> tuple[str, list]:
     """The textbook FTS5 top-10 query, with the same filters, ranked by exact bm25."""
     # the same text and filters
     from archive.search.query import filters_for, fts_query, row_conditions
+    from archive.site_match import site_ids
 
-    where, params = row_conditions(filters_for(SearchQuery(**query)))
+    request = SearchQuery(**query)
+    where, params = row_conditions(filters_for(request, site_ids(conn, request.site)))
     sql = ("SELECT p.id, p.title, snippet(posts_fts, 1, '[', ']', '…', 24) FROM posts_fts "
            "JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
            + "".join(f" AND {w}" for w in where) + " ORDER BY rank LIMIT 10")

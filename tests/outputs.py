@@ -1,8 +1,12 @@
 """An archive with something in every output (a post crawled in an ok run, a site whose last
-run failed), for the tests that compare the commands' outputs with each other and the docs."""
+run failed), for the tests that compare the commands' outputs with each other and the docs,
+and `wixarchive`, which runs a command as a user does."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,18 @@ REPO = Path(__file__).resolve().parents[1]
 POST = REPO / "tests" / "fixtures" / "html" / "classic_post.html"
 POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
 GONE_SITE = "http://127.0.0.1:8799/"
+
+
+def wixarchive(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`wixarchive ARGS` run as a user runs it: a subprocess of this tree, without
+    $WIXARCHIVE_DB; `check` asserts it exits 0."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("WIXARCHIVE_DB", None)
+    result = subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                            text=True, cwd=REPO, env=env, timeout=120)
+    if check:
+        assert result.returncode == 0, (args, result.stderr)
+    return result
 
 
 def build_outputs_archive(path: Path, **saved: Any) -> Path:

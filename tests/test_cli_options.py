@@ -5,28 +5,18 @@ the URL, or the site's name), dates that do not exist are refused, --author igno
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from outputs import wixarchive
 
 from archive.store import Archive
 from crawler.extract.record import Article
 
-REPO = Path(__file__).resolve().parents[1]
 GARDEN = "http://127.0.0.1:8766/"
 KITCHEN = "http://127.0.0.1:8767/"
 # Each site with its name, when it has one: --site takes either.
 SITES = f"(sites: {GARDEN} \"Zoë's garden\", {KITCHEN})"
-
-
-def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("WIXARCHIVE_DB", None)
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          text=True, cwd=REPO, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -7,26 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from outputs import POST, POST_URL, REPO, build_outputs_archive
-
-
-def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("WIXARCHIVE_DB", None)
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          text=True, cwd=REPO, env=env, timeout=120)
+from outputs import POST, POST_URL, build_outputs_archive, wixarchive
 
 
 def ok(*args: str) -> str:
-    result = wixarchive(*args)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return wixarchive(*args, check=True).stdout
 
 
 @pytest.fixture(scope="module")

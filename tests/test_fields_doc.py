@@ -7,17 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from outputs import POST, REPO, build_outputs_archive
+from outputs import wixarchive as run
 
 from archive.schema import CJK_COLUMNS
 
@@ -45,13 +43,7 @@ def documented() -> dict[str, list[tuple[str, str]]]:
 
 
 def wixarchive(*args: str, db: Path | None = None) -> str:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("WIXARCHIVE_DB", None)
-    result = subprocess.run([sys.executable, "-m", "archive.cli", *args,
-                             *(["--db", str(db)] if db else [])],
-                            capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
-    assert result.returncode == 0, (args, result.stderr)
-    return result.stdout
+    return run(*args, *(["--db", str(db)] if db else []), check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +75,8 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
                                                                db=db)),
     "`wixarchive stats --json`": lambda db: _first(wixarchive("stats", "--json", db=db)),
     "`wixarchive runs --json`": lambda db: _first(wixarchive("runs", "--json", db=db)),
-    "`wixarchive runs --failing --json`": lambda db: _first(
-        subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--failing", "--json",
-                        "--db", str(db)], capture_output=True, text=True, cwd=REPO,
-                       env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120).stdout),
+    "`wixarchive runs --failing --json`": lambda db: _first(  # exits 1: a site is failing
+        run("runs", "--failing", "--json", "--db", str(db)).stdout),
 }
 
 

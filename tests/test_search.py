@@ -173,6 +173,17 @@ def test_an_unknown_site_is_an_error_only_when_nothing_matched(archive: Archive)
     assert titles(archive, "crème", site="ann.wixsite.com") == []
 
 
+def test_site_is_read_as_every_command_reads_it_beyond_ascii_case(tmp_path: Path) -> None:
+    # One rule (archive/site_match.py): a name in any case, É as é too, not only A-Z as a
+    # LIKE in SQL would read it.
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([
+            post("https://zoe.example.com", "soup", "Leek soup", "leek", site_name="Zoë's kitchen"),
+            post("https://b.example.com", "soup", "Leek soup too", "leek")])
+        assert titles(archive, "leek", site="ZOË'S KITCHEN") == ["Leek soup"]
+        assert titles(archive, "leek", site="B.EXAMPLE") == ["Leek soup too"]
+
+
 def test_tag_and_category_ignore_case_beyond_ascii_but_keep_accents(tmp_path: Path) -> None:
     with Archive.open(tmp_path / "archive.db") as archive:
         archive.save_articles([

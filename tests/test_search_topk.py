@@ -13,8 +13,9 @@ from archive.search import exact as exact_module
 from archive.search import extend as extend_module
 from archive.search import stats as stats_module
 from archive.search.exact import top_exact
-from archive.search.query import filters_for, row_conditions
+from archive.search.query import Filter, filters_for, row_conditions
 from archive.search.topk import top_fast
+from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -53,9 +54,14 @@ def archive(tmp_path: Path) -> Archive:
         yield archive
 
 
+def filters_in(archive: Archive, query: SearchQuery) -> list[Filter]:
+    """The query's filters, its site resolved in `archive` as search() does."""
+    return filters_for(query, site_ids(archive.conn, query.site))
+
+
 def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
     """The textbook FTS5 query: every match ranked by bm25, filters checked on its row."""
-    where, params = row_conditions(filters_for(query))
+    where, params = row_conditions(filters_in(archive, query))
     sql = ("SELECT f.rowid, f.rank FROM posts_fts f JOIN posts p ON p.id = f.rowid "
            "WHERE posts_fts MATCH ?" + "".join(f" AND {w}" for w in where)
            + " ORDER BY f.rank LIMIT ? OFFSET ?")
@@ -65,7 +71,7 @@ def exact(archive: Archive, query: SearchQuery) -> list[tuple[int, float]]:
 
 def fast_path_used(archive: Archive, query: SearchQuery) -> bool:
     return top_fast(archive.conn, query.text, plain_words(query.text),
-                     filters_for(query), query.limit, query.offset) is not None
+                     filters_in(archive, query), query.limit, query.offset) is not None
 
 
 def test_statistics_find_the_terms_in_most_posts(archive: Archive) -> None:
@@ -151,7 +157,7 @@ FILTERED = [
 def test_filters_checked_against_sets_of_posts_give_the_textbook_results(
         archive: Archive, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exact_module, "JOIN_MATCHES", 1)  # plan every query, however small
-    match, filters = fts_query(query.text), filters_for(query)
+    match, filters = fts_query(query.text), filters_in(archive, query)
     assert exact_module._set_filters(archive.conn, match, filters)
     everything = SearchQuery(**{**query.__dict__, "limit": 1000})
     ours = top_exact(archive.conn, match, filters, 1000, 0)
@@ -174,7 +180,7 @@ def test_a_tag_filter_skips_to_the_tagged_posts_when_that_ranks_exactly(
                 body_text="lantern meadow", tags=["t1", "Lantern"]),
         *(Article(url=f"https://s0.example.com/post/tagged-the{n}", title=f"Meadow {n}",
                   body_text="the meadow", tags=["the"]) for n in range(3))])
-    match, filters = fts_query(query.text), filters_for(query)
+    match, filters = fts_query(query.text), filters_in(archive, query)
     held = exact_module._top_holding(archive.conn, match, filters, query.limit, query.offset)
     assert (held is not None) is skipping
     expected = exact(archive, query)
@@ -193,13 +199,13 @@ def test_a_filter_matching_many_more_posts_than_the_query_stays_a_row_check(
     monkeypatch.setattr(exact_module, "SET_SHARE", 2)
     monkeypatch.setattr(exact_module, "MATCH_PROBE", 10)
     query = SearchQuery("lantern", since="2022", tag="t1")
-    filters = filters_for(query)
+    filters = filters_in(archive, query)
     assert [f.row for f in exact_module._set_filters(archive.conn, '"lantern"', filters)] == [
         filters[0].row]
     assert sorted(top_exact(archive.conn, '"lantern"', filters, 100, 0)) == sorted(
         exact(archive, SearchQuery(**{**query.__dict__, "limit": 100})))
     # "the" is in all 300 posts: twice that is more than the 180, once counted far enough.
-    filters = filters_for(SearchQuery("the", since="2022"))
+    filters = filters_in(archive, SearchQuery("the", since="2022"))
     assert exact_module._set_filters(archive.conn, '"the"', filters) == filters
 
 

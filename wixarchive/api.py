@@ -22,7 +22,7 @@ from archive.history import diff_versions
 from archive.search import Hit, SearchQuery
 from archive.search import search as _search
 from archive.search.query import filters_for, register_functions, row_conditions
-from archive.site_match import archived_sites, matching_sites
+from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
@@ -62,14 +62,12 @@ def posts(archive: Archive, *, site: str | None = None, author: str | None = Non
     archived site, both raised when iteration starts."""
     query = SearchQuery("", site=site, author=author, tag=tag, category=category, since=since,
                         until=until, lang=lang, deleted=_deleted_choice(deleted))
-    where, params = row_conditions(filters_for(query))
+    where, params = row_conditions(filters_for(query, site_ids(archive.conn, site)))
     register_functions(archive.conn)
     sql = "SELECT p.id FROM posts p" + "".join(
         f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
     ids = [row[0] for row in archive.conn.execute(
         sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
-    if not ids and site:  # only now: a site naming no archived site is a mistake, not "none"
-        matching_sites(archived_sites(archive.conn), site)
     for post_id in ids:
         post = archive.post(post_id)
         if post is not None:  # removed since the ids were read
@@ -78,18 +76,17 @@ def posts(archive: Archive, *, site: str | None = None, author: str | None = Non
 
 def search(archive: Archive, text: str, *, site: str | None = None, author: str | None = None,
            tag: str | None = None, category: str | None = None, since: str | None = None,
-           until: str | None = None, lang: str | None = None, deleted: str | bool = "include",
+           until: str | None = None, lang: str | None = None, deleted: str = "include",
            limit: int = 10, offset: int = 0) -> list[Hit]:
     """The best-ranked posts matching `text`, best first: plain words (all must match, none
     starting with - may) or FTS5 syntax ("a phrase", prefix*, OR, NOT, NEAR, title:word), with
     the filters of `posts`.
 
     Raises SearchError with a one-line message for a query that cannot run, and NoSuchSite
-    (a ValueError) when nothing matched and `site` names no archived site."""
+    (a ValueError) when `site` names no archived site."""
     return _search(archive, SearchQuery(text, site=site, author=author, tag=tag,
                                         category=category, since=since, until=until, lang=lang,
-                                        deleted=_deleted_choice(deleted), limit=limit,
-                                        offset=offset))
+                                        deleted=deleted, limit=limit, offset=offset))
 
 
 def diff(archive: Archive, url: str, old: int | None = None, new: int | None = None) -> list[str]:

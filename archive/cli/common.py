@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -77,11 +77,13 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
         fail(str(exc))
 
 
-def chosen_sites(archive: Archive, wanted: str) -> list[dict[str, Any]]:
-    """The archived sites a --site value names (archive/site_match.py), or exit with a one-line
-    error naming the archive's sites."""
+def chosen_sites(archive: Archive, wanted: str,
+                 aliases: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The archived sites a --site value names (archive/site_match.py; `aliases`: other names,
+    lower-case, of a site's root URL), or exit with a one-line error naming the archive's
+    sites."""
     try:
-        return matching_sites(archived_sites(archive.conn), wanted)
+        return matching_sites(archived_sites(archive.conn), wanted, aliases)
     except NoSuchSite as exc:
         fail(str(exc))
 
@@ -131,6 +133,10 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
                                 lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        # A cell holds text: a list or dict as JSON, as the JSON outputs write it (the rule of
+        # archive/export/csv.py `cell`, not imported: it pulls the sanitizer onto this path).
+        writer.writerows({key: json.dumps(value, ensure_ascii=False)
+                          if isinstance(value, list | dict) else value
+                          for key, value in record.items()} for record in records)
     else:
         raise ValueError(f"not a record format: {fmt}")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from archive.cli.common import (
+    chosen_sites,
     close_dead_runs,
     db_option,
     fail,
@@ -21,7 +22,6 @@ from archive.schedule import sites as sites_file
 from archive.schedule.due import parse_time
 from archive.schedule.locks import is_locked, lock_path
 from archive.schedule.runner import read_history
-from archive.site_match import NoSuchSite, archived_sites, matching_sites
 from archive.store import ArchiveError
 
 # The CSV header: every key of _row, in its order (the JSON and CSV outputs carry the same fields).
@@ -120,17 +120,15 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
     close_dead_runs(db)
     scheduled = _scheduled(resolve_sites(sites_path, db), given=sites_path is not None)
     with open_archive(db) as archive:
+        wanted = None
+        if site_url:
+            # The sites file's names too, as `run-due --site NAME` takes them.
+            aliases = {s.name.lower(): s.root for s in scheduled or () if s.name}
+            wanted = {s["site"] for s in chosen_sites(archive, site_url, aliases)}
         try:
-            if site_url:
-                # The sites file's names too, as `run-due --site NAME` takes them.
-                aliases = {s.name.lower(): s.root for s in scheduled or () if s.name}
-                wanted = {s["site"] for s in matching_sites(archived_sites(archive.conn),
-                                                            site_url, aliases)}
-            else:
-                wanted = None
             # Archive.runs has no site filter: read further back when one site is asked for.
             runs = archive.runs(limit * 50 if wanted else limit)
-        except (ArchiveError, NoSuchSite) as exc:
+        except ArchiveError as exc:
             fail(str(exc))
     rows = [_row(r, db) for r in runs if wanted is None or r["site"] in wanted][:limit]
     try:

@@ -5,7 +5,6 @@ Cold start matters here, so this path imports click, sqlite3 and the archive mod
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -97,8 +96,4 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
                 click.echo(f"Hint: {hint}.", err=True)
         _print_text(hits, offset, use_colour(colour))
     else:
-        records = [hit.to_dict() for hit in hits]
-        if fmt == "csv":  # a cell holds text: the offsets as JSON, as --json writes them
-            for record in records:
-                record["highlights"] = json.dumps(record["highlights"])
-        write_records(records, fmt, HIT_FIELDS)
+        write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS)

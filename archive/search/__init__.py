@@ -35,13 +35,15 @@ from archive.search.query import (
     filters_for,
     fold,
     fts_query,
+    match_expression,
+    plain_query,
     plain_words,
     quoted,
     register_functions,
     uses_fts_syntax,
 )
 from archive.search.topk import stats_fresh, top_fast
-from archive.site_match import NoSuchSite, archived_sites, matching_sites
+from archive.site_match import NoSuchSite, site_ids
 
 __all__ = [
     "HIGHLIGHT_END",
@@ -139,15 +141,18 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
     if query.offset < 0:
         raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
-    words = plain_words(query.text)
+    plain = plain_query(query.text)
+    words = plain.words if plain is not None and not plain.excluded else None
     if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
             and bigrams.split_words([phrase[1]])[0]:
         words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-    match = fts_query(query.text) if words is None else quoted(words)
+    match = match_expression(query.text, plain) if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None
-    filters = filters_for(query)
+    # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
+    # "no matches", as it is for every command and function that takes a site.
+    filters = filters_for(query, site_ids(conn, query.site))
     register_functions(conn)
     try:
         bigram_index = (runs or words or syntax) and cjk.indexed(conn)
@@ -171,11 +176,6 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
             top = cjk.top_cjk(conn, [], words, filters, query.limit, query.offset)
         ranks = dict(top)
         if not ranks:
-            if query.site:
-                # Only now, so a search that finds something pays nothing: a site that names no
-                # archived site is a mistake to point out (NoSuchSite lists the sites), not "no
-                # matches", as it is for every command and function that takes a site.
-                matching_sites(archived_sites(conn), query.site)
             return []
         marks = ",".join("?" * len(ranks))
         if runs:

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 
 from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
-from crawler.discover.urls import site_root
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
@@ -101,7 +100,7 @@ DELETED_CHOICES = ("include", "exclude", "only")
 @dataclass(frozen=True)
 class SearchQuery:
     text: str
-    site: str | None = None  # site URL or part of it (host), or the site's name
+    site: str | None = None  # site URL or part of it (host), or its name: archive/site_match.py
     author: str | None = None  # part of the author's name, any case
     tag: str | None = None  # exact tag, any case
     category: str | None = None
@@ -211,7 +210,11 @@ def quote_barewords(text: str) -> str:
 
 def fts_query(text: str) -> str:
     """The FTS5 MATCH expression for what the user typed."""
-    plain = plain_query(text)
+    return match_expression(text, plain_query(text))
+
+
+def match_expression(text: str, plain: PlainQuery | None) -> str:
+    """The FTS5 MATCH expression for `text`, whose `plain_query` is `plain`."""
     if plain is None:
         return quote_barewords(text.strip())
     if not plain.excluded:
@@ -254,24 +257,22 @@ class Filter(NamedTuple):
 
 
 def like_literal(value: str) -> str:
-    """`value` as a LIKE pattern (with `ESCAPE '\\'`) matching itself: a `%` or `_` in a site or
-    author name the user typed is that character, not a wildcard."""
+    """`value` as a LIKE pattern (with `ESCAPE '\\'`) matching itself: a `%` or `_` in an
+    author name or language the user typed is that character, not a wildcard."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filters_for(query: SearchQuery) -> list[Filter]:
-    """The query's filter options as Filters; SearchError for a malformed date."""
+def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> list[Filter]:
+    """The query's filter options as Filters; SearchError for a malformed date. `site_ids`:
+    the ids of the sites `query.site` names (archive.site_match.site_ids), given when it is
+    set: the sites table is tiny, so --site is resolved once, by the one rule, up front."""
     filters: list[Filter] = []
     if query.site:
-        needle = query.site.strip()
-        if "://" in needle:  # a URL: exactly that site
-            sites, site_params = "SELECT id FROM sites WHERE url = ?", [site_root(needle)]
-        else:  # a host, part of one, or the site's name
-            sites = ("SELECT id FROM sites WHERE url LIKE ? ESCAPE '\\' "
-                     "OR name LIKE ? ESCAPE '\\'")
-            site_params = [f"%{like_literal(needle.rstrip('/'))}%", like_literal(needle)]
-        filters.append(Filter(f"p.site_id IN ({sites})", site_params,
-                              f"SELECT id FROM posts WHERE site_id IN ({sites})"))
+        if site_ids is None:
+            raise ValueError("filters_for needs the ids of the sites query.site names")
+        marks = ",".join("?" * len(site_ids))
+        filters.append(Filter(f"p.site_id IN ({marks})", list(site_ids),
+                              f"SELECT id FROM posts WHERE site_id IN ({marks})"))
     if query.author:  # a part of the name, any case, accents and apostrophe: zoe finds Zoë
         part = f"%{like_literal(fold_name(query.author.strip()))}%"
         filters.append(Filter(f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})",
