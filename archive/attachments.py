@@ -9,8 +9,10 @@ the captures, once per payload digest. Nothing here imports Scrapy.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from archive.chunked import in_chunks
 
 # Request meta marking a video or document (not an image) for crawler.media_kinds, which keeps
 # any payload for it; set by the crawl's fetcher and by a distributed crawl's writer.
@@ -68,6 +70,14 @@ def to_fetch(conn: sqlite3.Connection, site: str, kinds: Iterable[str],
     finally:
         conn.execute("COMMIT")
     return urls, last if last is not None else after
+
+
+def media_kinds(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str]:
+    """Each media URL's kind: the attachments table's ('video', 'document'), else 'image'."""
+    kinds = dict.fromkeys(urls, "image")
+    kinds.update(in_chunks(conn, "SELECT url, kind FROM attachments WHERE url IN ({marks})",
+                           list(kinds)))
+    return kinds
 
 
 def of_post(conn: sqlite3.Connection, post_id: int) -> list[dict[str, Any]]:

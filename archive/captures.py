@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from archive.attachments import media_kinds
+
 ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
 # Each record is compressed with ISA-L (python-isal) at its level 2: on real Wix pages (~0.9 MB,
 # mostly inline CSS and JSON) 5.6 ms a page where zlib took 75 at level 6 (warcio's own gzip uses
@@ -330,6 +332,12 @@ def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
+def is_lost(lost: dict[int, int], file_id: int, offset: int, length: int) -> bool:
+    """Whether a record (file id, offset, length) is not wholly in its file any more, by
+    `lost` (archive.lost_captures.lost_files: file id -> bytes still there)."""
+    return file_id in lost and offset + length > lost[file_id]
+
+
 def earlier_response(conn: sqlite3.Connection, digest: str,
                      lost: dict[int, int] | None = None) -> tuple[str, str] | None:
     """(URL, WARC-Date) of an archived response with this payload, if any; with `lost`
@@ -343,7 +351,7 @@ def earlier_response(conn: sqlite3.Connection, digest: str,
     for url, fetched_at, file_id, offset, length in conn.execute(
             "SELECT url, fetched_at, file_id, offset, length FROM captures WHERE "
             "payload_digest = ? AND kind = 'response' ORDER BY id", (digest,)).fetchall():
-        if not (file_id in lost and offset + length > lost[file_id]):
+        if not is_lost(lost, file_id, offset, length):
             return url, fetched_at
     return None
 
@@ -720,16 +728,6 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
     return read_payload(conn, directory, rows[0][0])
 
 
-def stored_media_files(conn: sqlite3.Connection,
-                       urls: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(URL, payload digest, capture file name) of those images archived at full size."""
-    return conn.execute(
-        "SELECT m.url, m.payload_digest, f.name FROM media m "
-        "JOIN captures c ON c.record_id = m.capture "
-        "JOIN capture_files f ON f.id = c.file_id WHERE m.status = 'stored' AND m.url IN "
-        f"({','.join('?' * len(urls))})", list(urls)).fetchall()
-
-
 def stored_media_record(conn: sqlite3.Connection, digest: str) -> tuple[str, str | None] | None:
     """(capture record id, content type) of an image archived at full size with this payload
     digest ("sha1:<base32>"), or None."""
@@ -760,14 +758,13 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
                  kinds.get("revisit", 0))
 
 
-def verify(conn: sqlite3.Connection, directory: Path, *, limit: int = 50,
-           notes: list[str] | None = None) -> list[str]:
+def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
+           limit: int = 50) -> list[str]:
     """Problems between the index and the files (empty when they agree): files missing or
     shorter than indexed, records that do not decompress or parse, payloads whose digest is
     not the indexed one. A file left open by a writer that is gone is no problem (the next
     crawl or `reextract` indexes and closes it): it is added to `notes`."""
     problems: list[str] = []
-    notes = [] if notes is None else notes
     try:
         files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
                              "ORDER BY id").fetchall()
@@ -793,13 +790,16 @@ def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str
     missing file), counted by kind with the first few URLs: "37 records (4 posts, 30 images,
     3 documents: http://…, http://…, http://…, …)". A post is a capture of a post's URL; an
     image, video or document, one a media row names."""
-    media = dict(conn.execute("SELECT m.capture, coalesce((SELECT a.kind FROM attachments a "
-                              "WHERE a.url = m.url LIMIT 1), 'image') FROM media m "
-                              "WHERE m.capture IS NOT NULL").fetchall())
     rows = conn.execute(
         "SELECT c.record_id, c.url, EXISTS (SELECT 1 FROM posts p WHERE p.url = c.url) "
         "FROM captures c WHERE c.file_id = ? AND c.offset + c.length > ? ORDER BY c.offset",
         (file_id_, size)).fetchall()
+    # The media rows of those records only, and the kinds of their URLs.
+    media_urls = dict(conn.execute(
+        "SELECT m.capture, m.url FROM media m JOIN captures c ON c.record_id = m.capture "
+        "WHERE c.file_id = ? AND c.offset + c.length > ?", (file_id_, size)).fetchall())
+    kinds = media_kinds(conn, list(media_urls.values()))
+    media = {record_id: kinds[url] for record_id, url in media_urls.items()}
     counts: dict[str, int] = {"post": 0, "image": 0, "document": 0, "video": 0, "other": 0}
     shown: dict[str, list[str]] = {kind: [] for kind in counts}
     for record_id, url, is_post in rows:

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive import captures, webarchive
+from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
 from archive.store import Archive
 from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
@@ -150,14 +151,11 @@ def _is_media(entry: webarchive.Entry) -> bool:
 def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
     """The records in the capture index (with the source that stored them), and those of them
     a post version was made from."""
-    ids, found, used = list(dict.fromkeys(record_ids)), {}, set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ','.join('?' * len(chunk))
-        found.update(archive.conn.execute(
-            f"SELECT record_id, source FROM captures WHERE record_id IN ({marks})", chunk))
-        used.update(r for (r,) in archive.conn.execute(
-            f"SELECT capture FROM post_versions WHERE capture IN ({marks})", chunk))
+    ids = list(dict.fromkeys(record_ids))
+    found = dict(in_chunks(archive.conn, "SELECT record_id, source FROM captures WHERE "
+                           "record_id IN ({marks})", ids))
+    used = {r for (r,) in in_chunks(archive.conn, "SELECT capture FROM post_versions WHERE "
+                                    "capture IN ({marks})", ids)}
     return found, used
 
 
@@ -216,26 +214,15 @@ class _Importer:
 
 
 def _last_seen(archive: Archive, urls: Iterable[str]) -> dict[str, str]:
-    urls = list(dict.fromkeys(urls))
-    seen: dict[str, str] = {}
-    for start in range(0, len(urls), 500):
-        chunk = urls[start:start + 500]
-        seen.update(archive.conn.execute(
-            f"SELECT url, last_seen FROM posts WHERE url IN ({','.join('?' * len(chunk))})",
-            chunk).fetchall())
-    return seen
+    return dict(in_chunks(archive.conn, "SELECT url, last_seen FROM posts WHERE url IN "
+                          "({marks})", list(dict.fromkeys(urls))))
 
 
 def _archived(archive: Archive, urls: Iterable[str]) -> dict[str, tuple[int, str]]:
     """Post id and last sighting of the archived posts among these URLs."""
-    urls = list(dict.fromkeys(urls))
-    found: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(urls), 500):
-        chunk = urls[start:start + 500]
-        found.update((url, (post_id, seen)) for url, post_id, seen in archive.conn.execute(
-            f"SELECT url, id, last_seen FROM posts WHERE url IN ({','.join('?' * len(chunk))})",
-            chunk))
-    return found
+    return {url: (post_id, seen) for url, post_id, seen in in_chunks(
+        archive.conn, "SELECT url, id, last_seen FROM posts WHERE url IN ({marks})",
+        list(dict.fromkeys(urls)))}
 
 
 def _iso(moment: datetime) -> str:
@@ -391,15 +378,6 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             progress(len(batch))
 
 
-def _in_chunks(conn: sqlite3.Connection, sql: str, values: Sequence[str]) -> list[tuple]:
-    """The rows of `sql`, whose `{marks}` stands for `values`, asked 500 values at a time."""
-    rows: list[tuple] = []
-    for start in range(0, len(values), 500):
-        chunk = list(values[start:start + 500])
-        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
-    return rows
-
-
 class _MediaLinker:
     """Stores the records of media that archived posts use and records them in the media table,
     as the crawler's media fetches do (each record stored once, however many URLs it stands
@@ -445,7 +423,7 @@ class _MediaLinker:
 
 
 def _stored_media(conn: sqlite3.Connection, urls: Sequence[str]) -> set[str]:
-    return {url for (url,) in _in_chunks(
+    return {url for (url,) in in_chunks(
         conn, "SELECT url FROM media WHERE status = 'stored' AND url IN ({marks})", urls)}
 
 
@@ -465,7 +443,7 @@ def _link_images(importer: _Importer, resolver: _Resolver,
     for url, entry in images.items():
         by_full.setdefault(full_size_url(url) or url, []).append(entry)
     conn = importer.archive.conn
-    used = dict(_in_chunks(  # image URL -> its post's site
+    used = dict(in_chunks(  # image URL -> its post's site
         conn, "SELECT i.url, min(s.url) FROM images i JOIN posts p ON p.id = i.post_id "
         "JOIN sites s ON s.id = p.site_id WHERE i.url IN ({marks}) GROUP BY i.url",
         sorted(by_full)))
@@ -488,7 +466,7 @@ def _link_files(importer: _Importer, resolver: _Resolver,
     """The videos and documents archived posts link (the attachments table's files) that the
     files hold at that URL and the archive lacks become stored media, as `crawl --media-kinds
     video,documents` stores them. Returns the record IDs linked."""
-    wanted = _in_chunks(
+    wanted = in_chunks(
         importer.archive.conn, "SELECT a.url, min(s.url) FROM attachments a JOIN posts p "
         "ON p.id = a.post_id JOIN sites s ON s.id = p.site_id WHERE a.is_file = 1 "
         "AND a.url IN ({marks}) AND NOT EXISTS (SELECT 1 FROM media m WHERE m.url = a.url "

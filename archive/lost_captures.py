@@ -22,6 +22,10 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
+from archive.attachments import media_kinds
+from archive.captures import earlier_response, is_lost
+from archive.chunked import in_chunks
+
 # capture file id -> bytes still there (0: the file is missing), for files shorter than indexed
 LostFiles = dict[int, int]
 
@@ -44,11 +48,6 @@ def lost_files(conn: sqlite3.Connection, directory: Path) -> LostFiles:
     return lost
 
 
-def is_lost(lost: LostFiles, file_id: int, offset: int, length: int) -> bool:
-    """Whether a record (file id, offset, length) is not wholly in its file any more."""
-    return file_id in lost and offset + length > lost[file_id]
-
-
 def _lost_records(conn: sqlite3.Connection, lost: LostFiles) -> list[tuple[int, str, str]]:
     """(captures id, record id, URL) of every record of the lost files past what is left."""
     found = []
@@ -63,19 +62,15 @@ def _unreadable(conn: sqlite3.Connection, lost: LostFiles, record_ids: list[str]
     is in no response still whole."""
     unreadable: set[str] = set()
     revisits: dict[str, list[str]] = {}  # payload digest -> revisit record ids
-    for start in range(0, len(record_ids), 500):
-        chunk = record_ids[start:start + 500]
-        for record_id, kind, digest, file_id, offset, length in conn.execute(
-                "SELECT record_id, kind, payload_digest, file_id, offset, length FROM captures "
-                f"WHERE record_id IN ({','.join('?' * len(chunk))})", chunk).fetchall():
-            if is_lost(lost, file_id, offset, length):
-                unreadable.add(record_id)
-            elif kind == "revisit" and digest:
-                revisits.setdefault(digest, []).append(record_id)
+    for record_id, kind, digest, file_id, offset, length in in_chunks(
+            conn, "SELECT record_id, kind, payload_digest, file_id, offset, length FROM "
+            "captures WHERE record_id IN ({marks})", record_ids):
+        if is_lost(lost, file_id, offset, length):
+            unreadable.add(record_id)
+        elif kind == "revisit" and digest:
+            revisits.setdefault(digest, []).append(record_id)
     for digest, ids in revisits.items():
-        originals = conn.execute("SELECT file_id, offset, length FROM captures WHERE "
-                                 "payload_digest = ? AND kind = 'response'", (digest,)).fetchall()
-        if not any(not is_lost(lost, *original) for original in originals):
+        if earlier_response(conn, digest, lost) is None:
             unreadable.update(ids)
     return unreadable
 
@@ -108,14 +103,8 @@ def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
         "attachments a JOIN posts p ON p.id = a.post_id JOIN sites s ON s.id = p.site_id "
         "WHERE s.url = ?)", (site, site)).fetchall())
     unreadable = _unreadable(conn, lost, [r for r in [*newest.values(), *media.values()] if r])
-    lost_media = {url: "image" for url, record_id in media.items() if record_id in unreadable}
-    if lost_media:
-        urls = list(lost_media)
-        for start in range(0, len(urls), 500):
-            chunk = urls[start:start + 500]
-            lost_media.update(conn.execute(
-                "SELECT url, kind FROM attachments WHERE url IN "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+    lost_media = media_kinds(conn, [url for url, record_id in media.items()
+                                    if record_id in unreadable])
     return Lost({url for url, record_id in newest.items() if record_id in unreadable},
                 lost_media)
 

@@ -22,12 +22,13 @@ from archive.export import FORMATS
 from archive.export.source import (
     count_posts,
     iter_posts,
+    matching_sites,
     post_ids,
     post_terms,
     snapshot,
     with_attachments,
 )
-from archive.site_match import NoSuchSite, matching_sites
+from archive.site_match import NoSuchSite
 
 
 def _open_mode(binary: bool) -> dict[str, Any]:
@@ -99,12 +100,11 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
             fail(f"--images-url must be an http(s) URL, not {images_url!r}")
     archive = open_archive(db)
     try:
-        sites = archive.stats()
-        if site:  # the rule every --site follows (archive/site_match.py)
-            try:
-                sites = matching_sites(sites, site)
-            except NoSuchSite as exc:
-                fail(str(exc))
+        files = ArchivedFiles(archive.conn, db)  # the archived copies markdown and wxr write
+        try:  # the rule every --site follows (archive/site_match.py)
+            sites = matching_sites(archive, site or None)
+        except NoSuchSite as exc:
+            fail(str(exc))
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": out}
         # One read snapshot: the passes agree even while a crawl writes the archive.
@@ -117,23 +117,21 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
                     summary.update(_write_wacz(archive, db, sites, site, out,
                                                show_progress=not as_json and out != "-"))
                 else:
-                    summary.update(_write(archive, db, sites, fmt, out, images_url))
+                    summary.update(_write(archive, files, sites, fmt, out, images_url))
             except OSError as exc:  # a full disk, a vanished folder
                 if exc.errno == errno.EPIPE:
                     raise  # the reader left (`| head`): click ends quietly, as for any command
                 fail(f"cannot write {out}: {exc.strerror or exc}")
+            unreadable = files.description()
     finally:
         archive.close()
     problems = summary.get("problems") or []
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
-    unreadable = summary.get("unreadable_media", 0)
     if unreadable:
-        click.echo(f"Error: {summary.pop('unreadable_description')} could not be read from "
-                   "the captures (the export links them on the site instead; run `wixarchive "
-                   "check` for details)", err=True)
-    else:
-        summary.pop("unreadable_description", None)
+        click.echo(f"Error: {unreadable} could not be read from the captures (the export "
+                   "links them on the site instead; run `wixarchive check` for details)",
+                   err=True)
     if summary.get("skipped_records", 0) > len(problems):
         click.echo(f"Error: {summary['skipped_records'] - len(problems)} more records could not "
                    "be read (run `wixarchive check`)", err=True)
@@ -197,7 +195,7 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
     return result.as_dict()
 
 
-def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
+def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
            out: str, images_url: str | None = None) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
@@ -217,7 +215,6 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
         folder = Path(out)
         if folder.exists() and not folder.is_dir():
             fail(f"{folder} is a file; markdown export needs a folder")
-        files = ArchivedFiles(archive.conn, db)
 
         def image(url: str) -> bytes | None:
             payload = files.read(url)
@@ -234,7 +231,6 @@ def _write(archive: Any, db: Path, sites: list[dict[str, Any]], fmt: str,
     head = wxr.collect_head(post_terms(archive, sites))
     published = None
     folder = None
-    files = ArchivedFiles(archive.conn, db)
     if images_url is not None:
         folder = images_folder(Path(out))
         published = _publisher(files, folder, images_url)
@@ -275,23 +271,18 @@ class ArchivedFiles:
             return None
 
     def summary(self) -> dict[str, Any]:
-        """The summary's count and list of the unreadable ones, and (for the message) how many
-        of each kind: "3 images and 1 document"."""
-        urls = list(self.unreadable)
-        if not urls:
-            return {"unreadable_media": 0, "unreadable_media_urls": []}
-        kinds: dict[str, str] = {}
-        for start in range(0, len(urls), 500):
-            chunk = urls[start:start + 500]
-            kinds.update(self.conn.execute(
-                "SELECT url, kind FROM attachments WHERE url IN "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        counts = Counter(kinds.get(url, "image") for url in urls)  # attachments: video, document
-        parts = [f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
-                 for kind in ("image", "document", "video") if counts[kind]]
-        description = " and ".join(parts)
-        return {"unreadable_media": len(urls), "unreadable_media_urls": urls,
-                "unreadable_description": description}
+        """The summary's count and list of the unreadable ones."""
+        return {"unreadable_media": len(self.unreadable),
+                "unreadable_media_urls": list(self.unreadable)}
+
+    def description(self) -> str:
+        """How many of each kind are unreadable, for the message: "3 images and 1 document"
+        ("" for none)."""
+        from archive.attachments import media_kinds
+
+        counts = Counter(media_kinds(self.conn, list(self.unreadable)).values())
+        return " and ".join(f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
+                            for kind in ("image", "document", "video") if counts[kind])
 
 
 def images_folder(out: Path) -> Path:
