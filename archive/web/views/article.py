@@ -97,6 +97,14 @@ def _load(archive: Archive, post_id: int,
     return post, versions, local, problems + missing, files
 
 
+def _localize(html_text: str, local: dict[str, str]) -> str:
+    """Point every quoted URL of an archived image at its copy: the links to it too (an image
+    that opens full size), which archived_images_only, reading only <img>, leaves alone."""
+    for url, path in local.items():
+        html_text = html_text.replace(f'"{url}"', f'"{path}"')
+    return html_text
+
+
 async def article_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     post_id = int(request.url_vars["post_id"])
@@ -127,7 +135,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "post": post,
         "shown": shown,
         "is_current": shown is post,
-        "body": body_html(shown, local, post["url"]),
+        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)},
+                          local, post["url"]),
         "images": [(u, local.get(u, u)) for u in shown.get("images") or []
                    if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
