@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -228,3 +229,15 @@ def test_no_request_leaves_loopback_in_chromium(no_images, tmp_path: Path) -> No
         tools.call("Page.navigate", url="https://static.wixstatic.com/media/probe.jpg")
         tools.pump(1.0)
         assert b"CONNECT static.wixstatic.com:443 HTTP/1.1" in seen, seen
+
+
+def test_a_link_to_an_archived_image_opens_its_copy(with_images) -> None:
+    # An image that opens full size is a link to its URL: the link goes to the archived copy
+    # too, not to the site.
+    db, images = with_images
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET body_html = body_html || ? WHERE id = 1",
+                     (f'<p><a href="{images[0]}">full size</a></p>',))
+    page, _ = article(db)
+    link = re.search(r'<a href="([^"]*)"[^>]*>full size</a>', body_of(page))
+    assert link and link.group(1).startswith("/archive/-/media/"), link
