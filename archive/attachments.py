@@ -39,6 +39,18 @@ def parse_kinds(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def kinds_setting(value: str) -> str:
+    """`--media-kinds` (or a sites file's `media_kinds`) as the WIXARCHIVE_MEDIA_KINDS crawl
+    setting; ValueError as parse_kinds."""
+    return ",".join(parse_kinds(value))
+
+
+def file_kinds(kinds: Iterable[str]) -> list[str]:
+    """The attachments.kind values fetched for these `--media-kinds` names (images have none:
+    they are the media table's)."""
+    return [kind for name, kind in KINDS.items() if kind and name in kinds]
+
+
 def file_fetch_url(url: str, video_base: str | None) -> str:
     """Where to fetch a video or document: video.wixstatic.com files from `video_base` when
     set (tests serve them on loopback)."""

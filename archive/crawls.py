@@ -48,12 +48,10 @@ DEFAULT_PARALLEL = 32
 def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
                       user_agent: str | None, contact: str | None, robots: bool,
                       verbose: bool, timeout: float | None = None,
-                      capture: bool = True, media: bool = True) -> dict[str, Any]:
+                      capture: bool = True) -> dict[str, Any]:
     overrides: dict[str, Any] = {"LOG_LEVEL": "INFO" if verbose else "CRITICAL"}
     if not capture:
         overrides["WIXARCHIVE_CAPTURE"] = False
-    if not media:
-        overrides["WIXARCHIVE_MEDIA"] = False
     if timeout is not None:
         overrides["DOWNLOAD_TIMEOUT"] = timeout
     if delay is not None:

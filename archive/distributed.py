@@ -125,8 +125,7 @@ class RedisWriter:
         # Videos and documents too when asked for (`--media-kinds`, crawler.media_kinds).
         kinds = attachments.parse_kinds(self.settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
         self.images = "images" in kinds
-        self.file_kinds = [kind for name, kind in attachments.KINDS.items()
-                           if kind and name in kinds]
+        self.file_kinds = attachments.file_kinds(kinds)
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         # The images the post pages show at the URLs they name (`--page-requisites`).
@@ -205,10 +204,7 @@ class RedisWriter:
         archive.close_dead_runs()
         active: dict[str, _Site] = {}
         for index, job in enumerate(jobs):
-            last = archive.last_run(job.url)
-            # Stopped before its end (also at its time limit: `timeout`): resumed.
-            cut_short = (last if last and last["status"] in ("interrupted", "timeout", "running")
-                         else None)
+            resumed_since = archive.resumed_since(job.url)
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url))
@@ -222,7 +218,7 @@ class RedisWriter:
                 pipe.hset(p.known_key(job.url), mapping=chunk)
             pipe.hset(p.SITES, job.url, json.dumps({
                 "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
-                "resumed_since": cut_short and cut_short["started_at"]}))
+                "resumed_since": resumed_since}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")
             self._queue(site, "feed", job.url + "blog-feed.xml")

@@ -38,6 +38,9 @@ STATS_READERS = 3  # connections added to rank the statistics' lists in parallel
 # were added or changed (in all) since it was last ranked whole: beyond, the average post length
 # may have moved enough to reorder them.
 STATS_EXTEND_SHARE = 0.05
+# Run statuses of a crawl stopped before its end (at its time limit too, or its process died
+# while `running`): the next crawl of the site resumes it (Archive.resumed_since).
+CUT_SHORT = ("interrupted", "timeout", "running")
 
 
 def _busy_timeout_ms() -> int:
@@ -414,13 +417,14 @@ class Archive:
                      run["id"])).rowcount
         return closed
 
-    def last_run(self, site_url: str) -> dict[str, Any] | None:
-        """The site's most recent run (status, started_at), or None."""
+    def resumed_since(self, site_url: str) -> str | None:
+        """When the site's last run started if it stopped before its end (interrupted, at its
+        time limit, or its process died while `running`), else None: a new crawl resumes it."""
         row = self.conn.execute(
-            "SELECT r.id, r.status, r.started_at FROM crawl_runs r JOIN sites s "
+            "SELECT r.status, r.started_at FROM crawl_runs r JOIN sites s "
             "ON s.id = r.site_id WHERE s.url = ? ORDER BY r.id DESC LIMIT 1",
             (site_root(site_url),)).fetchone()
-        return dict(row) if row else None
+        return row["started_at"] if row and row["status"] in CUT_SHORT else None
 
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], errors: list[str],
                    finished_at: str | None = None) -> None:

@@ -54,7 +54,7 @@ class KindsFetcher(MediaFetcher):
     def _look(self) -> None:
         if "images" in self.kinds:
             super()._look()
-        wanted = [kind for name, kind in attachments.KINDS.items() if kind and name in self.kinds]
+        wanted = attachments.file_kinds(self.kinds)
         if self.closed or not wanted:
             return
         try:
@@ -64,18 +64,15 @@ class KindsFetcher(MediaFetcher):
                 self.reader.conn, self.site, wanted, self.after_attachment)
         except (ArchiveError, sqlite3.OperationalError):
             return  # no archive yet (or none this code wrote): nothing recorded to fetch
-        for url in urls:
-            if url not in self.requested:
-                self.requested.add(url)
-                self.files.add(url)
-                self.waiting.append(url)
+        self.files.update(urls)
+        self._queue(urls)
 
     def recapture(self, lost: dict[str, str]) -> None:
         """The lost images when images are asked for, and the lost files of the kinds asked
         for (marked as files: their payload need not be an image)."""
         if "images" in self.kinds:
             super().recapture(lost)
-        wanted = {kind for name, kind in attachments.KINDS.items() if kind and name in self.kinds}
+        wanted = attachments.file_kinds(self.kinds)
         files = [url for url, kind in lost.items() if kind in wanted]
         self.files.update(files)
         self._queue(files)

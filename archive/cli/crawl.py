@@ -25,6 +25,7 @@ from archive.crawls import (
     EXIT_INTERRUPTED,
     SiteCrawl,
     crawl_sites,
+    media_overrides,
     scrapy_overrides,
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -285,19 +286,19 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     if not db.exists() and not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                 not no_robots, verbose, timeout, capture=not no_capture,
-                                 media=not no_media)
+                                 not no_robots, verbose, timeout, capture=not no_capture)
+    # The media options as a sites file's media keys (archive.schedule.sites.MEDIA) give them.
+    media: dict[str, Any] = {"media": not no_media, "page_requisites": page_requisites}
     if max_media_mb is not None:
-        overrides["WIXARCHIVE_MEDIA_MAX_BYTES"] = int(max_media_mb * 2**20)
+        media["max_media_mb"] = max_media_mb
     if media_kinds is not None:
-        from archive.attachments import parse_kinds
+        from archive.attachments import kinds_setting
 
         try:
-            overrides["WIXARCHIVE_MEDIA_KINDS"] = ",".join(parse_kinds(media_kinds))
+            media["media_kinds"] = kinds_setting(media_kinds)
         except ValueError as exc:
             fail(f"--media-kinds: {exc}")
-    if page_requisites:
-        overrides["WIXARCHIVE_PAGE_REQUISITES"] = True
+    overrides.update(media_overrides(media))
     wanted, refused = _check_targets(targets)
     if wanted:
         # Created (or a corrupt or foreign file refused) before crawling, as wixarchive.crawl

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from archive import atomic_file
-from archive.attachments import parse_kinds
+from archive.attachments import kinds_setting
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
 from archive.store import site_root
 from crawler.discover.urls import is_site_host
@@ -161,7 +161,7 @@ def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
                          "than 0")
     if "media_kinds" in media:
         try:  # as `crawl --media-kinds` reads it
-            media["media_kinds"] = ",".join(parse_kinds(media["media_kinds"]))
+            media["media_kinds"] = kinds_setting(media["media_kinds"])
         except ValueError as exc:
             raise SitesError(f"{where}: media_kinds: {exc}") from None
     return Site(url=normalize_url(table["url"]), schedule=schedule, name=table.get("name"),

@@ -163,7 +163,7 @@ class _Worker:
         try:
             with self.archive.savepoint():
                 run_id = self.resolve_run(run)
-                result = _store(self.archive, item, run_id)
+                result = (*_store(self.archive, item, run_id), run_id)
         except Exception as exc:  # noqa: BLE001 - any failure costs this page only
             result = None
             error = f"not archived: {_describe(exc)}"
@@ -245,26 +245,28 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-# (page kind, archive outcome, whether its body came from no known layout, its run's id)
+# (page kind, archive outcome, whether its body came from no known layout)
+Stored = tuple[str | None, str | None, bool]
+# What the pipeline is told of a page: what was stored, and its run's id
 Result = tuple[str | None, str | None, bool, int | None]
 
 
-def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
+def _store(archive: Archive, item: Any, run_id: int | None) -> Stored:
     """Process one item, stored in run `run_id`."""
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
-            return article.page_kind, None, False, run_id
+            return article.page_kind, None, False
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
             recapture=item.recapture,
         )
-        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings, run_id
+        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged", False, run_id
+        return None, "unchanged", False
     if isinstance(item, MediaOutcomes):
         from archive.captures import record_media
 
@@ -273,8 +275,8 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Result:
             record_media(archive.conn, media.url, media.status, media.fetched_at,
                          media.content_type, media.bytes, media.payload_digest, media.capture,
                          media.error)
-        return None, None, False, run_id
+        return None, None, False
     if isinstance(item, GonePost):
         gone = archive.mark_deleted(item.url, when=item.when)
-        return None, "deleted" if gone else "unchanged", False, run_id
-    return None, None, False, run_id
+        return None, "deleted" if gone else "unchanged", False
+    return None, None, False

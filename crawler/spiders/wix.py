@@ -74,12 +74,8 @@ def _known_posts(db: str | None, site: str,
         return {}, None, nothing
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
-            last = archive.last_run(site)
-            # Stopped before its end (also at its time limit: `timeout`): resumed.
-            cut_short = (last if last and last["status"] in ("interrupted", "timeout", "running")
-                         else None)
             lost = lost_captures(archive.conn, captures_dir(db), site) if captures else nothing
-            return archive.known_posts(site), cut_short and cut_short["started_at"], lost
+            return archive.known_posts(site), archive.resumed_since(site), lost
     except ArchiveError:
         # No archive yet (or unreadable: the pipeline reports that when it writes).
         return {}, None, nothing
