@@ -509,11 +509,17 @@ def test_a_short_last_line_or_a_month_line_stays_body():
     assert parse_display_date("September 2024", "en") is None
 
 
-SHORT_BODIES = {  # an edited post's new body: paragraphs, then new images
-    "1 word": (["Closed"], 0),
-    "3 words": (["Back next week"], 0),
-    "12 words": (["The greenhouse is finished and the first seedlings go in next week."], 0),
-    "an image only": ([], 1),
+SHORT_BODIES = {  # an edited post's new body: a heading, paragraphs, then new images
+    "1 word": (None, ["Closed"], 0),
+    "3 words": (None, ["Back next week"], 0),
+    "12 words": (None, ["The greenhouse is finished and the first seedlings go in next week."],
+                 0),
+    "an image only": (None, [], 1),
+    # Shaped like a label ("Related Posts", "Share this post:"), but in the post's own text
+    # section, not beside the block below it.
+    "a short heading": ("Closed for the winter", [], 0),
+    "a line ending in a colon": (None, ["New photos below:"], 0),
+    "a heading ending in a colon": ("Opening hours:", [], 0),
 }
 
 
@@ -521,13 +527,13 @@ SHORT_BODIES = {  # an edited post's new body: paragraphs, then new images
 def test_a_short_element_built_post_is_its_own_body_never_other_posts(body: str):
     """A post edited to a few words (or one photo), right under its title and header: that is
     the body, never the related posts below it and never the generic fallback."""
-    paragraphs, images = SHORT_BODIES[body]
+    heading, paragraphs, images = SHORT_BODIES[body]
     blog = SampleBlog(seed=5, post_count=24)
     site = Site(blog, BASE)
     posts = [post for post in blog.posts if post.layout in ("elements", "cms")]
     assert {post.layout for post in posts} == {"elements", "cms"}
     for post in posts:  # every shape of both layouts
-        blog.edit_post(post.slug, paragraphs=paragraphs, images=images)
+        blog.edit_post(post.slug, paragraphs=paragraphs, images=images, heading=heading)
         article = extract_article(post_page(site, post), BASE + post.url_path)
         expected = post.expected()
         assert article.body_text == expected["body_text"], (post.slug, article.warnings)
@@ -538,6 +544,39 @@ def test_a_short_element_built_post_is_its_own_body_never_other_posts(body: str)
                 assert other.title not in article.body_html, post.slug
         for leak in LEAKS:
             assert leak not in article.body_html, leak
+
+
+def _section(inner: str) -> str:
+    return f'<section><div class="column">{inner}</div></section>'
+
+
+RELATED = ('<div data-hook="related-posts-root"><a href="/blog">See All</a>'
+           '<article data-hook="post-list-item"><h3>Another post</h3></article>'
+           '<article data-hook="post-list-item"><h3>A third post</h3></article></div>')
+
+
+@pytest.mark.parametrize("body", ["<h2>Closed for the winter</h2>", "<p>New photos below:</p>"])
+def test_a_label_beside_its_block_is_dropped_but_a_one_line_body_above_it_is_kept(body: str):
+    """Only the element's place tells a label from a one-line post: a label sits beside the
+    block it names (in its container), the post's text in a section of its own."""
+    header = _section(_rt("<h1>Harvest notes</h1>") + _rt("<p>Ada Moss · Jul 24, 2024</p>"))
+    labelled = _section(_rt("<h2>Recent Posts</h2>") + RELATED)
+    share = _section(_rt("<p>Share this post:</p>")
+                     + '<div data-testid="wixui_ShareButtons_comp-1"><a>Share</a></div>')
+    text = re.sub("<[^>]+>", "", body)
+    for main in (header + _section(_rt(body)) + labelled,  # right above a labelled block
+                 header + _section(_rt(body)) + _section(RELATED),  # above the cards
+                 header + _section(_rt(body)) + share + labelled):  # above a share row
+        article = extract_article(_page(ld=[_posting()], main=main))
+        assert article.body_text == text, main
+        assert UNKNOWN_LAYOUT_WARNING not in article.warnings
+    # The same line beside the block is its label; labels beside blocks after a body go too.
+    article = extract_article(_page(ld=[_posting()], main=header + _section(
+        _rt("<p>The beans came in early this year.</p>") + _rt(body) + RELATED)))
+    assert article.body_text == "The beans came in early this year."
+    article = extract_article(_page(ld=[_posting()], main=header + _section(
+        _rt("<p>The beans came in early this year.</p>")) + share + labelled))
+    assert article.body_text == "The beans came in early this year."
 
 
 def test_unknown_layout_never_takes_other_posts_cards_as_the_body():

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -400,10 +401,103 @@ def test_cli_help_gives_every_option_a_line_with_its_default():
     options = " ".join(result.stdout.split()).split(" --")[1:]  # one entry per option
     described = {entry.split()[0]: entry for entry in options if "(default" in entry}
     assert set(described) >= {"posts", "seed", "port", "host", "site-name", "layout",
-                              "page-size", "attachments", "post-prefix"}, result.stdout
+                              "page-size", "attachments", "post-prefix", "edit", "fail",
+                              "hang"}, result.stdout
+    assert "(default 500)" in described["fail"] and "(default 120" in described["hang"]
     assert "(default 127.0.0.1)" in described["host"]
     assert "(default Willow Lane Notes)" in described["site-name"]
     assert "(default 0: a free port" in described["port"]
+
+
+class _CLIServer:
+    """`python -m crawler.sample_site ARGS` in a subprocess, stopped with Ctrl-C (SIGINT)."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "crawler.sample_site", "--posts", "6", "--seed", "3", *args],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline()
+        self.url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
+        self.lines: list[str] = []  # one line per post changed, then the server just serves
+        for _ in range(len([arg for arg in args if arg.startswith("--")])):
+            self.lines.append(self.process.stdout.readline().strip())
+
+    def post_urls(self) -> list[str]:
+        """The posts' URLs, newest first (the sitemap lists them so)."""
+        _, _, sitemap = fetch(self.url + "/blog-posts-sitemap.xml")
+        return [loc.text for loc in lxml.etree.fromstring(sitemap).iter(f"{SM}loc")]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        _, err = self.process.communicate(timeout=10)
+        assert self.process.returncode == 0 and "Traceback" not in err, err
+
+
+def test_cli_edits_a_post_so_a_recrawl_by_hand_sees_the_change():
+    """The same seed served again with --edit: that post has a new body, ETag and lastmod (a
+    conditional GET with the first copy's ETag gets it anew); the others answer 304."""
+    before = _CLIServer()
+    try:
+        urls = before.post_urls()
+        first = {url.rsplit("/", 1)[1]: fetch(url) for url in urls}
+    finally:
+        before.stop()
+    after = _CLIServer("--edit", "2")
+    try:
+        slugs = [url.rsplit("/", 1)[1] for url in after.post_urls()]
+        assert slugs == list(first)  # the same blog, in the same order
+        assert after.lines == [f"Edited: {after.url}/post/{slugs[1]}"
+                               f"{after.lines[0].rsplit(slugs[1], 1)[1]}"]
+        assert after.lines[0].endswith("Z)")  # "(modified <its new date>)"
+        for number, slug in enumerate(slugs, 1):
+            status, headers, html = fetch(f"{after.url}/post/{slug}",
+                                          **{"If-None-Match": first[slug][1]["ETag"]})
+            if number == 2:
+                assert status == 200 and b"Edited by hand (--edit 2)" in html
+                assert b"Edited by hand" not in first[slug][2]
+            else:
+                assert status == 304, slug
+    finally:
+        after.stop()
+
+
+def test_cli_fails_and_hangs_posts_by_number_or_slug():
+    probe = _CLIServer()
+    try:
+        slugs = [url.rsplit("/", 1)[1] for url in probe.post_urls()]
+    finally:
+        probe.stop()
+    server = _CLIServer("--fail", "1", "--fail", f"{slugs[1]}:503", "--hang", "3:1.5")
+    try:
+        assert server.lines == [f"Answers 500: {server.url}/post/{slugs[0]}",
+                                f"Answers 503: {server.url}/post/{slugs[1]}",
+                                f"Answers after 1.5 s: {server.url}/post/{slugs[2]}"]
+        assert fetch(f"{server.url}/post/{slugs[0]}")[0] == 500
+        assert fetch(f"{server.url}/post/{slugs[1]}")[0] == 503
+        started = time.monotonic()
+        assert fetch(f"{server.url}/post/{slugs[2]}")[0] == 200
+        assert time.monotonic() - started >= 1.5
+        started = time.monotonic()
+        assert fetch(f"{server.url}/post/{slugs[3]}")[0] == 200  # the others as ever
+        assert time.monotonic() - started < 1.5
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--edit", "7"], "--edit '7': no such post (the blog has 6 posts"),
+    (["--fail", "nope"], "--fail 'nope': no such post"),
+    (["--fail", "1:200"], "--fail '1:200': STATUS must be an HTTP error, 400 to 599"),
+    (["--hang", "1:soon"], "--hang '1:soon': SECONDS after the colon must be a number"),
+])
+def test_cli_rejects_a_post_it_does_not_have_in_one_line(args: list[str], message: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.sample_site", "--posts", "6", *args], cwd=REPO,
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(
+        f"python -m crawler.sample_site: error: {message}"), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("layout", ["elements", "cms"])

@@ -18,7 +18,9 @@ The post's own elements are told from the site's other text elements by structur
   body text (a share row above the body is skipped, not an end); a label in its own text
   element right above one of these ("Related Posts", "Share this post:") names it and is not
   body, but a few plain words that are all the text after the header are a short post's body
-  unless more body follows a share row below them;
+  unless more body follows a share row below them, and so is a heading or "…:" line that is
+  all the text after the header when it is not beside the marker (a label's container holds
+  the block it names; the post's text sits in a section of its own);
 - images alone are a body once the walk found where it ends;
 - the post's categories and tags are the links to the blog's `/categories/<slug>`,
   `/tags/<slug>` and `/hashtags/<tag>` pages in text elements made only of such links, right
@@ -225,6 +227,13 @@ def _ends_body(hook: str) -> bool:
     return hook in _END_HOOKS or hook.startswith("wc-root")
 
 
+def _beside(label: etree._Element, marker: etree._Element) -> bool:
+    """Whether `label` sits beside `marker` (or beside a container of it), as a label sits
+    with the block it names: its parent holds the marker too."""
+    parent = label.getparent()
+    return parent is not None and any(node is parent for node in marker.iterancestors())
+
+
 _TITLE_TAGS = frozenset({"h1", "h2", "h3"})
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 
@@ -259,6 +268,7 @@ class _LabelMark:
     """The last rich-text element walked, when its one line may label an end marker: the
     walker's (blocks, html, markdown, images) lengths before and after it."""
 
+    element: etree._Element  # the rich-text element the line is in
     before: tuple[int, ...]
     after: tuple[int, ...]
     # A heading or a line ending in a colon labels any end marker. A few plain words that are
@@ -307,9 +317,15 @@ class _ElementWalk:
         mark, self.label_mark = self.label_mark, None
         # Only when the label is still the last thing walked (no image or widget after it).
         if mark is not None and mark.after == self._lengths() and (share or mark.names_any):
-            dropped = self._cut(mark.before)
-            if share and not self.has_body and not mark.introduces:
-                self.held = dropped
+            # All the body so far, and not beside the marker (its element's container does not
+            # hold the marker: the post's own text section, the marker in a section after it):
+            # a post of one heading or one "…:" line. It stays the body, ending here; above a
+            # share row it is held like a plain line (the body if no other follows).
+            own = not (mark.before[0] or mark.before[3]) and not _beside(mark.element, el)
+            if share or not own:
+                dropped = self._cut(mark.before)
+                if share and not self.has_body and (own or not mark.introduces):
+                    self.held = dropped
         if not share and not self.has_body:
             self.restore_held()  # no body after the share row: the line held above it is
         if self.has_body:
@@ -438,11 +454,11 @@ class _ElementWalk:
         introduces = text.endswith(":")
         if self.walker.html[-1].startswith("<h") or introduces:
             if len(text.split()) <= 2 * _LABEL_WORDS:
-                return _LabelMark(before, after, names_any=True, introduces=introduces)
+                return _LabelMark(el, before, after, names_any=True, introduces=introduces)
             return None
         if len(self.walker.blocks) == 1 and len(text.split()) <= _LABEL_WORDS \
                 and not _SENTENCE_PUNCTUATION.search(text) and el.find(".//a") is None:
-            return _LabelMark(before, after, names_any=False, introduces=False)
+            return _LabelMark(el, before, after, names_any=False, introduces=False)
         return None
 
     def header_line(self, el: etree._Element, text: str) -> bool:

@@ -314,10 +314,12 @@ def generate_blocks(seed: int, cover: Image | None) -> list[Block]:
     return blocks
 
 
-def blocks_from_paragraphs(paragraphs: list[str], seed: int, images: int = 0) -> list[Block]:
-    """A body of these paragraphs, then `images` newly uploaded images."""
+def blocks_from_paragraphs(paragraphs: list[str], seed: int, images: int = 0,
+                           heading: str | None = None) -> list[Block]:
+    """A body of `heading` (an h2), these paragraphs, then `images` newly uploaded images."""
     rng = random.Random(seed)
-    blocks = [Block("paragraph", _node_id(rng), (Segment(text),)) for text in paragraphs]
+    blocks = [Block("heading", _node_id(rng), (Segment(heading),))] if heading else []
+    blocks += [Block("paragraph", _node_id(rng), (Segment(text),)) for text in paragraphs]
     return blocks + [Block("image", _node_id(rng), image=_media(rng)) for _ in range(images)]
 
 
@@ -466,17 +468,19 @@ class SampleBlog:
     # -- mutating between crawls -------------------------------------------------------------
 
     def edit_post(self, slug: str, title: str | None = None,
-                  paragraphs: list[str] | None = None, images: int = 0) -> SamplePost:
-        """Change a post's title and/or body (`paragraphs`, then `images` new images: an empty
-        list and one image makes a post of one photo); bumps `modified` (and the sitemap
-        lastmod)."""
+                  paragraphs: list[str] | None = None, images: int = 0,
+                  heading: str | None = None) -> SamplePost:
+        """Change a post's title and/or body (`heading`, `paragraphs`, then `images` new
+        images: an empty list and one image makes a post of one photo, a heading alone a post
+        of one heading); bumps `modified` (and the sitemap lastmod)."""
         with self._lock:
             post = self._require(slug)
             if title is not None:
                 post.title = title
-            if paragraphs is not None:
-                post._blocks = blocks_from_paragraphs(paragraphs, post.body_seed + post.revision,
-                                                      images)
+            if paragraphs is not None or heading is not None:
+                post._blocks = blocks_from_paragraphs(paragraphs or [],
+                                                      post.body_seed + post.revision, images,
+                                                      heading)
             post.revision += 1
             post.modified = self._tick()
             self._publish(list(self.posts))

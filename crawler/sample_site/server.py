@@ -51,6 +51,11 @@ def _html(status: int, text: str, **headers: str) -> Response:
     return Response(status, text.encode("utf-8"), {"Content-Type": HTML, **headers})
 
 
+def error_response(status: int = 500) -> Response:
+    """A server error page with this status (a failing page: `fail_paths`, `overrides`)."""
+    return _html(status, f"<html><body><h1>{status} Error</h1></body></html>")
+
+
 class Gate:
     """Holds the answers to requests whose path starts with `prefix`, once `allow` of them have
     been answered, until `release()`: a crawl then cannot get past that point (nor finish) before
@@ -167,7 +172,7 @@ class BlogServer:
         if path in self.overrides:
             return self.overrides[path]
         if path in self.fail_paths:
-            return _html(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
+            return error_response(500)
         if path in self.redirect_loop_paths:
             hop_text = (parse_qs(parts.query).get("hop") or ["0"])[0]
             hop = int(hop_text) if hop_text.isdigit() else 0
