@@ -114,8 +114,30 @@ def test_a_word_starting_with_a_dash_leaves_posts_out(db: Path) -> None:
     assert only.returncode == 1
     assert only.stderr == ("Error: nothing to search for in '-morning': -morning only leaves "
                            "posts out; add a word to find (garden -compost)\n")
-    assert ('a word starting with - must not: "garden -compost" finds garden but not compost'
-            in " ".join(run("search", "--help").stdout.split()))
+    assert ("a word starting with - must not: garden -compost finds garden but not compost, "
+            "quoted or not" in " ".join(run("search", "--help").stdout.split()))
+
+
+def test_an_unquoted_word_starting_with_a_dash_is_a_query_word(db: Path) -> None:
+    # Not click's short options: -morning is not -m -o -r ..., nor -hello the help (-h).
+    def titles(*args: str) -> list[str]:
+        result = run("search", *args)
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    left_out = ["Breathing, with commas"]
+    assert titles("salutation", "-morning", "--db", str(db), "--json") == left_out
+    assert titles("--json", "-morning", "salutation", "--db", str(db)) == left_out
+    assert sorted(titles("salutation", "-hello", "--db", str(db), "--json")) == [
+        "Breathing, with commas", "Sun salutation basics"]
+    # Options still work beside such words, their values too, whatever they look like.
+    assert titles("salutation", "-morning", "--limit", "1", "--format=json",
+                  f"--db={db}") == left_out
+    assert run("search", "salutation", "--limit", "-1", "--db", str(db)).stderr == (
+        "Error: --limit: must be at least 1, not -1\n")
+    assert run("search", "salutation", "-h").stdout.startswith("Usage: ")
+    typo = run("search", "salutation", "--jsno", "--db", str(db))
+    assert typo.returncode == 2 and "No such option '--jsno'" in typo.stderr
 
 
 def test_deleted_posts_included_excluded_or_only(tmp_path: Path) -> None:
