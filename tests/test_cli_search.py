@@ -340,10 +340,17 @@ def test_stats_per_site(db: Path) -> None:
     text = run("stats", "--db", str(db))
     assert text.returncode == 0, text.stderr
     assert "https://ann.wixsite.com/yoga/" in text.stdout and "(ok)" in text.stdout
-    [row] = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    data = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    [row] = data["sites"]
     assert (row["posts"], row["versions"], row["deleted"]) == (2, 3, 0)
     assert row["words"] == 10 + 5  # the current version of each post
     assert row["last_crawled"] == "2024-06-01T00:05:00Z"
+    # No captures beside this archive: the archive-wide summary says so, all zero.
+    assert data["captures"] == {"directory": "archive.captures", "files": 0, "bytes": 0,
+                                "records": 0, "responses": 0, "revisits": 0,
+                                "media_stored": 0}
+    assert [json.loads(line) for line in run("stats", "--db", str(db), "--jsonl")
+            .stdout.splitlines()] == [row]  # the sites alone, one record each
 
 
 def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None:
