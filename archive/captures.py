@@ -745,17 +745,19 @@ class Sizes(NamedTuple):
     bytes: int  # on disk
     responses: int
     revisits: int
+    media_stored: int  # images, videos and documents whose payload is in the captures
 
 
 def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
-    """What the captures hold: files and bytes on disk, records indexed."""
+    """What the captures hold: files and bytes on disk, records indexed, media stored."""
     paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
     try:
         kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+        media = conn.execute("SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
-        kinds = {}
+        kinds, media = {}, 0
     return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds.get("response", 0),
-                 kinds.get("revisit", 0))
+                 kinds.get("revisit", 0), media)
 
 
 def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],

@@ -299,10 +299,11 @@ def timed(func, repeat: int) -> list[float]:  # noqa: ANN001
 def raw_sql(conn: sqlite3.Connection, query: dict) -> tuple[str, list]:
     """The textbook FTS5 top-10 query, with the same filters, ranked by exact bm25."""
     # the same text and filters
-    from archive.search.query import filters_for, fts_query, row_conditions
+    from archive.search.query import filters_for, fts_query, register_functions, row_conditions
     from archive.site_match import site_ids
 
     request = SearchQuery(**query)
+    register_functions(conn)  # the SQL functions the filters call
     where, params = row_conditions(filters_for(request, site_ids(conn, request.site)))
     sql = ("SELECT p.id, p.title, snippet(posts_fts, 1, '[', ']', '…', 24) FROM posts_fts "
            "JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"

@@ -100,7 +100,18 @@ def test_crawl_captures_every_exchange_as_served_and_reextracts_offline(tmp_path
 
     result = wixarchive("check", "--db", str(db))
     assert result.returncode == 0 and "captures verified" in result.stdout, result.stderr
-    assert "Captures: " in wixarchive("stats", "--db", str(db)).stdout
+    text = wixarchive("stats", "--db", str(db)).stdout
+    summary = json.loads(wixarchive("stats", "--db", str(db), "--json").stdout)["captures"]
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
+    kinds = [kind for _, kind, _, _ in records if kind in ("response", "revisit")]
+    assert summary == {
+        "directory": "archive.captures", "files": len(list(directory.glob("*.warc.gz"))),
+        "bytes": sum(path.stat().st_size for path in directory.glob("*.warc.gz")),
+        "records": len(kinds), "responses": kinds.count("response"),
+        "revisits": kinds.count("revisit"), "media_stored": stored}
+    assert (f"Captures: {summary['responses']:,} responses and {summary['revisits']:,} "
+            f"revisits in {summary['files']} WARC files") in text
 
     # The extractor "improved": two posts hold an older clean result. The site is gone now.
     with sqlite3.connect(db) as conn:

@@ -114,8 +114,30 @@ def test_a_word_starting_with_a_dash_leaves_posts_out(db: Path) -> None:
     assert only.returncode == 1
     assert only.stderr == ("Error: nothing to search for in '-morning': -morning only leaves "
                            "posts out; add a word to find (garden -compost)\n")
-    assert ('a word starting with - must not: "garden -compost" finds garden but not compost'
-            in " ".join(run("search", "--help").stdout.split()))
+    assert ("a word starting with - must not: garden -compost finds garden but not compost, "
+            "quoted or not" in " ".join(run("search", "--help").stdout.split()))
+
+
+def test_an_unquoted_word_starting_with_a_dash_is_a_query_word(db: Path) -> None:
+    # Not click's short options: -morning is not -m -o -r ..., nor -hello the help (-h).
+    def titles(*args: str) -> list[str]:
+        result = run("search", *args)
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    left_out = ["Breathing, with commas"]
+    assert titles("salutation", "-morning", "--db", str(db), "--json") == left_out
+    assert titles("--json", "-morning", "salutation", "--db", str(db)) == left_out
+    assert sorted(titles("salutation", "-hello", "--db", str(db), "--json")) == [
+        "Breathing, with commas", "Sun salutation basics"]
+    # Options still work beside such words, their values too, whatever they look like.
+    assert titles("salutation", "-morning", "--limit", "1", "--format=json",
+                  f"--db={db}") == left_out
+    assert run("search", "salutation", "--limit", "-1", "--db", str(db)).stderr == (
+        "Error: --limit: must be at least 1, not -1\n")
+    assert run("search", "salutation", "-h").stdout.startswith("Usage: ")
+    typo = run("search", "salutation", "--jsno", "--db", str(db))
+    assert typo.returncode == 2 and "No such option '--jsno'" in typo.stderr
 
 
 def test_deleted_posts_included_excluded_or_only(tmp_path: Path) -> None:
@@ -318,10 +340,17 @@ def test_stats_per_site(db: Path) -> None:
     text = run("stats", "--db", str(db))
     assert text.returncode == 0, text.stderr
     assert "https://ann.wixsite.com/yoga/" in text.stdout and "(ok)" in text.stdout
-    [row] = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    data = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    [row] = data["sites"]
     assert (row["posts"], row["versions"], row["deleted"]) == (2, 3, 0)
     assert row["words"] == 10 + 5  # the current version of each post
     assert row["last_crawled"] == "2024-06-01T00:05:00Z"
+    # No captures beside this archive: the archive-wide summary says so, all zero.
+    assert data["captures"] == {"directory": "archive.captures", "files": 0, "bytes": 0,
+                                "records": 0, "responses": 0, "revisits": 0,
+                                "media_stored": 0}
+    assert [json.loads(line) for line in run("stats", "--db", str(db), "--jsonl")
+            .stdout.splitlines()] == [row]  # the sites alone, one record each
 
 
 def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None:

@@ -210,3 +210,14 @@ def test_errors_go_to_stderr_without_traceback():
     assert out.returncode == 1
     assert out.stdout == ""
     assert out.stderr == "Error: no such file: /nonexistent/page.html\n"
+
+
+def test_a_utf16_page_is_read_as_the_crawler_reads_it(tmp_path):
+    # The page module decodes a byte-order mark before it looks for a tag: a UTF-16 file is a
+    # page, not a text dump (no tag is found in its raw bytes, "<\x00p\x00").
+    page = tmp_path / "page.html"
+    page.write_bytes("<html><head><title>Grüße aus Wien</title></head><body><p>Ein Text über "
+                     "den Garten.</p></body></html>".encode("utf-16"))
+    result = CliRunner().invoke(command, [str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["title"] == "Grüße aus Wien"

@@ -73,7 +73,11 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
     "`wixarchive search --json`": lambda db: _first(wixarchive("search", "fern", "--json",
                                                                db=db)),
-    "`wixarchive stats --json`": lambda db: _first(wixarchive("stats", "--json", db=db)),
+    "`wixarchive stats --json`": lambda db: json.loads(wixarchive("stats", "--json", db=db)),
+    "`wixarchive stats --json`: each of `sites`": lambda db: json.loads(wixarchive(
+        "stats", "--json", db=db))["sites"][0],
+    "`wixarchive stats --json`: `captures`": lambda db: json.loads(wixarchive(
+        "stats", "--json", db=db))["captures"],
     "`wixarchive runs --json`": lambda db: _first(wixarchive("runs", "--json", db=db)),
     "`wixarchive runs --failing --json`": lambda db: _first(  # exits 1: a site is failing
         run("runs", "--failing", "--json", "--db", str(db)).stdout),
@@ -119,7 +123,7 @@ def test_the_python_api_gives_the_fields_the_page_says(db: Path):
 
     export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
                                                 "`--format csv`"]]
-    stats = [name for name, _ in documented()["`wixarchive stats --json`"]]
+    stats = [name for name, _ in documented()["`wixarchive stats --json`: each of `sites`"]]
     with wixarchive.open(db, readonly=True) as archive:
         assert list(next(iter(wixarchive.posts(archive)))) == export
         assert list(archive.post(1)) == export

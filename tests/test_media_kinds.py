@@ -330,7 +330,7 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
 
     stats = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--db", str(db),
                             "--json"], capture_output=True, text=True, timeout=120)
-    [row] = json.loads(stats.stdout)
+    [row] = json.loads(stats.stdout)["sites"]
     assert (row["videos"], row["videos_archived"]) == (len(videos), len(videos) - 1)
     assert (row["documents"], row["documents_archived"]) == (len(documents),
                                                              len(documents) - 1)

@@ -13,7 +13,7 @@ from archive.search import exact as exact_module
 from archive.search import extend as extend_module
 from archive.search import stats as stats_module
 from archive.search.exact import top_exact
-from archive.search.query import Filter, filters_for, row_conditions
+from archive.search.query import Filter, filters_for, register_functions, row_conditions
 from archive.search.topk import top_fast
 from archive.site_match import site_ids
 from archive.store import Archive
@@ -55,7 +55,9 @@ def archive(tmp_path: Path) -> Archive:
 
 
 def filters_in(archive: Archive, query: SearchQuery) -> list[Filter]:
-    """The query's filters, its site resolved in `archive` as search() does."""
+    """The query's filters, its site resolved in `archive` as search() does, and the SQL
+    functions they call given to its connection."""
+    register_functions(archive.conn)
     return filters_for(query, site_ids(archive.conn, query.site))
 
 

@@ -48,7 +48,8 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         directory = captures.captures_dir(db)
         notes: list[str] = []  # states the next crawl mends itself: no problem to alert on
         problems += captures.verify(archive.conn, directory, notes=notes)
-        records = sum(captures.sizes(archive.conn, directory)[2:])
+        held = captures.sizes(archive.conn, directory)
+        records = held.responses + held.revisits
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         version = archive.schema_version
     if as_json:

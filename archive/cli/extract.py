@@ -14,7 +14,7 @@ import click
 from archive.cli.common import fail, read_input
 from crawler.extract import extract_article
 from crawler.extract.limits import MAX_INPUT_BYTES
-from crawler.extract.page import has_markup
+from crawler.extract.page import NO_MARKUP
 from crawler.extract.record import Article
 
 FETCH_TIMEOUT = 20  # seconds
@@ -78,21 +78,23 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
     """
     content_type = None
     name = "stdin" if source == "-" else source
-    if source.startswith(("http://", "https://")):
+    fetched = source.startswith(("http://", "https://"))
+    if fetched:
         data, content_type, final_url = _fetch(source)
         url = url or final_url
     else:
         data = read_input(source, MAX_FETCH)
-        if data.strip() and not has_markup(data):
-            fail(f"{name} holds no HTML tag: a text dump of a page? `wixarchive clean {source}` "
-                 "reads those")
     article = extract_article(data, url, content_type=content_type)
     if article.page_kind == "error":
         # The record of an input that is no page is empty: say why on stderr, and exit 1 so a
         # script does not take it for an extracted page.
         if article.title:  # a page that parsed: the site's error page
             fail(f"{name} is an error page ({article.title!r}), not a post")
-        fail(f"{name}: {article.warnings[-1] if article.warnings else 'no readable page'}")
+        problem = article.warnings[-1] if article.warnings else "no readable page"
+        if problem == NO_MARKUP and not fetched:  # the page module's check, said for a file
+            fail(f"{name} holds no HTML tag: a text dump of a page? `wixarchive clean {source}` "
+                 "reads those")
+        fail(f"{name}: {problem}")
     if as_json:
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
     else:

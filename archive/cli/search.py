@@ -5,6 +5,7 @@ Cold start matters here, so this path imports click, sqlite3 and the archive mod
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 import click
@@ -39,7 +40,40 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
         click.echo("\n".join(lines), color=colour)
 
 
-@click.command("search")
+class QueryCommand(click.Command):
+    """A command whose arguments starting with a single - are query words (`garden -compost`)
+    unless they are exactly one of its options. Click would read -compost as the short
+    options -c -o -m ..., an error, and -shrubs as -s -h -r ...: the help."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, words_last(args, self.get_params(ctx)))
+
+
+def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
+    """`args` with the options (and their values) first, then `--` and the other arguments in
+    their order: a word like -compost among them is then an argument to click. A long option
+    it does not know (--jsno) stays an option, for click to refuse."""
+    takes_value = {name: not (param.is_flag or param.count) for param in params
+                   if isinstance(param, click.Option)
+                   for name in (*param.opts, *param.secondary_opts)}
+    options: list[str] = []
+    words: list[str] = []
+    remaining = iter(args)
+    for arg in remaining:
+        if arg == "--":
+            words.extend(remaining)
+            break
+        name = arg.split("=", 1)[0]
+        if arg.startswith("--") or name in takes_value:
+            options.append(arg)
+            if takes_value.get(name) and "=" not in arg:
+                options.extend(islice(remaining, 1))  # its value, whatever it looks like
+        else:
+            words.append(arg)
+    return [*options, "--", *words]
+
+
+@click.command("search", cls=QueryCommand)
 @click.argument("query", nargs=-1, required=True)
 @db_option
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
@@ -64,16 +98,17 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
     """Search the archive, best matches first.
 
     Plain words must all match (`don't`, `C++` are fine), and a word starting with - must
-    not: "garden -compost" finds garden but not compost (quote the query, or put -- before
-    it; e-mail and covid-19 stay words). FTS5 syntax works too: "a phrase", prefix*,
-    AND/OR/NOT, NEAR(a b), and column filters title: body: author: tags: categories:.
+    not: garden -compost finds garden but not compost, quoted or not (e-mail and covid-19
+    stay words; a word spelled as an option, like -h, needs quotes or -- before it). FTS5
+    syntax works too: "a phrase", prefix*, AND/OR/NOT, NEAR(a b), and column filters title:
+    body: author: tags: categories:.
     Chinese, Japanese and Korean words are found inside unspaced text (東京 in 東京に行きました),
     also in FTS5 syntax whose words are all such words.
 
     \b
     Examples:
         wixarchive search sophrologie stress --since 2024
-        wixarchive search "garden -compost" --deleted exclude
+        wixarchive search garden -compost --deleted exclude
         wixarchive search '"guided meditation" OR title:yoga*' --json
         wixarchive search '東京 OR 京都' --lang ja
     """

@@ -1,9 +1,11 @@
 """`wixarchive stats`: per site, posts, versions, deleted posts, words, the last crawl, and the
-posts' videos and documents (recorded, and archived)."""
+posts' videos and documents (recorded, and archived); for the whole archive, its captures."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,16 +21,28 @@ COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawle
 @db_option
 @format_options
 def command(db: Path, fmt: str) -> None:
-    """Posts, versions, deleted posts, words and last crawl, per site."""
+    """Posts, versions, deleted posts, words and last crawl, per site; the captures' size.
+
+    --json prints an object: `sites`, one object per site, and `captures`, the whole
+    archive's; --jsonl and --csv print the sites alone, one record each."""
     with open_archive(db) as archive:
         rows = archive.stats()
         files = attachment_counts(archive.conn)
         for row in rows:
             row.update(files.get(row["site"]) or dict.fromkeys(COUNT_KEYS, 0))
-        if fmt == "text":
+        if fmt in ("text", "json"):
             from archive import captures
 
             held = captures.sizes(archive.conn, captures.captures_dir(db))
+    if fmt == "json":
+        summary: dict[str, Any] = {
+            "directory": captures.captures_dir(db).name, "files": held.files,
+            "bytes": held.bytes, "records": held.responses + held.revisits,
+            "responses": held.responses, "revisits": held.revisits,
+            "media_stored": held.media_stored}
+        click.echo(json.dumps({"sites": rows, "captures": summary}, ensure_ascii=False,
+                              indent=2))
+        return
     if fmt != "text":
         write_records(rows, fmt, COLUMNS)
         return

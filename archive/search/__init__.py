@@ -7,6 +7,7 @@ The package, by stage of a query:
   query   what the user typed as an FTS5 MATCH expression, and the filters as SQL conditions;
   exact   exact bm25 ranking, filters applied while ranking;
   topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
+  casefold  full case folding: words the tokenizer folds short of casefold (ß, ligatures);
   stats   which units get a list, and ranking them (Archive.refresh_search_stats stores them);
   extend  extending the lists with the posts added or changed since;
 and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from archive.schema import FTS_PREFIX, FTS_TABLE
-from archive.search import bigrams, cjk, cjk_syntax, exact
+from archive.search import bigrams, casefold, cjk, cjk_syntax, exact
 from archive.search.query import (
     SearchError,
     SearchQuery,
@@ -142,11 +143,14 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     if query.offset < 0:
         raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
     plain = plain_query(query.text)
-    words = plain.words if plain is not None and not plain.excluded else None
+    # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
+    # searched as their phrases, by exact ranking: the lists of the fast path are per term.
+    phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
+    words = plain.words if plain is not None and not plain.excluded and not phrases else None
     if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
             and bigrams.split_words([phrase[1]])[0]:
         words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-    match = match_expression(query.text, plain) if words is None else quoted(words)
+    match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None

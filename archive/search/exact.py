@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archive.schema import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
+from archive.search import casefold
 from archive.search.query import TOKEN, Filter, fold, posts_join, row_conditions
 
 # Exact ranking sorts on `+rank`, which SQLite's sorter does keeping only the best LIMIT rows:
@@ -103,8 +104,8 @@ def _top_holding(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     words = TOKEN.findall(fold(name[1:-1]))
     docs = [conn.execute(f"SELECT doc FROM {FTS_TABLE}_vocab WHERE term = ?", (word,)).fetchone()
             for word in words]
-    if not words or None in docs:  # not tokenized as the index did
-        return None
+    if not words or None in docs or casefold.other_spellings(conn, name[1:-1]):
+        return None  # not tokenized as the index did, or held spelled otherwise too (Strasse)
     fewest = min(doc for (doc,) in docs)  # posts holding the name's rarest word anywhere
     enough = -(-fewest // SET_SHARE)
     if _count(conn, held.ids, held.params, enough) < enough:

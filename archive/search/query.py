@@ -15,7 +15,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -36,22 +36,31 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+def fold_case(text: str) -> str:
+    """`fold` with full case folding (str.casefold), as queries and filters compare text:
+    Straße -> strasse, İSTANBUL -> istanbul (archive/search/casefold.py)."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
 # Typed apostrophes: a keyboard gives ', a site's editor often ’ (or ‘, or ʼ in names).
 APOSTROPHES = "'\u2018\u2019\u02bc"
 _ONE_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES[1:]})
 
 
 def fold_name(text: str) -> str:
-    """How --author compares names: `fold`, with every apostrophe as ' (o'leary finds O’Leary)."""
-    return fold(text).translate(_ONE_APOSTROPHE)
+    """How --author compares names: `fold_case`, with every apostrophe as ' (o'leary finds
+    O’Leary, strauss Strauß)."""
+    return fold_case(text).translate(_ONE_APOSTROPHE)
 
 
 def name_case(text: str) -> str:
-    """How --tag and --category compare names: lower case, every apostrophe as ', accents kept.
+    """How --tag and --category compare names: case folded (STRASSE finds Straße, İZMİR and
+    izmir İzmir: the dot casefold leaves on İ's i goes), every apostrophe as ', accents kept.
     A tag is a label its author chose, and an accent can make it another word (pâte, pâté;
-    año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents.
-    lower(), not casefold(): the name's words must stay the index's (ß is not ss there)."""
-    return unicodedata.normalize("NFC", text).lower().translate(_ONE_APOSTROPHE)
+    año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents."""
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return folded.replace("i\u0307", "i").translate(_ONE_APOSTROPHE)
 
 
 # The --author filter: the archive's distinct author names (any case; each read with one seek in
@@ -184,9 +193,17 @@ def filter_hints(text: str) -> list[str]:
     return hints
 
 
-def quoted(words: list[str]) -> str:
-    # Each plain word becomes a quoted phrase (its tokens in order); all of them must match.
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+def quoted(words: list[str], phrases: Mapping[str, list[str]] | None = None) -> str:
+    """Each plain word as a quoted phrase (its tokens in order); all of them must match. A word
+    in `phrases` (archive/search/casefold.py: Strasse, where the index holds straße too) is
+    any of its phrases instead."""
+    def one(word: str) -> str:
+        if phrases and word in phrases:
+            return "(" + " OR ".join(f'"{phrase}"' for phrase in phrases[word]) + ")"
+        return '"' + word.replace('"', '""') + '"'
+
+    # FTS5 reads phrases side by side as AND, but not a parenthesised group beside a phrase.
+    return (" AND " if phrases else " ").join(one(word) for word in words)
 
 
 # In FTS5 syntax: a double-quoted string (maybe unterminated), or a run of anything but the
@@ -213,13 +230,16 @@ def fts_query(text: str) -> str:
     return match_expression(text, plain_query(text))
 
 
-def match_expression(text: str, plain: PlainQuery | None) -> str:
-    """The FTS5 MATCH expression for `text`, whose `plain_query` is `plain`."""
+def match_expression(text: str, plain: PlainQuery | None,
+                     phrases: Mapping[str, list[str]] | None = None) -> str:
+    """The FTS5 MATCH expression for `text`, whose `plain_query` is `plain`; `phrases`: the
+    plain words to search as other phrases (see `quoted`)."""
     if plain is None:
         return quote_barewords(text.strip())
     if not plain.excluded:
-        return quoted(plain.words)
-    return f"({quoted(plain.words)}) NOT ({' OR '.join(quoted([w]) for w in plain.excluded)})"
+        return quoted(plain.words, phrases)
+    left_out = " OR ".join(quoted([w], phrases) for w in plain.excluded)
+    return f"({quoted(plain.words, phrases)}) NOT ({left_out})"
 
 
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
@@ -319,11 +339,10 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
 
 def _names_like(table: str, value: str) -> tuple[str, list[Any]]:
     """The ids of the tags (or categories) named `value` by `name_case`, as a query and its
-    parameters. An ASCII name without an apostrophe is one seek in the name's NOCASE index;
-    any other also reads the names outside ASCII, in C but for those few (tags are few, and
-    IN runs this once per query), for CRÈME BRÛLÉE to find crème brûlée, or o'leary O’Leary."""
-    if value.isascii() and "'" not in value:
-        return f"SELECT id FROM {table} WHERE name = ?", [value]
+    parameters: a seek in the name's NOCASE index, and the names outside ASCII read, in C but
+    for those few (tags are few, and IN runs this once per query), for CRÈME BRÛLÉE to find
+    crème brûlée, o'leary O’Leary, and an ASCII name too one that folds to it (strasse
+    Straße)."""
     key = name_case(value)
     return (f"SELECT id FROM {table} WHERE name = ? OR (name GLOB ? AND {CASE_FUNCTION}(name) = ?)",
             [key, _NOT_ASCII, key])

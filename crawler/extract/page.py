@@ -81,6 +81,10 @@ class BadInput(ValueError):
     """The input is not an HTML document at all (empty, binary, text without markup)."""
 
 
+# BadInput's message for a document without any tag: `wixarchive extract` words it for a file.
+NO_MARKUP = "no HTML markup: a text file (wixarchive clean reads text dumps)"
+
+
 @dataclass
 class Page:
     """A parsed document plus what decoding had to say about it."""
@@ -249,7 +253,7 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
         raise BadInput(f"{kind}, not an HTML page (wixarchive crawl reads feeds and sitemaps "
                        "to find a blog's posts)")
     if not has_markup(data):
-        raise BadInput("no HTML markup: a text file (wixarchive clean reads text dumps)")
+        raise BadInput(NO_MARKUP)
     data = bound_markup(drop_raw_text(data), warnings)
     root, invalid = _parse_utf8(data)
     if invalid:

@@ -1,0 +1,123 @@
+"""Full Unicode case folding in search (archive/search/casefold.py): ß is ss, İ is i, ﬁ is fi,
+in the query's words and in --author, --tag and --category, on a real archive file."""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+from pathlib import Path
+
+import pytest
+from outputs import wixarchive
+
+from archive.schema import FTS_TOKENIZE
+from archive.search import SearchQuery, search
+from archive.search.casefold import FULL_FOLDS, word_phrases
+from archive.search.query import fold_case
+from archive.store import Archive
+from crawler.extract.record import Article
+
+
+def post(slug: str, title: str, body: str, **fields: object) -> Article:
+    return Article(url=f"https://a.example.com/post/{slug}", title=title, body_text=body,
+                   **fields)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("casefold") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([
+            post("eins", "Eins", "Die Straße am Fluss, ein Garten.", author="Johann Strauß",
+                 tags=["Straße"], categories=["Wien"]),
+            post("zwei", "Zwei", "Die Strasse am Berg, ein Garten.", author="Anna Strauss",
+                 tags=["Strasse"], categories=["İzmir"]),
+            post("drei", "Drei", "İstanbul ist schön, ein Garten. Une ﬁne bouche.",
+                 author="İlker Yılmaz", tags=["İzmir"], categories=["izmir"]),
+        ])
+    return path
+
+
+def titles(db: Path, text: str, **filters: str) -> list[str | None]:
+    with Archive.open(db, readonly=True) as archive:
+        return sorted(hit.title for hit in search(archive, SearchQuery(text, **filters)))
+
+
+@pytest.mark.parametrize("typed", ["STRASSE", "strasse", "Straße", "STRAẞE"])
+def test_sharp_s_and_ss_find_each_other(db: Path, typed: str) -> None:
+    assert titles(db, typed) == ["Eins", "Zwei"]
+    assert titles(db, f"garten -{typed}") == ["Drei"]  # left out both ways too
+
+
+def test_the_command_finds_strasse_in_strasse_with_sharp_s(db: Path) -> None:
+    result = wixarchive("search", "STRASSE", "--db", str(db), check=True)
+    assert "1. " in result.stdout and "[Straße]" in result.stdout
+    assert "[Strasse]" in result.stdout
+
+
+def test_turkish_dotted_capital_i_matches_its_lower_case(db: Path) -> None:
+    assert titles(db, "İSTANBUL") == titles(db, "istanbul") == ["Drei"]
+    for typed in ("izmir", "İZMİR", "İzmir", "IZMIR"):
+        assert titles(db, "garten", tag=typed) == ["Drei"], typed
+    # Both categories fold to izmir: İzmir and izmir are one name in any case.
+    assert titles(db, "garten", category="İZMİR") == ["Drei", "Zwei"]
+    assert titles(db, "garten", author="ilker") == ["Drei"]
+
+
+def test_ligatures_fold_to_their_letters(db: Path) -> None:
+    assert titles(db, "fine bouche") == titles(db, "ﬁne") == ["Drei"]
+
+
+@pytest.mark.parametrize("typed", ["STRASSE", "straße", "Strasse"])
+def test_tag_and_author_filters_fold_sharp_s(db: Path, typed: str) -> None:
+    assert titles(db, "garten", tag=typed) == ["Eins", "Zwei"]
+    assert titles(db, "garten", author=typed.replace("STRASSE", "STRAUSS")
+                  .replace("straße", "strauß").replace("Strasse", "Strauss")) == ["Eins", "Zwei"]
+
+
+def test_a_tag_filter_ranking_from_the_posts_holding_the_name_keeps_other_spellings(
+        tmp_path: Path) -> None:
+    # Posts tagged Straße and Strasse, with the word in the body only: the ranking that skips
+    # to the posts holding the tag's words in the tags column must not drop the other spelling.
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([post(str(n), f"Post {n}", "garten", tags=[tag])
+                               for n, tag in enumerate(["Straße", "Strasse"] * 3)])
+        for typed in ("strasse", "Straße"):
+            assert len(search(archive, SearchQuery("garten", tag=typed))) == 6, typed
+
+
+def test_fresh_statistics_rank_folded_words_as_exact_ranking_does(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([post(str(n), f"Post {n}", f"garten {'Straße' if n % 2 else 'x'}")
+                               for n in range(12)] + [post("s", "Strasse", "strasse garten")])
+        archive.refresh_search_stats()
+        assert len(search(archive, SearchQuery("garten strasse", limit=20))) == 7
+        assert len(search(archive, SearchQuery("STRASSE", limit=20))) == 7
+
+
+def test_words_without_another_spelling_in_the_archive_are_searched_as_typed(db: Path) -> None:
+    # No lookup for a word that folds as the tokenizer does, and a foldable word is widened
+    # only to the spellings the archive holds: the fast paths keep plain words.
+    with sqlite3.connect(db) as conn:
+        assert word_phrases(conn, ["garten", "ein", "Fluss", "schön"]) == {}
+        assert word_phrases(conn, ["STRASSE"]) == {"STRASSE": ["strasse", "straße"]}
+        assert word_phrases(conn, ["fine", "Fine"]) == {"fine": ["ﬁne"], "Fine": ["ﬁne"]}
+
+
+def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_longer() -> None:
+    # Derived from SQLite's unicode61 and Python's casefold, so an upgrade of either that
+    # changes the table shows here. Characters newer than unicode61's Unicode 6.1 tables, or
+    # folded to one other character, are not full case folding and are left out.
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [
+        (code, chr(code)) for code in range(0x80, 0x30000)
+        if unicodedata.category(chr(code)) not in ("Cs", "Cn")])
+    derived: dict[str, str] = {}
+    for (term,) in conn.execute("SELECT DISTINCT term FROM v ORDER BY term"):
+        folded = fold_case(term)
+        if term.casefold() != term and len(folded) > 1 and folded != term:
+            derived[folded] = derived.get(folded, "") + term
+    assert {key: "".join(sorted(chars)) for key, chars in derived.items()} == {
+        key: "".join(sorted(chars)) for key, chars in FULL_FOLDS.items()}
