@@ -69,6 +69,32 @@ class SiteJob:
     concurrency: int = 4
     delay: float = 0.5
     time_limit: float | None = None  # seconds; at the limit its queued requests are dropped
+    # Its own media settings over the crawl's (the sites file's media keys, as
+    # archive.crawls.media_overrides gives them: WIXARCHIVE_MEDIA, WIXARCHIVE_MEDIA_KINDS, ...).
+    media: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What the writer queues for a site once its pages are in: the posts' images at full size
+    (crawler.media), the videos and documents of the kinds asked for (crawler.media_kinds),
+    the images the post pages show (`--page-requisites`), each file up to `cap` bytes."""
+
+    on: bool
+    images: bool
+    file_kinds: list[str]
+    page_requisites: bool
+    cap: int
+
+
+def media_plan(settings: dict[str, Any]) -> MediaPlan:
+    """The media plan of these crawl settings (`crawl`'s media options, or a site's keys)."""
+    kinds = attachments.parse_kinds(settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
+    return MediaPlan(on=bool(settings.get("WIXARCHIVE_MEDIA", True)
+                             and settings.get("WIXARCHIVE_CAPTURE", True)),
+                     images="images" in kinds, file_kinds=attachments.file_kinds(kinds),
+                     page_requisites=bool(settings.get("WIXARCHIVE_PAGE_REQUISITES", False)),
+                     cap=int(settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES)))
 
 
 @dataclass
@@ -78,6 +104,7 @@ class _Site:
     run_id: int
     started_at: str
     known: dict[str, KnownPost]
+    media: MediaPlan
     stats: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)  # post URLs stored in this run
@@ -116,20 +143,12 @@ class RedisWriter:
         # The writer owns the captures folder beside the archive: workers send exchanges.
         self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
         self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
-        # The posts' images at full size (crawler.media), queued once a site's pages are in.
-        self.media = (self.settings.get("WIXARCHIVE_MEDIA", True)
-                      and self.settings.get("WIXARCHIVE_CAPTURE", True))
+        # Where media are fetched from (tests serve them on loopback); what is fetched is each
+        # site's MediaPlan (its own settings over these).
         self.media_base = (os.environ.get("WIXARCHIVE_MEDIA_BASE")
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
-        self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
-        # Videos and documents too when asked for (`--media-kinds`, crawler.media_kinds).
-        kinds = attachments.parse_kinds(self.settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
-        self.images = "images" in kinds
-        self.file_kinds = attachments.file_kinds(kinds)
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
-        # The images the post pages show at the URLs they name (`--page-requisites`).
-        self.page_requisites = bool(self.settings.get("WIXARCHIVE_PAGE_REQUISITES", False))
         self.stopping = False
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
@@ -207,7 +226,8 @@ class RedisWriter:
             resumed_since = archive.resumed_since(job.url)
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
-                         started_at, archive.known_posts(job.url))
+                         started_at, archive.known_posts(job.url),
+                         media_plan({**self.settings, **job.media}))
             active[job.url] = site
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
@@ -232,10 +252,11 @@ class RedisWriter:
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
+        plan = site.media
         urls: list[str] = []
-        if self.images:
+        if plan.images:
             urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
-        if self.page_requisites:
+        if plan.page_requisites:
             from crawler.page_requisites import to_fetch
 
             shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
@@ -246,12 +267,12 @@ class RedisWriter:
             if self.media_base and url.startswith(WIX_MEDIA):
                 fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
             self._queue(site, "media", fetch, {
-                "media_url": url, "download_maxsize": self.media_cap, "download_warnsize": 0,
+                "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
-        files, _ = attachments.to_fetch(archive.conn, site.job.url, self.file_kinds)
+        files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
         for url in files:
             self._queue(site, "media", file_fetch_url(url, self.video_base), {
-                "media_url": url, FILE_META: True, "download_maxsize": self.media_cap,
+                "media_url": url, FILE_META: True, "download_maxsize": plan.cap,
                 "download_warnsize": 0, "dont_retry": True,
                 "handle_httpstatus_list": list(range(400, 600))})
 
@@ -302,7 +323,7 @@ class RedisWriter:
                     if not in_site(home, url):  # the site moved there (see moved_root)
                         meta[ROOTS] = [url, site_root(home)]
                     self._queue(site, "listing", home, meta)
-                elif self.media and not site.media_queued and not site.unreachable:
+                elif site.media.on and not site.media_queued and not site.unreachable:
                     site.media_queued = True
                     self._queue_media(archive, site)
                 else:

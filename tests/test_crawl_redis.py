@@ -324,6 +324,43 @@ def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
             assert server.peak == 1  # the site's own concurrency, from the sites file
 
 
+def test_run_due_through_redis_takes_each_sites_media_options(tmp_path: Path,
+                                                              redis_server: RedisServer):
+    """The sites file's media keys hold per site through Redis, as without it: `media = false`
+    fetches none of its images, the other site's are kept up to the [defaults] cap."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site import serve_blog
+    from crawler.sample_site.server import media_bytes
+
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    cap = 0.0001  # MB: 104 bytes, between the sizes of the sample images (80 to ~700 bytes)
+    with blogs(2, posts=4) as (no_media, capped), \
+            serve_blog(no_media.blog, host=loopback(9)) as media:
+        sites.write_text(f'[defaults]\ndelay = 0\nmax_media_mb = {cap}\n'
+                         f'[[site]]\nurl = "{no_media.url}"\nmedia = false\n'
+                         f'[[site]]\nurl = "{capped.url}"\n')
+        worker = start_worker(redis_server.url)
+        try:
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180, env={**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"})
+            worker.wait(timeout=60)
+        finally:
+            stop([worker])
+    assert result.returncode == 0, result.stderr
+    assert [o["status"] for o in json.loads(result.stdout)] == ["ok", "ok"]
+    with Archive.open(db, readonly=True) as archive:
+        status = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    wanted = image_urls(capped.blog)
+    fetched = [path for path in media.request_log if path.startswith("/media/")]
+    assert sorted(fetched) == sorted("/media/" + url.rsplit("/", 1)[1] for url in wanted)
+    assert status == {url: "too-big" if len(media_bytes(url.rsplit("/", 1)[1])) > cap * 2**20
+                      else "stored" for url in wanted}
+    assert set(status.values()) == {"too-big", "stored"}
+
+
 def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_server: RedisServer):
     pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
     from crawler.sample_site import serve_blog
