@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import signal
 import socket
 import time
@@ -520,18 +519,12 @@ def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
     return f"page:{item[1]}"
 
 
-# A page that is not there (a site without robots.txt or a feed, a post gone before it was
-# fetched): named in the run's errors, not counted as failed. A distributed crawl is given only
-# site roots, so no post URL the user gave can be among them.
-_MISSING_PAGE = re.compile(r": HTTP (404|410)( \(\d+ tries\))?$")
-
-
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
     site.count("downloader/response_count", message.get("fetched", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    for error in message.get("errors", []):
-        if not _MISSING_PAGE.search(error):  # as WixBlogSpider._counts_as_failed: no failure
-            site.count("wixarchive/fetch_errors")
+    site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
+    # Pages that are not there (the worker says which: 404, 410) are named, not failures.
+    for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
             site.errors.append(error)
     site.sitemap_urls.update(message.get("sitemap_urls", ()))

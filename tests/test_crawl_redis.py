@@ -529,3 +529,18 @@ def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
             for alias, server in zip(aliases, servers, strict=True):
                 assert sorted(archive.known_posts(alias.url)) == sorted(
                     server.url + post.url_path for post in server.blog.posts)
+
+
+def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_the_text():
+    """A worker names a page that is not there (404, 410) in the message's `missing` field: the
+    run names it without failing. The writer reads no error text to decide (an error whose
+    text happens to end in `HTTP 404` still counts as failed)."""
+    from archive.distributed import MediaPlan, SiteJob, _Site, _tally
+
+    site = _Site(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
+                 MediaPlan(True, True, [], False, 1))
+    _tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
+                  "errors": ["http://127.0.0.2/post/a: HTTP 404"]}, [])
+    assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
+                           "http://127.0.0.2/blog-feed.xml: HTTP 404"]
+    assert site.stats["wixarchive/fetch_errors"] == 1

@@ -208,7 +208,18 @@ class DistributedWixSpider(scrapy.Spider):
 
     @staticmethod
     def _found(response: Response | None = None) -> dict[str, Any]:
-        return {"fetched": int(response is not None), "errors": [], "items": []}
+        # errors: failed requests, the run's `failed` count; missing: pages that are not
+        # there (404, 410: a site without robots.txt or a feed, a post gone before it was
+        # fetched), named in the run's errors but no failure (WixBlogSpider._counts_as_failed;
+        # a distributed crawl is given only site roots, never a post URL the user asked for).
+        return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
+
+    def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
+        """Name a failed request in `found`, as a missing page or as an error."""
+        response = getattr(failure.value, "response", None)
+        missing = response is not None and response.status in (404, 410)
+        found["missing" if missing else "errors"].append(
+            f"{url}: {describe(failure, self.settings)}")
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -235,7 +246,7 @@ class DistributedWixSpider(scrapy.Spider):
         request = failure.request
         site, run = request.meta[SITE], request.meta.get(RUN)
         found = self._found()
-        found["errors"].append(f"{request.url}: {describe(failure, self.settings)}")
+        self._failed(found, request.url, failure)
         children: list[scrapy.Request] = []
         if failure.check(*CONNECTION_ERRORS):
             found["unreachable"] = True  # no other page of it would answer either
@@ -248,7 +259,7 @@ class DistributedWixSpider(scrapy.Spider):
     def on_sitemap_error(self, failure: Failure) -> list[Any]:
         found = self._found()
         found["sitemap_failed"] = True
-        found["errors"].append(f"{failure.request.url}: {describe(failure, self.settings)}")
+        self._failed(found, failure.request.url, failure)
         return self._done(failure.request, [], found)
 
     def parse_sitemap(self, response: Response) -> list[Any]:
@@ -329,7 +340,7 @@ class DistributedWixSpider(scrapy.Spider):
             if url in self.known_posts(site, response.meta.get(RUN)):
                 found["items"].append(("gone", GonePost(url=url, when=_now())))
             else:
-                found["errors"].append(f"{response.url}: HTTP {response.status}")
+                found["missing"].append(f"{response.url}: HTTP {response.status}")
         else:
             # Extraction is CPU work: in a thread, so the reactor keeps renewing leases.
             article = await asyncio.to_thread(
@@ -362,7 +373,7 @@ class DistributedWixSpider(scrapy.Spider):
         request = failure.request
         url = (request.meta.get("redirect_urls") or [request.url])[0]
         found = self._found()
-        found["errors"].append(f"{url}: {describe(failure, self.settings)}")
+        self._failed(found, url, failure)
         return self._done(request, [], found)
 
     # -- the end -----------------------------------------------------------------------------
