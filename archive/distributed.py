@@ -21,6 +21,7 @@ import pickle
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,11 +363,20 @@ class RedisWriter:
                     captures.index_rows(conn, rows)
                     for name, size, closed in files:
                         captures.mark_file(conn, name, size, closed=closed)
+                    added: dict[int, Counter[str]] = {}
                     for message in messages:
                         site = active.get(message.get("site", ""))
                         outcomes = self._store_message(archive, site, message)
                         if site is not None:
                             tallies.append((site, message, outcomes))
+                        if message.get("run") is not None:
+                            added.setdefault(message["run"], Counter()).update(
+                                _run_counts(message, outcomes))
+                    # The runs' counts in the batch's transaction, as the local archive worker
+                    # keeps them: a writer killed outright leaves runs showing what they stored.
+                    for run_id, counts in added.items():
+                        if counts:
+                            archive.add_run_counts(run_id, dict(counts))
             except (ArchiveError, OSError) as exc:
                 raise DistributedError(f"cannot write the archive: {exc}") from None
             # Committed: only now are the results counted and removed from Redis.
@@ -517,6 +527,17 @@ def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
                               media.capture, media.error)
         return f"media:{media.status}"
     return f"page:{item[1]}"
+
+
+def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Counter[str]:
+    """What a message adds to its run's counts as its batch commits (as
+    crawler.pipelines.worker counts a page): the responses, the posts by outcome, those of no
+    known layout. The finished run's counts replace them (RedisWriter._finish)."""
+    counts: Counter[str] = Counter(pages=message.get("fetched", 0))
+    counts.update(outcome for _, outcome in outcomes if ":" not in outcome)
+    counts["unknown_layout"] += sum(1 for item in message.get("items", [])
+                                    if item[0] == "post" and item[2].get("unknown_layout"))
+    return +counts  # the counts above 0
 
 
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:

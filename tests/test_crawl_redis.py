@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response
@@ -544,3 +544,29 @@ def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_t
     assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
                            "http://127.0.0.2/blog-feed.xml: HTTP 404"]
     assert site.stats["wixarchive/fetch_errors"] == 1
+
+
+def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
+                                                            redis_server: RedisServer):
+    """The writer adds each batch's posts to its run's counts in the batch's transaction, as a
+    crawl without Redis does: a writer killed outright leaves a run showing what it stored."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=40, post_seconds=0.1) as (server,):
+        writer = start_writer([server.url], db, redis_server.url)
+        worker = start_worker(redis_server.url)
+        try:
+            def stored_some() -> bool:
+                try:
+                    return len(versions_per_post(db)) >= 5
+                except ArchiveError:  # not created yet
+                    return False
+
+            wait_until(stored_some, "posts stored", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+        finally:
+            stop([writer, worker])
+    stored = len(versions_per_post(db))
+    (run,) = runs(db)
+    assert run["status"] == "running" and stored < 40
+    assert run["counts"]["new"] == stored and run["counts"]["pages"] >= stored
