@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from archive import attachments, captures
+from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
@@ -105,6 +105,8 @@ class _Site:
     started_at: str
     known: dict[str, KnownPost]
     media: MediaPlan
+    # What its crawl fetches again because the capture is lost (archive.lost_captures).
+    lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
     stats: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)  # post URLs stored in this run
@@ -142,6 +144,9 @@ class RedisWriter:
         self.settings = settings or {}
         # The writer owns the captures folder beside the archive: workers send exchanges.
         self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
+        # Capture files missing or cut short at the start (archive.lost_captures): their
+        # records are never pointed at by a revisit, and those captured again leave the index.
+        self.lost_files: lost_captures.LostFiles = {}
         self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
         # Where media are fetched from (tests serve them on loopback); what is fetched is each
         # site's MediaPlan (its own settings over these).
@@ -221,6 +226,9 @@ class RedisWriter:
 
     def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob]) -> dict[str, _Site]:
         archive.close_dead_runs()
+        capturing = bool(self.settings.get("WIXARCHIVE_CAPTURE", True))
+        if capturing:
+            self.lost_files = lost_captures.lost_files(archive.conn, self.captures.directory)
         active: dict[str, _Site] = {}
         for index, job in enumerate(jobs):
             resumed_since = archive.resumed_since(job.url)
@@ -229,6 +237,9 @@ class RedisWriter:
                          started_at, archive.known_posts(job.url),
                          media_plan({**self.settings, **job.media}))
             active[job.url] = site
+            if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
+                site.lost = lost_captures.lost_captures(archive.conn, self.captures.directory,
+                                                        job.url)
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
@@ -238,7 +249,9 @@ class RedisWriter:
                 pipe.hset(p.known_key(job.url), mapping=chunk)
             pipe.hset(p.SITES, job.url, json.dumps({
                 "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
-                "resumed_since": resumed_since}))
+                "resumed_since": resumed_since,
+                # Fetched in full whatever their lastmod: their newest capture is lost.
+                "recapture": sorted(site.lost.posts)}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")
             self._queue(site, "feed", job.url + "blog-feed.xml")
@@ -254,8 +267,10 @@ class RedisWriter:
         their bytes come back as captures, their outcomes as media rows."""
         plan = site.media
         urls: list[str] = []
+        lost = site.lost.media  # stored, their capture lost: fetched again
         if plan.images:
             urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+            urls += [url for url, kind in lost.items() if kind == "image"]
         if plan.page_requisites:
             from crawler.page_requisites import to_fetch
 
@@ -270,6 +285,7 @@ class RedisWriter:
                 "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
         files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
+        files += [url for url, kind in lost.items() if kind in plan.file_kinds]
         for url in files:
             self._queue(site, "media", file_fetch_url(url, self.video_base), {
                 "media_url": url, FILE_META: True, "download_maxsize": plan.cap,
@@ -414,7 +430,8 @@ class RedisWriter:
         if not exchange.body:
             return None
         digest = captures.payload_digest(exchange.body)
-        return self.seen_payloads.get(digest) or captures.earlier_response(archive.conn, digest)
+        return self.seen_payloads.get(digest) or captures.earlier_response(
+            archive.conn, digest, self.lost_files)  # never a copy that is lost
 
     def _close_captures(self, archive: Archive) -> None:
         try:
@@ -424,6 +441,10 @@ class RedisWriter:
                     for name, size in self.captures.closed_files:
                         captures.mark_file(conn, name, size, closed=True)
                 self.captures.closed_files.clear()
+            if self.lost_files:
+                # Lost records captured again leave the index: `check` then passes.
+                with archive.transaction() as conn:
+                    lost_captures.forget_replaced(conn, self.captures.directory)
         except (OSError, ArchiveError):
             pass  # indexed up to the last batch; the next crawl's recovery sees the rest
 
@@ -436,7 +457,8 @@ class RedisWriter:
                 continue  # delivered twice (its first worker died after sending it)
             try:
                 with archive.savepoint():
-                    outcome = _store(archive, item, message.get("run"))
+                    outcome = _store(archive, item, message.get("run"),
+                                     recapture=site is not None and url in site.lost.posts)
             except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and item[0] == "post":
@@ -503,16 +525,18 @@ def _item_url(item: tuple[Any, ...]) -> str:
     return item[1].url
 
 
-def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
-    """Store one worker result; returns its outcome (new, changed, unchanged, deleted) or
-    `page:KIND` for a page that is no post."""
+def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None, *,
+           recapture: bool = False) -> str:
+    """Store one worker result; returns its outcome (new, changed, unchanged, recaptured,
+    deleted) or `page:KIND` for a page that is no post. `recapture`: a post fetched again
+    because its capture was lost (archive.lost_captures)."""
     kind = item[0]
     if kind == "post":
         info = item[2]
         return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
                                     lastmod=info["lastmod"], etag=info["etag"],
                                     http_last_modified=info["http_last_modified"],
-                                    capture=info.get("capture"))
+                                    capture=info.get("capture"), recapture=recapture)
     if kind == "unchanged":
         post = item[1]
         archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,

@@ -570,3 +570,68 @@ def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
     (run,) = runs(db)
     assert run["status"] == "running" and stored < 40
     assert run["counts"]["new"] == stored and run["counts"]["pages"] >= stored
+
+
+def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a crawl without Redis (tests/test_capture_loss.py): the posts, images, documents and
+    page renditions whose capture file was deleted are fetched again, the posts counted as
+    recaptured, and `check` passes again with no version added."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    import sqlite3
+
+    from archive import captures
+    from crawler.sample_site import serve_blog
+
+    db = tmp_path / "archive.db"
+    sample = SampleBlog(seed=5, post_count=8, attachments=True)
+
+    def media_captures() -> dict[str, str]:
+        with sqlite3.connect(db) as conn:
+            return dict(conn.execute("SELECT url, capture FROM media WHERE status = 'stored'"))
+
+    with serve_blog(sample, host=loopback(2)) as site, \
+            serve_blog(sample, host=loopback(9)) as media:
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/",
+               "WIXARCHIVE_VIDEO_BASE": f"{site.url}/"}
+
+        def crawl() -> dict:
+            writer = subprocess.Popen(
+                [*WIXARCHIVE, "crawl", site.url, "--db", str(db), "--redis", redis_server.url,
+                 "--delay", "0", "--media-kinds", "images,documents", "--page-requisites",
+                 "--json"], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=REPO)
+            worker = start_worker(redis_server.url)
+            try:
+                out, err = writer.communicate(timeout=180)
+                worker.wait(timeout=60)
+            finally:
+                stop([writer, worker])
+            assert writer.returncode == 0, err
+            return json.loads(out)
+
+        assert crawl()["counts"]["new"] == 8
+        stored = media_captures()
+        assert any("/v1/" in url for url in stored) and len(stored) > 10
+        with sqlite3.connect(db) as conn:
+            versions = conn.execute("SELECT post_id, version, content_hash FROM post_versions "
+                                    "ORDER BY id").fetchall()
+        for capture_file in captures.captures_dir(db).glob("*.warc.gz"):
+            capture_file.unlink()
+        assert subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                              cwd=REPO).returncode == 1
+        summary = crawl()
+    assert summary["counts"]["recaptured"] == 8, summary
+    assert summary["message"].endswith("0 unchanged, 8 recaptured"), summary
+    checked = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                             text=True, cwd=REPO)
+    assert checked.returncode == 0, checked.stderr
+    again = media_captures()
+    assert again.keys() == stored.keys()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT post_id, version, content_hash FROM post_versions "
+                            "ORDER BY id").fetchall() == versions
+        for (record_id,) in conn.execute(
+                "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media "
+                "WHERE status = 'stored'"):
+            captures.read_payload(conn, captures.captures_dir(db), record_id)

@@ -143,8 +143,15 @@ class DistributedWixSpider(scrapy.Spider):
         self._current(site, run)
         if site not in self.sites:
             raw = self.server.hget(p.SITES, site)
-            self.sites[site] = json.loads(raw) if raw else {}
+            settings = json.loads(raw) if raw else {}
+            settings["recapture"] = set(settings.get("recapture") or ())
+            self.sites[site] = settings
         return self.sites[site]
+
+    def recapture(self, site: str, run: Any = None) -> set[str]:
+        """The site's posts whose newest capture is lost (archive.lost_captures): fetched again
+        in full, whatever their lastmod, with no conditional request (a 304 captures nothing)."""
+        return self.site_settings(site, run)["recapture"]
 
     def known_posts(self, site: str, run: Any = None) -> dict[str, KnownPost]:
         self._current(site, run)
@@ -187,7 +194,8 @@ class DistributedWixSpider(scrapy.Spider):
                       ) -> scrapy.Request:
         headers = {}
         known = self.known_posts(site, run).get(normalize_url(url))
-        if known and known.deleted_at is None:
+        if (known and known.deleted_at is None
+                and normalize_url(url) not in self.recapture(site, run)):
             if known.etag:
                 headers["If-None-Match"] = known.etag
             if known.http_last_modified:
@@ -272,6 +280,7 @@ class DistributedWixSpider(scrapy.Spider):
             found["errors"].append(f"{response.url}: sitemap {sitemap.problem}")
         known_posts = self.known_posts(site, run)
         resumed_since = self.site_settings(site, run).get("resumed_since")
+        recapture = self.recapture(site, run)
         children: list[scrapy.Request] = []
         unchanged = 0
         roots = self._roots(response)
@@ -287,7 +296,7 @@ class DistributedWixSpider(scrapy.Spider):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
                 known = known_posts.get(url)
-                if (known and known.deleted_at is None
+                if (known and known.deleted_at is None and url not in recapture
                         and (unchanged_since_fetch(entry.lastmod, known)
                              or archived_since(entry.lastmod, known, resumed_since))):
                     unchanged += 1
@@ -304,9 +313,11 @@ class DistributedWixSpider(scrapy.Spider):
         if feed.blog_home and in_any_site(feed.blog_home, roots):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
+        recapture = self.recapture(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
                     if in_any_site(item.link, roots)  # every feed item is a post (lists_post)
-                    and normalize_url(item.link) not in known_posts]
+                    and (normalize_url(item.link) not in known_posts
+                         or normalize_url(item.link) in recapture)]
         return self._done(response.request, children, found)
 
     def parse_listing(self, response: Response) -> list[Any]:
