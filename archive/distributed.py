@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from archive import attachments, captures
+from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
@@ -69,6 +69,32 @@ class SiteJob:
     concurrency: int = 4
     delay: float = 0.5
     time_limit: float | None = None  # seconds; at the limit its queued requests are dropped
+    # Its own media settings over the crawl's (the sites file's media keys, as
+    # archive.crawls.media_overrides gives them: WIXARCHIVE_MEDIA, WIXARCHIVE_MEDIA_KINDS, ...).
+    media: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What the writer queues for a site once its pages are in: the posts' images at full size
+    (crawler.media), the videos and documents of the kinds asked for (crawler.media_kinds),
+    the images the post pages show (`--page-requisites`), each file up to `cap` bytes."""
+
+    on: bool
+    images: bool
+    file_kinds: list[str]
+    page_requisites: bool
+    cap: int
+
+
+def media_plan(settings: dict[str, Any]) -> MediaPlan:
+    """The media plan of these crawl settings (`crawl`'s media options, or a site's keys)."""
+    kinds = attachments.parse_kinds(settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
+    return MediaPlan(on=bool(settings.get("WIXARCHIVE_MEDIA", True)
+                             and settings.get("WIXARCHIVE_CAPTURE", True)),
+                     images="images" in kinds, file_kinds=attachments.file_kinds(kinds),
+                     page_requisites=bool(settings.get("WIXARCHIVE_PAGE_REQUISITES", False)),
+                     cap=int(settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES)))
 
 
 @dataclass
@@ -78,6 +104,9 @@ class _Site:
     run_id: int
     started_at: str
     known: dict[str, KnownPost]
+    media: MediaPlan
+    # What its crawl fetches again because the capture is lost (archive.lost_captures).
+    lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
     stats: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)  # post URLs stored in this run
@@ -115,21 +144,16 @@ class RedisWriter:
         self.settings = settings or {}
         # The writer owns the captures folder beside the archive: workers send exchanges.
         self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
+        # Capture files missing or cut short at the start (archive.lost_captures): their
+        # records are never pointed at by a revisit, and those captured again leave the index.
+        self.lost_files: lost_captures.LostFiles = {}
         self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
-        # The posts' images at full size (crawler.media), queued once a site's pages are in.
-        self.media = (self.settings.get("WIXARCHIVE_MEDIA", True)
-                      and self.settings.get("WIXARCHIVE_CAPTURE", True))
+        # Where media are fetched from (tests serve them on loopback); what is fetched is each
+        # site's MediaPlan (its own settings over these).
         self.media_base = (os.environ.get("WIXARCHIVE_MEDIA_BASE")
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
-        self.media_cap = int(self.settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES))
-        # Videos and documents too when asked for (`--media-kinds`, crawler.media_kinds).
-        kinds = attachments.parse_kinds(self.settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
-        self.images = "images" in kinds
-        self.file_kinds = attachments.file_kinds(kinds)
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
-        # The images the post pages show at the URLs they name (`--page-requisites`).
-        self.page_requisites = bool(self.settings.get("WIXARCHIVE_PAGE_REQUISITES", False))
         self.stopping = False
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
@@ -202,13 +226,20 @@ class RedisWriter:
 
     def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob]) -> dict[str, _Site]:
         archive.close_dead_runs()
+        capturing = bool(self.settings.get("WIXARCHIVE_CAPTURE", True))
+        if capturing:
+            self.lost_files = lost_captures.lost_files(archive.conn, self.captures.directory)
         active: dict[str, _Site] = {}
         for index, job in enumerate(jobs):
             resumed_since = archive.resumed_since(job.url)
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
-                         started_at, archive.known_posts(job.url))
+                         started_at, archive.known_posts(job.url),
+                         media_plan({**self.settings, **job.media}))
             active[job.url] = site
+            if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
+                site.lost = lost_captures.lost_captures(archive.conn, self.captures.directory,
+                                                        job.url)
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
@@ -218,7 +249,9 @@ class RedisWriter:
                 pipe.hset(p.known_key(job.url), mapping=chunk)
             pipe.hset(p.SITES, job.url, json.dumps({
                 "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
-                "resumed_since": resumed_since}))
+                "resumed_since": resumed_since,
+                # Fetched in full whatever their lastmod: their newest capture is lost.
+                "recapture": sorted(site.lost.posts)}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")
             self._queue(site, "feed", job.url + "blog-feed.xml")
@@ -232,10 +265,13 @@ class RedisWriter:
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
+        plan = site.media
         urls: list[str] = []
-        if self.images:
+        lost = site.lost.media  # stored, their capture lost: fetched again
+        if plan.images:
             urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
-        if self.page_requisites:
+            urls += [url for url, kind in lost.items() if kind == "image"]
+        if plan.page_requisites:
             from crawler.page_requisites import to_fetch
 
             shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
@@ -246,12 +282,13 @@ class RedisWriter:
             if self.media_base and url.startswith(WIX_MEDIA):
                 fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
             self._queue(site, "media", fetch, {
-                "media_url": url, "download_maxsize": self.media_cap, "download_warnsize": 0,
+                "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
-        files, _ = attachments.to_fetch(archive.conn, site.job.url, self.file_kinds)
+        files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
+        files += [url for url, kind in lost.items() if kind in plan.file_kinds]
         for url in files:
             self._queue(site, "media", file_fetch_url(url, self.video_base), {
-                "media_url": url, FILE_META: True, "download_maxsize": self.media_cap,
+                "media_url": url, FILE_META: True, "download_maxsize": plan.cap,
                 "download_warnsize": 0, "dont_retry": True,
                 "handle_httpstatus_list": list(range(400, 600))})
 
@@ -302,7 +339,7 @@ class RedisWriter:
                     if not in_site(home, url):  # the site moved there (see moved_root)
                         meta[ROOTS] = [url, site_root(home)]
                     self._queue(site, "listing", home, meta)
-                elif self.media and not site.media_queued and not site.unreachable:
+                elif site.media.on and not site.media_queued and not site.unreachable:
                     site.media_queued = True
                     self._queue_media(archive, site)
                 else:
@@ -342,11 +379,20 @@ class RedisWriter:
                     captures.index_rows(conn, rows)
                     for name, size, closed in files:
                         captures.mark_file(conn, name, size, closed=closed)
+                    added: dict[int, Counter[str]] = {}
                     for message in messages:
                         site = active.get(message.get("site", ""))
                         outcomes = self._store_message(archive, site, message)
                         if site is not None:
                             tallies.append((site, message, outcomes))
+                        if message.get("run") is not None:
+                            added.setdefault(message["run"], Counter()).update(
+                                _run_counts(message, outcomes))
+                    # The runs' counts in the batch's transaction, as the local archive worker
+                    # keeps them: a writer killed outright leaves runs showing what they stored.
+                    for run_id, counts in added.items():
+                        if counts:
+                            archive.add_run_counts(run_id, dict(counts))
             except (ArchiveError, OSError) as exc:
                 raise DistributedError(f"cannot write the archive: {exc}") from None
             # Committed: only now are the results counted and removed from Redis.
@@ -384,7 +430,8 @@ class RedisWriter:
         if not exchange.body:
             return None
         digest = captures.payload_digest(exchange.body)
-        return self.seen_payloads.get(digest) or captures.earlier_response(archive.conn, digest)
+        return self.seen_payloads.get(digest) or captures.earlier_response(
+            archive.conn, digest, self.lost_files)  # never a copy that is lost
 
     def _close_captures(self, archive: Archive) -> None:
         try:
@@ -394,6 +441,10 @@ class RedisWriter:
                     for name, size in self.captures.closed_files:
                         captures.mark_file(conn, name, size, closed=True)
                 self.captures.closed_files.clear()
+            if self.lost_files:
+                # Lost records captured again leave the index: `check` then passes.
+                with archive.transaction() as conn:
+                    lost_captures.forget_replaced(conn, self.captures.directory)
         except (OSError, ArchiveError):
             pass  # indexed up to the last batch; the next crawl's recovery sees the rest
 
@@ -406,7 +457,8 @@ class RedisWriter:
                 continue  # delivered twice (its first worker died after sending it)
             try:
                 with archive.savepoint():
-                    outcome = _store(archive, item, message.get("run"))
+                    outcome = _store(archive, item, message.get("run"),
+                                     recapture=site is not None and url in site.lost.posts)
             except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and item[0] == "post":
@@ -473,16 +525,18 @@ def _item_url(item: tuple[Any, ...]) -> str:
     return item[1].url
 
 
-def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
-    """Store one worker result; returns its outcome (new, changed, unchanged, deleted) or
-    `page:KIND` for a page that is no post."""
+def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None, *,
+           recapture: bool = False) -> str:
+    """Store one worker result; returns its outcome (new, changed, unchanged, recaptured,
+    deleted) or `page:KIND` for a page that is no post. `recapture`: a post fetched again
+    because its capture was lost (archive.lost_captures)."""
     kind = item[0]
     if kind == "post":
         info = item[2]
         return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
                                     lastmod=info["lastmod"], etag=info["etag"],
                                     http_last_modified=info["http_last_modified"],
-                                    capture=info.get("capture"))
+                                    capture=info.get("capture"), recapture=recapture)
     if kind == "unchanged":
         post = item[1]
         archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,
@@ -499,18 +553,23 @@ def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None) -> str:
     return f"page:{item[1]}"
 
 
-# A page that is not there (a site without robots.txt or a feed, a post gone before it was
-# fetched): named in the run's errors, not counted as failed. A distributed crawl is given only
-# site roots, so no post URL the user gave can be among them.
-_MISSING_PAGE = re.compile(r": HTTP (404|410)( \(\d+ tries\))?$")
+def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Counter[str]:
+    """What a message adds to its run's counts as its batch commits (as
+    crawler.pipelines.worker counts a page): the responses, the posts by outcome, those of no
+    known layout. The finished run's counts replace them (RedisWriter._finish)."""
+    counts: Counter[str] = Counter(pages=message.get("fetched", 0))
+    counts.update(outcome for _, outcome in outcomes if ":" not in outcome)
+    counts["unknown_layout"] += sum(1 for item in message.get("items", [])
+                                    if item[0] == "post" and item[2].get("unknown_layout"))
+    return +counts  # the counts above 0
 
 
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
     site.count("downloader/response_count", message.get("fetched", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    for error in message.get("errors", []):
-        if not _MISSING_PAGE.search(error):  # as WixBlogSpider._counts_as_failed: no failure
-            site.count("wixarchive/fetch_errors")
+    site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
+    # Pages that are not there (the worker says which: 404, 410) are named, not failures.
+    for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
             site.errors.append(error)
     site.sitemap_urls.update(message.get("sitemap_urls", ()))

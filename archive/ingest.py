@@ -195,9 +195,13 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
         if row is not None and row[1] == digest:
             prepared.touched.append(
                 (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
-            prepared.outcomes.append("unchanged")
             if fetch.recapture and fetch.capture:
+                # Unchanged, fetched again because its capture was lost: told apart in the
+                # run's counts, as `recaptured`.
                 prepared.recaptured.append((fetch.capture, row[0], row[2]))
+                prepared.outcomes.append("recaptured")
+            else:
+                prepared.outcomes.append("unchanged")
             if article.attachments:
                 # Unchanged content can still bring attachments an older extractor did not
                 # record (an archive from before v12): they are rewritten, few and cheap.

@@ -79,12 +79,14 @@ class Lost(NamedTuple):
     """What a crawl of a site fetches again because its capture is lost."""
 
     posts: set[str]  # post URLs whose newest capture is lost
-    media: dict[str, str]  # URL -> 'image', or the attachment's kind ('video', 'document')
+    # URL -> 'image' (a rendition of one too), or the attachment's kind ('video', 'document')
+    media: dict[str, str]
 
 
 def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
     """The site's posts (not deleted) whose newest capture, the one `reextract` reads, is
-    lost, and its stored images, videos and documents whose capture is lost."""
+    lost, and its stored images (and their renditions the post pages show), videos and
+    documents whose capture is lost."""
     lost = lost_files(conn, directory)
     if not lost:
         return Lost(set(), {})  # the common case: one stat per file, no query
@@ -96,12 +98,16 @@ def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
         "post_versions v WHERE v.post_id = p.id AND v.version = p.version)) FROM posts p "
         "JOIN sites s ON s.id = p.site_id WHERE s.url = ? AND p.deleted_at IS NULL",
         (site,)).fetchall())
+    # Its images, videos and documents, and the renditions of its images that the post pages
+    # show (`<image>/v1/fill/…`, fetched with --page-requisites: crawler.page_requisites).
+    site_images = ("SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id JOIN sites s "
+                   "ON s.id = p.site_id WHERE s.url = ?")
     media = dict(conn.execute(
         "SELECT m.url, m.capture FROM media m WHERE m.status = 'stored' AND m.capture IS NOT "
-        "NULL AND m.url IN (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id "
-        "JOIN sites s ON s.id = p.site_id WHERE s.url = ? UNION SELECT a.url FROM "
-        "attachments a JOIN posts p ON p.id = a.post_id JOIN sites s ON s.id = p.site_id "
-        "WHERE s.url = ?)", (site, site)).fetchall())
+        f"NULL AND (m.url IN ({site_images} UNION SELECT a.url FROM attachments a JOIN posts p "
+        "ON p.id = a.post_id JOIN sites s ON s.id = p.site_id WHERE s.url = ?) OR "
+        "(instr(m.url, '/v1/') > 0 AND substr(m.url, 1, instr(m.url, '/v1/') - 1) IN "
+        f"({site_images})))", (site, site, site)).fetchall())
     unreadable = _unreadable(conn, lost, [r for r in [*newest.values(), *media.values()] if r])
     lost_media = media_kinds(conn, [url for url, record_id in media.items()
                                     if record_id in unreadable])

@@ -457,12 +457,12 @@ class Archive:
                      fetched_at: str | None = None, lastmod: str | None = None,
                      etag: str | None = None, http_last_modified: str | None = None,
                      capture: str | None = None, recapture: bool = False) -> str:
-        """Store one fetched post; returns 'new', 'changed' or 'unchanged'.
+        """Store one fetched post; returns 'new', 'changed', 'unchanged' or 'recaptured'.
 
         A version row is written only when the content hash differs from the current version's;
         a post marked deleted that is saved again is undeleted. `recapture`: fetched again
         because the current version's capture was lost; unchanged, that version then names
-        `capture`.
+        `capture`, and the outcome is 'recaptured'.
         """
         fetch = Fetch(article, fetched_at or utc_now(), lastmod, etag, http_last_modified,
                       capture, recapture=recapture)

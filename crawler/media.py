@@ -270,8 +270,10 @@ class MediaFetcher:
         url = request.meta["media_url"] if request is not None else "?"
         message = failure.getErrorMessage() or failure.type.__name__
         if "max size" in message.lower() or "maxsize" in message.lower():
+            # The request's own cap: a distributed crawl's writer sets each site's.
+            cap = request.meta.get("download_maxsize") if request is not None else None
             return MediaOutcome(url, "too-big", _now(),
-                                error=f"larger than {self.file_cap} bytes")
+                                error=f"larger than {cap or self.file_cap} bytes")
         if request is not None and failure.check(*CONNECTION_ERRORS):
             self.unreachable[_host(request.url)] += 1
         return MediaOutcome(url, "failed", _now(), error=message[:300])

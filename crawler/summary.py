@@ -8,7 +8,9 @@ from typing import Any
 
 from crawler.discover.urls import is_post_url
 
-OUTCOMES = ("new", "changed", "unchanged", "deleted", "failed")
+# recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
+OUTCOMES = ("new", "changed", "unchanged", "recaptured", "deleted", "failed")
+POSTS = ("new", "changed", "unchanged", "recaptured")  # the posts a run archived
 # Close reasons of a crawl ended early because of the site (crawler.downloader): it asked us to
 # stay away longer than we wait, or it keeps failing. The run was not interrupted.
 THROTTLED = "throttled"
@@ -32,7 +34,7 @@ class CrawlSummary:
 
     @property
     def posts(self) -> int:
-        return sum(self.counts.get(k, 0) for k in ("new", "changed", "unchanged"))
+        return sum(self.counts.get(k, 0) for k in POSTS)
 
     def recorded_errors(self) -> list[str]:
         """The errors kept with the run. A failed run's message comes first: it says why no
@@ -115,6 +117,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
                            f"{counts['unchanged']} unchanged")
+        if counts["recaptured"]:
+            summary.message += f", {counts['recaptured']} recaptured"
         if counts["deleted"]:  # not among the posts counted: gone from the site, kept here
             summary.message += f", {counts['deleted']} deleted"
         if unknown_layout:

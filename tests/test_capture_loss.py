@@ -20,6 +20,7 @@ from crawler.sample_site import SampleBlog, serve_blog
 from tests.processes import run_crawl
 
 KINDS = "WIXARCHIVE_MEDIA_KINDS=images,documents"
+REQUISITES = "WIXARCHIVE_PAGE_REQUISITES=true"
 
 
 def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,9 +28,9 @@ def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
-def crawl(site: str, media: str, db: Path) -> dict:
+def crawl(site: str, media: str, db: Path, *settings: str) -> dict:
     return run_crawl(site, db, f"WIXARCHIVE_MEDIA_BASE={media}/media/",
-                     f"WIXARCHIVE_VIDEO_BASE={site}/", KINDS)
+                     f"WIXARCHIVE_VIDEO_BASE={site}/", KINDS, *settings)
 
 
 def blog() -> SampleBlog:
@@ -140,11 +141,14 @@ def test_check_counts_and_names_what_a_cut_lost(crawled: Path, tmp_path: Path):
 
 
 def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
+    """Posts, images, documents and the renditions the pages show (--page-requisites); the
+    posts fetched again are counted as recaptured."""
     db = tmp_path / "archive.db"
     sample = blog()
     with serve_blog(sample) as site, serve_blog(sample, host="127.0.0.2") as media:
-        assert crawl(site.url, media.url, db)["counts"]["new"] == 8
+        assert crawl(site.url, media.url, db, REQUISITES)["counts"]["new"] == 8
         files = stored_media(db)
+        assert any("/v1/" in url for url in files)  # renditions among them
         versions = index(db, "SELECT post_id, version, content_hash FROM post_versions")
         for damage in ("deleted", "cut short"):
             (capture_file,) = [p for p in captures.captures_dir(db).glob("*.warc.gz")
@@ -155,11 +159,16 @@ def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
                 os.truncate(capture_file, capture_file.stat().st_size // 2)
             assert wixarchive("check", "--db", str(db)).returncode == 1
             requests = len(site.request_log)
-            summary = crawl(site.url, media.url, db)
+            summary = crawl(site.url, media.url, db, REQUISITES)
             fetched = site.request_log[requests:]
-            assert summary["counts"]["unchanged"] == 8, damage
+            counts = summary["counts"]
+            assert counts["unchanged"] + counts["recaptured"] == 8, damage
+            assert counts["recaptured"] > 0 and counts["new"] == counts["changed"] == 0
+            assert summary["message"].endswith(
+                f"{counts['unchanged']} unchanged, {counts['recaptured']} recaptured")
             if damage == "deleted":  # every post fetched again, in full
                 assert sum(path.startswith("/post/") for path in fetched) == 8
+                assert counts["recaptured"] == 8
             checked = wixarchive("check", "--db", str(db))
             assert checked.returncode == 0, (damage, checked.stderr)
             result = wixarchive("reextract", "--db", str(db), "--json")

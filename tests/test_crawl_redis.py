@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response
@@ -324,6 +324,43 @@ def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
             assert server.peak == 1  # the site's own concurrency, from the sites file
 
 
+def test_run_due_through_redis_takes_each_sites_media_options(tmp_path: Path,
+                                                              redis_server: RedisServer):
+    """The sites file's media keys hold per site through Redis, as without it: `media = false`
+    fetches none of its images, the other site's are kept up to the [defaults] cap."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from crawler.sample_site import serve_blog
+    from crawler.sample_site.server import media_bytes
+
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    cap = 0.0001  # MB: 104 bytes, between the sizes of the sample images (80 to ~700 bytes)
+    with blogs(2, posts=4) as (no_media, capped), \
+            serve_blog(no_media.blog, host=loopback(9)) as media:
+        sites.write_text(f'[defaults]\ndelay = 0\nmax_media_mb = {cap}\n'
+                         f'[[site]]\nurl = "{no_media.url}"\nmedia = false\n'
+                         f'[[site]]\nurl = "{capped.url}"\n')
+        worker = start_worker(redis_server.url)
+        try:
+            result = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--json",
+                 "--redis", redis_server.url], capture_output=True, text=True, cwd=REPO,
+                timeout=180, env={**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/"})
+            worker.wait(timeout=60)
+        finally:
+            stop([worker])
+    assert result.returncode == 0, result.stderr
+    assert [o["status"] for o in json.loads(result.stdout)] == ["ok", "ok"]
+    with Archive.open(db, readonly=True) as archive:
+        status = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+    wanted = image_urls(capped.blog)
+    fetched = [path for path in media.request_log if path.startswith("/media/")]
+    assert sorted(fetched) == sorted("/media/" + url.rsplit("/", 1)[1] for url in wanted)
+    assert status == {url: "too-big" if len(media_bytes(url.rsplit("/", 1)[1])) > cap * 2**20
+                      else "stored" for url in wanted}
+    assert set(status.values()) == {"too-big", "stored"}
+
+
 def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_server: RedisServer):
     pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
     from crawler.sample_site import serve_blog
@@ -492,3 +529,109 @@ def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
             for alias, server in zip(aliases, servers, strict=True):
                 assert sorted(archive.known_posts(alias.url)) == sorted(
                     server.url + post.url_path for post in server.blog.posts)
+
+
+def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_the_text():
+    """A worker names a page that is not there (404, 410) in the message's `missing` field: the
+    run names it without failing. The writer reads no error text to decide (an error whose
+    text happens to end in `HTTP 404` still counts as failed)."""
+    from archive.distributed import MediaPlan, SiteJob, _Site, _tally
+
+    site = _Site(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
+                 MediaPlan(True, True, [], False, 1))
+    _tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
+                  "errors": ["http://127.0.0.2/post/a: HTTP 404"]}, [])
+    assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
+                           "http://127.0.0.2/blog-feed.xml: HTTP 404"]
+    assert site.stats["wixarchive/fetch_errors"] == 1
+
+
+def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
+                                                            redis_server: RedisServer):
+    """The writer adds each batch's posts to its run's counts in the batch's transaction, as a
+    crawl without Redis does: a writer killed outright leaves a run showing what it stored."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=40, post_seconds=0.1) as (server,):
+        writer = start_writer([server.url], db, redis_server.url)
+        worker = start_worker(redis_server.url)
+        try:
+            def stored_some() -> bool:
+                try:
+                    return len(versions_per_post(db)) >= 5
+                except ArchiveError:  # not created yet
+                    return False
+
+            wait_until(stored_some, "posts stored", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+        finally:
+            stop([writer, worker])
+    stored = len(versions_per_post(db))
+    (run,) = runs(db)
+    assert run["status"] == "running" and stored < 40
+    assert run["counts"]["new"] == stored and run["counts"]["pages"] >= stored
+
+
+def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a crawl without Redis (tests/test_capture_loss.py): the posts, images, documents and
+    page renditions whose capture file was deleted are fetched again, the posts counted as
+    recaptured, and `check` passes again with no version added."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    import sqlite3
+
+    from archive import captures
+    from crawler.sample_site import serve_blog
+
+    db = tmp_path / "archive.db"
+    sample = SampleBlog(seed=5, post_count=8, attachments=True)
+
+    def media_captures() -> dict[str, str]:
+        with sqlite3.connect(db) as conn:
+            return dict(conn.execute("SELECT url, capture FROM media WHERE status = 'stored'"))
+
+    with serve_blog(sample, host=loopback(2)) as site, \
+            serve_blog(sample, host=loopback(9)) as media:
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media.url}/media/",
+               "WIXARCHIVE_VIDEO_BASE": f"{site.url}/"}
+
+        def crawl() -> dict:
+            writer = subprocess.Popen(
+                [*WIXARCHIVE, "crawl", site.url, "--db", str(db), "--redis", redis_server.url,
+                 "--delay", "0", "--media-kinds", "images,documents", "--page-requisites",
+                 "--json"], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=REPO)
+            worker = start_worker(redis_server.url)
+            try:
+                out, err = writer.communicate(timeout=180)
+                worker.wait(timeout=60)
+            finally:
+                stop([writer, worker])
+            assert writer.returncode == 0, err
+            return json.loads(out)
+
+        assert crawl()["counts"]["new"] == 8
+        stored = media_captures()
+        assert any("/v1/" in url for url in stored) and len(stored) > 10
+        with sqlite3.connect(db) as conn:
+            versions = conn.execute("SELECT post_id, version, content_hash FROM post_versions "
+                                    "ORDER BY id").fetchall()
+        for capture_file in captures.captures_dir(db).glob("*.warc.gz"):
+            capture_file.unlink()
+        assert subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                              cwd=REPO).returncode == 1
+        summary = crawl()
+    assert summary["counts"]["recaptured"] == 8, summary
+    assert summary["message"].endswith("0 unchanged, 8 recaptured"), summary
+    checked = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                             text=True, cwd=REPO)
+    assert checked.returncode == 0, checked.stderr
+    again = media_captures()
+    assert again.keys() == stored.keys()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT post_id, version, content_hash FROM post_versions "
+                            "ORDER BY id").fetchall() == versions
+        for (record_id,) in conn.execute(
+                "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media "
+                "WHERE status = 'stored'"):
+            captures.read_payload(conn, captures.captures_dir(db), record_id)

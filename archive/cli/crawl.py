@@ -200,15 +200,16 @@ def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
     for summary in sites:
         by_status[summary["status"]] = by_status.get(summary["status"], 0) + 1
     counts = {k: sum(s.get("counts", {}).get(k, 0) for s in sites)
-              for k in ("new", "changed", "unchanged", "deleted")}
+              for k in ("new", "changed", "unchanged", "recaptured", "deleted")}
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-    posts = counts["new"] + counts["changed"] + counts["unchanged"]
-    deleted = f", {counts['deleted']} deleted" if counts["deleted"] else ""
+    posts = counts["new"] + counts["changed"] + counts["unchanged"] + counts["recaptured"]
+    more = f", {counts['recaptured']} recaptured" if counts["recaptured"] else ""
+    more += f", {counts['deleted']} deleted" if counts["deleted"] else ""
     invalid = sum(s["status"] == "invalid" for s in summaries)
     not_sites = (f"; {invalid} {'line' if invalid == 1 else 'lines'} not a site URL"
                  if invalid else "")
     click.echo(f"Total: {len(sites)} sites ({statuses}), {posts} posts: {counts['new']} new, "
-               f"{counts['changed']} changed, {counts['unchanged']} unchanged{deleted}, "
+               f"{counts['changed']} changed, {counts['unchanged']} unchanged{more}, "
                f"in {seconds:.1f} s{not_sites}")
 
 

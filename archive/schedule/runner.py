@@ -465,6 +465,7 @@ class Runner:
                                    p.get("robots", True), self.verbose)
             job = site_job(site.url, {**common, **own})
             job.time_limit = site.timeout.total_seconds() or None
+            job.media = media_overrides(site.media)  # the writer queues each site's own media
             jobs.append(job)
 
         def ready(writer: Any) -> None:

@@ -143,8 +143,15 @@ class DistributedWixSpider(scrapy.Spider):
         self._current(site, run)
         if site not in self.sites:
             raw = self.server.hget(p.SITES, site)
-            self.sites[site] = json.loads(raw) if raw else {}
+            settings = json.loads(raw) if raw else {}
+            settings["recapture"] = set(settings.get("recapture") or ())
+            self.sites[site] = settings
         return self.sites[site]
+
+    def recapture(self, site: str, run: Any = None) -> set[str]:
+        """The site's posts whose newest capture is lost (archive.lost_captures): fetched again
+        in full, whatever their lastmod, with no conditional request (a 304 captures nothing)."""
+        return self.site_settings(site, run)["recapture"]
 
     def known_posts(self, site: str, run: Any = None) -> dict[str, KnownPost]:
         self._current(site, run)
@@ -187,7 +194,8 @@ class DistributedWixSpider(scrapy.Spider):
                       ) -> scrapy.Request:
         headers = {}
         known = self.known_posts(site, run).get(normalize_url(url))
-        if known and known.deleted_at is None:
+        if (known and known.deleted_at is None
+                and normalize_url(url) not in self.recapture(site, run)):
             if known.etag:
                 headers["If-None-Match"] = known.etag
             if known.http_last_modified:
@@ -208,7 +216,18 @@ class DistributedWixSpider(scrapy.Spider):
 
     @staticmethod
     def _found(response: Response | None = None) -> dict[str, Any]:
-        return {"fetched": int(response is not None), "errors": [], "items": []}
+        # errors: failed requests, the run's `failed` count; missing: pages that are not
+        # there (404, 410: a site without robots.txt or a feed, a post gone before it was
+        # fetched), named in the run's errors but no failure (WixBlogSpider._counts_as_failed;
+        # a distributed crawl is given only site roots, never a post URL the user asked for).
+        return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
+
+    def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
+        """Name a failed request in `found`, as a missing page or as an error."""
+        response = getattr(failure.value, "response", None)
+        missing = response is not None and response.status in (404, 410)
+        found["missing" if missing else "errors"].append(
+            f"{url}: {describe(failure, self.settings)}")
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -235,7 +254,7 @@ class DistributedWixSpider(scrapy.Spider):
         request = failure.request
         site, run = request.meta[SITE], request.meta.get(RUN)
         found = self._found()
-        found["errors"].append(f"{request.url}: {describe(failure, self.settings)}")
+        self._failed(found, request.url, failure)
         children: list[scrapy.Request] = []
         if failure.check(*CONNECTION_ERRORS):
             found["unreachable"] = True  # no other page of it would answer either
@@ -248,7 +267,7 @@ class DistributedWixSpider(scrapy.Spider):
     def on_sitemap_error(self, failure: Failure) -> list[Any]:
         found = self._found()
         found["sitemap_failed"] = True
-        found["errors"].append(f"{failure.request.url}: {describe(failure, self.settings)}")
+        self._failed(found, failure.request.url, failure)
         return self._done(failure.request, [], found)
 
     def parse_sitemap(self, response: Response) -> list[Any]:
@@ -261,6 +280,7 @@ class DistributedWixSpider(scrapy.Spider):
             found["errors"].append(f"{response.url}: sitemap {sitemap.problem}")
         known_posts = self.known_posts(site, run)
         resumed_since = self.site_settings(site, run).get("resumed_since")
+        recapture = self.recapture(site, run)
         children: list[scrapy.Request] = []
         unchanged = 0
         roots = self._roots(response)
@@ -276,7 +296,7 @@ class DistributedWixSpider(scrapy.Spider):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
                 known = known_posts.get(url)
-                if (known and known.deleted_at is None
+                if (known and known.deleted_at is None and url not in recapture
                         and (unchanged_since_fetch(entry.lastmod, known)
                              or archived_since(entry.lastmod, known, resumed_since))):
                     unchanged += 1
@@ -293,9 +313,11 @@ class DistributedWixSpider(scrapy.Spider):
         if feed.blog_home and in_any_site(feed.blog_home, roots):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
+        recapture = self.recapture(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
                     if in_any_site(item.link, roots)  # every feed item is a post (lists_post)
-                    and normalize_url(item.link) not in known_posts]
+                    and (normalize_url(item.link) not in known_posts
+                         or normalize_url(item.link) in recapture)]
         return self._done(response.request, children, found)
 
     def parse_listing(self, response: Response) -> list[Any]:
@@ -329,7 +351,7 @@ class DistributedWixSpider(scrapy.Spider):
             if url in self.known_posts(site, response.meta.get(RUN)):
                 found["items"].append(("gone", GonePost(url=url, when=_now())))
             else:
-                found["errors"].append(f"{response.url}: HTTP {response.status}")
+                found["missing"].append(f"{response.url}: HTTP {response.status}")
         else:
             # Extraction is CPU work: in a thread, so the reactor keeps renewing leases.
             article = await asyncio.to_thread(
@@ -362,7 +384,7 @@ class DistributedWixSpider(scrapy.Spider):
         request = failure.request
         url = (request.meta.get("redirect_urls") or [request.url])[0]
         found = self._found()
-        found["errors"].append(f"{url}: {describe(failure, self.settings)}")
+        self._failed(found, url, failure)
         return self._done(request, [], found)
 
     # -- the end -----------------------------------------------------------------------------
