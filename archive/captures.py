@@ -737,15 +737,6 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
     return read_payload(conn, directory, rows[0][0])
 
 
-def stored_media_record(conn: sqlite3.Connection, digest: str) -> tuple[str, str | None] | None:
-    """(capture record id, content type) of an image archived at full size with this payload
-    digest ("sha1:<base32>"), or None."""
-    return conn.execute(
-        "SELECT c.record_id, m.content_type FROM media m JOIN captures c "
-        "ON c.record_id = m.capture WHERE m.payload_digest = ? AND m.status = 'stored' "
-        "LIMIT 1", (digest,)).fetchone()
-
-
 # -- reports --------------------------------------------------------------------------------
 
 
