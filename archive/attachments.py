@@ -94,18 +94,17 @@ def media_kinds(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str]
 
 def of_post(conn: sqlite3.Connection, post_id: int) -> list[dict[str, Any]]:
     """A post's videos and documents in body order, with what fetching each gave: `status`
-    (None: never fetched), and for a stored one its digest, size and capture file name."""
+    (None: never fetched), and for a stored one its digest, size and capture record id."""
     try:
         rows = conn.execute(
             "SELECT a.url, a.kind, coalesce(m.content_type, a.content_type), a.is_file, "
-            "m.status, m.bytes, m.payload_digest, f.name FROM attachments a "
-            "LEFT JOIN media m ON m.url = a.url LEFT JOIN captures c ON c.record_id = m.capture "
-            "LEFT JOIN capture_files f ON f.id = c.file_id WHERE a.post_id = ? "
+            "m.status, m.bytes, m.payload_digest, m.capture FROM attachments a "
+            "LEFT JOIN media m ON m.url = a.url WHERE a.post_id = ? "
             "ORDER BY a.position", (post_id,)).fetchall()
     except sqlite3.OperationalError:  # an archive from before v12
         return []
     keys = ("url", "kind", "content_type", "is_file", "status", "bytes", "payload_digest",
-            "file")
+            "capture")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 

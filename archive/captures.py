@@ -49,6 +49,11 @@ SUFFIX = ".warc.gz"
 # one Scrapy received, de-chunked, so a `Transfer-Encoding: chunked` kept as is would make
 # readers (warcio, pywb) try to de-chunk it again.
 HOP_HEADERS = {"transfer-encoding"}
+# WARC extension header of a file fetched from a mirror standing in for its own URL
+# (WIXARCHIVE_MEDIA_BASE): the URL actually fetched. Its records keep the file's own URL as
+# WARC-Target-URI (where the posts, a replay or an import look for it); this header and the
+# request record (request line and Host as sent) say where the bytes came from.
+FETCHED_FROM = "WixArchive-Fetched-From"
 
 
 class CaptureError(Exception):
@@ -92,6 +97,7 @@ class Exchange:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     protocol: str = "HTTP/1.1"
     digest: str | None = None  # payload_digest(body), if the caller computed it already
+    fetched_from: str | None = None  # the mirror URL fetched for `url`, if not `url` itself
 
 
 class CaptureRow(NamedTuple):
@@ -149,6 +155,8 @@ def build_records(exchange: Exchange,
                                     protocol=exchange.protocol)
     digest = exchange.digest or payload_digest(exchange.body)
     warc_headers = {"WARC-Record-ID": exchange.record_id, "WARC-Date": date}
+    mirror = {FETCHED_FROM: exchange.fetched_from} if exchange.fetched_from else {}
+    warc_headers.update(mirror)
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=False, warc_version="1.1")
     if revisit_of is not None:
@@ -161,7 +169,7 @@ def build_records(exchange: Exchange,
         warc_headers["WARC-Payload-Digest"] = digest
         response = _gzip(*response_record(writer, exchange, http_headers, warc_headers))
 
-    parts = urlsplit(exchange.url)
+    parts = urlsplit(exchange.fetched_from or exchange.url)  # the request as sent
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     request_headers = list(exchange.request_headers)
     if not any(k.lower() == "host" for k, _ in request_headers):
@@ -170,7 +178,8 @@ def build_records(exchange: Exchange,
         exchange.url, "request",
         http_headers=StatusAndHeaders(f"{exchange.method} {target} {exchange.protocol}",
                                       request_headers, is_http_request=True),
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": exchange.record_id})
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": exchange.record_id,
+                           **mirror})
     buffer = io.BytesIO()
     WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(request)
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
@@ -726,15 +735,6 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
     if not rows or not rows[0][0]:
         return None
     return read_payload(conn, directory, rows[0][0])
-
-
-def stored_media_record(conn: sqlite3.Connection, digest: str) -> tuple[str, str | None] | None:
-    """(capture record id, content type) of an image archived at full size with this payload
-    digest ("sha1:<base32>"), or None."""
-    return conn.execute(
-        "SELECT c.record_id, m.content_type FROM media m JOIN captures c "
-        "ON c.record_id = m.capture WHERE m.payload_digest = ? AND m.status = 'stored' "
-        "LIMIT 1", (digest,)).fetchone()
 
 
 # -- reports --------------------------------------------------------------------------------

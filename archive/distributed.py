@@ -33,6 +33,7 @@ from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
+from crawler.capture import MIRROR_META
 from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
 from crawler.summary import summarize
@@ -283,14 +284,16 @@ class RedisWriter:
                 fetch = self.media_base + url[len(WIX_MEDIA):]  # tests: served on loopback
             self._queue(site, "media", fetch, {
                 "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
-                "dont_retry": True, "handle_httpstatus_list": list(range(400, 600))})
+                "dont_retry": True, "handle_httpstatus_list": list(range(400, 600)),
+                **_mirrored(fetch, url)})
         files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
         files += [url for url, kind in lost.items() if kind in plan.file_kinds]
         for url in files:
-            self._queue(site, "media", file_fetch_url(url, self.video_base), {
+            fetch = file_fetch_url(url, self.video_base)
+            self._queue(site, "media", fetch, {
                 "media_url": url, FILE_META: True, "download_maxsize": plan.cap,
                 "download_warnsize": 0, "dont_retry": True,
-                "handle_httpstatus_list": list(range(400, 600))})
+                "handle_httpstatus_list": list(range(400, 600)), **_mirrored(fetch, url)})
 
     def _loop(self, archive: Archive, active: dict[str, _Site],
               finish: Callable[[_Site, str, str | None], None],
@@ -484,6 +487,11 @@ class RedisWriter:
                            finished_at=summary.finished_at)
         summary.run_id = site.run_id
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
+
+
+def _mirrored(fetch: str, url: str) -> dict[str, Any]:
+    """The request meta that captures a mirror's answer under the URL it stands for."""
+    return {MIRROR_META: {fetch: url}} if fetch != url else {}
 
 
 def _within(raw: list[bytes], limit: int) -> list[bytes]:

@@ -43,7 +43,7 @@ from twisted.python.failure import Failure
 
 from archive import captures
 from archive.store import Archive, ArchiveError
-from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META, MIRROR_META
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome, MediaOutcomes
 from crawler.page_requisites import RequisiteFinder
@@ -237,6 +237,8 @@ class MediaFetcher:
         meta = {"media_url": url, "download_maxsize": self.file_cap, "download_warnsize": 0,
                 "dont_retry": True, "dont_merge_cookies": True,
                 "handle_httpstatus_list": ERROR_STATUSES}
+        if fetch != url:
+            meta[MIRROR_META] = {fetch: url}  # captured under `url` (crawler.capture)
         if self.cdn_slot and on_wix_cdn(url):
             # The CDN's own slot and pace (crawler/settings.py), which AutoThrottle leaves as set.
             meta.update(download_slot=self.cdn_slot, autothrottle_dont_adjust_delay=True)

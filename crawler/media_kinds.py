@@ -23,6 +23,7 @@ from archive import attachments
 from archive.attachments import FILE_META, file_fetch_url
 from archive.captures import captures_dir
 from archive.store import Archive, ArchiveError
+from crawler.capture import MIRROR_META
 from crawler.media import MediaFetcher
 from crawler.page_requisites import RequisiteFinder
 
@@ -84,6 +85,7 @@ class KindsFetcher(MediaFetcher):
             fetch = file_fetch_url(url, self.video_base)
             if fetch != url:
                 request = request.replace(url=fetch)
+                request.meta[MIRROR_META] = {fetch: url}  # captured under `url`
         return request
 
     def keeps(self, response: Response, body: bytes) -> bool:

@@ -384,7 +384,11 @@ def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_serv
         assert sorted(fetched) == sorted("/media/" + u.rsplit("/", 1)[1] for u in images)
     with Archive.open(db, readonly=True) as archive:
         rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
+        # Captured under the URLs the posts name, not the mirror's (a WACZ import finds them).
+        captured = {url for (url,) in archive.conn.execute(
+            "SELECT c.url FROM media m JOIN captures c ON c.record_id = m.capture")}
     assert rows == {url: "stored" for url in images}
+    assert captured == images
     check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
                            text=True, cwd=REPO, timeout=120)
     assert check.returncode == 0, check.stdout

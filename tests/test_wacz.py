@@ -24,6 +24,8 @@ from crawler.sample_site.server import Response, media_bytes
 from tests.processes import into_closed_pipe
 from tests.pywb import MISSING, pywb_bin, wayback
 
+WIX_MEDIA = "https://static.wixstatic.com/media/"
+
 pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 
 
@@ -75,13 +77,22 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict:
         image = conn.execute("SELECT c.url FROM media m JOIN captures c ON c.record_id = "
                              "m.capture WHERE m.status = 'stored' LIMIT 1").fetchone()[0]
         conn.close()
-        for url in [*post_urls[:3], image]:
+        for url in post_urls[:3]:
             served[url] = fetch(url)[1]
-        shared_url = f"{media.url}/media/{shared}"
-        served_shared = fetch(shared_url)[1]
+        # The images are captured under their own URLs, as the posts name them (the mirror
+        # standing in for static.wixstatic.com is named in their records).
+        assert image.startswith(WIX_MEDIA)
+        served[image] = fetch(mirror(image, media.url))[1]
+        shared_url = f"{WIX_MEDIA}{shared}"
+        served_shared = fetch(mirror(shared_url, media.url))[1]
     return {"db": db, "root": root, "one": one.url, "two": two.url, "media": media.url,
             "post_urls": post_urls, "served": served, "image": image,
             "shared": (shared_url, served_shared)}
+
+
+def mirror(url: str, media_url: str) -> str:
+    """Where the crawl fetched a static.wixstatic.com/media/ URL (WIXARCHIVE_MEDIA_BASE)."""
+    return f"{media_url}/media/{url[len(WIX_MEDIA):]}"
 
 
 def captures_db(db: Path):  # noqa: ANN201 - an sqlite3 connection
@@ -135,6 +146,17 @@ def test_it_holds_the_site_records_as_stored_with_requests_and_revisit_originals
     assert not any(url.startswith(two) for url in targets)  # the other site stays out
     assert set(sites["post_urls"]) <= set(targets)
     assert sites["image"] in targets  # its posts' full-size images are in
+    # ... under their own URLs; the records say the mirror they were fetched from, and the
+    # request record is the request as sent to it.
+    mirrored = [(kind, h) for kind, h, _, _ in found if h["WARC-Target-URI"] == sites["image"]]
+    assert [kind for kind, _ in mirrored] == ["response", "request"]
+    fetched = mirror(sites["image"], sites["media"])
+    assert all(h[captures.FETCHED_FROM] == fetched for _, h in mirrored)
+    with zipfile.ZipFile(package) as zipped, zipped.open("archive/data.warc.gz") as warc:
+        (request,) = [r.http_headers for r in ArchiveIterator(warc) if r.rec_type == "request"
+                      and r.rec_headers.get_header("WARC-Target-URI") == sites["image"]]
+    assert request.get_header("Host") == fetched.split("/")[2]
+    assert request.statusline == f"/media/{fetched.split('/media/')[1]} HTTP/1.1"
     responses = {(h["WARC-Target-URI"], h["WARC-Date"]) for kind, h, _, _ in found
                  if kind == "response"}
     revisits = [h for kind, h, _, _ in found if kind == "revisit"]
@@ -287,8 +309,22 @@ def test_import_of_the_package_gives_the_same_posts(sites: dict, package: Path,
     original = captures_db(sites["db"]).execute(query, pattern).fetchall()
     assert len(original) == 14
     assert captures_db(fresh).execute(query, pattern).fetchall() == original
-    # (Images are not linked here: the test crawl fetched them from a loopback host standing in
-    # for static.wixstatic.com, and the package keeps the URL they were fetched from.)
+    # The images, fetched from a mirror standing in for static.wixstatic.com, are in the
+    # package under the URLs the posts name: imported, they are archived again, and the
+    # Markdown export of the new archive has them beside the posts.
+    images = ("SELECT DISTINCT m.url, m.payload_digest FROM media m JOIN images i ON "
+              "i.url = m.url JOIN posts p ON p.id = i.post_id WHERE m.status = 'stored' AND "
+              "p.url LIKE ? ORDER BY 1")
+    stored = captures_db(sites["db"]).execute(images, pattern).fetchall()
+    assert stored and captures_db(fresh).execute(images, pattern).fetchall() == stored
+    result = wixarchive("export", "--format", "markdown", str(tmp_path / "md"), "--db",
+                        str(fresh))
+    assert result.returncode == 0, result.stderr
+    exported = {path.read_bytes() for path in (tmp_path / "md").rglob("images/*")}
+    assert sites["served"][sites["image"]] in exported
+    assert len(exported) == len({digest for _, digest in stored})
+    texts = "".join(path.read_text() for path in (tmp_path / "md").rglob("*.md"))
+    assert "](images/" in texts and "static.wixstatic.com" not in texts
 
 
 def test_it_streams_to_stdout(sites: dict, tmp_path: Path):

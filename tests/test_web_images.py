@@ -241,3 +241,84 @@ def test_a_link_to_an_archived_image_opens_its_copy(with_images) -> None:
     page, _ = article(db)
     link = re.search(r'<a href="([^"]*)"[^>]*>full size</a>', body_of(page))
     assert link and link.group(1).startswith("/archive/-/media/"), link
+
+
+def record_of(db: Path, url: str) -> tuple[Path, int, int]:
+    """The capture file, offset and length of a stored media URL's record."""
+    ((name, offset, length),) = table(
+        db, "SELECT f.name, c.offset, c.length FROM media m JOIN captures c ON c.record_id = "
+            f"m.capture JOIN capture_files f ON f.id = c.file_id WHERE m.url = '{url}'")
+    return captures.captures_dir(db) / name, offset, length
+
+
+def test_a_truncated_document_is_named_and_linked_to_the_site(tmp_path: Path) -> None:
+    """A document whose capture file was cut inside its record: named on the page (as an
+    image's is) and linked to its URL, never to a copy that answers 410."""
+    from crawler.sample_site.files import pdf_bytes
+
+    blog = SampleBlog(seed=5, post_count=6, attachments=True)
+    post = next(p for p in blog.posts if p.documents)
+    with serve_blog(blog) as server, urllib.request.urlopen(server.url + post.url_path) as page:
+        document = server.url + post.documents[0]
+        write_warc(tmp_path / "post.warc.gz", [
+            (server.url + post.url_path, page.read(), "text/html; charset=utf-8"),
+            (document, pdf_bytes(document.rsplit("/", 1)[1].removesuffix(".pdf")),
+             "application/pdf")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(tmp_path / "post.warc.gz"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    client = Client(make_datasette(db))
+    try:
+        link = '<li>Document: <a href="/archive/-/media/'
+        assert link in client.get("/archive/-/post/1").text  # whole: its copy
+        path, offset, length = record_of(db, document)
+        with path.open("r+b") as handle:
+            handle.truncate(offset + length // 2)
+        page = client.get("/archive/-/post/1").text
+        problems = re.findall(r'<p class="wxa-problem">(.*?)</p>', page)
+        assert problems == [f"Missing from the archive: document {document}: its capture "
+                            f"file {path} is truncated "
+                            f"(record at offset {offset})"], problems
+        assert link not in page and f'<a href="{document}"' in page
+    finally:
+        client.close()
+
+
+def test_the_same_image_stored_twice_shows_and_serves_the_readable_copy(tmp_path: Path) -> None:
+    """Two blogs whose posts show the same image bytes under different URLs, imported one
+    after the other (the second's capture is a revisit of the first's): with the second's
+    capture file cut, the first post still shows the image and the media route serves it
+    (the route once took whichever capture came first, unreadable or not, and answered 410);
+    the second post shows it too, from the readable copy of the same bytes."""
+    posts = []
+    for seed in (4, 7):
+        blog = SampleBlog(seed=seed, post_count=3)
+        post = blog.posts[0]
+        with serve_blog(blog) as server, \
+                urllib.request.urlopen(server.url + post.url_path) as page:
+            posts.append((server.url + post.url_path, page.read(), post.expected()["images"]))
+    # The route's old choice, the first media row by URL, is the second blog's image.
+    first, second = sorted(posts, key=lambda p: p[2][0], reverse=True)
+    image = media_bytes(first[2][0].rsplit("/", 1)[1])
+    db = tmp_path / "archive.db"
+    for n, (url, html, images) in enumerate((first, second)):
+        write_warc(tmp_path / f"{n}.warc.gz",
+                   [(url, html, "text/html; charset=utf-8"), (images[0], image, "image/jpeg")])
+        result = wixarchive("import", str(tmp_path / f"{n}.warc.gz"), "--db", str(db))
+        assert result.returncode == 0, result.stderr
+    assert first[2][0] > second[2][0]
+    path, offset, _ = record_of(db, second[2][0])
+    with path.open("r+b") as handle:
+        handle.truncate(offset)
+    ids = dict(table(db, "SELECT url, id FROM posts"))
+    client = Client(make_datasette(db))
+    try:
+        for url, _, _ in (first, second):
+            page = client.get(f"/archive/-/post/{ids[url]}").text
+            assert "wxa-problem" not in page, url
+            (src,) = {SRC.search(tag).group(1) for tag in IMG.findall(page)
+                      if "/-/media/" in tag}
+            answer = client.get(src)
+            assert answer.status_code == 200 and answer.content == image, answer.text[:200]
+    finally:
+        client.close()

@@ -1,6 +1,6 @@
 """https://static.wixstatic.com on loopback, for crawls whose captures must hold the image URLs
 exactly as the pages name them (a replayed post shows an image only if the URL it asks for was
-captured; WIXARCHIVE_MEDIA_BASE fetches from, and so captures under, the loopback address).
+captured), fetched from the host itself as a real crawl fetches them, with no setting changed.
 
 A forward proxy on 127.0.0.1 that a crawl reaches through `https_proxy` (Scrapy's
 HttpProxyMiddleware reads it): each CONNECT tunnel is answered with TLS under a self-signed

@@ -37,7 +37,7 @@ from scrapy.http import Request, Response
 
 from archive import captures, lost_captures
 from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveError
-from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META
+from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META, MIRROR_META
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +58,17 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 def exchange_of(request: Request, response: Response) -> captures.Exchange:
-    """The HTTP exchange as the server sent it, with a new record id: what a capture keeps."""
+    """The HTTP exchange as the server sent it, with a new record id: what a capture keeps. A
+    mirror's answer (MIRROR_META) is kept under the URL it stands for."""
     protocol = getattr(response, "protocol", None) or "HTTP/1.1"
+    stands_for = request.meta.get(MIRROR_META, {}).get(response.url)
     return captures.Exchange(
-        url=response.url, method=request.method, request_headers=_headers(request.headers),
-        status=response.status, response_headers=_headers(response.headers),
-        body=response.body, record_id=captures.new_record_id(),
-        protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1")
+        url=stands_for or response.url, method=request.method,
+        request_headers=_headers(request.headers), status=response.status,
+        response_headers=_headers(response.headers), body=response.body,
+        record_id=captures.new_record_id(),
+        protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1",
+        fetched_from=response.url if stands_for else None)
 
 
 class CaptureMiddleware:

@@ -118,7 +118,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
     history = [{k: v for k, v in version.items() if k != "record"} for version in versions]
     if request.url_vars.get("format") == "json":
         return Response.json({"database": name, "post": post, "versions": history,
-                              "attachments": [{k: v for k, v in item.items() if k != "file"}
+                              "attachments": [{k: v for k, v in item.items() if k != "capture"}
                                               for item in files]})
 
     shown = post

@@ -13,11 +13,12 @@ import re
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from datasette.utils.asgi import NotFound, Response
 
 from archive import attachments, captures
+from archive.chunked import in_chunks
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read
 
@@ -30,6 +31,60 @@ IMAGE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
                                             "sandbox"}
 
 
+class Served(NamedTuple):
+    """The capture the media route serves for a payload digest, and its content type."""
+
+    where: captures.Location
+    content_type: str | None
+
+
+def readable_media(archive: Archive,
+                   digests: list[str]) -> tuple[dict[str, Served], dict[str, str]]:
+    """For each payload digest ("sha1:…") of stored media: the capture the media route serves,
+    the first (by media URL) of those holding it that can be read; and for each digest none
+    of whose captures can be read, why the first cannot. (The same bytes may be stored under
+    several URLs, each with a capture of its own, not all of them readable.) A scan of the
+    media table: the route's lookup, and the article page's only for its unreadable ones."""
+    directory = captures.captures_dir(archive.path)
+    rows = in_chunks(archive.conn, "SELECT payload_digest, capture, content_type FROM media "
+                     "WHERE status = 'stored' AND capture IS NOT NULL AND payload_digest IN "
+                     "({marks}) ORDER BY url", sorted(set(digests)))
+    found = captures.locate(archive.conn, [capture for _, capture, _ in rows])
+    served: dict[str, Served] = {}
+    problems: dict[str, str] = {}
+    for digest, capture, content_type in rows:
+        if digest in served:
+            continue
+        where = found.get(capture)
+        problem = unreadable(directory, where) if where else "its capture is not indexed"
+        if problem is None:
+            served[digest] = Served(where, content_type)
+            problems.pop(digest, None)
+        else:
+            problems.setdefault(digest, problem)
+    return served, problems
+
+
+def unservable(archive: Archive, stored: list[tuple[str, str, str]]) -> dict[str, str | None]:
+    """For stored media (URL, payload digest, capture record id): None for each whose bytes
+    the media route serves, else why not (its own capture's problem). Served means its own
+    capture can be read, or else another capture of the same bytes (readable_media, which
+    the route uses): the page shows a copy exactly when the route has one to serve."""
+    directory = captures.captures_dir(archive.path)
+    found = captures.locate(archive.conn, [capture for _, _, capture in stored])
+    problems: dict[str, str | None] = {}
+    for url, _, capture in stored:
+        where = found.get(capture)
+        problems[url] = unreadable(directory, where) if where else "its capture is not indexed"
+    failing = [digest for url, digest, _ in stored if problems[url]]
+    if failing:
+        served, _ = readable_media(archive, failing)
+        for url, digest, _ in stored:
+            if digest in served:
+                problems[url] = None
+    return problems
+
+
 def local_images(archive: Archive, urls: list[str],
                  base: str) -> tuple[dict[str, str], list[str]]:
     """For the images archived at full size and readable: their local URLs (under `base`);
@@ -37,22 +92,17 @@ def local_images(archive: Archive, urls: list[str],
     which the page shows as a link instead, naming the problem."""
     local: dict[str, str] = {}
     problems: list[str] = []
-    directory = captures.captures_dir(archive.path)
     try:
-        rows = archive.conn.execute(
-            "SELECT url, payload_digest, capture FROM media WHERE status = 'stored' "
-            f"AND capture IS NOT NULL AND url IN ({','.join('?' * len(urls))})",
-            urls).fetchall()
+        rows = in_chunks(archive.conn, "SELECT url, payload_digest, capture FROM media WHERE "
+                         "status = 'stored' AND capture IS NOT NULL AND url IN ({marks})", urls)
     except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
         return local, problems
-    found = captures.locate(archive.conn, [capture for _, _, capture in rows])
-    for url, digest, capture in rows:
-        where = found.get(capture)
-        problem = unreadable(directory, where) if where else "its capture is not indexed"
-        if problem:
-            problems.append(f"image {url}: {problem}")
-            continue
-        local[url] = f"{base}/-/media/{digest.split(':', 1)[-1]}"
+    unread = unservable(archive, rows)
+    for url, digest, _ in rows:
+        if unread[url]:
+            problems.append(f"image {url}: {unread[url]}")
+        else:
+            local[url] = f"{base}/-/media/{digest.split(':', 1)[-1]}"
     return local, problems
 
 
@@ -97,17 +147,18 @@ def _damage(directory: Path, where: captures.Location,
 def local_attachments(archive: Archive, post_id: int,
                       base: str) -> tuple[list[dict[str, Any]], list[str]]:
     """A post's videos and documents, each with `href` (its archived copy under `base` when
-    fetched, else its URL, which the page shows as a plain link) and `archived`; and one line
-    for each fetched one whose capture file is missing."""
-    directory = captures.captures_dir(archive.path)
+    fetched and readable, else its URL, which the page shows as a plain link) and `archived`;
+    and one line for each fetched one that cannot be read (as for images)."""
+    items = attachments.of_post(archive.conn, post_id)
+    unread = unservable(archive, [(item["url"], item["payload_digest"], item["capture"])
+                                  for item in items if item["status"] == "stored"
+                                  and item["payload_digest"] and item["capture"]])
     shown: list[dict[str, Any]] = []
     problems: list[str] = []
-    for item in attachments.of_post(archive.conn, post_id):
-        archived = item["status"] == "stored" and bool(item["file"] and item["payload_digest"])
-        if archived and not (directory / item["file"]).exists():
-            problems.append(f"{item['kind']} {item['url']}: its capture file "
-                            f"{directory / item['file']} is missing")
-            archived = False
+    for item in items:
+        archived = item["url"] in unread and not unread[item["url"]]
+        if unread.get(item["url"]):
+            problems.append(f"{item['kind']} {item['url']}: {unread[item['url']]}")
         href = (f"{base}/-/media/{item['payload_digest'].split(':', 1)[-1]}" if archived
                 else item["url"])
         name = item["url"].rstrip("/").rsplit("/", 1)[-1] if item["is_file"] else item["url"]
@@ -116,11 +167,16 @@ def local_attachments(archive: Archive, post_id: int,
 
 
 def _payload(archive: Archive, digest: str) -> tuple[bytes, str] | None:
-    row = captures.stored_media_record(archive.conn, f"sha1:{digest}")
-    if row is None:
+    """The bytes and content type of the capture readable_media chooses (as the article page
+    does); CaptureError naming why when none of the digest's captures can be read."""
+    served, unread = readable_media(archive, [f"sha1:{digest}"])
+    if not served:
+        if unread:
+            raise captures.CaptureError(next(iter(unread.values())))
         return None
-    payload = captures.read_payload(archive.conn, captures.captures_dir(archive.path), row[0])
-    return payload.decoded_body(), (row[1] or payload.content_type or "").split(";")[0]
+    where, content_type = next(iter(served.values()))
+    payload = captures.read_location(captures.captures_dir(archive.path), where)
+    return payload.decoded_body(), (content_type or payload.content_type or "").split(";")[0]
 
 
 async def media_file(datasette: Any, request: Any) -> Response:
