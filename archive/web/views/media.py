@@ -43,8 +43,8 @@ def readable_media(archive: Archive,
     """For each payload digest ("sha1:…") of stored media: the capture the media route serves,
     the first (by media URL) of those holding it that can be read; and for each digest none
     of whose captures can be read, why the first cannot. (The same bytes may be stored under
-    several URLs, each with a capture of its own, not all of them readable.) A scan of the
-    media table: the route's lookup, and the article page's only for its unreadable ones."""
+    several URLs, each with a capture of its own, not all of them readable.) The route's lookup,
+    and the article page's for its unreadable ones, through the index of stored digests."""
     directory = captures.captures_dir(archive.path)
     rows = in_chunks(archive.conn, "SELECT payload_digest, capture, content_type FROM media "
                      "WHERE status = 'stored' AND capture IS NOT NULL AND payload_digest IN "
