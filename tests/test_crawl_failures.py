@@ -94,7 +94,9 @@ DISCOVERY = ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog")
 def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_path: Path):
     """Every request answered HTTP 500, or a TLS handshake with a server speaking plain HTTP:
     the summary said "no Wix blog posts found …", and the TLS errors were reprs of Twisted
-    Failures. Now it says why the site could not be reached, in one readable line."""
+    Failures. Now it says why the site could not be reached, in one readable line. A TLS
+    failure on robots.txt also ends the site's discovery there: its sitemap, feed and listing
+    were each tried in turn (4 tries each), failing the same way."""
     db = tmp_path / "archive.db"
     Archive.open(db).close()
     with serve_blog(SampleBlog(seed=33, post_count=3), host="127.0.0.4") as server:
@@ -109,6 +111,8 @@ def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_pat
         f"could not reach {tls['site']}: TLS handshake failed (wrong version number — is the "
         "site plain http?)"), tls
     assert all("<" not in error and "\n" not in error for error in tls["errors"]), tls
+    assert [error.split(": ", 1)[0] for error in tls["errors"]] == [f"{tls['site']}robots.txt"]
+    assert tls["requests"] <= 8, tls  # robots.txt's tries alone (Scrapy's own and the spider's)
     first_errors = [run["first_error"] for run in _runs(db)]
     assert first_errors == [tls["message"], down["message"]]
 

@@ -40,7 +40,7 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
-from crawler.downloader.failures import describe
+from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, MediaOutcomes, UnchangedPost
@@ -153,9 +153,10 @@ class WixBlogSpider(scrapy.Spider):
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
         self.on_error(failure)
-        if failure.check(*CONNECTION_ERRORS):
+        if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
             # robots.txt is the first request: if the host cannot be reached after the
-            # retries, no other page of it will be either.
+            # retries (refused, no DNS name, no answer, no TLS handshake), no other page of it
+            # will be either; its sitemaps, feed and listing would each fail the same way.
             raise CloseSpider(UNREACHABLE)
         response = getattr(failure.value, "response", None)
         if response is not None:
