@@ -93,7 +93,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
     if reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
-    elif posts == 0:
+    elif posts == 0 and not counts["deleted"]:
         summary.status = "failed"
         unreachable = _unreachable(stats, errors)
         if stopped_early:
@@ -110,7 +110,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
-    else:
+    else:  # posts archived, or every post the archive held now gone from the site
         if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "

@@ -133,6 +133,50 @@ def test_a_missing_page_fails_the_run_only_when_it_is_the_url_given(tmp_path: Pa
     assert [(run["status"], run["failed"]) for run in _runs(db)] == [("ok", 0), ("partial", 1)]
 
 
+def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
+    """One `python -m crawler.run` for every site (without images): each site's summary."""
+    command = crawler_command(urls[0], db, "LOG_LEVEL=CRITICAL", "WIXARCHIVE_MEDIA=false")
+    at = command.index(urls[0]) + 1
+    command[at:at] = [*urls[1:], "--parallel", str(len(urls))]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    return {summary["site"]: summary for summary in json.loads(result.stdout)}
+
+
+def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
+    """Every post of an archived site removed: it still answers, its sitemap and feed list no
+    post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",
+    and the deletions were not recorded. Now they are, and the run is ok, "N deleted". A site
+    never archived that has no post still fails as before."""
+    emptied, gone, empty = (SampleBlog(seed=34, post_count=3), SampleBlog(seed=35, post_count=2),
+                            SampleBlog(seed=36, post_count=0))
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    with serve_blog(emptied) as first, serve_blog(gone) as second, serve_blog(empty) as third:
+        sites = [first.url + "/", second.url + "/", third.url + "/"]
+        before = _crawl_sites(sites[:2], db)
+        assert [before[site]["counts"]["new"] for site in sites[:2]] == [3, 2], before
+        for post in list(emptied.posts):
+            emptied.delete_post(post.slug)
+        for post in list(gone.posts):  # listed as changed by the sitemap, but gone
+            gone.edit_post(post.slug, title="Moved away")
+            second.overrides[post.url_path] = Response(404, b"Not found")
+        after = _crawl_sites(sites, db)
+    for site, deleted in zip(sites[:2], (3, 2), strict=True):
+        assert after[site]["status"] == "ok", after[site]
+        assert after[site]["message"] == (f"0 posts: 0 new, 0 changed, 0 unchanged, "
+                                          f"{deleted} deleted"), after[site]
+    assert after[sites[2]]["status"] == "failed"
+    assert after[sites[2]]["message"].startswith(f"no Wix blog posts found at {sites[2]}")
+    runs = {run["site"]: run for run in _runs(db) if run["id"] in
+            {summary["run_id"] for summary in after.values()}}
+    assert [(runs[site]["status"], runs[site]["deleted"]) for site in sites] == [
+        ("ok", 3), ("ok", 2), ("failed", 0)]
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        assert conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone() \
+            == (0,)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
