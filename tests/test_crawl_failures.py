@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import wixarchive
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response
-from tests.processes import crawler_command, running, wait_until, write_lock
+from tests.processes import HangingServer, crawler_command, running, wait_until, write_lock
 
 
 def _versions(db: Path) -> list[tuple[int | None]]:
@@ -175,6 +176,23 @@ def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Pa
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone() \
             == (0,)
+
+
+def test_a_site_stopped_at_its_time_limit_is_recorded_as_a_timeout_by_its_crawl(
+        tmp_path: Path):
+    """The crawl process closed the run of a site stopped at its time limit as `interrupted`;
+    only `run-due`, on reading its result, rewrote it as `timeout`, in a second write. Between
+    the two the run read `interrupted` (due at once, not failing), and it stayed so when that
+    write did not happen: the archive busy, the runner stopped, or a crawl with a time limit from
+    Python (wixarchive.crawl), which has no runner. The crawl records the timeout itself now."""
+    db = tmp_path / "archive.db"
+    with HangingServer("127.0.0.1") as hanging:
+        (summary,) = wixarchive.crawl(hanging.url, db, time_limit=2)
+    assert summary.status == "timeout", summary
+    message = "stopped at its 2s time limit after 0 posts; the next run resumes it"
+    assert summary.message == message
+    (run,) = _runs(db)
+    assert (run["id"], run["status"], run["first_error"]) == (summary.run_id, "timeout", message)
 
 
 def _free_port() -> int:
