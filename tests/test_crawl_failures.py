@@ -195,6 +195,39 @@ def test_a_site_stopped_at_its_time_limit_is_recorded_as_a_timeout_by_its_crawl(
     assert (run["id"], run["status"], run["first_error"]) == (summary.run_id, "timeout", message)
 
 
+def test_a_stop_as_the_crawl_starts_leaves_a_closed_run_or_none(tmp_path: Path):
+    """Ctrl-C or SIGTERM at the very start of `wixarchive crawl`. While its crawler was still
+    importing Scrapy (about a second), a stop killed it outright (no result: the site said
+    "ended without a result"), or raised KeyboardInterrupt there (a traceback on the terminal,
+    or the site reported and recorded as "failed"); one that came just as its sites opened was
+    lost on them, and the crawl never ended. Now the crawler holds stops back until it can
+    act on them: each stop leaves either no run (the command itself was not yet listening) or
+    one run, closed as interrupted; never a `running` one, a failure, or a crawler's
+    traceback."""
+    with serve_blog(SampleBlog(seed=37, post_count=6)) as server:
+        for number, (signum, delay) in enumerate(
+                [(signal.SIGTERM, 0), (signal.SIGINT, 0.05), (signal.SIGTERM, 0.1),
+                 (signal.SIGINT, 0.2), (signal.SIGTERM, 0.5), (signal.SIGINT, 0.5),
+                 (signal.SIGINT, 0.8)]):
+            db = tmp_path / f"archive{number}.db"
+            Archive.open(db).close()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                 "--no-media", "--delay", "0.3"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(delay)
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=120)
+            case = (signum.name, delay, proc.returncode, out, err)
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                runs = conn.execute("SELECT status FROM crawl_runs").fetchall()
+            if "Stopping" in err:  # the command passed the stop on to its crawler
+                assert "Traceback" not in err, case
+                assert proc.returncode == 130 and runs == [("interrupted",)], case
+            else:  # stopped before it listened (Python's own start-up): it started no crawl
+                assert proc.returncode in (-signum, 1) and runs == [], case
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -244,15 +244,22 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
     if threading.current_thread() is not threading.main_thread():
         yield children.append
         return
+    stopped: list[bool] = []
 
     def forward(signum: int, frame: object) -> None:
+        stopped.append(True)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
 
+    def started(child: subprocess.Popen[bytes]) -> None:
+        children.append(child)
+        if stopped:  # the Ctrl-C came while the crawler was being started
+            child.send_signal(signal.SIGINT)
+
     previous = signal.signal(signal.SIGINT, forward)
     try:
-        yield children.append
+        yield started
     finally:
         signal.signal(signal.SIGINT, previous)
 
