@@ -43,6 +43,8 @@ EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as she
 # of 16: 2.2x), so the cap is set well above a typical list, and below the point (40 at once on
 # the loaded machine: 1.7x) where the one loop starts to be the limit. Lower it on a small VM.
 DEFAULT_PARALLEL = 32
+# Held (blocked) in a crawler from its start until its stop handlers are in place (crawler.run).
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
@@ -89,7 +91,8 @@ def media_overrides(media: dict[str, Any]) -> dict[str, Any]:
 def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
               timeout: float | None = None, grace: float = GRACE_SECONDS,
-              lines: tuple[int, Callable[[bytes], None]] | None = None) -> tuple[int, bool]:
+              lines: tuple[int, Callable[[bytes], None]] | None = None,
+              hold_stops: bool = False) -> tuple[int, bool]:
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
     The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
@@ -98,9 +101,19 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
     `grace` seconds. However it ends, the next crawl archives what it missed. With `lines`
     (a pipe's read end and a callback), each line the child writes to that pipe is passed on
     while it runs.
+
+    With `hold_stops` (a `python -m crawler.run`), the child starts with SIGINT and SIGTERM
+    held (a signal mask is inherited), and lets them in once Scrapy's handlers are in place:
+    a stop sent while it starts (it imports Scrapy for about a second) then stops it cleanly,
+    where it killed it outright (no result) or raised KeyboardInterrupt anywhere (a traceback,
+    or the site "failed").
     """
-    proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, pass_fds=tuple(pass_fds),
-                            start_new_session=True)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS if hold_stops else set())
+    try:
+        proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL,
+                                pass_fds=tuple(pass_fds), start_new_session=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # this thread's stops arrive now
     try:
         if on_start:
             on_start(proc)
@@ -205,7 +218,8 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
         try:
             returncode, timed_out = run_child(
                 command, pass_fds=[write_fd, lifeline_fd, jobs_file.fileno(), *lock_fds],
-                on_start=started, timeout=timeout, grace=grace, lines=(read_fd, take))
+                on_start=started, timeout=timeout, grace=grace, lines=(read_fd, take),
+                hold_stops=True)
         finally:
             for fd in [read_fd, lifeline_keep, *open_fds]:  # open_fds: Popen failed first
                 os.close(fd)

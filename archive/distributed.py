@@ -36,7 +36,7 @@ from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
-from crawler.summary import summarize
+from crawler.summary import TIME_LIMIT, summarize
 
 # Results stored per transaction at most, by count and by size (a real Wix page and its capture
 # are ~0.8 MB: a batch must not hold hundreds of them in memory at once).
@@ -44,7 +44,6 @@ BATCH = 200
 BATCH_BYTES = 48 * 2**20
 POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
-TIME_LIMIT = "time_limit"  # crawler.downloader.time_limit.REASON (imports Scrapy)
 DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
@@ -322,8 +321,7 @@ class RedisWriter:
                     # for (results still on their way are stored, not counted).
                     self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
                     del active[url]
-                    finish(site, TIME_LIMIT, f"stopped at its {site.job.time_limit:g} s time "
-                           "limit; the next run resumes it")
+                    finish(site, TIME_LIMIT)
                 elif pending.get(url, 0) > 0:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
@@ -477,7 +475,8 @@ class RedisWriter:
                 if (known.deleted_at is None and url not in site.sitemap_urls
                         and archive.mark_deleted(url, when=when)):
                     site.count("wixarchive/deleted")
-        summary = summarize(site.job.url, site.stats, reason, site.errors)
+        summary = summarize(site.job.url, site.stats, reason, site.errors,
+                            time_limit=site.job.time_limit or 0)
         if message:
             summary.message = message
         summary.started_at, summary.finished_at = site.started_at, _now()

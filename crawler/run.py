@@ -18,6 +18,7 @@ import resource
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,10 @@ from crawler.summary import CrawlSummary
 # enforced. Any delay makes it start one request per slot turn, which restores the limit; a
 # millisecond costs nothing measurable.
 MIN_DOWNLOAD_DELAY = 0.001
+# While the sites open, how often to look whether a stop held back may be let in, and for how
+# long at most (_let_stops_in).
+OPENING_LOOK = 0.02
+OPENING_GUARD = 30.0
 CALLER_GONE = ("The command that started this crawl has exited: stopping, finishing the pages "
                "under way and saving them\n")
 
@@ -147,6 +152,24 @@ def _watch_lifeline(fd: int, process: _SitesProcess) -> None:
             reactor.callFromThread(process.stop_for_lost_caller)  # type: ignore[attr-defined]
 
     threading.Thread(target=wait, name="wixarchive-lifeline", daemon=True).start()
+
+
+def _let_stops_in(process: _SitesProcess, deadline: float) -> None:
+    """archive.crawls starts this process with SIGINT and SIGTERM held (blocked): a stop sent
+    before Scrapy's handlers were installed (after the reactor's start) killed it outright, or
+    raised KeyboardInterrupt in whatever was importing or starting. They are let in once those
+    handlers are in place and every site started has its engine running: Scrapy's stop of a
+    crawler still opening does nothing, and that site then ran on, every request refused as
+    the crawl was stopping, and the process never ended. A stop already sent arrives now, and
+    stops the crawl as any later one does. (`deadline`: a guard only, let in by then.)"""
+    from twisted.internet import reactor
+
+    opening = [crawler for crawler in process.crawlers
+               if not getattr(getattr(crawler, "engine", None), "running", False)]
+    if opening and time.monotonic() < deadline:
+        reactor.callLater(OPENING_LOOK, _let_stops_in, process, deadline)  # type: ignore[attr-defined]
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _closing(crawler: Any) -> bool:
@@ -261,8 +284,13 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
 
     start_next()
     if active:
+        from twisted.internet import reactor  # installed by the CrawlerProcess
+
         if lifeline_fd is not None:
             _watch_lifeline(lifeline_fd, process)
+        # After every startup trigger, Scrapy's installing its signal handlers included.
+        reactor.callWhenRunning(reactor.callLater, 0, _let_stops_in,  # type: ignore[attr-defined]
+                                process, time.monotonic() + OPENING_GUARD)
         process.start()
     for job in waiting:  # stopped before their turn
         on_result(CrawlSummary(site=job.url, status="interrupted",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from archive.schedule.due import format_duration
 from crawler.discover.urls import is_post_url
 
 # recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
@@ -16,12 +18,15 @@ POSTS = ("new", "changed", "unchanged", "recaptured")  # the posts a run archive
 THROTTLED = "throttled"
 FAILING = "failing"
 STOPPED_EARLY = (THROTTLED, FAILING)
+# The close reason of a crawl stopped at its time limit (crawler.downloader.time_limit): the run
+# is recorded as `timeout` by the crawl itself, in the same write that closes it.
+TIME_LIMIT = "time_limit"
 
 
 @dataclass
 class CrawlSummary:
     site: str
-    status: str  # "ok", "partial" (some pages failed), "failed", "interrupted"
+    status: str  # "ok", "partial" (some pages failed), "failed", "timeout", "interrupted"
     message: str
     pages_fetched: int = 0
     requests: int = 0
@@ -37,10 +42,12 @@ class CrawlSummary:
         return sum(self.counts.get(k, 0) for k in POSTS)
 
     def recorded_errors(self) -> list[str]:
-        """The errors kept with the run. A failed run's message comes first: it says why no
-        post was archived ("does not look like a Wix site", "could not reach"), where its
-        first error may be only a robots.txt 404; `wixarchive runs` shows that first one."""
-        return [self.message, *self.errors] if self.status == "failed" else self.errors
+        """The errors kept with the run. A failed or timed-out run's message comes first: it
+        says why no post (or not every post) was archived ("does not look like a Wix site",
+        "could not reach", "stopped at its 30m time limit"), where its first error may be only a
+        robots.txt 404; `wixarchive runs` shows that first one."""
+        return ([self.message, *self.errors] if self.status in ("failed", "timeout")
+                else self.errors)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -79,8 +86,17 @@ def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
     return (failed, sum(tried.values())) if failed else None
 
 
-def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) -> CrawlSummary:
-    """Decide the run's status from Scrapy's stats and the spider's error list."""
+def time_limit_text(seconds: float) -> str:
+    """A time limit as the sites file writes it ("30m", "1h30m"); "2.5s" below whole seconds."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    return format_duration(timedelta(seconds=seconds))
+
+
+def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], *,
+              time_limit: float = 0) -> CrawlSummary:
+    """Decide the run's status from Scrapy's stats and the spider's error list; `time_limit`
+    (seconds) is the site's, named when it stopped the crawl."""
     counts = {k: int(stats.get(f"wixarchive/{k}", 0)) for k in OUTCOMES}
     counts["failed"] += int(stats.get("wixarchive/fetch_errors", 0))
     # Posts whose body no known layout gave (extracted generically): a new Wix layout to check.
@@ -92,10 +108,16 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
                            requests=int(stats.get("downloader/request_count", 0)))
     posts = summary.posts
     stopped_early = reason.startswith(STOPPED_EARLY)
-    if reason not in ("finished", "unreachable") and not stopped_early:
+    if reason == TIME_LIMIT:
+        # Resumed by the next run, as an interrupted one; a failure as to the schedule's backoff
+        # (a site that hangs on every crawl is not retried at once, for ever).
+        summary.status = "timeout"
+        summary.message = (f"stopped at its {time_limit_text(time_limit)} time limit after "
+                           f"{posts} posts; the next run resumes it")
+    elif reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
-    elif posts == 0:
+    elif posts == 0 and not counts["deleted"]:
         summary.status = "failed"
         unreachable = _unreachable(stats, errors)
         if stopped_early:
@@ -112,7 +134,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str]) 
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
-    else:
+    else:  # posts archived, or every post the archive held now gone from the site
         if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"
         summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "

@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import wixarchive
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate, Response
-from tests.processes import crawler_command, running, wait_until, write_lock
+from tests.processes import HangingServer, crawler_command, running, wait_until, write_lock
 
 
 def _versions(db: Path) -> list[tuple[int | None]]:
@@ -94,7 +95,9 @@ DISCOVERY = ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog")
 def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_path: Path):
     """Every request answered HTTP 500, or a TLS handshake with a server speaking plain HTTP:
     the summary said "no Wix blog posts found …", and the TLS errors were reprs of Twisted
-    Failures. Now it says why the site could not be reached, in one readable line."""
+    Failures. Now it says why the site could not be reached, in one readable line. A TLS
+    failure on robots.txt also ends the site's discovery there: its sitemap, feed and listing
+    were each tried in turn (4 tries each), failing the same way."""
     db = tmp_path / "archive.db"
     Archive.open(db).close()
     with serve_blog(SampleBlog(seed=33, post_count=3), host="127.0.0.4") as server:
@@ -109,6 +112,8 @@ def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_pat
         f"could not reach {tls['site']}: TLS handshake failed (wrong version number — is the "
         "site plain http?)"), tls
     assert all("<" not in error and "\n" not in error for error in tls["errors"]), tls
+    assert [error.split(": ", 1)[0] for error in tls["errors"]] == [f"{tls['site']}robots.txt"]
+    assert tls["requests"] <= 8, tls  # robots.txt's tries alone (Scrapy's own and the spider's)
     first_errors = [run["first_error"] for run in _runs(db)]
     assert first_errors == [tls["message"], down["message"]]
 
@@ -127,6 +132,100 @@ def test_a_missing_page_fails_the_run_only_when_it_is_the_url_given(tmp_path: Pa
     assert (no_robots["status"], no_robots["counts"]["failed"]) == ("ok", 0), no_robots
     assert no_robots["errors"] == [f"{server.url}/robots.txt: HTTP 404"]
     assert [(run["status"], run["failed"]) for run in _runs(db)] == [("ok", 0), ("partial", 1)]
+
+
+def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
+    """One `python -m crawler.run` for every site (without images): each site's summary."""
+    command = crawler_command(urls[0], db, "LOG_LEVEL=CRITICAL", "WIXARCHIVE_MEDIA=false")
+    at = command.index(urls[0]) + 1
+    command[at:at] = [*urls[1:], "--parallel", str(len(urls))]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    return {summary["site"]: summary for summary in json.loads(result.stdout)}
+
+
+def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
+    """Every post of an archived site removed: it still answers, its sitemap and feed list no
+    post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",
+    and the deletions were not recorded. Now they are, and the run is ok, "N deleted". A site
+    never archived that has no post still fails as before."""
+    emptied, gone, empty = (SampleBlog(seed=34, post_count=3), SampleBlog(seed=35, post_count=2),
+                            SampleBlog(seed=36, post_count=0))
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    with serve_blog(emptied) as first, serve_blog(gone) as second, serve_blog(empty) as third:
+        sites = [first.url + "/", second.url + "/", third.url + "/"]
+        before = _crawl_sites(sites[:2], db)
+        assert [before[site]["counts"]["new"] for site in sites[:2]] == [3, 2], before
+        for post in list(emptied.posts):
+            emptied.delete_post(post.slug)
+        for post in list(gone.posts):  # listed as changed by the sitemap, but gone
+            gone.edit_post(post.slug, title="Moved away")
+            second.overrides[post.url_path] = Response(404, b"Not found")
+        after = _crawl_sites(sites, db)
+    for site, deleted in zip(sites[:2], (3, 2), strict=True):
+        assert after[site]["status"] == "ok", after[site]
+        assert after[site]["message"] == (f"0 posts: 0 new, 0 changed, 0 unchanged, "
+                                          f"{deleted} deleted"), after[site]
+    assert after[sites[2]]["status"] == "failed"
+    assert after[sites[2]]["message"].startswith(f"no Wix blog posts found at {sites[2]}")
+    runs = {run["site"]: run for run in _runs(db) if run["id"] in
+            {summary["run_id"] for summary in after.values()}}
+    assert [(runs[site]["status"], runs[site]["deleted"]) for site in sites] == [
+        ("ok", 3), ("ok", 2), ("failed", 0)]
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        assert conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone() \
+            == (0,)
+
+
+def test_a_site_stopped_at_its_time_limit_is_recorded_as_a_timeout_by_its_crawl(
+        tmp_path: Path):
+    """The crawl process closed the run of a site stopped at its time limit as `interrupted`;
+    only `run-due`, on reading its result, rewrote it as `timeout`, in a second write. Between
+    the two the run read `interrupted` (due at once, not failing), and it stayed so when that
+    write did not happen: the archive busy, the runner stopped, or a crawl with a time limit from
+    Python (wixarchive.crawl), which has no runner. The crawl records the timeout itself now."""
+    db = tmp_path / "archive.db"
+    with HangingServer("127.0.0.1") as hanging:
+        (summary,) = wixarchive.crawl(hanging.url, db, time_limit=2)
+    assert summary.status == "timeout", summary
+    message = "stopped at its 2s time limit after 0 posts; the next run resumes it"
+    assert summary.message == message
+    (run,) = _runs(db)
+    assert (run["id"], run["status"], run["first_error"]) == (summary.run_id, "timeout", message)
+
+
+def test_a_stop_as_the_crawl_starts_leaves_a_closed_run_or_none(tmp_path: Path):
+    """Ctrl-C or SIGTERM at the very start of `wixarchive crawl`. While its crawler was still
+    importing Scrapy (about a second), a stop killed it outright (no result: the site said
+    "ended without a result"), or raised KeyboardInterrupt there (a traceback on the terminal,
+    or the site reported and recorded as "failed"); one that came just as its sites opened was
+    lost on them, and the crawl never ended. Now the crawler holds stops back until it can
+    act on them: each stop leaves either no run (the command itself was not yet listening) or
+    one run, closed as interrupted; never a `running` one, a failure, or a crawler's
+    traceback."""
+    with serve_blog(SampleBlog(seed=37, post_count=6)) as server:
+        for number, (signum, delay) in enumerate(
+                [(signal.SIGTERM, 0), (signal.SIGINT, 0.05), (signal.SIGTERM, 0.1),
+                 (signal.SIGINT, 0.2), (signal.SIGTERM, 0.5), (signal.SIGINT, 0.5),
+                 (signal.SIGINT, 0.8)]):
+            db = tmp_path / f"archive{number}.db"
+            Archive.open(db).close()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                 "--no-media", "--delay", "0.3"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(delay)
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=120)
+            case = (signum.name, delay, proc.returncode, out, err)
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                runs = conn.execute("SELECT status FROM crawl_runs").fetchall()
+            if "Stopping" in err:  # the command passed the stop on to its crawler
+                assert "Traceback" not in err, case
+                assert proc.returncode == 130 and runs == [("interrupted",)], case
+            else:  # stopped before it listened (Python's own start-up): it started no crawl
+                assert proc.returncode in (-signum, 1) and runs == [], case
 
 
 def _free_port() -> int:

@@ -244,15 +244,22 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
     if threading.current_thread() is not threading.main_thread():
         yield children.append
         return
+    stopped: list[bool] = []
 
     def forward(signum: int, frame: object) -> None:
+        stopped.append(True)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
 
+    def started(child: subprocess.Popen[bytes]) -> None:
+        children.append(child)
+        if stopped:  # the Ctrl-C came while the crawler was being started
+            child.send_signal(signal.SIGINT)
+
     previous = signal.signal(signal.SIGINT, forward)
     try:
-        yield children.append
+        yield started
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -264,8 +271,8 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
           time_limit: float | None = None, parallel: int | None = None) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
     site, in the order given (a site listed twice is crawled, and summarized, once): status
-    "ok", "partial", "failed" or "interrupted", counts of new/changed/unchanged/deleted posts,
-    errors. Re-crawls fetch only what changed.
+    "ok", "partial", "failed", "timeout" (stopped at `time_limit`) or "interrupted", counts of
+    new/changed/unchanged/deleted posts, errors. Re-crawls fetch only what changed.
 
     The sites are crawled together in one child process (`python -m crawler.run`, as
     `wixarchive crawl` does), `parallel` at a time (default 32), each with its own politeness
@@ -315,7 +322,8 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         for _, lock, _ in jobs:
             lock.release()
     done = [s for s in summaries if s is not None]
-    if any(s.posts for s in done) and not any(s.status == "interrupted" for s in done):
+    if any(s.posts for s in done) and not any(s.status in ("interrupted", "timeout")
+                                              for s in done):
         with Archive.open(path) as archive:
             archive.refresh_search_stats_if_stale()
     return done

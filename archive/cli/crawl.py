@@ -154,11 +154,17 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
         running = [proc for proc in child if proc.poll() is None]
         for proc in running:
             proc.send_signal(signum)
-        if running and not stops:
-            stops.append(signum)
-            # Said once the crawler has the signal, so whoever reads it knows the stop is under
-            # way. os.write: a signal handler must not re-enter sys.stderr's buffer.
+        if not stops:
+            stops.append(signum)  # one that came before the crawler started is sent it then
+            # Said once the crawler has the signal (or will have it as it starts), so whoever
+            # reads it knows the stop is under way. os.write: a signal handler must not re-enter
+            # sys.stderr's buffer.
             os.write(2, STOPPING.encode())
+
+    def started(proc: subprocess.Popen[bytes]) -> None:
+        child.append(proc)
+        if stops:  # the stop came while the crawler was being started
+            proc.send_signal(stops[0])
 
     def ended(index: int, summary: dict[str, Any]) -> None:
         locked[index][1].release()
@@ -168,7 +174,7 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
                 for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         return crawl_sites([SiteCrawl(url, lock_fd=lock.fd) for url, lock in locked], db,
-                           overrides, parallel=parallel, on_start=child.append, on_result=ended)
+                           overrides, parallel=parallel, on_start=started, on_result=ended)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -379,25 +379,22 @@ class Runner:
             return self._outcome(site, "skipped", "not started: stopping")
         status = summary.get("status", "failed")
         message = summary.get("message") or status
-        timed_out = bool(summary.get("timed_out")) and status == "interrupted"
-        if timed_out:
+        if summary.get("timed_out") and status == "interrupted":
+            # The crawl process itself was stopped at the time limit (crawl_sites' last
+            # resort), with no summary of the site: recorded below as the crawler records a
+            # site stopped at its limit, a timeout, its reason first (a site that hangs on every
+            # crawl counts as failing and is retried with backoff).
             status = "timeout"
             message = (f"stopped at its {format_duration(site.timeout)} time limit after "
                        f"{summary.get('posts', 0)} posts; the next run resumes it")
-            # Recorded as such (the crawler records it as interrupted), its reason first: a
-            # site that hangs on every crawl counts as failing and is retried with backoff.
             summary = {**summary, "status": status,
                        "errors": [message, *(summary.get("errors") or [])]}
+        # The crawler closes its run itself (a timeout included, in the one write that closes
+        # it: nothing here rewrites it later); only a run it never recorded is recorded here.
         run_id = summary.get("run_id")
         try:
             if run_id is None:
                 run_id = self._record(site, summary, before, started)
-            elif timed_out:
-                with Archive.open(self.db, create=False) as archive:
-                    archive.finish_run(run_id, status=status, errors=summary["errors"],
-                                       counts={**(summary.get("counts") or {}),
-                                               "pages": summary.get("pages_fetched", 0)},
-                                       finished_at=summary.get("finished_at"))
         except ArchiveError as exc:
             message += f" (not recorded in the history: {exc})"
         outcome = self._outcome(site, status, message)

@@ -21,6 +21,7 @@ class FeedItem:
 class ParsedFeed:
     blog_home: str | None  # <channel><link>: where the blog's listing lives (/blog, /news, ...)
     items: list[FeedItem]
+    is_feed: bool = False  # an RSS <channel> was found (even one with no item)
 
 
 def _iso(rfc822: str | None) -> str | None:
@@ -49,4 +50,4 @@ def parse_feed(body: bytes) -> ParsedFeed:
         if link:
             guid = (item.findtext("guid") or "").strip() or None
             items.append(FeedItem(link=link, guid=guid, published=_iso(item.findtext("pubDate"))))
-    return ParsedFeed(blog_home=home, items=items)
+    return ParsedFeed(blog_home=home, items=items, is_feed=True)

@@ -45,7 +45,7 @@ from crawler.discover.urls import in_any_site, moved_root, normalize_url
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
-from crawler.downloader.failures import describe
+from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
@@ -256,7 +256,7 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found()
         self._failed(found, request.url, failure)
         children: list[scrapy.Request] = []
-        if failure.check(*CONNECTION_ERRORS):
+        if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
             found["unreachable"] = True  # no other page of it would answer either
         else:
             response = getattr(failure.value, "response", None)

@@ -82,6 +82,13 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     return " ".join(str(exc).split()) or failure.type.__name__
 
 
+def tls_failed(failure: Failure) -> bool:
+    """Whether the request failed in its TLS handshake: the host answers, but not as an https
+    site (plain HTTP on that port, a broken certificate setup), so no other page of it will."""
+    failed = _response_failed(failure.value)
+    return failed is not None and _tls_problem(failed) is not None
+
+
 def _response_failed(exc: BaseException | None) -> ResponseFailed | None:
     """Twisted's ResponseFailed behind `exc`: Scrapy >= 2.14 raises it wrapped in its own
     DownloadFailedError, whose message is only the repr of the Failures inside."""

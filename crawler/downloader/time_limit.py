@@ -18,7 +18,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
-REASON = "time_limit"  # the spider's close reason when the limit stops it
+from crawler.summary import TIME_LIMIT as REASON  # the spider's close reason at the limit
+
 SLACK = 0.5  # seconds a download may run past the limit before it is cut off
 
 

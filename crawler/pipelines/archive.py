@@ -138,7 +138,8 @@ class ArchivePipeline:
         except ArchiveError as exc:  # the archive busy past its timeout, say
             spider.errors.append(f"posts gone from the sitemap not marked deleted ({exc}); "
                                  "the next crawl marks them")
-        summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors)
+        summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors,
+                            time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"))
         summary.started_at, summary.finished_at = self.started_at, _now()
         try:
             await asyncio.to_thread(self._record_run, spider.site, summary)

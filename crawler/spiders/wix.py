@@ -40,7 +40,7 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
-from crawler.downloader.failures import describe
+from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import FetchedPage, GonePost, MediaOutcome, MediaOutcomes, UnchangedPost
@@ -106,6 +106,9 @@ class WixBlogSpider(scrapy.Spider):
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
         self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
+        self.sitemaps_read = 0  # sitemaps that answered (see gone_from_sitemap)
+        self.empty_feed = False  # the blog feed answered, as a feed, and listed no post
+        self.posts_requested = 0  # post pages asked for, whatever found them
         self.listings_requested: set[str] = set()
         self.listings_capped = False
         self.errors: list[str] = []
@@ -153,9 +156,10 @@ class WixBlogSpider(scrapy.Spider):
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
         self.on_error(failure)
-        if failure.check(*CONNECTION_ERRORS):
+        if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
             # robots.txt is the first request: if the host cannot be reached after the
-            # retries, no other page of it will be either.
+            # retries (refused, no DNS name, no answer, no TLS handshake), no other page of it
+            # will be either; its sitemaps, feed and listing would each fail the same way.
             raise CloseSpider(UNREACHABLE)
         response = getattr(failure.value, "response", None)
         if response is not None:
@@ -215,6 +219,7 @@ class WixBlogSpider(scrapy.Spider):
         return self._sitemap_done()
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self.sitemaps_read += 1
         yield from self._parse_sitemap_entries(response)
         yield from self._sitemap_done()
 
@@ -248,6 +253,7 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         feed = parse_feed(response.body)
+        self.empty_feed = feed.is_feed and not feed.items
         if feed.blog_home and self._in_site(feed.blog_home):
             self.blog_home = feed.blog_home
         for item in feed.items:
@@ -416,6 +422,7 @@ class WixBlogSpider(scrapy.Spider):
     # -- fetch and extract -----------------------------------------------------------------
 
     def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
+        self.posts_requested += 1
         headers = {}
         known = self.known.get(normalize_url(url))
         if known and known.deleted_at is None and normalize_url(url) not in self.recapture:
@@ -460,8 +467,16 @@ class WixBlogSpider(scrapy.Spider):
         )
 
     def gone_from_sitemap(self) -> list[str]:
-        """Archived posts missing from a sitemap read in full: deleted on the site."""
-        if not self.sitemap_urls or self.sitemap_failed:
+        """Archived posts missing from a sitemap read in full: deleted on the site.
+
+        A site that now lists no post at all had every post removed only while it is still
+        recognisably the same Wix blog: its sitemaps answered and were read in full, its blog
+        feed answered as a feed with no item, and no listing page showed a post. A site that
+        is down, half-broken or no longer a Wix blog gets none of that, and deletes nothing."""
+        if self.sitemap_failed:
+            return []
+        emptied = self.sitemaps_read > 0 and self.empty_feed and not self.posts_requested
+        if not self.sitemap_urls and not emptied:
             return []
         return [url for url, known in self.known.items()
                 if known.deleted_at is None and url not in self.sitemap_urls]
