@@ -727,6 +727,7 @@ def test_updated_lines(line: str, value: str) -> None:
     "1 weergave0 opmerkingen",
     "12 Aufrufe0 Kommentare", "3 visualizaciones0 comentarios", "8 visualizações0 comentários",
     "5 zobrazení0 komentářů", "مشاهدة واحدة (١)٠ تعليق", "27 views", "0 comments",
+    "조회수 12회댓글 0개", "조회수 12회 댓글 3개", "댓글 0개",
 ])
 def test_counters(line: str) -> None:
     assert v.COUNTERS.match(line)
@@ -753,7 +754,7 @@ def test_comment_lookalikes_at_the_end_are_content(line: str) -> None:
     ("Aktuelle Beiträge", "Alle ansehen"),
     ("Entradas recientes", "Ver todo"), ("Posts recentes", "Ver tudo"),
     ("Recente blogposts", "Alles weergeven"), ("Nejnovější příspěvky", "Zobrazit vše"),
-    ("أحدث منشورات", "عرض الكل"),
+    ("أحدث منشورات", "عرض الكل"), ("최근 게시물", "전체 보기"),
 ])
 def test_recent_posts_region(recent: str, see_all: str) -> None:
     text = f"Title\n- Jun 4\n- 2 min read\nBody one.\nBody two.\n{recent}\n{see_all}\nCard title\n"

@@ -2,7 +2,8 @@
 
 Wix renders its UI strings in the visitor's (or crawler's) locale, not the post's language, so every
 pattern accepts every language at once. The data comes from ../shared/reference/wix-text-chrome.md
-and wix-dom.md, extended to the locales Wix ships (en, fr, de, es, pt, nl, cs, it, ar, pl).
+and wix-dom.md, extended to the locales Wix ships (en, fr, de, es, pt, nl, cs, it, ar, pl; the post
+footer's and recent posts' strings in ko too).
 
 Every pattern here matches a WHOLE line (after the cleaner strips bullets and blanks): nothing in
 this module is a keyword filter, because real posts talk about comments, blogs, Wix and Facebook.
@@ -235,8 +236,14 @@ LIKE_WORDS = ["like", "likes", "j'aime", "Gefällt mir", "me gusta", "curtida", 
               "vind-ik-leuks", "To se mi líbí", "mi piace", "إعجاب", "إعجابات"]
 _VIEWS = rf"(?:{D}+\s*(?:{_alt(VIEW_WORDS)})|(?:{_alt(VIEW_WORDS)})(?:\s+واحدة)?\s*\(\s*{D}+\s*\))"
 _COMMENTS = rf"(?:{D}+\s*(?:{_alt(COMMENT_WORDS)}))"
-# "12 views0 comments" (glued), "42 vues 0 commentaire", "مشاهدة واحدة (١)٠ تعليق", "0 comments".
-COUNTERS = re.compile(rf"^(?:{_VIEWS}\s*(?:{_COMMENTS})?|{_COMMENTS})$", re.IGNORECASE)
+# Korean puts its word before the number and a counter after it: "조회수 12회", "댓글 0개".
+_VIEWS_KO = rf"조회수\s*{D}+\s*회"
+_COMMENTS_KO = rf"댓글\s*{D}+\s*개"
+# "12 views0 comments" (glued), "42 vues 0 commentaire", "مشاهدة واحدة (١)٠ تعليق", "0 comments",
+# "조회수 12회댓글 0개".
+COUNTERS = re.compile(
+    rf"^(?:{_VIEWS}\s*(?:{_COMMENTS})?|{_COMMENTS}|{_VIEWS_KO}\s*(?:{_COMMENTS_KO})?|{_COMMENTS_KO})$",
+    re.IGNORECASE)
 LIKE_COUNT = re.compile(rf"^{D}+\s*(?:{_alt(LIKE_WORDS)})\.?$", re.IGNORECASE)
 LIKED = [
     "Post not marked as liked", "Post marked as liked", "Vous n'aimez plus ce post",
@@ -281,12 +288,12 @@ RECENT_POSTS = [
     "Posts recentes", "Publicações recentes", "Posts relacionados", "Recente blogposts",
     "Recente berichten", "Gerelateerde berichten", "Nejnovější příspěvky",
     "Související příspěvky", "Post recenti", "Articoli recenti", "Najnowsze posty",
-    "أحدث منشورات", "أحدث المنشورات", "منشورات ذات صلة",
+    "أحدث منشورات", "أحدث المنشورات", "منشورات ذات صلة", "최근 게시물",
 ]
 SEE_ALL = [
     "See All", "Voir tout", "Tout afficher", "Tout voir", "Alle ansehen", "Alle anzeigen",
     "Ver todo", "Ver todos", "Ver tudo", "Alles weergeven", "Alles bekijken", "Zobrazit vše",
-    "Vedi tutti", "Mostra tutto", "Zobacz wszystkie", "عرض الكل",
+    "Vedi tutti", "Mostra tutto", "Zobacz wszystkie", "عرض الكل", "전체 보기",
 ]
 TAGS_LABELS = ["Tags", "Tag", "Étiquettes", "Mots-clés", "Mots clés", "Schlagwörter", "Etiquetas",
                "Štítky", "Tagi", "الوسوم"]

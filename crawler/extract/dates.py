@@ -8,7 +8,9 @@ JavaScript `Date.toString()` form in their meta and JSON-LD:
 
 Parsing is left to python-dateutil (machine forms) and dateparser (localised display dates,
 ~200 languages), both already installed with trafilatura's htmldate; no hand-written month
-tables here.
+tables here. Dates in numbers, and the month names Wix prints where dateparser lacks them or the
+page names no language it knows, are read by crawler.clean.dates, as `wixarchive clean` reads
+them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cache
 
 # ISO 8601 as Wix writes it: kept verbatim when valid (the archive stores what the page says).
 _ISO = re.compile(
@@ -123,7 +126,8 @@ _MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", 
 def parse_display_date(value: str | None, language: str | None = None) -> str | None:
     """A visible, localised date ("24 de julio de 2024", "Jul 24, 2024") as an ISO day.
 
-    Only dates that name their year are read; None otherwise.
+    Only dates that name their year are read; None otherwise. A language code no parser knows
+    ("xx") never fails the page: the date is read as if none were declared.
     """
     if not isinstance(value, str) or len(value) > 60:
         return None
@@ -131,18 +135,52 @@ def parse_display_date(value: str | None, language: str | None = None) -> str | 
     value = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in value)
     if not _YEAR.search(value):
         return None
-    english = _dateutil_day(value)  # fast path: English display dates ("Jul 24, 2024")
-    if english is not None:
+    # Fast path: English display dates ("Jul 24, 2024"). Never a date in numbers only, which
+    # dateutil reads month first whatever the locale.
+    if any(c.isalpha() for c in value) and (english := _dateutil_day(value)) is not None:
         return english.isoformat()
+    # Imported here, as in looks_like_date: the rules the dump cleaner reads dates by, the
+    # order of a date in numbers in each locale ("03.01.2024", "3/1/2024") and Wix's month names.
+    from crawler.clean.dates import is_numeric_date, iso_date
+
+    if is_numeric_date(value.strip()):
+        return iso_date(value, language)
+    hint = _dateparser_language(language)
+    if hint is None and (day := iso_date(value)):
+        return day  # no language to go by: Wix's own forms before trying every locale
     # Imported here: dateparser loads its language data on first use, which only pages with
     # no machine-readable date pay for.
     import dateparser
 
-    languages = [language.split("-")[0].lower()] if language else None
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DATES_FROM": "past"}
     # The page's language only: trying every locale costs ~60 ms a call.
-    found = dateparser.parse(value, languages=languages, settings=settings)
-    return date(found.year, found.month, found.day).isoformat() if found else None
+    found = dateparser.parse(value, languages=[hint] if hint else None, settings=settings)
+    if found:
+        return date(found.year, found.month, found.day).isoformat()
+    # Abbreviations dateparser lacks ("3 בינו׳ 2024", as Wix writes Hebrew).
+    return iso_date(value) if hint else None
+
+
+# ISO 639 codes that were renamed, which pages still declare ("no" being Norwegian Bokmål in
+# practice): dateparser knows only the current ones.
+_LEGACY_LANGUAGES = {"no": "nb", "iw": "he", "in": "id", "ji": "yi", "mo": "ro", "sh": "sr-Latn"}
+
+
+def _dateparser_language(language: str | None) -> str | None:
+    """The page's language ("nb-NO", "iw", "no") as dateparser names it, or None when it
+    declares none or one dateparser does not know (which dateparser refuses with an error)."""
+    if not language:
+        return None
+    code = language.replace("_", "-").split("-")[0].strip().lower()
+    code = _LEGACY_LANGUAGES.get(code, code)
+    return code if code in _dateparser_languages() else None
+
+
+@cache
+def _dateparser_languages() -> frozenset[str]:
+    from dateparser.data.languages_info import language_order  # a list of codes, no data
+
+    return frozenset(language_order)
 
 
 def same_moment(first: str, second: str) -> bool:
@@ -176,9 +214,10 @@ def looks_like_date(value: str, language: str | None = None) -> bool:
         return True
     import dateparser  # see parse_display_date
 
-    languages = [language.split("-")[0].lower()] if language else None
+    hint = _dateparser_language(language)
     settings = {"REQUIRE_PARTS": ["day", "month"], "PREFER_DATES_FROM": "past"}
-    return dateparser.parse(value, languages=languages, settings=settings) is not None
+    return dateparser.parse(value, languages=[hint] if hint else None,
+                            settings=settings) is not None
 
 
 def _dateutil_day(value: str, need_year: bool = True) -> date | None:
