@@ -120,6 +120,16 @@ class SearchQuery:
     limit: int = 10
     offset: int = 0
 
+    def filtered(self) -> bool:
+        """Whether a filter narrows the posts: a query without words then lists them."""
+        return any((self.site, self.author, self.tag, self.category, self.since, self.until,
+                    self.lang)) or self.deleted != DELETED_CHOICES[0]
+
+
+# A query with neither words nor filters: what to say (the CLI names its options instead).
+NOTHING_ASKED = ("nothing to search for: give words to find, or a filter (site, author, tag, "
+                 "category, since, until, lang, deleted) to list its posts")
+
 
 def uses_fts_syntax(text: str) -> bool:
     return bool(_OPERATOR.search(text))
