@@ -7,9 +7,11 @@ The package, by stage of a query:
   query   what the user typed as an FTS5 MATCH expression, and the filters as SQL conditions;
   exact   exact bm25 ranking, filters applied while ranking;
   topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
-  casefold  full case folding: words the tokenizer folds short of casefold (ß, ligatures);
+  casefold  words the tokenizer folds short of casefold (ß, ligatures) or of fold_case (θάλασσα,
+            Ødegård, ١٢): their other spellings the index holds;
   stats   which units get a list, and ranking them (Archive.refresh_search_stats stores them);
   extend  extending the lists with the posts added or changed since;
+  listing   a search with no words but filters: the posts passing them, newest first;
 and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
   bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
   cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
@@ -159,6 +161,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None
+    if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
+        match = casefold.widen_syntax(conn, match)
     # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
     # "no matches", as it is for every command and function that takes a site.
     filters = filters_for(query, site_ids(conn, query.site))
