@@ -241,3 +241,15 @@ def test_ctrl_c_during_a_crawl_from_python_stops_it_cleanly_and_it_resumes(
         server.slow_paths.clear()
         [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False)
     assert summary.status == "ok" and summary.counts["new"] == 60 - stored
+
+
+def test_search_without_words_lists_the_filtered_posts_newest_first(
+        archive: wixarchive.Archive) -> None:
+    hits = wixarchive.search(archive, "", author="ann lee")
+    assert [h.title for h in hits] == ["Bread one", "Soup"]  # dated first, newest first
+    assert hits[0].snippet == "sourdough" and hits[0].rank == 0.0 and hits[0].highlights() == []
+    assert [h.title for h in wixarchive.search(archive, " ", deleted="only")] == ["Bread two"]
+    assert [h.title for h in wixarchive.search(archive, "", tag="baking", limit=1, offset=1)
+            ] == ["Bread one"]
+    with pytest.raises(wixarchive.SearchError, match="^nothing to search for: give words"):
+        wixarchive.search(archive, "")

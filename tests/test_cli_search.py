@@ -373,3 +373,27 @@ def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None
     assert run("check", "--db", str(path), "--repair").returncode == 0
     healthy = json.loads(run("check", "--db", str(path), "--json").stdout)
     assert healthy["ok"] is True and healthy["problems"] == [] and healthy["schema"] >= 1
+
+
+def test_a_filter_without_words_lists_its_posts_newest_first(db: Path) -> None:
+    listed = run("search", "--author", "bob", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("1. Breathing, with commas\n")
+    assert "Deuxième version: salutation plus lente." in listed.stdout  # its text's beginning
+    every = json.loads(run("search", "--site", "ann.wixsite", "--json", "--db", str(db)).stdout)
+    assert [hit["title"] for hit in every] == ["Sun salutation basics", "Breathing, with commas"]
+    assert [hit["highlights"] for hit in every] == [[], []]
+    assert [hit["rank"] for hit in every] == [0.0, 0.0]
+    older = run("search", "--until", "2023", "--csv", "--db", str(db))
+    assert [row["title"] for row in csv.DictReader(io.StringIO(older.stdout))] == [
+        "Breathing, with commas"]
+    none = run("search", "--tag", "nosuch", "--db", str(db))
+    assert none.returncode == 0 and none.stderr == "No matches.\n"
+
+
+def test_neither_words_nor_a_filter_is_a_one_line_error(db: Path) -> None:
+    result = run("search", "--db", str(db))
+    assert result.returncode == 1
+    assert result.stderr == ("Error: nothing to search for: give words to find, or a filter "
+                             "(--author, --tag, --category, --site, --since, --until, --lang, "
+                             "--deleted) to list its posts\n")

@@ -121,7 +121,7 @@ def test_fts_syntax_passes_through(archive: Archive, text: str, expected: list[s
     ('"unterminated', "malformed query"),
     ("colour:red AND sun", "unknown column"),
     ("title:(", "malformed query"),
-    ("   ", "empty search query"),
+    ("   ", "nothing to search for: give words to find, or a filter"),
     ("?? !!", "nothing to search for"),
 ])
 def test_bad_queries_raise_one_line_search_errors(archive: Archive, text: str,

@@ -3,6 +3,7 @@ in the query's words and in --author, --tag and --category, on a real archive fi
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
 from pathlib import Path
@@ -12,7 +13,7 @@ from outputs import wixarchive
 
 from archive.schema import FTS_TOKENIZE
 from archive.search import SearchQuery, search
-from archive.search.casefold import FULL_FOLDS, word_phrases
+from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, word_phrases
 from archive.search.query import fold_case
 from archive.store import Archive
 from crawler.extract.record import Article
@@ -101,7 +102,9 @@ def test_words_without_another_spelling_in_the_archive_are_searched_as_typed(db:
     with sqlite3.connect(db) as conn:
         assert word_phrases(conn, ["garten", "ein", "Fluss", "schön"]) == {}
         assert word_phrases(conn, ["STRASSE"]) == {"STRASSE": ["strasse", "straße"]}
-        assert word_phrases(conn, ["fine", "Fine"]) == {"fine": ["ﬁne"], "Fine": ["ﬁne"]}
+        # The word as typed is searched unlooked-up: a phrase of a term not held finds nothing.
+        assert word_phrases(conn, ["fine", "Fine"]) == {"fine": ["fine", "ﬁne"],
+                                                        "Fine": ["fine", "ﬁne"]}
 
 
 def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_longer() -> None:
@@ -121,3 +124,73 @@ def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_lon
             derived[folded] = derived.get(folded, "") + term
     assert {key: "".join(sorted(chars)) for key, chars in derived.items()} == {
         key: "".join(sorted(chars)) for key, chars in FULL_FOLDS.items()}
+
+
+@pytest.fixture(scope="module")
+def intl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("marks") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([
+            post("thalassa", "Ελληνικά: η θάλασσα", "Μια μέρα στη θάλασσα.", author="Νίκος"),
+            post("caps", "ΘΑΛΑΣΣΑ", "ΚΑΛΟΚΑΙΡΙ ΣΤΗ ΘΑΛΑΣΣΑ ΚΑΙ ΤΟ ΒΟΥΝΟ", author="Νίκος"),
+            post("summer", "Καλοκαίρι", "Ήλιος.", author="Νίκος"),
+            post("zoe", "Norsk", "Skrevet av Zoë Ødegård i Tromsø.", author="Zoë Ødegård"),
+            post("lodz", "Łódź", "Spacer po Łodzi.", author="Michał"),
+            post("arabic", "١٢ طريقة للحصول على المتابعين", "نصائح", author="أحمد الخطيب"),
+            post("twelve", "12 ways to grow", "Twelve tips.", author="Ann"),
+            post("yozh", "Ёжик", "Ёжик в тумане.", author="Юрий"),
+        ])
+    return path
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("θαλασσα", ["caps", "thalassa"]), ("θάλασσα", ["caps", "thalassa"]),
+    ("ΘΑΛΑΣΣΑ", ["caps", "thalassa"]),
+    ("καλοκαίρι", ["caps", "summer"]),  # the unmarked spelling alone is in a text: ΚΑΛΟΚΑΙΡΙ
+    ("ηλιος", ["summer"]), ("βουνό", ["caps"]), ("ΒΟΥΝΌ", ["caps"]),
+    ("odegard", ["zoe"]), ("ODEGARD", ["zoe"]), ("Ødegård", ["zoe"]), ("tromso", ["zoe"]),
+    ("lodz", ["lodz"]), ("michal", ["lodz"]),
+    ("12", ["arabic", "twelve"]), ("١٢", ["arabic", "twelve"]), ("۱۲", ["arabic", "twelve"]),
+    ("احمد", ["arabic"]), ("أحمد", ["arabic"]),
+    ("ежик", ["yozh"]), ("ёжик", ["yozh"]),
+])
+def test_marks_the_tokenizer_keeps_do_not_matter(intl: Path, typed: str,
+                                                 expected: list[str]) -> None:
+    with Archive.open(intl, readonly=True) as archive:
+        hits = search(archive, SearchQuery(typed))
+    assert sorted(hit.url.rsplit("/", 1)[1] for hit in hits) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("author:odegard", ["Norsk"]), ("author:احمد", ["١٢ طريقة للحصول على المتابعين"]),
+    ("title:θαλασσα", ["ΘΑΛΑΣΣΑ", "Ελληνικά: η θάλασσα"]), ("title:strasse", []),
+    ('"zoe odegard" OR title:lodz', ["Norsk", "Łódź"]), ("odeg*", []),
+    ("NEAR(zoe odegard)", []),  # NEAR takes phrases only: searched as typed
+])
+def test_fts_syntax_words_ignore_those_marks_too(intl: Path, typed: str,
+                                                 expected: list[str]) -> None:
+    assert titles(intl, typed) == sorted(expected)
+
+
+def test_fts_syntax_finds_sharp_s_from_ss(db: Path) -> None:
+    assert titles(db, "title:eins OR body:strasse") == ["Eins", "Zwei"]
+    assert titles(db, "tags:strasse") == ["Eins", "Zwei"]
+
+
+def test_author_option_and_author_column_agree(intl: Path) -> None:
+    for name in ("odegard", "احمد", "michal"):
+        option = wixarchive("search", "--author", name, "--json", "--db", str(intl), check=True)
+        column = wixarchive("search", f"author:{name}", "--json", "--db", str(intl), check=True)
+        assert len(json.loads(option.stdout)) == len(json.loads(column.stdout)) == 1, name
+
+
+def test_letter_variants_are_letters_the_tokenizer_keeps_and_queries_fold() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    for folded, variants in LETTER_VARIANTS.items():
+        for variant in variants:
+            conn.execute("INSERT INTO t(x) VALUES (?)", (variant,))
+            assert fold_case(variant) == fold_case(variant.upper()) == folded, variant
+    kept = {term for (term,) in conn.execute("SELECT term FROM v")}
+    assert kept == {variant for variants in LETTER_VARIANTS.values() for variant in variants}

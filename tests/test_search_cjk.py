@@ -155,6 +155,47 @@ def test_fts_syntax_mixing_cjk_and_other_words_reads_each_word_in_its_index(
     assert set(titles(db, query)) == expected
 
 
+@pytest.fixture(scope="module")
+def fields_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cjk_fields") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([
+            Article(url=f"{JA}/post/tagged", title="旅の記録", tags=["東京"],
+                    categories=["ｶﾌｪ"], body_text="京都に行きました。"),  # half-width カフェ
+            Article(url=f"{JA}/post/body", title="夜景", tags=["旅行"], categories=["旅"],
+                    body_text="東京のカフェで休みました。"),
+            Article(url=f"{JA}/post/author", title="日記", author="東京太郎",
+                    body_text="今日は雨でした。"),
+            Article(url=f"{JA}/post/title", title="東京の春", body_text="桜がきれいです。"),
+        ])
+    return path
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("tags:東京", {"旅の記録"}),  # not the posts with 東京 in their body, author or title
+    ("categories:カフェ", {"旅の記録"}),
+    ("author:東京", {"日記"}),
+    ("body:東京", {"夜景"}),
+    ("{tags author}: 東京", {"旅の記録", "日記"}),
+    ("-{tags title}: 東京", {"夜景", "日記"}),
+    ("tags:東京 OR title:春", {"旅の記録", "東京の春"}),
+    ("東京 NOT tags:東京", {"夜景", "日記", "東京の春"}),
+    ("tags:東京 AND 京都", {"旅の記録"}),
+    ("tags:東京 OR spring", {"旅の記録"}),  # mixed with a Latin word
+    ("body:NEAR(東京 カフェ)", {"夜景"}),
+    ("tags:NEAR(東京 カフェ)", set()),
+])
+def test_a_column_filter_on_a_cjk_word_keeps_to_that_field(fields_db: Path, query: str,
+                                                           expected: set[str]) -> None:
+    """The bigram index holds the author, tags, categories and body together: before, a filter
+    on one of them searched all four (`tags:東京` found every post with 東京 in its text)."""
+    assert set(titles(fields_db, query)) == expected
+
+
+def test_a_tag_column_filter_agrees_with_the_tag_option(fields_db: Path) -> None:
+    assert titles(fields_db, "tags:東京") == titles(fields_db, "東京", tag="東京")
+
+
 def test_fts_syntax_read_nowhere_else_stays_the_main_indexs(db: Path) -> None:
     assert titles(db, "Tokyo OR Kyoto") == ["Tokyo in spring"]
     assert titles(db, "東京 + 大阪") == []  # "+" is not read here: whole runs only, as before

@@ -224,6 +224,17 @@ def test_search_json_and_filters_match_the_cli(client: Client) -> None:
     assert '<option value="only" selected>only</option>' in form
 
 
+def test_search_page_with_a_filter_and_no_words_lists_its_posts_newest_first(
+        client: Client) -> None:
+    hits = client.get("/blogs/-/search.json?q=&author=bob").json()["hits"]
+    assert [hit["url"].rsplit("/", 1)[1] for hit in hits] == ["evening"]
+    assert hits[0]["snippet"] == "Remember breathing." and hits[0]["highlights"] == []
+    page = client.get("/blogs/-/search?author=bob").text
+    assert "Evening routine, revised" in page
+    empty = client.get("/blogs/-/search.json?q=&deleted=include")
+    assert empty.status_code == 200 and empty.json()["hits"] == []  # the empty form
+
+
 def test_search_json_locates_the_highlighted_words_in_the_snippet(client: Client) -> None:
     hits = client.get("/blogs/-/search.json?q=breathing").json()["hits"]
     snippets = {hit["url"].rsplit("/", 1)[1]: hit for hit in hits}

@@ -74,7 +74,7 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 
 
 @click.command("search", cls=QueryCommand)
-@click.argument("query", nargs=-1, required=True)
+@click.argument("query", nargs=-1)
 @db_option
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
 @click.option("--author", help="Only posts whose author contains this text.")
@@ -101,7 +101,8 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
     not: garden -compost finds garden but not compost, quoted or not (e-mail and covid-19
     stay words; a word spelled as an option, like -h, needs quotes or -- before it). FTS5
     syntax works too: "a phrase", prefix*, AND/OR/NOT, NEAR(a b), and column filters title:
-    body: author: tags: categories:.
+    body: author: tags: categories:. With no words but a filter, lists the posts passing it,
+    newest first (--author Jürgen: all of Jürgen's posts).
     Chinese, Japanese and Korean words are found inside unspaced text (東京 in 東京に行きました),
     also in FTS5 syntax whose words are all such words.
 
@@ -111,10 +112,14 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
         wixarchive search garden -compost --deleted exclude
         wixarchive search '"guided meditation" OR title:yoga*' --json
         wixarchive search '東京 OR 京都' --lang ja
+        wixarchive search --tag recipes
     """
     request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
                           since=since, until=until, lang=lang, deleted=deleted, limit=limit,
                           offset=offset)
+    if not request.text.strip() and not request.filtered():
+        fail("nothing to search for: give words to find, or a filter (--author, --tag, "
+             "--category, --site, --since, --until, --lang, --deleted) to list its posts")
     archive = open_archive(db)
     try:
         hits = search(archive, request)

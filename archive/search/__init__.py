@@ -7,9 +7,11 @@ The package, by stage of a query:
   query   what the user typed as an FTS5 MATCH expression, and the filters as SQL conditions;
   exact   exact bm25 ranking, filters applied while ranking;
   topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
-  casefold  full case folding: words the tokenizer folds short of casefold (ß, ligatures);
+  casefold  words the tokenizer folds short of casefold (ß, ligatures) or of fold_case (θάλασσα,
+            Ødegård, ١٢): their other spellings the index holds;
   stats   which units get a list, and ranking them (Archive.refresh_search_stats stores them);
   extend  extending the lists with the posts added or changed since;
+  listing   a search with no words but filters: the posts passing them, newest first;
 and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
   bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
   cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
@@ -28,8 +30,9 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from archive.schema import FTS_PREFIX, FTS_TABLE
-from archive.search import bigrams, casefold, cjk, cjk_syntax, exact
+from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
+    NOTHING_ASKED,
     SearchError,
     SearchQuery,
     explain,
@@ -133,7 +136,9 @@ _MARKS = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_END}])")
 
 
 def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> list[Hit]:
-    """The best-ranked posts matching `query`, best first, each with a highlighted snippet.
+    """The best-ranked posts matching `query`, best first, each with a highlighted snippet;
+    with no words in `query.text` but a filter, the posts passing it, newest first (rank 0, the
+    snippet their text's beginning).
 
     `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
     """
@@ -142,6 +147,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
     if query.offset < 0:
         raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
+    if not query.text.strip():
+        return _listed(conn, query)
     plain = plain_query(query.text)
     # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
     # searched as their phrases, by exact ranking: the lists of the fast path are per term.
@@ -154,6 +161,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     runs, others = bigrams.split_words(words) if words is not None else ([], [])
     # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
     syntax = cjk_syntax.parse(match) if words is None else None
+    if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
+        match = casefold.widen_syntax(conn, match)
     # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
     # "no matches", as it is for every command and function that takes a site.
     filters = filters_for(query, site_ids(conn, query.site))
@@ -198,6 +207,24 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
             for row in rows]
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
+
+
+def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:
+    """The posts passing the query's filters, newest first: a search without words."""
+    if not query.filtered():
+        raise SearchError(NOTHING_ASKED)
+    filters = filters_for(query, site_ids(conn, query.site))
+    register_functions(conn)
+    ids = [post_id for post_id, _ in listing.newest(conn, filters, query.limit, query.offset)]
+    if not ids:
+        return []
+    snippets = listing.beginnings(conn, ids)
+    marks = ",".join("?" * len(ids))
+    rows = {row[0]: row for row in conn.execute(
+        "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
+        f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})", ids)}
+    return [Hit(*tuple(rows[post_id]), snippet=snippets.get(post_id, ""), rank=0.0)
+            for post_id in ids if post_id in rows]
 
 
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
 from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
 from archive.search.cjk import holding_word
-from archive.search.query import Filter, posts_join, row_conditions
+from archive.search.query import NFKC_FUNCTION, Filter, posts_join, row_conditions
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
 # barewords (operators, column names, terms); spaces only separate them.
@@ -50,6 +50,9 @@ class Term:
     cjk: str  # the posts_cjk MATCH expression
     main: str | None = None  # the main index's, for a word that is not CJK
     runs: tuple[str, ...] = ()
+    # The fields (posts columns) the runs must be in, when the column filter names some of
+    # those posts_cjk holds together (tags:東京): its match there is checked on the post.
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class Query:
     @property
     def cjk_match(self) -> str | None:
         """The whole query as one posts_cjk MATCH expression, when its terms are all CJK."""
-        if any(term.main is not None for term, _ in self.terms()):
+        if any(term.main is not None or term.fields for term, _ in self.terms()):
             return None
         return _expression(self.tree)
 
@@ -134,8 +137,16 @@ def _expression(tree: Tree) -> str:
 def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
     if isinstance(tree, Term):
         if tree.main is None:
-            return f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)", \
-                [tree.cjk]
+            found = f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
+            if not tree.fields:
+                return found, [tree.cjk]
+            # In one of the fields: their text, as the bigrams were made of it (NFKC).
+            held = " AND ".join("(" + " OR ".join(
+                f"instr({NFKC_FUNCTION}(f.{field}), ?)" for field in tree.fields) + ")"
+                for _ in tree.runs)
+            return (f"({found} AND EXISTS (SELECT 1 FROM posts f WHERE f.id = {post_id} "
+                    f"AND {held}))", [tree.cjk, *(run for run in tree.runs
+                                                  for _ in tree.fields)])
         return holding_word(post_id), [tree.main, tree.cjk]
     parts = [_condition(operand, post_id) for operand in _operands(tree)]
     joined = {"AND": " AND ", "OR": " OR ", "NOT": " AND NOT "}[tree.operator]
@@ -202,8 +213,10 @@ class _Parser:
             self.take()
         return self.term(self.take(), columns, initial)
 
-    def column_filter(self) -> tuple[str, str] | None:
-        """`title:`, `{title body}:` or `-{…}:` as (the main index's, posts_cjk's) prefixes."""
+    def column_filter(self) -> tuple[str, str, tuple[str, ...]] | None:
+        """`title:`, `{title body}:` or `-{…}:` as (the main index's prefix, posts_cjk's, the
+        fields a CJK word must be checked in: those named, when posts_cjk holds them with
+        others)."""
         negated = self.peek() == "-"
         start = self.at + negated
         if self.peek(negated) == "{":
@@ -223,10 +236,16 @@ class _Parser:
             return None  # a word that happens to be a column's name
         self.at = after + 1
         sign = "-" if negated else ""
+        chosen = [c for c in FTS_COLUMNS if (c in names) != negated]
+        if not chosen:
+            raise Unsupported("a column filter leaving out every column")
+        held_together = [c for c in FTS_COLUMNS if _CJK_COLUMN[c] == "cjk"]
+        partly = not set(held_together) <= set(chosen)
         return (sign + "{" + " ".join(names) + "}: ",
-                sign + "{" + " ".join(dict.fromkeys(_CJK_COLUMN[n] for n in names)) + "}: ")
+                "{" + " ".join(dict.fromkeys(_CJK_COLUMN[c] for c in chosen)) + "}: ",
+                tuple(chosen) if partly else ())
 
-    def near(self, columns: tuple[str, str] | None) -> Term:
+    def near(self, columns: tuple[str, str, tuple[str, ...]] | None) -> Term:
         """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
         self.take(), self.take()
         phrases: list[Term] = []
@@ -244,9 +263,11 @@ class _Parser:
             raise Unsupported("NEAR over words that are not one CJK run each")
         group = "NEAR(" + " ".join(p.cjk for p in phrases) + distance + ")"
         return Term((columns[1] if columns else "") + group,
-                    runs=tuple(run for p in phrases for run in p.runs))
+                    runs=tuple(run for p in phrases for run in p.runs),
+                    fields=columns[2] if columns else ())
 
-    def term(self, part: str, columns: tuple[str, str] | None, initial: bool) -> Tree:
+    def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
+             initial: bool) -> Tree:
         """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term."""
         if part in _BINARY or part == "NEAR" or len(part) == 1 and part in '(){}:*^+,-"':
             raise Unsupported(f"{part!r} where a word belongs")
@@ -259,9 +280,9 @@ class _Parser:
         others = TOKEN.findall(CJK_RUN.sub(" ", word))
         if not runs and not others:
             raise Unsupported("a phrase with no word in it")
-        main_filter, cjk_filter = columns or ("", "")
+        main_filter, cjk_filter, fields = columns or ("", "", ())
         caret = "^" if initial else ""
-        terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,))
+        terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,), fields=fields)
                              for run in runs]
         if others:  # the other words, as one phrase (a prefix query with the "*")
             phrase = '"' + " ".join(others) + '"' + (" *" if prefix else "")

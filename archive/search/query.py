@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
+from archive.search.bigrams import normalize
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
@@ -36,11 +37,18 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+# Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
+# Ødegård, ł in Łódź, đ in Đorđe), and the Arabic-Indic digits (١٢, Persian ۱۲) as 0-9.
+BASE_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", **{
+    chr(zero + n): str(n) for zero in (0x660, 0x6F0) for n in range(10)}})
+
+
 def fold_case(text: str) -> str:
     """`fold` with full case folding (str.casefold), as queries and filters compare text:
-    Straße -> strasse, İSTANBUL -> istanbul (archive/search/casefold.py)."""
+    Straße -> strasse, İSTANBUL -> istanbul (archive/search/casefold.py); and ø, ł, đ and
+    Arabic-Indic digits as BASE_LETTERS reads them (Ødegård -> odegard, ١٢ -> 12)."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(BASE_LETTERS)
 
 
 # Typed apostrophes: a keyboard gives ', a site's editor often ’ (or ‘, or ʼ in names).
@@ -50,7 +58,7 @@ _ONE_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES[1:]})
 
 def fold_name(text: str) -> str:
     """How --author compares names: `fold_case`, with every apostrophe as ' (o'leary finds
-    O’Leary, strauss Strauß)."""
+    O’Leary, strauss Strauß, odegard Ødegård)."""
     return fold_case(text).translate(_ONE_APOSTROPHE)
 
 
@@ -70,6 +78,7 @@ def name_case(text: str) -> str:
 # short list.
 FOLD_FUNCTION = "wixarchive_fold"
 CASE_FUNCTION = "wixarchive_name_case"
+NFKC_FUNCTION = "wixarchive_nfkc"  # a field's text as its CJK bigrams were made (cjk_syntax)
 _NOT_ASCII = "*[^\x01-\x7f]*"  # a GLOB pattern: the text has a character outside ASCII
 _AUTHORS_NAMED = (
     "WITH RECURSIVE names(name) AS (SELECT min(author COLLATE NOCASE) FROM posts UNION ALL "
@@ -82,9 +91,15 @@ _cached_fold_name = lru_cache(maxsize=4096)(fold_name)
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Give `conn` the SQL functions the filters use (wixarchive_fold: `fold_name`,
-    wixarchive_name_case: `name_case`); run the filters' SQL only on a connection given them."""
+    wixarchive_name_case: `name_case`, wixarchive_nfkc: NFKC); run the filters' SQL only on a
+    connection given them."""
     conn.create_function(FOLD_FUNCTION, 1, _cached_fold_name, deterministic=True)
     conn.create_function(CASE_FUNCTION, 1, name_case, deterministic=True)
+    conn.create_function(NFKC_FUNCTION, 1, _nfkc, deterministic=True)
+
+
+def _nfkc(text: str | None) -> str | None:
+    return text if text is None or text.isascii() else normalize(text)
 
 
 class SearchError(Exception):
@@ -119,6 +134,16 @@ class SearchQuery:
     deleted: str = "include"  # posts gone from their site: "include", "exclude" or "only"
     limit: int = 10
     offset: int = 0
+
+    def filtered(self) -> bool:
+        """Whether a filter narrows the posts: a query without words then lists them."""
+        return any((self.site, self.author, self.tag, self.category, self.since, self.until,
+                    self.lang)) or self.deleted != DELETED_CHOICES[0]
+
+
+# A query with neither words nor filters: what to say (the CLI names its options instead).
+NOTHING_ASKED = ("nothing to search for: give words to find, or a filter (site, author, tag, "
+                 "category, since, until, lang, deleted) to list its posts")
 
 
 def uses_fts_syntax(text: str) -> bool:

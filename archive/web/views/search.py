@@ -46,17 +46,18 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
 
 
 def parse_query(args: Any) -> tuple[SearchQuery | None, dict[str, str]]:
-    """The SearchQuery a request asks for (None without a query) and its form values."""
+    """The SearchQuery a request asks for (None with neither words nor a filter) and its form
+    values."""
     form = {name: (args.get(name) or "").strip() for name in ("q", *FILTERS)}
     limit = _int(args.get("limit"), PAGE_SIZE, 1, MAX_PAGE_SIZE)
     offset = _int(args.get("offset"), 0, 0, 10**9)
     form.update(limit=str(limit), offset=str(offset))
-    if not form["q"]:
-        return None, form
     filters: dict[str, Any] = {name: form[name] or None for name in FILTERS}
     filters["deleted"] = form["deleted"] or DELETED_CHOICES[0]
     # One extra hit tells whether there is a next page.
-    return SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset), form
+    query = SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset)
+    # No words but a filter: its posts, newest first; neither: the empty form.
+    return (query if form["q"] or query.filtered() else None), form
 
 
 def _page_url(base: str, form: dict[str, str], offset: int) -> str:
