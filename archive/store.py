@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive import schema
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
+from archive.iri import uri
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -516,7 +517,8 @@ class Archive:
         return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}
 
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:
-        """One post with its site, tags, categories and images; by id, URL or canonical URL."""
+        """One post with its site, tags, categories and images; by id, URL or canonical URL.
+        A URL as `show` and `search` print it (a non-Latin slug decoded) finds its post too."""
         key = str(url_or_id).strip()
         sql = ("SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
                "JOIN sites s ON s.id = p.site_id WHERE ")
@@ -525,7 +527,8 @@ class Archive:
         else:
             row = (self.conn.execute(sql + "p.url = ?", (key,)).fetchone()
                    or self.conn.execute(sql + "p.canonical_url = ?", (key,)).fetchone()
-                   or self.conn.execute(sql + "p.url = ?", (key.rstrip("/"),)).fetchone())
+                   # uri(): the URL as stored when it was typed with a slug decoded
+                   or self.conn.execute(sql + "p.url = ?", (uri(key.rstrip("/")),)).fetchone())
         if row is None:
             return None
         post = dict(row)

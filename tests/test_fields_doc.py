@@ -130,3 +130,25 @@ def test_the_python_api_gives_the_fields_the_page_says(db: Path):
         assert list(archive.stats()[0]) == stats[:8]  # the media counts are the command's
     assert list(wixarchive.extract(POST.read_bytes()).to_dict()) == [
         name for name, _ in documented()["`wixarchive extract --json`"]]
+
+
+def test_the_url_fields_are_uris_in_json_and_csv_as_the_page_says(tmp_path: Path):
+    from intl import JA_IRI, JA_URL, build_intl_archive
+
+    from archive.iri import URL_FIELDS
+
+    text = PAGE.read_text(encoding="utf-8")
+    section = text[text.index("## URLs"):text.index("## `wixarchive extract --json`")]
+    said = re.search(r"the fields converted are ((?:`\w+`(?:,?\s(?:and\s)?)?)+)", section)
+    assert said, "docs/fields.md's URLs section should name the fields it converts"
+    assert set(re.findall(r"`(\w+)`", said.group(1))) == {*URL_FIELDS, "images"}
+    db = build_intl_archive(tmp_path / "intl.db")
+    records = [_first(wixarchive("show", JA_URL, "--json", db=db)),
+               *map(json.loads, wixarchive("export", "--format", "jsonl", "-", db=db)
+                    .splitlines()),
+               *csv.DictReader(io.StringIO(wixarchive("search", "喫茶店", "--csv", db=db))),
+               _first(wixarchive("stats", "--json", db=db))]
+    for record in records:
+        for name in {*URL_FIELDS, "images"} & set(record):
+            assert json.dumps(record[name], ensure_ascii=False).isascii(), (name, record)
+    assert f"URL: {JA_IRI}" in wixarchive("show", JA_URL, db=db)  # and text reads decoded

@@ -80,7 +80,7 @@ def article(db: Path) -> tuple[str, dict[str, str]]:
 
 
 def body_of(page: str) -> str:
-    return page[page.index('<div class="wxa-body">'):page.index("Version history")]
+    return page[page.index('<div class="wxa-body"'):page.index("Version history")]
 
 
 def test_images_not_archived_are_links_never_loaded_from_the_site(no_images) -> None:

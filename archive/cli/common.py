@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from archive.iri import uri_fields
 from archive.site_match import NoSuchSite, SeveralSites, archived_sites, matching_sites, one_site
 from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
 
@@ -115,13 +116,26 @@ def use_colour(colour: bool | None) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str]) -> None:
-    """Machine-readable output: a JSON array, JSON lines, or CSV with a header row.
+# Excel reads a CSV file as UTF-8 only when it starts with this byte-order mark (`--bom`).
+UTF8_BOM = "\ufeff"
+
+
+def bom_option(func: F) -> F:
+    return click.option("--bom", is_flag=True,
+                        help="CSV: start with a UTF-8 byte-order mark, which Excel needs to "
+                             "read the file as UTF-8 (accents, non-Latin text).")(func)
+
+
+def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str],
+                  bom: bool = False) -> None:
+    """Machine-readable output: a JSON array, JSON lines, or CSV with a header row (after a
+    byte-order mark with `bom`).
 
     Written out rather than taken from sqlite-utils: its row output lives in its CLI module, not
     its Python API, and importing sqlite_utils costs the search command's cold start ~120 ms
     (~300 ms on a loaded machine); the stdlib's json and csv do the job in these lines."""
     out = sys.stdout
+    records = [uri_fields(record) for record in records]  # docs/fields.md, "URLs"
     if fmt == "json":
         out.write(json.dumps(list(records), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
@@ -130,6 +144,8 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable
     elif fmt == "csv":
         import csv  # only when asked for: the search command's cold start pays for what it imports
 
+        if bom:
+            out.write(UTF8_BOM)
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
                                 lineterminator="\n")
         writer.writeheader()

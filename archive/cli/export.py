@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from archive import atomic_file
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import UTF8_BOM, bom_option, db_option, fail, open_archive
 from archive.export import FORMATS
 from archive.export.source import (
     count_posts,
@@ -68,9 +68,10 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
                    "where you publish that folder for WordPress's importer to download.")
+@bom_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Path,
+def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: bool, db: Path,
             as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
@@ -88,6 +89,8 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
         wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
         wixarchive export --format wacz --site example.com example.wacz
     """
+    if bom and fmt != "csv":
+        fail("--bom is for --format csv")
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
     if images_url is not None:
@@ -117,7 +120,7 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, db: Pa
                     summary.update(_write_wacz(archive, db, sites, site, out,
                                                show_progress=not as_json and out != "-"))
                 else:
-                    summary.update(_write(archive, files, sites, fmt, out, images_url))
+                    summary.update(_write(archive, files, sites, fmt, out, images_url, bom))
             except OSError as exc:  # a full disk, a vanished folder
                 if exc.errno == errno.EPIPE:
                     raise  # the reader left (`| head`): click ends quietly, as for any command
@@ -196,7 +199,7 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
 
 
 def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
-           out: str, images_url: str | None = None) -> dict[str, Any]:
+           out: str, images_url: str | None = None, bom: bool = False) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
     if fmt == "jsonl":
@@ -208,6 +211,8 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         from archive.export import csv
 
         with _output(out, binary=False) as stream:
+            if bom:
+                stream.write(UTF8_BOM)
             return {"posts": csv.write(posts, stream)}
     if fmt == "markdown":
         from archive.export import markdown

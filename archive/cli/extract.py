@@ -12,6 +12,7 @@ import urllib.request
 import click
 
 from archive.cli.common import fail, read_input
+from archive.iri import display_url, uri, uri_fields
 from crawler.extract import extract_article
 from crawler.extract.limits import MAX_INPUT_BYTES
 from crawler.extract.page import NO_MARKUP
@@ -23,9 +24,10 @@ USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
 
 
 def _fetch(url: str) -> tuple[bytes, str | None, str]:
-    """GET a page: body bytes, Content-Type header, final URL after redirects."""
+    """GET a page: body bytes, Content-Type header, final URL after redirects. A URL typed
+    with non-Latin characters (an IRI) is sent percent-encoded: urllib takes ASCII only."""
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        request = urllib.request.Request(uri(url), headers={"User-Agent": USER_AGENT})
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
             return (
                 response.read(MAX_FETCH + 1),
@@ -51,7 +53,7 @@ def render_text(article: Article) -> str:
         ("Updated", article.modified if article.modified != article.published else None),
         ("Reading time", f"{article.reading_minutes} min" if article.reading_minutes else None),
         ("Kind", article.page_kind),
-        ("URL", article.url or None),
+        ("URL", display_url(article.url) if article.url else None),
         ("Language", article.language),
         ("Categories", ", ".join(article.categories) or None),
         ("Tags", ", ".join(article.tags) or None),
@@ -96,7 +98,7 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
                  "reads those")
         fail(f"{name}: {problem}")
     if as_json:
-        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(uri_fields(article.to_dict()), ensure_ascii=False, indent=2))
     else:
         click.echo(render_text(article))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import (
+    bom_option,
     db_option,
     fail,
     format_options,
@@ -18,6 +19,7 @@ from archive.cli.common import (
     use_colour,
     write_records,
 )
+from archive.iri import display_url
 from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, search
 from archive.search.query import DELETED_CHOICES, filter_hints
 
@@ -30,10 +32,12 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
             snippet = hit.marked_snippet("\x1b[1;33m", "\x1b[0m")
         else:
             snippet = hit.marked_snippet("[", "]")
-        meta = [hit.site, hit.author or "unknown author", (hit.published or "undated")[:10]]
+        meta = [display_url(hit.site), hit.author or "unknown author",
+                (hit.published or "undated")[:10]]
         if hit.deleted_at:
             meta.append(f"deleted {hit.deleted_at[:10]}")
-        url = click.style(hit.url, fg="blue") if colour else hit.url
+        url = display_url(hit.url)  # readable: a non-Latin slug decoded
+        url = click.style(url, fg="blue") if colour else url
         lines = [f"{number}. {title}", f"   {' · '.join(meta)}", f"   {url}",
                  f"   {' '.join(snippet.split())}", ""]
         # color=colour: click strips ANSI codes when stdout is not a terminal unless told.
@@ -89,11 +93,12 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.option("--limit", type=int, default=10, show_default=True, help="Results to show.")
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
 @format_options
+@bom_option
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the output (default: when writing to a terminal).")
 def command(query: tuple[str, ...], db: Path, site: str | None, author: str | None,
             tag: str | None, category: str | None, since: str | None, until: str | None,
-            lang: str | None, deleted: str, limit: int, offset: int, fmt: str,
+            lang: str | None, deleted: str, limit: int, offset: int, fmt: str, bom: bool,
             colour: bool | None) -> None:
     """Search the archive, best matches first.
 
@@ -114,6 +119,8 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
         wixarchive search '東京 OR 京都' --lang ja
         wixarchive search --tag recipes
     """
+    if bom and fmt != "csv":
+        fail("--bom is for CSV output: add --csv")
     request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
                           since=since, until=until, lang=lang, deleted=deleted, limit=limit,
                           offset=offset)
@@ -136,4 +143,4 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
                 click.echo(f"Hint: {hint}.", err=True)
         _print_text(hits, offset, use_colour(colour))
     else:
-        write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS)
+        write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS, bom)

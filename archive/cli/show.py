@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
+from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
 _INTERNAL = "site_id"
 
 
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: a wide (CJK, fullwidth) character 2, a combining mark
+    0, any other 1."""
+    return sum(0 if unicodedata.combining(char) else
+               2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _meta_lines(post: dict[str, Any]) -> list[str]:
-    lines = [f"URL: {post['url']}", f"Site: {post['site_name'] or post['site']}"]
+    lines = [f"URL: {display_url(post['url'])}",
+             f"Site: {post['site_name'] or display_url(post['site'])}"]
     for label, key in (("Author", "author"), ("Published", "published"),
                        ("Updated", "modified"), ("Language", "language")):
         if post.get(key):
@@ -66,8 +76,8 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
             version = versions[version_number]
             _from_version(post, version["record"], version)
     if fmt == "json":
-        data = {k: v for k, v in post.items()
-                if k != _INTERNAL and (html or k != "body_html")}
+        data = uri_fields({k: v for k, v in post.items()
+                           if k != _INTERNAL and (html or k != "body_html")})
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "markdown":
         click.echo(f"# {post['title'] or '(untitled)'}\n")
@@ -76,7 +86,7 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
         click.echo(post["body_markdown"] or post["body"])
     else:
         title = post["title"] or "(untitled)"
-        click.echo(f"{title}\n{'=' * min(len(title), 100)}")
+        click.echo(f"{title}\n{'=' * min(display_width(title), 100)}")
         click.echo("\n".join(_meta_lines(post)))
         click.echo()
         click.echo(post["body"])

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from archive.export import safe_post
+from archive.iri import uri_fields
 
 
 def cell(value: Any) -> Any:
@@ -16,11 +17,11 @@ def cell(value: Any) -> Any:
 
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write a header row then one row per post (made safe, see `safe_post`); returns the
-    number of posts written."""
+    """Write a header row then one row per post (made safe, see `safe_post`, its URLs as URIs);
+    returns the number of posts written."""
     writer: csv.DictWriter | None = None
     count = 0
-    for post in map(safe_post, posts):
+    for post in (uri_fields(safe_post(post)) for post in posts):
         if writer is None:
             # Every post has the same keys (one row of the posts table plus its site and images).
             writer = csv.DictWriter(out, fieldnames=list(post), lineterminator="\n")

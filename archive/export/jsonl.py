@@ -1,4 +1,5 @@
-"""JSON lines: one post per line, every archived field, as `Archive.post()` returns it."""
+"""JSON lines: one post per line, every archived field, as `Archive.post()` returns it (its
+URLs as URIs, docs/fields.md "URLs")."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from archive.export import safe_post
+from archive.iri import uri_fields
 
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
     """Write one JSON object per post (made safe, see `safe_post`); returns the number written."""
     count = 0
     for post in posts:
-        out.write(json.dumps(safe_post(post), ensure_ascii=False) + "\n")
+        out.write(json.dumps(uri_fields(safe_post(post)), ensure_ascii=False) + "\n")
         count += 1
     return count

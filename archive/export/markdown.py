@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
+from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown
 
 IMAGES = "images"  # the folder beside a site's posts holding their archived images
@@ -88,8 +89,10 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         # Videos and documents: the local copy's relative path when archived, else the URL.
         "videos": _attached(post, "video"),
         "documents": _attached(post, "document"),
-        "original_url": safe_url(post["url"]),
-        "canonical_url": post.get("canonical_url"),
+        # Readable, as the page showed them: a non-Latin slug decoded (archive/iri.py).
+        "original_url": display_url(safe_url(post["url"]) or "") or None,
+        "canonical_url": display_url(post["canonical_url"]) if post.get("canonical_url")
+        else None,
         "site": post.get("site"),
         # A post deleted from its site stays a draft: the archive keeps it, a site should not
         # republish it without a decision.

@@ -22,7 +22,9 @@ video embed for .mp4/.webm/.ogv); a document the body does not link is added as 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,7 +65,7 @@ class Head:
     start after it). Collected in a first pass over light rows (`collect_head`), so the items
     can then be written one by one."""
 
-    authors: dict[str, None] = field(default_factory=dict)
+    authors: dict[str, str] = field(default_factory=dict)  # name -> its unique login
     categories: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     max_id: int = 0
@@ -73,13 +75,14 @@ def collect_head(rows: Iterable[dict[str, Any]]) -> Head:
     """The Head of posts given as dicts with id, author, tags and categories (full posts or
     `source.post_terms` rows); memory grows with distinct authors and terms, not posts."""
     head = Head()
+    logins: dict[str, int] = {}
     for row in rows:
         for name in row.get("categories") or []:
             head.categories.setdefault(name, nicename(name))
         for name in row.get("tags") or []:
             head.tags.setdefault(name, nicename(name))
-        if row.get("author"):
-            head.authors.setdefault(row["author"])
+        if row.get("author") and row["author"] not in head.authors:
+            head.authors[row["author"]] = _unique(login(row["author"]), logins)
         head.max_id = max(head.max_id, row["id"])
     return head
 
@@ -118,8 +121,32 @@ def nicename(name: str) -> str:
     return re.sub(r"[^\w]+", "-", name.lower()).strip("-_") or "term"
 
 
+# Latin letters NFKD does not take apart, as WordPress's remove_accents() writes them.
+_LATIN_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d",
+                                "þ": "th", "ł": "l", "ı": "i", "ħ": "h", "ŋ": "n"})
+
+
 def login(author: str) -> str:
-    return re.sub(r"[^\w.@-]+", "-", author.strip().lower()).strip("-") or "author"
+    """An author's WordPress login: ASCII letters, digits and . @ - _ only, accents dropped
+    (Jürgen Weiß: jurgen-weiss). WordPress's importer strips any other character from a login
+    (sanitize_user), so a name with none left (李小龙) would import with an empty login and its
+    posts go to another user: it gets author-<hash of the name>, the same in every export."""
+    ascii_name = unicodedata.normalize("NFKD", author.strip().lower().translate(_LATIN_LETTERS))
+    ascii_name = ascii_name.encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9_.@-]+", "-", ascii_name).strip("-._")
+    return name or "author-" + hashlib.sha256(author.strip().encode()).hexdigest()[:8]
+
+
+def _unique(name: str, taken: dict[str, int]) -> str:
+    """`name`, or name-2, name-3 ... when another author's login is already `name`. `taken`:
+    the logins given, each with the last number tried after it (no count starts over)."""
+    unique, number = name, taken.get(name, 1)
+    while unique in taken:
+        number += 1
+        unique = f"{name}-{number}"
+    taken[name] = number
+    taken.setdefault(unique, 1)
+    return unique
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -162,10 +189,10 @@ def _channel_head(w: _Writer, sites: list[dict[str, Any]], head: Head) -> None:
     w.leaf(_q("wp", "wxr_version"), WXR_VERSION)
     w.leaf(_q("wp", "base_site_url"), site_link)
     w.leaf(_q("wp", "base_blog_url"), site_link)
-    for number, author in enumerate(head.authors, start=1):
+    for number, (author, author_login) in enumerate(head.authors.items(), start=1):
         with w.node(_q("wp", "author")):
             w.leaf(_q("wp", "author_id"), number)
-            w.leaf(_q("wp", "author_login"), login(author), cdata=True)
+            w.leaf(_q("wp", "author_login"), author_login, cdata=True)
             w.leaf(_q("wp", "author_display_name"), author, cdata=True)
     for number, (name, slug) in enumerate(head.categories.items(), start=1):
         with w.node(_q("wp", "category")):
@@ -187,8 +214,10 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         w.leaf("title", post.get("title") or "")
         w.leaf("link", safe_url(post["url"]) or "")
         w.leaf("pubDate", format_datetime(published, usegmt=True) if published else "")
-        w.leaf(_q("dc", "creator"), login(post["author"]) if post.get("author") else "",
-               cdata=True)
+        author = post.get("author")
+        # The login the head gave this author (a head from other posts: made the same way).
+        w.leaf(_q("dc", "creator"), (head.authors.get(author) or login(author)) if author
+               else "", cdata=True)
         w.leaf("guid", post["url"], isPermaLink="false")
         w.leaf("description", "")
         content = content_html(post)

@@ -18,6 +18,7 @@ from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
@@ -52,6 +53,8 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     # Archived URLs become links and images only through these (an unsafe one becomes "").
     env.filters["wxa_link"] = lambda url: safe_url(url) or ""
     env.filters["wxa_image"] = lambda url: safe_url(url, IMAGE_SCHEMES) or ""
+    # A URL's text as a person reads it (a non-Latin slug decoded); hrefs keep the URL as is.
+    env.filters["wxa_display"] = lambda url: display_url(url or "")
 
 
 @hookimpl
@@ -87,9 +90,18 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
-    # Post titles link to the article page (the clean body, images and versions).
-    if table != "posts" or column != "title" or archive_sites(datasette, database) is None:
+    if table != "posts" or column not in ("title", "url", "canonical_url") or \
+            archive_sites(datasette, database) is None:
         return None
+    if column != "title":
+        # The post's URLs link as archived and read decoded (a non-Latin slug as the page
+        # showed it); one that is no http(s) URL is left to Datasette's own rendering.
+        href = safe_url(value) if isinstance(value, str) and "://" in value else None
+        if not href:
+            return None
+        return Markup(f'<a href="{escape(href)}" rel="noopener noreferrer nofollow">'
+                      f'{escape(display_url(value))}</a>')
+    # Post titles link to the article page (the clean body, images and versions).
     try:
         post_id = row["id"]
     except (IndexError, KeyError):

@@ -22,6 +22,21 @@ from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
 from archive.web.views.media import local_attachments, local_images
 
+# Languages written right to left (ISO 639 codes; iw, ji: Hebrew's and Yiddish's old codes),
+# and the scripts of a tag like pa-Arab.
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd",
+                           "syr", "ug", "ur", "yi"})
+RTL_SCRIPTS = frozenset({"arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"})
+
+
+def text_direction(language: str | None) -> str:
+    """The `dir` for a post in `language`: rtl for a right-to-left language, else auto (the
+    browser reads the text's first letters): a Wix page's language is often the site's, so
+    `en` on a post written in Arabic is common, and ltr would turn that post's text around."""
+    primary, *subtags = (language or "").strip().lower().replace("_", "-").split("-")
+    rtl = primary in RTL_LANGUAGES or any(tag in RTL_SCRIPTS for tag in subtags)
+    return "rtl" if rtl else "auto"
+
 
 def body_html(record: dict[str, Any], local: dict[str, str], page_url: str) -> Markup:
     """The body to show: its sanitized HTML (images served from the archive, the others made
@@ -135,6 +150,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "post": post,
         "shown": shown,
         "is_current": shown is post,
+        "language": shown.get("language"),
+        "direction": text_direction(shown.get("language")),
         "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)},
                           local, post["url"]),
         "images": [(u, local.get(u, u)) for u in shown.get("images") or []

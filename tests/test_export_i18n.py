@@ -1,0 +1,54 @@
+"""Exports of a multilingual archive, run as a user runs them (a subprocess, a real archive
+file): WordPress keeps every author's login, and Markdown front matter reads URLs decoded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from intl import JA_IRI, JA_TITLE, build_intl_archive
+from lxml import etree
+from outputs import wixarchive
+
+from archive.export.wxr import NS
+
+# What WordPress's importer keeps of a login (sanitize_user, strict, after remove_accents).
+WORDPRESS_LOGIN = re.compile(r"[A-Za-z0-9 _.@-]+")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_intl_archive(tmp_path_factory.mktemp("intl") / "intl.db")
+
+
+def test_wxr_author_logins_are_ascii_unique_and_name_their_posts(db: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "wordpress.xml"
+    wixarchive("export", "--format", "wxr", str(out), "--db", str(db), check=True)
+    channel = etree.parse(str(out)).getroot().find("channel")
+    authors = {a.findtext("wp:author_display_name", namespaces=NS):
+               a.findtext("wp:author_login", namespaces=NS)
+               for a in channel.findall("wp:author", namespaces=NS)}
+    assert set(authors) == {"山田太郎", "أحمد الخطيب", "Jürgen Weiß", "李小龙", "山田花子"}
+    for name, login in authors.items():
+        # The importer would keep it whole, so no post goes to another user.
+        assert WORDPRESS_LOGIN.fullmatch(login), (name, login)
+    assert authors["Jürgen Weiß"] == "jurgen-weiss"
+    assert len(set(authors.values())) == len(authors)  # 山田太郎 and 山田花子 differ
+    for item in channel.findall("item"):
+        if item.findtext("wp:post_type", namespaces=NS) == "post":
+            assert item.findtext("dc:creator", namespaces=NS) in authors.values()
+    by_title = {item.findtext("title"): item.findtext("dc:creator", namespaces=NS)
+                for item in channel.findall("item")}
+    assert by_title[JA_TITLE] == authors["山田太郎"]
+
+
+def test_markdown_front_matter_reads_both_urls_decoded(db: Path, tmp_path: Path) -> None:
+    wixarchive("export", "--format", "markdown", str(tmp_path / "md"), "--db", str(db),
+               check=True)
+    files = list((tmp_path / "md").rglob("*先週-東京に行きました.md"))
+    assert len(files) == 1
+    front = yaml.safe_load(files[0].read_text(encoding="utf-8").split("---")[1])
+    assert front["original_url"] == front["canonical_url"] == JA_IRI
