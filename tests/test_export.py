@@ -18,6 +18,7 @@ import yaml
 from click.testing import CliRunner
 from lxml import etree
 
+from archive.captures import record_media
 from archive.cli import main
 from archive.export import full_size, safe_post
 from archive.export.wxr import NS, _unshown, content_html
@@ -64,9 +65,10 @@ def db(tmp_path: Path) -> Path:
 
 
 def archived(db: Path) -> dict[str, dict[str, Any]]:
-    """The archived posts as an export gives them: every field, content made safe."""
+    """The archived posts as an export gives them: every field, content made safe (these posts
+    have no videos or documents)."""
     with Archive.open(db, readonly=True) as archive:
-        return {post["url"]: safe_post(post)
+        return {post["url"]: {**safe_post(post), "attachments": []}
                 for post in (archive.post(i) for i in (1, 2, 3)) if post}
 
 
@@ -101,6 +103,51 @@ def test_csv_round_trips_every_field(db: Path, tmp_path: Path) -> None:
                 assert json.loads(row[key]) == value, key
             else:
                 assert row[key] == ("" if value is None else str(value)), key
+
+
+def test_jsonl_and_csv_carry_the_videos_and_documents_with_what_fetching_them_gave(
+        tmp_path: Path) -> None:
+    """Every archived field means the post's videos and documents too: each with its kind and
+    URL, and whether a copy is archived (status, size, payload digest); a URL that could run
+    code is left out, as from the other fields."""
+    db = tmp_path / "files.db"
+    video = "https://video.wixstatic.com/video/a1b2_c3/720p/mp4/file.mp4"
+    pdf = "https://a1b2.usrfiles.com/ugd/a1b2_menu.pdf"
+    youtube = "https://www.youtube.com/watch?v=lVjzNtUjrGs"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/menu", title="Menu", attachments=[
+            {"url": video, "kind": "video", "content_type": "video/mp4", "is_file": True},
+            {"url": pdf, "kind": "document", "content_type": "application/pdf",
+             "is_file": True},
+            {"url": youtube, "kind": "video", "content_type": None, "is_file": False},
+            {"url": "javascript:alert(1)//x.pdf", "kind": "document", "content_type": None,
+             "is_file": True}])
+        with archive.conn:
+            record_media(archive.conn, video, "stored", "2024-06-01T00:00:00+00:00",
+                         "video/mp4", 1234, "sha1:ABCDEFGH", "<urn:uuid:1>", None)
+            record_media(archive.conn, pdf, "http-404", "2024-06-01T00:00:00+00:00", None,
+                         None, None, None, "404 Not Found")
+    expected = [
+        {"url": video, "kind": "video", "content_type": "video/mp4", "is_file": True,
+         "status": "stored", "bytes": 1234, "payload_digest": "sha1:ABCDEFGH"},
+        {"url": pdf, "kind": "document", "content_type": "application/pdf", "is_file": True,
+         "status": "http-404", "bytes": None, "payload_digest": None},
+        {"url": youtube, "kind": "video", "content_type": None, "is_file": False,
+         "status": None, "bytes": None, "payload_digest": None}]
+    assert run("--format", "jsonl", "--db", str(db), str(tmp_path / "p.jsonl")).exit_code == 0
+    [line] = (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["attachments"] == expected
+    assert run("--format", "csv", "--db", str(db), str(tmp_path / "p.csv")).exit_code == 0
+    with (tmp_path / "p.csv").open(encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert json.loads(row["attachments"]) == expected
+    # The Python API's export gives the same.
+    import wixarchive
+
+    out = io.StringIO()
+    with wixarchive.open(db, readonly=True) as archive:
+        wixarchive.export(archive, out, format="jsonl")
+    assert json.loads(out.getvalue())["attachments"] == expected
 
 
 def test_stdout_and_json_summary(db: Path) -> None:

@@ -202,6 +202,8 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
            out: str, images_url: str | None = None, bom: bool = False) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
+    if fmt in ("jsonl", "csv"):
+        posts = with_attachments(archive, posts)  # every archived field: videos, documents too
     if fmt == "jsonl":
         from archive.export import jsonl
 
