@@ -2,8 +2,10 @@
 
 Everything runs through the real commands a user would type (`wixarchive crawl`,
 `wixarchive stats`, `wixarchive search`), each in its own process. The blog serves its own
-images too, and the crawl fetches them from there (WIXARCHIVE_MEDIA_BASE) instead of from
-static.wixstatic.com, so the demo needs no network. Run again, it serves the blog on the port
+images and videos too, and the crawl fetches them from there (WIXARCHIVE_MEDIA_BASE for
+static.wixstatic.com, WIXARCHIVE_VIDEO_BASE for video.wixstatic.com, both printed with the
+command, so that it can be run again by hand, with `--media-kinds` too), so the demo needs no
+network. Run again, it serves the blog on the port
 the archive already holds it under, so the crawl is the same site's incremental re-crawl.
 """
 
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Serving a sample Wix blog with {args.posts} posts at {server.url}")
         status = _wixarchive("crawl", server.url, "--db", str(args.db), "--delay", "0",
                              "--no-autothrottle", *(() if with_images else ("--no-media",)),
-                             env={"WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/"})
+                             env={"WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/",
+                                  "WIXARCHIVE_VIDEO_BASE": f"{server.url}/"})
     if status != 0:
         return status
     if with_images:

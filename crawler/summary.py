@@ -146,6 +146,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         if unknown_layout:
             summary.message += (f"; {unknown_layout} in an unknown page layout (body extracted "
                                 "generically: check them)")
+        # Media archived in this run (a re-crawl's --media-kinds, images of new posts), as
+        # the spider counts outcomes: wixarchive/media_stored.
+        if media_stored := int(stats.get("wixarchive/media_stored", 0)):
+            summary.message += f"; {media_stored} media archived"
         if media_failed := _media_failed(stats):
             summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
         if stopped_early:

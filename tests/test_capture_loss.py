@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -164,8 +165,10 @@ def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
             counts = summary["counts"]
             assert counts["unchanged"] + counts["recaptured"] == 8, damage
             assert counts["recaptured"] > 0 and counts["new"] == counts["changed"] == 0
-            assert summary["message"].endswith(
-                f"{counts['unchanged']} unchanged, {counts['recaptured']} recaptured")
+            # The lost images, documents and renditions fetched again are media archived.
+            assert re.search(f"{counts['unchanged']} unchanged, {counts['recaptured']} "
+                             r"recaptured; [1-9]\d* media archived$", summary["message"]), \
+                summary["message"]
             if damage == "deleted":  # every post fetched again, in full
                 assert sum(path.startswith("/post/") for path in fetched) == 8
                 assert counts["recaptured"] == 8

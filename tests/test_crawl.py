@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -24,10 +25,12 @@ CHROME = [
 ]
 
 
-def run_crawl(*args: str) -> subprocess.CompletedProcess[str]:
+def run_crawl(*args: str, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "archive.cli", "crawl", *args,
                "--delay", "0", "--no-autothrottle"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
 
 
 def summary_of(result: subprocess.CompletedProcess[str]) -> dict:
@@ -105,6 +108,24 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         assert short is not None and short["body"] == "Back next week"  # not related posts
         gone = archive.post(server.url + f"/post/{removed}")
         assert gone is not None and gone["deleted_at"]  # kept, only marked
+
+
+def test_the_summary_line_says_how_many_media_a_run_archived(tmp_path: Path):
+    """A re-crawl asked for the videos it had only recorded fetches them: its line says so,
+    as it says the downloads that failed; a run that archived none says nothing of media."""
+    blog = SampleBlog(seed=8, post_count=10, attachments=True)
+    videos = {video for post in blog.posts for video in post.videos}
+    assert videos
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        first = run_crawl(server.url, "--db", str(db), "--no-media")
+        assert first.returncode == 0, first.stderr
+        assert f"✓ {server.url}/: 10 posts: 10 new, 0 changed, 0 unchanged (" in first.stdout
+        again = run_crawl(server.url, "--db", str(db), "--media-kinds", "video",
+                          env={"WIXARCHIVE_VIDEO_BASE": f"{server.url}/"})
+    assert again.returncode == 0, again.stderr
+    assert (f"✓ {server.url}/: 10 posts: 0 new, 0 changed, 10 unchanged; {len(videos)} media "
+            "archived (") in again.stdout, again.stdout
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -18,6 +19,8 @@ import yaml
 from click.testing import CliRunner
 from lxml import etree
 
+from archive import captures
+from archive.captures import record_media
 from archive.cli import main
 from archive.export import full_size, safe_post
 from archive.export.wxr import NS, _unshown, content_html
@@ -64,9 +67,10 @@ def db(tmp_path: Path) -> Path:
 
 
 def archived(db: Path) -> dict[str, dict[str, Any]]:
-    """The archived posts as an export gives them: every field, content made safe."""
+    """The archived posts as an export gives them: every field, content made safe (these posts
+    have no videos or documents)."""
     with Archive.open(db, readonly=True) as archive:
-        return {post["url"]: safe_post(post)
+        return {post["url"]: {**safe_post(post), "attachments": []}
                 for post in (archive.post(i) for i in (1, 2, 3)) if post}
 
 
@@ -101,6 +105,51 @@ def test_csv_round_trips_every_field(db: Path, tmp_path: Path) -> None:
                 assert json.loads(row[key]) == value, key
             else:
                 assert row[key] == ("" if value is None else str(value)), key
+
+
+def test_jsonl_and_csv_carry_the_videos_and_documents_with_what_fetching_them_gave(
+        tmp_path: Path) -> None:
+    """Every archived field means the post's videos and documents too: each with its kind and
+    URL, and whether a copy is archived (status, size, payload digest); a URL that could run
+    code is left out, as from the other fields."""
+    db = tmp_path / "files.db"
+    video = "https://video.wixstatic.com/video/a1b2_c3/720p/mp4/file.mp4"
+    pdf = "https://a1b2.usrfiles.com/ugd/a1b2_menu.pdf"
+    youtube = "https://www.youtube.com/watch?v=lVjzNtUjrGs"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/menu", title="Menu", attachments=[
+            {"url": video, "kind": "video", "content_type": "video/mp4", "is_file": True},
+            {"url": pdf, "kind": "document", "content_type": "application/pdf",
+             "is_file": True},
+            {"url": youtube, "kind": "video", "content_type": None, "is_file": False},
+            {"url": "javascript:alert(1)//x.pdf", "kind": "document", "content_type": None,
+             "is_file": True}])
+        with archive.conn:
+            record_media(archive.conn, video, "stored", "2024-06-01T00:00:00+00:00",
+                         "video/mp4", 1234, "sha1:ABCDEFGH", "<urn:uuid:1>", None)
+            record_media(archive.conn, pdf, "http-404", "2024-06-01T00:00:00+00:00", None,
+                         None, None, None, "404 Not Found")
+    expected = [
+        {"url": video, "kind": "video", "content_type": "video/mp4", "is_file": True,
+         "status": "stored", "bytes": 1234, "payload_digest": "sha1:ABCDEFGH"},
+        {"url": pdf, "kind": "document", "content_type": "application/pdf", "is_file": True,
+         "status": "http-404", "bytes": None, "payload_digest": None},
+        {"url": youtube, "kind": "video", "content_type": None, "is_file": False,
+         "status": None, "bytes": None, "payload_digest": None}]
+    assert run("--format", "jsonl", "--db", str(db), str(tmp_path / "p.jsonl")).exit_code == 0
+    [line] = (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["attachments"] == expected
+    assert run("--format", "csv", "--db", str(db), str(tmp_path / "p.csv")).exit_code == 0
+    with (tmp_path / "p.csv").open(encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert json.loads(row["attachments"]) == expected
+    # The Python API's export gives the same.
+    import wixarchive
+
+    out = io.StringIO()
+    with wixarchive.open(db, readonly=True) as archive:
+        wixarchive.export(archive, out, format="jsonl")
+    assert json.loads(out.getvalue())["attachments"] == expected
 
 
 def test_stdout_and_json_summary(db: Path) -> None:
@@ -296,6 +345,65 @@ def test_images_url_is_for_wxr_files_and_http_urls(db: Path, tmp_path: Path) -> 
     assert summary["archived_images"] == 0 and summary["images"] == 2
     assert list((tmp_path / "wp-images").iterdir()) == []
     assert "https://a.example/img" not in out.read_text(encoding="utf-8")
+
+
+def _archive_images(archive: Archive, db: Path, images: dict[str, bytes]) -> None:
+    """Store each image as a crawl does: its response captured and indexed, a `stored` row."""
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    rows = {url: writer.write(captures.Exchange(url, "GET", [], 200,
+                                                [("Content-Type", "image/png")], data,
+                                                captures.new_record_id()))
+            for url, data in images.items()}
+    writer.close()
+    with archive.conn:
+        captures.index_rows(archive.conn, list(rows.values()))
+        for url, row in rows.items():
+            record_media(archive.conn, url, "stored", "2024-06-01T00:00:00+00:00", "image/png",
+                         len(images[url]), row.payload_digest, row.record_id, None)
+
+
+def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
+        tmp_path: Path) -> None:
+    """Re-run into the same place, the --images-url folder keeps only what the new export
+    names: the copies an earlier run wrote (listed in the folder's manifest, their bytes still
+    hashing to their names) and no post uses any more are removed and named in the summary;
+    a file the user put there, or replaced since, stays."""
+    db = tmp_path / "blog.db"
+    fern, rose, lily = (f"https://static.wixstatic.com/media/{n}~mv2.png"
+                        for n in ("fern", "rose", "lily"))
+    data = {fern: b"fern image", rose: b"rose image", lily: b"lily image"}
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/fern", images=[fern])
+        save(archive, f"{YOGA}/post/rose", images=[rose, lily])
+        _archive_images(archive, db, data)
+    out = tmp_path / "wp.xml"
+    folder = tmp_path / "wp-images"
+    export = ("--format", "wxr", "--images-url", "https://files.example/img/", "--db", str(db),
+              str(out))
+    result = run(*export, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["removed_copies"] == []
+    names = {url: hashlib.sha1(body).hexdigest()[:16] + ".png" for url, body in data.items()}
+    assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} == set(
+        names.values())
+    # The user's own files in the folder, and a listed copy the user has since overwritten.
+    (folder / "notes.txt").write_text("mine")
+    (folder / "0123456789abcdef.png").write_bytes(b"mine too")
+    (folder / names[lily]).write_bytes(b"a lily I edited")
+    with Archive.open(db) as archive:  # the rose post changed: its images are gone
+        save(archive, f"{YOGA}/post/rose", body_text="No images now.",
+             body_html="<p>No images now.</p>", body_markdown="No images now.", images=[])
+    result = run(*export)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        f"Exported 2 posts and 1 images (1 archived copies in {folder}; removed 1 older copy "
+        f"no post uses any more) from 1 site to {out} (wxr).")
+    assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} == {
+        names[fern], names[lily], "notes.txt", "0123456789abcdef.png"}
+    # Run again: nothing more to remove, and the user's edited file is no longer claimed.
+    result = run(*export, "--json")
+    assert json.loads(result.output)["removed_copies"] == []
+    assert (folder / names[lily]).read_bytes() == b"a lily I edited"
 
 
 # What WordPress's importer (the wordpress-importer plugin: WXR_Parser_SimpleXML, then

@@ -409,6 +409,31 @@ def test_cli_help_gives_every_option_a_line_with_its_default():
     assert "(default 0: a free port" in described["port"]
 
 
+def test_cli_help_names_the_media_and_video_bases_a_crawl_fetches_the_blog_s_files_with():
+    """The blog names its images on static.wixstatic.com and its videos (--attachments) on
+    video.wixstatic.com: the help says both variables, and with the server's URL for URL each
+    leads the crawl's fetcher to the file the blog serves."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) draws the blog's images")
+    from archive.attachments import file_fetch_url
+    from crawler.media import WIX_MEDIA
+
+    result = subprocess.run([sys.executable, "-m", "crawler.sample_site", "--help"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    help_text = " ".join(result.stdout.split())
+    bases = dict(re.findall(r"(WIXARCHIVE_\w+_BASE)=(URL/[\w/]*)", help_text))
+    assert set(bases) == {"WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE"}, result.stdout
+    blog = SampleBlog(seed=3, post_count=8, attachments=True)
+    image = next(url for post in blog.posts for url in post.images)
+    video = next(url for post in blog.posts for url in post.videos)
+    with serve_blog(blog) as server:
+        media_base = bases["WIXARCHIVE_MEDIA_BASE"].replace("URL", server.url)
+        status, headers, _ = fetch(media_base + image[len(WIX_MEDIA):])
+        assert status == 200 and headers["Content-Type"].startswith("image/"), image
+        video_base = bases["WIXARCHIVE_VIDEO_BASE"].replace("URL", server.url)
+        status, headers, _ = fetch(file_fetch_url(video, video_base))
+        assert status == 200 and headers["Content-Type"] == "video/mp4", video
+
+
 class _CLIServer:
     """`python -m crawler.sample_site ARGS` in a subprocess, stopped with Ctrl-C (SIGINT)."""
 

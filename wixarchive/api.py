@@ -200,6 +200,9 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
 
 def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stream: IO[Any],
            sites: list[dict[str, Any]]) -> int:
+    from archive.export.source import post_terms, with_attachments
+
+    chosen = with_attachments(archive, chosen)  # their videos and documents, in every format
     if format == "jsonl":
         from archive.export import jsonl
 
@@ -209,10 +212,9 @@ def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stre
 
         return csv.write(chosen, stream)
     from archive.export import wxr
-    from archive.export.source import post_terms, with_attachments
 
     head = wxr.collect_head(post_terms(archive, sites))
-    return wxr.write(with_attachments(archive, chosen), stream, sites=sites, head=head).posts
+    return wxr.write(chosen, stream, sites=sites, head=head).posts
 
 
 def extract(html: str | bytes, url: str | None = None, *,

@@ -149,7 +149,10 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: b
             extra += f", {summary['files']} videos and documents"
         if summary.get("images_folder"):
             copies = summary["archived_images"] + summary.get("archived_files", 0)
-            extra += f" ({copies} archived copies in {summary['images_folder']})"
+            removed = len(summary["removed_copies"])
+            extra += (f" ({copies} archived copies in {summary['images_folder']}"
+                      + (f"; removed {removed} older cop{'ies' if removed != 1 else 'y'} no "
+                         "post uses any more" if removed else "") + ")")
         if fmt == "wacz":
             extra = f" ({summary['records']} captured responses)"
         where = "stdout" if out == "-" else out
@@ -202,6 +205,8 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
            out: str, images_url: str | None = None, bom: bool = False) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
+    if fmt in ("jsonl", "csv"):
+        posts = with_attachments(archive, posts)  # every archived field: videos, documents too
     if fmt == "jsonl":
         from archive.export import jsonl
 
@@ -232,21 +237,30 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
     from archive.export import wxr
+    from archive.export.copies import CopiesFolder
 
     head = wxr.collect_head(post_terms(archive, sites))
     published = None
-    folder = None
+    copies = None
     if images_url is not None:
-        folder = images_folder(Path(out))
-        published = _publisher(files, folder, images_url)
-    with _output(out, binary=True) as stream:
-        written = wxr.write(with_attachments(archive, posts), stream, sites=sites, head=head,
-                            published=published)
+        copies = CopiesFolder(images_folder(Path(out)))
+        published = _publisher(files, copies, images_url)
+    try:
+        with _output(out, binary=True) as stream:
+            written = wxr.write(with_attachments(archive, posts), stream, sites=sites,
+                                head=head, published=published)
+    except BaseException:
+        if copies is not None:
+            copies.finish(complete=False)
+        raise
     result: dict[str, Any] = {"posts": written.posts, "images": written.images,
                               "files": written.files}
-    if folder is not None:
+    if copies is not None:
+        # A copy whose capture could not be read this time may be the last of its bytes: kept.
+        removed = copies.finish(complete=not files.unreadable)
         result.update(archived_images=written.copies, archived_files=written.file_copies,
-                      images_folder=str(folder), **files.summary())
+                      images_folder=str(copies.folder), removed_copies=removed,
+                      **files.summary())
     return result
 
 
@@ -295,15 +309,14 @@ def images_folder(out: Path) -> Path:
     return out.with_name(f"{out.stem}-images")
 
 
-def _publisher(files: ArchivedFiles, folder: Path, base: str) -> Any:
+def _publisher(files: ArchivedFiles, copies: Any, base: str) -> Any:
     """A function giving an image's (video's, document's) URL under `base`, its archived bytes
-    written to `folder` (once per content: the file is named by its digest and keeps its
-    extension, which WordPress reads its type from); None if it is not archived or cannot be
-    read."""
+    written to the `copies` folder (archive.export.copies; once per content: the file is named
+    by its digest and keeps its extension, which WordPress reads its type from); None if it is
+    not archived or cannot be read."""
     from archive.export.markdown import image_name
 
     base = base if base.endswith("/") else base + "/"
-    folder.mkdir(exist_ok=True)
 
     def published(url: str) -> str | None:
         payload = files.read(url)
@@ -313,9 +326,7 @@ def _publisher(files: ArchivedFiles, folder: Path, base: str) -> Any:
         name = image_name(url, data)
         if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
             name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
-        path = folder / name
-        if not path.exists():
-            atomic_file.write_bytes(path, data)
+        copies.add(name, data)
         return base + name
 
     return published

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from archive.iri import uri_fields
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html, sanitize_markdown
 
 FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
@@ -45,3 +46,23 @@ def safe_post(post: dict[str, Any], *, markdown: bool = True) -> dict[str, Any]:
     if "images" in safe:
         safe["images"] = [url for url in safe["images"] or [] if safe_url(url, IMAGE_SCHEMES)]
     return safe
+
+
+# What JSON lines and CSV say of each video or document (docs/fields.md): the archive's
+# attachments row with what fetching it gave, without the capture's record id (the archive's
+# own readers use it; it means nothing outside).
+ATTACHMENT_FIELDS = ("url", "kind", "content_type", "is_file", "status", "bytes",
+                     "payload_digest")
+
+
+def record(post: dict[str, Any]) -> dict[str, Any]:
+    """The post as JSON lines and CSV give it: made safe (`safe_post`), its URLs as URIs, and
+    its `attachments` (archive.attachments.of_post rows, when the post carries them) with the
+    documented fields, those whose URL could run code dropped."""
+    exported = uri_fields(safe_post(post))
+    if "attachments" in exported:
+        exported["attachments"] = [
+            {**{key: item.get(key) for key in ATTACHMENT_FIELDS},
+             "is_file": bool(item.get("is_file"))}
+            for item in exported["attachments"] or [] if safe_url(item.get("url"))]
+    return exported

@@ -1,5 +1,5 @@
-"""JSON lines: one post per line, every archived field, as `Archive.post()` returns it (its
-URLs as URIs, docs/fields.md "URLs")."""
+"""JSON lines: one post per line, every archived field, as `Archive.post()` returns it plus its
+videos and documents (`attachments`), its URLs as URIs (docs/fields.md "URLs")."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from archive.export import safe_post
-from archive.iri import uri_fields
+from archive.export import record
 
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write one JSON object per post (made safe, see `safe_post`); returns the number written."""
+    """Write one JSON object per post (as `record` gives it); returns the number written."""
     count = 0
     for post in posts:
-        out.write(json.dumps(uri_fields(safe_post(post)), ensure_ascii=False) + "\n")
+        out.write(json.dumps(record(post), ensure_ascii=False) + "\n")
         count += 1
     return count

@@ -85,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m crawler.sample_site",
         description="Serve a generated Wix-style blog locally. It serves its images too, at "
-                    "URL/media/ (drawn with Pillow): a crawl run with "
-                    "WIXARCHIVE_MEDIA_BASE=URL/media/ fetches them from there instead of from "
-                    "static.wixstatic.com.")
+                    "URL/media/ (drawn with Pillow), and with --attachments its videos, at "
+                    "URL/video/. Crawl it with both variables set, so that they are fetched "
+                    "from it rather than from static.wixstatic.com and video.wixstatic.com, "
+                    "which do not have them: WIXARCHIVE_MEDIA_BASE=URL/media/ "
+                    "WIXARCHIVE_VIDEO_BASE=URL/ wixarchive crawl URL --media-kinds "
+                    "images,video,documents")
     parser.add_argument("--posts", type=int, default=30, help="number of posts (default 30)")
     parser.add_argument("--seed", type=int, default=1,
                         help="generation seed: the same seed gives the same blog (default 1)")
@@ -102,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=10,
                         help="posts per listing page (default 10)")
     parser.add_argument("--attachments", action="store_true",
-                        help="give some posts a Wix video or a link to a PDF (default off)")
+                        help="give some posts a Wix video (fetched with "
+                             "WIXARCHIVE_VIDEO_BASE=URL/) or a link to a PDF (default off)")
     parser.add_argument("--post-prefix", default="post", metavar="WORD",
                         help="the word before each post's slug (default post, as on Wix; "
                              "owners may change it)")
