@@ -207,9 +207,9 @@ def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
     result = run("--format", "markdown", "--db", str(db), str(out))
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md"))
-    assert files == ["ann.wixsite.com-yoga/2024-05-01-breathing.md",
-                     "www.cafe-exemple.fr/2023-01-15-café-crème.md",
-                     "www.cafe-exemple.fr/old.md"]
+    assert files == ["ann.wixsite.com-yoga/2024-05-01-breathing/index.md",
+                     "www.cafe-exemple.fr/2023-01-15-café-crème/index.md",
+                     "www.cafe-exemple.fr/old/index.md"]
     posts = archived(db)
     for path in out.rglob("*.md"):
         text = path.read_text(encoding="utf-8")
@@ -225,10 +225,11 @@ def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
         assert RESIZED not in text
         if post["body_markdown"]:
             assert body.strip() == full_size(post["body_markdown"]).strip()
-    breathing = (out / "ann.wixsite.com-yoga/2024-05-01-breathing.md").read_text()
+    breathing = (out / "ann.wixsite.com-yoga/2024-05-01-breathing/index.md").read_text()
     assert f"![]({FULL})" in breathing and f'cover_image: "{FULL}"' in breathing
     # A post archived without Markdown is converted from its HTML.
-    cafe = (out / "www.cafe-exemple.fr/2023-01-15-café-crème.md").read_text(encoding="utf-8")
+    cafe = (out / "www.cafe-exemple.fr/2023-01-15-café-crème/index.md").read_text(
+        encoding="utf-8")
     assert "Deux **cafés**." in cafe
 
 

@@ -178,7 +178,8 @@ def test_folder_names_are_unique_case_insensitively_and_stay_inside(tmp_path: Pa
             folder.write_text(folder.claim("elsewhere", "x", ".md", "1"), "x")
 
 
-def test_hostile_slugs_export_inside_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", [[], ["--flat"]], ids=["bundles", "flat"])
+def test_hostile_slugs_export_inside_the_folder(tmp_path: Path, layout: list[str]) -> None:
     from archive.store import Archive
     from crawler.extract.record import Article
 
@@ -192,12 +193,13 @@ def test_hostile_slugs_export_inside_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "deep" / "out"
     out.parent.mkdir()
     result = CliRunner().invoke(main, ["export", "--format", "markdown", "--db", str(db),
-                                       str(out)])
+                                       str(out), *layout])
     assert result.exit_code == 0, result.output
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".md"]
     assert len(files) == len(slugs)
     assert all(p.resolve().is_relative_to(out.resolve()) for p in files)
-    assert len({p.name.casefold() for p in files}) == len(slugs)
+    # Each post's own name: its file (flat), or its bundle's folder.
+    assert len({(p.name if layout else p.parent.name).casefold() for p in files}) == len(slugs)
 
 
 # -- streaming --------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "`wixarchive clean --json`": lambda db: _first(wixarchive("clean", str(DUMP), "--json")),
     "`wixarchive show --json`": lambda db: _first(wixarchive("show", "1", "--json", db=db)),
     "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
+    "`wixarchive export --format markdown --json`": lambda db: json.loads(wixarchive(
+        "export", "--format", "markdown", str(db.with_name("markdown")), "--json", db=db)),
     "`wixarchive search --json`": lambda db: _first(wixarchive("search", "fern", "--json",
                                                                db=db)),
     "`wixarchive stats --json`": lambda db: json.loads(wixarchive("stats", "--json", db=db)),

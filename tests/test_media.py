@@ -89,7 +89,7 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
                                  "--format", "markdown", str(out)],
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
-        (document,) = [p for p in out.rglob("*.md") if with_image.slug in p.name]
+        (document,) = [p for p in out.rglob("*.md") if with_image.slug in p.parent.name]
         text = document.read_text(encoding="utf-8")
         linked = re.findall(r"(images/[0-9a-f]{16}\.(?:jpg|png|webp))", text)
         assert linked and image_url not in text

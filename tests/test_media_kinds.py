@@ -277,14 +277,14 @@ def test_recorded_by_default_fetched_on_request_once_bad_ones_per_file(tmp_path:
                              "--format", "markdown", str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    (document,) = [p for p in out.rglob("*.md") if pdf_post.slug in p.name]
+    (document,) = [p for p in out.rglob("*.md") if pdf_post.slug in p.parent.name]
     text = document.read_text(encoding="utf-8")
     (local,) = re.findall(r"\(files/([0-9a-f]{16}\.pdf)\)", text)
     assert stored_pdf not in text
     assert (document.parent / "files" / local).read_bytes() == served
     assert f'documents: ["files/{local}"]' in text
     video_post = next(p for p in blog.posts if p.videos and p.videos[0] != videos[0])
-    (video_doc,) = [p for p in out.rglob("*.md") if video_post.slug in p.name]
+    (video_doc,) = [p for p in out.rglob("*.md") if video_post.slug in p.parent.name]
     assert re.search(r'videos: \["files/[0-9a-f]{16}\.mp4"\]', video_doc.read_text())
 
     # WordPress: every video file and document is an attachment item of its post; the archived

@@ -115,7 +115,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
     stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
     wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), a
     WACZ of no captures ValueError."""
-    from archive.export.source import iter_posts, matching_sites, post_ids, snapshot
+    from archive.export.source import iter_posts, matching_sites, post_ids, post_names, snapshot
 
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
@@ -128,7 +128,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
 
             if not isinstance(out, str | os.PathLike):
                 raise ValueError("markdown export writes one file per post: give a folder")
-            return markdown.write(chosen, Path(out))
+            return markdown.write(chosen, Path(out), names=post_names(archive, sites)).posts
         if format == "wacz":
             return _write_wacz(archive, out, sites if site else None)
         binary = format == "wxr"

@@ -24,6 +24,7 @@ from archive.export.source import (
     iter_posts,
     matching_sites,
     post_ids,
+    post_names,
     post_terms,
     snapshot,
     with_attachments,
@@ -68,15 +69,24 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
                    "where you publish that folder for WordPress's importer to download.")
+@click.option("--flat", is_flag=True,
+              help="markdown: OUT/<site>/<date>-<slug>.md beside one images/ folder per site "
+                   "(the layout before page bundles; its links break in Hugo's default build), "
+                   "instead of OUT/<site>/<date>-<slug>/index.md with the post's media beside "
+                   "it.")
 @bom_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: bool, db: Path,
-            as_json: bool) -> None:
+def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: bool, bom: bool,
+            db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
-    Markdown writes the archived images, videos and documents beside the posts. WXR lists each
+    Markdown writes each post as a page bundle, OUT/<site>/<date>-<slug>/index.md, its archived
+    images, videos and documents beside it; links to another exported post of the site point
+    at its file. Re-exporting into OUT rewrites only what changed and removes the files a
+    previous export wrote that no post uses any more (never a file you added or edited). WXR
+    lists each
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
     copies it writes beside OUT.
@@ -91,6 +101,8 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: b
     """
     if bom and fmt != "csv":
         fail("--bom is for --format csv")
+    if flat and fmt != "markdown":
+        fail("--flat is for --format markdown")
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
     if images_url is not None:
@@ -120,7 +132,8 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: b
                     summary.update(_write_wacz(archive, db, sites, site, out,
                                                show_progress=not as_json and out != "-"))
                 else:
-                    summary.update(_write(archive, files, sites, fmt, out, images_url, bom))
+                    summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
+                                          flat))
             except OSError as exc:  # a full disk, a vanished folder
                 if exc.errno == errno.EPIPE:
                     raise  # the reader left (`| head`): click ends quietly, as for any command
@@ -159,6 +172,11 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: b
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+        if fmt == "markdown":
+            click.echo(f"Files: {summary['written']} written, {summary['unchanged']} unchanged, "
+                       f"{summary['removed']} removed (no longer used).")
+    if fmt == "markdown":
+        _markdown_notes(summary, out)
     if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
         from archive.export.wacz import note
 
@@ -166,6 +184,21 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, bom: b
             click.echo(said, err=True)
     if problems or unreadable:
         sys.exit(1)
+
+
+def _markdown_notes(summary: dict[str, Any], out: str) -> None:
+    """What a Markdown re-export left in OUT for the user to decide (stderr, --json too)."""
+    if kept := summary["kept_edited"]:
+        shown = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
+        click.echo(f"Note: kept {len(kept)} file{'s' if len(kept) != 1 else ''} an earlier "
+                   f"export wrote and no post uses now, as they were changed since: {shown}",
+                   err=True)
+    if earlier := summary["earlier_layout"]:
+        click.echo(f"Note: {earlier} post{'s are' if earlier != 1 else ' is'} also in {out} as "
+                   "<site>/<date>-<slug>.md, written by a version before page bundles and "
+                   "left in place; Hugo would publish both: delete those files and the "
+                   "<site>/images/ and <site>/files/ folders, or export with --flat",
+                   err=True)
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
@@ -202,7 +235,8 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
 
 
 def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
-           out: str, images_url: str | None = None, bom: bool = False) -> dict[str, Any]:
+           out: str, images_url: str | None = None, bom: bool = False,
+           flat: bool = False) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
     posts = iter_posts(archive, post_ids(archive, sites))
     if fmt in ("jsonl", "csv"):
@@ -233,7 +267,10 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         # Each post's videos and documents, linked (and copied when archived) beside it.
         posts = with_attachments(archive, posts)
         try:
-            return {"posts": markdown.write(posts, folder, image), **files.summary()}
+            written = markdown.write(posts, folder, image, names=post_names(archive, sites),
+                                     flat=flat)
+            return {"layout": "flat" if flat else "bundles", **written.summary(),
+                    **files.summary()}
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
     from archive.export import wxr

@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from archive import atomic_file
+from archive.export.manifest import Manifest
 
 # Characters no portable file name may hold (Windows' list, plus every control character).
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -54,7 +55,9 @@ class Folder:
     is written atomically without following a symlink planted in its place.
 
     The names already given are kept in a temporary SQLite file, not in memory: an export of a
-    million posts stays flat in memory.
+    million posts stays flat in memory. What is written is listed for the folder's manifest
+    (archive/export/manifest.py; written by `manifest.finish()`), and a file already holding
+    the same bytes is left as it is.
     """
 
     def __init__(self, root: Path) -> None:
@@ -63,6 +66,7 @@ class Folder:
         self.resolved = root.resolve()
         self._names = sqlite3.connect("", isolation_level=None)  # "" = a temporary file
         self._names.execute("CREATE TABLE taken (key TEXT PRIMARY KEY)")
+        self.manifest = Manifest(root, self._names)
         self._checked: set[Path] = set()  # directories made and found inside the root
 
     def close(self) -> None:
@@ -110,4 +114,5 @@ class Folder:
                 raise UnsafePath(f"{directory} leads outside {self.root}; not writing "
                                  f"{path.name}")
             self._checked.add(directory)
-        atomic_file.write_bytes(path, data)
+        if self.manifest.needs_writing(path, data):
+            atomic_file.write_bytes(path, data)

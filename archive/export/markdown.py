@@ -1,8 +1,15 @@
 """Markdown files with YAML front matter, one per post, for static-site generators.
 
-Files go to OUT/<site>/<YYYY-MM-DD>-<slug>.md (the Jekyll `_posts` naming, which Hugo and
-Eleventy accept too); names are made safe and unique by `archive.export.filenames`, and bodies
-and URLs safe by `archive.export.safe_post` and `archive.sanitize.sanitize_markdown`.
+By default each post is a Hugo leaf page bundle: OUT/<site>/<YYYY-MM-DD>-<slug>/index.md, its
+archived images and files in images/ and files/ beside it. Its relative links then work both
+from disk (GitHub, Obsidian, a file viewer) and once Hugo (or Jekyll, building it as a page)
+publishes the post at its folder's URL. `flat=True` writes the earlier layout,
+OUT/<site>/<YYYY-MM-DD>-<slug>.md (Jekyll's `_posts` naming) beside one images/ and files/
+folder per site, whose links work from disk and with Hugo's `uglyURLs` only
+(docs/datasette-and-exports.md, "Markdown"). Links to another exported post of the same site
+point at its file. Names are made safe and unique by `archive.export.filenames`, bodies and URLs
+safe by `archive.export.safe_post` and `archive.sanitize.sanitize_markdown`; the folder's
+manifest (`archive.export.manifest`) says what a re-export changed and removed.
 Front matter values are written as JSON scalars and flow lists, which are valid YAML, so no
 YAML library is needed to write them and any YAML parser reads them back.
 """
@@ -11,20 +18,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
+from archive.export.manifest import Changes
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown
 
-IMAGES = "images"  # the folder beside a site's posts holding their archived images
+IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding archived images
 FILES = "files"  # the same for the videos and documents fetched on request
+_LINK_TEXT_MARKS = re.compile(r"[][\\`*_<>]")  # what a file name must escape in link text
+PAGE = "index.md"  # a bundle's page: Hugo's leaf bundle, Jekyll's folder index
 
 
 def _escape_char(ch: str) -> str:
@@ -126,8 +139,17 @@ def _attachment_list(post: dict[str, Any]) -> str:
         href = item.get("local") or safe_url(item["url"])
         if href and href not in text and item["url"] not in text:
             label = "Video" if item["kind"] == "video" else "Document"
-            lines.append(f"- {label}: <{href}>")
+            lines.append(f"- {label}: " + (_local_link(item) if item.get("local")
+                                           else f"<{href}>"))
     return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def _local_link(item: dict[str, Any]) -> str:
+    """A Markdown link to an attachment's local copy, named by the site's file name: a relative
+    path is no autolink (`<files/a.mp4>` has no scheme, and would show as text)."""
+    name = unquote(urlsplit(item["url"]).path.rstrip("/").rsplit("/", 1)[-1]) or item["local"]
+    label = _LINK_TEXT_MARKS.sub(r"\\\g<0>", name)
+    return f"[{label}]({item['local']})"
 
 
 def image_name(url: str, data: bytes) -> str:
@@ -140,12 +162,13 @@ def image_name(url: str, data: bytes) -> str:
 
 
 def localize(post: dict[str, Any], out: Folder, directory: str,
-             image: Callable[[str], bytes | None]) -> dict[str, Any]:
+             image: Callable[[str], bytes | None]) -> tuple[dict[str, Any], int]:
     """The post with its archived images written to `directory`/images/ of `out` (once per
-    content) and linked relatively, by the full-size URL the archive holds; images not archived
-    keep their URL."""
+    content) and linked relatively, by the full-size URL the archive holds, and the number of
+    image files written; images not archived keep their URL."""
     urls = [u for u in [post.get("cover_image"), *(post.get("images") or [])] if u]
     local: dict[str, str] = {}
+    copies = 0
     for url in dict.fromkeys(full_size(u) for u in urls):
         data = image(url)
         if data is None:
@@ -153,23 +176,26 @@ def localize(post: dict[str, Any], out: Folder, directory: str,
         name = image_name(url, data)
         if out.first(f"{directory}/{IMAGES}/{name}"):
             out.write_bytes(out.root / directory / IMAGES / name, data)
+            copies += 1
         local[url] = f"{IMAGES}/{name}"
     if not local:
-        return post
+        return post, copies
     text = body(post)
     for url, path in local.items():
         text = text.replace(url, path)
     return {**post, "body_markdown": text,
             "cover_image": local.get(full_size(post.get("cover_image") or ""),
                                      post.get("cover_image")),
-            "images": [local.get(full_size(u), u) for u in post.get("images") or []]}
+            "images": [local.get(full_size(u), u) for u in post.get("images") or []]}, copies
 
 
 def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
-                         fetched: Callable[[str], bytes | None]) -> dict[str, Any]:
+                         fetched: Callable[[str], bytes | None]) -> tuple[dict[str, Any], int]:
     """The post with its archived videos and documents written to `directory`/files/ (once
-    per content) and linked relatively from the body and its front matter."""
+    per content) and linked relatively from the body and its front matter, and the number of
+    files written."""
     items = []
+    copies = 0
     text = post.get("body_markdown") or ""
     for item in post.get("attachments") or []:
         data = fetched(item["url"]) if item.get("status") == "stored" else None
@@ -177,30 +203,138 @@ def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
             name = image_name(item["url"], data)
             if out.first(f"{directory}/{FILES}/{name}"):
                 out.write_bytes(out.root / directory / FILES / name, data)
+                copies += 1
             item = {**item, "local": f"{FILES}/{name}"}
+            # An autolink of the URL becomes a link; any other mention takes the path.
+            text = text.replace(f"<{item['url']}>", _local_link(item))
             text = text.replace(item["url"], item["local"])
         items.append(item)
-    return {**post, "attachments": items, "body_markdown": text}
+    return {**post, "attachments": items, "body_markdown": text}, copies
+
+
+@dataclass
+class Written:
+    """What `write` did: posts, and image and video/document copies, in the folder."""
+
+    posts: int
+    images: int
+    files: int
+    changes: Changes
+    earlier_layout: int  # flat files of an export before bundles (no manifest lists them)
+
+    def summary(self) -> dict[str, Any]:
+        """The export summary's fields (docs/fields.md)."""
+        return {"posts": self.posts, "images": self.images, "files": self.files,
+                **asdict(self.changes), "earlier_layout": self.earlier_layout}
+
+
+def link_key(url: str) -> str | None:
+    """What a link and a post URL share when they name the same post: host and decoded path,
+    whatever the scheme (http/https), query, fragment, trailing slash or percent-encoding."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return parts.netloc.lower() + unicodedata.normalize("NFC", unquote(parts.path)).rstrip("/")
+
+
+class Pages:
+    """Each post's file, claimed before any is written so that a post can link to one written
+    after it; kept in a temporary SQLite file (flat memory, as `Folder`)."""
+
+    def __init__(self, out: Folder, flat: bool) -> None:
+        self.out = out
+        self.flat = flat
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT)")
+        self.db.execute("CREATE TABLE links (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def claim(self, post: dict[str, Any]) -> str:
+        """The post's page (path below the folder), claimed now; its URLs lead to it."""
+        directory = site_folder(post.get("site") or post["url"])
+        stem, tiebreak = file_stem(post), str(post["id"])
+        path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
+                else self.out.claim(directory, stem, "", tiebreak) / PAGE)
+        relative = path.relative_to(self.out.root).as_posix()
+        self.db.execute("INSERT INTO pages VALUES (?, ?)", (post["id"], relative))
+        for url in (post["url"], post.get("canonical_url")):
+            if url and (key := link_key(url)) is not None:
+                self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
+                                (key, post.get("site"), relative))
+        return relative
+
+    def page(self, post: dict[str, Any]) -> str:
+        row = self.db.execute("SELECT path FROM pages WHERE id = ?", (post["id"],)).fetchone()
+        return row[0] if row else self.claim(post)
+
+    def target(self, url: str, site: str | None) -> str | None:
+        """The page of the post of `site` that `url` names, if this export writes one."""
+        key = link_key(url)
+        row = key and self.db.execute("SELECT site, path FROM links WHERE key = ?",
+                                      (key,)).fetchone()
+        return row[1] if row and row[0] == site else None
+
+
+# A link's destination (`](url`, `](<url>`) or an autolink (`<url>`), http(s) only.
+_POST_LINK = re.compile(r"(\]\(\s*<?)(https?://[^\s()<>]+)|<(https?://[^\s<>]+)>",
+                        re.IGNORECASE)
+
+
+def link_posts(text: str, page: str, site: str | None, pages: Pages) -> str:
+    """`text` with each link to an exported post of `site` pointing at that post's file,
+    relative to `page`; other links as they were."""
+    here = posixpath.dirname(page)
+
+    def relink(match: re.Match[str]) -> str:
+        url = match.group(2) or match.group(3)
+        target = pages.target(url, site)
+        if target is None:
+            return match.group()
+        href = quote(posixpath.relpath(target, here))
+        return match.group(1) + href if match.group(2) else f"[{url}]({href})"
+
+    return _POST_LINK.sub(relink, text)
 
 
 def write(posts: Iterable[dict[str, Any]], folder: Path,
-          image: Callable[[str], bytes | None] | None = None) -> int:
-    """Write one file per post under `folder`, post by post; returns the number written. With
-    `image` (the archived bytes of an image URL, or None), the posts' images go beside them in
-    images/.
+          image: Callable[[str], bytes | None] | None = None, *,
+          names: Iterable[dict[str, Any]] = (), flat: bool = False) -> Written:
+    """Write one file per post under `folder`, post by post. With `image` (the archived bytes
+    of an image, video or document URL, or None), the posts' images and files go beside them.
+    `names`: every post's id, url, canonical_url, published and site, given first so that
+    links between posts can point at files not written yet. The files a previous export into
+    `folder` wrote (its manifest) and this one does not, in the sites exported, are removed.
 
     Two posts whose names agree (one slug and date, or names differing only in case) get the
     post id, then a counter, appended.
     """
-    count = 0
+    count = images = files = earlier = 0
+    sites: set[str] = set()
     with Folder(folder) as out:
-        for post in posts:
-            directory = site_folder(post.get("site") or post["url"])
-            path = out.claim(directory, file_stem(post), ".md", str(post["id"]))
-            if image is not None:
-                post = localize(post, out, directory, image)
-                if post.get("attachments"):
-                    post = localize_attachments(post, out, directory, image)
-            out.write_text(path, render(post))
-            count += 1
-    return count
+        pages = Pages(out, flat)
+        try:
+            for name in names:
+                pages.claim(name)
+            for post in posts:
+                page = pages.page(post)
+                directory = posixpath.dirname(page)
+                sites.add(page.split("/", 1)[0])
+                if image is not None:
+                    post, copies = localize(post, out, directory, image)
+                    images += copies
+                    if post.get("attachments"):
+                        post, copies = localize_attachments(post, out, directory, image)
+                        files += copies
+                text = link_posts(render(post), page, post.get("site"), pages)
+                out.write_text(out.root / page, text)
+                count += 1
+                if not flat:  # the same post as the flat layout wrote it, unlisted
+                    flat_page = f"{directory}.md"
+                    earlier += ((out.root / flat_page).is_file()
+                                and not out.manifest.listed(flat_page))
+        finally:
+            pages.close()
+        changes = out.manifest.finish(sites)
+    return Written(count, images, files, changes, earlier)

@@ -65,6 +65,21 @@ def post_ids(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[int]:
         yield row[0]
 
 
+def post_names(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """id, url, canonical_url, published and site of each post of these sites, in `post_ids`'
+    order: what the Markdown export names files and resolves links between posts by."""
+    if not sites:
+        return
+    where, args = _where(sites)
+    rows = archive.conn.execute(
+        f"SELECT p.id, p.url, p.canonical_url, p.published, s.url FROM posts p JOIN sites s "
+        f"ON s.id = p.site_id WHERE {where} "
+        "ORDER BY p.published IS NULL, p.published, p.id", args)
+    for row in rows:
+        yield {"id": row[0], "url": row[1], "canonical_url": row[2], "published": row[3],
+               "site": row[4]}
+
+
 def post_terms(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """id, author, tags and categories of each post of these sites: what WXR lists up front."""
     if not sites:

@@ -1,0 +1,262 @@
+"""`wixarchive export --format markdown` as a site moving to Hugo (or Jekyll, or a folder of
+notes) uses it: page bundles whose media and links between posts resolve from disk and in
+Hugo's build, videos as links, and re-exports that say what they changed and clean up only
+what they wrote."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+
+from archive import captures
+from archive.store import Archive
+from crawler.extract.record import Article
+from tests.processes import HANG_GUARD
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = "https://ann.wixsite.com/yoga"
+MEDIA = "https://static.wixstatic.com/media"
+COVER, PHOTO, SHARED = (f"{MEDIA}/cover~mv2.png", f"{MEDIA}/photo~mv2.jpg",
+                        f"{MEDIA}/shared~mv2.jpg")
+VIDEO = "https://video.wixstatic.com/video/a1c0de_e4d1/480p/mp4/file.mp4"
+BYTES = {COVER: b"\x89PNG cover", PHOTO: b"\xff\xd8 photo", SHARED: b"\xff\xd8 shared",
+         VIDEO: b"\x00\x00\x00\x18ftypmp42 video"}
+CAFE = f"{SITE}/post/caf%C3%A9-cr%C3%A8me"
+
+
+def store_media(archive: Archive, db: Path, urls: list[str]) -> None:
+    """Each URL archived at full size, as `crawl` stores an image or video: a capture record,
+    indexed, and its media row."""
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    rows = []
+    for url in urls:
+        record_id = captures.new_record_id()
+        rows.append(writer.write(captures.Exchange(
+            url, "GET", [], 200, [("Content-Type", "application/octet-stream")], BYTES[url],
+            record_id)))
+        captures.record_media(archive.conn, url, "stored", "2024-06-01T00:00:00Z", None,
+                              len(BYTES[url]), None, record_id, None)
+    writer.close()
+    archive.conn.execute("BEGIN")
+    captures.index_rows(archive.conn, rows)
+    archive.conn.execute("COMMIT")
+
+
+def save(archive: Archive, url: str, markdown: str, **fields: Any) -> None:
+    values: dict[str, Any] = {"title": "Untitled", "author": "Ann", "body_text": "Text.",
+                              "body_html": "<p>Text.</p>", "body_markdown": markdown,
+                              "language": "en"}
+    archive.save_article(Article(url=url, **{**values, **fields}))
+
+
+def breathing(links: str = "", images: list[str] | None = None) -> dict[str, Any]:
+    images = [PHOTO, SHARED] if images is None else images
+    body = "Breathe in.\n\n" + "".join(f"![]({url})\n\n" for url in images)
+    return {"markdown": body + f"Watch: <{VIDEO}>\n\n{links}", "title": "Breathing",
+            "body_html": f"<p>Breathe in. {len(images)} images.</p>",  # a new version
+            "published": "2024-05-01T08:00:00Z", "cover_image": COVER, "images": images,
+            "attachments": [{"url": VIDEO, "kind": "video", "content_type": "video/mp4",
+                             "is_file": True}]}
+
+
+# Links to the café post in the forms a Wix body holds them, and links to leave alone.
+LINKS = (f"See [the café post](http://ann.wixsite.com/yoga/post/café-crème/?lang=en#top), "
+         f"[again]({CAFE.replace('%C3%A9', '%c3%a9')}) and <{CAFE}>. "
+         f"Not archived: [gone]({SITE}/post/gone). Elsewhere: "
+         f"[other blog](https://bob.wixsite.com/yoga/post/café-crème).")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "blogs.db"
+    with Archive.open(path) as archive:
+        fields = breathing(LINKS)
+        save(archive, f"{SITE}/post/breathing", fields.pop("markdown"), **fields)
+        save(archive, CAFE, f"Un café. Back to [breathing]({SITE}/post/breathing).\n\n"
+             f"![]({SHARED})", title="Café crème", published="2023-01-15T09:30:00+01:00",
+             images=[SHARED])
+        store_media(archive, path, list(BYTES))
+    return path
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=HANG_GUARD)
+
+
+def export(db: Path, out: Path, *args: str) -> dict[str, Any]:
+    result = wixarchive("export", "--format", "markdown", "--db", str(db), str(out), "--json",
+                        *args)
+    assert result.returncode == 0, result.stderr
+    return {**json.loads(result.stdout), "stderr": result.stderr}
+
+
+def links(markdown: str) -> list[tuple[str, str]]:
+    """(kind, target) of each link and image a CommonMark renderer makes of `markdown`."""
+    found, stack = [], MarkdownIt("commonmark").parse(markdown)
+    while stack:
+        token = stack.pop()
+        if token.type in ("link_open", "image"):
+            found.append(("image" if token.type == "image" else "link",
+                          token.attrGet("src" if token.type == "image" else "href")))
+        stack.extend(token.children or [])
+    return found
+
+
+def page(out: Path, path: str) -> tuple[dict[str, Any], str]:
+    _, head, body = (out / path).read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(head), body
+
+
+BREATHING = "ann.wixsite.com-yoga/2024-05-01-breathing/index.md"
+CAFE_PAGE = "ann.wixsite.com-yoga/2023-01-15-café-crème/index.md"
+
+
+def test_each_post_is_a_bundle_whose_links_resolve_on_disk(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    summary = export(db, out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == \
+        [CAFE_PAGE, BREATHING]
+    meta, body = page(out, BREATHING)
+    here = (out / BREATHING).parent
+    # Media beside the post, linked relatively: from disk, every image, the cover, the video.
+    targets = links(body)
+    local = [target for _, target in targets if not urlsplit(target).scheme]
+    assert {(here / unquote(t)).read_bytes() for t in local if not t.endswith(".md")} == \
+        {BYTES[PHOTO], BYTES[SHARED], BYTES[VIDEO]}
+    assert (here / meta["cover_image"]).read_bytes() == BYTES[COVER]
+    assert (here / meta["videos"][0]).read_bytes() == BYTES[VIDEO]
+    # The video is a link (it was an autolink the local path made dead text).
+    assert ("link", meta["videos"][0]) in targets and "&lt;" not in body
+    assert re.search(r"\[file\.mp4\]\(files/[0-9a-f]{16}\.mp4\)", body)
+    # Links to the archived café post, in every form, lead to its file; the others stay.
+    to_cafe = [t for _, t in targets if "caf" in t and "bob." not in t]
+    assert len(to_cafe) == 3 and {(here / unquote(t)).resolve() for t in to_cafe} == \
+        {(out / CAFE_PAGE).resolve()}
+    assert ("link", f"{SITE}/post/gone") in targets
+    assert ("link", "https://bob.wixsite.com/yoga/post/caf%C3%A9-cr%C3%A8me") in targets
+    _, cafe = page(out, CAFE_PAGE)
+    assert ("link", "../2024-05-01-breathing/index.md") in links(cafe)
+    # A shared image is copied into each bundle that uses it (2 + 1 images, 1 video).
+    assert (summary["images"], summary["files"], summary["layout"]) == (4, 1, "bundles")
+
+
+def test_flat_keeps_the_earlier_layout(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    summary = export(db, out, "--flat")
+    site = out / "ann.wixsite.com-yoga"
+    assert sorted(p.name for p in site.glob("*.md")) == ["2023-01-15-café-crème.md",
+                                                         "2024-05-01-breathing.md"]
+    meta, body = page(site, "2024-05-01-breathing.md")
+    assert (site / meta["cover_image"]).read_bytes() == BYTES[COVER]
+    assert ("link", "2023-01-15-caf%C3%A9-cr%C3%A8me.md") in links(body)
+    assert (summary["images"], summary["layout"]) == (3, "flat")  # the shared image once
+
+
+def hugo_link_hook() -> str:
+    """The link render hook docs/datasette-and-exports.md gives Hugo users, as written there."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (hook,) = re.findall(r"```go-html-template\n(.*?)```", text, re.S)
+    return hook
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_every_image_cover_video_and_post_link(db: Path, tmp_path: Path) -> None:
+    """Built by Hugo's defaults (pretty URLs: a post at /<site>/<slug>/), each page's images,
+    cover, video and links to other posts lead to files Hugo published."""
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    layouts = site / "layouts" / "_default"
+    (layouts / "_markup").mkdir(parents=True)
+    (layouts / "_markup" / "render-link.html").write_text(hugo_link_hook())
+    (layouts / "single.html").write_text(
+        '{{ with .Params.cover_image }}<img src="{{ . }}">{{ end }}{{ .Content }}')
+    (layouts / "list.html").write_text("")
+    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n')
+    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stderr
+    public = site / "public"
+    pages = {"/" + p.parent.relative_to(public).as_posix() + "/": p.read_text()
+             for p in public.rglob("index.html")}
+    breathing = pages["/ann.wixsite.com-yoga/breathing/"]
+    assert "file.mp4" in breathing
+    checked = 0
+    for url, html in pages.items():
+        for target in re.findall(r'(?:src|href)="([^"]+)"', html):
+            if urlsplit(target).scheme:
+                continue
+            path = unquote(urljoin(url, target)).lstrip("/")
+            assert (public / path).is_file() or (public / path / "index.html").is_file(), \
+                (url, target)
+            checked += 1
+    assert checked >= 8  # cover, 2 images, video, 3 links in one post; image, link in the other
+
+
+def test_a_re_export_says_what_changed_and_removes_only_what_it_wrote(db: Path,
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    first = export(db, out)
+    assert (first["written"], first["unchanged"], first["removed"]) == (7, 0, 0)
+    assert (out / ".wixarchive-export.sha256").is_file()
+    bundle = (out / BREATHING).parent
+    mine = bundle / "images" / "notes.txt"  # the user's own file, among the export's
+    mine.write_text("mine")
+    again = export(db, out)
+    assert (again["written"], again["unchanged"], again["removed"]) == (0, 7, 0)
+
+    # The post drops an image; the café post is edited by hand, then vanishes from the site
+    # folder as another post takes its place (its URL changed).
+    with Archive.open(db) as archive:
+        fields = breathing(images=[PHOTO])
+        save(archive, f"{SITE}/post/breathing", fields.pop("markdown"), **fields)
+        archive.conn.execute("UPDATE posts SET url = ? WHERE url = ?",
+                             (f"{SITE}/post/cafe", CAFE))
+    (out / CAFE_PAGE).write_text("edited by me", encoding="utf-8")
+    dropped = [p for p in (bundle / "images").iterdir() if p.read_bytes() == BYTES[SHARED]]
+    result = export(db, out)
+    assert (result["written"], result["unchanged"], result["removed"]) == (3, 3, 2)
+    assert result["kept_edited"] == [CAFE_PAGE]
+    assert "Note: kept 1 file" in result["stderr"] and CAFE_PAGE in result["stderr"]
+    assert not dropped[0].exists() and mine.read_text() == "mine"
+    assert (out / CAFE_PAGE).read_text() == "edited by me"
+    assert not (out / CAFE_PAGE).parent.joinpath("images").exists()  # emptied, removed
+    # The text summary says the same.
+    text = wixarchive("export", "--format", "markdown", "--db", str(db), str(out))
+    assert "Files: 0 written, 6 unchanged, 0 removed (no longer used)." in text.stdout
+
+
+def test_exporting_one_site_leaves_another_sites_files(db: Path, tmp_path: Path) -> None:
+    with Archive.open(db) as archive:
+        save(archive, "https://bob.wixsite.com/blog/post/hello", "Hello.", title="Hello")
+    out = tmp_path / "content"
+    export(db, out)
+    hello = out / "bob.wixsite.com-blog" / "hello" / "index.md"
+    assert hello.is_file()
+    only = export(db, out, "--site", "ann.wixsite.com")
+    assert only["removed"] == 0 and hello.is_file()
+    assert "bob.wixsite.com-blog/hello/index.md" in (out / ".wixarchive-export.sha256").read_text()
+
+
+def test_files_of_the_earlier_flat_layout_are_named_not_removed(db: Path,
+                                                                tmp_path: Path) -> None:
+    """A folder exported before page bundles has no manifest: its files are not provably the
+    export's, so they stay, and the user is told that Hugo would publish both."""
+    out = tmp_path / "content"
+    old = out / "ann.wixsite.com-yoga" / "2024-05-01-breathing.md"
+    old.parent.mkdir(parents=True)
+    old.write_text("---\ntitle: old\n---\n")
+    summary = export(db, out)
+    assert summary["earlier_layout"] == 1 and old.is_file()
+    assert "Note: 1 post is also in" in summary["stderr"] and "--flat" in summary["stderr"]
