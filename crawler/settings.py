@@ -23,6 +23,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.5
+# A robots.txt Crawl-delay longer than DOWNLOAD_DELAY is the site's delay, up to this many seconds.
+WIXARCHIVE_MAX_CRAWL_DELAY = 60
 
 # Faults and hostile servers (docs/reliability.md): retry transient errors, honour Retry-After
 # within a maximum, bound redirect chains, a download's total time and a body's size, before
@@ -114,7 +116,11 @@ WIXARCHIVE_PAGE_REQUISITES = False
 
 ITEM_PIPELINES = {"crawler.pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500,
-              "crawler.extensions.socket_reads.SocketReads": 0}
+              "crawler.extensions.socket_reads.SocketReads": 0,
+              # AutoThrottle that keeps a site's robots.txt Crawl-delay (crawler/downloader/
+              # crawl_delay.py); AUTOTHROTTLE_ENABLED still turns it on and off.
+              "scrapy.extensions.throttle.AutoThrottle": None,
+              "crawler.downloader.crawl_delay.CrawlDelayAutoThrottle": 0}
 # Bytes a crawl reads off a connection at a time (Twisted's default: 64 KB); see
 # crawler/extensions/socket_reads.py.
 WIXARCHIVE_SOCKET_READ_BYTES = 256 * 1024

@@ -73,6 +73,7 @@ def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
 
 
 _ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
+_FORBIDDEN = ": Forbidden by robots.txt"  # Scrapy's RobotsTxtMiddleware's reason
 
 
 def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
@@ -131,6 +132,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             # e.g. a 5xx storm: posts were found and every one failed; say so, not "no posts".
             summary.message = (f"no posts archived from {site}: {counts['failed']} requests "
                                f"failed (first: {failed_posts[0]})")
+        elif forbidden := [e.split(": ", 1)[0] for e in errors if e.endswith(_FORBIDDEN)]:
+            # Disallow: /blog also forbids /blog-feed.xml and /blog-posts-sitemap.xml.
+            summary.message = (f"no Wix blog posts found at {site}: its robots.txt forbids "
+                               f"{', '.join(forbidden[:3])}{' …' if len(forbidden) > 3 else ''}")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
@@ -152,6 +157,21 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; {media_stored} media archived"
         if media_failed := _media_failed(stats):
             summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
+        if unchecked := int(stats.get("wixarchive/unchecked", 0)):
+            summary.message += (f"; {unchecked} archived posts not listed this time, not "
+                                "checked for deletion (sitemaps or listing pages not all read)")
+        if stats.get("wixarchive/crawl_delay"):
+            summary.message += f"; {_crawl_delay_text(stats)}"
         if stopped_early:
             summary.message += f"; stopped early, {reason}"
     return summary
+
+
+def _crawl_delay_text(stats: dict[str, Any]) -> str:
+    """The robots.txt Crawl-delay the crawl waited (crawler.downloader.crawl_delay)."""
+    applied, asked = float(stats["wixarchive/crawl_delay"]), float(
+        stats["wixarchive/crawl_delay_asked"])
+    if applied < asked:
+        return (f"robots.txt asks for Crawl-delay: {asked:g}, {applied:g} s waited between "
+                "requests (the maximum, WIXARCHIVE_MAX_CRAWL_DELAY)")
+    return f"{applied:g} s between requests (robots.txt Crawl-delay)"

@@ -113,11 +113,6 @@ class ArchivePipeline:
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)
 
-    def _mark_deleted(self, site: str, gone: list[str]) -> int:
-        archive = self._open(site)
-        when = _now()
-        return sum(bool(archive.mark_deleted(url, when=when)) for url in gone)
-
     async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.supervisor is not None:
             # Every page of this site committed (or failed) before its run is closed; the
@@ -128,16 +123,6 @@ class ArchivePipeline:
                                              self.supervisor.restarts)
             release_supervisor(self.supervisor)
             self.supervisor = None
-        # The archive's own writes below run in a thread: one that waits for a busy archive
-        # (up to its busy timeout) must not hold up the other sites' crawls meanwhile.
-        gone = spider.gone_from_sitemap() if reason == "finished" else []
-        try:
-            if gone and (deleted := await asyncio.to_thread(self._mark_deleted, spider.site,
-                                                             gone)):
-                self.crawler.stats.inc_value("wixarchive/deleted", deleted)
-        except ArchiveError as exc:  # the archive busy past its timeout, say
-            spider.errors.append(f"posts gone from the sitemap not marked deleted ({exc}); "
-                                 "the next crawl marks them")
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors,
                             time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"))
         summary.started_at, summary.finished_at = self.started_at, _now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
@@ -14,12 +15,14 @@ FEED_ITEMS = 20  # Wix's feed only ever holds the latest 20 posts
 STATIC_PAGES = ("", "/blog", "/about")
 
 
-def robots_txt(base: str, disallow: list[str]) -> str:
-    """Wix's default robots.txt, plus any extra Disallow rules (fault injection)."""
+def robots_txt(base: str, disallow: list[str], crawl_delay: str | None = None) -> str:
+    """Wix's default robots.txt, plus any extra Disallow rules and a Crawl-delay."""
     rules = "".join(f"Disallow: {path}\n" for path in disallow)
+    delay = f"Crawl-delay: {crawl_delay}\n" if crawl_delay else ""
     return (
         "# By Wix: a sample site for crawler tests\n"
         "User-agent: *\n"
+        f"{delay}"
         f"{rules}"  # before "Allow: /": first-match parsers (urllib) must see them too
         "Allow: /\n"
         "Disallow: *?lightbox=\n"
@@ -54,12 +57,15 @@ def sitemap_index(blog: SampleBlog, base: str) -> str:
     return "".join(parts)
 
 
-def posts_sitemap(blog: SampleBlog, base: str) -> str:
-    """One <url> per live post; non-ASCII slugs stay unencoded, as on Wix."""
+def posts_sitemap(blog: SampleBlog, base: str, hidden: Collection[str] = ()) -> str:
+    """One <url> per live post but the `hidden` paths (Wix leaves noindex posts out); non-ASCII
+    slugs stay unencoded, as on Wix."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n'
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"\n'
              'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" generatedBy="WIX">\n']
     for post in blog.posts:
+        if post.url_path in hidden:
+            continue
         image = (f"<image:image>\n<image:loc>{post.cover.url}</image:loc>\n</image:image>\n"
                  if post.cover else "")
         parts.append(f"<url>\n<loc>{escape(base + post.url_path)}</loc>\n"

@@ -3,7 +3,9 @@
 Pages are rendered per request from the blog's current state, so edits between crawls show up
 at once. The server counts every request (`request_log`, `hits`) and can be told to misbehave:
 answer 500 (`fail_paths`), answer late (`slow_paths`), redirect forever (`redirect_loop_paths`)
-or disallow paths in robots.txt (`robots_disallow`); `takeovers` hand a path to a behaviour
+or disallow paths in robots.txt (`robots_disallow`, `robots_crawl_delay`), leave posts out of the
+posts sitemap (`sitemap_hidden`) or serve the blog at another path (`blog_path`, e.g. /news);
+`takeovers` hand a path to a behaviour
 that writes the raw answer itself (see crawler.sample_site.hostile). A `Gate` holds answers until
 the test releases them, so a test can act (stop, kill) while a crawl is at a point it chose.
 """
@@ -103,6 +105,11 @@ class BlogServer:
         self.slow_paths: dict[str, float] = {}  # path -> seconds to wait before answering
         self.redirect_loop_paths: set[str] = set()  # 302 to the same path with ?hop=N+1
         self.robots_disallow: list[str] = []  # extra "Disallow:" lines in robots.txt
+        self.robots_crawl_delay: str | None = None  # a "Crawl-delay:" line in robots.txt
+        self.sitemap_hidden: set[str] = set()  # post paths left out of the posts sitemap
+        # Where the blog's listing pages are (Wix lets the owner rename /blog): /blog is then
+        # not found, and every link and the feed name this path instead.
+        self.blog_path = "/blog"
         # Another server's URL: every request is answered 301 to the same path there, as
         # example.com answers for www.example.com, or an old domain for the new one.
         self.moved_to: str | None = None
@@ -177,15 +184,37 @@ class BlogServer:
             hop_text = (parse_qs(parts.query).get("hop") or ["0"])[0]
             hop = int(hop_text) if hop_text.isdigit() else 0
             return Response(302, headers={"Location": f"{parts.path}?hop={hop + 1}"})
-        return route(self.blog, base or self.url, path, headers, self.robots_disallow)
+        base = base or self.url
+        if path == "/blog-posts-sitemap.xml" and self.sitemap_hidden:
+            text = feeds.posts_sitemap(self.blog, base, self.sitemap_hidden)
+            return Response(200, text.encode("utf-8"), {"Content-Type": XML})
+        if self.blog_path == "/blog":
+            return route(self.blog, base, path, headers, self.robots_disallow,
+                         self.robots_crawl_delay)
+        if path == "/blog" or path.startswith("/blog/"):
+            return _html(404, render.not_found_page(Site(self.blog, base), path))
+        if path == self.blog_path or path.startswith(self.blog_path + "/"):
+            path = "/blog" + path[len(self.blog_path):]
+        return _with_blog_path(route(self.blog, base, path, headers, self.robots_disallow,
+                                     self.robots_crawl_delay), base, self.blog_path)
+
+
+def _with_blog_path(response: Response, base: str, blog_path: str) -> Response:
+    """A page or feed whose links to the blog (`BASE/blog`, `BASE/blog/...`, not
+    `/blog-feed.xml`) name `blog_path` instead."""
+    if response.headers.get("Content-Type") not in (HTML, XML):
+        return response
+    text = re.sub(re.escape(base) + r"/blog(?![-\w])", lambda _: base + blog_path,
+                  response.body.decode("utf-8"))
+    return Response(response.status, text.encode("utf-8"), response.headers)
 
 
 def route(blog: SampleBlog, base: str, path: str, headers: Mapping[str, str],
-          disallow: list[str]) -> Response:
+          disallow: list[str], crawl_delay: str | None = None) -> Response:
     """The site proper: which page a (percent-decoded) path gets."""
     site = Site(blog, base)
     if path == "/robots.txt":
-        text = feeds.robots_txt(base, disallow)
+        text = feeds.robots_txt(base, disallow, crawl_delay)
         return Response(200, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
     if path in _FEEDS:
         return Response(200, _FEEDS[path](blog, base).encode("utf-8"), {"Content-Type": XML})

@@ -2,7 +2,8 @@
 
 Discovery order, as Wix sites expose it: robots.txt `Sitemap:` lines -> sitemap index ->
 blog-posts-sitemap.xml; blog-feed.xml for the newest posts; listing pages as the fallback
-when the site has no posts sitemap.
+when the site has no posts sitemap. Then the archived posts no source listed are requested again:
+only those that answer 404/410 are marked deleted.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -40,6 +42,7 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
+from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
 from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
@@ -54,6 +57,7 @@ UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached 
 POST_STATUSES = [304, 404, 410]
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
+LISTING_HOME = "wixarchive_listing_home"  # meta: the blog home a listing page paginates
 # Seconds between looks, once the posts are done, at whether the archive worker has committed
 # every page (see crawler.media) before asking the archive for the images still missing.
 MEDIA_SETTLE = 0.1
@@ -101,17 +105,23 @@ class WixBlogSpider(scrapy.Spider):
         self.fetch_root = self.site
         self.roots = [self.site]
         self.blog_home: str | None = None
-        self.stage = "sitemaps"  # then "feed", then "listings" (see _on_idle)
+        self.stage = "sitemaps"  # then "feed", "listings", "checks" (see _next_discovery)
         self.pending_sitemaps = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemap_failed = False
         self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
-        self.sitemaps_read = 0  # sitemaps that answered (see gone_from_sitemap)
+        self.sitemaps_read = 0  # sitemaps that answered (see posts_to_check)
         self.empty_feed = False  # the blog feed answered, as a feed, and listed no post
         self.posts_requested = 0  # post pages asked for, whatever found them
         self.listings_requested: set[str] = set()
         self.listings_capped = False
+        self.listing_failed = False  # a listing page (not a guessed blog home's 404) failed
+        self.listed_posts = 0  # post links the listing pages showed
+        # Every post URL the feed, the listing pages or the user named (the sitemaps':
+        # sitemap_urls): an archived post among them is never checked for deletion.
+        self.discovered: set[str] = set()
         self.errors: list[str] = []
+        self.failures_listed = 0  # the errors counted as failures come first in `errors`
         self.known: dict[str, KnownPost] = {}
         # Known posts whose newest capture is lost: fetched again whatever their lastmod, with
         # no conditional request (a 304 would capture nothing).
@@ -144,12 +154,15 @@ class WixBlogSpider(scrapy.Spider):
         yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
         if is_post_url(self.start_url):
+            self.discovered.add(normalize_url(self.start_url))
             yield self._post_request(self.start_url)
 
     # -- discovery -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         self._follow_move(response)
+        if self.settings.getbool("ROBOTSTXT_OBEY"):
+            self._honour_crawl_delay(response)
         found = [u for u in sitemaps_from_robots(response.text) if self._in_site(u)]
         for url in found or [self.fetch_root + "sitemap.xml"]:
             yield from self._sitemap_request(url)
@@ -178,6 +191,23 @@ class WixBlogSpider(scrapy.Spider):
         self.logger.info("%s redirects to %s: crawling the site there", self.site, root)
         self.roots.append(root)
         self.fetch_root = root
+
+    def _honour_crawl_delay(self, robots: Response) -> None:
+        """robots.txt's Crawl-delay, when longer than the configured delay, is the delay of the
+        site's download slot (crawler.downloader.crawl_delay); the summary names it."""
+        user_agent = (self.settings.get("ROBOTSTXT_USER_AGENT")
+                      or self.settings.get("USER_AGENT") or "")
+        delay = crawl_delay(robots.body, user_agent, self.settings.getfloat("DOWNLOAD_DELAY"),
+                            self.settings.getfloat("WIXARCHIVE_MAX_CRAWL_DELAY", MAX_CRAWL_DELAY))
+        if delay is None:
+            return
+        downloader = self.crawler.engine.downloader
+        apply_crawl_delay(self.crawler, downloader.get_slot_key(scrapy.Request(robots.url)),
+                          delay.applied)
+        self.crawler.stats.set_value("wixarchive/crawl_delay", delay.applied)
+        self.crawler.stats.set_value("wixarchive/crawl_delay_asked", delay.asked)
+        self.logger.info("%s: robots.txt asks for Crawl-delay: %g; waiting %g s between "
+                         "requests", self.site, delay.asked, delay.applied)
 
     def _in_site(self, url: str) -> bool:
         return in_any_site(url, self.roots)
@@ -257,17 +287,38 @@ class WixBlogSpider(scrapy.Spider):
         if feed.blog_home and self._in_site(feed.blog_home):
             self.blog_home = feed.blog_home
         for item in feed.items:
-            # Archived posts and sitemap posts are decided by the sitemap's lastmod. Every
-            # item of the blog's feed is a post, whatever its URL's prefix (see lists_post).
+            if not self._in_site(item.link):
+                continue
+            # Every item of the blog's feed is a post, whatever its URL's prefix (see
+            # lists_post). Sitemap posts are decided by the sitemap's lastmod; an archived post
+            # the sitemaps leave out (Wix leaves out noindex posts) is asked for conditionally;
+            # without a posts sitemap, the listing pages ask for the archived ones.
             url = normalize_url(item.link)
-            if (self._in_site(item.link) and url not in self.sitemap_urls
-                    and (url not in self.known or url in self.recapture)):
+            self.discovered.add(url)
+            if url not in self.sitemap_urls and (
+                    self.sitemap_urls or url not in self.known or url in self.recapture):
                 yield self._post_request(item.link)
 
+    def _listing_starts(self) -> list[scrapy.Request]:
+        """The blog's home (the feed names it; /blog by default) and the page the user gave
+        when it is neither the site's root nor a post: a blog at /news with no sitemap or feed
+        is found from `crawl https://example.com/news`."""
+        starts = [self.blog_home or self.fetch_root + "blog"]
+        given = urlsplit(self.start_url).path[len(urlsplit(self.site).path):].strip("/")
+        if given and not is_post_url(self.start_url):
+            starts.append(self.fetch_root + given)  # where the site lives, if it moved
+        requests = []
+        for url in dict.fromkeys(starts):
+            requests.append(scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
+                                           meta={HTML_ONLY: True, LISTING_HOME: url}))
+        return requests
+
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        posts, listings = listing_links(response.body, response.url, self.fetch_root,
-                                        self.blog_home or response.url)
+        home = response.meta[LISTING_HOME]
+        posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
+        self.listed_posts += len(posts)
         for url in posts:
+            self.discovered.add(normalize_url(url))
             yield self._post_request(url)
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:
@@ -280,46 +331,94 @@ class WixBlogSpider(scrapy.Spider):
                                            "pages (WIXARCHIVE_MAX_LISTING_PAGES)")
                 return
             self.listings_requested.add(url)
-            yield scrapy.Request(url, self.parse_listing, errback=self.on_error,
-                                 meta={HTML_ONLY: True})
+            yield scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
+                                 meta={HTML_ONLY: True, LISTING_HOME: home})
+
+    def on_listing_error(self, failure: Failure) -> None:
+        """A listing page that failed leaves the posts it lists unknown, so no post missing
+        from the listings is concluded deleted; a blog home guessed (/blog, the page given)
+        that is not there (404, 410) lists nothing, and leaves the other listings complete."""
+        self.on_error(failure)
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        guessed = request.meta[LISTING_HOME] == request.url
+        if not (guessed and response is not None and response.status in (404, 410)):
+            self.listing_failed = True
+
+    def _next_discovery(self) -> list[scrapy.Request] | None:
+        """The next discovery stage's requests, once the previous one ran dry; None when
+        discovery is done. The feed normally follows the last sitemap (see _sitemap_done);
+        listing pages come next, only for a site without a posts sitemap; last, the checks of
+        the archived posts that no source listed."""
+        if self.stage == "sitemaps":
+            return [self._feed_request()]
+        if self.stage == "feed" and not self.sitemap_urls:
+            self.stage = "listings"
+            return self._listing_starts()
+        if self.stage in ("feed", "listings"):
+            self.stage = "checks"
+            checks = [self._post_request(url) for url in self.posts_to_check()]
+            if checks:
+                return checks
+        return None
+
+    def posts_to_check(self) -> list[str]:
+        """Archived posts that no sitemap, feed or listing page listed this time, when the
+        site's posts were all listed: each is requested again (conditionally) and marked
+        deleted only if it answers 404 or 410. One that answers is archived as usual: Wix
+        leaves noindex posts out of its sitemap.
+
+        The site's posts were all listed when its sitemaps were read in full, or (without a
+        posts sitemap) every listing page was, or when the site now lists no post at all but
+        is still recognisably the same Wix blog: its sitemaps answered and were read in full,
+        its blog feed answered as a feed with no item, and no listing page showed a post. A
+        site that is down, half-broken or no longer a Wix blog gets none of that: then nothing
+        is concluded, and the summary says so (wixarchive/unchecked)."""
+        seen = self.sitemap_urls | self.discovered
+        unseen = [url for url, known in self.known.items()
+                  if known.deleted_at is None and url not in seen]
+        if not unseen:
+            return []
+        emptied = (self.sitemaps_read > 0 and not self.sitemap_failed and self.empty_feed
+                   and not self.posts_requested)
+        if self.sitemap_urls:
+            listed_all = not self.sitemap_failed
+        else:
+            listed_all = emptied or (self.listed_posts > 0 and not self.listing_failed
+                                     and not self.listings_capped)
+        if listed_all:
+            return unseen
+        self.crawler.stats.set_value("wixarchive/unchecked", len(unseen))
+        return []
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
-        """Discovery stages that wait for the previous one to run dry.
-
-        The feed normally follows the last sitemap (see _sitemap_done); listing pages come
-        last, and only for a site without a posts sitemap. Then the posts' images (media).
-        """
-        if self.stage == "sitemaps":
-            requests = [self._feed_request()]
-        elif self.stage == "feed" and not self.sitemap_urls:
-            self.stage = "listings"
-            requests = [scrapy.Request(self.blog_home or self.fetch_root + "blog",
-                                       self.parse_listing, errback=self.on_error,
-                                       meta={HTML_ONLY: True})]
-        elif self.media is not None:
-            if self.media.outstanding:
-                # Scrapy's downloader forgets a request before its callbacks run, so the spider
-                # can look idle while the last images' outcomes are still to come; closing then
-                # lost their media rows. _media_outcome wakes the engine for another look.
-                raise DontCloseSpider
-            batch = self.media.take()
-            if batch is not None:
-                self._hand_over(batch)
-            requests = self.media.next_requests(self)
-            if requests is None:
-                if batch is None and not self.handing_over:
-                    return
-                requests = []  # closes once handed over (which wakes the engine)
-            elif not requests:  # look again once the archive worker has committed its batch
-                from twisted.internet import reactor
-
-                reactor.callLater(MEDIA_SETTLE, self._media_again)
-            self._fetch_media(requests)
+        """Discovery stages that wait for the previous one to run dry (_next_discovery), then
+        the posts' images (media)."""
+        requests = self._next_discovery()
+        if requests is not None:
+            for request in requests:
+                self.crawler.engine.crawl(request)
             raise DontCloseSpider
-        else:
+        if self.media is None:
             return
-        for request in requests:
-            self.crawler.engine.crawl(request)
+        if self.media.outstanding:
+            # Scrapy's downloader forgets a request before its callbacks run, so the spider
+            # can look idle while the last images' outcomes are still to come; closing then
+            # lost their media rows. _media_outcome wakes the engine for another look.
+            raise DontCloseSpider
+        batch = self.media.take()
+        if batch is not None:
+            self._hand_over(batch)
+        media_requests = self.media.next_requests(self)
+        if media_requests is None:
+            if batch is None and not self.handing_over:
+                return
+            media_requests = []  # closes once handed over (which wakes the engine)
+        elif not media_requests:  # look again once the archive worker has committed its batch
+            from twisted.internet import reactor
+
+            reactor.callLater(MEDIA_SETTLE, self._media_again)
+        self._fetch_media(media_requests)
         raise DontCloseSpider
 
     def _engine_open(self) -> bool:
@@ -466,21 +565,6 @@ class WixBlogSpider(scrapy.Spider):
             recapture=url in self.recapture,
         )
 
-    def gone_from_sitemap(self) -> list[str]:
-        """Archived posts missing from a sitemap read in full: deleted on the site.
-
-        A site that now lists no post at all had every post removed only while it is still
-        recognisably the same Wix blog: its sitemaps answered and were read in full, its blog
-        feed answered as a feed with no item, and no listing page showed a post. A site that
-        is down, half-broken or no longer a Wix blog gets none of that, and deletes nothing."""
-        if self.sitemap_failed:
-            return []
-        emptied = self.sitemaps_read > 0 and self.empty_feed and not self.posts_requested
-        if not self.sitemap_urls and not emptied:
-            return []
-        return [url for url, known in self.known.items()
-                if known.deleted_at is None and url not in self.sitemap_urls]
-
     def on_http_error(self, response: Response) -> None:
         self.record_error(response.url, f"HTTP {response.status}",
                           counted=self._counts_as_failed(response.url, response.status))
@@ -506,11 +590,19 @@ class WixBlogSpider(scrapy.Spider):
 
     def record_error(self, url: str, reason: str, *, counted: bool = True) -> None:
         """Name a failed request in the run's errors; `counted` ones are the run's `failed`
-        count, and make it `partial`."""
-        if counted:
-            self.crawler.stats.inc_value("wixarchive/fetch_errors")
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(f"{url}: {reason}")
+        count, make it `partial`, and are listed first."""
+        error = f"{url}: {reason}"
+        if not counted:
+            if len(self.errors) < MAX_ERRORS_KEPT:
+                self.errors.append(error)
+            return
+        self.crawler.stats.inc_value("wixarchive/fetch_errors")
+        # Failures before the pages that are only missing: the summary and `runs` name the
+        # first error, which must be one that failed the run, not a sitemap.xml's 404.
+        if self.failures_listed < MAX_ERRORS_KEPT:
+            self.errors.insert(self.failures_listed, error)
+            self.failures_listed += 1
+            del self.errors[MAX_ERRORS_KEPT:]
 
 
 def _recheck_closing(scraper: Any) -> None:
