@@ -38,6 +38,11 @@ History (each step is a migration; a new archive runs them all, so there is one 
       index of their own,
       posts_cjk (see archive/search/bigrams.py); the posts already archived are filled in, and
       their word counts made per character
+  v14 an index of the stored media by payload digest
+  v15 post URLs in the one form crawls compare and archive them in (crawler.discover.urls
+      .normalize_url): an archived `/post/caf%c3%a9` or `/post/slug/` is `/post/caf%C3%A9` or
+      `/post/slug`, so the sitemap's `/post/café` finds it; other tables name a post by its id
+      (captures keep the URL as fetched: the WARC-Target-URI)
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -51,7 +56,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -501,10 +506,28 @@ def _v14(conn: sqlite3.Connection) -> None:
     _script(conn, V14)
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    from crawler.discover.urls import normalize_url
+
+    taken = {url for (url,) in conn.execute("SELECT url FROM posts")}
+    renamed = []
+    for post_id, url in conn.execute("SELECT id, url FROM posts").fetchall():
+        try:
+            canonical = normalize_url(url)
+        except ValueError:
+            continue  # no URL at all ("http://[bad"): nothing a crawl would compare
+        # A post archived twice, under two spellings, keeps its second row as it is: not in
+        # the sitemap under that spelling, the next crawl marks it deleted.
+        if canonical != url and canonical not in taken:
+            taken.add(canonical)
+            renamed.append((canonical, post_id))
+    conn.executemany("UPDATE posts SET url = ? WHERE id = ?", renamed)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12, 12: _v13, 13: _v14}
+    11: _v12, 12: _v13, 13: _v14, 14: _v15}
 
 
 @contextmanager

@@ -20,6 +20,9 @@ class FetchedPage:
     # Fetched again because its newest capture was lost: an unchanged post's current version
     # then names this capture (archive.lost_captures).
     recapture: bool = False
+    # The posts sitemap lists this URL: the site's own name for the post, which the page's
+    # canonical link does not respell (crawler.discover.urls.respelled).
+    listed: bool = False
 
 
 @dataclass

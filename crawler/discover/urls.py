@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
 _WIXSITE_HOST = re.compile(r"(^|\.)wixsite\.com$", re.IGNORECASE)
@@ -55,14 +55,79 @@ def is_site_host(host: str) -> bool:
     return True
 
 
-def normalize_url(url: str) -> str:
-    """The form a URL is archived under: no fragment, host lower-cased, `?lang=` kept.
+# RFC 3986: characters a URI holds as they are (unreserved and reserved) and the unreserved
+# ones, which an escape never needs to stand for (%41 is A, %7E is ~).
+_URI_CHARS = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;="
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# An escape, or a character that has to be escaped (non-ASCII, space, a "%" starting no escape).
+_TO_ESCAPE = re.compile(rf"%[0-9A-Fa-f]{{2}}|[^{_URI_CHARS}]")
 
-    Wix serves translations of a post at `?lang=xx`; every other query string is noise.
+
+def _escape(match: re.Match[str]) -> str:
+    text = match.group()
+    if len(text) == 3 and text[0] == "%":
+        char = chr(int(text[1:], 16))
+        return char if char in _UNRESERVED else text.upper()
+    return "".join(f"%{byte:02X}" for byte in text.encode("utf-8", errors="surrogatepass"))
+
+
+def _canonical_escapes(text: str) -> str:
+    """`text` percent-encoded one way (RFC 3986, 6.2.2): non-ASCII characters as UTF-8, escapes
+    in upper case, escaped unreserved characters decoded; an escape is never escaped again and
+    reserved characters (`/`, `?`, `&`, `=` ...) stay as they are."""
+    return _TO_ESCAPE.sub(_escape, text)
+
+
+def _ascii_host(netloc: str) -> str:
+    """The host part lower-cased, a non-ASCII one in IDNA (`xn--`), as HTTP sends it."""
+    netloc = netloc.lower()
+    if netloc.isascii():
+        return netloc
+    user, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return netloc  # no IDNA form: left as it is
+    return user + at + host + colon + port
+
+
+def normalize_url(url: str) -> str:
+    """The one form a post URL is archived, compared and fetched under, however a sitemap, a
+    feed or a link spelled it: no fragment, the host lower-cased, the path and query
+    percent-encoded one way (see _canonical_escapes: a sitemap's `/post/café` and a served
+    `/post/caf%c3%a9` are both `/post/caf%C3%A9`), no trailing slash after a path of two
+    segments or more (`/post/slug/` is `/post/slug`, which Wix redirects it to), and of the
+    query only `lang=`.
+
+    Wix serves translations of a post at `?lang=xx`; every other query string is noise
+    (tracking: `utm_source`, `fbclid`, `gclid` ...).
     """
     parts = urlsplit(url)
-    query = "&".join(p for p in parts.query.split("&") if p.startswith("lang="))
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
+    path = _canonical_escapes(parts.path)
+    if path.endswith("/") and path.count("/") > 2:
+        path = path.rstrip("/")
+    query = "&".join(_canonical_escapes(p) for p in parts.query.split("&")
+                     if p.startswith("lang="))
+    return urlunsplit((parts.scheme.lower(), _ascii_host(parts.netloc), path, query, ""))
+
+
+def respelled(url: str, canonical: str | None) -> str:
+    """The URL a fetched post is archived under: `url` (normalised), or the page's own
+    canonical URL (`<link rel=canonical>`, else og:url) when that names the same page spelled
+    otherwise, in letter case only (`/post/My-Slug` fetched, `/post/my-slug` canonical), so a
+    site answering both spellings has its post archived once. A canonical URL naming anything
+    else (another post, another site, the blog home, another language) is not followed: a
+    template's wrong canonical link would merge different posts into one."""
+    if not canonical:
+        return url
+    try:
+        named = normalize_url(canonical)
+    except ValueError:
+        return url
+    if named != url and unquote(named).casefold() == unquote(url).casefold():
+        return named
+    return url
 
 
 def in_site(url: str, root: str) -> bool:

@@ -192,10 +192,10 @@ class DistributedWixSpider(scrapy.Spider):
 
     def _post_request(self, url: str, site: str, run: Any, lastmod: str | None = None,
                       ) -> scrapy.Request:
+        url = normalize_url(url)  # fetched as archived: see WixBlogSpider._post_request
         headers = {}
-        known = self.known_posts(site, run).get(normalize_url(url))
-        if (known and known.deleted_at is None
-                and normalize_url(url) not in self.recapture(site, run)):
+        known = self.known_posts(site, run).get(url)
+        if known and known.deleted_at is None and url not in self.recapture(site, run):
             if known.etag:
                 headers["If-None-Match"] = known.etag
             if known.http_last_modified:

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from archive.store import Archive, ArchiveError
+from crawler.discover.urls import respelled
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.items import FetchedPage, GonePost, MediaOutcomes, UnchangedPost
@@ -257,11 +258,20 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Stored:
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
             return article.page_kind, None, False
+        if not item.listed:
+            # One post the site answers under two spellings (a listing's /post/My-Slug, the
+            # feed's /post/my-slug) is archived once, under the one its page names canonical.
+            article.url = respelled(item.url, article.canonical_url)
+        # ... and counted once: a second spelling of a post this run archived already.
+        again = (article.url != item.url and run_id is not None
+                 and archive.seen_in_run(article.url, run_id))
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
             recapture=item.recapture,
         )
+        if again and outcome == "unchanged":
+            outcome = None
         return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,

@@ -106,7 +106,8 @@ def _rfc822(moment: datetime) -> str:
 
 
 def _item(blog: SampleBlog, post: SamplePost, base: str) -> str:
-    link = escape(base + quote(post.url_path))  # the feed percent-encodes non-ASCII slugs
+    link = base + quote(post.url_path)  # the feed percent-encodes non-ASCII slugs
+    link = escape(f"{link}?{blog.feed_link_query}" if blog.feed_link_query else link)
     parts = [f"<item><title>{_cdata(post.title)}</title>",
              f"<description>{_cdata(post.description)}</description>",
              f"<link>{link}</link>",

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from crawler.sample_site import content
 from crawler.sample_site.files import document_path, video_url
@@ -323,13 +324,18 @@ def blocks_from_paragraphs(paragraphs: list[str], seed: int, images: int = 0,
     return blocks + [Block("image", _node_id(rng), image=_media(rng)) for _ in range(images)]
 
 
+# How listing pages may spell a post's link (SampleBlog.listing_path).
+LISTING_LINKS = ("plain", "trailing-slash", "lower-escapes", "title-case")
+
+
 class SampleBlog:
     """A deterministic Wix-style blog. `posts` is ordered newest first."""
 
     def __init__(self, seed: int = 1, post_count: int = 25, site_name: str = "Willow Lane Notes",
                  layout: str | None = None, page_size: int = 10, unicode_slugs: bool = False,
                  feed_content: bool = False, attachments: bool = False,
-                 post_prefix: str = "post") -> None:
+                 post_prefix: str = "post", feed_link_query: str = "",
+                 listing_links: str = "plain") -> None:
         if layout is not None and layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS} or None, not {layout!r}")
         if post_count < 0 or page_size < 1:
@@ -338,7 +344,15 @@ class SampleBlog:
                                                                            "video", "_files"):
             raise ValueError(f"post_prefix {post_prefix!r}: one path word, not a path the site "
                              "already serves")
+        if listing_links not in LISTING_LINKS:
+            raise ValueError(f"listing_links must be one of {LISTING_LINKS}, not "
+                             f"{listing_links!r}")
         self.post_prefix = post_prefix  # posts at /<post_prefix>/<slug>
+        # A query string on each feed item's link, as a site tagging its feed for analytics
+        # does ("utm_source=rss"); the post answers with it and without.
+        self.feed_link_query = feed_link_query
+        # How listing pages' post cards spell their links (LISTING_LINKS; see listing_path).
+        self.listing_links = listing_links
         self.seed = seed
         self.site_name = site_name
         self.layout = layout
@@ -426,7 +440,23 @@ class SampleBlog:
     # -- reading ---------------------------------------------------------------------------
 
     def post(self, slug: str) -> SamplePost | None:
-        return self._by_slug.get(slug)
+        found = self._by_slug.get(slug)
+        if found is None and self.listing_links == "title-case":
+            # The site that links /post/My-Slug answers that spelling as well as its own.
+            found = next((p for p in self.posts if p.slug.casefold() == slug.casefold()), None)
+        return found
+
+    def listing_path(self, post: SamplePost) -> str:
+        """A post's path as listing pages link it: as the sitemap lists it ("plain"), with a
+        trailing slash the site redirects from, percent-encoded in lower-case hex
+        (`caf%c3%a9`), or Title-Cased (`/post/My-Slug`, answered too)."""
+        if self.listing_links == "trailing-slash":
+            return post.url_path + "/"
+        if self.listing_links == "lower-escapes":
+            return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quote(post.url_path))
+        if self.listing_links == "title-case":
+            return f"/{post.prefix}/{post.slug.title()}"
+        return post.url_path
 
     @property
     def today(self) -> datetime:

@@ -267,7 +267,7 @@ def post_page(site: Site, post: SamplePost) -> str:
 
 
 def _card(site: Site, post: SamplePost) -> str:
-    link = site.base + post.url_path
+    link = site.base + site.blog.listing_path(post)
     day = display_date(post.published, site.blog.today)
     uid = stable_uuid("card", post.post_id)
     image = ""

@@ -521,10 +521,14 @@ class WixBlogSpider(scrapy.Spider):
     # -- fetch and extract -----------------------------------------------------------------
 
     def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
+        # Fetched in the form it is archived under: a feed link's tracking query
+        # (?utm_source=...) is no second fetch of a post the listing links to, and a listing's
+        # /post/slug/ no redirect and full download (normalize_url).
+        url = normalize_url(url)
         self.posts_requested += 1
         headers = {}
-        known = self.known.get(normalize_url(url))
-        if known and known.deleted_at is None and normalize_url(url) not in self.recapture:
+        known = self.known.get(url)
+        if known and known.deleted_at is None and url not in self.recapture:
             # Conditional request: an unchanged post costs a 304 with no body.
             if known.etag:
                 headers["If-None-Match"] = known.etag
@@ -563,6 +567,7 @@ class WixBlogSpider(scrapy.Spider):
             http_last_modified=_header(response, "Last-Modified"),
             capture=response.meta.get(CAPTURE_META),
             recapture=url in self.recapture,
+            listed=url in self.sitemap_urls,
         )
 
     def on_http_error(self, response: Response) -> None:
