@@ -407,6 +407,44 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
     assert (folder / names[lily]).read_bytes() == b"a lily I edited"
 
 
+def test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does(tmp_path: Path) -> None:
+    """The --images-url folder's list is the Markdown export's, `.wixarchive-export.sha256`,
+    which `sha256sum -c` checks; a copy a post still uses whose bytes were changed is written
+    again (WordPress must download what the site served); an export that cannot read the
+    archived files removes none of the copies."""
+    db = tmp_path / "blog.db"
+    fern, rose = (f"https://static.wixstatic.com/media/{n}~mv2.png" for n in ("fern", "rose"))
+    data = {fern: b"fern image", rose: b"rose image"}
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/fern", images=[fern])
+        save(archive, f"{YOGA}/post/rose", images=[rose])
+        _archive_images(archive, db, data)
+    folder = tmp_path / "wp-images"
+    export = ("--format", "wxr", "--images-url", "https://files.example/img/", "--db", str(db),
+              str(tmp_path / "wp.xml"), "--json")
+    assert run(*export).exit_code == 0
+    names = {url: hashlib.sha1(body).hexdigest()[:16] + ".png" for url, body in data.items()}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [".wixarchive-export.sha256", *names.values()])
+    check = subprocess.run(["sha256sum", "-c", ".wixarchive-export.sha256"], cwd=folder,
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0 and sorted(check.stdout.splitlines()) == sorted(
+        f"{name}: OK" for name in names.values())
+
+    (folder / names[fern]).write_bytes(b"not the fern the site served")
+    assert json.loads(run(*export).output)["removed_copies"] == []
+    assert (folder / names[fern]).read_bytes() == data[fern]
+
+    with Archive.open(db) as archive:  # the rose post dropped its image...
+        save(archive, f"{YOGA}/post/rose", images=[])
+    for capture_file in captures.captures_dir(db).iterdir():  # ...and the captures are lost
+        capture_file.unlink()
+    result = run(*export)
+    assert result.exit_code == 1
+    assert json.loads(result.output.splitlines()[-1])["removed_copies"] == []
+    assert (folder / names[rose]).read_bytes() == data[rose]
+
+
 # What WordPress's importer (the wordpress-importer plugin: WXR_Parser_SimpleXML, then
 # WP_Import::process_posts, process_attachment, fetch_remote_file, backfill_attachment_urls)
 # reads of a WXR file and refuses. File types it accepts are wp_get_mime_types()'s, less the

@@ -19,6 +19,7 @@ import click
 from archive import atomic_file
 from archive.cli.common import UTF8_BOM, bom_option, db_option, fail, open_archive
 from archive.export import FORMATS
+from archive.export.filenames import Folder
 from archive.export.source import (
     count_posts,
     iter_posts,
@@ -274,31 +275,30 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
     from archive.export import wxr
-    from archive.export.copies import CopiesFolder
 
     head = wxr.collect_head(post_terms(archive, sites))
-    published = None
-    copies = None
-    if images_url is not None:
-        copies = CopiesFolder(images_folder(Path(out)))
-        published = _publisher(files, copies, images_url)
-    try:
+    if images_url is None:
         with _output(out, binary=True) as stream:
-            written = wxr.write(with_attachments(archive, posts), stream, sites=sites,
-                                head=head, published=published)
-    except BaseException:
-        if copies is not None:
-            copies.finish(complete=False)
-        raise
-    result: dict[str, Any] = {"posts": written.posts, "images": written.images,
-                              "files": written.files}
-    if copies is not None:
-        # A copy whose capture could not be read this time may be the last of its bytes: kept.
-        removed = copies.finish(complete=not files.unreadable)
-        result.update(archived_images=written.copies, archived_files=written.file_copies,
-                      images_folder=str(copies.folder), removed_copies=removed,
-                      **files.summary())
-    return result
+            written = wxr.write(with_attachments(archive, posts), stream, sites=sites, head=head)
+        return {"posts": written.posts, "images": written.images, "files": written.files}
+    folder = images_folder(Path(out))
+    if not folder.parent.is_dir():  # checked before the copies folder is made in it
+        fail(f"cannot write {out}: directory {folder.parent} does not exist")
+    # The copies folder lists what it wrote, as a Markdown export's folder does.
+    with Folder(folder) as copies:
+        complete = False
+        try:
+            with _output(out, binary=True) as stream:
+                written = wxr.write(with_attachments(archive, posts), stream, sites=sites,
+                                    head=head, published=_publisher(files, copies, images_url))
+            # A copy whose capture could not be read this time may be the last of its bytes:
+            # an export that could not read everything removes nothing.
+            complete = not files.unreadable
+        finally:  # a failed export removes nothing either, but lists what it wrote
+            removed = copies.manifest.finish(None if complete else ()).removed
+    return {"posts": written.posts, "images": written.images, "files": written.files,
+            "archived_images": written.copies, "archived_files": written.file_copies,
+            "images_folder": str(folder), "removed_copies": removed, **files.summary()}
 
 
 class ArchivedFiles:
@@ -346,9 +346,9 @@ def images_folder(out: Path) -> Path:
     return out.with_name(f"{out.stem}-images")
 
 
-def _publisher(files: ArchivedFiles, copies: Any, base: str) -> Any:
+def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
     """A function giving an image's (video's, document's) URL under `base`, its archived bytes
-    written to the `copies` folder (archive.export.copies; once per content: the file is named
+    written to the `copies` folder (listed in its manifest; once per content: the file is named
     by its digest and keeps its extension, which WordPress reads its type from); None if it is
     not archived or cannot be read."""
     from archive.export.markdown import image_name
@@ -363,7 +363,8 @@ def _publisher(files: ArchivedFiles, copies: Any, base: str) -> Any:
         name = image_name(url, data)
         if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
             name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
-        copies.add(name, data)
+        if copies.first(name):
+            copies.write_bytes(copies.root / name, data)
         return base + name
 
     return published

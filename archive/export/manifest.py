@@ -1,11 +1,13 @@
-"""The list of files a Markdown export wrote, so that the next export into the same folder can
-say what changed and remove what it no longer writes, and nothing else.
+"""The list of files an export wrote into a folder, so that the next export into the same folder
+can say what changed and remove what it no longer writes, and nothing else: the Markdown
+export's folder, and the WXR export's `--images-url` copies folder.
 
 The list is `.wixarchive-export.sha256` at the top of the folder, in `sha256sum`'s format (a
 SHA-256 digest, two spaces, the path below the folder), so `sha256sum -c` checks it too; Hugo
 and Jekyll skip files whose name starts with a dot. A file is removed only when the list names
-it, it lies in a site folder this export writes, and its content still has the listed digest:
-a file the user added or changed is never removed.
+it, it lies in a folder the export covers (a Markdown export's sites; all of a copies folder),
+it is a regular file inside the folder, not a link, and its content still has the listed
+digest: a file the user added or changed is never removed.
 
 Entries are kept in a temporary SQLite file, not in memory, like `filenames.Folder`'s names.
 """
@@ -16,7 +18,9 @@ import hashlib
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path, PurePosixPath
 
 from archive import atomic_file
@@ -27,6 +31,12 @@ _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """`path`'s digest, read a block at a time (a video copy may be large)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _key(relative: str) -> str:
@@ -40,7 +50,7 @@ class Changes:
 
     written: int = 0  # new or changed
     unchanged: int = 0  # already there with the same content: not rewritten
-    removed: int = 0  # listed by the previous export, not written by this one
+    removed: list[str] = field(default_factory=list)  # listed before, not written now
     kept_edited: list[str] = field(default_factory=list)  # the same, but changed since: kept
 
 
@@ -53,7 +63,7 @@ class Manifest:
         self.db = db
         self.changes = Changes()
         db.execute("CREATE TABLE previous (key TEXT PRIMARY KEY, path TEXT, digest TEXT, "
-                   "top TEXT)")  # top: the path's first folder, a site's
+                   "top TEXT)")  # top: the path's first part (a Markdown export's site folder)
         db.execute("CREATE TABLE current (key TEXT PRIMARY KEY, path TEXT, digest TEXT)")
         if self.path.is_file() and not self.path.is_symlink():
             with self.path.open(encoding="utf-8", errors="replace") as lines:
@@ -77,7 +87,7 @@ class Manifest:
                         (_key(relative), relative, new))
         try:
             same = (not path.is_symlink() and path.stat().st_size == len(data)
-                    and digest(path.read_bytes()) == new)
+                    and _file_digest(path) == new)
         except OSError:  # not there (or not readable): write it
             same = False
         if same:
@@ -86,31 +96,40 @@ class Manifest:
             self.changes.written += 1
         return not same
 
-    def finish(self, site_folders: set[str]) -> Changes:
-        """Remove the files the previous export listed in `site_folders` that this one did
-        not write, when unchanged since; write the new list (entries of other sites carried
-        over, so exporting one site leaves another's alone)."""
+    def finish(self, folders: Collection[str] | None) -> Changes:
+        """Remove the files the previous export listed that this one did not write, when
+        unchanged since: those below the top-level `folders` (the sites exported), or all of
+        them when `folders` is None; none when it is empty (an export that could not read
+        everything proves nothing unused). Then write the new list, the entries left alone
+        carried over (so exporting one site leaves another's files alone); no list when it is
+        empty."""
         resolved = self.root.resolve()
-        self.db.execute("CREATE TEMP TABLE sites (name TEXT PRIMARY KEY)")
-        self.db.executemany("INSERT INTO sites VALUES (?)", ((name,) for name in site_folders))
-        gone = "FROM previous WHERE key NOT IN (SELECT key FROM current) AND top "
+        in_scope = "1"
+        if folders is not None:
+            self.db.execute("CREATE TEMP TABLE scope (name TEXT PRIMARY KEY)")
+            self.db.executemany("INSERT INTO scope VALUES (?)", ((name,) for name in folders))
+            in_scope = "top IN (SELECT name FROM scope)"
+        gone = "FROM previous WHERE key NOT IN (SELECT key FROM current) AND "
         for relative, listed in self.db.execute(
-                f"SELECT path, digest {gone} IN (SELECT name FROM sites)").fetchall():
+                f"SELECT path, digest {gone} {in_scope}").fetchall():
             path = self.root / relative
             if ".." in PurePosixPath(relative).parts or path.is_symlink() or not path.is_file() \
                     or not path.resolve().is_relative_to(resolved):
                 continue  # gone already, or not something this export could have written
-            if digest(path.read_bytes()) != listed:
+            if _file_digest(path) != listed:
                 self.changes.kept_edited.append(relative)  # the user's now: listed no more
                 continue
             path.unlink()
-            self.changes.removed += 1
+            self.changes.removed.append(relative)
             _remove_empty_parents(path.parent, self.root)
+        entries = self.db.execute("SELECT path, digest FROM current UNION ALL "
+                                  f"SELECT path, digest {gone} NOT ({in_scope}) ORDER BY path")
+        if (entry := entries.fetchone()) is None:
+            self.path.unlink(missing_ok=True)  # nothing written here: leave no list behind
+            return self.changes
         with atomic_file.replacing(self.path, "w", encoding="utf-8", newline="\n") as out:
-            for relative, listed in self.db.execute(
-                    "SELECT path, digest FROM current UNION ALL "
-                    f"SELECT path, digest {gone} NOT IN (SELECT name FROM sites) ORDER BY path"):
-                out.write(f"{listed}  {relative}\n")
+            out.writelines(f"{listed}  {relative}\n"
+                           for relative, listed in chain([entry], entries))
         return self.changes
 
 

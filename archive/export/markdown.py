@@ -23,7 +23,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -224,8 +224,11 @@ class Written:
 
     def summary(self) -> dict[str, Any]:
         """The export summary's fields (docs/fields.md)."""
+        changes = self.changes
         return {"posts": self.posts, "images": self.images, "files": self.files,
-                **asdict(self.changes), "earlier_layout": self.earlier_layout}
+                "written": changes.written, "unchanged": changes.unchanged,
+                "removed": len(changes.removed), "kept_edited": changes.kept_edited,
+                "earlier_layout": self.earlier_layout}
 
 
 def link_key(url: str) -> str | None:
