@@ -397,3 +397,15 @@ def test_neither_words_nor_a_filter_is_a_one_line_error(db: Path) -> None:
     assert result.stderr == ("Error: nothing to search for: give words to find, or a filter "
                              "(--author, --tag, --category, --site, --since, --until, --lang, "
                              "--deleted) to list its posts\n")
+
+
+def test_a_listed_posts_snippet_ends_on_a_whole_word_with_an_ellipsis(tmp_path: Path) -> None:
+    # Blank lines between paragraphs, collapsed after the cut, once left "…bees. Gettin".
+    words = ("Seedlings " * 15).strip()
+    with Archive.open(tmp_path / "long.db") as archive:
+        archive.save_article(Article(
+            url=f"{SITE}/post/long", title="Long", author="Priya Raman",
+            body_text=words + "\n\n\n\nThe compost heap does not care about deadlines."))
+    listed = run("search", "--author", "priya", "--db", str(tmp_path / "long.db"))
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[3] == f"   {words} The…"

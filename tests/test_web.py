@@ -166,9 +166,9 @@ def test_every_table_and_column_has_a_title_and_description(client: Client,
 def test_posts_table_has_facets_and_datasette_search_configured(client: Client) -> None:
     data = client.get("/blogs/posts.json?_size=0").json()
     facets = data["facet_results"]
-    assert {"site_id", "author", "tags", "categories", "language", "published (year)"} <= set(
-        facets)
-    years = {v["value"]: v["count"] for v in facets["published (year)"]["results"]}
+    assert {"site_id", "author", "tags", "categories", "language", "published"} <= set(facets)
+    assert facets["published"]["type"] == "year"
+    years = {v["value"]: v["count"] for v in facets["published"]["results"]}
     assert years == {"2023": 1, "2024": 3}
     tag_counts = {v["value"]: v["count"] for v in facets["tags"]["results"]}
     assert tag_counts["Yoga"] == 3 and tag_counts["Baking"] == 1
@@ -185,6 +185,63 @@ def test_post_titles_in_the_table_link_to_the_article_page(client: Client,
     html = client.get("/blogs/posts").text
     assert f'href="/blogs/-/post/{post_id(db_path, "breathing")}"' in html
     assert "<script>alert(3)" not in html
+
+
+def test_the_year_facet_reads_published_year_once(client: Client) -> None:
+    html = client.get("/blogs/posts").text
+    assert "<strong>published (year)\n" in html and "(year) (year)" not in html
+
+
+def test_posts_table_page_leaves_out_the_bodies_and_the_column_list(client: Client,
+                                                                     db_path: Path) -> None:
+    breathing = post_id(db_path, "breathing")
+    page = client.get("/blogs/posts").text
+    assert 'data-column="title"' in page
+    assert not {'data-column="body"', 'data-column="body_html"',
+                'data-column="body_markdown"'} & set(page.split())
+    assert "Sit down. Close your eyes." not in page
+    # Each column's description is in its header (the ⚙ menu), not in a list above the rows.
+    assert 'class="column-descriptions"' not in page
+    assert 'data-column-description="Title"' in page
+    meta = client.get("/-/metadata.json").json()["databases"]["blogs"]["tables"]["posts"]
+    assert meta["columns"]["id"].startswith("Post id (links to the post's row;")
+    assert f'<a href="/blogs/posts/{breathing}">{breathing}</a>' in page  # id: the row page
+    # Hiding another column from its menu keeps the bodies hidden.
+    fewer = client.get("/blogs/posts?_nocol=author").text
+    assert 'scope="col" data-column="author"' not in fewer  # the facet keeps its name
+    assert 'data-column="body"' not in fewer
+    # Asked for by name, on the row page, in the JSON and in the CSV, the bodies are there.
+    chosen = client.get("/blogs/posts?_col=title&_col=body").text
+    assert 'data-column="body"' in chosen and "Sit down. Close your eyes." in chosen
+    assert "Sit down. Close your eyes." in client.get(f"/blogs/posts/{breathing}").text
+    rows = client.get("/blogs/posts.json?_shape=array").json()
+    assert all({"body", "body_html", "body_markdown"} <= set(row) for row in rows)
+    header = client.get("/blogs/posts.csv").text.splitlines()[0].split(",")
+    assert {"body", "body_html", "body_markdown"} <= set(header)
+
+
+def test_canned_query_titles_link_to_the_article_page(client: Client, db_path: Path) -> None:
+    gone, evening = post_id(db_path, "gone"), post_id(db_path, "evening")
+    for path, post in (("/blogs/deleted_posts", gone), ("/blogs/recent_posts", evening),
+                       ("/blogs/changed_since?since=2024-02-01", evening)):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert f'<a href="/blogs/-/post/{post}">' in page.text, path
+    assert "Bread &lt;script&gt;" in client.get("/blogs/recent_posts").text
+    # Only a post_id names a post: a version's own id is no article's.
+    versions = client.get("/blogs?sql=select+id,+title+from+post_versions").text
+    assert "/-/post/" not in versions
+
+
+def test_home_page_lists_the_posts_sites_and_crawl_runs(client: Client) -> None:
+    home = client.get("/").text
+    for table in ("posts", "sites", "crawl_runs"):
+        assert f'href="/blogs/{table}"' in home, table
+    for internal in ("captures", "post_tags", "post_categories", "posts_fts_data"):
+        assert f'href="/blogs/{internal}"' not in home, internal
+    # Hidden, not gone: the table pages and the queries reading them still answer.
+    assert client.get("/blogs/post_tags").status_code == 200
+    assert client.get("/blogs/tag_counts.json?_shape=array").json()[0]["tag"] == "Yoga"
 
 
 # -- ranked search page ----------------------------------------------------------------------
@@ -231,6 +288,8 @@ def test_search_page_with_a_filter_and_no_words_lists_its_posts_newest_first(
     assert hits[0]["snippet"] == "Remember breathing." and hits[0]["highlights"] == []
     page = client.get("/blogs/-/search?author=bob").text
     assert "Evening routine, revised" in page
+    assert "Newest first" in page and "Best matches first" not in page
+    assert "Best matches first" in client.get("/blogs/-/search?q=breathing").text
     empty = client.get("/blogs/-/search.json?q=&deleted=include")
     assert empty.status_code == 200 and empty.json()["hits"] == []  # the empty form
 
@@ -243,6 +302,70 @@ def test_search_json_locates_the_highlighted_words_in_the_snippet(client: Client
     assert bread["highlights"] == [[17, 26]]
     assert list(bread) == ["id", "url", "title", "site", "author", "published", "language",
                            "deleted_at", "snippet", "rank", "highlights"]
+
+
+def test_a_listing_snippet_ends_on_a_whole_word_with_an_ellipsis(tmp_path: Path) -> None:
+    # 150 characters of words, then paragraphs: collapsing the blank lines once left the
+    # snippet cut inside a word with nothing to say the text went on.
+    words = ("Seedlings " * 15).strip()
+    body = words + "\n\n\n\nThe compost heap does not care about deadlines at all.\n\nMore."
+    with Archive.open(tmp_path / "long.db") as archive:
+        archive.save_article(article(YOGA, "long", author="Priya Raman", body_text=body),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+    c = Client(make_datasette(tmp_path / "long.db"))
+    try:
+        snippet = c.get("/long/-/search.json?author=priya").json()["hits"][0]["snippet"]
+    finally:
+        c.close()
+    assert snippet == words + " The…"
+    assert len(snippet) <= 161
+
+
+def test_a_filter_lookalike_that_matches_nothing_gets_the_cli_hint_for_the_form(
+        client: Client) -> None:
+    page = client.get("/blogs/-/search?q=tag:yoga").text
+    assert "No matches." in page
+    assert ("Hint: &#39;tag:yoga&#39; searched the words &#39;tag&#39; and &#39;yoga&#39;; to "
+            "filter, use tags:yoga or yoga in the Tag field.") in page
+    assert "Hint:" not in client.get("/blogs/-/search?q=10:30").text
+
+
+def test_search_csv_is_the_cli_search_csv(client: Client, db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    response = client.get("/blogs/-/search.csv?q=breathing&limit=10")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    cli = subprocess.run([sys.executable, "-m", "archive.cli", "search", "breathing", "--csv",
+                          "--limit", "10", "--db", str(db_path)], capture_output=True,
+                         text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert cli.returncode == 0, cli.stderr
+    assert response.text == cli.stdout
+    page = client.get("/blogs/-/search?q=breathing").text
+    assert 'href="/blogs/-/search.csv?q=breathing"' in page
+    bad = client.get("/blogs/-/search.csv?q=%22unterminated")
+    assert bad.status_code == 400 and bad.text.startswith("Error: ")
+
+
+def test_post_route_without_an_id_is_a_404_with_the_way_on(client: Client) -> None:
+    for path in ("/blogs/-/post", "/blogs/-/post/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert 'href="/blogs/posts"' in response.text and 'name="q"' in response.text
+        assert 'action="/blogs/-/search"' in response.text  # the form searches, not 404s
+        assert "Invalid SQL" not in response.text
+
+
+def test_search_form_names_sites_and_shows_date_formats_as_placeholders(
+        client: Client) -> None:
+    page = client.get("/blogs/-/search?q=breathing").text
+    assert "Since (2024-05-01)" not in page
+    assert 'name="since" value="" placeholder="YYYY-MM-DD"' in page
+    assert f'<option value="{YOGA}/">Ann&#39;s yoga</option>' in page
+    assert f'<option value="{COOK}/">www.cook-example.com/</option>' not in page  # unnamed:
+    assert f'<option value="{COOK}/">{COOK}/</option>' in page  # its URL
+    assert '<p class="wxa-meta">Ann&#39;s yoga · Ann Example · 2023-03-01' in page
 
 
 def test_search_names_an_unknown_site_as_the_cli_does(client: Client) -> None:
@@ -402,6 +525,8 @@ def test_sql_time_limit_stays_on_for_our_pages(tmp_path: Path, db_path: Path) ->
         stopped = c.get("/blogs/-/search.json?q=breathing")
         assert stopped.status_code == 400
         assert stopped.json()["error"].startswith("the search took longer than 0 ms")
+        page = c.get("/blogs/-/search?q=breathing")
+        assert page.status_code == 400 and "the search took longer than 0 ms" in page.text
     finally:
         c.close()
 

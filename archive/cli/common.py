@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -127,14 +127,14 @@ def bom_option(func: F) -> F:
 
 
 def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str],
-                  bom: bool = False) -> None:
-    """Machine-readable output: a JSON array, JSON lines, or CSV with a header row (after a
-    byte-order mark with `bom`).
+                  bom: bool = False, out: TextIO | None = None) -> None:
+    """Machine-readable output to `out` (stdout by default; the search page's CSV too): a JSON
+    array, JSON lines, or CSV with a header row (after a byte-order mark with `bom`).
 
     Written out rather than taken from sqlite-utils: its row output lives in its CLI module, not
     its Python API, and importing sqlite_utils costs the search command's cold start ~120 ms
     (~300 ms on a loaded machine); the stdlib's json and csv do the job in these lines."""
-    out = sys.stdout
+    out = out or sys.stdout
     records = [uri_fields(record) for record in records]  # docs/fields.md, "URLs"
     if fmt == "json":
         out.write(json.dumps(list(records), ensure_ascii=False, indent=2) + "\n")

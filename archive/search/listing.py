@@ -23,14 +23,25 @@ def newest(conn: sqlite3.Connection, filters: Sequence[Filter], limit: int, offs
 
 
 def beginnings(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
-    """The first words of each post's text, as a snippet without highlights."""
+    """The first words of each post's text, as a snippet without highlights: whitespace runs
+    (paragraph breaks) read as one space, cut at a word boundary, "…" when the text goes on."""
     marks = ",".join("?" * len(ids))
+    # Twice the snippet's length, so that collapsing blank lines still leaves enough text.
+    fetched = 2 * SNIPPET_CHARACTERS
     found = {}
-    for post_id, start in conn.execute(
-            f"SELECT id, substr(body, 1, ?) FROM posts WHERE id IN ({marks})",
-            [SNIPPET_CHARACTERS + 1, *ids]):
-        text = " ".join((start or "").split())
-        if len(text) > SNIPPET_CHARACTERS:
-            text = text[:SNIPPET_CHARACTERS].rsplit(" ", 1)[0] + "…"
-        found[post_id] = text
+    for post_id, start, goes_on in conn.execute(
+            f"SELECT id, substr(body, 1, ?), length(body) > ? FROM posts WHERE id IN ({marks})",
+            [fetched, fetched, *ids]):
+        found[post_id] = _cut(" ".join((start or "").split()), bool(goes_on))
     return found
+
+
+def _cut(text: str, goes_on: bool) -> str:
+    """`text` up to SNIPPET_CHARACTERS, ending on a whole word, with "…" when anything is cut."""
+    if len(text) <= SNIPPET_CHARACTERS and not goes_on:
+        return text
+    # One character more: a word ending exactly at the limit is kept whole. Text without a
+    # space late enough (Chinese or Japanese, a long URL) is cut at the limit instead.
+    space = text.rfind(" ", 0, SNIPPET_CHARACTERS + 1)
+    head = text[:space] if space > SNIPPET_CHARACTERS // 2 else text[:SNIPPET_CHARACTERS]
+    return head.rstrip(" ,;:") + "…"

@@ -203,14 +203,20 @@ _FILTER_LOOKALIKES = {
 _LOOKALIKE = re.compile(r"(?<![^\s(])(\w+):(\S+)")
 
 
-def filter_hints(text: str) -> list[str]:
+def filter_hints(text: str, fields: Mapping[str, str] | None = None) -> list[str]:
     """What to type instead of each `name:value` word that looks like a filter but is not one
-    ("tag:yoga" -> tags:yoga or --tag yoga): such a word is searched as plain words."""
+    ("tag:yoga" -> tags:yoga or --tag yoga): such a word is searched as plain words. `fields`
+    names a form's field for each option (the search page: {"--tag": "Tag"} -> "yoga in the
+    Tag field")."""
     hints = []
     for match in _LOOKALIKE.finditer(text):
         name, value = match.group(1).lower(), match.group(2).strip(")\"'")
         column, option = _FILTER_LOOKALIKES.get(name, (None, None))
-        choices = [f"{column}{value}" if column else "", f"{option} {value}" if option else ""]
+        if option and fields is not None:
+            option = f"{value} in the {fields[option]} field"
+        elif option:
+            option = f"{option} {value}"
+        choices = [f"{column}{value}" if column else "", option or ""]
         if any(choices):
             ways = " or ".join(c for c in choices if c)
             hints.append(f"{match.group(0)!r} searched the words {name!r} and {value!r}; "

@@ -17,9 +17,15 @@ search box, its "search matches" line, paging, facets); two hooks steer it:
 A table search is always all of its words (Datasette quotes FTS operators as words), so this
 splits the text at spaces and quotes alike.
 
-The same middleware leaves the bigram columns themselves (`cjk_title`, `cjk`: index input,
-about twice the text's length) out of the posts table, its JSON and its CSV, unless the request
-picks its columns itself (`_col`, `_nocol`). Datasette has no setting to hide a column.
+The same middleware leaves columns out of the posts table unless the request picks its columns
+itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
+- the bigram columns (`cjk_title`, `cjk`: index input, about twice the text's length), from the
+  page, its JSON and its CSV;
+- the three bodies (`body`, `body_html`, `body_markdown`) from the HTML page only: sixty rows of
+  whole articles made a page 264,000 pixels tall. The article page (the title's link) and the
+  row page show them; the table's JSON and CSV keep them (a link from the page carries the
+  page's `_nocol`, as Datasette's export links do for any hidden column).
+A column hidden from the page's ⚙ menu (`_nocol=title`) hides it beside these, not instead.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from archive.web import archive_names, has_bigram_index
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
-_HIDING = tuple(("_nocol", column) for column in CJK_COLUMNS)
+BODY_COLUMNS = ("body", "body_html", "body_markdown")
 
 
 def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
@@ -55,31 +61,39 @@ class CjkTableSearch:
         self.datasette = datasette
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and self._posts_table(scope.get("path", "")):
-            scope = dict(scope, query_string=steer(scope["query_string"]))
+        if scope.get("type") == "http":
+            table = self._posts_table(scope.get("path", ""))
+            if table is not None:
+                bigrams, html = table
+                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html))
         await self.app(scope, receive, send)
 
-    def _posts_table(self, path: str) -> bool:
-        for suffix in (".json", ".csv"):
-            path = path.removesuffix(suffix)
-        return any(path == self.datasette.urls.table(name, POSTS)
-                   for name in archive_names(self.datasette)
-                   if has_bigram_index(self.datasette, name))
+    def _posts_table(self, path: str) -> tuple[bool, bool] | None:
+        """(the archive has the bigram index, the request is for the HTML page) when `path` is
+        an archive's posts table, else None."""
+        bare = path.removesuffix(".json").removesuffix(".csv")
+        for name in archive_names(self.datasette):
+            if bare == self.datasette.urls.table(name, POSTS):
+                return has_bigram_index(self.datasette, name), bare == path
+        return None
 
 
-def steer(query_string: bytes) -> bytes:
-    """The query string with the bigram index chosen exactly when `_search` holds CJK text, and
-    the bigram columns left out unless it chooses columns itself."""
+def steer(query_string: bytes, bigrams: bool = True, html: bool = False) -> bytes:
+    """The query string with the bigram index chosen exactly when `_search` holds CJK text (an
+    archive with the bigram index), and the bigram columns (and, on the HTML page, the bodies)
+    left out unless it chooses its columns itself."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
     kept = list(args)
-    if _STEERING[0] in args:  # steered before: a raw search mode of the user's own stays
-        kept = [arg for arg in args if arg not in _STEERING]
-    if _cjk_words(search) is not None:
-        kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
-        kept += _STEERING
-    if not any(key in ("_col", "_nocol") for key, _ in args):
-        kept += _HIDING
+    if bigrams:
+        if _STEERING[0] in args:  # steered before: a raw search mode of the user's own stays
+            kept = [arg for arg in args if arg not in _STEERING]
+        if _cjk_words(search) is not None:
+            kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
+            kept += _STEERING
+    if not any(key == "_col" for key, _ in args):
+        hidden = (CJK_COLUMNS if bigrams else ()) + (BODY_COLUMNS if html else ())
+        kept += [("_nocol", column) for column in hidden if ("_nocol", column) not in args]
     if kept == args:
         return query_string
     return urlencode(kept).encode("ascii")

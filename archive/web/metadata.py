@@ -45,8 +45,10 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                "interrupted",
     }),
     "posts": ("Posts", "The current version of every archived post; deleted posts are kept and "
-              "flagged with deleted_at.", {
-        "id": "Post id (links to the article page)",
+              "flagged with deleted_at. A title links to the post's article page; the page "
+              "leaves out the body columns (body, body_html, body_markdown), which the row "
+              "page, the JSON and the CSV give.", {
+        "id": "Post id (links to the post's row; its title links to the article page)",
         "site_id": "The site the post belongs to",
         "url": "The post's URL",
         "wix_post_id": "Wix's own post id, when the page exposes it",
@@ -194,8 +196,13 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                  "(0: logged before v8)",
         **{column: "Indexed before the change" for column in FTS_COLUMNS}}),
 }
-# Bookkeeping tables of the search, hidden from the database page (still reachable by URL).
-HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_changed")
+# Tables hidden from the home and database pages (still reachable by URL, listed there under
+# "hidden tables"): the search's bookkeeping, the capture index, the fetch records, the join
+# tables and their lookup tables. Datasette's home page shows an archive's five biggest visible
+# tables, so only posts, post_versions, crawl_runs and sites (and a view) remain for it.
+HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_changed",
+          "captures", "capture_files", "media", "images", "attachments", "recovered",
+          "reextractions", "post_tags", "post_categories", "tags", "categories")
 
 FACETS: dict[str, list[Any]] = {
     "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
@@ -204,13 +211,14 @@ FACETS: dict[str, list[Any]] = {
     "images": ["is_cover"],
 }
 
-# Canned queries: read-only SQL people reach for; each exports as CSV/JSON like any table.
+# Canned queries: read-only SQL people reach for; each exports as CSV/JSON like any table. A
+# `post_id` column makes the row's title link to the article page (plugin.render_cell).
 QUERIES: dict[str, dict[str, Any]] = {
     "recent_posts": {
         "title": "Recent posts per site",
         "description": "The 10 most recently published posts of every site (deleted excluded).",
-        "sql": """select site, published, title, author, url, id from (
-  select s.url as site, p.published, p.title, p.author, p.url, p.id,
+        "sql": """select site, published, title, author, url, post_id from (
+  select s.url as site, p.published, p.title, p.author, p.url, p.id as post_id,
          row_number() over (partition by p.site_id order by p.published desc) as n
   from posts p join sites s on s.id = p.site_id
   where p.deleted_at is null
@@ -221,7 +229,8 @@ order by site, published desc""",
         "title": "Posts changed since a date",
         "description": "Posts whose content changed (or that appeared) on or after a date "
                        "(YYYY-MM-DD).",
-        "sql": """select p.last_changed, p.version, p.title, s.url as site, p.url, p.id
+        "sql": """select p.last_changed, p.version, p.title, s.url as site, p.url,
+  p.id as post_id
 from posts p join sites s on s.id = p.site_id
 where p.last_changed >= :since
 order by p.last_changed desc""",
@@ -229,7 +238,8 @@ order by p.last_changed desc""",
     "deleted_posts": {
         "title": "Deleted posts",
         "description": "Posts that disappeared from their site; their text is still archived.",
-        "sql": """select p.deleted_at, p.title, s.url as site, p.published, p.url, p.id
+        "sql": """select p.deleted_at, p.title, s.url as site, p.published, p.url,
+  p.id as post_id
 from posts p join sites s on s.id = p.site_id
 where p.deleted_at is not null
 order by p.deleted_at desc""",
@@ -252,7 +262,9 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
         if columns:
+            # The table page shows these in each column's menu, not as a list (plugin.py).
             table["columns"] = dict(columns)
+            table["description"] += " Each column's ⚙ menu says what it holds."
         if name in FACETS:
             table["facets"] = list(FACETS[name])
         if name in HIDDEN:
@@ -278,6 +290,6 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
         "description_html": str(html),
         "license": LICENSE,
         "source": SOURCE,
-            "tables": tables,
+        "tables": tables,
         "queries": {name: dict(query) for name, query in QUERIES.items()},
     }

@@ -25,7 +25,7 @@ from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
-from archive.web.views.search import search_page
+from archive.web.views.search import no_post_page, search_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -81,15 +81,44 @@ async def _search_redirect(datasette: Any, request: Any) -> Response:
 def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     return [
         (r"^/-/search$", _search_redirect),
-        (r"^/(?P<database>[^/]+)/-/search(\.(?P<format>json))?$", search_page),
+        (r"^/(?P<database>[^/]+)/-/search(\.(?P<format>json|csv))?$", search_page),
+        (r"^/(?P<database>[^/]+)/-/post/?$", no_post_page),
         (r"^/(?P<database>[^/]+)/-/post/(?P<post_id>\d+)(\.(?P<format>json))?$", article_page),
         (r"^/(?P<database>[^/]+)/-/media/(?P<digest>[A-Za-z0-9]+)$", media_file),
     ]
 
 
 @hookimpl
+def extra_template_vars(template: str, database: str | None, table: str | None,
+                        datasette: Any) -> dict[str, Any]:
+    # Datasette's table page lists every column's description above the rows (posts: 31 lines,
+    # 1,500 pixels before the first row); each column's ⚙ menu shows its own, so the page gets
+    # the table's metadata without that list.
+    if template != "table.html" or not database or not table or \
+            archive_sites(datasette, database) is None:
+        return {}
+    shown = {key: value for key, value in datasette.table_metadata(database, table).items()
+             if key != "columns"}
+    datasette.update_with_inherited_metadata(shown)
+    return {"metadata": shown}
+
+
+def _article_link(datasette: Any, database: str, post_id: Any, title: Any) -> Markup:
+    href = datasette.urls.database(database) + f"/-/post/{post_id}"
+    return Markup(f'<a href="{escape(href)}">{escape(title or "(untitled)")}</a>')
+
+
+@hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
+    if table is None and column == "title" and archive_sites(datasette, database) is not None:
+        # A query's titles (the canned queries') link to the article page when the row names
+        # the post: in this schema a `post_id` column always holds a posts.id.
+        try:
+            post_id = row["post_id"]
+        except (IndexError, KeyError):
+            return None
+        return _article_link(datasette, database, post_id, value) if post_id else None
     if table != "posts" or column not in ("title", "url", "canonical_url") or \
             archive_sites(datasette, database) is None:
         return None
@@ -106,8 +135,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         post_id = row["id"]
     except (IndexError, KeyError):
         return None
-    href = datasette.urls.database(database) + f"/-/post/{post_id}"
-    return Markup(f'<a href="{escape(href)}">{escape(value or "(untitled)")}</a>')
+    return _article_link(datasette, database, post_id, value)
 
 
 @hookimpl
@@ -168,7 +196,8 @@ class YearFacet(Facet):
                                "count": row["count"], "selected": selected,
                                "toggle_url": self.ds.absolute_url(self.request, path)})
             results.append({
-                "name": f"{column} (year)", "type": self.type, "results": values,
+                # Datasette's page writes the type after the name: "published (year)".
+                "name": column, "type": self.type, "results": values,
                 "hideable": source != "metadata", "truncated": len(rows) > size,
                 "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
             })

@@ -2,34 +2,43 @@
 
 `/<db>/-/search?q=…&site=…&author=…&tag=…&category=…&since=…&until=…&lang=…&deleted=…&offset=…`
 renders HTML; `/<db>/-/search.json?…` returns the same hits as JSON (each as Hit.to_dict(): the
-snippet unmarked, with `highlights`). Searching goes through `archive.search.search`, the API
-behind `wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
+snippet unmarked, with `highlights`) and `/<db>/-/search.csv?…` as CSV, the columns of
+`wixarchive search --csv`. Searching goes through `archive.search.search`, the API behind
+`wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from archive.cli.common import write_records
+from archive.iri import display_url
 from archive.search import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    HIT_FIELDS,
     Hit,
     NoSuchSite,
     SearchError,
     SearchQuery,
     search,
 )
-from archive.search.query import DELETED_CHOICES
+from archive.search.query import DELETED_CHOICES, filter_hints
+from archive.store import Archive
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 
 FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "deleted")
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# The form's field for each CLI option a filter hint names ("use the Tag field").
+FIELD_LABELS = {"--tag": "Tag", "--category": "Category", "--author": "Author contains",
+                "--site": "Site", "--lang": "Language", "--since": "Since", "--until": "Until"}
 
 
 def highlighted(hit: Hit) -> Markup:
@@ -69,6 +78,18 @@ def _page_url(base: str, form: dict[str, str], offset: int) -> str:
     return f"{base}?{urlencode(args)}"
 
 
+def _site_names(archive: Archive) -> dict[str, str]:
+    """Each site's root URL -> what to call it: its name, or the URL read decoded."""
+    return {url: name or display_url(url)
+            for url, name in archive.conn.execute("SELECT url, name FROM sites ORDER BY url")}
+
+
+def _as_csv(hits: list[Hit]) -> str:
+    out = io.StringIO()
+    write_records([hit.to_dict() for hit in hits], "csv", HIT_FIELDS, out=out)
+    return out.getvalue()
+
+
 async def search_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     query, form = parse_query(request.args)
@@ -85,23 +106,58 @@ async def search_page(datasette: Any, request: Any) -> Response:
     limit, offset = int(form["limit"]), int(form["offset"])
     more = len(hits) > limit
     hits = hits[:limit]
-    as_json = request.url_vars.get("format") == "json"
+    output = request.url_vars.get("format")
     base = datasette.urls.database(name) + "/-/search"
-    page_base = base + ".json" if as_json else base
+    page_base = f"{base}.{output}" if output else base
     next_url = _page_url(page_base, form, offset + limit) if more else None
     prev_url = _page_url(page_base, form, max(offset - limit, 0)) if offset else None
     status = 400 if error else 200
-    if as_json:
+    if output == "json":
         body = {"database": name, "query": form, "error": error, "next_url": next_url,
                 "hits": [hit.to_dict() for hit in hits]}
         return Response.json(body, status=status)
+    if output == "csv":
+        if error:
+            return Response.text(f"Error: {error}\n", status=status)
+        return Response(_as_csv(hits), content_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="search.csv"'})
+    return await _render_page(datasette, request, db, name, form, hits, error, status,
+                              searched=query is not None, next_url=next_url, prev_url=prev_url)
+
+
+async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: dict[str, str],
+                       hits: list[Hit], error: str | Markup | None, status: int, *,
+                       searched: bool, next_url: str | None = None,
+                       prev_url: str | None = None) -> Response:
+    try:
+        sites = await read(datasette, db, _site_names)
+    except ArchiveTimeout:  # the page still answers, the sites by URL
+        sites = {url: display_url(url) for url in archive_sites(datasette, name) or []}
+    offset = int(form["offset"])
     rows = [{"hit": hit, "number": offset + i, "snippet": highlighted(hit),
+             "site": sites.get(hit.site) or display_url(hit.site),
              "article_url": datasette.urls.database(name) + f"/-/post/{hit.id}"}
             for i, hit in enumerate(hits, start=1)]
+    base = datasette.urls.database(name) + "/-/search"
     context = {
-        "database": name, "form": form, "rows": rows, "error": error,
-        "searched": query is not None, "next_url": next_url, "prev_url": prev_url,
-        "sites": archive_sites(datasette, name) or [], "deleted_choices": DELETED_CHOICES,
-        "json_url": _page_url(base + ".json", form, offset) if query else None,
+        "database": name, "search_url": base, "form": form, "rows": rows, "error": error,
+        "searched": searched, "next_url": next_url, "prev_url": prev_url,
+        # Words are ranked by bm25; filters alone list their posts newest first.
+        "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
+        "hints": filter_hints(form["q"], FIELD_LABELS) if searched and not hits else [],
+        "json_url": _page_url(base + ".json", form, offset) if searched else None,
+        "csv_url": _page_url(base + ".csv", form, offset) if searched else None,
     }
     return await render(datasette, request, "wixarchive_search.html", context, status)
+
+
+async def no_post_page(datasette: Any, request: Any) -> Response:
+    """`/<db>/-/post` without a post id: a 404 that says where posts are, above the search."""
+    name, db = await archive_database(datasette, request)
+    _, form = parse_query({})
+    article = datasette.urls.database(name) + "/-/post/ID"
+    posts = datasette.urls.table(name, "posts")
+    error = Markup(f"Not found: an article page is <code>{escape(article)}</code>. Find a post "
+                   f'with the search above or in the <a href="{escape(posts)}">posts table</a>.')
+    return await _render_page(datasette, request, db, name, form, [], error, 404,
+                              searched=False)
