@@ -449,7 +449,8 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
     assert client.get(f"/blogs/-/post/{evening}?version=9").status_code == 404
     assert client.get("/blogs/-/post/999999").status_code == 404
     gone = client.get(f"/blogs/-/post/{post_id(db_path, 'gone')}").text
-    assert "was deleted from its site on 2024-03-01" in gone
+    assert ('was deleted from its site on <time datetime="2024-03-01T00:00:00+00:00" '
+            'title="2024-03-01T00:00:00+00:00">2024-03-01</time>') in gone
 
 
 # -- canned queries and exports ----------------------------------------------------------------

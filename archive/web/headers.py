@@ -14,6 +14,13 @@ no plugin object, no <base> rewrite, no form posting elsewhere, no framing by an
   CSS icons). Images not archived are links on the article page, and Datasette's pages show
   image URLs as text, so nothing on a page needs another host: a reader's browser never asks
   the site (or anyone a hostile post names) for anything.
+- Archived files (the media route, `/<db>/-/media/<digest>`) carry a policy of their own, by
+  content type (media_policy), which this middleware keeps: no script, nothing loaded but
+  the file itself. A video or audio file opened on its own plays in the browser's player,
+  which fetches the file again: `media-src 'self'` allows that (default-src 'none' blocked
+  it), and no `sandbox`, whose opaque origin made that fetch cross-origin and refused. Every
+  other file (an image, an SVG that could carry script; a PDF, which Chromium's viewer still
+  opens) is sandboxed.
 - Styles: 'unsafe-inline', because the templates carry <style> blocks and Datasette's table page
   builds one per table; archived HTML never reaches a page with a style (nh3 drops them), and CSS
   cannot run script in current browsers.
@@ -37,10 +44,21 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 # The one variable an inline script of Datasette's templates holds, and the values it takes.
 _TEMPLATE_VARIABLES = {"{{ datasette_allow_facet }}": ("true", "false")}
 PLUGIN_PAGE = re.compile(r"^/(?:-/search|[^/]+/-/(?:search|post/\d+)(?:\.json)?)$")
+MEDIA_FILE = re.compile(r"^/[^/]+/-/media/[A-Za-z0-9]+$")
 
 _COMMON = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+_MEDIA = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+PLAYED_TYPES = ("video/", "audio/")
+
+
+def media_policy(content_type: str) -> str:
+    """The Content-Security-Policy of an archived file served as `content_type`."""
+    if content_type.startswith(PLAYED_TYPES):
+        return f"{_MEDIA}; media-src 'self'"
+    return f"{_MEDIA}; sandbox"
 
 
 @cache
@@ -79,6 +97,7 @@ def security_headers(*, plugin_page: bool) -> list[tuple[bytes, bytes]]:
 
 
 _OURS = {name for name, _ in security_headers(plugin_page=True)}
+_CSP = b"content-security-policy"
 
 
 class SecurityHeaders:
@@ -89,7 +108,8 @@ class SecurityHeaders:
         self.datasette = datasette
 
     def _kind(self, path: str) -> str | None:
-        """'plugin' for this plugin's pages, 'archive' for Datasette's pages of an archive."""
+        """'plugin' for this plugin's pages, 'media' for its archived files, 'archive' for
+        Datasette's pages of an archive."""
         from datasette.utils import tilde_decode
 
         base_url = self.datasette.setting("base_url")
@@ -97,6 +117,8 @@ class SecurityHeaders:
             path = "/" + path[len(base_url):]
         if PLUGIN_PAGE.match(path):
             return "plugin"
+        if MEDIA_FILE.match(path):
+            return "media"
         segment = path.lstrip("/").split("/", 1)[0]
         if not segment or segment.startswith("-"):
             return None
@@ -111,12 +133,19 @@ class SecurityHeaders:
         if kind is None:
             await self.app(scope, receive, send)
             return
-        added = security_headers(plugin_page=kind == "plugin")
+        added = security_headers(plugin_page=kind != "archive")
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
-                message = {**message, "headers": kept + added}
+                headers = message.get("headers", [])
+                # An archived file keeps the policy the media route chose for its type; its
+                # errors (404, 410) get the plugin pages' own.
+                replaced = _OURS
+                if kind == "media" and any(k.lower() == _CSP for k, _ in headers):
+                    replaced = _OURS - {_CSP}
+                kept = [(k, v) for k, v in headers if k.lower() not in replaced]
+                message = {**message, "headers": kept + [(k, v) for k, v in added
+                                                         if k in replaced]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

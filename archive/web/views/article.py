@@ -4,23 +4,27 @@ documents, and versions.
 Images show only from the archive (the media route); every other image, in the body as in the
 cover and gallery, is a plain link, so the page never loads anything from the site.
 `/<db>/-/post/<id>` shows the current version, `?version=N` an older one (from its stored
-record); `/<db>/-/post/<id>.json` returns the post and its version history as JSON.
+record, with that version's videos and documents); `/<db>/-/post/<id>.json` returns the post
+(`?version=N` too) and its version history as JSON. A post or version that is not stored gets a
+404 page with the article page's breadcrumbs.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from datasette.utils.asgi import NotFound, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from archive import attachments
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
-from archive.web.views.media import local_attachments, local_images
+from archive.web.views.media import local_attachments, local_images, version_attachments
 
 # Languages written right to left (ISO 639 codes; iw, ji: Hebrew's and Yiddish's old codes),
 # and the scripts of a tag like pa-Arab.
@@ -98,53 +102,102 @@ def _not_archived(src: str, alt: str, page_url: str) -> str:
             f'rel="noopener noreferrer nofollow">{label}</a>')
 
 
-def _load(archive: Archive, post_id: int,
-          base: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, str],
-                              list[str], list[dict[str, Any]]]:
+class Loaded(NamedTuple):
+    """What the article page shows; `shown` is None when the version asked for is not
+    stored (and `post` None when the post is not)."""
+
+    post: dict[str, Any] | None
+    shown: dict[str, Any] | None
+    versions: list[dict[str, Any]]
+    local: dict[str, str]  # archived image URL -> its copy
+    problems: list[str]
+    files: list[dict[str, Any]]  # the shown version's videos and documents
+
+
+def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Loaded:
     post = archive.post(post_id)
     if not post:
-        return None, [], {}, [], []
+        return Loaded(None, None, [], {}, [], [])
     versions = archive.versions(post["url"])
+    shown: dict[str, Any] | None = post
+    if wanted and wanted != str(post["version"]):
+        chosen = next((v for v in versions if str(v["version"]) == wanted), None)
+        if chosen is None:
+            return Loaded(post, None, versions, {}, [], [])
+        # An old version is shown from its own record: title, metadata, body and files as then.
+        shown = {**chosen["record"], "id": post["id"], "version": chosen["version"],
+                 "fetched_at": chosen["fetched_at"], "content_hash": chosen["content_hash"]}
     urls = {u for v in versions for u in
             (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
     local, problems = local_images(archive, sorted(urls), base)
-    files, missing = local_attachments(archive, post_id, base)
-    return post, versions, local, problems + missing, files
+    items = (attachments.of_post(archive.conn, post_id) if shown is post
+             else version_attachments(archive, shown.get("attachments") or []))
+    files, missing = local_attachments(archive, items, base)
+    return Loaded(post, shown, versions, local, problems + missing, files)
 
 
 def _localize(html_text: str, local: dict[str, str]) -> str:
-    """Point every quoted URL of an archived image at its copy: the links to it too (an image
-    that opens full size), which archived_images_only, reading only <img>, leaves alone."""
+    """Point every quoted URL of an archived file at its copy: the links to an image (one that
+    opens full size), which archived_images_only, reading only <img>, leaves alone, and the
+    links to a video or document."""
     for url, path in local.items():
         html_text = html_text.replace(f'"{url}"', f'"{path}"')
     return html_text
 
 
+def display_date(value: str | None, *, with_time: bool = False) -> Markup:
+    """A stored timestamp as a reader reads it, the ISO date (with_time: and the hour and
+    minute, in the timestamp's own zone) in a <time> element carrying the whole value; a value
+    that is not an ISO timestamp as it is."""
+    if not value:
+        return Markup("")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return escape(value)
+    text = when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    offset = when.utcoffset()
+    if with_time and offset is not None:
+        zone = when.strftime("%z")  # +0200 (%:z is Python 3.12's)
+        text += " UTC" if not offset else f" {zone[:3]}:{zone[3:5]}"
+    return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(value, text)
+
+
 async def article_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     post_id = int(request.url_vars["post_id"])
+    wanted = request.args.get("version")
+    base = datasette.urls.database(name)
     try:
-        post, versions, local, problems, files = await read(
-            datasette, db, lambda archive: _load(archive, post_id, datasette.urls.database(name)))
+        loaded = await read(datasette, db,
+                            lambda archive: _load(archive, post_id, wanted, base))
     except ArchiveTimeout as exc:
         return Response.text(f"Error: {exc}", status=503)
-    if post is None:
-        raise NotFound(f"No post {post_id} in {name}")
-    history = [{k: v for k, v in version.items() if k != "record"} for version in versions]
-    if request.url_vars.get("format") == "json":
-        return Response.json({"database": name, "post": post, "versions": history,
+    post, shown = loaded.post, loaded.shown
+    as_json = request.url_vars.get("format") == "json"
+    page_url = f"{base}/-/post/{post_id}"
+    if post is None or shown is None:
+        missing = (f"No post {post_id} in {name}" if post is None
+                   else f"Post {post_id} has no version {wanted}")
+        if as_json:
+            raise NotFound(missing)
+        # The article page's own header and breadcrumbs, and a way back.
+        return await render(datasette, request, "wixarchive_post.html", {
+            "database": name, "missing": missing, "post": post,
+            "page_url": page_url if post else None, "search_url": f"{base}/-/search",
+            "table_url": datasette.urls.table(name, "posts")}, status=404)
+    history = [{k: v for k, v in version.items() if k != "record"}
+               for version in loaded.versions]
+    if as_json:
+        # `post` is the version asked for (?version=N), the current one by default.
+        return Response.json({"database": name, "post": shown,
+                              "current_version": post["version"], "versions": history,
                               "attachments": [{k: v for k, v in item.items() if k != "capture"}
-                                              for item in files]})
+                                              for item in loaded.files]})
 
-    shown = post
-    wanted = request.args.get("version")
-    if wanted and wanted != str(post["version"]):
-        chosen = [v for v in versions if str(v["version"]) == wanted]
-        if not chosen:
-            raise NotFound(f"Post {post_id} has no version {wanted}")
-        # An old version is shown from its own record: title, metadata and body as then.
-        shown = {**chosen[0]["record"], "version": chosen[0]["version"]}
-    base = datasette.urls.database(name)
+    local = loaded.local
+    # Links in the body to an archived video or document open its copy, as images do.
+    archived_files = {item["url"]: item["href"] for item in loaded.files if item["archived"]}
     context = {
         "database": name,
         "post": post,
@@ -152,16 +205,18 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "is_current": shown is post,
         "language": shown.get("language"),
         "direction": text_direction(shown.get("language")),
-        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "", local)},
+        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "",
+                                                            {**archived_files, **local})},
                           local, post["url"]),
         "images": [(u, local.get(u, u)) for u in shown.get("images") or []
                    if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
-        "problems": problems,
-        # The current post's videos and documents: archived copies, else plain links.
-        "attachments": files,
+        "problems": loaded.problems,
+        # The shown version's videos and documents: archived copies, else plain links.
+        "attachments": loaded.files,
         "versions": history,
-        "page_url": f"{base}/-/post/{post_id}",
+        "date": display_date,
+        "page_url": page_url,
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
         "search_url": f"{base}/-/search",
     }

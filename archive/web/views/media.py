@@ -3,8 +3,9 @@
 The article page points its images, and the videos and documents fetched on request, here
 instead of at the site (never hot-linking): the bytes are read from the raw captures by payload
 digest (archive/captures.py). Only payloads recorded as stored media are served, with their
-content type when it is one of SERVED_TYPES (else as octet-stream); a sandboxing
-Content-Security-Policy keeps an SVG from running scripts on this origin.
+content type when it is one of SERVED_TYPES (else as octet-stream), and a
+Content-Security-Policy for that type (archive.web.headers.media_policy): no script runs, not
+even an SVG's, and a video or audio file opened on its own plays in the browser's player.
 """
 
 from __future__ import annotations
@@ -17,18 +18,17 @@ from typing import Any, NamedTuple
 
 from datasette.utils.asgi import NotFound, Response
 
-from archive import attachments, captures
+from archive import captures
 from archive.chunked import in_chunks
 from archive.store import Archive
+from archive.web.headers import media_policy
 from archive.web.views import ArchiveTimeout, archive_database, read
 
 # Served as what they are: never HTML or script, which could act on this origin.
 SERVED_TYPES = ("image/", "video/", "audio/", "application/pdf")
 _DIGEST = re.compile(r"^[A-Z2-7]{32}$")  # a base32 SHA-1, as in WARC-Payload-Digest
-IMAGE_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
-                 "X-Content-Type-Options": "nosniff",
-                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                            "sandbox"}
+MEDIA_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
+                 "X-Content-Type-Options": "nosniff"}
 
 
 class Served(NamedTuple):
@@ -144,12 +144,35 @@ def _damage(directory: Path, where: captures.Location,
     return None
 
 
-def local_attachments(archive: Archive, post_id: int,
+def version_attachments(archive: Archive,
+                        recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An older version's videos and documents (its record's `attachments`) with what
+    fetching each gave, as attachments.of_post gives the current version's."""
+    items = [item for item in recorded
+             if isinstance(item, dict) and isinstance(item.get("url"), str)]
+    try:
+        rows = in_chunks(archive.conn, "SELECT url, content_type, status, bytes, "
+                         "payload_digest, capture FROM media WHERE url IN ({marks})",
+                         [item["url"] for item in items])
+    except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
+        rows = []
+    fetched = {url: rest for url, *rest in rows}
+    found = []
+    for item in items:
+        content_type, status, size, digest, capture = fetched.get(item["url"], [None] * 5)
+        found.append({"url": item["url"], "kind": item.get("kind"),
+                      "content_type": content_type or item.get("content_type"),
+                      "is_file": bool(item.get("is_file")), "status": status, "bytes": size,
+                      "payload_digest": digest, "capture": capture})
+    return found
+
+
+def local_attachments(archive: Archive, items: list[dict[str, Any]],
                       base: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """A post's videos and documents, each with `href` (its archived copy under `base` when
-    fetched and readable, else its URL, which the page shows as a plain link) and `archived`;
-    and one line for each fetched one that cannot be read (as for images)."""
-    items = attachments.of_post(archive.conn, post_id)
+    """Videos and documents (attachments.of_post or version_attachments rows), each with
+    `href` (its archived copy under `base` when fetched and readable, else its URL, which the
+    page shows as a plain link) and `archived`; and one line for each fetched one that cannot
+    be read (as for images)."""
     unread = unservable(archive, [(item["url"], item["payload_digest"], item["capture"])
                                   for item in items if item["status"] == "stored"
                                   and item["payload_digest"] and item["capture"]])
@@ -197,4 +220,6 @@ async def media_file(datasette: Any, request: Any) -> Response:
     body, content_type = found
     if not content_type.startswith(SERVED_TYPES):
         content_type = "application/octet-stream"
-    return Response(body, content_type=content_type, headers=dict(IMAGE_HEADERS))
+    return Response(body, content_type=content_type,
+                    headers={**MEDIA_HEADERS,
+                             "Content-Security-Policy": media_policy(content_type)})

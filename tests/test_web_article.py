@@ -1,0 +1,230 @@
+"""The article page's videos and documents, versions, dates and missing pages, through
+Datasette's own client. The media archive is made by `wixarchive import` of web archives of
+sample posts, as a user would: a post linking a video, one linking a PDF, a sound and a
+document never fetched, and one whose second version dropped its PDF."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import struct
+import urllib.request
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_web import Client, make_archive, post_id
+from webarchives import table, wixarchive, write_warc
+
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.files import mp4_bytes, pdf_bytes
+
+pytest.importorskip("datasette")
+
+from archive.cli.serve import make_datasette  # noqa: E402
+
+MEDIA = re.compile(r"/archive/-/media/[A-Z2-7]{32}")
+TONE = "/_files/ugd/a1c0de_tone.wav"
+NEVER_FETCHED = "/_files/ugd/a1c0de_never_fetched.pdf"
+
+
+def tone_wav() -> bytes:
+    """Half a second of a 255 Hz tone: a sound every browser plays."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 5)))
+                                   for i in range(4000)))
+    return out.getvalue()
+
+
+def make_media_archive(folder: Path) -> tuple[Path, dict[str, str]]:
+    """The archive (folder/archive.db) and the URLs of its posts and files: `video_post` links
+    its archived video; `document_post` an archived PDF, an archived sound and a document not
+    fetched; `changed_post` linked an archived PDF in version 1 and no longer does in 2."""
+    blog = SampleBlog(seed=5, post_count=6, attachments=True)
+    video_post, document_post, changed_post = blog.posts[0], blog.posts[1], blog.posts[4]
+    assert video_post.videos and document_post.documents and changed_post.documents
+    with serve_blog(blog) as server:
+        def page(path: str) -> bytes:
+            with urllib.request.urlopen(server.url + path) as response:
+                return response.read()
+
+        document_page = page(document_post.url_path).replace(
+            b">the PDF</a>", f'>the PDF</a>, <a href="{TONE}">the tone</a> and '
+                             f'<a href="{NEVER_FETCHED}">the notes</a>'.encode())
+        changed_page = page(changed_post.url_path)
+        without_pdf = re.sub(rb"<p[^>]*>(?:(?!</p>).)*the PDF.*?</p>", b"<p>No PDF now.</p>",
+                             changed_page, count=1, flags=re.S)
+        assert without_pdf != changed_page
+        urls = {"video_post": server.url + video_post.url_path,
+                "document_post": server.url + document_post.url_path,
+                "changed_post": server.url + changed_post.url_path,
+                "video": video_post.videos[0], "pdf": server.url + document_post.documents[0],
+                "tone": server.url + TONE, "never_fetched": server.url + NEVER_FETCHED,
+                "old_pdf": server.url + changed_post.documents[0]}
+        html = "text/html; charset=utf-8"
+        write_warc(folder / "first.warc.gz", [
+            (urls["video_post"], page(video_post.url_path), html),
+            (urls["video"], mp4_bytes("video"), "video/mp4"),
+            (urls["document_post"], document_page, html),
+            (urls["pdf"], pdf_bytes("current"), "application/pdf"),
+            (urls["tone"], tone_wav(), "audio/wav"),
+            (urls["changed_post"], changed_page, html),
+            (urls["old_pdf"], pdf_bytes("old"), "application/pdf")])
+        write_warc(folder / "second.warc.gz", [(urls["changed_post"], without_pdf, html)])
+    db = folder / "archive.db"
+    for name in ("first", "second"):
+        result = wixarchive("import", str(folder / f"{name}.warc.gz"), "--db", str(db))
+        assert result.returncode == 0, result.stderr
+    return db, urls
+
+
+@pytest.fixture(scope="module")
+def media_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    return make_media_archive(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture
+def media_client(media_archive: tuple[Path, dict[str, str]]) -> Iterator[
+        tuple[Client, dict[str, str]]]:
+    db, urls = media_archive
+    ids = dict(table(db, "SELECT url, id FROM posts"))
+    client = Client(make_datasette(db))
+    yield client, {**urls, **{f"{name}_id": str(ids[urls[name]]) for name in
+                              ("video_post", "document_post", "changed_post")}}
+    client.close()
+
+
+def body_links(page: str) -> dict[str, str]:
+    """The body's links: text -> href."""
+    body = page[page.index('<div class="wxa-body"'):page.index("Version history")]
+    return {re.sub(r"<[^>]+>", "", text): href
+            for href, text in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', body)}
+
+
+def test_body_links_to_archived_videos_and_documents_open_the_copies(media_client) -> None:
+    client, urls = media_client
+    video_page = client.get(f"/archive/-/post/{urls['video_post_id']}").text
+    # The body's link to the video (its text is the URL) opens the archived copy.
+    href = body_links(video_page)[urls["video"]]
+    assert MEDIA.fullmatch(href), href
+    answer = client.get(href)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
+
+    links = body_links(client.get(f"/archive/-/post/{urls['document_post_id']}").text)
+    for text, kind in (("the PDF", "application/pdf"), ("the tone", "audio/wav")):
+        assert MEDIA.fullmatch(links[text]), (text, links[text])
+        assert client.get(links[text]).headers["content-type"] == kind
+    # A document never fetched and any other link keep their URLs.
+    assert links["the notes"] == urls["never_fetched"]
+    assert links["this short video"] == "https://video.example.com/watch?v=garden42"
+
+
+def test_an_old_version_lists_its_own_videos_and_documents(media_client) -> None:
+    client, urls = media_client
+    page = f"/archive/-/post/{urls['changed_post_id']}"
+    assert "Videos and documents" not in client.get(page).text  # version 2 has none
+    old = client.get(page + "?version=1").text
+    listed = re.search(r'<li>Document: <a href="([^"]*)">([^<]*)</a> \(archived, '
+                       r'application/pdf, [\d,]+ bytes\)</li>', old)
+    assert listed and listed.group(2) == urls["old_pdf"].rsplit("/", 1)[1], old
+    pdf = client.get(listed.group(1))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert body_links(old)["the PDF"] == listed.group(1)
+
+    data = client.get(page + ".json?version=1").json()
+    assert [(a["url"], a["archived"]) for a in data["attachments"]] == [(urls["old_pdf"], True)]
+    assert client.get(page + ".json").json()["attachments"] == []
+
+
+def test_the_json_gives_the_version_asked_for(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    evening = post_id(db, "evening")
+    client = Client(make_datasette(db))
+    try:
+        old = client.get(f"/blogs/-/post/{evening}.json?version=1").json()
+        assert (old["post"]["title"], old["post"]["version"]) == ("Evening routine", 1)
+        assert "Breathe slowly." in old["post"]["body_html"]
+        assert old["current_version"] == 2 and [v["version"] for v in old["versions"]] == [1, 2]
+        for query in ("", "?version=2"):
+            current = client.get(f"/blogs/-/post/{evening}.json{query}").json()
+            assert (current["post"]["title"], current["post"]["version"]) == (
+                "Evening routine, revised", 2)
+        missing = client.get(f"/blogs/-/post/{evening}.json?version=9")
+        assert missing.status_code == 404
+        assert missing.json()["error"] == f"Post {evening} has no version 9"
+        # The old version's page links its own JSON.
+        assert (f'href="/blogs/-/post/{evening}.json?version=1"'
+                in client.get(f"/blogs/-/post/{evening}?version=1").text)
+    finally:
+        client.close()
+
+
+def test_dates_read_as_dates_with_the_timestamp_kept(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    client = Client(make_datasette(db))
+    try:
+        page = client.get(f"/blogs/-/post/{post_id(db, 'evening')}").text
+    finally:
+        client.close()
+    published = "2024-05-01T08:00:00Z"
+    assert (f'<dt>Published</dt><dd><time datetime="{published}" title="{published}">'
+            f'2024-05-01</time></dd>') in page
+    # The version history tells versions of one day apart: date, hour and minute.
+    for fetched, shown in (("2024-01-01T00:00:00+00:00", "2024-01-01 00:00 UTC"),
+                           ("2024-02-01T00:00:00+00:00", "2024-02-01 00:00 UTC")):
+        assert f'<time datetime="{fetched}" title="{fetched}">{shown}</time>' in page
+    # No timestamp is left as text: each one is inside a <time> element's attributes.
+    text = re.sub(r"<[^>]+>", "", page)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d", text), re.findall(r"\S*\d{4}-\d\d-\d\dT\S*",
+                                                                    text)
+
+
+def test_a_missing_post_or_version_has_the_article_pages_navigation(tmp_path: Path) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    evening = post_id(db, "evening")
+    client = Client(make_datasette(db))
+    try:
+        for path, message in ((f"/blogs/-/post/{evening}?version=9",
+                               f"Post {evening} has no version 9"),
+                              ("/blogs/-/post/999999", "No post 999999 in blogs")):
+            answer = client.get(path)
+            assert answer.status_code == 404, path
+            page = answer.text
+            nav = page[page.index("<nav"):page.index("</nav>")]
+            for crumb in ('href="/"', 'href="/blogs"', 'href="/blogs/posts"'):
+                assert crumb in nav, (path, crumb)
+            assert f"{message}." in page
+            assert '<a href="/blogs/-/search">Search</a>' in page
+        assert (f'<a href="/blogs/-/post/{evening}">The current version of this post</a>'
+                in client.get(f"/blogs/-/post/{evening}?version=9").text)
+    finally:
+        client.close()
+
+
+def test_archived_files_get_a_policy_for_their_type(media_client) -> None:
+    """A sound or video plays in the browser's own player, which loads the file again:
+    media-src allows the archive itself, and nothing is sandboxed (a sandboxed document's
+    fetch of its own file is cross-origin, refused). Images and PDFs stay sandboxed; none
+    runs a script or loads from another host."""
+    client, urls = media_client
+    page = client.get(f"/archive/-/post/{urls['document_post_id']}").text
+    video = body_links(client.get(f"/archive/-/post/{urls['video_post_id']}").text)
+    links = {**body_links(page), "video": video[urls["video"]]}
+    for text, played in (("the tone", True), ("video", True), ("the PDF", False)):
+        policy = client.get(links[text]).headers["content-security-policy"]
+        directives = {p.split()[0]: p.split()[1:] for p in policy.split(";") if p.strip()}
+        assert directives["default-src"] == ["'none'"] and "script-src" not in directives
+        assert directives["frame-ancestors"] == ["'none'"]
+        if played:
+            assert directives["media-src"] == ["'self'"] and "sandbox" not in directives, text
+        else:
+            assert "sandbox" in directives and "media-src" not in directives, text
+    missing = client.get("/archive/-/media/" + "A" * 32)
+    assert missing.status_code == 404
+    assert "script-src 'sha256-" in missing.headers["content-security-policy"]
