@@ -38,9 +38,12 @@ def fold(text: str) -> str:
 
 
 # Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
-# Ødegård, ł in Łódź, đ in Đorđe), and the Arabic-Indic digits (١٢, Persian ۱۲) as 0-9.
-BASE_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", **{
-    chr(zero + n): str(n) for zero in (0x660, 0x6F0) for n in range(10)}})
+# Ødegård, ł in Łódź, đ in Đorđe): the plain letter -> the marked one.
+UNDECOMPOSED = {"o": "ø", "l": "ł", "d": "đ"}
+# The zeros of the Arabic-Indic digits (١٢) and of their Persian forms (۱۲), read as 0-9.
+DIGIT_ZEROS = (0x660, 0x6F0)
+BASE_LETTERS = str.maketrans({marked: plain for plain, marked in UNDECOMPOSED.items()} | {
+    chr(zero + n): str(n) for zero in DIGIT_ZEROS for n in range(10)})
 
 
 def fold_case(text: str) -> str:
@@ -228,10 +231,13 @@ def quoted(words: list[str], phrases: Mapping[str, list[str]] | None = None) -> 
     """Each plain word as a quoted phrase (its tokens in order); all of them must match. A word
     in `phrases` (archive/search/casefold.py: Strasse, where the index holds straße too) is
     any of its phrases instead."""
+    def phrase(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
     def one(word: str) -> str:
         if phrases and word in phrases:
-            return "(" + " OR ".join(f'"{phrase}"' for phrase in phrases[word]) + ")"
-        return '"' + word.replace('"', '""') + '"'
+            return "(" + " OR ".join(map(phrase, phrases[word])) + ")"
+        return phrase(word)
 
     # FTS5 reads phrases side by side as AND, but not a parenthesised group beside a phrase.
     return (" AND " if phrases else " ").join(one(word) for word in words)
