@@ -197,14 +197,9 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
                             f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
         else:
             snippets = _snippets(conn, match, list(ranks), marks)
-        rows = conn.execute(
-            "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
-            f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",
-            list(ranks)).fetchall()
+        hits = _hits(conn, ranks, snippets)
     except sqlite3.Error as exc:
         raise explain(exc, match) from exc
-    hits = [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
-            for row in rows]
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
 
@@ -215,16 +210,24 @@ def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:
         raise SearchError(NOTHING_ASKED)
     filters = filters_for(query, site_ids(conn, query.site))
     register_functions(conn)
-    ids = [post_id for post_id, _ in listing.newest(conn, filters, query.limit, query.offset)]
+    ids = listing.newest(conn, filters, query.limit, query.offset)
     if not ids:
         return []
-    snippets = listing.beginnings(conn, ids)
-    marks = ",".join("?" * len(ids))
-    rows = {row[0]: row for row in conn.execute(
-        "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
-        f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})", ids)}
-    return [Hit(*tuple(rows[post_id]), snippet=snippets.get(post_id, ""), rank=0.0)
-            for post_id in ids if post_id in rows]
+    hits = {hit.id: hit for hit in _hits(conn, dict.fromkeys(ids, 0.0),
+                                         listing.beginnings(conn, ids))}
+    return [hits[post_id] for post_id in ids if post_id in hits]
+
+
+def _hits(conn: sqlite3.Connection, ranks: dict[int, float], snippets: dict[int, str],
+          ) -> list[Hit]:
+    """The hits of the posts `ranks` names (post id -> rank), each with its snippet, in no
+    particular order."""
+    marks = ",".join("?" * len(ranks))
+    return [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
+            for row in conn.execute(
+                "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, "
+                "p.deleted_at FROM posts p JOIN sites s ON s.id = p.site_id "
+                f"WHERE p.id IN ({marks})", list(ranks))]
 
 
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,
