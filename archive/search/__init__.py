@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from archive.schema import FTS_PREFIX, FTS_TABLE
 from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
-    NOTHING_ASKED,
     SearchError,
     SearchQuery,
     explain,
@@ -40,6 +39,7 @@ from archive.search.query import (
     fold,
     fts_query,
     match_expression,
+    nothing_asked,
     plain_query,
     plain_words,
     quoted,
@@ -207,7 +207,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:
     """The posts passing the query's filters, newest first: a search without words."""
     if not query.filtered():
-        raise SearchError(NOTHING_ASKED)
+        raise SearchError(nothing_asked())
     filters = filters_for(query, site_ids(conn, query.site))
     register_functions(conn)
     ids = listing.newest(conn, filters, query.limit, query.offset)

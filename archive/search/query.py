@@ -15,7 +15,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -122,6 +122,8 @@ class SearchError(Exception):
 
 
 DELETED_CHOICES = ("include", "exclude", "only")
+# The SearchQuery fields that narrow the posts, as the CLI lists its options.
+FILTERS = ("author", "tag", "category", "site", "since", "until", "lang", "deleted")
 
 
 @dataclass(frozen=True)
@@ -140,13 +142,15 @@ class SearchQuery:
 
     def filtered(self) -> bool:
         """Whether a filter narrows the posts: a query without words then lists them."""
-        return any((self.site, self.author, self.tag, self.category, self.since, self.until,
-                    self.lang)) or self.deleted != DELETED_CHOICES[0]
+        return any(getattr(self, name) for name in FILTERS if name != "deleted") \
+            or self.deleted != DELETED_CHOICES[0]
 
 
-# A query with neither words nor filters: what to say (the CLI names its options instead).
-NOTHING_ASKED = ("nothing to search for: give words to find, or a filter (site, author, tag, "
-                 "category, since, until, lang, deleted) to list its posts")
+def nothing_asked(filter_names: Iterable[str] = FILTERS) -> str:
+    """What to say of a query with neither words nor filters, naming the filters as the caller
+    does (the CLI: --author, …)."""
+    return (f"nothing to search for: give words to find, or a filter ({', '.join(filter_names)})"
+            " to list its posts")
 
 
 def uses_fts_syntax(text: str) -> bool:
