@@ -150,24 +150,25 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     if not query.text.strip():
         return _listed(conn, query)
     plain = plain_query(query.text)
-    # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
-    # searched as their phrases, by exact ranking: the lists of the fast path are per term.
-    phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
-    words = plain.words if plain is not None and not plain.excluded and not phrases else None
-    if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
-            and bigrams.split_words([phrase[1]])[0]:
-        words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-    match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
-    runs, others = bigrams.split_words(words) if words is not None else ([], [])
-    # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
-    syntax = cjk_syntax.parse(match) if words is None else None
-    if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
-        match = casefold.widen_syntax(conn, match)
-    # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
-    # "no matches", as it is for every command and function that takes a site.
-    filters = filters_for(query, site_ids(conn, query.site))
-    register_functions(conn)
-    try:
+    match = query.text.strip()  # what an error before the MATCH expression is about
+    try:  # the vocabulary lookups too: a time limit stops them as it stops the search
+        # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
+        # searched as their phrases, by exact ranking: the lists of the fast path are per term.
+        phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
+        words = plain.words if plain is not None and not plain.excluded and not phrases else None
+        if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
+                and bigrams.split_words([phrase[1]])[0]:
+            words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
+        match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
+        runs, others = bigrams.split_words(words) if words is not None else ([], [])
+        # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
+        syntax = cjk_syntax.parse(match) if words is None else None
+        if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
+            match = casefold.widen_syntax(conn, match)
+        # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
+        # "no matches", as it is for every command and function that takes a site.
+        filters = filters_for(query, site_ids(conn, query.site))
+        register_functions(conn)
         bigram_index = (runs or words or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax = [], None
