@@ -253,3 +253,17 @@ def test_search_without_words_lists_the_filtered_posts_newest_first(
             ] == ["Bread one"]
     with pytest.raises(wixarchive.SearchError, match="^nothing to search for: give words"):
         wixarchive.search(archive, "")
+
+
+def test_listing_posts_without_words_reads_them_in_date_order_without_sorting(
+        archive: wixarchive.Archive) -> None:
+    # Newest first, undated last, straight from the posts_published index: sorting every post
+    # passing the filters took 34 ms at 10k posts for a page of 10.
+    statements: list[str] = []
+    archive.conn.set_trace_callback(statements.append)
+    assert [h.title for h in wixarchive.search(archive, "", deleted="exclude")] == [
+        "Bread one", "Soup"]
+    archive.conn.set_trace_callback(None)
+    [listing] = [sql for sql in statements if "ORDER BY" in sql]
+    plan = " ".join(row[3] for row in archive.conn.execute("EXPLAIN QUERY PLAN " + listing))
+    assert "posts_published" in plan and "TEMP B-TREE" not in plan, plan

@@ -164,6 +164,15 @@ def test_unreachable_url_is_one_line():
     assert result.output.startswith("Error: cannot fetch")
 
 
+def test_fetch_errors_show_the_url_as_a_person_reads_it(server):
+    # Percent-escapes decoded, as every other message shows a URL.
+    with socketless_port() as port:
+        result = CliRunner().invoke(command, [f"http://127.0.0.1:{port}/caf%C3%A9"])
+    assert result.output.startswith(f"Error: cannot fetch http://127.0.0.1:{port}/café: ")
+    result = CliRunner().invoke(command, [f"{server}/caf%C3%A9"])
+    assert result.output == f"Error: HTTP 404 Not Found for {server}/café\n"
+
+
 class socketless_port:  # noqa: N801 - used as a context manager
     """A local port with nothing listening on it."""
 

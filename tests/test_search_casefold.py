@@ -13,8 +13,8 @@ from outputs import wixarchive
 
 from archive.schema import FTS_TOKENIZE
 from archive.search import SearchQuery, search
-from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, word_phrases
-from archive.search.query import fold_case
+from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, as_indexed, word_phrases
+from archive.search.query import UNDECOMPOSED, fold_case
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -101,10 +101,10 @@ def test_words_without_another_spelling_in_the_archive_are_searched_as_typed(db:
     # only to the spellings the archive holds: the fast paths keep plain words.
     with sqlite3.connect(db) as conn:
         assert word_phrases(conn, ["garten", "ein", "Fluss", "schön"]) == {}
-        assert word_phrases(conn, ["STRASSE"]) == {"STRASSE": ["strasse", "straße"]}
+        assert word_phrases(conn, ["STRASSE"]) == {"STRASSE": ["STRASSE", "straße"]}
         # The word as typed is searched unlooked-up: a phrase of a term not held finds nothing.
         assert word_phrases(conn, ["fine", "Fine"]) == {"fine": ["fine", "ﬁne"],
-                                                        "Fine": ["fine", "ﬁne"]}
+                                                        "Fine": ["Fine", "ﬁne"]}
 
 
 def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_longer() -> None:
@@ -188,9 +188,70 @@ def test_letter_variants_are_letters_the_tokenizer_keeps_and_queries_fold() -> N
     conn = sqlite3.connect(":memory:")
     conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
     conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
-    for folded, variants in LETTER_VARIANTS.items():
+    for folded, variants in (LETTER_VARIANTS | UNDECOMPOSED).items():
         for variant in variants:
             conn.execute("INSERT INTO t(x) VALUES (?)", (variant,))
             assert fold_case(variant) == fold_case(variant.upper()) == folded, variant
     kept = {term for (term,) in conn.execute("SELECT term FROM v")}
-    assert kept == {variant for variants in LETTER_VARIANTS.values() for variant in variants}
+    assert kept == {variant for variants in (LETTER_VARIANTS | UNDECOMPOSED).values()
+                    for variant in variants}
+
+
+def test_as_indexed_folds_each_character_as_the_tokenizer_does() -> None:
+    # Derived from SQLite's unicode61, as FULL_FOLDS is: a letter it keeps whole (ѐ, ĳ, ª) read
+    # as another made a word typed as stored stop finding its posts. Letters whose case is
+    # newer than the tokenizer's Unicode 6.1 tables (it leaves them as they are) are left out.
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [
+        (code, chr(code)) for code in range(0x80, 0x30000)
+        if unicodedata.category(chr(code)) not in ("Cs", "Cn")])
+    wrong = {chr(code): term for term, code in conn.execute("SELECT term, doc FROM v")
+             if as_indexed(chr(code)) != term
+             and not (term == chr(code) != chr(code).casefold())}
+    assert wrong == {}
+    assert as_indexed("Θάλασσας ЀЛ Ĳssel ǅ ª Ødegård Crème") \
+        == "θάλασσασ ѐл ĳssel ǆ ª ødegard creme"
+
+
+def test_a_word_typed_as_stored_finds_its_post_beside_other_spellings(tmp_path: Path) -> None:
+    # Macedonian сѐ ("everything") and Russian сё: each typed as stored finds its post, and
+    # сѐ, read as се, finds сё too.
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([post("mk", "Македонски", "Тоа е сѐ.")])
+        assert len(search(archive, SearchQuery("сѐ"))) == 1
+        archive.save_articles([post("ru", "Русский", "Вот и сё.")])
+        assert sorted(hit.title for hit in search(archive, SearchQuery("сѐ"))) == [
+            "Македонски", "Русский"]
+        assert [hit.title for hit in search(archive, SearchQuery("title:македонски AND сѐ"))] \
+            == ["Македонски"]
+
+
+def test_greek_words_ending_in_final_sigma_keep_the_fast_path(intl: Path) -> None:
+    # unicode61 indexes ς as σ: a word held only as typed is searched as typed (no phrases).
+    with sqlite3.connect(intl) as conn:
+        assert word_phrases(conn, ["ΗΛΙΟΣ", "ήλιος"]) == {"ΗΛΙΟΣ": ["ΗΛΙΟΣ", "ήλιοσ"]}
+        assert word_phrases(conn, ["Ήλιος"]) == {}
+
+
+def test_o_l_d_and_digits_cost_no_lookup_in_an_archive_without_their_variants(
+        tmp_path: Path) -> None:
+    # Nearly every word has an o, l, d or a digit: ø ł đ and Arabic-Indic digits are looked up
+    # only in an archive with a word starting with one, checked once per connection until the
+    # archive changes.
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_articles([post("en", "London", "Hello world, 12 gardens in Tromsø.")])
+        statements: list[str] = []
+        archive.conn.set_trace_callback(statements.append)
+        for _ in range(2):
+            statements.clear()
+            assert [hit.title for hit in search(archive, SearchQuery("london gardens 12"))] \
+                == ["London"]
+        archive.conn.set_trace_callback(None)
+        assert not [sql for sql in statements if "_vocab" in sql]
+        archive.save_articles([post("hr", "Đorđe", "Đorđe i Ødegård, ١٢.")])
+        assert [hit.title for hit in search(archive, SearchQuery("dorde"))] == ["Đorđe"]
+        assert sorted(hit.title for hit in search(archive, SearchQuery("12"))) == [
+            "London", "Đorđe"]
+        assert [hit.title for hit in search(archive, SearchQuery("tromso"))] == ["London"]

@@ -210,6 +210,11 @@ def test_posts_table_page_leaves_out_the_bodies_and_the_column_list(client: Clie
     fewer = client.get("/blogs/posts?_nocol=author").text
     assert 'scope="col" data-column="author"' not in fewer  # the facet keeps its name
     assert 'data-column="body"' not in fewer
+    # The page's own JSON and CSV links follow the columns shown, as its description says.
+    links = [link for link in page.split('"') if link.startswith(("/blogs/posts.json?",
+                                                                   "/blogs/posts.csv?"))]
+    assert links and all("_nocol=body&amp;" in link for link in links)
+    assert "so do its JSON and CSV links" in meta["description"]
     # Asked for by name, on the row page, in the JSON and in the CSV, the bodies are there.
     chosen = client.get("/blogs/posts?_col=title&_col=body").text
     assert 'data-column="body"' in chosen and "Sit down. Close your eyes." in chosen

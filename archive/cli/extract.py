@@ -36,10 +36,10 @@ def _fetch(url: str) -> tuple[bytes, str | None, str]:
             )
     except urllib.error.HTTPError as exc:
         exc.close()  # the error carries the open response
-        fail(f"HTTP {exc.code} {exc.reason} for {url}")
+        fail(f"HTTP {exc.code} {exc.reason} for {display_url(url)}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        fail(f"cannot fetch {url}: {reason}")
+        fail(f"cannot fetch {display_url(url)}: {reason}")
     raise AssertionError("unreachable")
 
 

@@ -21,7 +21,7 @@ from archive.cli.common import (
 )
 from archive.iri import display_url
 from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, search
-from archive.search.query import DELETED_CHOICES, filter_hints
+from archive.search.query import DELETED_CHOICES, FILTERS, filter_hints, nothing_asked
 
 
 def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
@@ -125,8 +125,7 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
                           since=since, until=until, lang=lang, deleted=deleted, limit=limit,
                           offset=offset)
     if not request.text.strip() and not request.filtered():
-        fail("nothing to search for: give words to find, or a filter (--author, --tag, "
-             "--category, --site, --since, --until, --lang, --deleted) to list its posts")
+        fail(nothing_asked(f"--{name}" for name in FILTERS))
     archive = open_archive(db)
     try:
         hits = search(archive, request)

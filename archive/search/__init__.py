@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from archive.schema import FTS_PREFIX, FTS_TABLE
 from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
-    NOTHING_ASKED,
     SearchError,
     SearchQuery,
     explain,
@@ -40,6 +39,7 @@ from archive.search.query import (
     fold,
     fts_query,
     match_expression,
+    nothing_asked,
     plain_query,
     plain_words,
     quoted,
@@ -150,24 +150,25 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     if not query.text.strip():
         return _listed(conn, query)
     plain = plain_query(query.text)
-    # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
-    # searched as their phrases, by exact ranking: the lists of the fast path are per term.
-    phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
-    words = plain.words if plain is not None and not plain.excluded and not phrases else None
-    if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
-            and bigrams.split_words([phrase[1]])[0]:
-        words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-    match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
-    runs, others = bigrams.split_words(words) if words is not None else ([], [])
-    # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
-    syntax = cjk_syntax.parse(match) if words is None else None
-    if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
-        match = casefold.widen_syntax(conn, match)
-    # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
-    # "no matches", as it is for every command and function that takes a site.
-    filters = filters_for(query, site_ids(conn, query.site))
-    register_functions(conn)
-    try:
+    match = query.text.strip()  # what an error before the MATCH expression is about
+    try:  # the vocabulary lookups too: a time limit stops them as it stops the search
+        # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
+        # searched as their phrases, by exact ranking: the lists of the fast path are per term.
+        phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
+        words = plain.words if plain is not None and not plain.excluded and not phrases else None
+        if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
+                and bigrams.split_words([phrase[1]])[0]:
+            words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
+        match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
+        runs, others = bigrams.split_words(words) if words is not None else ([], [])
+        # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
+        syntax = cjk_syntax.parse(match) if words is None else None
+        if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
+            match = casefold.widen_syntax(conn, match)
+        # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
+        # "no matches", as it is for every command and function that takes a site.
+        filters = filters_for(query, site_ids(conn, query.site))
+        register_functions(conn)
         bigram_index = (runs or words or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax = [], None
@@ -197,14 +198,9 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
                             f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
         else:
             snippets = _snippets(conn, match, list(ranks), marks)
-        rows = conn.execute(
-            "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
-            f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})",
-            list(ranks)).fetchall()
+        hits = _hits(conn, ranks, snippets)
     except sqlite3.Error as exc:
         raise explain(exc, match) from exc
-    hits = [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
-            for row in rows]
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
 
@@ -212,19 +208,27 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:
     """The posts passing the query's filters, newest first: a search without words."""
     if not query.filtered():
-        raise SearchError(NOTHING_ASKED)
+        raise SearchError(nothing_asked())
     filters = filters_for(query, site_ids(conn, query.site))
     register_functions(conn)
-    ids = [post_id for post_id, _ in listing.newest(conn, filters, query.limit, query.offset)]
+    ids = listing.newest(conn, filters, query.limit, query.offset)
     if not ids:
         return []
-    snippets = listing.beginnings(conn, ids)
-    marks = ",".join("?" * len(ids))
-    rows = {row[0]: row for row in conn.execute(
-        "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, p.deleted_at "
-        f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE p.id IN ({marks})", ids)}
-    return [Hit(*tuple(rows[post_id]), snippet=snippets.get(post_id, ""), rank=0.0)
-            for post_id in ids if post_id in rows]
+    hits = {hit.id: hit for hit in _hits(conn, dict.fromkeys(ids, 0.0),
+                                         listing.beginnings(conn, ids))}
+    return [hits[post_id] for post_id in ids if post_id in hits]
+
+
+def _hits(conn: sqlite3.Connection, ranks: dict[int, float], snippets: dict[int, str],
+          ) -> list[Hit]:
+    """The hits of the posts `ranks` names (post id -> rank), each with its snippet, in no
+    particular order."""
+    marks = ",".join("?" * len(ranks))
+    return [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
+            for row in conn.execute(
+                "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, "
+                "p.deleted_at FROM posts p JOIN sites s ON s.id = p.site_id "
+                f"WHERE p.id IN ({marks})", list(ranks))]
 
 
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,

@@ -13,20 +13,26 @@ The spellings come from the characters unicode61 keeps as one token character wh
 folding is several (FULL_FOLDS; tests/test_search_casefold.py derives the table from SQLite's
 tokenizer and Python's casefold). Characters the tokenizer already folds (İ to i, ẞ to ß, ς to
 σ) need nothing here. The same lookup finds the marks unicode61 does not remove, which queries
-and --author ignore as they ignore é (LETTER_VARIANTS: θαλασσα finds θάλασσα, odegard Ødegård,
-احمد أحمد), and numbers in Arabic-Indic digits (12 finds ١٢). FTS5 syntax is widened word by
-word the same way (`widen_syntax`: author:odegard).
+and --author ignore as they ignore é (LETTER_VARIANTS: θαλασσα finds θάλασσα, احمد أحمد), and,
+in an archive with words starting with them (`archive_variants`), ø ł đ (odegard finds Ødegård)
+and numbers in Arabic-Indic digits (12 finds ١٢). The word as typed is always one of the
+phrases searched. FTS5 syntax is widened word by word the same way (`widen_syntax`:
+author:odegard).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import NamedTuple
 
 from archive.schema import FTS_TABLE
 from archive.search.bigrams import split_words
-from archive.search.query import TOKEN, fold, fold_case
+from archive.search.cjk_syntax import FTS_PART, SYNTAX_CHARACTERS
+from archive.search.query import DIGIT_ZEROS, TOKEN, UNDECOMPOSED, fold_case
 
 # Folded text -> the characters the index holds that fold to it.
 FULL_FOLDS: dict[str, str] = {
@@ -34,23 +40,21 @@ FULL_FOLDS: dict[str, str] = {
     "ʼn": "ŉ", "aʾ": "ẚ", "αι": "ᾀᾁᾂᾃᾄᾅᾆᾇᾲᾳᾴᾷ", "ηι": "ᾐᾑᾒᾓᾔᾕᾖᾗῂῃῄῇ",
     "ωι": "ᾠᾡᾢᾣᾤᾥᾦᾧῲῳῴῷ", "եւ": "և", "մե": "ﬔ", "մի": "ﬕ", "մխ": "ﬗ", "մն": "ﬓ", "վն": "ﬖ",
 }
-# Letters the index keeps apart from the letter fold_case reads them as: marks unicode61 leaves
-# on (Greek tonos and dialytika, Cyrillic ё й ї ў, Arabic hamza and madda) and letters Unicode
-# does not decompose (query.BASE_LETTERS). Folded letter -> the letters the index may hold for
-# it. Polytonic Greek, the kana's voicing marks and rarer letters are left out: each letter here
-# costs a vocabulary lookup per occurrence in every query word.
+# Letters the index keeps apart from the letter fold_case reads them as, for the marks unicode61
+# leaves on (Greek tonos and dialytika, Cyrillic ё й ї ў, Arabic hamza and madda). Folded letter
+# -> the letters the index may hold for it. Polytonic Greek, the kana's voicing marks and rarer
+# letters are left out: each letter here costs a vocabulary lookup per occurrence in every
+# query word.
 LETTER_VARIANTS: dict[str, str] = {
-    "o": "ø", "l": "ł", "d": "đ",
     "α": "ά", "ε": "έ", "η": "ή", "ι": "ίϊΐ", "ο": "ό", "υ": "ύϋΰ", "ω": "ώ",
     "е": "ё", "и": "й", "і": "ї", "у": "ў",
     "ا": "آأإ", "و": "ؤ", "ي": "ئ",
 }
 # A number's other scripts, all its digits at once: 12 -> ١٢ (Arabic-Indic), ۱۲ (Persian).
 DIGIT_SCRIPTS = tuple(str.maketrans("0123456789", "".join(chr(zero + n) for n in range(10)))
-                      for zero in (0x660, 0x6F0))
-# What unicode61 keeps of those: the marked letters and the digits.
-_KEPT = frozenset("".join(LETTER_VARIANTS.values()) + "".join(
-    "0123456789".translate(script) for script in DIGIT_SCRIPTS))
+                      for zero in DIGIT_ZEROS)
+# A Latin letter whose marks unicode61 keeps, unlike the rest (tests/test_search_casefold.py).
+_MARKS_KEPT = "ǡ"
 # Marked letters in one word, at most: monotonic Greek has one tonos a word (two with a
 # dialytika: προϊόν), Arabic a hamza or two.
 MAX_MARKED = 2
@@ -60,7 +64,50 @@ _LONGEST_FOLD = max(map(len, FULL_FOLDS))
 MAX_SPELLINGS = 64
 
 
-def spellings(token: str) -> list[str]:
+class Variants(NamedTuple):
+    """The other letters and digits the spellings of a word may hold in one archive."""
+
+    letters: Mapping[str, str]  # folded letter -> the letters the index may hold for it
+    digit_scripts: tuple[dict[int, int], ...]  # of DIGIT_SCRIPTS
+
+
+# The letters Unicode does not decompose (query.UNDECOMPOSED: ø for o) and the Arabic-Indic digits
+# are in few archives, but o, l, d and digits in nearly every query: their spellings are looked
+# up only in an archive whose vocabulary has a word starting with one (a seek each, once per
+# connection until the archive changes). Norwegian, Danish, Polish, Croatian, Vietnamese, Arabic
+# or Persian text has many; an English archive naming Tromsø alone finds it from `tromsø` only.
+_RARE_RANGES = [*((marked, chr(ord(marked) + 1)) for marked in UNDECOMPOSED.values()),
+                *((chr(zero), chr(zero + 10)) for zero in DIGIT_ZEROS)]
+_RARE_HELD = "SELECT " + ", ".join(
+    f"EXISTS (SELECT 1 FROM {FTS_TABLE}_vocab WHERE term >= ? AND term < ?)"
+    for _ in _RARE_RANGES)
+# id(connection) -> (the connection, its version, its archive's Variants). The connection is held
+# so that its id is not reused; a few are kept (a process searches one archive or a handful).
+_SEEN: dict[int, tuple[sqlite3.Connection, tuple[int, int], Variants]] = {}
+_SEEN_MAX = 8
+
+
+def archive_variants(conn: sqlite3.Connection) -> Variants:
+    """The letters and digit scripts worth looking up in `conn`'s archive: LETTER_VARIANTS, and
+    those of ø ł đ and the Arabic-Indic digits it has a word starting with."""
+    # data_version moves when another connection commits, total_changes when this one writes.
+    version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    seen = _SEEN.get(id(conn))
+    if seen is not None and seen[0] is conn and seen[1] == version:
+        return seen[2]
+    held = conn.execute(_RARE_HELD, [bound for pair in _RARE_RANGES for bound in pair]).fetchone()
+    found = Variants(
+        LETTER_VARIANTS | {plain: marked for (plain, marked), yes
+                           in zip(UNDECOMPOSED.items(), held, strict=False) if yes},
+        tuple(script for script, yes in zip(DIGIT_SCRIPTS, held[len(UNDECOMPOSED):], strict=True)
+              if yes))
+    if len(_SEEN) >= _SEEN_MAX and id(conn) not in _SEEN:
+        del _SEEN[next(iter(_SEEN))]
+    _SEEN[id(conn)] = (conn, version, found)
+    return found
+
+
+def spellings(token: str, variants: Variants) -> list[str]:
     """The spellings of a folded token the index may hold (`strasse` -> strasse, straße;
     `θαλασσα` -> θαλασσα, θάλασσα, ...; `12` -> 12, ١٢, ۱۲), the token itself first, at most
     MAX_SPELLINGS."""
@@ -77,27 +124,37 @@ def spellings(token: str) -> list[str]:
         found = list(dict.fromkeys(found + [
             spelling[:at] + variant + spelling[at + 1:] for spelling in found
             for at, char in enumerate(spelling)
-            for variant in LETTER_VARIANTS.get(char, "")]))[:MAX_SPELLINGS]
-    if any(char.isdigit() for char in token):
-        found += [token.translate(script) for script in DIGIT_SCRIPTS]
+            for variant in variants.letters.get(char, "")]))[:MAX_SPELLINGS]
+    if variants.digit_scripts and any(char.isdigit() for char in token):
+        found += [token.translate(script) for script in variants.digit_scripts]
     return list(dict.fromkeys(found))[:MAX_SPELLINGS]
 
 
 def as_indexed(text: str) -> str:
-    """`text` as unicode61 folds it: `fold`, but for the marks and letters it keeps (θάλασσα,
-    Ødegård -> ødegard)."""
-    return "".join(lower if (lower := char.lower()) in _KEPT else fold(char) for char in text)
+    """`text` as unicode61 folds it: each character case folded to one (ς -> σ; ß, ĳ, ǆ kept)
+    and the marks of Latin letters removed (é -> e), other marks and letters kept (θάλασσα,
+    ødegård, ѐ, ª). tests/test_search_casefold.py checks this against the tokenizer."""
+    return text.lower() if text.isascii() else "".join(map(_char_as_indexed, text))
 
 
-def may_vary(token: str) -> bool:
+@lru_cache(maxsize=4096)
+def _char_as_indexed(char: str) -> str:
+    folded = next((case for case in (char.casefold(), char.lower()) if len(case) == 1), char)
+    base, *marks = unicodedata.normalize("NFD", folded)
+    if base.isascii() and all(map(unicodedata.combining, marks)) and folded not in _MARKS_KEPT:
+        return base.lower()  # İ, whose one-character case is itself, gives I
+    return folded
+
+
+def may_vary(token: str, variants: Variants) -> bool:
     """Whether the index may hold `token` (folded) spelled otherwise: costs no lookup."""
     return any(pair in token for pair in FULL_FOLDS) or any(
-        char in LETTER_VARIANTS or char.isdigit() for char in token)
+        char in variants.letters or variants.digit_scripts and char.isdigit() for char in token)
 
 
 def held_terms(conn: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
     """Those of `terms` the index holds, in one vocabulary query (a seek each: the query's own
-    cost, ~25 us, is most of it)."""
+    cost, ~10 us, is most of it)."""
     asked = list(dict.fromkeys(terms))
     if not asked:
         return set()
@@ -106,37 +163,23 @@ def held_terms(conn: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
         f"SELECT term FROM {FTS_TABLE}_vocab WHERE term IN ({marks})", asked)}
 
 
-def held_spellings(conn: sqlite3.Connection, token: str, known: Iterable[str] = ()) -> list[str]:
-    """The spellings of `token` (folded) that the index holds; those in `known` (what unicode61
-    makes of the word typed) are taken as held unlooked: a phrase of a term the index lacks
-    matches nothing, and looking up a common one reads its whole doclist."""
-    known = set(known)
-    candidates = spellings(token)
-    held = held_terms(conn, (spelling for spelling in candidates if spelling not in known))
-    return [spelling for spelling in candidates if spelling in known or spelling in held]
-
-
-def other_spellings(conn: sqlite3.Connection, text: str) -> bool:
-    """Whether the index holds a word of `text` spelled other than unicode61 reads it (a post
-    saying Strasse for a tag Straße): then the posts matching it are not all in its doclist."""
-    typed = TOKEN.findall(as_indexed(text))
-    return any(spelling not in typed for token in TOKEN.findall(fold_case(text))
-               if may_vary(token) for spelling in held_spellings(conn, token, typed))
-
-
 def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, list[str]]:
     """The words that match more than unicode61 finds for them, each with the phrases to search
-    for it instead (its tokens, spelled as the index holds them, joined by spaces). A word that
-    folds as unicode61 folds it and has no letter the index may hold otherwise costs no lookup;
-    words with Chinese, Japanese or Korean in them are left to their own index."""
+    for it instead: the word as typed, then its other spellings the index holds (its tokens,
+    spelled as the index holds them, joined by spaces). A word that folds as unicode61 folds it
+    and has no letter the archive may hold otherwise (`archive_variants`) costs no lookup; words
+    with Chinese, Japanese or Korean in them are left to their own index."""
+    variants = archive_variants(conn)
     widened = []  # (word, its tokens each with its spellings, what unicode61 makes of it)
     for word in words:
         tokens, typed = TOKEN.findall(fold_case(word)), TOKEN.findall(as_indexed(word))
-        if (tokens == typed and not any(map(may_vary, tokens))) or split_words([word])[0]:
+        if (tokens == typed and not any(may_vary(token, variants) for token in tokens)) \
+                or split_words([word])[0]:
             continue
-        widened.append((word, [spellings(token) if may_vary(token) or token not in typed
-                               else [token] for token in tokens], typed))
-    # One lookup for all the words: most of its cost is the query's own.
+        widened.append((word, [spellings(token, variants) for token in tokens], typed))
+    # One lookup for all the words: most of its cost is the query's own. What unicode61 makes
+    # of a word is not looked up: the word as typed is searched anyway, and looking up a common
+    # term reads its whole doclist.
     held = held_terms(conn, (spelling for _, candidates, typed in widened
                              for spelled in candidates for spelling in spelled
                              if spelling not in typed))
@@ -144,17 +187,15 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
     for word, candidates, typed in widened:
         phrases = [""]
         for spelled in candidates:
-            kept = [s for s in spelled if s in typed or s in held] or spelled[:1]
+            kept = [s for s in spelled if s in typed or s in held]
             phrases = [f"{phrase} {spelling}".lstrip() for phrase in phrases
                        for spelling in kept][:MAX_SPELLINGS]
-        if phrases != [" ".join(typed)]:
-            found[word] = phrases
+        others = [phrase for phrase in phrases if phrase != " ".join(typed)]
+        if others:  # the word as typed stays a choice: unicode61 finds what it holds as it is
+            found[word] = [word, *others]
     return found
 
 
-# FTS5 syntax's parts (as archive/search/cjk_syntax.py reads them): "strings", its single
-# characters, and barewords (operators, column names, terms).
-_SYNTAX_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
 _OPERATORS = ("AND", "OR", "NOT", "NEAR")
 
 
@@ -163,9 +204,9 @@ def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
     the group of its spellings (`author:odegard` -> `author:("odegard" OR "ødegard")`), as
     `word_phrases` widens plain words. Not column names, prefixes (`word*`), words after `^`,
     nor inside NEAR(…), where FTS5 takes phrases only."""
-    parts = list(_SYNTAX_PART.finditer(expression))
-    pieces: list[str] = []
-    written, near_depth, in_braces = 0, 0, False
+    parts = list(FTS_PART.finditer(expression))
+    words: list[tuple[re.Match[str], str]] = []  # each word to widen, with its part
+    near_depth, in_braces = 0, False
     for at, part in enumerate(parts):
         text = part.group()
         after = parts[at + 1].group() if at + 1 < len(parts) else ""
@@ -176,15 +217,18 @@ def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
             near_depth -= 1
         in_braces = (in_braces or text == "{") and text != "}"
         if near_depth or in_braces or after in (":", "*") or before == "^" \
-                or text in _OPERATORS or len(text) == 1 and text in '(){}:*^+,-"':
+                or text in _OPERATORS or text in SYNTAX_CHARACTERS:
             continue
         quoted = text.startswith('"')
         if quoted and (len(text) < 2 or not text.endswith('"')):
             continue  # unterminated: FTS5 says so
-        word = text[1:-1].replace('""', '"') if quoted else text
-        phrases = word_phrases(conn, [word]).get(word)
-        if phrases:
-            group = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+        words.append((part, text[1:-1].replace('""', '"') if quoted else text))
+    phrases = word_phrases(conn, [word for _, word in words])
+    pieces: list[str] = []
+    written = 0
+    for part, word in words:
+        if word in phrases:
+            group = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases[word])
             pieces += [expression[written:part.start()], f"({group})"]
             written = part.end()
     return "".join(pieces) + expression[written:]

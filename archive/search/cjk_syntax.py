@@ -29,7 +29,9 @@ from archive.search.query import NFKC_FUNCTION, Filter, posts_join, row_conditio
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
 # barewords (operators, column names, terms); spaces only separate them.
-_FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
+FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
+# Parts that are syntax, never a word (a lone " is an unterminated string).
+SYNTAX_CHARACTERS = frozenset('(){}:*^+,-"')
 _BINARY = ("OR", "AND", "NOT")
 # Parts read at most: the tree is walked recursively, a level a term or parenthesis, and no
 # query anyone types has this many (a longer one runs on the main index).
@@ -106,7 +108,7 @@ class Query:
 
 def parse(text: str) -> Query | None:
     """The query's tree when it names a CJK word and uses only syntax read here, else None."""
-    parts = _FTS_PART.findall(text)
+    parts = FTS_PART.findall(text)
     if len(parts) > MAX_PARTS:
         return None
     try:
@@ -269,7 +271,7 @@ class _Parser:
     def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
              initial: bool) -> Tree:
         """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term."""
-        if part in _BINARY or part == "NEAR" or len(part) == 1 and part in '(){}:*^+,-"':
+        if part in _BINARY or part == "NEAR" or part in SYNTAX_CHARACTERS:
             raise Unsupported(f"{part!r} where a word belongs")
         prefix = self.peek() == "*"
         if prefix:

@@ -104,7 +104,7 @@ def _top_holding(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     words = TOKEN.findall(fold(name[1:-1]))
     docs = [conn.execute(f"SELECT doc FROM {FTS_TABLE}_vocab WHERE term = ?", (word,)).fetchone()
             for word in words]
-    if not words or None in docs or casefold.other_spellings(conn, name[1:-1]):
+    if not words or None in docs or casefold.word_phrases(conn, [name[1:-1]]):
         return None  # not tokenized as the index did, or held spelled otherwise too (Strasse)
     fewest = min(doc for (doc,) in docs)  # posts holding the name's rarest word anywhere
     enough = -(-fewest // SET_SHARE)

@@ -13,13 +13,15 @@ SNIPPET_CHARACTERS = 160
 
 
 def newest(conn: sqlite3.Connection, filters: Sequence[Filter], limit: int, offset: int,
-           ) -> list[tuple[int, float]]:
-    """(post id, 0.0) of the posts passing `filters`, newest first (undated last), by id."""
+           ) -> list[int]:
+    """The ids of the posts passing `filters`, newest first (undated last), by id."""
     where, params = row_conditions(filters)
-    sql = "SELECT p.id, 0.0 FROM posts p" + "".join(
+    sql = "SELECT p.id FROM posts p" + "".join(
         f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
-    sql += " ORDER BY p.published IS NULL, p.published DESC, p.id DESC LIMIT ? OFFSET ?"
-    return [tuple(row) for row in conn.execute(sql, [*params, limit, offset])]
+    # SQLite sorts NULL first ascending, so last descending: the posts_published index walked
+    # backwards yields this order with no sort (`published IS NULL` first made it sort them all).
+    sql += " ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?"
+    return [post_id for (post_id,) in conn.execute(sql, [*params, limit, offset])]
 
 
 def beginnings(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:

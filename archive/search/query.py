@@ -15,7 +15,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -38,9 +38,12 @@ def fold(text: str) -> str:
 
 
 # Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
-# Ødegård, ł in Łódź, đ in Đorđe), and the Arabic-Indic digits (١٢, Persian ۱۲) as 0-9.
-BASE_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", **{
-    chr(zero + n): str(n) for zero in (0x660, 0x6F0) for n in range(10)}})
+# Ødegård, ł in Łódź, đ in Đorđe): the plain letter -> the marked one.
+UNDECOMPOSED = {"o": "ø", "l": "ł", "d": "đ"}
+# The zeros of the Arabic-Indic digits (١٢) and of their Persian forms (۱۲), read as 0-9.
+DIGIT_ZEROS = (0x660, 0x6F0)
+BASE_LETTERS = str.maketrans({marked: plain for plain, marked in UNDECOMPOSED.items()} | {
+    chr(zero + n): str(n) for zero in DIGIT_ZEROS for n in range(10)})
 
 
 def fold_case(text: str) -> str:
@@ -119,6 +122,8 @@ class SearchError(Exception):
 
 
 DELETED_CHOICES = ("include", "exclude", "only")
+# The SearchQuery fields that narrow the posts, as the CLI lists its options.
+FILTERS = ("author", "tag", "category", "site", "since", "until", "lang", "deleted")
 
 
 @dataclass(frozen=True)
@@ -137,13 +142,15 @@ class SearchQuery:
 
     def filtered(self) -> bool:
         """Whether a filter narrows the posts: a query without words then lists them."""
-        return any((self.site, self.author, self.tag, self.category, self.since, self.until,
-                    self.lang)) or self.deleted != DELETED_CHOICES[0]
+        return any(getattr(self, name) for name in FILTERS if name != "deleted") \
+            or self.deleted != DELETED_CHOICES[0]
 
 
-# A query with neither words nor filters: what to say (the CLI names its options instead).
-NOTHING_ASKED = ("nothing to search for: give words to find, or a filter (site, author, tag, "
-                 "category, since, until, lang, deleted) to list its posts")
+def nothing_asked(filter_names: Iterable[str] = FILTERS) -> str:
+    """What to say of a query with neither words nor filters, naming the filters as the caller
+    does (the CLI: --author, …)."""
+    return (f"nothing to search for: give words to find, or a filter ({', '.join(filter_names)})"
+            " to list its posts")
 
 
 def uses_fts_syntax(text: str) -> bool:
@@ -228,10 +235,13 @@ def quoted(words: list[str], phrases: Mapping[str, list[str]] | None = None) -> 
     """Each plain word as a quoted phrase (its tokens in order); all of them must match. A word
     in `phrases` (archive/search/casefold.py: Strasse, where the index holds straße too) is
     any of its phrases instead."""
+    def phrase(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
     def one(word: str) -> str:
         if phrases and word in phrases:
-            return "(" + " OR ".join(f'"{phrase}"' for phrase in phrases[word]) + ")"
-        return '"' + word.replace('"', '""') + '"'
+            return "(" + " OR ".join(map(phrase, phrases[word])) + ")"
+        return phrase(word)
 
     # FTS5 reads phrases side by side as AND, but not a parenthesised group beside a phrase.
     return (" AND " if phrases else " ").join(one(word) for word in words)

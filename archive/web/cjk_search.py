@@ -78,7 +78,7 @@ class CjkTableSearch:
         return None
 
 
-def steer(query_string: bytes, bigrams: bool = True, html: bool = False) -> bytes:
+def steer(query_string: bytes, bigrams: bool, html: bool) -> bytes:
     """The query string with the bigram index chosen exactly when `_search` holds CJK text (an
     archive with the bigram index), and the bigram columns (and, on the HTML page, the bodies)
     left out unless it chooses its columns itself."""

@@ -46,8 +46,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
     }),
     "posts": ("Posts", "The current version of every archived post; deleted posts are kept and "
               "flagged with deleted_at. A title links to the post's article page; the page "
-              "leaves out the body columns (body, body_html, body_markdown), which the row "
-              "page, the JSON and the CSV give.", {
+              "leaves out the body columns (body, body_html, body_markdown), and so do its "
+              "JSON and CSV links, which follow the columns shown. The row page, and posts.json "
+              "and posts.csv fetched without _nocol, give every column.", {
         "id": "Post id (links to the post's row; its title links to the article page)",
         "site_id": "The site the post belongs to",
         "url": "The post's URL",
