@@ -10,7 +10,7 @@ import pytest
 
 from archive import schema
 from archive.store import Archive
-from crawler.discover.urls import normalize_url, respelled
+from crawler.discover.urls import in_site, normalize_url, respelled, site_root
 from crawler.extract.record import Article
 from crawler.items import FetchedPage
 from crawler.pipelines import worker as archive_worker
@@ -103,17 +103,53 @@ def test_an_older_archive_has_its_post_urls_put_in_the_one_form_when_opened(
     with Archive.open(path) as archive:
         assert archive.schema_version == schema.SCHEMA_VERSION == 15
         rows = [tuple(row) for row in archive.conn.execute(
-            "SELECT p.url, p.title, i.url FROM posts p JOIN images i "
+            "SELECT p.url, p.title, i.url, p.deleted_at IS NOT NULL FROM posts p JOIN images i "
             "ON i.post_id = p.id ORDER BY p.id")]
         known = archive.known_posts("https://a.example/")
     assert rows == [
-        (base + "caf%C3%A9-mornings", "Post 0", "https://static.example/0.jpg"),
-        (base + "slug", "Post 1", "https://static.example/1.jpg"),
-        (base + "%C3%BCber-windy", "Post 2", "https://static.example/2.jpg"),
-        (base + "plain", "Post 3", "https://static.example/3.jpg"),
-        # Archived twice before: the second row is left as it was (a crawl reading the
-        # sitemap marks it deleted), never merged into the first.
-        (base + "twice", "Post 4", "https://static.example/4.jpg"),
-        (base + "twice/", "Post 5", "https://static.example/5.jpg"),
+        (base + "caf%C3%A9-mornings", "Post 0", "https://static.example/0.jpg", False),
+        (base + "slug", "Post 1", "https://static.example/1.jpg", False),
+        (base + "%C3%BCber-windy", "Post 2", "https://static.example/2.jpg", False),
+        (base + "plain", "Post 3", "https://static.example/3.jpg", False),
+        # Archived twice before: the second row is kept as it was, never merged into the
+        # first, and marked deleted (a crawl checks the post at the first row's URL, which
+        # answers, so no crawl would).
+        (base + "twice", "Post 4", "https://static.example/4.jpg", False),
+        (base + "twice/", "Post 5", "https://static.example/5.jpg", True),
     ]
     assert normalize_url(base + "café-mornings") in known  # what a sitemap lists finds it
+
+
+def test_a_site_whose_host_is_not_ascii_is_one_site_however_its_url_is_typed() -> None:
+    typed = "https://Bücher.example/post/café"
+    assert site_root(typed) == site_root(normalize_url(typed)) == "https://xn--bcher-kva.example/"
+    assert in_site(normalize_url(typed), "https://bücher.example/")
+    assert in_site(typed, site_root(typed))
+    assert not in_site(typed, "https://bucher.example/")
+
+
+def test_an_older_archive_has_its_non_ascii_site_urls_put_in_the_one_form_when_opened(
+        tmp_path: Path) -> None:
+    # Before v15 a crawl started at https://bücher.example/ recorded its runs under that
+    # site row and its posts (fetched at the xn-- host) under another one.
+    post = "https://xn--bcher-kva.example/post/hello"
+    path = _v14_archive(tmp_path / "archive.db", [post])
+    with sqlite3.connect(path) as conn:
+        for site, started in (("https://bücher.example/", "2025-01-01T00:00:00+00:00"),
+                              ("https://café.example/", "2025-02-01T00:00:00+00:00")):
+            site_id = conn.execute("INSERT INTO sites (url, first_seen) VALUES (?, ?)",
+                                   (site, started)).lastrowid
+            conn.execute("INSERT INTO crawl_runs (site_id, started_at, status) "
+                         "VALUES (?, ?, 'interrupted')", (site_id, started))
+    with Archive.open(path) as archive:
+        sites = [tuple(row) for row in archive.conn.execute(
+            "SELECT s.url, s.first_seen, count(DISTINCT p.id), count(DISTINCT r.id) FROM sites s"
+            " LEFT JOIN posts p ON p.site_id = s.id LEFT JOIN crawl_runs r ON r.site_id = s.id"
+            " GROUP BY s.id ORDER BY s.url")]
+        # A crawl of the site as the user types it resumes the run it left before.
+        resumed = archive.resumed_since("https://bücher.example/")
+        known = archive.known_posts("https://bücher.example/")
+    assert sites == [("https://xn--bcher-kva.example/", "2025-01-01T00:00:00+00:00", 1, 1),
+                     ("https://xn--caf-dma.example/", "2025-02-01T00:00:00+00:00", 0, 1)]
+    assert resumed == "2025-01-01T00:00:00+00:00"
+    assert list(known) == [post]
