@@ -12,7 +12,7 @@ from archive import schema
 from archive.store import Archive
 from crawler.discover.urls import in_site, normalize_url, respelled, site_root
 from crawler.extract.record import Article
-from crawler.items import FetchedPage
+from crawler.items import FetchedPage, UnchangedPost
 from crawler.pipelines import worker as archive_worker
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
@@ -74,14 +74,41 @@ def test_a_post_fetched_under_another_spelling_is_archived_under_its_canonical_o
     base = "http://127.0.0.1:1"
     first, second = blog.posts
     with Archive.open(tmp_path / "archive.db") as archive:
+        stored = archive_worker.StoredPosts()
         for post, listed in ((first, False), (second, True)):
             shouted = f"{base}/post/{post.slug.title()}"
             page = FetchedPage(url=shouted, body=post_page(Site(blog, base), post).encode(),
                                fetched_at="2026-01-01T00:00:00+00:00", listed=listed)
-            assert archive_worker._store(archive, page, None)[:2] == ("post", "new")
+            assert archive_worker._store(archive, page, None, stored)[:2] == ("post", "new")
         urls = sorted(row[0] for row in archive.conn.execute("SELECT url FROM posts"))
     # The second spelling is what the posts sitemap lists: the site's own name, kept.
     assert urls == sorted([base + first.url_path, f"{base}/post/{second.slug.title()}"])
+
+
+@pytest.mark.parametrize("shouted_first", [True, False])
+def test_a_post_fetched_under_two_spellings_in_one_run_is_counted_once(
+        tmp_path: Path, shouted_first: bool) -> None:
+    # A site answering /post/My-Slug (a listing's link) and /post/my-slug (the feed's): the
+    # run archives the post once, as /post/my-slug, and counts it once, whichever came first.
+    blog = SampleBlog(seed=2, post_count=1)
+    base = "http://127.0.0.1:1"
+    (post,) = blog.posts
+    spellings = [f"{base}/post/{post.slug.title()}", base + post.url_path]
+    if not shouted_first:
+        spellings.reverse()
+    body = post_page(Site(blog, base), post).encode()
+    with Archive.open(tmp_path / "archive.db") as archive:
+        run_id = archive.start_run(base)
+        stored = archive_worker.StoredPosts()
+        outcomes = [archive_worker._store(archive, FetchedPage(
+            url=url, body=body, fetched_at="2026-01-01T00:00:00+00:00"), run_id, stored)[1]
+            for url in spellings]
+        # ... and a conditional request for it answered 304 is no third count.
+        outcomes.append(archive_worker._store(archive, UnchangedPost(
+            url=base + post.url_path, fetched_at="2026-01-01T00:00:01+00:00"), run_id, stored)[1])
+        urls = [row[0] for row in archive.conn.execute("SELECT url FROM posts")]
+    assert outcomes == ["new", None, None]
+    assert urls == [base + post.url_path]
 
 
 def _v14_archive(path: Path, urls: list[str]) -> Path:
