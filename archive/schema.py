@@ -42,7 +42,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v15 post URLs in the one form crawls compare and archive them in (crawler.discover.urls
       .normalize_url): an archived `/post/caf%c3%a9` or `/post/slug/` is `/post/caf%C3%A9` or
       `/post/slug`, so the sitemap's `/post/café` finds it; other tables name a post by its id
-      (captures keep the URL as fetched: the WARC-Target-URI)
+      (captures keep the URL as fetched: the WARC-Target-URI). A post archived under two
+      spellings keeps both rows, the second marked deleted. Site URLs with a non-ASCII host
+      take its IDNA form (`xn--`), as post URLs do; two rows of one site become one
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -507,21 +509,59 @@ def _v14(conn: sqlite3.Connection) -> None:
 
 
 def _v15(conn: sqlite3.Connection) -> None:
+    from datetime import UTC, datetime
+
     from crawler.discover.urls import normalize_url
 
-    taken = {url for (url,) in conn.execute("SELECT url FROM posts")}
-    renamed = []
-    for post_id, url in conn.execute("SELECT id, url FROM posts").fetchall():
+    _v15_site_urls(conn)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = conn.execute("SELECT id, url FROM posts").fetchall()
+    taken = {url for _, url in rows}
+    renamed, duplicates = [], []
+    for post_id, url in rows:
         try:
             canonical = normalize_url(url)
         except ValueError:
             continue  # no URL at all ("http://[bad"): nothing a crawl would compare
-        # A post archived twice, under two spellings, keeps its second row as it is: not in
-        # the sitemap under that spelling, the next crawl marks it deleted.
-        if canonical != url and canonical not in taken:
+        if canonical == url:
+            continue
+        if canonical in taken:
+            # A post archived twice, under two spellings: the second row is kept, marked
+            # deleted now. No crawl would mark it: its check is made at the one form, the
+            # first row's URL, which the site still answers.
+            duplicates.append((now, post_id))
+        else:
             taken.add(canonical)
             renamed.append((canonical, post_id))
     conn.executemany("UPDATE posts SET url = ? WHERE id = ?", renamed)
+    conn.executemany("UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                     duplicates)
+
+
+def _v15_site_urls(conn: sqlite3.Connection) -> None:
+    """Sites rows keyed by a non-ASCII host (`https://bücher.de/`, from a crawl started at that
+    URL) take the IDNA form (`https://xn--bcher-kva.de/`) site_root gives now; a site that has
+    a row under both has its runs and posts moved to the IDNA one and the other removed."""
+    from crawler.discover.urls import site_root
+
+    ids = dict(conn.execute("SELECT url, id FROM sites"))
+    for url, old_id in list(ids.items()):
+        root = site_root(url)
+        if root == url:
+            continue
+        new_id = ids.get(root)
+        if new_id is None:
+            conn.execute("UPDATE sites SET url = ? WHERE id = ?", (root, old_id))
+            ids[root] = old_id
+            continue
+        for table in ("crawl_runs", "posts"):
+            conn.execute(f"UPDATE {table} SET site_id = ? WHERE site_id = ?", (new_id, old_id))
+        name, first_seen, last_crawled = conn.execute(
+            "SELECT name, first_seen, last_crawled FROM sites WHERE id = ?", (old_id,)).fetchone()
+        conn.execute("UPDATE sites SET name = coalesce(name, ?), first_seen = min(first_seen, ?),"
+                     " last_crawled = max(coalesce(last_crawled, ?), coalesce(?, last_crawled))"
+                     " WHERE id = ?", (name, first_seen, last_crawled, last_crawled, new_id))
+        conn.execute("DELETE FROM sites WHERE id = ?", (old_id,))
 
 
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.

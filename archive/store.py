@@ -508,13 +508,6 @@ class Archive:
                 "UPDATE posts SET deleted_at = ? WHERE url = ? AND deleted_at IS NULL", (when, url))
             return cur.rowcount > 0
 
-    def seen_in_run(self, url: str, run_id: int) -> bool:
-        """Whether crawl run `run_id` already archived the post at `url` (or saw it unchanged)."""
-        row = self.conn.execute(
-            "SELECT p.last_seen >= r.started_at FROM posts p JOIN crawl_runs r ON r.id = ? "
-            "WHERE p.url = ?", (run_id, url)).fetchone()
-        return bool(row and row[0])
-
     def known_posts(self, site_url: str) -> dict[str, KnownPost]:
         rows = self.conn.execute(
             "SELECT p.url, p.lastmod, p.etag, p.http_last_modified, p.content_hash, p.deleted_at,"

@@ -18,18 +18,19 @@ import resource
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.internet.defer import Deferred, DeferredList, succeed
 
+from archive.crawls import STOP_SIGNALS
 from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
 from crawler.spiders.wix import WixBlogSpider
 from crawler.summary import CrawlSummary
@@ -39,10 +40,6 @@ from crawler.summary import CrawlSummary
 # enforced. Any delay makes it start one request per slot turn, which restores the limit; a
 # millisecond costs nothing measurable.
 MIN_DOWNLOAD_DELAY = 0.001
-# While the sites open, how often to look whether a stop held back may be let in, and for how
-# long at most (_let_stops_in).
-OPENING_LOOK = 0.02
-OPENING_GUARD = 30.0
 CALLER_GONE = ("The command that started this crawl has exited: stopping, finishing the pages "
                "under way and saving them\n")
 
@@ -92,8 +89,10 @@ class SiteJob:
 
 
 class _SitesProcess(CrawlerProcess):
-    """A CrawlerProcess that remembers a stop was asked for (Ctrl-C, SIGTERM), so sites still
-    waiting for a place are not started."""
+    """A CrawlerProcess that remembers a stop was asked for (Ctrl-C, SIGTERM, the caller gone):
+    sites still waiting for a place are not started, and a site still opening when it came is
+    stopped as soon as its engine runs. Scrapy's stop of a crawler still opening does nothing:
+    that site then crawled on as if never stopped, or never ended."""
 
     stopping = False
 
@@ -110,11 +109,23 @@ class _SitesProcess(CrawlerProcess):
         # A site already closing (finished, or at its time limit) is left to finish its close.
         # Scrapy's stop of it returns, and ends its crawl, once its downloads are done: its
         # pipeline was then cut off while still committing, and the site had neither run
-        # record nor summary.
+        # record nor summary. A site still opening is stopped once it runs (engine_started).
         stopped = DeferredList([_stop_crawler(crawler) for crawler in self.crawlers
-                                if not _closing(crawler)])
+                                if _running(crawler) and not _closing(crawler)])
         stopped.addBoth(lambda _: self.join())  # every site's crawl ended, its close included
         return stopped
+
+    def engine_started(self, sender: Any) -> None:
+        """The `engine_started` handler of each site's crawler (`sender`): its engine runs a
+        turn or two of the loop after it; a stop that came while it opened stops it then."""
+        from twisted.internet import reactor
+
+        if sender not in self.crawlers:
+            return  # its crawl has ended
+        if not _running(sender):
+            reactor.callLater(0, self.engine_started, sender)  # type: ignore[attr-defined]
+        elif self.stopping and not _closing(sender):
+            _stop_crawler(sender)
 
     def stop_for_lost_caller(self) -> None:
         """The command that started this crawl is gone: stop as the SIGTERM it would have
@@ -154,22 +165,8 @@ def _watch_lifeline(fd: int, process: _SitesProcess) -> None:
     threading.Thread(target=wait, name="wixarchive-lifeline", daemon=True).start()
 
 
-def _let_stops_in(process: _SitesProcess, deadline: float) -> None:
-    """archive.crawls starts this process with SIGINT and SIGTERM held (blocked): a stop sent
-    before Scrapy's handlers were installed (after the reactor's start) killed it outright, or
-    raised KeyboardInterrupt in whatever was importing or starting. They are let in once those
-    handlers are in place and every site started has its engine running: Scrapy's stop of a
-    crawler still opening does nothing, and that site then ran on, every request refused as
-    the crawl was stopping, and the process never ended. A stop already sent arrives now, and
-    stops the crawl as any later one does. (`deadline`: a guard only, let in by then.)"""
-    from twisted.internet import reactor
-
-    opening = [crawler for crawler in process.crawlers
-               if not getattr(getattr(crawler, "engine", None), "running", False)]
-    if opening and time.monotonic() < deadline:
-        reactor.callLater(OPENING_LOOK, _let_stops_in, process, deadline)  # type: ignore[attr-defined]
-        return
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+def _running(crawler: Any) -> bool:
+    return bool(getattr(getattr(crawler, "engine", None), "running", False))
 
 
 def _closing(crawler: Any) -> bool:
@@ -244,6 +241,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
         while waiting and active < max(1, parallel) and not process.stopping:
             job = waiting.pop(0)
             crawler = process.create_crawler(WixBlogSpider)
+            crawler.signals.connect(process.engine_started, signal=signals.engine_started)
             for key, value in _site_settings(db, common, job).items():
                 crawler.settings.set(key, value, priority="cmdline")
             crawler.settings.set("WIXARCHIVE_SITES_TOTAL", len(jobs), priority="cmdline")
@@ -288,9 +286,14 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
 
         if lifeline_fd is not None:
             _watch_lifeline(lifeline_fd, process)
-        # After every startup trigger, Scrapy's installing its signal handlers included.
-        reactor.callWhenRunning(reactor.callLater, 0, _let_stops_in,  # type: ignore[attr-defined]
-                                process, time.monotonic() + OPENING_GUARD)
+        # archive.crawls starts this process with SIGINT and SIGTERM held (blocked): a stop
+        # sent before Scrapy's handlers were in place killed it outright, or raised
+        # KeyboardInterrupt in whatever was importing or starting. They are let in after every
+        # startup trigger, Scrapy's installing its handlers included; a stop already sent
+        # arrives then, and stops the crawl as any later one does (a site still opening is
+        # stopped once it runs, see _SitesProcess).
+        reactor.callWhenRunning(reactor.callLater, 0,  # type: ignore[attr-defined]
+                                signal.pthread_sigmask, signal.SIG_UNBLOCK, STOP_SIGNALS)
         process.start()
     for job in waiting:  # stopped before their turn
         on_result(CrawlSummary(site=job.url, status="interrupted",

@@ -23,8 +23,6 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.5
-# A robots.txt Crawl-delay longer than DOWNLOAD_DELAY is the site's delay, up to this many seconds.
-WIXARCHIVE_MAX_CRAWL_DELAY = 60
 
 # Faults and hostile servers (docs/reliability.md): retry transient errors, honour Retry-After
 # within a maximum, bound redirect chains, a download's total time and a body's size, before

@@ -228,6 +228,50 @@ def test_a_stop_as_the_crawl_starts_leaves_a_closed_run_or_none(tmp_path: Path):
                 assert proc.returncode in (-signum, 1) and runs == [], case
 
 
+# run_sites as `python -m crawler.run` runs it, with a stop (SIGTERM, as `wixarchive crawl`
+# forwards it) sent the moment its first site is done: the next site is then opening.
+_STOP_AS_THE_NEXT_SITE_OPENS = """
+import json, os, signal, sys
+from crawler.run import SiteJob, run_sites
+
+results = []
+
+def on_result(summary):
+    results.append(summary)
+    if len(results) == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+run_sites([SiteJob(url) for url in sys.argv[2:]], sys.argv[1],
+          {"LOG_LEVEL": "CRITICAL", "WIXARCHIVE_MEDIA": False, "DOWNLOAD_DELAY": 0}, parallel=1,
+          on_result=on_result)
+print(json.dumps(results))
+"""
+
+
+def test_a_stop_while_a_later_site_opens_stops_it_and_starts_no_other(tmp_path: Path):
+    """With more sites than run at once, a site starts when another ends. A stop that came as
+    one was opening was lost on it (Scrapy's stop of a crawler whose engine is not yet running
+    does nothing): that site crawled on to its end as if never stopped, or never ended. Now the
+    stop is kept, and the site is stopped as soon as its engine runs: it ends interrupted, with
+    its run recorded, and the sites still waiting are not started."""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    with serve_blog(SampleBlog(seed=38, post_count=2)) as first, \
+            serve_blog(SampleBlog(seed=39, post_count=30)) as second, \
+            serve_blog(SampleBlog(seed=40, post_count=2)) as third:
+        result = subprocess.run(
+            [sys.executable, "-c", _STOP_AS_THE_NEXT_SITE_OPENS, str(db), first.url, second.url,
+             third.url], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    results = {summary["job"]: summary for summary in json.loads(result.stdout)}
+    assert results[0]["status"] == "ok"
+    assert results[1]["status"] == "interrupted", results[1]
+    assert results[1]["counts"].get("new", 0) < 30
+    assert results[2].get("not_started") and results[2]["status"] == "interrupted"
+    assert [(run["site"], run["status"]) for run in reversed(_runs(db))] == [
+        (first.url + "/", "ok"), (second.url + "/", "interrupted")]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -10,9 +10,9 @@ import pytest
 
 from archive import schema
 from archive.store import Archive
-from crawler.discover.urls import normalize_url, respelled
+from crawler.discover.urls import in_site, normalize_url, respelled, site_root
 from crawler.extract.record import Article
-from crawler.items import FetchedPage
+from crawler.items import FetchedPage, UnchangedPost
 from crawler.pipelines import worker as archive_worker
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
@@ -74,14 +74,41 @@ def test_a_post_fetched_under_another_spelling_is_archived_under_its_canonical_o
     base = "http://127.0.0.1:1"
     first, second = blog.posts
     with Archive.open(tmp_path / "archive.db") as archive:
+        stored = archive_worker.StoredPosts()
         for post, listed in ((first, False), (second, True)):
             shouted = f"{base}/post/{post.slug.title()}"
             page = FetchedPage(url=shouted, body=post_page(Site(blog, base), post).encode(),
                                fetched_at="2026-01-01T00:00:00+00:00", listed=listed)
-            assert archive_worker._store(archive, page, None)[:2] == ("post", "new")
+            assert archive_worker._store(archive, page, None, stored)[:2] == ("post", "new")
         urls = sorted(row[0] for row in archive.conn.execute("SELECT url FROM posts"))
     # The second spelling is what the posts sitemap lists: the site's own name, kept.
     assert urls == sorted([base + first.url_path, f"{base}/post/{second.slug.title()}"])
+
+
+@pytest.mark.parametrize("shouted_first", [True, False])
+def test_a_post_fetched_under_two_spellings_in_one_run_is_counted_once(
+        tmp_path: Path, shouted_first: bool) -> None:
+    # A site answering /post/My-Slug (a listing's link) and /post/my-slug (the feed's): the
+    # run archives the post once, as /post/my-slug, and counts it once, whichever came first.
+    blog = SampleBlog(seed=2, post_count=1)
+    base = "http://127.0.0.1:1"
+    (post,) = blog.posts
+    spellings = [f"{base}/post/{post.slug.title()}", base + post.url_path]
+    if not shouted_first:
+        spellings.reverse()
+    body = post_page(Site(blog, base), post).encode()
+    with Archive.open(tmp_path / "archive.db") as archive:
+        run_id = archive.start_run(base)
+        stored = archive_worker.StoredPosts()
+        outcomes = [archive_worker._store(archive, FetchedPage(
+            url=url, body=body, fetched_at="2026-01-01T00:00:00+00:00"), run_id, stored)[1]
+            for url in spellings]
+        # ... and a conditional request for it answered 304 is no third count.
+        outcomes.append(archive_worker._store(archive, UnchangedPost(
+            url=base + post.url_path, fetched_at="2026-01-01T00:00:01+00:00"), run_id, stored)[1])
+        urls = [row[0] for row in archive.conn.execute("SELECT url FROM posts")]
+    assert outcomes == ["new", None, None]
+    assert urls == [base + post.url_path]
 
 
 def _v14_archive(path: Path, urls: list[str]) -> Path:
@@ -103,17 +130,53 @@ def test_an_older_archive_has_its_post_urls_put_in_the_one_form_when_opened(
     with Archive.open(path) as archive:
         assert archive.schema_version == schema.SCHEMA_VERSION == 15
         rows = [tuple(row) for row in archive.conn.execute(
-            "SELECT p.url, p.title, i.url FROM posts p JOIN images i "
+            "SELECT p.url, p.title, i.url, p.deleted_at IS NOT NULL FROM posts p JOIN images i "
             "ON i.post_id = p.id ORDER BY p.id")]
         known = archive.known_posts("https://a.example/")
     assert rows == [
-        (base + "caf%C3%A9-mornings", "Post 0", "https://static.example/0.jpg"),
-        (base + "slug", "Post 1", "https://static.example/1.jpg"),
-        (base + "%C3%BCber-windy", "Post 2", "https://static.example/2.jpg"),
-        (base + "plain", "Post 3", "https://static.example/3.jpg"),
-        # Archived twice before: the second row is left as it was (a crawl reading the
-        # sitemap marks it deleted), never merged into the first.
-        (base + "twice", "Post 4", "https://static.example/4.jpg"),
-        (base + "twice/", "Post 5", "https://static.example/5.jpg"),
+        (base + "caf%C3%A9-mornings", "Post 0", "https://static.example/0.jpg", False),
+        (base + "slug", "Post 1", "https://static.example/1.jpg", False),
+        (base + "%C3%BCber-windy", "Post 2", "https://static.example/2.jpg", False),
+        (base + "plain", "Post 3", "https://static.example/3.jpg", False),
+        # Archived twice before: the second row is kept as it was, never merged into the
+        # first, and marked deleted (a crawl checks the post at the first row's URL, which
+        # answers, so no crawl would).
+        (base + "twice", "Post 4", "https://static.example/4.jpg", False),
+        (base + "twice/", "Post 5", "https://static.example/5.jpg", True),
     ]
     assert normalize_url(base + "café-mornings") in known  # what a sitemap lists finds it
+
+
+def test_a_site_whose_host_is_not_ascii_is_one_site_however_its_url_is_typed() -> None:
+    typed = "https://Bücher.example/post/café"
+    assert site_root(typed) == site_root(normalize_url(typed)) == "https://xn--bcher-kva.example/"
+    assert in_site(normalize_url(typed), "https://bücher.example/")
+    assert in_site(typed, site_root(typed))
+    assert not in_site(typed, "https://bucher.example/")
+
+
+def test_an_older_archive_has_its_non_ascii_site_urls_put_in_the_one_form_when_opened(
+        tmp_path: Path) -> None:
+    # Before v15 a crawl started at https://bücher.example/ recorded its runs under that
+    # site row and its posts (fetched at the xn-- host) under another one.
+    post = "https://xn--bcher-kva.example/post/hello"
+    path = _v14_archive(tmp_path / "archive.db", [post])
+    with sqlite3.connect(path) as conn:
+        for site, started in (("https://bücher.example/", "2025-01-01T00:00:00+00:00"),
+                              ("https://café.example/", "2025-02-01T00:00:00+00:00")):
+            site_id = conn.execute("INSERT INTO sites (url, first_seen) VALUES (?, ?)",
+                                   (site, started)).lastrowid
+            conn.execute("INSERT INTO crawl_runs (site_id, started_at, status) "
+                         "VALUES (?, ?, 'interrupted')", (site_id, started))
+    with Archive.open(path) as archive:
+        sites = [tuple(row) for row in archive.conn.execute(
+            "SELECT s.url, s.first_seen, count(DISTINCT p.id), count(DISTINCT r.id) FROM sites s"
+            " LEFT JOIN posts p ON p.site_id = s.id LEFT JOIN crawl_runs r ON r.site_id = s.id"
+            " GROUP BY s.id ORDER BY s.url")]
+        # A crawl of the site as the user types it resumes the run it left before.
+        resumed = archive.resumed_since("https://bücher.example/")
+        known = archive.known_posts("https://bücher.example/")
+    assert sites == [("https://xn--bcher-kva.example/", "2025-01-01T00:00:00+00:00", 1, 1),
+                     ("https://xn--caf-dma.example/", "2025-02-01T00:00:00+00:00", 0, 1)]
+    assert resumed == "2025-01-01T00:00:00+00:00"
+    assert list(known) == [post]

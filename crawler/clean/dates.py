@@ -75,8 +75,10 @@ _DOTTED = re.compile(rf"^(?P<d>{D}{{1,2}})\.\s?(?P<m>{D}{{1,2}})\.\s?(?P<y>{D}{{
 _YEAR_LAST = re.compile(rf"^(?P<a>{D}{{1,2}})(?P<s>[-/])(?P<b>{D}{{1,2}})(?P=s)(?P<y>{D}{{4}})$")
 
 # Locales that write a numeric date month first ("1/3/2024" is January 3rd): US English (the
-# "en" Wix declares for English) and the Philippines'. Lower case, as _locale gives them.
-_MONTH_FIRST = frozenset({"en", "en-us", "en-ph", "fil", "tl"})
+# "en" Wix declares for English) and the Philippines', lower case as _locale gives them; and
+# languages that do in every region: Filipino and Tagalog ("fil-PH" too).
+_MONTH_FIRST = frozenset({"en", "en-us", "en-ph"})
+_MONTH_FIRST_LANGUAGES = frozenset({"fil", "tl"})
 
 
 def is_numeric_date(text: str) -> bool:
@@ -108,7 +110,8 @@ def iso_date(shown: str | None, language: str | None = None) -> str | None:
                 return None  # "03/01/2024": the 3rd of January or March 1st
             month_first = second > 12
         else:
-            month_first = locale in _MONTH_FIRST
+            month_first = (locale in _MONTH_FIRST
+                           or locale.partition("-")[0] in _MONTH_FIRST_LANGUAGES)
         month, day = (first, second) if month_first else (second, first)
         return _day(m.group("y"), month, str(day))
     return None

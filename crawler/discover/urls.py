@@ -26,6 +26,8 @@ def site_root(url: str) -> str:
     'https://blog.example.com/'
     >>> site_root("https://jane.wixsite.com/studio/post/hello")
     'https://jane.wixsite.com/studio/'
+    >>> site_root("https://Bücher.example/post/x")
+    'https://xn--bcher-kva.example/'
     """
     url = url.strip()
     try:
@@ -33,7 +35,9 @@ def site_root(url: str) -> str:
     except ValueError:
         raise BadURL(f"not a URL: {url!r}") from None
     scheme = parts.scheme.lower() or "https"
-    host = parts.netloc.lower().rsplit("@", 1)[-1]  # never keep credentials in a site key
+    # Never keep credentials in a site key; a non-ASCII host in IDNA, as normalize_url has it,
+    # so a post is filed under its site's row however the site's URL was typed.
+    host = _ascii_host(parts.netloc.rsplit("@", 1)[-1])
     path = "/"
     if _WIXSITE_HOST.search(parts.hostname or ""):
         first = parts.path.strip("/").split("/", 1)[0]
@@ -134,7 +138,7 @@ def in_site(url: str, root: str) -> bool:
     """True when `url` belongs to the site rooted at `root` (scheme-insensitive)."""
     target = urlsplit(url)
     base = urlsplit(root)
-    if target.netloc.lower() != base.netloc.lower():
+    if _ascii_host(target.netloc) != _ascii_host(base.netloc):
         return False
     return target.path.startswith(base.path)
 

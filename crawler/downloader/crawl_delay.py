@@ -26,10 +26,6 @@ class CrawlDelay:
     asked: float  # what robots.txt says
     applied: float  # what the crawl waits: at most the maximum
 
-    @property
-    def capped(self) -> bool:
-        return self.applied < self.asked
-
 
 def crawl_delay(robots_txt: bytes, user_agent: str, configured: float,
                 maximum: float = MAX_CRAWL_DELAY) -> CrawlDelay | None:

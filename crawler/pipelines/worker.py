@@ -130,6 +130,7 @@ class _Worker:
         self.committed = 0  # the last page whose writes are committed
         self.runs: dict[RunToStart, int] = {}  # the rows made or found for RunToStart pages
         self.batch_counts: dict[int, Counter[str]] = {}  # per run: what the open batch stored
+        self.stored = StoredPosts()
 
     def run(self, requests: Connection) -> None:
         bodies = BodyReader(requests)
@@ -164,7 +165,7 @@ class _Worker:
         try:
             with self.archive.savepoint():
                 run_id = self.resolve_run(run)
-                result = (*_store(self.archive, item, run_id), run_id)
+                result = (*_store(self.archive, item, run_id, self.stored), run_id)
         except Exception as exc:  # noqa: BLE001 - any failure costs this page only
             result = None
             error = f"not archived: {_describe(exc)}"
@@ -181,6 +182,7 @@ class _Worker:
                 batch.__exit__(RuntimeError, RuntimeError("batch lost"), None)
             self.batch_counts.clear()
             self.runs.clear()
+            self.stored.lose_batch()
             self.replies.send(("lost", seq, error or "the batch's transaction was lost"))
             return
         self.batch_size += 1
@@ -235,11 +237,36 @@ class _Worker:
                 if self.archive.conn.in_transaction:
                     self.archive.conn.execute("ROLLBACK")
             self.runs.clear()  # rows made in the lost batch are gone: made again when needed
+            self.stored.lose_batch()
             self.replies.send(("lost", self.last_seq, f"not archived: {_describe(exc)}"))
             return
+        self.stored.commit_batch()
         self.committed = self.last_seq
         if report:
             self.replies.send(("committed", self.committed))
+
+
+class StoredPosts:
+    """The URLs of the posts this worker stored or found unchanged, committed or in the open
+    batch: a second spelling of one (`/post/My-Slug`, archived as `/post/my-slug`) is counted
+    once, whichever is fetched first. A lost batch takes its URLs with it, as its counts."""
+
+    def __init__(self) -> None:
+        self.committed: set[str] = set()
+        self.batch: set[str] = set()
+
+    def __contains__(self, url: str) -> bool:
+        return url in self.batch or url in self.committed
+
+    def add(self, url: str) -> None:
+        self.batch.add(url)
+
+    def commit_batch(self) -> None:
+        self.committed |= self.batch
+        self.batch.clear()
+
+    def lose_batch(self) -> None:
+        self.batch.clear()
 
 
 def _describe(exc: BaseException) -> str:
@@ -252,8 +279,8 @@ Stored = tuple[str | None, str | None, bool]
 Result = tuple[str | None, str | None, bool, int | None]
 
 
-def _store(archive: Archive, item: Any, run_id: int | None) -> Stored:
-    """Process one item, stored in run `run_id`."""
+def _store(archive: Archive, item: Any, run_id: int | None, stored: StoredPosts) -> Stored:
+    """Process one item, stored in run `run_id`; `stored`: the posts stored before it."""
     if isinstance(item, FetchedPage):
         article = extract_article(item.body, item.url, content_type=item.content_type)
         if article.page_kind != "post":
@@ -262,21 +289,17 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Stored:
             # One post the site answers under two spellings (a listing's /post/My-Slug, the
             # feed's /post/my-slug) is archived once, under the one its page names canonical.
             article.url = respelled(item.url, article.canonical_url)
-        # ... and counted once: a second spelling of a post this run archived already.
-        again = (article.url != item.url and run_id is not None
-                 and archive.seen_in_run(article.url, run_id))
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
             recapture=item.recapture,
         )
-        if again and outcome == "unchanged":
-            outcome = None
-        return "post", outcome, UNKNOWN_LAYOUT_WARNING in article.warnings
+        return ("post", _once(article.url, outcome, stored),
+                UNKNOWN_LAYOUT_WARNING in article.warnings)
     if isinstance(item, UnchangedPost):
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
-        return None, "unchanged", False
+        return None, _once(item.url, "unchanged", stored), False
     if isinstance(item, MediaOutcomes):
         from archive.captures import record_media
 
@@ -290,3 +313,10 @@ def _store(archive: Archive, item: Any, run_id: int | None) -> Stored:
         gone = archive.mark_deleted(item.url, when=item.when)
         return None, "deleted" if gone else "unchanged", False
     return None, None, False
+
+
+def _once(url: str, outcome: str | None, stored: StoredPosts) -> str | None:
+    """A post's outcome, counted once: not again as unchanged under a second spelling."""
+    again = url in stored
+    stored.add(url)
+    return None if again and outcome == "unchanged" else outcome
