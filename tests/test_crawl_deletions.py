@@ -83,14 +83,24 @@ def test_without_a_sitemap_deletions_are_found_through_the_listing_pages(tmp_pat
         server.overrides["/blog-feed.xml"] = error_response(404)
         given, site = server.url + "/news", server.url + "/"
         first = _crawl([given], db)[site]
+        listed = [post.url_path for post in blog.posts]
         blog.delete_post(first_gone.slug)
+        server.answers.clear()
         second = _crawl([given], db)[site]
+        answers = list(server.answers)
         blog.delete_post(second_gone.slug)
         server.fail_paths.add("/news/page/2")
         third = _crawl([given], db)[site]
     assert (first["status"], first["counts"]["new"]) == ("ok", 12), first
     assert second["message"] == "11 posts: 0 new, 0 changed, 11 unchanged, 1 deleted", second
     assert _deleted(db, server.url + first_gone.url_path)
+    # Without a sitemap, every listing page and post is asked again (README), the posts
+    # conditionally: the unchanged ones answer 304, the deleted one 404.
+    listings = [(path, status) for path, status in answers if path.startswith("/news")]
+    assert {"/news", "/news/page/2", "/news/page/3"} <= {path for path, _ in listings}
+    assert {status for _, status in listings} == {200}, listings
+    assert sorted((path, status) for path, status in answers if path.startswith("/post/")) == \
+        sorted((path, 404 if path == first_gone.url_path else 304) for path in listed), answers
     assert third["status"] == "partial" and third["counts"]["deleted"] == 0, third
     assert "archived posts not listed this time, not checked for deletion" in third["message"]
     assert not _deleted(db, server.url + second_gone.url_path)

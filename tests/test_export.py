@@ -396,14 +396,20 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
              body_html="<p>No images now.</p>", body_markdown="No images now.", images=[])
     result = run(*export)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == (
+    # The edited copy is kept, and said, as a Markdown re-export says it.
+    assert result.output.strip().splitlines() == [
         f"Exported 2 posts and 1 images (1 archived copies in {folder}; removed 1 older copy "
-        f"no post uses any more) from 1 site to {out} (wxr).")
+        f"no post uses any more) from 1 site to {out} (wxr).",
+        "Note: kept 1 file an earlier export wrote and no post uses now, as they were changed "
+        f"since: {names[lily]}"]
     assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} == {
         names[fern], names[lily], "notes.txt", "0123456789abcdef.png"}
     # Run again: nothing more to remove, and the user's edited file is no longer claimed.
     result = run(*export, "--json")
-    assert json.loads(result.output)["removed_copies"] == []
+    summary = json.loads(result.output)
+    assert summary["removed_copies"] == [] and summary["kept_edited"] == []
+    # What happened to the folder's files, in the Markdown export's terms.
+    assert (summary["written"], summary["unchanged"], summary["removed"]) == (0, 1, 0)
     assert (folder / names[lily]).read_bytes() == b"a lily I edited"
 
 
@@ -443,6 +449,71 @@ def test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does(tmp_path: 
     assert result.exit_code == 1
     assert json.loads(result.output.splitlines()[-1])["removed_copies"] == []
     assert (folder / names[rose]).read_bytes() == data[rose]
+
+
+@pytest.mark.parametrize("case", ["dot-dot", "dot", "absolute", "symlink", "parent-outside"])
+def test_a_crafted_list_removes_nothing_outside_the_folder_nor_a_file_written_now(
+        tmp_path: Path, case: str) -> None:
+    """The folder's list is a file anyone can edit: its lines name a file outside the folder
+    (by "..", an absolute path, a link in place of a listed file, a listed file's folder
+    that is a link out), or spell a copy this export writes another way ("..", ".", absolute),
+    each with the right digest. The export removes none of them (a copies folder covers all
+    of itself, so no site scope protects them)."""
+    db = tmp_path / "blog.db"
+    fern = "https://static.wixstatic.com/media/fern~mv2.png"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/fern", images=[fern])
+        _archive_images(archive, db, {fern: b"fern image"})
+    folder = tmp_path / "wp-images"
+    export = ("--format", "wxr", "--images-url", "https://files.example/img/", "--db", str(db),
+              str(tmp_path / "wp.xml"))
+    assert run(*export).exit_code == 0
+    copy = folder / (hashlib.sha1(b"fern image").hexdigest()[:16] + ".png")
+    victim = tmp_path / "outside" / "victim.png"
+    victim.parent.mkdir()
+    victim.write_bytes(b"not yours")
+    # Each line with the file whose digest it gives.
+    lines = {
+        "dot-dot": [(f"../outside/{victim.name}", victim), (f"../wp-images/{copy.name}", copy)],
+        "dot": [(f"./{copy.name}", copy)],
+        "absolute": [(str(victim), victim), (str(copy), copy)],
+        "symlink": [("old.png", victim)],
+        "parent-outside": [(f"sub/{victim.name}", victim)],
+    }[case]
+    if case == "symlink":
+        (folder / "old.png").symlink_to(victim)
+    if case == "parent-outside":
+        (folder / "sub").symlink_to(victim.parent)
+    with (folder / ".wixarchive-export.sha256").open("a", encoding="utf-8") as manifest:
+        manifest.writelines(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {line}\n"
+                            for line, path in lines)
+    result = run(*export, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["removed_copies"] == []
+    assert victim.read_bytes() == b"not yours" and copy.read_bytes() == b"fern image"
+    assert case != "symlink" or (folder / "old.png").is_symlink()
+
+
+def test_wxr_authors_whose_logins_agree_get_numbered_ones(tmp_path: Path) -> None:
+    """Names that fold to the same ASCII login, and a name that is already such a numbered
+    login: each author gets a login of its own, and each post names its author's."""
+    db = tmp_path / "blog.db"
+    names = ["Jürgen Weiß", "Jurgen Weiss", "jurgen-weiss-2", "JÜRGEN WEISS"]
+    with Archive.open(db) as archive:
+        for number, name in enumerate(names):
+            save(archive, f"{YOGA}/post/p{number}", author=name)
+    out = tmp_path / "wp.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    channel = etree.parse(str(out)).getroot().find("channel")
+    logins = {a.findtext("wp:author_display_name", namespaces=NS):
+              a.findtext("wp:author_login", namespaces=NS)
+              for a in channel.findall("wp:author", namespaces=NS)}
+    assert logins == {"Jürgen Weiß": "jurgen-weiss", "Jurgen Weiss": "jurgen-weiss-2",
+                      "jurgen-weiss-2": "jurgen-weiss-2-2", "JÜRGEN WEISS": "jurgen-weiss-3"}
+    creators = {item.findtext("link"): item.findtext("dc:creator", namespaces=NS)
+                for item in channel.findall("item")}
+    assert creators == {f"{YOGA}/post/p{number}": logins[name]
+                        for number, name in enumerate(names)}
 
 
 # What WordPress's importer (the wordpress-importer plugin: WXR_Parser_SimpleXML, then

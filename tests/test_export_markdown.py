@@ -237,6 +237,49 @@ def test_a_re_export_says_what_changed_and_removes_only_what_it_wrote(db: Path,
     assert "Files: 0 written, 6 unchanged, 0 removed (no longer used)." in text.stdout
 
 
+def listed(out: Path) -> list[str]:
+    """The paths the folder's manifest lists."""
+    return sorted(line.split("  ", 1)[1] for line in
+                  (out / ".wixarchive-export.sha256").read_text(encoding="utf-8").splitlines())
+
+
+def test_a_re_export_that_cannot_read_the_captures_removes_no_copy(db: Path,
+                                                                   tmp_path: Path) -> None:
+    """As the WXR copies folder (test_export.py::
+    test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does): with the captures
+    lost, the posts link their media on the site, and the copies an earlier export wrote,
+    now the only bytes left, are kept and still listed."""
+    out = tmp_path / "content"
+    export(db, out)
+    copies = {p: p.read_bytes() for p in out.rglob("*") if p.parent.name in ("images", "files")}
+    before = listed(out)
+    assert len(copies) == 5  # 2 + 1 images, the cover, the video
+    for capture_file in captures.captures_dir(db).iterdir():
+        capture_file.unlink()
+    result = wixarchive("export", "--format", "markdown", "--db", str(db), str(out), "--json")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert (summary["unreadable_media"], summary["removed"], summary["written"]) == (4, 0, 2)
+    assert {p: p.read_bytes() for p in copies} == copies
+    assert listed(out) == before
+
+
+def test_an_export_that_fails_midway_lists_the_files_it_wrote(db: Path, tmp_path: Path) -> None:
+    """A later post that cannot be written (its site folder is a link out of the folder) ends
+    the export with an error; the files written before it are listed, so that a later export
+    knows them as its own."""
+    with Archive.open(db) as archive:
+        save(archive, "https://bob.wixsite.com/blog/post/hello", "Hello.", title="Hello")
+    out = tmp_path / "content"
+    out.mkdir()
+    (out / "bob.wixsite.com-blog").symlink_to(tmp_path)
+    result = wixarchive("export", "--format", "markdown", "--db", str(db), str(out))
+    assert result.returncode == 1 and "outside" in result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                     if p.is_file() and not p.name.startswith("."))
+    assert len(written) == 7 and listed(out) == written
+
+
 def test_exporting_one_site_leaves_another_sites_files(db: Path, tmp_path: Path) -> None:
     with Archive.open(db) as archive:
         save(archive, "https://bob.wixsite.com/blog/post/hello", "Hello.", title="Hello")

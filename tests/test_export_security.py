@@ -161,7 +161,7 @@ def test_safe_name_is_one_portable_component(text: str) -> None:
 
 def test_folder_names_are_unique_case_insensitively_and_stay_inside(tmp_path: Path) -> None:
     root = tmp_path / "out"
-    with Folder(root) as folder:
+    with Folder(root, by_site=False) as folder:
         paths = [folder.claim("site", stem, ".md", "7") for stem in
                  ("Post", "post", "POST", "post-7", "Cafe\u0301", "Caf\u00e9")]
         assert len({str(p).casefold() for p in paths}) == len(paths)

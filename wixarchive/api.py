@@ -125,10 +125,12 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
         chosen = iter_posts(archive, post_ids(archive, sites))
         if format == "markdown":
             from archive.export import markdown
+            from archive.export.filenames import Folder
 
             if not isinstance(out, str | os.PathLike):
                 raise ValueError("markdown export writes one file per post: give a folder")
-            return markdown.write(chosen, Path(out), names=post_names(archive, sites)).posts
+            with Folder(Path(out), by_site=True) as folder:
+                return markdown.write(chosen, folder, names=post_names(archive, sites)).posts
         if format == "wacz":
             return _write_wacz(archive, out, sites if site else None)
         binary = format == "wxr"

@@ -163,7 +163,7 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: 
             extra += f", {summary['files']} videos and documents"
         if summary.get("images_folder"):
             copies = summary["archived_images"] + summary.get("archived_files", 0)
-            removed = len(summary["removed_copies"])
+            removed = summary["removed"]
             extra += (f" ({copies} archived copies in {summary['images_folder']}"
                       + (f"; removed {removed} older cop{'ies' if removed != 1 else 'y'} no "
                          "post uses any more" if removed else "") + ")")
@@ -176,8 +176,10 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: 
         if fmt == "markdown":
             click.echo(f"Files: {summary['written']} written, {summary['unchanged']} unchanged, "
                        f"{summary['removed']} removed (no longer used).")
+    if "kept_edited" in summary:  # markdown, and wxr with --images-url
+        _kept_edited_note(summary["kept_edited"])
     if fmt == "markdown":
-        _markdown_notes(summary, out)
+        _earlier_layout_note(summary["earlier_layout"], out)
     if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
         from archive.export.wacz import note
 
@@ -187,14 +189,18 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: 
         sys.exit(1)
 
 
-def _markdown_notes(summary: dict[str, Any], out: str) -> None:
-    """What a Markdown re-export left in OUT for the user to decide (stderr, --json too)."""
-    if kept := summary["kept_edited"]:
+def _kept_edited_note(kept: list[str]) -> None:
+    """The files a re-export left in its folder for the user to decide (stderr, --json too)."""
+    if kept:
         shown = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
         click.echo(f"Note: kept {len(kept)} file{'s' if len(kept) != 1 else ''} an earlier "
                    f"export wrote and no post uses now, as they were changed since: {shown}",
                    err=True)
-    if earlier := summary["earlier_layout"]:
+
+
+def _earlier_layout_note(earlier: int, out: str) -> None:
+    """The posts a Markdown export found in OUT in the layout before page bundles (stderr)."""
+    if earlier:
         click.echo(f"Note: {earlier} post{'s are' if earlier != 1 else ' is'} also in {out} as "
                    "<site>/<date>-<slug>.md, written by a version before page bundles and "
                    "left in place; Hugo would publish both: delete those files and the "
@@ -239,9 +245,9 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
            out: str, images_url: str | None = None, bom: bool = False,
            flat: bool = False) -> dict[str, Any]:
     """Stream the posts into the format's writer, one post at a time."""
-    posts = iter_posts(archive, post_ids(archive, sites))
-    if fmt in ("jsonl", "csv"):
-        posts = with_attachments(archive, posts)  # every archived field: videos, documents too
+    # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
+    # and wxr as links and copies of the archived ones.
+    posts = with_attachments(archive, iter_posts(archive, post_ids(archive, sites)))
     if fmt == "jsonl":
         from archive.export import jsonl
 
@@ -265,40 +271,42 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
             payload = files.read(url)
             return payload.decoded_body() if payload is not None else None
 
-        # Each post's videos and documents, linked (and copied when archived) beside it.
-        posts = with_attachments(archive, posts)
         try:
-            written = markdown.write(posts, folder, image, names=post_names(archive, sites),
-                                     flat=flat)
-            return {"layout": "flat" if flat else "bundles", **written.summary(),
-                    **files.summary()}
+            with _listed_folder(folder, files, by_site=True) as written_to:
+                written = markdown.write(posts, written_to, image,
+                                         names=post_names(archive, sites), flat=flat)
         except OSError as exc:
             fail(f"cannot write to {folder}: {exc.strerror or exc}")
+        return {"layout": "flat" if flat else "bundles", "posts": written.posts,
+                "images": written.images, "files": written.files,
+                **written_to.changes.summary(), "earlier_layout": written.earlier_layout,
+                **files.summary()}
     from archive.export import wxr
 
     head = wxr.collect_head(post_terms(archive, sites))
     if images_url is None:
         with _output(out, binary=True) as stream:
-            written = wxr.write(with_attachments(archive, posts), stream, sites=sites, head=head)
+            written = wxr.write(posts, stream, sites=sites, head=head)
         return {"posts": written.posts, "images": written.images, "files": written.files}
     folder = images_folder(Path(out))
     if not folder.parent.is_dir():  # checked before the copies folder is made in it
         fail(f"cannot write {out}: directory {folder.parent} does not exist")
-    # The copies folder lists what it wrote, as a Markdown export's folder does.
-    with Folder(folder) as copies:
-        complete = False
-        try:
-            with _output(out, binary=True) as stream:
-                written = wxr.write(with_attachments(archive, posts), stream, sites=sites,
-                                    head=head, published=_publisher(files, copies, images_url))
-            # A copy whose capture could not be read this time may be the last of its bytes:
-            # an export that could not read everything removes nothing.
-            complete = not files.unreadable
-        finally:  # a failed export removes nothing either, but lists what it wrote
-            removed = copies.manifest.finish(None if complete else ()).removed
+    with _listed_folder(folder, files, by_site=False) as copies, \
+            _output(out, binary=True) as stream:
+        written = wxr.write(posts, stream, sites=sites, head=head,
+                            published=_publisher(files, copies, images_url))
     return {"posts": written.posts, "images": written.images, "files": written.files,
             "archived_images": written.copies, "archived_files": written.file_copies,
-            "images_folder": str(folder), "removed_copies": removed, **files.summary()}
+            "images_folder": str(folder), **copies.changes.summary(),
+            "removed_copies": copies.changes.removed, **files.summary()}
+
+
+def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Folder:
+    """The folder an export writes its copies to, listing them (a Markdown export's folder,
+    WXR's --images-url folder): leaving it removes what no post uses any more only when the
+    export did not fail and read every archived file; a copy whose capture could not be read
+    this time may be the last of its bytes."""
+    return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
 
 
 class ArchivedFiles:

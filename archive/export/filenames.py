@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from archive import atomic_file
-from archive.export.manifest import Manifest
+from archive.export.manifest import Changes, Manifest
 
 # Characters no portable file name may hold (Windows' list, plus every control character).
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -56,18 +57,27 @@ class Folder:
 
     The names already given are kept in a temporary SQLite file, not in memory: an export of a
     million posts stays flat in memory. What is written is listed for the folder's manifest
-    (archive/export/manifest.py; written by `manifest.finish()`), and a file already holding
-    the same bytes is left as it is.
+    (archive/export/manifest.py), and a file already holding the same bytes is left as it is.
+    Leaving the `with` block finishes the manifest: files no post uses any more are removed
+    only when the block ended without an exception and `all_read()` says every archived file
+    was read; the list is written either way, so what a failed export wrote stays listed.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, by_site: bool,
+                 all_read: Callable[[], bool] = lambda: True) -> None:
+        """`by_site`: the top-level folders are sites, and an export covers only those it
+        writes to (a Markdown export); else it covers the whole folder (WXR's copies)."""
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.resolved = root.resolve()
+        self.all_read = all_read
         self._names = sqlite3.connect("", isolation_level=None)  # "" = a temporary file
         self._names.execute("CREATE TABLE taken (key TEXT PRIMARY KEY)")
-        self.manifest = Manifest(root, self._names)
-        self._checked: set[Path] = set()  # directories made and found inside the root
+        self.manifest = Manifest(root, self._names, by_site=by_site)
+        self.changes = Changes()  # what the export did to the folder's files, once finished
+        # The last directory made and found inside the root: a post's files are written one
+        # after another, so remembering one keeps memory flat however many posts there are.
+        self._checked: Path | None = None
 
     def close(self) -> None:
         self._names.close()
@@ -75,8 +85,11 @@ class Folder:
     def __enter__(self) -> Folder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.changes = self.manifest.finish(complete=exc_type is None and self.all_read())
+        finally:
+            self.close()
 
     def _take(self, relative: str) -> bool:
         key = unicodedata.normalize("NFC", relative).casefold()
@@ -107,12 +120,12 @@ class Folder:
         """Write `path` (from `claim` or `first`) through a temporary file renamed over it: a
         symlink or a half-written file in its place is replaced, never followed."""
         directory = path.parent
-        if directory not in self._checked:
+        if directory != self._checked:
             directory.mkdir(parents=True, exist_ok=True)
             # A directory that is (or sits behind) a symlink out of the folder is refused.
             if not directory.resolve().is_relative_to(self.resolved):
                 raise UnsafePath(f"{directory} leads outside {self.root}; not writing "
                                  f"{path.name}")
-            self._checked.add(directory)
+            self._checked = directory
         if self.manifest.needs_writing(path, data):
             atomic_file.write_bytes(path, data)

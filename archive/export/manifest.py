@@ -5,9 +5,12 @@ export's folder, and the WXR export's `--images-url` copies folder.
 The list is `.wixarchive-export.sha256` at the top of the folder, in `sha256sum`'s format (a
 SHA-256 digest, two spaces, the path below the folder), so `sha256sum -c` checks it too; Hugo
 and Jekyll skip files whose name starts with a dot. A file is removed only when the list names
-it, it lies in a folder the export covers (a Markdown export's sites; all of a copies folder),
+it as an export writes names (relative, no "." or ".." part), it lies in a folder the export
+covers (a Markdown export's sites; all of a copies folder),
 it is a regular file inside the folder, not a link, and its content still has the listed
-digest: a file the user added or changed is never removed.
+digest: a file the user added or changed is never removed. An export that failed, or could not
+read every archived file it would have written (a copy it skipped may be the last of its
+bytes), removes nothing: it only lists what it wrote (`filenames.Folder` finishes the list).
 
 Entries are kept in a temporary SQLite file, not in memory, like `filenames.Folder`'s names.
 """
@@ -18,10 +21,10 @@ import hashlib
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
 from archive import atomic_file
 
@@ -53,24 +56,36 @@ class Changes:
     removed: list[str] = field(default_factory=list)  # listed before, not written now
     kept_edited: list[str] = field(default_factory=list)  # the same, but changed since: kept
 
+    def summary(self) -> dict[str, Any]:
+        """The export summary's fields saying what happened to the folder's files, the same for
+        a Markdown export's folder and a WXR export's copies folder (docs/fields.md)."""
+        return {"written": self.written, "unchanged": self.unchanged,
+                "removed": len(self.removed), "kept_edited": self.kept_edited}
+
 
 class Manifest:
     """The previous export's list (if any) and this export's, as files are written."""
 
-    def __init__(self, root: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, root: Path, db: sqlite3.Connection, *, by_site: bool) -> None:
+        """`by_site`: the folder's top-level folders are sites (a Markdown export's), and an
+        export covers those it writes to only; else it covers the whole folder."""
         self.root = root
         self.path = root / NAME
         self.db = db
+        self.by_site = by_site
         self.changes = Changes()
+        # top: the path's first part (a Markdown export's site folder)
         db.execute("CREATE TABLE previous (key TEXT PRIMARY KEY, path TEXT, digest TEXT, "
-                   "top TEXT)")  # top: the path's first part (a Markdown export's site folder)
-        db.execute("CREATE TABLE current (key TEXT PRIMARY KEY, path TEXT, digest TEXT)")
+                   "top TEXT)")
+        db.execute("CREATE TABLE current (key TEXT PRIMARY KEY, path TEXT, digest TEXT, "
+                   "top TEXT)")
         if self.path.is_file() and not self.path.is_symlink():
             with self.path.open(encoding="utf-8", errors="replace") as lines:
                 db.executemany("INSERT OR REPLACE INTO previous VALUES (?, ?, ?, ?)",
                                ((_key(m.group(2)), m.group(2), m.group(1),
                                  m.group(2).split("/", 1)[0]) for line in lines
-                                if (m := _LINE.fullmatch(line.rstrip("\n")))))
+                                if (m := _LINE.fullmatch(line.rstrip("\n")))
+                                and _as_written(m.group(2))))
 
     def listed(self, relative: str) -> bool:
         """Whether the previous export wrote `relative`."""
@@ -83,8 +98,8 @@ class Manifest:
         generator or rsync sees no change)."""
         relative = path.relative_to(self.root).as_posix()
         new = digest(data)
-        self.db.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?)",
-                        (_key(relative), relative, new))
+        self.db.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?, ?)",
+                        (_key(relative), relative, new, relative.split("/", 1)[0]))
         try:
             same = (not path.is_symlink() and path.stat().st_size == len(data)
                     and _file_digest(path) == new)
@@ -96,24 +111,21 @@ class Manifest:
             self.changes.written += 1
         return not same
 
-    def finish(self, folders: Collection[str] | None) -> Changes:
+    def finish(self, complete: bool) -> Changes:
         """Remove the files the previous export listed that this one did not write, when
-        unchanged since: those below the top-level `folders` (the sites exported), or all of
-        them when `folders` is None; none when it is empty (an export that could not read
-        everything proves nothing unused). Then write the new list, the entries left alone
-        carried over (so exporting one site leaves another's files alone); no list when it is
-        empty."""
+        unchanged since: those of the whole folder, or (`by_site`) of the sites this export
+        wrote to; none when the export is not `complete` (it failed, or could not read
+        everything: that proves nothing unused). Then write the new list, the entries left
+        alone carried over (so exporting one site leaves another's files alone); no list when
+        it is empty."""
         resolved = self.root.resolve()
-        in_scope = "1"
-        if folders is not None:
-            self.db.execute("CREATE TEMP TABLE scope (name TEXT PRIMARY KEY)")
-            self.db.executemany("INSERT INTO scope VALUES (?)", ((name,) for name in folders))
-            in_scope = "top IN (SELECT name FROM scope)"
+        in_scope = ("0" if not complete else "top IN (SELECT top FROM current)" if self.by_site
+                    else "1")
         gone = "FROM previous WHERE key NOT IN (SELECT key FROM current) AND "
         for relative, listed in self.db.execute(
                 f"SELECT path, digest {gone} {in_scope}").fetchall():
             path = self.root / relative
-            if ".." in PurePosixPath(relative).parts or path.is_symlink() or not path.is_file() \
+            if path.is_symlink() or not path.is_file() \
                     or not path.resolve().is_relative_to(resolved):
                 continue  # gone already, or not something this export could have written
             if _file_digest(path) != listed:
@@ -131,6 +143,14 @@ class Manifest:
             out.writelines(f"{listed}  {relative}\n"
                            for relative, listed in chain([entry], entries))
         return self.changes
+
+
+def _as_written(relative: str) -> bool:
+    """Whether `relative` is spelled as an export writes a path: relative, names only (no "..",
+    ".", or empty part). Another spelling of a path ("./a.png", "x/../a.png", "/abs/a.png") is
+    no entry this export could have made, and might name a file written now under its own
+    spelling: such a line is ignored."""
+    return all(part not in ("", ".", "..") for part in relative.split("/"))
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

@@ -30,7 +30,6 @@ from urllib.parse import quote, unquote, urlsplit
 
 from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
-from archive.export.manifest import Changes
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown
 
@@ -214,21 +213,13 @@ def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
 
 @dataclass
 class Written:
-    """What `write` did: posts, and image and video/document copies, in the folder."""
+    """What `write` did: posts, and image and video/document copies, in the folder (what it
+    did to the folder's files is the Folder's `changes`)."""
 
     posts: int
     images: int
     files: int
-    changes: Changes
     earlier_layout: int  # flat files of an export before bundles (no manifest lists them)
-
-    def summary(self) -> dict[str, Any]:
-        """The export summary's fields (docs/fields.md)."""
-        changes = self.changes
-        return {"posts": self.posts, "images": self.images, "files": self.files,
-                "written": changes.written, "unchanged": changes.unchanged,
-                "removed": len(changes.removed), "kept_edited": changes.kept_edited,
-                "earlier_layout": self.earlier_layout}
 
 
 def link_key(url: str) -> str | None:
@@ -269,8 +260,8 @@ class Pages:
         return relative
 
     def page(self, post: dict[str, Any]) -> str:
-        row = self.db.execute("SELECT path FROM pages WHERE id = ?", (post["id"],)).fetchone()
-        return row[0] if row else self.claim(post)
+        """The page `claim` gave the post."""
+        return self.db.execute("SELECT path FROM pages WHERE id = ?", (post["id"],)).fetchone()[0]
 
     def target(self, url: str, site: str | None) -> str | None:
         """The page of the post of `site` that `url` names, if this export writes one."""
@@ -301,43 +292,40 @@ def link_posts(text: str, page: str, site: str | None, pages: Pages) -> str:
     return _POST_LINK.sub(relink, text)
 
 
-def write(posts: Iterable[dict[str, Any]], folder: Path,
+def write(posts: Iterable[dict[str, Any]], out: Folder,
           image: Callable[[str], bytes | None] | None = None, *,
-          names: Iterable[dict[str, Any]] = (), flat: bool = False) -> Written:
-    """Write one file per post under `folder`, post by post. With `image` (the archived bytes
-    of an image, video or document URL, or None), the posts' images and files go beside them.
-    `names`: every post's id, url, canonical_url, published and site, given first so that
-    links between posts can point at files not written yet. The files a previous export into
-    `folder` wrote (its manifest) and this one does not, in the sites exported, are removed.
+          names: Iterable[dict[str, Any]], flat: bool = False) -> Written:
+    """Write one file per post into `out` (a `Folder(..., by_site=True)`: leaving it removes
+    the files a previous export wrote and this one does not, in the sites exported), post by
+    post. With `image` (the archived bytes of an image, video or document URL, or None), the
+    posts' images and files go beside them. `names`: every post's id, url, canonical_url,
+    published and site (all of `posts`), given first so that links between posts can point at
+    files not written yet.
 
     Two posts whose names agree (one slug and date, or names differing only in case) get the
     post id, then a counter, appended.
     """
     count = images = files = earlier = 0
-    sites: set[str] = set()
-    with Folder(folder) as out:
-        pages = Pages(out, flat)
-        try:
-            for name in names:
-                pages.claim(name)
-            for post in posts:
-                page = pages.page(post)
-                directory = posixpath.dirname(page)
-                sites.add(page.split("/", 1)[0])
-                if image is not None:
-                    post, copies = localize(post, out, directory, image)
-                    images += copies
-                    if post.get("attachments"):
-                        post, copies = localize_attachments(post, out, directory, image)
-                        files += copies
-                text = link_posts(render(post), page, post.get("site"), pages)
-                out.write_text(out.root / page, text)
-                count += 1
-                if not flat:  # the same post as the flat layout wrote it, unlisted
-                    flat_page = f"{directory}.md"
-                    earlier += ((out.root / flat_page).is_file()
-                                and not out.manifest.listed(flat_page))
-        finally:
-            pages.close()
-        changes = out.manifest.finish(sites)
-    return Written(count, images, files, changes, earlier)
+    pages = Pages(out, flat)
+    try:
+        for name in names:
+            pages.claim(name)
+        for post in posts:
+            page = pages.page(post)
+            directory = posixpath.dirname(page)
+            if image is not None:
+                post, copies = localize(post, out, directory, image)
+                images += copies
+                if post.get("attachments"):
+                    post, copies = localize_attachments(post, out, directory, image)
+                    files += copies
+            text = link_posts(render(post), page, post.get("site"), pages)
+            out.write_text(out.root / page, text)
+            count += 1
+            if not flat:  # the same post as the flat layout wrote it, unlisted
+                flat_page = f"{directory}.md"
+                earlier += ((out.root / flat_page).is_file()
+                            and not out.manifest.listed(flat_page))
+    finally:
+        pages.close()
+    return Written(count, images, files, earlier)

@@ -215,9 +215,8 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         w.leaf("link", safe_url(post["url"]) or "")
         w.leaf("pubDate", format_datetime(published, usegmt=True) if published else "")
         author = post.get("author")
-        # The login the head gave this author (a head from other posts: made the same way).
-        w.leaf(_q("dc", "creator"), (head.authors.get(author) or login(author)) if author
-               else "", cdata=True)
+        # The login the head gave this author: unique, so a suffixed one (name-2) is kept.
+        w.leaf(_q("dc", "creator"), head.authors[author] if author else "", cdata=True)
         w.leaf("guid", post["url"], isPermaLink="false")
         w.leaf("description", "")
         content = content_html(post)

@@ -120,6 +120,8 @@ class BlogServer:
         self.request_log: list[str] = []  # every request's path (percent-decoded), in order
         self.request_times: list[float] = []  # when each came (time.monotonic), in the same order
         self.hits: Counter[str] = Counter()  # requests per path (without query)
+        # (path, status) of every answer the blog gave (not a takeover's), in order
+        self.answers: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
@@ -382,6 +384,8 @@ def _handler_for(server: BlogServer) -> type[BaseHTTPRequestHandler]:
             except Exception as exc:  # a bug here must show as a 500, not kill the connection
                 response = _html(500, f"<html><body><h1>500</h1><p>{type(exc).__name__}</p>"
                                       "</body></html>")
+            with server._lock:
+                server.answers.append((unquote(parts.path), response.status))
             self.send_response(response.status)
             for key, value in response.headers.items():
                 self.send_header(key, value)
