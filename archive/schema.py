@@ -509,12 +509,16 @@ def _v14(conn: sqlite3.Connection) -> None:
 def _v15(conn: sqlite3.Connection) -> None:
     from crawler.discover.urls import normalize_url
 
-    taken = {url for (url,) in conn.execute("SELECT url FROM posts")}
+    # Read as bytes: a URL that is not UTF-8 (written by another program) fails to decode as
+    # text, which would leave the archive unopenable at this version.
+    rows = conn.execute("SELECT id, CAST(url AS BLOB) FROM posts").fetchall()
+    taken = {bytes(url).decode("utf-8", "replace") for _, url in rows}
     renamed = []
-    for post_id, url in conn.execute("SELECT id, url FROM posts").fetchall():
+    for post_id, raw in rows:
         try:
+            url = bytes(raw).decode("utf-8")
             canonical = normalize_url(url)
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError too
             continue  # no URL at all ("http://[bad"): nothing a crawl would compare
         # A post archived twice, under two spellings, keeps its second row as it is: not in
         # the sitemap under that spelling, the next crawl marks it deleted.
