@@ -515,13 +515,16 @@ def _v15(conn: sqlite3.Connection) -> None:
 
     _v15_site_urls(conn)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = conn.execute("SELECT id, url FROM posts").fetchall()
-    taken = {url for _, url in rows}
+    # Read as bytes: a URL that is not UTF-8 (written by another program) fails to decode as
+    # text, which would leave the archive unopenable at this version.
+    rows = conn.execute("SELECT id, CAST(url AS BLOB) FROM posts").fetchall()
+    taken = {bytes(url).decode("utf-8", "replace") for _, url in rows}
     renamed, duplicates = [], []
-    for post_id, url in rows:
+    for post_id, raw in rows:
         try:
+            url = bytes(raw).decode("utf-8")
             canonical = normalize_url(url)
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError too
             continue  # no URL at all ("http://[bad"): nothing a crawl would compare
         if canonical == url:
             continue
@@ -546,7 +549,10 @@ def _v15_site_urls(conn: sqlite3.Connection) -> None:
 
     ids = dict(conn.execute("SELECT url, id FROM sites"))
     for url, old_id in list(ids.items()):
-        root = site_root(url)
+        try:
+            root = site_root(url)
+        except ValueError:
+            continue  # no URL at all: nothing a crawl would compare
         if root == url:
             continue
         new_id = ids.get(root)

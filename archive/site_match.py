@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from crawler.discover.urls import site_root
+from crawler.discover.urls import BadURL, site_root
 
 # A site as Archive.stats() gives it, or archived_sites(): its root URL as `site`, and `name`.
 SiteRow = TypeVar("SiteRow", bound=Mapping[str, Any])
@@ -47,7 +47,10 @@ def matching_sites(sites: Sequence[SiteRow], wanted: str,
     maps other names (lower-case: the sites file's) to a site's root URL."""
     wanted = wanted.strip()
     if "://" in wanted:
-        root = site_root(wanted)
+        try:
+            root = site_root(wanted)
+        except BadURL as exc:  # names no site; the web search page answers 400, not 500
+            raise NoSuchSite(str(exc)) from None
         chosen = [s for s in sites if s["site"] == root]
     else:
         part, name = wanted.rstrip("/").lower(), wanted.lower()

@@ -196,6 +196,29 @@ def test_malformed_query_gives_one_line_and_exit_1(db: Path, query: str, message
     assert "Traceback" not in result.stderr
 
 
+def test_bytes_that_are_not_utf8_and_huge_limits_give_one_line_or_results(db: Path) -> None:
+    # A shell passes bytes: \xff (not UTF-8) reaches Python as a lone surrogate, which SQLite
+    # refuses to bind; a limit past 64 bits would not bind either.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for args, message in [([b"sun\xff"], "Error: the query 'sun\\udcff' is not text"),
+                          ([b"tags:\xff"], "Error: the query 'tags:\\udcff' is not text"),
+                          ([b"sun", b"--tag", b"\xff"], "Error: --tag: '\\udcff' is not text"),
+                          ([b"--author", b"\xffAnn"], "Error: --author: '\\udcffAnn' is not"),
+                          ([b"--lang", b"e\xff"], "Error: --lang: 'e\\udcff' is not text"),
+                          ([b"--tag", b"   "], "Error: nothing to search for: give words")]:
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "search", *args,
+                                 "--db", str(db)], capture_output=True, env=env, timeout=60)
+        stderr = result.stderr.decode()
+        assert result.returncode == 1 and stderr.startswith(message), (args, stderr)
+        assert len(stderr.splitlines()) == 1
+    huge = "99999999999999999999"
+    assert "Sun salutation" in run("search", "--author", "Ann", "--limit", huge, "--db",
+                                   str(db)).stdout
+    assert "Sun salutation" in run("search", "sun", "--limit", huge, "--db", str(db)).stdout
+    beyond = run("search", "sun", "--offset", huge, "--db", str(db))
+    assert beyond.returncode == 0 and beyond.stderr == "No matches.\n"
+
+
 def test_a_filter_lookalike_that_matches_nothing_says_what_filters(db: Path) -> None:
     # "tag:yoga" is not a column filter (the column is tags:): it searches the words "tag yoga",
     # finds nothing, and the user is told what would have filtered.

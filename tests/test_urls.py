@@ -121,6 +121,28 @@ def _v14_archive(path: Path, urls: list[str]) -> Path:
     return path
 
 
+def test_an_older_archive_holding_urls_that_are_no_urls_opens_and_keeps_them(
+        tmp_path: Path) -> None:
+    site = "https://a.example"
+    stored = ["http://[::1/post/x", f"{site}/post/{'x' * 100_000}", f"{site}/post/%zz%",
+              f"http://{'é' * 70}.example/post/x", "http://xn--zz.example/post/x",
+              f"{site}\\post\\back", "http://user:pw@a.example:abc/post/x", f"{site}/post/raw"]
+    path = _v14_archive(tmp_path / "archive.db", [f"{site}/post/{n}" for n in range(8)])
+    with sqlite3.connect(path) as conn:  # as a web archive or another program left them
+        conn.executemany("UPDATE posts SET url = ? WHERE url = ?",
+                         [(url, f"{site}/post/{n}") for n, url in enumerate(stored)])
+        conn.execute("UPDATE posts SET url = CAST(X'68747470733a2f2f612e6578616d706c652f"
+                     "706f73742fff' AS TEXT) WHERE url = ?", [f"{site}/post/raw"])  # not UTF-8
+    with Archive.open(path) as archive:
+        assert archive.schema_version == 15
+        urls = [bytes(url) for (url,) in archive.conn.execute(
+            "SELECT CAST(url AS BLOB) FROM posts ORDER BY id")]
+    assert urls == [url.encode() for url in [
+        "http://[::1/post/x", f"{site}/post/{'x' * 100_000}", f"{site}/post/%25zz%25",
+        f"http://{'é' * 70}.example/post/x", "http://xn--zz.example/post/x",
+        f"{site}\\post\\back", "http://user:pw@a.example:abc/post/x"]] + [b"https://a.example/post/\xff"]
+
+
 def test_an_older_archive_has_its_post_urls_put_in_the_one_form_when_opened(
         tmp_path: Path) -> None:
     base = "https://a.example/post/"

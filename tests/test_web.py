@@ -383,6 +383,11 @@ def test_search_names_an_unknown_site_as_the_cli_does(client: Client) -> None:
     assert html.status_code == 400 and "no archived site matches" in html.text
     # An archived site without a match: no matches, no error.
     assert client.get("/blogs/-/search.json?q=knead&site=ann.wixsite").json()["error"] is None
+    # A site that is no URL at all is the same mistake, not a server error.
+    for path in ("/blogs/-/search.csv?site=http://[::1", "/blogs/-/search?q=x&site=http://[::1"):
+        bad = client.get(path)
+        assert bad.status_code == 400 and "not a URL: &#39;http://[::1&#39;" in bad.text \
+            or bad.text == "Error: not a URL: 'http://[::1'\n", (path, bad.text[:300])
 
 
 def test_search_pages_through_results(client: Client) -> None:

@@ -34,6 +34,7 @@ from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
     SearchError,
     SearchQuery,
+    checked,
     explain,
     filters_for,
     fold,
@@ -143,10 +144,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
     """
     conn = source if isinstance(source, sqlite3.Connection) else source.conn
-    if query.limit < 1:
-        raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
-    if query.offset < 0:
-        raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
+    query = checked(query)
     if not query.text.strip():
         return _listed(conn, query)
     plain = plain_query(query.text)

@@ -16,7 +16,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -142,8 +142,32 @@ class SearchQuery:
 
     def filtered(self) -> bool:
         """Whether a filter narrows the posts: a query without words then lists them."""
-        return any(getattr(self, name) for name in FILTERS if name != "deleted") \
+        return any((getattr(self, name) or "").strip() for name in FILTERS if name != "deleted") \
             or self.deleted != DELETED_CHOICES[0]
+
+
+# SQLite holds integers in 64 bits: a larger LIMIT or OFFSET fails to bind. No archive holds
+# 2^31 posts, so a limit or offset past that is as good as it.
+MAX_ROWS = 2**31
+# Bytes that are not UTF-8 on a command line reach Python as lone surrogates, which SQLite
+# refuses to store or compare.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def checked(query: SearchQuery) -> SearchQuery:
+    """`query` ready to run, or a SearchError naming what is wrong with it: a limit or offset
+    out of range, or text that is not text (bytes that are not UTF-8)."""
+    if query.limit < 1:
+        raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
+    if query.offset < 0:
+        raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
+    for name in ("text", *FILTERS):
+        value = getattr(query, name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            problem = f"{value!r} is not text: it holds bytes that are not UTF-8"
+            raise SearchError(f"the query {problem}") if name == "text" \
+                else SearchError.bad_value(name, problem)
+    return replace(query, limit=min(query.limit, MAX_ROWS), offset=min(query.offset, MAX_ROWS))
 
 
 def nothing_asked(filter_names: Iterable[str] = FILTERS) -> str:

@@ -22,8 +22,8 @@ def listing_links(
     posts: list[str] = []
     listings: list[str] = []
     for href in doc.xpath("//a/@href | //link[@rel='next']/@href"):
-        url = resolve(page_url, href).split("#", 1)[0]
-        if not in_site(url, site):
+        url = _in_site(page_url, href, site)
+        if url is None:
             continue
         if is_post_url(url):
             posts.append(url)
@@ -43,10 +43,21 @@ def _card_links(doc: lxml.html.HtmlElement, page_url: str, site: str,
     found = []
     for card in doc.xpath('//*[@data-hook="post-list-item"]'):
         for href in card.xpath(".//a/@href"):
-            url = resolve(page_url, href).split("#", 1)[0]
-            path = urlsplit(url).path
-            if in_site(url, site) and url not in listings and "/profile/" not in path \
+            url = _in_site(page_url, href, site)
+            path = urlsplit(url).path if url else ""
+            if url and url not in listings and "/profile/" not in path \
                     and not is_listing_path(path):
                 found.append(url)
                 break
     return found
+
+
+def _in_site(page_url: str, href: str, site: str) -> str | None:
+    """The URL `href` links to when it is in the site, without its fragment; None for a link
+    elsewhere or one that is no URL (href="http://[::1"): a page's broken link is none of
+    the crawl's business, and the rest of the page's links are read on."""
+    try:
+        url = resolve(page_url, href).split("#", 1)[0]
+        return url if in_site(url, site) else None
+    except ValueError:
+        return None

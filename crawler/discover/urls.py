@@ -160,6 +160,30 @@ def moved_root(asked: str, landed: str, roots: Sequence[str]) -> str | None:
     return None if in_any_site(root, roots) else root
 
 
+# Scrapy's URLLENGTH_LIMIT default: a request for a longer URL is dropped without a word.
+MAX_URL_LENGTH = 2083
+_SHOWN_LENGTH = 200  # of a URL named in a crawl's errors
+
+
+def site_url_problem(url: str, roots: Sequence[str], max_length: int = MAX_URL_LENGTH,
+                     ) -> str | None:
+    """Why a URL a site's robots.txt, sitemap, feed or listing page gives, one that may be the
+    site's, cannot be fetched ("http://[::1", 100 KB long); None when it can be or is another
+    site's (skipped without a word, as every link elsewhere)."""
+    try:
+        urlsplit(url).port  # noqa: B018 (a port out of range or not a number raises here)
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if max_length and len(url) > max_length and in_any_site(url, roots):
+        return f"{len(url):,} characters long, over the {max_length:,} a crawl fetches"
+    return None
+
+
+def shortened(url: str) -> str:
+    """`url` as a crawl's errors name it: a URL of 100 KB by its beginning."""
+    return url if len(url) <= _SHOWN_LENGTH else url[:_SHOWN_LENGTH] + "…"
+
+
 def parses(url: str) -> bool:
     """Whether a URL parses at all ("http://[bad" does not): web archives and CDX servers
     hold what clients once asked for, garbage included."""

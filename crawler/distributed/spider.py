@@ -41,7 +41,13 @@ from crawler.discover.sitemaps import (
     sitemaps_from_robots,
     with_translations,
 )
-from crawler.discover.urls import in_any_site, moved_root, normalize_url
+from crawler.discover.urls import (
+    in_any_site,
+    moved_root,
+    normalize_url,
+    shortened,
+    site_url_problem,
+)
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
@@ -231,6 +237,16 @@ class DistributedWixSpider(scrapy.Spider):
 
     # -- discovery ---------------------------------------------------------------------------
 
+    def _in_site(self, url: str, roots: list[str], found: dict[str, Any]) -> bool:
+        """Whether `url`, from a site's robots.txt, sitemap, feed or listing, is the site's and
+        can be fetched; one that cannot ("http://[::1", 100 KB long) is named in `found` (no
+        failure: WixBlogSpider._in_site) and skipped, and the rest of the document read on."""
+        problem = site_url_problem(url, roots, self.settings.getint("URLLENGTH_LIMIT"))
+        if problem:
+            found["missing"].append(f"{shortened(url)}: skipped: {problem}")
+            return False
+        return in_any_site(url, roots)
+
     @staticmethod
     def _roots(response: Response) -> list[str]:
         """Every root that is the response's site: its request's, and where a redirect from
@@ -245,7 +261,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         roots = self._roots(response)
-        urls = [u for u in sitemaps_from_robots(response.text) if in_any_site(u, roots)]
+        urls = [u for u in sitemaps_from_robots(response.text) if self._in_site(u, roots, found)]
         children = [r for url in urls or [roots[-1] + "sitemap.xml"]
                     for r in self._sitemap_request(url, site, run, found, roots)]
         return self._done(response.request, children, found)
@@ -287,7 +303,7 @@ class DistributedWixSpider(scrapy.Spider):
         # A post's translations are posts of their own (with_translations).
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
         for entry in entries:
-            if not in_any_site(entry.loc, roots):
+            if not self._in_site(entry.loc, roots, found):
                 continue
             if sitemap.is_index:
                 if is_posts_sitemap(entry.loc):
@@ -310,12 +326,12 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found(response)
         feed = parse_feed(response.body)
         roots = self._roots(response)
-        if feed.blog_home and in_any_site(feed.blog_home, roots):
+        if feed.blog_home and self._in_site(feed.blog_home, roots, found):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
         recapture = self.recapture(site, run)
         children = [self._post_request(item.link, site, run) for item in feed.items
-                    if in_any_site(item.link, roots)  # every feed item is a post (lists_post)
+                    if self._in_site(item.link, roots, found)  # every feed item is a post
                     and (normalize_url(item.link) not in known_posts
                          or normalize_url(item.link) in recapture)]
         return self._done(response.request, children, found)
@@ -325,7 +341,8 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found(response)
         roots = self._roots(response)
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
-        children = [self._post_request(url, site, run) for url in posts]
+        children = [self._post_request(url, site, run) for url in posts
+                    if self._in_site(url, roots, found)]
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
             if self.server.incr(p.listings_key(site)) > limit:

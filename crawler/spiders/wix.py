@@ -40,7 +40,9 @@ from crawler.discover.urls import (
     is_post_url,
     moved_root,
     normalize_url,
+    shortened,
     site_root,
+    site_url_problem,
 )
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
 from crawler.downloader.failures import describe, tls_failed
@@ -210,6 +212,15 @@ class WixBlogSpider(scrapy.Spider):
                          "requests", self.site, delay.asked, delay.applied)
 
     def _in_site(self, url: str) -> bool:
+        """Whether `url`, from the site's robots.txt, sitemaps, feed or listings, is the site's
+        and can be fetched. One that cannot ("http://[::1", 100 KB long) is named in the run's
+        errors (no failure of the run: the site's mistake), counted, and skipped; the rest of
+        the document is read on."""
+        problem = site_url_problem(url, self.roots, self.settings.getint("URLLENGTH_LIMIT"))
+        if problem:
+            self.crawler.stats.inc_value("wixarchive/bad_urls")
+            self.record_error(shortened(url), f"skipped: {problem}", counted=False)
+            return False
         return in_any_site(url, self.roots)
 
     def _sitemap_request(self, url: str) -> list[scrapy.Request]:
@@ -317,7 +328,7 @@ class WixBlogSpider(scrapy.Spider):
         home = response.meta[LISTING_HOME]
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.listed_posts += len(posts)
-        for url in posts:
+        for url in filter(self._in_site, posts):
             self.discovered.add(normalize_url(url))
             yield self._post_request(url)
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
