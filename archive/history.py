@@ -11,6 +11,8 @@ def version_text(record: dict[str, Any]) -> list[str]:
     """What a reader sees of one version (its `record`, an Article as a dict), as lines to diff."""
     head = [f"Title: {record.get('title') or ''}", f"Author: {record.get('author') or ''}",
             f"Published: {record.get('published') or ''}"]
+    if record.get("modified"):  # as `show` prints it: an edit usually moves this date
+        head.append(f"Updated: {record['modified']}")
     tags = record.get("tags") or []
     if tags:
         head.append("Tags: " + ", ".join(tags))

@@ -234,6 +234,15 @@ def _drain(record) -> bool:  # noqa: ANN001
     return getattr(stream, "limit", 0) <= 0
 
 
+def check_kind(path: Path) -> None:
+    """Raise WebArchiveError unless `path` starts as a WARC, WARC.gz or WACZ: a look at its
+    first bytes (and a zip's directory), so a wrong file is refused before any reading.
+    OSError if it cannot be opened."""
+    if warc_members(path) is None:
+        with path.open("rb") as stream:
+            _check_start(stream, str(path))
+
+
 def scan(path: Path, progress: Callable[[int], None] | None = None) -> list[Scan]:
     """The response and revisit records of a WARC, WARC.gz or WACZ (one Scan per WARC in it).
 

@@ -44,7 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -119,12 +119,16 @@ def _retry_after(value: str | None) -> float | None:
 
 class Client:
     """One request at a time, at least `delay` seconds apart; 429 and 5xx answers, time-outs
-    and refused connections are retried `retries` times, waiting what Retry-After says or
-    else `backoff` seconds doubled each time."""
+    and connections that fail (refused, a DNS name not found, broken off) are retried
+    `retries` times, waiting what Retry-After says or else `backoff` seconds doubled each
+    time. `on_retry(problem, wait, next_try, tries)` is told before each wait, so a user is
+    not left minutes in silence."""
 
     def __init__(self, *, delay: float = 1.0, timeout: float = 60.0, retries: int = 4,
-                 backoff: float = 5.0) -> None:
+                 backoff: float = 5.0,
+                 on_retry: Callable[[str, float, int, int], None] | None = None) -> None:
         self.delay, self.timeout, self.retries, self.backoff = delay, timeout, retries, backoff
+        self.on_retry = on_retry
         self.opener = urllib.request.build_opener(_NoRedirects)
         self.requests = 0
         self.retried = 0
@@ -179,6 +183,8 @@ class Client:
                 wait = self.backoff * 2 ** attempt
             if attempt < self.retries:
                 self.retried += 1
+                if self.on_retry is not None:
+                    self.on_retry(problem, wait, attempt + 2, self.retries + 1)
         tries = self.retries + 1
         raise WaybackError(f"{problem} ({tries} {'try' if tries == 1 else 'tries'})")
 

@@ -72,3 +72,15 @@ def test_show_and_extract_label_the_same_fields_alike(db: Path) -> None:
     for line in ("Updated: 2021-05-06T10:11:12.456Z", "Reading time: 3 min",
                  "Published: 2021-04-05T09:10:11.123Z", "Author: Ada Gardener"):
         assert line in shown and line in extracted, line
+
+
+def test_recover_says_each_retry_on_stderr_before_its_one_error_line(tmp_path: Path) -> None:
+    # A loopback port nothing listens on: refused at once; one retry after the 5 s back-off.
+    result = wixarchive("recover", "http://example.com/", "--from", "http://127.0.0.1:1/coll/",
+                        "--db", str(tmp_path / "rec.db"), "--retries", "1", "--delay", "0")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "cannot reach the CDX server at http://127.0.0.1:1: Connection refused; "
+        "retrying in 5 s (try 2 of 2)",
+        "Error: cannot reach the CDX server at http://127.0.0.1:1: Connection refused "
+        "(2 tries); what was fetched is kept: run the same command again to resume"]

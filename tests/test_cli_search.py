@@ -64,6 +64,25 @@ def test_text_output_has_every_field_and_marks_matches_without_colour(db: Path) 
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
 
+def test_a_hit_whose_snippet_shows_no_match_says_which_fields_matched(db: Path) -> None:
+    # "Practice" is the post's category only: its snippet (the body's start) marks nothing.
+    lines = run("search", "practice", "--db", str(db)).stdout.splitlines()
+    assert lines[0] == "1. Sun salutation basics" and "[" not in lines[3]
+    assert lines[4] == "   matched in: categories"
+    data = json.loads(run("search", "practice", "--db", str(db), "--json").stdout)
+    assert [hit["matched_in"] for hit in data] == [["categories"]]
+    short_prefix = json.loads(run("search", "pr*", "--db", str(db), "--json").stdout)
+    assert [hit["matched_in"] for hit in short_prefix] == [["categories"]]
+    rows = list(csv.DictReader(io.StringIO(run("search", "practice", "--db", str(db),
+                                               "--csv").stdout)))
+    assert [json.loads(row["matched_in"]) for row in rows] == [["categories"]]
+    # Its words shown in the snippet: no such line; the JSON names every field matched.
+    sun = run("search", "sun", "--db", str(db)).stdout
+    assert "[sun]" in sun and "matched in" not in sun
+    data = json.loads(run("search", "sun", "--db", str(db), "--json").stdout)
+    assert data[0]["matched_in"] == ["title", "body"]
+
+
 def test_colour_can_be_forced(db: Path) -> None:
     result = run("search", "morning", "--db", str(db), "--color")
     assert "\x1b[1;33mmorning\x1b[0m" in result.stdout
@@ -91,7 +110,7 @@ def test_json_and_csv_locate_the_highlighted_words_with_the_same_columns(db: Pat
     header = next(csv.reader(io.StringIO(csv_out)))
     assert header == list(data[0]) == ["id", "url", "title", "site", "author", "published",
                                        "language", "deleted_at", "snippet", "rank",
-                                       "highlights"]
+                                       "highlights", "matched_in"]
     rows = list(csv.DictReader(io.StringIO(csv_out)))
     assert [json.loads(row["highlights"]) for row in rows] == [h["highlights"] for h in data]
     # No hits: the header alone, the same columns.

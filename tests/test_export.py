@@ -233,6 +233,27 @@ def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
     assert "Deux **cafés**." in cafe
 
 
+def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
+                                                                 tmp_path: Path) -> None:
+    for name, fmt in (("posts.jsonl", "jsonl"), ("posts.NDJSON", "jsonl"), ("posts.csv", "csv"),
+                      ("wordpress.xml", "wxr"), ("blog.wxr", "wxr")):
+        result = wixarchive("export", str(tmp_path / name), "--db", str(db), "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["format"] == fmt, name
+    # This archive has no captures: what only a WACZ export says.
+    result = wixarchive("export", str(tmp_path / "blog.wacz"), "--db", str(db))
+    assert "has no captures" in result.stderr
+    assert json.loads((tmp_path / "posts.NDJSON").read_text(encoding="utf-8").splitlines()[0])
+    # A folder, stdout or an extension naming no format: --format is still needed, and the
+    # error says which extensions would name one.
+    for out in (str(tmp_path), "-", str(tmp_path / "posts.txt")):
+        result = wixarchive("export", out, "--db", str(db))
+        assert result.returncode == 2 and not Path(tmp_path / "posts.txt").exists()
+        assert result.stderr.splitlines()[-1] == (
+            "Error: Missing option '--format' (an OUT ending in .jsonl, .ndjson, .csv, .wacz, "
+            ".xml, .wxr names it)"), out
+
+
 def test_markdown_needs_a_folder(db: Path) -> None:
     result = run("--format", "markdown", "--db", str(db), "-")
     assert result.exit_code == 1 and "give a folder" in result.output

@@ -57,3 +57,19 @@ def test_history_errors_are_one_line(tmp_path: Path) -> None:
         assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     missing = history(tmp_path / "none.db", URL)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_the_diff_shows_a_changed_updated_date(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for modified, body, fetched in (("2024-01-01", "Sow in March.", "2024-01-02"),
+                                        ("2024-03-05", "Sow in April.", "2024-03-06")):
+            archive.save_article(Article(url=URL, title="Tomatoes", published="2023-12-01",
+                                         modified=modified, body_text=body,
+                                         body_html=f"<p>{body}</p>"),
+                                 fetched_at=f"{fetched}T00:00:00+00:00")
+    result = history(db, URL, "--diff", "1", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "-Updated: 2024-01-01" in lines and "+Updated: 2024-03-05" in lines
+    assert " Published: 2023-12-01" in lines  # unchanged, so context

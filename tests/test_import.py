@@ -224,8 +224,16 @@ def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
     text.write_text("these are my notes, not a WARC\n" * 20)
     result = wixarchive("import", str(text), "--db", str(tmp_path / "archive.db"))
     assert result.returncode == 1
+    # Refused before reading: no summary of nothing imported, no archive created.
+    assert result.stdout == ""
     assert result.stderr.strip() == f"Error: {text} is not a WARC, WARC.gz or WACZ file"
+    assert not (tmp_path / "archive.db").exists()
     missing = tmp_path / "missing.warc.gz"
+    result = wixarchive("import", str(text), str(missing), "--db", str(tmp_path / "archive.db"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: none of the 2 files can be imported: {text} is not a WARC, WARC.gz or WACZ "
+        f"file; cannot read {missing}: No such file or directory"]
     # Given with good files: those are imported all the same.
     result = wixarchive("import", str(text), str(snapshots["first"]), str(missing),
                         "--db", str(tmp_path / "archive.db"), "--json")

@@ -386,11 +386,13 @@ def test_the_cdx_server_down_slow_or_answering_html_is_a_clear_error_then_a_reru
     proxy = archive["proxy"]
 
     def error_of(result: subprocess.CompletedProcess) -> str:
+        """The one Error line, after a line per retry."""
         assert result.returncode == 1, result.stdout
         assert "Traceback" not in result.stderr
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-        return lines[0]
+        *retries, last = result.stderr.strip().splitlines()
+        assert last.startswith("Error: "), result.stderr
+        assert all("; retrying in " in line for line in retries), result.stderr
+        return last
 
     with serve_pages({}) as closed:
         pass  # a port nothing listens on any more

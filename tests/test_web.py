@@ -306,7 +306,7 @@ def test_search_json_locates_the_highlighted_words_in_the_snippet(client: Client
     assert bread["snippet"] == "Knead the dough. Breathing is optional."
     assert bread["highlights"] == [[17, 26]]
     assert list(bread) == ["id", "url", "title", "site", "author", "published", "language",
-                           "deleted_at", "snippet", "rank", "highlights"]
+                           "deleted_at", "snippet", "rank", "highlights", "matched_in"]
 
 
 def test_a_listing_snippet_ends_on_a_whole_word_with_an_ellipsis(tmp_path: Path) -> None:

@@ -59,12 +59,28 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
         yield stream
 
 
+# The format an OUT ending so names when --format is not given (markdown writes a folder: never
+# guessed).
+FORMAT_OF_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz",
+                       ".xml": "wxr", ".wxr": "wxr"}
+
+
+def _format_of(out: str) -> str:
+    """The format OUT's extension names; a usage error like click's own when it names none."""
+    fmt = FORMAT_OF_EXTENSION.get(Path(out).suffix.lower())
+    if fmt is None or Path(out).is_dir():
+        known = ", ".join(FORMAT_OF_EXTENSION)
+        raise click.UsageError(f"Missing option '--format' (an OUT ending in {known} names it)")
+    return fmt
+
+
 @click.command("export")
 @click.argument("out")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="jsonl/csv: every archived field; markdown: one file per post with front "
                    "matter (OUT is a folder); wxr: WordPress import file; wacz: the captured "
-                   "pages and images as a web archive (pywb, ReplayWeb.page).")
+                   "pages and images as a web archive (pywb, ReplayWeb.page). Without it, "
+                   "OUT's extension names it: .jsonl/.ndjson, .csv, .xml/.wxr, .wacz.")
 @click.option("--site", help="Only this site (URL, host or part of it, or name).")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
@@ -78,8 +94,8 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
 @bom_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: bool, bom: bool,
-            db: Path, as_json: bool) -> None:
+def command(out: str, fmt: str | None, site: str | None, images_url: str | None, flat: bool,
+            bom: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -94,12 +110,15 @@ def command(out: str, fmt: str, site: str | None, images_url: str | None, flat: 
 
     \b
     Examples:
+        wixarchive export posts.jsonl       (the format from the extension)
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
         wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
         wixarchive export --format wacz --site example.com example.wacz
     """
+    if fmt is None:
+        fmt = _format_of(out)
     if bom and fmt != "csv":
         fail("--bom is for --format csv")
     if flat and fmt != "markdown":

@@ -42,11 +42,11 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
     """
     from archive.importer import import_files
 
-    unreadable = _unreadable(files)
-    if len(unreadable) == len(files):
-        # Nothing to import: no archive is created, and one line says why.
-        fail(f"cannot read {'; '.join(unreadable)}" if len(files) == 1 else
-             f"cannot read any of the {len(files)} files: {'; '.join(unreadable)}")
+    unusable = _unusable(files)
+    if len(unusable) == len(files):
+        # Nothing to import: no archive is created, no summary of nothing, one line says why.
+        fail(unusable[0] if len(files) == 1 else
+             f"none of the {len(files)} files can be imported: {'; '.join(unusable)}")
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
@@ -95,15 +95,18 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _unreadable(files: tuple[Path, ...]) -> list[str]:
-    """"<file>: <reason>" of each file that cannot be opened for reading."""
+def _unusable(files: tuple[Path, ...]) -> list[str]:
+    """Why each file that cannot be opened, or is no web archive at all, cannot be imported."""
+    from archive.webarchive import WebArchiveError, check_kind
+
     found = []
     for path in files:
         try:
-            with path.open("rb"):
-                pass
+            check_kind(path)
         except OSError as exc:
-            found.append(f"{path}: {exc.strerror or exc}")
+            found.append(f"cannot read {path}: {exc.strerror or exc}")
+        except WebArchiveError as exc:
+            found.append(str(exc))
     return found
 
 

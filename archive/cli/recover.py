@@ -28,8 +28,9 @@ from archive.store import Archive, ArchiveError
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds to wait for an answer.")
 @click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
-              help="Retries of a request answered 429/5xx, timed out or refused (waiting "
-                   "Retry-After, else 5 s doubled each time).")
+              help="Retries of a request answered 429/5xx, timed out, or whose connection "
+                   "failed (refused, DNS name not found, broken off), each said on stderr "
+                   "(waiting Retry-After, else 5 s doubled each time).")
 @click.option("--no-images", is_flag=True, help="Do not look for the posts' images.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, timeout: float,
@@ -69,7 +70,12 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
         if bar is not None:
             bar.update(n)
 
-    client = wayback.Client(delay=delay, timeout=timeout, retries=retries)
+    def on_retry(problem: str, wait: float, next_try: int, tries: int) -> None:
+        # On a line of its own, not after a progress bar's half-drawn line.
+        click.echo(("\n" if bar is not None else "")
+                   + f"{problem}; retrying in {wait:g} s (try {next_try} of {tries})", err=True)
+
+    client = wayback.Client(delay=delay, timeout=timeout, retries=retries, on_retry=on_retry)
     try:
         with archive:
             result = recover(archive, site, replay=replay, cdx=cdx, client=client,

@@ -39,7 +39,11 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
         url = display_url(hit.url)  # readable: a non-Latin slug decoded
         url = click.style(url, fg="blue") if colour else url
         lines = [f"{number}. {title}", f"   {' · '.join(meta)}", f"   {url}",
-                 f"   {' '.join(snippet.split())}", ""]
+                 f"   {' '.join(snippet.split())}"]
+        if hit.matched_in and not hit.highlights():
+            # The snippet (the body's) shows none of the words: say where they were found.
+            lines.append(f"   matched in: {', '.join(hit.matched_in)}")
+        lines.append("")
         # color=colour: click strips ANSI codes when stdout is not a terminal unless told.
         click.echo("\n".join(lines), color=colour)
 

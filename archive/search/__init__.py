@@ -27,9 +27,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
-from archive.schema import FTS_PREFIX, FTS_TABLE
+from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_TABLE
 from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
     SearchError,
@@ -102,6 +103,9 @@ class Hit:
     deleted_at: str | None
     snippet: str  # with HIGHLIGHT_START/HIGHLIGHT_END around matched terms
     rank: float
+    # The indexed fields (FTS_COLUMNS) the words were found in; empty for a search without
+    # words or one answered by the Chinese/Japanese/Korean index.
+    matched_in: list[str] = dataclass_field(default_factory=list)
 
     def marked_snippet(self, start: str = "", end: str = "") -> str:
         return self.snippet.replace(HIGHLIGHT_START, start).replace(HIGHLIGHT_END, end)
@@ -126,13 +130,16 @@ class Hit:
         """The hit as JSON-ready data, keys in HIT_FIELDS' order: `snippet` unmarked, and
         `highlights` the [start, end) offsets of its matched words in it."""
         data = asdict(self)
+        matched_in = data.pop("matched_in")  # last, after the columns it came after
         data["snippet"] = self.marked_snippet()
         data["highlights"] = [list(span) for span in self.highlights()]
+        data["matched_in"] = matched_in
         return data
 
 
 # The keys of Hit.to_dict(), in order: the columns of every record output of a hit.
-HIT_FIELDS = (*(field.name for field in fields(Hit)), "highlights")
+HIT_FIELDS = (*(field.name for field in fields(Hit) if field.name != "matched_in"),
+              "highlights", "matched_in")
 _MARKS = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_END}])")
 
 
@@ -191,7 +198,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
             return []
         marks = ",".join("?" * len(ranks))
         if runs:
-            snippets = {post_id: bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END)
+            snippets = {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START,
+                                                  HIGHLIGHT_END), [])
                         for post_id, body in conn.execute(
                             f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
         else:
@@ -212,38 +220,60 @@ def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:
     ids = listing.newest(conn, filters, query.limit, query.offset)
     if not ids:
         return []
-    hits = {hit.id: hit for hit in _hits(conn, dict.fromkeys(ids, 0.0),
-                                         listing.beginnings(conn, ids))}
+    beginnings = {post_id: (text, []) for post_id, text in listing.beginnings(conn, ids).items()}
+    hits = {hit.id: hit for hit in _hits(conn, dict.fromkeys(ids, 0.0), beginnings)}
     return [hits[post_id] for post_id in ids if post_id in hits]
 
 
-def _hits(conn: sqlite3.Connection, ranks: dict[int, float], snippets: dict[int, str],
-          ) -> list[Hit]:
-    """The hits of the posts `ranks` names (post id -> rank), each with its snippet, in no
-    particular order."""
+def _hits(conn: sqlite3.Connection, ranks: dict[int, float],
+          snippets: dict[int, tuple[str, list[str]]]) -> list[Hit]:
+    """The hits of the posts `ranks` names (post id -> rank), each with its snippet and the
+    fields matched (post id -> both), in no particular order."""
     marks = ",".join("?" * len(ranks))
-    return [Hit(*tuple(row), snippet=snippets.get(row[0]) or "", rank=ranks[row[0]])
+    return [Hit(*tuple(row), snippet=snippets.get(row[0], ("", []))[0] or "",
+                rank=ranks[row[0]], matched_in=snippets.get(row[0], ("", []))[1])
             for row in conn.execute(
                 "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, "
                 "p.deleted_at FROM posts p JOIN sites s ON s.id = p.site_id "
                 f"WHERE p.id IN ({marks})", list(ranks))]
 
 
+# The short indexed columns whose matches a hit names (`matched_in`): a highlight() of each
+# costs little. The body's is seen in its snippet, which holds a match if the body has one.
+# Each post's snippet comes back with a "\x01" and a 0 or 1 per short column after it (control
+# characters never occur in post text), so the walk below computes both for the wanted posts only.
+_SHORT_COLUMNS = [name for name in FTS_COLUMNS if name != "body"]
+_WITH_MATCHED = (f"coalesce(snippet({FTS_TABLE}, 1, ?, ?, '…', ?), '') || char(1)" + "".join(
+    f" || (instr(highlight({FTS_TABLE}, {FTS_COLUMNS.index(name)}, char(2), ''), char(2)) > 0)"
+    for name in _SHORT_COLUMNS))
+
+
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,
-              ) -> dict[int, str]:
-    """The snippets of the posts `ids` for `match`. `rowid IN (ids)` looks each post up in the
-    index, a doclist seek per word; but with a short prefix each lookup merges the doclists of
-    every term it starts (~25 ms a post at 10k posts), so such a query walks its matches once
-    instead, between the lowest and highest id, and makes snippets for those posts alone."""
-    snippet = f"snippet({FTS_TABLE}, 1, ?, ?, '…', ?)"
+              ) -> dict[int, tuple[str, list[str]]]:
+    """The snippets of the posts `ids` for `match`, each with the fields it matched in.
+    `rowid IN (ids)` looks each post up in the index, a doclist seek per word; but with a
+    short prefix each lookup merges the doclists of every term it starts (~25 ms a post at 10k
+    posts), so such a query walks its matches once instead, between the lowest and highest id,
+    and makes snippets for those posts alone."""
+    marking = [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS]
     if not _SHORT_PREFIX.search(match):
-        return dict(conn.execute(
-            f"SELECT rowid, {snippet} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
-            f"AND rowid IN ({marks})",
-            [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, *ids]).fetchall())
-    wanted = set(ids)
-    return {rowid: text for rowid, text in conn.execute(
-        f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {snippet} END FROM {FTS_TABLE} "
-        f"WHERE {FTS_TABLE} MATCH ? AND rowid BETWEEN ? AND ?",
-        [*ids, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, match, min(ids), max(ids)])
-        if rowid in wanted}
+        rows = conn.execute(
+            f"SELECT rowid, {_WITH_MATCHED} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"AND rowid IN ({marks})", [*marking, match, *ids]).fetchall()
+    else:
+        wanted = set(ids)
+        rows = [row for row in conn.execute(
+            f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {_WITH_MATCHED} END "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid BETWEEN ? AND ?",
+            [*ids, *marking, match, min(ids), max(ids)]) if row[0] in wanted]
+    return {rowid: _split_matched(text or "") for rowid, text in rows}
+
+
+def _split_matched(text: str) -> tuple[str, list[str]]:
+    """The snippet, and the indexed fields matched in FTS_COLUMNS' order, of _WITH_MATCHED's
+    text."""
+    snippet, _, flags = text.rpartition("\x01")
+    found = {name for name, flag in zip(_SHORT_COLUMNS, flags, strict=False) if flag == "1"}
+    if HIGHLIGHT_START in snippet:
+        found.add("body")
+    return snippet, [name for name in FTS_COLUMNS if name in found]
