@@ -152,7 +152,7 @@ def test_a_page_over_the_time_limit_is_cut_off_and_named(tmp_path: Path):
         summary = finish(start_crawl(server.url, db, out, WIXARCHIVE_PAGE_TIMEOUT=0.3), out)
         seconds = time.monotonic() - started
     assert summary["counts"]["new"] == 19
-    assert summary["status"] == "partial"
+    assert summary["status"] == "partial", summary
     assert any(stuck in e and "time limit" in e for e in summary["errors"]), summary["errors"]
     assert seconds < 60
 
