@@ -107,16 +107,23 @@ def test_words_without_another_spelling_in_the_archive_are_searched_as_typed(db:
                                                         "Fine": ["Fine", "ﬁne"]}
 
 
-def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_longer() -> None:
-    # Derived from SQLite's unicode61 and Python's casefold, so an upgrade of either that
-    # changes the table shows here. Characters newer than unicode61's Unicode 6.1 tables, or
-    # folded to one other character, are not full case folding and are left out.
+def every_character_indexed() -> sqlite3.Connection:
+    """An in-memory index of every assigned character from U+0080 on, one a row (rowid = its
+    code point), with its vocabulary `v`: what the archive's tokenizer makes of each."""
     conn = sqlite3.connect(":memory:")
     conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
     conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
     conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [
         (code, chr(code)) for code in range(0x80, 0x30000)
         if unicodedata.category(chr(code)) not in ("Cs", "Cn")])
+    return conn
+
+
+def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_longer() -> None:
+    # Derived from SQLite's unicode61 and Python's casefold, so an upgrade of either that
+    # changes the table shows here. Characters newer than unicode61's Unicode 6.1 tables, or
+    # folded to one other character, are not full case folding and are left out.
+    conn = every_character_indexed()
     derived: dict[str, str] = {}
     for (term,) in conn.execute("SELECT DISTINCT term FROM v ORDER BY term"):
         folded = fold_case(term)
@@ -201,12 +208,7 @@ def test_as_indexed_folds_each_character_as_the_tokenizer_does() -> None:
     # Derived from SQLite's unicode61, as FULL_FOLDS is: a letter it keeps whole (ѐ, ĳ, ª) read
     # as another made a word typed as stored stop finding its posts. Letters whose case is
     # newer than the tokenizer's Unicode 6.1 tables (it leaves them as they are) are left out.
-    conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
-    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
-    conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [
-        (code, chr(code)) for code in range(0x80, 0x30000)
-        if unicodedata.category(chr(code)) not in ("Cs", "Cn")])
+    conn = every_character_indexed()
     wrong = {chr(code): term for term, code in conn.execute("SELECT term, doc FROM v")
              if as_indexed(chr(code)) != term
              and not (term == chr(code) != chr(code).casefold())}
