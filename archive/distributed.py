@@ -31,11 +31,12 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
-from archive.store import Archive, ArchiveError, KnownPost
+from archive.store import Archive, ArchiveError, KnownPost, unlisted_posts
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
+from crawler.items import POST_STATUSES
 from crawler.summary import TIME_LIMIT, summarize
 
 # Results stored per transaction at most, by count and by size (a real Wix page and its capture
@@ -50,7 +51,7 @@ HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (i
 ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
                "listing": ("parse_listing", "on_error"),
-               "media": ("parse_media", "on_media_error")}
+               "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
 PRIORITY = {"robots": 10, "media": -10}
 # crawler.media's constants (it imports Scrapy): where Wix serves images, the file cap.
 WIX_MEDIA = "https://static.wixstatic.com/media/"
@@ -115,6 +116,7 @@ class _Site:
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
+    checks_queued: bool = False
     media_queued: bool = False
     deadline: float | None = None  # time.monotonic() of its time limit
 
@@ -123,13 +125,13 @@ class _Site:
 
 
 def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
-            ) -> tuple[float, bytes]:
+            headers: dict[str, str] | None = None) -> tuple[float, bytes]:
     """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
     callback `kind`; see crawler.distributed.queue."""
     callback, errback = CALLBACK_OF[kind]
     priority = PRIORITY.get(kind, 0)
     request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
-               "dont_filter": kind != "listing", "method": "GET",
+               "dont_filter": kind != "listing", "method": "GET", "headers": headers or {},
                "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
     return p.score(priority), site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
 
@@ -258,9 +260,21 @@ class RedisWriter:
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
-               ) -> None:
-        score, member = _member(site.job.url, kind, url, site.run_id, meta)
+               headers: dict[str, str] | None = None) -> None:
+        score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
         self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
+
+    def _queue_checks(self, site: _Site) -> None:
+        """Once its sitemaps were read in full, the site's archived posts they left out (Wix
+        leaves noindex posts out) are asked for again, conditionally, as a crawl without Redis
+        does (WixBlogSpider.posts_to_check): a worker reports one answering 404/410 gone, which
+        marks it deleted; one that answers is counted unchanged or stored as usual."""
+        if not site.sitemap_urls or site.sitemap_failed:
+            return
+        for url in unlisted_posts(site.known, site.sitemap_urls):
+            headers = {} if url in site.lost.posts else site.known[url].conditional_headers()
+            self._queue(site, "post", url, {HTML_ONLY: True,
+                                            "handle_httpstatus_list": POST_STATUSES}, headers)
 
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
@@ -340,6 +354,9 @@ class RedisWriter:
                     if not in_site(home, url):  # the site moved there (see moved_root)
                         meta[ROOTS] = [url, site_root(home)]
                     self._queue(site, "listing", home, meta)
+                elif not site.checks_queued and not site.unreachable:
+                    site.checks_queued = True
+                    self._queue_checks(site)
                 elif site.media.on and not site.media_queued and not site.unreachable:
                     site.media_queued = True
                     self._queue_media(archive, site)
@@ -469,12 +486,6 @@ class RedisWriter:
 
     def _finish(self, archive: Archive, site: _Site, reason: str,
                 message: str | None) -> dict[str, Any]:
-        if reason == "finished" and site.sitemap_urls and not site.sitemap_failed:
-            when = _now()
-            for url, known in site.known.items():
-                if (known.deleted_at is None and url not in site.sitemap_urls
-                        and archive.mark_deleted(url, when=when)):
-                    site.count("wixarchive/deleted")
         summary = summarize(site.job.url, site.stats, reason, site.errors,
                             time_limit=site.job.time_limit or 0)
         if message:

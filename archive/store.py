@@ -72,6 +72,22 @@ class KnownPost(NamedTuple):
     deleted_at: str | None
     last_seen: str | None = None  # when the post was last fetched or confirmed unchanged
 
+    def conditional_headers(self) -> dict[str, str]:
+        """The headers that ask for this post again conditionally: an unchanged post then
+        costs a 304 with no body."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.http_last_modified:
+            headers["If-Modified-Since"] = self.http_last_modified
+        return headers
+
+
+def unlisted_posts(known: dict[str, KnownPost], listed: set[str]) -> list[str]:
+    """The archived posts not marked deleted that no sitemap, feed or listing page listed this
+    time: a crawl asks for each again and marks deleted only those answering 404 or 410."""
+    return [url for url, post in known.items() if post.deleted_at is None and url not in listed]
+
 
 def utc_now() -> str:
     from datetime import UTC, datetime  # write path only: kept off the search command's imports

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Post responses the spiders handle themselves: 304 (UnchangedPost), 404/410 (GonePost).
+POST_STATUSES = [304, 404, 410]
+
 
 @dataclass
 class FetchedPage:

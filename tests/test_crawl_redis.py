@@ -642,3 +642,34 @@ def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
                 "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media "
                 "WHERE status = 'stored'"):
             captures.read_payload(conn, captures.captures_dir(db), record_id)
+
+
+def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_marked_deleted(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a crawl without Redis (tests/test_crawl_deletions.py): Wix leaves noindex posts out of
+    its sitemap. The writer marked every archived post missing from a sitemap read in full
+    deleted unchecked; now the workers ask for each again (conditionally): one that still
+    answers is kept and counted unchanged, and only the one answering 404 is marked deleted."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=6) as (server,):
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
+        try:
+            first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+            assert f"✓ {server.url}/: 6 posts: 6 new" in first[0], first
+            hidden, gone = server.blog.posts[1], server.blog.posts[4]
+            server.blog.delete_post(gone.slug)
+            server.sitemap_hidden = {hidden.url_path}
+            server.answers.clear()
+            second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+        finally:
+            stop([worker])
+    assert f"✓ {server.url}/: 5 posts: 0 new, 0 changed, 5 unchanged, 1 deleted" in second[0], \
+        second
+    # Both were asked for again, the one still there conditionally (a 304, no body).
+    checks = {(path, status) for path, status in server.answers
+              if path in (hidden.url_path, gone.url_path)}
+    assert checks == {(hidden.url_path, 304), (gone.url_path, 404)}, checks
+    with Archive.open(db, readonly=True, create=False) as archive:
+        deleted = {post.url_path: archive.post(server.url + post.url_path)["deleted_at"]
+                   for post in (hidden, gone)}
+    assert deleted[hidden.url_path] is None and deleted[gone.url_path] is not None, deleted

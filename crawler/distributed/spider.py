@@ -10,7 +10,9 @@ stores a post delivered twice once.
 
 Discovery is the single-site spider's: robots.txt `Sitemap:` lines, sitemaps, blog-feed.xml
 (queued with robots.txt; the duplicate filter drops the posts both list), and listing pages,
-which the writer queues when a site ran dry without a posts sitemap.
+which the writer queues when a site ran dry without a posts sitemap. Last, the writer queues
+the archived posts that sitemaps read in full left out, to `parse_post`: a 404/410 is reported
+gone (marked deleted), any other answer handled as for any post.
 """
 
 from __future__ import annotations
@@ -55,14 +57,13 @@ from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
-from crawler.items import GonePost, UnchangedPost
+from crawler.items import POST_STATUSES, GonePost, UnchangedPost
 from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
     MAX_LISTING_PAGES,
     MAX_SITEMAPS,
-    POST_STATUSES,
     _header,
     _now,
     archived_since,
@@ -199,13 +200,10 @@ class DistributedWixSpider(scrapy.Spider):
     def _post_request(self, url: str, site: str, run: Any, lastmod: str | None = None,
                       ) -> scrapy.Request:
         url = normalize_url(url)  # fetched as archived: see WixBlogSpider._post_request
-        headers = {}
+        headers: dict[str, str] = {}
         known = self.known_posts(site, run).get(url)
         if known and known.deleted_at is None and url not in self.recapture(site, run):
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.http_last_modified:
-                headers["If-Modified-Since"] = known.http_last_modified
+            headers = known.conditional_headers()
         return self._request(url, self.parse_post, site, run, headers=headers,
                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
                                    HTML_ONLY: True})

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.store import Archive, ArchiveError, KnownPost
+from archive.store import Archive, ArchiveError, KnownPost, unlisted_posts
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
@@ -48,15 +48,20 @@ from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, c
 from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
-from crawler.items import FetchedPage, GonePost, MediaOutcome, MediaOutcomes, UnchangedPost
+from crawler.items import (
+    POST_STATUSES,
+    FetchedPage,
+    GonePost,
+    MediaOutcome,
+    MediaOutcomes,
+    UnchangedPost,
+)
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
-# Post responses the spider handles itself: 304 (unchanged), 404/410 (gone).
-POST_STATUSES = [304, 404, 410]
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 LISTING_HOME = "wixarchive_listing_home"  # meta: the blog home a listing page paginates
@@ -385,9 +390,7 @@ class WixBlogSpider(scrapy.Spider):
         its blog feed answered as a feed with no item, and no listing page showed a post. A
         site that is down, half-broken or no longer a Wix blog gets none of that: then nothing
         is concluded, and the summary says so (wixarchive/unchecked)."""
-        seen = self.sitemap_urls | self.discovered
-        unseen = [url for url, known in self.known.items()
-                  if known.deleted_at is None and url not in seen]
+        unseen = unlisted_posts(self.known, self.sitemap_urls | self.discovered)
         if not unseen:
             return []
         emptied = (self.sitemaps_read > 0 and not self.sitemap_failed and self.empty_feed
@@ -537,14 +540,10 @@ class WixBlogSpider(scrapy.Spider):
         # /post/slug/ no redirect and full download (normalize_url).
         url = normalize_url(url)
         self.posts_requested += 1
-        headers = {}
+        headers: dict[str, str] = {}
         known = self.known.get(url)
         if known and known.deleted_at is None and url not in self.recapture:
-            # Conditional request: an unchanged post costs a 304 with no body.
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.http_last_modified:
-                headers["If-Modified-Since"] = known.http_last_modified
+            headers = known.conditional_headers()  # an unchanged post costs a 304, no body
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
                                     HTML_ONLY: True})
