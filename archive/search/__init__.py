@@ -230,12 +230,15 @@ def _hits(conn: sqlite3.Connection, ranks: dict[int, float],
     """The hits of the posts `ranks` names (post id -> rank), each with its snippet and the
     fields matched (post id -> both), in no particular order."""
     marks = ",".join("?" * len(ranks))
-    return [Hit(*tuple(row), snippet=snippets.get(row[0], ("", []))[0] or "",
-                rank=ranks[row[0]], matched_in=snippets.get(row[0], ("", []))[1])
-            for row in conn.execute(
-                "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, "
-                "p.deleted_at FROM posts p JOIN sites s ON s.id = p.site_id "
-                f"WHERE p.id IN ({marks})", list(ranks))]
+    hits = []
+    for row in conn.execute(
+            "SELECT p.id, p.url, p.title, s.url, p.author, p.published, p.language, "
+            "p.deleted_at FROM posts p JOIN sites s ON s.id = p.site_id "
+            f"WHERE p.id IN ({marks})", list(ranks)):
+        snippet, matched_in = snippets.get(row[0], ("", []))
+        hits.append(Hit(*tuple(row), snippet=snippet or "", rank=ranks[row[0]],
+                        matched_in=matched_in))
+    return hits
 
 
 # The short indexed columns whose matches a hit names (`matched_in`): a highlight() of each
