@@ -148,8 +148,11 @@ class WorkerSupervisor:
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "begin":
-            self.current = self.pending.get(message[1])
-            self.deadline = time.monotonic() + self.page_timeout
+            # From the worker's own clock: a busy crawl process may read "begin" late (even
+            # with the page's "done"), and the page's time must not start over then.
+            _, seq, started = message
+            self.current = self.pending.get(seq)
+            self.deadline = started + self.page_timeout
         elif kind == "done":
             _, seq, result, error, committed = message
             self.current = None

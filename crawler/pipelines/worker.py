@@ -9,7 +9,8 @@ The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It 
 `("page", seq, item, run)` (run: the run's id, or a RunToStart), `("flush",)` and `("stop",)`;
 a fetched page comes as `(PAGE_WITH_BODY, seq, page without its body, run, size)` followed by
 the body's `size` bytes, raw on the pipe (see read_exactly).
-The worker answers `("begin", seq)` as it starts on a page, `("done", seq, result, error,
+The worker answers `("begin", seq, started)` as it starts on a page (`started`: its
+time.monotonic(), one clock for every process on the machine), `("done", seq, result, error,
 committed)` when the page is handled (result: page kind, outcome, whether no known layout gave
 its body, the id of the run it was stored in), `("committed", committed)` after each commit (a
 batch commits after the "done" of the page that fills it, off that page's clock), and
@@ -160,7 +161,7 @@ class _Worker:
         except ArchiveError as exc:
             self.replies.send(("done", seq, None, f"not archived: {exc}", self.committed))
             return
-        self.replies.send(("begin", seq))
+        self.replies.send(("begin", seq, time.monotonic()))
         error = None
         try:
             with self.archive.savepoint():
