@@ -285,11 +285,14 @@ class RedisWriter:
         if plan.images:
             urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
             urls += [url for url, kind in lost.items() if kind == "image"]
-        if plan.page_requisites:
+        # The images the post pages show (logos, avatars too) with --page-requisites; without
+        # it, those of them stored whose capture is lost (crawler.page_requisites).
+        if plan.page_requisites or (plan.images and self.lost_files):
             from crawler.page_requisites import to_fetch
 
             shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
-                                 limit=None)
+                                 limit=None, lost=self.lost_files,
+                                 only_lost=not plan.page_requisites)
             urls = list(dict.fromkeys([*urls, *shown]))
         for url in urls:
             fetch = url

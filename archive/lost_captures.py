@@ -6,8 +6,11 @@ or shorter than that are looked at, by their indexed offset and length. No byte 
 
 Then (crawler.spiders.wix, crawler.media) it fetches again, unconditionally, each post of the
 site whose newest capture is lost and each image (video, document) whose stored capture is,
-and the new captures take their place: an unchanged post's current version and a media row
-name the new capture (archive.ingest, archive.captures.record_media). At its end
+and, as the post pages are read (crawler.page_requisites, with or without --page-requisites),
+each other image a post page shows whose stored capture is lost (a logo, an avatar: images no
+post names, so only the pages tell which site they belong to); the new captures take their
+place: an unchanged post's current version and a media row name the new capture
+(archive.ingest, archive.captures.record_media). At its end
 (crawler.capture.middleware) the index forgets each lost record that nothing names any more
 and whose URL was captured again since; a file left with no record indexed is forgotten too,
 so `check` passes again. A lost record something still names (an older version of a post,
@@ -57,7 +60,8 @@ def _lost_records(conn: sqlite3.Connection, lost: LostFiles) -> list[tuple[int, 
     return found
 
 
-def _unreadable(conn: sqlite3.Connection, lost: LostFiles, record_ids: list[str]) -> set[str]:
+def unreadable_captures(conn: sqlite3.Connection, lost: LostFiles,
+                        record_ids: list[str]) -> set[str]:
     """Those of the records that cannot be read: lost themselves, or revisits whose payload
     is in no response still whole."""
     unreadable: set[str] = set()
@@ -81,6 +85,10 @@ class Lost(NamedTuple):
     posts: set[str]  # post URLs whose newest capture is lost
     # URL -> 'image' (a rendition of one too), or the attachment's kind ('video', 'document')
     media: dict[str, str]
+    # The capture files lost (lost_files): the other images the post pages show (a logo, an
+    # avatar) are known only once those pages are read (crawler.page_requisites, with
+    # unreadable_media); {} when nothing is lost.
+    files: LostFiles = {}
 
 
 def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
@@ -108,11 +116,23 @@ def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
         "ON p.id = a.post_id JOIN sites s ON s.id = p.site_id WHERE s.url = ?) OR "
         "(instr(m.url, '/v1/') > 0 AND substr(m.url, 1, instr(m.url, '/v1/') - 1) IN "
         f"({site_images})))", (site, site, site)).fetchall())
-    unreadable = _unreadable(conn, lost, [r for r in [*newest.values(), *media.values()] if r])
+    unreadable = unreadable_captures(conn, lost,
+                                     [r for r in [*newest.values(), *media.values()] if r])
     lost_media = media_kinds(conn, [url for url, record_id in media.items()
                                     if record_id in unreadable])
     return Lost({url for url, record_id in newest.items() if record_id in unreadable},
-                lost_media)
+                lost_media, lost)
+
+
+def unreadable_media(conn: sqlite3.Connection, lost: LostFiles, urls: list[str]) -> set[str]:
+    """Those of `urls` stored in the media table whose capture cannot be read any more: to be
+    fetched again like those never fetched."""
+    if not lost or not urls:
+        return set()
+    stored = dict(in_chunks(conn, "SELECT url, capture FROM media WHERE status = 'stored' AND "
+                                  "capture IS NOT NULL AND url IN ({marks})", urls))
+    unreadable = unreadable_captures(conn, lost, list(stored.values()))
+    return {url for url, record_id in stored.items() if record_id in unreadable}
 
 
 def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:

@@ -42,6 +42,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive import captures
+from archive.lost_captures import Lost
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META, MIRROR_META
 from crawler.errors import CONNECTION_ERRORS
@@ -114,7 +115,8 @@ class MediaFetcher:
         self.settle_since: float | None = None  # when the wait for the last commits began
         self.unreachable: Counter[str] = Counter()  # host -> connection failures this run
         self.outcomes: list[MediaOutcome] = []  # known, not handed to the archive worker yet
-        self.requisites: RequisiteFinder | None = None  # crawl --page-requisites
+        # crawl --page-requisites, or capture files lost (recapture)
+        self.requisites: RequisiteFinder | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, site: str) -> MediaFetcher | None:
@@ -141,10 +143,18 @@ class MediaFetcher:
             return  # no archive yet: no posts, no images
         self._queue(urls)
 
-    def recapture(self, lost: dict[str, str]) -> None:
-        """Queue the stored images whose capture is lost (archive.lost_captures: URL -> kind),
-        to be fetched again; media_to_fetch leaves them out, as stored."""
-        self._queue([url for url, kind in lost.items() if kind == "image"])
+    def recapture(self, lost: Lost) -> None:
+        """Queue the stored images whose capture is lost (archive.lost_captures), to be fetched
+        again (media_to_fetch leaves them out, as stored), and, with capture files lost, the
+        other images the post pages show whose capture is lost (crawler.page_requisites):
+        read from the pages, with or without --page-requisites."""
+        self._queue([url for url, kind in lost.media.items() if kind == "image"])
+        if not lost.files:
+            return
+        if self.requisites is None:
+            self.requisites = RequisiteFinder(captures.captures_dir(self.db), self.site,
+                                              only_lost=True)
+        self.requisites.recapture(lost)
 
     def _queue(self, urls: list[str]) -> None:
         for url in urls:

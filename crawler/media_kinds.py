@@ -22,6 +22,7 @@ from scrapy.http import Response
 from archive import attachments
 from archive.attachments import FILE_META, file_fetch_url
 from archive.captures import captures_dir
+from archive.lost_captures import Lost
 from archive.store import Archive, ArchiveError
 from crawler.capture import MIRROR_META
 from crawler.media import MediaFetcher
@@ -68,13 +69,15 @@ class KindsFetcher(MediaFetcher):
         self.files.update(urls)
         self._queue(urls)
 
-    def recapture(self, lost: dict[str, str]) -> None:
+    def recapture(self, lost: Lost) -> None:
         """The lost images when images are asked for, and the lost files of the kinds asked
         for (marked as files: their payload need not be an image)."""
         if "images" in self.kinds:
             super().recapture(lost)
+        elif self.requisites is not None:  # --page-requisites: what the pages show, still
+            self.requisites.recapture(lost)
         wanted = attachments.file_kinds(self.kinds)
-        files = [url for url, kind in lost.items() if kind in wanted]
+        files = [url for url, kind in lost.media.items() if kind in wanted]
         self.files.update(files)
         self._queue(files)
 

@@ -15,8 +15,13 @@ The URLs come from the post pages kept in the captures, not from the responses a
 a crawl killed before fetching them, or run without the option before, leaves pages whose
 images the next crawl with the option still finds (each crawl reads the current version of
 every post page of the site again, in batches, beside the fetch loop). What the media table
-already holds as stored, too big or answered 4xx is never asked for again. Nothing here
-imports Scrapy: a distributed crawl's writer (archive.distributed) lists them the same way.
+already holds as stored, too big or answered 4xx is never asked for again, unless its stored
+capture is lost (a capture file deleted or cut short: archive.lost_captures). A post page
+whose own capture is lost is read once the crawl has fetched it again. With capture files
+lost, a crawl without the option reads the post pages too, and fetches again only what they
+show whose stored capture is lost (a logo, an avatar, the renditions: what the crawl that
+stored them fetched). Nothing here imports Scrapy: a distributed crawl's writer
+(archive.distributed) lists them the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from archive import captures
+from archive.chunked import in_chunks
+from archive.lost_captures import Lost, LostFiles, unreadable_captures, unreadable_media
 from crawler.extract.page import BadInput, parse
 
 BATCH = 50  # post pages read per query
@@ -130,12 +137,13 @@ def _read_pages(conn: sqlite3.Connection, directory: Path, record_ids: list[str]
 
 
 def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 0,
-             limit: int | None = BATCH, again: tuple[str, ...] = ()
-             ) -> tuple[list[str], int, bool, list[str]]:
-    """The page requisites of a site's posts not archived yet, read from the captured pages of
+             limit: int | None = BATCH, again: tuple[str, ...] = (), lost: LostFiles | None = None,
+             only_lost: bool = False) -> tuple[list[str], int, bool, list[str]]:
+    """The page requisites of a site's posts not archived yet (or whose stored capture is in
+    the `lost` capture files; with `only_lost`, only those), read from the captured pages of
     the current versions past post_versions id `after` (at most `limit` of them; None: all)
-    and of the captures `again` (not indexed at an earlier look). Also: the highest version id
-    read, whether more remain, and the captures not indexed yet."""
+    and of the captures `again` (not indexed at an earlier look, or new). Also: the highest
+    version id read, whether more remain, and the captures not indexed yet."""
     rows = conn.execute(
         "SELECT v.id, v.capture FROM post_versions v JOIN posts p ON p.id = v.post_id "
         "AND v.version = p.version JOIN sites s ON s.id = p.site_id "
@@ -146,19 +154,46 @@ def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 
     unindexed = _read_pages(conn, directory, [*again, *(record for _, record in rows)], found)
     urls = list(found)
     done = _archived(conn, urls)
-    return ([url for url in urls if url not in done], rows[-1][0] if rows else after,
-            bool(limit) and len(rows) == limit, unindexed)
+    lost_again = unreadable_media(conn, lost or {}, [url for url in urls if url in done])
+    return ([url for url in urls if url in lost_again or (url not in done and not only_lost)],
+            rows[-1][0] if rows else after, bool(limit) and len(rows) == limit, unindexed)
 
 
 class RequisiteFinder:
     """A crawl's look at its site's page requisites, batch by batch (for crawler.media)."""
 
-    def __init__(self, directory: Path, site: str) -> None:
+    def __init__(self, directory: Path, site: str, only_lost: bool = False) -> None:
         self.directory = directory
         self.site = site
+        self.only_lost = only_lost  # without --page-requisites: what was stored and is lost
         self.after = 0  # post_versions ids up to this one have been read
         self.unread = True  # versions may remain unread
         self.unindexed: dict[str, int] = {}  # captures not in the index yet -> looks tried
+        self.lost: LostFiles = {}  # capture files lost at the crawl's start
+        # Posts whose page capture is lost -> the capture their version named at the last look:
+        # read once the crawl has captured them again.
+        self.recaptured: dict[str, str | None] = {}
+
+    def recapture(self, lost: Lost) -> None:
+        """Fetch again what the post pages show whose stored capture is lost, reading the
+        pages whose own capture is lost once they are captured again."""
+        self.lost = lost.files
+        self.recaptured = dict.fromkeys(lost.posts)
+
+    def _captured_again(self, conn: sqlite3.Connection) -> list[str]:
+        """The new captures of the lost post pages captured again since the last look."""
+        if not self.recaptured:
+            return []
+        changed = {url: record for url, record in in_chunks(
+            conn, "SELECT p.url, v.capture FROM posts p JOIN post_versions v ON v.post_id = p.id "
+                  "AND v.version = p.version WHERE p.url IN ({marks}) AND v.capture IS NOT NULL",
+            list(self.recaptured)) if record != self.recaptured[url]}
+        self.recaptured.update(changed)
+        still_lost = unreadable_captures(conn, self.lost, list(changed.values()))
+        ready = [url for url, record in changed.items() if record not in still_lost]
+        for url in ready:
+            del self.recaptured[url]
+        return [changed[url] for url in ready]
 
     @property
     def more(self) -> bool:
@@ -172,8 +207,10 @@ class RequisiteFinder:
         while True:
             earlier = self.unindexed if first else {}  # tried again once a look
             try:
+                again = (*earlier, *self._captured_again(conn)) if first else ()
                 urls, self.after, self.unread, unindexed = to_fetch(
-                    conn, self.directory, self.site, self.after, again=tuple(earlier))
+                    conn, self.directory, self.site, self.after, again=again, lost=self.lost,
+                    only_lost=self.only_lost)
             except sqlite3.OperationalError:  # an archive with no captures yet
                 self.unread = False
                 self.unindexed = {}

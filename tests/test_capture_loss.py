@@ -18,6 +18,7 @@ import pytest
 
 from archive import captures
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.server import media_response
 from tests.processes import run_crawl
 
 KINDS = "WIXARCHIVE_MEDIA_KINDS=images,documents"
@@ -185,6 +186,46 @@ def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
                 for (record_id,) in conn.execute(
                         "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media"):
                     captures.read_payload(conn, captures.captures_dir(db), record_id)
+
+
+def test_a_crawl_captures_again_a_lost_logo_the_post_pages_show(tmp_path: Path):
+    """An image the post pages show that is no post's (the site's logo, a rendition of an
+    upload), captured with --page-requisites: its capture file deleted, a crawl fetches it
+    again (with the option, and without it: what was stored is whole again either way), so
+    `check` passes and the media row's capture reads back as the logo."""
+    db = tmp_path / "archive.db"
+    sample = SampleBlog(seed=5, post_count=4, logo=True)
+    logo = sample.logo.resized(240, 80)
+    logo_path = logo.removeprefix("https://static.wixstatic.com")
+    with serve_blog(sample) as site, serve_blog(sample, host="127.0.0.2") as media:
+        assert crawl(site.url, media.url, db, REQUISITES)["counts"]["new"] == 4
+        assert logo in stored_media(db)
+        assert media.request_log.count(logo_path) == 1  # shown on every page, fetched once
+        for settings in ((REQUISITES,), ()):
+            stored = stored_media(db).keys()
+            ((name,),) = index(db, "SELECT f.name FROM media m JOIN captures c ON c.record_id "
+                                   "= m.capture JOIN capture_files f ON f.id = c.file_id "
+                                   "WHERE m.url = ?", logo)
+            lost_media = {url for (url,) in index(
+                db, "SELECT m.url FROM media m JOIN captures c ON c.record_id = m.capture "
+                    "JOIN capture_files f ON f.id = c.file_id WHERE f.name = ?", name)}
+            (captures.captures_dir(db) / name).unlink()
+            assert wixarchive("check", "--db", str(db)).returncode == 1
+            requests = len(media.request_log)
+            summary = crawl(site.url, media.url, db, *settings)
+            assert media.request_log[requests:].count(logo_path) == 1, settings
+            # Every lost image fetched again, once, is counted as media archived.
+            assert summary["message"].endswith(f"; {len(lost_media)} media archived"), \
+                (settings, summary["message"])
+            checked = wixarchive("check", "--db", str(db))
+            assert checked.returncode == 0, (settings, checked.stderr)
+            assert stored_media(db).keys() == stored
+            with sqlite3.connect(db) as conn:
+                ((record_id,),) = conn.execute("SELECT capture FROM media WHERE url = ?",
+                                               (logo,)).fetchall()
+                payload = captures.read_payload(conn, captures.captures_dir(db), record_id)
+            assert payload.decoded_body() == media_response(
+                logo_path.removeprefix("/media/")).body
 
 
 def test_import_of_files_that_cannot_be_read_creates_no_archive(tmp_path: Path):

@@ -580,8 +580,8 @@ def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
 def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
         tmp_path: Path, redis_server: RedisServer):
     """As a crawl without Redis (tests/test_capture_loss.py): the posts, images, documents and
-    page renditions whose capture file was deleted are fetched again, the posts counted as
-    recaptured, and `check` passes again with no version added."""
+    page requisites (renditions, the site's logo) whose capture file was deleted are fetched
+    again, the posts counted as recaptured, and `check` passes again with no version added."""
     pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
     import sqlite3
 
@@ -589,7 +589,8 @@ def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
     from crawler.sample_site import serve_blog
 
     db = tmp_path / "archive.db"
-    sample = SampleBlog(seed=5, post_count=8, attachments=True)
+    sample = SampleBlog(seed=5, post_count=8, attachments=True, logo=True)
+    logo = sample.logo.resized(240, 80)  # shown on every page, no post's image
 
     def media_captures() -> dict[str, str]:
         with sqlite3.connect(db) as conn:
@@ -617,7 +618,7 @@ def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
 
         assert crawl()["counts"]["new"] == 8
         stored = media_captures()
-        assert any("/v1/" in url for url in stored) and len(stored) > 10
+        assert any("/v1/" in url for url in stored) and len(stored) > 10 and logo in stored
         with sqlite3.connect(db) as conn:
             versions = conn.execute("SELECT post_id, version, content_hash FROM post_versions "
                                     "ORDER BY id").fetchall()
@@ -635,6 +636,8 @@ def test_a_crawl_through_redis_captures_again_what_a_lost_capture_file_held(
     assert checked.returncode == 0, checked.stderr
     again = media_captures()
     assert again.keys() == stored.keys()
+    with sqlite3.connect(db) as conn:  # the logo too, whole again
+        captures.read_payload(conn, captures.captures_dir(db), again[logo])
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT post_id, version, content_hash FROM post_versions "
                             "ORDER BY id").fetchall() == versions

@@ -472,6 +472,50 @@ def test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does(tmp_path: 
     assert (folder / names[rose]).read_bytes() == data[rose]
 
 
+def test_a_copies_folder_listed_by_an_older_version_is_taken_over(tmp_path: Path) -> None:
+    """A WXR --images-url folder as versions before `.wixarchive-export.sha256` left it: the
+    copies listed by name in `.wixarchive-copies`, each named by its content's SHA-1. Exported
+    again, the copies it lists that no post uses and whose content still gives their name are
+    removed; one changed since, and a file it does not list, are kept (the changed one named);
+    the new list replaces the old."""
+    db = tmp_path / "blog.db"
+    fern = "https://static.wixstatic.com/media/fern~mv2.png"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/fern", images=[fern])
+        _archive_images(archive, db, {fern: b"fern image"})
+    folder = tmp_path / "wp-images"
+    folder.mkdir()
+
+    def copy(data: bytes, content: bytes | None = None) -> str:
+        """A copy as the old version wrote it (named by `data`), holding `content` now."""
+        name = hashlib.sha1(data).hexdigest()[:16] + ".png"
+        (folder / name).write_bytes(data if content is None else content)
+        return name
+
+    used, stale = copy(b"fern image"), copy(b"an image no post shows now")
+    edited = copy(b"an old image", b"the user's own picture now")
+    unlisted = copy(b"a copy from before any list")
+    gone = hashlib.sha1(b"deleted by the user").hexdigest()[:16] + ".jpg"
+    (folder / ".wixarchive-copies").write_text(  # as archive/export/copies.py wrote it
+        "# Files `wixarchive export --format wxr --images-url` wrote here, one a line.\n"
+        + "".join(f"{name}\n" for name in sorted([used, stale, edited, gone])))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "export", "--format", "wxr", "--images-url",
+         "https://files.example/img/", "--db", str(db), str(tmp_path / "wp.xml"), "--json"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["removed_copies"] == [stale] and summary["kept_edited"] == [edited]
+    assert result.stderr.splitlines() == [
+        f"Note: kept 1 file an earlier export wrote and no post uses now, as they were changed "
+        f"since: {edited}"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [".wixarchive-export.sha256", used, edited, unlisted])
+    assert (folder / ".wixarchive-export.sha256").read_text() == \
+        f"{hashlib.sha256(b'fern image').hexdigest()}  {used}\n"
+
+
 @pytest.mark.parametrize("case", ["dot-dot", "dot", "absolute", "symlink", "parent-outside"])
 def test_a_crafted_list_removes_nothing_outside_the_folder_nor_a_file_written_now(
         tmp_path: Path, case: str) -> None:

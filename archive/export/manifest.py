@@ -12,6 +12,13 @@ digest: a file the user added or changed is never removed. An export that failed
 read every archived file it would have written (a copy it skipped may be the last of its
 bytes), removes nothing: it only lists what it wrote (`filenames.Folder` finishes the list).
 
+Versions before this list kept the copies folder's as `.wixarchive-copies` (LEGACY_COPIES):
+file names only, no digest. A copy was named by the start of its content's SHA-1
+(archive.export.markdown.image_name), so a listed file whose content still gives its name is
+the very copy written then: it is taken as listed, with its digest now. One whose content does
+not (changed since) is the user's: never removed, and named among the files kept if no post
+uses it. The new list replaces the old one, which is removed.
+
 Entries are kept in a temporary SQLite file, not in memory, like `filenames.Folder`'s names.
 """
 
@@ -30,6 +37,9 @@ from archive import atomic_file
 
 NAME = ".wixarchive-export.sha256"
 _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+LEGACY_COPIES = ".wixarchive-copies"  # a WXR copies folder's list before NAME (names only)
+# Its entries, as image_name made them: 16 hex digits of the content's SHA-1, an extension.
+_LEGACY_ENTRY = re.compile(r"([0-9a-f]{16})(?:\.[A-Za-z0-9]{1,12})?")
 
 
 def digest(data: bytes) -> str:
@@ -40,6 +50,20 @@ def _file_digest(path: Path) -> str:
     """`path`'s digest, read a block at a time (a video copy may be large)."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _legacy_copy_digest(path: Path, sha1_start: str) -> str | None:
+    """The digest of an old list's copy when its content's SHA-1 still starts as its name
+    does (unchanged since written); None when it does not, or it cannot be read."""
+    sha1, sha256 = hashlib.sha1(), hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                sha1.update(block)
+                sha256.update(block)
+    except OSError:
+        return None
+    return sha256.hexdigest() if sha1.hexdigest().startswith(sha1_start) else None
 
 
 def _key(relative: str) -> str:
@@ -86,6 +110,31 @@ class Manifest:
                                  m.group(2).split("/", 1)[0]) for line in lines
                                 if (m := _LINE.fullmatch(line.rstrip("\n")))
                                 and _as_written(m.group(2))))
+        # Only a WXR copies folder (not by site) had the old list.
+        self.legacy = None if by_site else root / LEGACY_COPIES
+        self.legacy_edited: list[str] = []  # its copies changed since: kept, never listed
+        if self.legacy is None or self.legacy.is_symlink() or not self.legacy.is_file() \
+                or not self._read_legacy(self.legacy):
+            self.legacy = None  # none, or unreadable: left as it is
+
+    def _read_legacy(self, path: Path) -> bool:
+        """Take the old list's copies still as written as listed (see the module's doc); an
+        entry the new list has already keeps its digest. False if it cannot be read."""
+        try:
+            names = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):  # nothing is provable: all its copies kept
+            return False
+        for name in names:
+            entry = _LEGACY_ENTRY.fullmatch(name)  # not the header line
+            copy = self.root / name
+            if entry is None or copy.is_symlink() or not copy.is_file():
+                continue
+            if (listed := _legacy_copy_digest(copy, entry.group(1))) is None:
+                self.legacy_edited.append(name)
+                continue
+            self.db.execute("INSERT OR IGNORE INTO previous VALUES (?, ?, ?, ?)",
+                            (_key(name), name, listed, name))
+        return True
 
     def listed(self, relative: str) -> bool:
         """Whether the previous export wrote `relative`."""
@@ -134,15 +183,25 @@ class Manifest:
             path.unlink()
             self.changes.removed.append(relative)
             _remove_empty_parents(path.parent, self.root)
+        if complete:  # the old list's changed copies no post uses now: left to the user
+            self.changes.kept_edited += [name for name in self.legacy_edited
+                                         if not self.written(name)]
         entries = self.db.execute("SELECT path, digest FROM current UNION ALL "
                                   f"SELECT path, digest {gone} NOT ({in_scope}) ORDER BY path")
         if (entry := entries.fetchone()) is None:
             self.path.unlink(missing_ok=True)  # nothing written here: leave no list behind
-            return self.changes
-        with atomic_file.replacing(self.path, "w", encoding="utf-8", newline="\n") as out:
-            out.writelines(f"{listed}  {relative}\n"
-                           for relative, listed in chain([entry], entries))
+        else:
+            with atomic_file.replacing(self.path, "w", encoding="utf-8", newline="\n") as out:
+                out.writelines(f"{listed}  {relative}\n"
+                               for relative, listed in chain([entry], entries))
+        if self.legacy is not None:  # what it listed is in the new list, or the user's now
+            self.legacy.unlink(missing_ok=True)
         return self.changes
+
+    def written(self, relative: str) -> bool:
+        """Whether this export wrote `relative` (or found it as it would write it)."""
+        return self.db.execute("SELECT 1 FROM current WHERE key = ?",
+                               (_key(relative),)).fetchone() is not None
 
 
 def _as_written(relative: str) -> bool:

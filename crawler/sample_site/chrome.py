@@ -131,7 +131,10 @@ def _menu(site: Site, current: str) -> str:
 
 
 def site_header(site: Site, layout: str, current: str) -> str:
-    inner = (f'<div id="comp-logo" class="wixui-rich-text"><h2 class="font_2 '
+    logo = site.blog.logo
+    image = ("" if logo is None else f'<wow-image id="img-logo" class="HlRz5e"><img src="'
+             f'{logo.resized(240, 80)}" alt="{escape(site.blog.site_name)} logo"/></wow-image>')
+    inner = (f'{image}<div id="comp-logo" class="wixui-rich-text"><h2 class="font_2 '
              f'wixui-rich-text__text"><a href="{site.base}">{escape(site.blog.site_name)}</a>'
              f"</h2></div>{_menu(site, current)}")
     if layout == "classic":  # older builds wrap the header

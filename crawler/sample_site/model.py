@@ -64,6 +64,9 @@ class Image:
         return self.resized(min(self.width, 980), min(self.height, 735))
 
 
+SITE_LOGO = Image("a1c0de_5173106f0000000000000000000000~mv2.png", 480, 160)  # SampleBlog(logo=)
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of text inside a paragraph, optionally a link or emphasised."""
@@ -335,7 +338,7 @@ class SampleBlog:
                  layout: str | None = None, page_size: int = 10, unicode_slugs: bool = False,
                  feed_content: bool = False, attachments: bool = False,
                  post_prefix: str = "post", feed_link_query: str = "",
-                 listing_links: str = "plain") -> None:
+                 listing_links: str = "plain", logo: bool = False) -> None:
         if layout is not None and layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS} or None, not {layout!r}")
         if post_count < 0 or page_size < 1:
@@ -362,6 +365,9 @@ class SampleBlog:
         # Posts get, in turn, a video block, a link to a PDF, or neither (element-built posts
         # show the video as a video box element, crawler.sample_site.elements).
         self.attachments = attachments
+        # The site header shows a logo: an image that is no post's, at a rendition URL on every
+        # page (a page requisite of each post, crawler.page_requisites).
+        self.logo = SITE_LOGO if logo else None
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._slugs: set[str] = set()

@@ -152,7 +152,7 @@ class WixBlogSpider(scrapy.Spider):
                                "are lost are fetched again", spider.site, len(lost.posts),
                                len(lost.media))
         if spider.media is not None:
-            spider.media.recapture(lost.media)
+            spider.media.recapture(lost)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
