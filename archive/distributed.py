@@ -2,7 +2,7 @@
 
 Workers (`wixarchive worker`, crawler.distributed) fetch and extract; this is the one process
 that writes the SQLite archive, so SQLite's one-writer rule holds however many workers run. It
-queues each site's first requests, publishes what the archive already holds (so re-crawls stay
+queues each site's first request, publishes what the archive already holds (so re-crawls stay
 incremental) and each site's politeness, then stores the workers' results in batches, one
 transaction per batch, and finishes each site's run (crawl_runs row, summary) as soon as its
 pending count in Redis reaches 0.
@@ -31,9 +31,10 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
-from archive.store import Archive, ArchiveError, KnownPost, unlisted_posts
+from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
+from crawler.discover.checks import Discovery
 from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
 from crawler.items import POST_STATUSES
@@ -49,8 +50,9 @@ DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer'
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
 ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
-CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"), "feed": ("parse_feed", "on_error"),
-               "listing": ("parse_listing", "on_error"),
+LISTING_HOME = "wixarchive_listing_home"  # crawler.spiders.wix.LISTING_HOME (imports Scrapy)
+CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
+               "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
 PRIORITY = {"robots": 10, "media": -10}
 # crawler.media's constants (it imports Scrapy): where Wix serves images, the file cap.
@@ -108,11 +110,14 @@ class _Site:
     media: MediaPlan
     # What its crawl fetches again because the capture is lost (archive.lost_captures).
     lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)  # post URLs stored in this run
     sitemap_urls: set[str] = field(default_factory=set)
-    sitemap_failed: bool = False
+    # The posts the feed and listing pages had the workers ask for, and what the workers'
+    # discovery saw: which archived posts may be checked for deletion (crawler.discover.checks).
+    discovered: set[str] = field(default_factory=set)
+    discovery: Discovery = field(default_factory=Discovery)
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
@@ -255,8 +260,7 @@ class RedisWriter:
                 # Fetched in full whatever their lastmod: their newest capture is lost.
                 "recapture": sorted(site.lost.posts)}))
             pipe.execute()
-            self._queue(site, "robots", job.url + "robots.txt")
-            self._queue(site, "feed", job.url + "blog-feed.xml")
+            self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
@@ -265,13 +269,17 @@ class RedisWriter:
         self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
 
     def _queue_checks(self, site: _Site) -> None:
-        """Once its sitemaps were read in full, the site's archived posts they left out (Wix
-        leaves noindex posts out) are asked for again, conditionally, as a crawl without Redis
-        does (WixBlogSpider.posts_to_check): a worker reports one answering 404/410 gone, which
-        marks it deleted; one that answers is counted unchanged or stored as usual."""
-        if not site.sitemap_urls or site.sitemap_failed:
-            return
-        for url in unlisted_posts(site.known, site.sitemap_urls):
+        """Once discovery is done, the site's archived posts it did not list (Wix leaves
+        noindex posts out of its sitemap; an emptied site lists none) are asked for again,
+        conditionally, when the site's posts were all listed, by the rule of a crawl without
+        Redis (crawler.discover.checks): a worker reports one answering 404/410 gone, which
+        marks it deleted; one that answers is counted unchanged or stored as usual. When they
+        were not all listed, the summary says how many went unchecked."""
+        checks, unchecked = site.discovery.posts_to_check(site.known, site.sitemap_urls,
+                                                          site.discovered)
+        if unchecked:
+            site.stats["wixarchive/unchecked"] = unchecked
+        for url in checks:
             headers = {} if url in site.lost.posts else site.known[url].conditional_headers()
             self._queue(site, "post", url, {HTML_ONLY: True,
                                             "handle_httpstatus_list": POST_STATUSES}, headers)
@@ -353,7 +361,7 @@ class RedisWriter:
                     # No posts sitemap: the blog's listing pages, as the single-site spider.
                     site.listings_queued = True
                     home = site.blog_home or url + "blog"
-                    meta: dict[str, Any] = {HTML_ONLY: True}
+                    meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: home}
                     if not in_site(home, url):  # the site moved there (see moved_root)
                         meta[ROOTS] = [url, site_root(home)]
                     self._queue(site, "listing", home, meta)
@@ -474,15 +482,19 @@ class RedisWriter:
         outcomes = []
         for item in message.get("items", []):
             url = _item_url(item)
-            if site is not None and item[0] == "post" and url in site.stored:
-                continue  # delivered twice (its first worker died after sending it)
+            is_post = item[0] in ("post", "unchanged")
+            if site is not None and is_post and url in site.stored:
+                # Delivered twice (its first worker died after sending it), or the same post
+                # under a second spelling (a listing's /post/My-Slug, archived as the page's
+                # canonical /post/my-slug): counted once, as crawler.pipelines.worker does.
+                continue
             try:
                 with archive.savepoint():
                     outcome = _store(archive, item, message.get("run"),
                                      recapture=site is not None and url in site.lost.posts)
             except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
-            if site is not None and item[0] == "post":
+            if site is not None and is_post:
                 site.stored.add(url)
             outcomes.append((url, outcome))
         return outcomes
@@ -594,7 +606,18 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
         if len(site.errors) < 50:
             site.errors.append(error)
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
-    site.sitemap_failed |= bool(message.get("sitemap_failed"))
+    site.discovered.update(message.get("discovered", ()))
+    found = site.discovery
+    found.sitemaps_read += message.get("sitemaps_read", 0)
+    found.sitemap_failed |= bool(message.get("sitemap_failed"))
+    found.empty_feed |= bool(message.get("empty_feed"))
+    found.posts_requested += message.get("posts_requested", 0)
+    found.listed_posts += message.get("listed_posts", 0)
+    found.listing_failed |= bool(message.get("listing_failed"))
+    found.listings_capped |= bool(message.get("listings_capped"))
+    if crawl_delay := message.get("crawl_delay"):  # as crawler.spiders.wix names it
+        site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
+            crawl_delay
     site.unreachable |= bool(message.get("unreachable"))
     site.blog_home = site.blog_home or message.get("blog_home")
     for item in message.get("items", []):

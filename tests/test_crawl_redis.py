@@ -16,15 +16,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archive.store import Archive, ArchiveError
+from crawler.discover.urls import normalize_url
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.export import image_urls
-from crawler.sample_site.server import BlogServer, Gate, Response
+from crawler.sample_site.server import BlogServer, Gate, Response, error_response
 from tests.processes import HangingServer, wait_until
 from tests.webarchives import loopback
 
@@ -676,3 +678,91 @@ def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_mar
         deleted = {post.url_path: archive.post(server.url + post.url_path)["deleted_at"]
                    for post in (hidden, gone)}
     assert deleted[hidden.url_path] is None and deleted[gone.url_path] is not None, deleted
+
+
+def test_posts_of_a_blog_without_sitemap_or_emptied_are_checked_through_redis_as_without(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a crawl without Redis (tests/test_crawl_deletions.py, test_crawl_failures.py,
+    test_crawl_urls.py). The writer checked archived posts only after reading sitemaps that
+    listed posts: a post deleted from a blog without a sitemap (its posts found through its
+    listing pages) was never marked deleted; a site whose posts were all removed failed as
+    "no Wix blog posts found", its deletions unrecorded; a run that could not check (a listing
+    page failing) did not say so. And a post the listing pages link as /post/My-Slug, whose
+    page names /post/my-slug canonical, was archived twice (and counted twice when a re-crawl
+    found it under both)."""
+    no_sitemap, emptied, broken, title_case = (
+        SampleBlog(seed=93, post_count=7, page_size=3), SampleBlog(seed=94, post_count=3),
+        SampleBlog(seed=95, post_count=7, page_size=3),
+        SampleBlog(seed=96, post_count=4, listing_links="title-case"))
+    db = tmp_path / "archive.db"
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Counted(blog, loopback(2 + n), 0.0).start())
+                   for n, blog in enumerate((no_sitemap, emptied, broken, title_case))]
+        listing, empty, failing, respelling = servers
+        for server in (listing, failing, respelling):
+            server.overrides["/sitemap.xml"] = error_response(404)
+        for server in (listing, failing):
+            server.overrides["/blog-feed.xml"] = error_response(404)
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
+        try:
+            first = start_writer([s.url for s in servers], db, redis_server.url,
+                                 "--no-media").communicate(timeout=180)
+            for server, posts in zip(servers, (7, 3, 7, 4), strict=True):
+                assert f"✓ {server.url}/: {posts} posts: {posts} new" in first[0], first
+            gone, still_there = no_sitemap.posts[2], broken.posts[5]
+            no_sitemap.delete_post(gone.slug)
+            for post in list(emptied.posts):
+                emptied.delete_post(post.slug)
+            broken.delete_post(still_there.slug)
+            failing.fail_paths.add("/blog/page/2")
+            out, err = start_writer([s.url for s in servers], db, redis_server.url,
+                                    "--no-media", "--json").communicate(timeout=180)
+        finally:
+            stop([worker])
+    summaries = {summary["site"]: summary for summary in json.loads(out)}
+    # Found through the listing pages, checked, marked deleted (the others answered 304).
+    assert summaries[listing.url + "/"]["message"] == (
+        "6 posts: 0 new, 0 changed, 6 unchanged, 1 deleted"), (summaries, err)
+    assert summaries[empty.url + "/"]["status"] == "ok", summaries
+    assert summaries[empty.url + "/"]["message"] == (
+        "0 posts: 0 new, 0 changed, 0 unchanged, 3 deleted"), summaries
+    unchecked = summaries[failing.url + "/"]
+    assert unchecked["status"] == "partial" and unchecked["counts"]["deleted"] == 0, unchecked
+    assert unchecked["message"].endswith(
+        "; 1 archived posts not listed this time, not checked for deletion (sitemaps or "
+        "listing pages not all read)"), unchecked
+    assert summaries[respelling.url + "/"]["message"] == (
+        "4 posts: 0 new, 0 changed, 4 unchanged"), summaries
+    with Archive.open(db, readonly=True, create=False) as archive:
+        assert archive.post(listing.url + gone.url_path)["deleted_at"] is not None
+        assert archive.post(failing.url + still_there.url_path)["deleted_at"] is None
+        assert all(archive.post(empty.url + post.url_path)["deleted_at"] is not None
+                   for post in SampleBlog(seed=94, post_count=3).posts)
+        # Archived once each, under the URL the page names canonical.
+        assert sorted(archive.known_posts(respelling.url + "/")) == sorted(
+            normalize_url(respelling.url + post.url_path) for post in title_case.posts)
+
+
+def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
+                                                         redis_server: RedisServer):
+    """`Crawl-delay: 1.5` in robots.txt: two workers sent the site's requests with no delay
+    (`--delay 0`), where a crawl without Redis waits it (tests/test_crawl_deletions.py). Now
+    every request sent after the robots.txt was read waits 1.5 s after the site's last one,
+    whichever worker sends it, and the summary says so in the same words."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=3) as (server,):
+        server.robots_crawl_delay = "1.5"
+        workers = [start_worker(redis_server.url) for _ in range(2)]
+        try:
+            out, err = start_writer([server.url], db, redis_server.url,
+                                    "--no-media").communicate(timeout=120)
+        finally:
+            stop(workers)
+        log, times = list(server.request_log), list(server.request_times)
+    assert (f"✓ {server.url}/: 3 posts: 3 new, 0 changed, 0 unchanged; 1.5 s between requests "
+            "(robots.txt Crawl-delay)") in out, (out, err)
+    # The sitemaps and the feed are asked for once robots.txt was read: from the first on,
+    # 1.5 s apart.
+    after_robots = times[min(log.index("/sitemap.xml"), log.index("/blog-feed.xml")):]
+    assert len(after_robots) >= 6, log
+    assert min(later - earlier for earlier, later in pairwise(after_robots)) >= 1.45, log

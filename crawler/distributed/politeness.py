@@ -2,8 +2,10 @@
 
 Scrapy's download slots keep one process polite; with several workers each would send its own
 `concurrency` requests. Before a request goes out, this downloader middleware takes one of the
-site's `concurrency` tokens in Redis (and waits out the site's delay, kept in Redis too); the
-token is given back with the response or the error. Tokens expire unless their worker renews
+site's `concurrency` tokens in Redis and waits out the site's delay since its last request, kept
+in Redis too: the site's `--delay`, or its robots.txt Crawl-delay when longer (the worker that
+reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay); the token is given
+back with the response or the error. Tokens expire unless their worker renews
 them (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
 seconds.
 """
@@ -47,7 +49,8 @@ class SiteTokens:
         token = uuid.uuid4().hex
         acquire = spider.queue.scripts.acquire
         while True:
-            wait = float(acquire(keys=[p.tokens_key(site), p.next_key(site)],
+            wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
+                                       p.crawl_delay_key(site)],
                                  args=[token, concurrency, self.seconds, delay]))
             if wait == 0:
                 break

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 2
+PROTOCOL = 3
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -61,9 +61,16 @@ def tokens_key(site: str) -> str:
     return f"{PREFIX}:tokens:{site}"
 
 
-def next_key(site: str) -> str:
-    """When the site may get its next request (Redis time): the delay across workers."""
-    return f"{PREFIX}:next:{site}"
+def last_key(site: str) -> str:
+    """When the site got its last request (Redis time): its delay counts from there, across
+    workers."""
+    return f"{PREFIX}:last:{site}"
+
+
+def crawl_delay_key(site: str) -> str:
+    """The Crawl-delay of the site's robots.txt, in seconds, when longer than its delay (set
+    by the worker that read it; crawler.downloader.crawl_delay caps it)."""
+    return f"{PREFIX}:crawl-delay:{site}"
 
 
 def sitemaps_key(site: str) -> str:
@@ -82,7 +89,7 @@ def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             STOPPED]
-    for kind in ("known", "tokens", "next", "sitemaps", "listings"):  # per site
+    for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
 
@@ -240,15 +247,19 @@ return #ids
 """
 
 # One request may go to the site now if fewer than `limit` are in flight (across every worker)
-# and its delay has passed. Tokens expire unless renewed, so a killed worker's slots free.
-# KEYS: tokens, next; ARGV: token, limit, seconds, delay. Returns "0" (taken) or seconds to wait.
+# and its delay has passed since its last request: the longer of its own delay and its
+# robots.txt Crawl-delay, which counts at once however late it is read. Tokens expire unless
+# renewed, so a killed worker's slots free.
+# KEYS: tokens, last, crawl-delay; ARGV: token, limit, seconds, delay. Returns "0" (taken) or
+# seconds to wait.
 ACQUIRE = _NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
-local after = tonumber(redis.call('GET', KEYS[2]) or '0')
+local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+local after = tonumber(redis.call('GET', KEYS[2]) or '-1e18') + delay
 if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('SET', KEYS[2], tostring(now + tonumber(ARGV[4])), 'EX', 3600)
+redis.call('SET', KEYS[2], tostring(now), 'EX', 3600)
 return '0'
 """
 

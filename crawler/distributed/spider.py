@@ -9,10 +9,13 @@ killed at any point therefore loses nothing: an unfinished request is done again
 stores a post delivered twice once.
 
 Discovery is the single-site spider's: robots.txt `Sitemap:` lines, sitemaps, blog-feed.xml
-(queued with robots.txt; the duplicate filter drops the posts both list), and listing pages,
-which the writer queues when a site ran dry without a posts sitemap. Last, the writer queues
-the archived posts that sitemaps read in full left out, to `parse_post`: a 404/410 is reported
-gone (marked deleted), any other answer handled as for any post.
+(asked for once robots.txt was read; the duplicate filter drops the posts both list), and
+listing pages, which the writer queues when a site ran dry without a posts sitemap. Each
+callback reports what the writer needs to decide, as the single-site spider does
+(crawler.discover.checks), whether the site's posts were all listed; if they were, the writer
+queues the archived posts discovery left out, to `parse_post`: a 404/410 is reported gone
+(marked deleted), any other answer handled as for any post. robots.txt's Crawl-delay becomes
+the site's delay across every worker (crawler.distributed.politeness).
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ from crawler.discover.urls import (
     in_any_site,
     moved_root,
     normalize_url,
+    respelled,
     shortened,
     site_url_problem,
 )
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
+from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import describe, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
@@ -62,6 +67,7 @@ from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
+    LISTING_HOME,
     MAX_LISTING_PAGES,
     MAX_SITEMAPS,
     _header,
@@ -71,6 +77,8 @@ from crawler.spiders.wix import (
 )
 
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
+# meta: a post the posts sitemap lists, archived under the URL it lists (see parse_post)
+LISTED = "wixarchive_listed"
 
 
 def distributed_settings() -> dict[str, Any]:
@@ -197,16 +205,22 @@ class DistributedWixSpider(scrapy.Spider):
                               errback=self.on_sitemap_error,
                               meta={"download_maxsize": SITEMAP_MAX_BYTES})]
 
-    def _post_request(self, url: str, site: str, run: Any, lastmod: str | None = None,
-                      ) -> scrapy.Request:
+    def _post_request(self, url: str, site: str, run: Any, found: dict[str, Any],
+                      lastmod: str | None = None, *, listed: bool = False) -> scrapy.Request:
+        """The request for a post found by discovery; counted in `found` (see
+        crawler.discover.checks), which names it among the posts asked for unless the posts
+        sitemap (`listed`) does."""
         url = normalize_url(url)  # fetched as archived: see WixBlogSpider._post_request
+        found["posts_requested"] = found.get("posts_requested", 0) + 1
+        if not listed:
+            found.setdefault("discovered", []).append(url)
         headers: dict[str, str] = {}
         known = self.known_posts(site, run).get(url)
         if known and known.deleted_at is None and url not in self.recapture(site, run):
             headers = known.conditional_headers()
         return self._request(url, self.parse_post, site, run, headers=headers,
                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
-                                   HTML_ONLY: True})
+                                   HTML_ONLY: True, LISTED: listed})
 
     def _done(self, request: scrapy.Request, children: list[scrapy.Request],
               found: dict[str, Any]) -> list[Any]:
@@ -259,10 +273,34 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         roots = self._roots(response)
+        if self.settings.getbool("ROBOTSTXT_OBEY"):
+            self._honour_crawl_delay(response, site, run, found)
         urls = [u for u in sitemaps_from_robots(response.text) if self._in_site(u, roots, found)]
         children = [r for url in urls or [roots[-1] + "sitemap.xml"]
                     for r in self._sitemap_request(url, site, run, found, roots)]
-        return self._done(response.request, children, found)
+        return self._done(response.request, [*children, self._feed_request(site, run, roots)],
+                          found)
+
+    def _feed_request(self, site: str, run: Any, roots: list[str]) -> scrapy.Request:
+        """The blog feed, asked for once robots.txt was read, as a crawl without Redis does:
+        its Crawl-delay then holds for the feed and the posts the feed lists too."""
+        return self._request(roots[-1] + "blog-feed.xml", self.parse_feed, site, run,
+                             roots=roots)
+
+    def _honour_crawl_delay(self, robots: Response, site: str, run: Any,
+                            found: dict[str, Any]) -> None:
+        """robots.txt's Crawl-delay, when longer than the site's delay, is its delay across
+        every worker (crawler.distributed.politeness), capped as a crawl without Redis caps
+        it (crawler.downloader.crawl_delay); the writer's summary names it."""
+        user_agent = (self.settings.get("ROBOTSTXT_USER_AGENT")
+                      or self.settings.get("USER_AGENT") or "")
+        configured = float(self.site_settings(site, run).get(
+            "delay", self.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))  # as SiteTokens
+        delay = crawl_delay(robots.body, user_agent, configured,
+                            self.settings.getfloat("WIXARCHIVE_MAX_CRAWL_DELAY", MAX_CRAWL_DELAY))
+        if delay is not None:
+            self.server.set(p.crawl_delay_key(site), delay.applied)
+            found["crawl_delay"] = (delay.applied, delay.asked)
 
     def on_robots_error(self, failure: Failure) -> list[Any]:
         request = failure.request
@@ -275,7 +313,8 @@ class DistributedWixSpider(scrapy.Spider):
         else:
             response = getattr(failure.value, "response", None)
             roots = self._roots(response) if response is not None else [site]
-            children = self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found, roots)
+            children = [*self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
+                                               roots), self._feed_request(site, run, roots)]
         return self._done(request, children, found)
 
     def on_sitemap_error(self, failure: Failure) -> list[Any]:
@@ -288,6 +327,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         found["sitemap_urls"] = []
+        found["sitemaps_read"] = 1
         sitemap = read_sitemap(response.body)
         if sitemap.problem:
             found["sitemap_failed"] = True
@@ -315,7 +355,8 @@ class DistributedWixSpider(scrapy.Spider):
                              or archived_since(entry.lastmod, known, resumed_since))):
                     unchanged += 1
                     continue
-                children.append(self._post_request(entry.loc, site, run, entry.lastmod))
+                children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,
+                                                   listed=True))
         found["unchanged"] = unchanged
         return self._done(response.request, children, found)
 
@@ -323,12 +364,13 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         feed = parse_feed(response.body)
+        found["empty_feed"] = feed.is_feed and not feed.items
         roots = self._roots(response)
         if feed.blog_home and self._in_site(feed.blog_home, roots, found):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
         recapture = self.recapture(site, run)
-        children = [self._post_request(item.link, site, run) for item in feed.items
+        children = [self._post_request(item.link, site, run, found) for item in feed.items
                     if self._in_site(item.link, roots, found)  # every feed item is a post
                     and (normalize_url(item.link) not in known_posts
                          or normalize_url(item.link) in recapture)]
@@ -339,17 +381,33 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found(response)
         roots = self._roots(response)
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
-        children = [self._post_request(url, site, run) for url in posts
+        found["listed_posts"] = len(posts)
+        children = [self._post_request(url, site, run, found) for url in posts
                     if self._in_site(url, roots, found)]
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
             if self.server.incr(p.listings_key(site)) > limit:
+                found["listings_capped"] = True
                 found["errors"].append(f"{url}: listing page not read: more than {limit} "
                                        "listing pages (WIXARCHIVE_MAX_LISTING_PAGES)")
                 break
             children.append(self._request(url, self.parse_listing, site, run, roots=roots,
+                                          errback=self.on_listing_error,
                                           meta={HTML_ONLY: True}))
         return self._done(response.request, children, found)
+
+    def on_listing_error(self, failure: Failure) -> list[Any]:
+        """As WixBlogSpider.on_listing_error: a listing page that failed leaves the site's
+        posts unknown (none is checked for deletion), but the blog home the writer guessed
+        (LISTING_HOME) answering 404/410 lists nothing and fails nothing."""
+        request = failure.request
+        found = self._found()
+        self._failed(found, (request.meta.get("redirect_urls") or [request.url])[0], failure)
+        response = getattr(failure.value, "response", None)
+        guessed = request.meta.get(LISTING_HOME) == request.url
+        if not (guessed and response is not None and response.status in (404, 410)):
+            found["listing_failed"] = True
+        return self._done(request, [], found)
 
     # -- posts -------------------------------------------------------------------------------
 
@@ -375,6 +433,10 @@ class DistributedWixSpider(scrapy.Spider):
             if article.page_kind != "post":
                 found["items"].append(("page", article.page_kind, url))
             else:
+                if not response.meta.get(LISTED):
+                    # Archived once under the spelling its page names canonical, as a crawl
+                    # without Redis does (crawler.pipelines.worker; respelled).
+                    article.url = respelled(url, article.canonical_url)
                 found["items"].append(("post", article, {
                     "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
                     "etag": _header(response, "ETag"),

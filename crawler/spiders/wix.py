@@ -23,8 +23,9 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.store import Archive, ArchiveError, KnownPost, unlisted_posts
+from archive.store import Archive, ArchiveError, KnownPost
 from crawler.capture import CAPTURE_META
+from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
@@ -115,15 +116,10 @@ class WixBlogSpider(scrapy.Spider):
         self.stage = "sitemaps"  # then "feed", "listings", "checks" (see _next_discovery)
         self.pending_sitemaps = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
-        self.sitemap_failed = False
         self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
-        self.sitemaps_read = 0  # sitemaps that answered (see posts_to_check)
-        self.empty_feed = False  # the blog feed answered, as a feed, and listed no post
-        self.posts_requested = 0  # post pages asked for, whatever found them
+        # What discovery saw, to decide which archived posts it may check (posts_to_check).
+        self.discovery = Discovery()
         self.listings_requested: set[str] = set()
-        self.listings_capped = False
-        self.listing_failed = False  # a listing page (not a guessed blog home's 404) failed
-        self.listed_posts = 0  # post links the listing pages showed
         # Every post URL the feed, the listing pages or the user named (the sitemaps':
         # sitemap_urls): an archived post among them is never checked for deletion.
         self.discovered: set[str] = set()
@@ -234,7 +230,7 @@ class WixBlogSpider(scrapy.Spider):
             return []
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
         if len(self.sitemaps_requested) >= limit:
-            self.sitemap_failed = True
+            self.discovery.sitemap_failed = True
             self.record_error(url, f"sitemap not read: more than {limit} sitemaps "
                                    "(WIXARCHIVE_MAX_SITEMAPS)")
             return []
@@ -260,12 +256,12 @@ class WixBlogSpider(scrapy.Spider):
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
         # Without every sitemap the crawl cannot tell which posts disappeared.
-        self.sitemap_failed = True
+        self.discovery.sitemap_failed = True
         self.on_error(failure)
         return self._sitemap_done()
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        self.sitemaps_read += 1
+        self.discovery.sitemaps_read += 1
         yield from self._parse_sitemap_entries(response)
         yield from self._sitemap_done()
 
@@ -273,7 +269,7 @@ class WixBlogSpider(scrapy.Spider):
         sitemap = read_sitemap(response.body)
         if sitemap.problem:
             # Read in part or not at all: posts it lacks may not be gone, so none are marked.
-            self.sitemap_failed = True
+            self.discovery.sitemap_failed = True
             self.record_error(response.url, f"sitemap {sitemap.problem}")
         # A post's translations are posts of their own (with_translations).
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
@@ -299,7 +295,7 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         feed = parse_feed(response.body)
-        self.empty_feed = feed.is_feed and not feed.items
+        self.discovery.empty_feed = feed.is_feed and not feed.items
         if feed.blog_home and self._in_site(feed.blog_home):
             self.blog_home = feed.blog_home
         for item in feed.items:
@@ -332,7 +328,7 @@ class WixBlogSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         home = response.meta[LISTING_HOME]
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
-        self.listed_posts += len(posts)
+        self.discovery.listed_posts += len(posts)
         for url in filter(self._in_site, posts):
             self.discovered.add(normalize_url(url))
             yield self._post_request(url)
@@ -341,8 +337,8 @@ class WixBlogSpider(scrapy.Spider):
             if url in self.listings_requested:
                 continue
             if len(self.listings_requested) >= limit:
-                if not self.listings_capped:  # said once
-                    self.listings_capped = True
+                if not self.discovery.listings_capped:  # said once
+                    self.discovery.listings_capped = True
                     self.record_error(url, f"listing page not read: more than {limit} listing "
                                            "pages (WIXARCHIVE_MAX_LISTING_PAGES)")
                 return
@@ -359,7 +355,7 @@ class WixBlogSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         guessed = request.meta[LISTING_HOME] == request.url
         if not (guessed and response is not None and response.status in (404, 410)):
-            self.listing_failed = True
+            self.discovery.listing_failed = True
 
     def _next_discovery(self) -> list[scrapy.Request] | None:
         """The next discovery stage's requests, once the previous one ran dry; None when
@@ -380,30 +376,13 @@ class WixBlogSpider(scrapy.Spider):
 
     def posts_to_check(self) -> list[str]:
         """Archived posts that no sitemap, feed or listing page listed this time, when the
-        site's posts were all listed: each is requested again (conditionally) and marked
-        deleted only if it answers 404 or 410. One that answers is archived as usual: Wix
-        leaves noindex posts out of its sitemap.
-
-        The site's posts were all listed when its sitemaps were read in full, or (without a
-        posts sitemap) every listing page was, or when the site now lists no post at all but
-        is still recognisably the same Wix blog: its sitemaps answered and were read in full,
-        its blog feed answered as a feed with no item, and no listing page showed a post. A
-        site that is down, half-broken or no longer a Wix blog gets none of that: then nothing
-        is concluded, and the summary says so (wixarchive/unchecked)."""
-        unseen = unlisted_posts(self.known, self.sitemap_urls | self.discovered)
-        if not unseen:
-            return []
-        emptied = (self.sitemaps_read > 0 and not self.sitemap_failed and self.empty_feed
-                   and not self.posts_requested)
-        if self.sitemap_urls:
-            listed_all = not self.sitemap_failed
-        else:
-            listed_all = emptied or (self.listed_posts > 0 and not self.listing_failed
-                                     and not self.listings_capped)
-        if listed_all:
-            return unseen
-        self.crawler.stats.set_value("wixarchive/unchecked", len(unseen))
-        return []
+        site's posts were all listed (crawler.discover.checks); when they were not, nothing is
+        concluded and the summary says how many went unchecked (wixarchive/unchecked)."""
+        checks, unchecked = self.discovery.posts_to_check(self.known, self.sitemap_urls,
+                                                          self.discovered)
+        if unchecked:
+            self.crawler.stats.set_value("wixarchive/unchecked", unchecked)
+        return checks
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
         """Discovery stages that wait for the previous one to run dry (_next_discovery), then
@@ -539,7 +518,7 @@ class WixBlogSpider(scrapy.Spider):
         # (?utm_source=...) is no second fetch of a post the listing links to, and a listing's
         # /post/slug/ no redirect and full download (normalize_url).
         url = normalize_url(url)
-        self.posts_requested += 1
+        self.discovery.posts_requested += 1
         headers: dict[str, str] = {}
         known = self.known.get(url)
         if known and known.deleted_at is None and url not in self.recapture:
