@@ -89,7 +89,9 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         for bar in bars.values():
             if bar is not None:
                 bar.__exit__(None, None, None)  # type: ignore[attr-defined]
-    found_nothing = not result.sites and not result.already
+    # Revisits without their payload are kept: a later import of the files holding it may
+    # make posts of them, so such an import found something.
+    found_nothing = not result.sites and not result.already and not result.unresolved
     if found_nothing and created:
         # No empty archive left behind, as when no file could be read.
         _remove_archive(db, with_captures=created_captures)
@@ -142,6 +144,9 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
                   if result.unresolved else ""))
     if not result.sites and result.already:
         click.echo("Nothing new: every post page was imported before.")
+    elif not result.sites and result.unresolved:
+        click.echo("No Wix blog posts yet: the revisits may be posts once the files holding "
+                   "their payloads are imported.")
     for site, counts in sorted(result.sites.items()):
         click.echo(site_summary(site, counts, "captured"))
 
