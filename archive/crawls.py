@@ -50,10 +50,12 @@ STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle: bool | None,
                       user_agent: str | None, contact: str | None, robots: bool,
                       verbose: bool, timeout: float | None = None,
-                      capture: bool = True) -> dict[str, Any]:
+                      capture: bool = True, refetch: bool = False) -> dict[str, Any]:
     overrides: dict[str, Any] = {"LOG_LEVEL": "INFO" if verbose else "CRITICAL"}
     if not capture:
         overrides["WIXARCHIVE_CAPTURE"] = False
+    if refetch:
+        overrides["WIXARCHIVE_REFETCH"] = True
     if timeout is not None:
         overrides["DOWNLOAD_TIMEOUT"] = timeout
     if delay is not None:

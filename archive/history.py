@@ -1,10 +1,31 @@
-"""What changed between two archived versions of a post: the diff `wixarchive history` prints."""
+"""What `wixarchive history` prints: how each version of a post came into the archive, and the
+diff between two versions."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
 from typing import Any
+
+# The sources whose versions are dated by a web archive's capture, not by a fetch of ours.
+WEB_ARCHIVE_SOURCES = ("recover", "import")
+
+
+def version_origin(version: dict[str, Any]) -> str:
+    """How a version (as Archive.versions() lists it) came into the archive, and what its
+    `fetched_at` is: when wixarchive fetched the page, or, for a version recovered or imported
+    from a web archive, when that archive captured it."""
+    when = version["fetched_at"]
+    source = version.get("source") or "crawl"
+    if source == "recover":
+        found = version.get("recovered")
+        where = f" from {found['endpoint']} (timestamp {found['timestamp']})" if found else ""
+        return f"recovered{where}, captured {when}"
+    if source == "import":
+        return f"imported from a web archive file, captured {when}"
+    if source == "reextract":
+        return f"re-extracted from the page as fetched {when}"
+    return f"crawled {when}"
 
 
 def version_text(record: dict[str, Any]) -> list[str]:

@@ -60,7 +60,7 @@ class Fetch(NamedTuple):
     etag: str | None = None
     http_last_modified: str | None = None
     capture: str | None = None  # the WARC-Record-ID of the capture it was extracted from
-    source: str = "crawl"  # what made the version: 'crawl' or 'reextract'
+    source: str = "crawl"  # what made the version: crawl, recover, import or reextract
     # Fetched again because the current version's capture was lost (archive.lost_captures):
     # unchanged, that version names this fetch's capture instead.
     recapture: bool = False

@@ -25,6 +25,7 @@ This module owns the rows of `recovered` (its DDL is in archive/schema.py).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import fcntl
 import io
@@ -64,6 +65,9 @@ class RecoverResult:
     feeds: int = 0  # feed and sitemap captures read for post URLs
     already: int = 0  # captures fetched by an earlier recover: not fetched again
     fetched: int = 0  # captures fetched now
+    # Of them, by kind: page, gone, probe, feed, image, file (the summary line names them).
+    fetched_kinds: collections.Counter[str] = dataclasses.field(
+        default_factory=collections.Counter)
     missing: int = 0  # captures the archive listed but did not replay (error page, redirect)
     images_listed: int = 0  # image captures found for images (and sizes) the posts lack
     files_listed: int = 0  # captures found for videos and documents the posts lack
@@ -274,6 +278,7 @@ class _Recovery:
             self._note(row, kind, None, "missing", None)
             return None
         self.result.fetched += 1
+        self.result.fetched_kinds[kind] += 1
         if kind in ("feed", "probe"):
             self._note(row, kind, None, "fetched", None)  # read, not archived
         return got

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive import schema
+from archive.chunked import in_chunks
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
 from crawler.discover.urls import site_root
@@ -558,17 +559,28 @@ class Archive:
         return post
 
     def versions(self, url: str) -> list[dict[str, Any]]:
-        """Every stored version of a post, oldest first, each with its full `record` (Article)."""
+        """Every stored version of a post, oldest first, each with its full `record` (Article),
+        its `source` (crawl, recover, import or reextract) and, for one `wixarchive recover`
+        fetched, `recovered`: the web archive's replay base and the capture's CDX timestamp
+        (None for the others)."""
         rows = self.conn.execute(
-            "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.record, "
-            "p.body, p.body_html, p.body_markdown "
+            "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.source, "
+            "v.capture, v.record, p.body, p.body_html, p.body_markdown "
             "FROM post_versions v JOIN posts p ON p.id = v.post_id "
             "WHERE p.url = ? ORDER BY v.version", (url,)).fetchall()
+        # One read of the recovered table for all the versions (it has no index by record id).
+        wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
+        recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp}
+                     for record_id, endpoint, timestamp in in_chunks(
+                         self.conn, "SELECT record_id, endpoint, timestamp FROM recovered "
+                                    "WHERE record_id IN ({marks})", wanted)} if wanted else {}
         result = []
         for row in rows:
             item = dict(row)
             texts = {column: item.pop(column) for column in TEXT_FIELDS.values()}
-            item["record"] = full_record(item["record"], texts)
+            record = item.pop("record")
+            item["recovered"] = recovered.get(item.pop("capture"))
+            item["record"] = full_record(record, texts)
             result.append(item)
         return result
 

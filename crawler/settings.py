@@ -91,6 +91,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # `wixarchive crawl --no-capture` turns them off.
 WIXARCHIVE_CAPTURE = True
 WIXARCHIVE_CAPTURE_ROTATE_BYTES = 256 * 2**20
+# `wixarchive crawl --refetch`: every post fetched in full, whatever its sitemap lastmod, with no
+# conditional request (the site's validators are not trusted).
+WIXARCHIVE_REFETCH = False
 # The posts' images at full size, fetched after the posts (crawler/media.py); kept in the
 # captures, so --no-capture means no media too. Caps per file and per run (bytes).
 WIXARCHIVE_MEDIA = True

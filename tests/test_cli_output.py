@@ -84,3 +84,20 @@ def test_recover_says_each_retry_on_stderr_before_its_one_error_line(tmp_path: P
         "retrying in 5 s (try 2 of 2)",
         "Error: cannot reach the CDX server at http://127.0.0.1:1: Connection refused "
         "(2 tries); what was fetched is kept: run the same command again to resume"]
+
+
+def test_the_summary_line_names_what_was_fetched_and_agrees_in_number(
+        capsys: pytest.CaptureFixture[str]):
+    """The line counted images in "fetched now" without naming them, and said "1 feeds"."""
+    from archive.cli.recover import _summary
+    from archive.recover import RecoverResult
+
+    result = RecoverResult(site="https://a.example/", listed=1, fetched=45, cdx_requests=1,
+                           replay_requests=45)
+    result.fetched_kinds.update(page=1, feed=1, image=42, file=1)
+    _summary(result)
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "https://a.example/: 1 capture of post URLs listed, 0 fetched before, 45 fetched now "
+        "(1 page, 1 feed or sitemap, 42 images, 1 video or document); 46 requests (1 to the "
+        "CDX server)")
+

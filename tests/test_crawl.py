@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,51 @@ def test_crawl_archives_every_post_without_chrome_then_recrawls_only_changes(tmp
         assert short is not None and short["body"] == "Back next week"  # not related posts
         gone = archive.post(server.url + f"/post/{removed}")
         assert gone is not None and gone["deleted_at"]  # kept, only marked
+
+
+def test_a_lastmod_gone_back_is_fetched_and_refetch_distrusts_the_sites_dates(tmp_path: Path):
+    """A blog restored from a backup: its sitemap lastmod goes back in time and the post's text
+    changed. A re-crawl fetches it (only an equal lastmod is skipped) and archives the new text.
+    A post whose lastmod, ETag and Last-Modified all stay while its text changes is skipped, until
+    `--refetch` fetches every post in full, without a conditional request."""
+    blog = SampleBlog(seed=3, post_count=6)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        assert run_crawl(server.url, "--db", str(db), "--no-media").returncode == 0
+        restored, lying = blog.posts[1], blog.posts[4]
+        archived_lastmod = restored.modified
+        blog.edit_post(restored.slug, paragraphs=["Restored from last year's backup."],
+                       modified=archived_lastmod - timedelta(days=3))
+        etag, modified = lying.etag, lying.modified
+        blog.edit_post(lying.slug, paragraphs=["Rewritten, with the old dates kept."],
+                       modified=modified)
+        lying.revision -= 1  # the ETag of the archived copy: a conditional GET would get a 304
+        assert lying.etag == etag
+        server.request_log.clear()
+
+        again = run_crawl(server.url, "--db", str(db), "--no-media")
+        assert again.returncode == 0, again.stderr
+        assert "6 posts: 0 new, 1 changed, 5 unchanged" in again.stdout, again.stdout
+        assert fetched_posts(server) == [restored.url_path]
+        server.request_log.clear()
+
+        full = run_crawl(server.url, "--db", str(db), "--no-media", "--refetch")
+        assert full.returncode == 0, full.stderr
+        assert "6 posts: 0 new, 1 changed, 5 unchanged" in full.stdout, full.stdout
+        assert sorted(fetched_posts(server)) == sorted(p.url_path for p in blog.posts)
+    with Archive.open(db, readonly=True) as archive:
+        for post, text in ((restored, "Restored from last year's backup."),
+                           (lying, "Rewritten, with the old dates kept.")):
+            assert len(archive.versions(server.url + post.url_path)) == 2
+            assert archive.post(server.url + post.url_path)["body"] == text
+
+
+def test_refetch_is_refused_with_redis(tmp_path: Path):
+    result = run_crawl("https://a.example/", "--db", str(tmp_path / "a.db"), "--refetch",
+                       "--redis", "redis://127.0.0.1:1/0")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("Error: --refetch does not work with --redis yet: crawl without "
+                             "--redis\n")
 
 
 def test_the_summary_line_says_how_many_media_a_run_archived(tmp_path: Path):

@@ -70,6 +70,9 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "`wixarchive extract --json`": lambda db: _first(wixarchive("extract", str(POST), "--json")),
     "`wixarchive clean --json`": lambda db: _first(wixarchive("clean", str(DUMP), "--json")),
     "`wixarchive show --json`": lambda db: _first(wixarchive("show", "1", "--json", db=db)),
+    "`wixarchive history --json`": lambda db: _first(wixarchive(
+        "history", json.loads(wixarchive("show", "1", "--json", db=db))["url"], "--json",
+        db=db)),
     "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
     "`wixarchive export --format markdown --json`": lambda db: json.loads(wixarchive(
         "export", "--format", "markdown", str(db.with_name("markdown")), "--json", db=db)),
@@ -107,6 +110,15 @@ def test_show_html_adds_body_html_after_body(db: Path):
     with_html = list(_first(wixarchive("show", "1", "--json", "--html", db=db)))
     assert with_html == [*plain[:plain.index("body") + 1], "body_html",
                          *plain[plain.index("body") + 1:]]
+
+
+def test_show_version_adds_what_made_the_version_after_images(db: Path):
+    plain = list(_first(wixarchive("show", "1", "--json", db=db)))
+    version = _first(wixarchive("show", "1", "--version", "1", "--json", db=db))
+    assert list(version) == [*plain, "source", "recovered"]
+    assert (version["source"], version["recovered"]) == ("crawl", None)
+    assert "two more fields follow `images`: `source` and `recovered`" in PAGE.read_text(
+        encoding="utf-8")
 
 
 def test_export_is_show_plus_site_id_body_html_attachments_and_the_posts_table_as_documented(

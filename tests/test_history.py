@@ -73,3 +73,73 @@ def test_the_diff_shows_a_changed_updated_date(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert "-Updated: 2024-01-01" in lines and "+Updated: 2024-03-05" in lines
     assert " Published: 2023-12-01" in lines  # unchanged, so context
+
+
+WAYBACK = "https://web.archive.org/web/"
+
+
+def make_sourced_archive(tmp_path: Path) -> Path:
+    """Three versions of a post: recovered from a web archive, imported from a WARC, crawled."""
+    from archive.ingest import Fetch
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for number, (source, fetched) in enumerate((("recover", "2019-05-01T10:20:30+00:00"),
+                                                    ("import", "2021-03-02T00:00:00+00:00"),
+                                                    ("crawl", "2026-12-05T09:00:00+00:00")), 1):
+            article = Article(url=URL, title=f"Tomatoes {number}",
+                              body_text=f"Sow in month {number}.")
+            archive.save_articles([Fetch(article, fetched, capture=f"<urn:uuid:{number}>",
+                                         source=source)])
+        with archive.transaction() as conn:
+            conn.execute("INSERT INTO recovered (endpoint, url, timestamp, status, kind, "
+                         "record_id, outcome, recovered_at) VALUES (?, ?, ?, 200, 'page', ?, "
+                         "'fetched', ?)", (WAYBACK, URL, "20190501102030", "<urn:uuid:1>",
+                                           "2026-12-05T08:00:00+00:00"))
+    return db
+
+
+def show(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "show", URL, *args, "--db",
+                           str(db)], capture_output=True, text=True, timeout=60)
+
+
+def test_history_says_what_made_each_version_and_where_a_recovered_one_came_from(
+        tmp_path: Path) -> None:
+    db = make_sourced_archive(tmp_path)
+    listed = history(db, URL)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[2:6] == [
+        f"  v1  2019-05-01T10:20:30+00:00  recover    Tomatoes 1  (from {WAYBACK}, "
+        "timestamp 20190501102030)",
+        "  v2  2021-03-02T00:00:00+00:00  import     Tomatoes 2",
+        "  v3  2026-12-05T09:00:00+00:00  crawl      Tomatoes 3",
+        "  (the date of a recovered or imported version is when the web archive captured "
+        "the page)"]
+    versions = json.loads(history(db, URL, "--json").stdout)
+    assert [(v["source"], v["recovered"]) for v in versions] == [
+        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
+        ("import", None), ("crawl", None)]
+    # A crawled post's list has no word on web archives.
+    crawled = tmp_path / "crawled"
+    crawled.mkdir()
+    assert "web archive" not in history(make_archive(crawled), URL).stdout
+
+
+def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> None:
+    db = make_sourced_archive(tmp_path)
+    old = show(db, "--version", "1")
+    assert old.returncode == 0, old.stderr
+    assert (f"Version: 1 of 3: recovered from {WAYBACK} (timestamp 20190501102030), captured "
+            "2019-05-01T10:20:30+00:00\n") in old.stdout
+    assert "last changed" not in old.stdout
+    assert ("Version: 2 of 3: imported from a web archive file, captured "
+            "2021-03-02T00:00:00+00:00\n") in show(db, "--version", "2").stdout
+    assert "Version: 3 of 3: crawled 2026-12-05T09:00:00+00:00\n" in show(
+        db, "--version", "3").stdout
+    data = json.loads(show(db, "--version", "1", "--json").stdout)
+    assert (data["version"], data["last_changed"], data["source"], data["recovered"]) == (
+        1, "2019-05-01T10:20:30+00:00", "recover",
+        {"endpoint": WAYBACK, "timestamp": "20190501102030"})
+    assert "Version: 3 (last changed 2026-12-05T09:00:00+00:00)" in show(db).stdout

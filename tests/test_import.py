@@ -245,6 +245,52 @@ def test_not_a_web_archive_is_one_clear_line(snapshots: dict, tmp_path: Path):
 
 
 
+def test_files_without_a_post_fail_and_leave_no_archive_or_the_old_one_as_it_was(
+        tmp_path: Path):
+    warc = tmp_path / "bakery.warc.gz"
+    write_warc(warc, [("http://bakery.example/", b"<html><body><h1>Bakery</h1><p>Fresh "
+                                                 b"bread.</p></body></html>", "text/html")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db))
+    assert result.returncode == 1
+    assert result.stdout == ("1 file, 1 response (and 0 other records): 0 imported before, "
+                             "1 not post pages, 0 at post URLs not extracted as posts\n")
+    assert result.stderr == (f"Error: no Wix blog posts found in {warc}: no archive created "
+                             f"at {db}\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bakery.warc.gz"]
+    # An archive that was there stays as it was, byte for byte.
+    blog = SampleBlog(seed=6, post_count=2)
+    with serve_blog(blog) as server:
+        post = server.url + blog.posts[0].url_path
+        write_warc(tmp_path / "post.warc.gz",
+                   [(post, server.respond(blog.posts[0].url_path).body, "text/html")])
+    assert wixarchive("import", str(tmp_path / "post.warc.gz"), "--db",
+                      str(db)).returncode == 0
+    before = db.read_bytes()
+    again = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert again.returncode == 1 and json.loads(again.stdout)["sites"] == {}
+    assert again.stderr == f"Error: no Wix blog posts found in {warc}: nothing imported into {db}\n"
+    assert db.read_bytes() == before
+
+
+def test_one_file_and_one_post_read_in_the_singular(tmp_path: Path):
+    blog = SampleBlog(seed=6, post_count=2)
+    with serve_blog(blog) as server:
+        post = server.url + blog.posts[0].url_path
+        write_warc(tmp_path / "post.warc.gz",
+                   [(post, server.respond(blog.posts[0].url_path).body, "text/html")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(tmp_path / "post.warc.gz"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "1 file, 1 response (and 0 other records): 0 imported before, 0 not post pages, 0 at "
+        "post URLs not extracted as posts",
+        f"{server.url}/: 1 post captured; 1 new, 0 new versions, 0 captures unchanged, "
+        "0 images"]
+    stats = wixarchive("stats", "--db", str(db))
+    assert "revisits in 1 WARC file, " in stats.stdout, stats.stdout
+
+
 def test_posts_under_a_renamed_url_prefix_are_imported_with_their_deletions(tmp_path: Path):
     """Wix lets owners rename /post/ (SEO settings): two wget captures of a blog whose posts
     are at /articles/<slug>, with edits, deletions (404s) and a new post between them."""

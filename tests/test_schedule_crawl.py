@@ -261,3 +261,39 @@ def test_run_due_takes_each_sites_media_options_from_the_sites_file(tmp_path: Pa
     assert status == {url: "too-big" if len(media_bytes(url.rsplit("/", 1)[1])) > cap * 2**20
                       else "stored" for url in wanted}
     assert set(status.values()) == {"too-big", "stored"}
+
+
+def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
+    """`run-due --refetch`, as `crawl --refetch`: a post whose text changed while its lastmod,
+    ETag and Last-Modified stayed (a conditional GET would get a 304) is archived anew."""
+    blog = SampleBlog(seed=5, post_count=4)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as server:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
+                         f'[[site]]\nurl = "{server.url}"\n')
+        first = subprocess.run(wixarchive("run-due", "--db", str(db)), capture_output=True,
+                               text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        post = blog.posts[2]
+        etag = post.etag
+        blog.edit_post(post.slug, paragraphs=["Rewritten, dates kept."], modified=post.modified)
+        post.revision -= 1  # the archived copy's ETag again
+        assert post.etag == etag
+        again = subprocess.run(wixarchive("run-due", "--db", str(db), "--force", "--refetch",
+                                          "--json"),
+                               capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    (outcome,) = json.loads(again.stdout)
+    assert outcome["status"] == "ok", outcome
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.post(server.url + post.url_path)["body"] == "Rewritten, dates kept."
+
+
+def test_run_due_refuses_refetch_with_redis(tmp_path: Path):
+    result = subprocess.run(wixarchive("run-due", "--db", str(tmp_path / "a.db"), "--refetch",
+                                       "--redis", "redis://127.0.0.1:1/0"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("Error: --refetch does not work with --redis yet: run without "
+                             "--redis\n")

@@ -10,11 +10,20 @@ def known(lastmod: str | None, last_seen: str) -> KnownPost:
     return KnownPost(lastmod, None, None, "hash", None, last_seen)
 
 
-def test_an_older_or_equal_lastmod_is_skipped() -> None:
+def test_an_equal_lastmod_is_skipped() -> None:
     assert unchanged_since_fetch("2024-05-01", known("2024-05-01", "2024-05-03T08:00:00+00:00"))
-    assert unchanged_since_fetch("2024-04-30", known("2024-05-01", "2024-05-03T08:00:00+00:00"))
+    assert unchanged_since_fetch("2024-05-01", known("2024-05-01T10:00:00.000Z",
+                                                     "2024-05-03T08:00:00+00:00"))
     stamp = "2024-05-01T10:00:00.000Z"
     assert unchanged_since_fetch(stamp, known(stamp, "2024-05-01T11:00:00+00:00"))
+
+
+def test_an_older_lastmod_is_fetched() -> None:
+    # A blog restored from a backup, or an edit reverted: its lastmod goes back in time.
+    assert not unchanged_since_fetch("2024-04-30",
+                                     known("2024-05-01", "2024-05-03T08:00:00+00:00"))
+    assert not unchanged_since_fetch("2024-05-01T09:00:00.000Z",
+                                     known("2024-05-01T10:00:00.000Z", "2024-05-03T08:00:00"))
 
 
 def test_a_newer_or_missing_lastmod_is_fetched() -> None:

@@ -228,3 +228,31 @@ def test_archived_files_get_a_policy_for_their_type(media_client) -> None:
     missing = client.get("/archive/-/media/" + "A" * 32)
     assert missing.status_code == 404
     assert "script-src 'sha256-" in missing.headers["content-security-policy"]
+
+
+def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None:
+    from test_history import URL, WAYBACK, make_sourced_archive
+
+    db = make_sourced_archive(tmp_path)
+    client = Client(make_datasette(db))
+    try:
+        page = client.get(f"/archive/-/post/{post_id_of(db, URL)}").text
+        data = client.get(f"/archive/-/post/{post_id_of(db, URL)}.json").json()
+        described = client.get("/-/metadata.json").json()["databases"]["archive"]["tables"][
+            "post_versions"]["columns"]
+    finally:
+        client.close()
+    history = page[page.index("Version history"):]
+    assert "<th>Fetched or captured</th><th>Source</th>" in history
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in
+             re.findall(r"</time></td><td>(.*?)</td>", history)]
+    assert cells == ["crawl", "import", f"recover from {WAYBACK} (20190501102030)"]
+    assert [(v["source"], v["recovered"]) for v in data["versions"]] == [
+        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
+        ("import", None), ("crawl", None)]
+    assert described["source"].startswith("What made it: crawl, recover")
+    assert "when the web archive captured the page" in described["fetched_at"]
+
+
+def post_id_of(db: Path, url: str) -> int:
+    return table(db, f"SELECT id FROM posts WHERE url = '{url}'")[0][0]

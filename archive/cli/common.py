@@ -20,6 +20,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "jsonl", "csv")
 
 
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """`number` and the noun that agrees with it: "1 file", "2 files" (`many`: an irregular
+    plural, "1 video or document", "2 videos and documents")."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
 def db_option(func: F) -> F:
     """--db PATH, else $WIXARCHIVE_DB, else ./archive.db."""
     return click.option(

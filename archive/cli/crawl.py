@@ -253,6 +253,10 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
                    "what they send (see docs/distributed.md).")
 @click.option("--no-capture", is_flag=True,
               help="Do not keep the raw HTTP exchanges (WARC files in ARCHIVE.captures/).")
+@click.option("--refetch", is_flag=True,
+              help="Fetch every post in full, whatever its sitemap lastmod, ETag or "
+                   "Last-Modified say (for a site whose dates cannot be trusted). Not with "
+                   "--redis.")
 @click.option("--no-media", is_flag=True,
               help="Do not fetch the posts' images at full size.")
 @click.option("--max-media-mb", type=float,
@@ -271,9 +275,9 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
             user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
-            redis_url: str | None, no_capture: bool, no_media: bool, max_media_mb: float | None,
-            media_kinds: str | None, page_requisites: bool, as_json: bool,
-            verbose: bool) -> None:
+            redis_url: str | None, no_capture: bool, refetch: bool, no_media: bool,
+            max_media_mb: float | None, media_kinds: str | None, page_requisites: bool,
+            as_json: bool, verbose: bool) -> None:
     """Crawl Wix blogs into the archive.
 
     URL can be any page of the site: its home page, the blog, a post, or a free-plan
@@ -292,8 +296,11 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         fail("give at least one site URL (or --sites FILE)")
     if not db.exists() and not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
+    if refetch and redis_url:
+        fail("--refetch does not work with --redis yet: crawl without --redis")
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
-                                 not no_robots, verbose, timeout, capture=not no_capture)
+                                 not no_robots, verbose, timeout, capture=not no_capture,
+                                 refetch=refetch)
     # The media options as a sites file's media keys (archive.schedule.sites.MEDIA) give them.
     media: dict[str, Any] = {"media": not no_media, "page_requisites": page_requisites}
     if max_media_mb is not None:

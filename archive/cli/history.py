@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import db_option, fail, open_archive
-from archive.history import diff_versions
+from archive.history import WEB_ARCHIVE_SOURCES, diff_versions
 
 
 @click.command("history")
@@ -23,7 +23,10 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
     """List the archived versions of the post at URL, or diff two of them.
 
     Every crawl that finds a post's content changed stores a new version; nothing is ever
-    overwritten. With no --diff, the list ends with the diff of the last two versions.
+    overwritten. Each version is listed with its date and what made it: crawl, recover
+    (with the web archive and capture timestamp), import or reextract; a recovered or
+    imported version's date is when the web archive captured the page. With no --diff, the
+    list ends with the diff of the last two versions.
 
     \b
     Example:
@@ -46,7 +49,14 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
                    + (f"\ndeleted from the site on {post['deleted_at']}" if post["deleted_at"]
                       else ""))
         for version in versions:
-            click.echo(f"  v{version['version']}  {version['fetched_at']}  {version['title']}")
+            found = version["recovered"]
+            where = f"  (from {found['endpoint']}, timestamp {found['timestamp']})" if found \
+                else ""
+            click.echo(f"  v{version['version']}  {version['fetched_at']}  "
+                       f"{version['source']:<9}  {version['title']}{where}")
+        if any(version["source"] in WEB_ARCHIVE_SOURCES for version in versions):
+            click.echo("  (the date of a recovered or imported version is when the web archive "
+                       "captured the page)")
         if len(versions) < 2:
             return
         diff_pair = (versions[-2]["version"], versions[-1]["version"])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail
+from archive.captures import captures_dir
+from archive.cli.common import counted, db_option, fail
 from archive.store import Archive, ArchiveError
 
 
@@ -47,6 +48,9 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         # Nothing to import: no archive is created, no summary of nothing, one line says why.
         fail(unusable[0] if len(files) == 1 else
              f"none of the {len(files)} files can be imported: {'; '.join(unusable)}")
+    # Removed again if the files hold no post: the archive, and its captures folder.
+    created = not db.exists()
+    created_captures = not captures_dir(db).exists()
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
@@ -85,14 +89,35 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         for bar in bars.values():
             if bar is not None:
                 bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+    # Revisits without their payload are kept: a later import of the files holding it may
+    # make posts of them, so such an import found something.
+    found_nothing = not result.sites and not result.already and not result.unresolved
+    if found_nothing and created:
+        # No empty archive left behind, as when no file could be read.
+        _remove_archive(db, with_captures=created_captures)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
     else:
         _summary(result)
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
-    if result.errors:
+    if found_nothing:
+        where = str(files[0]) if len(files) == 1 else f"the {len(files)} files"
+        outcome = f"no archive created at {db}" if created else f"nothing imported into {db}"
+        click.echo(f"Error: no Wix blog posts found in {where}: {outcome}", err=True)
+    if result.errors or found_nothing:
         sys.exit(1)
+
+
+def _remove_archive(db: Path, *, with_captures: bool) -> None:
+    """Remove an archive this import created and found nothing for: the file, SQLite's
+    journal files beside it and (`with_captures`: made by this import) its captures folder."""
+    for path in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm",
+                                                                      "-journal"))):
+        path.unlink(missing_ok=True)
+    if with_captures:
+        with contextlib.suppress(OSError):  # left if anything was written there
+            captures_dir(db).rmdir()
 
 
 def _unusable(files: tuple[Path, ...]) -> list[str]:
@@ -111,27 +136,31 @@ def _unusable(files: tuple[Path, ...]) -> list[str]:
 
 
 def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
-    click.echo(f"{result.files} files, {result.records} responses (and {result.other_records} "
-               f"other records): {result.already} imported before, {result.skipped} not post "
-               "pages, "
-               f"{result.not_posts} at post URLs not extracted as posts"
-               + (f", {result.unresolved} revisits without their payload"
+    click.echo(f"{counted(result.files, 'file')}, {counted(result.records, 'response')} "
+               f"(and {counted(result.other_records, 'other record')}): {result.already} "
+               f"imported before, {result.skipped} not post pages, {result.not_posts} at "
+               "post URLs not extracted as posts"
+               + (f", {counted(result.unresolved, 'revisit')} without their payload"
                   if result.unresolved else ""))
-    if not result.sites:
-        click.echo("Nothing new: every post page was imported before." if result.already
-                   else "No Wix blog posts found.")
+    if not result.sites and result.already:
+        click.echo("Nothing new: every post page was imported before.")
+    elif not result.sites and result.unresolved:
+        click.echo("No Wix blog posts yet: the revisits may be posts once the files holding "
+                   "their payloads are imported.")
     for site, counts in sorted(result.sites.items()):
         click.echo(site_summary(site, counts, "captured"))
 
 
 def site_summary(site: str, counts, done: str) -> str:  # noqa: ANN001 - archive.importer.SiteCounts
     """One line of what an import (or a recover, `done` = "recovered") brought to a site."""
-    return (f"{site}: {len(counts.posts)} posts {done}; {counts.new_posts} new, "
-            f"{counts.new_versions} new versions, {counts.unchanged} captures unchanged"
-            + (f", {counts.earlier} versions dated earlier" if counts.earlier else "")
+    return (f"{site}: {counted(len(counts.posts), 'post')} {done}; {counts.new_posts} new, "
+            f"{counted(counts.new_versions, 'new version')}, "
+            f"{counted(counts.unchanged, 'capture')} unchanged"
+            + (f", {counted(counts.earlier, 'version')} dated earlier" if counts.earlier else "")
             + (f", {counts.older} left out of the history" if counts.older else "")
             + (f", {counts.deleted} marked deleted" if counts.deleted else "")
-            + f", {counts.images} images"
-            + (f" (and {counts.renditions} renditions of them)"
+            + f", {counted(counts.images, 'image')}"
+            + (f" (and {counted(counts.renditions, 'rendition')} of them)"
                if counts.renditions else "")
-            + (f", {counts.files} videos and documents" if counts.files else ""))
+            + (f", {counted(counts.files, 'video or document', 'videos and documents')}"
+               if counts.files else ""))

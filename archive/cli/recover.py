@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail
+from archive.cli.common import counted, db_option, fail
 from archive.cli.import_files import site_summary
 from archive.store import Archive, ArchiveError
 
@@ -104,12 +104,21 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
 
 
 def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult
-    click.echo(f"{result.site}: {result.listed} captures of post URLs listed, "
+    kinds = result.fetched_kinds
+    # What the captures fetched now were: post pages (and pages read to learn where posts
+    # live), the feeds and sitemaps read for post URLs, and the posts' media.
+    fetched = [counted(number, one, many) for number, one, many in (
+        (kinds["page"] + kinds["gone"] + kinds["probe"], "page", None),
+        (kinds["feed"], "feed or sitemap", "feeds and sitemaps"),
+        (kinds["image"], "image", None),
+        (kinds["file"], "video or document", "videos and documents")) if number]
+    click.echo(f"{result.site}: {counted(result.listed, 'capture')} of post URLs listed, "
                f"{result.already} fetched before, {result.fetched} fetched now"
-               + (f" ({result.feeds} feeds and sitemaps)" if result.feeds else "")
+               + (f" ({', '.join(fetched)})" if fetched else "")
                + (f", {result.missing} not replayed by the archive" if result.missing else "")
-               + f"; {result.requests} requests ({result.cdx_requests} to the CDX server"
-               + (f", {result.retries} retries" if result.retries else "") + ")")
+               + f"; {counted(result.requests, 'request')} ({result.cdx_requests} to the CDX "
+               "server" + (f", {counted(result.retries, 'retry', 'retries')}"
+                           if result.retries else "") + ")")
     for problem in result.problems[:5]:
         click.echo(f"  not replayed: {problem}")
     if len(result.problems) > 5:

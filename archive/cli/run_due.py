@@ -45,6 +45,9 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
 @click.option("--redis", "redis_url", metavar="URL",
               help="Queue the due sites in this Redis for `wixarchive worker`s and write what "
                    "they send (see docs/distributed.md).")
+@click.option("--refetch", is_flag=True,
+              help="Fetch every post in full, whatever its sitemap lastmod, ETag or "
+                   "Last-Modified say (as `crawl --refetch`). Not with --redis.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only problems (failed, timed out, partial, interrupted).")
@@ -52,7 +55,7 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
             labels: tuple[str, ...], force: bool, parallel: int, redis_url: str | None,
-            as_json: bool, quiet: bool,
+            refetch: bool, as_json: bool, quiet: bool,
             verbose: bool,
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
@@ -67,10 +70,12 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     Example (crontab: every hour, mail only problems):
         0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
     """
+    if refetch and redis_url:
+        fail("--refetch does not work with --redis yet: run without --redis")
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),
                     clock=offset_clock(start) if start else system_clock, verbose=verbose,
-                    parallel=parallel, redis_url=redis_url)
+                    parallel=parallel, redis_url=redis_url, refetch=refetch)
     install_signal_handlers(runner)
 
     def report(outcome: Outcome) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, open_archive
+from archive.history import version_origin
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -23,7 +24,7 @@ def display_width(text: str) -> int:
                2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _meta_lines(post: dict[str, Any]) -> list[str]:
+def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
     lines = [f"URL: {display_url(post['url'])}",
              f"Site: {post['site_name'] or display_url(post['site'])}"]
     for label, key in (("Author", "author"), ("Published", "published"),
@@ -35,20 +36,24 @@ def _meta_lines(post: dict[str, Any]) -> list[str]:
     for label, key in (("Tags", "tags"), ("Categories", "categories")):
         if post[key]:
             lines.append(f"{label}: {', '.join(post[key])}")
-    lines.append(f"Version: {post['version']} (last changed {post['last_changed']})")
+    # A version asked for by number is dated by its own fetch (or web archive capture).
+    lines.append(f"Version: {version_line}" if version_line
+                 else f"Version: {post['version']} (last changed {post['last_changed']})")
     if post.get("deleted_at"):
         lines.append(f"Deleted from the site: {post['deleted_at']}")
     return lines
 
 
 def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[str, Any]) -> None:
-    """Overlay an older version's content on the post's current metadata."""
+    """Overlay an older version's content on the post's current metadata, with what made that
+    version (`source`, and `recovered`: the web archive and capture timestamp, or None)."""
     post.update(title=record.get("title"), author=record.get("author"),
                 published=record.get("published"), modified=record.get("modified"),
                 tags=record.get("tags", []), categories=record.get("categories", []),
                 body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
                 body_html=record.get("body_html", ""), images=record.get("images", []),
-                version=version["version"], last_changed=version["fetched_at"])
+                version=version["version"], last_changed=version["fetched_at"],
+                source=version["source"], recovered=version["recovered"])
 
 
 @click.command("show")
@@ -64,6 +69,7 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
     """Print one archived article (by URL or numeric id): its metadata and clean text."""
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
+    version_line: str | None = None  # the version asked for: its number and origin
     with open_archive(db) as archive:
         post = archive.post(post_ref)
         if post is None:
@@ -75,18 +81,19 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
                      f"not {version_number}")
             version = versions[version_number]
             _from_version(post, version["record"], version)
+            version_line = f"{version_number} of {max(versions)}: {version_origin(version)}"
     if fmt == "json":
         data = uri_fields({k: v for k, v in post.items()
                            if k != _INTERNAL and (html or k != "body_html")})
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "markdown":
         click.echo(f"# {post['title'] or '(untitled)'}\n")
-        click.echo("\n".join(f"- {line}" for line in _meta_lines(post)))
+        click.echo("\n".join(f"- {line}" for line in _meta_lines(post, version_line)))
         click.echo()
         click.echo(post["body_markdown"] or post["body"])
     else:
         title = post["title"] or "(untitled)"
         click.echo(f"{title}\n{'=' * min(display_width(title), 100)}")
-        click.echo("\n".join(_meta_lines(post)))
+        click.echo("\n".join(_meta_lines(post, version_line)))
         click.echo()
         click.echo(post["body"])

@@ -11,7 +11,13 @@ import click
 
 from archive.attachments import COUNT_KEYS
 from archive.attachments import counts as attachment_counts
-from archive.cli.common import db_option, format_options, open_archive, write_records
+from archive.cli.common import (
+    counted,
+    db_option,
+    format_options,
+    open_archive,
+    write_records,
+)
 
 COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
            "last_status", *COUNT_KEYS)
@@ -63,7 +69,7 @@ def command(db: Path, fmt: str) -> None:
         click.echo("  ".join([*cells, line[5]]).rstrip())
     if held.files:
         click.echo(f"Captures: {held.responses:,} responses and {held.revisits:,} revisits in "
-                   f"{held.files} WARC files, {held.bytes / 2**20:,.1f} MiB "
+                   f"{counted(held.files, 'WARC file')}, {held.bytes / 2**20:,.1f} MiB "
                    f"({captures.captures_dir(db).name}/)")
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:

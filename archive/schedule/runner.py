@@ -151,7 +151,8 @@ class Runner:
 
     def __init__(self, db: Path, sites_path: Path, *, clock: Clock = system_clock,
                  crawl: Crawl | None = None, verbose: bool = False,
-                 parallel: int = DEFAULT_PARALLEL, redis_url: str | None = None) -> None:
+                 parallel: int = DEFAULT_PARALLEL, redis_url: str | None = None,
+                 refetch: bool = False) -> None:
         self.db = db
         self.sites_path = sites_path
         self.clock = clock
@@ -162,6 +163,7 @@ class Runner:
         self._writer: Any = None  # the Redis writer of a crawl in progress (crawl_redis)
         self.verbose = verbose
         self.parallel = parallel
+        self.refetch = refetch  # `run-due --refetch`: every post fetched in full
         self.stop_signal: int | None = None
         self._children: list[subprocess.Popen[bytes]] = []  # the crawlers started, live or not
         # `serve`: the batches crawling in their threads and their sites, guarded by _state.
@@ -423,7 +425,8 @@ class Runner:
         own politeness settings and time limit."""
         from crawler import settings as crawler_settings  # plain constants, no Scrapy import
 
-        common = scrapy_overrides(None, None, None, None, None, True, self.verbose)
+        common = scrapy_overrides(None, None, None, None, None, True, self.verbose,
+                                  refetch=self.refetch)
         if not self.verbose:  # unattended: no progress lines in cron mail or the journal
             # The setting replaces the whole dict: keep the project's other extensions.
             common["EXTENSIONS"] = {**crawler_settings.EXTENSIONS,

@@ -89,13 +89,16 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "post_id": "The post",
         "version": "Version number, from 1",
         "run_id": "The crawl run that fetched it",
-        "fetched_at": "When it was fetched (UTC)",
+        "fetched_at": ("When it was fetched (UTC); for a recovered or imported version, when "
+                       "the web archive captured the page"),
         "content_hash": "SHA-256 of the version's content",
         "title": "Title of that version",
         "record": ("The article as zlib-compressed JSON (the current version's texts are the "
                    "post's body, body_html and body_markdown)"),
         "capture": "WARC-Record-ID of the raw capture it was extracted from (captures)",
-        "source": "What made it: crawl, or reextract (wixarchive reextract)",
+        "source": ("What made it: crawl, recover (wixarchive recover, from a web archive: "
+                   "see recovered), import (wixarchive import of WARC or WACZ files) or "
+                   "reextract (wixarchive reextract)"),
     }),
     "capture_files": ("Capture files", "The WARC files of raw captures in ARCHIVE.captures/.", {
         "id": "File id", "name": "File name in ARCHIVE.captures/",
@@ -111,7 +114,7 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "payload_digest": "WARC-Payload-Digest of the body (sha1, base32)",
         "payload_length": "Body length in bytes", "file_id": "The capture file",
         "offset": "Where the record starts in the file", "length": "Its length in the file",
-        "source": "How it entered the archive: crawl"}),
+        "source": "How it entered the archive: crawl, recover or import"}),
     "attachments": ("Videos and documents", "The videos and documents each post links or "
                     "embeds, by URL; fetched only on request (crawl --media-kinds). See the "
                     "view post_attachments for what fetching each gave.", {

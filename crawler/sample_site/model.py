@@ -505,10 +505,11 @@ class SampleBlog:
 
     def edit_post(self, slug: str, title: str | None = None,
                   paragraphs: list[str] | None = None, images: int = 0,
-                  heading: str | None = None) -> SamplePost:
+                  heading: str | None = None, modified: datetime | None = None) -> SamplePost:
         """Change a post's title and/or body (`heading`, `paragraphs`, then `images` new
         images: an empty list and one image makes a post of one photo, a heading alone a post
-        of one heading); bumps `modified` (and the sitemap lastmod)."""
+        of one heading); bumps `modified` (and the sitemap lastmod), or sets it to `modified`
+        (an earlier date: a blog restored from a backup goes back in time)."""
         with self._lock:
             post = self._require(slug)
             if title is not None:
@@ -518,7 +519,7 @@ class SampleBlog:
                                                       post.body_seed + post.revision, images,
                                                       heading)
             post.revision += 1
-            post.modified = self._tick()
+            post.modified = modified or self._tick()
             self._publish(list(self.posts))
             return post
 

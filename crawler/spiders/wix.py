@@ -129,6 +129,8 @@ class WixBlogSpider(scrapy.Spider):
         # Known posts whose newest capture is lost: fetched again whatever their lastmod, with
         # no conditional request (a 304 would capture nothing).
         self.recapture: set[str] = set()
+        # `crawl --refetch`: every post fetched in full, whatever its lastmod or validators.
+        self.refetch = False
         self.resumed_since: str | None = None  # when the run this one resumes started
         self.media: MediaFetcher | None = None  # set from the settings (see from_crawler)
         self.fetched_pages = 0  # FetchedPage items handed to the pipeline
@@ -142,6 +144,7 @@ class WixBlogSpider(scrapy.Spider):
             crawler.settings.get("WIXARCHIVE_DB"), spider.site,
             crawler.settings.getbool("WIXARCHIVE_CAPTURE", True))
         spider.recapture = lost.posts
+        spider.refetch = crawler.settings.getbool("WIXARCHIVE_REFETCH", False)
         spider.media = media_fetcher(crawler.settings, spider.site)
         if lost.posts or lost.media:
             spider.logger.info("%s: %d posts and %d images, videos or documents whose captures "
@@ -287,6 +290,7 @@ class WixBlogSpider(scrapy.Spider):
                 self.sitemap_urls.add(url)
                 known = self.known.get(url)
                 if (known and known.deleted_at is None and url not in self.recapture
+                        and not self.refetch
                         and (unchanged_since_fetch(entry.lastmod, known)
                              or archived_since(entry.lastmod, known, self.resumed_since))):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
@@ -521,7 +525,8 @@ class WixBlogSpider(scrapy.Spider):
         self.discovery.posts_requested += 1
         headers: dict[str, str] = {}
         known = self.known.get(url)
-        if known and known.deleted_at is None and url not in self.recapture:
+        if (known and known.deleted_at is None and url not in self.recapture
+                and not self.refetch):
             headers = known.conditional_headers()  # an unchanged post costs a 304, no body
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
@@ -621,13 +626,15 @@ def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
     """True when the sitemap's lastmod shows no change since the post was archived.
 
     Wix writes dates ("2024-05-01") or full timestamps; both compare as strings cut to the
-    shorter. A date-only lastmod on the day of the last fetch cannot tell an edit made later
-    that day, so such a post is fetched again, conditionally (unchanged, it costs a 304).
+    shorter. A lastmod older than the archived one is a change too: a blog restored from a
+    backup, or an edit reverted, goes back in time. A date-only lastmod on the day of the last
+    fetch cannot tell an edit made later that day, so such a post is fetched again,
+    conditionally (unchanged, it costs a 304).
     """
     if not lastmod or not known.lastmod:
         return False
     size = min(len(lastmod), len(known.lastmod))
-    if lastmod[:size] > known.lastmod[:size]:
+    if lastmod[:size] != known.lastmod[:size]:
         return False
     return not (len(lastmod) <= 10 and lastmod >= (known.last_seen or "")[:10])
 
