@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive import schema
+from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
 from crawler.discover.urls import site_root
@@ -558,7 +559,8 @@ class Archive:
         return post
 
     def versions(self, url: str) -> list[dict[str, Any]]:
-        """Every stored version of a post, oldest first, each with its full `record` (Article)."""
+        """Every stored version of a post, oldest first, each with its full `record` (Article)
+        and its stable `version_id` (archive.history.version_id)."""
         rows = self.conn.execute(
             "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.record, "
             "p.body, p.body_html, p.body_markdown "
@@ -569,6 +571,7 @@ class Archive:
             item = dict(row)
             texts = {column: item.pop(column) for column in TEXT_FIELDS.values()}
             item["record"] = full_record(item["record"], texts)
+            item["version_id"] = version_id(item["content_hash"])
             result.append(item)
         return result
 

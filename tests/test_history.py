@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_history_lists_versions_and_diffs_the_last_two(tmp_path: Path) -> None:
     db = make_archive(tmp_path)
     result = history(db, URL)
     assert result.returncode == 0, result.stderr
-    assert "v1  2024-01-01" in result.stdout and "v2  2024-02-01" in result.stdout
+    assert re.search(r"v1  [0-9a-f]{12}  2024-01-01", result.stdout)
+    assert re.search(r"v2  [0-9a-f]{12}  2024-02-01", result.stdout)
     assert "-Sow in March." in result.stdout
     assert "+Sow in April." in result.stdout
     assert " Water daily." in result.stdout  # unchanged context

@@ -46,7 +46,8 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
                    + (f"\ndeleted from the site on {post['deleted_at']}" if post["deleted_at"]
                       else ""))
         for version in versions:
-            click.echo(f"  v{version['version']}  {version['fetched_at']}  {version['title']}")
+            click.echo(f"  v{version['version']}  {version['version_id']}  "
+                       f"{version['fetched_at']}  {version['title']}")
         if len(versions) < 2:
             return
         diff_pair = (versions[-2]["version"], versions[-1]["version"])

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, open_archive
+from archive.history import find_version, version_id
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -35,7 +36,8 @@ def _meta_lines(post: dict[str, Any]) -> list[str]:
     for label, key in (("Tags", "tags"), ("Categories", "categories")):
         if post[key]:
             lines.append(f"{label}: {', '.join(post[key])}")
-    lines.append(f"Version: {post['version']} (last changed {post['last_changed']})")
+    lines.append(f"Version: {post['version']}, id {version_id(post['content_hash'])} "
+                 f"(last changed {post['last_changed']})")
     if post.get("deleted_at"):
         lines.append(f"Deleted from the site: {post['deleted_at']}")
     return lines
@@ -48,7 +50,8 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
                 tags=record.get("tags", []), categories=record.get("categories", []),
                 body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
                 body_html=record.get("body_html", ""), images=record.get("images", []),
-                version=version["version"], last_changed=version["fetched_at"])
+                version=version["version"], last_changed=version["fetched_at"],
+                content_hash=version["content_hash"])
 
 
 @click.command("show")
@@ -57,10 +60,12 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
 @click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True, help="Output format.")
 @click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
-@click.option("--version", "version_number", type=int,
-              help="Show this stored version instead of the current one (1 = first crawled).")
+@click.option("--version", "version_ref", metavar="N|ID",
+              help="Show this stored version instead of the current one: its id (as `history` "
+                   "and the article page give it, which never changes) or its number (1 = "
+                   "oldest; an older capture imported later shifts the numbers).")
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
-def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html: bool) -> None:
+def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bool) -> None:
     """Print one archived article (by URL or numeric id): its metadata and clean text."""
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
@@ -68,12 +73,13 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
         post = archive.post(post_ref)
         if post is None:
             fail(f"no post {post_ref!r} in {db}")
-        if version_number is not None:
-            versions = {v["version"]: v for v in archive.versions(post["url"])}
-            if version_number not in versions:
-                fail(f"{post['url']} has versions {', '.join(map(str, versions))}, "
-                     f"not {version_number}")
-            version = versions[version_number]
+        if version_ref is not None:
+            versions = archive.versions(post["url"])
+            version = find_version(versions, version_ref)
+            if version is None:
+                numbers = ", ".join(str(v["version"]) for v in versions)
+                ids = ", ".join(v["version_id"] for v in versions)
+                fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
             _from_version(post, version["record"], version)
     if fmt == "json":
         data = uri_fields({k: v for k, v in post.items()
