@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import db_option, fail, find_post, open_archive
 from archive.history import diff_versions
 
 
@@ -30,7 +30,7 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
         wixarchive history https://www.example.com/post/hello --db blog.db --diff 1 3
     """
     with open_archive(db) as archive:
-        post = archive.post(url)
+        post = find_post(archive, url)
         if post is None:
             fail(f"no post archived at {url}")
         versions = archive.versions(post["url"])

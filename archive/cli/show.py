@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import db_option, fail, find_post, open_archive
 from archive.history import find_version, version_id
 from archive.iri import display_url, uri_fields
 
@@ -70,7 +70,7 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
     with open_archive(db) as archive:
-        post = archive.post(post_ref)
+        post = find_post(archive, post_ref)
         if post is None:
             fail(f"no post {post_ref!r} in {db}")
         if version_ref is not None:
