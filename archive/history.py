@@ -4,6 +4,7 @@ diff between two versions."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,30 @@ def version_origin(version: dict[str, Any]) -> str:
     if source == "reextract":
         return f"re-extracted from the page as fetched {when}"
     return f"crawled {when}"
+
+
+# A version's stable id: the start of its content hash (what a reader sees, Article.content_hash),
+# so it never changes when an older capture imported later renumbers the versions. Two versions
+# with one id show the same text (a post edited back), so either answers a link to it.
+VERSION_ID_LENGTH = 12
+_VERSION_ID = re.compile(rf"[0-9a-f]{{{VERSION_ID_LENGTH},64}}")
+
+
+def version_id(content_hash: str) -> str:
+    """The stable id of the version whose content hash is `content_hash`."""
+    return content_hash[:VERSION_ID_LENGTH]
+
+
+def find_version(versions: Sequence[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    """The version `ref` names among `versions` (Archive.versions()): a stable id (12 or more
+    hex digits of its content hash; the newest version with that content) or a version number
+    (which an older capture imported later shifts); None when none."""
+    ref = ref.strip().lower()
+    if _VERSION_ID.fullmatch(ref):
+        return next((v for v in reversed(versions) if v["content_hash"].startswith(ref)), None)
+    if ref.isdigit():
+        return next((v for v in versions if v["version"] == int(ref)), None)
+    return None
 
 
 def version_text(record: dict[str, Any]) -> list[str]:

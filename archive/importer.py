@@ -27,8 +27,15 @@ from urllib.parse import urlsplit
 from archive import captures, webarchive
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
+from archive.site_match import ArchivedScheme
 from archive.store import Archive
-from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
+from crawler.discover.urls import (
+    in_site,
+    is_listing_path,
+    is_post_url,
+    normalize_url,
+    site_root,
+)
 
 BATCH = 100  # post pages per committed step
 SOURCE = "import"
@@ -73,6 +80,9 @@ class ImportResult:
     skipped: int = 0  # responses that are not post pages, nor media of imported posts
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
     unresolved: int = 0  # revisits of post pages whose payload is in none of the files
+    other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
+    # Site roots whose posts were archived under the archive's other-scheme spelling of them.
+    respelled: dict[str, str] = dataclasses.field(default_factory=dict)
     sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
     errors: list[str] = dataclasses.field(default_factory=list)  # damaged or unreadable files
 
@@ -87,7 +97,8 @@ class ImportResult:
         return {"files": self.files, "records": self.records,
                 "other_records": self.other_records, "already": self.already,
                 "skipped": self.skipped, "not_posts": self.not_posts,
-                "unresolved": self.unresolved,
+                "unresolved": self.unresolved, "other_sites": self.other_sites,
+                "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
 
@@ -164,10 +175,12 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 class _Importer:
-    def __init__(self, archive: Archive, result: ImportResult, source: str = SOURCE) -> None:
+    def __init__(self, archive: Archive, result: ImportResult, source: str = SOURCE,
+                 post_url: Callable[[str], str] = normalize_url) -> None:
         self.archive = archive
         self.result = result
         self.source = source
+        self.post_url = post_url  # the URL a capture's post is archived under
         self.directory = captures.captures_dir(archive.path)
         self.writer = captures.CaptureWriter(self.directory)
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> (URL, date) this run
@@ -233,12 +246,19 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                  on_scan: Callable[[int], None] | None = None,
                  on_start: Callable[[int], None] | None = None,
                  progress: Callable[[int], None] | None = None,
-                 source: str = SOURCE) -> ImportResult:
+                 source: str = SOURCE, site: str | None = None) -> ImportResult:
     """Import the Wix blog posts found in these web archives. `on_scan(bytes)` reports reading;
     `on_start(n)` gives the number of post pages to import and `progress(n)` counts them.
     `source` is what the captures and versions say they came from ('recover' for
-    archive/recover.py's spools)."""
+    archive/recover.py's spools). `site` (a root URL) imports that site's pages only (any
+    scheme), and the media its posts use. A site archived under the other scheme (https, the
+    files' pages http) gets the pages: one site, as a crawl treats them (result.respelled)."""
     result = ImportResult()
+    respell = ArchivedScheme(archive.conn)
+
+    def post_url(raw: str) -> str:
+        return respell(normalize_url(raw))
+
     captures.recover(archive.conn, captures.captures_dir(archive.path))
     entries: list[webarchive.Entry] = []
     for path in paths:
@@ -255,7 +275,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                 result.errors.append(scanned.damage + "; the records after it were not read")
     result.records = len(entries)
     indexed, used = _already(archive, (e.record_id for e in entries))
-    last_seen = _last_seen(archive, (normalize_url(e.url) for e in entries
+    last_seen = _last_seen(archive, (post_url(e.url) for e in entries
                                      if e.record_id in indexed and e.record_id not in used))
     reader = webarchive.Reader()
     resolver = _Resolver(archive, entries, reader)
@@ -266,6 +286,9 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             result.already += 1  # the same record in two files given: once
             continue
         taken.add(entry.record_id)
+        if site and not _is_media(entry) and not in_site(entry.url, site):
+            result.other_sites += 1
+            continue
         is_post = is_post_url(entry.url)
         # Any HTML page may be a post: owners can rename the /post/ prefix (SEO settings),
         # so extraction decides, as it does for the crawler's pages.
@@ -277,7 +300,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             # Imported before, unless an import was killed after writing its capture and
             # before its version: then it is newer than the post's archived copy. (Only
             # posts' pages are stored by an import; a crawl stores every page it fetched.)
-            seen = last_seen.get(normalize_url(entry.url))
+            seen = last_seen.get(post_url(entry.url))
             if not (is_page and entry.record_id not in used
                     and (is_post or indexed[entry.record_id] == source)
                     and (seen is None or _iso(entry.date) > seen)):
@@ -293,7 +316,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         else:
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
-    importer = _Importer(archive, result, source)
+    importer = _Importer(archive, result, source, post_url)
     importer.indexed = set(indexed)
     try:
         if on_start:
@@ -304,13 +327,14 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         linked |= _link_files(importer, resolver, media)
         result.skipped += fresh_media - len(linked - importer.indexed)  # media no post uses
         # A 404 elsewhere than at /post/ marks a deletion only where a post is archived.
-        posts = _last_seen(archive, (normalize_url(e.url) for e in maybe_gone))
-        gone += [e for e in maybe_gone if normalize_url(e.url) in posts]
-        result.skipped += sum(normalize_url(e.url) not in posts for e in maybe_gone)
+        posts = _last_seen(archive, (post_url(e.url) for e in maybe_gone))
+        gone += [e for e in maybe_gone if post_url(e.url) in posts]
+        result.skipped += sum(post_url(e.url) not in posts for e in maybe_gone)
         _mark_gone(importer, resolver, gone, pages)
     finally:
         reader.close()
         importer.close()
+    result.respelled.update(respell.moved)
     return result
 
 
@@ -319,7 +343,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
-    known = _archived(archive, (normalize_url(e.url) for e in pages))
+    known = _archived(archive, (importer.post_url(e.url) for e in pages))
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -327,7 +351,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
         for entry in batch:
             # Pages at post URLs, or archived as posts, are posts; any other page is one only
             # if extraction says so, and is skipped quietly otherwise.
-            expected = is_post_url(entry.url) or normalize_url(entry.url) in known
+            expected = is_post_url(entry.url) or importer.post_url(entry.url) in known
             try:
                 payload = resolver.payload(entry)
                 if payload is None:
@@ -342,7 +366,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
                 result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
                 continue
-            url = normalize_url(entry.url)
+            url = importer.post_url(entry.url)
             article = extract_article(body, url, content_type=content_type)
             if article.page_kind != "post":
                 if expected:
@@ -496,7 +520,7 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     importer.commit()
     raw: dict[str, set[str]] = {}  # post URL -> the URLs its captures were taken under
     for entry in [*gone, *pages]:
-        raw.setdefault(normalize_url(entry.url), set()).add(entry.url)
+        raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
     for url in seen:
         targets = sorted(raw[url])

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from crawler.discover.urls import BadURL, site_root
 
+_OTHER_SCHEME = {"http": "https", "https": "http"}
+
 # A site as Archive.stats() gives it, or archived_sites(): its root URL as `site`, and `name`.
 SiteRow = TypeVar("SiteRow", bound=Mapping[str, Any])
 
@@ -76,3 +78,52 @@ def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
                            f"{', '.join(map(_named, chosen))}; give one's full URL")
     return chosen[0]
+
+
+def scheme_twins(url: str) -> list[str]:
+    """The spellings of `url` a crawl takes for the same page: with the other scheme (http and
+    https are one site, crawler.discover.urls.in_site), or, given without a scheme, with
+    https then http. `url` itself is not in the list."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return [f"https://{url.strip()}", f"http://{url.strip()}"]
+    other = _OTHER_SCHEME.get(scheme.lower())
+    return [f"{other}://{rest}"] if other else []
+
+
+class ArchivedScheme:
+    """Respells a post URL of a site the archive holds under the other scheme (an https
+    site, an http WARC of it) under the archived one, so it is the same site and post rather
+    than a second one; `moved` records each site root so respelled (given -> archived)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.roots = {url for (url,) in conn.execute("SELECT url FROM sites")}
+        self.moved: dict[str, str] = {}
+        self._seen: dict[str, str] = {}  # a site root -> the root its posts are archived under
+
+    def root(self, root: str) -> str:
+        """The archived site root that `root` names: itself, or its twin when only that is
+        archived."""
+        if root not in self._seen:
+            twin = next((t for t in scheme_twins(root) if t in self.roots), None)
+            self._seen[root] = twin if root not in self.roots and twin else root
+            if self._seen[root] != root:
+                self.moved[root] = self._seen[root]
+        return self._seen[root]
+
+    def __call__(self, url: str) -> str:
+        try:
+            root = site_root(url)
+        except BadURL:
+            return url
+        archived = self.root(root)
+        if archived == root or not url.startswith(root):
+            return url
+        return archived + url[len(root):]
+
+
+def one_scheme_notice(given: str, archived: str) -> str:
+    """What a command says when it takes `given` (a site or post URL) as the archived
+    `archived`, its other-scheme spelling."""
+    return (f"Notice: {given} is archived as {archived} (http and https are the same site): "
+            "using that")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive import schema
 from archive.chunked import in_chunks
+from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
 from crawler.discover.urls import site_root
@@ -562,7 +563,8 @@ class Archive:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract) and, for one `wixarchive recover`
         fetched, `recovered`: the web archive's replay base and the capture's CDX timestamp
-        (None for the others)."""
+        (None for the others).
+        Each also has its stable `version_id` (archive.history.version_id)."""
         rows = self.conn.execute(
             "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.source, "
             "v.capture, v.record, p.body, p.body_html, p.body_markdown "
@@ -581,6 +583,7 @@ class Archive:
             record = item.pop("record")
             item["recovered"] = recovered.get(item.pop("capture"))
             item["record"] = full_record(record, texts)
+            item["version_id"] = version_id(item["content_hash"])
             result.append(item)
         return result
 

@@ -65,6 +65,16 @@ class WaybackError(Exception):
     the user. What was done before it is kept, so running again resumes."""
 
 
+class NotACDXServer(WaybackError):
+    """The CDX address answers, but not as a CDX server (an HTML page, a 404, a redirect): the
+    address is wrong, and running again will not help. `problem` says what it answered."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem[:-1]}; check --cdx)" if problem.endswith(")")
+                         else f"{problem} (check --cdx)")
+        self.problem = problem
+
+
 def cdx_for(replay: str) -> str:
     """The CDX endpoint of a replay base: the IA's own, else pywb's `<base>cdx` beside it."""
     if replay.rstrip("/") == IA_REPLAY.rstrip("/"):
@@ -218,11 +228,14 @@ def query(client: Client, cdx: str, params: list[tuple[str, str]]) -> list[Row]:
 def _parse(answer: Answer, cdx: str) -> tuple[list[Row], str | None]:
     kind = (answer.header("Content-Type") or "").lower()
     text = answer.body.decode("utf-8", "replace").strip()
+    if 300 <= answer.status < 400:  # pywb without a collection name redirects to its home
+        raise NotACDXServer(f"the CDX server at {cdx} answered a redirect (HTTP "
+                            f"{answer.status}) to {answer.header('Location') or 'nowhere'}")
     if "html" in kind or text[:1] == "<":
-        raise WaybackError(f"the CDX server at {cdx} answered an HTML page, not a CDX listing "
-                           f"(HTTP {answer.status}; check --cdx)")
+        raise NotACDXServer(f"the CDX server at {cdx} answered an HTML page, not a CDX listing "
+                            f"(HTTP {answer.status})")
     if answer.status == 404 and not text.startswith(("[", "{")):
-        raise WaybackError(f"the CDX server at {cdx} answered HTTP 404 (check --cdx)")
+        raise NotACDXServer(f"the CDX server at {cdx} answered HTTP 404")
     if answer.status != 200:
         raise WaybackError(f"the CDX server at {cdx} answered HTTP {answer.status}: "
                            f"{text.splitlines()[0][:200] if text else ''}".rstrip(": "))

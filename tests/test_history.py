@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_history_lists_versions_and_diffs_the_last_two(tmp_path: Path) -> None:
     db = make_archive(tmp_path)
     result = history(db, URL)
     assert result.returncode == 0, result.stderr
-    assert "v1  2024-01-01" in result.stdout and "v2  2024-02-01" in result.stdout
+    assert re.search(r"v1  [0-9a-f]{12}  2024-01-01", result.stdout)
+    assert re.search(r"v2  [0-9a-f]{12}  2024-02-01", result.stdout)
     assert "-Sow in March." in result.stdout
     assert "+Sow in April." in result.stdout
     assert " Water daily." in result.stdout  # unchanged context
@@ -110,14 +112,15 @@ def test_history_says_what_made_each_version_and_where_a_recovered_one_came_from
     listed = history(db, URL)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
+    versions = json.loads(history(db, URL, "--json").stdout)
+    ids = [v["version_id"] for v in versions]
     assert lines[2:6] == [
-        f"  v1  2019-05-01T10:20:30+00:00  recover    Tomatoes 1  (from {WAYBACK}, "
+        f"  v1  {ids[0]}  2019-05-01T10:20:30+00:00  recover    Tomatoes 1  (from {WAYBACK}, "
         "timestamp 20190501102030)",
-        "  v2  2021-03-02T00:00:00+00:00  import     Tomatoes 2",
-        "  v3  2026-12-05T09:00:00+00:00  crawl      Tomatoes 3",
+        f"  v2  {ids[1]}  2021-03-02T00:00:00+00:00  import     Tomatoes 2",
+        f"  v3  {ids[2]}  2026-12-05T09:00:00+00:00  crawl      Tomatoes 3",
         "  (the date of a recovered or imported version is when the web archive captured "
         "the page)"]
-    versions = json.loads(history(db, URL, "--json").stdout)
     assert [(v["source"], v["recovered"]) for v in versions] == [
         ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
         ("import", None), ("crawl", None)]
@@ -129,17 +132,19 @@ def test_history_says_what_made_each_version_and_where_a_recovered_one_came_from
 
 def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> None:
     db = make_sourced_archive(tmp_path)
+    ids = [v["version_id"] for v in json.loads(history(db, URL, "--json").stdout)]
     old = show(db, "--version", "1")
     assert old.returncode == 0, old.stderr
-    assert (f"Version: 1 of 3: recovered from {WAYBACK} (timestamp 20190501102030), captured "
-            "2019-05-01T10:20:30+00:00\n") in old.stdout
+    assert (f"Version: 1 of 3, id {ids[0]}: recovered from {WAYBACK} (timestamp "
+            "20190501102030), captured 2019-05-01T10:20:30+00:00\n") in old.stdout
     assert "last changed" not in old.stdout
-    assert ("Version: 2 of 3: imported from a web archive file, captured "
+    assert (f"Version: 2 of 3, id {ids[1]}: imported from a web archive file, captured "
             "2021-03-02T00:00:00+00:00\n") in show(db, "--version", "2").stdout
-    assert "Version: 3 of 3: crawled 2026-12-05T09:00:00+00:00\n" in show(
+    assert f"Version: 3 of 3, id {ids[2]}: crawled 2026-12-05T09:00:00+00:00\n" in show(
         db, "--version", "3").stdout
     data = json.loads(show(db, "--version", "1", "--json").stdout)
     assert (data["version"], data["last_changed"], data["source"], data["recovered"]) == (
         1, "2019-05-01T10:20:30+00:00", "recover",
         {"endpoint": WAYBACK, "timestamp": "20190501102030"})
-    assert "Version: 3 (last changed 2026-12-05T09:00:00+00:00)" in show(db).stdout
+    assert (f"Version: 3, id {ids[2]} (last changed 2026-12-05T09:00:00+00:00)"
+            in show(db).stdout)

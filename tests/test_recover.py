@@ -478,6 +478,79 @@ def test_a_recover_killed_midway_is_completed_by_the_next(archive: dict, tmp_pat
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_ctrl_c_says_what_was_kept_and_the_next_recover_resumes(archive: dict, tmp_path: Path):
+    import signal
+
+    db = tmp_path / "archive.db"
+    proxy = archive["proxy"]
+    proxy.reset()
+    process = subprocess.Popen([sys.executable, "-m", "archive.cli", "recover", archive["site"],
+                                "--from", archive["base"], "--db", str(db), "--delay", "0.05"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(proxy.replays()) < 30:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Aborted!" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("Interrupted: what was fetched is kept (")
+    assert last.endswith("run the same command again to resume")
+    killed = proxy.replays()
+    proxy.reset()
+    result = recover(archive, "--db", str(db), "--delay", "0")
+    assert result.returncode == 0, result.stderr
+    assert not set(killed[:-1]) & set(proxy.replays())
+
+
+def test_a_from_address_that_is_no_collection_says_so_and_leaves_no_archive(
+        archive: dict, tmp_path: Path):
+    """pywb without a collection name (its CDX redirects), a mistyped collection (an empty
+    listing, the replay base 404), the live blog (an HTML 404), pywb down: one line naming
+    --from, no resume advice where running again cannot help, and no new archive left."""
+    db = tmp_path / "new.db"
+    root = archive["base"].removesuffix("archive/")
+
+    def refused(replay: str, *more: str) -> str:
+        archive["proxy"].reset()
+        result = wixarchive("recover", archive["site"], "--from", replay, "--db", str(db),
+                            "--delay", "0", *more)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: "), result.stderr
+        left = [p.name for p in tmp_path.iterdir()]
+        assert left == [], (replay, left)
+        return last
+
+    no_collection = refused(root)
+    with serve_blog(SampleBlog(seed=3, post_count=1)) as live:
+        live_blog = refused(live.url + "/")
+    for message in (no_collection, live_blog):
+        assert "a web archive's collection URL? e.g. http://host:8080/COLL/" in message, message
+        assert "run the same command" not in message and "--cdx" not in message
+    typo = refused(root + "archiv/")
+    assert f"{root}archiv/ answers HTTP 404: no such collection" in typo
+    with serve_pages({}) as closed:
+        pass  # a port nothing listens on any more
+    down = refused(closed + "/archive/", "--retries", "0")
+    assert f"cannot reach the CDX server at {closed}" in down
+
+
+def test_a_site_given_without_its_archived_scheme_is_that_site(archive: dict, tmp_path: Path):
+    """An archive holding the blog at http:// (an imported WARC); a recover given the blog
+    without a scheme recovers into it, saying so, rather than into a second site."""
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(archive["first"]), "--db", str(db)).returncode == 0
+    site = archive["site"]
+    archive["proxy"].reset()
+    result = recover(archive, "--db", str(db), "--delay", "0",
+                     site=site.removeprefix("http://"))
+    assert result.returncode == 0, result.stderr
+    assert f"is archived as {site} (http and https are the same site)" in result.stderr
+    assert table(db, "SELECT url FROM sites") == [(site,)]
+
+
 def test_real_wix_pages_recovered_from_pywb_are_archived_as_extracted(archive: dict,
                                                                       tmp_path: Path):
     if not archive["real"]:

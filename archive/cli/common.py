@@ -12,7 +12,15 @@ from typing import Any, NoReturn, TextIO, TypeVar
 import click
 
 from archive.iri import uri_fields
-from archive.site_match import NoSuchSite, SeveralSites, archived_sites, matching_sites, one_site
+from archive.site_match import (
+    NoSuchSite,
+    SeveralSites,
+    archived_sites,
+    matching_sites,
+    one_scheme_notice,
+    one_site,
+    scheme_twins,
+)
 from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +48,20 @@ def format_options(func: F) -> F:
     func = click.option("--json", "fmt", flag_value="json", help="Same as --format json.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
                         show_default=True, help="Output format.")(func)
+
+
+def find_post(archive: Archive, ref: str) -> dict[str, Any] | None:
+    """The post `ref` (an id or URL) names; a URL given with the other scheme than the
+    archived one (http, https), or none, finds it too, with a notice on stderr."""
+    post = archive.post(ref)
+    if post is not None or ref.strip().isdigit():
+        return post
+    for twin in scheme_twins(ref):
+        post = archive.post(twin)
+        if post is not None:
+            click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
+            return post
+    return None
 
 
 def fail(message: str) -> NoReturn:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import db_option, fail, find_post, open_archive
 from archive.history import WEB_ARCHIVE_SOURCES, diff_versions
 
 
@@ -33,7 +33,7 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
         wixarchive history https://www.example.com/post/hello --db blog.db --diff 1 3
     """
     with open_archive(db) as archive:
-        post = archive.post(url)
+        post = find_post(archive, url)
         if post is None:
             fail(f"no post archived at {url}")
         versions = archive.versions(post["url"])
@@ -52,8 +52,9 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
             found = version["recovered"]
             where = f"  (from {found['endpoint']}, timestamp {found['timestamp']})" if found \
                 else ""
-            click.echo(f"  v{version['version']}  {version['fetched_at']}  "
-                       f"{version['source']:<9}  {version['title']}{where}")
+            click.echo(f"  v{version['version']}  {version['version_id']}  "
+                       f"{version['fetched_at']}  {version['source']:<9}  "
+                       f"{version['title']}{where}")
         if any(version["source"] in WEB_ARCHIVE_SOURCES for version in versions):
             click.echo("  (the date of a recovered or imported version is when the web archive "
                        "captured the page)")

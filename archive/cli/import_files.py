@@ -11,6 +11,7 @@ import click
 
 from archive.captures import captures_dir
 from archive.cli.common import counted, db_option, fail
+from archive.site_match import one_scheme_notice
 from archive.store import Archive, ArchiveError
 
 
@@ -26,8 +27,11 @@ def _bar(label: str, length: int, quiet: bool):  # noqa: ANN202 - click's Progre
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(path_type=Path, dir_okay=False))
 @db_option
+@click.option("--site", metavar="URL",
+              help="Import this site's posts only (its address; http and https are the same "
+                   "site); the files' other sites are counted and left out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
+def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) -> None:
     """Import the Wix blog posts held in web archives: WARC, WARC.gz or WACZ FILES made by
     any tool (wget --warc-file, Heritrix, Browsertrix, ArchiveBox, pywb, wixarchive).
 
@@ -39,9 +43,19 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
     hold are kept with them. The records used are copied into ARCHIVE.captures/
     like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
     files again adds nothing. A damaged file is imported up to the damage, which is named;
-    the exit status is then 1.
+    the exit status is then 1. Pages of a site the archive holds under the other scheme
+    (http, https) are archived as that site's. A file's site the archive did not hold is
+    added, and named in a notice when the archive held others (--site imports one site only).
     """
     from archive.importer import import_files
+    from crawler.discover.urls import BadURL, site_root
+
+    only_site = None
+    if site is not None:
+        try:
+            only_site = site_root(site)
+        except BadURL as exc:
+            fail(f"--site: {exc}")
 
     unusable = _unusable(files)
     if len(unusable) == len(files):
@@ -79,8 +93,9 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
 
     try:
         with archive:
+            held = {url for (url,) in archive.conn.execute("SELECT url FROM sites")}
             result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
-                                  progress=progress)
+                                  progress=progress, site=only_site)
     except ArchiveError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -99,6 +114,8 @@ def command(files: tuple[Path, ...], db: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict()))
     else:
         _summary(result)
+    for notice in site_notices(result, held):
+        click.echo(notice, err=True)
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
     if found_nothing:
@@ -118,6 +135,20 @@ def _remove_archive(db: Path, *, with_captures: bool) -> None:
     if with_captures:
         with contextlib.suppress(OSError):  # left if anything was written there
             captures_dir(db).rmdir()
+
+
+def site_notices(result, held: set[str]) -> list[str]:  # noqa: ANN001 - importer.ImportResult
+    """What an import (or a recover) did with sites that the user may not expect: the pages
+    of a site archived under the other scheme went to it; a site the archive did not hold
+    was added beside the ones it held."""
+    notices = [one_scheme_notice(given, archived)
+               for given, archived in sorted(result.respelled.items())]
+    added = sorted(site for site in result.sites if site not in held)
+    if held and added:
+        notices += [f"Notice: added a site this archive did not hold: {site} "
+                    f"({len(result.sites[site].posts)} posts); `import --site URL` imports "
+                    "one site only" for site in added]
+    return notices
 
 
 def _unusable(files: tuple[Path, ...]) -> list[str]:

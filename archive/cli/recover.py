@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli.common import counted, db_option, fail
 from archive.cli.import_files import site_summary
+from archive.crawls import EXIT_INTERRUPTED
+from archive.site_match import ArchivedScheme, one_scheme_notice
 from archive.store import Archive, ArchiveError
+
+if TYPE_CHECKING:
+    from crawler import wayback
 
 
 @click.command("recover")
@@ -43,19 +50,25 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     recovered from their captures. Running it again fetches only captures not fetched before;
     a recover stopped (the archive down, a kill) resumes where it stopped.
     """
-    from archive.recover import RecoverBusy, recover
+    from archive.recover import RecoverBusy, recover, spool_dir
     from crawler import wayback
-    from crawler.discover.urls import parses
+    from crawler.discover.urls import BadURL, parses, site_root
 
     for option, value in (("--from", replay), ("--cdx", cdx)):
         if value is not None and not (value.startswith(("http://", "https://"))
                                       and parses(value)):
             fail(f"{option} must be an http(s) URL, not {value!r}")
     try:
+        root = site_root(site)
+    except BadURL as exc:
+        fail(str(exc))
+    existed = db.exists()
+    try:
         archive = Archive.open(db)
     except ArchiveError as exc:
         fail(str(exc))
     bar = None
+    fetched = 0  # captures fetched by this run (spooled, archived at the latest next run)
 
     def on_start(n: int) -> None:
         nonlocal bar
@@ -67,6 +80,8 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
             bar.__enter__()
 
     def progress(n: int) -> None:
+        nonlocal fetched
+        fetched += n
         if bar is not None:
             bar.update(n)
 
@@ -76,19 +91,50 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
                    + f"{problem}; retrying in {wait:g} s (try {next_try} of {tries})", err=True)
 
     client = wayback.Client(delay=delay, timeout=timeout, retries=retries, on_retry=on_retry)
+    problem: str | None = None  # why it stopped: the one Error line
+    nothing: str | None = None  # why nothing was listed: said after the summary
+    empty = False
     try:
         with archive:
-            result = recover(archive, site, replay=replay, cdx=cdx, client=client,
-                             images=not no_images, on_start=on_start, progress=progress)
+            # http and https are one site, as a crawl has it: the archived spelling is used.
+            archived_root = ArchivedScheme(archive.conn).root(root)
+            if archived_root != root:
+                click.echo(one_scheme_notice(site, archived_root), err=True)
+            try:
+                result = recover(archive, archived_root, replay=replay, cdx=cdx, client=client,
+                                 images=not no_images, on_start=on_start, progress=progress)
+                if not result.listed and not result.already:
+                    nothing = _nothing_listed(client, result.site, replay, cdx)
+            finally:
+                empty = not existed and _holds_nothing(archive)
+    except wayback.NotACDXServer as exc:
+        problem = (str(exc) if cdx else
+                   f"{exc.problem}: is {replay} a web archive's collection URL? "
+                   "e.g. http://host:8080/COLL/ for a pywb collection")
     except wayback.WaybackError as exc:
-        fail(f"{exc}; what was fetched is kept: run the same command again to resume")
-    except (ArchiveError, RecoverBusy) as exc:
-        fail(str(exc))
+        problem = f"{exc}; what was fetched is kept: run the same command again to resume"
+    except RecoverBusy as exc:
+        problem, empty = str(exc), False  # the other recover may have just made the archive
+    except ArchiveError as exc:
+        problem = str(exc)
     except OSError as exc:
-        fail(f"captures could not be written: {exc.strerror or exc}")
+        problem = f"captures could not be written: {exc.strerror or exc}"
+    except KeyboardInterrupt:
+        if bar is not None:  # the message on a line of its own
+            bar.__exit__(None, None, None)
+            bar = None
+            click.echo("", err=True)
+        click.echo(f"Interrupted: what was fetched is kept ({fetched} captures of post pages "
+                   f"this run; those not archived yet wait in {spool_dir(db)}/): run the same "
+                   "command again to resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+        if empty:
+            _remove_archive(db)  # created for nothing: no empty archive left to puzzle over
+    if problem is not None:
+        fail(problem)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
     else:
@@ -97,10 +143,43 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
         click.echo(f"Error: {error}", err=True)
     if result.imported.errors:
         sys.exit(1)
-    if not result.listed and not result.already:
-        click.echo(f"Error: {result.site} has no captures of post pages in {replay}",
-                   err=True)
-        sys.exit(1)
+    if nothing is not None:
+        fail(nothing)
+
+
+def _nothing_listed(client: wayback.Client, site: str, replay: str, cdx: str | None) -> str:
+    """Why a recover listed nothing: a pywb asked for a collection it does not have answers
+    an empty listing, and its replay base a 404; else the archive holds no post of the site."""
+    from crawler import wayback
+
+    if cdx is None:
+        try:
+            answer = client.get(replay, "the Wayback server")
+        except wayback.WaybackError:
+            answer = None
+        if answer is not None and answer.status == 404:
+            return (f"{replay} answers HTTP 404: no such collection in this web archive "
+                    "(is the collection name in --from right?)")
+    return f"{site} has no captures of post pages in {replay}"
+
+
+def _holds_nothing(archive: Archive) -> bool:
+    """No post and no fetched capture in the archive: nothing a recover would resume from."""
+    return not archive.conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM posts) OR EXISTS (SELECT 1 FROM recovered)").fetchone()[0]
+
+
+def _remove_archive(db: Path) -> None:
+    """Remove an archive this recover created and put nothing in, and its empty folders."""
+    from archive.captures import captures_dir
+    from archive.recover import spool_dir
+
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
+                 spool_dir(db) / "lock"):
+        path.unlink(missing_ok=True)
+    for folder in (spool_dir(db), captures_dir(db)):
+        with contextlib.suppress(OSError):  # not empty: kept
+            folder.rmdir()
 
 
 def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult

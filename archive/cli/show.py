@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
-from archive.history import version_origin
+from archive.cli.common import db_option, fail, find_post, open_archive
+from archive.history import find_version, version_id, version_origin
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -36,9 +36,10 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
     for label, key in (("Tags", "tags"), ("Categories", "categories")):
         if post[key]:
             lines.append(f"{label}: {', '.join(post[key])}")
-    # A version asked for by number is dated by its own fetch (or web archive capture).
+    # A version asked for is dated by its own fetch (or web archive capture).
     lines.append(f"Version: {version_line}" if version_line
-                 else f"Version: {post['version']} (last changed {post['last_changed']})")
+                 else f"Version: {post['version']}, id {version_id(post['content_hash'])} "
+                      f"(last changed {post['last_changed']})")
     if post.get("deleted_at"):
         lines.append(f"Deleted from the site: {post['deleted_at']}")
     return lines
@@ -53,7 +54,8 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
                 body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
                 body_html=record.get("body_html", ""), images=record.get("images", []),
                 version=version["version"], last_changed=version["fetched_at"],
-                source=version["source"], recovered=version["recovered"])
+                source=version["source"], recovered=version["recovered"],
+                content_hash=version["content_hash"])
 
 
 @click.command("show")
@@ -62,26 +64,30 @@ def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[st
 @click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True, help="Output format.")
 @click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
-@click.option("--version", "version_number", type=int,
-              help="Show this stored version instead of the current one (1 = first crawled).")
+@click.option("--version", "version_ref", metavar="N|ID",
+              help="Show this stored version instead of the current one: its id (as `history` "
+                   "and the article page give it, which never changes) or its number (1 = "
+                   "oldest; an older capture imported later shifts the numbers).")
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
-def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html: bool) -> None:
+def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bool) -> None:
     """Print one archived article (by URL or numeric id): its metadata and clean text."""
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
     version_line: str | None = None  # the version asked for: its number and origin
     with open_archive(db) as archive:
-        post = archive.post(post_ref)
+        post = find_post(archive, post_ref)
         if post is None:
             fail(f"no post {post_ref!r} in {db}")
-        if version_number is not None:
-            versions = {v["version"]: v for v in archive.versions(post["url"])}
-            if version_number not in versions:
-                fail(f"{post['url']} has versions {', '.join(map(str, versions))}, "
-                     f"not {version_number}")
-            version = versions[version_number]
+        if version_ref is not None:
+            versions = archive.versions(post["url"])
+            version = find_version(versions, version_ref)
+            if version is None:
+                numbers = ", ".join(str(v["version"]) for v in versions)
+                ids = ", ".join(v["version_id"] for v in versions)
+                fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
             _from_version(post, version["record"], version)
-            version_line = f"{version_number} of {max(versions)}: {version_origin(version)}"
+            version_line = (f"{version['version']} of {versions[-1]['version']}, id "
+                            f"{version['version_id']}: {version_origin(version)}")
     if fmt == "json":
         data = uri_fields({k: v for k, v in post.items()
                            if k != _INTERNAL and (html or k != "body_html")})

@@ -3,10 +3,11 @@ documents, and versions.
 
 Images show only from the archive (the media route); every other image, in the body as in the
 cover and gallery, is a plain link, so the page never loads anything from the site.
-`/<db>/-/post/<id>` shows the current version, `?version=N` an older one (from its stored
-record, with that version's videos and documents); `/<db>/-/post/<id>.json` returns the post
-(`?version=N` too) and its version history as JSON. A post or version that is not stored gets a
-404 page with the article page's breadcrumbs.
+`/<db>/-/post/<id>` shows the current version, `?v=<version id>` (the stable id a citation
+keeps, archive.history.version_id) or `?version=N` (a number an older capture imported later
+shifts) another (from its stored record, with that version's videos and documents);
+`/<db>/-/post/<id>.json` returns the post (`?v=` and `?version=` too) and its version history
+as JSON. A post or version that is not stored gets a 404 page with the article page's breadcrumbs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive import attachments
+from archive.history import find_version, version_id
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
@@ -120,10 +122,10 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
         return Loaded(None, None, [], {}, [], [])
     versions = archive.versions(post["url"])
     shown: dict[str, Any] | None = post
-    if wanted and wanted != str(post["version"]):
-        chosen = next((v for v in versions if str(v["version"]) == wanted), None)
-        if chosen is None:
-            return Loaded(post, None, versions, {}, [], [])
+    chosen = find_version(versions, wanted) if wanted else None
+    if wanted and chosen is None:
+        return Loaded(post, None, versions, {}, [], [])
+    if chosen is not None and chosen["version"] != post["version"]:
         # An old version is shown from its own record: title, metadata, body and files as then.
         shown = {**chosen["record"], "id": post["id"], "version": chosen["version"],
                  "fetched_at": chosen["fetched_at"], "content_hash": chosen["content_hash"]}
@@ -166,7 +168,7 @@ def display_date(value: str | None, *, with_time: bool = False) -> Markup:
 async def article_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
     post_id = int(request.url_vars["post_id"])
-    wanted = request.args.get("version")
+    wanted = request.args.get("v") or request.args.get("version")
     base = datasette.urls.database(name)
     try:
         loaded = await read(datasette, db,
@@ -217,6 +219,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "versions": history,
         "date": display_date,
         "page_url": page_url,
+        # The link that keeps showing this text whatever is imported later.
+        "cite_url": f"{page_url}?v={version_id(shown['content_hash'])}",
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
         "search_url": f"{base}/-/search",
     }

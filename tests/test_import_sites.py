@@ -1,0 +1,81 @@
+"""Which site an import's pages go to: http and https captures of one blog are one site (as a
+crawl has it), `history` and `show` find a post given with the other scheme or none, and a
+WARC holding another blog says so (`import --site` keeps to one)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from webarchives import table, wixarchive, write_warc
+
+from crawler.sample_site import SampleBlog, serve_blog
+
+
+def captured(blog: SampleBlog) -> tuple[str, list[tuple[str, bytes, str]]]:
+    """The blog's URL while served, and its post pages as WARC responses."""
+    with serve_blog(blog) as server:
+        pages = [(server.url + post.url_path, server.respond(post.url_path).body,
+                  "text/html; charset=utf-8") for post in blog.posts]
+    return server.url, pages
+
+
+def test_http_and_https_captures_of_one_blog_are_one_site(tmp_path: Path) -> None:
+    blog = SampleBlog(seed=8, post_count=4)
+    url, pages = captured(blog)  # http://127.0.0.1:PORT
+    https = url.replace("http://", "https://")
+    write_warc(tmp_path / "secure.warc.gz",
+               [(u.replace("http://", "https://"), body, kind) for u, body, kind in pages[:2]])
+    write_warc(tmp_path / "plain.warc.gz", pages[2:])
+    db = tmp_path / "blog.db"
+    first = wixarchive("import", str(tmp_path / "secure.warc.gz"), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+
+    second = wixarchive("import", str(tmp_path / "plain.warc.gz"), "--db", str(db), "--json")
+    assert second.returncode == 0, second.stderr
+    assert table(db, "SELECT url FROM sites") == [(https + "/",)]
+    assert json.loads(second.stdout)["sites"][https + "/"]["new_posts"] == 2
+    assert (f"Notice: {url}/ is archived as {https}/ (http and https are the same site)"
+            in second.stderr)
+    assert "added a site" not in second.stderr
+
+    # A post URL given with the other scheme, or none, finds the archived post.
+    post = pages[2][0]
+    for given in (post, post.removeprefix("http://")):
+        for command in ("history", "show"):
+            result = wixarchive(command, given, "--db", str(db))
+            assert result.returncode == 0, (command, given, result.stderr)
+    bare = wixarchive("history", post.removeprefix("http://"), "--db", str(db))
+    assert (f"Notice: {post.removeprefix('http://')} is archived as "
+            f"{post.replace('http://', 'https://')}" in bare.stderr)
+    assert wixarchive("history", https + "/post/none", "--db", str(db)).returncode == 1
+
+    # An archive of the http captures only: the https URL finds its post.
+    plain = tmp_path / "plain.db"
+    assert wixarchive("import", str(tmp_path / "plain.warc.gz"), "--db", str(plain)).returncode == 0
+    secure = wixarchive("history", post.replace("http://", "https://"), "--db", str(plain))
+    assert secure.returncode == 0, secure.stderr
+    assert f"is archived as {post} (http and https are the same site)" in secure.stderr
+
+
+def test_a_warc_of_another_blog_is_named_and_import_site_keeps_to_one(tmp_path: Path) -> None:
+    mine_url, mine = captured(SampleBlog(seed=9, post_count=3))
+    other_url, other = captured(SampleBlog(seed=10, post_count=2))
+    db = tmp_path / "blog.db"
+    write_warc(tmp_path / "mine.warc.gz", mine)
+    assert wixarchive("import", str(tmp_path / "mine.warc.gz"), "--db", str(db)).returncode == 0
+    write_warc(tmp_path / "colleague.warc.gz", mine + other)
+
+    only = wixarchive("import", str(tmp_path / "colleague.warc.gz"), "--site", mine_url,
+                      "--db", str(db), "--json")
+    assert only.returncode == 0, only.stderr
+    assert json.loads(only.stdout)["other_sites"] == 2
+    assert table(db, "SELECT url FROM sites") == [(mine_url + "/",)]
+    assert "Notice" not in only.stderr
+
+    both = wixarchive("import", str(tmp_path / "colleague.warc.gz"), "--db", str(db))
+    assert both.returncode == 0, both.stderr
+    assert (f"Notice: added a site this archive did not hold: {other_url}/ (2 posts)"
+            in both.stderr)
+    assert sorted(table(db, "SELECT url FROM sites")) == sorted([(mine_url + "/",),
+                                                          (other_url + "/",)])
