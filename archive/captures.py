@@ -589,6 +589,11 @@ def locate(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, Loc
 
 
 OPEN_FILES = 32  # capture files a Reader keeps open (256 MiB each by default)
+# Reader.inflated's sizes: small pieces, below glibc's mmap threshold, are reused by the
+# allocator; pieces of a megabyte, handed between threads, left the media route's server
+# tens of megabytes larger after each long video it served.
+STREAM_READ = 2**18
+STREAM_PIECE = 2**16
 
 
 class Reader:
@@ -615,9 +620,8 @@ class Reader:
             os.close(fd)
         self._fds.clear()
 
-    def record(self, name: str, offset: int, length: int) -> bytes:
-        """The decompressed record at a file, offset and length, or CaptureError saying why
-        not."""
+    def _read(self, name: str, length: int, offset: int) -> bytes:
+        """`length` bytes of a capture file from `offset` (fewer at its end), or CaptureError."""
         path = self.directory / name
         try:
             fd = self._fds.get(name)
@@ -625,17 +629,52 @@ class Reader:
                 if len(self._fds) >= OPEN_FILES:  # records come in file order: the oldest goes
                     os.close(self._fds.pop(next(iter(self._fds))))
                 fd = self._fds[name] = os.open(path, os.O_RDONLY)
-            raw = os.pread(fd, length, offset)
+            return os.pread(fd, length, offset)
         except FileNotFoundError:
             raise CaptureError(f"capture file {path} is missing") from None
         except OSError as exc:
             raise CaptureError(f"cannot read capture file {path}: {exc.strerror}") from None
+
+    def record(self, name: str, offset: int, length: int) -> bytes:
+        """The decompressed record at a file, offset and length, or CaptureError saying why
+        not."""
+        path = self.directory / name
+        raw = self._read(name, length, offset)
         if len(raw) < length:
             raise CaptureError(f"capture file {path} is truncated (record at offset {offset})")
         data = inflate_member(raw)
         if data is None:
             raise CaptureError(f"capture file {path} is damaged at offset {offset}")
         return data
+
+    def inflated(self, name: str, offset: int, length: int) -> Iterator[bytes]:
+        """The record `record` reads, decompressed piece by piece (STREAM_PIECE bytes each,
+        STREAM_READ of the file read at a time): a large video is never held whole. The gzip
+        trailer (CRC-32, length) is checked once the last piece is read; CaptureError where
+        the file is cut short or damaged."""
+        path = self.directory / name
+        inflater = _inflate.decompressobj(zlib.MAX_WBITS + 16)
+        position, end = offset, offset + length
+        while position < end:
+            raw = self._read(name, min(STREAM_READ, end - position), position)
+            if not raw:
+                raise CaptureError(f"capture file {path} is truncated (record at offset "
+                                   f"{offset})")
+            position += len(raw)
+            while True:
+                try:
+                    piece = inflater.decompress(raw, STREAM_PIECE)
+                except (zlib.error, _inflate.error):
+                    raise CaptureError(f"capture file {path} is damaged at offset "
+                                       f"{offset}") from None
+                if piece:
+                    yield piece
+                raw = inflater.unconsumed_tail
+                # A full piece may leave output pending inside the inflater: ask again.
+                if not raw and len(piece) < STREAM_PIECE:
+                    break
+        if not inflater.eof:
+            raise CaptureError(f"capture file {path} is damaged at offset {offset}")
 
     def payload(self, where: Location) -> Payload:
         """The response a located capture recorded (a revisit's payload read from the earlier
@@ -665,9 +704,21 @@ def inflate_member(raw: bytes) -> bytes | None:
     return data if inflater.eof else None
 
 
-def split_response(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
-    """A response or revisit record's HTTP status, headers and payload (the bytes after the
-    HTTP headers, as warcio's raw_stream reads them)."""
+class Heads(NamedTuple):
+    """A response or revisit record's HTTP status and headers, and where in the record its
+    payload lies (`start`, `end`: the bytes after the HTTP headers, as warcio's raw_stream
+    reads them)."""
+
+    status: int | None
+    headers: list[tuple[str, str]]
+    start: int
+    end: int
+
+
+def response_heads(data: bytes) -> Heads | None:
+    """The heads of the record that `data` is (or begins: the payload may lie past its end),
+    when its WARC and HTTP headers are in the shape our writer (warcio's WARCWriter) writes
+    and wholly in `data`; None otherwise."""
     head_end = data.find(b"\r\n\r\n")
     block_length = -1
     if data.startswith(b"WARC/1.") and head_end > 0:
@@ -677,21 +728,29 @@ def split_response(data: bytes) -> tuple[int | None, list[tuple[str, str]], byte
                 block_length = int(value)
     start = head_end + 4
     end = start + block_length
-    http_end = data.find(b"\r\n\r\n", start, end) if 0 <= block_length <= len(data) - start \
-        else -1
+    http_end = data.find(b"\r\n\r\n", start, end) if block_length >= 0 else -1
     head = data[start:http_end] if http_end > start else b""
     lines = head.split(b"\r\n") if head else []
     status_line = lines[0].split(b" ", 2) if lines else []
     if (len(status_line) < 2 or status_line[0][:5] != b"HTTP/" or not head.isascii()
             or any(b":" not in line or line[:1] in b" \t" for line in lines[1:])):
-        return split_response_by_warcio(data)  # not in our writer's shape: warcio parses it
+        return None
     headers = []
     for line in lines[1:]:
         name, _, value = line.decode("ascii").partition(":")
         headers.append((name.strip(), value.strip()))
     code = status_line[1]
+    return Heads(int(code) if code.isdigit() else None, headers, http_end + 4, end)
+
+
+def split_response(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:
+    """A response or revisit record's HTTP status, headers and payload (the bytes after the
+    HTTP headers, as warcio's raw_stream reads them)."""
+    heads = response_heads(data)
+    if heads is None or heads.end > len(data):
+        return split_response_by_warcio(data)  # not in our writer's shape: warcio parses it
     # One copy of the payload (pages run to megabytes), sliced straight out of the record.
-    return int(code) if code.isdigit() else None, headers, data[http_end + 4:end]
+    return heads.status, heads.headers, data[heads.start:heads.end]
 
 
 def split_response_by_warcio(data: bytes) -> tuple[int | None, list[tuple[str, str]], bytes]:

@@ -59,9 +59,11 @@ def version_text(record: dict[str, Any]) -> list[str]:
             f"Published: {record.get('published') or ''}"]
     if record.get("modified"):  # as `show` prints it: an edit usually moves this date
         head.append(f"Updated: {record['modified']}")
-    tags = record.get("tags") or []
-    if tags:
-        head.append("Tags: " + ", ".join(tags))
+    if record.get("reading_minutes"):  # as `show` prints them, in its order
+        head.append(f"Reading time: {record['reading_minutes']} min")
+    for label, key in (("Tags", "tags"), ("Categories", "categories")):
+        if record.get(key):
+            head.append(f"{label}: " + ", ".join(record[key]))
     return head + [""] + (record.get("body_text") or "").split("\n")
 
 

@@ -148,3 +148,41 @@ def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> 
         {"endpoint": WAYBACK, "timestamp": "20190501102030"})
     assert (f"Version: 3, id {ids[2]} (last changed 2026-12-05T09:00:00+00:00)"
             in show(db).stdout)
+
+
+def two_versions(tmp_path: Path, first: dict, second: dict) -> Path:
+    """An archive whose post has two versions, the same but for the fields given."""
+    tmp_path.mkdir(exist_ok=True)
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for n, fields in enumerate((first, second), start=1):
+            archive.save_article(Article(url=URL, title="Tomatoes", author="Ann",
+                                         body_text="Sow in March.", body_html="<p>x</p>",
+                                         **fields),
+                                 fetched_at=f"2024-0{n}-01T00:00:00+00:00")
+    return db
+
+
+def test_the_diff_shows_changed_categories(tmp_path: Path) -> None:
+    db = two_versions(tmp_path, {"categories": ["Garden"]},
+                      {"categories": ["Garden", "Vegetables"]})
+    text = history(db, URL, "--diff", "1", "2")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert "-Categories: Garden" in lines and "+Categories: Garden, Vegetables" in lines
+    assert " Title: Tomatoes" in lines  # unchanged, so context
+    diff = json.loads(history(db, URL, "--diff", "1", "2", "--json").stdout)["diff"]
+    assert "-Categories: Garden" in diff and "+Categories: Garden, Vegetables" in diff
+
+
+def test_the_diff_shows_a_changed_reading_time(tmp_path: Path) -> None:
+    db = two_versions(tmp_path, {"reading_minutes": 3}, {"reading_minutes": 5})
+    text = history(db, URL)  # with no --diff: the last two versions
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert "-Reading time: 3 min" in lines and "+Reading time: 5 min" in lines
+    diff = json.loads(history(db, URL, "--diff", "1", "2", "--json").stdout)["diff"]
+    assert "-Reading time: 3 min" in diff and "+Reading time: 5 min" in diff
+    # A reading time first found in version 2 is a line added.
+    added = two_versions(tmp_path / "added", {}, {"reading_minutes": 4})
+    assert "+Reading time: 4 min" in history(added, URL, "--diff", "1", "2").stdout.splitlines()

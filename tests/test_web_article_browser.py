@@ -67,6 +67,19 @@ def evaluate_in(tools: DevTools, target_id: str, expression: str) -> Any:
         tools.call("Target.detachFromTarget", sessionId=session)
 
 
+def media_answers(tools: DevTools) -> list[tuple[int, str | None]]:
+    """The status and Content-Range of each answer to the player's loads since the last page
+    load (the player asks for `bytes=0-` and seeks with further ranges)."""
+    answers = []
+    for event in tools.events:
+        if event.get("method") == "Network.responseReceived" and \
+                event["params"].get("type") == "Media":
+            response = event["params"]["response"]
+            headers = {name.lower(): value for name, value in response["headers"].items()}
+            answers.append((response["status"], headers.get("content-range")))
+    return answers
+
+
 def policy_messages(tools: DevTools) -> list[str]:
     return [e["params"]["entry"]["text"] for e in tools.events
             if e.get("method") == "Log.entryAdded"
@@ -107,6 +120,10 @@ def test_archived_sound_video_and_pdf_open_from_the_archive_in_chromium(tmp_path
         played = wait_until(tools, PLAYER)
         assert played and abs(played["duration"] - 0.5) < 0.01, (played, policy_messages(tools))
         assert not policy_messages(tools)
+        # It loaded by byte ranges (Safari plays nothing served without them).
+        answers = media_answers(tools)
+        assert answers and all(status == 206 and content_range.startswith("bytes 0-")
+                               for status, content_range in answers), answers
 
         # The sample video is only an MP4's first boxes, which no player decodes: the player
         # must still be let load it from the archive (the policy once refused that load).
@@ -116,6 +133,8 @@ def test_archived_sound_video_and_pdf_open_from_the_archive_in_chromium(tmp_path
                  if e.get("method") == "Network.requestWillBeSent"
                  and e["params"].get("type") == "Media"]
         assert loads == [video] and not policy_messages(tools), (loads, policy_messages(tools))
+        answers = media_answers(tools)
+        assert answers and all(status == 206 for status, _ in answers), answers
 
         # The PDF opens in Chromium's viewer, which shows its one page.
         open_page(tools, pdf, requested)

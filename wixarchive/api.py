@@ -91,8 +91,9 @@ def search(archive: Archive, text: str, *, site: str | None = None, author: str 
 
 def diff(archive: Archive, url: str, old: int | None = None, new: int | None = None) -> list[str]:
     """What changed between two archived versions of the post at `url` (the last two when
-    `old`/`new` are not given), as unified-diff lines of its title, author, date, tags and
-    text; [] when nothing differs. LookupError when there is no such post or version."""
+    `old`/`new` are not given), as unified-diff lines of its title, author, dates, reading
+    time, tags, categories and text; [] when nothing differs. LookupError when there is no
+    such post or version."""
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")

@@ -10,6 +10,9 @@ import click
 from archive.cli.common import db_option, fail, find_post, open_archive
 from archive.history import WEB_ARCHIVE_SOURCES, diff_versions
 
+# What the diff covers (archive.history.version_text); the HTML alone can change otherwise.
+NO_DIFFERENCE = "(no difference in title, author, dates, reading time, tags, categories or text)"
+
 
 @click.command("history")
 @click.argument("url")
@@ -71,5 +74,5 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
         click.echo(json.dumps({"from": old_no, "to": new_no, "diff": lines}, ensure_ascii=False))
         return
     colour = {"+": "green", "-": "red", "@": "cyan"}
-    for line in lines or ["(no difference in title, author, date, tags or text)"]:
+    for line in lines or [NO_DIFFERENCE]:
         click.secho(line, fg=colour.get(line[:1]) if not line.startswith(("+++", "---")) else None)

@@ -6,12 +6,16 @@ digest (archive/captures.py). Only payloads recorded as stored media are served,
 content type when it is one of SERVED_TYPES (else as octet-stream), and a
 Content-Security-Policy for that type (archive.web.headers.media_policy): no script runs, not
 even an SVG's, and a video or audio file opened on its own plays in the browser's player.
+A GET may ask for one byte range (archive.web.ranges), as a player seeking in a video does;
+the bytes are read from the capture piece by piece as they are sent, never the whole file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,8 +24,10 @@ from datasette.utils.asgi import NotFound, Response
 
 from archive import captures
 from archive.chunked import in_chunks
+from archive.payload_stream import PayloadStream, open_payload
 from archive.store import Archive
 from archive.web.headers import media_policy
+from archive.web.ranges import ByteRange, Unsatisfiable, requested_range
 from archive.web.views import ArchiveTimeout, archive_database, read
 
 # Served as what they are: never HTML or script, which could act on this origin.
@@ -135,10 +141,13 @@ def unreadable(directory: Path, where: captures.Location) -> str | None:
 @lru_cache(maxsize=8192)
 def _damage(directory: Path, where: captures.Location,
             states: tuple[tuple[int, int, int], ...]) -> str | None:
-    """The read error of a capture whose files are in these states, None if it reads."""
+    """The read error of a capture whose files are in these states, None if it reads (read
+    through piece by piece, as the route serves it: a long video is never held whole)."""
     try:
         with captures.Reader(directory) as reader:
-            reader.payload(where)
+            payload = open_payload(reader, where)
+            for _ in payload.read(0, payload.size):
+                pass
     except captures.CaptureError as exc:
         return str(exc)
     return None
@@ -189,17 +198,79 @@ def local_attachments(archive: Archive, items: list[dict[str, Any]],
     return shown, problems
 
 
-def _payload(archive: Archive, digest: str) -> tuple[bytes, str] | None:
-    """The bytes and content type of the capture readable_media chooses (as the article page
-    does); CaptureError naming why when none of the digest's captures can be read."""
+class Opened(NamedTuple):
+    """The payload the media route serves for a digest, open to read, and its content type."""
+
+    payload: PayloadStream
+    reader: captures.Reader  # closed once the answer is sent
+    content_type: str
+
+
+def _open(archive: Archive, digest: str) -> Opened | None:
+    """The payload of the capture readable_media chooses (as the article page does), open to
+    read piece by piece; CaptureError naming why when none of the digest's captures can be
+    read."""
     served, unread = readable_media(archive, [f"sha1:{digest}"])
     if not served:
         if unread:
             raise captures.CaptureError(next(iter(unread.values())))
         return None
     where, content_type = next(iter(served.values()))
-    payload = captures.read_location(captures.captures_dir(archive.path), where)
-    return payload.decoded_body(), (content_type or payload.content_type or "").split(";")[0]
+    reader = captures.Reader(captures.captures_dir(archive.path))
+    try:
+        payload = open_payload(reader, where)
+        if (payload.header("content-encoding") or "identity").strip().lower() != "identity":
+            # Compressed for transfer (servers seldom compress media): decoded whole.
+            body = reader.payload(where).decoded_body()
+            payload = PayloadStream(payload.status, payload.headers, len(body), iter([body]))
+    except BaseException:
+        reader.close()
+        raise
+    kind = (content_type or payload.header("content-type") or "").split(";")[0]
+    return Opened(payload, reader, kind)
+
+
+class StreamedFile(Response):
+    """An archived file's answer whose body (all of it, or a range; None for HEAD) is read
+    from its capture piece by piece as it is sent, each piece in a worker thread, until the
+    client goes away: a player seeking in a video drops the answer it was reading."""
+
+    def __init__(self, status: int, headers: dict[str, str], content_type: str,
+                 body: Iterator[bytes] | None, reader: captures.Reader, receive: Any) -> None:
+        super().__init__(b"", status=status, headers=headers, content_type=content_type)
+        self.pieces = body
+        self.reader = reader
+        self.receive = receive
+
+    async def asgi_send(self, send: Any) -> None:
+        headers = [(key.lower().encode("utf-8"), value.encode("utf-8"))
+                   for key, value in {**self.headers, "content-type": self.content_type}.items()]
+        headers += [(b"set-cookie", cookie.encode("utf-8"))
+                    for cookie in self._set_cookie_headers]
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # sending to a client that is gone fails silently
+            while (await self.receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await send({"type": "http.response.start", "status": self.status,
+                        "headers": headers})
+            while self.pieces is not None and not gone.is_set():
+                piece = await asyncio.to_thread(next, self.pieces, None)
+                if piece is None:
+                    break
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        except captures.CaptureError:
+            # The capture changed after it was checked, with the headers already sent: the
+            # answer ends short of its Content-Length, which the client sees as a failure.
+            return
+        finally:
+            watcher.cancel()
+            self.reader.close()
 
 
 async def media_file(datasette: Any, request: Any) -> Response:
@@ -208,7 +279,7 @@ async def media_file(datasette: Any, request: Any) -> Response:
     if not _DIGEST.match(digest):
         raise NotFound("Not a media digest")
     try:
-        found = await read(datasette, db, lambda archive: _payload(archive, digest))
+        found = await read(datasette, db, lambda archive: _open(archive, digest))
     except ArchiveTimeout as exc:
         return Response.text(f"Error: {exc}", status=503)
     except captures.CaptureError as exc:
@@ -217,9 +288,27 @@ async def media_file(datasette: Any, request: Any) -> Response:
         found = None
     if found is None:
         raise NotFound(f"No archived image {digest} in {name}")
-    body, content_type = found
+    payload, reader, content_type = found
     if not content_type.startswith(SERVED_TYPES):
         content_type = "application/octet-stream"
-    return Response(body, content_type=content_type,
-                    headers={**MEDIA_HEADERS,
-                             "Content-Security-Policy": media_policy(content_type)})
+    # The URL names the payload's digest, so the bytes behind it never change: a strong ETag.
+    etag = f'"{digest}"'
+    headers = {**MEDIA_HEADERS, "Content-Security-Policy": media_policy(content_type),
+               "Accept-Ranges": "bytes", "ETag": etag}
+    size = payload.size
+    try:  # Range is defined for GET only (RFC 9110): HEAD answers as a GET without one
+        asked = requested_range(request.headers.get("range"), request.headers.get("if-range"),
+                                etag, size) if request.method == "GET" else None
+    except Unsatisfiable:
+        reader.close()
+        return Response.text(f"Error: no byte of the range asked for is in the file ({size} "
+                             "bytes)", status=416,
+                             headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size}",
+                                      "X-Content-Type-Options": "nosniff"})
+    sent = asked or ByteRange(0, size)
+    if asked:
+        headers["Content-Range"] = asked.content_range(size)
+    headers["Content-Length"] = str(sent.end - sent.start)
+    body = payload.read(*sent) if request.method != "HEAD" else None
+    return StreamedFile(206 if asked else 200, headers, content_type, body, reader,
+                        request.receive)
