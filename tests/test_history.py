@@ -73,3 +73,37 @@ def test_the_diff_shows_a_changed_updated_date(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert "-Updated: 2024-01-01" in lines and "+Updated: 2024-03-05" in lines
     assert " Published: 2023-12-01" in lines  # unchanged, so context
+
+
+def show(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "show", *args, "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for minutes, words, language, fetched in ((2, "Sow in March.", "en", "2024-01-01"),
+                                                  (5, "Sow in April, in pots, indoors.", "en-GB",
+                                                   "2024-02-01")):
+            archive.save_article(Article(
+                url=URL, title="Tomatoes", post_id=f"p{minutes}", reading_minutes=minutes,
+                language=language, description=f"About {words}", cover_image=f"/c{minutes}.jpg",
+                body_text=words, body_html=f"<p>{words}</p>", body_markdown=words,
+                images=[f"/i{minutes}.jpg"], warnings=[f"w{minutes}"]),
+                fetched_at=f"{fetched}T00:00:00+00:00")
+        post_id = archive.post(URL)["id"]
+    first = json.loads(history(db, str(post_id), "--json").stdout)[0]
+    shown = json.loads(show(db, str(post_id), "--json", "--version", "1").stdout)
+    record = first["record"]
+    assert shown["content_hash"] == first["content_hash"]
+    assert shown["word_count"] == 3 and shown["body"] == "Sow in March."
+    for field, key in (("reading_minutes", "reading_minutes"), ("description", "description"),
+                       ("language", "language"), ("cover_image", "cover_image"),
+                       ("wix_post_id", "post_id"), ("images", "images"),
+                       ("warnings", "warnings"), ("body_markdown", "body_markdown")):
+        assert shown[field] == record[key], field
+    assert (shown["version"], shown["last_changed"]) == (1, "2024-01-01T00:00:00+00:00")
+    text = show(db, str(post_id), "--version", "1").stdout
+    assert "Reading time: 2 min" in text and "Language: en\n" in text
+    assert "Reading time: 5 min" in show(db, str(post_id)).stdout  # the current one

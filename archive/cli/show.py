@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, open_archive
+from archive.history import as_of_version
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -41,16 +42,6 @@ def _meta_lines(post: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[str, Any]) -> None:
-    """Overlay an older version's content on the post's current metadata."""
-    post.update(title=record.get("title"), author=record.get("author"),
-                published=record.get("published"), modified=record.get("modified"),
-                tags=record.get("tags", []), categories=record.get("categories", []),
-                body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
-                body_html=record.get("body_html", ""), images=record.get("images", []),
-                version=version["version"], last_changed=version["fetched_at"])
-
-
 @click.command("show")
 @click.argument("post_ref", metavar="URL|ID")
 @db_option
@@ -73,8 +64,7 @@ def command(post_ref: str, db: Path, fmt: str, version_number: int | None, html:
             if version_number not in versions:
                 fail(f"{post['url']} has versions {', '.join(map(str, versions))}, "
                      f"not {version_number}")
-            version = versions[version_number]
-            _from_version(post, version["record"], version)
+            post = as_of_version(post, versions[version_number])
     if fmt == "json":
         data = uri_fields({k: v for k, v in post.items()
                            if k != _INTERNAL and (html or k != "body_html")})
