@@ -34,13 +34,24 @@ def archived_sites(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             for url, name in conn.execute("SELECT url, name FROM sites ORDER BY url")]
 
 
-def site_ids(conn: sqlite3.Connection, wanted: str | None) -> list[int] | None:
-    """The ids of the archived sites `wanted` names (what search filters on); NoSuchSite when
-    none, None when no site is wanted (None or "")."""
-    if not wanted:
+def site_ids(conn: sqlite3.Connection, wanted: str | Sequence[str] | None) -> list[int] | None:
+    """The ids of the archived sites `wanted` names, or any of several (what search filters
+    on); NoSuchSite when one names none, None when no site is wanted (None, "" or none)."""
+    named = [wanted] if isinstance(wanted, str) else [w for w in wanted or () if w.strip()]
+    if not any(named):
         return None
     ids = dict(conn.execute("SELECT url, id FROM sites"))
-    return [ids[site["site"]] for site in matching_sites(archived_sites(conn), wanted)]
+    return [ids[site["site"]] for site in sites_named(archived_sites(conn), named)]
+
+
+def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str],
+                aliases: Mapping[str, str] | None = None) -> list[SiteRow]:
+    """The sites any of `wanted` names (`matching_sites` each), in `sites`' order; NoSuchSite
+    when one of them names none."""
+    chosen: set[str] = set()
+    for one in [wanted] if isinstance(wanted, str) else wanted:
+        chosen.update(site["site"] for site in matching_sites(sites, one, aliases))
+    return [site for site in sites if site["site"] in chosen]
 
 
 def matching_sites(sites: Sequence[SiteRow], wanted: str,

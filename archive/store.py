@@ -534,19 +534,27 @@ class Archive:
             (site_root(site_url),))
         return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}
 
-    def post(self, url_or_id: str | int) -> dict[str, Any] | None:
-        """One post with its site, tags, categories and images; by id, URL or canonical URL.
-        A URL as `show` and `search` print it (a non-Latin slug decoded) finds its post too."""
+    def _post_id(self, url_or_id: str | int) -> int | None:
+        """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
+        `show` and `search` print it (a non-Latin slug decoded); None when it names none."""
         key = str(url_or_id).strip()
-        sql = ("SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
-               "JOIN sites s ON s.id = p.site_id WHERE ")
         if key.isdigit():
-            row = self.conn.execute(sql + "p.id = ?", (int(key),)).fetchone()
+            row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(key),)).fetchone()
         else:
-            row = (self.conn.execute(sql + "p.url = ?", (key,)).fetchone()
-                   or self.conn.execute(sql + "p.canonical_url = ?", (key,)).fetchone()
+            sql = "SELECT id FROM posts WHERE "
+            row = (self.conn.execute(sql + "url = ?", (key,)).fetchone()
+                   or self.conn.execute(sql + "canonical_url = ?", (key,)).fetchone()
                    # uri(): the URL as stored when it was typed with a slug decoded
-                   or self.conn.execute(sql + "p.url = ?", (uri(key.rstrip("/")),)).fetchone())
+                   or self.conn.execute(sql + "url = ?", (uri(key.rstrip("/")),)).fetchone())
+        return None if row is None else row[0]
+
+    def post(self, url_or_id: str | int) -> dict[str, Any] | None:
+        """One post with its site, tags, categories and images; by id, URL or canonical URL
+        (see `_post_id`); None when there is no such post."""
+        post_id = self._post_id(url_or_id)
+        row = None if post_id is None else self.conn.execute(
+            "SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
+            "JOIN sites s ON s.id = p.site_id WHERE p.id = ?", (post_id,)).fetchone()
         if row is None:
             return None
         post = dict(row)
@@ -559,17 +567,18 @@ class Archive:
             (post["id"],))]
         return post
 
-    def versions(self, url: str) -> list[dict[str, Any]]:
+    def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
-        its `source` (crawl, recover, import or reextract) and, for one `wixarchive recover`
+        its `source` (crawl, recover, import or reextract), for one `wixarchive recover`
         fetched, `recovered`: the web archive's replay base and the capture's CDX timestamp
-        (None for the others).
-        Each also has its stable `version_id` (archive.history.version_id)."""
-        rows = self.conn.execute(
+        (None for the others), and its stable `version_id` (archive.history.version_id). By
+        id, URL or canonical URL as `post` takes them; [] when there is no such post."""
+        post_id = self._post_id(url_or_id)
+        rows = [] if post_id is None else self.conn.execute(
             "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.source, "
             "v.capture, v.record, p.body, p.body_html, p.body_markdown "
             "FROM post_versions v JOIN posts p ON p.id = v.post_id "
-            "WHERE p.url = ? ORDER BY v.version", (url,)).fetchall()
+            "WHERE p.id = ? ORDER BY v.version", (post_id,)).fetchall()
         # One read of the recovered table for all the versions (it has no index by record id).
         wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
         recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp}

@@ -267,3 +267,78 @@ def test_listing_posts_without_words_reads_them_in_date_order_without_sorting(
     [listing] = [sql for sql in statements if "ORDER BY" in sql]
     plan = " ".join(row[3] for row in archive.conn.execute("EXPLAIN QUERY PLAN " + listing))
     assert "posts_published" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_versions_take_an_id_as_post_and_diff_do(archive: wixarchive.Archive) -> None:
+    url = "https://a.example.com/post/one"
+    post_id = archive.post(url)["id"]
+    by_url = archive.versions(url)
+    assert len(by_url) == 1 and archive.versions(post_id) == by_url
+    assert archive.versions(str(post_id)) == by_url
+    assert archive.versions(9999) == [] and archive.post(9999) is None
+    assert archive.versions("https://a.example.com/post/none") == []
+
+
+def test_export_to_a_path_takes_its_format_from_the_extension_as_the_cli_does(
+        archive: wixarchive.Archive, tmp_path: Path) -> None:
+    assert wixarchive.export(archive, tmp_path / "posts.csv") == 3
+    assert (tmp_path / "posts.csv").read_text(encoding="utf-8").startswith("id,")
+    wixarchive.export(archive, str(tmp_path / "posts.NDJSON"))
+    lines = (tmp_path / "posts.NDJSON").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["title"] == "Bread one"
+    wixarchive.export(archive, tmp_path / "wordpress.xml", site="b.example")
+    assert (tmp_path / "wordpress.xml").read_bytes().startswith(b"<?xml")
+    with pytest.raises(ValueError, match=r"cannot tell the format from '.*x\.parquet': give "
+                                         r"format= one of jsonl, csv, markdown, wxr, wacz"):
+        wixarchive.export(archive, tmp_path / "x.parquet")
+    assert not (tmp_path / "x.parquet").exists()
+    assert wixarchive.export(archive, tmp_path / "x.parquet", format="jsonl") == 3
+    out = io.StringIO()
+    assert wixarchive.export(archive, out) == 3  # a stream: JSON lines, as before
+    assert json.loads(out.getvalue().splitlines()[0])["title"] == "Bread one"
+
+
+def test_dates_may_be_dates_and_a_wrong_type_is_a_search_error_naming_it(
+        archive: wixarchive.Archive, tmp_path: Path) -> None:
+    import datetime
+
+    assert titles(wixarchive.posts(archive, since=datetime.date(2024, 1, 1))) == ["Bread two"]
+    assert titles(wixarchive.posts(archive, until=datetime.datetime(2023, 12, 31, 23, 0))) == [
+        "Bread one"]
+    assert [h.title for h in wixarchive.search(archive, "bread",
+                                               since=datetime.date(2024, 1, 1))] == ["Bread two"]
+    wrong = [("since", {"since": 2024}), ("until", {"until": 2024.5}),
+             ("tag", {"tag": 7}), ("tag", {"tag": ["baking", 7]}), ("site", {"site": 1}),
+             ("author", {"author": b"Ann"}), ("category", {"category": ["a", "b"]}),
+             ("lang", {"lang": ["en"]})]
+    for field, arguments in wrong:
+        for call in (lambda given: list(wixarchive.posts(archive, **given)),
+                     lambda given: wixarchive.search(archive, "bread", **given)):
+            with pytest.raises(wixarchive.SearchError, match=f"^{field}: expected") as raised:
+                call(arguments)
+            assert raised.value.field == field
+    for field, arguments in (("limit", {"limit": None}), ("offset", {"offset": "2"}),
+                             ("limit", {"limit": True})):
+        with pytest.raises(wixarchive.SearchError, match=f"^{field}: expected a whole number"):
+            wixarchive.search(archive, "bread", **arguments)
+    with pytest.raises(wixarchive.SearchError, match="^site: expected"):
+        wixarchive.export(archive, tmp_path / "posts.jsonl", site=5)
+
+
+def test_several_sites_or_authors_mean_any_several_tags_every_one(
+        archive: wixarchive.Archive) -> None:
+    assert titles(wixarchive.posts(archive, site=["b.example", "a.example.com"])) == [
+        "Bread one", "Bread two", "Soup"]
+    assert titles(wixarchive.posts(archive, author=("bob", "ann"))) == [
+        "Bread one", "Bread two", "Soup"]
+    assert titles(wixarchive.posts(archive, author=["bob"])) == ["Bread two"]
+    assert titles(wixarchive.posts(archive, tag=["baking", "RYE"])) == ["Bread two"]
+    assert titles(wixarchive.posts(archive, tag=["baking"])) == ["Bread one", "Bread two"]
+    assert [h.title for h in wixarchive.search(archive, "bread", tag=["Baking", "rye"])] == [
+        "Bread two"]
+    assert {h.title for h in wixarchive.search(archive, "", author=["bob", "ann"])} == {
+        "Bread one", "Bread two", "Soup"}
+    with pytest.raises(wixarchive.NoSuchSite, match="nowhere"):
+        list(wixarchive.posts(archive, site=["a.example", "nowhere"]))
+    out = io.StringIO()
+    assert wixarchive.export(archive, out, site=["a.example", "b.example"]) == 3

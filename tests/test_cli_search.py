@@ -451,3 +451,62 @@ def test_a_listed_posts_snippet_ends_on_a_whole_word_with_an_ellipsis(tmp_path: 
     listed = run("search", "--author", "priya", "--db", str(tmp_path / "long.db"))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[3] == f"   {words} The…"
+
+
+def two_sites(path: Path) -> Path:
+    with Archive.open(path) as archive:
+        for site, slug, author, tags in (("https://one.example.com", "a", "Ann", ["Soup", "Leek"]),
+                                         ("https://two.example.com", "b", "Bob", ["Soup"]),
+                                         ("https://three.example.com", "c", "Cy", ["Leek"])):
+            archive.save_article(Article(url=f"{site}/post/{slug}", title=f"Leek soup {slug}",
+                                         author=author, tags=tags, published="2024-01-01",
+                                         body_text="leek soup"))
+    return path
+
+
+def test_repeated_site_and_author_mean_any_repeated_tag_every_one(tmp_path: Path) -> None:
+    db = str(two_sites(tmp_path / "archive.db"))
+
+    def found(*args: str) -> list[str]:
+        result = run("search", *args, "--json", "--db", db)
+        assert result.returncode == 0, result.stderr
+        return sorted(hit["title"] for hit in json.loads(result.stdout))
+
+    assert found("soup", "--site", "one.example", "--site", "two.example") == [
+        "Leek soup a", "Leek soup b"]
+    assert found("--author", "bob", "--author", "cy") == ["Leek soup b", "Leek soup c"]
+    assert found("soup", "--tag", "soup", "--tag", "LEEK") == ["Leek soup a"]
+    assert found("--tag", "soup") == ["Leek soup a", "Leek soup b"]
+    refused = run("search", "soup", "--site", "one.example", "--site", "nowhere", "--db", db)
+    assert refused.returncode == 1 and "no archived site matches 'nowhere'" in refused.stderr
+    help_text = run("search", "--help").stdout
+    assert "repeated: any of them" in help_text and "repeated: with every one" in help_text
+    out = tmp_path / "posts.jsonl"
+    exported = run("export", str(out), "--site", "one.example", "--site", "three", "--db", db)
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(json.loads(line)["title"] for line in out.read_text().splitlines()) == [
+        "Leek soup a", "Leek soup c"]
+    assert "repeated: any of them" in run("export", "--help").stdout
+
+
+def test_hints_go_to_stderr_in_every_format_and_name_dates_and_whole_values(db: Path) -> None:
+    for fmt, empty in (("--json", "[]\n"), ("--csv", None), ("--jsonl", "")):
+        result = run("search", "tag:yoga", fmt, "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        if empty is not None:
+            assert result.stdout == empty
+        else:
+            assert list(csv.reader(io.StringIO(result.stdout)))[0][0] == "id"  # header only
+            assert len(result.stdout.splitlines()) == 1
+        assert result.stderr == ("Hint: 'tag:yoga' searched the words 'tag' and 'yoga'; to "
+                                 "filter, use tags:yoga or --tag yoga.\n")
+    for word, value in (("published:2024", "2024"), ("date:2024-05", "2024-05"),
+                        ("year:2024", "2024")):
+        assert run("search", word, "--db", str(db)).stderr.splitlines()[-1].endswith(
+            f"to filter, use --since {value} --until {value}."), word
+    whole = run("search", "tag:crème brûlée", "--db", str(db)).stderr.splitlines()[-1]
+    assert whole == ("Hint: 'tag:crème brûlée' searched the words 'tag', 'crème' and 'brûlée'; "
+                     "to filter, use tags:\"crème brûlée\" or --tag 'crème brûlée'.")
+    # Typed as two words, the value is the first.
+    apart = run("search", "tag:crème", "brûlée", "--db", str(db)).stderr.splitlines()[-1]
+    assert apart.endswith("use tags:crème or --tag crème.")

@@ -186,3 +186,37 @@ def test_the_diff_shows_a_changed_reading_time(tmp_path: Path) -> None:
     # A reading time first found in version 2 is a line added.
     added = two_versions(tmp_path / "added", {}, {"reading_minutes": 4})
     assert "+Reading time: 4 min" in history(added, URL, "--diff", "1", "2").stdout.splitlines()
+
+
+def show_post(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "show", *args, "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for minutes, words, language, fetched in ((2, "Sow in March.", "en", "2024-01-01"),
+                                                  (5, "Sow in April, in pots, indoors.", "en-GB",
+                                                   "2024-02-01")):
+            archive.save_article(Article(
+                url=URL, title="Tomatoes", post_id=f"p{minutes}", reading_minutes=minutes,
+                language=language, description=f"About {words}", cover_image=f"/c{minutes}.jpg",
+                body_text=words, body_html=f"<p>{words}</p>", body_markdown=words,
+                images=[f"/i{minutes}.jpg"], warnings=[f"w{minutes}"]),
+                fetched_at=f"{fetched}T00:00:00+00:00")
+        post_id = archive.post(URL)["id"]
+    first = json.loads(history(db, str(post_id), "--json").stdout)[0]
+    shown = json.loads(show_post(db, str(post_id), "--json", "--version", "1").stdout)
+    record = first["record"]
+    assert shown["content_hash"] == first["content_hash"]
+    assert shown["word_count"] == 3 and shown["body"] == "Sow in March."
+    for field, key in (("reading_minutes", "reading_minutes"), ("description", "description"),
+                       ("language", "language"), ("cover_image", "cover_image"),
+                       ("wix_post_id", "post_id"), ("images", "images"),
+                       ("warnings", "warnings"), ("body_markdown", "body_markdown")):
+        assert shown[field] == record[key], field
+    assert (shown["version"], shown["last_changed"]) == (1, "2024-01-01T00:00:00+00:00")
+    text = show_post(db, str(post_id), "--version", "1").stdout
+    assert "Reading time: 2 min" in text and "Language: en\n" in text
+    assert "Reading time: 5 min" in show_post(db, str(post_id)).stdout  # the current one

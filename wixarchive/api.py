@@ -12,14 +12,14 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from archive.history import diff_versions
-from archive.search import Hit, SearchQuery
+from archive.search import Hit, SearchError, SearchQuery
 from archive.search import search as _search
 from archive.search.query import filters_for, register_functions, row_conditions
 from archive.site_match import site_ids
@@ -29,6 +29,9 @@ from crawler.summary import CrawlSummary
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 StrPath = str | os.PathLike[str]
+# A filter that may be given several values: any of the sites or authors, every one of the tags.
+Names = str | Sequence[str] | None
+DateLike = str | date | None  # a datetime is a date too
 
 
 def open(path: StrPath, *, readonly: bool = False, create: bool = True) -> Archive:
@@ -47,22 +50,68 @@ def _deleted_choice(deleted: str | bool) -> str:
     return deleted
 
 
-def posts(archive: Archive, *, site: str | None = None, author: str | None = None,
-          tag: str | None = None, category: str | None = None, since: str | None = None,
-          until: str | None = None, lang: str | None = None,
-          deleted: str | bool = "include") -> Iterator[dict[str, Any]]:
+def _names(field: str, value: Names) -> str | tuple[str, ...] | None:
+    """A `site`, `author` or `tag` argument as SearchQuery takes it: a string, or several as a
+    tuple; SearchError naming the argument for anything else (a number, a list of numbers)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise SearchError.bad_value(field, f"expected a string or a list of strings, not {value!r}")
+
+
+def _text(field: str, value: str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise SearchError.bad_value(field, f"expected a string, not {value!r}")
+
+
+def _date(field: str, value: DateLike) -> str | None:
+    """`since`/`until` as SearchQuery takes them: an ISO date string, or a datetime.date or
+    datetime given as one."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise SearchError.bad_value(field, f"expected a date like \"2024-05-01\" (a string, or a "
+                                f"datetime.date or datetime), not {value!r}")
+
+
+def _count(field: str, value: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise SearchError.bad_value(field, f"expected a whole number, not {value!r}")
+
+
+def _query(text: str, *, site: Names, author: Names, tag: Names, category: str | None,
+           since: DateLike, until: DateLike, lang: str | None, deleted: str | bool,
+           limit: int = 10, offset: int = 0) -> SearchQuery:
+    """The SearchQuery the API's arguments ask for; SearchError naming an argument of the
+    wrong type, as for a bad value."""
+    return SearchQuery(text, site=_names("site", site), author=_names("author", author),
+                       tag=_names("tag", tag), category=_text("category", category),
+                       since=_date("since", since), until=_date("until", until),
+                       lang=_text("lang", lang), deleted=_deleted_choice(deleted),
+                       limit=_count("limit", limit), offset=_count("offset", offset))
+
+
+def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Names = None,
+          category: str | None = None, since: DateLike = None, until: DateLike = None,
+          lang: str | None = None, deleted: str | bool = "include") -> Iterator[dict[str, Any]]:
     """Every archived post matching the filters, oldest first (undated posts last), each as
     `Archive.post()` returns it: its columns with `tags`, `categories` and `images` as lists.
 
     The filters mean what `wixarchive search`'s options mean (`site`: URL, host or part of it,
-    or the site's name; `author`: part of the name; `tag`/`category`: the exact name, any case;
-    `since`/`until`: ISO dates, inclusive, 2024 or 2024-05 or 2024-05-01; `lang`: "en" also
-    matches "en-GB"; `deleted`: posts their site no longer serves, "include" (the default),
-    "exclude" or "only"). SearchError for a bad value, NoSuchSite for a `site` naming no
-    archived site, both raised when iteration starts."""
-    query = SearchQuery("", site=site, author=author, tag=tag, category=category, since=since,
-                        until=until, lang=lang, deleted=_deleted_choice(deleted))
-    where, params = row_conditions(filters_for(query, site_ids(archive.conn, site)))
+    or the site's name, or a list: any of them; `author`: part of the name, or a list: any of
+    them; `tag`: the exact name, any case, or a list: every one of them; `category` likewise,
+    one; `since`/`until`: ISO dates, inclusive, 2024 or 2024-05 or 2024-05-01, or a
+    datetime.date; `lang`: "en" also matches "en-GB"; `deleted`: posts their site no longer
+    serves, "include" (the default), "exclude" or "only"). SearchError naming the argument for
+    a bad value or type, NoSuchSite for a `site` naming no archived site, both raised when
+    iteration starts."""
+    query = _query("", site=site, author=author, tag=tag, category=category, since=since,
+                   until=until, lang=lang, deleted=deleted)
+    where, params = row_conditions(filters_for(query, site_ids(archive.conn, query.site)))
     register_functions(archive.conn)
     sql = "SELECT p.id FROM posts p" + "".join(
         f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
@@ -74,26 +123,28 @@ def posts(archive: Archive, *, site: str | None = None, author: str | None = Non
             yield post
 
 
-def search(archive: Archive, text: str, *, site: str | None = None, author: str | None = None,
-           tag: str | None = None, category: str | None = None, since: str | None = None,
-           until: str | None = None, lang: str | None = None, deleted: str = "include",
+def search(archive: Archive, text: str, *, site: Names = None, author: Names = None,
+           tag: Names = None, category: str | None = None, since: DateLike = None,
+           until: DateLike = None, lang: str | None = None, deleted: str | bool = "include",
            limit: int = 10, offset: int = 0) -> list[Hit]:
     """The best-ranked posts matching `text`, best first: plain words (all must match, none
     starting with - may) or FTS5 syntax ("a phrase", prefix*, OR, NOT, NEAR, title:word), with
     the filters of `posts`.
 
-    Raises SearchError with a one-line message for a query that cannot run, and NoSuchSite
-    (a ValueError) when `site` names no archived site."""
-    return _search(archive, SearchQuery(text, site=site, author=author, tag=tag,
-                                        category=category, since=since, until=until, lang=lang,
-                                        deleted=deleted, limit=limit, offset=offset))
+    Raises SearchError with a one-line message for a query that cannot run or an argument of
+    the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
+    site."""
+    return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
+                                   since=since, until=until, lang=lang, deleted=deleted,
+                                   limit=limit, offset=offset))
 
 
-def diff(archive: Archive, url: str, old: int | None = None, new: int | None = None) -> list[str]:
-    """What changed between two archived versions of the post at `url` (the last two when
-    `old`/`new` are not given), as unified-diff lines of its title, author, dates, reading
-    time, tags, categories and text; [] when nothing differs. LookupError when there is no
-    such post or version."""
+def diff(archive: Archive, url: str | int, old: int | None = None,
+         new: int | None = None) -> list[str]:
+    """What changed between two archived versions of the post at `url` (or its id; the last
+    two when `old`/`new` are not given), as unified-diff lines of its title, author, dates,
+    reading time, tags, categories and text; [] when nothing differs. LookupError when there is
+    no such post or version."""
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
@@ -106,21 +157,32 @@ def diff(archive: Archive, url: str, old: int | None = None, new: int | None = N
     return diff_versions(versions, old, new)
 
 
-def export(archive: Archive, out: StrPath | IO[Any], *, format: str = "jsonl",
-           site: str | None = None) -> int:
-    """Write the archived posts (deleted ones too, marked), or one site's, and return how many.
+def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
+           site: Names = None) -> int:
+    """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
+    return how many.
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
     matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
-    WACZ web archive, pages listing the posts; `out` is a path). `out` is a path, or an open
+    WACZ web archive, pages listing the posts; `out` is a path). Without it, a path's extension
+    names it as for `wixarchive export` (.jsonl/.ndjson, .csv, .xml/.wxr, .wacz; ValueError
+    for any other), and a stream gets "jsonl". `out` is a path, or an open
     stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
-    wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), a
-    WACZ of no captures ValueError."""
+    wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), one
+    that is no string (or list of them) SearchError, a WACZ of no captures ValueError."""
+    from archive.export import FORMAT_OF_EXTENSION, format_of_path
     from archive.export.source import iter_posts, matching_sites, post_ids, post_names, snapshot
 
+    if format is None and isinstance(out, str | os.PathLike):
+        format = format_of_path(out)
+        if format is None:
+            raise ValueError(f"cannot tell the format from {os.fspath(out)!r}: give format= one "
+                             f"of {', '.join(EXPORT_FORMATS)} (a path ending in "
+                             f"{', '.join(FORMAT_OF_EXTENSION)} names it)")
+    format = format or "jsonl"  # a stream has no extension to name one
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
-    sites = matching_sites(archive, site)
+    sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
         chosen = iter_posts(archive, post_ids(archive, sites))

@@ -18,7 +18,7 @@ import click
 
 from archive import atomic_file
 from archive.cli.common import UTF8_BOM, bom_option, db_option, fail, open_archive
-from archive.export import FORMATS
+from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.filenames import Folder
 from archive.export.source import (
     count_posts,
@@ -59,16 +59,10 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
         yield stream
 
 
-# The format an OUT ending so names when --format is not given (markdown writes a folder: never
-# guessed).
-FORMAT_OF_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz",
-                       ".xml": "wxr", ".wxr": "wxr"}
-
-
 def _format_of(out: str) -> str:
     """The format OUT's extension names; a usage error like click's own when it names none."""
-    fmt = FORMAT_OF_EXTENSION.get(Path(out).suffix.lower())
-    if fmt is None or Path(out).is_dir():
+    fmt = format_of_path(out)
+    if fmt is None:
         known = ", ".join(FORMAT_OF_EXTENSION)
         raise click.UsageError(f"Missing option '--format' (an OUT ending in {known} names it)")
     return fmt
@@ -81,7 +75,8 @@ def _format_of(out: str) -> str:
                    "matter (OUT is a folder); wxr: WordPress import file; wacz: the captured "
                    "pages and images as a web archive (pywb, ReplayWeb.page). Without it, "
                    "OUT's extension names it: .jsonl/.ndjson, .csv, .xml/.wxr, .wacz.")
-@click.option("--site", help="Only this site (URL, host or part of it, or name).")
+@click.option("--site", "sites_wanted", multiple=True,
+              help="Only this site (URL, host or part of it, or name); repeated: any of them.")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
@@ -94,8 +89,8 @@ def _format_of(out: str) -> str:
 @bom_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str | None, site: str | None, images_url: str | None, flat: bool,
-            bom: bool, db: Path, as_json: bool) -> None:
+def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url: str | None,
+            flat: bool, bom: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -133,11 +128,12 @@ def command(out: str, fmt: str | None, site: str | None, images_url: str | None,
         if urlsplit(images_url).scheme not in ("http", "https") or \
                 not urlsplit(images_url).netloc:
             fail(f"--images-url must be an http(s) URL, not {images_url!r}")
+    site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     archive = open_archive(db)
     try:
         files = ArchivedFiles(archive.conn, db)  # the archived copies markdown and wxr write
         try:  # the rule every --site follows (archive/site_match.py)
-            sites = matching_sites(archive, site or None)
+            sites = matching_sites(archive, sites_wanted)
         except NoSuchSite as exc:
             fail(str(exc))
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),

@@ -84,9 +84,12 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.command("search", cls=QueryCommand)
 @click.argument("query", nargs=-1)
 @db_option
-@click.option("--site", help="Only this site (URL, host or part of it, or name).")
-@click.option("--author", help="Only posts whose author contains this text.")
-@click.option("--tag", help="Only posts with this tag (any case).")
+@click.option("--site", multiple=True,
+              help="Only this site (URL, host or part of it, or name); repeated: any of them.")
+@click.option("--author", multiple=True,
+              help="Only posts whose author contains this text; repeated: any of them.")
+@click.option("--tag", multiple=True,
+              help="Only posts with this tag (any case); repeated: with every one of them.")
 @click.option("--category", help="Only posts in this category (any case).")
 @click.option("--since", help="Published on or after this date (2024, 2024-05, 2024-05-01).")
 @click.option("--until", help="Published on or before this date (inclusive).")
@@ -100,8 +103,8 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @bom_option
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the output (default: when writing to a terminal).")
-def command(query: tuple[str, ...], db: Path, site: str | None, author: str | None,
-            tag: str | None, category: str | None, since: str | None, until: str | None,
+def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tuple[str, ...],
+            tag: tuple[str, ...], category: str | None, since: str | None, until: str | None,
             lang: str | None, deleted: str, limit: int, offset: int, fmt: str, bom: bool,
             colour: bool | None) -> None:
     """Search the archive, best matches first.
@@ -122,10 +125,12 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
         wixarchive search '"guided meditation" OR title:yoga*' --json
         wixarchive search '東京 OR 京都' --lang ja
         wixarchive search --tag recipes
+        wixarchive search bread --tag vegan --tag quick --site a.com --site b.com
     """
     if bom and fmt != "csv":
         fail("--bom is for CSV output: add --csv")
-    request = SearchQuery(" ".join(query), site=site, author=author, tag=tag, category=category,
+    request = SearchQuery(" ".join(query), site=site or None, author=author or None,
+                          tag=tag or None, category=category,
                           since=since, until=until, lang=lang, deleted=deleted, limit=limit,
                           offset=offset)
     if not request.text.strip() and not request.filtered():
@@ -139,11 +144,12 @@ def command(query: tuple[str, ...], db: Path, site: str | None, author: str | No
         fail(str(exc))
     finally:
         archive.close()
+    if not hits and fmt == "text":
+        click.echo("No matches.", err=True)
+    if not hits:  # on stderr: JSON and CSV on stdout stay valid
+        for hint in filter_hints(query):  # the words as typed: 'tag:crème brûlée' is one
+            click.echo(f"Hint: {hint}.", err=True)
     if fmt == "text":
-        if not hits:
-            click.echo("No matches.", err=True)
-            for hint in filter_hints(request.text):
-                click.echo(f"Hint: {hint}.", err=True)
         _print_text(hits, offset, use_colour(colour))
     else:
         write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS, bom)

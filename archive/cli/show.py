@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import find_version, version_id, version_origin
+from archive.history import as_of_version, find_version, version_id, version_origin
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -45,19 +45,6 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
     return lines
 
 
-def _from_version(post: dict[str, Any], record: dict[str, Any], version: dict[str, Any]) -> None:
-    """Overlay an older version's content on the post's current metadata, with what made that
-    version (`source`, and `recovered`: the web archive and capture timestamp, or None)."""
-    post.update(title=record.get("title"), author=record.get("author"),
-                published=record.get("published"), modified=record.get("modified"),
-                tags=record.get("tags", []), categories=record.get("categories", []),
-                body=record.get("body_text", ""), body_markdown=record.get("body_markdown", ""),
-                body_html=record.get("body_html", ""), images=record.get("images", []),
-                version=version["version"], last_changed=version["fetched_at"],
-                source=version["source"], recovered=version["recovered"],
-                content_hash=version["content_hash"])
-
-
 @click.command("show")
 @click.argument("post_ref", metavar="URL|ID")
 @db_option
@@ -85,7 +72,8 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
                 numbers = ", ".join(str(v["version"]) for v in versions)
                 ids = ", ".join(v["version_id"] for v in versions)
                 fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
-            _from_version(post, version["record"], version)
+            post = as_of_version(post, version)
+            post.update(source=version["source"], recovered=version["recovered"])
             version_line = (f"{version['version']} of {versions[-1]['version']}, id "
                             f"{version['version_id']}: {version_origin(version)}")
     if fmt == "json":

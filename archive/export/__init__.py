@@ -9,13 +9,27 @@ that render it. Writers consume their posts one at a time: memory stays flat in 
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from archive.iri import uri_fields
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html, sanitize_markdown
 
 FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
+# The format an output path ending so names when no format is given (`wixarchive export OUT`,
+# `wixarchive.export(archive, path)`); markdown writes a folder: never guessed.
+FORMAT_OF_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz",
+                       ".xml": "wxr", ".wxr": "wxr"}
+
+
+def format_of_path(out: str | os.PathLike[str]) -> str | None:
+    """The format `out`'s extension names (any case), None when it names none or `out` is a
+    folder."""
+    path = Path(out)
+    fmt = FORMAT_OF_EXTENSION.get(path.suffix.lower())
+    return None if fmt is None or path.is_dir() else fmt
 
 # Wix serves resized copies as <original>/v1/fill/w_740,h_493,.../<name>; the original file is
 # the URL up to /v1/. Exports meant for publishing reference the full-size original.

@@ -8,7 +8,7 @@ an SQLite cursor, so an export of a million posts never holds a million of anyth
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,11 +17,12 @@ from archive.attachments import of_post
 from archive.store import Archive
 
 
-def matching_sites(archive: Archive, site: str | None) -> list[dict[str, Any]]:
-    """The archive's sites (as Archive.stats() gives them) that `site` names, all when None,
-    by the rule of every --site (archive/site_match.py); NoSuchSite when it names none."""
+def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[dict[str, Any]]:
+    """The archive's sites (as Archive.stats() gives them) that `site` names, or any of several,
+    all when None (or none), by the rule of every --site (archive/site_match.py); NoSuchSite
+    when one names none."""
     sites = archive.stats()
-    return sites if site is None else site_match.matching_sites(sites, site)
+    return site_match.sites_named(sites, site) if site else sites
 
 
 @contextmanager

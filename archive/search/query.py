@@ -124,14 +124,27 @@ class SearchError(Exception):
 DELETED_CHOICES = ("include", "exclude", "only")
 # The SearchQuery fields that narrow the posts, as the CLI lists its options.
 FILTERS = ("author", "tag", "category", "site", "since", "until", "lang", "deleted")
+# Those that may be given more than once: a post by any of the sites or authors, with every one
+# of the tags.
+REPEATABLE = ("site", "author", "tag")
+Repeatable = str | tuple[str, ...] | None
+
+
+def values(value: str | Sequence[str] | None) -> list[str]:
+    """A filter's non-blank values, stripped: one for a string, each of a repeated one's."""
+    if value is None:
+        return []
+    return [item.strip() for item in ([value] if isinstance(value, str) else value)
+            if item.strip()]
 
 
 @dataclass(frozen=True)
 class SearchQuery:
     text: str
-    site: str | None = None  # site URL or part of it (host), or its name: archive/site_match.py
-    author: str | None = None  # part of the author's name, any case
-    tag: str | None = None  # exact tag, any case
+    # site URL or part of it (host), or its name (archive/site_match.py); a tuple: any of them
+    site: Repeatable = None
+    author: Repeatable = None  # part of the author's name, any case; a tuple: any of them
+    tag: Repeatable = None  # exact tag, any case; a tuple: every one of them
     category: str | None = None
     since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
     until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
@@ -142,7 +155,7 @@ class SearchQuery:
 
     def filtered(self) -> bool:
         """Whether a filter narrows the posts: a query without words then lists them."""
-        return any((getattr(self, name) or "").strip() for name in FILTERS if name != "deleted") \
+        return any(values(getattr(self, name)) for name in FILTERS if name != "deleted") \
             or self.deleted != DELETED_CHOICES[0]
 
 
@@ -162,11 +175,12 @@ def checked(query: SearchQuery) -> SearchQuery:
     if query.offset < 0:
         raise SearchError.bad_value("offset", f"must be at least 0, not {query.offset}")
     for name in ("text", *FILTERS):
-        value = getattr(query, name)
-        if isinstance(value, str) and _SURROGATE.search(value):
-            problem = f"{value!r} is not text: it holds bytes that are not UTF-8"
-            raise SearchError(f"the query {problem}") if name == "text" \
-                else SearchError.bad_value(name, problem)
+        given = getattr(query, name)
+        for value in given if isinstance(given, tuple) else (given,):
+            if isinstance(value, str) and _SURROGATE.search(value):
+                problem = f"{value!r} is not text: it holds bytes that are not UTF-8"
+                raise SearchError(f"the query {problem}") if name == "text" \
+                    else SearchError.bad_value(name, problem)
     return replace(query, limit=min(query.limit, MAX_ROWS), offset=min(query.offset, MAX_ROWS))
 
 
@@ -222,37 +236,69 @@ def plain_words(text: str) -> list[str] | None:
 
 
 # Words a user may type as a filter that is not an index column: "tag:yoga" searches the words
-# "tag yoga". Each names what does filter that way, for the hint given when nothing matched.
-_FILTER_LOOKALIKES = {
-    "tag": ("tags:", "--tag"), "category": ("categories:", "--category"),
-    "cat": ("categories:", "--category"), "titles": ("title:", None),
-    "text": ("body:", None), "content": ("body:", None), "by": ("author:", "--author"),
-    "site": (None, "--site"), "host": (None, "--site"), "lang": (None, "--lang"),
-    "language": (None, "--lang"), "since": (None, "--since"), "after": (None, "--since"),
-    "until": (None, "--until"), "before": (None, "--until"),
+# "tag yoga". Each names what does filter that way (an index column, the options), for the hint
+# given when nothing matched.
+_DATES = ("--since", "--until")  # published:2024 means both: the posts of 2024
+_FILTER_LOOKALIKES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "tag": ("tags:", ("--tag",)), "category": ("categories:", ("--category",)),
+    "cat": ("categories:", ("--category",)), "titles": ("title:", ()),
+    "text": ("body:", ()), "content": ("body:", ()), "by": ("author:", ("--author",)),
+    "site": (None, ("--site",)), "host": (None, ("--site",)), "lang": (None, ("--lang",)),
+    "language": (None, ("--lang",)), "since": (None, ("--since",)),
+    "after": (None, ("--since",)), "until": (None, ("--until",)),
+    "before": (None, ("--until",)), "published": (None, _DATES), "date": (None, _DATES),
+    "year": (None, _DATES), "month": (None, _DATES), "day": (None, _DATES),
 }
 _LOOKALIKE = re.compile(r"(?<![^\s(])(\w+):(\S+)")
 
 
-def filter_hints(text: str, fields: Mapping[str, str] | None = None) -> list[str]:
+def filter_hints(text: str | Sequence[str], fields: Mapping[str, str] | None = None,
+                 ) -> list[str]:
     """What to type instead of each `name:value` word that looks like a filter but is not one
-    ("tag:yoga" -> tags:yoga or --tag yoga): such a word is searched as plain words. `fields`
-    names a form's field for each option (the search page: {"--tag": "Tag"} -> "yoga in the
-    Tag field")."""
+    ("tag:yoga" -> tags:yoga or --tag yoga): such a word is searched as plain words. `text` is
+    the query, or the command line's words of it: there a value runs on to the end of its word
+    ('tag:crème brûlée', quoted as one, is --tag 'crème brûlée'). `fields` names a form's field
+    for each option (the search page: {"--tag": "Tag"} -> "yoga in the Tag field")."""
     hints = []
-    for match in _LOOKALIKE.finditer(text):
-        name, value = match.group(1).lower(), match.group(2).strip(")\"'")
-        column, option = _FILTER_LOOKALIKES.get(name, (None, None))
-        if option and fields is not None:
-            option = f"{value} in the {fields[option]} field"
-        elif option:
-            option = f"{option} {value}"
-        choices = [f"{column}{value}" if column else "", option or ""]
-        if any(choices):
-            ways = " or ".join(c for c in choices if c)
-            hints.append(f"{match.group(0)!r} searched the words {name!r} and {value!r}; "
-                         f"to filter, use {ways}")
+    for part in [text] if isinstance(text, str) else text:
+        found = list(_LOOKALIKE.finditer(part))
+        for number, match in enumerate(found):
+            name = match.group(1).lower()
+            column, options = _FILTER_LOOKALIKES.get(name, (None, ()))
+            if not column and not options:
+                continue
+            if isinstance(text, str):
+                written, value = match.group(0), match.group(2)
+            else:  # up to the next lookalike in the word, or its end
+                stop = found[number + 1].start() if number + 1 < len(found) else len(part)
+                written = part[match.start():stop].rstrip()
+                value = written[len(match.group(1)) + 1:]
+            value = value.strip(")\"'")
+            if fields is not None:
+                labels = " and ".join(fields[option] for option in options)
+                option = f"{value} in the {labels} field{'s' if len(options) > 1 else ''}" \
+                    if options else ""
+            else:
+                option = " ".join(f"{option} {shell_word(value)}" for option in options)
+            phrase = f'"{value}"' if " " in value else value
+            ways = " or ".join(way for way in (f"{column}{phrase}" if column else "", option)
+                               if way)
+            said = [repr(word) for word in (name, *value.split())]
+            words = f"{', '.join(said[:-1])} and {said[-1]}"
+            hints.append(f"{written!r} searched the words {words}; to filter, use {ways}")
     return hints
+
+
+def shell_word(value: str) -> str:
+    """`value` as one word of a shell command line: bare when it can be, else in quotes (double
+    ones around an apostrophe: --author "o'leary")."""
+    if re.fullmatch(r"[\w@%+=:,./-]+", value):
+        return value
+    if "'" in value and not re.search(r'["$`\\!]', value):
+        return f'"{value}"'
+    import shlex  # only for such a value: the search command's cold start pays for its imports
+
+    return shlex.quote(value)
 
 
 def quoted(words: list[str], phrases: Mapping[str, list[str]] | None = None) -> str:
@@ -352,33 +398,35 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
     the ids of the sites `query.site` names (archive.site_match.site_ids), given when it is
     set: the sites table is tiny, so --site is resolved once, by the one rule, up front."""
     filters: list[Filter] = []
-    if query.site:
+    if values(query.site):
         if site_ids is None:
             raise ValueError("filters_for needs the ids of the sites query.site names")
         marks = ",".join("?" * len(site_ids))
         filters.append(Filter(f"p.site_id IN ({marks})", list(site_ids),
                               f"SELECT id FROM posts WHERE site_id IN ({marks})"))
-    if query.author:  # a part of the name, any case, accents and apostrophe: zoe finds Zoë
-        part = f"%{like_literal(fold_name(query.author.strip()))}%"
-        filters.append(Filter(f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})",
-                              [part, _NOT_ASCII, part]))
-    for name, value in (("tag", query.tag), ("category", query.category)):
-        if value:
-            plural = "categories" if name == "category" else "tags"
-            value = value.strip()
-            named, named_params = _names_like(plural, value)
-            # The posts row lists its tags as JSON: the name's words are in the index's tags
-            # column as they are in the name, unless JSON escaped some of its characters. A
-            # name with an apostrophe may be held with another one (ʼ is a letter there).
-            plain = json.dumps(value, ensure_ascii=False)[1:-1] == value \
-                and not any(mark in value for mark in APOSTROPHES)
-            # Per post, a lookup in the link table's key: IN (all the tag's posts) would collect
-            # them first, which costs more than walking an impact list or a few matches.
-            filters.append(Filter(
-                f"EXISTS (SELECT 1 FROM post_{plural} x WHERE x.post_id = {{id}} "
-                f"AND x.{name}_id IN ({named}))", named_params,
-                f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
-                (plural, quoted([value])) if plain else None, post_row=False))
+    authors = values(query.author)
+    if authors:  # a part of the name, any case, accents and apostrophe: zoe finds Zoë
+        parts = [f"%{like_literal(fold_name(author))}%" for author in authors]
+        filters.append(Filter(
+            "(" + " OR ".join([f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})"] * len(parts))
+            + ")", [param for part in parts for param in (part, _NOT_ASCII, part)]))
+    # Each tag a filter of its own: a post passes with every one of them.
+    for name, value in [*(("tag", tag) for tag in dict.fromkeys(values(query.tag))),
+                        *(("category", category) for category in values(query.category))]:
+        plural = "categories" if name == "category" else "tags"
+        named, named_params = _names_like(plural, value)
+        # The posts row lists its tags as JSON: the name's words are in the index's tags
+        # column as they are in the name, unless JSON escaped some of its characters. A
+        # name with an apostrophe may be held with another one (ʼ is a letter there).
+        plain = json.dumps(value, ensure_ascii=False)[1:-1] == value \
+            and not any(mark in value for mark in APOSTROPHES)
+        # Per post, a lookup in the link table's key: IN (all the tag's posts) would collect
+        # them first, which costs more than walking an impact list or a few matches.
+        filters.append(Filter(
+            f"EXISTS (SELECT 1 FROM post_{plural} x WHERE x.post_id = {{id}} "
+            f"AND x.{name}_id IN ({named}))", named_params,
+            f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
+            (plural, quoted([value])) if plain else None, post_row=False))
     for name, value in (("since", query.since), ("until", query.until)):
         if value is not None and not is_date(value.strip()):
             raise SearchError.bad_value(
