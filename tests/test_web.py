@@ -400,6 +400,50 @@ def test_search_pages_through_results(client: Client) -> None:
     assert 'rel="next"' in client.get("/blogs/-/search?q=breathing&limit=2").text
 
 
+def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_rows(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = make_archive(tmp_path / "many.db", extra=130)  # 130 posts hold "filler"
+    c = Client(make_datasette(db))
+    try:
+        page = c.get("/many/-/search.json?q=filler&limit=500").json()
+        assert len(page["hits"]) == 130 and page["query"]["limit"] == "500"
+        assert page["capped"] is False and page["max_limit"] == 1000
+        listed = c.get("/many/-/search.csv?q=filler&limit=500")
+        cli = subprocess.run([sys.executable, "-m", "archive.cli", "search", "filler", "--csv",
+                              "--limit", "500", "--db", str(db)], capture_output=True,
+                             text=True, timeout=60, cwd=Path(__file__).parent.parent)
+        assert listed.status_code == 200 and listed.text == cli.stdout
+        assert len(list(csv.DictReader(io.StringIO(listed.text)))) == 130
+    finally:
+        c.close()
+    # Above max_returned_rows: JSON says it is capped and how to go on; CSV refuses.
+    c = Client(make_datasette(db, max_returned_rows=50))
+    try:
+        page = c.get("/many/-/search.json?q=filler&limit=500").json()
+        assert len(page["hits"]) == 50 and page["query"]["limit"] == "50"
+        assert page["capped"] is True and page["max_limit"] == 50
+        assert page["next_url"] == "/many/-/search.json?q=filler&limit=50&offset=50"
+        seen = [hit["id"] for hit in page["hits"]]
+        url = page["next_url"]
+        while url:
+            more = c.get(url).json()
+            seen += [hit["id"] for hit in more["hits"]]
+            url = more["next_url"]
+        assert len(seen) == len(set(seen)) == 130
+        refused = c.get("/many/-/search.csv?q=filler&limit=500")
+        assert refused.status_code == 400
+        assert refused.text.startswith("Error: limit=500 is more than this server gives at once")
+        first = c.get("/many/-/search.csv?q=filler&limit=50")
+        assert first.headers["link"] == ('</many/-/search.csv?q=filler&limit=50&offset=50>; '
+                                         'rel="next"')
+        assert "Note: limit=500 is more" in c.get("/many/-/search?q=filler&limit=500").text
+    finally:
+        c.close()
+
+
 def test_search_errors_and_empty_form(client: Client) -> None:
     bad = client.get("/blogs/-/search?q=%22unterminated")
     assert bad.status_code == 400 and "malformed query" in bad.text
