@@ -558,12 +558,18 @@ class Archive:
         return post
 
     def versions(self, url: str) -> list[dict[str, Any]]:
-        """Every stored version of a post, oldest first, each with its full `record` (Article)."""
-        rows = self.conn.execute(
-            "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.record, "
-            "p.body, p.body_html, p.body_markdown "
-            "FROM post_versions v JOIN posts p ON p.id = v.post_id "
-            "WHERE p.url = ? ORDER BY v.version", (url,)).fetchall()
+        """Every stored version of a post, oldest first, each with its full `record` (Article)
+        and its `source` (what made it: 'crawl', 'reextract', 'import', ...)."""
+        sql = ("SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, {source}, "
+               "v.record, p.body, p.body_html, p.body_markdown "
+               "FROM post_versions v JOIN posts p ON p.id = v.post_id "
+               "WHERE p.url = ? ORDER BY v.version")
+        try:
+            rows = self.conn.execute(sql.format(source="v.source"), (url,)).fetchall()
+        except sqlite3.OperationalError as exc:  # an archive from before v10, read-only
+            if "no such column" not in str(exc):
+                raise
+            rows = self.conn.execute(sql.format(source="'crawl' AS source"), (url,)).fetchall()
         result = []
         for row in rows:
             item = dict(row)

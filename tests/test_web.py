@@ -507,6 +507,29 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
             'title="2024-03-01T00:00:00+00:00">2024-03-01</time>') in gone
 
 
+def test_article_json_gives_an_old_version_in_the_current_versions_shape(
+        client: Client, db_path: Path) -> None:
+    evening = post_id(db_path, "evening")
+    current = client.get(f"/blogs/-/post/{evening}.json").json()["post"]
+    old = client.get(f"/blogs/-/post/{evening}.json?version=1").json()["post"]
+    assert list(old) == list(current)  # the same keys, in the same order
+    with Archive.open(db_path, readonly=True) as archive:  # archive.post()'s and the version's
+        assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id"]
+    for key in ("body", "wix_post_id", "word_count", "site", "site_name", "deleted_at",
+                "fetched_at", "source", "run_id"):
+        assert key in old, key
+    assert "body_text" not in old and "page_kind" not in old
+    assert (old["version"], current["version"]) == (1, 2)
+    assert old["title"] == "Evening routine" and current["title"] == "Evening routine, revised"
+    assert old["body"] == "Remember breathing deeply." and old["word_count"] == 3
+    assert old["body_html"] == XSS_BODY  # as archived (the page sanitizes what it shows)
+    assert old["id"] == current["id"] == evening and old["site"] == current["site"]
+    assert (old["fetched_at"], current["fetched_at"]) == ("2024-01-01T00:00:00+00:00",
+                                                          "2024-02-01T00:00:00+00:00")
+    assert old["source"] == current["source"] == "crawl"
+    assert current["body"] == "Remember breathing." and current["word_count"] == 2
+
+
 # -- canned queries and exports ----------------------------------------------------------------
 
 def test_canned_queries(client: Client) -> None:
