@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from archive import schema
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
+from archive.versions import register_sql_functions
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    register_sql_functions(conn)  # version_record(): old versions readable in SQL
     return conn
 
 

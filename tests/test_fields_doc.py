@@ -159,3 +159,23 @@ def test_the_url_fields_are_uris_in_json_and_csv_as_the_page_says(tmp_path: Path
         for name in {*URL_FIELDS, "images"} & set(record):
             assert json.dumps(record[name], ensure_ascii=False).isascii(), (name, record)
     assert f"URL: {JA_IRI}" in wixarchive("show", JA_URL, db=db)  # and text reads decoded
+
+
+def test_the_datasette_tables_documented_have_the_archives_columns(db: Path):
+    text = PAGE.read_text(encoding="utf-8")
+    part = text[text.index("## Datasette's other tables"):]
+    documented_columns: dict[str, list[str]] = {}
+    headings = list(re.finditer(r"^### `(\w+)`.*$", part, re.M))
+    ends = [following.start() for following in headings[1:]] + [len(part)]
+    for heading, end in zip(headings, ends, strict=True):
+        body = part[heading.end():end]
+        for cell in re.findall(r"^\| ([^|]+) \|", body, re.M):
+            for name in re.findall(r"`([\w.]+)`", cell):
+                table, _, column = name.rpartition(".")
+                documented_columns.setdefault(table or heading.group(1), []).append(column)
+    assert {"sites", "crawl_runs", "post_versions", "images", "media", "tags", "post_tags",
+            "categories", "post_categories"} <= set(documented_columns)
+    with sqlite3.connect(db) as conn:
+        for table, columns in documented_columns.items():
+            actual = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            assert sorted(columns) == sorted(actual), table

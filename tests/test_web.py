@@ -530,6 +530,39 @@ def test_article_json_gives_an_old_version_in_the_current_versions_shape(
     assert current["body"] == "Remember breathing." and current["word_count"] == 2
 
 
+def test_version_record_reads_old_versions_in_sql(client: Client, db_path: Path) -> None:
+    from urllib.parse import urlencode
+
+    def query(sql: str) -> list[dict[str, Any]]:
+        response = client.get("/blogs.json?" + urlencode({"sql": sql, "_shape": "array"}))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # The documented queries (docs/fields.md, post_versions).
+    old = query("select post_id, version, json_extract(version_record(record), '$.body_text') "
+                "as body_text from post_versions where version < (select version from posts "
+                "where posts.id = post_versions.post_id)")
+    assert old == [{"post_id": post_id(db_path, "evening"), "version": 1,
+                    "body_text": "Remember breathing deeply."}]
+    every = query("select p.url, v.version, json_extract(version_record(v.record, p.body, "
+                  "p.body_html, p.body_markdown), '$.body_text') as body_text from "
+                  "post_versions v join posts p on p.id = v.post_id "
+                  "where p.url like '%/evening' order by v.version")
+    assert [(row["version"], row["body_text"]) for row in every] == [
+        (1, "Remember breathing deeply."), (2, "Remember breathing.")]
+    # The current version's record alone says its texts are the posts row's.
+    current = query("select json_extract(version_record(v.record), '$._text_in_post') as marked "
+                    "from post_versions v join posts p on p.id = v.post_id "
+                    "and v.version = p.version where p.url like '%/evening'")
+    assert current == [{"marked": 1}]
+    # The Python API's connection has it too.
+    with Archive.open(db_path, readonly=True) as archive:
+        assert archive.conn.execute(
+            "select json_extract(version_record(record), '$.title') from post_versions "
+            "where version = 1 and post_id = ?", (post_id(db_path, "evening"),)
+        ).fetchone()[0] == "Evening routine"
+
+
 # -- canned queries and exports ----------------------------------------------------------------
 
 def test_canned_queries(client: Client) -> None:
@@ -555,6 +588,9 @@ def test_csv_and_json_exports_stream_whole_tables(tmp_path: Path) -> None:
         assert {"Bread <script>alert(3)</script>", "Gone post"} <= {r["title"] for r in rows}
         query = c.get("/big/deleted_posts.csv")
         assert query.status_code == 200 and "Gone post" in query.text
+        # An SQL query's CSV stops at max_returned_rows, streamed or not (docs/fields.md).
+        sql = c.get("/big.csv?sql=select+id+from+posts&_stream=on")
+        assert len(list(csv.DictReader(io.StringIO(sql.text)))) == 10
         # JSON pages through the whole table by following next_url.
         ids: list[int] = []
         url: str | None = "/big/posts.json?_shape=objects&_size=10"
