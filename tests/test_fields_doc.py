@@ -71,6 +71,8 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "`wixarchive clean --json`": lambda db: _first(wixarchive("clean", str(DUMP), "--json")),
     "`wixarchive show --json`": lambda db: _first(wixarchive("show", "1", "--json", db=db)),
     "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
+    "`wixarchive export --format jsonl --json`": lambda db: json.loads(run(
+        "export", "--format", "jsonl", "-", "--json", "--db", str(db), check=True).stderr),
     "`wixarchive export --format markdown --json`": lambda db: json.loads(wixarchive(
         "export", "--format", "markdown", str(db.with_name("markdown")), "--json", db=db)),
     "`wixarchive search --json`": lambda db: _first(wixarchive("search", "fern", "--json",
@@ -179,3 +181,17 @@ def test_the_datasette_tables_documented_have_the_archives_columns(db: Path):
         for table, columns in documented_columns.items():
             actual = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
             assert sorted(columns) == sorted(actual), table
+
+
+def test_a_versions_export_is_the_export_plus_the_version_fields_documented(db: Path):
+    text = PAGE.read_text(encoding="utf-8")
+    part = text[text.index("### `--versions`"):
+                text.index("## `wixarchive export --format jsonl --json`")]
+    added = [m.group(1) for m in _ROW.finditer(part)]
+    export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
+                                                "`--format csv`"]]
+    rows = wixarchive("export", "--format", "jsonl", "--versions", "-", db=db).splitlines()
+    assert list(json.loads(rows[0])) == [*export[:-1], *added, export[-1]]
+    header = next(csv.reader(io.StringIO(wixarchive("export", "--format", "csv", "--versions",
+                                                    "-", db=db))))
+    assert header == list(json.loads(rows[0]))
