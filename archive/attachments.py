@@ -108,6 +108,29 @@ def of_post(conn: sqlite3.Connection, post_id: int) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def of_version(conn: sqlite3.Connection,
+               recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An older version's videos and documents (its record's `attachments`) with what
+    fetching each gave, as of_post gives the current version's."""
+    items = [item for item in recorded
+             if isinstance(item, dict) and isinstance(item.get("url"), str)]
+    try:
+        rows = in_chunks(conn, "SELECT url, content_type, status, bytes, "
+                         "payload_digest, capture FROM media WHERE url IN ({marks})",
+                         [item["url"] for item in items])
+    except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
+        rows = []
+    fetched = {url: rest for url, *rest in rows}
+    found = []
+    for item in items:
+        content_type, status, size, digest, capture = fetched.get(item["url"], [None] * 5)
+        found.append({"url": item["url"], "kind": item.get("kind"),
+                      "content_type": content_type or item.get("content_type"),
+                      "is_file": bool(item.get("is_file")), "status": status, "bytes": size,
+                      "payload_digest": digest, "capture": capture})
+    return found
+
+
 def counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Per site URL: its posts' distinct videos and documents, and how many are archived
     (keys videos, videos_archived, documents, documents_archived)."""

@@ -8,8 +8,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from archive.search.bigrams import word_count
-
 # The sources whose versions are dated by a web archive's capture, not by a fetch of ours.
 WEB_ARCHIVE_SOURCES = ("recover", "import")
 
@@ -81,23 +79,3 @@ def diff_versions(versions: Sequence[dict[str, Any]], old: int, new: int) -> lis
         version_text(before["record"]), version_text(after["record"]),
         fromfile=f"v{old} ({before['fetched_at']})", tofile=f"v{new} ({after['fetched_at']})",
         lineterm=""))
-
-
-def as_of_version(post: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
-    """`post` (as Archive.post() gives it) with every field of its content as it was in
-    `version` (one of Archive.versions()): text, metadata, word count and content hash; what
-    is about the post rather than one version (id, URL, site, first and last seen, deleted)
-    stays."""
-    record = version["record"]
-    body = record.get("body_text") or ""
-    return {**post, "wix_post_id": record.get("post_id"), "title": record.get("title"),
-            "author": record.get("author"), "published": record.get("published"),
-            "modified": record.get("modified"), "reading_minutes": record.get("reading_minutes"),
-            "language": record.get("language"), "canonical_url": record.get("canonical_url"),
-            "description": record.get("description"), "cover_image": record.get("cover_image"),
-            "tags": record.get("tags", []), "categories": record.get("categories", []),
-            "body": body, "body_html": record.get("body_html") or "",
-            "body_markdown": record.get("body_markdown") or "", "word_count": word_count(body),
-            "warnings": record.get("warnings", []), "content_hash": version["content_hash"],
-            "images": record.get("images", []), "version": version["version"],
-            "last_changed": version["fetched_at"]}

@@ -25,6 +25,7 @@ from archive.chunked import in_chunks
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
+from archive.versions import register_sql_functions
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -228,6 +229,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    register_sql_functions(conn)  # version_record(): old versions readable in SQL
     return conn
 
 
@@ -574,11 +576,18 @@ class Archive:
         (None for the others), and its stable `version_id` (archive.history.version_id). By
         id, URL or canonical URL as `post` takes them; [] when there is no such post."""
         post_id = self._post_id(url_or_id)
-        rows = [] if post_id is None else self.conn.execute(
-            "SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, v.source, "
-            "v.capture, v.record, p.body, p.body_html, p.body_markdown "
-            "FROM post_versions v JOIN posts p ON p.id = v.post_id "
-            "WHERE p.id = ? ORDER BY v.version", (post_id,)).fetchall()
+        sql = ("SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, {source}, "
+               "v.record, p.body, p.body_html, p.body_markdown "
+               "FROM post_versions v JOIN posts p ON p.id = v.post_id "
+               "WHERE p.id = ? ORDER BY v.version")
+        try:
+            rows = [] if post_id is None else self.conn.execute(
+                sql.format(source="v.source, v.capture"), (post_id,)).fetchall()
+        except sqlite3.OperationalError as exc:  # an archive from before v10, read-only
+            if "no such column" not in str(exc):
+                raise
+            rows = self.conn.execute(sql.format(source="'crawl' AS source, NULL AS capture"),
+                                     (post_id,)).fetchall()
         # One read of the recovered table for all the versions (it has no index by record id).
         wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
         recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp}

@@ -83,7 +83,7 @@ def test_jsonl_round_trips_every_field(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "posts.jsonl"
     result = run("--format", "jsonl", "--db", str(db), str(out))
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Exported 3 posts from 2 sites to {out} (jsonl)."
+    assert result.output.splitlines()[0] == f"Exported 3 posts from 2 sites to {out} (jsonl)."
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {line["url"]: line for line in lines} == archived(db)
     # The body stored with a <script> (as another tool might write it) is exported without it.
@@ -160,7 +160,11 @@ def test_stdout_and_json_summary(db: Path) -> None:
     assert [json.loads(line)["title"] for line in lines] == ["Café crème ☕ et صباح الخير",
                                                             "Old news"]
     summary = json.loads(result.stderr)
-    assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-"}
+    newest = summary.pop("newest_fetched_at")  # when the fixture saved its posts
+    assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-",
+                       "last_run_id": None, "last_run_finished_at": None,
+                       "crawl_running": False}
+    assert newest.endswith("+00:00")
 
 
 
@@ -252,6 +256,73 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
         assert result.stderr.splitlines()[-1] == (
             "Error: Missing option '--format' (an OUT ending in .jsonl, .ndjson, .csv, .wacz, "
             ".xml, .wxr names it)"), out
+
+
+def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(
+        tmp_path: Path) -> None:
+    db = tmp_path / "history.db"
+    url = f"{YOGA}/post/breathing"
+    with Archive.open(db) as archive:
+        first = archive.start_run(YOGA + "/", started_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(Article(url=url, title="Breathing", body_text="Breathe in.",
+                                     body_html="<p>Breathe in.</p>", post_id="a" * 24),
+                             run_id=first, fetched_at="2024-01-01T00:05:00+00:00")
+        archive.finish_run(first, status="ok", counts={}, errors=[],
+                           finished_at="2024-01-01T00:10:00+00:00")
+        archive.save_article(Article(url=url, title="Breathing, revised",
+                                     body_text="Breathe in. Breathe out.",
+                                     body_html="<p>Breathe in. Breathe out.</p>",
+                                     post_id="a" * 24),
+                             fetched_at="2024-02-01T00:00:00+00:00")
+        save(archive, f"{CAFE}/post/once", title="Once")
+    plain = wixarchive("export", "--format", "jsonl", "-", "--db", str(db), "--json")
+    assert plain.returncode == 0, plain.stderr
+    assert len(plain.stdout.splitlines()) == 2  # the default is unchanged: one row a post
+    summary = json.loads(plain.stderr)
+    assert summary["last_run_id"] == first
+    assert summary["last_run_finished_at"] == "2024-01-01T00:10:00+00:00"
+    assert summary["newest_fetched_at"] > "2024-02-01"  # the cafe post, saved just now
+    assert summary["crawl_running"] is False and "versions" not in summary
+
+    result = wixarchive("export", "--format", "jsonl", "--versions", "-", "--db", str(db),
+                        "--site", "ann.wixsite.com", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    current = next(json.loads(line) for line in plain.stdout.splitlines()
+                   if json.loads(line)["url"] == url)
+    assert [(row["version"], row["title"], row["body"], row["word_count"]) for row in rows] == [
+        (1, "Breathing", "Breathe in.", 2), (2, "Breathing, revised", "Breathe in. Breathe out.",
+                                            4)]
+    assert [(row["fetched_at"], row["source"], row["run_id"]) for row in rows] == [
+        ("2024-01-01T00:05:00+00:00", "crawl", first), ("2024-02-01T00:00:00+00:00", "crawl",
+                                                        None)]
+    keys = [key for key in current if key != "attachments"]
+    assert list(rows[0]) == list(rows[1]) == [*keys, "fetched_at", "source", "run_id",
+                                               "attachments"]
+    assert {k: v for k, v in rows[1].items() if k in current} == current
+    assert rows[0]["wix_post_id"] == "a" * 24 and rows[0]["id"] == current["id"]
+    summary = json.loads(result.stderr)
+    assert (summary["posts"], summary["versions"], summary["newest_fetched_at"]) == (
+        1, 2, "2024-02-01T00:00:00+00:00")
+    # CSV: the same rows; a crawl left running shows in the summary, text and JSON.
+    with Archive.open(db) as archive:
+        running = archive.start_run(YOGA + "/")
+    out = tmp_path / "versions.csv"
+    text = wixarchive("export", "--versions", str(out), "--db", str(db), "--site", "ann")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        f"Exported 1 post (2 versions) from 1 site to {out} (csv).",
+        f"Archive state: last finished crawl run {first} at 2024-01-01T00:10:00+00:00; newest "
+        "version fetched 2024-02-01T00:00:00+00:00; a crawl was running: its posts saved so "
+        "far are included."]
+    with out.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [row["version"] for row in table] == ["1", "2"] and list(table[0]) == list(rows[0])
+    assert running and json.loads(wixarchive("export", "--format", "csv", str(out), "--db",
+                                              str(db), "--json").stdout)["crawl_running"]
+    refused = wixarchive("export", "--format", "wxr", "--versions", "-", "--db", str(db))
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error: --versions is for --format jsonl or csv"
 
 
 def test_markdown_needs_a_folder(db: Path) -> None:
@@ -418,7 +489,9 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
     result = run(*export)
     assert result.exit_code == 0, result.output
     # The edited copy is kept, and said, as a Markdown re-export says it.
-    assert result.output.strip().splitlines() == [
+    lines = result.output.strip().splitlines()
+    assert lines[1].startswith("Archive state: no finished crawl run; newest version fetched ")
+    assert lines[:1] + lines[2:] == [
         f"Exported 2 posts and 1 images (1 archived copies in {folder}; removed 1 older copy "
         f"no post uses any more) from 1 site to {out} (wxr).",
         "Note: kept 1 file an earlier export wrote and no post uses now, as they were changed "

@@ -74,6 +74,8 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
         "history", json.loads(wixarchive("show", "1", "--json", db=db))["url"], "--json",
         db=db)),
     "`wixarchive export --format jsonl` and `--format csv`": _jsonl_and_csv,
+    "`wixarchive export --format jsonl --json`": lambda db: json.loads(run(
+        "export", "--format", "jsonl", "-", "--json", "--db", str(db), check=True).stderr),
     "`wixarchive export --format markdown --json`": lambda db: json.loads(wixarchive(
         "export", "--format", "markdown", str(db.with_name("markdown")), "--json", db=db)),
     "`wixarchive search --json`": lambda db: _first(wixarchive("search", "fern", "--json",
@@ -171,3 +173,37 @@ def test_the_url_fields_are_uris_in_json_and_csv_as_the_page_says(tmp_path: Path
         for name in {*URL_FIELDS, "images"} & set(record):
             assert json.dumps(record[name], ensure_ascii=False).isascii(), (name, record)
     assert f"URL: {JA_IRI}" in wixarchive("show", JA_URL, db=db)  # and text reads decoded
+
+
+def test_the_datasette_tables_documented_have_the_archives_columns(db: Path):
+    text = PAGE.read_text(encoding="utf-8")
+    part = text[text.index("## Datasette's other tables"):]
+    documented_columns: dict[str, list[str]] = {}
+    headings = list(re.finditer(r"^### `(\w+)`.*$", part, re.M))
+    ends = [following.start() for following in headings[1:]] + [len(part)]
+    for heading, end in zip(headings, ends, strict=True):
+        body = part[heading.end():end]
+        for cell in re.findall(r"^\| ([^|]+) \|", body, re.M):
+            for name in re.findall(r"`([\w.]+)`", cell):
+                table, _, column = name.rpartition(".")
+                documented_columns.setdefault(table or heading.group(1), []).append(column)
+    assert {"sites", "crawl_runs", "post_versions", "images", "media", "tags", "post_tags",
+            "categories", "post_categories"} <= set(documented_columns)
+    with sqlite3.connect(db) as conn:
+        for table, columns in documented_columns.items():
+            actual = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            assert sorted(columns) == sorted(actual), table
+
+
+def test_a_versions_export_is_the_export_plus_the_version_fields_documented(db: Path):
+    text = PAGE.read_text(encoding="utf-8")
+    part = text[text.index("### `--versions`"):
+                text.index("## `wixarchive export --format jsonl --json`")]
+    added = [m.group(1) for m in _ROW.finditer(part)]
+    export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
+                                                "`--format csv`"]]
+    rows = wixarchive("export", "--format", "jsonl", "--versions", "-", db=db).splitlines()
+    assert list(json.loads(rows[0])) == [*export[:-1], *added, export[-1]]
+    header = next(csv.reader(io.StringIO(wixarchive("export", "--format", "csv", "--versions",
+                                                    "-", db=db))))
+    assert header == list(json.loads(rows[0]))

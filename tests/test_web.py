@@ -400,6 +400,50 @@ def test_search_pages_through_results(client: Client) -> None:
     assert 'rel="next"' in client.get("/blogs/-/search?q=breathing&limit=2").text
 
 
+def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_rows(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = make_archive(tmp_path / "many.db", extra=130)  # 130 posts hold "filler"
+    c = Client(make_datasette(db))
+    try:
+        page = c.get("/many/-/search.json?q=filler&limit=500").json()
+        assert len(page["hits"]) == 130 and page["query"]["limit"] == "500"
+        assert page["capped"] is False and page["max_limit"] == 1000
+        listed = c.get("/many/-/search.csv?q=filler&limit=500")
+        cli = subprocess.run([sys.executable, "-m", "archive.cli", "search", "filler", "--csv",
+                              "--limit", "500", "--db", str(db)], capture_output=True,
+                             text=True, timeout=60, cwd=Path(__file__).parent.parent)
+        assert listed.status_code == 200 and listed.text == cli.stdout
+        assert len(list(csv.DictReader(io.StringIO(listed.text)))) == 130
+    finally:
+        c.close()
+    # Above max_returned_rows: JSON says it is capped and how to go on; CSV refuses.
+    c = Client(make_datasette(db, max_returned_rows=50))
+    try:
+        page = c.get("/many/-/search.json?q=filler&limit=500").json()
+        assert len(page["hits"]) == 50 and page["query"]["limit"] == "50"
+        assert page["capped"] is True and page["max_limit"] == 50
+        assert page["next_url"] == "/many/-/search.json?q=filler&limit=50&offset=50"
+        seen = [hit["id"] for hit in page["hits"]]
+        url = page["next_url"]
+        while url:
+            more = c.get(url).json()
+            seen += [hit["id"] for hit in more["hits"]]
+            url = more["next_url"]
+        assert len(seen) == len(set(seen)) == 130
+        refused = c.get("/many/-/search.csv?q=filler&limit=500")
+        assert refused.status_code == 400
+        assert refused.text.startswith("Error: limit=500 is more than this server gives at once")
+        first = c.get("/many/-/search.csv?q=filler&limit=50")
+        assert first.headers["link"] == ('</many/-/search.csv?q=filler&limit=50&offset=50>; '
+                                         'rel="next"')
+        assert "Note: limit=500 is more" in c.get("/many/-/search?q=filler&limit=500").text
+    finally:
+        c.close()
+
+
 def test_search_errors_and_empty_form(client: Client) -> None:
     bad = client.get("/blogs/-/search?q=%22unterminated")
     assert bad.status_code == 400 and "malformed query" in bad.text
@@ -449,7 +493,8 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
     evening = post_id(db_path, "evening")
     current = client.get(f"/blogs/-/post/{evening}").text
     assert "Version two body." in current and "Evening routine, revised" in current
-    assert f'href="/blogs/-/post/{evening}?version=1"' in current
+    first_id = client.get(f"/blogs/-/post/{evening}.json").json()["versions"][0]["version_id"]
+    assert f'href="/blogs/-/post/{evening}?v={first_id}"' in current  # a stable link
     old = client.get(f"/blogs/-/post/{evening}?version=1").text
     assert "You are reading version 1" in old
     assert '<h1 lang="fr" dir="auto">Evening routine</h1>' in old
@@ -461,6 +506,62 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
     gone = client.get(f"/blogs/-/post/{post_id(db_path, 'gone')}").text
     assert ('was deleted from its site on <time datetime="2024-03-01T00:00:00+00:00" '
             'title="2024-03-01T00:00:00+00:00">2024-03-01</time>') in gone
+
+
+def test_article_json_gives_an_old_version_in_the_current_versions_shape(
+        client: Client, db_path: Path) -> None:
+    evening = post_id(db_path, "evening")
+    current = client.get(f"/blogs/-/post/{evening}.json").json()["post"]
+    old = client.get(f"/blogs/-/post/{evening}.json?version=1").json()["post"]
+    assert list(old) == list(current)  # the same keys, in the same order
+    with Archive.open(db_path, readonly=True) as archive:  # archive.post()'s and the version's
+        assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id"]
+    for key in ("body", "wix_post_id", "word_count", "site", "site_name", "deleted_at",
+                "fetched_at", "source", "run_id"):
+        assert key in old, key
+    assert "body_text" not in old and "page_kind" not in old
+    assert (old["version"], current["version"]) == (1, 2)
+    assert old["title"] == "Evening routine" and current["title"] == "Evening routine, revised"
+    assert old["body"] == "Remember breathing deeply." and old["word_count"] == 3
+    assert old["body_html"] == XSS_BODY  # as archived (the page sanitizes what it shows)
+    assert old["id"] == current["id"] == evening and old["site"] == current["site"]
+    assert (old["fetched_at"], current["fetched_at"]) == ("2024-01-01T00:00:00+00:00",
+                                                          "2024-02-01T00:00:00+00:00")
+    assert old["source"] == current["source"] == "crawl"
+    assert current["body"] == "Remember breathing." and current["word_count"] == 2
+
+
+def test_version_record_reads_old_versions_in_sql(client: Client, db_path: Path) -> None:
+    from urllib.parse import urlencode
+
+    def query(sql: str) -> list[dict[str, Any]]:
+        response = client.get("/blogs.json?" + urlencode({"sql": sql, "_shape": "array"}))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # The documented queries (docs/fields.md, post_versions).
+    old = query("select post_id, version, json_extract(version_record(record), '$.body_text') "
+                "as body_text from post_versions where version < (select version from posts "
+                "where posts.id = post_versions.post_id)")
+    assert old == [{"post_id": post_id(db_path, "evening"), "version": 1,
+                    "body_text": "Remember breathing deeply."}]
+    every = query("select p.url, v.version, json_extract(version_record(v.record, p.body, "
+                  "p.body_html, p.body_markdown), '$.body_text') as body_text from "
+                  "post_versions v join posts p on p.id = v.post_id "
+                  "where p.url like '%/evening' order by v.version")
+    assert [(row["version"], row["body_text"]) for row in every] == [
+        (1, "Remember breathing deeply."), (2, "Remember breathing.")]
+    # The current version's record alone says its texts are the posts row's.
+    current = query("select json_extract(version_record(v.record), '$._text_in_post') as marked "
+                    "from post_versions v join posts p on p.id = v.post_id "
+                    "and v.version = p.version where p.url like '%/evening'")
+    assert current == [{"marked": 1}]
+    # The Python API's connection has it too.
+    with Archive.open(db_path, readonly=True) as archive:
+        assert archive.conn.execute(
+            "select json_extract(version_record(record), '$.title') from post_versions "
+            "where version = 1 and post_id = ?", (post_id(db_path, "evening"),)
+        ).fetchone()[0] == "Evening routine"
 
 
 # -- canned queries and exports ----------------------------------------------------------------
@@ -488,6 +589,9 @@ def test_csv_and_json_exports_stream_whole_tables(tmp_path: Path) -> None:
         assert {"Bread <script>alert(3)</script>", "Gone post"} <= {r["title"] for r in rows}
         query = c.get("/big/deleted_posts.csv")
         assert query.status_code == 200 and "Gone post" in query.text
+        # An SQL query's CSV stops at max_returned_rows, streamed or not (docs/fields.md).
+        sql = c.get("/big.csv?sql=select+id+from+posts&_stream=on")
+        assert len(list(csv.DictReader(io.StringIO(sql.text)))) == 10
         # JSON pages through the whole table by following next_url.
         ids: list[int] = []
         url: str | None = "/big/posts.json?_shape=objects&_size=10"

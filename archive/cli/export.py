@@ -22,13 +22,16 @@ from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.filenames import Folder
 from archive.export.source import (
     count_posts,
+    describe_state,
     iter_posts,
     matching_sites,
     post_ids,
     post_names,
     post_terms,
+    provenance,
     snapshot,
     with_attachments,
+    with_versions,
 )
 from archive.site_match import NoSuchSite
 
@@ -86,11 +89,15 @@ def _format_of(out: str) -> str:
                    "(the layout before page bundles; its links break in Hugo's default build), "
                    "instead of OUT/<site>/<date>-<slug>/index.md with the post's media beside "
                    "it.")
+@click.option("--versions", "all_versions", is_flag=True,
+              help="jsonl/csv: one row per stored version of each post, oldest first, with "
+                   "its version number, fetched_at, source and run_id (default: each post's "
+                   "current version).")
 @bom_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url: str | None,
-            flat: bool, bom: bool, db: Path, as_json: bool) -> None:
+            flat: bool, all_versions: bool, bom: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -107,6 +114,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
     Examples:
         wixarchive export posts.jsonl       (the format from the extension)
         wixarchive export --format jsonl posts.jsonl
+        wixarchive export --format csv --versions versions.csv
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
         wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
@@ -118,6 +126,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
         fail("--bom is for --format csv")
     if flat and fmt != "markdown":
         fail("--flat is for --format markdown")
+    if all_versions and fmt not in ("jsonl", "csv"):
+        fail("--versions is for --format jsonl or csv")
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
     if images_url is not None:
@@ -140,13 +150,19 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                                    "output": out}
         # One read snapshot: the passes agree even while a crawl writes the archive.
         with snapshot(archive):
-            if not count_posts(archive, sites):
+            posts = count_posts(archive, sites)
+            if not posts:
                 where = f" for {site}" if site else ""
                 fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+            # What the export is a copy of, read in the same snapshot.
+            summary.update(provenance(archive, sites))
             try:
                 if fmt == "wacz":
                     summary.update(_write_wacz(archive, db, sites, site, out,
                                                show_progress=not as_json and out != "-"))
+                elif all_versions:
+                    summary.update(posts=posts, versions=_write(
+                        archive, files, sites, fmt, out, bom=bom, all_versions=True)["posts"])
                 else:
                     summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
                                           flat))
@@ -184,10 +200,13 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                          "post uses any more" if removed else "") + ")")
         if fmt == "wacz":
             extra = f" ({summary['records']} captured responses)"
+        if "versions" in summary:
+            extra = f" ({summary['versions']} version{'s' if summary['versions'] != 1 else ''})"
         where = "stdout" if out == "-" else out
         click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
                    f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
                    err=to_stderr)
+        click.echo(describe_state(summary), err=to_stderr)
         if fmt == "markdown":
             click.echo(f"Files: {summary['written']} written, {summary['unchanged']} unchanged, "
                        f"{summary['removed']} removed (no longer used).")
@@ -258,11 +277,14 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
 
 def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
            out: str, images_url: str | None = None, bom: bool = False,
-           flat: bool = False) -> dict[str, Any]:
-    """Stream the posts into the format's writer, one post at a time."""
+           flat: bool = False, all_versions: bool = False) -> dict[str, Any]:
+    """Stream the posts (all_versions: every version of each) into the format's writer, one
+    at a time."""
     # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
     # and wxr as links and copies of the archived ones.
-    posts = with_attachments(archive, iter_posts(archive, post_ids(archive, sites)))
+    chosen = iter_posts(archive, post_ids(archive, sites))
+    posts = (with_versions(archive, chosen) if all_versions
+             else with_attachments(archive, chosen))
     if fmt == "jsonl":
         from archive.export import jsonl
 

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import as_of_version, find_version, version_id, version_origin
+from archive.history import find_version, version_id, version_origin
 from archive.iri import display_url, uri_fields
+from archive.versions import as_post
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
 _INTERNAL = "site_id"
@@ -72,8 +73,10 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
                 numbers = ", ".join(str(v["version"]) for v in versions)
                 ids = ", ".join(v["version_id"] for v in versions)
                 fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
-            post = as_of_version(post, version)
-            post.update(source=version["source"], recovered=version["recovered"])
+            # That version's content in the post's shape, dated by its own fetch (or capture).
+            post = as_post(post, version)
+            del post["fetched_at"], post["run_id"]
+            post.update(last_changed=version["fetched_at"], recovered=version["recovered"])
             version_line = (f"{version['version']} of {versions[-1]['version']}, id "
                             f"{version['version_id']}: {version_origin(version)}")
     if fmt == "json":

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from archive import site_match
-from archive.attachments import of_post
+from archive.attachments import of_post, of_version
 from archive.store import Archive
+from archive.versions import as_post
 
 
 def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[dict[str, Any]]:
@@ -107,3 +108,49 @@ def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
     """Each post with its videos and documents (`attachments`, archive.attachments.of_post)."""
     for post in posts:
         yield {**post, "attachments": of_post(archive.conn, post["id"])}
+
+
+def with_versions(archive: Archive, posts: Iterator[dict[str, Any]]
+                  ) -> Iterator[dict[str, Any]]:
+    """Every stored version of each post, oldest first, in the post's shape with that version's
+    values and `fetched_at`, `source`, `run_id` (archive.versions.as_post), and that version's
+    videos and documents (`attachments`)."""
+    for post in posts:
+        for version in archive.versions(post["url"]):
+            items = (of_post(archive.conn, post["id"]) if version["version"] == post["version"]
+                     else of_version(archive.conn, version["record"].get("attachments") or []))
+            yield {**as_post(post, version), "attachments": items}
+
+
+def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state of these sites' archive an export reads (inside its snapshot): the last
+    finished crawl run (id, when it ended), the newest stored version's fetched_at, and
+    whether a run was unfinished (a crawl running, or one whose process died unclosed)."""
+    state: dict[str, Any] = {"last_run_id": None, "last_run_finished_at": None,
+                             "newest_fetched_at": None, "crawl_running": False}
+    if not sites:
+        return state
+    where, args = _where(sites)
+    last = archive.conn.execute(
+        f"SELECT r.id, r.finished_at FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+        f"WHERE {where} AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.id DESC "
+        "LIMIT 1", args).fetchone()
+    if last is not None:
+        state.update(last_run_id=last[0], last_run_finished_at=last[1])
+    state["newest_fetched_at"] = archive.conn.execute(
+        f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+        f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
+    state["crawl_running"] = archive.conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+        f"WHERE {where} AND r.finished_at IS NULL)", args).fetchone()[0] == 1
+    return state
+
+
+def describe_state(state: dict[str, Any]) -> str:
+    """The provenance as the export's text summary says it."""
+    run = (f"last finished crawl run {state['last_run_id']} at {state['last_run_finished_at']}"
+           if state["last_run_id"] is not None else "no finished crawl run")
+    newest = state["newest_fetched_at"] or "none"
+    running = ("; a crawl was running: its posts saved so far are included"
+               if state["crawl_running"] else "")
+    return f"Archive state: {run}; newest version fetched {newest}{running}."

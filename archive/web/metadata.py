@@ -84,7 +84,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                 "written against such text (empty without any)"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
-                      "record column holds the whole article as zlib-compressed JSON.", {
+                      "record column holds the whole article as zlib-compressed JSON: read it "
+                      "in SQL with version_record(record), e.g. json_extract(version_record("
+                      "record), '$.body_text').", {
         "id": "Version row id",
         "post_id": "The post",
         "version": "Version number, from 1",
@@ -94,7 +96,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "content_hash": "SHA-256 of the version's content",
         "title": "Title of that version",
         "record": ("The article as zlib-compressed JSON (the current version's texts are the "
-                   "post's body, body_html and body_markdown)"),
+                   "post's body, body_html and body_markdown): version_record(record) gives "
+                   "the JSON text, version_record(record, body, body_html, body_markdown) "
+                   "with the post's texts put back"),
         "capture": "WARC-Record-ID of the raw capture it was extracted from (captures)",
         "source": ("What made it: crawl, recover (wixarchive recover, from a web archive: "
                    "see recovered), import (wixarchive import of WARC or WACZ files) or "

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
+from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
@@ -43,6 +44,8 @@ def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     # The web UI never writes the archive: even a plugin's write connection is refused.
     if archive_sites(datasette, database) is not None:
         conn.execute("PRAGMA query_only = 1")
+        # json_extract(version_record(record), '$.body_text') reads an old version in SQL.
+        register_sql_functions(conn)
 
 
 @hookimpl

@@ -25,8 +25,9 @@ from archive import attachments
 from archive.history import find_version, version_id
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
+from archive.versions import as_post
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
-from archive.web.views.media import local_attachments, local_images, version_attachments
+from archive.web.views.media import local_attachments, local_images
 
 # Languages written right to left (ISO 639 codes; iw, ji: Hebrew's and Yiddish's old codes),
 # and the scripts of a tag like pa-Arab.
@@ -122,18 +123,18 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
         return Loaded(None, None, [], {}, [], [])
     versions = archive.versions(post["url"])
     shown: dict[str, Any] | None = post
+    items = attachments.of_post(archive.conn, post_id)
     chosen = find_version(versions, wanted) if wanted else None
     if wanted and chosen is None:
         return Loaded(post, None, versions, {}, [], [])
     if chosen is not None and chosen["version"] != post["version"]:
-        # An old version is shown from its own record: title, metadata, body and files as then.
-        shown = {**chosen["record"], "id": post["id"], "version": chosen["version"],
-                 "fetched_at": chosen["fetched_at"], "content_hash": chosen["content_hash"]}
+        # An old version is shown from its own record: title, metadata, body and files as
+        # then, in the post's shape (its JSON has the current version's keys).
+        shown = as_post(post, chosen)
+        items = attachments.of_version(archive.conn, chosen["record"].get("attachments") or [])
     urls = {u for v in versions for u in
             (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
     local, problems = local_images(archive, sorted(urls), base)
-    items = (attachments.of_post(archive.conn, post_id) if shown is post
-             else version_attachments(archive, shown.get("attachments") or []))
     files, missing = local_attachments(archive, items, base)
     return Loaded(post, shown, versions, local, problems + missing, files)
 
@@ -191,7 +192,12 @@ async def article_page(datasette: Any, request: Any) -> Response:
     history = [{k: v for k, v in version.items() if k != "record"}
                for version in loaded.versions]
     if as_json:
-        # `post` is the version asked for (?version=N), the current one by default.
+        # `post` is the version asked for (?version=N), the current one by default, with the
+        # same keys either way (archive.versions.as_post).
+        if shown is post:
+            current = next((v for v in loaded.versions if v["version"] == post["version"]),
+                           {"version": post["version"]})  # its row missing: no fetched_at
+            shown = as_post(post, current)
         return Response.json({"database": name, "post": shown,
                               "current_version": post["version"], "versions": history,
                               "attachments": [{k: v for k, v in item.items() if k != "capture"}

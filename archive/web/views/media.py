@@ -153,29 +153,6 @@ def _damage(directory: Path, where: captures.Location,
     return None
 
 
-def version_attachments(archive: Archive,
-                        recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An older version's videos and documents (its record's `attachments`) with what
-    fetching each gave, as attachments.of_post gives the current version's."""
-    items = [item for item in recorded
-             if isinstance(item, dict) and isinstance(item.get("url"), str)]
-    try:
-        rows = in_chunks(archive.conn, "SELECT url, content_type, status, bytes, "
-                         "payload_digest, capture FROM media WHERE url IN ({marks})",
-                         [item["url"] for item in items])
-    except sqlite3.OperationalError:  # an archive from before captures (v9 or older)
-        rows = []
-    fetched = {url: rest for url, *rest in rows}
-    found = []
-    for item in items:
-        content_type, status, size, digest, capture = fetched.get(item["url"], [None] * 5)
-        found.append({"url": item["url"], "kind": item.get("kind"),
-                      "content_type": content_type or item.get("content_type"),
-                      "is_file": bool(item.get("is_file")), "status": status, "bytes": size,
-                      "payload_digest": digest, "capture": capture})
-    return found
-
-
 def local_attachments(archive: Archive, items: list[dict[str, Any]],
                       base: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Videos and documents (attachments.of_post or version_attachments rows), each with

@@ -5,6 +5,8 @@ renders HTML; `/<db>/-/search.json?…` returns the same hits as JSON (each as H
 snippet unmarked, with `highlights`) and `/<db>/-/search.csv?…` as CSV, the columns of
 `wixarchive search --csv`. Searching goes through `archive.search.search`, the API behind
 `wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
+`limit` goes up to Datasette's max_returned_rows (1,000 unless configured): a larger one is
+capped and the JSON says so (`capped`), the CSV refuses it; both page with `offset`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from archive.web.views import ArchiveTimeout, archive_database, read, render
 
 FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "deleted")
 PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 # The form's field for each CLI option a filter hint names ("use the Tag field").
 FIELD_LABELS = {"--tag": "Tag", "--category": "Category", "--author": "Author contains",
                 "--site": "Site", "--lang": "Language", "--since": "Since", "--until": "Until"}
@@ -54,11 +55,12 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
-def parse_query(args: Any) -> tuple[SearchQuery | None, dict[str, str]]:
-    """The SearchQuery a request asks for (None with neither words nor a filter) and its form
-    values."""
+def parse_query(args: Any, max_limit: int) -> tuple[SearchQuery | None, dict[str, str], int]:
+    """The SearchQuery a request asks for (None with neither words nor a filter), its form
+    values (`limit` at most max_limit) and the limit asked for."""
     form = {name: (args.get(name) or "").strip() for name in ("q", *FILTERS)}
-    limit = _int(args.get("limit"), PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    asked = _int(args.get("limit"), PAGE_SIZE, 1, 10**9)
+    limit = min(asked, max_limit)
     offset = _int(args.get("offset"), 0, 0, 10**9)
     form.update(limit=str(limit), offset=str(offset))
     filters: dict[str, Any] = {name: form[name] or None for name in FILTERS}
@@ -66,7 +68,7 @@ def parse_query(args: Any) -> tuple[SearchQuery | None, dict[str, str]]:
     # One extra hit tells whether there is a next page.
     query = SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset)
     # No words but a filter: its posts, newest first; neither: the empty form.
-    return (query if form["q"] or query.filtered() else None), form
+    return (query if form["q"] or query.filtered() else None), form, asked
 
 
 def _page_url(base: str, form: dict[str, str], offset: int) -> str:
@@ -90,9 +92,24 @@ def _as_csv(hits: list[Hit]) -> str:
     return out.getvalue()
 
 
+def _capped_note(asked: int, max_limit: int, next_offset: int) -> str:
+    return (f"limit={asked} is more than this server gives at once ({max_limit}, Datasette's "
+            f"max_returned_rows): the first {max_limit} hits are given; page with "
+            f"limit={max_limit}&offset={next_offset} and so on")
+
+
 async def search_page(datasette: Any, request: Any) -> Response:
     name, db = await archive_database(datasette, request)
-    query, form = parse_query(request.args)
+    output = request.url_vars.get("format")
+    max_limit = int(datasette.setting("max_returned_rows"))
+    query, form, asked = parse_query(request.args, max_limit)
+    capped = asked > max_limit
+    if capped and output == "csv":  # a CSV has no room to say it was cut: refuse instead
+        return Response.text(f"Error: limit={asked} is more than this server gives at once "
+                             f"({max_limit}, Datasette's max_returned_rows): ask for "
+                             f"limit={max_limit} and page with offset={max_limit}, "
+                             f"offset={2 * max_limit}, ... until a page has fewer rows\n",
+                             status=400)
     hits: list[Hit] = []
     error = None
     if query is not None:
@@ -106,7 +123,6 @@ async def search_page(datasette: Any, request: Any) -> Response:
     limit, offset = int(form["limit"]), int(form["offset"])
     more = len(hits) > limit
     hits = hits[:limit]
-    output = request.url_vars.get("format")
     base = datasette.urls.database(name) + "/-/search"
     page_base = f"{base}.{output}" if output else base
     next_url = _page_url(page_base, form, offset + limit) if more else None
@@ -114,21 +130,26 @@ async def search_page(datasette: Any, request: Any) -> Response:
     status = 400 if error else 200
     if output == "json":
         body = {"database": name, "query": form, "error": error, "next_url": next_url,
+                "max_limit": max_limit, "capped": capped,
                 "hits": [hit.to_dict() for hit in hits]}
         return Response.json(body, status=status)
     if output == "csv":
         if error:
             return Response.text(f"Error: {error}\n", status=status)
-        return Response(_as_csv(hits), content_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="search.csv"'})
+        headers = {"content-disposition": 'attachment; filename="search.csv"'}
+        if next_url:  # the next page, for a client that reads headers (pandas does not)
+            headers["link"] = f'<{next_url}>; rel="next"'
+        return Response(_as_csv(hits), content_type="text/csv; charset=utf-8", headers=headers)
+    notice = _capped_note(asked, max_limit, offset + limit) if capped else None
     return await _render_page(datasette, request, db, name, form, hits, error, status,
-                              searched=query is not None, next_url=next_url, prev_url=prev_url)
+                              searched=query is not None, next_url=next_url, prev_url=prev_url,
+                              notice=notice)
 
 
 async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: dict[str, str],
                        hits: list[Hit], error: str | Markup | None, status: int, *,
                        searched: bool, next_url: str | None = None,
-                       prev_url: str | None = None) -> Response:
+                       prev_url: str | None = None, notice: str | None = None) -> Response:
     try:
         sites = await read(datasette, db, _site_names)
     except ArchiveTimeout:  # the page still answers, the sites by URL
@@ -141,7 +162,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: d
     base = datasette.urls.database(name) + "/-/search"
     context = {
         "database": name, "search_url": base, "form": form, "rows": rows, "error": error,
-        "searched": searched, "next_url": next_url, "prev_url": prev_url,
+        "searched": searched, "next_url": next_url, "prev_url": prev_url, "notice": notice,
         # Words are ranked by bm25; filters alone list their posts newest first.
         "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
         "hints": filter_hints(form["q"], FIELD_LABELS) if searched and not hits else [],
@@ -154,7 +175,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: d
 async def no_post_page(datasette: Any, request: Any) -> Response:
     """`/<db>/-/post` without a post id: a 404 that says where posts are, above the search."""
     name, db = await archive_database(datasette, request)
-    _, form = parse_query({})
+    _, form, _ = parse_query({}, PAGE_SIZE)
     article = datasette.urls.database(name) + "/-/post/ID"
     posts = datasette.urls.table(name, "posts")
     error = Markup(f"Not found: an article page is <code>{escape(article)}</code>. Find a post "
