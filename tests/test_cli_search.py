@@ -159,6 +159,20 @@ def test_an_unquoted_word_starting_with_a_dash_is_a_query_word(db: Path) -> None
     assert typo.returncode == 2 and "No such option '--jsno'" in typo.stderr
 
 
+def test_dash_n_is_the_limit_as_in_runs_and_other_dash_words_still_leave_posts_out(
+        db: Path) -> None:
+    def titles(*args: str) -> list[str]:
+        result = run("search", *args, "--db", str(db), "--json")
+        assert result.returncode == 0, result.stderr
+        return [hit["title"] for hit in json.loads(result.stdout)]
+
+    assert titles("salutation", "-n", "1") == ["Sun salutation basics"]  # not "exclude n"
+    assert titles("-n", "1", "salutation", "-morning") == ["Breathing, with commas"]
+    assert len(titles("salutation", "-n", "2")) == 2
+    assert titles("salutation", "-lente") == ["Sun salutation basics"]
+    assert "-n, --limit INTEGER" in run("search", "--help").stdout
+
+
 def test_deleted_posts_included_excluded_or_only(tmp_path: Path) -> None:
     path = build(tmp_path / "archive.db")
     with Archive.open(path) as archive:

@@ -97,7 +97,8 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.option("--deleted", type=click.Choice(DELETED_CHOICES), default="include",
               show_default=True,
               help="Posts gone from their site: include them, exclude them, or only them.")
-@click.option("--limit", type=int, default=10, show_default=True, help="Results to show.")
+@click.option("-n", "--limit", type=int, default=10, show_default=True,
+              help="Results to show (-n as in `runs`).")
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
 @format_options
 @bom_option
@@ -111,7 +112,7 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
 
     Plain words must all match (`don't`, `C++` are fine), and a word starting with - must
     not: garden -compost finds garden but not compost, quoted or not (e-mail and covid-19
-    stay words; a word spelled as an option, like -h, needs quotes or -- before it). FTS5
+    stay words; a word spelled as an option, like -h or -n, needs quotes or -- before it). FTS5
     syntax works too: "a phrase", prefix*, AND/OR/NOT, NEAR(a b), and column filters title:
     body: author: tags: categories:. With no words but a filter, lists the posts passing it,
     newest first (--author Jürgen: all of Jürgen's posts).
@@ -122,6 +123,7 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
     Examples:
         wixarchive search sophrologie stress --since 2024
         wixarchive search garden -compost --deleted exclude
+        wixarchive search garden -n 3
         wixarchive search '"guided meditation" OR title:yoga*' --json
         wixarchive search '東京 OR 京都' --lang ja
         wixarchive search --tag recipes
