@@ -297,3 +297,39 @@ def test_run_due_refuses_refetch_with_redis(tmp_path: Path):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == ("Error: --refetch does not work with --redis yet: run without "
                              "--redis\n")
+
+
+def test_run_due_reports_every_bad_or_duplicate_entry_and_crawls_the_rest(tmp_path: Path):
+    """One duplicate [[site]] made run-due crawl nothing and exit 1, naming only the first
+    problem (and a bad URL's message named neither the file nor the site)."""
+    blog = SampleBlog(seed=9, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "arch.sites.toml"
+    with serve_blog(blog) as server:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
+                         f'[[site]]\nurl = "{server.url}"\n'
+                         f'[[site]]\nurl = "htp//typo.example"\n'
+                         f'[[site]]\nurl = "{server.url}/blog"\n'
+                         f'[[site]]\nurl = "https://a.example"\nevery = "6 hours"\n')
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--sites", str(sites),
+                                           "--quiet"),
+                                capture_output=True, text=True, timeout=300)
+        assert len([path for path in server.request_log if "/post/" in path]) == 3
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"invalid     {sites} site #2 (htp//typo.example): 'https://htp//typo.example' is not "
+        "a web site address: its host 'htp' is no domain name (a mistyped scheme, such as "
+        "htp//?) (entry skipped)",
+        f"invalid     {sites} site #3 ({server.url}/blog): same site as {server.url} "
+        f"({server.url}/); keep one entry (entry skipped)",
+        f"invalid     {sites} site #4 (https://a.example): '6 hours' is not a duration: write "
+        "e.g. 30m, 6h, 2d or 1w (entry skipped)",
+    ]
+    with Archive.open(db, readonly=True) as archive:
+        assert [(run["site"], run["status"]) for run in archive.runs(10)] == [
+            (f"{server.url}/", "ok")]
+    # `sites add` still refuses a second entry for a site.
+    added = subprocess.run(wixarchive("sites", "add", f"{server.url}/post/x", "--sites",
+                                      str(sites)), capture_output=True, text=True, timeout=60)
+    assert added.returncode == 1 and added.stderr.startswith("Error: "), added.stderr

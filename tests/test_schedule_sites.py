@@ -109,7 +109,9 @@ def test_mistakes_in_a_hand_written_file_name_the_site_and_key(tmp_path: Path, t
     path.write_text(toml)
     with pytest.raises(SitesError, match=message):
         sites_file.load(path)
-    result = wix("run-due", "--sites", str(path), "--db", str(tmp_path / "a.db"))
+    # `sites list` refuses the file; run-due skips a wrong entry and crawls the others
+    # (tests/test_schedule_crawl.py).
+    result = wix("sites", "list", "--sites", str(path), "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
 
@@ -146,3 +148,21 @@ def test_remove_rewrites_a_valid_file_and_unknown_site_is_an_error(tmp_path: Pat
     assert path.read_text().count("\n[[site]]\n") == 2
     with pytest.raises(SitesError, match="no site"):
         sites_file.remove(path, "https://zzz.example")
+
+
+def test_run_due_given_a_list_of_urls_points_at_crawl_sites_and_sites_add(tmp_path: Path):
+    """The reverse of `crawl --sites` given a sites file, which has such a hint too."""
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_text("# my blogs\nhttps://a.example/blog\nb.example  # the garden one\n\n")
+    result = wix("run-due", "--sites", str(blogs), "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"Error: {blogs} is not valid TOML: ")
+    assert line.endswith(f"; it is a list of URLs, one per line: `wixarchive crawl --sites "
+                         f"{blogs}` crawls them, and `wixarchive sites add URL` adds a site to "
+                         "the sites file that run-due reads")
+    # A broken sites file gets no such hint.
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[site]]\nurl = "https://a.example\n')
+    result = wix("run-due", "--sites", str(broken), "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 1 and "list of URLs" not in result.output

@@ -23,14 +23,17 @@ from archive.schedule.sites import SitesError
 from archive.store import ArchiveError
 
 # Outcomes worth a line with --quiet: what an archivist must look at.
-PROBLEMS = ("failed", "timeout", "partial", "interrupted")
+PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid")
+# Outcomes that make the exit status 1 (and go to stderr): cron must notice them.
+FAILURES = ("failed", "timeout", "invalid")
 
 
 def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
-    """128+N when stopped by signal N (as shells report), 1 when a site failed, else 0."""
+    """128+N when stopped by signal N (as shells report), 1 when a site failed or an entry of
+    the sites file was skipped, else 0."""
     if stop_signal is not None:
         return 128 + stop_signal
-    return 1 if any(o.status in ("failed", "timeout") for o in outcomes) else 0
+    return 1 if any(o.status in FAILURES for o in outcomes) else 0
 
 
 @click.command("run-due")
@@ -50,7 +53,7 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
                    "Last-Modified say (as `crawl --refetch`). Not with --redis.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
-              help="Print only problems (failed, timed out, partial, interrupted).")
+              help="Print only problems (failed, timed out, partial, interrupted, invalid).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
@@ -63,8 +66,11 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     Prints one line per site: ok, partial, failed, timeout or interrupted for the sites crawled
     (with counts), not-due (with the next time), busy (another process is crawling it: each
     site has a lock, so runs never overlap; a lock left by a killed process is taken over).
-    Exit status: 0, or 1 when a site failed or hit its time limit, or 128+N when stopped by
-    signal N (the crawl in progress stops cleanly; the next run archives what it missed).
+    An entry of the sites file that is wrong or names a site listed before is reported as
+    invalid (naming the file and the site number) and skipped; the other sites are crawled.
+    Exit status: 0, or 1 when a site failed or hit its time limit or an entry was invalid, or
+    130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (the crawl in progress stops
+    cleanly; the next run archives what it missed).
 
     \b
     Example (crontab: every hour, mail only problems):
@@ -81,7 +87,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     def report(outcome: Outcome) -> None:
         if as_json or (quiet and outcome.status not in PROBLEMS):
             return
-        problem = outcome.status in ("failed", "timeout")
+        problem = outcome.status in FAILURES
         click.echo(outcome.line(), file=sys.stderr if problem else sys.stdout)
 
     try:

@@ -56,11 +56,13 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
         return clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def report(outcome: Outcome) -> None:
-        # Every crawl is shown; a site that is not due or busy only when that changes.
-        if outcome.crawled or shown.get(outcome.site) != outcome.status:
-            problem = outcome.status in ("failed", "timeout")
+        # Every crawl is shown; a site that is not due or busy, or an invalid entry of the sites
+        # file (the message names it), only when that changes.
+        key = outcome.message if outcome.status == "invalid" else outcome.site
+        if outcome.crawled or shown.get(key) != outcome.status:
+            problem = outcome.status in ("failed", "timeout", "invalid")
             click.echo(f"{stamp()} {outcome.line()}", file=sys.stderr if problem else sys.stdout)
-        shown[outcome.site] = outcome.status
+        shown[key] = outcome.status
 
     def warn(message: str) -> None:
         click.echo(f"{stamp()} error: {message} (retrying every {poll:g} s)", err=True)

@@ -86,7 +86,9 @@ class Outcome:
 
     site: str    # the archive's site key (scheme://host/)
     url: str     # as written in the sites file
-    status: str  # ok|partial|failed|interrupted|timeout (crawled), not-due|busy|skipped
+    # ok|partial|failed|interrupted|timeout (crawled), not-due|busy|skipped, or invalid: an
+    # entry of the sites file that is wrong or names a site listed before (skipped)
+    status: str
     message: str
     name: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -102,6 +104,8 @@ class Outcome:
         return self.status in ("ok", "partial", "failed", "interrupted", "timeout")
 
     def line(self) -> str:
+        if self.status == "invalid":  # no site to name: the message names the file's entry
+            return f"{self.status:<11} {self.message}"
         text = f"{self.status:<11} {self.site}  {self.message}"
         if self.crawled and self.seconds is not None:
             text += f" ({self.pages_fetched} pages, {self.seconds:.1f} s)"
@@ -165,6 +169,8 @@ class Runner:
         self.parallel = parallel
         self.refetch = refetch  # `run-due --refetch`: every post fetched in full
         self.stop_signal: int | None = None
+        # The sites file's entries skipped at the last reading (wrong, or a site listed twice).
+        self.bad_entries: list[sites_file.BadEntry] = []
         self._children: list[subprocess.Popen[bytes]] = []  # the crawlers started, live or not
         # `serve`: the batches crawling in their threads and their sites, guarded by _state.
         self._state = threading.Lock()
@@ -214,7 +220,9 @@ class Runner:
             # Under cron a wrong path must not pass for "nothing to do".
             raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
                                         f"`wixarchive sites add URL --db {self.db}`")
-        sites = sites_file.load(self.sites_path)
+        bad: list[sites_file.BadEntry] = []
+        sites = sites_file.load(self.sites_path, bad)
+        self.bad_entries = bad
         for key in select_keys:
             if not any(site.matches(key) for site in sites):
                 raise sites_file.SitesError(f"no site {key!r} in {self.sites_path}")
@@ -254,6 +262,11 @@ class Runner:
         plan.sort(key=lambda item: item[1].at or datetime.min.replace(tzinfo=UTC))
         batch = Batch()
         outcomes, locked = batch.outcomes, batch.locked
+        for entry in self.bad_entries:  # reported first; the other sites are crawled
+            outcomes.append(Outcome(site=entry.url, url=entry.url, status="invalid",
+                                    message=f"{entry.problem} (entry skipped)"))
+            if report:
+                report(outcomes[-1])
         for site, due in plan:
             outcome = None
             if site.root in skip:

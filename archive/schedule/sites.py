@@ -34,6 +34,7 @@ A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -164,43 +165,95 @@ def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
             media["media_kinds"] = kinds_setting(media["media_kinds"])
         except ValueError as exc:
             raise SitesError(f"{where}: media_kinds: {exc}") from None
-    return Site(url=normalize_url(table["url"]), schedule=schedule, name=table.get("name"),
+    try:
+        url = normalize_url(table["url"])
+    except SitesError as exc:
+        raise SitesError(f"{where}: {exc}") from None
+    return Site(url=url, schedule=schedule, name=table.get("name"),
                 labels=tuple(labels), timeout=timeout,
                 politeness={k: v for k, v in merged.items() if k in POLITENESS}, media=media)
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise SitesError(f"cannot read {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise SitesError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The reverse of `crawl --sites` given a sites file (archive.cli.crawl) gets a hint too.
+        hint = (f"; it is a list of URLs, one per line: `wixarchive crawl --sites {path}` "
+                "crawls them, and `wixarchive sites add URL` adds a site to the sites file "
+                "that run-due reads") if _is_url_list(text) else ""
+        raise SitesError(f"{path} is not valid TOML: {exc}{hint}") from None
 
 
-def parse(document: dict[str, Any], path: Path) -> list[Site]:
-    """Validate a parsed sites file; errors name the file and the site."""
+# A TOML line that sets a key (`url = "..."`), which no line of a list of URLs is.
+_TOML_KEY = re.compile(r"[\w.\"'-]+\s*=")
+
+
+def _is_url_list(text: str) -> bool:
+    """Whether the text reads as `crawl --sites` takes it: one URL per line, # comments."""
+    lines = [re.sub(r"\s+#.*", "", line).strip() for line in text.splitlines()]
+    urls = [line for line in lines if line and not line.startswith("#")]
+    return bool(urls) and all("." in url and not re.search(r"\s", url)
+                              and not url.startswith("[") and not _TOML_KEY.match(url)
+                              for url in urls)
+
+
+@dataclass(frozen=True)
+class BadEntry:
+    """A [[site]] entry that is wrong or names a site listed before: skipped by run-due."""
+
+    number: int    # its place among the file's [[site]] entries, from 1
+    url: str       # as written ("" when missing)
+    problem: str   # one line naming the file and the site number
+
+
+def parse(document: dict[str, Any], path: Path, bad: list[BadEntry] | None = None,
+          ) -> list[Site]:
+    """Validate a parsed sites file; errors name the file and the site. With `bad`, each wrong
+    or duplicate [[site]] entry is added to it and skipped, so that the other sites are crawled
+    (run-due, schedule); without, the first one raises (sites add, remove, list)."""
     _check_keys(document, {"defaults": (dict,), "site": (list,)}, str(path))
     defaults = document.get("defaults", {})
     _check_keys(defaults, {**SCHEDULING, **POLITENESS, **MEDIA}, f"{path} [defaults]")
     sites: list[Site] = []
+    first: dict[str, Site] = {}  # root -> the entry that named the site first
     for number, table in enumerate(document.get("site", []), 1):
-        if not isinstance(table, dict):
-            raise SitesError(f"{path}: `site` must be [[site]] tables")
-        where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
-        site = _build(table, defaults, where)
-        clash = next((s for s in sites if s.root == site.root), None)
-        if clash:
-            raise SitesError(f"{where}: same site as {clash.url} ({site.root}); keep one entry")
+        try:
+            site = _entry(table, number, defaults, path, first)
+        except SitesError as exc:
+            if bad is None:
+                raise
+            url = table.get("url") if isinstance(table, dict) else None
+            bad.append(BadEntry(number, url if isinstance(url, str) else "", str(exc)))
+            continue
+        first[site.root] = site
         sites.append(site)
     return sites
 
 
-def load(path: Path) -> list[Site]:
-    """The sites of a file; a missing file has none."""
-    return parse(_read(path), path)
+def _entry(table: Any, number: int, defaults: dict[str, Any], path: Path,
+           first: dict[str, Site]) -> Site:
+    if not isinstance(table, dict):
+        raise SitesError(f"{path} site #{number}: `site` must be [[site]] tables")
+    where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
+    site = _build(table, defaults, where)
+    clash = first.get(site.root)
+    if clash:
+        raise SitesError(f"{where}: same site as {clash.url} ({site.root}); keep one entry")
+    return site
+
+
+def load(path: Path, bad: list[BadEntry] | None = None) -> list[Site]:
+    """The sites of a file; a missing file has none. `bad`: as for `parse`."""
+    return parse(_read(path), path, bad)
 
 
 def _table(header: str, table: dict[str, Any]) -> str:
