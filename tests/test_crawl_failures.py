@@ -299,8 +299,24 @@ def test_redis_down_fails_run_due_without_failing_its_sites(tmp_path: Path):
 
 
 def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
-    worker = subprocess.run([sys.executable, "-m", "archive.cli", "worker", "--redis",
-                             "localhost:6390"], capture_output=True, text=True, timeout=60)
-    assert worker.returncode == 1
-    assert worker.stderr.strip() == ("Error: not a Redis URL: give redis://HOST:PORT "
-                                     "(got 'localhost:6390')")
+    """At the start of every command taking --redis: `run-due --redis 127.0.0.1:26391` with
+    nothing due exited 0 in silence (with --force each site said so), `crawl --redis` of lines
+    that are no site URL named those only."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    sites.write_text('[[site]]\nurl = "https://a.example"\nevery = "1w"\n')
+    with Archive.open(db) as archive:
+        run = archive.start_run("https://a.example/", started_at="2026-05-01T03:00:00+00:00")
+        archive.finish_run(run, status="ok", counts={}, errors=[],
+                           finished_at="2026-05-01T03:01:00+00:00")
+    env = {**os.environ, "WIXARCHIVE_NOW": "2026-05-02T03:00:00Z"}
+    for command in (["worker"], ["run-due", "--db", str(db)],
+                    ["crawl", "not a url", "--db", str(db)]):
+        result = subprocess.run([sys.executable, "-m", "archive.cli", *command, "--redis",
+                                 "127.0.0.1:26391"], capture_output=True, text=True,
+                                timeout=60, env=env)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr == ("Error: not a Redis URL: give redis://HOST:PORT "
+                                 "(got '127.0.0.1:26391')\n"), command
+    assert len(_runs(db)) == 1

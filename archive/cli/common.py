@@ -69,6 +69,17 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def check_redis_url(url: str | None) -> None:
+    """--redis URL, checked at a command's start: a mistyped one (127.0.0.1:6379, with no
+    redis://) must not pass for "nothing due" under cron."""
+    if url is not None:
+        from crawler.distributed.protocol import url_problem  # no Scrapy: key names, scripts
+
+        problem = url_problem(url)
+        if problem:
+            fail(problem)
+
+
 def read_input(source: str, limit: int = -1) -> bytes:
     """The bytes of a file, or of standard input for "-", or exit with a one-line error.
 

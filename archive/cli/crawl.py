@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import check_redis_url, db_option, fail, open_archive
 from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
@@ -298,6 +298,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         fail(f"folder {db.parent} does not exist")
     if refetch and redis_url:
         fail("--refetch does not work with --redis yet: crawl without --redis")
+    check_redis_url(redis_url)
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,
                                  refetch=refetch)

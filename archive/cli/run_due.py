@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail
+from archive.cli.common import check_redis_url, db_option, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -78,6 +78,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     """
     if refetch and redis_url:
         fail("--refetch does not work with --redis yet: run without --redis")
+    check_redis_url(redis_url)
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),
                     clock=offset_clock(start) if start else system_clock, verbose=verbose,

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from archive.cli.common import fail
+from archive.cli.common import check_redis_url, fail
 
 
 @click.command("worker")
@@ -31,6 +31,7 @@ def command(redis_url: str, idle_timeout: float, lease: float, as_json: bool,
     Example:
         wixarchive worker --redis redis://crawl-host:6379/0
     """
+    check_redis_url(redis_url)  # before Scrapy's slow import
     from crawler.distributed.worker import WorkerError, run_worker
 
     try:

@@ -105,15 +105,27 @@ class WorkerError(Exception):
     """Why a worker cannot run, phrased for the user (one line)."""
 
 
-def connect(url: str, error: type[Exception]) -> redis.Redis:
-    """A client of the Redis at `url`, checked with a PING; raises `error` (one line) when it
-    cannot be reached. For the writer and the workers alike."""
+def url_problem(url: str) -> str | None:
+    """Why `url` is no Redis URL (one line), or None; nothing is connected to. The commands
+    check --redis with it at their start, before anything else is done."""
     import redis  # here: the key names and scripts above are read without a Redis client
 
     try:
-        server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
+        redis.Redis.from_url(url)  # parses the URL; a connection is made at the first command
     except ValueError:  # no scheme, a port that is no number...: redis-py's text names neither
-        raise error(f"not a Redis URL: give redis://HOST:PORT (got {url!r})") from None
+        return f"not a Redis URL: give redis://HOST:PORT (got {url!r})"
+    return None
+
+
+def connect(url: str, error: type[Exception]) -> redis.Redis:
+    """A client of the Redis at `url`, checked with a PING; raises `error` (one line) when it
+    cannot be reached. For the writer and the workers alike."""
+    import redis
+
+    problem = url_problem(url)
+    if problem:
+        raise error(problem)
+    server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
     try:
         server.ping()
     except redis.RedisError as exc:
