@@ -162,13 +162,16 @@ class RedisWriter:
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         self.stopping = False
+        self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
 
-    def stop(self) -> None:
+    def stop(self, signum: int | None = None) -> None:
         self.stopping = True
+        if self.stop_signal is None:
+            self.stop_signal = signum
 
     # -- the crawl -----------------------------------------------------------------------------
 
@@ -670,7 +673,7 @@ def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], red
 
     if writer_ready:
         writer_ready(writer)
-    previous = {signum: signal.signal(signum, lambda *_: writer.stop())
+    previous = {signum: signal.signal(signum, lambda number, _: writer.stop(number))
                 for signum in (signal.SIGINT, signal.SIGTERM)} if handle_signals else {}
     try:
         writer.crawl(jobs, on_result, on_progress)

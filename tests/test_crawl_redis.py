@@ -766,3 +766,37 @@ def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
     after_robots = times[min(log.index("/sitemap.xml"), log.index("/blog-feed.xml")):]
     assert len(after_robots) >= 6, log
     assert min(later - earlier for earlier, later in pairwise(after_robots)) >= 1.45, log
+
+
+def test_a_stopped_writer_exits_130_on_ctrl_c_and_143_on_sigterm(tmp_path: Path,
+                                                                 redis_server: RedisServer):
+    """As `crawl` and `run-due` without Redis do (128+N, as shells report signal N): `crawl
+    --redis` exited 130 on SIGTERM too. No worker runs: the writer waits for one, with its
+    site's run open, when the stop comes."""
+    with blogs(1, posts=2) as (server,):
+        sites = tmp_path / "sites.toml"
+        sites.write_text(f'[[site]]\nurl = "{server.url}"\n')
+        for number, (signum, command) in enumerate([
+                (signal.SIGINT, ["crawl", server.url]), (signal.SIGTERM, ["crawl", server.url]),
+                (signal.SIGTERM, ["run-due", "--sites", str(sites)])]):
+            db = tmp_path / f"archive{number}.db"
+            writer = subprocess.Popen([*WIXARCHIVE, *command, "--db", str(db), "--redis",
+                                       redis_server.url], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, cwd=REPO,
+                                      start_new_session=True)
+            try:  # its run is started once the writer listens for the stop
+                wait_until(lambda db=db: _has_runs(db), "the site's run", writer)
+                writer.send_signal(signum)
+                _, err = writer.communicate(timeout=60)
+            finally:
+                stop([writer])
+            assert writer.returncode == 128 + signum, (command, signum.name, err)
+            assert [run["status"] for run in runs(db)] == ["interrupted"], command
+        assert server.request_log == []
+
+
+def _has_runs(db: Path) -> bool:
+    try:
+        return db.exists() and bool(runs(db))
+    except ArchiveError:  # being created by the writer
+        return False

@@ -143,8 +143,9 @@ def _lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
 
 def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[str, Any],
                   parallel: int, on_result: Callable[[int, dict[str, Any]], None],
-                  ) -> list[dict[str, Any]]:
-    """Crawl the locked sites in one crawl process; each lock is released once its site ends."""
+                  ) -> int | None:
+    """Crawl the locked sites in one crawl process; each lock is released once its site ends.
+    Returns the signal that stopped the crawl (SIGINT, SIGTERM), if one did."""
     child: list[subprocess.Popen[bytes]] = []
     stops: list[int] = []
 
@@ -173,8 +174,9 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
     previous = {signum: signal.signal(signum, forward)
                 for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return crawl_sites([SiteCrawl(url, lock_fd=lock.fd) for url, lock in locked], db,
-                           overrides, parallel=parallel, on_start=started, on_result=ended)
+        crawl_sites([SiteCrawl(url, lock_fd=lock.fd) for url, lock in locked], db, overrides,
+                    parallel=parallel, on_start=started, on_result=ended)
+        return stops[0] if stops else None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -344,11 +346,12 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         summaries[positions[index]] = summary
         show(summary)
 
+    stop_signal: int | None = None
     if crawled and redis_url:
         from archive.cli.distributed import crawl_through_redis
 
-        problem = crawl_through_redis(crawled, db, overrides, redis_url, ended,
-                                      quiet=as_json)
+        problem, stop_signal = crawl_through_redis(crawled, db, overrides, redis_url, ended,
+                                                   quiet=as_json)
         if problem:
             for _, lock in crawled:
                 lock.release()
@@ -357,7 +360,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
                 click.echo(json.dumps(summaries, indent=2))
             fail(problem)
     elif crawled:
-        _crawl_locked(crawled, db, overrides, parallel, ended)
+        stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended)
     summaries = [s for s in summaries if s is not None]
     if not as_json:
         _show_total(summaries, time.monotonic() - started)
@@ -369,6 +372,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     elif any(s["status"] in ("ok", "partial") for s in summaries):
         click.echo(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
     if any(s["status"] == "interrupted" for s in summaries):
-        sys.exit(EXIT_INTERRUPTED)
+        # 128+N for signal N, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
+        sys.exit(128 + stop_signal if stop_signal else EXIT_INTERRUPTED)
     if any(s["status"] in ("failed", "invalid") for s in summaries):
         sys.exit(1)

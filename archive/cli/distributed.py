@@ -9,13 +9,16 @@ from typing import Any
 
 import click
 
-from archive.distributed import run_writer, site_job
+from archive.distributed import RedisWriter, run_writer, site_job
 
 
 def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: dict[str, Any],
                         redis_url: str, ended: Callable[[int, dict[str, Any]], None], *,
-                        quiet: bool) -> str | None:
-    """`wixarchive crawl --redis`: the locked sites, each lock released as its site ends."""
+                        quiet: bool) -> tuple[str | None, int | None]:
+    """`wixarchive crawl --redis`: the locked sites, each lock released as its site ends.
+    Returns why the crawl could not finish (or None) and the signal that stopped it (or None).
+    """
+    writers: list[RedisWriter] = []
 
     def done(index: int, summary: dict[str, Any]) -> None:
         locked[index][1].release()
@@ -26,4 +29,6 @@ def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: 
         if not quiet:
             click.echo(line, err=True)
 
-    return run_writer(jobs, db, overrides, redis_url, done, on_progress=progress)
+    problem = run_writer(jobs, db, overrides, redis_url, done, on_progress=progress,
+                         writer_ready=writers.append)
+    return problem, writers[0].stop_signal if writers else None

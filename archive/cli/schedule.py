@@ -38,8 +38,8 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
     starts at its time, beside them. A failing site, a site being crawled by another process,
     or a broken sites file never ends it (they are reported and retried). Edits to the sites
     file are picked up without a restart. SIGTERM or Ctrl-C stops it cleanly: every crawl in
-    progress commits what it fetched, and the next run archives what it missed. Each line is
-    one site's outcome, prefixed with the time.
+    progress commits what it fetched, and the next run archives what it missed; it then exits
+    143 (SIGTERM) or 130 (Ctrl-C). Each line is one site's outcome, prefixed with the time.
 
     \b
     Example:
@@ -71,3 +71,5 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
     runner.serve(poll=poll, report=report, warn=warn)
     name = signal.Signals(runner.stop_signal).name if runner.stop_signal else "?"
     click.echo(f"{stamp()} stopped ({name}); an interrupted crawl resumes at the next run")
+    # 128+N for signal N, as shells report it (and run-due exits): 130 Ctrl-C, 143 SIGTERM.
+    sys.exit(128 + runner.stop_signal if runner.stop_signal else 0)
