@@ -800,3 +800,35 @@ def _has_runs(db: Path) -> bool:
         return db.exists() and bool(runs(db))
     except ArchiveError:  # being created by the writer
         return False
+
+
+def test_writer_and_workers_killed_and_redis_emptied_the_next_run_fetches_no_archived_post(
+        tmp_path: Path, redis_server: RedisServer):
+    """docs/reliability.md: the next run fetches no post the archive holds unchanged. The
+    feed's 20 posts, asked for before the sitemap named them, were stored with no lastmod and
+    fetched again (as 304s) by the run resuming a killed one."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=40, post_seconds=0.05) as (server,):
+        writer = start_writer([server.url], db, redis_server.url)
+        worker = start_worker(redis_server.url)
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 25,
+                       "25 posts stored", writer)
+        finally:
+            stop([writer, worker])
+        stored = set(versions_per_post(db))
+        assert len(stored) < 40, "the whole site was stored: the test proved nothing"
+        redis_server.kill()
+        fresh = RedisServer(tmp_path / "redis2").start()  # a restarted Redis, empty
+        server.hits.clear()
+        worker = start_worker(fresh.url)
+        try:
+            out, err = start_writer([server.url], db, fresh.url).communicate(timeout=180)
+            worker.wait(timeout=60)
+        finally:
+            stop([worker])
+            fresh.kill()
+        fetched = {path for path, n in server.hits.items() if "/post/" in path}
+    assert f"{40 - len(stored)} new" in out, (out, err)
+    assert fetched == {p.url_path for p in server.blog.posts} - {
+        url[len(server.url):] for url in stored}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archive.store import KnownPost
-from crawler.spiders.wix import unchanged_since_fetch
+from crawler.spiders.wix import archived_since, unchanged_since_fetch
 
 
 def known(lastmod: str | None, last_seen: str) -> KnownPost:
@@ -35,3 +35,19 @@ def test_a_newer_or_missing_lastmod_is_fetched() -> None:
 def test_a_date_only_lastmod_on_the_day_of_the_last_fetch_is_fetched_again() -> None:
     # Edited later the same day, the sitemap still says that day: only a fetch can tell.
     assert not unchanged_since_fetch("2024-05-03", known("2024-05-03", "2024-05-03T08:00:00"))
+
+
+def test_a_resumed_run_skips_what_the_run_it_resumes_archived_without_a_lastmod() -> None:
+    """Through Redis the feed's posts are asked for before the sitemap names them, so they
+    are stored with no lastmod: a resume (writer and workers killed) fetched them again."""
+    since = "2024-05-03T08:00:00+00:00"
+    fetched = known(None, "2024-05-03T08:05:00+00:00")
+    assert archived_since("2024-05-03", fetched, since)
+    assert archived_since("2024-05-03T08:01:00.000Z", fetched, since)
+    assert not archived_since("2024-05-04", fetched, since)  # edited after it was fetched
+    assert not archived_since("2024-05-03T09:00:00.000Z", fetched, since)
+    assert not archived_since("2024-05-03", known(None, "2024-05-02T08:00:00+00:00"), since)
+    assert not archived_since("2024-05-03", fetched, None)  # no run to resume
+    # With a lastmod stored, it must be the sitemap's (a crawl without Redis stores it).
+    assert archived_since("2024-05-03", known("2024-05-03", "2024-05-03T08:05:00"), since)
+    assert not archived_since("2024-05-03", known("2024-05-02", "2024-05-03T08:05:00"), since)

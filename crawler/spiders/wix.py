@@ -642,6 +642,25 @@ def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
 def archived_since(lastmod: str | None, known: KnownPost, since: str | None) -> bool:
     """True when the post was archived, at this very lastmod, by the run being resumed (which
     started at `since`): what that run committed is not fetched again, even on the day of an
-    edit, where a date-only lastmod alone could not tell."""
-    return bool(since and lastmod and lastmod == known.lastmod
-                and (known.last_seen or "") >= since)
+    edit, where a date-only lastmod alone could not tell.
+
+    A post that run archived with no lastmod counts too when the sitemap's lastmod is no later
+    than the day it was fetched: a crawl through Redis asks for the feed's posts before the
+    sitemap is read, so those are stored without one (a crawl without Redis reads the feed
+    after the sitemaps, so that its posts are asked for with their lastmod)."""
+    if not (since and lastmod and (known.last_seen or "") >= since):
+        return False
+    if known.lastmod is None:
+        return _not_after(lastmod, known.last_seen or "")
+    return lastmod == known.lastmod
+
+
+def _not_after(lastmod: str, fetched_at: str) -> bool:
+    """Whether a sitemap lastmod (a date, or a timestamp) is no later than a fetch time; one
+    that does not parse is taken as later (the post is then fetched, conditionally)."""
+    if len(lastmod) <= 10:
+        return lastmod <= fetched_at[:10]
+    try:
+        return datetime.fromisoformat(lastmod) <= datetime.fromisoformat(fetched_at)
+    except (ValueError, TypeError):  # TypeError: a timestamp without its zone
+        return False
