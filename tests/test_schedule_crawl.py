@@ -3,6 +3,7 @@ sample Wix blog over 127.0.0.1 (each crawl costs a Scrapy start-up, so these tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -297,3 +298,39 @@ def test_run_due_refuses_refetch_with_redis(tmp_path: Path):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == ("Error: --refetch does not work with --redis yet: run without "
                              "--redis\n")
+
+
+def test_run_due_into_a_closed_pipe_crawls_and_records_every_site(tmp_path: Path):
+    """`run-due --force | head -1` (or a pipe into a command that does not exist): the reader is
+    gone after the first line. Before, the next site's line raised BrokenPipeError inside the
+    crawl: the crawler was killed, every site not yet reported recorded as `failed` ("could
+    not run the crawl: [Errno 32] Broken pipe", with retry backoff), exit 1, locks left stale.
+    A closed output is no site's failure: the crawls go on, are recorded, and locks released."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    blogs = [SampleBlog(seed=seed, post_count=4) for seed in (3, 4, 5)]
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(serve_blog(blog)) for blog in blogs]
+        for server, blog in zip(servers[1:], blogs[1:], strict=True):  # end after the first
+            for post in blog.posts:
+                server.slow_paths[post.url_path] = 0.5
+        for server in servers:
+            sites_file.add(sites, {"url": server.url, "concurrency": 1, **FAST})
+        read_end, write_end = os.pipe()
+        run = subprocess.Popen(wixarchive("run-due", "--db", str(db), "--force",
+                                          "--parallel", "2"),
+                               stdout=write_end, stderr=subprocess.PIPE, text=True)
+        os.close(write_end)
+        with os.fdopen(read_end) as reader:  # `head -1`: one line, then the pipe is closed
+            first = reader.readline()
+        err = run.communicate(timeout=300)[1]
+    assert first.startswith("ok "), first
+    assert "Traceback" not in err and "Broken pipe" not in err, err
+    assert run.returncode == 0, err
+    with Archive.open(db, readonly=True) as archive:
+        runs = archive.runs(10)
+    assert sorted(r["site"] for r in runs) == sorted(s.url + "/" for s in servers)
+    assert {r["status"] for r in runs} == {"ok"}, runs
+    assert all(r["counts"]["new"] == 4 for r in runs)
+    for server in servers:  # released cleanly: emptied, not left for a takeover as stale
+        assert lock_path(db, server.url + "/").read_text() == ""
