@@ -61,6 +61,11 @@ class ArchiveError(Exception):
     """A problem with the archive file, phrased for the user (one line)."""
 
 
+class ArchiveBusy(ArchiveError):
+    """Another process held the archive's write lock past the busy timeout: nothing is wrong
+    with the archive, the same command may succeed later."""
+
+
 class ArchiveOutdated(ArchiveError):
     """The archive uses an older schema and was opened read-only, so it cannot be upgraded."""
 
@@ -123,9 +128,18 @@ def process_alive(pid: int, started_before: str) -> bool:
     return began <= datetime.fromisoformat(started_before).timestamp() + 2
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _error(exc: sqlite3.Error) -> ArchiveError:
+    """The ArchiveError for an SQLite error: ArchiveBusy when the archive was only busy."""
+    return (ArchiveBusy if _is_busy(exc) else ArchiveError)(_describe(exc))
+
+
 def _describe(exc: sqlite3.Error) -> str:
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if _is_busy(exc):
         return "the archive is busy: another process kept it locked for too long; try again"
     if "malformed" in text or "not a database" in text:
         return f"the archive is damaged ({text}); `wixarchive check` tells more"
@@ -348,7 +362,7 @@ class Archive:
             if outer and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise ArchiveError(_describe(exc)) from exc
+                raise _error(exc) from exc
             raise
 
     @contextmanager
@@ -637,6 +651,8 @@ class Archive:
                     "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
                 problems.append(f"versions: {row[0]} has no row for its current version")
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):  # not a problem of the archive: the check could not run
+                raise _error(exc) from exc
             problems.append(f"unreadable: {exc}")
         return problems
 
@@ -655,6 +671,8 @@ class Archive:
             # 'integrity-check' with rank 1 also compares the index with the posts' text.
             self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):  # the check needs the write lock another process holds
+                raise _error(exc) from exc
             return [f"search index out of sync with posts ({exc}){repair}"]
         return []
 
@@ -724,7 +742,7 @@ class Archive:
                                          meta["stats_max_id"] + 1, changed, earlier, readers)
                     full = False
         except sqlite3.Error as exc:
-            raise ArchiveError(_describe(exc)) from exc
+            raise _error(exc) from exc
         finally:
             if conn.in_transaction:  # an interrupted statement may have ended it already
                 conn.execute("COMMIT")
