@@ -65,6 +65,22 @@ def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: P
     assert rows[1]["new"] == 1 and rows[1]["seconds"] == 60
 
 
+def test_failing_sites_show_the_last_real_error_past_an_interrupted_run(tmp_path: Path):
+    """A run stopped by SIGTERM records no error: before, the streak after it read "no error
+    recorded", hiding why the site keeps failing."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        record(archive, DOWN, "failed", 1, "HTTP 500 on https://down.example/blog")
+        record(archive, DOWN, "failed", 2, "HTTP 500 on https://down.example/")
+        record(archive, DOWN, "interrupted", 3)
+    failing = wix("runs", "--db", str(db), "--failing")
+    assert failing.exit_code == 1
+    assert failing.output == (f"✗ {DOWN}: 2 failed run(s) in a row (never ok): "
+                              "HTTP 500 on https://down.example/\n")
+    (row,) = json.loads(wix("runs", "--db", str(db), "--failing", "--json").output)
+    assert row["first_error"] == "HTTP 500 on https://down.example/"
+
+
 def test_a_crawl_in_progress_shows_as_running_not_killed(tmp_path: Path):
     db = tmp_path / "archive.db"
     history(db)
