@@ -76,8 +76,10 @@ def offset_clock(start: datetime) -> Clock:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-def show_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def show_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A moment in UTC to the minute; to the second with `seconds` (a "next crawl" a minute
+    away must not read as now, or as past)."""
+    return moment.astimezone(UTC).strftime(f"%Y-%m-%d %H:%M{':%S' if seconds else ''} UTC")
 
 
 @dataclass
@@ -269,8 +271,8 @@ class Runner:
                 else:
                     locked.append((len(outcomes), site, prepared, history.get(site.root)))
             else:
-                outcome = self._outcome(site, "not-due",
-                                        f"next crawl {show_time(due.at)} ({due.reason})")
+                next_crawl = show_time(due.at, seconds=True)
+                outcome = self._outcome(site, "not-due", f"next crawl {next_crawl} ({due.reason})")
                 outcome.next_due = due.at.isoformat(timespec="seconds")
             outcomes.append(outcome)
             if outcome and report:
@@ -317,7 +319,7 @@ class Runner:
                 due = when_due(site.schedule, fresh)
                 if not due.is_due(self.clock()):
                     outcome = self._outcome(site, "not-due", "just crawled by another process; "
-                                            f"next crawl {show_time(due.at)}")
+                                            f"next crawl {show_time(due.at, seconds=True)}")
                     outcome.next_due = due.at.isoformat(timespec="seconds")
                     lock.release()
                     return outcome
