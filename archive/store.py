@@ -55,6 +55,10 @@ def _busy_timeout_ms() -> int:
 
 
 BUSY_TIMEOUT_MS = _busy_timeout_ms()
+# How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
+# later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
+# total wait stays near the busy timeout), an optional refresh of the search statistics.
+BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
 
 
 class ArchiveError(Exception):
@@ -339,6 +343,12 @@ class Archive:
     @property
     def schema_version(self) -> int:
         return schema.current_version(self.conn)
+
+    def wait_briefly(self) -> None:
+        """From now on, wait BUSY_RETRY_MS at most for another writer, not the busy timeout: for a
+        crawl run that already waited the whole timeout once (another process holds the
+        archive), so that each of its later writes does not wait that long again."""
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_RETRY_MS}")
 
     # -- transactions ----------------------------------------------------------------------------
 

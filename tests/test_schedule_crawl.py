@@ -20,6 +20,7 @@ from archive.schedule import sites as sites_file
 from archive.schedule.locks import is_locked, lock_path
 from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import write_lock
 
 FAST = {"delay": 0, "autothrottle": False}
 
@@ -334,3 +335,28 @@ def test_run_due_into_a_closed_pipe_crawls_and_records_every_site(tmp_path: Path
     assert all(r["counts"]["new"] == 4 for r in runs)
     for server in servers:  # released cleanly: emptied, not left for a takeover as stale
         assert lock_path(db, server.url + "/").read_text() == ""
+
+
+def test_a_run_found_busy_waits_the_busy_timeout_once_not_at_every_write(tmp_path: Path):
+    """Another process holds the archive's write lock through a whole run-due (busy timeout
+    15 s here). The crawl's run start waited the timeout in vain; before, its run's later
+    writes each waited it again (the crawler's record of its run, then run-due's), 45 s and
+    more for one site. Now they wait a tenth of it: the site's line comes after ~18 s, saying
+    its run is not recorded, which is true: the archive holds no run. (The optional refresh of
+    the search statistics after the crawls waits as briefly.)"""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    down = f"http://127.0.0.1:{closed_port()}/"
+    sites_file.add(tmp_path / "archive.sites.toml", {"url": down, **FAST})
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "15000"}
+    with write_lock(db):
+        started = time.monotonic()
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--force", "--json"),
+                                capture_output=True, text=True, timeout=300, env=env)
+        seconds = time.monotonic() - started
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["status"] == "failed" and "could not reach" in outcome["message"], outcome
+    assert "this run is not recorded in the archive" in outcome["message"]
+    assert seconds < 35, seconds
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.runs(10) == []
