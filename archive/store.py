@@ -55,10 +55,19 @@ def _busy_timeout_ms() -> int:
 
 
 BUSY_TIMEOUT_MS = _busy_timeout_ms()
+# How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
+# later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
+# total wait stays near the busy timeout), an optional refresh of the search statistics.
+BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
 
 
 class ArchiveError(Exception):
     """A problem with the archive file, phrased for the user (one line)."""
+
+
+class ArchiveBusy(ArchiveError):
+    """Another process held the archive's write lock past the busy timeout: nothing is wrong
+    with the archive, the same command may succeed later."""
 
 
 class ArchiveOutdated(ArchiveError):
@@ -123,9 +132,18 @@ def process_alive(pid: int, started_before: str) -> bool:
     return began <= datetime.fromisoformat(started_before).timestamp() + 2
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _error(exc: sqlite3.Error) -> ArchiveError:
+    """The ArchiveError for an SQLite error: ArchiveBusy when the archive was only busy."""
+    return (ArchiveBusy if _is_busy(exc) else ArchiveError)(_describe(exc))
+
+
 def _describe(exc: sqlite3.Error) -> str:
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if _is_busy(exc):
         return "the archive is busy: another process kept it locked for too long; try again"
     if "malformed" in text or "not a database" in text:
         return f"the archive is damaged ({text}); `wixarchive check` tells more"
@@ -326,6 +344,12 @@ class Archive:
     def schema_version(self) -> int:
         return schema.current_version(self.conn)
 
+    def wait_briefly(self) -> None:
+        """From now on, wait BUSY_RETRY_MS at most for another writer, not the busy timeout: for a
+        crawl run that already waited the whole timeout once (another process holds the
+        archive), so that each of its later writes does not wait that long again."""
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_RETRY_MS}")
+
     # -- transactions ----------------------------------------------------------------------------
 
     @contextmanager
@@ -348,7 +372,7 @@ class Archive:
             if outer and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise ArchiveError(_describe(exc)) from exc
+                raise _error(exc) from exc
             raise
 
     @contextmanager
@@ -637,6 +661,8 @@ class Archive:
                     "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
                 problems.append(f"versions: {row[0]} has no row for its current version")
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):  # not a problem of the archive: the check could not run
+                raise _error(exc) from exc
             problems.append(f"unreadable: {exc}")
         return problems
 
@@ -655,6 +681,8 @@ class Archive:
             # 'integrity-check' with rank 1 also compares the index with the posts' text.
             self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):  # the check needs the write lock another process holds
+                raise _error(exc) from exc
             return [f"search index out of sync with posts ({exc}){repair}"]
         return []
 
@@ -724,7 +752,7 @@ class Archive:
                                          meta["stats_max_id"] + 1, changed, earlier, readers)
                     full = False
         except sqlite3.Error as exc:
-            raise ArchiveError(_describe(exc)) from exc
+            raise _error(exc) from exc
         finally:
             if conn.in_transaction:  # an interrupted statement may have ended it already
                 conn.execute("COMMIT")

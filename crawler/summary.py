@@ -21,6 +21,11 @@ STOPPED_EARLY = (THROTTLED, FAILING)
 # The close reason of a crawl stopped at its time limit (crawler.downloader.time_limit): the run
 # is recorded as `timeout` by the crawl itself, in the same write that closes it.
 TIME_LIMIT = "time_limit"
+# A run whose row the crawl could not record (the archive stayed busy to its end) says so in its
+# summary; `run-due` records the row itself once it can, and then drops these words
+# (archive.schedule.runner).
+NOT_RECORDED_ERROR = "this run not recorded in the archive: "
+NOT_RECORDED_MESSAGE = "; this run is not recorded in the archive (see its errors)"
 
 
 @dataclass
@@ -36,6 +41,7 @@ class CrawlSummary:
     started_at: str | None = None
     finished_at: str | None = None
     peak_rss_mb: float | None = None
+    run_not_recorded: str | None = None  # why the crawl could not record its run's row
 
     @property
     def posts(self) -> int:

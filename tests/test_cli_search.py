@@ -431,6 +431,30 @@ def test_check_finds_an_out_of_sync_index_and_repairs_it(tmp_path: Path) -> None
     assert healthy["ok"] is True and healthy["problems"] == [] and healthy["schema"] >= 1
 
 
+def test_check_of_a_busy_archive_is_an_error_to_retry_not_a_problem(tmp_path: Path) -> None:
+    """Another process holds the write lock (a crawl's long batch, `optimize`): the index check
+    cannot run. Before, it said "Problem: search index out of sync with posts (database is
+    locked)" and exited 1 ("ok": false with --json), sending a monitor to repair a healthy
+    archive. Now: the busy message `check --repair` gives, as an error with exit status 75."""
+    path = build(tmp_path / "busy.db")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], "
+         "isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('held', flush=True); "
+         "sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        quick = {"WIXARCHIVE_BUSY_TIMEOUT_MS": "300"}
+        busy = "Error: the archive is busy: another process kept it locked for too long; " \
+               "try again\n"
+        for args in ([], ["--json"], ["--repair"]):
+            result = run("check", "--db", str(path), *args, env=quick)
+            assert (result.returncode, result.stderr, result.stdout) == (75, busy, ""), args
+    finally:
+        holder.communicate("")
+    assert run("check", "--db", str(path)).returncode == 0  # free again: healthy
+
+
 def test_a_filter_without_words_lists_its_posts_newest_first(db: Path) -> None:
     listed = run("search", "--author", "bob", "--db", str(db))
     assert listed.returncode == 0, listed.stderr

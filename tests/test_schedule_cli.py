@@ -65,6 +65,22 @@ def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: P
     assert rows[1]["new"] == 1 and rows[1]["seconds"] == 60
 
 
+def test_failing_sites_show_the_last_real_error_past_an_interrupted_run(tmp_path: Path):
+    """A run stopped by SIGTERM records no error: before, the streak after it read "no error
+    recorded", hiding why the site keeps failing."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        record(archive, DOWN, "failed", 1, "HTTP 500 on https://down.example/blog")
+        record(archive, DOWN, "failed", 2, "HTTP 500 on https://down.example/")
+        record(archive, DOWN, "interrupted", 3)
+    failing = wix("runs", "--db", str(db), "--failing")
+    assert failing.exit_code == 1
+    assert failing.output == (f"✗ {DOWN}: 2 failed run(s) in a row (never ok): "
+                              "HTTP 500 on https://down.example/\n")
+    (row,) = json.loads(wix("runs", "--db", str(db), "--failing", "--json").output)
+    assert row["first_error"] == "HTTP 500 on https://down.example/"
+
+
 def test_a_crawl_in_progress_shows_as_running_not_killed(tmp_path: Path):
     db = tmp_path / "archive.db"
     history(db)
@@ -90,7 +106,23 @@ def test_run_due_quiet_prints_nothing_when_nothing_is_due(tmp_path: Path):
     quiet = CliRunner().invoke(main, ["run-due", "--db", str(db), "-q"], env=env)
     assert quiet.exit_code == 0 and quiet.output == ""
     loud = CliRunner().invoke(main, ["run-due", "--db", str(db)], env=env)
-    assert loud.output.startswith(f"not-due     {FINE}  next crawl 2026-05-10 03:00 UTC (every 1w)")
+    assert loud.output.startswith(
+        f"not-due     {FINE}  next crawl 2026-05-10 03:00:00 UTC (every 1w)")
+
+
+def test_the_next_crawl_of_a_frequent_site_is_shown_to_the_second(tmp_path: Path):
+    """Right after an ok crawl of a site crawled every minute, "next crawl 18:50 UTC" read as
+    now, or as past, when it meant 18:50:37."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        run = archive.start_run(FINE, started_at="2026-12-05T18:49:37+00:00")
+        archive.finish_run(run, status="ok", counts={"new": 1}, errors=[],
+                           finished_at="2026-12-05T18:49:41+00:00")
+    sites_file.add(tmp_path / "archive.sites.toml", {"url": FINE, "every": "1m"})
+    result = CliRunner().invoke(main, ["run-due", "--db", str(db)],
+                                env={"WIXARCHIVE_NOW": "2026-12-05T18:49:42Z"})
+    assert result.output == (f"not-due     {FINE}  next crawl 2026-12-05 18:50:37 UTC "
+                             "(every 1m)\n")
 
 
 def wixarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,6 +3,7 @@ sample Wix blog over 127.0.0.1 (each crawl costs a Scrapy start-up, so these tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from archive.schedule import sites as sites_file
 from archive.schedule.locks import is_locked, lock_path
 from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import write_lock
 
 FAST = {"delay": 0, "autothrottle": False}
 
@@ -333,3 +335,64 @@ def test_run_due_reports_every_bad_or_duplicate_entry_and_crawls_the_rest(tmp_pa
     added = subprocess.run(wixarchive("sites", "add", f"{server.url}/post/x", "--sites",
                                       str(sites)), capture_output=True, text=True, timeout=60)
     assert added.returncode == 1 and added.stderr.startswith("Error: "), added.stderr
+
+
+def test_run_due_into_a_closed_pipe_crawls_and_records_every_site(tmp_path: Path):
+    """`run-due --force | head -1` (or a pipe into a command that does not exist): the reader is
+    gone after the first line. Before, the next site's line raised BrokenPipeError inside the
+    crawl: the crawler was killed, every site not yet reported recorded as `failed` ("could
+    not run the crawl: [Errno 32] Broken pipe", with retry backoff), exit 1, locks left stale.
+    A closed output is no site's failure: the crawls go on, are recorded, and locks released."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    blogs = [SampleBlog(seed=seed, post_count=4) for seed in (3, 4, 5)]
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(serve_blog(blog)) for blog in blogs]
+        for server, blog in zip(servers[1:], blogs[1:], strict=True):  # end after the first
+            for post in blog.posts:
+                server.slow_paths[post.url_path] = 0.5
+        for server in servers:
+            sites_file.add(sites, {"url": server.url, "concurrency": 1, **FAST})
+        read_end, write_end = os.pipe()
+        run = subprocess.Popen(wixarchive("run-due", "--db", str(db), "--force",
+                                          "--parallel", "2"),
+                               stdout=write_end, stderr=subprocess.PIPE, text=True)
+        os.close(write_end)
+        with os.fdopen(read_end) as reader:  # `head -1`: one line, then the pipe is closed
+            first = reader.readline()
+        err = run.communicate(timeout=300)[1]
+    assert first.startswith("ok "), first
+    assert "Traceback" not in err and "Broken pipe" not in err, err
+    assert run.returncode == 0, err
+    with Archive.open(db, readonly=True) as archive:
+        runs = archive.runs(10)
+    assert sorted(r["site"] for r in runs) == sorted(s.url + "/" for s in servers)
+    assert {r["status"] for r in runs} == {"ok"}, runs
+    assert all(r["counts"]["new"] == 4 for r in runs)
+    for server in servers:  # released cleanly: emptied, not left for a takeover as stale
+        assert lock_path(db, server.url + "/").read_text() == ""
+
+
+def test_a_run_found_busy_waits_the_busy_timeout_once_not_at_every_write(tmp_path: Path):
+    """Another process holds the archive's write lock through a whole run-due (busy timeout
+    15 s here). The crawl's run start waited the timeout in vain; before, its run's later
+    writes each waited it again (the crawler's record of its run, then run-due's), 45 s and
+    more for one site. Now they wait a tenth of it: the site's line comes after ~18 s, saying
+    its run is not recorded, which is true: the archive holds no run. (The optional refresh of
+    the search statistics after the crawls waits as briefly.)"""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    down = f"http://127.0.0.1:{closed_port()}/"
+    sites_file.add(tmp_path / "archive.sites.toml", {"url": down, **FAST})
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "15000"}
+    with write_lock(db):
+        started = time.monotonic()
+        result = subprocess.run(wixarchive("run-due", "--db", str(db), "--force", "--json"),
+                                capture_output=True, text=True, timeout=300, env=env)
+        seconds = time.monotonic() - started
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["status"] == "failed" and "could not reach" in outcome["message"], outcome
+    assert "this run is not recorded in the archive" in outcome["message"]
+    assert seconds < 35, seconds
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.runs(10) == []

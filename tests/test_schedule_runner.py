@@ -300,3 +300,30 @@ def test_a_crawler_that_ignores_sigterm_is_killed_after_the_grace_period():
               "print(flush=True); time.sleep(60)")
     code, timed_out = run_child([sys.executable, "-c", ignore], timeout=0.5, grace=0.2)
     assert timed_out and code == -signal.SIGKILL
+
+
+def test_a_run_the_crawl_could_not_record_is_recorded_as_its_line_says(tmp_path):
+    """The archive stayed busy to the crawl's end: the crawler's run row still says `running`
+    and its summary "this run is not recorded in the archive". run-due then recorded the run
+    itself (as `partial`, 0 pages, with that error) while its line still said "not recorded"
+    and 5 pages. Now the line and the row agree: recorded, 5 pages, why it was late."""
+    from archive.schedule.runner import LATE
+    from crawler.summary import NOT_RECORDED_ERROR, NOT_RECORDED_MESSAGE
+
+    sites = make_sites(tmp_path, {"url": "https://a.example", "every": "1d"})
+    busy = "the archive is busy: another process kept it locked for too long; try again"
+
+    def crawl(site: sites_file.Site, lock: Any) -> dict[str, Any]:
+        with Archive.open(tmp_path / "archive.db") as archive:
+            archive.start_run(site.url)  # its start was recorded; its end met a busy archive
+        return {"site": site.root, "status": "partial", "run_id": None, "pages_fetched": 5,
+                "message": f"5 posts: 5 new, 0 changed, 0 unchanged{NOT_RECORDED_MESSAGE}",
+                "counts": {"new": 5, "changed": 0, "unchanged": 0, "deleted": 0, "failed": 0},
+                "errors": [f"{NOT_RECORDED_ERROR}{busy}"], "run_not_recorded": busy}
+
+    (outcome,) = runner_for(tmp_path, sites, FakeClock(), crawl).run_due()
+    assert outcome.message == f"5 posts: 5 new, 0 changed, 0 unchanged; {LATE}"
+    assert "not recorded" not in outcome.line() and outcome.pages_fetched == 5
+    (run,) = runs_of(tmp_path)
+    assert (run["id"], run["status"], run["errors"]) == (outcome.run_id, "partial", [LATE])
+    assert run["counts"]["pages"] == 5 and run["counts"]["new"] == 5

@@ -4,12 +4,18 @@ captures against their index (every record read back and its payload digest comp
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
-from archive.store import ArchiveError, is_writable
+from archive.store import ArchiveBusy, ArchiveError, is_writable
+
+# sysexits.h EX_TEMPFAIL: the check could not run now (another process held the archive's write
+# lock past the busy timeout); try again. Apart from 1, "problems found", so a monitor does not
+# take a busy archive for a damaged one.
+EXIT_BUSY = 75
 
 
 @click.command("check")
@@ -21,7 +27,9 @@ from archive.store import ArchiveError, is_writable
 def command(db: Path, repair: bool, as_json: bool) -> None:
     """Check the archive's integrity and that its search index matches the posts.
 
-    Exits with status 1 when a problem is found (with --json too, after the object).
+    Exits with status 1 when a problem is found (with --json too, after the object), 75 when
+    the archive was busy (another process kept it locked past the busy timeout: nothing is
+    known to be wrong; try again), with a one-line error and no JSON object.
     """
     # FTS5's full consistency check runs as a write statement (it changes nothing), so open the
     # file for writing when we may; a read-only file gets the lighter read-only check.
@@ -29,20 +37,21 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     if repair and not writable:
         fail(f"{db} is read-only: it cannot be repaired in place")
     with open_archive(db, readonly=not writable) as archive:
-        if repair:
-            try:
+        try:
+            if repair:
                 archive.rebuild_index()
-            except ArchiveError as exc:
-                fail(str(exc))
-            if not as_json:
-                click.echo("Search index rebuilt.")
-        closed = 0
-        if writable:
-            closed = archive.close_dead_runs()
+                if not as_json:
+                    click.echo("Search index rebuilt.")
+            closed = archive.close_dead_runs() if writable else 0
             if closed and not as_json:
                 click.echo(f"Closed {closed} crawl run(s) left `running` by a process that is "
                            "gone, as interrupted.")
-        problems = archive.check()
+            problems = archive.check()
+        except ArchiveBusy as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_BUSY)
+        except ArchiveError as exc:
+            fail(str(exc))
         from archive import captures  # warcio only when checking
 
         directory = captures.captures_dir(db)

@@ -64,6 +64,21 @@ def find_post(archive: Archive, ref: str) -> dict[str, Any] | None:
     return None
 
 
+def echo_unless_closed(text: str, *, err: bool = False) -> None:
+    """click.echo for commands that work on after their output is gone (`run-due | head -1`, a
+    pipe into a command that does not exist): once the reader has closed the pipe, this stream's
+    lines are dropped. A closed output is no failure of the work (crawls go on and are
+    recorded), and no BrokenPipeError may escape into it. The stream is pointed at /dev/null,
+    so Python's flush at exit does not fail on it either."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        click.echo(text, file=stream)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)

@@ -3,6 +3,7 @@ ends, and a total."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.cli.common import check_redis_url, db_option, fail, open_archive
+from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail, open_archive
 from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
@@ -160,7 +161,8 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
             # Said once the crawler has the signal (or will have it as it starts), so whoever
             # reads it knows the stop is under way. os.write: a signal handler must not re-enter
             # sys.stderr's buffer.
-            os.write(2, STOPPING.encode())
+            with contextlib.suppress(OSError):  # stderr may be a pipe its reader closed
+                os.write(2, STOPPING.encode())
 
     def started(proc: subprocess.Popen[bytes]) -> None:
         child.append(proc)
@@ -191,11 +193,11 @@ def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
         with open_archive(db, readonly=False) as archive:
             refreshed = archive.refresh_search_stats_if_stale()
     except ArchiveError as exc:  # search still works, ranking exactly: say so and go on
-        click.echo(f"warning: search statistics not updated: {exc}", err=True)
+        echo_unless_closed(f"warning: search statistics not updated: {exc}", err=True)
         return
     seconds = time.monotonic() - started
     if refreshed and not quiet and seconds >= 1:  # only worth a line on large archives
-        click.echo(f"Search statistics updated in {seconds:.1f} s")
+        echo_unless_closed(f"Search statistics updated in {seconds:.1f} s")
 
 
 def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
@@ -216,9 +218,9 @@ def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
     invalid = sum(s["status"] == "invalid" for s in summaries)
     not_sites = (f"; {invalid} {'line' if invalid == 1 else 'lines'} not a site URL"
                  if invalid else "")
-    click.echo(f"Total: {len(sites)} sites ({statuses}), {posts} posts: {counts['new']} new, "
-               f"{counts['changed']} changed, {counts['unchanged']} unchanged{more}, "
-               f"in {seconds:.1f} s{not_sites}")
+    echo_unless_closed(f"Total: {len(sites)} sites ({statuses}), {posts} posts: "
+                       f"{counts['new']} new, {counts['changed']} changed, "
+                       f"{counts['unchanged']} unchanged{more}, in {seconds:.1f} s{not_sites}")
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
@@ -331,8 +333,8 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
 
     def show(summary: dict[str, Any]) -> None:
         if not as_json:
-            stream = sys.stdout if summary["status"] in ("ok", "partial", "skipped") else sys.stderr
-            click.echo(_summary_line(summary, summary["seconds"]), file=stream)
+            fine = summary["status"] in ("ok", "partial", "skipped")
+            echo_unless_closed(_summary_line(summary, summary["seconds"]), err=not fine)
 
     locked, busy = _lock_sites(wanted, db)
     for position, summary in sorted((refused | busy).items()):
@@ -357,7 +359,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
                 lock.release()
             summaries = [s for s in summaries if s is not None]
             if as_json:
-                click.echo(json.dumps(summaries, indent=2))
+                echo_unless_closed(json.dumps(summaries, indent=2))
             fail(problem)
     elif crawled:
         stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended)
@@ -368,9 +370,9 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             s["status"] == "interrupted" for s in summaries):
         _refresh_search_stats(db, quiet=as_json)
     if as_json:
-        click.echo(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
+        echo_unless_closed(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
     elif any(s["status"] in ("ok", "partial") for s in summaries):
-        click.echo(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
+        echo_unless_closed(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
     if any(s["status"] == "interrupted" for s in summaries):
         # 128+N for signal N, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
         sys.exit(128 + stop_signal if stop_signal else EXIT_INTERRUPTED)

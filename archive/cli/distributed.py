@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import click
-
+from archive.cli.common import echo_unless_closed
 from archive.distributed import RedisWriter, run_writer, site_job
 
 
@@ -27,7 +26,7 @@ def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: 
     jobs = [site_job(url, overrides) for url, _ in locked]
     def progress(line: str) -> None:
         if not quiet:
-            click.echo(line, err=True)
+            echo_unless_closed(line, err=True)
 
     problem = run_writer(jobs, db, overrides, redis_url, done, on_progress=progress,
                          writer_ready=writers.append)

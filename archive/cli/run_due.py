@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import check_redis_url, db_option, fail
+from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -89,7 +89,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         if as_json or (quiet and outcome.status not in PROBLEMS):
             return
         problem = outcome.status in FAILURES
-        click.echo(outcome.line(), file=sys.stderr if problem else sys.stdout)
+        echo_unless_closed(outcome.line(), err=problem)
 
     try:
         outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
@@ -97,7 +97,8 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     except (SitesError, ArchiveError, CrawlNotRun) as exc:
         fail(str(exc))
     if as_json:
-        click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
+        echo_unless_closed(json.dumps([o.to_dict() for o in outcomes], indent=2,
+                                      ensure_ascii=False))
     elif not outcomes and not quiet:
-        click.echo(f"No sites selected in {runner.sites_path}.")
+        echo_unless_closed(f"No sites selected in {runner.sites_path}.")
     sys.exit(exit_status(outcomes, runner.stop_signal))

@@ -146,7 +146,7 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
     if fmt != "text":
         records = rows if not failing else [
             {"site": s, "failures_in_a_row": h.failures, "last_ok": h.last_ok,
-             "first_error": (h.last.get("errors") or [None])[0]} for s, h in streaks]
+             "first_error": h.last_error} for s, h in streaks]
         write_records(records, fmt, COLUMNS if not failing else FAILING_COLUMNS)
     else:
         if not failing and rows:
@@ -158,7 +158,7 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
         if streaks:
             for site, h in streaks:
                 since = f"last ok {h.last_ok[:16].replace('T', ' ')}" if h.last_ok else "never ok"
-                error = (h.last.get("errors") or ["no error recorded"])[0]
+                error = h.last_error or "no error recorded"
                 click.echo(f"✗ {site}: {h.failures} failed run(s) in a row ({since}): {error}")
         elif failing:
             click.echo("No failing sites.")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option
+from archive.cli.common import db_option, echo_unless_closed
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -61,15 +61,15 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
         key = outcome.message if outcome.status == "invalid" else outcome.site
         if outcome.crawled or shown.get(key) != outcome.status:
             problem = outcome.status in ("failed", "timeout", "invalid")
-            click.echo(f"{stamp()} {outcome.line()}", file=sys.stderr if problem else sys.stdout)
+            echo_unless_closed(f"{stamp()} {outcome.line()}", err=problem)
         shown[key] = outcome.status
 
     def warn(message: str) -> None:
-        click.echo(f"{stamp()} error: {message} (retrying every {poll:g} s)", err=True)
+        echo_unless_closed(f"{stamp()} error: {message} (retrying every {poll:g} s)", err=True)
 
-    click.echo(f"{stamp()} wixarchive schedule: archive {db}, sites {runner.sites_path}")
+    echo_unless_closed(f"{stamp()} wixarchive schedule: archive {db}, sites {runner.sites_path}")
     runner.serve(poll=poll, report=report, warn=warn)
     name = signal.Signals(runner.stop_signal).name if runner.stop_signal else "?"
-    click.echo(f"{stamp()} stopped ({name}); an interrupted crawl resumes at the next run")
+    echo_unless_closed(f"{stamp()} stopped ({name}); an interrupted crawl resumes at the next run")
     # 128+N for signal N, as shells report it (and run-due exits): 130 Ctrl-C, 143 SIGTERM.
     sys.exit(128 + runner.stop_signal if runner.stop_signal else 0)

@@ -104,6 +104,7 @@ class SiteHistory:
     last: dict[str, Any] | None = None  # the newest run row
     failures: int = 0                   # failed (or timed-out) runs in a row, from the newest
     last_ok: str | None = None          # start of the newest ok or partial run
+    last_error: str | None = None       # first error of the newest failed run that has one
 
 
 def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
@@ -113,14 +114,18 @@ def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
         grouped.setdefault(row["site"], []).append(row)
     result = {}
     for site, runs in grouped.items():
-        failures, last_ok = 0, None
+        failures, last_ok, last_error = 0, None, None
         for run in runs:
             if run["status"] in ("ok", "partial"):
                 last_ok = run["started_at"]
                 break
             if run["status"] in FAILURES:
                 failures += 1
-        result[site] = SiteHistory(last=runs[0], failures=failures, last_ok=last_ok)
+                # Why the site fails: an interrupted run in between (no error) says nothing.
+                if last_error is None and run.get("errors"):
+                    last_error = run["errors"][0]
+        result[site] = SiteHistory(last=runs[0], failures=failures, last_ok=last_ok,
+                                   last_error=last_error)
     return result
 
 

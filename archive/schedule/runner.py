@@ -46,6 +46,7 @@ from archive.schedule.due import (
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError
+from crawler.summary import NOT_RECORDED_ERROR, NOT_RECORDED_MESSAGE
 
 Clock = Callable[[], datetime]
 # A crawl: the site and its held lock (whose descriptor the crawler must inherit) -> summary dict
@@ -55,6 +56,8 @@ Crawl = Callable[[Site, SiteLock], dict[str, Any]]
 CrawlMany = Callable[[list[tuple[Site, SiteLock]], Callable[[int, dict[str, Any]], None]], None]
 
 HISTORY_DEPTH = 20    # runs per site read to count failures in a row
+# Said of a run the crawl could not record (the archive busy to its end) once run-due has.
+LATE = "its run recorded after the crawl, which found the archive busy"
 # A site locked for crawling: its position among the pass's outcomes, and its history.
 Locked = tuple[int, Site, SiteLock, SiteHistory | None]
 
@@ -76,8 +79,10 @@ def offset_clock(start: datetime) -> Clock:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-def show_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def show_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A moment in UTC to the minute; to the second with `seconds` (a "next crawl" a minute
+    away must not read as now, or as past)."""
+    return moment.astimezone(UTC).strftime(f"%Y-%m-%d %H:%M{':%S' if seconds else ''} UTC")
 
 
 @dataclass
@@ -130,6 +135,18 @@ class Batch:
     @property
     def roots(self) -> list[str]:
         return [site.root for _, site, _, _ in self.locked]
+
+
+def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a crawl that could not record its run (the archive stayed busy to its
+    end), as run-due records the run for it: without the crawl's "not recorded" words, saying
+    instead that its run was recorded after the crawl."""
+    message = (summary.get("message") or "").replace(NOT_RECORDED_MESSAGE, f"; {LATE}")
+    errors = [LATE if error.startswith(NOT_RECORDED_ERROR) else error
+              for error in summary.get("errors") or []]
+    if summary.get("status") in FAILURES:  # why it failed comes first, as the crawl records it
+        errors = [message, *errors]
+    return {**summary, "errors": errors, "message": message}
 
 
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
@@ -282,8 +299,8 @@ class Runner:
                 else:
                     locked.append((len(outcomes), site, prepared, history.get(site.root)))
             else:
-                outcome = self._outcome(site, "not-due",
-                                        f"next crawl {show_time(due.at)} ({due.reason})")
+                next_crawl = show_time(due.at, seconds=True)
+                outcome = self._outcome(site, "not-due", f"next crawl {next_crawl} ({due.reason})")
                 outcome.next_due = due.at.isoformat(timespec="seconds")
             outcomes.append(outcome)
             if outcome and report:
@@ -298,6 +315,7 @@ class Runner:
         done = [o for o in batch.outcomes if o is not None]
         if any(o.crawled for o in done):
             with contextlib.suppress(ArchiveError), Archive.open(self.db, create=False) as archive:
+                archive.wait_briefly()  # optional (the next pass does it): not worth 30 s more
                 archive.refresh_search_stats_if_stale()
         return done
 
@@ -330,7 +348,7 @@ class Runner:
                 due = when_due(site.schedule, fresh)
                 if not due.is_due(self.clock()):
                     outcome = self._outcome(site, "not-due", "just crawled by another process; "
-                                            f"next crawl {show_time(due.at)}")
+                                            f"next crawl {show_time(due.at, seconds=True)}")
                     outcome.next_due = due.at.isoformat(timespec="seconds")
                     lock.release()
                     return outcome
@@ -407,11 +425,17 @@ class Runner:
         # The crawler closes its run itself (a timeout included, in the one write that closes
         # it: nothing here rewrites it later); only a run it never recorded is recorded here.
         run_id = summary.get("run_id")
-        try:
-            if run_id is None:
-                run_id = self._record(site, summary, before, started)
-        except ArchiveError as exc:
-            message += f" (not recorded in the history: {exc})"
+        if run_id is None:
+            busy = bool(summary.get("run_not_recorded"))  # the crawl waited for it in vain
+            late = recorded_late(summary) if busy else summary
+            try:
+                run_id = self._record(site, late, before, started, briefly=busy)
+            except ArchiveError as exc:
+                if not busy:  # else its message says so already
+                    message += f" (not recorded in the history: {exc})"
+            else:
+                if busy:  # the line says what the run's row now says
+                    message = late["message"]
         outcome = self._outcome(site, status, message)
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)
@@ -510,18 +534,21 @@ class Runner:
                         finished_at=self.clock().isoformat(timespec="seconds"))
 
     def _record(self, site: Site, summary: dict[str, Any], before: int,
-                started: datetime) -> int:
+                started: datetime, *, briefly: bool = False) -> int:
         """Make sure every attempt is in the history: the crawler records its own run, unless it
-        died first (then its row still says `running`) or never got that far."""
+        died first (then its row still says `running`), never got that far, or found the archive
+        busy to its end (`briefly`: it waited the busy timeout already, do not wait it again)."""
         errors = summary.get("errors") or [summary.get("message", "")]
         status = summary.get("status", "failed")
+        counts = {**(summary.get("counts") or {}), "pages": summary.get("pages_fetched", 0)}
         with Archive.open(self.db, create=False) as archive:
+            if briefly:
+                archive.wait_briefly()
             mine = [r for r in archive.runs(HISTORY_DEPTH) if r["id"] > before
                     and r["site"] == site.root and r["status"] == "running"]
             run_id = mine[-1]["id"] if mine else archive.start_run(
                 site.url, started_at=started.isoformat(timespec="seconds"))
-            archive.finish_run(run_id, status=status, counts=summary.get("counts") or {},
-                               errors=errors,
+            archive.finish_run(run_id, status=status, counts=counts, errors=errors,
                                finished_at=self.clock().isoformat(timespec="seconds"))
         return run_id
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from scrapy import signals
 
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveBusy, ArchiveError
 from crawler.pipelines.supervisor import (
     Pending,
     WorkerSupervisor,
@@ -30,7 +30,7 @@ from crawler.pipelines.supervisor import (
     shared_supervisor,
 )
 from crawler.pipelines.worker import RunToStart
-from crawler.summary import CrawlSummary, summarize
+from crawler.summary import NOT_RECORDED_ERROR, NOT_RECORDED_MESSAGE, CrawlSummary, summarize
 
 PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
 
@@ -62,10 +62,12 @@ class ArchivePipeline:
             try:
                 self.archive.close_dead_runs()
                 self.run_id = self.archive.start_run(site, started_at=self.started_at)
-            except ArchiveError:
+            except ArchiveError as exc:
                 # Busy past the timeout: the worker creates the row with the first page it
                 # stores, once the archive is free (the next crawl closes the dead runs).
                 self.run_to_start = RunToStart(site, self.started_at, os.getpid())
+                if isinstance(exc, ArchiveBusy):  # it waited the whole timeout: not again
+                    self.archive.wait_briefly()
         return self.archive
 
     async def _worker(self) -> WorkerSupervisor:
@@ -131,8 +133,9 @@ class ArchivePipeline:
         except ArchiveError as exc:
             # The posts are archived; only the run's row is not finished (the next crawl closes
             # it as dead). Said, rather than Scrapy's traceback of a failed signal handler.
-            summary.errors.append(f"this run not recorded in the archive: {exc}")
-            summary.message += "; this run is not recorded in the archive (see its errors)"
+            summary.run_not_recorded = str(exc)
+            summary.errors.append(f"{NOT_RECORDED_ERROR}{exc}")
+            summary.message += NOT_RECORDED_MESSAGE
             if summary.status == "ok":
                 summary.status = "partial"
         finally:
