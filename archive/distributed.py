@@ -31,6 +31,7 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
+from archive.site_match import archived_root
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
@@ -38,7 +39,7 @@ from crawler.discover.checks import Discovery
 from crawler.discover.urls import in_site, site_root
 from crawler.distributed import protocol as p
 from crawler.items import POST_STATUSES
-from crawler.summary import TIME_LIMIT, summarize
+from crawler.summary import ELSEWHERE, TIME_LIMIT, summarize
 
 # Results stored per transaction at most, by count and by size (a real Wix page and its capture
 # are ~0.8 MB: a batch must not hold hundreds of them in memory at once).
@@ -114,6 +115,7 @@ class _Site:
     errors: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)  # post URLs stored in this run
     sitemap_urls: set[str] = field(default_factory=set)
+    elsewhere: set[str] = field(default_factory=set)  # translations on other hosts, counted
     # The posts the feed and listing pages had the workers ask for, and what the workers'
     # discovery saw: which archived posts may be checked for deletion (crawler.discover.checks).
     discovered: set[str] = field(default_factory=set)
@@ -248,8 +250,8 @@ class RedisWriter:
                          media_plan({**self.settings, **job.media}))
             active[job.url] = site
             if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
-                site.lost = lost_captures.lost_captures(archive.conn, self.captures.directory,
-                                                        job.url)
+                site.lost = lost_captures.lost_captures(
+                    archive.conn, self.captures.directory, archived_root(archive.conn, job.url))
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
@@ -609,6 +611,10 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
         if len(site.errors) < 50:
             site.errors.append(error)
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
+    for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
+        if url not in site.elsewhere:
+            site.elsewhere.add(url)
+            site.count(ELSEWHERE + root)
     site.discovered.update(message.get("discovered", ()))
     found = site.discovery
     found.sitemaps_read += message.get("sitemaps_read", 0)

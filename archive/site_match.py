@@ -2,15 +2,19 @@
 
 A full URL (with `://`) names exactly the site it belongs to; anything else names the sites
 whose URL contains it (a host or part of one, any case) or whose name it is (any case).
+The `www.` and bare spellings of one host (same scheme and port) are one site: a value that
+names one names the other's row too (`www_twin`), as a crawl files both under one row.
 `wixarchive runs` also takes the `name` a site has in the sites file (`aliases`), as
 `run-due --site` does.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from crawler.discover.urls import BadURL, site_root
 
@@ -64,13 +68,18 @@ def matching_sites(sites: Sequence[SiteRow], wanted: str,
             root = site_root(wanted)
         except BadURL as exc:  # names no site; the web search page answers 400, not 500
             raise NoSuchSite(str(exc)) from None
-        chosen = [s for s in sites if s["site"] == root]
+        roots = {root, www_twin(root)}
+        chosen = [s for s in sites if s["site"] in roots]
     else:
         part, name = wanted.rstrip("/").lower(), wanted.lower()
         alias = (aliases or {}).get(name)
+        # "www.example.com" names the site archived as example.com too
+        bare = f"://{part[4:]}" if part.startswith("www.") else None
         chosen = [s for s in sites
                   if part in s["site"].lower() or name == (s["name"] or "").lower()
-                  or s["site"] == alias]
+                  or s["site"] == alias or (bare and bare in s["site"].lower())]
+        named = {s["site"] for s in chosen} | {www_twin(s["site"]) for s in chosen}
+        chosen = [s for s in sites if s["site"] in named]
     if not chosen:
         raise NoSuchSite(f"no archived site matches {wanted!r} (sites: "
                          f"{', '.join(map(_named, sites)) or 'none'})")
@@ -83,8 +92,12 @@ def _named(site: Mapping[str, Any]) -> str:
 
 
 def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
-    """The one site that `wanted` names; NoSuchSite when none, SeveralSites when more."""
+    """The one site that `wanted` names; NoSuchSite when none, SeveralSites when more. Of the
+    rows of one host's `www.` and bare spellings (an archive from before they were one site),
+    the bare one, which a crawl of either files posts under."""
     chosen = matching_sites(sites, wanted)
+    if len(chosen) == 2 and www_twin(chosen[0]["site"]) == chosen[1]["site"]:
+        return min(chosen, key=lambda s: len(s["site"]))
     if len(chosen) > 1:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
                            f"{', '.join(map(_named, chosen))}; give one's full URL")
@@ -100,6 +113,53 @@ def scheme_twins(url: str) -> list[str]:
         return [f"https://{url.strip()}", f"http://{url.strip()}"]
     other = _OTHER_SCHEME.get(scheme.lower())
     return [f"{other}://{rest}"] if other else []
+
+
+def www_twin(root: str) -> str | None:
+    """The other spelling of a site root by its host's `www.`, same scheme and port:
+    https://www.example.com/ for https://example.com/ and back. None for a root with a path (a
+    free-plan site), an IP address, localhost, or a bare host of one label (`www.com`)."""
+    parts = urlsplit(root)
+    host = parts.hostname or ""
+    if parts.path != "/" or "." not in host or host.startswith("["):
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    other = host[4:] if host.startswith("www.") else f"www.{host}"
+    if "." not in other:
+        return None
+    netloc = other if parts.port is None else f"{other}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, "/", "", ""))
+
+
+def archived_root(conn: sqlite3.Connection, url: str) -> str:
+    """The root of the archived site `url` belongs to: its own, or its `www.` twin's when only
+    that one is archived (a crawl of www.example.com files its posts under the example.com a
+    crawl of that address archived, and back). Raises BadURL as site_root does."""
+    root = site_root(url)
+    twin = www_twin(root)
+    if twin is None:
+        return root
+    rows = {u for (u,) in conn.execute("SELECT url FROM sites WHERE url IN (?, ?)",
+                                       (root, twin))}
+    return twin if twin in rows and root not in rows else root
+
+
+def url_twins(url: str) -> list[str]:
+    """The spellings of a post URL that name the same post of an archived site: its scheme
+    twins (scheme_twins), then with its host's `www.` added or taken off, under each scheme."""
+    spellings = scheme_twins(url)
+    for spelling in [url.strip() if "://" in url else f"https://{url.strip()}", *spellings]:
+        scheme, _, rest = spelling.partition("://")
+        host, slash, path = rest.partition("/")
+        twin = www_twin(f"{scheme}://{host}/")
+        if twin:
+            spellings.append(twin + path if slash else twin)
+    return list(dict.fromkeys(spellings))
 
 
 class ArchivedScheme:
@@ -135,6 +195,24 @@ class ArchivedScheme:
 
 def one_scheme_notice(given: str, archived: str) -> str:
     """What a command says when it takes `given` (a site or post URL) as the archived
-    `archived`, its other-scheme spelling."""
-    return (f"Notice: {given} is archived as {archived} (http and https are the same site): "
-            "using that")
+    `archived`, its other-scheme (or `www.`) spelling."""
+    given_host = urlsplit(given if "://" in given else f"https://{given}").hostname or ""
+    archived_host = urlsplit(archived).hostname or ""
+    if given_host != archived_host:
+        bare = min(given_host, archived_host, key=len)
+        why = f"www.{bare} and {bare} are the same site"
+    else:
+        why = "http and https are the same site"
+    return f"Notice: {given} is archived as {archived} ({why}): using that"
+
+
+def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> str | None:
+    """The notice for a --site value naming a host as its `www.` twin is archived (the chosen
+    sites hold none by the spelling given); None when one of them is as given."""
+    wanted = wanted.strip()
+    host = (urlsplit(wanted if "://" in wanted else f"https://{wanted}").hostname or "")
+    hosts = {urlsplit(s["site"]).hostname for s in chosen}
+    twin_hosts = {h[4:] if h.startswith("www.") else f"www.{h}" for h in hosts if h}
+    if host in hosts or host not in twin_hosts:
+        return None
+    return one_scheme_notice(wanted, ", ".join(s["site"] for s in chosen))

@@ -25,8 +25,9 @@ from archive.chunked import in_chunks
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
+from archive.site_match import archived_root
 from archive.versions import register_sql_functions
-from crawler.discover.urls import site_root
+from crawler.discover.urls import normalize_url
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -99,6 +100,14 @@ def unlisted_posts(known: dict[str, KnownPost], listed: set[str]) -> list[str]:
     """The archived posts not marked deleted that no sitemap, feed or listing page listed this
     time: a crawl asks for each again and marks deleted only those answering 404 or 410."""
     return [url for url, post in known.items() if post.deleted_at is None and url not in listed]
+
+
+def _normalized(url: str) -> str | None:
+    """`url` as a crawl archives it (normalize_url); None for no URL at all (`http://[bad`)."""
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return None
 
 
 def utc_now() -> str:
@@ -395,7 +404,7 @@ class Archive:
     # -- sites and runs --------------------------------------------------------------------------
 
     def _site_id(self, url: str, name: str | None, now: str) -> int:
-        root = site_root(url)
+        root = archived_root(self.conn, url)  # www.example.com is the example.com archived
         row = self.conn.execute("SELECT id, name FROM sites WHERE url = ?", (root,)).fetchone()
         if row is None:
             cur = self.conn.execute(
@@ -424,7 +433,8 @@ class Archive:
             row = self.conn.execute(
                 "SELECT r.id FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
                 "WHERE s.url = ? AND r.started_at = ? AND r.host = ? AND r.pid = ?",
-                (site_root(site_url), started_at, socket.gethostname(), pid)).fetchone()
+                (archived_root(self.conn, site_url), started_at, socket.gethostname(),
+                 pid)).fetchone()
             return row[0] if row else self.start_run(site_url, started_at=started_at, pid=pid)
 
     def add_run_counts(self, run_id: int, counts: dict[str, int]) -> None:
@@ -468,7 +478,7 @@ class Archive:
         row = self.conn.execute(
             "SELECT r.status, r.started_at FROM crawl_runs r JOIN sites s "
             "ON s.id = r.site_id WHERE s.url = ? ORDER BY r.id DESC LIMIT 1",
-            (site_root(site_url),)).fetchone()
+            (archived_root(self.conn, site_url),)).fetchone()
         return row["started_at"] if row and row["status"] in CUT_SHORT else None
 
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], errors: list[str],
@@ -557,12 +567,14 @@ class Archive:
             "SELECT p.url, p.lastmod, p.etag, p.http_last_modified, p.content_hash, p.deleted_at,"
             " p.last_seen "
             "FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
-            (site_root(site_url),))
+            (archived_root(self.conn, site_url),))
         return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}
 
     def _post_id(self, url_or_id: str | int) -> int | None:
         """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
-        `show` and `search` print it (a non-Latin slug decoded); None when it names none."""
+        `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
+        takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query); None when
+        it names none."""
         key = str(url_or_id).strip()
         if key.isdigit():
             row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(key),)).fetchone()
@@ -571,7 +583,8 @@ class Archive:
             row = (self.conn.execute(sql + "url = ?", (key,)).fetchone()
                    or self.conn.execute(sql + "canonical_url = ?", (key,)).fetchone()
                    # uri(): the URL as stored when it was typed with a slug decoded
-                   or self.conn.execute(sql + "url = ?", (uri(key.rstrip("/")),)).fetchone())
+                   or self.conn.execute(sql + "url = ?", (uri(key.rstrip("/")),)).fetchone()
+                   or self.conn.execute(sql + "url = ?", (_normalized(key),)).fetchone())
         return None if row is None else row[0]
 
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.schedule.due import format_duration
 from crawler.discover.urls import is_post_url
@@ -26,6 +27,9 @@ TIME_LIMIT = "time_limit"
 # (archive.schedule.runner).
 NOT_RECORDED_ERROR = "this run not recorded in the archive: "
 NOT_RECORDED_MESSAGE = "; this run is not recorded in the archive (see its errors)"
+# The stats key prefix of the posts' translations on another host (a multilingual site's
+# language subdomain, fr.example.com), counted per site root: not crawled, named.
+ELSEWHERE = "wixarchive/elsewhere/"
 
 
 @dataclass
@@ -42,6 +46,8 @@ class CrawlSummary:
     finished_at: str | None = None
     peak_rss_mb: float | None = None
     run_not_recorded: str | None = None  # why the crawl could not record its run's row
+    # The posts' translations the sitemaps list on other hosts, by site root: not crawled.
+    translation_sites: dict[str, int] = field(default_factory=dict)
 
     @property
     def posts(self) -> int:
@@ -112,7 +118,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         counts["unknown_layout"] = unknown_layout
     summary = CrawlSummary(site=site, status="ok", message="", counts=counts, errors=errors,
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
-                           requests=int(stats.get("downloader/request_count", 0)))
+                           requests=int(stats.get("downloader/request_count", 0)),
+                           translation_sites={key[len(ELSEWHERE):]: int(count)
+                                              for key, count in sorted(stats.items())
+                                              if key.startswith(ELSEWHERE)})
     posts = summary.posts
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
@@ -170,7 +179,17 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; {_crawl_delay_text(stats)}"
         if stopped_early:
             summary.message += f"; stopped early, {reason}"
+    if summary.translation_sites:
+        summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     return summary
+
+
+def _elsewhere_text(sites: dict[str, int]) -> str:
+    """The translations on other hosts, which the crawl leaves to crawls of their own."""
+    count = sum(sites.values())
+    hosts = ", ".join(urlsplit(root).netloc for root in sites)
+    return (f"{count} {'translation' if count == 1 else 'translations'} on other hosts not "
+            f"crawled ({hosts}): crawl them as sites of their own")
 
 
 def _crawl_delay_text(stats: dict[str, Any]) -> str:

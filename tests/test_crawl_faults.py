@@ -234,6 +234,50 @@ def test_translations_listed_as_sitemap_alternates_are_archived(tmp_path: Path):
             server.url + post.url_path + lang for post in blog.posts for lang in ("", "?lang=es"))
 
 
+def test_language_indexes_are_followed_and_translations_on_other_hosts_named(tmp_path: Path):
+    """A multilingual Wix site: its index lists each language's own index (/fr/sitemap.xml, an
+    index of /fr/blog-posts-sitemap.xml), whose posts are archived; the posts sitemap lists
+    translations on a language subdomain (another host, with its own sitemaps): not crawled,
+    and the summary says so, in its message and its JSON."""
+    blog = SampleBlog(seed=13, post_count=6)
+    db = tmp_path / "archive.db"
+    xml = {"Content-Type": "application/xml"}
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as subdomain:
+        index = server.respond("/sitemap.xml").body.decode().replace(
+            "</sitemapindex>", f"<sitemap><loc>{server.url}/fr/sitemap.xml</loc></sitemap>"
+                               "</sitemapindex>")
+        server.overrides["/sitemap.xml"] = Response(200, index.encode(), xml)
+        server.overrides["/fr/sitemap.xml"] = Response(200, (
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+            f"<loc>{server.url}/fr/blog-posts-sitemap.xml</loc></sitemap></sitemapindex>"
+        ).encode(), xml)
+        french = [server.url + post.url_path + "?lang=fr" for post in blog.posts[:3]]
+        server.overrides["/fr/blog-posts-sitemap.xml"] = Response(200, (
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>{url}</loc></url>" for url in french) + "</urlset>"
+        ).encode(), xml)
+        sitemap = server.respond("/blog-posts-sitemap.xml").body.decode()
+        sitemap = sitemap.replace("<urlset ", '<urlset xmlns:xhtml="http://www.w3.org/1999/xhtml" ')
+        sitemap = re.sub(r"<loc>http[^<]*?(/post/[^<]*)</loc>",
+                         lambda m: f'{m.group()}<xhtml:link rel="alternate" hreflang="de" '
+                                   f'href="{subdomain.url}{m.group(1)}"/>', sitemap)
+        server.overrides["/blog-posts-sitemap.xml"] = Response(200, sitemap.encode(), xml)
+        result = crawl(server.url, "--db", str(db), "--json")
+        text = crawl(server.url, "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "ok", summary
+    assert summary["counts"]["new"] == 6 + 3
+    assert summary["translation_sites"] == {subdomain.url + "/": 6}
+    host = subdomain.url.split("://")[1]
+    assert (f"6 translations on other hosts not crawled ({host}): crawl them as sites of "
+            "their own") in summary["message"]
+    assert f"({host}): crawl them as sites of their own" in text.stdout
+    assert not subdomain.request_log  # another host is never crawled uninvited
+    with Archive.open(db, readonly=True) as archive:
+        assert set(french) <= set(archive.known_posts(server.url))
+
+
 def test_a_corrupt_archive_is_refused_before_crawling_and_left_untouched(tmp_path: Path):
     db = tmp_path / "archive.db"
     db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)  # a damaged SQLite header

@@ -9,9 +9,12 @@ import pytest
 from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import (
+    SitemapEntry,
+    is_language_index,
     is_posts_sitemap,
     parse_sitemap,
     sitemaps_from_robots,
+    translations_elsewhere,
     with_translations,
 )
 from crawler.discover.urls import in_site, is_post_url, moved_root, normalize_url, site_root
@@ -168,3 +171,19 @@ def test_a_posts_translations_in_the_sitemap_are_posts_of_their_own():
     assert [(e.loc, e.lastmod) for e in with_translations(sitemap.entries)] == [
         ("https://x.example/post/hello", "2024-06-03"),
         ("https://x.example/es/post/hola", "2024-06-03")]  # once, with its original's date
+
+
+def test_language_indexes_and_translations_on_other_hosts():
+    """A multilingual site's index lists /fr/sitemap.xml (a language's own index); its posts'
+    translations on a language subdomain are another site's, by that site's root."""
+    assert is_language_index("https://x.example/fr/sitemap.xml")
+    assert is_language_index("https://x.example/pt-br/sitemap.xml")
+    assert is_language_index("https://ann.wixsite.com/yoga/fr/sitemap.xml")
+    assert not is_language_index("https://x.example/sitemap.xml")
+    assert not is_language_index("https://x.example/pages-sitemap.xml")
+    assert not is_language_index("https://x.example/french/sitemap.xml")
+    entry = SitemapEntry("https://x.example/post/a", translations=(
+        "https://fr.x.example/post/a", "https://x.example/es/post/a", "http://[bad",
+        "mailto:a@fr.x.example"))
+    assert translations_elsewhere([entry], ["https://x.example/"]) == {
+        "https://fr.x.example/post/a": "https://fr.x.example/"}

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from archive.search import stats_fresh
-from archive.store import Archive, ArchiveError, KnownPost, site_root
+from archive.store import Archive, ArchiveError, KnownPost
+from crawler.discover.urls import site_root
 from crawler.extract.record import Article
 
 SITE = "https://ann.wixsite.com/yoga"

@@ -19,7 +19,8 @@ from archive.site_match import (
     matching_sites,
     one_scheme_notice,
     one_site,
-    scheme_twins,
+    site_spelling_notice,
+    url_twins,
 )
 from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
 
@@ -51,12 +52,13 @@ def format_options(func: F) -> F:
 
 
 def find_post(archive: Archive, ref: str) -> dict[str, Any] | None:
-    """The post `ref` (an id or URL) names; a URL given with the other scheme than the
-    archived one (http, https), or none, finds it too, with a notice on stderr."""
+    """The post `ref` (an id or URL, normalised as a crawl has it: Archive.post) names; a URL
+    given with the other scheme than the archived one (http, https), or none, or with its
+    host's `www.` added or taken off, finds it too, with a notice on stderr."""
     post = archive.post(ref)
     if post is not None or ref.strip().isdigit():
         return post
-    for twin in scheme_twins(ref):
+    for twin in url_twins(ref):
         post = archive.post(twin)
         if post is not None:
             click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
@@ -138,18 +140,24 @@ def chosen_sites(archive: Archive, wanted: str,
     lower-case, of a site's root URL), or exit with a one-line error naming the archive's
     sites."""
     try:
-        return matching_sites(archived_sites(archive.conn), wanted, aliases)
+        chosen = matching_sites(archived_sites(archive.conn), wanted, aliases)
     except NoSuchSite as exc:
         fail(str(exc))
+    if notice := site_spelling_notice(wanted, chosen):
+        click.echo(notice, err=True)
+    return chosen
 
 
 def chosen_site(archive: Archive, wanted: str) -> str:
     """The URL of the one archived site a --site value names, or exit with a one-line error
     (no such site, or several: they are listed)."""
     try:
-        return one_site(archived_sites(archive.conn), wanted)["site"]
+        site = one_site(archived_sites(archive.conn), wanted)
     except (NoSuchSite, SeveralSites) as exc:
         fail(str(exc))
+    if notice := site_spelling_notice(wanted, [site]):
+        click.echo(notice, err=True)
+    return site["site"]
 
 
 def close_dead_runs(db: Path) -> int:

@@ -33,7 +33,7 @@ from archive.export.source import (
     with_attachments,
     with_versions,
 )
-from archive.site_match import NoSuchSite
+from archive.site_match import NoSuchSite, site_spelling_notice, sites_named
 
 
 def _open_mode(binary: bool) -> dict[str, Any]:
@@ -146,6 +146,9 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             sites = matching_sites(archive, sites_wanted)
         except NoSuchSite as exc:
             fail(str(exc))
+        for wanted in filter(str.strip, sites_wanted):  # a www. spelling archived without
+            if notice := site_spelling_notice(wanted, sites_named(sites, wanted)):
+                click.echo(notice, err=True)
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": out}
         # One read snapshot: the passes agree even while a crawl writes the archive.

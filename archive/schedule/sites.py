@@ -47,8 +47,7 @@ import tomli_w
 from archive import atomic_file
 from archive.attachments import kinds_setting
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
-from archive.store import site_root
-from crawler.discover.urls import is_site_host
+from crawler.discover.urls import is_site_host, site_root
 
 DEFAULT_EVERY = "1d"
 DEFAULT_TIMEOUT = "4h"

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
+from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.discover.urls import is_post_url
+from crawler.discover.urls import BadURL, in_any_site, is_post_url, parses, site_root
 
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 # A Wix index lists blog-posts-sitemap.xml (paged as ?page=N on big blogs) beside pages,
 # categories, bookings...; only the posts sitemaps lead to articles.
 _POSTS_SITEMAP = re.compile(r"blog-posts-sitemap\.xml", re.IGNORECASE)
+# A multilingual site's index lists each language's own index at /<language>/sitemap.xml
+# (/fr/sitemap.xml, /pt-br/sitemap.xml; under a free-plan site's path too), which lists that
+# language's /fr/blog-posts-sitemap.xml.
+_LANGUAGE_INDEX = re.compile(r"/[a-z]{2}(?:-[a-z0-9]{2,4})?/sitemap\.xml$", re.IGNORECASE)
 
 # sitemaps.org: a sitemap (or index) lists at most 50,000 URLs, and is at most 50 MB unpacked.
 MAX_URLS = 50_000
@@ -46,6 +51,12 @@ def sitemaps_from_robots(robots_txt: str) -> list[str]:
 
 def is_posts_sitemap(url: str) -> bool:
     return bool(_POSTS_SITEMAP.search(url))
+
+
+def is_language_index(url: str) -> bool:
+    """Whether a sitemap index's entry is a language's own index (/fr/sitemap.xml), which
+    leads to that language's posts sitemaps."""
+    return bool(_LANGUAGE_INDEX.search(urlsplit(url).path))
 
 
 def lists_post(sitemap_url: str, loc: str) -> bool:
@@ -157,6 +168,22 @@ def _entry(node: etree._Element) -> SitemapEntry | None:
         return None
     return SitemapEntry(loc=loc, lastmod=lastmod, images=tuple(images),
                         translations=tuple(t for t in dict.fromkeys(translations) if t != loc))
+
+
+def translations_elsewhere(entries: list[SitemapEntry], roots: Sequence[str]) -> dict[str, str]:
+    """The translations the entries list on another host than the site's `roots` (Wix serves
+    each language of a multilingual site at a subdomain of its own, fr.example.com, with its own
+    sitemaps), by URL: the root of the site each belongs to. They are not crawled uninvited."""
+    found: dict[str, str] = {}
+    for entry in entries:
+        for url in entry.translations:
+            if (url not in found and parses(url) and urlsplit(url).scheme in ("http", "https")
+                    and not in_any_site(url, roots)):
+                try:
+                    found[url] = site_root(url)
+                except BadURL:
+                    continue
+    return found
 
 
 def with_translations(entries: list[SitemapEntry]) -> Iterator[SitemapEntry]:

@@ -40,10 +40,12 @@ from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
+    is_language_index,
     is_posts_sitemap,
     lists_post,
     read_sitemap,
     sitemaps_from_robots,
+    translations_elsewhere,
     with_translations,
 )
 from crawler.discover.urls import (
@@ -338,13 +340,17 @@ class DistributedWixSpider(scrapy.Spider):
         children: list[scrapy.Request] = []
         unchanged = 0
         roots = self._roots(response)
-        # A post's translations are posts of their own (with_translations).
+        # A post's translations are posts of their own (with_translations); those on another
+        # host are that host's site, named in the summary (crawler.spiders.wix).
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
+        if not sitemap.is_index:
+            found["elsewhere"] = {url: root for url, root in translations_elsewhere(
+                sitemap.entries, roots).items() if lists_post(response.url, url)}
         for entry in entries:
             if not self._in_site(entry.loc, roots, found):
                 continue
             if sitemap.is_index:
-                if is_posts_sitemap(entry.loc):
+                if is_posts_sitemap(entry.loc) or is_language_index(entry.loc):
                     children += self._sitemap_request(entry.loc, site, run, found, roots)
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
+from archive.site_match import archived_root
 from archive.store import Archive, ArchiveError, KnownPost
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
@@ -30,10 +31,13 @@ from crawler.discover.feeds import parse_feed
 from crawler.discover.listings import listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
+    SitemapEntry,
+    is_language_index,
     is_posts_sitemap,
     lists_post,
     read_sitemap,
     sitemaps_from_robots,
+    translations_elsewhere,
     with_translations,
 )
 from crawler.discover.urls import (
@@ -60,6 +64,7 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
+from crawler.summary import ELSEWHERE
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -75,22 +80,24 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _known_posts(db: str | None, site: str,
-                 captures: bool) -> tuple[dict[str, KnownPost], str | None, Lost]:
-    """What the archive already holds for this site, to re-fetch only what changed; when the
-    site's last run started if it was cut short (interrupted, or its process died); and, when
+def _known_posts(db: str | None, site: str, captures: bool,
+                 ) -> tuple[str, dict[str, KnownPost], str | None, Lost]:
+    """The site's root as archived (its `www.` twin's when only that is: site_match.
+    archived_root); what the archive already holds for it, to re-fetch only what changed; when
+    its last run started if it was cut short (interrupted, or its process died); and, when
     the crawl captures, what it must fetch again because its capture was lost (a capture file
     deleted or cut short: archive.lost_captures)."""
     nothing = Lost(set(), {})
     if not db:
-        return {}, None, nothing
+        return site, {}, None, nothing
     try:
         with Archive.open(db, readonly=True, create=False) as archive:
+            site = archived_root(archive.conn, site)
             lost = lost_captures(archive.conn, captures_dir(db), site) if captures else nothing
-            return archive.known_posts(site), archive.resumed_since(site), lost
+            return site, archive.known_posts(site), archive.resumed_since(site), lost
     except ArchiveError:
         # No archive yet (or unreadable: the pipeline reports that when it writes).
-        return {}, None, nothing
+        return site, {}, None, nothing
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -123,6 +130,8 @@ class WixBlogSpider(scrapy.Spider):
         # Every post URL the feed, the listing pages or the user named (the sitemaps':
         # sitemap_urls): an archived post among them is never checked for deletion.
         self.discovered: set[str] = set()
+        # Translations the posts sitemaps list on another host (a language subdomain).
+        self.elsewhere: set[str] = set()
         self.errors: list[str] = []
         self.failures_listed = 0  # the errors counted as failures come first in `errors`
         self.known: dict[str, KnownPost] = {}
@@ -140,9 +149,14 @@ class WixBlogSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WixBlogSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        spider.known, spider.resumed_since, lost = _known_posts(
+        archived, spider.known, spider.resumed_since, lost = _known_posts(
             crawler.settings.get("WIXARCHIVE_DB"), spider.site,
             crawler.settings.getbool("WIXARCHIVE_CAPTURE", True))
+        if archived != spider.site:  # www.example.com, archived as example.com (or back)
+            spider.logger.info("%s is archived as %s: crawled as that site", spider.site,
+                               archived)
+            spider.site = archived
+            spider.roots.append(archived)
         spider.recapture = lost.posts
         spider.refetch = crawler.settings.getbool("WIXARCHIVE_REFETCH", False)
         spider.media = media_fetcher(crawler.settings, spider.site)
@@ -157,7 +171,7 @@ class WixBlogSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # Discovery requests skip the duplicate filter: each sitemap request is counted in
         # pending_sitemaps, which a filtered request would never count down.
-        yield scrapy.Request(self.site + "robots.txt", self.parse_robots, dont_filter=True,
+        yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
         if is_post_url(self.start_url):
             self.discovered.add(normalize_url(self.start_url))
@@ -274,8 +288,11 @@ class WixBlogSpider(scrapy.Spider):
             # Read in part or not at all: posts it lacks may not be gone, so none are marked.
             self.discovery.sitemap_failed = True
             self.record_error(response.url, f"sitemap {sitemap.problem}")
-        # A post's translations are posts of their own (with_translations).
+        # A post's translations are posts of their own (with_translations); those on another
+        # host are that host's site, named in the summary (translations_elsewhere).
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
+        if not sitemap.is_index:
+            self._translations_elsewhere(response.url, sitemap.entries)
         for entry in entries:
             if not self._in_site(entry.loc):
                 continue
@@ -283,7 +300,7 @@ class WixBlogSpider(scrapy.Spider):
                 if entry.loc in self.sitemaps_requested:
                     self.record_error(response.url, f"sitemap index lists {entry.loc} again "
                                                     "(a cycle): not read twice")
-                elif is_posts_sitemap(entry.loc):
+                elif is_posts_sitemap(entry.loc) or is_language_index(entry.loc):
                     yield from self._sitemap_request(entry.loc)
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
@@ -296,6 +313,14 @@ class WixBlogSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
+
+    def _translations_elsewhere(self, sitemap_url: str, entries: list[SitemapEntry]) -> None:
+        """Count the posts' translations on other hosts by their site (ELSEWHERE + root), each
+        once: the summary names them."""
+        for url, root in translations_elsewhere(entries, self.roots).items():
+            if url not in self.elsewhere and lists_post(sitemap_url, url):
+                self.elsewhere.add(url)
+                self.crawler.stats.inc_value(ELSEWHERE + root)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         feed = parse_feed(response.body)

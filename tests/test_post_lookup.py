@@ -1,0 +1,96 @@
+"""Finding a post and a site however its URL is spelled: escapes in either case, a trailing
+slash, and a host's `www.` spelling, which is the same site as its bare one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.extract.record import Article
+
+APEX = "http://example.com/"
+WWW_POST = "http://www.example.com/post/cafe-au-lait"
+ACCENTED = "https://cafe.example/post/caf%C3%A9-au-lait"  # as a crawl archives café-au-lait
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def article(url: str) -> Article:
+    return Article(url=url, title="Café au lait", body_text="Milk and coffee, warm.",
+                   body_html="<p>Milk and coffee, warm.</p>", body_markdown="Milk and coffee.",
+                   published="2024-05-01T08:00:00Z", language="en")
+
+
+def crawled_apex_into_www(db: Path) -> None:
+    """What `crawl http://example.com/` leaves when the site redirects to www.example.com: the
+    posts at their www URLs, under the site asked for."""
+    with Archive.open(db) as archive:
+        run = archive.start_run(APEX)
+        archive.save_article(article(WWW_POST), run_id=run)
+        archive.finish_run(run, status="ok", counts={"new": 1}, errors=[])
+
+
+def test_a_crawl_of_the_www_spelling_uses_the_archived_bare_site(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    crawled_apex_into_www(db)
+    with Archive.open(db) as archive:
+        assert list(archive.known_posts("http://www.example.com/")) == [WWW_POST]
+        run = archive.start_run("http://www.example.com/")
+        assert archive.save_article(article(WWW_POST), run_id=run) == "unchanged"
+        archive.finish_run(run, status="ok", counts={"unchanged": 1}, errors=[])
+        assert [r[0] for r in archive.conn.execute("SELECT url FROM sites")] == [APEX]
+        # Only www. against the bare host, on the same scheme and port.
+        archive.start_run("https://www.example.com/")
+        archive.start_run("http://example.com:8080/")
+        assert len(archive.conn.execute("SELECT url FROM sites").fetchall()) == 3
+
+    stats = json.loads(wixarchive("stats", "--db", str(db), "--json").stdout)["sites"]
+    assert [(s["site"], s["posts"]) for s in stats][:1] == [(APEX, 1)]
+
+
+def test_show_history_and_export_take_either_www_spelling(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    crawled_apex_into_www(db)
+
+    shown = wixarchive("show", "http://example.com/post/cafe-au-lait", "--db", str(db))
+    assert shown.returncode == 0, shown.stderr
+    assert "Café au lait" in shown.stdout
+    assert (f"Notice: http://example.com/post/cafe-au-lait is archived as {WWW_POST} "
+            "(www.example.com and example.com are the same site): using that") in shown.stderr
+    history = wixarchive("history", "http://example.com/post/cafe-au-lait", "--db", str(db))
+    assert history.returncode == 0, history.stderr
+
+    out = tmp_path / "posts.jsonl"
+    for site in ("www.example.com", "http://www.example.com/"):
+        exported = wixarchive("export", "--site", site, str(out), "--db", str(db))
+        assert exported.returncode == 0, exported.stderr
+        assert [json.loads(line)["url"] for line in out.read_text().splitlines()] == [WWW_POST]
+        assert f"Notice: {site} is archived as {APEX}" in exported.stderr
+    searched = wixarchive("search", "coffee", "--site", "www.example.com", "--json",
+                          "--db", str(db))
+    assert [hit["url"] for hit in json.loads(searched.stdout)] == [WWW_POST], searched.stderr
+
+
+def test_a_post_is_found_by_every_spelling_a_crawl_takes_for_its_url(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_article(article(ACCENTED))
+    spellings = ["https://cafe.example/post/caf%c3%a9-au-lait",  # escapes in lower case
+                 "https://cafe.example/post/caf%c3%a9-au-lait/",
+                 "https://CAFE.example/post/café-au-lait/?utm_source=news",
+                 "https://cafe.example/post/café-au-lait", ACCENTED + "/"]
+    with Archive.open(db, readonly=True) as archive:
+        for spelling in spellings:
+            assert (archive.post(spelling) or {}).get("url") == ACCENTED, spelling
+            assert len(archive.versions(spelling)) == 1, spelling
+        assert archive.post("http://[bad") is None
+    for command in ("show", "history"):
+        for spelling in spellings[:3]:
+            result = wixarchive(command, spelling, "--db", str(db))
+            assert result.returncode == 0, (command, spelling, result.stderr)
