@@ -26,6 +26,9 @@ class FetchedPage:
     # The posts sitemap lists this URL: the site's own name for the post, which the page's
     # canonical link does not respell (crawler.discover.urls.respelled).
     listed: bool = False
+    # Fetched as a listing page, the one the user named: archived if it is a post, and else
+    # no post URL that answered something else (crawler.pipelines.archive).
+    maybe_post: bool = False
 
 
 @dataclass

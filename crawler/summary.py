@@ -14,6 +14,13 @@ from crawler.discover.urls import is_post_url
 # recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
 OUTCOMES = ("new", "changed", "unchanged", "recaptured", "deleted", "failed")
 POSTS = ("new", "changed", "unchanged", "recaptured")  # the posts a run archived
+# Counted apart from the outcomes (always in a run's counts): post URLs that answered 200 with
+# a page that is not a post (a members-only post's login page), and pages never requested
+# because robots.txt forbids them. Neither is a failed page (docs/crawling.md).
+NOT_POSTS = "not_posts"
+ROBOTS_SKIPPED = "robots_skipped"
+NOT_A_POST = "not archived: answered a page that is not a post"  # that page's error's reason
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"  # Scrapy's RobotsTxtMiddleware's reason
 # Close reasons of a crawl ended early because of the site (crawler.downloader): it asked us to
 # stay away longer than we wait, or it keeps failing. The run was not interrupted.
 THROTTLED = "throttled"
@@ -85,7 +92,7 @@ def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
 
 
 _ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
-_FORBIDDEN = ": Forbidden by robots.txt"  # Scrapy's RobotsTxtMiddleware's reason
+_FORBIDDEN = f": {ROBOTS_FORBIDDEN}"
 
 
 def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
@@ -112,6 +119,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     (seconds) is the site's, named when it stopped the crawl."""
     counts = {k: int(stats.get(f"wixarchive/{k}", 0)) for k in OUTCOMES}
     counts["failed"] += int(stats.get("wixarchive/fetch_errors", 0))
+    for name in (NOT_POSTS, ROBOTS_SKIPPED):
+        counts[name] = int(stats.get(f"wixarchive/{name}", 0))
     # Posts whose body no known layout gave (extracted generically): a new Wix layout to check.
     unknown_layout = int(stats.get("wixarchive/unknown_layout", 0))
     if unknown_layout:
@@ -142,11 +151,16 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message = f"could not reach {site}: {unreachable}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
-        elif failed_posts := [e for e in errors
-                              if is_post_url(e.split(": ", 1)[0]) and "HTTP 404" not in e]:
+        elif failed_posts := [e for e in errors if is_post_url(e.split(": ", 1)[0])
+                              and not _not_failed(e)]:
             # e.g. a 5xx storm: posts were found and every one failed; say so, not "no posts".
             summary.message = (f"no posts archived from {site}: {counts['failed']} requests "
                                f"failed (first: {failed_posts[0]})")
+        elif forbidden_posts := int(stats.get("wixarchive/robots_skipped_posts", 0)):
+            summary.message = (f"no posts archived from {site}: robots.txt forbids its posts "
+                               f"({_plural(forbidden_posts, 'post page')} skipped)")
+        elif counts[NOT_POSTS]:
+            summary.message = f"no posts archived from {site}: {_not_posts_text(stats)}"
         elif forbidden := [e.split(": ", 1)[0] for e in errors if e.endswith(_FORBIDDEN)]:
             # Disallow: /blog also forbids /blog-feed.xml and /blog-posts-sitemap.xml.
             summary.message = (f"no Wix blog posts found at {site}: its robots.txt forbids "
@@ -172,6 +186,11 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; {media_stored} media archived"
         if media_failed := _media_failed(stats):
             summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
+        if counts[NOT_POSTS]:
+            summary.message += f"; {_not_posts_text(stats)}"
+        if counts[ROBOTS_SKIPPED]:
+            summary.message += (f"; {_plural(counts[ROBOTS_SKIPPED], 'page')} skipped: "
+                                "robots.txt forbids them")
         if unchecked := int(stats.get("wixarchive/unchecked", 0)):
             summary.message += (f"; {unchecked} archived posts not listed this time, not "
                                 "checked for deletion (sitemaps or listing pages not all read)")
@@ -190,6 +209,28 @@ def _elsewhere_text(sites: dict[str, int]) -> str:
     hosts = ", ".join(urlsplit(root).netloc for root in sites)
     return (f"{count} {'translation' if count == 1 else 'translations'} on other hosts not "
             f"crawled ({hosts}): crawl them as sites of their own")
+
+
+def _not_failed(error: str) -> bool:
+    """Whether an error names a page that is no failure of the run: one not there (404), one
+    robots.txt forbids, or a post URL that answered another page."""
+    return "HTTP 404" in error or error.endswith(_FORBIDDEN) or f": {NOT_A_POST}" in error
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _not_posts_text(stats: dict[str, Any]) -> str:
+    """Post URLs that answered a page that is not a post, and of them the posts archived
+    before: kept as they were, not marked deleted."""
+    count = int(stats.get(f"wixarchive/{NOT_POSTS}", 0))
+    text = (f"{_plural(count, 'post URL')} answered a page that is not a post (a login "
+            "page?)")
+    if archived := int(stats.get("wixarchive/not_posts_archived", 0)):
+        text += (f", {archived} of them archived before: kept as archived, not marked "
+                 "deleted")
+    return text
 
 
 def _crawl_delay_text(stats: dict[str, Any]) -> str:

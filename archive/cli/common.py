@@ -32,7 +32,12 @@ FORMATS = ("text", "json", "jsonl", "csv")
 def counted(number: int, one: str, many: str | None = None) -> str:
     """`number` and the noun that agrees with it: "1 file", "2 files" (`many`: an irregular
     plural, "1 video or document", "2 videos and documents")."""
-    return f"{number} {one if number == 1 else many or one + 's'}"
+    return f"{number} {plural(number, one, many)}"
+
+
+def plural(number: int, one: str, many: str | None = None) -> str:
+    """The noun that agrees with `number`, for a number written another way ("1,024")."""
+    return one if number == 1 else many or one + "s"
 
 
 def db_option(func: F) -> F:

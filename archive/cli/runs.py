@@ -26,7 +26,8 @@ from archive.store import ArchiveError
 
 # The CSV header: every key of _row, in its order (the JSON and CSV outputs carry the same fields).
 COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "pages", "new",
-           "changed", "unchanged", "recaptured", "deleted", "failed", "first_error"]
+           "changed", "unchanged", "recaptured", "deleted", "failed", "not_posts",
+           "robots_skipped", "first_error"]
 FAILING_COLUMNS = ["site", "failures_in_a_row", "last_ok", "first_error"]
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
          "running": ">", "killed": "✗"}
@@ -48,7 +49,7 @@ def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
             "started_at": run["started_at"], "finished_at": run.get("finished_at"),
             "seconds": seconds, **{k: counts.get(k, 0) for k in
                                    ("pages", "new", "changed", "unchanged", "recaptured",
-                                    "deleted", "failed")},
+                                    "deleted", "failed", "not_posts", "robots_skipped")},
             "first_error": (run.get("errors") or [None])[0]}
 
 

@@ -16,6 +16,7 @@ from archive.cli.common import (
     db_option,
     format_options,
     open_archive,
+    plural,
     write_records,
 )
 
@@ -68,7 +69,8 @@ def command(db: Path, fmt: str) -> None:
                                                                         strict=True)]
         click.echo("  ".join([*cells, line[5]]).rstrip())
     if held.files:
-        click.echo(f"Captures: {held.responses:,} responses and {held.revisits:,} revisits in "
+        click.echo(f"Captures: {held.responses:,} {plural(held.responses, 'response')} and "
+                   f"{held.revisits:,} {plural(held.revisits, 'revisit')} in "
                    f"{counted(held.files, 'WARC file')}, {held.bytes / 2**20:,.1f} MiB "
                    f"({captures.captures_dir(db).name}/)")
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}

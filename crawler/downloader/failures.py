@@ -14,6 +14,8 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+from crawler.summary import ROBOTS_FORBIDDEN
+
 
 def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseException], ...]:
     """Scrapy >= 2.14 raises its own exception types; 2.13 raises Twisted's."""
@@ -80,6 +82,12 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
         return f"connection lost before the body was complete{_tries(request)}"
     # Anything else: its message on one line (a run's errors are one line each).
     return " ".join(str(exc).split()) or failure.type.__name__
+
+
+def robots_forbidden(failure: Failure) -> bool:
+    """Whether the request was never sent because the site's robots.txt forbids it: a choice
+    of politeness, no failure of the page (docs/crawling.md)."""
+    return isinstance(failure.value, IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN
 
 
 def tls_failed(failure: Failure) -> bool:

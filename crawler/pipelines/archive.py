@@ -23,6 +23,7 @@ from typing import Any
 from scrapy import signals
 
 from archive.store import Archive, ArchiveBusy, ArchiveError
+from crawler.items import FetchedPage
 from crawler.pipelines.supervisor import (
     Pending,
     WorkerSupervisor,
@@ -30,7 +31,13 @@ from crawler.pipelines.supervisor import (
     shared_supervisor,
 )
 from crawler.pipelines.worker import RunToStart
-from crawler.summary import NOT_RECORDED_ERROR, NOT_RECORDED_MESSAGE, CrawlSummary, summarize
+from crawler.summary import (
+    NOT_A_POST,
+    NOT_RECORDED_ERROR,
+    NOT_RECORDED_MESSAGE,
+    CrawlSummary,
+    summarize,
+)
 
 PAGE_TIMEOUT = 10.0  # seconds; the WIXARCHIVE_PAGE_TIMEOUT setting
 
@@ -100,6 +107,9 @@ class ArchivePipeline:
         kind, outcome, unknown_layout, run_id = page.result or (None, None, False, None)
         if self.run_id is None and run_id is not None:  # the worker created the run's row
             self.run_id = run_id
+        item = page.item
+        if isinstance(item, FetchedPage) and item.maybe_post and kind != "post":
+            return  # the page the user named was a listing after all: nothing to count
         if kind:
             self.crawler.stats.inc_value(f"wixarchive/pages/{kind}")
         if kind == "error":
@@ -107,10 +117,25 @@ class ArchivePipeline:
             # the post would only be missing from the archive.
             self.crawler.spider.record_error(getattr(page.item, "url", "?"),
                                              "not archived: not a readable HTML page")
+        elif kind and kind != "post" and isinstance(item, FetchedPage):
+            self._not_a_post(item.url, kind)
         if outcome:
             self.crawler.stats.inc_value(f"wixarchive/{outcome}")
         if unknown_layout:
             self.crawler.stats.inc_value("wixarchive/unknown_layout")
+
+    def _not_a_post(self, url: str, kind: str) -> None:
+        """A post URL that answered 200 with another page (a members-only post's login page, a
+        listing): nothing to archive, yet no failure to fetch. Counted and named, so the post
+        is not just missing; one archived before is kept as it was, never marked deleted."""
+        stats = self.crawler.stats
+        stats.inc_value("wixarchive/not_posts")
+        archived = url in self.crawler.spider.known
+        if archived:
+            stats.inc_value("wixarchive/not_posts_archived")
+        self.crawler.spider.record_error(
+            url, f"{NOT_A_POST} ({kind} page{'; archived before, kept' if archived else ''})",
+            counted=False)
 
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)

@@ -50,7 +50,7 @@ from crawler.discover.urls import (
     site_url_problem,
 )
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
-from crawler.downloader.failures import describe, tls_failed
+from crawler.downloader.failures import describe, robots_forbidden, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
@@ -71,6 +71,9 @@ UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached 
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 LISTING_HOME = "wixarchive_listing_home"  # meta: the blog home a listing page paginates
+# meta: a listing request for the page the user named, which may be a post under a prefix
+# that is not /post/ (see _listing_starts)
+NAMED_PAGE = "wixarchive_named_page"
 # Seconds between looks, once the posts are done, at whether the archive worker has committed
 # every page (see crawler.media) before asking the archive for the images still missing.
 MEDIA_SETTLE = 0.1
@@ -346,16 +349,24 @@ class WixBlogSpider(scrapy.Spider):
         is found from `crawl https://example.com/news`."""
         starts = [self.blog_home or self.fetch_root + "blog"]
         given = urlsplit(self.start_url).path[len(urlsplit(self.site).path):].strip("/")
+        named = None
         if given and not is_post_url(self.start_url):
-            starts.append(self.fetch_root + given)  # where the site lives, if it moved
+            named = self.fetch_root + given  # where the site lives, if it moved
+            starts.append(named)
         requests = []
         for url in dict.fromkeys(starts):
             requests.append(scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
-                                           meta={HTML_ONLY: True, LISTING_HOME: url}))
+                                           meta={HTML_ONLY: True, LISTING_HOME: url,
+                                                 NAMED_PAGE: url == named}))
         return requests
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request | FetchedPage]:
         home = response.meta[LISTING_HOME]
+        if response.meta.get(NAMED_PAGE):
+            # The page the user named may be a post whose URL has no /post/ (a renamed prefix,
+            # an old /single-post/...): archived if its extraction says post. A listing card's
+            # link to it is a request the duplicate filter drops: this is its only fetch.
+            yield self._fetched_page(response, maybe_post=True)
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.discovery.listed_posts += len(posts)
         for url in filter(self._in_site, posts):
@@ -570,13 +581,18 @@ class WixBlogSpider(scrapy.Spider):
             else:
                 self.on_http_error(response)
             return
-        # Extraction, cleaning and storing happen in the archive worker (crawler.pipelines).
+        yield self._fetched_page(response)
+
+    def _fetched_page(self, response: Response, *, maybe_post: bool = False) -> FetchedPage:
+        """The page for the archive worker, which extracts, cleans and stores it
+        (crawler.pipelines)."""
+        url = normalize_url(response.url)
         self.fetched_pages += 1
         if self.fetched_pages == 1 and self.media is not None:
             from twisted.internet import reactor
 
             reactor.callLater(MEDIA_POLL_EVERY, self._media_poll)
-        yield FetchedPage(
+        return FetchedPage(
             url=url,
             body=response.body,
             fetched_at=_now(),
@@ -587,6 +603,7 @@ class WixBlogSpider(scrapy.Spider):
             capture=response.meta.get(CAPTURE_META),
             recapture=url in self.recapture,
             listed=url in self.sitemap_urls,
+            maybe_post=maybe_post,
         )
 
     def on_http_error(self, response: Response) -> None:
@@ -597,6 +614,13 @@ class WixBlogSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         # Named by the URL the crawl asked for, not where its redirects led.
         url = (request.meta.get("redirect_urls") or [request.url])[0] if request else "?"
+        if robots_forbidden(failure):
+            # Skipped by choice (robots.txt obeyed), not failed: named, counted apart.
+            self.crawler.stats.inc_value("wixarchive/robots_skipped")
+            if request is not None and request.callback == self.parse_post:
+                self.crawler.stats.inc_value("wixarchive/robots_skipped_posts")
+            self.record_error(url, describe(failure, self.settings), counted=False)
+            return
         response = getattr(failure.value, "response", None)
         self.record_error(url, describe(failure, self.settings),
                           counted=response is None

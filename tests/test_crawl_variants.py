@@ -1,0 +1,114 @@
+"""Wix site variants a crawl met: a post named as the start URL under a renamed prefix, post
+URLs that answer a login page, and robots.txt forbidding part (or all) of a site."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.store import Archive
+from crawler.sample_site import SampleBlog, render, serve_blog
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.server import Response
+
+FAST = ["--delay", "0", "--no-autothrottle", "--no-media"]
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "archive.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def crawl(*args: str) -> subprocess.CompletedProcess[str]:
+    return wixarchive("crawl", *args, *FAST)
+
+
+def test_a_post_named_as_the_start_url_under_a_renamed_prefix_is_archived(tmp_path: Path):
+    """Without a posts sitemap, a start URL that is no /post/ URL is read as a listing page;
+    when it was a post (`/articles/...`, an old `/single-post/...`) that the feed's newest 20
+    leave out, the listing card's link to it was dropped as a duplicate request: 24 posts of
+    25, without a word. Its page is now archived, being a post, from that first fetch."""
+    blog = SampleBlog(seed=3, post_count=25, post_prefix="articles")
+    oldest = blog.posts[-1]  # not among the feed's 20 newest
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.overrides["/sitemap.xml"] = Response(404, b"", HTML)
+        result = crawl(server.url + oldest.url_path, "--db", str(db), "--json")
+        fetched = [p for p in server.request_log if p.startswith("/articles/")]
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 25), summary
+    assert fetched.count(oldest.url_path) == 1  # fetched once, archived from that fetch
+    with Archive.open(db, readonly=True) as archive:
+        assert server.url + oldest.url_path in archive.known_posts(server.url + "/")
+
+
+def test_post_urls_answering_a_login_page_are_counted_and_an_archived_one_is_kept(
+        tmp_path: Path):
+    """A listed post URL that answers 200 with a members-only login page (no post) was
+    dropped without a word (`2 unchanged` of 3 on a re-crawl). It is counted and named now,
+    in the summary, the run's row and `runs --json`; a post archived before that now answers
+    one is said so, and kept, never marked deleted."""
+    blog = SampleBlog(seed=5, post_count=4)
+    members_only, hidden = blog.posts[0].url_path, blog.posts[1].url_path
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        login = Response(200, render.about_page(Site(blog, server.url)).encode(), HTML)
+        server.overrides[members_only] = login
+        first = crawl(server.url, "--db", str(db), "--json")
+        # The archived post becomes members-only and leaves the sitemap: its check (was it
+        # deleted?) answers the login page.
+        server.overrides[hidden] = login
+        server.sitemap_hidden.add(hidden)
+        second = crawl(server.url, "--db", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    one = json.loads(first.stdout)
+    assert (one["status"], one["counts"]["new"], one["counts"]["not_posts"]) == ("ok", 3, 1)
+    assert one["message"].endswith(
+        "; 1 post URL answered a page that is not a post (a login page?)"), one["message"]
+    assert (f"{server.url}{members_only}: not archived: answered a page that is not a post "
+            "(other page)") in one["errors"]
+
+    assert second.returncode == 0, second.stderr
+    two = json.loads(second.stdout)
+    assert (two["status"], two["counts"]["unchanged"], two["counts"]["deleted"],
+            two["counts"]["not_posts"]) == ("ok", 2, 0, 2), two
+    assert two["message"].endswith(
+        "; 2 post URLs answered a page that is not a post (a login page?), 1 of them archived "
+        "before: kept as archived, not marked deleted"), two["message"]
+    with Archive.open(db, readonly=True) as archive:
+        kept = archive.known_posts(server.url + "/")[server.url + hidden]
+        assert kept.deleted_at is None
+    runs = json.loads(wixarchive("runs", "--json", "--db", str(db)).stdout)
+    assert [run["not_posts"] for run in runs] == [2, 1]
+
+
+def test_pages_robots_txt_forbids_are_skipped_not_failed(tmp_path: Path):
+    """robots.txt forbidding the posts sitemap and a post made the run `partial` with "2
+    pages failed"; forbidding /post/ failed it with "4 requests failed". A page robots.txt
+    forbids is skipped by choice: counted apart, and a crawl that archives every post robots.txt
+    allows is `ok`; one whose posts it all forbids says so."""
+    db = tmp_path / "archive.db"
+    partly, wholly = SampleBlog(seed=6, post_count=4), SampleBlog(seed=7, post_count=4)
+    private = partly.posts[2].url_path
+    with serve_blog(partly) as some, serve_blog(wholly, host="127.0.0.2") as none:
+        some.robots_disallow += ["/blog-posts-sitemap.xml", private]
+        none.robots_disallow.append("/post/")
+        result = crawl(some.url + "/", none.url + "/", "--db", str(db), "--json")
+        assert not any(path.startswith("/post/") for path in none.request_log)
+    first, second = json.loads(result.stdout)
+    assert first["status"] == "ok", first
+    assert (first["counts"]["new"], first["counts"]["failed"],
+            first["counts"]["robots_skipped"]) == (3, 0, 2), first
+    assert first["message"].endswith("; 2 pages skipped: robots.txt forbids them"), first
+    assert f"{some.url}{private}: Forbidden by robots.txt" in first["errors"]
+    assert second["status"] == "failed", second
+    assert (second["counts"]["failed"], second["counts"]["robots_skipped"]) == (0, 4), second
+    assert second["message"] == (f"no posts archived from {none.url}/: robots.txt forbids its "
+                                 "posts (4 post pages skipped)"), second
+    runs = json.loads(wixarchive("runs", "--json", "--db", str(db)).stdout)
+    assert sorted((run["status"], run["failed"], run["robots_skipped"]) for run in runs) == [
+        ("failed", 0, 4), ("ok", 0, 2)]
