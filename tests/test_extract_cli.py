@@ -206,6 +206,27 @@ def test_command_does_not_import_heavy_stacks():
     assert out.stdout.strip() == ""
 
 
+def test_extracting_a_blog_post_leaves_the_archive_and_the_dump_vocabulary_unimported():
+    # The command's start is mostly imports: the archive store (with the search package it
+    # brings) and the dump cleaner's vocabulary cost ~80 ms of a ~200 ms start, and a blog-app
+    # post needs neither (element-built pages import the vocabulary when they get to it).
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from archive.cli import main\n"
+        f"r = CliRunner().invoke(main, ['extract', {str(POST)!r}, '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(','.join(sorted(m for m in ('archive.store', 'archive.ingest', 'archive.search',"
+        " 'crawler.clean.vocabulary') if m in sys.modules)))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
 def test_errors_go_to_stderr_without_traceback():
     code = "from archive.cli.extract import command; command()"
     repo = Path(__file__).resolve().parents[1]
