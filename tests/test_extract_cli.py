@@ -103,7 +103,7 @@ def test_an_error_page_exits_1_and_a_listing_is_a_page():
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         if self.path == "/MANIFEST.tsv":  # a text file served as text: no page
             body = b"url\tdate\tsize\nhttps://x.com/a\t2019-06-06\t123\n"
             self.send_response(200)
@@ -173,7 +173,7 @@ def test_fetch_errors_show_the_url_as_a_person_reads_it(server):
     assert result.output == f"Error: HTTP 404 Not Found for {server}/café\n"
 
 
-class socketless_port:  # noqa: N801 - used as a context manager
+class socketless_port:  # used as a context manager
     """A local port with nothing listening on it."""
 
     def __enter__(self) -> int:
