@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= demo/archive.db
 
-.PHONY: demo test lint bench clean
+.PHONY: help demo test lint bench clean
+# Plain `make` lists the targets (it built the venv's python, the first rule, before).
+.DEFAULT_GOAL := help
+
+## help: list these targets (what plain `make` does)
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); name = $$0; sub(/:.*/, "", name); \
+	    sub(/^[^:]*: */, ""); printf "  make %-6s %s\n", name, $$0 }' $(firstword $(MAKEFILE_LIST))
 
 # pip 23.2's resolver fails on this dependency set, so pip is upgraded inside the venv first.
 $(BIN)/python:
@@ -74,5 +81,6 @@ bench: $(VENV)/.installed-test $(PYWB)/bin/wayback
 	$(BIN)/python benchmarks/import_archives.py --posts 500
 	$(BIN)/python benchmarks/recover.py --posts 500
 
+## clean: remove the venvs, demo/, build/ and the caches
 clean:
 	rm -rf $(VENV) $(PYWB) $(DUMPTOOLS) demo build *.egg-info .pytest_cache .ruff_cache

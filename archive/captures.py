@@ -188,7 +188,7 @@ def build_records(exchange: Exchange,
     return response, _gzip(buffer.getvalue()), row
 
 
-def response_record(writer, exchange: Exchange, http_headers,  # noqa: ANN001 - warcio's
+def response_record(writer, exchange: Exchange, http_headers,  # warcio's writer, headers
                     warc_headers: dict[str, str]) -> tuple[bytes, bytes, bytes, bytes]:
     """The pieces of a response record, byte for byte as warcio's `writer.write_record` writes
     it (a test compares the two), with the body passed through whole.
@@ -443,7 +443,7 @@ def parse_record(data: bytes):  # -> warcio ArcWarcRecord
     raise CaptureError("not a WARC record")
 
 
-def _row_of(record, name: str, member: Member) -> CaptureRow | None:  # noqa: ANN001
+def _row_of(record, name: str, member: Member) -> CaptureRow | None:
     kind = record.rec_type
     if kind not in ("response", "revisit"):
         return None
@@ -496,7 +496,7 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
                     break
                 try:
                     row = _row_of(parse_record(member.data), name, member)
-                except Exception:  # noqa: BLE001 - any unparsable record ends the usable part
+                except Exception:  # any unparsable record ends the usable part
                     break
                 if row is not None:
                     rows.append(row)
@@ -907,7 +907,7 @@ def _verify_file(conn: sqlite3.Connection, reader: Reader,
             break
         try:
             record = parse_record(reader.record(name, offset, length))
-        except (CaptureError, Exception) as exc:  # noqa: BLE001 - any damage is a finding
+        except (CaptureError, Exception) as exc:  # any damage is a finding
             problems.append(f"captures: {path}: record at {offset} ({url}) is damaged: "
                             f"{exc}")
             continue

@@ -497,7 +497,7 @@ class RedisWriter:
                 with archive.savepoint():
                     outcome = _store(archive, item, message.get("run"),
                                      recapture=site is not None and url in site.lost.posts)
-            except Exception as exc:  # noqa: BLE001 - one post's failure costs it alone
+            except Exception as exc:  # one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and is_post:
                 site.stored.add(url)

@@ -363,7 +363,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 content_type = _header(payload.headers, "content-type")
                 body = captures.Payload(entry.url, "", payload.status, payload.headers,
                                         payload.body, content_type).decoded_body()
-            except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+            except Exception as exc:  # one unreadable record must not stop it
                 result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
                 continue
             url = importer.post_url(entry.url)
@@ -424,7 +424,7 @@ class _MediaLinker:
     def _store(self, entry: webarchive.Entry) -> tuple | None:
         try:
             payload = self.resolver.payload(entry)
-        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+        except Exception as exc:  # one unreadable record must not stop it
             self.importer.result.errors.append(
                 f"{entry.location.describe()}: {entry.url}: {exc}")
             return None
@@ -512,7 +512,7 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in gone:
         try:
             payload = resolver.payload(entry)
-        except Exception as exc:  # noqa: BLE001 - one unreadable record must not stop it
+        except Exception as exc:  # one unreadable record must not stop it
             result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
             continue
         if payload is not None:

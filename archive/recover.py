@@ -416,7 +416,7 @@ class _Recovery:
             try:
                 body = captures.Payload(row.url, "", got.status, got.headers, got.body,
                                         content_type).decoded_body()
-            except Exception:  # noqa: BLE001 - a body that does not decode is no post
+            except Exception:  # a body that does not decode is no post
                 continue
             if extract_article(body, row.url, content_type=content_type).page_kind == "post":
                 self.spool_memento(row, "page", self.site.canonical(row.url), got)

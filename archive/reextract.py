@@ -140,7 +140,7 @@ def _extract(reader: captures.Reader, url: str, content_hash: str,
         body, content_type = _read_page(reader, where)
     except (captures.CaptureError, OSError, ValueError) as exc:
         return "failed", str(exc)
-    except Exception as exc:  # noqa: BLE001 - a damaged record that warcio cannot parse
+    except Exception as exc:  # a damaged record that warcio cannot parse
         return "failed", f"capture file {reader.directory / where.file} is damaged at offset " \
                          f"{where.offset}: {exc}"
     return _compare(_extract_page(body, url, content_type), url, content_hash)

@@ -1,4 +1,13 @@
-"""The archive file: `Archive` opens (creating or migrating) it and is the only writer of its rows.
+"""The archive file: `Archive` opens it (creating or migrating it), reads it, writes its core rows.
+
+`Archive` writes `sites`, `crawl_runs`, the search statistics (`search_*`) and an unchanged or
+gone post's row; posts and their versions, tags, categories, images and attachments go through
+archive.ingest (Archive.save_article(s), and archive.importer and archive.reextract directly).
+Other modules write their own tables on `Archive.conn`: archive.captures (`captures`,
+`capture_files`, `media`), archive.lost_captures (deletes `captures` and `capture_files` rows),
+archive.reextract (`reextractions`), archive.recover (`recovered`); archive.schema holds all the
+DDL. docs/architecture.md ("Who writes which tables") lists them, and the modules outside this
+one that open transactions on `Archive.conn`.
 
 One SQLite file in WAL mode, so searches read while a crawl writes; every write runs in a
 `BEGIN IMMEDIATE` transaction and waits (busy timeout) rather than failing when another writer

@@ -168,7 +168,7 @@ class _Slice(io.RawIOBase):
         self.position = max(0, min(self.size, base + offset))
         return self.position
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001 - a writable buffer
+    def readinto(self, buffer) -> int:  # a writable buffer
         wanted = min(len(buffer), self.size - self.position)
         if wanted <= 0:
             return 0
@@ -220,13 +220,13 @@ def parse_date(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
 
 
-def _status(record) -> int | None:  # noqa: ANN001 - warcio's ArcWarcRecord
+def _status(record) -> int | None:  # warcio's ArcWarcRecord
     http = record.http_headers
     code = http.get_statuscode() if http else None
     return int(code) if code and code.isdigit() else None
 
 
-def _drain(record) -> bool:  # noqa: ANN001
+def _drain(record) -> bool:
     """Read the record's block to its end; False if the file ends before it does."""
     stream = record.raw_stream
     while stream.read(READ_CHUNK):
@@ -318,14 +318,14 @@ def _scan_one(path: Path, member: str | None, progress: Callable[[int], None] | 
             if "single gzip" in str(exc) and not whole_gzip and not result.entries:
                 return None
             result.damage = f"{name}: damaged at offset {end}: {_first_line(exc)}"
-        except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many kinds on damage
+        except Exception as exc:  # warcio and zlib raise many kinds on damage
             result.damage = f"{name}: damaged at offset {end}: {_first_line(exc)}"
         if progress:
             progress(max(0, (size if size is not None else path.stat().st_size) - done))
     return result
 
 
-def _entry(record, location: Location) -> Entry | None:  # noqa: ANN001 - ArcWarcRecord
+def _entry(record, location: Location) -> Entry | None:  # ArcWarcRecord
     headers, http = record.rec_headers, record.http_headers
     date = parse_date(headers.get_header("WARC-Date"))
     url = headers.get_header("WARC-Target-URI")

@@ -348,8 +348,8 @@ def _reextract_split(db: Path) -> dict[str, float]:
 
     spent = {"read": 0.0, "extract": 0.0, "compare": 0.0}
 
-    def timed(name: str, function):  # noqa: ANN001, ANN202
-        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def timed(name: str, function):
+        def call(*args, **kwargs):
             started = time.thread_time()
             try:
                 return function(*args, **kwargs)

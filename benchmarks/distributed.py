@@ -42,7 +42,7 @@ WIXARCHIVE = [sys.executable, "-m", "archive.cli"]
 
 
 @contextlib.contextmanager
-def redis_server(folder: Path):  # noqa: ANN201
+def redis_server(folder: Path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -31,7 +31,7 @@ from tests.webarchives import two_wget_captures  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def timed(command: list[str], rounds: int, before=None) -> float:  # noqa: ANN001
+def timed(command: list[str], rounds: int, before=None) -> float:
     best = float("inf")
     for _ in range(rounds):
         if before:

@@ -286,7 +286,7 @@ def queries(conn: sqlite3.Connection, size: int, rng: random.Random) -> dict[str
     return kinds
 
 
-def timed(func, repeat: int) -> list[float]:  # noqa: ANN001
+def timed(func, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -66,7 +66,7 @@ def build(path: Path, posts: int, vocab: list[str], rng: random.Random) -> float
     return time.perf_counter() - started
 
 
-def _timed(run) -> tuple[float, float, object]:  # noqa: ANN001
+def _timed(run) -> tuple[float, float, object]:
     times, result = [], None
     for _ in range(REPEAT):
         started = time.perf_counter()

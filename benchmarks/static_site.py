@@ -280,7 +280,7 @@ def _python_real(pages: list[bytes], count: int, host: str) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             answer = real_answer(pages, count, f"http://{self.headers['Host']}",
                                  self.path.split("?")[0])
             self.send_response(answer.status)
@@ -289,7 +289,7 @@ def _python_real(pages: list[bytes], count: int, host: str) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(answer.body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer((host, 0), Handler)

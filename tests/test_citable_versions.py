@@ -18,7 +18,7 @@ from crawler.sample_site import SampleBlog, serve_blog
 
 pytest.importorskip("datasette")
 
-from archive.cli.serve import make_datasette  # noqa: E402
+from archive.cli.serve import make_datasette
 
 
 def dated_warc(path: Path, captures: list[tuple[str, bytes, str]]) -> Path:

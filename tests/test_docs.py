@@ -65,7 +65,7 @@ def test_doc_examples_run(page: Path, workspace: Path, tmp_path: Path,
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for line, code in code_blocks(page):
         try:
-            exec(compile(code, f"{page.name}:{line}", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"{page.name}:{line}", "exec"), namespace)
         except Exception as exc:
             raise AssertionError(f"the example at {page.name} line {line} failed: "
                                  f"{type(exc).__name__}: {exc}") from exc

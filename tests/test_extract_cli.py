@@ -103,7 +103,7 @@ def test_an_error_page_exits_1_and_a_listing_is_a_page():
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         if self.path == "/MANIFEST.tsv":  # a text file served as text: no page
             body = b"url\tdate\tsize\nhttps://x.com/a\t2019-06-06\t123\n"
             self.send_response(200)
@@ -173,7 +173,7 @@ def test_fetch_errors_show_the_url_as_a_person_reads_it(server):
     assert result.output == f"Error: HTTP 404 Not Found for {server}/café\n"
 
 
-class socketless_port:  # noqa: N801 - used as a context manager
+class socketless_port:  # used as a context manager
     """A local port with nothing listening on it."""
 
     def __enter__(self) -> int:
@@ -197,6 +197,28 @@ def test_command_does_not_import_heavy_stacks():
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('scrapy', 'twisted', 'datasette', 'redis', 'scrapy_redis'))\n"
         "print(','.join(heavy))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
+def test_extracting_a_blog_post_file_leaves_the_archive_vocabulary_and_http_unimported():
+    # The command's start is mostly imports: the archive store (with the search package it
+    # brings), the dump cleaner's vocabulary and urllib.request cost ~100 ms of a ~200 ms start,
+    # and a blog-app post read from a file needs none of them (element-built pages import the
+    # vocabulary when they get to it, a URL urllib.request).
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from archive.cli import main\n"
+        f"r = CliRunner().invoke(main, ['extract', {str(POST)!r}, '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(','.join(sorted(m for m in ('archive.store', 'archive.ingest', 'archive.search',"
+        " 'crawler.clean.vocabulary', 'urllib.request') if m in sys.modules)))\n"
     )
     repo = Path(__file__).resolve().parents[1]
     out = subprocess.run(

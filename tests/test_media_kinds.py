@@ -165,7 +165,7 @@ def test_element_built_posts_record_the_body_elements_videos_and_documents():
 
 
 def _get_url(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(url, timeout=30) as response:  # loopback
         return response.read()
 
 
@@ -173,7 +173,7 @@ def crawl(url: str, db: Path, *settings: str) -> dict:
     return run_crawl(url, db, f"WIXARCHIVE_VIDEO_BASE={url}/", *settings)
 
 
-def file_requests(server) -> list[str]:  # noqa: ANN001
+def file_requests(server) -> list[str]:
     return [p for p in server.request_log if p.startswith(("/_files/", "/video/"))]
 
 
@@ -351,7 +351,7 @@ def test_unknown_media_kind_is_a_one_line_error(tmp_path: Path):
 
 @pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not found (Debian package "
                     "redis-server; .ci/run installs it)")
-def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,  # noqa: ANN001,F811
+def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,
                                                    monkeypatch: pytest.MonkeyPatch):
     """Also `--page-requisites` through Redis: the writer lists the images the post pages show
     (renditions) from their captures, the workers fetch them, each once."""

@@ -115,7 +115,7 @@ def gate(upstream: str) -> Iterator[tuple[Gate, str]]:
     state = Gate(upstream)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             status, headers, body = state.answer(self.path)
             with state.lock:
                 state.log.append((self.path, status))
@@ -130,7 +130,7 @@ def gate(upstream: str) -> Iterator[tuple[Gate, str]]:
             except OSError:
                 pass  # the client gave up waiting (the slow CDX)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

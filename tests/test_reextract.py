@@ -190,7 +190,7 @@ def test_a_worker_killed_has_its_posts_extracted_in_this_process(tmp_path: Path,
     parent = os.getpid()
     extract_chunk = reextract._extract_chunk
 
-    def dying(tasks, reader=None):  # noqa: ANN001, ANN202
+    def dying(tasks, reader=None):
         if os.getpid() != parent:
             os._exit(9)  # as the out-of-memory killer would end it
         return extract_chunk(tasks, reader)

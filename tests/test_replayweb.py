@@ -43,8 +43,8 @@ from tests.wixstatic import wixstatic_proxy
 pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
 pytest.importorskip("websocket", reason="websocket-client (the test extra) drives Chromium")
 
-from devtools import DevTools, browser  # noqa: E402 - after the skips above
-from test_browser import chromium  # noqa: E402
+from devtools import DevTools, browser  # after the skips above
+from test_browser import chromium
 
 REPO = Path(__file__).resolve().parent.parent
 REPLAY_TIMEOUT = 90  # seconds for ReplayWeb.page to show a page; a guard against a hang
@@ -69,7 +69,7 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with single byte ranges: ReplayWeb.page reads a WACZ's zip directory, its
     index blocks and its records by range rather than downloading it whole."""
 
-    def send_head(self):  # noqa: ANN201 - http.server's signature
+    def send_head(self):  # http.server's signature
         match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
         path = self.translate_path(self.path)
         self.range_left: int | None = None
@@ -95,7 +95,7 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
         self.range_left = end - start + 1
         return handle
 
-    def copyfile(self, source, outputfile) -> None:  # noqa: ANN001
+    def copyfile(self, source, outputfile) -> None:
         left = self.range_left
         if left is None:
             super().copyfile(source, outputfile)

@@ -299,7 +299,7 @@ def test_lists_ranked_on_several_connections_are_those_of_one(
     helpers_used: list[int] = []
     compute = stats_module.compute_stats
 
-    def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
+    def spy(conn, posts, helpers=()):
         helpers_used.append(len(helpers))
         return compute(conn, posts, helpers)
 
@@ -321,11 +321,11 @@ def test_a_reader_that_would_see_a_later_write_is_left_out(
     helpers_used: list[int] = []
     compute, connect = stats_module.compute_stats, store_module._connect
 
-    def spy(conn, posts, helpers=()):  # noqa: ANN001, ANN202
+    def spy(conn, posts, helpers=()):
         helpers_used.append(len(helpers))
         return compute(conn, posts, helpers)
 
-    def connect_after_a_crawl(path, *, readonly):  # noqa: ANN001, ANN202
+    def connect_after_a_crawl(path, *, readonly):
         if not readonly:  # the crawl's own connection
             return connect(path, readonly=readonly)
         with Archive.open(path) as crawl:
@@ -514,7 +514,7 @@ def test_ctrl_c_before_the_other_query_starts_still_stops_it(tmp_path: Path) -> 
     def refresh() -> None:
         try:
             stats_module.on_connections(["long", "stop"], connections, work)
-        except BaseException as exc:  # noqa: BLE001 - the test reads it
+        except BaseException as exc:  # the test reads it
             outcome.append(exc)
 
     thread = threading.Thread(target=refresh, daemon=True)

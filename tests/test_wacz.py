@@ -95,7 +95,7 @@ def mirror(url: str, media_url: str) -> str:
     return f"{media_url}/media/{url[len(WIX_MEDIA):]}"
 
 
-def captures_db(db: Path):  # noqa: ANN201 - an sqlite3 connection
+def captures_db(db: Path):  # an sqlite3 connection
     import sqlite3
 
     return sqlite3.connect(db)

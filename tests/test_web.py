@@ -19,9 +19,9 @@ from crawler.extract.record import Article
 
 pytest.importorskip("datasette")
 
-from datasette.app import Datasette  # noqa: E402
+from datasette.app import Datasette
 
-from archive.cli.serve import make_datasette  # noqa: E402
+from archive.cli.serve import make_datasette
 
 YOGA = "https://ann.wixsite.com/yoga"
 COOK = "https://www.cook-example.com"

@@ -23,7 +23,7 @@ from crawler.sample_site.files import mp4_bytes, pdf_bytes
 
 pytest.importorskip("datasette")
 
-from archive.cli.serve import make_datasette  # noqa: E402
+from archive.cli.serve import make_datasette
 
 MEDIA = re.compile(r"/archive/-/media/[A-Z2-7]{32}")
 TONE = "/_files/ugd/a1c0de_tone.wav"

@@ -16,7 +16,7 @@ from archive.store import Archive
 
 pytest.importorskip("datasette")
 
-from archive.cli.serve import make_datasette  # noqa: E402
+from archive.cli.serve import make_datasette
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from crawler.sample_site.server import media_bytes
 
 pytest.importorskip("datasette")
 
-from archive.cli.serve import make_datasette  # noqa: E402
+from archive.cli.serve import make_datasette
 
 IMG = re.compile(r"<img\b[^>]*>")
 SRC = re.compile(r'\bsrc="([^"]*)"')

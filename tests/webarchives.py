@@ -199,7 +199,7 @@ def serve_pages(pages: dict[str, bytes]) -> Iterator[str]:
     base URL (no trailing slash)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             page = pages.get(self.path)
             self.send_response(200 if page else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -208,7 +208,7 @@ def serve_pages(pages: dict[str, bytes]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     with serve_http(Handler) as url:

@@ -60,7 +60,7 @@ def wixstatic_proxy(upstream: str) -> Iterator[str]:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_CONNECT(self) -> None:  # noqa: N802 - http.server's name
+            def do_CONNECT(self) -> None:  # http.server's name
                 if self.path.split(":")[0] != "static.wixstatic.com":
                     self.send_error(403)
                     return
@@ -72,7 +72,7 @@ def wixstatic_proxy(upstream: str) -> Iterator[str]:
                 self.rfile = self.connection.makefile("rb")
                 self.wfile = self.connection.makefile("wb")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 upstream_conn = http.client.HTTPConnection(target.hostname, target.port,
                                                            timeout=30)
                 try:

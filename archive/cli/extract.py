@@ -6,8 +6,6 @@ Light on purpose: urllib + the lxml extractor only, never Scrapy/Twisted/Dataset
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 import click
 
@@ -26,6 +24,11 @@ USER_AGENT = "wixarchive-extract (+https://github.com/wixarchive)"
 def _fetch(url: str) -> tuple[bytes, str | None, str]:
     """GET a page: body bytes, Content-Type header, final URL after redirects. A URL typed
     with non-Latin characters (an IRI) is sent percent-encoded: urllib takes ASCII only."""
+    # Imported here: urllib.request brings http.client, ssl and email (~20 ms), which
+    # extracting a file or stdin does not need.
+    import urllib.error
+    import urllib.request
+
     try:
         request = urllib.request.Request(uri(url), headers={"User-Agent": USER_AGENT})
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:

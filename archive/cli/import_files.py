@@ -15,7 +15,7 @@ from archive.site_match import one_scheme_notice
 from archive.store import Archive, ArchiveError
 
 
-def _bar(label: str, length: int, quiet: bool):  # noqa: ANN202 - click's ProgressBar
+def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
     if quiet or not sys.stderr.isatty():
         return None
     bar = click.progressbar(length=length, label=label, file=sys.stderr)
@@ -137,7 +137,7 @@ def _remove_archive(db: Path, *, with_captures: bool) -> None:
             captures_dir(db).rmdir()
 
 
-def site_notices(result, held: set[str]) -> list[str]:  # noqa: ANN001 - importer.ImportResult
+def site_notices(result, held: set[str]) -> list[str]:  # importer.ImportResult
     """What an import (or a recover) did with sites that the user may not expect: the pages
     of a site archived under the other scheme went to it; a site the archive did not hold
     was added beside the ones it held."""
@@ -166,7 +166,7 @@ def _unusable(files: tuple[Path, ...]) -> list[str]:
     return found
 
 
-def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
+def _summary(result) -> None:  # archive.importer.ImportResult
     click.echo(f"{counted(result.files, 'file')}, {counted(result.records, 'response')} "
                f"(and {counted(result.other_records, 'other record')}): {result.already} "
                f"imported before, {result.skipped} not post pages, {result.not_posts} at "
@@ -182,7 +182,7 @@ def _summary(result) -> None:  # noqa: ANN001 - archive.importer.ImportResult
         click.echo(site_summary(site, counts, "captured"))
 
 
-def site_summary(site: str, counts, done: str) -> str:  # noqa: ANN001 - archive.importer.SiteCounts
+def site_summary(site: str, counts, done: str) -> str:  # archive.importer.SiteCounts
     """One line of what an import (or a recover, `done` = "recovered") brought to a site."""
     return (f"{site}: {counted(len(counts.posts), 'post')} {done}; {counts.new_posts} new, "
             f"{counted(counts.new_versions, 'new version')}, "

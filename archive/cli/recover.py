@@ -182,7 +182,7 @@ def _remove_archive(db: Path) -> None:
             folder.rmdir()
 
 
-def _summary(result) -> None:  # noqa: ANN001 - archive.recover.RecoverResult
+def _summary(result) -> None:  # archive.recover.RecoverResult
     kinds = result.fetched_kinds
     # What the captures fetched now were: post pages (and pages read to learn where posts
     # live), the feeds and sitemaps read for post URLs, and the posts' media.

@@ -274,7 +274,7 @@ def _url_key(url: str) -> str:
 
     try:
         return surt.surt(url)
-    except Exception:  # noqa: BLE001 - cdxj-indexer keys an unparsable URL as itself
+    except Exception:  # cdxj-indexer keys an unparsable URL as itself
         return url
 
 

@@ -43,7 +43,6 @@ from typing import Any
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
-from crawler.clean.vocabulary import TAXONOMY_HREF
 from crawler.extract.attachments import find_element_attachments
 from crawler.extract.body import (
     Body,
@@ -189,6 +188,11 @@ def _text_outside_links(el: etree._Element) -> str:
 def taxonomy_links(el: etree._Element) -> Taxonomy | None:
     """The categories and tags of an element made only of links to the blog's category, tag
     and hashtag pages (separators and a short "Tags:" label aside); None for anything else."""
+    # Imported here, as in crawler.extract.dates.looks_like_date: only element-built pages get
+    # here, and importing the vocabulary compiles all its patterns (~30 ms of every extract
+    # command's start otherwise).
+    from crawler.clean.vocabulary import TAXONOMY_HREF
+
     found = Taxonomy()
     for a in el.iter("a"):
         match = TAXONOMY_HREF.search(a.get("href") or "")

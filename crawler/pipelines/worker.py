@@ -167,7 +167,7 @@ class _Worker:
             with self.archive.savepoint():
                 run_id = self.resolve_run(run)
                 result = (*_store(self.archive, item, run_id, self.stored), run_id)
-        except Exception as exc:  # noqa: BLE001 - any failure costs this page only
+        except Exception as exc:  # any failure costs this page only
             result = None
             error = f"not archived: {_describe(exc)}"
             if isinstance(run, RunToStart):

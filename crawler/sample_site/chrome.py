@@ -37,7 +37,7 @@ _ICON = '<svg viewBox="0 0 19 19" width="19" height="19"><path d="M2 2h15v15H2z"
 
 def stable_uuid(*parts: str) -> str:
     """A UUID-shaped id derived from `parts`, so pages stay byte-identical between runs."""
-    digest = hashlib.md5(":".join(parts).encode()).hexdigest()  # noqa: S324 - not security
+    digest = hashlib.md5(":".join(parts).encode()).hexdigest()  # not security
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 

@@ -362,10 +362,10 @@ def _handler_for(server: BlogServer) -> type[BaseHTTPRequestHandler]:
         sys_version = ""
         timeout = 30  # idle keep-alive connections end on their own
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             self._answer(with_body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._answer(with_body=False)
 
         def _answer(self, with_body: bool) -> None:
@@ -395,7 +395,7 @@ def _handler_for(server: BlogServer) -> type[BaseHTTPRequestHandler]:
             if with_body and response.status != 304:
                 self.wfile.write(response.body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # tests and benchmarks read server.request_log instead
 
     return Handler
