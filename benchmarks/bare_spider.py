@@ -8,9 +8,9 @@ several spiders in a process), so each site has its own downloader and politenes
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
-import sys
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -31,7 +31,20 @@ class BareSitemapSpider(SitemapSpider):
 
 
 def main() -> None:
-    urls, settings = sys.argv[1:-1], json.loads(sys.argv[-1])
+    # A helper process benchmarks/crawl.py starts; by hand, a usage line rather than a traceback.
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("urls", nargs="+", metavar="URL", help="a site's root URL")
+    parser.add_argument("settings", metavar="SETTINGS_JSON",
+                        help='Scrapy settings as one JSON object, e.g. \'{"DOWNLOAD_DELAY": 0}\'')
+    args = parser.parse_args()
+    try:
+        settings = json.loads(args.settings)
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        parser.error(f"SETTINGS_JSON must be a JSON object, not {args.settings!r}")
+    urls = args.urls
     process = CrawlerProcess(settings)
     crawlers = []
     for url in urls:

@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/crawl.py --realworld 2000 [--repeat 3] [--json]
     (each: [--server nginx|python], what serves the test sites; default nginx when on PATH)
 
-With --realworld N: the real Wix post pages of ../shared/realworld/html (~0.6 MB each, the
-pages the truth records describe) served many times over from one loopback site whose posts
+With --realworld N: the real Wix post pages of $WIXARCHIVE_CORPUS/html, else
+../shared/realworld/html (~0.6 MB each, the pages the truth records describe; absent: an error,
+exit 3) served many times over from one loopback site whose posts
 sitemap lists N URLs, each answering with one of the real pages in turn (their images from a
 second loopback host). wixarchive's end-to-end posts/s (default: captures and images; then
 captures without images; then neither) against the bare Scrapy spider in the same run,
@@ -56,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from archive import captures  # noqa: E402
+from benchmarks.corpus import corpus_missing, realworld_corpus  # noqa: E402
 from benchmarks.static_site import Sites, choose, serve_blogs, serve_real  # noqa: E402
 from crawler.sample_site import SampleBlog  # noqa: E402
 
@@ -233,11 +235,11 @@ def many_sites(count: int, posts: int, parallel: int, server: str, as_json: bool
         print("site CPU: this process's, its memory sampler (every 0.1 s) included")
     return 0
 
-REALWORLD = REPO.parent / "shared" / "realworld"
+REALWORLD = realworld_corpus()
 
 
 def _real_post_pages() -> list[bytes]:
-    """The real post pages that have a truth record (../shared/realworld)."""
+    """The real post pages that have a truth record ($WIXARCHIVE_CORPUS or ../shared/realworld)."""
     import csv
 
     truth = {p.stem for p in (REALWORLD / "truth").glob("*.json")}
@@ -249,8 +251,7 @@ def _real_post_pages() -> list[bytes]:
 
 def realworld(count: int, repeat: int, server: str, as_json: bool) -> int:
     if not (REALWORLD / "html" / "MANIFEST.tsv").is_file():
-        print(f"skipped: the real Wix pages are not at {REALWORLD} (../shared/realworld)")
-        return 0
+        return corpus_missing(REALWORLD, "html/MANIFEST.tsv")
     pages = _real_post_pages()
     names = {"bare": "bare Scrapy SitemapSpider (download only)",
              "ours": "wixarchive (captures and images: default)",

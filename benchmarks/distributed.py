@@ -108,7 +108,7 @@ def single_process(url: str, tmp: Path) -> dict:
 def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
     """Items/s of the writer alone, from results already waiting in Redis."""
     from archive import captures
-    from archive.distributed import RedisWriter, SiteJob, _Site
+    from archive.distributed import RedisWriter, SiteJob, _Site, media_plan
     from archive.store import Archive
     from crawler.distributed import protocol as p
     from crawler.extract import extract_article
@@ -131,11 +131,12 @@ def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
                                          "http_last_modified": None, "capture": None})]}))
     db = tmp / "ceiling.db"
     with redis_server(tmp) as redis_url:
-        writer = RedisWriter(db, redis_url)
+        # Pages only, as the crawls above (--no-media): no media queued once the posts are in.
+        writer = RedisWriter(db, redis_url, {"WIXARCHIVE_MEDIA": False})
         with Archive.open(db) as archive:
             writer._claim(archive)
             run_id = archive.start_run(site)
-            state = _Site(SiteJob(site), 0, run_id, "", {})
+            state = _Site(SiteJob(site), 0, run_id, "", {}, media_plan(writer.settings))
             for message in messages:
                 message_run = p.decode_message(message) | {"run": run_id}
                 writer.server.rpush(p.RESULTS, p.encode_message(message_run))

@@ -7,28 +7,29 @@
 `--sample` scores the sample site's own element-built posts instead (SampleBlog(seed=5,
 post_count=40): its `elements` and `cms` posts in every shape the fixtures render).
 
-Each real post page of CORPUS_DIR (default ../shared/realworld) is rewritten the way Wix's
-customisable post page and CMS item pages are built: the blog app's article becomes editor
-elements (a category link and the title h1 in rich-text elements, an "author · date · N min
-read" line, a share-buttons row, the body as runs of `data-testid="richTextElement"`), Recent
-Posts become a related-posts block, and the head states one JSON-LD BlogPosting with JavaScript
-`Date.toString()` dates. Everything else (the site's real header, footer, menus, site-wide
-text elements and sections) stays as served, so chrome leaks are measured against real chrome.
-Each post is rebuilt in two shapes: "elements" (the customisable post page: header on one line,
-four paragraphs per text element) and "cms" (a CMS item page as Wix writes its SEO: og:type
-"website" and the posting as an `ItemPage`'s mainEntity; one paragraph per text element; the
-header one paragraph each; labels in their own text elements above the share row and the
-related posts; Wix's zero-width wixGuard spaces in the title).
-`--without-json-ld` rebuilds the "elements" shape with no JSON-LD at all (og:type "article"
-and the article:* meta tags only, as some pages are served): a post by its og:type alone, whose
-header's author line no metadata names. Its visible date is the variant's fixed one and no
-metadata names the author, so only the body figures (F1, chrome) are meaningful there.
+Each real post page of CORPUS_DIR (default $WIXARCHIVE_CORPUS, else ../shared/realworld; absent: an
+error, exit 3) is rewritten the way Wix's customisable post page and CMS item pages are built: the
+blog app's article becomes editor elements (a category link and the title h1 in rich-text elements,
+an "author · date · N min read" line, a share-buttons row, the body as runs of
+`data-testid="richTextElement"`), Recent Posts become a related-posts block, and the head states one
+JSON-LD BlogPosting with JavaScript `Date.toString()` dates. Everything else (the site's real
+header, footer, menus, site-wide text elements and sections) stays as served, so chrome leaks are
+measured against real chrome. Each post is rebuilt in two shapes: "elements" (the customisable post
+page: header on one line, four paragraphs per text element) and "cms" (a CMS item page as Wix writes
+its SEO: og:type "website" and the posting as an `ItemPage`'s mainEntity; one paragraph per text
+element; the header one paragraph each; labels in their own text elements above the share row and
+the related posts; Wix's zero-width wixGuard spaces in the title). `--without-json-ld` rebuilds the
+"elements" shape with no JSON-LD at all (og:type "article" and the article:* meta tags only, as some
+pages are served): a post by its og:type alone, whose header's author line no metadata names. Its
+visible date is the variant's fixed one and no metadata names the author, so only the body figures
+(F1, chrome) are meaningful there.
 The derived pages go to a temporary directory (never into git) and benchmarks/extraction.py
 scores them: ours vs trafilatura vs readability, body F1, metadata, speed.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -44,6 +45,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import extraction  # noqa: E402
 
+from benchmarks.corpus import corpus_missing  # noqa: E402
 from crawler.extract.page import parse  # noqa: E402
 
 RUN = 4  # body paragraphs per rich-text element ("elements" shape; "cms" has one each)
@@ -167,25 +169,32 @@ def derive_sample(out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--sample" in args:
-        args.remove("--sample")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", nargs="?", type=Path, default=extraction.DEFAULT_CORPUS,
+                        help="the real corpus (default $WIXARCHIVE_CORPUS, else "
+                             "../shared/realworld)")
+    parser.add_argument("--sample", action="store_true",
+                        help="the sample site's element-built posts instead of the corpus")
+    parser.add_argument("--without-json-ld", action="store_true",
+                        help='the "elements" shape with no JSON-LD')
+    parser.add_argument("--pages", action="store_true", help="per-page table")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    scoring = [*(["--pages"] if args.pages else []), *(["--json"] if args.json else [])]
+    if args.sample:
         with tempfile.TemporaryDirectory() as tmp:
             print(f"{derive_sample(Path(tmp))} element-built posts of the sample site")
-            return extraction.main([tmp, *args])
-    corpus = Path(args.pop(0)) if args and not args[0].startswith("-") \
-        else extraction.DEFAULT_CORPUS
-    if not (corpus / "truth").is_dir():
-        print(f"corpus not found at {corpus} (needs html/ and truth/); nothing to measure.")
-        return 0
-    json_ld = "--without-json-ld" not in args
-    args = [arg for arg in args if arg != "--without-json-ld"]
+            return extraction.main([tmp, *scoring])
+    if not (args.corpus / "truth").is_dir() or not (args.corpus / "html").is_dir():
+        return corpus_missing(args.corpus, "html/ and truth/")
+    json_ld = not args.without_json_ld
     shapes = SHAPES if json_ld else ("elements",)
     with tempfile.TemporaryDirectory() as tmp:
-        count = derive(corpus, Path(tmp), shapes, json_ld)
+        count = derive(args.corpus, Path(tmp), shapes, json_ld)
         print(f"{count} element-built variants ({', '.join(shapes)}"
-              f"{'' if json_ld else ', no JSON-LD'}) of the real posts in {corpus}")
-        return extraction.main([tmp, *args])
+              f"{'' if json_ld else ', no JSON-LD'}) of the real posts in {args.corpus}")
+        return extraction.main([tmp, *scoring])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Peak memory of `wixarchive export` in every format, at growing archive sizes.
 
-    .venv/bin/python benchmarks/export_memory.py --sizes 10000 100000
+    .venv/bin/python benchmarks/export_memory.py --sizes 10000 100000   (or --sizes 10000,100000)
     .venv/bin/python benchmarks/export_memory.py --sizes 1000 10000 --formats wacz
 
 Builds a synthetic archive per size through the store's batch API (Archive.save_articles, as a
@@ -23,9 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive import captures
-from archive.store import Archive
-from crawler.extract.record import Article
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archive import captures  # noqa: E402
+from archive.store import Archive  # noqa: E402
+from benchmarks.options import add_sizes, chosen_sizes  # noqa: E402
+from crawler.extract.record import Article  # noqa: E402
 
 FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 WACZ_CREATE = "wacz create"
@@ -121,10 +125,11 @@ def peak_rss_mb(db: Path, fmt: str, out: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    add_sizes(parser, [10_000, 100_000])
     parser.add_argument("--formats", nargs="+", default=[*FORMATS, WACZ_CREATE],
                         choices=[*FORMATS, WACZ_CREATE])
     args = parser.parse_args()
+    args.sizes = chosen_sizes(args)
     results: dict[str, list[tuple[float, float]]] = {fmt: [] for fmt in args.formats}
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes:

@@ -13,9 +13,11 @@ records and on N generated sample-blog posts (crawler.sample_site, as `benchmark
 build we have not seen might ship them: how the extraction does when its known body hooks are
 gone (the generic path, marked as an unknown layout) against tools that never used them.
 
-CORPUS_DIR (default ../shared/realworld next to the repo) holds html/<name>.html and
-truth/<name>.json. Body score: bag-of-tokens F1 over lower-cased Unicode \\w+ runs, counted with
-multiplicity, paragraphs joined. All three tools run in the same process on the same bytes.
+CORPUS_DIR (default $WIXARCHIVE_CORPUS, else ../shared/realworld next to the repo) holds
+html/<name>.html and truth/<name>.json; when it is absent the benchmark says so and exits 3 (--cpu
+measures the generated posts only and says the real pages were not measured). Body score:
+bag-of-tokens F1 over lower-cased Unicode \\w+ runs, counted with multiplicity, paragraphs joined.
+All three tools run in the same process on the same bytes.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.corpus import CORPUS_ENV, corpus_missing, realworld_corpus  # noqa: E402
 from crawler.clean.html import find_chrome  # noqa: E402
 from crawler.extract import extract_article  # noqa: E402
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "realworld"
+DEFAULT_CORPUS = realworld_corpus()
 _TOKEN = re.compile(r"\w+")
 ROUNDS = 5  # best-of timing rounds per page, to damp noise on a shared machine
 
@@ -280,6 +283,9 @@ def print_cpu(corpus: Path, posts: int) -> None:
     if real:
         size = sum(map(len, real)) // len(real) // 1024
         print(f"real pages ({len(real)}, mean {size} KB): {cpu_per_page(real):.2f} ms CPU a page")
+    else:
+        print(f"real pages: NOT MEASURED (no corpus with truth/ at {corpus}; set "
+              f"{CORPUS_ENV} to its folder)")
     print(f"generated posts ({posts}): {cpu_per_page(generated):.2f} ms CPU a page")
 
 
@@ -305,8 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         print_cpu(args.corpus, args.posts)
         return 0
     if not (args.corpus / "truth").is_dir() or not (args.corpus / "html").is_dir():
-        print(f"corpus not found at {args.corpus} (needs html/ and truth/); nothing to measure.")
-        return 0
+        return corpus_missing(args.corpus, "html/ and truth/")
     pages = load_corpus(args.corpus)
     if args.renamed_hooks:
         pages = [(page, rename_body_hooks(raw), truth) for page, raw, truth in pages]

@@ -2,14 +2,14 @@
 
     .venv/bin/python benchmarks/hostile.py [CORPUS_DIR] [--json] [--only NAME]
 
-Runs every input in a child process of its own (a fresh interpreter), so one input's memory
-cannot hide or inflate another's: peak memory is the child's high-water resident size (VmHWM,
-interpreter and imports included), time is the CPU time of the one `extract_article` /
-`clean_text` call (its wall time is printed too). Inputs: every
-page of CORPUS_DIR/html (default ../shared/realworld next to the repo; skipped with a message when
-absent), every real text dump of CORPUS_DIR/text, and generated hostile inputs (huge non-Wix pages,
-unclosed tags, deep nesting, huge attributes, 50 MB, binary, UTF-16/32, NUL bytes…). Prints one
-table with the limits and exits 1 when any input breaks one.
+Runs every input in a child process of its own (a fresh interpreter), so one input's memory cannot
+hide or inflate another's: peak memory is the child's high-water resident size (VmHWM, interpreter
+and imports included), time is the CPU time of the one `extract_article` / `clean_text` call (its
+wall time is printed too). Inputs: every page of CORPUS_DIR/html (default $WIXARCHIVE_CORPUS, else
+../shared/realworld next to the repo; skipped with a message when absent), every real text dump of
+CORPUS_DIR/text, and generated hostile inputs (huge non-Wix pages, unclosed tags, deep nesting, huge
+attributes, 50 MB, binary, UTF-16/32, NUL bytes…). Prints one table with the limits and exits 1 when
+any input breaks one.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "realworld"
+from benchmarks.corpus import realworld_corpus  # noqa: E402
+
+DEFAULT_CORPUS = realworld_corpus()
 LIMIT_SECONDS = 3.0  # per page, on the project's 2-core machine (issue #14)
 LIMIT_MB = 300.0  # peak resident memory of the whole process
 CHILD_TIMEOUT = 60  # a child this slow has broken the limit many times over

@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/hostile_servers.py [--timeout 5] [--only NAME] [--json]
 
 A sample blog is crawled once into an archive; then, per case, a copy of that archive is crawled
-again (`python -m crawler.run`, one process per case, the project's settings but no delay and
-`DOWNLOAD_TIMEOUT=--timeout`) while the site misbehaves in one way (see
+again (`python -m crawler.run`, one process per case, the project's settings but no delay, no
+media and `DOWNLOAD_TIMEOUT=--timeout`) while the site misbehaves in one way (see
 crawler.sample_site.hostile). The table gives the crawl's wall time, its peak memory (crawl
 process + archive worker), the run's status, the first error naming the hostile URL, how many
 archived posts the run marked deleted (all wrongly: none was deleted), and for the 429 cases the
@@ -34,7 +34,10 @@ from crawler.sample_site import SampleBlog, serve_blog  # noqa: E402
 from crawler.sample_site import hostile as h  # noqa: E402
 from crawler.sample_site.server import BlogServer  # noqa: E402
 
-SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CRITICAL"}
+# Pages only (`--no-media`): the hostile servers are the blog's, and the posts' images would be
+# requests to Wix's CDN.
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "CRITICAL",
+            "WIXARCHIVE_MEDIA": False}
 POSTS_SITEMAP = "/blog-posts-sitemap.xml"
 
 

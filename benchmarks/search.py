@@ -22,7 +22,9 @@ ones exact ranking serves, and the kinds known to be slow: a phrase of two frequ
 in 0.5-5% of the posts (no list; ranking walks both words' positions in most posts) and a
 2-letter prefix (shorter than the prefix index: it merges the doclists of every matching term).
 
-    python benchmarks/search.py --sizes 10000,100000 [--dir /tmp/wixbench] [--reuse]
+    python benchmarks/search.py --sizes 10000,100000 [--dir /tmp/wixarchive-bench] [--reuse]
+
+(--sizes takes post counts spaced or comma-separated: `--sizes 10000 100000` is the same.)
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from archive.search import SearchQuery, search  # noqa: E402
 from archive.store import Archive  # noqa: E402
+from benchmarks.options import add_sizes, chosen_sizes  # noqa: E402
 from crawler.extract.record import Article  # noqa: E402
 
 # Real function words head the vocabulary (ranks 1..72), so "the" is in nearly every post.
@@ -337,8 +340,11 @@ def bench(path: Path, size: int, repeat: int, baseline: bool, only: set[str] | N
     kinds = queries(conn, size, rng)
     archive = Archive.open(path, readonly=True)
     table = sqlite_utils.Database(conn)["posts"]
+    # vs sqlite-utils: its p50 over wixarchive's on the same queries (the unfiltered ones, all
+    # sqlite-utils can run); above 1x, wixarchive answers faster.
     print(f"\n{'query kind':<16} {'wixarchive p50/p95 ms':>22} {'raw sqlite3 p50/p95':>20} "
-          f"{'sqlite-utils p50/p95':>21} {'top-10 agree':>13} {'count only p50':>15}")
+          f"{'sqlite-utils p50/p95':>21} {'vs sqlite-utils':>16} {'top-10 agree':>13} "
+          f"{'count only p50':>15}")
     overlaps: list[float] = []
     for kind, items in kinds.items():
         if only and kind not in only:
@@ -347,10 +353,12 @@ def bench(path: Path, size: int, repeat: int, baseline: bool, only: set[str] | N
             print(f"{kind:<16} (no query of this kind in this archive)")
             continue
         ours, raw, su, agree, count = [], [], [], [], []
+        ours_unfiltered: list[float] = []  # wixarchive's times on the queries sqlite-utils runs
         for query in items:
             request = SearchQuery(**query)
             hits = search(archive, request)
-            ours += timed(lambda r=request: search(archive, r), repeat)
+            ours_times = timed(lambda r=request: search(archive, r), repeat)
+            ours += ours_times
             if baseline:
                 sql, params = raw_sql(conn, query)
                 exact = conn.execute(sql, params).fetchall()
@@ -363,6 +371,7 @@ def bench(path: Path, size: int, repeat: int, baseline: bool, only: set[str] | N
                     "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", (q,)).fetchone(),
                     max(1, repeat // 2))
                 if len(query) == 1:  # sqlite-utils has no filter options of its own
+                    ours_unfiltered += ours_times
                     fts = raw_sql(conn, query)[1][0]
                     su += timed(lambda q=fts: list(table.search(
                         q, columns=["id", "title", "url"], limit=10)), max(1, repeat // 2))
@@ -370,6 +379,8 @@ def bench(path: Path, size: int, repeat: int, baseline: bool, only: set[str] | N
         cells = [f"{kind:<16}", "{:>9.1f} / {:>8.1f}".format(*percentiles(ours))]
         cells.append("{:>8.1f} / {:>8.1f}".format(*percentiles(raw)) if raw else f"{'-':>19}")
         cells.append("{:>9.1f} / {:>8.1f}".format(*percentiles(su)) if su else f"{'-':>20}")
+        ratio = (statistics.median(su) / statistics.median(ours_unfiltered)) if su else None
+        cells.append(f"{ratio:>15.2f}x" if ratio else f"{'-':>16}")
         cells.append(f"{statistics.mean(agree):>13.2f}" if agree else f"{'-':>13}")
         cells.append(f"{statistics.median(count):>15.1f}" if count else f"{'-':>15}")
         print(" ".join(cells), flush=True)
@@ -393,7 +404,7 @@ def bench(path: Path, size: int, repeat: int, baseline: bool, only: set[str] | N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000", help="comma-separated post counts")
+    add_sizes(parser, [10_000])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/wixarchive-bench"))
     parser.add_argument("--reuse", action="store_true", help="keep an archive already built")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each query")
@@ -406,7 +417,7 @@ def main() -> None:
                         help="skip the raw sqlite3/sqlite-utils columns (slow at 1M)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in chosen_sizes(args):
         path = args.dir / f"bench-{size}.db"
         print(f"== {size:,} posts ({path})", flush=True)
         if not (args.reuse and path.exists()):

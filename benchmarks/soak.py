@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/soak.py [--posts 600] [--kills 20] [--seed 1] [--json]
 
-The sample blog is served on 127.0.0.1. Each round changes the site first (posts edited, added
-and deleted), then runs `wixarchive crawl` as a user would and kills it with SIGKILL of its
-whole process tree (the command, the crawler in its own session, its archive worker) at a random
-moment: half the rounds after a random time, half once a random number of posts more is
-committed (so some kills surely land mid-crawl). Rounds go on until `--kills` crawls were
-killed; a last crawl then runs to the end. Then, against what the soak did to the site:
+The sample blog is served on 127.0.0.1. Each round changes the site first (posts edited, added and
+deleted), then runs `wixarchive crawl` as a user would (the posts' images served by the sample site
+too) and kills it with SIGKILL of its whole process tree (the command, the crawler in its own
+session, its archive worker) at a random moment: half the rounds after a random time, half once a
+random number of posts more is committed (so some kills surely land mid-crawl). Rounds go on until
+`--kills` crawls were killed; a last crawl then runs to the end. Then, against what the soak did to
+the site:
 
 - lost: live posts missing from the archive (or wrongly marked deleted);
 - duplicated: versions beyond the changes made (each edit must give exactly one version);
@@ -140,10 +141,14 @@ class Soak:
         before = archived_posts(self.db)
         command = wixarchive("crawl", self.server.url, "--db", str(self.db), "--json",
                              "--delay", "0", "--no-autothrottle")
+        # The posts' images (and videos) from the sample site, as `make demo` serves them: the
+        # crawl a user runs, media included, without a request to Wix's CDN.
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{self.server.url}/media/",
+               "WIXARCHIVE_VIDEO_BASE": f"{self.server.url}/"}
         began = time.monotonic()
         # A session of its own, as a terminal's job; the crawler starts another one below it.
-        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True, env=env)
         killed = 0
         while proc.poll() is None:
             late = after_seconds is not None and time.monotonic() - began >= after_seconds

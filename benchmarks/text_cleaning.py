@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/text_cleaning.py [CORPUS_DIR] [--files]
 
-CORPUS_DIR (default ../shared/realworld next to the repo) holds text/<name>.txt and
-text-truth/<name>.json. Scores: exact-match rates for page kind, title, author, date, updated and
-reading minutes; body-line precision and recall (a truth line counts as kept when it is one of the
-cleaner's paragraphs); chrome lines leaked into the body. Exits cleanly when the corpus is absent.
+CORPUS_DIR (default $WIXARCHIVE_CORPUS, else ../shared/realworld next to the repo) holds
+text/<name>.txt and text-truth/<name>.json. Scores: exact-match rates for page kind, title, author,
+date, updated and reading minutes; body-line precision and recall (a truth line counts as kept when
+it is one of the cleaner's paragraphs); chrome lines leaked into the body. When the corpus is absent
+it says so and exits 3.
 
 Then the whole-page dumps in dumps/ (<post>.<tool>.txt beside <post>.<tool>.json), one row per
 tool and dialect for "no cleaning" (the dump as it is) and for `clean_text`: body F1 over bags of
@@ -42,10 +43,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.corpus import corpus_missing, realworld_corpus  # noqa: E402
 from crawler.clean import vocabulary as v  # noqa: E402
 from crawler.clean.text import clean_text  # noqa: E402
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "realworld"
+DEFAULT_CORPUS = realworld_corpus()
 FIELDS = ("page_kind", "title", "author", "date", "updated", "reading_minutes")
 # The lines that are Wix page structure wherever they stand alone (as ../shared/tools/score_clean.py
 # counts them): skip links, widget headings, header metadata, counters, the like button.
@@ -322,8 +324,7 @@ def main() -> int:
     parser.add_argument("--files", action="store_true", help="list the dumps with a miss")
     args = parser.parse_args()
     if not (args.corpus / "text").is_dir():
-        print(f"corpus not found at {args.corpus} (optional, read-only data): skipping")
-        return 0
+        return corpus_missing(args.corpus, "text/")
     status = score(args.corpus, args.files)
     if (args.corpus / "dumps").is_dir():
         dumps = stored_dumps(args.corpus / "dumps")

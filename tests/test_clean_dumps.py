@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import realworld_corpus
 from benchmarks.text_cleaning import token_f1
 from crawler.clean.dates import iso_date
 from crawler.clean.lines import byline, split_lines
@@ -24,7 +25,7 @@ from crawler.clean.text import clean_text
 
 REPO = Path(__file__).resolve().parents[1]
 DUMPS = REPO / "tests" / "fixtures" / "dumps"
-REAL = REPO.parent / "shared" / "realworld" / "dumps"
+REAL = realworld_corpus() / "dumps"
 # Lines that are Wix page structure wherever they stand alone (skip links, widget headings,
 # header metadata, counters, the like button).
 STRUCTURAL = re.compile(

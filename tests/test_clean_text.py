@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import realworld_corpus
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import person_like
 from crawler.clean.text import clean_text
@@ -22,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "text"
 SHARED = REPO.parent / "shared"
 SEED = SHARED / "seed" / "000_0e09250c535d0fa8.txt"
+REALWORLD = realworld_corpus()
 
 
 def fixture(name: str) -> str:
@@ -85,16 +87,16 @@ def test_fixture_matches_expectation(name: str) -> None:
 # --- Real dumps against their annotations
 
 def _real_dumps() -> list:
-    folder = SHARED / "realworld" / "text"
+    folder = REALWORLD / "text"
     dumps = sorted(folder.glob("0*.txt")) if folder.is_dir() else []
     absent = pytest.mark.skip(
-        reason=f"real-world text dumps not found under {SHARED} (optional, read-only data)")
+        reason=f"real-world text dumps not found under {REALWORLD} (optional, read-only data)")
     return [pytest.param(d, id=d.stem) for d in dumps] or [pytest.param(None, marks=absent)]
 
 
 @pytest.mark.parametrize("path", _real_dumps())
 def test_real_dump_against_annotation(path: Path) -> None:
-    truth = json.loads((SHARED / "realworld" / "text-truth" / f"{path.stem}.json").read_text(
+    truth = json.loads((REALWORLD / "text-truth" / f"{path.stem}.json").read_text(
         encoding="utf-8"))
     result = clean_text(path.read_text(encoding="utf-8"))
     for field in ("title", "author", "date", "updated", "reading_minutes"):

@@ -109,10 +109,10 @@ def test_listing_links_follow_pages_and_categories_only() -> None:
                         "https://www.example.com/news/categories/tips"]
 
 
-def test_real_listing_cards_give_their_posts_whatever_the_url_prefix(shared_dir) -> None:
+def test_real_listing_cards_give_their_posts_whatever_the_url_prefix(realworld_dir) -> None:
     """The real listing and category pages, their post links moved from /post/ to /articles/
     (an owner's URL prefix): the post cards still give every post the page lists."""
-    pages = [p for p in (shared_dir / "realworld" / "html").glob("*.html")
+    pages = [p for p in (realworld_dir / "html").glob("*.html")
              if "__blog" in p.name or "__hot-topics" in p.name or "__news" in p.name]
     assert pages
     for path in pages:
@@ -127,8 +127,8 @@ def test_real_listing_cards_give_their_posts_whatever_the_url_prefix(shared_dir)
         assert moved == [url.replace("/post/", "/articles/") for url in posts], path.name
 
 
-def test_real_sitemaps_and_feeds(shared_dir) -> None:
-    html = shared_dir / "realworld" / "html"
+def test_real_sitemaps_and_feeds(realworld_dir) -> None:
+    html = realworld_dir / "html"
     for path in html.glob("*sitemap*.xml"):
         parsed = parse_sitemap(path.read_bytes())
         assert parsed.entries, path.name

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import realworld_corpus
 from crawler.clean.html import find_chrome
 from crawler.extract import extract_article
 from crawler.extract.dates import parse_display_date, parse_machine_date
@@ -356,7 +357,7 @@ def test_non_wix_article_with_blogposting_stays_not_wix():
     assert UNKNOWN_LAYOUT_WARNING not in article.warnings
 
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+REALWORLD = realworld_corpus()
 
 
 def _element_variants():

@@ -1,7 +1,8 @@
-"""extract_article on the real Wix pages in ../shared/realworld, scored against the truth records.
+"""extract_article on the real Wix pages of $WIXARCHIVE_CORPUS (else ../shared/realworld), scored
+against the truth records.
 
 Body score: bag-of-tokens F1 (lower-cased Unicode \\w+ runs with multiplicity, paragraphs joined).
-Skipped when ../shared is absent; the fixture tests keep the behaviour covered without it.
+Skipped when the corpus is absent; the fixture tests keep the behaviour covered without it.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import realworld_corpus
 from crawler.clean.html import find_chrome
 from crawler.extract import extract_article
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+CORPUS = realworld_corpus()
 HTML = CORPUS / "html"
 TRUTH = CORPUS / "truth"
 

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.corpus import realworld_corpus
 from crawler.clean.html import SAFE_SCHEMES, url_scheme
 from crawler.clean.text import MAX_TEXT_LINES, clean_text
 from crawler.extract import extract_article
@@ -32,7 +33,7 @@ from crawler.extract.record import PAGE_KINDS, Article, CleanedText
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
-REALWORLD = REPO.parent / "shared" / "realworld"
+REALWORLD = realworld_corpus()
 CPU_LIMIT = 3.0  # seconds a page, the bound promised in docs/reliability.md
 
 settings.register_profile(

@@ -82,8 +82,8 @@ def test_videos_and_documents_found_by_what_wix_serves():
     assert urls("<p>No media at all.</p>") == []
 
 
-def test_real_pages_youtube_preview_and_pdf_link(shared_dir: Path):
-    html = shared_dir / "realworld" / "html"
+def test_real_pages_youtube_preview_and_pdf_link(realworld_dir: Path):
+    html = realworld_dir / "html"
     fenicio = extract_article((html / "fenicio.es__el-fenicio-a-toda-vela.html").read_bytes())
     assert [(a["url"], a["is_file"]) for a in fenicio.attachments] == [
         ("https://www.youtube.com/watch?v=lVjzNtUjrGs", False)]

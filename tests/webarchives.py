@@ -20,12 +20,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from benchmarks.corpus import realworld_corpus
 from crawler.discover.urls import is_post_url
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
 from tests.processes import serve_http
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+REALWORLD = realworld_corpus()
 
 
 def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
@@ -91,7 +92,7 @@ def wget_urls(urls: list[str], warc: Path, workdir: Path) -> Path:
     return warc.with_name(warc.name + ".warc.gz")
 
 def realworld_pages() -> dict[str, tuple[bytes, dict]]:
-    """../shared/realworld's pages that have a truth record, by the record's name
+    """The real-world corpus's pages that have a truth record, by the record's name
     (<host>__<slug>): (HTML, truth); empty when the corpus is absent."""
     truths = sorted((REALWORLD / "truth").glob("*.json")) if REALWORLD.is_dir() else []
     pages = {}
