@@ -8,6 +8,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+# What a diff of two versions showing no line of difference says: what the diff covers
+# (version_text); the HTML alone can change otherwise.
+NO_DIFFERENCE = "(no difference in title, author, dates, reading time, tags, categories or text)"
+
 # The sources whose versions are dated by a web archive's capture, not by a fetch of ours.
 WEB_ARCHIVE_SOURCES = ("recover", "import")
 
@@ -79,3 +83,11 @@ def diff_versions(versions: Sequence[dict[str, Any]], old: int, new: int) -> lis
         version_text(before["record"]), version_text(after["record"]),
         fromfile=f"v{old} ({before['fetched_at']})", tofile=f"v{new} ({after['fetched_at']})",
         lineterm=""))
+
+
+def diff_class(line: str) -> str:
+    """What a line of diff_versions' output is: "added", "removed", "hunk" (an @@ line),
+    "file" (the ---/+++ lines naming the two versions) or "context"."""
+    if line.startswith(("---", "+++")):
+        return "file"
+    return {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "context")

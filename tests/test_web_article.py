@@ -5,7 +5,9 @@ document never fetched, and one whose second version dropped its PDF."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import math
 import re
 import struct
@@ -15,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_web import Client, make_archive, post_id
+from test_web import YOGA, Client, article, make_archive, post_id
 from webarchives import table, wixarchive, write_warc
 
+from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.files import mp4_bytes, pdf_bytes
 
@@ -179,8 +182,10 @@ def test_dates_read_as_dates_with_the_timestamp_kept(tmp_path: Path) -> None:
     for fetched, shown in (("2024-01-01T00:00:00+00:00", "2024-01-01 00:00 UTC"),
                            ("2024-02-01T00:00:00+00:00", "2024-02-01 00:00 UTC")):
         assert f'<time datetime="{fetched}" title="{fetched}">{shown}</time>' in page
-    # No timestamp is left as text: each one is inside a <time> element's attributes.
-    text = re.sub(r"<[^>]+>", "", page)
+    # No timestamp is left as text: each one is inside a <time> element's attributes; but for
+    # the diff of the changes, whose lines are those `wixarchive history --diff` prints.
+    text = re.sub(r"<[^>]+>", "", re.sub(r'<pre class="wxa-diff">.*?</pre>', "", page,
+                                          flags=re.S))
     assert not re.search(r"\d{4}-\d\d-\d\dT\d", text), re.findall(r"\S*\d{4}-\d\d-\d\dT\S*",
                                                                     text)
 
@@ -256,3 +261,64 @@ def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None
 
 def post_id_of(db: Path, url: str) -> int:
     return table(db, f"SELECT id FROM posts WHERE url = '{url}'")[0][0]
+
+
+def diff_lines(page: str) -> list[tuple[str, str]]:
+    """The article page's diff, as (kind, text) per line: its <span class="wxa-diff-KIND">."""
+    if '<pre class="wxa-diff">' not in page:
+        return []
+    shown = page[page.index('<pre class="wxa-diff">'):page.index("</pre>", page.index(
+        '<pre class="wxa-diff">'))]
+    return [(kind, html.unescape(text)) for kind, text in
+            re.findall(r'<span class="wxa-diff-(\w+)">(.*?)</span>', shown, flags=re.S)]
+
+
+def test_the_page_of_a_changed_version_shows_what_changed_from_the_one_before(
+        tmp_path: Path) -> None:
+    """The lines `wixarchive history --diff` prints, removed and added ones marked, escaped:
+    a paragraph edited in version 2, the title in version 3."""
+    db = tmp_path / "blogs.db"
+    first = "Dig the bed in <March> & rake it.\n\nSow the beans."
+    edited = "Dig the bed in <April> & rake it.\n\nSow the beans."
+    with Archive.open(db) as archive:
+        for title, body, when in (("Beans", first, "2024-01-01T00:00:00+00:00"),
+                                  ("Beans", edited, "2024-02-01T00:00:00+00:00"),
+                                  ("Growing beans", edited, "2024-03-01T00:00:00+00:00")):
+            archive.save_article(article(YOGA, "beans", title=title, body_text=body,
+                                         body_html="".join(f"<p>{html.escape(p)}</p>"
+                                                           for p in body.split("\n\n"))),
+                                 fetched_at=when)
+        post = archive.post(f"{YOGA}/post/beans")
+        ids = [v["version_id"] for v in archive.versions(post["url"])]
+    page_url = f"/blogs/-/post/{post['id']}"
+    client = Client(make_datasette(db))
+    try:
+        second = client.get(f"{page_url}?version=2")
+        current = client.get(page_url).text
+        oldest = client.get(f"{page_url}?v={ids[0]}").text
+    finally:
+        client.close()
+    page = second.text
+    assert "<h2>Changes from the previous version</h2>" in page
+    assert f'From version <a href="{page_url}?v={ids[0]}">1</a>' in page
+    lines = diff_lines(page)
+    assert ("removed", "-Dig the bed in <March> & rake it.") in lines
+    assert ("added", "+Dig the bed in <April> & rake it.") in lines
+    assert ("context", " Sow the beans.") in lines and lines[0][0] == "hunk"
+    assert "&lt;April&gt; &amp; rake" in page and "<April>" not in page  # escaped
+    # The same lines as the CLI's, but for the two naming the versions (dated in the caption).
+    cli = wixarchive("history", f"{YOGA}/post/beans", "--db", str(db), "--diff", "1", "2",
+                     "--json")
+    assert cli.returncode == 0, cli.stderr
+    assert [text for _, text in lines] == json.loads(cli.stdout)["diff"][2:]
+    # The current version's changes are version 3's: the title; the first has none before it.
+    assert ("removed", "-Title: Beans") in diff_lines(current)
+    assert ("added", "+Title: Growing beans") in diff_lines(current)
+    assert not any(kind in ("removed", "added") and "Dig" in text
+                   for kind, text in diff_lines(current))
+    assert "Changes from the previous version" not in oldest
+    # Styled by the page's stylesheet: the page's scripts are still only Datasette's, by hash.
+    policy = second.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy.split("script-src")[1]
+    assert ".wxa-diff .wxa-diff-added {" in page and "style=" not in page.split(
+        '<pre class="wxa-diff">')[1].split("</pre>")[0]

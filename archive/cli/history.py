@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import WEB_ARCHIVE_SOURCES, diff_versions
-
-# What the diff covers (archive.history.version_text); the HTML alone can change otherwise.
-NO_DIFFERENCE = "(no difference in title, author, dates, reading time, tags, categories or text)"
+from archive.history import NO_DIFFERENCE, WEB_ARCHIVE_SOURCES, diff_class, diff_versions
 
 
 @click.command("history")
@@ -73,6 +70,6 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
     if as_json:
         click.echo(json.dumps({"from": old_no, "to": new_no, "diff": lines}, ensure_ascii=False))
         return
-    colour = {"+": "green", "-": "red", "@": "cyan"}
+    colour = {"added": "green", "removed": "red", "hunk": "cyan"}
     for line in lines or [NO_DIFFERENCE]:
-        click.secho(line, fg=colour.get(line[:1]) if not line.startswith(("+++", "---")) else None)
+        click.secho(line, fg=colour.get(diff_class(line)))

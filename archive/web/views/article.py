@@ -8,6 +8,8 @@ keeps, archive.history.version_id) or `?version=N` (a number an older capture im
 shifts) another (from its stored record, with that version's videos and documents);
 `/<db>/-/post/<id>.json` returns the post (`?v=` and `?version=` too) and its version history
 as JSON. A post or version that is not stored gets a 404 page with the article page's breadcrumbs.
+The page of a version with an earlier one shows what changed since it: the lines of
+`wixarchive history --diff` (archive.history.diff_versions), removed and added ones marked.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive import attachments
-from archive.history import find_version, version_id
+from archive.history import NO_DIFFERENCE, diff_class, diff_versions, find_version, version_id
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post
@@ -105,6 +107,31 @@ def _not_archived(src: str, alt: str, page_url: str) -> str:
             f'rel="noopener noreferrer nofollow">{label}</a>')
 
 
+class Changes(NamedTuple):
+    """What changed from the version before the shown one to it: the two versions (without
+    their records), and the diff's lines after the two naming them, each as (kind, line), kind
+    as archive.history.diff_class says; no lines when nothing the diff covers changed."""
+
+    previous: dict[str, Any]
+    shown: dict[str, Any]
+    lines: list[tuple[str, str]]
+
+
+def changes_from_previous(versions: list[dict[str, Any]], number: int) -> Changes | None:
+    """The changes into version `number` from the one before it (`versions` oldest first, as
+    Archive.versions() lists them); None for the first version, or one not among them."""
+    position = next((i for i, v in enumerate(versions) if v["version"] == number), None)
+    if not position:  # None, or 0: the first version
+        return None
+    previous, shown = (
+        {k: v for k, v in version.items() if k != "record"}
+        for version in (versions[position - 1], versions[position]))
+    lines = [(diff_class(line), line)
+             for line in diff_versions(versions, previous["version"], number)]
+    # The ---/+++ lines name the versions, as the section's first line does (dates as dates).
+    return Changes(previous, shown, [(kind, line) for kind, line in lines if kind != "file"])
+
+
 class Loaded(NamedTuple):
     """What the article page shows; `shown` is None when the version asked for is not
     stored (and `post` None when the post is not)."""
@@ -115,6 +142,7 @@ class Loaded(NamedTuple):
     local: dict[str, str]  # archived image URL -> its copy
     problems: list[str]
     files: list[dict[str, Any]]  # the shown version's videos and documents
+    changes: Changes | None = None  # into the shown version from the one before it
 
 
 def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Loaded:
@@ -136,7 +164,9 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
             (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
     local, problems = local_images(archive, sorted(urls), base)
     files, missing = local_attachments(archive, items, base)
-    return Loaded(post, shown, versions, local, problems + missing, files)
+    # Diffed here, in the read's worker thread: a long post's diff never holds up the server.
+    changes = changes_from_previous(versions, shown["version"])
+    return Loaded(post, shown, versions, local, problems + missing, files, changes)
 
 
 def _localize(html_text: str, local: dict[str, str]) -> str:
@@ -223,6 +253,8 @@ async def article_page(datasette: Any, request: Any) -> Response:
         # The shown version's videos and documents: archived copies, else plain links.
         "attachments": loaded.files,
         "versions": history,
+        "changes": loaded.changes,
+        "no_difference": NO_DIFFERENCE,
         "date": display_date,
         "page_url": page_url,
         # The link that keeps showing this text whatever is imported later.
