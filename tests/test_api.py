@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,59 @@ def test_search_takes_the_filters_as_keywords(archive: wixarchive.Archive) -> No
     assert [h.title for h in wixarchive.search(archive, "bread", since="2024")] == ["Bread two"]
     assert [h.title for h in wixarchive.search(archive, "bread", limit=1, offset=1)] == [
         "Bread two"]
+
+
+def test_count_is_how_many_posts_every_page_of_a_search_holds(
+        archive: wixarchive.Archive) -> None:
+    """`count` as `wixarchive search --count`: all the matches, not one page's; filters too."""
+    assert wixarchive.count(archive, "bread") == 2 == len(wixarchive.search(archive, "bread"))
+    assert len(wixarchive.search(archive, "bread", limit=1)) == 1
+    assert wixarchive.count(archive, "bread", deleted="exclude") == 1
+    assert wixarchive.count(archive, "bread OR leek", author=["Ann", "Bob"]) == 3
+    assert wixarchive.count(archive, author="ann lee") == 2  # no words: the posts passing
+    assert wixarchive.count(archive, "bread", site="b.example") == 0
+    with pytest.raises(wixarchive.SearchError, match="^nothing to search for"):
+        wixarchive.count(archive)
+    with pytest.raises(wixarchive.SearchError, match="^malformed query"):
+        wixarchive.count(archive, "title:(")
+    with pytest.raises(wixarchive.NoSuchSite):
+        wixarchive.count(archive, "bread", site="nowhere")
+    with pytest.raises(wixarchive.SearchError, match="^since: expected a date"):
+        wixarchive.count(archive, "bread", since=2024)  # type: ignore[arg-type]
+
+
+def test_export_of_every_version_writes_what_the_cli_writes(
+        archive: wixarchive.Archive, tmp_path: Path) -> None:
+    """`versions=True` is `wixarchive export --versions`: a row per version, oldest first,
+    byte for byte the CLI's file in jsonl and csv; another format is refused."""
+    import subprocess
+    import sys
+
+    url = "https://a.example.com/post/one"
+    archive.save_article(Article(url=url, title="Bread one, again", body_text="sourdough loaf",
+                                 author="Ann Lee", published="2023-02-01", tags=["Baking"]),
+                         fetched_at="2030-01-01T00:00:00+00:00")
+    for format in ("jsonl", "csv"):
+        ours, theirs = tmp_path / f"api.{format}", tmp_path / f"cli.{format}"
+        assert wixarchive.export(archive, ours, versions=True, site="a.example") == 3
+        cli = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "export", "--versions", str(theirs), "--site",
+             "a.example", "--db", str(archive.path)], capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert cli.returncode == 0, cli.stderr
+        assert ours.read_bytes() == theirs.read_bytes(), format
+    rows = [json.loads(line) for line in (tmp_path / "api.jsonl").read_text().splitlines()]
+    assert [(row["title"], row["version"]) for row in rows] == [
+        ("Bread one", 1), ("Bread one, again", 2), ("Bread two", 1)]
+    assert rows[1]["fetched_at"] == "2030-01-01T00:00:00+00:00" and rows[1]["source"] == "crawl"
+    stream = io.StringIO()  # a stream, as without versions
+    assert wixarchive.export(archive, stream, versions=True) == 4
+    assert len(stream.getvalue().splitlines()) == 4
+    for format in ("markdown", "wxr", "wacz"):
+        with pytest.raises(ValueError, match=f"^versions=True is for format jsonl or csv, not "
+                                             f"'{format}'$"):
+            wixarchive.export(archive, tmp_path / "out", format=format, versions=True)
+    assert not (tmp_path / "out").exists()
 
 
 def test_diff_needs_two_versions_and_names_what_is_missing(

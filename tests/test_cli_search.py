@@ -548,3 +548,45 @@ def test_hints_go_to_stderr_in_every_format_and_name_dates_and_whole_values(db: 
     # Typed as two words, the value is the first.
     apart = run("search", "tag:crème", "brûlée", "--db", str(db)).stderr.splitlines()[-1]
     assert apart.endswith("use tags:crème or --tag crème.")
+
+
+def test_count_gives_how_many_posts_paging_to_the_end_finds(tmp_path: Path) -> None:
+    """`--count` is the number of hits of every page, whatever the query (plain words, an
+    excluded word, FTS5 syntax, Chinese words, no words but a filter), not the first page's."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for n in range(25):
+            archive.save_article(Article(
+                url=f"{SITE}/post/p{n}", title=f"Garden note {n}", author="Ann" if n % 2 else "Bob",
+                published=f"2024-0{1 + n % 9}-01", tags=["Garden"] if n % 3 else ["Kitchen"],
+                language="zh" if n % 5 == 0 else "en",
+                body_text=(f"在东京的花园 {n}" if n % 5 == 0 else
+                           f"The garden in spring {n}, compost" + (" and beans" if n % 4 else ""))))
+
+    def count(*args: str) -> int:
+        result = run("search", *args, "--count", "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout)
+
+    def paged(*args: str) -> int:
+        result = run("search", *args, "--limit", "1000", "--json", "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        return len(json.loads(result.stdout))
+
+    for args in (("garden",), ("garden", "-beans"), ("garden", "--tag", "garden"),
+                 ('"garden in" OR 东京',), ("东京",), ("--author", "ann"),
+                 ("garden", "--since", "2024-03", "--lang", "en"), ("nothingmatches",)):
+        assert count(*args) == paged(*args), args
+    assert count("garden") == 25 > 10  # more than the first page (every title has it)
+    assert count("--author", "ann") == 12
+    assert count("garden", "--limit", "3", "--offset", "5") == 25  # they do not apply
+    as_json = run("search", "garden", "--count", "--json", "--db", str(db))
+    assert json.loads(as_json.stdout) == {"count": 25}
+    for wrong, message in ((("--csv",), "Error: --count prints a number, or {\"count\": N} "
+                                        "with --json: drop --csv"),
+                           (("--site", "nosuch"), "Error: no archived site matches"),
+                           ((), "Error: nothing to search for")):
+        result = run("search", *(("garden",) if wrong else ()), *wrong, "--count", "--db",
+                     str(db))
+        assert result.returncode == 1 and result.stderr.startswith(message), result.stderr
+        assert "Traceback" not in result.stderr

@@ -24,6 +24,7 @@ from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
     CrawlSummary,
     clean,
+    count,
     crawl,
     diff,
     export,
@@ -45,6 +46,7 @@ __all__ = [
     "SearchError",
     "__version__",
     "clean",
+    "count",
     "crawl",
     "diff",
     "export",

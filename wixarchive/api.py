@@ -1,8 +1,9 @@
 """The functions of the public API (re-exported by `wixarchive`; see docs/api.md).
 
 Each is a thin, typed layer over what the commands run, so the API and the CLI agree: `search`
-is `wixarchive search`, `posts` filters as its options do, `export` writes what
-`wixarchive export` writes, `crawl` runs the same child process per site as `wixarchive crawl`.
+is `wixarchive search` (`count` its `--count`), `posts` filters as its options do, `export`
+writes what `wixarchive export` writes, `crawl` runs the same child process per site as
+`wixarchive crawl`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import IO, Any
 
 from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
+from archive.search import count as _count_matches
 from archive.search import search as _search
 from archive.search.query import filters_for, register_functions, row_conditions
 from archive.site_match import site_ids
@@ -28,6 +30,7 @@ from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
+VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
 StrPath = str | os.PathLike[str]
 # A filter that may be given several values: any of the sites or authors, every one of the tags.
 Names = str | Sequence[str] | None
@@ -139,6 +142,18 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
                                    limit=limit, offset=offset))
 
 
+def count(archive: Archive, text: str = "", *, site: Names = None, author: Names = None,
+          tag: Names = None, category: str | None = None, since: DateLike = None,
+          until: DateLike = None, lang: str | None = None,
+          deleted: str | bool = "include") -> int:
+    """How many posts match `text` and the filters (as `wixarchive search --count`): every
+    post `search` pages through, not one page's; with no `text` but a filter, how many posts
+    pass it. Arguments and errors as `search`'s; SearchError for neither text nor filter."""
+    return _count_matches(archive, _query(_text("text", text) or "", site=site, author=author,
+                                          tag=tag, category=category, since=since,
+                                          until=until, lang=lang, deleted=deleted))
+
+
 def diff(archive: Archive, url: str | int, old: int | None = None,
          new: int | None = None) -> list[str]:
     """What changed between two archived versions of the post at `url` (or its id; the last
@@ -158,9 +173,11 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
-           site: Names = None) -> int:
+           site: Names = None, versions: bool = False) -> int:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
-    return how many.
+    return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
+    ValueError for another format), one row per stored version of each post, oldest first,
+    with its `version`, `fetched_at`, `source` and `run_id`, and return how many rows.
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
     matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
@@ -182,6 +199,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     format = format or "jsonl"  # a stream has no extension to name one
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
+    if versions and format not in VERSIONS_FORMATS:
+        raise ValueError(f"versions=True is for format jsonl or csv, not {format!r}")
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
@@ -201,9 +220,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
             mode = "wb" if binary else "w"
             with Path(out).open(mode, **({} if binary else {"encoding": "utf-8",
                                                              "newline": ""})) as stream:
-                return _write(format, archive, chosen, stream, sites)
+                return _write(format, archive, chosen, stream, sites, versions)
         with _as_stream(out, binary=binary, format=format) as stream:
-            return _write(format, archive, chosen, stream, sites)
+            return _write(format, archive, chosen, stream, sites, versions)
 
 
 def _holds(stream: IO[Any]) -> str | None:
@@ -263,11 +282,12 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
         raise ValueError(f"{archive.path} has no captures to export") from None
 
 
-def _write(format: str, archive: Archive, chosen: Iterable[dict[str, Any]], stream: IO[Any],
-           sites: list[dict[str, Any]]) -> int:
-    from archive.export.source import post_terms, with_attachments
+def _write(format: str, archive: Archive, chosen: Iterator[dict[str, Any]], stream: IO[Any],
+           sites: list[dict[str, Any]], versions: bool) -> int:
+    from archive.export.source import post_terms, with_attachments, with_versions
 
-    chosen = with_attachments(archive, chosen)  # their videos and documents, in every format
+    # Their videos and documents, in every format; each version's own with `versions`.
+    chosen = with_versions(archive, chosen) if versions else with_attachments(archive, chosen)
     if format == "jsonl":
         from archive.export import jsonl
 

@@ -5,6 +5,7 @@ Cold start matters here, so this path imports click, sqlite3 and the archive mod
 
 from __future__ import annotations
 
+import json
 from itertools import islice
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from archive.cli.common import (
     write_records,
 )
 from archive.iri import display_url
-from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, search
+from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, count, search
 from archive.search.query import DELETED_CHOICES, FILTERS, filter_hints, nothing_asked
 
 
@@ -100,14 +101,17 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.option("-n", "--limit", type=int, default=10, show_default=True,
               help="Results to show (-n as in `runs`).")
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
+@click.option("--count", "count_only", is_flag=True,
+              help="Print only how many posts match (all of them: --limit and --offset do not "
+                   "apply); with --json, {\"count\": N}.")
 @format_options
 @bom_option
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the output (default: when writing to a terminal).")
 def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tuple[str, ...],
             tag: tuple[str, ...], category: str | None, since: str | None, until: str | None,
-            lang: str | None, deleted: str, limit: int, offset: int, fmt: str, bom: bool,
-            colour: bool | None) -> None:
+            lang: str | None, deleted: str, limit: int, offset: int, count_only: bool, fmt: str,
+            bom: bool, colour: bool | None) -> None:
     """Search the archive, best matches first.
 
     Plain words must all match (`don't`, `C++` are fine), and a word starting with - must
@@ -128,9 +132,12 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         wixarchive search '東京 OR 京都' --lang ja
         wixarchive search --tag recipes
         wixarchive search bread --tag vegan --tag quick --site a.com --site b.com
+        wixarchive search sourdough --since 2024 --count
     """
     if bom and fmt != "csv":
         fail("--bom is for CSV output: add --csv")
+    if count_only and fmt not in ("text", "json"):
+        fail(f"--count prints a number, or {{\"count\": N}} with --json: drop --{fmt}")
     request = SearchQuery(" ".join(query), site=site or None, author=author or None,
                           tag=tag or None, category=category,
                           since=since, until=until, lang=lang, deleted=deleted, limit=limit,
@@ -139,13 +146,22 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         fail(nothing_asked(f"--{name}" for name in FILTERS))
     archive = open_archive(db)
     try:
-        hits = search(archive, request)
+        if count_only:
+            matching = count(archive, request)
+        else:
+            hits = search(archive, request)
     except SearchError as exc:  # a setting at fault is named as the option the user typed
         fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
     except NoSuchSite as exc:  # the archive's sites are listed, rather than "No matches"
         fail(str(exc))
     finally:
         archive.close()
+    if count_only:
+        click.echo(json.dumps({"count": matching}) if fmt == "json" else str(matching))
+        if not matching:
+            for hint in filter_hints(query):  # on stderr, as below
+                click.echo(f"Hint: {hint}.", err=True)
+        return
     if not hits and fmt == "text":
         click.echo("No matches.", err=True)
     if not hits:  # on stderr: JSON and CSV on stdout stay valid

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_TABLE
 from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
 from archive.search.query import (
+    MAX_ROWS,
     SearchError,
     SearchQuery,
     checked,
@@ -59,6 +60,7 @@ __all__ = [
     "NoSuchSite",
     "SearchError",
     "SearchQuery",
+    "count",
     "fold",
     "fts_query",
     "plain_words",
@@ -154,61 +156,106 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     query = checked(query)
     if not query.text.strip():
         return _listed(conn, query)
-    plain = plain_query(query.text)
-    match = query.text.strip()  # what an error before the MATCH expression is about
-    try:  # the vocabulary lookups too: a time limit stops them as it stops the search
-        # Words that fold to more than the index's tokenizer finds (STRASSE: straße too) are
-        # searched as their phrases, by exact ranking: the lists of the fast path are per term.
+    ranked = _Ranked(query.text)
+    try:
+        top = ranked.top(conn, query, fast=True)
+        ranks = dict(top)
+        if not ranks:
+            return []
+        marks = ",".join("?" * len(ranks))
+        if ranked.runs:
+            snippets = {post_id: (bigrams.snippet(body or "", ranked.runs, HIGHLIGHT_START,
+                                                  HIGHLIGHT_END), [])
+                        for post_id, body in conn.execute(
+                            f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
+        else:
+            snippets = _snippets(conn, ranked.match, list(ranks), marks)
+        hits = _hits(conn, ranks, snippets)
+    except sqlite3.Error as exc:
+        raise explain(exc, ranked.match) from exc
+    hits.sort(key=lambda hit: (hit.rank, hit.id))
+    return hits
+
+
+def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int:
+    """How many posts `query` matches: every post `search` would page through (its limit and
+    offset do not apply); with no words but a filter, how many posts pass it.
+
+    The posts are found as `search` finds them, by the same query building, index and
+    filters, so the count is how many hits paging to the end gives. Like a search's last page,
+    it ranks every match (exact bm25): a word in most posts of a large archive takes as long to
+    count as to page through."""
+    conn = source if isinstance(source, sqlite3.Connection) else source.conn
+    query = replace(checked(query), limit=MAX_ROWS, offset=0)
+    if not query.text.strip():
+        if not query.filtered():
+            raise SearchError(nothing_asked())
+        register_functions(conn)
+        return listing.passing(conn, filters_for(query, site_ids(conn, query.site)))
+    ranked = _Ranked(query.text)
+    try:
+        return len(ranked.top(conn, query, fast=False))
+    except sqlite3.Error as exc:
+        raise explain(exc, ranked.match) from exc
+
+
+class _Ranked:
+    """The ranking of one query's matches, as `search` and `count` run it: what the query's
+    text means (plain words, a phrase, FTS5 syntax, Chinese, Japanese or Korean words) and
+    which index answers it. `match` is the MATCH expression (what an error is about) and `runs`
+    the CJK runs whose bigrams found the posts (their snippets are made from them)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.match = text.strip()  # what an error before the MATCH expression is about
+        self.runs: list[str] = []
+
+    def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
+            ) -> list[tuple[int, float]]:
+        """(post id, bm25 rank) of the posts of `query`'s page (its limit and offset), best
+        first; `fast`: from the impact-ordered lists when they answer exactly (topk)."""
+        plain = plain_query(self.text)
+        # The vocabulary lookups too: a time limit stops them as it stops the search. Words that
+        # fold to more than the index's tokenizer finds (STRASSE: straße too) are searched as
+        # their phrases, by exact ranking: the lists of the fast path are per term.
         phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
         words = plain.words if plain is not None and not plain.excluded and not phrases else None
-        if words is None and (phrase := _ONE_PHRASE.fullmatch(query.text.strip())) \
+        if words is None and (phrase := _ONE_PHRASE.fullmatch(self.text.strip())) \
                 and bigrams.split_words([phrase[1]])[0]:
             words = phrase[1].split()  # "東京タワー", quoted out of habit: its bigrams find it
-        match = match_expression(query.text, plain, phrases) if words is None else quoted(words)
+        self.match = match_expression(self.text, plain, phrases) if words is None \
+            else quoted(words)
         runs, others = bigrams.split_words(words) if words is not None else ([], [])
         # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
-        syntax = cjk_syntax.parse(match) if words is None else None
+        syntax = cjk_syntax.parse(self.match) if words is None else None
         if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
-            match = casefold.widen_syntax(conn, match)
-        # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites), not
-        # "no matches", as it is for every command and function that takes a site.
+            self.match = casefold.widen_syntax(conn, self.match)
+        # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites),
+        # not "no matches", as it is for every command and function that takes a site.
         filters = filters_for(query, site_ids(conn, query.site))
         register_functions(conn)
         bigram_index = (runs or words or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax = [], None
+        limit, offset = query.limit, query.offset
         if syntax is not None:
             runs = syntax.runs
-            top = cjk.top_matching(conn, syntax.cjk_match, filters, query.limit, query.offset) \
-                if syntax.cjk_match else cjk_syntax.top_mixed(conn, syntax, filters, query.limit,
-                                                              query.offset)
+            top = cjk.top_matching(conn, syntax.cjk_match, filters, limit, offset) \
+                if syntax.cjk_match else cjk_syntax.top_mixed(conn, syntax, filters, limit,
+                                                              offset)
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
-            top = cjk.top_cjk(conn, runs, others, filters, query.limit, query.offset)
+            top = cjk.top_cjk(conn, runs, others, filters, limit, offset)
         else:
-            top = top_fast(conn, match, words, filters, query.limit, query.offset)
+            top = top_fast(conn, self.match, words, filters, limit, offset) if fast else None
             if top is None:
-                top = exact.top_exact(conn, match, filters, query.limit, query.offset)
-        if not top and bigram_index and words and not runs and query.offset == 0:
+                top = exact.top_exact(conn, self.match, filters, limit, offset)
+        if not top and bigram_index and words and not runs and offset == 0:
             # Plain words not in the main index: maybe written against Chinese or Japanese
             # text. (Not FTS5 syntax whose CJK words are all in a NOT: `garden NOT 東京`.)
             runs = words
-            top = cjk.top_cjk(conn, [], words, filters, query.limit, query.offset)
-        ranks = dict(top)
-        if not ranks:
-            return []
-        marks = ",".join("?" * len(ranks))
-        if runs:
-            snippets = {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START,
-                                                  HIGHLIGHT_END), [])
-                        for post_id, body in conn.execute(
-                            f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
-        else:
-            snippets = _snippets(conn, match, list(ranks), marks)
-        hits = _hits(conn, ranks, snippets)
-    except sqlite3.Error as exc:
-        raise explain(exc, match) from exc
-    hits.sort(key=lambda hit: (hit.rank, hit.id))
-    return hits
+            top = cjk.top_cjk(conn, [], words, filters, limit, offset)
+        self.runs = runs
+        return top
 
 
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:

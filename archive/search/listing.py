@@ -24,6 +24,14 @@ def newest(conn: sqlite3.Connection, filters: Sequence[Filter], limit: int, offs
     return [post_id for (post_id,) in conn.execute(sql, [*params, limit, offset])]
 
 
+def passing(conn: sqlite3.Connection, filters: Sequence[Filter]) -> int:
+    """How many posts pass `filters`."""
+    where, params = row_conditions(filters)
+    sql = "SELECT count(*) FROM posts p" + "".join(
+        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
+    return conn.execute(sql, params).fetchone()[0]
+
+
 def beginnings(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     """The first words of each post's text, as a snippet without highlights: whitespace runs
     (paragraph breaks) read as one space, cut at a word boundary, "…" when the text goes on."""
