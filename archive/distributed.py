@@ -36,10 +36,17 @@ from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
-from crawler.discover.urls import in_site, site_root
+from crawler.discover.urls import in_site, named_page, site_root
 from crawler.distributed import protocol as p
 from crawler.items import POST_STATUSES
-from crawler.summary import ELSEWHERE, TIME_LIMIT, summarize
+from crawler.summary import (
+    ELSEWHERE,
+    NOT_POSTS,
+    ROBOTS_SKIPPED,
+    TIME_LIMIT,
+    not_a_post_reason,
+    summarize,
+)
 
 # Results stored per transaction at most, by count and by size (a real Wix page and its capture
 # are ~0.8 MB: a batch must not hold hundreds of them in memory at once).
@@ -52,6 +59,7 @@ STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after 
 HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
 ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
 LISTING_HOME = "wixarchive_listing_home"  # crawler.spiders.wix.LISTING_HOME (imports Scrapy)
+NAMED_PAGE = "wixarchive_named_page"  # crawler.spiders.wix.NAMED_PAGE (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
@@ -76,6 +84,9 @@ class SiteJob:
     # Its own media settings over the crawl's (the sites file's media keys, as
     # archive.crawls.media_overrides gives them: WIXARCHIVE_MEDIA, WIXARCHIVE_MEDIA_KINDS, ...).
     media: dict[str, Any] = field(default_factory=dict)
+    # The page below the root the user named, neither the root nor a /post/ URL
+    # (crawler.discover.urls.named_page): read as a listing, archived if it is a post.
+    named: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,8 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_MEDIA_BASE") or "")
         self.video_base = (os.environ.get("WIXARCHIVE_VIDEO_BASE")
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
+        # `--refetch`: every post fetched in full, with no conditional request.
+        self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
         self.stopping = False
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.server = p.connect(url, DistributedError)
@@ -262,8 +275,9 @@ class RedisWriter:
             pipe.hset(p.SITES, job.url, json.dumps({
                 "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
                 "resumed_since": resumed_since,
-                # Fetched in full whatever their lastmod: their newest capture is lost.
-                "recapture": sorted(site.lost.posts)}))
+                # Fetched in full whatever their lastmod: their newest capture is lost, or
+                # every post (`--refetch`).
+                "recapture": sorted(site.lost.posts), "refetch": self.refetch}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
         return active
@@ -272,6 +286,20 @@ class RedisWriter:
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
         self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
+
+    def _queue_listings(self, site: _Site) -> None:
+        """The blog's home (the feed names it; /blog by default) and the page the user named
+        (SiteJob.named), as listing pages (crawler.spiders.wix._listing_starts)."""
+        url = site.job.url
+        home = site.blog_home or url + "blog"
+        roots = [url] if in_site(home, url) else [url, site_root(home)]  # moved: moved_root
+        named = roots[-1] + site.job.named if site.job.named else None
+        for start in dict.fromkeys([home, *([named] if named else [])]):
+            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start,
+                                    NAMED_PAGE: start == named}
+            if len(roots) > 1:
+                meta[ROOTS] = roots
+            self._queue(site, "listing", start, meta)
 
     def _queue_checks(self, site: _Site) -> None:
         """Once discovery is done, the site's archived posts it did not list (Wix leaves
@@ -285,7 +313,8 @@ class RedisWriter:
         if unchecked:
             site.stats["wixarchive/unchecked"] = unchecked
         for url in checks:
-            headers = {} if url in site.lost.posts else site.known[url].conditional_headers()
+            in_full = self.refetch or url in site.lost.posts
+            headers = {} if in_full else site.known[url].conditional_headers()
             self._queue(site, "post", url, {HTML_ONLY: True,
                                             "handle_httpstatus_list": POST_STATUSES}, headers)
 
@@ -365,11 +394,7 @@ class RedisWriter:
                       and not site.unreachable):
                     # No posts sitemap: the blog's listing pages, as the single-site spider.
                     site.listings_queued = True
-                    home = site.blog_home or url + "blog"
-                    meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: home}
-                    if not in_site(home, url):  # the site moved there (see moved_root)
-                        meta[ROOTS] = [url, site_root(home)]
-                    self._queue(site, "listing", home, meta)
+                    self._queue_listings(site)
                 elif not site.checks_queued and not site.unreachable:
                     site.checks_queued = True
                     self._queue_checks(site)
@@ -606,6 +631,9 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     site.count("downloader/response_count", message.get("fetched", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
     site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
+    # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
+    site.count(f"wixarchive/{ROBOTS_SKIPPED}", message.get("robots_skipped", 0))
+    site.count("wixarchive/robots_skipped_posts", message.get("robots_skipped_posts", 0))
     # Pages that are not there (the worker says which: 404, 410) are named, not failures.
     for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
@@ -644,6 +672,15 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
             if kind == "error":
                 site.count("wixarchive/fetch_errors")
                 site.errors.append(f"{url}: not archived: not a readable HTML page")
+            else:
+                # A post URL that answered another page (a login page): counted and named; an
+                # archived post is kept, never marked deleted (crawler.pipelines.archive).
+                archived = url in site.known
+                site.count(f"wixarchive/{NOT_POSTS}")
+                if archived:
+                    site.count("wixarchive/not_posts_archived")
+                if len(site.errors) < 50:
+                    site.errors.append(f"{url}: {not_a_post_reason(kind, archived)}")
         else:
             site.count("wixarchive/pages/post")
             site.count(f"wixarchive/{outcome}")
@@ -651,17 +688,19 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
 
 # -- for the commands (`crawl --redis`, `run-due --redis`) ------------------------------------
 
-# The crawl's settings every worker takes from the writer (crawler.distributed.worker).
+# The crawl's settings the writer keeps: those every worker takes from it
+# (crawler.distributed.worker), what the writer queues (media), and `--refetch` (per site).
 SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
           "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MEDIA", "WIXARCHIVE_MEDIA_MAX_BYTES",
-          "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES")
+          "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES", "WIXARCHIVE_REFETCH")
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
     return SiteJob(site_root(url),
                    concurrency=int(overrides.get("CONCURRENT_REQUESTS_PER_DOMAIN",
                                                  defaults.CONCURRENT_REQUESTS_PER_DOMAIN)),
-                   delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)))
+                   delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)),
+                   named=named_page(url))
 
 
 def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,

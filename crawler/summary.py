@@ -211,6 +211,12 @@ def _elsewhere_text(sites: dict[str, int]) -> str:
             f"crawled ({hosts}): crawl them as sites of their own")
 
 
+def not_a_post_reason(kind: str, archived: bool) -> str:
+    """Why a post URL that answered a page that is not a post (its extraction's `kind`) was
+    not archived, as the run's errors say; `archived`: a post archived before, kept as it was."""
+    return f"{NOT_A_POST} ({kind} page{'; archived before, kept' if archived else ''})"
+
+
 def _not_failed(error: str) -> bool:
     """Whether an error names a page that is no failure of the run: one not there (404), one
     robots.txt forbids, or a post URL that answered another page."""

@@ -150,12 +150,14 @@ def test_a_lastmod_gone_back_is_fetched_and_refetch_distrusts_the_sites_dates(tm
             assert archive.post(server.url + post.url_path)["body"] == text
 
 
-def test_refetch_is_refused_with_redis(tmp_path: Path):
+def test_refetch_goes_through_redis(tmp_path: Path):
+    """`crawl --refetch --redis` was refused; it now crawls through Redis (what it fetches there:
+    tests/test_crawl_redis.py), here one that cannot be reached."""
     result = run_crawl("https://a.example/", "--db", str(tmp_path / "a.db"), "--refetch",
                        "--redis", "redis://127.0.0.1:1/0")
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr == ("Error: --refetch does not work with --redis yet: crawl without "
-                             "--redis\n")
+    assert result.stderr.startswith("Error: cannot reach Redis at redis://127.0.0.1:1/0: "), \
+        result.stderr
 
 
 def test_the_summary_line_says_how_many_media_a_run_archived(tmp_path: Path):

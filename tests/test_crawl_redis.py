@@ -24,7 +24,8 @@ import pytest
 
 from archive.store import Archive, ArchiveError
 from crawler.discover.urls import normalize_url
-from crawler.sample_site import SampleBlog
+from crawler.sample_site import SampleBlog, render
+from crawler.sample_site.chrome import Site
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response, error_response
 from tests.processes import HangingServer, wait_until
@@ -832,3 +833,95 @@ def test_writer_and_workers_killed_and_redis_emptied_the_next_run_fetches_no_arc
     assert f"{40 - len(stored)} new" in out, (out, err)
     assert fetched == {p.url_path for p in server.blog.posts} - {
         url[len(server.url):] for url in stored}
+
+
+def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a crawl without Redis (tests/test_crawl_variants.py, test_crawl.py). Through Redis
+    the start URL's path was dropped: a post named under a prefix that is not /post/, on a site
+    with no sitemap, feed or /blog, was never fetched ("no Wix blog posts found"). A post URL
+    answering a login page was not counted or named; pages robots.txt forbids were failures
+    (the run `partial`, or "N requests failed"); and `--refetch` was refused. Now the named post
+    is archived from its one fetch, login pages are `not_posts` (an archived post answering one
+    is kept), forbidden pages `robots_skipped`, and `run-due --refetch` fetches every post in
+    full."""
+    named_blog = SampleBlog(seed=97, post_count=3, post_prefix="articles")
+    db = tmp_path / "archive.db"
+    with contextlib.ExitStack() as stack:
+        named, members, forbidden = (
+            stack.enter_context(server.start()) for server in (
+                BlogServer(named_blog, loopback(2)),
+                Counted(SampleBlog(seed=98, post_count=5), loopback(3), 0.0),
+                BlogServer(SampleBlog(seed=99, post_count=3), loopback(4))))
+        for path in ("/sitemap.xml", "/blog-feed.xml"):
+            named.overrides[path] = error_response(404)
+        named.blog_path = "/news"  # /blog is not found: the named page is the only way in
+        post = named_blog.posts[-1]
+        login_page = Response(200, render.about_page(Site(members.blog, members.url)).encode(),
+                              {"Content-Type": "text/html; charset=utf-8"})
+        members_only, edited, hidden, private = (
+            members.blog.posts[n].url_path for n in (0, 1, 2, 3))
+        members.overrides[members_only] = login_page
+        members.robots_disallow.append(private)
+        forbidden.robots_disallow.append("/post/")
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
+        try:
+            out, err = start_writer([named.url + post.url_path, members.url, forbidden.url],
+                                    db, redis_server.url, "--no-media",
+                                    "--json").communicate(timeout=180)
+            # A post rewritten with its dates and ETag kept (a conditional request gets a 304),
+            # and an archived one turned members-only and left out of the sitemap.
+            kept = members.blog.posts[1]
+            etag = kept.etag
+            members.blog.edit_post(kept.slug, paragraphs=["Rewritten, dates kept."],
+                                   modified=kept.modified)
+            kept.revision -= 1
+            assert kept.etag == etag
+            members.overrides[hidden] = login_page
+            members.sitemap_hidden.add(hidden)
+            sites = tmp_path / "sites.toml"
+            sites.write_text(f'[[site]]\nurl = "{members.url}"\ndelay = 0\nmedia = false\n')
+            again = subprocess.run(
+                [*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites), "--force",
+                 "--refetch", "--json", "--redis", redis_server.url, "--quiet"],
+                capture_output=True, text=True, cwd=REPO, timeout=180)
+        finally:
+            stop([worker])
+        assert not any(path.startswith("/post/") for path in forbidden.request_log)
+    summaries = {summary["site"]: summary for summary in json.loads(out)}
+    one = summaries[named.url + "/"]
+    # Its page, read as a listing too, links the blog's other posts (as without Redis).
+    assert (one["status"], one["counts"]["new"]) == ("ok", 3), (one, err)
+    assert named.request_log.count(post.url_path) == 1
+
+    two = summaries[members.url + "/"]
+    assert two["status"] == "ok", two
+    assert (two["counts"]["new"], two["counts"]["failed"], two["counts"]["not_posts"],
+            two["counts"]["robots_skipped"]) == (3, 0, 1, 1), two
+    assert two["message"].endswith(
+        "; 1 post URL answered a page that is not a post (a login page?); 1 page skipped: "
+        "robots.txt forbids them"), two["message"]
+    assert (f"{members.url}{members_only}: not archived: answered a page that is not a post "
+            "(other page)") in two["errors"], two["errors"]
+    assert f"{members.url}{private}: Forbidden by robots.txt" in two["errors"]
+
+    three = summaries[forbidden.url + "/"]
+    assert (three["status"], three["counts"]["failed"], three["counts"]["robots_skipped"]) == (
+        "failed", 0, 3), three
+    assert three["message"] == (f"no posts archived from {forbidden.url}/: robots.txt forbids "
+                                "its posts (3 post pages skipped)"), three
+
+    assert again.returncode == 0, again.stderr
+    (outcome,) = json.loads(again.stdout)
+    assert outcome["status"] == "ok", outcome
+    assert (outcome["counts"]["changed"], outcome["counts"]["unchanged"],
+            outcome["counts"]["deleted"], outcome["counts"]["not_posts"]) == (1, 1, 0, 2), outcome
+    assert outcome["message"].endswith(
+        "; 2 post URLs answered a page that is not a post (a login page?), 1 of them archived "
+        "before: kept as archived, not marked deleted; 1 page skipped: robots.txt forbids "
+        "them"), outcome["message"]
+    assert members.conditional == 0  # every post fetched in full
+    with Archive.open(db, readonly=True, create=False) as archive:
+        assert named.url + post.url_path in archive.known_posts(named.url + "/")
+        assert archive.post(members.url + edited)["body"] == "Rewritten, dates kept."
+        assert archive.post(members.url + hidden)["deleted_at"] is None

@@ -292,15 +292,6 @@ def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
         assert archive.post(server.url + post.url_path)["body"] == "Rewritten, dates kept."
 
 
-def test_run_due_refuses_refetch_with_redis(tmp_path: Path):
-    result = subprocess.run(wixarchive("run-due", "--db", str(tmp_path / "a.db"), "--refetch",
-                                       "--redis", "redis://127.0.0.1:1/0"),
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr == ("Error: --refetch does not work with --redis yet: run without "
-                             "--redis\n")
-
-
 def test_run_due_reports_every_bad_or_duplicate_entry_and_crawls_the_rest(tmp_path: Path):
     """One duplicate [[site]] made run-due crawl nothing and exit 1, naming only the first
     problem (and a bad URL's message named neither the file nor the site)."""

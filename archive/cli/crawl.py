@@ -259,8 +259,7 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
               help="Do not keep the raw HTTP exchanges (WARC files in ARCHIVE.captures/).")
 @click.option("--refetch", is_flag=True,
               help="Fetch every post in full, whatever its sitemap lastmod, ETag or "
-                   "Last-Modified say (for a site whose dates cannot be trusted). Not with "
-                   "--redis.")
+                   "Last-Modified say (for a site whose dates cannot be trusted).")
 @click.option("--no-media", is_flag=True,
               help="Do not fetch the posts' images at full size.")
 @click.option("--max-media-mb", type=float,
@@ -300,8 +299,6 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         fail("give at least one site URL (or --sites FILE)")
     if not db.exists() and not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
-    if refetch and redis_url:
-        fail("--refetch does not work with --redis yet: crawl without --redis")
     check_redis_url(redis_url)
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,

@@ -50,7 +50,7 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
                    "they send (see docs/distributed.md).")
 @click.option("--refetch", is_flag=True,
               help="Fetch every post in full, whatever its sitemap lastmod, ETag or "
-                   "Last-Modified say (as `crawl --refetch`). Not with --redis.")
+                   "Last-Modified say (as `crawl --refetch`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only problems (failed, timed out, partial, interrupted, invalid).")
@@ -76,8 +76,6 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     Example (crontab: every hour, mail only problems):
         0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
     """
-    if refetch and redis_url:
-        fail("--refetch does not work with --redis yet: run without --redis")
     check_redis_url(redis_url)
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),

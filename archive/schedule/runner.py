@@ -493,7 +493,8 @@ class Runner:
         from archive.distributed import run_writer, site_job
 
         assert self.redis_url is not None
-        common = scrapy_overrides(None, None, None, None, None, True, self.verbose)
+        common = scrapy_overrides(None, None, None, None, None, True, self.verbose,
+                                  refetch=self.refetch)
         jobs = []
         for site, _lock in batch:
             p = site.politeness

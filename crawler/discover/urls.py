@@ -198,6 +198,16 @@ def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
 
 
+def named_page(start_url: str) -> str | None:
+    """The path below its site's root that a crawl's start URL names, when it is neither the
+    root nor a /post/ URL: a blog at /news, or a post under a prefix that is not /post/
+    (/articles/x, an old /single-post/x). A crawl without a posts sitemap reads that page as a
+    listing, and archives it if it is a post."""
+    url = start_url if "://" in start_url else f"https://{start_url}"
+    given = urlsplit(url).path[len(urlsplit(site_root(url)).path):].strip("/")
+    return given if given and not is_post_url(url) else None
+
+
 def is_listing_path(path: str) -> bool:
     """A blog listing's sub-path (/blog/page/2, /blog/categories/x, tags, hashtags): never a
     post, whatever the owner renamed /post/ to."""

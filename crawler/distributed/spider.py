@@ -60,10 +60,11 @@ from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
-from crawler.downloader.failures import describe, tls_failed
+from crawler.downloader.failures import describe, robots_forbidden, tls_failed
 from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
+from crawler.extract.record import Article
 from crawler.items import POST_STATUSES, GonePost, UnchangedPost
 from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
@@ -72,6 +73,7 @@ from crawler.spiders.wix import (
     LISTING_HOME,
     MAX_LISTING_PAGES,
     MAX_SITEMAPS,
+    NAMED_PAGE,
     _header,
     _now,
     archived_since,
@@ -165,10 +167,12 @@ class DistributedWixSpider(scrapy.Spider):
             self.sites[site] = settings
         return self.sites[site]
 
-    def recapture(self, site: str, run: Any = None) -> set[str]:
-        """The site's posts whose newest capture is lost (archive.lost_captures): fetched again
-        in full, whatever their lastmod, with no conditional request (a 304 captures nothing)."""
-        return self.site_settings(site, run)["recapture"]
+    def in_full(self, url: str, site: str, run: Any = None) -> bool:
+        """Whether the post at `url` (normalised) is fetched in full, whatever its lastmod,
+        with no conditional request: every post with `--refetch`, else those whose newest
+        capture is lost (archive.lost_captures; a 304 would capture nothing)."""
+        settings = self.site_settings(site, run)
+        return bool(settings.get("refetch")) or url in settings["recapture"]
 
     def known_posts(self, site: str, run: Any = None) -> dict[str, KnownPost]:
         self._current(site, run)
@@ -218,7 +222,7 @@ class DistributedWixSpider(scrapy.Spider):
             found.setdefault("discovered", []).append(url)
         headers: dict[str, str] = {}
         known = self.known_posts(site, run).get(url)
-        if known and known.deleted_at is None and url not in self.recapture(site, run):
+        if known and known.deleted_at is None and not self.in_full(url, site, run):
             headers = known.conditional_headers()
         return self._request(url, self.parse_post, site, run, headers=headers,
                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
@@ -243,7 +247,16 @@ class DistributedWixSpider(scrapy.Spider):
         return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
 
     def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
-        """Name a failed request in `found`, as a missing page or as an error."""
+        """Name a failed request in `found`, as a missing page or as an error; one robots.txt
+        forbids is skipped by choice, no failure: named and counted apart
+        (WixBlogSpider.on_error)."""
+        if robots_forbidden(failure):
+            found["missing"].append(f"{url}: {describe(failure, self.settings)}")
+            found["robots_skipped"] = 1
+            request = getattr(failure, "request", None)
+            found["robots_skipped_posts"] = int(request is not None
+                                                and request.callback == self.parse_post)
+            return
         response = getattr(failure.value, "response", None)
         missing = response is not None and response.status in (404, 410)
         found["missing" if missing else "errors"].append(
@@ -336,7 +349,6 @@ class DistributedWixSpider(scrapy.Spider):
             found["errors"].append(f"{response.url}: sitemap {sitemap.problem}")
         known_posts = self.known_posts(site, run)
         resumed_since = self.site_settings(site, run).get("resumed_since")
-        recapture = self.recapture(site, run)
         children: list[scrapy.Request] = []
         unchanged = 0
         roots = self._roots(response)
@@ -356,7 +368,7 @@ class DistributedWixSpider(scrapy.Spider):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
                 known = known_posts.get(url)
-                if (known and known.deleted_at is None and url not in recapture
+                if (known and known.deleted_at is None and not self.in_full(url, site, run)
                         and (unchanged_since_fetch(entry.lastmod, known)
                              or archived_since(entry.lastmod, known, resumed_since))):
                     unchanged += 1
@@ -375,17 +387,25 @@ class DistributedWixSpider(scrapy.Spider):
         if feed.blog_home and self._in_site(feed.blog_home, roots, found):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
-        recapture = self.recapture(site, run)
         children = [self._post_request(item.link, site, run, found) for item in feed.items
                     if self._in_site(item.link, roots, found)  # every feed item is a post
                     and (normalize_url(item.link) not in known_posts
-                         or normalize_url(item.link) in recapture)]
+                         or self.in_full(normalize_url(item.link), site, run))]
         return self._done(response.request, children, found)
 
-    def parse_listing(self, response: Response) -> list[Any]:
+    async def parse_listing(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         roots = self._roots(response)
+        if response.meta.get(NAMED_PAGE):
+            # The page the user named may be a post whose URL has no /post/ (a renamed prefix,
+            # an old /single-post/...): archived if its extraction says post, else nothing is
+            # counted. A listing card's link to it is a request the duplicate filter drops: this
+            # is its only fetch (as WixBlogSpider.parse_listing).
+            named = normalize_url(response.url)
+            article = await self._extract(response, named)
+            if article.page_kind == "post":
+                found["items"].append(self._post_item(response, named, article))
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
         found["listed_posts"] = len(posts)
         children = [self._post_request(url, site, run, found) for url in posts
@@ -432,24 +452,32 @@ class DistributedWixSpider(scrapy.Spider):
             else:
                 found["missing"].append(f"{response.url}: HTTP {response.status}")
         else:
-            # Extraction is CPU work: in a thread, so the reactor keeps renewing leases.
-            article = await asyncio.to_thread(
-                extract_article, response.body, url,
-                content_type=_header(response, "Content-Type"))
+            article = await self._extract(response, url)
             if article.page_kind != "post":
                 found["items"].append(("page", article.page_kind, url))
             else:
-                if not response.meta.get(LISTED):
-                    # Archived once under the spelling its page names canonical, as a crawl
-                    # without Redis does (crawler.pipelines.worker; respelled).
-                    article.url = respelled(url, article.canonical_url)
-                found["items"].append(("post", article, {
-                    "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
-                    "etag": _header(response, "ETag"),
-                    "http_last_modified": _header(response, "Last-Modified"),
-                    "capture": response.meta.get(CAPTURE_META),
-                    "unknown_layout": UNKNOWN_LAYOUT_WARNING in article.warnings}))
+                found["items"].append(self._post_item(response, url, article))
         return self._done(response.request, [], found)
+
+    @staticmethod
+    async def _extract(response: Response, url: str) -> Article:
+        # Extraction is CPU work: in a thread, so the reactor keeps renewing leases.
+        return await asyncio.to_thread(extract_article, response.body, url,
+                                       content_type=_header(response, "Content-Type"))
+
+    @staticmethod
+    def _post_item(response: Response, url: str, article: Article) -> tuple[Any, ...]:
+        """The writer's item for the post fetched in full at `url` (normalised)."""
+        if not response.meta.get(LISTED):
+            # Archived once under the spelling its page names canonical, as a crawl without
+            # Redis does (crawler.pipelines.worker; respelled).
+            article.url = respelled(url, article.canonical_url)
+        return ("post", article, {
+            "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
+            "etag": _header(response, "ETag"),
+            "http_last_modified": _header(response, "Last-Modified"),
+            "capture": response.meta.get(CAPTURE_META),
+            "unknown_layout": UNKNOWN_LAYOUT_WARNING in article.warnings})
 
     # -- images (queued by the writer once a site's posts are archived) ----------------------
 

@@ -32,10 +32,10 @@ from crawler.pipelines.supervisor import (
 )
 from crawler.pipelines.worker import RunToStart
 from crawler.summary import (
-    NOT_A_POST,
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     CrawlSummary,
+    not_a_post_reason,
     summarize,
 )
 
@@ -133,9 +133,7 @@ class ArchivePipeline:
         archived = url in self.crawler.spider.known
         if archived:
             stats.inc_value("wixarchive/not_posts_archived")
-        self.crawler.spider.record_error(
-            url, f"{NOT_A_POST} ({kind} page{'; archived before, kept' if archived else ''})",
-            counted=False)
+        self.crawler.spider.record_error(url, not_a_post_reason(kind, archived), counted=False)
 
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)

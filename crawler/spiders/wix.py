@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -44,6 +43,7 @@ from crawler.discover.urls import (
     in_any_site,
     is_post_url,
     moved_root,
+    named_page,
     normalize_url,
     shortened,
     site_root,
@@ -348,9 +348,8 @@ class WixBlogSpider(scrapy.Spider):
         when it is neither the site's root nor a post: a blog at /news with no sitemap or feed
         is found from `crawl https://example.com/news`."""
         starts = [self.blog_home or self.fetch_root + "blog"]
-        given = urlsplit(self.start_url).path[len(urlsplit(self.site).path):].strip("/")
         named = None
-        if given and not is_post_url(self.start_url):
+        if given := named_page(self.start_url):
             named = self.fetch_root + given  # where the site lives, if it moved
             starts.append(named)
         requests = []
