@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 from archive import captures, webarchive
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
-from archive.site_match import ArchivedScheme
+from archive.site_match import ArchivedSpelling, site_twins
 from archive.store import Archive
 from crawler.discover.urls import (
-    in_site,
+    in_any_site,
     is_listing_path,
     is_post_url,
     normalize_url,
@@ -251,10 +251,12 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     `on_start(n)` gives the number of post pages to import and `progress(n)` counts them.
     `source` is what the captures and versions say they came from ('recover' for
     archive/recover.py's spools). `site` (a root URL) imports that site's pages only (any
-    scheme), and the media its posts use. A site archived under the other scheme (https, the
-    files' pages http) gets the pages: one site, as a crawl treats them (result.respelled)."""
+    scheme, `www.` or not: site_twins), and the media its posts use. A site archived under a
+    twin spelling (https, the files' pages http; example.com, the pages www.example.com) gets
+    the pages: one site, as a crawl treats them (result.respelled)."""
     result = ImportResult()
-    respell = ArchivedScheme(archive.conn)
+    respell = ArchivedSpelling(archive.conn)
+    only_site = [site, *site_twins(site)] if site else []
 
     def post_url(raw: str) -> str:
         return respell(normalize_url(raw))
@@ -286,7 +288,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
             result.already += 1  # the same record in two files given: once
             continue
         taken.add(entry.record_id)
-        if site and not _is_media(entry) and not in_site(entry.url, site):
+        if site and not _is_media(entry) and not in_any_site(entry.url, only_site):
             result.other_sites += 1
             continue
         is_post = is_post_url(entry.url)

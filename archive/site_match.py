@@ -2,10 +2,10 @@
 
 A full URL (with `://`) names exactly the site it belongs to; anything else names the sites
 whose URL contains it (a host or part of one, any case) or whose name it is (any case).
-The `www.` and bare spellings of one host (same scheme and port) are one site: a value that
-names one names the other's row too (`www_twin`), as a crawl files both under one row.
-`wixarchive runs` also takes the `name` a site has in the sites file (`aliases`), as
-`run-due --site` does.
+The http and https, `www.` and bare spellings of one host (same port) are one site
+(`site_twins`): a value that names one names the others' rows too, as a crawl files them all
+under one row. `wixarchive runs` also takes the `name` a site has in the sites file
+(`aliases`), as `run-due --site` does.
 """
 
 from __future__ import annotations
@@ -48,13 +48,12 @@ def site_ids(conn: sqlite3.Connection, wanted: str | Sequence[str] | None) -> li
     return [ids[site["site"]] for site in sites_named(archived_sites(conn), named)]
 
 
-def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str],
-                aliases: Mapping[str, str] | None = None) -> list[SiteRow]:
+def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str]) -> list[SiteRow]:
     """The sites any of `wanted` names (`matching_sites` each), in `sites`' order; NoSuchSite
     when one of them names none."""
     chosen: set[str] = set()
     for one in [wanted] if isinstance(wanted, str) else wanted:
-        chosen.update(site["site"] for site in matching_sites(sites, one, aliases))
+        chosen.update(site["site"] for site in matching_sites(sites, one))
     return [site for site in sites if site["site"] in chosen]
 
 
@@ -68,7 +67,7 @@ def matching_sites(sites: Sequence[SiteRow], wanted: str,
             root = site_root(wanted)
         except BadURL as exc:  # names no site; the web search page answers 400, not 500
             raise NoSuchSite(str(exc)) from None
-        roots = {root, www_twin(root)}
+        roots = {root, *site_twins(root)}
         chosen = [s for s in sites if s["site"] in roots]
     else:
         part, name = wanted.rstrip("/").lower(), wanted.lower()
@@ -78,7 +77,7 @@ def matching_sites(sites: Sequence[SiteRow], wanted: str,
         chosen = [s for s in sites
                   if part in s["site"].lower() or name == (s["name"] or "").lower()
                   or s["site"] == alias or (bare and bare in s["site"].lower())]
-        named = {s["site"] for s in chosen} | {www_twin(s["site"]) for s in chosen}
+        named = {twin for s in chosen for twin in (s["site"], *site_twins(s["site"]))}
         chosen = [s for s in sites if s["site"] in named]
     if not chosen:
         raise NoSuchSite(f"no archived site matches {wanted!r} (sites: "
@@ -93,15 +92,22 @@ def _named(site: Mapping[str, Any]) -> str:
 
 def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
     """The one site that `wanted` names; NoSuchSite when none, SeveralSites when more. Of the
-    rows of one host's `www.` and bare spellings (an archive from before they were one site),
-    the bare one, which a crawl of either files posts under."""
+    rows of one host's spellings (`site_twins`: an archive from before they were one site),
+    the bare https one, else the bare one."""
     chosen = matching_sites(sites, wanted)
-    if len(chosen) == 2 and www_twin(chosen[0]["site"]) == chosen[1]["site"]:
-        return min(chosen, key=lambda s: len(s["site"]))
+    first = chosen[0]["site"]
+    if len(chosen) > 1 and all(s["site"] in site_twins(first) for s in chosen[1:]):
+        return min(chosen, key=_preferred_spelling)
     if len(chosen) > 1:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
                            f"{', '.join(map(_named, chosen))}; give one's full URL")
     return chosen[0]
+
+
+def _preferred_spelling(site: Mapping[str, Any]) -> tuple[bool, bool]:
+    """Sorts the bare host before its `www.` spelling, then https before http."""
+    parts = urlsplit(site["site"])
+    return (parts.hostname or "").startswith("www."), parts.scheme != "https"
 
 
 def scheme_twins(url: str) -> list[str]:
@@ -119,7 +125,11 @@ def www_twin(root: str) -> str | None:
     """The other spelling of a site root by its host's `www.`, same scheme and port:
     https://www.example.com/ for https://example.com/ and back. None for a root with a path (a
     free-plan site), an IP address, localhost, or a bare host of one label (`www.com`)."""
-    parts = urlsplit(root)
+    try:
+        parts = urlsplit(root)
+        port = parts.port
+    except ValueError:  # no URL (a post "URL" typed as `[x`): no twin
+        return None
     host = parts.hostname or ""
     if parts.path != "/" or "." not in host or host.startswith("["):
         return None
@@ -132,62 +142,73 @@ def www_twin(root: str) -> str | None:
     other = host[4:] if host.startswith("www.") else f"www.{host}"
     if "." not in other:
         return None
-    netloc = other if parts.port is None else f"{other}:{parts.port}"
+    netloc = other if port is None else f"{other}:{port}"
     return urlunsplit((parts.scheme, netloc, "/", "", ""))
 
 
+def site_twins(root: str) -> list[str]:
+    """The other spellings of site root `root` that a crawl takes for the same site: its other
+    scheme (http, https: crawler.discover.urls.in_site), its host's `www.` added or taken off
+    (www_twin), and both; `root` itself is not in the list. Nearest first: the same host,
+    then the same scheme."""
+    spellings = scheme_twins(root)
+    for spelling in [root, *spellings]:
+        if twin := www_twin(spelling):
+            spellings.append(twin)
+    return spellings
+
+
 def archived_root(conn: sqlite3.Connection, url: str) -> str:
-    """The root of the archived site `url` belongs to: its own, or its `www.` twin's when only
-    that one is archived (a crawl of www.example.com files its posts under the example.com a
-    crawl of that address archived, and back). Raises BadURL as site_root does."""
+    """The root of the archived site `url` belongs to: its own, or, when only a twin of it is
+    archived (site_twins: http or https, `www.` or not), that one's (a crawl of
+    www.example.com files its posts under the https://example.com/ archived, an http WARC
+    of it too). Raises BadURL as site_root does."""
     root = site_root(url)
-    twin = www_twin(root)
-    if twin is None:
+    twins = site_twins(root)
+    if not twins:
         return root
-    rows = {u for (u,) in conn.execute("SELECT url FROM sites WHERE url IN (?, ?)",
-                                       (root, twin))}
-    return twin if twin in rows and root not in rows else root
+    rows = {u for (u,) in conn.execute(
+        f"SELECT url FROM sites WHERE url IN ({', '.join('?' * (len(twins) + 1))})",
+        (root, *twins))}
+    return root if root in rows else next((t for t in twins if t in rows), root)
 
 
 def url_twins(url: str) -> list[str]:
-    """The spellings of a post URL that name the same post of an archived site: its scheme
-    twins (scheme_twins), then with its host's `www.` added or taken off, under each scheme."""
-    spellings = scheme_twins(url)
-    for spelling in [url.strip() if "://" in url else f"https://{url.strip()}", *spellings]:
-        scheme, _, rest = spelling.partition("://")
-        host, slash, path = rest.partition("/")
-        twin = www_twin(f"{scheme}://{host}/")
-        if twin:
-            spellings.append(twin + path if slash else twin)
+    """The spellings of a post URL that name the same post of an archived site, its site's
+    root respelled as each of site_twins (given without a scheme: https, then the others)."""
+    url = url.strip()
+    if "://" not in url:
+        url = f"https://{url}"
+        spellings = [url]
+    else:
+        spellings = []
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    spellings += [twin + path for twin in site_twins(f"{scheme}://{host}/")]
     return list(dict.fromkeys(spellings))
 
 
-class ArchivedScheme:
-    """Respells a post URL of a site the archive holds under the other scheme (an https
-    site, an http WARC of it) under the archived one, so it is the same site and post rather
-    than a second one; `moved` records each site root so respelled (given -> archived)."""
+class ArchivedSpelling:
+    """Respells a post URL of a site the archive holds under a twin spelling (archived_root:
+    an https site, an http WARC of it; www. or not) under the archived one, so it is the same
+    site and post rather than a second one; `moved` records each site root so respelled
+    (given -> archived). Each root is decided once, by the sites archived when first seen."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.roots = {url for (url,) in conn.execute("SELECT url FROM sites")}
+        self.conn = conn
         self.moved: dict[str, str] = {}
         self._seen: dict[str, str] = {}  # a site root -> the root its posts are archived under
-
-    def root(self, root: str) -> str:
-        """The archived site root that `root` names: itself, or its twin when only that is
-        archived."""
-        if root not in self._seen:
-            twin = next((t for t in scheme_twins(root) if t in self.roots), None)
-            self._seen[root] = twin if root not in self.roots and twin else root
-            if self._seen[root] != root:
-                self.moved[root] = self._seen[root]
-        return self._seen[root]
 
     def __call__(self, url: str) -> str:
         try:
             root = site_root(url)
         except BadURL:
             return url
-        archived = self.root(root)
+        if root not in self._seen:
+            self._seen[root] = archived_root(self.conn, root)
+            if self._seen[root] != root:
+                self.moved[root] = self._seen[root]
+        archived = self._seen[root]
         if archived == root or not url.startswith(root):
             return url
         return archived + url[len(root):]
@@ -195,7 +216,7 @@ class ArchivedScheme:
 
 def one_scheme_notice(given: str, archived: str) -> str:
     """What a command says when it takes `given` (a site or post URL) as the archived
-    `archived`, its other-scheme (or `www.`) spelling."""
+    `archived`, its other-scheme or `www.` spelling (site_twins)."""
     given_host = urlsplit(given if "://" in given else f"https://{given}").hostname or ""
     archived_host = urlsplit(archived).hostname or ""
     if given_host != archived_host:
@@ -207,10 +228,20 @@ def one_scheme_notice(given: str, archived: str) -> str:
 
 
 def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> str | None:
-    """The notice for a --site value naming a host as its `www.` twin is archived (the chosen
-    sites hold none by the spelling given); None when one of them is as given."""
+    """The notice for a --site value naming a site as a twin of it is archived (site_twins: a
+    URL with the other scheme, a host with or without `www.`; the chosen sites hold none by the
+    spelling given); None when one of them is as given."""
     wanted = wanted.strip()
-    host = (urlsplit(wanted if "://" in wanted else f"https://{wanted}").hostname or "")
+    if "://" in wanted:  # a full URL: its root or a twin of it (site_twins) was chosen
+        try:
+            given = site_root(wanted)
+        except BadURL:
+            return None
+        roots = {s["site"] for s in chosen}
+        if given in roots or not roots.intersection(site_twins(given)):
+            return None
+        return one_scheme_notice(wanted, ", ".join(sorted(roots)))
+    host = urlsplit(f"https://{wanted}").hostname or ""
     hosts = {urlsplit(s["site"]).hostname for s in chosen}
     twin_hosts = {h[4:] if h.startswith("www.") else f"www.{h}" for h in hosts if h}
     if host in hosts or host not in twin_hosts:

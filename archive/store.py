@@ -34,7 +34,7 @@ from archive.chunked import in_chunks
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
-from archive.site_match import archived_root
+from archive.site_match import archived_root, url_twins
 from archive.versions import register_sql_functions
 from crawler.discover.urls import normalize_url
 
@@ -582,18 +582,27 @@ class Archive:
     def _post_id(self, url_or_id: str | int) -> int | None:
         """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
-        takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query); None when
-        it names none."""
+        takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query), or with its
+        site's root spelled as a twin of the archived one (site_twins: the other scheme, or
+        none; its host's `www.` added or taken off); None when it names none."""
         key = str(url_or_id).strip()
         if key.isdigit():
             row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(key),)).fetchone()
-        else:
-            sql = "SELECT id FROM posts WHERE "
-            row = (self.conn.execute(sql + "url = ?", (key,)).fetchone()
-                   or self.conn.execute(sql + "canonical_url = ?", (key,)).fetchone()
-                   # uri(): the URL as stored when it was typed with a slug decoded
-                   or self.conn.execute(sql + "url = ?", (uri(key.rstrip("/")),)).fetchone()
-                   or self.conn.execute(sql + "url = ?", (_normalized(key),)).fetchone())
+            return None if row is None else row[0]
+        found = self._post_id_as_spelled(key)
+        for twin in [] if found is not None else url_twins(key):
+            found = self._post_id_as_spelled(twin)
+            if found is not None:
+                break
+        return found
+
+    def _post_id_as_spelled(self, url: str) -> int | None:
+        sql = "SELECT id FROM posts WHERE "
+        row = (self.conn.execute(sql + "url = ?", (url,)).fetchone()
+               or self.conn.execute(sql + "canonical_url = ?", (url,)).fetchone()
+               # uri(): the URL as stored when it was typed with a slug decoded
+               or self.conn.execute(sql + "url = ?", (uri(url.rstrip("/")),)).fetchone()
+               or self.conn.execute(sql + "url = ?", (_normalized(url),)).fetchone())
         return None if row is None else row[0]
 
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:

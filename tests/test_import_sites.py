@@ -9,6 +9,8 @@ from pathlib import Path
 
 from webarchives import table, wixarchive, write_warc
 
+import wixarchive as wixarchive_api
+from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 
 
@@ -79,3 +81,53 @@ def test_a_warc_of_another_blog_is_named_and_import_site_keeps_to_one(tmp_path: 
             in both.stderr)
     assert sorted(table(db, "SELECT url FROM sites")) == sorted([(mine_url + "/",),
                                                           (other_url + "/",)])
+
+
+def test_every_spelling_of_a_blog_by_scheme_and_www_is_one_site(tmp_path: Path) -> None:
+    """An http WARC of www.blog.example.com goes to the archived https://blog.example.com/;
+    `import --site blog.example.com` keeps the www. pages; `--site` given with the other
+    scheme names the site, and the Python API finds a post by either spelling."""
+    served, pages = captured(SampleBlog(seed=11, post_count=4))
+    bare, www = "https://blog.example.com", "http://www.blog.example.com"
+    write_warc(tmp_path / "secure.warc.gz",
+               [(u.replace(served, bare), body, kind) for u, body, kind in pages[:2]])
+    write_warc(tmp_path / "plain.warc.gz",
+               [(u.replace(served, www), body, kind) for u, body, kind in pages[2:]])
+    db = tmp_path / "blog.db"
+    assert wixarchive("import", str(tmp_path / "secure.warc.gz"), "--db", str(db)).returncode == 0
+    plain = wixarchive("import", str(tmp_path / "plain.warc.gz"), "--db", str(db), "--json")
+    assert plain.returncode == 0, plain.stderr
+    assert table(db, "SELECT url FROM sites") == [(bare + "/",)]
+    assert json.loads(plain.stdout)["sites"][bare + "/"]["new_posts"] == 2
+    assert (f"Notice: {www}/ is archived as {bare}/ (www.blog.example.com and "
+            "blog.example.com are the same site)") in plain.stderr
+
+    # --site by the bare host takes the www. pages, not counting them as another site's.
+    only = wixarchive("import", str(tmp_path / "plain.warc.gz"), "--site", "blog.example.com",
+                      "--db", str(tmp_path / "only.db"), "--json")
+    assert only.returncode == 0, only.stderr
+    assert json.loads(only.stdout)["other_sites"] == 0
+    assert table(tmp_path / "only.db", "SELECT count(*) FROM posts") == [(2,)]
+
+    # --site with the other scheme names the archived site, as `show` finds its posts.
+    counted = wixarchive("search", "--count", "--site", "http://blog.example.com", "--db",
+                         str(db))
+    assert (counted.returncode, counted.stdout) == (0, "4\n"), counted.stderr
+    exported = wixarchive("export", "--format", "jsonl", "-", "--site", "http://blog.example.com",
+                          "--db", str(db))
+    assert exported.returncode == 0, exported.stderr
+    assert len(exported.stdout.splitlines()) == 4
+    assert (f"Notice: http://blog.example.com is archived as {bare}/ (http and https are the "
+            "same site)") in exported.stderr
+
+    # The API (Archive.post, wixarchive.diff) finds a post by a twin spelling, quietly.
+    post = pages[3][0].replace(served, bare)
+    with Archive.open(db, readonly=True) as archive:
+        for spelling in (post.replace(bare, www), post.replace(bare, "http://blog.example.com")):
+            assert (archive.post(spelling) or {}).get("url") == post, spelling
+            assert wixarchive_api.diff(archive, spelling) == [], spelling
+    shown = wixarchive("show", post.replace(bare, www), "--db", str(db))
+    assert shown.returncode == 0, shown.stderr
+    assert f"is archived as {post}" in shown.stderr
+    quiet = wixarchive("show", post, "--db", str(db))
+    assert "Notice" not in quiet.stderr

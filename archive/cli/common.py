@@ -20,8 +20,9 @@ from archive.site_match import (
     one_scheme_notice,
     one_site,
     site_spelling_notice,
-    url_twins,
+    site_twins,
 )
+from crawler.discover.urls import BadURL, site_root
 
 # archive.store is imported by the functions that open an archive, not here: `wixarchive extract`
 # and `clean` use this module's helpers but no archive, and archive.store brings archive.ingest
@@ -62,18 +63,22 @@ def format_options(func: F) -> F:
 
 
 def find_post(archive: Archive, ref: str) -> dict[str, Any] | None:
-    """The post `ref` (an id or URL, normalised as a crawl has it: Archive.post) names; a URL
-    given with the other scheme than the archived one (http, https), or none, or with its
-    host's `www.` added or taken off, finds it too, with a notice on stderr."""
+    """The post `ref` (an id or URL: Archive.post, which also finds a URL given with the other
+    scheme than the archived one, or none, or with its host's `www.` added or taken off);
+    a notice on stderr when it was found under such another spelling."""
     post = archive.post(ref)
-    if post is not None or ref.strip().isdigit():
-        return post
-    for twin in url_twins(ref):
-        post = archive.post(twin)
-        if post is not None:
-            click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
-            return post
-    return None
+    if post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
+        click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
+    return post
+
+
+def _twin_spelling(typed: str, found: str) -> bool:
+    """Whether the post URL `found` is on a twin of the site root of `typed` (site_twins), or
+    `typed` has no scheme."""
+    try:
+        return "://" not in typed or site_root(found) in site_twins(site_root(typed))
+    except BadURL:
+        return False
 
 
 def echo_unless_closed(text: str, *, err: bool = False) -> None:
@@ -232,3 +237,18 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable
                           for key, value in record.items()} for record in records)
     else:
         raise ValueError(f"not a record format: {fmt}")
+
+
+def remove_created_archive(db: Path, *, files: Sequence[Path] = (),
+                           folders: Sequence[Path] = ()) -> None:
+    """Remove an archive a command created and put nothing in (`import`, `recover`): the file,
+    SQLite's journal files beside it, its other `files`, and each of its `folders` that is
+    empty (one that holds anything is kept)."""
+    import contextlib  # here, not at the top: this module's imports stay the commands' own
+
+    for path in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm",
+                                                                      "-journal")), *files):
+        path.unlink(missing_ok=True)
+    for folder in folders:
+        with contextlib.suppress(OSError):  # not empty (or gone): kept
+            folder.rmdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from archive.captures import captures_dir
-from archive.cli.common import counted, db_option, fail
+from archive.cli.common import counted, db_option, fail, remove_created_archive
 from archive.site_match import one_scheme_notice
 from archive.store import Archive, ArchiveError
 
@@ -28,8 +28,8 @@ def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
                 type=click.Path(path_type=Path, dir_okay=False))
 @db_option
 @click.option("--site", metavar="URL",
-              help="Import this site's posts only (its address; http and https are the same "
-                   "site); the files' other sites are counted and left out.")
+              help="Import this site's posts only (its address; http and https, www. or "
+                   "not, are the same site); the files' other sites are counted and left out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) -> None:
     """Import the Wix blog posts held in web archives: WARC, WARC.gz or WACZ FILES made by
@@ -44,8 +44,9 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
     like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
     files again adds nothing. A damaged file is imported up to the damage, which is named;
     the exit status is then 1. Pages of a site the archive holds under the other scheme
-    (http, https) are archived as that site's. A file's site the archive did not hold is
-    added, and named in a notice when the archive held others (--site imports one site only).
+    (http, https) or host spelling (www. or not) are archived as that site's. A file's site
+    the archive did not hold is added, and named in a notice when the archive held others
+    (--site imports one site only).
     """
     from archive.importer import import_files
     from crawler.discover.urls import BadURL, site_root
@@ -109,7 +110,7 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
     found_nothing = not result.sites and not result.already and not result.unresolved
     if found_nothing and created:
         # No empty archive left behind, as when no file could be read.
-        _remove_archive(db, with_captures=created_captures)
+        remove_created_archive(db, folders=[captures_dir(db)] if created_captures else [])
     if as_json:
         click.echo(json.dumps(result.to_dict()))
     else:
@@ -124,17 +125,6 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
         click.echo(f"Error: no Wix blog posts found in {where}: {outcome}", err=True)
     if result.errors or found_nothing:
         sys.exit(1)
-
-
-def _remove_archive(db: Path, *, with_captures: bool) -> None:
-    """Remove an archive this import created and found nothing for: the file, SQLite's
-    journal files beside it and (`with_captures`: made by this import) its captures folder."""
-    for path in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm",
-                                                                      "-journal"))):
-        path.unlink(missing_ok=True)
-    if with_captures:
-        with contextlib.suppress(OSError):  # left if anything was written there
-            captures_dir(db).rmdir()
 
 
 def site_notices(result, held: set[str]) -> list[str]:  # importer.ImportResult

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -10,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from archive.cli.common import counted, db_option, fail
+from archive.cli.common import counted, db_option, fail, remove_created_archive
 from archive.cli.import_files import site_summary
 from archive.crawls import EXIT_INTERRUPTED
-from archive.site_match import ArchivedScheme, one_scheme_notice
+from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
 
 if TYPE_CHECKING:
@@ -96,12 +95,13 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     empty = False
     try:
         with archive:
-            # http and https are one site, as a crawl has it: the archived spelling is used.
-            archived_root = ArchivedScheme(archive.conn).root(root)
-            if archived_root != root:
-                click.echo(one_scheme_notice(site, archived_root), err=True)
+            # http and https, www. or not, are one site, as a crawl has it: the archived
+            # spelling is used.
+            archived = archived_root(archive.conn, root)
+            if archived != root:
+                click.echo(one_scheme_notice(site, archived), err=True)
             try:
-                result = recover(archive, archived_root, replay=replay, cdx=cdx, client=client,
+                result = recover(archive, archived, replay=replay, cdx=cdx, client=client,
                                  images=not no_images, on_start=on_start, progress=progress)
                 if not result.listed and not result.already:
                     nothing = _nothing_listed(client, result.site, replay, cdx)
@@ -131,8 +131,11 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-        if empty:
-            _remove_archive(db)  # created for nothing: no empty archive left to puzzle over
+        if empty:  # created for nothing: no empty archive left to puzzle over
+            from archive.captures import captures_dir
+
+            remove_created_archive(db, files=[spool_dir(db) / "lock"],
+                                   folders=[spool_dir(db), captures_dir(db)])
     if problem is not None:
         fail(problem)
     if as_json:
@@ -167,19 +170,6 @@ def _holds_nothing(archive: Archive) -> bool:
     """No post and no fetched capture in the archive: nothing a recover would resume from."""
     return not archive.conn.execute(
         "SELECT EXISTS (SELECT 1 FROM posts) OR EXISTS (SELECT 1 FROM recovered)").fetchone()[0]
-
-
-def _remove_archive(db: Path) -> None:
-    """Remove an archive this recover created and put nothing in, and its empty folders."""
-    from archive.captures import captures_dir
-    from archive.recover import spool_dir
-
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
-                 spool_dir(db) / "lock"):
-        path.unlink(missing_ok=True)
-    for folder in (spool_dir(db), captures_dir(db)):
-        with contextlib.suppress(OSError):  # not empty: kept
-            folder.rmdir()
 
 
 def _summary(result) -> None:  # archive.recover.RecoverResult
