@@ -131,6 +131,16 @@ def of_version(conn: sqlite3.Connection,
     return found
 
 
+def of_shown_version(conn: sqlite3.Connection, post: dict[str, Any],
+                     version: dict[str, Any]) -> list[dict[str, Any]]:
+    """The videos and documents of version `version` (an Archive.versions() item) of `post`
+    (Archive.post()): the attachments table's for the current version (of_post), the
+    version's record's for an older one (of_version)."""
+    if version["version"] == post["version"]:
+        return of_post(conn, post["id"])
+    return of_version(conn, version["record"].get("attachments") or [])
+
+
 def counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Per site URL: its posts' distinct videos and documents, and how many are archived
     (keys videos, videos_archived, documents, documents_archived)."""

@@ -1,6 +1,6 @@
 """A stored version of a post in the post's own shape, for the outputs that give versions
-beside the current post (the article page's JSON, `export --versions`), and the SQL function
-`version_record()` that reads a version's compressed record in a query.
+beside the current post (the article page's JSON, `export --versions`, `show --version`), and
+the SQL function `version_record()` that reads a version's compressed record in a query.
 
 A version's record is the extractor's Article (`body_text`, `post_id`, `page_kind`, no
 `word_count`): given as it is, a script reading `body` or `word_count` off a post would break on
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 from archive.ingest import TEXT_FIELDS, TEXT_IN_POST
@@ -28,8 +27,9 @@ RECORD_NAMES = {"body": "body_text", "wix_post_id": "post_id"}
 LIST_FIELDS = frozenset({"tags", "categories", "warnings", "images"})
 TEXT_COLUMNS = frozenset({"body", "body_html", "body_markdown"})
 # What only a version has: when it was fetched, what made it ('crawl', 'reextract',
-# 'import', ...), and the crawl run that fetched it (null for one not from a crawl run).
-VERSION_FIELDS = ("fetched_at", "source", "run_id")
+# 'import', ...), the crawl run that fetched it (null for one not from a crawl run), and for
+# one `recover` fetched, the web archive and capture it came from (Archive.versions).
+VERSION_FIELDS = ("fetched_at", "source", "run_id", "recovered")
 
 
 def _version_fields(version: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +54,6 @@ def as_post(post: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
     shaped.update(word_count=word_count(shaped["body"]), content_hash=version["content_hash"],
                   version=version["version"])
     return {**shaped, **_version_fields(version)}
-
-
-def every_version(post: dict[str, Any], versions: list[dict[str, Any]]
-                  ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(the version in the post's shape, its record) for each stored version, oldest first."""
-    for version in versions:
-        yield as_post(post, version), version["record"]
 
 
 def version_record(record: bytes | None, *texts: str | None) -> str | None:

@@ -143,9 +143,12 @@ def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> 
     assert f"Version: 3 of 3, id {ids[2]}: crawled 2026-12-05T09:00:00+00:00\n" in show(
         db, "--version", "3").stdout
     data = json.loads(show(db, "--version", "1", "--json").stdout)
-    assert (data["version"], data["last_changed"], data["source"], data["recovered"]) == (
+    # The version in the shape of the article page's JSON and `export --versions`: dated by
+    # its own fetched_at; last_changed stays the post's.
+    assert (data["version"], data["fetched_at"], data["source"], data["recovered"],
+            data["last_changed"]) == (
         1, "2019-05-01T10:20:30+00:00", "recover",
-        {"endpoint": WAYBACK, "timestamp": "20190501102030"})
+        {"endpoint": WAYBACK, "timestamp": "20190501102030"}, "2026-12-05T09:00:00+00:00")
     assert (f"Version: 3, id {ids[2]} (last changed 2026-12-05T09:00:00+00:00)"
             in show(db).stdout)
 
@@ -216,7 +219,8 @@ def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) 
                        ("wix_post_id", "post_id"), ("images", "images"),
                        ("warnings", "warnings"), ("body_markdown", "body_markdown")):
         assert shown[field] == record[key], field
-    assert (shown["version"], shown["last_changed"]) == (1, "2024-01-01T00:00:00+00:00")
+    assert (shown["version"], shown["fetched_at"], shown["last_changed"]) == (
+        1, "2024-01-01T00:00:00+00:00", "2024-02-01T00:00:00+00:00")
     text = show_post(db, str(post_id), "--version", "1").stdout
     assert "Reading time: 2 min" in text and "Language: en\n" in text
     assert "Reading time: 5 min" in show_post(db, str(post_id)).stdout  # the current one

@@ -286,6 +286,27 @@ def test_search_json_and_filters_match_the_cli(client: Client) -> None:
     assert '<option value="only" selected>only</option>' in form
 
 
+def test_search_takes_a_filter_several_times_as_the_cli_does(client: Client) -> None:
+    """?tag=a&tag=b: every tag; ?site=a&site=b and ?author=a&author=b: any of them (as
+    `search --tag a --tag b`); the form and the next page keep every value."""
+    def urls(query: str) -> list[str]:
+        response = client.get(f"/blogs/-/search.json?{query}")
+        assert response.status_code == 200, response.text
+        return [hit["url"].rsplit("/", 1)[1] for hit in response.json()["hits"]]
+
+    assert urls("q=breathing&tag=yoga&tag=health") == ["breathing"]
+    assert urls("q=breathing&tag=yoga&tag=baking") == []
+    assert urls("q=breathing&site=cook-example&site=ann") == ["breathing", "evening", "bread"]
+    assert urls("q=breathing&author=bob&author=nobody") == ["evening"]
+    page = client.get("/blogs/-/search.json?q=breathing&site=cook-example&site=ann&limit=1"
+                      ).json()
+    assert page["query"]["site"] == ["cook-example", "ann"]
+    assert page["next_url"].endswith("site=cook-example&site=ann&limit=1&offset=1")
+    form = client.get("/blogs/-/search?q=breathing&tag=yoga&tag=health").text
+    assert ('<input name="tag" value="yoga">' in form
+            and '<input name="tag" value="health">' in form)
+
+
 def test_search_page_with_a_filter_and_no_words_lists_its_posts_newest_first(
         client: Client) -> None:
     hits = client.get("/blogs/-/search.json?q=&author=bob").json()["hits"]
@@ -515,9 +536,10 @@ def test_article_json_gives_an_old_version_in_the_current_versions_shape(
     old = client.get(f"/blogs/-/post/{evening}.json?version=1").json()["post"]
     assert list(old) == list(current)  # the same keys, in the same order
     with Archive.open(db_path, readonly=True) as archive:  # archive.post()'s and the version's
-        assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id"]
+        assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id",
+                             "recovered"]
     for key in ("body", "wix_post_id", "word_count", "site", "site_name", "deleted_at",
-                "fetched_at", "source", "run_id"):
+                "fetched_at", "source", "run_id", "recovered"):
         assert key in old, key
     assert "body_text" not in old and "page_kind" not in old
     assert (old["version"], current["version"]) == (1, 2)

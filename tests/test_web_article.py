@@ -161,9 +161,13 @@ def test_the_json_gives_the_version_asked_for(tmp_path: Path) -> None:
         missing = client.get(f"/blogs/-/post/{evening}.json?version=9")
         assert missing.status_code == 404
         assert missing.json()["error"] == f"Post {evening} has no version 9"
-        # The old version's page links its own JSON.
-        assert (f'href="/blogs/-/post/{evening}.json?version=1"'
-                in client.get(f"/blogs/-/post/{evening}?version=1").text)
+        # The old version's page links its own JSON by the version's stable id, as its other
+        # links do, and gives its own word count.
+        first_id = old["versions"][0]["version_id"]
+        old_page = client.get(f"/blogs/-/post/{evening}?version=1").text
+        assert f'href="/blogs/-/post/{evening}.json?v={first_id}"' in old_page
+        assert f"<dt>Words</dt><dd>{old['post']['word_count']}</dd>" in old_page
+        assert client.get(f"/blogs/-/post/{evening}.json?v={first_id}").json() == old
     finally:
         client.close()
 

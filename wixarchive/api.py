@@ -23,7 +23,8 @@ from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
 from archive.search import count as _count_matches
 from archive.search import search as _search
-from archive.search.query import filters_for, register_functions, row_conditions
+from archive.search.listing import select_passing
+from archive.search.query import filters_for, register_functions
 from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
@@ -114,10 +115,9 @@ def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Na
     iteration starts."""
     query = _query("", site=site, author=author, tag=tag, category=category, since=since,
                    until=until, lang=lang, deleted=deleted)
-    where, params = row_conditions(filters_for(query, site_ids(archive.conn, query.site)))
+    sql, params = select_passing(
+        "p.id", filters_for(query, site_ids(archive.conn, query.site)))
     register_functions(archive.conn)
-    sql = "SELECT p.id FROM posts p" + "".join(
-        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
     ids = [row[0] for row in archive.conn.execute(
         sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
     for post_id in ids:
@@ -163,7 +163,7 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
-    versions = archive.versions(post["url"])
+    versions = archive.versions(post["id"])
     if old is None or new is None:
         if len(versions) < 2:
             return []
@@ -177,7 +177,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
-    with its `version`, `fetched_at`, `source` and `run_id`, and return how many rows.
+    with its `version`, `fetched_at`, `source`, `run_id` and `recovered`, and return how many
+    rows.
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
     matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a

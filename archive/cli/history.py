@@ -36,7 +36,7 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
         post = find_post(archive, url)
         if post is None:
             fail(f"no post archived at {url}")
-        versions = archive.versions(post["url"])
+        versions = archive.versions(post["id"])
     as_json = fmt == "json"
     if not versions:
         fail(f"no versions stored for {url}")

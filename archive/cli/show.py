@@ -67,16 +67,14 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
         if post is None:
             fail(f"no post {post_ref!r} in {db}")
         if version_ref is not None:
-            versions = archive.versions(post["url"])
+            versions = archive.versions(post["id"])
             version = find_version(versions, version_ref)
             if version is None:
                 numbers = ", ".join(str(v["version"]) for v in versions)
                 ids = ", ".join(v["version_id"] for v in versions)
                 fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
-            # That version's content in the post's shape, dated by its own fetch (or capture).
+            # That version's content in the post's shape, with when and how it was fetched.
             post = as_post(post, version)
-            del post["fetched_at"], post["run_id"]
-            post.update(last_changed=version["fetched_at"], recovered=version["recovered"])
             version_line = (f"{version['version']} of {versions[-1]['version']}, id "
                             f"{version['version_id']}: {version_origin(version)}")
     if fmt == "json":

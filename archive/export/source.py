@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from archive import site_match
-from archive.attachments import of_post, of_version
+from archive.attachments import of_post, of_shown_version
 from archive.store import Archive
 from archive.versions import as_post
 
@@ -113,13 +113,12 @@ def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
 def with_versions(archive: Archive, posts: Iterator[dict[str, Any]]
                   ) -> Iterator[dict[str, Any]]:
     """Every stored version of each post, oldest first, in the post's shape with that version's
-    values and `fetched_at`, `source`, `run_id` (archive.versions.as_post), and that version's
-    videos and documents (`attachments`)."""
+    values and `fetched_at`, `source`, `run_id`, `recovered` (archive.versions.as_post), and
+    that version's videos and documents (`attachments`)."""
     for post in posts:
-        for version in archive.versions(post["url"]):
-            items = (of_post(archive.conn, post["id"]) if version["version"] == post["version"]
-                     else of_version(archive.conn, version["record"].get("attachments") or []))
-            yield {**as_post(post, version), "attachments": items}
+        for version in archive.versions(post["id"]):
+            yield {**as_post(post, version),
+                   "attachments": of_shown_version(archive.conn, post, version)}
 
 
 def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from archive.search.query import Filter, row_conditions
 
 SNIPPET_CHARACTERS = 160
 
 
+def select_passing(columns: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
+    """`SELECT columns FROM posts p` of the posts passing `filters`, and its parameters."""
+    where, params = row_conditions(filters)
+    return f"SELECT {columns} FROM posts p" + "".join(
+        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where)
+    ), params
+
+
 def newest(conn: sqlite3.Connection, filters: Sequence[Filter], limit: int, offset: int,
            ) -> list[int]:
     """The ids of the posts passing `filters`, newest first (undated last), by id."""
-    where, params = row_conditions(filters)
-    sql = "SELECT p.id FROM posts p" + "".join(
-        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
+    sql, params = select_passing("p.id", filters)
     # SQLite sorts NULL first ascending, so last descending: the posts_published index walked
     # backwards yields this order with no sort (`published IS NULL` first made it sort them all).
     sql += " ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?"
@@ -26,9 +33,7 @@ def newest(conn: sqlite3.Connection, filters: Sequence[Filter], limit: int, offs
 
 def passing(conn: sqlite3.Connection, filters: Sequence[Filter]) -> int:
     """How many posts pass `filters`."""
-    where, params = row_conditions(filters)
-    sql = "SELECT count(*) FROM posts p" + "".join(
-        f" {'WHERE' if n == 0 else 'AND'} {condition}" for n, condition in enumerate(where))
+    sql, params = select_passing("count(*)", filters)
     return conn.execute(sql, params).fetchone()[0]
 
 

@@ -47,12 +47,12 @@ def text_direction(language: str | None) -> str:
     return "rtl" if rtl else "auto"
 
 
-def body_html(record: dict[str, Any], local: dict[str, str], page_url: str) -> Markup:
+def body_html(shown: dict[str, Any], local: dict[str, str], page_url: str) -> Markup:
     """The body to show: its sanitized HTML (images served from the archive, the others made
     links), else its plain text as escaped paragraphs."""
-    if (record.get("body_html") or "").strip():
-        return Markup(archived_images_only(str(sanitize(record["body_html"])), local, page_url))
-    text = record.get("body_text") or record.get("body") or ""
+    if (shown.get("body_html") or "").strip():
+        return Markup(archived_images_only(str(sanitize(shown["body_html"])), local, page_url))
+    text = shown.get("body") or ""
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
 
@@ -149,9 +149,8 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
     post = archive.post(post_id)
     if not post:
         return Loaded(None, None, [], {}, [], [])
-    versions = archive.versions(post["url"])
+    versions = archive.versions(post["id"])
     shown: dict[str, Any] | None = post
-    items = attachments.of_post(archive.conn, post_id)
     chosen = find_version(versions, wanted) if wanted else None
     if wanted and chosen is None:
         return Loaded(post, None, versions, {}, [], [])
@@ -159,7 +158,8 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
         # An old version is shown from its own record: title, metadata, body and files as
         # then, in the post's shape (its JSON has the current version's keys).
         shown = as_post(post, chosen)
-        items = attachments.of_version(archive.conn, chosen["record"].get("attachments") or [])
+    items = (attachments.of_shown_version(archive.conn, post, chosen) if chosen
+             else attachments.of_post(archive.conn, post_id))
     urls = {u for v in versions for u in
             (v["record"].get("images") or []) + [v["record"].get("cover_image")] if u}
     local, problems = local_images(archive, sorted(urls), base)
@@ -258,6 +258,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "date": display_date,
         "page_url": page_url,
         # The link that keeps showing this text whatever is imported later.
+        "shown_id": version_id(shown["content_hash"]),
         "cite_url": f"{page_url}?v={version_id(shown['content_hash'])}",
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
         "search_url": f"{base}/-/search",

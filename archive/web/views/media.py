@@ -155,7 +155,7 @@ def _damage(directory: Path, where: captures.Location,
 
 def local_attachments(archive: Archive, items: list[dict[str, Any]],
                       base: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Videos and documents (attachments.of_post or version_attachments rows), each with
+    """Videos and documents (archive.attachments.of_shown_version rows), each with
     `href` (its archived copy under `base` when fetched and readable, else its URL, which the
     page shows as a plain link) and `archived`; and one line for each fetched one that cannot
     be read (as for images)."""

@@ -1,9 +1,10 @@
 """The ranked search page: bm25 order, highlighted snippets and the CLI's filters.
 
 `/<db>/-/search?q=…&site=…&author=…&tag=…&category=…&since=…&until=…&lang=…&deleted=…&offset=…`
-renders HTML; `/<db>/-/search.json?…` returns the same hits as JSON (each as Hit.to_dict(): the
-snippet unmarked, with `highlights`) and `/<db>/-/search.csv?…` as CSV, the columns of
-`wixarchive search --csv`. Searching goes through `archive.search.search`, the API behind
+renders HTML (`site`, `author` and `tag` may be given several times: any of the sites or
+authors, every tag); `/<db>/-/search.json?…` returns the same hits as JSON (each as
+Hit.to_dict(): the snippet unmarked, with `highlights`) and `/<db>/-/search.csv?…` as CSV, the
+columns of `wixarchive search --csv`. Searching goes through `archive.search.search`, the API behind
 `wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
 `limit` goes up to Datasette's max_returned_rows (1,000 unless configured): a larger one is
 capped and the JSON says so (`capped`), the CSV refuses it; both page with `offset`.
@@ -15,6 +16,7 @@ import io
 from typing import Any
 from urllib.parse import urlencode
 
+from datasette.utils import MultiParams
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -36,6 +38,9 @@ from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 
 FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "deleted")
+# The filters a request may give several times, as the CLI and API take them: any of the
+# sites or authors, every one of the tags (archive.search.query.SearchQuery).
+REPEATABLE = ("site", "author", "tag")
 PAGE_SIZE = 20
 # The form's field for each CLI option a filter hint names ("use the Tag field").
 FIELD_LABELS = {"--tag": "Tag", "--category": "Category", "--author": "Author contains",
@@ -55,15 +60,22 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
-def parse_query(args: Any, max_limit: int) -> tuple[SearchQuery | None, dict[str, str], int]:
+def parse_query(args: MultiParams, max_limit: int
+                ) -> tuple[SearchQuery | None, dict[str, str | list[str]], int]:
     """The SearchQuery a request asks for (None with neither words nor a filter), its form
-    values (`limit` at most max_limit) and the limit asked for."""
-    form = {name: (args.get(name) or "").strip() for name in ("q", *FILTERS)}
+    values (`limit` at most max_limit; a filter given several times, a list) and the limit
+    asked for."""
+    form: dict[str, str | list[str]] = {
+        name: (args.get(name) or "").strip() for name in ("q", *FILTERS)}
+    filters: dict[str, Any] = {name: form[name] or None for name in FILTERS}
+    for name in REPEATABLE:  # ?tag=a&tag=b: every tag, as the CLI's --tag a --tag b
+        given = [value.strip() for value in args.getlist(name) if value.strip()]
+        if len(given) > 1:
+            form[name], filters[name] = given, tuple(given)
     asked = _int(args.get("limit"), PAGE_SIZE, 1, 10**9)
     limit = min(asked, max_limit)
     offset = _int(args.get("offset"), 0, 0, 10**9)
     form.update(limit=str(limit), offset=str(offset))
-    filters: dict[str, Any] = {name: form[name] or None for name in FILTERS}
     filters["deleted"] = form["deleted"] or DELETED_CHOICES[0]
     # One extra hit tells whether there is a next page.
     query = SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset)
@@ -71,13 +83,13 @@ def parse_query(args: Any, max_limit: int) -> tuple[SearchQuery | None, dict[str
     return (query if form["q"] or query.filtered() else None), form, asked
 
 
-def _page_url(base: str, form: dict[str, str], offset: int) -> str:
+def _page_url(base: str, form: dict[str, str | list[str]], offset: int) -> str:
     args = {k: v for k, v in form.items() if v and k not in ("offset", "limit")}
     if form["limit"] != str(PAGE_SIZE):
         args["limit"] = form["limit"]
     if offset:
         args["offset"] = str(offset)
-    return f"{base}?{urlencode(args)}"
+    return f"{base}?{urlencode(args, doseq=True)}"
 
 
 def _site_names(archive: Archive) -> dict[str, str]:
@@ -146,7 +158,8 @@ async def search_page(datasette: Any, request: Any) -> Response:
                               notice=notice)
 
 
-async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: dict[str, str],
+async def _render_page(datasette: Any, request: Any, db: Any, name: str,
+                       form: dict[str, str | list[str]],
                        hits: list[Hit], error: str | Markup | None, status: int, *,
                        searched: bool, next_url: str | None = None,
                        prev_url: str | None = None, notice: str | None = None) -> Response:
@@ -175,7 +188,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str, form: d
 async def no_post_page(datasette: Any, request: Any) -> Response:
     """`/<db>/-/post` without a post id: a 404 that says where posts are, above the search."""
     name, db = await archive_database(datasette, request)
-    _, form, _ = parse_query({}, PAGE_SIZE)
+    _, form, _ = parse_query(MultiParams({}), PAGE_SIZE)
     article = datasette.urls.database(name) + "/-/post/ID"
     posts = datasette.urls.table(name, "posts")
     error = Markup(f"Not found: an article page is <code>{escape(article)}</code>. Find a post "
