@@ -120,6 +120,9 @@ class _Site:
     started_at: str
     known: dict[str, KnownPost]
     media: MediaPlan
+    # The root its posts are archived under: its own, or its www. twin's when only that one is
+    # archived (archive.site_match.archived_root), which the media and lost captures look up.
+    archived: str
     # What its crawl fetches again because the capture is lost (archive.lost_captures).
     lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
     stats: dict[str, float] = field(default_factory=dict)
@@ -260,11 +263,12 @@ class RedisWriter:
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url),
-                         media_plan({**self.settings, **job.media}))
+                         media_plan({**self.settings, **job.media}),
+                         archived_root(archive.conn, job.url))
             active[job.url] = site
             if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
                 site.lost = lost_captures.lost_captures(
-                    archive.conn, self.captures.directory, archived_root(archive.conn, job.url))
+                    archive.conn, self.captures.directory, site.archived)
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
@@ -325,14 +329,14 @@ class RedisWriter:
         urls: list[str] = []
         lost = site.lost.media  # stored, their capture lost: fetched again
         if plan.images:
-            urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+            urls, _ = captures.media_to_fetch(archive.conn, site.archived)  # once per site: all
             urls += [url for url, kind in lost.items() if kind == "image"]
         # The images the post pages show (logos, avatars too) with --page-requisites; without
         # it, those of them stored whose capture is lost (crawler.page_requisites).
         if plan.page_requisites or (plan.images and self.lost_files):
             from crawler.page_requisites import to_fetch
 
-            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
+            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.archived,
                                  limit=None, lost=self.lost_files,
                                  only_lost=not plan.page_requisites)
             urls = list(dict.fromkeys([*urls, *shown]))
@@ -344,7 +348,7 @@ class RedisWriter:
                 "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600)),
                 **_mirrored(fetch, url)})
-        files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
+        files, _ = attachments.to_fetch(archive.conn, site.archived, plan.file_kinds)
         files += [url for url, kind in lost.items() if kind in plan.file_kinds]
         for url in files:
             fetch = file_fetch_url(url, self.video_base)

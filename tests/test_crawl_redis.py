@@ -925,3 +925,37 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
         assert named.url + post.url_path in archive.known_posts(named.url + "/")
         assert archive.post(members.url + edited)["body"] == "Rewritten, dates kept."
         assert archive.post(members.url + hidden)["deleted_at"] is None
+
+
+def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
+        tmp_path: Path, redis_server: RedisServer):
+    """A crawl of www.a.example files its posts under the a.example archived before (one site),
+    as without Redis. The writer looked the site's images and documents still to fetch up
+    under www.a.example, which holds none, so they were never fetched; now under a.example."""
+    import pickle
+
+    from archive.distributed import RedisWriter, SiteJob
+    from crawler.distributed import protocol
+    from crawler.extract.record import Article
+
+    db = tmp_path / "archive.db"
+    image = "https://static.wixstatic.com/media/a.jpg"
+    document = "https://a.example/_files/ugd/guide.pdf"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url="https://a.example/post/hello", title="Hello", images=[image],
+            attachments=[{"url": document, "kind": "document",
+                          "content_type": "application/pdf", "is_file": True}]))
+    writer = RedisWriter(db, redis_server.url, {"WIXARCHIVE_MEDIA_KINDS": "images,documents"})
+    try:
+        with Archive.open(db) as archive:
+            writer._claim(archive)
+            (site,) = writer._queue_sites(archive, [SiteJob("https://www.a.example/")]).values()
+            writer._queue_media(archive, site)
+        queued = [pickle.loads(member.split(b"\n", 1)[1])
+                  for member in redis_server.client().zrange(protocol.REQUESTS, 0, -1)]
+    finally:
+        writer._release()
+        writer.captures.close()
+    assert sorted(r["meta"]["media_url"] for r in queued if "media_url" in r["meta"]) == [
+        document, image]
