@@ -76,8 +76,7 @@ from crawler.spiders.wix import (
     NAMED_PAGE,
     _header,
     _now,
-    archived_since,
-    unchanged_since_fetch,
+    unchanged_listed_post,
 )
 
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
@@ -367,10 +366,8 @@ class DistributedWixSpider(scrapy.Spider):
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
-                known = known_posts.get(url)
-                if (known and known.deleted_at is None and not self.in_full(url, site, run)
-                        and (unchanged_since_fetch(entry.lastmod, known)
-                             or archived_since(entry.lastmod, known, resumed_since))):
+                if unchanged_listed_post(entry.lastmod, known_posts.get(url),
+                                         self.in_full(url, site, run), resumed_since):
                     unchanged += 1
                     continue
                 children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,

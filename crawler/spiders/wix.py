@@ -308,11 +308,8 @@ class WixBlogSpider(scrapy.Spider):
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
-                known = self.known.get(url)
-                if (known and known.deleted_at is None and url not in self.recapture
-                        and not self.refetch
-                        and (unchanged_since_fetch(entry.lastmod, known)
-                             or archived_since(entry.lastmod, known, self.resumed_since))):
+                if unchanged_listed_post(entry.lastmod, self.known.get(url), self.in_full(url),
+                                         self.resumed_since):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
@@ -552,6 +549,12 @@ class WixBlogSpider(scrapy.Spider):
 
     # -- fetch and extract -----------------------------------------------------------------
 
+    def in_full(self, url: str) -> bool:
+        """Whether the post at `url` (normalised) is fetched in full, whatever its lastmod,
+        with no conditional request: every post with `--refetch`, else those whose newest
+        capture is lost (archive.lost_captures; a 304 would capture nothing)."""
+        return self.refetch or url in self.recapture
+
     def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
         # Fetched in the form it is archived under: a feed link's tracking query
         # (?utm_source=...) is no second fetch of a post the listing links to, and a listing's
@@ -560,8 +563,7 @@ class WixBlogSpider(scrapy.Spider):
         self.discovery.posts_requested += 1
         headers: dict[str, str] = {}
         known = self.known.get(url)
-        if (known and known.deleted_at is None and url not in self.recapture
-                and not self.refetch):
+        if known and known.deleted_at is None and not self.in_full(url):
             headers = known.conditional_headers()  # an unchanged post costs a 304, no body
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
@@ -668,6 +670,17 @@ def _recheck_closing(scraper: Any) -> None:
 def _scraper_closing(scraper: Any) -> Any:
     """The Deferred Scrapy's scraper fires once it has closed (None while it is not closing)."""
     return getattr(getattr(scraper, "slot", None), "closing", None)
+
+
+def unchanged_listed_post(lastmod: str | None, known: KnownPost | None, in_full: bool,
+                          resumed_since: str | None) -> bool:
+    """Whether a post a sitemap lists at `lastmod` is left unfetched, counted unchanged: it is
+    archived and not deleted, not to be fetched in full (`in_full`: --refetch, a lost
+    capture), and its lastmod shows no change since (unchanged_since_fetch) or the run being
+    resumed archived it at this lastmod (archived_since). The rule of both spiders."""
+    return bool(known and known.deleted_at is None and not in_full
+                and (unchanged_since_fetch(lastmod, known)
+                     or archived_since(lastmod, known, resumed_since)))
 
 
 def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
