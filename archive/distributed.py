@@ -36,8 +36,10 @@ from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
+from crawler.discover.listings import listing_starts
 from crawler.discover.urls import in_site, named_page, site_root
 from crawler.distributed import protocol as p
+from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ELSEWHERE,
@@ -56,10 +58,6 @@ POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
 DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
-HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
-ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
-LISTING_HOME = "wixarchive_listing_home"  # crawler.spiders.wix.LISTING_HOME (imports Scrapy)
-NAMED_PAGE = "wixarchive_named_page"  # crawler.spiders.wix.NAMED_PAGE (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
@@ -293,14 +291,12 @@ class RedisWriter:
 
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named
-        (SiteJob.named), as listing pages (crawler.spiders.wix._listing_starts)."""
-        url = site.job.url
-        home = site.blog_home or url + "blog"
-        roots = [url] if in_site(home, url) else [url, site_root(home)]  # moved: moved_root
-        named = roots[-1] + site.job.named if site.job.named else None
-        for start in dict.fromkeys([home, *([named] if named else [])]):
-            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start,
-                                    NAMED_PAGE: start == named}
+        (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
+        the root the feed's blog home moved to, if it did (else a worker follows redirects)."""
+        url, home = site.job.url, site.blog_home
+        roots = [url] if not home or in_site(home, url) else [url, site_root(home)]  # moved_root
+        for start, named in listing_starts(home, roots[-1], site.job.named):
+            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: named}
             if len(roots) > 1:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)

@@ -58,10 +58,10 @@ from crawler.discover.urls import (
 )
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
-from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
+from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
+from crawler.distributed.queue import RUN, SITE, LeasedQueue
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import describe, robots_forbidden, tls_failed
-from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
@@ -70,10 +70,8 @@ from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
-    LISTING_HOME,
     MAX_LISTING_PAGES,
     MAX_SITEMAPS,
-    NAMED_PAGE,
     _header,
     _now,
     unchanged_listed_post,
