@@ -132,6 +132,7 @@ class _Site:
     # discovery saw: which archived posts may be checked for deletion (crawler.discover.checks).
     discovered: set[str] = field(default_factory=set)
     discovery: Discovery = field(default_factory=Discovery)
+    feed_posts: set[str] = field(default_factory=set)  # every post the blog feed lists
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
@@ -307,14 +308,23 @@ class RedisWriter:
         conditionally, when the site's posts were all listed, by the rule of a crawl without
         Redis (crawler.discover.checks): a worker reports one answering 404/410 gone, which
         marks it deleted; one that answers is counted unchanged or stored as usual. When they
-        were not all listed, the summary says how many went unchecked."""
+        were not all listed, the summary says how many went unchecked.
+
+        The feed's posts count as listed, and those archived that a posts sitemap lacks
+        are asked for too (the workers asked only for the others), as WixBlogSpider.parse_feed
+        does, whether the sitemaps were read in full or not."""
+        from_feed = [url for url in sorted(site.feed_posts - site.discovered)
+                     if site.sitemap_urls and url not in site.sitemap_urls]
+        site.discovered |= site.feed_posts
         checks, unchecked = site.discovery.posts_to_check(site.known, site.sitemap_urls,
                                                           site.discovered)
         if unchecked:
             site.stats["wixarchive/unchecked"] = unchecked
-        for url in checks:
+        for url in [*from_feed, *checks]:
+            known = site.known.get(url)
             in_full = self.refetch or url in site.lost.posts
-            headers = {} if in_full else site.known[url].conditional_headers()
+            headers = ({} if in_full or not known or known.deleted_at
+                       else known.conditional_headers())
             self._queue(site, "post", url, {HTML_ONLY: True,
                                             "handle_httpstatus_list": POST_STATUSES}, headers)
 
@@ -644,6 +654,7 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
             site.elsewhere.add(url)
             site.count(ELSEWHERE + root)
     site.discovered.update(message.get("discovered", ()))
+    site.feed_posts.update(message.get("feed_posts", ()))
     found = site.discovery
     found.sitemaps_read += message.get("sitemaps_read", 0)
     found.sitemap_failed |= bool(message.get("sitemap_failed"))

@@ -667,10 +667,20 @@ def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_mar
             server.sitemap_hidden = {hidden.url_path}
             server.answers.clear()
             second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+            # Its sitemap and listing pages failing, the feed still lists every post, one of
+            # them new: they count as listed, none unchecked, as without Redis (the writer
+            # counted the 5 archived ones unchecked: the workers reported only the feed posts
+            # they fetched).
+            server.fail_paths |= {"/sitemap.xml", "/blog"}
+            server.blog.add_post()
+            third = start_writer([server.url], db, redis_server.url, "--json",
+                                 "--no-media").communicate(timeout=120)
         finally:
             stop([worker])
     assert f"✓ {server.url}/: 5 posts: 0 new, 0 changed, 5 unchanged, 1 deleted" in second[0], \
         second
+    summary = json.loads(third[0])
+    assert summary["message"] == "1 posts: 1 new, 0 changed, 0 unchanged", summary
     # Both were asked for again, the one still there conditionally (a 304, no body).
     checks = {(path, status) for path, status in server.answers
               if path in (hidden.url_path, gone.url_path)}

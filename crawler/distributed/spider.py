@@ -382,10 +382,13 @@ class DistributedWixSpider(scrapy.Spider):
         if feed.blog_home and self._in_site(feed.blog_home, roots, found):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
-        children = [self._post_request(item.link, site, run, found) for item in feed.items
-                    if self._in_site(item.link, roots, found)  # every feed item is a post
-                    and (normalize_url(item.link) not in known_posts
-                         or self.in_full(normalize_url(item.link), site, run))]
+        # Every feed item is a post. The sitemaps may not be read yet: the writer decides on
+        # the archived ones once they are (as WixBlogSpider.parse_feed), so all are reported.
+        posts = [item.link for item in feed.items if self._in_site(item.link, roots, found)]
+        found["feed_posts"] = [normalize_url(url) for url in posts]
+        children = [self._post_request(url, site, run, found) for url in posts
+                    if normalize_url(url) not in known_posts
+                    or self.in_full(normalize_url(url), site, run)]
         return self._done(response.request, children, found)
 
     async def parse_listing(self, response: Response) -> list[Any]:
