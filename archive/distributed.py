@@ -37,7 +37,7 @@ from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
 from crawler.discover.listings import listing_starts
-from crawler.discover.urls import in_site, named_page, site_root
+from crawler.discover.urls import in_site, is_post_url, named_page, normalize_url, site_root
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
@@ -85,6 +85,9 @@ class SiteJob:
     # The page below the root the user named, neither the root nor a /post/ URL
     # (crawler.discover.urls.named_page): read as a listing, archived if it is a post.
     named: str | None = None
+    # The /post/ URL the user named (normalised): fetched, as a crawl without Redis does, and
+    # its 404 or 410 is a failure of the run (they asked for that page).
+    post: str | None = None
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,9 @@ class RedisWriter:
                 "recapture": sorted(site.lost.posts), "refetch": self.refetch}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
+            if job.post:
+                site.discovered.add(job.post)
+                self._queue_post(site, job.post)
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
@@ -321,12 +327,16 @@ class RedisWriter:
         if unchecked:
             site.stats["wixarchive/unchecked"] = unchecked
         for url in [*from_feed, *checks]:
-            known = site.known.get(url)
-            in_full = self.refetch or url in site.lost.posts
-            headers = ({} if in_full or not known or known.deleted_at
-                       else known.conditional_headers())
-            self._queue(site, "post", url, {HTML_ONLY: True,
-                                            "handle_httpstatus_list": POST_STATUSES}, headers)
+            self._queue_post(site, url)
+
+    def _queue_post(self, site: _Site, url: str) -> None:
+        """A post page, asked for conditionally when it is archived (unchanged, a 304) unless
+        it is fetched in full (`--refetch`, its capture lost)."""
+        known = site.known.get(url)
+        in_full = self.refetch or url in site.lost.posts
+        headers = {} if in_full or not known or known.deleted_at else known.conditional_headers()
+        self._queue(site, "post", url, {HTML_ONLY: True, "handle_httpstatus_list": POST_STATUSES},
+                    headers)
 
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
@@ -648,6 +658,9 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
             site.errors.append(error)
+    if site.job.post and any(normalize_url(error.split(": ", 1)[0]) == site.job.post
+                             for error in message.get("missing", ())):
+        site.count("wixarchive/fetch_errors")  # the post the user asked for is not there
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
     for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
         if url not in site.elsewhere:
@@ -707,11 +720,14 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
+    """The job of the site `url` (as the user gave it) belongs to, with the page it names."""
+    start = url if "://" in url else f"https://{url}"  # as WixBlogSpider takes it
     return SiteJob(site_root(url),
                    concurrency=int(overrides.get("CONCURRENT_REQUESTS_PER_DOMAIN",
                                                  defaults.CONCURRENT_REQUESTS_PER_DOMAIN)),
                    delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)),
-                   named=named_page(url))
+                   named=named_page(url),
+                   post=normalize_url(start) if is_post_url(start) else None)
 
 
 def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,

@@ -546,12 +546,18 @@ def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_t
     from archive.distributed import MediaPlan, SiteJob, _Site, _tally
 
     site = _Site(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
-                 MediaPlan(True, True, [], False, 1))
+                 MediaPlan(True, True, [], False, 1), "http://127.0.0.2/")
     _tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
                   "errors": ["http://127.0.0.2/post/a: HTTP 404"]}, [])
     assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
                            "http://127.0.0.2/blog-feed.xml: HTTP 404"]
     assert site.stats["wixarchive/fetch_errors"] == 1
+    # The /post/ URL the user asked for not there is a failure, as without Redis.
+    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    assert site.stats["wixarchive/fetch_errors"] == 1
+    site.job.post = "http://127.0.0.2/post/b"
+    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    assert site.stats["wixarchive/fetch_errors"] == 2
 
 
 def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
@@ -858,13 +864,18 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
     named_blog = SampleBlog(seed=97, post_count=3, post_prefix="articles")
     db = tmp_path / "archive.db"
     with contextlib.ExitStack() as stack:
-        named, members, forbidden = (
+        named, members, forbidden, one_post = (
             stack.enter_context(server.start()) for server in (
                 BlogServer(named_blog, loopback(2)),
                 Counted(SampleBlog(seed=98, post_count=5), loopback(3), 0.0),
-                BlogServer(SampleBlog(seed=99, post_count=3), loopback(4))))
-        for path in ("/sitemap.xml", "/blog-feed.xml"):
-            named.overrides[path] = error_response(404)
+                BlogServer(SampleBlog(seed=99, post_count=3), loopback(4)),
+                BlogServer(SampleBlog(seed=100, post_count=3), loopback(5))))
+        for server in (named, one_post):
+            for path in ("/sitemap.xml", "/blog-feed.xml"):
+                server.overrides[path] = error_response(404)
+        # A /post/ URL was dropped: with no sitemap, feed or /blog, nothing was found.
+        one_post.overrides["/blog"] = error_response(404)
+        asked = one_post.blog.posts[0]
         named.blog_path = "/news"  # /blog is not found: the named page is the only way in
         post = named_blog.posts[-1]
         login_page = Response(200, render.about_page(Site(members.blog, members.url)).encode(),
@@ -876,7 +887,8 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
         forbidden.robots_disallow.append("/post/")
         worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
-            out, err = start_writer([named.url + post.url_path, members.url, forbidden.url],
+            out, err = start_writer([named.url + post.url_path, members.url, forbidden.url,
+                                     one_post.url + asked.url_path],
                                     db, redis_server.url, "--no-media",
                                     "--json").communicate(timeout=180)
             # A post rewritten with its dates and ETag kept (a conditional request gets a 304),
@@ -903,6 +915,10 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
     # Its page, read as a listing too, links the blog's other posts (as without Redis).
     assert (one["status"], one["counts"]["new"]) == ("ok", 3), (one, err)
     assert named.request_log.count(post.url_path) == 1
+
+    four = summaries[one_post.url + "/"]
+    assert (four["status"], four["message"]) == (
+        "ok", "1 posts: 1 new, 0 changed, 0 unchanged"), four
 
     two = summaries[members.url + "/"]
     assert two["status"] == "ok", two

@@ -240,7 +240,7 @@ class DistributedWixSpider(scrapy.Spider):
         # errors: failed requests, the run's `failed` count; missing: pages that are not
         # there (404, 410: a site without robots.txt or a feed, a post gone before it was
         # fetched), named in the run's errors but no failure (WixBlogSpider._counts_as_failed;
-        # a distributed crawl is given only site roots, never a post URL the user asked for).
+        # the writer counts the /post/ URL the user asked for failed: SiteJob.post).
         return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
 
     def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
