@@ -36,8 +36,10 @@ from archive.store import Archive, ArchiveError, KnownPost
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
-from crawler.discover.urls import in_site, named_page, site_root
+from crawler.discover.listings import listing_starts
+from crawler.discover.urls import in_site, is_post_url, named_page, normalize_url, site_root
 from crawler.distributed import protocol as p
+from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ELSEWHERE,
@@ -56,10 +58,6 @@ POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
 DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
-HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types.HTML_ONLY (imports Scrapy)
-ROOTS = "wixarchive_roots"  # crawler.distributed.queue.ROOTS (imports Scrapy)
-LISTING_HOME = "wixarchive_listing_home"  # crawler.spiders.wix.LISTING_HOME (imports Scrapy)
-NAMED_PAGE = "wixarchive_named_page"  # crawler.spiders.wix.NAMED_PAGE (imports Scrapy)
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
@@ -87,6 +85,9 @@ class SiteJob:
     # The page below the root the user named, neither the root nor a /post/ URL
     # (crawler.discover.urls.named_page): read as a listing, archived if it is a post.
     named: str | None = None
+    # The /post/ URL the user named (normalised): fetched, as a crawl without Redis does, and
+    # its 404 or 410 is a failure of the run (they asked for that page).
+    post: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ class _Site:
     started_at: str
     known: dict[str, KnownPost]
     media: MediaPlan
+    # The root its posts are archived under: its own, or its www. twin's when only that one is
+    # archived (archive.site_match.archived_root), which the media and lost captures look up.
+    archived: str
     # What its crawl fetches again because the capture is lost (archive.lost_captures).
     lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
     stats: dict[str, float] = field(default_factory=dict)
@@ -131,6 +135,7 @@ class _Site:
     # discovery saw: which archived posts may be checked for deletion (crawler.discover.checks).
     discovered: set[str] = field(default_factory=set)
     discovery: Discovery = field(default_factory=Discovery)
+    feed_posts: set[str] = field(default_factory=set)  # every post the blog feed lists
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
@@ -260,11 +265,12 @@ class RedisWriter:
             started_at = _now()
             site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url),
-                         media_plan({**self.settings, **job.media}))
+                         media_plan({**self.settings, **job.media}),
+                         archived_root(archive.conn, job.url))
             active[job.url] = site
             if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
                 site.lost = lost_captures.lost_captures(
-                    archive.conn, self.captures.directory, archived_root(archive.conn, job.url))
+                    archive.conn, self.captures.directory, site.archived)
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
@@ -280,6 +286,9 @@ class RedisWriter:
                 "recapture": sorted(site.lost.posts), "refetch": self.refetch}))
             pipe.execute()
             self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
+            if job.post:
+                site.discovered.add(job.post)
+                self._queue_post(site, job.post)
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
@@ -289,14 +298,12 @@ class RedisWriter:
 
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named
-        (SiteJob.named), as listing pages (crawler.spiders.wix._listing_starts)."""
-        url = site.job.url
-        home = site.blog_home or url + "blog"
-        roots = [url] if in_site(home, url) else [url, site_root(home)]  # moved: moved_root
-        named = roots[-1] + site.job.named if site.job.named else None
-        for start in dict.fromkeys([home, *([named] if named else [])]):
-            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start,
-                                    NAMED_PAGE: start == named}
+        (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
+        the root the feed's blog home moved to, if it did (else a worker follows redirects)."""
+        url, home = site.job.url, site.blog_home
+        roots = [url] if not home or in_site(home, url) else [url, site_root(home)]  # moved_root
+        for start, named in listing_starts(home, roots[-1], site.job.named):
+            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: named}
             if len(roots) > 1:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)
@@ -307,16 +314,29 @@ class RedisWriter:
         conditionally, when the site's posts were all listed, by the rule of a crawl without
         Redis (crawler.discover.checks): a worker reports one answering 404/410 gone, which
         marks it deleted; one that answers is counted unchanged or stored as usual. When they
-        were not all listed, the summary says how many went unchecked."""
+        were not all listed, the summary says how many went unchecked.
+
+        The feed's posts count as listed, and those archived that a posts sitemap lacks
+        are asked for too (the workers asked only for the others), as WixBlogSpider.parse_feed
+        does, whether the sitemaps were read in full or not."""
+        from_feed = [url for url in sorted(site.feed_posts - site.discovered)
+                     if site.sitemap_urls and url not in site.sitemap_urls]
+        site.discovered |= site.feed_posts
         checks, unchecked = site.discovery.posts_to_check(site.known, site.sitemap_urls,
                                                           site.discovered)
         if unchecked:
             site.stats["wixarchive/unchecked"] = unchecked
-        for url in checks:
-            in_full = self.refetch or url in site.lost.posts
-            headers = {} if in_full else site.known[url].conditional_headers()
-            self._queue(site, "post", url, {HTML_ONLY: True,
-                                            "handle_httpstatus_list": POST_STATUSES}, headers)
+        for url in [*from_feed, *checks]:
+            self._queue_post(site, url)
+
+    def _queue_post(self, site: _Site, url: str) -> None:
+        """A post page, asked for conditionally when it is archived (unchanged, a 304) unless
+        it is fetched in full (`--refetch`, its capture lost)."""
+        known = site.known.get(url)
+        in_full = self.refetch or url in site.lost.posts
+        headers = {} if in_full or not known or known.deleted_at else known.conditional_headers()
+        self._queue(site, "post", url, {HTML_ONLY: True, "handle_httpstatus_list": POST_STATUSES},
+                    headers)
 
     def _queue_media(self, archive: Archive, site: _Site) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
@@ -325,14 +345,14 @@ class RedisWriter:
         urls: list[str] = []
         lost = site.lost.media  # stored, their capture lost: fetched again
         if plan.images:
-            urls, _ = captures.media_to_fetch(archive.conn, site.job.url)  # once per site: all
+            urls, _ = captures.media_to_fetch(archive.conn, site.archived)  # once per site: all
             urls += [url for url, kind in lost.items() if kind == "image"]
         # The images the post pages show (logos, avatars too) with --page-requisites; without
         # it, those of them stored whose capture is lost (crawler.page_requisites).
         if plan.page_requisites or (plan.images and self.lost_files):
             from crawler.page_requisites import to_fetch
 
-            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.job.url,
+            shown, *_ = to_fetch(archive.conn, self.captures.directory, site.archived,
                                  limit=None, lost=self.lost_files,
                                  only_lost=not plan.page_requisites)
             urls = list(dict.fromkeys([*urls, *shown]))
@@ -344,7 +364,7 @@ class RedisWriter:
                 "media_url": url, "download_maxsize": plan.cap, "download_warnsize": 0,
                 "dont_retry": True, "handle_httpstatus_list": list(range(400, 600)),
                 **_mirrored(fetch, url)})
-        files, _ = attachments.to_fetch(archive.conn, site.job.url, plan.file_kinds)
+        files, _ = attachments.to_fetch(archive.conn, site.archived, plan.file_kinds)
         files += [url for url, kind in lost.items() if kind in plan.file_kinds]
         for url in files:
             fetch = file_fetch_url(url, self.video_base)
@@ -638,12 +658,16 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
             site.errors.append(error)
+    if site.job.post and any(normalize_url(error.split(": ", 1)[0]) == site.job.post
+                             for error in message.get("missing", ())):
+        site.count("wixarchive/fetch_errors")  # the post the user asked for is not there
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
     for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
         if url not in site.elsewhere:
             site.elsewhere.add(url)
             site.count(ELSEWHERE + root)
     site.discovered.update(message.get("discovered", ()))
+    site.feed_posts.update(message.get("feed_posts", ()))
     found = site.discovery
     found.sitemaps_read += message.get("sitemaps_read", 0)
     found.sitemap_failed |= bool(message.get("sitemap_failed"))
@@ -696,11 +720,14 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
 
 
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
+    """The job of the site `url` (as the user gave it) belongs to, with the page it names."""
+    start = url if "://" in url else f"https://{url}"  # as WixBlogSpider takes it
     return SiteJob(site_root(url),
                    concurrency=int(overrides.get("CONCURRENT_REQUESTS_PER_DOMAIN",
                                                  defaults.CONCURRENT_REQUESTS_PER_DOMAIN)),
                    delay=float(overrides.get("DOWNLOAD_DELAY", defaults.DOWNLOAD_DELAY)),
-                   named=named_page(url))
+                   named=named_page(url),
+                   post=normalize_url(start) if is_post_url(start) else None)
 
 
 def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], redis_url: str,

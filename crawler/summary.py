@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.schedule.due import format_duration
+from archive.words import counted
 from crawler.discover.urls import is_post_url
 
 # recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
@@ -158,7 +159,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                f"failed (first: {failed_posts[0]})")
         elif forbidden_posts := int(stats.get("wixarchive/robots_skipped_posts", 0)):
             summary.message = (f"no posts archived from {site}: robots.txt forbids its posts "
-                               f"({_plural(forbidden_posts, 'post page')} skipped)")
+                               f"({counted(forbidden_posts, 'post page')} skipped)")
         elif counts[NOT_POSTS]:
             summary.message = f"no posts archived from {site}: {_not_posts_text(stats)}"
         elif forbidden := [e.split(": ", 1)[0] for e in errors if e.endswith(_FORBIDDEN)]:
@@ -189,7 +190,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         if counts[NOT_POSTS]:
             summary.message += f"; {_not_posts_text(stats)}"
         if counts[ROBOTS_SKIPPED]:
-            summary.message += (f"; {_plural(counts[ROBOTS_SKIPPED], 'page')} skipped: "
+            summary.message += (f"; {counted(counts[ROBOTS_SKIPPED], 'page')} skipped: "
                                 "robots.txt forbids them")
         if unchecked := int(stats.get("wixarchive/unchecked", 0)):
             summary.message += (f"; {unchecked} archived posts not listed this time, not "
@@ -207,7 +208,7 @@ def _elsewhere_text(sites: dict[str, int]) -> str:
     """The translations on other hosts, which the crawl leaves to crawls of their own."""
     count = sum(sites.values())
     hosts = ", ".join(urlsplit(root).netloc for root in sites)
-    return (f"{count} {'translation' if count == 1 else 'translations'} on other hosts not "
+    return (f"{counted(count, 'translation')} on other hosts not "
             f"crawled ({hosts}): crawl them as sites of their own")
 
 
@@ -223,15 +224,11 @@ def _not_failed(error: str) -> bool:
     return "HTTP 404" in error or error.endswith(_FORBIDDEN) or f": {NOT_A_POST}" in error
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _not_posts_text(stats: dict[str, Any]) -> str:
     """Post URLs that answered a page that is not a post, and of them the posts archived
     before: kept as they were, not marked deleted."""
     count = int(stats.get(f"wixarchive/{NOT_POSTS}", 0))
-    text = (f"{_plural(count, 'post URL')} answered a page that is not a post (a login "
+    text = (f"{counted(count, 'post URL')} answered a page that is not a post (a login "
             "page?)")
     if archived := int(stats.get("wixarchive/not_posts_archived", 0)):
         text += (f", {archived} of them archived before: kept as archived, not marked "

@@ -546,12 +546,18 @@ def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_t
     from archive.distributed import MediaPlan, SiteJob, _Site, _tally
 
     site = _Site(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
-                 MediaPlan(True, True, [], False, 1))
+                 MediaPlan(True, True, [], False, 1), "http://127.0.0.2/")
     _tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
                   "errors": ["http://127.0.0.2/post/a: HTTP 404"]}, [])
     assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
                            "http://127.0.0.2/blog-feed.xml: HTTP 404"]
     assert site.stats["wixarchive/fetch_errors"] == 1
+    # The /post/ URL the user asked for not there is a failure, as without Redis.
+    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    assert site.stats["wixarchive/fetch_errors"] == 1
+    site.job.post = "http://127.0.0.2/post/b"
+    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    assert site.stats["wixarchive/fetch_errors"] == 2
 
 
 def test_a_runs_counts_are_kept_batch_by_batch_through_redis(tmp_path: Path,
@@ -667,10 +673,20 @@ def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_mar
             server.sitemap_hidden = {hidden.url_path}
             server.answers.clear()
             second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
+            # Its sitemap and listing pages failing, the feed still lists every post, one of
+            # them new: they count as listed, none unchecked, as without Redis (the writer
+            # counted the 5 archived ones unchecked: the workers reported only the feed posts
+            # they fetched).
+            server.fail_paths |= {"/sitemap.xml", "/blog"}
+            server.blog.add_post()
+            third = start_writer([server.url], db, redis_server.url, "--json",
+                                 "--no-media").communicate(timeout=120)
         finally:
             stop([worker])
     assert f"✓ {server.url}/: 5 posts: 0 new, 0 changed, 5 unchanged, 1 deleted" in second[0], \
         second
+    summary = json.loads(third[0])
+    assert summary["message"] == "1 posts: 1 new, 0 changed, 0 unchanged", summary
     # Both were asked for again, the one still there conditionally (a 304, no body).
     checks = {(path, status) for path, status in server.answers
               if path in (hidden.url_path, gone.url_path)}
@@ -848,13 +864,18 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
     named_blog = SampleBlog(seed=97, post_count=3, post_prefix="articles")
     db = tmp_path / "archive.db"
     with contextlib.ExitStack() as stack:
-        named, members, forbidden = (
+        named, members, forbidden, one_post = (
             stack.enter_context(server.start()) for server in (
                 BlogServer(named_blog, loopback(2)),
                 Counted(SampleBlog(seed=98, post_count=5), loopback(3), 0.0),
-                BlogServer(SampleBlog(seed=99, post_count=3), loopback(4))))
-        for path in ("/sitemap.xml", "/blog-feed.xml"):
-            named.overrides[path] = error_response(404)
+                BlogServer(SampleBlog(seed=99, post_count=3), loopback(4)),
+                BlogServer(SampleBlog(seed=100, post_count=3), loopback(5))))
+        for server in (named, one_post):
+            for path in ("/sitemap.xml", "/blog-feed.xml"):
+                server.overrides[path] = error_response(404)
+        # A /post/ URL was dropped: with no sitemap, feed or /blog, nothing was found.
+        one_post.overrides["/blog"] = error_response(404)
+        asked = one_post.blog.posts[0]
         named.blog_path = "/news"  # /blog is not found: the named page is the only way in
         post = named_blog.posts[-1]
         login_page = Response(200, render.about_page(Site(members.blog, members.url)).encode(),
@@ -866,7 +887,8 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
         forbidden.robots_disallow.append("/post/")
         worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
-            out, err = start_writer([named.url + post.url_path, members.url, forbidden.url],
+            out, err = start_writer([named.url + post.url_path, members.url, forbidden.url,
+                                     one_post.url + asked.url_path],
                                     db, redis_server.url, "--no-media",
                                     "--json").communicate(timeout=180)
             # A post rewritten with its dates and ETag kept (a conditional request gets a 304),
@@ -893,6 +915,10 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
     # Its page, read as a listing too, links the blog's other posts (as without Redis).
     assert (one["status"], one["counts"]["new"]) == ("ok", 3), (one, err)
     assert named.request_log.count(post.url_path) == 1
+
+    four = summaries[one_post.url + "/"]
+    assert (four["status"], four["message"]) == (
+        "ok", "1 posts: 1 new, 0 changed, 0 unchanged"), four
 
     two = summaries[members.url + "/"]
     assert two["status"] == "ok", two
@@ -925,3 +951,37 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
         assert named.url + post.url_path in archive.known_posts(named.url + "/")
         assert archive.post(members.url + edited)["body"] == "Rewritten, dates kept."
         assert archive.post(members.url + hidden)["deleted_at"] is None
+
+
+def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
+        tmp_path: Path, redis_server: RedisServer):
+    """A crawl of www.a.example files its posts under the a.example archived before (one site),
+    as without Redis. The writer looked the site's images and documents still to fetch up
+    under www.a.example, which holds none, so they were never fetched; now under a.example."""
+    import pickle
+
+    from archive.distributed import RedisWriter, SiteJob
+    from crawler.distributed import protocol
+    from crawler.extract.record import Article
+
+    db = tmp_path / "archive.db"
+    image = "https://static.wixstatic.com/media/a.jpg"
+    document = "https://a.example/_files/ugd/guide.pdf"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url="https://a.example/post/hello", title="Hello", images=[image],
+            attachments=[{"url": document, "kind": "document",
+                          "content_type": "application/pdf", "is_file": True}]))
+    writer = RedisWriter(db, redis_server.url, {"WIXARCHIVE_MEDIA_KINDS": "images,documents"})
+    try:
+        with Archive.open(db) as archive:
+            writer._claim(archive)
+            (site,) = writer._queue_sites(archive, [SiteJob("https://www.a.example/")]).values()
+            writer._queue_media(archive, site)
+        queued = [pickle.loads(member.split(b"\n", 1)[1])
+                  for member in redis_server.client().zrange(protocol.REQUESTS, 0, -1)]
+    finally:
+        writer._release()
+        writer.captures.close()
+    assert sorted(r["meta"]["media_url"] for r in queued if "media_url" in r["meta"]) == [
+        document, image]

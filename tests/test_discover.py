@@ -7,7 +7,7 @@ import re
 import pytest
 
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links
+from crawler.discover.listings import listing_links, listing_starts
 from crawler.discover.sitemaps import (
     SitemapEntry,
     is_language_index,
@@ -107,6 +107,15 @@ def test_listing_links_follow_pages_and_categories_only() -> None:
     assert posts == ["https://www.example.com/post/a", "https://www.example.com/post/b"]
     assert listings == ["https://www.example.com/news/page/3",
                         "https://www.example.com/news/categories/tips"]
+
+
+def test_listing_starts_are_the_blog_home_and_the_named_page_each_once() -> None:
+    """What both spiders (with and without Redis) start from without a posts sitemap."""
+    root = "https://www.example.com/"
+    assert listing_starts(None, root, None) == [(root + "blog", False)]
+    assert listing_starts(root + "news", root, "news") == [(root + "news", True)]
+    assert listing_starts(None, root, "news") == [(root + "blog", False), (root + "news", True)]
+    assert listing_starts(root + "journal", root, None) == [(root + "journal", False)]
 
 
 def test_real_listing_cards_give_their_posts_whatever_the_url_prefix(realworld_dir) -> None:

@@ -82,6 +82,9 @@ def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_pat
     result = wix("sites", "add", "https://a.example/post/other", "--sites", str(path))
     assert result.exit_code == 1
     assert "already in" in result.output and "Traceback" not in result.output
+    # www.a.example is a.example: one site in the archive, so one entry.
+    result = wix("sites", "add", "www.a.example", "--sites", str(path))
+    assert result.exit_code == 1 and "already in" in result.output, result.output
 
 
 @pytest.mark.parametrize("toml, message", [
@@ -92,6 +95,8 @@ def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_pat
     ('[[site]]\nname = "x"\n', "`url` is missing"),
     ('[[site]]\nurl = "https://a.example"\n[[site]]\nurl = "https://a.example/blog"\n',
      "same site"),
+    ('[[site]]\nurl = "https://www.a.example"\n[[site]]\nurl = "https://a.example"\n',
+     r"same site as https://www.a.example"),
     ('[[site]\nurl = 1\n', "not valid TOML"),
     ('[[site]]\nurl = "https://a.example"\nmedia_kinds = "images,pdf"\n',
      r"site #1 \(https://a.example\): media_kinds: unknown media kind pdf: choose from images, "),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archive.store import KnownPost
-from crawler.spiders.wix import archived_since, unchanged_since_fetch
+from crawler.spiders.wix import archived_since, unchanged_listed_post, unchanged_since_fetch
 
 
 def known(lastmod: str | None, last_seen: str) -> KnownPost:
@@ -51,3 +51,15 @@ def test_a_resumed_run_skips_what_the_run_it_resumes_archived_without_a_lastmod(
     # With a lastmod stored, it must be the sitemap's (a crawl without Redis stores it).
     assert archived_since("2024-05-03", known("2024-05-03", "2024-05-03T08:05:00"), since)
     assert not archived_since("2024-05-03", known("2024-05-02", "2024-05-03T08:05:00"), since)
+
+
+def test_a_listed_post_is_skipped_only_when_archived_not_deleted_and_not_fetched_in_full() -> None:
+    """The rule both spiders (with and without Redis) apply to a sitemap's post."""
+    same = known("2024-05-01", "2024-05-03T08:00:00+00:00")
+    assert unchanged_listed_post("2024-05-01", same, False, None)
+    assert not unchanged_listed_post("2024-05-01", same, True, None)  # --refetch, lost capture
+    assert not unchanged_listed_post("2024-05-01", None, False, None)  # never archived
+    deleted = KnownPost("2024-05-01", None, None, "hash", "2024-05-04", "2024-05-03T08:00:00")
+    assert not unchanged_listed_post("2024-05-01", deleted, False, None)
+    resumed = known(None, "2024-05-03T08:00:00+00:00")
+    assert unchanged_listed_post("2024-05-03", resumed, False, "2024-05-03T07:59:00+00:00")

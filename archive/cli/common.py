@@ -22,6 +22,8 @@ from archive.site_match import (
     site_spelling_notice,
     site_twins,
 )
+from archive.words import counted as counted  # re-exported: the commands import it here
+from archive.words import plural as plural
 from crawler.discover.urls import BadURL, site_root
 
 # archive.store is imported by the functions that open an archive, not here: `wixarchive extract`
@@ -33,17 +35,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("text", "json", "jsonl", "csv")
-
-
-def counted(number: int, one: str, many: str | None = None) -> str:
-    """`number` and the noun that agrees with it: "1 file", "2 files" (`many`: an irregular
-    plural, "1 video or document", "2 videos and documents")."""
-    return f"{number} {plural(number, one, many)}"
-
-
-def plural(number: int, one: str, many: str | None = None) -> str:
-    """The noun that agrees with `number`, for a number written another way ("1,024")."""
-    return one if number == 1 else many or one + "s"
 
 
 def db_option(func: F) -> F:

@@ -31,7 +31,7 @@ from archive.crawls import (
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.store import Archive, ArchiveError
-from crawler.discover.urls import BadURL, is_site_host, site_root
+from crawler.discover.urls import BadURL, is_site_host, site_key, site_root
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,12 @@ def _check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]]
             where = f"{target.source}: " if target.source else ""
             refused[position] = _refusal(target, target.url, "invalid",
                                          f"{where}not a site URL: {target.url!r}")
-        elif site in first:
+        elif site_key(site) in first:  # www.example.com and example.com are one site
             refused[position] = _refusal(target, site, "skipped",
-                                         f"listed twice, as {first[site]} and as {target}: "
-                                         "crawled once")
+                                         f"listed twice, as {first[site_key(site)]} and as "
+                                         f"{target}: crawled once")
         else:
-            first[site] = target
+            first[site_key(site)] = target
             wanted.append((position, target, site))
     return wanted, refused
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from archive import atomic_file
-from archive.cli.common import UTF8_BOM, bom_option, db_option, fail, open_archive
+from archive.cli.common import UTF8_BOM, bom_option, counted, db_option, fail, open_archive
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.filenames import Folder
 from archive.export.source import (
@@ -191,7 +191,6 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False), err=to_stderr)
     else:
-        plural = "s" if summary["posts"] != 1 else ""
         extra = f" and {summary['images']} images" if "images" in summary else ""
         if summary.get("files"):
             extra += f", {summary['files']} videos and documents"
@@ -199,15 +198,15 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             copies = summary["archived_images"] + summary.get("archived_files", 0)
             removed = summary["removed"]
             extra += (f" ({copies} archived copies in {summary['images_folder']}"
-                      + (f"; removed {removed} older cop{'ies' if removed != 1 else 'y'} no "
+                      + (f"; removed {counted(removed, 'older copy', 'older copies')} no "
                          "post uses any more" if removed else "") + ")")
         if fmt == "wacz":
             extra = f" ({summary['records']} captured responses)"
         if "versions" in summary:
-            extra = f" ({summary['versions']} version{'s' if summary['versions'] != 1 else ''})"
+            extra = f" ({counted(summary['versions'], 'version')})"
         where = "stdout" if out == "-" else out
-        click.echo(f"Exported {summary['posts']} post{plural}{extra} from {summary['sites']} "
-                   f"site{'s' if summary['sites'] != 1 else ''} to {where} ({fmt}).",
+        click.echo(f"Exported {counted(summary['posts'], 'post')}{extra} from "
+                   f"{counted(summary['sites'], 'site')} to {where} ({fmt}).",
                    err=to_stderr)
         click.echo(describe_state(summary), err=to_stderr)
         if fmt == "markdown":

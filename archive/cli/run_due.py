@@ -12,6 +12,7 @@ from archive.cli.common import check_redis_url, db_option, echo_unless_closed, f
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
+    FAILED_OUTCOMES,
     CrawlNotRun,
     Outcome,
     Runner,
@@ -24,8 +25,6 @@ from archive.store import ArchiveError
 
 # Outcomes worth a line with --quiet: what an archivist must look at.
 PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid")
-# Outcomes that make the exit status 1 (and go to stderr): cron must notice them.
-FAILURES = ("failed", "timeout", "invalid")
 
 
 def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
@@ -33,7 +32,7 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
     the sites file was skipped, else 0."""
     if stop_signal is not None:
         return 128 + stop_signal
-    return 1 if any(o.status in FAILURES for o in outcomes) else 0
+    return 1 if any(o.status in FAILED_OUTCOMES for o in outcomes) else 0
 
 
 @click.command("run-due")
@@ -86,7 +85,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     def report(outcome: Outcome) -> None:
         if as_json or (quiet and outcome.status not in PROBLEMS):
             return
-        problem = outcome.status in FAILURES
+        problem = outcome.status in FAILED_OUTCOMES
         echo_unless_closed(outcome.line(), err=problem)
 
     try:

@@ -13,6 +13,7 @@ from archive.cli.common import db_option, echo_unless_closed
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
+    FAILED_OUTCOMES,
     Outcome,
     Runner,
     install_signal_handlers,
@@ -60,7 +61,7 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
         # file (the message names it), only when that changes.
         key = outcome.message if outcome.status == "invalid" else outcome.site
         if outcome.crawled or shown.get(key) != outcome.status:
-            problem = outcome.status in ("failed", "timeout", "invalid")
+            problem = outcome.status in FAILED_OUTCOMES
             echo_unless_closed(f"{stamp()} {outcome.line()}", err=problem)
         shown[key] = outcome.status
 

@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.discover.urls import site_key
+
 
 @dataclass(frozen=True)
 class Holder:
@@ -107,7 +109,9 @@ def lock_dir(db: Path) -> Path:
 
 
 def lock_path(db: Path, site: str) -> Path:
-    """The lock file of one site (a site root): readable host name plus a hash for uniqueness."""
+    """The lock file of one site (a site root): readable host name plus a hash for uniqueness.
+    Its `www.` and bare spellings share one (crawler.discover.urls.site_key): one site."""
+    site = site_key(site)
     slug = re.sub(r"[^A-Za-z0-9.-]+", "_", site.split("://", 1)[-1]).strip("_")[:60]
     digest = hashlib.sha1(site.encode()).hexdigest()[:10]
     return lock_dir(db) / f"{slug}-{digest}.lock"

@@ -85,6 +85,11 @@ def show_time(moment: datetime, *, seconds: bool = False) -> str:
     return moment.astimezone(UTC).strftime(f"%Y-%m-%d %H:%M{':%S' if seconds else ''} UTC")
 
 
+# Outcomes that make `run-due` exit 1 and that it and `schedule` print on stderr: cron must
+# notice them.
+FAILED_OUTCOMES = ("failed", "timeout", "invalid")
+
+
 @dataclass
 class Outcome:
     """What happened to one site in one pass: the line `run-due` prints, or its JSON."""

@@ -47,7 +47,7 @@ import tomli_w
 from archive import atomic_file
 from archive.attachments import kinds_setting
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
-from crawler.discover.urls import is_site_host, site_root
+from crawler.discover.urls import is_site_host, site_key, site_root
 
 DEFAULT_EVERY = "1d"
 DEFAULT_TIMEOUT = "4h"
@@ -223,7 +223,7 @@ def parse(document: dict[str, Any], path: Path, bad: list[BadEntry] | None = Non
     defaults = document.get("defaults", {})
     _check_keys(defaults, {**SCHEDULING, **POLITENESS, **MEDIA}, f"{path} [defaults]")
     sites: list[Site] = []
-    first: dict[str, Site] = {}  # root -> the entry that named the site first
+    first: dict[str, Site] = {}  # site_key -> the entry that named the site first
     for number, table in enumerate(document.get("site", []), 1):
         try:
             site = _entry(table, number, defaults, path, first)
@@ -233,7 +233,7 @@ def parse(document: dict[str, Any], path: Path, bad: list[BadEntry] | None = Non
             url = table.get("url") if isinstance(table, dict) else None
             bad.append(BadEntry(number, url if isinstance(url, str) else "", str(exc)))
             continue
-        first[site.root] = site
+        first[site_key(site.root)] = site
         sites.append(site)
     return sites
 
@@ -244,7 +244,7 @@ def _entry(table: Any, number: int, defaults: dict[str, Any], path: Path,
         raise SitesError(f"{path} site #{number}: `site` must be [[site]] tables")
     where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
     site = _build(table, defaults, where)
-    clash = first.get(site.root)
+    clash = first.get(site_key(site.root))  # www.example.com and example.com: one site
     if clash:
         raise SitesError(f"{where}: same site as {clash.url} ({site.root}); keep one entry")
     return site
@@ -278,7 +278,7 @@ def add(path: Path, entry: dict[str, Any]) -> Site:
     document = _read(path)
     sites = parse(document, path)
     site = _build(entry, document.get("defaults", {}), entry["url"])
-    clash = next((s for s in sites if s.root == site.root), None)
+    clash = next((s for s in sites if site_key(s.root) == site_key(site.root)), None)
     if clash:
         raise SitesError(f"{clash.url} is already in {path} (same site {site.root})")
     try:

@@ -10,6 +10,19 @@ import lxml.html
 from crawler.discover.urls import in_site, is_listing_path, is_post_url, resolve
 
 
+def listing_starts(blog_home: str | None, root: str,
+                   named: str | None) -> list[tuple[str, bool]]:
+    """The listing pages a crawl without a posts sitemap starts from, each once, as (URL,
+    whether it is the page the user named): the blog's home (the feed names it; `root`/blog by
+    default) and the `named` page below `root` (crawler.discover.urls.named_page), which may
+    be a post under a prefix that is not /post/. `root` is where the site is fetched: the
+    root it moved to, if it did. The rule of both spiders (with and without Redis)."""
+    home = blog_home or root + "blog"
+    named_url = root + named if named else None
+    starts = dict.fromkeys([home, *([named_url] if named_url else [])])
+    return [(url, url == named_url) for url in starts]
+
+
 def listing_links(
     html: bytes, page_url: str, site: str, blog_home: str
 ) -> tuple[list[str], list[str]]:

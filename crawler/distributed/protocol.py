@@ -41,6 +41,17 @@ SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, de
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
 
+# Request meta keys the writer queues requests with and the spiders read (here, as their homes
+# import Scrapy and the writer must not).
+HTML_ONLY = "wixarchive_html_only"  # crawler.downloader.page_types: markup only, else aborted
+# Every root that is the request's site, when it moved to another host (see
+# crawler.discover.urls.moved_root); absent, the site alone.
+ROOTS = "wixarchive_roots"
+LISTING_HOME = "wixarchive_listing_home"  # the blog home a listing page paginates
+# A listing request for the page the user named, which may be a post under a prefix that is
+# not /post/ (crawler.discover.listings.listing_starts).
+NAMED_PAGE = "wixarchive_named_page"
+
 
 def worker_key(worker_id: str) -> str:
     """JSON version, host, pid of a running worker (expires: a killed one drops out)."""

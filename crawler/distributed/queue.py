@@ -18,9 +18,6 @@ from crawler.distributed import protocol as p
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
 SITE = "wixarchive_site"
 RUN = "wixarchive_run"
-# request.meta: every root that is the request's site, when it moved to another host (see
-# crawler.discover.urls.moved_root); absent, the site alone.
-ROOTS = "wixarchive_roots"
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 

@@ -58,10 +58,10 @@ from crawler.discover.urls import (
 )
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
-from crawler.distributed.queue import ROOTS, RUN, SITE, LeasedQueue
+from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
+from crawler.distributed.queue import RUN, SITE, LeasedQueue
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import describe, robots_forbidden, tls_failed
-from crawler.downloader.page_types import HTML_ONLY
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
@@ -70,14 +70,11 @@ from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
-    LISTING_HOME,
     MAX_LISTING_PAGES,
     MAX_SITEMAPS,
-    NAMED_PAGE,
     _header,
     _now,
-    archived_since,
-    unchanged_since_fetch,
+    unchanged_listed_post,
 )
 
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
@@ -243,7 +240,7 @@ class DistributedWixSpider(scrapy.Spider):
         # errors: failed requests, the run's `failed` count; missing: pages that are not
         # there (404, 410: a site without robots.txt or a feed, a post gone before it was
         # fetched), named in the run's errors but no failure (WixBlogSpider._counts_as_failed;
-        # a distributed crawl is given only site roots, never a post URL the user asked for).
+        # the writer counts the /post/ URL the user asked for failed: SiteJob.post).
         return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
 
     def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
@@ -367,10 +364,8 @@ class DistributedWixSpider(scrapy.Spider):
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 found["sitemap_urls"].append(url)
-                known = known_posts.get(url)
-                if (known and known.deleted_at is None and not self.in_full(url, site, run)
-                        and (unchanged_since_fetch(entry.lastmod, known)
-                             or archived_since(entry.lastmod, known, resumed_since))):
+                if unchanged_listed_post(entry.lastmod, known_posts.get(url),
+                                         self.in_full(url, site, run), resumed_since):
                     unchanged += 1
                     continue
                 children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,
@@ -387,10 +382,13 @@ class DistributedWixSpider(scrapy.Spider):
         if feed.blog_home and self._in_site(feed.blog_home, roots, found):
             found["blog_home"] = feed.blog_home
         known_posts = self.known_posts(site, run)
-        children = [self._post_request(item.link, site, run, found) for item in feed.items
-                    if self._in_site(item.link, roots, found)  # every feed item is a post
-                    and (normalize_url(item.link) not in known_posts
-                         or self.in_full(normalize_url(item.link), site, run))]
+        # Every feed item is a post. The sitemaps may not be read yet: the writer decides on
+        # the archived ones once they are (as WixBlogSpider.parse_feed), so all are reported.
+        posts = [item.link for item in feed.items if self._in_site(item.link, roots, found)]
+        found["feed_posts"] = [normalize_url(url) for url in posts]
+        children = [self._post_request(url, site, run, found) for url in posts
+                    if normalize_url(url) not in known_posts
+                    or self.in_full(normalize_url(url), site, run)]
         return self._done(response.request, children, found)
 
     async def parse_listing(self, response: Response) -> list[Any]:

@@ -15,7 +15,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Headers, Response
 
-HTML_ONLY = "wixarchive_html_only"
+from crawler.distributed.protocol import HTML_ONLY
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Formats a misconfigured server labels text/html anyway. A handful of signatures, written out
 # rather than a file-type library: only "is this not markup" matters here.

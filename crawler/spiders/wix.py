@@ -27,7 +27,7 @@ from archive.store import Archive, ArchiveError, KnownPost
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links
+from crawler.discover.listings import listing_links, listing_starts
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
     SitemapEntry,
@@ -49,9 +49,9 @@ from crawler.discover.urls import (
     site_root,
     site_url_problem,
 )
+from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
 from crawler.downloader.failures import describe, robots_forbidden, tls_failed
-from crawler.downloader.page_types import HTML_ONLY
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -70,10 +70,6 @@ MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
-LISTING_HOME = "wixarchive_listing_home"  # meta: the blog home a listing page paginates
-# meta: a listing request for the page the user named, which may be a post under a prefix
-# that is not /post/ (see _listing_starts)
-NAMED_PAGE = "wixarchive_named_page"
 # Seconds between looks, once the posts are done, at whether the archive worker has committed
 # every page (see crawler.media) before asking the archive for the images still missing.
 MEDIA_SETTLE = 0.1
@@ -308,11 +304,8 @@ class WixBlogSpider(scrapy.Spider):
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
-                known = self.known.get(url)
-                if (known and known.deleted_at is None and url not in self.recapture
-                        and not self.refetch
-                        and (unchanged_since_fetch(entry.lastmod, known)
-                             or archived_since(entry.lastmod, known, self.resumed_since))):
+                if unchanged_listed_post(entry.lastmod, self.known.get(url), self.in_full(url),
+                                         self.resumed_since):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
@@ -347,17 +340,11 @@ class WixBlogSpider(scrapy.Spider):
         """The blog's home (the feed names it; /blog by default) and the page the user gave
         when it is neither the site's root nor a post: a blog at /news with no sitemap or feed
         is found from `crawl https://example.com/news`."""
-        starts = [self.blog_home or self.fetch_root + "blog"]
-        named = None
-        if given := named_page(self.start_url):
-            named = self.fetch_root + given  # where the site lives, if it moved
-            starts.append(named)
-        requests = []
-        for url in dict.fromkeys(starts):
-            requests.append(scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
-                                           meta={HTML_ONLY: True, LISTING_HOME: url,
-                                                 NAMED_PAGE: url == named}))
-        return requests
+        # fetch_root: where the site lives, if it moved (robots.txt redirected there)
+        return [scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
+                               meta={HTML_ONLY: True, LISTING_HOME: url, NAMED_PAGE: named})
+                for url, named in listing_starts(self.blog_home, self.fetch_root,
+                                                 named_page(self.start_url))]
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request | FetchedPage]:
         home = response.meta[LISTING_HOME]
@@ -552,6 +539,12 @@ class WixBlogSpider(scrapy.Spider):
 
     # -- fetch and extract -----------------------------------------------------------------
 
+    def in_full(self, url: str) -> bool:
+        """Whether the post at `url` (normalised) is fetched in full, whatever its lastmod,
+        with no conditional request: every post with `--refetch`, else those whose newest
+        capture is lost (archive.lost_captures; a 304 would capture nothing)."""
+        return self.refetch or url in self.recapture
+
     def _post_request(self, url: str, lastmod: str | None = None) -> scrapy.Request:
         # Fetched in the form it is archived under: a feed link's tracking query
         # (?utm_source=...) is no second fetch of a post the listing links to, and a listing's
@@ -560,8 +553,7 @@ class WixBlogSpider(scrapy.Spider):
         self.discovery.posts_requested += 1
         headers: dict[str, str] = {}
         known = self.known.get(url)
-        if (known and known.deleted_at is None and url not in self.recapture
-                and not self.refetch):
+        if known and known.deleted_at is None and not self.in_full(url):
             headers = known.conditional_headers()  # an unchanged post costs a 304, no body
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
@@ -668,6 +660,17 @@ def _recheck_closing(scraper: Any) -> None:
 def _scraper_closing(scraper: Any) -> Any:
     """The Deferred Scrapy's scraper fires once it has closed (None while it is not closing)."""
     return getattr(getattr(scraper, "slot", None), "closing", None)
+
+
+def unchanged_listed_post(lastmod: str | None, known: KnownPost | None, in_full: bool,
+                          resumed_since: str | None) -> bool:
+    """Whether a post a sitemap lists at `lastmod` is left unfetched, counted unchanged: it is
+    archived and not deleted, not to be fetched in full (`in_full`: --refetch, a lost
+    capture), and its lastmod shows no change since (unchanged_since_fetch) or the run being
+    resumed archived it at this lastmod (archived_since). The rule of both spiders."""
+    return bool(known and known.deleted_at is None and not in_full
+                and (unchanged_since_fetch(lastmod, known)
+                     or archived_since(lastmod, known, resumed_since)))
 
 
 def unchanged_since_fetch(lastmod: str | None, known: KnownPost) -> bool:
