@@ -545,17 +545,23 @@ def test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does(tmp_path: 
     assert (folder / names[rose]).read_bytes() == data[rose]
 
 
+def _fern_archive(tmp_path: Path) -> Path:
+    """An archive of one post showing one archived image, fern~mv2.png ("fern image")."""
+    db = tmp_path / "blog.db"
+    fern = "https://static.wixstatic.com/media/fern~mv2.png"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/fern", images=[fern])
+        _archive_images(archive, db, {fern: b"fern image"})
+    return db
+
+
 def test_a_copies_folder_listed_by_an_older_version_is_taken_over(tmp_path: Path) -> None:
     """A WXR --images-url folder as versions before `.wixarchive-export.sha256` left it: the
     copies listed by name in `.wixarchive-copies`, each named by its content's SHA-1. Exported
     again, the copies it lists that no post uses and whose content still gives their name are
     removed; one changed since, and a file it does not list, are kept (the changed one named);
     the new list replaces the old."""
-    db = tmp_path / "blog.db"
-    fern = "https://static.wixstatic.com/media/fern~mv2.png"
-    with Archive.open(db) as archive:
-        save(archive, f"{YOGA}/post/fern", images=[fern])
-        _archive_images(archive, db, {fern: b"fern image"})
+    db = _fern_archive(tmp_path)
     folder = tmp_path / "wp-images"
     folder.mkdir()
 
@@ -597,11 +603,7 @@ def test_a_crafted_list_removes_nothing_outside_the_folder_nor_a_file_written_no
     that is a link out), or spell a copy this export writes another way ("..", ".", absolute),
     each with the right digest. The export removes none of them (a copies folder covers all
     of itself, so no site scope protects them)."""
-    db = tmp_path / "blog.db"
-    fern = "https://static.wixstatic.com/media/fern~mv2.png"
-    with Archive.open(db) as archive:
-        save(archive, f"{YOGA}/post/fern", images=[fern])
-        _archive_images(archive, db, {fern: b"fern image"})
+    db = _fern_archive(tmp_path)
     folder = tmp_path / "wp-images"
     export = ("--format", "wxr", "--images-url", "https://files.example/img/", "--db", str(db),
               str(tmp_path / "wp.xml"))

@@ -14,9 +14,14 @@ from crawler.extract.record import Article
 URL = "https://www.example.com/post/tomatoes"
 
 
-def history(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive.cli", "history", *args, "--db", str(db)],
+def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`wixarchive ARGS --db DB`, run as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args, "--db", str(db)],
                           capture_output=True, text=True, timeout=60)
+
+
+def history(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return cli(db, "history", *args)
 
 
 def make_archive(tmp_path: Path) -> Path:
@@ -102,8 +107,7 @@ def make_sourced_archive(tmp_path: Path) -> Path:
 
 
 def show(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive.cli", "show", URL, *args, "--db",
-                           str(db)], capture_output=True, text=True, timeout=60)
+    return cli(db, "show", URL, *args)
 
 
 def test_history_says_what_made_each_version_and_where_a_recovered_one_came_from(
@@ -191,11 +195,6 @@ def test_the_diff_shows_a_changed_reading_time(tmp_path: Path) -> None:
     assert "+Reading time: 4 min" in history(added, URL, "--diff", "1", "2").stdout.splitlines()
 
 
-def show_post(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive.cli", "show", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=60)
-
-
 def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
@@ -210,7 +209,7 @@ def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) 
                 fetched_at=f"{fetched}T00:00:00+00:00")
         post_id = archive.post(URL)["id"]
     first = json.loads(history(db, str(post_id), "--json").stdout)[0]
-    shown = json.loads(show_post(db, str(post_id), "--json", "--version", "1").stdout)
+    shown = json.loads(cli(db, "show", str(post_id), "--json", "--version", "1").stdout)
     record = first["record"]
     assert shown["content_hash"] == first["content_hash"]
     assert shown["word_count"] == 3 and shown["body"] == "Sow in March."
@@ -221,6 +220,6 @@ def test_show_version_gives_every_content_field_of_that_version(tmp_path: Path) 
         assert shown[field] == record[key], field
     assert (shown["version"], shown["fetched_at"], shown["last_changed"]) == (
         1, "2024-01-01T00:00:00+00:00", "2024-02-01T00:00:00+00:00")
-    text = show_post(db, str(post_id), "--version", "1").stdout
+    text = cli(db, "show", str(post_id), "--version", "1").stdout
     assert "Reading time: 2 min" in text and "Language: en\n" in text
-    assert "Reading time: 5 min" in show_post(db, str(post_id)).stdout  # the current one
+    assert "Reading time: 5 min" in cli(db, "show", str(post_id)).stdout  # the current one
