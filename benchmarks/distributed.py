@@ -110,6 +110,7 @@ def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
     from archive import captures
     from archive.distributed import RedisWriter, SiteJob, _Site, media_plan
     from archive.store import Archive
+    from crawler.discover.urls import site_root
     from crawler.distributed import protocol as p
     from crawler.extract import extract_article
     from crawler.sample_site.server import BlogServer
@@ -136,7 +137,8 @@ def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
         with Archive.open(db) as archive:
             writer._claim(archive)
             run_id = archive.start_run(site)
-            state = _Site(SiteJob(site), 0, run_id, "", {}, media_plan(writer.settings))
+            state = _Site(SiteJob(site), 0, run_id, "", {}, media_plan(writer.settings),
+                          site_root(site))
             for message in messages:
                 message_run = p.decode_message(message) | {"run": run_id}
                 writer.server.rpush(p.RESULTS, p.encode_message(message_run))

@@ -115,9 +115,10 @@ def time_limit_text(seconds: float) -> str:
 
 
 def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], *,
-              time_limit: float = 0) -> CrawlSummary:
+              time_limit: float = 0, tried: str | None = None) -> CrawlSummary:
     """Decide the run's status from Scrapy's stats and the spider's error list; `time_limit`
-    (seconds) is the site's, named when it stopped the crawl."""
+    (seconds) is the site's, named when it stopped the crawl; `tried`, the address the crawl
+    fetched from when it is not the archived site's spelling (https://www.… for http://…)."""
     counts = {k: int(stats.get(f"wixarchive/{k}", 0)) for k in OUTCOMES}
     counts["failed"] += int(stats.get("wixarchive/fetch_errors", 0))
     for name in (NOT_POSTS, ROBOTS_SKIPPED):
@@ -149,7 +150,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         if stopped_early:
             summary.message = f"no posts archived from {site}: stopped early, {reason}"
         elif unreachable:
-            summary.message = f"could not reach {site}: {unreachable}"
+            summary.message = f"could not reach {tried or site}: {unreachable}"
         elif stats.get("wixarchive/pages/not-wix"):
             summary.message = f"{site} does not look like a Wix site: no Wix blog posts found"
         elif failed_posts := [e for e in errors if is_post_url(e.split(": ", 1)[0])

@@ -149,7 +149,8 @@ class ArchivePipeline:
             release_supervisor(self.supervisor)
             self.supervisor = None
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors,
-                            time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"))
+                            time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"),
+                            tried=spider.fetch_root)
         summary.started_at, summary.finished_at = self.started_at, _now()
         try:
             await asyncio.to_thread(self._record_run, spider.site, summary)
