@@ -183,7 +183,7 @@ def url_twins(url: str) -> list[str]:
     else:
         spellings = []
     scheme, _, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
+    host, _, path = rest.partition("/")
     spellings += [twin + path for twin in site_twins(f"{scheme}://{host}/")]
     return list(dict.fromkeys(spellings))
 
@@ -243,7 +243,7 @@ def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> st
         return one_scheme_notice(wanted, ", ".join(sorted(roots)))
     host = urlsplit(f"https://{wanted}").hostname or ""
     hosts = {urlsplit(s["site"]).hostname for s in chosen}
-    twin_hosts = {h[4:] if h.startswith("www.") else f"www.{h}" for h in hosts if h}
+    twin_hosts = {urlsplit(twin).hostname for s in chosen if (twin := www_twin(s["site"]))}
     if host in hosts or host not in twin_hosts:
         return None
     return one_scheme_notice(wanted, ", ".join(s["site"] for s in chosen))

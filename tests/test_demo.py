@@ -36,11 +36,15 @@ def test_demo_archives_the_blog_and_its_images_and_a_rerun_recrawls_the_same_sit
     db = tmp_path / "demo" / "archive.db"
     first = demo(db)
     url = served_at(first)
-    # The command it prints can be run again by hand, videos included (`--media-kinds video`):
+    # The command it prints can be run again by hand, videos and documents included
+    # (`--media-kinds video,documents`, as the README says):
     # the blog serves its images and its videos, named on two Wix hosts.
     assert (f"$ WIXARCHIVE_MEDIA_BASE={url}/media/ WIXARCHIVE_VIDEO_BASE={url}/ wixarchive "
             f"crawl {url}") in first
     assert f"✓ {url}/: 30 posts: 30 new, 0 changed, 0 unchanged" in first
+    # Its videos and PDFs are recorded by URL, none fetched (the README's claim).
+    assert re.search(r"Videos: [1-9]\d* \(0 archived\); documents: [1-9]\d* \(0 archived\)",
+                     first), first
     images = int(re.search(r"Images: (\d+) of (\1) archived", first).group(1))
     with Archive.open(db, readonly=True) as archive:
         statuses = archive.conn.execute("SELECT status, count(*) FROM media GROUP BY 1").fetchall()
