@@ -41,7 +41,7 @@ from crawler.pipelines import worker
 
 logger = logging.getLogger(__name__)
 
-WATCH_EVERY = 0.25  # seconds between checks of the page time limit
+WATCH_EVERY = 0.25  # seconds between checks for pages to commit while draining or closing
 MAX_BARREN_RESTARTS = 5  # restarts in a row with no page handled: give up on the worker
 
 
@@ -73,6 +73,9 @@ class WorkerSupervisor:
         self.seq = 0
         self.current: Pending | None = None  # the page the worker is on
         self.deadline = 0.0
+        # Fires at the current page's deadline, not on a periodic tick: a tick would let a page
+        # run up to one tick past its limit (a 0.3 s limit let a 0.5 s page through).
+        self.deadline_timer: asyncio.TimerHandle | None = None
         self.broken: str | None = None  # why no worker can run (pages then fail at once)
         self.barren_restarts = 0
         self.closing = False
@@ -80,7 +83,6 @@ class WorkerSupervisor:
         self.reading = False
         self.users = 0  # sites sharing this worker (see shared_supervisor)
         self._start()
-        self.watch = self.loop.call_later(WATCH_EVERY, self._watch)
 
     # -- the worker process ----------------------------------------------------------------
 
@@ -153,9 +155,15 @@ class WorkerSupervisor:
             _, seq, started = message
             self.current = self.pending.get(seq)
             self.deadline = started + self.page_timeout
+            self._cancel_deadline()
+            if not self.closing:
+                # time.monotonic() is the worker's clock and the loop's (asyncio's loop.time()).
+                self.deadline_timer = self.loop.call_later(
+                    max(0.0, self.deadline - time.monotonic()), self._at_deadline)
         elif kind == "done":
             _, seq, result, error, committed = message
             self.current = None
+            self._cancel_deadline()
             self.barren_restarts = 0
             page = self.pending.get(seq)
             if page is not None:
@@ -196,14 +204,22 @@ class WorkerSupervisor:
 
     # -- trouble ---------------------------------------------------------------------------
 
-    def _watch(self) -> None:
-        if self.current is not None and time.monotonic() > self.deadline:
+    def _cancel_deadline(self) -> None:
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
+            self.deadline_timer = None
+
+    def _at_deadline(self) -> None:
+        self.deadline_timer = None
+        if self.reading:
+            self._read()  # a "done" the worker sent in time is not a time-out
+        if self.current is not None and time.monotonic() >= self.deadline:
             self._worker_died(timed_out=True)
-        self.watch = self.loop.call_later(WATCH_EVERY, self._watch)
 
     def _worker_died(self, *, timed_out: bool) -> None:
         """The worker is gone (or stuck on a page): start another and give it what was not
         committed."""
+        self._cancel_deadline()
         exitcode = self._kill_process()
         # The page it was on: the one it began, else the first it had not finished (pages are
         # handled in order; it may have died reading it). None if it died committing.
@@ -242,13 +258,15 @@ class WorkerSupervisor:
 
     def close(self) -> None:
         """Commit everything (restarting the worker as needed), then stop it. Blocks."""
-        self.watch.cancel()
+        self._cancel_deadline()
         self._stop_reading()
         self.closing = True
         if not self.broken:
             self.outbox.put(("flush",))
         while self.pending and not self.broken:
             wait = WATCH_EVERY
+            if self.current is not None:
+                wait = max(0.0, min(wait, self.deadline - time.monotonic()))
             try:
                 if self.replies.poll(wait):
                     self._handle(self.replies.recv())
@@ -256,7 +274,7 @@ class WorkerSupervisor:
             except (EOFError, OSError):
                 self._worker_died(timed_out=False)
                 continue
-            if self.current is not None and time.monotonic() > self.deadline:
+            if self.current is not None and time.monotonic() >= self.deadline:
                 self._worker_died(timed_out=True)
             elif not self.process.is_alive() and not self.replies.poll():
                 self._worker_died(timed_out=False)
