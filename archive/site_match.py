@@ -97,16 +97,16 @@ def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
     chosen = matching_sites(sites, wanted)
     first = chosen[0]["site"]
     if len(chosen) > 1 and all(s["site"] in site_twins(first) for s in chosen[1:]):
-        return min(chosen, key=_preferred_spelling)
+        return min(chosen, key=lambda site: _preferred_spelling(site["site"]))
     if len(chosen) > 1:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
                            f"{', '.join(map(_named, chosen))}; give one's full URL")
     return chosen[0]
 
 
-def _preferred_spelling(site: Mapping[str, Any]) -> tuple[bool, bool]:
+def _preferred_spelling(root: str) -> tuple[bool, bool]:
     """Sorts the bare host before its `www.` spelling, then https before http."""
-    parts = urlsplit(site["site"])
+    parts = urlsplit(root)
     return (parts.hostname or "").startswith("www."), parts.scheme != "https"
 
 
@@ -156,6 +156,19 @@ def site_twins(root: str) -> list[str]:
         if twin := www_twin(spelling):
             spellings.append(twin)
     return spellings
+
+
+def site_key(url: str) -> str:
+    """One key for all the spellings a crawl takes for one site (site_twins: http and https,
+    `www.` or not, same port): the one of them one_site prefers, bare and https. What site
+    locks and duplicate checks compare, so http://example.com and https://www.example.com are
+    never crawled at once nor listed twice. Raises BadURL as site_root does.
+
+    >>> site_key("http://www.example.com/post/x") == site_key("example.com")
+    True
+    """
+    root = site_root(url)
+    return min([root, *site_twins(root)], key=_preferred_spelling)
 
 
 def archived_root(conn: sqlite3.Connection, url: str) -> str:

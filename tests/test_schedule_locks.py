@@ -131,22 +131,26 @@ def test_each_site_has_its_own_lock_file(tmp_path: Path):
         assert is_locked(first) and is_locked(second)
 
 
-def test_the_www_and_bare_spellings_of_a_site_share_one_lock(tmp_path: Path):
-    """The archive files www.example.com and example.com as one site: `crawl example.com` and a
-    `run-due` of www.example.com must not run at once (one lock file); a wixsite.com sub-site,
-    an IP address and another scheme keep their own."""
+def test_the_spellings_of_a_site_share_one_lock(tmp_path: Path):
+    """The archive files www.example.com and example.com, http:// and https:// as one site:
+    `crawl example.com` and a `run-due` of http://www.example.com must not run at once (one
+    lock file), or both would write the same site's posts; a wixsite.com sub-site, an IP
+    address and another port keep their own."""
     db = tmp_path / "a.db"
     assert lock_path(db, "https://www.a.example/") == lock_path(db, "https://a.example/")
-    assert lock_path(db, "https://www.a.example:8080/") == lock_path(db, "https://a.example:8080/")
+    assert lock_path(db, "http://a.example/") == lock_path(db, "https://a.example/")
+    assert lock_path(db, "http://www.a.example:8080/") == lock_path(db, "https://a.example:8080/")
+    assert lock_path(db, "http://127.0.0.1:8080/") == lock_path(db, "https://127.0.0.1:8080/")
     assert len({lock_path(db, site) for site in (
-        "https://a.example/", "http://a.example/", "https://www.com/", "https://com/",
-        "https://www.a.example:8080/", "https://j.wixsite.com/www/")}) == 6
+        "https://a.example/", "https://a.example:8080/", "https://www.com/", "https://com/",
+        "https://127.0.0.1:8080/", "https://j.wixsite.com/www/")}) == 6
     with SiteLock.acquire(lock_path(db, "https://a.example/"), site="a", now=NOW):
         crawl = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "crawl", "https://www.a.example/",
-             "a.example", "--db", str(db), "--json"], capture_output=True, text=True,
-            timeout=120)
-    busy, twice = json.loads(crawl.stdout)
+            [sys.executable, "-m", "archive.cli", "crawl", "http://www.a.example/",
+             "a.example", "http://a.example/post/x", "--db", str(db), "--json"],
+            capture_output=True, text=True, timeout=120)
+    busy, *twice = json.loads(crawl.stdout)
     assert busy["status"] == "failed" and "already being crawled" in busy["message"], (
         busy, crawl.stderr)
-    assert twice["status"] == "skipped" and "listed twice" in twice["message"], twice
+    assert [t["status"] for t in twice] == ["skipped", "skipped"], twice
+    assert all("listed twice" in t["message"] for t in twice), twice

@@ -85,6 +85,9 @@ def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_pat
     # www.a.example is a.example: one site in the archive, so one entry.
     result = wix("sites", "add", "www.a.example", "--sites", str(path))
     assert result.exit_code == 1 and "already in" in result.output, result.output
+    # and so is http://a.example: a crawl of it crawls into the same archived site
+    result = wix("sites", "add", "http://a.example/blog", "--sites", str(path))
+    assert result.exit_code == 1 and "already in" in result.output, result.output
 
 
 @pytest.mark.parametrize("toml, message", [
@@ -97,6 +100,8 @@ def test_add_keeps_hand_written_comments_and_refuses_the_same_site_twice(tmp_pat
      "same site"),
     ('[[site]]\nurl = "https://www.a.example"\n[[site]]\nurl = "https://a.example"\n',
      r"same site as https://www.a.example"),
+    ('[[site]]\nurl = "http://a.example"\n[[site]]\nurl = "https://www.a.example"\n',
+     r"site #2 \(https://www.a.example\): same site as http://a.example"),
     ('[[site]\nurl = 1\n', "not valid TOML"),
     ('[[site]]\nurl = "https://a.example"\nmedia_kinds = "images,pdf"\n',
      r"site #1 \(https://a.example\): media_kinds: unknown media kind pdf: choose from images, "),

@@ -30,8 +30,9 @@ from archive.crawls import (
     scrapy_overrides,
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
+from archive.site_match import site_key
 from archive.store import Archive, ArchiveError
-from crawler.discover.urls import BadURL, is_site_host, site_key, site_root
+from crawler.discover.urls import BadURL, is_site_host, site_root
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]]
             where = f"{target.source}: " if target.source else ""
             refused[position] = _refusal(target, target.url, "invalid",
                                          f"{where}not a site URL: {target.url!r}")
-        elif site_key(site) in first:  # www.example.com and example.com are one site
+        elif site_key(site) in first:  # www. or not, http or https: one site
             refused[position] = _refusal(target, site, "skipped",
                                          f"listed twice, as {first[site_key(site)]} and as "
                                          f"{target}: crawled once")

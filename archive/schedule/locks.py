@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.discover.urls import site_key
+from archive.site_match import site_key
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def lock_dir(db: Path) -> Path:
 
 def lock_path(db: Path, site: str) -> Path:
     """The lock file of one site (a site root): readable host name plus a hash for uniqueness.
-    Its `www.` and bare spellings share one (crawler.discover.urls.site_key): one site."""
+    Its http and https, `www.` and bare spellings share one (archive.site_match.site_key)."""
     site = site_key(site)
     slug = re.sub(r"[^A-Za-z0-9.-]+", "_", site.split("://", 1)[-1]).strip("_")[:60]
     digest = hashlib.sha1(site.encode()).hexdigest()[:10]

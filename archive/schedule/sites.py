@@ -47,7 +47,8 @@ import tomli_w
 from archive import atomic_file
 from archive.attachments import kinds_setting
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
-from crawler.discover.urls import is_site_host, site_key, site_root
+from archive.site_match import site_key
+from crawler.discover.urls import is_site_host, site_root
 
 DEFAULT_EVERY = "1d"
 DEFAULT_TIMEOUT = "4h"
@@ -244,7 +245,7 @@ def _entry(table: Any, number: int, defaults: dict[str, Any], path: Path,
         raise SitesError(f"{path} site #{number}: `site` must be [[site]] tables")
     where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
     site = _build(table, defaults, where)
-    clash = first.get(site_key(site.root))  # www.example.com and example.com: one site
+    clash = first.get(site_key(site.root))  # www. or not, http or https: one site
     if clash:
         raise SitesError(f"{where}: same site as {clash.url} ({site.root}); keep one entry")
     return site

@@ -46,27 +46,6 @@ def site_root(url: str) -> str:
     return urlunsplit((scheme, host, path, "", ""))
 
 
-def site_key(url: str) -> str:
-    """One key for a site however its host is spelled with or without `www.`: its root
-    (site_root) with a leading `www.` taken off, same scheme and port, as the archive files
-    both spellings under one site (archive.site_match.www_twin). What locks and duplicate
-    checks compare, so www.example.com and example.com are never crawled at once. A root with a
-    path (a free-plan site), an IP address or a bare host of one label (`www.com`) is its own.
-    Raises BadURL as site_root does.
-
-    >>> site_key("https://www.example.com/post/x") == site_key("example.com")
-    True
-    """
-    root = site_root(url)
-    parts = urlsplit(root)
-    host = parts.hostname or ""
-    bare = host[4:]
-    if parts.path != "/" or not host.startswith("www.") or "." not in bare:
-        return root
-    netloc = bare if parts.port is None else f"{bare}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, "/", "", ""))
-
-
 def is_site_host(host: str) -> bool:
     """Whether a host name can be a web site: a domain name (with a dot), `localhost` or an IP
     address. A single word is a mistyped URL: `htp//b.example` parses as host `htp`."""
