@@ -55,7 +55,7 @@ def test_a_crawl_of_the_www_spelling_uses_the_archived_bare_site(tmp_path: Path)
     assert [(s["site"], s["posts"]) for s in stats][:1] == [(APEX, 1)]
 
 
-def test_show_history_and_export_take_either_www_spelling(tmp_path: Path) -> None:
+def test_show_history_export_and_search_take_any_spelling_of_a_site(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     crawled_apex_into_www(db)
 
@@ -73,9 +73,17 @@ def test_show_history_and_export_take_either_www_spelling(tmp_path: Path) -> Non
         assert exported.returncode == 0, exported.stderr
         assert [json.loads(line)["url"] for line in out.read_text().splitlines()] == [WWW_POST]
         assert f"Notice: {site} is archived as {APEX}" in exported.stderr
-    searched = wixarchive("search", "coffee", "--site", "www.example.com", "--json",
-                          "--db", str(db))
-    assert [hit["url"] for hit in json.loads(searched.stdout)] == [WWW_POST], searched.stderr
+    # search too, saying which site it took (on stderr: the JSON on stdout stays valid)
+    for site, why in (("www.example.com", "www.example.com and example.com are the same site"),
+                      ("https://example.com/", "http and https are the same site")):
+        searched = wixarchive("search", "coffee", "--site", site, "--json", "--db", str(db))
+        assert [hit["url"] for hit in json.loads(searched.stdout)] == [WWW_POST], searched.stderr
+        assert searched.stderr == f"Notice: {site} is archived as {APEX} ({why}): using that\n"
+    counted = wixarchive("search", "--site", "example.com", "--site", "https://www.example.com",
+                         "--count", "--json", "--db", str(db))
+    assert json.loads(counted.stdout) == {"count": 1}
+    assert counted.stderr.startswith("Notice: https://www.example.com is archived as "), (
+        counted.stderr)
 
 
 def test_a_post_is_found_by_every_spelling_a_crawl_takes_for_its_url(tmp_path: Path) -> None:

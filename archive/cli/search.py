@@ -13,6 +13,7 @@ import click
 
 from archive.cli.common import (
     bom_option,
+    chosen_sites,
     db_option,
     fail,
     format_options,
@@ -146,6 +147,8 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         fail(nothing_asked(f"--{name}" for name in FILTERS))
     archive = open_archive(db)
     try:
+        for wanted in filter(str.strip, site):  # names a twin spelling of an archived site?
+            chosen_sites(archive, wanted)  # a notice names the archived one, on stderr
         if count_only:
             matching = count(archive, request)
         else:
