@@ -32,7 +32,7 @@ import redis
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.site_match import archived_root
-from archive.store import Archive, ArchiveError, KnownPost
+from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
@@ -332,9 +332,8 @@ class RedisWriter:
     def _queue_post(self, site: _Site, url: str) -> None:
         """A post page, asked for conditionally when it is archived (unchanged, a 304) unless
         it is fetched in full (`--refetch`, its capture lost)."""
-        known = site.known.get(url)
-        in_full = self.refetch or url in site.lost.posts
-        headers = {} if in_full or not known or known.deleted_at else known.conditional_headers()
+        headers = post_request_headers(site.known.get(url),
+                                       in_full=self.refetch or url in site.lost.posts)
         self._queue(site, "post", url, {HTML_ONLY: True, "handle_httpstatus_list": POST_STATUSES},
                     headers)
 

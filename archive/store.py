@@ -105,6 +105,16 @@ class KnownPost(NamedTuple):
         return headers
 
 
+def post_request_headers(known: KnownPost | None, *, in_full: bool) -> dict[str, str]:
+    """The headers a crawl asks for a post page with (one rule for the spider, the Redis
+    workers and writer): conditional ones for a post archived and not deleted, unless it is
+    fetched in full (`in_full`: --refetch, or its capture lost, which a 304 would not mend);
+    none otherwise."""
+    if known is None or known.deleted_at is not None or in_full:
+        return {}
+    return known.conditional_headers()
+
+
 def unlisted_posts(known: dict[str, KnownPost], listed: set[str]) -> list[str]:
     """The archived posts not marked deleted that no sitemap, feed or listing page listed this
     time: a crawl asks for each again and marks deleted only those answering 404 or 410."""

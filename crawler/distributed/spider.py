@@ -33,7 +33,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.store import KnownPost
+from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
@@ -217,10 +217,8 @@ class DistributedWixSpider(scrapy.Spider):
         found["posts_requested"] = found.get("posts_requested", 0) + 1
         if not listed:
             found.setdefault("discovered", []).append(url)
-        headers: dict[str, str] = {}
-        known = self.known_posts(site, run).get(url)
-        if known and known.deleted_at is None and not self.in_full(url, site, run):
-            headers = known.conditional_headers()
+        headers = post_request_headers(self.known_posts(site, run).get(url),
+                                       in_full=self.in_full(url, site, run))
         return self._request(url, self.parse_post, site, run, headers=headers,
                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
                                    HTML_ONLY: True, LISTED: listed})

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
 from archive.site_match import archived_root
-from archive.store import Archive, ArchiveError, KnownPost
+from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
@@ -551,10 +551,8 @@ class WixBlogSpider(scrapy.Spider):
         # /post/slug/ no redirect and full download (normalize_url).
         url = normalize_url(url)
         self.discovery.posts_requested += 1
-        headers: dict[str, str] = {}
-        known = self.known.get(url)
-        if known and known.deleted_at is None and not self.in_full(url):
-            headers = known.conditional_headers()  # an unchanged post costs a 304, no body
+        # an unchanged post costs a 304, no body
+        headers = post_request_headers(self.known.get(url), in_full=self.in_full(url))
         return scrapy.Request(url, self.parse_post, errback=self.on_error, headers=headers,
                               meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
                                     HTML_ONLY: True})
