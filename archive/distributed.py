@@ -37,6 +37,7 @@ from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
 from crawler.discover.listings import listing_starts
+from crawler.discover.sitemaps import lastmod_not_after
 from crawler.discover.urls import in_site, is_post_url, named_page, normalize_url, site_root
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
@@ -136,6 +137,12 @@ class _Site:
     discovered: set[str] = field(default_factory=set)
     discovery: Discovery = field(default_factory=Discovery)
     feed_posts: set[str] = field(default_factory=set)  # every post the blog feed lists
+    # The posts sitemaps' lastmod of each post they had the workers ask for, and when each post
+    # stored in this run without one was fetched: a post the feed asked for before a sitemap
+    # named it (the duplicate filter drops the sitemap's request) gets its lastmod all the same,
+    # so the next crawl does not ask for it again (store_sitemap_lastmods).
+    sitemap_lastmods: dict[str, str] = field(default_factory=dict)
+    fetched_without_lastmod: dict[str, str] = field(default_factory=dict)
     blog_home: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
@@ -529,9 +536,13 @@ class RedisWriter:
     def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
         outcomes = []
+        if site is not None:
+            store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
         for item in message.get("items", []):
             url = _item_url(item)
             is_post = item[0] in ("post", "unchanged")
+            if site is not None and item[0] == "post":
+                item = with_sitemap_lastmod(site, item)
             if site is not None and is_post and url in site.stored:
                 # Delivered twice (its first worker died after sending it), or the same post
                 # under a second spelling (a listing's /post/My-Slug, archived as the page's
@@ -545,6 +556,8 @@ class RedisWriter:
                 outcome = f"error:not archived: {exc}"
             if site is not None and is_post:
                 site.stored.add(url)
+                if item[0] == "post" and item[2]["lastmod"] is None and ":" not in outcome:
+                    site.fetched_without_lastmod[url] = item[2]["fetched_at"]
             outcomes.append((url, outcome))
         return outcomes
 
@@ -561,6 +574,27 @@ class RedisWriter:
                            finished_at=summary.finished_at)
         summary.run_id = site.run_id
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
+
+
+def store_sitemap_lastmods(archive: Archive, site: _Site, lastmods: dict[str, str]) -> None:
+    """Keep the lastmods a posts sitemap gives (url -> lastmod), and store each on the post of
+    this run fetched before that sitemap was read, as a crawl without Redis stores it. Not one
+    later than the fetch: the post may then have been changed after it was fetched."""
+    site.sitemap_lastmods.update(lastmods)
+    for url in lastmods.keys() & site.fetched_without_lastmod.keys():
+        if lastmod_not_after(lastmods[url], site.fetched_without_lastmod.pop(url)):
+            archive.set_missing_lastmod(url, lastmods[url])
+
+
+def with_sitemap_lastmod(site: _Site, item: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A fetched post's item, with the lastmod a posts sitemap already gave it when its request
+    came from the feed without one (and the lastmod is no later than the fetch)."""
+    info = item[2]
+    lastmod = site.sitemap_lastmods.get(item[1].url)
+    if info["lastmod"] is not None or lastmod is None or not lastmod_not_after(
+            lastmod, info["fetched_at"]):
+        return item
+    return (*item[:2], {**info, "lastmod": lastmod})
 
 
 def _mirrored(fetch: str, url: str) -> dict[str, Any]:

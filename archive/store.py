@@ -574,6 +574,13 @@ class Archive:
                 (fetched_at, lastmod, etag, http_last_modified, url))
             return cur.rowcount > 0
 
+    def set_missing_lastmod(self, url: str, lastmod: str) -> None:
+        """Record a post's sitemap lastmod when it was stored without one (fetched before the
+        sitemap naming it was read, as a crawl through Redis may do)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE posts SET lastmod = ? WHERE url = ? AND lastmod IS NULL",
+                         (lastmod, url))
+
     def mark_deleted(self, url: str, *, when: str) -> bool:
         """Flag a post that disappeared from its site; its rows and versions are kept."""
         with self.transaction() as conn:

@@ -22,6 +22,7 @@ from webarchives import table, wixarchive, write_warc
 
 from archive import captures
 from archive.store import Archive
+from archive.web.preconditions import none_match
 from archive.web.ranges import requested_range
 from crawler.sample_site import SampleBlog, serve_blog
 
@@ -134,6 +135,64 @@ def test_head_answers_as_a_get_without_the_body(served) -> None:
         assert (status, body) == (200, b"")
         assert answer["content-length"] == str(len(video))
         assert answer["accept-ranges"] == "bytes" and answer["content-type"] == "video/mp4"
+
+
+def test_a_matching_if_none_match_is_answered_304_without_the_body(served) -> None:
+    base, video, path = served
+    _, whole, _ = fetch(base, path)
+    etag = whole["etag"]
+    assert whole["cache-control"] == "public, max-age=31536000, immutable"
+    address = urlsplit(base)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=STARTUP_TIMEOUT)
+    try:
+        for method in ("GET", "HEAD"):
+            for tags in (etag, f"W/{etag}", f'"ABC", {etag}', f'W/"X,Y" , ,W/{etag}', "*"):
+                for extra in ({}, {"Range": "bytes=0-9"}, {"Range": f"bytes={len(video)}-"}):
+                    # One connection throughout: a 304 sends no body bytes to misread.
+                    conn.request(method, path, headers={"If-None-Match": tags, **extra})
+                    answer = conn.getresponse()
+                    assert (answer.status, answer.read()) == (304, b""), (method, tags, extra)
+                    headers = {k.lower(): v for k, v in answer.getheaders()}
+                    assert "content-length" not in headers and "content-range" not in headers
+                    # A cache updates its stored headers from a 304's: they are the 200's.
+                    for name in ("etag", "cache-control", "content-security-policy",
+                                 "content-type", "x-content-type-options"):
+                        assert headers[name] == whole[name], name
+        conn.request("GET", path, headers={"If-None-Match": '"ABC"'})
+        answer = conn.getresponse()
+        assert (answer.status, answer.read()) == (200, video)
+    finally:
+        conn.close()
+
+
+def test_if_none_match_naming_other_tags_gets_the_normal_answer(served) -> None:
+    base, video, path = served
+    etag = fetch(base, path, "HEAD")[1]["etag"]
+    for tags in ('"ABC"', 'W/"ABC", "DEF"', etag.strip('"'), f'"{etag}"', "", "**"):
+        assert fetch(base, path, If_None_Match=tags)[::2] == (200, video), tags
+        status, _, body = fetch(base, path, If_None_Match=tags, Range="bytes=10-19")
+        assert (status, body) == (206, video[10:20]), tags
+        assert fetch(base, path, "HEAD", If_None_Match=tags)[0] == 200, tags
+    # Not a file the route serves: 404, whatever the condition (a 304 would claim one).
+    missing = path.rsplit("/", 1)[0] + "/" + "A" * 32
+    assert fetch(base, missing, If_None_Match="*")[0] == 404
+    assert fetch(base, missing, If_None_Match=f'"{"A" * 32}"')[0] == 404
+
+
+def test_if_none_match_over_several_field_lines_is_one_list(served) -> None:
+    base, _, path = served
+    etag = fetch(base, path, "HEAD")[1]["etag"]
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port),
+                                  timeout=STARTUP_TIMEOUT) as conn:
+        conn.sendall(f'GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n'
+                     f'If-None-Match: {etag}\r\nIf-None-Match: "ABC"\r\n'
+                     "Connection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := conn.recv(2**16):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 304 ") and answer.endswith(b"\r\n\r\n")
+    assert none_match(['"ABC"', etag], etag) and not none_match(['"ABC"', '"DEF"'], etag)
 
 
 def recapture(db: Path, url: str, body: bytes, headers: list[tuple[str, str]], *,

@@ -6,6 +6,7 @@ import gzip
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from typing import IO
 from urllib.parse import urlsplit
@@ -195,3 +196,14 @@ def with_translations(entries: list[SitemapEntry]) -> Iterator[SitemapEntry]:
             if loc not in seen:
                 seen.add(loc)
                 yield entry if loc == entry.loc else SitemapEntry(loc, entry.lastmod)
+
+
+def lastmod_not_after(lastmod: str, fetched_at: str) -> bool:
+    """Whether a sitemap lastmod (a date, or a timestamp) is no later than a fetch time; one
+    that does not parse is taken as later (the post is then fetched, conditionally)."""
+    if len(lastmod) <= 10:
+        return lastmod <= fetched_at[:10]
+    try:
+        return datetime.fromisoformat(lastmod) <= datetime.fromisoformat(fetched_at)
+    except (ValueError, TypeError):  # TypeError: a timestamp without its zone
+        return False

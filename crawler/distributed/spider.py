@@ -337,6 +337,9 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found(response)
         found["sitemap_urls"] = []
+        # The lastmod of each post asked for: the writer stores it for a post the feed had
+        # asked for first (the duplicate filter then drops this request, and its lastmod).
+        found["lastmods"] = {}
         found["sitemaps_read"] = 1
         sitemap = read_sitemap(response.body)
         if sitemap.problem:
@@ -368,6 +371,8 @@ class DistributedWixSpider(scrapy.Spider):
                     continue
                 children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,
                                                    listed=True))
+                if entry.lastmod:
+                    found["lastmods"][url] = entry.lastmod
         found["unchanged"] = unchanged
         return self._done(response.request, children, found)
 

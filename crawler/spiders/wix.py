@@ -33,6 +33,7 @@ from crawler.discover.sitemaps import (
     SitemapEntry,
     is_language_index,
     is_posts_sitemap,
+    lastmod_not_after,
     lists_post,
     read_sitemap,
     sitemaps_from_robots,
@@ -695,21 +696,11 @@ def archived_since(lastmod: str | None, known: KnownPost, since: str | None) -> 
 
     A post that run archived with no lastmod counts too when the sitemap's lastmod is no later
     than the day it was fetched: a crawl through Redis asks for the feed's posts before the
-    sitemap is read, so those are stored without one (a crawl without Redis reads the feed
-    after the sitemaps, so that its posts are asked for with their lastmod)."""
+    sitemap is read, and stores its lastmod on them only once it is, which a stopped run may
+    not have done (a crawl without Redis reads the feed after the sitemaps, so that its posts
+    are asked for with their lastmod)."""
     if not (since and lastmod and (known.last_seen or "") >= since):
         return False
     if known.lastmod is None:
-        return _not_after(lastmod, known.last_seen or "")
+        return lastmod_not_after(lastmod, known.last_seen or "")
     return lastmod == known.lastmod
-
-
-def _not_after(lastmod: str, fetched_at: str) -> bool:
-    """Whether a sitemap lastmod (a date, or a timestamp) is no later than a fetch time; one
-    that does not parse is taken as later (the post is then fetched, conditionally)."""
-    if len(lastmod) <= 10:
-        return lastmod <= fetched_at[:10]
-    try:
-        return datetime.fromisoformat(lastmod) <= datetime.fromisoformat(fetched_at)
-    except (ValueError, TypeError):  # TypeError: a timestamp without its zone
-        return False

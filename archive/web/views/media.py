@@ -8,6 +8,8 @@ Content-Security-Policy for that type (archive.web.headers.media_policy): no scr
 even an SVG's, and a video or audio file opened on its own plays in the browser's player.
 A GET may ask for one byte range (archive.web.ranges), as a player seeking in a video does;
 the bytes are read from the capture piece by piece as they are sent, never the whole file.
+The URL names the payload's digest, so its bytes never change: they are cached for a year
+(`immutable`), and a GET or HEAD whose If-None-Match names the ETag (the digest) gets 304.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from archive.chunked import in_chunks
 from archive.payload_stream import PayloadStream, open_payload
 from archive.store import Archive
 from archive.web.headers import media_policy
+from archive.web.preconditions import none_match
 from archive.web.ranges import ByteRange, Unsatisfiable, requested_range
 from archive.web.views import ArchiveTimeout, archive_database, read
 
@@ -272,6 +275,12 @@ async def media_file(datasette: Any, request: Any) -> Response:
     etag = f'"{digest}"'
     headers = {**MEDIA_HEADERS, "Content-Security-Policy": media_policy(content_type),
                "Accept-Ranges": "bytes", "ETag": etag}
+    # Evaluated before Range (RFC 9110, 13.2.2), once the file is known to be servable. The 304
+    # carries the 200's headers but its length: a cache updates the stored ones from them.
+    if request.method in ("GET", "HEAD") and none_match(
+            [value.decode("latin-1") for key, value in request.scope["headers"]
+             if key.lower() == b"if-none-match"], etag):
+        return StreamedFile(304, headers, content_type, None, reader, request.receive)
     size = payload.size
     try:  # Range is defined for GET only (RFC 9110): HEAD answers as a GET without one
         asked = requested_range(request.headers.get("range"), request.headers.get("if-range"),
