@@ -35,8 +35,6 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from archive.attachments import media_kinds
-
 ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
 # Each record is compressed with ISA-L (python-isal) at its level 2: on real Wix pages (~0.9 MB,
 # mostly inline CSS and JSON) 5.6 ms a page where zlib took 75 at level 6 (warcio's own gzip uses
@@ -341,14 +339,29 @@ def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
-def is_lost(lost: dict[int, int], file_id: int, offset: int, length: int) -> bool:
-    """Whether a record (file id, offset, length) is not wholly in its file any more, by
-    `lost` (archive.lost_captures.lost_files: file id -> bytes still there)."""
-    return file_id in lost and offset + length > lost[file_id]
+@dataclass(frozen=True)
+class LostFiles:
+    """The records that cannot be read whole any more (archive.lost_captures.lost_files): those
+    of capture files missing or shorter than indexed (`cut`: file id -> bytes still there, 0
+    for a missing file), and the indexed records `check` found damaged inside their file
+    (`damaged`: (file id, offset)). False when nothing is lost."""
+
+    cut: dict[int, int] = field(default_factory=dict)
+    damaged: frozenset[tuple[int, int]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.cut or self.damaged)
+
+
+def is_lost(lost: LostFiles, file_id: int, offset: int, length: int) -> bool:
+    """Whether a record (file id, offset, length) is not whole in its file any more: cut off
+    or deleted with it, or damaged."""
+    return (file_id in lost.cut and offset + length > lost.cut[file_id]) or \
+        (file_id, offset) in lost.damaged
 
 
 def earlier_response(conn: sqlite3.Connection, digest: str,
-                     lost: dict[int, int] | None = None) -> tuple[str, str] | None:
+                     lost: LostFiles | None = None) -> tuple[str, str] | None:
     """(URL, WARC-Date) of an archived response with this payload, if any; with `lost`
     (archive.lost_captures.lost_files), only one still whole in its file, so that a payload
     whose only copy is lost is stored again rather than pointed at."""
@@ -691,6 +704,12 @@ class Reader:
 
 
 _inflate = _fast_zlib or zlib  # ISA-L's inflate where installed (a dependency)
+INFLATE_ERRORS = (zlib.error, _inflate.error)
+
+
+def gzip_inflater():  # -> a zlib (or ISA-L) decompress object
+    """An inflater of one gzip member (ISA-L's where installed), checking its trailer."""
+    return _inflate.decompressobj(zlib.MAX_WBITS + 16)
 
 
 def inflate_member(raw: bytes) -> bytes | None:
@@ -802,131 +821,33 @@ def stored_media(conn: sqlite3.Connection, directory: Path, url: str) -> Payload
 class Sizes(NamedTuple):
     files: int
     bytes: int  # on disk
-    responses: int
+    responses: int  # indexed, whether or not their file is there
     revisits: int
     media_stored: int  # images, videos and documents whose payload is in the captures
+    missing_files: int = 0  # files the index names that are not in the folder
+    missing_responses: int = 0  # of `responses`, those indexed in a missing file
+    missing_revisits: int = 0
 
 
 def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
-    """What the captures hold: files and bytes on disk, records indexed, media stored."""
+    """What the captures hold: files and bytes on disk, records indexed, media stored, and the
+    files the index names that are missing, with their records (one stat per file)."""
     paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
     try:
-        kinds = dict(conn.execute("SELECT kind, count(*) FROM captures GROUP BY kind").fetchall())
+        counts = conn.execute("SELECT f.name, c.kind, count(*) FROM captures c JOIN "
+                              "capture_files f ON f.id = c.file_id GROUP BY c.file_id, "
+                              "c.kind").fetchall()
+        names = [name for (name,) in conn.execute("SELECT name FROM capture_files")]
         media = conn.execute("SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
-        kinds, media = {}, 0
-    return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds.get("response", 0),
-                 kinds.get("revisit", 0), media)
-
-
-def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
-           limit: int = 50) -> list[str]:
-    """Problems between the index and the files (empty when they agree): files missing or
-    shorter than indexed, records that do not decompress or parse, payloads whose digest is
-    not the indexed one. A file left open by a writer that is gone is no problem (the next
-    crawl or `reextract` indexes and closes it): it is added to `notes`."""
-    problems: list[str] = []
-    try:
-        files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
-                             "ORDER BY id").fetchall()
-    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
-        return []
-    with Reader(directory) as reader:
-        for file_id_, name, indexed, closed_at in files:
-            if len(problems) >= limit:
-                break
-            _verify_file(conn, reader, (file_id_, name, indexed, closed_at), problems, notes,
-                         limit)
-    return problems
-
-
-# What `check` says of lost records: a crawl captures them again (see lost_captures).
-RECAPTURE_HINT = ("a crawl of their site captures its posts and images again while it is up "
-                  "(`wixarchive crawl SITE`)")
-SHOWN_LOST = 3  # URLs named of the records a missing or truncated file lost
-
-
-def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str = "") -> str:
-    """The records of a capture file that lie (wholly or partly) past `size` bytes (0 for a
-    missing file), counted by kind with the first few URLs: "37 records (4 posts, 30 images,
-    3 documents: http://…, http://…, http://…, …)". A post is a capture of a post's URL; an
-    image, video or document, one a media row names."""
-    rows = conn.execute(
-        "SELECT c.record_id, c.url, EXISTS (SELECT 1 FROM posts p WHERE p.url = c.url) "
-        "FROM captures c WHERE c.file_id = ? AND c.offset + c.length > ? ORDER BY c.offset",
-        (file_id_, size)).fetchall()
-    # The media rows of those records only, and the kinds of their URLs.
-    media_urls = dict(conn.execute(
-        "SELECT m.capture, m.url FROM media m JOIN captures c ON c.record_id = m.capture "
-        "WHERE c.file_id = ? AND c.offset + c.length > ?", (file_id_, size)).fetchall())
-    kinds = media_kinds(conn, list(media_urls.values()))
-    media = {record_id: kinds[url] for record_id, url in media_urls.items()}
-    counts: dict[str, int] = {"post": 0, "image": 0, "document": 0, "video": 0, "other": 0}
-    shown: dict[str, list[str]] = {kind: [] for kind in counts}
-    for record_id, url, is_post in rows:
-        kind = "post" if is_post else media.get(record_id, "other")
-        counts[kind] += 1
-        if len(shown[kind]) < SHOWN_LOST:
-            shown[kind].append(url)
-    records = f"{len(rows)} record{'s' if len(rows) != 1 else ''}{where}"
-    if not rows:
-        return records
-    parts = [f"{n} " + ("sitemaps, feeds and other pages" if kind == "other" else
-                        kind + ("s" if n != 1 else "")) for kind, n in counts.items() if n]
-    examples = [url for kind in counts for url in shown[kind]][:SHOWN_LOST]  # posts first
-    more = ", …" if len(rows) > len(examples) else ""
-    return f"{records} ({', '.join(parts)}: {', '.join(examples)}{more})"
-
-
-def _verify_file(conn: sqlite3.Connection, reader: Reader,
-                 file: tuple[int, str, int, str | None],
-                 problems: list[str], notes: list[str], limit: int) -> None:
-    """verify's findings for one capture file (id, name, indexed bytes, closed_at)."""
-    file_id_, name, indexed, closed_at = file
-    path = reader.directory / name
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        problems.append(f"captures: {path} is missing, with the "
-                        f"{describe_lost(conn, file_id_, 0, ' indexed in it')}; "
-                        f"{RECAPTURE_HINT}")
-        return
-    if size < indexed:
-        problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
-    if closed_at is None and not _in_use(path):
-        notes.append(f"captures: {path} was left open by a crawl that stopped; the next "
-                        "crawl or `reextract` indexes and closes it")
-    for record_id, url, digest, offset, length in conn.execute(
-            "SELECT record_id, url, payload_digest, offset, length FROM captures "
-            "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall():
-        if offset + length > size:
-            # The rest of a truncated file is cut off too: named together.
-            problems.append(f"captures: {path}: record at {offset} ({url}) is cut off: lost "
-                            f"from there on, {describe_lost(conn, file_id_, size)}; "
-                            f"{RECAPTURE_HINT}")
-            break
-        try:
-            record = parse_record(reader.record(name, offset, length))
-        except (CaptureError, Exception) as exc:  # any damage is a finding
-            problems.append(f"captures: {path}: record at {offset} ({url}) is damaged: "
-                            f"{exc}")
-            continue
-        if record.rec_headers.get_header("WARC-Record-ID") != record_id:
-            problems.append(f"captures: {path}: record at {offset} is not {record_id}")
-        elif record.rec_type == "response" and \
-                payload_digest(record.raw_stream.read()) != digest:
-            problems.append(f"captures: {path}: payload of {url} at {offset} does not "
-                            f"match its digest")
-        if len(problems) >= limit:
-            break
-
-
-def _in_use(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    return False
+        counts, names, media = [], [], 0
+    present = {p.name for p in paths}
+    missing = {name for name in names if name not in present}
+    kinds = {"response": 0, "revisit": 0}
+    lost = {"response": 0, "revisit": 0}
+    for name, kind, count in counts:
+        kinds[kind] = kinds.get(kind, 0) + count
+        if name in missing:
+            lost[kind] = lost.get(kind, 0) + count
+    return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds["response"],
+                 kinds["revisit"], media, len(missing), lost["response"], lost["revisit"])

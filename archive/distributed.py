@@ -176,9 +176,10 @@ class RedisWriter:
         self.settings = settings or {}
         # The writer owns the captures folder beside the archive: workers send exchanges.
         self.captures = captures.CaptureWriter(captures.captures_dir(self.db))
-        # Capture files missing or cut short at the start (archive.lost_captures): their
-        # records are never pointed at by a revisit, and those captured again leave the index.
-        self.lost_files: lost_captures.LostFiles = {}
+        # Records lost at the start (files missing or cut short, records `check` found damaged:
+        # archive.lost_captures): never pointed at by a revisit; those captured again leave
+        # the index.
+        self.lost_files = lost_captures.LostFiles()
         self.seen_payloads: dict[str, tuple[str, str]] = {}  # digest -> first (URL, date)
         # Where media are fetched from (tests serve them on loopback); what is fetched is each
         # site's MediaPlan (its own settings over these).

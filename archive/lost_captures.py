@@ -1,8 +1,11 @@
-"""Captures lost from their files (a capture file deleted or cut short), and their replacement.
+"""Captures lost from their files (a capture file deleted or cut short, a record damaged inside
+its file), and their replacement.
 
 A crawl finds them when it starts, cheaply: one stat per capture file, compared with how far
 the index says the file goes (capture_files.bytes); only the records of a file that is missing
-or shorter than that are looked at, by their indexed offset and length. No byte is read.
+or shorter than that are looked at, by their indexed offset and length. No byte is read: the
+records damaged inside a file (a byte changed) are those `check`, which reads every byte, found
+and noted (damaged_records) and that are still indexed.
 
 Then (crawler.spiders.wix, crawler.media) it fetches again, unconditionally, each post of the
 site whose newest capture is lost and each image (video, document) whose stored capture is,
@@ -21,42 +24,51 @@ Nothing here imports Scrapy.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
 from archive.attachments import media_kinds
-from archive.captures import earlier_response, is_lost
+from archive.captures import LostFiles, earlier_response, is_lost, members
 from archive.chunked import in_chunks
-
-# capture file id -> bytes still there (0: the file is missing), for files shorter than indexed
-LostFiles = dict[int, int]
 
 
 def lost_files(conn: sqlite3.Connection, directory: Path) -> LostFiles:
-    """The capture files that are missing or shorter than the index says, and what is left."""
+    """The capture files that are missing or shorter than the index says, and what is left;
+    the records `check` found damaged that are still indexed."""
     try:
         files = conn.execute("SELECT id, name, bytes FROM capture_files").fetchall()
     except sqlite3.OperationalError:  # an archive from before captures
-        return {}
-    lost: LostFiles = {}
+        return LostFiles()
+    cut: dict[int, int] = {}
     for file_id, name, indexed in files:
         try:
             size = (directory / name).stat().st_size
         except FileNotFoundError:
-            lost[file_id] = 0
+            cut[file_id] = 0
             continue
         if size < indexed:
-            lost[file_id] = size
-    return lost
+            cut[file_id] = size
+    try:
+        damaged = frozenset((file_id, offset) for file_id, offset in conn.execute(
+            "SELECT d.file_id, d.offset FROM damaged_records d JOIN captures c "
+            "ON c.record_id = d.record_id").fetchall())
+    except sqlite3.OperationalError:  # a read-only archive from before v16
+        damaged = frozenset()
+    return LostFiles(cut, damaged)
 
 
 def _lost_records(conn: sqlite3.Connection, lost: LostFiles) -> list[tuple[int, str, str]]:
-    """(captures id, record id, URL) of every record of the lost files past what is left."""
+    """(captures id, record id, URL) of every record of the lost files past what is left, and
+    of every damaged record still indexed."""
     found = []
-    for file_id, size in lost.items():
+    for file_id, size in lost.cut.items():
         found += conn.execute("SELECT id, record_id, url FROM captures WHERE file_id = ? "
                               "AND offset + length > ?", (file_id, size)).fetchall()
+    if lost.damaged:
+        found += conn.execute("SELECT c.id, c.record_id, c.url FROM damaged_records d "
+                              "JOIN captures c ON c.record_id = d.record_id").fetchall()
     return found
 
 
@@ -87,8 +99,8 @@ class Lost(NamedTuple):
     media: dict[str, str]
     # The capture files lost (lost_files): the other images the post pages show (a logo, an
     # avatar) are known only once those pages are read (crawler.page_requisites, with
-    # unreadable_media); {} when nothing is lost.
-    files: LostFiles = {}
+    # unreadable_media); empty when nothing is lost.
+    files: LostFiles = LostFiles()
 
 
 def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
@@ -97,7 +109,7 @@ def lost_captures(conn: sqlite3.Connection, directory: Path, site: str) -> Lost:
     documents whose capture is lost."""
     lost = lost_files(conn, directory)
     if not lost:
-        return Lost(set(), {})  # the common case: one stat per file, no query
+        return Lost(set(), {})  # the common case: one stat per file, one query
     # The newest successful capture of each post's URL, else the one its version names: what
     # archive.reextract reads.
     newest = dict(conn.execute(
@@ -139,7 +151,9 @@ def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:
     """Inside the caller's transaction: drop from the index each lost record that no post
     version or media row names and whose URL has a whole capture made after it; then the
     files left with no record indexed (missing ones), or none past their end (cut short ones,
-    whose indexed size becomes what is left). Returns how many records were dropped."""
+    whose torn last record is cut off: their indexed size becomes what is left). A damaged
+    record dropped keeps its damaged_records row: its bytes are still in the file, for `check`
+    to tell apart. Returns how many records were dropped."""
     lost = lost_files(conn, directory)
     records = _lost_records(conn, lost)
     # Which of them something names: one pass over the versions and the media rows each
@@ -164,13 +178,38 @@ def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:
         if any(not is_lost(lost, *capture) for capture in newer):
             dropped.append((capture_id,))
     conn.executemany("DELETE FROM captures WHERE id = ?", dropped)
-    for file_id, size in lost.items():
+    for file_id, size in lost.cut.items():
         if conn.execute("SELECT EXISTS (SELECT 1 FROM captures WHERE file_id = ? AND "
                         "offset + length > ?)", (file_id, size)).fetchone()[0]:
             continue  # records still lost: `check` names them
         if size == 0:
+            conn.execute("DELETE FROM damaged_records WHERE file_id = ?", (file_id,))
             conn.execute("DELETE FROM capture_files WHERE id = ? AND NOT EXISTS "
                          "(SELECT 1 FROM captures WHERE file_id = ?)", (file_id, file_id))
         else:
-            conn.execute("UPDATE capture_files SET bytes = ? WHERE id = ?", (size, file_id))
+            whole = _cut_torn_tail(conn, directory, file_id, size)
+            conn.execute("UPDATE capture_files SET bytes = ? WHERE id = ?", (whole, file_id))
     return len(dropped)
+
+
+def _cut_torn_tail(conn: sqlite3.Connection, directory: Path, file_id: int, size: int) -> int:
+    """Where the whole records of a file cut short end, its torn last record (what was lost,
+    captured again since) cut off there, as recovery cuts a killed writer's torn tail: the file
+    is again one every WARC tool reads to its end. `size` if the file cannot be written."""
+    (name, start), = conn.execute(
+        "SELECT f.name, coalesce(max(c.offset), 0) FROM capture_files f LEFT JOIN captures c "
+        "ON c.file_id = f.id WHERE f.id = ?", (file_id,)).fetchall()
+    path = directory / name
+    whole = start
+    try:
+        for member in members(path, start):
+            if member.data is None:
+                break
+            whole = member.offset + member.length
+        if whole < size:
+            with path.open("r+b") as handle:
+                handle.truncate(whole)
+                os.fsync(handle.fileno())
+    except OSError:  # a read-only file: the tail stays, `check` names it
+        return size
+    return whole

@@ -45,6 +45,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
       (captures keep the URL as fetched: the WARC-Target-URI). A post archived under two
       spellings keeps both rows, the second marked deleted. Site URLs with a non-ASCII host
       take its IDNA form (`xn--`), as post URLs do; two rows of one site become one
+  v16 the records `check` found damaged inside their capture files (damaged_records), so a
+      crawl captures them again as it does those of a file missing or cut short
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -58,7 +60,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -570,10 +572,30 @@ def _v15_site_urls(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM sites WHERE id = ?", (old_id,))
 
 
+# v16: a record of a capture file that `check` found damaged (its gzip member does not inflate,
+# fails its checksum or holds no WARC record) counts as lost, like one of a file missing or cut
+# short (archive/lost_captures.py): a crawl captures its URL again. The row outlives the index
+# row of the record (forgotten once captured again): the bytes stay in the file, and `check`
+# then knows them for a damage already dealt with.
+V16 = """
+CREATE TABLE damaged_records (
+    file_id INTEGER NOT NULL REFERENCES capture_files(id),
+    offset INTEGER NOT NULL,                -- where the damaged gzip member starts
+    record_id TEXT NOT NULL,                -- the captures.record_id indexed there when found
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (file_id, offset)
+) WITHOUT ROWID;
+"""
+
+
+def _v16(conn: sqlite3.Connection) -> None:
+    _script(conn, V16)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12, 12: _v13, 13: _v14, 14: _v15}
+    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16}
 
 
 @contextmanager

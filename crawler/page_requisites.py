@@ -154,7 +154,7 @@ def to_fetch(conn: sqlite3.Connection, directory: Path, site: str, after: int = 
     unindexed = _read_pages(conn, directory, [*again, *(record for _, record in rows)], found)
     urls = list(found)
     done = _archived(conn, urls)
-    lost_again = unreadable_media(conn, lost or {}, [url for url in urls if url in done])
+    lost_again = unreadable_media(conn, lost or LostFiles(), [url for url in urls if url in done])
     return ([url for url in urls if url in lost_again or (url not in done and not only_lost)],
             rows[-1][0] if rows else after, bool(limit) and len(rows) == limit, unindexed)
 
@@ -169,7 +169,7 @@ class RequisiteFinder:
         self.after = 0  # post_versions ids up to this one have been read
         self.unread = True  # versions may remain unread
         self.unindexed: dict[str, int] = {}  # captures not in the index yet -> looks tried
-        self.lost: LostFiles = {}  # capture files lost at the crawl's start
+        self.lost = LostFiles()  # records lost from their files at the crawl's start
         # Posts whose page capture is lost -> the capture their version named at the last look:
         # read once the crawl has captured them again.
         self.recaptured: dict[str, str | None] = {}

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
 from crawler.sample_site import SampleBlog, serve_blog
@@ -142,6 +143,20 @@ def test_check_counts_and_names_what_a_cut_lost(crawled: Path, tmp_path: Path):
             "while it is up (`wixarchive crawl SITE`)") in result.stderr.splitlines()
 
 
+def test_check_says_one_other_page_in_the_singular(crawled: Path, tmp_path: Path):
+    db, capture_file = copy(crawled, tmp_path)
+    others = index(db, "SELECT c.offset, (SELECT count(*) FROM captures x WHERE x.offset >= "
+                       "c.offset AND x.url NOT IN (SELECT url FROM posts) AND x.record_id NOT IN "
+                       "(SELECT capture FROM media WHERE capture IS NOT NULL)) FROM captures c "
+                       "ORDER BY c.offset DESC")
+    cut_at = next(offset for offset, count in others if count == 1)
+    os.truncate(capture_file, cut_at + 100)
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 1
+    (cut,) = [line for line in result.stderr.splitlines() if " is cut off: " in line]
+    assert "1 sitemap, feed or other page" in cut and "1 sitemaps" not in cut, cut
+
+
 def test_a_crawl_captures_again_what_lost_capture_files_held(tmp_path: Path):
     """Posts, images, documents and the renditions the pages show (--page-requisites); the
     posts fetched again are counted as recaptured."""
@@ -236,3 +251,142 @@ def test_import_of_files_that_cannot_be_read_creates_no_archive(tmp_path: Path):
     assert result.stderr.splitlines() == [
         f"Error: cannot read {tmp_path}/nonexist.warc.gz: No such file or directory"]
     assert not db.exists()
+
+
+def test_check_reads_every_record_and_the_wacz_names_a_damaged_request(crawled: Path,
+                                                                      tmp_path: Path):
+    """A byte changed inside a request record (indexed by no digest): `check` reads every
+    record of the file, as any WARC tool must, and names it; the WACZ export says it left
+    it out."""
+    db, capture_file = copy(crawled, tmp_path)
+    (url, offset, length), = index(
+        db, "SELECT c.url, c.offset, c.length FROM captures c JOIN posts p ON p.url = c.url "
+            "ORDER BY c.offset LIMIT 1 OFFSET 2")
+    request_at = offset + length  # the writer puts each response's request record after it
+    with capture_file.open("r+b") as handle:
+        handle.seek(request_at + 60)
+        byte = handle.read(1)
+        handle.seek(request_at + 60)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with capture_file.open("rb") as handle, pytest.raises(Exception):  # noqa: B017
+        for _ in ArchiveIterator(handle):  # warcio, as `warcio index` reads it
+            pass
+
+    result = wixarchive("check", "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("Problem:")]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"Problem: captures: {capture_file}: record at {request_at} "
+                                  f"(the request record of {url}) is damaged: ")
+
+    out = tmp_path / "r.wacz"
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out), "--json")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert summary["problems"] == [f"{url}: capture file {capture_file} is damaged at offset "
+                                   f"{request_at} (its request record, left out)"]
+    assert summary["posts"] == 8  # the response itself is whole, and packaged
+
+
+def test_a_crawl_captures_again_a_record_check_found_damaged(tmp_path: Path):
+    """A byte changed inside a post's response record and an image's: `check` names them
+    with the remedy of a cut-off record; the next crawl fetches them again in full (a plain
+    crawl, and one with --refetch, which must not write a revisit of the damaged copy), and
+    `check` and `reextract` pass after it."""
+    db = tmp_path / "archive.db"
+    sample = blog()
+    with serve_blog(sample) as site, serve_blog(sample, host="127.0.0.2") as media:
+        assert crawl(site.url, media.url, db)["counts"]["new"] == 8
+        (capture_file,) = captures.captures_dir(db).glob("*.warc.gz")
+        posts = index(db, "SELECT p.url, c.offset, c.length FROM posts p JOIN post_versions v "
+                          "ON v.post_id = p.id JOIN captures c ON c.record_id = v.capture "
+                          "ORDER BY c.offset")
+        (image, image_at, image_length), = index(
+            db, "SELECT m.url, c.offset, c.length FROM media m JOIN images i ON i.url = m.url "
+                "JOIN captures c ON c.record_id = m.capture ORDER BY c.offset LIMIT 1")
+        noted = 0
+        for settings, damaged in (((), [posts[2], (image, image_at, image_length)]),
+                                  (("WIXARCHIVE_REFETCH=true",), [posts[5]])):
+            with capture_file.open("r+b") as handle:
+                for _, offset, length in damaged:
+                    handle.seek(offset + length // 2)
+                    byte = handle.read(1)
+                    handle.seek(offset + length // 2)
+                    handle.write(bytes([byte[0] ^ 0xFF]))
+            checked = wixarchive("check", "--db", str(db))
+            assert checked.returncode == 1
+            for url, offset, _ in damaged:
+                assert any(line.startswith(f"Problem: captures: {capture_file}: record at "
+                                           f"{offset} ({url}) is damaged: ") and
+                           line.endswith("; a crawl of their site captures its posts and "
+                                         "images again while it is up (`wixarchive crawl "
+                                         "SITE`)") for line in checked.stderr.splitlines()), \
+                    checked.stderr
+            requests = (len(site.request_log), len(media.request_log))
+            counts = crawl(site.url, media.url, db, *settings)["counts"]
+            assert counts["recaptured"] == 1 and counts["new"] == counts["changed"] == 0
+            post_url = damaged[0][0]
+            assert post_url.removeprefix(site.url) in site.request_log[requests[0]:]
+            # A full response record, not a revisit of the damaged one.
+            assert index(db, "SELECT kind FROM captures WHERE url = ? ORDER BY fetched_at DESC "
+                             "LIMIT 1", post_url) == [("response",)]
+            if len(damaged) > 1:
+                assert image.removeprefix("https://static.wixstatic.com") in \
+                    media.request_log[requests[1]:]
+            checked = wixarchive("check", "--db", str(db))
+            assert checked.returncode == 0, (settings, checked.stderr)
+            notes = [line for line in checked.stderr.splitlines() if line.startswith("Note:")]
+            noted += len(damaged)  # the records damaged in the first round are still there
+            assert len(notes) == noted and all(
+                "was captured again since" in line for line in notes)
+            result = wixarchive("reextract", "--db", str(db), "--json")
+            assert result.returncode == 0, (settings, result.stderr)
+            with sqlite3.connect(db) as conn:
+                for (record_id,) in conn.execute(
+                        "SELECT capture FROM post_versions UNION ALL SELECT capture FROM media "
+                        "WHERE status = 'stored'"):
+                    captures.read_payload(conn, captures.captures_dir(db), record_id)
+
+
+def test_capture_files_missing_are_said_so_by_export_stats_and_check(crawled: Path,
+                                                                     tmp_path: Path):
+    """archive.db copied without its captures folder, or copied to another name beside it."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    db = alone / "archive.db"
+    shutil.copy(crawled, db)
+    records = index(db, "SELECT count(*) FROM captures")[0][0]
+    folder = captures.captures_dir(db)
+
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(tmp_path / "x.wacz"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Error: nothing to export: the capture files are missing: {db} indexes them in "
+        f"{folder}/, which does not exist; copy that folder beside {db}, or crawl again while "
+        "the site is up"]
+    folder.mkdir()  # there, but empty: each file and URL named once
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(tmp_path / "x.wacz"))
+    assert result.returncode == 1
+    named = result.stderr.partition("(")[2].rpartition(")")[0].split("; ")
+    assert len(named) > 1 and len(set(named)) == len(named), result.stderr
+    folder.rmdir()
+
+    result = wixarchive("stats", "--db", str(db))
+    assert (f"Captures: {records} records indexed in 1 file missing from archive.captures/ "
+            "(run `wixarchive check`)") in result.stdout.splitlines()
+    held = json.loads(wixarchive("stats", "--db", str(db), "--json").stdout)["captures"]
+    assert (held["files"], held["records"], held["missing_files"], held["missing_records"]) \
+        == (0, records, 1, records)
+
+    renamed = crawled.parent / "renamed.db"  # beside archive.captures/, which holds its files
+    shutil.copy(crawled, renamed)
+    try:
+        result = wixarchive("check", "--db", str(renamed))
+    finally:
+        renamed.unlink()
+    assert result.returncode == 1
+    assert [line for line in result.stderr.splitlines() if line.startswith("Problem:")] == [
+        f"Problem: captures: 1 capture file indexed is missing from {crawled.parent}/renamed"
+        f".captures/ and in {captures.captures_dir(crawled)}/ beside it: rename or move "
+        f"{captures.captures_dir(crawled)}/ to {crawled.parent}/renamed.captures/ (the folder "
+        "this database uses) rather than crawling again"]

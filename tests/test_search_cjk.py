@@ -59,6 +59,7 @@ def _v12(path: Path) -> Path:
         conn.execute("ALTER TABLE posts DROP COLUMN cjk")
         conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
         conn.execute("DROP INDEX media_stored_digest")  # version 14's
+        conn.execute("DROP TABLE damaged_records")  # version 16's
         conn.execute("PRAGMA user_version = 12")
     return path
 

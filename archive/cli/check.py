@@ -1,21 +1,30 @@
 """`wixarchive check`: SQLite integrity, foreign keys, versions, the search index, and the raw
-captures against their index (every record read back and its payload digest compared)."""
+captures against their index (archive.fixity: every record of each capture file read in one
+pass, each response's payload digest compared, damaged records noted for a crawl to capture
+again)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli.common import db_option, fail, open_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
 
+if TYPE_CHECKING:
+    import sqlite3
+
+    from archive.fixity import Damaged
+
 # sysexits.h EX_TEMPFAIL: the check could not run now (another process held the archive's write
 # lock past the busy timeout); try again. Apart from 1, "problems found", so a monitor does not
 # take a busy archive for a damaged one.
 EXIT_BUSY = 75
+BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged records
 
 
 @click.command("check")
@@ -52,11 +61,14 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
             sys.exit(EXIT_BUSY)
         except ArchiveError as exc:
             fail(str(exc))
-        from archive import captures  # warcio only when checking
+        from archive import captures, fixity  # warcio only when checking
 
         directory = captures.captures_dir(db)
         notes: list[str] = []  # states the next crawl mends itself: no problem to alert on
-        problems += captures.verify(archive.conn, directory, notes=notes)
+        damaged: list[fixity.Damaged] = []
+        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
+        if damaged and writable:
+            _note_damaged(archive.conn, damaged, notes)
         held = captures.sizes(archive.conn, directory)
         records = held.responses + held.revisits
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
@@ -76,3 +88,19 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     if not as_json:
         click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
                    f"{records} captures verified)")
+
+
+def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[str]) -> None:
+    """Note the damaged records in the archive, for the next crawl to capture them again."""
+    from archive import captures, fixity
+
+    if not captures.begin_when_free(conn, BUSY_PATIENCE):
+        notes.append("the damaged records could not be noted in the archive (a crawl kept it "
+                     "busy): run `check` again before the crawl that captures them again")
+        return
+    try:
+        fixity.note_damaged(conn, damaged)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

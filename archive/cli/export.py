@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import mimetypes
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -267,14 +268,31 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
                                 on_start=on_start,
                                 progress=lambda n: bar.update(n) if bar else None)
     except wacz.NoCaptures as exc:
-        where = f" for {site}" if site else ""
-        reason = "" if str(exc) == "no captures" else f" ({exc})"
-        fail(f"nothing to export: {db} has no captures{where}{reason}; crawl without "
-             "--no-capture first")
+        fail(_nothing_to_export(archive.conn, db, site, str(exc)))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     return result.as_dict()
+
+
+def _nothing_to_export(conn: sqlite3.Connection, db: Path, site: str | None, why: str) -> str:
+    """Why a WACZ export has nothing to package: no captures, or none that could be read (their
+    folder missing: where it was expected, and another beside it holding the files)."""
+    from archive import captures, fixity
+
+    where = f" for {site}" if site else ""
+    if why == "no captures":
+        return f"nothing to export: {db} has no captures{where}; crawl without --no-capture first"
+    directory = captures.captures_dir(db)
+    if directory.is_dir():
+        return (f"nothing to export: none of the captures{where} could be read ({why}); "
+                "`wixarchive check` names what is damaged or missing")
+    names = [name for (name,) in conn.execute("SELECT name FROM capture_files")]
+    folders, _ = fixity.misplaced_folders(directory, names)
+    remedy = (fixity.misplaced_hint(directory, folders) if folders else
+              f"copy that folder beside {db}, or crawl again while the site is up")
+    return (f"nothing to export: the capture files{where} are missing: {db} indexes them in "
+            f"{directory}/, which does not exist; {remedy}")
 
 
 def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,

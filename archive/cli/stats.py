@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from archive.cli.common import (
     plural,
     write_records,
 )
+
+if TYPE_CHECKING:
+    from archive.captures import Sizes
 
 COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
            "last_status", *COUNT_KEYS)
@@ -46,7 +49,8 @@ def command(db: Path, fmt: str) -> None:
             "directory": captures.captures_dir(db).name, "files": held.files,
             "bytes": held.bytes, "records": held.responses + held.revisits,
             "responses": held.responses, "revisits": held.revisits,
-            "media_stored": held.media_stored}
+            "media_stored": held.media_stored, "missing_files": held.missing_files,
+            "missing_records": held.missing_responses + held.missing_revisits}
         click.echo(json.dumps({"sites": rows, "captures": summary}, ensure_ascii=False,
                               indent=2))
         return
@@ -68,16 +72,29 @@ def command(db: Path, fmt: str) -> None:
         cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:5], widths[1:5],
                                                                         strict=True)]
         click.echo("  ".join([*cells, line[5]]).rstrip())
-    if held.files:
-        click.echo(f"Captures: {held.responses:,} {plural(held.responses, 'response')} and "
-                   f"{held.revisits:,} {plural(held.revisits, 'revisit')} in "
-                   f"{counted(held.files, 'WARC file')}, {held.bytes / 2**20:,.1f} MiB "
-                   f"({captures.captures_dir(db).name}/)")
+    if held.files or held.missing_files:
+        click.echo(_captures_line(held, captures.captures_dir(db).name))
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:
         click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "
                    f"documents: {total['documents']:,} ({total['documents_archived']:,} "
                    "archived)")
+
+
+def _captures_line(held: Sizes, folder: str) -> str:
+    """What the captures hold, and the records indexed whose files are missing from `folder`."""
+    responses = held.responses - held.missing_responses
+    revisits = held.revisits - held.missing_revisits
+    missing = held.missing_responses + held.missing_revisits
+    gone = (f"{missing:,} {plural(missing, 'record')} indexed in "
+            f"{counted(held.missing_files, 'file')} missing from {folder}/ (run `wixarchive "
+            "check`)")
+    if not held.files:
+        return f"Captures: {gone}"
+    line = (f"Captures: {responses:,} {plural(responses, 'response')} and {revisits:,} "
+            f"{plural(revisits, 'revisit')} in {counted(held.files, 'WARC file')}, "
+            f"{held.bytes / 2**20:,.1f} MiB ({folder}/)")
+    return f"{line}; {gone}" if held.missing_files else line
 
 
 def _last_crawl(when: str | None, status: str | None) -> str:

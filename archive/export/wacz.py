@@ -47,7 +47,7 @@ from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from archive import __version__
-from archive.captures import inflate_member
+from archive.captures import CaptureError, inflate_member
 
 WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"  # the one WARC file of a package, under archive/
@@ -73,7 +73,7 @@ class Summary:
     revisit_originals: int = 0  # responses added because a revisit record refers to them
     bytes: int = 0  # size of the package
     problems: list[str] = field(default_factory=list)  # records that could not be copied
-    skipped: int = 0
+    skipped: int = 0  # response, revisit and request records that could not be read
     # The posts' images as their pages show them (Wix renditions: fetched by `crawl
     # --page-requisites`, or kept by `import` and `recover` from web archives holding them):
     # how many renditions are packaged, how many images the posts' bodies show and how many of
@@ -199,8 +199,9 @@ def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None)
 
 
 def _following_member(handle: BinaryIO, offset: int) -> tuple[bytes, bytes] | None:
-    """The gzip member starting at `offset` (raw, and decompressed) if it is a request record,
-    else None. A member whose WARC headers say otherwise is not read further."""
+    """The gzip member starting at `offset` (raw, and decompressed) if it is a request record;
+    None at the end of the file or if it is another record (its WARC headers say so: it is not
+    read further). CaptureError, saying why, if the member there cannot be read."""
     handle.seek(offset)
     inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
     raw = bytearray()
@@ -209,16 +210,21 @@ def _following_member(handle: BinaryIO, offset: int) -> tuple[bytes, bytes] | No
     while not inflater.eof:
         chunk = handle.read(REQUEST_PEEK)
         if not chunk:
+            if raw:
+                raise CaptureError("is truncated")
             return None
         raw += chunk
         try:
             parts.append(inflater.decompress(chunk))
         except zlib.error:
-            return None
+            raise CaptureError("is damaged") from None
         if not checked:
             head = b"".join(parts)
             if b"\r\n\r\n" in head:
-                if b"\r\nWARC-Type: request\r\n" not in head.partition(b"\r\n\r\n")[0]:
+                warc = head.partition(b"\r\n\r\n")[0]
+                if not warc.startswith(b"WARC/") or b"\r\nWARC-Type: " not in warc:
+                    raise CaptureError("is damaged")
+                if b"\r\nWARC-Type: request\r\n" not in warc:
                     return None  # the next response, say: never decompressed whole
                 checked = True
     return bytes(raw[:len(raw) - len(inflater.unused_data)]), b"".join(parts)
@@ -328,7 +334,14 @@ def copy_records(conn: sqlite3.Connection, directory: Path, out: BinaryIO, index
                                   f"offset {offset}")
                 left_out.append((row[10],))
                 continue
-            following = _following_member(handle, offset + length)
+            try:
+                following = _following_member(handle, offset + length)
+            except CaptureError as exc:
+                # Its request record is left out (a damaged member makes the package invalid)
+                # and named; the response is whole and packaged.
+                following = None
+                _problem(summary, f"{url}: capture file {directory / name} {exc} at offset "
+                                  f"{offset + length} (its request record, left out)")
             headers = _request_headers(following[1], record_id) if following else None
             if headers is not None and headers[":method"].upper() in ("POST", "PUT"):
                 # cdxj-indexer keys these by their body too; wixarchive captures only GETs.
@@ -360,7 +373,8 @@ def intact(member: bytes, record_id: str) -> bool:
 
 def _problem(summary: Summary, message: str) -> None:
     summary.skipped += 1
-    if len(summary.problems) < SHOWN_PROBLEMS:
+    # One line for the same URL and file told twice (a robots.txt captured by two crawls).
+    if len(summary.problems) < SHOWN_PROBLEMS and message not in summary.problems:
         summary.problems.append(message)
 
 

@@ -90,7 +90,7 @@ class CaptureMiddleware:
         self.reader: Archive | None = None  # the crawl thread's, to find repeated payloads
         self.pending: list[captures.CaptureRow] = []  # written, not yet indexed
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> first (URL, date) this run
-        self.lost: lost_captures.LostFiles = {}  # capture files missing or cut short at start
+        self.lost = lost_captures.LostFiles()  # records lost from their files at start
         # The last records are indexed once the engine has stopped: by then the item pipeline
         # has committed and closed its archive worker, the only other writer.
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)

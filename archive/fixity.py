@@ -1,0 +1,293 @@
+"""`check`'s reading of the capture files: every byte of each, against the index.
+
+One sequential pass over each file reads every gzip member, indexed or not (the request records
+too): each must inflate whole (its CRC-32 and length checked: the gzip trailer) and parse as a
+WARC record, as any WARC tool reading the file needs. An indexed record must be the one indexed,
+and a response's payload must have its indexed digest. What cannot be read is named by file and
+offset. An indexed record found damaged is noted (damaged_records), so that a crawl captures it
+again as it does the records of a file missing or cut short (archive.lost_captures).
+
+A capture file the index names that is missing is looked for in the other `*.captures` folders
+beside the archive: an archive copied or renamed without its folder (`cp archive.db copy.db`)
+has its files in `archive.captures/`, which only needs renaming.
+
+Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from archive.attachments import media_kinds
+from archive.captures import INFLATE_ERRORS, READ_CHUNK, gzip_inflater, parse_record, payload_digest
+from archive.words import counted, plural
+
+# What `check` says of lost records: a crawl captures them again (see lost_captures).
+RECAPTURE_HINT = ("a crawl of their site captures its posts and images again while it is up "
+                  "(`wixarchive crawl SITE`)")
+SHOWN_LOST = 3  # URLs named of the records a missing or truncated file lost
+
+
+class Member(NamedTuple):
+    offset: int
+    length: int  # of a damaged member: up to where the pass goes on
+    data: bytes | None  # the decompressed record; None where it cannot be read
+    error: str | None  # why it cannot be read
+
+
+def scan_members(path: Path, end: int, indexed: dict[int, int]) -> Iterator[Member]:
+    """Every gzip member of a capture file before byte `end`, in one sequential read. After a
+    member that does not inflate whole (data None), the pass goes on after it if it is an
+    indexed record (`indexed`: offset -> length), else at the next indexed record past it, or
+    ends."""
+    starts = sorted(indexed)
+    with path.open("rb") as handle:
+
+        def read() -> bytes:
+            return handle.read(min(READ_CHUNK, end - handle.tell()))
+
+        offset, pending = 0, b""
+        while offset < end:
+            pending = pending or read()
+            inflater = gzip_inflater()
+            parts, fed, data, error = [], 0, pending, None
+            try:
+                while True:
+                    fed += len(data)
+                    parts.append(inflater.decompress(data))
+                    if inflater.eof:
+                        break
+                    data = read()
+                    if not data:
+                        error = "the file ends inside it"
+                        break
+            except INFLATE_ERRORS as exc:
+                error = f"its gzip data does not inflate ({exc})"
+            if error is None:
+                pending = inflater.unused_data
+                length = fed - len(pending)
+                yield Member(offset, length, b"".join(parts), None)
+                offset += length
+                continue
+            if offset in indexed:
+                following = offset + indexed[offset]
+            else:
+                after = bisect_right(starts, offset)
+                following = starts[after] if after < len(starts) else end
+            following = min(max(following, offset + 1), end)
+            yield Member(offset, following - offset, None, error)
+            offset, pending = following, b""
+            handle.seek(offset)
+
+
+def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str = "") -> str:
+    """The records of a capture file that lie (wholly or partly) past `size` bytes (0 for a
+    missing file), counted by kind with the first few URLs: "37 records (4 posts, 30 images,
+    3 documents: http://…, http://…, http://…, …)". A post is a capture of a post's URL; an
+    image, video or document, one a media row names."""
+    rows = conn.execute(
+        "SELECT c.record_id, c.url, EXISTS (SELECT 1 FROM posts p WHERE p.url = c.url) "
+        "FROM captures c WHERE c.file_id = ? AND c.offset + c.length > ? ORDER BY c.offset",
+        (file_id_, size)).fetchall()
+    # The media rows of those records only, and the kinds of their URLs.
+    media_urls = dict(conn.execute(
+        "SELECT m.capture, m.url FROM media m JOIN captures c ON c.record_id = m.capture "
+        "WHERE c.file_id = ? AND c.offset + c.length > ?", (file_id_, size)).fetchall())
+    kinds = media_kinds(conn, list(media_urls.values()))
+    media = {record_id: kinds[url] for record_id, url in media_urls.items()}
+    counts: dict[str, int] = {"post": 0, "image": 0, "document": 0, "video": 0, "other": 0}
+    shown: dict[str, list[str]] = {kind: [] for kind in counts}
+    for record_id, url, is_post in rows:
+        kind = "post" if is_post else media.get(record_id, "other")
+        counts[kind] += 1
+        if len(shown[kind]) < SHOWN_LOST:
+            shown[kind].append(url)
+    records = f"{counted(len(rows), 'record')}{where}"
+    if not rows:
+        return records
+    parts = [counted(n, "sitemap, feed or other page", "sitemaps, feeds and other pages")
+             if kind == "other" else counted(n, kind) for kind, n in counts.items() if n]
+    examples = [url for kind in counts for url in shown[kind]][:SHOWN_LOST]  # posts first
+    more = ", …" if len(rows) > len(examples) else ""
+    return f"{records} ({', '.join(parts)}: {', '.join(examples)}{more})"
+
+
+def misplaced_folders(directory: Path, names: Sequence[str]) -> tuple[list[Path], int]:
+    """The other `*.captures` folders beside `directory` holding the most of the capture files
+    `names` (missing from `directory`), and how many each of them holds; ([], 0) if none holds
+    any."""
+    best: tuple[list[Path], int] = ([], 0)
+    if not names:
+        return best
+    for folder in sorted(directory.parent.glob("*.captures")):
+        if folder == directory or not folder.is_dir():
+            continue
+        held = sum((folder / name).is_file() for name in names)
+        if held and held > best[1]:
+            best = ([folder], held)
+        elif held and held == best[1]:
+            best[0].append(folder)
+    return best
+
+
+def misplaced_hint(directory: Path, folders: Sequence[Path]) -> str:
+    """What to do about capture files found in other folders than the archive's."""
+    named = " or ".join(f"{folder}/" for folder in folders)
+    return (f"rename or move {named} to {directory}/ (the folder this database uses) rather "
+            "than crawling again")
+
+
+class Damaged(NamedTuple):
+    """An indexed record found damaged, to note in damaged_records."""
+
+    file_id: int
+    offset: int
+    record_id: str
+
+
+def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
+           damaged: list[Damaged] | None = None, limit: int = 50) -> list[str]:
+    """Problems between the index and the files (empty when they agree), from one sequential
+    pass over each file: files missing or shorter than indexed, any record (indexed or not)
+    that does not inflate whole or parse as WARC, indexed records that are not the record
+    indexed or whose payload does not match its digest. A file left open by a writer that is
+    gone is no problem (the next crawl or `reextract` indexes and closes it): it is added to
+    `notes`, as is a damaged record whose content was captured again since. The indexed
+    records found damaged are added to `damaged`."""
+    try:
+        files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
+                             "ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
+        return []
+    problems: list[str] = []
+    sizes: dict[int, int] = {}
+    missing: list[tuple[int, str]] = []
+    for file_id_, name, _, _ in files:
+        try:
+            sizes[file_id_] = (directory / name).stat().st_size
+        except FileNotFoundError:
+            missing.append((file_id_, name))
+    _name_missing(conn, directory, missing, problems)
+    for file_id_, name, indexed, closed_at in files:
+        if len(problems) >= limit:
+            break
+        if file_id_ in sizes:
+            _verify_file(conn, directory / name, (file_id_, indexed, closed_at),
+                         sizes[file_id_], problems, notes,
+                         damaged if damaged is not None else [], limit)
+    return problems[:limit]
+
+
+def _name_missing(conn: sqlite3.Connection, directory: Path, missing: list[tuple[int, str]],
+                  problems: list[str]) -> None:
+    """Problems for the missing capture files: those another `*.captures` folder beside holds
+    together, in one; each other one with what it held."""
+    folders, held = misplaced_folders(directory, [name for _, name in missing])
+    if folders:
+        named = " and ".join(f"{folder}/" for folder in folders)
+        problems.append(f"captures: {counted(held, 'capture file')} indexed "
+                        f"{plural(held, 'is', 'are')} missing from {directory}/ and in {named} "
+                        f"beside it: {misplaced_hint(directory, folders)}")
+    for file_id_, name in missing:
+        if folders and (folders[0] / name).is_file():
+            continue
+        problems.append(f"captures: {directory / name} is missing, with the "
+                        f"{describe_lost(conn, file_id_, 0, ' indexed in it')}; "
+                        f"{RECAPTURE_HINT}")
+
+
+def _verify_file(conn: sqlite3.Connection, path: Path, file: tuple[int, int, str | None],
+                 size: int, problems: list[str], notes: list[str],
+                 damaged: list[Damaged], limit: int) -> None:
+    """verify's findings for one capture file (id, indexed bytes, closed_at) of `size` bytes."""
+    file_id_, indexed, closed_at = file
+    if size < indexed:
+        problems.append(f"captures: {path} is truncated ({size} of {indexed} bytes)")
+    if closed_at is None and not _in_use(path):
+        notes.append(f"captures: {path} was left open by a crawl that stopped; the next "
+                     "crawl or `reextract` indexes and closes it")
+    rows = {offset: (record_id, kind, url, digest, length) for
+            record_id, kind, url, digest, offset, length in conn.execute(
+                "SELECT record_id, kind, url, payload_digest, offset, length FROM captures "
+                "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall()}
+    # Read up to the first record cut off (named apart), and no further than the index goes
+    # in a file still open: past it are records a writer is writing, or recovery will index.
+    end = size if closed_at is not None else min(size, indexed)
+    for offset, (_, _, url, _, length) in rows.items():
+        if offset + length > size:
+            problems.append(f"captures: {path}: record at {offset} ({url}) is cut off: lost "
+                            f"from there on, {describe_lost(conn, file_id_, size)}; "
+                            f"{RECAPTURE_HINT}")
+            end = min(end, offset)
+            break
+    try:
+        noted = {offset for (offset,) in conn.execute(
+            "SELECT offset FROM damaged_records WHERE file_id = ?", (file_id_,))}
+    except sqlite3.OperationalError:  # a read-only archive from before v16
+        noted = set()
+    previous: tuple[int, str] | None = None  # (end, URL) of the indexed record just read
+    for member in scan_members(path, end, {o: row[4] for o, row in rows.items() if o < end}):
+        row = rows.get(member.offset)
+        record, payload, why = None, b"", member.error
+        if member.data is not None:
+            record, payload, why = _parse(member.data)
+        if record is None:
+            if row is not None:
+                damaged.append(Damaged(file_id_, member.offset, row[0]))
+                problems.append(f"captures: {path}: record at {member.offset} ({row[2]}) is "
+                                f"damaged: {why}; {RECAPTURE_HINT}")
+            elif member.offset in noted:  # no longer indexed: captured again and forgotten
+                notes.append(f"captures: {path}: record at {member.offset} is damaged ({why}); "
+                             "what it held was captured again since, but WARC tools reading "
+                             "the whole file stop there")
+            else:
+                of = (f" (the request record of {previous[1]})"
+                      if previous is not None and previous[0] == member.offset else "")
+                problems.append(f"captures: {path}: record at {member.offset}{of} is damaged: "
+                                f"{why}; WARC tools reading the whole file stop there")
+        elif row is not None:
+            record_id, kind, url, digest, _ = row
+            if record.rec_headers.get_header("WARC-Record-ID") != record_id:
+                problems.append(f"captures: {path}: record at {member.offset} is not "
+                                f"{record_id}")
+            elif kind == "response" and payload_digest(payload) != digest:
+                problems.append(f"captures: {path}: payload of {url} at {member.offset} does "
+                                "not match its digest")
+        previous = (member.offset + member.length, row[2]) if row is not None else None
+        if len(problems) >= limit:
+            break
+
+
+def _parse(data: bytes):  # -> (warcio ArcWarcRecord or None, its payload, why not a record)
+    """The WARC record an inflated member holds and its payload (the block after any HTTP
+    headers), or why it holds none."""
+    try:
+        record = parse_record(data)
+        return record, record.raw_stream.read(), None
+    except Exception as exc:  # any failure to parse is a finding
+        return None, b"", f"not a WARC record ({exc})"
+
+
+def note_damaged(conn: sqlite3.Connection, found: Sequence[Damaged]) -> None:
+    """Inside the caller's write transaction: note the indexed records found damaged, so that
+    a crawl captures them again (archive.lost_captures)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    conn.executemany("INSERT OR IGNORE INTO damaged_records (file_id, offset, record_id, "
+                     "found_at) VALUES (?, ?, ?, ?)", [(*item, now) for item in found])
+
+
+def _in_use(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
