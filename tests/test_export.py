@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,7 @@ from archive.cli import main
 from archive.export import full_size, safe_post
 from archive.export.wxr import NS, _unshown, content_html
 from archive.iri import uri
+from archive.schedule.locks import SiteLock, lock_path
 from archive.store import Archive
 from crawler.extract.record import Article
 from tests.processes import HANG_GUARD, into_closed_pipe
@@ -304,10 +306,13 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     summary = json.loads(result.stderr)
     assert (summary["posts"], summary["versions"], summary["newest_fetched_at"]) == (
         1, 2, "2024-02-01T00:00:00+00:00")
-    # CSV: the same rows; a crawl left running shows in the summary, text and JSON.
+    # CSV: the same rows; a crawl running (holding its site's lock) shows in the summary, text
+    # and JSON.
     with Archive.open(db) as archive:
         running = archive.start_run(YOGA + "/")
     out = tmp_path / "versions.csv"
+    crawling = SiteLock.acquire(lock_path(db, YOGA + "/"), site=YOGA + "/",
+                                now=datetime.now(UTC))
     text = wixarchive("export", "--versions", str(out), "--db", str(db), "--site", "ann")
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines() == [
@@ -320,6 +325,11 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     assert [row["version"] for row in table] == ["1", "2"] and list(table[0]) == list(rows[0])
     assert running and json.loads(wixarchive("export", "--format", "csv", str(out), "--db",
                                               str(db), "--json").stdout)["crawl_running"]
+    # Its process gone (the lock released by the kernel), the run unfinished is no crawl
+    # running: a restored backup taken mid-crawl said "a crawl was running".
+    crawling.release()
+    dead = wixarchive("export", "--format", "csv", str(out), "--db", str(db), "--json")
+    assert json.loads(dead.stdout)["crawl_running"] is False
     refused = wixarchive("export", "--format", "wxr", "--versions", "-", "--db", str(db))
     assert refused.returncode == 1
     assert refused.stderr.strip() == "Error: --versions is for --format jsonl or csv"

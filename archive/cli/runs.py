@@ -20,7 +20,7 @@ from archive.cli.common import (
 from archive.cli.sites import resolve_sites, sites_option
 from archive.schedule import sites as sites_file
 from archive.schedule.due import history_key, parse_time
-from archive.schedule.locks import is_locked, lock_path
+from archive.schedule.locks import shown_status
 from archive.schedule.runner import read_history
 from archive.store import ArchiveError
 
@@ -36,10 +36,7 @@ EXPLAINED = ("failed", "timeout", "killed", "partial", "interrupted")
 
 
 def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
-    status = run["status"]
-    if status == "running" and not is_locked(lock_path(db, run["site"])):
-        # No process holds the site's lock: whoever ran this crawl died without finishing it.
-        status = "killed"
+    status = shown_status(db, run["site"], run["status"])
     seconds = None
     if run.get("finished_at"):
         elapsed = parse_time(run["finished_at"]) - parse_time(run["started_at"])

@@ -534,14 +534,16 @@ class Runner:
         return rows[0]["id"] if rows else 0
 
     def _close_abandoned(self, site: Site, holder: str) -> None:
-        """A killed crawl leaves its run `running`: close it, now that its lock is ours."""
+        """A killed crawl leaves its run `running`: close it, now that its lock is ours, ended
+        at its last recorded progress (its run may be filed under a twin spelling)."""
+        key = history_key(site.root)
         with Archive.open(self.db, create=False) as archive:
             for run in archive.runs(HISTORY_DEPTH):
-                if run["site"] == site.root and run["status"] == "running":
+                if history_key(run["site"]) == key and run["status"] == "running":
                     archive.finish_run(
                         run["id"], status="interrupted", counts=run["counts"],
                         errors=[f"killed before it finished (lock holder {holder})"],
-                        finished_at=self.clock().isoformat(timespec="seconds"))
+                        finished_at=archive.last_progress(run["id"]))
 
     def _record(self, site: Site, summary: dict[str, Any], before: int,
                 started: datetime, *, briefly: bool = False) -> int:
