@@ -22,7 +22,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.schedule.locks import record_crawler
+from archive.spawning import python_module
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
@@ -190,9 +190,9 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
         # passed), so the crawler reads end of file exactly when this process is gone.
         lifeline_fd, lifeline_keep = os.pipe()
         lock_fds = [s.lock_fd for s in sites if s.lock_fd is not None]
-        command = [sys.executable, "-m", "crawler.run", "--jobs-fd", str(jobs_file.fileno()),
-                   "--db", str(db), "--parallel", str(max(1, parallel)),
-                   "--results-fd", str(write_fd), "--lifeline-fd", str(lifeline_fd)]
+        command = python_module("crawler.run", "--jobs-fd", str(jobs_file.fileno()),
+                                "--db", str(db), "--parallel", str(max(1, parallel)),
+                                "--results-fd", str(write_fd), "--lifeline-fd", str(lifeline_fd))
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
 

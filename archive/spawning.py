@@ -1,4 +1,10 @@
-"""Starting helper processes with multiprocessing's spawn without re-running the parent's main.
+"""Starting helper Python processes: never with the current folder on their import path, and
+with multiprocessing's spawn without re-running the parent's main.
+
+`python -m MODULE` puts the folder it runs in first on sys.path, so a stray `attrs.py` (or any
+file named like a dependency) in the folder a user crawls from was imported in place of the
+real package: Twisted died on import. Our children run `python -P -m` (python_module), and
+multiprocessing's spawned workers inherit both -P and the parent's sys.path.
 
 A spawned child imports the parent's `__main__` module again (as `__mp_main__`) before it runs
 its target, so that functions defined there can be unpickled. Ours never are: a crawl's archive
@@ -14,6 +20,12 @@ import sys
 from collections.abc import Iterator
 
 _MISSING = object()
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """The command running `module` as `python -m` does, with this interpreter, but without
+    the current folder on its import path (-P)."""
+    return [sys.executable, "-P", "-m", module, *args]
 
 
 @contextlib.contextmanager

@@ -479,17 +479,43 @@ class Archive:
         return [dict(row) for row in rows if not process_alive(row["pid"], row["started_at"])]
 
     def close_dead_runs(self) -> int:
-        """Close every run left `running` by a process that is gone, as `interrupted`."""
+        """Close every run left `running` by a process that is gone, as `interrupted`, ended at
+        its last recorded progress (last_progress)."""
         closed = 0
         for run in self.dead_runs():
             with self.transaction():
                 closed += self.conn.execute(
                     "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, errors = ? "
                     "WHERE id = ? AND status = 'running'",
-                    (utc_now(), json.dumps([f"its process (pid {run['pid']}) ended before the "
-                                            "run was closed: killed or crashed"]),
-                     run["id"])).rowcount
+                    (self.last_progress(run["id"]),
+                     json.dumps([f"its process (pid {run['pid']}) ended before the run was "
+                                 "closed: killed or crashed"]), run["id"])).rowcount
         return closed
+
+    def last_progress(self, run_id: int) -> str:
+        """When a run (one whose process died unclosed) last recorded progress: the newest
+        version it stored, or post of its site it found unchanged before the site's next run,
+        else its start. What its end is taken as when it is closed: the time at which it is
+        closed (a `check` days later, of a restored backup) says nothing of how long it ran."""
+        from datetime import UTC, datetime
+
+        def moment(text: str) -> datetime:  # a naive time is UTC, as parse_time takes it
+            when = datetime.fromisoformat(text)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+        site_id, started_at = self.conn.execute(
+            "SELECT site_id, started_at FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
+        (next_start,) = self.conn.execute(
+            "SELECT min(started_at) FROM crawl_runs WHERE site_id = ? AND id > ?",
+            (site_id, run_id)).fetchone()
+        (stored,) = self.conn.execute(  # by the site's posts: post_versions.run_id has no index
+            "SELECT max(v.fetched_at) FROM posts p JOIN post_versions v ON v.post_id = p.id "
+            "WHERE p.site_id = ? AND v.run_id = ?", (site_id, run_id)).fetchone()
+        (seen,) = self.conn.execute(
+            "SELECT max(last_seen) FROM posts WHERE site_id = ? AND last_seen >= ? "
+            "AND (? IS NULL OR last_seen < ?)",
+            (site_id, started_at, next_start, next_start)).fetchone()
+        return max((t for t in (started_at, stored, seen) if t), key=moment)
 
     def resumed_since(self, site_url: str) -> str | None:
         """When the site's last run started if it stopped before its end (interrupted, at its

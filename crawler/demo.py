@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.captures import captures_dir
+from archive.spawning import python_module
 from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import BlogServer
@@ -30,7 +31,7 @@ DEMO_HOST = "127.0.0.1"
 
 
 def _wixarchive(*args: str, env: dict[str, str] | None = None) -> int:
-    command = [sys.executable, "-m", "archive.cli", *args]
+    command = python_module("archive.cli", *args)
     shown = "".join(f"{name}={value} " for name, value in (env or {}).items())
     print(f"\n$ {shown}wixarchive {' '.join(args)}", flush=True)
     return subprocess.call(command, env={**os.environ, **(env or {})})

@@ -455,6 +455,21 @@ def test_check_of_a_busy_archive_is_an_error_to_retry_not_a_problem(tmp_path: Pa
     assert run("check", "--db", str(path)).returncode == 0  # free again: healthy
 
 
+def test_check_json_of_an_archive_it_cannot_check_prints_an_object_saying_why(
+        tmp_path: Path) -> None:
+    """`check --json --db nosuch.db` printed only the error line on stderr: a monitoring script
+    parsing stdout got nothing to parse."""
+    for path, error in ((tmp_path / "nosuch.db", f"no archive at {tmp_path}/nosuch.db"),
+                        (tmp_path / "notes.db", "not an SQLite database")):
+        if path.name == "notes.db":
+            path.write_text("not a database at all\n")
+        result = run("check", "--db", str(path), "--json")
+        assert result.returncode == 1
+        report = json.loads(result.stdout)
+        assert (report["ok"], report["db"]) == (False, str(path))
+        assert error in report["error"] and result.stderr == f"Error: {report['error']}\n"
+
+
 def test_a_filter_without_words_lists_its_posts_newest_first(db: Path) -> None:
     listed = run("search", "--author", "bob", "--db", str(db))
     assert listed.returncode == 0, listed.stderr

@@ -225,3 +225,21 @@ def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
     assert first_errors.keys() == {unreachable, plain_site}
     assert first_errors[unreachable].startswith(f"could not reach {unreachable}")
     assert first_errors[plain_site].startswith(f"no Wix blog posts found at {plain_site}")
+
+
+def test_a_crawl_from_a_folder_holding_a_stray_module_imports_the_real_one(tmp_path: Path):
+    """Run from a folder holding an `attrs.py`, the crawl died in Twisted's imports: its child
+    (`python -m crawler.run`) had the current folder first on its import path. The command is
+    started as the installed `wixarchive` script is, which never has that folder on its path."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "attrs.py").write_text('raise ImportError("the stray attrs.py was imported")\n')
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=5, post_count=3)) as server:
+        result = subprocess.run(
+            [sys.executable, "-P", "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+             "--json", "--delay", "0", "--no-autothrottle", "--no-capture"],
+            capture_output=True, text=True, timeout=300, cwd=folder)
+    assert "stray attrs.py" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert summary_of(result)["counts"]["new"] == 3

@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,7 @@ from archive.cli import main
 from archive.export import full_size, safe_post
 from archive.export.wxr import NS, _unshown, content_html
 from archive.iri import uri
+from archive.schedule.locks import SiteLock, lock_path
 from archive.store import Archive
 from crawler.extract.record import Article
 from tests.processes import HANG_GUARD, into_closed_pipe
@@ -304,10 +306,13 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     summary = json.loads(result.stderr)
     assert (summary["posts"], summary["versions"], summary["newest_fetched_at"]) == (
         1, 2, "2024-02-01T00:00:00+00:00")
-    # CSV: the same rows; a crawl left running shows in the summary, text and JSON.
+    # CSV: the same rows; a crawl running (holding its site's lock) shows in the summary, text
+    # and JSON.
     with Archive.open(db) as archive:
         running = archive.start_run(YOGA + "/")
     out = tmp_path / "versions.csv"
+    crawling = SiteLock.acquire(lock_path(db, YOGA + "/"), site=YOGA + "/",
+                                now=datetime.now(UTC))
     text = wixarchive("export", "--versions", str(out), "--db", str(db), "--site", "ann")
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines() == [
@@ -320,6 +325,11 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     assert [row["version"] for row in table] == ["1", "2"] and list(table[0]) == list(rows[0])
     assert running and json.loads(wixarchive("export", "--format", "csv", str(out), "--db",
                                               str(db), "--json").stdout)["crawl_running"]
+    # Its process gone (the lock released by the kernel), the run unfinished is no crawl
+    # running: a restored backup taken mid-crawl said "a crawl was running".
+    crawling.release()
+    dead = wixarchive("export", "--format", "csv", str(out), "--db", str(db), "--json")
+    assert json.loads(dead.stdout)["crawl_running"] is False
     refused = wixarchive("export", "--format", "wxr", "--versions", "-", "--db", str(db))
     assert refused.returncode == 1
     assert refused.stderr.strip() == "Error: --versions is for --format jsonl or csv"
@@ -490,8 +500,9 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
     assert result.exit_code == 0, result.output
     # The edited copy is kept, and said, as a Markdown re-export says it.
     lines = result.output.strip().splitlines()
-    assert lines[1].startswith("Archive state: no finished crawl run; newest version fetched ")
-    assert lines[:1] + lines[2:] == [
+    assert lines[0] == f"Notice: replaced existing {out}"  # on stderr, as the note
+    assert lines[2].startswith("Archive state: no finished crawl run; newest version fetched ")
+    assert lines[1:2] + lines[3:] == [
         f"Exported 2 posts and 1 images (1 archived copies in {folder}; removed 1 older copy "
         f"no post uses any more) from 1 site to {out} (wxr).",
         "Note: kept 1 file an earlier export wrote and no post uses now, as they were changed "
@@ -500,7 +511,7 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
         names[fern], names[lily], "notes.txt", "0123456789abcdef.png"}
     # Run again: nothing more to remove, and the user's edited file is no longer claimed.
     result = run(*export, "--json")
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["removed_copies"] == [] and summary["kept_edited"] == []
     # What happened to the folder's files, in the Markdown export's terms.
     assert (summary["written"], summary["unchanged"], summary["removed"]) == (0, 1, 0)
@@ -532,7 +543,7 @@ def test_wxr_copies_folder_lists_its_copies_as_a_markdown_export_does(tmp_path: 
         f"{name}: OK" for name in names.values())
 
     (folder / names[fern]).write_bytes(b"not the fern the site served")
-    assert json.loads(run(*export).output)["removed_copies"] == []
+    assert json.loads(run(*export).stdout)["removed_copies"] == []
     assert (folder / names[fern]).read_bytes() == data[fern]
 
     with Archive.open(db) as archive:  # the rose post dropped its image...
@@ -629,7 +640,7 @@ def test_a_crafted_list_removes_nothing_outside_the_folder_nor_a_file_written_no
                             for line, path in lines)
     result = run(*export, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["removed_copies"] == []
+    assert json.loads(result.stdout)["removed_copies"] == []
     assert victim.read_bytes() == b"not yours" and copy.read_bytes() == b"fern image"
     assert case != "symlink" or (folder / "old.png").is_symlink()
 
@@ -770,3 +781,34 @@ def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
     for kind in ("video", "document"):
         added = _unshown("", [{"url": hostile, "kind": kind}])
         assert "<script" not in added and added.count("<p>") == 1
+
+
+def test_a_site_value_matching_several_sites_names_them_and_a_replaced_file_is_said(
+        tmp_path: Path) -> None:
+    """`--site 127.0.0.1` matched three archived blogs (other ports) and exported them all
+    without a word; and an export over an existing file replaced it silently. --site takes any
+    sites it matches (repeated: any of them), so it names them."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for port in (18601, 18602):
+            save(archive, f"http://127.0.0.1:{port}/post/p", title=f"Post {port}")
+        save(archive, "https://127.0.0.1:18603/post/p", title="Post 18603")
+        save(archive, "http://127.0.0.1:18603/post/q", title="Post 18603 too")
+    out = tmp_path / "posts.jsonl"
+    several = wixarchive("export", "--site", "127.0.0.1", "--db", str(db), str(out), "--json")
+    assert several.returncode == 0, several.stderr
+    assert several.stderr == (
+        "Notice: '127.0.0.1' matches 3 sites, all exported: http://127.0.0.1:18601/, "
+        "http://127.0.0.1:18602/, https://127.0.0.1:18603/ (give a full URL for one)\n")
+    assert json.loads(several.stdout)["posts"] == 4
+    one = wixarchive("export", "--site", "127.0.0.1:18603", "--db", str(db), str(out))
+    assert one.returncode == 0, one.stderr
+    assert one.stderr == f"Notice: replaced existing {out}\n"
+    assert one.stdout.startswith("Exported 2 posts from 1 site")
+    # The notice stays off stdout with --json, and off a pipe's export.
+    again = wixarchive("export", "--site", "127.0.0.1:18601", "--db", str(db), str(out),
+                       "--json")
+    assert again.stderr == f"Notice: replaced existing {out}\n"
+    assert json.loads(again.stdout)["posts"] == 1
+    piped = wixarchive("export", "--format", "jsonl", "--site", "18602", "--db", str(db), "-")
+    assert piped.returncode == 0 and "Notice" not in piped.stderr

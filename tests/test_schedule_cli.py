@@ -172,3 +172,41 @@ def test_runs_takes_a_sites_file_name_and_counts_only_scheduled_sites_as_failing
                          str(tmp_path / "nosuch.toml"))
     assert missing.returncode == 1
     assert missing.stderr == f"Error: no sites file at {tmp_path}/nosuch.toml\n"
+
+
+def test_a_site_failing_under_its_other_scheme_counts_as_failing(tmp_path: Path):
+    """`sites add 127.0.0.1:18603` schedules https://127.0.0.1:18603/; its crawls failed and were
+    recorded under http://127.0.0.1:18603/. `runs --failing` said "No failing sites." (exit 0)
+    and the schedule saw a site never crawled: the runs of a site's spellings are one history."""
+    db = tmp_path / "archive.db"
+    plain = "http://127.0.0.1:18603/"
+    with Archive.open(db) as archive:
+        for day in (1, 2):
+            record(archive, plain, "failed", day, f"could not reach {plain}: TLS handshake failed")
+    sites = tmp_path / "archive.sites.toml"
+    sites_file.add(sites, {"url": "https://127.0.0.1:18603", "every": "1d"})
+    failing = wixarchive("runs", "--db", str(db), "--failing")
+    assert failing.returncode == 1, failing.stdout
+    assert failing.stdout == ("✗ https://127.0.0.1:18603/: 2 failed run(s) in a row (never ok): "
+                              f"could not reach {plain}: TLS handshake failed\n")
+    listed = wixarchive("sites", "list", "--db", str(db), "--json",
+                        "--now", "2026-05-02T03:30:00Z")
+    (row,) = json.loads(listed.stdout)
+    # Retried after 2 h (2 failures in a row), not due at once as a site never crawled.
+    assert (row["failures_in_a_row"], row["due_now"]) == (2, False)
+    assert row["last_status"] == "failed"
+
+
+def test_the_runs_table_counts_the_recaptured_posts(tmp_path: Path):
+    """A re-crawl of 20 posts, 13 unchanged and 7 fetched again for a lost capture, read
+    PAGES 55 NEW 0 CHG 0 SAME 13: the row did not add up to the posts crawled."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        run = archive.start_run(FINE, started_at="2026-05-01T03:00:00+00:00")
+        archive.finish_run(run, status="ok", finished_at="2026-05-01T03:00:40+00:00", errors=[],
+                           counts={"pages": 55, "unchanged": 13, "recaptured": 7})
+    header, row = wix("runs", "--db", str(db)).output.splitlines()
+    assert header.split()[-7:] == ["PAGES", "NEW", "CHG", "SAME", "RECAP", "DEL", "FAIL"]
+    assert row.split()[-7:] == ["55", "0", "0", "13", "7", "0", "0"]
+    # Each count under its heading.
+    assert row.index(" 7 ") + 2 == header.index("RECAP") + len("RECAP")

@@ -3,6 +3,7 @@ from one under way, and closed as interrupted."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from archive.cli import main
 from archive.store import Archive
+from crawler.extract.record import Article
 
 
 def test_runs_of_dead_processes_are_closed_and_live_ones_left(tmp_path: Path):
@@ -33,3 +35,41 @@ def test_runs_of_dead_processes_are_closed_and_live_ones_left(tmp_path: Path):
         assert status[run_id]["status"] == "interrupted"
         assert status[run_id]["finished_at"]
         assert "ended before the run was closed" in status[run_id]["errors"][0]
+
+
+def test_a_run_of_a_restored_backup_taken_mid_crawl_is_killed_and_ends_at_its_last_progress(
+        tmp_path: Path):
+    """A backup taken mid-crawl, restored: `stats` said the run was still "(running)", an
+    export that "a crawl was running", and `check` closed it with a duration up to when check
+    ran (41 s, then 1m03s, for a crawl of 13 s). Now each tells a running crawl by its site's
+    lock, as `runs` does, and the closed run ends at the last progress it recorded."""
+    site = "https://blog.example/"
+    db = tmp_path / "archive.db"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+
+    def post(slug: str) -> Article:
+        return Article(url=f"{site}post/{slug}", title=slug, body_text=f"About {slug}.",
+                       body_html=f"<p>About {slug}.</p>")
+
+    with Archive.open(db) as archive:
+        first = archive.start_run(site, started_at="2026-05-01T03:00:00+00:00")
+        archive.save_article(post("old"), run_id=first, fetched_at="2026-05-01T03:00:05+00:00")
+        archive.finish_run(first, status="ok", counts={"new": 1}, errors=[],
+                           finished_at="2026-05-01T03:00:20+00:00")
+        run = archive.start_run(site, started_at="2026-05-02T03:00:00+00:00",
+                                pid=int(gone.stdout))
+        archive.save_article(post("new"), run_id=run, fetched_at="2026-05-02T03:00:09+00:00")
+        # The old post found unchanged, last: the crawl's last progress, 13 s in.
+        archive.save_article(post("old"), run_id=run, fetched_at="2026-05-02T03:00:13+00:00")
+    runner = CliRunner()
+    stats = json.loads(runner.invoke(main, ["stats", "--db", str(db), "--json"]).output)
+    assert stats["sites"][0]["last_status"] == "killed"
+    assert "2026-05-01 03:00 (killed)" in runner.invoke(main, ["stats", "--db", str(db)]).output
+    export = runner.invoke(main, ["export", "--db", str(db), "-", "--format", "jsonl", "--json"])
+    assert export.exit_code == 0 and json.loads(export.stderr)["crawl_running"] is False
+    checked = runner.invoke(main, ["check", "--db", str(db)])
+    assert "Closed 1 crawl run(s)" in checked.output
+    row = json.loads(runner.invoke(main, ["runs", "--db", str(db), "--json"]).output)[0]
+    assert (row["status"], row["finished_at"], row["seconds"]) == (
+        "interrupted", "2026-05-02T03:00:13+00:00", 13)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import db_option, fail, load_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
 
 if TYPE_CHECKING:
@@ -32,20 +32,35 @@ BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged recor
 @click.option("--repair", is_flag=True, help="Rebuild the search index from the posts.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"ok", "db", "posts", "schema", "captures", '
-                   '"problems", "closed_runs", "repaired"}.')
+                   '"problems", "closed_runs", "repaired"}; {"ok": false, "db", "error"} when '
+                   'the check cannot run (no archive there, say).')
 def command(db: Path, repair: bool, as_json: bool) -> None:
     """Check the archive's integrity and that its search index matches the posts.
 
-    Exits with status 1 when a problem is found (with --json too, after the object), 75 when
-    the archive was busy (another process kept it locked past the busy timeout: nothing is
-    known to be wrong; try again), with a one-line error and no JSON object.
+    Exits with status 1 when a problem is found (with --json too, after the object) or the
+    check cannot run (no archive there: with --json, an object with `error`), 75 when the
+    archive was busy (another process kept it locked past the busy timeout: nothing is known
+    to be wrong; try again), with a one-line error and no JSON object.
     """
+    def cannot_check(message: str) -> NoReturn:
+        if as_json:  # a monitoring script parsing stdout learns why too
+            click.echo(json.dumps({"ok": False, "db": str(db), "error": message},
+                                  ensure_ascii=False))
+        fail(message)
+
     # FTS5's full consistency check runs as a write statement (it changes nothing), so open the
     # file for writing when we may; a read-only file gets the lighter read-only check.
     writable = is_writable(db)
     if repair and not writable:
-        fail(f"{db} is read-only: it cannot be repaired in place")
-    with open_archive(db, readonly=not writable) as archive:
+        cannot_check(f"{db} is read-only: it cannot be repaired in place")
+    try:
+        archive = load_archive(db, readonly=not writable)
+    except ArchiveBusy as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except ArchiveError as exc:
+        cannot_check(str(exc))
+    with archive:
         try:
             if repair:
                 archive.rebuild_index()
@@ -60,7 +75,7 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_BUSY)
         except ArchiveError as exc:
-            fail(str(exc))
+            cannot_check(str(exc))
         from archive import captures, fixity  # warcio only when checking
 
         directory = captures.captures_dir(db)

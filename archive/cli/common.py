@@ -123,23 +123,30 @@ def read_input(source: str, limit: int = -1) -> bytes:
 
 
 def open_archive(db: Path, *, readonly: bool = True) -> Archive:
-    """Open an existing archive or exit with a one-line error.
+    """Open an existing archive (load_archive) or exit with a one-line error."""
+    from archive.store import ArchiveError
+
+    try:
+        return load_archive(db, readonly=readonly)
+    except ArchiveError as exc:
+        fail(str(exc))
+
+
+def load_archive(db: Path, *, readonly: bool = True) -> Archive:
+    """Open an existing archive; ArchiveError (none there, not an archive) says why not.
 
     A reader that meets an archive of an older format upgrades it first when it may write the file
     (the upgrade is one transaction), so old archives stay searchable after an update.
     """
-    from archive.store import Archive, ArchiveError, ArchiveOutdated, is_writable
+    from archive.store import Archive, ArchiveOutdated, is_writable
 
     try:
-        try:
-            return Archive.open(db, readonly=readonly, create=False)
-        except ArchiveOutdated:
-            if not is_writable(db):
-                raise
-            Archive.open(db, create=False).close()
-            return Archive.open(db, readonly=readonly, create=False)
-    except ArchiveError as exc:
-        fail(str(exc))
+        return Archive.open(db, readonly=readonly, create=False)
+    except ArchiveOutdated:
+        if not is_writable(db):
+            raise
+        Archive.open(db, create=False).close()
+        return Archive.open(db, readonly=readonly, create=False)
 
 
 def chosen_sites(archive: Archive, wanted: str,

@@ -34,7 +34,7 @@ from archive.export.source import (
     with_attachments,
     with_versions,
 )
-from archive.site_match import NoSuchSite, site_spelling_notice, sites_named
+from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
 
 
 def _open_mode(binary: bool) -> dict[str, Any]:
@@ -59,8 +59,11 @@ def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
     target = target.resolve() if target.is_symlink() else target
     if not target.parent.is_dir():
         fail(f"cannot write {target}: directory {target.parent} does not exist")
+    replaced = target.exists()
     with atomic_file.replacing(target, **_open_mode(binary)) as stream:
         yield stream
+    if replaced:  # said, so an earlier export (or another file) is not lost unnoticed
+        click.echo(f"Notice: replaced existing {out}", err=True)
 
 
 def _format_of(out: str) -> str:
@@ -148,8 +151,16 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
         except NoSuchSite as exc:
             fail(str(exc))
         for wanted in filter(str.strip, sites_wanted):  # a www. spelling archived without
-            if notice := site_spelling_notice(wanted, sites_named(sites, wanted)):
+            named = sites_named(sites, wanted)
+            if notice := site_spelling_notice(wanted, named):
                 click.echo(notice, err=True)
+            if (count := len({site_key(s["site"]) for s in named})) > 1:
+                # --site takes any sites it matches (repeated: any of them), as search does;
+                # said, so a host matching several blogs (other ports) is no surprise. The
+                # rows of one site's spellings (site_twins) are one site.
+                click.echo(f"Notice: {wanted.strip()!r} matches {count} sites, all "
+                           f"exported: {', '.join(s['site'] for s in named)} (give a full URL "
+                           "for one)", err=True)
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": out}
         # One read snapshot: the passes agree even while a crawl writes the archive.

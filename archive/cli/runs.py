@@ -19,8 +19,8 @@ from archive.cli.common import (
 )
 from archive.cli.sites import resolve_sites, sites_option
 from archive.schedule import sites as sites_file
-from archive.schedule.due import parse_time
-from archive.schedule.locks import is_locked, lock_path
+from archive.schedule.due import history_key, parse_time
+from archive.schedule.locks import shown_status
 from archive.schedule.runner import read_history
 from archive.store import ArchiveError
 
@@ -36,10 +36,7 @@ EXPLAINED = ("failed", "timeout", "killed", "partial", "interrupted")
 
 
 def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
-    status = run["status"]
-    if status == "running" and not is_locked(lock_path(db, run["site"])):
-        # No process holds the site's lock: whoever ran this crawl died without finishing it.
-        status = "killed"
+    status = shown_status(db, run["site"], run["status"])
     seconds = None
     if run.get("finished_at"):
         elapsed = parse_time(run["finished_at"]) - parse_time(run["started_at"])
@@ -66,13 +63,14 @@ def _duration(seconds: int | None) -> str:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     width = max((len(r["site"]) for r in rows), default=4)
     click.echo(f"{'RUN':>5}  {'STARTED':<16}  {'SITE':<{width}}  {'STATUS':<12} {'TIME':>6}"
-               f"  {'PAGES':>6} {'NEW':>4} {'CHG':>4} {'SAME':>5} {'DEL':>4} {'FAIL':>4}")
+               f"  {'PAGES':>6} {'NEW':>4} {'CHG':>4} {'SAME':>5} {'RECAP':>5} {'DEL':>4}"
+               f" {'FAIL':>4}")
     for r in rows:
         started = r["started_at"][:16].replace("T", " ")
         click.echo(f"{r['id']:>5}  {started:<16}  {r['site']:<{width}}  "
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
                    f"  {r['pages']:>6} {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5}"
-                   f" {r['deleted']:>4} {r['failed']:>4}")
+                   f" {r['recaptured']:>5} {r['deleted']:>4} {r['failed']:>4}")
         if r["status"] in EXPLAINED and r["first_error"]:
             click.echo(f"{'':>7}↳ {r['first_error']}")
 
@@ -139,10 +137,15 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
         fail(str(exc))
     # A site asked for by --site counts; else only the sites still scheduled, when there is a
     # sites file: a site removed from it (or a mistyped one) must not stay failing forever.
-    counted = wanted if wanted is not None else (
-        {s.root for s in scheduled} if scheduled is not None else None)
-    streaks = sorted(((site, h) for site, h in history.items() if h.failures
-                      and (counted is None or site in counted)),
+    # The history holds the runs of each site's spellings together (history_key): a site
+    # scheduled as https whose runs are archived under http counts them. A scheduled site is
+    # named as the sites file spells it, another as its newest run was recorded.
+    named = {history_key(s.root): s.root for s in scheduled or ()}
+    counted = {history_key(site) for site in wanted} if wanted is not None else (
+        set(named) if scheduled is not None else None)
+    streaks = sorted(((named.get(key, h.last["site"] if h.last else key), h)
+                      for key, h in history.items()
+                      if h.failures and (counted is None or key in counted)),
                      key=lambda item: -item[1].failures)
     if fmt != "text":
         records = rows if not failing else [

@@ -13,7 +13,7 @@ import click
 
 from archive.cli.common import db_option, fail
 from archive.schedule import sites as sites_file
-from archive.schedule.due import ScheduleError, parse_time, when_due
+from archive.schedule.due import ScheduleError, history_key, parse_time, when_due
 from archive.schedule.runner import read_history, show_time
 from archive.store import ArchiveError
 
@@ -139,7 +139,7 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
         fail(str(exc))
     rows = []
     for site in sites:
-        past = history.get(site.root)
+        past = history.get(history_key(site.root))
         due = when_due(site.schedule, past)
         last = past.last if past else None
         rows.append({

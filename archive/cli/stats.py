@@ -19,6 +19,7 @@ from archive.cli.common import (
     plural,
     write_records,
 )
+from archive.schedule.locks import shown_status
 
 if TYPE_CHECKING:
     from archive.captures import Sizes
@@ -40,6 +41,8 @@ def command(db: Path, fmt: str) -> None:
         files = attachment_counts(archive.conn)
         for row in rows:
             row.update(files.get(row["site"]) or dict.fromkeys(COUNT_KEYS, 0))
+            if row["last_status"]:  # `killed` when no live crawl holds the site's lock
+                row["last_status"] = shown_status(db, row["site"], row["last_status"])
         if fmt in ("text", "json"):
             from archive import captures
 

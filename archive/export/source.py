@@ -14,6 +14,7 @@ from typing import Any
 
 from archive import site_match
 from archive.attachments import of_post, of_shown_version
+from archive.schedule.locks import shown_status
 from archive.store import Archive
 from archive.versions import as_post
 
@@ -124,7 +125,7 @@ def with_versions(archive: Archive, posts: Iterator[dict[str, Any]]
 def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
     """The state of these sites' archive an export reads (inside its snapshot): the last
     finished crawl run (id, when it ended), the newest stored version's fetched_at, and
-    whether a run was unfinished (a crawl running, or one whose process died unclosed)."""
+    whether a crawl of them was running (an unfinished run whose crawl holds its site's lock)."""
     state: dict[str, Any] = {"last_run_id": None, "last_run_finished_at": None,
                              "newest_fetched_at": None, "crawl_running": False}
     if not sites:
@@ -139,9 +140,13 @@ def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
     state["newest_fetched_at"] = archive.conn.execute(
         f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
         f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
-    state["crawl_running"] = archive.conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
-        f"WHERE {where} AND r.finished_at IS NULL)", args).fetchone()[0] == 1
+    # A run unfinished counts only while its crawl runs (shown_status, as `runs` says it): one
+    # whose process died (a restored backup taken mid-crawl) is writing nothing.
+    unfinished = archive.conn.execute(
+        f"SELECT DISTINCT s.url FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+        f"WHERE {where} AND r.finished_at IS NULL", args).fetchall()
+    state["crawl_running"] = any(shown_status(archive.path, url, "running") == "running"
+                                 for (url,) in unfinished)
     return state
 
 

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from archive.site_match import site_key
+from crawler.discover.urls import BadURL
+
 RETRY_AFTER = timedelta(hours=1)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -107,11 +110,23 @@ class SiteHistory:
     last_error: str | None = None       # first error of the newest failed run that has one
 
 
+def history_key(root: str) -> str:
+    """The key history_by_site files a site's runs under: one for all its spellings (site_key:
+    http and https, `www.` or not), as a crawl of https://blog/ may record its runs under the
+    http://blog/ archived; a root that is no site URL is its own key."""
+    try:
+        return site_key(root)
+    except BadURL:
+        return root
+
+
 def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
-    """Group crawl_runs rows (newest first, as Archive.runs returns them) by site."""
+    """Group crawl_runs rows (newest first, as Archive.runs returns them) by site, the runs of
+    all its spellings together, keyed by history_key: so a site scheduled as https that fails
+    under its archived http spelling still counts its failures."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        grouped.setdefault(row["site"], []).append(row)
+        grouped.setdefault(history_key(row["site"]), []).append(row)
     result = {}
     for site, runs in grouped.items():
         failures, last_ok, last_error = 0, None, None

@@ -197,3 +197,13 @@ def is_locked(path: Path) -> bool:
     finally:
         os.close(fd)  # closing also drops the probing lock
     return False
+
+
+def shown_status(db: Path, site: str, status: str) -> str:
+    """A run's status as the commands show it (`runs`, `stats`, an export's summary): a run of
+    archive `db` still `running` whose site's lock no live process holds is `killed`. A crawl
+    holds its site's lock to its end, so whoever ran it died without closing it, or `db` is a
+    copy (a restored backup) that no crawl writes."""
+    if status == "running" and not is_locked(lock_path(db, site)):
+        return "killed"
+    return status

@@ -41,6 +41,7 @@ from archive.schedule.due import (
     SiteHistory,
     format_duration,
     history_by_site,
+    history_key,
     when_due,
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
@@ -155,18 +156,20 @@ def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
-    """Each site's recent runs, read through Archive.runs with a growing limit (the store has no
-    per-site query): enough rows for HISTORY_DEPTH runs of every site in `roots`, or all rows."""
+    """Each site's recent runs by history_key (look a root up as `history_key(root)`), read
+    through Archive.runs with a growing limit (the store has no per-site query): enough rows
+    for HISTORY_DEPTH runs of every site in `roots`, or all rows."""
     if not db.exists():
         return {}
-    wanted = set(roots)
+    wanted = {history_key(root) for root in roots}
     limit = 200
     with Archive.open(db, readonly=True, create=False) as archive:
         while True:
             rows = archive.runs(limit)
             per_site: dict[str, int] = {}
             for row in rows:
-                per_site[row["site"]] = per_site.get(row["site"], 0) + 1
+                key = history_key(row["site"])
+                per_site[key] = per_site.get(key, 0) + 1
             if len(rows) < limit or all(per_site.get(r, 0) >= HISTORY_DEPTH for r in wanted):
                 return history_by_site(rows)
             limit *= 4
@@ -279,7 +282,8 @@ class Runner:
             Archive.open(self.db).close()  # create it, so even a failed first crawl is recorded
         history = read_history(self.db, [s.root for s in sites])
         now = self.clock()
-        plan = [(site, when_due(site.schedule, history.get(site.root))) for site in sites]
+        pasts = {site.root: history.get(history_key(site.root)) for site in sites}
+        plan = [(site, when_due(site.schedule, pasts[site.root])) for site in sites]
         # Overdue first: a site that resumes a long crawl every pass cannot starve the others.
         plan.sort(key=lambda item: item[1].at or datetime.min.replace(tzinfo=UTC))
         batch = Batch()
@@ -298,11 +302,11 @@ class Runner:
             elif force or due.is_due(now):
                 if room is not None and len(locked) >= room:
                     continue  # waits for a place (--parallel): a batch that ends wakes the loop
-                prepared = self._prepare(site, history.get(site.root), force)
+                prepared = self._prepare(site, pasts[site.root], force)
                 if isinstance(prepared, Outcome):
                     outcome = prepared
                 else:
-                    locked.append((len(outcomes), site, prepared, history.get(site.root)))
+                    locked.append((len(outcomes), site, prepared, pasts[site.root]))
             else:
                 next_crawl = show_time(due.at, seconds=True)
                 outcome = self._outcome(site, "not-due", f"next crawl {next_crawl} ({due.reason})")
@@ -349,7 +353,7 @@ class Runner:
                 self._close_abandoned(site, lock.stale.describe())
             if not force:
                 # Another process may have crawled it between our plan and our lock.
-                fresh = read_history(self.db, [site.root]).get(site.root)
+                fresh = read_history(self.db, [site.root]).get(history_key(site.root))
                 due = when_due(site.schedule, fresh)
                 if not due.is_due(self.clock()):
                     outcome = self._outcome(site, "not-due", "just crawled by another process; "
@@ -530,14 +534,16 @@ class Runner:
         return rows[0]["id"] if rows else 0
 
     def _close_abandoned(self, site: Site, holder: str) -> None:
-        """A killed crawl leaves its run `running`: close it, now that its lock is ours."""
+        """A killed crawl leaves its run `running`: close it, now that its lock is ours, ended
+        at its last recorded progress (its run may be filed under a twin spelling)."""
+        key = history_key(site.root)
         with Archive.open(self.db, create=False) as archive:
             for run in archive.runs(HISTORY_DEPTH):
-                if run["site"] == site.root and run["status"] == "running":
+                if history_key(run["site"]) == key and run["status"] == "running":
                     archive.finish_run(
                         run["id"], status="interrupted", counts=run["counts"],
                         errors=[f"killed before it finished (lock holder {holder})"],
-                        finished_at=self.clock().isoformat(timespec="seconds"))
+                        finished_at=archive.last_progress(run["id"]))
 
     def _record(self, site: Site, summary: dict[str, Any], before: int,
                 started: datetime, *, briefly: bool = False) -> int:
@@ -570,7 +576,7 @@ class Runner:
             return poll
         now = self.clock()
         waits = [(due.at - now).total_seconds() for due in
-                 (when_due(s.schedule, history.get(s.root)) for s in sites) if due.at]
+                 (when_due(s.schedule, history.get(history_key(s.root))) for s in sites) if due.at]
         # A site still due after a pass is being crawled (here or by another process) or
         # waits for a place: check it again after `poll` (or when one of our batches ends).
         future = [w for w in waits if w > 0]
