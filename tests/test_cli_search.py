@@ -404,7 +404,8 @@ def test_stats_per_site(db: Path) -> None:
     # No captures beside this archive: the archive-wide summary says so, all zero.
     assert data["captures"] == {"directory": "archive.captures", "files": 0, "bytes": 0,
                                 "records": 0, "responses": 0, "revisits": 0,
-                                "media_stored": 0}
+                                "media_stored": 0, "missing_files": 0,
+                                "missing_records": 0}
     assert [json.loads(line) for line in run("stats", "--db", str(db), "--jsonl")
             .stdout.splitlines()] == [row]  # the sites alone, one record each
 
