@@ -9,13 +9,8 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail, open_archive
+from archive.cli.common import EXIT_BUSY, db_option, fail, open_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
-
-# sysexits.h EX_TEMPFAIL: the check could not run now (another process held the archive's write
-# lock past the busy timeout); try again. Apart from 1, "problems found", so a monitor does not
-# take a busy archive for a damaged one.
-EXIT_BUSY = 75
 
 
 @click.command("check")
