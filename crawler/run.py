@@ -31,9 +31,11 @@ from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.internet.defer import Deferred, DeferredList, succeed
 
 from archive.crawls import STOP_SIGNALS
+from crawler.discover.urls import BadURL, site_root
 from crawler.downloader.time_limit import REASON as TIME_LIMIT_REASON
+from crawler.pipelines.supervisor import close_all
 from crawler.spiders.wix import WixBlogSpider
-from crawler.summary import CrawlSummary
+from crawler.summary import CrawlSummary, summarize
 
 # With the asyncio reactor and no delay, Scrapy 2.19's downloader starts every queued request of
 # a site before the first one counts as transferring, so CONCURRENT_REQUESTS_PER_DOMAIN is not
@@ -235,12 +237,13 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     waiting = list(jobs)
     active = 0
     reported: set[int] = set()  # id() of the jobs whose outcome on_result has had
+    crawlers: dict[int, Any] = {}  # id() of each job started: its crawler
 
     def start_next() -> None:
         nonlocal active
         while waiting and active < max(1, parallel) and not process.stopping:
             job = waiting.pop(0)
-            crawler = process.create_crawler(WixBlogSpider)
+            crawler = crawlers[id(job)] = process.create_crawler(WixBlogSpider)
             crawler.signals.connect(process.engine_started, signal=signals.engine_started)
             for key, value in _site_settings(db, common, job).items():
                 crawler.settings.set(key, value, priority="cmdline")
@@ -266,9 +269,7 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
         if summary is None:
             # The spider never closed normally: a forced shutdown (a second Ctrl-C or
             # SIGTERM), or it could not start.
-            summary = CrawlSummary(site=job.url, status="failed" if error else "interrupted",
-                                   message=error or "crawl stopped before it could close; "
-                                                    "run again to resume")
+            summary = _unclosed_summary(job.url, crawler, error)
         data = summary.to_dict()
         stats = getattr(crawler, "stats", None)
         reason = stats.get_value("finish_reason") if stats is not None else None
@@ -300,9 +301,31 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
                                message="not started: the crawl was stopped").to_dict()
                   | {"timed_out": False, "not_started": True, "job": index[id(job)]})
         reported.add(id(job))
-    for job in jobs:  # started, but the reactor stopped before its crawl ended (forced stop)
-        if id(job) not in reported:
-            _finish(job, None, None)
+    unclosed = [job for job in jobs if id(job) not in reported]
+    if unclosed:  # started, but the reactor stopped before their crawls ended (forced stop)
+        close_all()  # what they fetched is committed, and counted, before they are reported
+    for job in unclosed:
+        _finish(job, crawlers.get(id(job)), None)
+
+
+def _unclosed_summary(url: str, crawler: Any, error: str | None) -> CrawlSummary:
+    """The summary of a site whose crawl never closed: it could not start (`error`), or a
+    forced stop ended it. The posts it stored are counted, as its archive pipeline confirmed
+    them committed (every worker has committed and stopped by now), and the site is named by
+    its root, as every summary names it."""
+    spider = getattr(crawler, "spider", None)
+    try:
+        site = getattr(spider, "site", None) or site_root(url)
+    except BadURL:
+        site = url
+    if error:
+        return CrawlSummary(site=site, status="failed", message=error)
+    stats = crawler.stats.get_stats() if crawler is not None else {}
+    summary = summarize(site, stats, "shutdown", list(getattr(spider, "errors", [])))
+    summary.status = "interrupted"
+    summary.message = (f"crawl stopped before it could close, after {summary.posts} posts; run "
+                       "again to resume")
+    return summary
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:

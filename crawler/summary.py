@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.schedule.due import format_duration
+from archive.store import BUSY_TIMEOUT_MS
 from archive.words import counted
 from crawler.discover.urls import is_post_url
 
@@ -34,7 +35,20 @@ TIME_LIMIT = "time_limit"
 # summary; `run-due` records the row itself once it can, and then drops these words
 # (archive.schedule.runner).
 NOT_RECORDED_ERROR = "this run not recorded in the archive: "
-NOT_RECORDED_MESSAGE = "; this run is not recorded in the archive (see its errors)"
+NOT_RECORDED_MESSAGE = ("; this run is not recorded in the archive: its errors are only in this "
+                        "crawl's output (--json lists them)")
+# The close reason of a crawl whose captures could not be written (crawler.capture.middleware):
+# the stats below say why and what to do. The run failed: it stops where the disk (or the
+# folder's permissions) stopped it, and the next run resumes once that is fixed.
+CAPTURE_FAILED = "capture_failed"
+CAPTURE_FAILURE = "wixarchive/capture_failure"  # "captures could not be written to DIR: ..."
+CAPTURE_FIX = "wixarchive/capture_fix"  # "free space on its disk"
+# Pages the archive worker could not store because the archive's disk is full (counted by the
+# archive pipeline): the run failed, however many posts it stored before.
+DISK_FULL = "wixarchive/disk_full"
+# The close reason of a crawl stopped because the archive stayed locked by another process past
+# the busy timeout (crawler.pipelines.archive): every later page would wait that long in vain.
+ARCHIVE_BUSY = "archive_busy"
 # The stats key prefix of the posts' translations on another host (a multilingual site's
 # language subdomain, fr.example.com), counted per site root: not crawled, named.
 ELSEWHERE = "wixarchive/elsewhere/"
@@ -54,6 +68,7 @@ class CrawlSummary:
     finished_at: str | None = None
     peak_rss_mb: float | None = None
     run_not_recorded: str | None = None  # why the crawl could not record its run's row
+    archive_busy: bool = False  # stopped: the archive stayed locked by another process
     # The posts' translations the sitemaps list on other hosts, by site root: not crawled.
     translation_sites: dict[str, int] = field(default_factory=dict)
 
@@ -141,6 +156,23 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         summary.status = "timeout"
         summary.message = (f"stopped at its {time_limit_text(time_limit)} time limit after "
                            f"{posts} posts; the next run resumes it")
+    elif reason == ARCHIVE_BUSY:
+        # Nothing wrong with the site or the archive: resumed by the next run, once it is free.
+        summary.status, summary.archive_busy = "interrupted", True
+        summary.message = (f"the archive stayed busy (locked by another process) for "
+                           f"{BUSY_TIMEOUT_MS / 1000:g} s: stopped after {posts} posts; run "
+                           "again when it is free")
+    elif reason == CAPTURE_FAILED:
+        summary.status = "failed"
+        summary.message = (f"{stats.get(CAPTURE_FAILURE, 'captures could not be written')}: "
+                           f"stopped after {posts} posts; {stats.get(CAPTURE_FIX, 'fix that')}"
+                           ", then run again to resume")
+    elif disk_full := int(stats.get(DISK_FULL, 0)):
+        # Pages lost to a full disk are no site's fault and need the operator: a failure.
+        summary.status = "failed"
+        summary.message = (f"the archive's disk is full: {counted(disk_full, 'page')} not "
+                           f"archived; archived {_posts_text(counts)}; free space on its disk, "
+                           "then run again to resume")
     elif reason not in ("finished", "unreachable") and not stopped_early:
         summary.status = "interrupted"
         summary.message = f"crawl interrupted ({reason}) after {posts} posts; run again to resume"
@@ -173,10 +205,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     else:  # posts archived, or every post the archive held now gone from the site
         if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"
-        summary.message = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
-                           f"{counts['unchanged']} unchanged")
-        if counts["recaptured"]:
-            summary.message += f", {counts['recaptured']} recaptured"
+        summary.message = _posts_text(counts)
         if counts["deleted"]:  # not among the posts counted: gone from the site, kept here
             summary.message += f", {counts['deleted']} deleted"
         if unknown_layout:
@@ -203,6 +232,14 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     return summary
+
+
+def _posts_text(counts: dict[str, int]) -> str:
+    """The posts a run archived, by outcome: "12 posts: 1 new, 0 changed, 11 unchanged"."""
+    posts = sum(counts.get(k, 0) for k in POSTS)
+    text = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
+            f"{counts['unchanged']} unchanged")
+    return text + (f", {counts['recaptured']} recaptured" if counts["recaptured"] else "")
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from archive.cli.common import db_option, fail, load_archive
+from archive.cli.common import EXIT_BUSY, db_option, fail, load_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
 
 if TYPE_CHECKING:
@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
     from archive.fixity import Damaged
 
-# sysexits.h EX_TEMPFAIL: the check could not run now (another process held the archive's write
-# lock past the busy timeout); try again. Apart from 1, "problems found", so a monitor does not
-# take a busy archive for a damaged one.
-EXIT_BUSY = 75
 BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged records
 
 

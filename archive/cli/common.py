@@ -26,6 +26,11 @@ from archive.words import counted as counted  # re-exported: the commands import
 from archive.words import plural as plural
 from crawler.discover.urls import BadURL, site_root
 
+# sysexits.h EX_TEMPFAIL: the command could not do its work now (another process held the
+# archive's write lock past the busy timeout); try again. Apart from 1, "problems found" or
+# "failed", so a monitor does not take a busy archive for a damaged one (check, crawl).
+EXIT_BUSY = 75
+
 # archive.store is imported by the functions that open an archive, not here: `wixarchive extract`
 # and `clean` use this module's helpers but no archive, and archive.store brings archive.ingest
 # and the search package with it (~45 ms of the extract command's ~200 ms start).

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail, open_archive
+from archive.cli.common import (
+    EXIT_BUSY,
+    check_redis_url,
+    db_option,
+    echo_unless_closed,
+    fail,
+    open_archive,
+)
 from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
@@ -371,8 +378,19 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         echo_unless_closed(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
     elif any(s["status"] in ("ok", "partial") for s in summaries):
         echo_unless_closed(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
-    if any(s["status"] == "interrupted" for s in summaries):
-        # 128+N for signal N, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
-        sys.exit(128 + stop_signal if stop_signal else EXIT_INTERRUPTED)
+    sys.exit(_exit_status(summaries, stop_signal))
+
+
+def _exit_status(summaries: list[dict[str, Any]], stop_signal: int | None) -> int:
+    """128+N when stopped by signal N (as shells report it: 130 for Ctrl-C, 143 for SIGTERM);
+    1 when a site failed (its captures or the archive's disk full included) or a line is no
+    site URL; 75 when a site stopped because the archive stayed locked by another process (try
+    again later); 130 for a site interrupted otherwise; else 0."""
+    interrupted = any(s["status"] == "interrupted" for s in summaries)
+    if interrupted and stop_signal:
+        return 128 + stop_signal
     if any(s["status"] in ("failed", "invalid") for s in summaries):
-        sys.exit(1)
+        return 1
+    if any(s.get("archive_busy") for s in summaries):
+        return EXIT_BUSY
+    return EXIT_INTERRUPTED if interrupted else 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -38,6 +39,8 @@ from scrapy.http import Request, Response
 from archive import captures, lost_captures
 from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META, MIRROR_META
+from crawler.closing import close_site
+from crawler.summary import ARCHIVE_BUSY, CAPTURE_FAILED, CAPTURE_FAILURE, CAPTURE_FIX
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +52,10 @@ INDEX_PATIENCE = 2.0  # seconds to wait for the archive's write lock before tryi
 # At the end of the crawl, when nothing else of ours writes any more: twice a writer's busy
 # timeout (60 s by default).
 FINAL_PATIENCE = 2 * BUSY_TIMEOUT_MS / 1000
-CLOSED_REASON = "capture_failed"
+# What the user can do about a capture file that cannot be written, by its OS error.
+_FIXES = {errno.ENOSPC: "free space on its disk", errno.EDQUOT: "free space on its disk",
+          errno.EACCES: "make it writable", errno.EPERM: "make it writable",
+          errno.EROFS: "make it writable (its file system is read-only)"}
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -91,6 +97,7 @@ class CaptureMiddleware:
         self.pending: list[captures.CaptureRow] = []  # written, not yet indexed
         self.seen: dict[str, tuple[str, str]] = {}  # payload digest -> first (URL, date) this run
         self.lost = lost_captures.LostFiles()  # records lost from their files at start
+        self.final_patience = FINAL_PATIENCE  # how long the last index waits for the archive
         # The last records are indexed once the engine has stopped: by then the item pipeline
         # has committed and closed its archive worker, the only other writer.
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -207,7 +214,7 @@ class CaptureMiddleware:
         if not rows and not files:
             return
         conn = self.archive.conn
-        if not captures.begin_when_free(conn, FINAL_PATIENCE if closing else INDEX_PATIENCE):
+        if not captures.begin_when_free(conn, self.final_patience if closing else INDEX_PATIENCE):
             if closing:
                 raise ArchiveError("the archive stayed busy; the next crawl indexes them")
             with self.lock:  # try again at the next tick; the records are safe in the file
@@ -227,6 +234,10 @@ class CaptureMiddleware:
         reason = getattr(exc, "strerror", None) or str(exc)
         self.failed = f"captures could not be written to {self.directory}: {reason}"
         logger.error(self.failed)
+        # For the run's summary: why it stopped, and what to do before running it again.
+        self.crawler.stats.set_value(CAPTURE_FAILURE, self.failed)
+        self.crawler.stats.set_value(CAPTURE_FIX, _FIXES.get(getattr(exc, "errno", None),
+                                                             "fix that"))
         from twisted.internet import reactor
 
         reactor.callFromThread(self._stop_crawl)
@@ -236,12 +247,7 @@ class CaptureMiddleware:
         if engine is None or getattr(engine, "spider", spider) is None:
             return  # already closing
         spider.record_error(str(self.directory), self.failed or "capture failed")
-        if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
-            from scrapy.utils.defer import deferred_from_coro
-
-            deferred_from_coro(engine.close_spider_async(reason=CLOSED_REASON))
-        else:
-            engine.close_spider(spider, CLOSED_REASON)
+        close_site(self.crawler, CAPTURE_FAILED)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -252,6 +258,10 @@ class CaptureMiddleware:
 
     def _finish(self) -> None:
         self.stopping.set()
+        if self.crawler.stats.get_value("finish_reason") == ARCHIVE_BUSY:
+            # The crawl stopped because another process keeps the archive locked: not a long
+            # wait again (the records are safe in their files; the next crawl indexes them).
+            self.final_patience = INDEX_PATIENCE
         if self.thread is not None:
             self.thread.join()
         closed_files = [name for name, _ in self.writer.closed_files]
@@ -280,7 +290,7 @@ class CaptureMiddleware:
         if self.archive is None or not self.lost:
             return
         conn = self.archive.conn
-        if not captures.begin_when_free(conn, FINAL_PATIENCE):
+        if not captures.begin_when_free(conn, self.final_patience):
             return  # the next crawl does it
         try:
             forgotten = lost_captures.forget_replaced(conn, self.directory)

@@ -23,6 +23,7 @@ from typing import Any
 from scrapy import signals
 
 from archive.store import Archive, ArchiveBusy, ArchiveError
+from crawler.closing import close_site
 from crawler.items import FetchedPage
 from crawler.pipelines.supervisor import (
     Pending,
@@ -30,8 +31,11 @@ from crawler.pipelines.supervisor import (
     release_supervisor,
     shared_supervisor,
 )
+from crawler.pipelines.worker import DISK_FULL as DISK_FULL_REASON
 from crawler.pipelines.worker import RunToStart
 from crawler.summary import (
+    ARCHIVE_BUSY,
+    DISK_FULL,
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     CrawlSummary,
@@ -137,6 +141,12 @@ class ArchivePipeline:
 
     def _failed(self, page: Pending, reason: str) -> None:
         self.crawler.spider.record_error(getattr(page.item, "url", "?"), reason)
+        if reason.startswith(DISK_FULL_REASON):
+            self.crawler.stats.inc_value(DISK_FULL)
+        if self.supervisor is not None and self.supervisor.archive_busy:
+            # Another process keeps the archive locked: every later page would be fetched only
+            # to wait the busy timeout and be dropped. Stop; the next run fetches the rest.
+            close_site(self.crawler, ARCHIVE_BUSY)
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.supervisor is not None:
@@ -152,6 +162,8 @@ class ArchivePipeline:
                             time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"),
                             tried=spider.fetch_root)
         summary.started_at, summary.finished_at = self.started_at, _now()
+        if reason == ARCHIVE_BUSY and self.archive is not None:
+            self.archive.wait_briefly()  # it waited the whole timeout once already
         try:
             await asyncio.to_thread(self._record_run, spider.site, summary)
         except ArchiveError as exc:

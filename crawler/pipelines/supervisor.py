@@ -9,7 +9,11 @@ then is it counted. So whatever happens to the worker, no page is lost or counte
 - a page that takes the worker longer than `page_timeout` seconds is cut off the same way (the
   worker is killed: C code such as lxml's parser cannot be interrupted from inside) and
   recorded as failed at once;
-- a commit that fails (disk full) fails exactly the pages of its batch, each named.
+- a commit that fails (disk full) fails exactly the pages of its batch, each named;
+- a batch that cannot start because another process keeps the archive locked past the busy
+  timeout stops the worker, and fails every page not committed at once (`archive_busy`): each
+  later page would wait the whole timeout in vain (a full busy timeout per page, hours for a
+  large site), so every site sharing it stops, and the next crawl fetches what was not stored.
 
 One worker serves every site a crawl process crawls at once (see crawler.run): it is the
 archive's one writer, so sites never wait on each other's SQLite write lock, and the process
@@ -77,6 +81,7 @@ class WorkerSupervisor:
         # run up to one tick past its limit (a 0.3 s limit let a 0.5 s page through).
         self.deadline_timer: asyncio.TimerHandle | None = None
         self.broken: str | None = None  # why no worker can run (pages then fail at once)
+        self.archive_busy = False  # broken because another process keeps the archive locked
         self.barren_restarts = 0
         self.closing = False
         self.restarts = 0
@@ -142,7 +147,7 @@ class WorkerSupervisor:
 
     def _read(self) -> None:
         try:
-            while self.replies.poll():
+            while self.reading and self.replies.poll():  # not reading: the worker was stopped
                 self._handle(self.replies.recv())
         except (EOFError, OSError):
             self._worker_died(timed_out=False)
@@ -182,6 +187,14 @@ class WorkerSupervisor:
                 self._fail(page, reason)
         elif kind == "fatal":  # the worker cannot open the archive: no other would either
             self._give_up(f"not archived: {message[1]}")
+        elif kind == "busy":
+            # It would wait the busy timeout again for each page it holds: stopped, and every
+            # page not committed fails now (their sites stop, see ArchivePipeline._failed).
+            self._cancel_deadline()
+            self.current = None
+            self._kill_process()
+            self.archive_busy = True
+            self._give_up(message[2])
 
     def _confirm(self, committed: int) -> None:
         for page in list(self.pending.values()):
@@ -315,6 +328,15 @@ def release_supervisor(supervisor: WorkerSupervisor) -> None:
     if supervisor.users <= 0:
         if _shared.get(supervisor.db) is supervisor:
             del _shared[supervisor.db]
+        supervisor.close()
+
+
+def close_all() -> None:
+    """Commit and stop every worker still running: after a forced stop (a second Ctrl-C), whose
+    sites never closed, so that what they fetched is stored and counted before they are
+    reported (crawler.run). Blocks."""
+    while _shared:
+        _, supervisor = _shared.popitem()
         supervisor.close()
 
 

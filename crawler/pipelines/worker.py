@@ -14,7 +14,9 @@ time.monotonic(), one clock for every process on the machine), `("done", seq, re
 committed)` when the page is handled (result: page kind, outcome, whether no known layout gave
 its body, the id of the run it was stored in), `("committed", committed)` after each commit (a
 batch commits after the "done" of the page that fills it, off that page's clock), and
-`("lost", last_seq, reason)` when a commit fails. `committed` is the highest seq whose writes
+`("lost", last_seq, reason)` when a commit fails, and `("busy", seq, reason)` when it could not
+start a batch for page `seq` because another process kept the archive locked past the busy
+timeout. `committed` is the highest seq whose writes
 are committed: the supervisor keeps every page until then, so nothing is counted that a kill
 could still take back.
 
@@ -25,6 +27,7 @@ crawl killed outright still shows in `wixarchive runs` what it had committed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import signal
 import sqlite3
@@ -34,7 +37,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveBusy, ArchiveError
 from crawler.discover.urls import respelled
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
@@ -51,6 +54,8 @@ PAGE_WITH_BODY = "page+body"  # a FetchedPage whose body follows as raw bytes
 # set): a real Wix post page (~0.9 MB) then crosses in one or two writes instead of ~14 of 64 KB,
 # each a wake-up of the other process.
 PIPE_BYTES = 2**20
+# How a page lost to a full disk is named (the crawl counts them: crawler.summary.DISK_FULL).
+DISK_FULL = "not archived: the archive's disk is full"
 F_SETPIPE_SZ = 1031
 
 
@@ -158,8 +163,13 @@ class _Worker:
     def handle(self, seq: int, item: Any, run: int | RunToStart | None) -> None:
         try:
             self.open_batch()  # may wait for the write lock: before the page's clock starts
+        except ArchiveBusy as exc:
+            # Another process kept the archive locked past the busy timeout: each later page
+            # would wait as long in vain, so the supervisor stops the crawl (see "busy").
+            self.replies.send(("busy", seq, f"not archived: {exc}"))
+            return
         except ArchiveError as exc:
-            self.replies.send(("done", seq, None, f"not archived: {exc}", self.committed))
+            self.replies.send(("done", seq, None, _not_archived(exc), self.committed))
             return
         self.replies.send(("begin", seq, time.monotonic()))
         error = None
@@ -169,7 +179,7 @@ class _Worker:
                 result = (*_store(self.archive, item, run_id, self.stored), run_id)
         except Exception as exc:  # any failure costs this page only
             result = None
-            error = f"not archived: {_describe(exc)}"
+            error = _not_archived(exc)
             if isinstance(run, RunToStart):
                 self.runs.pop(run, None)  # a row made under the savepoint is undone with it
         else:
@@ -239,7 +249,7 @@ class _Worker:
                     self.archive.conn.execute("ROLLBACK")
             self.runs.clear()  # rows made in the lost batch are gone: made again when needed
             self.stored.lose_batch()
-            self.replies.send(("lost", self.last_seq, f"not archived: {_describe(exc)}"))
+            self.replies.send(("lost", self.last_seq, _not_archived(exc)))
             return
         self.stored.commit_batch()
         self.committed = self.last_seq
@@ -272,6 +282,26 @@ class StoredPosts:
 
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def _not_archived(exc: BaseException) -> str:
+    """Why a page was not archived; a full disk said as such first (DISK_FULL), as the crawl
+    counts those pages apart."""
+    if _disk_full(exc):
+        return f"{DISK_FULL} ({_describe(exc)})"
+    return f"not archived: {_describe(exc)}"
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` (or the error it was raised from) is SQLite's or the OS's "disk full"."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode",
+                                                       None) == sqlite3.SQLITE_FULL:
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 # (page kind, archive outcome, whether its body came from no known layout)
