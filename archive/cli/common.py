@@ -87,9 +87,23 @@ def echo_unless_closed(text: str, *, err: bool = False) -> None:
         os.close(devnull)
 
 
+# The exit status of a command that found the archive busy (another process kept it locked
+# past the busy timeout): sysexits.h's EX_TEMPFAIL, "try again later"; nothing is wrong with it.
+EXIT_BUSY = 75
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+def fail_with(exc: Exception) -> NoReturn:
+    """`fail` with an exception's message; exit status EXIT_BUSY when the archive was only busy,
+    so a script or monitor can tell "try again" from a real error."""
+    from archive.store import ArchiveBusy  # loaded already by whatever raised an ArchiveError
+
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(EXIT_BUSY if isinstance(exc, ArchiveBusy) else 1)
 
 
 def check_redis_url(url: str | None) -> None:
@@ -139,7 +153,7 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
             Archive.open(db, create=False).close()
             return Archive.open(db, readonly=readonly, create=False)
     except ArchiveError as exc:
-        fail(str(exc))
+        fail_with(exc)
 
 
 def chosen_sites(archive: Archive, wanted: str,
