@@ -93,7 +93,7 @@ def media_overrides(media: dict[str, Any]) -> dict[str, Any]:
 def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
               timeout: float | None = None, grace: float = GRACE_SECONDS,
-              lines: tuple[int, Callable[[bytes], None]] | None = None,
+              lines: tuple[int, Callable[[Any], None]] | None = None,
               hold_stops: bool = False) -> tuple[int, bool]:
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
@@ -101,7 +101,7 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
     signal per stop request (two would make Scrapy quit without recording its run). On `timeout`
     it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still alive after
     `grace` seconds. However it ends, the next crawl archives what it missed. With `lines`
-    (a pipe's read end and a callback), each line the child writes to that pipe is passed on
+    (a pipe's read end and a callback), each JSON line the child writes to that pipe is passed on
     while it runs.
 
     With `hold_stops` (a `python -m crawler.run`), the child starts with SIGINT and SIGTERM
@@ -136,7 +136,7 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float | None,
-          lines: tuple[int, Callable[[bytes], None]] | None) -> int:
+          lines: tuple[int, Callable[[Any], None]] | None) -> int:
     """proc.wait(timeout), passing on the lines it writes meanwhile (to the end of the pipe)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if lines is not None:
@@ -196,8 +196,7 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
         for key, value in overrides.items():
             command += ["--set", f"{key}={json.dumps(value)}"]
 
-        def take(line: bytes) -> None:
-            summary = json.loads(line)
+        def take(summary: Any) -> None:
             index = summary.pop("job", None)
             if isinstance(index, int) and 0 <= index < len(sites):
                 results[index] = summary
@@ -238,9 +237,11 @@ def crawl_sites(sites: Sequence[SiteCrawl], db: Path, overrides: dict[str, Any],
     return final
 
 
-def _read_lines(fd: int, take: Callable[[bytes], None], deadline: float | None) -> None:
-    """Pass each line read from `fd` to `take` until end of file; TimeoutError at `deadline`.
-    A line that is not JSON (a crawler cut off mid-write) is skipped."""
+def _read_lines(fd: int, take: Callable[[Any], None], deadline: float | None) -> None:
+    """Pass each line read from `fd`, parsed as JSON, to `take` until end of file; TimeoutError
+    at `deadline`. A line that is not JSON (a crawler cut off mid-write) is skipped; an error
+    of `take` is not (a summary line that could not be printed was once dropped unsaid: a
+    UnicodeEncodeError is a ValueError too)."""
     buffer = b""
     while True:
         wait = None if deadline is None else deadline - time.monotonic()
@@ -258,5 +259,8 @@ def _read_lines(fd: int, take: Callable[[bytes], None], deadline: float | None) 
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            with contextlib.suppress(ValueError):
-                take(line)
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            take(value)

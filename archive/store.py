@@ -263,14 +263,25 @@ def _when_free(step: Callable[[], None]) -> None:
         time.sleep(0.005)
 
 
+def on_read_only_media(path: Path) -> bool:
+    """Whether neither the archive nor its folder can be written (a read-only mount, a folder
+    without write permission): SQLite cannot create the -shm file a WAL archive's readers
+    share there, so the archive can only be read as an immutable file (read_only_uri)."""
+    return not is_writable(path) and not is_writable(path.parent)
+
+
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI that opens `path` read-only; immutable on read-only media, where SQLite
+    takes the file as it is, unlocked (a change made by whoever can write it meanwhile is not
+    seen reliably)."""
+    escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file:{escaped}?mode=ro" + ("&immutable=1" if on_read_only_media(path) else "")
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     if readonly:
-        escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-        uri = f"file:{escaped}?mode=ro"
-        if not is_writable(path) and not is_writable(path.parent):
-            # A WAL archive on read-only media has no -shm to share: read it as an immutable file.
-            uri += "&immutable=1"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None,
+                               check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -322,6 +333,10 @@ class Archive:
                 " (SELECT application_id FROM pragma_application_id),"
                 " (SELECT count(*) FROM sqlite_master)").fetchone()
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                # Another process holds a lock that keeps readers out (an exclusive locking mode,
+                # a rollback-journal write): the archive is busy, not unreadable.
+                raise ArchiveBusy(_describe(exc)) from exc
             raise _unreadable(path, exc) from exc
         if version > schema.SCHEMA_VERSION:
             raise ArchiveError(
@@ -344,7 +359,8 @@ class Archive:
             _when_free(lambda: _set_up(conn, upgrade=version < schema.SCHEMA_VERSION))
         except sqlite3.Error as exc:
             what = "create" if not existed else "upgrade"
-            raise ArchiveError(f"cannot {what} {path}: {_describe(exc)}") from exc
+            failure = ArchiveBusy if _is_busy(exc) else ArchiveError
+            raise failure(f"cannot {what} {path}: {_describe(exc)}") from exc
 
     def close(self) -> None:
         self.conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from test_web import make_archive
 
@@ -101,3 +103,51 @@ def test_serve_binds_localhost_serves_search_and_stops_cleanly(tmp_path: Path) -
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert out.strip().endswith("Stopped.")
+
+
+@contextmanager
+def read_only_mount(folder: Path) -> Iterator[None]:
+    """`folder` mounted read-only over itself (root ignores permission bits, not a read-only
+    mount); skips the test where mounting is not allowed."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root")
+    if subprocess.run(["mount", "--bind", str(folder), str(folder)]).returncode != 0:
+        pytest.skip("mount --bind is not allowed here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_serve_an_archive_in_a_read_only_folder(tmp_path: Path) -> None:
+    """A WAL archive in a folder that cannot be written: SQLite cannot create the -shm file its
+    readers share, and every page answered 500 ("unable to open database file") under a
+    "Serving ... read-only" line. Now it is served as an immutable file, and the line says so."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = make_archive(folder / "blogs.db")
+    assert not db.with_name("blogs.db-shm").exists()
+    out_path, err_path = tmp_path / "serve.out", tmp_path / "serve.err"
+    with read_only_mount(folder), open(out_path, "w") as out, open(err_path, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", "--db", str(db),
+                                 "--port", "0"], stdout=out, stderr=err, text=True)
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not out_path.read_text().endswith("\n"):
+                assert proc.poll() is None and time.monotonic() < deadline, err_path.read_text()
+                time.sleep(0.05)
+            line = out_path.read_text().splitlines()[0]
+            assert line.startswith(f"Serving {db} read-only (as an immutable file: its folder "
+                                   "cannot be written) at http://127.0.0.1:"), line
+            url = line.split(" at ", 1)[1].split()[0]
+            for page in ("", "blogs", "blogs/posts", "blogs/-/search?q=breathing"):
+                with urllib.request.urlopen(url + page, timeout=STARTUP_TIMEOUT) as response:
+                    assert response.status == 200, page
+            with urllib.request.urlopen(url + "blogs/-/search.json?q=breathing",
+                                        timeout=STARTUP_TIMEOUT) as response:
+                assert json.load(response)["hits"][0]["title"] == "Breathing for beginners"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=STARTUP_TIMEOUT)
+    assert "Error" not in err_path.read_text(), err_path.read_text()

@@ -6,8 +6,11 @@ pays for sqlite3 and click alone: nothing on that path imports Scrapy, Twisted o
 
 from __future__ import annotations
 
+import codecs
 import importlib
+import io
 import sys
+from typing import Any, TextIO
 
 import click
 
@@ -36,8 +39,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# The error handler of a stream that cannot encode every character (_json_escape).
+ERRORS = "wixarchive-json-escape"
+
+
+def _json_escape(error: UnicodeError) -> tuple[str, int]:
+    """Write what the stream's encoding cannot hold as JSON's `\\uXXXX` escapes (a character
+    beyond U+FFFF as its UTF-16 pair): a JSON output stays valid JSON meaning the same text,
+    where it is the only place such characters can be, and other text keeps every character,
+    readably escaped."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = error.object[error.start:error.end].encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{escaped[i:i + 2].hex()}" for i in range(0, len(escaped), 2)), error.end
+
+
+def _encode_whatever_the_terminal(streams: tuple[TextIO, ...]) -> None:
+    """A stream whose encoding is not UTF-8 (PYTHONIOENCODING=latin-1, a Latin-1 terminal) never
+    fails a command on a character it cannot encode (a title's `…`, the `✓` of a crawl's line):
+    such characters are written as `\\uXXXX` escapes."""
+    for stream in streams:
+        if not isinstance(stream, io.TextIOWrapper):
+            continue  # replaced by a caller (a test's capture): not a terminal's
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(errors=ERRORS)
+
+
+codecs.register_error(ERRORS, _json_escape)
+
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command runs."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _encode_whatever_the_terminal((sys.stdout, sys.stderr))
+        return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -62,6 +99,13 @@ class LazyGroup(click.Group):
         except BadURL as exc:  # a site or page URL given that does not parse: one line
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C before a command's own handling of it (the first moments of a crawl): the
+            # status a shell gives a stopped command, 130, not click's `Aborted!` and 1.
+            from archive.cli.interrupts import exit_status
+
+            click.echo("Interrupted.", err=True)
+            sys.exit(exit_status(interrupt))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from COMMANDS so `--help` does not import every command module.

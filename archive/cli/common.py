@@ -28,7 +28,7 @@ from crawler.discover.urls import BadURL, site_root
 
 # sysexits.h EX_TEMPFAIL: the command could not do its work now (another process held the
 # archive's write lock past the busy timeout); try again. Apart from 1, "problems found" or
-# "failed", so a monitor does not take a busy archive for a damaged one (check, crawl).
+# "failed", so a monitor does not take a busy archive for a damaged one (every command).
 EXIT_BUSY = 75
 
 # archive.store is imported by the functions that open an archive, not here: `wixarchive extract`
@@ -97,6 +97,15 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def fail_with(exc: Exception) -> NoReturn:
+    """`fail` with an exception's message; exit status EXIT_BUSY when the archive was only busy,
+    so a script or monitor can tell "try again" from a real error."""
+    from archive.store import ArchiveBusy  # loaded already by whatever raised an ArchiveError
+
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(EXIT_BUSY if isinstance(exc, ArchiveBusy) else 1)
+
+
 def check_redis_url(url: str | None) -> None:
     """--redis URL, checked at a command's start: a mistyped one (127.0.0.1:6379, with no
     redis://) must not pass for "nothing due" under cron."""
@@ -134,7 +143,7 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
     try:
         return load_archive(db, readonly=readonly)
     except ArchiveError as exc:
-        fail(str(exc))
+        fail_with(exc)
 
 
 def load_archive(db: Path, *, readonly: bool = True) -> Archive:

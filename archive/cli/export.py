@@ -19,6 +19,7 @@ import click
 
 from archive import atomic_file
 from archive.cli.common import UTF8_BOM, bom_option, counted, db_option, fail, open_archive
+from archive.cli.interrupts import stopping_cleanly
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.filenames import Folder
 from archive.export.source import (
@@ -143,51 +144,54 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                 not urlsplit(images_url).netloc:
             fail(f"--images-url must be an http(s) URL, not {images_url!r}")
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
-    archive = open_archive(db)
-    try:
-        files = ArchivedFiles(archive.conn, db)  # the archived copies markdown and wxr write
-        try:  # the rule every --site follows (archive/site_match.py)
-            sites = matching_sites(archive, sites_wanted)
-        except NoSuchSite as exc:
-            fail(str(exc))
-        for wanted in filter(str.strip, sites_wanted):  # a www. spelling archived without
-            named = sites_named(sites, wanted)
-            if notice := site_spelling_notice(wanted, named):
-                click.echo(notice, err=True)
-            if (count := len({site_key(s["site"]) for s in named})) > 1:
-                # --site takes any sites it matches (repeated: any of them), as search does;
-                # said, so a host matching several blogs (other ports) is no surprise. The
-                # rows of one site's spellings (site_twins) are one site.
-                click.echo(f"Notice: {wanted.strip()!r} matches {count} sites, all "
-                           f"exported: {', '.join(s['site'] for s in named)} (give a full URL "
-                           "for one)", err=True)
-        summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
-                                   "output": out}
-        # One read snapshot: the passes agree even while a crawl writes the archive.
-        with snapshot(archive):
-            posts = count_posts(archive, sites)
-            if not posts:
-                where = f" for {site}" if site else ""
-                fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
-            # What the export is a copy of, read in the same snapshot.
-            summary.update(provenance(archive, sites))
-            try:
-                if fmt == "wacz":
-                    summary.update(_write_wacz(archive, db, sites, site, out,
-                                               show_progress=not as_json and out != "-"))
-                elif all_versions:
-                    summary.update(posts=posts, versions=_write(
-                        archive, files, sites, fmt, out, bom=bom, all_versions=True)["posts"])
-                else:
-                    summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
-                                          flat))
-            except OSError as exc:  # a full disk, a vanished folder
-                if exc.errno == errno.EPIPE:
-                    raise  # the reader left (`| head`): click ends quietly, as for any command
-                fail(f"cannot write {out}: {exc.strerror or exc}")
-            unreadable = files.description()
-    finally:
-        archive.close()
+    # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
+    # was kept, and the exit status is 130 or 143, as a crawl's.
+    with stopping_cleanly(lambda: _what_was_kept(out, fmt, images_url)):
+        archive = open_archive(db)
+        try:
+            files = ArchivedFiles(archive.conn, db)  # the archived copies markdown and wxr write
+            try:  # the rule every --site follows (archive/site_match.py)
+                sites = matching_sites(archive, sites_wanted)
+            except NoSuchSite as exc:
+                fail(str(exc))
+            for wanted in filter(str.strip, sites_wanted):  # a www. spelling archived without
+                named = sites_named(sites, wanted)
+                if notice := site_spelling_notice(wanted, named):
+                    click.echo(notice, err=True)
+                if (count := len({site_key(s["site"]) for s in named})) > 1:
+                    # --site takes any sites it matches (repeated: any of them), as search
+                    # does; said, so a host matching several blogs (other ports) is no
+                    # surprise. The rows of one site's spellings (site_twins) are one site.
+                    click.echo(f"Notice: {wanted.strip()!r} matches {count} sites, all "
+                               f"exported: {', '.join(s['site'] for s in named)} (give a full "
+                               "URL for one)", err=True)
+            summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
+                                       "output": out}
+            # One read snapshot: the passes agree even while a crawl writes the archive.
+            with snapshot(archive):
+                posts = count_posts(archive, sites)
+                if not posts:
+                    where = f" for {site}" if site else ""
+                    fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+                # What the export is a copy of, read in the same snapshot.
+                summary.update(provenance(archive, sites))
+                try:
+                    if fmt == "wacz":
+                        summary.update(_write_wacz(archive, db, sites, site, out,
+                                                   show_progress=not as_json and out != "-"))
+                    elif all_versions:
+                        summary.update(posts=posts, versions=_write(
+                            archive, files, sites, fmt, out, bom=bom, all_versions=True)["posts"])
+                    else:
+                        summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
+                                              flat))
+                except OSError as exc:  # a full disk, a vanished folder
+                    if exc.errno == errno.EPIPE:
+                        raise  # the reader left (`| head`): click ends quietly, as for any command
+                    fail(f"cannot write {out}: {exc.strerror or exc}")
+                unreadable = files.description()
+        finally:
+            archive.close()
     problems = summary.get("problems") or []
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
@@ -235,6 +239,21 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             click.echo(said, err=True)
     if problems or unreadable:
         sys.exit(1)
+
+
+def _what_was_kept(out: str, fmt: str, images_url: str | None) -> str:
+    """What an export stopped part way (Ctrl-C, SIGTERM) left: a file is replaced only once
+    whole (_output), a folder's files are each whole and listed for the next export."""
+    if fmt == "markdown":
+        return (f"the posts written so far are in {out}, each file whole; export again to "
+                "finish (what is unchanged is not written again)")
+    if out == "-" or (Path(out).exists() and not Path(out).is_file()):
+        return f"the export to {'stdout' if out == '-' else out} stopped part way"
+    kept = f"nothing written: {out} is left as it was"
+    if images_url is not None:
+        kept += (f" (the archived copies written so far stay in {images_folder(Path(out))}/, "
+                 "for the next export)")
+    return kept
 
 
 def _kept_edited_note(kept: list[str]) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from archive.captures import captures_dir
-from archive.cli.common import counted, db_option, fail, remove_created_archive
+from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
+from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import one_scheme_notice
 from archive.store import Archive, ArchiveError
 
@@ -69,7 +70,7 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
-        fail(str(exc))
+        fail_with(exc)
     total = 0
     for path in files:
         with contextlib.suppress(OSError):  # named by the import, with the other errors
@@ -82,29 +83,43 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
         if bars["scan"] is not None:
             bars["scan"].update(n)  # type: ignore[attr-defined]
 
+    pages = {"to import": 0, "saved": 0}
+
     def on_start(n: int) -> None:
+        pages["to import"] = n
         if bars.get("scan") is not None:
             bars["scan"].__exit__(None, None, None)  # type: ignore[attr-defined]
         bars["scan"] = None
         bars["posts"] = _bar("Importing pages", n, as_json)
 
-    def progress(n: int) -> None:
+    def progress(n: int) -> None:  # called once a batch of pages is committed
+        pages["saved"] += n
         if bars.get("posts") is not None:
             bars["posts"].update(n)  # type: ignore[attr-defined]
 
-    try:
-        with archive:
-            held = {url for (url,) in archive.conn.execute("SELECT url FROM sites")}
-            result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
-                                  progress=progress, site=only_site)
-    except ArchiveError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"captures could not be written: {exc.strerror or exc}")
-    finally:
-        for bar in bars.values():
-            if bar is not None:
-                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+    def what_was_kept() -> str:
+        if "posts" not in bars:
+            return f"stopped while reading the files: nothing imported into {db} yet"
+        # Records in the archive's captures are skipped by the next import (they resume it).
+        return (f"{pages['saved']} of {counted(pages['to import'], 'post page')} imported so far "
+                f"{'are' if pages['saved'] != 1 else 'is'} saved in {db}; run the same command "
+                "again to resume: what was imported is skipped")
+
+    # The progress bars end (finally) before the line saying what was kept.
+    with stopping_cleanly(what_was_kept):
+        try:
+            with archive:
+                held = {url for (url,) in archive.conn.execute("SELECT url FROM sites")}
+                result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
+                                      progress=progress, site=only_site)
+        except ArchiveError as exc:
+            fail_with(exc)
+        except OSError as exc:
+            fail(f"captures could not be written: {exc.strerror or exc}")
+        finally:
+            for bar in bars.values():
+                if bar is not None:
+                    bar.__exit__(None, None, None)  # type: ignore[attr-defined]
     # Revisits without their payload are kept: a later import of the files holding it may
     # make posts of them, so such an import found something.
     found_nothing = not result.sites and not result.already and not result.unresolved

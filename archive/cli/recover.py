@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from archive.cli.common import counted, db_option, fail, remove_created_archive
+from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
 from archive.cli.import_files import site_summary
 from archive.crawls import EXIT_INTERRUPTED
 from archive.site_match import archived_root, one_scheme_notice
@@ -65,7 +65,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
-        fail(str(exc))
+        fail_with(exc)
     bar = None
     fetched = 0  # captures fetched by this run (spooled, archived at the latest next run)
 

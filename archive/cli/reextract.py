@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import chosen_site, db_option, fail, open_archive
+from archive.cli.common import chosen_site, counted, db_option, fail_with, open_archive
+from archive.cli.interrupts import stopping_cleanly
 from archive.store import ArchiveError
 
 FAILURES_SHOWN = 20
@@ -29,24 +30,36 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
     """
     from archive.reextract import reextract
 
-    with open_archive(db, readonly=False) as archive:
+    saved = 0  # posts whose batch is committed, this run and the one it resumes
+
+    def what_was_kept() -> str:
+        return (f"{counted(saved, 'post')} done so far {'are' if saved != 1 else 'is'} saved in "
+                f"{db}; run `wixarchive reextract` again to resume from there")
+
+    with stopping_cleanly(what_was_kept), open_archive(db, readonly=False) as archive:
         if site:
             site = chosen_site(archive, site)
         bar = None
 
         def on_start(total: int, done: object) -> None:
-            nonlocal bar
+            nonlocal bar, saved
+            saved = getattr(done, "posts", 0) + getattr(done, "without_capture", 0)
             if getattr(done, "resumed", False) and not as_json:
                 click.echo("Resuming the re-extraction that was stopped.", err=True)
             if not as_json and sys.stderr.isatty():
                 bar = click.progressbar(length=total, label="Re-extracting", file=sys.stderr)
                 bar.__enter__()
 
+        def progress(n: int) -> None:  # called once a batch is committed
+            nonlocal saved
+            saved += n
+            if bar is not None:
+                bar.update(n)
+
         try:
-            result = reextract(archive, site=site, on_start=on_start,
-                               progress=lambda n: bar.update(n) if bar else None)
+            result = reextract(archive, site=site, on_start=on_start, progress=progress)
         except ArchiveError as exc:
-            fail(str(exc))
+            fail_with(exc)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

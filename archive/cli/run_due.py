@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail
+from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail_with
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -92,7 +92,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
                                   report=report)
     except (SitesError, ArchiveError, CrawlNotRun) as exc:
-        fail(str(exc))
+        fail_with(exc)
     if as_json:
         echo_unless_closed(json.dumps([o.to_dict() for o in outcomes], indent=2,
                                       ensure_ascii=False))

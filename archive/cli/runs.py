@@ -13,6 +13,7 @@ from archive.cli.common import (
     close_dead_runs,
     db_option,
     fail,
+    fail_with,
     format_options,
     open_archive,
     write_records,
@@ -129,12 +130,12 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
             # Archive.runs has no site filter: read further back when one site is asked for.
             runs = archive.runs(limit * 50 if wanted else limit)
         except ArchiveError as exc:
-            fail(str(exc))
+            fail_with(exc)
     rows = [_row(r, db) for r in runs if wanted is None or r["site"] in wanted][:limit]
     try:
         history = read_history(db)
     except ArchiveError as exc:
-        fail(str(exc))
+        fail_with(exc)
     # A site asked for by --site counts; else only the sites still scheduled, when there is a
     # sites file: a site removed from it (or a mistyped one) must not stay failing forever.
     # The history holds the runs of each site's spellings together (history_key): a site

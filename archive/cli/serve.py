@@ -82,11 +82,16 @@ def command(db: Path, port: int, host: str) -> None:
     open_archive(db).close()  # a clear one-line error for a missing or invalid archive
     import uvicorn
 
+    from archive.store import on_read_only_media
+
     datasette = make_datasette(db)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Serving {db} read-only at http://{shown}:{port}/ (Ctrl-C to stop)")
+    # On read-only media SQLite reads the archive as an immutable file (archive/web/database.py).
+    how = " (as an immutable file: its folder cannot be written)" \
+        if on_read_only_media(db) else ""
+    click.echo(f"Serving {db} read-only{how} at http://{shown}:{port}/ (Ctrl-C to stop)")
     name = next(n for n in datasette.databases if n != "_internal")
     click.echo(f"Ranked search: http://{shown}:{port}{datasette.urls.database(name)}/-/search")
     if host not in LOOPBACK:

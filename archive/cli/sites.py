@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from archive.cli.common import db_option, fail
+from archive.cli.common import db_option, fail, fail_with
 from archive.schedule import sites as sites_file
 from archive.schedule.due import ScheduleError, history_key, parse_time, when_due
 from archive.schedule.runner import read_history, show_time
@@ -136,7 +136,7 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
         sites = [s for s in sites_file.load(path) if not labels or set(labels) & set(s.labels)]
         history = read_history(db, [s.root for s in sites])
     except (sites_file.SitesError, ArchiveError) as exc:
-        fail(str(exc))
+        fail_with(exc)
     rows = []
     for site in sites:
         past = history.get(history_key(site.root))
