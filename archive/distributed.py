@@ -33,6 +33,7 @@ from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
 from archive.site_match import archived_root
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
+from archive.words import counted
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
@@ -59,6 +60,8 @@ POLL = 0.2  # seconds between looks at Redis when there is nothing to store
 WRITER_SECONDS = 30  # the writer's key expires unless renewed: a dead writer frees the Redis
 DRAIN_SECONDS = 5.0  # storing at most this long between renewals of the writer's key
 STOP_GRACE = 15.0  # seconds to collect the results of requests in flight after a stop
+WORKERS_FIRST_NOTICE = 10.0  # seconds without a worker before the writer says it waits
+WORKERS_NOTICE_AGAIN = 30.0  # ... and between its notices while none comes
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
@@ -70,6 +73,33 @@ MEDIA_MAX_BYTES = 25 * 2**20
 
 class DistributedError(Exception):
     """A distributed crawl cannot go on, phrased for the user (one line)."""
+
+
+@dataclass
+class WaitingForWorkers:
+    """The writer's notice that no worker is there: after WORKERS_FIRST_NOTICE seconds
+    without one, then again every WORKERS_NOTICE_AGAIN seconds while none comes, with how
+    long it has waited and the command that starts one (it waits for workers however long:
+    until 2026-12-05 it said so once, then waited in silence)."""
+
+    url: str
+    seen: float  # when a worker was last seen registered (at first: when the crawl started)
+    next_look: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.next_look = self.seen + WORKERS_FIRST_NOTICE
+
+    def notice(self, now: float, workers: Callable[[], int]) -> str | None:
+        """The notice to print now, if one is due; `workers` counts the workers registered
+        (looked at no more often than every WORKERS_FIRST_NOTICE seconds)."""
+        if now < self.next_look:
+            return None
+        if workers():
+            self.seen, self.next_look = now, now + WORKERS_FIRST_NOTICE
+            return None
+        self.next_look = now + WORKERS_NOTICE_AGAIN
+        return (f"waiting for workers: none for {now - self.seen:.0f} s; start `wixarchive "
+                f"worker --redis {self.url}` on any machine (this crawl waits until one comes)")
 
 
 @dataclass
@@ -385,8 +415,7 @@ class RedisWriter:
               on_progress: Callable[[str], None] | None) -> None:
         last_report = time.monotonic()
         stop_deadline: float | None = None
-        warned_no_workers = False
-        started = time.monotonic()
+        waiting = WaitingForWorkers(self.url, time.monotonic())
         while active:
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
             self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
@@ -432,17 +461,15 @@ class RedisWriter:
                     del active[url]
                     finish(site, "unreachable" if site.unreachable else "finished", None)
             now = time.monotonic()
-            if (not warned_no_workers and now - started > 10 and active
-                    and not self._workers()):
-                warned_no_workers = True
-                if on_progress:
-                    on_progress(f"waiting for workers: start `wixarchive worker --redis "
-                                f"{self.url}` on any machine")
+            if on_progress and active and not self.stopping and (
+                    notice := waiting.notice(now, self._workers)):
+                on_progress(notice)
             if on_progress and now - last_report >= 10 and active:
                 last_report = now
                 queued = self.server.zcard(p.REQUESTS)
-                on_progress(f"{len(active)} sites running, {queued} requests queued, "
-                            f"{self._workers()} workers")
+                on_progress(f"{counted(len(active), 'site')} running, "
+                            f"{counted(queued, 'request')} queued, "
+                            f"{counted(self._workers(), 'worker')}")
             if not stored and active:
                 time.sleep(POLL)
 

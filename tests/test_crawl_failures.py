@@ -304,6 +304,37 @@ def test_redis_down_fails_run_due_without_failing_its_sites(tmp_path: Path):
     assert _runs(db) == []  # no failed run: the site is due again, with no backoff
 
 
+def test_run_due_with_redis_down_reports_its_skipped_sites_in_json_and_under_quiet(
+        tmp_path: Path):
+    """`run-due --redis ... --json` with Redis down printed no JSON at all (a cron script
+    parsing it got nothing), `--quiet` hid the `skipped` lines, and `--help` named no
+    `skipped` status. Now the JSON has the skipped site's record (as any other), --quiet shows
+    its line, and --help says what it is."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "sites.toml"
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    sites.write_text('[[site]]\nurl = "http://127.0.0.6:9/"\n')
+    command = [sys.executable, "-m", "archive.cli", "run-due", "--db", str(db), "--sites",
+               str(sites), "--redis", url]
+    as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 1
+    assert as_json.stderr.startswith(f"Error: cannot reach Redis at {url}"), as_json.stderr
+    [record] = json.loads(as_json.stdout)
+    assert (record["site"], record["status"], record["run_id"]) == (
+        "http://127.0.0.6:9/", "skipped", None)
+    assert record["message"].startswith(f"not crawled: cannot reach Redis at {url}"), record
+    quiet = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 1
+    assert quiet.stdout.startswith("skipped     http://127.0.0.6:9/  not crawled: cannot reach "
+                                   f"Redis at {url}"), quiet.stdout
+    assert _runs(db) == []
+    usage = subprocess.run([sys.executable, "-m", "archive.cli", "run-due", "--help"],
+                           capture_output=True, text=True, timeout=60).stdout
+    assert "skipped (not crawled, and no run recorded: --redis could not reach Redis" in " ".join(
+        usage.split())
+    assert "interrupted, invalid, skipped)" in usage
+
+
 def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
     """At the start of every command taking --redis: `run-due --redis 127.0.0.1:26391` with
     nothing due exited 0 in silence (with --force each site said so), `crawl --redis` of lines
@@ -325,4 +356,13 @@ def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
         assert result.stdout == ""
         assert result.stderr == ("Error: not a Redis URL: give redis://HOST:PORT "
                                  "(got '127.0.0.1:26391')\n"), command
+        # A database that is no number: redis-py reads it as database 0, maybe another crawl's.
+        result = subprocess.run([sys.executable, "-m", "archive.cli", *command, "--redis",
+                                 "redis://127.0.0.1:26391/abc"], capture_output=True, text=True,
+                                timeout=60, env=env)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr == ("Error: not a Redis database: 'abc' (in "
+                                 "'redis://127.0.0.1:26391/abc'): give its number after the "
+                                 "port, redis://HOST:PORT/0\n"), command
     assert len(_runs(db)) == 1

@@ -28,7 +28,7 @@ from crawler.sample_site import SampleBlog, render
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response, error_response
-from tests.processes import HangingServer, wait_until
+from tests.processes import HangingServer, Output, wait_until
 from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
@@ -257,6 +257,103 @@ def test_a_worker_of_another_version_is_refused(redis_server: RedisServer):
     assert len(worker.stderr.strip().splitlines()) == 1, worker.stderr
     assert "the writer runs wixarchive 0.0.1" in worker.stderr
     assert "refused" in worker.stderr
+    # With --json, a script reading the worker's JSON gets the error as JSON too (it got
+    # nothing on stdout).
+    worker = subprocess.run([*WIXARCHIVE, "worker", "--redis", redis_server.url, "--json"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert worker.returncode == 1
+    assert json.loads(worker.stdout) == {"error": worker.stderr.strip()[len("Error: "):]}
+    assert "the writer runs wixarchive 0.0.1" in worker.stdout
+
+
+def test_a_worker_with_no_writer_says_so_in_json_too(redis_server: RedisServer):
+    worker = subprocess.run([*WIXARCHIVE, "worker", "--redis", redis_server.url,
+                             "--idle-timeout", "1", "--json"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert worker.returncode == 1
+    assert worker.stderr == (f"Error: no crawl to work on at {redis_server.url}: no writer for "
+                             "1 s (start `wixarchive crawl URL... --redis URL` first)\n")
+    assert json.loads(worker.stdout) == {"error": worker.stderr[len("Error: "):].strip()}
+
+
+def test_a_redis_that_needs_a_password_says_so(tmp_path: Path):
+    """Without a password, against a Redis that needs one, the error was redis-py's "HELLO
+    must be called with the client already authenticated...". Now it says what to do."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()  # (checked with a PING, before the password is set)
+    try:
+        server.client().config_set("requirepass", "s3cret")
+        for command in (["worker"], ["crawl", "http://127.0.0.2:9/", "--db",
+                                     str(tmp_path / "a.db")]):
+            result = subprocess.run([*WIXARCHIVE, *command, "--redis", server.url],
+                                    capture_output=True, text=True, cwd=REPO, timeout=60)
+            assert result.returncode == 1
+            assert result.stderr.strip().splitlines()[-1] == (
+                f"Error: the Redis at {server.url} needs a password: give it in the URL, "
+                "redis://:PASSWORD@HOST:PORT/0"), (command, result.stderr)
+        wrong = server.url.replace("redis://", "redis://:wrong@")
+        result = subprocess.run([*WIXARCHIVE, "worker", "--redis", wrong],
+                                capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert result.stderr.startswith(f"Error: the Redis at {wrong} refused the password "
+                                        "in the URL: "), result.stderr
+    finally:
+        server.kill()
+
+
+def test_a_worker_stays_its_idle_timeout_after_its_last_work(tmp_path: Path,
+                                                             redis_server: RedisServer):
+    """`worker --idle-timeout 20` kept busy by a 45 s crawl exited 1 s after the crawl ended:
+    its idle time counted from the first moment Scrapy found it idle (here, between two
+    crawls), however much it worked after. Now it counts from its last work."""
+    idle = 10.0
+    with blogs(2, posts=24, post_seconds=1.0) as (first, second):
+        worker = start_worker(redis_server.url, "--idle-timeout", str(idle))
+        try:
+            # A short crawl; the worker then waits, idle, for the next one...
+            start_writer([first.url], tmp_path / "one.db", redis_server.url, "--no-media",
+                         "--concurrency", "24").communicate(timeout=120)
+            # ...which keeps it busy for longer than its idle timeout (24 posts, 1 s each, 2
+            # at a time).
+            started = time.monotonic()
+            writer = start_writer([second.url], tmp_path / "two.db", redis_server.url,
+                                  "--no-media")
+            _, err = writer.communicate(timeout=180)
+            ended = time.monotonic()
+            assert writer.returncode == 0, err
+            assert ended - started > idle
+            worker.wait(timeout=60)
+            exited = time.monotonic()
+        finally:
+            stop([worker])
+    assert worker.returncode == 0, worker.stderr.read()
+    # The writer ends right after the worker's last request (a second or two at most).
+    assert exited - ended >= idle - 3, exited - ended
+
+
+def test_with_no_worker_the_writer_says_it_waits_every_30_s(tmp_path: Path,
+                                                              redis_server: RedisServer):
+    """With no worker, `crawl --redis` said `waiting for workers: ...` once and then waited
+    in silence, forever. Now it says so again every 30 s, with how long it has waited; its
+    progress line agrees with its numbers ("1 site running", not "1 sites")."""
+    with blogs(1, posts=2) as (server,):
+        writer = start_writer([server.url], tmp_path / "archive.db", redis_server.url)
+        stderr = Output(writer.stderr)
+        try:
+            wait_until(lambda: stderr.text.count("waiting for workers") == 2,
+                       "the second notice", writer, limit=90)
+            writer.send_signal(signal.SIGTERM)
+            writer.wait(timeout=60)
+        finally:
+            stop([writer])
+        err = stderr.finish()
+    notices = [line for line in err.splitlines() if line.startswith("waiting for workers")]
+    start = f"start `wixarchive worker --redis {redis_server.url}` on any machine"
+    assert [re.sub(r"\d+ s;", "N s;", line) for line in notices] == [
+        f"waiting for workers: none for N s; {start} (this crawl waits until one comes)"] * 2
+    first, second = (int(re.search(r"none for (\d+) s", line)[1]) for line in notices)
+    assert 10 <= first <= 12 and 30 <= second - first <= 32, notices
+    assert "1 site running, 1 request queued, 0 workers" in err.splitlines(), err
+    assert writer.returncode == 143
 
 
 def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisServer):

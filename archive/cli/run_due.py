@@ -23,8 +23,9 @@ from archive.schedule.runner import (
 from archive.schedule.sites import SitesError
 from archive.store import ArchiveError
 
-# Outcomes worth a line with --quiet: what an archivist must look at.
-PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid")
+# Outcomes worth a line with --quiet: what an archivist must look at (skipped: not crawled,
+# Redis unreachable or a stop; until 2026-12-05 --quiet hid it).
+PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid", "skipped")
 
 
 def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
@@ -33,6 +34,10 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
     if stop_signal is not None:
         return 128 + stop_signal
     return 1 if any(o.status in FAILED_OUTCOMES for o in outcomes) else 0
+
+
+def print_json(outcomes: list[Outcome]) -> None:
+    echo_unless_closed(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
 
 
 @click.command("run-due")
@@ -52,7 +57,8 @@ def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
                    "Last-Modified say (as `crawl --refetch`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
-              help="Print only problems (failed, timed out, partial, interrupted, invalid).")
+              help="Print only problems (failed, timed out, partial, interrupted, invalid, "
+                   "skipped).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
@@ -64,12 +70,13 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
 
     Prints one line per site: ok, partial, failed, timeout or interrupted for the sites crawled
     (with counts), not-due (with the next time), busy (another process is crawling it: each
-    site has a lock, so runs never overlap; a lock left by a killed process is taken over).
-    An entry of the sites file that is wrong or names a site listed before is reported as
-    invalid (naming the file and the site number) and skipped; the other sites are crawled.
-    Exit status: 0, or 1 when a site failed or hit its time limit or an entry was invalid, or
-    130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (the crawl in progress stops
-    cleanly; the next run archives what it missed).
+    site has a lock, so runs never overlap; a lock left by a killed process is taken over),
+    skipped (not crawled, and no run recorded: --redis could not reach Redis, or a stop came
+    first). An entry of the sites file that is wrong or names a site listed before is reported
+    as invalid (naming the file and the site number) and skipped; the other sites are crawled.
+    Exit status: 0, or 1 when a site failed or hit its time limit or an entry was invalid or
+    Redis could not be reached, or 130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (the
+    crawl in progress stops cleanly; the next run archives what it missed).
 
     \b
     Example (crontab: every hour, mail only problems):
@@ -91,11 +98,14 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     try:
         outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
                                   report=report)
-    except (SitesError, ArchiveError, CrawlNotRun) as exc:
+    except CrawlNotRun as exc:
+        if as_json:  # the sites it did not crawl are records too, `skipped`, for cron's scripts
+            print_json(exc.outcomes)
+        fail_with(exc)
+    except (SitesError, ArchiveError) as exc:
         fail_with(exc)
     if as_json:
-        echo_unless_closed(json.dumps([o.to_dict() for o in outcomes], indent=2,
-                                      ensure_ascii=False))
+        print_json(outcomes)
     elif not outcomes and not quiet:
         echo_unless_closed(f"No sites selected in {runner.sites_path}.")
     sys.exit(exit_status(outcomes, runner.stop_signal))

@@ -67,7 +67,12 @@ class CrawlNotRun(Exception):
     """The crawl could not run for a reason that is none of its sites' (`--redis`: Redis cannot
     be reached, or was lost). Its sites not crawled get no run (a failed one would put a
     healthy site in retry backoff and under "Failing sites"); the command ends with this
-    one-line error."""
+    one-line error. `outcomes`: every outcome of the pass (its sites not crawled `skipped`),
+    for `run-due --json`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.outcomes: list[Outcome] = []
 
 
 def system_clock() -> datetime:
@@ -403,6 +408,7 @@ class Runner:
                     if report:
                         report(outcomes[position])
                     self._done_crawling([site.root])
+            exc.outcomes = [o for o in outcomes if o is not None]
             raise
         except Exception as exc:  # the crawl could not run: every site still gets its line
             for index in range(len(locked)):

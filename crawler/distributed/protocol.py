@@ -17,6 +17,7 @@ import json
 import pickle
 import random
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from archive import __version__
 
@@ -125,6 +126,13 @@ def url_problem(url: str) -> str | None:
         redis.Redis.from_url(url)  # parses the URL; a connection is made at the first command
     except ValueError:  # no scheme, a port that is no number...: redis-py's text names neither
         return f"not a Redis URL: give redis://HOST:PORT (got {url!r})"
+    parts = urlsplit(url)
+    database = unquote(parts.path).replace("/", "")  # as redis-py reads it
+    if (parts.scheme.lower() in ("redis", "rediss") and database
+            and not (database.isascii() and database.isdigit())):
+        # redis-py ignores it: /abc would silently mean database 0, maybe another crawl's.
+        return (f"not a Redis database: {database!r} (in {url!r}): give its number after the "
+                "port, redis://HOST:PORT/0")
     return None
 
 
@@ -139,6 +147,11 @@ def connect(url: str, error: type[Exception]) -> redis.Redis:
     server = redis.Redis.from_url(url, socket_timeout=15, socket_connect_timeout=5)
     try:
         server.ping()
+    except redis.AuthenticationError as exc:
+        if not urlsplit(url).password:  # redis-py's own text speaks of HELLO or NOAUTH
+            raise error(f"the Redis at {url} needs a password: give it in the URL, "
+                        "redis://:PASSWORD@HOST:PORT/0") from None
+        raise error(f"the Redis at {url} refused the password in the URL: {exc}") from None
     except redis.RedisError as exc:
         raise error(f"cannot reach Redis at {url}: {exc}") from None
     return server

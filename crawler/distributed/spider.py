@@ -126,7 +126,9 @@ class DistributedWixSpider(scrapy.Spider):
         self.sites: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, KnownPost]] = {}
         self.runs: dict[str, Any] = {}  # the run each site's cached settings belong to
-        self.idle_since: float | None = None
+        # When it last had work (a request handled, or any queued or leased): its idle time
+        # counts from there.
+        self.last_work = time.monotonic()
         self.redis_queue: LeasedQueue
         # Judges each image (crawler.media); the writer decides which to fetch and caps them.
         self.media = KindsFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
@@ -226,6 +228,7 @@ class DistributedWixSpider(scrapy.Spider):
     def _done(self, request: scrapy.Request, children: list[scrapy.Request],
               found: dict[str, Any]) -> list[Any]:
         """Queue the children, then hand `found` to the writer as the request's lease ends."""
+        self.last_work = time.monotonic()
         for child in children:
             self.crawler.engine.crawl(child)
         message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found,
@@ -502,13 +505,15 @@ class DistributedWixSpider(scrapy.Spider):
     # -- the end -----------------------------------------------------------------------------
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
-        """Exit once nothing was queued or leased for WIXARCHIVE_REDIS_IDLE seconds. A lease
-        still out may come back (its worker died), so it keeps the worker alive."""
+        """Exit once this worker handled no request, and nothing was queued or leased, for
+        WIXARCHIVE_REDIS_IDLE seconds. A lease still out may come back (its worker died), so
+        it keeps the worker alive. Scrapy asks only while the worker is idle: the work done in
+        between counts through `last_work` (until a fix on 2026-12-05 it did not: a worker busy
+        for longer than its idle timeout exited as soon as the crawl ended)."""
         self.queue.reap()
-        busy = len(self.queue) or self.server.zcard(p.LEASES)
         now = time.monotonic()
-        if busy or self.idle_since is None:
-            self.idle_since = now
+        if len(self.queue) or self.server.zcard(p.LEASES):
+            self.last_work = now
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
-        if now - self.idle_since < limit:
+        if now - self.last_work < limit:
             raise DontCloseSpider

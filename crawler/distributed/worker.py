@@ -5,7 +5,8 @@ duplicate filter (crawler.distributed.queue adds leases): it takes requests of a
 fetches them within the site's politeness across every worker (crawler.distributed.politeness),
 extracts the posts and sends them to the writer through Redis. It waits for a writer (up to the
 idle timeout), refuses one of another version, takes the crawl's settings (user agent,
-robots.txt, captures) from it, and exits once the queue has stayed empty for the idle timeout.
+robots.txt, captures) from it, and exits once it has had no work, and the queue no request
+queued or leased, for the idle timeout since its last work.
 The heartbeat that keeps its leases and tokens is a Scrapy extension
 (crawler.distributed.heartbeat), so the same spider also runs as a plain Scrapy job.
 """
