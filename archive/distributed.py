@@ -21,6 +21,7 @@ import pickle
 import signal
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,11 @@ MEDIA_MAX_BYTES = 25 * 2**20
 
 class DistributedError(Exception):
     """A distributed crawl cannot go on, phrased for the user (one line)."""
+
+
+class QueueLost(Exception):
+    """Redis lost the crawl's state (restarted without persistence, or flushed): its pending
+    counts and results are gone, and a pending count of 0 no longer means a site is done."""
 
 
 @dataclass
@@ -191,6 +197,9 @@ class RedisWriter:
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
         self.stopping = False
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
+        self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
+        # What p.CRAWL says once this writer is done: ended, or lost (tells its workers).
+        self.end_mark = p.CRAWL_ENDED
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
@@ -225,7 +234,14 @@ class RedisWriter:
                 raise DistributedError(f"cannot use Redis at {self.url}: {exc}") from None
             try:
                 self._loop(archive, active, finish, on_progress)
+            except QueueLost:
+                self.end_mark = p.CRAWL_LOST
+                lost = f"Redis at {self.url} {p.QUEUE_LOST}"
+                for site in list(active.values()):
+                    finish(site, "redis lost", f"crawl interrupted: {lost}; run again to resume")
+                raise DistributedError(f"{lost}: run again to resume") from None
             except redis.RedisError as exc:
+                self.end_mark = p.CRAWL_LOST
                 for site in list(active.values()):
                     finish(site, "redis lost", f"crawl interrupted: Redis at {self.url} was "
                            f"lost ({exc}); run again to resume")
@@ -253,10 +269,18 @@ class RedisWriter:
         # close_dead_runs then closes), as storing is idempotent.
         self._drain(archive, {})
         self.server.delete(*p.every_key(self.server))
+        self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
+
+    def _check_crawl(self) -> None:
+        """Raise QueueLost when Redis no longer holds this crawl (see p.CRAWL)."""
+        if self.server.get(p.CRAWL) != self.crawl_id:
+            raise QueueLost
 
     def _release(self) -> None:
         try:
             self.server.delete(*p.every_key(self.server))
+            if self.server.get(p.CRAWL) in (self.crawl_id, None):  # not a next writer's
+                self.server.set(p.CRAWL, self.end_mark, ex=p.CRAWL_ENDED_SECONDS)
             if self.server.get(p.WRITER) == self.me.encode():
                 self.server.delete(p.WRITER)
         except redis.RedisError:
@@ -391,12 +415,18 @@ class RedisWriter:
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
             self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                       args=[p.MAX_REDOS])
-            pending = {k.decode(): int(v) for k, v in self.server.hgetall(p.PENDING).items()}
+            # The pending counts only while Redis still holds the crawl (read in one
+            # transaction with its id): an emptied Redis reads 0 for every site.
+            counts, crawl_id = self.server.pipeline().hgetall(p.PENDING).get(p.CRAWL).execute()
+            if crawl_id != self.crawl_id:
+                raise QueueLost
+            pending = {k.decode(): int(v) for k, v in counts.items()}
             # Every result of a request is pushed before its pending count drops (one atomic
-            # script), so once the list is drained, a site at 0 has delivered everything.
+            # script), so once the list is drained, a site at 0 has delivered everything...
             stored, drained = self._drain(archive, active, seconds=DRAIN_SECONDS)
             if not drained:
                 continue  # a site at 0 may still have results waiting: finish none yet
+            self._check_crawl()  # ...unless Redis lost them since the counts were read
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE

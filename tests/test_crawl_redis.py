@@ -227,9 +227,12 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
                                text=True, cwd=REPO, timeout=120)
         assert check.returncode == 0 and "captures verified" in check.stdout, check.stdout
         # Redis is left clean for the next crawl (but for the killed worker's registration,
-        # which expires by itself).
-        left = {k.decode() for k in redis_server.client().keys("wixarchive:*")}
+        # which expires by itself, and the word that the crawl ended, for the workers).
+        client = redis_server.client()
+        left = {k.decode() for k in client.keys("wixarchive:*")} - {"wixarchive:crawl"}
         assert all(k.startswith("wixarchive:worker:") for k in left), left
+        assert client.get("wixarchive:crawl") == b"ended"
+        assert 0 < client.ttl("wixarchive:crawl") <= 600
 
 
 def test_redis_unreachable_is_one_clear_line(tmp_path: Path):
@@ -303,6 +306,69 @@ def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisSe
         assert set(versions.values()) == {1}
         newest = [r for r in runs(db) if r["status"] == "ok"]
         assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
+
+
+@pytest.mark.parametrize("wipe", ["flushall", "restart"])
+def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_completes_it(
+        tmp_path: Path, redis_server: RedisServer, wipe: str):
+    """A Redis restarted at once without persistence (or flushed) mid-crawl comes back empty:
+    every site's pending count then read 0, and the writer reported each site finished and ok
+    (`Total: 2 sites (2 ok)`, exit 0) with most of its posts never fetched."""
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=30) as servers:
+        urls = [s.url for s in servers]
+        # Ten posts of each site answered; the next ones held while Redis is emptied.
+        gates = [Gate("/post/", allow=10) for _ in servers]
+        for server, gate in zip(servers, gates, strict=True):
+            server.gate = gate
+        writer = start_writer(urls, db, redis_server.url)
+        worker = start_worker(redis_server.url)
+        try:
+            wait_until(lambda: all(g.held for g in gates), "posts held", writer)
+            if wipe == "flushall":
+                redis_server.client().flushall()
+            else:  # as `redis-cli shutdown nosave` and redis-server started again at once
+                redis_server.kill()
+                redis_server.start()
+            for gate in gates:
+                gate.release()
+            out, err = writer.communicate(timeout=120)
+            worker.wait(timeout=60)
+        finally:
+            for gate in gates:
+                gate.release()
+            stop([writer, worker])
+        assert writer.returncode == 1, (out, err)
+        assert err.strip().splitlines()[-1] == (
+            f"Error: Redis at {redis_server.url} lost the crawl's queue (restarted or "
+            "flushed): run again to resume"), err
+        assert "✓" not in out and "Traceback" not in err, (out, err)
+        rows = runs(db)
+        assert [r["status"] for r in rows] == ["interrupted", "interrupted"], rows
+        # The worker does not fetch on for a queue that is gone: it says so and stops.
+        lost = worker.stderr.read()
+        assert worker.returncode == 1, lost
+        assert "lost the crawl's queue (restarted or flushed)" in lost, lost
+        first = versions_per_post(db)
+        assert len(first) < 60
+
+        # The next run resumes: every post archived, exactly once.
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            out, err = writer.communicate(timeout=240)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, (out, err)
+    assert "Total: 2 sites (2 ok)" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+    assert set(versions.values()) == {1}
+    newest = [r for r in runs(db) if r["status"] == "ok"]
+    assert len(newest) == 2
+    assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
 
 
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):

@@ -9,6 +9,13 @@ worker renews while it works; the request's completion (its child requests alrea
 results pushed for the writer, the lease dropped, its site's pending count lowered) is one atomic
 script, and a lease whose worker stopped renewing it goes back to the queue. Each site's pending
 count (requests queued or leased) reaching 0 is how the writer knows the site is done.
+
+Why a crawl key: a Redis restarted without persistence, or flushed, comes back empty, and an
+empty pending count reads as a finished site. The writer sets CRAWL to an id of its own at its
+start and reads it with the pending counts (one transaction): when it is gone, Redis lost the
+crawl's state, and nothing in it (pending counts, results, leases) can be trusted. At its end
+the writer leaves CRAWL_ENDED or CRAWL_LOST there for a while, so a worker tells a crawl that
+ended from one whose queue was wiped (crawler.distributed.heartbeat).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 5
+PROTOCOL = 6
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -39,6 +46,11 @@ RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
+CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
+CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
+CRAWL_LOST = b"lost"  # CRAWL once the writer found Redis had lost the crawl's state (expires)
+CRAWL_ENDED_SECONDS = 600  # longer than any worker's heartbeat can lag
+QUEUE_LOST = "lost the crawl's queue (restarted or flushed)"  # the words both sides use
 WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
 
 # Request meta keys the writer queues requests with and the spiders read (here, as their homes
@@ -97,7 +109,7 @@ def listings_key(site: str) -> str:
 
 
 def every_key(server: Any) -> list[Any]:
-    """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
+    """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             STOPPED]
     for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
