@@ -169,7 +169,7 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
     request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
                "dont_filter": kind != "listing", "method": "GET", "headers": headers or {},
                "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
-    return p.score(priority), site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
+    return p.score(priority), p.queue_member(site, url, pickle.dumps(request, protocol=-1))
 
 
 class RedisWriter:

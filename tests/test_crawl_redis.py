@@ -371,6 +371,45 @@ def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_complete
     assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
 
 
+def test_a_request_whose_workers_died_three_times_is_given_up_and_named(
+        tmp_path: Path, redis_server: RedisServer):
+    """docs/distributed.md: a request whose workers died three times is given up and named in
+    its site's errors. It was handed out a fourth time, and given up unnamed."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=3) as (server,):
+        paths = [post.url_path for post in server.blog.posts]
+        deadly = paths[0]
+        assert not any(path.startswith(deadly) for path in paths[1:])
+        gate = Gate(deadly)  # held: each worker fetching it is killed while it waits
+        server.gate = gate
+        writer = start_writer([server.url], db, redis_server.url, "--no-media")
+        workers: list[subprocess.Popen] = []
+        try:
+            for death in range(1, 4):
+                workers.append(start_worker(redis_server.url))
+                wait_until(lambda death=death: server.hits[deadly] == death,
+                           f"fetch {death} of {deadly}", writer)
+                if death == 1:  # the rest stored: it is the only request any worker dies on
+                    wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) == 2,
+                               "the other posts stored", writer)
+                os.killpg(workers[-1].pid, signal.SIGKILL)
+                workers[-1].wait()
+            gate.release()
+            workers.append(start_worker(redis_server.url))  # would fetch it a fourth time
+            out, err = writer.communicate(timeout=120)
+            workers[-1].wait(timeout=60)
+        finally:
+            gate.release()
+            stop([writer, *workers])
+    assert server.hits[deadly] == 3, server.hits
+    assert server.hits["/blog-posts-sitemap.xml"] == 1, server.hits
+    (run,) = runs(db)
+    given_up = f"{server.url}{deadly}: given up: the workers handling it died 3 times"
+    assert given_up in run["errors"], run["errors"]
+    assert run["status"] == "partial" and run["counts"]["failed"] == 1, run
+    assert set(versions_per_post(db)) == {server.url + path for path in paths[1:]}
+
+
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"
@@ -1120,7 +1159,7 @@ def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
             writer._claim(archive)
             (site,) = writer._queue_sites(archive, [SiteJob("https://www.a.example/")]).values()
             writer._queue_media(archive, site)
-        queued = [pickle.loads(member.split(b"\n", 1)[1])
+        queued = [pickle.loads(protocol.member_request(member))
                   for member in redis_server.client().zrange(protocol.REQUESTS, 0, -1)]
     finally:
         writer._release()

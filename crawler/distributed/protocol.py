@@ -40,7 +40,7 @@ DUPEFILTER = f"{PREFIX}:dupefilter"  # scrapy-redis duplicate filter
 LEASES = f"{PREFIX}:leases"  # zset lease id -> expiry (Redis time)
 LEASE_DATA = f"{PREFIX}:lease-data"  # hash lease id -> "score\n" + queue member
 LEASE_SEQ = f"{PREFIX}:lease-seq"
-REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times re-queued after a lost worker
+REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
@@ -71,7 +71,7 @@ def worker_key(worker_id: str) -> str:
 
 
 WORKERS_PATTERN = f"{PREFIX}:worker:*"
-MAX_REDOS = 3  # a request whose worker died this many times is given up (and named)
+MAX_REDOS = 3  # a request whose workers died this many times is given up (its URL named)
 
 
 def known_key(site: str) -> str:
@@ -115,6 +115,18 @@ def every_key(server: Any) -> list[Any]:
     for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
+
+
+def queue_member(site: str, url: str, request: bytes) -> bytes:
+    """A queue member: `site \\n url \\n request` (scrapy-redis's encoded request), so that the
+    scripts run by Redis know a request's site (its pending count) and URL (named when it is
+    given up) without unpickling it."""
+    return b"\n".join([site.encode(), url.replace("\n", "%0A").encode(), request])
+
+
+def member_request(member: bytes) -> bytes:
+    """The encoded request of a queue member (see queue_member)."""
+    return member.split(b"\n", 2)[2]
 
 
 def score(priority: int) -> float:
@@ -256,7 +268,8 @@ for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), A
 return #ARGV - 1
 """
 
-# Leases whose worker stopped renewing them go back to the queue; after MAX_REDOS, given up.
+# Leases whose worker stopped renewing them go back to the queue; a request whose workers died
+# MAX_REDOS times (handed out that many times) is given up, its URL named in its site's errors.
 # KEYS: requests, leases, lease-data, redos, pending, results; ARGV: max redos.
 REAP = _NOW + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 200)
@@ -268,11 +281,13 @@ for _, id in ipairs(ids) do
     local nl = string.find(info, '\\n', 1, true)
     local score = string.sub(info, 1, nl - 1)
     local member = string.sub(info, nl + 1)
-    local site = string.sub(member, 1, string.find(member, '\\n', 1, true) - 1)
-    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) > tonumber(ARGV[1]) then
+    local site_end = string.find(member, '\\n', 1, true)
+    local site = string.sub(member, 1, site_end - 1)
+    local url = string.sub(member, site_end + 1, string.find(member, '\\n', site_end + 1, true) - 1)
+    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) >= tonumber(ARGV[1]) then
       redis.call('HINCRBY', KEYS[5], site, -1)
       redis.call('RPUSH', KEYS[6], 'J' .. cjson.encode({site = site, errors = {
-        'a request was given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
+        url .. ': given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
     else
       redis.call('ZADD', KEYS[1], score, member)
     end

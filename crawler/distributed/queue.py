@@ -1,7 +1,7 @@
 """scrapy-redis's priority queue and scheduler, with leases (see crawler.distributed.protocol).
 
-Each queue member is `site \\n request` so that the scripts run by Redis know a request's site
-(its pending count) without unpickling it.
+Each queue member is `site \\n url \\n request` (protocol.queue_member) so that the scripts run
+by Redis know a request's site (its pending count) and URL without unpickling it.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ class LeasedQueue(PriorityQueue):
 
     def _encode_request(self, request: Request) -> bytes:
         request.meta.pop(LEASE, None)
-        return request_site(request).encode() + b"\n" + super()._encode_request(request)
+        return p.queue_member(request_site(request), request.url,
+                              super()._encode_request(request))
 
     def _decode_request(self, encoded_request: bytes) -> Request:
-        return super()._decode_request(encoded_request.partition(b"\n")[2])
+        return super()._decode_request(p.member_request(encoded_request))
 
     def push(self, request: Request) -> None:
         site = request_site(request)
