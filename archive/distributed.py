@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import resource
 import signal
 import socket
 import time
@@ -604,6 +605,8 @@ class RedisWriter:
                            errors=summary.recorded_errors(),
                            finished_at=summary.finished_at)
         summary.run_id = site.run_id
+        # The writer's own peak memory: the workers' run elsewhere (each one's is its own).
+        summary.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 
 
@@ -712,7 +715,10 @@ def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Cou
 
 
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
+    # The pages answered and the download attempts (retries, redirects, each worker's
+    # robots.txt), as Scrapy counts them for a crawl without Redis (crawler.distributed.fetches).
     site.count("downloader/response_count", message.get("fetched", 0))
+    site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
     site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).

@@ -18,6 +18,7 @@ from crawler.distributed import protocol as p
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
 SITE = "wixarchive_site"
 RUN = "wixarchive_run"
+ATTEMPTS = "wixarchive_requests"  # its download attempts so far (crawler.distributed.fetches)
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 
@@ -98,8 +99,11 @@ class LeasedScheduler(Scheduler):
             return super().enqueue_request(request)
         queue: LeasedQueue = self.queue
         if not request.dont_filter and self.df.request_seen(request):
-            # A redirect to a page already queued: this request is done.
+            # A redirect to a page already queued: this request is done (its downloads
+            # counted for its site).
             request.meta[LEASE] = lease
-            queue.complete(request, b"")
+            queue.complete(request, p.encode_message({
+                "site": request_site(request), "run": request.meta.get(RUN),
+                "requests": request.meta.get(ATTEMPTS, 0)}))
             return False
         return queue.replace(lease, request)
