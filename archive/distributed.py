@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import resource
 import signal
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +75,11 @@ MEDIA_MAX_BYTES = 25 * 2**20
 
 class DistributedError(Exception):
     """A distributed crawl cannot go on, phrased for the user (one line)."""
+
+
+class QueueLost(Exception):
+    """Redis lost the crawl's state (restarted without persistence, or flushed): its pending
+    counts and results are gone, and a pending count of 0 no longer means a site is done."""
 
 
 @dataclass
@@ -193,7 +200,7 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
     request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
                "dont_filter": kind != "listing", "method": "GET", "headers": headers or {},
                "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
-    return p.score(priority), site.encode() + b"\n" + pickle.dumps(request, protocol=-1)
+    return p.score(priority), p.queue_member(site, url, pickle.dumps(request, protocol=-1))
 
 
 class RedisWriter:
@@ -221,6 +228,9 @@ class RedisWriter:
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
         self.stopping = False
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
+        self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
+        # What p.CRAWL says once this writer is done: ended, or lost (tells its workers).
+        self.end_mark = p.CRAWL_ENDED
         self.server = p.connect(url, DistributedError)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
@@ -255,7 +265,14 @@ class RedisWriter:
                 raise DistributedError(f"cannot use Redis at {self.url}: {exc}") from None
             try:
                 self._loop(archive, active, finish, on_progress)
+            except QueueLost:
+                self.end_mark = p.CRAWL_LOST
+                lost = f"Redis at {self.url} {p.QUEUE_LOST}"
+                for site in list(active.values()):
+                    finish(site, "redis lost", f"crawl interrupted: {lost}; run again to resume")
+                raise DistributedError(f"{lost}: run again to resume") from None
             except redis.RedisError as exc:
+                self.end_mark = p.CRAWL_LOST
                 for site in list(active.values()):
                     finish(site, "redis lost", f"crawl interrupted: Redis at {self.url} was "
                            f"lost ({exc}); run again to resume")
@@ -283,10 +300,18 @@ class RedisWriter:
         # close_dead_runs then closes), as storing is idempotent.
         self._drain(archive, {})
         self.server.delete(*p.every_key(self.server))
+        self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
+
+    def _check_crawl(self) -> None:
+        """Raise QueueLost when Redis no longer holds this crawl (see p.CRAWL)."""
+        if self.server.get(p.CRAWL) != self.crawl_id:
+            raise QueueLost
 
     def _release(self) -> None:
         try:
             self.server.delete(*p.every_key(self.server))
+            if self.server.get(p.CRAWL) in (self.crawl_id, None):  # not a next writer's
+                self.server.set(p.CRAWL, self.end_mark, ex=p.CRAWL_ENDED_SECONDS)
             if self.server.get(p.WRITER) == self.me.encode():
                 self.server.delete(p.WRITER)
         except redis.RedisError:
@@ -420,12 +445,18 @@ class RedisWriter:
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
             self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                       args=[p.MAX_REDOS])
-            pending = {k.decode(): int(v) for k, v in self.server.hgetall(p.PENDING).items()}
+            # The pending counts only while Redis still holds the crawl (read in one
+            # transaction with its id): an emptied Redis reads 0 for every site.
+            counts, crawl_id = self.server.pipeline().hgetall(p.PENDING).get(p.CRAWL).execute()
+            if crawl_id != self.crawl_id:
+                raise QueueLost
+            pending = {k.decode(): int(v) for k, v in counts.items()}
             # Every result of a request is pushed before its pending count drops (one atomic
-            # script), so once the list is drained, a site at 0 has delivered everything.
+            # script), so once the list is drained, a site at 0 has delivered everything...
             stored, drained = self._drain(archive, active, seconds=DRAIN_SECONDS)
             if not drained:
                 continue  # a site at 0 may still have results waiting: finish none yet
+            self._check_crawl()  # ...unless Redis lost them since the counts were read
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE
@@ -601,6 +632,8 @@ class RedisWriter:
                            errors=summary.recorded_errors(),
                            finished_at=summary.finished_at)
         summary.run_id = site.run_id
+        # The writer's own peak memory: the workers' run elsewhere (each one's is its own).
+        summary.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 
 
@@ -709,7 +742,10 @@ def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Cou
 
 
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
+    # The pages answered and the download attempts (retries, redirects, each worker's
+    # robots.txt), as Scrapy counts them for a crawl without Redis (crawler.distributed.fetches).
     site.count("downloader/response_count", message.get("fetched", 0))
+    site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
     site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).

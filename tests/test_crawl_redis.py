@@ -227,9 +227,12 @@ def test_three_workers_one_killed_every_post_archived_once_politely(
                                text=True, cwd=REPO, timeout=120)
         assert check.returncode == 0 and "captures verified" in check.stdout, check.stdout
         # Redis is left clean for the next crawl (but for the killed worker's registration,
-        # which expires by itself).
-        left = {k.decode() for k in redis_server.client().keys("wixarchive:*")}
+        # which expires by itself, and the word that the crawl ended, for the workers).
+        client = redis_server.client()
+        left = {k.decode() for k in client.keys("wixarchive:*")} - {"wixarchive:crawl"}
         assert all(k.startswith("wixarchive:worker:") for k in left), left
+        assert client.get("wixarchive:crawl") == b"ended"
+        assert 0 < client.ttl("wixarchive:crawl") <= 600
 
 
 def test_redis_unreachable_is_one_clear_line(tmp_path: Path):
@@ -400,6 +403,142 @@ def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisSe
         assert set(versions.values()) == {1}
         newest = [r for r in runs(db) if r["status"] == "ok"]
         assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
+
+
+@pytest.mark.parametrize("wipe", ["flushall", "restart"])
+def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_completes_it(
+        tmp_path: Path, redis_server: RedisServer, wipe: str):
+    """A Redis restarted at once without persistence (or flushed) mid-crawl comes back empty:
+    every site's pending count then read 0, and the writer reported each site finished and ok
+    (`Total: 2 sites (2 ok)`, exit 0) with most of its posts never fetched."""
+    db = tmp_path / "archive.db"
+    with contextlib.ExitStack() as stack:
+        # The first site's four first posts answered, the next ones held while Redis is
+        # emptied (fewer than a worker's 16 downloads at once: they wait for the site's
+        # politeness in the downloader); the second site ends before that.
+        servers = [stack.enter_context(Counted(SampleBlog(seed=90 + n, post_count=posts),
+                                               loopback(2 + n), 0.0).start())
+                   for n, posts in enumerate([12, 30])]
+        urls = [s.url for s in servers]
+        gate = Gate("/post/", allow=4)
+        servers[0].gate = gate
+        writer = start_writer(urls, db, redis_server.url)
+        worker = start_worker(redis_server.url)
+        try:
+            wait_until(lambda: gate.held and _has_runs(db) and any(
+                r["status"] == "ok" for r in runs(db)), "posts held, a site done", writer)
+            if wipe == "flushall":
+                redis_server.client().flushall()
+            else:  # as `redis-cli shutdown nosave` and redis-server started again at once
+                redis_server.kill()
+                redis_server.start()
+            gate.release()
+            out, err = writer.communicate(timeout=120)
+            worker.wait(timeout=60)
+        finally:
+            gate.release()
+            stop([writer, worker])
+        assert writer.returncode == 1, (out, err)
+        assert err.strip().splitlines()[-1] == (
+            f"Error: Redis at {redis_server.url} lost the crawl's queue (restarted or "
+            "flushed): run again to resume"), err
+        assert "Traceback" not in err, err
+        # Ended as a crawl without Redis ends, with its Total and Archive lines.
+        assert f"✓ {urls[1]}/: 30 posts: 30 new" in out, out
+        assert f"✓ {urls[0]}" not in out, out
+        assert "Total: 2 sites (1 interrupted, 1 ok)" in out and f"Archive: {db}\n" in out, out
+        first_runs = runs(db)
+        assert sorted(r["status"] for r in first_runs) == ["interrupted", "ok"], first_runs
+        # The worker does not fetch on for a queue that is gone: it says so and stops.
+        lost = worker.stderr.read()
+        assert worker.returncode == 1, lost
+        assert "lost the crawl's queue (restarted or flushed)" in lost, lost
+        first = versions_per_post(db)
+        assert len(first) < 42
+
+        # The next run resumes: every post archived, exactly once.
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            out, err = writer.communicate(timeout=240)
+            for worker in workers:
+                worker.wait(timeout=60)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, (out, err)
+    assert "Total: 2 sites (2 ok)" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+    assert set(versions.values()) == {1}
+    newest = [r for r in runs(db) if r["id"] > max(r["id"] for r in first_runs)]
+    assert [r["status"] for r in newest] == ["ok", "ok"], newest
+    assert sum(r["counts"]["new"] for r in newest) == 42 - len(first)
+
+
+def test_a_request_whose_workers_died_three_times_is_given_up_and_named(
+        tmp_path: Path, redis_server: RedisServer):
+    """docs/distributed.md: a request whose workers died three times is given up and named in
+    its site's errors. It was handed out a fourth time, and given up unnamed."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=3) as (server,):
+        paths = [post.url_path for post in server.blog.posts]
+        deadly = paths[0]
+        assert not any(path.startswith(deadly) for path in paths[1:])
+        gate = Gate(deadly)  # held: each worker fetching it is killed while it waits
+        server.gate = gate
+        writer = start_writer([server.url], db, redis_server.url, "--no-media")
+        workers: list[subprocess.Popen] = []
+        try:
+            for death in range(1, 4):
+                workers.append(start_worker(redis_server.url))
+                wait_until(lambda death=death: server.hits[deadly] == death,
+                           f"fetch {death} of {deadly}", writer)
+                if death == 1:  # the rest stored: it is the only request any worker dies on
+                    wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) == 2,
+                               "the other posts stored", writer)
+                os.killpg(workers[-1].pid, signal.SIGKILL)
+                workers[-1].wait()
+            gate.release()
+            workers.append(start_worker(redis_server.url))  # would fetch it a fourth time
+            out, err = writer.communicate(timeout=120)
+            workers[-1].wait(timeout=60)
+        finally:
+            gate.release()
+            stop([writer, *workers])
+    assert server.hits[deadly] == 3, server.hits
+    assert server.hits["/blog-posts-sitemap.xml"] == 1, server.hits
+    (run,) = runs(db)
+    given_up = f"{server.url}{deadly}: given up: the workers handling it died 3 times"
+    assert given_up in run["errors"], run["errors"]
+    assert run["status"] == "partial" and run["counts"]["failed"] == 1, run
+    assert set(versions_per_post(db)) == {server.url + path for path in paths[1:]}
+
+
+def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
+        tmp_path: Path, redis_server: RedisServer):
+    """`crawl --json` through Redis counted no robots.txt among the pages, 0 requests, and
+    gave no peak memory (null)."""
+    with blogs(1, posts=5) as (server,):
+        def crawl(db: Path, *redis: str) -> dict[str, Any]:
+            worker = start_worker(redis_server.url) if redis else None
+            try:
+                done = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db", str(db),
+                                       "--json", "--delay", "0", "--no-media", *redis],
+                                      capture_output=True, text=True, cwd=REPO, timeout=180)
+                if worker:
+                    worker.wait(timeout=60)
+            finally:
+                stop([worker] if worker else [])
+            assert done.returncode == 0, done.stderr
+            return json.loads(done.stdout)
+
+        local = crawl(tmp_path / "local.db")
+        through_redis = crawl(tmp_path / "redis.db", "--redis", redis_server.url)
+    # robots.txt, the sitemaps, the feed and the 5 posts: the robots.txt a worker's robots
+    # middleware fetched counts, as Scrapy's does without Redis.
+    assert through_redis["pages_fetched"] == local["pages_fetched"] == 10
+    assert through_redis["requests"] == local["requests"] == 10
+    assert through_redis["peak_rss_mb"] > 0  # the writer's own
 
 
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
@@ -1151,7 +1290,7 @@ def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
             writer._claim(archive)
             (site,) = writer._queue_sites(archive, [SiteJob("https://www.a.example/")]).values()
             writer._queue_media(archive, site)
-        queued = [pickle.loads(member.split(b"\n", 1)[1])
+        queued = [pickle.loads(protocol.member_request(member))
                   for member in redis_server.client().zrange(protocol.REQUESTS, 0, -1)]
     finally:
         writer._release()

@@ -354,6 +354,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         show(summary)
 
     stop_signal: int | None = None
+    problem: str | None = None  # why a crawl through Redis could not finish
     if crawled and redis_url:
         from archive.cli.distributed import crawl_through_redis
 
@@ -362,22 +363,23 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         if problem:
             for _, lock in crawled:
                 lock.release()
-            summaries = [s for s in summaries if s is not None]
-            if as_json:
-                echo_unless_closed(json.dumps(summaries, indent=2))
-            fail(problem)
     elif crawled:
         stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended)
     summaries = [s for s in summaries if s is not None]
+    # Ended as an interrupted crawl without Redis ends (Total, Archive lines), and only then
+    # the reason a crawl through Redis could not finish (it came alone before).
     if not as_json:
         _show_total(summaries, time.monotonic() - started)
     if any(s.get("posts") for s in summaries) and not any(
             s["status"] == "interrupted" for s in summaries):
         _refresh_search_stats(db, quiet=as_json)
     if as_json:
-        echo_unless_closed(json.dumps(summaries if len(targets) > 1 else summaries[0], indent=2))
+        echo_unless_closed(json.dumps(summaries if len(targets) > 1 or problem
+                                      else summaries[0], indent=2))
     elif any(s["status"] in ("ok", "partial") for s in summaries):
         echo_unless_closed(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
+    if problem:
+        fail(problem)
     sys.exit(_exit_status(summaries, stop_signal))
 
 

@@ -6,7 +6,8 @@ sent it, in the request's meta. The exchanges travel with the request's results 
 message that ends its lease (retries and redirects carry the earlier ones along), and the
 writer, which owns the captures folder beside the archive, writes and indexes them in the same
 batch as the posts that name them (archive.distributed). A request nobody leased (robots.txt,
-fetched by Scrapy's robots middleware) sends its exchange on its own.
+fetched by Scrapy's robots middleware) sends its exchange on its own (FetchCounts,
+crawler.distributed.fetches).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from scrapy.http import Response
 
 from crawler.capture import CAPTURE_META
 from crawler.capture.middleware import exchange_of
-from crawler.distributed import protocol as p
-from crawler.distributed.queue import LEASE, request_site
 
 EXCHANGES = "wixarchive_exchanges"  # request.meta: exchanges not yet sent to the writer
 
@@ -39,9 +38,5 @@ class RedisCapture:
                          spider: Any = None) -> Response:
         exchange = exchange_of(request, response)
         request.meta[CAPTURE_META] = exchange.record_id
-        if LEASE in request.meta:
-            request.meta.setdefault(EXCHANGES, []).append(exchange)
-        else:
-            message = {"site": request_site(request), "captures": [exchange]}
-            self.crawler.spider.server.rpush(p.RESULTS, p.encode_message(message))
+        request.meta.setdefault(EXCHANGES, []).append(exchange)
         return response

@@ -3,7 +3,10 @@
 Every HEARTBEAT seconds it renews the leases of the requests this worker holds and the site
 tokens of its downloads in flight (both expire otherwise, so a killed worker's requests and
 slots come back to the others), and its registration (which the writer counts). It refuses a
-writer of another version, and stops the worker when Redis is lost. An extension rather than
+writer of another version, and stops the worker when Redis is lost, or when Redis lost the
+crawl it was working on (restarted without persistence, or flushed: protocol.CRAWL gone, or
+marked lost by the writer), rather than fetch on for a queue that no longer exists and drop
+the results of the requests it held. An extension rather than
 code around the crawl, so a worker also runs as a plain Scrapy job (`scrapy crawl wixarchive
 -s REDIS_URL=...`, e.g. under Scrapyd).
 """
@@ -30,7 +33,8 @@ from crawler.downloader.early_stop import stop_early
 HEARTBEAT = 2.0  # seconds between renewals (leases and tokens last 5x longer or more)
 # Scrapy asks an idle scheduler for requests every 5 s; other workers queue them at any time.
 POLL_SECONDS = 0.5
-LOST = "redis_lost"  # the close reason
+LOST = "redis_lost"  # the close reasons: Redis unreachable, or emptied under the crawl
+QUEUE_LOST = "redis_queue_lost"
 
 
 class WorkerHeartbeat:
@@ -48,6 +52,7 @@ class WorkerHeartbeat:
         self.renew = self.server.register_script(p.RENEW)
         self.loop: task.LoopingCall | None = None
         self.lost: str | None = None
+        self.crawl: bytes | None = None  # the id of the crawl worked on (protocol.CRAWL)
         self.closing: Any = None  # the close task, kept alive
         ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS  # see POLL_SECONDS
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -72,10 +77,20 @@ class WorkerHeartbeat:
             if tokens is not None:
                 tokens.renew(self.server, self.renew)
             self.server.set(p.worker_key(self.id), self.me, ex=p.WORKER_SECONDS)
+            crawl = self.server.get(p.CRAWL)
         except redis.RedisError as exc:
             if self.lost is None:
                 self.lost = f"lost Redis at {self.url}: {exc}"
                 self.closing = stop_early(self.crawler, LOST)
+            return
+        if crawl == p.CRAWL_ENDED:
+            self.crawl = None  # ended by its writer: the next crawl may come
+        elif crawl is not None and crawl != p.CRAWL_LOST:
+            self.crawl = crawl  # a crawl, or the next one (a new writer)
+        elif self.crawl is not None and self.lost is None:
+            self.lost = (f"Redis at {self.url} {p.QUEUE_LOST}: the writer records the "
+                         "unfinished sites as interrupted; run the crawl again to resume")
+            self.closing = stop_early(self.crawler, QUEUE_LOST)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.loop is not None and self.loop.running:

@@ -9,6 +9,13 @@ worker renews while it works; the request's completion (its child requests alrea
 results pushed for the writer, the lease dropped, its site's pending count lowered) is one atomic
 script, and a lease whose worker stopped renewing it goes back to the queue. Each site's pending
 count (requests queued or leased) reaching 0 is how the writer knows the site is done.
+
+Why a crawl key: a Redis restarted without persistence, or flushed, comes back empty, and an
+empty pending count reads as a finished site. The writer sets CRAWL to an id of its own at its
+start and reads it with the pending counts (one transaction): when it is gone, Redis lost the
+crawl's state, and nothing in it (pending counts, results, leases) can be trusted. At its end
+the writer leaves CRAWL_ENDED or CRAWL_LOST there for a while, so a worker tells a crawl that
+ended from one whose queue was wiped (crawler.distributed.heartbeat).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 5
+PROTOCOL = 6
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -34,12 +41,17 @@ DUPEFILTER = f"{PREFIX}:dupefilter"  # scrapy-redis duplicate filter
 LEASES = f"{PREFIX}:leases"  # zset lease id -> expiry (Redis time)
 LEASE_DATA = f"{PREFIX}:lease-data"  # hash lease id -> "score\n" + queue member
 LEASE_SEQ = f"{PREFIX}:lease-seq"
-REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times re-queued after a lost worker
+REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
+CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
+CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
+CRAWL_LOST = b"lost"  # CRAWL once the writer found Redis had lost the crawl's state (expires)
+CRAWL_ENDED_SECONDS = 600  # longer than any worker's heartbeat can lag
+QUEUE_LOST = "lost the crawl's queue (restarted or flushed)"  # the words both sides use
 WORKER_SECONDS = 10  # a worker's registration expires unless its heartbeat renews it
 
 # Request meta keys the writer queues requests with and the spiders read (here, as their homes
@@ -60,7 +72,7 @@ def worker_key(worker_id: str) -> str:
 
 
 WORKERS_PATTERN = f"{PREFIX}:worker:*"
-MAX_REDOS = 3  # a request whose worker died this many times is given up (and named)
+MAX_REDOS = 3  # a request whose workers died this many times is given up (its URL named)
 
 
 def known_key(site: str) -> str:
@@ -98,12 +110,24 @@ def listings_key(site: str) -> str:
 
 
 def every_key(server: Any) -> list[Any]:
-    """The crawl's keys in `server` (workers' registrations and the writer's aside)."""
+    """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             STOPPED]
     for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
+
+
+def queue_member(site: str, url: str, request: bytes) -> bytes:
+    """A queue member: `site \\n url \\n request` (scrapy-redis's encoded request), so that the
+    scripts run by Redis know a request's site (its pending count) and URL (named when it is
+    given up) without unpickling it."""
+    return b"\n".join([site.encode(), url.replace("\n", "%0A").encode(), request])
+
+
+def member_request(member: bytes) -> bytes:
+    """The encoded request of a queue member (see queue_member)."""
+    return member.split(b"\n", 2)[2]
 
 
 def score(priority: int) -> float:
@@ -257,7 +281,8 @@ for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), A
 return #ARGV - 1
 """
 
-# Leases whose worker stopped renewing them go back to the queue; after MAX_REDOS, given up.
+# Leases whose worker stopped renewing them go back to the queue; a request whose workers died
+# MAX_REDOS times (handed out that many times) is given up, its URL named in its site's errors.
 # KEYS: requests, leases, lease-data, redos, pending, results; ARGV: max redos.
 REAP = _NOW + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 200)
@@ -269,11 +294,13 @@ for _, id in ipairs(ids) do
     local nl = string.find(info, '\\n', 1, true)
     local score = string.sub(info, 1, nl - 1)
     local member = string.sub(info, nl + 1)
-    local site = string.sub(member, 1, string.find(member, '\\n', 1, true) - 1)
-    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) > tonumber(ARGV[1]) then
+    local site_end = string.find(member, '\\n', 1, true)
+    local site = string.sub(member, 1, site_end - 1)
+    local url = string.sub(member, site_end + 1, string.find(member, '\\n', site_end + 1, true) - 1)
+    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) >= tonumber(ARGV[1]) then
       redis.call('HINCRBY', KEYS[5], site, -1)
       redis.call('RPUSH', KEYS[6], 'J' .. cjson.encode({site = site, errors = {
-        'a request was given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
+        url .. ': given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
     else
       redis.call('ZADD', KEYS[1], score, member)
     end

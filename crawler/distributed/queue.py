@@ -1,7 +1,7 @@
 """scrapy-redis's priority queue and scheduler, with leases (see crawler.distributed.protocol).
 
-Each queue member is `site \\n request` so that the scripts run by Redis know a request's site
-(its pending count) without unpickling it.
+Each queue member is `site \\n url \\n request` (protocol.queue_member) so that the scripts run
+by Redis know a request's site (its pending count) and URL without unpickling it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from crawler.distributed import protocol as p
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
 SITE = "wixarchive_site"
 RUN = "wixarchive_run"
+ATTEMPTS = "wixarchive_requests"  # its download attempts so far (crawler.distributed.fetches)
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 
@@ -43,10 +44,11 @@ class LeasedQueue(PriorityQueue):
 
     def _encode_request(self, request: Request) -> bytes:
         request.meta.pop(LEASE, None)
-        return request_site(request).encode() + b"\n" + super()._encode_request(request)
+        return p.queue_member(request_site(request), request.url,
+                              super()._encode_request(request))
 
     def _decode_request(self, encoded_request: bytes) -> Request:
-        return super()._decode_request(encoded_request.partition(b"\n")[2])
+        return super()._decode_request(p.member_request(encoded_request))
 
     def push(self, request: Request) -> None:
         site = request_site(request)
@@ -97,8 +99,11 @@ class LeasedScheduler(Scheduler):
             return super().enqueue_request(request)
         queue: LeasedQueue = self.queue
         if not request.dont_filter and self.df.request_seen(request):
-            # A redirect to a page already queued: this request is done.
+            # A redirect to a page already queued: this request is done (its downloads
+            # counted for its site).
             request.meta[LEASE] = lease
-            queue.complete(request, b"")
+            queue.complete(request, p.encode_message({
+                "site": request_site(request), "run": request.meta.get(RUN),
+                "requests": request.meta.get(ATTEMPTS, 0)}))
             return False
         return queue.replace(lease, request)

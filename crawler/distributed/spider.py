@@ -59,7 +59,7 @@ from crawler.discover.urls import (
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
-from crawler.distributed.queue import RUN, SITE, LeasedQueue
+from crawler.distributed.queue import ATTEMPTS, RUN, SITE, LeasedQueue
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import describe, robots_forbidden, tls_failed
 from crawler.extract import extract_article
@@ -91,6 +91,9 @@ def distributed_settings() -> dict[str, Any]:
         # Captures go to the writer, which owns the captures folder beside the archive.
         "crawler.capture.middleware.CaptureMiddleware": None,
         "crawler.distributed.politeness.SiteTokens": 950,
+        # Every download attempt counted (as Scrapy's DownloaderStats, after robots.txt's
+        # check); an unleased robots.txt reported once its capture is taken (960 first).
+        "crawler.distributed.fetches.FetchCounts": 955,
         "crawler.distributed.capture.RedisCapture": 960,  # next to the download
     }
     return {
@@ -232,6 +235,7 @@ class DistributedWixSpider(scrapy.Spider):
         for child in children:
             self.crawler.engine.crawl(child)
         message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found,
+                   "requests": request.meta.get(ATTEMPTS, 0),
                    "captures": request.meta.pop(EXCHANGES, [])}
         self.queue.complete(request, p.encode_message(message))
         return []

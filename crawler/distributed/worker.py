@@ -21,7 +21,7 @@ import redis
 from scrapy.crawler import CrawlerProcess
 
 from crawler.distributed import protocol as p
-from crawler.distributed.heartbeat import LOST
+from crawler.distributed.heartbeat import LOST, QUEUE_LOST
 from crawler.distributed.protocol import WorkerError
 from crawler.distributed.queue import LEASE_SECONDS
 from crawler.distributed.spider import IDLE_TIMEOUT, DistributedWixSpider
@@ -76,6 +76,8 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
         lost = f"lost Redis at {url}: {exc}"
     heartbeat = getattr(crawler, "wixarchive_heartbeat", None)
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    if heartbeat and stats.get("finish_reason") == QUEUE_LOST:
+        raise WorkerError(heartbeat.lost or QUEUE_LOST)
     lost = lost or (heartbeat.lost if heartbeat else None)
     if lost or stats.get("finish_reason") == LOST:
         # Redis may be down for everyone (the writer stops too; its next crawl resumes) or
