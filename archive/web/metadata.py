@@ -109,6 +109,11 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "created_at": "When its writer began it (UTC)",
         "closed_at": "When it was closed; empty while written or left by a stopped crawl",
         "bytes": "End of the last complete record indexed"}),
+    "damaged_records": ("Damaged records", "Records `wixarchive check` found damaged inside "
+                        "their capture files; the next crawl captures each again in full.", {
+        "file_id": "The capture file", "offset": "Where the damaged record starts in the file",
+        "record_id": "WARC-Record-ID indexed there when the damage was found",
+        "found_at": "When check found it (UTC)"}),
     "captures": ("Captures", "Every HTTP response the crawls received, indexed in the WARC "
                  "files (revisit records stand for a payload already stored).", {
         "id": "Capture id", "record_id": "WARC-Record-ID",
@@ -209,8 +214,8 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
 # tables and their lookup tables. Datasette's home page shows an archive's five biggest visible
 # tables, so only posts, post_versions, crawl_runs and sites (and a view) remain for it.
 HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_changed",
-          "captures", "capture_files", "media", "images", "attachments", "recovered",
-          "reextractions", "post_tags", "post_categories", "tags", "categories")
+          "captures", "capture_files", "damaged_records", "media", "images", "attachments",
+          "recovered", "reextractions", "post_tags", "post_categories", "tags", "categories")
 
 FACETS: dict[str, list[Any]] = {
     "posts": ["site_id", "author", {"array": "tags"}, {"array": "categories"},
