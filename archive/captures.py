@@ -27,9 +27,11 @@ import io
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import NamedTuple
@@ -312,6 +314,21 @@ def mark_file(conn: sqlite3.Connection, name: str, size: int, *, closed: bool) -
                  (size, _now() if closed else None, fid))
 
 
+@contextlib.contextmanager
+def immediate_when_free(conn: sqlite3.Connection, patience: float) -> Iterator[bool]:
+    """A write transaction begun by begin_when_free, committed at the end of the block (rolled
+    back if it raises); yields whether it began (if not, the block is in no transaction)."""
+    if not begin_when_free(conn, patience):
+        yield False
+        return
+    try:
+        yield True
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def begin_when_free(conn: sqlite3.Connection, patience: float) -> bool:
     """BEGIN IMMEDIATE, polling every few milliseconds for up to `patience` seconds.
 
@@ -412,40 +429,97 @@ def media_to_fetch(conn: sqlite3.Connection, site: str,
 
 
 class Member(NamedTuple):
+    """One gzip member of a capture file, as `members` reads it."""
+
     offset: int
-    length: int
-    data: bytes | None  # the decompressed record; None where the member is torn or damaged
+    length: int  # of a damaged member: up to where the pass goes on
+    data: bytes | None  # the decompressed record; None where it cannot be read
+    error: str | None = None  # why it cannot be read (torn or damaged)
 
 
-def members(path: Path, start: int = 0) -> Iterator[Member]:
-    """The gzip members of a capture file from `start`; the last one has data=None if the
-    file ends inside it or it does not decompress (a torn or damaged tail)."""
+def members(path: Path, start: int = 0, *, end: int | None = None,
+            indexed: dict[int, int] | None = None) -> Iterator[Member]:
+    """Every gzip member of a capture file from byte `start` up to `end` (its size when it is
+    opened), in one sequential read. A member that does not inflate whole (the file ends
+    inside it, or its gzip data is damaged: data None, with the error) ends the pass; given
+    `indexed` (offset -> length of the indexed records), the pass goes on after it if it is an
+    indexed record, else at the next indexed record past it, or ends."""
+    starts = sorted(indexed or ())
     with path.open("rb") as handle:
+        stop = os.fstat(handle.fileno()).st_size if end is None else end
         handle.seek(start)
+
+        def read() -> bytes:
+            return handle.read(min(READ_CHUNK, stop - handle.tell()))
+
         offset, pending = start, b""
-        while True:
-            if not pending:
-                pending = handle.read(READ_CHUNK)
-                if not pending:
-                    return
-            inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
-            parts, fed, data = [], 0, pending
+        while offset < stop:
+            pending = pending or read()
+            inflater = gzip_inflater()
+            parts, fed, data, error = [], 0, pending, None
             try:
                 while True:
                     fed += len(data)
                     parts.append(inflater.decompress(data))
                     if inflater.eof:
                         break
-                    data = handle.read(READ_CHUNK)
+                    data = read()
                     if not data:
-                        raise zlib.error("the file ends inside this record")
-            except zlib.error:
-                yield Member(offset, fed, None)
+                        error = "the file ends inside it"
+                        break
+            except INFLATE_ERRORS as exc:
+                error = f"its gzip data does not inflate ({exc})"
+            if error is None:
+                pending = inflater.unused_data
+                length = fed - len(pending)
+                yield Member(offset, length, b"".join(parts))
+                offset += length
+                continue
+            if indexed is None:
+                yield Member(offset, stop - offset, None, error)
                 return
-            pending = inflater.unused_data
-            length = fed - len(pending)
-            yield Member(offset, length, b"".join(parts))
-            offset += length
+            if offset in indexed:
+                following = offset + indexed[offset]
+            else:
+                after = bisect_right(starts, offset)
+                following = starts[after] if after < len(starts) else stop
+            following = min(max(following, offset + 1), stop)
+            yield Member(offset, following - offset, None, error)
+            offset, pending = following, b""
+            handle.seek(offset)
+
+
+class Cut(NamedTuple):
+    """What `torn_tail_cut` found of a capture file."""
+
+    end: int  # where its whole records end: its size now
+    size: int  # its size before
+
+
+@contextlib.contextmanager
+def torn_tail_cut(path: Path, start: int,
+                  whole: Callable[[Member], bool] = lambda member: True) -> Iterator[Cut | None]:
+    """Cut the torn tail off a capture file no writer holds: what follows its whole records
+    from `start` (a record that inflates whole and `whole` accepts), so that every WARC tool
+    reads it to its end; truncated and fsynced. Yields where the whole records end, holding
+    the file's exclusive flock for the block (recovery indexes the file under it); None when a
+    live writer holds the file. OSError passes through (FileNotFoundError, a read-only file)."""
+    with path.open("r+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None  # a live writer's file
+            return
+        end = start
+        for member in members(path, start):
+            if member.data is None or not whole(member):
+                break
+            end = member.offset + member.length
+        size = os.fstat(handle.fileno()).st_size
+        if size > end:
+            handle.truncate(end)
+            os.fsync(handle.fileno())
+        yield Cut(end, size)
 
 
 def parse_record(data: bytes):  # -> warcio ArcWarcRecord
@@ -473,6 +547,18 @@ def _row_of(record, name: str, member: Member) -> CaptureRow | None:
                       member.offset, member.length)
 
 
+def _row_kept(name: str, rows: list[CaptureRow], member: Member) -> bool:
+    """Whether a whole member of a file recovery reads is a WARC record (any unparsable one
+    ends the usable part); the index row of a response or revisit is added to `rows`."""
+    try:
+        row = _row_of(parse_record(member.data), name, member)
+    except Exception:  # any failure to parse
+        return False
+    if row is not None:
+        rows.append(row)
+    return True
+
+
 class Recovery(NamedTuple):
     files: int  # files recovered
     indexed: int  # records found complete but not yet indexed
@@ -492,43 +578,22 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
     files = indexed = 0
     cut: list[tuple[str, int, int]] = []
     for name in sorted(names):
-        path = directory / name
+        rows: list[CaptureRow] = []
         try:
-            handle = path.open("r+b")
+            with torn_tail_cut(directory / name, open_rows.get(name, 0),
+                               partial(_row_kept, name, rows)) as whole:
+                if whole is None:
+                    continue  # a live writer's file
+                if whole.size > whole.end:
+                    cut.append((name, whole.end, whole.size - whole.end))
+                with immediate_when_free(conn, patience) as began:
+                    if not began:
+                        continue  # kept busy: the next writer or reader recovers it
+                    indexed += index_rows(conn, rows)
+                    mark_file(conn, name, whole.end, closed=True)
         except FileNotFoundError:
             continue  # `check` names files the index has that are gone
-        with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live writer's file
-            start = open_rows.get(name, 0)
-            rows, end = [], start
-            for member in members(path, start):
-                if member.data is None:
-                    break
-                try:
-                    row = _row_of(parse_record(member.data), name, member)
-                except Exception:  # any unparsable record ends the usable part
-                    break
-                if row is not None:
-                    rows.append(row)
-                end = member.offset + member.length
-            size = path.stat().st_size
-            if size > end:
-                cut.append((name, end, size - end))
-                handle.truncate(end)
-                os.fsync(handle.fileno())
-            if not begin_when_free(conn, patience):
-                continue  # the archive stayed busy: the next writer or reader recovers it
-            try:
-                indexed += index_rows(conn, rows)
-                mark_file(conn, name, end, closed=True)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            files += 1
+        files += 1
     return Recovery(files, indexed, cut)
 
 
@@ -666,7 +731,7 @@ class Reader:
         trailer (CRC-32, length) is checked once the last piece is read; CaptureError where
         the file is cut short or damaged."""
         path = self.directory / name
-        inflater = _inflate.decompressobj(zlib.MAX_WBITS + 16)
+        inflater = gzip_inflater()
         position, end = offset, offset + length
         while position < end:
             raw = self._read(name, min(STREAM_READ, end - position), position)
@@ -677,7 +742,7 @@ class Reader:
             while True:
                 try:
                     piece = inflater.decompress(raw, STREAM_PIECE)
-                except (zlib.error, _inflate.error):
+                except INFLATE_ERRORS:
                     raise CaptureError(f"capture file {path} is damaged at offset "
                                        f"{offset}") from None
                 if piece:
@@ -716,9 +781,9 @@ def inflate_member(raw: bytes) -> bytes | None:
     """One whole gzip member, inflated, its CRC-32 and length checked (the gzip trailer); None
     when it is cut short or damaged."""
     try:
-        inflater = _inflate.decompressobj(zlib.MAX_WBITS + 16)
+        inflater = gzip_inflater()
         data = inflater.decompress(raw)
-    except (zlib.error, _inflate.error):
+    except INFLATE_ERRORS:
         return None
     return data if inflater.eof else None
 

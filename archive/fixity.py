@@ -18,72 +18,19 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from archive.attachments import media_kinds
-from archive.captures import INFLATE_ERRORS, READ_CHUNK, gzip_inflater, parse_record, payload_digest
+from archive.captures import members, parse_record, payload_digest
 from archive.words import counted, plural
 
 # What `check` says of lost records: a crawl captures them again (see lost_captures).
 RECAPTURE_HINT = ("a crawl of their site captures its posts and images again while it is up "
                   "(`wixarchive crawl SITE`)")
 SHOWN_LOST = 3  # URLs named of the records a missing or truncated file lost
-
-
-class Member(NamedTuple):
-    offset: int
-    length: int  # of a damaged member: up to where the pass goes on
-    data: bytes | None  # the decompressed record; None where it cannot be read
-    error: str | None  # why it cannot be read
-
-
-def scan_members(path: Path, end: int, indexed: dict[int, int]) -> Iterator[Member]:
-    """Every gzip member of a capture file before byte `end`, in one sequential read. After a
-    member that does not inflate whole (data None), the pass goes on after it if it is an
-    indexed record (`indexed`: offset -> length), else at the next indexed record past it, or
-    ends."""
-    starts = sorted(indexed)
-    with path.open("rb") as handle:
-
-        def read() -> bytes:
-            return handle.read(min(READ_CHUNK, end - handle.tell()))
-
-        offset, pending = 0, b""
-        while offset < end:
-            pending = pending or read()
-            inflater = gzip_inflater()
-            parts, fed, data, error = [], 0, pending, None
-            try:
-                while True:
-                    fed += len(data)
-                    parts.append(inflater.decompress(data))
-                    if inflater.eof:
-                        break
-                    data = read()
-                    if not data:
-                        error = "the file ends inside it"
-                        break
-            except INFLATE_ERRORS as exc:
-                error = f"its gzip data does not inflate ({exc})"
-            if error is None:
-                pending = inflater.unused_data
-                length = fed - len(pending)
-                yield Member(offset, length, b"".join(parts), None)
-                offset += length
-                continue
-            if offset in indexed:
-                following = offset + indexed[offset]
-            else:
-                after = bisect_right(starts, offset)
-                following = starts[after] if after < len(starts) else end
-            following = min(max(following, offset + 1), end)
-            yield Member(offset, following - offset, None, error)
-            offset, pending = following, b""
-            handle.seek(offset)
 
 
 def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str = "") -> str:
@@ -118,22 +65,23 @@ def describe_lost(conn: sqlite3.Connection, file_id_: int, size: int, where: str
     return f"{records} ({', '.join(parts)}: {', '.join(examples)}{more})"
 
 
-def misplaced_folders(directory: Path, names: Sequence[str]) -> tuple[list[Path], int]:
+def misplaced_folders(directory: Path, names: Sequence[str]) -> tuple[list[Path], list[str]]:
     """The other `*.captures` folders beside `directory` holding the most of the capture files
-    `names` (missing from `directory`), and how many each of them holds; ([], 0) if none holds
-    any."""
-    best: tuple[list[Path], int] = ([], 0)
+    `names` (missing from `directory`), and those of `names` the first of them holds; ([], [])
+    if none holds any."""
+    folders: list[Path] = []
+    found: list[str] = []
     if not names:
-        return best
+        return folders, found
     for folder in sorted(directory.parent.glob("*.captures")):
         if folder == directory or not folder.is_dir():
             continue
-        held = sum((folder / name).is_file() for name in names)
-        if held and held > best[1]:
-            best = ([folder], held)
-        elif held and held == best[1]:
-            best[0].append(folder)
-    return best
+        held = [name for name in names if (folder / name).is_file()]
+        if held and len(held) > len(found):
+            folders, found = [folder], held
+        elif held and len(held) == len(found):
+            folders.append(folder)
+    return folders, found
 
 
 def misplaced_hint(directory: Path, folders: Sequence[Path]) -> str:
@@ -152,7 +100,7 @@ class Damaged(NamedTuple):
 
 
 def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
-           damaged: list[Damaged] | None = None, limit: int = 50) -> list[str]:
+           damaged: list[Damaged], limit: int = 50) -> list[str]:
     """Problems between the index and the files (empty when they agree), from one sequential
     pass over each file: files missing or shorter than indexed, any record (indexed or not)
     that does not inflate whole or parse as WARC, indexed records that are not the record
@@ -179,8 +127,7 @@ def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
             break
         if file_id_ in sizes:
             _verify_file(conn, directory / name, (file_id_, indexed, closed_at),
-                         sizes[file_id_], problems, notes,
-                         damaged if damaged is not None else [], limit)
+                         sizes[file_id_], problems, notes, damaged, limit)
     return problems[:limit]
 
 
@@ -188,14 +135,16 @@ def _name_missing(conn: sqlite3.Connection, directory: Path, missing: list[tuple
                   problems: list[str]) -> None:
     """Problems for the missing capture files: those another `*.captures` folder beside holds
     together, in one; each other one with what it held."""
-    folders, held = misplaced_folders(directory, [name for _, name in missing])
+    folders, found = misplaced_folders(directory, [name for _, name in missing])
     if folders:
         named = " and ".join(f"{folder}/" for folder in folders)
+        held = len(found)
         problems.append(f"captures: {counted(held, 'capture file')} indexed "
                         f"{plural(held, 'is', 'are')} missing from {directory}/ and in {named} "
                         f"beside it: {misplaced_hint(directory, folders)}")
+    in_folder = set(found)
     for file_id_, name in missing:
-        if folders and (folders[0] / name).is_file():
+        if name in in_folder:
             continue
         problems.append(f"captures: {directory / name} is missing, with the "
                         f"{describe_lost(conn, file_id_, 0, ' indexed in it')}; "
@@ -232,7 +181,8 @@ def _verify_file(conn: sqlite3.Connection, path: Path, file: tuple[int, int, str
     except sqlite3.OperationalError:  # a read-only archive from before v16
         noted = set()
     previous: tuple[int, str] | None = None  # (end, URL) of the indexed record just read
-    for member in scan_members(path, end, {o: row[4] for o, row in rows.items() if o < end}):
+    for member in members(path, end=end,
+                          indexed={o: row[4] for o, row in rows.items() if o < end}):
         row = rows.get(member.offset)
         record, payload, why = None, b"", member.error
         if member.data is not None:

@@ -24,23 +24,28 @@ Nothing here imports Scrapy.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
 from archive.attachments import media_kinds
-from archive.captures import LostFiles, earlier_response, is_lost, members
+from archive.captures import LostFiles, earlier_response, is_lost, torn_tail_cut
 from archive.chunked import in_chunks
 
 
 def lost_files(conn: sqlite3.Connection, directory: Path) -> LostFiles:
     """The capture files that are missing or shorter than the index says, and what is left;
     the records `check` found damaged that are still indexed."""
+    return _lost(conn, directory)[0]
+
+
+def _lost(conn: sqlite3.Connection,
+          directory: Path) -> tuple[LostFiles, list[tuple[int, str, str]]]:
+    """lost_files, and (captures id, record id, URL) of each damaged record still indexed."""
     try:
         files = conn.execute("SELECT id, name, bytes FROM capture_files").fetchall()
     except sqlite3.OperationalError:  # an archive from before captures
-        return LostFiles()
+        return LostFiles(), []
     cut: dict[int, int] = {}
     for file_id, name, indexed in files:
         try:
@@ -51,25 +56,24 @@ def lost_files(conn: sqlite3.Connection, directory: Path) -> LostFiles:
         if size < indexed:
             cut[file_id] = size
     try:
-        damaged = frozenset((file_id, offset) for file_id, offset in conn.execute(
-            "SELECT d.file_id, d.offset FROM damaged_records d JOIN captures c "
-            "ON c.record_id = d.record_id").fetchall())
+        damaged = conn.execute(
+            "SELECT d.file_id, d.offset, c.id, c.record_id, c.url FROM damaged_records d "
+            "JOIN captures c ON c.record_id = d.record_id").fetchall()
     except sqlite3.OperationalError:  # a read-only archive from before v16
-        damaged = frozenset()
-    return LostFiles(cut, damaged)
+        damaged = []
+    return (LostFiles(cut, frozenset((file_id, offset) for file_id, offset, *_ in damaged)),
+            [(capture_id, record_id, url) for _, _, capture_id, record_id, url in damaged])
 
 
-def _lost_records(conn: sqlite3.Connection, lost: LostFiles) -> list[tuple[int, str, str]]:
+def _lost_records(conn: sqlite3.Connection, lost: LostFiles,
+                  damaged: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
     """(captures id, record id, URL) of every record of the lost files past what is left, and
-    of every damaged record still indexed."""
+    of every damaged record still indexed (`damaged`: _lost's)."""
     found = []
     for file_id, size in lost.cut.items():
         found += conn.execute("SELECT id, record_id, url FROM captures WHERE file_id = ? "
                               "AND offset + length > ?", (file_id, size)).fetchall()
-    if lost.damaged:
-        found += conn.execute("SELECT c.id, c.record_id, c.url FROM damaged_records d "
-                              "JOIN captures c ON c.record_id = d.record_id").fetchall()
-    return found
+    return found + damaged
 
 
 def unreadable_captures(conn: sqlite3.Connection, lost: LostFiles,
@@ -154,8 +158,8 @@ def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:
     whose torn last record is cut off: their indexed size becomes what is left). A damaged
     record dropped keeps its damaged_records row: its bytes are still in the file, for `check`
     to tell apart. Returns how many records were dropped."""
-    lost = lost_files(conn, directory)
-    records = _lost_records(conn, lost)
+    lost, damaged = _lost(conn, directory)
+    records = _lost_records(conn, lost, damaged)
     # Which of them something names: one pass over the versions and the media rows each
     # (post_versions.capture has no index of its own).
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS lost_records (record_id TEXT PRIMARY KEY)")
@@ -195,21 +199,13 @@ def forget_replaced(conn: sqlite3.Connection, directory: Path) -> int:
 def _cut_torn_tail(conn: sqlite3.Connection, directory: Path, file_id: int, size: int) -> int:
     """Where the whole records of a file cut short end, its torn last record (what was lost,
     captured again since) cut off there, as recovery cuts a killed writer's torn tail: the file
-    is again one every WARC tool reads to its end. `size` if the file cannot be written."""
+    is again one every WARC tool reads to its end. `size` if the file cannot be written (or is
+    held by a writer)."""
     (name, start), = conn.execute(
         "SELECT f.name, coalesce(max(c.offset), 0) FROM capture_files f LEFT JOIN captures c "
         "ON c.file_id = f.id WHERE f.id = ?", (file_id,)).fetchall()
-    path = directory / name
-    whole = start
     try:
-        for member in members(path, start):
-            if member.data is None:
-                break
-            whole = member.offset + member.length
-        if whole < size:
-            with path.open("r+b") as handle:
-                handle.truncate(whole)
-                os.fsync(handle.fileno())
+        with torn_tail_cut(directory / name, start) as cut:
+            return size if cut is None else cut.end  # None: a writer holds it (none should)
     except OSError:  # a read-only file: the tail stays, `check` names it
         return size
-    return whole

@@ -513,11 +513,7 @@ class Archive:
         version it stored, or post of its site it found unchanged before the site's next run,
         else its start. What its end is taken as when it is closed: the time at which it is
         closed (a `check` days later, of a restored backup) says nothing of how long it ran."""
-        from datetime import UTC, datetime
-
-        def moment(text: str) -> datetime:  # a naive time is UTC, as parse_time takes it
-            when = datetime.fromisoformat(text)
-            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        from archive.schedule.due import parse_time
 
         site_id, started_at = self.conn.execute(
             "SELECT site_id, started_at FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
@@ -531,7 +527,7 @@ class Archive:
             "SELECT max(last_seen) FROM posts WHERE site_id = ? AND last_seen >= ? "
             "AND (? IS NULL OR last_seen < ?)",
             (site_id, started_at, next_start, next_start)).fetchone()
-        return max((t for t in (started_at, stored, seen) if t), key=moment)
+        return max((t for t in (started_at, stored, seen) if t), key=parse_time)
 
     def resumed_since(self, site_url: str) -> str | None:
         """When the site's last run started if it stopped before its end (interrupted, at its

@@ -439,3 +439,34 @@ def test_check_notes_a_file_left_open_by_a_stopped_crawl_without_failing(tmp_pat
     assert "Problem" not in result.stderr and result.stdout.startswith("OK: ")
     report = json.loads(wixarchive("check", "--db", str(db), "--json").stdout)
     assert report["ok"] and report["problems"] == [] and len(report["notes"]) == 1
+
+
+def test_a_torn_tail_is_never_cut_off_a_file_a_writer_holds(tmp_path: Path):
+    """Cutting a torn tail off a capture file (recovery; a crawl forgetting the lost records it
+    captured again: archive.lost_captures) leaves a file a live writer holds (its exclusive
+    flock) as it is; once the writer is gone, what follows its whole records is cut off."""
+    from archive.lost_captures import _cut_torn_tail
+
+    db = tmp_path / "archive.db"
+    directory = captures.captures_dir(db)
+    writer = captures.CaptureWriter(directory)
+    rows = [writer.write(captures.Exchange(f"http://example.com/{n}", "GET", [], 200,
+                                           [("Content-Type", "text/html")], b"page %d" % n,
+                                           captures.new_record_id())) for n in (1, 2)]
+    path = directory / rows[0].file
+    whole = path.stat().st_size
+    with path.open("ab") as handle:
+        handle.write(zlib.compress(b"a record cut short", wbits=zlib.MAX_WBITS + 16)[:12])
+    torn = path.stat().st_size
+    with Archive.open(db) as archive:
+        with archive.conn:
+            captures.index_rows(archive.conn, rows)
+            captures.mark_file(archive.conn, rows[0].file, whole, closed=False)
+        (file_id,) = archive.conn.execute("SELECT id FROM capture_files").fetchone()
+        assert _cut_torn_tail(archive.conn, directory, file_id, torn) == torn
+        assert captures.recover(archive.conn, directory).cut == []
+        assert path.stat().st_size == torn
+        writer.close()
+        assert _cut_torn_tail(archive.conn, directory, file_id, torn) == whole
+        assert path.stat().st_size == whole
+        assert all(member.data is not None for member in captures.members(path))

@@ -6,13 +6,12 @@ again)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from archive.cli.common import EXIT_BUSY, db_option, fail, load_archive
+from archive.cli.common import db_option, fail, fail_with, load_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
 
 if TYPE_CHECKING:
@@ -52,8 +51,7 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     try:
         archive = load_archive(db, readonly=not writable)
     except ArchiveBusy as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
+        fail_with(exc)
     except ArchiveError as exc:
         cannot_check(str(exc))
     with archive:
@@ -68,8 +66,7 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
                            "gone, as interrupted.")
             problems = archive.check()
         except ArchiveBusy as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_BUSY)
+            fail_with(exc)
         except ArchiveError as exc:
             cannot_check(str(exc))
         from archive import captures, fixity  # warcio only when checking
@@ -105,13 +102,9 @@ def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[
     """Note the damaged records in the archive, for the next crawl to capture them again."""
     from archive import captures, fixity
 
-    if not captures.begin_when_free(conn, BUSY_PATIENCE):
-        notes.append("the damaged records could not be noted in the archive (a crawl kept it "
-                     "busy): run `check` again before the crawl that captures them again")
-        return
-    try:
+    with captures.immediate_when_free(conn, BUSY_PATIENCE) as began:
+        if not began:
+            notes.append("the damaged records could not be noted in the archive (a crawl kept "
+                         "it busy): run `check` again before the crawl that captures them again")
+            return
         fixity.note_damaged(conn, damaged)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

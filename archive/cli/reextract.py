@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli.common import chosen_site, counted, db_option, fail_with, open_archive
 from archive.cli.interrupts import stopping_cleanly
 from archive.store import ArchiveError
+
+if TYPE_CHECKING:
+    from archive.reextract import Result
 
 FAILURES_SHOWN = 20
 
@@ -41,10 +45,10 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
             site = chosen_site(archive, site)
         bar = None
 
-        def on_start(total: int, done: object) -> None:
+        def on_start(total: int, done: Result) -> None:
             nonlocal bar, saved
-            saved = getattr(done, "posts", 0) + getattr(done, "without_capture", 0)
-            if getattr(done, "resumed", False) and not as_json:
+            saved = done.posts + done.without_capture
+            if done.resumed and not as_json:
                 click.echo("Resuming the re-extraction that was stopped.", err=True)
             if not as_json and sys.stderr.isatty():
                 bar = click.progressbar(length=total, label="Re-extracting", file=sys.stderr)

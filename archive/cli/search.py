@@ -13,7 +13,6 @@ import click
 
 from archive.cli.common import (
     bom_option,
-    chosen_sites,
     db_option,
     fail,
     format_options,
@@ -24,6 +23,7 @@ from archive.cli.common import (
 from archive.iri import display_url
 from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, count, search
 from archive.search.query import DELETED_CHOICES, FILTERS, filter_hints, nothing_asked
+from archive.site_match import archived_sites, site_spelling_notice, sites_named
 
 
 def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
@@ -147,8 +147,13 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         fail(nothing_asked(f"--{name}" for name in FILTERS))
     archive = open_archive(db)
     try:
-        for wanted in filter(str.strip, site):  # names a twin spelling of an archived site?
-            chosen_sites(archive, wanted)  # a notice names the archived one, on stderr
+        # A --site naming a twin spelling of an archived site gets a notice naming the
+        # archived one, on stderr; one naming none, the archive's sites (NoSuchSite).
+        named = [wanted for wanted in site if wanted.strip()]
+        sites = archived_sites(archive.conn) if named else []
+        for wanted in named:
+            if notice := site_spelling_notice(wanted, sites_named(sites, wanted)):
+                click.echo(notice, err=True)
         if count_only:
             matching = count(archive, request)
         else:

@@ -214,21 +214,18 @@ class CaptureMiddleware:
         if not rows and not files:
             return
         conn = self.archive.conn
-        if not captures.begin_when_free(conn, self.final_patience if closing else INDEX_PATIENCE):
-            if closing:
-                raise ArchiveError("the archive stayed busy; the next crawl indexes them")
-            with self.lock:  # try again at the next tick; the records are safe in the file
-                self.pending[:0] = rows
-                self.writer.closed_files[:0] = [(n, size) for n, size, c in files if c]
-            return
-        try:
+        patience = self.final_patience if closing else INDEX_PATIENCE
+        with captures.immediate_when_free(conn, patience) as began:
+            if not began:
+                if closing:
+                    raise ArchiveError("the archive stayed busy; the next crawl indexes them")
+                with self.lock:  # try again at the next tick; the records are safe in the file
+                    self.pending[:0] = rows
+                    self.writer.closed_files[:0] = [(n, size) for n, size, c in files if c]
+                return
             captures.index_rows(conn, rows)
             for name, size, closed in files:
                 captures.mark_file(conn, name, size, closed=closed)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def _fail(self, exc: Exception) -> None:
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -290,14 +287,10 @@ class CaptureMiddleware:
         if self.archive is None or not self.lost:
             return
         conn = self.archive.conn
-        if not captures.begin_when_free(conn, self.final_patience):
-            return  # the next crawl does it
-        try:
+        with captures.immediate_when_free(conn, self.final_patience) as began:
+            if not began:
+                return  # the next crawl does it
             forgotten = lost_captures.forget_replaced(conn, self.directory)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if forgotten:
             logger.info("%d lost captures, captured again, left the index", forgotten)
 
