@@ -106,7 +106,8 @@ class WaitingForWorkers:
             return None
         self.next_look = now + WORKERS_NOTICE_AGAIN
         return (f"waiting for workers: none for {now - self.seen:.0f} s; start `wixarchive "
-                f"worker --redis {self.url}` on any machine (this crawl waits until one comes)")
+                f"worker --redis {p.shown(self.url)}` on any machine (this crawl waits until "
+                "one comes)")
 
 
 @dataclass
@@ -262,21 +263,21 @@ class RedisWriter:
                 self._claim(archive)
                 active = self._queue_sites(archive, jobs)
             except redis.RedisError as exc:
-                raise DistributedError(f"cannot use Redis at {self.url}: {exc}") from None
+                raise DistributedError(f"cannot use Redis at {p.shown(self.url)}: {exc}") from None
             try:
                 self._loop(archive, active, finish, on_progress)
             except QueueLost:
                 self.end_mark = p.CRAWL_LOST
-                lost = f"Redis at {self.url} {p.QUEUE_LOST}"
+                lost = f"Redis at {p.shown(self.url)} {p.QUEUE_LOST}"
                 for site in list(active.values()):
                     finish(site, "redis lost", f"crawl interrupted: {lost}; run again to resume")
                 raise DistributedError(f"{lost}: run again to resume") from None
             except redis.RedisError as exc:
                 self.end_mark = p.CRAWL_LOST
                 for site in list(active.values()):
-                    finish(site, "redis lost", f"crawl interrupted: Redis at {self.url} was "
-                           f"lost ({exc}); run again to resume")
-                raise DistributedError(f"lost Redis at {self.url}: {exc}") from None
+                    finish(site, "redis lost", f"crawl interrupted: Redis at "
+                           f"{p.shown(self.url)} was lost ({exc}); run again to resume")
+                raise DistributedError(f"lost Redis at {p.shown(self.url)}: {exc}") from None
             finally:
                 self._release()
                 self._close_captures(archive)
@@ -290,9 +291,9 @@ class RedisWriter:
             other = json.loads(self.server.get(p.WRITER) or "{}")
             if not _writer_died(other, me["host"]):
                 raise DistributedError(
-                    f"another crawl is writing through Redis at {self.url} (pid {other.get('pid')} "
-                    f"on {other.get('host')}): one writer per Redis database; use another one "
-                    "(e.g. redis://HOST:6379/1) or wait for it")
+                    f"another crawl is writing through Redis at {p.shown(self.url)} "
+                    f"(pid {other.get('pid')} on {other.get('host')}): one writer per Redis "
+                    "database; use another one (e.g. redis://HOST:6379/1) or wait for it")
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)

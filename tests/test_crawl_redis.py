@@ -294,11 +294,14 @@ def test_a_redis_that_needs_a_password_says_so(tmp_path: Path):
             assert result.stderr.strip().splitlines()[-1] == (
                 f"Error: the Redis at {server.url} needs a password: give it in the URL, "
                 "redis://:PASSWORD@HOST:PORT/0"), (command, result.stderr)
-        wrong = server.url.replace("redis://", "redis://:wrong@")
+        # A password given is never printed: messages reach logs and recorded run errors.
+        wrong = server.url.replace("redis://", "redis://:wrong-pw@")
         result = subprocess.run([*WIXARCHIVE, "worker", "--redis", wrong],
                                 capture_output=True, text=True, cwd=REPO, timeout=60)
-        assert result.stderr.startswith(f"Error: the Redis at {wrong} refused the password "
+        starred = server.url.replace("redis://", "redis://:***@")
+        assert result.stderr.startswith(f"Error: the Redis at {starred} refused the password "
                                         "in the URL: "), result.stderr
+        assert "wrong-pw" not in result.stderr + result.stdout
     finally:
         server.kill()
 

@@ -80,7 +80,7 @@ class WorkerHeartbeat:
             crawl = self.server.get(p.CRAWL)
         except redis.RedisError as exc:
             if self.lost is None:
-                self.lost = f"lost Redis at {self.url}: {exc}"
+                self.lost = f"lost Redis at {p.shown(self.url)}: {exc}"
                 self.closing = stop_early(self.crawler, LOST)
             return
         if crawl == p.CRAWL_ENDED:
@@ -88,7 +88,7 @@ class WorkerHeartbeat:
         elif crawl is not None and crawl != p.CRAWL_LOST:
             self.crawl = crawl  # a crawl, or the next one (a new writer)
         elif self.crawl is not None and self.lost is None:
-            self.lost = (f"Redis at {self.url} {p.QUEUE_LOST}: the writer records the "
+            self.lost = (f"Redis at {p.shown(self.url)} {p.QUEUE_LOST}: the writer records the "
                          "unfinished sites as interrupted; run the crawl again to resume")
             self.closing = stop_early(self.crawler, QUEUE_LOST)
 

@@ -141,6 +141,21 @@ class WorkerError(Exception):
     """Why a worker cannot run, phrased for the user (one line)."""
 
 
+def shown(url: str) -> str:
+    """`url` as messages print it: its password (redis://:PASSWORD@host) starred, as messages
+    reach terminals, logs and the archive's recorded run errors.
+
+    >>> shown("redis://:s3cret@crawl-host:6379/0")
+    'redis://:***@crawl-host:6379/0'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
 def url_problem(url: str) -> str | None:
     """Why `url` is no Redis URL (one line), or None; nothing is connected to. The commands
     check --redis with it at their start, before anything else is done."""
@@ -149,14 +164,14 @@ def url_problem(url: str) -> str | None:
     try:
         redis.Redis.from_url(url)  # parses the URL; a connection is made at the first command
     except ValueError:  # no scheme, a port that is no number...: redis-py's text names neither
-        return f"not a Redis URL: give redis://HOST:PORT (got {url!r})"
+        return f"not a Redis URL: give redis://HOST:PORT (got {shown(url)!r})"
     parts = urlsplit(url)
     database = unquote(parts.path).replace("/", "")  # as redis-py reads it
     if (parts.scheme.lower() in ("redis", "rediss") and database
             and not (database.isascii() and database.isdigit())):
         # redis-py ignores it: /abc would silently mean database 0, maybe another crawl's.
-        return (f"not a Redis database: {database!r} (in {url!r}): give its number after the "
-                "port, redis://HOST:PORT/0")
+        return (f"not a Redis database: {database!r} (in {shown(url)!r}): give its number "
+                "after the port, redis://HOST:PORT/0")
     return None
 
 
@@ -173,11 +188,11 @@ def connect(url: str, error: type[Exception]) -> redis.Redis:
         server.ping()
     except redis.AuthenticationError as exc:
         if not urlsplit(url).password:  # redis-py's own text speaks of HELLO or NOAUTH
-            raise error(f"the Redis at {url} needs a password: give it in the URL, "
+            raise error(f"the Redis at {shown(url)} needs a password: give it in the URL, "
                         "redis://:PASSWORD@HOST:PORT/0") from None
-        raise error(f"the Redis at {url} refused the password in the URL: {exc}") from None
+        raise error(f"the Redis at {shown(url)} refused the password in the URL: {exc}") from None
     except redis.RedisError as exc:
-        raise error(f"cannot reach Redis at {url}: {exc}") from None
+        raise error(f"cannot reach Redis at {shown(url)}: {exc}") from None
     return server
 
 

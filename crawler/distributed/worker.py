@@ -46,8 +46,8 @@ def wait_for_writer(server: redis.Redis, url: str, patience: float) -> dict[str,
                 raise WorkerError(problem)
             return writer
         if time.monotonic() >= deadline:
-            raise WorkerError(f"no crawl to work on at {url}: no writer for {patience:g} s "
-                              "(start `wixarchive crawl URL... --redis URL` first)")
+            raise WorkerError(f"no crawl to work on at {p.shown(url)}: no writer for "
+                              f"{patience:g} s (start `wixarchive crawl URL... --redis URL` first)")
         time.sleep(0.5)
 
 
@@ -59,7 +59,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
     try:
         writer = wait_for_writer(p.connect(url, WorkerError), url, idle)
     except redis.RedisError as exc:
-        raise WorkerError(f"lost Redis at {url}: {exc}") from None
+        raise WorkerError(f"lost Redis at {p.shown(url)}: {exc}") from None
     shared = {k: v for k, v in (writer.get("settings") or {}).items() if k in SHARED_SETTINGS}
     settings = crawl_settings("", {
         **shared, "LOG_LEVEL": "INFO" if verbose else "CRITICAL", "REDIS_URL": url,
@@ -73,7 +73,7 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
     try:
         process.start()
     except redis.RedisError as exc:  # from the scheduler, before the heartbeat noticed
-        lost = f"lost Redis at {url}: {exc}"
+        lost = f"lost Redis at {p.shown(url)}: {exc}"
     heartbeat = getattr(crawler, "wixarchive_heartbeat", None)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     if heartbeat and stats.get("finish_reason") == QUEUE_LOST:
@@ -82,9 +82,10 @@ def run_worker(url: str, *, idle: float = IDLE_TIMEOUT, lease: float = LEASE_SEC
     if lost or stats.get("finish_reason") == LOST:
         # Redis may be down for everyone (the writer stops too; its next crawl resumes) or
         # only out of this worker's reach: both are possible from here.
-        raise WorkerError(f"{lost or 'lost Redis at ' + url} (the requests this worker held "
-                          "go back to the queue once their leases expire, if Redis is up; "
-                          "if it is down, the crawl stops and its next run resumes it)")
+        raise WorkerError(f"{lost or 'lost Redis at ' + p.shown(url)} (the requests this "
+                          "worker held go back to the queue once their leases expire, if "
+                          "Redis is up; if it is down, the crawl stops and its next run "
+                          "resumes it)")
     if failed:
         raise WorkerError(f"the worker failed: {failed[0]}")
     return {"worker": heartbeat.id if heartbeat else None,
