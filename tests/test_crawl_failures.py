@@ -349,22 +349,19 @@ def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
         archive.finish_run(run, status="ok", counts={}, errors=[],
                            finished_at="2026-05-01T03:01:00+00:00")
     env = {**os.environ, "WIXARCHIVE_NOW": "2026-05-02T03:00:00Z"}
+    # No scheme; a database that is no number (redis-py reads it as database 0, maybe another
+    # crawl's).
+    bad_urls = {"127.0.0.1:26391": "Error: not a Redis URL: give redis://HOST:PORT "
+                                   "(got '127.0.0.1:26391')\n",
+                "redis://127.0.0.1:26391/abc": "Error: not a Redis database: 'abc' (in "
+                                               "'redis://127.0.0.1:26391/abc'): give its number "
+                                               "after the port, redis://HOST:PORT/0\n"}
     for command in (["worker"], ["run-due", "--db", str(db)],
                     ["crawl", "not a url", "--db", str(db)]):
-        result = subprocess.run([sys.executable, "-m", "archive.cli", *command, "--redis",
-                                 "127.0.0.1:26391"], capture_output=True, text=True,
-                                timeout=60, env=env)
-        assert result.returncode == 1, (command, result.stdout, result.stderr)
-        assert result.stdout == ""
-        assert result.stderr == ("Error: not a Redis URL: give redis://HOST:PORT "
-                                 "(got '127.0.0.1:26391')\n"), command
-        # A database that is no number: redis-py reads it as database 0, maybe another crawl's.
-        result = subprocess.run([sys.executable, "-m", "archive.cli", *command, "--redis",
-                                 "redis://127.0.0.1:26391/abc"], capture_output=True, text=True,
-                                timeout=60, env=env)
-        assert result.returncode == 1, (command, result.stdout, result.stderr)
-        assert result.stdout == ""
-        assert result.stderr == ("Error: not a Redis database: 'abc' (in "
-                                 "'redis://127.0.0.1:26391/abc'): give its number after the "
-                                 "port, redis://HOST:PORT/0\n"), command
+        for url, error in bad_urls.items():
+            result = subprocess.run([sys.executable, "-m", "archive.cli", *command, "--redis",
+                                     url], capture_output=True, text=True, timeout=60, env=env)
+            assert result.returncode == 1, (command, result.stdout, result.stderr)
+            assert result.stdout == ""
+            assert result.stderr == error, command
     assert len(_runs(db)) == 1
