@@ -86,8 +86,7 @@ class QueueLost(Exception):
 class WaitingForWorkers:
     """The writer's notice that no worker is there: after WORKERS_FIRST_NOTICE seconds
     without one, then again every WORKERS_NOTICE_AGAIN seconds while none comes, with how
-    long it has waited and the command that starts one (it waits for workers however long:
-    until 2026-12-05 it said so once, then waited in silence)."""
+    long it has waited and the command that starts one (it waits for workers however long)."""
 
     url: str
     seen: float  # when a worker was last seen registered (at first: when the crawl started)
@@ -735,7 +734,7 @@ def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Cou
     """What a message adds to its run's counts as its batch commits (as
     crawler.pipelines.worker counts a page): the responses, the posts by outcome, those of no
     known layout. The finished run's counts replace them (RedisWriter._finish)."""
-    counts: Counter[str] = Counter(pages=message.get("fetched", 0))
+    counts: Counter[str] = Counter(pages=message.get("responses", 0))
     counts.update(outcome for _, outcome in outcomes if ":" not in outcome)
     counts["unknown_layout"] += sum(1 for item in message.get("items", [])
                                     if item[0] == "post" and item[2].get("unknown_layout"))
@@ -743,9 +742,9 @@ def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Cou
 
 
 def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
-    # The pages answered and the download attempts (retries, redirects, each worker's
-    # robots.txt), as Scrapy counts them for a crawl without Redis (crawler.distributed.fetches).
-    site.count("downloader/response_count", message.get("fetched", 0))
+    # The responses and the download attempts (retries, redirects, each worker's robots.txt),
+    # as Scrapy counts them for a crawl without Redis (crawler.distributed.fetches).
+    site.count("downloader/response_count", message.get("responses", 0))
     site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
     site.count("wixarchive/fetch_errors", len(message.get("errors", ())))

@@ -544,6 +544,39 @@ def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
     assert through_redis["peak_rss_mb"] > 0  # the writer's own
 
 
+def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A post answering 301 to another post the crawl already asked for: the duplicate filter
+    drops the redirect, and the 301 is captured and counted among the pages and requests, as
+    a crawl without Redis does. Through Redis the 301 was neither captured nor counted."""
+    with blogs(1, posts=3) as (server,):
+        first, second = server.blog.posts[:2]
+        server.overrides[first.url_path] = Response(
+            301, headers={"Location": server.url + second.url_path})
+
+        def crawl(db: Path, *redis: str) -> dict[str, Any]:
+            worker = start_worker(redis_server.url) if redis else None
+            try:
+                done = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db", str(db),
+                                       "--json", "--delay", "0", "--no-media", *redis],
+                                      capture_output=True, text=True, cwd=REPO, timeout=180)
+                if worker:
+                    worker.wait(timeout=60)
+            finally:
+                stop([worker] if worker else [])
+            return json.loads(done.stdout)
+
+        local = crawl(tmp_path / "local.db")
+        through_redis = crawl(tmp_path / "redis.db", "--redis", redis_server.url)
+    for db in ("local.db", "redis.db"):
+        with Archive.open(tmp_path / db, readonly=True, create=False) as archive:
+            redirects = archive.conn.execute(
+                "SELECT url FROM captures WHERE status = 301").fetchall()
+        assert [tuple(row) for row in redirects] == [(server.url + first.url_path,)], db
+    assert through_redis["pages_fetched"] == local["pages_fetched"]
+    assert through_redis["requests"] == local["requests"]
+
+
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"
@@ -730,10 +763,7 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     the sitemap named them (until a fix on 2026-12-05 each cost a 304)."""
     db = tmp_path / "archive.db"
     with blogs(1, posts=10) as (server,):
-        worker = subprocess.Popen([*WIXARCHIVE, "worker", "--redis", redis_server.url,
-                                   "--idle-timeout", "30"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, cwd=REPO,
-                                  start_new_session=True)
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
             first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
             assert f"✓ {server.url}/: 10 posts: 10 new" in first[0], first
@@ -770,13 +800,6 @@ class Holds(Gate):
                     time.sleep(0.05)
 
 
-def _answered(db: Path, what: Callable[[Path], int]) -> int:
-    try:
-        return what(db) if db.exists() else 0
-    except ArchiveError:  # being created by the writer
-        return 0
-
-
 @pytest.mark.parametrize("posts_stored_first", [True, False],
                          ids=["posts-stored-before-sitemap", "sitemap-read-before-posts-stored"])
 def test_posts_the_feed_asked_for_first_keep_the_sitemaps_lastmod_through_redis(
@@ -792,18 +815,15 @@ def test_posts_the_feed_asked_for_first_keep_the_sitemaps_lastmod_through_redis(
             return sum(n for path, n in server.hits.items() if "/post/" in path) >= 10
 
         if posts_stored_first:  # the posts sitemap answered once the feed's posts are stored
-            holds = {"/blog-posts-sitemap.xml": lambda: _answered(
-                db, lambda db: len(versions_per_post(db))) >= 10}
+            holds = {"/blog-posts-sitemap.xml": lambda: _has_runs(db)
+                     and len(versions_per_post(db)) >= 10}
         else:  # the posts answered once the writer has the posts sitemap's result
             holds = {"/blog-posts-sitemap.xml": posts_asked,
                      # robots.txt, the sitemap index, the feed, the posts sitemap
-                     "/post/": lambda: _answered(
-                         db, lambda db: runs(db)[0]["counts"].get("pages", 0)) >= 4}
+                     "/post/": lambda: _has_runs(db)
+                     and runs(db)[0]["counts"].get("pages", 0) >= 4}
         server.gate = gate = Holds(holds)
-        worker = subprocess.Popen([*WIXARCHIVE, "worker", "--redis", redis_server.url,
-                                   "--idle-timeout", "30"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, cwd=REPO,
-                                  start_new_session=True)
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
             # 16 at a time: the 10 posts held do not hold up the posts sitemap.
             first = start_writer([server.url], db, redis_server.url,

@@ -367,7 +367,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended)
     summaries = [s for s in summaries if s is not None]
     # Ended as an interrupted crawl without Redis ends (Total, Archive lines), and only then
-    # the reason a crawl through Redis could not finish (it came alone before).
+    # the reason a crawl through Redis could not finish.
     if not as_json:
         _show_total(summaries, time.monotonic() - started)
     if any(s.get("posts") for s in summaries) and not any(

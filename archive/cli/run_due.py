@@ -24,7 +24,7 @@ from archive.schedule.sites import SitesError
 from archive.store import ArchiveError
 
 # Outcomes worth a line with --quiet: what an archivist must look at (skipped: not crawled,
-# Redis unreachable or a stop; until 2026-12-05 --quiet hid it).
+# Redis unreachable or a stop).
 PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid", "skipped")
 
 

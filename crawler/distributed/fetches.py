@@ -1,10 +1,12 @@
 """FetchCounts: what a worker's downloads add to their site's `requests` and `pages`.
 
 A crawl without Redis reports Scrapy's own counts per site (downloader/request_count, every
-download attempt: retries, redirects and robots.txt included; downloader/response_count, the
-pages). A worker serves every site, so it counts each request's attempts in the request's meta
-(retries and redirects carry the count on, as they carry its meta) and the message that ends
-the request's lease carries them to the writer (DistributedWixSpider._done). A request nobody
+download attempt: retries, redirects and robots.txt included; downloader/response_count, every
+response, each redirect's included: the pages). A worker serves every site, so it counts each
+request's attempts and responses in the request's meta (retries and redirects carry the counts
+on, as they carry its meta; this middleware sits next to the download, so it sees each 301 or
+503 before the redirect and retry middlewares do) and the message that ends the request's
+lease carries them to the writer (crawler.distributed.queue.completion). A request nobody
 leased, the robots.txt Scrapy's robots middleware fetches for each host a worker meets, is
 reported on its own, with its capture, before the request that asked for it goes on, so before
 its site can end; the site is the robots.txt's own host (a media host's robots.txt is no
@@ -19,8 +21,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.capture import EXCHANGES
-from crawler.distributed.queue import ATTEMPTS, LEASE, request_site
+from crawler.distributed.queue import ATTEMPTS, LEASE, RESPONSES, completion
 
 
 class FetchCounts:
@@ -36,17 +37,15 @@ class FetchCounts:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
-        self._unleased(request, fetched=1)
+        request.meta[RESPONSES] = request.meta.get(RESPONSES, 0) + 1
+        self._unleased(request)
         return response
 
     def process_exception(self, request: Request, exception: BaseException,
                           spider: Any = None) -> None:
-        self._unleased(request, fetched=0)
+        self._unleased(request)
 
-    def _unleased(self, request: Request, fetched: int) -> None:
+    def _unleased(self, request: Request) -> None:
         if LEASE in request.meta:
             return  # counted by the message that ends its lease
-        message = {"site": request_site(request), "fetched": fetched,
-                   "requests": request.meta.pop(ATTEMPTS, 0),
-                   "captures": request.meta.pop(EXCHANGES, [])}
-        self.crawler.spider.server.rpush(p.RESULTS, p.encode_message(message))
+        self.crawler.spider.server.rpush(p.RESULTS, completion(request))

@@ -14,16 +14,29 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.discover.urls import site_root
 from crawler.distributed import protocol as p
+from crawler.distributed.capture import EXCHANGES
 
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
 SITE = "wixarchive_site"
 RUN = "wixarchive_run"
 ATTEMPTS = "wixarchive_requests"  # its download attempts so far (crawler.distributed.fetches)
+RESPONSES = "wixarchive_responses"  # its responses so far, each redirect's included (the same)
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 
 def request_site(request: Request) -> str:
     return request.meta.get(SITE) or site_root(request.url)
+
+
+def completion(request: Request, found: dict[str, Any] | None = None) -> bytes:
+    """The message that ends `request` for the writer: what its callback `found`, with its
+    site, run, download attempts, responses and captures (taken from its meta, so that a
+    retry of a request nobody leased starts its own count)."""
+    meta = request.meta
+    return p.encode_message({"site": request_site(request), "run": meta.get(RUN), **(found or {}),
+                             "requests": meta.pop(ATTEMPTS, 0),
+                             "responses": meta.pop(RESPONSES, 0),
+                             "captures": meta.pop(EXCHANGES, [])})
 
 
 class Scripts:
@@ -102,8 +115,6 @@ class LeasedScheduler(Scheduler):
             # A redirect to a page already queued: this request is done (its downloads
             # counted for its site).
             request.meta[LEASE] = lease
-            queue.complete(request, p.encode_message({
-                "site": request_site(request), "run": request.meta.get(RUN),
-                "requests": request.meta.get(ATTEMPTS, 0)}))
+            queue.complete(request, completion(request))
             return False
         return queue.replace(lease, request)

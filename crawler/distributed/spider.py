@@ -57,9 +57,8 @@ from crawler.discover.urls import (
     site_url_problem,
 )
 from crawler.distributed import protocol as p
-from crawler.distributed.capture import EXCHANGES
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
-from crawler.distributed.queue import ATTEMPTS, RUN, SITE, LeasedQueue
+from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import describe, robots_forbidden, tls_failed
 from crawler.extract import extract_article
@@ -234,19 +233,16 @@ class DistributedWixSpider(scrapy.Spider):
         self.last_work = time.monotonic()
         for child in children:
             self.crawler.engine.crawl(child)
-        message = {"site": request.meta[SITE], "run": request.meta.get(RUN), **found,
-                   "requests": request.meta.get(ATTEMPTS, 0),
-                   "captures": request.meta.pop(EXCHANGES, [])}
-        self.queue.complete(request, p.encode_message(message))
+        self.queue.complete(request, completion(request, found))
         return []
 
     @staticmethod
-    def _found(response: Response | None = None) -> dict[str, Any]:
+    def _found() -> dict[str, Any]:
         # errors: failed requests, the run's `failed` count; missing: pages that are not
         # there (404, 410: a site without robots.txt or a feed, a post gone before it was
         # fetched), named in the run's errors but no failure (WixBlogSpider._counts_as_failed;
         # the writer counts the /post/ URL the user asked for failed: SiteJob.post).
-        return {"fetched": int(response is not None), "errors": [], "missing": [], "items": []}
+        return {"errors": [], "missing": [], "items": []}
 
     def _failed(self, found: dict[str, Any], url: str, failure: Failure) -> None:
         """Name a failed request in `found`, as a missing page or as an error; one robots.txt
@@ -288,7 +284,7 @@ class DistributedWixSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
-        found = self._found(response)
+        found = self._found()
         roots = self._roots(response)
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             self._honour_crawl_delay(response, site, run, found)
@@ -342,7 +338,7 @@ class DistributedWixSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
-        found = self._found(response)
+        found = self._found()
         found["sitemap_urls"] = []
         # The lastmod of each post asked for: the writer stores it for a post the feed had
         # asked for first (the duplicate filter then drops this request, and its lastmod).
@@ -385,7 +381,7 @@ class DistributedWixSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
-        found = self._found(response)
+        found = self._found()
         feed = parse_feed(response.body)
         found["empty_feed"] = feed.is_feed and not feed.items
         roots = self._roots(response)
@@ -403,7 +399,7 @@ class DistributedWixSpider(scrapy.Spider):
 
     async def parse_listing(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
-        found = self._found(response)
+        found = self._found()
         roots = self._roots(response)
         if response.meta.get(NAMED_PAGE):
             # The page the user named may be a post whose URL has no /post/ (a renamed prefix,
@@ -447,7 +443,7 @@ class DistributedWixSpider(scrapy.Spider):
 
     async def parse_post(self, response: Response) -> list[Any]:
         site = response.meta[SITE]
-        found = self._found(response)
+        found = self._found()
         url = normalize_url(response.url)
         if response.status == 304:
             found["items"].append(("unchanged", UnchangedPost(
@@ -490,7 +486,7 @@ class DistributedWixSpider(scrapy.Spider):
     # -- images (queued by the writer once a site's posts are archived) ----------------------
 
     def parse_media(self, response: Response) -> list[Any]:
-        found = self._found(response)
+        found = self._found()
         found["items"].append(("media", self.media.outcome(response)))
         return self._done(response.request, [], found)
 
@@ -512,8 +508,8 @@ class DistributedWixSpider(scrapy.Spider):
         """Exit once this worker handled no request, and nothing was queued or leased, for
         WIXARCHIVE_REDIS_IDLE seconds. A lease still out may come back (its worker died), so
         it keeps the worker alive. Scrapy asks only while the worker is idle: the work done in
-        between counts through `last_work` (until a fix on 2026-12-05 it did not: a worker busy
-        for longer than its idle timeout exited as soon as the crawl ended)."""
+        between counts through `last_work`, so a worker busy for longer than its idle timeout
+        does not exit as soon as the crawl ends."""
         self.queue.reap()
         now = time.monotonic()
         if len(self.queue) or self.server.zcard(p.LEASES):
