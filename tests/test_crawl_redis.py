@@ -144,6 +144,18 @@ def start_writer(urls: list[str], db: Path, redis_url: str, *extra: str) -> subp
                             start_new_session=True)
 
 
+def run_to_end(writer: subprocess.Popen, workers: list[subprocess.Popen],
+               timeout: float = 240) -> tuple[str, str]:
+    """The writer's stdout and stderr once it and its workers have ended (killed if not)."""
+    try:
+        out, err = writer.communicate(timeout=timeout)
+        for worker in workers:
+            worker.wait(timeout=60)
+        return out, err
+    finally:
+        stop([writer, *workers])
+
+
 def versions_per_post(db: Path) -> dict[str, int]:
     with Archive.open(db, readonly=True, create=False) as archive:
         rows = archive.conn.execute(
@@ -461,13 +473,8 @@ def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_complete
 
         # The next run resumes: every post archived, exactly once.
         writer = start_writer(urls, db, redis_server.url)
-        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
-        try:
-            out, err = writer.communicate(timeout=240)
-            for worker in workers:
-                worker.wait(timeout=60)
-        finally:
-            stop([writer, *workers])
+        out, err = run_to_end(writer, [start_worker(redis_server.url),
+                                       start_worker(redis_server.url)])
     assert writer.returncode == 0, (out, err)
     assert "Total: 2 sites (2 ok)" in out, out
     versions = versions_per_post(db)
@@ -648,13 +655,8 @@ def test_images_fetched_by_workers_kept_by_the_writer(tmp_path: Path, redis_serv
         writer = subprocess.Popen([*WIXARCHIVE, "crawl", server.url, "--db", str(db), "--redis",
                                    redis_server.url, "--delay", "0"], env=env, text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
-        try:
-            out, err = writer.communicate(timeout=180)
-            for worker in workers:
-                worker.wait(timeout=60)
-        finally:
-            stop([writer, *workers])
+        out, err = run_to_end(writer, [start_worker(redis_server.url),
+                                       start_worker(redis_server.url)], timeout=180)
         assert writer.returncode == 0, err
         fetched = [p for p in media.request_log if p.startswith("/media/")]
         assert sorted(fetched) == sorted("/media/" + u.rsplit("/", 1)[1] for u in images)
