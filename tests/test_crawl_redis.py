@@ -156,6 +156,23 @@ def run_to_end(writer: subprocess.Popen, workers: list[subprocess.Popen],
         stop([writer, *workers])
 
 
+def crawl_json(url: str, db: Path, redis_url: str | None = None) -> dict[str, Any]:
+    """`crawl URL --json --no-media`'s summary: through Redis (with one worker) when
+    `redis_url` is given, else without."""
+    worker = start_worker(redis_url) if redis_url else None
+    through = ["--redis", redis_url] if redis_url else []
+    try:
+        done = subprocess.run([*WIXARCHIVE, "crawl", url, "--db", str(db), "--json", "--delay",
+                               "0", "--no-media", *through],
+                              capture_output=True, text=True, cwd=REPO, timeout=180)
+        if worker:
+            worker.wait(timeout=60)
+    finally:
+        stop([worker] if worker else [])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def versions_per_post(db: Path) -> dict[str, int]:
     with Archive.open(db, readonly=True, create=False) as archive:
         rows = archive.conn.execute(
@@ -529,21 +546,8 @@ def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
     """`crawl --json` through Redis counted no robots.txt among the pages, 0 requests, and
     gave no peak memory (null)."""
     with blogs(1, posts=5) as (server,):
-        def crawl(db: Path, *redis: str) -> dict[str, Any]:
-            worker = start_worker(redis_server.url) if redis else None
-            try:
-                done = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db", str(db),
-                                       "--json", "--delay", "0", "--no-media", *redis],
-                                      capture_output=True, text=True, cwd=REPO, timeout=180)
-                if worker:
-                    worker.wait(timeout=60)
-            finally:
-                stop([worker] if worker else [])
-            assert done.returncode == 0, done.stderr
-            return json.loads(done.stdout)
-
-        local = crawl(tmp_path / "local.db")
-        through_redis = crawl(tmp_path / "redis.db", "--redis", redis_server.url)
+        local = crawl_json(server.url, tmp_path / "local.db")
+        through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
     # robots.txt, the sitemaps, the feed and the 5 posts: the robots.txt a worker's robots
     # middleware fetched counts, as Scrapy's does without Redis.
     assert through_redis["pages_fetched"] == local["pages_fetched"] == 10
@@ -560,21 +564,8 @@ def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_
         first, second = server.blog.posts[:2]
         server.overrides[first.url_path] = Response(
             301, headers={"Location": server.url + second.url_path})
-
-        def crawl(db: Path, *redis: str) -> dict[str, Any]:
-            worker = start_worker(redis_server.url) if redis else None
-            try:
-                done = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db", str(db),
-                                       "--json", "--delay", "0", "--no-media", *redis],
-                                      capture_output=True, text=True, cwd=REPO, timeout=180)
-                if worker:
-                    worker.wait(timeout=60)
-            finally:
-                stop([worker] if worker else [])
-            return json.loads(done.stdout)
-
-        local = crawl(tmp_path / "local.db")
-        through_redis = crawl(tmp_path / "redis.db", "--redis", redis_server.url)
+        local = crawl_json(server.url, tmp_path / "local.db")
+        through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
     for db in ("local.db", "redis.db"):
         with Archive.open(tmp_path / db, readonly=True, create=False) as archive:
             redirects = archive.conn.execute(
