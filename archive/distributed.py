@@ -341,6 +341,7 @@ class RedisWriter:
             for start in range(0, len(known), 2000):
                 chunk = dict(list(known.items())[start:start + 2000])
                 pipe.hset(p.known_key(job.url), mapping=chunk)
+            pipe.hset(p.RUNS, job.url, site.run_id)
             pipe.hset(p.SITES, job.url, json.dumps({
                 "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
                 "resumed_since": resumed_since,
@@ -357,7 +358,8 @@ class RedisWriter:
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
-        self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED], args=[score, member, site.job.url])
+        self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED, p.RUNS],
+                  args=[score, member, site.job.url, site.run_id])
 
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named

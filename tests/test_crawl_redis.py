@@ -502,6 +502,30 @@ def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_complete
     assert sum(r["counts"]["new"] for r in newest) == 42 - len(first)
 
 
+def test_a_request_of_no_current_run_is_not_queued(redis_server: RedisServer):
+    """A worker queues the requests a page links to. Queued into a Redis restarted empty
+    (before its heartbeat saw the crawl lost), they were fetched there, and the next writer
+    stored their posts into the interrupted run: its resume counted them neither new nor
+    changed. Only a request of its site's current run is queued."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    push = server.register_script(p.PUSH)
+    site = "https://garden.example/"
+
+    def queued(run: object) -> int:
+        score, member = 1.0, p.queue_member(site, f"{site}post/{run}", b"request")
+        return push(keys=[p.REQUESTS, p.PENDING, p.STOPPED, p.RUNS],
+                    args=[score, member, site, run])
+
+    assert queued(7) == 0  # emptied: no run at all
+    server.hset(p.RUNS, site, 8)
+    assert queued(7) == 0  # a new crawl's run: the old one's requests stay out of it
+    assert queued("") == 0
+    assert queued(8) == 1
+    assert server.zcard(p.REQUESTS) == 1 and server.hget(p.PENDING, site) == b"1"
+
+
 def test_a_request_whose_workers_died_three_times_is_given_up_and_named(
         tmp_path: Path, redis_server: RedisServer):
     """docs/distributed.md: a request whose workers died three times is given up and named in

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 6
+PROTOCOL = 7
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -46,6 +46,7 @@ PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
+RUNS = f"{PREFIX}:runs"  # hash site -> its run id: requests of any other run are refused (PUSH)
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -112,7 +113,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
-            STOPPED]
+            RUNS, STOPPED]
     for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
@@ -226,9 +227,14 @@ def decode_message(data: bytes) -> dict[str, Any]:
 
 _NOW = "local _t = redis.call('TIME'); local now = tonumber(_t[1]) + tonumber(_t[2]) / 1e6\n"
 
-# KEYS: requests, pending, stopped; ARGV: score, member, site. Returns 1 if queued (0: already
-# queued, or its site was stopped).
+# A request is queued only for its site's current run. A worker's child requests reached a Redis
+# restarted empty (or flushed) in the seconds before its heartbeat saw the crawl lost: it then
+# fetched them in the emptied Redis, and their results, stored by the next writer, went to the
+# interrupted run (its resume counted those posts as neither new nor changed).
+# KEYS: requests, pending, stopped, runs; ARGV: score, member, site, run id. Returns 1 if queued
+# (0: already queued, its site stopped, or the request is of no current run).
 PUSH = """
+if redis.call('HGET', KEYS[4], ARGV[3]) ~= ARGV[4] then return 0 end
 if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return 0 end
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)

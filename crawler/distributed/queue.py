@@ -66,8 +66,9 @@ class LeasedQueue(PriorityQueue):
     def push(self, request: Request) -> None:
         site = request_site(request)
         request.meta[SITE] = site
-        self.scripts.push(keys=[self.key, p.PENDING, p.STOPPED],
-                          args=[p.score(request.priority), self._encode_request(request), site])
+        self.scripts.push(keys=[self.key, p.PENDING, p.STOPPED, p.RUNS],
+                          args=[p.score(request.priority), self._encode_request(request), site,
+                                request.meta.get(RUN) or ""])
 
     def pop(self, timeout: float = 0) -> Request | None:
         self.reap()
