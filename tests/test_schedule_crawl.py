@@ -387,3 +387,24 @@ def test_a_run_found_busy_waits_the_busy_timeout_once_not_at_every_write(tmp_pat
     assert seconds < 35, seconds
     with Archive.open(db, readonly=True) as archive:
         assert archive.runs(10) == []
+
+
+def test_run_due_exits_75_when_the_archive_stayed_busy_through_a_crawl(tmp_path: Path):
+    """Another process holds the archive's write lock through the whole crawl: the crawl stops
+    as `interrupted`, "the archive stayed busy", as `wixarchive crawl` does, which exits 75.
+    run-due exited 0, so cron took the run for a success; now it exits 75 too (try again
+    later) and its JSON record says "archive_busy": true."""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "3000"}
+    with serve_blog(SampleBlog(seed=25, post_count=20)) as server:
+        sites_file.add(tmp_path / "archive.sites.toml", {"url": server.url, **FAST})
+        with write_lock(db):
+            result = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                    capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 75, result.stderr
+    assert "Traceback" not in result.stderr
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["status"] == "interrupted", outcome
+    assert "the archive stayed busy" in outcome["message"], outcome
+    assert outcome["archive_busy"] is True

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import check_redis_url, db_option, echo_unless_closed, fail_with
+from archive.cli.common import (
+    EXIT_BUSY,
+    check_redis_url,
+    db_option,
+    echo_unless_closed,
+    fail_with,
+)
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -30,10 +36,13 @@ PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid", "skipped")
 
 def exit_status(outcomes: list[Outcome], stop_signal: int | None) -> int:
     """128+N when stopped by signal N (as shells report), 1 when a site failed or an entry of
-    the sites file was skipped, else 0."""
+    the sites file was skipped, 75 (EXIT_BUSY, as `crawl`) when a site stopped because another
+    process kept the archive locked (try again later), else 0."""
     if stop_signal is not None:
         return 128 + stop_signal
-    return 1 if any(o.status in FAILED_OUTCOMES for o in outcomes) else 0
+    if any(o.status in FAILED_OUTCOMES for o in outcomes):
+        return 1
+    return EXIT_BUSY if any(o.archive_busy for o in outcomes) else 0
 
 
 def print_json(outcomes: list[Outcome]) -> None:
@@ -75,8 +84,10 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     first). An entry of the sites file that is wrong or names a site listed before is reported
     as invalid (naming the file and the site number) and skipped; the other sites are crawled.
     Exit status: 0, or 1 when a site failed or hit its time limit or an entry was invalid or
-    Redis could not be reached, or 130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (the
-    crawl in progress stops cleanly; the next run archives what it missed).
+    Redis could not be reached, else 75 when a site was interrupted because another process kept
+    the archive locked (its JSON record says "archive_busy": true; run again when it is free),
+    or 130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM (the crawl in progress stops
+    cleanly; the next run archives what it missed).
 
     \b
     Example (crontab: every hour, mail only problems):

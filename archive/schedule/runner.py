@@ -114,6 +114,8 @@ class Outcome:
     next_due: str | None = None
     failures_in_a_row: int = 0
     stale_lock: str | None = None  # the dead holder whose lock was taken over
+    # Stopped because another process kept the archive locked (`interrupted`): run again later.
+    archive_busy: bool = False
 
     @property
     def crawled(self) -> bool:
@@ -455,6 +457,7 @@ class Runner:
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
+        outcome.archive_busy = bool(summary.get("archive_busy"))
         return outcome
 
     def _one_by_one(self, crawl: Crawl) -> CrawlMany:
