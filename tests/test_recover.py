@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -478,9 +479,13 @@ def test_a_recover_killed_midway_is_completed_by_the_next(archive: dict, tmp_pat
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_ctrl_c_says_what_was_kept_and_the_next_recover_resumes(archive: dict, tmp_path: Path):
-    import signal
-
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_stop_says_what_was_kept_and_the_next_recover_resumes(
+        archive: dict, tmp_path: Path, stop: signal.Signals, status: int):
+    """Ctrl-C or SIGTERM (systemd, docker stop, kill) while fetching: one line says what was
+    kept, exit 128+N as the other commands do. Before, SIGTERM killed it with no word (status
+    -15, the spool's lock and a half-written archive left as they were)."""
     db = tmp_path / "archive.db"
     proxy = archive["proxy"]
     proxy.reset()
@@ -490,9 +495,9 @@ def test_ctrl_c_says_what_was_kept_and_the_next_recover_resumes(archive: dict, t
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(proxy.replays()) < 30:
         time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == status, stderr
     assert "Traceback" not in stderr and "Aborted!" not in stderr
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("Interrupted: what was fetched is kept (")

@@ -1,7 +1,7 @@
-"""Ctrl-C and SIGTERM for the commands that stop part way (export, import, reextract): they exit
-as the crawl commands do, 128+N for signal N (130 for Ctrl-C, 143 for SIGTERM), after a line
-saying what was kept, rather than click's bare `Aborted!` with status 1 (or, for SIGTERM, no
-word and no clean-up at all)."""
+"""Ctrl-C and SIGTERM for the commands that stop part way (export, import, reextract, recover):
+they exit as the crawl commands do, 128+N for signal N (130 for Ctrl-C, 143 for SIGTERM), after
+a line saying what was kept, rather than click's bare `Aborted!` with status 1 (or, for SIGTERM,
+no word and no clean-up at all)."""
 
 from __future__ import annotations
 

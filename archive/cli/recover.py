@@ -11,7 +11,7 @@ import click
 
 from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
 from archive.cli.import_files import site_summary
-from archive.crawls import EXIT_INTERRUPTED
+from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
 
@@ -93,49 +93,49 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     problem: str | None = None  # why it stopped: the one Error line
     nothing: str | None = None  # why nothing was listed: said after the summary
     empty = False
-    try:
-        with archive:
-            # http and https, www. or not, are one site, as a crawl has it: the archived
-            # spelling is used.
-            archived = archived_root(archive.conn, root)
-            if archived != root:
-                click.echo(one_scheme_notice(site, archived), err=True)
-            try:
-                result = recover(archive, archived, replay=replay, cdx=cdx, client=client,
-                                 images=not no_images, on_start=on_start, progress=progress)
-                if not result.listed and not result.already:
-                    nothing = _nothing_listed(client, result.site, replay, cdx)
-            finally:
-                empty = not existed and _holds_nothing(archive)
-    except wayback.NotACDXServer as exc:
-        problem = (str(exc) if cdx else
-                   f"{exc.problem}: is {replay} a web archive's collection URL? "
-                   "e.g. http://host:8080/COLL/ for a pywb collection")
-    except wayback.WaybackError as exc:
-        problem = f"{exc}; what was fetched is kept: run the same command again to resume"
-    except RecoverBusy as exc:
-        problem, empty = str(exc), False  # the other recover may have just made the archive
-    except ArchiveError as exc:
-        problem = str(exc)
-    except OSError as exc:
-        problem = f"captures could not be written: {exc.strerror or exc}"
-    except KeyboardInterrupt:
-        if bar is not None:  # the message on a line of its own
-            bar.__exit__(None, None, None)
-            bar = None
-            click.echo("", err=True)
-        click.echo(f"Interrupted: what was fetched is kept ({fetched} captures of post pages "
-                   f"this run; those not archived yet wait in {spool_dir(db)}/): run the same "
-                   "command again to resume", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-        if empty:  # created for nothing: no empty archive left to puzzle over
-            from archive.captures import captures_dir
+    def what_was_kept() -> str:
+        return (f"what was fetched is kept ({fetched} captures of post pages this run; those "
+                f"not archived yet wait in {spool_dir(db)}/): run the same command again to "
+                "resume")
 
-            remove_created_archive(db, files=[spool_dir(db) / "lock"],
-                                   folders=[spool_dir(db), captures_dir(db)])
+    # Ctrl-C and SIGTERM: the spool keeps what was fetched, exit 130 or 143 saying so (the
+    # progress bar is closed first, by the `finally` below, so the line stands on its own).
+    with stopping_cleanly(what_was_kept):
+        try:
+            with archive:
+                # http and https, www. or not, are one site, as a crawl has it: the archived
+                # spelling is used.
+                archived = archived_root(archive.conn, root)
+                if archived != root:
+                    click.echo(one_scheme_notice(site, archived), err=True)
+                try:
+                    result = recover(archive, archived, replay=replay, cdx=cdx, client=client,
+                                     images=not no_images, on_start=on_start,
+                                     progress=progress)
+                    if not result.listed and not result.already:
+                        nothing = _nothing_listed(client, result.site, replay, cdx)
+                finally:
+                    empty = not existed and _holds_nothing(archive)
+        except wayback.NotACDXServer as exc:
+            problem = (str(exc) if cdx else
+                       f"{exc.problem}: is {replay} a web archive's collection URL? "
+                       "e.g. http://host:8080/COLL/ for a pywb collection")
+        except wayback.WaybackError as exc:
+            problem = f"{exc}; what was fetched is kept: run the same command again to resume"
+        except RecoverBusy as exc:
+            problem, empty = str(exc), False  # the other recover may have just made the archive
+        except ArchiveError as exc:
+            problem = str(exc)
+        except OSError as exc:
+            problem = f"captures could not be written: {exc.strerror or exc}"
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+            if empty:  # created for nothing: no empty archive left to puzzle over
+                from archive.captures import captures_dir
+
+                remove_created_archive(db, files=[spool_dir(db) / "lock"],
+                                       folders=[spool_dir(db), captures_dir(db)])
     if problem is not None:
         fail(problem)
     if as_json:
