@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.schedule.locks import record_crawler
-from archive.spawning import python_module
+from archive.spawning import python_module, python_module_env
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
@@ -113,7 +113,8 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
     held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS if hold_stops else set())
     try:
         proc = subprocess.Popen(list(command), stdin=subprocess.DEVNULL,
-                                pass_fds=tuple(pass_fds), start_new_session=True)
+                                pass_fds=tuple(pass_fds), start_new_session=True,
+                                env=python_module_env())
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # this thread's stops arrive now
     try:

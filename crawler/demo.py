@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.captures import captures_dir
-from archive.spawning import python_module
+from archive.spawning import python_module, python_module_env
 from archive.store import Archive, ArchiveError
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import BlogServer
@@ -34,7 +34,7 @@ def _wixarchive(*args: str, env: dict[str, str] | None = None) -> int:
     command = python_module("archive.cli", *args)
     shown = "".join(f"{name}={value} " for name, value in (env or {}).items())
     print(f"\n$ {shown}wixarchive {' '.join(args)}", flush=True)
-    return subprocess.call(command, env={**os.environ, **(env or {})})
+    return subprocess.call(command, env=python_module_env({**os.environ, **(env or {})}))
 
 
 def _archived_port(db: Path, site_name: str) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -241,5 +242,42 @@ def test_a_crawl_from_a_folder_holding_a_stray_module_imports_the_real_one(tmp_p
              "--json", "--delay", "0", "--no-autothrottle", "--no-capture"],
             capture_output=True, text=True, timeout=300, cwd=folder)
     assert "stray attrs.py" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert summary_of(result)["counts"]["new"] == 3
+
+
+def python_without_this_project(folder: Path) -> Path:
+    """A virtualenv's python that has this interpreter's dependencies (Scrapy...) but not this
+    project, not even the editable install a development venv has: as for a user who installed
+    the requirements and runs a checkout. A .pth file names the site-packages folders, whose
+    own .pth files (the editable install's finder) are not read from there."""
+    import site
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    (own,) = folder.glob("lib/python*/site-packages")
+    (own / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return folder / "bin" / "python"
+
+
+def test_a_checkout_run_with_python_m_from_its_folder_crawls(tmp_path: Path):
+    """`python -m archive.cli crawl URL` run in a checkout that is not pip-installed, with no
+    PYTHONPATH: the parent imports the packages from the current folder, but the crawler
+    child runs `python -P -m crawler.run` (no current folder on its path, against stray
+    modules) and died with "No module named crawler"; now it is given the folder its parent
+    imported the packages from."""
+    checkout = tmp_path / "checkout"
+    repo = Path(__file__).resolve().parent.parent
+    for package in ("archive", "crawler"):
+        shutil.copytree(repo / package, checkout / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    python = python_without_this_project(tmp_path / "venv")
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=6, post_count=3)) as server:
+        result = subprocess.run(
+            [str(python), "-m", "archive.cli", "crawl", server.url, "--db", str(db), "--json",
+             "--delay", "0", "--no-autothrottle", "--no-capture"],
+            capture_output=True, text=True, timeout=300, cwd=checkout, env=env)
+    assert "No module named" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
     assert summary_of(result)["counts"]["new"] == 3
