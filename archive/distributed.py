@@ -41,7 +41,13 @@ from crawler.capture import MIRROR_META
 from crawler.discover.checks import Discovery
 from crawler.discover.listings import listing_starts
 from crawler.discover.sitemaps import lastmod_not_after
-from crawler.discover.urls import in_site, is_post_url, named_page, normalize_url, site_root
+from crawler.discover.urls import (
+    in_any_site,
+    is_post_url,
+    named_page,
+    normalize_url,
+    site_root,
+)
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
@@ -181,6 +187,9 @@ class _Site:
     sitemap_lastmods: dict[str, str] = field(default_factory=dict)
     fetched_without_lastmod: dict[str, str] = field(default_factory=dict)
     blog_home: str | None = None
+    # The root robots.txt redirected to, when the site moved to another host (a worker's
+    # `moved_to`): its listing pages are fetched there (_queue_listings).
+    moved_to: str | None = None
     unreachable: bool = False
     listings_queued: bool = False
     checks_queued: bool = False
@@ -364,9 +373,12 @@ class RedisWriter:
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named
         (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
-        the root the feed's blog home moved to, if it did (else a worker follows redirects)."""
+        the root the site moved to, as a crawl without Redis starts them: where robots.txt
+        redirected (_Site.moved_to), or the feed's blog home's root when that is elsewhere."""
         url, home = site.job.url, site.blog_home
-        roots = [url] if not home or in_site(home, url) else [url, site_root(home)]  # moved_root
+        roots = [url, site.moved_to] if site.moved_to else [url]
+        if home and not in_any_site(home, roots):
+            roots.append(site_root(home))  # the feed itself redirected there (moved_root)
         for start, named in listing_starts(home, roots[-1], site.job.named):
             meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: named}
             if len(roots) > 1:
@@ -780,6 +792,7 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
             crawl_delay
     site.unreachable |= bool(message.get("unreachable"))
     site.blog_home = site.blog_home or message.get("blog_home")
+    site.moved_to = site.moved_to or message.get("moved_to")
     for item in message.get("items", []):
         if item[0] == "post" and item[2].get("unknown_layout"):
             site.count("wixarchive/unknown_layout")

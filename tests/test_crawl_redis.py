@@ -891,6 +891,40 @@ def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
                     server.url + post.url_path for post in server.blog.posts)
 
 
+class MovedHome(BlogServer):
+    """The old domain of a blog that moved to `moved_to`: its robots.txt redirects to the new
+    host's, every other page to the new host's home page (as many moved domains answer)."""
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, record: bool = True) -> Response:
+        if record:
+            self._record(target.split("?", 1)[0], "")
+        path = "/robots.txt" if target == "/robots.txt" else "/"
+        return Response(301, headers={"Location": f"{self.moved_to}{path}"})
+
+
+def test_a_site_that_moved_without_sitemaps_is_listed_where_it_moved_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog without a sitemap or feed moved to another host (its old robots.txt redirects
+    there, its other old pages to the new home page): its listing pages are read where it
+    moved, as a crawl without Redis reads them, not from the old address (whose /blog lands
+    on the home page, which lists only a few posts), and every post is archived under the
+    site asked for."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=15) as (server,), MovedHome(server.blog, loopback(10)) as alias:
+        alias.moved_to = server.url
+        for path in ("/sitemap.xml", "/blog-feed.xml"):
+            server.overrides[path] = error_response(404)
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([alias.url], db, redis_server.url), [worker])
+    assert f"✓ {alias.url}/: 15 posts: 15 new" in out, (out, err)
+    assert set(alias.request_log) == {"/robots.txt"}  # nothing else asked of the old host
+    assert "/blog/page/2" in server.request_log
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(archive.known_posts(alias.url)) == sorted(
+            server.url + post.url_path for post in server.blog.posts)
+
+
 def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_the_text():
     """A worker names a page that is not there (404, 410) in the message's `missing` field: the
     run names it without failing. The writer reads no error text to decide (an error whose

@@ -286,6 +286,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
         roots = self._roots(response)
+        self._report_move(roots, found)
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             self._honour_crawl_delay(response, site, run, found)
         urls = [u for u in sitemaps_from_robots(response.text) if self._in_site(u, roots, found)]
@@ -293,6 +294,14 @@ class DistributedWixSpider(scrapy.Spider):
                     for r in self._sitemap_request(url, site, run, found, roots)]
         return self._done(response.request, [*children, self._feed_request(site, run, roots)],
                           found)
+
+    @staticmethod
+    def _report_move(roots: list[str], found: dict[str, Any]) -> None:
+        """Tell the writer where robots.txt's redirect says the site moved: it queues the
+        listing pages there, as a crawl without Redis starts them from where it moved
+        (WixBlogSpider._follow_move), not from the address the old host may not serve."""
+        if len(roots) > 1:
+            found["moved_to"] = roots[-1]
 
     def _feed_request(self, site: str, run: Any, roots: list[str]) -> scrapy.Request:
         """The blog feed, asked for once robots.txt was read, as a crawl without Redis does:
@@ -326,6 +335,7 @@ class DistributedWixSpider(scrapy.Spider):
         else:
             response = getattr(failure.value, "response", None)
             roots = self._roots(response) if response is not None else [site]
+            self._report_move(roots, found)
             children = [*self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
                                                roots), self._feed_request(site, run, roots)]
         return self._done(request, children, found)
