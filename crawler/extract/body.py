@@ -63,6 +63,10 @@ _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # recursive walk far from Python's recursion limit on hostile or broken markup.
 MAX_DEPTH = 150
 _VIDEO_HOOKS = ("reactPlayerWrapper", "video-player", "videoViewer")
+# The tags and data-hooks walk() reads in a way of their own; any other element is a container.
+_SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "iframe", "table",
+                           "td", "th"})
+_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer"})
 
 
 @dataclass
@@ -296,14 +300,19 @@ class _Walker:
                 self.chars(value, text, out, md)
 
     def chars(self, value: str, text: list[str], out: list[str], md: list[str]) -> None:
-        value = visible(value)
+        # visible() and escape(quote=False) written out: this runs for every text node.
+        if "\u200b" in value:
+            value = value.replace("\u200b", "")
+        if "\ufeff" in value:
+            value = value.replace("\ufeff", "")
+        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if self.pre_wrap and "\n" in value:
             text.append(value.replace("\n", _BR))
-            out.append(escape(value, quote=False).replace("\n", _BR))
+            out.append(escaped.replace("\n", _BR))
             md.append(_md_escape(value).replace("\n", _BR))  # escaped as line starts first
             return
         text.append(value)
-        out.append(escape(value, quote=False))
+        out.append(escaped)
         md.append(_md_escape(value))
 
     def block(self, el: etree._Element, tag: str, md_prefix: str = "", flat: bool = False) -> bool:
@@ -315,17 +324,31 @@ class _Walker:
             self.chars("".join(el.itertext()), text, out, md)
         else:
             self.inline(el, text, out, md)
-        plain = _plain(text)
+        if text == out == md:
+            # Nothing escaped and no inline markup (most paragraphs): the three forms collapse
+            # alike, so the collapsing is done once (what _plain and _inner_html would give).
+            collapsed = " ".join("".join(text).split())
+            if _BR in collapsed:
+                plain = _SOFT_BREAKS.sub("\n", collapsed).strip()
+                inner = _SOFT_BREAKS.sub("<br>", collapsed.strip(" " + _BR))
+            else:
+                plain = inner = collapsed
+            md_plain = plain
+        else:
+            plain = _plain(text)
+            if not plain:
+                return False
+            inner = _inner_html(out)
+            md_plain = _plain(md)
         if not plain:
             return False
         self.blocks.append(plain)
-        inner = _inner_html(out)
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
         attrs = ' dir="auto"' if not plain.isascii() and _RTL.search(plain) else ""
         self.html.append(f"<{tag}{attrs}>{inner.strip()}</{tag}>")
-        markdown = _plain(md).replace("\n", "  \n")
+        markdown = md_plain.replace("\n", "  \n")
         if tag in _HEADINGS:
             markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")
         elif tag == "pre":  # code keeps its own lines and needs no escaping
@@ -457,7 +480,9 @@ class _Walker:
             if hook and (hook in CHROME_HOOK_SET or hook.startswith("wc-root")) or \
                     child.get("id") in CHROME_ID_SET:
                 continue
-            if tag in ("ul", "ol"):
+            if tag not in _SPECIAL_TAGS and hook not in _SPECIAL_HOOKS:
+                self.container(child, depth)  # the common case: a layout <div> or <span>
+            elif tag in ("ul", "ol"):
                 self.list(child, tag)
             elif tag == "li":  # a stray item outside a list
                 self.block(child, "p")
@@ -477,9 +502,21 @@ class _Walker:
             elif hook == "buttonViewer":
                 self.button(child)
             else:
-                if _has_loose_text(child):
-                    _wrap_loose_text(child)
-                self.walk(child, depth + 1)
+                self.container(child, depth)
+
+    def container(self, el: etree._Element, depth: int) -> None:
+        """Walk an element that is no block of its own, its loose text made paragraphs."""
+        if not len(el):
+            # No children: only non-blank text of its own makes a paragraph. Below the depth
+            # limit an empty walk does nothing, so none is started (most of Ricos's spacers).
+            text = el.text
+            if text and not text.isspace():
+                _wrap_loose_text(el)
+            elif depth < MAX_DEPTH:
+                return
+        elif _has_loose_text(el):
+            _wrap_loose_text(el)
+        self.walk(el, depth + 1)
 
 
 def _detach(el: etree._Element) -> None:
@@ -497,7 +534,15 @@ def _detach(el: etree._Element) -> None:
 
 def _has_loose_text(el: etree._Element) -> bool:
     """Whether el holds text, or inline elements, straight inside it (not in a block)."""
-    return _has_own_text(el) or any(_is_inline(child) for child in el)
+    text = el.text
+    if text and not text.isspace():
+        return True
+    for child in el:  # one pass for both tests: tails and inline children
+        tail = child.tail
+        if tail and not tail.isspace() or child.tag in _INLINE_TAGS and \
+                not child.get("data-hook"):
+            return True
+    return False
 
 
 def _is_inline(el: etree._Element) -> bool:
