@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from archive.chunked import in_chunks
 
@@ -21,6 +22,18 @@ WIX_VIDEO = "https://video.wixstatic.com/"
 # `--media-kinds` names and the attachments.kind each one fetches.
 KINDS = {"images": None, "video": "video", "documents": "document"}
 DEFAULT_KINDS = ("images",)
+
+
+def file_name(url: str) -> str:
+    """The name a file goes by: its URL's last segment; for a Wix video
+    (`video/<id>/<quality>/mp4/file.mp4`, every one named file.mp4) the video's id with the
+    extension, as the WXR export and the article page name it."""
+    path = urlsplit(url).path
+    segments = path.split("/")
+    name = unquote(segments[-1])
+    if len(segments) > 3 and segments[1] == "video" and name.startswith("file."):
+        name = segments[2] + name[4:]
+    return name
 
 
 def parse_kinds(value: str | Iterable[str] | None) -> tuple[str, ...]:

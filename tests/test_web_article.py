@@ -267,14 +267,20 @@ def post_id_of(db: Path, url: str) -> int:
     return table(db, f"SELECT id FROM posts WHERE url = '{url}'")[0][0]
 
 
-def diff_lines(page: str) -> list[tuple[str, str]]:
-    """The article page's diff, as (kind, text) per line: its <span class="wxa-diff-KIND">."""
+def diff_elements(page: str) -> list[tuple[str, str, str]]:
+    """The article page's diff, as (element, kind, text) per line: its
+    <span|del|ins class="wxa-diff-KIND">."""
     if '<pre class="wxa-diff">' not in page:
         return []
     shown = page[page.index('<pre class="wxa-diff">'):page.index("</pre>", page.index(
         '<pre class="wxa-diff">'))]
-    return [(kind, html.unescape(text)) for kind, text in
-            re.findall(r'<span class="wxa-diff-(\w+)">(.*?)</span>', shown, flags=re.S)]
+    return [(tag, kind, html.unescape(text)) for tag, kind, text in re.findall(
+        r'<(span|del|ins) class="wxa-diff-(\w+)">(.*?)</\1>', shown, flags=re.S)]
+
+
+def diff_lines(page: str) -> list[tuple[str, str]]:
+    """The article page's diff, as (kind, text) per line."""
+    return [(kind, text) for _, kind, text in diff_elements(page)]
 
 
 def test_the_page_of_a_changed_version_shows_what_changed_from_the_one_before(
@@ -304,8 +310,13 @@ def test_the_page_of_a_changed_version_shows_what_changed_from_the_one_before(
         client.close()
     page = second.text
     assert "<h2>Changes from the previous version</h2>" in page
-    assert f'From version <a href="{page_url}?v={ids[0]}">1</a>' in page
+    # The link says where it goes ("version 1", not "1").
+    assert f'From <a href="{page_url}?v={ids[0]}">version 1</a>' in page
     lines = diff_lines(page)
+    # Removed and added lines are deletions and insertions to assistive technology, not a
+    # line that starts with a hyphen or a plus.
+    assert {(tag, kind) for tag, kind, _ in diff_elements(page)} == {
+        ("span", "hunk"), ("del", "removed"), ("ins", "added"), ("span", "context")}
     assert ("removed", "-Dig the bed in <March> & rake it.") in lines
     assert ("added", "+Dig the bed in <April> & rake it.") in lines
     assert ("context", " Sow the beans.") in lines and lines[0][0] == "hunk"

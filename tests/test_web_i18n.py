@@ -83,12 +83,19 @@ def test_a_hostile_language_stays_an_attribute_value(tmp_path: Path) -> None:
 
 
 def test_search_box_snippets_and_titles_take_their_own_direction(client: Client) -> None:
+    """The search box reads in the direction typed; a hit's title and snippet take its post's
+    language and direction as its article page does (a screen reader reads them in Arabic)."""
     html = lxml.html.fromstring(client.get("/intl/-/search?q=انستجرام").text)
     assert html.xpath("//input[@name='q']")[0].get("dir") == "auto"
-    snippets = html.find_class("wxa-snippet")
-    assert snippets and all(s.get("dir") == "auto" for s in snippets)
+    (snippet,) = html.find_class("wxa-snippet")
     title = html.xpath("//li[@class='wxa-hit']//h3/a")[0]
-    assert title.text_content() == AR_TITLE and title.get("dir") == "auto"
+    assert title.text_content() == AR_TITLE
+    for element in (title, snippet):
+        assert (element.get("lang"), element.get("dir")) == ("ar", "rtl")
+    # A post of unknown language: no lang (the page's does not apply to it either way).
+    unknown = lxml.html.fromstring(client.get("/intl/-/search?q=without").text)
+    (snippet,) = unknown.find_class("wxa-snippet")
+    assert (snippet.get("lang"), snippet.get("dir")) == (None, "auto")
 
 
 def test_urls_read_decoded_in_datasette_and_link_as_archived(client: Client,

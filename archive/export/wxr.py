@@ -2,8 +2,9 @@
 
 One `post` item per archived post (title, link, dates, author, content, excerpt, categories and
 tags), then one `attachment` item per image (`wp:attachment_url`, the post as `wp:post_parent`,
-the cover as the post's `_thumbnail_id`), so the importer's "Download and import file
-attachments" copies the images and points the posts at the copies. By default an attachment is
+the cover as the post's `_thumbnail_id`, the alt text the body gives the image as its
+`_wp_attachment_image_alt`), so the importer's "Download and import file attachments" copies
+the images, with their alt text, and points the posts at the copies. By default an attachment is
 the image's full-size Wix URL; with `published` (see `write`) the archived copy of each image
 is published elsewhere (`wixarchive export --format wxr --images-url BASE`), and both the
 attachment and the post body name that copy: the importer replaces in post bodies exactly the
@@ -36,7 +37,9 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from markupsafe import escape
 
+from archive.attachments import file_name
 from archive.export import full_size, safe_post
+from archive.image_alts import body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html
 
 NS = {
@@ -269,19 +272,8 @@ def _unshown(content: str, files: list[dict[str, Any]]) -> str:
     return "\n" + "\n".join(paragraphs) if paragraphs else ""
 
 
-def file_name(url: str) -> str:
-    """The name a file goes by: its URL's last segment; for a Wix video
-    (`video/<id>/<quality>/mp4/file.mp4`) the video's id with the extension."""
-    path = urlsplit(url).path
-    segments = path.split("/")
-    name = unquote(segments[-1])
-    if len(segments) > 3 and segments[1] == "video" and name.startswith("file."):
-        name = segments[2] + name[4:]
-    return name
-
-
 def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
-                original: str) -> None:
+                original: str, alt: str | None = None) -> None:
     name = file_name(original) or f"image-{attachment_id}"
     date = _wp_date(parent.get("published"))
     with w.node("item"):
@@ -296,6 +288,10 @@ def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str
         w.leaf(_q("wp", "post_parent"), parent["id"])
         w.leaf(_q("wp", "post_type"), "attachment", cdata=True)
         w.leaf(_q("wp", "attachment_url"), url, cdata=True)
+        if alt:  # WordPress's alt text of an image (Media Library "Alternative Text")
+            with w.node(_q("wp", "postmeta")):
+                w.leaf(_q("wp", "meta_key"), "_wp_attachment_image_alt", cdata=True)
+                w.leaf(_q("wp", "meta_value"), alt, cdata=True)
 
 
 def image_urls(post: dict[str, Any]) -> list[str]:
@@ -361,8 +357,12 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
                 _item(w, post, head, ids.get(cover) if cover else None, moved, files)
+                # The alt text the body gives each image (archive.image_alts), by full-size URL.
+                alts = {full_size(url): alt for url, alt in
+                        body_images(post.get("body_html") or "").items()}
                 for url, attachment_id in (ids | file_ids).items():
-                    _attachment(w, attachment_id, post, moved.get(url, url), url)
+                    _attachment(w, attachment_id, post, moved.get(url, url), url,
+                                alts.get(url) if url in ids else None)
                 count += 1
                 images += len(ids)
                 files_written += len(file_ids)

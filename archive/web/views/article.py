@@ -24,27 +24,15 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive import attachments
+from archive.export import full_size
 from archive.history import NO_DIFFERENCE, diff_class, diff_versions, find_version, version_id
+from archive.image_alts import body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
+from archive.web.views.language import text_attributes
 from archive.web.views.media import local_attachments, local_images
-
-# Languages written right to left (ISO 639 codes; iw, ji: Hebrew's and Yiddish's old codes),
-# and the scripts of a tag like pa-Arab.
-RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd",
-                           "syr", "ug", "ur", "yi"})
-RTL_SCRIPTS = frozenset({"arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"})
-
-
-def text_direction(language: str | None) -> str:
-    """The `dir` for a post in `language`: rtl for a right-to-left language, else auto (the
-    browser reads the text's first letters): a Wix page's language is often the site's, so
-    `en` on a post written in Arabic is common, and ltr would turn that post's text around."""
-    primary, *subtags = (language or "").strip().lower().replace("_", "-").split("-")
-    rtl = primary in RTL_LANGUAGES or any(tag in RTL_SCRIPTS for tag in subtags)
-    return "rtl" if rtl else "auto"
 
 
 def body_html(shown: dict[str, Any], local: dict[str, str], page_url: str) -> Markup:
@@ -105,6 +93,45 @@ def _not_archived(src: str, alt: str, page_url: str) -> str:
         return f"<span class=\"wxa-unarchived\">{label}</span>"
     return (f'<a class="wxa-unarchived" href="{html.escape(href)}" '
             f'rel="noopener noreferrer nofollow">{label}</a>')
+
+
+class GalleryImage(NamedTuple):
+    """One picture of the page's Images list: its URL, what the page shows (its archived copy,
+    else the URL itself: not archived) and the words that name it."""
+
+    url: str
+    src: str
+    label: str  # "Image 2", or "Image 2: <its alt text>" when the body gives one
+
+    @property
+    def archived(self) -> bool:
+        return self.src != self.url
+
+
+def gallery(shown: dict[str, Any], local: dict[str, str], alts: dict[str, str]
+            ) -> list[GalleryImage]:
+    """The Images list: the post's images but the cover, each named by its alt text from the
+    body (`alts`, keyed by full-size URL) where it has one. The template shows each as a link
+    named by `label` around a thumbnail with an empty alt: the body already shows (and a screen
+    reader already reads) these pictures, so the thumbnail is not announced as a second,
+    undescribed one, and the link says which picture it opens."""
+    urls = [u for u in shown.get("images") or []
+            if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)]
+    images = []
+    for number, url in enumerate(urls, start=1):
+        alt = alts.get(full_size(url))
+        images.append(GalleryImage(url, local.get(url, url),
+                                   f"Image {number}: {alt}" if alt else f"Image {number}"))
+    return images
+
+
+def cover_alt(shown: dict[str, Any], alts: dict[str, str]) -> str:
+    """The cover's alt text: the body's for the same picture when it has one (a cover is
+    often the body's first image); else "Cover image". Not the post's title: the heading just
+    above says it, and a screen reader would read it as a description the picture may not fit;
+    an image whose content is unknown is best said to be one."""
+    cover = shown.get("cover_image")
+    return (alts.get(full_size(cover)) if cover else None) or "Cover image"
 
 
 class Changes(NamedTuple):
@@ -234,6 +261,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
                                               for item in loaded.files]})
 
     local = loaded.local
+    alts = {full_size(url): alt for url, alt in body_images(shown.get("body_html") or "").items()}
     # Links in the body to an archived video or document open its copy, as images do.
     archived_files = {item["url"]: item["href"] for item in loaded.files if item["archived"]}
     context = {
@@ -241,19 +269,23 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "post": post,
         "shown": shown,
         "is_current": shown is post,
-        "language": shown.get("language"),
-        "direction": text_direction(shown.get("language")),
+        # The post's language and direction on its own text (title, body); the page's labels
+        # around it are English, left to right.
+        "text_lang": text_attributes(shown.get("language")),
         "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "",
                                                             {**archived_files, **local})},
                           local, post["url"]),
-        "images": [(u, local.get(u, u)) for u in shown.get("images") or []
-                   if u != shown.get("cover_image") and safe_url(u, IMAGE_SCHEMES)],
+        "images": gallery(shown, local, alts),
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
+        "cover_alt": cover_alt(shown, alts),
         "problems": loaded.problems,
         # The shown version's videos and documents: archived copies, else plain links.
         "attachments": loaded.files,
         "versions": history,
         "changes": loaded.changes,
+        # Removed and added lines as <del> and <ins>: assistive technology says "deletion" and
+        # "insertion", where a leading - or + alone reads as a hyphen or "plus".
+        "diff_tags": {"removed": "del", "added": "ins"},
         "no_difference": NO_DIFFERENCE,
         "date": display_date,
         "page_url": page_url,

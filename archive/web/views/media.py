@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from datasette.utils.asgi import NotFound, Response
 
-from archive import captures
+from archive import attachments, captures
 from archive.chunked import in_chunks
 from archive.payload_stream import PayloadStream, open_payload
 from archive.store import Archive
@@ -173,7 +173,9 @@ def local_attachments(archive: Archive, items: list[dict[str, Any]],
             problems.append(f"{item['kind']} {item['url']}: {unread[item['url']]}")
         href = (f"{base}/-/media/{item['payload_digest'].split(':', 1)[-1]}" if archived
                 else item["url"])
-        name = item["url"].rstrip("/").rsplit("/", 1)[-1] if item["is_file"] else item["url"]
+        # A Wix video by its id (its URL ends in file.mp4 like every other's).
+        name = (attachments.file_name(item["url"].rstrip("/")) if item["is_file"]
+                else item["url"])
         shown.append({**item, "href": href, "archived": archived, "name": name})
     return shown, problems
 

@@ -5,7 +5,8 @@ renders HTML (`site`, `author` and `tag` may be given several times: any of the 
 authors, every tag); `/<db>/-/search.json?…` returns the same hits as JSON (each as
 Hit.to_dict(): the snippet unmarked, with `highlights`) and `/<db>/-/search.csv?…` as CSV, the
 columns of `wixarchive search --csv`. Searching goes through `archive.search.search`, the API behind
-`wixarchive search`, so both rank and filter alike, and refuse the same mistakes.
+`wixarchive search`, so both rank and filter alike, and refuse the same mistakes; but `lang`
+also takes a common language's English name (`Spanish`), searched as its code (`es`).
 `limit` goes up to Datasette's max_returned_rows (1,000 unless configured): a larger one is
 capped and the JSON says so (`capped`), the CSV refuses it; both page with `offset`.
 """
@@ -36,6 +37,7 @@ from archive.search.query import DELETED_CHOICES, filter_hints
 from archive.store import Archive
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
+from archive.web.views.language import language_code, looks_like_code, text_attributes
 
 FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "deleted")
 # The filters a request may give several times, as the CLI and API take them: any of the
@@ -44,7 +46,8 @@ REPEATABLE = ("site", "author", "tag")
 PAGE_SIZE = 20
 # The form's field for each CLI option a filter hint names ("use the Tag field").
 FIELD_LABELS = {"--tag": "Tag", "--category": "Category", "--author": "Author contains",
-                "--site": "Site", "--lang": "Language", "--since": "Since", "--until": "Until"}
+                "--site": "Site", "--lang": "Language code", "--since": "Since",
+                "--until": "Until"}
 
 
 def highlighted(hit: Hit) -> Markup:
@@ -77,10 +80,32 @@ def parse_query(args: MultiParams, max_limit: int
     offset = _int(args.get("offset"), 0, 0, 10**9)
     form.update(limit=str(limit), offset=str(offset))
     filters["deleted"] = form["deleted"] or DELETED_CHOICES[0]
+    # The posts' languages are codes: a language's name ("Spanish") is searched as its code,
+    # which the form then shows (and language_note says so).
+    code = language_code(str(form["lang"]))
+    if code:
+        form["lang"] = filters["lang"] = code
     # One extra hit tells whether there is a next page.
     query = SearchQuery(form["q"], **filters, limit=limit + 1, offset=offset)
     # No words but a filter: its posts, newest first; neither: the empty form.
     return (query if form["q"] or query.filtered() else None), form, asked
+
+
+def language_note(typed: str, searched: str) -> str | None:
+    """What the page says of the Language field: that a language's name was searched as its
+    code; None when it was searched as typed."""
+    if typed and searched != typed:
+        return f'Language "{typed}" was searched as its code, {searched}'
+    return None
+
+
+def language_hint(typed: str) -> str | None:
+    """For a search without hits: the Language field takes a code, when it was given a value
+    that is none (nor a name language_code knows)."""
+    if typed and not looks_like_code(typed):
+        return (f'the Language code field takes the code a post gives its language (es, '
+                f'pt-BR, the Language on each article page), not "{typed}"')
+    return None
 
 
 def _page_url(base: str, form: dict[str, str | list[str]], offset: int) -> str:
@@ -152,7 +177,9 @@ async def search_page(datasette: Any, request: Any) -> Response:
         if next_url:  # the next page, for a client that reads headers (pandas does not)
             headers["link"] = f'<{next_url}>; rel="next"'
         return Response(_as_csv(hits), content_type="text/csv; charset=utf-8", headers=headers)
-    notice = _capped_note(asked, max_limit, offset + limit) if capped else None
+    notes = [language_note((request.args.get("lang") or "").strip(), str(form["lang"])),
+             _capped_note(asked, max_limit, offset + limit) if capped else None]
+    notice = "; ".join(note for note in notes if note) or None
     return await _render_page(datasette, request, db, name, form, hits, error, status,
                               searched=query is not None, next_url=next_url, prev_url=prev_url,
                               notice=notice)
@@ -168,7 +195,9 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
     except ArchiveTimeout:  # the page still answers, the sites by URL
         sites = {url: display_url(url) for url in archive_sites(datasette, name) or []}
     offset = int(form["offset"])
+    # Each hit's title and snippet in its post's language, as on the article page.
     rows = [{"hit": hit, "number": offset + i, "snippet": highlighted(hit),
+             "text_lang": text_attributes(hit.language),
              "site": sites.get(hit.site) or display_url(hit.site),
              "article_url": datasette.urls.database(name) + f"/-/post/{hit.id}"}
             for i, hit in enumerate(hits, start=1)]
@@ -178,7 +207,8 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
         "searched": searched, "next_url": next_url, "prev_url": prev_url, "notice": notice,
         # Words are ranked by bm25; filters alone list their posts newest first.
         "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
-        "hints": filter_hints(form["q"], FIELD_LABELS) if searched and not hits else [],
+        "hints": [*filter_hints(form["q"], FIELD_LABELS), *filter(None, [language_hint(
+            str(form["lang"]))])] if searched and not hits else [],
         "json_url": _page_url(base + ".json", form, offset) if searched else None,
         "csv_url": _page_url(base + ".csv", form, offset) if searched else None,
     }
