@@ -275,9 +275,11 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
         if columns:
-            # The table page shows these in each column's menu, not as a list (plugin.py).
+            # The table page shows these in each column's menu and in a collapsed "Column
+            # notes" list, not as Datasette's open list above the rows (plugin.py).
             table["columns"] = dict(columns)
-            table["description"] += " Each column's ⚙ menu says what it holds."
+            table["description"] += (" Each column's ⚙ menu and the table page's Column "
+                                     "notes say what it holds.")
         if name in FACETS:
             table["facets"] = list(FACETS[name])
         if name in HIDDEN:

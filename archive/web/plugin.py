@@ -14,8 +14,8 @@ from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
-from datasette.utils.asgi import NotFound, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
+from datasette.utils.asgi import NotFound, Response, asgi_static
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 from markupsafe import Markup, escape
 
 from archive.iri import display_url
@@ -23,12 +23,35 @@ from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
-from archive.web.headers import SecurityHeaders
+from archive.web.headers import PLUGIN_PAGE, SecurityHeaders
+from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
 from archive.web.views.search import no_post_page, search_page
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+# Datasette serves a plugin's static/ folder only for a plugin package; ours is a module.
+STATIC_ROUTE = "/-/wixarchive/"
+# Datasette's per-page template names (`table-DB-TABLE.html`, `row-DB-TABLE.html`,
+# `query-DB-QUERY.html`, `_table-DB-TABLE.html`, tried before table.html…) -> ours, which
+# extend or include the generic template (a --template-dir's own table.html, else Datasette's)
+# and override only documented blocks (the title, the table's description).
+PER_PAGE_TEMPLATES = {"table": "wixarchive_table.html", "row": "wixarchive_row.html",
+                      "query": "wixarchive_query.html", "_table": "wixarchive_rows.html"}
+
+
+class PerPageTemplates(BaseLoader):
+    """Answers Datasette's per-page template names with ours (a user's --template-dir, asked
+    first, still wins). They change a page only for an archive (`wxa_archive`)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        kind, _, rest = template.partition("-")
+        ours = PER_PAGE_TEMPLATES.get(kind)
+        if not ours or not rest.endswith(".html"):
+            raise TemplateNotFound(template)
+        path = TEMPLATES / ours
+        return path.read_text(encoding="utf-8"), str(path), lambda: True
 
 
 @hookimpl
@@ -52,7 +75,7 @@ def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
 def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     # Datasette finds plugin templates only beside a plugin *package*; ours is a module, so add
     # the folder last: a --template-dir given by the user still overrides our pages.
-    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES)), PerPageTemplates()])
     # Archived URLs become links and images only through these (an unsafe one becomes "").
     env.filters["wxa_link"] = lambda url: safe_url(url) or ""
     env.filters["wxa_image"] = lambda url: safe_url(url, IMAGE_SCHEMES) or ""
@@ -62,7 +85,22 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    return lambda app: SecurityHeaders(CjkTableSearch(app, datasette), datasette)
+    return lambda app: SecurityHeaders(PageStructure(
+        CjkTableSearch(app, datasette), datasette, PLUGIN_PAGE, _stylesheet(datasette)),
+        datasette)
+
+
+def _stylesheet(datasette: Any) -> str:
+    return datasette.urls.path(STATIC_ROUTE + "wixarchive.css")
+
+
+@hookimpl
+def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
+    # Link colours with enough contrast, a visible focus ring, the skip link's and the column
+    # notes' styles: the archives' pages and the instance's, not another database's.
+    if database and archive_sites(datasette, database) is None:
+        return []
+    return [_stylesheet(datasette)]
 
 
 @hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
@@ -88,22 +126,29 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/(?P<database>[^/]+)/-/post/?$", no_post_page),
         (r"^/(?P<database>[^/]+)/-/post/(?P<post_id>\d+)(\.(?P<format>json))?$", article_page),
         (r"^/(?P<database>[^/]+)/-/media/(?P<digest>[A-Za-z0-9]+)$", media_file),
+        (f"^{STATIC_ROUTE}(?P<path>.*)$", asgi_static(str(STATIC))),
     ]
 
 
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None,
                         datasette: Any) -> dict[str, Any]:
-    # Datasette's table page lists every column's description above the rows (posts: 31 lines,
-    # 1,500 pixels before the first row); each column's ⚙ menu shows its own, so the page gets
-    # the table's metadata without that list.
-    if template != "table.html" or not database or not table or \
-            archive_sites(datasette, database) is None:
+    if not database or archive_sites(datasette, database) is None:
         return {}
-    shown = {key: value for key, value in datasette.table_metadata(database, table).items()
-             if key != "columns"}
-    datasette.update_with_inherited_metadata(shown)
-    return {"metadata": shown}
+    # The per-page templates (PerPageTemplates) change only an archive's pages.
+    found: dict[str, Any] = {"wxa_archive": True}
+    # The template is table.html, or table-DB-TABLE.html as PerPageTemplates answers it.
+    if table and (template == "table.html" or template.startswith("table-")):
+        # Datasette's table page lists every column's description above the rows (posts: 31
+        # lines, 1,500 pixels before the first row). The page gets the table's metadata without
+        # that list; each column's ⚙ menu shows its own, and a collapsed "Column notes" below
+        # the description lists them all for keyboard and screen-reader users (the ⚙ menu is an
+        # svg they cannot reach).
+        described = datasette.table_metadata(database, table)
+        shown = {key: value for key, value in described.items() if key != "columns"}
+        datasette.update_with_inherited_metadata(shown)
+        found.update(metadata=shown, wxa_column_notes=described.get("columns") or {})
+    return found
 
 
 def _article_link(datasette: Any, database: str, post_id: Any, title: Any) -> Markup:

@@ -204,6 +204,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
     base = datasette.urls.database(name) + "/-/search"
     context = {
         "database": name, "search_url": base, "form": form, "rows": rows, "error": error,
+        "status": status,
         "searched": searched, "next_url": next_url, "prev_url": prev_url, "notice": notice,
         # Words are ranked by bm25; filters alone list their posts newest first.
         "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
