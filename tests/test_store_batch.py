@@ -209,3 +209,21 @@ def test_a_workers_batch_that_fails_leaves_no_post_out_of_the_index(tmp_path: Pa
             "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'saved'").fetchone()[0] == 1
         assert archive.check() == []
 
+
+def test_a_runs_site_is_looked_up_once_a_batch_and_a_rolled_back_rename_is_not_trusted(
+        tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.db") as archive:
+        run = archive.start_run(SITE)
+        archive.save_article(post("a", "Breathe."), run_id=run)  # named "Ann's yoga"
+        lookups: list[str] = []
+        archive.conn.set_trace_callback(
+            lambda sql: lookups.append(sql) if "FROM sites WHERE url IN" in sql else None)
+        with archive.transaction():
+            for n in range(5):
+                archive.save_article(post(f"p{n}", f"Pose {n}."), run_id=run)
+            with pytest.raises(RuntimeError), archive.savepoint():
+                archive.save_article(post("x", "Renamed.", site_name="Ann"), run_id=run)
+                raise RuntimeError("this page fails: the rename is undone")
+            archive.save_article(post("y", "Renamed again.", site_name="Ann"), run_id=run)
+        assert len(lookups) == 3  # the first save, the failed one and the one after it
+        assert [tuple(row) for row in archive.conn.execute("SELECT name FROM sites")] == [("Ann",)]
