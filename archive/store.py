@@ -473,9 +473,12 @@ class Archive:
                 "INSERT INTO sites (url, name, first_seen) VALUES (?, ?, ?)", (root, name, now))
             return cur.lastrowid, name
         if name and row["name"] != name:
-            self.conn.execute("UPDATE sites SET name = ? WHERE id = ?", (name, row["id"]))
+            self._rename_site(row["id"], name)
             return row["id"], name
         return row["id"], row["name"]
+
+    def _rename_site(self, site_id: int, name: str) -> None:
+        self.conn.execute("UPDATE sites SET name = ? WHERE id = ?", (name, site_id))
 
     def start_run(self, site_url: str, *, started_at: str | None = None,
                   pid: int | None = None) -> int:
@@ -637,8 +640,11 @@ class Archive:
         Looked up once a transaction: the archive worker saves a crawl's posts one call each,
         and the lookups (the run's site, its www. and scheme twins) cost ~0.2 ms of CPU a post."""
         known = self._run_sites.get(run_id)
-        if known is None or (name and name != known.name):
+        if known is None:
             known = self._run_sites[run_id] = _RunSite(run_site, *self._site(run_site, name, now))
+        elif name and name != known.name:  # the site renamed itself: the row is known
+            self._rename_site(known.site_id, name)
+            self._run_sites[run_id] = known._replace(name=name)
         return known.site_id
 
     def touch_post(self, url: str, *, fetched_at: str, lastmod: str | None = None,
