@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from archive.schema import index_deferred_before_update, index_later
+from archive.schema import index_later
 from archive.search.bigrams import index_text as cjk_index_text
 from archive.search.bigrams import word_count
 from crawler.discover.urls import site_root
@@ -270,9 +270,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany("UPDATE post_versions SET capture = ? WHERE post_id = ? AND version = ?",
                          prepared.recaptured)
         changed = [(values[-1],) for values in prepared.updates]
-        changed_ids = [post_id for (post_id,) in changed]
-        _complete_previous(conn, changed_ids)
-        index_deferred_before_update(conn, changed_ids)
+        _complete_previous(conn, [post_id for (post_id,) in changed])
         conn.executemany(_UPDATE_POST, prepared.updates)
         for table in ("post_tags", "post_categories", "images"):
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)

@@ -13,8 +13,7 @@ History (each step is a migration; a new archive runs them all, so there is one 
       more than half of the posts, their impact-ordered best posts, and a change counter bumped
       by the index triggers so stale statistics are never used for results
   v5  batch writes index their new posts in one statement (the insert trigger skips rows while
-      search_meta's 'index_later' flag is set inside such a transaction: since 2026-12, to the
-      first post id not indexed yet, which needed no migration), index merge settings
+      search_meta's 'index_later' flag is set inside such a transaction), index merge settings
       for bulk loads, and version records that leave the current version's text in posts
   v6  how many posts matched each impact-listed unit, and the highest post id, when the search
       statistics were computed: after a crawl that only added posts, the lists are extended
@@ -603,65 +602,21 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
 def index_later(conn: sqlite3.Connection) -> Iterator[None]:
     """Inside the caller's write transaction: posts inserted in the block are indexed by one
     INSERT ... SELECT at its end instead of row by row by the trigger (~2.5x faster in FTS5).
-    Inside a block of its own, or a deferral (defer_indexing) already begun in the transaction,
-    that deferral indexes them, later.
 
     The flag is set and cleared inside the one transaction, so no other connection ever sees it
     set, and a crash rolls the posts and the flag back together. The finally clause indexes what
     was inserted even if the block fails, so a caller that commits anyway stays consistent.
     """
-    if not defer_indexing(conn):
-        yield
-        return
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
+    conn.execute("UPDATE search_meta SET value = 1 WHERE key = 'index_later'")
     try:
         yield
     finally:
-        index_deferred(conn)
-
-
-def defer_indexing(conn: sqlite3.Connection) -> bool:
-    """Inside the caller's write transaction: posts inserted from now on are left out of the
-    full-text index until index_deferred indexes them all in one statement; False (and nothing
-    done) when a deferral is under way already. The transaction must not commit in between.
-
-    Why across a whole batch of the archive worker rather than per post: FTS5 writes its
-    pending postings out at each statement and savepoint, so a post indexed alone makes a
-    segment of its own, merged again later: ~0.28 ms of CPU for a real post, against ~0.08 in
-    an INSERT ... SELECT of 200 (tests/test_store_batch.py checks the index is the same).
-    search_meta's 'index_later' holds the first post id not indexed yet (0: none deferred)."""
-    if _deferred_from(conn):
-        return False
-    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
-    conn.execute("UPDATE search_meta SET value = ? WHERE key = 'index_later'", (first,))
-    return True
-
-
-def index_deferred(conn: sqlite3.Connection, *, go_on: bool = False) -> None:
-    """Index the posts inserted since defer_indexing, and end the deferral (with `go_on`, go on
-    deferring the posts inserted after them)."""
-    first = _deferred_from(conn)
-    if not first:
-        return
-    cols = ", ".join(FTS_COLUMNS)
-    added = conn.execute(f"INSERT INTO {FTS_TABLE}(rowid, {cols}) SELECT id, {cols} "
-                         "FROM posts WHERE id >= ?", (first,)).rowcount
-    following = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0] \
-        if go_on else 0
-    conn.execute("UPDATE search_meta SET value = CASE key WHEN 'index_later' THEN ? "
-                 "ELSE value + ? END WHERE key IN ('index_later', 'changes')",
-                 (following, added))
-
-
-def index_deferred_before_update(conn: sqlite3.Connection, post_ids: list[int]) -> None:
-    """Index the deferred posts now if any of `post_ids`, about to be updated, is one of them:
-    the update trigger takes a post's old texts out of the index, which must hold them."""
-    first = _deferred_from(conn) if post_ids else 0
-    if first and max(post_ids) >= first:
-        index_deferred(conn, go_on=True)
-
-
-def _deferred_from(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT value FROM search_meta WHERE key = 'index_later'").fetchone()[0]
+        cols = ", ".join(FTS_COLUMNS)
+        added = conn.execute(f"INSERT INTO {FTS_TABLE}(rowid, {cols}) SELECT id, {cols} "
+                             "FROM posts WHERE id >= ?", (first,)).rowcount
+        conn.execute("UPDATE search_meta SET value = CASE key WHEN 'index_later' THEN 0 "
+                     "ELSE value + ? END WHERE key IN ('index_later', 'changes')", (added,))
 
 
 def _script(conn: sqlite3.Connection, sql: str) -> None:

@@ -410,18 +410,14 @@ class Archive:
     # -- transactions ----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, index_at_commit: bool = False) -> Iterator[sqlite3.Connection]:
-        """One write transaction; nested uses join the outer one (batch many saves in one).
-        With `index_at_commit` (the outer one only), the posts it adds are full-text indexed
-        together just before it commits (schema.defer_indexing), not save by save."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested uses join the outer one (batch many saves in one)."""
         if self.readonly:
             raise ArchiveError(f"{self.path} was opened read-only")
         outer = self._depth == 0
         try:
             if outer:
                 self.conn.execute("BEGIN IMMEDIATE")
-                if index_at_commit:
-                    schema.defer_indexing(self.conn)
             self._depth += 1
             try:
                 yield self.conn
@@ -429,8 +425,6 @@ class Archive:
                 self._depth -= 1
             if outer:
                 self._run_sites.clear()
-                if index_at_commit:
-                    schema.index_deferred(self.conn)
                 self.conn.execute("COMMIT")
         except BaseException as exc:
             self._run_sites.clear()

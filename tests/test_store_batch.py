@@ -156,60 +156,6 @@ def test_site_roots_read_from_the_cache_are_those_of_site_root(url: str) -> None
     assert ingest._site_root(url) == site_root(url)  # the second call reads the cache
 
 
-def fts_inserts(archive: Archive) -> list[str]:
-    """The statements that add posts to the full-text index, as they run from now on."""
-    statements: list[str] = []
-    archive.conn.set_trace_callback(
-        lambda sql: statements.append(sql) if sql.startswith("INSERT INTO posts_fts(") else None)
-    return statements
-
-
-def test_the_archive_workers_batch_indexes_its_new_posts_together_at_commit(
-        tmp_path: Path) -> None:
-    # The archive worker saves a crawl's posts one call each inside one transaction; FTS5
-    # indexing them one statement each cost it ~0.2 ms of CPU a real post more.
-    with Archive.open(tmp_path / "a.db") as archive:
-        inserts = fts_inserts(archive)
-        with archive.transaction(index_at_commit=True):
-            for n in range(20):
-                with archive.savepoint():
-                    archive.save_article(post(f"p{n}", f"Pose number {n}."))
-            assert archive.conn.execute("SELECT count(*) FROM posts_fts WHERE posts_fts "
-                                        "MATCH 'pose'").fetchone()[0] == 0  # not yet
-        assert len(inserts) == 1
-        assert archive.conn.execute(
-            "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'pose'").fetchone()[0] == 20
-        assert archive.check() == []
-
-
-def test_a_post_added_then_changed_in_the_workers_batch_is_indexed_as_saved_one_by_one(
-        tmp_path: Path) -> None:
-    # FETCHES adds b and changes it twice in the batch: a change takes the post's old texts out
-    # of the index, so the posts added before it must be indexed by then.
-    with Archive.open(tmp_path / "one.db") as one, Archive.open(tmp_path / "batch.db") as batch:
-        outcomes = [one.save_article(f.article, fetched_at=f.fetched_at, lastmod=f.lastmod,
-                                     etag=f.etag) for f in FETCHES]
-        with batch.transaction(index_at_commit=True):
-            for fetch in FETCHES:
-                with batch.savepoint():
-                    batch.save_article(fetch.article, fetched_at=fetch.fetched_at,
-                                       lastmod=fetch.lastmod, etag=fetch.etag)
-        assert snapshot(batch) == snapshot(one)
-        assert outcomes == ["new", "new", "unchanged", "changed", "new", "changed"]
-        assert one.check() == [] and batch.check() == []
-
-
-def test_a_workers_batch_that_fails_leaves_no_post_out_of_the_index(tmp_path: Path) -> None:
-    with Archive.open(tmp_path / "a.db") as archive:
-        with pytest.raises(RuntimeError), archive.transaction(index_at_commit=True):
-            archive.save_article(post("lost", "Never committed."))
-            raise RuntimeError("the batch fails")
-        archive.save_article(post("kept", "Saved after it."))
-        assert archive.conn.execute(
-            "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'saved'").fetchone()[0] == 1
-        assert archive.check() == []
-
-
 def test_a_runs_site_is_looked_up_once_a_batch_and_a_rolled_back_rename_is_not_trusted(
         tmp_path: Path) -> None:
     with Archive.open(tmp_path / "a.db") as archive:

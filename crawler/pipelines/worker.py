@@ -241,9 +241,7 @@ class _Worker:
 
     def open_batch(self) -> None:
         if self.batch is None:
-            # Its new posts full-text indexed together at its commit: ~0.2 ms of CPU a real
-            # post less than one at a time (archive.schema.defer_indexing).
-            batch = self.archive.transaction(index_at_commit=True)
+            batch = self.archive.transaction()
             batch.__enter__()
             self.batch, self.batch_started, self.batch_size = batch, time.monotonic(), 0
 
