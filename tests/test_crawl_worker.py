@@ -11,6 +11,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -297,3 +298,30 @@ def test_a_page_callback_that_raises_costs_no_other_page_and_the_site_still_clos
     assert sorted(counted) == sorted(page.url for page in pages[1:])
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(BASE)) == 12
+
+
+def test_a_body_whole_in_the_pipe_is_read_without_a_copy_and_one_in_pieces_whole() -> None:
+    # A real post page is ~0.9 MB: one whole in the pipe (the usual case, the crawl sends the
+    # next page while the worker extracts) is read straight into the bytes returned, not through
+    # the reader's buffer (~0.06 ms of the worker's CPU a page); one arriving in pieces still
+    # comes out whole.
+    page = os.urandom(900_000)
+    reading, writing = multiprocessing.Pipe(duplex=False)
+    archive_worker.widen_pipe(writing)
+    reader = archive_worker.BodyReader(reading)
+    archive_worker.write_all(writing, page)
+    assert reader.read_exactly(len(page)) == page
+    assert not any(reader.buffer)  # never went through it
+
+    def send_in_pieces() -> None:
+        for start in range(0, len(page), 100_000):
+            archive_worker.write_all(writing, page[start:start + 100_000])
+            time.sleep(0.01)
+
+    sender = threading.Thread(target=send_in_pieces)
+    sender.start()
+    assert reader.read_exactly(len(page)) == page
+    sender.join()
+    writing.close()
+    with pytest.raises(EOFError):
+        reader.read_exactly(10)

@@ -154,3 +154,22 @@ def test_batches_prepared_in_chunks_match_one_by_one_saves(tmp_path: Path,
 def test_site_roots_read_from_the_cache_are_those_of_site_root(url: str) -> None:
     assert ingest._site_root(url) == site_root(url)
     assert ingest._site_root(url) == site_root(url)  # the second call reads the cache
+
+
+def test_a_runs_site_is_looked_up_once_a_batch_and_a_rolled_back_rename_is_not_trusted(
+        tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.db") as archive:
+        run = archive.start_run(SITE)
+        archive.save_article(post("a", "Breathe."), run_id=run)  # named "Ann's yoga"
+        lookups: list[str] = []
+        archive.conn.set_trace_callback(
+            lambda sql: lookups.append(sql) if "FROM sites WHERE url IN" in sql else None)
+        with archive.transaction():
+            for n in range(5):
+                archive.save_article(post(f"p{n}", f"Pose {n}."), run_id=run)
+            with pytest.raises(RuntimeError), archive.savepoint():
+                archive.save_article(post("x", "Renamed.", site_name="Ann"), run_id=run)
+                raise RuntimeError("this page fails: the rename is undone")
+            archive.save_article(post("y", "Renamed again.", site_name="Ann"), run_id=run)
+        assert len(lookups) == 2  # the first save, and the one after the failed one
+        assert [tuple(row) for row in archive.conn.execute("SELECT name FROM sites")] == [("Ann",)]

@@ -26,11 +26,14 @@ crawl killed outright still shows in `wixarchive runs` what it had committed.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import errno
+import fcntl
 import io
 import signal
 import sqlite3
+import termios
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -73,8 +76,6 @@ class RunToStart:
 
 def widen_pipe(connection: Connection) -> None:
     """Give the pipe behind `connection` PIPE_BYTES of capacity, where the system allows it."""
-    import fcntl
-
     with contextlib.suppress(OSError):
         fcntl.fcntl(connection.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
@@ -88,21 +89,36 @@ def write_all(connection: Connection, data: bytes) -> None:
 
 
 class BodyReader:
-    """Reads raw bodies off the pipe into one reused buffer.
+    """Reads raw bodies off the pipe.
 
     Why not Connection.recv_bytes: it reads a large message in pipe-sized pieces, each into a
     new bytes object the size of all that is left, then copies them into a BytesIO and that
-    once more: ~1 ms of the worker's CPU for a real post page where this takes ~0.25."""
+    once more: ~1 ms of the worker's CPU for a real post page. A body already whole in the pipe
+    (the crawl sends the next page while the worker is busy with this one) is read straight
+    into the bytes object returned (~0.08 ms for a real post page); one still coming is read
+    into a reused buffer as it comes, then copied out (~0.14 ms)."""
 
     def __init__(self, connection: Connection) -> None:
         self.pipe = io.FileIO(connection.fileno(), "rb", closefd=False)
         self.buffer = bytearray(PIPE_BYTES)
+        self.waiting = array.array("i", [0])  # FIONREAD's answer: bytes waiting in the pipe
 
     def read_exactly(self, size: int) -> bytes:
+        fcntl.ioctl(self.pipe.fileno(), termios.FIONREAD, self.waiting)
+        if self.waiting[0] >= size:
+            # Only then: a new bytes object the body's size, read into in part and then
+            # copied out all the same, cost more than the reused buffer.
+            whole = self.pipe.read(size)
+            if len(whole) == size:  # one read of a pipe may still return less
+                return whole
+            first = len(whole)
+        else:
+            whole, first = b"", 0
         if len(self.buffer) < size:
             self.buffer = bytearray(size)
         with memoryview(self.buffer) as view:
-            got = 0
+            view[:first] = whole
+            got = first
             while got < size:
                 count = self.pipe.readinto(view[got:size])
                 if not count:
