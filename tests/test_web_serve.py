@@ -151,3 +151,42 @@ def test_serve_an_archive_in_a_read_only_folder(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=STARTUP_TIMEOUT)
     assert "Error" not in err_path.read_text(), err_path.read_text()
+
+
+@contextmanager
+def running_datasette(db: Path, *extra: str) -> Iterator[str]:
+    """Plain `datasette DB -p 0` (the installed entry point brings our plugin); yields its URL.
+    Output goes to files, as for running_server."""
+    from importlib.metadata import entry_points
+    if not any(point.value == "archive.web.plugin" for point in entry_points(group="datasette")):
+        pytest.skip("the project is not installed: no datasette entry point")
+    out_path, err_path = db.with_name("datasette.out"), db.with_name("datasette.err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "datasette", str(db), "-p", "0", *extra],
+                                stdout=out, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while "Uvicorn running on " not in err_path.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("datasette did not start: " + err_path.read_text())
+            time.sleep(0.05)
+        yield err_path.read_text().split("Uvicorn running on ", 1)[1].split()[0] + "/"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("settings", [(), ("--setting", "default_allow_sql", "off")])
+def test_plain_datasette_starts_and_serves_our_pages(tmp_path: Path,
+                                                     settings: tuple[str, ...]) -> None:
+    """The docs promise `datasette blog.db` gets the plugin. Datasette's own startup lists every
+    template (for its pages/ routes); the per-page template loader could not be listed, and
+    `datasette blog.db` stopped with a TypeError before it served anything."""
+    db = make_archive(tmp_path / "blogs.db")
+    with running_datasette(db, *settings) as url:
+        # posts answers with our per-page template (table-blogs-posts.html -> its column notes)
+        with urllib.request.urlopen(url + "blogs/posts", timeout=STARTUP_TIMEOUT) as response:
+            assert "Column notes" in response.read().decode()
+        for page in ("", "blogs/posts/1", "blogs/-/search?q=breathing", "blogs/-/post/1"):
+            with urllib.request.urlopen(url + page, timeout=STARTUP_TIMEOUT) as response:
+                assert response.status == 200, page

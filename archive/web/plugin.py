@@ -53,6 +53,12 @@ class PerPageTemplates(BaseLoader):
         path = TEMPLATES / ours
         return path.read_text(encoding="utf-8"), str(path), lambda: True
 
+    def list_templates(self) -> list[str]:
+        # The names it answers depend on the databases and tables, so there is no list; an
+        # empty one is still needed: `datasette` lists every template at startup (for its
+        # pages/ routes), and a loader without this method stopped it with a TypeError.
+        return []
+
 
 @hookimpl
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
