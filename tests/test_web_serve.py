@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,3 +155,110 @@ def test_serve_an_archive_in_a_read_only_folder(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=STARTUP_TIMEOUT)
     assert "Error" not in err_path.read_text(), err_path.read_text()
+
+
+@contextmanager
+def running_datasette(db: Path, *extra: str) -> Iterator[str]:
+    """Plain `datasette DB -p 0` (the installed entry point brings our plugin); yields its URL.
+    Output goes to files, as for running_server."""
+    from importlib.metadata import entry_points
+    if not any(point.value == "archive.web.plugin" for point in entry_points(group="datasette")):
+        pytest.skip("the project is not installed: no datasette entry point")
+    out_path, err_path = db.with_name("datasette.out"), db.with_name("datasette.err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "datasette", str(db), "-p", "0", *extra],
+                                stdout=out, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while "Uvicorn running on " not in err_path.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("datasette did not start: " + err_path.read_text())
+            time.sleep(0.05)
+        yield err_path.read_text().split("Uvicorn running on ", 1)[1].split()[0] + "/"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("settings", [(), ("--setting", "default_allow_sql", "off")])
+def test_plain_datasette_starts_and_serves_our_pages(tmp_path: Path,
+                                                     settings: tuple[str, ...]) -> None:
+    """The docs promise `datasette blog.db` gets the plugin. Datasette's own startup lists every
+    template (for its pages/ routes); the per-page template loader could not be listed, and
+    `datasette blog.db` stopped with a TypeError before it served anything."""
+    db = make_archive(tmp_path / "blogs.db")
+    with running_datasette(db, *settings) as url:
+        # posts answers with our per-page template (table-blogs-posts.html -> its column notes)
+        with urllib.request.urlopen(url + "blogs/posts", timeout=STARTUP_TIMEOUT) as response:
+            assert "Column notes" in response.read().decode()
+        for page in ("", "blogs/posts/1", "blogs/-/search?q=breathing", "blogs/-/post/1"):
+            with urllib.request.urlopen(url + page, timeout=STARTUP_TIMEOUT) as response:
+                assert response.status == 200, page
+
+
+def _get(url: str) -> tuple[int, dict[str, str], str]:
+    """Status, headers and text of a GET, an HTTP error's too."""
+    try:
+        with urllib.request.urlopen(url, timeout=STARTUP_TIMEOUT) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def test_a_huge_value_in_sql_fails_at_once(tmp_path: Path) -> None:
+    """`select length(hex(zeroblob(300000000)))` held 600 MB for 7-8 s per request, past
+    sql_time_limit_ms. Values are capped above the archive's largest (64 MiB): such a query
+    gets Datasette's error at once, an ordinary one still runs."""
+    db = make_archive(tmp_path / "blogs.db")
+    with running_server(db) as (_, url):
+        huge = urllib.parse.quote("select length(hex(zeroblob(70000000))) as n")
+        status, _, text = _get(f"{url}blogs.json?sql={huge}")
+        assert status == 400 and json.loads(text)["error"] == "string or blob too big"
+        fine = urllib.parse.quote("select length(hex(zeroblob(1000000))) as n")
+        status, _, text = _get(f"{url}blogs.json?sql={fine}&_shape=array")
+        assert status == 200 and json.loads(text) == [{"n": 2000000}]
+
+
+def test_serve_passes_datasette_settings(tmp_path: Path) -> None:
+    """--setting NAME VALUE as `datasette --setting`: SQL turned off, a base URL that the
+    plugin's pages, links and archived files follow, max_returned_rows."""
+    from test_web_media_ranges import video_archive
+
+    db, video, media_path = video_archive(tmp_path, 5000)
+    with running_server(db, "--setting", "default_allow_sql", "off", "--setting", "base_url",
+                        "/prefix/", "--setting", "max_returned_rows", "1") as (_, url):
+        assert url.endswith("/prefix/")
+        status, _, _ = _get(url + "archive.json?sql=select+1")
+        assert status == 403
+        status, _, text = _get(url + "archive/-/search.json?limit=5")
+        assert status == 200 and json.loads(text)["max_limit"] == 1
+        origin = url[:-len("/prefix/")]
+        with sqlite3.connect(db) as conn:
+            (post_id,) = conn.execute("SELECT id FROM posts").fetchone()
+        conn.close()
+        for page in ("", "archive", "archive/posts", f"archive/-/post/{post_id}",
+                     "archive/-/search?q=a"):
+            status, _, html = _get(url + page)
+            assert status == 200, page
+            links = re.findall(r'(?:href|src|action)="(/[^"]*)"', html)
+            assert links and all(link.startswith("/prefix/") for link in links), (page, links)
+        article = _get(f"{url}archive/-/post/{post_id}")[2]
+        assert f'href="/prefix{media_path}"' in article
+        with urllib.request.urlopen(origin + "/prefix" + media_path,
+                                    timeout=STARTUP_TIMEOUT) as response:
+            assert response.read() == video and response.headers["Content-Type"] == "video/mp4"
+            assert response.headers["Content-Security-Policy"].startswith(
+                "sandbox allow-same-origin;")
+
+
+@pytest.mark.parametrize(("pair", "message"), [
+    (("no_such", "1"), "Error: --setting no_such: no such Datasette setting"),
+    (("default_allow_sql", "maybe"), "Error: --setting default_allow_sql: 'maybe' is not"),
+    (("max_returned_rows", "many"), "Error: --setting max_returned_rows: 'many' is not a whole"),
+])
+def test_a_bad_setting_is_a_one_line_error(tmp_path: Path, pair: tuple[str, str],
+                                           message: str) -> None:
+    db = make_archive(tmp_path / "blogs.db")
+    result = CliRunner().invoke(main, ["serve", "--db", str(db), "--setting", *pair])
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
+    assert result.output.startswith(message), result.output

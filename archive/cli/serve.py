@@ -47,6 +47,31 @@ def make_datasette(db: Path, **settings: Any) -> Any:
     return datasette
 
 
+def datasette_settings(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """`--setting NAME VALUE` pairs as Datasette's own CLI reads them: known names only, each
+    value of its default's type."""
+    from datasette.app import DEFAULT_SETTINGS
+    from datasette.utils import ValueAsBooleanError, value_as_boolean
+
+    settings: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in DEFAULT_SETTINGS:
+            fail(f"--setting {name}: no such Datasette setting (see `datasette --help-settings`)")
+        default = DEFAULT_SETTINGS[name]
+        if isinstance(default, bool):
+            try:
+                settings[name] = value_as_boolean(value)
+            except ValueAsBooleanError:
+                fail(f"--setting {name}: {value!r} is not on/off/true/false/1/0")
+        elif isinstance(default, int):
+            if not value.isdigit():
+                fail(f"--setting {name}: {value!r} is not a whole number")
+            settings[name] = int(value)
+        else:
+            settings[name] = value
+    return settings
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -69,29 +94,38 @@ def _bind(host: str, port: int) -> socket.socket:
               help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 publishes the archive to the network.")
-def command(db: Path, port: int, host: str) -> None:
+@click.option("--setting", "setting_pairs", type=(str, str), multiple=True,
+              metavar="NAME VALUE",
+              help="A Datasette setting, as `datasette --setting` (repeatable): e.g. "
+                   "default_allow_sql off (no SQL of the visitor's own), base_url /archive/, "
+                   "max_returned_rows 5000.")
+def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str], ...]) -> None:
     """Browse the archive in Datasette: ranked search with highlighted snippets, article pages
     with version history, facets, canned queries, and CSV/JSON export of any table or query.
 
-    The archive is opened read-only; archived HTML is sanitized before it is shown.
+    The archive is opened read-only; archived HTML is sanitized before it is shown. Anyone
+    who can reach the server can run their own read-only SQL (SELECT) on it, as Datasette
+    allows by default; `--setting default_allow_sql off` turns that off.
 
     \b
     Example:
         wixarchive serve --db blog.db      # then open http://127.0.0.1:8001/
     """
     open_archive(db).close()  # a clear one-line error for a missing or invalid archive
+    settings = datasette_settings(setting_pairs)
     import uvicorn
 
     from archive.store import on_read_only_media
 
-    datasette = make_datasette(db)
+    datasette = make_datasette(db, **settings)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     # On read-only media SQLite reads the archive as an immutable file (archive/web/database.py).
     how = " (as an immutable file: its folder cannot be written)" \
         if on_read_only_media(db) else ""
-    click.echo(f"Serving {db} read-only{how} at http://{shown}:{port}/ (Ctrl-C to stop)")
+    click.echo(f"Serving {db} read-only{how} at http://{shown}:{port}{datasette.urls.instance()} "
+               "(Ctrl-C to stop)")
     name = next(n for n in datasette.databases if n != "_internal")
     click.echo(f"Ranked search: http://{shown}:{port}{datasette.urls.database(name)}/-/search")
     if host not in LOOPBACK:

@@ -15,12 +15,12 @@ no plugin object, no <base> rewrite, no form posting elsewhere, no framing by an
   image URLs as text, so nothing on a page needs another host: a reader's browser never asks
   the site (or anyone a hostile post names) for anything.
 - Archived files (the media route, `/<db>/-/media/<digest>`) carry a policy of their own, by
-  content type (media_policy), which this middleware keeps: no script, nothing loaded but
-  the file itself. A video or audio file opened on its own plays in the browser's player,
-  which fetches the file again: `media-src 'self'` allows that (default-src 'none' blocked
-  it), and no `sandbox`, whose opaque origin made that fetch cross-origin and refused. Every
-  other file (an image, an SVG that could carry script; a PDF, which Chromium's viewer still
-  opens) is sandboxed.
+  content type (media_policy), which this middleware keeps: sandboxed, no script, no form,
+  nothing loaded but the file itself. A video or audio file opened on its own plays in the
+  browser's player, which fetches the file again: `media-src 'self'` allows that
+  (default-src 'none' blocked it), and `sandbox allow-same-origin`, as a plain `sandbox`'s
+  opaque origin made that fetch cross-origin and refused. Every other file (an image, an SVG
+  that could carry script; a PDF, which Chromium's viewer still opens) gets a plain `sandbox`.
 - Styles: 'unsafe-inline', because the templates carry <style> blocks and Datasette's table page
   builds one per table; archived HTML never reaches a page with a style (nh3 drops them), and CSS
   cannot run script in current browsers.
@@ -50,15 +50,21 @@ _COMMON = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-_MEDIA = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# style-src: an SVG's own style attributes and <style> (no script runs, sandboxed or not).
+_MEDIA = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
+          "base-uri 'none'; frame-ancestors 'none'")
 PLAYED_TYPES = ("video/", "audio/")
 
 
 def media_policy(content_type: str) -> str:
     """The Content-Security-Policy of an archived file served as `content_type`."""
     if content_type.startswith(PLAYED_TYPES):
-        return f"{_MEDIA}; media-src 'self'"
-    return f"{_MEDIA}; sandbox"
+        # The player of a file opened on its own loads it again, as a CORS request from the
+        # document: a plain `sandbox` (an opaque origin) makes it cross-origin and refused.
+        # allow-same-origin keeps the origin, and the rest of the sandbox (no script, form,
+        # popup or refresh).
+        return f"sandbox allow-same-origin; {_MEDIA}; media-src 'self'"
+    return f"sandbox; {_MEDIA}"
 
 
 @cache

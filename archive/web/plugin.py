@@ -7,6 +7,7 @@ other databases.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ class PerPageTemplates(BaseLoader):
         path = TEMPLATES / ours
         return path.read_text(encoding="utf-8"), str(path), lambda: True
 
+    def list_templates(self) -> list[str]:
+        # The names it answers depend on the databases and tables, so there is no list; an
+        # empty one is still needed: `datasette` lists every template at startup (for its
+        # pages/ routes), and a loader without this method stopped it with a TypeError.
+        return []
+
 
 @hookimpl
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
@@ -62,11 +69,20 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
     return {"databases": databases} if databases else {}
 
 
+# The longest string or blob (or row) a query of the web UI may make. The archive's largest
+# values are a post's texts, from pages of at most 16 MiB (crawler DOWNLOAD_MAXSIZE); media
+# bytes live in capture files. Without it `select hex(zeroblob(300000000))` held 600 MB for
+# seconds per request, past sql_time_limit_ms (SQLite checks that between steps, not within
+# one); now it fails at once with "string or blob too big".
+MAX_VALUE_BYTES = 64 * 2**20
+
+
 @hookimpl
 def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     # The web UI never writes the archive: even a plugin's write connection is refused.
     if archive_sites(datasette, database) is not None:
         conn.execute("PRAGMA query_only = 1")
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         # json_extract(version_record(record), '$.body_text') reads an old version in SQL.
         register_sql_functions(conn)
 

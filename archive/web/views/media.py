@@ -3,7 +3,8 @@
 The article page points its images, and the videos and documents fetched on request, here
 instead of at the site (never hot-linking): the bytes are read from the raw captures by payload
 digest (archive/captures.py). Only payloads recorded as stored media are served, with their
-content type when it is one of SERVED_TYPES (else as octet-stream), and a
+content type when it is strictly one image, video, audio or PDF type that the bytes do not
+belie (archive.web.media_types; else as octet-stream, to download), and a sandboxing
 Content-Security-Policy for that type (archive.web.headers.media_policy): no script runs, not
 even an SVG's, and a video or audio file opened on its own plays in the browser's player.
 A GET may ask for one byte range (archive.web.ranges), as a player seeking in a video does;
@@ -19,6 +20,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,12 +31,11 @@ from archive.chunked import in_chunks
 from archive.payload_stream import PayloadStream, open_payload
 from archive.store import Archive
 from archive.web.headers import media_policy
+from archive.web.media_types import DOWNLOADED, SNIFFED_BYTES, served_type
 from archive.web.preconditions import none_match
 from archive.web.ranges import ByteRange, Unsatisfiable, requested_range
 from archive.web.views import ArchiveTimeout, archive_database, read
 
-# Served as what they are: never HTML or script, which could act on this origin.
-SERVED_TYPES = ("image/", "video/", "audio/", "application/pdf")
 _DIGEST = re.compile(r"^[A-Z2-7]{32}$")  # a base32 SHA-1, as in WARC-Payload-Digest
 MEDIA_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable",
                  "X-Content-Type-Options": "nosniff"}
@@ -205,11 +206,23 @@ def _open(archive: Archive, digest: str) -> Opened | None:
             # Compressed for transfer (servers seldom compress media): decoded whole.
             body = reader.payload(where).decoded_body()
             payload = PayloadStream(payload.status, payload.headers, len(body), iter([body]))
+        head = _peek(payload, SNIFFED_BYTES)
     except BaseException:
         reader.close()
         raise
-    kind = (content_type or payload.header("content-type") or "").split(";")[0]
-    return Opened(payload, reader, kind)
+    return Opened(payload, reader, served_type(content_type or payload.header("content-type"),
+                                               head))
+
+
+def _peek(payload: PayloadStream, size: int) -> bytes:
+    """The payload's first `size` bytes (fewer if it is shorter), left to be read again."""
+    head = b""
+    for piece in payload.pieces:
+        head += piece
+        if len(head) >= size:
+            break
+    payload.pieces = chain([head], payload.pieces)
+    return head[:size]
 
 
 class StreamedFile(Response):
@@ -271,12 +284,12 @@ async def media_file(datasette: Any, request: Any) -> Response:
     if found is None:
         raise NotFound(f"No archived image {digest} in {name}")
     payload, reader, content_type = found
-    if not content_type.startswith(SERVED_TYPES):
-        content_type = "application/octet-stream"
     # The URL names the payload's digest, so the bytes behind it never change: a strong ETag.
     etag = f'"{digest}"'
     headers = {**MEDIA_HEADERS, "Content-Security-Policy": media_policy(content_type),
                "Accept-Ranges": "bytes", "ETag": etag}
+    if content_type == DOWNLOADED:
+        headers["Content-Disposition"] = "attachment"
     # Evaluated before Range (RFC 9110, 13.2.2), once the file is known to be servable. The 304
     # carries the 200's headers but its length: a cache updates the stored ones from them.
     if request.method in ("GET", "HEAD") and none_match(
