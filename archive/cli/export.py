@@ -447,6 +447,7 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
     by its digest and keeps its extension, which WordPress reads its type from); None if it is
     not archived or cannot be read."""
     from archive.export.markdown import image_name
+    from archive.export.safe_copies import safe_copy
 
     base = base if base.endswith("/") else base + "/"
 
@@ -458,6 +459,7 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
         name = image_name(url, data)
         if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
             name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
+        name, data = safe_copy(name, data)  # served from the publishing site: never active
         if copies.first(name):
             copies.write_bytes(copies.root / name, data)
         return base + name
