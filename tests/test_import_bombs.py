@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -64,15 +63,24 @@ def write_bombs(out_for: Callable[[], AbstractContextManager[IO[bytes]]], base: 
         write_record(out, f"{base}/post/good", len(page), [page])
 
 
+# Starts the command and writes its peak RSS (KiB) to argv[1]: measured from this small
+# process, since Linux counts in a child's peak the memory of the process it was started
+# from (a test run's, hundreds of MB).
+MEASURE = ("import os, subprocess, sys\n"
+           "process = subprocess.Popen(sys.argv[2:])\n"
+           "_, status, usage = os.wait4(process.pid, 0)\n"
+           "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+           "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def import_measured(path: Path, db: Path) -> tuple[int, str, dict, float]:
     """Run `wixarchive import`: its exit status, stderr, JSON summary and peak RSS in MB."""
-    out, err = db.with_suffix(".out"), db.with_suffix(".err")
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "archive.cli", "import", str(path),
-                                    "--db", str(db), "--json"], stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-    return (os.waitstatus_to_exitcode(status), err.read_text(),
-            json.loads(out.read_text() or "{}"), usage.ru_maxrss / 1024)
+    peak = db.with_suffix(".peak")
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(peak), sys.executable, "-m",
+                             "archive.cli", "import", str(path), "--db", str(db), "--json"],
+                            capture_output=True, text=True, timeout=600)
+    return (result.returncode, result.stderr, json.loads(result.stdout or "{}"),
+            int(peak.read_text()) / 1024)
 
 
 @pytest.fixture(scope="module")
