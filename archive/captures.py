@@ -608,10 +608,13 @@ class Payload:
     body: bytes  # the payload as transferred (still compressed if Content-Encoding says so)
     content_type: str | None
 
-    def decoded_body(self) -> bytes:
-        """The body with any Content-Encoding (gzip, deflate, br) undone."""
+    def decoded_body(self, limit: int | None = None) -> bytes:
+        """The body with any Content-Encoding (gzip, deflate, br) undone. With `limit`,
+        BodyTooLarge for a body that decodes to more, found without decoding further."""
         encoding = next((v for k, v in self.headers if k.lower() == "content-encoding"), "")
         encoding = encoding.strip().lower()
+        if limit is not None:
+            return _decoded_at_most(self.body, encoding, limit)
         if encoding in ("gzip", "x-gzip"):
             return zlib.decompress(self.body, zlib.MAX_WBITS + 16)
         if encoding == "deflate":
@@ -624,6 +627,49 @@ class Payload:
 
             return brotli.decompress(self.body)
         return self.body
+
+
+class BodyTooLarge(ValueError):
+    """A body that decodes to more than the limit asked for (`Payload.decoded_body`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"decodes to over {limit / 2**20:g} MiB")
+        self.limit = limit
+
+
+def _decoded_at_most(body: bytes, encoding: str, limit: int) -> bytes:
+    """`body` decoded as `encoding` says, BodyTooLarge past `limit` bytes: never more than
+    `limit` and a byte is decoded, however far a bomb would inflate."""
+    if encoding in ("gzip", "x-gzip"):
+        return _inflated_at_most(body, zlib.MAX_WBITS + 16, limit)
+    if encoding == "deflate":
+        try:
+            return _inflated_at_most(body, zlib.MAX_WBITS, limit)
+        except zlib.error:  # raw deflate, as servers often send it
+            return _inflated_at_most(body, -zlib.MAX_WBITS, limit)
+    if encoding == "br":
+        import brotli  # Scrapy's own dependency for br
+
+        decompressor = brotli.Decompressor()
+        decoded = decompressor.process(body, output_buffer_limit=limit + 1)
+        if len(decoded) > limit:
+            raise BodyTooLarge(limit)
+        if not decompressor.is_finished():
+            raise brotli.error("incomplete or truncated stream")
+        return decoded
+    if len(body) > limit:
+        raise BodyTooLarge(limit)
+    return body
+
+
+def _inflated_at_most(body: bytes, wbits: int, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    decoded = inflater.decompress(body, limit + 1)
+    if len(decoded) > limit:
+        raise BodyTooLarge(limit)
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return decoded
 
 
 class Location(NamedTuple):

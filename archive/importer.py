@@ -36,8 +36,15 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
+from crawler.settings import DOWNLOAD_MAXSIZE
 
 BATCH = 100  # post pages per committed step
+# The most of a record's payload held in memory, as a crawl's caps: a page as DOWNLOAD_MAXSIZE
+# (after any Content-Encoding is undone too), an image, video or document as the media fetch's
+# default cap (crawler.media.MAX_FILE_BYTES, a Scrapy module). A bigger one is skipped and
+# named: a hostile file (a 1 MB bomb inflating to 1 GiB) costs time, never memory.
+PAGE_LIMIT = DOWNLOAD_MAXSIZE
+MEDIA_LIMIT = 25 * 2**20
 SOURCE = "import"
 GONE = (404, 410)
 # SiteCounts' field for each outcome of saving a capture (ingest.save_earlier, save_batch).
@@ -129,11 +136,12 @@ class _Resolver:
                 return found
         return self.by_digest.get(entry.digest) if entry.digest else None
 
-    def payload(self, entry: webarchive.Entry) -> webarchive.Payload | None:
-        """The response's payload (None if it is nowhere to be found)."""
+    def payload(self, entry: webarchive.Entry, limit: int) -> webarchive.Payload | None:
+        """The response's payload (None if it is nowhere to be found); PayloadTooLarge when
+        it is longer than `limit`."""
         source = self.source(entry)
         if source is not None:
-            return self.reader.read(source.location)
+            return self.reader.read(source.location, limit)
         conn = self.archive.conn
         rows = conn.execute(
             "SELECT record_id FROM captures WHERE kind = 'response' AND (record_id = ? OR "
@@ -141,7 +149,9 @@ class _Resolver:
         if not rows:
             return None
         directory = captures.captures_dir(self.archive.path)
-        stored = captures.read_payload(conn, directory, rows[0][0])
+        stored = captures.read_payload(conn, directory, rows[0][0])  # capped when stored
+        if len(stored.body) > limit:
+            raise webarchive.PayloadTooLarge(limit)
         return webarchive.Payload(stored.status, "HTTP/1.1", stored.headers, stored.body)
 
 
@@ -168,6 +178,11 @@ def _already(archive: Archive, record_ids: Iterable[str]) -> tuple[dict[str, str
     used = {r for (r,) in in_chunks(archive.conn, "SELECT capture FROM post_versions WHERE "
                                     "capture IN ({marks})", ids)}
     return found, used
+
+
+def _too_large(entry: webarchive.Entry, what: str, limit: int) -> str:
+    """The error naming a record skipped for its size."""
+    return f"{entry.location.describe()}: {entry.url} skipped: {what} over {limit / 2**20:g} MiB"
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -355,7 +370,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             # if extraction says so, and is skipped quietly otherwise.
             expected = is_post_url(entry.url) or importer.post_url(entry.url) in known
             try:
-                payload = resolver.payload(entry)
+                payload = resolver.payload(entry, PAGE_LIMIT)
                 if payload is None:
                     if expected:
                         result.unresolved += 1
@@ -364,7 +379,10 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                     continue
                 content_type = _header(payload.headers, "content-type")
                 body = captures.Payload(entry.url, "", payload.status, payload.headers,
-                                        payload.body, content_type).decoded_body()
+                                        payload.body, content_type).decoded_body(PAGE_LIMIT)
+            except (webarchive.PayloadTooLarge, captures.BodyTooLarge):
+                result.errors.append(_too_large(entry, "page", PAGE_LIMIT))
+                continue
             except Exception as exc:  # one unreadable record must not stop it
                 result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
                 continue
@@ -425,7 +443,10 @@ class _MediaLinker:
 
     def _store(self, entry: webarchive.Entry) -> tuple | None:
         try:
-            payload = self.resolver.payload(entry)
+            payload = self.resolver.payload(entry, MEDIA_LIMIT)
+        except webarchive.PayloadTooLarge:
+            self.importer.result.errors.append(_too_large(entry, "file", MEDIA_LIMIT))
+            return None
         except Exception as exc:  # one unreadable record must not stop it
             self.importer.result.errors.append(
                 f"{entry.location.describe()}: {entry.url}: {exc}")
@@ -513,7 +534,10 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     archive, result = importer.archive, importer.result
     for entry in gone:
         try:
-            payload = resolver.payload(entry)
+            payload = resolver.payload(entry, PAGE_LIMIT)
+        except webarchive.PayloadTooLarge:
+            result.errors.append(_too_large(entry, "page", PAGE_LIMIT))
+            continue
         except Exception as exc:  # one unreadable record must not stop it
             result.errors.append(f"{entry.location.describe()}: {entry.url}: {exc}")
             continue

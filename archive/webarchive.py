@@ -36,6 +36,14 @@ class WebArchiveError(Exception):
     """A file that cannot be read as a web archive, phrased for the user."""
 
 
+class PayloadTooLarge(WebArchiveError):
+    """A record whose payload is longer than its reader was asked to hold (`Reader.read`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"payload over {limit / 2**20:g} MiB")
+        self.limit = limit
+
+
 class Location(NamedTuple):
     """Where a record starts: a file, the WARC inside it (WACZ only), an offset in that WARC."""
 
@@ -393,8 +401,11 @@ class Reader:
         self.stack.close()
         self.streams.clear()
 
-    def read(self, location: Location) -> Payload:
-        """The HTTP response of the record at `location` (body de-chunked, not decoded)."""
+    def read(self, location: Location, limit: int | None = None) -> Payload:
+        """The HTTP response of the record at `location` (body de-chunked, not decoded).
+        With `limit`, PayloadTooLarge for a body longer than that: memory holds no more of it
+        than `limit` and a piece, however far it would inflate (a bomb in a gzip member or in
+        a WACZ's deflated WARC)."""
         key = (location.path, location.member, location.whole_gzip)
         if key not in self.streams:
             self.streams[key] = self.stack.enter_context(_open(Path(location.path),
@@ -403,11 +414,42 @@ class Reader:
         stream = self.streams[key]
         # Exactly the record's bytes: reading on (warcio reads ahead) would make the next read
         # a backward seek, which a gzip stream can only do by inflating again from its start.
+        # Read as warcio asks for them, not first whole: a record's length in a WACZ's
+        # deflated WARC is its inflated length.
         stream.seek(location.offset)
-        return _payload(io.BytesIO(stream.read(location.length)), location)
+        record = io.BufferedReader(_Bounded(stream, location.length), READ_CHUNK)
+        return _payload(record, location, limit)
 
 
-def _payload(stream: IO[bytes], location: Location) -> Payload:
+class _Bounded(io.RawIOBase):
+    """The next `size` bytes of a stream, read from where it is, as a stream that ends there."""
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self.stream, self.left = stream, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # a writable buffer
+        data = self.stream.read(min(len(buffer), self.left, READ_CHUNK))
+        buffer[:len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def _read_body(stream: IO[bytes], limit: int | None) -> bytes:
+    """The rest of `stream`; PayloadTooLarge as soon as it is longer than `limit`."""
+    if limit is None:
+        return stream.read()
+    body = bytearray()
+    while chunk := stream.read(min(READ_CHUNK, limit + 1 - len(body))):
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(limit)
+    return bytes(body)
+
+
+def _payload(stream: IO[bytes], location: Location, limit: int | None) -> Payload:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import ChunkedDataReader
 
@@ -419,7 +461,7 @@ def _payload(stream: IO[bytes], location: Location) -> Payload:
                for k, v in headers):
             body_stream = ChunkedDataReader(body_stream)  # no decompression: as served
             headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
-        body = body_stream.read()
+        body = _read_body(body_stream, limit)
         protocol = (http.protocol if http else "") or "HTTP/1.1"
         return Payload(_status(record), protocol, headers, body)
     raise WebArchiveError(f"no record at {location.describe()}")

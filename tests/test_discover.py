@@ -64,6 +64,22 @@ def test_normalize_url_keeps_only_lang() -> None:
     )
 
 
+@pytest.mark.parametrize(("url", "normal", "root"), [
+    ("https://a.wixsite.com/%2e%2e/%2E%2E/../post/p2", "https://a.wixsite.com/post/p2",
+     "https://a.wixsite.com/"),
+    ("https://jo.wixsite.com/studio/./x/%2E%2e/post/p", "https://jo.wixsite.com/studio/post/p",
+     "https://jo.wixsite.com/studio/"),
+    ("https://a.com/blog/%2e/post/x/?lang=fr", "https://a.com/blog/post/x?lang=fr",
+     "https://a.com/"),
+    ("https://a.com/post/.x..", "https://a.com/post/.x..", "https://a.com/"),  # no dot segment
+    ("https://a.com/a/b/..", "https://a.com/a/", "https://a.com/"),
+])
+def test_dot_segments_are_removed_after_decoding(url: str, normal: str, root: str) -> None:
+    """RFC 3986: `%2e%2e` is `..` to a server, so the URL is the one without it."""
+    assert normalize_url(url) == normal
+    assert site_root(url) == site_root(normal) == root
+
+
 def test_robots_sitemap_lines() -> None:
     robots = "User-agent: *\nDisallow: /private\n\nSitemap: https://www.example.com/sitemap.xml\n"
     assert sitemaps_from_robots(robots) == ["https://www.example.com/sitemap.xml"]

@@ -219,10 +219,19 @@ def bom_option(func: F) -> F:
                              "read the file as UTF-8 (accents, non-Latin text).")(func)
 
 
+def escape_formulas_option(func: F) -> F:
+    return click.option("--no-escape-formulas", "raw_formulas", is_flag=True,
+                        help="CSV: write text cells as they are, even those a spreadsheet runs "
+                             "as a formula (starting with = + - @); by default they get a ' in "
+                             "front.")(func)
+
+
 def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable[str],
-                  bom: bool = False, out: TextIO | None = None) -> None:
+                  bom: bool = False, out: TextIO | None = None, *,
+                  escape_formulas: bool = True) -> None:
     """Machine-readable output to `out` (stdout by default; the search page's CSV too): a JSON
-    array, JSON lines, or CSV with a header row (after a byte-order mark with `bom`).
+    array, JSON lines, or CSV with a header row (after a byte-order mark with `bom`), its
+    cells as `archive.csv_cells.csv_cell` makes them (`escape_formulas`).
 
     Written out rather than taken from sqlite-utils: its row output lives in its CLI module, not
     its Python API, and importing sqlite_utils costs the search command's cold start ~120 ms
@@ -237,15 +246,14 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable
     elif fmt == "csv":
         import csv  # only when asked for: the search command's cold start pays for what it imports
 
+        from archive.csv_cells import csv_cell
+
         if bom:
             out.write(UTF8_BOM)
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
                                 lineterminator="\n")
         writer.writeheader()
-        # A cell holds text: a list or dict as JSON, as the JSON outputs write it (the rule of
-        # archive/export/csv.py `cell`, not imported: it pulls the sanitizer onto this path).
-        writer.writerows({key: json.dumps(value, ensure_ascii=False)
-                          if isinstance(value, list | dict) else value
+        writer.writerows({key: csv_cell(value, escape_formulas=escape_formulas)
                           for key, value in record.items()} for record in records)
     else:
         raise ValueError(f"not a record format: {fmt}")

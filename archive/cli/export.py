@@ -18,7 +18,15 @@ from urllib.parse import urlsplit
 import click
 
 from archive import atomic_file
-from archive.cli.common import UTF8_BOM, bom_option, counted, db_option, fail, open_archive
+from archive.cli.common import (
+    UTF8_BOM,
+    bom_option,
+    counted,
+    db_option,
+    escape_formulas_option,
+    fail,
+    open_archive,
+)
 from archive.cli.interrupts import stopping_cleanly
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.filenames import Folder
@@ -99,10 +107,12 @@ def _format_of(out: str) -> str:
                    "its version number, fetched_at, source and run_id (default: each post's "
                    "current version).")
 @bom_option
+@escape_formulas_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url: str | None,
-            flat: bool, all_versions: bool, bom: bool, db: Path, as_json: bool) -> None:
+            flat: bool, all_versions: bool, bom: bool, raw_formulas: bool, db: Path,
+            as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -129,6 +139,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
         fmt = _format_of(out)
     if bom and fmt != "csv":
         fail("--bom is for --format csv")
+    if raw_formulas and fmt != "csv":
+        fail("--no-escape-formulas is for --format csv")
     if flat and fmt != "markdown":
         fail("--flat is for --format markdown")
     if all_versions and fmt not in ("jsonl", "csv"):
@@ -181,10 +193,11 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                                                    show_progress=not as_json and out != "-"))
                     elif all_versions:
                         summary.update(posts=posts, versions=_write(
-                            archive, files, sites, fmt, out, bom=bom, all_versions=True)["posts"])
+                            archive, files, sites, fmt, out, bom=bom, all_versions=True,
+                            escape_formulas=not raw_formulas)["posts"])
                     else:
                         summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
-                                              flat))
+                                              flat, escape_formulas=not raw_formulas))
                 except OSError as exc:  # a full disk, a vanished folder
                     if exc.errno == errno.EPIPE:
                         raise  # the reader left (`| head`): click ends quietly, as for any command
@@ -327,7 +340,8 @@ def _nothing_to_export(conn: sqlite3.Connection, db: Path, site: str | None, why
 
 def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
            out: str, images_url: str | None = None, bom: bool = False,
-           flat: bool = False, all_versions: bool = False) -> dict[str, Any]:
+           flat: bool = False, all_versions: bool = False,
+           escape_formulas: bool = True) -> dict[str, Any]:
     """Stream the posts (all_versions: every version of each) into the format's writer, one
     at a time."""
     # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
@@ -346,7 +360,7 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         with _output(out, binary=False) as stream:
             if bom:
                 stream.write(UTF8_BOM)
-            return {"posts": csv.write(posts, stream)}
+            return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas)}
     if fmt == "markdown":
         from archive.export import markdown
 
@@ -447,6 +461,7 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
     by its digest and keeps its extension, which WordPress reads its type from); None if it is
     not archived or cannot be read."""
     from archive.export.markdown import image_name
+    from archive.export.safe_copies import safe_copy
 
     base = base if base.endswith("/") else base + "/"
 
@@ -458,6 +473,7 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
         name = image_name(url, data)
         if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
             name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
+        name, data = safe_copy(name, data)  # served from the publishing site: never active
         if copies.first(name):
             copies.write_bytes(copies.root / name, data)
         return base + name

@@ -14,6 +14,7 @@ import click
 from archive.cli.common import (
     bom_option,
     db_option,
+    escape_formulas_option,
     fail,
     format_options,
     open_archive,
@@ -107,12 +108,13 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
                    "apply); with --json, {\"count\": N}.")
 @format_options
 @bom_option
+@escape_formulas_option
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the output (default: when writing to a terminal).")
 def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tuple[str, ...],
             tag: tuple[str, ...], category: str | None, since: str | None, until: str | None,
             lang: str | None, deleted: str, limit: int, offset: int, count_only: bool, fmt: str,
-            bom: bool, colour: bool | None) -> None:
+            bom: bool, raw_formulas: bool, colour: bool | None) -> None:
     """Search the archive, best matches first.
 
     Plain words must all match (`don't`, `C++` are fine), and a word starting with - must
@@ -137,6 +139,8 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
     """
     if bom and fmt != "csv":
         fail("--bom is for CSV output: add --csv")
+    if raw_formulas and fmt != "csv":
+        fail("--no-escape-formulas is for CSV output: add --csv")
     if count_only and fmt not in ("text", "json"):
         fail(f"--count prints a number, or {{\"count\": N}} with --json: drop --{fmt}")
     request = SearchQuery(" ".join(query), site=site or None, author=author or None,
@@ -178,4 +182,5 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
     if fmt == "text":
         _print_text(hits, offset, use_colour(colour))
     else:
-        write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS, bom)
+        write_records([hit.to_dict() for hit in hits], fmt, HIT_FIELDS, bom,
+                      escape_formulas=not raw_formulas)

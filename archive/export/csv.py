@@ -1,24 +1,21 @@
 """CSV: one row per post, every archived field; list fields (tags, categories, images,
 warnings, attachments) are JSON arrays, so a cell like ["a, b", "c"] keeps tags that contain
-commas."""
+commas; a text that a spreadsheet would run as a formula gets a `'` in front unless asked not to
+(archive.csv_cells)."""
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from archive.csv_cells import csv_cell
 from archive.export import record
 
 
-def cell(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-
-
-def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Write a header row then one row per post (as `archive.export.record` gives it);
-    returns the number of posts written."""
+def write(posts: Iterable[dict[str, Any]], out: TextIO, *, escape_formulas: bool = True) -> int:
+    """Write a header row then one row per post (as `archive.export.record` gives it, cells as
+    `csv_cell` makes them); returns the number of posts written."""
     writer: csv.DictWriter | None = None
     count = 0
     for post in map(record, posts):
@@ -27,6 +24,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO) -> int:
             # attachments).
             writer = csv.DictWriter(out, fieldnames=list(post), lineterminator="\n")
             writer.writeheader()
-        writer.writerow({key: cell(value) for key, value in post.items()})
+        writer.writerow({key: csv_cell(value, escape_formulas=escape_formulas)
+                         for key, value in post.items()})
         count += 1
     return count

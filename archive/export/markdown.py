@@ -30,6 +30,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
+from archive.export.safe_copies import safe_copy
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown
 
@@ -153,7 +154,7 @@ def _local_link(item: dict[str, Any]) -> str:
 
 def image_name(url: str, data: bytes) -> str:
     """A file name for an image: the start of its content digest (one file per content, however
-    many posts use it) and its original name's extension."""
+    many posts use it) and its original name's extension (before `safe_copy` has its say)."""
     extension = Path(urlsplit(url).path).suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,5}", extension):
         extension = ""
@@ -163,8 +164,9 @@ def image_name(url: str, data: bytes) -> str:
 def localize(post: dict[str, Any], out: Folder, directory: str,
              image: Callable[[str], bytes | None]) -> tuple[dict[str, Any], int]:
     """The post with its archived images written to `directory`/images/ of `out` (once per
-    content) and linked relatively, by the full-size URL the archive holds, and the number of
-    image files written; images not archived keep their URL."""
+    content; an SVG cleaned, markup never under an image's name: `safe_copy`) and linked
+    relatively, by the full-size URL the archive holds, and the number of image files written;
+    images not archived keep their URL."""
     urls = [u for u in [post.get("cover_image"), *(post.get("images") or [])] if u]
     local: dict[str, str] = {}
     copies = 0
@@ -172,7 +174,7 @@ def localize(post: dict[str, Any], out: Folder, directory: str,
         data = image(url)
         if data is None:
             continue
-        name = image_name(url, data)
+        name, data = safe_copy(image_name(url, data), data)
         if out.first(f"{directory}/{IMAGES}/{name}"):
             out.write_bytes(out.root / directory / IMAGES / name, data)
             copies += 1
@@ -199,7 +201,7 @@ def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
     for item in post.get("attachments") or []:
         data = fetched(item["url"]) if item.get("status") == "stored" else None
         if data is not None:
-            name = image_name(item["url"], data)
+            name, data = safe_copy(image_name(item["url"], data), data)
             if out.first(f"{directory}/{FILES}/{name}"):
                 out.write_bytes(out.root / directory / FILES / name, data)
                 copies += 1

@@ -40,7 +40,10 @@ def site_root(url: str) -> str:
     host = _ascii_host(parts.netloc.rsplit("@", 1)[-1])
     path = "/"
     if _WIXSITE_HOST.search(parts.hostname or ""):
-        first = parts.path.strip("/").split("/", 1)[0]
+        # The first segment that is not a dot segment (`%2e%2e` is `..`, as normalize_url
+        # reads it).
+        plain = _remove_dot_segments(re.sub("%2[eE]", ".", parts.path))
+        first = plain.strip("/").split("/", 1)[0]
         if first and first != "post":
             path = f"/{first}/"
     return urlunsplit((scheme, host, path, "", ""))
@@ -82,6 +85,24 @@ def _canonical_escapes(text: str) -> str:
     return _TO_ESCAPE.sub(_escape, text)
 
 
+def _remove_dot_segments(path: str) -> str:
+    """`path` with its `.` and `..` segments resolved (RFC 3986, 5.2.4), as a browser and a
+    server read it: `/a/../post/p` is `/post/p`; a `..` above the root is dropped."""
+    if "/." not in path:  # the common case: no segment can be a dot segment
+        return path
+    segments = path.split("/")
+    resolved: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if len(resolved) > 1:  # the first, empty, segment is the root: never removed
+                resolved.pop()
+        elif segment != ".":
+            resolved.append(segment)
+    if segments[-1] in (".", ".."):  # `/a/b/..` is the folder `/a/`
+        resolved.append("")
+    return "/".join(resolved)
+
+
 def _ascii_host(netloc: str) -> str:
     """The host part lower-cased, a non-ASCII one in IDNA (`xn--`), as HTTP sends it."""
     netloc = netloc.lower()
@@ -100,7 +121,8 @@ def normalize_url(url: str) -> str:
     """The one form a post URL is archived, compared and fetched under, however a sitemap, a
     feed or a link spelled it: no fragment, the host lower-cased, the path and query
     percent-encoded one way (see _canonical_escapes: a sitemap's `/post/café` and a served
-    `/post/caf%c3%a9` are both `/post/caf%C3%A9`), no trailing slash after a path of two
+    `/post/caf%c3%a9` are both `/post/caf%C3%A9`), no dot segments (`/a/%2e%2e/post/x` is
+    `/post/x`), no trailing slash after a path of two
     segments or more (`/post/slug/` is `/post/slug`, which Wix redirects it to), and of the
     query only `lang=`.
 
@@ -108,7 +130,9 @@ def normalize_url(url: str) -> str:
     (tracking: `utm_source`, `fbclid`, `gclid` ...).
     """
     parts = urlsplit(url)
-    path = _canonical_escapes(parts.path)
+    # Dot segments after decoding: `%2e%2e` is `..` to a server, so `/%2e%2e/post/p` is
+    # `/post/p` (RFC 3986, 6.2.2.3).
+    path = _remove_dot_segments(_canonical_escapes(parts.path))
     if path.endswith("/") and path.count("/") > 2:
         path = path.rstrip("/")
     query = "&".join(_canonical_escapes(p) for p in parts.query.split("&")

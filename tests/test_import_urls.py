@@ -1,0 +1,28 @@
+"""`wixarchive import` files a post captured under a URL with encoded dot segments
+(`/%2e%2e/post/p`) under the URL a server reads: its site's, never a `/../` site."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crawler.sample_site import SampleBlog, serve_blog
+from tests.webarchives import table, wixarchive, write_warc
+
+
+def test_encoded_dot_segments_are_removed_from_imported_urls(tmp_path: Path) -> None:
+    blog = SampleBlog(seed=6, post_count=2)
+    with serve_blog(blog) as server:
+        base = server.url
+        pages = [server.respond(post.url_path).body for post in blog.posts]
+        slugs = [post.slug for post in blog.posts]
+    warc = tmp_path / "dots.warc.gz"
+    write_warc(warc, [(f"{base}/%2e%2e/%2E%2E/../post/{slugs[0]}", pages[0], "text/html"),
+                      (f"{base}/x/%2e%2e/./post/{slugs[1]}", pages[1], "text/html")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert list(json.loads(result.stdout)["sites"]) == [f"{base}/"]
+    assert table(db, "SELECT url FROM sites") == [(f"{base}/",)]
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == \
+        sorted(f"{base}/post/{slug}" for slug in slugs)
