@@ -191,8 +191,10 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 
 class _Importer:
     def __init__(self, archive: Archive, result: ImportResult, source: str = SOURCE,
-                 post_url: Callable[[str], str] = normalize_url) -> None:
+                 post_url: Callable[[str], str] = normalize_url,
+                 media_limit: int = MEDIA_LIMIT) -> None:
         self.archive = archive
+        self.media_limit = media_limit  # the largest image, video or document stored
         self.result = result
         self.source = source
         self.post_url = post_url  # the URL a capture's post is archived under
@@ -261,14 +263,16 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                  on_scan: Callable[[int], None] | None = None,
                  on_start: Callable[[int], None] | None = None,
                  progress: Callable[[int], None] | None = None,
-                 source: str = SOURCE, site: str | None = None) -> ImportResult:
+                 source: str = SOURCE, site: str | None = None,
+                 media_limit: int = MEDIA_LIMIT) -> ImportResult:
     """Import the Wix blog posts found in these web archives. `on_scan(bytes)` reports reading;
     `on_start(n)` gives the number of post pages to import and `progress(n)` counts them.
     `source` is what the captures and versions say they came from ('recover' for
     archive/recover.py's spools). `site` (a root URL) imports that site's pages only (any
     scheme, `www.` or not: site_twins), and the media its posts use. A site archived under a
     twin spelling (https, the files' pages http; example.com, the pages www.example.com) gets
-    the pages: one site, as a crawl treats them (result.respelled)."""
+    the pages: one site, as a crawl treats them (result.respelled). `media_limit`: the largest
+    image, video or document stored, in bytes (as a crawl's --max-media-mb)."""
     result = ImportResult()
     respell = ArchivedSpelling(archive.conn)
     only_site = [site, *site_twins(site)] if site else []
@@ -333,7 +337,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         else:
             result.skipped += 1
     pages.sort(key=lambda e: e.date)
-    importer = _Importer(archive, result, source, post_url)
+    importer = _Importer(archive, result, source, post_url, media_limit)
     importer.indexed = set(indexed)
     try:
         if on_start:
@@ -443,9 +447,10 @@ class _MediaLinker:
 
     def _store(self, entry: webarchive.Entry) -> tuple | None:
         try:
-            payload = self.resolver.payload(entry, MEDIA_LIMIT)
+            payload = self.resolver.payload(entry, self.importer.media_limit)
         except webarchive.PayloadTooLarge:
-            self.importer.result.errors.append(_too_large(entry, "file", MEDIA_LIMIT))
+            self.importer.result.errors.append(
+                _too_large(entry, "file", self.importer.media_limit) + " (--max-media-mb)")
             return None
         except Exception as exc:  # one unreadable record must not stop it
             self.importer.result.errors.append(

@@ -626,3 +626,31 @@ def test_a_wixarchive_wacz_with_documents_imports_them(tmp_path: Path):
     assert archived in wixarchive("stats", "--db", str(imported)).stdout
     files = "SELECT url, payload_digest FROM media WHERE status = 'stored' ORDER BY 1"
     assert table(imported, files) == table(crawled, files)
+
+
+def test_an_image_over_the_media_cap_is_named_and_kept_with_a_larger_max_media_mb(
+        tmp_path: Path):
+    """The import caps a file as a crawl does (25 MB by default): an archive made by a crawl
+    with a larger --max-media-mb is imported whole with the same option."""
+    import urllib.request
+
+    blog = SampleBlog(seed=4, post_count=2)
+    post = blog.posts[0]
+    with serve_blog(blog) as server:
+        url = server.url + post.url_path
+        with urllib.request.urlopen(url) as response:
+            page = response.read()
+    image = post.expected()["images"][0]
+    big = b"\xff\xd8\xff\xe0" + b"\0" * (26 * 2**20)
+    warc = tmp_path / "blog.warc.gz"
+    write_warc(warc, [(url, page, "text/html; charset=utf-8"), (image, big, "image/jpeg")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{image} skipped: file over 25 MiB (--max-media-mb)" in result.stderr
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["new_posts"] == 1
+    result = wixarchive("import", str(warc), "--db", str(db), "--max-media-mb", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == 1
+    assert table(db, "SELECT c.payload_length FROM media m JOIN captures c "
+                     "ON c.record_id = m.capture WHERE m.status = 'stored'") == [(len(big),)]

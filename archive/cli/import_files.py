@@ -31,8 +31,14 @@ def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
 @click.option("--site", metavar="URL",
               help="Import this site's posts only (its address; http and https, www. or "
                    "not, are the same site); the files' other sites are counted and left out.")
+@click.option("--max-media-mb", type=click.FloatRange(min=0, min_open=True), default=25,
+              show_default=True,
+              help="Largest image, video or document stored, in MB, as a crawl's option: "
+                   "a larger one is skipped and named (a file that inflates past it costs "
+                   "time, never memory).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) -> None:
+def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: float,
+            as_json: bool) -> None:
     """Import the Wix blog posts held in web archives: WARC, WARC.gz or WACZ FILES made by
     any tool (wget --warc-file, Heritrix, Browsertrix, ArchiveBox, pywb, wixarchive).
 
@@ -111,7 +117,8 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, as_json: bool) 
             with archive:
                 held = {url for (url,) in archive.conn.execute("SELECT url FROM sites")}
                 result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
-                                      progress=progress, site=only_site)
+                                      progress=progress, site=only_site,
+                                      media_limit=int(max_media_mb * 2**20))
         except ArchiveError as exc:
             fail_with(exc)
         except OSError as exc:
