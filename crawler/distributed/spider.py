@@ -273,6 +273,13 @@ class DistributedWixSpider(scrapy.Spider):
         return in_any_site(url, roots)
 
     @staticmethod
+    def own_roots(request: scrapy.Request) -> list[str]:
+        """The roots of the request's site, whose addresses it may reach (crawler.downloader.
+        private_addresses)."""
+        site = request.meta.get(SITE)
+        return request.meta.get(ROOTS) or ([site] if site else [])
+
+    @staticmethod
     def _roots(response: Response) -> list[str]:
         """Every root that is the response's site: its request's, and where a redirect from
         one of them to another host led (the site moved; crawler.spiders.wix._follow_move).

@@ -229,6 +229,11 @@ class WixBlogSpider(scrapy.Spider):
         self.logger.info("%s: robots.txt asks for Crawl-delay: %g; waiting %g s between "
                          "requests", self.site, delay.asked, delay.applied)
 
+    def own_roots(self, request: scrapy.Request) -> list[str]:
+        """The site's roots, whose addresses its requests may reach (crawler.downloader.
+        private_addresses)."""
+        return self.roots
+
     def _in_site(self, url: str) -> bool:
         """Whether `url`, from the site's robots.txt, sitemaps, feed or listings, is the site's
         and can be fetched. One that cannot ("http://[::1", 100 KB long) is named in the run's
