@@ -60,7 +60,7 @@ from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
-from crawler.downloader.failures import describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
@@ -210,7 +210,8 @@ class DistributedWixSpider(scrapy.Spider):
             return []
         return [self._request(url, self.parse_sitemap, site, run, priority=10, roots=roots,
                               errback=self.on_sitemap_error,
-                              meta={"download_maxsize": SITEMAP_MAX_BYTES})]
+                              meta={"download_maxsize": SITEMAP_MAX_BYTES,
+                                    SITEMAP_META: True})]
 
     def _post_request(self, url: str, site: str, run: Any, found: dict[str, Any],
                       lastmod: str | None = None, *, listed: bool = False) -> scrapy.Request:

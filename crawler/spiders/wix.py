@@ -52,7 +52,7 @@ from crawler.discover.urls import (
 )
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
-from crawler.downloader.failures import describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -262,7 +262,8 @@ class WixBlogSpider(scrapy.Spider):
         self.pending_sitemaps += 1
         return [scrapy.Request(
             url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10,
-            meta={"download_maxsize": SITEMAP_MAX_BYTES, SITEMAP_PARENTS: parents},
+            meta={"download_maxsize": SITEMAP_MAX_BYTES, SITEMAP_META: True,
+                  SITEMAP_PARENTS: parents},
         )]
 
     def _sitemap_done(self) -> list[scrapy.Request]:
