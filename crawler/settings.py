@@ -41,7 +41,14 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 WIXARCHIVE_MAX_SITEMAPS = 1000  # sitemap files read per crawl (each lists <= 50,000 URLs)
 WIXARCHIVE_MAX_LISTING_PAGES = 5000  # listing pages read (sites without a posts sitemap)
+# Non-public addresses (loopback, private, link-local, ...) a crawl may reach: `site-network`
+# (the site's own block only), `site` (none but the site and media bases) or `all`; see
+# crawler/downloader/addresses.py. The resolver refuses the rest at connect time too.
+WIXARCHIVE_PRIVATE_ADDRESSES = "site-network"
+TWISTED_DNS_RESOLVER = "crawler.downloader.private_addresses.PublicAddressResolver"
 DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt's (100): a refused host is not even asked for its robots.txt.
+    "crawler.downloader.private_addresses.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
     # After DownloadTimeoutMiddleware (350): cuts each try's timeout to the site's time left.

@@ -60,7 +60,7 @@ from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
-from crawler.downloader.failures import describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
@@ -210,7 +210,8 @@ class DistributedWixSpider(scrapy.Spider):
             return []
         return [self._request(url, self.parse_sitemap, site, run, priority=10, roots=roots,
                               errback=self.on_sitemap_error,
-                              meta={"download_maxsize": SITEMAP_MAX_BYTES})]
+                              meta={"download_maxsize": SITEMAP_MAX_BYTES,
+                                    SITEMAP_META: True})]
 
     def _post_request(self, url: str, site: str, run: Any, found: dict[str, Any],
                       lastmod: str | None = None, *, listed: bool = False) -> scrapy.Request:
@@ -271,6 +272,13 @@ class DistributedWixSpider(scrapy.Spider):
             found["missing"].append(f"{shortened(url)}: skipped: {problem}")
             return False
         return in_any_site(url, roots)
+
+    @staticmethod
+    def own_roots(request: scrapy.Request) -> list[str]:
+        """The roots of the request's site, whose addresses it may reach (crawler.downloader.
+        private_addresses)."""
+        site = request.meta.get(SITE)
+        return request.meta.get(ROOTS) or ([site] if site else [])
 
     @staticmethod
     def _roots(response: Response) -> list[str]:

@@ -31,6 +31,12 @@ _EXPECTED_SIZE = "Expected to receive "
 _PLAIN_HTTP = ("wrong version number", "http request", "packet length too long")
 
 
+# meta: a sitemap request, whose size limit is the sitemaps.org one (its download_maxsize),
+# not DOWNLOAD_MAXSIZE; its messages say so, as crawler.discover.sitemaps's do.
+SITEMAP_META = "wixarchive_sitemap"
+SITEMAP_LIMIT = "the sitemaps.org limit"
+
+
 def _mib(size: int) -> str:
     return f"{size / (1 << 20):g} MiB"
 
@@ -46,6 +52,8 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     request = getattr(failure, "request", None)
     maxsize = (request.meta.get("download_maxsize") if request is not None else None) \
         or settings.getint("DOWNLOAD_MAXSIZE")
+    sitemap = request is not None and request.meta.get(SITEMAP_META)
+    limit = SITEMAP_LIMIT if sitemap else "DOWNLOAD_MAXSIZE"
     response = getattr(exc, "response", None)
     if response is not None:
         return f"HTTP {response.status}{_tries(request)}"
@@ -58,11 +66,13 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
         if message.startswith(_EXPECTED_SIZE):
             declared = message[len(_EXPECTED_SIZE):].split(" ", 1)[0]
             return (f"body of {declared} bytes announced, over the {_mib(maxsize)} limit "
-                    "(DOWNLOAD_MAXSIZE)")
-        return f"body over the {_mib(maxsize)} limit (DOWNLOAD_MAXSIZE): download stopped"
+                    f"({limit})")
+        return f"body over the {_mib(maxsize)} limit ({limit}): download stopped"
     if isinstance(exc, IgnoreRequest):
         cause = exc.__cause__
         if cause is not None and hasattr(cause, "decompressed_size"):  # HttpCompression's limit
+            if sitemap:  # what a .xml.gz bomb says (crawler.discover.sitemaps)
+                return f"sitemap unpacks to more than {_mib(cause.max_size)} ({limit}): not read"
             return (f"compressed body inflates past the {_mib(cause.max_size)} limit "
                     "(DOWNLOAD_MAXSIZE): a decompression bomb?")
         if str(exc) == "max redirections reached":

@@ -8,14 +8,17 @@ vanish from the run unexplained. These subclasses of Scrapy's two redirect middl
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from w3lib.html import get_meta_refresh
+from w3lib.url import safe_url_string
 
 MAX_CHAIN_SHOWN = 4
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # Scrapy looks for a <meta http-equiv="refresh"> in the first 4096 characters of a page only,
 # but gets them from `response.text`, which decodes the whole body: ~0.8 ms for a real Wix page
 # (~0.9 MB), in the reactor thread, for every page. At most 4 bytes a character, these bytes
@@ -37,12 +40,34 @@ def _check_loop(request: Request, result: Request | Response) -> Request | Respo
 class RedirectLoopMiddleware(RedirectMiddleware):
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Request | Response:
-        return _check_loop(request, super().process_response(request, response))
+        result = super().process_response(request, response)
+        if result is response and response.status in REDIRECT_STATUSES and not (
+                request.meta.get("dont_redirect")
+                or response.status in request.meta.get("handle_httpstatus_list", ())):
+            _refuse_scheme(response)
+        return _check_loop(request, result)
+
+
+def _refuse_scheme(response: Response) -> None:
+    """A redirect Scrapy did not follow because it leads off http(s) (file:, ftp:, data:):
+    said as such, rather than left to fail as a bare "HTTP 302"."""
+    location = response.headers.get("Location")
+    if not location:
+        return
+    target = urljoin(response.url, safe_url_string(location))
+    scheme = urlsplit(target).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise IgnoreRequest(f"redirect to a {scheme}: URL refused (only http and https "
+                            "are followed)")
 
 
 class MetaRefreshLoopMiddleware(MetaRefreshMiddleware):
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Request | Response:
+        if "media_url" in request.meta:
+            # An image, video or document is kept as it is: a meta refresh in a file served
+            # as HTML is no page of the site to follow (it could lead anywhere).
+            return response
         if isinstance(response, HtmlResponse) and not _has_meta_refresh(response,
                                                                         self._ignore_tags):
             return response  # what Scrapy's middleware returns too, without decoding it all

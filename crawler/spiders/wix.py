@@ -52,7 +52,7 @@ from crawler.discover.urls import (
 )
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
-from crawler.downloader.failures import describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -70,6 +70,7 @@ from crawler.summary import ELSEWHERE
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
 MAX_SITEMAPS = 1000  # WIXARCHIVE_MAX_SITEMAPS: sitemap files read per crawl
+SITEMAP_PARENTS = "wixarchive_sitemap_parents"  # meta: the sitemap indexes above this one
 MAX_LISTING_PAGES = 5000  # WIXARCHIVE_MAX_LISTING_PAGES: a pagination that never ends stops
 # Seconds between looks, once the posts are done, at whether the archive worker has committed
 # every page (see crawler.media) before asking the archive for the images still missing.
@@ -229,6 +230,11 @@ class WixBlogSpider(scrapy.Spider):
         self.logger.info("%s: robots.txt asks for Crawl-delay: %g; waiting %g s between "
                          "requests", self.site, delay.asked, delay.applied)
 
+    def own_roots(self, request: scrapy.Request) -> list[str]:
+        """The site's roots, whose addresses its requests may reach (crawler.downloader.
+        private_addresses)."""
+        return self.roots
+
     def _in_site(self, url: str) -> bool:
         """Whether `url`, from the site's robots.txt, sitemaps, feed or listings, is the site's
         and can be fetched. One that cannot ("http://[::1", 100 KB long) is named in the run's
@@ -241,8 +247,9 @@ class WixBlogSpider(scrapy.Spider):
             return False
         return in_any_site(url, self.roots)
 
-    def _sitemap_request(self, url: str) -> list[scrapy.Request]:
-        """The request for a sitemap not read yet (cycles and repeats end here)."""
+    def _sitemap_request(self, url: str, parents: tuple[str, ...] = ()) -> list[scrapy.Request]:
+        """The request for a sitemap not read yet (cycles and repeats end here); `parents`:
+        the indexes that led to it, to tell a cycle from a sitemap listed twice."""
         if url in self.sitemaps_requested:
             return []
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
@@ -255,7 +262,8 @@ class WixBlogSpider(scrapy.Spider):
         self.pending_sitemaps += 1
         return [scrapy.Request(
             url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10,
-            meta={"download_maxsize": SITEMAP_MAX_BYTES},
+            meta={"download_maxsize": SITEMAP_MAX_BYTES, SITEMAP_META: True,
+                  SITEMAP_PARENTS: parents},
         )]
 
     def _sitemap_done(self) -> list[scrapy.Request]:
@@ -297,11 +305,14 @@ class WixBlogSpider(scrapy.Spider):
             if not self._in_site(entry.loc):
                 continue
             if sitemap.is_index:
-                if entry.loc in self.sitemaps_requested:
+                chain = (*response.meta.get(SITEMAP_PARENTS, ()), response.url)
+                if entry.loc in chain:
+                    # Named, but no failure: every sitemap is read once all the same. One
+                    # reached twice by two routes (robots.txt and an index) is no cycle.
                     self.record_error(response.url, f"sitemap index lists {entry.loc} again "
-                                                    "(a cycle): not read twice")
+                                                    "(a cycle): not read twice", counted=False)
                 elif is_posts_sitemap(entry.loc) or is_language_index(entry.loc):
-                    yield from self._sitemap_request(entry.loc)
+                    yield from self._sitemap_request(entry.loc, chain)
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
                 self.sitemap_urls.add(url)
