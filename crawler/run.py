@@ -55,7 +55,9 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     settings.set("WIXARCHIVE_DB", str(db), priority="cmdline")
     # Where static.wixstatic.com/media/ files are fetched from instead (a mirror; the test suite
     # points it at loopback so no test reaches the real host).
-    for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE"):
+    # WIXARCHIVE_PRIVATE_ADDRESSES: what non-public addresses the crawl may reach
+    # (crawler.downloader.addresses); the commands check its value at their start.
+    for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE", "WIXARCHIVE_PRIVATE_ADDRESSES"):
         if os.environ.get(name):
             settings.set(name, os.environ[name], priority="cmdline")
     for key, value in (overrides or {}).items():

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import http.server
 import ipaddress
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -112,6 +116,35 @@ def test_under_the_default_a_loopback_blog_reaches_loopback(tmp_path: Path):
         summary = run_crawl(server.url, tmp_path / "a.db")
     assert _Internal.hits == ["/robots.txt", "/page"]
     assert not any("not fetched" in error for error in summary["errors"])
+
+
+def test_wixarchive_crawl_takes_the_rule_from_the_environment(tmp_path: Path):
+    """`wixarchive crawl` has no --set: the rule comes from WIXARCHIVE_PRIVATE_ADDRESSES in
+    the environment, and a wrong value is one line before anything is crawled."""
+    blog = SampleBlog(seed=9, post_count=3)
+    _Internal.hits = []
+    db = tmp_path / "a.db"
+
+    def crawl(url: str, rule: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", url, "--db", str(db), "--no-media",
+             "--json"], capture_output=True, text=True, timeout=300,
+            env={**os.environ, "WIXARCHIVE_PRIVATE_ADDRESSES": rule})
+
+    with serve_http(_Internal) as internal, serve_blog(blog) as server:
+        post = blog.posts[0]
+        server.takeovers[post.url_path] = h.redirect_to(f"{internal}/page")
+        wrong = crawl(server.url, "none")
+        assert (wrong.returncode, wrong.stderr) == (1, (
+            "Error: WIXARCHIVE_PRIVATE_ADDRESSES must be one of site-network, site, all "
+            "(got 'none')\n"))
+        assert not db.exists()
+        result = crawl(server.url, "site")
+    assert _Internal.hits == []
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "partial", summary  # the redirected post: refused
+    errors = "\n".join(summary["errors"])
+    assert "not fetched: 127.0.0.1 is a loopback address, not the crawled site's" in errors
 
 
 @pytest.mark.parametrize("address, kind", [

@@ -106,6 +106,16 @@ def fail_with(exc: Exception) -> NoReturn:
     sys.exit(EXIT_BUSY if isinstance(exc, ArchiveBusy) else 1)
 
 
+def check_crawl_environment() -> None:
+    """The environment variables a crawl reads, checked at a crawling command's start: a wrong
+    value is one line here, not a traceback in the crawler."""
+    from crawler.downloader.addresses import MODES, SETTING  # no Scrapy
+
+    value = os.environ.get(SETTING)
+    if value and value not in MODES:
+        fail(f"{SETTING} must be one of {', '.join(MODES)} (got {value!r})")
+
+
 def check_redis_url(url: str | None) -> None:
     """--redis URL, checked at a command's start: a mistyped one (127.0.0.1:6379, with no
     redis://) must not pass for "nothing due" under cron."""

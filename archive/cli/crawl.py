@@ -22,6 +22,7 @@ import click
 
 from archive.cli.common import (
     EXIT_BUSY,
+    check_crawl_environment,
     check_redis_url,
     db_option,
     echo_unless_closed,
@@ -308,6 +309,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     if not db.exists() and not db.parent.exists():
         fail(f"folder {db.parent} does not exist")
     check_redis_url(redis_url)
+    check_crawl_environment()
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,
                                  refetch=refetch)

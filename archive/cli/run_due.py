@@ -10,6 +10,7 @@ import click
 
 from archive.cli.common import (
     EXIT_BUSY,
+    check_crawl_environment,
     check_redis_url,
     db_option,
     echo_unless_closed,
@@ -94,6 +95,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
     """
     check_redis_url(redis_url)
+    check_crawl_environment()
     start = parse_now(now_text)
     runner = Runner(db, resolve_sites(sites_path, db),
                     clock=offset_clock(start) if start else system_clock, verbose=verbose,

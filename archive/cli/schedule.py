@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, echo_unless_closed
+from archive.cli.common import check_crawl_environment, db_option, echo_unless_closed
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -46,6 +46,7 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
     Example:
         wixarchive schedule --db /srv/wix/archive.db
     """
+    check_crawl_environment()
     start = parse_now(now_text)
     clock = offset_clock(start) if start else system_clock
     runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose,

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from archive.cli.common import fail
+from archive.cli.common import check_crawl_environment, fail
 
 
 @click.command("worker")
@@ -37,6 +37,7 @@ def command(redis_url: str, idle_timeout: float, lease: float, as_json: bool,
     """
     from crawler.distributed.protocol import url_problem  # no Scrapy: key names, scripts
 
+    check_crawl_environment()
     problem = url_problem(redis_url)  # before Scrapy's slow import
     if problem:
         fail_worker(problem, as_json)
