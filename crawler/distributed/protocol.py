@@ -46,7 +46,10 @@ PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
-RUNS = f"{PREFIX}:runs"  # hash site -> its run id: requests of any other run are refused (PUSH)
+# hash site -> its run id: requests of any other run are refused (PUSH). Its own hash, though
+# SITES holds the run too: PUSH runs for every request, and decoding SITES' JSON (its list of
+# posts to recapture may be long) there would cost each push.
+RUNS = f"{PREFIX}:runs"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
