@@ -1,31 +1,40 @@
-"""The alt text a post's body gives its images. The archive keeps no alt column: the body's
-<img alt> (crawler.extract.body writes each image's alt there, its src the image's full-size
-URL, as in the post's `images`) is where it is; the article page and the WXR export read it."""
+"""The <img> tags of HTML, and the alt text a post's body gives its images. The archive keeps
+no alt column: the body's <img alt> (crawler.extract.body writes each image's alt there, its src
+the image's full-size URL, as in the post's `images`) is where it is; the article page and the
+WXR export read it. Standard library and archive.export only: no Scrapy, no Datasette."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from archive.export import full_size
 
-class _BodyImages(HTMLParser):
+
+class ImageTags(HTMLParser):
+    """The <img> tags of an HTML fragment: where each starts, its text and its attributes."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.alts: dict[str, str] = {}
+        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag != "img" or not values.get("src"):
-            return
-        alt = " ".join(values.get("alt", "").split())
-        # An image shown twice keeps the first alt text it has.
-        if not self.alts.get(values["src"]):
-            self.alts[values["src"]] = alt
+        if tag == "img":
+            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs))
 
 
 def body_images(body_html: str) -> dict[str, str]:
-    """Each image URL the HTML body shows (its <img src>) -> its alt text, whitespace
-    collapsed ("" for an image without one)."""
-    parser = _BodyImages()
+    """Each image the HTML body shows, by its full-size URL (its <img src>, a resized Wix
+    copy made full-size) -> its alt text, whitespace collapsed ("" for an image without one)."""
+    parser = ImageTags()
     parser.feed(body_html or "")
     parser.close()
-    return parser.alts
+    alts: dict[str, str] = {}
+    for _, _, attrs in parser.found:
+        values = {name: value or "" for name, value in attrs}
+        if not values.get("src"):
+            continue
+        url = full_size(values["src"])
+        # An image shown twice keeps the first alt text it has.
+        if not alts.get(url):
+            alts[url] = " ".join(values.get("alt", "").split())
+    return alts

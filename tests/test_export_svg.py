@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from archive import captures
-from archive.export.safe_copies import clean_svg
+from archive.export.safe_copies import clean_svg, safe_copy
 from archive.store import Archive
 from crawler.extract.record import Article
 from tests.processes import HANG_GUARD
@@ -144,6 +144,16 @@ def test_wxr_images_url_copies_are_inert(db: Path, tmp_path: Path) -> None:
 def test_unparsable_or_foreign_markup_is_not_an_svg(data: bytes) -> None:
     cleaned = clean_svg(data)
     assert cleaned is None or not [w for w in ACTIVE if w.encode() in cleaned.lower()]
+
+
+@pytest.mark.parametrize(("data", "written"), [
+    ("<html><script>x</script></html>".encode("utf-16"), "photo.txt"),  # UTF-16 with its BOM
+    ("<html><script>x</script></html>".encode("utf-16-be"), "photo.txt"),  # and without
+    ("\ufeff  <html>".encode(), "photo.txt"),  # UTF-8 BOM, then white space
+    ("\ufeffname,size\n".encode(), "photo.png"),  # a BOM alone is no markup
+])
+def test_markup_under_an_image_name_is_copied_as_text(data: bytes, written: str) -> None:
+    assert safe_copy("photo.png", data) == (written, data)
 
 
 def test_a_plain_svg_keeps_its_drawing() -> None:

@@ -156,6 +156,8 @@ def test_chromium_never_renders_a_hostile_file_and_still_plays_a_sound(served,
     ("image/png,image/jpeg", b"\x89PNG", "application/octet-stream"),
     ("image/png", b"  \n<html>", "application/octet-stream"),
     ("image/png", b"\xef\xbb\xbf<svg>", "application/octet-stream"),
+    ("image/png", "plain text".encode("utf-16"), "application/octet-stream"),  # any BOM
+    ("image/png", "<svg>".encode("utf-16-be"), "application/octet-stream"),  # UTF-16, no BOM
     ("image/x-html", b"\x89PNG", "application/octet-stream"),
     ("text/html", b"<p>", "application/octet-stream"),
     ("application/zip", b"PK", "application/octet-stream"),

@@ -48,27 +48,17 @@ def make_datasette(db: Path, **settings: Any) -> Any:
 
 
 def datasette_settings(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """`--setting NAME VALUE` pairs as Datasette's own CLI reads them: known names only, each
-    value of its default's type."""
-    from datasette.app import DEFAULT_SETTINGS
-    from datasette.utils import ValueAsBooleanError, value_as_boolean
+    """`--setting NAME VALUE` pairs read by Datasette's own `--setting` type: known names only,
+    each value of its default's type."""
+    from datasette.cli import Setting
 
     settings: dict[str, Any] = {}
-    for name, value in pairs:
-        if name not in DEFAULT_SETTINGS:
-            fail(f"--setting {name}: no such Datasette setting (see `datasette --help-settings`)")
-        default = DEFAULT_SETTINGS[name]
-        if isinstance(default, bool):
-            try:
-                settings[name] = value_as_boolean(value)
-            except ValueAsBooleanError:
-                fail(f"--setting {name}: {value!r} is not on/off/true/false/1/0")
-        elif isinstance(default, int):
-            if not value.isdigit():
-                fail(f"--setting {name}: {value!r} is not a whole number")
-            settings[name] = int(value)
-        else:
-            settings[name] = value
+    for pair in pairs:
+        try:
+            name, value = Setting().convert(pair, None, None)
+        except click.BadParameter as exc:
+            fail(f"--setting {exc.message}")
+        settings[name] = value
     return settings
 
 

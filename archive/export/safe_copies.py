@@ -22,6 +22,8 @@ import re
 
 from lxml import etree
 
+from archive.markup_sniff import is_markup
+
 SVG_NS = "http://www.w3.org/2000/svg"
 # Extensions a web server gives a type a browser renders as a document (running scripts in
 # it): a copy may carry one only as a cleaned SVG.
@@ -45,7 +47,6 @@ _ANIMATIONS = frozenset({"animate", "set"})  # these can set any attribute
 _URL_REFERENCE = re.compile(r"url\s*\(\s*(['\"]?)\s*([^)'\"]*)", re.IGNORECASE)
 _CSS_ACTIVE = re.compile(r"@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding",
                          re.IGNORECASE)
-_UTF16_MARKUP = (b"\xff\xfe<\x00", b"\xfe\xff\x00<", b"<\x00", b"\x00<")
 
 
 def _inert_value(value: str) -> bool:
@@ -116,15 +117,6 @@ def _clean_attributes(root: etree._Element) -> None:
         for attribute, value in list(node.attrib.items()):
             if not _keep_attribute(attribute, value):
                 del node.attrib[attribute]
-
-
-def is_markup(data: bytes) -> bool:
-    """Whether `data` starts as a browser's sniffer would see markup: '<' after a byte order
-    mark and white space, in UTF-8 or UTF-16."""
-    head = data[:1024]
-    if head.startswith(_UTF16_MARKUP):
-        return True
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\f").startswith(b"<")
 
 
 def safe_copy(name: str, data: bytes) -> tuple[str, bytes]:

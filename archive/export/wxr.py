@@ -358,8 +358,7 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
                 _item(w, post, head, ids.get(cover) if cover else None, moved, files)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.
-                alts = {full_size(url): alt for url, alt in
-                        body_images(post.get("body_html") or "").items()}
+                alts = body_images(post.get("body_html") or "")
                 for url, attachment_id in (ids | file_ids).items():
                     _attachment(w, attachment_id, post, moved.get(url, url), url,
                                 alts.get(url) if url in ids else None)

@@ -38,13 +38,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from archive.web import archive_names
+from archive.web.paths import page_path
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 # The one variable an inline script of Datasette's templates holds, and the values it takes.
 _TEMPLATE_VARIABLES = {"{{ datasette_allow_facet }}": ("true", "false")}
-PLUGIN_PAGE = re.compile(r"^/(?:-/search|[^/]+/-/(?:search|post/\d+)(?:\.json)?)$")
-MEDIA_FILE = re.compile(r"^/[^/]+/-/media/[A-Za-z0-9]+$")
 
 _COMMON = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
@@ -116,23 +114,12 @@ class SecurityHeaders:
     def _kind(self, path: str) -> str | None:
         """'plugin' for this plugin's pages, 'media' for its archived files, 'archive' for
         Datasette's pages of an archive."""
-        from datasette.utils import tilde_decode
-
-        base_url = self.datasette.setting("base_url")
-        if base_url != "/" and path.startswith(base_url):
-            path = "/" + path[len(base_url):]
-        if PLUGIN_PAGE.match(path):
+        page = page_path(self.datasette, path)
+        if page.plugin_page:
             return "plugin"
-        if MEDIA_FILE.match(path):
+        if page.media_file:
             return "media"
-        segment = path.lstrip("/").split("/", 1)[0]
-        if not segment or segment.startswith("-"):
-            return None
-        routes = {tilde_decode(segment), tilde_decode(segment.rsplit(".", 1)[0])}
-        for name in archive_names(self.datasette):
-            if self.datasette.databases[name].route in routes:
-                return "archive"
-        return None
+        return "archive" if page.owner == "archive" else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = self._kind(scope.get("path", "")) if scope["type"] == "http" else None

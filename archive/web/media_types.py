@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from archive.markup_sniff import is_markup
+
 DOWNLOADED = "application/octet-stream"
 SNIFFED_BYTES = 512  # as much as a browser reads to sniff a type (WHATWG mimesniff)
 
@@ -21,10 +23,11 @@ _MEDIA_TYPE = re.compile(
     rf"[ \t]*(?P<type>{_TOKEN})/(?P<subtype>{_TOKEN})[ \t]*"
     rf"(?:;[ \t]*(?:{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))?[ \t]*)*")
 _SHOWN = ("image", "video", "audio")
-PLAYED = ("video", "audio")
 # Subtypes a browser could read as a document or script, whatever their main type says.
 _DOCUMENT_SUBTYPES = re.compile(r"html|xml|script|json", re.IGNORECASE)
 SVG = "image/svg+xml"  # markup, shown sandboxed: a browser runs no script of an SVG image
+# No image, video, audio or PDF file begins with a byte order mark: text that does is not sent
+# as one, markup or not.
 _BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
 
 
@@ -35,14 +38,6 @@ def media_type(value: str | None) -> str | None:
     if not found:
         return None
     return f"{found['type']}/{found['subtype']}".lower()
-
-
-def looks_like_markup(head: bytes) -> bool:
-    """Whether a file's first bytes are text beginning with a tag (HTML, XML, SVG), or text
-    with a byte order mark: what no image, video, audio or PDF file begins with."""
-    if head.startswith(_BOMS):
-        return True
-    return head.lstrip(b"\t\n\x0c\r ").startswith(b"<")
 
 
 def served_type(stored: str | None, head: bytes) -> str:
@@ -56,6 +51,6 @@ def served_type(stored: str | None, head: bytes) -> str:
         return kind
     if main not in _SHOWN and kind != "application/pdf":
         return DOWNLOADED
-    if _DOCUMENT_SUBTYPES.search(subtype) or looks_like_markup(head):
+    if _DOCUMENT_SUBTYPES.search(subtype) or head.startswith(_BOMS) or is_markup(head):
         return DOWNLOADED
     return kind

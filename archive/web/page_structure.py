@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from archive.web import archive_names
+from archive.web.paths import page_path
 
 _HTML = re.compile(r"<html(?![^>]*\slang=)(?=[\s>])", re.IGNORECASE)
 _BODY = re.compile(r"<body\b[^>]*>")
@@ -69,32 +69,19 @@ class PageStructure:
     """ASGI middleware applying `structured` to the HTML pages of archives, of this plugin and
     of the instance (home page, /-/ pages)."""
 
-    def __init__(self, app: Any, datasette: Any, plugin_page: re.Pattern[str],
-                 stylesheet: str) -> None:
+    def __init__(self, app: Any, datasette: Any, stylesheet: str) -> None:
         self.app = app
         self.datasette = datasette
-        self.plugin_page = plugin_page
         self.stylesheet = stylesheet  # its URL path, as the pages link it
 
     def _kind(self, path: str) -> str | None:
         """'plugin' for this plugin's pages, 'datasette' for Datasette's pages of an archive or
         of the instance, None for another database's pages."""
-        from datasette.utils import tilde_decode
-
-        base_url = self.datasette.setting("base_url")
-        if base_url != "/" and path.startswith(base_url):
-            path = "/" + path[len(base_url):]
-        if self.plugin_page.match(path):
+        page = page_path(self.datasette, path)
+        if page.plugin_page:
             return "plugin"
-        segment = path.lstrip("/").split("/", 1)[0]
-        if not segment or segment.startswith("-"):
-            return "datasette"
-        routes = {tilde_decode(segment), tilde_decode(segment.rsplit(".", 1)[0])}
-        archives = {self.datasette.databases[name].route for name in archive_names(self.datasette)}
-        known = {db.route for db in self.datasette.databases.values()}
-        if routes & archives or not routes & known:  # an archive's page, or a 404 page
-            return "datasette"
-        return None
+        # An archive's page, the instance's, or a 404 page.
+        return None if page.owner == "database" else "datasette"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = self._kind(scope.get("path", "")) if scope["type"] == "http" else None

@@ -24,7 +24,7 @@ from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
-from archive.web.headers import PLUGIN_PAGE, SecurityHeaders
+from archive.web.headers import SecurityHeaders
 from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -102,7 +102,7 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
     return lambda app: SecurityHeaders(PageStructure(
-        CjkTableSearch(app, datasette), datasette, PLUGIN_PAGE, _stylesheet(datasette)),
+        CjkTableSearch(app, datasette), datasette, _stylesheet(datasette)),
         datasette)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
@@ -26,7 +25,7 @@ from markupsafe import Markup, escape
 from archive import attachments
 from archive.export import full_size
 from archive.history import NO_DIFFERENCE, diff_class, diff_versions, find_version, version_id
-from archive.image_alts import body_images
+from archive.image_alts import ImageTags, body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post
@@ -45,23 +44,11 @@ def body_html(shown: dict[str, Any], local: dict[str, str], page_url: str) -> Ma
     return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
 
 
-class _ImageTags(HTMLParser):
-    """The <img> tags of an HTML fragment: where each starts, its text and its attributes."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img":
-            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs))
-
-
 def archived_images_only(fragment: str, local: dict[str, str], page_url: str) -> str:
     """Sanitized HTML whose every <img> shows a copy served from the archive: an image
     archived (a key of `local`) points at its copy, and any other becomes a plain link to its
     URL (resolved against the post's URL), so a page never loads an image from the site."""
-    parser = _ImageTags()
+    parser = ImageTags()
     parser.feed(fragment)
     parser.close()
     if not parser.found:
@@ -261,7 +248,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
                                               for item in loaded.files]})
 
     local = loaded.local
-    alts = {full_size(url): alt for url, alt in body_images(shown.get("body_html") or "").items()}
+    alts = body_images(shown.get("body_html") or "")
     # Links in the body to an archived video or document open its copy, as images do.
     archived_files = {item["url"]: item["href"] for item in loaded.files if item["archived"]}
     context = {
