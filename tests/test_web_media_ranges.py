@@ -46,7 +46,10 @@ def video_archive(folder: Path, size: int, *, imports: int = 1) -> tuple[Path, b
     db = folder / "archive.db"
     for n in range(imports):  # each a web archive of its own, as from a crawl of its own
         write_warc(folder / f"post{n}.warc.gz", records)
-        result = wixarchive("import", str(folder / f"post{n}.warc.gz"), "--db", str(db))
+        # A video over the import's default 25 MB cap is kept as a crawl with a larger
+        # --max-media-mb keeps it.
+        result = wixarchive("import", str(folder / f"post{n}.warc.gz"), "--db", str(db),
+                            "--max-media-mb", "64")
         assert result.returncode == 0, result.stderr
     (digest,) = table(db, "SELECT payload_digest FROM media WHERE status = 'stored'")[0]
     return db, video, "/archive/-/media/" + digest.split(":", 1)[1]
