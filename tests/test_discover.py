@@ -80,6 +80,15 @@ def test_dot_segments_are_removed_after_decoding(url: str, normal: str, root: st
     assert site_root(url) == site_root(normal) == root
 
 
+@pytest.mark.parametrize("url", ["https://jo.wixsite.com/%73tudio/post/p",
+                                 "https://jo.wixsite.com/st\u00fcdio/post/p"])
+def test_a_free_plan_prefix_is_spelled_as_its_posts_are(url: str) -> None:
+    """The site's root holds its path prefix escaped as normalize_url escapes the post's URL,
+    so the post is the site's whichever way the prefix was typed."""
+    assert site_root(url) == site_root(normalize_url(url))
+    assert in_site(normalize_url(url), site_root(url))
+
+
 def test_robots_sitemap_lines() -> None:
     robots = "User-agent: *\nDisallow: /private\n\nSitemap: https://www.example.com/sitemap.xml\n"
     assert sitemaps_from_robots(robots) == ["https://www.example.com/sitemap.xml"]

@@ -27,6 +27,13 @@ _LANGUAGE_INDEX = re.compile(r"/[a-z]{2}(?:-[a-z0-9]{2,4})?/sitemap\.xml$", re.I
 # sitemaps.org: a sitemap (or index) lists at most 50,000 URLs, and is at most 50 MB unpacked.
 MAX_URLS = 50_000
 MAX_BYTES = 50 * 1024 * 1024
+LIMIT_NAME = "the sitemaps.org limit"  # how a sitemap's problems name these limits
+
+
+def unpacked_too_large(max_bytes: int) -> str:
+    """What a gzipped sitemap unpacking past `max_bytes` (a compression bomb) is said to do,
+    whether it is caught here (no Content-Encoding) or by the download's decompression."""
+    return f"unpacks to more than {max_bytes / (1 << 20):g} MiB ({LIMIT_NAME}): not read"
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,7 @@ def read_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
     try:
         return _parse(_Unpacked(body, MAX_BYTES), max_urls)
     except _TooLarge:
-        return ParsedSitemap(is_index=False, entries=[], problem=(
-            f"unpacks to more than {MAX_BYTES >> 20} MiB (the sitemaps.org limit): not read"))
+        return ParsedSitemap(is_index=False, entries=[], problem=unpacked_too_large(MAX_BYTES))
     except (OSError, EOFError) as exc:
         return ParsedSitemap(is_index=False, entries=[], problem=f"is corrupt gzip ({exc})")
 
@@ -132,7 +138,7 @@ def _parse(source: IO[bytes] | _Unpacked, max_urls: int) -> ParsedSitemap:
             if entry is None:
                 continue
             if len(entries) >= max_urls:
-                problem = (f"lists more than {max_urls:,} URLs (the sitemaps.org limit): "
+                problem = (f"lists more than {max_urls:,} URLs ({LIMIT_NAME}): "
                            "the rest were not read")
                 break
             entries.append(entry)

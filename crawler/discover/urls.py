@@ -40,10 +40,9 @@ def site_root(url: str) -> str:
     host = _ascii_host(parts.netloc.rsplit("@", 1)[-1])
     path = "/"
     if _WIXSITE_HOST.search(parts.hostname or ""):
-        # The first segment that is not a dot segment (`%2e%2e` is `..`, as normalize_url
-        # reads it).
-        plain = _remove_dot_segments(re.sub("%2[eE]", ".", parts.path))
-        first = plain.strip("/").split("/", 1)[0]
+        # The first segment that is not a dot segment (`%2e%2e` is `..`), read as normalize_url
+        # reads the path.
+        first = _canonical_path(parts.path).strip("/").split("/", 1)[0]
         if first and first != "post":
             path = f"/{first}/"
     return urlunsplit((scheme, host, path, "", ""))
@@ -103,6 +102,12 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(resolved)
 
 
+def _canonical_path(path: str) -> str:
+    """`path` escaped one way, then its dot segments resolved: decoded first, as `%2e%2e` is
+    `..` to a server, so `/%2e%2e/post/p` is `/post/p` (RFC 3986, 6.2.2.3)."""
+    return _remove_dot_segments(_canonical_escapes(path))
+
+
 def _ascii_host(netloc: str) -> str:
     """The host part lower-cased, a non-ASCII one in IDNA (`xn--`), as HTTP sends it."""
     netloc = netloc.lower()
@@ -130,9 +135,7 @@ def normalize_url(url: str) -> str:
     (tracking: `utm_source`, `fbclid`, `gclid` ...).
     """
     parts = urlsplit(url)
-    # Dot segments after decoding: `%2e%2e` is `..` to a server, so `/%2e%2e/post/p` is
-    # `/post/p` (RFC 3986, 6.2.2.3).
-    path = _remove_dot_segments(_canonical_escapes(parts.path))
+    path = _canonical_path(parts.path)
     if path.endswith("/") and path.count("/") > 2:
         path = path.rstrip("/")
     query = "&".join(_canonical_escapes(p) for p in parts.query.split("&")

@@ -14,6 +14,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+from crawler.discover.sitemaps import LIMIT_NAME, unpacked_too_large
 from crawler.summary import ROBOTS_FORBIDDEN
 
 
@@ -34,7 +35,6 @@ _PLAIN_HTTP = ("wrong version number", "http request", "packet length too long")
 # meta: a sitemap request, whose size limit is the sitemaps.org one (its download_maxsize),
 # not DOWNLOAD_MAXSIZE; its messages say so, as crawler.discover.sitemaps's do.
 SITEMAP_META = "wixarchive_sitemap"
-SITEMAP_LIMIT = "the sitemaps.org limit"
 
 
 def _mib(size: int) -> str:
@@ -53,7 +53,7 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     maxsize = (request.meta.get("download_maxsize") if request is not None else None) \
         or settings.getint("DOWNLOAD_MAXSIZE")
     sitemap = request is not None and request.meta.get(SITEMAP_META)
-    limit = SITEMAP_LIMIT if sitemap else "DOWNLOAD_MAXSIZE"
+    limit = LIMIT_NAME if sitemap else "DOWNLOAD_MAXSIZE"
     response = getattr(exc, "response", None)
     if response is not None:
         return f"HTTP {response.status}{_tries(request)}"
@@ -72,7 +72,7 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
         cause = exc.__cause__
         if cause is not None and hasattr(cause, "decompressed_size"):  # HttpCompression's limit
             if sitemap:  # what a .xml.gz bomb says (crawler.discover.sitemaps)
-                return f"sitemap unpacks to more than {_mib(cause.max_size)} ({limit}): not read"
+                return f"sitemap {unpacked_too_large(cause.max_size)}"
             return (f"compressed body inflates past the {_mib(cause.max_size)} limit "
                     "(DOWNLOAD_MAXSIZE): a decompression bomb?")
         if str(exc) == "max redirections reached":

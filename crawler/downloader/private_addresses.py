@@ -63,17 +63,11 @@ class PrivateAddressMiddleware:
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
         return cls(crawler)
 
-    def _roots(self, request: Request) -> list[str]:
-        """The crawled site's roots: a Redis worker's request carries its own."""
-        spider = self.crawler.spider
-        own = getattr(spider, "own_roots", None)
-        return own(request) if own is not None else []
-
     async def process_request(self, request: Request, spider: Any = None) -> None:
         target = origin(request.url)
         if target is None:
             return  # no host (data:, a broken URL): Scrapy's own error
-        roots = self._roots(request)
+        roots = self.crawler.spider.own_roots(request)  # a Redis worker's request has its own
         if self.mode == ALL or target in own_origins([*roots, *self.media_bases]):
             _APPROVED.add(target.host)
             return

@@ -300,12 +300,8 @@ class _Walker:
                 self.chars(value, text, out, md)
 
     def chars(self, value: str, text: list[str], out: list[str], md: list[str]) -> None:
-        # visible() and escape(quote=False) written out: this runs for every text node.
-        if "\u200b" in value:
-            value = value.replace("\u200b", "")
-        if "\ufeff" in value:
-            value = value.replace("\ufeff", "")
-        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = visible(value)
+        escaped = escape(value, quote=False)
         if self.pre_wrap and "\n" in value:
             text.append(value.replace("\n", _BR))
             out.append(escaped.replace("\n", _BR))
@@ -324,24 +320,13 @@ class _Walker:
             self.chars("".join(el.itertext()), text, out, md)
         else:
             self.inline(el, text, out, md)
-        if text == out == md:
-            # Nothing escaped and no inline markup (most paragraphs): the three forms collapse
-            # alike, so the collapsing is done once (what _plain and _inner_html would give).
-            collapsed = " ".join("".join(text).split())
-            if _BR in collapsed:
-                plain = _SOFT_BREAKS.sub("\n", collapsed).strip()
-                inner = _SOFT_BREAKS.sub("<br>", collapsed.strip(" " + _BR))
-            else:
-                plain = inner = collapsed
-            md_plain = plain
-        else:
-            plain = _plain(text)
-            if not plain:
-                return False
-            inner = _inner_html(out)
-            md_plain = _plain(md)
+        plain = _plain(text)
         if not plain:
             return False
+        # Nothing escaped, no inline markup, no line break inside (most paragraphs):
+        # _inner_html(out) would give plain again, so the collapsing is not redone.
+        inner = plain if out == text and "\n" not in plain else _inner_html(out)
+        md_plain = plain if md == text else _plain(md)
         self.blocks.append(plain)
         if tag == "pre":  # code keeps its whitespace
             inner = escape("".join(el.itertext()).strip("\n"), quote=False)
@@ -534,15 +519,7 @@ def _detach(el: etree._Element) -> None:
 
 def _has_loose_text(el: etree._Element) -> bool:
     """Whether el holds text, or inline elements, straight inside it (not in a block)."""
-    text = el.text
-    if text and not text.isspace():
-        return True
-    for child in el:  # one pass for both tests: tails and inline children
-        tail = child.tail
-        if tail and not tail.isspace() or child.tag in _INLINE_TAGS and \
-                not child.get("data-hook"):
-            return True
-    return False
+    return _has_own_text(el, or_inline_child=True)
 
 
 def _is_inline(el: etree._Element) -> bool:
@@ -586,10 +563,17 @@ def _wrap_loose_text(el: etree._Element) -> None:
     el[:] = kept
 
 
-def _has_own_text(el: etree._Element) -> bool:
-    if el.text and not el.text.isspace():
+def _has_own_text(el: etree._Element, or_inline_child: bool = False) -> bool:
+    """Whether el holds non-blank text straight inside it (its text, a child's tail) or, with
+    or_inline_child, an inline child: one pass over the children, for every container walked."""
+    text = el.text
+    if text and not text.isspace():
         return True
-    return any(child.tail and not child.tail.isspace() for child in el)
+    for child in el:
+        tail = child.tail
+        if tail and not tail.isspace() or or_inline_child and _is_inline(child):
+            return True
+    return False
 
 
 def extract_body(body: etree._Element, base: str | None) -> Body:
