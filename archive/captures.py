@@ -612,44 +612,32 @@ class Payload:
         """The body with any Content-Encoding (gzip, deflate, br) undone. With `limit`,
         BodyTooLarge for a body that decodes to more, found without decoding further."""
         encoding = next((v for k, v in self.headers if k.lower() == "content-encoding"), "")
-        encoding = encoding.strip().lower()
-        if limit is not None:
-            return _decoded_at_most(self.body, encoding, limit)
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(self.body, zlib.MAX_WBITS + 16)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(self.body)
-            except zlib.error:
-                return zlib.decompress(self.body, -zlib.MAX_WBITS)
-        if encoding == "br":
-            import brotli  # Scrapy's own dependency for br
-
-            return brotli.decompress(self.body)
-        return self.body
+        return _decoded(self.body, encoding.strip().lower(), limit)
 
 
 class BodyTooLarge(ValueError):
-    """A body that decodes to more than the limit asked for (`Payload.decoded_body`)."""
+    """A payload longer than the limit asked for, as stored or once decoded
+    (`Payload.decoded_body`, archive.webarchive's `Reader.read`)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"decodes to over {limit / 2**20:g} MiB")
-        self.limit = limit
+        super().__init__(f"over {limit / 2**20:g} MiB")
 
 
-def _decoded_at_most(body: bytes, encoding: str, limit: int) -> bytes:
-    """`body` decoded as `encoding` says, BodyTooLarge past `limit` bytes: never more than
-    `limit` and a byte is decoded, however far a bomb would inflate."""
+def _decoded(body: bytes, encoding: str, limit: int | None) -> bytes:
+    """`body` decoded as `encoding` says; with `limit`, BodyTooLarge past `limit` bytes: never
+    more than `limit` and a byte is decoded, however far a bomb would inflate."""
     if encoding in ("gzip", "x-gzip"):
-        return _inflated_at_most(body, zlib.MAX_WBITS + 16, limit)
+        return _inflated(body, zlib.MAX_WBITS + 16, limit)
     if encoding == "deflate":
         try:
-            return _inflated_at_most(body, zlib.MAX_WBITS, limit)
+            return _inflated(body, zlib.MAX_WBITS, limit)
         except zlib.error:  # raw deflate, as servers often send it
-            return _inflated_at_most(body, -zlib.MAX_WBITS, limit)
+            return _inflated(body, -zlib.MAX_WBITS, limit)
     if encoding == "br":
         import brotli  # Scrapy's own dependency for br
 
+        if limit is None:
+            return brotli.decompress(body)
         decompressor = brotli.Decompressor()
         decoded = decompressor.process(body, output_buffer_limit=limit + 1)
         if len(decoded) > limit:
@@ -657,12 +645,14 @@ def _decoded_at_most(body: bytes, encoding: str, limit: int) -> bytes:
         if not decompressor.is_finished():
             raise brotli.error("incomplete or truncated stream")
         return decoded
-    if len(body) > limit:
+    if limit is not None and len(body) > limit:
         raise BodyTooLarge(limit)
     return body
 
 
-def _inflated_at_most(body: bytes, wbits: int, limit: int) -> bytes:
+def _inflated(body: bytes, wbits: int, limit: int | None) -> bytes:
+    if limit is None:
+        return zlib.decompress(body, wbits)
     inflater = zlib.decompressobj(wbits)
     decoded = inflater.decompress(body, limit + 1)
     if len(decoded) > limit:

@@ -36,15 +36,15 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
-from crawler.settings import DOWNLOAD_MAXSIZE
+from crawler.settings import DOWNLOAD_MAXSIZE, WIXARCHIVE_MEDIA_MAX_BYTES
 
 BATCH = 100  # post pages per committed step
 # The most of a record's payload held in memory, as a crawl's caps: a page as DOWNLOAD_MAXSIZE
 # (after any Content-Encoding is undone too), an image, video or document as the media fetch's
-# default cap (crawler.media.MAX_FILE_BYTES, a Scrapy module). A bigger one is skipped and
-# named: a hostile file (a 1 MB bomb inflating to 1 GiB) costs time, never memory.
+# default cap (WIXARCHIVE_MEDIA_MAX_BYTES). A bigger one is skipped and named: a hostile file
+# (a 1 MB bomb inflating to 1 GiB) costs time, never memory.
 PAGE_LIMIT = DOWNLOAD_MAXSIZE
-MEDIA_LIMIT = 25 * 2**20
+MEDIA_LIMIT = WIXARCHIVE_MEDIA_MAX_BYTES
 SOURCE = "import"
 GONE = (404, 410)
 # SiteCounts' field for each outcome of saving a capture (ingest.save_earlier, save_batch).
@@ -137,7 +137,7 @@ class _Resolver:
         return self.by_digest.get(entry.digest) if entry.digest else None
 
     def payload(self, entry: webarchive.Entry, limit: int) -> webarchive.Payload | None:
-        """The response's payload (None if it is nowhere to be found); PayloadTooLarge when
+        """The response's payload (None if it is nowhere to be found); BodyTooLarge when
         it is longer than `limit`."""
         source = self.source(entry)
         if source is not None:
@@ -151,7 +151,7 @@ class _Resolver:
         directory = captures.captures_dir(self.archive.path)
         stored = captures.read_payload(conn, directory, rows[0][0])  # capped when stored
         if len(stored.body) > limit:
-            raise webarchive.PayloadTooLarge(limit)
+            raise captures.BodyTooLarge(limit)
         return webarchive.Payload(stored.status, "HTTP/1.1", stored.headers, stored.body)
 
 
@@ -384,7 +384,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 content_type = _header(payload.headers, "content-type")
                 body = captures.Payload(entry.url, "", payload.status, payload.headers,
                                         payload.body, content_type).decoded_body(PAGE_LIMIT)
-            except (webarchive.PayloadTooLarge, captures.BodyTooLarge):
+            except captures.BodyTooLarge:
                 result.errors.append(_too_large(entry, "page", PAGE_LIMIT))
                 continue
             except Exception as exc:  # one unreadable record must not stop it
@@ -448,7 +448,7 @@ class _MediaLinker:
     def _store(self, entry: webarchive.Entry) -> tuple | None:
         try:
             payload = self.resolver.payload(entry, self.importer.media_limit)
-        except webarchive.PayloadTooLarge:
+        except captures.BodyTooLarge:
             self.importer.result.errors.append(
                 _too_large(entry, "file", self.importer.media_limit) + " (--max-media-mb)")
             return None
@@ -540,7 +540,7 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in gone:
         try:
             payload = resolver.payload(entry, PAGE_LIMIT)
-        except webarchive.PayloadTooLarge:
+        except captures.BodyTooLarge:
             result.errors.append(_too_large(entry, "page", PAGE_LIMIT))
             continue
         except Exception as exc:  # one unreadable record must not stop it

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from archive.captures import BodyTooLarge
 from crawler.discover.urls import parses
 
 READ_CHUNK = 2**20
@@ -34,14 +35,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 class WebArchiveError(Exception):
     """A file that cannot be read as a web archive, phrased for the user."""
-
-
-class PayloadTooLarge(WebArchiveError):
-    """A record whose payload is longer than its reader was asked to hold (`Reader.read`)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"payload over {limit / 2**20:g} MiB")
-        self.limit = limit
 
 
 class Location(NamedTuple):
@@ -403,9 +396,11 @@ class Reader:
 
     def read(self, location: Location, limit: int | None = None) -> Payload:
         """The HTTP response of the record at `location` (body de-chunked, not decoded).
-        With `limit`, PayloadTooLarge for a body longer than that: memory holds no more of it
+        With `limit`, BodyTooLarge for a body longer than that: memory holds no more of it
         than `limit` and a piece, however far it would inflate (a bomb in a gzip member or in
         a WACZ's deflated WARC)."""
+        from warcio.limitreader import LimitReader
+
         key = (location.path, location.member, location.whole_gzip)
         if key not in self.streams:
             self.streams[key] = self.stack.enter_context(_open(Path(location.path),
@@ -417,35 +412,18 @@ class Reader:
         # Read as warcio asks for them, not first whole: a record's length in a WACZ's
         # deflated WARC is its inflated length.
         stream.seek(location.offset)
-        record = io.BufferedReader(_Bounded(stream, location.length), READ_CHUNK)
-        return _payload(record, location, limit)
-
-
-class _Bounded(io.RawIOBase):
-    """The next `size` bytes of a stream, read from where it is, as a stream that ends there."""
-
-    def __init__(self, stream: IO[bytes], size: int) -> None:
-        self.stream, self.left = stream, size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # a writable buffer
-        data = self.stream.read(min(len(buffer), self.left, READ_CHUNK))
-        buffer[:len(data)] = data
-        self.left -= len(data)
-        return len(data)
+        return _payload(LimitReader(stream, location.length), location, limit)
 
 
 def _read_body(stream: IO[bytes], limit: int | None) -> bytes:
-    """The rest of `stream`; PayloadTooLarge as soon as it is longer than `limit`."""
+    """The rest of `stream`; BodyTooLarge as soon as it is longer than `limit`."""
     if limit is None:
         return stream.read()
     body = bytearray()
     while chunk := stream.read(min(READ_CHUNK, limit + 1 - len(body))):
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLarge(limit)
+            raise BodyTooLarge(limit)
     return bytes(body)
 
 

@@ -49,9 +49,9 @@ from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome, MediaOutcomes
 from crawler.page_requisites import RequisiteFinder
 from crawler.pipelines.supervisor import commit_now
+from crawler.settings import WIXARCHIVE_MEDIA_MAX_BYTES
 
 WIX_MEDIA = "https://static.wixstatic.com/media/"
-MAX_FILE_BYTES = 25 * 2**20
 MAX_RUN_BYTES = 2 * 2**30
 # Images requested and not answered yet, at most: the per-run cap is checked as they arrive, so
 # it can be passed by at most this many files.
@@ -125,7 +125,8 @@ class MediaFetcher:
                 not settings.getbool("WIXARCHIVE_CAPTURE", True):
             return None
         return cls(Path(settings.get("WIXARCHIVE_DB")), site,
-                   file_cap=settings.getint("WIXARCHIVE_MEDIA_MAX_BYTES", MAX_FILE_BYTES),
+                   file_cap=settings.getint("WIXARCHIVE_MEDIA_MAX_BYTES",
+                                            WIXARCHIVE_MEDIA_MAX_BYTES),
                    run_cap=settings.getint("WIXARCHIVE_MEDIA_RUN_BYTES", MAX_RUN_BYTES),
                    media_base=settings.get("WIXARCHIVE_MEDIA_BASE") or None,
                    cdn_slot=settings.get("WIXARCHIVE_MEDIA_SLOT") or None)

@@ -132,10 +132,27 @@ def test_a_wacz_whose_deflated_warc_inflates_past_the_cap(post: tuple[str, bytes
     check(path, base)
 
 
-def test_the_import_caps_are_the_crawls() -> None:
-    """The importer keeps its own copy of the media cap (crawler.media imports Scrapy)."""
-    from archive import importer
-    from crawler.media import MAX_FILE_BYTES
-    from crawler.settings import DOWNLOAD_MAXSIZE
+def test_br_and_deflate_encoded_bombs_are_skipped_named_and_never_held(
+        post: tuple[str, bytes], tmp_path: Path) -> None:
+    """A page whose `Content-Encoding: br` or raw `deflate` (as servers often send it)
+    inflates past the page cap is skipped and named; the good post is imported."""
+    import brotli
 
-    assert (importer.PAGE_LIMIT, importer.MEDIA_LIMIT) == (DOWNLOAD_MAXSIZE, MAX_FILE_BYTES)
+    base, page = post
+    compressor = brotli.Compressor(quality=5)
+    br = b"".join(compressor.process(piece) for piece in _pieces(BOMB)) + compressor.finish()
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflate = b"".join(deflater.compress(piece) for piece in _pieces(BOMB)) + deflater.flush()
+    path = tmp_path / "bomb.warc"
+    with path.open("wb") as out:
+        for slug, encoding, body in (("br-bomb", "br", br), ("deflate-bomb", "deflate", deflate)):
+            write_record(out, f"{base}/post/{slug}", len(body), [body],
+                         (("Content-Type", "text/html"), ("Content-Encoding", encoding)))
+        write_record(out, f"{base}/post/good", len(page), [page])
+    code, stderr, summary, peak_mb = import_measured(path, tmp_path / "archive.db")
+    assert code == 1, stderr
+    assert "Traceback" not in stderr
+    for slug in ("br-bomb", "deflate-bomb"):
+        assert f"{base}/post/{slug} skipped: page over 16 MiB" in stderr, stderr
+    assert summary["sites"][f"{base}/"]["new_posts"] == 1
+    assert peak_mb < MAX_RSS_MB, peak_mb

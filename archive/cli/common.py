@@ -109,11 +109,12 @@ def fail_with(exc: Exception) -> NoReturn:
 def check_crawl_environment() -> None:
     """The environment variables a crawl reads, checked at a crawling command's start: a wrong
     value is one line here, not a traceback in the crawler."""
-    from crawler.downloader.addresses import MODES, SETTING  # no Scrapy
+    from crawler.downloader.addresses import SETTING, mode_problem  # no Scrapy
 
     value = os.environ.get(SETTING)
-    if value and value not in MODES:
-        fail(f"{SETTING} must be one of {', '.join(MODES)} (got {value!r})")
+    problem = mode_problem(value) if value else None
+    if problem:
+        fail(problem)
 
 
 def check_redis_url(url: str | None) -> None:

@@ -14,6 +14,7 @@ from archive.cli.common import counted, db_option, fail, fail_with, remove_creat
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import one_scheme_notice
 from archive.store import Archive, ArchiveError
+from crawler.settings import WIXARCHIVE_MEDIA_MAX_BYTES
 
 
 def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
@@ -31,8 +32,8 @@ def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
 @click.option("--site", metavar="URL",
               help="Import this site's posts only (its address; http and https, www. or "
                    "not, are the same site); the files' other sites are counted and left out.")
-@click.option("--max-media-mb", type=click.FloatRange(min=0, min_open=True), default=25,
-              show_default=True,
+@click.option("--max-media-mb", type=click.FloatRange(min=0, min_open=True),
+              default=WIXARCHIVE_MEDIA_MAX_BYTES / 2**20, show_default=True,
               help="Largest image, video or document stored, in MB, as a crawl's option: "
                    "a larger one is skipped and named (a file that inflates past it costs "
                    "time, never memory).")

@@ -65,7 +65,7 @@ from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
 from crawler.items import POST_STATUSES, GonePost, UnchangedPost
-from crawler.media import MAX_FILE_BYTES, MAX_RUN_BYTES
+from crawler.media import MAX_RUN_BYTES
 from crawler.media_kinds import KindsFetcher
 from crawler.spiders.wix import (
     CONNECTION_ERRORS,
@@ -132,9 +132,10 @@ class DistributedWixSpider(scrapy.Spider):
         # counts from there.
         self.last_work = time.monotonic()
         self.redis_queue: LeasedQueue
-        # Judges each image (crawler.media); the writer decides which to fetch and caps them.
-        self.media = KindsFetcher(Path(), "", file_cap=MAX_FILE_BYTES, run_cap=MAX_RUN_BYTES,
-                                  media_base=None)  # judges videos and documents too
+        # Judges each image, video and document (crawler.media); the writer decides which to
+        # fetch and caps them.
+        self.media = KindsFetcher(Path(), "", file_cap=project_settings.WIXARCHIVE_MEDIA_MAX_BYTES,
+                                  run_cap=MAX_RUN_BYTES, media_base=None)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedWixSpider:

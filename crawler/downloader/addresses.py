@@ -27,6 +27,13 @@ SETTING = "WIXARCHIVE_PRIVATE_ADDRESSES"
 SITE_NETWORK, SITE_ONLY, ALL = "site-network", "site", "all"
 MODES = (SITE_NETWORK, SITE_ONLY, ALL)
 
+
+def mode_problem(value: str) -> str | None:
+    """What is wrong with `value` as the rule (WIXARCHIVE_PRIVATE_ADDRESSES), None if nothing."""
+    if value in MODES:
+        return None
+    return f"{SETTING} must be one of {', '.join(MODES)} (got {value!r})"
+
 # The blocks that are not public, by the name a refusal gives (RFC 6890's special-purpose
 # registry); other non-global addresses (documentation, benchmarking, 240/4) are "reserved".
 _BLOCKS: list[tuple[str, IPNetwork]] = [

@@ -25,12 +25,12 @@ from twisted.internet.error import DNSLookupError
 
 from crawler.downloader.addresses import (
     ALL,
-    MODES,
     SETTING,
     SITE_NETWORK,
     IPAddress,
     IPNetwork,
     block_of,
+    mode_problem,
     non_public_kind,
     origin,
     own_origins,
@@ -52,8 +52,9 @@ class PrivateAddressMiddleware:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.mode = crawler.settings.get(SETTING) or SITE_NETWORK
-        if self.mode not in MODES:
-            raise ValueError(f"{SETTING} must be one of {', '.join(MODES)}, not {self.mode!r}")
+        problem = mode_problem(self.mode)
+        if problem:
+            raise ValueError(problem)
         self.media_bases = [crawler.settings.get(name) for name in
                             ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE")
                             if crawler.settings.get(name)]
