@@ -74,9 +74,8 @@ CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
 PRIORITY = {"robots": 10, "media": -10}
-# crawler.media's constants (it imports Scrapy): where Wix serves images, the file cap.
+# crawler.media's constant (it imports Scrapy): where Wix serves images.
 WIX_MEDIA = "https://static.wixstatic.com/media/"
-MEDIA_MAX_BYTES = 25 * 2**20
 
 
 class DistributedError(Exception):
@@ -154,7 +153,8 @@ def media_plan(settings: dict[str, Any]) -> MediaPlan:
                              and settings.get("WIXARCHIVE_CAPTURE", True)),
                      images="images" in kinds, file_kinds=attachments.file_kinds(kinds),
                      page_requisites=bool(settings.get("WIXARCHIVE_PAGE_REQUISITES", False)),
-                     cap=int(settings.get("WIXARCHIVE_MEDIA_MAX_BYTES", MEDIA_MAX_BYTES)))
+                     cap=int(settings.get("WIXARCHIVE_MEDIA_MAX_BYTES",
+                                          defaults.WIXARCHIVE_MEDIA_MAX_BYTES)))
 
 
 @dataclass
