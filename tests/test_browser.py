@@ -92,7 +92,8 @@ def test_search_page_shows_highlighted_snippets_in_chromium(tmp_path: Path) -> N
         dom = run_chromium(binary, tmp_path / "profile", "--dump-dom", page)
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "<h1>Search blogs</h1>" in dom.stdout
-        assert '<p class="wxa-snippet" dir="auto">' in dom.stdout
+        # Each snippet in its post's language and direction (the sample posts are English).
+        assert '<p class="wxa-snippet" lang="en" dir="auto">' in dom.stdout
         assert "<mark>breathing</mark>" in dom.stdout.lower()
         shot = run_chromium(binary, tmp_path / "profile", f"--screenshot={screenshot}",
                             "--window-size=1200,900", "--hide-scrollbars", page)
