@@ -1,0 +1,72 @@
+"""Upgrading an archive written by an older wixarchive: commands say so once, on stderr; commands
+that only read leave it as it is (docs/operations.md, "Upgrading")."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from test_cli_search import run
+from test_store_files import build_v1
+
+from archive import schema
+
+OLD = 8  # the schema of the code of 26 November
+
+
+def build_old(path: Path, version: int = OLD) -> Path:
+    """An archive as code writing schema `version` left it: the v1 file, upgraded by the
+    migrations up to `version` (each is what that code ran; they are never edited)."""
+    build_v1(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    for step in range(1, version):
+        schema.MIGRATIONS[step](conn)
+        conn.execute(f"PRAGMA user_version = {step + 1}")
+    conn.execute("COMMIT")
+    conn.close()
+    return path
+
+
+def version_of(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def upgrade_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Upgraded ")]
+
+
+def test_check_says_once_on_stderr_that_it_upgraded_the_archive(tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    result = run("check", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert upgrade_lines(result.stderr) == [
+        f"Upgraded {db} from schema v{OLD} to v{schema.SCHEMA_VERSION}: wixarchive versions "
+        "writing an older schema (`wixarchive --version` names it) can no longer open it; to go "
+        "back to one, restore a copy made before the upgrade (docs/operations.md, Upgrading)"]
+    assert result.stdout.startswith(f"OK: {db} (1 posts, schema v{schema.SCHEMA_VERSION},")
+    again = run("check", "--db", str(db))
+    assert again.returncode == 0 and upgrade_lines(again.stderr) == []
+
+
+def test_a_json_command_that_upgrades_keeps_its_stdout_json(tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    result = run("check", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["schema"] == schema.SCHEMA_VERSION
+    assert len(upgrade_lines(result.stderr)) == 1
+
+
+def test_commands_that_only_read_leave_an_old_archive_as_it_is(tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    for command in (["runs"], ["runs", "--json"], ["stats"], ["search", "custard"],
+                    ["show", "1"], ["history", "1"]):
+        result = run(*command, "--db", str(db))
+        assert result.returncode == 0, (command, result.stderr)
+        assert upgrade_lines(result.stderr) == [], command
+        assert version_of(db) == OLD, command
