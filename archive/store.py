@@ -368,7 +368,8 @@ class Archive:
         if version > schema.SCHEMA_VERSION:
             raise ArchiveError(
                 f"{path} was written by a newer wixarchive (schema v{version}; this version reads "
-                f"up to v{schema.SCHEMA_VERSION}): upgrade wixarchive to use it")
+                f"up to v{schema.SCHEMA_VERSION}): use a wixarchive whose `wixarchive --version` "
+                f"says archive schema v{version} or later")
         if (version and app_id != schema.APPLICATION_ID) or (not version and tables):
             raise ArchiveError(f"{path} is an SQLite database but not a wixarchive archive")
         if readonly:

@@ -70,3 +70,28 @@ def test_commands_that_only_read_leave_an_old_archive_as_it_is(tmp_path: Path) -
         assert result.returncode == 0, (command, result.stderr)
         assert upgrade_lines(result.stderr) == [], command
         assert version_of(db) == OLD, command
+
+
+def test_version_names_the_archive_schema_and_redis_protocol() -> None:
+    from archive import __version__
+    from crawler.distributed.protocol import PROTOCOL
+
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (f"wixarchive, version {__version__} (archive schema "
+                             f"v{schema.SCHEMA_VERSION}, Redis protocol {PROTOCOL})\n")
+
+
+def test_an_archive_of_a_newer_schema_is_refused_naming_the_version_to_get(
+        tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    newer = schema.SCHEMA_VERSION + 1
+    result = run("check", "--db", str(db))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {db} was written by a newer wixarchive (schema v{newer}; this version reads up "
+        f"to v{schema.SCHEMA_VERSION}): use a wixarchive whose `wixarchive --version` says "
+        f"archive schema v{newer} or later\n")
