@@ -7,10 +7,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from test_cli_search import run
 from test_store_files import build_v1
 
+import wixarchive
 from archive import schema
+from crawler.extract.record import Article
 
 OLD = 8  # the schema of the code of 26 November
 
@@ -95,3 +98,20 @@ def test_an_archive_of_a_newer_schema_is_refused_naming_the_version_to_get(
         f"Error: {db} was written by a newer wixarchive (schema v{newer}; this version reads up "
         f"to v{schema.SCHEMA_VERSION}): use a wixarchive whose `wixarchive --version` says "
         f"archive schema v{newer} or later\n")
+
+
+def test_the_api_reads_an_old_archive_read_only_as_it_is(tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    with wixarchive.open(db, readonly=True) as archive:
+        assert [p["title"] for p in wixarchive.posts(archive)] == ["Crème brûlée"]
+        assert [hit.title for hit in wixarchive.search(archive, "custard")] == ["Crème brûlée"]
+        assert wixarchive.count(archive, "custard") == 1
+        assert [len(archive.versions(1)), archive.stats()[0]["posts"]] == [2, 1]
+        assert archive.check() == []
+        assert wixarchive.export(archive, tmp_path / "posts.jsonl") == 1
+        with pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+            archive.save_article(Article(url="https://old.example.com/post/new"))
+    assert version_of(db) == OLD
+    v2 = build_old(tmp_path / "v2.db", 2)  # older than schema.READABLE_FROM: no search index
+    with pytest.raises(wixarchive.ArchiveOutdated, match="open it once for writing"):
+        wixarchive.open(v2, readonly=True)
