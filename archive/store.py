@@ -378,9 +378,14 @@ class Archive:
                     f"{path} uses an older archive format (v{version}); open it once for writing "
                     "to upgrade it")
             return
-        if not upgrade and 0 < version < schema.SCHEMA_VERSION:
-            raise ArchiveOutdated(f"{path} uses an older archive format (v{version}); it is "
-                                  "upgraded when it is next opened for writing")
+        if 0 < version < schema.SCHEMA_VERSION:
+            if not upgrade:
+                raise ArchiveOutdated(f"{path} uses an older archive format (v{version}); it is "
+                                      "upgraded when it is next opened for writing")
+            if crawl := upgrades.running_crawl(path, conn, version):
+                raise ArchiveBusy(
+                    f"cannot upgrade {path} from schema v{version} to v{schema.SCHEMA_VERSION}: "
+                    f"a crawl is running on it ({crawl}); run again when it ends")
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.

@@ -4,11 +4,16 @@ that only read leave it as it is (docs/operations.md, "Upgrading")."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from test_cli_search import run
+from test_schedule_locks import start_holder
 from test_store_files import build_v1
 
 import wixarchive
@@ -115,3 +120,57 @@ def test_the_api_reads_an_old_archive_read_only_as_it_is(tmp_path: Path) -> None
     v2 = build_old(tmp_path / "v2.db", 2)  # older than schema.READABLE_FROM: no search index
     with pytest.raises(wixarchive.ArchiveOutdated, match="open it once for writing"):
         wixarchive.open(v2, readonly=True)
+
+
+def refusal(db: Path, version: int, crawl: str) -> str:
+    return (f"Error: cannot upgrade {db} from schema v{version} to v{schema.SCHEMA_VERSION}: a "
+            f"crawl is running on it ({crawl}); run again when it ends\n")
+
+
+def test_no_upgrade_under_a_crawl_holding_its_site_lock(tmp_path: Path) -> None:
+    """Every version's crawl holds a site lock beside the archive: an upgrade under it would
+    stop it at its next write with "written by a newer wixarchive"."""
+    db = build_old(tmp_path / "archive.db")
+    holder, _ = start_holder(tmp_path / "archive.db.locks" / "old.example.com-0123456789.lock",
+                             with_child=False)
+    try:
+        lock = json.loads((tmp_path / "archive.db.locks" / "old.example.com-0123456789.lock")
+                          .read_text())
+        for command in (["check"], ["check", "--json"], ["crawl", "https://old.example.com/"]):
+            result = run(*command, "--db", str(db))
+            assert result.returncode == 75, (command, result.stderr)
+            assert result.stdout == ""
+            assert result.stderr == refusal(
+                db, OLD, f"the crawl of s by pid {holder.pid} on {lock['host']}, "
+                         f"since {lock['started_at']}"), command
+            assert version_of(db) == OLD
+    finally:
+        holder.kill()
+        holder.wait()
+    result = run("check", "--db", str(db))  # the crawl is over: the lock file stays, unheld
+    assert result.returncode == 0, result.stderr
+    assert len(upgrade_lines(result.stderr)) == 1 and version_of(db) == schema.SCHEMA_VERSION
+
+
+def test_no_upgrade_under_a_running_run_whose_process_lives(tmp_path: Path) -> None:
+    """From schema v9 a run names its process: a crawl that took no lock counts too."""
+    db = build_old(tmp_path / "archive.db", 12)  # the code of 4 December
+    crawler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        conn = sqlite3.connect(db)
+        conn.execute("INSERT INTO crawl_runs (site_id, started_at, host, pid) VALUES (1, ?, ?, ?)",
+                     (started, socket.gethostname(), crawler.pid))
+        conn.commit()
+        conn.close()
+        result = run("check", "--db", str(db))
+        assert result.returncode == 75, result.stderr
+        assert result.stderr == refusal(
+            db, 12, f"the crawl of https://old.example.com/ by pid {crawler.pid}, since {started}")
+        assert version_of(db) == 12
+    finally:
+        crawler.kill()
+        crawler.wait()
+    result = run("check", "--db", str(db))  # its process is gone: the run is closed
+    assert result.returncode == 0, result.stderr
+    assert "Closed 1 crawl run(s)" in result.stdout and version_of(db) == schema.SCHEMA_VERSION
