@@ -17,11 +17,18 @@ RUNS_NAME_THEIR_PROCESS = 9
 
 
 def notices(path: Path, from_version: int) -> list[str]:
-    """What to tell the user once `path` has been upgraded from schema `from_version`."""
+    """What to tell the user once `path` has been upgraded from schema `from_version`: one
+    line, and a second one when the job folder of older versions stands beside it."""
     lines = [f"Upgraded {path} from schema v{from_version} to v{schema.SCHEMA_VERSION}: "
              f"wixarchive versions writing an older schema (`wixarchive --version` names it) can "
              "no longer open it; to go back to one, restore a copy made before the upgrade "
              "(docs/operations.md, Upgrading)"]
+    jobs = Path(f"{path}.jobs")
+    if jobs.is_dir():
+        # Older versions kept Scrapy's JOBDIR there (requests.queue, requests.seen); crawls now
+        # resume from the archive itself. Left for the user to delete: it is theirs.
+        lines.append(f"{jobs}/ (the crawl state of older wixarchive versions) is no longer used "
+                     "and may be deleted")
     return lines
 
 

@@ -174,3 +174,18 @@ def test_no_upgrade_under_a_running_run_whose_process_lives(tmp_path: Path) -> N
     result = run("check", "--db", str(db))  # its process is gone: the run is closed
     assert result.returncode == 0, result.stderr
     assert "Closed 1 crawl run(s)" in result.stdout and version_of(db) == schema.SCHEMA_VERSION
+
+
+def test_the_upgrade_says_the_old_job_folder_is_no_longer_used_and_keeps_it(
+        tmp_path: Path) -> None:
+    db = build_old(tmp_path / "archive.db")
+    queue = tmp_path / "archive.db.jobs" / "old.example.com" / "requests.queue"
+    queue.mkdir(parents=True)
+    (queue.parent / "requests.seen").write_text("0123456789abcdef\n")
+    result = run("check", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"Upgraded {db} from schema v{OLD}")
+    assert lines[1] == (f"{tmp_path / 'archive.db.jobs'}/ (the crawl state of older wixarchive "
+                        "versions) is no longer used and may be deleted")
+    assert (queue.parent / "requests.seen").read_text() == "0123456789abcdef\n"
