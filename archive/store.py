@@ -24,13 +24,14 @@ import json
 import os
 import socket
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from archive import schema
+from archive import schema, upgrades
 from archive.chunked import in_chunks
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
@@ -72,6 +73,9 @@ BUSY_TIMEOUT_MS = _busy_timeout_ms()
 BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
 
 
+T = TypeVar("T")
+
+
 class ArchiveError(Exception):
     """A problem with the archive file, phrased for the user (one line)."""
 
@@ -82,7 +86,8 @@ class ArchiveBusy(ArchiveError):
 
 
 class ArchiveOutdated(ArchiveError):
-    """The archive uses an older schema and was opened read-only, so it cannot be upgraded."""
+    """The archive uses an older schema and was opened read-only (and is older than
+    schema.READABLE_FROM) or with upgrade=False, so it was not upgraded."""
 
 
 class KnownPost(NamedTuple):
@@ -230,22 +235,26 @@ def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
     return ArchiveError(f"{path} is not a readable archive ({exc})")
 
 
-def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> None:
+def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> int | None:
     """WAL mode, and the schema brought up to date (re-read under the write lock: another
-    process may have created or upgraded the archive meanwhile)."""
+    process may have created or upgraded the archive meanwhile). The version this upgraded
+    from (0: the archive was created), None when it had nothing to do."""
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    if upgrade:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            schema.migrate(conn, schema.current_version(conn))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    if not upgrade:
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema.current_version(conn)
+        schema.migrate(conn, version)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return version if version < schema.SCHEMA_VERSION else None
 
 
-def _when_free(step: Callable[[], None]) -> None:
+def _when_free(step: Callable[[], T]) -> T:
     """Run `step`, again every few milliseconds while the archive is locked, for up to the busy
     timeout. Why not SQLite's busy handler alone: processes opening a new archive at once
     (a crawl's sites starting together) all switch it to WAL, which needs the file to
@@ -317,10 +326,14 @@ class Archive:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
-             create: bool = True) -> Archive:
-        """Open (creating if allowed, upgrading if older) the archive at `path`.
+             create: bool = True, upgrade: bool = True) -> Archive:
+        """Open (creating if allowed, upgrading if older) the archive at `path`. An upgrade
+        says so in one line on stderr (upgrades.notices): older versions can no longer open it.
 
-        readonly=True opens with mode=ro and never writes: an older archive raises ArchiveOutdated.
+        readonly=True opens with mode=ro and never writes: an older archive is read as it is
+        (from schema.READABLE_FROM; an older one still raises ArchiveOutdated). upgrade=False
+        opens for writing only an archive of the current schema: an older one raises
+        ArchiveOutdated, for a command whose writing is no reason to upgrade.
         """
         path = Path(path)
         existed = _check_file(path, readonly=readonly, create=create)
@@ -329,14 +342,15 @@ class Archive:
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open {path}: {exc}") from exc
         try:
-            cls._prepare(conn, path, readonly=readonly, existed=existed)
+            cls._prepare(conn, path, readonly=readonly, existed=existed, upgrade=upgrade)
         except BaseException:
             conn.close()
             raise
         return cls(conn, path, readonly=readonly)
 
     @staticmethod
-    def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool) -> None:
+    def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool,
+                 upgrade: bool) -> None:
         try:
             # One statement, so one snapshot: read apart, a version read before another process
             # committed the archive's creation and a table count read after it made a new
@@ -354,7 +368,8 @@ class Archive:
         if version > schema.SCHEMA_VERSION:
             raise ArchiveError(
                 f"{path} was written by a newer wixarchive (schema v{version}; this version reads "
-                f"up to v{schema.SCHEMA_VERSION}): upgrade wixarchive to use it")
+                f"up to v{schema.SCHEMA_VERSION}): use a wixarchive whose `wixarchive --version` "
+                f"says archive schema v{version} or later")
         if (version and app_id != schema.APPLICATION_ID) or (not version and tables):
             raise ArchiveError(f"{path} is an SQLite database but not a wixarchive archive")
         if readonly:
@@ -363,17 +378,29 @@ class Archive:
                     f"{path} uses an older archive format (v{version}); open it once for writing "
                     "to upgrade it")
             return
+        if 0 < version < schema.SCHEMA_VERSION:
+            if not upgrade:
+                raise ArchiveOutdated(f"{path} uses an older archive format (v{version}); it is "
+                                      "upgraded when it is next opened for writing")
+            if crawl := upgrades.running_crawl(path, conn, version):
+                raise ArchiveBusy(
+                    f"cannot upgrade {path} from schema v{version} to v{schema.SCHEMA_VERSION}: "
+                    f"a crawl is running on it ({crawl}); run again when it ends")
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.
             conn.execute("PRAGMA synchronous = NORMAL")
             # A larger page cache keeps the index's hot pages in memory during a crawl.
             conn.execute("PRAGMA cache_size = -65536")
-            _when_free(lambda: _set_up(conn, upgrade=version < schema.SCHEMA_VERSION))
+            upgraded_from = _when_free(
+                lambda: _set_up(conn, upgrade=version < schema.SCHEMA_VERSION))
         except sqlite3.Error as exc:
             what = "create" if not existed else "upgrade"
             failure = ArchiveBusy if _is_busy(exc) else ArchiveError
             raise failure(f"cannot {what} {path}: {_describe(exc)}") from exc
+        if upgraded_from:  # not 0: creating an archive upgrades nothing
+            for line in upgrades.notices(path, upgraded_from):
+                print(line, file=sys.stderr)
 
     def close(self) -> None:
         self.conn.close()

@@ -114,8 +114,24 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the release, and what tells apart builds that share it: the archive schema
+    it writes (an older wixarchive refuses an archive of a newer schema) and the Redis
+    protocol its distributed crawls speak (workers and coordinator must match)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from archive.schema import SCHEMA_VERSION
+    from crawler.distributed.protocol import PROTOCOL  # no Scrapy: key names, scripts
+
+    click.echo(f"wixarchive, version {__version__} (archive schema v{SCHEMA_VERSION}, "
+               f"Redis protocol {PROTOCOL})")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="wixarchive")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="Show the version, the archive schema it writes and "
+                                           "its Redis protocol, and exit.")
 def main() -> None:
     """Archive Wix blogs: crawl them politely, keep clean articles and every version of
     them in a SQLite file, and search or browse that archive.

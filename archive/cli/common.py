@@ -160,8 +160,9 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
 def load_archive(db: Path, *, readonly: bool = True) -> Archive:
     """Open an existing archive; ArchiveError (none there, not an archive) says why not.
 
-    A reader that meets an archive of an older format upgrades it first when it may write the file
-    (the upgrade is one transaction), so old archives stay searchable after an update.
+    An archive of an older schema is read as it is (store.Archive.open); one older than
+    schema.READABLE_FROM is upgraded first when the file may be written (the upgrade is one
+    transaction, and says so on stderr), so old archives stay searchable after an update.
     """
     from archive.store import Archive, ArchiveOutdated, is_writable
 
@@ -202,13 +203,14 @@ def chosen_site(archive: Archive, wanted: str) -> str:
 
 def close_dead_runs(db: Path) -> int:
     """Close the runs left `running` by a crawl process that is gone (killed, crashed) as
-    interrupted, when the archive may be written; how many were closed."""
+    interrupted, when the archive may be written; how many were closed. An archive of an older
+    schema is left as it is: looking at its runs is no reason to upgrade it."""
     from archive.store import Archive, ArchiveError, is_writable
 
     if not is_writable(db):
         return 0
     try:
-        with Archive.open(db, create=False) as archive:
+        with Archive.open(db, create=False, upgrade=False) as archive:
             return archive.close_dead_runs()
     except ArchiveError:
         return 0  # the caller opens the archive next and reports what is wrong with it

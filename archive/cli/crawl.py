@@ -27,6 +27,7 @@ from archive.cli.common import (
     db_option,
     echo_unless_closed,
     fail,
+    fail_with,
     open_archive,
 )
 from archive.crawls import (
@@ -333,8 +334,8 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         # beside an archive that does not exist.
         try:
             Archive.open(db).close()
-        except ArchiveError as exc:
-            fail(str(exc))
+        except ArchiveError as exc:  # busy: 75, as a crawl stopped by a busy archive
+            fail_with(exc)
     started = time.monotonic()
     summaries: list[dict[str, Any] | None] = [None] * len(targets)
 
