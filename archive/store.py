@@ -512,25 +512,42 @@ class Archive:
                               (json.dumps(total, sort_keys=True), run_id))
 
     def dead_runs(self) -> list[dict[str, Any]]:
-        """Runs still marked `running` whose process, on this host, is gone."""
+        """Runs still marked `running` whose process is gone: its recorded pid, on this host, no
+        longer exists; or, a row of a wixarchive older than schema v9 that recorded no process,
+        a later run of its site has finished or no live crawl holds its site's lock (every
+        crawl, old ones too, holds it to its end)."""
         rows = self.conn.execute(
-            "SELECT id, started_at, host, pid, counts FROM crawl_runs "
-            "WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+            "SELECT r.id, r.site_id, r.started_at, r.host, r.pid, r.counts, s.url AS site "
+            "FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+            "WHERE r.status = 'running' AND (r.pid IS NULL OR r.host = ?)",
             (socket.gethostname(),)).fetchall()
-        return [dict(row) for row in rows if not process_alive(row["pid"], row["started_at"])]
+        return [dict(row) for row in rows if (
+            not process_alive(row["pid"], row["started_at"]) if row["pid"] is not None
+            else self._unrecorded_run_over(row))]
+
+    def _unrecorded_run_over(self, run: sqlite3.Row) -> bool:
+        from archive.schedule.locks import is_locked, lock_path
+
+        later_finished = self.conn.execute(
+            "SELECT 1 FROM crawl_runs WHERE site_id = ? AND id > ? AND status != 'running'",
+            (run["site_id"], run["id"])).fetchone()
+        return bool(later_finished) or not is_locked(lock_path(self.path, run["site"]))
 
     def close_dead_runs(self) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at
         its last recorded progress (last_progress)."""
         closed = 0
         for run in self.dead_runs():
+            reason = (f"its process (pid {run['pid']}) ended before the run was closed: killed "
+                      "or crashed" if run["pid"] is not None else
+                      "started by an older wixarchive that recorded no process; no crawl of its "
+                      "site holds its lock, or a later run of it finished: killed or crashed "
+                      "before the run was closed")
             with self.transaction():
                 closed += self.conn.execute(
                     "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, errors = ? "
                     "WHERE id = ? AND status = 'running'",
-                    (self.last_progress(run["id"]),
-                     json.dumps([f"its process (pid {run['pid']}) ended before the run was "
-                                 "closed: killed or crashed"]), run["id"])).rowcount
+                    (self.last_progress(run["id"]), json.dumps([reason]), run["id"])).rowcount
         return closed
 
     def last_progress(self, run_id: int) -> str:
