@@ -535,7 +535,8 @@ class Archive:
 
     def close_dead_runs(self) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at
-        its last recorded progress (last_progress)."""
+        its last recorded progress (last_progress), with the posts it stored counted if it
+        counted none (closing_counts)."""
         closed = 0
         for run in self.dead_runs():
             reason = (f"its process (pid {run['pid']}) ended before the run was closed: killed "
@@ -545,10 +546,28 @@ class Archive:
                       "before the run was closed")
             with self.transaction():
                 closed += self.conn.execute(
-                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, errors = ? "
-                    "WHERE id = ? AND status = 'running'",
-                    (self.last_progress(run["id"]), json.dumps([reason]), run["id"])).rowcount
+                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, counts = ?, "
+                    "errors = ? WHERE id = ? AND status = 'running'",
+                    (self.last_progress(run["id"]),
+                     json.dumps(self.closing_counts(run["id"], json.loads(run["counts"])),
+                                sort_keys=True),
+                     json.dumps([reason]), run["id"])).rowcount
         return closed
+
+    def closing_counts(self, run_id: int, counts: dict[str, int]) -> dict[str, int]:
+        """The counts a dead run is closed with: its own, or, when it counted nothing (a crawl
+        of a wixarchive that counted only at its end), the versions it stored: new (a post's
+        first version) and changed (a later one)."""
+        if any(counts.values()):
+            return counts
+        new, changed = self.conn.execute(  # by its site's posts: run_id has no index
+            "SELECT coalesce(sum(v.version = first), 0), coalesce(sum(v.version > first), 0) "
+            "FROM (SELECT v.version, (SELECT min(version) FROM post_versions "
+            "WHERE post_id = v.post_id) AS first FROM crawl_runs r "
+            "JOIN posts p ON p.site_id = r.site_id "
+            "JOIN post_versions v ON v.post_id = p.id AND v.run_id = r.id WHERE r.id = ?) v",
+            (run_id,)).fetchone()
+        return {**counts, "new": new, "changed": changed} if new or changed else counts
 
     def last_progress(self, run_id: int) -> str:
         """When a run (one whose process died unclosed) last recorded progress: the newest

@@ -117,8 +117,8 @@ def test_a_run_of_an_older_wixarchive_is_closed_once_its_site_is_provably_not_cr
         checked = json.loads(runner.invoke(main, ["check", "--db", str(db), "--json"]).output)
         assert checked["closed_runs"] == 1  # a later run finished: it is not running
     row = json.loads(runner.invoke(main, ["runs", "--db", str(db), "--json"]).output)[1]
-    assert (row["id"], row["status"], row["finished_at"]) == (
-        old, "interrupted", "2026-05-02T03:00:07+00:00")
+    assert (row["id"], row["status"], row["finished_at"], row["new"]) == (
+        old, "interrupted", "2026-05-02T03:00:07+00:00", 1)
     assert "older wixarchive that recorded no process" in row["first_error"]
 
     other = _old_code_run(db, site, "2026-05-04T03:00:00+00:00")  # the newest run; lock free
@@ -127,3 +127,29 @@ def test_a_run_of_an_older_wixarchive_is_closed_once_its_site_is_provably_not_cr
     with Archive.open(db, readonly=True) as archive:
         assert {r["id"]: r["status"] for r in archive.runs()}[other] == "interrupted"
 
+
+def test_a_killed_run_that_counted_nothing_is_closed_with_the_versions_it_stored(
+        tmp_path: Path):
+    """A run killed under a wixarchive that counted only at its end showed `PAGES 0 NEW 0
+    CHG 0` while the archive held 2 versions of it: closed, it counts them (new: a post's
+    first version; changed: a later one)."""
+    site = "https://blog.example/"
+    db = tmp_path / "archive.db"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+
+    def post(slug: str, text: str) -> Article:
+        return Article(url=f"{site}post/{slug}", title=slug, body_text=text,
+                       body_html=f"<p>{text}</p>")
+
+    with Archive.open(db) as archive:
+        archive.save_article(post("kept", "First text."), fetched_at="2026-05-01T03:00:00+00:00")
+        run = archive.start_run(site, started_at="2026-05-02T03:00:00+00:00",
+                                pid=int(gone.stdout))
+        archive.save_article(post("kept", "Second text."), run_id=run,
+                             fetched_at="2026-05-02T03:00:04+00:00")
+        archive.save_article(post("fresh", "New post."), run_id=run,
+                             fetched_at="2026-05-02T03:00:05+00:00")
+    result = CliRunner().invoke(main, ["runs", "--db", str(db), "--json"])
+    row = json.loads(result.output)[0]
+    assert (row["status"], row["new"], row["changed"]) == ("interrupted", 1, 1)
