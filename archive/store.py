@@ -218,6 +218,23 @@ def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
     return True
 
 
+def _refuse_foreign_captures(path: Path, importing: Iterable[Path]) -> None:
+    """A new archive indexes, as a crawl's own, the unindexed WARC files its captures folder
+    holds (archive.captures.recover: what a killed crawl left): a deleted archive's left there
+    would become its captures, and go into its WACZ exports. Refused, before anything is
+    created, unless an import reads them all."""
+    from archive.captures import SUFFIX, captures_dir
+
+    directory = captures_dir(path)
+    imported = {file.resolve() for file in importing}
+    foreign = [file for file in directory.glob(f"*{SUFFIX}") if file.resolve() not in imported]
+    if foreign:
+        files = f"{len(foreign)} WARC file{'s' if len(foreign) > 1 else ''}"
+        raise ArchiveError(
+            f"{directory}/ holds {files} of another archive: move it away, or import them "
+            f"with wixarchive import {directory}/*{SUFFIX} --db {path}")
+
+
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
     """The error for an archive SQLite could not read: not an SQLite file at all, or damaged.
     Opening the file here is safe: no connection of this process can be using a file SQLite
@@ -317,13 +334,17 @@ class Archive:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
-             create: bool = True) -> Archive:
+             create: bool = True, importing: Iterable[Path] = ()) -> Archive:
         """Open (creating if allowed, upgrading if older) the archive at `path`.
 
         readonly=True opens with mode=ro and never writes: an older archive raises ArchiveOutdated.
+        A new archive is refused while its captures folder holds WARC files (a deleted
+        archive's) other than `importing`, the files an import reads.
         """
         path = Path(path)
         existed = _check_file(path, readonly=readonly, create=create)
+        if not existed:
+            _refuse_foreign_captures(path, importing)
         try:
             conn = _connect(path, readonly=readonly)
         except sqlite3.Error as exc:
