@@ -223,6 +223,23 @@ def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
     return True
 
 
+def _refuse_foreign_captures(path: Path, importing: Iterable[Path]) -> None:
+    """A new archive indexes, as a crawl's own, the unindexed WARC files its captures folder
+    holds (archive.captures.recover: what a killed crawl left): a deleted archive's left there
+    would become its captures, and go into its WACZ exports. Refused, before anything is
+    created, unless an import reads them all."""
+    from archive.captures import SUFFIX, captures_dir
+
+    directory = captures_dir(path)
+    imported = {file.resolve() for file in importing}
+    foreign = [file for file in directory.glob(f"*{SUFFIX}") if file.resolve() not in imported]
+    if foreign:
+        files = f"{len(foreign)} WARC file{'s' if len(foreign) > 1 else ''}"
+        raise ArchiveError(
+            f"{directory}/ holds {files} of another archive: move it away, or import them "
+            f"with wixarchive import {directory}/*{SUFFIX} --db {path}")
+
+
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
     """The error for an archive SQLite could not read: not an SQLite file at all, or damaged.
     Opening the file here is safe: no connection of this process can be using a file SQLite
@@ -326,7 +343,8 @@ class Archive:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
-             create: bool = True, upgrade: bool = True) -> Archive:
+             create: bool = True, upgrade: bool = True,
+             importing: Iterable[Path] = ()) -> Archive:
         """Open (creating if allowed, upgrading if older) the archive at `path`. An upgrade
         says so in one line on stderr (upgrades.notices): older versions can no longer open it.
 
@@ -334,9 +352,13 @@ class Archive:
         (from schema.READABLE_FROM; an older one still raises ArchiveOutdated). upgrade=False
         opens for writing only an archive of the current schema: an older one raises
         ArchiveOutdated, for a command whose writing is no reason to upgrade.
+        A new archive is refused while its captures folder holds WARC files (a deleted
+        archive's) other than `importing`, the files an import reads.
         """
         path = Path(path)
         existed = _check_file(path, readonly=readonly, create=create)
+        if not existed:
+            _refuse_foreign_captures(path, importing)
         try:
             conn = _connect(path, readonly=readonly)
         except sqlite3.Error as exc:
@@ -539,26 +561,62 @@ class Archive:
                               (json.dumps(total, sort_keys=True), run_id))
 
     def dead_runs(self) -> list[dict[str, Any]]:
-        """Runs still marked `running` whose process, on this host, is gone."""
+        """Runs still marked `running` whose process is gone: its recorded pid, on this host, no
+        longer exists; or, a row of a wixarchive older than schema v9 that recorded no process,
+        a later run of its site has finished or no live crawl holds its site's lock (every
+        crawl, old ones too, holds it to its end)."""
         rows = self.conn.execute(
-            "SELECT id, started_at, host, pid, counts FROM crawl_runs "
-            "WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+            "SELECT r.id, r.site_id, r.started_at, r.host, r.pid, r.counts, s.url AS site "
+            "FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+            "WHERE r.status = 'running' AND (r.pid IS NULL OR r.host = ?)",
             (socket.gethostname(),)).fetchall()
-        return [dict(row) for row in rows if not process_alive(row["pid"], row["started_at"])]
+        return [dict(row) for row in rows if (
+            not process_alive(row["pid"], row["started_at"]) if row["pid"] is not None
+            else self._unrecorded_run_over(row))]
+
+    def _unrecorded_run_over(self, run: sqlite3.Row) -> bool:
+        from archive.schedule.locks import is_locked, lock_path
+
+        later_finished = self.conn.execute(
+            "SELECT 1 FROM crawl_runs WHERE site_id = ? AND id > ? AND status != 'running'",
+            (run["site_id"], run["id"])).fetchone()
+        return bool(later_finished) or not is_locked(lock_path(self.path, run["site"]))
 
     def close_dead_runs(self) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at
-        its last recorded progress (last_progress)."""
+        its last recorded progress (last_progress), with the posts it stored counted if it
+        counted none (closing_counts)."""
         closed = 0
         for run in self.dead_runs():
+            reason = (f"its process (pid {run['pid']}) ended before the run was closed: killed "
+                      "or crashed" if run["pid"] is not None else
+                      "started by an older wixarchive that recorded no process; no crawl of its "
+                      "site holds its lock, or a later run of it finished: killed or crashed "
+                      "before the run was closed")
             with self.transaction():
                 closed += self.conn.execute(
-                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, errors = ? "
-                    "WHERE id = ? AND status = 'running'",
+                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, counts = ?, "
+                    "errors = ? WHERE id = ? AND status = 'running'",
                     (self.last_progress(run["id"]),
-                     json.dumps([f"its process (pid {run['pid']}) ended before the run was "
-                                 "closed: killed or crashed"]), run["id"])).rowcount
+                     json.dumps(self.closing_counts(run["id"], json.loads(run["counts"])),
+                                sort_keys=True),
+                     json.dumps([reason]), run["id"])).rowcount
         return closed
+
+    def closing_counts(self, run_id: int, counts: dict[str, int]) -> dict[str, int]:
+        """The counts a dead run is closed with: its own, or, when it counted nothing (a crawl
+        of a wixarchive that counted only at its end), the versions it stored: new (a post's
+        first version) and changed (a later one)."""
+        if any(counts.values()):
+            return counts
+        new, changed = self.conn.execute(  # by its site's posts: run_id has no index
+            "SELECT coalesce(sum(v.version = first), 0), coalesce(sum(v.version > first), 0) "
+            "FROM (SELECT v.version, (SELECT min(version) FROM post_versions "
+            "WHERE post_id = v.post_id) AS first FROM crawl_runs r "
+            "JOIN posts p ON p.site_id = r.site_id "
+            "JOIN post_versions v ON v.post_id = p.id AND v.run_id = r.id WHERE r.id = ?) v",
+            (run_id,)).fetchone()
+        return {**counts, "new": new, "changed": changed} if new or changed else counts
 
     def last_progress(self, run_id: int) -> str:
         """When a run (one whose process died unclosed) last recorded progress: the newest

@@ -232,6 +232,11 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
     that site is done, in the order they finish. With `lifeline_fd`, the crawl stops once the
     process at that pipe's other end is gone (_watch_lifeline).
     """
+    from archive.store import Archive
+
+    # Created before the first capture file is written beside it: a new archive refuses a
+    # captures folder that already holds WARC files (another archive's, archive.store).
+    Archive.open(db).close()
     common = dict(overrides or {})
     index = {id(job): number for number, job in enumerate(jobs)}
     process = _SitesProcess(crawl_settings(db, common))

@@ -448,6 +448,7 @@ def test_a_torn_tail_is_never_cut_off_a_file_a_writer_holds(tmp_path: Path):
     from archive.lost_captures import _cut_torn_tail
 
     db = tmp_path / "archive.db"
+    Archive.open(db).close()  # before its captures: a new archive refuses a folder holding some
     directory = captures.captures_dir(db)
     writer = captures.CaptureWriter(directory)
     rows = [writer.write(captures.Exchange(f"http://example.com/{n}", "GET", [], 200,
@@ -470,3 +471,31 @@ def test_a_torn_tail_is_never_cut_off_a_file_a_writer_holds(tmp_path: Path):
         assert _cut_torn_tail(archive.conn, directory, file_id, torn) == whole
         assert path.stat().st_size == whole
         assert all(member.data is not None for member in captures.members(path))
+
+
+def test_a_new_archive_refuses_a_deleted_archives_capture_files(tmp_path: Path):
+    """orphan.db* deleted, orphan.captures/ left: the first crawl of a new orphan.db indexed the
+    old files as its own (`Captures: … in 2 WARC files`) and its WACZ exports carried them. A
+    new archive now refuses to start, creating nothing; importing the files is the way in."""
+    db = tmp_path / "orphan.db"
+    with serve_blog(SampleBlog(seed=4, post_count=3)) as server:
+        crawl = ("crawl", server.url, "--db", str(db), "--delay", "0", "--no-autothrottle")
+        assert wixarchive(*crawl).returncode == 0
+        for leftover in tmp_path.glob("orphan.db*"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        folder = tmp_path / "orphan.captures"
+        files = sorted(folder.glob("*.warc.gz"))
+        assert files
+        result = wixarchive(*crawl)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {folder}/ holds {len(files)} WARC file{'s' if len(files) > 1 else ''} of "
+        f"another archive: move it away, or import them with wixarchive import "
+        f"{folder}/*.warc.gz --db {db}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orphan.captures"]
+    assert sorted(folder.iterdir()) == files
+
+    imported = wixarchive("import", *map(str, files), "--db", str(db))
+    assert imported.returncode == 0, imported.stderr
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 3

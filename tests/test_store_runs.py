@@ -73,3 +73,83 @@ def test_a_run_of_a_restored_backup_taken_mid_crawl_is_killed_and_ends_at_its_la
     row = json.loads(runner.invoke(main, ["runs", "--db", str(db), "--json"]).output)[0]
     assert (row["status"], row["finished_at"], row["seconds"]) == (
         "interrupted", "2026-05-02T03:00:13+00:00", 13)
+
+
+def _old_code_run(db: Path, site: str, started_at: str) -> int:
+    """A run row as a wixarchive older than schema v9 left it when Ctrl-C'd: `running`, no
+    host, no pid."""
+    with Archive.open(db) as archive, archive.transaction():
+        site_id = archive.conn.execute("SELECT id FROM sites WHERE url = ?", (site,)).fetchone()
+        return archive.conn.execute(
+            "INSERT INTO crawl_runs (site_id, started_at, host, pid) VALUES (?, ?, NULL, NULL)",
+            (site_id[0], started_at)).lastrowid
+
+
+def test_a_run_of_an_older_wixarchive_is_closed_once_its_site_is_provably_not_crawled(
+        tmp_path: Path):
+    """An upgraded archive's run from before v9 (no host, no pid) stayed `running` for ever
+    (after a crawl of its site, `runs`, `check`: "closed_runs": 0) and `runs` called it killed.
+    It is closed as interrupted, at its last progress, once no crawl holds its site's lock or a
+    later run of its site has finished; while its site's lock is held, and no later run has
+    finished, it is left running."""
+    from datetime import UTC, datetime
+
+    from archive.schedule.locks import SiteLock, lock_path
+
+    site = "https://blog.example/"
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(url=f"{site}post/a", title="a", body_text="About a.",
+                                     body_html="<p>About a.</p>"),
+                             fetched_at="2026-05-01T03:00:00+00:00")
+    old = _old_code_run(db, site, "2026-05-02T03:00:00+00:00")
+    with Archive.open(db) as archive:
+        archive.save_article(Article(url=f"{site}post/b", title="b", body_text="About b.",
+                                     body_html="<p>About b.</p>"), run_id=old,
+                             fetched_at="2026-05-02T03:00:07+00:00")
+    runner = CliRunner()
+    with SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC)):
+        checked = json.loads(runner.invoke(main, ["check", "--db", str(db), "--json"]).output)
+        assert checked["closed_runs"] == 0  # a crawl holds the lock: it may be that run's
+        with Archive.open(db) as archive:
+            later = archive.start_run(site, started_at="2026-05-03T03:00:00+00:00")
+            archive.finish_run(later, status="ok", counts={}, errors=[])
+        checked = json.loads(runner.invoke(main, ["check", "--db", str(db), "--json"]).output)
+        assert checked["closed_runs"] == 1  # a later run finished: it is not running
+    row = json.loads(runner.invoke(main, ["runs", "--db", str(db), "--json"]).output)[1]
+    assert (row["id"], row["status"], row["finished_at"], row["new"]) == (
+        old, "interrupted", "2026-05-02T03:00:07+00:00", 1)
+    assert "older wixarchive that recorded no process" in row["first_error"]
+
+    other = _old_code_run(db, site, "2026-05-04T03:00:00+00:00")  # the newest run; lock free
+    result = runner.invoke(main, ["runs", "--db", str(db)])
+    assert "✗ killed" not in result.output and "> running" not in result.output
+    with Archive.open(db, readonly=True) as archive:
+        assert {r["id"]: r["status"] for r in archive.runs()}[other] == "interrupted"
+
+
+def test_a_killed_run_that_counted_nothing_is_closed_with_the_versions_it_stored(
+        tmp_path: Path):
+    """A run killed under a wixarchive that counted only at its end showed `PAGES 0 NEW 0
+    CHG 0` while the archive held 2 versions of it: closed, it counts them (new: a post's
+    first version; changed: a later one)."""
+    site = "https://blog.example/"
+    db = tmp_path / "archive.db"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+
+    def post(slug: str, text: str) -> Article:
+        return Article(url=f"{site}post/{slug}", title=slug, body_text=text,
+                       body_html=f"<p>{text}</p>")
+
+    with Archive.open(db) as archive:
+        archive.save_article(post("kept", "First text."), fetched_at="2026-05-01T03:00:00+00:00")
+        run = archive.start_run(site, started_at="2026-05-02T03:00:00+00:00",
+                                pid=int(gone.stdout))
+        archive.save_article(post("kept", "Second text."), run_id=run,
+                             fetched_at="2026-05-02T03:00:04+00:00")
+        archive.save_article(post("fresh", "New post."), run_id=run,
+                             fetched_at="2026-05-02T03:00:05+00:00")
+    result = CliRunner().invoke(main, ["runs", "--db", str(db), "--json"])
+    row = json.loads(result.output)[0]
+    assert (row["status"], row["new"], row["changed"]) == ("interrupted", 1, 1)

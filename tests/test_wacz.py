@@ -365,6 +365,38 @@ def test_a_package_without_the_images_as_pages_show_them_says_so(sites: dict, tm
     assert result.stdout.startswith("Exported 14 posts")
 
 
+def test_posts_without_a_capture_are_counted_and_refetch_captures_them(tmp_path: Path):
+    """Posts archived with --no-capture (or before captures existed) were left out of a WACZ
+    with only --json saying so, and the remedy offered ("crawl without --no-capture") captured
+    nothing: a plain crawl fetches unchanged posts conditionally. The text output counts them
+    and names --refetch, which does capture them."""
+    db = tmp_path / "old.db"
+    out = tmp_path / "old.wacz"
+    blog = SampleBlog(seed=9, post_count=3)
+    with serve_blog(blog) as server:
+        plain = ("crawl", server.url, "--db", str(db), "--delay", "0", "--no-autothrottle")
+        assert wixarchive(*plain, "--no-capture").returncode == 0
+        result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert "has no captures" in result.stderr and \
+            "wixarchive crawl URL --refetch" in result.stderr
+
+        blog.add_post(title="A post captured when new")
+        assert wixarchive(*plain).returncode == 0
+        result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
+        assert result.returncode == 0 and result.stdout.startswith("Exported 1 post ")
+        assert "Note: 3 posts left out: no capture" in result.stderr and \
+            "wixarchive crawl URL --refetch" in result.stderr
+        result = wixarchive("reextract", "--db", str(db))
+        assert "3 posts have no capture" in result.stdout and "--refetch" in result.stdout
+
+        assert wixarchive(*plain, "--refetch").returncode == 0
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
+    assert result.returncode == 0 and result.stdout.startswith("Exported 4 posts ")
+    assert "left out" not in result.stderr
+    assert "no capture" not in wixarchive("reextract", "--db", str(db)).stdout
+
+
 def test_no_captures_and_unwritable_outputs_are_one_line(sites: dict, tmp_path: Path):
     db = tmp_path / "bare.db"
     blog = SampleBlog(seed=9, post_count=3)

@@ -248,6 +248,11 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
     if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
         from archive.export.wacz import note
 
+        if summary["posts_without_capture"]:
+            click.echo(f"Note: {counted(summary['posts_without_capture'], 'post')} left out: "
+                       "no capture (archived with --no-capture or before captures existed, and "
+                       "unchanged since); capture them with: wixarchive crawl URL --refetch",
+                       err=True)
         if (said := note(summary)) is not None:
             click.echo(said, err=True)
     if problems or unreadable:
@@ -325,7 +330,11 @@ def _nothing_to_export(conn: sqlite3.Connection, db: Path, site: str | None, why
 
     where = f" for {site}" if site else ""
     if why == "no captures":
-        return f"nothing to export: {db} has no captures{where}; crawl without --no-capture first"
+        # A crawl without --no-capture captures only the posts it fetches in full: new and
+        # changed ones; --refetch fetches every post in full (checked: tests/test_wacz.py).
+        return (f"nothing to export: {db} has no captures{where} (its posts were archived with "
+                "--no-capture or before captures existed, and a crawl captures only new and "
+                "changed posts); capture every post with: wixarchive crawl URL --refetch")
     directory = captures.captures_dir(db)
     if directory.is_dir():
         return (f"nothing to export: none of the captures{where} could be read ({why}); "

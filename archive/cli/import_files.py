@@ -75,7 +75,7 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
     created = not db.exists()
     created_captures = not captures_dir(db).exists()
     try:
-        archive = Archive.open(db)
+        archive = Archive.open(db, importing=files)
     except ArchiveError as exc:
         fail_with(exc)
     total = 0

@@ -73,8 +73,9 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
         click.echo(f"{result.posts} posts re-extracted: {result.changed} changed, "
                    f"{result.failed} failed")
         if result.without_capture:
-            click.echo(f"{result.without_capture} posts have no capture (crawled with "
-                       "--no-capture or before captures existed)")
+            click.echo(f"{result.without_capture} posts have no capture (archived with "
+                       "--no-capture or before captures existed, and unchanged since): not "
+                       "re-extracted; capture them with: wixarchive crawl URL --refetch")
     for failure in result.failures[:FAILURES_SHOWN]:
         click.echo(f"failed: {failure}", err=True)
     if result.failed > FAILURES_SHOWN:

@@ -108,10 +108,11 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
 
     Statuses: ok, partial (some pages failed), failed, timeout (stopped at its time limit: the
     next run resumes it), interrupted (stopped, or its process was killed: the next run
-    archives what it missed), running, killed (its process died on another host or before it
-    recorded itself). Sites whose last runs failed or timed out are listed after the table,
-    the longest failure streak first: only the sites of the sites file, when there is one (a
-    site removed from it no longer counts), else every archived site.
+    archives what it missed), running, killed (its process died without closing it, and this
+    command cannot close it: a run of another host, or the archive is read-only). Sites whose
+    last runs failed or timed out are listed after the table, the longest failure streak
+    first: only the sites of the sites file, when there is one (a site removed from it no
+    longer counts), else every archived site.
 
     \b
     Example:

@@ -550,7 +550,8 @@ class Runner:
             for run in archive.runs(HISTORY_DEPTH):
                 if history_key(run["site"]) == key and run["status"] == "running":
                     archive.finish_run(
-                        run["id"], status="interrupted", counts=run["counts"],
+                        run["id"], status="interrupted",
+                        counts=archive.closing_counts(run["id"], run["counts"]),
                         errors=[f"killed before it finished (lock holder {holder})"],
                         finished_at=archive.last_progress(run["id"]))
 
