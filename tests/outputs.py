@@ -19,10 +19,11 @@ POST_URL = "https://www.example-garden.com/post/five-ways-to-water-a-fern"
 GONE_SITE = "http://127.0.0.1:8799/"
 
 
-def wixarchive(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+def wixarchive(*args: str, check: bool = False,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`wixarchive ARGS` run as a user runs it: a subprocess of this tree, without
-    $WIXARCHIVE_DB; `check` asserts it exits 0."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    $WIXARCHIVE_DB; `check` asserts it exits 0; `env`: variables set besides."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
     env.pop("WIXARCHIVE_DB", None)
     result = subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
                             text=True, cwd=REPO, env=env, timeout=120)

@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,97 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Crawled:
+    """A sample blog crawled for real (`crawl --json`, images and their renditions fetched),
+    its sites file, and what each command printed about it."""
+
+    db: Path
+    printed: dict[str, Any]
+
+
+def _printed_json(*args: str, env: dict[str, str] | None = None, check: bool = True) -> Any:
+    return json.loads(run(*args, env=env, check=check).stdout)
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    from crawler.sample_site import SampleBlog, serve_blog
+
+    folder = tmp_path_factory.mktemp("crawled")
+    db = folder / "archive.db"
+    printed: dict[str, Any] = {}
+    with serve_blog(SampleBlog(seed=1, post_count=3)) as server:
+        media = {"WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/"}
+        printed["crawl"] = _printed_json("crawl", server.url, "--db", str(db), "--json",
+                                         "--delay", "0", "--no-autothrottle",
+                                         "--page-requisites", env=media)
+        assert printed["crawl"]["status"] == "ok", printed["crawl"]
+        assert printed["crawl"]["counts"]["new"] == 3
+        run("sites", "add", server.url, "--db", str(db), check=True)
+        # Crawled just now: not due, so run-due prints its record without crawling again.
+        printed["run-due"] = _printed_json("run-due", "--db", str(db), "--json")[0]
+        assert printed["run-due"]["status"] == "not-due"
+        printed["sites list"] = _printed_json("sites", "list", "--db", str(db), "--json")[0]
+    sites_file = folder / "urls.txt"
+    sites_file.write_text("ftp://not-a-site\n", encoding="utf-8")
+    printed["crawl refused"] = _printed_json("crawl", "--sites", str(sites_file), "--db",
+                                             str(db), "--json", check=False)  # exits 1
+    printed["check"] = _printed_json("check", "--db", str(db), "--json")
+    printed["reextract"] = _printed_json("reextract", "--db", str(db), "--json")
+    printed["search --count"] = _printed_json("search", "the", "--count", "--json", "--db",
+                                            str(db))
+    printed["wxr"] = _printed_json("export", "--format", "wxr", str(folder / "wp.xml"), "--db",
+                                   str(db), "--json")
+    printed["wxr images"] = _printed_json("export", "--format", "wxr", str(folder / "wp2.xml"),
+                                          "--images-url", "https://example.org/img/", "--db",
+                                          str(db), "--json")
+    printed["wacz"] = _printed_json("export", "--format", "wacz", str(folder / "blog.wacz"),
+                                    "--db", str(db), "--json")
+    assert printed["wacz"]["renditions"] and printed["wxr images"]["archived_images"]
+    # The crawl's own capture file, imported into another archive: a small WARC.
+    warcs = sorted(map(str, db.with_suffix(".captures").glob("*.warc.gz")))
+    printed["import"] = _printed_json("import", *warcs, "--db", str(folder / "imported.db"),
+                                      "--json")
+    assert len(printed["import"]["sites"]) == 1
+    return Crawled(db, printed)
+
+
+def _after(longer: dict[str, Any], shorter: dict[str, Any]) -> dict[str, Any]:
+    """The fields `longer` prints after all of `shorter`'s, which it starts with."""
+    assert list(longer)[:len(shorter)] == list(shorter)
+    return {name: longer[name] for name in list(longer)[len(shorter):]}
+
+
+# The commands that need a crawled blog: each section's first record, as printed above.
+CRAWLED_OUTPUTS: dict[str, Callable[[Crawled], dict[str, Any]]] = {
+    "`wixarchive export --format wxr --json`": lambda c: c.printed["wxr"],
+    "`wixarchive export --format wxr --images-url URL --json`: after `files`":
+        lambda c: _after(c.printed["wxr images"], c.printed["wxr"]),
+    "`wixarchive export --format wacz --json`": lambda c: c.printed["wacz"],
+    "`wixarchive search --count --json`": lambda c: c.printed["search --count"],
+    "`wixarchive crawl --json`": lambda c: c.printed["crawl"],
+    "`wixarchive crawl --json`: `counts`": lambda c: c.printed["crawl"]["counts"],
+    "`wixarchive crawl --json`: a site refused before crawling":
+        lambda c: c.printed["crawl refused"],
+    "`wixarchive run-due --json`": lambda c: c.printed["run-due"],
+    "`wixarchive check --json`": lambda c: c.printed["check"],
+    "`wixarchive reextract --json`": lambda c: c.printed["reextract"],
+    "`wixarchive import --json`": lambda c: c.printed["import"],
+    "`wixarchive import --json`: each value of `sites`":
+        lambda c: next(iter(c.printed["import"]["sites"].values())),
+    "`wixarchive sites list --json`": lambda c: c.printed["sites list"],
+}
+# Checked apart: recover against a real pywb (test_recover_json_is_as_documented), the worker
+# against what run_worker returns (test_worker_json_is_as_documented).
+APART = ("`wixarchive recover --json`", "`wixarchive worker --json`")
+
+
 def test_every_documented_output_is_checked():
-    assert list(documented()) == list(OUTPUTS)
+    assert sorted(documented()) == sorted([*OUTPUTS, *CRAWLED_OUTPUTS, *APART])
 
 
-@pytest.mark.parametrize("section", list(OUTPUTS))
-def test_documented_fields_are_the_output_fields(db: Path, section: str):
-    record = OUTPUTS[section](db)
+def _check_fields(record: dict[str, Any], section: str) -> None:
     fields = documented()[section]
     assert [name for name, _ in fields] == list(record)
     for name, kind in fields:
@@ -105,6 +190,64 @@ def test_documented_fields_are_the_output_fields(db: Path, section: str):
         value = record[name]
         assert allowed and isinstance(value, allowed), (name, kind, value)
         assert not (isinstance(value, bool) and bool not in allowed), (name, kind, value)
+
+
+@pytest.mark.parametrize("section", list(OUTPUTS))
+def test_documented_fields_are_the_output_fields(db: Path, section: str):
+    _check_fields(OUTPUTS[section](db), section)
+
+
+@pytest.mark.parametrize("section", list(CRAWLED_OUTPUTS))
+def test_documented_fields_are_the_crawl_commands_output_fields(crawled: Crawled, section: str):
+    _check_fields(CRAWLED_OUTPUTS[section](crawled), section)
+
+
+def test_recover_json_is_as_documented(crawled: Crawled, tmp_path: Path):
+    """A real recover from a real pywb holding the crawl's own capture file."""
+    from tests.pywb import MISSING, pywb_bin, wayback
+
+    if pywb_bin() is None:
+        pytest.skip(MISSING)
+    site = crawled.printed["crawl"]["site"]
+    warcs = sorted(crawled.db.with_suffix(".captures").glob("*.warc.gz"))
+    with wayback(tmp_path / "pywb", warcs=warcs) as base:
+        printed = _printed_json("recover", site, "--from", base, "--db",
+                                str(tmp_path / "recovered.db"), "--delay", "0", "--json")
+    _check_fields(printed, "`wixarchive recover --json`")
+    assert list(printed["requests"]) == ["cdx", "replay", "retries"]
+    _check_fields(printed["sites"][site], "`wixarchive import --json`: each value of `sites`")
+
+
+def test_worker_json_is_as_documented():
+    """The worker's object is the dict run_worker returns (a real run needs Redis, a writer and
+    a site): its keys, in order, are the documented fields."""
+    import ast
+
+    source = (REPO / "crawler" / "distributed" / "worker.py").read_text(encoding="utf-8")
+    function = next(node for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "run_worker")
+    returned = [node.value for node in ast.walk(function)
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict)]
+    assert len(returned) == 1
+    keys = [key.value for key in returned[0].keys if isinstance(key, ast.Constant)]
+    assert keys == [name for name, _ in documented()["`wixarchive worker --json`"]]
+
+
+def test_the_import_example_in_recovering_md_has_the_printed_fields(crawled: Crawled):
+    text = (REPO / "docs" / "recovering.md").read_text(encoding="utf-8")
+    start = text.index('{"files": ')
+    end = text.index('"errors": []}', start) + len('"errors": []}')
+    example = json.loads(text[start:end])
+    printed = crawled.printed["import"]
+    assert list(example) == list(printed)
+    assert list(next(iter(example["sites"].values()))) == list(
+        next(iter(printed["sites"].values())))
+
+
+def test_clean_help_names_every_json_field():
+    printed = json.loads(wixarchive("clean", str(DUMP), "--json"))
+    said = " ".join(wixarchive("clean", "--help").split())
+    assert all(re.search(rf"\b{name}\b", said) for name in printed), said
 
 
 def test_show_html_adds_body_html_after_body(db: Path):

@@ -126,8 +126,8 @@ def clean(file: str, dialect: str | None, as_json: bool) -> None:
 
     Prints the title, a metadata line and the body paragraphs, or with --json an object with
     title, author, date, published (ISO), updated, reading_minutes, page_kind, body, body_text,
-    body_markdown (Markdown input), dialect, wix and chrome. An HTML page is refused: `wixarchive
-    extract` reads it.
+    body_markdown (Markdown input), dialect, wix, chrome and warnings (docs/fields.md). An HTML
+    page is refused: `wixarchive extract` reads it.
     """
     name = "stdin" if file == "-" else file
     text = decode(_head(read_input(file, _MAX_DUMP_BYTES)), name)
