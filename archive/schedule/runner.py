@@ -457,7 +457,9 @@ class Runner:
         outcome.counts = summary.get("counts") or {}
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
-        outcome.archive_busy = bool(summary.get("archive_busy"))
+        # A crawl that only could not record its run, recorded here since, needs no new run.
+        outcome.archive_busy = bool(summary.get("archive_busy")) and (
+            status == "interrupted" or run_id is None)
         return outcome
 
     def _one_by_one(self, crawl: Crawl) -> CrawlMany:
