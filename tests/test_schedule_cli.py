@@ -210,3 +210,24 @@ def test_the_runs_table_counts_the_recaptured_posts(tmp_path: Path):
     assert row.split()[-7:] == ["55", "0", "0", "13", "7", "0", "0"]
     # Each count under its heading.
     assert row.index(" 7 ") + 2 == header.index("RECAP") + len("RECAP")
+
+
+def test_sites_list_of_a_sites_file_that_does_not_exist_is_an_error(tmp_path: Path):
+    """`sites list --sites nosuch.toml --json` printed [] and exited 0, where run-due and crawl
+    --sites with a wrong name exit 1; the default file, not created yet, is still no sites."""
+    db = str(tmp_path / "archive.db")
+    missing = wixarchive("sites", "list", "--db", db, "--sites", str(tmp_path / "nosuch.toml"),
+                         "--json")
+    assert missing.returncode == 1 and missing.stdout == "", missing.stdout
+    assert missing.stderr == f"Error: no sites file at {tmp_path / 'nosuch.toml'}\n"
+    default = wixarchive("sites", "list", "--db", db, "--json")
+    assert default.returncode == 0 and json.loads(default.stdout) == [], default.stderr
+
+
+def test_crawl_of_an_empty_sites_file_says_the_file_lists_no_site(tmp_path: Path):
+    """It said "give at least one site URL (or --sites FILE)" though --sites was given."""
+    empty = tmp_path / "emptysites.txt"
+    empty.write_text("# none yet\n\n")
+    result = wixarchive("crawl", "--sites", str(empty), "--db", str(tmp_path / "archive.db"))
+    assert result.returncode == 1
+    assert result.stderr == f"Error: {empty} lists no site: give one site URL per line\n"

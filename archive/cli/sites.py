@@ -131,6 +131,10 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
                  now_text: str | None) -> None:
     """List the sites with their schedule, last crawl and next crawl."""
     path = resolve_sites(sites_path, db)
+    if sites_path is not None and not path.exists():
+        # A file named (--sites, $WIXARCHIVE_SITES) that is not there is a wrong name, as for
+        # run-due, not "no sites"; the default file beside the archive may not exist yet.
+        fail(f"no sites file at {path}")
     now = parse_now(now_text) or datetime.now(UTC)
     try:
         sites = [s for s in sites_file.load(path) if not labels or set(labels) & set(s.labels)]
