@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from archive.cli import main
 from archive.schedule import sites as sites_file
 from archive.schedule.locks import SiteLock, lock_path
 from archive.store import Archive
+from tests.processes import running, wait_until
 
 DOWN = "https://down.example/"
 FINE = "https://fine.example/"
@@ -231,3 +234,31 @@ def test_crawl_of_an_empty_sites_file_says_the_file_lists_no_site(tmp_path: Path
     result = wixarchive("crawl", "--sites", str(empty), "--db", str(tmp_path / "archive.db"))
     assert result.returncode == 1
     assert result.stderr == f"Error: {empty} lists no site: give one site URL per line\n"
+
+
+def test_schedule_without_a_sites_file_exits_at_once_as_run_due_does(tmp_path: Path):
+    """`schedule --db nosuch.db` with no sites file never exited: it said so every 60 s."""
+    db = str(tmp_path / "nosuch.db")
+    started = wixarchive("run-due", "--db", db)
+    service = wixarchive("schedule", "--db", db)  # the helper's timeout guards a hang
+    assert service.returncode == started.returncode == 1, service.stderr
+    assert service.stderr == started.stderr, (service.stderr, started.stderr)
+    assert service.stderr.startswith(f"Error: no sites file at {tmp_path / 'nosuch.sites.toml'}")
+    assert service.stdout == ""
+
+
+def test_schedule_writes_its_times_as_every_other_output_does(tmp_path: Path):
+    """Its lines began 2026-12-06T01:46:04Z where every other output writes +00:00. A sites
+    file that breaks (here: from the start) is still said and retried, not an exit."""
+    sites = tmp_path / "archive.sites.toml"
+    sites.write_text("[[site]\n")
+    command = [sys.executable, "-m", "archive.cli", "schedule", "--db",
+               str(tmp_path / "archive.db")]
+    with running(command, cwd=Path(__file__).resolve().parents[1]) as (proc, stdout, stderr):
+        wait_until(lambda: "retrying every" in stderr, "the broken sites file said", proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    lines = (stdout.finish() + stderr.finish()).splitlines()
+    assert proc.returncode == 143, lines
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 ")
+    assert len(lines) == 3 and all(stamp.match(line) for line in lines), lines

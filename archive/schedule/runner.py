@@ -257,13 +257,17 @@ class Runner:
 
     # -- one pass --------------------------------------------------------------------------------
 
+    def require_sites_file(self) -> None:
+        """SitesError when the sites file is not there: under cron (or systemd) a wrong path
+        must not pass for "nothing to do"."""
+        if not self.sites_path.exists():
+            raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
+                                        f"`wixarchive sites add URL --db {self.db}`")
+
     def load_sites(self, select_keys: Sequence[str] = (),
                    labels: Sequence[str] = ()) -> list[Site]:
         """The sites file's sites, narrowed to `select_keys` (URLs or names) and `labels`."""
-        if not self.sites_path.exists():
-            # Under cron a wrong path must not pass for "nothing to do".
-            raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
-                                        f"`wixarchive sites add URL --db {self.db}`")
+        self.require_sites_file()
         bad: list[sites_file.BadEntry] = []
         sites = sites_file.load(self.sites_path, bad)
         self.bad_entries = bad
