@@ -558,13 +558,16 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
             cdx: str | None = None, client: wayback.Client | None = None,
             images: bool = True,
             on_start: Callable[[int], None] | None = None,
-            progress: Callable[[int], None] | None = None) -> RecoverResult:
+            progress: Callable[[int], None] | None = None,
+            into: RecoverResult | None = None) -> RecoverResult:
     """Recover the posts of `site` that the archive at `replay` holds into `archive`.
-    Raises wayback.WaybackError when the archive cannot be used (what was done is kept)."""
+    Raises wayback.WaybackError when the archive cannot be used (what was done is kept).
+    `into`, when given, is filled as the recover goes: the caller has what was done even when
+    it raises or is interrupted."""
     replay = replay if replay.endswith("/") else replay + "/"
     cdx = cdx or wayback.cdx_for(replay)
     client = client or wayback.Client()
-    result = RecoverResult(site_root(site))
+    result = RecoverResult(site_root(site)) if into is None else into
     run = _Recovery(archive, site, replay, cdx, client, result, on_start, progress)
     lock = _lock(run.directory)
     captures.recover(archive.conn, captures.captures_dir(archive.path))

@@ -68,7 +68,8 @@ class CrawlSummary:
     finished_at: str | None = None
     peak_rss_mb: float | None = None
     run_not_recorded: str | None = None  # why the crawl could not record its run's row
-    archive_busy: bool = False  # stopped: the archive stayed locked by another process
+    # Stopped, or its run row not written, because another process kept the archive locked.
+    archive_busy: bool = False
     # The posts' translations the sitemaps list on other hosts, by site root: not crawled.
     translation_sites: dict[str, int] = field(default_factory=dict)
 

@@ -128,3 +128,25 @@ def test_sites_list_shows_each_sites_name(tmp_path: Path):
     assert lines[1].startswith("https://kitchen.example/  every 1d")
     listed = json.loads(wixarchive("sites", "list", "--db", db, "--json").stdout)
     assert [site["name"] for site in listed] == ["Zoë's garden", None]
+
+
+@pytest.mark.parametrize("args", [
+    ("search", "x", "--limit", "abc"), ("search", "x", "--limit", "-1"),
+    ("search", "x", "--offset", "-1"), ("runs", "--limit", "0"),
+    ("sites", "add", "https://a.example/", "--every", "bogus"),
+    ("sites", "add", "https://a.example/", "--cron", "bogus"),
+    ("sites", "add", "https://a.example/", "--timeout", "0s"),
+], ids=["limit-abc", "limit-negative", "offset-negative", "runs-limit-0", "every", "cron",
+        "timeout"])
+def test_a_bad_option_value_is_a_usage_error_exit_2_whatever_the_command(
+        db: Path, tmp_path: Path, args: tuple[str, ...]):
+    """`runs --limit 0` exited 2 (click's range) while `search --limit -1` and `sites add
+    --every bogus` exited 1: every bad option value is now a usage error, exit 2, before
+    anything is read or written."""
+    sites = tmp_path / "sites.toml"
+    result = wixarchive(*args, "--db", str(db),
+                        *(["--sites", str(sites)] if args[0] == "sites" else []))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Usage: "), result.stderr
+    assert "Error: Invalid value for" in result.stderr, result.stderr
+    assert not sites.exists()

@@ -152,8 +152,10 @@ def test_an_unquoted_word_starting_with_a_dash_is_a_query_word(db: Path) -> None
     # Options still work beside such words, their values too, whatever they look like.
     assert titles("salutation", "-morning", "--limit", "1", "--format=json",
                   f"--db={db}") == left_out
-    assert run("search", "salutation", "--limit", "-1", "--db", str(db)).stderr == (
-        "Error: --limit: must be at least 1, not -1\n")
+    negative = run("search", "salutation", "--limit", "-1", "--db", str(db))
+    assert negative.returncode == 2, negative.stderr  # a bad option value: a usage error
+    assert negative.stderr.endswith(
+        "Error: Invalid value for '-n' / '--limit': -1 is not in the range x>=1.\n")
     assert run("search", "salutation", "-h").stdout.startswith("Usage: ")
     typo = run("search", "salutation", "--jsno", "--db", str(db))
     assert typo.returncode == 2 and "No such option '--jsno'" in typo.stderr

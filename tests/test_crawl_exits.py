@@ -151,3 +151,23 @@ def test_an_archive_locked_by_another_process_stops_the_crawl_soon_with_exit_75(
     assert seconds < 120, seconds  # a guard only: ~10 s here, ~200 s before the fix
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["counts"]["new"] == 60
+
+
+def test_an_archive_locked_through_a_crawl_of_unchanged_posts_exits_75_too(tmp_path: Path):
+    """Every post is unchanged, so the crawl writes nothing but its run row, which waits the
+    busy timeout in vain: that said `"status": "partial"`, `"archive_busy": false` and exited
+    0 (the run missing from `runs`), where the same lock with new posts exits 75. Both now say
+    the archive was busy and exit 75 (try again later)."""
+    db = tmp_path / "archive.db"
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with serve_blog(SampleBlog(seed=26, post_count=5)) as server:
+        first = crawl(server.url, db, env=env)
+        assert first.returncode == 0, first.stderr
+        with write_lock(db):
+            busy = crawl(server.url, db, "--json", env=env)
+    assert busy.returncode == EXIT_BUSY, (busy.stdout, busy.stderr)
+    assert "Traceback" not in busy.stderr
+    summary = json.loads(busy.stdout)
+    assert summary["counts"]["unchanged"] == 5, summary
+    assert summary["archive_busy"] is True, summary
+    assert summary["run_not_recorded"].startswith("the archive is busy"), summary

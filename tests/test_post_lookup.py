@@ -103,3 +103,15 @@ def test_a_post_is_found_by_every_spelling_a_crawl_takes_for_its_url(tmp_path: P
         for spelling in spellings[:3]:
             result = wixarchive(command, spelling, "--db", str(db))
             assert result.returncode == 0, (command, spelling, result.stderr)
+
+
+def test_show_and_history_say_a_post_is_missing_in_the_same_words(tmp_path: Path) -> None:
+    """`show 999` said "no post '999' in a.db", `history 999` "no post archived at 999"."""
+    db = tmp_path / "a.db"
+    crawled_apex_into_www(db)
+    for ref in ("999", "http://www.example.com/post/nosuch"):
+        said = {command: wixarchive(command, ref, "--db", str(db))
+                for command in ("show", "history")}
+        for command, result in said.items():
+            assert result.returncode == 1, (command, result.stdout)
+            assert result.stderr == f"Error: no post {ref!r} in {db}\n", (command, result.stderr)

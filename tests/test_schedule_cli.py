@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from archive.cli import main
 from archive.schedule import sites as sites_file
 from archive.schedule.locks import SiteLock, lock_path
 from archive.store import Archive
+from tests.processes import running, wait_until
 
 DOWN = "https://down.example/"
 FINE = "https://fine.example/"
@@ -210,3 +213,52 @@ def test_the_runs_table_counts_the_recaptured_posts(tmp_path: Path):
     assert row.split()[-7:] == ["55", "0", "0", "13", "7", "0", "0"]
     # Each count under its heading.
     assert row.index(" 7 ") + 2 == header.index("RECAP") + len("RECAP")
+
+
+def test_sites_list_of_a_sites_file_that_does_not_exist_is_an_error(tmp_path: Path):
+    """`sites list --sites nosuch.toml --json` printed [] and exited 0, where run-due and crawl
+    --sites with a wrong name exit 1; the default file, not created yet, is still no sites."""
+    db = str(tmp_path / "archive.db")
+    missing = wixarchive("sites", "list", "--db", db, "--sites", str(tmp_path / "nosuch.toml"),
+                         "--json")
+    assert missing.returncode == 1 and missing.stdout == "", missing.stdout
+    assert missing.stderr == f"Error: no sites file at {tmp_path / 'nosuch.toml'}\n"
+    default = wixarchive("sites", "list", "--db", db, "--json")
+    assert default.returncode == 0 and json.loads(default.stdout) == [], default.stderr
+
+
+def test_crawl_of_an_empty_sites_file_says_the_file_lists_no_site(tmp_path: Path):
+    """It said "give at least one site URL (or --sites FILE)" though --sites was given."""
+    empty = tmp_path / "emptysites.txt"
+    empty.write_text("# none yet\n\n")
+    result = wixarchive("crawl", "--sites", str(empty), "--db", str(tmp_path / "archive.db"))
+    assert result.returncode == 1
+    assert result.stderr == f"Error: {empty} lists no site: give one site URL per line\n"
+
+
+def test_schedule_without_a_sites_file_exits_at_once_as_run_due_does(tmp_path: Path):
+    """`schedule --db nosuch.db` with no sites file never exited: it said so every 60 s."""
+    db = str(tmp_path / "nosuch.db")
+    started = wixarchive("run-due", "--db", db)
+    service = wixarchive("schedule", "--db", db)  # the helper's timeout guards a hang
+    assert service.returncode == started.returncode == 1, service.stderr
+    assert service.stderr == started.stderr, (service.stderr, started.stderr)
+    assert service.stderr.startswith(f"Error: no sites file at {tmp_path / 'nosuch.sites.toml'}")
+    assert service.stdout == ""
+
+
+def test_schedule_writes_its_times_as_every_other_output_does(tmp_path: Path):
+    """Its lines began 2026-12-06T01:46:04Z where every other output writes +00:00. A sites
+    file that breaks (here: from the start) is still said and retried, not an exit."""
+    sites = tmp_path / "archive.sites.toml"
+    sites.write_text("[[site]\n")
+    command = [sys.executable, "-m", "archive.cli", "schedule", "--db",
+               str(tmp_path / "archive.db")]
+    with running(command, cwd=Path(__file__).resolve().parents[1]) as (proc, stdout, stderr):
+        wait_until(lambda: "retrying every" in stderr, "the broken sites file said", proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    lines = (stdout.finish() + stderr.finish()).splitlines()
+    assert proc.returncode == 143, lines
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 ")
+    assert len(lines) == 3 and all(stamp.match(line) for line in lines), lines

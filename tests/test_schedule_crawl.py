@@ -265,6 +265,32 @@ def test_run_due_takes_each_sites_media_options_from_the_sites_file(tmp_path: Pa
     assert set(status.values()) == {"too-big", "stored"}
 
 
+def test_run_due_json_records_have_the_same_counts_and_a_next_due_whatever_the_status(
+        tmp_path: Path):
+    """docs/operations.md promises one record per site in the same shape whatever its status:
+    a not-due site's record had "counts": {} (rec["counts"]["new"] raised KeyError), and a site
+    just crawled had "next_due": null, though `sites list --json` knew it."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(SampleBlog(seed=9, post_count=3)) as server:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
+                         f'[[site]]\nurl = "{server.url}"\nevery = "1d"\n')
+        crawled = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                 capture_output=True, text=True, timeout=300)
+        assert crawled.returncode == 0, crawled.stderr
+        not_due = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
+                                 capture_output=True, text=True, timeout=300)
+    listed = subprocess.run(wixarchive("sites", "list", "--db", str(db), "--json"),
+                            capture_output=True, text=True, timeout=300)
+    assert not_due.returncode == 0 and listed.returncode == 0, (not_due.stderr, listed.stderr)
+    (ok,), (waiting,), (site,) = (json.loads(r.stdout) for r in (crawled, not_due, listed))
+    assert ok["status"] == "ok" and ok["counts"]["new"] == 3, ok
+    assert waiting["status"] == "not-due", waiting
+    assert waiting["counts"] == dict.fromkeys(ok["counts"], 0)
+    assert waiting["counts"]["new"] == 0
+    assert ok["next_due"] == waiting["next_due"] == site["next_due"] is not None
+
+
 def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
     """`run-due --refetch`, as `crawl --refetch`: a post whose text changed while its lastmod,
     ETag and Last-Modified stayed (a conditional GET would get a 304) is archived anew."""

@@ -319,9 +319,11 @@ def test_a_run_the_crawl_could_not_record_is_recorded_as_its_line_says(tmp_path)
         return {"site": site.root, "status": "partial", "run_id": None, "pages_fetched": 5,
                 "message": f"5 posts: 5 new, 0 changed, 0 unchanged{NOT_RECORDED_MESSAGE}",
                 "counts": {"new": 5, "changed": 0, "unchanged": 0, "deleted": 0, "failed": 0},
-                "errors": [f"{NOT_RECORDED_ERROR}{busy}"], "run_not_recorded": busy}
+                "errors": [f"{NOT_RECORDED_ERROR}{busy}"], "run_not_recorded": busy,
+                "archive_busy": True}
 
     (outcome,) = runner_for(tmp_path, sites, FakeClock(), crawl).run_due()
+    assert outcome.archive_busy is False  # recorded now: nothing to run again (no exit 75)
     assert outcome.message == f"5 posts: 5 new, 0 changed, 0 unchanged; {LATE}"
     assert "not recorded" not in outcome.line() and outcome.pages_fetched == 5
     (run,) = runs_of(tmp_path)

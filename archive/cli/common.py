@@ -58,11 +58,14 @@ def format_options(func: F) -> F:
                         show_default=True, help="Output format.")(func)
 
 
-def find_post(archive: Archive, ref: str) -> dict[str, Any] | None:
+def find_post(archive: Archive, ref: str) -> dict[str, Any]:
     """The post `ref` (an id or URL: Archive.post, which also finds a URL given with the other
     scheme than the archived one, or none, or with its host's `www.` added or taken off);
-    a notice on stderr when it was found under such another spelling."""
+    a notice on stderr when it was found under such another spelling. None found: one
+    `Error:` line, the same for every command that takes a post, and exit 1."""
     post = archive.post(ref)
+    if post is None:
+        fail(f"no post {ref!r} in {archive.path}")
     if post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
         click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
     return post

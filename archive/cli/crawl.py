@@ -305,6 +305,8 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     """
     targets = [Target(url) for url in urls] + (_read_sites_file(sites_file) if sites_file
                                                  else [])
+    if not targets and sites_file:
+        fail(f"{sites_file} lists no site: give one site URL per line")
     if not targets:
         fail("give at least one site URL (or --sites FILE)")
     if not db.exists() and not db.parent.exists():

@@ -34,8 +34,6 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
     """
     with open_archive(db) as archive:
         post = find_post(archive, url)
-        if post is None:
-            fail(f"no post archived at {url}")
         versions = archive.versions(post["id"])
     as_json = fmt == "json"
     if not versions:

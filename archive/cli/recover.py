@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
+from archive.cli.common import (
+    counted,
+    db_option,
+    echo_unless_closed,
+    fail,
+    fail_with,
+    remove_created_archive,
+)
 from archive.cli.import_files import site_summary
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
 
 if TYPE_CHECKING:
+    from archive.recover import RecoverResult
     from crawler import wayback
 
 
@@ -49,23 +57,34 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     recovered from their captures. Running it again fetches only captures not fetched before;
     a recover stopped (the archive down, a kill) resumes where it stopped.
     """
-    from archive.recover import RecoverBusy, recover, spool_dir
+    from archive.recover import RecoverBusy, RecoverResult, recover, spool_dir
     from crawler import wayback
     from crawler.discover.urls import BadURL, parses, site_root
+
+    # What the summary says however the recover ends: with --json, it is printed on a failure
+    # or a stop too, the reason in its errors, as `crawl --json` does.
+    result = RecoverResult(site)
+
+    def stop(problem: str, exc: Exception | None = None) -> NoReturn:
+        if as_json:
+            _print_json(result, "failed", [problem])
+        if exc is not None:
+            fail_with(exc)  # exit 75 when the archive was only busy
+        fail(problem)
 
     for option, value in (("--from", replay), ("--cdx", cdx)):
         if value is not None and not (value.startswith(("http://", "https://"))
                                       and parses(value)):
-            fail(f"{option} must be an http(s) URL, not {value!r}")
+            stop(f"{option} must be an http(s) URL, not {value!r}")
     try:
-        root = site_root(site)
+        result.site = root = site_root(site)
     except BadURL as exc:
-        fail(str(exc))
+        stop(str(exc))
     existed = db.exists()
     try:
         archive = Archive.open(db)
     except ArchiveError as exc:
-        fail_with(exc)
+        stop(str(exc), exc)
     bar = None
     fetched = 0  # captures fetched by this run (spooled, archived at the latest next run)
 
@@ -105,13 +124,13 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
             with archive:
                 # http and https, www. or not, are one site, as a crawl has it: the archived
                 # spelling is used.
-                archived = archived_root(archive.conn, root)
+                result.site = archived = archived_root(archive.conn, root)
                 if archived != root:
                     click.echo(one_scheme_notice(site, archived), err=True)
                 try:
-                    result = recover(archive, archived, replay=replay, cdx=cdx, client=client,
-                                     images=not no_images, on_start=on_start,
-                                     progress=progress)
+                    recover(archive, archived, replay=replay, cdx=cdx, client=client,
+                            images=not no_images, on_start=on_start, progress=progress,
+                            into=result)
                     if not result.listed and not result.already:
                         nothing = _nothing_listed(client, result.site, replay, cdx)
                 finally:
@@ -128,6 +147,10 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
             problem = str(exc)
         except OSError as exc:
             problem = f"captures could not be written: {exc.strerror or exc}"
+        except KeyboardInterrupt:  # stopping_cleanly says so on stderr and exits 130 or 143
+            if as_json:
+                _print_json(result, "interrupted", [f"interrupted: {what_was_kept()}"])
+            raise
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
@@ -137,9 +160,10 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
                 remove_created_archive(db, files=[spool_dir(db) / "lock"],
                                        folders=[spool_dir(db), captures_dir(db)])
     if problem is not None:
-        fail(problem)
+        stop(problem)
     if as_json:
-        click.echo(json.dumps(result.to_dict()))
+        failed = bool(result.imported.errors) or nothing is not None
+        _print_json(result, "failed" if failed else "ok", [nothing] if nothing else [])
     else:
         _summary(result)
     for error in result.imported.errors:
@@ -148,6 +172,14 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
         sys.exit(1)
     if nothing is not None:
         fail(nothing)
+
+
+def _print_json(result: RecoverResult, status: str, problems: list[str]) -> None:
+    """The --json summary: what was done, `status` (ok, failed or interrupted) and, after
+    the import's errors, why it failed or stopped."""
+    summary = {"status": status, **result.to_dict()}
+    summary["errors"] = [*result.imported.errors, *problems]
+    echo_unless_closed(json.dumps(summary))
 
 
 def _nothing_listed(client: wayback.Client, site: str, replay: str, cdx: str | None) -> str:

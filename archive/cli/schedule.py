@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import check_crawl_environment, db_option, echo_unless_closed
+from archive.cli.common import check_crawl_environment, db_option, echo_unless_closed, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -20,6 +20,7 @@ from archive.schedule.runner import (
     offset_clock,
     system_clock,
 )
+from archive.schedule.sites import SitesError
 
 
 @click.command("schedule")
@@ -37,7 +38,8 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
 
     Sleeps until the next site is due and crawls it; a site that falls due while others crawl
     starts at its time, beside them. A failing site, a site being crawled by another process,
-    or a broken sites file never ends it (they are reported and retried). Edits to the sites
+    or a broken sites file never ends it (they are reported and retried); no sites file at all
+    at its start is an error (exit 1), as for run-due. Edits to the sites
     file are picked up without a restart. SIGTERM or Ctrl-C stops it cleanly: every crawl in
     progress commits what it fetched, and the next run archives what it missed; it then exits
     143 (SIGTERM) or 130 (Ctrl-C). Each line is one site's outcome, prefixed with the time.
@@ -51,11 +53,17 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
     clock = offset_clock(start) if start else system_clock
     runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose,
                     parallel=parallel)
+    try:
+        # No sites file at all is a wrong path or a missing first `sites add`: said at once, as
+        # run-due says it, not retried every --poll for ever; one that breaks later is retried.
+        runner.require_sites_file()
+    except SitesError as exc:
+        fail(str(exc))
     install_signal_handlers(runner)
     shown: dict[str, str] = {}
 
-    def stamp() -> str:
-        return clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def stamp() -> str:  # as every other output writes a time: 2026-12-06T01:46:04+00:00
+        return clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def report(outcome: Outcome) -> None:
         # Every crawl is shown; a site that is not due or busy, or an invalid entry of the sites

@@ -100,9 +100,10 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.option("--deleted", type=click.Choice(DELETED_CHOICES), default="include",
               show_default=True,
               help="Posts gone from their site: include them, exclude them, or only them.")
-@click.option("-n", "--limit", type=int, default=10, show_default=True,
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Results to show (-n as in `runs`).")
-@click.option("--offset", type=int, default=0, show_default=True, help="Results to skip.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Results to skip.")
 @click.option("--count", "count_only", is_flag=True,
               help="Print only how many posts match (all of them: --limit and --offset do not "
                    "apply); with --json, {\"count\": N}.")

@@ -64,8 +64,6 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
     version_line: str | None = None  # the version asked for: its number and origin
     with open_archive(db) as archive:
         post = find_post(archive, post_ref)
-        if post is None:
-            fail(f"no post {post_ref!r} in {db}")
         if version_ref is not None:
             versions = archive.versions(post["id"])
             version = find_version(versions, version_ref)

@@ -13,7 +13,14 @@ import click
 
 from archive.cli.common import db_option, fail, fail_with
 from archive.schedule import sites as sites_file
-from archive.schedule.due import ScheduleError, history_key, parse_time, when_due
+from archive.schedule.due import (
+    Schedule,
+    ScheduleError,
+    history_key,
+    parse_duration,
+    parse_time,
+    when_due,
+)
 from archive.schedule.runner import read_history, show_time
 from archive.store import ArchiveError
 
@@ -35,6 +42,19 @@ def now_option(func: F) -> F:
 
 def resolve_sites(sites_path: Path | None, db: Path) -> Path:
     return sites_path or sites_file.default_path(db)
+
+
+def _checked_by(parse: Callable[[str], object]) -> Callable[..., str | None]:
+    """A click callback refusing a value `parse` refuses as a bad option value (exit 2, as
+    click's own types), and passing the text on as written (the sites file keeps it so)."""
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse(value)
+            except ScheduleError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return value
+    return check
 
 
 def parse_now(now_text: str | None) -> datetime | None:
@@ -66,8 +86,10 @@ def command() -> None:
 @click.argument("url")
 @db_option
 @sites_option
-@click.option("--every", help='Crawl interval: "30m", "6h", "2d", "1w" (default 1d).')
-@click.option("--cron", help='A cron expression in local time instead, e.g. "0 3 * * *".')
+@click.option("--every", callback=_checked_by(parse_duration),
+              help='Crawl interval: "30m", "6h", "2d", "1w" (default 1d).')
+@click.option("--cron", callback=_checked_by(lambda cron: Schedule.parse(cron=cron)),
+              help='A cron expression in local time instead, e.g. "0 3 * * *".')
 @click.option("--name", help="A name for the site (can select it in run-due --site).")
 @click.option("--label", "labels", multiple=True, help="A label (repeatable).")
 @click.option("--delay", type=float, help="Seconds between requests to the site.")
@@ -84,7 +106,8 @@ def command() -> None:
               help="Media fetched, comma-separated: images, video, documents (default images).")
 @click.option("--page-requisites", is_flag=True,
               help="Also fetch the images at the URLs the post pages show them (for replay).")
-@click.option("--timeout", help='Stop the crawl cleanly after this long (default 4h).')
+@click.option("--timeout", callback=_checked_by(parse_duration),
+              help='Stop the crawl cleanly after this long (default 4h).')
 def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 cron: str | None, name: str | None, labels: tuple[str, ...],
                 delay: float | None, concurrency: int | None, autothrottle: bool | None,
@@ -131,6 +154,10 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
                  now_text: str | None) -> None:
     """List the sites with their schedule, last crawl and next crawl."""
     path = resolve_sites(sites_path, db)
+    if sites_path is not None and not path.exists():
+        # A file named (--sites, $WIXARCHIVE_SITES) that is not there is a wrong name, as for
+        # run-due, not "no sites"; the default file beside the archive may not exist yet.
+        fail(f"no sites file at {path}")
     now = parse_now(now_text) or datetime.now(UTC)
     try:
         sites = [s for s in sites_file.load(path) if not labels or set(labels) & set(s.labels)]

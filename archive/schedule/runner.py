@@ -47,7 +47,13 @@ from archive.schedule.due import (
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError
-from crawler.summary import NOT_RECORDED_ERROR, NOT_RECORDED_MESSAGE
+from crawler.summary import (
+    NOT_POSTS,
+    NOT_RECORDED_ERROR,
+    NOT_RECORDED_MESSAGE,
+    OUTCOMES,
+    ROBOTS_SKIPPED,
+)
 
 Clock = Callable[[], datetime]
 # A crawl: the site and its held lock (whose descriptor the crawler must inherit) -> summary dict
@@ -96,6 +102,12 @@ def show_time(moment: datetime, *, seconds: bool = False) -> str:
 FAILED_OUTCOMES = ("failed", "timeout", "invalid")
 
 
+def no_counts() -> dict[str, int]:
+    """Every count a crawl's summary may give, at zero: every outcome's record has these keys
+    (a not-due site's too), so a script can read rec["counts"]["new"] whatever the status."""
+    return dict.fromkeys((*OUTCOMES, NOT_POSTS, ROBOTS_SKIPPED, "unknown_layout"), 0)
+
+
 @dataclass
 class Outcome:
     """What happened to one site in one pass: the line `run-due` prints, or its JSON."""
@@ -107,7 +119,7 @@ class Outcome:
     status: str
     message: str
     name: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=no_counts)
     pages_fetched: int = 0
     run_id: int | None = None
     seconds: float | None = None
@@ -245,13 +257,17 @@ class Runner:
 
     # -- one pass --------------------------------------------------------------------------------
 
+    def require_sites_file(self) -> None:
+        """SitesError when the sites file is not there: under cron (or systemd) a wrong path
+        must not pass for "nothing to do"."""
+        if not self.sites_path.exists():
+            raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
+                                        f"`wixarchive sites add URL --db {self.db}`")
+
     def load_sites(self, select_keys: Sequence[str] = (),
                    labels: Sequence[str] = ()) -> list[Site]:
         """The sites file's sites, narrowed to `select_keys` (URLs or names) and `labels`."""
-        if not self.sites_path.exists():
-            # Under cron a wrong path must not pass for "nothing to do".
-            raise sites_file.SitesError(f"no sites file at {self.sites_path}: add a site with "
-                                        f"`wixarchive sites add URL --db {self.db}`")
+        self.require_sites_file()
         bad: list[sites_file.BadEntry] = []
         sites = sites_file.load(self.sites_path, bad)
         self.bad_entries = bad
@@ -335,6 +351,15 @@ class Runner:
                 archive.refresh_search_stats_if_stale()
         return done
 
+    def _next_due(self, site: Site) -> str | None:
+        """When a site just crawled is next due, as `sites list` says it from its history."""
+        try:
+            history = read_history(self.db, [site.root]).get(history_key(site.root))
+        except ArchiveError:  # the record lacks it; the next pass decides anyway
+            return None
+        due = when_due(site.schedule, history)
+        return due.at.isoformat(timespec="seconds") if due.at else None
+
     def _outcome(self, site: Site, status: str, message: str) -> Outcome:
         return Outcome(site=site.root, url=site.url, name=site.name, status=status,
                        message=message)
@@ -394,6 +419,8 @@ class Runner:
                 outcome.stale_lock = lock.stale.describe() + ", which was killed"
             if outcome.status in FAILURES:
                 outcome.failures_in_a_row = (history.failures if history else 0) + 1
+            if outcome.crawled:
+                outcome.next_due = self._next_due(site)
             outcomes[position] = outcome
             if report:
                 report(outcome)
@@ -454,10 +481,12 @@ class Runner:
                 if busy:  # the line says what the run's row now says
                     message = late["message"]
         outcome = self._outcome(site, status, message)
-        outcome.counts = summary.get("counts") or {}
+        outcome.counts.update(summary.get("counts") or {})
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
-        outcome.archive_busy = bool(summary.get("archive_busy"))
+        # A crawl that only could not record its run, recorded here since, needs no new run.
+        outcome.archive_busy = bool(summary.get("archive_busy")) and (
+            status == "interrupted" or run_id is None)
         return outcome
 
     def _one_by_one(self, crawl: Crawl) -> CrawlMany:

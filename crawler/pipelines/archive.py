@@ -170,6 +170,9 @@ class ArchivePipeline:
             # The posts are archived; only the run's row is not finished (the next crawl closes
             # it as dead). Said, rather than Scrapy's traceback of a failed signal handler.
             summary.run_not_recorded = str(exc)
+            # Locked by another process to the end: as busy as a crawl stopped by the lock
+            # (exit 75, run again), even when no post had anything to write.
+            summary.archive_busy = summary.archive_busy or isinstance(exc, ArchiveBusy)
             summary.errors.append(f"{NOT_RECORDED_ERROR}{exc}")
             summary.message += NOT_RECORDED_MESSAGE
             if summary.status == "ok":
