@@ -14,6 +14,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -336,17 +337,20 @@ def test_a_record_whose_target_does_not_parse_is_left_out_and_the_rest_imported(
     assert summary["sites"][server.url + "/"]["new_posts"] == 1
 
 
-def test_images_captured_in_the_files_are_linked(tmp_path: Path):
-    """A post page, then (another file, imported later) its images: one at its original
-    static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""
-    import urllib.request
-
-    blog = SampleBlog(seed=4, post_count=3)
-    post = blog.posts[0]
+def served_post(blog: SampleBlog, post: Any) -> tuple[str, str, bytes]:
+    """The sample blog's base URL, the post's URL and its page, as a browser fetched it."""
     with serve_blog(blog) as server:
         url = server.url + post.url_path
         with urllib.request.urlopen(url) as response:
-            page = response.read()
+            return server.url, url, response.read()
+
+
+def test_images_captured_in_the_files_are_linked(tmp_path: Path):
+    """A post page, then (another file, imported later) its images: one at its original
+    static.wixstatic.com address, one only as a /v1/fill/ rendition, as a browser fetched it."""
+    blog = SampleBlog(seed=4, post_count=3)
+    post = blog.posts[0]
+    base, url, page = served_post(blog, post)
     original, rendered = post.expected()["images"][:2]
     rendered_id = rendered.rsplit("/", 1)[-1]
     rendition = f"{rendered}/v1/fill/w_300,h_200,al_c,q_80/{rendered_id}"
@@ -358,11 +362,11 @@ def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     db = tmp_path / "archive.db"
     result = wixarchive("import", str(tmp_path / "page.warc.gz"), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == 0
+    assert json.loads(result.stdout)["sites"][base + "/"]["images"] == 0
     result = wixarchive("import", str(tmp_path / "images.warc.gz"), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["sites"] == {server.url + "/": {
+    assert summary["sites"] == {base + "/": {
         "posts": 0, "new_posts": 0, "new_versions": 0, "unchanged": 0, "earlier": 0,
         "older": 0, "deleted": 0, "images": 2, "renditions": 1, "files": 0}}
     assert summary["skipped"] == 1  # the image no post uses
@@ -632,14 +636,9 @@ def test_an_image_over_the_media_cap_is_named_and_kept_with_a_larger_max_media_m
         tmp_path: Path):
     """The import caps a file as a crawl does (25 MB by default): an archive made by a crawl
     with a larger --max-media-mb is imported whole with the same option."""
-    import urllib.request
-
     blog = SampleBlog(seed=4, post_count=2)
     post = blog.posts[0]
-    with serve_blog(blog) as server:
-        url = server.url + post.url_path
-        with urllib.request.urlopen(url) as response:
-            page = response.read()
+    base, url, page = served_post(blog, post)
     image = post.expected()["images"][0]
     big = b"\xff\xd8\xff\xe0" + b"\0" * (26 * 2**20)
     warc = tmp_path / "blog.warc.gz"
@@ -648,9 +647,9 @@ def test_an_image_over_the_media_cap_is_named_and_kept_with_a_larger_max_media_m
     result = wixarchive("import", str(warc), "--db", str(db), "--json")
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"{image} skipped: file over 25 MiB (--max-media-mb)" in result.stderr
-    assert json.loads(result.stdout)["sites"][server.url + "/"]["new_posts"] == 1
+    assert json.loads(result.stdout)["sites"][base + "/"]["new_posts"] == 1
     result = wixarchive("import", str(warc), "--db", str(db), "--max-media-mb", "30", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sites"][server.url + "/"]["images"] == 1
+    assert json.loads(result.stdout)["sites"][base + "/"]["images"] == 1
     assert table(db, "SELECT c.payload_length FROM media m JOIN captures c "
                      "ON c.record_id = m.capture WHERE m.status = 'stored'") == [(len(big),)]

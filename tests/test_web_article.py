@@ -6,19 +6,15 @@ document never fetched, and one whose second version dropped its PDF."""
 from __future__ import annotations
 
 import html
-import io
 import json
-import math
 import re
-import struct
 import urllib.request
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_web import YOGA, Client, article, make_archive, post_id
-from webarchives import table, wixarchive, write_warc
+from webarchives import table, tone_wav, wixarchive, write_warc
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
@@ -31,18 +27,6 @@ from archive.cli.serve import make_datasette
 MEDIA = re.compile(r"/archive/-/media/[A-Z2-7]{32}")
 TONE = "/_files/ugd/a1c0de_tone.wav"
 NEVER_FETCHED = "/_files/ugd/a1c0de_never_fetched.pdf"
-
-
-def tone_wav() -> bytes:
-    """Half a second of a 255 Hz tone: a sound every browser plays."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(8000)
-        sound.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 5)))
-                                   for i in range(4000)))
-    return out.getvalue()
 
 
 def make_media_archive(folder: Path) -> tuple[Path, dict[str, str]]:

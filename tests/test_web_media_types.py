@@ -4,12 +4,8 @@ made by `wixarchive import`, real HTTP; and Chromium opening the files."""
 
 from __future__ import annotations
 
-import io
-import math
 import sqlite3
-import struct
 import urllib.request
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +13,7 @@ import pytest
 from test_web_media_ranges import fetch
 from test_web_security import browser, sink_server
 from test_web_serve import running_server
-from webarchives import wixarchive, write_warc
+from webarchives import tone_wav, wixarchive, write_warc
 
 from archive.web.media_types import media_type, served_type
 from crawler.sample_site import SampleBlog, serve_blog
@@ -26,18 +22,6 @@ pytest.importorskip("datasette")
 
 SANDBOXED = {"sandbox": [], "default-src": ["'none'"], "form-action": ["'none'"],
              "base-uri": ["'none'"], "frame-ancestors": ["'none'"]}
-
-
-def _wav() -> bytes:
-    """Two seconds of a tone: a file Chromium's player really plays."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(8000)
-        sound.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 5)))
-                                   for i in range(16000)))
-    return out.getvalue()
 
 
 def _html(sink: str, n: int) -> bytes:
@@ -62,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                                    "image/png, text/html"),
             "html named png": (posts[0].images[1], _html(sink, 3), "image/png", None),
             "html": (posts[5].images[0], _html(sink, 4), "image/jpeg", "text/html"),
-            "sound": (posts[3].videos[0], _wav(), 'audio/wav; codecs="1, 2"', None),
+            "sound": (posts[3].videos[0], tone_wav(2), 'audio/wav; codecs="1, 2"', None),
             "png": (posts[2].images[0], b"\x89PNG\r\n\x1a\n" + bytes(50), "image/png", None),
             "svg": (posts[2].images[1], b"<svg xmlns='http://www.w3.org/2000/svg'><script>"
                     b"alert(1)</script></svg>", "image/svg+xml", None),

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
@@ -214,3 +217,15 @@ def serve_pages(pages: dict[str, bytes]) -> Iterator[str]:
 
     with serve_http(Handler) as url:
         yield url
+
+
+def tone_wav(seconds: float = 0.5) -> bytes:
+    """A 255 Hz tone of `seconds`: a WAV file every browser's player really plays."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 5)))
+                                   for i in range(int(8000 * seconds))))
+    return out.getvalue()
