@@ -36,6 +36,7 @@ from archive.chunked import in_chunks
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
 from archive.iri import uri
+from archive.processes import process_alive
 from archive.site_match import archived_root, url_twins
 from archive.versions import register_sql_functions
 from crawler.discover.urls import normalize_url
@@ -139,31 +140,6 @@ def utc_now() -> str:
     from datetime import UTC, datetime  # write path only: kept off the search command's imports
 
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def process_alive(pid: int, started_before: str) -> bool:
-    """Whether process `pid` of this host exists and is the one that started at or before
-    `started_before` (an ISO time): a pid reused by a later process does not count."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process: it exists
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-        if fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
-            return False
-        ticks = int(fields[19])
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-    except (OSError, ValueError, IndexError, StopIteration):
-        return True  # no /proc: trust the pid
-    from datetime import datetime
-
-    began = boot + ticks / os.sysconf("SC_CLK_TCK")
-    # Run times are stored to the second: allow for the rounding.
-    return began <= datetime.fromisoformat(started_before).timestamp() + 2
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

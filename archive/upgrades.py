@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from archive import schema
+from archive.processes import process_alive
 
 # The schema from which each crawl run records its process (host and pid).
 RUNS_NAME_THEIR_PROCESS = 9
@@ -64,8 +65,6 @@ def running_crawl(path: Path, conn: sqlite3.Connection, version: int) -> str | N
 
 def _running_run(conn: sqlite3.Connection) -> str | None:
     """A run marked `running` whose process, on this host, is alive (not this process)."""
-    from archive.store import process_alive
-
     rows = conn.execute(
         "SELECT s.url, r.pid, r.started_at FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
         "WHERE r.status = 'running' AND r.host = ? AND r.pid IS NOT NULL AND r.pid != ?",
