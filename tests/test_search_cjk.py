@@ -137,6 +137,16 @@ def test_fts_syntax_over_cjk_words_finds_them_inside_runs(db: Path, query: str,
     assert set(titles(db, query)) == expected
 
 
+@pytest.mark.parametrize("query", ["NEAR(東京abc 行, 3)", 'NEAR("東京 tower" 行)'])
+def test_near_over_a_word_of_cjk_and_other_letters_is_searched_not_a_crash(
+        db: Path, query: str) -> None:
+    """Such a word is two terms (東京 AND abc), which NEAR cannot group on the bigrams: the
+    query goes to the main index as FTS5 reads it. Before, the search failed with
+    AttributeError ('Node' object has no attribute 'main'), a traceback in `wixarchive search`."""
+    assert titles(db, query) == []
+    assert titles(db, "NEAR(東京 行, 3)") == ["先週の旅行"]  # one CJK run each: the bigrams
+
+
 @pytest.mark.parametrize(("query", "expected"), [
     ("東京 OR tokyo", {"先週の旅行", "東京タワーの夜景", "Tokyo in spring"}),
     ("東京 AND tower", set()),  # no post has both: "tower" is only in the English one

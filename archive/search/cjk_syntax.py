@@ -250,7 +250,7 @@ class _Parser:
     def near(self, columns: tuple[str, str, tuple[str, ...]] | None) -> Term:
         """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
         self.take(), self.take()
-        phrases: list[Term] = []
+        phrases: list[Tree] = []
         distance = ""
         while self.peek() not in (")", None):
             if self.peek() == ",":
@@ -261,11 +261,14 @@ class _Parser:
                 continue
             phrases.append(self.term(self.take(), None, False))
         self.take()
-        if not phrases or any(p.main is not None or len(p.runs) != 1 for p in phrases):
+        # A word of CJK and other letters (東京abc) is two terms joined by AND, a Node.
+        terms = [p for p in phrases if isinstance(p, Term) and p.main is None
+                 and len(p.runs) == 1]
+        if not terms or len(terms) < len(phrases):
             raise Unsupported("NEAR over words that are not one CJK run each")
-        group = "NEAR(" + " ".join(p.cjk for p in phrases) + distance + ")"
+        group = "NEAR(" + " ".join(p.cjk for p in terms) + distance + ")"
         return Term((columns[1] if columns else "") + group,
-                    runs=tuple(run for p in phrases for run in p.runs),
+                    runs=tuple(run for p in terms for run in p.runs),
                     fields=columns[2] if columns else ())
 
     def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
