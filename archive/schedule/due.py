@@ -27,8 +27,6 @@ from crawler.discover.urls import BadURL
 RETRY_AFTER = timedelta(hours=1)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
-# Runs that neither succeed nor fail: they say nothing about whether a site keeps failing.
-NEUTRAL = ("interrupted", "running")
 # Runs that count as failures, in a row: for the retry backoff and the failing sites.
 FAILURES = ("failed", "timeout")
 

@@ -176,12 +176,6 @@ def count_blog_postings(postings: list[dict[str, Any]], warnings: list[str]) -> 
     return len(blog)
 
 
-def read_json_ld(scripts: list[str], warnings: list[str]) -> dict[str, Any]:
-    """The first BlogPosting-like JSON-LD object, entity-decoded; {} when there is none."""
-    postings = read_postings(scripts, warnings)
-    return postings[0] if postings else {}
-
-
 def _name(value: Any) -> str | None:
     """JSON-LD author/publisher: a dict with name, a list of them, or a bare string."""
     if isinstance(value, list):
