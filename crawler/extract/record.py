@@ -56,11 +56,6 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Article:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
     def content_hash(self) -> str:
         """Hash of what a reader sees; a re-crawl stores a new version only when it changes."""
         content = {
