@@ -325,7 +325,7 @@ class Runner:
             elif force or due.is_due(now):
                 if room is not None and len(locked) >= room:
                     continue  # waits for a place (--parallel): a batch that ends wakes the loop
-                prepared = self._prepare(site, pasts[site.root], force)
+                prepared = self._prepare(site, force)
                 if isinstance(prepared, Outcome):
                     outcome = prepared
                 else:
@@ -364,8 +364,7 @@ class Runner:
         return Outcome(site=site.root, url=site.url, name=site.name, status=status,
                        message=message)
 
-    def _prepare(self, site: Site, history: SiteHistory | None,
-                 force: bool) -> Outcome | SiteLock:
+    def _prepare(self, site: Site, force: bool) -> Outcome | SiteLock:
         """Lock a due site for crawling, or say why it is not crawled now."""
         try:
             return self._lock(site, force)
