@@ -258,7 +258,3 @@ def served(body: bytes, content_type: str, encoding: str | None = None) -> Takeo
         handler.wfile.write(body)
         return True
     return answer
-
-
-def http_date(seconds_from_now: float) -> str:
-    return formatdate(time.time() + seconds_from_now, usegmt=True)
