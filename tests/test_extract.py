@@ -726,3 +726,26 @@ def test_other_tables_are_read_block_by_block(table):
     article = extract_article(_post_with(table), "https://x.com/post/p")
     assert "<table>" not in article.body_html and "|" not in article.body_markdown
     assert "First part." in article.body_text and "Second part." in article.body_text
+
+
+def test_a_linked_image_keeps_its_link():
+    """Ricos wraps an image given a link in <a href> above its figure; the walk kept the image
+    and dropped where it led, in the HTML and the Markdown alike."""
+    media = "https://static.wixstatic.com/media/ab12cd_5555~mv2.jpg"
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        '<div id="viewer-l"><a href="https://shop.example.org/fern" target="_blank">'
+        '<figure data-hook="figure-IMAGE"><div data-hook="image-viewer"><div>'
+        f'<wow-image><img src="{media}/v1/fill/w_49,h_65,blur_2/f.jpg" alt="A fern" '
+        f'data-pin-media="{media}"></wow-image></div></div>'
+        '<figcaption dir="auto"><span>Buy it</span></figcaption></figure></a></div>'
+        '<p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    assert (f'<figure><a href="https://shop.example.org/fern" rel="noopener noreferrer">'
+            f'<img src="{media}" alt="A fern"></a><figcaption>Buy it</figcaption></figure>'
+            in article.body_html)
+    assert f"[![A fern]({media})](https://shop.example.org/fern)" in article.body_markdown
+    # An image with no link of its own is not taken into a link far above it.
+    assert '<a href="https://ferns.example.org/care?x=1&amp;y=2" rel="noopener noreferrer"><img' \
+        not in article.body_html

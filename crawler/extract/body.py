@@ -66,6 +66,9 @@ _VIDEO_HOOKS = ("reactPlayerWrapper", "video-player", "videoViewer")
 # The tags and data-hooks walk() reads in a way of their own; any other element is a container.
 _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "iframe", "table",
                            "td", "th"})
+# How far above an image its link may be: Ricos puts 4-5 elements between (a deeper <a> wraps
+# far more than the image).
+_IMAGE_LINK_LEVELS = 7
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer"})
 
 
@@ -352,8 +355,23 @@ class _Walker:
         if url and url not in self.images:
             self.images.append(url)
             alt = img.get("alt") or ""
-            self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
-            self.md.append(f"![{_md_escape(alt)}]({markdown_url(url)})")
+            html = f'<img src="{escape(url)}" alt="{escape(alt)}">'
+            markdown = f"![{_md_escape(alt)}]({markdown_url(url)})"
+            if href := self.image_link(img):
+                html = f'<a href="{escape(href)}">{html}</a>'
+                markdown = f"[{markdown}]({markdown_url(href)})"
+            self.html.append(f"<figure>{html}</figure>")
+            self.md.append(markdown)
+
+    def image_link(self, img: etree._Element) -> str | None:
+        """Where a linked image leads: Ricos wraps an image given a link in `<a href>` a few
+        levels up (`div#viewer-… > a > figure > … > wow-image > img`), as pasted HTML does."""
+        for level, ancestor in enumerate(img.iterancestors()):
+            if level == _IMAGE_LINK_LEVELS:
+                return None
+            if ancestor.tag == "a":
+                return self.link(ancestor.get("href"))
+        return None
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -522,9 +540,15 @@ def _has_loose_text(el: etree._Element) -> bool:
     return _has_own_text(el, or_inline_child=True)
 
 
+# A link around a figure or an image (Ricos's linked image) holds a block, not words of a line.
+_HOLDS_MEDIA = etree.XPath("boolean(descendant::*[self::figure or self::img or self::wow-image])")
+
+
 def _is_inline(el: etree._Element) -> bool:
     # A hooked element is one of Wix's widgets (a button is an <a>): never prose.
-    return el.tag in _INLINE_TAGS and not el.get("data-hook")
+    if el.tag not in _INLINE_TAGS or el.get("data-hook"):
+        return False
+    return el.tag != "a" or not len(el) or not _HOLDS_MEDIA(el)
 
 
 def _wrap_loose_text(el: etree._Element) -> None:
