@@ -749,3 +749,19 @@ def test_a_linked_image_keeps_its_link():
     # An image with no link of its own is not taken into a link far above it.
     assert '<a href="https://ferns.example.org/care?x=1&amp;y=2" rel="noopener noreferrer"><img' \
         not in article.body_html
+
+
+def test_an_ordered_list_continued_after_a_paragraph_keeps_its_numbers():
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        '<p id="viewer-n"><span>A note between the steps.</span></p>'
+        '<ol start="3"><li><p><span>Mist the fronds.</span></p></li>'
+        '<li><p><span>Wait a week.</span></p></li></ol>'
+        '<ol start="x"><li><p><span>Bad start.</span></p></li></ol><p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    assert ('<ol start="3">\n<li>Mist the fronds.</li>\n<li>Wait a week.</li>\n</ol>'
+            in article.body_html)
+    assert "3. Mist the fronds.\n4. Wait a week." in article.body_markdown
+    assert "<ol>\n<li>Bad start.</li>" in article.body_html
+    assert "1. Bad start." in article.body_markdown

@@ -445,8 +445,10 @@ class _Walker:
             self.flattened = True
             self.block(el, "p", flat=True)
             return
-        self.html.append(f"<{tag}>")
-        number = 0
+        # A list continued after a paragraph goes on counting (<ol start="3">).
+        start = _list_start(el) if tag == "ol" else 1
+        self.html.append(f'<ol start="{start}">' if start != 1 else f"<{tag}>")
+        number = start - 1
         for item in el:
             if item.tag != "li" or is_chrome(item):
                 continue
@@ -520,6 +522,15 @@ class _Walker:
         elif _has_loose_text(el):
             _wrap_loose_text(el)
         self.walk(el, depth + 1)
+
+
+def _list_start(ol: etree._Element) -> int:
+    """The number an ordered list's first item shows: its `start`, else 1."""
+    try:
+        start = int((ol.get("start") or "1").strip())
+    except ValueError:
+        return 1
+    return start if 0 <= start < 10**9 else 1  # Markdown allows at most nine digits
 
 
 def _detach(el: etree._Element) -> None:
