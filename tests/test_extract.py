@@ -765,3 +765,16 @@ def test_an_ordered_list_continued_after_a_paragraph_keeps_its_numbers():
     assert "3. Mist the fronds.\n4. Wait a week." in article.body_markdown
     assert "<ol>\n<li>Bad start.</li>" in article.body_html
     assert "1. Bad start." in article.body_markdown
+
+
+@pytest.mark.parametrize("wrap", ["", "\n  "])  # as Wix serves it; re-indented by some tool
+def test_a_code_block_keeps_its_lines_and_indentation_in_the_text(wrap):
+    code = "def water(fern):\n    if fern.dry:\n\n        return 1\n"
+    html = fixture_text("new_post.html")
+    start = html.index("<p", html.index("data-id=\"content-viewer\""))
+    html = (html[:start] + f'<div id="viewer-c">{wrap}<pre data-hook="codeBlockViewer" '
+            f'dir="auto"><span>{code}</span></pre>{wrap}</div>' + html[start:])
+    article = extract_article(html)
+    assert "def water(fern):\n    if fern.dry:\n        return 1" in article.body_text.split("\n\n")
+    assert "```\ndef water(fern):\n    if fern.dry:\n\n        return 1\n```" in \
+        article.body_markdown

@@ -330,9 +330,13 @@ class _Walker:
         # _inner_html(out) would give plain again, so the collapsing is not redone.
         inner = plain if out == text and "\n" not in plain else _inner_html(out)
         md_plain = plain if md == text else _plain(md)
-        self.blocks.append(plain)
         if tag == "pre":  # code keeps its whitespace
-            inner = escape("".join(el.itertext()).strip("\n"), quote=False)
+            code = visible("".join(el.itertext())).strip("\n")
+            inner = escape(code, quote=False)
+            # Its lines and their indentation in the text too (Python means it); a blank line
+            # would split the block in two, as blocks are joined by one.
+            plain = "\n".join(line.rstrip() for line in code.split("\n") if line.strip())
+        self.blocks.append(plain)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
         attrs = ' dir="auto"' if not plain.isascii() and _RTL.search(plain) else ""
         self.html.append(f"<{tag}{attrs}>{inner.strip()}</{tag}>")
