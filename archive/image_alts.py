@@ -15,11 +15,21 @@ class ImageTags(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]]]] = []
+        # Each <img>: where it starts, its tag's text, its attributes and whether it stands
+        # inside a link (a linked image), where no other link may go.
+        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]], bool]] = []
+        self.open_links = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "img":
-            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs))
+            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs,
+                               self.open_links > 0))
+        elif tag == "a":
+            self.open_links += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.open_links:
+            self.open_links -= 1
 
 
 def body_images(body_html: str) -> dict[str, str]:
@@ -29,7 +39,7 @@ def body_images(body_html: str) -> dict[str, str]:
     parser.feed(body_html or "")
     parser.close()
     alts: dict[str, str] = {}
-    for _, _, attrs in parser.found:
+    for _, _, attrs, _ in parser.found:
         values = {name: value or "" for name, value in attrs}
         if not values.get("src"):
             continue

@@ -51,12 +51,22 @@ def safe_url(url: str | None, schemes: frozenset[str] = LINK_SCHEMES) -> str | N
     return url if scheme is None or scheme in schemes else None
 
 
+# nh3's default attributes, plus `dir` on the blocks the extractor marks right-to-left
+# (`dir="auto"`, crawler.extract.body): without it an Arabic or Hebrew paragraph reads and
+# aligns left to right on the archive's pages and in every export.
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "th", "td",
+             "figcaption", "pre"):
+    _ATTRIBUTES.setdefault(_tag, set()).add("dir")
+
+
 def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer") -> str:
     """HTML with scripts, styles, event handlers, frames, forms, <base>, <meta>, SVG/MathML and
     every URL outside LINK_SCHEMES removed (nh3, the Rust ammonia sanitizer)."""
     # A lone surrogate (a row written by another tool) cannot cross into Rust: show U+FFFD.
     text = _SURROGATE.sub("\ufffd", fragment or "")
-    return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel)
+    return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel,
+                     attributes=_ATTRIBUTES)
 
 
 # -- Markdown ------------------------------------------------------------------------------------

@@ -812,3 +812,29 @@ def test_a_site_value_matching_several_sites_names_them_and_a_replaced_file_is_s
     assert json.loads(again.stdout)["posts"] == 1
     piped = wixarchive("export", "--format", "jsonl", "--site", "18602", "--db", str(db), "-")
     assert piped.returncode == 0 and "Notice" not in piped.stderr
+
+
+def test_wxr_embeds_each_video_where_the_post_shows_it(tmp_path: Path) -> None:
+    """The extractor shows a video as a paragraph linking its player; WordPress embeds only a
+    bare URL, so the post got a link to the player where the video was and the player itself
+    at the end of the post."""
+    db = tmp_path / "videos.db"
+    embed = "https://www.youtube.com/embed/lVjzNtUjrGs"
+    youtube = "https://www.youtube.com/watch?v=lVjzNtUjrGs"
+    video = "https://video.wixstatic.com/video/a1b2_c3/720p/mp4/file.mp4"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/videos", title="Videos", body_text="Before\n\nAfter",
+             body_html=(f'<p>Before</p><p><a href="{embed}">{embed}</a></p><p>Between</p>'
+                        f'<p><a href="{video}">{video}</a></p>'
+                        f'<p>Watch <a href="{embed}">the class</a> again.</p><p>After</p>'),
+             attachments=[
+                 {"url": youtube, "kind": "video", "content_type": None, "is_file": False},
+                 {"url": video, "kind": "video", "content_type": "video/mp4",
+                  "is_file": True}])
+    out = tmp_path / "wordpress.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    [(_, content)] = wordpress_import(out)["posts"].items()
+    uploads = "https://wordpress.example/wp-content/uploads/"
+    assert re.sub(r' rel="[^"]*"', "", content) == (
+        f"<p>Before</p><p>{youtube}</p><p>Between</p><p>{uploads}file.mp4</p>"
+        f'<p>Watch <a href="{embed}">the class</a> again.</p><p>After</p>')

@@ -3,6 +3,7 @@ file): WordPress keeps every author's login, and Markdown front matter reads URL
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from lxml import etree
 from outputs import wixarchive
 
 from archive.export.wxr import NS
+from archive.store import Archive
+from crawler.extract import extract_article
 
 # What WordPress's importer keeps of a login (sanitize_user, strict, after remove_accents).
 WORDPRESS_LOGIN = re.compile(r"[A-Za-z0-9 _.@-]+")
@@ -53,3 +56,30 @@ def test_markdown_front_matter_reads_both_urls_decoded(db: Path, tmp_path: Path)
     assert len(files) == 1
     front = yaml.safe_load(files[0].read_text(encoding="utf-8").split("---")[1])
     assert front["original_url"] == front["canonical_url"] == JA_IRI
+
+
+def test_right_to_left_blocks_keep_their_direction_in_every_export(tmp_path: Path) -> None:
+    """The extractor marks an Arabic or Hebrew block dir="auto"; the exports' sanitizing kept
+    nh3's default attributes only, so WordPress and JSON readers got it left to right."""
+    body = ('<div data-rce-version="10.1"><div data-id="content-viewer">'
+            '<p dir="auto"><span>لم يعد من السهل</span></p><ul><li><p>שלום עולם</p></li></ul>'
+            '<p><span>Plain English.</span></p></div></div>')
+    page = ('<html lang="ar"><head><meta property="og:type" content="article"><title>عنوان'
+            '</title></head><body><article data-hook="post"><h1 data-hook="post-title">عنوان'
+            f'</h1><div data-hook="post-description">{body}</div></article></body></html>')
+    article = extract_article(page, "https://blog.example.com/post/rtl")
+    assert '<p dir="auto">لم يعد من السهل</p>' in article.body_html
+    db = tmp_path / "rtl.db"
+    with Archive.open(db) as archive:
+        archive.save_article(article)
+    wixarchive("export", "--format", "wxr", str(tmp_path / "wp.xml"), "--db", str(db),
+               check=True)
+    content = etree.parse(str(tmp_path / "wp.xml")).getroot().findtext(
+        "channel/item/content:encoded", namespaces=NS)
+    wixarchive("export", "--format", "jsonl", str(tmp_path / "posts.jsonl"), "--db", str(db),
+               check=True)
+    record = json.loads((tmp_path / "posts.jsonl").read_text(encoding="utf-8"))
+    for html in (content, record["body_html"]):
+        assert '<p dir="auto">لم يعد من السهل</p>' in html
+        assert '<li dir="auto">שלום עולם</li>' in html
+        assert "<p>Plain English.</p>" in html

@@ -726,3 +726,55 @@ def test_other_tables_are_read_block_by_block(table):
     article = extract_article(_post_with(table), "https://x.com/post/p")
     assert "<table>" not in article.body_html and "|" not in article.body_markdown
     assert "First part." in article.body_text and "Second part." in article.body_text
+
+
+def test_a_linked_image_keeps_its_link():
+    """Ricos wraps an image given a link in <a href> above its figure; the walk kept the image
+    and dropped where it led, in the HTML and the Markdown alike."""
+    media = "https://static.wixstatic.com/media/ab12cd_5555~mv2.jpg"
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        '<div id="viewer-l"><a href="https://shop.example.org/fern" target="_blank">'
+        '<figure data-hook="figure-IMAGE"><div data-hook="image-viewer"><div>'
+        f'<wow-image><img src="{media}/v1/fill/w_49,h_65,blur_2/f.jpg" alt="A fern" '
+        f'data-pin-media="{media}"></wow-image></div></div>'
+        '<figcaption dir="auto"><span>Buy it</span></figcaption></figure></a></div>'
+        '<p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    assert (f'<figure><a href="https://shop.example.org/fern" rel="noopener noreferrer">'
+            f'<img src="{media}" alt="A fern"></a><figcaption>Buy it</figcaption></figure>'
+            in article.body_html)
+    assert f"[![A fern]({media})](https://shop.example.org/fern)" in article.body_markdown
+    # An image with no link of its own is not taken into a link far above it.
+    assert '<a href="https://ferns.example.org/care?x=1&amp;y=2" rel="noopener noreferrer"><img' \
+        not in article.body_html
+
+
+def test_an_ordered_list_continued_after_a_paragraph_keeps_its_numbers():
+    html = fixture_text("classic_post.html").replace(
+        '<p id="viewer-a8">',
+        '<p id="viewer-n"><span>A note between the steps.</span></p>'
+        '<ol start="3"><li><p><span>Mist the fronds.</span></p></li>'
+        '<li><p><span>Wait a week.</span></p></li></ol>'
+        '<ol start="x"><li><p><span>Bad start.</span></p></li></ol><p id="viewer-a8">',
+    )
+    article = extract_article(html)
+    assert ('<ol start="3">\n<li>Mist the fronds.</li>\n<li>Wait a week.</li>\n</ol>'
+            in article.body_html)
+    assert "3. Mist the fronds.\n4. Wait a week." in article.body_markdown
+    assert "<ol>\n<li>Bad start.</li>" in article.body_html
+    assert "1. Bad start." in article.body_markdown
+
+
+@pytest.mark.parametrize("wrap", ["", "\n  "])  # as Wix serves it; re-indented by some tool
+def test_a_code_block_keeps_its_lines_and_indentation_in_the_text(wrap):
+    code = "def water(fern):\n    if fern.dry:\n\n        return 1\n"
+    html = fixture_text("new_post.html")
+    start = html.index("<p", html.index("data-id=\"content-viewer\""))
+    html = (html[:start] + f'<div id="viewer-c">{wrap}<pre data-hook="codeBlockViewer" '
+            f'dir="auto"><span>{code}</span></pre>{wrap}</div>' + html[start:])
+    article = extract_article(html)
+    assert "def water(fern):\n    if fern.dry:\n        return 1" in article.body_text.split("\n\n")
+    assert "```\ndef water(fern):\n    if fern.dry:\n\n        return 1\n```" in \
+        article.body_markdown

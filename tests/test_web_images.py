@@ -17,11 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 from test_web import Client
 from test_web_serve import running_server
 from webarchives import table, wixarchive, write_warc
 
 from archive import captures
+from archive.store import Archive
+from crawler.extract.record import Article
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import media_bytes
 
@@ -341,3 +344,22 @@ def test_the_media_lookup_by_digest_reads_an_index_not_the_whole_table(with_imag
         plan = " ".join(row[-1] for row in archive.conn.execute("EXPLAIN QUERY PLAN " + lookup))
     # Once per image request: a scan of every media row took ~70 ms at 200k rows.
     assert "USING INDEX media_stored_digest" in plan, plan
+
+
+def test_a_linked_image_not_archived_keeps_the_posts_link(tmp_path: Path) -> None:
+    """A linked image not archived became a link to the image inside the post's own link:
+    a browser closes the outer <a> at the inner one, so the picture no longer led where the
+    post said."""
+    db = tmp_path / "archive.db"
+    image = "https://static.wixstatic.com/media/ab12_5555~mv2.jpg"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url="https://blog.example.com/post/shop", title="Shop", body_text="Buy it",
+            body_html=(f'<figure><a href="https://shop.example.org/fern"><img src="{image}" '
+                       'alt="A fern"></a><figcaption>Buy it</figcaption></figure>'),
+            body_markdown="", images=[image]))
+    page, _ = article(db)
+    figure = lxml_html.fromstring(body_of(page)).find(".//figure")
+    links = figure.findall(".//a")
+    assert [(a.get("href"), a.text_content()) for a in links] == [
+        ("https://shop.example.org/fern", "Image: A fern (not archived)")]

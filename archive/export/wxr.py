@@ -16,9 +16,10 @@ are attachment items too, after its images, the same way: the file's URL, or wit
 the archived copy's. Their MIME type is what WordPress's importer reads from the file name's
 extension (`wp_check_filetype`; WXR has no field for it), so a published copy's name keeps the
 file's extension, or takes one from its content type. Player pages (YouTube, Vimeo) are no
-files and never attachments: like a video file the body does not show, each is added to the
-body as a paragraph holding only its URL, which WordPress embeds as a player (oEmbed, or its
-video embed for .mp4/.webm/.ogv); a document the body does not link is added as a link.
+files and never attachments. A video is a paragraph holding only its URL, which WordPress
+embeds as a player (oEmbed, or its video embed for .mp4/.webm/.ogv): where the body shows it
+(the extractor's paragraph linking the player, its URL as its words), in place; one the body
+does not show, at the end. A document the body does not link is added as a link.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import unescape
 from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +43,7 @@ from archive.attachments import file_name
 from archive.export import full_size, safe_post
 from archive.image_alts import body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html
+from crawler.extract.attachments import player
 
 NS = {
     "excerpt": "http://wordpress.org/export/1.2/excerpt/",
@@ -222,7 +225,7 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         w.leaf(_q("dc", "creator"), head.authors[author] if author else "", cdata=True)
         w.leaf("guid", post["url"], isPermaLink="false")
         w.leaf("description", "")
-        content = content_html(post)
+        content = _videos_in_place(content_html(post), files)
         content += _unshown(content, files)
         for url, copy in moved.items():
             content = content.replace(url, copy)
@@ -255,6 +258,30 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
             with w.node(_q("wp", "postmeta")):
                 w.leaf(_q("wp", "meta_key"), "_thumbnail_id", cdata=True)
                 w.leaf(_q("wp", "meta_value"), thumbnail_id, cdata=True)
+
+
+# The extractor shows a video where the post has it: a paragraph holding only a link to the
+# player or file, its URL as its words.
+_LINK_PARAGRAPH = re.compile(r'<p><a href="([^"<>]+)"[^>]*>([^<]*)</a></p>')
+
+
+def _videos_in_place(content: str, files: list[dict[str, Any]]) -> str:
+    """Each video's paragraph made its bare URL (the video page's, for a YouTube or Vimeo
+    player), which WordPress embeds there: as a link it showed no player, and _unshown added
+    the player at the end of the post, out of its place."""
+    videos = {item["url"] for item in files if item["kind"] == "video"}
+    if not videos:
+        return content
+
+    def bare(match: re.Match[str]) -> str:
+        if match.group(1) != match.group(2):  # a link with words of its own stays a link
+            return match.group(0)
+        href = unescape(match.group(1))
+        page = player(href)
+        url = page["url"] if page else href
+        return f"<p>{escape(url)}</p>" if url in videos else match.group(0)
+
+    return _LINK_PARAGRAPH.sub(bare, content)
 
 
 def _unshown(content: str, files: list[dict[str, Any]]) -> str:

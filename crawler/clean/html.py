@@ -153,6 +153,7 @@ ALLOWED_ATTRIBUTES = {
     **{tag: _DIR for tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "th",
                              "td")},
     "figcaption": _DIR,
+    "ol": {"start"},  # a list continued after a paragraph goes on counting
 }
 
 

@@ -66,6 +66,9 @@ _VIDEO_HOOKS = ("reactPlayerWrapper", "video-player", "videoViewer")
 # The tags and data-hooks walk() reads in a way of their own; any other element is a container.
 _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "iframe", "table",
                            "td", "th"})
+# How far above an image its link may be: Ricos puts 4-5 elements between (a deeper <a> wraps
+# far more than the image).
+_IMAGE_LINK_LEVELS = 7
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer"})
 
 
@@ -327,9 +330,13 @@ class _Walker:
         # _inner_html(out) would give plain again, so the collapsing is not redone.
         inner = plain if out == text and "\n" not in plain else _inner_html(out)
         md_plain = plain if md == text else _plain(md)
-        self.blocks.append(plain)
         if tag == "pre":  # code keeps its whitespace
-            inner = escape("".join(el.itertext()).strip("\n"), quote=False)
+            code = visible("".join(el.itertext())).strip("\n")
+            inner = escape(code, quote=False)
+            # Its lines and their indentation in the text too (Python means it); a blank line
+            # would split the block in two, as blocks are joined by one.
+            plain = "\n".join(line.rstrip() for line in code.split("\n") if line.strip())
+        self.blocks.append(plain)
         # Right-to-left text (Arabic, Hebrew…) gets dir="auto" so it reads and aligns right.
         attrs = ' dir="auto"' if not plain.isascii() and _RTL.search(plain) else ""
         self.html.append(f"<{tag}{attrs}>{inner.strip()}</{tag}>")
@@ -352,8 +359,23 @@ class _Walker:
         if url and url not in self.images:
             self.images.append(url)
             alt = img.get("alt") or ""
-            self.html.append(f'<figure><img src="{escape(url)}" alt="{escape(alt)}"></figure>')
-            self.md.append(f"![{_md_escape(alt)}]({markdown_url(url)})")
+            html = f'<img src="{escape(url)}" alt="{escape(alt)}">'
+            markdown = f"![{_md_escape(alt)}]({markdown_url(url)})"
+            if href := self.image_link(img):
+                html = f'<a href="{escape(href)}">{html}</a>'
+                markdown = f"[{markdown}]({markdown_url(href)})"
+            self.html.append(f"<figure>{html}</figure>")
+            self.md.append(markdown)
+
+    def image_link(self, img: etree._Element) -> str | None:
+        """Where a linked image leads: Ricos wraps an image given a link in `<a href>` a few
+        levels up (`div#viewer-… > a > figure > … > wow-image > img`), as pasted HTML does."""
+        for level, ancestor in enumerate(img.iterancestors()):
+            if level == _IMAGE_LINK_LEVELS:
+                return None
+            if ancestor.tag == "a":
+                return self.link(ancestor.get("href"))
+        return None
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -427,8 +449,10 @@ class _Walker:
             self.flattened = True
             self.block(el, "p", flat=True)
             return
-        self.html.append(f"<{tag}>")
-        number = 0
+        # A list continued after a paragraph goes on counting (<ol start="3">).
+        start = _list_start(el) if tag == "ol" else 1
+        self.html.append(f'<ol start="{start}">' if start != 1 else f"<{tag}>")
+        number = start - 1
         for item in el:
             if item.tag != "li" or is_chrome(item):
                 continue
@@ -504,6 +528,15 @@ class _Walker:
         self.walk(el, depth + 1)
 
 
+def _list_start(ol: etree._Element) -> int:
+    """The number an ordered list's first item shows: its `start`, else 1."""
+    try:
+        start = int((ol.get("start") or "1").strip())
+    except ValueError:
+        return 1
+    return start if 0 <= start < 10**9 else 1  # Markdown allows at most nine digits
+
+
 def _detach(el: etree._Element) -> None:
     """Remove el from its parent, leaving its tail text behind (lxml moves it with el);
     a space stands in for el so the words on either side stay apart."""
@@ -522,9 +555,15 @@ def _has_loose_text(el: etree._Element) -> bool:
     return _has_own_text(el, or_inline_child=True)
 
 
+# A link around a figure or an image (Ricos's linked image) holds a block, not words of a line.
+_HOLDS_MEDIA = etree.XPath("boolean(descendant::*[self::figure or self::img or self::wow-image])")
+
+
 def _is_inline(el: etree._Element) -> bool:
     # A hooked element is one of Wix's widgets (a button is an <a>): never prose.
-    return el.tag in _INLINE_TAGS and not el.get("data-hook")
+    if el.tag not in _INLINE_TAGS or el.get("data-hook"):
+        return False
+    return el.tag != "a" or not len(el) or not _HOLDS_MEDIA(el)
 
 
 def _wrap_loose_text(el: etree._Element) -> None:

@@ -57,7 +57,7 @@ def archived_images_only(fragment: str, local: dict[str, str], page_url: str) ->
     line_starts = [0] + [i + 1 for i, char in enumerate(fragment) if char == "\n"]
     served = set(local.values())
     out, last = [], 0
-    for (line, column), text, attrs in parser.found:
+    for (line, column), text, attrs, in_link in parser.found:
         start = line_starts[line - 1] + column
         values = {name: value or "" for name, value in attrs}
         src = local.get(values.get("src", ""), values.get("src", ""))
@@ -67,16 +67,18 @@ def archived_images_only(fragment: str, local: dict[str, str], page_url: str) ->
                 f' {name}="{html.escape(src if name == "src" else value)}"'
                 for name, value in values.items()) + ">")
         else:
-            out.append(_not_archived(src, values.get("alt", ""), page_url))
+            out.append(_not_archived(src, values.get("alt", ""), page_url, in_link))
         last = start + len(text)
     out.append(fragment[last:])
     return "".join(out)
 
 
-def _not_archived(src: str, alt: str, page_url: str) -> str:
+def _not_archived(src: str, alt: str, page_url: str, in_link: bool = False) -> str:
+    """An image not archived, named; a link to its URL unless it stands in the post's own link
+    (a linked image), which a link inside would break (a browser closes the outer one)."""
     label = html.escape(f"Image: {alt} (not archived)" if alt.strip() else "Image (not archived)")
     href = safe_url(urljoin(page_url, src), IMAGE_SCHEMES) if src else None
-    if not href:
+    if not href or in_link:
         return f"<span class=\"wxa-unarchived\">{label}</span>"
     return (f'<a class="wxa-unarchived" href="{html.escape(href)}" '
             f'rel="noopener noreferrer nofollow">{label}</a>')
