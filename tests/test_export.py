@@ -838,3 +838,36 @@ def test_wxr_embeds_each_video_where_the_post_shows_it(tmp_path: Path) -> None:
     assert re.sub(r' rel="[^"]*"', "", content) == (
         f"<p>Before</p><p>{youtube}</p><p>Between</p><p>{uploads}file.mp4</p>"
         f'<p>Watch <a href="{embed}">the class</a> again.</p><p>After</p>')
+
+
+def test_a_captioned_video_stays_one_figure_in_wxr_and_markdown(tmp_path: Path) -> None:
+    """A video and its caption, as the extractor walks them, are one <figure> (its caption
+    was a <figcaption> outside any figure); WordPress still gets the bare URL it embeds, in
+    the figure, and the Markdown the link and the caption."""
+    from crawler.extract import extract_article
+
+    embed = "https://www.youtube.com/embed/lVjzNtUjrGs"
+    youtube = "https://www.youtube.com/watch?v=lVjzNtUjrGs"
+    article = extract_article(
+        '<html><head><meta name="generator" content="Wix.com Website Builder">'
+        '<meta property="og:type" content="article"></head><body><article data-hook="post">'
+        '<h1 data-hook="post-title">Waves</h1><div data-hook="post-description"><p>Before</p>'
+        '<figure data-hook="figure-VIDEO"><div data-hook="video-player">'
+        f'<iframe src="{embed}"></iframe></div><figcaption dir="auto"><span>The wave</span>'
+        "</figcaption></figure><p>After</p></div></article></body></html>",
+        f"{YOGA}/post/waves")
+    db = tmp_path / "videos.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/waves", title="Waves", body_text=article.body_text,
+             body_html=article.body_html, body_markdown=article.body_markdown,
+             attachments=[{"url": youtube, "kind": "video", "content_type": None,
+                           "is_file": False}])
+    out = tmp_path / "wordpress.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    [(_, content)] = wordpress_import(out)["posts"].items()
+    assert content == (f"<p>Before</p>\n<figure><p>{youtube}</p><figcaption>The wave"
+                       "</figcaption></figure>\n<p>After</p>")
+    assert run("--format", "markdown", "--db", str(db), str(tmp_path / "md")).exit_code == 0
+    [page] = (tmp_path / "md").rglob("*.md")
+    assert f"Before\n\n<{embed}>\n\nThe wave\n\nAfter\n" in page.read_text(encoding="utf-8")
+

@@ -778,3 +778,23 @@ def test_a_code_block_keeps_its_lines_and_indentation_in_the_text(wrap):
     assert "def water(fern):\n    if fern.dry:\n        return 1" in article.body_text.split("\n\n")
     assert "```\ndef water(fern):\n    if fern.dry:\n\n        return 1\n```" in \
         article.body_markdown
+
+
+def test_a_videos_caption_is_in_one_figure_with_the_video():
+    """Ricos writes a video and its caption in one <figure>; the walk wrote the video's link
+    paragraph, then a <figcaption> outside any figure (invalid HTML, a caption of nothing).
+    A right-to-left image caption (<figcaption dir="auto">) was left outside its figure too."""
+    media = "https://static.wixstatic.com/media/ab12cd_6666~mv2.jpg"
+    embed = "https://www.youtube.com/embed/abcdefghijk"
+    article = extract_article(_post_with(
+        '<figure data-hook="figure-VIDEO"><div data-hook="video-player">'
+        f'<iframe src="{embed}"></iframe></div>'
+        '<figcaption dir="auto"><span>The wave</span></figcaption></figure>'
+        f'<figure data-hook="figure-IMAGE"><img src="{media}" alt="">'
+        '<figcaption dir="auto"><span>الموجة</span></figcaption></figure>'))
+    assert (f'<figure><p><a href="{embed}" rel="noopener noreferrer">{embed}</a></p>'
+            "<figcaption>The wave</figcaption></figure>") in article.body_html
+    assert (f'<figure><img src="{media}" alt=""><figcaption dir="auto">الموجة</figcaption>'
+            "</figure>") in article.body_html
+    assert f"<{embed}>\n\nThe wave" in article.body_markdown
+

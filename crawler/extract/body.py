@@ -248,6 +248,7 @@ class _Walker:
         self.md: list[str] = []
         self.images: list[str] = []
         self.videos: list[str] = []
+        self.video_html: set[str] = set()  # the paragraphs video() wrote
         self.flattened = False
         # Newlines in text are line breaks (see is_pre_wrap), in the subtree being walked.
         self.pre_wrap = False
@@ -425,11 +426,13 @@ class _Walker:
         return plain, _inner_html(out), markdown.replace("|", "\\|")
 
     def figure(self, el: etree._Element) -> None:
-        """Images and their caption in one <figure> (the walk emits one figure per image)."""
+        """Images or a video and their caption in one <figure> (the walk emits one figure per
+        image, a paragraph per video)."""
         start = len(self.html)
         self.walk(el)
         parts = self.html[start:]
-        if parts and all(part.startswith(("<figure>", "<figcaption>")) for part in parts):
+        if parts and all(part.startswith(("<figure>", "<figcaption>", "<figcaption "))
+                         or part in self.video_html for part in parts):
             inner = "".join(
                 part.removeprefix("<figure>").removesuffix("</figure>") for part in parts
             )
@@ -441,7 +444,9 @@ class _Walker:
             url = self.link(src)
             if url and url not in self.videos:
                 self.videos.append(url)
-                self.html.append(f'<p><a href="{escape(url)}">{escape(url)}</a></p>')
+                html = f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
+                self.video_html.add(html)
+                self.html.append(html)
                 self.md.append(f"<{markdown_url(url)}>")
 
     def list(self, el: etree._Element, tag: str, depth: int = 0) -> None:
