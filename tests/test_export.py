@@ -871,3 +871,15 @@ def test_a_captioned_video_stays_one_figure_in_wxr_and_markdown(tmp_path: Path) 
     [page] = (tmp_path / "md").rglob("*.md")
     assert f"Before\n\n<{embed}>\n\nThe wave\n\nAfter\n" in page.read_text(encoding="utf-8")
 
+
+
+def test_a_body_stored_as_html_only_keeps_its_code_block_whole(tmp_path: Path) -> None:
+    """A row with no Markdown (another tool's archive) is converted from its HTML: markdownify
+    fenced code with ``` whatever it held, so a line of ``` in it ended the block."""
+    db = tmp_path / "html.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/html-only", title="HTML only", body_text="x",
+             body_html="<pre>Fenced:\n```\nx = 1</pre><p>After.</p>", body_markdown="")
+    assert run("--format", "markdown", "--db", str(db), str(tmp_path / "md")).exit_code == 0
+    [page] = (tmp_path / "md").rglob("*.md")
+    assert "````\nFenced:\n```\nx = 1\n````\n\nAfter." in page.read_text(encoding="utf-8")

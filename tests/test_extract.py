@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from crawler.clean.html import find_chrome
 from crawler.extract import extract_article
@@ -797,4 +798,16 @@ def test_a_videos_caption_is_in_one_figure_with_the_video():
     assert (f'<figure><img src="{media}" alt=""><figcaption dir="auto">الموجة</figcaption>'
             "</figure>") in article.body_html
     assert f"<{embed}>\n\nThe wave" in article.body_markdown
+
+
+
+def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
+    """A fence of three backticks was closed by a line of ``` in the code, which spilled out
+    as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""
+    code = "Markdown:\n```\nx = 1\n````\nend"
+    article = extract_article(_post_with(f"<pre>{code}</pre>"))
+    assert "`````\n" + code + "\n`````" in article.body_markdown
+    blocks = [token for token in MarkdownIt("commonmark").parse(article.body_markdown)
+              if token.type == "fence"]
+    assert [token.content for token in blocks] == [code + "\n"]
 

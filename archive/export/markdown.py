@@ -77,13 +77,25 @@ def body(post: dict[str, Any]) -> str:
     """The stored Markdown; converted from the HTML (markdownify) only when it is missing."""
     text = post.get("body_markdown") or ""
     if not text.strip() and (post.get("body_html") or "").strip():
-        from markdownify import markdownify
-
-        text = markdownify(post["body_html"], heading_style="ATX").strip()
+        text = _from_html(post["body_html"])
     if not text.strip():
         text = post.get("body") or ""
     # Last, on whichever text was chosen: markdownify's output or plain text can hold "<".
     return sanitize_markdown(full_size(text.strip()))
+
+
+def _from_html(html_text: str) -> str:
+    """Markdown of a body stored as HTML only, its code fenced as the extractor fences it
+    (crawler.extract.body): longer than any backtick run in the code."""
+    from markdownify import MarkdownConverter
+
+    from crawler.extract.body import md_fence
+
+    class Converter(MarkdownConverter):  # type: ignore[misc]
+        def convert_pre(self, el: Any, text: str, parent_tags: set[str]) -> str:
+            return f"\n\n{md_fence(text.strip(chr(10)))}\n\n" if text else ""
+
+    return Converter(heading_style="ATX").convert(html_text).strip()
 
 
 def front_matter(post: dict[str, Any]) -> dict[str, Any]:

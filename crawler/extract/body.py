@@ -58,6 +58,7 @@ _MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
 # class scan plus one anchored match cost a third of _MD_ANY's search on every text node.
 _MD_SPECIAL_ANY = re.compile(r"[\\`*_\[\]]")
 _MD_LINE_SYNTAX = re.compile(r"\s*(?:[#>+-]|\d+[.)])\s")
+_BACKTICK_RUN = re.compile(r"`+")
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Deeper nesting than any real post (Ricos nests ~15 levels) is flattened, which keeps the
 # recursive walk far from Python's recursion limit on hostile or broken markup.
@@ -196,6 +197,14 @@ def _md_escape(text: str) -> str:
         return text
     text = _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
     return _MD_NUMBERED.sub(r"\1\\\2", text)
+
+
+def md_fence(code: str) -> str:
+    """`code` as a fenced Markdown block: its fence longer than any run of backticks in it
+    (CommonMark's rule), which a line of ``` in the code would otherwise close."""
+    longest = max((len(run) for run in _BACKTICK_RUN.findall(code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{code}\n{fence}"
 
 
 def visible(text: str) -> str:
@@ -345,7 +354,7 @@ class _Walker:
         if tag in _HEADINGS:
             markdown = "#" * int(tag[1]) + " " + markdown.replace("  \n", " ")
         elif tag == "pre":  # code keeps its own lines and needs no escaping
-            markdown = "```\n" + "".join(el.itertext()).strip("\n") + "\n```"
+            markdown = md_fence("".join(el.itertext()).strip("\n"))
         elif tag == "blockquote":
             markdown = "> " + markdown.replace("\n", "\n> ")
         elif md_prefix:
