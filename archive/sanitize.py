@@ -77,7 +77,10 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 # - a link or image destination (`](dest`, `]: dest`, autolink `<dest>`) whose scheme is not in
 #   LINK_SCHEMES gets "#" put before it, which makes it a same-page fragment, wherever it stands;
 # - raw HTML: every "<" that could open a tag or comment outside code becomes "&lt;" (which every
-#   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:");
+#   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:"), but
+#   for the few tags the extractor writes itself, which carry no attribute a script could use:
+#   <u>, <sup>, <sub> and their ends (Markdown has no syntax for them), and a line holding only
+#   `<div dir="auto" markdown="1">` or `</div>` (a right-to-left block's direction);
 # - code spans and fenced blocks keep their text (entities would show there). Should that split
 #   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any is
 #   checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
@@ -92,6 +95,17 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
+# The raw HTML kept (see above): inline anywhere, the <div> lines only as whole lines.
+_KEPT_INLINE = re.compile(r"</?(?:u|sup|sub)>")
+_KEPT_LINES = ('<div dir="auto" markdown="1">', "</div>")
+_KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>)[ \t]*(?=\n|$)')
+
+
+def _kept_tag(text: str, at: int) -> re.Match[str] | None:
+    """The kept tag starting at `at` in `text`, if one does."""
+    if (at == 0 or text[at - 1] == "\n") and (line := _KEPT_LINE.match(text, at)):
+        return line
+    return _KEPT_INLINE.match(text, at)
 
 
 def _neutralize_destinations(text: str) -> str:
@@ -143,6 +157,9 @@ def _escape_prose(text: str) -> tuple[str, bool]:
             if autolink and safe_url(autolink.group(1)) is not None:
                 out.append(autolink.group())
                 pos = autolink.end()
+            elif kept_tag := _kept_tag(text, lt):
+                out.append(kept_tag.group())
+                pos = kept_tag.end()
             else:
                 out.append("&lt;" if _TAG_START.match(text, lt) else "<")
                 pos = lt + 1
@@ -189,7 +206,8 @@ def _commonmark_is_safe(text: str) -> bool:
     stack = parser.parse(text)
     while stack:
         token = stack.pop()
-        if token.type in ("html_block", "html_inline"):
+        if token.type == "html_inline" and not _KEPT_INLINE.fullmatch(token.content) or \
+                token.type == "html_block" and token.content.strip() not in _KEPT_LINES:
             return False
         for attribute in ("href", "src"):
             value = token.attrGet(attribute)
@@ -200,7 +218,8 @@ def _commonmark_is_safe(text: str) -> bool:
 
 
 def sanitize_markdown(text: str | None) -> str:
-    """Markdown whose links and images have safe schemes and that holds no raw HTML."""
+    """Markdown whose links and images have safe schemes and that holds no raw HTML but the
+    extractor's own attribute-less tags (see above)."""
     if not text:
         return ""
     text = _neutralize_destinations(text)

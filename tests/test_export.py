@@ -872,14 +872,17 @@ def test_a_captioned_video_stays_one_figure_in_wxr_and_markdown(tmp_path: Path) 
     assert f"Before\n\n<{embed}>\n\nThe wave\n\nAfter\n" in page.read_text(encoding="utf-8")
 
 
-
-def test_a_body_stored_as_html_only_keeps_its_code_block_whole(tmp_path: Path) -> None:
-    """A row with no Markdown (another tool's archive) is converted from its HTML: markdownify
-    fenced code with ``` whatever it held, so a line of ``` in it ended the block."""
+def test_a_body_stored_as_html_only_keeps_code_fences_and_superscripts(tmp_path: Path) -> None:
+    """A row with no Markdown (another tool's archive) is converted from its HTML as the
+    extractor writes Markdown: markdownify fenced code with ``` whatever it held (a line of
+    ``` in it ended the block) and wrote "x<sup>2</sup>" as "x2"."""
     db = tmp_path / "html.db"
     with Archive.open(db) as archive:
         save(archive, f"{YOGA}/post/html-only", title="HTML only", body_text="x",
-             body_html="<pre>Fenced:\n```\nx = 1</pre><p>After.</p>", body_markdown="")
+             body_html="<p>x<sup>2</sup>, H<sub>2</sub>O, <u>u</u>, &lt;sup&gt;.</p>"
+                       "<pre>Fenced:\n```\nx = 1</pre><p>After.</p>", body_markdown="")
     assert run("--format", "markdown", "--db", str(db), str(tmp_path / "md")).exit_code == 0
     [page] = (tmp_path / "md").rglob("*.md")
-    assert "````\nFenced:\n```\nx = 1\n````\n\nAfter." in page.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    assert "x<sup>2</sup>, H<sub>2</sub>O, <u>u</u>, &lt;sup>." in text
+    assert "````\nFenced:\n```\nx = 1\n````\n\nAfter." in text

@@ -303,3 +303,48 @@ def test_files_of_the_earlier_flat_layout_are_named_not_removed(db: Path,
     summary = export(db, out)
     assert summary["earlier_layout"] == 1 and old.is_file()
     assert "Note: 1 post is also in" in summary["stderr"] and "--flat" in summary["stderr"]
+
+
+def hugo_raw_html_config() -> str:
+    """The Hugo setting docs/datasette-and-exports.md gives for the raw HTML the export keeps."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (config,) = re.findall(r"```toml\n(.*?)```", text, re.S)
+    return config
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_shows_superscripts_right_to_left_blocks_and_code_as_the_post(
+        tmp_path: Path) -> None:
+    """A Wix post's superscript, underline, Arabic paragraphs and a code block holding ```,
+    extracted, exported and built by Hugo as docs/datasette-and-exports.md says: "x2" read
+    "x2", the Arabic read left to right, and the code's ``` ended its block."""
+    post = ('<html><head><meta name="generator" content="Wix.com Website Builder">'
+            '<meta property="og:type" content="article"></head><body>'
+            '<article data-hook="post"><h1 data-hook="post-title">Mixed</h1>'
+            '<div data-hook="post-description"><p>x<sup>2</sup> is <u>not</u> 2x.</p>'
+            "<p>مرحبا <strong>بالعالم</strong></p><p>Hello.</p>"
+            "<pre>Fenced:\n```\nx = 1</pre><p>After.</p></div></article></body></html>")
+    from crawler.extract import extract_article
+
+    article = extract_article(post, f"{SITE}/post/mixed")
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/mixed", article.body_markdown, title="Mixed",
+             published="2024-05-01T08:00:00Z", language="ar")
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+                                    + hugo_raw_html_config())
+    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stderr
+    html = (site / "public" / "ann.wixsite.com-yoga" / "mixed" / "index.html").read_text()
+    assert "<p>x<sup>2</sup> is <u>not</u> 2x.</p>" in html
+    # dir="auto": the browser takes the direction, and so the alignment, from the text.
+    assert ('<div dir="auto" markdown="1">\n<p>مرحبا <strong>بالعالم</strong></p>\n</div>'
+            in html)
+    assert "<p>Hello.</p>" in html and "raw HTML omitted" not in html
+    assert re.search(r"<code[^>]*>Fenced:\n```\nx = 1\n</code></pre>\s*<p>After.</p>", html)

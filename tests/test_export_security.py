@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 from hostile import JS_URLS, make_hostile_archive
@@ -73,6 +74,26 @@ def test_markdown_leaves_ordinary_text_and_code_alone() -> None:
     text = ("# Title\n\nSee [the docs](https://a.example/x(1)) and <https://b.example/>.\n\n"
             "Use `<div>` or:\n\n```html\n<p>hi</p>\n```\n\n![cat](/img/cat.png \"A: cat\")\n")
     assert sanitize_markdown(text) == text
+
+
+def test_markdown_keeps_only_the_extractors_own_tags() -> None:
+    """<u>, <sup>, <sub> (Markdown has no syntax for them) and a right-to-left block's <div>
+    lines, written by crawler.extract.body, stay HTML; the same tags with anything more are
+    text, wherever they stand."""
+    kept = ('<div dir="auto" markdown="1">\n\nx<sup>2</sup>, H<sub>2</sub>O, <u>u</u>\n\n'
+            "</div>\n")
+    assert sanitize_markdown(kept) == kept
+    hostile = ('<sup onclick="pwn()">x</sup> <u style="x">u</u> <div dir="auto" markdown="1">'
+               '\n<div dir="auto" markdown="1" onclick="pwn()">\n\n</div><script>pwn()</script>'
+               '\n\n<div dir="auto" markdown="1">\n<img src=x onerror=pwn()>\n')
+    cleaned = sanitize_markdown(hostile)
+    assert "onclick=" not in cleaned.replace("&lt;sup onclick=", "").replace(
+        '&lt;div dir="auto" markdown="1" onclick=', "")
+    rendered = lxml.html.fragment_fromstring(MarkdownIt("commonmark").render(cleaned),
+                                             create_parent="body")
+    assert {el.tag for el in rendered.iter()} <= {"body", "p", "sup", "u", "div"}
+    assert {(el.tag, name) for el in rendered.iter() for name in el.attrib} <= \
+        {("div", "dir"), ("div", "markdown")}
 
 
 # -- exports of hostile rows -----------------------------------------------------------------

@@ -800,7 +800,6 @@ def test_a_videos_caption_is_in_one_figure_with_the_video():
     assert f"<{embed}>\n\nThe wave" in article.body_markdown
 
 
-
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""
@@ -811,3 +810,28 @@ def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
               if token.type == "fence"]
     assert [token.content for token in blocks] == [code + "\n"]
 
+
+def test_underline_superscript_and_subscript_keep_their_meaning_in_the_markdown():
+    """Markdown has no syntax for them, and the walk wrote their words bare: "x<sup>2</sup>"
+    read "x2". They stay raw inline HTML; words that look like a tag stay words, and the
+    underline Wix gives every link's words is the link's own."""
+    article = extract_article(_post_with(
+        "<p>x<sup>2</sup> and H<sub>2</sub>O is <u>not</u> water, &lt;sup&gt; is a tag "
+        "(<code>&lt;sub&gt;</code> too). <a href=\"https://x.org/\"><u>A link</u></a>.</p>"))
+    assert ("x<sup>2</sup> and H<sub>2</sub>O is <u>not</u> water, &lt;sup> is a tag "
+            "(`<sub>` too). [A link](https://x.org/).") in article.body_markdown
+    assert "x2 and H2O is not water, <sup> is a tag (<sub> too)." in article.body_text
+
+
+def test_a_right_to_left_block_keeps_its_direction_in_the_markdown():
+    """Markdown has no per-paragraph direction: an Arabic paragraph among English ones read
+    left to right. Each right-to-left block is wrapped in <div dir="auto"> (blank lines
+    around its Markdown keep it Markdown); list items stay as they are, in their list."""
+    article = extract_article(_post_with(
+        "<h2>عنوان</h2><p>مرحبا <strong>بالعالم</strong></p><p>English.</p>"
+        "<ul><li><p>واحد</p></li><li><p>two</p></li></ul>"))
+    assert ('<div dir="auto" markdown="1">\n\n## عنوان\n\n</div>\n\n'
+            '<div dir="auto" markdown="1">\n\nمرحبا **بالعالم**\n\n</div>\n\n'
+            "English.\n\n- واحد\n- two") in article.body_markdown
+    html = MarkdownIt("commonmark").render(article.body_markdown)
+    assert '<div dir="auto" markdown="1">\n<p>مرحبا <strong>بالعالم</strong></p>\n</div>' in html

@@ -38,6 +38,7 @@ IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding arc
 FILES = "files"  # the same for the videos and documents fetched on request
 _LINK_TEXT_MARKS = re.compile(r"[][\\`*_<>]")  # what a file name must escape in link text
 PAGE = "index.md"  # a bundle's page: Hugo's leaf bundle, Jekyll's folder index
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def _escape_char(ch: str) -> str:
@@ -85,8 +86,8 @@ def body(post: dict[str, Any]) -> str:
 
 
 def _from_html(html_text: str) -> str:
-    """Markdown of a body stored as HTML only, its code fenced as the extractor fences it
-    (crawler.extract.body): longer than any backtick run in the code."""
+    """Markdown of a body stored as HTML only, written as the extractor writes it: code fenced
+    longer than any backtick run in it, <u>/<sup>/<sub> kept as tags (crawler.extract.body)."""
     from markdownify import MarkdownConverter
 
     from crawler.extract.body import md_fence
@@ -95,7 +96,15 @@ def _from_html(html_text: str) -> str:
         def convert_pre(self, el: Any, text: str, parent_tags: set[str]) -> str:
             return f"\n\n{md_fence(text.strip(chr(10)))}\n\n" if text else ""
 
-    return Converter(heading_style="ATX").convert(html_text).strip()
+        def convert_u(self, el: Any, text: str, parent_tags: set[str]) -> str:
+            return f"<u>{text}</u>" if text.strip() else text
+
+        def escape(self, text: str, parent_tags: set[str]) -> str:
+            # Words that look like a tag stay words beside the tags kept (sanitize_markdown).
+            return _TAG_START.sub("&lt;", super().escape(text, parent_tags))
+
+    return Converter(heading_style="ATX", sup_symbol="<sup>", sub_symbol="<sub>") \
+        .convert(html_text).strip()
 
 
 def front_matter(post: dict[str, Any]) -> dict[str, Any]:

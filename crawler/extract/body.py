@@ -43,6 +43,14 @@ _INLINE_TAGS = frozenset({*_INLINE_KEEP, "a", "span", "br", "font", "mark", "sma
                           "var", "samp", "tt", "wbr"})
 _SKIP = NON_CONTENT_SET
 _MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
+# Marks Markdown has no syntax for stay the HTML tags they are (raw inline HTML is Markdown):
+# "x<sup>2</sup>" written as "x2" says another number. archive.sanitize keeps exactly these.
+_MD_TAGS = frozenset({"u", "sup", "sub"})
+# Markdown has no per-paragraph direction: a right-to-left block is wrapped in a <div> that
+# gives it one (its Markdown still read as Markdown: a blank line after the tag does it for
+# CommonMark, `markdown="1"` for kramdown/Jekyll). archive.sanitize keeps these two lines.
+MD_DIRECTION_OPEN = '<div dir="auto" markdown="1">'
+MD_DIRECTION_CLOSE = "</div>"
 _WIX_MEDIA = "https://static.wixstatic.com/media/"
 _SRCSET_SPLIT = re.compile(r",\s+")
 # "…/media/<id>~mv2.jpg/v1/fill/w_49,h_65,…,blur_2,…/<name>": the id is the original upload.
@@ -58,6 +66,10 @@ _MD_ANY = re.compile(r"[\\`*_\[\]]|^\s*(?:[#>+-]|\d+[.)])\s", re.M)
 # class scan plus one anchored match cost a third of _MD_ANY's search on every text node.
 _MD_SPECIAL_ANY = re.compile(r"[\\`*_\[\]]")
 _MD_LINE_SYNTAX = re.compile(r"\s*(?:[#>+-]|\d+[.)])\s")
+# A "<" in the text that could open a tag: an entity (but in code, which shows entities as
+# written), so that the words "<sup>" stay words beside the tags the walk writes (the
+# sanitizer keeps those, and would take the words for one).
+_MD_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _BACKTICK_RUN = re.compile(r"`+")
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Deeper nesting than any real post (Ricos nests ~15 levels) is flattened, which keeps the
@@ -258,6 +270,8 @@ class _Walker:
         self.images: list[str] = []
         self.videos: list[str] = []
         self.video_html: set[str] = set()  # the paragraphs video() wrote
+        self.in_code = 0  # how many <code> elements the text being read is in
+        self.in_link = 0  # and how many links
         self.flattened = False
         # Newlines in text are line breaks (see is_pre_wrap), in the subtree being walked.
         self.pre_wrap = False
@@ -289,16 +303,22 @@ class _Walker:
                 elif tag == "a" and (href := self.link(child.get("href"))):
                     out.append(f'<a href="{escape(href)}">')
                     md.append("[")
+                    self.in_link += 1
                     self.inline(child, text, out, md, depth + 1)
+                    self.in_link -= 1
                     out.append("</a>")
                     md.append(f"]({markdown_url(href)})")
                 elif tag in _INLINE_KEEP:
+                    # Wix underlines every link's words: the link says it in Markdown.
+                    as_tag = tag in _MD_TAGS and not (tag == "u" and self.in_link)
                     mark = _MD_MARK.get(tag, "")
                     out.append(f"<{tag}>")
-                    md.append(mark)
+                    md.append(f"<{tag}>" if as_tag else mark)
+                    self.in_code += tag == "code"
                     self.inline(child, text, out, md, depth + 1)
+                    self.in_code -= tag == "code"
                     out.append(f"</{tag}>")
-                    md.append(mark)
+                    md.append(f"</{tag}>" if as_tag else mark)
                 elif tag == "p" and "".join(text).strip():
                     # Several paragraphs inside one list item: keep them apart.
                     text.append(_BR)
@@ -315,14 +335,17 @@ class _Walker:
     def chars(self, value: str, text: list[str], out: list[str], md: list[str]) -> None:
         value = visible(value)
         escaped = escape(value, quote=False)
+        markdown = _md_escape(value)
+        if "<" in markdown and not self.in_code:
+            markdown = _MD_TAG_START.sub("&lt;", markdown)
         if self.pre_wrap and "\n" in value:
             text.append(value.replace("\n", _BR))
             out.append(escaped.replace("\n", _BR))
-            md.append(_md_escape(value).replace("\n", _BR))  # escaped as line starts first
+            md.append(markdown.replace("\n", _BR))  # escaped as line starts first
             return
         text.append(value)
         out.append(escaped)
-        md.append(_md_escape(value))
+        md.append(markdown)
 
     def block(self, el: etree._Element, tag: str, md_prefix: str = "", flat: bool = False) -> bool:
         """Emit one text block; False (nothing emitted) for an empty spacer paragraph."""
@@ -359,6 +382,8 @@ class _Walker:
             markdown = "> " + markdown.replace("\n", "\n> ")
         elif md_prefix:
             markdown = md_prefix + markdown.replace("\n", "\n" + " " * len(md_prefix))
+        if attrs and tag != "li":  # a wrapped item would end its list
+            markdown = f"{MD_DIRECTION_OPEN}\n\n{markdown}\n\n{MD_DIRECTION_CLOSE}"
         self.md.append(markdown)
         return True
 
