@@ -53,6 +53,7 @@ from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, RO
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ELSEWHERE,
+    MOVED_AWAY,
     NOT_POSTS,
     ROBOTS_SKIPPED,
     TIME_LIMIT,
@@ -773,6 +774,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
                              for error in message.get("missing", ())):
         site.count("wixarchive/fetch_errors")  # the post the user asked for is not there
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
+    for root, count in message.get("moved_away", {}).items():  # posts of other sites
+        site.count(MOVED_AWAY + root, count)
     for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
         if url not in site.elsewhere:
             site.elsewhere.add(url)

@@ -33,6 +33,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from archive.site_match import redirected_elsewhere
 from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
@@ -75,6 +76,7 @@ from crawler.spiders.wix import (
     _now,
     unchanged_listed_post,
 )
+from crawler.summary import moved_away_reason
 
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
 # meta: a post the posts sitemap lists, archived under the URL it lists (see parse_post)
@@ -464,7 +466,12 @@ class DistributedWixSpider(scrapy.Spider):
         site = response.meta[SITE]
         found = self._found()
         url = normalize_url(response.url)
-        if response.status == 304:
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if elsewhere := redirected_elsewhere(asked, response.url, self.own_roots(
+                response.request)):  # another site's post: as WixBlogSpider.parse_post
+            found["moved_away"] = {elsewhere: 1}
+            found["missing"].append(f"{asked}: {moved_away_reason(response.url, elsewhere)}")
+        elif response.status == 304:
             found["items"].append(("unchanged", UnchangedPost(
                 url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
                 etag=_header(response, "ETag"),

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.site_match import archived_root
+from archive.site_match import archived_root, redirected_elsewhere
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
@@ -65,7 +65,7 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
-from crawler.summary import ELSEWHERE
+from crawler.summary import ELSEWHERE, MOVED_AWAY, moved_away_reason
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -571,6 +571,13 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if elsewhere := redirected_elsewhere(asked, response.url, self.roots):
+            # A post moved to another blog or domain is that site's: archived under its new
+            # URL as this site's, it would belong to two sites (and move between them).
+            self.crawler.stats.inc_value(MOVED_AWAY + elsewhere)
+            self.record_error(asked, moved_away_reason(response.url, elsewhere), counted=False)
+            return
         if response.status == 304:
             yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
                                 etag=_header(response, "ETag"),
