@@ -406,11 +406,6 @@ def test_site_filter_and_clear_errors(db: Path, tmp_path: Path) -> None:
     missing = run("--format", "csv", "--db", str(tmp_path / "none.db"), str(tmp_path / "x.csv"))
     assert missing.exit_code == 1
     assert missing.output.strip() == f"Error: no archive at {tmp_path}/none.db"
-    empty = tmp_path / "empty.db"
-    Archive.open(empty).close()
-    nothing = run("--format", "jsonl", "--db", str(empty), str(tmp_path / "x.jsonl"))
-    assert nothing.exit_code == 1 and "nothing to export" in nothing.output
-    assert not (tmp_path / "x.jsonl").exists()
     folder = run("--format", "csv", "--db", str(db), str(tmp_path))
     assert folder.exit_code == 1 and "is a directory" in folder.output
 
@@ -816,3 +811,32 @@ def test_a_site_value_matching_several_sites_names_them_and_a_replaced_file_is_s
     assert json.loads(again.stdout)["posts"] == 1
     piped = wixarchive("export", "--format", "jsonl", "--site", "18602", "--db", str(db), "-")
     assert piped.returncode == 0 and "Notice" not in piped.stderr
+
+
+def test_an_archive_with_no_posts_exports_an_empty_valid_output(db: Path, tmp_path: Path) -> None:
+    """As `search` finding nothing: status 0, a note on stderr, and an output a script can read
+    (no line of JSON, a CSV of the columns a non-empty export has, a WXR channel with no item,
+    an empty folder). Before 2026-12-06 every format failed (status 1, `nothing to export`). A
+    WACZ of nothing, which nothing could replay, stays an error."""
+    empty = tmp_path / "empty.db"
+    Archive.open(empty).close()
+    note = f"Note: {empty} has no posts yet: the export is empty (crawl a site first)"
+    outputs = {}
+    for args in (["jsonl"], ["csv"], ["csv", "--versions"], ["wxr"]):
+        result = wixarchive("export", "--format", *args, "-", "--db", str(empty))
+        assert (result.returncode, result.stderr.splitlines()[0]) == (0, note), result.stderr
+        outputs[" ".join(args)] = result.stdout
+    assert outputs["jsonl"] == ""
+    for args in (["csv"], ["csv", "--versions"]):  # the columns of an export with posts
+        full = wixarchive("export", "--format", *args, "-", "--db", str(db)).stdout
+        assert outputs[" ".join(args)] == full.splitlines()[0] + "\n"
+    channel = etree.fromstring(outputs["wxr"].encode()).find("channel")
+    assert channel is not None and channel.findall("item") == []
+    folder = tmp_path / "posts"
+    result = wixarchive("export", "--format", "markdown", str(folder), "--db", str(empty))
+    assert result.returncode == 0 and note in result.stderr
+    assert not list(folder.rglob("*.md"))
+    result = wixarchive("export", "--format", "wacz", str(tmp_path / "x.wacz"), "--db",
+                        str(empty))
+    assert (result.returncode, result.stderr) == (
+        1, f"Error: nothing to export: {empty} has no posts yet (crawl a site first)\n")
