@@ -357,12 +357,15 @@ class RedisWriter:
                 "resumed_since": resumed_since,
                 # Fetched in full whatever their lastmod: their newest capture is lost, or
                 # every post (`--refetch`).
-                "recapture": sorted(site.lost.posts), "refetch": self.refetch}))
+                "recapture": sorted(site.lost.posts), "refetch": self.refetch,
+                # The post the user named: asked for by the worker that reads robots.txt,
+                # once it says where the site lives (a redirect there is the site's move).
+                "post": job.post}))
             pipe.execute()
-            self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
+            # The sitemaps, the feed and the named post next.
+            self._queue(site, "robots", job.url + "robots.txt")
             if job.post:
                 site.discovered.add(job.post)
-                self._queue_post(site, job.post)
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,

@@ -174,14 +174,21 @@ class WixBlogSpider(scrapy.Spider):
         # pending_sitemaps, which a filtered request would never count down.
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
-        if is_post_url(self.start_url):
-            self.discovered.add(normalize_url(self.start_url))
-            yield self._post_request(self.start_url)
+
+    def _named_post(self) -> list[scrapy.Request]:
+        """The post the user named, asked for once robots.txt said where the site lives: a
+        redirect of it there is the site's move, not a post moved to another site
+        (parse_post)."""
+        if not is_post_url(self.start_url):
+            return []
+        self.discovered.add(normalize_url(self.start_url))
+        return [self._post_request(self.start_url)]
 
     # -- discovery -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         self._follow_move(response)
+        yield from self._named_post()
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             self._honour_crawl_delay(response)
         found = [u for u in sitemaps_from_robots(response.text) if self._in_site(u)]
@@ -198,7 +205,7 @@ class WixBlogSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         if response is not None:
             self._follow_move(response)
-        return self._sitemap_request(self.fetch_root + "sitemap.xml")
+        return [*self._named_post(), *self._sitemap_request(self.fetch_root + "sitemap.xml")]
 
     def _follow_move(self, robots: Response) -> None:
         """robots.txt is the first request: when the address asked for redirected it to
