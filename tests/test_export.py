@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import signal
 import stat
@@ -210,6 +211,13 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(db: Path, args: list
     click's status 1, which a `set -o pipefail` script takes for an error."""
     result = into_closed_pipe([sys.executable, "-m", "archive.cli", *args, "--db", str(db)])
     assert (result.returncode, result.stderr) == (-signal.SIGPIPE, "")
+    # Started with no stdout at all (`>&-`): written nowhere, no traceback (an export's
+    # summary is on stderr all the same).
+    result = subprocess.run([sys.executable, "-m", "archive.cli", *args, "--db", str(db)],
+                            stderr=subprocess.PIPE, text=True, timeout=HANG_GUARD,
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 0 and (args[0] == "export" or not result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
 
 def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
                                                                tmp_path: Path) -> None:

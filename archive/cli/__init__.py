@@ -88,6 +88,11 @@ class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command runs."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        for name in ("stdout", "stderr"):
+            if getattr(sys, name) is None:
+                # Started with it closed (`>&-`): what it would say goes nowhere, as into a
+                # reader that is gone, rather than a traceback of writes to None.
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
         _encode_whatever_the_terminal((sys.stdout, sys.stderr))
         return super().main(*args, **kwargs)
 
