@@ -53,6 +53,7 @@ from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, RO
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ELSEWHERE,
+    MOVED_AWAY,
     NOT_POSTS,
     ROBOTS_SKIPPED,
     TIME_LIMIT,
@@ -356,12 +357,15 @@ class RedisWriter:
                 "resumed_since": resumed_since,
                 # Fetched in full whatever their lastmod: their newest capture is lost, or
                 # every post (`--refetch`).
-                "recapture": sorted(site.lost.posts), "refetch": self.refetch}))
+                "recapture": sorted(site.lost.posts), "refetch": self.refetch,
+                # The post the user named: asked for by the worker that reads robots.txt,
+                # once it says where the site lives (a redirect there is the site's move).
+                "post": job.post}))
             pipe.execute()
-            self._queue(site, "robots", job.url + "robots.txt")  # the sitemaps and feed next
+            # The sitemaps, the feed and the named post next.
+            self._queue(site, "robots", job.url + "robots.txt")
             if job.post:
                 site.discovered.add(job.post)
-                self._queue_post(site, job.post)
         return active
 
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
@@ -773,6 +777,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
                              for error in message.get("missing", ())):
         site.count("wixarchive/fetch_errors")  # the post the user asked for is not there
     site.sitemap_urls.update(message.get("sitemap_urls", ()))
+    for root, count in message.get("moved_away", {}).items():  # posts of other sites
+        site.count(MOVED_AWAY + root, count)
     for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
         if url not in site.elsewhere:
             site.elsewhere.add(url)

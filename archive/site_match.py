@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.discover.urls import BadURL, site_root
+from crawler.discover.urls import BadURL, in_any_site, site_root
 
 _OTHER_SCHEME = {"http": "https", "https": "http"}
 
@@ -260,3 +260,20 @@ def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> st
     if host in hosts or host not in twin_hosts:
         return None
     return one_scheme_notice(wanted, ", ".join(s["site"] for s in chosen))
+
+
+def redirected_elsewhere(asked: str, landed: str, roots: Sequence[str]) -> str | None:
+    """The root of another site that the request for post `asked` (on the site at `roots`)
+    was redirected to, at `landed`: a post moved to another blog or domain. None when it
+    landed on the site: one of its roots (where robots.txt said the whole site moved,
+    crawler.discover.urls.moved_root) or their twins (site_twins: http or https, `www.` or
+    not), or was not redirected. Such a post is that site's, not the crawled one's: a crawl
+    leaves it to a crawl of that site, as it does translations on other hosts."""
+    if asked == landed or in_any_site(landed, roots):
+        return None
+    if in_any_site(landed, [twin for root in roots for twin in site_twins(root)]):
+        return None
+    try:
+        return site_root(landed)
+    except BadURL:
+        return None

@@ -76,6 +76,10 @@ BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
 
 T = TypeVar("T")
 
+# A post's row with its site's URL and name: what `Archive.post` reads.
+_POST_ROW = ("SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
+             "JOIN sites s ON s.id = p.site_id")
+
 
 class ArchiveError(Exception):
     """A problem with the archive file, phrased for the user (one line)."""
@@ -314,6 +318,7 @@ class Archive:
         # read them (see _site_id_for_run); forgotten when the transaction ends or any of its
         # writes are rolled back, so it never names a row another transaction may change.
         self._run_sites: dict[int, _RunSite] = {}
+        self._post_fields: list[str] | None = None  # post_fields(), read once
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -766,19 +771,25 @@ class Archive:
         (see `_post_id`); None when there is no such post."""
         post_id = self._post_id(url_or_id)
         row = None if post_id is None else self.conn.execute(
-            "SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
-            "JOIN sites s ON s.id = p.site_id WHERE p.id = ?", (post_id,)).fetchone()
+            _POST_ROW + " WHERE p.id = ?", (post_id,)).fetchone()
         if row is None:
             return None
-        post = dict(row)
-        for column in schema.CJK_COLUMNS:  # the search index's copy of the text, not the post's
-            post.pop(column, None)
+        post = {key: row[key] for key in self.post_fields()[:-1]}
         for column in ("tags", "categories", "warnings"):
             post[column] = json.loads(post[column])
         post["images"] = [r[0] for r in self.conn.execute(
             "SELECT url FROM images WHERE post_id = ? AND is_cover = 0 ORDER BY position",
             (post["id"],))]
         return post
+
+    def post_fields(self) -> list[str]:
+        """The keys of a `post`, in its order, read from the schema (no post needed: the
+        header of an empty CSV export)."""
+        if self._post_fields is None:
+            columns = [d[0] for d in self.conn.execute(_POST_ROW + " LIMIT 0").description]
+            # The search index's copies of the text are not the post's.
+            self._post_fields = [c for c in columns if c not in schema.CJK_COLUMNS] + ["images"]
+        return self._post_fields
 
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of a post, oldest first, each with its full `record` (Article),

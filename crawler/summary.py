@@ -52,6 +52,9 @@ ARCHIVE_BUSY = "archive_busy"
 # The stats key prefix of the posts' translations on another host (a multilingual site's
 # language subdomain, fr.example.com), counted per site root: not crawled, named.
 ELSEWHERE = "wixarchive/elsewhere/"
+# The stats key prefix of the posts that redirected to another site (a post moved to another
+# blog or domain), counted per that site's root: not archived, named.
+MOVED_AWAY = "wixarchive/moved_away/"
 
 
 @dataclass
@@ -232,6 +235,9 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; stopped early, {reason}"
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
+    if moved := {key[len(MOVED_AWAY):]: int(count) for key, count in sorted(stats.items())
+                 if key.startswith(MOVED_AWAY)}:
+        summary.message += f"; {_moved_away_text(moved)}"
     return summary
 
 
@@ -249,6 +255,24 @@ def _elsewhere_text(sites: dict[str, int]) -> str:
     hosts = ", ".join(urlsplit(root).netloc for root in sites)
     return (f"{counted(count, 'translation')} on other hosts not "
             f"crawled ({hosts}): crawl them as sites of their own")
+
+
+def _moved_away_text(sites: dict[str, int]) -> str:
+    """The posts that redirected to other sites, which the crawl leaves to crawls of their own."""
+    count = sum(sites.values())
+    hosts = ", ".join(urlsplit(root).netloc for root in sites)
+    if len(sites) == 1:
+        return (f"{counted(count, 'post')} moved to another site, not archived ({hosts}): "
+                "crawl it as a site of its own")
+    return (f"{counted(count, 'post')} moved to other sites, not archived ({hosts}): crawl "
+            "them as sites of their own")
+
+
+def moved_away_reason(landed: str, root: str) -> str:
+    """The run's error naming a post that redirected to another site (archive.site_match.
+    redirected_elsewhere): no failure, and not archived as the crawled site's."""
+    return (f"redirects to {landed}, a post of another site: not archived (crawl {root} as a "
+            "site of its own)")
 
 
 def not_a_post_reason(kind: str, archived: bool) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site import hostile as h
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import Gate, Response
 from tests.processes import (
@@ -409,3 +410,29 @@ def test_a_second_stop_ends_the_crawl_at_once_and_says_so(tmp_path: Path):
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(server.url)) == 12
         assert archive.check() == []
+
+
+def test_a_post_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Path):
+    """One post of a blog (127.0.0.2) redirects to a post of another blog (127.0.0.3: another
+    public host, as loopback may be reached from a loopback blog): it is that blog's post, not
+    archived as the crawled site's under the other blog's URL; the run names it, is no
+    failure, and the summary says which site to crawl."""
+    blog, other = SampleBlog(seed=5, post_count=4), SampleBlog(seed=6, post_count=2)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as server, \
+            serve_blog(other, host="127.0.0.3") as elsewhere:
+        moved, target = blog.posts[0], elsewhere.url + other.posts[0].url_path
+        server.takeovers[moved.url_path] = h.redirect_to(target)
+        result = crawl(server.url, "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 3)
+    host = elsewhere.url.split("://")[1]
+    assert (f"1 post moved to another site, not archived ({host}): crawl it as a site of its "
+            "own") in summary["message"]
+    assert (f"{server.url}{moved.url_path}: redirects to {target}, a post of another site: not "
+            f"archived (crawl {elsewhere.url}/ as a site of its own)") in summary["errors"]
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(archive.known_posts(server.url)) == sorted(
+            server.url + post.url_path for post in blog.posts[1:])
+        assert archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 3

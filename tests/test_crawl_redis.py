@@ -599,6 +599,35 @@ def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_
     assert through_redis["requests"] == local["requests"]
 
 
+def test_posts_redirecting_to_the_sites_new_host_or_another_site_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog moved to another host (its old address redirects everything there): the post
+    named on the old address, and a post redirecting to a renamed slug on the new host, are
+    the site's, archived; a post redirecting to another blog is that blog's: named, not
+    archived. The same with and without Redis (a post request of a worker knew only the old
+    address, the named post was asked for before robots.txt said where the site lives)."""
+    with blogs(2, posts=5) as (server, other), \
+            BlogServer(server.blog, loopback(20)).start() as alias:
+        alias.moved_to = server.url
+        named, renamed, moved, target = server.blog.posts[:4]
+        server.overrides[renamed.url_path] = Response(
+            301, headers={"Location": server.url + target.url_path})
+        elsewhere = other.url + other.blog.posts[0].url_path
+        server.overrides[moved.url_path] = Response(301, headers={"Location": elsewhere})
+        summaries = {db: crawl_json(alias.url + named.url_path, tmp_path / db, url)
+                     for db, url in (("local.db", None), ("redis.db", redis_server.url))}
+    host = other.url.split("://")[1]
+    for db, summary in summaries.items():
+        assert summary["status"] == "ok" and summary["counts"]["new"] == 3, (db, summary)
+        assert (f"1 post moved to another site, not archived ({host}): crawl it as a site of "
+                "its own") in summary["message"], db
+        assert any(f"redirects to {elsewhere}, a post of another site" in error
+                   for error in summary["errors"]), db
+        with Archive.open(tmp_path / db, readonly=True) as archive:
+            assert sorted(archive.known_posts(alias.url)) == sorted(
+                server.url + post.url_path for post in (named, target, server.blog.posts[4]))
+
+
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"

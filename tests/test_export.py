@@ -6,7 +6,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -198,14 +200,24 @@ def test_exported_files_get_the_mode_of_any_new_file(db: Path, tmp_path: Path, u
 @pytest.mark.parametrize("args", [
     ["export", "--format", "jsonl", "-"], ["export", "--format", "csv", "-"],
     ["export", "--format", "wxr", "-"], ["export", "--format", "jsonl", "--json", "-"],
-    ["search", "bread", "--json"], ["search", "café"], ["show", "1"],
-    ["show", "1", "--format", "json"], ["stats", "--json"], ["runs", "--json"], ["history", "1"],
+    ["search", "bread", "--json"], ["search", "café", "--jsonl"], ["search", "bread", "--csv"],
+    ["search", "café"], ["show", "1"], ["show", "1", "--format", "json"], ["stats", "--json"],
+    ["runs"], ["runs", "--json"], ["history", "1"], ["history", "1", "--json"],
+    ["sites", "list"],
 ], ids=" ".join)
 def test_a_reader_that_stops_early_ends_the_command_quietly(db: Path, args: list[str]) -> None:
-    """`wixarchive export --format jsonl - | head` ends as click ends any command whose stdout
-    closes: no message, status 1 (click's rule, as Python's docs advise for SIGPIPE)."""
+    """`wixarchive export --format jsonl - | head` ends as `cat` or `grep` do when their
+    reader goes: by SIGPIPE (status 141 in a shell), no message. Before 2026-12-06 it was
+    click's status 1, which a `set -o pipefail` script takes for an error."""
     result = into_closed_pipe([sys.executable, "-m", "archive.cli", *args, "--db", str(db)])
-    assert (result.returncode, result.stderr) == (1, "")
+    assert (result.returncode, result.stderr) == (-signal.SIGPIPE, "")
+    # Started with no stdout at all (`>&-`): written nowhere, no traceback (an export's
+    # summary is on stderr all the same).
+    result = subprocess.run([sys.executable, "-m", "archive.cli", *args, "--db", str(db)],
+                            stderr=subprocess.PIPE, text=True, timeout=HANG_GUARD,
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 0 and (args[0] == "export" or not result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
 
 def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
                                                                tmp_path: Path) -> None:
@@ -402,11 +414,6 @@ def test_site_filter_and_clear_errors(db: Path, tmp_path: Path) -> None:
     missing = run("--format", "csv", "--db", str(tmp_path / "none.db"), str(tmp_path / "x.csv"))
     assert missing.exit_code == 1
     assert missing.output.strip() == f"Error: no archive at {tmp_path}/none.db"
-    empty = tmp_path / "empty.db"
-    Archive.open(empty).close()
-    nothing = run("--format", "jsonl", "--db", str(empty), str(tmp_path / "x.jsonl"))
-    assert nothing.exit_code == 1 and "nothing to export" in nothing.output
-    assert not (tmp_path / "x.jsonl").exists()
     folder = run("--format", "csv", "--db", str(db), str(tmp_path))
     assert folder.exit_code == 1 and "is a directory" in folder.output
 
@@ -886,3 +893,32 @@ def test_a_body_stored_as_html_only_keeps_code_fences_and_superscripts(tmp_path:
     text = page.read_text(encoding="utf-8")
     assert "x<sup>2</sup>, H<sub>2</sub>O, <u>u</u>, &lt;sup>." in text
     assert "````\nFenced:\n```\nx = 1\n````\n\nAfter." in text
+
+
+def test_an_archive_with_no_posts_exports_an_empty_valid_output(db: Path, tmp_path: Path) -> None:
+    """As `search` finding nothing: status 0, a note on stderr, and an output a script can read
+    (no line of JSON, a CSV of the columns a non-empty export has, a WXR channel with no item,
+    an empty folder). Before 2026-12-06 every format failed (status 1, `nothing to export`). A
+    WACZ of nothing, which nothing could replay, stays an error."""
+    empty = tmp_path / "empty.db"
+    Archive.open(empty).close()
+    note = f"Note: {empty} has no posts yet: the export is empty (crawl a site first)"
+    outputs = {}
+    for args in (["jsonl"], ["csv"], ["csv", "--versions"], ["wxr"]):
+        result = wixarchive("export", "--format", *args, "-", "--db", str(empty))
+        assert (result.returncode, result.stderr.splitlines()[0]) == (0, note), result.stderr
+        outputs[" ".join(args)] = result.stdout
+    assert outputs["jsonl"] == ""
+    for args in (["csv"], ["csv", "--versions"]):  # the columns of an export with posts
+        full = wixarchive("export", "--format", *args, "-", "--db", str(db)).stdout
+        assert outputs[" ".join(args)] == full.splitlines()[0] + "\n"
+    channel = etree.fromstring(outputs["wxr"].encode()).find("channel")
+    assert channel is not None and channel.findall("item") == []
+    folder = tmp_path / "posts"
+    result = wixarchive("export", "--format", "markdown", str(folder), "--db", str(empty))
+    assert result.returncode == 0 and note in result.stderr
+    assert not list(folder.rglob("*.md"))
+    result = wixarchive("export", "--format", "wacz", str(tmp_path / "x.wacz"), "--db",
+                        str(empty))
+    assert (result.returncode, result.stderr) == (
+        1, f"Error: nothing to export: {empty} has no posts yet (crawl a site first)\n")

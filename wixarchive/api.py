@@ -187,7 +187,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     for any other), and a stream gets "jsonl". `out` is a path, or an open
     stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
     wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), one
-    that is no string (or list of them) SearchError, a WACZ of no captures ValueError."""
+    that is no string (or list of them) SearchError, a WACZ of no captures ValueError. No post
+    to write gives an empty output (a CSV its header row) and 0."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
     from archive.export.source import iter_posts, matching_sites, post_ids, post_names, snapshot
 
@@ -285,7 +286,7 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
 
 def _write(format: str, archive: Archive, chosen: Iterator[dict[str, Any]], stream: IO[Any],
            sites: list[dict[str, Any]], versions: bool) -> int:
-    from archive.export.source import post_terms, with_attachments, with_versions
+    from archive.export.source import export_fields, post_terms, with_attachments, with_versions
 
     # Their videos and documents, in every format; each version's own with `versions`.
     chosen = with_versions(archive, chosen) if versions else with_attachments(archive, chosen)
@@ -296,7 +297,7 @@ def _write(format: str, archive: Archive, chosen: Iterator[dict[str, Any]], stre
     if format == "csv":
         from archive.export import csv
 
-        return csv.write(chosen, stream)
+        return csv.write(chosen, stream, fields=export_fields(archive, versions=versions))
     from archive.export import wxr
 
     head = wxr.collect_head(post_terms(archive, sites))

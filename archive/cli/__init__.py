@@ -9,8 +9,10 @@ from __future__ import annotations
 import codecs
 import importlib
 import io
+import os
+import signal
 import sys
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -69,10 +71,28 @@ codecs.register_error(ERRORS, _json_escape)
 
 
 
+def _end_for_closed_pipe() -> NoReturn:
+    """The reader of the output left (`| head -1`): end quietly, as `cat` and `grep` do, by
+    SIGPIPE (a shell says 141), not by click's status 1, which a script cannot tell from an
+    error. The command's own clean-up (with blocks, finally) has run on the way here."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+    os.close(devnull)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(1)  # no SIGPIPE (Windows)
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command runs."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        for name in ("stdout", "stderr"):
+            if getattr(sys, name) is None:
+                # Started with it closed (`>&-`): what it would say goes nowhere, as into a
+                # reader that is gone, rather than a traceback of writes to None.
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
         _encode_whatever_the_terminal((sys.stdout, sys.stderr))
         return super().main(*args, **kwargs)
 
@@ -95,7 +115,14 @@ class LazyGroup(click.Group):
         from crawler.discover.urls import BadURL
 
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                # The last lines still buffered, written while a closed pipe can be told
+                # apart, not in Python's flush at exit ("Exception ignored ...", status 120).
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _end_for_closed_pipe()
         except BadURL as exc:  # a site or page URL given that does not parse: one line
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)

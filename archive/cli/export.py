@@ -33,6 +33,7 @@ from archive.export.filenames import Folder
 from archive.export.source import (
     count_posts,
     describe_state,
+    export_fields,
     iter_posts,
     matching_sites,
     post_ids,
@@ -182,9 +183,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             # One read snapshot: the passes agree even while a crawl writes the archive.
             with snapshot(archive):
                 posts = count_posts(archive, sites)
-                if not posts:
-                    where = f" for {site}" if site else ""
+                where = f" for {site}" if site else ""
+                if not posts and fmt == "wacz":  # a web archive of nothing replays nothing
                     fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+                if not posts:
+                    # As `search` finding nothing: an empty output (a CSV's header row, a WXR
+                    # channel with no item, no file in the folder) and status 0, said.
+                    click.echo(f"Note: {db} has no posts{where} yet: the export is empty "
+                               "(crawl a site first)", err=True)
                 # What the export is a copy of, read in the same snapshot.
                 summary.update(provenance(archive, sites))
                 try:
@@ -369,7 +375,8 @@ def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt:
         with _output(out, binary=False) as stream:
             if bom:
                 stream.write(UTF8_BOM)
-            return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas)}
+            return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas,
+                                       fields=export_fields(archive, versions=all_versions))}
     if fmt == "markdown":
         from archive.export import markdown
 

@@ -13,9 +13,12 @@ from archive.csv_cells import csv_cell
 from archive.export import record
 
 
-def write(posts: Iterable[dict[str, Any]], out: TextIO, *, escape_formulas: bool = True) -> int:
+def write(posts: Iterable[dict[str, Any]], out: TextIO, *, escape_formulas: bool = True,
+          fields: list[str] | None = None) -> int:
     """Write a header row then one row per post (as `archive.export.record` gives it, cells as
-    `csv_cell` makes them); returns the number of posts written."""
+    `csv_cell` makes them); returns the number of posts written. With no post, the header
+    row is `fields` (the posts' keys: archive.export.source.export_fields), so an empty export
+    is still a CSV with its columns, as `search --csv` finding nothing is."""
     writer: csv.DictWriter | None = None
     count = 0
     for post in map(record, posts):
@@ -27,4 +30,6 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO, *, escape_formulas: bool
         writer.writerow({key: csv_cell(value, escape_formulas=escape_formulas)
                          for key, value in post.items()})
         count += 1
+    if writer is None and fields:
+        csv.writer(out, lineterminator="\n").writerow(fields)
     return count

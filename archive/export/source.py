@@ -16,7 +16,7 @@ from archive import site_match
 from archive.attachments import of_post, of_shown_version
 from archive.schedule.locks import shown_status
 from archive.store import Archive
-from archive.versions import as_post
+from archive.versions import VERSION_FIELDS, as_post
 
 
 def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[dict[str, Any]]:
@@ -102,6 +102,15 @@ def iter_posts(archive: Archive, ids: Iterator[int] | list[int]) -> Iterator[dic
         post = archive.post(post_id)
         if post is not None:
             yield post
+
+
+def export_fields(archive: Archive, *, versions: bool = False) -> list[str]:
+    """The keys of each post JSON lines and CSV export (`with_attachments`, or with `versions`
+    `with_versions`), in their order, without reading a post."""
+    fields = archive.post_fields()
+    if versions:
+        fields = [*fields, *(key for key in VERSION_FIELDS if key not in fields)]
+    return [*fields, "attachments"]
 
 
 def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]

@@ -104,14 +104,21 @@ class PageStructure:
                 if message.get("more_body"):
                     return
                 page = b"".join(chunks).decode("utf-8", "surrogateescape")
+                headers = [(k, v) for k, v in start.get("headers", [])
+                           if k.lower() != b"content-length"]
+                if scope.get("method") == "HEAD" and not page:
+                    # Datasette answers HEAD with no body and no length: the page's length is
+                    # unknown here, so none is given (not 0, which says the page is empty).
+                    await send({**start, "headers": headers})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
                 body = structured(page, datasette_page=kind == "datasette",
                                   stylesheet=self.stylesheet).encode(
                     "utf-8", "surrogateescape")
-                headers = [(k, v) for k, v in start.get("headers", [])
-                           if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(body)).encode()))
                 await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await send({"type": "http.response.body",
+                            "body": b"" if scope.get("method") == "HEAD" else body})
                 return
             await send(message)
 

@@ -33,6 +33,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from archive.site_match import redirected_elsewhere
 from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
@@ -75,6 +76,7 @@ from crawler.spiders.wix import (
     _now,
     unchanged_listed_post,
 )
+from crawler.summary import moved_away_reason
 
 IDLE_TIMEOUT = 30.0  # WIXARCHIVE_REDIS_IDLE: seconds with nothing to do before a worker exits
 # meta: a post the posts sitemap lists, archived under the URL it lists (see parse_post)
@@ -215,17 +217,19 @@ class DistributedWixSpider(scrapy.Spider):
                                     SITEMAP_META: True})]
 
     def _post_request(self, url: str, site: str, run: Any, found: dict[str, Any],
-                      lastmod: str | None = None, *, listed: bool = False) -> scrapy.Request:
+                      lastmod: str | None = None, *, listed: bool = False,
+                      roots: list[str] | None = None) -> scrapy.Request:
         """The request for a post found by discovery; counted in `found` (see
         crawler.discover.checks), which names it among the posts asked for unless the posts
-        sitemap (`listed`) does."""
+        sitemap (`listed`) does. `roots`: every root of the site, where it moved too (a
+        redirect there is no post moved to another site: parse_post)."""
         url = normalize_url(url)  # fetched as archived: see WixBlogSpider._post_request
         found["posts_requested"] = found.get("posts_requested", 0) + 1
         if not listed:
             found.setdefault("discovered", []).append(url)
         headers = post_request_headers(self.known_posts(site, run).get(url),
                                        in_full=self.in_full(url, site, run))
-        return self._request(url, self.parse_post, site, run, headers=headers,
+        return self._request(url, self.parse_post, site, run, headers=headers, roots=roots,
                              meta={"lastmod": lastmod, "handle_httpstatus_list": POST_STATUSES,
                                    HTML_ONLY: True, LISTED: listed})
 
@@ -301,8 +305,16 @@ class DistributedWixSpider(scrapy.Spider):
         urls = [u for u in sitemaps_from_robots(response.text) if self._in_site(u, roots, found)]
         children = [r for url in urls or [roots[-1] + "sitemap.xml"]
                     for r in self._sitemap_request(url, site, run, found, roots)]
-        return self._done(response.request, [*children, self._feed_request(site, run, roots)],
+        return self._done(response.request, [*self._named_post(site, run, found, roots),
+                                             *children, self._feed_request(site, run, roots)],
                           found)
+
+    def _named_post(self, site: str, run: Any, found: dict[str, Any],
+                    roots: list[str]) -> list[scrapy.Request]:
+        """The post the user named (the writer's SiteJob.post), asked for once robots.txt said
+        where the site lives, as WixBlogSpider._named_post."""
+        post = self.site_settings(site, run).get("post")
+        return [self._post_request(post, site, run, found, roots=roots)] if post else []
 
     @staticmethod
     def _report_move(roots: list[str], found: dict[str, Any]) -> None:
@@ -345,7 +357,8 @@ class DistributedWixSpider(scrapy.Spider):
             response = getattr(failure.value, "response", None)
             roots = self._roots(response) if response is not None else [site]
             self._report_move(roots, found)
-            children = [*self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
+            children = [*self._named_post(site, run, found, roots),
+                        *self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
                                                roots), self._feed_request(site, run, roots)]
         return self._done(request, children, found)
 
@@ -392,7 +405,7 @@ class DistributedWixSpider(scrapy.Spider):
                     unchanged += 1
                     continue
                 children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,
-                                                   listed=True))
+                                                   listed=True, roots=roots))
                 if entry.lastmod:
                     found["lastmods"][url] = entry.lastmod
         found["unchanged"] = unchanged
@@ -411,7 +424,7 @@ class DistributedWixSpider(scrapy.Spider):
         # the archived ones once they are (as WixBlogSpider.parse_feed), so all are reported.
         posts = [item.link for item in feed.items if self._in_site(item.link, roots, found)]
         found["feed_posts"] = [normalize_url(url) for url in posts]
-        children = [self._post_request(url, site, run, found) for url in posts
+        children = [self._post_request(url, site, run, found, roots=roots) for url in posts
                     if normalize_url(url) not in known_posts
                     or self.in_full(normalize_url(url), site, run)]
         return self._done(response.request, children, found)
@@ -431,7 +444,7 @@ class DistributedWixSpider(scrapy.Spider):
                 found["items"].append(self._post_item(response, named, article))
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
         found["listed_posts"] = len(posts)
-        children = [self._post_request(url, site, run, found) for url in posts
+        children = [self._post_request(url, site, run, found, roots=roots) for url in posts
                     if self._in_site(url, roots, found)]
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
@@ -464,7 +477,12 @@ class DistributedWixSpider(scrapy.Spider):
         site = response.meta[SITE]
         found = self._found()
         url = normalize_url(response.url)
-        if response.status == 304:
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if elsewhere := redirected_elsewhere(asked, response.url, self.own_roots(
+                response.request)):  # another site's post: as WixBlogSpider.parse_post
+            found["moved_away"] = {elsewhere: 1}
+            found["missing"].append(f"{asked}: {moved_away_reason(response.url, elsewhere)}")
+        elif response.status == 304:
             found["items"].append(("unchanged", UnchangedPost(
                 url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
                 etag=_header(response, "ETag"),

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.site_match import archived_root
+from archive.site_match import archived_root, redirected_elsewhere
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
@@ -65,7 +65,7 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
-from crawler.summary import ELSEWHERE
+from crawler.summary import ELSEWHERE, MOVED_AWAY, moved_away_reason
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -174,14 +174,21 @@ class WixBlogSpider(scrapy.Spider):
         # pending_sitemaps, which a filtered request would never count down.
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10)
-        if is_post_url(self.start_url):
-            self.discovered.add(normalize_url(self.start_url))
-            yield self._post_request(self.start_url)
+
+    def _named_post(self) -> list[scrapy.Request]:
+        """The post the user named, asked for once robots.txt said where the site lives: a
+        redirect of it there is the site's move, not a post moved to another site
+        (parse_post)."""
+        if not is_post_url(self.start_url):
+            return []
+        self.discovered.add(normalize_url(self.start_url))
+        return [self._post_request(self.start_url)]
 
     # -- discovery -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         self._follow_move(response)
+        yield from self._named_post()
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             self._honour_crawl_delay(response)
         found = [u for u in sitemaps_from_robots(response.text) if self._in_site(u)]
@@ -198,7 +205,7 @@ class WixBlogSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         if response is not None:
             self._follow_move(response)
-        return self._sitemap_request(self.fetch_root + "sitemap.xml")
+        return [*self._named_post(), *self._sitemap_request(self.fetch_root + "sitemap.xml")]
 
     def _follow_move(self, robots: Response) -> None:
         """robots.txt is the first request: when the address asked for redirected it to
@@ -571,6 +578,13 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if elsewhere := redirected_elsewhere(asked, response.url, self.roots):
+            # A post moved to another blog or domain is that site's: archived under its new
+            # URL as this site's, it would belong to two sites (and move between them).
+            self.crawler.stats.inc_value(MOVED_AWAY + elsewhere)
+            self.record_error(asked, moved_away_reason(response.url, elsewhere), counted=False)
+            return
         if response.status == 304:
             yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
                                 etag=_header(response, "ETag"),

@@ -8,7 +8,8 @@ belie (archive.web.media_types; else as octet-stream, to download), and a sandbo
 Content-Security-Policy for that type (archive.web.headers.media_policy): no script runs, not
 even an SVG's, and a video or audio file opened on its own plays in the browser's player.
 A GET may ask for one byte range (archive.web.ranges), as a player seeking in a video does;
-the bytes are read from the capture piece by piece as they are sent, never the whole file.
+the bytes are read (and decoded, if the site compressed them) from the capture piece by piece as
+they are sent, never the whole file.
 The URL names the payload's digest, so its bytes never change: they are cached for a year
 (`immutable`), and a GET or HEAD whose If-None-Match names the ETag (the digest) gets 304.
 """
@@ -28,7 +29,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from archive import attachments, captures
 from archive.chunked import in_chunks
-from archive.payload_stream import PayloadStream, open_payload
+from archive.payload_stream import ENCODINGS, PayloadStream, content_encoding, decoded, open_payload
 from archive.store import Archive
 from archive.web.headers import media_policy
 from archive.web.media_types import DOWNLOADED, SNIFFED_BYTES, served_type
@@ -202,10 +203,10 @@ def _open(archive: Archive, digest: str) -> Opened | None:
     reader = captures.Reader(captures.captures_dir(archive.path))
     try:
         payload = open_payload(reader, where)
-        if (payload.header("content-encoding") or "identity").strip().lower() != "identity":
-            # Compressed for transfer (servers seldom compress media): decoded whole.
-            body = reader.payload(where).decoded_body()
-            payload = PayloadStream(payload.status, payload.headers, len(body), iter([body]))
+        if content_encoding(payload) in ENCODINGS:
+            # Compressed for transfer (servers seldom compress media): served decoded, as
+            # read, piece by piece (a long video or a bomb never held whole).
+            payload = decoded(lambda: open_payload(reader, where))
         head = _peek(payload, SNIFFED_BYTES)
     except BaseException:
         reader.close()
