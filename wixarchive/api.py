@@ -173,23 +173,34 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
-           site: Names = None, versions: bool = False) -> int:
+           site: Names = None, versions: bool = False, images_url: str | None = None,
+           flat: bool = False, bom: bool = False, escape_formulas: bool = True) -> int:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
     with its `version`, `fetched_at`, `source`, `run_id` and `recovered`, and return how many
     rows.
 
-    `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
-    matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
-    WACZ web archive, pages listing the posts; `out` is a path). Without it, a path's extension
-    names it as for `wixarchive export` (.jsonl/.ndjson, .csv, .xml/.wxr, .wacz; ValueError
-    for any other), and a stream gets "jsonl". `out` is a path, or an open
-    stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
-    wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), one
-    that is no string (or list of them) SearchError, a WACZ of no captures ValueError."""
+    `format`: "jsonl" or "csv" (every archived field), "markdown" (one page bundle per post,
+    `<site>/<date>-<slug>/index.md` with front matter and the post's archived images, videos
+    and documents beside it; `out` is a folder), "wxr" (a WordPress import file) or "wacz"
+    (the captures as a WACZ web archive, pages listing the posts; `out` is a path). Without
+    it, a path's extension names it as for `wixarchive export` (.jsonl/.ndjson, .csv,
+    .xml/.wxr, .wacz; ValueError for any other), and a stream gets "jsonl". `out` is a path,
+    or an open stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO
+    cannot take wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a
+    ValueError), one that is no string (or list of them) SearchError, a WACZ of no captures
+    ValueError.
+
+    The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
+    videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
+    attachments pointed at `images_url` + file name), `flat` (markdown:
+    `<site>/<date>-<slug>.md` beside one images/ folder per site), `bom` (csv: a UTF-8
+    byte-order mark first, for Excel), `escape_formulas=False` (csv: cells starting with
+    = + - @ written as they are). ValueError for an option another format does not take."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
-    from archive.export.source import iter_posts, matching_sites, post_ids, post_names, snapshot
+    from archive.export.source import matching_sites, snapshot
+    from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
 
     if format is None and isinstance(out, str | os.PathLike):
         format = format_of_path(out)
@@ -200,30 +211,46 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     format = format or "jsonl"  # a stream has no extension to name one
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
-    if versions and format not in VERSIONS_FORMATS:
-        raise ValueError(f"versions=True is for format jsonl or csv, not {format!r}")
+    for option, given, formats in (("versions=True", versions, VERSIONS_FORMATS),
+                                   ("images_url", images_url is not None, ("wxr",)),
+                                   ("flat=True", flat, ("markdown",)),
+                                   ("bom=True", bom, ("csv",)),
+                                   ("escape_formulas=False", not escape_formulas, ("csv",))):
+        if given and format not in formats:
+            raise ValueError(f"{option} is for format {' or '.join(formats)}, not {format!r}")
+    is_path = isinstance(out, str | os.PathLike)
+    if images_url is not None:
+        if problem := images_url_problem(images_url):
+            raise ValueError(f"images_url {problem}")
+        if not is_path:
+            raise ValueError("images_url writes the images beside the export: give a path")
+    if format == "markdown" and not is_path:
+        raise ValueError("markdown export writes one file per post: give a folder")
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
-        chosen = iter_posts(archive, post_ids(archive, sites))
-        if format == "markdown":
-            from archive.export import markdown
-            from archive.export.filenames import Folder
-
-            if not isinstance(out, str | os.PathLike):
-                raise ValueError("markdown export writes one file per post: give a folder")
-            with Folder(Path(out), by_site=True) as folder:
-                return markdown.write(chosen, folder, names=post_names(archive, sites)).posts
         if format == "wacz":
             return _write_wacz(archive, out, sites if site else None)
-        binary = format == "wxr"
-        if isinstance(out, str | os.PathLike):
-            mode = "wb" if binary else "w"
-            with Path(out).open(mode, **({} if binary else {"encoding": "utf-8",
-                                                             "newline": ""})) as stream:
-                return _write(format, archive, chosen, stream, sites, versions)
-        with _as_stream(out, binary=binary, format=format) as stream:
-            return _write(format, archive, chosen, stream, sites, versions)
+
+        @contextmanager
+        def output(binary: bool) -> Iterator[IO[Any]]:
+            if isinstance(out, str | os.PathLike):
+                with Path(out).open("wb" if binary else "w",
+                                    **({} if binary else {"encoding": "utf-8",
+                                                          "newline": ""})) as stream:
+                    yield stream
+            else:
+                with _as_stream(out, binary=binary, format=format) as stream:
+                    yield stream
+
+        folder = Path(out) if isinstance(out, str | os.PathLike) else None
+        written = write_posts(
+            archive, ArchivedFiles(archive.conn, archive.path), sites, format,
+            folder if format == "markdown" and folder is not None else output,
+            images_url=images_url,
+            images_dir=images_folder(folder) if images_url is not None and folder else None,
+            bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+        return written["posts"]
 
 
 def _holds(stream: IO[Any]) -> str | None:
@@ -281,26 +308,6 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     except wacz.NoCaptures:
         path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
-
-
-def _write(format: str, archive: Archive, chosen: Iterator[dict[str, Any]], stream: IO[Any],
-           sites: list[dict[str, Any]], versions: bool) -> int:
-    from archive.export.source import post_terms, with_attachments, with_versions
-
-    # Their videos and documents, in every format; each version's own with `versions`.
-    chosen = with_versions(archive, chosen) if versions else with_attachments(archive, chosen)
-    if format == "jsonl":
-        from archive.export import jsonl
-
-        return jsonl.write(chosen, stream)
-    if format == "csv":
-        from archive.export import csv
-
-        return csv.write(chosen, stream)
-    from archive.export import wxr
-
-    head = wxr.collect_head(post_terms(archive, sites))
-    return wxr.write(chosen, stream, sites=sites, head=head).posts
 
 
 def extract(html: str | bytes, url: str | None = None, *,

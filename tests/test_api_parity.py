@@ -1,0 +1,80 @@
+"""The Python API does what the command of the same name does, through the same code: on a real
+crawl of the sample blog (its images archived), each API call's files and results are the
+command's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import wixarchive
+from crawler.sample_site import SampleBlog, serve_blog
+from tests.outputs import wixarchive as run_wixarchive
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the sample blog, crawled with its images (served by the blog itself)."""
+    db = tmp_path_factory.mktemp("parity") / "blog.db"
+    with serve_blog(SampleBlog(seed=3, post_count=6)) as server, \
+            pytest.MonkeyPatch.context() as env:
+        env.setenv("WIXARCHIVE_MEDIA_BASE", f"{server.url}/media/")
+        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False)
+    assert summary.status == "ok", summary
+    return db
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def without_date(wxr: Path) -> str:
+    """The WXR file but its channel's pubDate, the time it was written."""
+    return re.sub(r"<pubDate>[^<]*</pubDate>", "", wxr.read_text(encoding="utf-8"), count=1)
+
+
+def images_in(folder: Path) -> list[str]:
+    return [name for name in files_of(folder) if "/images/" in name]
+
+
+def test_markdown_export_writes_the_images_the_command_writes(crawled: Path,
+                                                              tmp_path: Path) -> None:
+    run_wixarchive("export", "--format", "markdown", str(tmp_path / "cli"), "--db", str(crawled),
+                   check=True)
+    with wixarchive.open(crawled) as archive:
+        assert wixarchive.export(archive, tmp_path / "api", format="markdown") == 6
+    assert images_in(tmp_path / "cli")  # the sample blog's posts have images
+    assert files_of(tmp_path / "api") == files_of(tmp_path / "cli")
+
+
+def test_an_api_export_into_the_commands_folder_keeps_its_images(crawled: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    run_wixarchive("export", "--format", "markdown", str(out), "--db", str(crawled), check=True)
+    before = files_of(out)
+    with wixarchive.open(crawled) as archive:
+        wixarchive.export(archive, out, format="markdown")
+    assert files_of(out) == before
+
+
+def test_wxr_images_url_and_csv_options_write_what_the_command_writes(crawled: Path,
+                                                                     tmp_path: Path) -> None:
+    base = "https://example.org/img/"
+    run_wixarchive("export", str(tmp_path / "cli.xml"), "--images-url", base, "--db",
+                   str(crawled), check=True)
+    run_wixarchive("export", str(tmp_path / "cli.csv"), "--bom", "--no-escape-formulas",
+                   "--db", str(crawled), check=True)
+    with wixarchive.open(crawled) as archive:
+        wixarchive.export(archive, tmp_path / "api.xml", images_url=base)
+        wixarchive.export(archive, tmp_path / "api.csv", bom=True, escape_formulas=False)
+        with pytest.raises(ValueError, match="flat=True is for format markdown, not 'csv'"):
+            wixarchive.export(archive, tmp_path / "x.csv", flat=True)
+        with pytest.raises(ValueError, match="images_url must be an http"):
+            wixarchive.export(archive, tmp_path / "x.xml", images_url="ftp://example.org/")
+    assert without_date(tmp_path / "api.xml") == without_date(tmp_path / "cli.xml")
+    assert files_of(tmp_path / "api-images") == files_of(tmp_path / "cli-images") != {}
+    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert (tmp_path / "api.csv").read_text(encoding="utf-8").startswith("\ufeff")
