@@ -4,7 +4,9 @@ command's."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,22 @@ def test_wxr_images_url_and_csv_options_write_what_the_command_writes(crawled: P
     assert files_of(tmp_path / "api-images") == files_of(tmp_path / "cli-images") != {}
     assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
     assert (tmp_path / "api.csv").read_text(encoding="utf-8").startswith("\ufeff")
+
+
+def test_check_verifies_the_captures_as_the_command_does(crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    [warc] = db.with_suffix(".captures").glob("*.warc.gz")
+    warc.write_bytes(warc.read_bytes()[:-200])  # the last records cut off
+    command = run_wixarchive("check", "--json", "--db", str(db))
+    assert command.returncode == 1
+    printed = json.loads(command.stdout)
+    with wixarchive.open(db) as archive:
+        result = wixarchive.check(archive)
+        assert archive.check() == []  # the SQL checks alone see nothing wrong
+    assert not result.ok and result.problems
+    assert result.to_dict() == printed | {"db": str(db)}
+    with wixarchive.open(crawled) as archive:
+        healthy = wixarchive.check(archive)
+    assert healthy.ok and healthy.captures > 6 and healthy.posts == 6

@@ -23,6 +23,7 @@ from archive.store import Archive, ArchiveError, ArchiveOutdated
 from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
     CrawlSummary,
+    check,
     clean,
     count,
     crawl,
@@ -45,6 +46,7 @@ __all__ = [
     "NoSuchSite",
     "SearchError",
     "__version__",
+    "check",
     "clean",
     "count",
     "crawl",

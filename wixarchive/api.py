@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
@@ -29,6 +29,9 @@ from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
+
+if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio)
+    from archive.health import CheckResult
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
@@ -308,6 +311,23 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     except wacz.NoCaptures:
         path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
+
+
+def check(archive: Archive, *, repair: bool = False) -> CheckResult:
+    """Check the archive as `wixarchive check` does: SQLite integrity, foreign keys, versions,
+    the search index (what `archive.check()` checks), and every raw capture against its index
+    (each response's payload digest compared; damaged records noted for the next crawl to
+    capture again). With `repair=True`, the search index is rebuilt from the posts first.
+
+    Returns what `wixarchive check --json` prints: `ok`, `problems` (one line each; empty when
+    healthy), `notes` (what the next crawl mends itself), `posts`, `schema`, `captures` (records
+    verified), `closed_runs` (runs left `running` by a process that is gone, closed as
+    interrupted), `repaired`; `.to_dict()` gives it as that JSON's data. An archive opened
+    read-only gets the lighter read-only index check, and `repair=True` raises ArchiveError
+    on it, as it does (naming the archive as busy) when another process kept it locked."""
+    from archive.health import check_archive
+
+    return check_archive(archive, repair=repair)
 
 
 def extract(html: str | bytes, url: str | None = None, *,
