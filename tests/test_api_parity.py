@@ -99,3 +99,28 @@ def test_check_verifies_the_captures_as_the_command_does(crawled: Path, tmp_path
     with wixarchive.open(crawled) as archive:
         healthy = wixarchive.check(archive)
     assert healthy.ok and healthy.captures > 6 and healthy.posts == 6
+
+
+def test_import_files_and_reextract_return_what_the_commands_print(crawled: Path,
+                                                                   tmp_path: Path) -> None:
+    warcs = sorted(str(path) for path in crawled.with_suffix(".captures").glob("*.warc.gz"))
+    command = run_wixarchive("import", *warcs, "--json", "--db", str(tmp_path / "cli.db"),
+                             check=True)
+    with wixarchive.open(tmp_path / "api.db") as archive:
+        imported = wixarchive.import_files(archive, warcs)
+        assert imported.to_dict() == json.loads(command.stdout)
+        assert [site["posts"] for site in imported.to_dict()["sites"].values()] == [6]
+        again = wixarchive.import_files(archive, warcs, site="127.0.0.1")
+        assert again.already and not again.sites  # nothing new
+        with pytest.raises(ValueError, match="max_media_mb: expected a positive number"):
+            wixarchive.import_files(archive, warcs, max_media_mb=0)
+        assert wixarchive.import_files(archive, tmp_path / "none.warc").errors == [
+            f"no such file: {tmp_path / 'none.warc'}"]
+
+        reextracted = wixarchive.reextract(archive, site="Willow Lane Notes")
+        with pytest.raises(wixarchive.NoSuchSite, match="no archived site matches 'nosuch'"):
+            wixarchive.reextract(archive, site="nosuch")
+    command = run_wixarchive("reextract", "--json", "--db", str(tmp_path / "cli.db"),
+                             check=True)
+    assert reextracted.counts() == json.loads(command.stdout) == {
+        "posts": 6, "changed": 0, "failed": 0, "without_capture": 0}

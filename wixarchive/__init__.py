@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from archive import __version__
 from archive.search import Hit, SearchError
-from archive.site_match import NoSuchSite
+from archive.site_match import NoSuchSite, SeveralSites
 from archive.store import Archive, ArchiveError, ArchiveOutdated
 from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
@@ -30,8 +30,10 @@ from wixarchive.api import (
     diff,
     export,
     extract,
+    import_files,
     open,
     posts,
+    reextract,
     search,
 )
 
@@ -45,6 +47,7 @@ __all__ = [
     "Hit",
     "NoSuchSite",
     "SearchError",
+    "SeveralSites",
     "__version__",
     "check",
     "clean",
@@ -53,7 +56,9 @@ __all__ = [
     "diff",
     "export",
     "extract",
+    "import_files",
     "open",
     "posts",
+    "reextract",
     "search",
 ]

@@ -30,8 +30,10 @@ from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
-if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio)
+if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
     from archive.health import CheckResult
+    from archive.importer import ImportResult
+    from archive.reextract import Result as ReextractResult
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
@@ -311,6 +313,61 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     except wacz.NoCaptures:
         path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
+
+
+def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | None:
+    """The root URL of the one archived site `site` names (URL, host or part of it, or name),
+    as the commands' --site takes it; NoSuchSite or SeveralSites (ValueErrors) otherwise."""
+    from archive.site_match import archived_sites, one_site
+
+    if site is None:
+        return None
+    if not isinstance(site, str):
+        raise SearchError.bad_value(field, f"expected a string, not {site!r}")
+    return one_site(archived_sites(archive.conn), site)["site"]
+
+
+def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
+    """Re-run today's extraction and cleaning over the raw captures of the archived posts (of
+    `site`: its URL, host or name), with no network, as `wixarchive reextract` does: a post
+    gets a new version (source "reextract") only where the clean result changed. Resumes a
+    re-extraction that was stopped.
+
+    Returns the counts `wixarchive reextract --json` prints (`posts`, `changed`, `failed`,
+    `without_capture`; `.counts()` gives them as a dict) and `failures`, one line per post
+    that could not be re-extracted (its capture missing or damaged). ArchiveError for an
+    archive opened read-only; NoSuchSite or SeveralSites (ValueErrors) for a `site` naming
+    no archived site, or more than one."""
+    from archive.reextract import reextract as reextract_posts
+
+    return reextract_posts(archive, site=_one_site(archive, site))
+
+
+def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
+                 site: str | None = None, max_media_mb: float = 25.0) -> ImportResult:
+    """Import the Wix blog posts held in web archives (WARC, WARC.gz or WACZ files of any
+    tool), as `wixarchive import FILES` does: each capture whose clean content differs becomes
+    a version dated by its WARC-Date; the images, videos and documents the posts use that the
+    files hold are kept; the records used are copied into the archive's captures. Importing
+    the same files again adds nothing.
+
+    `site` (an address: http or https, www. or not, are one site) imports that site's posts
+    only; `max_media_mb` is the largest image, video or document stored, in MB. Returns what
+    `wixarchive import --json` prints: `files`, `records`, `already`, `skipped`, `not_posts`,
+    `sites` (per site root: `posts`, `new_posts`, `new_versions`, `images`, ...) and `errors`
+    (a file that cannot be read, or is damaged: imported up to the damage); `.to_dict()`
+    gives it as that JSON's data. ValueError for a `site` that is no URL or a
+    `max_media_mb` that is not positive; ArchiveError for an archive opened read-only."""
+    from archive.importer import import_files as import_web_archives
+    from crawler.discover.urls import site_root
+
+    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if isinstance(max_media_mb, bool) or not isinstance(max_media_mb, int | float) \
+            or max_media_mb <= 0:
+        raise ValueError(f"max_media_mb: expected a positive number, not {max_media_mb!r}")
+    only_site = site_root(site) if site is not None else None
+    return import_web_archives(archive, paths, site=only_site,
+                               media_limit=int(max_media_mb * 2**20))
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:
