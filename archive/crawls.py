@@ -74,6 +74,23 @@ def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle:
     return overrides
 
 
+def media_options(*, media: bool = True, max_media_mb: float | None = None,
+                  media_kinds: str | None = None, page_requisites: bool = False,
+                  ) -> dict[str, Any]:
+    """`wixarchive crawl --no-media --max-media-mb --media-kinds --page-requisites` (and
+    `wixarchive.crawl()`'s arguments of those names) as a sites file's media keys give them
+    (archive.schedule.sites.MEDIA), for media_overrides; ValueError naming a kind that is none
+    (attachments.parse_kinds)."""
+    from archive.attachments import kinds_setting
+
+    chosen: dict[str, Any] = {"media": media, "page_requisites": page_requisites}
+    if max_media_mb is not None:
+        chosen["max_media_mb"] = max_media_mb
+    if media_kinds is not None:
+        chosen["media_kinds"] = kinds_setting(media_kinds)
+    return chosen
+
+
 def media_overrides(media: dict[str, Any]) -> dict[str, Any]:
     """The crawl settings of the sites file's media keys (archive.schedule.sites.MEDIA, already
     validated), as `wixarchive crawl --no-media --max-media-mb --media-kinds

@@ -124,3 +124,22 @@ def test_import_files_and_reextract_return_what_the_commands_print(crawled: Path
                              check=True)
     assert reextracted.counts() == json.loads(command.stdout) == {
         "posts": 6, "changed": 0, "failed": 0, "without_capture": 0}
+
+
+def test_crawl_takes_the_commands_capture_and_media_options(crawled: Path,
+                                                            tmp_path: Path) -> None:
+    db = tmp_path / "bare.db"
+    with pytest.raises(ValueError, match="media_kinds: unknown media kind pdf"):
+        wixarchive.crawl("http://127.0.0.1:9/", db, media_kinds=["video", "pdf"])
+    assert not db.exists()  # refused before anything is created
+    with serve_blog(SampleBlog(seed=3, post_count=6)) as server, \
+            pytest.MonkeyPatch.context() as env:
+        env.setenv("WIXARCHIVE_MEDIA_BASE", f"{server.url}/media/")
+        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False,
+                                     capture=False, media=False)
+    assert summary.status == "ok" and summary.counts["new"] == 6
+    with wixarchive.open(db) as bare, wixarchive.open(crawled) as full:
+        assert wixarchive.check(bare).captures == 0 < wixarchive.check(full).captures
+        archived = "SELECT count(*) FROM media WHERE status = 'stored'"
+        assert bare.conn.execute(archived).fetchone()[0] == 0
+        assert full.conn.execute(archived).fetchone()[0] == 6

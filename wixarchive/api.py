@@ -440,7 +440,10 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
           concurrency: int | None = None, autothrottle: bool | None = None,
           timeout: float | None = None, user_agent: str | None = None,
           contact: str | None = None, robots: bool = True, verbose: bool = False,
-          time_limit: float | None = None, parallel: int | None = None) -> list[CrawlSummary]:
+          time_limit: float | None = None, parallel: int | None = None,
+          capture: bool = True, refetch: bool = False, media: bool = True,
+          max_media_mb: float | None = None, media_kinds: str | Sequence[str] | None = None,
+          page_requisites: bool = False) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
     site, in the order given (a site listed twice is crawled, and summarized, once): status
     "ok", "partial", "failed", "timeout" (stopped at `time_limit`) or "interrupted", counts of
@@ -451,18 +454,38 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
     the same time is reported as failed, not crawled twice.
-    Options as `wixarchive crawl`'s; `time_limit` stops each site's crawl after that many
-    seconds (resumable: crawl again). Ctrl-C stops every site cleanly (resumable).
+    Options as `wixarchive crawl`'s, a `--no-X` flag being `X=False` (`robots`, `capture`,
+    `media`); `media_kinds` is "images,video,documents" or a list of those names (ValueError
+    naming another). `time_limit` stops each site's crawl after that many seconds (resumable:
+    crawl again). Ctrl-C stops every site cleanly (resumable).
     After the crawls, the search statistics are refreshed if posts changed."""
-    from archive.crawls import DEFAULT_PARALLEL, SiteCrawl, crawl_sites, scrapy_overrides
+    from archive.crawls import (
+        DEFAULT_PARALLEL,
+        SiteCrawl,
+        crawl_sites,
+        media_options,
+        media_overrides,
+        scrapy_overrides,
+    )
     from archive.schedule.locks import LockBusy, SiteLock, lock_path
     from crawler.discover.urls import site_root
 
     targets = [sites] if isinstance(sites, str) else list(sites)
+    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
+                                 verbose, timeout, capture=capture, refetch=refetch)
+    if media_kinds is not None and not isinstance(media_kinds, str):
+        if not all(isinstance(kind, str) for kind in media_kinds):
+            raise ValueError(f"media_kinds: expected a string or a list of strings, not "
+                             f"{media_kinds!r}")
+        media_kinds = ",".join(media_kinds)
+    try:
+        overrides.update(media_overrides(media_options(
+            media=media, max_media_mb=max_media_mb, media_kinds=media_kinds,
+            page_requisites=page_requisites)))
+    except ValueError as exc:
+        raise ValueError(f"media_kinds: {exc}") from None
     path = Path(db)
     Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
-    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
-                                 verbose, timeout)
     summaries: list[CrawlSummary | None] = [None] * len(targets)
     jobs: list[tuple[int, SiteLock, SiteCrawl]] = []
     first: dict[str, int] = {}  # site -> where it is first listed

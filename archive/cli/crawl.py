@@ -35,6 +35,7 @@ from archive.crawls import (
     EXIT_INTERRUPTED,
     SiteCrawl,
     crawl_sites,
+    media_options,
     media_overrides,
     scrapy_overrides,
 )
@@ -316,17 +317,11 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,
                                  refetch=refetch)
-    # The media options as a sites file's media keys (archive.schedule.sites.MEDIA) give them.
-    media: dict[str, Any] = {"media": not no_media, "page_requisites": page_requisites}
-    if max_media_mb is not None:
-        media["max_media_mb"] = max_media_mb
-    if media_kinds is not None:
-        from archive.attachments import kinds_setting
-
-        try:
-            media["media_kinds"] = kinds_setting(media_kinds)
-        except ValueError as exc:
-            fail(f"--media-kinds: {exc}")
+    try:
+        media = media_options(media=not no_media, max_media_mb=max_media_mb,
+                              media_kinds=media_kinds, page_requisites=page_requisites)
+    except ValueError as exc:
+        fail(f"--media-kinds: {exc}")
     overrides.update(media_overrides(media))
     wanted, refused = _check_targets(targets)
     if wanted:
