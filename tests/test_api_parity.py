@@ -143,3 +143,19 @@ def test_crawl_takes_the_commands_capture_and_media_options(crawled: Path,
         archived = "SELECT count(*) FROM media WHERE status = 'stored'"
         assert bare.conn.execute(archived).fetchone()[0] == 0
         assert full.conn.execute(archived).fetchone()[0] == 6
+
+
+def test_stats_returns_what_the_command_prints(crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    with wixarchive.open(db) as archive:
+        [site] = archive.stats()
+        archive.start_run(site["site"])  # left `running` by a process that is gone
+        result = wixarchive.stats(archive)
+        assert archive.stats()[0]["last_status"] == "running"
+    command = run_wixarchive("stats", "--json", "--db", str(db), check=True)
+    assert result.to_dict() == json.loads(command.stdout)
+    [row] = result.sites
+    assert row["last_status"] == "killed" and row["posts"] == 6
+    assert result.captures is not None and result.captures.media_stored == 6

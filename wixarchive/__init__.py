@@ -35,6 +35,7 @@ from wixarchive.api import (
     posts,
     reextract,
     search,
+    stats,
 )
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "posts",
     "reextract",
     "search",
+    "stats",
 ]

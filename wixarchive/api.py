@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.health import CheckResult
     from archive.importer import ImportResult
     from archive.reextract import Result as ReextractResult
+    from archive.totals import ArchiveStats
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
@@ -368,6 +369,19 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
     only_site = site_root(site) if site is not None else None
     return import_web_archives(archive, paths, site=only_site,
                                media_limit=int(max_media_mb * 2**20))
+
+
+def stats(archive: Archive) -> ArchiveStats:
+    """The archive's statistics as `wixarchive stats` prints them: `sites`, a dict per site
+    (`site`, `name`, `posts`, `versions`, `deleted`, `words`, `last_crawled`, `last_status`,
+    which is `killed` for a run whose process died without closing it, and the posts'
+    `videos`, `videos_archived`, `documents`, `documents_archived`), and `captures`, the raw
+    captures' sizes (`files`, `bytes`, `responses`, `revisits`, `media_stored`,
+    `missing_files`, ...); `to_dict()` gives `stats --json`'s object. `archive.stats()` is
+    the per-site rows of the posts table alone."""
+    from archive.totals import archive_stats
+
+    return archive_stats(archive)
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:
