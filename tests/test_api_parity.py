@@ -13,6 +13,7 @@ import pytest
 
 import wixarchive
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.outputs import GONE_SITE, POST_URL, build_outputs_archive
 from tests.outputs import wixarchive as run_wixarchive
 
 
@@ -159,3 +160,27 @@ def test_stats_returns_what_the_command_prints(crawled: Path, tmp_path: Path) ->
     [row] = result.sites
     assert row["last_status"] == "killed" and row["posts"] == 6
     assert result.captures is not None and result.captures.media_stored == 6
+
+
+def test_runs_and_failing_sites_return_what_the_command_prints(tmp_path: Path) -> None:
+    db = build_outputs_archive(tmp_path / "runs.db")
+    command = run_wixarchive("runs", "--json", "--db", str(db), check=True)
+    failing = run_wixarchive("runs", "--failing", "--json", "--db", str(db))
+    assert failing.returncode == 1
+    one_site = run_wixarchive("runs", "--json", "--site", "127.0.0.1", "--db", str(db),
+                              check=True)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.runs(archive) == json.loads(command.stdout)
+        assert wixarchive.failing_sites(archive) == json.loads(failing.stdout)
+        assert [run["site"] for run in wixarchive.runs(archive, site="127.0.0.1")] == [
+            GONE_SITE] == [run["site"] for run in json.loads(one_site.stdout)]
+        assert wixarchive.failing_sites(archive)[0]["first_error"] == "connection refused"
+        with pytest.raises(wixarchive.NoSuchSite):
+            wixarchive.runs(archive, site="nosuch")
+        with pytest.raises(wixarchive.SearchError, match="limit: expected 1 or more"):
+            wixarchive.runs(archive, limit=0)
+    # A sites file beside the archive: only its sites count as failing, as for the command.
+    run_wixarchive("sites", "add", POST_URL, "--db", str(db), check=True)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.failing_sites(archive) == []
+    assert run_wixarchive("runs", "--failing", "--json", "--db", str(db)).stdout.strip() == "[]"

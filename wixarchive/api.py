@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.health import CheckResult
     from archive.importer import ImportResult
     from archive.reextract import Result as ReextractResult
+    from archive.schedule.sites import Site
     from archive.totals import ArchiveStats
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
@@ -382,6 +384,68 @@ def stats(archive: Archive) -> ArchiveStats:
     from archive.totals import archive_stats
 
     return archive_stats(archive)
+
+
+def _runs_of(archive: Archive, site: str | None,
+             scheduled: list[Site] | None) -> set[str] | None:
+    """The root URLs of the archived sites `site` names (URL, host or part of it, its name,
+    or its name in the sites file), None for every site; NoSuchSite for none."""
+    from archive.schedule.report import site_aliases
+    from archive.site_match import archived_sites, matching_sites
+
+    if site is None:
+        return None
+    if not isinstance(site, str):
+        raise SearchError.bad_value("site", f"expected a string, not {site!r}")
+    return {s["site"] for s in matching_sites(archived_sites(archive.conn), site,
+                                              site_aliases(scheduled))}
+
+
+def _scheduled(archive: Archive) -> list[Site] | None:
+    """The sites of the sites file beside the archive ($WIXARCHIVE_SITES), as `wixarchive
+    runs` reads it: None when there is none; a broken one is warned about, and not used."""
+    from archive.schedule.report import scheduled_sites
+    from archive.schedule.sites import default_path
+
+    scheduled, warning = scheduled_sites(default_path(archive.path))
+    if warning:
+        warnings.warn(warning.removeprefix("warning: "), stacklevel=3)
+    return scheduled
+
+
+def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest `limit` crawl runs (of `site`: URL, host or part of it, or name), newest
+    first, as `wixarchive runs --json` prints them: `id`, `site`, `status`, `started_at`,
+    `finished_at`, `seconds`, the counts (`pages`, `new`, `changed`, `unchanged`,
+    `recaptured`, `deleted`, `failed`, `not_posts`, `robots_skipped`) and `first_error`.
+
+    As the command does, runs left `running` by a process that is gone are first closed as
+    `interrupted` (unless the archive was opened read-only: they are then shown `killed`).
+    NoSuchSite for a `site` naming no archived site; SearchError for a `limit` that is no
+    whole number of 1 or more."""
+    from archive.schedule.report import recent_runs
+
+    if _count("limit", limit) < 1:
+        raise SearchError.bad_value("limit", f"expected 1 or more, not {limit!r}")
+    wanted = _runs_of(archive, site, _scheduled(archive) if site is not None else None)
+    if not archive.readonly:
+        archive.close_dead_runs()
+    return recent_runs(archive, limit=limit, wanted=wanted)
+
+
+def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str, Any]]:
+    """The sites whose last runs failed or timed out, the longest streak first, as `wixarchive
+    runs --failing --json` prints them (`site`, `failures_in_a_row`, `last_ok`,
+    `first_error`); [] when none is failing. Only the sites of the sites file beside the
+    archive when there is one (a site removed from it no longer counts), else every archived
+    site; with `site`, the sites it names."""
+    from archive.schedule.report import failing_sites as sites_failing
+
+    scheduled = _scheduled(archive)
+    wanted = _runs_of(archive, site, scheduled)
+    if not archive.readonly:
+        archive.close_dead_runs()
+    return sites_failing(archive.path, scheduled=scheduled, wanted=wanted)
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:
