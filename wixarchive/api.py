@@ -145,6 +145,8 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
     site."""
+    if not isinstance(text, str):
+        raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
                                    since=since, until=until, lang=lang, deleted=deleted,
                                    limit=limit, offset=offset))
@@ -167,7 +169,10 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     """What changed between two archived versions of the post at `url` (or its id; the last
     two when `old`/`new` are not given), as unified-diff lines of its title, author, dates,
     reading time, tags, categories and text; [] when nothing differs. LookupError when there is
-    no such post or version."""
+    no such post or version, TypeError for a version that is no int."""
+    for name, number in (("old", old), ("new", new)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+            raise TypeError(f"{name}: expected a version number (an int), not {number!r}")
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
@@ -177,7 +182,10 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
             return []
         old = versions[-2]["version"] if old is None else old
         new = versions[-1]["version"] if new is None else new
-    return diff_versions(versions, old, new)
+    try:
+        return diff_versions(versions, old, new)
+    except KeyError as exc:  # its message as it is, not KeyError's quoted repr of it
+        raise LookupError(exc.args[0]) from None
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
@@ -210,6 +218,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     from archive.export.source import matching_sites, snapshot
     from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
 
+    if not isinstance(out, str | os.PathLike) and not callable(getattr(out, "write", None)):
+        raise TypeError(f"out: expected a path or an open stream, not {out!r}")
     if format is None and isinstance(out, str | os.PathLike):
         format = format_of_path(out)
         if format is None:
@@ -479,9 +489,13 @@ def extract(html: str | bytes, url: str | None = None, *,
 
 def clean(text: str) -> CleanedText:
     """A plain-text dump of a Wix page (what a browser's "select all, copy" gives) without its
-    chrome: menus, share buttons, comments, "recent posts", cookie banners."""
+    chrome: menus, share buttons, comments, "recent posts", cookie banners. TypeError for
+    anything but a str (bytes: decode them first)."""
     from crawler.clean.text import clean_text
 
+    if not isinstance(text, str):
+        raise TypeError(f"clean takes the dump as text (str), not {type(text).__name__}"
+                        + (": decode it first" if isinstance(text, bytes | bytearray) else ""))
     return clean_text(text)
 
 
@@ -512,6 +526,20 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
         yield started
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _check_number(name: str, value: float | None, *, whole: bool = False,
+                  zero: bool = False) -> None:
+    """TypeError for a crawl() argument that is no number (no int, for a `whole` one: 1 or
+    more), ValueError for one that is not more than 0 (or below 0, when `zero` is allowed)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+        raise TypeError(f"{name}: expected {'a whole number' if whole else 'a number'}, "
+                        f"not {value!r}")
+    if value < 0 or (value == 0 and not zero):
+        wanted = "0 or more" if zero else "1 or more" if whole else "more than 0"
+        raise ValueError(f"{name}: expected {wanted}, not {value!r}")
 
 
 def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None,
@@ -549,6 +577,12 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     from crawler.discover.urls import site_root
 
     targets = [sites] if isinstance(sites, str) else list(sites)
+    _check_number("delay", delay, zero=True)
+    for name, count in (("concurrency", concurrency), ("parallel", parallel)):
+        _check_number(name, count, whole=True)
+    for name, seconds in (("timeout", timeout), ("time_limit", time_limit),
+                          ("max_media_mb", max_media_mb)):
+        _check_number(name, seconds)
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
                                  verbose, timeout, capture=capture, refetch=refetch)
     if media_kinds is not None and not isinstance(media_kinds, str):
