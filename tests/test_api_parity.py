@@ -132,12 +132,15 @@ def test_crawl_takes_the_commands_capture_and_media_options(crawled: Path,
     db = tmp_path / "bare.db"
     with pytest.raises(ValueError, match="media_kinds: unknown media kind pdf"):
         wixarchive.crawl("http://127.0.0.1:9/", db, media_kinds=["video", "pdf"])
+    with pytest.raises(ValueError, match="^not a site URL: 'not a url'"):
+        wixarchive.crawl(["http://127.0.0.1:9/", "not a url"], db)
     assert not db.exists()  # refused before anything is created
     with serve_blog(SampleBlog(seed=3, post_count=6)) as server, \
             pytest.MonkeyPatch.context() as env:
         env.setenv("WIXARCHIVE_MEDIA_BASE", f"{server.url}/media/")
-        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False,
-                                     capture=False, media=False)
+        # The same site twice, as the command takes it (http or https: one site): once.
+        [summary] = wixarchive.crawl([server.url, server.url.replace("http:", "https:")], db,
+                                     delay=0, autothrottle=False, capture=False, media=False)
     assert summary.status == "ok" and summary.counts["new"] == 6
     with wixarchive.open(db) as bare, wixarchive.open(crawled) as full:
         assert wixarchive.check(bare).captures == 0 < wixarchive.check(full).captures

@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -551,7 +551,8 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
           max_media_mb: float | None = None, media_kinds: str | Sequence[str] | None = None,
           page_requisites: bool = False) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
-    site, in the order given (a site listed twice is crawled, and summarized, once): status
+    site, in the order given (a site listed twice, www. or not, http or https, is crawled and
+    summarized once, as `wixarchive crawl` does; ValueError for a URL that is no site's): status
     "ok", "partial", "failed", "timeout" (stopped at `time_limit`) or "interrupted", counts of
     new/changed/unchanged/deleted posts, errors. Re-crawls fetch only what changed.
 
@@ -568,15 +569,24 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     from archive.crawls import (
         DEFAULT_PARALLEL,
         SiteCrawl,
+        Target,
+        check_targets,
         crawl_sites,
+        lock_sites,
         media_options,
         media_overrides,
         scrapy_overrides,
     )
-    from archive.schedule.locks import LockBusy, SiteLock, lock_path
-    from crawler.discover.urls import site_root
 
     targets = [sites] if isinstance(sites, str) else list(sites)
+    if not all(isinstance(url, str) for url in targets):
+        raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
+    # Each site once (www. or not, http or https: one site), as `wixarchive crawl` takes them;
+    # a URL that is no site's refused before anything is made.
+    wanted, refused = check_targets([Target(url) for url in targets])
+    for problem in refused.values():
+        if problem["status"] == "invalid":
+            raise ValueError(problem["message"])
     _check_number("delay", delay, zero=True)
     for name, count in (("concurrency", concurrency), ("parallel", parallel)):
         _check_number(name, count, whole=True)
@@ -599,19 +609,12 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     path = Path(db)
     Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
     summaries: list[CrawlSummary | None] = [None] * len(targets)
-    jobs: list[tuple[int, SiteLock, SiteCrawl]] = []
-    first: dict[str, int] = {}  # site -> where it is first listed
-    for position, url in enumerate(targets):
-        site = site_root(url)
-        if site in first:
-            continue
-        first[site] = position
-        try:
-            lock = SiteLock.acquire(lock_path(path, site), site=site, now=datetime.now(UTC))
-        except LockBusy as busy:
-            summaries[position] = CrawlSummary(site=site, status="failed", message=str(busy))
-            continue
-        jobs.append((position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit)))
+    locked, busy = lock_sites(wanted, path)
+    for position, held in busy.items():  # crawled by another process: not twice
+        summaries[position] = CrawlSummary(site=held["site"], status="failed",
+                                           message=held["message"])
+    jobs = [(position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit))
+            for position, url, lock in locked]
     known = CrawlSummary.__dataclass_fields__
 
     def ended(index: int, result: dict[str, Any]) -> None:
