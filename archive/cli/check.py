@@ -28,6 +28,12 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     check cannot run (no archive there: with --json, an object with `error`), 75 when the
     archive was busy (another process kept it locked past the busy timeout: nothing is known
     to be wrong; try again), with a one-line error and no JSON object.
+
+    \b
+    Example:
+        wixarchive check --db blog.db
+        wixarchive check --json --db blog.db || alert
+        wixarchive check --repair --db blog.db
     """
     def cannot_check(message: str) -> NoReturn:
         if as_json:  # a monitoring script parsing stdout learns why too

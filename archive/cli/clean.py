@@ -128,6 +128,11 @@ def clean(file: str, dialect: str | None, as_json: bool) -> None:
     title, author, date, published (ISO), updated, reading_minutes, page_kind, body, body_text,
     body_markdown (Markdown input), dialect, wix, chrome and warnings (docs/fields.md). An HTML
     page is refused: `wixarchive extract` reads it.
+
+    \b
+    Example:
+        wixarchive clean dump.txt
+        xclip -o | wixarchive clean - --json
     """
     name = "stdin" if file == "-" else file
     text = decode(_head(read_input(file, _MAX_DUMP_BYTES)), name)

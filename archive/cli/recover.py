@@ -56,6 +56,11 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     captured as a 404/410 is kept and marked deleted, and the images the posts use are
     recovered from their captures. Running it again fetches only captures not fetched before;
     a recover stopped (the archive down, a kill) resumes where it stopped.
+
+    \b
+    Example:
+        wixarchive recover https://www.example.com --db blog.db
+        wixarchive recover https://www.example.com --from http://localhost:8080/coll/ --db blog.db
     """
     from archive.recover import RecoverBusy, RecoverResult, recover, spool_dir
     from crawler import wayback

@@ -115,7 +115,14 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 no_capture: bool, no_media: bool, max_media_mb: float | None,
                 media_kinds: str | None, page_requisites: bool, timeout: str | None) -> None:
     """Add a site (any page of it) to the sites file. The crawl options are those of
-    `wixarchive crawl`."""
+    `wixarchive crawl`, but --timeout, which is here the crawl's time limit (crawl's --timeout
+    is how long to wait for a page).
+
+    \b
+    Example:
+        wixarchive sites add https://www.example.com/blog --every 6h --label fr --db blog.db
+        wixarchive sites add example.wixsite.com/garden --cron "0 3 * * 1" --timeout 2h
+    """
     path = resolve_sites(sites_path, db)
     entry = {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
              "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
@@ -135,7 +142,12 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
 @db_option
 @sites_option
 def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
-    """Remove a site (by a URL of it or its name). Its archived posts are kept."""
+    """Remove a site (by a URL of it or its name). Its archived posts are kept.
+
+    \b
+    Example:
+        wixarchive sites remove https://www.example.com/ --db blog.db
+    """
     path = resolve_sites(sites_path, db)
     try:
         removed = sites_file.remove(path, site)
@@ -152,7 +164,13 @@ def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
 @now_option
 def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_json: bool,
                  now_text: str | None) -> None:
-    """List the sites with their schedule, last crawl and next crawl."""
+    """List the sites with their schedule, last crawl and next crawl.
+
+    \b
+    Example:
+        wixarchive sites list --label fr --db blog.db
+        wixarchive sites list --json --db blog.db
+    """
     path = resolve_sites(sites_path, db)
     if sites_path is not None and not path.exists():
         # A file named (--sites, $WIXARCHIVE_SITES) that is not there is a wrong name, as for

@@ -31,7 +31,13 @@ def command(db: Path, fmt: str) -> None:
     """Posts, versions, deleted posts, words and last crawl, per site; the captures' size.
 
     --json prints an object: `sites`, one object per site, and `captures`, the whole
-    archive's; --jsonl and --csv print the sites alone, one record each."""
+    archive's; --jsonl and --csv print the sites alone, one record each.
+
+    \b
+    Example:
+        wixarchive stats --db blog.db
+        wixarchive stats --csv --db blog.db > sites.csv
+    """
     with open_archive(db) as archive:
         # The captures' sizes (a stat of every capture file) only where they are printed.
         stats = archive_stats(archive, captures=fmt in ("text", "json"))
