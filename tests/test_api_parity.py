@@ -15,6 +15,7 @@ import wixarchive
 from crawler.sample_site import SampleBlog, serve_blog
 from tests.outputs import GONE_SITE, POST_URL, build_outputs_archive
 from tests.outputs import wixarchive as run_wixarchive
+from tests.pywb import MISSING, pywb_bin, wayback
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +188,25 @@ def test_runs_and_failing_sites_return_what_the_command_prints(tmp_path: Path) -
     with wixarchive.open(db) as archive:
         assert wixarchive.failing_sites(archive) == []
     assert run_wixarchive("runs", "--failing", "--json", "--db", str(db)).stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_recover_returns_what_the_command_prints(crawled: Path, tmp_path: Path) -> None:
+    warcs = sorted(crawled.with_suffix(".captures").glob("*.warc.gz"))
+    with wixarchive.open(crawled) as archive:
+        [site] = [row["site"] for row in archive.stats()]
+    with wayback(tmp_path / "pywb", warcs) as collection:
+        command = run_wixarchive("recover", site, "--from", collection, "--delay", "0",
+                                 "--json", "--db", str(tmp_path / "cli.db"), check=True)
+        with wixarchive.open(tmp_path / "api.db") as archive:
+            result = wixarchive.recover(archive, site, replay=collection, delay=0)
+            assert [post["title"] for post in wixarchive.posts(archive)]
+            with pytest.raises(ValueError, match="^replay must be an http"):
+                wixarchive.recover(archive, site, replay="web.archive.org")
+            missing = collection.replace("/archive/", "/nosuch/")
+            with pytest.raises(wixarchive.WaybackError, match="no such collection"):
+                wixarchive.recover(archive, site, replay=missing, delay=0)
+    printed = json.loads(command.stdout)
+    assert printed.pop("status") == "ok" and printed["errors"] == []
+    assert result.to_dict() == printed
+    assert result.listed == 6 and result.imported.to_dict()["errors"] == []

@@ -16,6 +16,9 @@ extractor's HTML stack loads on the first `extract` or `clean`, sqlite-utils on 
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from archive import __version__
 from archive.search import Hit, SearchError
 from archive.site_match import NoSuchSite, SeveralSites
@@ -34,6 +37,7 @@ from wixarchive.api import (
     import_files,
     open,
     posts,
+    recover,
     reextract,
     runs,
     search,
@@ -49,8 +53,10 @@ __all__ = [
     "CrawlSummary",
     "Hit",
     "NoSuchSite",
+    "RecoverBusy",
     "SearchError",
     "SeveralSites",
+    "WaybackError",
     "__version__",
     "check",
     "clean",
@@ -63,8 +69,19 @@ __all__ = [
     "import_files",
     "open",
     "posts",
+    "recover",
     "reextract",
     "runs",
     "search",
     "stats",
 ]
+
+# The exceptions of recover(), whose modules (warcio, the importer) load only when asked for:
+# `import wixarchive` stays light.
+_LAZY = {"RecoverBusy": "archive.recover", "WaybackError": "crawler.wayback"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'wixarchive' has no attribute {name!r}")

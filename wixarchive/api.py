@@ -34,6 +34,7 @@ from crawler.summary import CrawlSummary
 if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
     from archive.health import CheckResult
     from archive.importer import ImportResult
+    from archive.recover import RecoverResult
     from archive.reextract import Result as ReextractResult
     from archive.schedule.sites import Site
     from archive.totals import ArchiveStats
@@ -381,6 +382,53 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
     only_site = site_root(site) if site is not None else None
     return import_web_archives(archive, paths, site=only_site,
                                media_limit=int(max_media_mb * 2**20))
+
+
+def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.org/web/",
+            cdx: str | None = None, delay: float = 1.0, timeout: float = 60.0,
+            retries: int = 4, images: bool = True) -> RecoverResult:
+    """Recover the posts of `site` (the blog's address) from a web archive, as `wixarchive
+    recover SITE` does: every capture of its post pages the archive's CDX server lists (and
+    those its feed and sitemaps name) is fetched raw, politely, and archived as an import is;
+    running it again fetches only captures not fetched before.
+
+    The options are the command's: `replay` is its --from (the Wayback Machine, or a pywb
+    collection `http://host:8080/COLL/`), `cdx` its CDX server (default: the Wayback Machine's,
+    else `replay` + "cdx"), `delay` seconds between two requests, `timeout` seconds to wait
+    for an answer, `retries` of a request answered 429/5xx or failing, `images=False` its
+    --no-images. Returns what `recover --json` prints (`to_dict()`): `listed`, `fetched`,
+    `already`, `missing`, the `requests` made, `sites` (the posts recovered per site) and the
+    import's `errors`. `listed` and `already` 0: the archive holds no capture of the site's
+    posts.
+
+    WaybackError when the web archive cannot be used (down, too slow, no CDX server there, a
+    pywb collection that does not exist): what was fetched is kept, and the next call resumes;
+    RecoverBusy when another recover is running on this archive; ValueError for a bad
+    argument; ArchiveError for an archive opened read-only."""
+    from archive.recover import missing_collection
+    from archive.recover import recover as recover_site
+    from archive.site_match import archived_root
+    from crawler import wayback
+    from crawler.discover.urls import parses, site_root
+
+    for name, url in (("replay", replay), ("cdx", cdx)):
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))
+                                    and parses(url)):
+            raise ValueError(f"{name} must be an http(s) URL, not {url!r}")
+    _check_number("delay", delay, zero=True)
+    _check_number("timeout", timeout)
+    _check_number("retries", retries, whole=True, zero=True)
+    if not isinstance(site, str):
+        raise TypeError(f"site: expected the blog's address, not {site!r}")
+    # http and https, www. or not, are one site, as a crawl has it: the archived spelling.
+    archived = archived_root(archive.conn, site_root(site))
+    client = wayback.Client(delay=delay, timeout=timeout, retries=retries)
+    result = recover_site(archive, archived, replay=replay, cdx=cdx, client=client,
+                          images=images)
+    if not result.listed and not result.already and (
+            problem := missing_collection(client, replay, cdx)):
+        raise wayback.WaybackError(problem)
+    return result
 
 
 def stats(archive: Archive) -> ArchiveStats:
