@@ -210,3 +210,32 @@ def test_recover_returns_what_the_command_prints(crawled: Path, tmp_path: Path) 
     assert printed.pop("status") == "ok" and printed["errors"] == []
     assert result.to_dict() == printed
     assert result.listed == 6 and result.imported.to_dict()["errors"] == []
+
+
+def test_sites_add_list_remove_edit_the_file_the_commands_edit(tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    with wixarchive.open(db) as archive:
+        assert wixarchive.list_sites(archive) == []
+        added = wixarchive.add_site(archive, "https://www.example.com/blog", every="6h",
+                                    label="fr", delay=2, robots=False, time_limit="2h")
+        assert (added["schedule"], added["timeout"], added["politeness"]) == (
+            "every 6h", 7200, {"delay": 2, "robots": False})
+        with pytest.raises(ValueError, match="'often' is not a duration"):
+            wixarchive.add_site(archive, "https://other.example.org/", every="often")
+        with pytest.raises(ValueError, match="is already in"):
+            wixarchive.add_site(archive, "http://example.com/")  # the same site
+    command = run_wixarchive("sites", "add", "https://other.example.org/", "--cron",
+                             "0 3 * * 1", "--label", "en", "--db", str(db), check=True)
+    assert "Added https://other.example.org/" in command.stdout
+    listed = json.loads(run_wixarchive("sites", "list", "--json", "--db", str(db),
+                                       check=True).stdout)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.list_sites(archive) == listed and len(listed) == 2
+        assert [row["url"] for row in wixarchive.list_sites(archive, label="en")] == [
+            "https://other.example.org/"]
+        assert wixarchive.remove_site(archive, "https://www.example.com/")["labels"] == ["fr"]
+        with pytest.raises(ValueError, match="no site 'nosuch'"):
+            wixarchive.remove_site(archive, "nosuch")
+    listed = json.loads(run_wixarchive("sites", "list", "--json", "--db", str(db),
+                                       check=True).stdout)
+    assert [row["url"] for row in listed] == ["https://other.example.org/"]

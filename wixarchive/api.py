@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -504,6 +504,80 @@ def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str
     if not archive.readonly:
         archive.close_dead_runs()
     return sites_failing(archive.path, scheduled=scheduled, wanted=wanted)
+
+
+def _sites_file(archive: Archive, sites_file: StrPath | None) -> Path:
+    """The sites file `wixarchive sites` edits: `sites_file`, else $WIXARCHIVE_SITES, else
+    beside the archive (blog.db -> blog.sites.toml)."""
+    from archive.schedule.sites import default_path
+
+    return Path(sites_file) if sites_file is not None else default_path(archive.path)
+
+
+def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str | None = None,
+             name: str | None = None, label: Names = None, delay: float | None = None,
+             concurrency: int | None = None, autothrottle: bool | None = None,
+             user_agent: str | None = None, contact: str | None = None, robots: bool = True,
+             capture: bool = True, media: bool = True, max_media_mb: float | None = None,
+             media_kinds: str | None = None, page_requisites: bool = False,
+             time_limit: str | None = None,
+             sites_file: StrPath | None = None) -> dict[str, Any]:
+    """Add a site (any page of it) to the sites file that `wixarchive run-due` and `schedule`
+    crawl, as `wixarchive sites add URL` does, and return its entry as `list_sites` gives it.
+
+    `every` ("30m", "6h", "2d", "1w"; default 1d) or `cron` (local time, "0 3 * * *"), `name`,
+    `label` (one, or a list), and the crawl options of `crawl()`, same names (a `--no-X` flag
+    being `X=False`); `time_limit` is the command's --timeout, the crawl's time limit written
+    as a duration ("4h", the default). `sites_file`: the command's --sites (default
+    $WIXARCHIVE_SITES, else beside the archive: blog.db -> blog.sites.toml). ValueError for a
+    value the command refuses (a schedule it cannot read, a site already in the file)."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    path = _sites_file(archive, sites_file)
+    labels = _names("label", label) or ()
+    entry = sites_file_module.entry(
+        url, name=name, every=every, cron=cron,
+        labels=[labels] if isinstance(labels, str) else labels, delay=delay,
+        concurrency=concurrency, autothrottle=autothrottle, user_agent=user_agent,
+        contact=contact, robots=robots, capture=capture, media=media,
+        max_media_mb=max_media_mb, media_kinds=media_kinds, page_requisites=page_requisites,
+        timeout=time_limit)
+    site = sites_file_module.add(path, entry)
+    [row] = scheduled_rows(archive.path, [site], datetime.now(UTC))
+    return row
+
+
+def list_sites(archive: Archive, *, label: Names = None,
+               sites_file: StrPath | None = None) -> list[dict[str, Any]]:
+    """The sites of the sites file (with `label`, or any of a list), as `wixarchive sites list
+    --json` prints them: `url`, `site`, `name`, `schedule`, `labels`, `politeness`, `media`,
+    `timeout` (the time limit, in seconds), `last_run`, `last_status`, `failures_in_a_row`,
+    `next_due`, `due_now`. [] when there is no sites file beside the archive; a `sites_file`
+    given must exist (FileNotFoundError, as the command refuses it)."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    path = _sites_file(archive, sites_file)
+    if sites_file is not None and not path.exists():
+        raise FileNotFoundError(f"no sites file at {path}")
+    labels = _names("label", label)
+    wanted = {labels} if isinstance(labels, str) else set(labels or ())
+    sites = [s for s in sites_file_module.load(path) if not wanted or wanted & set(s.labels)]
+    return scheduled_rows(archive.path, sites, datetime.now(UTC))
+
+
+def remove_site(archive: Archive, site: str, *,
+                sites_file: StrPath | None = None) -> dict[str, Any]:
+    """Remove a site (by a URL of it or its name) from the sites file, as `wixarchive sites
+    remove` does, and return its entry as `list_sites` gave it; its archived posts are kept.
+    ValueError when the file has no such site."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    removed = sites_file_module.remove(_sites_file(archive, sites_file), site)
+    [row] = scheduled_rows(archive.path, [removed], datetime.now(UTC))
+    return row
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:

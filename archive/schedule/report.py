@@ -4,6 +4,7 @@ with its shown status, duration and counts; and the sites whose last runs failed
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,3 +86,28 @@ def failing_sites(db: Path, *, scheduled: list[Site] | None,
                      key=lambda item: -item[1].failures)
     return [{"site": site, "failures_in_a_row": h.failures, "last_ok": h.last_ok,
              "first_error": h.last_error} for site, h in streaks]
+
+
+def scheduled_rows(db: Path, sites: list[Site], now: datetime) -> list[dict[str, Any]]:
+    """Each site of a sites file as `sites list --json` prints it: its schedule, labels,
+    overrides, last run, failure streak and when it is next due."""
+    from archive.schedule.due import when_due
+
+    history = read_history(db, [s.root for s in sites])
+    rows = []
+    for site in sites:
+        past = history.get(history_key(site.root))
+        due = when_due(site.schedule, past)
+        last = past.last if past else None
+        rows.append({
+            "url": site.url, "site": site.root, "name": site.name,
+            "schedule": site.schedule.describe(), "labels": list(site.labels),
+            "politeness": site.politeness, "media": site.media,
+            "timeout": int(site.timeout.total_seconds()),
+            "last_run": last["started_at"] if last else None,
+            "last_status": last["status"] if last else None,
+            "failures_in_a_row": past.failures if past else 0,
+            "next_due": due.at.isoformat(timespec="seconds") if due.at else None,
+            "due_now": due.is_due(now),
+        })
+    return rows
