@@ -11,6 +11,7 @@ import pytest
 
 import wixarchive
 from crawler.extract.record import Article
+from tests.outputs import wixarchive as wixarchive_command
 
 
 @pytest.fixture
@@ -421,3 +422,18 @@ def test_a_wrong_argument_is_a_clear_exception_naming_it(archive: wixarchive.Arc
         with pytest.raises(error, match=f"^{message}"):
             wixarchive.crawl("http://127.0.0.1:9/", db, **wrong)
     assert not db.exists()  # refused before a crawl process or an archive file
+
+
+def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path) -> None:
+    dump = Path(__file__).parent / "fixtures" / "text" / "a_fullpage_en.txt"
+    command = wixarchive_command("clean", "--format", "markdown", "--json", str(dump))
+    cleaned = wixarchive.clean(dump.read_text(encoding="utf-8"), format="markdown")
+    assert cleaned.dialect == "markdown" != wixarchive.clean(dump.read_text()).dialect
+    assert json.loads(json.dumps(cleaned.to_dict())) == json.loads(command.stdout)
+    with pytest.raises(ValueError, match='^format must be "text" or "markdown"'):
+        wixarchive.clean("Title", format="html")
+    page = "<!DOCTYPE html>\n<html><head><title>A post</title></head><body>Hi</body></html>"
+    with pytest.raises(ValueError, match="an HTML page, not a text dump"):
+        wixarchive.clean(page)  # its tags were cleaned as lines of text
+    (tmp_path / "page.html").write_text(page)
+    assert "is an HTML page" in wixarchive_command("clean", str(tmp_path / "page.html")).stderr

@@ -609,16 +609,23 @@ def extract(html: str | bytes, url: str | None = None, *,
     return extract_article(html, url, content_type=content_type)
 
 
-def clean(text: str) -> CleanedText:
+def clean(text: str, *, format: str | None = None) -> CleanedText:
     """A plain-text dump of a Wix page (what a browser's "select all, copy" gives) without its
-    chrome: menus, share buttons, comments, "recent posts", cookie banners. TypeError for
-    anything but a str (bytes: decode them first)."""
-    from crawler.clean.text import clean_text
+    chrome: menus, share buttons, comments, "recent posts", cookie banners.
+
+    `format` is `wixarchive clean --format`: how the dump is written, "text" or "markdown"
+    (default: detected). TypeError for anything but a str (bytes: decode them first);
+    ValueError for an HTML page's source, which `extract` reads, as the command refuses it."""
+    from crawler.clean.text import clean_text, is_html_page
 
     if not isinstance(text, str):
         raise TypeError(f"clean takes the dump as text (str), not {type(text).__name__}"
                         + (": decode it first" if isinstance(text, bytes | bytearray) else ""))
-    return clean_text(text)
+    if format not in (None, "text", "markdown"):
+        raise ValueError(f"format must be \"text\" or \"markdown\", not {format!r}")
+    if is_html_page(text):
+        raise ValueError("an HTML page, not a text dump: wixarchive.extract() reads it")
+    return clean_text(text, format)
 
 
 @contextmanager
