@@ -239,3 +239,19 @@ def test_sites_add_list_remove_edit_the_file_the_commands_edit(tmp_path: Path) -
     listed = json.loads(run_wixarchive("sites", "list", "--json", "--db", str(db),
                                        check=True).stdout)
     assert [row["url"] for row in listed] == ["https://other.example.org/"]
+
+
+def test_an_export_that_cannot_read_archived_images_warns_as_the_command_errs(
+        crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    for warc in db.with_suffix(".captures").glob("*.warc.gz"):
+        warc.unlink()  # the captures lost
+    command = run_wixarchive("export", "--format", "markdown", str(tmp_path / "cli"), "--db",
+                             str(db))
+    assert command.returncode == 1 and "6 images could not be read" in command.stderr
+    with wixarchive.open(db) as archive, \
+            pytest.warns(UserWarning, match="^6 images could not be read from the captures"):
+        assert wixarchive.export(archive, tmp_path / "api", format="markdown") == 6
+    assert files_of(tmp_path / "api") == files_of(tmp_path / "cli")

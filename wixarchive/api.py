@@ -214,7 +214,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     attachments pointed at `images_url` + file name), `flat` (markdown:
     `<site>/<date>-<slug>.md` beside one images/ folder per site), `bom` (csv: a UTF-8
     byte-order mark first, for Excel), `escape_formulas=False` (csv: cells starting with
-    = + - @ written as they are). ValueError for an option another format does not take."""
+    = + - @ written as they are). ValueError for an option another format does not take.
+    Archived images, videos or documents whose captures cannot be read are linked where the
+    site served them, and a UserWarning names how many (the command's error line)."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
     from archive.export.source import matching_sites, snapshot
     from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
@@ -263,12 +265,17 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
                     yield stream
 
         folder = Path(out) if isinstance(out, str | os.PathLike) else None
+        files = ArchivedFiles(archive.conn, archive.path)
         written = write_posts(
-            archive, ArchivedFiles(archive.conn, archive.path), sites, format,
+            archive, files, sites, format,
             folder if format == "markdown" and folder is not None else output,
             images_url=images_url,
             images_dir=images_folder(folder) if images_url is not None and folder else None,
             bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+        if files.unreadable:  # the command's error (exit 1) after a whole export
+            warnings.warn(f"{files.description()} could not be read from the captures (the "
+                          "export links them on the site instead; wixarchive.check() names "
+                          "what is damaged)", stacklevel=2)
         return written["posts"]
 
 
