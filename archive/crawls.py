@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -26,11 +27,15 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from archive.schedule.locks import record_crawler
+from archive.schedule.locks import LockBusy, SiteLock, lock_path, record_crawler
+from archive.site_match import site_key
 from archive.spawning import python_module, python_module_env
+from crawler.discover.urls import BadURL, is_site_host, site_root
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
@@ -72,6 +77,107 @@ def scrapy_overrides(delay: float | None, concurrency: int | None, autothrottle:
     if not robots:
         overrides["ROBOTSTXT_OBEY"] = False
     return overrides
+
+
+@dataclass(frozen=True)
+class Target:
+    """A site URL as the user wrote it, and where: `source` names its line of a --sites file."""
+
+    url: str
+    source: str | None = None  # "sites.txt line 3"
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.source})" if self.source else self.url
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
+                   re.IGNORECASE)
+
+
+def valid_site(site: str) -> bool:
+    """An http(s) site root with a domain name (or localhost, or an IP address) and a valid
+    port, if any."""
+    try:
+        parts = urlsplit(site)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (parts.scheme in ("http", "https") and bool(_HOST.fullmatch(host))
+            and is_site_host(host))
+
+
+def refusal(target: Target, site: str, status: str, message: str) -> dict[str, Any]:
+    refusal = {"site": site, "url": target.url, "status": status, "counts": {}, "errors": [],
+               "message": message, "seconds": 0.0}
+    return refusal | ({"line": target.line} if target.line is not None else {})
+
+
+def check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]],
+                                                  dict[int, dict[str, Any]]]:
+    """The sites to crawl (position, target, site root), each once, and the summaries of the
+    targets refused by position, for `wixarchive crawl` and `wixarchive.crawl()` alike: a
+    line that is no site URL ("invalid": it is no site, so it is not counted as one) or a
+    second listing of a site ("skipped": www. or not, http or https, one site).
+    """
+    wanted: list[tuple[int, Target, str]] = []
+    refused: dict[int, dict[str, Any]] = {}
+    first: dict[str, Target] = {}
+    for position, target in enumerate(targets):
+        try:
+            site = site_root(target.url)
+        except BadURL:
+            site = target.url
+        if not valid_site(site):
+            where = f"{target.source}: " if target.source else ""
+            refused[position] = refusal(target, target.url, "invalid",
+                                        f"{where}not a site URL: {target.url!r}")
+        elif site_key(site) in first:  # www. or not, http or https: one site
+            refused[position] = refusal(target, site, "skipped",
+                                        f"listed twice, as {first[site_key(site)]} and as "
+                                        f"{target}: crawled once")
+        else:
+            first[site_key(site)] = target
+            wanted.append((position, target, site))
+    return wanted, refused
+
+
+def lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
+                ) -> tuple[list[tuple[int, str, SiteLock]], dict[int, dict[str, Any]]]:
+    """Lock each site, so that no other crawl of it (a scheduled one) runs at the same time.
+    Returns the sites to crawl (position, URL, lock), and the summaries of the sites refused
+    (by position)."""
+    locked: list[tuple[int, str, SiteLock]] = []
+    refused: dict[int, dict[str, Any]] = {}
+    for position, target, site in wanted:
+        try:
+            lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
+        except LockBusy as busy:
+            refused[position] = refusal(target, site, "failed", str(busy))
+        except OSError as exc:
+            refused[position] = refusal(target, site, "failed",
+                                         f"cannot create its lock file: {exc}")
+        else:
+            locked.append((position, target.url, lock))
+    return locked, refused
+
+
+def media_options(*, media: bool = True, max_media_mb: float | None = None,
+                  media_kinds: str | None = None, page_requisites: bool = False,
+                  ) -> dict[str, Any]:
+    """`wixarchive crawl --no-media --max-media-mb --media-kinds --page-requisites` (and
+    `wixarchive.crawl()`'s arguments of those names) as a sites file's media keys give them
+    (archive.schedule.sites.MEDIA), for media_overrides; ValueError naming a kind that is none
+    (attachments.parse_kinds)."""
+    from archive.attachments import kinds_setting
+
+    chosen: dict[str, Any] = {"media": media, "page_requisites": page_requisites}
+    if max_media_mb is not None:
+        chosen["max_media_mb"] = max_media_mb
+    if media_kinds is not None:
+        chosen["media_kinds"] = kinds_setting(media_kinds)
+    return chosen
 
 
 def media_overrides(media: dict[str, Any]) -> dict[str, Any]:

@@ -621,5 +621,21 @@ def _lock(directory: Path) -> IO[bytes]:
     return handle
 
 
+def missing_collection(client: wayback.Client, replay: str, cdx: str | None) -> str | None:
+    """Why a recover that listed nothing may be at the wrong address: a pywb asked for a
+    collection it does not have answers an empty listing, and its replay base a 404. None when
+    the address answers (the archive holds no post of the site) or a CDX address was given."""
+    if cdx is not None:
+        return None
+    try:
+        answer = client.get(replay, "the Wayback server")
+    except wayback.WaybackError:
+        return None
+    if answer is not None and answer.status == 404:
+        return (f"{replay} answers HTTP 404: no such collection in this web archive "
+                "(is the collection name in --from right?)")
+    return None
+
+
 class RecoverBusy(Exception):
     """Another recover holds the archive's spool folder."""

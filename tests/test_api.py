@@ -11,6 +11,7 @@ import pytest
 
 import wixarchive
 from crawler.extract.record import Article
+from tests.outputs import wixarchive as wixarchive_command
 
 
 @pytest.fixture
@@ -396,3 +397,43 @@ def test_several_sites_or_authors_mean_any_several_tags_every_one(
         list(wixarchive.posts(archive, site=["a.example", "nowhere"]))
     out = io.StringIO()
     assert wixarchive.export(archive, out, site=["a.example", "b.example"]) == 3
+
+
+def test_a_wrong_argument_is_a_clear_exception_naming_it(archive: wixarchive.Archive,
+                                                         tmp_path: Path) -> None:
+    url = "https://a.example.com/post/one"
+    with pytest.raises(TypeError, match=r"^old: expected a version number \(an int\), not '1'"):
+        wixarchive.diff(archive, url, "1", "2")  # not "no version 1", which it has
+    with pytest.raises(LookupError) as missing:
+        wixarchive.diff(archive, url, 1, 3)
+    assert str(missing.value) == "no version 3; this post has versions 1 to 1"  # unquoted
+    with pytest.raises(wixarchive.SearchError, match="^text: expected a string, not None"):
+        wixarchive.search(archive, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^out: expected a path or an open stream, not 123"):
+        wixarchive.export(archive, 123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not bytes: decode it first"):
+        wixarchive.clean(b"Title\n\nText")  # type: ignore[arg-type]
+    db = tmp_path / "never.db"
+    for wrong, error, message in (({"delay": "fast"}, TypeError, "delay: expected a number"),
+                                  ({"delay": -1}, ValueError, "delay: expected 0 or more"),
+                                  ({"concurrency": 0}, ValueError, "concurrency: expected 1"),
+                                  ({"parallel": 2.5}, TypeError, "parallel: expected a whole"),
+                                  ({"timeout": 0}, ValueError, "timeout: expected more than 0")):
+        with pytest.raises(error, match=f"^{message}"):
+            wixarchive.crawl("http://127.0.0.1:9/", db, **wrong)
+    assert not db.exists()  # refused before a crawl process or an archive file
+
+
+def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path) -> None:
+    dump = Path(__file__).parent / "fixtures" / "text" / "a_fullpage_en.txt"
+    command = wixarchive_command("clean", "--format", "markdown", "--json", str(dump))
+    cleaned = wixarchive.clean(dump.read_text(encoding="utf-8"), format="markdown")
+    assert cleaned.dialect == "markdown" != wixarchive.clean(dump.read_text()).dialect
+    assert json.loads(json.dumps(cleaned.to_dict())) == json.loads(command.stdout)
+    with pytest.raises(ValueError, match='^format must be "text" or "markdown"'):
+        wixarchive.clean("Title", format="html")
+    page = "<!DOCTYPE html>\n<html><head><title>A post</title></head><body>Hi</body></html>"
+    with pytest.raises(ValueError, match="an HTML page, not a text dump"):
+        wixarchive.clean(page)  # its tags were cleaned as lines of text
+    (tmp_path / "page.html").write_text(page)
+    assert "is an HTML page" in wixarchive_command("clean", str(tmp_path / "page.html")).stderr

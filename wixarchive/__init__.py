@@ -16,22 +16,35 @@ extractor's HTML stack loads on the first `extract` or `clean`, sqlite-utils on 
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from archive import __version__
 from archive.search import Hit, SearchError
-from archive.site_match import NoSuchSite
+from archive.site_match import NoSuchSite, SeveralSites
 from archive.store import Archive, ArchiveError, ArchiveOutdated
 from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
     CrawlSummary,
+    add_site,
+    check,
     clean,
     count,
     crawl,
     diff,
     export,
     extract,
+    failing_sites,
+    import_files,
+    list_sites,
     open,
     posts,
+    recover,
+    reextract,
+    remove_site,
+    runs,
     search,
+    stats,
 )
 
 __all__ = [
@@ -43,15 +56,38 @@ __all__ = [
     "CrawlSummary",
     "Hit",
     "NoSuchSite",
+    "RecoverBusy",
     "SearchError",
+    "SeveralSites",
+    "WaybackError",
     "__version__",
+    "add_site",
+    "check",
     "clean",
     "count",
     "crawl",
     "diff",
     "export",
     "extract",
+    "failing_sites",
+    "import_files",
+    "list_sites",
     "open",
     "posts",
+    "recover",
+    "reextract",
+    "remove_site",
+    "runs",
     "search",
+    "stats",
 ]
+
+# The exceptions of recover(), whose modules (warcio, the importer) load only when asked for:
+# `import wixarchive` stays light.
+_LAZY = {"RecoverBusy": "archive.recover", "WaybackError": "crawler.wayback"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'wixarchive' has no attribute {name!r}")

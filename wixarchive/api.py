@@ -13,11 +13,12 @@ import os
 import signal
 import subprocess
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
@@ -29,6 +30,14 @@ from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
+
+if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
+    from archive.health import CheckResult
+    from archive.importer import ImportResult
+    from archive.recover import RecoverResult
+    from archive.reextract import Result as ReextractResult
+    from archive.schedule.sites import Site
+    from archive.totals import ArchiveStats
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
 VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
@@ -137,6 +146,8 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
     site."""
+    if not isinstance(text, str):
+        raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
                                    since=since, until=until, lang=lang, deleted=deleted,
                                    limit=limit, offset=offset))
@@ -159,7 +170,10 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     """What changed between two archived versions of the post at `url` (or its id; the last
     two when `old`/`new` are not given), as unified-diff lines of its title, author, dates,
     reading time, tags, categories and text; [] when nothing differs. LookupError when there is
-    no such post or version."""
+    no such post or version, TypeError for a version that is no int."""
+    for name, number in (("old", old), ("new", new)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+            raise TypeError(f"{name}: expected a version number (an int), not {number!r}")
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
@@ -169,29 +183,46 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
             return []
         old = versions[-2]["version"] if old is None else old
         new = versions[-1]["version"] if new is None else new
-    return diff_versions(versions, old, new)
+    try:
+        return diff_versions(versions, old, new)
+    except KeyError as exc:  # its message as it is, not KeyError's quoted repr of it
+        raise LookupError(exc.args[0]) from None
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
-           site: Names = None, versions: bool = False) -> int:
+           site: Names = None, versions: bool = False, images_url: str | None = None,
+           flat: bool = False, bom: bool = False, escape_formulas: bool = True) -> int:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
     with its `version`, `fetched_at`, `source`, `run_id` and `recovered`, and return how many
     rows.
 
-    `format`: "jsonl" or "csv" (every archived field), "markdown" (one file per post with front
-    matter; `out` is a folder), "wxr" (a WordPress import file) or "wacz" (the captures as a
-    WACZ web archive, pages listing the posts; `out` is a path). Without it, a path's extension
-    names it as for `wixarchive export` (.jsonl/.ndjson, .csv, .xml/.wxr, .wacz; ValueError
-    for any other), and a stream gets "jsonl". `out` is a path, or an open
-    stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO cannot take
-    wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a ValueError), one
-    that is no string (or list of them) SearchError, a WACZ of no captures ValueError. No post
-    to write gives an empty output (a CSV its header row) and 0."""
-    from archive.export import FORMAT_OF_EXTENSION, format_of_path
-    from archive.export.source import iter_posts, matching_sites, post_ids, post_names, snapshot
+    `format`: "jsonl" or "csv" (every archived field), "markdown" (one page bundle per post,
+    `<site>/<date>-<slug>/index.md` with front matter and the post's archived images, videos
+    and documents beside it; `out` is a folder), "wxr" (a WordPress import file) or "wacz"
+    (the captures as a WACZ web archive, pages listing the posts; `out` is a path). Without
+    it, a path's extension names it as for `wixarchive export` (.jsonl/.ndjson, .csv,
+    .xml/.wxr, .wacz; ValueError for any other), and a stream gets "jsonl". `out` is a path,
+    or an open stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO
+    cannot take wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a
+    ValueError), one that is no string (or list of them) SearchError, a WACZ of no captures
+    ValueError. No post to write gives an empty output (a CSV its header row) and 0.
 
+    The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
+    videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
+    attachments pointed at `images_url` + file name), `flat` (markdown:
+    `<site>/<date>-<slug>.md` beside one images/ folder per site), `bom` (csv: a UTF-8
+    byte-order mark first, for Excel), `escape_formulas=False` (csv: cells starting with
+    = + - @ written as they are). ValueError for an option another format does not take.
+    Archived images, videos or documents whose captures cannot be read are linked where the
+    site served them, and a UserWarning names how many (the command's error line)."""
+    from archive.export import FORMAT_OF_EXTENSION, format_of_path
+    from archive.export.source import matching_sites, snapshot
+    from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
+
+    if not isinstance(out, str | os.PathLike) and not callable(getattr(out, "write", None)):
+        raise TypeError(f"out: expected a path or an open stream, not {out!r}")
     if format is None and isinstance(out, str | os.PathLike):
         format = format_of_path(out)
         if format is None:
@@ -201,30 +232,51 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     format = format or "jsonl"  # a stream has no extension to name one
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
-    if versions and format not in VERSIONS_FORMATS:
-        raise ValueError(f"versions=True is for format jsonl or csv, not {format!r}")
+    for option, given, formats in (("versions=True", versions, VERSIONS_FORMATS),
+                                   ("images_url", images_url is not None, ("wxr",)),
+                                   ("flat=True", flat, ("markdown",)),
+                                   ("bom=True", bom, ("csv",)),
+                                   ("escape_formulas=False", not escape_formulas, ("csv",))):
+        if given and format not in formats:
+            raise ValueError(f"{option} is for format {' or '.join(formats)}, not {format!r}")
+    is_path = isinstance(out, str | os.PathLike)
+    if images_url is not None:
+        if problem := images_url_problem(images_url):
+            raise ValueError(f"images_url {problem}")
+        if not is_path:
+            raise ValueError("images_url writes the images beside the export: give a path")
+    if format == "markdown" and not is_path:
+        raise ValueError("markdown export writes one file per post: give a folder")
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
-        chosen = iter_posts(archive, post_ids(archive, sites))
-        if format == "markdown":
-            from archive.export import markdown
-            from archive.export.filenames import Folder
-
-            if not isinstance(out, str | os.PathLike):
-                raise ValueError("markdown export writes one file per post: give a folder")
-            with Folder(Path(out), by_site=True) as folder:
-                return markdown.write(chosen, folder, names=post_names(archive, sites)).posts
         if format == "wacz":
             return _write_wacz(archive, out, sites if site else None)
-        binary = format == "wxr"
-        if isinstance(out, str | os.PathLike):
-            mode = "wb" if binary else "w"
-            with Path(out).open(mode, **({} if binary else {"encoding": "utf-8",
-                                                             "newline": ""})) as stream:
-                return _write(format, archive, chosen, stream, sites, versions)
-        with _as_stream(out, binary=binary, format=format) as stream:
-            return _write(format, archive, chosen, stream, sites, versions)
+
+        @contextmanager
+        def output(binary: bool) -> Iterator[IO[Any]]:
+            if isinstance(out, str | os.PathLike):
+                with Path(out).open("wb" if binary else "w",
+                                    **({} if binary else {"encoding": "utf-8",
+                                                          "newline": ""})) as stream:
+                    yield stream
+            else:
+                with _as_stream(out, binary=binary, format=format) as stream:
+                    yield stream
+
+        folder = Path(out) if isinstance(out, str | os.PathLike) else None
+        files = ArchivedFiles(archive.conn, archive.path)
+        written = write_posts(
+            archive, files, sites, format,
+            folder if format == "markdown" and folder is not None else output,
+            images_url=images_url,
+            images_dir=images_folder(folder) if images_url is not None and folder else None,
+            bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+        if files.unreadable:  # the command's error (exit 1) after a whole export
+            warnings.warn(f"{files.description()} could not be read from the captures (the "
+                          "export links them on the site instead; wixarchive.check() names "
+                          "what is damaged)", stacklevel=2)
+        return written["posts"]
 
 
 def _holds(stream: IO[Any]) -> str | None:
@@ -284,24 +336,272 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
         raise ValueError(f"{archive.path} has no captures to export") from None
 
 
-def _write(format: str, archive: Archive, chosen: Iterator[dict[str, Any]], stream: IO[Any],
-           sites: list[dict[str, Any]], versions: bool) -> int:
-    from archive.export.source import export_fields, post_terms, with_attachments, with_versions
+def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | None:
+    """The root URL of the one archived site `site` names (URL, host or part of it, or name),
+    as the commands' --site takes it; NoSuchSite or SeveralSites (ValueErrors) otherwise."""
+    from archive.site_match import archived_sites, one_site
 
-    # Their videos and documents, in every format; each version's own with `versions`.
-    chosen = with_versions(archive, chosen) if versions else with_attachments(archive, chosen)
-    if format == "jsonl":
-        from archive.export import jsonl
+    if site is None:
+        return None
+    if not isinstance(site, str):
+        raise SearchError.bad_value(field, f"expected a string, not {site!r}")
+    return one_site(archived_sites(archive.conn), site)["site"]
 
-        return jsonl.write(chosen, stream)
-    if format == "csv":
-        from archive.export import csv
 
-        return csv.write(chosen, stream, fields=export_fields(archive, versions=versions))
-    from archive.export import wxr
+def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
+    """Re-run today's extraction and cleaning over the raw captures of the archived posts (of
+    `site`: its URL, host or name), with no network, as `wixarchive reextract` does: a post
+    gets a new version (source "reextract") only where the clean result changed. Resumes a
+    re-extraction that was stopped.
 
-    head = wxr.collect_head(post_terms(archive, sites))
-    return wxr.write(chosen, stream, sites=sites, head=head).posts
+    Returns the counts `wixarchive reextract --json` prints (`posts`, `changed`, `failed`,
+    `without_capture`; `.counts()` gives them as a dict) and `failures`, one line per post
+    that could not be re-extracted (its capture missing or damaged). ArchiveError for an
+    archive opened read-only; NoSuchSite or SeveralSites (ValueErrors) for a `site` naming
+    no archived site, or more than one."""
+    from archive.reextract import reextract as reextract_posts
+
+    return reextract_posts(archive, site=_one_site(archive, site))
+
+
+def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
+                 site: str | None = None, max_media_mb: float = 25.0) -> ImportResult:
+    """Import the Wix blog posts held in web archives (WARC, WARC.gz or WACZ files of any
+    tool), as `wixarchive import FILES` does: each capture whose clean content differs becomes
+    a version dated by its WARC-Date; the images, videos and documents the posts use that the
+    files hold are kept; the records used are copied into the archive's captures. Importing
+    the same files again adds nothing.
+
+    `site` (an address: http or https, www. or not, are one site) imports that site's posts
+    only; `max_media_mb` is the largest image, video or document stored, in MB. Returns what
+    `wixarchive import --json` prints: `files`, `records`, `already`, `skipped`, `not_posts`,
+    `sites` (per site root: `posts`, `new_posts`, `new_versions`, `images`, ...) and `errors`
+    (a file that cannot be read, or is damaged: imported up to the damage); `.to_dict()`
+    gives it as that JSON's data. ValueError for a `site` that is no URL or a
+    `max_media_mb` that is not positive; ArchiveError for an archive opened read-only."""
+    from archive.importer import import_files as import_web_archives
+    from crawler.discover.urls import site_root
+
+    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if isinstance(max_media_mb, bool) or not isinstance(max_media_mb, int | float) \
+            or max_media_mb <= 0:
+        raise ValueError(f"max_media_mb: expected a positive number, not {max_media_mb!r}")
+    only_site = site_root(site) if site is not None else None
+    return import_web_archives(archive, paths, site=only_site,
+                               media_limit=int(max_media_mb * 2**20))
+
+
+def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.org/web/",
+            cdx: str | None = None, delay: float = 1.0, timeout: float = 60.0,
+            retries: int = 4, images: bool = True) -> RecoverResult:
+    """Recover the posts of `site` (the blog's address) from a web archive, as `wixarchive
+    recover SITE` does: every capture of its post pages the archive's CDX server lists (and
+    those its feed and sitemaps name) is fetched raw, politely, and archived as an import is;
+    running it again fetches only captures not fetched before.
+
+    The options are the command's: `replay` is its --from (the Wayback Machine, or a pywb
+    collection `http://host:8080/COLL/`), `cdx` its CDX server (default: the Wayback Machine's,
+    else `replay` + "cdx"), `delay` seconds between two requests, `timeout` seconds to wait
+    for an answer, `retries` of a request answered 429/5xx or failing, `images=False` its
+    --no-images. Returns what `recover --json` prints (`to_dict()`): `listed`, `fetched`,
+    `already`, `missing`, the `requests` made, `sites` (the posts recovered per site) and the
+    import's `errors`. `listed` and `already` 0: the archive holds no capture of the site's
+    posts.
+
+    WaybackError when the web archive cannot be used (down, too slow, no CDX server there, a
+    pywb collection that does not exist): what was fetched is kept, and the next call resumes;
+    RecoverBusy when another recover is running on this archive; ValueError for a bad
+    argument; ArchiveError for an archive opened read-only."""
+    from archive.recover import missing_collection
+    from archive.recover import recover as recover_site
+    from archive.site_match import archived_root
+    from crawler import wayback
+    from crawler.discover.urls import parses, site_root
+
+    for name, url in (("replay", replay), ("cdx", cdx)):
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))
+                                    and parses(url)):
+            raise ValueError(f"{name} must be an http(s) URL, not {url!r}")
+    _check_number("delay", delay, zero=True)
+    _check_number("timeout", timeout)
+    _check_number("retries", retries, whole=True, zero=True)
+    if not isinstance(site, str):
+        raise TypeError(f"site: expected the blog's address, not {site!r}")
+    # http and https, www. or not, are one site, as a crawl has it: the archived spelling.
+    archived = archived_root(archive.conn, site_root(site))
+    client = wayback.Client(delay=delay, timeout=timeout, retries=retries)
+    result = recover_site(archive, archived, replay=replay, cdx=cdx, client=client,
+                          images=images)
+    if not result.listed and not result.already and (
+            problem := missing_collection(client, replay, cdx)):
+        raise wayback.WaybackError(problem)
+    return result
+
+
+def stats(archive: Archive) -> ArchiveStats:
+    """The archive's statistics as `wixarchive stats` prints them: `sites`, a dict per site
+    (`site`, `name`, `posts`, `versions`, `deleted`, `words`, `last_crawled`, `last_status`,
+    which is `killed` for a run whose process died without closing it, and the posts'
+    `videos`, `videos_archived`, `documents`, `documents_archived`), and `captures`, the raw
+    captures' sizes (`files`, `bytes`, `responses`, `revisits`, `media_stored`,
+    `missing_files`, ...); `to_dict()` gives `stats --json`'s object. `archive.stats()` is
+    the per-site rows of the posts table alone."""
+    from archive.totals import archive_stats
+
+    return archive_stats(archive)
+
+
+def _runs_of(archive: Archive, site: str | None,
+             scheduled: list[Site] | None) -> set[str] | None:
+    """The root URLs of the archived sites `site` names (URL, host or part of it, its name,
+    or its name in the sites file), None for every site; NoSuchSite for none."""
+    from archive.schedule.report import site_aliases
+    from archive.site_match import archived_sites, matching_sites
+
+    if site is None:
+        return None
+    if not isinstance(site, str):
+        raise SearchError.bad_value("site", f"expected a string, not {site!r}")
+    return {s["site"] for s in matching_sites(archived_sites(archive.conn), site,
+                                              site_aliases(scheduled))}
+
+
+def _scheduled(archive: Archive) -> list[Site] | None:
+    """The sites of the sites file beside the archive ($WIXARCHIVE_SITES), as `wixarchive
+    runs` reads it: None when there is none; a broken one is warned about, and not used."""
+    from archive.schedule.report import scheduled_sites
+    from archive.schedule.sites import default_path
+
+    scheduled, warning = scheduled_sites(default_path(archive.path))
+    if warning:
+        warnings.warn(warning.removeprefix("warning: "), stacklevel=3)
+    return scheduled
+
+
+def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest `limit` crawl runs (of `site`: URL, host or part of it, or name), newest
+    first, as `wixarchive runs --json` prints them: `id`, `site`, `status`, `started_at`,
+    `finished_at`, `seconds`, the counts (`pages`, `new`, `changed`, `unchanged`,
+    `recaptured`, `deleted`, `failed`, `not_posts`, `robots_skipped`) and `first_error`.
+
+    As the command does, runs left `running` by a process that is gone are first closed as
+    `interrupted` (unless the archive was opened read-only: they are then shown `killed`).
+    NoSuchSite for a `site` naming no archived site; SearchError for a `limit` that is no
+    whole number of 1 or more."""
+    from archive.schedule.report import recent_runs
+
+    if _count("limit", limit) < 1:
+        raise SearchError.bad_value("limit", f"expected 1 or more, not {limit!r}")
+    wanted = _runs_of(archive, site, _scheduled(archive) if site is not None else None)
+    if not archive.readonly:
+        archive.close_dead_runs()
+    return recent_runs(archive, limit=limit, wanted=wanted)
+
+
+def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str, Any]]:
+    """The sites whose last runs failed or timed out, the longest streak first, as `wixarchive
+    runs --failing --json` prints them (`site`, `failures_in_a_row`, `last_ok`,
+    `first_error`); [] when none is failing. Only the sites of the sites file beside the
+    archive when there is one (a site removed from it no longer counts), else every archived
+    site; with `site`, the sites it names."""
+    from archive.schedule.report import failing_sites as sites_failing
+
+    scheduled = _scheduled(archive)
+    wanted = _runs_of(archive, site, scheduled)
+    if not archive.readonly:
+        archive.close_dead_runs()
+    return sites_failing(archive.path, scheduled=scheduled, wanted=wanted)
+
+
+def _sites_file(archive: Archive, sites_file: StrPath | None) -> Path:
+    """The sites file `wixarchive sites` edits: `sites_file`, else $WIXARCHIVE_SITES, else
+    beside the archive (blog.db -> blog.sites.toml)."""
+    from archive.schedule.sites import default_path
+
+    return Path(sites_file) if sites_file is not None else default_path(archive.path)
+
+
+def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str | None = None,
+             name: str | None = None, label: Names = None, delay: float | None = None,
+             concurrency: int | None = None, autothrottle: bool | None = None,
+             user_agent: str | None = None, contact: str | None = None, robots: bool = True,
+             capture: bool = True, media: bool = True, max_media_mb: float | None = None,
+             media_kinds: str | None = None, page_requisites: bool = False,
+             time_limit: str | None = None,
+             sites_file: StrPath | None = None) -> dict[str, Any]:
+    """Add a site (any page of it) to the sites file that `wixarchive run-due` and `schedule`
+    crawl, as `wixarchive sites add URL` does, and return its entry as `list_sites` gives it.
+
+    `every` ("30m", "6h", "2d", "1w"; default 1d) or `cron` (local time, "0 3 * * *"), `name`,
+    `label` (one, or a list), and the crawl options of `crawl()`, same names (a `--no-X` flag
+    being `X=False`); `time_limit` is the command's --timeout, the crawl's time limit written
+    as a duration ("4h", the default). `sites_file`: the command's --sites (default
+    $WIXARCHIVE_SITES, else beside the archive: blog.db -> blog.sites.toml). ValueError for a
+    value the command refuses (a schedule it cannot read, a site already in the file)."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    path = _sites_file(archive, sites_file)
+    labels = _names("label", label) or ()
+    entry = sites_file_module.entry(
+        url, name=name, every=every, cron=cron,
+        labels=[labels] if isinstance(labels, str) else labels, delay=delay,
+        concurrency=concurrency, autothrottle=autothrottle, user_agent=user_agent,
+        contact=contact, robots=robots, capture=capture, media=media,
+        max_media_mb=max_media_mb, media_kinds=media_kinds, page_requisites=page_requisites,
+        timeout=time_limit)
+    site = sites_file_module.add(path, entry)
+    [row] = scheduled_rows(archive.path, [site], datetime.now(UTC))
+    return row
+
+
+def list_sites(archive: Archive, *, label: Names = None,
+               sites_file: StrPath | None = None) -> list[dict[str, Any]]:
+    """The sites of the sites file (with `label`, or any of a list), as `wixarchive sites list
+    --json` prints them: `url`, `site`, `name`, `schedule`, `labels`, `politeness`, `media`,
+    `timeout` (the time limit, in seconds), `last_run`, `last_status`, `failures_in_a_row`,
+    `next_due`, `due_now`. [] when there is no sites file beside the archive; a `sites_file`
+    given must exist (FileNotFoundError, as the command refuses it)."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    path = _sites_file(archive, sites_file)
+    if sites_file is not None and not path.exists():
+        raise FileNotFoundError(f"no sites file at {path}")
+    labels = _names("label", label)
+    wanted = {labels} if isinstance(labels, str) else set(labels or ())
+    sites = [s for s in sites_file_module.load(path) if not wanted or wanted & set(s.labels)]
+    return scheduled_rows(archive.path, sites, datetime.now(UTC))
+
+
+def remove_site(archive: Archive, site: str, *,
+                sites_file: StrPath | None = None) -> dict[str, Any]:
+    """Remove a site (by a URL of it or its name) from the sites file, as `wixarchive sites
+    remove` does, and return its entry as `list_sites` gave it; its archived posts are kept.
+    ValueError when the file has no such site."""
+    from archive.schedule import sites as sites_file_module
+    from archive.schedule.report import scheduled_rows
+
+    removed = sites_file_module.remove(_sites_file(archive, sites_file), site)
+    [row] = scheduled_rows(archive.path, [removed], datetime.now(UTC))
+    return row
+
+
+def check(archive: Archive, *, repair: bool = False) -> CheckResult:
+    """Check the archive as `wixarchive check` does: SQLite integrity, foreign keys, versions,
+    the search index (what `archive.check()` checks), and every raw capture against its index
+    (each response's payload digest compared; damaged records noted for the next crawl to
+    capture again). With `repair=True`, the search index is rebuilt from the posts first.
+
+    Returns what `wixarchive check --json` prints: `ok`, `problems` (one line each; empty when
+    healthy), `notes` (what the next crawl mends itself), `posts`, `schema`, `captures` (records
+    verified), `closed_runs` (runs left `running` by a process that is gone, closed as
+    interrupted), `repaired`; `.to_dict()` gives it as that JSON's data. An archive opened
+    read-only gets the lighter read-only index check, and `repair=True` raises ArchiveError
+    on it, as it does (naming the archive as busy) when another process kept it locked."""
+    from archive.health import check_archive
+
+    return check_archive(archive, repair=repair)
 
 
 def extract(html: str | bytes, url: str | None = None, *,
@@ -316,12 +616,23 @@ def extract(html: str | bytes, url: str | None = None, *,
     return extract_article(html, url, content_type=content_type)
 
 
-def clean(text: str) -> CleanedText:
+def clean(text: str, *, format: str | None = None) -> CleanedText:
     """A plain-text dump of a Wix page (what a browser's "select all, copy" gives) without its
-    chrome: menus, share buttons, comments, "recent posts", cookie banners."""
-    from crawler.clean.text import clean_text
+    chrome: menus, share buttons, comments, "recent posts", cookie banners.
 
-    return clean_text(text)
+    `format` is `wixarchive clean --format`: how the dump is written, "text" or "markdown"
+    (default: detected). TypeError for anything but a str (bytes: decode them first);
+    ValueError for an HTML page's source, which `extract` reads, as the command refuses it."""
+    from crawler.clean.text import clean_text, is_html_page
+
+    if not isinstance(text, str):
+        raise TypeError(f"clean takes the dump as text (str), not {type(text).__name__}"
+                        + (": decode it first" if isinstance(text, bytes | bytearray) else ""))
+    if format not in (None, "text", "markdown"):
+        raise ValueError(f"format must be \"text\" or \"markdown\", not {format!r}")
+    if is_html_page(text):
+        raise ValueError("an HTML page, not a text dump: wixarchive.extract() reads it")
+    return clean_text(text, format)
 
 
 @contextmanager
@@ -353,13 +664,31 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _check_number(name: str, value: float | None, *, whole: bool = False,
+                  zero: bool = False) -> None:
+    """TypeError for a crawl() argument that is no number (no int, for a `whole` one: 1 or
+    more), ValueError for one that is not more than 0 (or below 0, when `zero` is allowed)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+        raise TypeError(f"{name}: expected {'a whole number' if whole else 'a number'}, "
+                        f"not {value!r}")
+    if value < 0 or (value == 0 and not zero):
+        wanted = "0 or more" if zero else "1 or more" if whole else "more than 0"
+        raise ValueError(f"{name}: expected {wanted}, not {value!r}")
+
+
 def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None,
           concurrency: int | None = None, autothrottle: bool | None = None,
           timeout: float | None = None, user_agent: str | None = None,
           contact: str | None = None, robots: bool = True, verbose: bool = False,
-          time_limit: float | None = None, parallel: int | None = None) -> list[CrawlSummary]:
+          time_limit: float | None = None, parallel: int | None = None,
+          capture: bool = True, refetch: bool = False, media: bool = True,
+          max_media_mb: float | None = None, media_kinds: str | Sequence[str] | None = None,
+          page_requisites: bool = False) -> list[CrawlSummary]:
     """Crawl each site into the archive at `db` (created if missing) and return one summary per
-    site, in the order given (a site listed twice is crawled, and summarized, once): status
+    site, in the order given (a site listed twice, www. or not, http or https, is crawled and
+    summarized once, as `wixarchive crawl` does; ValueError for a URL that is no site's): status
     "ok", "partial", "failed", "timeout" (stopped at `time_limit`) or "interrupted", counts of
     new/changed/unchanged/deleted posts, errors. Re-crawls fetch only what changed.
 
@@ -368,32 +697,60 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
     the same time is reported as failed, not crawled twice.
-    Options as `wixarchive crawl`'s; `time_limit` stops each site's crawl after that many
-    seconds (resumable: crawl again). Ctrl-C stops every site cleanly (resumable).
+    Options as `wixarchive crawl`'s, a `--no-X` flag being `X=False` (`robots`, `capture`,
+    `media`); `media_kinds` is "images,video,documents" or a list of those names (ValueError
+    naming another). `time_limit` stops each site's crawl after that many seconds (resumable:
+    crawl again). Ctrl-C stops every site cleanly (resumable).
     After the crawls, the search statistics are refreshed if posts changed."""
-    from archive.crawls import DEFAULT_PARALLEL, SiteCrawl, crawl_sites, scrapy_overrides
-    from archive.schedule.locks import LockBusy, SiteLock, lock_path
-    from crawler.discover.urls import site_root
+    from archive.crawls import (
+        DEFAULT_PARALLEL,
+        SiteCrawl,
+        Target,
+        check_targets,
+        crawl_sites,
+        lock_sites,
+        media_options,
+        media_overrides,
+        scrapy_overrides,
+    )
 
     targets = [sites] if isinstance(sites, str) else list(sites)
+    if not all(isinstance(url, str) for url in targets):
+        raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
+    # Each site once (www. or not, http or https: one site), as `wixarchive crawl` takes them;
+    # a URL that is no site's refused before anything is made.
+    wanted, refused = check_targets([Target(url) for url in targets])
+    for problem in refused.values():
+        if problem["status"] == "invalid":
+            raise ValueError(problem["message"])
+    _check_number("delay", delay, zero=True)
+    for name, count in (("concurrency", concurrency), ("parallel", parallel)):
+        _check_number(name, count, whole=True)
+    for name, seconds in (("timeout", timeout), ("time_limit", time_limit),
+                          ("max_media_mb", max_media_mb)):
+        _check_number(name, seconds)
+    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
+                                 verbose, timeout, capture=capture, refetch=refetch)
+    if media_kinds is not None and not isinstance(media_kinds, str):
+        if not all(isinstance(kind, str) for kind in media_kinds):
+            raise ValueError(f"media_kinds: expected a string or a list of strings, not "
+                             f"{media_kinds!r}")
+        media_kinds = ",".join(media_kinds)
+    try:
+        overrides.update(media_overrides(media_options(
+            media=media, max_media_mb=max_media_mb, media_kinds=media_kinds,
+            page_requisites=page_requisites)))
+    except ValueError as exc:
+        raise ValueError(f"media_kinds: {exc}") from None
     path = Path(db)
     Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
-    overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
-                                 verbose, timeout)
     summaries: list[CrawlSummary | None] = [None] * len(targets)
-    jobs: list[tuple[int, SiteLock, SiteCrawl]] = []
-    first: dict[str, int] = {}  # site -> where it is first listed
-    for position, url in enumerate(targets):
-        site = site_root(url)
-        if site in first:
-            continue
-        first[site] = position
-        try:
-            lock = SiteLock.acquire(lock_path(path, site), site=site, now=datetime.now(UTC))
-        except LockBusy as busy:
-            summaries[position] = CrawlSummary(site=site, status="failed", message=str(busy))
-            continue
-        jobs.append((position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit)))
+    locked, busy = lock_sites(wanted, path)
+    for position, held in busy.items():  # crawled by another process: not twice
+        summaries[position] = CrawlSummary(site=held["site"], status="failed",
+                                           message=held["message"])
+    jobs = [(position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit))
+            for position, url, lock in locked]
     known = CrawlSummary.__dataclass_fields__
 
     def ended(index: int, result: dict[str, Any]) -> None:

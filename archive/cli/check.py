@@ -1,25 +1,17 @@
 """`wixarchive check`: SQLite integrity, foreign keys, versions, the search index, and the raw
-captures against their index (archive.fixity: every record of each capture file read in one
-pass, each response's payload digest compared, damaged records noted for a crawl to capture
-again)."""
+captures against their index (archive.health, which `wixarchive.check()` runs too)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import click
 
 from archive.cli.common import db_option, fail, fail_with, load_archive
+from archive.health import check_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
-
-if TYPE_CHECKING:
-    import sqlite3
-
-    from archive.fixity import Damaged
-
-BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged records
 
 
 @click.command("check")
@@ -27,8 +19,8 @@ BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged recor
 @click.option("--repair", is_flag=True, help="Rebuild the search index from the posts.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"ok", "db", "posts", "schema", "captures", '
-                   '"problems", "closed_runs", "repaired"}; {"ok": false, "db", "error"} when '
-                   'the check cannot run (no archive there, say).')
+                   '"problems", "notes", "closed_runs", "repaired"}; {"ok": false, "db", '
+                   '"error"} when the check cannot run (no archive there, say).')
 def command(db: Path, repair: bool, as_json: bool) -> None:
     """Check the archive's integrity and that its search index matches the posts.
 
@@ -36,6 +28,12 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     check cannot run (no archive there: with --json, an object with `error`), 75 when the
     archive was busy (another process kept it locked past the busy timeout: nothing is known
     to be wrong; try again), with a one-line error and no JSON object.
+
+    \b
+    Example:
+        wixarchive check --db blog.db
+        wixarchive check --json --db blog.db || alert
+        wixarchive check --repair --db blog.db
     """
     def cannot_check(message: str) -> NoReturn:
         if as_json:  # a monitoring script parsing stdout learns why too
@@ -56,55 +54,25 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         cannot_check(str(exc))
     with archive:
         try:
-            if repair:
-                archive.rebuild_index()
-                if not as_json:
-                    click.echo("Search index rebuilt.")
-            closed = archive.close_dead_runs() if writable else 0
-            if closed and not as_json:
-                click.echo(f"Closed {closed} crawl run(s) left `running` by a process that is "
-                           "gone, as interrupted.")
-            problems = archive.check()
+            result = check_archive(archive, repair=repair)
         except ArchiveBusy as exc:
             fail_with(exc)
         except ArchiveError as exc:
             cannot_check(str(exc))
-        from archive import captures, fixity  # warcio only when checking
-
-        directory = captures.captures_dir(db)
-        notes: list[str] = []  # states the next crawl mends itself: no problem to alert on
-        damaged: list[fixity.Damaged] = []
-        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
-        if damaged and writable:
-            _note_damaged(archive.conn, damaged, notes)
-        held = captures.sizes(archive.conn, directory)
-        records = held.responses + held.revisits
-        posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-        version = archive.schema_version
     if as_json:
-        click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
-                               "schema": version, "captures": records, "problems": problems,
-                               "notes": notes, "closed_runs": closed, "repaired": repair},
-                              ensure_ascii=False))
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        for note in notes:
+        if repair:
+            click.echo("Search index rebuilt.")
+        if result.closed_runs:
+            click.echo(f"Closed {result.closed_runs} crawl run(s) left `running` by a process "
+                       "that is gone, as interrupted.")
+        for note in result.notes:
             click.echo(f"Note: {note}", err=True)
-        for problem in problems:
+        for problem in result.problems:
             click.echo(f"Problem: {problem}", err=True)
-    if problems:
-        fail(f"{len(problems)} problem(s) found in {db}")
+    if result.problems:
+        fail(f"{len(result.problems)} problem(s) found in {db}")
     if not as_json:
-        click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
-                   f"{records} captures verified)")
-
-
-def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[str]) -> None:
-    """Note the damaged records in the archive, for the next crawl to capture them again."""
-    from archive import captures, fixity
-
-    with captures.immediate_when_free(conn, BUSY_PATIENCE) as began:
-        if not began:
-            notes.append("the damaged records could not be noted in the archive (a crawl kept "
-                         "it busy): run `check` again before the crawl that captures them again")
-            return
-        fixity.note_damaged(conn, damaged)
+        click.echo(f"OK: {db} ({result.posts} posts, schema v{result.schema}, search index in "
+                   f"sync, {result.captures} captures verified)")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 import click
 
 from archive.cli.common import fail, read_input
-from crawler.clean.text import MAX_TEXT_CHARS, clean_text
+from crawler.clean.text import MAX_TEXT_CHARS, clean_text, is_html_page
 from crawler.extract.record import CleanedText
 
 # Tried in order when a dump is not UTF-8; latin-1 decodes any byte, so it always ends the list.
@@ -77,16 +76,10 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
-# A page's own tags: a dump may quote "<body>" in its text, but never starts with markup.
-_PAGE_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
-
-
 def refuse_html(text: str, name: str) -> None:
-    """An HTML page given to clean (it starts with markup and holds a doctype, <html>, <head>
-    or <body> tag): the lines of its source are no dump to clean, and the page itself extracts
-    exactly with `wixarchive extract`."""
-    head = text[:65536]
-    if head.lstrip().startswith("<") and _PAGE_TAG.search(head):
+    """An HTML page given to clean: the lines of its source are no dump to clean, and the page
+    itself extracts exactly with `wixarchive extract`."""
+    if is_html_page(text):
         fail(f"{name} is an HTML page, not a text dump: use `wixarchive extract {name}` "
              "(clean reads what a text tool or a browser's copy made of a page)")
 
@@ -128,6 +121,11 @@ def clean(file: str, dialect: str | None, as_json: bool) -> None:
     title, author, date, published (ISO), updated, reading_minutes, page_kind, body, body_text,
     body_markdown (Markdown input), dialect, wix, chrome and warnings (docs/fields.md). An HTML
     page is refused: `wixarchive extract` reads it.
+
+    \b
+    Example:
+        wixarchive clean dump.txt
+        xclip -o | wixarchive clean - --json
     """
     name = "stdin" if file == "-" else file
     text = decode(_head(read_input(file, _MAX_DUMP_BYTES)), name)

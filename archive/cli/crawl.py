@@ -12,11 +12,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -34,27 +31,16 @@ from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
     SiteCrawl,
+    Target,
+    check_targets,
     crawl_sites,
+    lock_sites,
+    media_options,
     media_overrides,
     scrapy_overrides,
 )
-from archive.schedule.locks import LockBusy, SiteLock, lock_path
-from archive.site_match import site_key
+from archive.schedule.locks import SiteLock
 from archive.store import Archive, ArchiveError
-from crawler.discover.urls import BadURL, is_site_host, site_root
-
-
-@dataclass(frozen=True)
-class Target:
-    """A site URL as the user wrote it, and where: `source` names its line of a --sites file."""
-
-    url: str
-    source: str | None = None  # "sites.txt line 3"
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.url} ({self.source})" if self.source else self.url
-
 
 # A comment after a URL: `#` after a space (a `#` within a URL starts its fragment).
 _TRAILING_COMMENT = re.compile(r"\s+#.*")
@@ -79,77 +65,8 @@ def _read_sites_file(path: Path) -> list[Target]:
     return targets
 
 
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*",
-                   re.IGNORECASE)
-
-
-def _valid_site(site: str) -> bool:
-    """An http(s) site root with a domain name (or localhost, or an IP address) and a valid
-    port, if any."""
-    try:
-        parts = urlsplit(site)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    return (parts.scheme in ("http", "https") and bool(_HOST.fullmatch(host))
-            and is_site_host(host))
-
-
 STOPPING = ("Stopping: finishing the pages under way and saving them "
             "(a second Ctrl-C stops at once)\n")
-
-
-def _refusal(target: Target, site: str, status: str, message: str) -> dict[str, Any]:
-    refusal = {"site": site, "url": target.url, "status": status, "counts": {}, "errors": [],
-               "message": message, "seconds": 0.0}
-    return refusal | ({"line": target.line} if target.line is not None else {})
-
-
-def _check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]],
-                                                   dict[int, dict[str, Any]]]:
-    """The sites to crawl (position, target, site root), each once, and the summaries of the
-    targets refused by position: a line that is no site URL ("invalid": it is no site, so it
-    is not counted as one) or a second listing of a site ("skipped")."""
-    wanted: list[tuple[int, Target, str]] = []
-    refused: dict[int, dict[str, Any]] = {}
-    first: dict[str, Target] = {}
-    for position, target in enumerate(targets):
-        try:
-            site = site_root(target.url)
-        except BadURL:
-            site = target.url
-        if not _valid_site(site):
-            where = f"{target.source}: " if target.source else ""
-            refused[position] = _refusal(target, target.url, "invalid",
-                                         f"{where}not a site URL: {target.url!r}")
-        elif site_key(site) in first:  # www. or not, http or https: one site
-            refused[position] = _refusal(target, site, "skipped",
-                                         f"listed twice, as {first[site_key(site)]} and as "
-                                         f"{target}: crawled once")
-        else:
-            first[site_key(site)] = target
-            wanted.append((position, target, site))
-    return wanted, refused
-
-
-def _lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
-                ) -> tuple[list[tuple[int, str, SiteLock]], dict[int, dict[str, Any]]]:
-    """Lock each site, so a scheduled crawl of it never runs at the same time. Returns the sites
-    to crawl (position, URL, lock), and the summaries of the sites refused (by position)."""
-    locked: list[tuple[int, str, SiteLock]] = []
-    refused: dict[int, dict[str, Any]] = {}
-    for position, target, site in wanted:
-        try:
-            lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
-        except LockBusy as busy:
-            refused[position] = _refusal(target, site, "failed", str(busy))
-        except OSError as exc:
-            refused[position] = _refusal(target, site, "failed",
-                                         f"cannot create its lock file: {exc}")
-        else:
-            locked.append((position, target.url, lock))
-    return locked, refused
 
 
 def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[str, Any],
@@ -316,19 +233,13 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact,
                                  not no_robots, verbose, timeout, capture=not no_capture,
                                  refetch=refetch)
-    # The media options as a sites file's media keys (archive.schedule.sites.MEDIA) give them.
-    media: dict[str, Any] = {"media": not no_media, "page_requisites": page_requisites}
-    if max_media_mb is not None:
-        media["max_media_mb"] = max_media_mb
-    if media_kinds is not None:
-        from archive.attachments import kinds_setting
-
-        try:
-            media["media_kinds"] = kinds_setting(media_kinds)
-        except ValueError as exc:
-            fail(f"--media-kinds: {exc}")
+    try:
+        media = media_options(media=not no_media, max_media_mb=max_media_mb,
+                              media_kinds=media_kinds, page_requisites=page_requisites)
+    except ValueError as exc:
+        fail(f"--media-kinds: {exc}")
     overrides.update(media_overrides(media))
-    wanted, refused = _check_targets(targets)
+    wanted, refused = check_targets(targets)
     if wanted:
         # Created (or a corrupt or foreign file refused) before crawling, as wixarchive.crawl
         # does, so that every crawl is recorded as a run, even a first one that archives no post
@@ -346,7 +257,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
             fine = summary["status"] in ("ok", "partial", "skipped")
             echo_unless_closed(_summary_line(summary, summary["seconds"]), err=not fine)
 
-    locked, busy = _lock_sites(wanted, db)
+    locked, busy = lock_sites(wanted, db)
     for position, summary in sorted((refused | busy).items()):
         summaries[position] = summary
         show(summary)

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import errno
 import json
-import mimetypes
 import sqlite3
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import click
 
 from archive import atomic_file
 from archive.cli.common import (
-    UTF8_BOM,
     bom_option,
     counted,
     db_option,
@@ -29,20 +25,19 @@ from archive.cli.common import (
 )
 from archive.cli.interrupts import stopping_cleanly
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
-from archive.export.filenames import Folder
 from archive.export.source import (
     count_posts,
     describe_state,
-    export_fields,
-    iter_posts,
     matching_sites,
-    post_ids,
-    post_names,
-    post_terms,
     provenance,
     snapshot,
-    with_attachments,
-    with_versions,
+)
+from archive.export.writing import (
+    ArchivedFiles,
+    ExportError,
+    images_folder,
+    images_url_problem,
+    write_posts,
 )
 from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
 
@@ -153,9 +148,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             fail("--images-url is for --format wxr")
         if out == "-":
             fail("--images-url writes the images beside OUT: give a file name, not -")
-        if urlsplit(images_url).scheme not in ("http", "https") or \
-                not urlsplit(images_url).netloc:
-            fail(f"--images-url must be an http(s) URL, not {images_url!r}")
+        if problem := images_url_problem(images_url):
+            fail(f"--images-url {problem}")
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
@@ -197,13 +191,19 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                     if fmt == "wacz":
                         summary.update(_write_wacz(archive, db, sites, site, out,
                                                    show_progress=not as_json and out != "-"))
-                    elif all_versions:
-                        summary.update(posts=posts, versions=_write(
-                            archive, files, sites, fmt, out, bom=bom, all_versions=True,
-                            escape_formulas=not raw_formulas)["posts"])
                     else:
-                        summary.update(_write(archive, files, sites, fmt, out, images_url, bom,
-                                              flat, escape_formulas=not raw_formulas))
+                        written = write_posts(
+                            archive, files, sites, fmt,
+                            Path(out) if fmt == "markdown" else
+                            (lambda binary: _output(out, binary=binary)),
+                            images_url=images_url,
+                            images_dir=images_folder(Path(out)) if images_url else None,
+                            bom=bom, flat=flat, all_versions=all_versions,
+                            escape_formulas=not raw_formulas)
+                        summary.update({"posts": posts, "versions": written["posts"]}
+                                       if all_versions else written)
+                except ExportError as exc:
+                    fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder
                     if exc.errno == errno.EPIPE:
                         raise  # the reader left (`| head`): click ends quietly, as for any command
@@ -351,147 +351,3 @@ def _nothing_to_export(conn: sqlite3.Connection, db: Path, site: str | None, why
               f"copy that folder beside {db}, or crawl again while the site is up")
     return (f"nothing to export: the capture files{where} are missing: {db} indexes them in "
             f"{directory}/, which does not exist; {remedy}")
-
-
-def _write(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
-           out: str, images_url: str | None = None, bom: bool = False,
-           flat: bool = False, all_versions: bool = False,
-           escape_formulas: bool = True) -> dict[str, Any]:
-    """Stream the posts (all_versions: every version of each) into the format's writer, one
-    at a time."""
-    # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
-    # and wxr as links and copies of the archived ones.
-    chosen = iter_posts(archive, post_ids(archive, sites))
-    posts = (with_versions(archive, chosen) if all_versions
-             else with_attachments(archive, chosen))
-    if fmt == "jsonl":
-        from archive.export import jsonl
-
-        with _output(out, binary=False) as stream:
-            return {"posts": jsonl.write(posts, stream)}
-    if fmt == "csv":
-        from archive.export import csv
-
-        with _output(out, binary=False) as stream:
-            if bom:
-                stream.write(UTF8_BOM)
-            return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas,
-                                       fields=export_fields(archive, versions=all_versions))}
-    if fmt == "markdown":
-        from archive.export import markdown
-
-        folder = Path(out)
-        if folder.exists() and not folder.is_dir():
-            fail(f"{folder} is a file; markdown export needs a folder")
-
-        def image(url: str) -> bytes | None:
-            payload = files.read(url)
-            return payload.decoded_body() if payload is not None else None
-
-        try:
-            with _listed_folder(folder, files, by_site=True) as written_to:
-                written = markdown.write(posts, written_to, image,
-                                         names=post_names(archive, sites), flat=flat)
-        except OSError as exc:
-            fail(f"cannot write to {folder}: {exc.strerror or exc}")
-        return {"layout": "flat" if flat else "bundles", "posts": written.posts,
-                "images": written.images, "files": written.files,
-                **written_to.changes.summary(), "earlier_layout": written.earlier_layout,
-                **files.summary()}
-    from archive.export import wxr
-
-    head = wxr.collect_head(post_terms(archive, sites))
-    if images_url is None:
-        with _output(out, binary=True) as stream:
-            written = wxr.write(posts, stream, sites=sites, head=head)
-        return {"posts": written.posts, "images": written.images, "files": written.files}
-    folder = images_folder(Path(out))
-    if not folder.parent.is_dir():  # checked before the copies folder is made in it
-        fail(f"cannot write {out}: directory {folder.parent} does not exist")
-    with _listed_folder(folder, files, by_site=False) as copies, \
-            _output(out, binary=True) as stream:
-        written = wxr.write(posts, stream, sites=sites, head=head,
-                            published=_publisher(files, copies, images_url))
-    return {"posts": written.posts, "images": written.images, "files": written.files,
-            "archived_images": written.copies, "archived_files": written.file_copies,
-            "images_folder": str(folder), **copies.changes.summary(),
-            "removed_copies": copies.changes.removed, **files.summary()}
-
-
-def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Folder:
-    """The folder an export writes its copies to, listing them (a Markdown export's folder,
-    WXR's --images-url folder): leaving it removes what no post uses any more only when the
-    export did not fail and read every archived file; a copy whose capture could not be read
-    this time may be the last of its bytes."""
-    return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
-
-
-class ArchivedFiles:
-    """The archived images, videos and documents an export copies, read from the captures;
-    those archived whose capture cannot be read (a capture file missing, cut short or
-    damaged) are kept, to be named after the export."""
-
-    def __init__(self, conn: Any, db: Path) -> None:
-        from archive import captures
-
-        self.conn = conn
-        self.directory = captures.captures_dir(db)
-        self.unreadable: dict[str, None] = {}  # URLs, in the order met
-
-    def read(self, url: str) -> Any:
-        """The archived response for `url` (a captures.Payload), None when it is not archived
-        or cannot be read."""
-        from archive import captures
-
-        if url in self.unreadable:
-            return None
-        try:
-            return captures.stored_media(self.conn, self.directory, url)
-        except captures.CaptureError:
-            self.unreadable[url] = None
-            return None
-
-    def summary(self) -> dict[str, Any]:
-        """The summary's count and list of the unreadable ones."""
-        return {"unreadable_media": len(self.unreadable),
-                "unreadable_media_urls": list(self.unreadable)}
-
-    def description(self) -> str:
-        """How many of each kind are unreadable, for the message: "3 images and 1 document"
-        ("" for none)."""
-        from archive.attachments import media_kinds
-
-        counts = Counter(media_kinds(self.conn, list(self.unreadable)).values())
-        return " and ".join(f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
-                            for kind in ("image", "document", "video") if counts[kind])
-
-
-def images_folder(out: Path) -> Path:
-    """Where `--images-url` puts the archived images: wordpress.xml -> wordpress-images/."""
-    return out.with_name(f"{out.stem}-images")
-
-
-def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Any:
-    """A function giving an image's (video's, document's) URL under `base`, its archived bytes
-    written to the `copies` folder (listed in its manifest; once per content: the file is named
-    by its digest and keeps its extension, which WordPress reads its type from); None if it is
-    not archived or cannot be read."""
-    from archive.export.markdown import image_name
-    from archive.export.safe_copies import safe_copy
-
-    base = base if base.endswith("/") else base + "/"
-
-    def published(url: str) -> str | None:
-        payload = files.read(url)
-        if payload is None:
-            return None
-        data = payload.decoded_body()
-        name = image_name(url, data)
-        if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
-            name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
-        name, data = safe_copy(name, data)  # served from the publishing site: never active
-        if copies.first(name):
-            copies.write_bytes(copies.root / name, data)
-        return base + name
-
-    return published

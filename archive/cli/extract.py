@@ -80,6 +80,11 @@ def extract(source: str, url: str | None, as_json: bool) -> None:
     Exits 1 with one Error line when the input is no page to read (a feed, a sitemap, a text
     file, binary data) or is an error page ("Page Not Found"); a listing, category or other page
     without a post is a valid page and prints its record.
+
+    \b
+    Example:
+        wixarchive extract page.html --url https://www.example.com/post/hello --json
+        curl -s https://www.example.com/post/hello | wixarchive extract -
     """
     content_type = None
     name = "stdin" if source == "-" else source

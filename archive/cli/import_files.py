@@ -55,6 +55,11 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
     (http, https) or host spelling (www. or not) are archived as that site's. A file's site
     the archive did not hold is added, and named in a notice when the archive held others
     (--site imports one site only).
+
+    \b
+    Example:
+        wixarchive import crawl.warc.gz old-mirror.wacz --db blog.db
+        wixarchive import *.warc.gz --site https://www.example.com --db blog.db
     """
     from archive.importer import import_files
     from crawler.discover.urls import BadURL, site_root

@@ -56,6 +56,11 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     captured as a 404/410 is kept and marked deleted, and the images the posts use are
     recovered from their captures. Running it again fetches only captures not fetched before;
     a recover stopped (the archive down, a kill) resumes where it stopped.
+
+    \b
+    Example:
+        wixarchive recover https://www.example.com --db blog.db
+        wixarchive recover https://www.example.com --from http://localhost:8080/coll/ --db blog.db
     """
     from archive.recover import RecoverBusy, RecoverResult, recover, spool_dir
     from crawler import wayback
@@ -183,19 +188,12 @@ def _print_json(result: RecoverResult, status: str, problems: list[str]) -> None
 
 
 def _nothing_listed(client: wayback.Client, site: str, replay: str, cdx: str | None) -> str:
-    """Why a recover listed nothing: a pywb asked for a collection it does not have answers
-    an empty listing, and its replay base a 404; else the archive holds no post of the site."""
-    from crawler import wayback
+    """Why a recover listed nothing: the wrong pywb collection, else the archive holds no post
+    of the site."""
+    from archive.recover import missing_collection
 
-    if cdx is None:
-        try:
-            answer = client.get(replay, "the Wayback server")
-        except wayback.WaybackError:
-            answer = None
-        if answer is not None and answer.status == 404:
-            return (f"{replay} answers HTTP 404: no such collection in this web archive "
-                    "(is the collection name in --from right?)")
-    return f"{site} has no captures of post pages in {replay}"
+    return (missing_collection(client, replay, cdx)
+            or f"{site} has no captures of post pages in {replay}")
 
 
 def _holds_nothing(archive: Archive) -> bool:

@@ -31,6 +31,11 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
     ARCHIVE.captures/. A post gets a new version (marked as a re-extraction) only where the
     clean result changed. Stopped or killed, it resumes where it was when run again.
     Posts whose capture file is missing or damaged are named; the others are re-extracted.
+
+    \b
+    Example:
+        wixarchive reextract --db blog.db
+        wixarchive reextract --site example.com --json --db blog.db
     """
     from archive.reextract import reextract
 

@@ -19,36 +19,21 @@ from archive.cli.common import (
     write_records,
 )
 from archive.cli.sites import resolve_sites, sites_option
-from archive.schedule import sites as sites_file
-from archive.schedule.due import history_key, parse_time
-from archive.schedule.locks import shown_status
-from archive.schedule.runner import read_history
+from archive.schedule.report import (
+    COLUMNS,
+    FAILING_COLUMNS,
+    failing_sites,
+    recent_runs,
+    scheduled_sites,
+    site_aliases,
+)
+from archive.schedule.sites import Site
 from archive.store import ArchiveError
 
-# The CSV header: every key of _row, in its order (the JSON and CSV outputs carry the same fields).
-COLUMNS = ["id", "site", "status", "started_at", "finished_at", "seconds", "pages", "new",
-           "changed", "unchanged", "recaptured", "deleted", "failed", "not_posts",
-           "robots_skipped", "first_error"]
-FAILING_COLUMNS = ["site", "failures_in_a_row", "last_ok", "first_error"]
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
          "running": ">", "killed": "✗"}
 # Statuses whose first error says why: shown under the run.
 EXPLAINED = ("failed", "timeout", "killed", "partial", "interrupted")
-
-
-def _row(run: dict[str, Any], db: Path) -> dict[str, Any]:
-    status = shown_status(db, run["site"], run["status"])
-    seconds = None
-    if run.get("finished_at"):
-        elapsed = parse_time(run["finished_at"]) - parse_time(run["started_at"])
-        seconds = round(elapsed.total_seconds())
-    counts = run.get("counts") or {}
-    return {"id": run["id"], "site": run["site"], "status": status,
-            "started_at": run["started_at"], "finished_at": run.get("finished_at"),
-            "seconds": seconds, **{k: counts.get(k, 0) for k in
-                                   ("pages", "new", "changed", "unchanged", "recaptured",
-                                    "deleted", "failed", "not_posts", "robots_skipped")},
-            "first_error": (run.get("errors") or [None])[0]}
 
 
 def _duration(seconds: int | None) -> str:
@@ -76,18 +61,15 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             click.echo(f"{'':>7}↳ {r['first_error']}")
 
 
-def _scheduled(path: Path, given: bool) -> list[sites_file.Site] | None:
+def _scheduled(path: Path, given: bool) -> list[Site] | None:
     """The sites of the sites file, None when there is none (a file named by --sites or
     $WIXARCHIVE_SITES must exist). A broken file is said, and then not used."""
-    if not path.exists():
-        if given:
-            fail(f"no sites file at {path}")
-        return None
-    try:
-        return sites_file.load(path)
-    except sites_file.SitesError as exc:
-        click.echo(f"warning: {exc}; every archived site counted", err=True)
-        return None
+    if given and not path.exists():
+        fail(f"no sites file at {path}")
+    scheduled, warning = scheduled_sites(path)
+    if warning:
+        click.echo(warning, err=True)
+    return scheduled
 
 
 @click.command("runs")
@@ -124,49 +106,33 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
     with open_archive(db) as archive:
         wanted = None
         if site_url:
-            # The sites file's names too, as `run-due --site NAME` takes them.
-            aliases = {s.name.lower(): s.root for s in scheduled or () if s.name}
-            wanted = {s["site"] for s in chosen_sites(archive, site_url, aliases)}
+            wanted = {s["site"] for s in chosen_sites(archive, site_url,
+                                                      site_aliases(scheduled))}
         try:
-            # Archive.runs has no site filter: read further back when one site is asked for.
-            runs = archive.runs(limit * 50 if wanted else limit)
+            rows = recent_runs(archive, limit=limit, wanted=wanted)
         except ArchiveError as exc:
             fail_with(exc)
-    rows = [_row(r, db) for r in runs if wanted is None or r["site"] in wanted][:limit]
     try:
-        history = read_history(db)
+        failing_list = failing_sites(db, scheduled=scheduled, wanted=wanted)
     except ArchiveError as exc:
         fail_with(exc)
-    # A site asked for by --site counts; else only the sites still scheduled, when there is a
-    # sites file: a site removed from it (or a mistyped one) must not stay failing forever.
-    # The history holds the runs of each site's spellings together (history_key): a site
-    # scheduled as https whose runs are archived under http counts them. A scheduled site is
-    # named as the sites file spells it, another as its newest run was recorded.
-    named = {history_key(s.root): s.root for s in scheduled or ()}
-    counted = {history_key(site) for site in wanted} if wanted is not None else (
-        set(named) if scheduled is not None else None)
-    streaks = sorted(((named.get(key, h.last["site"] if h.last else key), h)
-                      for key, h in history.items()
-                      if h.failures and (counted is None or key in counted)),
-                     key=lambda item: -item[1].failures)
     if fmt != "text":
-        records = rows if not failing else [
-            {"site": s, "failures_in_a_row": h.failures, "last_ok": h.last_ok,
-             "first_error": h.last_error} for s, h in streaks]
-        write_records(records, fmt, COLUMNS if not failing else FAILING_COLUMNS)
+        write_records(rows if not failing else failing_list, fmt,
+                      COLUMNS if not failing else FAILING_COLUMNS)
     else:
         if not failing and rows:
             _print_table(rows)
         elif not failing:
             click.echo("No crawl runs yet.")
-        if streaks and not failing:
+        if failing_list and not failing:
             click.echo("\nFailing sites:")
-        if streaks:
-            for site, h in streaks:
-                since = f"last ok {h.last_ok[:16].replace('T', ' ')}" if h.last_ok else "never ok"
-                error = h.last_error or "no error recorded"
-                click.echo(f"✗ {site}: {h.failures} failed run(s) in a row ({since}): {error}")
-        elif failing:
+        for streak in failing_list:
+            last_ok = streak["last_ok"]
+            since = f"last ok {last_ok[:16].replace('T', ' ')}" if last_ok else "never ok"
+            error = streak["first_error"] or "no error recorded"
+            click.echo(f"✗ {streak['site']}: {streak['failures_in_a_row']} failed run(s) in a "
+                       f"row ({since}): {error}")
+        if failing and not failing_list:
             click.echo("No failing sites.")
-    if failing and streaks:
+    if failing and failing_list:
         sys.exit(1)

@@ -58,7 +58,14 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
                    "oldest; an older capture imported later shifts the numbers).")
 @click.option("--html", is_flag=True, help="With --format json, include the body HTML.")
 def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bool) -> None:
-    """Print one archived article (by URL or numeric id): its metadata and clean text."""
+    """Print one archived article (by URL or numeric id): its metadata and clean text.
+
+    \b
+    Example:
+        wixarchive show https://www.example.com/post/hello --db blog.db
+        wixarchive show 42 --version 1 --format markdown --db blog.db
+        wixarchive show https://www.example.com/post/hello --json --html --db blog.db
+    """
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
     version_line: str | None = None  # the version asked for: its number and origin

@@ -13,15 +13,9 @@ import click
 
 from archive.cli.common import db_option, fail, fail_with
 from archive.schedule import sites as sites_file
-from archive.schedule.due import (
-    Schedule,
-    ScheduleError,
-    history_key,
-    parse_duration,
-    parse_time,
-    when_due,
-)
-from archive.schedule.runner import read_history, show_time
+from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
+from archive.schedule.report import scheduled_rows
+from archive.schedule.runner import show_time
 from archive.store import ArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,14 +109,21 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 no_capture: bool, no_media: bool, max_media_mb: float | None,
                 media_kinds: str | None, page_requisites: bool, timeout: str | None) -> None:
     """Add a site (any page of it) to the sites file. The crawl options are those of
-    `wixarchive crawl`."""
+    `wixarchive crawl`, but --timeout, which is here the crawl's time limit (crawl's --timeout
+    is how long to wait for a page).
+
+    \b
+    Example:
+        wixarchive sites add https://www.example.com/blog --every 6h --label fr --db blog.db
+        wixarchive sites add example.wixsite.com/garden --cron "0 3 * * 1" --timeout 2h
+    """
     path = resolve_sites(sites_path, db)
-    entry = {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
-             "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
-             "user_agent": user_agent, "contact": contact, "robots": False if no_robots else None,
-             "capture": False if no_capture else None, "media": False if no_media else None,
-             "max_media_mb": max_media_mb, "media_kinds": media_kinds,
-             "page_requisites": True if page_requisites else None, "timeout": timeout}
+    entry = sites_file.entry(url, name=name, every=every, cron=cron, labels=labels,
+                             delay=delay, concurrency=concurrency, autothrottle=autothrottle,
+                             user_agent=user_agent, contact=contact, robots=not no_robots,
+                             capture=not no_capture, media=not no_media,
+                             max_media_mb=max_media_mb, media_kinds=media_kinds,
+                             page_requisites=page_requisites, timeout=timeout)
     try:
         site = sites_file.add(path, entry)
     except (sites_file.SitesError, ScheduleError) as exc:
@@ -135,7 +136,12 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
 @db_option
 @sites_option
 def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
-    """Remove a site (by a URL of it or its name). Its archived posts are kept."""
+    """Remove a site (by a URL of it or its name). Its archived posts are kept.
+
+    \b
+    Example:
+        wixarchive sites remove https://www.example.com/ --db blog.db
+    """
     path = resolve_sites(sites_path, db)
     try:
         removed = sites_file.remove(path, site)
@@ -152,7 +158,13 @@ def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
 @now_option
 def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_json: bool,
                  now_text: str | None) -> None:
-    """List the sites with their schedule, last crawl and next crawl."""
+    """List the sites with their schedule, last crawl and next crawl.
+
+    \b
+    Example:
+        wixarchive sites list --label fr --db blog.db
+        wixarchive sites list --json --db blog.db
+    """
     path = resolve_sites(sites_path, db)
     if sites_path is not None and not path.exists():
         # A file named (--sites, $WIXARCHIVE_SITES) that is not there is a wrong name, as for
@@ -161,25 +173,9 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
     now = parse_now(now_text) or datetime.now(UTC)
     try:
         sites = [s for s in sites_file.load(path) if not labels or set(labels) & set(s.labels)]
-        history = read_history(db, [s.root for s in sites])
+        rows = scheduled_rows(db, sites, now)
     except (sites_file.SitesError, ArchiveError) as exc:
         fail_with(exc)
-    rows = []
-    for site in sites:
-        past = history.get(history_key(site.root))
-        due = when_due(site.schedule, past)
-        last = past.last if past else None
-        rows.append({
-            "url": site.url, "site": site.root, "name": site.name,
-            "schedule": site.schedule.describe(), "labels": list(site.labels),
-            "politeness": site.politeness, "media": site.media,
-            "timeout": int(site.timeout.total_seconds()),
-            "last_run": last["started_at"] if last else None,
-            "last_status": last["status"] if last else None,
-            "failures_in_a_row": past.failures if past else 0,
-            "next_due": due.at.isoformat(timespec="seconds") if due.at else None,
-            "due_now": due.is_due(now),
-        })
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

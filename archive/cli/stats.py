@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.attachments import COUNT_KEYS
-from archive.attachments import counts as attachment_counts
 from archive.cli.common import (
     counted,
     db_option,
@@ -19,13 +18,10 @@ from archive.cli.common import (
     plural,
     write_records,
 )
-from archive.schedule.locks import shown_status
+from archive.totals import COLUMNS, archive_stats
 
 if TYPE_CHECKING:
     from archive.captures import Sizes
-
-COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
-           "last_status", *COUNT_KEYS)
 
 
 @click.command("stats")
@@ -35,27 +31,19 @@ def command(db: Path, fmt: str) -> None:
     """Posts, versions, deleted posts, words and last crawl, per site; the captures' size.
 
     --json prints an object: `sites`, one object per site, and `captures`, the whole
-    archive's; --jsonl and --csv print the sites alone, one record each."""
-    with open_archive(db) as archive:
-        rows = archive.stats()
-        files = attachment_counts(archive.conn)
-        for row in rows:
-            row.update(files.get(row["site"]) or dict.fromkeys(COUNT_KEYS, 0))
-            if row["last_status"]:  # `killed` when no live crawl holds the site's lock
-                row["last_status"] = shown_status(db, row["site"], row["last_status"])
-        if fmt in ("text", "json"):
-            from archive import captures
+    archive's; --jsonl and --csv print the sites alone, one record each.
 
-            held = captures.sizes(archive.conn, captures.captures_dir(db))
+    \b
+    Example:
+        wixarchive stats --db blog.db
+        wixarchive stats --csv --db blog.db > sites.csv
+    """
+    with open_archive(db) as archive:
+        # The captures' sizes (a stat of every capture file) only where they are printed.
+        stats = archive_stats(archive, captures=fmt in ("text", "json"))
+    rows = stats.sites
     if fmt == "json":
-        summary: dict[str, Any] = {
-            "directory": captures.captures_dir(db).name, "files": held.files,
-            "bytes": held.bytes, "records": held.responses + held.revisits,
-            "responses": held.responses, "revisits": held.revisits,
-            "media_stored": held.media_stored, "missing_files": held.missing_files,
-            "missing_records": held.missing_responses + held.missing_revisits}
-        click.echo(json.dumps({"sites": rows, "captures": summary}, ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
         return
     if fmt != "text":
         write_records(rows, fmt, COLUMNS)
@@ -75,8 +63,10 @@ def command(db: Path, fmt: str) -> None:
         cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:5], widths[1:5],
                                                                         strict=True)]
         click.echo("  ".join([*cells, line[5]]).rstrip())
+    held = stats.captures
+    assert held is not None  # asked for, for text
     if held.files or held.missing_files:
-        click.echo(_captures_line(held, captures.captures_dir(db).name))
+        click.echo(_captures_line(held, stats.directory))
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:
         click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "

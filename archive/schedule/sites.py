@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -270,6 +271,23 @@ def _write(path: Path, text: str) -> None:
             stream.write(text)
     except OSError as exc:
         raise SitesError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def entry(url: str, *, name: str | None = None, every: str | None = None,
+          cron: str | None = None, labels: Sequence[str] = (), delay: float | None = None,
+          concurrency: int | None = None, autothrottle: bool | None = None,
+          user_agent: str | None = None, contact: str | None = None, robots: bool = True,
+          capture: bool = True, media: bool = True, max_media_mb: float | None = None,
+          media_kinds: str | None = None, page_requisites: bool = False,
+          timeout: str | None = None) -> dict[str, Any]:
+    """The [[site]] table `sites add` (and `wixarchive.add_site()`) writes for these options:
+    only what differs from the defaults, for `add` to validate."""
+    return {"url": url, "name": name, "every": every, "cron": cron, "labels": list(labels),
+            "delay": delay, "concurrency": concurrency, "autothrottle": autothrottle,
+            "user_agent": user_agent, "contact": contact, "robots": None if robots else False,
+            "capture": None if capture else False, "media": None if media else False,
+            "max_media_mb": max_media_mb, "media_kinds": media_kinds,
+            "page_requisites": True if page_requisites else None, "timeout": timeout}
 
 
 def add(path: Path, entry: dict[str, Any]) -> Site:

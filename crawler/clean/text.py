@@ -583,6 +583,17 @@ def _bounded(text: str) -> tuple[str, list[str]]:
     ]
 
 
+# A page's own tags: a dump may quote "<body>" in its text, but never starts with markup.
+_PAGE_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+
+
+def is_html_page(text: str) -> bool:
+    """Whether `text` is an HTML page's source (it starts with markup and holds a doctype,
+    <html>, <head> or <body> tag) rather than a dump: `clean` refuses it, `extract` reads it."""
+    head = text[:65536]
+    return head.lstrip().startswith("<") and bool(_PAGE_TAG.search(head))
+
+
 def clean_text(text: str, dialect: str | None = None) -> CleanedText:
     """Strip Wix chrome from a text or Markdown dump; return the article, its metadata and the
     chrome. `dialect` is "text" or "markdown"; None detects it.

@@ -1,0 +1,202 @@
+"""One export of posts as jsonl, csv, markdown or wxr, with the archived images, videos and
+documents that markdown and wxr copy: what `wixarchive export` and `wixarchive.export()` both
+run, so that the command and the API write the same files."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from archive.export.filenames import Folder
+from archive.export.source import (
+    export_fields,
+    iter_posts,
+    post_ids,
+    post_names,
+    post_terms,
+    with_attachments,
+    with_versions,
+)
+
+UTF8_BOM = "\ufeff"
+# Opens the export's output, bytes (True: wxr) or text: a file replaced whole, or a stream.
+Output = Callable[[bool], AbstractContextManager[IO[Any]]]
+
+
+class ExportError(ValueError):
+    """An export that cannot be written as asked (a file where a folder is needed, a folder
+    that does not exist): its message is one line naming the path."""
+
+
+class ArchivedFiles:
+    """The archived images, videos and documents an export copies, read from the captures;
+    those archived whose capture cannot be read (a capture file missing, cut short or
+    damaged) are kept, to be named after the export."""
+
+    def __init__(self, conn: Any, db: Path) -> None:
+        from archive import captures
+
+        self.conn = conn
+        self.directory = captures.captures_dir(db)
+        self.unreadable: dict[str, None] = {}  # URLs, in the order met
+
+    def read(self, url: str) -> Any:
+        """The archived response for `url` (a captures.Payload), None when it is not archived
+        or cannot be read."""
+        from archive import captures
+
+        if url in self.unreadable:
+            return None
+        try:
+            return captures.stored_media(self.conn, self.directory, url)
+        except captures.CaptureError:
+            self.unreadable[url] = None
+            return None
+
+    def summary(self) -> dict[str, Any]:
+        """The summary's count and list of the unreadable ones."""
+        return {"unreadable_media": len(self.unreadable),
+                "unreadable_media_urls": list(self.unreadable)}
+
+    def description(self) -> str:
+        """How many of each kind are unreadable, for the message: "3 images and 1 document"
+        ("" for none)."""
+        from archive.attachments import media_kinds
+
+        counts = Counter(media_kinds(self.conn, list(self.unreadable)).values())
+        return " and ".join(f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
+                            for kind in ("image", "document", "video") if counts[kind])
+
+
+def images_url_problem(images_url: str) -> str | None:
+    """What is wrong with a base URL for the copies of wxr's images ("must be an http(s) URL,
+    not ..."), None when nothing is."""
+    parts = urlsplit(images_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an http(s) URL, not {images_url!r}"
+    return None
+
+
+def images_folder(out: Path) -> Path:
+    """Where `--images-url` puts the archived images: wordpress.xml -> wordpress-images/."""
+    return out.with_name(f"{out.stem}-images")
+
+
+def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Callable[[str], str | None]:
+    """A function giving an image's (video's, document's) URL under `base`, its archived bytes
+    written to the `copies` folder (listed in its manifest; once per content: the file is named
+    by its digest and keeps its extension, which WordPress reads its type from); None if it is
+    not archived or cannot be read."""
+    from archive.export.markdown import image_name
+    from archive.export.safe_copies import safe_copy
+
+    base = base if base.endswith("/") else base + "/"
+
+    def published(url: str) -> str | None:
+        payload = files.read(url)
+        if payload is None:
+            return None
+        data = payload.decoded_body()
+        name = image_name(url, data)
+        if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
+            name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
+        name, data = safe_copy(name, data)  # served from the publishing site: never active
+        if copies.first(name):
+            copies.write_bytes(copies.root / name, data)
+        return base + name
+
+    return published
+
+
+def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Folder:
+    """The folder an export writes its copies to, listing them (a Markdown export's folder,
+    WXR's images folder): leaving it removes what no post uses any more only when the export
+    did not fail and read every archived file; a copy whose capture could not be read this
+    time may be the last of its bytes."""
+    return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
+
+
+def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
+                output: Output | Path, *, images_url: str | None = None,
+                images_dir: Path | None = None, bom: bool = False, flat: bool = False,
+                all_versions: bool = False, escape_formulas: bool = True) -> dict[str, Any]:
+    """Stream the sites' posts (all_versions: every version of each) into the format's writer,
+    one at a time, and return the summary (`posts`: how many posts, or rows with
+    `all_versions`; markdown and wxr: `images`, `files` and what was copied).
+
+    `output` opens the file or stream for jsonl, csv and wxr; markdown is given its folder.
+    wxr with `images_url` writes the archived copies into `images_dir` (see images_folder).
+    ExportError for a folder that cannot be written."""
+    # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
+    # and wxr as links and copies of the archived ones.
+    chosen = iter_posts(archive, post_ids(archive, sites))
+    posts = (with_versions(archive, chosen) if all_versions
+             else with_attachments(archive, chosen))
+    if fmt == "markdown":
+        if not isinstance(output, Path):
+            raise ExportError("markdown export writes one file per post: give a folder")
+        return _write_markdown(archive, files, sites, posts, output, flat=flat)
+    if isinstance(output, Path):
+        raise ExportError(f"{fmt} export writes one file: give a file or a stream")
+    if fmt == "jsonl":
+        from archive.export import jsonl
+
+        with output(False) as stream:
+            return {"posts": jsonl.write(posts, stream)}
+    if fmt == "csv":
+        from archive.export import csv
+
+        with output(False) as stream:
+            if bom:
+                stream.write(UTF8_BOM)
+            return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas,
+                                       fields=export_fields(archive, versions=all_versions))}
+    from archive.export import wxr
+
+    head = wxr.collect_head(post_terms(archive, sites))
+    if images_url is None:
+        with output(True) as stream:
+            written = wxr.write(posts, stream, sites=sites, head=head)
+        return {"posts": written.posts, "images": written.images, "files": written.files}
+    if images_dir is None:
+        raise ExportError("images_url writes the images beside the export: give a file name")
+    if not images_dir.parent.is_dir():  # checked before the copies folder is made in it
+        raise ExportError(f"cannot write the images into {images_dir}: directory "
+                          f"{images_dir.parent} does not exist")
+    with _listed_folder(images_dir, files, by_site=False) as copies, output(True) as stream:
+        written = wxr.write(posts, stream, sites=sites, head=head,
+                            published=_publisher(files, copies, images_url))
+    return {"posts": written.posts, "images": written.images, "files": written.files,
+            "archived_images": written.copies, "archived_files": written.file_copies,
+            "images_folder": str(images_dir), **copies.changes.summary(),
+            "removed_copies": copies.changes.removed, **files.summary()}
+
+
+def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
+                    posts: Any, folder: Path, *, flat: bool) -> dict[str, Any]:
+    """One file per post under `folder`, with each post's archived images, videos and
+    documents beside it."""
+    from archive.export import markdown
+
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} is a file; markdown export needs a folder")
+
+    def image(url: str) -> bytes | None:
+        payload = files.read(url)
+        return payload.decoded_body() if payload is not None else None
+
+    try:
+        with _listed_folder(folder, files, by_site=True) as written_to:
+            written = markdown.write(posts, written_to, image,
+                                     names=post_names(archive, sites), flat=flat)
+    except OSError as exc:
+        raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+    return {"layout": "flat" if flat else "bundles", "posts": written.posts,
+            "images": written.images, "files": written.files,
+            **written_to.changes.summary(), "earlier_layout": written.earlier_layout,
+            **files.summary()}

@@ -1,0 +1,83 @@
+"""The whole check of an archive that `wixarchive check` prints and `wixarchive.check()` returns:
+SQLite integrity, foreign keys, versions and the search index (`Archive.check`), then the raw
+captures against their index (archive.fixity: every record of each capture file read in one
+pass, each response's payload digest compared, damaged records noted for a crawl to capture
+again)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from archive.fixity import Damaged
+    from archive.store import Archive
+
+BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged records
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """What a check found: `problems` (empty when healthy), `notes` (states the next crawl
+    mends itself: nothing to alert on), and what was checked."""
+
+    db: str
+    posts: int
+    schema: int
+    captures: int  # capture records verified
+    problems: list[str]
+    notes: list[str]
+    closed_runs: int  # runs left `running` by a process that is gone, closed as interrupted
+    repaired: bool  # the search index was rebuilt first
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `wixarchive check --json` prints it."""
+        return {"ok": self.ok, "db": self.db, "posts": self.posts, "schema": self.schema,
+                "captures": self.captures, "problems": self.problems, "notes": self.notes,
+                "closed_runs": self.closed_runs, "repaired": self.repaired}
+
+
+def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
+    """Check `archive` whole; with `repair`, rebuild its search index first. A writable archive
+    also gets its dead runs closed and its damaged capture records noted; a read-only one the
+    lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
+    when it cannot be checked (repair of a read-only archive)."""
+    from archive import captures, fixity  # warcio only when checking
+    from archive.store import ArchiveError
+
+    writable = not archive.readonly
+    if repair:
+        if not writable:
+            raise ArchiveError(f"{archive.path} is read-only: it cannot be repaired in place")
+        archive.rebuild_index()
+    closed = archive.close_dead_runs() if writable else 0
+    problems = archive.check()
+    directory = captures.captures_dir(archive.path)
+    notes: list[str] = []
+    damaged: list[fixity.Damaged] = []
+    problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
+    if damaged and writable:
+        _note_damaged(archive.conn, damaged, notes)
+    held = captures.sizes(archive.conn, directory)
+    posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    return CheckResult(db=str(archive.path), posts=posts, schema=archive.schema_version,
+                       captures=held.responses + held.revisits, problems=problems,
+                       notes=notes, closed_runs=closed, repaired=repair)
+
+
+def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[str]) -> None:
+    """Note the damaged records in the archive, for the next crawl to capture them again."""
+    from archive import captures, fixity
+
+    with captures.immediate_when_free(conn, BUSY_PATIENCE) as began:
+        if not began:
+            notes.append("the damaged records could not be noted in the archive (a crawl kept "
+                         "it busy): run `check` again before the crawl that captures them again")
+            return
+        fixity.note_damaged(conn, damaged)

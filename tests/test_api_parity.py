@@ -1,0 +1,257 @@
+"""The Python API does what the command of the same name does, through the same code: on a real
+crawl of the sample blog (its images archived), each API call's files and results are the
+command's."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import wixarchive
+from crawler.sample_site import SampleBlog, serve_blog
+from tests.outputs import GONE_SITE, POST_URL, build_outputs_archive
+from tests.outputs import wixarchive as run_wixarchive
+from tests.pywb import MISSING, pywb_bin, wayback
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the sample blog, crawled with its images (served by the blog itself)."""
+    db = tmp_path_factory.mktemp("parity") / "blog.db"
+    with serve_blog(SampleBlog(seed=3, post_count=6)) as server, \
+            pytest.MonkeyPatch.context() as env:
+        env.setenv("WIXARCHIVE_MEDIA_BASE", f"{server.url}/media/")
+        [summary] = wixarchive.crawl(server.url, db, delay=0, autothrottle=False)
+    assert summary.status == "ok", summary
+    return db
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def without_date(wxr: Path) -> str:
+    """The WXR file but its channel's pubDate, the time it was written."""
+    return re.sub(r"<pubDate>[^<]*</pubDate>", "", wxr.read_text(encoding="utf-8"), count=1)
+
+
+def images_in(folder: Path) -> list[str]:
+    return [name for name in files_of(folder) if "/images/" in name]
+
+
+def test_markdown_export_writes_the_images_the_command_writes(crawled: Path,
+                                                              tmp_path: Path) -> None:
+    run_wixarchive("export", "--format", "markdown", str(tmp_path / "cli"), "--db", str(crawled),
+                   check=True)
+    with wixarchive.open(crawled) as archive:
+        assert wixarchive.export(archive, tmp_path / "api", format="markdown") == 6
+    assert images_in(tmp_path / "cli")  # the sample blog's posts have images
+    assert files_of(tmp_path / "api") == files_of(tmp_path / "cli")
+
+
+def test_an_api_export_into_the_commands_folder_keeps_its_images(crawled: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "content"
+    run_wixarchive("export", "--format", "markdown", str(out), "--db", str(crawled), check=True)
+    before = files_of(out)
+    with wixarchive.open(crawled) as archive:
+        wixarchive.export(archive, out, format="markdown")
+    assert files_of(out) == before
+
+
+def test_wxr_images_url_and_csv_options_write_what_the_command_writes(crawled: Path,
+                                                                     tmp_path: Path) -> None:
+    base = "https://example.org/img/"
+    run_wixarchive("export", str(tmp_path / "cli.xml"), "--images-url", base, "--db",
+                   str(crawled), check=True)
+    run_wixarchive("export", str(tmp_path / "cli.csv"), "--bom", "--no-escape-formulas",
+                   "--db", str(crawled), check=True)
+    with wixarchive.open(crawled) as archive:
+        wixarchive.export(archive, tmp_path / "api.xml", images_url=base)
+        wixarchive.export(archive, tmp_path / "api.csv", bom=True, escape_formulas=False)
+        with pytest.raises(ValueError, match="flat=True is for format markdown, not 'csv'"):
+            wixarchive.export(archive, tmp_path / "x.csv", flat=True)
+        with pytest.raises(ValueError, match="images_url must be an http"):
+            wixarchive.export(archive, tmp_path / "x.xml", images_url="ftp://example.org/")
+    assert without_date(tmp_path / "api.xml") == without_date(tmp_path / "cli.xml")
+    assert files_of(tmp_path / "api-images") == files_of(tmp_path / "cli-images") != {}
+    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert (tmp_path / "api.csv").read_text(encoding="utf-8").startswith("\ufeff")
+
+
+def test_check_verifies_the_captures_as_the_command_does(crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    [warc] = db.with_suffix(".captures").glob("*.warc.gz")
+    warc.write_bytes(warc.read_bytes()[:-200])  # the last records cut off
+    command = run_wixarchive("check", "--json", "--db", str(db))
+    assert command.returncode == 1
+    printed = json.loads(command.stdout)
+    with wixarchive.open(db) as archive:
+        result = wixarchive.check(archive)
+        assert archive.check() == []  # the SQL checks alone see nothing wrong
+    assert not result.ok and result.problems
+    assert result.to_dict() == printed | {"db": str(db)}
+    with wixarchive.open(crawled) as archive:
+        healthy = wixarchive.check(archive)
+    assert healthy.ok and healthy.captures > 6 and healthy.posts == 6
+
+
+def test_import_files_and_reextract_return_what_the_commands_print(crawled: Path,
+                                                                   tmp_path: Path) -> None:
+    warcs = sorted(str(path) for path in crawled.with_suffix(".captures").glob("*.warc.gz"))
+    command = run_wixarchive("import", *warcs, "--json", "--db", str(tmp_path / "cli.db"),
+                             check=True)
+    with wixarchive.open(tmp_path / "api.db") as archive:
+        imported = wixarchive.import_files(archive, warcs)
+        assert imported.to_dict() == json.loads(command.stdout)
+        assert [site["posts"] for site in imported.to_dict()["sites"].values()] == [6]
+        again = wixarchive.import_files(archive, warcs, site="127.0.0.1")
+        assert again.already and not again.sites  # nothing new
+        with pytest.raises(ValueError, match="max_media_mb: expected a positive number"):
+            wixarchive.import_files(archive, warcs, max_media_mb=0)
+        assert wixarchive.import_files(archive, tmp_path / "none.warc").errors == [
+            f"no such file: {tmp_path / 'none.warc'}"]
+
+        reextracted = wixarchive.reextract(archive, site="Willow Lane Notes")
+        with pytest.raises(wixarchive.NoSuchSite, match="no archived site matches 'nosuch'"):
+            wixarchive.reextract(archive, site="nosuch")
+    command = run_wixarchive("reextract", "--json", "--db", str(tmp_path / "cli.db"),
+                             check=True)
+    assert reextracted.counts() == json.loads(command.stdout) == {
+        "posts": 6, "changed": 0, "failed": 0, "without_capture": 0}
+
+
+def test_crawl_takes_the_commands_capture_and_media_options(crawled: Path,
+                                                            tmp_path: Path) -> None:
+    db = tmp_path / "bare.db"
+    with pytest.raises(ValueError, match="media_kinds: unknown media kind pdf"):
+        wixarchive.crawl("http://127.0.0.1:9/", db, media_kinds=["video", "pdf"])
+    with pytest.raises(ValueError, match="^not a site URL: 'not a url'"):
+        wixarchive.crawl(["http://127.0.0.1:9/", "not a url"], db)
+    assert not db.exists()  # refused before anything is created
+    with serve_blog(SampleBlog(seed=3, post_count=6)) as server, \
+            pytest.MonkeyPatch.context() as env:
+        env.setenv("WIXARCHIVE_MEDIA_BASE", f"{server.url}/media/")
+        # The same site twice, as the command takes it (http or https: one site): once.
+        [summary] = wixarchive.crawl([server.url, server.url.replace("http:", "https:")], db,
+                                     delay=0, autothrottle=False, capture=False, media=False)
+    assert summary.status == "ok" and summary.counts["new"] == 6
+    with wixarchive.open(db) as bare, wixarchive.open(crawled) as full:
+        assert wixarchive.check(bare).captures == 0 < wixarchive.check(full).captures
+        archived = "SELECT count(*) FROM media WHERE status = 'stored'"
+        assert bare.conn.execute(archived).fetchone()[0] == 0
+        assert full.conn.execute(archived).fetchone()[0] == 6
+
+
+def test_stats_returns_what_the_command_prints(crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    with wixarchive.open(db) as archive:
+        [site] = archive.stats()
+        archive.start_run(site["site"])  # left `running` by a process that is gone
+        result = wixarchive.stats(archive)
+        assert archive.stats()[0]["last_status"] == "running"
+    command = run_wixarchive("stats", "--json", "--db", str(db), check=True)
+    assert result.to_dict() == json.loads(command.stdout)
+    [row] = result.sites
+    assert row["last_status"] == "killed" and row["posts"] == 6
+    assert result.captures is not None and result.captures.media_stored == 6
+
+
+def test_runs_and_failing_sites_return_what_the_command_prints(tmp_path: Path) -> None:
+    db = build_outputs_archive(tmp_path / "runs.db")
+    command = run_wixarchive("runs", "--json", "--db", str(db), check=True)
+    failing = run_wixarchive("runs", "--failing", "--json", "--db", str(db))
+    assert failing.returncode == 1
+    one_site = run_wixarchive("runs", "--json", "--site", "127.0.0.1", "--db", str(db),
+                              check=True)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.runs(archive) == json.loads(command.stdout)
+        assert wixarchive.failing_sites(archive) == json.loads(failing.stdout)
+        assert [run["site"] for run in wixarchive.runs(archive, site="127.0.0.1")] == [
+            GONE_SITE] == [run["site"] for run in json.loads(one_site.stdout)]
+        assert wixarchive.failing_sites(archive)[0]["first_error"] == "connection refused"
+        with pytest.raises(wixarchive.NoSuchSite):
+            wixarchive.runs(archive, site="nosuch")
+        with pytest.raises(wixarchive.SearchError, match="limit: expected 1 or more"):
+            wixarchive.runs(archive, limit=0)
+    # A sites file beside the archive: only its sites count as failing, as for the command.
+    run_wixarchive("sites", "add", POST_URL, "--db", str(db), check=True)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.failing_sites(archive) == []
+    assert run_wixarchive("runs", "--failing", "--json", "--db", str(db)).stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_recover_returns_what_the_command_prints(crawled: Path, tmp_path: Path) -> None:
+    warcs = sorted(crawled.with_suffix(".captures").glob("*.warc.gz"))
+    with wixarchive.open(crawled) as archive:
+        [site] = [row["site"] for row in archive.stats()]
+    with wayback(tmp_path / "pywb", warcs) as collection:
+        command = run_wixarchive("recover", site, "--from", collection, "--delay", "0",
+                                 "--json", "--db", str(tmp_path / "cli.db"), check=True)
+        with wixarchive.open(tmp_path / "api.db") as archive:
+            result = wixarchive.recover(archive, site, replay=collection, delay=0)
+            assert [post["title"] for post in wixarchive.posts(archive)]
+            with pytest.raises(ValueError, match="^replay must be an http"):
+                wixarchive.recover(archive, site, replay="web.archive.org")
+            missing = collection.replace("/archive/", "/nosuch/")
+            with pytest.raises(wixarchive.WaybackError, match="no such collection"):
+                wixarchive.recover(archive, site, replay=missing, delay=0)
+    printed = json.loads(command.stdout)
+    assert printed.pop("status") == "ok" and printed["errors"] == []
+    assert result.to_dict() == printed
+    assert result.listed == 6 and result.imported.to_dict()["errors"] == []
+
+
+def test_sites_add_list_remove_edit_the_file_the_commands_edit(tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    with wixarchive.open(db) as archive:
+        assert wixarchive.list_sites(archive) == []
+        added = wixarchive.add_site(archive, "https://www.example.com/blog", every="6h",
+                                    label="fr", delay=2, robots=False, time_limit="2h")
+        assert (added["schedule"], added["timeout"], added["politeness"]) == (
+            "every 6h", 7200, {"delay": 2, "robots": False})
+        with pytest.raises(ValueError, match="'often' is not a duration"):
+            wixarchive.add_site(archive, "https://other.example.org/", every="often")
+        with pytest.raises(ValueError, match="is already in"):
+            wixarchive.add_site(archive, "http://example.com/")  # the same site
+    command = run_wixarchive("sites", "add", "https://other.example.org/", "--cron",
+                             "0 3 * * 1", "--label", "en", "--db", str(db), check=True)
+    assert "Added https://other.example.org/" in command.stdout
+    listed = json.loads(run_wixarchive("sites", "list", "--json", "--db", str(db),
+                                       check=True).stdout)
+    with wixarchive.open(db) as archive:
+        assert wixarchive.list_sites(archive) == listed and len(listed) == 2
+        assert [row["url"] for row in wixarchive.list_sites(archive, label="en")] == [
+            "https://other.example.org/"]
+        assert wixarchive.remove_site(archive, "https://www.example.com/")["labels"] == ["fr"]
+        with pytest.raises(ValueError, match="no site 'nosuch'"):
+            wixarchive.remove_site(archive, "nosuch")
+    listed = json.loads(run_wixarchive("sites", "list", "--json", "--db", str(db),
+                                       check=True).stdout)
+    assert [row["url"] for row in listed] == ["https://other.example.org/"]
+
+
+def test_an_export_that_cannot_read_archived_images_warns_as_the_command_errs(
+        crawled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    shutil.copy(crawled, db)
+    shutil.copytree(crawled.with_suffix(".captures"), db.with_suffix(".captures"))
+    for warc in db.with_suffix(".captures").glob("*.warc.gz"):
+        warc.unlink()  # the captures lost
+    command = run_wixarchive("export", "--format", "markdown", str(tmp_path / "cli"), "--db",
+                             str(db))
+    assert command.returncode == 1 and "6 images could not be read" in command.stderr
+    with wixarchive.open(db) as archive, \
+            pytest.warns(UserWarning, match="^6 images could not be read from the captures"):
+        assert wixarchive.export(archive, tmp_path / "api", format="markdown") == 6
+    assert files_of(tmp_path / "api") == files_of(tmp_path / "cli")
