@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import importlib
 import io
+import sqlite3
 import sys
 from typing import Any, TextIO
 
@@ -99,6 +100,14 @@ class LazyGroup(click.Group):
         except BadURL as exc:  # a site or page URL given that does not parse: one line
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except sqlite3.DatabaseError as exc:
+            # Pages of the archive that cannot be read (a restored file beside another file's
+            # -wal, a failing disk) or a lock held too long, met past the opening checks: one
+            # line, exit 1 (75 when only busy), as when opening finds them.
+            from archive.cli.common import fail_with
+            from archive.store import archive_error
+
+            fail_with(archive_error(exc))
         except KeyboardInterrupt as interrupt:
             # Ctrl-C before a command's own handling of it (the first moments of a crawl): the
             # status a shell gives a stopped command, 130, not click's `Aborted!` and 1.

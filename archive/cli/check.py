@@ -6,17 +6,16 @@ again)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from archive.cli.common import db_option, fail, fail_with, load_archive
-from archive.store import ArchiveBusy, ArchiveError, is_writable
+from archive.store import ArchiveBusy, ArchiveError, archive_error, is_writable
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from archive.fixity import Damaged
 
 BUSY_PATIENCE = 30.0  # seconds to wait for the write lock to note damaged records
@@ -74,12 +73,23 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         directory = captures.captures_dir(db)
         notes: list[str] = []  # states the next crawl mends itself: no problem to alert on
         damaged: list[fixity.Damaged] = []
-        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
-        if damaged and writable:
-            _note_damaged(archive.conn, damaged, notes)
-        held = captures.sizes(archive.conn, directory)
-        records = held.responses + held.revisits
-        posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        records: int | None = None
+        posts: int | None = None
+        try:
+            problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
+            if damaged and writable:
+                _note_damaged(archive.conn, damaged, notes)
+            held = captures.sizes(archive.conn, directory)
+            records = held.responses + held.revisits
+            posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            # Damaged pages (a restored file beside another file's -wal, a failing disk): what
+            # cannot be read is a problem to report, not a traceback.
+            error = archive_error(exc)
+            if isinstance(error, ArchiveBusy):
+                fail_with(error)
+            if f"unreadable: {exc}" not in problems:  # archive.check() met it too
+                problems.append(f"unreadable: {exc}")
         version = archive.schema_version
     if as_json:
         click.echo(json.dumps({"ok": not problems, "db": str(db), "posts": posts,
@@ -92,6 +102,9 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
     if problems:
+        if any(problem.startswith(("integrity:", "unreadable:")) for problem in problems):
+            fail(f"{len(problems)} problem(s) found in {db}: its database is damaged; restore "
+                 "it from a backup (docs/operations.md, Backing up)")
         fail(f"{len(problems)} problem(s) found in {db}")
     if not as_json:
         click.echo(f"OK: {db} ({posts} posts, schema v{version}, search index in sync, "
