@@ -67,3 +67,59 @@ def test_damaged_tables_give_one_line_errors_and_check_names_the_damage(
     assert report["ok"] is False
     assert "unreadable: database disk image is malformed" in report["problems"]
     assert "restore it from a backup" in result.stderr
+
+
+def test_backup_while_another_process_writes_copies_what_was_committed(tmp_path: Path) -> None:
+    """`wixarchive backup` (none existed: the docs sent administrators to the sqlite3 shell,
+    which servers often lack, and `cp`, unsafe while crawls run). A writer holds the archive:
+    one commit still in the -wal file (a `cp archive.db` alone misses it) and a transaction
+    open. The backup holds the commit and not the open transaction, with the captures and the
+    sites file, under the new name, and works as an archive; it never overwrites."""
+    live = tmp_path / "srv" / "archive.db"
+    live.parent.mkdir()
+    build_outputs_archive(live)
+    (tmp_path / "srv" / "archive.captures").mkdir()
+    warc = tmp_path / "srv" / "archive.captures" / "wixarchive-1.warc.gz"
+    warc.write_bytes(b"\x1f\x8b" + os.urandom(5000))
+    sites = tmp_path / "srv" / "archive.sites.toml"
+    sites.write_text('[[site]]\nurl = "https://www.example-garden.com/"\nevery = "6h"\n')
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+         "c.execute(\"INSERT INTO sites (url, first_seen) VALUES ('https://committed.example/',"
+         " '2026-12-06')\")\n"
+         "c.execute('BEGIN IMMEDIATE')\n"
+         "c.execute(\"INSERT INTO sites (url, first_seen) VALUES ('https://open.example/',"
+         " '2026-12-06')\")\n"
+         "print('held', flush=True); sys.stdin.read()", str(live)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "held\n"
+        assert Path(f"{live}-wal").stat().st_size > 0
+        dest = tmp_path / "backup"
+        dest.mkdir()
+        result = run("backup", str(dest), "--db", str(live))
+    finally:
+        writer.communicate("")
+    assert result.returncode == 0, result.stderr
+    copy = dest / "archive.db"
+    assert result.stdout == (f"Backed up {live} to {copy}: 1 posts, 1 capture file (0.0 MiB), "
+                             f"its sites file to {dest / 'archive.sites.toml'}.\n")
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "archive.captures", "archive.db", "archive.sites.toml"]  # no -wal: the copy is whole
+    conn = sqlite3.connect(copy)
+    urls = {url for (url,) in conn.execute("SELECT url FROM sites")}
+    conn.close()
+    assert "https://committed.example/" in urls and "https://open.example/" not in urls
+    assert (dest / "archive.captures" / warc.name).read_bytes() == warc.read_bytes()
+    assert (dest / "archive.sites.toml").read_text() == sites.read_text()
+    shown = run("show", "1", "--db", str(copy))
+    assert shown.returncode == 0 and "fern" in shown.stdout.lower(), shown.stderr
+
+    before = copy.read_bytes()
+    again = run("backup", str(copy), "--db", str(live))
+    assert again.returncode == 1
+    assert again.stderr == (f"Error: {copy} exists: back up to a new name, or remove it first "
+                            "(a backup never overwrites one)\n")
+    assert copy.read_bytes() == before

@@ -1,0 +1,99 @@
+"""A backup of an archive while crawls may be writing it: its database, then its captures and
+its sites file, under a new name (docs/operations.md, Backing up).
+
+The database is copied with SQLite's online backup API, in one step: one read transaction, so
+the copy is the archive as one commit left it, whatever writers do meanwhile (in WAL mode they
+are not held up). Then the capture files, which are only ever appended to: copied after the
+database, they hold every record its copy indexes (records written since are indexed by the
+copy's next crawl or `reextract`, as a killed crawl's are, and a record cut short at the copy's
+end is cut off then). The copy of the database is renamed into place last, so an archive at
+the destination is a whole backup: one interrupted leaves no `DEST.db`, only its temporary file.
+
+Reads only: nothing here writes the source archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import NamedTuple
+
+from archive.captures import SUFFIX, captures_dir
+from archive.schedule.sites import default_path as sites_path
+from archive.store import Archive, ArchiveError
+
+
+class Backup(NamedTuple):
+    destination: Path  # the backup's database
+    posts: int
+    capture_files: int
+    capture_bytes: int
+    sites_file: Path | None  # the copy of the sites file, if the archive has one
+
+
+def destination_for(source: Path, dest: Path) -> Path:
+    """The backup's database: `dest` itself, or the source's name inside `dest` when it is a
+    folder."""
+    return dest / source.name if dest.is_dir() else dest
+
+
+def back_up(source: Path, dest: Path) -> Backup:
+    """Back up the archive `source` to the new archive `dest` (a file name, or a folder to put
+    it in under its own name); ArchiveError, phrased for the user, when it cannot."""
+    target = destination_for(source, dest)
+    folder = captures_dir(target)
+    sites = sites_path(source)  # $WIXARCHIVE_SITES, else beside it
+    sites_copy = target.with_suffix(".sites.toml")  # where the copy's commands look
+    if target.resolve() == source.resolve():
+        raise ArchiveError(f"{target} is the archive itself: back it up to another name")
+    if not target.parent.is_dir():
+        raise ArchiveError(f"cannot back up to {target}: folder {target.parent} does not exist")
+    for existing in (target, folder, sites_copy):
+        if existing.exists():
+            raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
+                               "(a backup never overwrites one)")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    copied: list[Path] = [partial]
+    try:
+        with Archive.open(source, readonly=True, create=False) as archive:
+            posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            copy = sqlite3.connect(partial)
+            try:
+                archive.conn.backup(copy)
+            finally:
+                copy.close()
+        files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
+        if files:
+            folder.mkdir()
+            copied.append(folder)
+        size = 0
+        for file in files:
+            shutil.copy2(file, folder / file.name)
+            size += (folder / file.name).stat().st_size
+        if sites.is_file():
+            shutil.copy2(sites, sites_copy)
+            copied.append(sites_copy)
+        os.replace(partial, target)
+    except sqlite3.Error as exc:
+        _remove(copied)
+        raise ArchiveError(f"cannot back up {source}: {exc}") from exc
+    except OSError as exc:
+        _remove(copied)
+        raise ArchiveError(f"cannot back up to {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        _remove(copied)
+        raise
+    return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
+
+
+def _remove(paths: list[Path]) -> None:
+    """What an unfinished backup wrote."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
