@@ -6,8 +6,9 @@ the copy is the archive as one commit left it, whatever writers do meanwhile (in
 are not held up). Then the capture files, which are only ever appended to: copied after the
 database, they hold every record its copy indexes (records written since are indexed by the
 copy's next crawl or `reextract`, as a killed crawl's are, and a record cut short at the copy's
-end is cut off then). The copy of the database is renamed into place last, so an archive at
-the destination is a whole backup: one interrupted leaves no `DEST.db`, only its temporary file.
+end is cut off then). Everything is synced to disk and the copy of the database renamed into
+place last, so an archive at the destination is a whole backup: one interrupted leaves no
+`DEST.db`, only its temporary file.
 
 Reads only: nothing here writes the source archive.
 """
@@ -72,11 +73,16 @@ def back_up(source: Path, dest: Path) -> Backup:
         size = 0
         for file in files:
             shutil.copy2(file, folder / file.name)
-            size += (folder / file.name).stat().st_size
+            size += _synced(folder / file.name)
         if sites.is_file():
             shutil.copy2(sites, sites_copy)
             copied.append(sites_copy)
+            _synced(sites_copy)
+        _synced(partial)
+        if files:
+            _synced(folder)
         os.replace(partial, target)
+        _synced(target.parent)  # the rename too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
         raise ArchiveError(f"cannot back up {source}: {exc}") from exc
@@ -87,6 +93,16 @@ def back_up(source: Path, dest: Path) -> Backup:
         _remove(copied)
         raise
     return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
+
+
+def _synced(path: Path) -> int:
+    """fsync a file or folder (its entries) to disk; its size."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+        return os.fstat(handle).st_size
+    finally:
+        os.close(handle)
 
 
 def _remove(paths: list[Path]) -> None:
