@@ -56,8 +56,11 @@ def back_up(source: Path, dest: Path) -> Backup:
         if existing.exists():
             raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
                                "(a backup never overwrites one)")
-    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    copied: list[Path] = [partial]
+    # Written under temporary names, renamed into place at the end (the database last): a
+    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused.
+    partial, folder_partial, sites_partial = (
+        path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in (target, folder, sites_copy))
+    copied: list[Path] = [partial, folder_partial, sites_partial]
     try:
         with Archive.open(source, readonly=True, create=False) as archive:
             posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
@@ -66,23 +69,24 @@ def back_up(source: Path, dest: Path) -> Backup:
                 archive.conn.backup(copy)
             finally:
                 copy.close()
-        files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
-        if files:
-            folder.mkdir()
-            copied.append(folder)
-        size = 0
-        for file in files:
-            shutil.copy2(file, folder / file.name)
-            size += _synced(folder / file.name)
-        if sites.is_file():
-            shutil.copy2(sites, sites_copy)
-            copied.append(sites_copy)
-            _synced(sites_copy)
         _synced(partial)
+        files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
+        size = 0
         if files:
-            _synced(folder)
+            folder_partial.mkdir()
+            for file in files:
+                shutil.copy2(file, folder_partial / file.name)
+                size += _synced(folder_partial / file.name)
+            _synced(folder_partial)
+            os.replace(folder_partial, folder)
+            copied.append(folder)
+        if sites.is_file():
+            shutil.copy2(sites, sites_partial)
+            _synced(sites_partial)
+            os.replace(sites_partial, sites_copy)
+            copied.append(sites_copy)
         os.replace(partial, target)
-        _synced(target.parent)  # the rename too: "Backed up" means on disk
+        _synced(target.parent)  # the renames too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
         raise ArchiveError(f"cannot back up {source}: {exc}") from exc
@@ -108,7 +112,7 @@ def _synced(path: Path) -> int:
 def _remove(paths: list[Path]) -> None:
     """What an unfinished backup wrote."""
     for path in paths:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a temporary name never written: nothing there
             if path.is_dir():
                 shutil.rmtree(path)
             else:
