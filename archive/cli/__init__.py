@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "List a post's archived versions and diff them."),
     "stats": ("stats", "Posts, versions and crawls per site."),
     "check": ("check", "Check the archive's integrity and search index."),
-    "backup": ("backup", "Back up the archive, its captures and sites file, while crawls run."),
+    "backup": ("backup", "Back up the archive and its captures, safely while crawls run."),
     "extract": ("extract", "Extract the article from one Wix page (file or URL)."),
     "reextract": ("reextract", "Re-extract archived posts from their raw captures (no network)."),
     "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),

@@ -15,9 +15,9 @@ from archive.cli.common import db_option, fail_with
 @click.argument("dest", type=click.Path(path_type=Path))
 def command(db: Path, dest: Path) -> None:
     """Back up the archive to DEST, a new archive file (or a folder to put it in under its own
-    name): its database, then its captures (DEST.captures/) and its sites file
-    (DEST.sites.toml). Safe while crawls, `run-due` or `schedule` write the archive: the copy
-    is the archive as one commit left it. Never overwrites: DEST must not exist yet.
+    name): its database, then its captures and its sites file, named after it (x.db ->
+    x.captures/, x.sites.toml). Safe while crawls, `run-due` or `schedule` write the archive:
+    the copy is the archive as one commit left it. Never overwrites: DEST must not exist yet.
 
     \b
     Example:
