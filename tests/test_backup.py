@@ -10,12 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.outputs import REPO, build_outputs_archive
 from tests.processes import HANG_GUARD
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "PYTHONPATH": str(REPO)}
+    paths = (str(REPO), os.environ.get("PYTHONPATH"))  # kept: a run as another user needs it
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
     environ.pop("WIXARCHIVE_DB", None)
     return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
                           encoding="utf-8", env=environ, timeout=HANG_GUARD)
@@ -123,3 +126,34 @@ def test_backup_while_another_process_writes_copies_what_was_committed(tmp_path:
     assert again.stderr == (f"Error: {copy} exists: back up to a new name, or remove it first "
                             "(a backup never overwrites one)\n")
     assert copy.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder whatever its mode")
+def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Crawls run as one user under umask 077, `check` run by a monitoring user: the captures
+    folder (mode 0700) cannot be listed. `check` ended in a traceback (PermissionError from
+    stat), and `stats` said the capture file was missing, inviting a re-crawl. Now both say
+    the folder cannot be read by this user."""
+    path = build_outputs_archive(tmp_path / "archive.db")
+    folder = tmp_path / "archive.captures"
+    folder.mkdir()
+    (folder / "wixarchive-1.warc.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 100)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO capture_files (name, created_at, bytes, closed_at) VALUES "
+                 "('wixarchive-1.warc.gz', '2024-06-01T00:00:00+00:00', 102, "
+                 "'2024-06-01T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    folder.chmod(0o000)
+    try:
+        checked = run("check", "--db", str(path))
+        stats = run("stats", "--db", str(path))
+    finally:
+        folder.chmod(0o755)
+    assert "Traceback" not in checked.stderr, checked.stderr
+    assert checked.returncode == 1
+    assert (f"Problem: captures: {folder}/ cannot be read by this user (permission denied)"
+            in checked.stderr), checked.stderr
+    assert stats.returncode == 0, stats.stderr
+    assert f"Captures: {folder}/ cannot be read by this user" in stats.stdout
+    assert "missing" not in stats.stdout

@@ -76,7 +76,9 @@ def command(db: Path, fmt: str) -> None:
                                                                         strict=True)]
         click.echo("  ".join([*cells, line[5]]).rstrip())
     if held.files or held.missing_files:
-        click.echo(_captures_line(held, captures.captures_dir(db).name))
+        folder = captures.captures_dir(db)
+        why = captures.unreadable_folder(folder)
+        click.echo(f"Captures: {why}" if why else _captures_line(held, folder.name))
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:
         click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "
