@@ -22,7 +22,7 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
-from archive.captures import SUFFIX, captures_dir
+from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
 from archive.store import Archive, ArchiveError
 
@@ -52,6 +52,8 @@ def back_up(source: Path, dest: Path) -> Backup:
         raise ArchiveError(f"{target} is the archive itself: back it up to another name")
     if not target.parent.is_dir():
         raise ArchiveError(f"cannot back up to {target}: folder {target.parent} does not exist")
+    if why := unreadable_folder(captures_dir(source)):  # listing it would find nothing
+        raise ArchiveError(f"cannot back up {source}: {why}")
     for existing in (target, folder, sites_copy):
         if existing.exists():
             raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
@@ -92,7 +94,9 @@ def back_up(source: Path, dest: Path) -> Backup:
         raise ArchiveError(f"cannot back up {source}: {exc}") from exc
     except OSError as exc:
         _remove(copied)
-        raise ArchiveError(f"cannot back up to {target}: {exc.strerror or exc}") from exc
+        where = exc.filename or target  # a source file this user cannot read, or the copy
+        raise ArchiveError(f"cannot back up {source} to {target}: {where}: "
+                           f"{exc.strerror or exc}") from exc
     except BaseException:
         _remove(copied)
         raise

@@ -133,7 +133,8 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     """Crawls run as one user under umask 077, `check` run by a monitoring user: the captures
     folder (mode 0700) cannot be listed. `check` ended in a traceback (PermissionError from
     stat), and `stats` said the capture file was missing, inviting a re-crawl. Now both say
-    the folder cannot be read by this user."""
+    the folder cannot be read by this user, and `backup` refuses (it backed up no capture
+    file, silently: the listing of such a folder is empty)."""
     path = build_outputs_archive(tmp_path / "archive.db")
     folder = tmp_path / "archive.captures"
     folder.mkdir()
@@ -144,10 +145,13 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
                  "'2024-06-01T00:00:00+00:00')")
     conn.commit()
     conn.close()
+    backups = tmp_path / "backups"
+    backups.mkdir()
     folder.chmod(0o000)
     try:
         checked = run("check", "--db", str(path))
         stats = run("stats", "--db", str(path))
+        backup = run("backup", str(backups), "--db", str(path))
     finally:
         folder.chmod(0o755)
     assert "Traceback" not in checked.stderr, checked.stderr
@@ -157,3 +161,8 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     assert stats.returncode == 0, stats.stderr
     assert f"Captures: {folder}/ cannot be read by this user" in stats.stdout
     assert "missing" not in stats.stdout
+    assert backup.returncode == 1
+    assert backup.stderr == (f"Error: cannot back up {path}: {folder}/ cannot be read by this "
+                             "user (permission denied): run this as the user that crawls, or "
+                             "give this one read access to it\n")
+    assert list(backups.iterdir()) == []
