@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,12 +18,16 @@ from tests.outputs import REPO, build_outputs_archive
 from tests.processes import HANG_GUARD
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def environment() -> dict[str, str]:
     paths = (str(REPO), os.environ.get("PYTHONPATH"))  # kept: a run as another user needs it
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
     environ.pop("WIXARCHIVE_DB", None)
+    return environ
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
-                          encoding="utf-8", env=environ, timeout=HANG_GUARD)
+                          encoding="utf-8", env=environment(), timeout=HANG_GUARD)
 
 
 def damage_tables(path: Path, *tables: str) -> None:
@@ -133,7 +139,8 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     """Crawls run as one user under umask 077, `check` run by a monitoring user: the captures
     folder (mode 0700) cannot be listed. `check` ended in a traceback (PermissionError from
     stat), and `stats` said the capture file was missing, inviting a re-crawl. Now both say
-    the folder cannot be read by this user, and `backup` refuses (it backed up no capture
+    the folder cannot be read by this user, `serve` warns (each image answered 410 Gone,
+    unexplained), and `backup` refuses (it backed up no capture
     file, silently: the listing of such a folder is empty)."""
     path = build_outputs_archive(tmp_path / "archive.db")
     folder = tmp_path / "archive.captures"
@@ -152,6 +159,15 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
         checked = run("check", "--db", str(path))
         stats = run("stats", "--db", str(path))
         backup = run("backup", str(backups), "--db", str(path))
+        serving = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "serve", "--port", "0", "--db", str(path)],
+            env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            address = re.search(r"http://[^/]+/", serving.stdout.readline()).group(0)
+            urllib.request.urlopen(address, timeout=HANG_GUARD).close()  # warned before this
+        finally:
+            serving.terminate()
+            warning = serving.communicate(timeout=HANG_GUARD)[1]
     finally:
         folder.chmod(0o755)
     assert "Traceback" not in checked.stderr, checked.stderr
@@ -166,3 +182,7 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
                              "user (permission denied): run this as the user that crawls, or "
                              "give this one read access to it\n")
     assert list(backups.iterdir()) == []
+
+    assert (f"Warning: {folder}/ cannot be read by this user (permission denied): run this as "
+            "the user that crawls, or give this one read access to it; until then its archived "
+            "images cannot be shown.\n") in warning
