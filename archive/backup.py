@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveError, archive_error
 
 
 class Backup(NamedTuple):
@@ -91,7 +91,8 @@ def back_up(source: Path, dest: Path) -> Backup:
         _synced(target.parent)  # the renames too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
-        raise ArchiveError(f"cannot back up {source}: {exc}") from exc
+        error = archive_error(exc)  # ArchiveBusy, exit 75, when only kept busy
+        raise type(error)(f"cannot back up {source}: {error}") from exc
     except OSError as exc:
         _remove(copied)
         where = exc.filename or target  # a source file this user cannot read, or the copy
