@@ -65,6 +65,16 @@ def captures_dir(db: str | os.PathLike[str]) -> Path:
     return Path(db).with_suffix(".captures")
 
 
+def unreadable_folder(directory: Path) -> str | None:
+    """Why this user cannot read the captures folder, which exists (its owner's umask or mode
+    keeps others out: crawls run as another user under umask 077), or None. Listing such a
+    folder finds nothing, which is not the same as its files missing."""
+    if directory.is_dir() and not os.access(directory, os.R_OK | os.X_OK):
+        return (f"{directory}/ cannot be read by this user (permission denied): run this as "
+                "the user that crawls, or give this one read access to it")
+    return None
+
+
 def payload_digest(body: bytes) -> str:
     """The WARC-Payload-Digest warcio writes for this payload."""
     return _sha1(body)

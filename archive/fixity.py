@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from archive.attachments import media_kinds
-from archive.captures import members, parse_record, payload_digest
+from archive.captures import members, parse_record, payload_digest, unreadable_folder
 from archive.words import counted, plural
 
 # What `check` says of lost records: a crawl captures them again (see lost_captures).
@@ -113,6 +113,8 @@ def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
                              "ORDER BY id").fetchall()
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         return []
+    if files and (why := unreadable_folder(directory)):
+        return [f"captures: {why}"]
     problems: list[str] = []
     sizes: dict[int, int] = {}
     missing: list[tuple[int, str]] = []
@@ -126,8 +128,13 @@ def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
         if len(problems) >= limit:
             break
         if file_id_ in sizes:
-            _verify_file(conn, directory / name, (file_id_, indexed, closed_at),
-                         sizes[file_id_], problems, notes, damaged, limit)
+            try:
+                _verify_file(conn, directory / name, (file_id_, indexed, closed_at),
+                             sizes[file_id_], problems, notes, damaged, limit)
+            except PermissionError:
+                problems.append(f"captures: {directory / name} cannot be read by this user "
+                                "(permission denied): run this as the user that crawls, or "
+                                "give this one read access to it")
     return problems[:limit]
 
 

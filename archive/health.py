@@ -7,11 +7,10 @@ again)."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from archive.fixity import Damaged
     from archive.store import Archive
 
@@ -24,9 +23,9 @@ class CheckResult:
     mends itself: nothing to alert on), and what was checked."""
 
     db: str
-    posts: int
+    posts: int | None  # None when the database's pages could not be read
     schema: int
-    captures: int  # capture records verified
+    captures: int | None  # capture records verified; None as posts
     problems: list[str]
     notes: list[str]
     closed_runs: int  # runs left `running` by a process that is gone, closed as interrupted
@@ -49,7 +48,7 @@ def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
     lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
     when it cannot be checked (repair of a read-only archive)."""
     from archive import captures, fixity  # warcio only when checking
-    from archive.store import ArchiveError
+    from archive.store import ArchiveBusy, ArchiveError, archive_error
 
     writable = not archive.readonly
     if repair:
@@ -61,13 +60,25 @@ def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
     directory = captures.captures_dir(archive.path)
     notes: list[str] = []
     damaged: list[fixity.Damaged] = []
-    problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
-    if damaged and writable:
-        _note_damaged(archive.conn, damaged, notes)
-    held = captures.sizes(archive.conn, directory)
-    posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    records: int | None = None
+    posts: int | None = None
+    try:
+        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
+        if damaged and writable:
+            _note_damaged(archive.conn, damaged, notes)
+        held = captures.sizes(archive.conn, directory)
+        records = held.responses + held.revisits
+        posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        # Damaged pages (a restored file beside another file's -wal, a failing disk): what
+        # cannot be read is a problem to report, not a traceback.
+        error = archive_error(exc)
+        if isinstance(error, ArchiveBusy):
+            raise error from exc
+        if f"unreadable: {exc}" not in problems:  # archive.check() met it too
+            problems.append(f"unreadable: {exc}")
     return CheckResult(db=str(archive.path), posts=posts, schema=archive.schema_version,
-                       captures=held.responses + held.revisits, problems=problems,
+                       captures=records, problems=problems,
                        notes=notes, closed_runs=closed, repaired=repair)
 
 

@@ -150,7 +150,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _error(exc: sqlite3.Error) -> ArchiveError:
+def archive_error(exc: sqlite3.Error) -> ArchiveError:
     """The ArchiveError for an SQLite error: ArchiveBusy when the archive was only busy."""
     return (ArchiveBusy if _is_busy(exc) else ArchiveError)(_describe(exc))
 
@@ -461,7 +461,7 @@ class Archive:
             if outer and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise _error(exc) from exc
+                raise archive_error(exc) from exc
             raise
 
     @contextmanager
@@ -860,7 +860,7 @@ class Archive:
                 problems.append(f"versions: {row[0]} has no row for its current version")
         except sqlite3.DatabaseError as exc:
             if _is_busy(exc):  # not a problem of the archive: the check could not run
-                raise _error(exc) from exc
+                raise archive_error(exc) from exc
             problems.append(f"unreadable: {exc}")
         return problems
 
@@ -880,7 +880,7 @@ class Archive:
             self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError as exc:
             if _is_busy(exc):  # the check needs the write lock another process holds
-                raise _error(exc) from exc
+                raise archive_error(exc) from exc
             return [f"search index out of sync with posts ({exc}){repair}"]
         return []
 
@@ -950,7 +950,7 @@ class Archive:
                                          meta["stats_max_id"] + 1, changed, earlier, readers)
                     full = False
         except sqlite3.Error as exc:
-            raise _error(exc) from exc
+            raise archive_error(exc) from exc
         finally:
             if conn.in_transaction:  # an interrupted statement may have ended it already
                 conn.execute("COMMIT")

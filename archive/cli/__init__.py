@@ -11,6 +11,7 @@ import importlib
 import io
 import os
 import signal
+import sqlite3
 import sys
 from typing import Any, NoReturn, TextIO
 
@@ -26,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "List a post's archived versions and diff them."),
     "stats": ("stats", "Posts, versions and crawls per site."),
     "check": ("check", "Check the archive's integrity and search index."),
+    "backup": ("backup", "Back up the archive and its captures, safely while crawls run."),
     "extract": ("extract", "Extract the article from one Wix page (file or URL)."),
     "reextract": ("reextract", "Re-extract archived posts from their raw captures (no network)."),
     "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),
@@ -126,6 +128,14 @@ class LazyGroup(click.Group):
         except BadURL as exc:  # a site or page URL given that does not parse: one line
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except sqlite3.DatabaseError as exc:
+            # Pages of the archive that cannot be read (a restored file beside another file's
+            # -wal, a failing disk) or a lock held too long, met past the opening checks: one
+            # line, exit 1 (75 when only busy), as when opening finds them.
+            from archive.cli.common import fail_with
+            from archive.store import archive_error
+
+            fail_with(archive_error(exc))
         except KeyboardInterrupt as interrupt:
             # Ctrl-C before a command's own handling of it (the first moments of a crawl): the
             # status a shell gives a stopped command, 130, not click's `Aborted!` and 1.

@@ -72,6 +72,9 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         for problem in result.problems:
             click.echo(f"Problem: {problem}", err=True)
     if result.problems:
+        if any(problem.startswith(("integrity:", "unreadable:")) for problem in result.problems):
+            fail(f"{len(result.problems)} problem(s) found in {db}: its database is damaged; "
+                 "restore it from a backup (docs/operations.md, Backing up)")
         fail(f"{len(result.problems)} problem(s) found in {db}")
     if not as_json:
         click.echo(f"OK: {db} ({result.posts} posts, schema v{result.schema}, search index in "

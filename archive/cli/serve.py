@@ -105,6 +105,7 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
     settings = datasette_settings(setting_pairs)
     import uvicorn
 
+    from archive.captures import captures_dir, unreadable_folder
     from archive.store import on_read_only_media
 
     datasette = make_datasette(db, **settings)
@@ -118,6 +119,9 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
                "(Ctrl-C to stop)")
     name = next(n for n in datasette.databases if n != "_internal")
     click.echo(f"Ranked search: http://{shown}:{port}{datasette.urls.database(name)}/-/search")
+    if why := unreadable_folder(captures_dir(db)):  # each image would answer 410 Gone
+        click.echo(f"Warning: {why}; until then its archived images cannot be shown.",
+                   err=True)
     if host not in LOOPBACK:
         click.echo(f"Warning: listening on {host}: anyone who can reach this machine can read "
                    "the archive.", err=True)

@@ -1,0 +1,124 @@
+"""A backup of an archive while crawls may be writing it: its database, then its captures and
+its sites file, under a new name (docs/operations.md, Backing up).
+
+The database is copied with SQLite's online backup API, in one step: one read transaction, so
+the copy is the archive as one commit left it, whatever writers do meanwhile (in WAL mode they
+are not held up). Then the capture files, which are only ever appended to: copied after the
+database, they hold every record its copy indexes (records written since are indexed by the
+copy's next crawl or `reextract`, as a killed crawl's are, and a record cut short at the copy's
+end is cut off then). Everything is synced to disk and the copy of the database renamed into
+place last, so an archive at the destination is a whole backup: one interrupted leaves no
+`DEST.db`, only its temporary file.
+
+Reads only: nothing here writes the source archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import NamedTuple
+
+from archive.captures import SUFFIX, captures_dir, unreadable_folder
+from archive.schedule.sites import default_path as sites_path
+from archive.store import Archive, ArchiveError, archive_error
+
+
+class Backup(NamedTuple):
+    destination: Path  # the backup's database
+    posts: int
+    capture_files: int
+    capture_bytes: int
+    sites_file: Path | None  # the copy of the sites file, if the archive has one
+
+
+def destination_for(source: Path, dest: Path) -> Path:
+    """The backup's database: `dest` itself, or the source's name inside `dest` when it is a
+    folder."""
+    return dest / source.name if dest.is_dir() else dest
+
+
+def back_up(source: Path, dest: Path) -> Backup:
+    """Back up the archive `source` to the new archive `dest` (a file name, or a folder to put
+    it in under its own name); ArchiveError, phrased for the user, when it cannot."""
+    target = destination_for(source, dest)
+    folder = captures_dir(target)
+    sites = sites_path(source)  # $WIXARCHIVE_SITES, else beside it
+    sites_copy = target.with_suffix(".sites.toml")  # where the copy's commands look
+    if target.resolve() == source.resolve():
+        raise ArchiveError(f"{target} is the archive itself: back it up to another name")
+    if not target.parent.is_dir():
+        raise ArchiveError(f"cannot back up to {target}: folder {target.parent} does not exist")
+    if why := unreadable_folder(captures_dir(source)):  # listing it would find nothing
+        raise ArchiveError(f"cannot back up {source}: {why}")
+    for existing in (target, folder, sites_copy):
+        if existing.exists():
+            raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
+                               "(a backup never overwrites one)")
+    # Written under temporary names, renamed into place at the end (the database last): a
+    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused.
+    partial, folder_partial, sites_partial = (
+        path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in (target, folder, sites_copy))
+    copied: list[Path] = [partial, folder_partial, sites_partial]
+    try:
+        with Archive.open(source, readonly=True, create=False) as archive:
+            posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            copy = sqlite3.connect(partial)
+            try:
+                archive.conn.backup(copy)
+            finally:
+                copy.close()
+        _synced(partial)
+        files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
+        size = 0
+        if files:
+            folder_partial.mkdir()
+            for file in files:
+                shutil.copy2(file, folder_partial / file.name)
+                size += _synced(folder_partial / file.name)
+            _synced(folder_partial)
+            os.replace(folder_partial, folder)
+            copied.append(folder)
+        if sites.is_file():
+            shutil.copy2(sites, sites_partial)
+            _synced(sites_partial)
+            os.replace(sites_partial, sites_copy)
+            copied.append(sites_copy)
+        os.replace(partial, target)
+        _synced(target.parent)  # the renames too: "Backed up" means on disk
+    except sqlite3.Error as exc:
+        _remove(copied)
+        error = archive_error(exc)  # ArchiveBusy, exit 75, when only kept busy
+        raise type(error)(f"cannot back up {source}: {error}") from exc
+    except OSError as exc:
+        _remove(copied)
+        where = exc.filename or target  # a source file this user cannot read, or the copy
+        raise ArchiveError(f"cannot back up {source} to {target}: {where}: "
+                           f"{exc.strerror or exc}") from exc
+    except BaseException:
+        _remove(copied)
+        raise
+    return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
+
+
+def _synced(path: Path) -> int:
+    """fsync a file or folder (its entries) to disk; its size."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+        return os.fstat(handle).st_size
+    finally:
+        os.close(handle)
+
+
+def _remove(paths: list[Path]) -> None:
+    """What an unfinished backup wrote."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # a temporary name never written: nothing there
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()

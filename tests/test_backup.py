@@ -1,0 +1,188 @@
+"""Backing up, restoring and damaged archives, as an administrator meets them: the `wixarchive`
+command in a subprocess, on real SQLite files (docs/operations.md, Backing up)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.outputs import REPO, build_outputs_archive
+from tests.processes import HANG_GUARD
+
+
+def environment() -> dict[str, str]:
+    paths = (str(REPO), os.environ.get("PYTHONPATH"))  # kept: a run as another user needs it
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    environ.pop("WIXARCHIVE_DB", None)
+    return environ
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          encoding="utf-8", env=environment(), timeout=HANG_GUARD)
+
+
+def damage_tables(path: Path, *tables: str) -> None:
+    """Overwrite the root page of each table and its indexes with garbage, as a disk error or
+    a restored file read through another file's -wal leaves them: the schema still reads, so
+    the archive opens, and the damage is met by the queries that read those tables."""
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    marks = ", ".join("?" * len(tables))
+    roots = [root for (root,) in conn.execute(
+        f"SELECT rootpage FROM sqlite_master WHERE tbl_name IN ({marks}) AND rootpage > 0",
+        tables)]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    for root in roots:
+        data[(root - 1) * page_size:root * page_size] = b"\xff" * page_size
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_tables_give_one_line_errors_and_check_names_the_damage(
+        tmp_path: Path) -> None:
+    """Found restoring a backup over a folder that still held the live archive's -wal: SQLite
+    read the restored file through it, and `stats`, `show`, `history`, `export`, `serve` and
+    even `check` (once a capture file was missing) ended in a Python traceback,
+    `sqlite3.DatabaseError: database disk image is malformed`. Now one `Error:` line, exit 1;
+    `check` reports the damage as problems (its JSON object too) and says to restore."""
+    path = build_outputs_archive(tmp_path / "archive.db")
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO capture_files (name, created_at, bytes, closed_at) VALUES "
+                 "('gone.warc.gz', '2024-06-01T00:00:00+00:00', 10, "
+                 "'2024-06-01T00:00:00+00:00')")  # a missing file: check describes its records
+    conn.commit()
+    conn.close()
+    damage_tables(path, "posts", "captures")
+    for command in (["stats"], ["show", "1"], ["history", "1"],
+                    ["export", "--format", "jsonl", str(tmp_path / "out.jsonl")], ["check"]):
+        result = run(*command, "--db", str(path))
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr.splitlines()[-1].startswith("Error: "), (command, result.stderr)
+        assert "damaged" in result.stderr, (command, result.stderr)
+    result = run("check", "--json", "--db", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert "unreadable: database disk image is malformed" in report["problems"]
+    assert "restore it from a backup" in result.stderr
+
+
+def test_backup_while_another_process_writes_copies_what_was_committed(tmp_path: Path) -> None:
+    """`wixarchive backup` (none existed: the docs sent administrators to the sqlite3 shell,
+    which servers often lack, and `cp`, unsafe while crawls run). A writer holds the archive:
+    one commit still in the -wal file (a `cp archive.db` alone misses it) and a transaction
+    open. The backup holds the commit and not the open transaction, with the captures and the
+    sites file, under the new name, and works as an archive; it never overwrites."""
+    live = tmp_path / "srv" / "archive.db"
+    live.parent.mkdir()
+    build_outputs_archive(live)
+    (tmp_path / "srv" / "archive.captures").mkdir()
+    warc = tmp_path / "srv" / "archive.captures" / "wixarchive-1.warc.gz"
+    warc.write_bytes(b"\x1f\x8b" + os.urandom(5000))
+    sites = tmp_path / "srv" / "archive.sites.toml"
+    sites.write_text('[[site]]\nurl = "https://www.example-garden.com/"\nevery = "6h"\n')
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+         "c.execute(\"INSERT INTO sites (url, first_seen) VALUES ('https://committed.example/',"
+         " '2026-12-06')\")\n"
+         "c.execute('BEGIN IMMEDIATE')\n"
+         "c.execute(\"INSERT INTO sites (url, first_seen) VALUES ('https://open.example/',"
+         " '2026-12-06')\")\n"
+         "print('held', flush=True); sys.stdin.read()", str(live)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "held\n"
+        assert Path(f"{live}-wal").stat().st_size > 0
+        dest = tmp_path / "backup"
+        dest.mkdir()
+        result = run("backup", str(dest), "--db", str(live))
+    finally:
+        writer.communicate("")
+    assert result.returncode == 0, result.stderr
+    copy = dest / "archive.db"
+    assert result.stdout == (f"Backed up {live} to {copy}: 1 posts, 1 capture file (0.0 MiB), "
+                             f"its sites file to {dest / 'archive.sites.toml'}.\n")
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "archive.captures", "archive.db", "archive.sites.toml"]  # no -wal: the copy is whole
+    conn = sqlite3.connect(copy)
+    urls = {url for (url,) in conn.execute("SELECT url FROM sites")}
+    conn.close()
+    assert "https://committed.example/" in urls and "https://open.example/" not in urls
+    assert (dest / "archive.captures" / warc.name).read_bytes() == warc.read_bytes()
+    assert (dest / "archive.sites.toml").read_text() == sites.read_text()
+    shown = run("show", "1", "--db", str(copy))
+    assert shown.returncode == 0 and "fern" in shown.stdout.lower(), shown.stderr
+
+    before = copy.read_bytes()
+    again = run("backup", str(copy), "--db", str(live))
+    assert again.returncode == 1
+    assert again.stderr == (f"Error: {copy} exists: back up to a new name, or remove it first "
+                            "(a backup never overwrites one)\n")
+    assert copy.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder whatever its mode")
+def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Crawls run as one user under umask 077, `check` run by a monitoring user: the captures
+    folder (mode 0700) cannot be listed. `check` ended in a traceback (PermissionError from
+    stat), and `stats` said the capture file was missing, inviting a re-crawl. Now both say
+    the folder cannot be read by this user, `serve` warns (each image answered 410 Gone,
+    unexplained), and `backup` refuses (it backed up no capture
+    file, silently: the listing of such a folder is empty)."""
+    path = build_outputs_archive(tmp_path / "archive.db")
+    folder = tmp_path / "archive.captures"
+    folder.mkdir()
+    (folder / "wixarchive-1.warc.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 100)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO capture_files (name, created_at, bytes, closed_at) VALUES "
+                 "('wixarchive-1.warc.gz', '2024-06-01T00:00:00+00:00', 102, "
+                 "'2024-06-01T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    folder.chmod(0o000)
+    try:
+        checked = run("check", "--db", str(path))
+        stats = run("stats", "--db", str(path))
+        backup = run("backup", str(backups), "--db", str(path))
+        serving = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "serve", "--port", "0", "--db", str(path)],
+            env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            address = re.search(r"http://[^/]+/", serving.stdout.readline()).group(0)
+            urllib.request.urlopen(address, timeout=HANG_GUARD).close()  # warned before this
+        finally:
+            serving.terminate()
+            warning = serving.communicate(timeout=HANG_GUARD)[1]
+    finally:
+        folder.chmod(0o755)
+    assert "Traceback" not in checked.stderr, checked.stderr
+    assert checked.returncode == 1
+    assert (f"Problem: captures: {folder}/ cannot be read by this user (permission denied)"
+            in checked.stderr), checked.stderr
+    assert stats.returncode == 0, stats.stderr
+    assert f"Captures: {folder}/ cannot be read by this user" in stats.stdout
+    assert "missing" not in stats.stdout
+    assert backup.returncode == 1
+    assert backup.stderr == (f"Error: cannot back up {path}: {folder}/ cannot be read by this "
+                             "user (permission denied): run this as the user that crawls, or "
+                             "give this one read access to it\n")
+    assert list(backups.iterdir()) == []
+
+    assert (f"Warning: {folder}/ cannot be read by this user (permission denied): run this as "
+            "the user that crawls, or give this one read access to it; until then its archived "
+            "images cannot be shown.\n") in warning
