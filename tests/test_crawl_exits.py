@@ -71,6 +71,54 @@ def test_captures_on_a_full_disk_fail_the_crawl_saying_so_and_the_next_run_resum
 
 
 @needs_root
+def test_no_post_or_image_is_archived_without_its_capture_when_the_captures_disk_fills(
+        tmp_path: Path):
+    """The captures folder fills up mid-crawl, images on: the pages and images still in flight
+    when it did were archived with no capture (14 post versions and 104 images `stored` with
+    no copy of their bytes anywhere, in the report that found it), and no later crawl fetched
+    them again. Now they fail, so the run after space is freed fetches them, once each."""
+    blog = SampleBlog(seed=23, post_count=400)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/"}
+        command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                   "--delay", "0", "--no-autothrottle", "--json"]  # images fetched, as by default
+
+        def crawl_with_images() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+        with small_disk(tmp_path / "archive.captures", "1m") as captures:
+            full = crawl_with_images()
+            with Archive.open(db, readonly=True) as archive:
+                held = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            subprocess.run(["mount", "-o", "remount,size=200m", str(captures)], check=True)
+            resumed = crawl_with_images()
+            again = crawl_with_images()
+            with Archive.open(db, readonly=True) as archive:
+                uncaptured_versions = archive.conn.execute(
+                    "SELECT count(*) FROM post_versions WHERE capture IS NULL").fetchone()[0]
+                images_without_bytes = archive.conn.execute(
+                    "SELECT count(*) FROM media m WHERE status = 'stored' AND NOT EXISTS "
+                    "(SELECT 1 FROM captures c WHERE c.record_id = m.capture)").fetchone()[0]
+                images = archive.conn.execute(
+                    "SELECT count(DISTINCT url) FROM images").fetchone()[0]
+                stored = archive.conn.execute(
+                    "SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
+                versions = archive.conn.execute(
+                    "SELECT count(*) FROM post_versions").fetchone()[0]
+    assert full.returncode == 1, full.stderr[-2000:]
+    assert json.loads(full.stdout)["status"] == "failed"
+    assert 0 < held < 400  # the disk filled mid-crawl
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    counts = json.loads(resumed.stdout)["counts"]
+    assert counts["new"] == 400 - held and counts["unchanged"] == held
+    assert uncaptured_versions == 0
+    assert images_without_bytes == 0
+    assert stored == images and versions == 400  # every image kept, every post exactly once
+    assert json.loads(again.stdout)["message"] == "400 posts: 0 new, 0 changed, 400 unchanged"
+
+
+@needs_root
 def test_an_archive_on_a_full_disk_fails_the_crawl_saying_the_disk_is_full(tmp_path: Path):
     """Most pages lost to a full disk (the archive on a 2 MB tmpfs, no captures): exit 1 and
     the disk named on the summary line, where the crawl ended `partial` with exit 0."""
