@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
@@ -116,6 +118,23 @@ def test_no_post_or_image_is_archived_without_its_capture_when_the_captures_disk
     assert images_without_bytes == 0
     assert stored == images and versions == 400  # every image kept, every post exactly once
     assert json.loads(again.stdout)["message"] == "400 posts: 0 new, 0 changed, 400 unchanged"
+
+
+@needs_root
+def test_captures_indexed_on_a_full_disk_say_the_disk_is_full(tmp_path: Path):
+    """SQLite ends the transaction itself when the disk fills: the captures' index said
+    `captures could not be written to …: cannot rollback - no transaction is active` (its own
+    ROLLBACK failing), hiding the full disk, in a crawl whose archive's disk filled."""
+    with small_disk(tmp_path / "disk", "300k") as disk:
+        conn = sqlite3.connect(disk / "archive.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE records (payload BLOB)")
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"), \
+                captures.immediate_when_free(conn, 1.0):
+            for _ in range(100):
+                conn.execute("INSERT INTO records VALUES (?)", (os.urandom(50_000),))
+        assert not conn.in_transaction
+        conn.close()
 
 
 @needs_root
