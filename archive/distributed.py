@@ -305,6 +305,10 @@ class RedisWriter:
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
+        # Capture files a killed writer (or crawl) left open: their complete records indexed,
+        # a torn tail cut, then closed, as a crawl without Redis does as it starts
+        # (crawler.capture.middleware); else `check` says for ever they were left open.
+        captures.recover(archive.conn, self.captures.directory)
         # A writer killed mid-crawl left results unstored: store them (in their runs, which
         # close_dead_runs then closes, if `runs` or `check` has not already), as storing is
         # idempotent; counted in those runs either way.

@@ -759,6 +759,10 @@ def test_what_a_killed_writer_left_is_counted_in_its_runs_after_runs_closed_them
     counted = {r["id"]: r["counts"].get("new", 0) for r in runs(db)}
     assert counted == {run: stored_new.get(run, 0) for run in counted}
     assert sum(counted.values()) == 600
+    # The dead writer's capture file is closed by the next one: not "left open" for ever.
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO)
+    assert check.returncode == 0 and "left open" not in check.stdout + check.stderr, check.stdout
 
 
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
