@@ -335,7 +335,10 @@ def immediate_when_free(conn: sqlite3.Connection, patience: float) -> Iterator[b
         yield True
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite ends a transaction itself on some errors (a full disk): a ROLLBACK then would
+        # raise "no transaction is active" in place of the error that says what happened.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

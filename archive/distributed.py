@@ -306,9 +306,14 @@ class RedisWriter:
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
+        # Capture files a killed writer (or crawl) left open: their complete records indexed,
+        # a torn tail cut, then closed, as a crawl without Redis does as it starts
+        # (crawler.capture.middleware); else `check` says for ever they were left open.
+        captures.recover(archive.conn, self.captures.directory)
         # A writer killed mid-crawl left results unstored: store them (in their runs, which
-        # close_dead_runs then closes), as storing is idempotent.
-        self._drain(archive, {})
+        # close_dead_runs then closes, if `runs` or `check` has not already), as storing is
+        # idempotent; counted in those runs either way.
+        self._drain(archive, {}, dead_writers=True)
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
 
@@ -526,9 +531,10 @@ class RedisWriter:
         return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))
 
     def _drain(self, archive: Archive, active: dict[str, _Site],
-               seconds: float | None = None) -> tuple[int, bool]:
+               seconds: float | None = None, *, dead_writers: bool = False) -> tuple[int, bool]:
         """Store the results waiting in Redis, a batch per transaction, for up to `seconds`;
-        returns how many, and whether none is left waiting."""
+        returns how many, and whether none is left waiting. `dead_writers`: they are the
+        results a killed writer left, counted in its runs even once closed as interrupted."""
         total = 0
         deadline = None if seconds is None else time.monotonic() + seconds
         while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
@@ -554,7 +560,8 @@ class RedisWriter:
                     # keeps them: a writer killed outright leaves runs showing what they stored.
                     for run_id, counts in added.items():
                         if counts:
-                            archive.add_run_counts(run_id, dict(counts))
+                            archive.add_run_counts(run_id, dict(counts),
+                                                   interrupted_too=dead_writers)
             except (ArchiveError, OSError) as exc:
                 raise DistributedError(f"cannot write the archive: {exc}") from None
             # Committed: only now are the results counted and removed from Redis.

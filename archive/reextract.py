@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -130,6 +131,12 @@ _reader: captures.Reader | None = None  # a worker process's, opened by _start_w
 
 def _start_worker(directory: Path) -> None:
     global _reader
+    # A terminal's Ctrl-C reaches the whole process group, these workers too: interrupted
+    # inside the pool's queues they left its locks held, and a second Ctrl-C then hung the
+    # command for ever in the pool's shutdown. The command alone stops them (it shuts the pool
+    # down, or its SIGTERM ends them without the handler a fork inherits raising in them).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _reader = captures.Reader(directory)
 
 
@@ -246,6 +253,11 @@ def reextract(archive: Archive, *, site: str | None = None,
                 _write(archive, reader, run_id, result, *queued.popleft(), progress)
         while queued:
             _write(archive, reader, run_id, result, *queued.popleft(), progress)
+    except BaseException:
+        if pool is not None:
+            _end_workers(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -254,6 +266,22 @@ def reextract(archive: Archive, *, site: str | None = None,
         conn.execute("UPDATE reextractions SET finished_at = ?, counts = ? WHERE id = ?",
                      (utc_now(), json.dumps(result.counts()), run_id))
     return result
+
+
+def _end_workers(pool: Any) -> None:
+    """Stop the pool's workers at once (they only read capture files). A Ctrl-C, then a second
+    one inside the pool's graceful shutdown, left workers never told to exit, which the
+    command then waited for at its exit, for ever; SIGINT is ignored meanwhile, so that a
+    further one cannot cut this short in turn."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        # ProcessPoolExecutor has no public way to end its workers before Python 3.14's
+        # terminate_workers(); its process table is the one way in before that.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _pool_context() -> Any:

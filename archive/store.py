@@ -527,12 +527,16 @@ class Archive:
                  pid)).fetchone()
             return row[0] if row else self.start_run(site_url, started_at=started_at, pid=pid)
 
-    def add_run_counts(self, run_id: int, counts: dict[str, int]) -> None:
+    def add_run_counts(self, run_id: int, counts: dict[str, int], *,
+                       interrupted_too: bool = False) -> None:
         """Add to a running run's counts (the crawl keeps them current as its batches commit,
-        so a run whose process is killed still shows what it stored)."""
+        so a run whose process is killed still shows what it stored). `interrupted_too`: to a
+        run already closed as interrupted as well (a killed Redis writer's, whose results the
+        next writer stores in it, after `runs` or `check` may have closed it)."""
         with self.transaction():
-            row = self.conn.execute("SELECT counts FROM crawl_runs WHERE id = ? AND "
-                                    "status = 'running'", (run_id,)).fetchone()
+            row = self.conn.execute("SELECT counts FROM crawl_runs WHERE id = ? AND (status = "
+                                    "'running' OR (? AND status = 'interrupted'))",
+                                    (run_id, interrupted_too)).fetchone()
             if row is None:
                 return
             total = json.loads(row[0])

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
@@ -68,6 +70,71 @@ def test_captures_on_a_full_disk_fail_the_crawl_saying_so_and_the_next_run_resum
     with Archive.open(db, readonly=True) as archive:
         assert len(archive.known_posts(server.url)) == 200
         assert [run["status"] for run in archive.runs(10)] == ["ok", "failed", "failed"]
+
+
+@needs_root
+def test_no_post_or_image_is_archived_without_its_capture_when_the_captures_disk_fills(
+        tmp_path: Path):
+    """The captures folder fills up mid-crawl, images on: the pages and images still in flight
+    when it did were archived with no capture (14 post versions and 104 images `stored` with
+    no copy of their bytes anywhere, in the report that found it), and no later crawl fetched
+    them again. Now they fail, so the run after space is freed fetches them, once each."""
+    blog = SampleBlog(seed=23, post_count=400)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/"}
+        command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                   "--delay", "0", "--no-autothrottle", "--json"]  # images fetched, as by default
+
+        def crawl_with_images() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+        with small_disk(tmp_path / "archive.captures", "1m") as captures:
+            full = crawl_with_images()
+            with Archive.open(db, readonly=True) as archive:
+                held = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            subprocess.run(["mount", "-o", "remount,size=200m", str(captures)], check=True)
+            resumed = crawl_with_images()
+            again = crawl_with_images()
+            with Archive.open(db, readonly=True) as archive:
+                uncaptured_versions = archive.conn.execute(
+                    "SELECT count(*) FROM post_versions WHERE capture IS NULL").fetchone()[0]
+                images_without_bytes = archive.conn.execute(
+                    "SELECT count(*) FROM media m WHERE status = 'stored' AND NOT EXISTS "
+                    "(SELECT 1 FROM captures c WHERE c.record_id = m.capture)").fetchone()[0]
+                images = archive.conn.execute(
+                    "SELECT count(DISTINCT url) FROM images").fetchone()[0]
+                stored = archive.conn.execute(
+                    "SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
+                versions = archive.conn.execute(
+                    "SELECT count(*) FROM post_versions").fetchone()[0]
+    assert full.returncode == 1, full.stderr[-2000:]
+    assert json.loads(full.stdout)["status"] == "failed"
+    assert 0 < held < 400  # the disk filled mid-crawl
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    counts = json.loads(resumed.stdout)["counts"]
+    assert counts["new"] == 400 - held and counts["unchanged"] == held
+    assert uncaptured_versions == 0
+    assert images_without_bytes == 0
+    assert stored == images and versions == 400  # every image kept, every post exactly once
+    assert json.loads(again.stdout)["message"] == "400 posts: 0 new, 0 changed, 400 unchanged"
+
+
+@needs_root
+def test_captures_indexed_on_a_full_disk_say_the_disk_is_full(tmp_path: Path):
+    """SQLite ends the transaction itself when the disk fills: the captures' index said
+    `captures could not be written to …: cannot rollback - no transaction is active` (its own
+    ROLLBACK failing), hiding the full disk, in a crawl whose archive's disk filled."""
+    with small_disk(tmp_path / "disk", "300k") as disk:
+        conn = sqlite3.connect(disk / "archive.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE records (payload BLOB)")
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"), \
+                captures.immediate_when_free(conn, 1.0):
+            for _ in range(100):
+                conn.execute("INSERT INTO records VALUES (?)", (os.urandom(50_000),))
+        assert not conn.in_transaction
+        conn.close()
 
 
 @needs_root

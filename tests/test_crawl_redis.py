@@ -750,6 +750,50 @@ def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
         assert statuses == ["interrupted", "interrupted", "ok", "ok"]
 
 
+def test_what_a_killed_writer_left_is_counted_in_its_runs_after_runs_closed_them(
+        tmp_path: Path, redis_server: RedisServer):
+    """Writer and workers killed together with results waiting in Redis, then `wixarchive runs`
+    (which closes the dead writer's runs as interrupted), then a new crawl: it stores what the
+    dead writer left in those runs, and they count it. Before, the counts were dropped (only a
+    running run took them): a run said 45 new while 59 posts' first versions named it, and no
+    run ever counted those 14 posts new."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(2, posts=300) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url), start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 40,
+                       "40 posts stored", writer)
+            os.kill(writer.pid, signal.SIGSTOP)  # stores nothing more; the workers send on
+            wait_until(lambda: client.llen("wixarchive:results") >= 10, "results waiting")
+        finally:
+            stop([writer, *workers])  # SIGKILL, all at once: a power cut
+        waiting = client.llen("wixarchive:results")
+        closed = subprocess.run([*WIXARCHIVE, "runs", "--db", str(db)], capture_output=True,
+                                text=True, cwd=REPO)
+        assert closed.returncode == 0, closed.stderr
+        assert [r["status"] for r in runs(db)] == ["interrupted", "interrupted"]
+        writer = start_writer(urls, db, redis_server.url)
+        out, err = run_to_end(writer, [start_worker(redis_server.url),
+                                       start_worker(redis_server.url)])
+        assert writer.returncode == 0, err
+        with Archive.open(db, readonly=True) as archive:
+            stored_new = dict(archive.conn.execute(
+                "SELECT run_id, count(*) FROM post_versions WHERE version = 1 GROUP BY run_id"))
+    assert waiting, "nothing was waiting for the next writer: the test proved nothing"
+    assert set(versions_per_post(db).values()) == {1}
+    assert len(versions_per_post(db)) == 600
+    counted = {r["id"]: r["counts"].get("new", 0) for r in runs(db)}
+    assert counted == {run: stored_new.get(run, 0) for run in counted}
+    assert sum(counted.values()) == 600
+    # The dead writer's capture file is closed by the next one: not "left open" for ever.
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO)
+    assert check.returncode == 0 and "left open" not in check.stdout + check.stderr, check.stdout
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"

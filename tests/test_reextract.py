@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 from archive import captures, reextract
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.processes import HANG_GUARD, wait_until
 
 HTML = "<html><head><title>Ünïcode</title></head><body><p>Text</p></body></html>".encode()
 
@@ -203,3 +206,41 @@ def test_a_worker_killed_has_its_posts_extracted_in_this_process(tmp_path: Path,
     with Archive.open(db) as archive:
         result = reextract.reextract(archive, workers=2)
     assert (result.posts, result.changed, result.failed) == (16, 16, 0), result.failures
+
+
+def test_ctrl_c_twice_stops_reextract_and_the_next_run_resumes(tmp_path: Path):
+    """A terminal's Ctrl-C pressed twice quickly (SIGINT to the whole process group, the pool's
+    workers too): reextract hung for ever, in 4 runs of 5, its workers never told to exit.
+    Now it stops, and the next run re-extracts the rest: one new version a post, no more."""
+    db = crawled(SampleBlog(seed=23, post_count=600), tmp_path / "archive.db")
+    with sqlite3.connect(db) as conn:  # as if an older extractor had made every version
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    conn.close()
+    command = [sys.executable, "-m", "archive.cli", "reextract", "--db", str(db)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+    def reextracted() -> int:
+        with Archive.open(db, readonly=True) as archive:
+            return archive.conn.execute("SELECT count(*) FROM post_versions WHERE source = "
+                                        "'reextract'").fetchone()[0]
+
+    wait_until(lambda: reextracted() > 0, "a batch re-extracted", proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.05)  # the second press, as quick hands make it
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.communicate(timeout=HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("reextract hung after Ctrl-C twice")
+    assert proc.returncode in (130, -signal.SIGINT)
+    assert reextracted() < 600, "it had finished: the test proved nothing"
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD)
+    assert resumed.returncode == 0, resumed.stderr
+    with Archive.open(db, readonly=True) as archive:
+        versions = dict(archive.conn.execute(
+            "SELECT n, count(*) FROM (SELECT count(*) AS n FROM post_versions GROUP BY post_id) "
+            "GROUP BY n").fetchall())
+    assert versions == {2: 600}

@@ -15,7 +15,9 @@ and error pages are all captured as the server sent them.
 
 Each response's records are written (and flushed to the OS, in a thread, so the crawl goes on)
 before the spider sees it, so a post version can never name a capture that is not in a file,
-even after a SIGKILL; its WARC-Record-ID travels in request.meta to the item. Another thread
+even after a SIGKILL; its WARC-Record-ID travels in request.meta to the item. A response whose
+record cannot be written (a full disk) fails instead, and so does every later one of the crawl:
+nothing is archived without its capture. Another thread
 syncs the file and indexes the new records every INDEX_EVERY seconds, so the crawl never waits
 for fsync or the archive's lock.
 """
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
 from archive import captures, lost_captures
@@ -109,7 +111,7 @@ class CaptureMiddleware:
     async def process_response(self, request: Request, response: Response,
                                spider: Any = None) -> Response:
         if self.failed:
-            return response
+            raise self._not_captured()
         exchange = exchange_of(request, response)
         try:
             # Large bodies are built, compressed and written in a thread (ISA-L and zlib release
@@ -121,7 +123,7 @@ class CaptureMiddleware:
                 row = await asyncio.to_thread(self._write, exchange)
         except (OSError, sqlite3.Error, ArchiveError) as exc:
             self._fail(exc)
-            return response
+            raise self._not_captured() from exc
         request.meta[CAPTURE_META] = row.record_id  # response.meta is this request's meta
         request.meta[CAPTURE_DIGEST_META] = row.payload_digest
         if self.thread is None:
@@ -226,6 +228,13 @@ class CaptureMiddleware:
             captures.index_rows(conn, rows)
             for name, size, closed in files:
                 captures.mark_file(conn, name, size, closed=closed)
+
+    def _not_captured(self) -> IgnoreRequest:
+        """A response whose capture could not be written goes no further: a page or image
+        archived without its capture would be a post no crawl captures again and an image
+        `stored` with no copy of its bytes anywhere. Failed instead, it is not in the archive,
+        so the next crawl fetches it again."""
+        return IgnoreRequest(f"not archived: {self.failed}")
 
     def _fail(self, exc: Exception) -> None:
         reason = getattr(exc, "strerror", None) or str(exc)
