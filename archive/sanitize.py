@@ -81,7 +81,9 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 #   for the few tags the extractor writes itself, which carry no attribute a script could use:
 #   <u>, <sup>, <sub> and their ends (Markdown has no syntax for them), and a line holding only
 #   `<div dir="auto" markdown="1">` or `</div>` (a right-to-left block's direction);
-# - fenced blocks keep their text (entities would show there). Should the split into fences
+# - fenced blocks keep their text (entities would show there), but one indented (1-3 spaces: it
+#   may be in a container, such as a definition Hugo reads, whose end ends it) holding a "<"
+#   that could open a tag, which is escaped. Should the split into fences
 #   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any
 #   (or keeps an autolink, which is raw HTML inside an HTML block such as the <div> lines open)
 #   is checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
@@ -249,7 +251,11 @@ def sanitize_markdown(text: str | None) -> str:
     out: list[str] = []
     kept = False
     for chunk, fenced in _split_fences(text):
-        if fenced:
+        if fenced and chunk[0] == " " and _TAG_START.search(chunk):
+            # Indented, the fence may be in a container CommonMark does not know (a definition
+            # list's, in Hugo), which a less indented line ends, and the fence with it.
+            out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
+        elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
             out.append(chunk)
         else:

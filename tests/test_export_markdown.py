@@ -352,7 +352,8 @@ def test_hugo_shows_superscripts_right_to_left_blocks_and_code_as_the_post(
 
 # Archived Markdown that hides a tag from a CommonMark reading but not from Hugo's: Hugo's
 # goldmark also reads tables, definition lists, footnotes and bare URLs (linkify), which end a
-# code span where CommonMark does not; and an autolink is a tag inside an HTML block.
+# code span (a definition, a fenced block) where CommonMark does not; and an autolink is a tag
+# inside an HTML block.
 HIDDEN_TAGS = {
     "table": "| a | b |\n|---|---|\n| `x | <img src=x onerror=pwn()> ` | c |\n",
     "table-shift": "| a | b |\n|---|---|\n| `a|b` `<img src=x onerror=pwn()>` |\n",
@@ -361,6 +362,10 @@ HIDDEN_TAGS = {
     "linkify": "Go https://x.example/` <img src=x onerror=pwn()> ` now\n",
     "autolink-in-div": '<div dir="auto" markdown="1">\n<a/onmouseover=pwn()/x=@y>\n\n</div>\n',
     "autolink-after-sup": "Para.\n\n<sup>\n<img/src=x/onerror=pwn()/x=@y>\n",
+    # A fence in a definition ends with it: at a line less indented, or a closing fence
+    # indented more than CommonMark's 3 spaces from the margin.
+    "fence-in-definition": "Term\n: a\n  ```\n<img src=x onerror=pwn()>\n  ```\n",
+    "fence-closed-in-definition": "Term\n: a\n  ```\n     ```\n  <img src=x onerror=pwn()>\n",
 }
 
 
@@ -392,8 +397,8 @@ def test_hugo_with_raw_html_on_builds_no_tag_a_hostile_post_hides(tmp_path: Path
         body = lxml.html.fragment_fromstring(html, create_parent="body")
         elements = [el for el in body.iter() if isinstance(el.tag, str)]
         assert {el.tag for el in elements} <= {
-            "body", "p", "code", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd",
-            "div", "hr", "ol", "li", "sup", "a"}, (slug, html)
+            "body", "p", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt",
+            "dd", "div", "hr", "ol", "li", "sup", "a"}, (slug, html)
         assert not [(el.tag, name) for el in elements for name in el.attrib
                     if name.startswith("on")], (slug, html)
     code = (pages / "code" / "index.html").read_text()

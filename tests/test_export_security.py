@@ -95,8 +95,9 @@ def test_inline_code_holding_a_tag_shows_the_same_code() -> None:
 
 # Tags hidden from a CommonMark reading that Hugo's goldmark reads as tags: its tables end a
 # code span at a "|", linkify takes a backtick into a URL, a definition list or footnote starts
-# on a line inside a span; and an autolink is a tag inside an HTML block (the kept <div> lines
-# open one). tests/test_export_markdown.py builds them with Hugo.
+# on a line inside a span, and a definition's end ends a fenced block in it; and an autolink is
+# a tag inside an HTML block (the kept <div> lines open one). tests/test_export_markdown.py
+# builds them with Hugo.
 @pytest.mark.parametrize("markdown", [
     "| a | b |\n|---|---|\n| `a|b` `<img src=x onerror=pwn()>` |\n",
     "Intro.\n\n`a\n: <img src=x onerror=pwn()>`\n",
@@ -104,6 +105,7 @@ def test_inline_code_holding_a_tag_shows_the_same_code() -> None:
     "Go https://x.example/` <img src=x onerror=pwn()> ` now\n",
     '<div dir="auto" markdown="1">\n<a/onmouseover=pwn()/x=@y>\n\n</div>\n',
     "Para.\n\n<sup>\n<https://x.example/onmouseover=pwn()>\n",
+    "Term\n: a\n  ```\n     ```\n  <img src=x onerror=pwn()>\n",
 ])
 def test_markdown_keeps_no_tag_another_renderer_could_find(markdown: str) -> None:
     cleaned = sanitize_markdown(markdown)
