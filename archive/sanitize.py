@@ -77,17 +77,19 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 # - a link or image destination (`](dest`, `]: dest`, autolink `<dest>`) whose scheme is not in
 #   LINK_SCHEMES gets "#" put before it, which makes it a same-page fragment, wherever it stands;
 # - raw HTML: every "<" that could open a tag or comment outside code becomes "&lt;" (which every
-#   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:"), but
+#   renderer shows as "<"), and every "{" "&#123;": attribute lists (kramdown's "{:", Python-
+#   Markdown's attr_list "{ onclick=... }", pandoc's and Hugo's "{...}") set any attribute; but
 #   for the few tags the extractor writes itself, which carry no attribute a script could use:
 #   <u>, <sup>, <sub> and their ends (Markdown has no syntax for them), and a line holding only
 #   `<div dir="auto" markdown="1">` or `</div>` (a right-to-left block's direction);
 # - fenced blocks keep their text (entities would show there), but one indented (1-3 spaces: it
 #   may be in a container, such as a definition Hugo reads, whose end ends it) holding a "<"
-#   that could open a tag, which is escaped. Should the split into fences
-#   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any
-#   (or keeps an autolink, which is raw HTML inside an HTML block such as the <div> lines open)
-#   is checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
-#   long to check), every "<" is escaped;
+#   that could open a tag or a "{", which is escaped, and a "{" in an opening line (a block's
+#   attributes). Should the split into fences disagree with a renderer's, a "<" left in
+#   place could open a tag, so a text that keeps any (or keeps an autolink, which is raw HTML
+#   inside an HTML block such as the <div> lines open) is checked with a CommonMark parser
+#   (markdown-it-py); if the check fails (or the text is too long to check), every "<" is
+#   escaped;
 # - a code span holding a "<" that could open a tag is written as <code> with its punctuation as
 #   character references, which shows the same code: left a code span, no check could vouch for
 #   it, as renderers' extensions end a span where CommonMark does not (GFM tables split it at a
@@ -195,7 +197,14 @@ def _code_as_html(code: str) -> str:
 
 
 def _escape_plain(text: str) -> str:
-    return text.replace("{:", "&#123;:")
+    return text.replace("{", "&#123;")
+
+
+def _fence_kept(chunk: str) -> str:
+    """A fenced block kept as code, but for a "{" in its opening line: "```{onclick=...}" sets
+    the block's attributes in Python-Markdown (attr_list) and pandoc."""
+    opener, newline, code = chunk.partition("\n")
+    return _escape_plain(opener) + newline + code
 
 
 def _split_fences(text: str) -> list[tuple[str, bool]]:
@@ -251,13 +260,13 @@ def sanitize_markdown(text: str | None) -> str:
     out: list[str] = []
     kept = False
     for chunk, fenced in _split_fences(text):
-        if fenced and chunk[0] == " " and _TAG_START.search(chunk):
+        if fenced and chunk[0] == " " and (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
-            out.append(chunk)
+            out.append(_fence_kept(chunk))
         else:
             escaped, kept_here = _escape_prose(chunk)
             kept = kept or kept_here

@@ -7,7 +7,9 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from archive.cli import main
 from archive.export import jsonl, wxr
 from archive.export.filenames import Folder, safe_name
 from archive.sanitize import safe_url, sanitize_markdown, url_scheme
+from tests.processes import HANG_GUARD
 
 SINK = "http://127.0.0.1:9"
 KEPT_INLINE = r"</?(?:u|sup|sub|code)>"
@@ -132,6 +135,32 @@ def test_markdown_keeps_only_the_extractors_own_tags() -> None:
     assert {(el.tag, name) for el in rendered.iter() for name in el.attrib} <= \
         {("div", "dir"), ("div", "markdown")}
 
+
+
+# Attribute lists set any attribute, on* included: Python-Markdown's attr_list (MkDocs) takes
+# "{ onclick=... }" after a heading, paragraph, link or code, pandoc "{onclick=...}" after a
+# heading, link, code, span or a fence's opening ```, kramdown "{: ...}".
+ATTRIBUTE_LISTS = [
+    "## Title {onclick=pwn()}\n",
+    "[a](https://a.example/){onclick=pwn()} [b]{onmouseover=pwn()} `c`{onclick=pwn()}\n",
+    "```{.x onclick=pwn()}\ncode\n```\n",
+    "Para.\n{: onmouseover=pwn()}\n",
+]
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("markdown", ATTRIBUTE_LISTS)
+def test_markdown_sets_no_attribute_through_an_attribute_list(markdown: str) -> None:
+    cleaned = sanitize_markdown(markdown)
+    html = subprocess.run(["pandoc", "-f", "markdown", "-t", "html"], input=cleaned,
+                          capture_output=True, text=True, check=True,
+                          timeout=HANG_GUARD).stdout
+    body = lxml.html.fragment_fromstring(html, create_parent="body")
+    assert not [(el.tag, name) for el in body.iter() if isinstance(el.tag, str)
+                for name in el.attrib if name.startswith("on")], (cleaned, html)
+    if not markdown.startswith("```"):  # in prose the braces still show
+        assert "{" in body.text_content()
+    assert sanitize_markdown(cleaned) == cleaned
 
 # -- exports of hostile rows -----------------------------------------------------------------
 
