@@ -77,14 +77,24 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 # - a link or image destination (`](dest`, `]: dest`, autolink `<dest>`) whose scheme is not in
 #   LINK_SCHEMES gets "#" put before it, which makes it a same-page fragment, wherever it stands;
 # - raw HTML: every "<" that could open a tag or comment outside code becomes "&lt;" (which every
-#   renderer shows as "<"), and so does kramdown's attribute-list opener "{:" ("&#123;:"), but
+#   renderer shows as "<"), and every "{" "&#123;": attribute lists (kramdown's "{:", Python-
+#   Markdown's attr_list "{ onclick=... }", pandoc's and Hugo's "{...}") set any attribute; but
 #   for the few tags the extractor writes itself, which carry no attribute a script could use:
 #   <u>, <sup>, <sub> and their ends (Markdown has no syntax for them), and a line holding only
 #   `<div dir="auto" markdown="1">` or `</div>` (a right-to-left block's direction);
-# - code spans and fenced blocks keep their text (entities would show there). Should that split
-#   disagree with a renderer's, a "<" left in place could open a tag, so a text that keeps any is
-#   checked with a CommonMark parser (markdown-it-py); if the check fails (or the text is too
-#   long to check), every "<" is escaped.
+# - fenced blocks keep their text (entities would show there), but one indented (1-3 spaces: it
+#   may be in a container, such as a definition Hugo reads, whose end ends it) holding a "<"
+#   that could open a tag or a "{", which is escaped, and a "{" in an opening line (a block's
+#   attributes). Should the split into fences disagree with a renderer's, a "<" left in
+#   place could open a tag, so a text that keeps any (or keeps an autolink, which is raw HTML
+#   inside an HTML block such as the <div> lines open) is checked with a CommonMark parser
+#   (markdown-it-py); if the check fails (or the text is too long to check), every "<" is
+#   escaped;
+# - a code span holding a "<" that could open a tag is written as <code> with its punctuation as
+#   character references, which shows the same code: left a code span, no check could vouch for
+#   it, as renderers' extensions end a span where CommonMark does not (GFM tables split it at a
+#   "|", linkify takes a backtick into a URL, a definition list or footnote starts at a line
+#   inside it), and what it held would be raw HTML in Hugo with `unsafe = true`.
 
 MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
@@ -95,8 +105,11 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
+_LINE_ENDS = re.compile(r"\r\n?|\n")
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # The raw HTML kept (see above): inline anywhere, the <div> lines only as whole lines.
-_KEPT_INLINE = re.compile(r"</?(?:u|sup|sub)>")
+# (<code> is written for a code span holding a tag, see _code_as_html.)
+_KEPT_INLINE = re.compile(r"</?(?:u|sup|sub|code)>")
 _KEPT_LINES = ('<div dir="auto" markdown="1">', "</div>")
 _KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>)[ \t]*(?=\n|$)')
 
@@ -148,14 +161,17 @@ def _escape_prose(text: str) -> tuple[str, bool]:
                 pos = end
             else:
                 close = same[later] + end - start
-                kept = kept or bool(_TAG_START.search(text, start, close))
-                out.append(text[start:close])
+                if _TAG_START.search(text, start, close):
+                    out.append(_code_as_html(text[end:close - (end - start)]))
+                else:
+                    out.append(text[start:close])
                 pos = close
         elif lt >= 0:
             out.append(_escape_plain(text[pos:lt]))
             autolink = _AUTOLINK.match(text, lt)
             if autolink and safe_url(autolink.group(1)) is not None:
                 out.append(autolink.group())
+                kept = True  # an autolink in an HTML block is a tag: the check sees it
                 pos = autolink.end()
             elif kept_tag := _kept_tag(text, lt):
                 out.append(kept_tag.group())
@@ -169,8 +185,26 @@ def _escape_prose(text: str) -> tuple[str, bool]:
     return "".join(out), kept
 
 
+def _code_as_html(code: str) -> str:
+    """A code span's text as <code>, shown the same (line ends as spaces, one space stripped
+    from each end of a padded span, as CommonMark does): its ASCII punctuation written as
+    numeric character references, which no renderer reads as a tag, a table cell's end, a URL
+    or any other Markdown, and which every renderer shows as the character."""
+    code = _LINE_ENDS.sub(" ", code)
+    if len(code) > 2 and code[0] == code[-1] == " " and code.strip(" "):
+        code = code[1:-1]
+    return "<code>" + _PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", code) + "</code>"
+
+
 def _escape_plain(text: str) -> str:
-    return text.replace("{:", "&#123;:")
+    return text.replace("{", "&#123;")
+
+
+def _fence_kept(chunk: str) -> str:
+    """A fenced block kept as code, but for a "{" in its opening line: "```{onclick=...}" sets
+    the block's attributes in Python-Markdown (attr_list) and pandoc."""
+    opener, newline, code = chunk.partition("\n")
+    return _escape_plain(opener) + newline + code
 
 
 def _split_fences(text: str) -> list[tuple[str, bool]]:
@@ -226,9 +260,13 @@ def sanitize_markdown(text: str | None) -> str:
     out: list[str] = []
     kept = False
     for chunk, fenced in _split_fences(text):
-        if fenced:
+        if fenced and chunk[0] == " " and (_TAG_START.search(chunk) or "{" in chunk):
+            # Indented, the fence may be in a container CommonMark does not know (a definition
+            # list's, in Hugo), which a less indented line ends, and the fence with it.
+            out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
+        elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
-            out.append(chunk)
+            out.append(_fence_kept(chunk))
         else:
             escaped, kept_here = _escape_prose(chunk)
             kept = kept or kept_here

@@ -348,3 +348,58 @@ def test_hugo_shows_superscripts_right_to_left_blocks_and_code_as_the_post(
             in html)
     assert "<p>Hello.</p>" in html and "raw HTML omitted" not in html
     assert re.search(r"<code[^>]*>Fenced:\n```\nx = 1\n</code></pre>\s*<p>After.</p>", html)
+
+
+# Archived Markdown that hides a tag from a CommonMark reading but not from Hugo's: Hugo's
+# goldmark also reads tables, definition lists, footnotes and bare URLs (linkify), which end a
+# code span (a definition, a fenced block) where CommonMark does not; and an autolink is a tag
+# inside an HTML block.
+HIDDEN_TAGS = {
+    "table": "| a | b |\n|---|---|\n| `x | <img src=x onerror=pwn()> ` | c |\n",
+    "table-shift": "| a | b |\n|---|---|\n| `a|b` `<img src=x onerror=pwn()>` |\n",
+    "definition": "Intro.\n\n`a\n: <img src=x onerror=pwn()>`\n",
+    "footnote": "See[^1].\n\n`a\n[^1]: <img src=x onerror=pwn()>`\n",
+    "linkify": "Go https://x.example/` <img src=x onerror=pwn()> ` now\n",
+    "autolink-in-div": '<div dir="auto" markdown="1">\n<a/onmouseover=pwn()/x=@y>\n\n</div>\n',
+    "autolink-after-sup": "Para.\n\n<sup>\n<img/src=x/onerror=pwn()/x=@y>\n",
+    # A fence in a definition ends with it: at a line less indented, or a closing fence
+    # indented more than CommonMark's 3 spaces from the margin.
+    "fence-in-definition": "Term\n: a\n  ```\n<img src=x onerror=pwn()>\n  ```\n",
+    "fence-closed-in-definition": "Term\n: a\n  ```\n     ```\n  <img src=x onerror=pwn()>\n",
+}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_with_raw_html_on_builds_no_tag_a_hostile_post_hides(tmp_path: Path) -> None:
+    """Hugo set up as docs/datasette-and-exports.md says (raw HTML kept) builds pages holding
+    no element and no attribute but those of Markdown and the export's own tags, whatever an
+    archived post's Markdown holds; inline code holding a tag still shows it as code."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for slug, markdown in {**HIDDEN_TAGS, "code": "Use `<div>` here.\n"}.items():
+            save(archive, f"{SITE}/post/{slug}", markdown, title=slug,
+                 published="2024-05-01T08:00:00Z")
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+                                    + hugo_raw_html_config())
+    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stderr
+    import lxml.html
+
+    pages = site / "public" / "ann.wixsite.com-yoga"
+    for slug in HIDDEN_TAGS:
+        html = (pages / slug / "index.html").read_text()
+        body = lxml.html.fragment_fromstring(html, create_parent="body")
+        elements = [el for el in body.iter() if isinstance(el.tag, str)]
+        assert {el.tag for el in elements} <= {
+            "body", "p", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt",
+            "dd", "div", "hr", "ol", "li", "sup", "a"}, (slug, html)
+        assert not [(el.tag, name) for el in elements for name in el.attrib
+                    if name.startswith("on")], (slug, html)
+    code = (pages / "code" / "index.html").read_text()
+    assert "<p>Use <code>&lt;div&gt;</code> here.</p>" in code
