@@ -185,7 +185,9 @@ def test_a_site_failing_every_request_ends_the_crawl_early(tmp_path: Path):
     assert summary["status"] == "failed"
     assert summary["message"].endswith("stopped early, failing: 10 requests in a row got server "
                                        "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
-    assert 10 <= len(asked) <= 10 + 16  # and the requests already under way
+    # and the requests already under way (4 at a time); those queued behind them are not
+    # sent (before, up to CONCURRENT_REQUESTS, 16, were: 15 more 503s on a 300-post blog)
+    assert 10 <= len(asked) <= 10 + 4, asked
     assert len(asked) < 4 * 60
 
 

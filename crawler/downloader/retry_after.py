@@ -121,7 +121,7 @@ class RetryAfterMiddleware(RetryMiddleware):
             self.too_long[slot] += 1
             if self.too_long[slot] == self.stop_after:
                 self.stopped[slot] = f"{THROTTLED}: {asked}"
-                self._closing = stop_early(self.crawler, self.stopped[slot])
+                self._closing = stop_early(self.crawler, self.stopped[slot], slot)
             raise IgnoreRequest(f"HTTP {response.status}: {asked}, more than the "
                                 f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
         self.crawler.stats.inc_value("wixarchive/retry_after_waits")  # paused in _downloaded
