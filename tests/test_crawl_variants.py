@@ -127,7 +127,9 @@ def test_robots_txt_is_fetched_once_and_one_answering_a_server_error_forbids_all
         failing.overrides["/robots.txt"] = Response(503, b"<html>busy</html>", HTML)
         result = crawl(served.url + "/", failing.url + "/", "--db", str(db), "--json")
         served_log, failing_log = list(served.request_log), list(failing.request_log)
-    ok, refused = json.loads(result.stdout)
+        unobeyed = crawl(failing.url + "/", "--db", str(db), "--json", "--no-robots")
+    by_site = {summary["site"]: summary for summary in json.loads(result.stdout)}
+    ok, refused = by_site[served.url + "/"], by_site[failing.url + "/"]
     assert served_log.count("/robots.txt") == 1, served_log
     assert (ok["status"], ok["counts"]["new"], ok["counts"]["robots_skipped"]) == (
         "ok", 2, 1), ok
@@ -136,3 +138,5 @@ def test_robots_txt_is_fetched_once_and_one_answering_a_server_error_forbids_all
     assert refused["message"] == (
         f"could not reach {failing.url}/: HTTP 503 (4 tries) for its robots.txt: nothing else "
         "fetched, as RFC 9309 asks; crawl again when it answers"), refused
+    # --no-robots: not obeyed, so no reason to stop.
+    assert json.loads(unobeyed.stdout)["counts"]["new"] == 3, unobeyed.stdout

@@ -201,7 +201,8 @@ class WixBlogSpider(scrapy.Spider):
             # will be either; its sitemaps, feed and listing would each fail the same way.
             raise CloseSpider(UNREACHABLE)
         response = getattr(failure.value, "response", None)
-        if response is not None and unreachable_status(response.status):
+        if (response is not None and unreachable_status(response.status)
+                and self.settings.getbool("ROBOTSTXT_OBEY")):
             # RFC 9309: a robots.txt answering a server error forbids everything, for now.
             raise CloseSpider(f"{ROBOTS_UNREACHABLE}: {describe(failure, self.settings)}")
         if response is not None:
