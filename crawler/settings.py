@@ -49,6 +49,10 @@ TWISTED_DNS_RESOLVER = "crawler.downloader.private_addresses.PublicAddressResolv
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt's (100): a refused host is not even asked for its robots.txt.
     "crawler.downloader.private_addresses.PrivateAddressMiddleware": 50,
+    # Scrapy's robots.txt middleware, reading the spider's one robots.txt request, and a
+    # robots.txt answering a server error as forbidding everything (RFC 9309).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.downloader.robots.SiteRobotsTxt": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
     # After DownloadTimeoutMiddleware (350): cuts each try's timeout to the site's time left.

@@ -27,7 +27,9 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"  # Scrapy's RobotsTxtMiddleware's r
 # stay away longer than we wait, or it keeps failing. The run was not interrupted.
 THROTTLED = "throttled"
 FAILING = "failing"
-STOPPED_EARLY = (THROTTLED, FAILING)
+# A robots.txt answering a server error forbids everything (RFC 9309; crawler/downloader/robots.py).
+ROBOTS_UNREACHABLE = "robots.txt unreachable"
+STOPPED_EARLY = (THROTTLED, FAILING, ROBOTS_UNREACHABLE)
 # The close reason of a crawl stopped at its time limit (crawler.downloader.time_limit): the run
 # is recorded as `timeout` by the crawl itself, in the same write that closes it.
 TIME_LIMIT = "time_limit"
@@ -183,7 +185,12 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     elif posts == 0 and not counts["deleted"]:
         summary.status = "failed"
         unreachable = _unreachable(stats, errors)
-        if stopped_early:
+        if reason.startswith(ROBOTS_UNREACHABLE):
+            answer = reason[len(ROBOTS_UNREACHABLE) + 2:]
+            summary.message = (f"could not reach {tried or site}: {answer} for its robots.txt: "
+                               "nothing else fetched, as RFC 9309 asks; crawl again when it "
+                               "answers")
+        elif stopped_early:
             summary.message = f"no posts archived from {site}: stopped early, {reason}"
         elif unreachable:
             summary.message = f"could not reach {tried or site}: {unreachable}"

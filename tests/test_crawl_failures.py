@@ -118,7 +118,7 @@ def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_pat
         "site plain http?)"), tls
     assert all("<" not in error and "\n" not in error for error in tls["errors"]), tls
     assert [error.split(": ", 1)[0] for error in tls["errors"]] == [f"{secure}/robots.txt"]
-    assert tls["requests"] <= 8, tls  # robots.txt's tries alone (Scrapy's own and the spider's)
+    assert tls["requests"] == 4, tls  # robots.txt's tries alone (Scrapy's asked it again)
     first_errors = [run["first_error"] for run in _runs(db)]
     assert first_errors == [tls["message"], down["message"]]
 

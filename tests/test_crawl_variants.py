@@ -112,3 +112,31 @@ def test_pages_robots_txt_forbids_are_skipped_not_failed(tmp_path: Path):
     runs = json.loads(wixarchive("runs", "--json", "--db", str(db)).stdout)
     assert sorted((run["status"], run["failed"], run["robots_skipped"]) for run in runs) == [
         ("failed", 0, 4), ("ok", 0, 2)]
+
+
+def test_robots_txt_is_fetched_once_and_one_answering_a_server_error_forbids_all(
+        tmp_path: Path):
+    """The spider and Scrapy's robots middleware each asked for robots.txt: every crawl fetched
+    it twice, and one answering 503 eight times (four tries each), after which the server's
+    error page was read as a robots.txt forbidding nothing and every post was crawled. RFC
+    9309: a robots.txt that answers a server error forbids everything; the crawl stops."""
+    db = tmp_path / "archive.db"
+    up, down = SampleBlog(seed=8, post_count=3), SampleBlog(seed=9, post_count=3)
+    with serve_blog(up) as served, serve_blog(down, host="127.0.0.2") as failing:
+        served.robots_disallow.append(up.posts[0].url_path)
+        failing.overrides["/robots.txt"] = Response(503, b"<html>busy</html>", HTML)
+        result = crawl(served.url + "/", failing.url + "/", "--db", str(db), "--json")
+        served_log, failing_log = list(served.request_log), list(failing.request_log)
+        unobeyed = crawl(failing.url + "/", "--db", str(db), "--json", "--no-robots")
+    by_site = {summary["site"]: summary for summary in json.loads(result.stdout)}
+    ok, refused = by_site[served.url + "/"], by_site[failing.url + "/"]
+    assert served_log.count("/robots.txt") == 1, served_log
+    assert (ok["status"], ok["counts"]["new"], ok["counts"]["robots_skipped"]) == (
+        "ok", 2, 1), ok
+    assert failing_log == ["/robots.txt"] * 4, failing_log
+    assert refused["status"] == "failed", refused
+    assert refused["message"] == (
+        f"could not reach {failing.url}/: HTTP 503 (4 tries) for its robots.txt: nothing else "
+        "fetched, as RFC 9309 asks; crawl again when it answers"), refused
+    # --no-robots: not obeyed, so no reason to stop.
+    assert json.loads(unobeyed.stdout)["counts"]["new"] == 3, unobeyed.stdout

@@ -69,4 +69,4 @@ class FailingSiteMiddleware:
         if self.limit and self.in_a_row[slot] == self.limit and slot not in self.stopped:
             self.stopped[slot] = (f"{FAILING}: {self.limit} requests in a row got server "
                                   "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
-            self._closing = stop_early(self.crawler, self.stopped[slot])
+            self._closing = stop_early(self.crawler, self.stopped[slot], slot)

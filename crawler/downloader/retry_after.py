@@ -2,11 +2,12 @@
 
 Scrapy's RetryMiddleware retries a 429 at once, which is what the server just asked us not to
 do. Here a Retry-After (delta-seconds or an HTTP-date) pauses every request to that site until
-the time has come, then the request is retried (still at most RETRY_TIMES times). A wait longer
-than WIXARCHIVE_RETRY_AFTER_MAX is not waited for: the page fails at once with that reason, so a
-server asking for an hour can never hold a crawl for an hour; after WIXARCHIVE_RETRY_AFTER_STOP
-such answers from one site the crawl stops early (close reason "throttled: ...", see
-crawler.summary) rather than asking every other page of a site that wants us gone.
+the time has come, those already queued in its download slot too, then the request is retried
+(still at most RETRY_TIMES times). A wait longer than WIXARCHIVE_RETRY_AFTER_MAX is not waited
+for: the page fails at once with that reason, so a server asking for an hour can never hold a
+crawl for an hour; after WIXARCHIVE_RETRY_AFTER_STOP such answers from one site the crawl stops
+early (close reason "throttled: ...", see crawler.summary) rather than asking every other page
+of a site that wants us gone.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from twisted.internet import reactor
 
 from crawler.downloader.early_stop import stop_early
 from crawler.summary import THROTTLED
@@ -71,12 +73,46 @@ class RetryAfterMiddleware(RetryMiddleware):
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def process_response(self, request: Request, response: Response,
-                         spider: Any = None) -> Request | Response:
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _asked_wait(self, request: Request, response: Response) -> float | None:
+        """The wait a 429 or 503 this middleware retries asks for (Retry-After), if any."""
         if (response.status not in THROTTLE_STATUSES or request.meta.get("dont_retry")
                 or response.status not in self.retry_http_codes):
-            return super().process_response(request, response)
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
+            return None
+        return retry_after_seconds(response.headers.get("Retry-After"))
+
+    def _downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
+        """Pause the site as the answer arrives: Scrapy's downloader sends the next request
+        queued in the site's slot right after this signal, before process_response runs.
+        The requests it already holds (up to CONCURRENT_REQUESTS) have passed process_request
+        too: without the pause they went out at the usual delay, the Retry-After unheard."""
+        wait = self._asked_wait(request, response)
+        if wait is None or wait > self.max_wait:
+            return
+        slot = self._slot(request)
+        self.resume_at[slot] = max(self.resume_at.get(slot, 0.0), time.monotonic() + wait)
+        self._pause_slot(slot, self.resume_at[slot] - time.monotonic())
+
+    def _pause_slot(self, slot_key: str, wait: float) -> None:
+        """Hold the site's download queue for `wait` seconds with Scrapy's own queue timer
+        (`latercall`, which spaces a slot's requests by its delay)."""
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(slot_key)
+        if slot is None:
+            return
+        pending = slot.latercall
+        if pending is not None and getattr(pending, "active", lambda: True)():
+            pending.cancel()
+        slot.latercall = reactor.callLater(wait, downloader._latercall, slot)
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Any = None) -> Request | Response:
+        wait = self._asked_wait(request, response)
         if wait is None:
             return super().process_response(request, response)
         slot = self._slot(request)
@@ -85,9 +121,8 @@ class RetryAfterMiddleware(RetryMiddleware):
             self.too_long[slot] += 1
             if self.too_long[slot] == self.stop_after:
                 self.stopped[slot] = f"{THROTTLED}: {asked}"
-                self._closing = stop_early(self.crawler, self.stopped[slot])
+                self._closing = stop_early(self.crawler, self.stopped[slot], slot)
             raise IgnoreRequest(f"HTTP {response.status}: {asked}, more than the "
                                 f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
-        self.resume_at[slot] = max(self.resume_at.get(slot, 0.0), time.monotonic() + wait)
-        self.crawler.stats.inc_value("wixarchive/retry_after_waits")
+        self.crawler.stats.inc_value("wixarchive/retry_after_waits")  # paused in _downloaded
         return super().process_response(request, response)

@@ -53,6 +53,7 @@ from crawler.discover.urls import (
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
 from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
+from crawler.downloader.robots import ROBOTS_META, robots_read, unreachable_status
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -65,7 +66,7 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
-from crawler.summary import ELSEWHERE, MOVED_AWAY, moved_away_reason
+from crawler.summary import ELSEWHERE, MOVED_AWAY, ROBOTS_UNREACHABLE, moved_away_reason
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -172,8 +173,10 @@ class WixBlogSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # Discovery requests skip the duplicate filter: each sitemap request is counted in
         # pending_sitemaps, which a filtered request would never count down.
+        # The one robots.txt request: SiteRobotsTxt reads its rules from it (ROBOTS_META).
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
-                             errback=self.on_robots_error, priority=10)
+                             errback=self.on_robots_error, priority=10,
+                             meta={ROBOTS_META: True})
 
     def _named_post(self) -> list[scrapy.Request]:
         """The post the user named, asked for once robots.txt said where the site lives: a
@@ -187,6 +190,7 @@ class WixBlogSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        robots_read(self.crawler, response)
         self._follow_move(response)
         yield from self._named_post()
         if self.settings.getbool("ROBOTSTXT_OBEY"):
@@ -196,6 +200,7 @@ class WixBlogSpider(scrapy.Spider):
             yield from self._sitemap_request(url)
 
     def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
+        robots_read(self.crawler, failure)
         self.on_error(failure)
         if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
             # robots.txt is the first request: if the host cannot be reached after the
@@ -203,6 +208,10 @@ class WixBlogSpider(scrapy.Spider):
             # will be either; its sitemaps, feed and listing would each fail the same way.
             raise CloseSpider(UNREACHABLE)
         response = getattr(failure.value, "response", None)
+        if (response is not None and unreachable_status(response.status)
+                and self.settings.getbool("ROBOTSTXT_OBEY")):
+            # RFC 9309: a robots.txt answering a server error forbids everything, for now.
+            raise CloseSpider(f"{ROBOTS_UNREACHABLE}: {describe(failure, self.settings)}")
         if response is not None:
             self._follow_move(response)
         return [*self._named_post(), *self._sitemap_request(self.fetch_root + "sitemap.xml")]
