@@ -424,7 +424,8 @@ SHORTCODES = {
 def test_hugo_shows_a_posts_shortcodes_as_text_and_runs_none(tmp_path: Path) -> None:
     """A post holding Hugo shortcodes (well-formed or not, in text, code, link text, an image's
     alt, its title, a video's URL) builds, with Hugo set up as docs/datasette-and-exports.md
-    says, into a page showing them as the post did; none runs."""
+    says, into a page showing them as the post did; none runs. The front matter keeps Jekyll's
+    Liquid out too, a key Hugo ignores."""
     db = tmp_path / "blogs.db"
     title = "{{< nosuch >}} {{% md %}}"
     video = "https://video.example.com/{{%md%}}.mp4"
@@ -463,7 +464,9 @@ def test_hugo_shows_a_posts_shortcodes_as_text_and_runs_none(tmp_path: Path) -> 
     # 1.5) decodes no character reference in an alt, and shows it as written.
     image = lxml.html.fromstring((pages / "image" / "index.html").read_text())
     assert [img.get("alt") for img in image.iter("img")] == ["&#123;&#123;< nosuch >}}"]
-    _, markdown = page(site / "content", "ann.wixsite.com-yoga/2024-05-01-image/index.md")
+    meta, markdown = page(site / "content", "ann.wixsite.com-yoga/2024-05-01-image/index.md")
+    # Jekyll 4 runs no Liquid ({{ }}, {% %}) in the page, code included; Hugo built it.
+    assert meta["render_with_liquid"] is False
     assert '<img src="https://example.com/a.png" alt="{{&lt; nosuch &gt;}}" />' in \
         MarkdownIt("commonmark").render(markdown)
     assert [unquote(a.get("href")) for a in image.iter("a")] == [video]

@@ -134,6 +134,10 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "deleted_at": post.get("deleted_at"),
         "archive_id": post.get("id"),
         "archive_version": post.get("version"),
+        # Jekyll (4.0 and later) runs no Liquid in the post: a Wix post's "{% nosuch %}" would
+        # fail its build, "{{ site.x }}" run. Hugo ignores the key. (Jekyll 3: see
+        # docs/datasette-and-exports.md.)
+        "render_with_liquid": False,
     }
     return {key: value for key, value in fields.items()
             if value is not None and (value or key not in ("videos", "documents"))}
