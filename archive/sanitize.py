@@ -94,7 +94,11 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 #   character references, which shows the same code: left a code span, no check could vouch for
 #   it, as renderers' extensions end a span where CommonMark does not (GFM tables split it at a
 #   "|", linkify takes a backtick into a URL, a definition list or footnote starts at a line
-#   inside it), and what it held would be raw HTML in Hugo with `unsafe = true`.
+#   inside it), and what it held would be raw HTML in Hugo with `unsafe = true`;
+# - Hugo runs shortcodes ("{{<", "{{%") before reading the Markdown, code included: outside code
+#   the "{" is "&#123;" already; a code span holding one is written as <code> (as above), a fenced
+#   block (not indented: an indented one has its "{" escaped) as one line of <pre><code> with
+#   character references, the only <pre> kept, and only as that whole line.
 
 MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
@@ -111,7 +115,12 @@ _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # (<code> is written for a code span holding a tag, see _code_as_html.)
 _KEPT_INLINE = re.compile(r"</?(?:u|sup|sub|code)>")
 _KEPT_LINES = ('<div dir="auto" markdown="1">', "</div>")
-_KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>)[ \t]*(?=\n|$)')
+# A fenced block holding a shortcode, as _fence_as_html writes it: one line, no tag inside.
+_KEPT_PRE = re.compile(r"<pre><code>[^<>\n]*</code></pre>")
+_KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>|<pre><code>[^<>\n]*</code></pre>)'
+                        r'[ \t]*(?=\n|$)')
+# What opens a Hugo shortcode, which Hugo runs before reading the Markdown, code included.
+_SHORTCODE = re.compile(r"\{\{[<%]")
 
 
 def _kept_tag(text: str, at: int) -> re.Match[str] | None:
@@ -161,7 +170,8 @@ def _escape_prose(text: str) -> tuple[str, bool]:
                 pos = end
             else:
                 close = same[later] + end - start
-                if _TAG_START.search(text, start, close):
+                if _TAG_START.search(text, start, close) or \
+                        _SHORTCODE.search(text, start, close):
                     out.append(_code_as_html(text[end:close - (end - start)]))
                 else:
                     out.append(text[start:close])
@@ -194,6 +204,20 @@ def _code_as_html(code: str) -> str:
     if len(code) > 2 and code[0] == code[-1] == " " and code.strip(" "):
         code = code[1:-1]
     return "<code>" + _PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", code) + "</code>"
+
+
+def _fence_as_html(chunk: str) -> str:
+    """A fenced block (not indented) as one line of <pre><code>, its punctuation and line ends
+    as character references: it shows the same code, but Hugo finds no shortcode in it."""
+    lines = chunk.splitlines()
+    opener = _FENCE.match(lines[0])
+    closer = _FENCE.match(lines[-1]) if len(lines) > 1 else None
+    closed = bool(opener and closer and closer.group(1)[0] == opener.group(1)[0]
+                  and len(closer.group(1)) >= len(opener.group(1))
+                  and not lines[-1][closer.end():].strip())
+    code = "\n".join(lines[1:-1] if closed else lines[1:])
+    escaped = _PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", code).replace("\n", "&#10;")
+    return f"\n<pre><code>{escaped}</code></pre>\n\n"
 
 
 def _escape_plain(text: str) -> str:
@@ -241,7 +265,8 @@ def _commonmark_is_safe(text: str) -> bool:
     while stack:
         token = stack.pop()
         if token.type == "html_inline" and not _KEPT_INLINE.fullmatch(token.content) or \
-                token.type == "html_block" and token.content.strip() not in _KEPT_LINES:
+                token.type == "html_block" and token.content.strip() not in _KEPT_LINES \
+                and not _KEPT_PRE.fullmatch(token.content.strip()):
             return False
         for attribute in ("href", "src"):
             value = token.attrGet(attribute)
@@ -264,6 +289,8 @@ def sanitize_markdown(text: str | None) -> str:
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
+        elif fenced and _SHORTCODE.search(chunk):
+            out.append(_fence_as_html(chunk))
         elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
             out.append(_fence_kept(chunk))

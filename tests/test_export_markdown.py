@@ -403,3 +403,70 @@ def test_hugo_with_raw_html_on_builds_no_tag_a_hostile_post_hides(tmp_path: Path
                     if name.startswith("on")], (slug, html)
     code = (pages / "code" / "index.html").read_text()
     assert "<p>Use <code>&lt;div&gt;</code> here.</p>" in code
+
+
+# Hugo shortcodes in an archived post, where a Wix post holds them (one about Hugo, or a hostile
+# one): Hugo runs them before reading the Markdown, in code too, and an unknown one fails the
+# whole build. Each: (Markdown, what the page must show).
+SHORTCODES = {
+    "unknown": ("Use {{< nosuch >}} here.", "Use {{< nosuch >}} here."),
+    "param": ("Title: {{< param title >}}.", "Title: {{< param title >}}."),
+    "markup": ("{{% md %}}*b*{{% /md %}}", "{{% md %}}b{{% /md %}}"),
+    "fenced": ("Code:\n\n```go\n{{< nosuch >}}\n{{% md\n\n{{ .Title }}\n```\n\nAfter.",
+               "Code: {{< nosuch >}} {{% md {{ .Title }} After."),
+    "inline": ("Write `{{< nosuch >}}` or `{{%md%}}`.", "Write {{< nosuch >}} or {{%md%}}."),
+    "link-text": ("[{{< nosuch >}}](https://example.com/)", "{{< nosuch >}}"),
+    "unclosed": ("Start {{< nosuch and `{{%`", "Start {{< nosuch and {{%"),
+}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_shows_a_posts_shortcodes_as_text_and_runs_none(tmp_path: Path) -> None:
+    """A post holding Hugo shortcodes (well-formed or not, in text, code, link text, an image's
+    alt, its title, a video's URL) builds, with Hugo set up as docs/datasette-and-exports.md
+    says, into a page showing them as the post did; none runs. The front matter keeps Jekyll's
+    Liquid out too, a key Hugo ignores."""
+    db = tmp_path / "blogs.db"
+    title = "{{< nosuch >}} {{% md %}}"
+    video = "https://video.example.com/{{%md%}}.mp4"
+    with Archive.open(db) as archive:
+        for slug, (markdown, _) in SHORTCODES.items():
+            save(archive, f"{SITE}/post/{slug}", markdown, title=title,
+                 published="2024-05-01T08:00:00Z")
+        save(archive, f"{SITE}/post/image", "![{{< nosuch >}}](https://example.com/a.png)",
+             title=title, published="2024-05-01T08:00:00Z",
+             attachments=[{"url": video, "kind": "video", "content_type": "video/mp4",
+                           "is_file": True}])
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text(
+        "<h1>{{ .Title }}</h1><main>{{ .Content }}</main>")
+    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+                                    + hugo_raw_html_config())
+    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stderr
+    import lxml.html
+
+    pages = site / "public" / "ann.wixsite.com-yoga"
+    shown_by_slug = {**SHORTCODES, "image": ("", "Video: " + video.replace("{", "%7B"))}
+    for slug, (_, shown) in shown_by_slug.items():
+        html = lxml.html.fromstring((pages / slug / "index.html").read_text())
+        assert html.findtext(".//h1") == title, slug
+        text = html.find(".//main").text_content()
+        assert " ".join(text.split()) == " ".join(shown.split()), (slug, text)
+    fenced = lxml.html.fromstring((pages / "fenced" / "index.html").read_text())
+    code = fenced.find(".//pre").text_content()
+    assert code.rstrip("\n") == "{{< nosuch >}}\n{{% md\n\n{{ .Title }}"
+    # An image's alt: the "{" written "&#123;", which CommonMark decodes; Hugo 0.111 (goldmark
+    # 1.5) decodes no character reference in an alt, and shows it as written.
+    image = lxml.html.fromstring((pages / "image" / "index.html").read_text())
+    assert [img.get("alt") for img in image.iter("img")] == ["&#123;&#123;< nosuch >}}"]
+    meta, markdown = page(site / "content", "ann.wixsite.com-yoga/2024-05-01-image/index.md")
+    # Jekyll 4 runs no Liquid ({{ }}, {% %}) in the page, code included; Hugo built it.
+    assert meta["render_with_liquid"] is False
+    assert '<img src="https://example.com/a.png" alt="{{&lt; nosuch &gt;}}" />' in \
+        MarkdownIt("commonmark").render(markdown)
+    assert [unquote(a.get("href")) for a in image.iter("a")] == [video]

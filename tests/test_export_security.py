@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,23 @@ def test_inline_code_holding_a_tag_shows_the_same_code() -> None:
         '<p>Use <code>&lt;a href=&quot;x&quot;&gt;*b*&lt;/a&gt; | y</code>\n'
         "or <code>&lt;br&gt;</code>.</p>\n")
     assert sanitize_markdown(cleaned) == cleaned
+
+
+def test_code_holding_a_hugo_shortcode_shows_the_same_code_and_opens_none() -> None:
+    """Hugo runs a shortcode before reading the Markdown, in code too: a code span or fenced
+    block holding "{{<" or "{{%" is written as <code> or one line of <pre><code>, its
+    punctuation as character references, which shows the same code; exporting again changes
+    nothing, and such a line with anything more is text."""
+    code = "{{< nosuch >}}\n<b>{{% md %}}</b>\n\n  x {{ y }}"
+    cleaned = sanitize_markdown(f"Use `{{{{< x >}}}}`:\n```go\n{code}\n```\nDone.\n")
+    assert "{{" not in cleaned and "`" not in cleaned
+    rendered = MarkdownIt("commonmark").render(cleaned)
+    start, block, end = re.split(r"<pre><code>(.*)</code></pre>\n", rendered)
+    assert (start, unescape(block), end) == (
+        "<p>Use <code>{{&lt; x &gt;}}</code>:</p>\n", code, "<p>Done.</p>\n")
+    assert sanitize_markdown(cleaned) == cleaned
+    hostile = '<pre><code onclick="pwn()">x</code></pre>\n<pre><code><b>x</b></code></pre>\n'
+    assert "<" not in sanitize_markdown(hostile).replace("</", "").replace("<code>", "")
 
 
 # Tags hidden from a CommonMark reading that Hugo's goldmark reads as tags: its tables end a

@@ -134,6 +134,10 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "deleted_at": post.get("deleted_at"),
         "archive_id": post.get("id"),
         "archive_version": post.get("version"),
+        # Jekyll (4.0 and later) runs no Liquid in the post: a Wix post's "{% nosuch %}" would
+        # fail its build, "{{ site.x }}" run. Hugo ignores the key. (Jekyll 3: see
+        # docs/datasette-and-exports.md.)
+        "render_with_liquid": False,
     }
     return {key: value for key, value in fields.items()
             if value is not None and (value or key not in ("videos", "documents"))}
@@ -160,8 +164,9 @@ def _attachment_list(post: dict[str, Any]) -> str:
         href = item.get("local") or safe_url(item["url"])
         if href and href not in text and item["url"] not in text:
             label = "Video" if item["kind"] == "video" else "Document"
+            # "{" percent-encoded: "{{%" would open a Hugo shortcode, "{%" a Liquid tag.
             lines.append(f"- {label}: " + (_local_link(item) if item.get("local")
-                                           else f"<{href}>"))
+                                           else f"<{href.replace('{', '%7B')}>"))
     return "\n\n" + "\n".join(lines) if lines else ""
 
 
@@ -169,7 +174,7 @@ def _local_link(item: dict[str, Any]) -> str:
     """A Markdown link to an attachment's local copy, named by the site's file name: a relative
     path is no autolink (`<files/a.mp4>` has no scheme, and would show as text)."""
     name = unquote(urlsplit(item["url"]).path.rstrip("/").rsplit("/", 1)[-1]) or item["local"]
-    label = _LINK_TEXT_MARKS.sub(r"\\\g<0>", name)
+    label = _LINK_TEXT_MARKS.sub(r"\\\g<0>", name).replace("{", "&#123;")  # no shortcode
     return f"[{label}]({item['local']})"
 
 
