@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 
+from archive.cli import OutputError, drop_failed_output
 from archive.iri import uri_fields
 from archive.site_match import (
     NoSuchSite,
@@ -89,6 +90,8 @@ def echo_unless_closed(text: str, *, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     try:
         click.echo(text, file=stream)
+    except OutputError as error:  # a full output (`> /dev/full`): said, and exits 1 at the end
+        drop_failed_output(error)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

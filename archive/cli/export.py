@@ -15,6 +15,7 @@ from typing import IO, Any
 import click
 
 from archive import atomic_file
+from archive.cli import OutputError
 from archive.cli.common import (
     bom_option,
     counted,
@@ -205,8 +206,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                 except ExportError as exc:
                     fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder
-                    if exc.errno == errno.EPIPE:
-                        raise  # the reader left (`| head`): click ends quietly, as for any command
+                    if exc.errno == errno.EPIPE or isinstance(exc, OutputError):
+                        raise  # the reader left (`| head`), stdout failed: as for any command
                     fail(f"cannot write {out}: {exc.strerror or exc}")
                 unreadable = files.description()
         finally:
