@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TextIO
 import click
 
 from archive import __version__
+from archive.cli.output import OutputError, drop_failed_output, output_dropped, watch_stdout
 
 # command name -> module under archive.cli defining `command`; listed in the order `--help` shows.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -71,59 +72,6 @@ codecs.register_error(ERRORS, _json_escape)
 
 
 
-class OutputError(OSError):
-    """A write to stdout failed (a full disk or device: `> /dev/full`), told apart from the
-    command's own writes (the archive, an export's file), which say what failed themselves."""
-
-
-class _StdoutFile(io.FileIO):
-    """stdout's file descriptor, whose failed writes raise OutputError; a closed pipe's stays
-    the BrokenPipeError that ends a command quietly."""
-
-    def write(self, data: Any) -> int | None:
-        try:
-            return super().write(data)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(exc.errno, exc.strerror) from exc
-
-
-def _watch_stdout() -> None:
-    """sys.stdout rebuilt over _StdoutFile, as it was (encoding, errors, buffering); left as it
-    is when a caller replaced it (a test's capture) or there is none (`>&-`). The stream it
-    replaces stays sys.__stdout__, which keeps the file descriptor open."""
-    stream = sys.stdout
-    if type(stream) is not io.TextIOWrapper:
-        return
-    buffered = type(stream.buffer) is io.BufferedWriter  # not when unbuffered (python -u)
-    if type(stream.buffer.raw if buffered else stream.buffer) is not io.FileIO:
-        return
-    stream.flush()
-    raw = _StdoutFile(stream.fileno(), "w", closefd=False)
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw) if buffered else raw,
-                                  encoding=stream.encoding, errors=stream.errors,
-                                  line_buffering=stream.line_buffering,
-                                  write_through=stream.write_through)
-
-
-# The failed write to stdout that a command working on after its output is gone dropped its
-# output for (drop_failed_output): the command ends with status 1 all the same.
-_dropped_output: list[OutputError] = []
-
-
-def drop_failed_output(error: OutputError) -> None:
-    """stdout cannot be written (`> /dev/full`): said in one line, once, and what is buffered
-    for it or written later dropped (not tried again at exit), for a command to finish its work
-    (a crawl, a schedule) before it exits with status 1."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    if not _dropped_output:
-        click.echo(f"Error: cannot write the output: {error.strerror or error}", err=True)
-    _dropped_output.append(error)
-
-
 def _end_for_closed_pipe() -> NoReturn:
     """The reader of the output left (`| head -1`): end quietly, as `cat` and `grep` do, by
     SIGPIPE (a shell says 141), not by click's status 1, which a script cannot tell from an
@@ -141,7 +89,7 @@ class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command runs."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        _watch_stdout()
+        watch_stdout()
         for name in ("stdout", "stderr"):
             if getattr(sys, name) is None:
                 # Started with it closed (`>&-`): what it would say goes nowhere, as into a
@@ -180,7 +128,7 @@ class LazyGroup(click.Group):
                 # apart, not in Python's flush at exit ("Exception ignored ...", status 120).
                 sys.stdout.flush()
         except SystemExit as end:
-            if _dropped_output and not end.code:  # its work done, its output not written
+            if output_dropped() and not end.code:  # its work done, its output not written
                 sys.exit(1)
             raise
         except BrokenPipeError:
@@ -195,7 +143,7 @@ class LazyGroup(click.Group):
 
             click.echo("Interrupted.", err=True)
             sys.exit(exit_status(interrupt))
-        if _dropped_output:
+        if output_dropped():
             sys.exit(1)
         return result
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 
-from archive.cli import OutputError, drop_failed_output
+from archive.cli.output import OutputError, drop_failed_output
 from archive.iri import uri_fields
 from archive.site_match import (
     NoSuchSite,

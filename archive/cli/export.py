@@ -15,7 +15,6 @@ from typing import IO, Any
 import click
 
 from archive import atomic_file
-from archive.cli import OutputError
 from archive.cli.common import (
     bom_option,
     counted,
@@ -25,6 +24,7 @@ from archive.cli.common import (
     open_archive,
 )
 from archive.cli.interrupts import stopping_cleanly
+from archive.cli.output import OutputError
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.source import (
     count_posts,
