@@ -15,6 +15,8 @@ import json
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel reads a CSV file as UTF-8 only when it starts with this byte-order mark (`--bom`).
+UTF8_BOM = "\ufeff"
 
 
 def csv_cell(value: Any, *, escape_formulas: bool = True) -> Any:

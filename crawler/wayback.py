@@ -67,12 +67,26 @@ class WaybackError(Exception):
 
 class NotACDXServer(WaybackError):
     """The CDX address answers, but not as a CDX server (an HTML page, a 404, a redirect): the
-    address is wrong, and running again will not help. `problem` says what it answered."""
+    address is wrong, and running again will not help. `problem` says what it answered; the
+    message is `message`, else the problem alone (see `pointing`)."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem[:-1]}; check --cdx)" if problem.endswith(")")
-                         else f"{problem} (check --cdx)")
+    def __init__(self, problem: str, message: str | None = None) -> None:
+        super().__init__(message or problem)
         self.problem = problem
+
+    def pointing(self, replay: str, cdx_given: str | None) -> NotACDXServer:
+        """This error, its message pointing at the address to check in the caller's words:
+        `cdx_given` names the CDX address the user gave (`--cdx` for the command, `cdx` for
+        the API), None when it was derived from `replay`, whose collection is then in doubt."""
+        problem = self.problem
+        if cdx_given is None:
+            message = (f"{problem}: is {replay} a web archive's collection URL? e.g. "
+                       "http://host:8080/COLL/ for a pywb collection")
+        elif problem.endswith(")"):
+            message = f"{problem[:-1]}; check {cdx_given})"
+        else:
+            message = f"{problem} (check {cdx_given})"
+        return NotACDXServer(problem, message)
 
 
 def cdx_for(replay: str) -> str:

@@ -16,6 +16,7 @@ from crawler.sample_site import SampleBlog, serve_blog
 from tests.outputs import GONE_SITE, POST_URL, build_outputs_archive
 from tests.outputs import wixarchive as run_wixarchive
 from tests.pywb import MISSING, pywb_bin, wayback
+from tests.webarchives import serve_pages
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +211,30 @@ def test_recover_returns_what_the_command_prints(crawled: Path, tmp_path: Path) 
     assert printed.pop("status") == "ok" and printed["errors"] == []
     assert result.to_dict() == printed
     assert result.listed == 6 and result.imported.to_dict()["errors"] == []
+
+
+def test_a_wrong_cdx_address_is_named_in_the_apis_words(tmp_path: Path) -> None:
+    """An address that answers, but not as a CDX server: wixarchive.recover's error said
+    "(check --cdx)", the command's option, to a caller who passed `cdx=` or none at all. Each
+    now names what its caller gave: `--cdx` or `cdx`; without one, the collection URL."""
+    db = tmp_path / "blog.db"
+    with serve_pages({}) as base:  # an HTML 404 for every address
+        collection, page = f"{base}/coll/", f"{base}/page/"
+        command = [run_wixarchive("recover", POST_URL, "--from", collection, *more, "--db",
+                                  str(db), "--delay", "0") for more in (["--cdx", page], [])]
+        with wixarchive.open(db) as archive:
+            raised = []
+            for cdx in (page, None):
+                with pytest.raises(wixarchive.WaybackError) as error:
+                    wixarchive.recover(archive, POST_URL, replay=collection, cdx=cdx, delay=0)
+                raised.append(str(error.value))
+    html = f"the CDX server at {page} answered an HTML page, not a CDX listing (HTTP 404"
+    assert [result.stderr.strip().splitlines()[-1] for result in command] == [
+        f"Error: {html}; check --cdx)",
+        f"Error: the CDX server at {collection}cdx answered an HTML page, not a CDX listing "
+        f"(HTTP 404): is {collection} a web archive's collection URL? e.g. "
+        "http://host:8080/COLL/ for a pywb collection"]
+    assert raised == [f"{html}; check cdx)", command[1].stderr.strip().splitlines()[-1][7:]]
 
 
 def test_sites_add_list_remove_edit_the_file_the_commands_edit(tmp_path: Path) -> None:

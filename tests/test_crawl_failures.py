@@ -200,6 +200,23 @@ def test_a_site_stopped_at_its_time_limit_is_recorded_as_a_timeout_by_its_crawl(
     assert (run["id"], run["status"], run["first_error"]) == (summary.run_id, "timeout", message)
 
 
+def test_crawl_time_limit_stops_a_site_as_the_api_and_the_sites_file_do(tmp_path: Path):
+    """`wixarchive crawl` had no time limit, which wixarchive.crawl(time_limit=) and a sites
+    file's `timeout` have: a hanging site held the command until its downloads gave up.
+    `--time-limit SECONDS` stops each site there, its run a timeout, and exits 1 (as run-due)."""
+    db = tmp_path / "archive.db"
+    with HangingServer("127.0.0.1") as hanging:
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", hanging.url,
+                                 "--db", str(db), "--time-limit", "2", "--json"],
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    message = "stopped at its 2s time limit after 0 posts; the next run resumes it"
+    assert (summary["status"], summary["message"]) == ("timeout", message)
+    (run,) = _runs(db)
+    assert (run["id"], run["status"]) == (summary["run_id"], "timeout")
+
+
 def test_a_stop_as_the_crawl_starts_leaves_a_closed_run_or_none(tmp_path: Path):
     """Ctrl-C or SIGTERM at the very start of `wixarchive crawl`. While its crawler was still
     importing Scrapy (about a second), a stop killed it outright (no result: the site said

@@ -436,3 +436,28 @@ def test_a_post_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Pa
         assert sorted(archive.known_posts(server.url)) == sorted(
             server.url + post.url_path for post in blog.posts[1:])
         assert archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 3
+
+
+def test_a_named_page_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Path):
+    """The page named on the command line with no /post/ in its URL (an old /single-post/...,
+    read as a listing page when the site has no posts sitemap) that redirects to a post of
+    another blog was archived as the crawled site's post, under the other blog's URL; it is
+    left to that blog now, and named, as a /post/ URL that redirects there is."""
+    blog, other = SampleBlog(seed=5, post_count=4), SampleBlog(seed=6, post_count=2)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as server, \
+            serve_blog(other, host="127.0.0.3") as elsewhere:
+        server.overrides["/sitemap.xml"] = Response(404, b"", {"Content-Type": "text/html"})
+        target = elsewhere.url + other.posts[0].url_path
+        server.takeovers["/single-post/moved"] = h.redirect_to(target)
+        result = crawl(server.url + "/single-post/moved", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 4), summary
+    assert (f"{server.url}/single-post/moved: redirects to {target}, a post of another site: "
+            f"not archived (crawl {elsewhere.url}/ as a site of its own)") in summary["errors"]
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM posts WHERE url = ?",
+                                    (target,)).fetchone()[0] == 0
+        assert sorted(archive.known_posts(server.url)) == sorted(
+            server.url + post.url_path for post in blog.posts)

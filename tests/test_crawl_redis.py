@@ -629,6 +629,26 @@ def test_posts_redirecting_to_the_sites_new_host_or_another_site_as_without_redi
                 server.url + post.url_path for post in (named, target, server.blog.posts[4]))
 
 
+def test_a_named_page_redirecting_to_another_site_is_left_to_it_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """The page named with no /post/ in its URL (read as a listing page, the site having no
+    posts sitemap) that redirects to another blog's post is that blog's: named, not archived,
+    with and without Redis (it was archived as the crawled site's post)."""
+    with blogs(2, posts=3) as (server, other):
+        server.overrides["/sitemap.xml"] = Response(404)
+        elsewhere = other.url + other.blog.posts[0].url_path
+        server.overrides["/single-post/moved"] = Response(301, headers={"Location": elsewhere})
+        summaries = {db: crawl_json(server.url + "/single-post/moved", tmp_path / db, url)
+                     for db, url in (("local.db", None), ("redis.db", redis_server.url))}
+    for db, summary in summaries.items():
+        assert summary["status"] == "ok" and summary["counts"]["new"] == 3, (db, summary)
+        assert any(error.startswith(f"{server.url}/single-post/moved: redirects to {elsewhere}, "
+                                    "a post of another site") for error in summary["errors"]), db
+        with Archive.open(tmp_path / db, readonly=True) as archive:
+            assert sorted(archive.known_posts(server.url)) == sorted(
+                server.url + post.url_path for post in server.blog.posts)
+
+
 def test_run_due_through_redis(tmp_path: Path, redis_server: RedisServer):
     db = tmp_path / "archive.db"
     sites = tmp_path / "sites.toml"

@@ -197,14 +197,18 @@ def test_exported_files_get_the_mode_of_any_new_file(db: Path, tmp_path: Path, u
     assert not list(tmp_path.rglob(".*.tmp"))
 
 
-@pytest.mark.parametrize("args", [
+# Commands writing to stdout, run on the `db` fixture's archive.
+WRITING_TO_STDOUT = [
     ["export", "--format", "jsonl", "-"], ["export", "--format", "csv", "-"],
     ["export", "--format", "wxr", "-"], ["export", "--format", "jsonl", "--json", "-"],
     ["search", "bread", "--json"], ["search", "café", "--jsonl"], ["search", "bread", "--csv"],
     ["search", "café"], ["show", "1"], ["show", "1", "--format", "json"], ["stats", "--json"],
     ["runs"], ["runs", "--json"], ["history", "1"], ["history", "1", "--json"],
     ["sites", "list"],
-], ids=" ".join)
+]
+
+
+@pytest.mark.parametrize("args", WRITING_TO_STDOUT, ids=" ".join)
 def test_a_reader_that_stops_early_ends_the_command_quietly(db: Path, args: list[str]) -> None:
     """`wixarchive export --format jsonl - | head` ends as `cat` or `grep` do when their
     reader goes: by SIGPIPE (status 141 in a shell), no message. Before 2026-12-06 it was
@@ -218,6 +222,28 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(db: Path, args: list
                             preexec_fn=lambda: os.close(1))
     assert result.returncode == 0 and (args[0] == "export" or not result.stderr), result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("args", [*WRITING_TO_STDOUT, ["stats", "--help"], ["run-due"]],
+                         ids=" ".join)
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "python-u"])
+def test_an_output_that_cannot_be_written_is_one_error_line(db: Path, args: list[str],
+                                                            unbuffered: str) -> None:
+    """`wixarchive runs > /dev/full` (a full disk): one line and status 1, where it was a
+    traceback of `OSError: [Errno 28] No space left on device`. A command that works on after
+    its output is gone (`run-due`, `crawl`) does so, and says it the same way."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    db.with_suffix(".sites.toml").touch()  # run-due's: no site, said on stdout
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "archive.cli", *args, "--db", str(db)],
+                                stdout=full, stderr=subprocess.PIPE, text=True,
+                                timeout=HANG_GUARD, env=env | {"PYTHONUNBUFFERED": unbuffered}
+                                if unbuffered else env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[-1:] == \
+        ["Error: cannot write the output: No space left on device"], result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
 
 def test_markdown_files_have_front_matter_and_full_size_images(db: Path,
                                                                tmp_path: Path) -> None:

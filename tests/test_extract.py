@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -809,6 +810,21 @@ def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     blocks = [token for token in MarkdownIt("commonmark").parse(article.body_markdown)
               if token.type == "fence"]
     assert [token.content for token in blocks] == [code + "\n"]
+
+
+def test_inline_code_stays_literal_in_the_markdown():
+    """Markdown's escapes do not work inside a code span: `a_b*c` was written `a\\_b\\*c`, and
+    read so. A code span is its words as they are, fenced by more backticks than it holds."""
+    codes = ["a_b*c[0]", "C:\\path\\*.txt", "x`y", "`start", "``", "<b> # 1.", "**not bold**"]
+    spans = "".join(f"<code>{escape(code, quote=False)}</code>, " for code in codes)
+    article = extract_article(_post_with(
+        f"<p>Try {spans}<code><strong>a_b</strong></code>, <strong><code>b_c</code></strong>.</p>"))
+    tokens = [child for token in MarkdownIt("commonmark").parse(article.body_markdown)
+              if token.type == "inline" for child in token.children or []]
+    assert [token.content for token in tokens if token.type == "code_inline"] == \
+        [*codes, "a_b", "b_c"]
+    assert "`a_b*c[0]`" in article.body_markdown
+    assert ", **`b_c`**." in article.body_markdown
 
 
 def test_underline_superscript_and_subscript_keep_their_meaning_in_the_markdown():

@@ -430,8 +430,11 @@ def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.o
     # http and https, www. or not, are one site, as a crawl has it: the archived spelling.
     archived = archived_root(archive.conn, site_root(site))
     client = wayback.Client(delay=delay, timeout=timeout, retries=retries)
-    result = recover_site(archive, archived, replay=replay, cdx=cdx, client=client,
-                          images=images)
+    try:
+        result = recover_site(archive, archived, replay=replay, cdx=cdx, client=client,
+                              images=images)
+    except wayback.NotACDXServer as exc:  # named in this function's words, not the command's
+        raise exc.pointing(replay, "cdx" if cdx else None) from None
     if not result.listed and not result.already and (
             problem := missing_collection(client, replay, cdx)):
         raise wayback.WaybackError(problem)

@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TextIO
 import click
 
 from archive import __version__
+from archive.cli.output import OutputError, drop_failed_output, output_dropped, watch_stdout
 
 # command name -> module under archive.cli defining `command`; listed in the order `--help` shows.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -90,13 +91,18 @@ class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command runs."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        watch_stdout()
         for name in ("stdout", "stderr"):
             if getattr(sys, name) is None:
                 # Started with it closed (`>&-`): what it would say goes nowhere, as into a
                 # reader that is gone, rather than a traceback of writes to None.
                 setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
         _encode_whatever_the_terminal((sys.stdout, sys.stderr))
-        return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, **kwargs)
+        except OutputError as error:  # click's main lets an OSError but EPIPE through
+            drop_failed_output(error)
+            sys.exit(1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -118,11 +124,15 @@ class LazyGroup(click.Group):
 
         try:
             try:
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
             finally:
                 # The last lines still buffered, written while a closed pipe can be told
                 # apart, not in Python's flush at exit ("Exception ignored ...", status 120).
                 sys.stdout.flush()
+        except SystemExit as end:
+            if output_dropped() and not end.code:  # its work done, its output not written
+                sys.exit(1)
+            raise
         except BrokenPipeError:
             _end_for_closed_pipe()
         except BadURL as exc:  # a site or page URL given that does not parse: one line
@@ -143,6 +153,9 @@ class LazyGroup(click.Group):
 
             click.echo("Interrupted.", err=True)
             sys.exit(exit_status(interrupt))
+        if output_dropped():
+            sys.exit(1)
+        return result
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from COMMANDS so `--help` does not import every command module.

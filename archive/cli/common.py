@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 
+from archive.cli.output import OutputError, drop_failed_output
 from archive.iri import uri_fields
 from archive.site_match import (
     NoSuchSite,
@@ -89,6 +90,8 @@ def echo_unless_closed(text: str, *, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     try:
         click.echo(text, file=stream)
+    except OutputError as error:  # a full output (`> /dev/full`): said, and exits 1 at the end
+        drop_failed_output(error)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
@@ -225,10 +228,6 @@ def use_colour(colour: bool | None) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-# Excel reads a CSV file as UTF-8 only when it starts with this byte-order mark (`--bom`).
-UTF8_BOM = "\ufeff"
-
-
 def bom_option(func: F) -> F:
     return click.option("--bom", is_flag=True,
                         help="CSV: start with a UTF-8 byte-order mark, which Excel needs to "
@@ -262,7 +261,7 @@ def write_records(records: Sequence[dict[str, Any]], fmt: str, columns: Iterable
     elif fmt == "csv":
         import csv  # only when asked for: the search command's cold start pays for what it imports
 
-        from archive.csv_cells import csv_cell
+        from archive.csv_cells import UTF8_BOM, csv_cell
 
         if bom:
             out.write(UTF8_BOM)

@@ -71,7 +71,7 @@ STOPPING = ("Stopping: finishing the pages under way and saving them "
 
 def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[str, Any],
                   parallel: int, on_result: Callable[[int, dict[str, Any]], None],
-                  ) -> int | None:
+                  time_limit: float | None) -> int | None:
     """Crawl the locked sites in one crawl process; each lock is released once its site ends.
     Returns the signal that stopped the crawl (SIGINT, SIGTERM), if one did."""
     child: list[subprocess.Popen[bytes]] = []
@@ -103,7 +103,8 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
     previous = {signum: signal.signal(signum, forward)
                 for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        crawl_sites([SiteCrawl(url, lock_fd=lock.fd) for url, lock in locked], db, overrides,
+        crawl_sites([SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit)
+                     for url, lock in locked], db, overrides,
                     parallel=parallel, on_start=started, on_result=ended)
         return stops[0] if stops else None
     finally:
@@ -177,6 +178,9 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("--user-agent", help="User-Agent header (default: wixarchive/VERSION).")
 @click.option("--contact", help="An e-mail or URL added to the User-Agent for site owners.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop each site's crawl after this long, keeping what it fetched (status "
+                   "timeout, exit 1; crawl again to resume), as a sites file's timeout does.")
 @click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
               show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("--redis", "redis_url", metavar="URL",
@@ -204,7 +208,8 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: float | None,
             concurrency: int | None, autothrottle: bool | None, timeout: float | None,
-            user_agent: str | None, contact: str | None, no_robots: bool, parallel: int,
+            user_agent: str | None, contact: str | None, no_robots: bool,
+            time_limit: float | None, parallel: int,
             redis_url: str | None, no_capture: bool, refetch: bool, no_media: bool,
             max_media_mb: float | None, media_kinds: str | None, page_requisites: bool,
             as_json: bool, verbose: bool) -> None:
@@ -275,19 +280,19 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         from archive.cli.distributed import crawl_through_redis
 
         problem, stop_signal = crawl_through_redis(crawled, db, overrides, redis_url, ended,
-                                                   quiet=as_json)
+                                                   quiet=as_json, time_limit=time_limit)
         if problem:
             for _, lock in crawled:
                 lock.release()
     elif crawled:
-        stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended)
+        stop_signal = _crawl_locked(crawled, db, overrides, parallel, ended, time_limit)
     summaries = [s for s in summaries if s is not None]
     # Ended as an interrupted crawl without Redis ends (Total, Archive lines), and only then
     # the reason a crawl through Redis could not finish.
     if not as_json:
         _show_total(summaries, time.monotonic() - started)
     if any(s.get("posts") for s in summaries) and not any(
-            s["status"] == "interrupted" for s in summaries):
+            s["status"] in ("interrupted", "timeout") for s in summaries):
         _refresh_search_stats(db, quiet=as_json)
     if as_json:
         echo_unless_closed(json.dumps(summaries if len(targets) > 1 or problem
@@ -301,13 +306,13 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
 
 def _exit_status(summaries: list[dict[str, Any]], stop_signal: int | None) -> int:
     """128+N when stopped by signal N (as shells report it: 130 for Ctrl-C, 143 for SIGTERM);
-    1 when a site failed (its captures or the archive's disk full included) or a line is no
-    site URL; 75 when a site stopped because the archive stayed locked by another process (try
-    again later); 130 for a site interrupted otherwise; else 0."""
+    1 when a site failed (its captures or the archive's disk full included), hit its time
+    limit or a line is no site URL; 75 when a site stopped because the archive stayed locked
+    by another process (try again later); 130 for a site interrupted otherwise; else 0."""
     interrupted = any(s["status"] == "interrupted" for s in summaries)
     if interrupted and stop_signal:
         return 128 + stop_signal
-    if any(s["status"] in ("failed", "invalid") for s in summaries):
+    if any(s["status"] in ("failed", "invalid", "timeout") for s in summaries):
         return 1
     if any(s.get("archive_busy") for s in summaries):
         return EXIT_BUSY

@@ -13,8 +13,10 @@ from archive.distributed import RedisWriter, run_writer, site_job
 
 def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: dict[str, Any],
                         redis_url: str, ended: Callable[[int, dict[str, Any]], None], *,
-                        quiet: bool) -> tuple[str | None, int | None]:
-    """`wixarchive crawl --redis`: the locked sites, each lock released as its site ends.
+                        quiet: bool, time_limit: float | None = None,
+                        ) -> tuple[str | None, int | None]:
+    """`wixarchive crawl --redis`: the locked sites, each lock released as its site ends, each
+    stopped at `time_limit` seconds if given.
     Returns why the crawl could not finish (or None) and the signal that stopped it (or None).
     """
     writers: list[RedisWriter] = []
@@ -24,6 +26,9 @@ def crawl_through_redis(locked: Sequence[tuple[str, Any]], db: Path, overrides: 
         ended(index, summary)
 
     jobs = [site_job(url, overrides) for url, _ in locked]
+    for job in jobs:
+        job.time_limit = time_limit
+
     def progress(line: str) -> None:
         if not quiet:
             echo_unless_closed(line, err=True)

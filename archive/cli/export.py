@@ -24,6 +24,7 @@ from archive.cli.common import (
     open_archive,
 )
 from archive.cli.interrupts import stopping_cleanly
+from archive.cli.output import OutputError
 from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
 from archive.export.source import (
     count_posts,
@@ -205,8 +206,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                 except ExportError as exc:
                     fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder
-                    if exc.errno == errno.EPIPE:
-                        raise  # the reader left (`| head`): click ends quietly, as for any command
+                    if exc.errno == errno.EPIPE or isinstance(exc, OutputError):
+                        raise  # the reader left (`| head`), stdout failed: as for any command
                     fail(f"cannot write {out}: {exc.strerror or exc}")
                 unreadable = files.description()
         finally:

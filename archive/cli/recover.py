@@ -141,9 +141,7 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
                 finally:
                     empty = not existed and _holds_nothing(archive)
         except wayback.NotACDXServer as exc:
-            problem = (str(exc) if cdx else
-                       f"{exc.problem}: is {replay} a web archive's collection URL? "
-                       "e.g. http://host:8080/COLL/ for a pywb collection")
+            problem = str(exc.pointing(replay, "--cdx" if cdx else None))
         except wayback.WaybackError as exc:
             problem = f"{exc}; what was fetched is kept: run the same command again to resume"
         except RecoverBusy as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from archive.csv_cells import UTF8_BOM
 from archive.export.filenames import Folder
 from archive.export.source import (
     export_fields,
@@ -23,7 +24,6 @@ from archive.export.source import (
     with_versions,
 )
 
-UTF8_BOM = "\ufeff"
 # Opens the export's output, bytes (True: wxr) or text: a file replaced whole, or a stream.
 Output = Callable[[bool], AbstractContextManager[IO[Any]]]
 

@@ -429,6 +429,16 @@ class DistributedWixSpider(scrapy.Spider):
                     or self.in_full(normalize_url(url), site, run)]
         return self._done(response.request, children, found)
 
+    def _moved_away(self, response: Response, found: dict[str, Any]) -> bool:
+        """Whether the post (or page named) asked for redirected to another site: that site's,
+        named and not archived (as WixBlogSpider._moved_away)."""
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        elsewhere = redirected_elsewhere(asked, response.url, self.own_roots(response.request))
+        if elsewhere:
+            found["moved_away"] = {elsewhere: 1}
+            found["missing"].append(f"{asked}: {moved_away_reason(response.url, elsewhere)}")
+        return elsewhere is not None
+
     async def parse_listing(self, response: Response) -> list[Any]:
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
@@ -437,7 +447,10 @@ class DistributedWixSpider(scrapy.Spider):
             # The page the user named may be a post whose URL has no /post/ (a renamed prefix,
             # an old /single-post/...): archived if its extraction says post, else nothing is
             # counted. A listing card's link to it is a request the duplicate filter drops: this
-            # is its only fetch (as WixBlogSpider.parse_listing).
+            # is its only fetch (as WixBlogSpider.parse_listing). Another site's if it
+            # redirected there, as a post is (parse_post).
+            if self._moved_away(response, found):
+                return self._done(response.request, [], found)
             named = normalize_url(response.url)
             article = await self._extract(response, named)
             if article.page_kind == "post":
@@ -477,12 +490,9 @@ class DistributedWixSpider(scrapy.Spider):
         site = response.meta[SITE]
         found = self._found()
         url = normalize_url(response.url)
-        asked = (response.meta.get("redirect_urls") or [response.url])[0]
-        if elsewhere := redirected_elsewhere(asked, response.url, self.own_roots(
-                response.request)):  # another site's post: as WixBlogSpider.parse_post
-            found["moved_away"] = {elsewhere: 1}
-            found["missing"].append(f"{asked}: {moved_away_reason(response.url, elsewhere)}")
-        elif response.status == 304:
+        if self._moved_away(response, found):
+            return self._done(response.request, [], found)
+        if response.status == 304:
             found["items"].append(("unchanged", UnchangedPost(
                 url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
                 etag=_header(response, "ETag"),

@@ -42,7 +42,7 @@ _INLINE_TAGS = frozenset({*_INLINE_KEEP, "a", "span", "br", "font", "mark", "sma
                           "abbr", "cite", "q", "time", "label", "strike", "del", "ins", "kbd",
                           "var", "samp", "tt", "wbr"})
 _SKIP = NON_CONTENT_SET
-_MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "code": "`"}
+_MD_MARK = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~"}
 # Marks Markdown has no syntax for stay the HTML tags they are (raw inline HTML is Markdown):
 # "x<sup>2</sup>" written as "x2" says another number. archive.sanitize keeps exactly these.
 _MD_TAGS = frozenset({"u", "sup", "sub"})
@@ -258,6 +258,18 @@ def _plain(parts: list[str]) -> str:
     text = " ".join("".join(parts).split())
     return _SOFT_BREAKS.sub("\n", text).strip() if _BR in text else text
 
+def md_code_span(code: str) -> str:
+    """`code` as an inline Markdown code span: literal (CommonMark has no escapes inside one),
+    fenced by more backticks than its longest run, padded by a space where its ends would
+    otherwise join the fence or lose a space of their own."""
+    if not code.strip():
+        return code
+    longest = max((len(run) for run in _BACKTICK_RUN.findall(code)), default=0)
+    fence = "`" * (longest + 1)
+    if code[0] == "`" or code[-1] == "`" or (code[0] == " " and code[-1] == " "):
+        code = f" {code} "
+    return f"{fence}{code}{fence}"
+
 
 class _Walker:
     """One pass over the body subtree, collecting blocks, HTML, Markdown and media in order."""
@@ -270,8 +282,7 @@ class _Walker:
         self.images: list[str] = []
         self.videos: list[str] = []
         self.video_html: set[str] = set()  # the paragraphs video() wrote
-        self.in_code = 0  # how many <code> elements the text being read is in
-        self.in_link = 0  # and how many links
+        self.in_link = 0  # how many links the text being read is in
         self.flattened = False
         # Newlines in text are line breaks (see is_pre_wrap), in the subtree being walked.
         self.pre_wrap = False
@@ -308,15 +319,21 @@ class _Walker:
                     self.in_link -= 1
                     out.append("</a>")
                     md.append(f"]({markdown_url(href)})")
+                elif tag == "code":
+                    # A code span is literal in Markdown (a backslash there is a backslash):
+                    # its words as they read, not escaped, nor marked up inside.
+                    out.append("<code>")
+                    start = len(text)
+                    self.inline(child, text, out, [], depth + 1)
+                    out.append("</code>")
+                    md.append(md_code_span("".join(text[start:])))
                 elif tag in _INLINE_KEEP:
                     # Wix underlines every link's words: the link says it in Markdown.
                     as_tag = tag in _MD_TAGS and not (tag == "u" and self.in_link)
                     mark = _MD_MARK.get(tag, "")
                     out.append(f"<{tag}>")
                     md.append(f"<{tag}>" if as_tag else mark)
-                    self.in_code += tag == "code"
                     self.inline(child, text, out, md, depth + 1)
-                    self.in_code -= tag == "code"
                     out.append(f"</{tag}>")
                     md.append(f"</{tag}>" if as_tag else mark)
                 elif tag == "p" and "".join(text).strip():
@@ -336,7 +353,7 @@ class _Walker:
         value = visible(value)
         escaped = escape(value, quote=False)
         markdown = _md_escape(value)
-        if "<" in markdown and not self.in_code:
+        if "<" in markdown:
             markdown = _MD_TAG_START.sub("&lt;", markdown)
         if self.pre_wrap and "\n" in value:
             text.append(value.replace("\n", _BR))

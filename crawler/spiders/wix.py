@@ -380,6 +380,8 @@ class WixBlogSpider(scrapy.Spider):
             # The page the user named may be a post whose URL has no /post/ (a renamed prefix,
             # an old /single-post/...): archived if its extraction says post. A listing card's
             # link to it is a request the duplicate filter drops: this is its only fetch.
+            if self._moved_away(response):
+                return
             yield self._fetched_page(response, maybe_post=True)
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.discovery.listed_posts += len(posts)
@@ -587,12 +589,7 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_post(self, response: Response) -> Iterator[FetchedPage | UnchangedPost | GonePost]:
         url = normalize_url(response.url)
-        asked = (response.meta.get("redirect_urls") or [response.url])[0]
-        if elsewhere := redirected_elsewhere(asked, response.url, self.roots):
-            # A post moved to another blog or domain is that site's: archived under its new
-            # URL as this site's, it would belong to two sites (and move between them).
-            self.crawler.stats.inc_value(MOVED_AWAY + elsewhere)
-            self.record_error(asked, moved_away_reason(response.url, elsewhere), counted=False)
+        if self._moved_away(response):
             return
         if response.status == 304:
             yield UnchangedPost(url=url, fetched_at=_now(), lastmod=response.meta.get("lastmod"),
@@ -606,6 +603,17 @@ class WixBlogSpider(scrapy.Spider):
                 self.on_http_error(response)
             return
         yield self._fetched_page(response)
+
+    def _moved_away(self, response: Response) -> bool:
+        """Whether the post (or page named) asked for redirected to another site: that site's,
+        named in the run and not archived. Archived under its new URL as this site's, it would
+        belong to two sites (and move between them)."""
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if elsewhere := redirected_elsewhere(asked, response.url, self.roots):
+            self.crawler.stats.inc_value(MOVED_AWAY + elsewhere)
+            self.record_error(asked, moved_away_reason(response.url, elsewhere), counted=False)
+            return True
+        return False
 
     def _fetched_page(self, response: Response, *, maybe_post: bool = False) -> FetchedPage:
         """The page for the archive worker, which extracts, cleans and stores it
