@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from archive.chunked import in_chunks
+
 ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
 # Each record is compressed with ISA-L (python-isal) at its level 2: on real Wix pages (~0.9 MB,
 # mostly inline CSS and JSON) 5.6 ms a page where zlib took 75 at level 6 (warcio's own gzip uses
@@ -315,6 +317,17 @@ def index_rows(conn: sqlite3.Connection, rows: Sequence[CaptureRow], *,
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*row[:8], ids[row.file], row.offset, row.length, source)).rowcount
     return added
+
+
+def whole_exchanges(conn: sqlite3.Connection, record_ids: Sequence[str]) -> set[str]:
+    """The records among `record_ids` already indexed with their exchange whole in its file:
+    the request record CaptureWriter writes right after the response (or revisit) lies within
+    the file's indexed bytes, which hold whole records only (a batch's synced size, or where
+    recovery found the whole records to end)."""
+    return {record_id for (record_id,) in in_chunks(
+        conn, "SELECT c.record_id FROM captures c JOIN capture_files f ON f.id = c.file_id "
+              "WHERE c.record_id IN ({marks}) AND c.offset + c.length < f.bytes",
+        list(record_ids))}
 
 
 def mark_file(conn: sqlite3.Connection, name: str, size: int, *, closed: bool) -> None:

@@ -3,8 +3,9 @@
 `wixarchive crawl` and the scheduler both go through `crawl_sites`, which runs one
 `python -m crawler.run` for all their sites (it crawls up to `parallel` of them at once, see
 crawler.run.run_sites) in its own session (so a terminal's Ctrl-C reaches only the caller, which
-forwards exactly one signal: two would make Scrapy quit at once, without recording its runs),
-lets it inherit every site's lock, reports each site as soon as it ends, and bounds the run time.
+forwards exactly one signal: two would make Scrapy quit at once, cutting off the pages under
+way), lets it inherit every site's lock, reports each site as soon as it ends, and bounds the
+run time.
 
 Being in its own session, the crawler survives a kill of the caller's process group (`kill --
 -PGID`, an OOM kill, a SIGKILL of the command). So the caller hands it a lifeline: the read end
@@ -204,11 +205,11 @@ def run_child(command: Sequence[str], *, pass_fds: Sequence[int] = (),
     """Run a crawler process; returns (exit status, whether it hit `timeout`).
 
     The child gets its own session so a terminal's Ctrl-C reaches only us: we forward exactly one
-    signal per stop request (two would make Scrapy quit without recording its run). On `timeout`
-    it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still alive after
-    `grace` seconds. However it ends, the next crawl archives what it missed. With `lines`
-    (a pipe's read end and a callback), each JSON line the child writes to that pipe is passed on
-    while it runs.
+    signal per stop request (two would make Scrapy quit at once, cutting off the pages under way).
+    On `timeout` it gets SIGTERM (a clean stop), and SIGKILL (its whole process group) if still
+    alive after `grace` seconds. However it ends, the next crawl archives what it missed. With
+    `lines` (a pipe's read end and a callback), each JSON line the child writes to that pipe is
+    passed on while it runs.
 
     With `hold_stops` (a `python -m crawler.run`), the child starts with SIGINT and SIGTERM
     held (a signal mask is inherited), and lets them in once Scrapy's handlers are in place:

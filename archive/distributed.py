@@ -541,7 +541,8 @@ class RedisWriter:
             messages = [p.decode_message(m) for m in raw]
             tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
             try:
-                rows, files = self._write_captures(archive, messages)
+                rows, files = self._write_captures(archive, messages,
+                                                   written_before=dead_writers)
                 with archive.transaction() as conn:
                     # Synced above: the index never names a record not safely in its file.
                     captures.index_rows(conn, rows)
@@ -573,17 +574,25 @@ class RedisWriter:
                 return total, False  # the loop renews the writer's key, then comes back
         return total, True
 
-    def _write_captures(self, archive: Archive, messages: list[dict[str, Any]],
+    def _write_captures(self, archive: Archive, messages: list[dict[str, Any]], *,
+                        written_before: bool = False,
                         ) -> tuple[list[captures.CaptureRow], list[tuple[str, int, bool]]]:
         """Write the batch's exchanges as WARC records and sync them; returns the rows to index
-        and the files to mark (name, size, closed)."""
+        and the files to mark (name, size, closed). `written_before`: the results a killed
+        writer left, whose exchanges it may have written already (killed before it could remove
+        them from Redis); those indexed whole where it wrote them (by it, or by recovery as this
+        writer took over) are not written again: a WARC tool read them twice."""
+        exchanges = [exchange for message in messages
+                     for exchange in message.get("captures", ())]
+        if written_before:
+            whole = captures.whole_exchanges(archive.conn, [e.record_id for e in exchanges])
+            exchanges = [e for e in exchanges if e.record_id not in whole]
         rows = []
-        for message in messages:
-            for exchange in message.get("captures", ()):
-                rows.append(self.captures.write(exchange, self._revisit_of(archive, exchange)))
-                if rows[-1].kind == "response" and exchange.body:
-                    self.seen_payloads.setdefault(rows[-1].payload_digest or "",
-                                                  (rows[-1].url, rows[-1].fetched_at))
+        for exchange in exchanges:
+            rows.append(self.captures.write(exchange, self._revisit_of(archive, exchange)))
+            if rows[-1].kind == "response" and exchange.body:
+                self.seen_payloads.setdefault(rows[-1].payload_digest or "",
+                                              (rows[-1].url, rows[-1].fetched_at))
         if not rows and not self.captures.closed_files:
             return [], []
         self.captures.sync()

@@ -277,6 +277,11 @@ def run_sites(jobs: list[SiteJob], db: str | Path, overrides: dict[str, Any] | N
             # The spider never closed normally: a forced shutdown (a second Ctrl-C or
             # SIGTERM), or it could not start.
             summary = _unclosed_summary(job.url, crawler, error)
+            pipeline = getattr(crawler, "wixarchive_pipeline", None)
+            if pipeline is not None and error is None:
+                # Its run too: the bookkeeping a forced stop skipped, or the run stayed
+                # `running` and the next command closed it as killed or crashed.
+                pipeline.close_after_forced_stop(summary)
         data = summary.to_dict()
         stats = getattr(crawler, "stats", None)
         reason = stats.get_value("finish_reason") if stats is not None else None

@@ -194,6 +194,52 @@ def test_a_forced_stop_counts_the_posts_it_saved_and_names_the_site_as_elsewhere
     assert _stored_posts(db) == saved
 
 
+@pytest.mark.parametrize("site_count", [1, 2])
+def test_a_forced_stop_closes_every_run_as_interrupted_before_it_exits(tmp_path: Path,
+                                                                        site_count: int):
+    """Two Ctrl-C on a crawl of 320 posts a site (two sites: --parallel 2), each site held part
+    way: the process exits 130 with every run already closed as interrupted, saying the site
+    was stopped before it could close. Before, the runs stayed `running`, and the next command
+    to open the archive (here `runs`) closed them as killed or crashed."""
+    saved = 30
+    db = tmp_path / "archive.db"
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(serve_blog(SampleBlog(seed=40 + n, post_count=320)))
+                   for n in range(site_count)]
+        for server in servers:
+            server.gate = Gate("/post/", allow=saved)
+            stack.callback(server.gate.release)
+        command = [sys.executable, "-m", "archive.cli", "crawl",
+                   *[server.url for server in servers], "--db", str(db),
+                   "--parallel", str(site_count), "--json", *FAST]
+        with running(command, start_new_session=True) as (proc, stdout, stderr):
+            wait_until(lambda: all(server.gate.held for server in servers),
+                       "a post request of each site held", proc)
+            wait_until(lambda: _stored_posts(db) >= saved * site_count,
+                       f"{saved} posts a site stored", proc)
+            os.killpg(proc.pid, signal.SIGINT)
+            wait_until(lambda: "Stopping:" in stderr, "the first stop", proc)
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=60)
+        out, err = stdout.finish(), stderr.finish()
+    assert proc.returncode == 130, err
+    summaries = json.loads(out)
+    summaries = summaries if site_count > 1 else [summaries]
+    assert [s["status"] for s in summaries] == ["interrupted"] * site_count, summaries
+    # The first command to open the archive after the crawl: it would close a run left open.
+    listed = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    assert len(runs) == site_count, runs
+    for run in runs:
+        assert run["status"] == "interrupted", run
+        assert run["new"] == saved, run
+        assert run["first_error"] == (f"crawl stopped before it could close, after {saved} "
+                                      "posts; run again to resume"), run
+    assert sorted(s["run_id"] for s in summaries) == sorted(run["id"] for run in runs)
+
+
 def test_an_archive_locked_by_another_process_stops_the_crawl_soon_with_exit_75(
         tmp_path: Path):
     """Another process holds the archive's write lock for the whole crawl: the crawl stops

@@ -21,14 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
+from archive.captures import captures_dir
 from archive.store import Archive, ArchiveError
 from crawler.discover.urls import normalize_url
 from crawler.sample_site import SampleBlog, render
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response, error_response
-from tests.processes import HangingServer, Output, wait_until
+from tests.processes import HangingServer, Output, wait_until, write_lock
 from tests.webarchives import loopback
 
 REPO = Path(__file__).resolve().parents[1]
@@ -813,6 +815,59 @@ def test_what_a_killed_writer_left_is_counted_in_its_runs_after_runs_closed_them
     check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
                            text=True, cwd=REPO)
     assert check.returncode == 0 and "left open" not in check.stdout + check.stderr, check.stdout
+
+
+def _unindexed_bytes(db: Path) -> dict[str, int]:
+    """The bytes of each capture file past what the index covers: records written, not indexed."""
+    with Archive.open(db, readonly=True, create=False) as archive:
+        indexed = dict(archive.conn.execute("SELECT name, bytes FROM capture_files"))
+    sizes = {path.name: path.stat().st_size for path in captures_dir(db).glob("*.warc.gz")}
+    return {name: size - indexed.get(name, 0) for name, size in sizes.items()
+            if size > indexed.get(name, 0)}
+
+
+def test_what_a_killed_writer_wrote_unindexed_is_not_written_twice(tmp_path: Path,
+                                                                     redis_server: RedisServer):
+    """The writer killed after writing a batch's records, before it could index them (another
+    process kept the archive locked): the next writer indexes them where they are and does not
+    write them again. Before, it wrote them once more into its own file (same WARC-Record-IDs):
+    the index named one copy, but a WARC tool reading the folder saw those records twice."""
+    db = tmp_path / "archive.db"
+    folder = captures_dir(db)
+    client = redis_server.client()
+    with blogs(1, posts=300) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 40,
+                       "40 posts stored", writer)
+            with write_lock(db):  # read in WAL mode all the same
+                wait_until(lambda: _unindexed_bytes(db),
+                           "records written that the locked archive cannot index", writer)
+                stop([writer, *workers])  # SIGKILL, waiting for the lock to index them
+        finally:
+            stop([writer, *workers])
+        waiting = client.llen("wixarchive:results")
+        unindexed = _unindexed_bytes(db)
+        writer = start_writer(urls, db, redis_server.url, "--no-media")
+        out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        assert writer.returncode == 0, err
+    assert waiting and unindexed, "nothing was left unindexed: the test proved nothing"
+    records: dict[str, int] = {}
+    for path in sorted(folder.glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type in ("response", "revisit"):
+                    record_id = record.rec_headers.get_header("WARC-Record-ID")
+                    records[record_id] = records.get(record_id, 0) + 1
+    twice = [record_id for record_id, copies in records.items() if copies > 1]
+    assert not twice, f"{len(twice)} records written twice"
+    assert set(versions_per_post(db).values()) == {1}
+    assert len(versions_per_post(db)) == 300
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):

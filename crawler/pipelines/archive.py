@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,12 @@ class ArchivePipeline:
         self.supervisor: WorkerSupervisor | None = None
         self.started_at = _now()
         self.opening = asyncio.Lock()  # one opening of the archive for this site's first items
+        # The run is closed once: by spider_closed (in a thread), or after a forced stop cut
+        # that short (close_after_forced_stop, in the main thread once the reactor stopped).
+        self.closing_run = threading.Lock()
+        self.run_closed = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.wixarchive_pipeline = self  # for close_after_forced_stop (crawler.run)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -164,26 +170,45 @@ class ArchivePipeline:
         summary.started_at, summary.finished_at = self.started_at, _now()
         if reason == ARCHIVE_BUSY and self.archive is not None:
             self.archive.wait_briefly()  # it waited the whole timeout once already
-        try:
-            await asyncio.to_thread(self._record_run, spider.site, summary)
-        except ArchiveError as exc:
-            # The posts are archived; only the run's row is not finished (the next crawl closes
-            # it as dead). Said, rather than Scrapy's traceback of a failed signal handler.
-            summary.run_not_recorded = str(exc)
-            # Locked by another process to the end: as busy as a crawl stopped by the lock
-            # (exit 75, run again), even when no post had anything to write.
-            summary.archive_busy = summary.archive_busy or isinstance(exc, ArchiveBusy)
-            summary.errors.append(f"{NOT_RECORDED_ERROR}{exc}")
-            summary.message += NOT_RECORDED_MESSAGE
-            if summary.status == "ok":
-                summary.status = "partial"
-        finally:
-            if self.archive is not None:
-                self.archive.close()
-                self.archive = None
+        await asyncio.to_thread(self._close_run, spider.site, summary, summary.recorded_errors())
         spider.crawl_summary = summary
 
-    def _record_run(self, site: str, summary: CrawlSummary) -> None:
+    def close_after_forced_stop(self, summary: CrawlSummary) -> None:
+        """Close this site's run as `summary` (interrupted) says, when a forced stop (a second
+        Ctrl-C or SIGTERM) stopped the reactor before spider_closed could: called by
+        crawler.run once every page is committed and counted (close_all). Without it the run
+        stayed `running` until the next command closed it as killed or crashed. Its first error
+        says the site was stopped before it could close; a run that spider_closed closed is
+        left as it is (waiting for it if it is closing it now)."""
+        summary.started_at, summary.finished_at = self.started_at, _now()
+        self._close_run(summary.site, summary, [summary.message, *summary.recorded_errors()])
+        summary.run_id = self.run_id
+
+    def _close_run(self, site: str, summary: CrawlSummary, errors: list[str]) -> None:
+        with self.closing_run:
+            if self.run_closed:
+                return
+            self.run_closed = True
+            try:
+                self._record_run(site, summary, errors)
+            except ArchiveError as exc:
+                # The posts are archived; only the run's row is not finished (the next crawl
+                # closes it as dead). Said, rather than Scrapy's traceback of a failed signal
+                # handler.
+                summary.run_not_recorded = str(exc)
+                # Locked by another process to the end: as busy as a crawl stopped by the lock
+                # (exit 75, run again), even when no post had anything to write.
+                summary.archive_busy = summary.archive_busy or isinstance(exc, ArchiveBusy)
+                summary.errors.append(f"{NOT_RECORDED_ERROR}{exc}")
+                summary.message += NOT_RECORDED_MESSAGE
+                if summary.status == "ok":
+                    summary.status = "partial"
+            finally:
+                if self.archive is not None:
+                    self.archive.close()
+                    self.archive = None
+
+    def _record_run(self, site: str, summary: CrawlSummary, errors: list[str]) -> None:
         if self.archive is None and self.db_path.exists():
             self._open(site)
         if self.archive is not None:
@@ -192,6 +217,5 @@ class ArchivePipeline:
                                                         pid=os.getpid())
             counts = {**summary.counts, "pages": summary.pages_fetched}
             self.archive.finish_run(self.run_id, status=summary.status, counts=counts,
-                                    errors=summary.recorded_errors(),
-                                    finished_at=summary.finished_at)
+                                    errors=errors, finished_at=summary.finished_at)
             summary.run_id = self.run_id
