@@ -48,15 +48,22 @@ def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
     lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
     when it cannot be checked (repair of a read-only archive)."""
     from archive import captures, fixity  # warcio only when checking
-    from archive.store import ArchiveBusy, ArchiveError, archive_error
+    from archive.store import ArchiveError
 
     writable = not archive.readonly
     if repair:
         if not writable:
             raise ArchiveError(f"{archive.path} is read-only: it cannot be repaired in place")
         archive.rebuild_index()
-    closed = archive.close_dead_runs() if writable else 0
+    closed = 0
+    unreadable: list[str] = []
+    if writable:
+        try:
+            closed = archive.close_dead_runs()
+        except sqlite3.DatabaseError as exc:  # damaged runs: reported, the rest still checked
+            unreadable.append(_unreadable(exc))
     problems = archive.check()
+    problems += [problem for problem in unreadable if problem not in problems]
     directory = captures.captures_dir(archive.path)
     notes: list[str] = []
     damaged: list[fixity.Damaged] = []
@@ -70,16 +77,23 @@ def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
         records = held.responses + held.revisits
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        # Damaged pages (a restored file beside another file's -wal, a failing disk): what
-        # cannot be read is a problem to report, not a traceback.
-        error = archive_error(exc)
-        if isinstance(error, ArchiveBusy):
-            raise error from exc
-        if f"unreadable: {exc}" not in problems:  # archive.check() met it too
-            problems.append(f"unreadable: {exc}")
+        if (problem := _unreadable(exc)) not in problems:  # archive.check() met it too
+            problems.append(problem)
     return CheckResult(db=str(archive.path), posts=posts, schema=archive.schema_version,
                        captures=records, problems=problems,
                        notes=notes, closed_runs=closed, repaired=repair)
+
+
+def _unreadable(exc: sqlite3.DatabaseError) -> str:
+    """The problem a query failing on damaged pages (a restored file beside another file's
+    -wal, a failing disk) is: reported, not a traceback. ArchiveBusy raised: the archive was
+    locked, not damaged."""
+    from archive.store import ArchiveBusy, archive_error
+
+    error = archive_error(exc)
+    if isinstance(error, ArchiveBusy):
+        raise error from exc
+    return f"unreadable: {exc}"
 
 
 def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[str]) -> None:

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -272,8 +273,11 @@ def _end_workers(pool: Any) -> None:
     """Stop the pool's workers at once (they only read capture files). A Ctrl-C, then a second
     one inside the pool's graceful shutdown, left workers never told to exit, which the
     command then waited for at its exit, for ever; SIGINT is ignored meanwhile, so that a
-    further one cannot cut this short in turn."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    further one cannot cut this short in turn. Only the main thread gets signals (and may set
+    their handlers): run from another thread (the API's), the error that stopped it is
+    raised as it is."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         # ProcessPoolExecutor has no public way to end its workers before Python 3.14's
         # terminate_workers(); its process table is the one way in before that.
@@ -281,7 +285,8 @@ def _end_workers(pool: Any) -> None:
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _pool_context() -> Any:

@@ -98,7 +98,8 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 # - Hugo runs shortcodes ("{{<", "{{%") before reading the Markdown, code included: outside code
 #   the "{" is "&#123;" already; a code span holding one is written as <code> (as above), a fenced
 #   block (not indented: an indented one has its "{" escaped) as one line of <pre><code> with
-#   character references, the only <pre> kept, and only as that whole line.
+#   character references, the only <pre> kept, and only as that whole line with no raw
+#   punctuation (a post's text writing the line itself with a "{" in it is escaped).
 
 MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
@@ -115,10 +116,12 @@ _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # (<code> is written for a code span holding a tag, see _code_as_html.)
 _KEPT_INLINE = re.compile(r"</?(?:u|sup|sub|code)>")
 _KEPT_LINES = ('<div dir="auto" markdown="1">', "</div>")
-# A fenced block holding a shortcode, as _fence_as_html writes it: one line, no tag inside.
-_KEPT_PRE = re.compile(r"<pre><code>[^<>\n]*</code></pre>")
-_KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>|<pre><code>[^<>\n]*</code></pre>)'
-                        r'[ \t]*(?=\n|$)')
+# A fenced block holding a shortcode, as _fence_as_html writes it: one line, its punctuation
+# all character references (a "{" left raw would be a shortcode or attribute list in it).
+_PRE_LINE = r"<pre><code>(?:[^!-/:-@\[-`{-~\n]|&#[0-9]+;)*</code></pre>"
+_KEPT_PRE = re.compile(_PRE_LINE)
+_KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>|' + _PRE_LINE
+                        + r')[ \t]*(?=\n|$)')
 # What opens a Hugo shortcode, which Hugo runs before reading the Markdown, code included.
 _SHORTCODE = re.compile(r"\{\{[<%]")
 

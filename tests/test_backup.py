@@ -78,6 +78,27 @@ def test_damaged_tables_give_one_line_errors_and_check_names_the_damage(
     assert "restore it from a backup" in result.stderr
 
 
+def test_check_reports_a_damaged_runs_table_as_damage_in_the_cli_and_the_api(
+        tmp_path: Path) -> None:
+    """Damage in the runs table met `check` closing dead runs, before anything it reports:
+    `check --json` printed no JSON but `Error: the archive is damaged (…); wixarchive
+    check tells more` (to someone running check), and `wixarchive.check()` raised a bare
+    sqlite3.DatabaseError. Now the damage is a problem of the report, as for other tables."""
+    import wixarchive
+
+    path = build_outputs_archive(tmp_path / "archive.db")
+    damage_tables(path, "crawl_runs")
+    result = run("check", "--json", "--db", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert report["problems"] == ["unreadable: database disk image is malformed"], report
+    assert "restore it from a backup" in result.stderr
+    with wixarchive.open(path) as archive:
+        checked = wixarchive.check(archive)
+    assert checked.problems == report["problems"]
+
+
 def test_backup_while_another_process_writes_copies_what_was_committed(tmp_path: Path) -> None:
     """`wixarchive backup` (none existed: the docs sent administrators to the sqlite3 shell,
     which servers often lack, and `cp`, unsafe while crawls run). A writer holds the archive:

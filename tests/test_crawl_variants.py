@@ -140,3 +140,44 @@ def test_robots_txt_is_fetched_once_and_one_answering_a_server_error_forbids_all
         "fetched, as RFC 9309 asks; crawl again when it answers"), refused
     # --no-robots: not obeyed, so no reason to stop.
     assert json.loads(unobeyed.stdout)["counts"]["new"] == 3, unobeyed.stdout
+
+
+def test_a_robots_txt_redirecting_in_a_loop_or_off_http_is_read_as_not_there(tmp_path: Path):
+    """A robots.txt whose redirect the crawl does not follow (a loop, or to an ftp: URL) was
+    read as forbidding everything: the whole site skipped, "its robots.txt forbids" said of a
+    robots.txt never read. RFC 9309 reads too many redirects as no robots.txt (as Scrapy's
+    middleware did before the spider's request became the one robots.txt fetch)."""
+    db = tmp_path / "archive.db"
+    blog = SampleBlog(seed=8, post_count=3)
+    with serve_blog(blog) as server:
+        server.overrides["/robots.txt"] = Response(301, b"", {"Location": "/robots.txt"})
+        looped = crawl(server.url + "/", "--db", str(db), "--json")
+        server.overrides["/robots.txt"] = Response(302, b"", {"Location": "ftp://x/robots.txt"})
+        off_http = crawl(server.url + "/", "--db", str(db), "--json", "--refetch")
+    for result in (looped, off_http):
+        summary = json.loads(result.stdout)
+        assert summary["counts"]["new"] + summary["counts"]["changed"] + summary["counts"][
+            "unchanged"] == 3, summary
+        assert summary["counts"].get("robots_skipped", 0) == 0, summary
+
+
+def test_a_robots_txt_asking_to_wait_longer_than_is_waited_stops_the_crawl_saying_so(
+        tmp_path: Path):
+    """robots.txt answering 429 with a Retry-After of an hour: everything was forbidden (right,
+    RFC 9309) but the run said `no Wix blog posts found ...: its robots.txt forbids ...`, as
+    if the site had asked not to be archived, having asked for its sitemaps, feed and listing
+    to be refused one by one. It is the server error's stop, saying why."""
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=8, post_count=3)) as server:
+        server.overrides["/robots.txt"] = Response(429, b"slow down",
+                                                   {**HTML, "Retry-After": "3600"})
+        result = crawl(server.url + "/", "--db", str(db), "--json")
+        log = list(server.request_log)
+    summary = json.loads(result.stdout)
+    assert log == ["/robots.txt"]
+    assert summary["status"] == "failed", summary
+    assert summary["message"].startswith(
+        f"could not reach {server.url}/: HTTP 429: the server asks to wait 3600 s "
+        "(Retry-After)"), summary
+    assert summary["message"].endswith("for its robots.txt: nothing else fetched, as RFC 9309 "
+                                       "asks; crawl again when it answers"), summary

@@ -114,6 +114,22 @@ def test_code_holding_a_hugo_shortcode_shows_the_same_code_and_opens_none() -> N
     assert "<" not in sanitize_markdown(hostile).replace("</", "").replace("<code>", "")
 
 
+def test_a_post_writing_the_kept_pre_line_itself_opens_no_shortcode() -> None:
+    """The one-line <pre><code> written for a fenced block holding a shortcode is kept as a
+    line in a post's text too, and was kept with whatever it held: a post whose text had the
+    line `<pre><code>{{% pwn %}}</code></pre>` exported it as is, and Hugo ran the shortcode
+    (and a "{:" in it was an attribute list). Kept now only with every punctuation mark a
+    character reference, as the export writes it."""
+    for line in ("<pre><code>{{% pwn %}}</code></pre>", "<pre><code>{{< pwn >}}</code></pre>",
+                 "<pre><code>x</code></pre>{: onclick=pwn()}",
+                 "<pre><code>{: onclick=pwn()}</code></pre>"):
+        cleaned = sanitize_markdown(f"Text.\n\n{line}\n")
+        assert "{" not in cleaned and "<pre>" not in cleaned, cleaned
+    written = sanitize_markdown("```\n{{% x %}}\n```\n")
+    assert written.strip().startswith("<pre><code>&#123;&#123;&#37;")
+    assert sanitize_markdown(written) == written  # what the export writes is kept
+
+
 # Tags hidden from a CommonMark reading that Hugo's goldmark reads as tags: its tables end a
 # code span at a "|", linkify takes a backtick into a URL, a definition list or footnote starts
 # on a line inside a span, and a definition's end ends a fenced block in it; and an autolink is

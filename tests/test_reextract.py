@@ -172,6 +172,37 @@ def test_reextract_in_forked_or_spawned_workers(tmp_path: Path, monkeypatch: pyt
     assert (result.posts, result.changed, result.failed) == (24, 8, 0), result.failures
 
 
+def test_an_error_in_reextract_run_from_another_thread_is_raised_as_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run from a thread other than the main one (an application calling it), an error while
+    the extraction processes worked (here the progress callback's own) was replaced by
+    `ValueError: signal only works in main thread of the main interpreter`, raised by the
+    workers' stop, which sets a SIGINT handler."""
+    db = crawled(SampleBlog(seed=21, post_count=24), tmp_path / "archive.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    conn.close()
+    monkeypatch.setattr(reextract, "POOL_MIN_POSTS", 1)
+    monkeypatch.setattr(reextract, "CHUNK", 4)
+    raised: list[BaseException] = []
+
+    def progress(posts: int) -> None:
+        raise RuntimeError("the caller's own error")
+
+    def run() -> None:
+        try:
+            with Archive.open(db) as archive:
+                reextract.reextract(archive, workers=2, progress=progress)
+        except BaseException as exc:  # what reached the caller, whatever it is
+            raised.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(HANG_GUARD)
+    assert not thread.is_alive()
+    assert [repr(exc) for exc in raised] == [repr(RuntimeError("the caller's own error"))]
+
+
 def test_the_workers_start_without_scrapy_or_twisted():
     """A forked worker has what the command had imported when it forked; a spawned one
     imports archive.reextract and the extractor: neither may bring in the crawler's stack."""

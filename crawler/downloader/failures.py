@@ -18,6 +18,13 @@ from crawler.discover.sitemaps import LIMIT_NAME, unpacked_too_large
 from crawler.summary import ROBOTS_FORBIDDEN
 
 
+class RetryAfterTooLong(IgnoreRequest):
+    """A 429 or 503 not retried: its Retry-After asks for a longer wait than
+    WIXARCHIVE_RETRY_AFTER_MAX. The server answered, asking not to be asked now: for a
+    robots.txt, unreachable (crawler.downloader.robots);
+    raised by crawler.downloader.retry_after."""
+
+
 def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseException], ...]:
     """Scrapy >= 2.14 raises its own exception types; 2.13 raises Twisted's."""
     found = getattr(scrapy_errors, scrapy_name, None)

@@ -27,6 +27,7 @@ from scrapy.settings import BaseSettings
 from twisted.internet import reactor
 
 from crawler.downloader.early_stop import stop_early
+from crawler.downloader.failures import RetryAfterTooLong
 from crawler.summary import THROTTLED
 
 DEFAULT_MAX_WAIT = 60.0  # seconds; WIXARCHIVE_RETRY_AFTER_MAX
@@ -122,7 +123,7 @@ class RetryAfterMiddleware(RetryMiddleware):
             if self.too_long[slot] == self.stop_after:
                 self.stopped[slot] = f"{THROTTLED}: {asked}"
                 self._closing = stop_early(self.crawler, self.stopped[slot], slot)
-            raise IgnoreRequest(f"HTTP {response.status}: {asked}, more than the "
-                                f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
+            raise RetryAfterTooLong(f"HTTP {response.status}: {asked}, more than the "
+                                    f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
         self.crawler.stats.inc_value("wixarchive/retry_after_waits")  # paused in _downloaded
         return super().process_response(request, response)

@@ -24,11 +24,14 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
+
+from crawler.downloader.failures import RetryAfterTooLong
 
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
 ROBOTS_HOSTS = "wixarchive_robots_hosts"  # meta: the hosts waiting for that request's answer
@@ -47,6 +50,12 @@ def robots_body(outcome: Response | Failure) -> bytes:
     it answered a server error or not at all."""
     response = outcome if isinstance(outcome, Response) else getattr(outcome.value,
                                                                      "response", None)
+    if response is None and not isinstance(outcome, Response) and outcome.check(
+            IgnoreRequest) and not outcome.check(RetryAfterTooLong):
+        # Not sent by this crawl's own rules (a redirect loop, or to a host or scheme it may
+        # not reach): a robots.txt that is not there, as RFC 9309 (2.3.1.2) reads too many
+        # redirects, and as Scrapy's middleware read it. It did answer: no site to stop.
+        return b""
     if response is None or unreachable_status(response.status):
         return DISALLOW_ALL
     return response.body if 200 <= response.status < 300 else b""

@@ -52,7 +52,13 @@ from crawler.discover.urls import (
 )
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
-from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import (
+    SITEMAP_META,
+    RetryAfterTooLong,
+    describe,
+    robots_forbidden,
+    tls_failed,
+)
 from crawler.downloader.robots import ROBOTS_META, robots_read, unreachable_status
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
@@ -208,9 +214,11 @@ class WixBlogSpider(scrapy.Spider):
             # will be either; its sitemaps, feed and listing would each fail the same way.
             raise CloseSpider(UNREACHABLE)
         response = getattr(failure.value, "response", None)
-        if (response is not None and unreachable_status(response.status)
+        if ((failure.check(RetryAfterTooLong) or response is not None
+                and unreachable_status(response.status))
                 and self.settings.getbool("ROBOTSTXT_OBEY")):
-            # RFC 9309: a robots.txt answering a server error forbids everything, for now.
+            # RFC 9309: a robots.txt answering a server error forbids everything, for now;
+            # so does one answering 429 or 503 with a Retry-After longer than is waited for.
             raise CloseSpider(f"{ROBOTS_UNREACHABLE}: {describe(failure, self.settings)}")
         if response is not None:
             self._follow_move(response)
