@@ -24,7 +24,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-from twisted.internet import reactor
+from scrapy.utils.asyncio import call_later
 
 from crawler.downloader.early_stop import stop_early
 from crawler.downloader.failures import RetryAfterTooLong
@@ -106,10 +106,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         slot = downloader.slots.get(slot_key)
         if slot is None:
             return
-        pending = slot.latercall
-        if pending is not None and getattr(pending, "active", lambda: True)():
-            pending.cancel()
-        slot.latercall = reactor.callLater(wait, downloader._latercall, slot)
+        if slot.latercall is not None:
+            slot.latercall.cancel()  # a no-op once it has run
+        # Scrapy's own timer (not the reactor's): the slot holds the type Scrapy expects, and
+        # importing this module installs no reactor.
+        slot.latercall = call_later(wait, downloader._latercall, slot)
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Request | Response:
