@@ -312,6 +312,19 @@ def hugo_raw_html_config() -> str:
     return config
 
 
+def build_with_raw_html(site: Path, layout: str = "{{ .Content }}") -> None:
+    """Build the Hugo site whose content/ the export wrote, set up as the docs say (raw HTML
+    kept), each page laid out by `layout`; the build must succeed."""
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text(layout)
+    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+                                    + hugo_raw_html_config())
+    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
 def test_hugo_shows_superscripts_right_to_left_blocks_and_code_as_the_post(
         tmp_path: Path) -> None:
@@ -333,14 +346,7 @@ def test_hugo_shows_superscripts_right_to_left_blocks_and_code_as_the_post(
              published="2024-05-01T08:00:00Z", language="ar")
     site = tmp_path / "hugo"
     export(db, site / "content")
-    (site / "layouts" / "_default").mkdir(parents=True)
-    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
-    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
-                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
-                                    + hugo_raw_html_config())
-    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
-                            text=True, timeout=HANG_GUARD)
-    assert result.returncode == 0, result.stderr
+    build_with_raw_html(site)
     html = (site / "public" / "ann.wixsite.com-yoga" / "mixed" / "index.html").read_text()
     assert "<p>x<sup>2</sup> is <u>not</u> 2x.</p>" in html
     # dir="auto": the browser takes the direction, and so the alignment, from the text.
@@ -381,14 +387,7 @@ def test_hugo_with_raw_html_on_builds_no_tag_a_hostile_post_hides(tmp_path: Path
                  published="2024-05-01T08:00:00Z")
     site = tmp_path / "hugo"
     export(db, site / "content")
-    (site / "layouts" / "_default").mkdir(parents=True)
-    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
-    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
-                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
-                                    + hugo_raw_html_config())
-    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
-                            text=True, timeout=HANG_GUARD)
-    assert result.returncode == 0, result.stderr
+    build_with_raw_html(site)
     import lxml.html
 
     pages = site / "public" / "ann.wixsite.com-yoga"
@@ -439,15 +438,7 @@ def test_hugo_shows_a_posts_shortcodes_as_text_and_runs_none(tmp_path: Path) -> 
                            "is_file": True}])
     site = tmp_path / "hugo"
     export(db, site / "content")
-    (site / "layouts" / "_default").mkdir(parents=True)
-    (site / "layouts" / "_default" / "single.html").write_text(
-        "<h1>{{ .Title }}</h1><main>{{ .Content }}</main>")
-    (site / "hugo.toml").write_text('baseURL = "http://localhost/"\n'
-                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
-                                    + hugo_raw_html_config())
-    result = subprocess.run(["hugo", "--quiet", "--source", str(site)], capture_output=True,
-                            text=True, timeout=HANG_GUARD)
-    assert result.returncode == 0, result.stderr
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1><main>{{ .Content }}</main>")
     import lxml.html
 
     pages = site / "public" / "ann.wixsite.com-yoga"
