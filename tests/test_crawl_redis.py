@@ -131,19 +131,21 @@ def blogs(count: int, posts: int, post_seconds: float = 0.0) -> Iterator[list[Co
         yield servers
 
 
-def start_worker(url: str, *extra: str) -> subprocess.Popen:
+def start_worker(url: str, *extra: str, env: Mapping[str, str] | None = None
+                 ) -> subprocess.Popen:
     # Its own session, as on another machine: killing its group kills only it.
     return subprocess.Popen([*WIXARCHIVE, "worker", "--redis", url, "--idle-timeout", "6",
                              "--lease", "5", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
 
 
-def start_writer(urls: list[str], db: Path, redis_url: str, *extra: str) -> subprocess.Popen:
+def start_writer(urls: list[str], db: Path, redis_url: str, *extra: str,
+                 env: Mapping[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([*WIXARCHIVE, "crawl", *urls, "--db", str(db), "--redis", redis_url,
                              "--concurrency", "2", "--delay", "0", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
 
 
 def run_to_end(writer: subprocess.Popen, workers: list[subprocess.Popen],
@@ -1384,6 +1386,26 @@ def test_writer_and_workers_killed_and_redis_emptied_the_next_run_fetches_no_arc
     assert f"{40 - len(stored)} new" in out, (out, err)
     assert fetched == {p.url_path for p in server.blog.posts} - {
         url[len(server.url):] for url in stored}
+
+
+def test_a_private_sites_robots_txt_is_obeyed_by_workers(tmp_path: Path,
+                                                         redis_server: RedisServer):
+    """A blog on a non-public address (an intranet's; here loopback, with no media host
+    there) whose robots.txt answers 503, which forbids everything (RFC 9309): the robots.txt
+    a worker's robots middleware asks for carries no site, so the private-address rule
+    refused it, which read as "no robots.txt", and every post was crawled. Now it is asked of
+    the site, and its answer obeyed."""
+    db = tmp_path / "archive.db"
+    # No loopback media or video host approved (tests/conftest.py sets both on loopback).
+    env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": "", "WIXARCHIVE_VIDEO_BASE": ""}
+    with blogs(1, posts=3) as (server,):
+        server.overrides["/robots.txt"] = error_response(503)
+        worker = start_worker(redis_server.url, env=env)
+        out, err = run_to_end(start_writer([server.url], db, redis_server.url, "--no-media",
+                                           env=env), [worker])
+        log = list(server.request_log)
+    assert not [path for path in log if path.startswith("/post/")], (log, out, err)
+    assert "/robots.txt" in log, log
 
 
 def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without(

@@ -15,6 +15,7 @@ connection either.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -29,6 +30,7 @@ from crawler.downloader.addresses import (
     SITE_NETWORK,
     IPAddress,
     IPNetwork,
+    Origin,
     block_of,
     mode_problem,
     non_public_kind,
@@ -59,6 +61,10 @@ class PrivateAddressMiddleware:
                             ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE")
                             if crawler.settings.get(name)]
         self.site_blocks: dict[str, set[IPNetwork]] = {}  # root -> the blocks it is in
+        # Origins a site's own request reached: the robots.txt Scrapy asks of them (a Redis
+        # worker's, a media host's) carries no site, yet is theirs; refused, it read as "no
+        # robots.txt" and a private site's rules were ignored.
+        self.reached: set[Origin] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
@@ -70,7 +76,10 @@ class PrivateAddressMiddleware:
             return  # no host (data:, a broken URL): Scrapy's own error
         roots = self.crawler.spider.own_roots(request)  # a Redis worker's request has its own
         if self.mode == ALL or target in own_origins([*roots, *self.media_bases]):
-            _APPROVED.add(target.host)
+            self._approve(target)
+            return
+        if request.meta.get("dont_obey_robotstxt") and target in self.reached and (
+                urlsplit(request.url).path == "/robots.txt"):
             return
         address = parse_ip(target.host)
         resolved = address is None
@@ -82,9 +91,13 @@ class PrivateAddressMiddleware:
         if kind is None:
             return
         if self.mode == SITE_NETWORK and block_of(address) in await self._site_blocks(roots):
-            _APPROVED.add(target.host)
+            self._approve(target)
             return
         raise AddressRefused(refusal(target.host, address, kind, resolved=resolved))
+
+    def _approve(self, target: Origin) -> None:
+        _APPROVED.add(target.host)
+        self.reached.add(target)
 
     async def _site_blocks(self, roots: list[str]) -> set[IPNetwork]:
         """The non-public blocks the site's roots and the media bases are in."""
