@@ -38,6 +38,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from archive.chunked import in_chunks
+from archive.content_coding import codings, decode
 
 ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
 # Each record is compressed with ISA-L (python-isal) at its level 2: on real Wix pages (~0.9 MB,
@@ -635,10 +636,23 @@ class Payload:
     content_type: str | None
 
     def decoded_body(self, limit: int | None = None) -> bytes:
-        """The body with any Content-Encoding (gzip, deflate, br) undone. With `limit`,
-        BodyTooLarge for a body that decodes to more, found without decoding further."""
-        encoding = next((v for k, v in self.headers if k.lower() == "content-encoding"), "")
-        return _decoded(self.body, encoding.strip().lower(), limit)
+        """The body with its Content-Encoding undone, as archive.content_coding.decode
+        does (UndecodableBody when it does not decode). With `limit`, BodyTooLarge for a body
+        that decodes to more, found without decoding more than a piece further, however far a
+        bomb would inflate."""
+        encoding = ", ".join(v for k, v in self.headers if k.lower() == "content-encoding")
+        if not codings(encoding):
+            if limit is not None and len(self.body) > limit:
+                raise BodyTooLarge(limit)
+            return self.body
+        pieces: list[bytes] = []
+        size = 0
+        for piece in decode([self.body], encoding):
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise BodyTooLarge(limit)
+            pieces.append(piece)
+        return b"".join(pieces)
 
 
 class BodyTooLarge(ValueError):
@@ -647,45 +661,6 @@ class BodyTooLarge(ValueError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"over {limit / 2**20:g} MiB")
-
-
-def _decoded(body: bytes, encoding: str, limit: int | None) -> bytes:
-    """`body` decoded as `encoding` says; with `limit`, BodyTooLarge past `limit` bytes: never
-    more than `limit` and a byte is decoded, however far a bomb would inflate."""
-    if encoding in ("gzip", "x-gzip"):
-        return _inflated(body, zlib.MAX_WBITS + 16, limit)
-    if encoding == "deflate":
-        try:
-            return _inflated(body, zlib.MAX_WBITS, limit)
-        except zlib.error:  # raw deflate, as servers often send it
-            return _inflated(body, -zlib.MAX_WBITS, limit)
-    if encoding == "br":
-        import brotli  # Scrapy's own dependency for br
-
-        if limit is None:
-            return brotli.decompress(body)
-        decompressor = brotli.Decompressor()
-        decoded = decompressor.process(body, output_buffer_limit=limit + 1)
-        if len(decoded) > limit:
-            raise BodyTooLarge(limit)
-        if not decompressor.is_finished():
-            raise brotli.error("incomplete or truncated stream")
-        return decoded
-    if limit is not None and len(body) > limit:
-        raise BodyTooLarge(limit)
-    return body
-
-
-def _inflated(body: bytes, wbits: int, limit: int | None) -> bytes:
-    if limit is None:
-        return zlib.decompress(body, wbits)
-    inflater = zlib.decompressobj(wbits)
-    decoded = inflater.decompress(body, limit + 1)
-    if len(decoded) > limit:
-        raise BodyTooLarge(limit)
-    if not inflater.eof:
-        raise zlib.error("incomplete or truncated stream")
-    return decoded
 
 
 class Location(NamedTuple):
