@@ -929,12 +929,16 @@ class Sizes(NamedTuple):
     missing_files: int = 0  # files the index names that are not in the folder
     missing_responses: int = 0  # of `responses`, those indexed in a missing file
     missing_revisits: int = 0
+    # Why this user cannot read the folder (unreadable_folder), None when it can: its files,
+    # bytes and missing files are then unknown (0 here), not missing.
+    unreadable: str | None = None
 
 
 def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     """What the captures hold: files and bytes on disk, records indexed, media stored, and the
     files the index names that are missing, with their records (one stat per file)."""
-    paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
+    unreadable = unreadable_folder(directory)
+    paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() and not unreadable else []
     try:
         counts = conn.execute("SELECT f.name, c.kind, count(*) FROM captures c JOIN "
                               "capture_files f ON f.id = c.file_id GROUP BY c.file_id, "
@@ -944,7 +948,8 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         counts, names, media = [], [], 0
     present = {p.name for p in paths}
-    missing = {name for name in names if name not in present}
+    # An unreadable folder lists nothing: its files are not known to be missing.
+    missing = set() if unreadable else {name for name in names if name not in present}
     kinds = {"response": 0, "revisit": 0}
     lost = {"response": 0, "revisit": 0}
     for name, kind, count in counts:
@@ -952,4 +957,5 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
         if name in missing:
             lost[kind] = lost.get(kind, 0) + count
     return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds["response"],
-                 kinds["revisit"], media, len(missing), lost["response"], lost["revisit"])
+                 kinds["revisit"], media, len(missing), lost["response"], lost["revisit"],
+                 unreadable)

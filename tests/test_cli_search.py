@@ -407,7 +407,7 @@ def test_stats_per_site(db: Path) -> None:
     assert data["captures"] == {"directory": "archive.captures", "files": 0, "bytes": 0,
                                 "records": 0, "responses": 0, "revisits": 0,
                                 "media_stored": 0, "missing_files": 0,
-                                "missing_records": 0}
+                                "missing_records": 0, "unreadable": None}
     assert [json.loads(line) for line in run("stats", "--db", str(db), "--jsonl")
             .stdout.splitlines()] == [row]  # the sites alone, one record each
 

@@ -447,8 +447,9 @@ def stats(archive: Archive) -> ArchiveStats:
     which is `killed` for a run whose process died without closing it, and the posts'
     `videos`, `videos_archived`, `documents`, `documents_archived`), and `captures`, the raw
     captures' sizes (`files`, `bytes`, `responses`, `revisits`, `media_stored`,
-    `missing_files`, ...); `to_dict()` gives `stats --json`'s object. `archive.stats()` is
-    the per-site rows of the posts table alone."""
+    `missing_files`, ..., and `unreadable`: why this user cannot read the captures folder,
+    whose files are then not counted, or None); `to_dict()` gives `stats --json`'s object.
+    `archive.stats()` is the per-site rows of the posts table alone."""
     from archive.totals import archive_stats
 
     return archive_stats(archive)
