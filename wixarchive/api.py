@@ -145,7 +145,7 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
 
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
-    site."""
+    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them)."""
     if not isinstance(text, str):
         raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
