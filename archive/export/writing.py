@@ -121,6 +121,26 @@ def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Fold
     return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
 
 
+class ExportResult(int):
+    """What `wixarchive.export()` returns: the count it always returned (posts exported, or
+    rows with `versions=True`), an int as before, and `summary`, the object
+    `wixarchive export --json` prints for the format (docs/fields.md): `posts`, `sites`,
+    `output` (None for a stream), the archive's state it copies (`last_run_id`, ...), and
+    the format's own counts (images and files written, copies kept and removed, unreadable
+    media, a WACZ's records and problems...)."""
+
+    summary: dict[str, Any]
+
+    def __new__(cls, count: int, summary: dict[str, Any]) -> ExportResult:
+        result = super().__new__(cls, count)
+        result.summary = summary
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary, as `wixarchive export --json` prints it."""
+        return dict(self.summary)
+
+
 def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
                 output: Output | Path, *, images_url: str | None = None,
                 images_dir: Path | None = None, bom: bool = False, flat: bool = False,
