@@ -47,3 +47,41 @@ def test_reextract_reads_each_compressed_page_as_the_crawl_did(tmp_path: Path) -
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == {"posts": 4, "changed": 0, "failed": 0,
                                         "without_capture": 0}, again.stderr
+
+
+def test_an_archived_image_that_does_not_decode_is_named_by_the_exports(tmp_path: Path) -> None:
+    """An image whose capture is whole but whose gzip Content-Encoding is cut short (Scrapy's
+    lenient gunzip took the part it read; the captures' decoder does not take half an image for
+    a whole one) is named as unreadable, linked where the site served it; the export is
+    written. Before 2026-12-06 the Markdown and WXR exports ended in a traceback (zlib.error)."""
+    from archive import captures
+    from archive.store import Archive
+    from crawler.extract.record import Article
+
+    site, image = "https://ann.wixsite.com/blog", "https://static.wixstatic.com/media/a~mv2.jpg"
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url=f"{site}/post/p1", title="Cut", author="Ann", body_text="Text.",
+            body_html="<p>Text.</p>", language="en", published="2024-05-01T08:00:00Z",
+            body_markdown=f"![]({image})", images=[image]))
+        writer = captures.CaptureWriter(captures.captures_dir(db))
+        body = gzip.compress(b"\xff\xd8\xff" + bytes(range(256)) * 400)[:-100]
+        record_id = captures.new_record_id()
+        row = writer.write(captures.Exchange(image, "GET", [], 200, [
+            ("Content-Type", "image/jpeg"), ("Content-Encoding", "gzip")], body, record_id))
+        writer.close()
+        captures.record_media(archive.conn, image, "stored", "2024-06-01T00:00:00Z",
+                              "image/jpeg", len(body), None, record_id, None)
+        archive.conn.execute("BEGIN")
+        captures.index_rows(archive.conn, [row])
+        archive.conn.execute("COMMIT")
+    for out, options in ((tmp_path / "md", ["--format", "markdown"]),
+                         (tmp_path / "wp.xml", ["--images-url", "https://example.org/i/"])):
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "export", str(out),
+                                 *options, "--json", "--db", str(db)],
+                                capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 1, result.stderr
+        assert "Error: 1 image could not be read from the captures" in result.stderr
+        assert json.loads(result.stdout)["unreadable_media_urls"] == [image]
