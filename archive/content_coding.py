@@ -5,9 +5,10 @@ imports, page requisites) and for the media route's streamed files (payload_stre
 It reads a body as Scrapy's HttpCompressionMiddleware read it when the crawl fetched it, so
 that what is re-read from a capture is what the crawl extracted: a list of codings
 (`gzip, br`) is undone last first, up to the first one it does not know (left as it is);
-every member of a multi-member gzip body is inflated; deflate is zlib-wrapped as the
-standard says, or raw as servers often send it. Stricter than Scrapy on a cut body: a stream
-that ends early is an error, never half a body taken for a whole one.
+every member of a multi-member gzip body is inflated, and every frame of a zstd one (Scrapy
+asks servers for zstd too); deflate is zlib-wrapped as the standard says, or raw as servers
+often send it. Stricter than Scrapy on a cut body: a stream that ends early is an error, never
+half a body taken for a whole one.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 PIECE = 2**16  # the most a decoder yields at once (brotli takes it as a hint: a block more)
-DECODED = frozenset({"gzip", "x-gzip", "deflate", "br"})  # the codings `decode` undoes
+DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})  # the codings `decode` undoes
 _GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 class UndecodableBody(ValueError):
@@ -55,13 +57,26 @@ def decode(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes
 def _decoded(raw: Iterable[bytes], coding: str) -> Iterator[bytes]:
     import brotli  # Scrapy's own dependency for br
 
+    zstd = zstd_module()
     try:
         if coding == "br":
             yield from _unbrotli(raw, brotli.Decompressor())
+        elif coding == "zstd":
+            yield from _unzstd(raw, zstd)
         else:
             yield from _inflate(raw, gzip=coding != "deflate")
-    except (zlib.error, brotli.error) as exc:
+    except (zlib.error, brotli.error, zstd.ZstdError) as exc:
         raise UndecodableBody(f"its payload does not decode as {coding}: {exc}") from None
+
+
+def zstd_module() -> Any:
+    """The zstd module: the standard library's from Python 3.14, its backport before (both
+    Scrapy's, which asks servers for zstd and decoded it when the crawl fetched the page)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
+    except ImportError:
+        from backports import zstd
+    return zstd
 
 
 def _inflate(raw: Iterable[bytes], *, gzip: bool) -> Iterator[bytes]:
@@ -108,3 +123,36 @@ def _unbrotli(raw: Iterable[bytes], decompressor: Any) -> Iterator[bytes]:
         if not piece:
             raise zlib.error("incomplete or truncated stream")
         yield piece
+
+
+def _unzstd(raw: Iterable[bytes], zstd: Any) -> Iterator[bytes]:
+    """Every zstd frame, one after the other (bytes after the last that start no other are
+    ignored, as after gzip members)."""
+    decompressor = zstd.ZstdDecompressor()
+    pending = b""  # bytes after a frame, too few to tell whether another one starts
+    ended = False
+    for data in raw:  # read to its end even once ended, as _inflate does
+        if ended:
+            continue
+        data = pending + data
+        pending = b""
+        while True:
+            if decompressor.eof:
+                if len(data) < len(_ZSTD_MAGIC):
+                    pending = data
+                    break
+                if not data.startswith(_ZSTD_MAGIC):
+                    ended = True
+                    break
+                decompressor = zstd.ZstdDecompressor()
+            piece = decompressor.decompress(data, PIECE)
+            if piece:
+                yield piece
+            if decompressor.eof:
+                data = decompressor.unused_data
+            elif decompressor.needs_input:
+                break
+            else:
+                data = b""  # more output from what it holds
+    if not decompressor.eof:
+        raise zlib.error("incomplete or truncated stream")

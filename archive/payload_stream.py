@@ -6,7 +6,7 @@ video costs inflating up to it (ISA-L, about a gigabyte a second), but never mor
 a piece (captures.STREAM_PIECE). A record not in our writer's shape is read whole and parsed
 by captures.split_response (warcio), as the rest of the archive reads it.
 
-A payload the site sent compressed (Content-Encoding gzip, deflate or br, or several of them)
+A payload the site sent compressed (Content-Encoding gzip, deflate, br or zstd, or several)
 is decoded piece by piece too (`decoded`, by archive.content_coding): its decoded size is
 learnt by decoding it once, memory bounded by a piece whatever it inflates to.
 """

@@ -13,14 +13,17 @@ import brotli
 import pytest
 
 from archive import captures
+from archive.content_coding import zstd_module
 from archive.payload_stream import PayloadStream, decoded
 
+zstd = zstd_module()
 DATA = random.Random(3).randbytes(200_000) + bytes(3_000_000)  # ~0.2 MB compressed
 ENCODED = {"gzip": gzip.compress(DATA), "deflate": zlib.compress(DATA),
            "raw deflate": zlib.compress(DATA)[2:-4], "br": brotli.compress(DATA),
            # Every member of a multi-member gzip body; a list of codings undone last first.
            "members gzip": gzip.compress(DATA[:70_000]) + gzip.compress(DATA[70_000:]),
-           "stacked gzip, br": brotli.compress(gzip.compress(DATA))}
+           "stacked gzip, br": brotli.compress(gzip.compress(DATA)),
+           "frames zstd": zstd.compress(DATA[:70_000]) + zstd.compress(DATA[70_000:])}
 
 
 def opener(encoding: str, body: bytes) -> Callable[[], PayloadStream]:
