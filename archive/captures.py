@@ -38,6 +38,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from archive.chunked import in_chunks
+from archive.content_coding import codings, decode
 
 ROTATE_BYTES = 256 * 2**20  # a capture file is closed and a new one begun past this size
 # Each record is compressed with ISA-L (python-isal) at its level 2: on real Wix pages (~0.9 MB,
@@ -635,10 +636,23 @@ class Payload:
     content_type: str | None
 
     def decoded_body(self, limit: int | None = None) -> bytes:
-        """The body with any Content-Encoding (gzip, deflate, br) undone. With `limit`,
-        BodyTooLarge for a body that decodes to more, found without decoding further."""
-        encoding = next((v for k, v in self.headers if k.lower() == "content-encoding"), "")
-        return _decoded(self.body, encoding.strip().lower(), limit)
+        """The body with its Content-Encoding undone, as archive.content_coding.decode
+        does (UndecodableBody when it does not decode). With `limit`, BodyTooLarge for a body
+        that decodes to more, found without decoding more than a piece further, however far a
+        bomb would inflate."""
+        encoding = ", ".join(v for k, v in self.headers if k.lower() == "content-encoding")
+        if not codings(encoding):
+            if limit is not None and len(self.body) > limit:
+                raise BodyTooLarge(limit)
+            return self.body
+        pieces: list[bytes] = []
+        size = 0
+        for piece in decode([self.body], encoding):
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise BodyTooLarge(limit)
+            pieces.append(piece)
+        return b"".join(pieces)
 
 
 class BodyTooLarge(ValueError):
@@ -647,45 +661,6 @@ class BodyTooLarge(ValueError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"over {limit / 2**20:g} MiB")
-
-
-def _decoded(body: bytes, encoding: str, limit: int | None) -> bytes:
-    """`body` decoded as `encoding` says; with `limit`, BodyTooLarge past `limit` bytes: never
-    more than `limit` and a byte is decoded, however far a bomb would inflate."""
-    if encoding in ("gzip", "x-gzip"):
-        return _inflated(body, zlib.MAX_WBITS + 16, limit)
-    if encoding == "deflate":
-        try:
-            return _inflated(body, zlib.MAX_WBITS, limit)
-        except zlib.error:  # raw deflate, as servers often send it
-            return _inflated(body, -zlib.MAX_WBITS, limit)
-    if encoding == "br":
-        import brotli  # Scrapy's own dependency for br
-
-        if limit is None:
-            return brotli.decompress(body)
-        decompressor = brotli.Decompressor()
-        decoded = decompressor.process(body, output_buffer_limit=limit + 1)
-        if len(decoded) > limit:
-            raise BodyTooLarge(limit)
-        if not decompressor.is_finished():
-            raise brotli.error("incomplete or truncated stream")
-        return decoded
-    if limit is not None and len(body) > limit:
-        raise BodyTooLarge(limit)
-    return body
-
-
-def _inflated(body: bytes, wbits: int, limit: int | None) -> bytes:
-    if limit is None:
-        return zlib.decompress(body, wbits)
-    inflater = zlib.decompressobj(wbits)
-    decoded = inflater.decompress(body, limit + 1)
-    if len(decoded) > limit:
-        raise BodyTooLarge(limit)
-    if not inflater.eof:
-        raise zlib.error("incomplete or truncated stream")
-    return decoded
 
 
 class Location(NamedTuple):
@@ -954,12 +929,16 @@ class Sizes(NamedTuple):
     missing_files: int = 0  # files the index names that are not in the folder
     missing_responses: int = 0  # of `responses`, those indexed in a missing file
     missing_revisits: int = 0
+    # Why this user cannot read the folder (unreadable_folder), None when it can: its files,
+    # bytes and missing files are then unknown (0 here), not missing.
+    unreadable: str | None = None
 
 
 def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     """What the captures hold: files and bytes on disk, records indexed, media stored, and the
     files the index names that are missing, with their records (one stat per file)."""
-    paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []
+    unreadable = unreadable_folder(directory)
+    paths = list(directory.glob(f"*{SUFFIX}")) if directory.is_dir() and not unreadable else []
     try:
         counts = conn.execute("SELECT f.name, c.kind, count(*) FROM captures c JOIN "
                               "capture_files f ON f.id = c.file_id GROUP BY c.file_id, "
@@ -969,7 +948,8 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
     except sqlite3.OperationalError:  # a read-only archive from before captures (v9 or older)
         counts, names, media = [], [], 0
     present = {p.name for p in paths}
-    missing = {name for name in names if name not in present}
+    # An unreadable folder lists nothing: its files are not known to be missing.
+    missing = set() if unreadable else {name for name in names if name not in present}
     kinds = {"response": 0, "revisit": 0}
     lost = {"response": 0, "revisit": 0}
     for name, kind, count in counts:
@@ -977,4 +957,5 @@ def sizes(conn: sqlite3.Connection, directory: Path) -> Sizes:
         if name in missing:
             lost[kind] = lost.get(kind, 0) + count
     return Sizes(len(paths), sum(p.stat().st_size for p in paths), kinds["response"],
-                 kinds["revisit"], media, len(missing), lost["response"], lost["revisit"])
+                 kinds["revisit"], media, len(missing), lost["response"], lost["revisit"],
+                 unreadable)

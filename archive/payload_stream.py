@@ -6,23 +6,21 @@ video costs inflating up to it (ISA-L, about a gigabyte a second), but never mor
 a piece (captures.STREAM_PIECE). A record not in our writer's shape is read whole and parsed
 by captures.split_response (warcio), as the rest of the archive reads it.
 
-A payload the site sent compressed (Content-Encoding gzip, deflate or br) is decoded piece by
-piece too (`decoded`): its decoded size is learnt by decoding it once, memory bounded by a
-piece whatever it inflates to.
+A payload the site sent compressed (Content-Encoding gzip, deflate, br or zstd, or several)
+is decoded piece by piece too (`decoded`, by archive.content_coding): its decoded size is
+learnt by decoding it once, memory bounded by a piece whatever it inflates to.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
 
 from archive import captures
+from archive.content_coding import UndecodableBody, decode
 
 HEADS_LIMIT = 2**20  # WARC and HTTP headers longer than this are no shape of our writer's
-ENCODINGS = ("gzip", "x-gzip", "deflate", "br")  # the Content-Encodings `decoded` undoes
 
 
 @dataclass
@@ -90,66 +88,24 @@ def _open_record(reader: captures.Reader, name: str, offset: int, length: int) -
 
 
 def content_encoding(payload: PayloadStream) -> str:
-    """The payload's Content-Encoding, lower case; "identity" when it has none."""
-    return (payload.header("content-encoding") or "identity").strip().lower() or "identity"
+    """The payload's Content-Encoding (its headers' values joined, as HTTP reads several)."""
+    return ", ".join(v for k, v in payload.headers if k.lower() == "content-encoding")
 
 
 def decoded(open_encoded: Callable[[], PayloadStream]) -> PayloadStream:
-    """The payload `open_encoded` opens, with its Content-Encoding (one of ENCODINGS) undone,
-    to read piece by piece as PayloadStream.read does: its size is learnt by decoding a first
-    opening through, the bytes it serves from a second one. Memory never holds more than a
-    piece; a decompression bomb costs time, not memory. CaptureError when the payload does not
-    decode."""
+    """The payload `open_encoded` opens, with its Content-Encoding undone (as
+    archive.content_coding.decode does: the media route asks it of payloads whose every coding
+    it undoes, content_coding.fully_decoded), to read piece by piece as PayloadStream.read
+    does: its size is learnt by decoding a first opening through, the bytes it serves from a
+    second one. Memory never holds more than a piece; a decompression bomb costs time, not
+    memory. CaptureError when the payload does not decode."""
     size = sum(len(piece) for piece in _decoded_pieces(open_encoded()))
     payload = open_encoded()
     return PayloadStream(payload.status, payload.headers, size, _decoded_pieces(payload))
 
 
 def _decoded_pieces(payload: PayloadStream) -> Iterator[bytes]:
-    encoding = content_encoding(payload)
-    raw = payload.read(0, payload.size)
-    import brotli  # Scrapy's own dependency for br
-
     try:
-        if encoding == "br":
-            yield from _unbrotli(raw, brotli.Decompressor())
-        else:
-            yield from _inflate(raw, gzip=encoding != "deflate")
-    except (zlib.error, brotli.error) as exc:
-        raise captures.CaptureError(f"its payload does not decode as {encoding}: {exc}") from None
-
-
-def _inflate(raw: Iterator[bytes], *, gzip: bool) -> Iterator[bytes]:
-    inflater = None
-    for data in raw:
-        if inflater is None:
-            if not data:
-                continue
-            # deflate is zlib-wrapped by the standard, raw as servers often send it.
-            zlib_wrapped = len(data) > 1 and data[0] & 0x0F == 8 and (
-                data[0] << 8 | data[1]) % 31 == 0
-            inflater = zlib.decompressobj(zlib.MAX_WBITS + 16 if gzip else
-                                          zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
-        while data and not inflater.eof:
-            piece = inflater.decompress(data, captures.STREAM_PIECE)
-            data = inflater.unconsumed_tail
-            if piece:
-                yield piece
-    if inflater is None or not inflater.eof:
-        raise zlib.error("incomplete or truncated stream")
-
-
-def _unbrotli(raw: Iterator[bytes], decompressor: Any) -> Iterator[bytes]:
-    limit = captures.STREAM_PIECE
-    for data in raw:
-        piece = decompressor.process(data, output_buffer_limit=limit)
-        while piece:
-            yield piece
-            if decompressor.can_accept_more_data():
-                break
-            piece = decompressor.process(b"", output_buffer_limit=limit)
-    while not decompressor.is_finished():  # the output the last input holds
-        piece = decompressor.process(b"", output_buffer_limit=limit)
-        if not piece:
-            raise zlib.error("incomplete or truncated stream")
-        yield piece
+        yield from decode(payload.read(0, payload.size), content_encoding(payload))
+    except UndecodableBody as exc:
+        raise captures.CaptureError(str(exc)) from None

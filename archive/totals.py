@@ -34,11 +34,15 @@ class ArchiveStats:
         held = self.captures
         if held is None:
             return {}
-        return {"directory": self.directory, "files": held.files, "bytes": held.bytes,
+        unknown = held.unreadable is not None  # the folder's files cannot be listed
+        return {"directory": self.directory, "files": None if unknown else held.files,
+                "bytes": None if unknown else held.bytes,
                 "records": held.responses + held.revisits, "responses": held.responses,
                 "revisits": held.revisits, "media_stored": held.media_stored,
-                "missing_files": held.missing_files,
-                "missing_records": held.missing_responses + held.missing_revisits}
+                "missing_files": None if unknown else held.missing_files,
+                "missing_records": (None if unknown else
+                                    held.missing_responses + held.missing_revisits),
+                "unreadable": held.unreadable}
 
     def to_dict(self) -> dict[str, Any]:
         """As `wixarchive stats --json` prints it."""

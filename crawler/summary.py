@@ -77,6 +77,8 @@ class CrawlSummary:
     archive_busy: bool = False
     # The posts' translations the sitemaps list on other hosts, by site root: not crawled.
     translation_sites: dict[str, int] = field(default_factory=dict)
+    # The posts that redirected to another site, by that site's root: not archived.
+    moved_sites: dict[str, int] = field(default_factory=dict)
 
     @property
     def posts(self) -> int:
@@ -151,9 +153,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     summary = CrawlSummary(site=site, status="ok", message="", counts=counts, errors=errors,
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)),
-                           translation_sites={key[len(ELSEWHERE):]: int(count)
-                                              for key, count in sorted(stats.items())
-                                              if key.startswith(ELSEWHERE)})
+                           translation_sites=_by_site(stats, ELSEWHERE),
+                           moved_sites=_by_site(stats, MOVED_AWAY))
     posts = summary.posts
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
@@ -242,10 +243,15 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; stopped early, {reason}"
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
-    if moved := {key[len(MOVED_AWAY):]: int(count) for key, count in sorted(stats.items())
-                 if key.startswith(MOVED_AWAY)}:
-        summary.message += f"; {_moved_away_text(moved)}"
+    if summary.moved_sites:
+        summary.message += f"; {_moved_away_text(summary.moved_sites)}"
     return summary
+
+
+def _by_site(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The counts of the stats keys `prefix` + a site root, by site root."""
+    return {key[len(prefix):]: int(count) for key, count in sorted(stats.items())
+            if key.startswith(prefix)}
 
 
 def _posts_text(counts: dict[str, int]) -> str:

@@ -55,6 +55,35 @@ def test_markdown_export_writes_the_images_the_command_writes(crawled: Path,
     assert files_of(tmp_path / "api") == files_of(tmp_path / "cli")
 
 
+@pytest.mark.parametrize(("out", "options", "arguments"), [
+    ("md", ["--format", "markdown"], {"format": "markdown"}),
+    ("wordpress.xml", ["--images-url", "https://example.org/img/"],
+     {"images_url": "https://example.org/img/"}),
+    ("posts.wacz", [], {}),
+    ("versions.csv", ["--versions"], {"versions": True}),
+], ids=["markdown", "wxr images", "wacz", "csv versions"])
+def test_export_returns_the_summary_the_command_prints(crawled: Path, tmp_path: Path, out: str,
+                                                       options: list[str],
+                                                       arguments: dict[str, object]) -> None:
+    """export() returned the count alone, where `wixarchive export --json` says what else
+    it wrote (images and files, archived copies, a WACZ's records): it still returns the count,
+    an int, whose summary is the command's."""
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "api").mkdir()
+    printed = json.loads(run_wixarchive("export", str(tmp_path / "cli" / out), *options,
+                                        "--json", "--db", str(crawled), check=True).stdout)
+    with wixarchive.open(crawled) as archive:
+        result = wixarchive.export(archive, tmp_path / "api" / out, **arguments)
+    returned = result.to_dict()
+    assert isinstance(result, int)
+    assert result == (printed["versions"] if "versions" in printed else printed["posts"]) > 0
+    assert returned["output"] == str(tmp_path / "api" / out)
+    assert printed.get("images", 1) > 0  # the sample blog's posts have images
+    varying = {"output", "images_folder", "bytes"}  # the paths, and a WACZ's zip dates
+    assert ({key: value for key, value in returned.items() if key not in varying}
+            == {key: value for key, value in printed.items() if key not in varying})
+
+
 def test_an_api_export_into_the_commands_folder_keeps_its_images(crawled: Path,
                                                                  tmp_path: Path) -> None:
     out = tmp_path / "content"

@@ -179,6 +179,7 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     try:
         checked = run("check", "--db", str(path))
         stats = run("stats", "--db", str(path))
+        stats_json = run("stats", "--json", "--db", str(path))
         backup = run("backup", str(backups), "--db", str(path))
         serving = subprocess.Popen(
             [sys.executable, "-m", "archive.cli", "serve", "--port", "0", "--db", str(path)],
@@ -198,6 +199,10 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     assert stats.returncode == 0, stats.stderr
     assert f"Captures: {folder}/ cannot be read by this user" in stats.stdout
     assert "missing" not in stats.stdout
+    # `stats --json` counted the file as missing (`missing_files` 1) until 2026-12-06.
+    held = json.loads(stats_json.stdout)["captures"]
+    assert held["unreadable"].startswith(f"{folder}/ cannot be read by this user"), held
+    assert (held["files"], held["missing_files"], held["missing_records"]) == (None, None, None)
     assert backup.returncode == 1
     assert backup.stderr == (f"Error: cannot back up {path}: {folder}/ cannot be read by this "
                              "user (permission denied): run this as the user that crawls, or "

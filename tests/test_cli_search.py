@@ -305,6 +305,32 @@ def test_damaged_archive_gives_one_line_errors(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("tables", [("posts_fts_data", "posts_fts_idx"), ("posts",)],
+                         ids=["search index", "posts"])
+def test_search_of_a_damaged_table_says_the_archive_is_damaged(tmp_path: Path,
+                                                               tables: tuple[str, ...]) -> None:
+    """Before 2026-12-06 a search meeting damaged pages said "the query could not run:
+    database disk image is malformed", as if the query were at fault, and pointed nowhere."""
+    path = build(tmp_path / "damaged.db")
+    conn = sqlite3.connect(path)
+    pages = [n for (n,) in conn.execute(
+        f"SELECT pageno FROM dbstat WHERE name IN ({','.join('?' * len(tables))})", tables)]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    for page in pages:
+        data[(page - 1) * 4096:page * 4096] = b"\xff" * 4096
+    path.write_bytes(bytes(data))
+    commands = [["search", "morning"], ["search", "salutation", "--json"]]
+    if tables != ("posts",):  # a count reads the search index alone
+        commands.append(["search", "morning", "--count"])
+    for command in commands:
+        result = run(*command, "--db", str(path))
+        assert (result.returncode, result.stdout) == (1, ""), (command, result.stdout)
+        assert result.stderr == ("Error: the archive is damaged (database disk image is "
+                                 "malformed); `wixarchive check` tells more\n"), command
+
+
 def test_search_upgrades_an_old_archive_it_may_write(tmp_path: Path) -> None:
     from test_store_files import build_v1
 
@@ -407,7 +433,7 @@ def test_stats_per_site(db: Path) -> None:
     assert data["captures"] == {"directory": "archive.captures", "files": 0, "bytes": 0,
                                 "records": 0, "responses": 0, "revisits": 0,
                                 "media_stored": 0, "missing_files": 0,
-                                "missing_records": 0}
+                                "missing_records": 0, "unreadable": None}
     assert [json.loads(line) for line in run("stats", "--db", str(db), "--jsonl")
             .stdout.splitlines()] == [row]  # the sites alone, one record each
 

@@ -430,6 +430,7 @@ def test_a_post_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Pa
     host = elsewhere.url.split("://")[1]
     assert (f"1 post moved to another site, not archived ({host}): crawl it as a site of its "
             "own") in summary["message"]
+    assert summary["moved_sites"] == {elsewhere.url + "/": 1}  # a field since 2026-12-06
     assert (f"{server.url}{moved.url_path}: redirects to {target}, a post of another site: not "
             f"archived (crawl {elsewhere.url}/ as a site of its own)") in summary["errors"]
     with Archive.open(db, readonly=True) as archive:

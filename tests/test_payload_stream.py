@@ -13,11 +13,17 @@ import brotli
 import pytest
 
 from archive import captures
+from archive.content_coding import zstd_module
 from archive.payload_stream import PayloadStream, decoded
 
+zstd = zstd_module()
 DATA = random.Random(3).randbytes(200_000) + bytes(3_000_000)  # ~0.2 MB compressed
 ENCODED = {"gzip": gzip.compress(DATA), "deflate": zlib.compress(DATA),
-           "raw deflate": zlib.compress(DATA)[2:-4], "br": brotli.compress(DATA)}
+           "raw deflate": zlib.compress(DATA)[2:-4], "br": brotli.compress(DATA),
+           # Every member of a multi-member gzip body; a list of codings undone last first.
+           "members gzip": gzip.compress(DATA[:70_000]) + gzip.compress(DATA[70_000:]),
+           "stacked gzip, br": brotli.compress(gzip.compress(DATA)),
+           "frames zstd": zstd.compress(DATA[:70_000]) + zstd.compress(DATA[70_000:])}
 
 
 def opener(encoding: str, body: bytes) -> Callable[[], PayloadStream]:
@@ -29,7 +35,7 @@ def opener(encoding: str, body: bytes) -> Callable[[], PayloadStream]:
 
 @pytest.mark.parametrize("name", list(ENCODED))
 def test_each_encoding_is_decoded_in_pieces_with_its_decoded_size(name: str) -> None:
-    encoding = name.split()[-1]
+    encoding = name.split(maxsplit=1)[-1]
     payload = decoded(opener(encoding, ENCODED[name]))
     assert payload.size == len(DATA)
     pieces = list(payload.read(0, payload.size))

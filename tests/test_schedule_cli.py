@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -262,3 +263,30 @@ def test_schedule_writes_its_times_as_every_other_output_does(tmp_path: Path):
     assert proc.returncode == 143, lines
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 ")
     assert len(lines) == 3 and all(stamp.match(line) for line in lines), lines
+
+
+def test_a_second_schedule_on_one_archive_is_refused_naming_the_first(tmp_path: Path):
+    """A second `schedule` on the archive ran on beside the first, saying only that each site
+    was busy (the first's crawls held them), for ever; now it exits 1 at once naming the
+    first, which runs on."""
+    db = tmp_path / "archive.db"
+    (tmp_path / "archive.sites.toml").write_text("[[site]\n")  # broken: retried, never crawled
+    command = [sys.executable, "-m", "archive.cli", "schedule", "--db", str(db)]
+    with running(command, cwd=Path(__file__).resolve().parents[1]) as (proc, stdout, stderr):
+        wait_until(lambda: "retrying every" in stderr, "the first schedule started", proc)
+        second = wixarchive("schedule", "--db", str(db))
+        first_ran_on = proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert first_ran_on and proc.returncode == 143
+    assert second.returncode == 1 and second.stdout == "", second.stdout
+    assert re.fullmatch(
+        rf"Error: another `wixarchive schedule` is running on {re.escape(str(db))}: pid "
+        rf"{proc.pid} on {re.escape(socket.gethostname())}, since \S+; it crawls every due "
+        rf"site already \(kill {proc.pid} stops it\)\n", second.stderr), second.stderr
+    # Stopped, it leaves the archive to the next one.
+    with running(command, cwd=Path(__file__).resolve().parents[1]) as (proc, stdout, stderr):
+        wait_until(lambda: "retrying every" in stderr, "a schedule started again", proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 143

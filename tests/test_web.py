@@ -466,6 +466,27 @@ def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_row
         c.close()
 
 
+def test_search_of_a_damaged_search_index_says_the_archive_is_damaged(db_path: Path) -> None:
+    """Its pages overwritten, the search index answered "the query could not run: database
+    disk image is malformed" before 2026-12-06, as if the query were at fault."""
+    conn = sqlite3.connect(db_path)
+    pages = [n for (n,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'posts_fts_data'")]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(db_path.read_bytes())
+    for page in pages:
+        data[(page - 1) * 4096:page * 4096] = b"\xff" * 4096
+    db_path.write_bytes(bytes(data))
+    c = Client(make_datasette(db_path))
+    try:
+        response = c.get("/blogs/-/search.json?q=breathing")
+    finally:
+        c.close()
+    assert response.status_code == 400
+    assert response.json()["error"] == ("the archive is damaged (database disk image is "
+                                        "malformed); `wixarchive check` tells more")
+
+
 def test_search_errors_and_empty_form(client: Client) -> None:
     bad = client.get("/blogs/-/search?q=%22unterminated")
     assert bad.status_code == 400 and "malformed query" in bad.text

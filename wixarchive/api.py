@@ -32,6 +32,7 @@ from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
 if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
+    from archive.export.writing import ExportResult
     from archive.health import CheckResult
     from archive.importer import ImportResult
     from archive.recover import RecoverResult
@@ -145,7 +146,7 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
 
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
-    site."""
+    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them)."""
     if not isinstance(text, str):
         raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
@@ -191,12 +192,16 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
            site: Names = None, versions: bool = False, images_url: str | None = None,
-           flat: bool = False, bom: bool = False, escape_formulas: bool = True) -> int:
+           flat: bool = False, bom: bool = False, escape_formulas: bool = True,
+           ) -> ExportResult:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
     with its `version`, `fetched_at`, `source`, `run_id` and `recovered`, and return how many
-    rows.
+    rows. The count is an ExportResult, an int whose `summary` (`to_dict()`) is the object
+    `wixarchive export --json` prints: images and files written, the archived copies kept
+    and removed, the media that could not be read, a WACZ's records, the archive's state
+    copied (`output` is None for a stream).
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one page bundle per post,
     `<site>/<date>-<slug>/index.md` with front matter and the post's archived images, videos
@@ -218,8 +223,14 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     Archived images, videos or documents whose captures cannot be read are linked where the
     site served them, and a UserWarning names how many (the command's error line)."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
-    from archive.export.source import matching_sites, snapshot
-    from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
+    from archive.export.source import count_posts, matching_sites, provenance, snapshot
+    from archive.export.writing import (
+        ArchivedFiles,
+        ExportResult,
+        images_folder,
+        images_url_problem,
+        write_posts,
+    )
 
     if not isinstance(out, str | os.PathLike) and not callable(getattr(out, "write", None)):
         raise TypeError(f"out: expected a path or an open stream, not {out!r}")
@@ -250,8 +261,12 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
+        summary: dict[str, Any] = {"format": format, "posts": 0, "sites": len(sites),
+                                   "output": os.fspath(out) if is_path else None,
+                                   **provenance(archive, sites)}
         if format == "wacz":
-            return _write_wacz(archive, out, sites if site else None)
+            summary.update(_write_wacz(archive, out, sites if site else None))
+            return ExportResult(summary["posts"], summary)
 
         @contextmanager
         def output(binary: bool) -> Iterator[IO[Any]]:
@@ -272,11 +287,13 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
             images_url=images_url,
             images_dir=images_folder(folder) if images_url is not None and folder else None,
             bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+        summary.update({"posts": count_posts(archive, sites), "versions": written["posts"]}
+                       if versions else written)
         if files.unreadable:  # the command's error (exit 1) after a whole export
             warnings.warn(f"{files.description()} could not be read from the captures (the "
                           "export links them on the site instead; wixarchive.check() names "
                           "what is damaged)", stacklevel=2)
-        return written["posts"]
+        return ExportResult(written["posts"], summary)
 
 
 def _holds(stream: IO[Any]) -> str | None:
@@ -317,7 +334,7 @@ def _as_stream(out: IO[Any], *, binary: bool, format: str) -> Iterator[IO[Any]]:
 
 
 def _write_wacz(archive: Archive, out: StrPath | IO[Any],
-                sites: list[dict[str, Any]] | None) -> int:
+                sites: list[dict[str, Any]] | None) -> dict[str, Any]:
     from archive.captures import captures_dir
     from archive.export import wacz
     from archive.export.source import matching_sites
@@ -330,7 +347,7 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     try:
         with path.open("wb") as stream:
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
-                              title=title).posts
+                              title=title).as_dict()
     except wacz.NoCaptures:
         path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
@@ -447,8 +464,9 @@ def stats(archive: Archive) -> ArchiveStats:
     which is `killed` for a run whose process died without closing it, and the posts'
     `videos`, `videos_archived`, `documents`, `documents_archived`), and `captures`, the raw
     captures' sizes (`files`, `bytes`, `responses`, `revisits`, `media_stored`,
-    `missing_files`, ...); `to_dict()` gives `stats --json`'s object. `archive.stats()` is
-    the per-site rows of the posts table alone."""
+    `missing_files`, ..., and `unreadable`: why this user cannot read the captures folder,
+    whose files are then not counted, or None); `to_dict()` gives `stats --json`'s object.
+    `archive.stats()` is the per-site rows of the posts table alone."""
     from archive.totals import archive_stats
 
     return archive_stats(archive)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ import click
 from archive.cli.common import check_crawl_environment, db_option, echo_unless_closed, fail
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
+from archive.schedule.locks import LockBusy, SiteLock, schedule_lock_path
 from archive.schedule.runner import (
     FAILED_OUTCOMES,
     Outcome,
@@ -39,7 +41,8 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
     Sleeps until the next site is due and crawls it; a site that falls due while others crawl
     starts at its time, beside them. A failing site, a site being crawled by another process,
     or a broken sites file never ends it (they are reported and retried); no sites file at all
-    at its start is an error (exit 1), as for run-due. Edits to the sites
+    at its start is an error (exit 1), as for run-due, and so is a second schedule on the
+    archive (exit 1, naming the one running). Edits to the sites
     file are picked up without a restart. SIGTERM or Ctrl-C stops it cleanly: every crawl in
     progress commits what it fetched, and the next run archives what it missed; it then exits
     143 (SIGTERM) or 130 (Ctrl-C). Each line is one site's outcome, prefixed with the time.
@@ -59,6 +62,19 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
         runner.require_sites_file()
     except SitesError as exc:
         fail(str(exc))
+    try:
+        daemon = SiteLock.acquire(schedule_lock_path(db), site="", now=clock())
+    except LockBusy as exc:
+        who = exc.holder.describe() if exc.holder else "a process that did not say which"
+        stop = f" (kill {exc.holder.pid} stops it)" if exc.holder else ""
+        fail(f"another `wixarchive schedule` is running on {db}: {who}; it crawls every due "
+             f"site already{stop}")
+    with daemon:
+        _serve(db, runner, poll, clock)
+
+
+def _serve(db: Path, runner: Runner, poll: float, clock: Callable[[], datetime]) -> None:
+    """Run due crawls until a signal stops the runner, then exit as a shell reports it."""
     install_signal_handlers(runner)
     shown: dict[str, str] = {}
 

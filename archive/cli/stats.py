@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import click
 
 from archive.attachments import COUNT_KEYS
-from archive.captures import captures_dir, unreadable_folder
 from archive.cli.common import (
     counted,
     db_option,
@@ -66,10 +65,10 @@ def command(db: Path, fmt: str) -> None:
         click.echo("  ".join([*cells, line[5]]).rstrip())
     held = stats.captures
     assert held is not None  # asked for, for text
-    if held.files or held.missing_files:
-        folder = captures_dir(db)
-        why = unreadable_folder(folder)
-        click.echo(f"Captures: {why}" if why else _captures_line(held, stats.directory))
+    if held.unreadable:
+        click.echo(f"Captures: {held.unreadable}")
+    elif held.files or held.missing_files:
+        click.echo(_captures_line(held, stats.directory))
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:
         click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "

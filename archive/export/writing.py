@@ -45,16 +45,18 @@ class ArchivedFiles:
         self.directory = captures.captures_dir(db)
         self.unreadable: dict[str, None] = {}  # URLs, in the order met
 
-    def read(self, url: str) -> Any:
-        """The archived response for `url` (a captures.Payload), None when it is not archived
-        or cannot be read."""
+    def read(self, url: str) -> tuple[bytes, str | None] | None:
+        """The archived file at `url`, its Content-Encoding undone, and its Content-Type;
+        None when it is not archived, or cannot be read or decoded."""
         from archive import captures
+        from archive.content_coding import UndecodableBody
 
         if url in self.unreadable:
             return None
         try:
-            return captures.stored_media(self.conn, self.directory, url)
-        except captures.CaptureError:
+            payload = captures.stored_media(self.conn, self.directory, url)
+            return None if payload is None else (payload.decoded_body(), payload.content_type)
+        except (captures.CaptureError, UndecodableBody):
             self.unreadable[url] = None
             return None
 
@@ -98,13 +100,13 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Callable[[str
     base = base if base.endswith("/") else base + "/"
 
     def published(url: str) -> str | None:
-        payload = files.read(url)
-        if payload is None:
+        archived = files.read(url)
+        if archived is None:
             return None
-        data = payload.decoded_body()
+        data, content_type = archived
         name = image_name(url, data)
-        if "." not in name and payload.content_type:  # e.g. a Wix document URL with none
-            name += mimetypes.guess_extension(payload.content_type.split(";")[0].strip()) or ""
+        if "." not in name and content_type:  # e.g. a Wix document URL with none
+            name += mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
         name, data = safe_copy(name, data)  # served from the publishing site: never active
         if copies.first(name):
             copies.write_bytes(copies.root / name, data)
@@ -119,6 +121,26 @@ def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Fold
     did not fail and read every archived file; a copy whose capture could not be read this
     time may be the last of its bytes."""
     return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
+
+
+class ExportResult(int):
+    """What `wixarchive.export()` returns: the count it always returned (posts exported, or
+    rows with `versions=True`), an int as before, and `summary`, the object
+    `wixarchive export --json` prints for the format (docs/fields.md): `posts`, `sites`,
+    `output` (None for a stream), the archive's state it copies (`last_run_id`, ...), and
+    the format's own counts (images and files written, copies kept and removed, unreadable
+    media, a WACZ's records and problems...)."""
+
+    summary: dict[str, Any]
+
+    def __new__(cls, count: int, summary: dict[str, Any]) -> ExportResult:
+        result = super().__new__(cls, count)
+        result.summary = summary
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary, as `wixarchive export --json` prints it."""
+        return dict(self.summary)
 
 
 def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
@@ -187,8 +209,8 @@ def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, An
         raise ExportError(f"{folder} is a file; markdown export needs a folder")
 
     def image(url: str) -> bytes | None:
-        payload = files.read(url)
-        return payload.decoded_body() if payload is not None else None
+        archived = files.read(url)
+        return archived[0] if archived is not None else None
 
     try:
         with _listed_folder(folder, files, by_site=True) as written_to:

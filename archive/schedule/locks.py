@@ -108,6 +108,13 @@ def lock_dir(db: Path) -> Path:
     return Path(f"{db}.locks")
 
 
+def schedule_lock_path(db: Path) -> Path:
+    """The lock a `wixarchive schedule` daemon holds for its whole life, so that a second one
+    on the archive is refused at its start rather than finding every site busy for ever. Not a
+    `.lock` file: it is no crawl's (archive.upgrades.running_crawl reads those)."""
+    return lock_dir(db) / "schedule.daemon"
+
+
 def lock_path(db: Path, site: str) -> Path:
     """The lock file of one site (a site root): readable host name plus a hash for uniqueness.
     Its http and https, `www.` and bare spellings share one (archive.site_match.site_key)."""

@@ -151,6 +151,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     snippet their text's beginning).
 
     `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
+    SearchError for a query that cannot run; sqlite3.DatabaseError, raised as it is, for damaged
+    pages of the archive (no fault of the query's).
     """
     conn = source if isinstance(source, sqlite3.Connection) else source.conn
     query = checked(query)
@@ -171,7 +173,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         else:
             snippets = _snippets(conn, ranked.match, list(ranks), marks)
         hits = _hits(conn, ranks, snippets)
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         raise explain(exc, ranked.match) from exc
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
@@ -195,7 +197,7 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
     ranked = _Ranked(query.text)
     try:
         return len(ranked.top(conn, query, fast=False))
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:  # as in search
         raise explain(exc, ranked.match) from exc
 
 

@@ -29,7 +29,8 @@ from datasette.utils.asgi import NotFound, Response
 
 from archive import attachments, captures
 from archive.chunked import in_chunks
-from archive.payload_stream import ENCODINGS, PayloadStream, content_encoding, decoded, open_payload
+from archive.content_coding import fully_decoded
+from archive.payload_stream import PayloadStream, content_encoding, decoded, open_payload
 from archive.store import Archive
 from archive.web.headers import media_policy
 from archive.web.media_types import DOWNLOADED, SNIFFED_BYTES, served_type
@@ -203,7 +204,7 @@ def _open(archive: Archive, digest: str) -> Opened | None:
     reader = captures.Reader(captures.captures_dir(archive.path))
     try:
         payload = open_payload(reader, where)
-        if content_encoding(payload) in ENCODINGS:
+        if fully_decoded(content_encoding(payload)):
             # Compressed for transfer (servers seldom compress media): served decoded, as
             # read, piece by piece (a long video or a bomb never held whole).
             payload = decoded(lambda: open_payload(reader, where))

@@ -14,6 +14,7 @@ capped and the JSON says so (`capped`), the CSV refuses it; both page with `offs
 from __future__ import annotations
 
 import io
+import sqlite3
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,7 +35,7 @@ from archive.search import (
     search,
 )
 from archive.search.query import DELETED_CHOICES, filter_hints
-from archive.store import Archive
+from archive.store import Archive, archive_error
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 from archive.web.views.language import language_code, looks_like_code, text_attributes
@@ -157,6 +158,8 @@ async def search_page(datasette: Any, request: Any) -> Response:
             if error.endswith("interrupted"):  # search() reports the time limit this way
                 error = (f"the search took longer than {datasette.setting('sql_time_limit_ms')}"
                          " ms and was stopped: use longer word prefixes, more words or filters")
+        except sqlite3.DatabaseError as exc:  # damaged pages: said as every command says it
+            error = str(archive_error(exc))
     limit, offset = int(form["limit"]), int(form["offset"])
     more = len(hits) > limit
     hits = hits[:limit]

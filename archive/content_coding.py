@@ -1,0 +1,158 @@
+"""A captured payload's Content-Encoding undone, piece by piece: the one decoder of what a site
+sent compressed, for whole bodies (captures.Payload.decoded_body: re-extraction, exports,
+imports, page requisites) and for the media route's streamed files (payload_stream.decoded).
+
+It reads a body as Scrapy's HttpCompressionMiddleware read it when the crawl fetched it, so
+that what is re-read from a capture is what the crawl extracted: a list of codings
+(`gzip, br`) is undone last first, up to the first one it does not know (left as it is);
+every member of a multi-member gzip body is inflated, and every frame of a zstd one (Scrapy
+asks servers for zstd too); deflate is zlib-wrapped as the standard says, or raw as servers
+often send it. Stricter than Scrapy on a cut body: a stream that ends early is an error, never
+half a body taken for a whole one.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+PIECE = 2**16  # the most a decoder yields at once (brotli takes it as a hint: a block more)
+DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})  # the codings `decode` undoes
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class UndecodableBody(ValueError):
+    """A payload that does not decode as its Content-Encoding says."""
+
+
+def codings(content_encoding: str | None) -> list[str]:
+    """The codings a Content-Encoding value names, in the order they were applied, lower case
+    (`identity`, which changes nothing, left out)."""
+    return [coding for coding in (part.strip().lower()
+                                  for part in (content_encoding or "").split(","))
+            if coding and coding != "identity"]
+
+
+def fully_decoded(content_encoding: str | None) -> bool:
+    """Whether `decode` undoes every coding the value names (and there is one at least)."""
+    named = codings(content_encoding)
+    return bool(named) and all(coding in DECODED for coding in named)
+
+
+def decode(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """The pieces of `raw` with the codings `content_encoding` names undone, last first, up
+    to the first one not in DECODED (the rest left encoded, as Scrapy leaves it); each piece
+    at most PIECE bytes for gzip and deflate. Memory holds a piece and the decoders' windows
+    whatever the body inflates to. UndecodableBody when a coding does not decode."""
+    pieces: Iterable[bytes] = raw
+    for coding in reversed(codings(content_encoding)):
+        if coding not in DECODED:
+            break
+        pieces = _decoded(pieces, coding)
+    yield from pieces
+
+
+def _decoded(raw: Iterable[bytes], coding: str) -> Iterator[bytes]:
+    import brotli  # Scrapy's own dependency for br
+
+    zstd = zstd_module()
+    try:
+        if coding == "br":
+            yield from _unbrotli(raw, brotli.Decompressor())
+        elif coding == "zstd":
+            yield from _unzstd(raw, zstd)
+        else:
+            yield from _inflate(raw, gzip=coding != "deflate")
+    except (zlib.error, brotli.error, zstd.ZstdError) as exc:
+        raise UndecodableBody(f"its payload does not decode as {coding}: {exc}") from None
+
+
+def zstd_module() -> Any:
+    """The zstd module: the standard library's from Python 3.14, its backport before (both
+    Scrapy's, which asks servers for zstd and decoded it when the crawl fetched the page)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
+    except ImportError:
+        from backports import zstd
+    return zstd
+
+
+def _inflate(raw: Iterable[bytes], *, gzip: bool) -> Iterator[bytes]:
+    """gzip (every member, as gzip readers and Scrapy read them; bytes after the last member
+    that start no other are ignored, as zero padding is) or deflate (one stream)."""
+    inflater = None
+    pending = b""  # the first bytes of a stream or member, too few to tell its kind
+    ended = False  # the stream, and any gzip member after it, is over
+    for data in raw:  # read to its end even once ended: a capture's reader checks its own end
+        if ended:
+            continue
+        data = pending + data
+        pending = b""
+        while data:
+            if inflater is None or inflater.eof:
+                if len(data) < 2:
+                    pending = data
+                    break
+                if inflater is not None and not (gzip and data.startswith(_GZIP_MAGIC)):
+                    ended = True  # what follows the stream (no other gzip member) is ignored
+                    break
+                # deflate is zlib-wrapped by the standard, raw as servers often send it.
+                zlib_wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+                inflater = zlib.decompressobj(zlib.MAX_WBITS + 16 if gzip else
+                                              zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
+            piece = inflater.decompress(data, PIECE)
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            if piece:
+                yield piece
+    if inflater is None or not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+
+
+def _unbrotli(raw: Iterable[bytes], decompressor: Any) -> Iterator[bytes]:
+    for data in raw:
+        piece = decompressor.process(data, output_buffer_limit=PIECE)
+        while piece:
+            yield piece
+            if decompressor.can_accept_more_data():
+                break
+            piece = decompressor.process(b"", output_buffer_limit=PIECE)
+    while not decompressor.is_finished():  # the output the last input holds
+        piece = decompressor.process(b"", output_buffer_limit=PIECE)
+        if not piece:
+            raise zlib.error("incomplete or truncated stream")
+        yield piece
+
+
+def _unzstd(raw: Iterable[bytes], zstd: Any) -> Iterator[bytes]:
+    """Every zstd frame, one after the other (bytes after the last that start no other are
+    ignored, as after gzip members)."""
+    decompressor = zstd.ZstdDecompressor()
+    pending = b""  # bytes after a frame, too few to tell whether another one starts
+    ended = False
+    for data in raw:  # read to its end even once ended, as _inflate does
+        if ended:
+            continue
+        data = pending + data
+        pending = b""
+        while True:
+            if decompressor.eof:
+                if len(data) < len(_ZSTD_MAGIC):
+                    pending = data
+                    break
+                if not data.startswith(_ZSTD_MAGIC):
+                    ended = True
+                    break
+                decompressor = zstd.ZstdDecompressor()
+            piece = decompressor.decompress(data, PIECE)
+            if piece:
+                yield piece
+            if decompressor.eof:
+                data = decompressor.unused_data
+            elif decompressor.needs_input:
+                break
+            else:
+                data = b""  # more output from what it holds
+    if not decompressor.eof:
+        raise zlib.error("incomplete or truncated stream")
