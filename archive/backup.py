@@ -3,7 +3,9 @@ its sites file, under a new name (docs/operations.md, Backing up).
 
 The database is copied with SQLite's online backup API, in one step: one read transaction, so
 the copy is the archive as one commit left it, whatever writers do meanwhile (in WAL mode they
-are not held up). Then the capture files, which are only ever appended to: copied after the
+are not held up); on read-only media (a filesystem snapshot), where SQLite reads the database
+without its -wal, both files are copied and the -wal checkpointed into the copy. Then the
+capture files, which are only ever appended to: copied after the
 database, they hold every record its copy indexes (records written since are indexed by the
 copy's next crawl or `reextract`, as a killed crawl's are, and a record cut short at the copy's
 end is cut off then). Everything is synced to disk and the copy of the database renamed into
@@ -24,7 +26,7 @@ from typing import NamedTuple
 
 from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
-from archive.store import Archive, ArchiveError, archive_error
+from archive.store import Archive, ArchiveError, archive_error, on_read_only_media
 
 
 class Backup(NamedTuple):
@@ -62,15 +64,19 @@ def back_up(source: Path, dest: Path) -> Backup:
     # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused.
     partial, folder_partial, sites_partial = (
         path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in (target, folder, sites_copy))
-    copied: list[Path] = [partial, folder_partial, sites_partial]
+    copied: list[Path] = [partial, folder_partial, sites_partial,
+                          *(partial.with_name(partial.name + end) for end in ("-wal", "-shm"))]
     try:
-        with Archive.open(source, readonly=True, create=False) as archive:
-            posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            copy = sqlite3.connect(partial)
-            try:
-                archive.conn.backup(copy)
-            finally:
-                copy.close()
+        if unread_wal(source):
+            posts = _copy_with_wal(source, partial)
+        else:
+            with Archive.open(source, readonly=True, create=False) as archive:
+                posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+                copy = sqlite3.connect(partial)
+                try:
+                    archive.conn.backup(copy)
+                finally:
+                    copy.close()
         _synced(partial)
         files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
         size = 0
@@ -102,6 +108,40 @@ def back_up(source: Path, dest: Path) -> Backup:
         _remove(copied)
         raise
     return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
+
+
+def unread_wal(source: Path) -> Path | None:
+    """The -wal file beside an archive on read-only media that holds commits (a filesystem
+    snapshot or a disk mounted read-only after a crawl was cut off): SQLite reads such an
+    archive as an immutable file (store.read_only_uri), without its -wal, so a copy read that
+    way lacks what was committed since the last checkpoint. None when there is none."""
+    wal = source.with_name(source.name + "-wal")
+    try:
+        return wal if on_read_only_media(source) and wal.stat().st_size > 0 else None
+    except OSError:  # no -wal: the database file holds every commit
+        return None
+
+
+def _copy_with_wal(source: Path, partial: Path) -> int:
+    """The database and its -wal copied to `partial` (a folder that can be written), the -wal
+    checkpointed into it there (SQLite reads a database through the -wal beside it, by name),
+    so the copy holds every commit; the copy's number of posts."""
+    wal, shm = (partial.with_name(partial.name + end) for end in ("-wal", "-shm"))
+    shutil.copyfile(source, partial)
+    shutil.copyfile(source.with_name(source.name + "-wal"), wal)
+    conn = sqlite3.connect(partial)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    try:
+        with Archive.open(partial, readonly=True, create=False) as archive:  # an archive?
+            return int(archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0])
+    except ArchiveError as exc:  # said of the archive, not of its temporary copy
+        raise type(exc)(str(exc).replace(str(partial), str(source))) from exc
+    finally:
+        for left in (wal, shm):  # empty: a read-only connection leaves them, unremoved
+            left.unlink(missing_ok=True)
 
 
 def _synced(path: Path) -> int:

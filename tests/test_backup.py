@@ -207,3 +207,35 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     assert (f"Warning: {folder}/ cannot be read by this user (permission denied): run this as "
             "the user that crawls, or give this one read access to it; until then its archived "
             "images cannot be shown.\n") in warning
+
+
+def test_backup_on_read_only_media_keeps_what_its_wal_holds(tmp_path: Path) -> None:
+    """An archive on read-only media (a filesystem snapshot taken while a crawl wrote it, a disk
+    mounted read-only after a crawl was cut off) whose -wal holds commits: SQLite reads it as an
+    immutable file, without the -wal, and the backup silently lacked those commits (the post
+    edited here kept its old title). Now the -wal is copied and checkpointed into the copy.
+    (The mount is simulated by modes: a folder and files without write bits count as one.)"""
+    live = tmp_path / "snapshot" / "archive.db"
+    live.parent.mkdir()
+    build_outputs_archive(live)
+    writer = subprocess.run(  # commits in the -wal, never checkpointed: a cut-off crawl
+        [sys.executable, "-c", "import os, sqlite3, sys\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+         "c.execute(\"UPDATE posts SET title = 'Edited in the WAL' WHERE id = 1\")\n"
+         "os._exit(0)", str(live)], timeout=HANG_GUARD)
+    assert writer.returncode == 0
+    assert Path(f"{live}-wal").stat().st_size > 0
+    for path in live.parent.iterdir():
+        path.chmod(0o444)
+    live.parent.chmod(0o555)
+    try:
+        result = run("backup", str(tmp_path / "copy.db"), "--db", str(live))
+    finally:
+        live.parent.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "snapshot"]
+    conn = sqlite3.connect(tmp_path / "copy.db")
+    [title] = conn.execute("SELECT title FROM posts WHERE id = 1").fetchone()
+    conn.close()
+    assert title == "Edited in the WAL"
