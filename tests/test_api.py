@@ -437,3 +437,30 @@ def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path
         wixarchive.clean(page)  # its tags were cleaned as lines of text
     (tmp_path / "page.html").write_text(page)
     assert "is an HTML page" in wixarchive_command("clean", str(tmp_path / "page.html")).stderr
+
+
+@pytest.mark.parametrize("name", ["posts.jsonl", "posts.csv", "wordpress.xml"])
+def test_an_export_that_fails_part_way_leaves_the_earlier_file(tmp_path: Path,
+                                                               name: str) -> None:
+    """The command replaces its file whole; the API opened it for writing at once, so an export
+    that failed part way (here damaged pages of the images table, read post by post) left the
+    earlier export empty. Now both keep it as it was; a folder given for a file is a
+    ValueError, as the command's one-line error."""
+    from tests.outputs import build_outputs_archive
+    from tests.test_backup import damage_tables
+
+    db = build_outputs_archive(tmp_path / "archive.db")
+    out = tmp_path / name
+    with wixarchive.open(db) as archive:
+        assert wixarchive.export(archive, out) == 1
+    earlier = out.read_bytes()
+    damage_tables(db, "images")
+    with wixarchive.open(db) as archive, pytest.raises(Exception, match="malformed"):
+        wixarchive.export(archive, out)
+    assert out.read_bytes() == earlier
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["archive.db", name, *(p.name for p in tmp_path.glob("archive.db-*"))])
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    with wixarchive.open(db) as archive, pytest.raises(ValueError, match="is a directory"):
+        wixarchive.export(archive, folder, format="jsonl")

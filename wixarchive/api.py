@@ -207,7 +207,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     or an open stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO
     cannot take wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a
     ValueError), one that is no string (or list of them) SearchError, a WACZ of no captures
-    ValueError. No post to write gives an empty output (a CSV its header row) and 0.
+    ValueError. No post to write gives an empty output (a CSV its header row) and 0. A path's
+    file is replaced whole, as the command replaces it: an export that fails part way leaves
+    the file that was there as it was; a folder given for a file is a ValueError.
 
     The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
     videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
@@ -219,7 +221,13 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     site served them, and a UserWarning names how many (the command's error line)."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
     from archive.export.source import matching_sites, snapshot
-    from archive.export.writing import ArchivedFiles, images_folder, images_url_problem, write_posts
+    from archive.export.writing import (
+        ArchivedFiles,
+        file_output,
+        images_folder,
+        images_url_problem,
+        write_posts,
+    )
 
     if not isinstance(out, str | os.PathLike) and not callable(getattr(out, "write", None)):
         raise TypeError(f"out: expected a path or an open stream, not {out!r}")
@@ -255,10 +263,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
 
         @contextmanager
         def output(binary: bool) -> Iterator[IO[Any]]:
-            if isinstance(out, str | os.PathLike):
-                with Path(out).open("wb" if binary else "w",
-                                    **({} if binary else {"encoding": "utf-8",
-                                                          "newline": ""})) as stream:
+            if isinstance(out, str | os.PathLike):  # replaced whole, as the command does
+                with file_output(Path(out), binary=binary) as stream:
                     yield stream
             else:
                 with _as_stream(out, binary=binary, format=format) as stream:
@@ -321,6 +327,7 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     from archive.captures import captures_dir
     from archive.export import wacz
     from archive.export.source import matching_sites
+    from archive.export.writing import file_output
 
     if not isinstance(out, str | os.PathLike):
         raise ValueError("wacz export needs a file path")
@@ -328,11 +335,10 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     names = [s["name"] or s["site"] for s in sites or matching_sites(archive, None)]
     title = names[0] if len(names) == 1 else f"{len(names)} sites"
     try:
-        with path.open("wb") as stream:
+        with file_output(path, binary=True) as stream:  # replaced whole, as the command does
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
                               title=title).posts
     except wacz.NoCaptures:
-        path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
 
 
