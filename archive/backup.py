@@ -3,7 +3,7 @@ its sites file, under a new name (docs/operations.md, Backing up).
 
 The database is copied with SQLite's online backup API, in one step: one read transaction, so
 the copy is the archive as one commit left it, whatever writers do meanwhile (in WAL mode they
-are not held up); on read-only media (a filesystem snapshot), where SQLite reads the database
+are not held up); on read-only media, where SQLite reads a database whose -shm is missing
 without its -wal, both files are copied and the -wal checkpointed into the copy. Then the
 capture files, which are only ever appended to: copied after the
 database, they hold every record its copy indexes (records written since are indexed by the
@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
-from archive.store import Archive, ArchiveError, archive_error, on_read_only_media
+from archive.store import Archive, ArchiveError, archive_error, reads_as_immutable
 
 
 class Backup(NamedTuple):
@@ -110,16 +110,17 @@ def back_up(source: Path, dest: Path) -> Backup:
     return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
 
 
-def unread_wal(source: Path) -> Path | None:
-    """The -wal file beside an archive on read-only media that holds commits (a filesystem
-    snapshot or a disk mounted read-only after a crawl was cut off): SQLite reads such an
-    archive as an immutable file (store.read_only_uri), without its -wal, so a copy read that
-    way lacks what was committed since the last checkpoint. None when there is none."""
-    wal = source.with_name(source.name + "-wal")
+def unread_wal(source: Path) -> bool:
+    """Whether the archive has a -wal holding commits that SQLite cannot read with it: on
+    read-only media without its -shm (the database and its -wal copied there, as the backup
+    by hand copies them), it reads the archive as an immutable file
+    (store.reads_as_immutable), and a copy read that way lacks what was committed since the
+    last checkpoint."""
     try:
-        return wal if on_read_only_media(source) and wal.stat().st_size > 0 else None
+        wal_size = source.with_name(source.name + "-wal").stat().st_size
     except OSError:  # no -wal: the database file holds every commit
-        return None
+        return False
+    return wal_size > 0 and reads_as_immutable(source)
 
 
 def _copy_with_wal(source: Path, partial: Path) -> int:

@@ -210,11 +210,11 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
 
 
 def test_backup_on_read_only_media_keeps_what_its_wal_holds(tmp_path: Path) -> None:
-    """An archive on read-only media (a filesystem snapshot taken while a crawl wrote it, a disk
-    mounted read-only after a crawl was cut off) whose -wal holds commits: SQLite reads it as an
-    immutable file, without the -wal, and the backup silently lacked those commits (the post
-    edited here kept its old title). Now the -wal is copied and checkpointed into the copy.
-    (The mount is simulated by modes: a folder and files without write bits count as one.)"""
+    """An archive on read-only media whose -wal holds commits, its -shm not there (the database
+    and its -wal copied there, as the backup by hand copies them): SQLite can only read it as
+    an immutable file, without the -wal, and the backup silently lacked those commits (the
+    post edited here kept its old title). Now the -wal is copied and checkpointed into the
+    copy. (The mount is simulated by modes: a folder and files without write bits count.)"""
     live = tmp_path / "snapshot" / "archive.db"
     live.parent.mkdir()
     build_outputs_archive(live)
@@ -226,6 +226,7 @@ def test_backup_on_read_only_media_keeps_what_its_wal_holds(tmp_path: Path) -> N
          "os._exit(0)", str(live)], timeout=HANG_GUARD)
     assert writer.returncode == 0
     assert Path(f"{live}-wal").stat().st_size > 0
+    Path(f"{live}-shm").unlink()
     for path in live.parent.iterdir():
         path.chmod(0o444)
     live.parent.chmod(0o555)
