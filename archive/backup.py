@@ -18,9 +18,11 @@ Reads only: nothing here writes the source archive.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -94,6 +96,7 @@ def back_up(source: Path, dest: Path) -> Backup:
             os.replace(sites_partial, sites_copy)
             copied.append(sites_copy)
         os.replace(partial, target)
+        copied.append(target)  # whole or not at all: not left without its captures
         _synced(target.parent)  # the renames too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
@@ -146,10 +149,16 @@ def _copy_with_wal(source: Path, partial: Path) -> int:
 
 
 def _synced(path: Path) -> int:
-    """fsync a file or folder (its entries) to disk; its size."""
+    """fsync a file or folder (its entries) to disk; its size. A folder on a file system that
+    cannot sync one (EINVAL: a Samba share, many FUSE ones) is left to it, as SQLite leaves it:
+    refused, every backup to such a share failed."""
     handle = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(handle)
+        try:
+            os.fsync(handle)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not stat.S_ISDIR(os.fstat(handle).st_mode):
+                raise
         return os.fstat(handle).st_size
     finally:
         os.close(handle)
