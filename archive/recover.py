@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, site_root
 
@@ -561,9 +561,12 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
             progress: Callable[[int], None] | None = None,
             into: RecoverResult | None = None) -> RecoverResult:
     """Recover the posts of `site` that the archive at `replay` holds into `archive`.
-    Raises wayback.WaybackError when the archive cannot be used (what was done is kept).
+    Raises wayback.WaybackError when the archive cannot be used (what was done is kept),
+    ArchiveError at once for an archive opened read-only.
     `into`, when given, is filled as the recover goes: the caller has what was done even when
     it raises or is interrupted."""
+    if archive.readonly:  # before a request, or a spool written beside it to import later
+        raise ArchiveError(f"{archive.path} was opened read-only")
     replay = replay if replay.endswith("/") else replay + "/"
     cdx = cdx or wayback.cdx_for(replay)
     client = client or wayback.Client()

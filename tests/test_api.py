@@ -464,3 +464,18 @@ def test_an_export_that_fails_part_way_leaves_the_earlier_file(tmp_path: Path,
     folder.mkdir()
     with wixarchive.open(db) as archive, pytest.raises(ValueError, match="is a directory"):
         wixarchive.export(archive, folder, format="jsonl")
+
+
+def test_recover_into_an_archive_opened_read_only_is_refused_at_once(tmp_path: Path) -> None:
+    """The docstring promised ArchiveError for an archive opened read-only, but recover()
+    first made its lock folder beside the archive (`archive.recover/`) and asked the web
+    archive, spooling what it fetched there, and failed only when storing it (here, with no
+    web archive to reach: WaybackError after its tries). Now ArchiveError, before anything."""
+    from tests.outputs import build_outputs_archive
+
+    db = build_outputs_archive(tmp_path / "archive.db")
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.recover(archive, "https://www.example-garden.com/",
+                           replay="http://127.0.0.1:9/web/", retries=0, delay=0)
+    assert not (tmp_path / "archive.recover").exists()
