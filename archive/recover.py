@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
-from archive.store import Archive, ArchiveError
+from archive.store import Archive
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, site_root
 
@@ -565,8 +565,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
     ArchiveError at once for an archive opened read-only.
     `into`, when given, is filled as the recover goes: the caller has what was done even when
     it raises or is interrupted."""
-    if archive.readonly:  # before a request, or a spool written beside it to import later
-        raise ArchiveError(f"{archive.path} was opened read-only")
+    archive.ensure_writable()  # before a request, or a spool written beside it to import
     replay = replay if replay.endswith("/") else replay + "/"
     cdx = cdx or wayback.cdx_for(replay)
     client = client or wayback.Client()

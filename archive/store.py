@@ -449,11 +449,16 @@ class Archive:
 
     # -- transactions ----------------------------------------------------------------------------
 
+    def ensure_writable(self) -> None:
+        """ArchiveError when the archive was opened read-only: called by what writes beside
+        the database first (capture files, a recover's spool), before it writes anything."""
+        if self.readonly:
+            raise ArchiveError(f"{self.path} was opened read-only")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; nested uses join the outer one (batch many saves in one)."""
-        if self.readonly:
-            raise ArchiveError(f"{self.path} was opened read-only")
+        self.ensure_writable()
         outer = self._depth == 0
         try:
             if outer:

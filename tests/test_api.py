@@ -479,3 +479,35 @@ def test_recover_into_an_archive_opened_read_only_is_refused_at_once(tmp_path: P
         wixarchive.recover(archive, "https://www.example-garden.com/",
                            replay="http://127.0.0.1:9/web/", retries=0, delay=0)
     assert not (tmp_path / "archive.recover").exists()
+
+
+def test_import_and_reextract_leave_an_archive_opened_read_only_as_it_is(
+        tmp_path: Path) -> None:
+    """import_files() on an archive opened read-only copied the records it imports into a new
+    capture file of the archive's captures folder, then failed on its first transaction: a
+    read-only archive written to, the file left unindexed. reextract() there first recovered
+    the capture files it found unindexed, writing to the read-only connection: a bare
+    sqlite3.OperationalError ('attempt to write a readonly database'). Both now raise
+    ArchiveError before they write anything."""
+    from crawler.sample_site import SampleBlog, serve_blog
+    from tests.outputs import build_outputs_archive
+
+    crawled = tmp_path / "crawled.db"
+    with serve_blog(SampleBlog(seed=3, post_count=3)) as server:
+        [summary] = wixarchive.crawl(server.url, crawled, delay=0, autothrottle=False,
+                                     media=False)
+    assert summary.status == "ok", summary
+    [warc] = (tmp_path / "crawled.captures").iterdir()
+    db = build_outputs_archive(tmp_path / "archive.db")
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.import_files(archive, [warc])
+    assert not (tmp_path / "archive.captures").exists()
+
+    (tmp_path / "archive.captures").mkdir()  # a capture file the index does not know yet
+    left = tmp_path / "archive.captures" / warc.name
+    left.write_bytes(warc.read_bytes())
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.reextract(archive)
+    assert left.read_bytes() == warc.read_bytes()
