@@ -421,7 +421,24 @@ def test_a_wrong_argument_is_a_clear_exception_naming_it(archive: wixarchive.Arc
                                   ({"timeout": 0}, ValueError, "timeout: expected more than 0")):
         with pytest.raises(error, match=f"^{message}"):
             wixarchive.crawl("http://127.0.0.1:9/", db, **wrong)
+    with pytest.raises(TypeError, match="^sites: expected a URL or a list of URLs, not 5"):
+        wixarchive.crawl(5, db)  # type: ignore[arg-type]
     assert not db.exists()  # refused before a crawl process or an archive file
+    # Until 2026-12-06 these failed inside: AttributeError ('int' object has no attribute
+    # 'strip'), a sites-file key named for `time_limit`, a list refused where crawl() takes it.
+    with pytest.raises(wixarchive.SearchError, match="^site: expected a string, not 5"):
+        wixarchive.import_files(archive, [], site=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^files: expected a path or a list of paths, not 5"):
+        wixarchive.import_files(archive, 5)  # type: ignore[arg-type]
+    sites = tmp_path / "blog.sites.toml"
+    with pytest.raises(TypeError, match="^url: expected the site's address, not 5"):
+        wixarchive.add_site(archive, 5, sites_file=sites)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^time_limit: expected a duration"):
+        wixarchive.add_site(archive, "https://a.example.com/", time_limit=60,  # type: ignore
+                            sites_file=sites)
+    added = wixarchive.add_site(archive, "https://a.example.com/", sites_file=sites,
+                                media_kinds=["images", "video"])  # as crawl() takes it
+    assert added["media"]["media_kinds"] == "images,video"
 
 
 def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path) -> None:

@@ -388,11 +388,18 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
     from archive.importer import import_files as import_web_archives
     from crawler.discover.urls import site_root
 
-    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if isinstance(files, str | os.PathLike):
+        files = [files]
+    elif not isinstance(files, Iterable) or isinstance(files, bytes | bytearray):
+        raise TypeError(f"files: expected a path or a list of paths, not {files!r}")
+    files = list(files)
+    if not all(isinstance(file, str | os.PathLike) for file in files):
+        raise TypeError(f"files: expected a path or a list of paths, not {files!r}")
+    paths = [Path(file) for file in files]
     if isinstance(max_media_mb, bool) or not isinstance(max_media_mb, int | float) \
             or max_media_mb <= 0:
         raise ValueError(f"max_media_mb: expected a positive number, not {max_media_mb!r}")
-    only_site = site_root(site) if site is not None else None
+    only_site = site_root(site) if _text("site", site) is not None else None
     return import_web_archives(archive, paths, site=only_site,
                                media_limit=int(max_media_mb * 2**20))
 
@@ -535,7 +542,7 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
              concurrency: int | None = None, autothrottle: bool | None = None,
              user_agent: str | None = None, contact: str | None = None, robots: bool = True,
              capture: bool = True, media: bool = True, max_media_mb: float | None = None,
-             media_kinds: str | None = None, page_requisites: bool = False,
+             media_kinds: str | Sequence[str] | None = None, page_requisites: bool = False,
              time_limit: str | None = None,
              sites_file: StrPath | None = None) -> dict[str, Any]:
     """Add a site (any page of it) to the sites file that `wixarchive run-due` and `schedule`
@@ -550,6 +557,11 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
     from archive.schedule import sites as sites_file_module
     from archive.schedule.report import scheduled_rows
 
+    if not isinstance(url, str):
+        raise TypeError(f"url: expected the site's address, not {url!r}")
+    if time_limit is not None and not isinstance(time_limit, str):
+        raise TypeError(f"time_limit: expected a duration such as \"4h\" or \"90m\", not "
+                        f"{time_limit!r}")
     path = _sites_file(archive, sites_file)
     labels = _names("label", label) or ()
     entry = sites_file_module.entry(
@@ -557,8 +569,8 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
         labels=[labels] if isinstance(labels, str) else labels, delay=delay,
         concurrency=concurrency, autothrottle=autothrottle, user_agent=user_agent,
         contact=contact, robots=robots, capture=capture, media=media,
-        max_media_mb=max_media_mb, media_kinds=media_kinds, page_requisites=page_requisites,
-        timeout=time_limit)
+        max_media_mb=max_media_mb, media_kinds=_media_kinds(media_kinds),
+        page_requisites=page_requisites, timeout=time_limit)
     site = sites_file_module.add(path, entry)
     [row] = scheduled_rows(archive.path, [site], datetime.now(UTC))
     return row
@@ -673,6 +685,18 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _media_kinds(media_kinds: str | Sequence[str] | None) -> str | None:
+    """`media_kinds` as the command's --media-kinds takes it: "images,video" (a list of the
+    names joined); ValueError for anything but a string or a list of strings."""
+    if media_kinds is None or isinstance(media_kinds, str):
+        return media_kinds
+    if not isinstance(media_kinds, Sequence) or not all(
+            isinstance(kind, str) for kind in media_kinds):
+        raise ValueError(f"media_kinds: expected a string or a list of strings, not "
+                         f"{media_kinds!r}")
+    return ",".join(media_kinds)
+
+
 def _check_number(name: str, value: float | None, *, whole: bool = False,
                   zero: bool = False) -> None:
     """TypeError for a crawl() argument that is no number (no int, for a `whole` one: 1 or
@@ -723,6 +747,8 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         scrapy_overrides,
     )
 
+    if not isinstance(sites, str | Iterable) or isinstance(sites, bytes | bytearray):
+        raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
     targets = [sites] if isinstance(sites, str) else list(sites)
     if not all(isinstance(url, str) for url in targets):
         raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
@@ -740,14 +766,9 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         _check_number(name, seconds)
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
                                  verbose, timeout, capture=capture, refetch=refetch)
-    if media_kinds is not None and not isinstance(media_kinds, str):
-        if not all(isinstance(kind, str) for kind in media_kinds):
-            raise ValueError(f"media_kinds: expected a string or a list of strings, not "
-                             f"{media_kinds!r}")
-        media_kinds = ",".join(media_kinds)
     try:
         overrides.update(media_overrides(media_options(
-            media=media, max_media_mb=max_media_mb, media_kinds=media_kinds,
+            media=media, max_media_mb=max_media_mb, media_kinds=_media_kinds(media_kinds),
             page_requisites=page_requisites)))
     except ValueError as exc:
         raise ValueError(f"media_kinds: {exc}") from None
