@@ -63,7 +63,8 @@ def back_up(source: Path, dest: Path) -> Backup:
             raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
                                "(a backup never overwrites one)")
     # Written under temporary names, renamed into place at the end (the database last): a
-    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused.
+    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused
+    # (unless killed in the instant between the renames: DEST.captures/ left without DEST).
     partial, folder_partial, sites_partial = (
         path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in (target, folder, sites_copy))
     copied: list[Path] = [partial, folder_partial, sites_partial,
