@@ -3,7 +3,9 @@ its sites file, under a new name (docs/operations.md, Backing up).
 
 The database is copied with SQLite's online backup API, in one step: one read transaction, so
 the copy is the archive as one commit left it, whatever writers do meanwhile (in WAL mode they
-are not held up). Then the capture files, which are only ever appended to: copied after the
+are not held up); on read-only media, where SQLite reads a database whose -shm is missing
+without its -wal, both files are copied and the -wal checkpointed into the copy. Then the
+capture files, which are only ever appended to: copied after the
 database, they hold every record its copy indexes (records written since are indexed by the
 copy's next crawl or `reextract`, as a killed crawl's are, and a record cut short at the copy's
 end is cut off then). Everything is synced to disk and the copy of the database renamed into
@@ -16,15 +18,17 @@ Reads only: nothing here writes the source archive.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
 from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
-from archive.store import Archive, ArchiveError, archive_error
+from archive.store import Archive, ArchiveError, archive_error, reads_as_immutable
 
 
 class Backup(NamedTuple):
@@ -59,18 +63,23 @@ def back_up(source: Path, dest: Path) -> Backup:
             raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "
                                "(a backup never overwrites one)")
     # Written under temporary names, renamed into place at the end (the database last): a
-    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused.
+    # backup killed part way leaves only `.NAME.PID.tmp` entries, and its retry is not refused
+    # (unless killed in the instant between the renames: DEST.captures/ left without DEST).
     partial, folder_partial, sites_partial = (
         path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in (target, folder, sites_copy))
-    copied: list[Path] = [partial, folder_partial, sites_partial]
+    copied: list[Path] = [partial, folder_partial, sites_partial,
+                          *(partial.with_name(partial.name + end) for end in ("-wal", "-shm"))]
     try:
-        with Archive.open(source, readonly=True, create=False) as archive:
-            posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            copy = sqlite3.connect(partial)
-            try:
-                archive.conn.backup(copy)
-            finally:
-                copy.close()
+        if unread_wal(source):
+            posts = _copy_with_wal(source, partial)
+        else:
+            with Archive.open(source, readonly=True, create=False) as archive:
+                posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+                copy = sqlite3.connect(partial)
+                try:
+                    archive.conn.backup(copy)
+                finally:
+                    copy.close()
         _synced(partial)
         files = sorted(captures_dir(source).glob(f"*{SUFFIX}"))
         size = 0
@@ -88,6 +97,7 @@ def back_up(source: Path, dest: Path) -> Backup:
             os.replace(sites_partial, sites_copy)
             copied.append(sites_copy)
         os.replace(partial, target)
+        copied.append(target)  # whole or not at all: not left without its captures
         _synced(target.parent)  # the renames too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
@@ -104,11 +114,52 @@ def back_up(source: Path, dest: Path) -> Backup:
     return Backup(target, posts, len(files), size, sites_copy if sites.is_file() else None)
 
 
+def unread_wal(source: Path) -> bool:
+    """Whether the archive has a -wal holding commits that SQLite cannot read with it: on
+    read-only media without its -shm (the database and its -wal copied there, as the backup
+    by hand copies them), it reads the archive as an immutable file
+    (store.reads_as_immutable), and a copy read that way lacks what was committed since the
+    last checkpoint."""
+    try:
+        wal_size = source.with_name(source.name + "-wal").stat().st_size
+    except OSError:  # no -wal: the database file holds every commit
+        return False
+    return wal_size > 0 and reads_as_immutable(source)
+
+
+def _copy_with_wal(source: Path, partial: Path) -> int:
+    """The database and its -wal copied to `partial` (a folder that can be written), the -wal
+    checkpointed into it there (SQLite reads a database through the -wal beside it, by name),
+    so the copy holds every commit; the copy's number of posts."""
+    wal, shm = (partial.with_name(partial.name + end) for end in ("-wal", "-shm"))
+    shutil.copyfile(source, partial)
+    shutil.copyfile(source.with_name(source.name + "-wal"), wal)
+    conn = sqlite3.connect(partial)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    try:
+        with Archive.open(partial, readonly=True, create=False) as archive:  # an archive?
+            return int(archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0])
+    except ArchiveError as exc:  # said of the archive, not of its temporary copy
+        raise type(exc)(str(exc).replace(str(partial), str(source))) from exc
+    finally:
+        for left in (wal, shm):  # empty: a read-only connection leaves them, unremoved
+            left.unlink(missing_ok=True)
+
+
 def _synced(path: Path) -> int:
-    """fsync a file or folder (its entries) to disk; its size."""
+    """fsync a file or folder (its entries) to disk; its size. A folder on a file system that
+    cannot sync one (EINVAL: a Samba share, many FUSE ones) is left to it, as SQLite leaves it:
+    refused, every backup to such a share failed."""
     handle = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(handle)
+        try:
+            os.fsync(handle)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not stat.S_ISDIR(os.fstat(handle).st_mode):
+                raise
         return os.fstat(handle).st_size
     finally:
         os.close(handle)

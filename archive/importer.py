@@ -273,6 +273,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     twin spelling (https, the files' pages http; example.com, the pages www.example.com) gets
     the pages: one site, as a crawl treats them (result.respelled). `media_limit`: the largest
     image, video or document stored, in bytes (as a crawl's --max-media-mb)."""
+    archive.ensure_writable()  # before records are copied into its captures
     result = ImportResult()
     respell = ArchivedSpelling(archive.conn)
     only_site = [site, *site_twins(site)] if site else []

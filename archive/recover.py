@@ -561,9 +561,11 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
             progress: Callable[[int], None] | None = None,
             into: RecoverResult | None = None) -> RecoverResult:
     """Recover the posts of `site` that the archive at `replay` holds into `archive`.
-    Raises wayback.WaybackError when the archive cannot be used (what was done is kept).
+    Raises wayback.WaybackError when the archive cannot be used (what was done is kept),
+    ArchiveError at once for an archive opened read-only.
     `into`, when given, is filled as the recover goes: the caller has what was done even when
     it raises or is interrupted."""
+    archive.ensure_writable()  # before a request, or a spool written beside it to import
     replay = replay if replay.endswith("/") else replay + "/"
     cdx = cdx or wayback.cdx_for(replay)
     client = client or wayback.Client()

@@ -223,6 +223,7 @@ def reextract(archive: Archive, *, site: str | None = None,
     counted; `progress(n)` after each batch of n posts. `workers`: extraction processes
     (default: one per core; 1 extracts in this process; fewer than POOL_MIN_POSTS posts
     always do)."""
+    archive.ensure_writable()  # before recovering a killed crawl's capture files
     directory = captures.captures_dir(archive.path)
     captures.recover(archive.conn, directory)  # a crawl killed mid-write: index what it left
     run_id, after, result = _open_run(archive, site)

@@ -277,12 +277,22 @@ def on_read_only_media(path: Path) -> bool:
     return not is_writable(path) and not is_writable(path.parent)
 
 
+def reads_as_immutable(path: Path) -> bool:
+    """Whether `path` can only be read as an immutable file, without its -wal: on read-only
+    media, unless its -wal and -shm are both there (a filesystem snapshot of an archive in
+    use), which SQLite reads it through, read-only (since SQLite 3.22). Read as immutable, an
+    archive whose -wal holds commits lacks them: a snapshot showed a post edited in its -wal
+    with its old title."""
+    return on_read_only_media(path) and not all(
+        path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+
+
 def read_only_uri(path: Path) -> str:
-    """The SQLite URI that opens `path` read-only; immutable on read-only media, where SQLite
-    takes the file as it is, unlocked (a change made by whoever can write it meanwhile is not
-    seen reliably)."""
+    """The SQLite URI that opens `path` read-only; immutable when that is the one way to read
+    it (reads_as_immutable), where SQLite takes the file as it is, unlocked (a change made by
+    whoever can write it meanwhile is not seen reliably)."""
     escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    return f"file:{escaped}?mode=ro" + ("&immutable=1" if on_read_only_media(path) else "")
+    return f"file:{escaped}?mode=ro" + ("&immutable=1" if reads_as_immutable(path) else "")
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
@@ -439,11 +449,16 @@ class Archive:
 
     # -- transactions ----------------------------------------------------------------------------
 
+    def ensure_writable(self) -> None:
+        """ArchiveError when the archive was opened read-only: called by what writes beside
+        the database first (capture files, a recover's spool), before it writes anything."""
+        if self.readonly:
+            raise ArchiveError(f"{self.path} was opened read-only")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; nested uses join the outer one (batch many saves in one)."""
-        if self.readonly:
-            raise ArchiveError(f"{self.path} was opened read-only")
+        self.ensure_writable()
         outer = self._depth == 0
         try:
             if outer:

@@ -421,7 +421,24 @@ def test_a_wrong_argument_is_a_clear_exception_naming_it(archive: wixarchive.Arc
                                   ({"timeout": 0}, ValueError, "timeout: expected more than 0")):
         with pytest.raises(error, match=f"^{message}"):
             wixarchive.crawl("http://127.0.0.1:9/", db, **wrong)
+    with pytest.raises(TypeError, match="^sites: expected a URL or a list of URLs, not 5"):
+        wixarchive.crawl(5, db)  # type: ignore[arg-type]
     assert not db.exists()  # refused before a crawl process or an archive file
+    # Until 2026-12-06 these failed inside: AttributeError ('int' object has no attribute
+    # 'strip'), a sites-file key named for `time_limit`, a list refused where crawl() takes it.
+    with pytest.raises(wixarchive.SearchError, match="^site: expected a string, not 5"):
+        wixarchive.import_files(archive, [], site=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^files: expected a path or a list of paths, not 5"):
+        wixarchive.import_files(archive, 5)  # type: ignore[arg-type]
+    sites = tmp_path / "blog.sites.toml"
+    with pytest.raises(TypeError, match="^url: expected the site's address, not 5"):
+        wixarchive.add_site(archive, 5, sites_file=sites)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^time_limit: expected a duration"):
+        wixarchive.add_site(archive, "https://a.example.com/", time_limit=60,  # type: ignore
+                            sites_file=sites)
+    added = wixarchive.add_site(archive, "https://a.example.com/", sites_file=sites,
+                                media_kinds=["images", "video"])  # as crawl() takes it
+    assert added["media"]["media_kinds"] == "images,video"
 
 
 def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path) -> None:
@@ -437,3 +454,77 @@ def test_clean_takes_the_commands_format_and_refuses_an_html_page(tmp_path: Path
         wixarchive.clean(page)  # its tags were cleaned as lines of text
     (tmp_path / "page.html").write_text(page)
     assert "is an HTML page" in wixarchive_command("clean", str(tmp_path / "page.html")).stderr
+
+
+@pytest.mark.parametrize("name", ["posts.jsonl", "posts.csv", "wordpress.xml"])
+def test_an_export_that_fails_part_way_leaves_the_earlier_file(tmp_path: Path,
+                                                               name: str) -> None:
+    """The command replaces its file whole; the API opened it for writing at once, so an export
+    that failed part way (here damaged pages of the images table, read post by post) left the
+    earlier export empty. Now both keep it as it was; a folder given for a file is a
+    ValueError, as the command's one-line error."""
+    from tests.outputs import build_outputs_archive
+    from tests.test_backup import damage_tables
+
+    db = build_outputs_archive(tmp_path / "archive.db")
+    out = tmp_path / name
+    with wixarchive.open(db) as archive:
+        assert wixarchive.export(archive, out) == 1
+    earlier = out.read_bytes()
+    damage_tables(db, "images")
+    with wixarchive.open(db) as archive, pytest.raises(Exception, match="malformed"):
+        wixarchive.export(archive, out)
+    assert out.read_bytes() == earlier
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["archive.db", name, *(p.name for p in tmp_path.glob("archive.db-*"))])
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    with wixarchive.open(db) as archive, pytest.raises(ValueError, match="is a directory"):
+        wixarchive.export(archive, folder, format="jsonl")
+
+
+def test_recover_into_an_archive_opened_read_only_is_refused_at_once(tmp_path: Path) -> None:
+    """The docstring promised ArchiveError for an archive opened read-only, but recover()
+    first made its lock folder beside the archive (`archive.recover/`) and asked the web
+    archive, spooling what it fetched there, and failed only when storing it (here, with no
+    web archive to reach: WaybackError after its tries). Now ArchiveError, before anything."""
+    from tests.outputs import build_outputs_archive
+
+    db = build_outputs_archive(tmp_path / "archive.db")
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.recover(archive, "https://www.example-garden.com/",
+                           replay="http://127.0.0.1:9/web/", retries=0, delay=0)
+    assert not (tmp_path / "archive.recover").exists()
+
+
+def test_import_and_reextract_leave_an_archive_opened_read_only_as_it_is(
+        tmp_path: Path) -> None:
+    """import_files() on an archive opened read-only copied the records it imports into a new
+    capture file of the archive's captures folder, then failed on its first transaction: a
+    read-only archive written to, the file left unindexed. reextract() there first recovered
+    the capture files it found unindexed, writing to the read-only connection: a bare
+    sqlite3.OperationalError ('attempt to write a readonly database'). Both now raise
+    ArchiveError before they write anything."""
+    from crawler.sample_site import SampleBlog, serve_blog
+    from tests.outputs import build_outputs_archive
+
+    crawled = tmp_path / "crawled.db"
+    with serve_blog(SampleBlog(seed=3, post_count=3)) as server:
+        [summary] = wixarchive.crawl(server.url, crawled, delay=0, autothrottle=False,
+                                     media=False)
+    assert summary.status == "ok", summary
+    [warc] = (tmp_path / "crawled.captures").iterdir()
+    db = build_outputs_archive(tmp_path / "archive.db")
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.import_files(archive, [warc])
+    assert not (tmp_path / "archive.captures").exists()
+
+    (tmp_path / "archive.captures").mkdir()  # a capture file the index does not know yet
+    left = tmp_path / "archive.captures" / warc.name
+    left.write_bytes(warc.read_bytes())
+    with wixarchive.open(db, readonly=True) as archive, \
+            pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
+        wixarchive.reextract(archive)
+    assert left.read_bytes() == warc.read_bytes()

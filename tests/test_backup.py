@@ -212,3 +212,87 @@ def test_captures_folder_this_user_cannot_read_is_named_not_a_traceback(tmp_path
     assert (f"Warning: {folder}/ cannot be read by this user (permission denied): run this as "
             "the user that crawls, or give this one read access to it; until then its archived "
             "images cannot be shown.\n") in warning
+
+
+def test_backup_on_read_only_media_keeps_what_its_wal_holds(tmp_path: Path) -> None:
+    """An archive on read-only media whose -wal holds commits, its -shm not there (the database
+    and its -wal copied there, as the backup by hand copies them): SQLite can only read it as
+    an immutable file, without the -wal, and the backup silently lacked those commits (the
+    post edited here kept its old title). Now the -wal is copied and checkpointed into the
+    copy. (The mount is simulated by modes: a folder and files without write bits count.)"""
+    live = tmp_path / "snapshot" / "archive.db"
+    live.parent.mkdir()
+    build_outputs_archive(live)
+    writer = subprocess.run(  # commits in the -wal, never checkpointed: a cut-off crawl
+        [sys.executable, "-c", "import os, sqlite3, sys\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+         "c.execute(\"UPDATE posts SET title = 'Edited in the WAL' WHERE id = 1\")\n"
+         "os._exit(0)", str(live)], timeout=HANG_GUARD)
+    assert writer.returncode == 0
+    assert Path(f"{live}-wal").stat().st_size > 0
+    Path(f"{live}-shm").unlink()
+    for path in live.parent.iterdir():
+        path.chmod(0o444)
+    live.parent.chmod(0o555)
+    try:
+        result = run("backup", str(tmp_path / "copy.db"), "--db", str(live))
+    finally:
+        live.parent.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "snapshot"]
+    conn = sqlite3.connect(tmp_path / "copy.db")
+    [title] = conn.execute("SELECT title FROM posts WHERE id = 1").fetchone()
+    conn.close()
+    assert title == "Edited in the WAL"
+
+
+# `wixarchive backup` with os.fsync failing on folders as a file system does: no such file
+# system can be mounted here (no FUSE library, no Samba), so the failure is injected.
+FAILING_FOLDER_SYNC = """\
+import errno, os, stat, sys
+real_fsync = os.fsync
+def fsync(fd):
+    path, share = os.readlink(f"/proc/self/fd/{fd}"), os.environ["FAILING_SYNC_OF"]
+    if stat.S_ISDIR(os.fstat(fd).st_mode) and (path == share or (
+            os.environ["FAILING_SYNC_NESTED"] and path.startswith(share + "/"))):
+        raise OSError(int(os.environ["FAILING_SYNC_ERRNO"]), "injected")
+    return real_fsync(fd)
+os.fsync = fsync
+from archive.cli import main
+main(sys.argv[1:], prog_name="wixarchive")
+"""
+
+
+@pytest.mark.parametrize("error", ["EINVAL", "EIO"])
+def test_backup_to_a_share_that_cannot_sync_a_folder(tmp_path: Path, error: str) -> None:
+    """A Samba share (Linux before 4.17) or a FUSE file system without fsyncdir answers fsync
+    of a folder EINVAL, as SQLite, borg and others allow: every backup to one failed. And a
+    failure of the last step, syncing the folder the backup was renamed into, removed the
+    copy's captures and sites file but left its database: an archive at DEST without its
+    captures, after `Error: cannot back up`. Now EINVAL from a folder is let pass, and a
+    backup failing at its last step leaves nothing at DEST (another error, here EIO)."""
+    live = tmp_path / "srv" / "archive.db"
+    live.parent.mkdir()
+    build_outputs_archive(live)
+    (tmp_path / "srv" / "archive.captures").mkdir()
+    (tmp_path / "srv" / "archive.captures" / "wixarchive-1.warc.gz").write_bytes(b"\x1f\x8b" * 9)
+    (tmp_path / "srv" / "archive.sites.toml").write_text(
+        '[[site]]\nurl = "https://www.example-garden.com/"\n')
+    share = tmp_path / "share"
+    share.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", FAILING_FOLDER_SYNC, "backup", str(share / "copy.db"),
+         "--db", str(live)], capture_output=True, encoding="utf-8", timeout=HANG_GUARD,
+        # EINVAL: every folder of the share; EIO: the last step, the share's own sync.
+        env={**environment(), "FAILING_SYNC_OF": str(share),
+             "FAILING_SYNC_NESTED": "1" if error == "EINVAL" else "",
+             "FAILING_SYNC_ERRNO": str(getattr(__import__("errno"), error))})
+    if error == "EINVAL":
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.name for p in share.iterdir()) == [
+            "copy.captures", "copy.db", "copy.sites.toml"]
+    else:
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"Error: cannot back up {live} to {share / 'copy.db'}")
+        assert list(share.iterdir()) == []

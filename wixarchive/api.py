@@ -212,7 +212,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     or an open stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO
     cannot take wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a
     ValueError), one that is no string (or list of them) SearchError, a WACZ of no captures
-    ValueError. No post to write gives an empty output (a CSV its header row) and 0.
+    ValueError. No post to write gives an empty output (a CSV its header row) and 0. A path's
+    file is replaced whole, as the command replaces it: an export that fails part way leaves
+    the file that was there as it was; a folder given for a file is a ValueError.
 
     The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
     videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
@@ -227,6 +229,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     from archive.export.writing import (
         ArchivedFiles,
         ExportResult,
+        file_output,
         images_folder,
         images_url_problem,
         write_posts,
@@ -270,10 +273,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
 
         @contextmanager
         def output(binary: bool) -> Iterator[IO[Any]]:
-            if isinstance(out, str | os.PathLike):
-                with Path(out).open("wb" if binary else "w",
-                                    **({} if binary else {"encoding": "utf-8",
-                                                          "newline": ""})) as stream:
+            if isinstance(out, str | os.PathLike):  # replaced whole, as the command does
+                with file_output(Path(out), binary=binary) as stream:
                     yield stream
             else:
                 with _as_stream(out, binary=binary, format=format) as stream:
@@ -338,6 +339,7 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     from archive.captures import captures_dir
     from archive.export import wacz
     from archive.export.source import matching_sites
+    from archive.export.writing import file_output
 
     if not isinstance(out, str | os.PathLike):
         raise ValueError("wacz export needs a file path")
@@ -345,11 +347,10 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     names = [s["name"] or s["site"] for s in sites or matching_sites(archive, None)]
     title = names[0] if len(names) == 1 else f"{len(names)} sites"
     try:
-        with path.open("wb") as stream:
+        with file_output(path, binary=True) as stream:  # replaced whole, as the command does
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
                               title=title).as_dict()
     except wacz.NoCaptures:
-        path.unlink(missing_ok=True)
         raise ValueError(f"{archive.path} has no captures to export") from None
 
 
@@ -399,11 +400,18 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
     from archive.importer import import_files as import_web_archives
     from crawler.discover.urls import site_root
 
-    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if isinstance(files, str | os.PathLike):
+        files = [files]
+    elif not isinstance(files, Iterable) or isinstance(files, bytes | bytearray):
+        raise TypeError(f"files: expected a path or a list of paths, not {files!r}")
+    files = list(files)
+    if not all(isinstance(file, str | os.PathLike) for file in files):
+        raise TypeError(f"files: expected a path or a list of paths, not {files!r}")
+    paths = [Path(file) for file in files]
     if isinstance(max_media_mb, bool) or not isinstance(max_media_mb, int | float) \
             or max_media_mb <= 0:
         raise ValueError(f"max_media_mb: expected a positive number, not {max_media_mb!r}")
-    only_site = site_root(site) if site is not None else None
+    only_site = site_root(site) if _text("site", site) is not None else None
     return import_web_archives(archive, paths, site=only_site,
                                media_limit=int(max_media_mb * 2**20))
 
@@ -547,7 +555,7 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
              concurrency: int | None = None, autothrottle: bool | None = None,
              user_agent: str | None = None, contact: str | None = None, robots: bool = True,
              capture: bool = True, media: bool = True, max_media_mb: float | None = None,
-             media_kinds: str | None = None, page_requisites: bool = False,
+             media_kinds: str | Sequence[str] | None = None, page_requisites: bool = False,
              time_limit: str | None = None,
              sites_file: StrPath | None = None) -> dict[str, Any]:
     """Add a site (any page of it) to the sites file that `wixarchive run-due` and `schedule`
@@ -562,6 +570,11 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
     from archive.schedule import sites as sites_file_module
     from archive.schedule.report import scheduled_rows
 
+    if not isinstance(url, str):
+        raise TypeError(f"url: expected the site's address, not {url!r}")
+    if time_limit is not None and not isinstance(time_limit, str):
+        raise TypeError(f"time_limit: expected a duration such as \"4h\" or \"90m\", not "
+                        f"{time_limit!r}")
     path = _sites_file(archive, sites_file)
     labels = _names("label", label) or ()
     entry = sites_file_module.entry(
@@ -569,8 +582,8 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
         labels=[labels] if isinstance(labels, str) else labels, delay=delay,
         concurrency=concurrency, autothrottle=autothrottle, user_agent=user_agent,
         contact=contact, robots=robots, capture=capture, media=media,
-        max_media_mb=max_media_mb, media_kinds=media_kinds, page_requisites=page_requisites,
-        timeout=time_limit)
+        max_media_mb=max_media_mb, media_kinds=_media_kinds(media_kinds),
+        page_requisites=page_requisites, timeout=time_limit)
     site = sites_file_module.add(path, entry)
     [row] = scheduled_rows(archive.path, [site], datetime.now(UTC))
     return row
@@ -685,6 +698,18 @@ def _forwarding_ctrl_c() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _media_kinds(media_kinds: str | Sequence[str] | None) -> str | None:
+    """`media_kinds` as the command's --media-kinds takes it: "images,video" (a list of the
+    names joined); ValueError for anything but a string or a list of strings."""
+    if media_kinds is None or isinstance(media_kinds, str):
+        return media_kinds
+    if not isinstance(media_kinds, Sequence) or not all(
+            isinstance(kind, str) for kind in media_kinds):
+        raise ValueError(f"media_kinds: expected a string or a list of strings, not "
+                         f"{media_kinds!r}")
+    return ",".join(media_kinds)
+
+
 def _check_number(name: str, value: float | None, *, whole: bool = False,
                   zero: bool = False) -> None:
     """TypeError for a crawl() argument that is no number (no int, for a `whole` one: 1 or
@@ -735,6 +760,8 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         scrapy_overrides,
     )
 
+    if not isinstance(sites, str | Iterable) or isinstance(sites, bytes | bytearray):
+        raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
     targets = [sites] if isinstance(sites, str) else list(sites)
     if not all(isinstance(url, str) for url in targets):
         raise TypeError(f"sites: expected a URL or a list of URLs, not {sites!r}")
@@ -752,14 +779,9 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         _check_number(name, seconds)
     overrides = scrapy_overrides(delay, concurrency, autothrottle, user_agent, contact, robots,
                                  verbose, timeout, capture=capture, refetch=refetch)
-    if media_kinds is not None and not isinstance(media_kinds, str):
-        if not all(isinstance(kind, str) for kind in media_kinds):
-            raise ValueError(f"media_kinds: expected a string or a list of strings, not "
-                             f"{media_kinds!r}")
-        media_kinds = ",".join(media_kinds)
     try:
         overrides.update(media_overrides(media_options(
-            media=media, max_media_mb=max_media_mb, media_kinds=media_kinds,
+            media=media, max_media_mb=max_media_mb, media_kinds=_media_kinds(media_kinds),
             page_requisites=page_requisites)))
     except ValueError as exc:
         raise ValueError(f"media_kinds: {exc}") from None

@@ -14,7 +14,6 @@ from typing import IO, Any
 
 import click
 
-from archive import atomic_file
 from archive.cli.common import (
     bom_option,
     counted,
@@ -36,6 +35,7 @@ from archive.export.source import (
 from archive.export.writing import (
     ArchivedFiles,
     ExportError,
+    file_output,
     images_folder,
     images_url_problem,
     write_posts,
@@ -43,30 +43,14 @@ from archive.export.writing import (
 from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
 
 
-def _open_mode(binary: bool) -> dict[str, Any]:
-    return {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
-
-
 @contextmanager
 def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
-    """stdout for "-"; a device or pipe (/dev/stdout, a FIFO) written as it is; else a temporary
-    file renamed over OUT on success (through a symlink to its target): a failed export never
-    leaves a half-written file behind, and never replaces what is not a regular file."""
+    """stdout for "-"; else the file OUT, replaced whole or not at all (file_output)."""
     if out == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    target = Path(out)
-    if target.is_dir():
-        fail(f"{target} is a directory; give a file name for this format")
-    if target.exists() and not target.is_file():
-        with open(target, **_open_mode(binary)) as stream:
-            yield stream
-        return
-    target = target.resolve() if target.is_symlink() else target
-    if not target.parent.is_dir():
-        fail(f"cannot write {target}: directory {target.parent} does not exist")
-    replaced = target.exists()
-    with atomic_file.replacing(target, **_open_mode(binary)) as stream:
+    replaced = Path(out).is_file()
+    with file_output(Path(out), binary=binary) as stream:
         yield stream
     if replaced:  # said, so an earlier export (or another file) is not lost unnoticed
         click.echo(f"Notice: replaced existing {out}", err=True)

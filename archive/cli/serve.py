@@ -106,7 +106,7 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
     import uvicorn
 
     from archive.captures import captures_dir, unreadable_folder
-    from archive.store import on_read_only_media
+    from archive.store import reads_as_immutable
 
     datasette = make_datasette(db, **settings)
     sock = _bind(host, port)
@@ -114,7 +114,7 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
     shown = f"[{host}]" if ":" in host else host
     # On read-only media SQLite reads the archive as an immutable file (archive/web/database.py).
     how = " (as an immutable file: its folder cannot be written)" \
-        if on_read_only_media(db) else ""
+        if reads_as_immutable(db) else ""
     click.echo(f"Serving {db} read-only{how} at http://{shown}:{port}{datasette.urls.instance()} "
                "(Ctrl-C to stop)")
     name = next(n for n in datasette.databases if n != "_internal")

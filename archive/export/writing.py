@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import mimetypes
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from archive import atomic_file
 from archive.csv_cells import UTF8_BOM
 from archive.export.filenames import Folder
 from archive.export.source import (
@@ -31,6 +32,31 @@ Output = Callable[[bool], AbstractContextManager[IO[Any]]]
 class ExportError(ValueError):
     """An export that cannot be written as asked (a file where a folder is needed, a folder
     that does not exist): its message is one line naming the path."""
+
+
+def open_mode(binary: bool) -> dict[str, Any]:
+    """open()'s arguments for an export's file: bytes (wxr, wacz), or UTF-8 text as written."""
+    return {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+
+
+@contextmanager
+def file_output(path: Path, *, binary: bool) -> Iterator[IO[Any]]:
+    """The export's file at `path`: a device or pipe (/dev/stdout, a FIFO) written as it is;
+    else a temporary file renamed over `path` on success (through a symlink to its target), so
+    a failed export never leaves a half-written file behind (an earlier export stays as it
+    was), and never replaces what is not a regular file. ExportError for a folder, or a
+    folder that does not exist."""
+    if path.is_dir():
+        raise ExportError(f"{path} is a directory; give a file name for this format")
+    if path.exists() and not path.is_file():
+        with path.open(**open_mode(binary)) as stream:
+            yield stream
+        return
+    target = path.resolve() if path.is_symlink() else path
+    if not target.parent.is_dir():
+        raise ExportError(f"cannot write {target}: directory {target.parent} does not exist")
+    with atomic_file.replacing(target, **open_mode(binary)) as stream:
+        yield stream
 
 
 class ArchivedFiles:

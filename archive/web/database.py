@@ -11,7 +11,8 @@ an immutable file that changes; Datasette would also hash the whole file at star
 read-only media (archive.store.on_read_only_media: a read-only mount, a folder not writable),
 where SQLite cannot create the -shm file a WAL archive's readers need, and every page answered
 500 ("unable to open database file"): there the connections are opened as the other commands
-open such an archive, immutable (archive.store.read_only_uri), with no hashing by Datasette.
+open such an archive (archive.store.read_only_uri: immutable, unless its -wal and -shm are both
+there to read it through), with no hashing by Datasette.
 """
 
 from __future__ import annotations
