@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive import captures
+from archive.chunked import in_chunks
 from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
@@ -45,6 +46,7 @@ class Target(NamedTuple):
 
     post_id: int
     url: str
+    version: int
     content_hash: str
     capture: str | None
     last_seen: str
@@ -83,7 +85,7 @@ def _targets(archive: Archive, site: str | None, after: int) -> Iterator[list[Ta
     where, params = _site_filter(site)
     # The newest successful capture of the post's URL; else the one its version names.
     sql = (
-        "SELECT p.id, p.url, p.content_hash, coalesce("
+        "SELECT p.id, p.url, p.version, p.content_hash, coalesce("
         " (SELECT c.record_id FROM captures c WHERE c.url = p.url AND c.status = 200"
         "  ORDER BY c.fetched_at DESC LIMIT 1),"
         " (SELECT v.capture FROM post_versions v WHERE v.post_id = p.id"
@@ -201,11 +203,25 @@ def _outcomes(archive: Archive, batch: list[Target],
     return planned
 
 
-def _fetch(target: Target, article: Any) -> Fetch:
+def _fetch(target: Target, article: Any, current: tuple[Any, ...]) -> Fetch:
     # Dated by the post's last fetch: the capture read is the newest one of the page, and what
-    # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they were.
-    return Fetch(article, target.last_seen, target.lastmod, target.etag,
-                 target.http_last_modified, capture=target.capture, source="reextract")
+    # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they are now
+    # (`current`: a crawl may have confirmed the page again since the batch was read).
+    last_seen, lastmod, etag, http_last_modified = current
+    return Fetch(article, last_seen, lastmod, etag, http_last_modified,
+                 capture=target.capture, source="reextract")
+
+
+def _still_current(conn: Any, targets: list[Target]) -> dict[int, tuple[Any, ...]]:
+    """The targets whose post still has the version they were read at, with its date and
+    validators as they are now. Read inside the batch's write transaction: a crawl that stored
+    a newer version of a post after its batch was read extracted it with today's code from a
+    newer capture, and writing the older capture's result over it would bury that version."""
+    read_at = {target.post_id: target.version for target in targets}
+    return {row[0]: row[2:] for row in in_chunks(
+        conn, "SELECT id, version, last_seen, lastmod, etag, http_last_modified FROM posts "
+              "WHERE id IN ({marks})", list(read_at))
+            if read_at[row[0]] == row[1]}
 
 
 def default_workers() -> int:
@@ -324,7 +340,7 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
     """Count one batch's outcomes and commit its changed posts with the resume point."""
     outcomes = iter([outcome for chunk, done in chunks
                      for outcome in _results(reader, chunk, done)])
-    fetches, relinks = [], []
+    changes, unchanged = [], []
     for target, task in planned:
         if task is None:
             continue  # no capture: counted already
@@ -333,11 +349,16 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
         if status == "failed":
             _fail(result, target.url, value)
         elif status == "changed":
-            result.changed += 1
-            fetches.append(_fetch(target, value))
+            changes.append((target, value))
         elif value is not None:
-            relinks.append((target.post_id, Article(url=target.url, attachments=value)))
+            unchanged.append((target, Article(url=target.url, attachments=value)))
     with archive.transaction() as conn:
+        current = _still_current(conn, [target for target, _ in changes + unchanged])
+        fetches = [_fetch(target, article, current[target.post_id])
+                   for target, article in changes if target.post_id in current]
+        result.changed += len(fetches)
+        relinks = [(target.post_id, article) for target, article in unchanged
+                   if target.post_id in current]
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
         if relinks:

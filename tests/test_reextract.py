@@ -275,3 +275,44 @@ def test_ctrl_c_twice_stops_reextract_and_the_next_run_resumes(tmp_path: Path):
             "SELECT n, count(*) FROM (SELECT count(*) AS n FROM post_versions GROUP BY post_id) "
             "GROUP BY n").fetchall())
     assert versions == {2: 600}
+
+
+def test_a_crawl_between_reading_and_writing_a_batch_keeps_its_newer_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """reextract reads a batch's posts, extracts them, and writes them later (AHEAD batches
+    on). A crawl that stored a newer version of one of them meanwhile had that version
+    buried under a `reextract` one holding the older capture's content, dated before the
+    crawl's fetch: the archive then showed the edit as undone. Now the crawl's version stays
+    the current one, and the post is left to the crawl that just extracted it."""
+    blog = SampleBlog(seed=24, post_count=12)
+    monkeypatch.setattr(reextract, "BATCH", 4)  # three batches, all read before one is written
+    with serve_blog(blog) as server:
+        db = tmp_path / "archive.db"
+        crawl = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                 "--delay", "0", "--no-autothrottle", "--no-media"]
+        assert subprocess.run(crawl, capture_output=True, text=True,
+                              timeout=300).returncode == 0
+        with sqlite3.connect(db) as conn:  # as if an older extractor had made every version
+            conn.execute("UPDATE posts SET content_hash = 'older'")
+            url = conn.execute("SELECT url FROM posts ORDER BY id DESC LIMIT 1").fetchone()[0]
+        conn.close()
+        slug = url.rstrip("/").rsplit("/", 1)[1]
+        crawled_again: list[subprocess.CompletedProcess] = []
+
+        def crawl_once(posts: int) -> None:  # after the first batch is written
+            if not crawled_again:
+                blog.edit_post(slug, paragraphs=["Rewritten by its owner during the run."])
+                crawled_again.append(subprocess.run(crawl, capture_output=True, text=True,
+                                                    timeout=300))
+
+        with Archive.open(db) as archive:
+            result = reextract.reextract(archive, workers=1, progress=crawl_once)
+    assert crawled_again[0].returncode == 0, crawled_again[0].stderr
+    with Archive.open(db, readonly=True) as archive:
+        body = archive.conn.execute("SELECT body FROM posts WHERE url = ?", (url,)).fetchone()[0]
+        sources = [row[0] for row in archive.conn.execute(
+            "SELECT source FROM post_versions WHERE post_id = (SELECT id FROM posts WHERE "
+            "url = ?) ORDER BY version", (url,))]
+    assert body == "Rewritten by its owner during the run."
+    assert sources == ["crawl", "crawl"]
+    assert (result.posts, result.changed, result.failed) == (12, 11, 0), result.failures
