@@ -623,6 +623,28 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
     return Recovery(files, indexed, cut)
 
 
+def being_written(conn: sqlite3.Connection, directory: Path) -> bool:
+    """Whether a live writer (a crawl running now) holds one of the capture files: the records
+    it wrote since its last index are in its file, and post versions may name them already,
+    but they are not in the index yet."""
+    if not directory.is_dir():
+        return False
+    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
+    names = {name for (name,) in conn.execute(
+        "SELECT name FROM capture_files WHERE closed_at IS NULL")}
+    names |= {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
+    for name in sorted(names):
+        try:
+            with (directory / name).open("rb") as handle:
+                # A shared lock, dropped at once: a writer's exclusive one refuses it.
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 @dataclass
 class Payload:
     """A captured response, read back: what the server sent for `url`."""

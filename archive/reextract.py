@@ -83,15 +83,18 @@ def count_posts(archive: Archive, site: str | None, after: int = 0) -> int:
 
 def _targets(archive: Archive, site: str | None, after: int) -> Iterator[list[Target]]:
     where, params = _site_filter(site)
-    # The newest successful capture of the post's URL; else the one its version names.
+    # The newest successful capture of the post's URL; else the one its version names. Not an
+    # older one when the capture its version names is not indexed yet (a crawl running now
+    # stored it): that one, which _outcomes tells apart from a capture lost from the index.
     sql = (
-        "SELECT p.id, p.url, p.version, p.content_hash, coalesce("
+        "SELECT p.id, p.url, p.version, p.content_hash, CASE WHEN v.capture IS NOT NULL AND"
+        " NOT EXISTS (SELECT 1 FROM captures c WHERE c.record_id = v.capture)"
+        " THEN v.capture ELSE coalesce("
         " (SELECT c.record_id FROM captures c WHERE c.url = p.url AND c.status = 200"
-        "  ORDER BY c.fetched_at DESC LIMIT 1),"
-        " (SELECT v.capture FROM post_versions v WHERE v.post_id = p.id"
-        "  AND v.version = p.version)),"
+        "  ORDER BY c.fetched_at DESC LIMIT 1), v.capture) END,"
         " p.last_seen, p.lastmod, p.etag, p.http_last_modified "
-        f"FROM posts p WHERE p.id > ?{where} ORDER BY p.id LIMIT ?")
+        "FROM posts p LEFT JOIN post_versions v ON v.post_id = p.id AND v.version = p.version "
+        f"WHERE p.id > ?{where} ORDER BY p.id LIMIT ?")
     while True:
         rows = [Target(*row) for row in archive.conn.execute(sql, [after, *params, BATCH])]
         if not rows:
@@ -190,14 +193,20 @@ def _outcomes(archive: Archive, batch: list[Target],
     """Each target of a batch with what to do about it: a task list for the extractor, or an
     outcome already known (no capture, capture not indexed)."""
     where = captures.locate(archive.conn, [t.capture for t in batch if t.capture])
+    written_now = None
     planned: list[tuple[Target, Any]] = []
     for target in batch:
         if target.capture is None:
             result.without_capture += 1
             planned.append((target, None))
         elif target.capture not in where:
-            planned.append((target, ("failed", f"capture {target.capture} is not in the "
-                                               "index")))
+            if written_now is None:
+                written_now = captures.being_written(
+                    archive.conn, captures.captures_dir(archive.path))
+            # A crawl running now stored the post and indexes its capture as it goes: it
+            # extracted the post from that capture with today's code.
+            planned.append((target, ("unchanged", None) if written_now else (
+                "failed", f"capture {target.capture} is not in the index")))
         else:
             planned.append((target, (target.url, target.content_hash, where[target.capture])))
     return planned

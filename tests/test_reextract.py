@@ -5,6 +5,7 @@ test_captures.py)."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import sqlite3
@@ -12,12 +13,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from archive import captures, reextract
 from archive.store import Archive
+from crawler.extract.api import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
 from tests.processes import HANG_GUARD, wait_until
 
@@ -316,3 +319,45 @@ def test_a_crawl_between_reading_and_writing_a_batch_keeps_its_newer_version(
     assert body == "Rewritten by its owner during the run."
     assert sources == ["crawl", "crawl"]
     assert (result.posts, result.changed, result.failed) == (12, 11, 0), result.failures
+
+
+def test_reextract_during_a_crawl_leaves_the_posts_it_has_not_indexed_yet(tmp_path: Path):
+    """A crawl stores a post naming its capture, and indexes the capture a moment later, in
+    another thread. `reextract` run meanwhile took such a post's older indexed capture instead:
+    re-extracted, it wrote the text from before the owner's edit over the crawl's new version;
+    a post with no older capture failed ("capture ... is not in the index", exit 1). Here the
+    real capture writer is held open, its record unindexed, as a running crawl leaves it."""
+    blog = SampleBlog(seed=25, post_count=6)
+    db = crawled(blog, tmp_path / "archive.db")
+    post = blog.posts[2]
+    blog.edit_post(post.slug, paragraphs=["Edited, and fetched by the crawl running now."])
+    added = blog.add_post(paragraphs=["Published, and fetched by the crawl running now."])
+    with Archive.open(db) as archive:
+        url = archive.conn.execute("SELECT url FROM posts WHERE url LIKE ?",
+                                   (f"%/{post.slug}",)).fetchone()[0]
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    try:
+        # Where it was crawled (the same site): the crawl's server is gone, its port free.
+        port = int(url.split("/")[2].rsplit(":", 1)[1])
+        with serve_blog(blog, port=port) as server, Archive.open(db) as archive:
+            for page, outcome in ((url, "changed"), (f"{server.url}/post/{added.slug}", "new")):
+                with urllib.request.urlopen(page, timeout=30) as response:
+                    body, headers = response.read(), list(response.headers.items())
+                row = writer.write(_exchange(page, headers, body))
+                assert archive.save_article(extract_article(body, page),
+                                            capture=row.record_id) == outcome
+        run = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--json",
+                              "--db", str(db)], capture_output=True, text=True, timeout=300)
+    finally:
+        writer.close()
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"posts": 7, "changed": 0, "failed": 0,
+                                      "without_capture": 0}
+    with Archive.open(db, readonly=True) as archive:
+        body_now = archive.conn.execute("SELECT body FROM posts WHERE url = ?",
+                                        (url,)).fetchone()[0]
+        sources = [source for (source,) in archive.conn.execute(
+            "SELECT source FROM post_versions WHERE post_id = (SELECT id FROM posts WHERE "
+            "url = ?) ORDER BY version", (url,))]
+    assert body_now == "Edited, and fetched by the crawl running now."
+    assert sources == ["crawl", "crawl"]
