@@ -62,6 +62,11 @@ class CaptureError(Exception):
     """A capture file or record that cannot be read, phrased for the user."""
 
 
+class NotIndexedYet(CaptureError):
+    """A capture a crawl running now has written and not indexed yet (it indexes its records
+    as it goes, a moment after the rows naming them are stored): readable once it has."""
+
+
 def captures_dir(db: str | os.PathLike[str]) -> Path:
     """The folder of an archive's captures: `archive.db` -> `archive.captures/`."""
     return Path(db).with_suffix(".captures")
@@ -947,6 +952,9 @@ def read_payload(conn: sqlite3.Connection, directory: Path, record_id: str) -> P
     with the same payload digest."""
     where = locate(conn, [record_id]).get(record_id)
     if where is None:
+        if being_written(conn, directory):
+            raise NotIndexedYet(f"capture {record_id} is not indexed yet (a crawl running now "
+                                "indexes its captures as it goes)")
         raise CaptureError(f"capture {record_id} is not in the index")
     return read_location(directory, where)
 

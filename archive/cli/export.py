@@ -210,11 +210,16 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                         raise  # the reader left (`| head`), stdout failed: as for any command
                     fail(f"cannot write {out}: {exc.strerror or exc}")
                 unreadable = files.description()
+                not_indexed_yet = files.description(files.not_indexed_yet)
         finally:
             archive.close()
     problems = summary.get("problems") or []
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
+    if not_indexed_yet:
+        click.echo(f"Note: a crawl running now has not indexed the captures of "
+                   f"{not_indexed_yet} yet: the export links those on their site (export "
+                   "again once the crawl ends)", err=True)
     if unreadable:
         click.echo(f"Error: {unreadable} could not be read from the captures (the export "
                    "links them on the site instead; run `wixarchive check` for details)",

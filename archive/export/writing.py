@@ -44,16 +44,22 @@ class ArchivedFiles:
         self.conn = conn
         self.directory = captures.captures_dir(db)
         self.unreadable: dict[str, None] = {}  # URLs, in the order met
+        # Fetched by a crawl running now, their captures not indexed yet: linked on the site
+        # this time, with a note rather than an error.
+        self.not_indexed_yet: dict[str, None] = {}
 
     def read(self, url: str) -> Any:
         """The archived response for `url` (a captures.Payload), None when it is not archived
         or cannot be read."""
         from archive import captures
 
-        if url in self.unreadable:
+        if url in self.unreadable or url in self.not_indexed_yet:
             return None
         try:
             return captures.stored_media(self.conn, self.directory, url)
+        except captures.NotIndexedYet:
+            self.not_indexed_yet[url] = None
+            return None
         except captures.CaptureError:
             self.unreadable[url] = None
             return None
@@ -63,12 +69,13 @@ class ArchivedFiles:
         return {"unreadable_media": len(self.unreadable),
                 "unreadable_media_urls": list(self.unreadable)}
 
-    def description(self) -> str:
-        """How many of each kind are unreadable, for the message: "3 images and 1 document"
-        ("" for none)."""
+    def description(self, urls: dict[str, None] | None = None) -> str:
+        """How many of each kind are unreadable (or of `urls`), for the message: "3 images
+        and 1 document" ("" for none)."""
         from archive.attachments import media_kinds
 
-        counts = Counter(media_kinds(self.conn, list(self.unreadable)).values())
+        urls = self.unreadable if urls is None else urls
+        counts = Counter(media_kinds(self.conn, list(urls)).values())
         return " and ".join(f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
                             for kind in ("image", "document", "video") if counts[kind])
 
@@ -118,7 +125,8 @@ def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Fold
     WXR's images folder): leaving it removes what no post uses any more only when the export
     did not fail and read every archived file; a copy whose capture could not be read this
     time may be the last of its bytes."""
-    return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
+    return Folder(folder, by_site=by_site,
+                  all_read=lambda: not files.unreadable and not files.not_indexed_yet)
 
 
 def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
