@@ -265,6 +265,11 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                        "no capture (archived with --no-capture or before captures existed, and "
                        "unchanged since); capture them with: wixarchive crawl URL --refetch",
                        err=True)
+        if summary["posts_not_indexed_yet"]:
+            click.echo(f"Note: {counted(summary['posts_not_indexed_yet'], 'post')} left out: "
+                       "their captures are not indexed yet (a crawl running now indexes them as "
+                       "it goes; the next crawl or `reextract` those of a crawl stopped); "
+                       "export again once it ends", err=True)
         if (said := note(summary)) is not None:
             click.echo(said, err=True)
     if problems or unreadable:
