@@ -203,3 +203,23 @@ def test_sites_added_and_removed_at_once_by_many_processes_are_all_kept(tmp_path
         assert process.wait(timeout=120) == 0, process.stderr.read()
         process.stderr.close()
     assert sorted(site.url for site in sites_file.load(path)) == sorted(urls[::2])
+
+
+def test_an_edit_held_up_for_too_long_is_refused_not_waited_for_ever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Another `sites add` stopped mid-edit (Ctrl-Z) holds the sites file's lock: the next
+    edit waits a while, then says so, instead of hanging."""
+    import fcntl
+    import os
+
+    monkeypatch.setattr(sites_file, "EDIT_PATIENCE", 0.2)
+    path = tmp_path / "archive.sites.toml"
+    folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        with pytest.raises(SitesError, match="is being edited by another process"):
+            sites_file.add(path, sites_file.entry("https://blog.example.com/"))
+    finally:
+        os.close(folder)
+    sites_file.add(path, sites_file.entry("https://blog.example.com/"))
+    assert [site.url for site in sites_file.load(path)] == ["https://blog.example.com/"]

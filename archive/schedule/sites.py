@@ -37,6 +37,7 @@ import contextlib
 import fcntl
 import os
 import re
+import time
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -292,6 +293,9 @@ def entry(url: str, *, name: str | None = None, every: str | None = None,
             "page_requisites": True if page_requisites else None, "timeout": timeout}
 
 
+EDIT_PATIENCE = 30.0  # seconds to wait for another edit of the sites file to end
+
+
 @contextlib.contextmanager
 def _editing(path: Path) -> Iterator[None]:
     """One edit of the sites file at a time, from reading it to replacing it: two at once (a
@@ -304,7 +308,18 @@ def _editing(path: Path) -> Iterator[None]:
     except OSError as exc:
         raise SitesError(f"cannot open the folder of {path}: {exc.strerror}") from None
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)  # held for milliseconds: no network, no prompt
+        # Held for milliseconds (no network, no prompt): waited for a while, not for ever, in
+        # case its holder is stopped (Ctrl-Z) mid-edit.
+        deadline = time.monotonic() + EDIT_PATIENCE
+        while True:
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SitesError(f"{path} is being edited by another process (sites add "
+                                     "or remove) for too long; try again") from None
+                time.sleep(0.01)
         yield
     finally:
         os.close(folder)  # releases the lock
