@@ -53,6 +53,7 @@ class Target(NamedTuple):
     lastmod: str | None
     etag: str | None
     http_last_modified: str | None
+    captured_at: str | None = None  # when the capture was fetched, once it is located
 
 
 @dataclasses.dataclass
@@ -208,17 +209,37 @@ def _outcomes(archive: Archive, batch: list[Target],
             planned.append((target, ("unchanged", None) if written_now else (
                 "failed", f"capture {target.capture} is not in the index")))
         else:
-            planned.append((target, (target.url, target.content_hash, where[target.capture])))
+            located = where[target.capture]
+            planned.append((target._replace(captured_at=located.fetched_at),
+                            (target.url, target.content_hash, located)))
     return planned
 
 
 def _fetch(target: Target, article: Any, current: tuple[Any, ...]) -> Fetch:
     # Dated by the post's last fetch: the capture read is the newest one of the page, and what
     # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they are now
-    # (`current`: a crawl may have confirmed the page again since the batch was read).
+    # (`current`: a crawl may have confirmed the page again since the batch was read). By the
+    # capture's own fetch when that is later: a crawl running now indexed it before storing
+    # the post made from it, and the page held this content no earlier than then.
     last_seen, lastmod, etag, http_last_modified = current
-    return Fetch(article, last_seen, lastmod, etag, http_last_modified,
-                 capture=target.capture, source="reextract")
+    return Fetch(article, _later(last_seen, target.captured_at), lastmod, etag,
+                 http_last_modified, capture=target.capture, source="reextract")
+
+
+def _later(last_seen: str, captured_at: str | None) -> str:
+    """The later of a post's last_seen and a capture's WARC-Date, as last_seen is written (to
+    the second, +00:00)."""
+    from datetime import UTC, datetime
+
+    def instant(stamp: str) -> datetime:
+        moment = datetime.fromisoformat(stamp)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    try:
+        captured = instant(captured_at or "").astimezone(UTC).replace(microsecond=0)
+        return last_seen if instant(last_seen) >= captured else captured.isoformat()
+    except ValueError:  # a date in another shape (an import's): the post's own, as before
+        return last_seen
 
 
 def _still_current(conn: Any, targets: list[Target]) -> dict[int, tuple[Any, ...]]:

@@ -361,3 +361,42 @@ def test_reextract_during_a_crawl_leaves_the_posts_it_has_not_indexed_yet(tmp_pa
             "url = ?) ORDER BY version", (url,))]
     assert body_now == "Edited, and fetched by the crawl running now."
     assert sources == ["crawl", "crawl"]
+
+
+def test_a_capture_indexed_before_the_crawl_stores_its_post_dates_the_version_by_its_fetch(
+        tmp_path: Path):
+    """A crawl indexes a page's capture and stores the post made from it independently (two
+    threads of two processes), so `reextract` may find the newer capture of an edited post
+    indexed while the post still holds its old version. It re-extracted that capture (right)
+    but dated the new version by the post's previous fetch, a crawl or more earlier: `history`
+    then showed the edit made before it was. Here the real capture writer indexes the edited
+    page without the post being stored, as a crawl leaves it for a moment."""
+    blog = SampleBlog(seed=26, post_count=4)
+    db = crawled(blog, tmp_path / "archive.db")
+    post = blog.posts[1]
+    blog.edit_post(post.slug, paragraphs=["Edited, its page indexed, its post not stored yet."])
+    with Archive.open(db) as archive:
+        url, last_seen = archive.conn.execute("SELECT url, last_seen FROM posts WHERE url LIKE "
+                                              "?", (f"%/{post.slug}",)).fetchone()
+    time.sleep(1.1)  # the edit fetched in a later second than the crawl (dates are to the second)
+    port = int(url.split("/")[2].rsplit(":", 1)[1])
+    with serve_blog(blog, port=port), urllib.request.urlopen(url, timeout=30) as response:
+        body, headers = response.read(), list(response.headers.items())
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    try:
+        row = writer.write(_exchange(url, headers, body))
+        writer.sync()
+        with Archive.open(db) as archive, archive.transaction() as conn:
+            captures.index_rows(conn, [row])
+            captures.mark_file(conn, row.file, writer.size, closed=False)
+        with Archive.open(db) as archive:
+            result = reextract.reextract(archive, workers=1)
+    finally:
+        writer.close()
+    assert (result.posts, result.changed, result.failed) == (4, 1, 0), result.failures
+    with Archive.open(db, readonly=True) as archive:
+        fetched_at = archive.conn.execute(
+            "SELECT v.fetched_at FROM post_versions v JOIN posts p ON p.id = v.post_id AND "
+            "v.version = p.version WHERE p.url = ?", (url,)).fetchone()[0]
+    assert fetched_at > last_seen
+    assert fetched_at == row.fetched_at.split(".")[0].removesuffix("Z") + "+00:00"
