@@ -221,9 +221,10 @@ def _fetch(target: Target, article: Any, current: tuple[Any, ...]) -> Fetch:
     # (`current`: a crawl may have confirmed the page again since the batch was read). By the
     # capture's own fetch when that is later: a crawl running now indexed it before storing
     # the post made from it, and the page held this content no earlier than then.
-    last_seen, lastmod, etag, http_last_modified = current
+    last_seen, lastmod, etag, http_last_modified, deleted_at = current
     return Fetch(article, _later(last_seen, target.captured_at), lastmod, etag,
-                 http_last_modified, capture=target.capture, source="reextract")
+                 http_last_modified, capture=target.capture, source="reextract",
+                 deleted_at=deleted_at)
 
 
 def _later(last_seen: str, captured_at: str | None) -> str:
@@ -243,14 +244,15 @@ def _later(last_seen: str, captured_at: str | None) -> str:
 
 
 def _still_current(conn: Any, targets: list[Target]) -> dict[int, tuple[Any, ...]]:
-    """The targets whose post still has the version they were read at, with its date and
-    validators as they are now. Read inside the batch's write transaction: a crawl that stored
-    a newer version of a post after its batch was read extracted it with today's code from a
-    newer capture, and writing the older capture's result over it would bury that version."""
+    """The targets whose post still has the version they were read at, with its date,
+    validators and deletion as they are now. Read inside the batch's write transaction: a
+    crawl that stored a newer version of a post after its batch was read extracted it with
+    today's code from a newer capture, and writing the older capture's result over it would
+    bury that version."""
     read_at = {target.post_id: target.version for target in targets}
     return {row[0]: row[2:] for row in in_chunks(
-        conn, "SELECT id, version, last_seen, lastmod, etag, http_last_modified FROM posts "
-              "WHERE id IN ({marks})", list(read_at))
+        conn, "SELECT id, version, last_seen, lastmod, etag, http_last_modified, deleted_at "
+              "FROM posts WHERE id IN ({marks})", list(read_at))
             if read_at[row[0]] == row[1]}
 
 

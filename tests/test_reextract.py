@@ -400,3 +400,30 @@ def test_a_capture_indexed_before_the_crawl_stores_its_post_dates_the_version_by
             "v.version = p.version WHERE p.url = ?", (url,)).fetchone()[0]
     assert fetched_at > last_seen
     assert fetched_at == row.fetched_at.split(".")[0].removesuffix("Z") + "+00:00"
+
+
+def test_a_post_gone_from_its_site_stays_marked_deleted_when_re_extracted(tmp_path: Path):
+    """A new version written by `reextract` cleared the post's `deleted_at`, as a crawl
+    fetching it would: a post gone from its site showed as live again in `stats`, searches and
+    exports, and for a site gone altogether no crawl ever marked it again."""
+    blog = SampleBlog(seed=27, post_count=5)
+    gone = blog.posts[2].slug
+    with serve_blog(blog) as server:
+        crawl = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db",
+                 str(tmp_path / "archive.db"), "--delay", "0", "--no-autothrottle", "--no-media"]
+        assert subprocess.run(crawl, capture_output=True, timeout=300).returncode == 0
+        blog.delete_post(gone)
+        assert subprocess.run(crawl, capture_output=True, timeout=300).returncode == 0
+    db = tmp_path / "archive.db"
+    with sqlite3.connect(db) as conn:  # as if an older extractor had made every version
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+        deleted_at = conn.execute("SELECT deleted_at FROM posts WHERE url LIKE ?",
+                                  (f"%/{gone}",)).fetchone()[0]
+    conn.close()
+    assert deleted_at is not None
+    run = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--json", "--db",
+                          str(db)], capture_output=True, text=True, timeout=300)
+    assert json.loads(run.stdout)["changed"] == 5, run.stderr
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.conn.execute("SELECT deleted_at FROM posts WHERE url LIKE ?",
+                                    (f"%/{gone}",)).fetchone()[0] == deleted_at
