@@ -63,6 +63,11 @@ class CaptureError(Exception):
     """A capture file or record that cannot be read, phrased for the user."""
 
 
+class NotIndexedYet(CaptureError):
+    """A capture a crawl running now has written and not indexed yet (it indexes its records
+    as it goes, a moment after the rows naming them are stored): readable once it has."""
+
+
 def captures_dir(db: str | os.PathLike[str]) -> Path:
     """The folder of an archive's captures: `archive.db` -> `archive.captures/`."""
     return Path(db).with_suffix(".captures")
@@ -624,6 +629,28 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
     return Recovery(files, indexed, cut)
 
 
+def being_written(conn: sqlite3.Connection, directory: Path) -> bool:
+    """Whether a live writer (a crawl running now) holds one of the capture files: the records
+    it wrote since its last index are in its file, and post versions may name them already,
+    but they are not in the index yet."""
+    if not directory.is_dir():
+        return False
+    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
+    names = {name for (name,) in conn.execute(
+        "SELECT name FROM capture_files WHERE closed_at IS NULL")}
+    names |= {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
+    for name in sorted(names):
+        try:
+            with (directory / name).open("rb") as handle:
+                # A shared lock, dropped at once: a writer's exclusive one refuses it.
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 @dataclass
 class Payload:
     """A captured response, read back: what the server sent for `url`."""
@@ -900,6 +927,9 @@ def read_payload(conn: sqlite3.Connection, directory: Path, record_id: str) -> P
     with the same payload digest."""
     where = locate(conn, [record_id]).get(record_id)
     if where is None:
+        if being_written(conn, directory):
+            raise NotIndexedYet(f"capture {record_id} is not indexed yet (a crawl running now "
+                                "indexes its captures as it goes)")
         raise CaptureError(f"capture {record_id} is not in the index")
     return read_location(directory, where)
 

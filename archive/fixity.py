@@ -16,6 +16,7 @@ Nothing here imports Scrapy.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import sqlite3
 from collections.abc import Sequence
@@ -172,6 +173,12 @@ def _verify_file(conn: sqlite3.Connection, path: Path, file: tuple[int, int, str
             record_id, kind, url, digest, offset, length in conn.execute(
                 "SELECT record_id, kind, url, payload_digest, offset, length FROM captures "
                 "WHERE file_id = ? ORDER BY offset", (file_id_,)).fetchall()}
+    # Its size again, now that its rows are read: a crawl writing it indexes records as it
+    # goes, each synced to the file first, so every row read is within the file as it is now;
+    # compared with the size taken before (checking the files before it), the records indexed
+    # since were reported cut off, "lost", while nothing was.
+    with contextlib.suppress(FileNotFoundError):
+        size = max(size, path.stat().st_size)
     # Read up to the first record cut off (named apart), and no further than the index goes
     # in a file still open: past it are records a writer is writing, or recovery will index.
     end = size if closed_at is not None else min(size, indexed)

@@ -64,6 +64,9 @@ class Fetch(NamedTuple):
     # Fetched again because the current version's capture was lost (archive.lost_captures):
     # unchanged, that version names this fetch's capture instead.
     recapture: bool = False
+    # When the post was found gone from its site: a fetch finds it there (None); a
+    # re-extraction reads a capture, not the site, and keeps what the crawls found.
+    deleted_at: str | None = None
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -217,7 +220,8 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             json.dumps(tags, ensure_ascii=False), json.dumps(categories, ensure_ascii=False),
             article.body_text, article.body_html, article.body_markdown,
             word_count(article.body_text), json.dumps(article.warnings, ensure_ascii=False),
-            digest, now, now, None, fetch.lastmod, fetch.etag, fetch.http_last_modified, version,
+            digest, now, now, fetch.deleted_at, fetch.lastmod, fetch.etag,
+            fetch.http_last_modified, version,
             cjk_index_text((article.title,)),
             cjk_index_text((article.author, *tags, *categories, article.body_text)),
         ]

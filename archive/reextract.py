@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive import captures
+from archive.chunked import in_chunks
 from archive.ingest import Fetch, relink_attachments, save_batch
 from archive.spawning import without_main
 from archive.store import Archive, utc_now
@@ -45,12 +46,14 @@ class Target(NamedTuple):
 
     post_id: int
     url: str
+    version: int
     content_hash: str
     capture: str | None
     last_seen: str
     lastmod: str | None
     etag: str | None
     http_last_modified: str | None
+    captured_at: str | None = None  # when the capture was fetched, once it is located
 
 
 @dataclasses.dataclass
@@ -81,15 +84,18 @@ def count_posts(archive: Archive, site: str | None, after: int = 0) -> int:
 
 def _targets(archive: Archive, site: str | None, after: int) -> Iterator[list[Target]]:
     where, params = _site_filter(site)
-    # The newest successful capture of the post's URL; else the one its version names.
+    # The newest successful capture of the post's URL; else the one its version names. Not an
+    # older one when the capture its version names is not indexed yet (a crawl running now
+    # stored it): that one, which _outcomes tells apart from a capture lost from the index.
     sql = (
-        "SELECT p.id, p.url, p.content_hash, coalesce("
+        "SELECT p.id, p.url, p.version, p.content_hash, CASE WHEN v.capture IS NOT NULL AND"
+        " NOT EXISTS (SELECT 1 FROM captures c WHERE c.record_id = v.capture)"
+        " THEN v.capture ELSE coalesce("
         " (SELECT c.record_id FROM captures c WHERE c.url = p.url AND c.status = 200"
-        "  ORDER BY c.fetched_at DESC LIMIT 1),"
-        " (SELECT v.capture FROM post_versions v WHERE v.post_id = p.id"
-        "  AND v.version = p.version)),"
+        "  ORDER BY c.fetched_at DESC LIMIT 1), v.capture) END,"
         " p.last_seen, p.lastmod, p.etag, p.http_last_modified "
-        f"FROM posts p WHERE p.id > ?{where} ORDER BY p.id LIMIT ?")
+        "FROM posts p LEFT JOIN post_versions v ON v.post_id = p.id AND v.version = p.version "
+        f"WHERE p.id > ?{where} ORDER BY p.id LIMIT ?")
     while True:
         rows = [Target(*row) for row in archive.conn.execute(sql, [after, *params, BATCH])]
         if not rows:
@@ -188,24 +194,66 @@ def _outcomes(archive: Archive, batch: list[Target],
     """Each target of a batch with what to do about it: a task list for the extractor, or an
     outcome already known (no capture, capture not indexed)."""
     where = captures.locate(archive.conn, [t.capture for t in batch if t.capture])
+    written_now = None
     planned: list[tuple[Target, Any]] = []
     for target in batch:
         if target.capture is None:
             result.without_capture += 1
             planned.append((target, None))
         elif target.capture not in where:
-            planned.append((target, ("failed", f"capture {target.capture} is not in the "
-                                               "index")))
+            if written_now is None:
+                written_now = captures.being_written(
+                    archive.conn, captures.captures_dir(archive.path))
+            # A crawl running now stored the post and indexes its capture as it goes: it
+            # extracted the post from that capture with today's code.
+            planned.append((target, ("unchanged", None) if written_now else (
+                "failed", f"capture {target.capture} is not in the index")))
         else:
-            planned.append((target, (target.url, target.content_hash, where[target.capture])))
+            located = where[target.capture]
+            planned.append((target._replace(captured_at=located.fetched_at),
+                            (target.url, target.content_hash, located)))
     return planned
 
 
-def _fetch(target: Target, article: Any) -> Fetch:
+def _fetch(target: Target, article: Any, current: tuple[Any, ...]) -> Fetch:
     # Dated by the post's last fetch: the capture read is the newest one of the page, and what
-    # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they were.
-    return Fetch(article, target.last_seen, target.lastmod, target.etag,
-                 target.http_last_modified, capture=target.capture, source="reextract")
+    # every fetch since confirmed (304 or unchanged lastmod). Validators stay as they are now
+    # (`current`: a crawl may have confirmed the page again since the batch was read). By the
+    # capture's own fetch when that is later: a crawl running now indexed it before storing
+    # the post made from it, and the page held this content no earlier than then.
+    last_seen, lastmod, etag, http_last_modified, deleted_at = current
+    return Fetch(article, _later(last_seen, target.captured_at), lastmod, etag,
+                 http_last_modified, capture=target.capture, source="reextract",
+                 deleted_at=deleted_at)
+
+
+def _later(last_seen: str, captured_at: str | None) -> str:
+    """The later of a post's last_seen and a capture's WARC-Date, as last_seen is written (to
+    the second, +00:00)."""
+    from datetime import UTC, datetime
+
+    def instant(stamp: str) -> datetime:
+        moment = datetime.fromisoformat(stamp)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    try:
+        captured = instant(captured_at or "").astimezone(UTC).replace(microsecond=0)
+        return last_seen if instant(last_seen) >= captured else captured.isoformat()
+    except ValueError:  # a date in another shape (an import's): the post's own, as before
+        return last_seen
+
+
+def _still_current(conn: Any, targets: list[Target]) -> dict[int, tuple[Any, ...]]:
+    """The targets whose post still has the version they were read at, with its date,
+    validators and deletion as they are now. Read inside the batch's write transaction: a
+    crawl that stored a newer version of a post after its batch was read extracted it with
+    today's code from a newer capture, and writing the older capture's result over it would
+    bury that version."""
+    read_at = {target.post_id: target.version for target in targets}
+    return {row[0]: row[2:] for row in in_chunks(
+        conn, "SELECT id, version, last_seen, lastmod, etag, http_last_modified, deleted_at "
+              "FROM posts WHERE id IN ({marks})", list(read_at))
+            if read_at[row[0]] == row[1]}
 
 
 def default_workers() -> int:
@@ -325,7 +373,7 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
     """Count one batch's outcomes and commit its changed posts with the resume point."""
     outcomes = iter([outcome for chunk, done in chunks
                      for outcome in _results(reader, chunk, done)])
-    fetches, relinks = [], []
+    changes, unchanged = [], []
     for target, task in planned:
         if task is None:
             continue  # no capture: counted already
@@ -334,11 +382,16 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
         if status == "failed":
             _fail(result, target.url, value)
         elif status == "changed":
-            result.changed += 1
-            fetches.append(_fetch(target, value))
+            changes.append((target, value))
         elif value is not None:
-            relinks.append((target.post_id, Article(url=target.url, attachments=value)))
+            unchanged.append((target, Article(url=target.url, attachments=value)))
     with archive.transaction() as conn:
+        current = _still_current(conn, [target for target, _ in changes + unchanged])
+        fetches = [_fetch(target, article, current[target.post_id])
+                   for target, article in changes if target.post_id in current]
+        result.changed += len(fetches)
+        relinks = [(target.post_id, article) for target, article in unchanged
+                   if target.post_id in current]
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
         if relinks:

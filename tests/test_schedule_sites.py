@@ -176,3 +176,50 @@ def test_run_due_given_a_list_of_urls_points_at_crawl_sites_and_sites_add(tmp_pa
     broken.write_text('[[site]]\nurl = "https://a.example\n')
     result = wix("run-due", "--sites", str(broken), "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 1 and "list of URLs" not in result.output
+
+
+def test_sites_added_and_removed_at_once_by_many_processes_are_all_kept(tmp_path: Path):
+    """`sites add` read the file, appended its site and replaced the file: two at once (a
+    script adding a list of blogs in parallel, two colleagues) each wrote what it had read, so
+    one site was lost though both said `Added` (40 parallel adds kept 14). Here 16 processes,
+    started together, each add a site and then 8 of them remove theirs."""
+    path = tmp_path / "archive.sites.toml"
+    go = tmp_path / "go"
+    editor = ("import pathlib, sys, time\n"
+              "from archive.schedule import sites\n"
+              "go, path, url, remove = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), "
+              "sys.argv[3], sys.argv[4] == 'remove'\n"
+              "while not go.exists():\n"
+              "    time.sleep(0.005)\n"  # all imported, then all at once
+              "sites.add(path, sites.entry(url))\n"
+              "if remove:\n"
+              "    sites.remove(path, url)\n")
+    urls = [f"https://blog{number}.example.com/" for number in range(16)]
+    processes = [subprocess.Popen([sys.executable, "-c", editor, str(go), str(path), url,
+                                   "remove" if number % 2 else "keep"], stderr=subprocess.PIPE,
+                                  text=True) for number, url in enumerate(urls)]
+    go.touch()
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+        process.stderr.close()
+    assert sorted(site.url for site in sites_file.load(path)) == sorted(urls[::2])
+
+
+def test_an_edit_held_up_for_too_long_is_refused_not_waited_for_ever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Another `sites add` stopped mid-edit (Ctrl-Z) holds the sites file's lock: the next
+    edit waits a while, then says so, instead of hanging."""
+    import fcntl
+    import os
+
+    monkeypatch.setattr(sites_file, "EDIT_PATIENCE", 0.2)
+    path = tmp_path / "archive.sites.toml"
+    folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        with pytest.raises(SitesError, match="is being edited by another process"):
+            sites_file.add(path, sites_file.entry("https://blog.example.com/"))
+    finally:
+        os.close(folder)
+    sites_file.add(path, sites_file.entry("https://blog.example.com/"))
+    assert [site.url for site in sites_file.load(path)] == ["https://blog.example.com/"]

@@ -363,3 +363,32 @@ def test_a_linked_image_not_archived_keeps_the_posts_link(tmp_path: Path) -> Non
     links = figure.findall(".//a")
     assert [(a.get("href"), a.text_content()) for a in links] == [
         ("https://shop.example.org/fern", "Image: A fern (not archived)")]
+
+
+def test_an_image_a_running_crawl_has_not_indexed_yet_is_linked_not_missing(
+        with_images: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """A crawl records an image as stored, naming its capture, a moment before it indexes
+    that capture. A colleague browsing meanwhile read `Missing from the archive: image URL:
+    its capture is not indexed` under a post crawled a second before. Here the real capture
+    writer is held open with the image's new record unindexed, as a running crawl leaves it:
+    the page links the image on its site, and names no problem."""
+    db, images = with_images
+    image = images[0]
+    body = media_bytes("another~mv2.jpg")  # the image replaced on the site, fetched again
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    try:
+        row = writer.write(captures.Exchange(image, "GET", [("Accept", "image/*")], 200,
+                                             [("Content-Type", "image/jpeg")], body,
+                                             captures.new_record_id()))
+        with Archive.open(db) as archive, archive.transaction() as conn:
+            captures.record_media(conn, image, "stored", row.fetched_at, "image/jpeg",
+                                  len(body), row.payload_digest, row.record_id, None)
+        client = Client(make_datasette(db))
+        try:
+            page = client.get("/archive/-/post/1").text
+        finally:
+            client.close()
+    finally:
+        writer.close()
+    assert re.findall(r'<p class="wxa-problem">(.*?)</p>', page) == []
+    assert f'src="{image}"' in page or f'href="{image}"' in page

@@ -194,11 +194,16 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                         raise  # the reader left (`| head`), stdout failed: as for any command
                     fail(f"cannot write {out}: {exc.strerror or exc}")
                 unreadable = files.description()
+                not_indexed_yet = files.description(files.not_indexed_yet)
         finally:
             archive.close()
     problems = summary.get("problems") or []
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
+    if not_indexed_yet:
+        click.echo(f"Note: a crawl running now has not indexed the captures of "
+                   f"{not_indexed_yet} yet: the export links those on their site (export "
+                   "again once the crawl ends)", err=True)
     if unreadable:
         click.echo(f"Error: {unreadable} could not be read from the captures (the export "
                    "links them on the site instead; run `wixarchive check` for details)",
@@ -244,6 +249,11 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                        "no capture (archived with --no-capture or before captures existed, and "
                        "unchanged since); capture them with: wixarchive crawl URL --refetch",
                        err=True)
+        if summary["posts_not_indexed_yet"]:
+            click.echo(f"Note: {counted(summary['posts_not_indexed_yet'], 'post')} left out: "
+                       "their captures are not indexed yet (a crawl running now indexes them as "
+                       "it goes; the next crawl or `reextract` those of a crawl stopped); "
+                       "export again once it ends", err=True)
         if (said := note(summary)) is not None:
             click.echo(said, err=True)
     if problems or unreadable:

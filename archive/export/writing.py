@@ -70,6 +70,9 @@ class ArchivedFiles:
         self.conn = conn
         self.directory = captures.captures_dir(db)
         self.unreadable: dict[str, None] = {}  # URLs, in the order met
+        # Fetched by a crawl running now, their captures not indexed yet: linked on the site
+        # this time, with a note rather than an error.
+        self.not_indexed_yet: dict[str, None] = {}
 
     def read(self, url: str) -> tuple[bytes, str | None] | None:
         """The archived file at `url`, its Content-Encoding undone, and its Content-Type;
@@ -77,11 +80,14 @@ class ArchivedFiles:
         from archive import captures
         from archive.content_coding import UndecodableBody
 
-        if url in self.unreadable:
+        if url in self.unreadable or url in self.not_indexed_yet:
             return None
         try:
             payload = captures.stored_media(self.conn, self.directory, url)
             return None if payload is None else (payload.decoded_body(), payload.content_type)
+        except captures.NotIndexedYet:
+            self.not_indexed_yet[url] = None
+            return None
         except (captures.CaptureError, UndecodableBody):
             self.unreadable[url] = None
             return None
@@ -91,12 +97,13 @@ class ArchivedFiles:
         return {"unreadable_media": len(self.unreadable),
                 "unreadable_media_urls": list(self.unreadable)}
 
-    def description(self) -> str:
-        """How many of each kind are unreadable, for the message: "3 images and 1 document"
-        ("" for none)."""
+    def description(self, urls: dict[str, None] | None = None) -> str:
+        """How many of each kind are unreadable (or of `urls`), for the message: "3 images
+        and 1 document" ("" for none)."""
         from archive.attachments import media_kinds
 
-        counts = Counter(media_kinds(self.conn, list(self.unreadable)).values())
+        urls = self.unreadable if urls is None else urls
+        counts = Counter(media_kinds(self.conn, list(urls)).values())
         return " and ".join(f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}"
                             for kind in ("image", "document", "video") if counts[kind])
 
@@ -146,7 +153,8 @@ def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Fold
     WXR's images folder): leaving it removes what no post uses any more only when the export
     did not fail and read every archived file; a copy whose capture could not be read this
     time may be the last of its bytes."""
-    return Folder(folder, by_site=by_site, all_read=lambda: not files.unreadable)
+    return Folder(folder, by_site=by_site,
+                  all_read=lambda: not files.unreadable and not files.not_indexed_yet)
 
 
 class ExportResult(int):

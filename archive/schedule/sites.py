@@ -33,10 +33,13 @@ A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
+import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -290,10 +293,47 @@ def entry(url: str, *, name: str | None = None, every: str | None = None,
             "page_requisites": True if page_requisites else None, "timeout": timeout}
 
 
+EDIT_PATIENCE = 30.0  # seconds to wait for another edit of the sites file to end
+
+
+@contextlib.contextmanager
+def _editing(path: Path) -> Iterator[None]:
+    """One edit of the sites file at a time, from reading it to replacing it: two at once (a
+    script adding sites in parallel, two people) each wrote what it had read plus its own
+    change, and the other's was lost though it said `Added`. The lock is an flock on the
+    file's folder: the file itself is replaced by a rename, so a lock on it would be on a file
+    the next editor no longer opens."""
+    try:
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise SitesError(f"cannot open the folder of {path}: {exc.strerror}") from None
+    try:
+        # Held for milliseconds (no network, no prompt): waited for a while, not for ever, in
+        # case its holder is stopped (Ctrl-Z) mid-edit.
+        deadline = time.monotonic() + EDIT_PATIENCE
+        while True:
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SitesError(f"{path} is being edited by another process (sites add "
+                                     "or remove) for too long; try again") from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
 def add(path: Path, entry: dict[str, Any]) -> Site:
     """Append a [[site]] table (validated, no duplicate site) and return the resulting Site."""
     entry = {k: v for k, v in entry.items() if v not in (None, [], ())}
     entry["url"] = normalize_url(entry.get("url", ""))
+    with _editing(path):
+        return _add(path, entry)
+
+
+def _add(path: Path, entry: dict[str, Any]) -> Site:
     document = _read(path)
     sites = parse(document, path)
     site = _build(entry, document.get("defaults", {}), entry["url"])
@@ -310,6 +350,11 @@ def add(path: Path, entry: dict[str, Any]) -> Site:
 
 def remove(path: Path, key: str) -> Site:
     """Remove the site that `key` (a URL of it, its root or its name) designates."""
+    with _editing(path):
+        return _remove(path, key)
+
+
+def _remove(path: Path, key: str) -> Site:
     document = _read(path)
     sites = parse(document, path)
     found = [i for i, site in enumerate(sites) if site.matches(key)]

@@ -77,6 +77,11 @@ def readable_media(archive: Archive,
     return served, problems
 
 
+# Why a copy a crawl running now has just stored is not served yet: it indexes the capture a
+# moment later. No problem to show: the page links the file on its site meanwhile.
+NOT_INDEXED_YET = "its capture is not indexed yet"
+
+
 def unservable(archive: Archive, stored: list[tuple[str, str, str]]) -> dict[str, str | None]:
     """For stored media (URL, payload digest, capture record id): None for each whose bytes
     the media route serves, else why not (its own capture's problem). Served means its own
@@ -88,6 +93,11 @@ def unservable(archive: Archive, stored: list[tuple[str, str, str]]) -> dict[str
     for url, _, capture in stored:
         where = found.get(capture)
         problems[url] = unreadable(directory, where) if where else "its capture is not indexed"
+    if len(found) < len({capture for _, _, capture in stored}) and captures.being_written(
+            archive.conn, directory):
+        for url, _, capture in stored:
+            if capture not in found:
+                problems[url] = NOT_INDEXED_YET
     failing = [digest for url, digest, _ in stored if problems[url]]
     if failing:
         served, _ = readable_media(archive, failing)
@@ -112,7 +122,8 @@ def local_images(archive: Archive, urls: list[str],
     unread = unservable(archive, rows)
     for url, digest, _ in rows:
         if unread[url]:
-            problems.append(f"image {url}: {unread[url]}")
+            if unread[url] != NOT_INDEXED_YET:
+                problems.append(f"image {url}: {unread[url]}")
         else:
             local[url] = f"{base}/-/media/{digest.split(':', 1)[-1]}"
     return local, problems
@@ -172,7 +183,7 @@ def local_attachments(archive: Archive, items: list[dict[str, Any]],
     problems: list[str] = []
     for item in items:
         archived = item["url"] in unread and not unread[item["url"]]
-        if unread.get(item["url"]):
+        if unread.get(item["url"]) not in (None, NOT_INDEXED_YET):
             problems.append(f"{item['kind']} {item['url']}: {unread[item['url']]}")
         href = (f"{base}/-/media/{item['payload_digest'].split(':', 1)[-1]}" if archived
                 else item["url"])
