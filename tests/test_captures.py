@@ -110,7 +110,7 @@ def test_crawl_captures_every_exchange_as_served_and_reextracts_offline(tmp_path
         "bytes": sum(path.stat().st_size for path in directory.glob("*.warc.gz")),
         "records": len(kinds), "responses": kinds.count("response"),
         "revisits": kinds.count("revisit"), "media_stored": stored, "missing_files": 0,
-        "missing_records": 0}
+        "missing_records": 0, "unreadable": None}
     revisits = f"{summary['revisits']:,} revisit" + ("" if summary["revisits"] == 1 else "s")
     files = f"{summary['files']} WARC file" + ("" if summary["files"] == 1 else "s")
     assert f"Captures: {summary['responses']:,} responses and {revisits} in {files}" in text
