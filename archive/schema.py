@@ -47,6 +47,8 @@ History (each step is a migration; a new archive runs them all, so there is one 
       take its IDNA form (`xn--`), as post URLs do; two rows of one site become one
   v16 the records `check` found damaged inside their capture files (damaged_records), so a
       crawl captures them again as it does those of a file missing or cut short
+  v17 an index of each site's crawl runs by id, so a site's newest runs (what `runs --failing`,
+      `run-due` and `sites list` read of its history) are read without the rest
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -60,7 +62,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -592,10 +594,22 @@ def _v16(conn: sqlite3.Connection) -> None:
     _script(conn, V16)
 
 
+# v17: a site's newest runs, by id (the order runs are listed in): crawl_runs_site orders each
+# site's runs by started_at, so reading its newest 20 by id read and sorted all of them (an
+# archive crawled hourly for months holds thousands a site).
+V17 = """
+CREATE INDEX crawl_runs_site_id ON crawl_runs(site_id, id);
+"""
+
+
+def _v17(conn: sqlite3.Connection) -> None:
+    _script(conn, V17)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16}
+    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17}
 
 
 @contextmanager
