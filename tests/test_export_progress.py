@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -13,29 +11,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.extract.record import Article
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def export_on_a_terminal(db: Path, fmt: str, out: Path) -> str:
-    """What `wixarchive export` writes to stderr when stderr is a terminal."""
-    leader, follower = pty.openpty()
-    with subprocess.Popen([sys.executable, "-m", "archive.cli", "export", "--format", fmt,
-                           "--db", str(db), str(out)], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=follower, cwd=REPO) as process:
-        os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process closed the terminal
-                break
-            if not chunk:
-                break
-            shown += chunk
-        assert process.wait(timeout=60) == 0, shown
-    os.close(leader)
-    return shown.decode()
+from tests.terminal import REPO, on_a_terminal
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "markdown", "wxr"])
@@ -45,7 +21,8 @@ def test_an_export_shows_its_progress_on_a_terminal_only(tmp_path: Path, fmt: st
         archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
                                        body_text=f"Text {n}.", body_html=f"<p>Text {n}.</p>")
                                for n in range(30)])
-    shown = export_on_a_terminal(db, fmt, tmp_path / f"out-{fmt}")
+    shown = on_a_terminal(["export", "--format", fmt, "--db", str(db),
+                           str(tmp_path / f"out-{fmt}")])
     assert "Exporting posts" in shown and "100%" in shown
     piped = subprocess.run([sys.executable, "-m", "archive.cli", "export", "--format", fmt,
                             "--db", str(db), str(tmp_path / f"piped-{fmt}")],
