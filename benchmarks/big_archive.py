@@ -177,7 +177,7 @@ def commands(db: Path, scratch: Path) -> dict[str, list[str]]:
         f"export jsonl --site {site}": ["export", "--format", "jsonl", "--site", site,
                                         str(scratch / "one.jsonl")],
         "export jsonl, every site": ["export", "--format", "jsonl", str(scratch / "all.jsonl")],
-        "backup": ["backup", str(scratch / "backup" / "copy.db")],
+        "backup": ["backup", str(scratch / "copy.db")],
     }
 
 
@@ -186,7 +186,10 @@ def measure(db: Path, argv: list[str]) -> tuple[float, float]:
     done = subprocess.run([sys.executable, "-c", MEASURE, *argv, "--db", str(db)],
                           capture_output=True, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
-    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+    *said, peak = done.stderr.strip().splitlines()
+    if any(line.startswith("Error:") for line in said):  # a failed command measures nothing
+        raise SystemExit(f"wixarchive {' '.join(argv)}: {' '.join(said)}")
+    return seconds, int(peak) / 1024
 
 
 def canned_queries(db: Path) -> dict[str, float]:
