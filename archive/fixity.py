@@ -19,10 +19,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from archive.attachments import media_kinds
 from archive.captures import members, parse_record, payload_digest, unreadable_folder
@@ -101,14 +101,17 @@ class Damaged(NamedTuple):
 
 
 def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
-           damaged: list[Damaged], limit: int = 50) -> list[str]:
+           damaged: list[Damaged], limit: int = 50,
+           on_start: Callable[[int], Any] | None = None,
+           progress: Callable[[int], Any] | None = None) -> list[str]:
     """Problems between the index and the files (empty when they agree), from one sequential
     pass over each file: files missing or shorter than indexed, any record (indexed or not)
     that does not inflate whole or parse as WARC, indexed records that are not the record
     indexed or whose payload does not match its digest. A file left open by a writer that is
     gone is no problem (the next crawl or `reextract` indexes and closes it): it is added to
     `notes`, as is a damaged record whose content was captured again since. The indexed
-    records found damaged are added to `damaged`."""
+    records found damaged are added to `damaged`. `on_start` is told how many files there are
+    to read, `progress` called with 1 as each is read."""
     try:
         files = conn.execute("SELECT id, name, bytes, closed_at FROM capture_files "
                              "ORDER BY id").fetchall()
@@ -125,10 +128,14 @@ def verify(conn: sqlite3.Connection, directory: Path, *, notes: list[str],
         except FileNotFoundError:
             missing.append((file_id_, name))
     _name_missing(conn, directory, missing, problems)
+    if on_start is not None:
+        on_start(len(sizes))
     for file_id_, name, indexed, closed_at in files:
         if len(problems) >= limit:
             break
         if file_id_ in sizes:
+            if progress is not None:
+                progress(1)
             try:
                 _verify_file(conn, directory / name, (file_id_, indexed, closed_at),
                              sizes[file_id_], problems, notes, damaged, limit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,11 +43,14 @@ class CheckResult:
                 "closed_runs": self.closed_runs, "repaired": self.repaired}
 
 
-def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
+def check_archive(archive: Archive, *, repair: bool = False,
+                  on_start: Callable[[int], Any] | None = None,
+                  progress: Callable[[int], Any] | None = None) -> CheckResult:
     """Check `archive` whole; with `repair`, rebuild its search index first. A writable archive
     also gets its dead runs closed and its damaged capture records noted; a read-only one the
     lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
-    when it cannot be checked (repair of a read-only archive)."""
+    when it cannot be checked (repair of a read-only archive). `on_start` and `progress`:
+    the capture files to read, and each one read (fixity.verify)."""
     from archive import captures, fixity  # warcio only when checking
     from archive.store import ArchiveError
 
@@ -70,7 +74,8 @@ def check_archive(archive: Archive, *, repair: bool = False) -> CheckResult:
     records: int | None = None
     posts: int | None = None
     try:
-        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged)
+        problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged,
+                                  on_start=on_start, progress=progress)
         if damaged and writable:
             _note_damaged(archive.conn, damaged, notes)
         held = captures.sizes(archive.conn, directory)

@@ -140,6 +140,14 @@ def _normalized(url: str) -> str | None:
         return None
 
 
+def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A crawl_runs row (with its site's URL as `site`), its counts and errors decoded."""
+    run = dict(row)
+    run["counts"] = json.loads(run["counts"])
+    run["errors"] = json.loads(run["errors"])
+    return run
+
+
 def utc_now() -> str:
     from datetime import UTC, datetime  # write path only: kept off the search command's imports
 
@@ -661,17 +669,29 @@ class Archive:
                 "UPDATE sites SET last_crawled = ? "
                 "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT r.*, s.url AS site FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
-            "ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
-        result = []
-        for row in rows:
-            item = dict(row)
-            item["counts"] = json.loads(item["counts"])
-            item["errors"] = json.loads(item["errors"])
-            result.append(item)
-        return result
+    def runs(self, limit: int = 20, *, sites: Sequence[str] | None = None
+             ) -> list[dict[str, Any]]:
+        """The `limit` newest runs, newest first: of every site, or of the `sites` (root URLs)."""
+        if sites is None:
+            rows = self.conn.execute(
+                "SELECT r.*, s.url AS site FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+                "ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
+            return [_run_dict(row) for row in rows]
+        return self.latest_runs(limit, sites=sites)[:limit]
+
+    def latest_runs(self, depth: int, *, sites: Sequence[str] | None = None
+                    ) -> list[dict[str, Any]]:
+        """The `depth` newest runs of each site (of the `sites`, root URLs, when given), newest
+        first. Each site's are read by the index on its runs' ids (crawl_runs_site_id): what a
+        site's history needs costs the same in an archive of a hundred runs or a million."""
+        if sites is None:
+            sites = [url for (url,) in self.conn.execute("SELECT url FROM sites")]
+        rows: list[sqlite3.Row] = []
+        for url in dict.fromkeys(sites):
+            rows += self.conn.execute(
+                "SELECT r.*, s.url AS site FROM sites s JOIN crawl_runs r ON r.site_id = s.id "
+                "WHERE s.url = ? ORDER BY r.id DESC LIMIT ?", (url, depth)).fetchall()
+        return [_run_dict(row) for row in sorted(rows, key=lambda row: -row["id"])]
 
     # -- posts -----------------------------------------------------------------------------------
 

@@ -201,6 +201,24 @@ def test_a_site_failing_under_its_other_scheme_counts_as_failing(tmp_path: Path)
     assert row["last_status"] == "failed"
 
 
+def test_a_failing_site_is_found_however_many_runs_of_other_sites_came_after(tmp_path: Path):
+    """An archive of hundreds of sites crawled daily: `runs --failing` read only the newest 200
+    runs of the archive, so a site whose failures were older said "No failing sites." (exit 0),
+    and `runs --site` read the newest 50 x --limit runs, so it listed none of the site's."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for day in (1, 2, 3):
+            record(archive, DOWN, "failed", day, "HTTP 503")
+        for number in range(210):
+            record(archive, f"https://blog{number}.example/", "ok", 4)
+    failing = wix("runs", "--db", str(db), "--failing")
+    assert failing.exit_code == 1
+    assert failing.output == f"✗ {DOWN}: 3 failed run(s) in a row (never ok): HTTP 503\n"
+    rows = json.loads(wix("runs", "--db", str(db), "--site", DOWN, "-n", "2", "--json").output)
+    assert [(r["site"], r["started_at"][:10]) for r in rows] == [
+        (DOWN, "2026-05-03"), (DOWN, "2026-05-02")]
+
+
 def test_the_runs_table_counts_the_recaptured_posts(tmp_path: Path):
     """A re-crawl of 20 posts, 13 unchanged and 7 fetched again for a lost capture, read
     PAGES 55 NEW 0 CHG 0 SAME 13: the row did not add up to the posts crawled."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +61,8 @@ def _v12(path: Path) -> Path:
         conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
         conn.execute("DROP INDEX media_stored_digest")  # version 14's
         conn.execute("DROP TABLE damaged_records")  # version 16's
+        for index in re.findall(r"CREATE INDEX (\w+)", schema.V17):  # version 17's
+            conn.execute(f"DROP INDEX {index}")
         conn.execute("PRAGMA user_version = 12")
     return path
 

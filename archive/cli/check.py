@@ -4,8 +4,9 @@ captures against their index (archive.health, which `wixarchive.check()` runs to
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -52,13 +53,27 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         fail_with(exc)
     except ArchiveError as exc:
         cannot_check(str(exc))
+    bar: Any = None
+
+    def on_start(files: int) -> None:
+        # Reading every capture file is most of a check: a minute and more on a big archive.
+        nonlocal bar
+        if files and not as_json and sys.stderr.isatty():
+            bar = click.progressbar(length=files, label="Verifying capture files",
+                                    file=sys.stderr)
+            bar.__enter__()
+
     with archive:
         try:
-            result = check_archive(archive, repair=repair)
+            result = check_archive(archive, repair=repair, on_start=on_start,
+                                   progress=lambda n: bar.update(n) if bar else None)
         except ArchiveBusy as exc:
             fail_with(exc)
         except ArchiveError as exc:
             cannot_check(str(exc))
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

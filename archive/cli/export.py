@@ -177,14 +177,15 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                         summary.update(_write_wacz(archive, db, sites, site, out,
                                                    show_progress=not as_json and out != "-"))
                     else:
-                        written = write_posts(
-                            archive, files, sites, fmt,
-                            Path(out) if fmt == "markdown" else
-                            (lambda binary: _output(out, binary=binary)),
-                            images_url=images_url,
-                            images_dir=images_folder(Path(out)) if images_url else None,
-                            bom=bom, flat=flat, all_versions=all_versions,
-                            escape_formulas=not raw_formulas)
+                        with _progress(posts, show=not as_json and out != "-") as progress:
+                            written = write_posts(
+                                archive, files, sites, fmt,
+                                Path(out) if fmt == "markdown" else
+                                (lambda binary: _output(out, binary=binary)),
+                                images_url=images_url,
+                                images_dir=images_folder(Path(out)) if images_url else None,
+                                bom=bom, flat=flat, all_versions=all_versions,
+                                escape_formulas=not raw_formulas, progress=progress)
                         summary.update({"posts": posts, "versions": written["posts"]}
                                        if all_versions else written)
                 except ExportError as exc:
@@ -292,6 +293,17 @@ def _earlier_layout_note(earlier: int, out: str) -> None:
                    "left in place; Hugo would publish both: delete those files and the "
                    "<site>/images/ and <site>/files/ folders, or export with --flat",
                    err=True)
+
+
+@contextmanager
+def _progress(posts: int, *, show: bool) -> Iterator[Any]:
+    """A bar of the posts written, on a terminal's stderr (an export of 200,000 posts runs a
+    minute or more); None, and nothing shown, elsewhere."""
+    if not (show and posts and sys.stderr.isatty()):
+        yield None
+        return
+    with click.progressbar(length=posts, label="Exporting posts", file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,

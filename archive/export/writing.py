@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -180,17 +180,21 @@ class ExportResult(int):
 def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
                 output: Output | Path, *, images_url: str | None = None,
                 images_dir: Path | None = None, bom: bool = False, flat: bool = False,
-                all_versions: bool = False, escape_formulas: bool = True) -> dict[str, Any]:
+                all_versions: bool = False, escape_formulas: bool = True,
+                progress: Callable[[int], Any] | None = None) -> dict[str, Any]:
     """Stream the sites' posts (all_versions: every version of each) into the format's writer,
     one at a time, and return the summary (`posts`: how many posts, or rows with
     `all_versions`; markdown and wxr: `images`, `files` and what was copied).
 
     `output` opens the file or stream for jsonl, csv and wxr; markdown is given its folder.
     wxr with `images_url` writes the archived copies into `images_dir` (see images_folder).
+    `progress` is called with 1 as each post is taken to be written.
     ExportError for a folder that cannot be written."""
     # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
     # and wxr as links and copies of the archived ones.
     chosen = iter_posts(archive, post_ids(archive, sites))
+    if progress is not None:
+        chosen = _counted(chosen, progress)
     posts = (with_versions(archive, chosen) if all_versions
              else with_attachments(archive, chosen))
     if fmt == "markdown":
@@ -231,6 +235,13 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
             "archived_images": written.copies, "archived_files": written.file_copies,
             "images_folder": str(images_dir), **copies.changes.summary(),
             "removed_copies": copies.changes.removed, **files.summary()}
+
+
+def _counted(posts: Iterable[dict[str, Any]], progress: Callable[[int], Any]
+             ) -> Iterator[dict[str, Any]]:
+    for post in posts:
+        progress(1)
+        yield post
 
 
 def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],

@@ -61,10 +61,8 @@ def run_row(run: dict[str, Any], db: Path) -> dict[str, Any]:
 def recent_runs(archive: Archive, *, limit: int,
                 wanted: set[str] | None = None) -> list[dict[str, Any]]:
     """The `limit` newest runs (of the sites whose root URL is in `wanted`), newest first."""
-    # Archive.runs has no site filter: read further back when some sites are asked for.
-    runs = archive.runs(limit * 50 if wanted else limit)
-    return [run_row(r, archive.path) for r in runs
-            if wanted is None or r["site"] in wanted][:limit]
+    runs = archive.runs(limit, sites=None if wanted is None else sorted(wanted))
+    return [run_row(r, archive.path) for r in runs]
 
 
 def failing_sites(db: Path, *, scheduled: list[Site] | None,
@@ -73,7 +71,8 @@ def failing_sites(db: Path, *, scheduled: list[Site] | None,
     `wanted` (root URLs) when given, else those `scheduled` (a sites file's) when there is a
     sites file, else every archived site. A site removed from the sites file (or mistyped in
     it) must not stay failing forever."""
-    history = read_history(db)
+    roots = wanted if wanted is not None else [s.root for s in scheduled or ()]
+    history = read_history(db, roots)
     # The history holds the runs of each site's spellings together (history_key): a site
     # scheduled as https whose runs are archived under http counts them. A scheduled site is
     # named as the sites file spells it, another as its newest run was recorded.

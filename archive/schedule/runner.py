@@ -46,6 +46,7 @@ from archive.schedule.due import (
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
+from archive.site_match import archived_sites
 from archive.store import Archive, ArchiveError
 from crawler.summary import (
     NOT_POSTS,
@@ -175,23 +176,18 @@ def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
-    """Each site's recent runs by history_key (look a root up as `history_key(root)`), read
-    through Archive.runs with a growing limit (the store has no per-site query): enough rows
-    for HISTORY_DEPTH runs of every site in `roots`, or all rows."""
+    """Each site's recent runs (its HISTORY_DEPTH newest) by history_key (look a root up as
+    `history_key(root)`): of the sites in `roots` and their other spellings, or of every site
+    when `roots` is empty."""
     if not db.exists():
         return {}
     wanted = {history_key(root) for root in roots}
-    limit = 200
     with Archive.open(db, readonly=True, create=False) as archive:
-        while True:
-            rows = archive.runs(limit)
-            per_site: dict[str, int] = {}
-            for row in rows:
-                key = history_key(row["site"])
-                per_site[key] = per_site.get(key, 0) + 1
-            if len(rows) < limit or all(per_site.get(r, 0) >= HISTORY_DEPTH for r in wanted):
-                return history_by_site(rows)
-            limit *= 4
+        sites = None
+        if wanted:
+            sites = [site["site"] for site in archived_sites(archive.conn)
+                     if history_key(site["site"]) in wanted]
+        return history_by_site(archive.latest_runs(HISTORY_DEPTH, sites=sites))
 
 
 class Runner:

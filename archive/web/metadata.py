@@ -230,12 +230,12 @@ QUERIES: dict[str, dict[str, Any]] = {
     "recent_posts": {
         "title": "Recent posts per site",
         "description": "The 10 most recently published posts of every site (deleted excluded).",
-        "sql": """select site, published, title, author, url, post_id from (
-  select s.url as site, p.published, p.title, p.author, p.url, p.id as post_id,
-         row_number() over (partition by p.site_id order by p.published desc) as n
-  from posts p join sites s on s.id = p.site_id
-  where p.deleted_at is null
-) where n <= 10
+        # Each site's 10 newest through the index by site and date: a window over all posts
+        # read every post whole (7.5 s at 200,000 posts: "SQL Interrupted").
+        "sql": """select s.url as site, p.published, p.title, p.author, p.url, p.id as post_id
+from sites s join posts p on p.id in (
+  select id from posts where site_id = s.id and deleted_at is null
+  order by published desc limit 10)
 order by site, published desc""",
     },
     "changed_since": {
