@@ -16,15 +16,20 @@ answered 500 had its server's error page read as a robots.txt forbidding nothing
 crawled in full. The spider ends such a site's crawl (crawler.summary.ROBOTS_UNREACHABLE); the
 parser forbids everything meanwhile, and so does the one of a robots.txt Scrapy fetches itself
 (a media host's, a Redis worker's).
+
+RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt. Scrapy cancels
+a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
+forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
+after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
@@ -36,6 +41,24 @@ from crawler.downloader.failures import RetryAfterTooLong
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
 ROBOTS_HOSTS = "wixarchive_robots_hosts"  # meta: the hosts waiting for that request's answer
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+# RFC 9309 (2.5) asks for at least 500 KiB; a robots.txt is read up to here, its download
+# stopped past it (memory stays bounded whatever its size).
+ROBOTS_READ_BYTES = 512 * 1024
+_RECEIVED = "wixarchive_robots_received"  # meta: bytes of a robots.txt received so far
+_UNCAPPED = "wixarchive_robots_uncapped"  # meta: its DOWNLOAD_MAXSIZE lifted for the download
+
+
+def is_robots_txt(request: Request) -> bool:
+    return urlparse_cached(request).path == "/robots.txt"
+
+
+def robots_prefix(body: bytes) -> bytes:
+    """The lines of a robots.txt within its first ROBOTS_READ_BYTES (a line cut there is left
+    out: half a rule could forbid or allow what its whole does not)."""
+    if len(body) <= ROBOTS_READ_BYTES:
+        return body
+    end = body.rfind(b"\n", 0, ROBOTS_READ_BYTES)
+    return body[:end + 1] if end >= 0 else b""
 
 
 def unreachable_status(status: int) -> bool:
@@ -58,10 +81,38 @@ def robots_body(outcome: Response | Failure) -> bytes:
         return b""
     if response is None or unreachable_status(response.status):
         return DISALLOW_ALL
-    return response.body if 200 <= response.status < 300 else b""
+    return robots_prefix(response.body) if 200 <= response.status < 300 else b""
 
 
 class SiteRobotsTxt(RobotsTxtMiddleware):
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SiteRobotsTxt:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(middleware._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(middleware._downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _headers_received(self, request: Request, **_: Any) -> None:
+        """A robots.txt's download is not cancelled past DOWNLOAD_MAXSIZE (Scrapy reads the
+        limit from its meta once the headers are in): _bytes_received stops it sooner."""
+        if is_robots_txt(request):
+            request.meta[_UNCAPPED] = True
+            request.meta["download_maxsize"] = 0
+            request.meta[_RECEIVED] = 0
+
+    def _bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
+        if not request.meta.get(_UNCAPPED):
+            return
+        request.meta[_RECEIVED] = request.meta.get(_RECEIVED, 0) + len(data)
+        if request.meta[_RECEIVED] > ROBOTS_READ_BYTES:
+            raise StopDownload(fail=False)  # the response keeps what came: robots_prefix
+
+    def _downloaded(self, request: Request, **_: Any) -> None:
+        """DOWNLOAD_MAXSIZE back before HttpCompressionMiddleware unpacks the body with it."""
+        if request.meta.pop(_UNCAPPED, None):
+            del request.meta["download_maxsize"]
+
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if not request.meta.get(ROBOTS_META):
             await super().process_request(request, spider)
@@ -75,8 +126,7 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         # Scrapy's own robots.txt request (another host's, a Redis worker's): the same reading.
-        if not 200 <= response.status < 300:
-            response = response.replace(body=robots_body(response))
+        response = response.replace(body=robots_body(response))
         await super()._parse_robots(response, netloc, request)
 
     def read(self, outcome: Response | Failure) -> None:
