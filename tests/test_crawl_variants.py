@@ -186,6 +186,56 @@ def test_a_robots_txt_over_the_size_limit_is_read_from_its_start(tmp_path: Path)
                 summary["counts"]["robots_skipped"]) == ("ok", 2, 1), summary
 
 
+EARLY_SPIDER = """
+import scrapy
+
+from crawler.downloader.robots import ROBOTS_META
+
+SITE = {site!r}
+
+
+class EarlyRequest(scrapy.Spider):
+    name = "early"
+
+    async def start(self):
+        yield scrapy.Request(SITE + "/robots.txt", self.robots_not_read, priority=10,
+                             dont_filter=True, meta={{ROBOTS_META: True}})
+        yield scrapy.Request(SITE + "/about", self.page)
+
+    def robots_not_read(self, response):
+        pass  # never handed to robots_read, as a retry another Redis worker reads
+
+    def page(self, response):
+        print("fetched", response.status, flush=True)
+
+    def own_roots(self, request):
+        return [SITE + "/"]
+"""
+
+
+def test_a_request_sent_before_the_spiders_robots_txt_is_read_never_waits_for_ever(
+        tmp_path: Path):
+    """A request to a host whose robots.txt the spider asked for, sent before that robots.txt
+    was read, waited for the spider to hand it over: for ever if it never did (no crawl sends
+    one today; a Redis worker's robots.txt retried by another worker would). Now it has Scrapy
+    fetch robots.txt as it would, and goes out once that is read."""
+    with serve_blog(SampleBlog(seed=3, post_count=2)) as server:
+        spider = tmp_path / "early.py"
+        spider.write_text(EARLY_SPIDER.format(site=server.url))
+        command = [sys.executable, "-m", "scrapy", "runspider", str(spider),
+                   "-s", "WIXARCHIVE_CAPTURE=false", "-s", "ITEM_PIPELINES={}",
+                   "-s", "EXTENSIONS={}", "-s", "LOG_LEVEL=ERROR"]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                    cwd=Path(__file__).resolve().parents[1])
+        except subprocess.TimeoutExpired:
+            result = None
+        log = list(server.request_log)
+    assert result is not None, f"the crawl hung: {log}"
+    assert "fetched 200" in result.stdout, result.stderr
+    assert log.count("/about") == 1 and log.count("/robots.txt") == 2, log
+
+
 def test_a_robots_txt_redirecting_in_a_loop_or_off_http_is_read_as_not_there(tmp_path: Path):
     """A robots.txt whose redirect the crawl does not follow (a loop, or to an ftp: URL) was
     read as forbidding everything: the whole site skipped, "its robots.txt forbids" said of a

@@ -3,11 +3,12 @@ reading an unreachable one as RFC 9309 says.
 
 The spider asks for the site's robots.txt first (its `Sitemap:` lines, its Crawl-delay), and
 Scrapy's middleware asked for it again before letting any request through: every crawl fetched
-robots.txt twice (eight times when it answered 503: four tries each). Here the middleware
-waits for the spider's request instead (meta ROBOTS_META), and the spider hands over what it got
-(`robots_read`): other requests to that host wait for it as they waited for Scrapy's own. A
-Redis worker still fetches its own (a retry of the writer's request may go to another worker,
-which would leave this one's hosts waiting for ever).
+robots.txt twice (eight times when it answered 503: four tries each). Here the spider's request
+(meta ROBOTS_META) goes out unchecked, and the spider hands over what it got (`robots_read`):
+those are the host's rules. No request waits for it: one to the host before it is read (none
+today) has Scrapy fetch robots.txt as it would, and whichever is read first gives the rules, so
+a robots.txt request that never ends in `robots_read` (a retry a Redis worker hands to another,
+a request dropped on the way) leaves nothing waiting for ever.
 
 RFC 9309 (2.3.1): a robots.txt that answers 4xx is unavailable, and anything may be crawled;
 one that answers 5xx (after the retries) or cannot be reached is unreachable, and the crawler
@@ -118,20 +119,31 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
             await super().process_request(request, spider)
             return
         # The robots.txt itself always goes out (its retries and redirects too: they share
-        # this meta's list); the host's other requests wait for what it says.
+        # this meta's list of the hosts whose rules it gives, those not read yet).
         netloc = urlparse_cached(request).netloc
-        if netloc not in self._parsers:
-            self._parsers[netloc] = Deferred()
-            request.meta.setdefault(ROBOTS_HOSTS, []).append(netloc)
+        hosts = request.meta.setdefault(ROBOTS_HOSTS, [])
+        if self._unread(netloc) and netloc not in hosts:
+            hosts.append(netloc)
+
+    def _unread(self, netloc: str) -> bool:
+        """Whether the host's rules are still to come (none asked for, or a fetch under way)."""
+        return netloc not in self._parsers or isinstance(self._parsers[netloc], Deferred)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        # Scrapy's own robots.txt request (another host's, a Redis worker's): the same reading.
-        response = response.replace(body=robots_body(response))
-        await super()._parse_robots(response, netloc, request)
+        # Scrapy's own robots.txt request (another host's, a Redis worker's): the same reading,
+        # unless the spider's robots.txt gave the host's rules meanwhile.
+        if self._unread(netloc):
+            await super()._parse_robots(response.replace(body=robots_body(response)), netloc,
+                                        request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if self._unread(netloc):
+            super()._robots_error(exc, netloc)
 
     def read(self, outcome: Response | Failure) -> None:
         """A robots.txt request of the spider's ended, with a response or a failure: its rules
-        are those of every host it went through (redirects included)."""
+        are those of every host it went through (redirects included), the requests waiting
+        for Scrapy's own fetch of it released."""
         request = outcome.request if isinstance(outcome, Response) else getattr(
             outcome, "request", None)
         hosts = request.meta.get(ROBOTS_HOSTS, []) if request is not None else []
@@ -139,9 +151,11 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
             return
         parser = build_from_crawler(self._parserimpl, self.crawler, robots_body(outcome))
         for netloc in hosts:
+            if not self._unread(netloc):
+                continue
             waiting = self._parsers.get(netloc)
+            self._parsers[netloc] = parser
             if isinstance(waiting, Deferred):
-                self._parsers[netloc] = parser
                 waiting.callback(parser)
 
 
