@@ -11,7 +11,11 @@ delay back to what it was. A healthy site never sees it.
 The delay is the download slot's (Scrapy spaces a slot's requests by it, and it holds for the
 retries too). A 5xx is counted as it arrives (response_downloaded), before Scrapy's downloader
 sends the slot's next request; a failure without an answer when it reaches process_exception.
-Full-size media fetches (`meta["media_url"]`) do not count, as in FailingSiteMiddleware.
+Full-size media fetches (`meta["media_url"]`) do not count, as in FailingSiteMiddleware, nor
+does the robots.txt Scrapy's robots middleware fetches of another host (a media host's, or a
+Redis worker's): a media host's unreachable robots.txt backed off its slot, and the media
+requests, which never count, never brought it back, so each waited the maximum (through
+Redis, 600 images at 30 s each). The site's own robots.txt, the spider's request, counts.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ def backoff_delay(base: float, failures: int, start: float, maximum: float) -> f
     return max(base, min(maximum, max(base, start) * 2.0 ** failures))
 
 
+def counted(request: Request) -> bool:
+    """Whether the request's answer tells how the site is doing: not a media fetch, nor a
+    robots.txt Scrapy's robots middleware fetched itself."""
+    return "media_url" not in request.meta and not request.meta.get("dont_obey_robotstxt")
+
+
 class ServerErrorBackoff:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -50,7 +60,7 @@ class ServerErrorBackoff:
         return middleware
 
     def _downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
-        if "media_url" in request.meta:
+        if not counted(request):
             return
         if response.status >= 500 or response.status == 429:
             self._failed(request)
@@ -59,7 +69,7 @@ class ServerErrorBackoff:
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
-        if not isinstance(exception, IgnoreRequest) and "media_url" not in request.meta:
+        if not isinstance(exception, IgnoreRequest) and counted(request):
             self._failed(request)
 
     def _slot(self, request: Request) -> tuple[str, Any]:
