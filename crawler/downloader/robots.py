@@ -8,7 +8,8 @@ robots.txt twice (eight times when it answered 503: four tries each). Here the s
 those are the host's rules. No request waits for it: one to the host before it is read (none
 today) has Scrapy fetch robots.txt as it would, and whichever is read first gives the rules, so
 a robots.txt request that never ends in `robots_read` (a retry a Redis worker hands to another,
-a request dropped on the way) leaves nothing waiting for ever.
+a request dropped on the way) leaves nothing waiting for ever. A Redis worker reads the
+writer's robots.txt request the same way: each worker fetches a site's robots.txt once.
 
 RFC 9309 (2.3.1): a robots.txt that answers 4xx is unavailable, and anything may be crawled;
 one that answers 5xx (after the retries) or cannot be reached is unreachable, and the crawler
