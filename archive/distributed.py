@@ -56,6 +56,7 @@ from crawler.summary import (
     MOVED_AWAY,
     NOT_POSTS,
     ROBOTS_SKIPPED,
+    ROBOTS_UNREACHABLE,
     TIME_LIMIT,
     not_a_post_reason,
     summarize,
@@ -192,6 +193,9 @@ class _Site:
     # `moved_to`): its listing pages are fetched there (_queue_listings).
     moved_to: str | None = None
     unreachable: bool = False
+    # Why its robots.txt could not be read (a worker's `robots_unreachable`, e.g. "HTTP 503 (4
+    # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
+    robots_unreachable: str | None = None
     listings_queued: bool = False
     checks_queued: bool = False
     media_queued: bool = False
@@ -211,6 +215,14 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
                "dont_filter": kind != "listing", "method": "GET", "headers": headers or {},
                "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
     return p.score(priority), p.queue_member(site, url, pickle.dumps(request, protocol=-1))
+
+
+def _end_reason(site: _Site) -> str:
+    """The close reason of a site whose requests are all done, as a crawl without Redis gives
+    it (crawler.spiders.wix: summarize words it)."""
+    if site.robots_unreachable:
+        return f"{ROBOTS_UNREACHABLE}: {site.robots_unreachable}"
+    return "unreachable" if site.unreachable else "finished"
 
 
 class RedisWriter:
@@ -513,7 +525,7 @@ class RedisWriter:
                     self._queue_media(archive, site)
                 else:
                     del active[url]
-                    finish(site, "unreachable" if site.unreachable else "finished", None)
+                    finish(site, _end_reason(site), None)
             now = time.monotonic()
             if on_progress and active and not self.stopping and (
                     notice := waiting.notice(now, self._workers)):
@@ -813,6 +825,7 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
         site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
             crawl_delay
     site.unreachable |= bool(message.get("unreachable"))
+    site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
     site.blog_home = site.blog_home or message.get("blog_home")
     site.moved_to = site.moved_to or message.get("moved_to")
     for item in message.get("items", []):

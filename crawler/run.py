@@ -57,7 +57,10 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     # points it at loopback so no test reaches the real host).
     # WIXARCHIVE_PRIVATE_ADDRESSES: what non-public addresses the crawl may reach
     # (crawler.downloader.addresses); the commands check its value at their start.
-    for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE", "WIXARCHIVE_PRIVATE_ADDRESSES"):
+    # WIXARCHIVE_BACKOFF_MAX: the longest wait between requests to a failing site
+    # (crawler.downloader.backoff; the test suite shortens it).
+    for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE", "WIXARCHIVE_PRIVATE_ADDRESSES",
+                 "WIXARCHIVE_BACKOFF_MAX"):
         if os.environ.get(name):
             settings.set(name, os.environ[name], priority="cmdline")
     for key, value in (overrides or {}).items():

@@ -34,6 +34,10 @@ RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 WIXARCHIVE_RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails the page at once
 WIXARCHIVE_RETRY_AFTER_STOP = 3  # ... and this many of those from one site end the crawl early
 WIXARCHIVE_MAX_SERVER_ERRORS = 50  # answers in a row that are 5xx or none: the crawl ends early
+# ... and until then each of them doubles the site's delay (from at least 0.5 s, up to 30 s),
+# its first good answer bringing it back (crawler/downloader/backoff.py).
+WIXARCHIVE_BACKOFF_START = 0.5
+WIXARCHIVE_BACKOFF_MAX = 30
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_TIMEOUT = 30  # the whole download, body included: a trickle never outlasts it
 # The largest real Wix post page seen is 1.3 MB; 16 MiB leaves room and bounds memory.
@@ -63,8 +67,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.page_types.PageTypeMiddleware": 585,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
-    # Next to the downloader: it sees every try, retries included.
+    # Next to the downloader: they see every try, retries included.
     "crawler.downloader.failing_site.FailingSiteMiddleware": 890,
+    "crawler.downloader.backoff.ServerErrorBackoff": 880,
     # Raw captures (WARC, crawler/capture), nearest the downloader: every try is kept.
     "crawler.capture.middleware.CaptureMiddleware": 950,
     # No crawl sets HTTP credentials: a layer of the request path for nothing.

@@ -16,6 +16,10 @@ from benchmarks.corpus import realworld_corpus
 os.environ.setdefault("WIXARCHIVE_MEDIA_BASE", "http://127.0.0.1:9/media/")
 # The same for video.wixstatic.com, should a test ask for videos (tests/test_media_kinds.py).
 os.environ.setdefault("WIXARCHIVE_VIDEO_BASE", "http://127.0.0.1:9/")
+# A site failing request after request waits up to 30 s between them (crawler/downloader/
+# backoff.py); the suite's failing sites would spend minutes there. Tests of the back-off
+# itself set their own.
+os.environ.setdefault("WIXARCHIVE_BACKOFF_MAX", "1")
 
 
 @pytest.fixture

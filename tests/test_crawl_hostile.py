@@ -14,10 +14,12 @@ import json
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from archive.store import Archive
 from crawler.discover.sitemaps import MAX_URLS, parse_sitemap, read_sitemap
+from crawler.downloader.backoff import backoff_delay
 from crawler.downloader.page_types import binary_kind
 from crawler.downloader.retry_after import retry_after_seconds
 from crawler.run import crawl_settings
@@ -179,8 +181,10 @@ def test_a_site_failing_every_request_ends_the_crawl_early(tmp_path: Path):
     with serve_blog(blog) as server:
         for post in blog.posts:
             server.takeovers[post.url_path] = h.always(503)
-        # 10 failures in a row (50 by default) stop it, instead of 4 tries of all 60 posts.
-        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_SERVER_ERRORS=10")
+        # 10 failures in a row (50 by default) stop it, instead of 4 tries of all 60 posts;
+        # each waits a little longer than the last (up to 30 s by default, 0.2 s here).
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_SERVER_ERRORS=10",
+                       "WIXARCHIVE_BACKOFF_MAX=0.2")
         asked = [p for p in server.request_log if p.startswith("/post/")]
     assert summary["status"] == "failed"
     assert summary["message"].endswith("stopped early, failing: 10 requests in a row got server "
@@ -189,6 +193,35 @@ def test_a_site_failing_every_request_ends_the_crawl_early(tmp_path: Path):
     # sent (before, up to CONCURRENT_REQUESTS, 16, were: 15 more 503s on a 300-post blog)
     assert 10 <= len(asked) <= 10 + 4, asked
     assert len(asked) < 4 * 60
+
+
+def test_a_site_failing_every_request_is_asked_less_and_less_often(tmp_path: Path):
+    """Each 503 in a row doubles the site's delay (from 0.1 s here: 0.2, 0.4, 0.8, then the
+    1.6 s cap) until the crawl stops early. Before, a site answering 503 to everything was
+    asked at the usual pace (~1.6 requests/s with the defaults), here with no delay at all."""
+    blog = SampleBlog(seed=45, post_count=30)
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.always(503)
+        summary = _run(server.url, tmp_path, "WIXARCHIVE_MAX_SERVER_ERRORS=8",
+                       "WIXARCHIVE_BACKOFF_START=0.1", "WIXARCHIVE_BACKOFF_MAX=1.6",
+                       "RANDOMIZE_DOWNLOAD_DELAY=false", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+        times = [at for path, at in zip(server.request_log, server.request_times, strict=True)
+                 if path.startswith("/post/")]
+    assert summary["message"].endswith("stopped early, failing: 8 requests in a row got server "
+                                       "errors or no answer (WIXARCHIVE_MAX_SERVER_ERRORS)")
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    assert len(gaps) >= 6, gaps
+    # The 5th to 7th failures in a row each waited the cap before the next request went out.
+    assert all(gap >= 1.4 for gap in gaps[-3:]), gaps
+
+
+def test_the_backoff_doubles_from_a_floor_up_to_a_cap():
+    assert backoff_delay(0.0, 0, start=0.5, maximum=30) == 0.0  # no failure: the site's own
+    assert [backoff_delay(0.0, n, start=0.5, maximum=30) for n in (1, 2, 3, 6, 7)] == \
+        [1.0, 2.0, 4.0, 30.0, 30.0]
+    assert backoff_delay(2.0, 1, start=0.5, maximum=30) == 4.0  # from the site's own delay
+    assert backoff_delay(90.0, 3, start=0.5, maximum=30) == 90.0  # never below it
 
 
 def test_listing_pages_that_never_end_are_cut_at_the_limit(tmp_path: Path):

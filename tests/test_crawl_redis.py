@@ -576,10 +576,10 @@ def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
     with blogs(1, posts=5) as (server,):
         local = crawl_json(server.url, tmp_path / "local.db")
         through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
-    # robots.txt, the sitemaps, the feed and the 5 posts; through Redis, the robots.txt a
-    # worker's robots middleware fetches too (a crawl without Redis reads the spider's).
-    assert through_redis["pages_fetched"] == local["pages_fetched"] + 1 == 10
-    assert through_redis["requests"] == local["requests"] + 1 == 10
+    # robots.txt, the sitemaps, the feed and the 5 posts (before 2026-12-06, through Redis, the
+    # robots.txt a worker's robots middleware fetched too).
+    assert through_redis["pages_fetched"] == local["pages_fetched"] == 9
+    assert through_redis["requests"] == local["requests"] == 9
     assert through_redis["peak_rss_mb"] > 0  # the writer's own
 
 
@@ -599,9 +599,8 @@ def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_
             redirects = archive.conn.execute(
                 "SELECT url FROM captures WHERE status = 301").fetchall()
         assert [tuple(row) for row in redirects] == [(server.url + first.url_path,)], db
-    # Through Redis, the robots.txt a worker's robots middleware fetches too (one more).
-    assert through_redis["pages_fetched"] == local["pages_fetched"] + 1
-    assert through_redis["requests"] == local["requests"] + 1
+    assert through_redis["pages_fetched"] == local["pages_fetched"]
+    assert through_redis["requests"] == local["requests"]
 
 
 def test_posts_redirecting_to_the_sites_new_host_or_another_site_as_without_redis(
@@ -1406,6 +1405,27 @@ def test_a_private_sites_robots_txt_is_obeyed_by_workers(tmp_path: Path,
         log = list(server.request_log)
     assert not [path for path in log if path.startswith("/post/")], (log, out, err)
     assert "/robots.txt" in log, log
+
+
+def test_robots_txt_is_fetched_once_a_worker_and_one_failing_stops_the_site_as_without(
+        tmp_path: Path, redis_server: RedisServer):
+    """Each worker asked for a site's robots.txt twice (its robots middleware first, then the
+    writer's request); one answering 503 eight times, after which the run said the site's
+    robots.txt forbids its pages, where a crawl without Redis says it could not reach it, after
+    4 tries, and fetches nothing else (RFC 9309)."""
+    with blogs(2, posts=3) as (up, down):
+        down.overrides["/robots.txt"] = error_response(503)
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([up.url, down.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), [worker])
+        up_log, down_log = list(up.request_log), list(down.request_log)
+    by_site = {summary["site"]: summary for summary in json.loads(out)}
+    assert up_log.count("/robots.txt") == 1, up_log
+    assert by_site[up.url + "/"]["counts"]["new"] == 3, (out, err)
+    assert down_log == ["/robots.txt"] * 4, down_log
+    assert by_site[down.url + "/"]["message"] == (
+        f"could not reach {down.url}/: HTTP 503 (4 tries) for its robots.txt: nothing else "
+        "fetched, as RFC 9309 asks; crawl again when it answers"), (out, err)
 
 
 def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without(

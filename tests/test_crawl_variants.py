@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from archive.store import Archive
-from crawler.sample_site import SampleBlog, render, serve_blog
+from crawler.sample_site import SampleBlog, feeds, render, serve_blog
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.server import Response
 
@@ -140,6 +142,98 @@ def test_robots_txt_is_fetched_once_and_one_answering_a_server_error_forbids_all
         "fetched, as RFC 9309 asks; crawl again when it answers"), refused
     # --no-robots: not obeyed, so no reason to stop.
     assert json.loads(unobeyed.stdout)["counts"]["new"] == 3, unobeyed.stdout
+
+
+def _huge_robots_txt(rules: str, chunked: bool) -> Callable[[BaseHTTPRequestHandler], bool]:
+    """A 17 MiB robots.txt, over DOWNLOAD_MAXSIZE: `rules`, then comment lines; its length
+    announced (Content-Length) or not (chunked)."""
+    line = b"# " + b"-" * 1021 + b"\n"
+    count = 17 * 1024
+
+    def answer(handler: BaseHTTPRequestHandler) -> bool:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/plain")
+        if chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Content-Length", str(len(rules) + count * len(line)))
+        handler.end_headers()
+        chunks = [rules.encode(), *[line * 64] * (count // 64)]
+        try:
+            for chunk in chunks:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+            if chunked:
+                handler.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the crawler read what it needed and hung up
+            handler.close_connection = True
+        return True
+    return answer
+
+
+def test_a_robots_txt_over_the_size_limit_is_read_from_its_start(tmp_path: Path):
+    """A robots.txt over DOWNLOAD_MAXSIZE (16 MiB) failed to download and forbade everything:
+    no post archived. RFC 9309 (2.5) asks to parse at least its first 500 KiB: its rules
+    there are obeyed, announced or not, and the download stops after them."""
+    blog = SampleBlog(seed=12, post_count=3)
+    with serve_blog(blog) as announced, serve_blog(blog, host="127.0.0.2") as streamed:
+        for server, chunked in ((announced, False), (streamed, True)):
+            rules = feeds.robots_txt(server.url, [blog.posts[0].url_path])
+            server.takeovers["/robots.txt"] = _huge_robots_txt(rules, chunked)
+        result = crawl(announced.url + "/", streamed.url + "/", "--db",
+                       str(tmp_path / "archive.db"), "--json")
+    for summary in json.loads(result.stdout):
+        assert (summary["status"], summary["counts"]["new"],
+                summary["counts"]["robots_skipped"]) == ("ok", 2, 1), summary
+
+
+EARLY_SPIDER = """
+import scrapy
+
+from crawler.downloader.robots import ROBOTS_META
+
+SITE = {site!r}
+
+
+class EarlyRequest(scrapy.Spider):
+    name = "early"
+
+    async def start(self):
+        yield scrapy.Request(SITE + "/robots.txt", self.robots_not_read, priority=10,
+                             dont_filter=True, meta={{ROBOTS_META: True}})
+        yield scrapy.Request(SITE + "/about", self.page)
+
+    def robots_not_read(self, response):
+        pass  # never handed to robots_read, as a retry another Redis worker reads
+
+    def page(self, response):
+        print("fetched", response.status, flush=True)
+
+    def own_roots(self, request):
+        return [SITE + "/"]
+"""
+
+
+def test_a_request_sent_before_the_spiders_robots_txt_is_read_never_waits_for_ever(
+        tmp_path: Path):
+    """A request to a host whose robots.txt the spider asked for, sent before that robots.txt
+    was read, waited for the spider to hand it over: for ever if it never did (no crawl sends
+    one today; a Redis worker's robots.txt retried by another worker would). Now it has Scrapy
+    fetch robots.txt as it would, and goes out once that is read."""
+    with serve_blog(SampleBlog(seed=3, post_count=2)) as server:
+        spider = tmp_path / "early.py"
+        spider.write_text(EARLY_SPIDER.format(site=server.url))
+        command = [sys.executable, "-m", "scrapy", "runspider", str(spider),
+                   "-s", "WIXARCHIVE_CAPTURE=false", "-s", "ITEM_PIPELINES={}",
+                   "-s", "EXTENSIONS={}", "-s", "LOG_LEVEL=ERROR"]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                    cwd=Path(__file__).resolve().parents[1])
+        except subprocess.TimeoutExpired:
+            result = None
+        log = list(server.request_log)
+    assert result is not None, f"the crawl hung: {log}"
+    assert "fetched 200" in result.stdout, result.stderr
+    assert log.count("/about") == 1 and log.count("/robots.txt") == 2, log
 
 
 def test_a_robots_txt_redirecting_in_a_loop_or_off_http_is_read_as_not_there(tmp_path: Path):

@@ -15,6 +15,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler.discover.urls import site_root
 from crawler.distributed import protocol as p
 from crawler.distributed.capture import EXCHANGES
+from crawler.downloader.robots import ROBOTS_META
 
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
 SITE = "wixarchive_site"
@@ -79,6 +80,10 @@ class LeasedQueue(PriorityQueue):
         lease, member = popped[0].decode(), popped[1]
         request = self._decode_request(member)
         request.meta[LEASE] = lease
+        if request.callback == getattr(self.spider, "parse_robots", None):
+            # The writer's robots.txt request: SiteRobotsTxt reads this worker's rules for the
+            # site from it, instead of fetching robots.txt again first.
+            request.meta[ROBOTS_META] = True
         self.held.add(lease)
         return request
 

@@ -61,7 +61,14 @@ from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
-from crawler.downloader.failures import SITEMAP_META, describe, robots_forbidden, tls_failed
+from crawler.downloader.failures import (
+    SITEMAP_META,
+    RetryAfterTooLong,
+    describe,
+    robots_forbidden,
+    tls_failed,
+)
+from crawler.downloader.robots import robots_read, unreachable_status
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.extract.record import Article
@@ -296,6 +303,7 @@ class DistributedWixSpider(scrapy.Spider):
         return [*roots, moved] if moved else roots
 
     def parse_robots(self, response: Response) -> list[Any]:
+        robots_read(self.crawler, response)  # this worker's rules for the site: no second fetch
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
         roots = self._roots(response)
@@ -350,11 +358,19 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = request.meta[SITE], request.meta.get(RUN)
         found = self._found()
         self._failed(found, request.url, failure)
+        robots_read(self.crawler, failure)
         children: list[scrapy.Request] = []
+        response = getattr(failure.value, "response", None)
         if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
             found["unreachable"] = True  # no other page of it would answer either
+        elif self.settings.getbool("ROBOTSTXT_OBEY") and (
+                failure.check(RetryAfterTooLong) or response is not None
+                and unreachable_status(response.status)):
+            # RFC 9309: a robots.txt answering a server error forbids everything: the site's
+            # crawl ends there, as WixBlogSpider.on_robots_error ends it.
+            found["unreachable"] = True
+            found["robots_unreachable"] = describe(failure, self.settings)
         else:
-            response = getattr(failure.value, "response", None)
             roots = self._roots(response) if response is not None else [site]
             self._report_move(roots, found)
             children = [*self._named_post(site, run, found, roots),

@@ -3,11 +3,13 @@ reading an unreachable one as RFC 9309 says.
 
 The spider asks for the site's robots.txt first (its `Sitemap:` lines, its Crawl-delay), and
 Scrapy's middleware asked for it again before letting any request through: every crawl fetched
-robots.txt twice (eight times when it answered 503: four tries each). Here the middleware
-waits for the spider's request instead (meta ROBOTS_META), and the spider hands over what it got
-(`robots_read`): other requests to that host wait for it as they waited for Scrapy's own. A
-Redis worker still fetches its own (a retry of the writer's request may go to another worker,
-which would leave this one's hosts waiting for ever).
+robots.txt twice (eight times when it answered 503: four tries each). Here the spider's request
+(meta ROBOTS_META) goes out unchecked, and the spider hands over what it got (`robots_read`):
+those are the host's rules. No request waits for it: one to the host before it is read (none
+today) has Scrapy fetch robots.txt as it would, and whichever is read first gives the rules, so
+a robots.txt request that never ends in `robots_read` (a retry a Redis worker hands to another,
+a request dropped on the way) leaves nothing waiting for ever. A Redis worker reads the
+writer's robots.txt request the same way: each worker fetches a site's robots.txt once.
 
 RFC 9309 (2.3.1): a robots.txt that answers 4xx is unavailable, and anything may be crawled;
 one that answers 5xx (after the retries) or cannot be reached is unreachable, and the crawler
@@ -16,15 +18,20 @@ answered 500 had its server's error page read as a robots.txt forbidding nothing
 crawled in full. The spider ends such a site's crawl (crawler.summary.ROBOTS_UNREACHABLE); the
 parser forbids everything meanwhile, and so does the one of a robots.txt Scrapy fetches itself
 (a media host's, a Redis worker's).
+
+RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt. Scrapy cancels
+a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
+forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
+after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
@@ -36,6 +43,24 @@ from crawler.downloader.failures import RetryAfterTooLong
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
 ROBOTS_HOSTS = "wixarchive_robots_hosts"  # meta: the hosts waiting for that request's answer
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+# RFC 9309 (2.5) asks for at least 500 KiB; a robots.txt is read up to here, its download
+# stopped past it (memory stays bounded whatever its size).
+ROBOTS_READ_BYTES = 512 * 1024
+_RECEIVED = "wixarchive_robots_received"  # meta: bytes of a robots.txt received so far
+_UNCAPPED = "wixarchive_robots_uncapped"  # meta: its DOWNLOAD_MAXSIZE lifted for the download
+
+
+def is_robots_txt(request: Request) -> bool:
+    return urlparse_cached(request).path == "/robots.txt"
+
+
+def robots_prefix(body: bytes) -> bytes:
+    """The lines of a robots.txt within its first ROBOTS_READ_BYTES (a line cut there is left
+    out: half a rule could forbid or allow what its whole does not)."""
+    if len(body) <= ROBOTS_READ_BYTES:
+        return body
+    end = body.rfind(b"\n", 0, ROBOTS_READ_BYTES)
+    return body[:end + 1] if end >= 0 else b""
 
 
 def unreachable_status(status: int) -> bool:
@@ -58,30 +83,68 @@ def robots_body(outcome: Response | Failure) -> bytes:
         return b""
     if response is None or unreachable_status(response.status):
         return DISALLOW_ALL
-    return response.body if 200 <= response.status < 300 else b""
+    return robots_prefix(response.body) if 200 <= response.status < 300 else b""
 
 
 class SiteRobotsTxt(RobotsTxtMiddleware):
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SiteRobotsTxt:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(middleware._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(middleware._downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _headers_received(self, request: Request, **_: Any) -> None:
+        """A robots.txt's download is not cancelled past DOWNLOAD_MAXSIZE (Scrapy reads the
+        limit from its meta once the headers are in): _bytes_received stops it sooner."""
+        if is_robots_txt(request):
+            request.meta[_UNCAPPED] = True
+            request.meta["download_maxsize"] = 0
+            request.meta[_RECEIVED] = 0
+
+    def _bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
+        if not request.meta.get(_UNCAPPED):
+            return
+        request.meta[_RECEIVED] = request.meta.get(_RECEIVED, 0) + len(data)
+        if request.meta[_RECEIVED] > ROBOTS_READ_BYTES:
+            raise StopDownload(fail=False)  # the response keeps what came: robots_prefix
+
+    def _downloaded(self, request: Request, **_: Any) -> None:
+        """DOWNLOAD_MAXSIZE back before HttpCompressionMiddleware unpacks the body with it."""
+        if request.meta.pop(_UNCAPPED, None):
+            del request.meta["download_maxsize"]
+
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if not request.meta.get(ROBOTS_META):
             await super().process_request(request, spider)
             return
         # The robots.txt itself always goes out (its retries and redirects too: they share
-        # this meta's list); the host's other requests wait for what it says.
+        # this meta's list of the hosts whose rules it gives, those not read yet).
         netloc = urlparse_cached(request).netloc
-        if netloc not in self._parsers:
-            self._parsers[netloc] = Deferred()
-            request.meta.setdefault(ROBOTS_HOSTS, []).append(netloc)
+        hosts = request.meta.setdefault(ROBOTS_HOSTS, [])
+        if self._unread(netloc) and netloc not in hosts:
+            hosts.append(netloc)
+
+    def _unread(self, netloc: str) -> bool:
+        """Whether the host's rules are still to come (none asked for, or a fetch under way)."""
+        return netloc not in self._parsers or isinstance(self._parsers[netloc], Deferred)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        # Scrapy's own robots.txt request (another host's, a Redis worker's): the same reading.
-        if not 200 <= response.status < 300:
-            response = response.replace(body=robots_body(response))
-        await super()._parse_robots(response, netloc, request)
+        # Scrapy's own robots.txt request (another host's, a Redis worker's): the same reading,
+        # unless the spider's robots.txt gave the host's rules meanwhile.
+        if self._unread(netloc):
+            await super()._parse_robots(response.replace(body=robots_body(response)), netloc,
+                                        request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if self._unread(netloc):
+            super()._robots_error(exc, netloc)
 
     def read(self, outcome: Response | Failure) -> None:
         """A robots.txt request of the spider's ended, with a response or a failure: its rules
-        are those of every host it went through (redirects included)."""
+        are those of every host it went through (redirects included), the requests waiting
+        for Scrapy's own fetch of it released."""
         request = outcome.request if isinstance(outcome, Response) else getattr(
             outcome, "request", None)
         hosts = request.meta.get(ROBOTS_HOSTS, []) if request is not None else []
@@ -89,9 +152,11 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
             return
         parser = build_from_crawler(self._parserimpl, self.crawler, robots_body(outcome))
         for netloc in hosts:
+            if not self._unread(netloc):
+                continue
             waiting = self._parsers.get(netloc)
+            self._parsers[netloc] = parser
             if isinstance(waiting, Deferred):
-                self._parsers[netloc] = parser
                 waiting.callback(parser)
 
 
