@@ -25,7 +25,7 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -661,10 +661,15 @@ class Archive:
                 "UPDATE sites SET last_crawled = ? "
                 "WHERE id = (SELECT site_id FROM crawl_runs WHERE id = ?)", (finished_at, run_id))
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+    def runs(self, limit: int = 20, *, sites: Collection[str] | None = None
+             ) -> list[dict[str, Any]]:
+        """The `limit` newest runs, newest first; with `sites` (root URLs), those of these
+        sites only, however many runs other sites have."""
+        wanted = None if sites is None else json.dumps(sorted(sites))
         rows = self.conn.execute(
             "SELECT r.*, s.url AS site FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
-            "ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
+            "WHERE ?1 IS NULL OR s.url IN (SELECT value FROM json_each(?1)) "
+            "ORDER BY r.id DESC LIMIT ?2", (wanted, limit)).fetchall()
         result = []
         for row in rows:
             item = dict(row)
