@@ -514,16 +514,16 @@ def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[
     `recaptured`, `deleted`, `failed`, `not_posts`, `robots_skipped`) and `first_error`.
 
     As the command does, runs left `running` by a process that is gone are first closed as
-    `interrupted` (unless the archive was opened read-only: they are then shown `killed`).
-    NoSuchSite for a `site` naming no archived site; SearchError for a `limit` that is no
-    whole number of 1 or more."""
-    from archive.schedule.report import recent_runs
+    `interrupted` (unless the archive was opened read-only, or another process keeps it
+    locked: they are then shown `killed`). NoSuchSite for a `site` naming no archived site;
+    SearchError for a `limit` that is no whole number of 1 or more; ArchiveError for runs that
+    cannot be read."""
+    from archive.schedule.report import close_dead_runs, recent_runs
 
     if _count("limit", limit) < 1:
         raise SearchError.bad_value("limit", f"expected 1 or more, not {limit!r}")
     wanted = _runs_of(archive, site, _scheduled(archive) if site is not None else None)
-    if not archive.readonly:
-        archive.close_dead_runs()
+    close_dead_runs(archive)
     return recent_runs(archive, limit=limit, wanted=wanted)
 
 
@@ -532,13 +532,14 @@ def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str
     runs --failing --json` prints them (`site`, `failures_in_a_row`, `last_ok`,
     `first_error`); [] when none is failing. Only the sites of the sites file beside the
     archive when there is one (a site removed from it no longer counts), else every archived
-    site; with `site`, the sites it names."""
+    site; with `site`, the sites it names. Runs are closed first as runs() closes them;
+    ArchiveError for runs that cannot be read."""
+    from archive.schedule.report import close_dead_runs
     from archive.schedule.report import failing_sites as sites_failing
 
     scheduled = _scheduled(archive)
     wanted = _runs_of(archive, site, scheduled)
-    if not archive.readonly:
-        archive.close_dead_runs()
+    close_dead_runs(archive)
     return sites_failing(archive.path, scheduled=scheduled, wanted=wanted)
 
 
