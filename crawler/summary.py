@@ -62,7 +62,9 @@ MOVED_AWAY = "wixarchive/moved_away/"
 @dataclass
 class CrawlSummary:
     site: str
-    status: str  # "ok", "partial" (some pages failed), "failed", "timeout", "interrupted"
+    # "ok", "partial" (some pages failed), "failed", "timeout", "interrupted"; "busy": not
+    # crawled, another crawl of the site runs (wixarchive.crawl)
+    status: str
     message: str
     pages_fetched: int = 0
     requests: int = 0

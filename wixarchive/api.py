@@ -146,7 +146,8 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
 
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
-    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them)."""
+    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them), or
+    sqlite3.OperationalError for a lock another process held past the busy timeout."""
     if not isinstance(text, str):
         raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
@@ -743,7 +744,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     `wixarchive crawl` does), `parallel` at a time (default 32), each with its own politeness
     and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
-    the same time is reported as failed, not crawled twice.
+    the same time is reported `busy` (failed before 2026-12-06), not crawled twice.
     Options as `wixarchive crawl`'s, a `--no-X` flag being `X=False` (`robots`, `capture`,
     `media`); `media_kinds` is "images,video,documents" or a list of those names (ValueError
     naming another). `time_limit` stops each site's crawl after that many seconds (resumable:
@@ -791,7 +792,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     summaries: list[CrawlSummary | None] = [None] * len(targets)
     locked, busy = lock_sites(wanted, path)
     for position, held in busy.items():  # crawled by another process: not twice
-        summaries[position] = CrawlSummary(site=held["site"], status="failed",
+        summaries[position] = CrawlSummary(site=held["site"], status=held["status"],
                                            message=held["message"])
     jobs = [(position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit))
             for position, url, lock in locked]
