@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import shutil
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -58,6 +60,48 @@ def back_up(source: Path, dest: Path) -> Backup:
         raise ArchiveError(f"cannot back up to {target}: folder {target.parent} does not exist")
     if why := unreadable_folder(captures_dir(source)):  # listing it would find nothing
         raise ArchiveError(f"cannot back up {source}: {why}")
+    with _writing(target):
+        return _back_up(source, target, folder, sites, sites_copy)
+
+
+@contextlib.contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """The claim on writing the backup `target`, held for the block: the flock of
+    `.NAME.backup` beside it (removed at the end), or ArchiveError naming the backup that
+    holds it. Two backups to one name at once each wrote their copy under names of their own;
+    the second to rename its captures into place met the first's: `cannot back up …
+    .NAME.captures.PID.tmp: Directory not empty`, and its database could replace the first's."""
+    claim = target.with_name(f".{target.name}.backup")
+    while True:
+        try:
+            fd = os.open(claim, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ArchiveError(f"cannot back up to {target}: {claim}: "
+                               f"{exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise ArchiveError(f"another backup{who} is writing {target} now: wait for it to "
+                               "end, or back up to another name") from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.fstat(fd).st_ino == claim.stat().st_ino:
+                break
+        os.close(fd)  # removed by the backup that held it as this one opened it: again
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            claim.unlink()
+        os.close(fd)
+
+
+def _back_up(source: Path, target: Path, folder: Path, sites: Path,
+             sites_copy: Path) -> Backup:
     for existing in (target, folder, sites_copy):
         if existing.exists():
             raise ArchiveError(f"{existing} exists: back up to a new name, or remove it first "

@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import hashlib
 import io
+import itertools
 import os
 import sqlite3
 import zlib
@@ -227,6 +228,25 @@ def response_record(writer, exchange: Exchange, http_headers,  # warcio's writer
     return record.rec_headers.to_bytes(encoding="utf-8"), head, exchange.body, b"\r\n\r\n"
 
 
+# The serial numbers of this process's capture files: one count for all its writers (a crawl
+# has one a site), so that no two of them name a file alike.
+_serials = itertools.count(1)
+
+
+def _name_new_file(path: Path, name: Path) -> None:
+    """Give the file at `path` the name `name` too, which must be free (FileExistsError): a hard
+    link, atomic; a rename where the filesystem has none (this process's names are its own,
+    and its pid is no other live process's)."""
+    try:
+        os.link(path, name)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network and FAT filesystems)
+        if name.exists():
+            raise FileExistsError(name) from None
+        path.rename(name)
+
+
 class CaptureWriter:
     """Appends record pairs to capture files of one folder, one file at a time, rotating them.
 
@@ -242,20 +262,36 @@ class CaptureWriter:
         self.name: str | None = None
         self.size = 0
         self.closed_files: list[tuple[str, int]] = []  # (name, size) of files rotated away
-        self._serial = 0
 
     def _open(self) -> None:
+        """Begin a new capture file, locked before it is seen. Recovery (another crawl's start,
+        a reextract) takes a file of the folder that no writer locks for one whose writer
+        died: created under its name and then locked, a new file could be marked closed and
+        empty in that gap, and this writer's lock refused while recovery held it, failing the
+        crawl. So it is created and locked under a name recovery does not read (not *.warc.gz),
+        then linked in under its own."""
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         while True:
-            self._serial += 1
-            name = f"wixarchive-{stamp}-{os.getpid()}-{self._serial:05d}{SUFFIX}"
+            name = f"wixarchive-{stamp}-{os.getpid()}-{next(_serials):05d}{SUFFIX}"
+            unnamed = self.directory / f".{name}.new"
             try:
-                handle = open(self.directory / name, "xb")  # noqa: SIM115 - kept open
+                handle = open(unnamed, "xb")  # noqa: SIM115 - kept open
             except FileExistsError:
                 continue
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else's
+                _name_new_file(unnamed, self.directory / name)
+            except FileExistsError:
+                handle.close()
+                continue
+            except BaseException:
+                handle.close()
+                raise
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    unnamed.unlink()
             break
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.file, self.name, self.size = handle, name, 0
 
     def write(self, exchange: Exchange, revisit_of: tuple[str, str] | None = None) -> CaptureRow:

@@ -148,14 +148,15 @@ def lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
                 ) -> tuple[list[tuple[int, str, SiteLock]], dict[int, dict[str, Any]]]:
     """Lock each site, so that no other crawl of it (a scheduled one) runs at the same time.
     Returns the sites to crawl (position, URL, lock), and the summaries of the sites refused
-    (by position)."""
+    (by position): `busy` when another crawl holds its lock (try again later), `failed` when
+    its lock file cannot be made."""
     locked: list[tuple[int, str, SiteLock]] = []
     refused: dict[int, dict[str, Any]] = {}
     for position, target, site in wanted:
         try:
             lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
         except LockBusy as busy:
-            refused[position] = refusal(target, site, "failed", str(busy))
+            refused[position] = refusal(target, site, "busy", str(busy))
         except OSError as exc:
             refused[position] = refusal(target, site, "failed",
                                          f"cannot create its lock file: {exc}")

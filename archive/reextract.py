@@ -29,8 +29,9 @@ from typing import Any, NamedTuple
 from archive import captures
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, relink_attachments, save_batch
+from archive.schedule.locks import LockBusy, ReextractionLock
 from archive.spawning import without_main
-from archive.store import Archive, utc_now
+from archive.store import Archive, ArchiveBusy, utc_now
 from crawler.discover.urls import site_root
 from crawler.extract.record import Article
 
@@ -272,6 +273,35 @@ def reextract(archive: Archive, *, site: str | None = None,
     (default: one per core; 1 extracts in this process; fewer than POOL_MIN_POSTS posts
     always do)."""
     archive.ensure_writable()  # before recovering a killed crawl's capture files
+    with _alone(archive.path, site_root(site) if site else None):
+        return _reextract(archive, site, progress, on_start, workers)
+
+
+class ReextractionRunning(ArchiveBusy):
+    """Another re-extraction of an overlapping scope (the whole archive, or the same site) is
+    running: the same command may succeed once it ends."""
+
+
+def _alone(db: Path, scope: str | None) -> ReextractionLock:
+    """The re-extraction lock of `scope` (a site root; None: the whole archive), or
+    ReextractionRunning naming the process of the one running."""
+    from datetime import UTC, datetime
+
+    try:
+        return ReextractionLock.acquire(db, scope, now=datetime.now(UTC))
+    except LockBusy as busy:
+        holder = busy.holder
+        what = (f"of {holder.site}" if holder and holder.site else "of the whole archive")
+        who = f" ({holder.describe()})" if holder else ""
+        raise ReextractionRunning(
+            f"a re-extraction {what} is running on {db}{who}: it re-extracts these posts "
+            "too; run again when it ends") from None
+
+
+def _reextract(archive: Archive, site: str | None,
+               progress: Callable[[int], None] | None,
+               on_start: Callable[[int, Result], None] | None,
+               workers: int | None) -> Result:
     directory = captures.captures_dir(archive.path)
     captures.recover(archive.conn, directory)  # a crawl killed mid-write: index what it left
     run_id, after, result = _open_run(archive, site)

@@ -45,6 +45,7 @@ from archive import captures
 from archive.lost_captures import Lost
 from archive.store import Archive, ArchiveError
 from crawler.capture import CAPTURE_DIGEST_META, CAPTURE_META, MIRROR_META
+from crawler.discover.urls import on_wix_cdn
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import MediaOutcome, MediaOutcomes
 from crawler.page_requisites import RequisiteFinder
@@ -88,12 +89,6 @@ def looks_like_image(body: bytes) -> bool:
         return True
     text = head.lstrip().lower()
     return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
-
-
-def on_wix_cdn(url: str) -> bool:
-    """Whether `url` is on Wix's media CDN (static.wixstatic.com, video.wixstatic.com, ...)."""
-    host = urlsplit(url).hostname or ""
-    return host == "wixstatic.com" or host.endswith(".wixstatic.com")
 
 
 class MediaFetcher:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from archive.schedule.due import format_duration
 from archive.store import BUSY_TIMEOUT_MS
 from archive.words import counted
-from crawler.discover.urls import is_post_url
+from crawler.discover.urls import is_post_url, no_site
 
 # recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
 OUTCOMES = ("new", "changed", "unchanged", "recaptured", "deleted", "failed")
@@ -62,7 +62,9 @@ MOVED_AWAY = "wixarchive/moved_away/"
 @dataclass
 class CrawlSummary:
     site: str
-    status: str  # "ok", "partial" (some pages failed), "failed", "timeout", "interrupted"
+    # "ok", "partial" (some pages failed), "failed", "timeout", "interrupted"; "busy": not
+    # crawled, another crawl of the site runs (wixarchive.crawl)
+    status: str
     message: str
     pages_fetched: int = 0
     requests: int = 0
@@ -154,7 +156,9 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                            pages_fetched=int(stats.get("downloader/response_count", 0)),
                            requests=int(stats.get("downloader/request_count", 0)),
                            translation_sites=_by_site(stats, ELSEWHERE),
-                           moved_sites=_by_site(stats, MOVED_AWAY))
+                           moved_sites={root: count for root, count
+                                        in _by_site(stats, MOVED_AWAY).items()
+                                        if not no_site(root)})
     posts = summary.posts
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
@@ -245,6 +249,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     if summary.moved_sites:
         summary.message += f"; {_moved_away_text(summary.moved_sites)}"
+    if off_site := _off_site_text(_by_site(stats, MOVED_AWAY)):
+        summary.message += f"; {off_site}"
     return summary
 
 
@@ -281,9 +287,29 @@ def _moved_away_text(sites: dict[str, int]) -> str:
             "them as sites of their own")
 
 
+def _off_site_text(hosts: dict[str, int]) -> str | None:
+    """The post URLs that redirected to a host of Wix's that serves no blog (crawler.discover.
+    urls.no_site: its CDN, its login pages), by what they landed on; None when none did."""
+    by_kind: dict[str, int] = {}
+    for root, count in hosts.items():
+        if kind := no_site(root):
+            by_kind[kind] = by_kind.get(kind, 0) + count
+    if not by_kind:
+        return None
+    landed = " or ".join(f"{kind} ({count})" if len(by_kind) > 1 else kind
+                         for kind, count in sorted(by_kind.items()))
+    count = sum(by_kind.values())
+    return (f"{counted(count, 'post URL')} redirected to {landed}: not "
+            f"{'a post' if count == 1 else 'posts'}, not archived")
+
+
 def moved_away_reason(landed: str, root: str) -> str:
     """The run's error naming a post that redirected to another site (archive.site_match.
-    redirected_elsewhere): no failure, and not archived as the crawled site's."""
+    redirected_elsewhere): no failure, and not archived as the crawled site's. One that
+    redirected to a host of Wix's that serves no blog (a file on its CDN, a login page) is said
+    so: that is no site to crawl."""
+    if kind := no_site(landed):
+        return f"redirects to {landed}, {kind}: not a post, not archived"
     return (f"redirects to {landed}, a post of another site: not archived (crawl {root} as a "
             "site of its own)")
 

@@ -5,17 +5,23 @@ command's."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import wixarchive
+from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
-from tests.outputs import GONE_SITE, POST_URL, build_outputs_archive
+from tests.outputs import GONE_SITE, POST_URL, REPO, build_outputs_archive
 from tests.outputs import wixarchive as run_wixarchive
+from tests.processes import write_lock
 from tests.pywb import MISSING, pywb_bin, wayback
+from tests.test_backup import damage_tables
 from tests.webarchives import serve_pages
 
 
@@ -218,6 +224,47 @@ def test_runs_and_failing_sites_return_what_the_command_prints(tmp_path: Path) -
     with wixarchive.open(db) as archive:
         assert wixarchive.failing_sites(archive) == []
     assert run_wixarchive("runs", "--failing", "--json", "--db", str(db)).stdout.strip() == "[]"
+
+
+# wixarchive.runs() and failing_sites() in a process of their own (the busy timeout is read
+# when the archive module is imported); an ArchiveError printed as one line.
+API_RUNS = """import json, sys, wixarchive
+with wixarchive.open(sys.argv[1]) as archive:
+    try:
+        print(json.dumps([wixarchive.runs(archive), wixarchive.failing_sites(archive)]))
+    except wixarchive.ArchiveError as exc:
+        print(f"ArchiveError: {exc}")
+"""
+
+
+def test_runs_of_a_locked_or_damaged_archive_are_told_as_the_command_tells_them(
+        tmp_path: Path) -> None:
+    """runs() and failing_sites() closed a killed crawl's run themselves: while another process
+    kept the archive locked they raised ArchiveBusy, where `wixarchive runs` shows the run
+    `killed`; on damaged runs, a raw sqlite3.DatabaseError, where the command says one line."""
+    db = build_outputs_archive(tmp_path / "runs.db")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    with Archive.open(db) as archive:
+        archive.start_run(POST_URL, started_at="2024-07-01T00:00:00+00:00", pid=int(gone.stdout))
+    env = {"WIXARCHIVE_BUSY_TIMEOUT_MS": "200"}
+
+    def api() -> str:
+        return subprocess.run([sys.executable, "-c", API_RUNS, str(db)], capture_output=True,
+                              text=True, cwd=REPO, env={**os.environ, **env},
+                              timeout=120).stdout
+
+    with write_lock(db):
+        command = run_wixarchive("runs", "--json", "--db", str(db), env=env, check=True)
+        failing = run_wixarchive("runs", "--failing", "--json", "--db", str(db), env=env)
+        from_api = api()
+    assert json.loads(command.stdout)[0]["status"] == "killed"
+    assert json.loads(from_api) == [json.loads(command.stdout), json.loads(failing.stdout)]
+
+    damage_tables(db, "crawl_runs")
+    command = run_wixarchive("runs", "--json", "--db", str(db))
+    assert command.returncode == 1 and "damaged" in command.stderr
+    assert api() == "ArchiveError: " + command.stderr.removeprefix("Error: ")
 
 
 @pytest.mark.skipif(pywb_bin() is None, reason=MISSING)

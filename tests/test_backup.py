@@ -296,3 +296,52 @@ def test_backup_to_a_share_that_cannot_sync_a_folder(tmp_path: Path, error: str)
         assert result.returncode == 1
         assert result.stderr.startswith(f"Error: cannot back up {live} to {share / 'copy.db'}")
         assert list(share.iterdir()) == []
+
+
+# `wixarchive backup` whose copy of the capture files waits for a line on stdin, once it has
+# said so: a backup held part way, for as long as the test needs.
+PAUSED_BACKUP = """\
+import shutil, sys
+real_copy = shutil.copy2
+def copy2(*args, **kwargs):
+    print("copying", flush=True)
+    sys.stdin.readline()
+    return real_copy(*args, **kwargs)
+shutil.copy2 = copy2
+from archive.cli import main
+main(sys.argv[1:], prog_name="wixarchive")
+"""
+
+
+def test_a_second_backup_to_the_same_name_at_once_is_refused_naming_the_first(
+        tmp_path: Path) -> None:
+    """Two backups to one DEST at the same moment: the first to rename its copy into place won,
+    and the other said `cannot back up … .same.captures.874.tmp: Directory not empty` (or,
+    with no captures, replaced the first's database). It is now refused at once, naming the
+    backup writing DEST; the first completes."""
+    live = build_outputs_archive(tmp_path / "archive.db")
+    (tmp_path / "archive.captures").mkdir()
+    (tmp_path / "archive.captures" / "wixarchive-1.warc.gz").write_bytes(b"\x1f\x8b" * 9)
+    dest = tmp_path / "same.db"
+    first = subprocess.Popen([sys.executable, "-c", PAUSED_BACKUP, "backup", str(dest),
+                              "--db", str(live)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, encoding="utf-8", env=environment())
+    try:
+        assert first.stdout.readline() == "copying\n"
+        second = run("backup", str(dest), "--db", str(live))
+        out, err = first.communicate("go\n", timeout=HANG_GUARD)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert (second.returncode, second.stdout) == (1, "")
+    assert second.stderr == (f"Error: another backup (pid {first.pid}) is writing {dest} now: "
+                             "wait for it to end, or back up to another name\n")
+    assert first.returncode == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("same", ".same"))) \
+        == ["same.captures", "same.db"]
+    posts = "SELECT count(*) FROM posts"
+    with sqlite3.connect(live) as source, sqlite3.connect(dest) as copy:
+        assert copy.execute(posts).fetchone() == source.execute(posts).fetchone() != (0,)
+    source.close()
+    copy.close()

@@ -4,6 +4,8 @@ SIGKILL mid-crawl leaves a consistent index."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -499,3 +501,65 @@ def test_a_new_archive_refuses_a_deleted_archives_capture_files(tmp_path: Path):
     assert imported.returncode == 0, imported.stderr
     with Archive.open(db, readonly=True) as archive:
         assert archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 3
+
+
+# A capture writer whose lock waits, once its file is created, until `go` exists: the moment
+# between creating its file and locking it held open, in a process of its own.
+PAUSED_WRITER = """import fcntl, sys, time
+from pathlib import Path
+from archive import captures
+
+directory, ready, go = map(Path, sys.argv[1:])
+
+
+class Paused:
+    def __getattr__(self, name):
+        return getattr(fcntl, name)
+
+    def flock(self, fd, operation):
+        ready.touch()
+        while not go.exists():
+            time.sleep(0.01)
+        fcntl.flock(fd, operation)
+
+
+captures.fcntl = Paused()
+writer = captures.CaptureWriter(directory)
+row = writer.write(captures.Exchange("http://example.com/1", "GET", [], 200, [], b"page",
+                                     captures.new_record_id()))
+writer.close()
+print(row.file)
+"""
+
+
+def test_a_new_capture_file_is_never_seen_unlocked(tmp_path: Path):
+    """A capture writer created its file, then locked it. Recovery (another crawl's start, a
+    reextract) in between took the new empty file for a dead writer's: it marked it closed,
+    and while it held the file's lock the writer's lock was refused, failing the crawl."""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    directory = captures.captures_dir(db)
+    directory.mkdir()
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    writer = subprocess.Popen([sys.executable, "-c", PAUSED_WRITER, str(directory), str(ready),
+                               str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        wait_until(ready.exists, "the writer about to lock its file", writer)
+        # A reextract now: its recovery leaves the writer's file alone.
+        assert wixarchive("reextract", "--db", str(db)).returncode == 0
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT name FROM capture_files").fetchall() == []
+        # Recovery holding the lock of every capture file it found as the writer locks.
+        with contextlib.ExitStack() as held:
+            for path in directory.glob(f"*{captures.SUFFIX}"):
+                handle = held.enter_context(path.open("r+b"))
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            go.touch()
+            out, err = writer.communicate(timeout=120)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    assert writer.returncode == 0, err
+    assert [p.name for p in directory.iterdir()] == [out.strip()]

@@ -83,6 +83,55 @@ def test_a_lock_that_keeps_readers_out_is_busy_not_unreadable(tmp_path: Path,
     assert (result.returncode, result.stderr) == (75, BUSY), args
 
 
+# `wixarchive search ARGS` whose query waits, once the archive is open, until a line on stdin:
+# between two of its statements (none left unfinished: each would keep a read transaction).
+PAUSED_SEARCH = """import gc, sys
+from archive import search
+from archive.cli import main
+
+ranked = search._Ranked.top
+
+
+def top(self, conn, *args, **kwargs):
+    gc.collect()
+    assert not conn.in_transaction
+    print("open", flush=True)
+    sys.stdin.readline()
+    return ranked(self, conn, *args, **kwargs)
+
+
+search._Ranked.top = top
+main(sys.argv[1:], prog_name="wixarchive")
+"""
+
+
+@pytest.mark.parametrize("count", [False, True], ids=["search", "count"])
+def test_a_search_whose_query_finds_the_archive_locked_is_busy(tmp_path: Path,
+                                                               count: bool) -> None:
+    """An archive locked once a search had opened it: `Error: the query could not run: database
+    is locked`, exit 1, as for a query at fault. Now the busy error and 75, as when opening.
+    (In WAL mode no process can take a lock keeping readers out while a search has the
+    archive open; an archive taken out of WAL mode, as a copy made with the sqlite3 shell may
+    be, which a search reads as it is, can be locked between two of its statements.)"""
+    db = build_outputs_archive(tmp_path / "a.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    search = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SEARCH, "search", "fern", "--db", str(db),
+         *(["--count"] if count else [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "WIXARCHIVE_BUSY_TIMEOUT_MS": "200"})
+    try:
+        assert search.stdout.readline() == "open\n"
+        with held(db, "BEGIN EXCLUSIVE"):
+            out, err = search.communicate("go\n", timeout=HANG_GUARD)
+    finally:
+        if search.poll() is None:
+            search.kill()
+            search.wait()
+    assert (search.returncode, err, out) == (75, BUSY, "")
+
+
 def test_reextract_of_an_archive_another_writer_holds_exits_75(tmp_path: Path) -> None:
     """A plain write lock (BEGIN EXCLUSIVE in WAL mode): reextract said so, but exited 1."""
     db = build_outputs_archive(tmp_path / "a.db")

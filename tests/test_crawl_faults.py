@@ -439,6 +439,37 @@ def test_a_post_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Pa
         assert archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 3
 
 
+def test_a_post_redirecting_to_wixs_cdn_or_login_is_no_site_to_crawl(tmp_path: Path):
+    """A post URL redirecting to a file on static.wixstatic.com or to users.wix.com's sign-in
+    page was reported as a post "moved to another site … crawl it as a site of its own": those
+    are no sites. They are now named as what they are, and left out of `moved_sites`."""
+    from tests.wixstatic import wixstatic_proxy
+
+    blog = SampleBlog(seed=5, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog) as wix, \
+            wixstatic_proxy(wix.url, ("static.wixstatic.com", "users.wix.com")) as proxy:
+        cdn_file = "https://static.wixstatic.com" + blog.posts[0].url_path
+        login = "https://users.wix.com" + blog.posts[1].url_path
+        server.takeovers[blog.posts[0].url_path] = h.redirect_to(cdn_file)
+        server.takeovers[blog.posts[1].url_path] = h.redirect_to(login)
+        environment = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.url,
+                                 "--db", str(db), "--json", *FAST], capture_output=True,
+                                text=True, timeout=300, env={**environment, "https_proxy": proxy})
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"], summary["moved_sites"]) == (
+        "ok", 2, {}), summary
+    assert "another site" not in summary["message"] and "of its own" not in summary["message"]
+    assert ("2 post URLs redirected to a Wix login page (1) or a file on Wix's CDN (1): not "
+            "posts, not archived") in summary["message"]
+    assert (f"{server.url}{blog.posts[0].url_path}: redirects to {cdn_file}, a file on Wix's "
+            "CDN: not a post, not archived") in summary["errors"]
+    assert (f"{server.url}{blog.posts[1].url_path}: redirects to {login}, a Wix login page: "
+            "not a post, not archived") in summary["errors"]
+
+
 def test_a_named_page_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Path):
     """The page named on the command line with no /post/ in its URL (an old /single-post/...,
     read as a listing page when the site has no posts sitemap) that redirects to a post of

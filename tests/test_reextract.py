@@ -427,3 +427,61 @@ def test_a_post_gone_from_its_site_stays_marked_deleted_when_re_extracted(tmp_pa
     with Archive.open(db, readonly=True) as archive:
         assert archive.conn.execute("SELECT deleted_at FROM posts WHERE url LIKE ?",
                                     (f"%/{gone}",)).fetchone()[0] == deleted_at
+
+
+def _refused_while_running(db: Path, first: list[str], held: Path,
+                           *second: list[str]) -> tuple[int, subprocess.CompletedProcess[str],
+                                                         list[subprocess.CompletedProcess[str]]]:
+    """`wixarchive reextract FIRST...` kept running (it waits to record its run while this
+    process holds the archive's write lock) once it holds its lock `held`, while each
+    `wixarchive reextract SECOND...` runs; the first's pid and outcome, and the seconds'."""
+    from archive.schedule.locks import is_locked
+    from tests.outputs import wixarchive as run_wixarchive
+    from tests.processes import write_lock
+
+    env = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "600000"}
+    with write_lock(db) as release:
+        proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "reextract", "--db",
+                                 str(db), "--json", *first], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            wait_until(lambda: is_locked(held), "the first reextract holding its lock", proc)
+            seconds = [run_wixarchive("reextract", "--db", str(db), *args) for args in second]
+            release()
+            out, err = proc.communicate(timeout=HANG_GUARD)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return proc.pid, subprocess.CompletedProcess(proc.args, proc.returncode, out, err), seconds
+
+
+def test_a_second_reextract_of_an_overlapping_scope_is_refused_naming_the_first(
+        tmp_path: Path):
+    """Two reextracts of one scope shared one resume row: no version was written twice, but
+    the counts recorded were those of whichever ended last. A second one of the whole archive
+    or of the same site is now refused at once, exit 75, naming the first's process."""
+    from archive.schedule.locks import reextract_lock_path
+    from tests.outputs import build_outputs_archive
+
+    db = build_outputs_archive(tmp_path / "archive.db")
+    site = "https://www.example-garden.com/"
+    pid, first, refused = _refused_while_running(
+        db, ["--site", "example-garden"], reextract_lock_path(db, site),
+        [], ["--site", "http://example-garden.com"])
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["without_capture"] == 1
+    for second in refused:
+        # (After the notice of how the site named over http is archived, for the second.)
+        error = second.stderr.splitlines()[-1]
+        assert second.returncode == 75 and second.stdout == "", second.stderr
+        assert error.startswith(f"Error: a re-extraction of {site} is running on {db} "
+                                f"(pid {pid} on ")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM reextractions").fetchone() == (1,)
+    # A re-extraction of the whole archive holds off a site's.
+    _, first, (second,) = _refused_while_running(db, [], reextract_lock_path(db, None),
+                                              ["--site", "example-garden"])
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 75 and second.stderr.startswith(
+        f"Error: a re-extraction of the whole archive is running on {db} (pid ")

@@ -219,6 +219,29 @@ def test_a_failing_site_is_found_however_many_runs_of_other_sites_came_after(tmp
         (DOWN, "2026-05-03"), (DOWN, "2026-05-02")]
 
 
+def test_runs_of_a_site_among_busy_sites_are_all_shown(tmp_path: Path):
+    """`runs --site X -n N` read the newest N×50 runs of every site and kept X's: a site whose
+    runs were further back, behind busier sites, showed fewer runs than it had, or none.
+    wixarchive.runs(site=...) the same."""
+    import wixarchive as api
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        record(archive, FINE, "failed", 1, "HTTP 503")
+        record(archive, FINE, "ok", 2)
+        with archive.transaction():  # 120 runs of other sites since: more than 2×50
+            for n in range(120):
+                archive.start_run(f"https://busy{n % 4}.example/",
+                                  started_at=f"2026-05-03T{n // 60:02d}:{n % 60:02d}:00+00:00")
+    shown = wixarchive("runs", "--db", str(db), "--site", "fine.example", "-n", "2", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [(r["site"], r["status"]) for r in json.loads(shown.stdout)] == [
+        (FINE, "ok"), (FINE, "failed")]
+    with api.open(db) as archive:
+        assert [r["status"] for r in api.runs(archive, site="fine.example", limit=1)] == ["ok"]
+        assert len(api.runs(archive, site="busy1", limit=100)) == 30
+
+
 def test_the_runs_table_counts_the_recaptured_posts(tmp_path: Path):
     """A re-crawl of 20 posts, 13 unchanged and 7 fetched again for a lost capture, read
     PAGES 55 NEW 0 CHG 0 SAME 13: the row did not add up to the posts crawled."""

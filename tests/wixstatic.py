@@ -49,9 +49,11 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def wixstatic_proxy(upstream: str) -> Iterator[str]:
-    """A proxy URL (for `https_proxy`) whose https://static.wixstatic.com/PATH answers are
-    those of `upstream` + PATH (e.g. a sample blog server's http://127.0.0.2:PORT)."""
+def wixstatic_proxy(upstream: str, hosts: tuple[str, ...] = ("static.wixstatic.com",),
+                    ) -> Iterator[str]:
+    """A proxy URL (for `https_proxy`) whose https://static.wixstatic.com/PATH answers (those
+    of each of `hosts`) are those of `upstream` + PATH (e.g. a sample blog server's
+    http://127.0.0.2:PORT)."""
     target = urlsplit(upstream)
     with tempfile.TemporaryDirectory() as folder:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -61,7 +63,7 @@ def wixstatic_proxy(upstream: str) -> Iterator[str]:
             protocol_version = "HTTP/1.1"
 
             def do_CONNECT(self) -> None:  # http.server's name
-                if self.path.split(":")[0] != "static.wixstatic.com":
+                if self.path.split(":")[0] not in hosts:
                     self.send_error(403)
                     return
                 self.send_response(200, "Connection established")

@@ -146,7 +146,8 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
 
     Raises SearchError with a one-line message for a query that cannot run or an argument of
     the wrong type (naming it), and NoSuchSite (a ValueError) when `site` names no archived
-    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them)."""
+    site; sqlite3.DatabaseError for damaged pages of the archive (`check()` names them), or
+    sqlite3.OperationalError for a lock another process held past the busy timeout."""
     if not isinstance(text, str):
         raise SearchError.bad_value("text", f"expected a string, not {text!r}")
     return _search(archive, _query(text, site=site, author=author, tag=tag, category=category,
@@ -514,16 +515,16 @@ def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[
     `recaptured`, `deleted`, `failed`, `not_posts`, `robots_skipped`) and `first_error`.
 
     As the command does, runs left `running` by a process that is gone are first closed as
-    `interrupted` (unless the archive was opened read-only: they are then shown `killed`).
-    NoSuchSite for a `site` naming no archived site; SearchError for a `limit` that is no
-    whole number of 1 or more."""
-    from archive.schedule.report import recent_runs
+    `interrupted` (unless the archive was opened read-only, or another process keeps it
+    locked: they are then shown `killed`). NoSuchSite for a `site` naming no archived site;
+    SearchError for a `limit` that is no whole number of 1 or more; ArchiveError for runs that
+    cannot be read."""
+    from archive.schedule.report import close_dead_runs, recent_runs
 
     if _count("limit", limit) < 1:
         raise SearchError.bad_value("limit", f"expected 1 or more, not {limit!r}")
     wanted = _runs_of(archive, site, _scheduled(archive) if site is not None else None)
-    if not archive.readonly:
-        archive.close_dead_runs()
+    close_dead_runs(archive)
     return recent_runs(archive, limit=limit, wanted=wanted)
 
 
@@ -532,13 +533,14 @@ def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str
     runs --failing --json` prints them (`site`, `failures_in_a_row`, `last_ok`,
     `first_error`); [] when none is failing. Only the sites of the sites file beside the
     archive when there is one (a site removed from it no longer counts), else every archived
-    site; with `site`, the sites it names."""
+    site; with `site`, the sites it names. Runs are closed first as runs() closes them;
+    ArchiveError for runs that cannot be read."""
+    from archive.schedule.report import close_dead_runs
     from archive.schedule.report import failing_sites as sites_failing
 
     scheduled = _scheduled(archive)
     wanted = _runs_of(archive, site, scheduled)
-    if not archive.readonly:
-        archive.close_dead_runs()
+    close_dead_runs(archive)
     return sites_failing(archive.path, scheduled=scheduled, wanted=wanted)
 
 
@@ -742,7 +744,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     `wixarchive crawl` does), `parallel` at a time (default 32), each with its own politeness
     and run: Twisted's reactor cannot restart, so this can be called any number of times, and
     Scrapy is never imported here. A site being crawled by another process (a scheduler) at
-    the same time is reported as failed, not crawled twice.
+    the same time is reported `busy` (failed before 2026-12-06), not crawled twice.
     Options as `wixarchive crawl`'s, a `--no-X` flag being `X=False` (`robots`, `capture`,
     `media`); `media_kinds` is "images,video,documents" or a list of those names (ValueError
     naming another). `time_limit` stops each site's crawl after that many seconds (resumable:
@@ -790,7 +792,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     summaries: list[CrawlSummary | None] = [None] * len(targets)
     locked, busy = lock_sites(wanted, path)
     for position, held in busy.items():  # crawled by another process: not twice
-        summaries[position] = CrawlSummary(site=held["site"], status="failed",
+        summaries[position] = CrawlSummary(site=held["site"], status=held["status"],
                                            message=held["message"])
     jobs = [(position, lock, SiteCrawl(url, lock_fd=lock.fd, time_limit=time_limit))
             for position, url, lock in locked]

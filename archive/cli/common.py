@@ -207,19 +207,6 @@ def chosen_site(archive: Archive, wanted: str) -> str:
     return site["site"]
 
 
-def close_dead_runs(db: Path) -> int:
-    """Close the runs left `running` by a crawl process that is gone (killed, crashed) as
-    interrupted, when the archive may be written; how many were closed. An archive of an older
-    schema is left as it is: looking at its runs is no reason to upgrade it."""
-    from archive.store import Archive, ArchiveError, is_writable
-
-    if not is_writable(db):
-        return 0
-    try:
-        with Archive.open(db, create=False, upgrade=False) as archive:
-            return archive.close_dead_runs()
-    except ArchiveError:
-        return 0  # the caller opens the archive next and reports what is wrong with it
 
 
 def use_colour(colour: bool | None) -> bool:

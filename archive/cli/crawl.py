@@ -154,7 +154,7 @@ def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
     if summary["status"] == "invalid":  # no site to name: the message names the line
         return f"✗ {summary['message']}"
-    mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-"}.get(
+    mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-", "busy": "-"}.get(
         summary["status"], "✗")
     extra = (f" ({summary['pages_fetched']} pages in {seconds:.1f} s)"
              if "pages_fetched" in summary else "")
@@ -308,12 +308,13 @@ def _exit_status(summaries: list[dict[str, Any]], stop_signal: int | None) -> in
     """128+N when stopped by signal N (as shells report it: 130 for Ctrl-C, 143 for SIGTERM);
     1 when a site failed (its captures or the archive's disk full included), hit its time
     limit or a line is no site URL; 75 when a site stopped because the archive stayed locked
-    by another process (try again later); 130 for a site interrupted otherwise; else 0."""
+    by another process, or was not crawled because another crawl of it runs (try again
+    later); 130 for a site interrupted otherwise; else 0."""
     interrupted = any(s["status"] == "interrupted" for s in summaries)
     if interrupted and stop_signal:
         return 128 + stop_signal
     if any(s["status"] in ("failed", "invalid", "timeout") for s in summaries):
         return 1
-    if any(s.get("archive_busy") for s in summaries):
+    if any(s.get("archive_busy") or s["status"] == "busy" for s in summaries):
         return EXIT_BUSY
     return EXIT_INTERRUPTED if interrupted else 0

@@ -10,7 +10,6 @@ import click
 
 from archive.cli.common import (
     chosen_sites,
-    close_dead_runs,
     db_option,
     fail,
     fail_with,
@@ -22,13 +21,14 @@ from archive.cli.sites import resolve_sites, sites_option
 from archive.schedule.report import (
     COLUMNS,
     FAILING_COLUMNS,
+    close_dead_runs,
     failing_sites,
     recent_runs,
     scheduled_sites,
     site_aliases,
 )
 from archive.schedule.sites import Site
-from archive.store import ArchiveError
+from archive.store import Archive, ArchiveError, is_writable
 
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
          "running": ">", "killed": "✗"}
@@ -59,6 +59,19 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                    f" {r['recaptured']:>5} {r['deleted']:>4} {r['failed']:>4}")
         if r["status"] in EXPLAINED and r["first_error"]:
             click.echo(f"{'':>7}↳ {r['first_error']}")
+
+
+def _close_dead_runs(db: Path) -> None:
+    """Close the runs of crawl processes that are gone, when the archive may be written. An
+    archive of an older schema is left as it is: looking at its runs is no reason to upgrade
+    it."""
+    if not is_writable(db):
+        return
+    try:
+        with Archive.open(db, create=False, upgrade=False) as archive:
+            close_dead_runs(archive)
+    except ArchiveError:
+        return  # opened next, what is wrong with it reported
 
 
 def _scheduled(path: Path, given: bool) -> list[Site] | None:
@@ -101,7 +114,7 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
         wixarchive runs --db blog.db
         wixarchive runs --failing --db blog.db || echo "some sites keep failing"
     """
-    close_dead_runs(db)
+    _close_dead_runs(db)
     scheduled = _scheduled(resolve_sites(sites_path, db), given=sites_path is not None)
     with open_archive(db) as archive:
         wanted = None

@@ -214,3 +214,70 @@ def shown_status(db: Path, site: str, status: str) -> str:
     if status == "running" and not is_locked(lock_path(db, site)):
         return "killed"
     return status
+
+
+# -- re-extractions ------------------------------------------------------------------------------
+
+
+def reextract_lock_path(db: Path, site: str | None) -> Path:
+    """The lock of a re-extraction of the whole archive (`site` None: `reextract.all`) or of
+    a site (its lock_path's name ending `.reextract`). Not `.lock` files: they are no crawl's
+    (archive.upgrades.running_crawl reads those)."""
+    if site is None:
+        return lock_dir(db) / "reextract.all"
+    return lock_path(db, site).with_suffix(".reextract")
+
+
+def _holder_of(path: Path) -> Holder | None:
+    """The holder of a lock a live process holds, else None."""
+    if not is_locked(path):
+        return None
+    try:
+        return Holder.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+
+
+class ReextractionLock:
+    """Held while a re-extraction runs, so that none of an overlapping scope runs at once (they
+    shared one resume row, and the counts recorded were those of whichever finished last): a
+    whole archive's holds `reextract.all` exclusively; a site's holds it shared, and its site's
+    lock exclusively. LockBusy, naming a holder, when another one of the scope runs."""
+
+    def __init__(self, lock: SiteLock, shared_fd: int | None) -> None:
+        self._lock = lock
+        self._shared_fd = shared_fd  # the whole archive's, held shared by a site's
+
+    @classmethod
+    def acquire(cls, db: Path, site: str | None, *, now: datetime) -> ReextractionLock:
+        whole = reextract_lock_path(db, None)
+        if site is None:
+            try:
+                return cls(SiteLock.acquire(whole, site="", now=now), None)
+            except LockBusy as busy:
+                # Held shared by re-extractions of sites (they do not write it): name one.
+                sites = (_holder_of(path) for path in sorted(lock_dir(db).glob("*.reextract")))
+                raise LockBusy(whole, next(filter(None, sites), busy.holder)) from None
+        whole.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(whole, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockBusy(whole, Holder.parse(_read(fd))) from None
+            return cls(SiteLock.acquire(reextract_lock_path(db, site), site=site, now=now), fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def release(self) -> None:
+        self._lock.release()
+        if self._shared_fd is not None:
+            os.close(self._shared_fd)
+            self._shared_fd = None
+
+    def __enter__(self) -> ReextractionLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -4,6 +4,7 @@ with its shown status, duration and counts; and the sites whose last runs failed
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,11 +59,34 @@ def run_row(run: dict[str, Any], db: Path) -> dict[str, Any]:
             "first_error": (run.get("errors") or [None])[0]}
 
 
+def close_dead_runs(archive: Archive) -> int:
+    """Close the runs left `running` by a crawl process that is gone (killed, crashed) as
+    interrupted (Archive.close_dead_runs), as far as the archive lets: not when it is read-only
+    (opened so, or the file is), nor while another process keeps it locked past the busy
+    timeout (they are shown `killed` meanwhile: run_row), nor when the rows it reads are
+    damaged (the reading that follows says so); how many were closed. Looking at the runs is
+    worth no more: `wixarchive runs`, wixarchive.runs() and failing_sites() call it first."""
+    from archive.store import ArchiveError, is_writable
+
+    if archive.readonly or not is_writable(archive.path):
+        return 0
+    try:
+        return archive.close_dead_runs()
+    except (ArchiveError, sqlite3.DatabaseError):
+        return 0
+
+
 def recent_runs(archive: Archive, *, limit: int,
                 wanted: set[str] | None = None) -> list[dict[str, Any]]:
-    """The `limit` newest runs (of the sites whose root URL is in `wanted`), newest first."""
-    runs = archive.runs(limit, sites=None if wanted is None else sorted(wanted))
-    return [run_row(r, archive.path) for r in runs]
+    """The `limit` newest runs (of the sites whose root URL is in `wanted`), newest first.
+    ArchiveError (ArchiveBusy when only busy) for runs that cannot be read."""
+    from archive.store import archive_error
+
+    try:
+        runs = archive.runs(limit, sites=None if wanted is None else sorted(wanted))
+        return [run_row(r, archive.path) for r in runs]
+    except sqlite3.DatabaseError as exc:
+        raise archive_error(exc) from exc
 
 
 def failing_sites(db: Path, *, scheduled: list[Site] | None,
@@ -70,9 +94,15 @@ def failing_sites(db: Path, *, scheduled: list[Site] | None,
     """The sites whose last runs failed or timed out, the longest streak first: those of
     `wanted` (root URLs) when given, else those `scheduled` (a sites file's) when there is a
     sites file, else every archived site. A site removed from the sites file (or mistyped in
-    it) must not stay failing forever."""
+    it) must not stay failing forever. ArchiveError (ArchiveBusy when only busy) for runs that
+    cannot be read."""
+    from archive.store import archive_error
+
     roots = wanted if wanted is not None else [s.root for s in scheduled or ()]
-    history = read_history(db, roots)
+    try:
+        history = read_history(db, roots)
+    except sqlite3.DatabaseError as exc:
+        raise archive_error(exc) from exc
     # The history holds the runs of each site's spellings together (history_key): a site
     # scheduled as https whose runs are archived under http counts them. A scheduled site is
     # named as the sites file spells it, another as its newest run was recorded.

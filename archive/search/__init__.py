@@ -41,6 +41,7 @@ from archive.search.query import (
     filters_for,
     fold,
     fts_query,
+    held_by_another,
     match_expression,
     nothing_asked,
     plain_query,
@@ -152,7 +153,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
 
     `source` is an open Archive (or anything with its `conn`) or an sqlite3 connection to one.
     SearchError for a query that cannot run; sqlite3.DatabaseError, raised as it is, for damaged
-    pages of the archive (no fault of the query's).
+    pages of the archive or a lock another process held past the busy timeout (no fault of the
+    query's).
     """
     conn = source if isinstance(source, sqlite3.Connection) else source.conn
     query = checked(query)
@@ -174,6 +176,8 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
             snippets = _snippets(conn, ranked.match, list(ranks), marks)
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
+        if held_by_another(exc):
+            raise
         raise explain(exc, ranked.match) from exc
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
@@ -198,6 +202,8 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
     try:
         return len(ranked.top(conn, query, fast=False))
     except sqlite3.OperationalError as exc:  # as in search
+        if held_by_another(exc):
+            raise
         raise explain(exc, ranked.match) from exc
 
 

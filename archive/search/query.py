@@ -353,6 +353,14 @@ def match_expression(text: str, plain: PlainQuery | None,
     return f"({quoted(plain.words, phrases)}) NOT ({left_out})"
 
 
+def held_by_another(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock another connection holds (SQLITE_BUSY or
+    SQLITE_LOCKED, by code: a query's words may say "locked"): the archive is busy, which is
+    no fault of the query's."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
     column = re.match(r"no such column: (.+)", message)

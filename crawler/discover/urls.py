@@ -221,6 +221,28 @@ def parses(url: str) -> bool:
     return True
 
 
+# Wix's own hosts that serve no blog: its media CDN (static.wixstatic.com, video.wixstatic.com,
+# ...) and the sign-in pages of Wix accounts.
+WIX_CDN_DOMAINS = ("wixstatic.com",)
+WIX_LOGIN_HOSTS = ("users.wix.com",)
+
+
+def on_wix_cdn(url: str) -> bool:
+    """Whether `url` is on Wix's media CDN (static.wixstatic.com, video.wixstatic.com, ...)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == domain or host.endswith("." + domain) for domain in WIX_CDN_DOMAINS)
+
+
+def no_site(url: str) -> str | None:
+    """What `url` is when it is on a host of Wix's that serves no blog, said for a post URL
+    that redirects there ("a file on Wix's CDN", "a Wix login page"), else None."""
+    if on_wix_cdn(url):
+        return "a file on Wix's CDN"
+    if (urlsplit(url).hostname or "").lower() in WIX_LOGIN_HOSTS:
+        return "a Wix login page"
+    return None
+
+
 def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
 
