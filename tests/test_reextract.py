@@ -251,8 +251,13 @@ def test_ctrl_c_twice_stops_reextract_and_the_next_run_resumes(tmp_path: Path):
         conn.execute("UPDATE posts SET content_hash = 'older'")
     conn.close()
     command = [sys.executable, "-m", "archive.cli", "reextract", "--db", str(db)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    # Batches of 20, not 200: with 3 batches (all handed to the pool at once) the run could end
+    # between its first write and the Ctrl-C on a loaded machine, and the test prove nothing.
+    small_batches = [sys.executable, "-c", "import sys; import archive.reextract as r; "
+                     "r.BATCH = 20; from archive.cli import main; sys.argv[0] = 'wixarchive'; "
+                     "main()", *command[3:]]
+    proc = subprocess.Popen(small_batches, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
 
     def reextracted() -> int:
         with Archive.open(db, readonly=True) as archive:
