@@ -6,8 +6,9 @@ nesting, huge attributes and attribute counts, wrong or absent charsets, BOMs, U
 bytes, disguised `javascript:` links. Properties: no exception escapes, the record is sane, the
 per-page CPU limit holds, and no dangerous URL reaches the body.
 
-The default profile ("ci") is derandomized and small, so the suite stays fast and repeatable;
-`HYPOTHESIS_PROFILE=fuzz` runs 2,000 random examples a property (FUZZ_EXAMPLES=n to change).
+The default profile ("ci", tests/conftest.py) is derandomized and small, so the suite stays fast
+and repeatable; `HYPOTHESIS_PROFILE=fuzz` runs 2,000 random examples a property (FUZZ_EXAMPLES=n
+to change).
 Every failure found is kept as an explicit regression test in tests/test_extract_limits.py.
 """
 
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
 import time
 from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from benchmarks.corpus import realworld_corpus
@@ -35,17 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 REALWORLD = realworld_corpus()
 CPU_LIMIT = 3.0  # seconds a page, the bound promised in docs/reliability.md
-
-settings.register_profile(
-    "ci", derandomize=True, database=None, max_examples=30, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
-settings.register_profile(
-    "fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")), deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
 
 @cache
 def html_seeds() -> tuple[bytes, ...]:
