@@ -104,8 +104,10 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
 # Read generously (to a closing bracket, spaces and line breaks included): only the scheme matters
-# and url_scheme ignores whitespace, so reading more is only more careful.
-_DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>]{{0,{MAX_DESTINATION}}})")
+# and url_scheme ignores whitespace, so reading more is only more careful. But never past a "]":
+# what follows one can be a destination of its own (`[[r]: ](javascript:x)`, a link inside what
+# looks like a reference definition's), which a read through it would hide.
+_DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>\]]{{0,{MAX_DESTINATION}}})")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")

@@ -187,3 +187,16 @@ def test_sanitized_html_has_no_handler_script_or_unsafe_url(fragment: str) -> No
             assert browser_scheme(value) in (*LINK_SCHEMES, None), (tag, name, value, cleaned)
     assert sanitize_html(cleaned) == cleaned  # sanitizing again changes nothing
 
+
+# -- what the properties found -------------------------------------------------------------------
+
+
+def test_a_destination_inside_another_ones_is_read_too() -> None:
+    """A destination was read up to the next ")" or ">", "](" included, so a link whose "](" stood
+    inside what looked like another destination kept its javascript: (found by the first
+    property, from `[[r]: ](javascript:pwn())` and `<![CDATA[](](javascript:pwn())`)."""
+    for markdown in ("[[r]: ](javascript:pwn())", "<![CDATA[](](javascript:pwn())",
+                     "[a](x(](javascript:pwn()))", "![a]( <](javascript:pwn())"):
+        cleaned = sanitize_markdown(markdown)
+        assert not unsafe_rendering(cleaned), (markdown, cleaned)
+        assert sanitize_markdown(cleaned) == cleaned
