@@ -346,7 +346,13 @@ def match_expression(text: str, plain: PlainQuery | None,
     """The FTS5 MATCH expression for `text`, whose `plain_query` is `plain`; `phrases`: the
     plain words to search as other phrases (see `quoted`)."""
     if plain is None:
-        return quote_barewords(text.strip())
+        expression = quote_barewords(text.strip())
+        if expression.startswith("*"):
+            # FTS5 reads a MATCH expression starting with * as a command of its own (*reads,
+            # *id), failing with "unknown special query" or "no such cursor" for anything else.
+            raise SearchError(f"malformed query {text.strip()!r}: it starts with *, which ends "
+                              "a word to find every word it starts (garden*)")
+        return expression
     if not plain.excluded:
         return quoted(plain.words, phrases)
     left_out = " OR ".join(quoted([w], phrases) for w in plain.excluded)
