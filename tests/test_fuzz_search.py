@@ -125,3 +125,11 @@ def test_a_query_starting_with_a_star_is_malformed_not_an_fts5_command(archive: 
         search(archive, SearchQuery(text))
     with pytest.raises(SearchError, match=r"^malformed query .*: it starts with \*"):
         count(archive, SearchQuery(text))
+
+
+def test_a_nul_in_the_query_parts_words(archive: Archive) -> None:
+    """FTS5 stops reading at a NUL: `garden\\0` was a "malformed query '"garden\\x00"':
+    unterminated string", telling the user to quote what they had not quoted."""
+    assert searched(archive, SearchQuery("garden\0")) == "hits"
+    assert len(search(archive, SearchQuery("garden\0"))) == 2
+    assert searched(archive, SearchQuery('title:"sun\0salutation"')) == "hits"

@@ -168,8 +168,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def checked(query: SearchQuery) -> SearchQuery:
-    """`query` ready to run, or a SearchError naming what is wrong with it: a limit or offset
-    out of range, or text that is not text (bytes that are not UTF-8)."""
+    """`query` ready to run (a NUL in its text a space), or a SearchError naming what is wrong
+    with it: a limit or offset out of range, or text that is not text (bytes that are not
+    UTF-8)."""
     if query.limit < 1:
         raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
     if query.offset < 0:
@@ -181,7 +182,10 @@ def checked(query: SearchQuery) -> SearchQuery:
                 problem = f"{value!r} is not text: it holds bytes that are not UTF-8"
                 raise SearchError(f"the query {problem}") if name == "text" \
                     else SearchError.bad_value(name, problem)
-    return replace(query, limit=min(query.limit, MAX_ROWS), offset=min(query.offset, MAX_ROWS))
+    # FTS5 reads its MATCH expression up to a NUL, so a word holding one (a form's or the API's
+    # text) was an "unterminated string"; no post's words hold one, so it parts words.
+    return replace(query, text=query.text.replace("\0", " "), limit=min(query.limit, MAX_ROWS),
+                   offset=min(query.offset, MAX_ROWS))
 
 
 def nothing_asked(filter_names: Iterable[str] = FILTERS) -> str:
