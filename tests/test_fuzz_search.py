@@ -111,6 +111,7 @@ def test_the_search_command_gives_one_error_line(archive_path: Path) -> None:
             assert len(lines) == 1 and lines[0].startswith("Error: "), (text, result.stderr)
 
 
+
 # -- what the properties found -------------------------------------------------------------------
 
 
@@ -133,3 +134,9 @@ def test_a_nul_in_the_query_parts_words(archive: Archive) -> None:
     assert searched(archive, SearchQuery("garden\0")) == "hits"
     assert len(search(archive, SearchQuery("garden\0"))) == 2
     assert searched(archive, SearchQuery('title:"sun\0salutation"')) == "hits"
+
+
+def test_an_empty_column_name_is_named_as_unknown(archive: Archive) -> None:
+    """`{""}: x` named no column: "the query could not run: no such column: " came through."""
+    with pytest.raises(SearchError, match=r"^unknown column '' in query \(columns: title:"):
+        search(archive, SearchQuery('{""}: x'))

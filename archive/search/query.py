@@ -365,7 +365,7 @@ def match_expression(text: str, plain: PlainQuery | None,
 
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
-    column = re.match(r"no such column: (.+)", message)
+    column = re.match(r"no such column: (.*)", message)  # empty: a `{""}` or `"":` column
     if column:
         name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
