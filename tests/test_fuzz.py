@@ -328,6 +328,11 @@ def test_a_bracket_no_line_closes_stays_in_a_markdown_dumps_text() -> None:
     assert "See this" in body  # a line closes this one: its "[" goes, as before
 
 
+def test_a_bullet_alone_is_no_empty_paragraph() -> None:
+    """"Share" over a bullet alone ("·") gave the body an empty paragraph: body ['Share', '']."""
+    assert clean_text("Share\n·").body == ["Share"]
+
+
 @pytest.mark.parametrize("href", _HOSTILE_HREFS)
 def test_every_disguised_scheme_is_read_as_dangerous(href: str) -> None:
     import html
