@@ -11,6 +11,8 @@ LINK_SCHEMES. The profiles ("ci": small and derandomized; "fuzz") are in tests/c
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 from hypothesis import example, given
@@ -200,3 +202,22 @@ def test_a_destination_inside_another_ones_is_read_too() -> None:
         cleaned = sanitize_markdown(markdown)
         assert not unsafe_rendering(cleaned), (markdown, cleaned)
         assert sanitize_markdown(cleaned) == cleaned
+
+
+def test_a_fence_never_closed_keeps_no_tag() -> None:
+    """A fenced block never closed was kept with its tags, as CommonMark reads it to the end of
+    the text as code; pandoc reads no code block then, and markdown-it's definition list takes
+    the opening line for a term: `<script>` was raw HTML in both (found by the first property,
+    from "`\\n: `\\n```\\n: <script>")."""
+    for markdown in ("`\n: `\n```\n: <script>", "x\n\n```\n<script>pwn()</script>\n",
+                     "x\n\n~~~\n: <b onclick=pwn()>x</b>\n"):
+        cleaned = sanitize_markdown(markdown)
+        assert not unsafe_rendering(cleaned), (markdown, cleaned)
+        assert not TAG_START.search(KEPT.sub("", cleaned)), cleaned
+        assert sanitize_markdown(cleaned) == cleaned
+        if shutil.which("pandoc"):  # pandoc's own reading, where it is installed
+            html = subprocess.run(["pandoc", "-f", "markdown", "-t", "html"], input=cleaned,
+                                  capture_output=True, text=True, check=True, timeout=60).stdout
+            assert "<script" not in html and "<b " not in html, html
+    closed = "x\n\n```html\n<p>hi</p>\n```\n"  # a closed one is left as it is
+    assert sanitize_markdown(closed) == closed
