@@ -85,7 +85,8 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 # - fenced blocks keep their text (entities would show there), but one indented (1-3 spaces: it
 #   may be in a container, such as a definition Hugo reads, whose end ends it) or never closed
 #   (pandoc reads no fence then, and a definition list may take its opening line for a term)
-#   holding a "<" that could open a tag or a "{", which is escaped, and a "{" in an opening
+#   or right after a definition's line (": b": pandoc may read the fence as the definition's
+#   text) holding a "<" that could open a tag or a "{", which is escaped, and a "{" in an opening
 #   line (a block's attributes). Should the split into fences disagree with a renderer's, a
 #   "<" left in place could open a tag, so a text that keeps any (or keeps an autolink, which
 #   is raw HTML inside an HTML block such as the <div> lines open) is checked with a CommonMark
@@ -110,6 +111,7 @@ MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscatio
 # looks like a reference definition's), which a read through it would hide.
 _DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>\]]{{0,{MAX_DESTINATION}}})")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_DEFINITION = re.compile(r" {0,3}[:~]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
@@ -230,6 +232,17 @@ def _fence_closed(lines: list[str]) -> bool:
                 and not lines[-1][closer.end():].strip())
 
 
+def _ends_in_definition(prose: str) -> bool:
+    """Whether the last paragraph of `prose` has a line opening a definition (": ", "~ ", as
+    pandoc, Hugo and Python-Markdown's definition lists read)."""
+    for line in reversed(prose.splitlines()):
+        if not line.strip():
+            return False
+        if _DEFINITION.match(line):
+            return True
+    return False
+
+
 def _escape_plain(text: str) -> str:
     return text.replace("{", "&#123;")
 
@@ -294,13 +307,16 @@ def sanitize_markdown(text: str | None) -> str:
     text = _neutralize_destinations(text)
     out: list[str] = []
     kept = False
+    before = ""  # the prose before a fenced block
     for chunk, fenced in _split_fences(text):
-        if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())) and \
+        if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())
+                       or _ends_in_definition(before)) and \
                 (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it. Never
             # closed, it is no fence at all to pandoc or a definition list (its opening line a
-            # term), but text whose tags are raw HTML.
+            # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
+            # and markdown-it's definition list may read its opening line as the definition's.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
@@ -311,6 +327,7 @@ def sanitize_markdown(text: str | None) -> str:
             escaped, kept_here = _escape_prose(chunk)
             kept = kept or kept_here
             out.append(escaped)
+        before = "" if fenced else chunk
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):

@@ -221,3 +221,23 @@ def test_a_fence_never_closed_keeps_no_tag() -> None:
             assert "<script" not in html and "<b " not in html, html
     closed = "x\n\n```html\n<p>hi</p>\n```\n"  # a closed one is left as it is
     assert sanitize_markdown(closed) == closed
+
+
+def test_a_fence_right_after_a_definition_keeps_no_tag() -> None:
+    """A closed fence right after a definition's line was kept with its tags; pandoc reads the
+    opening line after an empty definition (": ") as the definition's text, and markdown-it's
+    definition list after ": b": the next ": <script>" line was a definition of raw HTML
+    (found by atheris, from a `<div dir="auto" markdown="1">` the same way)."""
+    for markdown in ("a\n: \n```\n\n: <script>pwn()</script>\n```\n",
+                     "a\n: b\n```\n\n: <script>pwn()</script>\n```\n",
+                     "a\n~ b\nmore\n```\n\n: <script>pwn()</script>\n```\n"):
+        cleaned = sanitize_markdown(markdown)
+        assert not unsafe_rendering(cleaned), (markdown, cleaned)
+        assert not TAG_START.search(KEPT.sub("", cleaned)), cleaned
+        assert sanitize_markdown(cleaned) == cleaned
+        if shutil.which("pandoc"):
+            html = subprocess.run(["pandoc", "-f", "markdown", "-t", "html"], input=cleaned,
+                                  capture_output=True, text=True, check=True, timeout=60).stdout
+            assert "<script" not in html, html
+    apart = "a\n: b\n\n```html\n<p>hi</p>\n```\n"  # a paragraph apart: left as it is
+    assert sanitize_markdown(apart) == apart
