@@ -83,12 +83,14 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 #   <u>, <sup>, <sub> and their ends (Markdown has no syntax for them), and a line holding only
 #   `<div dir="auto" markdown="1">` or `</div>` (a right-to-left block's direction);
 # - fenced blocks keep their text (entities would show there), but one indented (1-3 spaces: it
-#   may be in a container, such as a definition Hugo reads, whose end ends it) holding a "<"
-#   that could open a tag or a "{", which is escaped, and a "{" in an opening line (a block's
-#   attributes). Should the split into fences disagree with a renderer's, a "<" left in
-#   place could open a tag, so a text that keeps any (or keeps an autolink, which is raw HTML
-#   inside an HTML block such as the <div> lines open) is checked with a CommonMark parser
-#   (markdown-it-py); if the check fails (or the text is too long to check), every "<" is
+#   may be in a container, such as a definition Hugo reads, whose end ends it) or never closed
+#   (pandoc reads no fence then, and a definition list may take its opening line for a term)
+#   or right after a definition's line (": b": pandoc may read the fence as the definition's
+#   text) holding a "<" that could open a tag or a "{", which is escaped, and a "{" in an opening
+#   line (a block's attributes). Should the split into fences disagree with a renderer's, a
+#   "<" left in place could open a tag, so a text that keeps any (or keeps an autolink, which
+#   is raw HTML inside an HTML block such as the <div> lines open) is checked with a CommonMark
+#   parser (markdown-it-py); if the check fails (or the text is too long to check), every "<" is
 #   escaped;
 # - a code span holding a "<" that could open a tag is written as <code> with its punctuation as
 #   character references, which shows the same code: left a code span, no check could vouch for
@@ -104,9 +106,12 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 MAX_CHECKED = 200_000  # characters of Markdown checked with a CommonMark parser, at most
 MAX_DESTINATION = 2048  # characters read for a destination's scheme, obfuscation included
 # Read generously (to a closing bracket, spaces and line breaks included): only the scheme matters
-# and url_scheme ignores whitespace, so reading more is only more careful.
-_DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>]{{0,{MAX_DESTINATION}}})")
+# and url_scheme ignores whitespace, so reading more is only more careful. But never past a "]":
+# what follows one can be a destination of its own (`[[r]: ](javascript:x)`, a link inside what
+# looks like a reference definition's), which a read through it would hide.
+_DESTINATION = re.compile(rf"\]\s*[(:]\s*<?([^)>\]]{{0,{MAX_DESTINATION}}})")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_DEFINITION = re.compile(r" {0,3}[:~]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
@@ -213,14 +218,29 @@ def _fence_as_html(chunk: str) -> str:
     """A fenced block (not indented) as one line of <pre><code>, its punctuation and line ends
     as character references: it shows the same code, but Hugo finds no shortcode in it."""
     lines = chunk.splitlines()
-    opener = _FENCE.match(lines[0])
-    closer = _FENCE.match(lines[-1]) if len(lines) > 1 else None
-    closed = bool(opener and closer and closer.group(1)[0] == opener.group(1)[0]
-                  and len(closer.group(1)) >= len(opener.group(1))
-                  and not lines[-1][closer.end():].strip())
-    code = "\n".join(lines[1:-1] if closed else lines[1:])
+    code = "\n".join(lines[1:-1] if _fence_closed(lines) else lines[1:])
     escaped = _PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", code).replace("\n", "&#10;")
     return f"\n<pre><code>{escaped}</code></pre>\n\n"
+
+
+def _fence_closed(lines: list[str]) -> bool:
+    """Whether a fenced block's lines end with a fence closing its opening one."""
+    opener = _FENCE.match(lines[0])
+    closer = _FENCE.match(lines[-1]) if len(lines) > 1 else None
+    return bool(opener and closer and closer.group(1)[0] == opener.group(1)[0]
+                and len(closer.group(1)) >= len(opener.group(1))
+                and not lines[-1][closer.end():].strip())
+
+
+def _ends_in_definition(prose: str) -> bool:
+    """Whether the last paragraph of `prose` has a line opening a definition (": ", "~ ", as
+    pandoc, Hugo and Python-Markdown's definition lists read)."""
+    for line in reversed(prose.splitlines()):
+        if not line.strip():
+            return False
+        if _DEFINITION.match(line):
+            return True
+    return False
 
 
 def _escape_plain(text: str) -> str:
@@ -287,10 +307,16 @@ def sanitize_markdown(text: str | None) -> str:
     text = _neutralize_destinations(text)
     out: list[str] = []
     kept = False
+    before = ""  # the prose before a fenced block
     for chunk, fenced in _split_fences(text):
-        if fenced and chunk[0] == " " and (_TAG_START.search(chunk) or "{" in chunk):
+        if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())
+                       or _ends_in_definition(before)) and \
+                (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
-            # list's, in Hugo), which a less indented line ends, and the fence with it.
+            # list's, in Hugo), which a less indented line ends, and the fence with it. Never
+            # closed, it is no fence at all to pandoc or a definition list (its opening line a
+            # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
+            # and markdown-it's definition list may read its opening line as the definition's.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
@@ -301,6 +327,7 @@ def sanitize_markdown(text: str | None) -> str:
             escaped, kept_here = _escape_prose(chunk)
             kept = kept or kept_here
             out.append(escaped)
+        before = "" if fenced else chunk
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):

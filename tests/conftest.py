@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from benchmarks.corpus import realworld_corpus
 
@@ -20,6 +21,19 @@ os.environ.setdefault("WIXARCHIVE_VIDEO_BASE", "http://127.0.0.1:9/")
 # backoff.py); the suite's failing sites would spend minutes there. Tests of the back-off
 # itself set their own.
 os.environ.setdefault("WIXARCHIVE_BACKOFF_MAX", "1")
+
+# Property tests (tests/test_fuzz*.py): "ci", the default, is derandomized and small, so the suite
+# stays fast and gives the same result every run; HYPOTHESIS_PROFILE=fuzz runs 2,000 random
+# examples a property (FUZZ_EXAMPLES=n to change).
+settings.register_profile(
+    "ci", derandomize=True, database=None, max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")), deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

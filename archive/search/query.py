@@ -168,8 +168,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def checked(query: SearchQuery) -> SearchQuery:
-    """`query` ready to run, or a SearchError naming what is wrong with it: a limit or offset
-    out of range, or text that is not text (bytes that are not UTF-8)."""
+    """`query` ready to run (a NUL in its text a space), or a SearchError naming what is wrong
+    with it: a limit or offset out of range, or text that is not text (bytes that are not
+    UTF-8)."""
     if query.limit < 1:
         raise SearchError.bad_value("limit", f"must be at least 1, not {query.limit}")
     if query.offset < 0:
@@ -181,7 +182,10 @@ def checked(query: SearchQuery) -> SearchQuery:
                 problem = f"{value!r} is not text: it holds bytes that are not UTF-8"
                 raise SearchError(f"the query {problem}") if name == "text" \
                     else SearchError.bad_value(name, problem)
-    return replace(query, limit=min(query.limit, MAX_ROWS), offset=min(query.offset, MAX_ROWS))
+    # FTS5 reads its MATCH expression up to a NUL, so a word holding one (a form's or the API's
+    # text) was an "unterminated string"; no post's words hold one, so it parts words.
+    return replace(query, text=query.text.replace("\0", " "), limit=min(query.limit, MAX_ROWS),
+                   offset=min(query.offset, MAX_ROWS))
 
 
 def nothing_asked(filter_names: Iterable[str] = FILTERS) -> str:
@@ -346,7 +350,13 @@ def match_expression(text: str, plain: PlainQuery | None,
     """The FTS5 MATCH expression for `text`, whose `plain_query` is `plain`; `phrases`: the
     plain words to search as other phrases (see `quoted`)."""
     if plain is None:
-        return quote_barewords(text.strip())
+        expression = quote_barewords(text.strip())
+        if expression.startswith("*"):
+            # FTS5 reads a MATCH expression starting with * as a command of its own (*reads,
+            # *id), failing with "unknown special query" or "no such cursor" for anything else.
+            raise SearchError(f"malformed query {text.strip()!r}: it starts with *, which ends "
+                              "a word to find every word it starts (garden*)")
+        return expression
     if not plain.excluded:
         return quoted(plain.words, phrases)
     left_out = " OR ".join(quoted([w], phrases) for w in plain.excluded)
@@ -363,7 +373,7 @@ def held_by_another(exc: sqlite3.Error) -> bool:
 
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
-    column = re.match(r"no such column: (.+)", message)
+    column = re.match(r"no such column: (.*)", message)  # empty: a `{""}` or `"":` column
     if column:
         name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)

@@ -28,6 +28,7 @@ _IMAGE = re.compile(r"!\[(?P<alt>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
 _LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<href>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
                    r"(?:\s+\"[^\"]*\")?\)")
 _OPEN_MARK = re.compile(r"!?\[")
+_CLOSE_BEFORE_OPEN = re.compile(r"[^\[]*\]\(")
 _DANGLING_CLOSE = re.compile(r"^([^\[]*)\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
 _REF_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\[[^\[\]]*\]")
 _AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto|ftp):[^>\s]+)>")
@@ -182,7 +183,14 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     """Each Markdown line as plain text, index for index."""
     out: list[MarkdownLine] = []
     fenced = False
-    for raw in lines:
+    # Whether a later line of the same paragraph closes a link's text ("](" before any "["): a
+    # "[" left open may be closed there; else it is text ("hello [world" shows its "[").
+    closed_later, closes = [False] * len(lines), False
+    for index in range(len(lines) - 1, -1, -1):
+        closed_later[index] = closes
+        closes = bool(lines[index].strip()) and (
+            closes or bool(_CLOSE_BEFORE_OPEN.match(lines[index])))
+    for raw, may_close in zip(lines, closed_later, strict=True):
         if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
             out.append(MarkdownLine(raw.strip() and raw, False, False))
             continue
@@ -201,7 +209,7 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
         if _RULE.match(raw) or _TABLE_RULE.match(raw) or _SETEXT.match(raw):
             out.append(MarkdownLine("", False, False))
             continue
-        out.append(_plain_line(_QUOTE.sub("", raw)))
+        out.append(_plain_line(_QUOTE.sub("", raw), may_close))
     return out
 
 
@@ -211,7 +219,7 @@ def _without_dangling_opens(line: str) -> str:
     return line[:last + 1] + _OPEN_MARK.sub("", line[last + 1:])
 
 
-def _plain_line(line: str) -> MarkdownLine:
+def _plain_line(line: str, closed_later: bool) -> MarkdownLine:
     prefix, level = "", 0
     if m := _HEADING.match(line):
         line, level = m.group("text"), len(line.strip()) - len(line.strip().lstrip("#"))
@@ -219,7 +227,9 @@ def _plain_line(line: str) -> MarkdownLine:
         prefix, line = m.group("indent") + "* ", m.group("text")
     # A link or image alt text that goes on over several lines (markdownify keeps the page's
     # own line breaks): its "[" opens one line, its "](target)" closes another.
-    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), _without_dangling_opens(line))
+    if closed_later:
+        line = _without_dangling_opens(line)
+    line = _DANGLING_CLOSE.sub(lambda m: m.group(1), line)
     stripped = line.strip()
     if stripped.startswith("|") and stripped.endswith("|"):
         line = " ".join(cell.strip() for cell in stripped.strip("|").split("|"))

@@ -550,8 +550,10 @@ class _Cleaner(PageRules):
             elif role is None and not ln.blank:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
-                self.out.body.append(trim_invisible(ln.body))
-                kept.append(i)
+                # A line that shows nothing once read (a bullet alone, "·") is no paragraph.
+                if body := trim_invisible(ln.body):
+                    self.out.body.append(body)
+                    kept.append(i)
         self.out.published = iso_date(self.out.date) or self.preamble_published
         self.out.dialect = self.dialect
         if self.dialect == "markdown":

@@ -203,6 +203,11 @@ def full_size_image(img: etree._Element, base: str | None) -> str | None:
 
 
 def _md_escape(text: str) -> str:
+    """Text as Markdown that shows it: its Markdown syntax backslash-escaped, and a "<" that
+    could open a tag an entity (every caller's text: the walk's, a link's label, an image's
+    alt, the fallback's paragraphs)."""
+    if "<" in text:
+        text = _MD_TAG_START.sub("&lt;", text)
     # The common case: no Markdown syntax, so no substitution either.
     if not (_MD_SPECIAL_ANY.search(text) or _MD_LINE_SYNTAX.match(text)
             or ("\n" in text and _MD_ANY.search(text))):
@@ -353,8 +358,6 @@ class _Walker:
         value = visible(value)
         escaped = escape(value, quote=False)
         markdown = _md_escape(value)
-        if "<" in markdown:
-            markdown = _MD_TAG_START.sub("&lt;", markdown)
         if self.pre_wrap and "\n" in value:
             text.append(value.replace("\n", _BR))
             out.append(escaped.replace("\n", _BR))

@@ -283,7 +283,9 @@ def extract_metadata(
     # Wix always writes an absolute canonical; a relative one is a mirror's rewrite to a local
     # file, so it is only resolved against a URL the caller vouches for.
     canonical = absolute(head.canonical, url)
-    canonical = canonical or og_url or absolute(ld.get("url"), None)
+    # JSON-LD values are whatever JSON the page wrote ("url": true, "inLanguage": ["en"]): only
+    # a string is read as one.
+    canonical = canonical or og_url or absolute(_str(ld.get("url")), None)
 
     _check_visible("title", header.get("post-title"), ld.get("headline"), warnings)
     _check_visible("author", header.get("user-name"), _name(ld.get("author")), warnings)
@@ -301,7 +303,7 @@ def extract_metadata(
     )
     reading = header.get("time-to-read")
     number = _FIRST_NUMBER.search(reading) if reading else None
-    language = head.lang or meta.get("og:locale") or ld.get("inLanguage")
+    language = head.lang or meta.get("og:locale") or _str(ld.get("inLanguage"))
 
     readings: dict[str, str | None] = {}
     return {
