@@ -15,6 +15,7 @@ import pytest
 
 from archive.store import Archive
 from crawler.extract.record import Article
+from tests.damage import overwrite_pages
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = "https://ann.wixsite.com/yoga"
@@ -312,15 +313,7 @@ def test_search_of_a_damaged_table_says_the_archive_is_damaged(tmp_path: Path,
     """Before 2026-12-06 a search meeting damaged pages said "the query could not run:
     database disk image is malformed", as if the query were at fault, and pointed nowhere."""
     path = build(tmp_path / "damaged.db")
-    conn = sqlite3.connect(path)
-    pages = [n for (n,) in conn.execute(
-        f"SELECT pageno FROM dbstat WHERE name IN ({','.join('?' * len(tables))})", tables)]
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    data = bytearray(path.read_bytes())
-    for page in pages:
-        data[(page - 1) * 4096:page * 4096] = b"\xff" * 4096
-    path.write_bytes(bytes(data))
+    overwrite_pages(path, tables)
     commands = [["search", "morning"], ["search", "salutation", "--json"]]
     if tables != ("posts",):  # a count reads the search index alone
         commands.append(["search", "morning", "--count"])

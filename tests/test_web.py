@@ -22,6 +22,7 @@ pytest.importorskip("datasette")
 from datasette.app import Datasette
 
 from archive.cli.serve import make_datasette
+from tests.damage import overwrite_pages
 
 YOGA = "https://ann.wixsite.com/yoga"
 COOK = "https://www.cook-example.com"
@@ -469,14 +470,7 @@ def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_row
 def test_search_of_a_damaged_search_index_says_the_archive_is_damaged(db_path: Path) -> None:
     """Its pages overwritten, the search index answered "the query could not run: database
     disk image is malformed" before 2026-12-06, as if the query were at fault."""
-    conn = sqlite3.connect(db_path)
-    pages = [n for (n,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'posts_fts_data'")]
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    data = bytearray(db_path.read_bytes())
-    for page in pages:
-        data[(page - 1) * 4096:page * 4096] = b"\xff" * 4096
-    db_path.write_bytes(bytes(data))
+    overwrite_pages(db_path, ("posts_fts_data",))
     c = Client(make_datasette(db_path))
     try:
         response = c.get("/blogs/-/search.json?q=breathing")
