@@ -280,9 +280,11 @@ class CaptureWriter:
             except FileExistsError:
                 continue
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else's
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 _name_new_file(unnamed, self.directory / name)
-            except FileExistsError:
+            except (FileExistsError, FileNotFoundError, BlockingIOError):
+                # Its name taken; or, before this lock, recovery found the unnamed file
+                # unlocked, as a killed writer leaves it, and holds or has removed it: another.
                 handle.close()
                 continue
             except BaseException:
@@ -643,6 +645,7 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
         "SELECT name, bytes FROM capture_files WHERE closed_at IS NULL").fetchall())
     known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
     names = set(open_rows) | {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
+    _remove_unnamed_files(directory)
     files = indexed = 0
     cut: list[tuple[str, int, int]] = []
     for name in sorted(names):
@@ -663,6 +666,23 @@ def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -
             continue  # `check` names files the index has that are gone
         files += 1
     return Recovery(files, indexed, cut)
+
+
+def _remove_unnamed_files(directory: Path) -> None:
+    """Remove the `.NAME.warc.gz.new` files no live writer holds: left by a writer killed
+    before it linked its new file in under its name, or before it removed the unnamed one.
+    Such a file holds no record: a writer writes only once its file is linked in and this name
+    removed. A new file not yet locked is taken too: its writer, refused its lock or its link,
+    begins another (CaptureWriter._open)."""
+    for path in directory.glob(f".*{SUFFIX}.new"):
+        try:
+            with path.open("rb") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                stat = os.fstat(handle.fileno())
+                if stat.st_size == 0 or stat.st_nlink > 1:  # nothing, or named as well
+                    path.unlink()
+        except OSError:
+            continue  # a live writer's, removed by its writer meanwhile, or not ours to remove
 
 
 def being_written(conn: sqlite3.Connection, directory: Path) -> bool:

@@ -170,8 +170,12 @@ def _escape_prose(text: str) -> tuple[str, bool]:
         tick = runs[run] if run < len(runs) else None
         if tick and (lt < 0 or tick[0] < lt):
             start, end = tick
+            if _escaped(text, pos, start):
+                # "\`" is a literal backtick outside code; the rest of its run may open a span.
+                # (Inside a span escapes do not apply, so a closing run is found as it is.)
+                start += 1
             out.append(_escape_plain(text[pos:start]))
-            same = starts_by_length[end - start]
+            same = starts_by_length.get(end - start, [])
             later = bisect.bisect_right(same, start)
             if later == len(same):  # an unmatched run is literal backticks
                 out.append(text[start:end])
@@ -201,6 +205,16 @@ def _escape_prose(text: str) -> tuple[str, bool]:
             out.append(_escape_plain(text[pos:]))
             break
     return "".join(out), kept
+
+
+def _escaped(text: str, prose_start: int, at: int) -> bool:
+    """Whether the character at `at` follows an odd number of backslashes of the prose that
+    starts at `prose_start`: a Markdown escape, which an even number (escaped backslashes) is
+    not."""
+    before = at
+    while before > prose_start and text[before - 1] == "\\":
+        before -= 1
+    return (at - before) % 2 == 1
 
 
 def _code_as_html(code: str) -> str:

@@ -532,10 +532,14 @@ print(row.file)
 """
 
 
-def test_a_new_capture_file_is_never_seen_unlocked(tmp_path: Path):
+@pytest.mark.parametrize("recovery", ["removes", "locks"])
+def test_a_new_capture_file_is_never_seen_unlocked(tmp_path: Path, recovery: str):
     """A capture writer created its file, then locked it. Recovery (another crawl's start, a
     reextract) in between took the new empty file for a dead writer's: it marked it closed,
-    and while it held the file's lock the writer's lock was refused, failing the crawl."""
+    and while it held the file's lock the writer's lock was refused, failing the crawl. The
+    file is now created unnamed (`.NAME.warc.gz.new`): recovery, which removes such a file left
+    unlocked by a killed writer, may remove it or hold its lock in that moment, and the writer
+    then begins another."""
     db = tmp_path / "archive.db"
     Archive.open(db).close()
     directory = captures.captures_dir(db)
@@ -546,13 +550,16 @@ def test_a_new_capture_file_is_never_seen_unlocked(tmp_path: Path):
                               text=True)
     try:
         wait_until(ready.exists, "the writer about to lock its file", writer)
-        # A reextract now: its recovery leaves the writer's file alone.
-        assert wixarchive("reextract", "--db", str(db)).returncode == 0
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("SELECT name FROM capture_files").fetchall() == []
+        if recovery == "removes":  # a reextract now: it removes the unnamed file, indexes none
+            assert wixarchive("reextract", "--db", str(db)).returncode == 0
+            assert list(directory.iterdir()) == []
+            with sqlite3.connect(db) as conn:
+                assert conn.execute("SELECT name FROM capture_files").fetchall() == []
         # Recovery holding the lock of every capture file it found as the writer locks.
         with contextlib.ExitStack() as held:
-            for path in directory.glob(f"*{captures.SUFFIX}"):
+            paths = list(directory.glob(f"*{captures.SUFFIX}*"))
+            assert len(paths) == (recovery == "locks")  # the unnamed file, if not removed
+            for path in paths:
                 handle = held.enter_context(path.open("r+b"))
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             go.touch()
@@ -563,3 +570,73 @@ def test_a_new_capture_file_is_never_seen_unlocked(tmp_path: Path):
             writer.wait()
     assert writer.returncode == 0, err
     assert [p.name for p in directory.iterdir()] == [out.strip()]
+
+
+# A capture writer stopped at `stage` of beginning its file, in a process of its own (to be
+# killed there): before it locks its unnamed new file, before it links it in under its name,
+# or after that, before it removes the unnamed one.
+STOPPED_WRITER = """import fcntl, sys, time
+from pathlib import Path
+from archive import captures
+
+directory, ready, stage = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+name_new_file = captures._name_new_file
+
+
+def stop(at):
+    if stage == at:
+        ready.touch()
+        time.sleep(600)
+
+
+class Stopped:
+    def __getattr__(self, name):
+        return getattr(fcntl, name)
+
+    def flock(self, fd, operation):
+        stop("before its lock")
+        fcntl.flock(fd, operation)
+
+
+def stopped_link(path, name):
+    stop("before its link")
+    name_new_file(path, name)
+    stop("after its link")
+
+
+captures.fcntl = Stopped()
+captures._name_new_file = stopped_link
+captures.CaptureWriter(directory).write(captures.Exchange("http://example.com/1", "GET", [],
+                                                          200, [], b"page",
+                                                          captures.new_record_id()))
+"""
+
+
+@pytest.mark.parametrize("stage", ["before its lock", "before its link", "after its link"])
+def test_the_unnamed_file_of_a_writer_killed_beginning_it_is_removed(tmp_path: Path,
+                                                                     stage: str):
+    """A capture writer killed between creating its new file as `.NAME.warc.gz.new` and
+    removing that name left the empty dot-file for good: recovery read only *.warc.gz. The next
+    recovery (here a reextract's) now removes it, and leaves a live writer's alone."""
+    db = tmp_path / "archive.db"
+    Archive.open(db).close()
+    directory = captures.captures_dir(db)
+    ready = tmp_path / "ready"
+    writer = subprocess.Popen([sys.executable, "-c", STOPPED_WRITER, str(directory), str(ready),
+                               stage], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(ready.exists, f"the writer stopped {stage}", writer)
+        unnamed = list(directory.glob(f".*{captures.SUFFIX}.new"))
+        if stage != "before its lock":  # its lock held: a live writer's file
+            assert wixarchive("reextract", "--db", str(db)).returncode == 0
+            assert list(directory.glob(f".*{captures.SUFFIX}.new")) == unnamed
+    finally:
+        writer.kill()
+        writer.communicate()
+    assert writer.returncode == -signal.SIGKILL
+    assert len(unnamed) == 1 and unnamed[0].stat().st_size == 0
+    named = [p.name for p in directory.glob(f"*{captures.SUFFIX}")]
+    assert named == ([unnamed[0].name[1:-len(".new")]] if stage == "after its link" else [])
+
+    assert wixarchive("reextract", "--db", str(db)).returncode == 0
+    assert sorted(p.name for p in directory.iterdir()) == named

@@ -554,6 +554,16 @@ def test_a_markdown_dump_wrapped_at_78_columns_reads_as_whole_paragraphs() -> No
         "Another item."]
 
 
+def test_a_link_whose_text_goes_on_to_the_next_line_leaves_no_target_behind() -> None:
+    """html2text wraps inside a link's text (and keeps a <br> in it as a line break): the line
+    that closes the link holds no other Markdown, and was taken for plain text, "](url)" and
+    all."""
+    dump = ("# A post about links\n\n  * Mar 3, 2024\n  * 2 min read\n\n"
+            "See [this\npage](https://a.x/p).\n\n"
+            "The **second** paragraph, with [a link](https://a.x/q).\n")
+    assert clean_text(dump).body == ["See this", "page.", "The second paragraph, with a link."]
+
+
 @pytest.mark.parametrize("unit", ["![a](", "[a](x ", "[", "**a ", "~~a ", "a](b ", "![", "a-"])
 def test_a_long_markdown_line_of_unclosed_constructs_is_cleaned_not_stuck_on(unit: str) -> None:
     """One 300 KB line of a construct never closed: a regex that reads from each opening to the

@@ -97,6 +97,18 @@ def test_inline_code_holding_a_tag_shows_the_same_code() -> None:
     assert sanitize_markdown(cleaned) == cleaned
 
 
+def test_an_escaped_backtick_opens_no_code_span() -> None:
+    """"\\`" is a backtick shown as it is, outside code: taken for a span's opening, the tag after
+    it became <code>, shown as the text "<code>" since the backslash now escaped its "<". An
+    escaped backslash escapes no backtick, and the rest of an escaped run may open a span."""
+    for markdown, shown in [("x \\`<b>`", "x `&lt;b&gt;`"),
+                            ("y \\\\`<i>`", "y \\<code>&lt;i&gt;</code>"),
+                            ("z \\``<s>`", "z `<code>&lt;s&gt;</code>")]:
+        cleaned = sanitize_markdown(markdown)
+        assert MarkdownIt("commonmark").render(cleaned) == f"<p>{shown}</p>\n", cleaned
+        assert sanitize_markdown(cleaned) == cleaned
+
+
 def test_code_holding_a_hugo_shortcode_shows_the_same_code_and_opens_none() -> None:
     """Hugo runs a shortcode before reading the Markdown, in code too: a code span or fenced
     block holding "{{<" or "{{%" is written as <code> or one line of <pre><code>, its

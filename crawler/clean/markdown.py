@@ -49,8 +49,9 @@ _EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=\S)([^_]+?)(?<=\S)_(?!\w)")
 _STRIKE = re.compile(r"~~(?=\S)((?:(?!~~).)+?)(?<=\S)~~")
 _CODE = re.compile(r"`([^`]+)`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<\"'])")
-# A character some Markdown construct starts with; a line without any is plain already.
-_SYNTAX = re.compile(r"[\[*_#>|`\\~<=+-]|^\s*\d{1,3}[.)]")
+# A character some Markdown construct starts with, or the "](" that closes a link opened on a
+# line before (html2text wraps inside link text); a line without any is plain already.
+_SYNTAX = re.compile(r"[\[*_#>|`\\~<=+-]|\]\(|^\s*\d{1,3}[.)]")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Markdown a plain-text page never holds: links and images, ATX headings, bold marks. List
 # bullets are left out: inscriptis writes "* item" in plain text too.
