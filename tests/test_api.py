@@ -463,15 +463,15 @@ def test_an_export_that_fails_part_way_leaves_the_earlier_file(tmp_path: Path,
     that failed part way (here damaged pages of the images table, read post by post) left the
     earlier export empty. Now both keep it as it was; a folder given for a file is a
     ValueError, as the command's one-line error."""
+    from tests.damage import overwrite_root_pages
     from tests.outputs import build_outputs_archive
-    from tests.test_backup import damage_tables
 
     db = build_outputs_archive(tmp_path / "archive.db")
     out = tmp_path / name
     with wixarchive.open(db) as archive:
         assert wixarchive.export(archive, out) == 1
     earlier = out.read_bytes()
-    damage_tables(db, "images")
+    overwrite_root_pages(db, ("images",))
     with wixarchive.open(db) as archive, pytest.raises(Exception, match="malformed"):
         wixarchive.export(archive, out)
     assert out.read_bytes() == earlier

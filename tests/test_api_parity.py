@@ -17,11 +17,11 @@ import pytest
 import wixarchive
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
+from tests.damage import overwrite_root_pages
 from tests.outputs import GONE_SITE, POST_URL, REPO, build_outputs_archive
 from tests.outputs import wixarchive as run_wixarchive
 from tests.processes import write_lock
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.test_backup import damage_tables
 from tests.webarchives import serve_pages
 
 
@@ -261,7 +261,7 @@ def test_runs_of_a_locked_or_damaged_archive_are_told_as_the_command_tells_them(
     assert json.loads(command.stdout)[0]["status"] == "killed"
     assert json.loads(from_api) == [json.loads(command.stdout), json.loads(failing.stdout)]
 
-    damage_tables(db, "crawl_runs")
+    overwrite_root_pages(db, ("crawl_runs",))
     command = run_wixarchive("runs", "--json", "--db", str(db))
     assert command.returncode == 1 and "damaged" in command.stderr
     assert api() == "ArchiveError: " + command.stderr.removeprefix("Error: ")

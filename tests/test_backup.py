@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.damage import overwrite_root_pages
 from tests.outputs import REPO, build_outputs_archive
 from tests.processes import HANG_GUARD
 
@@ -30,24 +31,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           encoding="utf-8", env=environment(), timeout=HANG_GUARD)
 
 
-def damage_tables(path: Path, *tables: str) -> None:
-    """Overwrite the root page of each table and its indexes with garbage, as a disk error or
-    a restored file read through another file's -wal leaves them: the schema still reads, so
-    the archive opens, and the damage is met by the queries that read those tables."""
-    conn = sqlite3.connect(path)
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    marks = ", ".join("?" * len(tables))
-    roots = [root for (root,) in conn.execute(
-        f"SELECT rootpage FROM sqlite_master WHERE tbl_name IN ({marks}) AND rootpage > 0",
-        tables)]
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    data = bytearray(path.read_bytes())
-    for root in roots:
-        data[(root - 1) * page_size:root * page_size] = b"\xff" * page_size
-    path.write_bytes(bytes(data))
-
-
 def test_damaged_tables_give_one_line_errors_and_check_names_the_damage(
         tmp_path: Path) -> None:
     """Found restoring a backup over a folder that still held the live archive's -wal: SQLite
@@ -62,7 +45,7 @@ def test_damaged_tables_give_one_line_errors_and_check_names_the_damage(
                  "'2024-06-01T00:00:00+00:00')")  # a missing file: check describes its records
     conn.commit()
     conn.close()
-    damage_tables(path, "posts", "captures")
+    overwrite_root_pages(path, ("posts", "captures"))
     for command in (["stats"], ["show", "1"], ["history", "1"],
                     ["export", "--format", "jsonl", str(tmp_path / "out.jsonl")], ["check"]):
         result = run(*command, "--db", str(path))
@@ -87,7 +70,7 @@ def test_check_reports_a_damaged_runs_table_as_damage_in_the_cli_and_the_api(
     import wixarchive
 
     path = build_outputs_archive(tmp_path / "archive.db")
-    damage_tables(path, "crawl_runs")
+    overwrite_root_pages(path, ("crawl_runs",))
     result = run("check", "--json", "--db", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     report = json.loads(result.stdout)
