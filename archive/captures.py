@@ -635,23 +635,29 @@ class Recovery(NamedTuple):
     cut: list[tuple[str, int, int]]  # (file, offset, bytes) of torn tails cut off
 
 
+def _unclosed_files(conn: sqlite3.Connection, directory: Path) -> dict[str, int]:
+    """The capture files a writer may still hold, or left when it died: those the index has
+    open, with the bytes it has indexed of each, and those in the folder it does not know (0)."""
+    open_rows = dict(conn.execute(
+        "SELECT name, bytes FROM capture_files WHERE closed_at IS NULL").fetchall())
+    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
+    return {p.name: 0 for p in directory.glob(f"*{SUFFIX}") if p.name not in known} | open_rows
+
+
 def recover(conn: sqlite3.Connection, directory: Path, patience: float = 60.0) -> Recovery:
     """Finish the capture files whose writer is gone: index their complete records that the
     index lacks and cut a torn tail off. Files in use (locked by a live writer) are left alone.
     Runs its own short transactions on `conn`."""
     if not directory.is_dir():
         return Recovery(0, 0, [])
-    open_rows = dict(conn.execute(
-        "SELECT name, bytes FROM capture_files WHERE closed_at IS NULL").fetchall())
-    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
-    names = set(open_rows) | {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
+    unclosed = _unclosed_files(conn, directory)
     _remove_unnamed_files(directory)
     files = indexed = 0
     cut: list[tuple[str, int, int]] = []
-    for name in sorted(names):
+    for name in sorted(unclosed):
         rows: list[CaptureRow] = []
         try:
-            with torn_tail_cut(directory / name, open_rows.get(name, 0),
+            with torn_tail_cut(directory / name, unclosed[name],
                                partial(_row_kept, name, rows)) as whole:
                 if whole is None:
                     continue  # a live writer's file
@@ -691,11 +697,7 @@ def being_written(conn: sqlite3.Connection, directory: Path) -> bool:
     but they are not in the index yet."""
     if not directory.is_dir():
         return False
-    known = {name for (name,) in conn.execute("SELECT name FROM capture_files")}
-    names = {name for (name,) in conn.execute(
-        "SELECT name FROM capture_files WHERE closed_at IS NULL")}
-    names |= {p.name for p in directory.glob(f"*{SUFFIX}") if p.name not in known}
-    for name in sorted(names):
+    for name in sorted(_unclosed_files(conn, directory)):
         try:
             with (directory / name).open("rb") as handle:
                 # A shared lock, dropped at once: a writer's exclusive one refuses it.
