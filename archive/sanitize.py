@@ -60,13 +60,21 @@ for _tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "th", 
     _ATTRIBUTES.setdefault(_tag, set()).add("dir")
 
 
+# Elements removed with what they hold, not only their tags: a browser never shows it (a frame's
+# fallback, <template>), and an HTML parser reads it as text, so kept it showed a reader its
+# markup ("Your browser <b>cannot</b> show frames") where the frame was. nh3 drops the frame's
+# srcdoc either way.
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "iframe", "noembed", "noframes",
+                                   "template"})
+
+
 def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer") -> str:
     """HTML with scripts, styles, event handlers, frames, forms, <base>, <meta>, SVG/MathML and
     every URL outside LINK_SCHEMES removed (nh3, the Rust ammonia sanitizer)."""
     # A lone surrogate (a row written by another tool) cannot cross into Rust: show U+FFFD.
     text = _SURROGATE.sub("\ufffd", fragment or "")
     return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel,
-                     attributes=_ATTRIBUTES)
+                     attributes=_ATTRIBUTES, clean_content_tags=set(_DROPPED_WITH_CONTENT))
 
 
 # -- Markdown ------------------------------------------------------------------------------------

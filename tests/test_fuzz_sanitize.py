@@ -359,3 +359,14 @@ def test_a_line_of_backticks_stays_no_fence_when_its_code_span_is_written_as_cod
     for name, html in rendered(cleaned).items():
         assert shown(html) == ("```` </ After.", ["p", "code", "p"]), (name, html)
 
+
+def test_a_frames_fallback_goes_with_it() -> None:
+    """nh3 dropped an <iframe> (and its srcdoc) but kept what it held, which an HTML parser reads
+    as text and a browser never shows: a reader saw "Your browser <b>cannot</b> show frames" as
+    markup where the frame was. <noembed>, <noframes> and <template> the same."""
+    for element in ("iframe", "noembed", "noframes", "template"):
+        fragment = (f'<p>Intro.</p><{element} srcdoc="&lt;p&gt;Hi&lt;/p&gt;">Your browser '
+                    f"<b>cannot</b> show frames</{element}><p>After.</p>")
+        assert sanitize_html(fragment) == "<p>Intro.</p><p>After.</p>", element
+    kept = "<p>A <b>bold</b> word, <code>&lt;iframe&gt;</code> in code.</p>"
+    assert sanitize_html(kept) == kept
