@@ -250,6 +250,22 @@ def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Arti
                           for row in _attachment_rows(post_id, article)])
 
 
+def refresh_texts(conn: sqlite3.Connection,
+                  posts: Sequence[tuple[int, str, str, str]]) -> int:
+    """The current text, Markdown and word count of posts whose content did not change, as
+    today's extractor writes them: (post id, the content_hash read, body_text, body_markdown).
+    A post whose content changed since it was read is left to whoever changed it. Returns how
+    many posts were rewritten."""
+    if not posts:
+        return 0
+    cursor = conn.executemany(  # its rowcount: the posts rows updated, no trigger's
+        "UPDATE posts SET body = ?, body_markdown = ?, word_count = ? WHERE id = ? "
+        "AND content_hash = ? AND (body IS NOT ? OR body_markdown IS NOT ?)",
+        [(text, markdown, word_count(text), post_id, digest, text, markdown)
+         for post_id, digest, text, markdown in posts])
+    return max(cursor.rowcount, 0)
+
+
 def _replace_attachments(conn: sqlite3.Connection, post_ids: Sequence[tuple[int]],
                          rows: Sequence[tuple[Any, ...]]) -> None:
     conn.executemany("DELETE FROM attachments WHERE post_id = ?", post_ids)

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from archive import captures
 from archive.chunked import in_chunks
-from archive.ingest import Fetch, relink_attachments, save_batch
+from archive.ingest import Fetch, refresh_texts, relink_attachments, save_batch
 from archive.schedule.locks import LockBusy, ReextractionLock
 from archive.spawning import without_main
 from archive.store import Archive, ArchiveBusy, utc_now
@@ -61,14 +61,17 @@ class Target(NamedTuple):
 class Result:
     posts: int = 0  # posts re-extracted from a capture
     changed: int = 0  # of which the clean result changed: a new version
+    # of the others, those whose text or Markdown today's extraction writes otherwise (not part
+    # of what a version is: rewritten in place)
+    refreshed: int = 0
     failed: int = 0  # capture missing, unreadable, or no longer a post
     without_capture: int = 0  # archived without captures (--no-capture, or before v10)
     failures: list[str] = dataclasses.field(default_factory=list)
     resumed: bool = False
 
     def counts(self) -> dict[str, int]:
-        return {"posts": self.posts, "changed": self.changed, "failed": self.failed,
-                "without_capture": self.without_capture}
+        return {"posts": self.posts, "changed": self.changed, "refreshed": self.refreshed,
+                "failed": self.failed, "without_capture": self.without_capture}
 
 
 def _site_filter(site: str | None) -> tuple[str, list[Any]]:
@@ -128,9 +131,10 @@ def _fail(result: Result, url: str, reason: str) -> None:
         result.failures.append(f"{url}: {reason}")
 
 
-# ("unchanged", None) | ("unchanged", attachments): same content, its videos and documents to
-# record | ("changed", article) | ("failed", reason). Only a changed post's whole article
-# crosses back from a worker: an unchanged one sends its attachments list at most.
+# ("unchanged", None) | ("unchanged", (attachments, body_text, body_markdown)): same content,
+# its videos and documents to record, its text and Markdown as today's extraction writes them |
+# ("changed", article) | ("failed", reason). Only a changed post's whole article crosses back
+# from a worker.
 Outcome = tuple[str, Any]
 
 
@@ -179,7 +183,8 @@ def _compare(article: Any, url: str, content_hash: str) -> Outcome:
         reason = "; ".join(article.warnings) or f"extracted as a {article.page_kind} page"
         return "failed", f"not extracted as a post ({reason})"
     if article.content_hash() == content_hash:  # the URL is not part of the hash
-        return "unchanged", article.attachments or None
+        return "unchanged", (article.attachments or None, article.body_text,
+                             article.body_markdown)
     return "changed", dataclasses.replace(article, url=url)
 
 
@@ -414,18 +419,25 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
         elif status == "changed":
             changes.append((target, value))
         elif value is not None:
-            unchanged.append((target, Article(url=target.url, attachments=value)))
+            unchanged.append((target, value))
     with archive.transaction() as conn:
         current = _still_current(conn, [target for target, _ in changes + unchanged])
         fetches = [_fetch(target, article, current[target.post_id])
                    for target, article in changes if target.post_id in current]
         result.changed += len(fetches)
-        relinks = [(target.post_id, article) for target, article in unchanged
-                   if target.post_id in current]
+        unchanged = [(target, value) for target, value in unchanged
+                     if target.post_id in current]
+        relinks = [(target.post_id, Article(url=target.url, attachments=attachments))
+                   for target, (attachments, _, _) in unchanged if attachments]
         if fetches:
             save_batch(conn, fetches, None, archive._site_id)
         if relinks:
             relink_attachments(conn, relinks)
+        # The text and Markdown are not part of a version's content (content_hash): a fix of
+        # the extractor's Markdown alone reaches the posts archived before it here.
+        result.refreshed += refresh_texts(conn, [
+            (target.post_id, target.content_hash, text, markdown)
+            for target, (_, text, markdown) in unchanged])
         conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
                      "WHERE id = ?", (planned[-1][0].post_id, json.dumps(result.counts()),
                                       json.dumps(result.failures, ensure_ascii=False), run_id))

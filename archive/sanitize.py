@@ -60,13 +60,21 @@ for _tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "th", 
     _ATTRIBUTES.setdefault(_tag, set()).add("dir")
 
 
+# Elements removed with what they hold, not only their tags: a browser never shows it (a frame's
+# fallback, <template>), and an HTML parser reads it as text, so kept it showed a reader its
+# markup ("Your browser <b>cannot</b> show frames") where the frame was. nh3 drops the frame's
+# srcdoc either way.
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "iframe", "noembed", "noframes",
+                                   "template"})
+
+
 def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer") -> str:
     """HTML with scripts, styles, event handlers, frames, forms, <base>, <meta>, SVG/MathML and
     every URL outside LINK_SCHEMES removed (nh3, the Rust ammonia sanitizer)."""
     # A lone surrogate (a row written by another tool) cannot cross into Rust: show U+FFFD.
     text = _SURROGATE.sub("\ufffd", fragment or "")
     return nh3.clean(text, url_schemes=set(LINK_SCHEMES), link_rel=link_rel,
-                     attributes=_ATTRIBUTES)
+                     attributes=_ATTRIBUTES, clean_content_tags=set(_DROPPED_WITH_CONTENT))
 
 
 # -- Markdown ------------------------------------------------------------------------------------
@@ -96,7 +104,11 @@ def sanitize_html(fragment: str | None, *, link_rel: str = "noopener noreferrer"
 #   character references, which shows the same code: left a code span, no check could vouch for
 #   it, as renderers' extensions end a span where CommonMark does not (GFM tables split it at a
 #   "|", linkify takes a backtick into a URL, a definition list or footnote starts at a line
-#   inside it), and what it held would be raw HTML in Hugo with `unsafe = true`;
+#   inside it), and what it held would be raw HTML in Hugo with `unsafe = true`; so is one
+#   holding a destination given a "#" (it shows the code as written, and is no link anywhere);
+#   backticks pair within a paragraph only (_paragraphs), where every renderer's spans end;
+# - a fenced block in a quote holding a "<" that could open a tag or a "{" is written as one line
+#   of <pre><code> in the quote (as below): Python-Markdown reads no fence in a quote;
 # - Hugo runs shortcodes ("{{<", "{{%") before reading the Markdown, code included: outside code
 #   the "{" is "&#123;" already; a code span holding one is written as <code> (as above), a fenced
 #   block (not indented: an indented one has its "{" escaped) as one line of <pre><code> with
@@ -127,30 +139,157 @@ _PRE_LINE = r"<pre><code>(?:[^!-/:-@\[-`{-~\n]|&#[0-9]+;)*</code></pre>"
 _KEPT_PRE = re.compile(_PRE_LINE)
 _KEPT_LINE = re.compile(r'(?:<div dir="auto" markdown="1">|</div>|' + _PRE_LINE
                         + r')[ \t]*(?=\n|$)')
+# Quote marks opening a line, and what a line (after them) starts a block with: where a code span
+# ends in every renderer (_paragraphs).
+_QUOTE_MARKS = re.compile(r"(?:[ \t]*>)*")
+_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}(?:[ \t]|$)|[-*+:~](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)"
+                          r"|=+[ \t]*$|(?:[-*_][ \t]*){3,}$)")
+# A fenced block's opening line in a quote (_quoted_fences), and one quote mark as CommonMark
+# reads it; any number of them, as a line may have before a kept tag.
+_QUOTED_FENCE = re.compile(r"((?: {0,3}>[ \t]?)+)( {0,3})(`{3,}|~{3,})")
+_QUOTE_MARK = re.compile(r" {0,3}>[ \t]?")
+_QUOTE_PREFIX = re.compile(r"(?: {0,3}>[ \t]?)*")
+_ESCAPABLE_TAG_START = re.compile(r"(\\*)<(?=[A-Za-z/!?])")
 # What opens a Hugo shortcode, which Hugo runs before reading the Markdown, code included.
 _SHORTCODE = re.compile(r"\{\{[<%]")
 
 
 def _kept_tag(text: str, at: int) -> re.Match[str] | None:
     """The kept tag starting at `at` in `text`, if one does."""
-    if (at == 0 or text[at - 1] == "\n") and (line := _KEPT_LINE.match(text, at)):
+    line_start = text.rfind("\n", 0, at) + 1  # the line's quote marks may come first
+    if _QUOTE_PREFIX.fullmatch(text, line_start, at) and (line := _KEPT_LINE.match(text, at)):
         return line
     return _KEPT_INLINE.match(text, at)
 
 
-def _neutralize_destinations(text: str) -> str:
-    out, last = [], 0
+def _neutralize_destinations(text: str) -> tuple[str, list[int]]:
+    """`text` with "#" put before each unsafe destination, and where each "#" now stands."""
+    out, last, marks = [], 0, []
     for match in _DESTINATION.finditer(text):
         if match.group(1) and safe_url(match.group(1)) is None:
             out.append(text[last:match.start(1)] + "#")
+            marks.append(match.start(1) + len(marks))
             last = match.start(1)
     out.append(text[last:])
-    return "".join(out)
+    return "".join(out), marks
 
 
-def _escape_prose(text: str) -> tuple[str, bool]:
+def _paragraphs(text: str) -> list[str]:
+    """`text` (no fenced blocks) cut where a code span cannot go on in any renderer: at a blank
+    line (a quote's too), a change of quote depth, and a line that starts a block (a heading,
+    list item, definition, rule or setext underline). Cutting where a renderer would not is
+    safe (a "<" or "{" there is escaped); pairing backticks across a cut is not: the text
+    between would be kept as code where a renderer reads "{onclick=...}" or a tag."""
+    pieces: list[str] = []
+    piece: list[str] = []
+    depth, blank = 0, True
+    for line in text.splitlines(keepends=True):
+        quote = _QUOTE_MARKS.match(line)
+        line_depth = quote.group().count(">")
+        content = line[quote.end():]
+        line_blank = not content.strip()
+        if piece and (blank or line_blank or line_depth != depth
+                      or _BLOCK_START.match(content)):
+            pieces.append("".join(piece))
+            piece = []
+        piece.append(line)
+        depth, blank = line_depth, line_blank
+    if piece:
+        pieces.append("".join(piece))
+    return pieces
+
+
+def _escape_prose(text: str, marks: list[int]) -> tuple[str, bool]:
     """`text` (no fenced blocks) with tag openers escaped outside code spans; True when a "<" that
-    could open a tag was left inside what looks like a code span.
+    could open a tag was left inside what looks like a code span. `marks`: where
+    _neutralize_destinations put a "#" in `text`."""
+    out: list[str] = []
+    kept = False
+    start = 0
+    for chunk, quoted_fence in _quoted_fences(text):
+        for paragraph in [chunk] if quoted_fence else _paragraphs(chunk):
+            end = start + len(paragraph)
+            if quoted_fence:
+                out.append(_quoted_fence_kept(paragraph))
+            else:
+                inside = [mark - start for mark in marks[bisect.bisect_left(marks, start):
+                                                         bisect.bisect_left(marks, end)]]
+                escaped, kept_here = _escape_paragraph(paragraph, inside)
+                out.append(escaped)
+                kept = kept or kept_here
+            start = end
+    return "".join(out), kept
+
+
+def _quoted_fences(text: str) -> list[tuple[str, bool]]:
+    """`text` (no fenced blocks of its own) cut into (chunk, is a closed fenced block in a
+    quote): "> ```" to "> ```", every line in between in the same quote. One never closed (its
+    quote ends first) stays prose, its lines included: one pass, linear in the text."""
+    chunks: list[tuple[str, bool]] = []
+    lines = text.splitlines(keepends=True)
+    prose_from = at = 0
+    while at < len(lines):
+        opener = _QUOTED_FENCE.match(lines[at])
+        if not opener or opener.group(3)[0] == "`" and "`" in lines[at][opener.end():]:
+            at += 1
+            continue
+        depth, fence = opener.group(1).count(">"), opener.group(3)
+        end = at + 1
+        closed = False
+        while end < len(lines) and not closed:
+            content = _in_quote(lines[end], depth)
+            if content is None:
+                break
+            closer = _FENCE.match(content)
+            closed = bool(closer and closer.group(1)[0] == fence[0]
+                          and len(closer.group(1)) >= len(fence)
+                          and not content[closer.end():].strip())
+            end += 1
+        if closed:
+            chunks.append(("".join(lines[prose_from:at]), False))
+            chunks.append(("".join(lines[at:end]), True))
+            prose_from = end
+        at = end
+    chunks.append(("".join(lines[prose_from:]), False))
+    return [chunk for chunk in chunks if chunk[0]]
+
+
+def _in_quote(line: str, depth: int) -> str | None:
+    """`line` after `depth` quote marks, None when it has fewer (its quote has ended)."""
+    at = 0
+    for _ in range(depth):
+        mark = _QUOTE_MARK.match(line, at)
+        if not mark:
+            return None
+        at = mark.end()
+    return line[at:]
+
+
+def _quoted_fence_kept(chunk: str) -> str:
+    """A closed fenced block in a quote, kept when it holds no "<" that could open a tag and no
+    "{"; else written as one line of <pre><code> in the quote, its punctuation as character
+    references, which shows the same code. Left as prose, its "{" would show "&#123;" and its
+    tags "&lt;"; kept raw, a renderer that reads no fence in a quote (Python-Markdown) would
+    read them as attribute lists and tags."""
+    if not (_TAG_START.search(chunk) or "{" in chunk):
+        return chunk
+    lines = chunk.splitlines()
+    opener = _QUOTED_FENCE.match(lines[0])
+    assert opener  # _quoted_fences cut the chunk at one
+    depth, indent = opener.group(1).count(">"), len(opener.group(2))
+    code = []
+    for line in lines[1:-1]:
+        content = _in_quote(line, depth) or ""
+        code.append(content[min(indent, len(content) - len(content.lstrip(" "))):])
+    escaped = _PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", "\n".join(code))
+    escaped = escaped.replace("\n", "&#10;")
+    newline = chunk[len(chunk.rstrip("\r\n")):] or "\n"
+    return f"{opener.group(1)}<pre><code>{escaped}</code></pre>{newline}"
+
+
+def _escape_paragraph(text: str, marks: list[int]) -> tuple[str, bool]:
+    """_escape_prose for one paragraph (see _paragraphs), whose code spans are left as they are,
+    or written as <code> when they hold a tag, a shortcode or a destination given a "#".
 
     Linear in the text, whatever it holds: backtick runs are found once and a span's closing run
     (the next run of exactly its length, as CommonMark has it) is looked up by length."""
@@ -178,17 +317,38 @@ def _escape_prose(text: str) -> tuple[str, bool]:
             same = starts_by_length.get(end - start, [])
             later = bisect.bisect_right(same, start)
             if later == len(same):  # an unmatched run is literal backticks
-                out.append(text[start:end])
+                line_start = text.rfind("\n", 0, start) + 1
+                if end - start >= 3 and start - line_start <= 3 and \
+                        not text[line_start:start].strip(" "):
+                    # Its line was no fence for the backticks after it; should those become
+                    # <code>, it would be one, never closed: as "\`"s they show the same.
+                    out.append("\\`" * (end - start))
+                else:
+                    out.append(text[start:end])
                 pos = end
             else:
                 close = same[later] + end - start
-                if _TAG_START.search(text, start, close) or \
+                marked = [mark for mark in marks if end <= mark < close]
+                if marked:
+                    # A code span shows its text: "`[x](javascript:y)`" is code, not a link to
+                    # neutralize. As <code> and character references no renderer reads a link
+                    # in it, whichever way it splits the text into spans.
+                    code = "".join(text[a + 1:b] for a, b in
+                                   zip([end - 1, *marked], [*marked, close - (end - start)],
+                                       strict=True))
+                    out.append(_code_as_html(code))
+                elif _TAG_START.search(text, start, close) or \
                         _SHORTCODE.search(text, start, close):
                     out.append(_code_as_html(text[end:close - (end - start)]))
                 else:
                     out.append(text[start:close])
                 pos = close
         elif lt >= 0:
+            if _escaped(text, pos, lt) and _TAG_START.match(text, lt):
+                # "\<b>" shows "<b>": as "\&lt;b>" it would show "&lt;b>" (an escaped "&").
+                out.append(_escape_plain(text[pos:lt - 1]) + "&lt;")
+                pos = lt + 1
+                continue
             out.append(_escape_plain(text[pos:lt]))
             autolink = _AUTOLINK.match(text, lt)
             if autolink and safe_url(autolink.group(1)) is not None:
@@ -261,6 +421,13 @@ def _escape_plain(text: str) -> str:
     return text.replace("{", "&#123;")
 
 
+def _escape_tags(text: str) -> str:
+    r"""Every "<" that could open a tag as "&lt;", the backslash escaping one dropped ("\<b>"
+    shows "<b>", "\&lt;b>" would show "&lt;b>")."""
+    return _ESCAPABLE_TAG_START.sub(
+        lambda m: m.group(1)[:len(m.group(1)) // 2 * 2] + "&lt;", text)
+
+
 def _fence_kept(chunk: str) -> str:
     """A fenced block kept as code, but for a "{" in its opening line: "```{onclick=...}" sets
     the block's attributes in Python-Markdown (attr_list) and pandoc."""
@@ -318,11 +485,16 @@ def sanitize_markdown(text: str | None) -> str:
     extractor's own attribute-less tags (see above)."""
     if not text:
         return ""
-    text = _neutralize_destinations(text)
+    text, marks = _neutralize_destinations(text)
     out: list[str] = []
     kept = False
     before = ""  # the prose before a fenced block
+    start = 0  # where the chunk starts in `text`
     for chunk, fenced in _split_fences(text):
+        end = start + len(chunk)
+        chunk_marks = [mark - start for mark in marks[bisect.bisect_left(marks, start):
+                                                       bisect.bisect_left(marks, end)]]
+        start = end
         if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())
                        or _ends_in_definition(before)) and \
                 (_TAG_START.search(chunk) or "{" in chunk):
@@ -338,12 +510,12 @@ def sanitize_markdown(text: str | None) -> str:
             kept = kept or bool(_TAG_START.search(chunk))
             out.append(_fence_kept(chunk))
         else:
-            escaped, kept_here = _escape_prose(chunk)
+            escaped, kept_here = _escape_prose(chunk, chunk_marks)
             kept = kept or kept_here
             out.append(escaped)
         before = "" if fenced else chunk
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):
-        result = _escape_plain(_TAG_START.sub("&lt;", text))
+        result = _escape_plain(_escape_tags(text))
     return result

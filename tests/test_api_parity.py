@@ -161,7 +161,7 @@ def test_import_files_and_reextract_return_what_the_commands_print(crawled: Path
     command = run_wixarchive("reextract", "--json", "--db", str(tmp_path / "cli.db"),
                              check=True)
     assert reextracted.counts() == json.loads(command.stdout) == {
-        "posts": 6, "changed": 0, "failed": 0, "without_capture": 0}
+        "posts": 6, "changed": 0, "refreshed": 0, "failed": 0, "without_capture": 0}
 
 
 def test_crawl_takes_the_commands_capture_and_media_options(crawled: Path,

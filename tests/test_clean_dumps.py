@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -562,6 +563,26 @@ def test_a_link_whose_text_goes_on_to_the_next_line_leaves_no_target_behind() ->
             "See [this\npage](https://a.x/p).\n\n"
             "The **second** paragraph, with [a link](https://a.x/q).\n")
     assert clean_text(dump).body == ["See this", "page.", "The second paragraph, with a link."]
+
+
+def test_a_link_whose_text_goes_on_to_the_next_line_stays_one_link_in_the_markdown() -> None:
+    """The same wrapped link in body_markdown: each kept line was a paragraph of its own, so
+    "See [this" and "page](https://a.x/p)." were two paragraphs and no link, in markdown-it and
+    pandoc alike. Apart by a blank line in the dump, they stay apart (no renderer links them)."""
+    from markdown_it import MarkdownIt
+
+    dump = "# A post about links\n\n  * Mar 3, 2024\n\nSee [this\npage](https://a.x/p).\n"
+    markdown = clean_text(dump, "markdown").body_markdown
+    assert markdown == "See [this\npage](https://a.x/p)."
+    renderings = [MarkdownIt("commonmark").render(markdown)]
+    if pandoc := shutil.which("pandoc"):
+        renderings.append(subprocess.run([pandoc, "-f", "markdown", "-t", "html"], input=markdown,
+                                         capture_output=True, text=True, check=True,
+                                         timeout=60).stdout)
+    for html in renderings:
+        assert re.fullmatch(r'<p>See <a href="https://a.x/p">this\spage</a>.</p>\n?', html), html
+    apart = clean_text(dump.replace("[this\n", "[this\n\n"), "markdown").body_markdown
+    assert apart == "See [this\n\npage](https://a.x/p)."
 
 
 @pytest.mark.parametrize("unit", ["![a](", "[a](x ", "[", "**a ", "~~a ", "a](b ", "![", "a-"])

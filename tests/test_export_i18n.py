@@ -83,3 +83,29 @@ def test_right_to_left_blocks_keep_their_direction_in_every_export(tmp_path: Pat
         assert '<p dir="auto">لم يعد من السهل</p>' in html
         assert '<li dir="auto">שלום עולם</li>' in html
         assert "<p>Plain English.</p>" in html
+
+
+def test_a_right_to_left_list_keeps_its_direction_in_a_markdown_export(tmp_path: Path) -> None:
+    """A post archived with its HTML only (another tool's archive): the Markdown export writes
+    it with markdownify, which drops `dir`, so a Hebrew list or paragraph read left to right.
+    Each right-to-left block, a list whole, is now in the <div> lines the extractor writes."""
+    from markdown_it import MarkdownIt
+
+    from crawler.extract.record import Article
+
+    db = tmp_path / "rtl.db"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url="https://blog.example.com/post/rtl", title="שלום", body_text="x",
+            body_html='<p dir="auto">שלום עולם</p><ul><li dir="auto">אחד</li>'
+                      '<li dir="auto">שתיים<ul><li dir="auto">פנימי</li></ul></li></ul>'
+                      '<p>Plain English.</p><ul><li>one</li></ul>',
+            body_markdown="", published="2024-05-01T08:00:00Z"))
+    wixarchive("export", "--format", "markdown", str(tmp_path / "md"), "--db", str(db),
+               check=True)
+    (page,) = (tmp_path / "md").rglob("index.md")
+    html = MarkdownIt("commonmark").render(page.read_text(encoding="utf-8").split("---\n", 2)[2])
+    assert html.startswith('<div dir="auto" markdown="1">\n<p>שלום עולם</p>\n</div>\n'
+                           '<div dir="auto" markdown="1">\n<ul>\n<li>אחד</li>\n<li>שתיים\n<ul>\n'
+                           "<li>פנימי</li>\n</ul>\n</li>\n</ul>\n</div>\n"
+                           "<p>Plain English.</p>\n<ul>\n<li>one</li>\n</ul>\n"), html

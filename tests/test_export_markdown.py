@@ -461,3 +461,50 @@ def test_hugo_shows_a_posts_shortcodes_as_text_and_runs_none(tmp_path: Path) -> 
     assert '<img src="https://example.com/a.png" alt="{{&lt; nosuch &gt;}}" />' in \
         MarkdownIt("commonmark").render(markdown)
     assert [unquote(a.get("href")) for a in image.iter("a")] == [video]
+
+
+# What a post wrote, in its body_markdown (or, with none, its body_html only), and the words Hugo
+# must show: each showed other text before (docs/reliability.md, "Web pages and exports").
+SHOWN_AS_WRITTEN = {
+    "escaped-lt": ("Use \\<b> for bold.", None, "Use <b> for bold."),
+    "stray-backticks": ("One ` here.\n\nSome <b>bold</b>.\n\nOne ` there.", None,
+                        "One ` here. Some <b>bold</b>. One ` there."),
+    "code-link": ("Type `[x](javascript:alert(1))` to test.", None,
+                  "Type [x](javascript:alert(1)) to test."),
+    "quoted-code": ("> Said:\n>\n> ```\n> if (x) { y(); }\n> ```", None,
+                    "Said: if (x) { y(); }"),
+    "frame": ("", '<p>Intro.</p><iframe srcdoc="&lt;p&gt;Hi&lt;/p&gt;">Your browser '
+              "<b>cannot</b> show frames</iframe><p>After.</p>", "Intro. After."),
+    "rtl-list": ("", '<p>Intro.</p><ul><li dir="auto">שלום</li><li dir="auto">עולם</li></ul>',
+                 "Intro. שלום עולם"),
+}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_shows_what_each_post_wrote(tmp_path: Path) -> None:
+    """Hugo set up as docs/datasette-and-exports.md says shows each post's words as it wrote
+    them: an escaped "<", backticks in two paragraphs, a javascript: link inside code, code in a
+    quote, a frame's fallback, a Hebrew list (in its right-to-left block)."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for slug, (markdown, body_html, _) in SHOWN_AS_WRITTEN.items():
+            save(archive, f"{SITE}/post/{slug}", markdown, title=slug,
+                 published="2024-05-01T08:00:00Z",
+                 **({"body_html": body_html} if body_html else {}))
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1><main>{{ .Content }}</main>")
+    import lxml.html
+
+    pages = site / "public" / "ann.wixsite.com-yoga"
+    for slug, (_, _, words) in SHOWN_AS_WRITTEN.items():
+        main = lxml.html.fromstring((pages / slug / "index.html").read_text()).find(".//main")
+        assert main is not None, slug
+        assert " ".join(main.text_content().split()) == words, (slug, lxml.html.tostring(main))
+        assert not main.xpath(".//a"), slug  # none is a link
+    code = lxml.html.fromstring((pages / "code-link" / "index.html").read_text())
+    assert code.findtext(".//code") == "[x](javascript:alert(1))"
+    quoted = lxml.html.fromstring((pages / "quoted-code" / "index.html").read_text())
+    assert quoted.findtext(".//blockquote//pre/code").strip() == "if (x) { y(); }"
+    rtl = lxml.html.fromstring((pages / "rtl-list" / "index.html").read_text())
+    assert [li.text for li in rtl.xpath('.//div[@dir="auto"]/ul/li')] == ["שלום", "עולם"]

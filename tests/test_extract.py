@@ -842,12 +842,17 @@ def test_underline_superscript_and_subscript_keep_their_meaning_in_the_markdown(
 def test_a_right_to_left_block_keeps_its_direction_in_the_markdown():
     """Markdown has no per-paragraph direction: an Arabic paragraph among English ones read
     left to right. Each right-to-left block is wrapped in <div dir="auto"> (blank lines
-    around its Markdown keep it Markdown); list items stay as they are, in their list."""
+    around its Markdown keep it Markdown); a list with a right-to-left item is wrapped whole
+    (an item wrapped alone would end its list; the list was left left to right)."""
     article = extract_article(_post_with(
         "<h2>عنوان</h2><p>مرحبا <strong>بالعالم</strong></p><p>English.</p>"
-        "<ul><li><p>واحد</p></li><li><p>two</p></li></ul>"))
+        "<ul><li><p>واحد</p><ol><li><p>nested</p></li></ol></li><li><p>two</p></li></ul>"
+        "<ul><li><p>one</p></li></ul>"))
     assert ('<div dir="auto" markdown="1">\n\n## عنوان\n\n</div>\n\n'
             '<div dir="auto" markdown="1">\n\nمرحبا **بالعالم**\n\n</div>\n\n'
-            "English.\n\n- واحد\n- two") in article.body_markdown
+            'English.\n\n<div dir="auto" markdown="1">\n\n- واحد\n   1. nested\n- two\n\n'
+            "</div>\n\n- one\n") in article.body_markdown
     html = MarkdownIt("commonmark").render(article.body_markdown)
     assert '<div dir="auto" markdown="1">\n<p>مرحبا <strong>بالعالم</strong></p>\n</div>' in html
+    assert re.search(r'<div dir="auto" markdown="1">\n<ul>\n<li>واحد\n<ol>\n<li>nested</li>'
+                     r"\n</ol>\n</li>\n<li>two</li>\n</ul>\n</div>\n<ul>\n<li>one</li>", html), html

@@ -241,3 +241,132 @@ def test_a_fence_right_after_a_definition_keeps_no_tag() -> None:
             assert "<script" not in html, html
     apart = "a\n: b\n\n```html\n<p>hi</p>\n```\n"  # a paragraph apart: left as it is
     assert sanitize_markdown(apart) == apart
+
+
+def rendered(markdown: str) -> dict[str, str]:
+    """`markdown` as HTML by markdown-it (CommonMark) and, where it is installed, pandoc."""
+    html = {"commonmark": RENDERERS["commonmark"].render(markdown)}
+    if pandoc := shutil.which("pandoc"):
+        html["pandoc"] = subprocess.run([pandoc, "-f", "markdown", "-t", "html"], input=markdown,
+                                        capture_output=True, text=True, check=True,
+                                        timeout=60).stdout
+    return html
+
+
+class _Text(HTMLParser):
+    """The text a browser shows of HTML, and the tags it holds."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def shown(html: str) -> tuple[str, list[str]]:
+    """The words `html` shows (whitespace collapsed) and its tags."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.text).split()), parser.tags
+
+
+def test_an_escaped_lt_shows_as_lt() -> None:
+    """"\\<b>" in the Markdown shows "<b>"; its "<" was escaped to "&lt;" behind the backslash,
+    "\\&lt;b>", an escaped "&" that every renderer showed as "&lt;b>". Also when the text is too
+    long to check and every "<" is escaped."""
+    for markdown in ("Use \\<b> for bold, \\\\<i> for a backslash.\n",
+                     "Use \\<b> for bold, \\\\<i> for a backslash. <http://a.example/>"
+                     + " word" * 40_000):
+        cleaned = sanitize_markdown(markdown)
+        assert sanitize_markdown(cleaned) == cleaned
+        for name, html in rendered(cleaned).items():
+            text, tags = shown(html)
+            assert text.startswith("Use <b> for bold, \\<i> for a backslash."), (name, html[:200])
+            assert tags in (["p"], ["p", "a"]), (name, tags)
+
+
+def test_backticks_pair_within_a_paragraph_only() -> None:
+    """A stray backtick in one paragraph and another later opened a code span across the
+    paragraphs between: a tag between came out as <code> (shown as code, joined into one
+    paragraph), and what held none was kept unescaped, "{onclick=...}" an attribute in pandoc."""
+    stray = "A stray ` here.\n\nSome <b>bold</b> words.\n\nAnother ` there.\n"
+    for name, html in rendered(sanitize_markdown(stray)).items():
+        assert shown(html) == ("A stray ` here. Some <b>bold</b> words. Another ` there.",
+                               ["p", "p", "p"]), (name, html)
+    for markdown in ('A ` here.\n\n[x](http://a.example){onclick="pwn()"}\n\nthere ` b\n',
+                     '> A ` here.\n>\n> [x](http://a.example){onclick="pwn()"}\n>\n> b `\n',
+                     'A ` here.\n# [x](http://a.example){onclick="pwn()"}\nthere ` b\n',
+                     'A ` here.\n- [x](http://a.example){onclick="pwn()"}\n- there ` b\n'):
+        cleaned = sanitize_markdown(markdown)
+        assert not unsafe_rendering(cleaned), (markdown, cleaned, unsafe_rendering(cleaned))
+        assert sanitize_markdown(cleaned) == cleaned
+        for name, html in rendered(cleaned).items():
+            attributes = _Attributes()
+            attributes.feed(html)
+            assert all(attribute != "onclick" for _, attribute, _ in attributes.found), \
+                (name, html)
+
+
+def test_a_code_span_shows_its_javascript_link_as_code() -> None:
+    """A code span holding "[x](javascript:...)" showed "[x](#javascript:...)": the "#" that
+    makes a link's destination harmless went into code, which no renderer makes a link. It is
+    written as <code> with character references, which shows the code and is no link to any
+    renderer, whichever way it reads the backticks (a GFM table cell ends at its "|")."""
+    markdown = "Type `[x](javascript:alert(1))` or `![y]( JavaScript:pwn())` to test.\n"
+    cleaned = sanitize_markdown(markdown)
+    assert sanitize_markdown(cleaned) == cleaned
+    for name, html in rendered(cleaned).items():
+        assert shown(html) == ("Type [x](javascript:alert(1)) or ![y]( JavaScript:pwn()) to test.",
+                               ["p", "code", "code"]), (name, html)
+    table = "| a | b |\n|---|---|\n| `[x](javascript:pwn()) | y` | c |\n"
+    cleaned = sanitize_markdown(table)
+    assert not unsafe_rendering(cleaned), (cleaned, unsafe_rendering(cleaned))
+    assert sanitize_markdown("A [link](javascript:pwn()).") == "A [link](#javascript:pwn())."
+
+
+def test_a_fenced_block_in_a_quote_shows_its_code() -> None:
+    """A fenced block in a quote was read as prose: its "{" showed "&#123;" and a tag "&lt;", or
+    the backticks of its fences a code span of one line. One holding neither is kept; one holding
+    them is one line of <pre><code> in the quote (a fence in a quote is no fence to
+    Python-Markdown: its "{...}" and tags would be attribute lists and HTML there)."""
+    for markdown, code in (("> ~~~\n> if (x) { y(); } <b>\n> ~~~\n\nAfter.\n",
+                            "if (x) { y(); } <b>"),
+                           ("> Said:\n>\n> ```js\n> a = {b: 1};\n>   c\n> ```\n>\n> Then.\n",
+                            "a = {b: 1};\n  c")):
+        cleaned = sanitize_markdown(markdown)
+        assert not unsafe_rendering(cleaned), (cleaned, unsafe_rendering(cleaned))
+        assert sanitize_markdown(cleaned) == cleaned
+        for name, html in rendered(cleaned).items():
+            pre = re.search(r"<pre><code>(.*?)</code></pre>", html, re.S)
+            assert pre and shown(pre.group(1))[0] == " ".join(code.split()), (name, html)
+            assert "&amp;#" not in html and "&amp;lt;" not in html, (name, html)
+    kept = "> ```\n> plain code\n> ```\n"
+    assert sanitize_markdown(kept) == kept
+
+
+def test_a_line_of_backticks_stays_no_fence_when_its_code_span_is_written_as_code() -> None:
+    """"````   ```</```": the line is no fence (backticks follow its "````"), but once the code
+    span became <code>, none followed: sanitized again, it opened a fence never closed, which
+    in CommonMark makes the rest of the post code (found by the second property)."""
+    cleaned = sanitize_markdown("````   ```</```\n\nAfter.\n")
+    assert sanitize_markdown(cleaned) == cleaned
+    for name, html in rendered(cleaned).items():
+        assert shown(html) == ("```` </ After.", ["p", "code", "p"]), (name, html)
+
+
+def test_a_frames_fallback_goes_with_it() -> None:
+    """nh3 dropped an <iframe> (and its srcdoc) but kept what it held, which an HTML parser reads
+    as text and a browser never shows: a reader saw "Your browser <b>cannot</b> show frames" as
+    markup where the frame was. <noembed>, <noframes> and <template> the same."""
+    for element in ("iframe", "noembed", "noframes", "template"):
+        fragment = (f'<p>Intro.</p><{element} srcdoc="&lt;p&gt;Hi&lt;/p&gt;">Your browser '
+                    f"<b>cannot</b> show frames</{element}><p>After.</p>")
+        assert sanitize_html(fragment) == "<p>Intro.</p><p>After.</p>", element
+    kept = "<p>A <b>bold</b> word, <code>&lt;iframe&gt;</code> in code.</p>"
+    assert sanitize_html(kept) == kept

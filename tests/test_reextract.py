@@ -356,7 +356,7 @@ def test_reextract_during_a_crawl_leaves_the_posts_it_has_not_indexed_yet(tmp_pa
     finally:
         writer.close()
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {"posts": 7, "changed": 0, "failed": 0,
+    assert json.loads(run.stdout) == {"posts": 7, "changed": 0, "refreshed": 0, "failed": 0,
                                       "without_capture": 0}
     with Archive.open(db, readonly=True) as archive:
         body_now = archive.conn.execute("SELECT body FROM posts WHERE url = ?",
@@ -490,3 +490,32 @@ def test_a_second_reextract_of_an_overlapping_scope_is_refused_naming_the_first(
     assert first.returncode == 0, first.stderr
     assert second.returncode == 75 and second.stderr.startswith(
         f"Error: a re-extraction of the whole archive is running on {db} (pid ")
+
+
+def test_the_text_and_markdown_of_an_unchanged_post_are_rewritten(tmp_path: Path):
+    """A fix of the extractor's Markdown (or text) alone changes no post's content, which a
+    version is: `reextract` counted such posts unchanged and kept the Markdown an older
+    extractor wrote, so the fix never reached the posts archived before it. Now their text,
+    Markdown and word count are rewritten in place, no new version; run again, nothing is."""
+    db = crawled(SampleBlog(seed=27, post_count=3), tmp_path / "archive.db")
+    with sqlite3.connect(db) as conn:
+        today = conn.execute("SELECT id, body, body_markdown, word_count FROM posts "
+                             "ORDER BY id").fetchall()
+        conn.execute("UPDATE posts SET body_markdown = 'older Markdown' WHERE id = ?",
+                      (today[0][0],))
+        conn.execute("UPDATE posts SET body = 'older text', word_count = 2 WHERE id = ?",
+                     (today[1][0],))
+    conn.close()
+    command = [sys.executable, "-m", "archive.cli", "reextract", "--db", str(db)]
+    run = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300)
+    assert json.loads(run.stdout) == {"posts": 3, "changed": 0, "refreshed": 2, "failed": 0,
+                                      "without_capture": 0}, run.stderr
+    with Archive.open(db, readonly=True) as archive:
+        assert [tuple(row) for row in archive.conn.execute(
+            "SELECT id, body, body_markdown, word_count FROM posts ORDER BY id")] == today
+        assert archive.conn.execute("SELECT max(version) FROM post_versions").fetchone()[0] == 1
+        # The search index follows the text (its triggers): the older words are gone.
+        assert not archive.conn.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH "
+                                        "'older'").fetchall()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.stdout == "3 posts re-extracted: 0 changed, 0 failed\n", again.stderr

@@ -370,11 +370,11 @@ def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | 
 def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
     """Re-run today's extraction and cleaning over the raw captures of the archived posts (of
     `site`: its URL, host or name), with no network, as `wixarchive reextract` does: a post
-    gets a new version (source "reextract") only where the clean result changed. Resumes a
-    re-extraction that was stopped.
+    gets a new version (source "reextract") only where the clean result changed; the others
+    get today's text and Markdown in place. Resumes a re-extraction that was stopped.
 
-    Returns the counts `wixarchive reextract --json` prints (`posts`, `changed`, `failed`,
-    `without_capture`; `.counts()` gives them as a dict) and `failures`, one line per post
+    Returns the counts `wixarchive reextract --json` prints (`posts`, `changed`, `refreshed`,
+    `failed`, `without_capture`; `.counts()` gives them as a dict) and `failures`, one line per post
     that could not be re-extracted (its capture missing or damaged). ArchiveError for an
     archive opened read-only; NoSuchSite or SeveralSites (ValueErrors) for a `site` naming
     no archived site, or more than one."""

@@ -23,14 +23,17 @@ FAILURES_SHOWN = 20
 @db_option
 @click.option("--site", help="Only the posts of this site (URL, host or part of it, or name).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"posts": N, "changed": M, "failed": K, "without_capture": S}.')
+              help='Print {"posts": N, "changed": M, "refreshed": R, "failed": K, '
+                   '"without_capture": S}.')
 def command(db: Path, site: str | None, as_json: bool) -> None:
     """Re-run extraction and cleaning over the raw captures of archived posts.
 
     Opens no connection to any site: each post's page is read from its newest capture in
     ARCHIVE.captures/. A post gets a new version (marked as a re-extraction) only where the
-    clean result changed. Stopped or killed, it resumes where it was when run again.
-    Posts whose capture file is missing or damaged are named; the others are re-extracted.
+    clean result changed; the others get today's text and Markdown in place (an extractor fix
+    of the Markdown alone reaches posts archived before it this way). Stopped or killed, it
+    resumes where it was when run again. Posts whose capture file is missing or damaged are
+    named; the others are re-extracted.
 
     \b
     Example:
@@ -77,6 +80,9 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
     else:
         click.echo(f"{result.posts} posts re-extracted: {result.changed} changed, "
                    f"{result.failed} failed")
+        if result.refreshed:
+            click.echo(f"{result.refreshed} unchanged posts have today's text and Markdown "
+                       "(body, body_markdown) now")
         if result.without_capture:
             click.echo(f"{result.without_capture} posts have no capture (archived with "
                        "--no-capture or before captures existed, and unchanged since): not "

@@ -39,6 +39,8 @@ FILES = "files"  # the same for the videos and documents fetched on request
 _LINK_TEXT_MARKS = re.compile(r"[][\\`*_<>]")  # what a file name must escape in link text
 PAGE = "index.md"  # a bundle's page: Hugo's leaf bundle, Jekyll's folder index
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Where a right-to-left block's <div> lines would end the list, quote or table they are in.
+_NO_DIRECTION_IN = frozenset({"li", "ul", "ol", "blockquote", "table", "td", "th"})
 
 
 def _escape_char(ch: str) -> str:
@@ -90,9 +92,36 @@ def _from_html(html_text: str) -> str:
     longer than any backtick run in it, <u>/<sup>/<sub> kept as tags (crawler.extract.body)."""
     from markdownify import MarkdownConverter
 
-    from crawler.extract.body import md_fence
+    from crawler.extract.body import MD_DIRECTION_CLOSE, MD_DIRECTION_OPEN, md_fence
+
+    def directed(el: Any, markdown: str, parent_tags: set[str], items: bool = False) -> str:
+        """A right-to-left block (dir="rtl" or "auto", on a list or one of its items) in the
+        <div> lines the extractor writes for one: markdownify drops `dir`, and Hebrew or
+        Arabic then reads left to right. Not inside a list, quote or table, which it would
+        end."""
+        marked = [el, *(el.find_all("li", recursive=False) if items else [])]
+        if parent_tags & _NO_DIRECTION_IN or not markdown.strip() or \
+                not any((node.get("dir") or "").lower() in ("rtl", "auto") for node in marked):
+            return markdown
+        inner = markdown.strip("\n")
+        return f"\n\n{MD_DIRECTION_OPEN}\n\n{inner}\n\n{MD_DIRECTION_CLOSE}\n\n"
 
     class Converter(MarkdownConverter):  # type: ignore[misc]
+        def convert_p(self, el: Any, text: str, parent_tags: set[str]) -> str:
+            return directed(el, super().convert_p(el, text, parent_tags), parent_tags)
+
+        def convert_hN(self, n: int, el: Any, text: str, parent_tags: set[str]) -> str:
+            return directed(el, super().convert_hN(n, el, text, parent_tags), parent_tags)
+
+        def convert_blockquote(self, el: Any, text: str, parent_tags: set[str]) -> str:
+            return directed(el, super().convert_blockquote(el, text, parent_tags), parent_tags)
+
+        def convert_list(self, el: Any, text: str, parent_tags: set[str]) -> str:
+            return directed(el, super().convert_list(el, text, parent_tags), parent_tags,
+                            items=True)
+
+        convert_ul = convert_ol = convert_list
+
         def convert_pre(self, el: Any, text: str, parent_tags: set[str]) -> str:
             return f"\n\n{md_fence(text.strip(chr(10)))}\n\n" if text else ""
 

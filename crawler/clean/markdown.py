@@ -252,17 +252,26 @@ def _plain_line(line: str, closed_later: bool) -> MarkdownLine:
     return MarkdownLine(prefix + text if text else "", False, link_only, taxonomy, level)
 
 
-def body_markdown(lines: list[tuple[str, bool]]) -> str:
-    """The post's Markdown from its kept source lines, (line, is a list item) in order: list
-    items stay one per line, other blocks are separated by a blank line."""
+def body_markdown(lines: list[tuple[str, bool, bool]]) -> str:
+    """The post's Markdown from its kept source lines, (line, is a list item, comes right after
+    the line before it in the dump) in order: list items stay one per line, a line closing a
+    link whose "[" the line right before it left open goes on that line's paragraph (a link's
+    text wrapped, html2text), other blocks are separated by a blank line."""
     out: list[str] = []
-    previous_item = False
-    for line, item in lines:
+    previous, previous_item = "", False
+    for line, item, adjacent in lines:
         if out:
-            out.append("\n" if item and previous_item else "\n\n")
+            same_link = adjacent and _opens_link(previous) and bool(
+                _CLOSE_BEFORE_OPEN.match(line))
+            out.append("\n" if item and previous_item or same_link else "\n\n")
         out.append(line if item else line.strip())
-        previous_item = item
+        previous, previous_item = line, item
     return "".join(out)
+
+
+def _opens_link(line: str) -> bool:
+    """Whether `line` leaves a "[" open: one after its last "]"."""
+    return "[" in line[line.rfind("]") + 1:]
 
 
 def is_list_item(line: str) -> bool:

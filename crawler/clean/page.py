@@ -319,9 +319,11 @@ class PageRules(ShapeRules):
         chosen = set(kept) | {i for i in range(kept[0], kept[-1])
                               if self.lines[i].image and self.role.get(i) != "skip"}
         lines = []
+        previous = -2
         for i in sorted(chosen):
             source = self.lines[i].source
             if i in self.partial:
                 source = source.replace(self.partial[i], "", 1)
-            lines.append((source, md.is_list_item(source)))
+            lines.append((source, md.is_list_item(source), i == previous + 1))
+            previous = i
         return md.body_markdown(lines)

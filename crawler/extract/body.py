@@ -288,6 +288,7 @@ class _Walker:
         self.videos: list[str] = []
         self.video_html: set[str] = set()  # the paragraphs video() wrote
         self.in_link = 0  # how many links the text being read is in
+        self.rtl_item = False  # whether the list being walked has a right-to-left item
         self.flattened = False
         # Newlines in text are line breaks (see is_pre_wrap), in the subtree being walked.
         self.pre_wrap = False
@@ -402,7 +403,9 @@ class _Walker:
             markdown = "> " + markdown.replace("\n", "\n> ")
         elif md_prefix:
             markdown = md_prefix + markdown.replace("\n", "\n" + " " * len(md_prefix))
-        if attrs and tag != "li":  # a wrapped item would end its list
+        if attrs and tag == "li":  # a wrapped item would end its list: list() wraps the list
+            self.rtl_item = True
+        elif attrs:
             markdown = f"{MD_DIRECTION_OPEN}\n\n{markdown}\n\n{MD_DIRECTION_CLOSE}"
         self.md.append(markdown)
         return True
@@ -508,6 +511,9 @@ class _Walker:
             self.flattened = True
             self.block(el, "p", flat=True)
             return
+        if depth == 0:
+            md_start = len(self.md)
+            self.rtl_item = False
         # A list continued after a paragraph goes on counting (<ol start="3">).
         start = _list_start(el) if tag == "ol" else 1
         self.html.append(f'<ol start="{start}">' if start != 1 else f"<{tag}>")
@@ -530,6 +536,11 @@ class _Walker:
             self.html.append("</li>")
             self.html[start:] = ["".join(self.html[start:])]
         self.html.append(f"</{tag}>")
+        if depth == 0 and self.rtl_item:
+            # A list with a right-to-left item (Hebrew, Arabic) in a right-to-left block, whole:
+            # the browser takes its direction from its first words, as for a paragraph.
+            self.md.insert(md_start, MD_DIRECTION_OPEN)
+            self.md.append(MD_DIRECTION_CLOSE)
 
     def walk(self, el: etree._Element, depth: int = 0) -> None:
         if depth > MAX_DEPTH:  # pathological nesting: keep the words, drop the structure
