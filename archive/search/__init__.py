@@ -178,7 +178,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
             raise
-        raise explain(exc, ranked.match) from exc
+        raise explain(exc, query.text.strip()) from exc  # as typed, not as widened
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
 
@@ -204,18 +204,19 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
     except sqlite3.OperationalError as exc:  # as in search
         if held_by_another(exc):
             raise
-        raise explain(exc, ranked.match) from exc
+        raise explain(exc, query.text.strip()) from exc
 
 
 class _Ranked:
     """The ranking of one query's matches, as `search` and `count` run it: what the query's
     text means (plain words, a phrase, FTS5 syntax, Chinese, Japanese or Korean words) and
-    which index answers it. `match` is the MATCH expression (what an error is about) and `runs`
-    the CJK runs whose bigrams found the posts (their snippets are made from them)."""
+    which index answers it. `match` is the MATCH expression (an error quotes the query as typed
+    instead: its words may be widened to their other spellings) and `runs` the CJK runs whose
+    bigrams found the posts (their snippets are made from them)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.match = text.strip()  # what an error before the MATCH expression is about
+        self.match = text.strip()
         self.runs: list[str] = []
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
