@@ -191,6 +191,24 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
         raise LookupError(exc.args[0]) from None
 
 
+def post_version(archive: Archive, url: str | int, version: int | str) -> dict[str, Any]:
+    """The post at `url` (or its id) as it was in one stored version, as `wixarchive show
+    --version` shows it: `version` is its number (1 = oldest) or its id (as `history` and the
+    article page give it, which never changes). The keys of `archive.post()`, the version's
+    content in them, and the version's `fetched_at`, `source`, `recovered` and `run_id`
+    (`history --json`'s). LookupError when there is no such post, or no such version
+    (naming the versions it has); TypeError for a version that is neither an int nor a str."""
+    from archive.history import post_at_version
+
+    if isinstance(version, bool) or not isinstance(version, int | str):
+        raise TypeError(f"version: expected a version number (an int) or id (a str), not "
+                        f"{version!r}")
+    post = archive.post(url)
+    if post is None:
+        raise LookupError(f"no post archived at {url}")
+    return post_at_version(archive, post, str(version))[0]
+
+
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
            site: Names = None, versions: bool = False, images_url: str | None = None,
            flat: bool = False, bom: bool = False, escape_formulas: bool = True,
@@ -818,3 +836,4 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         with Archive.open(path) as archive:
             archive.refresh_search_stats_if_stale()
     return done
+
