@@ -209,6 +209,26 @@ def test_post_version_is_what_show_version_shows(archive: wixarchive.Archive) ->
         wixarchive.post_version(archive, url, 1.0)  # type: ignore[arg-type]
 
 
+def test_run_due_reports_the_sites_file_as_the_command_does(archive: wixarchive.Archive,
+                                                            tmp_path: Path) -> None:
+    """`run-due` had no counterpart in the API. With nothing due, no crawl: the outcomes are
+    `run-due --json`'s records."""
+    with pytest.raises(ValueError, match="^no sites file at .*: add a site with"):
+        wixarchive.run_due(archive.path)  # under cron, a wrong path is not "nothing to do"
+    wixarchive.add_site(archive, "https://a.example.com/", every="1d")
+    archive.finish_run(archive.start_run("https://a.example.com/"), status="ok", counts={},
+                       errors=[])  # crawled just now: due tomorrow
+    printed = json.loads(wixarchive_command("run-due", "--json", "--db", str(archive.path),
+                                            check=True).stdout)
+    outcomes = wixarchive.run_due(archive.path, site="a.example.com")
+    assert [outcome.to_dict() for outcome in outcomes] == printed
+    assert [outcome.status for outcome in outcomes] == ["not-due"]
+    with pytest.raises(ValueError, match="^no site has the label 'nosuch'"):
+        wixarchive.run_due(archive.path, label="nosuch")
+    with pytest.raises(TypeError, match="^parallel: expected a whole number"):
+        wixarchive.run_due(archive.path, parallel=1.5)  # type: ignore[arg-type]
+
+
 def test_export_to_a_stream_and_refusals(archive: wixarchive.Archive, tmp_path: Path) -> None:
     out = io.StringIO()
     assert wixarchive.export(archive, out, format="jsonl", site="b.example") == 1
