@@ -6,10 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from archive.store import Archive
+from typing import Any
 
 # What a diff of two versions showing no line of difference says: what the diff covers
 # (version_text); the HTML alone can change otherwise.
@@ -60,16 +57,15 @@ def find_version(versions: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]
     return None
 
 
-def post_at_version(archive: Archive, post: dict[str, Any], ref: str,
+def post_at_version(post: dict[str, Any], versions: Sequence[dict[str, Any]], ref: str,
                     ) -> tuple[dict[str, Any], str]:
-    """`post` (Archive.post()) as it was in its stored version `ref` (find_version: an id or a
-    number), in the post's own shape, with the line naming that version and how it was
-    fetched (`2 of 3, id 5f0c…: fetched …`): what `show --version` and
-    wixarchive.post_version() give. LookupError naming the versions the post has when `ref`
-    names none of them."""
+    """`post` (Archive.post()) as it was in the version `ref` names among its `versions`
+    (Archive.versions(); find_version: an id or a number), in the post's own shape, with the
+    line naming that version and how it was fetched (`2 of 3, id 5f0c…: fetched …`): what
+    `show --version` and wixarchive.post_version() give. LookupError naming the versions the
+    post has when `ref` names none of them."""
     from archive.versions import as_post  # the versions' JSON reading: not for diff alone
 
-    versions = archive.versions(post["id"])
     version = find_version(versions, ref)
     if version is None:
         numbers = ", ".join(str(v["version"]) for v in versions)

@@ -207,7 +207,7 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
-    return post_at_version(archive, post, str(version))[0]
+    return post_at_version(post, archive.versions(post["id"]), str(version))[0]
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,

@@ -73,7 +73,8 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
         if version_ref is not None:
             # That version's content in the post's shape, with when and how it was fetched.
             try:
-                post, version_line = post_at_version(archive, post, version_ref)
+                post, version_line = post_at_version(
+                    post, archive.versions(post["id"]), version_ref)
             except LookupError as exc:
                 fail(str(exc))
     if fmt == "json":
