@@ -33,6 +33,7 @@ from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
@@ -125,6 +126,24 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
         hosts = request.meta.setdefault(ROBOTS_HOSTS, [])
         if self._unread(netloc) and netloc not in hosts:
             hosts.append(netloc)
+
+    async def robot_parser(self, request: Request) -> Any:
+        """The host's parser, once read. Scrapy's awaits the Deferred of a robots.txt being
+        fetched as a Future (asFuture), whose callback hands the parser to the first request
+        waiting and None, "allow everything", to every later one: of the images waiting for
+        the media host's robots.txt, all but the first went out whatever it said. Each
+        waiting request here gets a Deferred of its own, handed the parser as it passes."""
+        waiting = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(waiting, Deferred):
+            return await super().robot_parser(request)
+        own: Deferred[Any] = Deferred()
+
+        def hand_on(parser: Any) -> Any:
+            own.callback(parser)
+            return parser
+
+        waiting.addCallback(hand_on)
+        return await maybe_deferred_to_future(own)
 
     def _unread(self, netloc: str) -> bool:
         """Whether the host's rules are still to come (none asked for, or a fetch under way)."""
