@@ -218,14 +218,15 @@ def _hang_up(handler: object) -> bool:
     return True
 
 
-@pytest.mark.parametrize("unreachable", [False], ids=["forbidding"])
+@pytest.mark.parametrize("unreachable", [False, True], ids=["forbidding", "unreachable"])
 def test_an_image_host_whose_robots_txt_forbids_or_cannot_be_reached_is_not_fetched_from(
         tmp_path: Path, unreachable: bool):
     """Scrapy 2.19 hands the rules of a robots.txt being fetched to the first request waiting
     for them, and None (allow everything) to the others: of the images asked for at once,
-    all but the first two went out, though the media host's robots.txt forbade them. No
-    image is fetched: each is recorded failed (the next crawl asks again), and every post is
-    stored."""
+    all but the first two went out, though the media host's robots.txt forbade them.
+    RFC 9309 (2.3.1.4): one that cannot be reached forbids everything too, where Scrapy's
+    middleware allowed everything. No image is fetched: each is recorded failed (the next
+    crawl asks again), and every post is stored."""
     blog = SampleBlog(seed=6, post_count=3)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:

@@ -23,6 +23,11 @@ RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt.
 a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
 forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
 after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
+
+Another host's robots.txt (the media CDN's), fetched by Scrapy's middleware, is read the same
+way, and one that cannot be reached at all (refused, timed out, no such host) forbids
+everything on that host, as RFC 9309 (2.3.1.4) asks, where Scrapy allowed everything: the
+host's images are recorded `failed` (Forbidden by robots.txt), and the next crawl asks again.
 """
 
 from __future__ import annotations
@@ -157,8 +162,20 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
                                         request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if self._unread(netloc):
+        if not self._unread(netloc):
+            return
+        rules = robots_body(Failure(exc))
+        if not rules:  # refused by this crawl's own rules: not there, as robots_body reads it
             super()._robots_error(exc, netloc)
+            return
+        # Unreachable (RFC 9309 2.3.1.4): everything on the host forbidden, where Scrapy's
+        # middleware allowed everything.
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        waiting = self._parsers[netloc]
+        parser = build_from_crawler(self._parserimpl, self.crawler, rules)
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
 
     def read(self, outcome: Response | Failure) -> None:
         """A robots.txt request of the spider's ended, with a response or a failure: its rules
