@@ -22,7 +22,9 @@ parser forbids everything meanwhile, and so does the one of a robots.txt Scrapy 
 RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt. Scrapy cancels
 a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
 forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
-after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
+after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules. Its lines end
+at CR, LF or CRLF (RFC 9309 2.2): lines ending at CR alone were one line, cut away whole past
+ROBOTS_READ_BYTES.
 
 Another host's robots.txt (the media CDN's), fetched by Scrapy's middleware, is read the same
 way, and one that cannot be reached at all (refused, timed out, no such host) forbids
@@ -63,10 +65,12 @@ def is_robots_txt(request: Request) -> bool:
 def robots_prefix(body: bytes) -> bytes:
     """The lines of a robots.txt within its first ROBOTS_READ_BYTES (a line cut there is left
     out: half a rule could forbid or allow what its whole does not)."""
-    if len(body) <= ROBOTS_READ_BYTES:
-        return body
-    end = body.rfind(b"\n", 0, ROBOTS_READ_BYTES)
-    return body[:end + 1] if end >= 0 else b""
+    return body if len(body) <= ROBOTS_READ_BYTES else _whole_lines(body[:ROBOTS_READ_BYTES])
+
+
+def _whole_lines(text: bytes) -> bytes:
+    """`text` up to its last end of line (CR, LF or CRLF: RFC 9309 2.2)."""
+    return text[:max(text.rfind(b"\n"), text.rfind(b"\r")) + 1]
 
 
 def unreachable_status(status: int) -> bool:
