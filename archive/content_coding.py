@@ -6,15 +6,16 @@ It reads a body as Scrapy's HttpCompressionMiddleware read it when the crawl fet
 that what is re-read from a capture is what the crawl extracted: a list of codings
 (`gzip, br`) is undone last first, up to the first one it does not know (left as it is);
 every member of a multi-member gzip body is inflated, and every frame of a zstd one (Scrapy
-asks servers for zstd too); deflate is zlib-wrapped as the standard says, or raw as servers
-often send it. Stricter than Scrapy on a cut body: a stream that ends early is an error, never
-half a body taken for a whole one.
+asks servers for zstd too); deflate is read as zlib-wrapped, as the standard says, then as
+raw, as servers often send it. Stricter than Scrapy on a cut body: a stream that ends early
+is an error, never half a body taken for a whole one.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 PIECE = 2**16  # the most a decoder yields at once (brotli takes it as a hint: a block more)
@@ -63,8 +64,10 @@ def _decoded(raw: Iterable[bytes], coding: str) -> Iterator[bytes]:
             yield from _unbrotli(raw, brotli.Decompressor())
         elif coding == "zstd":
             yield from _unzstd(raw, zstd)
+        elif coding == "deflate":
+            yield from _deflated(raw)
         else:
-            yield from _inflate(raw, gzip=coding != "deflate")
+            yield from _inflate(raw, zlib.MAX_WBITS + 16)
     except (zlib.error, brotli.error, zstd.ZstdError) as exc:
         raise UndecodableBody(f"its payload does not decode as {coding}: {exc}") from None
 
@@ -79,9 +82,41 @@ def zstd_module() -> Any:
     return zstd
 
 
-def _inflate(raw: Iterable[bytes], *, gzip: bool) -> Iterator[bytes]:
-    """gzip (every member, as gzip readers and Scrapy read them; bytes after the last member
-    that start no other are ignored, as zero padding is) or deflate (one stream)."""
+def _deflated(raw: Iterable[bytes]) -> Iterator[bytes]:
+    """deflate: zlib-wrapped as the standard says, or raw as servers often send it. Read as zlib
+    first, and again as raw when that fails before giving a byte, as browsers and Scrapy read
+    it: a raw stream can start with two bytes that pass for a zlib header (a stored block with
+    padding bits set), which a look at the header took for zlib and failed on. Once the zlib
+    reading has given bytes, a failure is an error (UndecodableBody), never a wrong guess's
+    bytes taken for the body: the zlib stream's checksum is verified at its end."""
+    source = iter(raw)
+    taken: list[bytes] = []  # the input the zlib reading took before giving a byte
+    given = False
+
+    def recorded() -> Iterator[bytes]:
+        for data in source:
+            if not given:
+                taken.append(data)
+            yield data
+
+    try:
+        for piece in _inflate(recorded(), zlib.MAX_WBITS):
+            if not given:
+                given = True
+                taken.clear()
+            yield piece
+        return
+    except zlib.error:
+        if given:
+            raise
+    yield from _inflate(chain(taken, source), -zlib.MAX_WBITS)
+
+
+def _inflate(raw: Iterable[bytes], wbits: int) -> Iterator[bytes]:
+    """gzip (`wbits` for gzip: every member, as gzip readers and Scrapy read them; bytes after
+    the last member that start no other are ignored, as zero padding is) or deflate, zlib or
+    raw (one stream)."""
+    gzip = wbits > zlib.MAX_WBITS
     inflater = None
     pending = b""  # the first bytes of a stream or member, too few to tell its kind
     ended = False  # the stream, and any gzip member after it, is over
@@ -98,10 +133,7 @@ def _inflate(raw: Iterable[bytes], *, gzip: bool) -> Iterator[bytes]:
                 if inflater is not None and not (gzip and data.startswith(_GZIP_MAGIC)):
                     ended = True  # what follows the stream (no other gzip member) is ignored
                     break
-                # deflate is zlib-wrapped by the standard, raw as servers often send it.
-                zlib_wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-                inflater = zlib.decompressobj(zlib.MAX_WBITS + 16 if gzip else
-                                              zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
+                inflater = zlib.decompressobj(wbits)
             piece = inflater.decompress(data, PIECE)
             data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
             if piece:

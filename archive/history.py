@@ -1,5 +1,5 @@
 """What `wixarchive history` prints: how each version of a post came into the archive, and the
-diff between two versions."""
+diff between two versions; and one version in the post's shape (`show --version`)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,24 @@ def find_version(versions: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]
     if ref.isdigit():
         return next((v for v in versions if v["version"] == int(ref)), None)
     return None
+
+
+def post_at_version(post: dict[str, Any], versions: Sequence[dict[str, Any]], ref: str,
+                    ) -> tuple[dict[str, Any], str]:
+    """`post` (Archive.post()) as it was in the version `ref` names among its `versions`
+    (Archive.versions(); find_version: an id or a number), in the post's own shape, with the
+    line naming that version and how it was fetched (`2 of 3, id 5f0c…: fetched …`): what
+    `show --version` and wixarchive.post_version() give. LookupError naming the versions the
+    post has when `ref` names none of them."""
+    from archive.versions import as_post  # the versions' JSON reading: not for diff alone
+
+    version = find_version(versions, ref)
+    if version is None:
+        numbers = ", ".join(str(v["version"]) for v in versions)
+        ids = ", ".join(v["version_id"] for v in versions)
+        raise LookupError(f"{post['url']} has versions {numbers} (ids {ids}), not {ref}")
+    return as_post(post, version), (f"{version['version']} of {versions[-1]['version']}, id "
+                                    f"{version['version_id']}: {version_origin(version)}")
 
 
 def version_text(record: dict[str, Any]) -> list[str]:

@@ -65,6 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.redirects.MetaRefreshLoopMiddleware": 580,
     # After HttpCompressionMiddleware (590) on the way back: it sees the unpacked body.
     "crawler.downloader.page_types.PageTypeMiddleware": 585,
+    # Before HttpCompressionMiddleware (590) on the way back: a compressed robots.txt unpacked
+    # to the part that is read (crawler/downloader/robots.py).
+    "crawler.downloader.robots.RobotsTxtDecoding": 595,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
     # Next to the downloader: they see every try, retries included.

@@ -185,6 +185,50 @@ def test_diff_needs_two_versions_and_names_what_is_missing(
         wixarchive.diff(archive, "https://a.example.com/post/none")
 
 
+def test_post_version_is_what_show_version_shows(archive: wixarchive.Archive) -> None:
+    """`show --version` had no counterpart in the API: a post as one stored version had it."""
+    url = "https://a.example.com/post/one"
+    archive.save_article(Article(url=url, title="Bread one, again", body_text="sourdough starter",
+                                 author="Ann Lee", published="2023-02-01", tags=["Baking"]))
+    first = wixarchive.post_version(archive, url, 1)
+    assert (first["title"], first["body"]) == ("Bread one", "sourdough")
+    version_id = archive.versions(url)[1]["version_id"]
+    second = wixarchive.post_version(archive, archive.post(url)["id"], version_id)
+    assert second == wixarchive.post_version(archive, url, "2")
+    current = archive.post(url)
+    assert {key: second[key] for key in current} == current
+    assert second["source"] == "crawl" and second["fetched_at"]
+    shown = json.loads(wixarchive_command("show", url, "--version", "1", "--json", "--html",
+                                          "--db", str(archive.path), check=True).stdout)
+    assert {key: first[key] for key in shown} == shown
+    with pytest.raises(LookupError, match=r"/post/one has versions 1, 2 \(ids .*\), not 3$"):
+        wixarchive.post_version(archive, url, 3)
+    with pytest.raises(LookupError, match="no post archived"):
+        wixarchive.post_version(archive, "https://a.example.com/post/none", 1)
+    with pytest.raises(TypeError, match="^version: expected"):
+        wixarchive.post_version(archive, url, 1.0)  # type: ignore[arg-type]
+
+
+def test_run_due_reports_the_sites_file_as_the_command_does(archive: wixarchive.Archive,
+                                                            tmp_path: Path) -> None:
+    """`run-due` had no counterpart in the API. With nothing due, no crawl: the outcomes are
+    `run-due --json`'s records."""
+    with pytest.raises(ValueError, match="^no sites file at .*: add a site with"):
+        wixarchive.run_due(archive.path)  # under cron, a wrong path is not "nothing to do"
+    wixarchive.add_site(archive, "https://a.example.com/", every="1d")
+    archive.finish_run(archive.start_run("https://a.example.com/"), status="ok", counts={},
+                       errors=[])  # crawled just now: due tomorrow
+    printed = json.loads(wixarchive_command("run-due", "--json", "--db", str(archive.path),
+                                            check=True).stdout)
+    outcomes = wixarchive.run_due(archive.path, site="a.example.com")
+    assert [outcome.to_dict() for outcome in outcomes] == printed
+    assert [outcome.status for outcome in outcomes] == ["not-due"]
+    with pytest.raises(ValueError, match="^no site has the label 'nosuch'"):
+        wixarchive.run_due(archive.path, label="nosuch")
+    with pytest.raises(TypeError, match="^parallel: expected a whole number"):
+        wixarchive.run_due(archive.path, parallel=1.5)  # type: ignore[arg-type]
+
+
 def test_export_to_a_stream_and_refusals(archive: wixarchive.Archive, tmp_path: Path) -> None:
     out = io.StringIO()
     assert wixarchive.export(archive, out, format="jsonl", site="b.example") == 1

@@ -324,6 +324,26 @@ def test_search_of_a_damaged_table_says_the_archive_is_damaged(tmp_path: Path,
                                  "malformed); `wixarchive check` tells more\n"), command
 
 
+def test_search_of_a_zeroed_search_index_says_the_archive_is_damaged(tmp_path: Path) -> None:
+    """The index's blocks zeroed (SQLite's pages intact) read as an empty index: every search
+    said "No matches." (a count 0) as if no post had the words."""
+    path = build(tmp_path / "zeroed.db")
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE posts_fts_data SET block = zeroblob(length(block))")
+    conn.close()
+    for command in (["search", "morning"], ["search", "morning", "--count"]):
+        result = run(*command, "--db", str(path))
+        assert (result.returncode, result.stdout) == (1, ""), (command, result.stdout)
+        assert result.stderr == ("Error: the archive is damaged (database disk image is "
+                                 "malformed: the search index is empty while posts have text); "
+                                 "`wixarchive check` tells more\n"), command
+    with Archive.open(tmp_path / "empty.db"):
+        pass
+    result = run("search", "morning", "--db", str(tmp_path / "empty.db"))
+    assert (result.returncode, result.stderr) == (0, "No matches.\n")  # no posts: no damage
+
+
 def test_search_upgrades_an_old_archive_it_may_write(tmp_path: Path) -> None:
     from test_store_files import build_v1
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import brotli
+import pytest
 
 from archive.content_coding import zstd_module
 from crawler.sample_site import SampleBlog, serve_blog
@@ -88,3 +89,29 @@ def test_an_archived_image_that_does_not_decode_is_named_by_the_exports(tmp_path
         assert result.returncode == 1, result.stderr
         assert "Error: 1 image could not be read from the captures" in result.stderr
         assert json.loads(result.stdout)["unreadable_media_urls"] == [image]
+
+
+def test_raw_deflate_that_looks_zlib_wrapped_decodes_as_scrapy_decoded_it() -> None:
+    """A raw deflate body whose first block is stored, its padding bits set, starts with two
+    bytes that pass for a zlib header (78 01): the decoder looked at them, read the body as
+    zlib and failed ("invalid stored block lengths") where the crawl (Scrapy: zlib first, raw
+    on failure, as browsers) had read it. Now zlib first, then raw, for whole bodies and
+    pieces alike; a zlib body whose checksum is wrong is still an error."""
+    from scrapy.utils._compression import _inflate
+
+    from archive.content_coding import UndecodableBody, decode
+
+    text = b"<html><body>" + b"Hello, world. " * 2000 + b"</body></html>"
+    rest = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    # A stored block of 1 byte (LEN 1, NLEN ~1), not final, padding bits 01111: 0x78 0x01.
+    body = bytes([0x78, 0x01, 0x00, 0xFE, 0xFF]) + text[:1] + rest.compress(text[1:])
+    body += rest.flush()
+    assert _inflate(body) == text  # as the crawl read it
+    for size in (1, 7, len(body)):
+        pieces = [body[at:at + size] for at in range(0, len(body), size)]
+        assert b"".join(decode(pieces, "deflate")) == text, size
+    for standard in (zlib.compress(text), zlib.compress(text)[2:-4]):
+        assert b"".join(decode([standard[:9], standard[9:]], "deflate")) == text
+    wrong_checksum = zlib.compress(text)[:-1] + b"\x00"
+    with pytest.raises(UndecodableBody):
+        b"".join(decode([wrong_checksum], "deflate"))

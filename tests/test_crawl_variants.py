@@ -186,6 +186,42 @@ def test_a_robots_txt_over_the_size_limit_is_read_from_its_start(tmp_path: Path)
                 summary["counts"]["robots_skipped"]) == ("ok", 2, 1), summary
 
 
+def test_a_compressed_robots_txt_is_read_from_its_start_as_a_plain_one(tmp_path: Path):
+    """A gzip robots.txt unpacking past DOWNLOAD_MAXSIZE (16 MiB: 17 KB of gzip here) failed in
+    Scrapy's HttpCompressionMiddleware and was read as allowing everything: its Disallow was not
+    obeyed, where the same plain robots.txt was read from its first 512 KiB (RFC 9309 2.5). It
+    is now unpacked to its first 512 KiB only, and obeyed."""
+    import gzip
+
+    blog = SampleBlog(seed=13, post_count=3)
+    padding = b"# " + b"-" * 1021 + b"\n"
+    with serve_blog(blog) as server:
+        rules = feeds.robots_txt(server.url, [blog.posts[0].url_path]).encode()
+        server.overrides["/robots.txt"] = Response(
+            200, gzip.compress(rules + padding * (17 * 1024)),
+            {"Content-Type": "text/plain", "Content-Encoding": "gzip"})
+        result = crawl(server.url + "/", "--db", str(tmp_path / "archive.db"), "--json")
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"],
+            summary["counts"]["robots_skipped"]) == ("ok", 2, 1), summary
+
+
+def test_a_long_robots_txt_whose_lines_end_at_cr_keeps_its_lines():
+    """RFC 9309 (2.2) ends a line at CR, LF or CRLF. A robots.txt over 512 KiB was cut at its
+    last LF there: one with CR line ends was one line, cut away whole (nothing forbidden). A first
+    line over 512 KiB still leaves no whole line in what is read: nothing forbidden."""
+    from crawler.downloader.robots import ROBOTS_READ_BYTES, robots_prefix
+
+    rules = b"User-agent: *\rDisallow: /post/\r"
+    padding = (b"# " + b"-" * 1021 + b"\r") * 600
+    assert robots_prefix(rules + padding).startswith(rules)
+    assert robots_prefix(rules + padding).endswith(b"-\r")
+    assert len(robots_prefix(rules + padding)) <= ROBOTS_READ_BYTES
+    crlf = (rules + padding).replace(b"\r", b"\r\n")
+    assert robots_prefix(crlf).startswith(rules.replace(b"\r", b"\r\n"))
+    assert robots_prefix(b"# " + b"-" * ROBOTS_READ_BYTES + b"\n" + rules) == b""
+
+
 EARLY_SPIDER = """
 import scrapy
 

@@ -446,6 +446,25 @@ def test_binary_data():
     assert any("binary" in w for w in article.warnings)
 
 
+def test_a_stray_nul_in_a_wix_page_is_dropped_not_taken_for_binary():
+    """One NUL in the first 8 KB made a Wix post "binary data, not an HTML document" (and the
+    crawl's page check "not an HTML page (binary data served as text/html)" in the first KB),
+    though browsers render such a page (their parser drops a NUL from text) and Scrapy's own
+    sniffing does not count NULs. Inside the text, lxml read it as U+FFFD."""
+    from crawler.downloader.page_types import binary_kind
+
+    raw = (FIXTURES / "new_post.html").read_bytes()
+    whole = extract_article(raw)
+    text_at = raw.index("Líneas".encode()) + 3
+    for at in (500, 3000, text_at):
+        page = raw[:at] + b"\x00" + raw[at:]
+        assert binary_kind(page) is None, at
+        for source in (page, page.decode()):
+            article = extract_article(source)
+            assert (article.page_kind, article.title, article.body_text, article.warnings) == (
+                whole.page_kind, whole.title, whole.body_text, whole.warnings), at
+
+
 @pytest.mark.parametrize(("xml", "kind"), [
     (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><item><description>'
      b"<![CDATA[<p>A whole post.</p>]]></description></item></channel></rss>", "an RSS feed"),

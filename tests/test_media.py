@@ -212,6 +212,38 @@ def test_an_image_host_that_does_not_resolve_is_one_line_per_failure_and_no_post
         f"; {len(statuses)} of {len(statuses)} media downloads failed"), summary["message"]
 
 
+def _hang_up(handler: object) -> bool:
+    """No answer at all: the connection closed (a robots.txt that cannot be reached)."""
+    handler.close_connection = True  # type: ignore[attr-defined]
+    return True
+
+
+@pytest.mark.parametrize("unreachable", [False, True], ids=["forbidding", "unreachable"])
+def test_an_image_host_whose_robots_txt_forbids_or_cannot_be_reached_is_not_fetched_from(
+        tmp_path: Path, unreachable: bool):
+    """Scrapy 2.19 hands the rules of a robots.txt being fetched to the first request waiting
+    for them, and None (allow everything) to the others: of the images asked for at once,
+    all but the first two went out, though the media host's robots.txt forbade them.
+    RFC 9309 (2.3.1.4): one that cannot be reached forbids everything too, where Scrapy's
+    middleware allowed everything. No image is fetched: each is recorded failed (the next
+    crawl asks again), and every post is stored."""
+    blog = SampleBlog(seed=6, post_count=3)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        if unreachable:
+            media.takeovers["/robots.txt"] = _hang_up
+        else:
+            media.overrides["/robots.txt"] = Response(200, b"User-agent: *\nDisallow: /media/\n",
+                                                      {"Content-Type": "text/plain"})
+        summary = crawl(server.url, db, media.url, "RETRY_TIMES=0")
+        asked = list(media.request_log)
+    assert summary["status"] == "ok" and summary["counts"]["new"] == 3, summary
+    assert asked == ["/robots.txt"], asked
+    with Archive.open(db, readonly=True) as archive:
+        outcomes = {tuple(row) for row in archive.conn.execute("SELECT status, error FROM media")}
+    assert outcomes == {("failed", "Forbidden by robots.txt")}, outcomes
+
+
 def test_a_stop_while_the_images_are_being_stored_still_ends_the_crawl(tmp_path: Path):
     """SIGTERM while the image outcomes wait in the item pipeline (the archive worker held by the
     test's write lock): the site closes, its run and summary are recorded and the process exits.

@@ -12,7 +12,7 @@ import pytest
 from outputs import wixarchive
 
 from archive.schema import FTS_TOKENIZE
-from archive.search import SearchQuery, search
+from archive.search import SearchError, SearchQuery, search
 from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, as_indexed, word_phrases
 from archive.search.query import UNDECOMPOSED, fold_case
 from archive.store import Archive
@@ -257,3 +257,12 @@ def test_o_l_d_and_digits_cost_no_lookup_in_an_archive_without_their_variants(
         assert sorted(hit.title for hit in search(archive, SearchQuery("12"))) == [
             "London", "Đorđe"]
         assert [hit.title for hit in search(archive, SearchQuery("tromso"))] == ["London"]
+
+
+@pytest.mark.parametrize("typed", ["STRASSE AND", "title:strasse AND ("])
+def test_a_query_error_quotes_the_query_as_typed(db: Path, typed: str) -> None:
+    """A malformed query quoted the expression its words were widened to, which the user never
+    typed: "malformed query '("STRASSE" OR "straße") AND'"."""
+    with Archive.open(db, readonly=True) as archive, pytest.raises(SearchError) as raised:
+        search(archive, SearchQuery(typed))
+    assert str(raised.value).startswith(f"malformed query {typed!r}: ")

@@ -3,7 +3,7 @@
 Each is a thin, typed layer over what the commands run, so the API and the CLI agree: `search`
 is `wixarchive search` (`count` its `--count`), `posts` filters as its options do, `export`
 writes what `wixarchive export` writes, `crawl` runs the same child process per site as
-`wixarchive crawl`.
+`wixarchive crawl`, `run_due` the same runner as `wixarchive run-due`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.importer import ImportResult
     from archive.recover import RecoverResult
     from archive.reextract import Result as ReextractResult
+    from archive.schedule.runner import Outcome, Runner
     from archive.schedule.sites import Site
     from archive.totals import ArchiveStats
 
@@ -189,6 +190,24 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
         return diff_versions(versions, old, new)
     except KeyError as exc:  # its message as it is, not KeyError's quoted repr of it
         raise LookupError(exc.args[0]) from None
+
+
+def post_version(archive: Archive, url: str | int, version: int | str) -> dict[str, Any]:
+    """The post at `url` (or its id) as it was in one stored version, as `wixarchive show
+    --version` shows it: `version` is its number (1 = oldest) or its id (as `history` and the
+    article page give it, which never changes). The keys of `archive.post()`, the version's
+    content in them, and the version's `fetched_at`, `source`, `recovered` and `run_id`
+    (`history --json`'s). LookupError when there is no such post, or no such version
+    (naming the versions it has); TypeError for a version that is neither an int nor a str."""
+    from archive.history import post_at_version
+
+    if isinstance(version, bool) or not isinstance(version, int | str):
+        raise TypeError(f"version: expected a version number (an int) or id (a str), not "
+                        f"{version!r}")
+    post = archive.post(url)
+    if post is None:
+        raise LookupError(f"no post archived at {url}")
+    return post_at_version(post, archive.versions(post["id"]), str(version))[0]
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
@@ -818,3 +837,51 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
         with Archive.open(path) as archive:
             archive.refresh_search_stats_if_stale()
     return done
+
+
+def run_due(db: StrPath, *, site: Names = None, label: Names = None, force: bool = False,
+            parallel: int | None = None, refetch: bool = False, verbose: bool = False,
+            sites_file: StrPath | None = None) -> list[Outcome]:
+    """Crawl the sites of the sites file that are due, once, as `wixarchive run-due` does (the
+    same runner: each site's lock, schedule, politeness and time limit), and return one
+    outcome a site of the file, as `run-due --json` lists them (`outcome.to_dict()`): `site`,
+    `url`, `status` (ok, partial, failed, timeout or interrupted when crawled; not-due, busy,
+    skipped; invalid for a wrong entry of the file, skipped), `message`, `counts`,
+    `next_due`, `failures_in_a_row`...; [] when none is selected.
+
+    `site` (a URL of it or its name) and `label` select sites, one or a list each; `force`
+    crawls them whether due or not; `parallel` (default 32), `refetch` and `verbose` are the
+    command's options; `sites_file` its --sites (default $WIXARCHIVE_SITES, else beside the
+    archive: blog.db -> blog.sites.toml). Ctrl-C stops the crawls cleanly (resumable), as it
+    does the command. ValueError (SitesError) for a sites file that is not there or cannot be
+    read; ArchiveError for a file that is no archive."""
+    from archive.crawls import DEFAULT_PARALLEL
+    from archive.schedule.runner import Runner
+    from archive.schedule.sites import default_path
+
+    _check_number("parallel", parallel, whole=True)
+    path = Path(db)
+    Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
+    sites = _names("site", site) or ()
+    labels = _names("label", label) or ()
+    runner = Runner(path, Path(sites_file) if sites_file is not None else default_path(path),
+                    verbose=verbose, parallel=parallel or DEFAULT_PARALLEL, refetch=refetch)
+    with _stopping_on_ctrl_c(runner):
+        return runner.run_due(force=force,
+                              select_keys=(sites,) if isinstance(sites, str) else sites,
+                              labels=(labels,) if isinstance(labels, str) else labels)
+
+
+@contextmanager
+def _stopping_on_ctrl_c(runner: Runner) -> Iterator[None]:
+    """While `runner` crawls, Ctrl-C stops it as it stops `wixarchive run-due` (its crawls
+    asked to stop cleanly), the previous handler put back after. Only the main thread can
+    handle signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: runner.stop(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

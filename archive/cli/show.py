@@ -10,9 +10,8 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import find_version, version_id, version_origin
+from archive.history import post_at_version, version_id
 from archive.iri import display_url, uri_fields
-from archive.versions import as_post
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
 _INTERNAL = "site_id"
@@ -72,16 +71,12 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
     with open_archive(db) as archive:
         post = find_post(archive, post_ref)
         if version_ref is not None:
-            versions = archive.versions(post["id"])
-            version = find_version(versions, version_ref)
-            if version is None:
-                numbers = ", ".join(str(v["version"]) for v in versions)
-                ids = ", ".join(v["version_id"] for v in versions)
-                fail(f"{post['url']} has versions {numbers} (ids {ids}), not {version_ref}")
             # That version's content in the post's shape, with when and how it was fetched.
-            post = as_post(post, version)
-            version_line = (f"{version['version']} of {versions[-1]['version']}, id "
-                            f"{version['version_id']}: {version_origin(version)}")
+            try:
+                post, version_line = post_at_version(
+                    post, archive.versions(post["id"]), version_ref)
+            except LookupError as exc:
+                fail(str(exc))
     if fmt == "json":
         data = uri_fields({k: v for k, v in post.items()
                            if k != _INTERNAL and (html or k != "body_html")})

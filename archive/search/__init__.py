@@ -165,6 +165,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         top = ranked.top(conn, query, fast=True)
         ranks = dict(top)
         if not ranks:
+            check_index_holds_words(conn)
             return []
         marks = ",".join("?" * len(ranks))
         if ranked.runs:
@@ -178,7 +179,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
             raise
-        raise explain(exc, ranked.match) from exc
+        raise explain(exc, query.text.strip()) from exc  # as typed, not as widened
     hits.sort(key=lambda hit: (hit.rank, hit.id))
     return hits
 
@@ -200,22 +201,39 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
         return listing.passing(conn, filters_for(query, site_ids(conn, query.site)))
     ranked = _Ranked(query.text)
     try:
-        return len(ranked.top(conn, query, fast=False))
+        matching = len(ranked.top(conn, query, fast=False))
+        if not matching:
+            check_index_holds_words(conn)
+        return matching
     except sqlite3.OperationalError as exc:  # as in search
         if held_by_another(exc):
             raise
-        raise explain(exc, ranked.match) from exc
+        raise explain(exc, query.text.strip()) from exc
+
+
+def check_index_holds_words(conn: sqlite3.Connection) -> None:
+    """sqlite3.DatabaseError when the search index holds no word at all while posts have text:
+    its blocks zeroed (a failing disk, a bad copy) read as an empty index, not as damaged pages,
+    and every search found nothing, as if no post had the words. One seek each, run only when
+    a search found nothing."""
+    if conn.execute(f"SELECT 1 FROM {FTS_TABLE}_vocab LIMIT 1").fetchone() is not None:
+        return
+    with_text = " OR ".join(f"{column} != ''" for column in FTS_COLUMNS)
+    if conn.execute(f"SELECT 1 FROM posts WHERE {with_text} LIMIT 1").fetchone() is not None:
+        raise sqlite3.DatabaseError("database disk image is malformed: the search index is "
+                                    "empty while posts have text")
 
 
 class _Ranked:
     """The ranking of one query's matches, as `search` and `count` run it: what the query's
     text means (plain words, a phrase, FTS5 syntax, Chinese, Japanese or Korean words) and
-    which index answers it. `match` is the MATCH expression (what an error is about) and `runs`
-    the CJK runs whose bigrams found the posts (their snippets are made from them)."""
+    which index answers it. `match` is the MATCH expression (an error quotes the query as typed
+    instead: its words may be widened to their other spellings) and `runs` the CJK runs whose
+    bigrams found the posts (their snippets are made from them)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.match = text.strip()  # what an error before the MATCH expression is about
+        self.match = text.strip()
         self.runs: list[str] = []
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,

@@ -16,6 +16,7 @@ from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Headers, Response
 
 from crawler.distributed.protocol import HTML_ONLY
+from crawler.extract.page import looks_binary
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Formats a misconfigured server labels text/html anyway. A handful of signatures, written out
@@ -44,8 +45,8 @@ def binary_kind(body: bytes) -> str | None:
             return kind
     if head.startswith(b"RIFF") and body[8:12] == b"WEBP":
         return "WebP"
-    if b"\x00" in body[:1024] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "binary"  # NULs: not markup (UTF-16 with a BOM is, and the extractor reads it)
+    if looks_binary(body) and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"  # not markup (UTF-16 with a BOM is, and the extractor reads it)
     return None
 
 

@@ -22,7 +22,17 @@ parser forbids everything meanwhile, and so does the one of a robots.txt Scrapy 
 RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt. Scrapy cancels
 a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
 forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
-after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
+after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules. A compressed
+one (gzip, deflate, br, zstd) is unpacked here, to its first ROBOTS_READ_BYTES only
+(RobotsTxtDecoding), before Scrapy's HttpCompressionMiddleware would unpack all of it: a
+robots.txt unpacking past DOWNLOAD_MAXSIZE (a few KB of gzip can) failed there, and a failed
+robots.txt was read as allowing everything. Its lines end at CR, LF or CRLF (RFC 9309 2.2):
+lines ending at CR alone were one line, cut away whole past ROBOTS_READ_BYTES.
+
+Another host's robots.txt (the media CDN's), fetched by Scrapy's middleware, is read the same
+way, and one that cannot be reached at all (refused, timed out, no such host) forbids
+everything on that host, as RFC 9309 (2.3.1.4) asks, where Scrapy allowed everything: the
+host's images are recorded `failed` (Forbidden by robots.txt), and the next crawl asks again.
 """
 
 from __future__ import annotations
@@ -33,11 +43,13 @@ from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from archive.content_coding import UndecodableBody, decode, fully_decoded
 from crawler.downloader.failures import RetryAfterTooLong
 
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
@@ -46,6 +58,9 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 # RFC 9309 (2.5) asks for at least 500 KiB; a robots.txt is read up to here, its download
 # stopped past it (memory stays bounded whatever its size).
 ROBOTS_READ_BYTES = 512 * 1024
+# Past ROBOTS_READ_BYTES, bytes received before the download is stopped: compressed data that
+# does not compress (gzip, br or zstd of random bytes) takes a little more than its text.
+_CODING_MARGIN = 16 * 1024
 _RECEIVED = "wixarchive_robots_received"  # meta: bytes of a robots.txt received so far
 _UNCAPPED = "wixarchive_robots_uncapped"  # meta: its DOWNLOAD_MAXSIZE lifted for the download
 
@@ -57,10 +72,27 @@ def is_robots_txt(request: Request) -> bool:
 def robots_prefix(body: bytes) -> bytes:
     """The lines of a robots.txt within its first ROBOTS_READ_BYTES (a line cut there is left
     out: half a rule could forbid or allow what its whole does not)."""
-    if len(body) <= ROBOTS_READ_BYTES:
-        return body
-    end = body.rfind(b"\n", 0, ROBOTS_READ_BYTES)
-    return body[:end + 1] if end >= 0 else b""
+    return body if len(body) <= ROBOTS_READ_BYTES else _whole_lines(body[:ROBOTS_READ_BYTES])
+
+
+def _whole_lines(text: bytes) -> bytes:
+    """`text` up to its last end of line (CR, LF or CRLF: RFC 9309 2.2)."""
+    return text[:max(text.rfind(b"\n"), text.rfind(b"\r")) + 1]
+
+
+def decoded_prefix(body: bytes, content_encoding: str) -> bytes | None:
+    """A compressed robots.txt's first ROBOTS_READ_BYTES and a piece more, unpacked (never
+    more, whatever it unpacks to); one cut short (its download stopped) up to its last whole
+    line. None when it does not unpack at all."""
+    kept = bytearray()
+    try:
+        for piece in decode([body], content_encoding):
+            kept += piece
+            if len(kept) > ROBOTS_READ_BYTES:
+                return bytes(kept)
+    except UndecodableBody:
+        return _whole_lines(bytes(kept)) if kept else None
+    return bytes(kept)
 
 
 def unreachable_status(status: int) -> bool:
@@ -86,6 +118,25 @@ def robots_body(outcome: Response | Failure) -> bytes:
     return robots_prefix(response.body) if 200 <= response.status < 300 else b""
 
 
+class RobotsTxtDecoding:
+    """A compressed robots.txt unpacked to its first ROBOTS_READ_BYTES (decoded_prefix), on
+    its way back before HttpCompressionMiddleware (590), which then leaves it be."""
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Any = None) -> Response:
+        content_encoding = b",".join(response.headers.getlist(b"Content-Encoding")).decode(
+            "latin-1")
+        if not content_encoding or not is_robots_txt(request):
+            return response
+        decoded = decoded_prefix(response.body, content_encoding) \
+            if fully_decoded(content_encoding) else None
+        if decoded is None:  # a coding unknown, or a body that does not unpack: as Scrapy reads it
+            return response
+        headers = response.headers.copy()
+        del headers[b"Content-Encoding"]
+        return response.replace(body=decoded, headers=headers)
+
+
 class SiteRobotsTxt(RobotsTxtMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Any) -> SiteRobotsTxt:
@@ -107,7 +158,7 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
         if not request.meta.get(_UNCAPPED):
             return
         request.meta[_RECEIVED] = request.meta.get(_RECEIVED, 0) + len(data)
-        if request.meta[_RECEIVED] > ROBOTS_READ_BYTES:
+        if request.meta[_RECEIVED] > ROBOTS_READ_BYTES + _CODING_MARGIN:
             raise StopDownload(fail=False)  # the response keeps what came: robots_prefix
 
     def _downloaded(self, request: Request, **_: Any) -> None:
@@ -126,6 +177,24 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
         if self._unread(netloc) and netloc not in hosts:
             hosts.append(netloc)
 
+    async def robot_parser(self, request: Request) -> Any:
+        """The host's parser, once read. Scrapy's awaits the Deferred of a robots.txt being
+        fetched as a Future (asFuture), whose callback hands the parser to the first request
+        waiting and None, "allow everything", to every later one: of the images waiting for
+        the media host's robots.txt, all but the first went out whatever it said. Each
+        waiting request here gets a Deferred of its own, handed the parser as it passes."""
+        waiting = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(waiting, Deferred):
+            return await super().robot_parser(request)
+        own: Deferred[Any] = Deferred()
+
+        def hand_on(parser: Any) -> Any:
+            own.callback(parser)
+            return parser
+
+        waiting.addCallback(hand_on)
+        return await maybe_deferred_to_future(own)
+
     def _unread(self, netloc: str) -> bool:
         """Whether the host's rules are still to come (none asked for, or a fetch under way)."""
         return netloc not in self._parsers or isinstance(self._parsers[netloc], Deferred)
@@ -138,8 +207,20 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
                                         request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if self._unread(netloc):
+        if not self._unread(netloc):
+            return
+        rules = robots_body(Failure(exc))
+        if not rules:  # refused by this crawl's own rules: not there, as robots_body reads it
             super()._robots_error(exc, netloc)
+            return
+        # Unreachable (RFC 9309 2.3.1.4): everything on the host forbidden, where Scrapy's
+        # middleware allowed everything.
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        waiting = self._parsers[netloc]
+        parser = build_from_crawler(self._parserimpl, self.crawler, rules)
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
 
     def read(self, outcome: Response | Failure) -> None:
         """A robots.txt request of the spider's ended, with a response or a failure: its rules

@@ -102,13 +102,13 @@ def _declared_charset(data: bytes, content_type: str | None) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
-def _looks_binary(data: bytes) -> bool:
-    """NULs or many control bytes in the head mean an image/archive, not markup."""
+def looks_binary(data: bytes) -> bool:
+    """Many control bytes (NULs among them) in the head mean an image or an archive, not
+    markup. A stray NUL does not: browsers render a text/html page holding one (their HTML
+    parser drops it from the text), and Scrapy's sniffing (binary_is_text) ignores NULs."""
     head = data[:8192]
-    if b"\x00" in head:
-        return True
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return controls > len(head) // 20
+    return controls > max(1, len(head) // 20)
 
 
 def _redecode(data: bytes, declared: str | None, warnings: list[str]) -> bytes:
@@ -229,9 +229,9 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
     if media_type.startswith(_NOT_HTML_TYPES):
         raise BadInput(f"not an HTML document (Content-Type {media_type})")
     if isinstance(source, str):
-        if "\x00" in source[:8192]:
-            raise BadInput("binary data, not an HTML document")
         data = source.encode("utf-8", "replace")
+        if looks_binary(data):
+            raise BadInput("binary data, not an HTML document")
         declared = None
     else:
         data = bytes(source)
@@ -243,9 +243,11 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
                 data = data.decode(name, "replace").encode("utf-8")
                 break
         else:
-            if _looks_binary(data):
+            if looks_binary(data):
                 raise BadInput("binary data, not an HTML document")
             declared = _declared_charset(data, content_type)
+    if b"\x00" in data:  # dropped, as a browser's HTML parser drops a NUL in text
+        data = data.replace(b"\x00", b"")
     if not data or data.isspace():
         raise BadInput("empty document")
     if xml_root := _XML_ROOT.match(data, 0, 8192):
