@@ -25,6 +25,7 @@ from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
+from archive.web.list_facets import ListFacet, list_filters
 from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -122,6 +123,11 @@ def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
 @hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     return cjk_search_filters(request, database, table, datasette)
+
+
+@hookimpl(specname="filters_from_request")
+def tag_and_category_filters(request: Any, database: str, table: str, datasette: Any) -> Any:
+    return list_filters(request, database, table, datasette)
 
 
 async def _search_redirect(datasette: Any, request: Any) -> Response:
@@ -270,4 +276,4 @@ class YearFacet(Facet):
 
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [YearFacet]
+    return [YearFacet, ListFacet]
