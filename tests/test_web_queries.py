@@ -53,7 +53,7 @@ def test_the_posts_pages_facets_read_no_post_whole(tmp_path: Path, page: str) ->
             language="en", published="2024-05-01", tags=["Garden", f"tag{n}"],
             categories=["Notes"]) for n in range(3)])
     facets = [(sql, params) for sql, params in _page_queries(db, page)
-              if re.search(r"\bgroup by\b", sql, re.IGNORECASE)]
+              if re.search(r"\bas count\b", sql)]
     assert len(facets) == 6  # site, author, tags, categories, year, language
     with sqlite3.connect(db) as conn:
         for sql, params in facets:
@@ -66,3 +66,36 @@ def test_the_posts_pages_facets_read_no_post_whole(tmp_path: Path, page: str) ->
                 # The whole table's tags and categories: from their join table alone (a
                 # lookup of each post there: 260 ms at 70,000 posts, against 20).
                 assert not [step for step in plan if " posts " in f"{step} "], (sql, plan)
+
+
+def test_the_whole_tables_years_are_counted_by_seeks_as_grouping_counts_them(
+        tmp_path: Path) -> None:
+    """The whole posts table's year facet seeks each year in posts_published and counts its
+    range (grouping every post's year took 150-300 ms at 70,000 posts, past Datasette's 200 ms
+    a facet on a loaded machine); its years and counts are those grouping gives."""
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    db = tmp_path / "archive.db"
+    published = ["2019-05-01", "2019abc", "2019", "202", "May 2020", "", None, "2020-01-01T08:00",
+                 "0999-01-01", "9999-12-31", "2020-02-29", "１９９９"]
+    with Archive.open(db) as archive:
+        archive.save_articles([Article(url=f"https://a.example/post/p{n}", title=f"Post {n}",
+                                       body_text="text", published=value)
+                               for n, value in enumerate(published)])
+    datasette = make_datasette(db)
+
+    def years(query: str) -> dict[str, int]:
+        response = asyncio.run(datasette.client.get(f"/archive/posts.json?_size=0{query}"))
+        return {v["value"]: v["count"]
+                for v in response.json()["facet_results"]["published"]["results"]}
+
+    assert years("") == years("&id__gte=0") == {"9999": 1, "2020": 2, "2019": 3, "0999": 1}
+    whole = [(sql, params) for sql, params in _page_queries(db, "/archive/posts")
+             if "substr(published" in sql]
+    assert len(whole) == 1
+    with sqlite3.connect(db) as conn:
+        for sql, params in whole:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            assert not [step for step in plan if step.startswith("SCAN posts")], (sql, plan)
