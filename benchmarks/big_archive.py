@@ -13,7 +13,12 @@ in a fresh process and reads its wall time and peak RSS (VmHWM), and times the w
 canned queries as plain SQL (Datasette stops a page's query at 1 s).
 
 The reference is the same command on a small archive (`--small`, default 1/10 of the sites):
-a command whose time grows much faster than the archive does not scale.
+a command whose time grows much faster than the archive does not scale. The web UI's posts
+table page is loaded twice through Datasette (cold, then warm), with the facets that timed out.
+
+A build takes minutes (~7 at 70,000 posts on a loaded 2-core machine): `--dir DIR` keeps the
+archives in DIR and measures those already there rather than building them again (an archive
+an older wixarchive built is upgraded by the first command that writes, `check`).
 """
 
 from __future__ import annotations
@@ -192,6 +197,24 @@ def measure(db: Path, argv: list[str]) -> tuple[float, float]:
     return seconds, int(peak) / 1024
 
 
+def posts_page(db: Path) -> list[tuple[float, str]]:
+    """The posts table page, loaded cold then warm: seconds and the facets that timed out."""
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    datasette = make_datasette(db)
+
+    async def load() -> tuple[float, str]:
+        start = time.perf_counter()
+        page = (await datasette.client.get(f"/{db.stem}/posts")).text
+        seconds = time.perf_counter() - start
+        timed_out = re.search(r"These facets timed out: ([^<]*)", page)
+        return seconds, timed_out[1].strip() if timed_out else ""
+
+    return [asyncio.run(load()) for _ in range(2)]
+
+
 def canned_queries(db: Path) -> dict[str, float]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     times = {}
@@ -219,23 +242,29 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--small", type=int, default=0,
                         help="sites of the small reference archive (default: a tenth)")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="build the archives here and keep them; reuse those built there")
     args = parser.parse_args()
     small = args.small or max(24, args.sites // 10)
     results: dict[str, list[tuple[float, float]]] = {}
     shapes = []
     with tempfile.TemporaryDirectory() as scratch:
         for sites in (small, args.sites):
-            db = Path(scratch) / f"{sites}.db"
-            started = time.perf_counter()
-            Builder(sites, args.posts_per_site, args.days).build(db)
-            sites_file(db, sites)
+            folder = args.dir or Path(scratch)
+            db = folder / f"{sites}x{args.posts_per_site}x{args.days}.db"
+            started, built = time.perf_counter(), not db.exists()
+            if built:
+                folder.mkdir(parents=True, exist_ok=True)
+                Builder(sites, args.posts_per_site, args.days).build(db)
+                sites_file(db, sites)
             with sqlite3.connect(db) as conn:
                 shape = [conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                          for table in ("posts", "post_versions", "crawl_runs", "capture_files",
                                        "captures")]
             shapes.append(shape)
-            print(f"built {sites} sites in {time.perf_counter() - started:.0f} s: "
-                  f"{shape[0]:,} posts, {shape[1]:,} versions, {shape[2]:,} runs, "
+            origin = (f"built {sites} sites in {time.perf_counter() - started:.0f} s" if built
+                      else f"{db}, {sites} sites built before")
+            print(f"{origin}: {shape[0]:,} posts, {shape[1]:,} versions, {shape[2]:,} runs, "
                   f"{shape[3]:,} capture files, {shape[4]:,} captures", file=sys.stderr,
                   flush=True)
             for label, argv in commands(db, Path(scratch)).items():
@@ -244,6 +273,11 @@ def main() -> None:
                       "MB", file=sys.stderr, flush=True)
             for label, seconds in canned_queries(db).items():
                 results.setdefault(label, []).append((seconds, 0.0))
+            for load, (seconds, timed_out) in zip(("cold", "warm"), posts_page(db), strict=True):
+                label = f"web page posts, {load}"
+                results.setdefault(label, []).append((seconds, 0.0))
+                print(f"  {label}: {seconds:.2f} s, facets timed out: {timed_out or 'none'}",
+                      file=sys.stderr, flush=True)
             for leftover in Path(scratch).iterdir():
                 subprocess.run(["rm", "-rf", str(leftover)], check=True)
     print(f"| command | {shapes[0][0]:,} posts, {shapes[0][2]:,} runs, {shapes[0][3]:,} files "

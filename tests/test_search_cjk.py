@@ -61,7 +61,8 @@ def _v12(path: Path) -> Path:
         conn.execute("ALTER TABLE posts DROP COLUMN cjk_title")
         conn.execute("DROP INDEX media_stored_digest")  # version 14's
         conn.execute("DROP TABLE damaged_records")  # version 16's
-        for index in re.findall(r"CREATE INDEX (\w+)", schema.V17):  # version 17's
+        # versions 17 and 18's
+        for index in re.findall(r"CREATE INDEX (\w+)", schema.V17 + schema.V18):
             conn.execute(f"DROP INDEX {index}")
         conn.execute("PRAGMA user_version = 12")
     return path

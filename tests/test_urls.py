@@ -119,7 +119,7 @@ def _v14_archive(path: Path, urls: list[str]) -> Path:
                                for n, url in enumerate(urls)])
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE damaged_records")  # v16's; v15 changed no table, only the URLs
-        for index in re.findall(r"CREATE INDEX (\w+)", schema.V17):  # v17's
+        for index in re.findall(r"CREATE INDEX (\w+)", schema.V17 + schema.V18):  # v17's and v18's
             conn.execute(f"DROP INDEX {index}")
         conn.execute("PRAGMA user_version = 14")
     return path

@@ -181,6 +181,28 @@ def test_posts_table_has_facets_and_datasette_search_configured(client: Client) 
     assert [r["url"] for r in rows] == [f"{COOK}/post/bread"]
 
 
+def test_choosing_a_tag_or_category_filters_the_posts_table(client: Client) -> None:
+    data = client.get("/blogs/posts.json?_size=0").json()
+    yoga = next(v for v in data["facet_results"]["tags"]["results"] if v["value"] == "Yoga")
+    assert data["facet_results"]["tags"]["type"] == "list" and not yoga["selected"]
+    assert yoga["toggle_url"].endswith("&_tag=Yoga")
+    # Case-insensitive, as tags are; each name given is required.
+    rows = client.get("/blogs/posts.json?_tag=yoga&_category=practice&_shape=array").json()
+    assert sorted(r["title"] for r in rows) == ["Breathing for beginners", "Evening routine, "
+                                                "revised", "Gone post"]
+    both = client.get("/blogs/posts.json?_tag=yoga&_tag=health&_shape=array").json()
+    assert [r["title"] for r in both] == ["Breathing for beginners"]
+    assert client.get("/blogs/posts.json?_tag=yoga&_category=recipes&_shape=array").json() == []
+    chosen = client.get("/blogs/posts.json?_tag=Baking&_size=0").json()
+    assert chosen["filtered_table_rows_count"] == 1
+    baking = chosen["facet_results"]["tags"]["results"]
+    assert [(v["value"], v["count"], v["selected"]) for v in baking] == [("Baking", 1, True)]
+    categories = chosen["facet_results"]["categories"]["results"]
+    assert [(v["value"], v["count"]) for v in categories] == [("Recipes", 1)]
+    page = client.get("/blogs/posts?_tag=Baking").text
+    assert "1 row where tags has &#34;Baking&#34;" in page
+
+
 def test_post_titles_in_the_table_link_to_the_article_page(client: Client,
                                                            db_path: Path) -> None:
     html = client.get("/blogs/posts").text

@@ -189,9 +189,8 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
     offset do not apply); with no words but a filter, how many posts pass it.
 
     The posts are found as `search` finds them, by the same query building, index and
-    filters, so the count is how many hits paging to the end gives. Like a search's last page,
-    it ranks every match (exact bm25): a word in most posts of a large archive takes as long to
-    count as to page through."""
+    filters, so the count is how many hits paging to the end gives. Plain words and FTS5 syntax
+    are counted without ranking (exact.count_exact); CJK words are ranked, as their last page."""
     conn = source if isinstance(source, sqlite3.Connection) else source.conn
     query = replace(checked(query), limit=MAX_ROWS, offset=0)
     if not query.text.strip():
@@ -201,7 +200,7 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
         return listing.passing(conn, filters_for(query, site_ids(conn, query.site)))
     ranked = _Ranked(query.text)
     try:
-        matching = len(ranked.top(conn, query, fast=False))
+        matching = ranked.count(conn, query)
         if not matching:
             check_index_holds_words(conn)
         return matching
@@ -240,6 +239,18 @@ class _Ranked:
             ) -> list[tuple[int, float]]:
         """(post id, bm25 rank) of the posts of `query`'s page (its limit and offset), best
         first; `fast`: from the impact-ordered lists when they answer exactly (topk)."""
+        found = self._find(conn, query, fast=fast, counting=False)
+        assert not isinstance(found, int)
+        return found
+
+    def count(self, conn: sqlite3.Connection, query: SearchQuery) -> int:
+        """How many posts `top` gives paged to the end: plain words and FTS5 syntax counted in
+        the main index without ranking them; CJK words, ranked, as their page."""
+        found = self._find(conn, query, fast=False, counting=True)
+        return found if isinstance(found, int) else len(found)
+
+    def _find(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
+              counting: bool) -> list[tuple[int, float]] | int:
         plain = plain_query(self.text)
         # The vocabulary lookups too: a time limit stops them as it stops the search. Words that
         # fold to more than the index's tokenizer finds (STRASSE: straße too) are searched as
@@ -271,10 +282,13 @@ class _Ranked:
                                                               offset)
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, limit, offset)
+        elif counting and (matches := exact.count_exact(conn, self.match, filters)):
+            return matches
         else:
             top = top_fast(conn, self.match, words, filters, limit, offset) if fast else None
             if top is None:
-                top = exact.top_exact(conn, self.match, filters, limit, offset)
+                top = [] if counting else exact.top_exact(conn, self.match, filters, limit,
+                                                          offset)
         if not top and bigram_index and words and not runs and offset == 0:
             # Plain words not in the main index: maybe written against Chinese or Japanese
             # text. (Not FTS5 syntax whose CJK words are all in a NOT: `garden NOT 東京`.)

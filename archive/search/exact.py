@@ -67,18 +67,37 @@ def top_exact(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], l
     held = _top_holding(conn, match, filters, limit, offset)
     if held is not None:
         return held
+    sql, params = _filtered_matches(conn, match, filters)
+    return [tuple(row) for row in conn.execute(
+        f"SELECT f.rowid, f.rank{sql} ORDER BY +f.rank LIMIT ? OFFSET ?",
+        [*params, limit, offset])]
+
+
+def count_exact(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]) -> int:
+    """How many posts top_exact ranks when paged to the end, without ranking them: bm25 reads
+    every match's column sizes and the sort keeps them all (767 ms for a word in each of
+    70,000 posts), the count alone walks the index (4 ms)."""
+    if not filters:
+        return conn.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
+                            (match,)).fetchone()[0]
+    sql, params = _filtered_matches(conn, match, filters)
+    return conn.execute(f"SELECT count(*){sql}", params).fetchone()[0]
+
+
+def _filtered_matches(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
+                      ) -> tuple[str, list[Any]]:
+    """The FROM and WHERE clauses (index alias `f`) of the matches passing `filters`, and their
+    parameters."""
     sets = _set_filters(conn, match, filters)
     rows = [f for f in filters if f not in sets]
     # CROSS JOIN keeps the index as the outer loop: filters are checked per match, never the
     # other way round (an FTS lookup per post of a site would recompute the idf each time).
     where, row_params = row_conditions(rows, "f.rowid")
-    sql = f"SELECT f.rowid, f.rank FROM {FTS_TABLE} f" + posts_join(rows, "f.rowid")
+    sql = f" FROM {FTS_TABLE} f" + posts_join(rows, "f.rowid")
     sql += f" WHERE {FTS_TABLE} MATCH ?"
     sql += "".join(f" AND +f.rowid IN ({f.ids})" for f in sets)
     sql += "".join(f" AND {condition}" for condition in where)
-    sql += " ORDER BY +f.rank LIMIT ? OFFSET ?"
-    params = [match, *(p for f in sets for p in f.params), *row_params, limit, offset]
-    return [tuple(row) for row in conn.execute(sql, params)]
+    return sql, [match, *(p for f in sets for p in f.params), *row_params]
 
 
 _PHRASES = re.compile(r'(?:\s*"(?:[^"]|"")*")+\s*')  # plain words, as quoted writes them

@@ -25,6 +25,7 @@ from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
+from archive.web.list_facets import ListFacet, list_filters, whole_table
 from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -122,6 +123,11 @@ def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
 @hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     return cjk_search_filters(request, database, table, datasette)
+
+
+@hookimpl(specname="filters_from_request")
+def tag_and_category_filters(request: Any, database: str, table: str, datasette: Any) -> Any:
+    return list_filters(request, database, table, datasette)
 
 
 async def _search_redirect(datasette: Any, request: Any) -> Response:
@@ -223,6 +229,25 @@ def table_actions(datasette: Any, actor: Any, database: str, table: str,
     return database_actions(datasette, actor, database, request) if table == "posts" else []
 
 
+_YEAR = "'[0-9][0-9][0-9][0-9]*'"  # a value whose first four characters are digits
+# The whole posts table's years from posts_published: each year found by one seek past the one
+# before, and counted over its range of the index, where grouping every value's substr() took
+# 150-300 ms at 70,000 posts on the loaded machine (Datasette gives a facet 200 ms). A year's
+# range is every value starting with its four digits: from '2019' up to '201:' (':' follows '9').
+_WHOLE_TABLE_YEARS = f"""with recursive years(year) as (
+  select (select substr(published, 1, 4) from posts
+          where published >= '0000' and published glob {_YEAR} order by published limit 1)
+  union all
+  select (select substr(published, 1, 4) from posts
+          where published >= printf('%04d', year + 1) and published glob {_YEAR}
+          order by published limit 1)
+  from years where year is not null and year < '9999')
+select year as value, (select count(*) from posts where published >= year
+                       and published < substr(year, 1, 3) || char(unicode(substr(year, 4)) + 1)
+                      ) as count
+from years where year is not null"""
+
+
 class YearFacet(Facet):
     """Facet by the year of an ISO date column; selecting a year filters `column__startswith`."""
 
@@ -239,10 +264,13 @@ class YearFacet(Facet):
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
             col = escape_sqlite(column)
-            # Datasette facets wrap the table's own query; this is the year of each row.
-            sql = (f"select substr({col}, 1, 4) as value, count(*) as count from ({self.sql}) "
-                   f"where {col} glob '[0-9][0-9][0-9][0-9]*' group by value "
-                   f"order by value desc limit {size + 1}")
+            if self.table == "posts" and column == "published" \
+                    and whole_table(self.sql, self.params):
+                sql = f"{_WHOLE_TABLE_YEARS} order by value desc limit {size + 1}"
+            else:  # Datasette facets wrap the table's own query; this is each row's year
+                sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
+                       f"({self.sql}) where {col} glob {_YEAR} group by value "
+                       f"order by value desc limit {size + 1}")
             try:
                 rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
                                              custom_time_limit=self.ds.setting(
@@ -270,4 +298,4 @@ class YearFacet(Facet):
 
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [YearFacet]
+    return [YearFacet, ListFacet]
