@@ -144,6 +144,8 @@ def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: i
     # statements of an executemany would take the GIL back at each row and slow both down.
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    if not fetches:
+        return []
     known = _known(conn, [f.article.url for f in fetches])
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
     sites: dict[tuple[str, str | None], int] = {}

@@ -572,3 +572,10 @@ def test_import_and_reextract_leave_an_archive_opened_read_only_as_it_is(
             pytest.raises(wixarchive.ArchiveError, match="opened read-only"):
         wixarchive.reextract(archive)
     assert left.read_bytes() == warc.read_bytes()
+
+
+def test_saving_no_articles_stores_nothing_and_says_so(archive: wixarchive.Archive) -> None:
+    before = len(list(wixarchive.posts(archive)))
+    assert archive.save_articles([]) == []
+    assert archive.save_articles(iter(())) == []
+    assert len(list(wixarchive.posts(archive))) == before
