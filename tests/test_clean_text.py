@@ -890,3 +890,24 @@ def test_cli_stays_light() -> None:
                           check=True)
     assert proc.stdout.strip() == b"[]"
 
+
+
+@pytest.mark.parametrize(("author", "title", "date", "minutes"), [
+    ("فاطمة الزهراء", "كيف تتعامل مع الضغط في العمل؟", "٣١ مايو", "١ دقائق قراءة"),
+    ("ד״ר משה כהן", "הורות ושינה", "31 במאי", "1 דקות קריאה"),
+])
+def test_a_name_in_a_script_without_capitals_is_the_author_under_the_title(
+        author: str, title: str, date: str, minutes: str) -> None:
+    """html-text's dump of the new layout: the title, then the author, date and reading time.
+    A name of several words in Arabic or Hebrew has no capitals to show it is one; before, it
+    became the title and the real title was dropped as chrome."""
+    body = ["אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר." * 3, "الفقرة الثانية من النص."]
+    page = (f"{title}\n\ntop of page\n\nעיון\n\nHome\n\nBlog\n\nAbout\n\n"
+            "Use tab to navigate through the menu items.\n\nכל הפוסטים\nGarden Diary\n"
+            "Seasons\n\nחיפוש\nהתחברות / הרשמה\n\n"
+            f"{title}\n\n{author}\n{date}\n{minutes}\n\n" + "\n\n".join(body)
+            + "\n\nTags:\n\nשינה\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, author, date)
+    assert result.body == body
+

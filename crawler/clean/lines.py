@@ -369,9 +369,10 @@ _NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das"
 def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
-    of that length has lowercase words ("A trumpet is a Puck")."""
+    of that length has lowercase words ("A trumpet is a Puck"). A script without case (Arabic,
+    Hebrew) cannot tell a name by its capitals: its words count as capitalised ("فاطمة
+    الزهراء", "ד״ר משה כהן")."""
     words = text.split()
     if not name_like(text) or len(words) > 5:
         return False
-    return len(words) == 1 or all(not w[:1].isalpha() or w[:1].isupper()
-                                  or w in _NAME_PARTICLES for w in words)
+    return len(words) == 1 or all(not w[:1].islower() or w in _NAME_PARTICLES for w in words)
