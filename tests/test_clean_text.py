@@ -911,3 +911,23 @@ def test_a_name_in_a_script_without_capitals_is_the_author_under_the_title(
     assert (result.title, result.author, result.date) == (title, author, date)
     assert result.body == body
 
+
+@pytest.mark.parametrize(("date", "minutes"), [
+    ("31 May", "1 dakikada okunur"),  # Turkish: Mayıs is "May", as in English
+    ("3 okt. 2023", "2 min läsning"),  # Swedish: "okt." as in German and Dutch
+])
+def test_a_reading_time_the_vocabulary_lacks_under_a_date_it_knows_is_header(
+        date: str, minutes: str) -> None:
+    """html2text's dump: the date's month is a word the vocabulary knows from another language,
+    the reading time is not; before, the reading time stayed as the body's first paragraph."""
+    body = ["Çiftler çoğu zaman aynı cümleyi farklı duyar. İletişim egzersizleri bunu "
+            "görünür kılar.", "Haftada bir ılık bir akşam yemeği bile fark yaratır."]
+    page = ("top of page\n\n## [Işık Psikoloji](http://127.0.0.1:8000)\n\n"
+            "  * [Home](http://127.0.0.1:8000)\n  * [Blog](http://127.0.0.1:8000/blog)\n\n"
+            "Ara\n\nGiriş Yap / Kaydol\n\n# Çift terapisinde iletişim\n\n"
+            "  * [İlkay Öztürk](http://127.0.0.1:8000/profile/ilkay/profile)\n"
+            f"  * {date}\n  * {minutes}\n\n" + "\n\n".join(body) + "\n\nbottom of page\n")
+    result = clean_text(page, "markdown")
+    assert (result.title, result.author, result.date, result.reading_minutes) == (
+        "Çift terapisinde iletişim", "İlkay Öztürk", date, int(minutes[0]))
+    assert result.body == body
