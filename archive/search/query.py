@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
 from archive.search.bigrams import normalize
+from archive.search.languages import language_code
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
@@ -154,7 +155,7 @@ class SearchQuery:
     category: str | None = None
     since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
     until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
-    lang: str | None = None  # language code; "en" also matches "en-GB"
+    lang: str | None = None  # language code ("en" also matches "en-GB") or common name ("Turkish")
     deleted: str = "include"  # posts gone from their site: "include", "exclude" or "only"
     limit: int = 10
     offset: int = 0
@@ -462,7 +463,7 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
         until = query.until.strip()
         filters.append(Filter("substr(p.published, 1, ?) <= ?", [len(until), until]))
     if query.lang:
-        lang = query.lang.strip().lower()
+        lang = language_code(query.lang) or query.lang.strip().lower()
         filters.append(Filter("(lower(p.language) = ? OR lower(p.language) LIKE ? ESCAPE '\\')",
                               [lang, f"{like_literal(lang)}-%"]))
     if query.deleted not in DELETED_CHOICES:
