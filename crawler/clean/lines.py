@@ -166,14 +166,21 @@ def _wrap_width(lines: list[str]) -> int:
     """The width the dump was wrapped at (its longest line), or 0 when it was not wrapped: its
     longest line is not near a screen's width, or no sentences are broken there (a full line,
     then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
-    titles that happen to be as long are not)."""
+    titles that happen to be as long are not). A script without case (Arabic, Hebrew) goes on
+    in a letter that is no capital either."""
     lengths = [len(line.rstrip()) for line in lines]
     width = max(lengths, default=0)
     if not _NARROWEST <= width <= CONSOLE_WIDTH:
         return 0
-    broken = sum(lengths[i] >= width - _NEAR_WIDTH and lines[i + 1].lstrip()[:1].islower()
+    broken = sum(lengths[i] >= width - _NEAR_WIDTH and _goes_on(lines[i + 1].lstrip()[:1])
                  for i in range(len(lines) - 1))
     return width if broken >= _WRAPPED_LINES else 0
+
+
+def _goes_on(first: str) -> bool:
+    """Whether a line starting with `first` may go on a sentence: a lower-case letter, or a
+    letter of a script without case."""
+    return first.isalpha() and not first.isupper() and not first.istitle()
 
 
 def _chrome_alone(text: str) -> bool:
