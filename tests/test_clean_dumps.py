@@ -804,3 +804,23 @@ def test_a_console_browsers_wrapped_lines_read_whole_in_a_script_without_capital
     result = clean_text(LYNX_WRAPPED_HEBREW)
     assert result.title == "מפגש מוצלח בתל אביב"
     assert result.body == [HE_PARAGRAPH]
+
+
+# Japanese, wrapped as the console browsers wrap it: w3m at 80 columns, a character taking
+# two (40 to a line), lynx at 75 characters; both anywhere between two characters.
+JA_PARAGRAPH = "東京で働く多くの人が、慢性的なストレスを抱えています。" * 6
+
+
+def _wrapped_every(text: str, count: int, indent: str = "") -> str:
+    return "\n".join(indent + text[at:at + count] for at in range(0, len(text), count))
+
+
+@pytest.mark.parametrize("dump", [
+    f"ストレス対策\n\n{_wrapped_every(JA_PARAGRAPH, 40)}\n\n{_wrapped_every(JA_PARAGRAPH, 40)}\n",
+    f"   ストレス対策\n\n{_wrapped_every(JA_PARAGRAPH, 72, '   ')}\n\n"
+    f"{_wrapped_every(JA_PARAGRAPH, 72, '   ')}\n",
+], ids=["w3m", "lynx"])
+def test_a_console_browsers_wrapped_japanese_reads_whole_without_spaces(dump: str) -> None:
+    """Before, w3m's lines (80 columns, 40 characters) were not read as wrapped, and each
+    screen line was a paragraph: words cut in two (慢 / 性的) and no longer found."""
+    assert clean_text(dump).body == [JA_PARAGRAPH, JA_PARAGRAPH]
