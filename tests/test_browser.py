@@ -101,3 +101,29 @@ def test_search_page_shows_highlighted_snippets_in_chromium(tmp_path: Path) -> N
     assert screenshot.is_file()
     # Three hits, each with a highlighted word: hundreds of pixels in the highlight colour.
     assert highlighted_pixels(screenshot) > 300
+
+
+def highlighted_columns(path: Path) -> tuple[int, list[int]]:
+    """The screenshot's width and the x of every pixel in the highlight colour."""
+    bpp, rows = png_rows(path)
+    found = [x // bpp for row in rows for x in range(0, len(row), bpp)
+             if all(abs(row[x + c] - HIGHLIGHT[c]) <= 8 for c in range(3))]
+    return len(rows[0]) // bpp, found
+
+
+def test_a_right_to_left_hit_starts_its_lines_at_the_right_in_chromium(tmp_path: Path) -> None:
+    """Datasette's stylesheet aligns the page's text left; an Arabic snippet's lines must start
+    at the right edge, so its last word (انستجرام, highlighted) sits right of the middle."""
+    from intl import build_intl_archive
+
+    binary = chromium()
+    db = build_intl_archive(tmp_path / "intl.db")
+    screenshot = tmp_path / "rtl.png"
+    with running_server(db) as (_, url):
+        shot = run_chromium(binary, tmp_path / "profile", f"--screenshot={screenshot}",
+                            "--window-size=1200,900", "--hide-scrollbars",
+                            url + "intl/-/search?q=انستجرام")
+        assert shot.returncode == 0, shot.stderr[-2000:]
+    width, columns = highlighted_columns(screenshot)
+    assert len(columns) > 100  # the one highlighted word
+    assert min(columns) > width // 2, (min(columns), width)

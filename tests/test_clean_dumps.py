@@ -796,3 +796,52 @@ def test_pandocs_plain_text_reads_like_the_others() -> None:
     assert result.body == [PARAGRAPH, "We took notes on int[] values and arrays[] in the code "
                            "too, and then we went home happy after a long day of work."]
     assert {"27 views0 comments", "Post not marked as liked", "29 0"} <= set(result.chrome)
+
+
+# The same shape in Hebrew: a script without capitals, whose wrapped lines go on in a letter
+# that is no lower-case one either.
+HE_PARAGRAPH = ("דמיינו חדר מלא בעשרים וחמישה אנשים נלהבים, כולם עם עניין משותף בשיטות עבודה "
+                "גמישות, ומרצה שהחליט לפתוח את הערב בתרגיל מיון אנושי ששימש לשבירת הקרח והתברר "
+                "כדרך מצוינת להכיר זה את זה, ואחר כך דיברנו על צוותים ועל הדרך שבה הם עובדים "
+                "יחד לאורך זמן.")
+LYNX_WRAPPED_HEBREW = f"""   top of page
+     * כל הפוסטים
+   ____________________
+   חיפוש
+   מפגש מוצלח בתל אביב
+   דנה לוי
+   9 בספט׳ 2023
+   3 דקות קריאה
+{chr(10).join("   " + line for line in textwrap.wrap(HE_PARAGRAPH, 74))}
+   27 צפיות0 תגובות
+   bottom of page
+"""
+
+
+def test_a_console_browsers_wrapped_lines_read_whole_in_a_script_without_capitals() -> None:
+    """Before, a wrapped dump was recognised only by its broken lines going on in lower case,
+    so a Hebrew or Arabic one kept each screen line as a paragraph of its own."""
+    assert len(textwrap.wrap(HE_PARAGRAPH, 74)) >= 4
+    result = clean_text(LYNX_WRAPPED_HEBREW)
+    assert result.title == "מפגש מוצלח בתל אביב"
+    assert result.body == [HE_PARAGRAPH]
+
+
+# Japanese, wrapped as the console browsers wrap it: w3m at 80 columns, a character taking
+# two (40 to a line), lynx at 75 characters; both anywhere between two characters.
+JA_PARAGRAPH = "東京で働く多くの人が、慢性的なストレスを抱えています。" * 6
+
+
+def _wrapped_every(text: str, count: int, indent: str = "") -> str:
+    return "\n".join(indent + text[at:at + count] for at in range(0, len(text), count))
+
+
+@pytest.mark.parametrize("dump", [
+    f"ストレス対策\n\n{_wrapped_every(JA_PARAGRAPH, 40)}\n\n{_wrapped_every(JA_PARAGRAPH, 40)}\n",
+    f"   ストレス対策\n\n{_wrapped_every(JA_PARAGRAPH, 72, '   ')}\n\n"
+    f"{_wrapped_every(JA_PARAGRAPH, 72, '   ')}\n",
+], ids=["w3m", "lynx"])
+def test_a_console_browsers_wrapped_japanese_reads_whole_without_spaces(dump: str) -> None:
+    """Before, w3m's lines (80 columns, 40 characters) were not read as wrapped, and each
+    screen line was a paragraph: words cut in two (慢 / 性的) and no longer found."""
+    assert clean_text(dump).body == [JA_PARAGRAPH, JA_PARAGRAPH]

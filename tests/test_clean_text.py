@@ -890,3 +890,44 @@ def test_cli_stays_light() -> None:
                           check=True)
     assert proc.stdout.strip() == b"[]"
 
+
+
+@pytest.mark.parametrize(("author", "title", "date", "minutes"), [
+    ("فاطمة الزهراء", "كيف تتعامل مع الضغط في العمل؟", "٣١ مايو", "١ دقائق قراءة"),
+    ("ד״ר משה כהן", "הורות ושינה", "31 במאי", "1 דקות קריאה"),
+])
+def test_a_name_in_a_script_without_capitals_is_the_author_under_the_title(
+        author: str, title: str, date: str, minutes: str) -> None:
+    """html-text's dump of the new layout: the title, then the author, date and reading time.
+    A name of several words in Arabic or Hebrew has no capitals to show it is one; before, it
+    became the title and the real title was dropped as chrome."""
+    body = ["אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר." * 3, "الفقرة الثانية من النص."]
+    page = (f"{title}\n\ntop of page\n\nעיון\n\nHome\n\nBlog\n\nAbout\n\n"
+            "Use tab to navigate through the menu items.\n\nכל הפוסטים\nGarden Diary\n"
+            "Seasons\n\nחיפוש\nהתחברות / הרשמה\n\n"
+            f"{title}\n\n{author}\n{date}\n{minutes}\n\n" + "\n\n".join(body)
+            + "\n\nTags:\n\nשינה\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, author, date)
+    assert result.body == body
+
+
+@pytest.mark.parametrize(("date", "minutes"), [
+    ("31 May", "1 dakikada okunur"),  # Turkish: Mayıs is "May", as in English
+    ("3 okt. 2023", "2 min läsning"),  # Swedish: "okt." as in German and Dutch
+])
+def test_a_reading_time_the_vocabulary_lacks_under_a_date_it_knows_is_header(
+        date: str, minutes: str) -> None:
+    """html2text's dump: the date's month is a word the vocabulary knows from another language,
+    the reading time is not; before, the reading time stayed as the body's first paragraph."""
+    body = ["Çiftler çoğu zaman aynı cümleyi farklı duyar. İletişim egzersizleri bunu "
+            "görünür kılar.", "Haftada bir ılık bir akşam yemeği bile fark yaratır."]
+    page = ("top of page\n\n## [Işık Psikoloji](http://127.0.0.1:8000)\n\n"
+            "  * [Home](http://127.0.0.1:8000)\n  * [Blog](http://127.0.0.1:8000/blog)\n\n"
+            "Ara\n\nGiriş Yap / Kaydol\n\n# Çift terapisinde iletişim\n\n"
+            "  * [İlkay Öztürk](http://127.0.0.1:8000/profile/ilkay/profile)\n"
+            f"  * {date}\n  * {minutes}\n\n" + "\n\n".join(body) + "\n\nbottom of page\n")
+    result = clean_text(page, "markdown")
+    assert (result.title, result.author, result.date, result.reading_minutes) == (
+        "Çift terapisinde iletişim", "İlkay Öztürk", date, int(minutes[0]))
+    assert result.body == body

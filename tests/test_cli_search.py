@@ -676,3 +676,22 @@ def test_count_gives_how_many_posts_paging_to_the_end_finds(tmp_path: Path) -> N
                      str(db))
         assert result.returncode == 1 and result.stderr.startswith(message), result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_lang_takes_a_common_language_name_as_the_web_form_does(tmp_path: Path) -> None:
+    """`--lang Turkish` found nothing (posts hold codes) where the web form's field searched
+    `tr`: a researcher was told her archive had no Turkish posts."""
+    from intl import build_intl_archive
+
+    db = str(build_intl_archive(tmp_path / "intl.db"))
+    for name, code in (("Arabic", "ar"), ("german", "de"), ("Japanese", "ja")):
+        by_name = run("search", "--lang", name, "--json", "--db", db)
+        by_code = run("search", "--lang", code, "--json", "--db", db)
+        assert by_name.returncode == by_code.returncode == 0, by_name.stderr
+        found = [hit["language"] for hit in json.loads(by_name.stdout)]
+        assert found and found == [hit["language"] for hit in json.loads(by_code.stdout)], name
+    import wixarchive
+
+    with wixarchive.open(db) as archive:
+        assert [post["language"] for post in wixarchive.posts(archive, lang="German")] \
+            == ["de-DE"]

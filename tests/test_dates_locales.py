@@ -1,7 +1,7 @@
 """Dates a post header shows in the page's locale, read alike by `wixarchive extract` (HTML,
 which declares its language) and `wixarchive clean` (a text dump, which declares none): any
 declared language code, a date written in numbers in the locale's order, and the forms Wix
-writes in Hebrew, Russian, Japanese, Chinese and Korean."""
+writes in Hebrew, Russian, Japanese, Chinese, Korean and Turkish."""
 
 from __future__ import annotations
 
@@ -125,6 +125,10 @@ bottom of page
     (dict(site="בית קפה", menu="בית", title="פתחנו בית קפה חדש", author="דנה",
           date="6 במאי 2021", read="זמן קריאה: 2 דקות",
           body="פתחנו בית קפה חדש בתל אביב, ואנחנו מזמינים את כולם לבוא."), "2021-05-06"),
+    (dict(site="Işık Psikoloji", menu="Ana Sayfa", title="Çift terapisinde iletişim",
+          author="İlkay Öztürk", date="3 Haz 2023", read="1 dakikada okunur",
+          body="Çiftler çoğu zaman aynı cümleyi farklı duyar; iletişim egzersizleri bunu "
+               "görünür kılar."), "2023-06-03"),
 ])
 def test_clean_gives_published_for_a_full_date_in_every_script(tmp_path: Path,
                                                                 fields: dict[str, str],
@@ -136,3 +140,14 @@ def test_clean_gives_published_for_a_full_date_in_every_script(tmp_path: Path,
     cleaned = json.loads(result.stdout)
     assert (cleaned["date"], cleaned["published"]) == (fields["date"], day)
     assert cleaned["body"] == [fields["body"]]
+
+
+@pytest.mark.parametrize(("shown", "day"), [
+    ("3 Haz 2023", "2023-06-03"), ("3 Eki 2023", "2023-10-03"), ("14 Şub 2024", "2024-02-14"),
+    ("1 Ağu 2022", "2022-08-01"), ("15 ARALIK 2023", "2023-12-15"), ("9 Kasım 2021", "2021-11-09"),
+    ("13 Mar 2023", "2023-03-13"),
+])
+def test_clean_reads_turkish_month_names(shown: str, day: str) -> None:
+    """A Turkish header date ("3 Haz 2023"): before, only the months Turkish shares with
+    English (Mar, May) gave a published day."""
+    assert iso_date(shown, None) == day

@@ -614,3 +614,46 @@ def test_generic_path_drops_the_blog_apps_card_widgets_but_keeps_links_in_prose(
     assert UNKNOWN_LAYOUT_WARNING in article.warnings
     assert article.body_text == ("The stall is closed until May, when the first beans come "
                                  "in.\n\nMeanwhile, see the beans and the apples.")
+
+
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TR_MONTHS = ("Oca", "Şub", "Mar", "Nis", "May", "Haz", "Tem", "Ağu", "Eyl", "Eki", "Kas", "Ara")
+_AR_MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+              "أكتوبر", "نوفمبر", "ديسمبر")
+_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def _localised_header(language: str, day: int, month: int, year: int, minutes: int,
+                      ) -> tuple[str, str]:
+    """A visible date and reading time as Wix prints them in Turkish, Arabic and Korean."""
+    if language == "tr":
+        return f"{day} {_TR_MONTHS[month - 1]} {year}", f"{minutes} dakikada okunur"
+    if language == "ar":
+        return (f"{day} {_AR_MONTHS[month - 1]} {year}".translate(_AR_DIGITS),
+                f"{minutes} دقائق قراءة".translate(_AR_DIGITS))
+    return f"{year}년 {month}월 {day}일", f"{minutes}분 분량"
+
+
+_SHOWN_DATE = re.compile(r">(" + "|".join(_EN_MONTHS) + r") (\d{1,2})(?:, (\d{4}))?<")
+
+
+@pytest.mark.parametrize("language", ["ar", "ko", "tr"])
+@pytest.mark.parametrize("layout", ["elements", "cms"])
+def test_an_element_built_header_in_another_locale_leaves_the_body(
+        blog: SampleBlog, layout: str, language: str) -> None:
+    """The header's reading time in words the extractor's pattern lacks ("1 dakikada okunur",
+    "١ دقائق قراءة", "1분 분량"), right after the date: before, a CMS item page kept it as the
+    body's first paragraph, and neither layout read the minutes."""
+    site = Site(blog, BASE)
+    for post in [p for p in blog.posts if p.layout == layout][:3]:
+        expected = post.expected()
+        published = post.published
+        shown, minutes = _localised_header(language, published.day, published.month,
+                                           published.year, post.reading_minutes)
+        html = post_page(site, post).replace('<html lang="en">', f'<html lang="{language}">')
+        html = _SHOWN_DATE.sub(">" + shown + "<", html.replace(
+            f"{post.reading_minutes} min read", minutes))
+        article = extract_article(html, BASE + post.url_path)
+        assert article.body_text == expected["body_text"], (language, post.slug)
+        assert article.reading_minutes == expected["reading_minutes"], (language, post.slug)

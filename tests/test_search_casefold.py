@@ -266,3 +266,40 @@ def test_a_query_error_quotes_the_query_as_typed(db: Path, typed: str) -> None:
     with Archive.open(db, readonly=True) as archive, pytest.raises(SearchError) as raised:
         search(archive, SearchQuery(typed))
     assert str(raised.value).startswith(f"malformed query {typed!r}: ")
+
+
+@pytest.fixture(scope="module")
+def turkish(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("turkish") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([
+            post("isik", "Işık Terapisi", "Kış aylarında ışıkların etkisi büyük.",
+                 author="Işıl Yılmaz", tags=["kaygı", "ışık terapisi"]),
+            post("ilik", "ILIK SU", "HAFTADA BIR ILIK BIR AKŞAM.", author="İlkay Öztürk"),
+            post("en", "Lighting", "Tips on lighting a kitchen.", author="Ann Lee"),
+        ])
+    return path
+
+
+@pytest.mark.parametrize("typed", ["IŞIK", "Işık", "ışık", "isik", "ISIK"])
+def test_turkish_dotless_i_matches_its_capital_and_a_plain_i(turkish: Path, typed: str) -> None:
+    # Turkish writes ı (capital I) and i (capital İ): IŞIK and ışık are one word, which an
+    # ASCII keyboard types isik; the index holds it as the text spelled it (ışık, ısık, isik).
+    assert titles(turkish, typed) == ["Işık Terapisi"]
+    assert titles(turkish, f"title:{typed}") == ["Işık Terapisi"]
+
+
+def test_turkish_words_in_capitals_are_found_in_lower_case_and_back(turkish: Path) -> None:
+    for typed in ("ılık", "ilik", "ILIK", "akşam"):
+        assert titles(turkish, typed) == ["ILIK SU"], typed
+    # Three dotless i in one word, typed without them.
+    assert titles(turkish, "ISIKLARIN") == titles(turkish, "isiklarin") == ["Işık Terapisi"]
+    assert titles(turkish, "kis") == ["Işık Terapisi"]
+    assert titles(turkish, "tips") == ["Lighting"]
+
+
+def test_turkish_names_and_labels_match_in_any_case(turkish: Path) -> None:
+    for typed in ("isil", "IŞIL", "Işıl", "ışıl"):
+        assert titles(turkish, "", author=typed) == ["Işık Terapisi"], typed
+    for typed in ("KAYGI", "kaygı", "IŞIK TERAPİSİ"):
+        assert titles(turkish, "", tag=typed) == ["Işık Terapisi"], typed

@@ -415,7 +415,8 @@ def test_search_form_names_sites_and_shows_date_formats_as_placeholders(
     assert f'<option value="{YOGA}/">Ann&#39;s yoga</option>' in page
     assert f'<option value="{COOK}/">www.cook-example.com/</option>' not in page  # unnamed:
     assert f'<option value="{COOK}/">{COOK}/</option>' in page  # its URL
-    assert '<p class="wxa-meta">Ann&#39;s yoga · Ann Example · 2023-03-01' in page
+    assert ('<p class="wxa-meta"><bdi>Ann&#39;s yoga</bdi> · <bdi>Ann Example</bdi> · 2023-03-01'
+            in page)
 
 
 def test_search_names_an_unknown_site_as_the_cli_does(client: Client) -> None:

@@ -112,3 +112,22 @@ def test_urls_read_decoded_in_datasette_and_link_as_archived(client: Client,
     # Its JSON keeps the stored value.
     rows = client.get("/intl/posts.json?_shape=array").json()
     assert JA_URL in {row["url"] for row in rows}
+
+
+def test_a_hits_right_to_left_site_and_author_leave_its_date_in_order(client: Client) -> None:
+    """The hit's line "site · author · date · lang" is the page's English, left to right: an
+    Arabic author next to the date, not isolated, turned 2024-05-01 into 01-05-2024 and the
+    parts' order around, so each name is isolated (<bdi>) from the text around it."""
+    html = lxml.html.fromstring(client.get("/intl/-/search?q=انستجرام").text)
+    (meta,) = html.xpath("//li[@class='wxa-hit']/p[@class='wxa-meta']")
+    assert [bdi.text_content() for bdi in meta.findall("bdi")] == ["Blög 東京", "أحمد الخطيب"]
+    assert meta.text_content().endswith("· 2024-05-01 · ar")
+
+
+def test_an_article_tags_and_version_titles_take_their_own_direction(
+        client: Client, db: Path) -> None:
+    html = page(client, db, JA_URL)
+    (category,) = html.xpath("//dt[.='Categories']/following-sibling::dd[1]/a")
+    assert (category.text_content(), category.get("dir")) == ("カフェ", "auto")
+    title_cells = html.xpath("//table[@class='wxa-versions']/tbody/tr/td[4]")
+    assert [cell.get("dir") for cell in title_cells] == ["auto"]

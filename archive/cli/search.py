@@ -96,7 +96,8 @@ def words_last(args: list[str], params: list[click.Parameter]) -> list[str]:
 @click.option("--category", help="Only posts in this category (any case).")
 @click.option("--since", help="Published on or after this date (2024, 2024-05, 2024-05-01).")
 @click.option("--until", help="Published on or before this date (inclusive).")
-@click.option("--lang", help="Only posts in this language (en also matches en-GB).")
+@click.option("--lang", help="Only posts in this language: its code (en also matches en-GB) "
+              "or a common language's English name (Turkish).")
 @click.option("--deleted", type=click.Choice(DELETED_CHOICES), default="include",
               show_default=True,
               help="Posts gone from their site: include them, exclude them, or only them.")

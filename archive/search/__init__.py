@@ -5,6 +5,7 @@
 
 The package, by stage of a query:
   query   what the user typed as an FTS5 MATCH expression, and the filters as SQL conditions;
+  languages  a common language's English name as the --lang filter reads it (Turkish: tr);
   exact   exact bm25 ranking, filters applied while ranking;
   topk    fast top-k from the impact-ordered lists, when the statistics are fresh;
   casefold  words the tokenizer folds short of casefold (ß, ligatures) or of fold_case (θάλασσα,

@@ -15,9 +15,10 @@ tokenizer and Python's casefold). Characters the tokenizer already folds (İ to 
 σ) need nothing here. The same lookup finds the marks unicode61 does not remove, which queries
 and --author ignore as they ignore é (LETTER_VARIANTS: θαλασσα finds θάλασσα, احمد أحمد), and,
 in an archive with words starting with them (`archive_variants`), ø ł đ (odegard finds Ødegård)
-and numbers in Arabic-Indic digits (12 finds ١٢). The word as typed is always one of the
-phrases searched. FTS5 syntax is widened word by word the same way (`widen_syntax`:
-author:odegard).
+and numbers in Arabic-Indic digits (12 finds ١٢); and, in an archive of Turkish text, the
+Turkish dotless ı in place of any i (isik and IŞIK find ışık: `_dotless_spellings`). The word
+as typed is always one of the phrases searched. FTS5 syntax is widened word by word the same
+way (`widen_syntax`: author:odegard).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import NamedTuple
 from archive.schema import FTS_TABLE
 from archive.search.bigrams import split_words
 from archive.search.cjk_syntax import FTS_PART, SYNTAX_CHARACTERS
-from archive.search.query import DIGIT_ZEROS, TOKEN, UNDECOMPOSED, fold_case
+from archive.search.query import DIGIT_ZEROS, DOTLESS_I, TOKEN, UNDECOMPOSED, fold_case
 
 # Folded text -> the characters the index holds that fold to it.
 FULL_FOLDS: dict[str, str] = {
@@ -69,6 +70,7 @@ class Variants(NamedTuple):
 
     letters: Mapping[str, str]  # folded letter -> the letters the index may hold for it
     digit_scripts: tuple[dict[int, int], ...]  # of DIGIT_SCRIPTS
+    dotless: bool = False  # any i of a word may be an ı in the index (Turkish text)
 
 
 # The letters Unicode does not decompose (query.UNDECOMPOSED: ø for o) and the Arabic-Indic digits
@@ -78,9 +80,15 @@ class Variants(NamedTuple):
 # or Persian text has many; an English archive naming Tromsø alone finds it from `tromsø` only.
 _RARE_RANGES = [*((marked, chr(ord(marked) + 1)) for marked in UNDECOMPOSED.values()),
                 *((chr(zero), chr(zero + 10)) for zero in DIGIT_ZEROS)]
+# Dotless ı is in words of Turkish and Azerbaijani text only, and inside them more than at
+# their start (yıl, kız, sıra): the archive is taken to hold such text when a word has it
+# first or second.
+_DOTLESS_RANGES = [(first + DOTLESS_I, first + chr(ord(DOTLESS_I) + 1))
+                   for first in ["", *map(chr, range(ord("a"), ord("z") + 1))]]
+# One seek a range: an OR of ranges in one subquery would read the whole vocabulary.
 _RARE_HELD = "SELECT " + ", ".join(
     f"EXISTS (SELECT 1 FROM {FTS_TABLE}_vocab WHERE term >= ? AND term < ?)"
-    for _ in _RARE_RANGES)
+    for _ in [*_RARE_RANGES, *_DOTLESS_RANGES])
 # id(connection) -> (the connection, its version, its archive's Variants). The connection is held
 # so that its id is not reused; a few are kept (a process searches one archive or a handful).
 _SEEN: dict[int, tuple[sqlite3.Connection, tuple[int, int], Variants]] = {}
@@ -88,19 +96,22 @@ _SEEN_MAX = 8
 
 
 def archive_variants(conn: sqlite3.Connection) -> Variants:
-    """The letters and digit scripts worth looking up in `conn`'s archive: LETTER_VARIANTS, and
-    those of ø ł đ and the Arabic-Indic digits it has a word starting with."""
+    """The letters and digit scripts worth looking up in `conn`'s archive: LETTER_VARIANTS,
+    those of ø ł đ and the Arabic-Indic digits it has a word starting with, and ı for i when
+    a word has ı as its first or second letter."""
     # data_version moves when another connection commits, total_changes when this one writes.
     version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     seen = _SEEN.get(id(conn))
     if seen is not None and seen[0] is conn and seen[1] == version:
         return seen[2]
-    held = conn.execute(_RARE_HELD, [bound for pair in _RARE_RANGES for bound in pair]).fetchone()
+    held = conn.execute(_RARE_HELD, [bound for pair in [*_RARE_RANGES, *_DOTLESS_RANGES]
+                                      for bound in pair]).fetchone()
     found = Variants(
         LETTER_VARIANTS | {plain: marked for (plain, marked), yes
                            in zip(UNDECOMPOSED.items(), held, strict=False) if yes},
-        tuple(script for script, yes in zip(DIGIT_SCRIPTS, held[len(UNDECOMPOSED):], strict=True)
-              if yes))
+        tuple(script for script, yes in zip(DIGIT_SCRIPTS, held[len(UNDECOMPOSED):len(
+            _RARE_RANGES)], strict=True) if yes),
+        any(held[len(_RARE_RANGES):]))
     if len(_SEEN) >= _SEEN_MAX and id(conn) not in _SEEN:
         del _SEEN[next(iter(_SEEN))]
     _SEEN[id(conn)] = (conn, version, found)
@@ -120,6 +131,9 @@ def spellings(token: str, variants: Variants) -> list[str]:
                 found += [char + rest for rest in after[start + length]]
         after[start] = found[:MAX_SPELLINGS]
     found = after[0]
+    if variants.dotless:  # every i may be an ı, in any number of places (ışıkları has three)
+        found = list(dict.fromkeys(dotted for spelling in found
+                                   for dotted in _dotless_spellings(spelling)))[:MAX_SPELLINGS]
     for _ in range(MAX_MARKED):  # one more marked letter each round (a variant has none)
         found = list(dict.fromkeys(found + [
             spelling[:at] + variant + spelling[at + 1:] for spelling in found
@@ -128,6 +142,16 @@ def spellings(token: str, variants: Variants) -> list[str]:
     if variants.digit_scripts and any(char.isdigit() for char in token):
         found += [token.translate(script) for script in variants.digit_scripts]
     return list(dict.fromkeys(found))[:MAX_SPELLINGS]
+
+
+def _dotless_spellings(spelling: str) -> list[str]:
+    """`spelling` with each i as i or ı, the spelling itself first, at most MAX_SPELLINGS."""
+    parts = spelling.split("i")
+    found = [parts[0]]
+    for part in parts[1:]:
+        found = [head + letter + part for head in found for letter in ("i", DOTLESS_I)]
+        found = found[:MAX_SPELLINGS]
+    return found
 
 
 def as_indexed(text: str) -> str:
@@ -149,7 +173,8 @@ def _char_as_indexed(char: str) -> str:
 def may_vary(token: str, variants: Variants) -> bool:
     """Whether the index may hold `token` (folded) spelled otherwise: costs no lookup."""
     return any(pair in token for pair in FULL_FOLDS) or any(
-        char in variants.letters or variants.digit_scripts and char.isdigit() for char in token)
+        char in variants.letters or variants.digit_scripts and char.isdigit()
+        or variants.dotless and char == "i" for char in token)
 
 
 def held_terms(conn: sqlite3.Connection, terms: Iterable[str]) -> set[str]:

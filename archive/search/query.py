@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
 from archive.search.bigrams import normalize
+from archive.search.languages import language_code
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
@@ -40,16 +41,21 @@ def fold(text: str) -> str:
 # Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
 # Ødegård, ł in Łódź, đ in Đorđe): the plain letter -> the marked one.
 UNDECOMPOSED = {"o": "ø", "l": "ł", "d": "đ"}
+# Turkish and Azerbaijani dotless ı, whose capital is I (the dotted i's is İ): no locale-free
+# case folding pairs them, so IŞIK could not find ışık nor ILIK ılık. Read as i, as the dot of
+# İ is dropped: one letter in every case (archive/search/casefold.py looks up its spellings).
+DOTLESS_I = "\u0131"
 # The zeros of the Arabic-Indic digits (١٢) and of their Persian forms (۱۲), read as 0-9.
 DIGIT_ZEROS = (0x660, 0x6F0)
 BASE_LETTERS = str.maketrans({marked: plain for plain, marked in UNDECOMPOSED.items()} | {
-    chr(zero + n): str(n) for zero in DIGIT_ZEROS for n in range(10)})
+    chr(zero + n): str(n) for zero in DIGIT_ZEROS for n in range(10)} | {DOTLESS_I: "i"})
 
 
 def fold_case(text: str) -> str:
     """`fold` with full case folding (str.casefold), as queries and filters compare text:
-    Straße -> strasse, İSTANBUL -> istanbul (archive/search/casefold.py); and ø, ł, đ and
-    Arabic-Indic digits as BASE_LETTERS reads them (Ødegård -> odegard, ١٢ -> 12)."""
+    Straße -> strasse, İSTANBUL -> istanbul (archive/search/casefold.py); and ø, ł, đ, ı and
+    Arabic-Indic digits as BASE_LETTERS reads them (Ødegård -> odegard, IŞIK and ışık -> isik,
+    ١٢ -> 12)."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(BASE_LETTERS)
 
@@ -67,11 +73,12 @@ def fold_name(text: str) -> str:
 
 def name_case(text: str) -> str:
     """How --tag and --category compare names: case folded (STRASSE finds Straße, İZMİR and
-    izmir İzmir: the dot casefold leaves on İ's i goes), every apostrophe as ', accents kept.
+    izmir İzmir: the dot casefold leaves on İ's i goes; KAYGI kaygı: dotless ı, the Turkish
+    lower case of I, is read as i), every apostrophe as ', accents kept.
     A tag is a label its author chose, and an accent can make it another word (pâte, pâté;
     año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents."""
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-    return folded.replace("i\u0307", "i").translate(_ONE_APOSTROPHE)
+    return folded.replace("i\u0307", "i").replace(DOTLESS_I, "i").translate(_ONE_APOSTROPHE)
 
 
 # The --author filter: the archive's distinct author names (any case; each read with one seek in
@@ -148,7 +155,7 @@ class SearchQuery:
     category: str | None = None
     since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
     until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
-    lang: str | None = None  # language code; "en" also matches "en-GB"
+    lang: str | None = None  # language code ("en" also matches "en-GB") or common name ("Turkish")
     deleted: str = "include"  # posts gone from their site: "include", "exclude" or "only"
     limit: int = 10
     offset: int = 0
@@ -456,7 +463,7 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
         until = query.until.strip()
         filters.append(Filter("substr(p.published, 1, ?) <= ?", [len(until), until]))
     if query.lang:
-        lang = query.lang.strip().lower()
+        lang = language_code(query.lang) or query.lang.strip().lower()
         filters.append(Filter("(lower(p.language) = ? OR lower(p.language) LIKE ? ESCAPE '\\')",
                               [lang, f"{like_literal(lang)}-%"]))
     if query.deleted not in DELETED_CHOICES:

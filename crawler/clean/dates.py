@@ -17,39 +17,52 @@ import re
 from crawler.clean.vocabulary import D, to_int
 
 # Month number -> the names and abbreviations Wix prints for it (en fr de es pt nl cs it pl ar ru
-# he). Russian in the genitive ("3 янв. 2024 г."), Hebrew with and without the "in" prefix Wix
-# writes before it ("3 בינו׳ 2024", "6 במאי 2021").
+# he tr). Russian in the genitive ("3 янв. 2024 г."), Hebrew with and without the "in" prefix Wix
+# writes before it ("3 בינו׳ 2024", "6 במאי 2021"); Turkish also as casefold reads its capitals
+# (ARALIK -> aralik).
 _MONTH_NAMES: dict[int, tuple[str, ...]] = {
     1: ("jan", "january", "janv", "janvier", "januar", "jänner", "ene", "enero", "janeiro",
         "januari", "led", "ledna", "leden", "gen", "gennaio", "sty", "stycznia", "يناير",
-        "янв", "января", "ינו", "ינואר", "בינו", "בינואר"),
+        "янв", "января", "ינו", "ינואר", "בינו", "בינואר",
+        "oca", "ocak"),
     2: ("feb", "february", "févr", "fevr", "février", "februar", "febrero", "fev", "fevereiro",
         "februari", "úno", "února", "únor", "febbraio", "lut", "lutego", "فبراير",
-        "февр", "февраля", "פבר", "פברואר", "בפבר", "בפברואר"),
+        "февр", "февраля", "פבר", "פברואר", "בפבר", "בפברואר",
+        "şub", "şubat"),
     3: ("mar", "march", "mars", "märz", "mär", "marzo", "março", "mrt", "maart", "bře",
-        "března", "březen", "marca", "مارس", "мар", "марта", "מרץ", "במרץ"),
+        "března", "březen", "marca", "مارس", "мар", "марта", "מרץ", "במרץ",
+        "mart"),
     4: ("apr", "april", "avr", "avril", "abr", "abril", "dub", "dubna", "duben", "aprile",
-        "kwi", "kwietnia", "أبريل", "إبريل", "апр", "апреля", "אפר", "אפריל", "באפר", "באפריל"),
+        "kwi", "kwietnia", "أبريل", "إبريل", "апр", "апреля", "אפר", "אפריל", "באפר", "באפריל",
+        "nis", "nisan"),
     5: ("may", "mai", "mayo", "maio", "mei", "kvě", "května", "květen", "mag", "maggio", "maja",
-        "مايو", "мая", "מאי", "במאי"),
+        "مايو", "мая", "מאי", "במאי",
+        "mayıs", "mayis"),
     6: ("jun", "june", "juin", "juni", "junio", "junho", "čvn", "června", "červen", "giu",
-        "giugno", "cze", "czerwca", "يونيو", "июн", "июня", "יוני", "ביוני"),
+        "giugno", "cze", "czerwca", "يونيو", "июн", "июня", "יוני", "ביוני",
+        "haz", "haziran"),
     7: ("jul", "july", "juil", "juillet", "juli", "julio", "julho", "čvc", "července",
-        "červenec", "lug", "luglio", "lip", "lipca", "يوليو", "июл", "июля", "יולי", "ביולי"),
+        "červenec", "lug", "luglio", "lip", "lipca", "يوليو", "июл", "июля", "יולי", "ביולי",
+        "tem", "temmuz"),
     8: ("aug", "august", "août", "aout", "ago", "agosto", "augustus", "srp", "srpna", "srpen",
-        "sie", "sierpnia", "أغسطس", "авг", "августа", "אוג", "אוגוסט", "באוג", "באוגוסט"),
+        "sie", "sierpnia", "أغسطس", "авг", "августа", "אוג", "אוגוסט", "באוג", "באוגוסט",
+        "ağu", "ağustos"),
     9: ("sep", "sept", "september", "septembre", "septiembre", "set", "setembro", "zář", "září",
         "settembre", "wrz", "września", "سبتمبر", "сент", "сентября", "ספט", "ספטמבר", "בספט",
-        "בספטמבר"),
+        "בספטמבר",
+        "eyl", "eylül"),
     10: ("oct", "october", "octobre", "okt", "oktober", "octubre", "out", "outubro", "říj",
          "října", "říjen", "ott", "ottobre", "paź", "października", "أكتوبر", "окт", "октября",
-         "אוק", "אוקטובר", "באוק", "באוקטובר"),
+         "אוק", "אוקטובר", "באוק", "באוקטובר",
+         "eki", "ekim"),
     11: ("nov", "november", "novembre", "noviembre", "novembro", "lis", "listopadu",
          "listopad", "listopada", "نوفمبر", "нояб", "ноября", "נוב", "נובמבר", "בנוב",
-         "בנובמבר"),
+         "בנובמבר",
+         "kas", "kasım", "kasim"),
     12: ("dec", "december", "déc", "decembre", "décembre", "dez", "dezember", "dic",
          "diciembre", "dezembro", "pro", "prosince", "prosinec", "dicembre", "gru", "grudnia",
-         "ديسمبر", "дек", "декабря", "דצמ", "דצמבר", "בדצמ", "בדצמבר"),
+         "ديسمبر", "дек", "декабря", "דצמ", "דצמבר", "בדצמ", "בדצמבר",
+         "ara", "aralık", "aralik"),
 }
 MONTH_NUMBER = {name: number for number, names in _MONTH_NAMES.items() for name in names}
 _WORD = r"[^\W\d_]+"

@@ -5,7 +5,9 @@ byline, a tag, a date glued to a reading time). Pure functions; every dialect ma
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from unicodedata import east_asian_width
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
@@ -129,8 +131,12 @@ def unwrap_console(lines: list[str]) -> list[str]:
     starts) and its first word would not have fitted there (a greedy wrap breaks only then). In
     any dump, a list item with no text but images (w3m's "  • ", pandoc's "-   " over "[]")
     takes the lines under it indented past its bullet by up to 4 columns, blank lines between,
-    up to the first that is not images alone (the author's name under the avatar)."""
-    width = _wrap_width(lines)
+    up to the first that is not images alone (the author's name under the avatar). w3m counts
+    a Chinese or Japanese character as two columns, lynx as one: the width is read both ways,
+    and a line of such text goes on without a space between its characters."""
+    measure, width = len, _wrap_width(lines, len)
+    if not width:
+        measure, width = columns, _wrap_width(lines, columns)
     if not width and not any(map(_ITEM_WITHOUT_TEXT.match, lines)):
         return lines
     out: list[list[str]] = []  # each line's pieces, joined at the end (not one by one: linear)
@@ -154,26 +160,53 @@ def unwrap_console(lines: list[str]) -> list[str]:
         if bullet is not None and _ITEM_WITHOUT_TEXT.match(line):
             waiting = (len(out), len(line[:bullet.end()].rstrip()))
         elif width and bullet is None and above and _indent(line) == _text_column(above) \
-                and len(above) + 1 + len(text.split(maxsplit=1)[0]) > width \
+                and measure(above) + 1 + measure(text.split(maxsplit=1)[0]) > width \
                 and not _chrome_alone(text):
             out[-1].append(text)
             continue
         out.append([line.rstrip()])
-    return [" ".join(piece.rstrip() for piece in pieces) for pieces in out]
+    return [_joined([piece.rstrip() for piece in pieces]) for pieces in out]
 
 
-def _wrap_width(lines: list[str]) -> int:
+# Characters of Chinese and Japanese, written without spaces between words: CJK punctuation,
+# kana, the ideographs and the full-width forms (not Hangul: Korean spaces its words).
+_UNSPACED = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def columns(text: str) -> int:
+    """The columns `text` takes on a console: East Asian wide characters take two."""
+    return len(text) + sum(1 for ch in text if east_asian_width(ch) in "WF")
+
+
+def _joined(pieces: list[str]) -> str:
+    """A wrapped line's pieces as one: a space between them, but none inside Chinese or
+    Japanese text ("…慢" + "性的…")."""
+    text = pieces[0]
+    for piece in pieces[1:]:
+        unspaced = _UNSPACED.match(text[-1:]) and _UNSPACED.match(piece[:1])
+        text += piece if unspaced else " " + piece
+    return text
+
+
+def _wrap_width(lines: list[str], measure: Callable[[str], int]) -> int:
     """The width the dump was wrapped at (its longest line), or 0 when it was not wrapped: its
     longest line is not near a screen's width, or no sentences are broken there (a full line,
     then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
-    titles that happen to be as long are not)."""
-    lengths = [len(line.rstrip()) for line in lines]
+    titles that happen to be as long are not). A script without case (Arabic, Hebrew) goes on
+    in a letter that is no capital either."""
+    lengths = [measure(line.rstrip()) for line in lines]
     width = max(lengths, default=0)
     if not _NARROWEST <= width <= CONSOLE_WIDTH:
         return 0
-    broken = sum(lengths[i] >= width - _NEAR_WIDTH and lines[i + 1].lstrip()[:1].islower()
+    broken = sum(lengths[i] >= width - _NEAR_WIDTH and _goes_on(lines[i + 1].lstrip()[:1])
                  for i in range(len(lines) - 1))
     return width if broken >= _WRAPPED_LINES else 0
+
+
+def _goes_on(first: str) -> bool:
+    """Whether a line starting with `first` may go on a sentence: a lower-case letter, or a
+    letter of a script without case."""
+    return first.isalpha() and not first.isupper() and not first.istitle()
 
 
 def _chrome_alone(text: str) -> bool:
@@ -369,9 +402,10 @@ _NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das"
 def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
-    of that length has lowercase words ("A trumpet is a Puck")."""
+    of that length has lowercase words ("A trumpet is a Puck"). A script without case (Arabic,
+    Hebrew) cannot tell a name by its capitals: its words count as capitalised ("فاطمة
+    الزهراء", "ד״ר משה כהן")."""
     words = text.split()
     if not name_like(text) or len(words) > 5:
         return False
-    return len(words) == 1 or all(not w[:1].isalpha() or w[:1].isupper()
-                                  or w in _NAME_PARTICLES for w in words)
+    return len(words) == 1 or all(not w[:1].islower() or w in _NAME_PARTICLES for w in words)

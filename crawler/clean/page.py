@@ -63,7 +63,7 @@ class PageRules(ShapeRules):
             self.out.date = self.out.date or b[1]
             self.out.reading_minutes = b[2]
             self.read_lines += 1
-        elif self.shaped.get(k) == "read":
+        elif self.shaped.get(k) == "read" or k in self.shaped_reads:
             self.out.reading_minutes = shaped_minutes(t)
             self.read_lines += 1
         elif self.shaped.get(k) == "date":

@@ -104,6 +104,7 @@ class ShapeRules:
     doc_title_only: bool
     preamble_published: str | None
     shaped: dict[int, str]  # content position -> header part read by its shape
+    shaped_reads: set[int]  # content positions of reading times read by shape under a date
 
     def ln(self, k: int) -> Line:
         return self.lines[self.c[k]]

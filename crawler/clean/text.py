@@ -58,7 +58,7 @@ from crawler.clean.lines import (
     trim_invisible,
 )
 from crawler.clean.page import PageRules
-from crawler.clean.shapes import SHAPED_WRITER
+from crawler.clean.shapes import SHAPED_WRITER, shaped_minutes
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -97,6 +97,8 @@ class _Cleaner(PageRules):
         self.read_lines = 0
         self.partial: dict[int, str] = {}  # line index -> chrome cut from the start of that line
         self.shaped: dict[int, str] = {}
+        # Reading times read by their shape under a date the vocabulary knows (_shaped_read).
+        self.shaped_reads: set[int] = set()
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
@@ -203,9 +205,26 @@ class _Cleaner(PageRules):
                     k += 1
                 continue
             if k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds):
-                return k, end
+                return k, self._shaped_read(end, kinds)
             k = end + 1
         return self.shaped_block(NEAR, FAR)
+
+    def _shaped_read(self, end: int, kinds: set[str]) -> int:
+        """The block's end, taking a reading time in words the vocabulary lacks right under its
+        date: a locale whose month names the vocabulary knows from another language (Turkish
+        "31 May" over "1 dakikada okunur", Swedish "3 okt. 2023" over "2 min läsning"). A
+        number and at most two words, none capitalised: a blog that hides the reading time
+        has its title there ("13 YouTube Tips", "3 ways to relax"). Not over another such
+        line: a list of quantities is content."""
+        below = end + 1
+        if ("read" in kinds or self.meta(end) != "date" or below >= len(self.c)
+                or self.meta(below) is not None
+                or shaped_minutes(text := self.ln(below).text) is None
+                or len(text.split()) > 3 or any(word[:1].isupper() for word in text.split())
+                or below + 1 < len(self.c) and shaped_minutes(self.ln(below + 1).text) is not None):
+            return end
+        self.shaped_reads.add(below)
+        return below
 
     def _updated_under(self, k: int) -> bool:
         """The line at `k` is a title with an "Updated:" line right under it (its words known,

@@ -70,9 +70,13 @@ _SITE_CHROME_IDS = frozenset({"SITE_HEADER", "SITE_HEADER_WRAPPER", "SITE_FOOTER
                               "SITE_FOOTER_WRAPPER"})
 _ICON_PX = 120  # avatars, icons and badges render at this size or less
 _HAS_H1 = etree.XPath("boolean(descendant::h1)")
+_HAS_HEADING = etree.XPath("boolean(descendant-or-self::*[self::h1 or self::h2 or self::h3 "
+                           "or self::h4 or self::h5 or self::h6])")
 # A section holding a form (newsletter, contact) after the body is the site's, not the post's.
 _FORM_SECTION = etree.XPath("boolean(descendant::form | descendant::input)")
 _READING_TIME = re.compile(r"^\D{0,20}?(\d+)\s*\S{0,3}\s*(?:min|мин|dk|分)", re.I)
+# "1 dakikada okunur", "١ دقائق قراءة", "1분 분량": a number, then letters only.
+_SHAPED_READING_TIME = re.compile(r"^(\d{1,3})\s*[^\W\d_]{1,12}\.?(?:\s+[^\W\d_]{1,14}\.?)?$")
 _HEADER_SEPARATORS = re.compile(r"[·•|]")
 # A post header line is short: author · date · "3 min read".
 _HEADER_LINE_WORDS = 12
@@ -297,6 +301,7 @@ class _ElementWalk:
         self.end: etree._Element | None = None  # the element the body ended at
         self.reading_minutes: int | None = None
         self.display_date: str | None = None
+        self.dated = False  # the header line just read ended on a date
         self.taxonomy = Taxonomy()  # the post's categories and tags, as the page shows them
         # Taxonomy elements right above the title (none of the site's text since): the post's
         # header once the title follows them.
@@ -472,8 +477,15 @@ class _ElementWalk:
             return False
         found = bool(self.author) and self.author in _norm(text)
         parts = (part.strip() for line in _lines(el) for part in _HEADER_SEPARATORS.split(line))
+        dated, self.dated = self.dated, False
         for part in parts:
             match = _READING_TIME.search(part)
+            if not match and (dated or self.dated) and self.reading_minutes is None \
+                    and not _HAS_HEADING(el):
+                # Right after the date, a reading time in words this pattern lacks ("1 dakikada
+                # okunur", "١ دقائق قراءة", "1분 분량"): read by its shape, once.
+                match = _shaped_reading_time(part)
+            dated = False
             # "Updated: Jul 25, 2024": a labelled date is header too, but not the published day.
             label, colon, rest = part.partition(":")
             labelled = bool(colon and rest.strip()) and len(label.split()) <= 2
@@ -481,16 +493,26 @@ class _ElementWalk:
                 part = rest.strip()
             if match:
                 self.reading_minutes = int(match.group(1))
-                found = True
+                found, self.dated = True, False
             elif not part or len(part.split()) > _DATE_WORDS:
                 continue
             elif day := parse_display_date(part, self.language):
                 if not labelled:
                     self.display_date = self.display_date or day
-                found = True
+                found = self.dated = True
             elif looks_like_date(part, self.language):
-                found = True
+                found = self.dated = True
         return found
+
+
+def _shaped_reading_time(text: str) -> re.Match[str] | None:
+    """A reading time by its shape (the number as group 1): a number and at most two words,
+    none capitalised, as the dump cleaner reads one under a date it knows
+    (crawler.clean.text)."""
+    words = text.split()
+    if len(words) > 3 or any(word[:1].isupper() for word in words):
+        return None
+    return _SHAPED_READING_TIME.match(text)
 
 
 def extract_element_post(main: etree._Element, base: str | None, *, titles: list[str],

@@ -1,0 +1,25 @@
+"""Common languages' English names as the --lang filter reads them: a post's language is a code
+(`tr`, `pt-BR`), and someone who asks for "Turkish" means `tr`."""
+
+from __future__ import annotations
+
+# Common languages' English names -> their ISO 639-1 code: someone who types "Spanish" in the
+# web form's Language field, --lang or lang= (which match the posts' codes) gets what they
+# meant. A short, fixed list, not a registry: the web form hints at the code for any other name.
+LANGUAGE_CODES = {
+    "arabic": "ar", "bengali": "bn", "bulgarian": "bg", "catalan": "ca", "chinese": "zh",
+    "croatian": "hr", "czech": "cs", "danish": "da", "dutch": "nl", "english": "en",
+    "estonian": "et", "finnish": "fi", "french": "fr", "german": "de", "greek": "el",
+    "hebrew": "he", "hindi": "hi", "hungarian": "hu", "indonesian": "id", "italian": "it",
+    "japanese": "ja", "korean": "ko", "latvian": "lv", "lithuanian": "lt", "malay": "ms",
+    "norwegian": "no", "persian": "fa", "polish": "pl", "portuguese": "pt", "romanian": "ro",
+    "russian": "ru", "serbian": "sr", "slovak": "sk", "slovenian": "sl", "spanish": "es",
+    "swahili": "sw", "swedish": "sv", "tagalog": "tl", "thai": "th", "turkish": "tr",
+    "ukrainian": "uk", "urdu": "ur", "vietnamese": "vi",
+}
+
+
+def language_code(value: str) -> str | None:
+    """The code for a language's name ("Spanish" -> "es"); None for anything else (a code, or
+    a name not in LANGUAGE_CODES)."""
+    return LANGUAGE_CODES.get(" ".join(value.split()).casefold())
