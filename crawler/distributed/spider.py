@@ -123,6 +123,7 @@ def distributed_settings() -> dict[str, Any]:
         # Per-site early stops close a single-site crawl; here one worker serves every site.
         "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
         "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
+        "WIXARCHIVE_MAX_FAILING_SECONDS": 0,
         "DOWNLOADER_MIDDLEWARES": middlewares,
     }
 
