@@ -200,6 +200,9 @@ class _Site:
     checks_queued: bool = False
     media_queued: bool = False
     deadline: float | None = None  # time.monotonic() of its time limit
+    # Why a worker stopped it as failing (crawler.distributed.backoff): its run ends so, as a
+    # crawl without Redis ends it (crawler.downloader.failing_site).
+    stopped_early: str | None = None
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -503,6 +506,12 @@ class RedisWriter:
                     self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
                     del active[url]
                     finish(site, TIME_LIMIT)
+                elif site.stopped_early:
+                    # Failing: stopped by a worker (its queued requests dropped then, and again
+                    # here: a retry under way may have queued one since), not waited for.
+                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
+                    del active[url]
+                    finish(site, site.stopped_early)
                 elif pending.get(url, 0) > 0:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
@@ -824,6 +833,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     if crawl_delay := message.get("crawl_delay"):  # as crawler.spiders.wix names it
         site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
             crawl_delay
+    if message.get("stopped_early") and message.get("run") == site.run_id:
+        site.stopped_early = site.stopped_early or message["stopped_early"]
     site.unreachable |= bool(message.get("unreachable"))
     site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
     site.blog_home = site.blog_home or message.get("blog_home")

@@ -4,10 +4,11 @@ Scrapy's download slots keep one process polite; with several workers each would
 `concurrency` requests. Before a request goes out, this downloader middleware takes one of the
 site's `concurrency` tokens in Redis and waits out the site's delay since its last request, kept
 in Redis too: the site's `--delay`, or its robots.txt Crawl-delay when longer (the worker that
-reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay); the token is given
-back with the response or the error. Tokens expire unless their worker renews
-them (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
-seconds.
+reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay), or its back-off
+while it fails (crawler.distributed.backoff); the token is given back with the response or the
+error. A request of a site stopped meanwhile (its time limit, or failing) is not sent. Tokens
+expire unless their worker renews them (crawler.distributed.worker), so a killed worker's slots
+free within WIXARCHIVE_REDIS_TOKEN seconds.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import uuid
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import RUN, request_site
+from crawler.downloader.backoff import counted
 
 TOKEN = "wixarchive_token"
 TOKEN_SECONDS = 10.0
@@ -42,18 +45,23 @@ class SiteTokens:
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
-        site = request_site(request)
-        settings = spider.site_settings(site, request.meta.get(RUN))
+        site, run = request_site(request), request.meta.get(RUN)
+        settings = spider.site_settings(site, run)
         concurrency = int(settings.get("concurrency") or self.default_concurrency)
         delay = float(settings.get("delay", self.default_delay))
         token = uuid.uuid4().hex
         acquire = spider.queue.scripts.acquire
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
-                                       p.crawl_delay_key(site)],
-                                 args=[token, concurrency, self.seconds, delay]))
+                                       p.crawl_delay_key(site), p.backoff_key(site, run),
+                                       p.STOPPED, p.RUNS],
+                                 args=[token, concurrency, self.seconds, delay, site,
+                                       int(counted(request)), "" if run is None else run]))
             if wait == 0:
                 break
+            if wait < 0:
+                raise IgnoreRequest("not fetched: the site's crawl has stopped (its time "
+                                    "limit, failing, or the crawl's end)")
             await asyncio.sleep(min(wait, MAX_WAIT))
         self.held[token] = site
         request.meta[TOKEN] = token

@@ -10,7 +10,8 @@ Or sooner, once such failures in a row have gone on for WIXARCHIVE_MAX_FAILING_S
 since the first of them: ServerErrorBackoff spaces a failing site's requests up to 30 s apart,
 so 50 failures took ~23 minutes of asking a site that answered nothing good. A site down for
 a deploy (a minute or two) is waited out; one failing for 5 minutes is left for the next run,
-after about 13 requests.
+after about 13 requests. A crawl through Redis applies both rules across its workers
+(crawler.distributed.backoff).
 
 Full-size media fetches (crawler/media.py, `meta["media_url"]`) do not count: each failure is
 recorded against its image in the media table, and an unreachable image host must not end the
