@@ -364,8 +364,13 @@ class RedisWriter:
             if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
                 site.lost = lost_captures.lost_captures(
                     archive.conn, self.captures.directory, site.archived)
+            # Its time limit, for the writer and (in Redis time) for the workers, which give
+            # each of its downloads at most the time left (crawler.distributed.politeness).
+            deadline = None
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
+                seconds, micros = self.server.time()
+                deadline = seconds + micros / 1e6 + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
             pipe = self.server.pipeline(transaction=False)
             for start in range(0, len(known), 2000):
@@ -380,7 +385,7 @@ class RedisWriter:
                 "recapture": sorted(site.lost.posts), "refetch": self.refetch,
                 # The post the user named: asked for by the worker that reads robots.txt,
                 # once it says where the site lives (a redirect there is the site's move).
-                "post": job.post}))
+                "post": job.post, "deadline": deadline}))
             pipe.execute()
             # The sitemaps, the feed and the named post next.
             self._queue(site, "robots", job.url + "robots.txt")

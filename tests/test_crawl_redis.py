@@ -1605,3 +1605,28 @@ def test_a_failing_site_is_backed_off_and_stopped_across_workers(tmp_path: Path,
     # arrive), where the three workers sent up to 8.
     assert _most_in_a_window(in_a_row[2:], 3.0) <= 5, shown
 
+
+def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_workers(
+        tmp_path: Path, redis_server: RedisServer):
+    """`crawl --time-limit 6 --redis`: the writer ended the site's run at its limit, but its
+    worker kept the site's hanging request open for the whole --timeout (60 s here), then sent
+    its retry: the site was still asked after its limit. Now each download of a site with a
+    limit is given at most the time left, as without Redis (crawler.downloader.time_limit), and
+    a stopped site's requests are not sent; the run says it stopped at its limit (exit 1)."""
+    with HangingServer(loopback(9)) as hanging:
+        worker = start_worker(redis_server.url)
+        try:
+            writer = start_writer([hanging.url], tmp_path / "archive.db", redis_server.url,
+                                  "--json", "--no-media", "--time-limit", "6", "--timeout", "60")
+            out, err = writer.communicate(timeout=180)
+            # Before the worker is stopped: it closed the hanging connections itself.
+            tried = hanging.tried_for()
+        finally:
+            stop([worker])
+    summary = json.loads(out)
+    assert writer.returncode == 1, (out, err)
+    assert summary["status"] == "timeout", (out, err)
+    assert "stopped at its 6s time limit" in summary["message"], (out, err)
+    # Counted from the worker's first request to the site (its start-up on a loaded machine is
+    # no part of it): about its 6 s, not the 60 s download timeout.
+    assert tried < 6 + 20, tried

@@ -24,6 +24,7 @@ from scrapy.http import Response
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import RUN, request_site
 from crawler.downloader.backoff import counted
+from crawler.downloader.time_limit import SLACK
 
 TOKEN = "wixarchive_token"
 TOKEN_SECONDS = 10.0
@@ -65,6 +66,21 @@ class SiteTokens:
             await asyncio.sleep(min(wait, MAX_WAIT))
         self.held[token] = site
         request.meta[TOKEN] = token
+        if settings.get("deadline"):
+            self._within_time_limit(request, float(settings["deadline"]))
+
+    def _within_time_limit(self, request: Request, deadline: float) -> None:
+        """A download of a site with a time limit is given at most the time left (`deadline`:
+        Redis time), as crawler.downloader.time_limit gives it without Redis: a hanging server
+        kept a worker's request open for the whole download timeout past the limit."""
+        seconds, micros = self.crawler.spider.server.time()
+        left = deadline - (seconds + micros / 1e6)
+        if left <= 0:
+            self._release(request)
+            raise IgnoreRequest("not fetched: the site's time limit is over")
+        timeout = request.meta.get("download_timeout",
+                                   self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        request.meta["download_timeout"] = min(timeout, left + SLACK)
 
     def _release(self, request: Request) -> None:
         token = request.meta.pop(TOKEN, None)
