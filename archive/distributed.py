@@ -200,6 +200,9 @@ class _Site:
     checks_queued: bool = False
     media_queued: bool = False
     deadline: float | None = None  # time.monotonic() of its time limit
+    # Why a worker stopped it as failing (crawler.distributed.backoff): its run ends so, as a
+    # crawl without Redis ends it (crawler.downloader.failing_site).
+    stopped_early: str | None = None
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -361,8 +364,13 @@ class RedisWriter:
             if self.lost_files:  # as a crawl without Redis does (crawler.spiders.wix)
                 site.lost = lost_captures.lost_captures(
                     archive.conn, self.captures.directory, site.archived)
+            # Its time limit, for the writer and (in Redis time) for the workers, which give
+            # each of its downloads at most the time left (crawler.distributed.politeness).
+            deadline = None
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
+                seconds, micros = self.server.time()
+                deadline = seconds + micros / 1e6 + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
             pipe = self.server.pipeline(transaction=False)
             for start in range(0, len(known), 2000):
@@ -377,7 +385,7 @@ class RedisWriter:
                 "recapture": sorted(site.lost.posts), "refetch": self.refetch,
                 # The post the user named: asked for by the worker that reads robots.txt,
                 # once it says where the site lives (a redirect there is the site's move).
-                "post": job.post}))
+                "post": job.post, "deadline": deadline}))
             pipe.execute()
             # The sitemaps, the feed and the named post next.
             self._queue(site, "robots", job.url + "robots.txt")
@@ -503,6 +511,12 @@ class RedisWriter:
                     self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
                     del active[url]
                     finish(site, TIME_LIMIT)
+                elif site.stopped_early:
+                    # Failing: stopped by a worker (its queued requests dropped then, and again
+                    # here: a retry under way may have queued one since), not waited for.
+                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
+                    del active[url]
+                    finish(site, site.stopped_early)
                 elif pending.get(url, 0) > 0:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
@@ -824,6 +838,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     if crawl_delay := message.get("crawl_delay"):  # as crawler.spiders.wix names it
         site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
             crawl_delay
+    if message.get("stopped_early") and message.get("run") == site.run_id:
+        site.stopped_early = site.stopped_early or message["stopped_early"]
     site.unreachable |= bool(message.get("unreachable"))
     site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
     site.blog_home = site.blog_home or message.get("blog_home")

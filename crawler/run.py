@@ -58,9 +58,12 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     # WIXARCHIVE_PRIVATE_ADDRESSES: what non-public addresses the crawl may reach
     # (crawler.downloader.addresses); the commands check its value at their start.
     # WIXARCHIVE_BACKOFF_MAX: the longest wait between requests to a failing site
-    # (crawler.downloader.backoff; the test suite shortens it).
+    # (crawler.downloader.backoff; the test suite shortens it); WIXARCHIVE_MAX_SERVER_ERRORS and
+    # WIXARCHIVE_MAX_FAILING_SECONDS: when a failing site is stopped (crawler.downloader.
+    # failing_site), also for `wixarchive worker`, which takes no --set.
     for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE", "WIXARCHIVE_PRIVATE_ADDRESSES",
-                 "WIXARCHIVE_BACKOFF_MAX"):
+                 "WIXARCHIVE_BACKOFF_MAX", "WIXARCHIVE_MAX_SERVER_ERRORS",
+                 "WIXARCHIVE_MAX_FAILING_SECONDS"):
         if os.environ.get(name):
             settings.set(name, os.environ[name], priority="cmdline")
     for key, value in (overrides or {}).items():

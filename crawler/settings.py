@@ -34,6 +34,9 @@ RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 WIXARCHIVE_RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After fails the page at once
 WIXARCHIVE_RETRY_AFTER_STOP = 3  # ... and this many of those from one site end the crawl early
 WIXARCHIVE_MAX_SERVER_ERRORS = 50  # answers in a row that are 5xx or none: the crawl ends early
+# ... or once they have gone on for this many seconds since the first (0: no such rule;
+# crawler/downloader/failing_site.py)
+WIXARCHIVE_MAX_FAILING_SECONDS = 300
 # ... and until then each of them doubles the site's delay (from at least 0.5 s, up to 30 s),
 # its first good answer bringing it back (crawler/downloader/backoff.py).
 WIXARCHIVE_BACKOFF_START = 0.5

@@ -11,6 +11,7 @@ Content-Encoding (one a bomb). The bounds themselves are in docs/reliability.md.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -214,6 +215,30 @@ def test_a_site_failing_every_request_is_asked_less_and_less_often(tmp_path: Pat
     assert len(gaps) >= 6, gaps
     # The 5th to 7th failures in a row each waited the cap before the next request went out.
     assert all(gap >= 1.4 for gap in gaps[-3:]), gaps
+
+
+def test_a_site_failing_for_longer_than_its_time_rule_is_stopped_sooner(tmp_path: Path):
+    """A site whose robots.txt, sitemaps and feed answer but whose every post fails: its delay
+    grows to 30 s, so the 50 failures in a row that stopped it took ~23 minutes. Now failures
+    in a row that have gone on for WIXARCHIVE_MAX_FAILING_SECONDS (5 min; 2 s here, from the
+    environment) stop it too, whichever comes first; here long before 50 (1 s apart at most:
+    the suite's WIXARCHIVE_BACKOFF_MAX)."""
+    blog = SampleBlog(seed=46, post_count=40)
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.always(503)
+        done = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db",
+             str(tmp_path / "archive.db"), "--json", "--no-media", *FAST],
+            capture_output=True, text=True, timeout=300,
+            env={**os.environ, "WIXARCHIVE_MAX_FAILING_SECONDS": "2"})
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "failed", done.stderr
+    assert summary["message"].endswith(
+        "stopped early, failing: every request got server errors or no answer for 2s "
+        "(WIXARCHIVE_MAX_FAILING_SECONDS)"), summary["message"]
+    assert len(asked) < 50, asked
 
 
 def test_the_backoff_doubles_from_a_floor_up_to_a_cap():

@@ -1562,3 +1562,71 @@ def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
         writer.captures.close()
     assert sorted(r["meta"]["media_url"] for r in queued if "media_url" in r["meta"]) == [
         document, image]
+
+
+def _most_in_a_window(times: list[float], seconds: float) -> int:
+    """The most requests the server saw within any `seconds`."""
+    return max(sum(1 for t in times[i:] if t - start < seconds)
+               for i, start in enumerate(times))
+
+
+def test_a_failing_site_is_backed_off_and_stopped_across_workers(tmp_path: Path,
+                                                                 redis_server: RedisServer):
+    """A site answering 503 to every post: each worker doubled its own delay (up to 1 s here),
+    so three workers asked it in bursts (up to 8 requests in 3 s), and none stopped it after
+    WIXARCHIVE_MAX_SERVER_ERRORS failures in a row (every post was asked four times, 80
+    requests). Now the failures in a row are counted in Redis for every worker: the site is
+    asked once a second whichever worker asks, and stopped after the 10th failure in a row, as
+    without Redis."""
+    db = tmp_path / "archive.db"
+    env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "10"}
+    with blogs(1, posts=20) as (server,):
+        for post in server.blog.posts:
+            server.overrides[post.url_path] = error_response(503)
+        workers = [start_worker(redis_server.url, env=env) for _ in range(3)]
+        out, err = run_to_end(start_writer([server.url], db, redis_server.url, "--json",
+                                           "--no-media"), workers)
+        log = list(zip(server.request_log, server.request_times, strict=True))
+    summary = json.loads(out)
+    shown = [(path, round(at - log[0][1], 2)) for path, at in log]
+    assert summary["status"] == "failed", (out, err)
+    assert summary["message"].endswith(
+        "stopped early, failing: 10 requests in a row got server errors or no answer "
+        "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (out, err)
+    # The posts asked for since the site's last good answer (a sitemap, the feed; each
+    # worker's own robots.txt does not count): the 10 failures in a row, and those already
+    # under way then (2 at a time, --concurrency 2). Not a post after the stop.
+    last_good = max(n for n, (path, _) in enumerate(log)
+                    if not path.startswith(("/post/", "/robots.txt")))
+    in_a_row = [at for path, at in log[last_good + 1:] if path.startswith("/post/")]
+    assert 10 <= len(in_a_row) <= 12, shown
+    # Once the first failures came back (the 2 sent at once), one request a second (the 1 s
+    # cap) whichever worker sends it: at most 4 in any 3 s (5 allowing for a request slow to
+    # arrive), where the three workers sent up to 8.
+    assert _most_in_a_window(in_a_row[2:], 3.0) <= 5, shown
+
+
+def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_workers(
+        tmp_path: Path, redis_server: RedisServer):
+    """`crawl --time-limit 6 --redis`: the writer ended the site's run at its limit, but its
+    worker kept the site's hanging request open for the whole --timeout (60 s here), then sent
+    its retry: the site was still asked after its limit. Now each download of a site with a
+    limit is given at most the time left, as without Redis (crawler.downloader.time_limit), and
+    a stopped site's requests are not sent; the run says it stopped at its limit (exit 1)."""
+    with HangingServer(loopback(9)) as hanging:
+        worker = start_worker(redis_server.url)
+        try:
+            writer = start_writer([hanging.url], tmp_path / "archive.db", redis_server.url,
+                                  "--json", "--no-media", "--time-limit", "6", "--timeout", "60")
+            out, err = writer.communicate(timeout=180)
+            # Before the worker is stopped: it closed the hanging connections itself.
+            tried = hanging.tried_for()
+        finally:
+            stop([worker])
+    summary = json.loads(out)
+    assert writer.returncode == 1, (out, err)
+    assert summary["status"] == "timeout", (out, err)
+    assert "stopped at its 6s time limit" in summary["message"], (out, err)
+    # Counted from the worker's first request to the site (its start-up on a loaded machine is
+    # no part of it): about its 6 s, not the 60 s download timeout.
+    assert tried < 6 + 20, tried

@@ -219,7 +219,11 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     https://USER.wixsite.com/SITE/ address. Every post is found through robots.txt, the
     sitemaps, blog-feed.xml and, failing those, the blog's listing pages. Sites are crawled
     together in one crawl process, --parallel at a time, each with its own politeness and
-    run; one failing, slow or hanging site never holds up the others.
+    run; one failing, slow or hanging site never holds up the others. A site answering
+    server errors or nothing is asked less and less often (up to 30 s apart), and its crawl
+    stops after 50 such failures in a row or 5 minutes of them, whichever comes first
+    (WIXARCHIVE_MAX_SERVER_ERRORS, WIXARCHIVE_MAX_FAILING_SECONDS; across every worker with
+    --redis).
 
     \b
     Example:

@@ -4,10 +4,11 @@ Scrapy's download slots keep one process polite; with several workers each would
 `concurrency` requests. Before a request goes out, this downloader middleware takes one of the
 site's `concurrency` tokens in Redis and waits out the site's delay since its last request, kept
 in Redis too: the site's `--delay`, or its robots.txt Crawl-delay when longer (the worker that
-reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay); the token is given
-back with the response or the error. Tokens expire unless their worker renews
-them (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
-seconds.
+reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay), or its back-off
+while it fails (crawler.distributed.backoff); the token is given back with the response or the
+error. A request of a site stopped meanwhile (its time limit, or failing) is not sent. Tokens
+expire unless their worker renews them (crawler.distributed.worker), so a killed worker's slots
+free within WIXARCHIVE_REDIS_TOKEN seconds.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import uuid
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import RUN, request_site
+from crawler.downloader.backoff import counted
+from crawler.downloader.time_limit import SLACK
 
 TOKEN = "wixarchive_token"
 TOKEN_SECONDS = 10.0
@@ -42,21 +46,41 @@ class SiteTokens:
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         spider = self.crawler.spider
-        site = request_site(request)
-        settings = spider.site_settings(site, request.meta.get(RUN))
+        site, run = request_site(request), request.meta.get(RUN)
+        settings = spider.site_settings(site, run)
         concurrency = int(settings.get("concurrency") or self.default_concurrency)
         delay = float(settings.get("delay", self.default_delay))
         token = uuid.uuid4().hex
         acquire = spider.queue.scripts.acquire
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
-                                       p.crawl_delay_key(site)],
-                                 args=[token, concurrency, self.seconds, delay]))
+                                       p.crawl_delay_key(site), p.backoff_key(site, run),
+                                       p.STOPPED, p.RUNS],
+                                 args=[token, concurrency, self.seconds, delay, site,
+                                       int(counted(request)), "" if run is None else run]))
             if wait == 0:
                 break
+            if wait < 0:
+                raise IgnoreRequest("not fetched: the site's crawl has stopped (its time "
+                                    "limit, failing, or the crawl's end)")
             await asyncio.sleep(min(wait, MAX_WAIT))
         self.held[token] = site
         request.meta[TOKEN] = token
+        if settings.get("deadline"):
+            self._within_time_limit(request, float(settings["deadline"]))
+
+    def _within_time_limit(self, request: Request, deadline: float) -> None:
+        """A download of a site with a time limit is given at most the time left (`deadline`:
+        Redis time), as crawler.downloader.time_limit gives it without Redis: a hanging server
+        kept a worker's request open for the whole download timeout past the limit."""
+        seconds, micros = self.crawler.spider.server.time()
+        left = deadline - (seconds + micros / 1e6)
+        if left <= 0:
+            self._release(request)
+            raise IgnoreRequest("not fetched: the site's time limit is over")
+        timeout = request.meta.get("download_timeout",
+                                   self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        request.meta["download_timeout"] = min(timeout, left + SLACK)
 
     def _release(self, request: Request) -> None:
         token = request.meta.pop(TOKEN, None)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 8
+PROTOCOL = 9
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -44,7 +44,9 @@ LEASE_SEQ = f"{PREFIX}:lease-seq"
 REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
-STOPPED = f"{PREFIX}:stopped"  # set of sites stopped (time limit): their requests are dropped
+# set of sites stopped (time limit, failing): their requests are dropped, those that workers hold
+# are not sent (ACQUIRE)
+STOPPED = f"{PREFIX}:stopped"
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 # hash site -> its run id: requests of any other run are refused (PUSH). Its own hash, though
 # SITES holds the run too: PUSH runs for every request, and decoding SITES' JSON (its list of
@@ -101,6 +103,14 @@ def crawl_delay_key(site: str) -> str:
     return f"{PREFIX}:crawl-delay:{site}"
 
 
+def backoff_key(site: str, run: Any) -> str:
+    """hash of the site's failures in a row in its run `run`, across every worker: `failures`
+    (5xx, 429 or no answer: the back-off), `delay` (what it makes the site's delay), `errors`
+    and `since` (5xx or no answer, and when the first came: what stops the site). Deleted by its
+    first good answer (crawler.distributed.backoff)."""
+    return f"{PREFIX}:backoff:{site}:{run}"
+
+
 def sitemaps_key(site: str) -> str:
     """Sitemaps requested for the site (a counter: WIXARCHIVE_MAX_SITEMAPS)."""
     return f"{PREFIX}:sitemaps:{site}"
@@ -117,7 +127,8 @@ def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             RUNS, STOPPED]
-    for kind in ("known", "tokens", "last", "crawl-delay", "sitemaps", "listings"):  # per site
+    for kind in ("known", "tokens", "last", "crawl-delay", "backoff", "sitemaps",
+                 "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
 
@@ -284,19 +295,25 @@ end
 return 0
 """
 
+# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped).
+_DROP_QUEUED = """
+local function drop_queued(requests, site)
+  local prefix = site .. '\\n'
+  local dropped = 0
+  for _, member in ipairs(redis.call('ZRANGE', requests, 0, -1)) do
+    if string.sub(member, 1, #prefix) == prefix then
+      redis.call('ZREM', requests, member)
+      dropped = dropped + 1
+    end
+  end
+  return dropped
+end
+"""
 # A site stopped at its time limit: its queued requests are dropped, and no more are queued.
 # KEYS: requests, stopped; ARGV: site. Returns how many were dropped.
-STOP_SITE = """
+STOP_SITE = _DROP_QUEUED + """
 redis.call('SADD', KEYS[2], ARGV[1])
-local prefix = ARGV[1] .. '\\n'
-local dropped = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(member, 1, #prefix) == prefix then
-    redis.call('ZREM', KEYS[1], member)
-    dropped = dropped + 1
-  end
-end
-return dropped
+return drop_queued(KEYS[1], ARGV[1])
 """
 
 # KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
@@ -334,20 +351,75 @@ return #ids
 """
 
 # One request may go to the site now if fewer than `limit` are in flight (across every worker)
-# and its delay has passed since its last request: the longer of its own delay and its
-# robots.txt Crawl-delay, which counts at once however late it is read. Tokens expire unless
-# renewed, so a killed worker's slots free.
-# KEYS: tokens, last, crawl-delay; ARGV: token, limit, seconds, delay. Returns "0" (taken) or
+# and its delay has passed since its last request: the longest of its own delay, its robots.txt
+# Crawl-delay, which counts at once however late it is read, and, for a request whose answer
+# tells how the site is doing (`counted`: no media fetch), its back-off after failures in a row
+# (FAILED). Tokens expire unless renewed, so a killed worker's slots free. A stopped site's
+# requests are not sent: those a worker held when its time limit came or it was found failing,
+# or once its run is over (the writer ended the crawl, clearing every key: they went out at once,
+# with no delay).
+# KEYS: tokens, last, crawl-delay, backoff, stopped, runs; ARGV: token, limit, seconds, delay,
+# site, counted (1 or 0), run id ('' for a request of no run: the robots.txt Scrapy fetches for a
+# worker, or of a media host). Returns "0" (taken), "-1" (the site is stopped or its run over) or
 # seconds to wait.
 ACQUIRE = _NOW + """
+if redis.call('SISMEMBER', KEYS[5], ARGV[5]) == 1
+    or (ARGV[7] ~= '' and redis.call('HGET', KEYS[6], ARGV[5]) ~= ARGV[7]) then
+  return '-1'
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
 local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+if ARGV[6] == '1' then
+  delay = math.max(delay, tonumber(redis.call('HGET', KEYS[4], 'delay') or '0'))
+end
 local after = tonumber(redis.call('GET', KEYS[2]) or '-1e18') + delay
 if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SET', KEYS[2], tostring(now), 'EX', 3600)
 return '0'
+"""
+
+# A failure of a request to the site (5xx, 429 or no answer), whichever worker sent it: each in a
+# row doubles the site's delay from at least `start` (from its own delay or Crawl-delay when
+# longer), up to `maximum` (0: no back-off), as crawler.downloader.backoff does in one process.
+# A 5xx or no answer (`server_error` 1) also counts towards the stop: after `limit` of them in a
+# row, or once they have gone on for `seconds` since the first (a 429, an answer, starts that
+# count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
+# and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
+# the hash (crawler.distributed.backoff).
+# KEYS: backoff, crawl-delay, stopped, requests, results; ARGV: site, run, server_error, delay,
+# start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped the site.
+FAILED = _NOW + _DROP_QUEUED + """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('EXPIRE', KEYS[1], 86400)
+local maximum = tonumber(ARGV[6])
+if maximum > 0 then
+  local base = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[2]) or '0'))
+  local doubled = math.max(base, tonumber(ARGV[5])) * 2 ^ math.min(failures, 60)
+  redis.call('HSET', KEYS[1], 'delay', tostring(math.max(base, math.min(maximum, doubled))))
+end
+if ARGV[3] ~= '1' then
+  redis.call('HDEL', KEYS[1], 'errors', 'since')
+  return 0
+end
+local errors = redis.call('HINCRBY', KEYS[1], 'errors', 1)
+local since = tonumber(redis.call('HGET', KEYS[1], 'since') or '')
+if since == nil then
+  since = now
+  redis.call('HSET', KEYS[1], 'since', tostring(now))
+end
+local reason = nil
+if tonumber(ARGV[7]) > 0 and errors >= tonumber(ARGV[7]) then
+  reason = ARGV[9]
+elseif tonumber(ARGV[8]) > 0 and now - since >= tonumber(ARGV[8]) then
+  reason = ARGV[10]
+end
+if reason == nil or redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+drop_queued(KEYS[4], ARGV[1])
+redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
+                                                  stopped_early = reason}))
+return 1
 """
 
 # KEYS: tokens; ARGV: seconds, tokens...

@@ -98,6 +98,11 @@ def distributed_settings() -> dict[str, Any]:
         "crawler.downloader.time_limit.SiteTimeLimit": None,
         # Captures go to the writer, which owns the captures folder beside the archive.
         "crawler.capture.middleware.CaptureMiddleware": None,
+        # A failing site backed off and stopped across workers (Redis), not by each alone; a
+        # failure counted before SiteTokens gives its token back (exceptions come back down).
+        "crawler.downloader.backoff.ServerErrorBackoff": None,
+        "crawler.downloader.failing_site.FailingSiteMiddleware": None,
+        "crawler.distributed.backoff.SharedBackoff": 952,
         "crawler.distributed.politeness.SiteTokens": 950,
         # Every download attempt counted (as Scrapy's DownloaderStats, after robots.txt's
         # check); an unleased robots.txt reported once its capture is taken (960 first).
@@ -120,9 +125,9 @@ def distributed_settings() -> dict[str, Any]:
         "ITEM_PIPELINES": {},  # results go to the writer through Redis
         "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500,
                        "crawler.extensions.socket_reads.SocketReads": 0},
-        # Per-site early stops close a single-site crawl; here one worker serves every site.
+        # Per-site early stops close a single-site crawl; here one worker serves every site
+        # (a failing one is stopped across workers: crawler.distributed.backoff).
         "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
-        "WIXARCHIVE_MAX_SERVER_ERRORS": 1_000_000,
         "DOWNLOADER_MIDDLEWARES": middlewares,
     }
 

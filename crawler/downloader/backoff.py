@@ -16,6 +16,8 @@ does the robots.txt Scrapy's robots middleware fetches of another host (a media 
 Redis worker's): a media host's unreachable robots.txt backed off its slot, and the media
 requests, which never count, never brought it back, so each waited the maximum (through
 Redis, 600 images at 30 s each). The site's own robots.txt, the spider's request, counts.
+A crawl through Redis keeps these counts and the delay in Redis for every worker
+(crawler.distributed.backoff).
 """
 
 from __future__ import annotations
@@ -63,21 +65,22 @@ class ServerErrorBackoff:
         if not counted(request):
             return
         if response.status >= 500 or response.status == 429:
-            self._failed(request)
+            self._failed(request, server_error=response.status != 429)
         else:
             self._answered(request)
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Any = None) -> None:
         if not isinstance(exception, IgnoreRequest) and counted(request):
-            self._failed(request)
+            self._failed(request, server_error=True)
 
     def _slot(self, request: Request) -> tuple[str, Any]:
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         return key, downloader.slots.get(key)
 
-    def _failed(self, request: Request) -> None:
+    def _failed(self, request: Request, *, server_error: bool) -> None:
+        """A failure of the site: a 429 (`server_error` False), a 5xx or no answer."""
         key, slot = self._slot(request)
         if slot is None or self.maximum <= 0:
             return
