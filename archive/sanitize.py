@@ -128,6 +128,7 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
 _LINE_ENDS = re.compile(r"\r\n?|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # The raw HTML kept (see above): inline anywhere, the <div> lines only as whole lines.
 # (<code> is written for a code span holding a tag, see _code_as_html.)
@@ -406,6 +407,21 @@ def _fence_closed(lines: list[str]) -> bool:
                 and not lines[-1][closer.end():].strip())
 
 
+def _words_after_fence(opening: str) -> bool:
+    """Whether a fence's opening line has more than one word after the fence: pandoc reads no
+    fenced block then (it takes one, a language, or "{...}", whose "{" is escaped)."""
+    fence = _FENCE.match(opening)
+    return bool(fence and len(opening[fence.end():].split()) > 1)
+
+
+def _after_text(prose: str) -> bool:
+    """Whether `prose` (what comes before a fenced block) ends with a line of text: pandoc reads
+    a "~~~" line right after one as the paragraph's next line, and a "```" line as the end of a
+    code span the paragraph opened, where CommonMark ends the paragraph with a fence."""
+    last = prose.splitlines()[-1:]
+    return bool(last and last[0].strip())
+
+
 def _ends_in_definition(prose: str) -> bool:
     """Whether the last paragraph of `prose` has a line opening a definition (": ", "~ ", as
     pandoc, Hugo and Python-Markdown's definition lists read)."""
@@ -485,7 +501,9 @@ def sanitize_markdown(text: str | None) -> str:
     extractor's own attribute-less tags (see above)."""
     if not text:
         return ""
-    text, marks = _neutralize_destinations(text)
+    # A lone CR ends a line in CommonMark but not in pandoc, which read a fence CommonMark saw
+    # on the next line as its line's text: written as LF, every renderer sees the same lines.
+    text, marks = _neutralize_destinations(_LONE_CR.sub("\n", text))
     out: list[str] = []
     kept = False
     before = ""  # the prose before a fenced block
@@ -495,19 +513,25 @@ def sanitize_markdown(text: str | None) -> str:
         chunk_marks = [mark - start for mark in marks[bisect.bisect_left(marks, start):
                                                        bisect.bisect_left(marks, end)]]
         start = end
-        if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())
-                       or _ends_in_definition(before)) and \
-                (_TAG_START.search(chunk) or "{" in chunk):
+        lines = chunk.splitlines() if fenced else []
+        if fenced and (chunk[0] == " " or not _fence_closed(lines)
+                       or _ends_in_definition(before) or _words_after_fence(lines[0])) \
+                and (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it. Never
             # closed, it is no fence at all to pandoc or a definition list (its opening line a
             # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
             # and markdown-it's definition list may read its opening line as the definition's.
+            # Nor, to pandoc, with words after its language.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
         elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
+            if _after_text(before) and (_TAG_START.search(chunk) or "{" in chunk):
+                # A blank line first, which ends the paragraph for every renderer alike: pandoc
+                # read the block as text of it, its tags raw HTML and its "{" attributes.
+                out.append("\n")
             out.append(_fence_kept(chunk))
         else:
             escaped, kept_here = _escape_prose(chunk, chunk_marks)
