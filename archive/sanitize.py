@@ -127,6 +127,7 @@ _DEFINITION = re.compile(r" {0,3}[:~]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
+_BRACKET = re.compile(r"[\[\]]")
 _LINE_ENDS = re.compile(r"\r\n?|\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
@@ -414,6 +415,16 @@ def _words_after_fence(opening: str) -> bool:
     return bool(fence and len(opening[fence.end():].split()) > 1)
 
 
+def _brackets_open(prose: str, depth: int) -> int:
+    """How many "[" are left open after `prose`, `depth` being open before it (a "\\[" or
+    "\\]" is no bracket). pandoc reads a link's brackets through blank lines, code spans
+    aside: a "]" inside a later fenced block closed one, and the block was text to it."""
+    for match in _BRACKET.finditer(prose):
+        if not _escaped(prose, 0, match.start()):
+            depth = depth + 1 if match.group() == "[" else max(depth - 1, 0)
+    return depth
+
+
 def _after_text(prose: str) -> bool:
     """Whether `prose` (what comes before a fenced block) ends with a line of text: pandoc reads
     a "~~~" line right after one as the paragraph's next line, and a "```" line as the end of a
@@ -508,13 +519,14 @@ def sanitize_markdown(text: str | None) -> str:
     kept = False
     before = ""  # the prose before a fenced block
     start = 0  # where the chunk starts in `text`
+    brackets = 0  # "[" left open by the prose so far
     for chunk, fenced in _split_fences(text):
         end = start + len(chunk)
         chunk_marks = [mark - start for mark in marks[bisect.bisect_left(marks, start):
                                                        bisect.bisect_left(marks, end)]]
         start = end
         lines = chunk.splitlines() if fenced else []
-        if fenced and (chunk[0] == " " or not _fence_closed(lines)
+        if fenced and (chunk[0] == " " or not _fence_closed(lines) or brackets
                        or _ends_in_definition(before) or _words_after_fence(lines[0])) \
                 and (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
@@ -522,7 +534,8 @@ def sanitize_markdown(text: str | None) -> str:
             # closed, it is no fence at all to pandoc or a definition list (its opening line a
             # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
             # and markdown-it's definition list may read its opening line as the definition's.
-            # Nor, to pandoc, with words after its language.
+            # Nor, to pandoc, with words after its language, or after a "[" left open, which
+            # a "]" in it may close.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
@@ -538,6 +551,7 @@ def sanitize_markdown(text: str | None) -> str:
             kept = kept or kept_here
             out.append(escaped)
         before = "" if fenced else chunk
+        brackets = brackets if fenced else _brackets_open(chunk, brackets)
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):

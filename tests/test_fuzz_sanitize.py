@@ -380,9 +380,11 @@ def _pandoc_html(markdown: str) -> str:
 def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> None:
     """A closed fence right after a line of text, or with words after its language, was kept
     with its tags: pandoc reads a "~~~" line after text as the paragraph's next line, a "```"
-    line as the end of a code span the paragraph opened, "~~~ js x" as no fence at all, and a
-    lone CR as no line end, so `<script>` was raw HTML in pandoc's page (found with pandoc's
-    reader on the property's text). The code still shows as code, the same in CommonMark."""
+    line as the end of a code span the paragraph opened, "~~~ js x" as no fence at all, a lone
+    CR as no line end, and a "]" in the block as the end of a link's "[" left open before it,
+    however many blank lines between, so `<script>` was raw HTML in pandoc's page (found with
+    pandoc's reader on the property's text). The code still shows as code, the same in
+    CommonMark, where a link's brackets are closed."""
     for markdown in ("x\n~~~\n<script>pwn()</script>\n~~~\n",
                      "> a\n~~~ x\n<a href='javascript:pwn()'>y</a>\n~~~\n",
                      "a ```b\n```\n\n<img src=x onerror=pwn()>\n````\n",
@@ -390,7 +392,9 @@ def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> 
                      "```<!-- \r<script>pwn()</script>\n````\n",
                      "```a \r<javascript:pwn()>\n````\n",
                      "~~~ js x\n<script>pwn()</script>\n~~~\n",
-                     "```{: a}\n<a href='javascript:pwn()'>y</a>\n````\n"):
+                     "```{: a}\n<a href='javascript:pwn()'>y</a>\n````\n",
+                     "[a\n\n~~~\n]<script>pwn()</script>\n~~~\n",
+                     "x [a\n\nb\n\n```\nc ``` ]<script>pwn()</script>\n```\n"):
         cleaned = sanitize_markdown(markdown)
         elements = _Elements()
         elements.feed(_pandoc_html(cleaned))
@@ -399,8 +403,8 @@ def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> 
                     if name == "href" and safe_url(value) is None], (markdown, cleaned)
         assert not unsafe_rendering(cleaned), (markdown, cleaned)
         assert sanitize_markdown(cleaned) == cleaned
-    shown = "x\n~~~\n<p>hi</p>\n~~~\n"
-    assert MarkdownIt("commonmark").render(sanitize_markdown(shown)) == \
-        MarkdownIt("commonmark").render(shown)
-    assert "<pre><code>&lt;p&gt;hi&lt;/p&gt;</code></pre>" in _pandoc_html(
-        sanitize_markdown(shown))
+    for shown in ("x\n~~~\n<p>hi</p>\n~~~\n", "[a](b) \\[\n\n```\n<p>hi</p>\n```\n"):
+        assert MarkdownIt("commonmark").render(sanitize_markdown(shown)) == \
+            MarkdownIt("commonmark").render(shown)
+        assert "<pre><code>&lt;p&gt;hi&lt;/p&gt;</code></pre>" in _pandoc_html(
+            sanitize_markdown(shown))
