@@ -444,6 +444,22 @@ def _ends_in_definition(prose: str) -> bool:
     return False
 
 
+def _term_after_definitions(lines: list[str], prose: str) -> bool:
+    """Whether pandoc may read a fence's opening line as a term of the definition list `prose`
+    ends with (its definitions' indented lines and blank lines aside): pandoc continues the
+    list past blank lines with any line whose next one (or the one after a blank line) opens
+    a definition, a fence's too."""
+    following = [line for line in lines[1:3] if line.strip()][:1]
+    if not (following and _DEFINITION.match(following[0])):
+        return False
+    for line in reversed(prose.splitlines()):
+        if _DEFINITION.match(line):
+            return True
+        if line.strip() and line[0] not in " \t":
+            return False
+    return False
+
+
 def _escape_plain(text: str) -> str:
     return text.replace("{", "&#123;")
 
@@ -527,15 +543,17 @@ def sanitize_markdown(text: str | None) -> str:
         start = end
         lines = chunk.splitlines() if fenced else []
         if fenced and (chunk[0] == " " or not _fence_closed(lines) or brackets
-                       or _ends_in_definition(before) or _words_after_fence(lines[0])) \
+                       or _ends_in_definition(before) or _words_after_fence(lines[0])
+                       or _term_after_definitions(lines, before)) \
                 and (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it. Never
             # closed, it is no fence at all to pandoc or a definition list (its opening line a
             # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
             # and markdown-it's definition list may read its opening line as the definition's.
-            # Nor, to pandoc, with words after its language, or after a "[" left open, which
-            # a "]" in it may close.
+            # Nor, to pandoc, with words after its language, after a "[" left open, which a
+            # "]" in it may close, or as a term after a definition list when a definition
+            # follows it.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
