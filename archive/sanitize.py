@@ -128,6 +128,10 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
 _BRACKET = re.compile(r"[\[\]]")
+# A line of three backticks or more whose rest holds a backtick: no fence in CommonMark, but one
+# in pandoc (its language a word of any characters), which then pairs the fences after it
+# otherwise.
+_PANDOC_ONLY_FENCE = re.compile(r"^ {0,3}`{3,}[^\n]*`", re.MULTILINE)
 _LINE_ENDS = re.compile(r"\r\n?|\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
@@ -536,13 +540,14 @@ def sanitize_markdown(text: str | None) -> str:
     before = ""  # the prose before a fenced block
     start = 0  # where the chunk starts in `text`
     brackets = 0  # "[" left open by the prose so far
+    paired_otherwise = False  # whether pandoc pairs the fences from here on otherwise
     for chunk, fenced in _split_fences(text):
         end = start + len(chunk)
         chunk_marks = [mark - start for mark in marks[bisect.bisect_left(marks, start):
                                                        bisect.bisect_left(marks, end)]]
         start = end
         lines = chunk.splitlines() if fenced else []
-        if fenced and (chunk[0] == " " or not _fence_closed(lines) or brackets
+        if fenced and (chunk[0] == " " or not _fence_closed(lines) or brackets or paired_otherwise
                        or _ends_in_definition(before) or _words_after_fence(lines[0])
                        or _term_after_definitions(lines, before)) \
                 and (_TAG_START.search(chunk) or "{" in chunk):
@@ -553,7 +558,8 @@ def sanitize_markdown(text: str | None) -> str:
             # and markdown-it's definition list may read its opening line as the definition's.
             # Nor, to pandoc, with words after its language, after a "[" left open, which a
             # "]" in it may close, or as a term after a definition list when a definition
-            # follows it.
+            # follows it; nor after a line only pandoc reads as a fence, which pairs the
+            # fences after it otherwise.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
@@ -570,6 +576,8 @@ def sanitize_markdown(text: str | None) -> str:
             out.append(escaped)
         before = "" if fenced else chunk
         brackets = brackets if fenced else _brackets_open(chunk, brackets)
+        paired_otherwise = paired_otherwise or not fenced and bool(
+            _PANDOC_ONLY_FENCE.search(chunk))
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):

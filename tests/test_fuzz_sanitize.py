@@ -382,8 +382,10 @@ def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> 
     with its tags: pandoc reads a "~~~" line after text as the paragraph's next line, a "```"
     line as the end of a code span the paragraph opened, "~~~ js x" as no fence at all, a lone
     CR as no line end, a "]" in the block as the end of a link's "[" left open before it,
-    however many blank lines between, and the opening line as a term of the definition list
-    before it when its next line opens a definition, so `<script>` was raw HTML in pandoc's
+    however many blank lines between, the opening line as a term of the definition list
+    before it when its next line opens a definition, and the block's lines as text after a
+    "```a`" line (no fence in CommonMark, one in pandoc, which paired the fences after it
+    otherwise), so `<script>` was raw HTML in pandoc's
     page (found with pandoc's reader on the property's text). The code still shows as code,
     the same in CommonMark, where a link's brackets are closed."""
     for markdown in ("x\n~~~\n<script>pwn()</script>\n~~~\n",
@@ -397,7 +399,8 @@ def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> 
                      "[a\n\n~~~\n]<script>pwn()</script>\n~~~\n",
                      "x [a\n\nb\n\n```\nc ``` ]<script>pwn()</script>\n```\n",
                      "a\n: b\n\n```\n: <script>pwn()</script>\n```\n",
-                     "a\n:   b\n\n    more\n\n~~~\n\n~ <script>pwn()</script>\n~~~\n"):
+                     "a\n:   b\n\n    more\n\n~~~\n\n~ <script>pwn()</script>\n~~~\n",
+                     "```a`\n```\n<script>pwn()</script>\n````\n"):
         cleaned = sanitize_markdown(markdown)
         elements = _Elements()
         elements.feed(_pandoc_html(cleaned))
