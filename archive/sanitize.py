@@ -127,7 +127,13 @@ _DEFINITION = re.compile(r" {0,3}[:~]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[^\s<>@\\]+@[^\s<>@\\]+)>")
 _BACKTICKS = re.compile(r"`+")
+_BRACKET = re.compile(r"[\[\]]")
+# A line of three backticks or more whose rest holds a backtick: no fence in CommonMark, but one
+# in pandoc (its language a word of any characters), which then pairs the fences after it
+# otherwise.
+_PANDOC_ONLY_FENCE = re.compile(r"^ {0,3}`{3,}[^\n]*`", re.MULTILINE)
 _LINE_ENDS = re.compile(r"\r\n?|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # The raw HTML kept (see above): inline anywhere, the <div> lines only as whole lines.
 # (<code> is written for a code span holding a tag, see _code_as_html.)
@@ -406,6 +412,31 @@ def _fence_closed(lines: list[str]) -> bool:
                 and not lines[-1][closer.end():].strip())
 
 
+def _words_after_fence(opening: str) -> bool:
+    """Whether a fence's opening line has more than one word after the fence: pandoc reads no
+    fenced block then (it takes one, a language, or "{...}", whose "{" is escaped)."""
+    fence = _FENCE.match(opening)
+    return bool(fence and len(opening[fence.end():].split()) > 1)
+
+
+def _brackets_open(prose: str, depth: int) -> int:
+    """How many "[" are left open after `prose`, `depth` being open before it (a "\\[" or
+    "\\]" is no bracket). pandoc reads a link's brackets through blank lines, code spans
+    aside: a "]" inside a later fenced block closed one, and the block was text to it."""
+    for match in _BRACKET.finditer(prose):
+        if not _escaped(prose, 0, match.start()):
+            depth = depth + 1 if match.group() == "[" else max(depth - 1, 0)
+    return depth
+
+
+def _after_text(prose: str) -> bool:
+    """Whether `prose` (what comes before a fenced block) ends with a line of text: pandoc reads
+    a "~~~" line right after one as the paragraph's next line, and a "```" line as the end of a
+    code span the paragraph opened, where CommonMark ends the paragraph with a fence."""
+    last = prose.splitlines()[-1:]
+    return bool(last and last[0].strip())
+
+
 def _ends_in_definition(prose: str) -> bool:
     """Whether the last paragraph of `prose` has a line opening a definition (": ", "~ ", as
     pandoc, Hugo and Python-Markdown's definition lists read)."""
@@ -414,6 +445,22 @@ def _ends_in_definition(prose: str) -> bool:
             return False
         if _DEFINITION.match(line):
             return True
+    return False
+
+
+def _term_after_definitions(lines: list[str], prose: str) -> bool:
+    """Whether pandoc may read a fence's opening line as a term of the definition list `prose`
+    ends with (its definitions' indented lines and blank lines aside): pandoc continues the
+    list past blank lines with any line whose next one (or the one after a blank line) opens
+    a definition, a fence's too."""
+    following = [line for line in lines[1:3] if line.strip()][:1]
+    if not (following and _DEFINITION.match(following[0])):
+        return False
+    for line in reversed(prose.splitlines()):
+        if _DEFINITION.match(line):
+            return True
+        if line.strip() and line[0] not in " \t":
+            return False
     return False
 
 
@@ -485,35 +532,52 @@ def sanitize_markdown(text: str | None) -> str:
     extractor's own attribute-less tags (see above)."""
     if not text:
         return ""
-    text, marks = _neutralize_destinations(text)
+    # A lone CR ends a line in CommonMark but not in pandoc, which read a fence CommonMark saw
+    # on the next line as its line's text: written as LF, every renderer sees the same lines.
+    text, marks = _neutralize_destinations(_LONE_CR.sub("\n", text))
     out: list[str] = []
     kept = False
     before = ""  # the prose before a fenced block
     start = 0  # where the chunk starts in `text`
+    brackets = 0  # "[" left open by the prose so far
+    paired_otherwise = False  # whether pandoc pairs the fences from here on otherwise
     for chunk, fenced in _split_fences(text):
         end = start + len(chunk)
         chunk_marks = [mark - start for mark in marks[bisect.bisect_left(marks, start):
                                                        bisect.bisect_left(marks, end)]]
         start = end
-        if fenced and (chunk[0] == " " or not _fence_closed(chunk.splitlines())
-                       or _ends_in_definition(before)) and \
-                (_TAG_START.search(chunk) or "{" in chunk):
+        lines = chunk.splitlines() if fenced else []
+        if fenced and (chunk[0] == " " or not _fence_closed(lines) or brackets or paired_otherwise
+                       or _ends_in_definition(before) or _words_after_fence(lines[0])
+                       or _term_after_definitions(lines, before)) \
+                and (_TAG_START.search(chunk) or "{" in chunk):
             # Indented, the fence may be in a container CommonMark does not know (a definition
             # list's, in Hugo), which a less indented line ends, and the fence with it. Never
             # closed, it is no fence at all to pandoc or a definition list (its opening line a
             # term), but text whose tags are raw HTML. Right after a definition (": b"), pandoc
             # and markdown-it's definition list may read its opening line as the definition's.
+            # Nor, to pandoc, with words after its language, after a "[" left open, which a
+            # "]" in it may close, or as a term after a definition list when a definition
+            # follows it; nor after a line only pandoc reads as a fence, which pairs the
+            # fences after it otherwise.
             out.append(_escape_plain(_TAG_START.sub("&lt;", chunk)))
         elif fenced and _SHORTCODE.search(chunk):
             out.append(_fence_as_html(chunk))
         elif fenced:
             kept = kept or bool(_TAG_START.search(chunk))
+            if _after_text(before) and (_TAG_START.search(chunk) or "{" in chunk):
+                # A blank line first, which ends the paragraph for every renderer alike: pandoc
+                # read the block as text of it, its tags raw HTML and its "{" attributes.
+                out.append("\n")
             out.append(_fence_kept(chunk))
         else:
             escaped, kept_here = _escape_prose(chunk, chunk_marks)
             kept = kept or kept_here
             out.append(escaped)
         before = "" if fenced else chunk
+        brackets = brackets if fenced else _brackets_open(chunk, brackets)
+        paired_otherwise = paired_otherwise or not fenced and bool(
+            _PANDOC_ONLY_FENCE.search(chunk))
     result = "".join(out)
     # The check costs ~10 ms per 10 KB: past MAX_CHECKED a "<" kept in code is escaped instead.
     if kept and (len(result) > MAX_CHECKED or not _commonmark_is_safe(result)):

@@ -26,6 +26,8 @@ from archive.cli import main
 from archive.export import jsonl, wxr
 from archive.export.filenames import Folder, safe_name
 from archive.sanitize import safe_url, sanitize_markdown, url_scheme
+from archive.store import Archive
+from crawler.extract.record import Article
 from tests.processes import HANG_GUARD
 
 SINK = "http://127.0.0.1:9"
@@ -383,7 +385,7 @@ def test_wxr_stays_well_formed_with_cdata_ends_and_invalid_characters() -> None:
     contents = [i.findtext(f"{{{wxr.NS['content']}}}encoded") for i in items]
     assert "a ]]&gt; b ]]]]&gt; c]]&gt;" in contents[0]  # the text survives the CDATA split
     assert "x y" in contents[2] and "😀" in contents[4]
-    assert items[0].findtext("title") == "T ]]>  <x>"
+    assert items[0].findtext("title") == "T ]]&gt;  &lt;x&gt;"  # as WordPress shows text
     assert {c.text for c in items[1].iter("category")} >= {"a]]>b", "bell"}
 
 
@@ -436,3 +438,26 @@ def test_markdown_sanitizing_is_linear_on_pathological_text(text: str) -> None:
     # A bound against quadratic behaviour (38 s before the fix), not a speed figure.
     assert time.process_time() - started < 10
     assert "<a" not in cleaned and "<b>" not in cleaned
+
+
+def test_a_wxr_title_and_excerpt_are_text_to_wordpress(tmp_path: Path) -> None:
+    """WordPress reads a post's title and excerpt as HTML (the_title, the_excerpt) and keeps
+    them as imported for the administrator who imports (no kses): a Wix post whose title or
+    description was the words `<img src=x onerror=pwn()>` ran its script in every page of the
+    WordPress site listing it. Written as HTML text now, they show the same words."""
+    title, description = "Use <img src=x onerror=pwn()> & more", "<script>pwn()</script> x"
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(url="https://a.example/post/p", title=title,
+                                     description=description, body_text="Body.",
+                                     body_html="<p>Body.</p>"))
+    result = CliRunner().invoke(main, ["export", "--format", "wxr", "--db", str(db),
+                                       str(tmp_path / "wp.xml")])
+    assert result.exit_code == 0, result.output
+    (item,) = etree.parse(str(tmp_path / "wp.xml")).getroot().iter("item")
+    # As WordPress's importer reads them (XML text), then shows them (HTML).
+    for imported, shown in ((item.findtext("title"), title),
+                            (item.findtext(f"{{{wxr.NS['excerpt']}}}encoded"), description)):
+        assert all(isinstance(part, str) for part in lxml.html.fragments_fromstring(
+            imported)), imported
+        assert unescape(imported) == shown

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -370,3 +371,46 @@ def test_a_frames_fallback_goes_with_it() -> None:
         assert sanitize_html(fragment) == "<p>Intro.</p><p>After.</p>", element
     kept = "<p>A <b>bold</b> word, <code>&lt;iframe&gt;</code> in code.</p>"
     assert sanitize_html(kept) == kept
+def _pandoc_html(markdown: str) -> str:
+    return subprocess.run(["pandoc", "-f", "markdown", "-t", "html"], input=markdown,
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+def test_a_fence_pandoc_reads_as_text_keeps_no_tag_and_shows_the_same_code() -> None:
+    """A closed fence right after a line of text, or with words after its language, was kept
+    with its tags: pandoc reads a "~~~" line after text as the paragraph's next line, a "```"
+    line as the end of a code span the paragraph opened, "~~~ js x" as no fence at all, a lone
+    CR as no line end, a "]" in the block as the end of a link's "[" left open before it,
+    however many blank lines between, the opening line as a term of the definition list
+    before it when its next line opens a definition, and the block's lines as text after a
+    "```a`" line (no fence in CommonMark, one in pandoc, which paired the fences after it
+    otherwise), so `<script>` was raw HTML in pandoc's
+    page (found with pandoc's reader on the property's text). The code still shows as code,
+    the same in CommonMark, where a link's brackets are closed."""
+    for markdown in ("x\n~~~\n<script>pwn()</script>\n~~~\n",
+                     "> a\n~~~ x\n<a href='javascript:pwn()'>y</a>\n~~~\n",
+                     "a ```b\n```\n\n<img src=x onerror=pwn()>\n````\n",
+                     "x\r~~~\r<script>pwn()</script>\r~~~\r",
+                     "```<!-- \r<script>pwn()</script>\n````\n",
+                     "```a \r<javascript:pwn()>\n````\n",
+                     "~~~ js x\n<script>pwn()</script>\n~~~\n",
+                     "```{: a}\n<a href='javascript:pwn()'>y</a>\n````\n",
+                     "[a\n\n~~~\n]<script>pwn()</script>\n~~~\n",
+                     "x [a\n\nb\n\n```\nc ``` ]<script>pwn()</script>\n```\n",
+                     "a\n: b\n\n```\n: <script>pwn()</script>\n```\n",
+                     "a\n:   b\n\n    more\n\n~~~\n\n~ <script>pwn()</script>\n~~~\n",
+                     "```a`\n```\n<script>pwn()</script>\n````\n"):
+        cleaned = sanitize_markdown(markdown)
+        elements = _Elements()
+        elements.feed(_pandoc_html(cleaned))
+        assert not {"script", "img"} & set(elements.tags), (markdown, cleaned)
+        assert not [value for _, name, value in elements.attributes
+                    if name == "href" and safe_url(value) is None], (markdown, cleaned)
+        assert not unsafe_rendering(cleaned), (markdown, cleaned)
+        assert sanitize_markdown(cleaned) == cleaned
+    for shown in ("x\n~~~\n<p>hi</p>\n~~~\n", "[a](b) \\[\n\n```\n<p>hi</p>\n```\n"):
+        assert MarkdownIt("commonmark").render(sanitize_markdown(shown)) == \
+            MarkdownIt("commonmark").render(shown)
+        assert "<pre><code>&lt;p&gt;hi&lt;/p&gt;</code></pre>" in _pandoc_html(
+            sanitize_markdown(shown))

@@ -331,3 +331,27 @@ def test_a_second_schedule_on_one_archive_is_refused_naming_the_first(tmp_path: 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     assert proc.returncode == 143
+
+
+def test_a_site_archived_under_two_spellings_counts_its_newest_runs_only(tmp_path: Path):
+    """An archive from before a crawl filed a site's runs under the spelling archived holds a
+    row of each (http://, https://). Each spelling's 20 newest runs were read and counted as
+    one history: after 20 failures under https, the older runs under http counted as failures
+    in a row too, and their ok run as the last one, though an https run after them was ok."""
+    db = tmp_path / "archive.db"
+    secure, plain = "https://twin.example/", "http://twin.example/"
+    with Archive.open(db) as archive:
+        archive.conn.execute("INSERT INTO sites (url, first_seen) VALUES (?, '2026-04-01')",
+                             (plain,))
+        archive.conn.commit()
+        record(archive, plain, "ok", 1)
+        record(archive, plain, "failed", 2, "HTTP 503")
+        archive.conn.execute("INSERT INTO sites (url, first_seen) VALUES (?, '2026-04-01')",
+                             (secure,))
+        archive.conn.commit()
+        record(archive, secure, "ok", 3)
+        for day in range(4, 24):
+            record(archive, secure, "failed", day, "HTTP 500")
+        assert archive.conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 2
+    failing = wix("runs", "--db", str(db), "--failing")
+    assert failing.output == f"✗ {secure}: 20 failed run(s) in a row (never ok): HTTP 500\n"

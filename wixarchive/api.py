@@ -395,8 +395,9 @@ def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
     Returns the counts `wixarchive reextract --json` prints (`posts`, `changed`, `refreshed`,
     `failed`, `without_capture`; `.counts()` gives them as a dict) and `failures`, one line per post
     that could not be re-extracted (its capture missing or damaged). ArchiveError for an
-    archive opened read-only; NoSuchSite or SeveralSites (ValueErrors) for a `site` naming
-    no archived site, or more than one."""
+    archive opened read-only, or while another re-extraction of the whole archive or of the
+    same site runs (naming its process; the command's exit 75); NoSuchSite or SeveralSites
+    (ValueErrors) for a `site` naming no archived site, or more than one."""
     from archive.reextract import reextract as reextract_posts
 
     return reextract_posts(archive, site=_one_site(archive, site))

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape as escape_html
 from html import unescape
 from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -213,11 +214,19 @@ def _channel_head(w: _Writer, sites: list[dict[str, Any]], head: Head) -> None:
             w.leaf(_q("wp", "tag_name"), name, cdata=True)
 
 
+def html_text(text: str) -> str:
+    """Text as HTML that shows it: "&", "<" and ">" as references, quotes as they are (which
+    WordPress curls as it does a title typed in)."""
+    return escape_html(text, quote=False)
+
+
 def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None,
           moved: dict[str, str], files: list[dict[str, Any]]) -> None:
     published = _parse_date(post.get("published"))
     with w.node("item"):
-        w.leaf("title", post.get("title") or "")
+        # WordPress reads a title and an excerpt as HTML (the_title, the_excerpt), and keeps
+        # them as imported for an administrator (no kses): a Wix post's are text, written so.
+        w.leaf("title", html_text(post.get("title") or ""))
         w.leaf("link", safe_url(post["url"]) or "")
         w.leaf("pubDate", format_datetime(published, usegmt=True) if published else "")
         author = post.get("author")
@@ -230,7 +239,8 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         for url, copy in moved.items():
             content = content.replace(url, copy)
         w.leaf(_q("content", "encoded"), content, cdata=True)
-        w.leaf(_q("excerpt", "encoded"), post.get("description") or "", cdata=True)
+        w.leaf(_q("excerpt", "encoded"), html_text(post.get("description") or ""),
+               cdata=True)
         w.leaf(_q("wp", "post_id"), post["id"])
         date = _wp_date(post.get("published"))
         w.leaf(_q("wp", "post_date"), date, cdata=True)

@@ -118,10 +118,14 @@ def history_key(root: str) -> str:
         return root
 
 
-def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
+def history_by_site(rows: Iterable[dict[str, Any]],
+                    depth: int | None = None) -> dict[str, SiteHistory]:
     """Group crawl_runs rows (newest first, as Archive.runs returns them) by site, the runs of
     all its spellings together, keyed by history_key: so a site scheduled as https that fails
-    under its archived http spelling still counts its failures."""
+    under its archived http spelling still counts its failures. `depth`: the rows hold each
+    spelling's `depth` newest runs (Archive.latest_runs), of which a site's `depth` newest
+    are its newest runs; past them, one spelling's older runs would follow the other's newest
+    as if none came between."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     keys: dict[str, str] = {}  # history_key costs ~0.2 ms: once a site, not once a run
     for row in rows:
@@ -129,6 +133,7 @@ def history_by_site(rows: Iterable[dict[str, Any]]) -> dict[str, SiteHistory]:
         grouped.setdefault(key, []).append(row)
     result = {}
     for site, runs in grouped.items():
+        runs = runs[:depth]
         failures, last_ok, last_error = 0, None, None
         for run in runs:
             if run["status"] in ("ok", "partial"):

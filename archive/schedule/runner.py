@@ -187,7 +187,8 @@ def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
         if wanted:
             sites = [site["site"] for site in archived_sites(archive.conn)
                      if history_key(site["site"]) in wanted]
-        return history_by_site(archive.latest_runs(HISTORY_DEPTH, sites=sites))
+        return history_by_site(archive.latest_runs(HISTORY_DEPTH, sites=sites),
+                               HISTORY_DEPTH)
 
 
 class Runner:
