@@ -527,6 +527,20 @@ def _commonmark_is_safe(text: str) -> bool:
     return True
 
 
+# "{" as an attribute list opens ("[x]{onclick=...}", "# Title {#id}", "`c`{=html}",
+# kramdown's "{: ...}"), not the "{{" of a Hugo shortcode or Liquid, which print as text there.
+_ATTRIBUTES_OPEN = re.compile(r"(?<!\{)\{(?=\s*[.#:=A-Za-z_])")
+
+
+def sanitize_markdown_value(text: str) -> str:
+    """A short text some tools read as inline Markdown (a front matter title, author, tag):
+    no tag, no link with a dangerous destination, no attribute list; everything else left as
+    written, since other tools print the value as plain text ("{{<", "*", "[Video]" and
+    "3 < 5" stay)."""
+    text, _ = _neutralize_destinations(text)
+    return _ATTRIBUTES_OPEN.sub("&#123;", _escape_tags(text))
+
+
 def sanitize_markdown(text: str | None) -> str:
     """Markdown whose links and images have safe schemes and that holds no raw HTML but the
     extractor's own attribute-less tags (see above)."""

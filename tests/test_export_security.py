@@ -461,3 +461,41 @@ def test_a_wxr_title_and_excerpt_are_text_to_wordpress(tmp_path: Path) -> None:
         assert all(isinstance(part, str) for part in lxml.html.fragments_fromstring(
             imported)), imported
         assert unescape(imported) == shown
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+def test_front_matter_runs_no_script_in_pandoc_and_keeps_plain_titles(tmp_path: Path) -> None:
+    """`pandoc -s` reads each front matter value as Markdown, and Jekyll themes print
+    `{{ page.title }}` raw: a post titled `<script>…</script>`, or with a javascript: link
+    in its description, ran in the page pandoc made of the export. Ordinary titles with
+    brackets or a `<` keep their words exactly."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url="https://a.example/post/hostile", title="<script>pwn()</script>",
+                    author="<img src=x onerror=pwn()>", description="[see](javascript:pwn())",
+                    tags=["<b onclick=pwn()>t</b>", "[t]{onclick=pwn()}"], body_text="Body.",
+                    body_html="<p>Body.</p>"),
+            Article(url="https://a.example/post/plain", title="{{< x >}} [Video] 3 < 5 & more",
+                    author="Ann O'Neil", description="A *short* note", tags=["C++"],
+                    body_text="Body.", body_html="<p>Body.</p>"),
+        ])
+    out = tmp_path / "md"
+    result = CliRunner().invoke(main, ["export", "--format", "markdown", "--db", str(db),
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    documents = {path.parent.name: path for path in out.rglob("*.md")}
+    hostile = next(path for name, path in documents.items() if "hostile" in name)
+    html = subprocess.run(["pandoc", "-s", "-f", "markdown", "-t", "html", str(hostile)],
+                          capture_output=True, text=True, check=True, timeout=HANG_GUARD).stdout
+    page = lxml.html.document_fromstring(html)
+    assert not page.xpath("//script | //img | //b"), html
+    assert not [el for el in page.iter() if isinstance(el.tag, str)
+                for name, value in el.attrib.items()
+                if name.startswith("on") or url_scheme(value) == "javascript"], html
+    assert "pwn()" in page.text_content()  # the words still show
+    plain = next(path for name, path in documents.items() if "plain" in name)
+    text = plain.read_text(encoding="utf-8")
+    assert 'title: "{{< x >}} [Video] 3 < 5 & more"' in text
+    assert 'author: "Ann O\'Neil"' in text and 'description: "A *short* note"' in text
+    assert 'tags: ["C++"]' in text

@@ -32,7 +32,7 @@ from archive.export import full_size, safe_post
 from archive.export.filenames import Folder, safe_name
 from archive.export.safe_copies import safe_copy
 from archive.iri import display_url
-from archive.sanitize import safe_url, sanitize_markdown
+from archive.sanitize import safe_url, sanitize_markdown, sanitize_markdown_value
 
 IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding archived images
 FILES = "files"  # the same for the videos and documents fetched on request
@@ -136,16 +136,23 @@ def _from_html(html_text: str) -> str:
         .convert(html_text).strip()
 
 
+def _inline(text: str | None) -> str | None:
+    """A text field as front matter holds it: `pandoc -s` reads each value as Markdown and
+    Jekyll themes print `{{ page.title }}` raw, so a tag or a javascript: link in a title
+    would run there, while Hugo's `{{ .Title }}` prints the value as text."""
+    return sanitize_markdown_value(text) if text else text
+
+
 def front_matter(post: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        "title": post.get("title") or "",
+        "title": _inline(post.get("title")) or "",
         "date": post.get("published"),
         "lastmod": post.get("modified"),
-        "author": post.get("author"),
-        "description": post.get("description"),
+        "author": _inline(post.get("author")),
+        "description": _inline(post.get("description")),
         "slug": slug(post["url"]),
-        "tags": post.get("tags") or [],
-        "categories": post.get("categories") or [],
+        "tags": [_inline(tag) for tag in post.get("tags") or []],
+        "categories": [_inline(name) for name in post.get("categories") or []],
         "language": post.get("language"),
         "cover_image": full_size(post["cover_image"]) if post.get("cover_image") else None,
         "images": [full_size(url) for url in post.get("images") or []],
