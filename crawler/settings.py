@@ -57,6 +57,9 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt answering a server error as forbidding everything (RFC 9309).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.downloader.robots.SiteRobotsTxt": 100,
+    # Before HttpCompressionMiddleware (590) on the way back: a robots.txt is decoded only as
+    # far as it is read.
+    "crawler.downloader.robots.RobotsTxtDecoding": 595,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
     # After DownloadTimeoutMiddleware (350): cuts each try's timeout to the site's time left.

@@ -22,7 +22,10 @@ parser forbids everything meanwhile, and so does the one of a robots.txt Scrapy 
 RFC 9309 (2.5): a crawler MUST parse at least the first 500 KiB of a robots.txt. Scrapy cancels
 a download over DOWNLOAD_MAXSIZE (16 MiB), so a longer robots.txt failed, and was read as
 forbidding everything. Here a robots.txt's download has no DOWNLOAD_MAXSIZE: it is stopped
-after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules.
+after ROBOTS_READ_BYTES instead, and its lines within those bytes are its rules. A compressed
+one (Content-Encoding: gzip, br, ...) is decoded as far as that too (RobotsTxtDecoding): Scrapy's
+HttpCompressionMiddleware ignores a body that decodes past DOWNLOAD_MAXSIZE, and a robots.txt
+ignored so was read as not there, allowing everything it forbids.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from archive.content_coding import UndecodableBody, decode, fully_decoded
 from crawler.downloader.failures import RetryAfterTooLong
 
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
@@ -84,6 +89,35 @@ def robots_body(outcome: Response | Failure) -> bytes:
     if response is None or unreachable_status(response.status):
         return DISALLOW_ALL
     return robots_prefix(response.body) if 200 <= response.status < 300 else b""
+
+
+class RobotsTxtDecoding:
+    """A compressed robots.txt decoded up to ROBOTS_READ_BYTES, before Scrapy's
+    HttpCompressionMiddleware (which then has nothing to undo): that one decodes a whole body,
+    and ignores one that decodes past DOWNLOAD_MAXSIZE, so a 17 MiB robots.txt sent gzipped
+    (50 KB on the wire) was read as not there. One cut short (its download stopped past
+    ROBOTS_READ_BYTES) keeps what decodes, as Scrapy's own decoding does."""
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Any = None) -> Response:
+        encoding = b", ".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
+        if request.method == "HEAD" or not is_robots_txt(request) or not fully_decoded(encoding):
+            return response
+        body = bytearray()
+        try:
+            for piece in decode([response.body], encoding):
+                body += piece
+                if len(body) > ROBOTS_READ_BYTES:
+                    break  # robots_prefix reads no further
+        except UndecodableBody:
+            if not body:
+                return response  # not compressed as it says: Scrapy's decoding fails it
+        headers = response.headers.copy()
+        del headers["Content-Encoding"]
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=bytes(body))
+        # A text response's encoding read again, from the decoded body.
+        text = {"encoding": None} if issubclass(cls, TextResponse) else {}
+        return response.replace(cls=cls, body=bytes(body), headers=headers, **text)
 
 
 class SiteRobotsTxt(RobotsTxtMiddleware):
