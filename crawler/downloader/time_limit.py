@@ -5,7 +5,9 @@ in flight, and their retries (robots.txt's too) still go out: a site whose serve
 connections and never answers kept its crawl alive for 4 x DOWNLOAD_TIMEOUT past its limit.
 Here every download is given at most the time left (its download_timeout is cut to it), and
 once the limit has passed (or the crawl is stopping, see `stop_now`) no request, retry or
-robots.txt included, goes out. So a site ends within about a second of its limit, whatever its
+robots.txt included, goes out, nor any waiting in its download slots (Scrapy's close sent
+them at the slot's delay: a failing site's, backed off to 30 s, kept its crawl 8 minutes past
+its limit, or past a Ctrl-C). So a site ends within about a second of its limit, whatever its
 server does; the other sites of the crawl process are never held up by it.
 """
 
@@ -18,9 +20,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.downloader.early_stop import drop_queued
 from crawler.summary import TIME_LIMIT as REASON  # the spider's close reason at the limit
 
 SLACK = 0.5  # seconds a download may run past the limit before it is cut off
+STOPPING = "not fetched: the crawl is stopping"
 
 
 class SiteTimeLimit:
@@ -47,13 +51,21 @@ class SiteTimeLimit:
 
     def _expire(self) -> None:
         self.timer = None
+        self.deadline = min(self.deadline, time.monotonic())  # the loop's timer may run early
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
+            drop_queued(self.crawler, self._over())
             asyncio.ensure_future(engine.close_spider_async(reason=REASON))
 
     def stop_now(self) -> None:
         """The crawl is stopping (Ctrl-C, SIGTERM): send nothing more to this site."""
         self.stopping = True
+        engine = self.crawler.engine
+        if engine is not None and engine.downloader is not None:
+            drop_queued(self.crawler, STOPPING)
+
+    def _over(self) -> str:
+        return f"not fetched: the site's {self.limit:g} s time limit is over"
 
     def closed(self, spider: Any, reason: str) -> None:
         if self.timer is not None:
@@ -62,10 +74,10 @@ class SiteTimeLimit:
 
     def process_request(self, request: Any, spider: Any = None) -> None:
         if self.stopping:
-            raise IgnoreRequest("not fetched: the crawl is stopping")
+            raise IgnoreRequest(STOPPING)
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise IgnoreRequest(f"not fetched: the site's {self.limit:g} s time limit is over")
+            raise IgnoreRequest(self._over())
         if left != float("inf"):
             timeout = request.meta.get("download_timeout",
                                        self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
