@@ -96,6 +96,9 @@ def distributed_settings() -> dict[str, Any]:
     middlewares = {
         **project_settings.DOWNLOADER_MIDDLEWARES,
         "crawler.downloader.time_limit.SiteTimeLimit": None,
+        # A backed-off site's requests wait in this worker's downloader, holding its
+        # CONCURRENT_REQUESTS places: every other site it serves went at that site's pace.
+        "crawler.downloader.backoff.ServerErrorBackoff": None,
         # Captures go to the writer, which owns the captures folder beside the archive.
         "crawler.capture.middleware.CaptureMiddleware": None,
         "crawler.distributed.politeness.SiteTokens": 950,
