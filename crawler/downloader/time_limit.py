@@ -7,13 +7,15 @@ Here every download is given at most the time left (its download_timeout is cut 
 once the limit has passed (or the crawl is stopping, see `stop_now`) no request, retry or
 robots.txt included, goes out, nor any waiting in its download slots (Scrapy's close sent
 them at the slot's delay: a failing site's, backed off to 30 s, kept its crawl 8 minutes past
-its limit, or past a Ctrl-C). So a site ends within about a second of its limit, whatever its
+its limit, or past a Ctrl-C), nor any waiting out a Retry-After (`wait`: a crawl at its 5 s
+limit ended after 52 s). So a site ends within about a second of its limit, whatever its
 server does; the other sites of the crawl process are never held up by it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -33,6 +35,7 @@ class SiteTimeLimit:
         self.limit = limit  # seconds; 0: none
         self.deadline = float("inf")
         self.stopping = False
+        self.over = asyncio.Event()  # set at the limit or a stop: every wait ends
         self.timer: asyncio.TimerHandle | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -52,6 +55,7 @@ class SiteTimeLimit:
     def _expire(self) -> None:
         self.timer = None
         self.deadline = min(self.deadline, time.monotonic())  # the loop's timer may run early
+        self.over.set()
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             drop_queued(self.crawler, self._over())
@@ -60,9 +64,16 @@ class SiteTimeLimit:
     def stop_now(self) -> None:
         """The crawl is stopping (Ctrl-C, SIGTERM): send nothing more to this site."""
         self.stopping = True
+        self.over.set()
         engine = self.crawler.engine
         if engine is not None and engine.downloader is not None:
             drop_queued(self.crawler, STOPPING)
+
+    async def wait(self, seconds: float) -> None:
+        """Wait `seconds`, or until the limit or a stop if sooner: what waited is then refused
+        by process_request, not sent once the wait is over."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.over.wait(), seconds)
 
     def _over(self) -> str:
         return f"not fetched: the site's {self.limit:g} s time limit is over"
