@@ -60,6 +60,9 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt answering a server error as forbidding everything (RFC 9309).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.downloader.robots.SiteRobotsTxt": 100,
+    # Before HttpCompressionMiddleware (590) on the way back: a robots.txt is decoded only as
+    # far as it is read.
+    "crawler.downloader.robots.RobotsTxtDecoding": 595,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloader.retry_after.RetryAfterMiddleware": 550,
     # After DownloadTimeoutMiddleware (350): cuts each try's timeout to the site's time left.
@@ -68,9 +71,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.redirects.MetaRefreshLoopMiddleware": 580,
     # After HttpCompressionMiddleware (590) on the way back: it sees the unpacked body.
     "crawler.downloader.page_types.PageTypeMiddleware": 585,
-    # Before HttpCompressionMiddleware (590) on the way back: a compressed robots.txt unpacked
-    # to the part that is read (crawler/downloader/robots.py).
-    "crawler.downloader.robots.RobotsTxtDecoding": 595,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.downloader.redirects.RedirectLoopMiddleware": 600,
     # Next to the downloader: they see every try, retries included.

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from itertools import pairwise
 from pathlib import Path
+
+import pytest
 
 from archive.store import Archive
 from crawler.discover.sitemaps import MAX_URLS, parse_sitemap, read_sitemap
@@ -27,6 +30,7 @@ from crawler.run import crawl_settings
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site import hostile as h
 from crawler.summary import summarize
+from tests.processes import wait_until
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 SITEMAP = "/blog-posts-sitemap.xml"
@@ -239,6 +243,49 @@ def test_a_site_failing_for_longer_than_its_time_rule_is_stopped_sooner(tmp_path
         "stopped early, failing: every request got server errors or no answer for 2s "
         "(WIXARCHIVE_MAX_FAILING_SECONDS)"), summary["message"]
     assert len(asked) < 50, asked
+
+
+@pytest.mark.parametrize("held", ["back-off", "Retry-After"])
+@pytest.mark.parametrize("stop", ["time limit", "Ctrl-C"])
+def test_a_site_holding_its_requests_back_stops_at_once(tmp_path: Path, stop: str, held: str):
+    """At the time limit or a Ctrl-C, the requests already waiting in the site's download slot
+    (up to CONCURRENT_REQUESTS) still went out during Scrapy's close, each at the slot's delay:
+    a site backed off to 30 s kept its crawl up to 8 minutes past the limit (113 s past an 8 s
+    limit with a 6 s cap), or past the Ctrl-C; and those waiting out a Retry-After waited it
+    out (52 s past a 5 s limit). They are now dropped, named `not fetched`. Here the site
+    holds them 58 s or more from its first 503: without that, the close outlasts the 45 s
+    timeout."""
+    blog = SampleBlog(seed=46, post_count=30)
+    summary_file = tmp_path / "summary.json"
+    settings = ["WIXARCHIVE_MAX_SERVER_ERRORS=1000", "DOWNLOAD_DELAY=0",
+                "AUTOTHROTTLE_ENABLED=false",
+                *(["WIXARCHIVE_BACKOFF_START=60", "WIXARCHIVE_BACKOFF_MAX=60"]
+                  if held == "back-off" else ["WIXARCHIVE_BACKOFF_MAX=0"]),
+                *(["WIXARCHIVE_TIME_LIMIT=3"] if stop == "time limit" else [])]
+    command = [sys.executable, "-m", "crawler.run", "--db", str(tmp_path / "archive.db"),
+               "--summary", str(summary_file), *(f"--set={s}" for s in settings)]
+    with serve_blog(blog) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = (h.Throttle(58, times=None, status=503)
+                                               if held == "Retry-After" else h.always(503))
+        crawl = subprocess.Popen([*command, server.url], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            if stop == "Ctrl-C":
+                wait_until(lambda: any(p.startswith("/post/") for p in server.request_log),
+                           "a post asked for", crawl)
+                crawl.send_signal(signal.SIGINT)
+            crawl.communicate(timeout=45)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+                crawl.communicate()
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    summary = json.loads(summary_file.read_text())
+    assert summary["status"] == ("timeout" if stop == "time limit" else "interrupted"), summary
+    assert len(asked) <= 4, asked  # CONCURRENT_REQUESTS_PER_DOMAIN at once, then held
+    why = "the site's 3 s time limit is over" if stop == "time limit" else "the crawl is stopping"
+    assert any(error.endswith(f": not fetched: {why}") for error in summary["errors"]), summary
 
 
 def test_the_backoff_doubles_from_a_floor_up_to_a_cap():

@@ -1407,6 +1407,30 @@ def test_a_private_sites_robots_txt_is_obeyed_by_workers(tmp_path: Path,
     assert "/robots.txt" in log, log
 
 
+def test_a_site_answering_server_errors_holds_up_no_other_site_of_a_worker(
+        tmp_path: Path, redis_server: RedisServer):
+    """A worker serves every site from one downloader: with the back-off of a site answering
+    503 (crawler.downloader.backoff), its requests waited there, holding the worker's places,
+    and the healthy site beside it went at the failing one's pace: 20 requests in 100 s, the
+    posts not all asked for in a minute. Workers do not back off: it is not held up."""
+    env = {**os.environ, "WIXARCHIVE_BACKOFF_MAX": "30"}  # the default (the suite's is 1 s)
+    with blogs(2, posts=30) as (down, up):
+        for post in down.blog.posts:
+            down.overrides[post.url_path] = error_response(503)
+        worker = start_worker(redis_server.url, env=env)
+        writer = start_writer([down.url, up.url], tmp_path / "archive.db", redis_server.url,
+                              "--json", "--no-media", env=env)
+        try:
+            # The healthy site's posts, whatever the failing site's own pace.
+            wait_until(lambda: sum(p.startswith("/post/") for p in up.request_log) == 30,
+                       "the healthy site's 30 posts asked for", writer, limit=60)
+        finally:
+            out, err = run_to_end(writer, [worker], timeout=180)
+    by_site = {summary["site"]: summary for summary in json.loads(out)}
+    assert by_site[up.url + "/"]["counts"]["new"] == 30, (out, err)
+    assert by_site[down.url + "/"]["counts"]["failed"] == 30, (out, err)
+
+
 def test_robots_txt_is_fetched_once_a_worker_and_one_failing_stops_the_site_as_without(
         tmp_path: Path, redis_server: RedisServer):
     """Each worker asked for a site's robots.txt twice (its robots middleware first, then the

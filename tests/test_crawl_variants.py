@@ -3,6 +3,7 @@ URLs that answer a login page, and robots.txt forbidding part (or all) of a site
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -191,7 +192,6 @@ def test_a_compressed_robots_txt_is_read_from_its_start_as_a_plain_one(tmp_path:
     Scrapy's HttpCompressionMiddleware and was read as allowing everything: its Disallow was not
     obeyed, where the same plain robots.txt was read from its first 512 KiB (RFC 9309 2.5). It
     is now unpacked to its first 512 KiB only, and obeyed."""
-    import gzip
 
     blog = SampleBlog(seed=13, post_count=3)
     padding = b"# " + b"-" * 1021 + b"\n"

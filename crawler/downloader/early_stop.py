@@ -20,11 +20,22 @@ def stop_early(crawler: Any, reason: str,
     close lets every request its downloader holds go out, up to CONCURRENT_REQUESTS of them
     (15 more 503s to a failing site, at its delay), each named `not fetched: REASON`."""
     engine = crawler.engine
-    slot = engine.downloader.slots.get(slot_key) if slot_key is not None else None
-    while slot is not None and slot.queue:
-        _request, queued = slot.queue.popleft()
-        queued.errback(IgnoreRequest(f"not fetched: {reason}"))
+    if slot_key is not None:
+        drop_queued(crawler, f"not fetched: {reason}", slot_key)
     if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
         return asyncio.ensure_future(engine.close_spider_async(reason=reason))
     engine.close_spider(crawler.spider, reason)
     return None
+
+
+def drop_queued(crawler: Any, why: str, slot_key: str | None = None) -> None:
+    """Fail the requests waiting in a download slot (`slot_key`; every slot of the crawler's
+    when None) with IgnoreRequest(`why`), unsent: they have passed every middleware's
+    process_request, and Scrapy's close sends each at its slot's delay, which a failing site's
+    back-off (crawler.downloader.backoff) makes up to 30 s."""
+    slots = crawler.engine.downloader.slots
+    for key in [slot_key] if slot_key is not None else list(slots):
+        slot = slots.get(key)
+        while slot is not None and slot.queue:
+            _request, queued = slot.queue.popleft()
+            queued.errback(IgnoreRequest(why))

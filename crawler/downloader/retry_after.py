@@ -72,7 +72,10 @@ class RetryAfterMiddleware(RetryMiddleware):
             raise IgnoreRequest(f"not fetched: {self.stopped[slot]}")
         wait = self.resume_at.get(slot, 0.0) - time.monotonic()
         if wait > 0:
-            await asyncio.sleep(wait)
+            # Cut short by the site's time limit or a stop (SiteTimeLimit, next in the chain,
+            # then refuses the request); a Redis worker has none.
+            limit = getattr(self.crawler, "wixarchive_time_limit", None)
+            await (limit.wait(wait) if limit is not None else asyncio.sleep(wait))
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
