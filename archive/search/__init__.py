@@ -333,9 +333,11 @@ def _hits(conn: sqlite3.Connection, ranks: dict[int, float],
 # costs little. The body's is seen in its snippet, which holds a match if the body has one.
 # Each post's snippet comes back with a "\x01" and a 0 or 1 per short column after it (control
 # characters never occur in post text), so the walk below computes both for the wanted posts only.
+# A field the post lacks (no author: NULL) is no match, not a NULL that would blank the rest.
 _SHORT_COLUMNS = [name for name in FTS_COLUMNS if name != "body"]
 _WITH_MATCHED = (f"coalesce(snippet({FTS_TABLE}, 1, ?, ?, '…', ?), '') || char(1)" + "".join(
-    f" || (instr(highlight({FTS_TABLE}, {FTS_COLUMNS.index(name)}, char(2), ''), char(2)) > 0)"
+    f" || coalesce(instr(highlight({FTS_TABLE}, {FTS_COLUMNS.index(name)}, char(2), ''), "
+    "char(2)) > 0, 0)"
     for name in _SHORT_COLUMNS))
 
 
