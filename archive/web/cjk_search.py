@@ -19,8 +19,9 @@ splits the text at spaces and quotes alike.
 
 The same middleware leaves columns out of the posts table unless the request picks its columns
 itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
-- the bigram columns (`cjk_title`, `cjk`: index input, about twice the text's length), from the
-  page, its JSON and its CSV;
+- the bigram columns (`cjk_title`, `cjk`: index input, about twice the text's length), and the
+  mark-free ones (`unmarked_title` and the like, archive/search/marks.py), from the page, its
+  JSON and its CSV;
 - the three bodies (`body`, `body_html`, `body_markdown`) from the HTML page only: sixty rows of
   whole articles made a page 264,000 pixels tall. The article page (the title's link) and the
   row page show them; the table's JSON and CSV keep them (a link from the page carries the
@@ -33,11 +34,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from archive.schema import CJK_COLUMNS, CJK_TABLE
+from archive.schema import CJK_COLUMNS, CJK_TABLE, UNMARKED_COLUMNS
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
 from archive.search.cjk import holding_word
 from archive.search.query import quoted
-from archive.web import archive_names, has_bigram_index
+from archive.web import archive_names, has_bigram_index, has_unmarked_columns
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
@@ -64,24 +65,27 @@ class CjkTableSearch:
         if scope.get("type") == "http":
             table = self._posts_table(scope.get("path", ""))
             if table is not None:
-                bigrams, html = table
-                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html))
+                bigrams, html, unmarked = table
+                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html,
+                                                       unmarked))
         await self.app(scope, receive, send)
 
-    def _posts_table(self, path: str) -> tuple[bool, bool] | None:
-        """(the archive has the bigram index, the request is for the HTML page) when `path` is
-        an archive's posts table, else None."""
+    def _posts_table(self, path: str) -> tuple[bool, bool, bool] | None:
+        """(the archive has the bigram index, the request is for the HTML page, the archive has
+        the mark-free index's columns) when `path` is an archive's posts table, else None."""
         bare = path.removesuffix(".json").removesuffix(".csv")
         for name in archive_names(self.datasette):
             if bare == self.datasette.urls.table(name, POSTS):
-                return has_bigram_index(self.datasette, name), bare == path
+                return (has_bigram_index(self.datasette, name), bare == path,
+                        has_unmarked_columns(self.datasette, name))
         return None
 
 
-def steer(query_string: bytes, bigrams: bool, html: bool) -> bytes:
+def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False) -> bytes:
     """The query string with the bigram index chosen exactly when `_search` holds CJK text (an
-    archive with the bigram index), and the bigram columns (and, on the HTML page, the bodies)
-    left out unless it chooses its columns itself."""
+    archive with the bigram index), and the bigram columns, the mark-free ones (`unmarked`: the
+    archive has them) and, on the HTML page, the bodies left out unless it chooses its columns
+    itself."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
     kept = list(args)
@@ -92,7 +96,8 @@ def steer(query_string: bytes, bigrams: bool, html: bool) -> bytes:
             kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
             kept += _STEERING
     if not any(key == "_col" for key, _ in args):
-        hidden = (CJK_COLUMNS if bigrams else ()) + (BODY_COLUMNS if html else ())
+        hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
+                  + (BODY_COLUMNS if html else ()))
         kept += [("_nocol", column) for column in hidden if ("_nocol", column) not in args]
     if kept == args:
         return query_string
