@@ -653,7 +653,8 @@ def _v18(conn: sqlite3.Connection) -> None:
 # filled by ingest), as written where it has none, for the posts flagged in
 # posts.unmarked_index (MARKED, or 1 without marks; NULL: a 'rebuild' reads no other post).
 # posts_in_unmarked, a partial index, lists them: search reads posts_unmarked only in an archive
-# holding marks, and then leaves these posts out of posts_fts's matches.
+# holding marks, and then leaves these posts out of posts_fts's matches. Its vocabulary is
+# looked up as posts_fts's is, for the other spellings of a word (archive/search/casefold.py).
 UNMARKED_TABLE = "posts_unmarked"
 UNMARKED_VIEW = "posts_unmarked_text"
 UNMARKED_COLUMNS = (*(f"unmarked_{column}" for column in FTS_COLUMNS), "unmarked_index")
@@ -681,6 +682,7 @@ CREATE VIRTUAL TABLE {UNMARKED_TABLE} USING fts5(
 );
 INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rank) VALUES ('rank', 'bm25({", ".join(
     str(weight) for weight in FTS_WEIGHTS)})');
+CREATE VIRTUAL TABLE {UNMARKED_TABLE}_vocab USING fts5vocab({UNMARKED_TABLE}, 'row');
 CREATE TRIGGER {UNMARKED_TABLE}_insert AFTER INSERT ON posts WHEN {_UNMARKED_NEW} BEGIN
     INSERT INTO {UNMARKED_TABLE}(rowid, {", ".join(FTS_COLUMNS)})
         VALUES (new.id, {_unmarked_values("new")});

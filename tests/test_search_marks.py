@@ -134,6 +134,14 @@ def test_filters_and_paging_apply_across_both_indexes(db: Path) -> None:
         assert count(archive, SearchQuery("שלום", lang="he")) == 4
 
 
+def test_a_hamza_typed_or_not_finds_a_word_only_posts_with_marks_hold(tmp_path: Path) -> None:
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        archive.save_article(Article(url=f"{AR}/post/ahmad", title="قصة", language="ar",
+                                     body_text="كتبَ أَحْمَدُ رسالةً"))
+    assert titles(path, "احمد") == titles(path, "أحمد") == titles(path, "أَحْمَد") == ["قصة"]
+
+
 def test_a_mark_at_a_words_end_and_english_words_are_found_as_before(db: Path) -> None:
     assert titles(db, "جدا") == titles(db, "جداً") == ["المعلم"]
     assert titles(db, "compost") == ["Garden notes"]
@@ -231,6 +239,7 @@ def undo_v19(path: Path) -> Path:
     with sqlite3.connect(path) as conn:
         for name in ("insert", "delete", "update"):
             conn.execute(f"DROP TRIGGER {schema.UNMARKED_TABLE}_{name}")
+        conn.execute(f"DROP TABLE {schema.UNMARKED_TABLE}_vocab")
         conn.execute(f"DROP TABLE {schema.UNMARKED_TABLE}")
         conn.execute(f"DROP VIEW {schema.UNMARKED_VIEW}")
         conn.execute("DROP INDEX posts_in_unmarked")

@@ -193,6 +193,10 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                      "Hebrew or Arabic text, their vowel marks taken out, so a word is found "
                      "as typed without them; the ranked search page uses it.",
                      {column: f"The post's {column} without marks" for column in FTS_COLUMNS}),
+    f"{UNMARKED_TABLE}_vocab": ("Search vocabulary, Hebrew and Arabic", "Every word of the "
+                                "Hebrew and Arabic index, without vowel marks, with the number "
+                                "of posts and occurrences.", {
+        "term": "Indexed word", "doc": "Posts containing it", "cnt": "Occurrences"}),
     f"{FTS_TABLE}_vocab": ("Search vocabulary", "Every indexed word with the number of posts "
                            "and occurrences.", {
         "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",
