@@ -301,3 +301,47 @@ def test_the_mark_free_columns_stay_out_of_the_posts_table_unless_asked_for(web:
     assert "title" in csv_header and not set(schema.UNMARKED_COLUMNS) & set(csv_header)
     asked = web.get("/archive/posts.json?_shape=array&_col=unmarked_title").json()
     assert "שלום עולם" in [row["unmarked_title"] for row in asked]
+
+
+def table_titles(web: Any, query: str) -> list[str]:
+    response = web.get("/archive/posts.json?_shape=array&_col=title&_search=" + quote(query))
+    assert response.status_code == 200, response.text
+    return sorted(row["title"] for row in response.json())
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("يساعد", ["المعلم", "عون"]),
+    ("يُساعِدُ الطلاب", ["المعلم", "عون"]),
+    ("שלום", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("שָׁלוֹם לטיול", ["יומן", "מכתב"]),
+    ("compost", ["Garden notes"]),  # no Hebrew or Arabic: Datasette's own, main index
+])
+def test_the_posts_table_search_box_finds_words_written_with_marks(
+        web: Any, query: str, expected: list[str]) -> None:
+    assert table_titles(web, query) == sorted(expected)
+
+
+def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: Any) -> None:
+    page = web.get("/archive/posts?_search=" + quote("שָׁלוֹם")).text
+    assert 'name="_search" value="שָׁלוֹם"' in page
+    assert 'type="hidden" name="_fts_table" value="posts_unmarked"' in page
+    rows = web.get("/archive/posts.json?_shape=array&_fts_table=posts_unmarked&_searchmode=raw"
+                   "&_search=compost").json()
+    assert [row["title"] for row in rows] == ["Garden notes"]
+
+
+def test_an_archive_without_marks_keeps_datasettes_table_search(tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([CORPUS[1], CORPUS[3]])
+    client = Client(make_datasette(path))
+    try:
+        rows = client.get("/archive/posts.json?_shape=array&_search=" + quote("يساعد")).json()
+        assert [row["title"] for row in rows] == ["عون"]
+    finally:
+        client.close()

@@ -23,8 +23,12 @@ def needed(conn: sqlite3.Connection, match: str) -> bool:
     letter, and the archive has that index (one from before v19, opened read-only, has not)
     and a post written with marks (a seek in its partial index). Without one, the main index
     holds the same words, and answers as before, fast paths and all."""
-    if match.isascii() or not SCRIPT.search(match):
-        return False
+    return not match.isascii() and SCRIPT.search(match) is not None and holds_marks(conn)
+
+
+def holds_marks(conn: sqlite3.Connection) -> bool:
+    """Whether the archive has posts_unmarked and a post written with marks: its posts with
+    Hebrew or Arabic text are then all in posts_unmarked."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
                     (UNMARKED_TABLE,)).fetchone() is None:
         return False
