@@ -304,6 +304,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
            beside_indexing: Callable[[], T]) -> T:
     """Write one chunk; `beside_indexing` is called just before its new posts are indexed."""
     with index_later(conn):
+        first_marks = _flag_unmarked(conn, prepared)
         conn.executemany(_INSERT_POST, prepared.inserts)
         conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
                          "http_last_modified = ?, deleted_at = NULL WHERE id = ?",
@@ -321,25 +322,31 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
             "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             prepared.versions)
         _write_links(conn, prepared.links, names)
-        if prepared.marked or prepared.hebrew_arabic:
-            _index_unmarked(conn, prepared)
+        if first_marks:
+            index_unmarked(conn)
         return beside_indexing()
 
 
-def _index_unmarked(conn: sqlite3.Connection, prepared: _Prepared) -> None:
-    """The chunk's posts with Hebrew or Arabic text but no marks go in posts_unmarked too (its
-    update trigger indexes them) when the archive holds a post written with marks; the first
-    such post puts every archived one there (schema.index_unmarked). Until then they are in the
-    main index alone, which holds their words as they are: an archive without marks is stored
-    and searched as before, at the same speed."""
-    marks = ",".join("?" * len(prepared.marked))
-    others = conn.execute(f"SELECT 1 FROM posts WHERE unmarked_index = ? AND id NOT IN ({marks})"
-                          " LIMIT 1", [MARKED, *prepared.marked]).fetchone() is not None
-    if prepared.marked and not others:
-        index_unmarked(conn)
-    elif others:
-        conn.executemany("UPDATE posts SET unmarked_index = 1 WHERE id = ? "
-                         "AND unmarked_index IS NULL", prepared.hebrew_arabic)
+def _flag_unmarked(conn: sqlite3.Connection, prepared: _Prepared) -> bool:
+    """The chunk's posts with Hebrew or Arabic text but no marks are flagged for posts_unmarked
+    too (its insert or update trigger indexes them) when the archive holds a post written with
+    marks; True when this chunk brings the first such posts, which put every archived one
+    there (schema.index_unmarked, once the chunk is written). Until then they are in the main
+    index alone, which holds their words as they are: an archive without marks is stored and
+    searched as before, at the same speed."""
+    if not prepared.marked and not prepared.hebrew_arabic:
+        return False
+    if conn.execute("SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1",
+                    (MARKED,)).fetchone() is None:
+        return bool(prepared.marked)
+    flagged = {post_id for (post_id,) in prepared.hebrew_arabic}
+    for row in prepared.inserts:  # [id, url, first_seen, *values]: the flag last
+        if row[0] in flagged:
+            row[-1] = 1
+    for row in prepared.updates:  # [*values, id]
+        if row[-1] in flagged:
+            row[-2] = 1
+    return False
 
 
 def compact_record(article: Article) -> bytes:
