@@ -55,11 +55,12 @@ History (each step is a migration; a new archive runs them all, so there is one 
       `stats`
   v18 an index of the posts by language, for the web posts table's language facet; an index
       of the captures by file and kind, which `stats` counts
-  v19 Hebrew and Arabic words written with vowel marks searchable as typed without them: the
-      posts holding Hebrew or Arabic text (posts.unmarked_index) are indexed without the marks
-      too, in an index of their own, posts_unmarked (see archive/search/marks.py); a field with
-      marks keeps its text without them in posts.unmarked_title and the like (NULL for a field
-      without any); the posts already archived are filled in
+  v19 Hebrew and Arabic words written with vowel marks searchable as typed without them: in
+      an archive holding such marks, the posts holding Hebrew or Arabic text (flagged in
+      posts.unmarked_index) are indexed without the marks too, in an index of their own,
+      posts_unmarked (see archive/search/marks.py); a field with marks keeps its text without
+      them in posts.unmarked_title and the like (NULL for a field without any); the posts
+      already archived are filled in
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
