@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from archive.schema import index_later
+from archive.schema import MARKED, UNMARKED_COLUMNS, index_later, index_unmarked
 from archive.search.bigrams import index_text as cjk_index_text
 from archive.search.bigrams import word_count
+from archive.search.marks import has_script, unmarked
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ POST_COLUMNS = (
     "language", "canonical_url", "description", "cover_image", "tags", "categories", "body",
     "body_html", "body_markdown", "word_count", "warnings", "content_hash", "last_seen",
     "last_changed", "deleted_at", "lastmod", "etag", "http_last_modified", "version", "cjk_title",
-    "cjk",
+    "cjk", *UNMARKED_COLUMNS,
 )
 _INSERT_POST = (f"INSERT INTO posts (id, url, first_seen, {', '.join(POST_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * (len(POST_COLUMNS) + 3))})")
@@ -133,6 +134,8 @@ class _Prepared(NamedTuple):
     attachments: list[tuple[Any, ...]]  # attachments rows of new, changed and relinked posts
     relinked: list[tuple[int]]  # unchanged posts whose attachments are written anew
     recaptured: list[tuple[str, int, int]]  # (capture, post id, version) replacing a lost one
+    marked: list[int]  # new or changed posts written with Hebrew or Arabic vowel marks
+    hebrew_arabic: list[tuple[int]]  # those with Hebrew or Arabic text without marks
 
 
 def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
@@ -192,7 +195,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
              sites: dict[tuple[str, str | None], int], next_id: int,
              run_id: int | None) -> _Prepared:
     """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on."""
-    prepared = _Prepared([], [], [], [], [], [], [], [], [])
+    prepared = _Prepared([], [], [], [], [], [], [], [], [], [], [])
     for fetch in fetches:
         article, now = fetch.article, fetch.fetched_at
         digest = article.content_hash()
@@ -215,17 +218,22 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             continue
         tags, categories = unique_names(article.tags), unique_names(article.categories)
         version = 1 if row is None else row[2] + 1
+        tags_json = json.dumps(tags, ensure_ascii=False)
+        categories_json = json.dumps(categories, ensure_ascii=False)
+        indexed = (article.title, article.body_text, article.author, tags_json, categories_json)
+        without_marks = [unmarked(text) for text in indexed]
         values = [
             sites[_site_root(article.url), article.site_name], article.post_id, article.title,
             article.author, article.published, article.modified, article.reading_minutes,
             article.language, article.canonical_url, article.description, article.cover_image,
-            json.dumps(tags, ensure_ascii=False), json.dumps(categories, ensure_ascii=False),
-            article.body_text, article.body_html, article.body_markdown,
+            tags_json, categories_json, article.body_text, article.body_html, article.body_markdown,
             word_count(article.body_text), json.dumps(article.warnings, ensure_ascii=False),
             digest, now, now, fetch.deleted_at, fetch.lastmod, fetch.etag,
             fetch.http_last_modified, version,
             cjk_index_text((article.title,)),
             cjk_index_text((article.author, *tags, *categories, article.body_text)),
+            # in schema.FTS_COLUMNS' order: Hebrew and Arabic text without its vowel marks
+            *without_marks, MARKED if any(without_marks) else None,
         ]
         if row is None:
             post_id, next_id = next_id, next_id + 1
@@ -235,6 +243,10 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             post_id = row[0]
             prepared.updates.append([*values, post_id])
             prepared.outcomes.append("changed")
+        if any(without_marks):
+            prepared.marked.append(post_id)
+        elif has_script(indexed):
+            prepared.hebrew_arabic.append((post_id,))
         prepared.versions.append((post_id, version, run_id, now, digest, article.title,
                                   compact_record(article), fetch.capture, fetch.source))
         images = [(0, article.cover_image, 1)] if article.cover_image else []
@@ -260,11 +272,18 @@ def refresh_texts(conn: sqlite3.Connection,
     many posts were rewritten."""
     if not posts:
         return 0
+    marked = [unmarked(text) is not None for _, _, text, _ in posts]
+    first_marks = any(marked) and conn.execute(
+        "SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1", (MARKED,)).fetchone() is None
     cursor = conn.executemany(  # its rowcount: the posts rows updated, no trigger's
-        "UPDATE posts SET body = ?, body_markdown = ?, word_count = ? WHERE id = ? "
-        "AND content_hash = ? AND (body IS NOT ? OR body_markdown IS NOT ?)",
-        [(text, markdown, word_count(text), post_id, digest, text, markdown)
-         for post_id, digest, text, markdown in posts])
+        "UPDATE posts SET body = ?, body_markdown = ?, word_count = ?, unmarked_body = ?, "
+        "unmarked_index = CASE WHEN ? THEN ? ELSE unmarked_index END "
+        "WHERE id = ? AND content_hash = ? AND (body IS NOT ? OR body_markdown IS NOT ?)",
+        [(text, markdown, word_count(text), unmarked(text), has_marks, MARKED, post_id, digest,
+          text, markdown)
+         for (post_id, digest, text, markdown), has_marks in zip(posts, marked, strict=True)])
+    if first_marks:
+        index_unmarked(conn)  # as _index_unmarked does for the first post written with marks
     return max(cursor.rowcount, 0)
 
 
@@ -285,6 +304,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
            beside_indexing: Callable[[], T]) -> T:
     """Write one chunk; `beside_indexing` is called just before its new posts are indexed."""
     with index_later(conn):
+        first_marks = _flag_unmarked(conn, prepared)
         conn.executemany(_INSERT_POST, prepared.inserts)
         conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
                          "http_last_modified = ?, deleted_at = NULL WHERE id = ?",
@@ -302,7 +322,31 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
             "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             prepared.versions)
         _write_links(conn, prepared.links, names)
+        if first_marks:
+            index_unmarked(conn)
         return beside_indexing()
+
+
+def _flag_unmarked(conn: sqlite3.Connection, prepared: _Prepared) -> bool:
+    """The chunk's posts with Hebrew or Arabic text but no marks are flagged for posts_unmarked
+    too (its insert or update trigger indexes them) when the archive holds a post written with
+    marks; True when this chunk brings the first such posts, which put every archived one
+    there (schema.index_unmarked, once the chunk is written). Until then they are in the main
+    index alone, which holds their words as they are: an archive without marks is stored and
+    searched as before, at the same speed."""
+    if not prepared.marked and not prepared.hebrew_arabic:
+        return False
+    if conn.execute("SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1",
+                    (MARKED,)).fetchone() is None:
+        return bool(prepared.marked)
+    flagged = {post_id for (post_id,) in prepared.hebrew_arabic}
+    for row in prepared.inserts:  # [id, url, first_seen, *values]: the flag last
+        if row[0] in flagged:
+            row[-1] = 1
+    for row in prepared.updates:  # [*values, id]
+        if row[-1] in flagged:
+            row[-2] = 1
+    return False
 
 
 def compact_record(article: Article) -> bytes:

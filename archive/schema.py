@@ -55,6 +55,12 @@ History (each step is a migration; a new archive runs them all, so there is one 
       `stats`
   v18 an index of the posts by language, for the web posts table's language facet; an index
       of the captures by file and kind, which `stats` counts
+  v19 Hebrew and Arabic words written with vowel marks searchable as typed without them: in
+      an archive holding such marks, the posts holding Hebrew or Arabic text (flagged in
+      posts.unmarked_index) are indexed without the marks too, in an index of their own,
+      posts_unmarked (see archive/search/marks.py); a field with marks keeps its text without
+      them in posts.unmarked_title and the like (NULL for a field without any); the posts
+      already archived are filled in
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -68,7 +74,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -640,10 +646,93 @@ def _v18(conn: sqlite3.Connection) -> None:
     _script(conn, V18)
 
 
+# v19: posts_unmarked indexes the posts holding Hebrew or Arabic text, their vowel marks taken
+# out (archive/search/marks.py), with posts_fts's columns, tokenizer, prefix index and weights,
+# so that one MATCH expression runs on both, and a Hebrew or Arabic word is ranked among all the
+# posts that may hold it in one index (bm25's statistics are an index's own). Its content is the
+# view posts_unmarked_text: a field's text without marks where it has marks (posts.unmarked_*,
+# filled by ingest), as written where it has none, for the posts flagged in
+# posts.unmarked_index (MARKED, or 1 without marks; NULL: a 'rebuild' reads no other post).
+# posts_in_unmarked, a partial index, lists them: search reads posts_unmarked only in an archive
+# holding marks, and then leaves these posts out of posts_fts's matches. Its vocabulary is
+# looked up as posts_fts's is, for the other spellings of a word (archive/search/casefold.py).
+UNMARKED_TABLE = "posts_unmarked"
+UNMARKED_VIEW = "posts_unmarked_text"
+UNMARKED_COLUMNS = (*(f"unmarked_{column}" for column in FTS_COLUMNS), "unmarked_index")
+IN_UNMARKED = "unmarked_index IS NOT NULL"
+MARKED = 2  # unmarked_index of a post written with marks; 1: Hebrew or Arabic text without any
+
+
+def _unmarked_values(row: str) -> str:
+    return ", ".join(f"coalesce({row}.unmarked_{column}, {row}.{column})"
+                     for column in FTS_COLUMNS)
+
+
+_UNMARKED_NEW = f"new.{IN_UNMARKED}"
+_UNMARKED_OLD = f"old.{IN_UNMARKED}"
+_UNMARKED_ADD = "".join(f"ALTER TABLE posts ADD COLUMN {column} TEXT;\n"
+                        for column in UNMARKED_COLUMNS[:-1])
+V19 = _UNMARKED_ADD + "ALTER TABLE posts ADD COLUMN unmarked_index INTEGER;\n" + f"""
+CREATE VIEW {UNMARKED_VIEW} AS SELECT id, {", ".join(
+    f"coalesce(unmarked_{column}, {column}) AS {column}" for column in FTS_COLUMNS)}
+    FROM posts WHERE {IN_UNMARKED};
+CREATE INDEX posts_in_unmarked ON posts(unmarked_index) WHERE {IN_UNMARKED};
+CREATE VIRTUAL TABLE {UNMARKED_TABLE} USING fts5(
+    {", ".join(FTS_COLUMNS)}, content='{UNMARKED_VIEW}', content_rowid='id',
+    tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+);
+INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rank) VALUES ('rank', 'bm25({", ".join(
+    str(weight) for weight in FTS_WEIGHTS)})');
+CREATE VIRTUAL TABLE {UNMARKED_TABLE}_vocab USING fts5vocab({UNMARKED_TABLE}, 'row');
+CREATE TRIGGER {UNMARKED_TABLE}_insert AFTER INSERT ON posts WHEN {_UNMARKED_NEW} BEGIN
+    INSERT INTO {UNMARKED_TABLE}(rowid, {", ".join(FTS_COLUMNS)})
+        VALUES (new.id, {_unmarked_values("new")});
+END;
+CREATE TRIGGER {UNMARKED_TABLE}_delete AFTER DELETE ON posts WHEN {_UNMARKED_OLD} BEGIN
+    INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rowid, {", ".join(FTS_COLUMNS)})
+        VALUES ('delete', old.id, {_unmarked_values("old")});
+END;
+CREATE TRIGGER {UNMARKED_TABLE}_update AFTER UPDATE OF {", ".join(FTS_COLUMNS + UNMARKED_COLUMNS)}
+        ON posts BEGIN
+    INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rowid, {", ".join(FTS_COLUMNS)})
+        SELECT 'delete', old.id, {_unmarked_values("old")} WHERE {_UNMARKED_OLD};
+    INSERT INTO {UNMARKED_TABLE}(rowid, {", ".join(FTS_COLUMNS)})
+        SELECT new.id, {_unmarked_values("new")} WHERE {_UNMARKED_NEW};
+END;
+"""
+
+
+def _v19(conn: sqlite3.Connection) -> None:
+    from archive.search.marks import MARKS_GLOB, unmarked
+
+    _script(conn, V19)
+    # GLOB finds the rows with marks in C; only those are read into Python (the update trigger
+    # indexes them), then the other posts with Hebrew or Arabic text, if there were any.
+    rows = conn.execute(f"SELECT id, {', '.join(FTS_COLUMNS)} FROM posts WHERE "
+                        + " OR ".join(f"{column} GLOB ?" for column in FTS_COLUMNS),
+                        [MARKS_GLOB] * len(FTS_COLUMNS)).fetchall()
+    conn.executemany(f"UPDATE posts SET {', '.join(f'{c} = ?' for c in UNMARKED_COLUMNS)} "
+                     "WHERE id = ?", [(*map(unmarked, row[1:]), MARKED, row[0]) for row in rows])
+    if rows:
+        index_unmarked(conn)
+
+
+def index_unmarked(conn: sqlite3.Connection) -> None:
+    """Every post with Hebrew or Arabic text not yet in posts_unmarked put in it (its update
+    trigger indexes it): once an archive holds a post written with marks, a Hebrew or Arabic
+    word is ranked in posts_unmarked, among all the posts that may hold it. GLOB reads the
+    texts in C."""
+    from archive.search.marks import SCRIPT_GLOB
+
+    conn.execute("UPDATE posts SET unmarked_index = 1 WHERE unmarked_index IS NULL AND ("
+                 + " OR ".join(f"{column} GLOB ?" for column in FTS_COLUMNS) + ")",
+                 [SCRIPT_GLOB] * len(FTS_COLUMNS))
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18}
+    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19}
 
 
 @contextmanager

@@ -827,7 +827,8 @@ class Archive:
         if self._post_fields is None:
             columns = [d[0] for d in self.conn.execute(_POST_ROW + " LIMIT 0").description]
             # The search index's copies of the text are not the post's.
-            self._post_fields = [c for c in columns if c not in schema.CJK_COLUMNS] + ["images"]
+            copies = {*schema.CJK_COLUMNS, *schema.UNMARKED_COLUMNS}
+            self._post_fields = [c for c in columns if c not in copies] + ["images"]
         return self._post_fields
 
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:

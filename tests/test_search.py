@@ -354,3 +354,12 @@ def test_a_count_ranks_no_post(tmp_path: Path) -> None:
     assert ranked[0] > ranked[1] > 1
     assert not [sql for sql in statements if re.search(r"\b(rank|bm25)\b", sql)], statements
     conn.close()
+
+
+def test_a_post_without_an_author_or_tags_still_gets_its_snippet(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_article(post("https://ann.wixsite.com/yoga", "bare", "Garden notes",
+                                  "Turn the compost weekly."))
+        [hit] = search(archive, SearchQuery("compost"))
+    assert hit.marked_snippet("[", "]") == "Turn the [compost] weekly."
+    assert hit.matched_in == ["body"]

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from test_search_marks import undo_v19
 
 from archive import schema
 from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchError, SearchQuery, search
@@ -53,6 +54,7 @@ def build(path: Path) -> Path:
 
 def _v12(path: Path) -> Path:
     """The archive as version 12 wrote it: no bigram index, no bigram columns."""
+    undo_v19(path)
     with sqlite3.connect(path) as conn:
         for name in ("insert", "delete", "update"):
             conn.execute(f"DROP TRIGGER posts_cjk_{name}")

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from test_search_marks import undo_v19
 
 from archive import schema
 from archive.store import Archive
@@ -117,6 +118,7 @@ def _v14_archive(path: Path, urls: list[str]) -> Path:
         archive.save_articles([Article(url=url, title=f"Post {n}", body_text=f"text {n}",
                                        images=[f"https://static.example/{n}.jpg"])
                                for n, url in enumerate(urls)])
+    undo_v19(path)
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE damaged_records")  # v16's; v15 changed no table, only the URLs
         for index in re.findall(r"CREATE INDEX (\w+)", schema.V17 + schema.V18):  # v17's and v18's

@@ -16,7 +16,10 @@ The package, by stage of a query:
 and for Chinese, Japanese and Korean words, which the main index keeps inside whole runs:
   bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
   cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
-  cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index, and run.
+  cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index, and run;
+and for Hebrew and Arabic words, which the main index cuts at their vowel marks:
+  marks     text and words without the marks (what posts_unmarked indexes), snippets with them;
+  unmarked  ranking over the main index and posts_unmarked as one.
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
@@ -31,8 +34,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
-from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_TABLE
-from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing
+from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_TABLE, UNMARKED_TABLE
+from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing, marks, unmarked
 from archive.search.query import (
     MAX_ROWS,
     SearchError,
@@ -161,21 +164,24 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     query = checked(query)
     if not query.text.strip():
         return _listed(conn, query)
-    ranked = _Ranked(query.text)
+    ranked = _Ranked(marks.strip(query.text))
     try:
         top = ranked.top(conn, query, fast=True)
         ranks = dict(top)
         if not ranks:
             check_index_holds_words(conn)
             return []
-        marks = ",".join("?" * len(ranks))
         if ranked.runs:
+            placeholders = ",".join("?" * len(ranks))
             snippets = {post_id: (bigrams.snippet(body or "", ranked.runs, HIGHLIGHT_START,
                                                   HIGHLIGHT_END), [])
                         for post_id, body in conn.execute(
-                            f"SELECT id, body FROM posts WHERE id IN ({marks})", list(ranks))}
+                            f"SELECT id, body FROM posts WHERE id IN ({placeholders})",
+                            list(ranks))}
+        elif ranked.unmarked:
+            snippets = _unmarked_snippets(conn, ranked.match, list(ranks))
         else:
-            snippets = _snippets(conn, ranked.match, list(ranks), marks)
+            snippets = _snippets(conn, FTS_TABLE, ranked.match, list(ranks))
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
@@ -199,7 +205,7 @@ def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int
             raise SearchError(nothing_asked())
         register_functions(conn)
         return listing.passing(conn, filters_for(query, site_ids(conn, query.site)))
-    ranked = _Ranked(query.text)
+    ranked = _Ranked(marks.strip(query.text))
     try:
         matching = ranked.count(conn, query)
         if not matching:
@@ -229,12 +235,15 @@ class _Ranked:
     text means (plain words, a phrase, FTS5 syntax, Chinese, Japanese or Korean words) and
     which index answers it. `match` is the MATCH expression (an error quotes the query as typed
     instead: its words may be widened to their other spellings) and `runs` the CJK runs whose
-    bigrams found the posts (their snippets are made from them)."""
+    bigrams found the posts (their snippets are made from them); `unmarked`, whether posts
+    written with Hebrew or Arabic vowel marks were found in their own index (`text` has none:
+    marks.strip)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.match = text.strip()
         self.runs: list[str] = []
+        self.unmarked = False
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
             ) -> list[tuple[int, float]]:
@@ -276,7 +285,13 @@ class _Ranked:
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax = [], None
         limit, offset = query.limit, query.offset
-        if syntax is not None:
+        # Hebrew or Arabic words, and posts written with vowel marks: both indexes, as one.
+        self.unmarked = not runs and syntax is None and unmarked.needed(conn, self.match)
+        if self.unmarked:
+            if counting:
+                return unmarked.count(conn, self.match, filters)
+            top = unmarked.top(conn, self.match, filters, limit, offset)
+        elif syntax is not None:
             runs = syntax.runs
             top = cjk.top_matching(conn, syntax.cjk_match, filters, limit, offset) \
                 if syntax.cjk_match else cjk_syntax.top_mixed(conn, syntax, filters, limit,
@@ -333,29 +348,51 @@ def _hits(conn: sqlite3.Connection, ranks: dict[int, float],
 # costs little. The body's is seen in its snippet, which holds a match if the body has one.
 # Each post's snippet comes back with a "\x01" and a 0 or 1 per short column after it (control
 # characters never occur in post text), so the walk below computes both for the wanted posts only.
+# A field the post lacks (no author: NULL) is no match, not a NULL that would blank the rest.
 _SHORT_COLUMNS = [name for name in FTS_COLUMNS if name != "body"]
 _WITH_MATCHED = (f"coalesce(snippet({FTS_TABLE}, 1, ?, ?, '…', ?), '') || char(1)" + "".join(
-    f" || (instr(highlight({FTS_TABLE}, {FTS_COLUMNS.index(name)}, char(2), ''), char(2)) > 0)"
+    f" || coalesce(instr(highlight({FTS_TABLE}, {FTS_COLUMNS.index(name)}, char(2), ''), "
+    "char(2)) > 0, 0)"
     for name in _SHORT_COLUMNS))
 
 
-def _snippets(conn: sqlite3.Connection, match: str, ids: list[int], marks: str,
+def _unmarked_snippets(conn: sqlite3.Connection, match: str, ids: list[int],
+                       ) -> dict[int, tuple[str, list[str]]]:
+    """_snippets of the posts `ids` found in both indexes: each post's from the index that
+    found it, the marks of a post written with them put back."""
+    written = unmarked.indexed_bodies(conn, ids)
+    snippets = _snippets(conn, FTS_TABLE, match, [i for i in ids if i not in written]) \
+        if len(written) < len(ids) else {}
+    for post_id, (snippet, matched_in) in _snippets(conn, UNMARKED_TABLE, match,
+                                                    list(written)).items():
+        body = written[post_id]
+        snippets[post_id] = (snippet if body is None else marks.restore(snippet, body),
+                             matched_in)
+    return snippets
+
+
+def _snippets(conn: sqlite3.Connection, table: str, match: str, ids: list[int],
               ) -> dict[int, tuple[str, list[str]]]:
     """The snippets of the posts `ids` for `match`, each with the fields it matched in.
     `rowid IN (ids)` looks each post up in the index, a doclist seek per word; but with a
     short prefix each lookup merges the doclists of every term it starts (~25 ms a post at 10k
     posts), so such a query walks its matches once instead, between the lowest and highest id,
-    and makes snippets for those posts alone."""
+    and makes snippets for those posts alone. `table`: posts_fts, or posts_unmarked with the
+    same columns."""
+    if not ids:
+        return {}
     marking = [HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS]
+    marks = ",".join("?" * len(ids))
+    with_matched = _WITH_MATCHED.replace(FTS_TABLE, table)
     if not _SHORT_PREFIX.search(match):
         rows = conn.execute(
-            f"SELECT rowid, {_WITH_MATCHED} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"SELECT rowid, {with_matched} FROM {table} WHERE {table} MATCH ? "
             f"AND rowid IN ({marks})", [*marking, match, *ids]).fetchall()
     else:
         wanted = set(ids)
         rows = [row for row in conn.execute(
-            f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {_WITH_MATCHED} END "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid BETWEEN ? AND ?",
+            f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN {with_matched} END "
+            f"FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
             [*ids, *marking, match, min(ids), max(ids)]) if row[0] in wanted]
     return {rowid: _split_matched(text or "") for rowid, text in rows}
 

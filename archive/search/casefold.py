@@ -30,9 +30,10 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
-from archive.schema import FTS_TABLE
+from archive.schema import FTS_TABLE, UNMARKED_TABLE
 from archive.search.bigrams import split_words
 from archive.search.cjk_syntax import FTS_PART, SYNTAX_CHARACTERS
+from archive.search.marks import SCRIPT
 from archive.search.query import DIGIT_ZEROS, DOTLESS_I, TOKEN, UNDECOMPOSED, fold_case
 
 # Folded text -> the characters the index holds that fold to it.
@@ -179,13 +180,20 @@ def may_vary(token: str, variants: Variants) -> bool:
 
 def held_terms(conn: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
     """Those of `terms` the index holds, in one vocabulary query (a seek each: the query's own
-    cost, ~10 us, is most of it)."""
+    cost, ~10 us, is most of it); those of Hebrew or Arabic letters in the index of such text
+    without vowel marks too, where the archive has it (أحمد of a post writing أَحْمَد is only
+    there)."""
     asked = list(dict.fromkeys(terms))
     if not asked:
         return set()
     marks = ",".join("?" * len(asked))
-    return {term for (term,) in conn.execute(
-        f"SELECT term FROM {FTS_TABLE}_vocab WHERE term IN ({marks})", asked)}
+    sql = f"SELECT term FROM {FTS_TABLE}_vocab WHERE term IN ({marks})"
+    if any(SCRIPT.search(term) for term in asked) and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (f"{UNMARKED_TABLE}_vocab",)
+            ).fetchone() is not None:
+        sql += f" UNION SELECT term FROM {UNMARKED_TABLE}_vocab WHERE term IN ({marks})"
+        asked *= 2
+    return {term for (term,) in conn.execute(sql, asked)}
 
 
 def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, list[str]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from archive.search import cjk
+from archive.schema import UNMARKED_COLUMNS
+from archive.search import cjk, unmarked
 from archive.store import Archive, ArchiveError
 
-# Datasette instance -> {database name: (path, site URLs, has the bigram index) or None when
+# Datasette instance -> {database name: (path, site URLs, has the bigram index, has the columns
+# of the mark-free index, holds a post written with Hebrew or Arabic vowel marks) or None when
 # not an archive}
-_Detected = tuple[str, list[str], bool]
+_Detected = tuple[str, list[str], bool, bool, bool]
 _detected: weakref.WeakKeyDictionary[Any, dict[str, _Detected | None]] = (
     weakref.WeakKeyDictionary())
 
@@ -30,8 +32,11 @@ def _detect(datasette: Any, name: str) -> _Detected | None:
         return known
     try:
         with Archive.open(path, readonly=True, create=False) as archive:
-            found: _Detected | None = (path, [s["site"] for s in archive.stats()],
-                                       cjk.indexed(archive.conn))
+            found: _Detected | None = (
+                path, [s["site"] for s in archive.stats()], cjk.indexed(archive.conn),
+                archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = ?",
+                                     (UNMARKED_COLUMNS[-1],)).fetchone() is not None,
+                unmarked.holds_marks(archive.conn))
     except (ArchiveError, OSError):
         found = None
     cache[name] = found
@@ -48,6 +53,20 @@ def has_bigram_index(datasette: Any, name: str) -> bool:
     """Whether archive `name` has posts_cjk (one from before v13, served read-only, has not)."""
     found = _detect(datasette, name)
     return bool(found and found[2])
+
+
+def has_unmarked_columns(datasette: Any, name: str) -> bool:
+    """Whether archive `name`'s posts have the columns of posts_unmarked (one from before v19,
+    served read-only, has not)."""
+    found = _detect(datasette, name)
+    return bool(found and found[3])
+
+
+def holds_marks(datasette: Any, name: str) -> bool:
+    """Whether archive `name` holds a post written with Hebrew or Arabic vowel marks (when it
+    was first served: marks arriving later, from a crawl beside, are seen after a restart)."""
+    found = _detect(datasette, name)
+    return bool(found and found[4])
 
 
 def archive_names(datasette: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""The posts table's own search box (`?_search=`) for Chinese, Japanese and Korean words.
+"""The posts table's own search box (`?_search=`) for Chinese, Japanese and Korean words (and
+Hebrew and Arabic words written with vowel marks).
 
 Datasette's table search matches `_search` against the table's FTS index, the main one, where
 an unspaced CJK clause is a single token: 東京 is not found in 先週、東京に行きました. The ranked
@@ -14,13 +15,18 @@ search box, its "search matches" line, paging, facets); two hooks steer it:
   words' bigram phrases in place of the text typed, and requires each other word as
   archive/search/cjk.py does: in the main index, or written against CJK text.
 
+Hebrew and Arabic words are steered the same way, to the index of such text without vowel
+marks (`_fts_table=posts_unmarked`, archive/search/marks.py) in an archive holding marks, the
+words' marks taken out: every post holding one of those words is in that index.
+
 A table search is always all of its words (Datasette quotes FTS operators as words), so this
 splits the text at spaces and quotes alike.
 
 The same middleware leaves columns out of the posts table unless the request picks its columns
 itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
-- the bigram columns (`cjk_title`, `cjk`: index input, about twice the text's length), from the
-  page, its JSON and its CSV;
+- the bigram columns (`cjk_title`, `cjk`: index input, about twice the text's length), and the
+  mark-free ones (`unmarked_title` and the like, archive/search/marks.py), from the page, its
+  JSON and its CSV;
 - the three bodies (`body`, `body_html`, `body_markdown`) from the HTML page only: sixty rows of
   whole articles made a page 264,000 pixels tall. The article page (the title's link) and the
   row page show them; the table's JSON and CSV keep them (a link from the page carries the
@@ -33,14 +39,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from archive.schema import CJK_COLUMNS, CJK_TABLE
+from archive.schema import CJK_COLUMNS, CJK_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
 from archive.search.cjk import holding_word
+from archive.search.marks import SCRIPT, strip
 from archive.search.query import quoted
-from archive.web import archive_names, has_bigram_index
+from archive.web import archive_names, has_bigram_index, has_unmarked_columns, holds_marks
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
+_STEERING_UNMARKED = (("_fts_table", UNMARKED_TABLE), ("_searchmode", "raw"))
 BODY_COLUMNS = ("body", "body_html", "body_markdown")
 
 
@@ -64,46 +72,69 @@ class CjkTableSearch:
         if scope.get("type") == "http":
             table = self._posts_table(scope.get("path", ""))
             if table is not None:
-                bigrams, html = table
-                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html))
+                bigrams, html, unmarked, marked = table
+                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html,
+                                                       unmarked, marked))
         await self.app(scope, receive, send)
 
-    def _posts_table(self, path: str) -> tuple[bool, bool] | None:
-        """(the archive has the bigram index, the request is for the HTML page) when `path` is
-        an archive's posts table, else None."""
+    def _posts_table(self, path: str) -> tuple[bool, bool, bool, bool] | None:
+        """(the archive has the bigram index, the request is for the HTML page, the archive has
+        the mark-free index's columns, and a post written with marks) when `path` is an
+        archive's posts table, else None."""
         bare = path.removesuffix(".json").removesuffix(".csv")
         for name in archive_names(self.datasette):
             if bare == self.datasette.urls.table(name, POSTS):
-                return has_bigram_index(self.datasette, name), bare == path
+                return (has_bigram_index(self.datasette, name), bare == path,
+                        has_unmarked_columns(self.datasette, name),
+                        holds_marks(self.datasette, name))
         return None
 
 
-def steer(query_string: bytes, bigrams: bool, html: bool) -> bytes:
+def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False,
+          marked: bool = False) -> bytes:
     """The query string with the bigram index chosen exactly when `_search` holds CJK text (an
-    archive with the bigram index), and the bigram columns (and, on the HTML page, the bodies)
-    left out unless it chooses its columns itself."""
+    archive with the bigram index), else the mark-free index when it holds Hebrew or Arabic
+    text (`marked`: an archive holding a post written with marks), and the bigram columns, the
+    mark-free ones (`unmarked`: the archive has them) and, on the HTML page, the bodies left out
+    unless it chooses its columns itself."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
     kept = list(args)
-    if bigrams:
-        if _STEERING[0] in args:  # steered before: a raw search mode of the user's own stays
-            kept = [arg for arg in args if arg not in _STEERING]
-        if _cjk_words(search) is not None:
-            kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
-            kept += _STEERING
+    for steering, applies in ((_STEERING, bigrams), (_STEERING_UNMARKED, marked)):
+        if applies and steering[0] in args:  # steered before: a raw mode of the user's stays
+            kept = [arg for arg in kept if arg not in steering]
+    if bigrams and _cjk_words(search) is not None:
+        kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
+        kept += _STEERING
+    elif marked and _hebrew_arabic_words(search):
+        kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
+        kept += _STEERING_UNMARKED
     if not any(key == "_col" for key, _ in args):
-        hidden = (CJK_COLUMNS if bigrams else ()) + (BODY_COLUMNS if html else ())
+        hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
+                  + (BODY_COLUMNS if html else ()))
         kept += [("_nocol", column) for column in hidden if ("_nocol", column) not in args]
     if kept == args:
         return query_string
     return urlencode(kept).encode("ascii")
 
 
+def _hebrew_arabic_words(text: str) -> list[str]:
+    """The words of a table search, marks taken out, when one of them is Hebrew or Arabic (all
+    the posts it finds are then in posts_unmarked); else none."""
+    words = strip(text).replace('"', " ").split()
+    return words if any(SCRIPT.search(word) for word in words) else []
+
+
 async def cjk_search_filters(request: Any, database: str, table: str,
                              datasette: Any) -> Any:
-    """Datasette's search clause fed the bigram phrases; the other words required beside them."""
+    """Datasette's search clause fed the bigram phrases; the other words required beside them.
+    Or, for a search steered to posts_unmarked, its words without marks."""
     from datasette.filters import FilterArguments
 
+    if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
+            and holds_marks(datasette, database):
+        words = _hebrew_arabic_words(request.args.get("_search", ""))
+        return FilterArguments([], {"search": quoted(words)}) if words else None
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):
         return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE, UNMARKED_TABLE
 
 LICENSE = "Archived posts remain the copyright of their authors"
 SOURCE = "Wix blogs, crawled and cleaned by wixarchive"
@@ -82,6 +82,11 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                       "two-character pieces, which the search indexes (empty without any)"),
         "cjk": ("The same for the author, tags, categories and body, with the Latin words "
                 "written against such text (empty without any)"),
+        **{f"unmarked_{column}": (f"The {column} without its Hebrew or Arabic vowel marks, "
+                                  "which the search indexes (empty without any)")
+           for column in FTS_COLUMNS},
+        "unmarked_index": ("1 when the post holds Hebrew or Arabic text, indexed without "
+                           "its vowel marks too"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
                       "record column holds the whole article as zlib-compressed JSON: read it "
@@ -184,6 +189,14 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
                 "text as two-character pieces, so a word is found inside an unspaced run; the "
                 "ranked search page uses it.", {"cjk_title": "The post's cjk_title column",
                                                  "cjk": "The post's cjk column"}),
+    UNMARKED_TABLE: ("Search index, Hebrew and Arabic", "FTS5 index over the posts holding "
+                     "Hebrew or Arabic text, their vowel marks taken out, so a word is found "
+                     "as typed without them; the ranked search page uses it.",
+                     {column: f"The post's {column} without marks" for column in FTS_COLUMNS}),
+    f"{UNMARKED_TABLE}_vocab": ("Search vocabulary, Hebrew and Arabic", "Every word of the "
+                                "Hebrew and Arabic index, without vowel marks, with the number "
+                                "of posts and occurrences.", {
+        "term": "Indexed word", "doc": "Posts containing it", "cnt": "Occurrences"}),
     f"{FTS_TABLE}_vocab": ("Search vocabulary", "Every indexed word with the number of posts "
                            "and occurrences.", {
         "term": "Indexed word (lower case, accents folded)", "doc": "Posts containing it",

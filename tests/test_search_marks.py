@@ -1,0 +1,347 @@
+"""Hebrew and Arabic words written with vowel marks are found by the words typed without them,
+and the other way round, on a real archive file: through the API, the command line, the web
+search page, and after an upgrade of an archive written before the mark-free index (v18)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from test_cli_search import run
+
+from archive import schema
+from archive.ingest import refresh_texts
+from archive.search import SearchQuery, count, search
+from archive.search import unmarked as unmarked_index
+from archive.search.marks import MARKS, restore, strip, unmarked
+from archive.store import Archive
+from crawler.extract.record import Article
+
+AR = "https://madrasa.wixsite.com/blog"
+HE = "https://www.shalom-tours.co.il"
+
+CORPUS = [
+    Article(url=f"{AR}/post/marked", title="المعلم", language="ar", published="2024-01-01",
+            body_text="المعلمُ يُساعِدُ الطلابَ في المدرسةِ كلَّ يومٍ. شكراً جداً"),
+    Article(url=f"{AR}/post/plain", title="عون", language="ar", published="2024-02-01",
+            body_text="المعلم يساعد الطلاب بعد الظهر"),
+    Article(url=f"{HE}/post/title", title="שָׁלוֹם עוֹלָם", language="he", tags=["בְּרָכָה"],
+            published="2024-03-01", body_text="מכתב קצר לחברים"),
+    Article(url=f"{HE}/post/body", title="מכתב", language="he", published="2024-04-01",
+            body_text="אמרנו שלום לכולם ויצאנו לטיול ארוך מאוד בהרים"),
+    Article(url=f"{HE}/post/plain-title", title="שלום חברים", language="he",
+            published="2024-05-01", body_text="טיול קצר"),
+    Article(url=f"{HE}/post/marked-body", title="יומן", language="he", published="2024-06-01",
+            body_text="בַּבֹּקֶר אָמַרְנוּ שָׁלוֹם לַיָּם ויצאנו לטיול ארוך מאוד בהרים הגבוהים"),
+    Article(url=f"{AR}/post/english", title="Garden notes", language="en",
+            published="2024-07-01", body_text="Turn the compost weekly."),
+]
+
+
+def build(path: Path) -> Path:
+    with Archive.open(path) as archive:
+        archive.save_articles(CORPUS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("marks") / "archive.db")
+
+
+def hits(db: Path, text: str, **filters: object) -> list[tuple[str | None, str]]:
+    with Archive.open(db, readonly=True) as archive:
+        return [(hit.title, hit.marked_snippet("[", "]"))
+                for hit in search(archive, SearchQuery(text, **filters))]
+
+
+def titles(db: Path, text: str, **filters: object) -> list[str | None]:
+    return [title for title, _ in hits(db, text, **filters)]
+
+
+def test_the_marks_are_every_combining_mark_of_the_hebrew_and_arabic_blocks() -> None:
+    blocks = [(0x0590, 0x05FF), (0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF),
+              (0xFB1D, 0xFB4F)]
+    marks = {chr(c) for low, high in blocks for c in range(low, high + 1)
+             if unicodedata.category(chr(c)) == "Mn"}
+    assert {c for c in map(chr, range(0x0590, 0xFB50)) if strip(c) == ""} == marks
+    assert "\u05be" not in marks and "\u0640" not in marks  # maqaf, tatweel: no marks
+    assert MARKS.startswith("\u0591")
+
+
+@pytest.mark.parametrize("word", ["يساعد", "يُساعِدُ", "يُسَاعِدُ"])
+def test_an_arabic_word_is_found_with_or_without_its_marks(db: Path, word: str) -> None:
+    assert sorted(titles(db, word)) == ["المعلم", "عون"]
+
+
+@pytest.mark.parametrize("word", ["שלום", "שָׁלוֹם"])
+def test_a_hebrew_word_is_found_with_or_without_its_marks_and_ranked_by_field(
+        db: Path, word: str) -> None:
+    # A title match ranks first whether the title or the query has the marks, then the bodies.
+    found = titles(db, word)
+    assert found[:2] in (["שָׁלוֹם עוֹלָם", "שלום חברים"], ["שלום חברים", "שָׁלוֹם עוֹלָם"])
+    assert sorted(found[2:]) == ["יומן", "מכתב"]
+
+
+def test_the_snippet_shows_the_text_as_written_with_the_whole_word_marked(db: Path) -> None:
+    snippets = dict(hits(db, "يساعد"))
+    assert snippets["المعلم"] == "المعلمُ [يُساعِدُ] الطلابَ في المدرسةِ كلَّ يومٍ. شكراً جداً"
+    assert snippets["عون"] == "المعلم [يساعد] الطلاب بعد الظهر"
+    assert dict(hits(db, '"شكرا جدا"'))["المعلم"].endswith("[شكراً جداً]")
+    [(_, snippet)] = hits(db, "בבקר")
+    assert snippet.startswith("[בַּבֹּקֶר] אָמַרְנוּ שָׁלוֹם")
+
+
+def test_what_a_hit_says_it_matched_in_is_the_fields_without_marks(db: Path) -> None:
+    with Archive.open(db, readonly=True) as archive:
+        [hit] = search(archive, SearchQuery("ברכה"))
+        assert (hit.title, hit.matched_in) == ("שָׁלוֹם עוֹלָם", ["tags"])
+        [hit] = search(archive, SearchQuery("עולם"))
+        assert hit.matched_in == ["title"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("title:שלום", ["שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("body:שלום", ["יומן", "מכתב"]),
+    ("tags:ברכה", ["שָׁלוֹם עוֹלָם"]),
+    ("الطلاب NOT يساعد", []),  # the marked post holds يُساعِدُ: left out, as the plain one
+    ("الطلاب NOT الظهر", ["المعلم"]),
+    ('"يساعد الطلاب"', ["المعلم", "عون"]),
+    ("يسا*", ["المعلم", "عون"]),
+    ("NEAR(שלום לטיול, 3)", ["יומן", "מכתב"]),
+    ("يساعد OR compost", ["Garden notes", "المعلم", "عون"]),
+])
+def test_fts5_syntax_and_column_filters_read_the_words_without_marks(
+        db: Path, query: str, expected: list[str]) -> None:
+    assert sorted(titles(db, query)) == sorted(expected)
+    with Archive.open(db, readonly=True) as archive:
+        assert count(archive, SearchQuery(query)) == len(expected)
+
+
+def test_filters_and_paging_apply_across_both_indexes(db: Path) -> None:
+    assert titles(db, "שלום", since="2024-06") == ["יומן"]
+    assert titles(db, "يساعد", site=AR, until="2024-01") == ["المعلم"]
+    assert titles(db, "שלום", deleted="only") == []
+    everything = titles(db, "שלום")
+    assert [titles(db, "שלום", limit=1, offset=n)[0] for n in range(4)] == everything
+    with Archive.open(db, readonly=True) as archive:
+        assert count(archive, SearchQuery("שלום", lang="he")) == 4
+
+
+def test_a_hamza_typed_or_not_finds_a_word_only_posts_with_marks_hold(tmp_path: Path) -> None:
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        archive.save_article(Article(url=f"{AR}/post/ahmad", title="قصة", language="ar",
+                                     body_text="كتبَ أَحْمَدُ رسالةً"))
+    assert titles(path, "احمد") == titles(path, "أحمد") == titles(path, "أَحْمَد") == ["قصة"]
+
+
+def test_a_mark_at_a_words_end_and_english_words_are_found_as_before(db: Path) -> None:
+    assert titles(db, "جدا") == titles(db, "جداً") == ["المعلم"]
+    assert titles(db, "compost") == ["Garden notes"]
+
+
+def test_only_fields_with_marks_store_their_text_without_them(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT title, unmarked_title, unmarked_body, unmarked_tags "
+                              "FROM posts WHERE unmarked_title IS NOT NULL OR unmarked_body "
+                              "IS NOT NULL OR unmarked_tags IS NOT NULL ORDER BY id").fetchall()
+        conn.execute("INSERT INTO posts_unmarked(posts_unmarked, rank) "
+                     "VALUES ('integrity-check', 1)")
+    assert stored == [
+        ("المعلم", None, "المعلم يساعد الطلاب في المدرسة كل يوم. شكرا جدا", None),
+        ("שָׁלוֹם עוֹלָם", "שלום עולם", None, '["ברכה"]'),
+        ("יומן", None, "בבקר אמרנו שלום לים ויצאנו לטיול ארוך מאוד בהרים הגבוהים", None)]
+    assert unmarked("Crème brûlée") is None and unmarked(None) is None
+
+
+def test_posts_with_hebrew_or_arabic_text_alone_are_indexed_again(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        flagged = conn.execute("SELECT title, unmarked_index FROM posts WHERE unmarked_index "
+                               "IS NOT NULL ORDER BY id").fetchall()
+        indexed = conn.execute("SELECT id FROM posts_unmarked_docsize ORDER BY id").fetchall()
+        english = conn.execute("SELECT id FROM posts WHERE unmarked_index IS NULL").fetchall()
+    assert [title for title, _ in flagged] == [article.title for article in CORPUS[:-1]]
+    assert [flag for _, flag in flagged] == [2, 1, 2, 1, 1, 2]  # 2: written with marks
+    assert len(indexed) == len(flagged) and english == [(len(CORPUS),)]
+
+
+def test_an_archive_without_marks_is_searched_in_the_main_index_alone(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([CORPUS[1], CORPUS[3], CORPUS[-1]])
+        assert not unmarked_index.needed(archive.conn, "يساعد")
+        indexed = "SELECT count(*) FROM posts_unmarked_docsize"
+        assert archive.conn.execute(indexed).fetchone()[0] == 0  # nothing stored or indexed
+    assert titles(path, "שלום") == ["מכתב"] and titles(path, "يُساعِدُ") == ["عون"]
+    with Archive.open(path) as archive:  # the first post with marks: all of them in the index
+        archive.save_articles([CORPUS[0]])
+        assert archive.conn.execute(indexed).fetchone()[0] == 3
+        assert unmarked_index.needed(archive.conn, "يساعد")
+        assert not unmarked_index.needed(archive.conn, "garden")
+        archive.save_articles([CORPUS[2]])  # then the next ones as they come
+        assert archive.conn.execute(indexed).fetchone()[0] == 4
+        archive.conn.execute("INSERT INTO posts_unmarked(posts_unmarked, rank) "
+                             "VALUES ('integrity-check', 1)")
+    assert sorted(titles(path, "يساعد")) == ["المعلم", "عون"]
+    assert titles(path, "שלום") == ["שָׁלוֹם עוֹלָם", "מכתב"]
+
+
+def test_a_text_refreshed_with_marks_is_indexed_without_them(tmp_path: Path) -> None:
+    """A re-extraction rewriting an unchanged post's text (ingest.refresh_texts)."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([CORPUS[1], CORPUS[3]])
+        post_id, digest = archive.conn.execute(
+            "SELECT id, content_hash FROM posts WHERE title = 'عون'").fetchone()
+        with archive.transaction() as conn:
+            assert refresh_texts(conn, [(post_id, digest, "المعلم يُساعِدُ الطلاب", "")]) == 1
+        assert archive.conn.execute("SELECT count(*) FROM posts_unmarked_docsize"
+                                    ).fetchone()[0] == 2
+    assert hits(path, "يساعد") == [("عون", "المعلم [يُساعِدُ] الطلاب")]
+
+
+def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        archive.save_article(Article(url=f"{AR}/post/marked", title="المعلم", language="ar",
+                                     published="2024-01-01", body_text="كتابٌ جديدٌ",
+                                     body_html="<p>كتابٌ جديدٌ</p>"))
+    assert titles(path, "يساعد") == ["عون"]
+    assert titles(path, "كتاب") == ["المعلم"]
+    with Archive.open(path) as archive:  # and without marks now: out of the second index
+        archive.save_article(Article(url=f"{AR}/post/marked", title="المعلم", language="ar",
+                                     published="2024-01-01", body_text="كتاب قديم",
+                                     body_html="<p>كتاب قديم</p>"))
+    assert titles(path, "كتاب") == ["المعلم"] and titles(path, "جديد") == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT unmarked_body, unmarked_index FROM posts WHERE title = "
+                            "'المعلم'").fetchone() == (None, 1)
+        conn.execute("INSERT INTO posts_unmarked(posts_unmarked, rank) "
+                     "VALUES ('integrity-check', 1)")
+
+
+def test_restore_puts_the_marks_back_around_ellipses_and_highlights() -> None:
+    written = "א שָׁלוֹם ב שָׁלוֹם ג"
+    assert restore("…\x02שלום\x03 ב…", written) == "…\x02שָׁלוֹם\x03 ב…"
+    assert restore("\x02א\x03 שלום", written) == "\x02א\x03 שָׁלוֹם"
+    assert restore("not in it", written) == "not in it"
+
+
+def undo_v19(path: Path) -> Path:
+    """The archive as version 18 wrote it: no mark-free index, no mark-free columns."""
+    with sqlite3.connect(path) as conn:
+        for name in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER {schema.UNMARKED_TABLE}_{name}")
+        conn.execute(f"DROP TABLE {schema.UNMARKED_TABLE}_vocab")
+        conn.execute(f"DROP TABLE {schema.UNMARKED_TABLE}")
+        conn.execute(f"DROP VIEW {schema.UNMARKED_VIEW}")
+        conn.execute("DROP INDEX posts_in_unmarked")
+        for column in schema.UNMARKED_COLUMNS:
+            conn.execute(f"ALTER TABLE posts DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 18")
+    return path
+
+
+def test_an_archive_from_v18_is_filled_in_when_opened_for_writing(tmp_path: Path) -> None:
+    path = undo_v19(build(tmp_path / "archive.db"))
+    # Read-only, it stays as it is and searches as before: the plain post only, no error.
+    assert titles(path, "يساعد") == ["عون"]
+    assert sorted(titles(path, "يُساعِدُ")) == ["عون"]  # the query's marks are taken out
+    with Archive.open(path) as archive:
+        assert archive.schema_version == schema.SCHEMA_VERSION == 19
+    assert sorted(titles(path, "يساعد")) == ["المعلم", "عون"]
+    assert sorted(titles(path, "title:שלום")) == ["שָׁלוֹם עוֹלָם", "שלום חברים"]
+    assert dict(hits(path, "يساعد"))["المعلم"].startswith("المعلمُ [يُساعِدُ]")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM posts_unmarked_docsize").fetchone() == (6,)
+
+
+def test_the_search_command_finds_a_word_written_with_marks(db: Path) -> None:
+    result = run("search", "يساعد", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    found = {hit["title"]: hit for hit in json.loads(result.stdout)}
+    assert set(found) == {"المعلم", "عون"}
+    marked = found["المعلم"]
+    [(start, end)] = marked["highlights"]
+    assert marked["snippet"][start:end] == "يُساعِدُ" and marked["matched_in"] == ["body"]
+    result = run("search", "שָׁלוֹם", "--db", str(db), "--count")
+    assert (result.returncode, result.stdout) == (0, "4\n"), result.stderr
+
+
+@pytest.fixture
+def web(db: Path) -> Iterator[Any]:
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(db))
+    yield client
+    client.close()
+
+
+def test_the_web_search_page_finds_words_written_with_marks(web: Any) -> None:
+    data = web.get("/archive/-/search.json?q=" + quote("يساعد")).json()
+    assert sorted(hit["title"] for hit in data["hits"]) == ["المعلم", "عون"]
+    page = web.get("/archive/-/search?q=" + quote("שלום")).text
+    assert "<mark>שָׁלוֹם</mark>" in page
+
+
+def test_the_mark_free_columns_stay_out_of_the_posts_table_unless_asked_for(web: Any) -> None:
+    rows = web.get("/archive/posts.json?_shape=array").json()
+    assert rows and all("unmarked_body" not in row and "body" in row for row in rows)
+    csv_header = web.get("/archive/posts.csv").text.splitlines()[0].split(",")
+    assert "title" in csv_header and not set(schema.UNMARKED_COLUMNS) & set(csv_header)
+    asked = web.get("/archive/posts.json?_shape=array&_col=unmarked_title").json()
+    assert "שלום עולם" in [row["unmarked_title"] for row in asked]
+
+
+def table_titles(web: Any, query: str) -> list[str]:
+    response = web.get("/archive/posts.json?_shape=array&_col=title&_search=" + quote(query))
+    assert response.status_code == 200, response.text
+    return sorted(row["title"] for row in response.json())
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("يساعد", ["المعلم", "عون"]),
+    ("يُساعِدُ الطلاب", ["المعلم", "عون"]),
+    ("שלום", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("שָׁלוֹם לטיול", ["יומן", "מכתב"]),
+    ("compost", ["Garden notes"]),  # no Hebrew or Arabic: Datasette's own, main index
+])
+def test_the_posts_table_search_box_finds_words_written_with_marks(
+        web: Any, query: str, expected: list[str]) -> None:
+    assert table_titles(web, query) == sorted(expected)
+
+
+def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: Any) -> None:
+    page = web.get("/archive/posts?_search=" + quote("שָׁלוֹם")).text
+    assert 'name="_search" value="שָׁלוֹם"' in page
+    assert 'type="hidden" name="_fts_table" value="posts_unmarked"' in page
+    rows = web.get("/archive/posts.json?_shape=array&_fts_table=posts_unmarked&_searchmode=raw"
+                   "&_search=compost").json()
+    assert [row["title"] for row in rows] == ["Garden notes"]
+
+
+def test_an_archive_without_marks_keeps_datasettes_table_search(tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([CORPUS[1], CORPUS[3]])
+    client = Client(make_datasette(path))
+    try:
+        rows = client.get("/archive/posts.json?_shape=array&_search=" + quote("يساعد")).json()
+        assert [row["title"] for row in rows] == ["عون"]
+    finally:
+        client.close()
