@@ -123,7 +123,7 @@ def test_crawl_captures_every_exchange_as_served_and_reextracts_offline(tmp_path
                      "WHERE id IN (3, 7)")
     result = wixarchive("reextract", "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"posts": 20, "changed": 2, "failed": 0,
+    assert json.loads(result.stdout) == {"posts": 20, "changed": 2, "refreshed": 0, "failed": 0,
                                          "without_capture": 0}
     with Archive.open(db, readonly=True) as archive:
         post = archive.post(3)
@@ -209,7 +209,7 @@ def test_no_capture_writes_no_warc(tmp_path: Path):
     with Archive.open(db, readonly=True) as archive:
         assert archive.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
     result = wixarchive("reextract", "--db", str(db), "--json")
-    assert json.loads(result.stdout) == {"posts": 0, "changed": 0, "failed": 0,
+    assert json.loads(result.stdout) == {"posts": 0, "changed": 0, "refreshed": 0, "failed": 0,
                                          "without_capture": 5}
 
 

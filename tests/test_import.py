@@ -135,8 +135,8 @@ def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
     # The imported captures work like crawled ones: re-extraction from them, with no site.
     reextracted = wixarchive("reextract", "--db", str(db), "--json")
     assert reextracted.returncode == 0, reextracted.stderr
-    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
-                                              "without_capture": 0}
+    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "refreshed": 0,
+                                              "failed": 0, "without_capture": 0}
     check = wixarchive("check", "--db", str(db))
     assert check.returncode == 0, check.stdout + check.stderr
 

@@ -305,8 +305,8 @@ def test_recover_brings_back_every_version_and_deletion_and_fetches_nothing_twic
         (url,) for url in [*archive["images"], archive["rendition"]]}
     reextracted = wixarchive("reextract", "--db", str(db), "--json")
     assert reextracted.returncode == 0, reextracted.stderr
-    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "failed": 0,
-                                              "without_capture": 0}
+    assert json.loads(reextracted.stdout) == {"posts": len(ever), "changed": 0, "refreshed": 0,
+                                              "failed": 0, "without_capture": 0}
     check = wixarchive("check", "--db", str(db))
     assert check.returncode == 0, check.stdout + check.stderr
     markdown = wixarchive("export", "--format", "markdown", str(tmp_path / "md"),
