@@ -238,11 +238,12 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     the file that was there as it was; a folder given for a file is a ValueError.
 
     The filters of `wixarchive export` (and of `posts()` and `search()`, same meanings), for
-    every format but wacz (ValueError): `lang` (a code, en also matching en-GB, or a common
-    language's English name, "French"), `tag` (exact, any case; a list: every one of them),
-    `category`, `author` (part of the name, any case or accents; a list: any of them),
-    `since` (published on or after this ISO date, or a datetime.date). A post is chosen by its
-    current version; with `versions=True` every version of the posts chosen is written.
+    every format (wacz: those posts' pages and captures): `lang` (a code, en also matching
+    en-GB, or a common language's English name, "French"), `tag` (exact, any case; a list:
+    every one of them), `category`, `author` (part of the name, any case or accents; a list:
+    any of them), `since` (published on or after this ISO date, or a datetime.date). A post is
+    chosen by its current version; with `versions=True` every version of the posts chosen is
+    written.
     SearchError naming the argument for a bad value (a date that is none, a language that
     is neither a code nor a known name) or type, as `posts()` raises it. The summary's
     `filters` says those applied. An export filtered so into a folder (markdown, wxr's
@@ -261,6 +262,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         count_posts,
         matching_sites,
         post_filters,
+        post_id_query,
         provenance,
         snapshot,
     )
@@ -302,9 +304,6 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     chosen = post_filters(lang=_text("lang", lang), tag=_names("tag", tag),
                           category=_text("category", category), author=_names("author", author),
                           since=_date("since", since))
-    if chosen and format == "wacz":
-        raise ValueError(f"{', '.join(chosen.applied())}: not for format 'wacz' (a WACZ packages "
-                         "whole sites' captures: choose them with site=)")
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
@@ -313,7 +312,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
                                    "filters": chosen.applied(),
                                    **provenance(archive, sites)}
         if format == "wacz":
-            summary.update(_write_wacz(archive, out, sites if site else None))
+            summary.update(_write_wacz(
+                archive, out, sites if site else None,
+                post_id_query(archive, sites, chosen) if chosen else None))
             return ExportResult(summary["posts"], summary)
 
         @contextmanager
@@ -380,8 +381,8 @@ def _as_stream(out: IO[Any], *, binary: bool, format: str) -> Iterator[IO[Any]]:
         yield out
 
 
-def _write_wacz(archive: Archive, out: StrPath | IO[Any],
-                sites: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _write_wacz(archive: Archive, out: StrPath | IO[Any], sites: list[dict[str, Any]] | None,
+                posts: tuple[str, list[Any]] | None = None) -> dict[str, Any]:
     from archive.captures import captures_dir
     from archive.export import wacz
     from archive.export.source import matching_sites
@@ -395,9 +396,10 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     try:
         with file_output(path, binary=True) as stream:  # replaced whole, as the command does
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
-                              title=title).as_dict()
+                              title=title, posts=posts).as_dict()
     except wacz.NoCaptures:
-        raise ValueError(f"{archive.path} has no captures to export") from None
+        chosen = "of the posts chosen " if posts else ""
+        raise ValueError(f"{archive.path} has no captures {chosen}to export") from None
 
 
 def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | None:

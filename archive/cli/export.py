@@ -30,6 +30,7 @@ from archive.export.source import (
     describe_state,
     matching_sites,
     post_filters,
+    post_id_query,
     provenance,
     snapshot,
 )
@@ -119,7 +120,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
     copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
-    posts as search's options of the same names do (not for wacz).
+    posts as search's options of the same names do (wacz: their pages and captures only).
 
     \b
     Examples:
@@ -157,10 +158,6 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                               since=since)
     except SearchError as exc:  # named as the option the user typed
         fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
-    if chosen and fmt == "wacz":
-        fail(f"{', '.join('--' + name for name in chosen.applied())} "
-             f"{'is' if len(chosen.applied()) == 1 else 'are'} not for --format wacz: a WACZ "
-             "packages whole sites' captures (choose them with --site)")
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
@@ -190,7 +187,9 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                 posts = count_posts(archive, sites, chosen)
                 where = f" for {site}" if site else ""
                 if not posts and fmt == "wacz":  # a web archive of nothing replays nothing
-                    fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+                    fail(f"nothing to export: no post{where} matches {_said(chosen.applied())}"
+                         if chosen else
+                         f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
                 if not posts and chosen:
                     click.echo(f"Note: no post{where} matches {_said(chosen.applied())}: the "
                                "export is empty", err=True)
@@ -203,8 +202,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                 summary.update(provenance(archive, sites))
                 try:
                     if fmt == "wacz":
-                        summary.update(_write_wacz(archive, db, sites, site, out,
-                                                   show_progress=not as_json and out != "-"))
+                        summary.update(_write_wacz(
+                            archive, db, sites, site, out,
+                            show_progress=not as_json and out != "-",
+                            posts=post_id_query(archive, sites, chosen) if chosen else None))
                     else:
                         with _progress(posts, show=not as_json and out != "-") as progress:
                             written = write_posts(
@@ -344,8 +345,10 @@ def _progress(posts: int, *, show: bool) -> Iterator[Any]:
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
-                out: str, show_progress: bool) -> dict[str, Any]:
-    """The sites' captures as one WACZ (every capture when no --site is given)."""
+                out: str, show_progress: bool,
+                posts: tuple[str, list[Any]] | None = None) -> dict[str, Any]:
+    """The sites' captures as one WACZ (every capture when no --site is given), or those of
+    the `posts` a filter chose (archive.export.wacz.write)."""
     from archive import captures
     from archive.export import wacz
 
@@ -363,7 +366,7 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
         with _output(out, binary=True) as stream:
             result = wacz.write(archive.conn, captures.captures_dir(db),
                                 sites if site else None, stream, title=title,
-                                on_start=on_start,
+                                on_start=on_start, posts=posts,
                                 progress=lambda n: bar.update(n) if bar else None)
     except wacz.NoCaptures as exc:
         fail(_nothing_to_export(archive.conn, db, site, str(exc)))

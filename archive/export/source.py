@@ -171,6 +171,14 @@ def post_ids(archive: Archive, sites: list[dict[str, Any]],
         yield row[0]
 
 
+def post_id_query(archive: Archive, sites: list[dict[str, Any]],
+                  chosen: PostFilters) -> tuple[str, list[Any]]:
+    """`post_ids`' query, unordered, and its parameters: what a WACZ export of the posts
+    passing `chosen` lists (archive.export.wacz.write)."""
+    source, args = _posts_from(archive, sites, chosen)
+    return f"SELECT p.id FROM {source}", args
+
+
 def post_names(archive: Archive, sites: list[dict[str, Any]],
                chosen: PostFilters | None = None) -> Iterator[dict[str, Any]]:
     """id, url, canonical_url, published and site of each post of these sites passing
