@@ -73,6 +73,7 @@ def export_jsonl(db: Path, *options: str) -> tuple[list[str], dict[str, Any]]:
     (["--lang", "French"], ["printemps", "tarte", "undated"], {"lang": "fr"}),
     (["--lang", "EN"], ["spring"], {"lang": "en"}),
     (["--lang", "fr-ca"], ["tarte"], {"lang": "fr-ca"}),
+    (["--lang", "fr_CA"], [], {"lang": "fr_ca"}),  # as search reads it: no post's code
     (["--tag", "été"], ["printemps", "tarte"], {"tag": ["été"]}),
     (["--tag", "izmir", "--tag", "kaygı"], ["izmir"], {"tag": ["izmir", "kaygı"]}),
     (["--tag", "STRASSE"], ["tarte"], {"tag": ["STRASSE"]}),

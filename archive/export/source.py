@@ -91,7 +91,7 @@ def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = N
                 raise SearchError.bad_value(
                     "lang", f"unknown language {lang.strip()!r}: give its code (es, pt-BR) or "
                     "a common language's English name (Spanish)")
-            chosen_lang = lang.strip().lower().replace("_", "-")
+            chosen_lang = lang.strip().lower()  # as search reads it
     if since is not None and since.strip() and not is_date(since.strip()):
         raise SearchError.bad_value(
             "since", f"expected a date like 2024-05-01 (or 2024-05, 2024), not {since!r}")
