@@ -166,7 +166,7 @@ def test_stdout_and_json_summary(db: Path) -> None:
                                                             "Old news"]
     summary = json.loads(result.stderr)
     newest = summary.pop("newest_fetched_at")  # when the fixture saved its posts
-    assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-",
+    assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-", "filters": {},
                        "last_run_id": None, "last_run_finished_at": None,
                        "crawl_running": False}
     assert newest.endswith("+00:00")

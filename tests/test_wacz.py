@@ -194,6 +194,55 @@ def test_it_holds_the_site_records_as_stored_with_requests_and_revisit_originals
         assert (page["url"], page["ts"]) in dates
 
 
+def test_a_filtered_package_holds_the_chosen_posts_pages_and_captures_only(sites: dict,
+                                                                          tmp_path: Path):
+    """`export --category X --format wacz`: the pages list and the records of the posts in X
+    (their pages, images, the originals of their revisits), not the site's other posts'."""
+    conn = captures_db(sites["db"])
+    categories = {url: json.loads(listed) for url, listed in conn.execute(
+        "SELECT url, categories FROM posts WHERE url LIKE ?", (sites["one"] + "%",))}
+    category = categories[sites["post_urls"][0]][0]
+    chosen = {url for url, names in categories.items() if category in names}
+    assert 0 < len(chosen) < len(categories)
+    out = tmp_path / "part.wacz"
+    result = wixarchive("export", "--format", "wacz", "--site", sites["one"], "--category",
+                        category.upper(), "--db", str(sites["db"]), str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["posts"], summary["filters"]) == (len(chosen), {"category": category.upper()})
+    with zipfile.ZipFile(out) as zipped:
+        lines = [json.loads(line) for line in zipped.read("pages/pages.jsonl").splitlines()]
+    assert {page["url"] for page in lines[1:]} == chosen
+    found = records(out)  # every digest checked
+    targets = {h["WARC-Target-URI"] for _, h, _, _ in found}
+    assert chosen <= targets
+    assert not (set(categories) - chosen) & targets  # the other posts' pages stay out
+
+    def stored_images(urls: set[str]) -> set[str]:
+        return {url for (url,) in conn.execute(
+            "SELECT DISTINCT i.url FROM images i JOIN posts p ON p.id = i.post_id JOIN media m "
+            f"ON m.url = i.url WHERE m.status = 'stored' AND p.url IN "
+            f"({','.join('?' * len(urls))})", sorted(urls))}
+
+    ours = stored_images(chosen)
+    assert ours and ours <= targets
+    assert not (stored_images(set(categories) - chosen) - ours) & targets
+    responses = {(h["WARC-Target-URI"], h["WARC-Date"]) for kind, h, _, _ in found
+                 if kind == "response"}
+    for kind, headers, _, _ in found:  # each revisit resolves inside the package
+        if kind == "revisit":
+            assert (headers["WARC-Refers-To-Target-URI"], headers["WARC-Refers-To-Date"]) \
+                in responses, headers
+    validated = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
+                               capture_output=True, text=True, timeout=300)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+    nothing = wixarchive("export", "--format", "wacz", "--tag", "no such tag", "--db",
+                         str(sites["db"]), str(tmp_path / "none.wacz"))
+    assert (nothing.returncode, nothing.stderr) == (
+        1, "Error: nothing to export: no post matches --tag 'no such tag'\n")
+
+
 @pytest.fixture(scope="module")
 def package_two(sites: dict) -> Path:
     out = sites["root"] / "two.wacz"

@@ -211,9 +211,10 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
-           site: Names = None, versions: bool = False, images_url: str | None = None,
-           flat: bool = False, bom: bool = False, escape_formulas: bool = True,
-           ) -> ExportResult:
+           site: Names = None, lang: str | None = None, tag: Names = None,
+           category: str | None = None, author: Names = None, since: DateLike = None,
+           versions: bool = False, images_url: str | None = None, flat: bool = False,
+           bom: bool = False, escape_formulas: bool = True) -> ExportResult:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
@@ -236,6 +237,18 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     file is replaced whole, as the command replaces it: an export that fails part way leaves
     the file that was there as it was; a folder given for a file is a ValueError.
 
+    The filters of `wixarchive export` (and of `posts()` and `search()`, same meanings), for
+    every format (wacz: those posts' pages and captures): `lang` (a code, en also matching
+    en-GB, or a common language's English name, "French"), `tag` (exact, any case; a list:
+    every one of them), `category`, `author` (part of the name, any case or accents; a list:
+    any of them), `since` (published on or after this ISO date, or a datetime.date). A post is
+    chosen by its current version; with `versions=True` every version of the posts chosen is
+    written.
+    SearchError naming the argument for a bad value (a date that is none, a language that
+    is neither a code nor a known name) or type, as `posts()` raises it. The summary's
+    `filters` says those applied. An export filtered so into a folder (markdown, wxr's
+    `images_url` copies) removes no file an earlier export wrote there.
+
     The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
     videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
     attachments pointed at `images_url` + file name), `flat` (markdown:
@@ -245,7 +258,14 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     Archived images, videos or documents whose captures cannot be read are linked where the
     site served them, and a UserWarning names how many (the command's error line)."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
-    from archive.export.source import count_posts, matching_sites, provenance, snapshot
+    from archive.export.source import (
+        count_posts,
+        matching_sites,
+        post_filters,
+        post_id_query,
+        provenance,
+        snapshot,
+    )
     from archive.export.writing import (
         ArchivedFiles,
         ExportResult,
@@ -281,14 +301,20 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
             raise ValueError("images_url writes the images beside the export: give a path")
     if format == "markdown" and not is_path:
         raise ValueError("markdown export writes one file per post: give a folder")
+    chosen = post_filters(lang=_text("lang", lang), tag=_names("tag", tag),
+                          category=_text("category", category), author=_names("author", author),
+                          since=_date("since", since))
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):
         summary: dict[str, Any] = {"format": format, "posts": 0, "sites": len(sites),
                                    "output": os.fspath(out) if is_path else None,
+                                   "filters": chosen.applied(),
                                    **provenance(archive, sites)}
         if format == "wacz":
-            summary.update(_write_wacz(archive, out, sites if site else None))
+            summary.update(_write_wacz(
+                archive, out, sites if site else None,
+                post_id_query(archive, sites, chosen) if chosen else None))
             return ExportResult(summary["posts"], summary)
 
         @contextmanager
@@ -307,8 +333,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
             folder if format == "markdown" and folder is not None else output,
             images_url=images_url,
             images_dir=images_folder(folder) if images_url is not None and folder else None,
-            bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
-        summary.update({"posts": count_posts(archive, sites), "versions": written["posts"]}
+            bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas,
+            chosen=chosen)
+        summary.update({"posts": count_posts(archive, sites, chosen), "versions": written["posts"]}
                        if versions else written)
         if files.unreadable:  # the command's error (exit 1) after a whole export
             warnings.warn(f"{files.description()} could not be read from the captures (the "
@@ -354,8 +381,8 @@ def _as_stream(out: IO[Any], *, binary: bool, format: str) -> Iterator[IO[Any]]:
         yield out
 
 
-def _write_wacz(archive: Archive, out: StrPath | IO[Any],
-                sites: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _write_wacz(archive: Archive, out: StrPath | IO[Any], sites: list[dict[str, Any]] | None,
+                posts: tuple[str, list[Any]] | None = None) -> dict[str, Any]:
     from archive.captures import captures_dir
     from archive.export import wacz
     from archive.export.source import matching_sites
@@ -369,9 +396,10 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any],
     try:
         with file_output(path, binary=True) as stream:  # replaced whole, as the command does
             return wacz.write(archive.conn, captures_dir(archive.path), sites, stream,
-                              title=title).as_dict()
+                              title=title, posts=posts).as_dict()
     except wacz.NoCaptures:
-        raise ValueError(f"{archive.path} has no captures to export") from None
+        chosen = "of the posts chosen " if posts else ""
+        raise ValueError(f"{archive.path} has no captures {chosen}to export") from None
 
 
 def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | None:

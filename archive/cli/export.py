@@ -29,6 +29,8 @@ from archive.export.source import (
     count_posts,
     describe_state,
     matching_sites,
+    post_filters,
+    post_id_query,
     provenance,
     snapshot,
 )
@@ -40,6 +42,7 @@ from archive.export.writing import (
     images_url_problem,
     write_posts,
 )
+from archive.search.query import SearchError, shell_word
 from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
 
 
@@ -74,6 +77,17 @@ def _format_of(out: str) -> str:
                    "OUT's extension names it: .jsonl/.ndjson, .csv, .xml/.wxr, .wacz.")
 @click.option("--site", "sites_wanted", multiple=True,
               help="Only this site (URL, host or part of it, or name); repeated: any of them.")
+@click.option("--lang", help="Only posts in this language: its code (en also matches en-GB) "
+              "or a common language's English name (Turkish), as for search.")
+@click.option("--tag", "tags", multiple=True,
+              help="Only posts with this tag (any case); repeated: with every one of them.")
+@click.option("--category", help="Only posts in this category (any case).")
+@click.option("--author", "authors", multiple=True,
+              help="Only posts whose author's name contains this (any case or accents); "
+                   "repeated: by any of them.")
+@click.option("--since", metavar="DATE",
+              help="Only posts published on or after DATE (2024, 2024-05, 2024-05-01), as "
+                   "search's --since; with --versions, every version of those posts.")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
@@ -91,9 +105,10 @@ def _format_of(out: str) -> str:
 @escape_formulas_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url: str | None,
-            flat: bool, all_versions: bool, bom: bool, raw_formulas: bool, db: Path,
-            as_json: bool) -> None:
+def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str | None,
+            tags: tuple[str, ...], category: str | None, authors: tuple[str, ...],
+            since: str | None, images_url: str | None, flat: bool, all_versions: bool,
+            bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -104,13 +119,16 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
     lists each
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
-    copies it writes beside OUT.
+    copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
+    posts as search's options of the same names do (wacz: their pages and captures only).
 
     \b
     Examples:
         wixarchive export posts.jsonl       (the format from the extension)
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format csv --versions versions.csv
+        wixarchive export --lang fr --since 2024 french-2024.jsonl
+        wixarchive export --tag recipes --tag vegan --format markdown content/posts
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
         wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
@@ -135,6 +153,11 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             fail("--images-url writes the images beside OUT: give a file name, not -")
         if problem := images_url_problem(images_url):
             fail(f"--images-url {problem}")
+    try:
+        chosen = post_filters(lang=lang, tag=tags, category=category, author=authors,
+                              since=since)
+    except SearchError as exc:  # named as the option the user typed
+        fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
@@ -158,14 +181,19 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                                f"exported: {', '.join(s['site'] for s in named)} (give a full "
                                "URL for one)", err=True)
             summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
-                                       "output": out}
+                                       "output": out, "filters": chosen.applied()}
             # One read snapshot: the passes agree even while a crawl writes the archive.
             with snapshot(archive):
-                posts = count_posts(archive, sites)
+                posts = count_posts(archive, sites, chosen)
                 where = f" for {site}" if site else ""
                 if not posts and fmt == "wacz":  # a web archive of nothing replays nothing
-                    fail(f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
-                if not posts:
+                    fail(f"nothing to export: no post{where} matches {_said(chosen.applied())}"
+                         if chosen else
+                         f"nothing to export: {db} has no posts{where} yet (crawl a site first)")
+                if not posts and chosen:
+                    click.echo(f"Note: no post{where} matches {_said(chosen.applied())}: the "
+                               "export is empty", err=True)
+                elif not posts:
                     # As `search` finding nothing: an empty output (a CSV's header row, a WXR
                     # channel with no item, no file in the folder) and status 0, said.
                     click.echo(f"Note: {db} has no posts{where} yet: the export is empty "
@@ -174,8 +202,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                 summary.update(provenance(archive, sites))
                 try:
                     if fmt == "wacz":
-                        summary.update(_write_wacz(archive, db, sites, site, out,
-                                                   show_progress=not as_json and out != "-"))
+                        summary.update(_write_wacz(
+                            archive, db, sites, site, out,
+                            show_progress=not as_json and out != "-",
+                            posts=post_id_query(archive, sites, chosen) if chosen else None))
                     else:
                         with _progress(posts, show=not as_json and out != "-") as progress:
                             written = write_posts(
@@ -185,7 +215,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
                                 images_url=images_url,
                                 images_dir=images_folder(Path(out)) if images_url else None,
                                 bom=bom, flat=flat, all_versions=all_versions,
-                                escape_formulas=not raw_formulas, progress=progress)
+                                escape_formulas=not raw_formulas, progress=progress,
+                                chosen=chosen)
                         summary.update({"posts": posts, "versions": written["posts"]}
                                        if all_versions else written)
                 except ExportError as exc:
@@ -231,7 +262,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
         if "versions" in summary:
             extra = f" ({counted(summary['versions'], 'version')})"
         where = "stdout" if out == "-" else out
-        click.echo(f"Exported {counted(summary['posts'], 'post')}{extra} from "
+        matching = f" matching {_said(summary['filters'])}" if summary["filters"] else ""
+        click.echo(f"Exported {counted(summary['posts'], 'post')}{matching}{extra} from "
                    f"{counted(summary['sites'], 'site')} to {where} ({fmt}).",
                    err=to_stderr)
         click.echo(describe_state(summary), err=to_stderr)
@@ -259,6 +291,12 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], images_url
             click.echo(said, err=True)
     if problems or unreadable:
         sys.exit(1)
+
+
+def _said(applied: dict[str, Any]) -> str:
+    """The filters applied as options: "--lang fr --tag a --tag b"."""
+    return " ".join(f"--{name} {shell_word(one)}" for name, value in applied.items()
+                    for one in (value if isinstance(value, list) else [value]))
 
 
 def _what_was_kept(out: str, fmt: str, images_url: str | None) -> str:
@@ -307,8 +345,10 @@ def _progress(posts: int, *, show: bool) -> Iterator[Any]:
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
-                out: str, show_progress: bool) -> dict[str, Any]:
-    """The sites' captures as one WACZ (every capture when no --site is given)."""
+                out: str, show_progress: bool,
+                posts: tuple[str, list[Any]] | None = None) -> dict[str, Any]:
+    """The sites' captures as one WACZ (every capture when no --site is given), or those of
+    the `posts` a filter chose (archive.export.wacz.write)."""
     from archive import captures
     from archive.export import wacz
 
@@ -326,7 +366,7 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
         with _output(out, binary=True) as stream:
             result = wacz.write(archive.conn, captures.captures_dir(db),
                                 sites if site else None, stream, title=title,
-                                on_start=on_start,
+                                on_start=on_start, posts=posts,
                                 progress=lambda n: bar.update(n) if bar else None)
     except wacz.NoCaptures as exc:
         fail(_nothing_to_export(archive.conn, db, site, str(exc)))

@@ -10,11 +10,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from archive import site_match
 from archive.attachments import of_post, of_shown_version
 from archive.schedule.locks import shown_status
+from archive.search.languages import language_code, looks_like_code
+from archive.search.query import (
+    SearchError,
+    SearchQuery,
+    filters_for,
+    is_date,
+    register_functions,
+    values,
+)
 from archive.store import Archive
 from archive.versions import VERSION_FIELDS, as_post
 
@@ -44,55 +54,156 @@ def snapshot(archive: Archive) -> Iterator[Archive]:
         archive.conn.execute("COMMIT")
 
 
-def _where(sites: list[dict[str, Any]]) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class PostFilters:
+    """Which of the sites' posts an export takes, as `wixarchive search`'s options of the same
+    names choose them: `lang` a language code (en also matches en-GB); `tag`, every one of
+    them (any case); `category`; `author`, part of any of the names (any case and accents);
+    `since`, published on or after this ISO date. A post is chosen by its current version."""
+
+    lang: str | None = None
+    tag: tuple[str, ...] = ()
+    category: str | None = None
+    author: tuple[str, ...] = ()
+    since: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.applied())
+
+    def applied(self) -> dict[str, Any]:
+        """The filters given, as the export's summary says them (`filters`)."""
+        given = {"lang": self.lang, "tag": list(self.tag), "category": self.category,
+                 "author": list(self.author), "since": self.since}
+        return {name: value for name, value in given.items() if value}
+
+
+def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = None,
+                 category: str | None = None, author: str | Sequence[str] | None = None,
+                 since: str | None = None) -> PostFilters:
+    """The filters asked for, checked: SearchError naming the one at fault (`field`) for a date
+    that is none, or a language that is neither a code nor a name `language_code` knows (a
+    code matching no post is an empty export, as for search)."""
+    chosen_lang = None
+    if lang is not None and lang.strip():
+        chosen_lang = language_code(lang)
+        if chosen_lang is None:
+            if not looks_like_code(lang):
+                raise SearchError.bad_value(
+                    "lang", f"unknown language {lang.strip()!r}: give its code (es, pt-BR) or "
+                    "a common language's English name (Spanish)")
+            chosen_lang = lang.strip().lower()  # as search reads it
+    if since is not None and since.strip() and not is_date(since.strip()):
+        raise SearchError.bad_value(
+            "since", f"expected a date like 2024-05-01 (or 2024-05, 2024), not {since!r}")
+    return PostFilters(lang=chosen_lang, tag=tuple(dict.fromkeys(values(tag))),
+                       category=(category or "").strip() or None,
+                       author=tuple(values(author)), since=(since or "").strip() or None)
+
+
+def _of_sites(sites: list[dict[str, Any]]) -> tuple[str, list[str]]:
     urls = [s["site"] for s in sites]
     return f"s.url IN ({','.join('?' * len(urls))})", urls
 
 
-def count_posts(archive: Archive, sites: list[dict[str, Any]]) -> int:
+def _posts_from(archive: Archive, sites: list[dict[str, Any]],
+                chosen: PostFilters | None = None) -> tuple[str, list[Any]]:
+    """What to select the posts `p` (joined to their site `s`) of these sites passing `chosen`
+    from (`FROM {it}`), and its parameters. A filter's condition is search's own
+    (archive/search/query.py); the posts are read through the index of the filter that keeps
+    fewest (posts_language, posts_author, posts_published, post_tags_tag, ...), so a selective
+    filter reads its posts, not every post of the sites (SQLite's planner, without statistics,
+    walks each site's posts instead)."""
+    of_sites, urls = _of_sites(sites)
+    if not chosen:
+        return f"posts p JOIN sites s ON s.id = p.site_id WHERE {of_sites}", urls
+    register_functions(archive.conn)  # the author and tag filters' name folding
+    conditions, params, candidates = [of_sites], list(urls), []
+    for one in filters_for(SearchQuery("", author=chosen.author or None, tag=chosen.tag or None,
+                                       category=chosen.category, since=chosen.since,
+                                       lang=chosen.lang)):
+        conditions.append(one.row.replace("{id}", "p.id"))
+        if one.post_row or one.ids is None:
+            candidates.append((f"SELECT p.id FROM posts p WHERE {one.row}", one.params))
+        else:  # a tag's posts, from its index
+            candidates.append((f"SELECT DISTINCT x.post_id AS id FROM ({one.ids}) x",
+                               one.params))
+        params += one.params
+    candidates.append((f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id "
+                       f"WHERE {of_sites}", urls))
+    driver, driver_params = _fewest(archive, candidates)
+    return (f"({driver}) f CROSS JOIN posts p ON p.id = f.id CROSS JOIN sites s "
+            f"ON s.id = p.site_id WHERE {' AND '.join(conditions)}", [*driver_params, *params])
+
+
+def _fewest(archive: Archive, candidates: list[tuple[str, list[Any]]]
+            ) -> tuple[str, list[Any]]:
+    """The query of post ids (and its parameters) yielding fewest, each counted from its index
+    no further than the fewest so far."""
+    best, fewest = candidates[0], None
+    for sql, params in candidates:
+        cap = [] if fewest is None else [fewest]
+        limit = "" if fewest is None else " LIMIT ?"
+        (count,) = archive.conn.execute(f"SELECT count(*) FROM ({sql}{limit})",
+                                        [*params, *cap]).fetchone()
+        if fewest is None or count < fewest:
+            best, fewest = (sql, params), count
+    return best
+
+
+def count_posts(archive: Archive, sites: list[dict[str, Any]],
+                chosen: PostFilters | None = None) -> int:
     if not sites:
         return 0
-    where, args = _where(sites)
-    return archive.conn.execute(
-        f"SELECT count(*) FROM posts p JOIN sites s ON s.id = p.site_id WHERE {where}",
-        args).fetchone()[0]
+    source, args = _posts_from(archive, sites, chosen)
+    return archive.conn.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
 
 
-def post_ids(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[int]:
-    """Ids of every post (deleted ones too) of these sites, oldest first."""
+def post_ids(archive: Archive, sites: list[dict[str, Any]],
+             chosen: PostFilters | None = None) -> Iterator[int]:
+    """Ids of every post (deleted ones too) of these sites passing `chosen`, oldest first."""
     if not sites:
         return
-    where, args = _where(sites)
+    source, args = _posts_from(archive, sites, chosen)
     rows = archive.conn.execute(
-        f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id WHERE {where} "
+        f"SELECT p.id FROM {source} "
         "ORDER BY p.published IS NULL, p.published, p.id", args)
     for row in rows:
         yield row[0]
 
 
-def post_names(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """id, url, canonical_url, published and site of each post of these sites, in `post_ids`'
-    order: what the Markdown export names files and resolves links between posts by."""
+def post_id_query(archive: Archive, sites: list[dict[str, Any]],
+                  chosen: PostFilters) -> tuple[str, list[Any]]:
+    """`post_ids`' query, unordered, and its parameters: what a WACZ export of the posts
+    passing `chosen` lists (archive.export.wacz.write)."""
+    source, args = _posts_from(archive, sites, chosen)
+    return f"SELECT p.id FROM {source}", args
+
+
+def post_names(archive: Archive, sites: list[dict[str, Any]],
+               chosen: PostFilters | None = None) -> Iterator[dict[str, Any]]:
+    """id, url, canonical_url, published and site of each post of these sites passing
+    `chosen`, in `post_ids`' order: what the Markdown export names files and resolves links
+    between posts by."""
     if not sites:
         return
-    where, args = _where(sites)
+    source, args = _posts_from(archive, sites, chosen)
     rows = archive.conn.execute(
-        f"SELECT p.id, p.url, p.canonical_url, p.published, s.url FROM posts p JOIN sites s "
-        f"ON s.id = p.site_id WHERE {where} "
+        f"SELECT p.id, p.url, p.canonical_url, p.published, s.url FROM {source} "
         "ORDER BY p.published IS NULL, p.published, p.id", args)
     for row in rows:
         yield {"id": row[0], "url": row[1], "canonical_url": row[2], "published": row[3],
                "site": row[4]}
 
 
-def post_terms(archive: Archive, sites: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """id, author, tags and categories of each post of these sites: what WXR lists up front."""
+def post_terms(archive: Archive, sites: list[dict[str, Any]],
+               chosen: PostFilters | None = None) -> Iterator[dict[str, Any]]:
+    """id, author, tags and categories of each post of these sites passing `chosen`: what WXR
+    lists up front."""
     if not sites:
         return
-    where, args = _where(sites)
+    source, args = _posts_from(archive, sites, chosen)
     rows = archive.conn.execute(
-        f"SELECT p.id, p.author, p.tags, p.categories FROM posts p JOIN sites s "
-        f"ON s.id = p.site_id WHERE {where} ORDER BY p.id", args)
+        f"SELECT p.id, p.author, p.tags, p.categories FROM {source} ORDER BY p.id", args)
     for row in rows:
         yield {"id": row[0], "author": row[1], "tags": json.loads(row[2] or "[]"),
                "categories": json.loads(row[3] or "[]")}
@@ -141,7 +252,7 @@ def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
                              "newest_fetched_at": None, "crawl_running": False}
     if not sites:
         return state
-    where, args = _where(sites)
+    where, args = _of_sites(sites)
     last = archive.conn.execute(
         f"SELECT r.id, r.finished_at FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
         f"WHERE {where} AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.id DESC "

@@ -142,6 +142,47 @@ _RENDITIONS = (
     "ON m.url > i.url || '/' AND m.url < i.url || '0' WHERE m.status = 'stored'")
 
 
+# A filtered export's posts (`export --lang fr --format wacz`), listed in a temporary table by
+# `write`: their pages' captures, images and renditions are packaged, not their sites' others.
+_CHOSEN = "SELECT id FROM temp.wacz_posts"
+_CHOSEN_IMAGES = f"SELECT i.url FROM images i WHERE i.post_id IN ({_CHOSEN})"
+_CHOSEN_RENDITIONS = (
+    f"SELECT m.capture FROM (SELECT DISTINCT url FROM ({_CHOSEN_IMAGES})) i JOIN media m "
+    "ON m.url > i.url || '/' AND m.url < i.url || '0' WHERE m.status = 'stored'")
+
+
+def _count_chosen_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]],
+                             summary: Summary) -> None:
+    """count_renditions for the chosen posts only (their sites tell whether they were
+    crawled)."""
+    summary.renditions += conn.execute(
+        f"SELECT count(*) FROM ({_CHOSEN_RENDITIONS})").fetchone()[0]
+    shown, kept = conn.execute(
+        "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM media m WHERE "
+        "m.url > i.url || '/' AND m.url < i.url || '0' AND m.status = 'stored') THEN 1 END) "
+        f"FROM (SELECT i.url FROM images i WHERE i.post_id IN ({_CHOSEN}) GROUP BY i.url "
+        "HAVING min(i.is_cover) = 0) i").fetchone()
+    summary.images_shown += shown
+    summary.images_with_renditions += kept
+    summary.crawled = any(conn.execute(
+        "SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id WHERE s.url = ? "
+        "LIMIT 1", (site["site"],)).fetchone() for site in sites)
+
+
+def _choose_posts_records(conn: sqlite3.Connection, insert: str) -> None:
+    """choose_records for the chosen posts: every capture of their pages (their URLs, and
+    the captures their versions were made from) and of their images, full size and as shown."""
+    conn.execute(insert + "SELECT c.id FROM captures c JOIN post_versions v ON v.capture = "
+                 f"c.record_id WHERE v.post_id IN ({_CHOSEN})")
+    # CROSS JOIN: from the few posts to their captures (SQLite's plan walked every capture).
+    conn.execute(insert + "SELECT c.id FROM temp.wacz_posts w CROSS JOIN posts p "
+                 "ON p.id = w.id CROSS JOIN captures c ON c.url = p.url")
+    conn.execute(insert + "SELECT c.id FROM captures c JOIN media m ON m.capture = c.record_id "
+                 f"WHERE m.url IN ({_CHOSEN_IMAGES})")
+    conn.execute(insert + "SELECT c.id FROM captures c WHERE c.record_id IN "
+                 f"({_CHOSEN_RENDITIONS})")
+
+
 def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]],
                      summary: Summary) -> None:
     """Count, into `summary`, the renditions of the sites' post images that are archived, the
@@ -163,18 +204,22 @@ def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]],
             "LIMIT 1", (site["site"],)).fetchone() is not None
 
 
-def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None) -> int:
+def choose_records(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None, *,
+                   chosen: bool = False) -> int:
     """Fill the temporary table `wacz_records` with the ids of the captures to package: the
     sites' own URLs, their posts' captures and images (at full size, and as their pages show
     them when those were fetched), and the responses their revisits refer to (all sites when
-    `sites` is None). Returns how many originals the revisits added."""
+    `sites` is None); `chosen`: only those of the posts in temp.wacz_posts. Returns how many
+    originals the revisits added."""
     conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
     conn.execute("CREATE TEMP TABLE wacz_records (id INTEGER PRIMARY KEY)")
     insert = "INSERT OR IGNORE INTO temp.wacz_records (id) "
-    if sites is None:
+    if chosen:
+        _choose_posts_records(conn, insert)
+    elif sites is None:
         conn.execute(insert + "SELECT id FROM captures")
         return 0
-    for site in sites:
+    for site in [] if chosen else sites or []:
         for prefix in _site_prefixes(site["site"]):
             conn.execute(insert + "SELECT id FROM captures WHERE substr(url, 1, ?) = ?",
                          (len(prefix), prefix))
@@ -386,11 +431,14 @@ def _problem(summary: Summary, message: str) -> None:
 
 
 def pages(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None,
-          summary: Summary) -> Iterator[dict[str, str]]:
-    """A page per post of the sites (deleted ones too): its URL as captured, the time of its
-    newest successful capture in the package, and its title. Posts without one are counted."""
+          summary: Summary, *, chosen: bool = False) -> Iterator[dict[str, str]]:
+    """A page per post of the sites (deleted ones too; `chosen`: per post in temp.wacz_posts):
+    its URL as captured, the time of its newest successful capture in the package, and its
+    title. Posts without one are counted."""
     where, args = "", []
-    if sites is not None:
+    if chosen:
+        where = f"WHERE p.id IN ({_CHOSEN})"
+    elif sites is not None:
         where = f"WHERE s.url IN ({','.join('?' * len(sites))})"
         args = [s["site"] for s in sites]
     posts = conn.execute(
@@ -507,17 +555,28 @@ def _position(stream: BinaryIO) -> int | None:
 
 def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]] | None,
           out: BinaryIO, *, title: str, on_start: Callable[[int], None] | None = None,
-          progress: Callable[[int], None] | None = None) -> Summary:
+          progress: Callable[[int], None] | None = None,
+          posts: tuple[str, list[Any]] | None = None) -> Summary:
     """Write the WACZ of `sites` (every capture when None) to `out`, in one pass over the
-    records. `on_start(n)` gives the number of records to copy, `progress(n)` counts them.
-    Raises NoCaptures when there is nothing to package."""
+    records; `posts`, a query of post ids and its parameters (a filtered export's: --lang,
+    --tag, ...): only those posts' pages, their captures and images, and the originals of
+    their revisits. `on_start(n)` gives the number of records to copy, `progress(n)` counts
+    them. Raises NoCaptures when there is nothing to package."""
     from cdxj_indexer.main import CompressedWriter, SortingWriter
 
     summary = Summary()
+    chosen = posts is not None
+    every_site = sites if sites is not None else [
+        {"site": url} for (url,) in conn.execute("SELECT url FROM sites")]
     try:
-        summary.revisit_originals = choose_records(conn, sites)
-        count_renditions(conn, sites if sites is not None else [
-            {"site": url} for (url,) in conn.execute("SELECT url FROM sites")], summary)
+        if posts is not None:
+            conn.execute("DROP TABLE IF EXISTS temp.wacz_posts")
+            conn.execute("CREATE TEMP TABLE wacz_posts (id INTEGER PRIMARY KEY)")
+            conn.execute(f"INSERT OR IGNORE INTO temp.wacz_posts (id) {posts[0]}", posts[1])
+            _count_chosen_renditions(conn, every_site, summary)
+        else:
+            count_renditions(conn, every_site, summary)
+        summary.revisit_originals = choose_records(conn, sites, chosen=chosen)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
@@ -547,7 +606,7 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
         with package.member("pages/pages.jsonl", deflate=True) as member:
             header = {"format": "json-pages-1.0", "id": "pages", "title": title}
             member.write((json.dumps(header) + "\n").encode("utf-8"))
-            for page in pages(conn, sites, summary):
+            for page in pages(conn, sites, summary, chosen=chosen):
                 member.write((json.dumps(page, ensure_ascii=False) + "\n").encode("utf-8"))
         package.finish(title, f"Captures of {title}, exported by wixarchive")
     except BaseException:
@@ -561,4 +620,5 @@ def write(conn: sqlite3.Connection, directory: Path, sites: list[dict[str, Any]]
         raise
     summary.bytes = counted.size if counted is not None else (_position(out) or 0) - (start or 0)
     conn.execute("DROP TABLE IF EXISTS temp.wacz_records")
+    conn.execute("DROP TABLE IF EXISTS temp.wacz_posts")
     return summary

@@ -16,6 +16,7 @@ from archive import atomic_file
 from archive.csv_cells import UTF8_BOM
 from archive.export.filenames import Folder
 from archive.export.source import (
+    PostFilters,
     export_fields,
     iter_posts,
     post_ids,
@@ -148,13 +149,17 @@ def _publisher(files: ArchivedFiles, copies: Folder, base: str) -> Callable[[str
     return published
 
 
-def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool) -> Folder:
+def _listed_folder(folder: Path, files: ArchivedFiles, *, by_site: bool,
+                   partial: bool = False) -> Folder:
     """The folder an export writes its copies to, listing them (a Markdown export's folder,
     WXR's images folder): leaving it removes what no post uses any more only when the export
     did not fail and read every archived file; a copy whose capture could not be read this
-    time may be the last of its bytes."""
+    time may be the last of its bytes. An export of `partial` posts (filtered: --lang, --tag,
+    ...) removes nothing: the posts it left out may be in the folder from an earlier export
+    (a migration in parts), and their files are theirs."""
     return Folder(folder, by_site=by_site,
-                  all_read=lambda: not files.unreadable and not files.not_indexed_yet)
+                  all_read=lambda: not partial and not files.unreadable
+                  and not files.not_indexed_yet)
 
 
 class ExportResult(int):
@@ -181,8 +186,10 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                 output: Output | Path, *, images_url: str | None = None,
                 images_dir: Path | None = None, bom: bool = False, flat: bool = False,
                 all_versions: bool = False, escape_formulas: bool = True,
-                progress: Callable[[int], Any] | None = None) -> dict[str, Any]:
-    """Stream the sites' posts (all_versions: every version of each) into the format's writer,
+                progress: Callable[[int], Any] | None = None,
+                chosen: PostFilters | None = None) -> dict[str, Any]:
+    """Stream the sites' posts passing `chosen` (source.post_filters: --lang, --tag, ...;
+    all_versions: every version of each) into the format's writer,
     one at a time, and return the summary (`posts`: how many posts, or rows with
     `all_versions`; markdown and wxr: `images`, `files` and what was copied).
 
@@ -192,15 +199,15 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     ExportError for a folder that cannot be written."""
     # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
     # and wxr as links and copies of the archived ones.
-    chosen = iter_posts(archive, post_ids(archive, sites))
+    taken = iter_posts(archive, post_ids(archive, sites, chosen))
     if progress is not None:
-        chosen = _counted(chosen, progress)
-    posts = (with_versions(archive, chosen) if all_versions
-             else with_attachments(archive, chosen))
+        taken = _counted(taken, progress)
+    posts = (with_versions(archive, taken) if all_versions
+             else with_attachments(archive, taken))
     if fmt == "markdown":
         if not isinstance(output, Path):
             raise ExportError("markdown export writes one file per post: give a folder")
-        return _write_markdown(archive, files, sites, posts, output, flat=flat)
+        return _write_markdown(archive, files, sites, posts, output, flat=flat, chosen=chosen)
     if isinstance(output, Path):
         raise ExportError(f"{fmt} export writes one file: give a file or a stream")
     if fmt == "jsonl":
@@ -218,7 +225,7 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                                        fields=export_fields(archive, versions=all_versions))}
     from archive.export import wxr
 
-    head = wxr.collect_head(post_terms(archive, sites))
+    head = wxr.collect_head(post_terms(archive, sites, chosen))
     if images_url is None:
         with output(True) as stream:
             written = wxr.write(posts, stream, sites=sites, head=head)
@@ -228,7 +235,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     if not images_dir.parent.is_dir():  # checked before the copies folder is made in it
         raise ExportError(f"cannot write the images into {images_dir}: directory "
                           f"{images_dir.parent} does not exist")
-    with _listed_folder(images_dir, files, by_site=False) as copies, output(True) as stream:
+    with _listed_folder(images_dir, files, by_site=False, partial=bool(chosen)) as copies, \
+            output(True) as stream:
         written = wxr.write(posts, stream, sites=sites, head=head,
                             published=_publisher(files, copies, images_url))
     return {"posts": written.posts, "images": written.images, "files": written.files,
@@ -245,7 +253,8 @@ def _counted(posts: Iterable[dict[str, Any]], progress: Callable[[int], Any]
 
 
 def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
-                    posts: Any, folder: Path, *, flat: bool) -> dict[str, Any]:
+                    posts: Any, folder: Path, *, flat: bool,
+                    chosen: PostFilters | None = None) -> dict[str, Any]:
     """One file per post under `folder`, with each post's archived images, videos and
     documents beside it."""
     from archive.export import markdown
@@ -258,9 +267,9 @@ def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, An
         return archived[0] if archived is not None else None
 
     try:
-        with _listed_folder(folder, files, by_site=True) as written_to:
+        with _listed_folder(folder, files, by_site=True, partial=bool(chosen)) as written_to:
             written = markdown.write(posts, written_to, image,
-                                     names=post_names(archive, sites), flat=flat)
+                                     names=post_names(archive, sites, chosen), flat=flat)
     except OSError as exc:
         raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
     return {"layout": "flat" if flat else "bundles", "posts": written.posts,

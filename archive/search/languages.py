@@ -23,3 +23,11 @@ def language_code(value: str) -> str | None:
     """The code for a language's name ("Spanish" -> "es"); None for anything else (a code, or
     a name not in LANGUAGE_CODES)."""
     return LANGUAGE_CODES.get(" ".join(value.split()).casefold())
+
+
+def looks_like_code(value: str) -> bool:
+    """Whether `value` reads as a language tag (es, pt-BR, zh_Hant): letters of a primary
+    subtag of two or three, then subtags, each of 1-8 letters or digits."""
+    primary, *subtags = value.strip().replace("_", "-").split("-")
+    return (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3
+            and all(tag.isascii() and tag.isalnum() and 1 <= len(tag) <= 8 for tag in subtags))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from archive.search.languages import language_code as language_code
+from archive.search.languages import looks_like_code as looks_like_code
 
 # Languages written right to left (ISO 639 codes; iw, ji: Hebrew's and Yiddish's old codes),
 # and the scripts of a tag like pa-Arab.
@@ -29,11 +30,3 @@ def text_attributes(language: str | None) -> Markup:
     when the post's language is unknown (the page's then applies)."""
     lang = Markup(' lang="{}"').format(language) if language else Markup("")
     return lang + Markup(' dir="{}"').format(text_direction(language))
-
-
-def looks_like_code(value: str) -> bool:
-    """Whether `value` reads as a language tag (es, pt-BR, zh_Hant): letters of a primary
-    subtag of two or three, then subtags, each of 1-8 letters or digits."""
-    primary, *subtags = value.strip().replace("_", "-").split("-")
-    return (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3
-            and all(tag.isascii() and tag.isalnum() and 1 <= len(tag) <= 8 for tag in subtags))

@@ -1,0 +1,224 @@
+"""`wixarchive export --lang/--tag/--category/--author/--since`: search's filters, same meanings,
+for every format (wacz: tests/test_wacz.py, which has captures), run as a user runs the command
+(a subprocess, on a real archive file) and through `wixarchive.export()`, the one
+implementation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from outputs import wixarchive
+
+import wixarchive as api
+from archive.export.wxr import NS
+from archive.search import SearchError
+from archive.store import Archive
+from crawler.extract.record import Article
+
+GARDEN = "http://127.0.0.1:8766/"
+KITCHEN = "http://127.0.0.1:8767/"
+# url -> (language, tags, categories, author, published)
+POSTS: dict[str, tuple[str | None, list[str], list[str], str, str | None]] = {
+    f"{GARDEN}post/printemps": ("fr", ["Jardin", "Été"], ["Saisons"], "Zoë Martin",
+                                "2023-04-01T08:00:00Z"),
+    f"{GARDEN}post/spring": ("en-GB", ["garden"], ["Seasons"], "Tom O’Leary",
+                             "2024-03-10T08:00:00Z"),
+    f"{GARDEN}post/izmir": ("tr", ["İzmir", "KAYGI"], ["Seyahat"], "Ayşe Yılmaz",
+                            "2024-07-01T08:00:00Z"),
+    f"{KITCHEN}post/tarte": ("fr-CA", ["Été", "Straße"], ["Recettes"], "José Núñez",
+                             "2024-06-01T08:00:00Z"),
+    f"{KITCHEN}post/undated": ("fr", ["Jardin"], ["Recettes"], "Zoë Martin", None),
+}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("filters") / "archive.db"
+    with Archive.open(path) as archive:
+        for url, (lang, tags, categories, author, published) in POSTS.items():
+            archive.save_article(Article(
+                url=url, title=url.rsplit("/", 1)[1], author=author, published=published,
+                language=lang, tags=tags, categories=categories, body_text="Some text.",
+                body_html="<p>Some text.</p>", body_markdown="Some text."))
+        # A second version of one post: --versions writes both.
+        archive.save_article(Article(
+            url=f"{GARDEN}post/spring", title="spring, revised", author="Tom O’Leary",
+            published="2024-03-10T08:00:00Z", language="en-GB", tags=["garden"],
+            categories=["Seasons"], body_text="Other text.", body_html="<p>Other text.</p>",
+            body_markdown="Other text."))
+    return path
+
+
+def slugs(urls: Any) -> list[str]:
+    return sorted(url.rsplit("/", 1)[1] for url in urls)
+
+
+def export_jsonl(db: Path, *options: str) -> tuple[list[str], dict[str, Any]]:
+    result = wixarchive("export", "--db", str(db), "--format", "jsonl", "--json", *options, "-",
+                        check=True)
+    return (slugs(json.loads(line)["url"] for line in result.stdout.splitlines()),
+            json.loads(result.stderr.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(("options", "expected", "applied"), [
+    (["--lang", "fr"], ["printemps", "tarte", "undated"], {"lang": "fr"}),  # fr-CA too
+    (["--lang", "French"], ["printemps", "tarte", "undated"], {"lang": "fr"}),
+    (["--lang", "EN"], ["spring"], {"lang": "en"}),
+    (["--lang", "fr-ca"], ["tarte"], {"lang": "fr-ca"}),
+    (["--lang", "fr_CA"], [], {"lang": "fr_ca"}),  # as search reads it: no post's code
+    (["--tag", "été"], ["printemps", "tarte"], {"tag": ["été"]}),
+    (["--tag", "izmir", "--tag", "kaygı"], ["izmir"], {"tag": ["izmir", "kaygı"]}),
+    (["--tag", "STRASSE"], ["tarte"], {"tag": ["STRASSE"]}),
+    (["--tag", "ete"], [], {"tag": ["ete"]}),  # accents kept, as search's --tag
+    (["--category", "recettes"], ["tarte", "undated"], {"category": "recettes"}),
+    (["--author", "zoe"], ["printemps", "undated"], {"author": ["zoe"]}),
+    (["--author", "o'leary", "--author", "núñez"], ["spring", "tarte"],
+     {"author": ["o'leary", "núñez"]}),
+    (["--since", "2024-06"], ["izmir", "tarte"], {"since": "2024-06"}),  # undated left out
+    (["--lang", "fr", "--tag", "Été", "--since", "2024", "--site", "127.0.0.1:8767"], ["tarte"],
+     {"lang": "fr", "tag": ["Été"], "since": "2024"}),
+    (["--author", "zoe", "--category", "saisons", "--tag", "jardin"], ["printemps"],
+     {"author": ["zoe"], "category": "saisons", "tag": ["jardin"]}),
+])
+def test_each_filter_and_their_combinations_choose_as_search_does(
+        db: Path, options: list[str], expected: list[str], applied: dict[str, Any]) -> None:
+    exported, summary = export_jsonl(db, *options)
+    assert exported == expected
+    assert summary["filters"] == applied
+    assert summary["posts"] == len(expected)
+    # The posts search lists with the same options.
+    found = wixarchive("search", "--db", str(db), "--json", "--limit", "50", *options,
+                       check=True)
+    assert slugs(hit["url"] for hit in json.loads(found.stdout)) == expected
+
+
+def test_every_format_takes_the_filters(db: Path, tmp_path: Path) -> None:
+    wanted = ["--lang", "fr", "--since", "2024"]
+    out = tmp_path / "fr.csv"
+    wixarchive("export", "--db", str(db), *wanted, str(out), check=True)
+    assert slugs(row["url"] for row in csv.DictReader(io.StringIO(out.read_text()))) == ["tarte"]
+
+    out = tmp_path / "fr.xml"
+    done = wixarchive("export", "--db", str(db), *wanted, str(out), check=True)
+    assert "Exported 1 post matching --lang fr --since 2024" in done.stdout
+    channel = etree.parse(str(out)).getroot()[0]
+    assert slugs(item.findtext("link") for item in channel.iter("item")) == ["tarte"]
+    # The head lists the terms of the posts exported only.
+    assert sorted(t.text for t in channel.iter(f"{{{NS['wp']}}}tag_name")) == ["Straße", "Été"]
+
+    folder = tmp_path / "md"
+    wixarchive("export", "--db", str(db), "--format", "markdown", *wanted, str(folder),
+               check=True)
+    assert [p.parent.name for p in folder.rglob("index.md")] == ["2024-06-01-tarte"]
+
+    out = tmp_path / "versions.jsonl"
+    done = wixarchive("export", "--db", str(db), "--versions", "--author", "leary", "--json",
+                      str(out), check=True)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(row["title"], row["version"]) for row in rows] == [("spring", 1),
+                                                                 ("spring, revised", 2)]
+    summary = json.loads(done.stdout)
+    assert (summary["posts"], summary["versions"], summary["filters"]) == (
+        1, 2, {"author": ["leary"]})
+
+
+def test_a_filtered_markdown_export_removes_no_file_of_the_posts_it_leaves_out(
+        db: Path, tmp_path: Path) -> None:
+    """A migration in parts into one folder: the second part keeps the first's files."""
+    folder = tmp_path / "content"
+    for lang in ("fr", "tr"):
+        wixarchive("export", "--db", str(db), "--format", "markdown", "--lang", lang,
+                   str(folder), check=True)
+    assert sorted(p.parent.name for p in folder.rglob("index.md")) == [
+        "2023-04-01-printemps", "2024-06-01-tarte", "2024-07-01-izmir", "undated"]
+
+
+def test_a_filter_matching_nothing_is_an_empty_export_said(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "none.csv"
+    done = wixarchive("export", "--db", str(db), "--lang", "de", "--tag", "Jardin", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Note: no post matches --lang de --tag Jardin: the export is empty" in done.stderr
+    assert out.read_text().splitlines()[0].startswith("id,")  # the header row only
+    assert len(out.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("options", "error"), [
+    (["--lang", "Klingon"], "Error: --lang: unknown language 'Klingon': give its code (es, "
+     "pt-BR) or a common language's English name (Spanish)"),
+    (["--since", "2024-13"], "Error: --since: expected a date like 2024-05-01 (or 2024-05, "
+     "2024), not '2024-13'"),
+    (["--since", "last week"], "Error: --since: expected a date like 2024-05-01 (or 2024-05, "
+     "2024), not 'last week'"),
+    (["--since", "2024-02-30"], "Error: --since: expected a date like 2024-05-01 (or 2024-05, "
+     "2024), not '2024-02-30'"),
+])
+def test_bad_values_are_one_line_errors(db: Path, tmp_path: Path, options: list[str],
+                                        error: str) -> None:
+    out = tmp_path / "out.jsonl"
+    done = wixarchive("export", "--db", str(db), *options, str(out))
+    assert (done.returncode, done.stderr) == (1, error + "\n")
+    assert not out.exists()
+
+
+def test_the_api_filters_as_the_command(db: Path, tmp_path: Path) -> None:
+    with api.open(db) as archive:
+        stream = io.StringIO()
+        result = api.export(archive, stream, lang="French", tag=["jardin"])
+        assert result == 2
+        assert result.summary["filters"] == {"lang": "fr", "tag": ["jardin"]}
+        assert slugs(json.loads(line)["url"] for line in stream.getvalue().splitlines()) == [
+            "printemps", "undated"]
+        rows = api.export(archive, tmp_path / "v.csv", since=date(2024, 3, 1),
+                          author="leary", versions=True)
+        assert (rows, rows.summary["posts"]) == (2, 1)
+        with pytest.raises(SearchError, match="since: expected a date"):
+            api.export(archive, io.StringIO(), since="2024-02-30")
+        with pytest.raises(SearchError, match="lang: unknown language 'Klingon'"):
+            api.export(archive, io.StringIO(), lang="Klingon")
+        with pytest.raises(ValueError, match="has no captures of the posts chosen"):
+            api.export(archive, tmp_path / "x.wacz", category="recettes")  # none captured
+
+
+def _plans(db: Path, **filters: Any) -> list[str]:
+    """The query plans of the statements a filtered export runs over the posts."""
+    statements: list[str] = []
+    with api.open(db) as archive:
+        archive.conn.set_trace_callback(statements.append)
+        api.export(archive, io.StringIO(), format="jsonl", **filters)
+        archive.conn.set_trace_callback(None)
+        return [row[3] for sql in statements if " f CROSS JOIN posts p " in sql
+                for row in archive.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+
+
+@pytest.mark.parametrize("filters", [{"lang": "tr"}, {"tag": "izmir"}, {"category": "seyahat"},
+                                     {"author": "ayşe"}, {"since": "2024-07"},
+                                     {"lang": "tr", "tag": "kaygi", "since": "2024"}])
+def test_a_selective_filter_reads_its_posts_through_an_index(tmp_path: Path,
+                                                             filters: dict[str, str]) -> None:
+    """One site of many posts, one of them chosen: the export reads that post through the
+    filter's index, not every post of the site (SQLite's plan walked posts_site)."""
+    path = tmp_path / "big.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([Article(
+            url=f"{GARDEN}post/p{n}", title=f"p{n}", author="Ann", language="en",
+            published=f"2020-01-{1 + n % 28:02d}", tags=["garden"], categories=["Notes"],
+            body_text="Text.") for n in range(300)])
+        archive.save_article(Article(
+            url=f"{GARDEN}post/izmir", title="İzmir", author="Ayşe Yılmaz", language="tr",
+            published="2024-07-01", tags=["İzmir", "KAYGI"], categories=["Seyahat"],
+            body_text="Metin."))
+    plans = _plans(path, **filters)
+    assert plans, "no filtered query ran"
+    walks = [line for line in plans if line.startswith(("SCAN p", "SCAN posts"))
+             or "posts_site" in line]
+    assert not walks, plans
+    with sqlite3.connect(path) as conn:  # and the export holds just that post
+        assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 301
