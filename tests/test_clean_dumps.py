@@ -890,3 +890,33 @@ def test_bracketed_text_that_is_no_image_stays() -> None:
     result = clean_text(_console_post("A post", "Jun 6, 2019", "1 min read", paragraphs))
     assert result.body == [line for line in paragraphs if line]
 
+
+# A short post as w3m wraps it at 80 columns: one paragraph on two lines, one broken sentence
+# (fewer than the three a longer dump shows).
+SHORT_PARAGRAPH = ("We walked along the shore at dawn, and the water was cold and clear as glass, "
+                   "so we stayed until the sun was high.")
+
+
+def test_a_short_console_dump_with_one_broken_line_reads_whole() -> None:
+    """Before, a dump was read as wrapped only with three sentences broken at its width: a
+    short post's paragraph stayed two paragraphs, cut mid-sentence."""
+    wrapped = textwrap.wrap(SHORT_PARAGRAPH, 79)
+    assert len(wrapped) == 2
+    result = clean_text(_console_post("A walk by the sea", "Jun 6, 2019", "1 min read",
+                                      [*wrapped, "", "Thanks for reading."]))
+    assert result.body == [SHORT_PARAGRAPH, "Thanks for reading."]
+
+
+def test_a_poems_lines_and_a_list_in_a_short_dump_stay_apart() -> None:
+    """Lines going on in lower case from short lines (a poem's, a list's) show a dump that was
+    not wrapped, even when its longest line, near a screen's width, goes on in lower case."""
+    poem = ["I wandered lonely as a cloud that floats on high over the vales and the hills,",
+            "when all at once I saw a crowd,", "a host of golden daffodils;",
+            "beside the lake, beneath the trees,", "fluttering and dancing in the breeze."]
+    listed = ["What we packed for the long walk along the shore and back again at sunset:",
+              "water", "apples", "a warm coat", "", "And off we went."]
+    for lines in (poem, listed):
+        assert 68 <= max(map(len, lines)) <= 80 and lines[1][0].islower()
+        result = clean_text(_console_post("A walk by the sea", "Jun 6, 2019", "1 min read",
+                                          lines))
+        assert result.body == [line for line in lines if line]
