@@ -49,7 +49,7 @@ def test_reextract_reads_each_compressed_page_as_the_crawl_did(tmp_path: Path) -
     again = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--db", str(db),
                             "--json"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == {"posts": 4, "changed": 0, "failed": 0,
+    assert json.loads(again.stdout) == {"posts": 4, "changed": 0, "refreshed": 0, "failed": 0,
                                         "without_capture": 0}, again.stderr
 
 
