@@ -4,7 +4,9 @@ imports, page requisites) and for the media route's streamed files (payload_stre
 
 It reads a body as Scrapy's HttpCompressionMiddleware read it when the crawl fetched it, so
 that what is re-read from a capture is what the crawl extracted: a list of codings
-(`gzip, br`) is undone last first, up to the first one it does not know (left as it is);
+(`gzip, br`) is undone last first, up to the first one it does not know (left as it is; so is
+`identity` and an empty member: `gzip, identity` and `gzip,` are not decoded, as neither Scrapy
+nor Chromium decodes them);
 every member of a multi-member gzip body is inflated, and every frame of a zstd one (Scrapy
 asks servers for zstd too); deflate is read as zlib-wrapped, as the standard says, then as
 raw, as servers often send it. Stricter than Scrapy on a cut body: a stream that ends early
@@ -28,29 +30,39 @@ class UndecodableBody(ValueError):
     """A payload that does not decode as its Content-Encoding says."""
 
 
+def _members(content_encoding: str | None) -> list[str]:
+    """The members of a Content-Encoding value, in the order they were applied, lower case,
+    `identity` and empty ones (`gzip,`) included, as Scrapy splits it."""
+    return [part.strip().lower() for part in content_encoding.split(",")] \
+        if content_encoding else []
+
+
 def codings(content_encoding: str | None) -> list[str]:
-    """The codings a Content-Encoding value names, in the order they were applied, lower case
-    (`identity`, which changes nothing, left out)."""
-    return [coding for coding in (part.strip().lower()
-                                  for part in (content_encoding or "").split(","))
-            if coding and coding != "identity"]
+    """The codings `decode` undoes, in the order they were applied: the members of the value
+    from the last back to the first not in DECODED (Scrapy's reading). `identity` and an empty
+    member stop it like an unknown coding: Scrapy, and Chromium, read `gzip, identity` and
+    `gzip,` as they came, compressed."""
+    members = _members(content_encoding)
+    undone = 0
+    while undone < len(members) and members[-1 - undone] in DECODED:
+        undone += 1
+    return members[len(members) - undone:]
 
 
 def fully_decoded(content_encoding: str | None) -> bool:
     """Whether `decode` undoes every coding the value names (and there is one at least)."""
-    named = codings(content_encoding)
-    return bool(named) and all(coding in DECODED for coding in named)
+    members = _members(content_encoding)
+    return bool(members) and all(member in DECODED for member in members)
 
 
 def decode(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
     """The pieces of `raw` with the codings `content_encoding` names undone, last first, up
-    to the first one not in DECODED (the rest left encoded, as Scrapy leaves it); each piece
-    at most PIECE bytes for gzip and deflate. Memory holds a piece and the decoders' windows
-    whatever the body inflates to. UndecodableBody when a coding does not decode."""
+    to the first one not in DECODED (see `codings`; the rest left encoded, as Scrapy leaves
+    it); each piece at most PIECE bytes for gzip and deflate. Memory holds a piece and the
+    decoders' windows whatever the body inflates to. UndecodableBody when a coding does not
+    decode."""
     pieces: Iterable[bytes] = raw
     for coding in reversed(codings(content_encoding)):
-        if coding not in DECODED:
-            break
         pieces = _decoded(pieces, coding)
     yield from pieces
 

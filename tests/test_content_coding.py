@@ -115,3 +115,38 @@ def test_raw_deflate_that_looks_zlib_wrapped_decodes_as_scrapy_decoded_it() -> N
     wrong_checksum = zlib.compress(text)[:-1] + b"\x00"
     with pytest.raises(UndecodableBody):
         b"".join(decode([wrong_checksum], "deflate"))
+
+
+@pytest.mark.parametrize("content_encoding", [
+    "gzip, identity", "gzip,", "gzip, , br", "identity, gzip", "gzip, br", "GZIP", "x-gzip",
+    "gzip, compress", "identity", ""])
+def test_a_list_with_identity_or_an_empty_member_is_read_as_the_crawl_read_it(
+        content_encoding: str) -> None:
+    """Scrapy's HttpCompressionMiddleware undoes a list's codings from the last back to the
+    first it does not know, and `identity` or an empty member (`gzip,`) is one it does not
+    know: it leaves `gzip, identity` and `gzip,` compressed, as Chromium does (it shows such a
+    page as its compressed bytes). Before 2026-12-06 the captures' decoder dropped `identity`
+    and the empty member and inflated the gzip, so a page re-read from its capture was not
+    the page the crawl had read."""
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    from scrapy.http import Request
+    from scrapy.responsetypes import responsetypes
+    from scrapy.utils.test import get_crawler
+
+    from archive.content_coding import decode, fully_decoded
+
+    page = b"<html><body><p>" + b"A post. " * 500 + b"</p></body></html>"
+    body = page
+    for coding in content_encoding.lower().split(","):  # each coding the value names, applied
+        if coding.strip() in ("gzip", "x-gzip", "br"):
+            body = brotli.compress(body) if coding.strip() == "br" else gzip.compress(body)
+    url = "https://ann.wixsite.com/blog/post/p1"
+    crawler = get_crawler()
+    middleware = HttpCompressionMiddleware.from_crawler(crawler)
+    headers = {"Content-Type": "text/html", "Content-Encoding": content_encoding}
+    response = responsetypes.from_args(headers=headers, url=url, body=body)(
+        url, body=body, headers=headers)  # as Scrapy's downloader makes it
+    crawled = middleware.process_response(Request(url), response).body
+    assert b"".join(decode([body], content_encoding)) == crawled
+    if fully_decoded(content_encoding):  # the media route and robots.txt decode it whole
+        assert crawled == page

@@ -161,7 +161,7 @@ def unwrap_console(lines: list[str]) -> list[str]:
             waiting = (len(out), len(line[:bullet.end()].rstrip()))
         elif width and bullet is None and above and _indent(line) == _text_column(above) \
                 and measure(above) + 1 + measure(text.split(maxsplit=1)[0]) > width \
-                and not _chrome_alone(text):
+                and not _chrome_alone(text) and not _opens_with_image(text):
             out[-1].append(text)
             continue
         out.append([line.rstrip()])
@@ -193,14 +193,19 @@ def _wrap_width(lines: list[str], measure: Callable[[str], int]) -> int:
     longest line is not near a screen's width, or no sentences are broken there (a full line,
     then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
     titles that happen to be as long are not). A script without case (Arabic, Hebrew) goes on
-    in a letter that is no capital either."""
+    in a letter that is no capital either. _WRAPPED_LINES such breaks make a wrapped dump; a
+    short one (a post of a paragraph or two) shows fewer, and is wrapped when each of its lines
+    that another goes on in lower case is full: a poem's lines, a list's, go on from short
+    lines as well (a line going on from a line of chrome, "bottom of page", is no sign)."""
     lengths = [measure(line.rstrip()) for line in lines]
     width = max(lengths, default=0)
     if not _NARROWEST <= width <= CONSOLE_WIDTH:
         return 0
-    broken = sum(lengths[i] >= width - _NEAR_WIDTH and _goes_on(lines[i + 1].lstrip()[:1])
-                 for i in range(len(lines) - 1))
-    return width if broken >= _WRAPPED_LINES else 0
+    going_on = [i for i in range(len(lines) - 1)
+                if lines[i].strip() and _goes_on(lines[i + 1].lstrip()[:1])
+                and not _chrome_alone(lines[i + 1].strip())]
+    broken = sum(lengths[i] >= width - _NEAR_WIDTH for i in going_on)
+    return width if broken >= _WRAPPED_LINES or broken == len(going_on) > 0 else 0
 
 
 def _goes_on(first: str) -> bool:
@@ -225,7 +230,23 @@ def _text_column(line: str) -> int:
 # What a console browser writes for an image before the text beside it: its file name or alt
 # text in brackets ("[file.jpg] Matteo Viganò", "[AItbvmm5lA]Keshav Sachdeva"), and the
 # avatar's alt text before the author's name ("Writer's picture: Ann Lee Ann Lee").
-_IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?!\d+\])[^\]\s]{{1,120}}\]\s*(?=\S)")
+_IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?=[^\]\s]*[^\W\d_])[^\]\s]{{1,120}}\]\s*(?=\S)")
+# An image on a line of its own (or several side by side), or after a line's text: what the
+# tools write for an image without alt text is its file's name, whole (lynx: "[file.jpg]";
+# pandoc writes the alt text, which Wix sets to the file's name: "[GPE Full TM Logo.png]") or
+# without its extension and cut at the image's width (w3m: "[38d615_fba]", "[GettyImage]",
+# "[file]"). A file's name shows an image extension, or marks no bracketed word has (an
+# underscore, "%", "~"; alone on a line, letters and digits in one long word too: "[c7d035ba85]").
+# On a line of its own, a lower-case or camel-case word ("[file]", "[GettyImage]") is one too;
+# a footnote ("[1]"), an elision ("[…]"), a capitalised word ("[Chorus]"), a formula ("[H2O]")
+# and bracketed words in a sentence stay.
+_BRACKETED = re.compile(r"\[([^\[\]\n]{0,120})\]")
+_IMAGE_FILE = re.compile(r".*\S\.(?:jpe?g|jfif|png|gif|webp|avif|svg|bmp|tiff?|heic)", re.I)
+_FILE_MARKS = re.compile(r"[_%~]")
+_LETTERS_AND_DIGITS = re.compile(r"(?=.{6})(?:.*\d.*[^\W\d_]|.*[^\W\d_].*\d)")
+_CAMEL_CASE = re.compile(r"[^\W\d_]*[a-z][A-Z]")
+_IMAGE_AT_END = re.compile(r"(?<=\S)\s*\[([^\[\]\n]{1,120})\]\s*$")
+_IMAGES_ALONE = re.compile(rf"{_BULLETS_IF_ANY}(?:\[[^\[\]\n]{{0,120}}\]\s*)+$")
 _IMAGES_ONLY = re.compile(r"^\s*(?:\[[^\]\s]{0,120}\]\s*)+$")
 _ITEM_WITHOUT_TEXT = re.compile(rf"^\s*(?:{_BULLET_MARK}\s*)+(?:\[[^\]\s]{{0,120}}\]\s*)*$")
 # pandoc's image with no alt text, "[]": before a word or at the line's end ("[]Cindy",
@@ -249,7 +270,12 @@ def _without_image_mark(line: str) -> str:
     if "[" in line:
         if "[]" in line:
             line = _EMPTY_IMAGE.sub("", _IMAGE_BETWEEN_COUNTS.sub(" ", line))
+        if _IMAGES_ALONE.match(line) and all(
+                image_placeholder(name, alone=True) for name in _BRACKETED.findall(line)):
+            return ""
         line = _IMAGE_MARK.sub(r"\1", line, count=1)
+        if (end := _IMAGE_AT_END.search(line)) and image_placeholder(end.group(1)):
+            line = line[:end.start()]
     if len(line) < _AVATAR_LINE and line.lstrip(_LIST_MARKS)[:_ALT_MAX].lower().startswith(
             _AVATAR_PREFIXES) and (avatar := _AVATAR_ALT.match(line)) is not None:
         name = line[avatar.end():].strip()
@@ -259,6 +285,25 @@ def _without_image_mark(line: str) -> str:
         elif ":" not in line[:avatar.end()]:
             line = avatar.group(1) + name
     return line
+
+
+def image_placeholder(name: str, alone: bool = False) -> bool:
+    """Whether "[name]" is what a text tool writes for an image (see _BRACKETED): a file's
+    name, or, `alone` on its line, any lower-case or camel-case word."""
+    if _IMAGE_FILE.fullmatch(name):
+        return True
+    if not name or any(ch.isspace() for ch in name):
+        return False
+    return bool(_FILE_MARKS.search(name)) or alone and any(ch.isalpha() for ch in name) and (
+        name in ("IMG", "INLINE") or name[0].islower() or bool(_CAMEL_CASE.match(name))
+        or bool(_LETTERS_AND_DIGITS.match(name)))
+
+
+def _opens_with_image(text: str) -> bool:
+    """Whether a line opens with an image's file name (w3m's "[1ae557_86a]Get started…": a
+    card's image and title), which no wrapped sentence goes on with."""
+    start = _BRACKETED.match(text)
+    return start is not None and image_placeholder(start.group(1))
 
 
 def _without_form_controls(line: str) -> str:
