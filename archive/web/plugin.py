@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import NotFound, Response, asgi_static
@@ -25,7 +24,7 @@ from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
-from archive.web.list_facets import ListFacet, list_filters, whole_table
+from archive.web.list_facets import ListFacet, facet_rows, list_filters, whole_table
 from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -271,11 +270,8 @@ class YearFacet(Facet):
                 sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
                        f"({self.sql}) where {col} glob {_YEAR} group by value "
                        f"order by value desc limit {size + 1}")
-            try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting(
-                                                 "facet_time_limit_ms"))
-            except QueryInterrupted:
+            rows = await facet_rows(self, sql)
+            if rows is None:
                 timed_out.append(column)
                 continue
             key = f"{column}__startswith"
