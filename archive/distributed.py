@@ -882,6 +882,21 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
           "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES", "WIXARCHIVE_REFETCH")
 
 
+# When a failing site is backed off and stopped (crawler.distributed.backoff): read from each
+# worker's environment, workers could disagree (one stopping a site after 10 failures, another
+# after 50); the writer's values, as a crawl without Redis reads them (crawler.run), hold for all.
+FAILURE_SETTINGS = ("WIXARCHIVE_MAX_SERVER_ERRORS", "WIXARCHIVE_MAX_FAILING_SECONDS",
+                    "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX")
+
+
+def failure_settings(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The writer's FAILURE_SETTINGS: its overrides (`--set`), else its environment (which
+    crawler.run reads for all but WIXARCHIVE_BACKOFF_START), else the defaults."""
+    return {name: overrides.get(name)
+            or (os.environ.get(name) if name != "WIXARCHIVE_BACKOFF_START" else None)
+            or getattr(defaults, name) for name in FAILURE_SETTINGS}
+
+
 def site_job(url: str, overrides: dict[str, Any]) -> SiteJob:
     """The job of the site `url` (as the user gave it) belongs to, with the page it names."""
     start = url if "://" in url else f"https://{url}"  # as WixBlogSpider takes it
@@ -900,7 +915,8 @@ def run_writer(jobs: Sequence[SiteJob], db: Path, overrides: dict[str, Any], red
                handle_signals: bool = True) -> str | None:
     """Crawl `jobs` through Redis; returns None, or the one-line reason it could not finish
     (each site then still got its summary, as interrupted)."""
-    settings = {k: v for k, v in overrides.items() if k in SHARED}
+    settings = {**{k: v for k, v in overrides.items() if k in SHARED},
+                **failure_settings(overrides)}
     try:
         writer = RedisWriter(db, redis_url, settings)
     except DistributedError as exc:

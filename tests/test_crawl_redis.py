@@ -1607,9 +1607,10 @@ def test_a_failing_site_is_backed_off_and_stopped_across_workers(tmp_path: Path,
     with blogs(1, posts=20) as (server,):
         for post in server.blog.posts:
             server.overrides[post.url_path] = error_response(503)
-        workers = [start_worker(redis_server.url, env=env) for _ in range(3)]
+        workers = [start_worker(redis_server.url) for _ in range(3)]
+        # The writer's limit, which every worker takes.
         out, err = run_to_end(start_writer([server.url], db, redis_server.url, "--json",
-                                           "--no-media"), workers)
+                                           "--no-media", env=env), workers)
         log = list(zip(server.request_log, server.request_times, strict=True))
     summary = json.loads(out)
     shown = [(path, round(at - log[0][1], 2)) for path, at in log]
@@ -1654,3 +1655,25 @@ def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_wor
     # Counted from the worker's first request to the site (its start-up on a loaded machine is
     # no part of it): about its 6 s, not the 60 s download timeout.
     assert tried < 6 + 20, tried
+
+
+def test_a_failing_sites_limits_are_the_writers_for_every_worker(tmp_path: Path,
+                                                                   redis_server: RedisServer):
+    """WIXARCHIVE_MAX_SERVER_ERRORS (and the failing time and back-off settings) were read from
+    each worker's environment: a writer started with 4 beside a worker started without it
+    (50) never stopped a site answering 503 to its 10 posts. Now the writer's values hold for
+    every worker, as the writer's `--timeout` does."""
+    writer_env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "4"}
+    worker_env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "50"}
+    with blogs(1, posts=10) as (server,):
+        for post in server.blog.posts:
+            server.overrides[post.url_path] = error_response(503)
+        worker = start_worker(redis_server.url, env=worker_env)
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media",
+                                           env=writer_env), [worker])
+    summary = json.loads(out)
+    assert summary["status"] == "failed", (out, err)
+    assert summary["message"].endswith(
+        "stopped early, failing: 4 requests in a row got server errors or no answer "
+        "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (out, err)
