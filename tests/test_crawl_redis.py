@@ -1412,8 +1412,10 @@ def test_a_site_answering_server_errors_holds_up_no_other_site_of_a_worker(
     """A worker serves every site from one downloader: with the back-off of a site answering
     503 (crawler.downloader.backoff), its requests waited there, holding the worker's places,
     and the healthy site beside it went at the failing one's pace: 20 requests in 100 s, the
-    posts not all asked for in a minute. Workers do not back off: it is not held up."""
-    env = {**os.environ, "WIXARCHIVE_BACKOFF_MAX": "30"}  # the default (the suite's is 1 s)
+    posts not all asked for in a minute. No delay grows through Redis: it is not held up. (The
+    failing site is not stopped here, so that each of its posts is tried.)"""
+    env = {**os.environ, "WIXARCHIVE_BACKOFF_MAX": "30",  # the default (the suite's is 1 s)
+           "WIXARCHIVE_MAX_SERVER_ERRORS": "1000"}
     with blogs(2, posts=30) as (down, up):
         for post in down.blog.posts:
             down.overrides[post.url_path] = error_response(503)
@@ -1588,20 +1590,13 @@ def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
         document, image]
 
 
-def _most_in_a_window(times: list[float], seconds: float) -> int:
-    """The most requests the server saw within any `seconds`."""
-    return max(sum(1 for t in times[i:] if t - start < seconds)
-               for i, start in enumerate(times))
-
-
-def test_a_failing_site_is_backed_off_and_stopped_across_workers(tmp_path: Path,
+def test_a_failing_site_is_stopped_across_workers(tmp_path: Path,
                                                                  redis_server: RedisServer):
-    """A site answering 503 to every post: each worker doubled its own delay (up to 1 s here),
-    so three workers asked it in bursts (up to 8 requests in 3 s), and none stopped it after
-    WIXARCHIVE_MAX_SERVER_ERRORS failures in a row (every post was asked four times, 80
-    requests). Now the failures in a row are counted in Redis for every worker: the site is
-    asked once a second whichever worker asks, and stopped after the 10th failure in a row, as
-    without Redis."""
+    """A site answering 503 to every post: no worker stopped it after
+    WIXARCHIVE_MAX_SERVER_ERRORS failures in a row (each saw a share of them; every post was
+    asked four times, 80 requests). Now the failures in a row are counted in Redis for every
+    worker: the site is stopped after the 10th failure in a row, as without Redis. (No delay
+    grows through Redis: see the next test.)"""
     db = tmp_path / "archive.db"
     env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "10"}
     with blogs(1, posts=20) as (server,):
@@ -1625,10 +1620,6 @@ def test_a_failing_site_is_backed_off_and_stopped_across_workers(tmp_path: Path,
                     if not path.startswith(("/post/", "/robots.txt")))
     in_a_row = [at for path, at in log[last_good + 1:] if path.startswith("/post/")]
     assert 10 <= len(in_a_row) <= 12, shown
-    # Once the first failures came back (the 2 sent at once), one request a second (the 1 s
-    # cap) whichever worker sends it: at most 4 in any 3 s (5 allowing for a request slow to
-    # arrive), where the three workers sent up to 8.
-    assert _most_in_a_window(in_a_row[2:], 3.0) <= 5, shown
 
 
 def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_workers(

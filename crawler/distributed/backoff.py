@@ -1,12 +1,11 @@
-"""SharedBackoff: a failing site backed off, and stopped, across every worker.
+"""SharedBackoff: a failing site stopped across every worker (its failures counted in Redis).
 
 In one process ServerErrorBackoff doubles a failing site's delay and FailingSiteMiddleware stops
 it (crawler.downloader.backoff, crawler.downloader.failing_site). Through Redis each worker kept
 its own count and delay, so N workers asked a failing site N times as often, and no worker
 stopped it (each saw a share of the failures, and the rule was off there): a site answering 503
 to everything had every URL asked 4 times. Here the failures in a row are counted in Redis
-(protocol.backoff_key, per site and run) by the script that also sets the site's back-off delay,
-which every worker's SiteTokens waits out (protocol.ACQUIRE); the failure that reaches
+(protocol.backoff_key, per site and run) by one script; the failure that reaches
 WIXARCHIVE_MAX_SERVER_ERRORS in a row, or WIXARCHIVE_MAX_FAILING_SECONDS of them, stops the site
 in the same script (its queued requests dropped, no held one sent) and tells the writer, which
 ends the site's run as a crawl without Redis ends it. The first good answer deletes the count.
@@ -37,10 +36,16 @@ class SharedBackoff(ServerErrorBackoff):
             self.script = spider.server.register_script(p.FAILED)
         delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
             "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
+        # No delay is set (a maximum of 0): a request waiting out its site's delay waits in
+        # SiteTokens, inside the worker's downloader, holding one of its CONCURRENT_REQUESTS
+        # places; a backed-off site's requests took them all and every other site the worker
+        # serves went at the failing site's pace (30 posts of a healthy site not asked for in
+        # a minute). The count and both stops hold across workers; the delay waits for a queue
+        # that hands a worker only the requests of sites ready for one.
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
                           p.REQUESTS, p.RESULTS],
                     args=[site, "" if run is None else run, int(server_error), delay,
-                          self.start, self.maximum, self.limit, self.seconds,
+                          self.start, 0, self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])
 
     def _answered(self, request: Request) -> None:
