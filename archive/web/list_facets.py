@@ -14,6 +14,7 @@ archived), as the ranked search's `tag` filter matches them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from datasette.database import QueryInterrupted
@@ -57,6 +58,25 @@ async def facet_rows(facet: Facet, sql: str) -> Any | None:
         return None
 
 
+def facet_result(facet: Facet, column: str, source: str, rows: list[Any], size: int,
+                 pair_of: Callable[[str], dict[str, str]], selected: Callable[[str], bool],
+                 facet_arg: str) -> dict[str, Any]:
+    """A facet's entry on the page, as Datasette's own facets write it: its first `size` rows
+    (value, count), each with the URL choosing it or, `selected`, dropping it (`pair_of`: its
+    query string pair), and the URL dropping the facet (`facet_arg`: how it was asked for)."""
+    values = []
+    for row in rows[:size]:
+        chosen, pair = selected(row["value"]), pair_of(row["value"])
+        path = (path_with_removed_args(facet.request, pair) if chosen
+                else path_with_added_args(facet.request, pair))
+        values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                       "selected": chosen,
+                       "toggle_url": facet.ds.absolute_url(facet.request, path)})
+    return {"name": column, "type": facet.type, "results": values,
+            "hideable": source != "metadata", "truncated": len(rows) > size,
+            "toggle_url": path_with_removed_args(facet.request, {facet_arg: column})}
+
+
 class ListFacet(Facet):
     """Facet by a list column of the posts (tags, categories), counted from its join table;
     selecting a value filters `_tag=` or `_category=` (see the module)."""
@@ -91,20 +111,9 @@ class ListFacet(Facet):
                 timed_out.append(column)
                 continue
             chosen = {name.lower() for name in self.request.args.getlist(listed.arg)}
-            values = []
-            for row in rows.rows[:size]:
-                selected = row["value"].lower() in chosen
-                pair = {listed.arg: row["value"]}
-                path = (path_with_removed_args(self.request, pair) if selected
-                        else path_with_added_args(self.request, pair))
-                values.append({"value": row["value"], "label": row["value"],
-                               "count": row["count"], "selected": selected,
-                               "toggle_url": self.ds.absolute_url(self.request, path)})
-            results.append({
-                "name": column, "type": self.type, "results": values,
-                "hideable": source != "metadata", "truncated": len(rows) > size,
-                "toggle_url": path_with_removed_args(self.request, {"_facet_list": column}),
-            })
+            results.append(facet_result(
+                self, column, source, rows.rows, size, lambda value, arg=listed.arg: {arg: value},
+                lambda value, names=chosen: value.lower() in names, "_facet_list"))
         return results, timed_out
 
 

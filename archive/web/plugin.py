@@ -13,7 +13,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.facets import Facet
-from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils import escape_sqlite
 from datasette.utils.asgi import NotFound, Response, asgi_static
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 from markupsafe import Markup, escape
@@ -24,7 +24,13 @@ from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
-from archive.web.list_facets import ListFacet, facet_rows, list_filters, whole_table
+from archive.web.list_facets import (
+    ListFacet,
+    facet_result,
+    facet_rows,
+    list_filters,
+    whole_table,
+)
 from archive.web.page_structure import PageStructure
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -275,20 +281,10 @@ class YearFacet(Facet):
                 timed_out.append(column)
                 continue
             key = f"{column}__startswith"
-            values = []
-            for row in rows.rows[:size]:
-                selected = args.get(key) == row["value"]
-                path = (path_with_removed_args(self.request, {key: row["value"]}) if selected
-                        else path_with_added_args(self.request, {key: row["value"]}))
-                values.append({"value": row["value"], "label": row["value"],
-                               "count": row["count"], "selected": selected,
-                               "toggle_url": self.ds.absolute_url(self.request, path)})
-            results.append({
-                # Datasette's page writes the type after the name: "published (year)".
-                "name": column, "type": self.type, "results": values,
-                "hideable": source != "metadata", "truncated": len(rows) > size,
-                "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
-            })
+            # Datasette's page writes the type after the name: "published (year)".
+            results.append(facet_result(
+                self, column, source, rows.rows, size, lambda value, key=key: {key: value},
+                lambda value, key=key: args.get(key) == value, "_facet_year"))
         return results, timed_out
 
 
