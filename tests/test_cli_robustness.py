@@ -89,18 +89,19 @@ PAUSED_SEARCH = """import gc, sys
 from archive import search
 from archive.cli import main
 
-ranked = search._Ranked.top
+
+def paused(query):  # a search's query (top) or count's (count), run once the test says so
+    def run(self, conn, *args, **kwargs):
+        gc.collect()
+        assert not conn.in_transaction
+        print("open", flush=True)
+        sys.stdin.readline()
+        return query(self, conn, *args, **kwargs)
+    return run
 
 
-def top(self, conn, *args, **kwargs):
-    gc.collect()
-    assert not conn.in_transaction
-    print("open", flush=True)
-    sys.stdin.readline()
-    return ranked(self, conn, *args, **kwargs)
-
-
-search._Ranked.top = top
+search._Ranked.top = paused(search._Ranked.top)
+search._Ranked.count = paused(search._Ranked.count)
 main(sys.argv[1:], prog_name="wixarchive")
 """
 
