@@ -34,18 +34,16 @@ class SharedBackoff(ServerErrorBackoff):
         site, run = request_site(request), request.meta.get(RUN)
         if self.script is None:
             self.script = spider.server.register_script(p.FAILED)
-        delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
-            "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
-        # No delay is set (a maximum of 0): a request waiting out its site's delay waits in
-        # SiteTokens, inside the worker's downloader, holding one of its CONCURRENT_REQUESTS
-        # places; a backed-off site's requests took them all and every other site the worker
-        # serves went at the failing site's pace (30 posts of a healthy site not asked for in
-        # a minute). The count and both stops hold across workers; the delay waits for a queue
-        # that hands a worker only the requests of sites ready for one.
+        # No delay is set (the script's delay, start and maximum 0): a request waiting out its
+        # site's delay waits in SiteTokens, inside the worker's downloader, holding one of its
+        # CONCURRENT_REQUESTS places; a backed-off site's requests took them all and every
+        # other site the worker serves went at the failing site's pace (30 posts of a healthy
+        # site not asked for in a minute). The count and both stops hold across workers; the
+        # delay waits for a queue that hands a worker only the requests of sites ready for one.
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
                           p.REQUESTS, p.RESULTS],
-                    args=[site, "" if run is None else run, int(server_error), delay,
-                          self.start, 0, self.limit, self.seconds,
+                    args=[site, "" if run is None else run, int(server_error), 0, 0, 0,
+                          self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])
 
     def _answered(self, request: Request) -> None:
