@@ -16,7 +16,9 @@ from typing import Any
 
 from archive.schema import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from archive.search import casefold
+from archive.search.marks import SCRIPT
 from archive.search.query import TOKEN, Filter, fold, posts_join, row_conditions
+from archive.search.unmarked import holds_marks
 
 # Exact ranking sorts on `+rank`, which SQLite's sorter does keeping only the best LIMIT rows:
 # FTS5 consumes a plain `ORDER BY rank` itself, scoring and sorting every match first (1.4-1.9x
@@ -120,6 +122,8 @@ def _top_holding(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     if held is None or not _PHRASES.fullmatch(match):
         return None
     column, name = held.held
+    if SCRIPT.search(name) and holds_marks(conn):
+        return None  # a post's name with vowel marks is not held without them in this index
     words = TOKEN.findall(fold(name[1:-1]))
     docs = [conn.execute(f"SELECT doc FROM {FTS_TABLE}_vocab WHERE term = ?", (word,)).fetchone()
             for word in words]

@@ -25,6 +25,7 @@ from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
 from archive.search.bigrams import normalize
 from archive.search.languages import language_code
+from archive.search.marks import strip as strip_marks
 
 _OPERATOR = re.compile(
     r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
@@ -74,11 +75,14 @@ def fold_name(text: str) -> str:
 def name_case(text: str) -> str:
     """How --tag and --category compare names: case folded (STRASSE finds Straße, İZMİR and
     izmir İzmir: the dot casefold leaves on İ's i goes; KAYGI kaygı: dotless ı, the Turkish
-    lower case of I, is read as i), every apostrophe as ', accents kept.
+    lower case of I, is read as i), every apostrophe as ', accents kept, Hebrew and Arabic
+    vowel marks not (ברכה finds בְּרָכָה and the other way round, as `tags:ברכה` does: people
+    type these words without them, archive/search/marks.py).
     A tag is a label its author chose, and an accent can make it another word (pâte, pâté;
     año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents."""
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-    return folded.replace("i\u0307", "i").replace(DOTLESS_I, "i").translate(_ONE_APOSTROPHE)
+    return strip_marks(folded.replace("i\u0307", "i").replace(DOTLESS_I, "i")
+                       .translate(_ONE_APOSTROPHE))
 
 
 # The --author filter: the archive's distinct author names (any case; each read with one seek in
@@ -450,16 +454,19 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
         named, named_params = _names_like(plural, value)
         # The posts row lists its tags as JSON: the name's words are in the index's tags
         # column as they are in the name, unless JSON escaped some of its characters. A
-        # name with an apostrophe may be held with another one (ʼ is a letter there).
-        plain = json.dumps(value, ensure_ascii=False)[1:-1] == value \
-            and not any(mark in value for mark in APOSTROPHES)
+        # name with an apostrophe may be held with another one (ʼ is a letter there); one
+        # with Hebrew or Arabic vowel marks is held without them where no post has marks
+        # (archive/search/exact.py does not use it where one has).
+        held = strip_marks(value)
+        plain = json.dumps(held, ensure_ascii=False)[1:-1] == held \
+            and not any(mark in held for mark in APOSTROPHES)
         # Per post, a lookup in the link table's key: IN (all the tag's posts) would collect
         # them first, which costs more than walking an impact list or a few matches.
         filters.append(Filter(
             f"EXISTS (SELECT 1 FROM post_{plural} x WHERE x.post_id = {{id}} "
             f"AND x.{name}_id IN ({named}))", named_params,
             f"SELECT post_id FROM post_{plural} WHERE {name}_id IN ({named})",
-            (plural, quoted([value])) if plain else None, post_row=False))
+            (plural, quoted([held])) if plain else None, post_row=False))
     for name, value in (("since", query.since), ("until", query.until)):
         if value is not None and not is_date(value.strip()):
             raise SearchError.bad_value(
