@@ -72,6 +72,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
 SCHEMA_VERSION = 19
@@ -727,6 +728,27 @@ def index_unmarked(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE posts SET unmarked_index = 1 WHERE unmarked_index IS NULL AND ("
                  + " OR ".join(f"{column} GLOB ?" for column in FTS_COLUMNS) + ")",
                  [SCRIPT_GLOB] * len(FTS_COLUMNS))
+
+
+class SearchIndex(NamedTuple):
+    """A full-text index of the posts: `content`, the table or view it reads their text from,
+    in its `columns`; `only`, the condition on that table's rows it holds, when it holds some
+    of them (None: every row)."""
+
+    table: str
+    content: str
+    columns: tuple[str, ...]
+    only: str | None = None
+
+
+# The full-text indexes kept in step with posts by the triggers above, as `wixarchive check`
+# compares each with its posts and `check --repair` rebuilds it (Archive.check,
+# Archive.rebuild_index). An archive older than an index's version has not that index.
+SEARCH_INDEXES = (
+    SearchIndex(FTS_TABLE, "posts", FTS_COLUMNS),
+    SearchIndex(CJK_TABLE, "posts", CJK_COLUMNS, " OR ".join(f"{column} IS NOT NULL"
+                                                           for column in CJK_COLUMNS)),
+    SearchIndex(UNMARKED_TABLE, UNMARKED_VIEW, FTS_COLUMNS))
 
 
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.

@@ -292,6 +292,8 @@ def test_an_archive_from_v18_is_filled_in_when_opened_for_writing(tmp_path: Path
     path = undo_v19(build(tmp_path / "archive.db"))
     # Read-only, it stays as it is and searches as before: the plain post only, no error.
     assert titles(path, "يساعد") == ["عون"]
+    with Archive.open(path, readonly=True) as archive:
+        assert archive.check() == []  # no index missing: v18 had not that one
     assert sorted(titles(path, "يُساعِدُ")) == ["عون"]  # the query's marks are taken out
     with Archive.open(path) as archive:
         assert archive.schema_version == schema.SCHEMA_VERSION == 19
@@ -300,6 +302,39 @@ def test_an_archive_from_v18_is_filled_in_when_opened_for_writing(tmp_path: Path
     assert dict(hits(path, "يساعد"))["المعلم"].startswith("المعلمُ [يُساعِدُ]")
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM posts_unmarked_docsize").fetchone() == (6,)
+
+
+def test_check_finds_the_mark_free_and_cjk_indexes_out_of_sync_and_repair_rebuilds_them(
+        tmp_path: Path) -> None:
+    """check compared posts_fts alone with the posts, and --repair rebuilt it alone: a
+    posts_unmarked that missed an edit, or a posts_cjk a new post, stayed wrong."""
+    path = build(tmp_path / "archive.db")
+    with sqlite3.connect(path) as conn:  # indexes that miss an edit, a new post
+        conn.execute(f"DROP TRIGGER {schema.UNMARKED_TABLE}_update")
+        conn.execute(f"DROP TRIGGER {schema.CJK_TABLE}_insert")
+    with Archive.open(path) as archive:
+        archive.save_articles([
+            Article(url=f"{AR}/post/marked", title="المعلم", language="ar",
+                    published="2024-01-01", body_text="كتابٌ جديدٌ",
+                    body_html="<p>كتابٌ جديدٌ</p>"),
+            Article(url="https://tokyo.wixsite.com/blog/post/weather", title="東京の天気",
+                    language="ja", body_text="今日は東京で雨が降りました")])
+    assert titles(path, "جديد") == titles(path, "東京") == []
+    bad = run("check", "--db", str(path))
+    assert bad.returncode == 1, bad.stderr
+    assert "search index posts_unmarked out of sync with posts" in bad.stderr
+    assert "search index posts_cjk out of sync with posts (1 posts missing from it" \
+        in bad.stderr
+    assert "search index out of sync" not in bad.stderr  # posts_fts is right
+    with Archive.open(path, readonly=True) as archive:  # counted: the missing post only
+        assert [problem.split(" (")[0] for problem in archive.check()] == [
+            "search index posts_cjk out of sync with posts"]
+    repaired = run("check", "--db", str(path), "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert titles(path, "جديد") == ["المعلم"] and titles(path, "東京") == ["東京の天気"]
+    assert sorted(titles(path, "يساعد")) == ["عون"]
+    with sqlite3.connect(path) as conn:  # the CJK index holds the posts with CJK text alone
+        assert conn.execute(f"SELECT count(*) FROM {schema.CJK_TABLE}_docsize").fetchone() == (1,)
 
 
 def test_the_search_command_finds_a_word_written_with_marks(db: Path) -> None:
