@@ -75,7 +75,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -704,14 +704,29 @@ END;
 
 
 def _v19(conn: sqlite3.Connection) -> None:
-    from archive.search.marks import MARKS_GLOB, unmarked
+    from archive.search.marks import MARKS_GLOB
 
     _script(conn, V19)
+    _store_unmarked(conn, MARKS_GLOB)
+
+
+# v20: the Arabic tatweel is taken out of the mark-free text too (archive/search/marks.py), and
+# a post holding one is written with marks: the posts holding one get their text without it.
+def _v20(conn: sqlite3.Connection) -> None:
+    from archive.search.marks import TATWEEL_GLOB
+
+    _store_unmarked(conn, TATWEEL_GLOB)
+
+
+def _store_unmarked(conn: sqlite3.Connection, glob: str) -> None:
+    """The posts with a field matching `glob` get their text without marks, flagged MARKED."""
+    from archive.search.marks import unmarked
+
     # GLOB finds the rows with marks in C; only those are read into Python (the update trigger
     # indexes them), then the other posts with Hebrew or Arabic text, if there were any.
     rows = conn.execute(f"SELECT id, {', '.join(FTS_COLUMNS)} FROM posts WHERE "
                         + " OR ".join(f"{column} GLOB ?" for column in FTS_COLUMNS),
-                        [MARKS_GLOB] * len(FTS_COLUMNS)).fetchall()
+                        [glob] * len(FTS_COLUMNS)).fetchall()
     conn.executemany(f"UPDATE posts SET {', '.join(f'{c} = ?' for c in UNMARKED_COLUMNS)} "
                      "WHERE id = ?", [(*map(unmarked, row[1:]), MARKED, row[0]) for row in rows])
     if rows:
@@ -754,7 +769,8 @@ SEARCH_INDEXES = (
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
-    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19}
+    11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
+    19: _v20}
 
 
 @contextmanager

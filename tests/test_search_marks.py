@@ -70,8 +70,9 @@ def test_the_marks_are_every_combining_mark_of_the_hebrew_and_arabic_blocks() ->
               (0xFB1D, 0xFB4F)]
     marks = {chr(c) for low, high in blocks for c in range(low, high + 1)
              if unicodedata.category(chr(c)) == "Mn"}
-    assert {c for c in map(chr, range(0x0590, 0xFB50)) if strip(c) == ""} == marks
-    assert "\u05be" not in marks and "\u0640" not in marks  # maqaf, tatweel: no marks
+    tatweel = "\u0640"  # no mark (a letter, Lm), taken out as one
+    assert {c for c in map(chr, range(0x0590, 0xFB50)) if strip(c) == ""} == {*marks, tatweel}
+    assert "\u05be" not in marks and tatweel not in marks  # maqaf, tatweel
     assert MARKS.startswith("\u0591")
 
 
@@ -266,6 +267,45 @@ def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
                      "VALUES ('integrity-check', 1)")
 
 
+STRETCHED = Article(url=f"{AR}/post/stretched", title="مـكـتـبـة", language="ar",
+                    author="مـحـمـد", tags=["كـتـب"], body_text="قرأت كـتـابـاً عن الـعـلـم")
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_a_word_stretched_with_tatweel_is_found_by_the_word_without_it(
+        tmp_path: Path, marked: bool) -> None:
+    """The tatweel (kashida) stretches a word (كـتـاب): a letter to the tokenizer, so كتاب
+    found nothing, nor الـعـلـم العلم."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:  # with posts written with vowel marks, or none
+        archive.save_articles([*([CORPUS[0]] if marked else []), CORPUS[1], STRETCHED])
+    assert titles(path, "كتابا") == titles(path, "العلم") == titles(path, "كـتـابـاً") == [
+        "مـكـتـبـة"]
+    assert titles(path, "title:مكتبة") == ["مـكـتـبـة"]
+    assert titles(path, "", tag="كتب") == titles(path, "", author="محمد") == ["مـكـتـبـة"]
+    assert sorted(titles(path, "الـطـلاب")) == (["المعلم", "عون"] if marked else ["عون"])
+    [(_, snippet)] = hits(path, "العلم")
+    assert snippet == "قرأت كـتـابـاً عن [الـعـلـم]"
+
+
+def test_an_archive_from_v19_gets_its_tatweel_taken_out_when_opened_for_writing(
+        tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([CORPUS[1], STRETCHED])
+    with sqlite3.connect(path) as conn:  # as v19 stored it: the tatweel kept, no marks
+        conn.execute("UPDATE posts SET "
+                     + ", ".join(f"{column} = NULL" for column in schema.UNMARKED_COLUMNS))
+        conn.execute("PRAGMA user_version = 19")
+    assert titles(path, "العلم") == []  # read-only, as before
+    with Archive.open(path) as archive:
+        assert archive.schema_version == 20
+    assert titles(path, "العلم") == titles(path, "", tag="كتب") == ["مـكـتـبـة"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT unmarked_title, unmarked_index FROM posts ORDER BY id"
+                            ).fetchall() == [(None, 1), ("مكتبة", schema.MARKED)]
+
+
 def test_restore_puts_the_marks_back_around_ellipses_and_highlights() -> None:
     written = "א שָׁלוֹם ב שָׁלוֹם ג"
     assert restore("…\x02שלום\x03 ב…", written) == "…\x02שָׁלוֹם\x03 ב…"
@@ -296,7 +336,7 @@ def test_an_archive_from_v18_is_filled_in_when_opened_for_writing(tmp_path: Path
         assert archive.check() == []  # no index missing: v18 had not that one
     assert sorted(titles(path, "يُساعِدُ")) == ["عون"]  # the query's marks are taken out
     with Archive.open(path) as archive:
-        assert archive.schema_version == schema.SCHEMA_VERSION == 19
+        assert archive.schema_version == schema.SCHEMA_VERSION == 20
     assert sorted(titles(path, "يساعد")) == ["المعلم", "عون"]
     assert sorted(titles(path, "title:שלום")) == ["שָׁלוֹם עוֹלָם", "שלום חברים"]
     assert dict(hits(path, "يساعد"))["المعلم"].startswith("المعلمُ [يُساعِدُ]")

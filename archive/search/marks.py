@@ -38,7 +38,12 @@ from collections.abc import Iterable
 MARKS = ("\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a\u064b-\u065f\u0670"
          "\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0898-\u089f\u08ca-\u08e1"
          "\u08e3-\u08ff\ufb1e")
-_MARK = re.compile(f"[{MARKS}]+")
+# The Arabic tatweel (kashida), which stretches a word to justify or decorate it (كـتـاب): a
+# letter to the tokenizer, so كـتـاب was one word, not كتاب. Taken out with the marks, and a
+# text holding one is "written with marks" as one with marks is.
+TATWEEL = "\u0640"
+_STRIPPED = MARKS + TATWEEL
+_MARK = re.compile(f"[{_STRIPPED}]+")
 _HIGHLIGHTS = re.compile("([\x02\x03])")  # archive.search's HIGHLIGHT_START and HIGHLIGHT_END
 # The Hebrew and Arabic blocks (and their presentation forms): a post holding one of their
 # characters is indexed in posts_unmarked, and only a query holding one reads it.
@@ -47,11 +52,12 @@ _SCRIPT_CHARACTERS = ("\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb1
 SCRIPT = re.compile(f"[{_SCRIPT_CHARACTERS}]")
 # The same tests in SQL, for the posts archived before the index existed (schema.py).
 SCRIPT_GLOB = f"*[{_SCRIPT_CHARACTERS}]*"
-MARKS_GLOB = f"*[{MARKS}]*"
+MARKS_GLOB = f"*[{_STRIPPED}]*"
+TATWEEL_GLOB = f"*{TATWEEL}*"
 
 
 def strip(text: str) -> str:
-    """`text` without Hebrew and Arabic vowel marks."""
+    """`text` without Hebrew and Arabic vowel marks (nor tatweel)."""
     return text if text.isascii() else _MARK.sub("", text)
 
 
@@ -61,7 +67,8 @@ def has_script(texts: Iterable[str | None]) -> bool:
 
 
 def unmarked(text: str | None) -> str | None:
-    """`text` without its Hebrew and Arabic vowel marks; None when it has none."""
+    """`text` without its Hebrew and Arabic vowel marks (and tatweel); None when it has
+    none."""
     if not text or text.isascii() or not _MARK.search(text):
         return None
     return _MARK.sub("", text)
@@ -73,7 +80,7 @@ def restore(snippet: str, written: str, ellipsis: str = "…") -> str:
     inside its highlight. The snippet as it is when its text is not found in `written`."""
     bare = _MARK.sub("", written)
     # where[i]: the index in `written` of bare[i] (the length of `written` past the end)
-    where = [found.start() for found in re.finditer(f"[^{MARKS}]", written)] + [len(written)]
+    where = [found.start() for found in re.finditer(f"[^{_STRIPPED}]", written)] + [len(written)]
     pieces = _HIGHLIGHTS.split(snippet)
     text = "".join(piece for piece in pieces if not _HIGHLIGHTS.fullmatch(piece))
     # FTS5 puts an ellipsis before and after the window when the text goes on; the window

@@ -67,9 +67,9 @@ _ONE_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES[1:]})
 
 
 def fold_name(text: str) -> str:
-    """How --author compares names: `fold_case`, with every apostrophe as ' (o'leary finds
-    O’Leary, strauss Strauß, odegard Ødegård)."""
-    return fold_case(text).translate(_ONE_APOSTROPHE)
+    """How --author compares names: `fold_case`, with every apostrophe as ' and no tatweel
+    (o'leary finds O’Leary, strauss Strauß, odegard Ødegård, محمد مـحـمـد)."""
+    return strip_marks(fold_case(text)).translate(_ONE_APOSTROPHE)
 
 
 def name_case(text: str) -> str:
