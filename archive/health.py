@@ -30,7 +30,7 @@ class CheckResult:
     problems: list[str]
     notes: list[str]
     closed_runs: int  # runs left `running` by a process that is gone, closed as interrupted
-    repaired: bool  # the search index was rebuilt first
+    repaired: bool  # the search indexes were rebuilt first
 
     @property
     def ok(self) -> bool:
@@ -46,7 +46,7 @@ class CheckResult:
 def check_archive(archive: Archive, *, repair: bool = False,
                   on_start: Callable[[int], Any] | None = None,
                   progress: Callable[[int], Any] | None = None) -> CheckResult:
-    """Check `archive` whole; with `repair`, rebuild its search index first. A writable archive
+    """Check `archive` whole; with `repair`, rebuild its search indexes first. A writable archive
     also gets its dead runs closed and its damaged capture records noted; a read-only one the
     lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
     when it cannot be checked (repair of a read-only archive). `on_start` and `progress`:

@@ -675,7 +675,7 @@ def check(archive: Archive, *, repair: bool = False) -> CheckResult:
     """Check the archive as `wixarchive check` does: SQLite integrity, foreign keys, versions,
     the search index (what `archive.check()` checks), and every raw capture against its index
     (each response's payload digest compared; damaged records noted for the next crawl to
-    capture again). With `repair=True`, the search index is rebuilt from the posts first.
+    capture again). With `repair=True`, the search indexes are rebuilt from the posts first.
 
     Returns what `wixarchive check --json` prints: `ok`, `problems` (one line each; empty when
     healthy), `notes` (what the next crawl mends itself), `posts`, `schema`, `captures` (records

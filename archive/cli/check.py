@@ -17,13 +17,13 @@ from archive.store import ArchiveBusy, ArchiveError, is_writable
 
 @click.command("check")
 @db_option
-@click.option("--repair", is_flag=True, help="Rebuild the search index from the posts.")
+@click.option("--repair", is_flag=True, help="Rebuild the search indexes from the posts.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"ok", "db", "posts", "schema", "captures", '
                    '"problems", "notes", "closed_runs", "repaired"}; {"ok": false, "db", '
                    '"error"} when the check cannot run (no archive there, say).')
 def command(db: Path, repair: bool, as_json: bool) -> None:
-    """Check the archive's integrity and that its search index matches the posts.
+    """Check the archive's integrity and that its search indexes match the posts.
 
     Exits with status 1 when a problem is found (with --json too, after the object) or the
     check cannot run (no archive there: with --json, an object with `error`), 75 when the
