@@ -213,8 +213,9 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
            site: Names = None, lang: str | None = None, tag: Names = None,
            category: str | None = None, author: Names = None, since: DateLike = None,
-           versions: bool = False, images_url: str | None = None, flat: bool = False,
-           bom: bool = False, escape_formulas: bool = True) -> ExportResult:
+           changed_since: DateLike = None, versions: bool = False,
+           images_url: str | None = None, flat: bool = False, bom: bool = False,
+           escape_formulas: bool = True) -> ExportResult:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
@@ -243,7 +244,11 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     every one of them), `category`, `author` (part of the name, any case or accents; a list:
     any of them), `since` (published on or after this ISO date, or a datetime.date). A post is
     chosen by its current version; with `versions=True` every version of the posts chosen is
-    written.
+    written. `changed_since` (an ISO date or time, UTC unless it names an offset, or a
+    datetime.date or datetime, naive ones UTC): the posts whose archived content changed (a
+    new version stored) or that were found deleted on or after it, what changed since an
+    earlier export; with `versions=True`, the versions fetched since only (a post deleted
+    since: its current version).
     SearchError naming the argument for a bad value (a date that is none, a language that
     is neither a code nor a known name) or type, as `posts()` raises it. The summary's
     `filters` says those applied. An export filtered so into a folder (markdown, wxr's
@@ -303,7 +308,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         raise ValueError("markdown export writes one file per post: give a folder")
     chosen = post_filters(lang=_text("lang", lang), tag=_names("tag", tag),
                           category=_text("category", category), author=_names("author", author),
-                          since=_date("since", since))
+                          since=_date("since", since),
+                          changed_since=_date("changed_since", changed_since))
     sites = matching_sites(archive, _names("site", site))
     # One read snapshot, posts streamed one at a time (see archive.export).
     with snapshot(archive):

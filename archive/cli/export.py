@@ -88,6 +88,12 @@ def _format_of(out: str) -> str:
 @click.option("--since", metavar="DATE",
               help="Only posts published on or after DATE (2024, 2024-05, 2024-05-01), as "
                    "search's --since; with --versions, every version of those posts.")
+@click.option("--changed-since", metavar="DATE",
+              help="Only posts whose archived content changed (a new version stored) or that "
+                   "were found deleted on or after DATE (2024-05-01, or a time: "
+                   "2024-05-01T09:30:00+02:00; UTC when it names no offset): what changed "
+                   "since an earlier export. With --versions, the versions fetched since only "
+                   "(a post deleted since: its current version).")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
@@ -107,8 +113,8 @@ def _format_of(out: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str | None,
             tags: tuple[str, ...], category: str | None, authors: tuple[str, ...],
-            since: str | None, images_url: str | None, flat: bool, all_versions: bool,
-            bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
+            since: str | None, changed_since: str | None, images_url: str | None, flat: bool,
+            all_versions: bool, bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -120,7 +126,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
     copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
-    posts as search's options of the same names do (wacz: their pages and captures only).
+    posts as search's options of the same names do (wacz: their pages and captures only);
+    --changed-since those changed or deleted since an earlier export.
 
     \b
     Examples:
@@ -128,6 +135,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format csv --versions versions.csv
         wixarchive export --lang fr --since 2024 french-2024.jsonl
+        wixarchive export --changed-since 2024-06-01T03:12:09Z changes.jsonl
         wixarchive export --tag recipes --tag vegan --format markdown content/posts
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
@@ -155,9 +163,9 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
             fail(f"--images-url {problem}")
     try:
         chosen = post_filters(lang=lang, tag=tags, category=category, author=authors,
-                              since=since)
+                              since=since, changed_since=changed_since)
     except SearchError as exc:  # named as the option the user typed
-        fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
+        fail(f"--{_option(exc.field)}: {exc.problem}" if exc.field else str(exc))
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
@@ -293,9 +301,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         sys.exit(1)
 
 
+def _option(field: str) -> str:
+    """A filter's name (`changed_since`) as its option's (`changed-since`)."""
+    return field.replace("_", "-")
+
+
 def _said(applied: dict[str, Any]) -> str:
     """The filters applied as options: "--lang fr --tag a --tag b"."""
-    return " ".join(f"--{name} {shell_word(one)}" for name, value in applied.items()
+    return " ".join(f"--{_option(name)} {shell_word(one)}" for name, value in applied.items()
                     for one in (value if isinstance(value, list) else [value]))
 
 

@@ -189,7 +189,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                 progress: Callable[[int], Any] | None = None,
                 chosen: PostFilters | None = None) -> dict[str, Any]:
     """Stream the sites' posts passing `chosen` (source.post_filters: --lang, --tag, ...;
-    all_versions: every version of each) into the format's writer,
+    all_versions: every version of each, or with --changed-since those fetched since) into the
+    format's writer,
     one at a time, and return the summary (`posts`: how many posts, or rows with
     `all_versions`; markdown and wxr: `images`, `files` and what was copied).
 
@@ -202,7 +203,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     taken = iter_posts(archive, post_ids(archive, sites, chosen))
     if progress is not None:
         taken = _counted(taken, progress)
-    posts = (with_versions(archive, taken) if all_versions
+    posts = (with_versions(archive, taken, chosen.changed_instant() if chosen else None)
+             if all_versions
              else with_attachments(archive, taken))
     if fmt == "markdown":
         if not isinstance(output, Path):
