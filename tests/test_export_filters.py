@@ -355,3 +355,45 @@ def test_changed_since_reads_the_changed_posts_through_their_indexes(tmp_path: P
                 or "posts_site" in line], plans
     assert any("posts_last_changed" in line for line in plans), plans
     assert any("posts_deleted" in line for line in plans), plans
+
+
+@pytest.mark.parametrize(("fmt", "out", "options", "arguments"), [
+    ("jsonl", "all.jsonl", [], {}),
+    ("csv", "v.csv", ["--versions", "--author", "leary", "--bom"],
+     {"versions": True, "author": "leary", "bom": True}),
+    ("markdown", "md", ["--lang", "fr", "--flat"], {"lang": "fr", "flat": True}),
+    ("wxr", "fr.xml", ["--tag", "Été", "--changed-since", "2000-01-01"],
+     {"tag": "Été", "changed_since": "2000-01-01"}),
+])
+def test_the_command_prints_the_summary_the_api_returns(
+        db: Path, tmp_path: Path, fmt: str, out: str, options: list[str],
+        arguments: dict[str, Any]) -> None:
+    """One summary, built by one function (archive.export.writing.write_export) that the
+    command and wixarchive.export() both call: the same keys, order and values."""
+    for side in ("cli", "api"):
+        (tmp_path / side).mkdir()
+    done = wixarchive("export", "--db", str(db), "--format", fmt, "--json", *options,
+                      str(tmp_path / "cli" / out), check=True)
+    printed = json.loads(done.stdout)
+    with api.open(db) as archive:
+        returned = api.export(archive, tmp_path / "api" / out, format=fmt, **arguments).summary
+    assert printed.pop("output") == str(tmp_path / "cli" / out)
+    assert returned.pop("output") == str(tmp_path / "api" / out)
+    if fmt == "markdown":  # each export's own folder
+        for summary in (printed, returned):
+            summary.pop("folder", None)
+    assert list(printed.items()) == list(returned.items())
+
+
+def test_the_summary_is_built_in_one_place() -> None:
+    """Neither the command nor the API builds an export's summary or calls the writer
+    directly: both go through write_export, so a field added there reaches both."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    for module in ("archive/cli/export.py", "wixarchive/api.py"):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        called = {node.func.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        assert "write_export" in called, module
+        assert not called & {"write_posts", "provenance", "post_id_query"}, module

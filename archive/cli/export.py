@@ -30,8 +30,6 @@ from archive.export.source import (
     describe_state,
     matching_sites,
     post_filters,
-    post_id_query,
-    provenance,
     snapshot,
 )
 from archive.export.writing import (
@@ -40,7 +38,7 @@ from archive.export.writing import (
     file_output,
     images_folder,
     images_url_problem,
-    write_posts,
+    write_export,
 )
 from archive.search.query import SearchError, shell_word
 from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
@@ -188,8 +186,6 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                     click.echo(f"Notice: {wanted.strip()!r} matches {count} sites, all "
                                f"exported: {', '.join(s['site'] for s in named)} (give a full "
                                "URL for one)", err=True)
-            summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
-                                       "output": out, "filters": chosen.applied()}
             # One read snapshot: the passes agree even while a crawl writes the archive.
             with snapshot(archive):
                 posts = count_posts(archive, sites, chosen)
@@ -206,27 +202,21 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                     # channel with no item, no file in the folder) and status 0, said.
                     click.echo(f"Note: {db} has no posts{where} yet: the export is empty "
                                "(crawl a site first)", err=True)
-                # What the export is a copy of, read in the same snapshot.
-                summary.update(provenance(archive, sites))
                 try:
-                    if fmt == "wacz":
-                        summary.update(_write_wacz(
-                            archive, db, sites, site, out,
-                            show_progress=not as_json and out != "-",
-                            posts=post_id_query(archive, sites, chosen) if chosen else None))
-                    else:
-                        with _progress(posts, show=not as_json and out != "-") as progress:
-                            written = write_posts(
-                                archive, files, sites, fmt,
-                                Path(out) if fmt == "markdown" else
-                                (lambda binary: _output(out, binary=binary)),
-                                images_url=images_url,
-                                images_dir=images_folder(Path(out)) if images_url else None,
-                                bom=bom, flat=flat, all_versions=all_versions,
-                                escape_formulas=not raw_formulas, progress=progress,
-                                chosen=chosen)
-                        summary.update({"posts": posts, "versions": written["posts"]}
-                                       if all_versions else written)
+                    with _progress(posts, show=fmt != "wacz" and not as_json and out != "-"
+                                   ) as progress:
+                        summary = write_export(
+                            archive, files, sites, fmt,
+                            Path(out) if fmt == "markdown" else
+                            (lambda binary: _output(out, binary=binary)),
+                            output_name=out, chosen=chosen, posts=posts,
+                            write_wacz=lambda chosen_posts: _write_wacz(
+                                archive, db, sites, site, out,
+                                show_progress=not as_json and out != "-", posts=chosen_posts),
+                            images_url=images_url,
+                            images_dir=images_folder(Path(out)) if images_url else None,
+                            bom=bom, flat=flat, all_versions=all_versions,
+                            escape_formulas=not raw_formulas, progress=progress)
                 except ExportError as exc:
                     fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder
