@@ -222,3 +222,178 @@ def test_a_selective_filter_reads_its_posts_through_an_index(tmp_path: Path,
     assert not walks, plans
     with sqlite3.connect(path) as conn:  # and the export holds just that post
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 301
+
+
+# --changed-since: what changed since an earlier export, by when the archive stored it.
+BEFORE, EXPORTED, AFTER = ("2024-06-01T08:00:00+00:00", "2024-07-01T10:00:00+00:00",
+                           "2024-07-02T08:00:00+00:00")
+
+
+def _post(slug: str, body: str, lang: str = "en") -> Article:
+    return Article(url=f"{GARDEN}post/{slug}", title=slug, language=lang, body_text=body,
+                   body_html=f"<p>{body}</p>", body_markdown=body)
+
+
+@pytest.fixture(scope="module")
+def changes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four posts archived before an export at EXPORTED; after it, one changed, one found
+    deleted, one new (French), one seen again unchanged."""
+    path = tmp_path_factory.mktemp("changes") / "archive.db"
+    with Archive.open(path) as archive:
+        for slug in ("edited", "gone", "same", "old-gone"):
+            archive.save_article(_post(slug, "First text."), fetched_at=BEFORE)
+        archive.mark_deleted(f"{GARDEN}post/old-gone", when=BEFORE)
+        archive.save_article(_post("edited", "Second text."), fetched_at=AFTER)
+        archive.mark_deleted(f"{GARDEN}post/gone", when=AFTER)
+        archive.save_article(_post("nouveau", "Texte.", "fr"), fetched_at=AFTER)
+        archive.save_article(_post("same", "First text."), fetched_at=AFTER)  # unchanged
+    return path
+
+
+def test_changed_since_exports_what_changed_or_was_deleted_since(changes: Path,
+                                                                 tmp_path: Path) -> None:
+    exported, summary = export_jsonl(changes, "--changed-since", EXPORTED)
+    assert exported == ["edited", "gone", "nouveau"]
+    assert (summary["posts"], summary["filters"]) == (3, {"changed_since": EXPORTED})
+    rows = {row["title"]: row for row in map(json.loads, wixarchive(
+        "export", "--db", str(changes), "--changed-since", EXPORTED, "--format", "jsonl", "-",
+        check=True).stdout.splitlines())}
+    assert rows["gone"]["deleted_at"] == AFTER  # the deletion reaches the incremental export
+    assert rows["edited"]["body"] == "Second text."
+    # Combined with another filter; the text summary says it as typed.
+    assert export_jsonl(changes, "--changed-since", "2024-07", "--lang", "fr")[0] == ["nouveau"]
+    out = tmp_path / "changes.csv"
+    done = wixarchive("export", "--db", str(changes), "--changed-since", "2024-07-02",
+                      str(out), check=True)
+    assert "Exported 3 posts matching --changed-since 2024-07-02 from 1 site" in done.stdout
+    assert slugs(row["url"] for row in csv.DictReader(io.StringIO(out.read_text()))) == [
+        "edited", "gone", "nouveau"]
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    ("2024-07-02T10:00:00+02:00", ["edited", "gone", "nouveau"]),  # AFTER, in another zone
+    ("2024-07-02T08:00:00Z", ["edited", "gone", "nouveau"]),
+    ("2024-07-02T08:00:00.5", ["edited", "gone", "nouveau"]),  # UTC; that second is in
+    ("2024-07-02 08:00:01", []),
+    ("2024-07-02T09:00:01+01:00", []),
+])
+def test_changed_since_compares_instants(changes: Path, when: str, expected: list[str]) -> None:
+    """The archive writes its times in UTC with +00:00: a time given with an offset, Z or none
+    is that instant, not a text that sorts elsewhere (Z after +, a space before T)."""
+    assert export_jsonl(changes, "--changed-since", when)[0] == expected
+
+
+def test_changed_since_with_versions_writes_the_versions_stored_since(changes: Path) -> None:
+    """An incremental user appends the new versions to the earlier export's: the ones it has
+    are not written again. A post deleted since, with no new version, gets its current one,
+    which carries deleted_at."""
+    done = wixarchive("export", "--db", str(changes), "--versions", "--changed-since",
+                      EXPORTED, "--format", "jsonl", "--json", "-", check=True)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert sorted((row["title"], row["version"], row["fetched_at"], row["deleted_at"])
+                  for row in rows) == [("edited", 2, AFTER, None), ("gone", 1, BEFORE, AFTER),
+                                       ("nouveau", 1, AFTER, None)]
+    summary = json.loads(done.stderr.splitlines()[-1])
+    assert (summary["posts"], summary["versions"]) == (3, 3)
+
+
+def test_every_format_takes_changed_since(changes: Path, tmp_path: Path) -> None:
+    out = tmp_path / "changes.xml"
+    wixarchive("export", "--db", str(changes), "--changed-since", EXPORTED, str(out),
+               check=True)
+    channel = etree.parse(str(out)).getroot()[0]
+    assert slugs(item.findtext("link") for item in channel.iter("item")) == [
+        "edited", "gone", "nouveau"]
+    folder = tmp_path / "md"
+    wixarchive("export", "--db", str(changes), "--format", "markdown", str(folder), check=True)
+    before = {p.parent.name: p.stat().st_mtime_ns for p in folder.rglob("index.md")}
+    # An incremental Markdown export into the same folder keeps the posts it leaves out.
+    wixarchive("export", "--db", str(changes), "--format", "markdown", "--changed-since",
+               EXPORTED, str(folder), check=True)
+    assert {p.parent.name for p in folder.rglob("index.md")} == set(before)
+
+
+def test_changed_since_bad_value_is_a_one_line_error(changes: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    done = wixarchive("export", "--db", str(changes), "--changed-since", "yesterday", str(out))
+    assert (done.returncode, done.stderr) == (1, "Error: --changed-since: expected a date like "
+                                              "2024-05-01 (or 2024-05, 2024), not 'yesterday'\n")
+    assert not out.exists()
+
+
+def test_the_api_takes_changed_since(changes: Path) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    with api.open(changes) as archive:
+        stream = io.StringIO()
+        result = api.export(archive, stream, changed_since=datetime(2024, 7, 2, 10,
+                                                                    tzinfo=timezone(
+                                                                        timedelta(hours=2))))
+        assert result == 3
+        assert result.summary["filters"] == {"changed_since": "2024-07-02T10:00:00+02:00"}
+        assert api.export(archive, io.StringIO(), changed_since=datetime(
+            2024, 7, 2, 8, 0, 1, tzinfo=UTC)) == 0
+        assert api.export(archive, io.StringIO(), changed_since=date(2024, 7, 3)) == 0
+        with pytest.raises(SearchError, match="changed_since: expected a date"):
+            api.export(archive, io.StringIO(), changed_since="2024-02-30")
+
+
+def test_changed_since_reads_the_changed_posts_through_their_indexes(tmp_path: Path) -> None:
+    """300 posts unchanged for years, one changed and one deleted since: the export reads
+    those two through posts_last_changed and posts_deleted, not every post of the site."""
+    from archive.ingest import Fetch
+
+    path = tmp_path / "big.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([Fetch(_post(f"p{n}", "Text."), "2020-01-01T00:00:00+00:00")
+                               for n in range(300)])
+        archive.save_article(_post("p7", "New text."), fetched_at=AFTER)
+        archive.mark_deleted(f"{GARDEN}post/p9", when=AFTER)
+    plans = _plans(path, changed_since=EXPORTED)
+    assert plans, "no filtered query ran"
+    assert not [line for line in plans if line.startswith(("SCAN p", "SCAN posts"))
+                or "posts_site" in line], plans
+    assert any("posts_last_changed" in line for line in plans), plans
+    assert any("posts_deleted" in line for line in plans), plans
+
+
+@pytest.mark.parametrize(("fmt", "out", "options", "arguments"), [
+    ("jsonl", "all.jsonl", [], {}),
+    ("csv", "v.csv", ["--versions", "--author", "leary", "--bom"],
+     {"versions": True, "author": "leary", "bom": True}),
+    ("markdown", "md", ["--lang", "fr", "--flat"], {"lang": "fr", "flat": True}),
+    ("wxr", "fr.xml", ["--tag", "Été", "--changed-since", "2000-01-01"],
+     {"tag": "Été", "changed_since": "2000-01-01"}),
+])
+def test_the_command_prints_the_summary_the_api_returns(
+        db: Path, tmp_path: Path, fmt: str, out: str, options: list[str],
+        arguments: dict[str, Any]) -> None:
+    """One summary, built by one function (archive.export.writing.write_export) that the
+    command and wixarchive.export() both call: the same keys, order and values."""
+    for side in ("cli", "api"):
+        (tmp_path / side).mkdir()
+    done = wixarchive("export", "--db", str(db), "--format", fmt, "--json", *options,
+                      str(tmp_path / "cli" / out), check=True)
+    printed = json.loads(done.stdout)
+    with api.open(db) as archive:
+        returned = api.export(archive, tmp_path / "api" / out, format=fmt, **arguments).summary
+    assert printed.pop("output") == str(tmp_path / "cli" / out)
+    assert returned.pop("output") == str(tmp_path / "api" / out)
+    if fmt == "markdown":  # each export's own folder
+        for summary in (printed, returned):
+            summary.pop("folder", None)
+    assert list(printed.items()) == list(returned.items())
+
+
+def test_the_summary_is_built_in_one_place() -> None:
+    """Neither the command nor the API builds an export's summary or calls the writer
+    directly: both go through write_export, so a field added there reaches both."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    for module in ("archive/cli/export.py", "wixarchive/api.py"):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        called = {node.func.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        assert "write_export" in called, module
+        assert not called & {"write_posts", "provenance", "post_id_query"}, module

@@ -241,6 +241,11 @@ def test_a_filtered_package_holds_the_chosen_posts_pages_and_captures_only(sites
                          str(sites["db"]), str(tmp_path / "none.wacz"))
     assert (nothing.returncode, nothing.stderr) == (
         1, "Error: nothing to export: no post matches --tag 'no such tag'\n")
+    # --changed-since chooses a WACZ's posts too: none changed in the year 2999.
+    unchanged = wixarchive("export", "--format", "wacz", "--changed-since", "2999", "--db",
+                           str(sites["db"]), str(tmp_path / "none.wacz"))
+    assert (unchanged.returncode, unchanged.stderr) == (
+        1, "Error: nothing to export: no post matches --changed-since 2999\n")
 
 
 @pytest.fixture(scope="module")

@@ -213,8 +213,9 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
            site: Names = None, lang: str | None = None, tag: Names = None,
            category: str | None = None, author: Names = None, since: DateLike = None,
-           versions: bool = False, images_url: str | None = None, flat: bool = False,
-           bom: bool = False, escape_formulas: bool = True) -> ExportResult:
+           changed_since: DateLike = None, versions: bool = False,
+           images_url: str | None = None, flat: bool = False, bom: bool = False,
+           escape_formulas: bool = True) -> ExportResult:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
@@ -243,7 +244,11 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     every one of them), `category`, `author` (part of the name, any case or accents; a list:
     any of them), `since` (published on or after this ISO date, or a datetime.date). A post is
     chosen by its current version; with `versions=True` every version of the posts chosen is
-    written.
+    written. `changed_since` (an ISO date or time, UTC unless it names an offset, or a
+    datetime.date or datetime, naive ones UTC): the posts whose archived content changed (a
+    new version stored) or that were found deleted on or after it, what changed since an
+    earlier export; with `versions=True`, the versions fetched since only (a post deleted
+    since: its current version).
     SearchError naming the argument for a bad value (a date that is none, a language that
     is neither a code nor a known name) or type, as `posts()` raises it. The summary's
     `filters` says those applied. An export filtered so into a folder (markdown, wxr's
@@ -258,21 +263,14 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     Archived images, videos or documents whose captures cannot be read are linked where the
     site served them, and a UserWarning names how many (the command's error line)."""
     from archive.export import FORMAT_OF_EXTENSION, format_of_path
-    from archive.export.source import (
-        count_posts,
-        matching_sites,
-        post_filters,
-        post_id_query,
-        provenance,
-        snapshot,
-    )
+    from archive.export.source import matching_sites, post_filters
     from archive.export.writing import (
         ArchivedFiles,
         ExportResult,
         file_output,
         images_folder,
         images_url_problem,
-        write_posts,
+        write_export,
     )
 
     if not isinstance(out, str | os.PathLike) and not callable(getattr(out, "write", None)):
@@ -303,45 +301,38 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         raise ValueError("markdown export writes one file per post: give a folder")
     chosen = post_filters(lang=_text("lang", lang), tag=_names("tag", tag),
                           category=_text("category", category), author=_names("author", author),
-                          since=_date("since", since))
+                          since=_date("since", since),
+                          changed_since=_date("changed_since", changed_since))
     sites = matching_sites(archive, _names("site", site))
-    # One read snapshot, posts streamed one at a time (see archive.export).
-    with snapshot(archive):
-        summary: dict[str, Any] = {"format": format, "posts": 0, "sites": len(sites),
-                                   "output": os.fspath(out) if is_path else None,
-                                   "filters": chosen.applied(),
-                                   **provenance(archive, sites)}
-        if format == "wacz":
-            summary.update(_write_wacz(
-                archive, out, sites if site else None,
-                post_id_query(archive, sites, chosen) if chosen else None))
-            return ExportResult(summary["posts"], summary)
 
-        @contextmanager
-        def output(binary: bool) -> Iterator[IO[Any]]:
-            if isinstance(out, str | os.PathLike):  # replaced whole, as the command does
-                with file_output(Path(out), binary=binary) as stream:
-                    yield stream
-            else:
-                with _as_stream(out, binary=binary, format=format) as stream:
-                    yield stream
+    @contextmanager
+    def output(binary: bool) -> Iterator[IO[Any]]:
+        if isinstance(out, str | os.PathLike):  # replaced whole, as the command does
+            with file_output(Path(out), binary=binary) as stream:
+                yield stream
+        else:
+            with _as_stream(out, binary=binary, format=format) as stream:
+                yield stream
 
-        folder = Path(out) if isinstance(out, str | os.PathLike) else None
-        files = ArchivedFiles(archive.conn, archive.path)
-        written = write_posts(
-            archive, files, sites, format,
-            folder if format == "markdown" and folder is not None else output,
-            images_url=images_url,
-            images_dir=images_folder(folder) if images_url is not None and folder else None,
-            bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas,
-            chosen=chosen)
-        summary.update({"posts": count_posts(archive, sites, chosen), "versions": written["posts"]}
-                       if versions else written)
-        if files.unreadable:  # the command's error (exit 1) after a whole export
-            warnings.warn(f"{files.description()} could not be read from the captures (the "
-                          "export links them on the site instead; wixarchive.check() names "
-                          "what is damaged)", stacklevel=2)
-        return ExportResult(written["posts"], summary)
+    folder = Path(out) if isinstance(out, str | os.PathLike) else None
+    files = ArchivedFiles(archive.conn, archive.path)
+    # One read snapshot, posts streamed one at a time (see archive.export); the summary is
+    # the command's, built by the same function.
+    summary = write_export(
+        archive, files, sites, format,
+        folder if format == "markdown" and folder is not None else output,
+        output_name=os.fspath(out) if is_path else None, chosen=chosen,
+        write_wacz=lambda chosen_posts: _write_wacz(archive, out, sites if site else None,
+                                                    chosen_posts),
+        images_url=images_url,
+        images_dir=images_folder(folder) if images_url is not None and folder else None,
+        bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+    if files.unreadable:  # the command's error (exit 1) after a whole export (a WACZ reads none)
+        warnings.warn(f"{files.description()} could not be read from the captures (the "
+                      "export links them on the site instead; wixarchive.check() names "
+                      "what is damaged)", stacklevel=2)
+    # The count it always returned: posts, a WACZ's posts, or rows with `versions`.
+    return ExportResult(summary["versions" if versions else "posts"], summary)
 
 
 def _holds(stream: IO[Any]) -> str | None:

@@ -30,8 +30,6 @@ from archive.export.source import (
     describe_state,
     matching_sites,
     post_filters,
-    post_id_query,
-    provenance,
     snapshot,
 )
 from archive.export.writing import (
@@ -40,7 +38,7 @@ from archive.export.writing import (
     file_output,
     images_folder,
     images_url_problem,
-    write_posts,
+    write_export,
 )
 from archive.search.query import SearchError, shell_word
 from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
@@ -88,6 +86,12 @@ def _format_of(out: str) -> str:
 @click.option("--since", metavar="DATE",
               help="Only posts published on or after DATE (2024, 2024-05, 2024-05-01), as "
                    "search's --since; with --versions, every version of those posts.")
+@click.option("--changed-since", metavar="DATE",
+              help="Only posts whose archived content changed (a new version stored) or that "
+                   "were found deleted on or after DATE (2024-05-01, or a time: "
+                   "2024-05-01T09:30:00+02:00; UTC when it names no offset): what changed "
+                   "since an earlier export. With --versions, the versions fetched since only "
+                   "(a post deleted since: its current version).")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
@@ -107,8 +111,8 @@ def _format_of(out: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str | None,
             tags: tuple[str, ...], category: str | None, authors: tuple[str, ...],
-            since: str | None, images_url: str | None, flat: bool, all_versions: bool,
-            bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
+            since: str | None, changed_since: str | None, images_url: str | None, flat: bool,
+            all_versions: bool, bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
 
@@ -120,7 +124,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
     copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
-    posts as search's options of the same names do (wacz: their pages and captures only).
+    posts as search's options of the same names do (wacz: their pages and captures only);
+    --changed-since those changed or deleted since an earlier export.
 
     \b
     Examples:
@@ -128,6 +133,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format csv --versions versions.csv
         wixarchive export --lang fr --since 2024 french-2024.jsonl
+        wixarchive export --changed-since 2024-06-01T03:12:09Z changes.jsonl
         wixarchive export --tag recipes --tag vegan --format markdown content/posts
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
@@ -155,9 +161,9 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
             fail(f"--images-url {problem}")
     try:
         chosen = post_filters(lang=lang, tag=tags, category=category, author=authors,
-                              since=since)
+                              since=since, changed_since=changed_since)
     except SearchError as exc:  # named as the option the user typed
-        fail(f"--{exc.field}: {exc.problem}" if exc.field else str(exc))
+        fail(f"--{_option(exc.field)}: {exc.problem}" if exc.field else str(exc))
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
@@ -180,8 +186,6 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                     click.echo(f"Notice: {wanted.strip()!r} matches {count} sites, all "
                                f"exported: {', '.join(s['site'] for s in named)} (give a full "
                                "URL for one)", err=True)
-            summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
-                                       "output": out, "filters": chosen.applied()}
             # One read snapshot: the passes agree even while a crawl writes the archive.
             with snapshot(archive):
                 posts = count_posts(archive, sites, chosen)
@@ -198,27 +202,21 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                     # channel with no item, no file in the folder) and status 0, said.
                     click.echo(f"Note: {db} has no posts{where} yet: the export is empty "
                                "(crawl a site first)", err=True)
-                # What the export is a copy of, read in the same snapshot.
-                summary.update(provenance(archive, sites))
                 try:
-                    if fmt == "wacz":
-                        summary.update(_write_wacz(
-                            archive, db, sites, site, out,
-                            show_progress=not as_json and out != "-",
-                            posts=post_id_query(archive, sites, chosen) if chosen else None))
-                    else:
-                        with _progress(posts, show=not as_json and out != "-") as progress:
-                            written = write_posts(
-                                archive, files, sites, fmt,
-                                Path(out) if fmt == "markdown" else
-                                (lambda binary: _output(out, binary=binary)),
-                                images_url=images_url,
-                                images_dir=images_folder(Path(out)) if images_url else None,
-                                bom=bom, flat=flat, all_versions=all_versions,
-                                escape_formulas=not raw_formulas, progress=progress,
-                                chosen=chosen)
-                        summary.update({"posts": posts, "versions": written["posts"]}
-                                       if all_versions else written)
+                    with _progress(posts, show=fmt != "wacz" and not as_json and out != "-"
+                                   ) as progress:
+                        summary = write_export(
+                            archive, files, sites, fmt,
+                            Path(out) if fmt == "markdown" else
+                            (lambda binary: _output(out, binary=binary)),
+                            output_name=out, chosen=chosen, posts=posts,
+                            write_wacz=lambda chosen_posts: _write_wacz(
+                                archive, db, sites, site, out,
+                                show_progress=not as_json and out != "-", posts=chosen_posts),
+                            images_url=images_url,
+                            images_dir=images_folder(Path(out)) if images_url else None,
+                            bom=bom, flat=flat, all_versions=all_versions,
+                            escape_formulas=not raw_formulas, progress=progress)
                 except ExportError as exc:
                     fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder
@@ -293,9 +291,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         sys.exit(1)
 
 
+def _option(field: str) -> str:
+    """A filter's name (`changed_since`) as its option's (`changed-since`)."""
+    return field.replace("_", "-")
+
+
 def _said(applied: dict[str, Any]) -> str:
     """The filters applied as options: "--lang fr --tag a --tag b"."""
-    return " ".join(f"--{name} {shell_word(one)}" for name, value in applied.items()
+    return " ".join(f"--{_option(name)} {shell_word(one)}" for name, value in applied.items()
                     for one in (value if isinstance(value, list) else [value]))
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from archive import site_match
@@ -59,13 +60,17 @@ class PostFilters:
     """Which of the sites' posts an export takes, as `wixarchive search`'s options of the same
     names choose them: `lang` a language code (en also matches en-GB); `tag`, every one of
     them (any case); `category`; `author`, part of any of the names (any case and accents);
-    `since`, published on or after this ISO date. A post is chosen by its current version."""
+    `since`, published on or after this ISO date. A post is chosen by its current version.
+    `changed_since` (export's own): the posts whose archived content changed (a new version
+    stored: `last_changed`) or that were found deleted (`deleted_at`) on or after this ISO
+    date or time, UTC: what changed since an earlier export."""
 
     lang: str | None = None
     tag: tuple[str, ...] = ()
     category: str | None = None
     author: tuple[str, ...] = ()
     since: str | None = None
+    changed_since: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.applied())
@@ -73,16 +78,30 @@ class PostFilters:
     def applied(self) -> dict[str, Any]:
         """The filters given, as the export's summary says them (`filters`)."""
         given = {"lang": self.lang, "tag": list(self.tag), "category": self.category,
-                 "author": list(self.author), "since": self.since}
+                 "author": list(self.author), "since": self.since,
+                 "changed_since": self.changed_since}
         return {name: value for name, value in given.items() if value}
+
+    def changed_instant(self) -> str | None:
+        """`changed_since` as the archive writes its times (`last_changed`, `fetched_at`,
+        `deleted_at`: UTC, to the second, +00:00), so that comparing the texts compares the
+        instants: a time with another offset (or Z, or none: UTC) is moved to UTC, its
+        fraction of a second dropped (that second's changes are in: a change twice rather than
+        none). A date alone stays as it is: it sorts before every time of its day."""
+        if self.changed_since is None or len(self.changed_since) <= 10:
+            return self.changed_since
+        moment = datetime.fromisoformat(self.changed_since)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment.replace(microsecond=0).isoformat()
 
 
 def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = None,
                  category: str | None = None, author: str | Sequence[str] | None = None,
-                 since: str | None = None) -> PostFilters:
+                 since: str | None = None, changed_since: str | None = None) -> PostFilters:
     """The filters asked for, checked: SearchError naming the one at fault (`field`) for a date
-    that is none, or a language that is neither a code nor a name `language_code` knows (a
-    code matching no post is an empty export, as for search)."""
+    that is none (`since`, `changed_since`: the same dates), or a language that is neither a
+    code nor a name `language_code` knows (a code matching no post is an empty export, as for
+    search)."""
     chosen_lang = None
     if lang is not None and lang.strip():
         chosen_lang = language_code(lang)
@@ -92,12 +111,14 @@ def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = N
                     "lang", f"unknown language {lang.strip()!r}: give its code (es, pt-BR) or "
                     "a common language's English name (Spanish)")
             chosen_lang = lang.strip().lower()  # as search reads it
-    if since is not None and since.strip() and not is_date(since.strip()):
-        raise SearchError.bad_value(
-            "since", f"expected a date like 2024-05-01 (or 2024-05, 2024), not {since!r}")
+    for name, value in (("since", since), ("changed_since", changed_since)):
+        if value is not None and value.strip() and not is_date(value.strip()):
+            raise SearchError.bad_value(
+                name, f"expected a date like 2024-05-01 (or 2024-05, 2024), not {value!r}")
     return PostFilters(lang=chosen_lang, tag=tuple(dict.fromkeys(values(tag))),
                        category=(category or "").strip() or None,
-                       author=tuple(values(author)), since=(since or "").strip() or None)
+                       author=tuple(values(author)), since=(since or "").strip() or None,
+                       changed_since=(changed_since or "").strip() or None)
 
 
 def _of_sites(sites: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -128,6 +149,13 @@ def _posts_from(archive: Archive, sites: list[dict[str, Any]],
             candidates.append((f"SELECT DISTINCT x.post_id AS id FROM ({one.ids}) x",
                                one.params))
         params += one.params
+    if (changed := chosen.changed_instant()) is not None:
+        # A deletion found is a change too: an incremental export carries it (the post's
+        # deleted_at). Both columns indexed (posts_last_changed, posts_deleted).
+        changed_row = "(p.last_changed >= ? OR p.deleted_at >= ?)"
+        conditions.append(changed_row)
+        params += [changed, changed]
+        candidates.append((f"SELECT p.id FROM posts p WHERE {changed_row}", [changed, changed]))
     candidates.append((f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id "
                        f"WHERE {of_sites}", urls))
     driver, driver_params = _fewest(archive, candidates)
@@ -233,13 +261,20 @@ def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
         yield {**post, "attachments": of_post(archive.conn, post["id"])}
 
 
-def with_versions(archive: Archive, posts: Iterator[dict[str, Any]]
-                  ) -> Iterator[dict[str, Any]]:
+def with_versions(archive: Archive, posts: Iterator[dict[str, Any]],
+                  changed_since: str | None = None) -> Iterator[dict[str, Any]]:
     """Every stored version of each post, oldest first, in the post's shape with that version's
     values and `fetched_at`, `source`, `run_id`, `recovered` (archive.versions.as_post), and
-    that version's videos and documents (`attachments`)."""
+    that version's videos and documents (`attachments`). With `changed_since`
+    (PostFilters.changed_instant), the versions fetched on or after it only, the rows an
+    earlier export lacks; a post chosen for its deletion alone, its current version, which
+    carries `deleted_at`."""
     for post in posts:
-        for version in archive.versions(post["id"]):
+        stored = archive.versions(post["id"])
+        if changed_since is not None:
+            stored = [v for v in stored if v["fetched_at"] >= changed_since] or [
+                v for v in stored if v["version"] == post["version"]]
+        for version in stored:
             yield {**as_post(post, version),
                    "attachments": of_shown_version(archive.conn, post, version)}
 

@@ -1,6 +1,7 @@
 """One export of posts as jsonl, csv, markdown or wxr, with the archived images, videos and
-documents that markdown and wxr copy: what `wixarchive export` and `wixarchive.export()` both
-run, so that the command and the API write the same files."""
+documents that markdown and wxr copy, and the summary of any export (write_export): what
+`wixarchive export` and `wixarchive.export()` both run, so that the command and the API write
+the same files and say the same of them."""
 
 from __future__ import annotations
 
@@ -17,17 +18,25 @@ from archive.csv_cells import UTF8_BOM
 from archive.export.filenames import Folder
 from archive.export.source import (
     PostFilters,
+    count_posts,
     export_fields,
     iter_posts,
+    post_id_query,
     post_ids,
     post_names,
     post_terms,
+    provenance,
+    snapshot,
     with_attachments,
     with_versions,
 )
 
 # Opens the export's output, bytes (True: wxr) or text: a file replaced whole, or a stream.
 Output = Callable[[bool], AbstractContextManager[IO[Any]]]
+# Writes a WACZ of the captures of the posts a filter chose (the query of their ids, None for
+# every capture of the sites) and returns its counts (wacz.Written.as_dict()): the command's
+# and the API's own, for their progress bar, output and errors.
+WaczWriter = Callable[[tuple[str, list[Any]] | None], dict[str, Any]]
 
 
 class ExportError(ValueError):
@@ -182,6 +191,38 @@ class ExportResult(int):
         return dict(self.summary)
 
 
+def write_export(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
+                 output: Output | Path, *, output_name: str | None, chosen: PostFilters,
+                 write_wacz: WaczWriter, posts: int | None = None,
+                 images_url: str | None = None, images_dir: Path | None = None,
+                 bom: bool = False, flat: bool = False, all_versions: bool = False,
+                 escape_formulas: bool = True, progress: Callable[[int], Any] | None = None,
+                 ) -> dict[str, Any]:
+    """One export of the sites' posts passing `chosen`, read in one snapshot, and its summary:
+    the object `wixarchive export --json` prints and `wixarchive.export()` returns as
+    ExportResult.summary (docs/fields.md), built here only. `output_name`: the file or folder
+    as given (None for a stream). `posts`: how many posts `chosen` takes, when the caller
+    counted them in its snapshot (the command, for its progress bar); else counted here when
+    the summary needs it (`all_versions`). The other arguments are write_posts'."""
+    with snapshot(archive):
+        summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
+                                   "output": output_name, "filters": chosen.applied(),
+                                   **provenance(archive, sites)}
+        if fmt == "wacz":
+            summary.update(write_wacz(post_id_query(archive, sites, chosen) if chosen else None))
+            return summary
+        written = write_posts(archive, files, sites, fmt, output, images_url=images_url,
+                              images_dir=images_dir, bom=bom, flat=flat,
+                              all_versions=all_versions, escape_formulas=escape_formulas,
+                              progress=progress, chosen=chosen)
+        if all_versions:  # `posts` the posts, `versions` the rows written
+            summary.update(posts=count_posts(archive, sites, chosen) if posts is None else posts,
+                           versions=written["posts"])
+        else:
+            summary.update(written)
+        return summary
+
+
 def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]], fmt: str,
                 output: Output | Path, *, images_url: str | None = None,
                 images_dir: Path | None = None, bom: bool = False, flat: bool = False,
@@ -189,7 +230,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                 progress: Callable[[int], Any] | None = None,
                 chosen: PostFilters | None = None) -> dict[str, Any]:
     """Stream the sites' posts passing `chosen` (source.post_filters: --lang, --tag, ...;
-    all_versions: every version of each) into the format's writer,
+    all_versions: every version of each, or with --changed-since those fetched since) into the
+    format's writer,
     one at a time, and return the summary (`posts`: how many posts, or rows with
     `all_versions`; markdown and wxr: `images`, `files` and what was copied).
 
@@ -202,7 +244,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     taken = iter_posts(archive, post_ids(archive, sites, chosen))
     if progress is not None:
         taken = _counted(taken, progress)
-    posts = (with_versions(archive, taken) if all_versions
+    posts = (with_versions(archive, taken, chosen.changed_instant() if chosen else None)
+             if all_versions
              else with_attachments(archive, taken))
     if fmt == "markdown":
         if not isinstance(output, Path):
