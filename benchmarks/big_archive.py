@@ -9,12 +9,17 @@ archive of a user who has scheduled SITES blogs for months: one run a site a day
 an hour writing one capture file (as an hourly `run-due` does), 70% of each site's posts found
 by its first run and the rest over the days, 30% of the posts edited 2 to 4 times (3 to 5
 versions), a capture of every version. One site's last three runs fail. Then runs each command
-in a fresh process and reads its wall time and peak RSS (VmHWM), and times the web pages'
-canned queries as plain SQL (Datasette stops a page's query at 1 s).
+in a fresh process and reads its wall time, its CPU time (user + system) and peak RSS (VmHWM),
+and times the web pages' canned queries as plain SQL (Datasette stops a page's query at 1 s).
 
 The reference is the same command on a small archive (`--small`, default 1/10 of the sites):
-a command whose time grows much faster than the archive does not scale. The web UI's posts
-table page is loaded twice through Datasette (cold, then warm), with the facets that timed out.
+a command whose time grows much faster than the archive does not scale. Judge that by the CPU
+ratio: on a shared machine a command's wall time is mostly its share of the cores (at load 6 on
+2 cores, `check` took 3x its CPU time), so the wall-time ratio of two runs minutes apart follows
+the load as much as the work. The web UI's posts table page is loaded twice through Datasette
+(cold, then warm), with the facets that timed out. `--only LABEL` (repeatable) measures only
+the commands whose label starts with LABEL (`--only check --only "search the --offset"`), and the
+load average is printed before and after.
 
 A build takes minutes (~7 at 70,000 posts on a loaded 2-core machine): `--dir DIR` keeps the
 archives in DIR and measures those already there rather than building them again (an archive
@@ -24,15 +29,19 @@ an older wixarchive built is upgraded by the first command that writes, `check`)
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -186,18 +195,35 @@ def commands(db: Path, scratch: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(db: Path, argv: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
+class Measured(NamedTuple):
+    seconds: float  # wall
+    cpu: float  # user + system
+    mb: float = 0.0  # peak RSS of the command's process; 0 for what runs in this process
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(db: Path, argv: list[str]) -> Measured:
+    start, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", MEASURE, *argv, "--db", str(db)],
                           capture_output=True, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
     *said, peak = done.stderr.strip().splitlines()
     if any(line.startswith("Error:") for line in said):  # a failed command measures nothing
         raise SystemExit(f"wixarchive {' '.join(argv)}: {' '.join(said)}")
-    return seconds, int(peak) / 1024
+    return Measured(seconds, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu, int(peak) / 1024)
 
 
-def posts_page(db: Path) -> list[tuple[float, str]]:
+def in_process(work: Callable[[], object]) -> Measured:
+    start, cpu = time.perf_counter(), time.process_time()
+    work()
+    return Measured(time.perf_counter() - start, time.process_time() - cpu)
+
+
+def posts_page(db: Path) -> list[tuple[Measured, str]]:
     """The posts table page, loaded cold then warm: seconds and the facets that timed out."""
     import asyncio
 
@@ -205,24 +231,25 @@ def posts_page(db: Path) -> list[tuple[float, str]]:
 
     datasette = make_datasette(db)
 
-    async def load() -> tuple[float, str]:
-        start = time.perf_counter()
+    async def load() -> tuple[Measured, str]:
+        start, cpu = time.perf_counter(), time.process_time()
         page = (await datasette.client.get(f"/{db.stem}/posts")).text
-        seconds = time.perf_counter() - start
+        took = Measured(time.perf_counter() - start, time.process_time() - cpu)
         timed_out = re.search(r"These facets timed out: ([^<]*)", page)
-        return seconds, timed_out[1].strip() if timed_out else ""
+        return took, timed_out[1].strip() if timed_out else ""
 
     return [asyncio.run(load()) for _ in range(2)]
 
 
-def canned_queries(db: Path) -> dict[str, float]:
+def canned_queries(db: Path, wanted: Callable[[str], bool]) -> dict[str, Measured]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     times = {}
     for name, query in QUERIES.items():
+        if not wanted(label := f"web query {name}"):
+            continue
         params = dict.fromkeys(re.findall(r":(\w+)", query["sql"]), "2026-11-01")
-        start = time.perf_counter()
-        conn.execute(f"select * from ({query['sql']}) limit 1001", params).fetchall()
-        times[f"web query {name}"] = time.perf_counter() - start
+        times[label] = in_process(lambda sql=query["sql"], params=params: conn.execute(
+            f"select * from ({sql}) limit 1001", params).fetchall())
     conn.close()
     return times
 
@@ -235,6 +262,16 @@ def sites_file(db: Path, sites: int) -> None:
         for site in range(sites) if site != FAILING))
 
 
+def load_average() -> str:
+    return " ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
+def cell(took: Measured) -> str:
+    if took.mb:
+        return f"{took.seconds:.2f} s (CPU {took.cpu:.2f} s), {took.mb:.0f} MB"
+    return f"{took.seconds * 1000:.1f} ms (CPU {took.cpu * 1000:.1f} ms)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=300)
@@ -244,10 +281,18 @@ def main() -> None:
                         help="sites of the small reference archive (default: a tenth)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="build the archives here and keep them; reuse those built there")
+    parser.add_argument("--only", action="append", default=[], metavar="LABEL",
+                        help="measure only the commands whose label starts with LABEL "
+                        "(repeatable): 'check', 'search the --offset', 'web query'")
     args = parser.parse_args()
+
+    def wanted(label: str) -> bool:
+        return not args.only or any(label.startswith(prefix) for prefix in args.only)
+
     small = args.small or max(24, args.sites // 10)
-    results: dict[str, list[tuple[float, float]]] = {}
+    results: dict[str, list[Measured]] = {}
     shapes = []
+    loads = [load_average()]
     with tempfile.TemporaryDirectory() as scratch:
         for sites in (small, args.sites):
             folder = args.dir or Path(scratch)
@@ -265,29 +310,36 @@ def main() -> None:
             origin = (f"built {sites} sites in {time.perf_counter() - started:.0f} s" if built
                       else f"{db}, {sites} sites built before")
             print(f"{origin}: {shape[0]:,} posts, {shape[1]:,} versions, {shape[2]:,} runs, "
-                  f"{shape[3]:,} capture files, {shape[4]:,} captures", file=sys.stderr,
-                  flush=True)
+                  f"{shape[3]:,} capture files, {shape[4]:,} captures; load average "
+                  f"{load_average()}", file=sys.stderr, flush=True)
             for label, argv in commands(db, Path(scratch)).items():
+                if not wanted(label):
+                    continue
                 results.setdefault(label, []).append(measure(db, argv))
-                print(f"  {label}: {results[label][-1][0]:.2f} s, {results[label][-1][1]:.0f} "
-                      "MB", file=sys.stderr, flush=True)
-            for label, seconds in canned_queries(db).items():
-                results.setdefault(label, []).append((seconds, 0.0))
-            for load, (seconds, timed_out) in zip(("cold", "warm"), posts_page(db), strict=True):
-                label = f"web page posts, {load}"
-                results.setdefault(label, []).append((seconds, 0.0))
-                print(f"  {label}: {seconds:.2f} s, facets timed out: {timed_out or 'none'}",
-                      file=sys.stderr, flush=True)
+                print(f"  {label}: {cell(results[label][-1])}", file=sys.stderr, flush=True)
+            for label, took in canned_queries(db, wanted).items():
+                results.setdefault(label, []).append(took)
+            if wanted("web page posts"):
+                for load, (took, timed_out) in zip(("cold", "warm"), posts_page(db),
+                                                   strict=True):
+                    label = f"web page posts, {load}"
+                    results.setdefault(label, []).append(took)
+                    print(f"  {label}: {cell(took)}, facets timed out: {timed_out or 'none'}",
+                          file=sys.stderr, flush=True)
             for leftover in Path(scratch).iterdir():
                 subprocess.run(["rm", "-rf", str(leftover)], check=True)
+    loads.append(load_average())
     print(f"| command | {shapes[0][0]:,} posts, {shapes[0][2]:,} runs, {shapes[0][3]:,} files "
-          f"| {shapes[1][0]:,} posts, {shapes[1][2]:,} runs, {shapes[1][3]:,} files | ratio |")
-    print("|---|---|---|---|")
-    for label, cells in results.items():
-        shown = [f"{seconds:.2f} s, {mb:.0f} MB" if mb else f"{seconds * 1000:.1f} ms"
-                 for seconds, mb in cells]
-        ratio = cells[1][0] / max(cells[0][0], 1e-4)
-        print(f"| {label} | {shown[0]} | {shown[1]} | {ratio:.1f}× |")
+          f"| {shapes[1][0]:,} posts, {shapes[1][2]:,} runs, {shapes[1][3]:,} files "
+          "| ratio | CPU ratio |")
+    print("|---|---|---|---|---|")
+    for label, (before, after) in results.items():
+        ratio = after.seconds / max(before.seconds, 1e-4)
+        cpu_ratio = after.cpu / max(before.cpu, 1e-4)
+        print(f"| {label} | {cell(before)} | {cell(after)} | {ratio:.1f}× | {cpu_ratio:.1f}× |")
+    print(f"\nposts {shapes[1][0] / max(shapes[0][0], 1):.1f}×, captures "
+          f"{shapes[1][4] / max(shapes[0][4], 1):.1f}×; load average (1, 5, 15 min) "
+          f"{loads[0]} at the start, {loads[1]} at the end")
 
 
 if __name__ == "__main__":

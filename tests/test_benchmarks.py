@@ -141,3 +141,22 @@ def test_search_benchmark_table_has_a_ratio_against_sqlite_utils(tmp_path: Path)
     assert "vs sqlite-utils" in header
     # The kind (two words), wixarchive, raw sqlite3 and sqlite-utils p50 / p95, then the ratio.
     assert re.fullmatch(r"\d+\.\d\dx", row.split()[11]), row
+
+
+def test_big_archive_measures_only_the_commands_asked_with_their_cpu_time(
+        tmp_path: Path) -> None:
+    """At load 6 on 2 cores a command's wall time is mostly its share of the cores: `check`
+    grew 8.4x in wall time for 4.2x the posts one day and 4.5x (CPU 4.2x) on another. The table
+    gives each command's CPU time and the CPU ratio beside the wall time's, and the load."""
+    done = run_benchmark(str(BENCHMARKS / "big_archive.py"), "--sites", "2",
+                         "--posts-per-site", "4", "--days", "2", "--small", "1",
+                         "--dir", str(tmp_path), "--only", "check", "--only", "search the --o")
+    assert done.returncode == 0, done.stderr
+    table = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert table[0].endswith("| ratio | CPU ratio |"), table
+    assert [row.split(" | ")[0] for row in table[2:]] == ["| check",
+                                                          "| search the --offset 5000"]
+    cpu = [float(figure) for figure in re.findall(r"\(CPU (\d+\.\d+) s\)", table[2])]
+    assert len(cpu) == 2 and all(seconds > 0 for seconds in cpu), table[2]
+    assert re.fullmatch(r"\| check \| .* \| \d+\.\d× \| \d+\.\d× \|", table[2]), table[2]
+    assert re.search(r"load average \(1, 5, 15 min\) [\d. ]+ at the start", done.stdout)
