@@ -1,4 +1,5 @@
-"""SharedBackoff: a failing site stopped across every worker (its failures counted in Redis).
+"""SharedBackoff: a failing site backed off and stopped across every worker (its failures
+counted in Redis).
 
 In one process ServerErrorBackoff doubles a failing site's delay and FailingSiteMiddleware stops
 it (crawler.downloader.backoff, crawler.downloader.failing_site). Through Redis each worker kept
@@ -8,7 +9,11 @@ to everything had every URL asked 4 times. Here the failures in a row are counte
 (protocol.backoff_key, per site and run) by one script; the failure that reaches
 WIXARCHIVE_MAX_SERVER_ERRORS in a row, or WIXARCHIVE_MAX_FAILING_SECONDS of them, stops the site
 in the same script (its queued requests dropped, no held one sent) and tells the writer, which
-ends the site's run as a crawl without Redis ends it. The first good answer deletes the count.
+ends the site's run as a crawl without Redis ends it. Each failure in a row also doubles the
+site's delay, as in one process (WIXARCHIVE_BACKOFF_START up to WIXARCHIVE_BACKOFF_MAX): its pages
+wait it out in the shared queue, not handed to any worker until then (protocol.RESTING, POP),
+where waiting in a worker's downloader held its places from the other sites it serves. The
+first good answer deletes the count and the back-off.
 """
 
 from __future__ import annotations
@@ -34,18 +39,15 @@ class SharedBackoff(ServerErrorBackoff):
         site, run = request_site(request), request.meta.get(RUN)
         if self.script is None:
             self.script = spider.server.register_script(p.FAILED)
-        # No delay is set (the script's delay, start and maximum 0): a request waiting out its
-        # site's delay waits in SiteTokens, inside the worker's downloader, holding one of its
-        # CONCURRENT_REQUESTS places; a backed-off site's requests took them all and every
-        # other site the worker serves went at the failing site's pace (30 posts of a healthy
-        # site not asked for in a minute). The count and both stops hold across workers; the
-        # delay waits for a queue that hands a worker only the requests of sites ready for one.
+        delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
+            "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
-                          p.REQUESTS, p.RESULTS],
-                    args=[site, "" if run is None else run, int(server_error), 0, 0, 0,
-                          self.limit, self.seconds,
+                          p.REQUESTS, p.RESULTS, p.RESTING],
+                    args=[site, "" if run is None else run, int(server_error), delay,
+                          self.start, self.maximum, self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])
 
     def _answered(self, request: Request) -> None:
-        self.crawler.spider.server.delete(
-            p.backoff_key(request_site(request), request.meta.get(RUN)))
+        site = request_site(request)
+        self.crawler.spider.server.pipeline(transaction=False).delete(
+            p.backoff_key(site, request.meta.get(RUN))).hdel(p.RESTING, site).execute()

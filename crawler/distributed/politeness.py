@@ -4,11 +4,12 @@ Scrapy's download slots keep one process polite; with several workers each would
 `concurrency` requests. Before a request goes out, this downloader middleware takes one of the
 site's `concurrency` tokens in Redis and waits out the site's delay since its last request, kept
 in Redis too: the site's `--delay`, or its robots.txt Crawl-delay when longer (the worker that
-reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay), or its back-off
-while it fails (crawler.distributed.backoff); the token is given back with the response or the
-error. A request of a site stopped meanwhile (its time limit, or failing) is not sent. Tokens
-expire unless their worker renews them (crawler.distributed.worker), so a killed worker's slots
-free within WIXARCHIVE_REDIS_TOKEN seconds.
+reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay); the token is given
+back with the response or the error. A request of a site stopped meanwhile (its time limit, or
+failing) is not sent. Tokens expire unless their worker renews them
+(crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
+seconds. A failing site's back-off is waited out before a worker takes its requests, in the
+queue (crawler.distributed.backoff).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from scrapy.http import Response
 
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import RUN, request_site
-from crawler.downloader.backoff import counted
 from crawler.downloader.time_limit import SLACK
 
 TOKEN = "wixarchive_token"
@@ -54,10 +54,9 @@ class SiteTokens:
         acquire = spider.queue.scripts.acquire
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
-                                       p.crawl_delay_key(site), p.backoff_key(site, run),
-                                       p.STOPPED, p.RUNS],
+                                       p.crawl_delay_key(site), p.STOPPED, p.RUNS],
                                  args=[token, concurrency, self.seconds, delay, site,
-                                       int(counted(request)), "" if run is None else run]))
+                                       "" if run is None else run]))
             if wait == 0:
                 break
             if wait < 0:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 9
+PROTOCOL = 10
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -52,6 +52,10 @@ SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, de
 # SITES holds the run too: PUSH runs for every request, and decoding SITES' JSON (its list of
 # posts to recapture may be long) there would cost each push.
 RUNS = f"{PREFIX}:runs"
+# hash site -> "READY DELAY": a failing site's back-off (FAILED), in Redis time: its pages are not
+# handed to a worker before READY, and then one every DELAY seconds (POP), until its first good
+# answer deletes it (crawler.distributed.backoff)
+RESTING = f"{PREFIX}:resting"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -79,6 +83,7 @@ def worker_key(worker_id: str) -> str:
 
 WORKERS_PATTERN = f"{PREFIX}:worker:*"
 MAX_REDOS = 3  # a request whose workers died this many times is given up (its URL named)
+POP_SCAN = 2000  # requests of sites backed off (RESTING) a pop passes over at most
 
 
 def known_key(site: str) -> str:
@@ -105,9 +110,9 @@ def crawl_delay_key(site: str) -> str:
 
 def backoff_key(site: str, run: Any) -> str:
     """hash of the site's failures in a row in its run `run`, across every worker: `failures`
-    (5xx, 429 or no answer: the back-off), `delay` (what it makes the site's delay), `errors`
-    and `since` (5xx or no answer, and when the first came: what stops the site). Deleted by its
-    first good answer (crawler.distributed.backoff)."""
+    (5xx, 429 or no answer: the back-off, RESTING), `errors` and `since` (5xx or no answer, and
+    when the first came: what stops the site). Deleted by its first good answer
+    (crawler.distributed.backoff)."""
     return f"{PREFIX}:backoff:{site}:{run}"
 
 
@@ -126,7 +131,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
-            RUNS, STOPPED]
+            RUNS, STOPPED, RESTING]
     for kind in ("known", "tokens", "last", "crawl-delay", "backoff", "sitemaps",
                  "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
@@ -257,19 +262,54 @@ end
 return 0
 """
 
-# KEYS: requests, leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}.
+# KEYS: requests, leases, lease-data, lease-seq, resting; ARGV: lease seconds. Returns {id,
+# member}, or nothing when no request is ready.
 # A lease id carries the Redis time it was made: a writer taking over from a dead one clears
 # every key, the sequence included, while live workers still hold leases of the old crawl. Bare
 # sequence numbers then came round again, and a worker completing an old lease ended a new
 # request's lease instead (its result dropped, its site's pending count never reaching 0).
+# The first request in the queue is taken, passing over the pages of a site backed off
+# (RESTING, set by FAILED) until its back-off is over; then one of its pages is taken and the
+# next waits its back-off again. A failing site's delay is waited out here, in the queue: in the
+# worker (SiteTokens) its requests held the downloader's places, and every other site that
+# worker served went at the failing site's pace. Its media (on other hosts) are not held back,
+# as a crawl without Redis does not back them off. At most POP_SCAN requests are looked at.
 POP = _NOW + """
-local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #head == 0 then return false end
-redis.call('ZREM', KEYS[1], head[1])
+local chosen, score = nil, nil
+if redis.call('HLEN', KEYS[5]) == 0 then
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  chosen, score = head[1], head[2]
+else
+  local offset = 0
+  while chosen == nil and offset < """ + str(POP_SCAN) + """ do
+    local batch = redis.call('ZRANGE', KEYS[1], offset, offset + 99, 'WITHSCORES')
+    if #batch == 0 then break end
+    for i = 1, #batch, 2 do
+      local member = batch[i]
+      local site_end = string.find(member, '\\n', 1, true)
+      local site = string.sub(member, 1, site_end - 1)
+      local resting = redis.call('HGET', KEYS[5], site)
+      if not resting or string.sub(member, site_end + 1, site_end + #site) ~= site then
+        chosen, score = member, batch[i + 1]
+      else
+        local gap = string.find(resting, ' ', 1, true)
+        if now >= tonumber(string.sub(resting, 1, gap - 1)) then
+          local delay = string.sub(resting, gap + 1)
+          redis.call('HSET', KEYS[5], site, tostring(now + tonumber(delay)) .. ' ' .. delay)
+          chosen, score = member, batch[i + 1]
+        end
+      end
+      if chosen ~= nil then break end
+    end
+    offset = offset + 100
+  end
+end
+if chosen == nil then return false end
+redis.call('ZREM', KEYS[1], chosen)
 local id = redis.call('INCR', KEYS[4]) .. '@' .. _t[1] .. '.' .. _t[2]
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), id)
-redis.call('HSET', KEYS[3], id, head[2] .. '\\n' .. head[1])
-return {tostring(id), head[1]}
+redis.call('HSET', KEYS[3], id, score .. '\\n' .. chosen)
+return {tostring(id), chosen}
 """
 
 # KEYS: leases, lease-data, pending, results; ARGV: lease id, site, message.
@@ -351,28 +391,23 @@ return #ids
 """
 
 # One request may go to the site now if fewer than `limit` are in flight (across every worker)
-# and its delay has passed since its last request: the longest of its own delay, its robots.txt
-# Crawl-delay, which counts at once however late it is read, and, for a request whose answer
-# tells how the site is doing (`counted`: no media fetch), its back-off after failures in a row
-# (FAILED). Tokens expire unless renewed, so a killed worker's slots free. A stopped site's
-# requests are not sent: those a worker held when its time limit came or it was found failing,
-# or once its run is over (the writer ended the crawl, clearing every key: they went out at once,
-# with no delay).
-# KEYS: tokens, last, crawl-delay, backoff, stopped, runs; ARGV: token, limit, seconds, delay,
-# site, counted (1 or 0), run id ('' for a request of no run: the robots.txt Scrapy fetches for a
-# worker, or of a media host). Returns "0" (taken), "-1" (the site is stopped or its run over) or
-# seconds to wait.
+# and its delay has passed since its last request: the longer of its own delay and its
+# robots.txt Crawl-delay, which counts at once however late it is read (a failing site's
+# back-off is waited out in the queue: POP). Tokens expire unless renewed, so a killed worker's
+# slots free. A stopped site's requests are not sent: those a worker held when its time limit
+# came or it was found failing, or once its run is over (the writer ended the crawl, clearing
+# every key: they went out at once, with no delay).
+# KEYS: tokens, last, crawl-delay, stopped, runs; ARGV: token, limit, seconds, delay, site, run
+# id ('' for a request of no run: the robots.txt Scrapy fetches for a worker, or of a media
+# host). Returns "0" (taken), "-1" (the site is stopped or its run over) or seconds to wait.
 ACQUIRE = _NOW + """
-if redis.call('SISMEMBER', KEYS[5], ARGV[5]) == 1
-    or (ARGV[7] ~= '' and redis.call('HGET', KEYS[6], ARGV[5]) ~= ARGV[7]) then
+if redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1
+    or (ARGV[6] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) ~= ARGV[6]) then
   return '-1'
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
 local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
-if ARGV[6] == '1' then
-  delay = math.max(delay, tonumber(redis.call('HGET', KEYS[4], 'delay') or '0'))
-end
 local after = tonumber(redis.call('GET', KEYS[2]) or '-1e18') + delay
 if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
@@ -382,14 +417,16 @@ return '0'
 
 # A failure of a request to the site (5xx, 429 or no answer), whichever worker sent it: each in a
 # row doubles the site's delay from at least `start` (from its own delay or Crawl-delay when
-# longer), up to `maximum` (0: no back-off), as crawler.downloader.backoff does in one process.
+# longer), up to `maximum` (0: no back-off), as crawler.downloader.backoff does in one process:
+# its pages are not handed out (POP) for that long (RESTING).
 # A 5xx or no answer (`server_error` 1) also counts towards the stop: after `limit` of them in a
 # row, or once they have gone on for `seconds` since the first (a 429, an answer, starts that
 # count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
 # and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
 # the hash (crawler.distributed.backoff).
-# KEYS: backoff, crawl-delay, stopped, requests, results; ARGV: site, run, server_error, delay,
-# start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped the site.
+# KEYS: backoff, crawl-delay, stopped, requests, results, resting; ARGV: site, run, server_error,
+# delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped
+# the site.
 FAILED = _NOW + _DROP_QUEUED + """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
@@ -397,7 +434,8 @@ local maximum = tonumber(ARGV[6])
 if maximum > 0 then
   local base = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[2]) or '0'))
   local doubled = math.max(base, tonumber(ARGV[5])) * 2 ^ math.min(failures, 60)
-  redis.call('HSET', KEYS[1], 'delay', tostring(math.max(base, math.min(maximum, doubled))))
+  local delay = math.max(base, math.min(maximum, doubled))
+  redis.call('HSET', KEYS[6], ARGV[1], tostring(now + delay) .. ' ' .. tostring(delay))
 end
 if ARGV[3] ~= '1' then
   redis.call('HDEL', KEYS[1], 'errors', 'since')
@@ -416,6 +454,7 @@ elseif tonumber(ARGV[8]) > 0 and now - since >= tonumber(ARGV[8]) then
   reason = ARGV[10]
 end
 if reason == nil or redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[6], ARGV[1])
 drop_queued(KEYS[4], ARGV[1])
 redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
                                                   stopped_early = reason}))
