@@ -146,6 +146,9 @@ def test_clean_gives_published_for_a_full_date_in_every_script(tmp_path: Path,
     ("3 Haz 2023", "2023-06-03"), ("3 Eki 2023", "2023-10-03"), ("14 Şub 2024", "2024-02-14"),
     ("1 Ağu 2022", "2022-08-01"), ("15 ARALIK 2023", "2023-12-15"), ("9 Kasım 2021", "2021-11-09"),
     ("13 Mar 2023", "2023-03-13"),
+    # Capitals with Turkish's dotted İ, which casefold does not make a plain "i"
+    ("5 EKİM 2021", "2021-10-05"), ("3 NİSAN 2022", "2022-04-03"), ("3 NİS 2022", "2022-04-03"),
+    ("9 EKİ 2020", "2020-10-09"),
 ])
 def test_clean_reads_turkish_month_names(shown: str, day: str) -> None:
     """A Turkish header date ("3 Haz 2023"): before, only the months Turkish shares with

@@ -65,6 +65,14 @@ _MONTH_NAMES: dict[int, tuple[str, ...]] = {
          "ara", "aralık", "aralik"),
 }
 MONTH_NUMBER = {name: number for number, names in _MONTH_NAMES.items() for name in names}
+
+
+def month_number(name: str) -> int | None:
+    """The month a name or abbreviation stands for, whatever its case: casefold turns Turkish's
+    dotted capital İ into "i" and a combining dot above ("EKİM" -> "eki̇m"), which is dropped
+    ("ekim")."""
+    return MONTH_NUMBER.get(name.casefold().replace("\u0307", ""))
+
 _WORD = r"[^\W\d_]+"
 # After a month's abbreviation: a dot, or Hebrew's geresh (or the apostrophe typed for it).
 _ABBREVIATED = r"[.\u05f3']?"
@@ -113,7 +121,7 @@ def iso_date(shown: str | None, language: str | None = None) -> str | None:
     for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _CJK, _YEAR_FIRST, _DOTTED):
         if m := pattern.match(text):
             month = m.group("m")
-            number = to_int(month) if month.isdigit() else MONTH_NUMBER.get(month.casefold())
+            number = to_int(month) if month.isdigit() else month_number(month)
             return _day(m.group("y"), number, m.group("d"))
     if m := _YEAR_LAST.match(text):
         first, second = to_int(m.group("a")), to_int(m.group("b"))
