@@ -207,6 +207,22 @@ def test_a_text_refreshed_with_marks_is_indexed_without_them(tmp_path: Path) -> 
     assert hits(path, "يساعد") == [("عون", "المعلم [يُساعِدُ] الطلاب")]
 
 
+def test_a_text_refreshed_with_hebrew_words_in_an_archive_with_marks_is_found(
+        tmp_path: Path) -> None:
+    """In an archive holding marks a Hebrew word is looked up in posts_unmarked alone: a post
+    whose refreshed text held Hebrew for the first time (no marks) stayed out of it, unfound."""
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        post_id, digest = archive.conn.execute(
+            "SELECT id, content_hash FROM posts WHERE title = 'Garden notes'").fetchone()
+        with archive.transaction() as conn:
+            assert refresh_texts(conn, [(post_id, digest, "Compost notes: גינה ירוקה", "")]) == 1
+    assert titles(path, "גינה") == ["Garden notes"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO posts_unmarked(posts_unmarked, rank) "
+                     "VALUES ('integrity-check', 1)")
+
+
 def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
     path = build(tmp_path / "archive.db")
     with Archive.open(path) as archive:
