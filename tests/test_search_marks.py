@@ -291,6 +291,27 @@ def test_the_search_command_finds_a_word_written_with_marks(db: Path) -> None:
     assert (result.returncode, result.stdout) == (0, "4\n"), result.stderr
 
 
+def test_a_zeroed_hebrew_and_arabic_index_is_damage_that_check_names_and_repairs(
+        tmp_path: Path) -> None:
+    """posts_unmarked's blocks zeroed read as an empty index: a Hebrew word found nothing
+    ("0") while `check` said the archive was sound and `check --repair` left it so."""
+    path = build(tmp_path / "archive.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE posts_unmarked_data SET block = zeroblob(length(block))")
+    conn.close()
+    result = run("search", "שלום", "--count", "--db", str(path))
+    assert (result.returncode, result.stdout) == (1, ""), result.stdout
+    assert "the Hebrew and Arabic search index is empty" in result.stderr
+    result = run("check", "--db", str(path), "--json")
+    assert result.returncode == 1, result.stdout
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem.startswith("Hebrew and Arabic search index out of sync with posts")
+    result = run("check", "--repair", "--db", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run("search", "שלום", "--count", "--db", str(path))
+    assert (result.returncode, result.stdout) == (0, "4\n"), result.stderr
+
+
 @pytest.fixture
 def web(db: Path) -> Iterator[Any]:
     pytest.importorskip("datasette")
