@@ -7,8 +7,8 @@ so at 210,000 posts the facets ran past the 200 ms Datasette gives one ("These f
 out: tags, categories"). The archive keeps the same lists as rows (post_tags and tags,
 post_categories and categories, written by archive/ingest.py), indexed by tag and by post:
 `ListFacet` counts there, and its filter (`_tag=NAME`, `_category=NAME`, repeatable: every one
-is required) reads there. The names are the tags table's (case-insensitive, spelled as first
-archived), as the ranked search's `tag` filter matches them.
+is required) reads there. The names are the tags table's (spelled as first archived), matched
+as the ranked search's `tag` filter matches them (any case, beyond ASCII too: ÇAY finds çay).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
+from archive.search.query import NOT_ASCII, name_case, names_like
 from archive.web import archive_sites
 
 POSTS = "posts"
@@ -39,9 +40,15 @@ class ListOf:
         self.arg, self.join, self.key, self.lookup = arg, join, key, lookup
 
     def posts_named(self, param: str) -> str:
-        """SQL: the ids of the posts whose list holds the name in `:param`."""
-        return (f"select j.post_id from {self.join} j join {self.lookup} l on l.id = j.{self.key} "
-                f"where l.name = :{param}")
+        """SQL: the ids of the posts whose list holds the name in `:param` (read by `name_case`),
+        `:{param}_glob` holding NOT_ASCII (`named`)."""
+        return (f"select j.post_id from {self.join} j where j.{self.key} in "
+                f"({names_like(self.lookup, f':{param}', f':{param}_glob')})")
+
+    @staticmethod
+    def named(param: str, name: str) -> dict[str, str]:
+        """The parameters of `posts_named(param)` for the name asked for."""
+        return {param: name_case(name), f"{param}_glob": NOT_ASCII}
 
 
 LISTS = {"tags": ListOf("_tag", "post_tags", "tag_id", "tags"),
@@ -110,10 +117,10 @@ class ListFacet(Facet):
             if rows is None:
                 timed_out.append(column)
                 continue
-            chosen = {name.lower() for name in self.request.args.getlist(listed.arg)}
+            chosen = {name_case(name) for name in self.request.args.getlist(listed.arg)}
             results.append(facet_result(
                 self, column, source, rows.rows, size, lambda value, arg=listed.arg: {arg: value},
-                lambda value, names=chosen: value.lower() in names, "_facet_list"))
+                lambda value, names=chosen: name_case(value) in names, "_facet_list"))
         return results, timed_out
 
 
@@ -128,6 +135,6 @@ async def list_filters(request: Any, database: str, table: str, datasette: Any) 
         for n, name in enumerate(request.args.getlist(listed.arg)):
             param = f"wxa{listed.arg}_{n}"
             clauses.append(f"id in ({listed.posts_named(param)})")
-            params[param] = name
+            params.update(listed.named(param, name))
             described.append(f'{column} has "{name}"')
     return FilterArguments(clauses, params, described) if clauses else None
