@@ -276,7 +276,7 @@ class YearFacet(Facet):
                 sql = f"{_WHOLE_TABLE_YEARS} order by value desc limit {size + 1}"
             else:  # Datasette facets wrap the table's own query; this is each row's year
                 sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
-                       f"({self.sql}) where {col} glob {_YEAR} group by value "
+                       f"(\n{self.sql}\n) where {col} glob {_YEAR} group by value "
                        f"order by value desc limit {size + 1}")
             rows = await facet_rows(self, sql)
             if rows is None:
