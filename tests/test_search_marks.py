@@ -21,6 +21,7 @@ from archive.search import SearchQuery, count, search
 from archive.search import unmarked as unmarked_index
 from archive.search.marks import MARKS, restore, strip, unmarked
 from archive.store import Archive
+from archive.web.metadata import TABLES
 from crawler.extract.record import Article
 
 AR = "https://madrasa.wixsite.com/blog"
@@ -169,6 +170,8 @@ def test_posts_with_hebrew_or_arabic_text_alone_are_indexed_again(db: Path) -> N
         english = conn.execute("SELECT id FROM posts WHERE unmarked_index IS NULL").fetchall()
     assert [title for title, _ in flagged] == [article.title for article in CORPUS[:-1]]
     assert [flag for _, flag in flagged] == [2, 1, 2, 1, 1, 2]  # 2: written with marks
+    described = TABLES["posts"][2]["unmarked_index"]  # what the posts table says it holds
+    assert "2 when written with marks, 1 without" in described, described
     assert len(indexed) == len(flagged) and english == [(len(CORPUS),)]
 
 
