@@ -177,6 +177,25 @@ def test_a_part_names_its_posts_files_as_the_whole_export_and_writes_over_no_oth
     assert f"[two]({second})" in one  # the other part's post: linked where the site has it
 
 
+def test_a_filtered_exports_newest_version_is_of_the_posts_it_exported(
+        tmp_path: Path) -> None:
+    """The summary's `newest_fetched_at` ("newest version fetched" in the text) is when the
+    newest version exported was fetched: with a filter it named the newest of every post of
+    the site, here the English post's, in an export of the Turkish one alone."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for url, lang, fetched in ((f"{GARDEN}post/izmir", "tr", "2024-07-02T10:00:00+00:00"),
+                                   (f"{GARDEN}post/spring", "en", "2024-09-01T10:00:00+00:00")):
+            archive.save_article(Article(url=url, title=url, language=lang, body_text="Text."),
+                                 fetched_at=fetched)
+    done = wixarchive("export", "--db", str(db), "--lang", "tr", "--json",
+                      str(tmp_path / "tr.jsonl"), check=True)
+    assert json.loads(done.stdout)["newest_fetched_at"] == "2024-07-02T10:00:00+00:00"
+    with Archive.open(db, readonly=True) as archive:
+        part = api.export(archive, tmp_path / "tr.csv", lang="Turkish")
+    assert part.summary["newest_fetched_at"] == "2024-07-02T10:00:00+00:00"
+
+
 def test_a_filter_matching_nothing_is_an_empty_export_said(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "none.csv"
     done = wixarchive("export", "--db", str(db), "--lang", "de", "--tag", "Jardin", str(out))

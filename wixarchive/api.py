@@ -310,7 +310,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         summary: dict[str, Any] = {"format": format, "posts": 0, "sites": len(sites),
                                    "output": os.fspath(out) if is_path else None,
                                    "filters": chosen.applied(),
-                                   **provenance(archive, sites)}
+                                   **provenance(archive, sites, chosen)}
         if format == "wacz":
             summary.update(_write_wacz(
                 archive, out, sites if site else None,

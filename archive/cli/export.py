@@ -199,7 +199,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                     click.echo(f"Note: {db} has no posts{where} yet: the export is empty "
                                "(crawl a site first)", err=True)
                 # What the export is a copy of, read in the same snapshot.
-                summary.update(provenance(archive, sites))
+                summary.update(provenance(archive, sites, chosen))
                 try:
                     if fmt == "wacz":
                         summary.update(_write_wacz(

@@ -262,10 +262,12 @@ def with_versions(archive: Archive, posts: Iterator[dict[str, Any]]
                    "attachments": of_shown_version(archive.conn, post, version)}
 
 
-def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
+def provenance(archive: Archive, sites: list[dict[str, Any]],
+               chosen: PostFilters | None = None) -> dict[str, Any]:
     """The state of these sites' archive an export reads (inside its snapshot): the last
-    finished crawl run (id, when it ended), the newest stored version's fetched_at, and
-    whether a crawl of them was running (an unfinished run whose crawl holds its site's lock)."""
+    finished crawl run (id, when it ended), the newest stored version's fetched_at (of the
+    posts passing `chosen`, those exported), and whether a crawl of them was running (an
+    unfinished run whose crawl holds its site's lock)."""
     state: dict[str, Any] = {"last_run_id": None, "last_run_finished_at": None,
                              "newest_fetched_at": None, "crawl_running": False}
     if not sites:
@@ -277,9 +279,15 @@ def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
         "LIMIT 1", args).fetchone()
     if last is not None:
         state.update(last_run_id=last[0], last_run_finished_at=last[1])
-    state["newest_fetched_at"] = archive.conn.execute(
-        f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
-        f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
+    if chosen:
+        source, chosen_args = _posts_from(archive, sites, chosen)
+        state["newest_fetched_at"] = archive.conn.execute(
+            f"SELECT max(v.fetched_at) FROM post_versions v WHERE v.post_id IN "
+            f"(SELECT p.id FROM {source})", chosen_args).fetchone()[0]
+    else:
+        state["newest_fetched_at"] = archive.conn.execute(
+            f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+            f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
     # A run unfinished counts only while its crawl runs (shown_status, as `runs` says it): one
     # whose process died (a restored backup taken mid-crawl) is writing nothing.
     unfinished = archive.conn.execute(
