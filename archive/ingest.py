@@ -267,23 +267,34 @@ def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Arti
 def refresh_texts(conn: sqlite3.Connection,
                   posts: Sequence[tuple[int, str, str, str]]) -> int:
     """The current text, Markdown and word count of posts whose content did not change, as
-    today's extractor writes them: (post id, the content_hash read, body_text, body_markdown).
-    A post whose content changed since it was read is left to whoever changed it. Returns how
-    many posts were rewritten."""
+    today's extractor writes them: (post id, the content_hash read, body_text, body_markdown),
+    and the search indexes' copies of that text (the bigrams of its CJK runs, the text without
+    Hebrew and Arabic marks). A post whose content changed since it was read is left to
+    whoever changed it. Returns how many posts were rewritten."""
     if not posts:
         return 0
     marked = [unmarked(text) is not None for _, _, text, _ in posts]
-    first_marks = any(marked) and conn.execute(
-        "SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1", (MARKED,)).fetchone() is None
+    holds_marks = conn.execute(
+        "SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1", (MARKED,)).fetchone() is not None
+    first_marks = any(marked) and not holds_marks
+    # posts.cjk holds the bigrams of the author, tags, categories and body together (_prepare).
+    placeholders = ",".join("?" * len(posts))
+    others = {post_id: (author, *json.loads(tags or "[]"), *json.loads(categories or "[]"))
+              for post_id, author, tags, categories in conn.execute(
+                  f"SELECT id, author, tags, categories FROM posts WHERE id IN ({placeholders})",
+                  [post_id for post_id, _, _, _ in posts])}
     cursor = conn.executemany(  # its rowcount: the posts rows updated, no trigger's
-        "UPDATE posts SET body = ?, body_markdown = ?, word_count = ?, unmarked_body = ?, "
-        "unmarked_index = CASE WHEN ? THEN ? ELSE unmarked_index END "
+        "UPDATE posts SET body = ?, body_markdown = ?, word_count = ?, cjk = ?, "
+        "unmarked_body = ?, unmarked_index = CASE WHEN ? THEN ? "
+        "WHEN ? THEN coalesce(unmarked_index, 1) ELSE unmarked_index END "
         "WHERE id = ? AND content_hash = ? AND (body IS NOT ? OR body_markdown IS NOT ?)",
-        [(text, markdown, word_count(text), unmarked(text), has_marks, MARKED, post_id, digest,
-          text, markdown)
-         for (post_id, digest, text, markdown), has_marks in zip(posts, marked, strict=True)])
+        [(text, markdown, word_count(text), cjk_index_text((*others[post_id], text)),
+          unmarked(text), has_marks, MARKED, holds_marks and has_script((text,)), post_id,
+          digest, text, markdown)
+         for (post_id, digest, text, markdown), has_marks in zip(posts, marked, strict=True)
+         if post_id in others])
     if first_marks:
-        index_unmarked(conn)  # as _index_unmarked does for the first post written with marks
+        index_unmarked(conn)  # as _write does for the first post written with marks
     return max(cursor.rowcount, 0)
 
 

@@ -748,12 +748,13 @@ def index_unmarked(conn: sqlite3.Connection) -> None:
 class SearchIndex(NamedTuple):
     """A full-text index of the posts: `content`, the table or view it reads their text from,
     in its `columns`; `only`, the condition on that table's rows it holds, when it holds some
-    of them (None: every row)."""
+    of them (None: every row); `name`, what `check` calls it."""
 
     table: str
     content: str
     columns: tuple[str, ...]
     only: str | None = None
+    name: str = "search index"
 
 
 # The full-text indexes kept in step with posts by the triggers above, as `wixarchive check`
@@ -762,8 +763,9 @@ class SearchIndex(NamedTuple):
 SEARCH_INDEXES = (
     SearchIndex(FTS_TABLE, "posts", FTS_COLUMNS),
     SearchIndex(CJK_TABLE, "posts", CJK_COLUMNS, " OR ".join(f"{column} IS NOT NULL"
-                                                           for column in CJK_COLUMNS)),
-    SearchIndex(UNMARKED_TABLE, UNMARKED_VIEW, FTS_COLUMNS))
+                                                           for column in CJK_COLUMNS),
+                "Chinese, Japanese and Korean search index"),
+    SearchIndex(UNMARKED_TABLE, UNMARKED_VIEW, FTS_COLUMNS, name="Hebrew and Arabic search index"))
 
 
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.

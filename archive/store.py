@@ -907,9 +907,7 @@ class Archive:
     def _check_index(self) -> list[str]:
         problems = []
         for index in self._search_indexes():
-            # posts_fts as before; the others by name.
-            name = "search index" + ("" if index.table == schema.FTS_TABLE else f" {index.table}")
-            problems += self._check_search_index(index, name)
+            problems += self._check_search_index(index, index.name)
         return problems
 
     def _search_indexes(self) -> list[schema.SearchIndex]:
@@ -953,9 +951,9 @@ class Archive:
     def optimize(self) -> None:
         """After a large crawl: merge the search index into one segment, refresh the statistics
         behind fast common-term queries, and fold the WAL back into the database file."""
-        table = schema.FTS_TABLE
         with self.transaction() as conn:
-            conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+            for index in self._search_indexes():
+                conn.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('optimize')")
         self.refresh_search_stats()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -215,6 +215,10 @@ def test_run_due_reports_the_sites_file_as_the_command_does(archive: wixarchive.
     `run-due --json`'s records."""
     with pytest.raises(ValueError, match="^no sites file at .*: add a site with"):
         wixarchive.run_due(archive.path)  # under cron, a wrong path is not "nothing to do"
+    mistyped = tmp_path / "archvie.db"
+    with pytest.raises(ValueError, match="^no sites file at"):
+        wixarchive.run_due(mistyped)
+    assert not mistyped.exists()  # as the command leaves it: no empty archive made there
     wixarchive.add_site(archive, "https://a.example.com/", every="1d")
     archive.finish_run(archive.start_run("https://a.example.com/"), status="ok", counts={},
                        errors=[])  # crawled just now: due tomorrow

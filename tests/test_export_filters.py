@@ -141,6 +141,61 @@ def test_a_filtered_markdown_export_removes_no_file_of_the_posts_it_leaves_out(
         "2023-04-01-printemps", "2024-06-01-tarte", "2024-07-01-izmir", "undated"]
 
 
+def test_a_part_names_its_posts_files_as_the_whole_export_and_writes_over_no_other(
+        tmp_path: Path) -> None:
+    """Two posts of a site whose file names agree (a long Hebrew slug cut to 200 bytes, one
+    date) are told apart by the order of every post of the site: the first takes the name, the
+    next gets its id appended. A filtered export ordered only its own posts, so each part of a
+    migration gave its post the plain name: the second part wrote over the first part's post,
+    gone from the folder. And a link to a post left out stays the site's URL."""
+    from urllib.parse import quote
+
+    site = "https://www.shalom-tours.co.il"
+    slug = "טיול-משפחתי-לצפון-הארץ-עם-הילדים-בחופשת-הקיץ-" * 3
+    first, second = (f"{site}/post/{quote(slug + end)}" for end in ("חלק-ראשון", "חלק-שני"))
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url=first, title="Part one", published="2024-07-01", tags=["north"],
+                    body_text="One.", body_markdown=f"One, then [two]({second})."),
+            Article(url=second, title="Part two", published="2024-07-01", tags=["south"],
+                    body_text="Two.", body_markdown="Two.")])
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    wixarchive("export", "--db", str(db), "--format", "markdown", str(whole), check=True)
+    for tag in ("north", "south"):
+        wixarchive("export", "--db", str(db), "--format", "markdown", "--tag", tag, str(parts),
+                   check=True)
+
+    def pages(folder: Path) -> dict[str, str]:
+        return {str(page.relative_to(folder)): page.read_text() for page in folder.rglob("*.md")}
+
+    written = pages(parts)
+    assert sorted(written) == sorted(pages(whole)) and len(written) == 2
+    assert sorted(text.split("\n")[1] for text in written.values()) == [
+        'title: "Part one"', 'title: "Part two"']
+    [one] = [text for text in written.values() if "Part one" in text]
+    assert f"[two]({second})" in one  # the other part's post: linked where the site has it
+
+
+def test_a_filtered_exports_newest_version_is_of_the_posts_it_exported(
+        tmp_path: Path) -> None:
+    """The summary's `newest_fetched_at` ("newest version fetched" in the text) is when the
+    newest version exported was fetched: with a filter it named the newest of every post of
+    the site, here the English post's, in an export of the Turkish one alone."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        for url, lang, fetched in ((f"{GARDEN}post/izmir", "tr", "2024-07-02T10:00:00+00:00"),
+                                   (f"{GARDEN}post/spring", "en", "2024-09-01T10:00:00+00:00")):
+            archive.save_article(Article(url=url, title=url, language=lang, body_text="Text."),
+                                 fetched_at=fetched)
+    done = wixarchive("export", "--db", str(db), "--lang", "tr", "--json",
+                      str(tmp_path / "tr.jsonl"), check=True)
+    assert json.loads(done.stdout)["newest_fetched_at"] == "2024-07-02T10:00:00+00:00"
+    with Archive.open(db, readonly=True) as archive:
+        part = api.export(archive, tmp_path / "tr.csv", lang="Turkish")
+    assert part.summary["newest_fetched_at"] == "2024-07-02T10:00:00+00:00"
+
+
 def test_a_filter_matching_nothing_is_an_empty_export_said(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "none.csv"
     done = wixarchive("export", "--db", str(db), "--lang", "de", "--tag", "Jardin", str(out))

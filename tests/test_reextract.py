@@ -519,3 +519,30 @@ def test_the_text_and_markdown_of_an_unchanged_post_are_rewritten(tmp_path: Path
                                         "'older'").fetchall()
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.stdout == "3 posts re-extracted: 0 changed, 0 failed\n", again.stderr
+
+
+def test_a_rewritten_text_is_searched_by_its_chinese_or_japanese_words_too(tmp_path: Path):
+    """posts.cjk, the bigrams the search finds CJK words by, is made from the body text with
+    the author, tags and categories: `reextract` rewrote the text in place but kept the bigrams
+    of the older one, so a Japanese word the post no longer held still found it, and one its
+    new text held did not."""
+    from archive.search import SearchQuery, search
+    from archive.search.bigrams import index_text
+
+    db = crawled(SampleBlog(seed=28, post_count=2), tmp_path / "archive.db")
+    older = "東京の庭園を歩きました"
+    with sqlite3.connect(db) as conn:
+        post_id, author, tags, categories = conn.execute(
+            "SELECT id, author, tags, categories FROM posts ORDER BY id").fetchone()
+        conn.execute("UPDATE posts SET body = ?, cjk = ? WHERE id = ?", (older, index_text(
+            [author, *json.loads(tags), *json.loads(categories), older]), post_id))
+    conn.close()
+    with Archive.open(db, readonly=True) as archive:
+        assert [hit.id for hit in search(archive, SearchQuery("庭園"))] == [post_id]
+    command = [sys.executable, "-m", "archive.cli", "reextract", "--db", str(db), "--json"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert json.loads(run.stdout)["refreshed"] == 1, run.stderr
+    with Archive.open(db) as archive:
+        assert search(archive, SearchQuery("庭園")) == []
+        assert archive.conn.execute("SELECT cjk FROM posts WHERE id = ?",
+                                    (post_id,)).fetchone()[0] is None

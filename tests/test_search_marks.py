@@ -21,6 +21,7 @@ from archive.search import SearchQuery, count, search
 from archive.search import unmarked as unmarked_index
 from archive.search.marks import MARKS, restore, strip, unmarked
 from archive.store import Archive
+from archive.web.metadata import TABLES
 from crawler.extract.record import Article
 
 AR = "https://madrasa.wixsite.com/blog"
@@ -209,6 +210,8 @@ def test_posts_with_hebrew_or_arabic_text_alone_are_indexed_again(db: Path) -> N
         english = conn.execute("SELECT id FROM posts WHERE unmarked_index IS NULL").fetchall()
     assert [title for title, _ in flagged] == [article.title for article in CORPUS[:-1]]
     assert [flag for _, flag in flagged] == [2, 1, 2, 1, 1, 2]  # 2: written with marks
+    described = TABLES["posts"][2]["unmarked_index"]  # what the posts table says it holds
+    assert "2 when written with marks, 1 without" in described, described
     assert len(indexed) == len(flagged) and english == [(len(CORPUS),)]
 
 
@@ -245,6 +248,22 @@ def test_a_text_refreshed_with_marks_is_indexed_without_them(tmp_path: Path) -> 
         assert archive.conn.execute("SELECT count(*) FROM posts_unmarked_docsize"
                                     ).fetchone()[0] == 2
     assert hits(path, "يساعد") == [("عون", "المعلم [يُساعِدُ] الطلاب")]
+
+
+def test_a_text_refreshed_with_hebrew_words_in_an_archive_with_marks_is_found(
+        tmp_path: Path) -> None:
+    """In an archive holding marks a Hebrew word is looked up in posts_unmarked alone: a post
+    whose refreshed text held Hebrew for the first time (no marks) stayed out of it, unfound."""
+    path = build(tmp_path / "archive.db")
+    with Archive.open(path) as archive:
+        post_id, digest = archive.conn.execute(
+            "SELECT id, content_hash FROM posts WHERE title = 'Garden notes'").fetchone()
+        with archive.transaction() as conn:
+            assert refresh_texts(conn, [(post_id, digest, "Compost notes: גינה ירוקה", "")]) == 1
+    assert titles(path, "גינה") == ["Garden notes"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO posts_unmarked(posts_unmarked, rank) "
+                     "VALUES ('integrity-check', 1)")
 
 
 def test_a_changed_post_is_found_by_its_new_words_only(tmp_path: Path) -> None:
@@ -362,13 +381,13 @@ def test_check_finds_the_mark_free_and_cjk_indexes_out_of_sync_and_repair_rebuil
     assert titles(path, "جديد") == titles(path, "東京") == []
     bad = run("check", "--db", str(path))
     assert bad.returncode == 1, bad.stderr
-    assert "search index posts_unmarked out of sync with posts" in bad.stderr
-    assert "search index posts_cjk out of sync with posts (1 posts missing from it" \
-        in bad.stderr
-    assert "search index out of sync" not in bad.stderr  # posts_fts is right
+    assert "Hebrew and Arabic search index out of sync with posts" in bad.stderr
+    assert ("Chinese, Japanese and Korean search index out of sync with posts (1 posts missing "
+            "from it") in bad.stderr
+    assert "Problem: search index out of sync" not in bad.stderr  # posts_fts is right
     with Archive.open(path, readonly=True) as archive:  # counted: the missing post only
         assert [problem.split(" (")[0] for problem in archive.check()] == [
-            "search index posts_cjk out of sync with posts"]
+            "Chinese, Japanese and Korean search index out of sync with posts"]
     repaired = run("check", "--db", str(path), "--repair")
     assert repaired.returncode == 0, repaired.stderr
     assert titles(path, "جديد") == ["المعلم"] and titles(path, "東京") == ["東京の天気"]
@@ -386,6 +405,27 @@ def test_the_search_command_finds_a_word_written_with_marks(db: Path) -> None:
     [(start, end)] = marked["highlights"]
     assert marked["snippet"][start:end] == "يُساعِدُ" and marked["matched_in"] == ["body"]
     result = run("search", "שָׁלוֹם", "--db", str(db), "--count")
+    assert (result.returncode, result.stdout) == (0, "4\n"), result.stderr
+
+
+def test_a_zeroed_hebrew_and_arabic_index_is_damage_that_check_names_and_repairs(
+        tmp_path: Path) -> None:
+    """posts_unmarked's blocks zeroed read as an empty index: a Hebrew word found nothing
+    ("0") while `check` said the archive was sound and `check --repair` left it so."""
+    path = build(tmp_path / "archive.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE posts_unmarked_data SET block = zeroblob(length(block))")
+    conn.close()
+    result = run("search", "שלום", "--count", "--db", str(path))
+    assert (result.returncode, result.stdout) == (1, ""), result.stdout
+    assert "the Hebrew and Arabic search index is empty" in result.stderr
+    result = run("check", "--db", str(path), "--json")
+    assert result.returncode == 1, result.stdout
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem.startswith("Hebrew and Arabic search index out of sync with posts")
+    result = run("check", "--repair", "--db", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run("search", "שלום", "--count", "--db", str(path))
     assert (result.returncode, result.stdout) == (0, "4\n"), result.stderr
 
 

@@ -131,3 +131,39 @@ def test_an_article_tags_and_version_titles_take_their_own_direction(
     assert (category.text_content(), category.get("dir")) == ("カフェ", "auto")
     title_cells = html.xpath("//table[@class='wxa-versions']/tbody/tr/td[4]")
     assert [cell.get("dir") for cell in title_cells] == ["auto"]
+
+
+def test_a_tag_or_category_beyond_ascii_is_chosen_in_any_case_as_search_tag_does(
+        tmp_path: Path) -> None:
+    """?_tag= and ?_category= compared names by SQLite's NOCASE, which folds ASCII only:
+    `_tag=çay` did not find the tag Çay, nor `_tag=STRASSE` Straße or `_category=ΕΛΛΆΔΑ`
+    Ελλάδα, which `search --tag` and `export --tag` find. And the facet's chosen value was
+    marked by str.lower(), another rule again."""
+    from urllib.parse import quote
+
+    from archive.search import SearchQuery, search
+    from crawler.extract.record import Article
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url="https://a.example/post/tea", title="Tea", body_text="demlik",
+                    tags=["Çay", "Straße", "İzmir"], categories=["Ελλάδα"]),
+            Article(url="https://a.example/post/other", title="Other", body_text="other",
+                    tags=["Kahve"], categories=["Misc"])])
+        asked = [("_tag", "çay"), ("_tag", "STRASSE"), ("_tag", "izmir"),
+                 ("_category", "ΕΛΛΆΔΑ")]
+        for arg, name in asked:  # what the command line finds
+            query = SearchQuery("", **{arg.removeprefix("_"): name})
+            assert [hit.title for hit in search(archive, query)] == ["Tea"], name
+    client = Client(make_datasette(db))
+    try:
+        for arg, name in asked:
+            rows = client.get(f"/archive/posts.json?_shape=array&{arg}={quote(name)}").json()
+            assert [row["title"] for row in rows] == ["Tea"], name
+        facet = client.get("/archive/posts.json?_size=0&_tag=" + quote("çay")).json()
+        chosen = {value["value"]: value["selected"]
+                  for value in facet["facet_results"]["tags"]["results"]}
+        assert chosen == {"Çay": True, "Straße": False, "İzmir": False}
+    finally:
+        client.close()

@@ -881,7 +881,10 @@ def run_due(db: StrPath, *, site: Names = None, label: Names = None, force: bool
 
     _check_number("parallel", parallel, whole=True)
     path = Path(db)
-    Archive.open(path).close()  # a clear ArchiveError now for a file that is no archive
+    if path.exists():  # a clear ArchiveError now for a file that is no archive; a path that
+        # is none is made an archive by the runner once the sites file is read, as the
+        # command does: not left behind, empty, by a mistyped path
+        Archive.open(path).close()
     sites = _names("site", site) or ()
     labels = _names("label", label) or ()
     runner = Runner(path, Path(sites_file) if sites_file is not None else default_path(path),

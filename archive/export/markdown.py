@@ -310,13 +310,16 @@ class Pages:
         self.db.close()
 
     def claim(self, post: dict[str, Any]) -> str:
-        """The post's page (path below the folder), claimed now; its URLs lead to it."""
+        """The post's page (path below the folder), claimed now; its URLs lead to it when it is
+        written (`chosen`, source.post_names)."""
         directory = site_folder(post.get("site") or post["url"])
         stem, tiebreak = file_stem(post), str(post["id"])
         path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
                 else self.out.claim(directory, stem, "", tiebreak) / PAGE)
         relative = path.relative_to(self.out.root).as_posix()
         self.db.execute("INSERT INTO pages VALUES (?, ?)", (post["id"], relative))
+        if not post.get("chosen", True):  # not written: its links stay the site's
+            return relative
         for url in (post["url"], post.get("canonical_url")):
             if url and (key := link_key(url)) is not None:
                 self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
@@ -363,8 +366,9 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
     the files a previous export wrote and this one does not, in the sites exported), post by
     post. With `image` (the archived bytes of an image, video or document URL, or None), the
     posts' images and files go beside them. `names`: every post's id, url, canonical_url,
-    published and site (all of `posts`), given first so that links between posts can point at
-    files not written yet.
+    published and site (all of `posts`, and with `"chosen": False` posts a filter leaves out
+    that may share one's name: their names are taken in turn, not linked to), given first so
+    that links between posts can point at files not written yet.
 
     Two posts whose names agree (one slug and date, or names differing only in case) get the
     post id, then a counter, appended.

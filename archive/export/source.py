@@ -207,20 +207,38 @@ def post_id_query(archive: Archive, sites: list[dict[str, Any]],
     return f"SELECT p.id FROM {source}", args
 
 
+# The day a Markdown file's name starts with (markdown.file_stem), '' for a post without one.
+_NAME_DAY = ("CASE WHEN substr(p.published, 1, 10) GLOB "
+             "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN substr(p.published, 1, 10) "
+             "ELSE '' END")
+
+
 def post_names(archive: Archive, sites: list[dict[str, Any]],
                chosen: PostFilters | None = None) -> Iterator[dict[str, Any]]:
     """id, url, canonical_url, published and site of each post of these sites passing
-    `chosen`, in `post_ids`' order: what the Markdown export names files and resolves links
-    between posts by."""
+    `chosen`, in `post_ids`' order, and whether it passes (`chosen`): what the Markdown export
+    names files and resolves links between posts by. With a filter, the posts it leaves out
+    that may share a chosen post's file name (of its day: the name starts with it) come too,
+    in that order: two posts whose names agree get theirs in order (the first the plain name,
+    the next with its id), so a filtered export names a post's file as the whole export does,
+    and a part of a migration never writes its post over another part's."""
     if not sites:
         return
-    source, args = _posts_from(archive, sites, chosen)
-    rows = archive.conn.execute(
-        f"SELECT p.id, p.url, p.canonical_url, p.published, s.url FROM {source} "
-        "ORDER BY p.published IS NULL, p.published, p.id", args)
-    for row in rows:
+    of_sites, urls = _of_sites(sites)
+    order = "ORDER BY p.published IS NULL, p.published, p.id"
+    if not chosen:
+        sql, args = (f"SELECT p.id, p.url, p.canonical_url, p.published, s.url, 1 FROM posts p "
+                     f"JOIN sites s ON s.id = p.site_id WHERE {of_sites} {order}", urls)
+    else:
+        source, params = _posts_from(archive, sites, chosen)
+        sql = (f"WITH chosen(id, day) AS MATERIALIZED (SELECT p.id, {_NAME_DAY} FROM {source}) "
+               "SELECT p.id, p.url, p.canonical_url, p.published, s.url, "
+               "p.id IN (SELECT id FROM chosen) FROM posts p JOIN sites s ON s.id = p.site_id "
+               f"WHERE {of_sites} AND {_NAME_DAY} IN (SELECT day FROM chosen) {order}")
+        args = [*params, *urls]
+    for row in archive.conn.execute(sql, args):
         yield {"id": row[0], "url": row[1], "canonical_url": row[2], "published": row[3],
-               "site": row[4]}
+               "site": row[4], "chosen": bool(row[5])}
 
 
 def post_terms(archive: Archive, sites: list[dict[str, Any]],
@@ -279,10 +297,12 @@ def with_versions(archive: Archive, posts: Iterator[dict[str, Any]],
                    "attachments": of_shown_version(archive.conn, post, version)}
 
 
-def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
+def provenance(archive: Archive, sites: list[dict[str, Any]],
+               chosen: PostFilters | None = None) -> dict[str, Any]:
     """The state of these sites' archive an export reads (inside its snapshot): the last
-    finished crawl run (id, when it ended), the newest stored version's fetched_at, and
-    whether a crawl of them was running (an unfinished run whose crawl holds its site's lock)."""
+    finished crawl run (id, when it ended), the newest stored version's fetched_at (of the
+    posts passing `chosen`, those exported), and whether a crawl of them was running (an
+    unfinished run whose crawl holds its site's lock)."""
     state: dict[str, Any] = {"last_run_id": None, "last_run_finished_at": None,
                              "newest_fetched_at": None, "crawl_running": False}
     if not sites:
@@ -294,9 +314,15 @@ def provenance(archive: Archive, sites: list[dict[str, Any]]) -> dict[str, Any]:
         "LIMIT 1", args).fetchone()
     if last is not None:
         state.update(last_run_id=last[0], last_run_finished_at=last[1])
-    state["newest_fetched_at"] = archive.conn.execute(
-        f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
-        f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
+    if chosen:
+        source, chosen_args = _posts_from(archive, sites, chosen)
+        state["newest_fetched_at"] = archive.conn.execute(
+            f"SELECT max(v.fetched_at) FROM post_versions v WHERE v.post_id IN "
+            f"(SELECT p.id FROM {source})", chosen_args).fetchone()[0]
+    else:
+        state["newest_fetched_at"] = archive.conn.execute(
+            f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+            f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
     # A run unfinished counts only while its crawl runs (shown_status, as `runs` says it): one
     # whose process died (a restored backup taken mid-crawl) is writing nothing.
     unfinished = archive.conn.execute(

@@ -207,7 +207,7 @@ def write_export(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]]
     with snapshot(archive):
         summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
                                    "output": output_name, "filters": chosen.applied(),
-                                   **provenance(archive, sites)}
+                                   **provenance(archive, sites, chosen)}
         if fmt == "wacz":
             summary.update(write_wacz(post_id_query(archive, sites, chosen) if chosen else None))
             return summary

@@ -222,12 +222,16 @@ def check_index_holds_words(conn: sqlite3.Connection) -> None:
     its blocks zeroed (a failing disk, a bad copy) read as an empty index, not as damaged pages,
     and every search found nothing, as if no post had the words. One seek each, run only when
     a search found nothing."""
-    if conn.execute(f"SELECT 1 FROM {FTS_TABLE}_vocab LIMIT 1").fetchone() is not None:
-        return
-    with_text = " OR ".join(f"{column} != ''" for column in FTS_COLUMNS)
-    if conn.execute(f"SELECT 1 FROM posts WHERE {with_text} LIMIT 1").fetchone() is not None:
-        raise sqlite3.DatabaseError("database disk image is malformed: the search index is "
-                                    "empty while posts have text")
+    if conn.execute(f"SELECT 1 FROM {FTS_TABLE}_vocab LIMIT 1").fetchone() is None:
+        with_text = " OR ".join(f"{column} != ''" for column in FTS_COLUMNS)
+        if conn.execute(f"SELECT 1 FROM posts WHERE {with_text} LIMIT 1").fetchone() is not None:
+            raise sqlite3.DatabaseError("database disk image is malformed: the search index "
+                                        "is empty while posts have text")
+    # The same for the Hebrew and Arabic index, which a post it lists has words in.
+    elif unmarked.holds_marks(conn) and conn.execute(
+            f"SELECT 1 FROM {UNMARKED_TABLE}_vocab LIMIT 1").fetchone() is None:
+        raise sqlite3.DatabaseError("database disk image is malformed: the Hebrew and Arabic "
+                                    "search index is empty while posts have such text")
 
 
 class _Ranked:

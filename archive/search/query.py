@@ -93,7 +93,7 @@ def name_case(text: str) -> str:
 FOLD_FUNCTION = "wixarchive_fold"
 CASE_FUNCTION = "wixarchive_name_case"
 NFKC_FUNCTION = "wixarchive_nfkc"  # a field's text as its CJK bigrams were made (cjk_syntax)
-_NOT_ASCII = "*[^\x01-\x7f]*"  # a GLOB pattern: the text has a character outside ASCII
+NOT_ASCII = "*[^\x01-\x7f]*"  # a GLOB pattern: the text has a character outside ASCII
 _AUTHORS_NAMED = (
     "WITH RECURSIVE names(name) AS (SELECT min(author COLLATE NOCASE) FROM posts UNION ALL "
     "SELECT (SELECT min(author COLLATE NOCASE) FROM posts WHERE author COLLATE NOCASE > "
@@ -446,7 +446,7 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
         parts = [f"%{like_literal(fold_name(author))}%" for author in authors]
         filters.append(Filter(
             "(" + " OR ".join([f"p.author COLLATE NOCASE IN ({_AUTHORS_NAMED})"] * len(parts))
-            + ")", [param for part in parts for param in (part, _NOT_ASCII, part)]))
+            + ")", [param for part in parts for param in (part, NOT_ASCII, part)]))
     # Each tag a filter of its own: a post passes with every one of them.
     for name, value in [*(("tag", tag) for tag in dict.fromkeys(values(query.tag))),
                         *(("category", category) for category in values(query.category))]:
@@ -497,8 +497,15 @@ def _names_like(table: str, value: str) -> tuple[str, list[Any]]:
     crème brûlée, o'leary O’Leary, and an ASCII name too one that folds to it (strasse
     Straße)."""
     key = name_case(value)
-    return (f"SELECT id FROM {table} WHERE name = ? OR (name GLOB ? AND {CASE_FUNCTION}(name) = ?)",
-            [key, _NOT_ASCII, key])
+    return names_like(table, "?", "?"), [key, NOT_ASCII, key]
+
+
+def names_like(table: str, key: str, not_ascii: str) -> str:
+    """SQL: the ids of the tags (or categories) whose name is the parameter `key` (a name read
+    by `name_case`; `not_ascii`: the parameter holding NOT_ASCII; "?" for each: key, not_ascii,
+    key), as `_names_like` finds them: the web's tag and category filters match as --tag."""
+    return (f"SELECT id FROM {table} WHERE name = {key} "
+            f"OR (name GLOB {not_ascii} AND {CASE_FUNCTION}(name) = {key})")
 
 
 def is_date(text: str) -> bool:

@@ -7,8 +7,8 @@ so at 210,000 posts the facets ran past the 200 ms Datasette gives one ("These f
 out: tags, categories"). The archive keeps the same lists as rows (post_tags and tags,
 post_categories and categories, written by archive/ingest.py), indexed by tag and by post:
 `ListFacet` counts there, and its filter (`_tag=NAME`, `_category=NAME`, repeatable: every one
-is required) reads there. The names are the tags table's (case-insensitive, spelled as first
-archived), as the ranked search's `tag` filter matches them.
+is required) reads there. The names are the tags table's (spelled as first archived), matched
+as the ranked search's `tag` filter matches them (any case, beyond ASCII too: ÇAY finds çay).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
+from archive.search.query import NOT_ASCII, name_case, names_like
 from archive.web import archive_sites
 
 POSTS = "posts"
@@ -28,8 +29,11 @@ POSTS = "posts"
 
 def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
     """Whether a facet's `sql` is every post: Datasette's query of the posts table page with no
-    where clause (a filter, a search). Anything else is counted as the page's own query."""
-    return not params and re.fullmatch(rf"select [^()]* from \[?{POSTS}\]?\s*", sql) is not None
+    where clause (a filter, a search). Anything else is counted as the page's own query: a
+    `?_where=` clause ending in a comment (`1=0 -- from posts`) ends the query as the whole
+    table's does, but is a filter."""
+    return not params and re.fullmatch(rf"select [^()]* from \[?{POSTS}\]?\s*", sql) is not None \
+        and re.search(r"\swhere\s", sql, re.IGNORECASE) is None
 
 
 class ListOf:
@@ -39,9 +43,15 @@ class ListOf:
         self.arg, self.join, self.key, self.lookup = arg, join, key, lookup
 
     def posts_named(self, param: str) -> str:
-        """SQL: the ids of the posts whose list holds the name in `:param`."""
-        return (f"select j.post_id from {self.join} j join {self.lookup} l on l.id = j.{self.key} "
-                f"where l.name = :{param}")
+        """SQL: the ids of the posts whose list holds the name in `:param` (read by `name_case`),
+        `:{param}_glob` holding NOT_ASCII (`named`)."""
+        return (f"select j.post_id from {self.join} j where j.{self.key} in "
+                f"({names_like(self.lookup, f':{param}', f':{param}_glob')})")
+
+    @staticmethod
+    def named(param: str, name: str) -> dict[str, str]:
+        """The parameters of `posts_named(param)` for the name asked for."""
+        return {param: name_case(name), f"{param}_glob": NOT_ASCII}
 
 
 LISTS = {"tags": ListOf("_tag", "post_tags", "tag_id", "tags"),
@@ -99,10 +109,11 @@ class ListFacet(Facet):
             if listed is None:
                 continue
             # Filtered, the facet counts the posts of the table's own query (its filters and
-            # search), looked up one by one; the whole table, the join table alone (every row
+            # search; on lines of its own, as Datasette's facets wrap it: a `?_where=` may end
+            # in a comment), looked up one by one; the whole table, the join table alone (every row
             # is of a post): the lookups took 260 ms at 70,000 posts, this 20.
             posts = ("" if whole_table(self.sql, self.params) else
-                     f"where j.post_id in (select id from ({self.sql})) ")
+                     f"where j.post_id in (select id from (\n{self.sql}\n)) ")
             sql = (f"select l.name as value, count(*) as count from {listed.join} j "
                    f"join {listed.lookup} l on l.id = j.{listed.key} {posts}"
                    f"group by j.{listed.key} order by count desc, value limit {size + 1}")
@@ -110,10 +121,10 @@ class ListFacet(Facet):
             if rows is None:
                 timed_out.append(column)
                 continue
-            chosen = {name.lower() for name in self.request.args.getlist(listed.arg)}
+            chosen = {name_case(name) for name in self.request.args.getlist(listed.arg)}
             results.append(facet_result(
                 self, column, source, rows.rows, size, lambda value, arg=listed.arg: {arg: value},
-                lambda value, names=chosen: value.lower() in names, "_facet_list"))
+                lambda value, names=chosen: name_case(value) in names, "_facet_list"))
         return results, timed_out
 
 
@@ -128,6 +139,6 @@ async def list_filters(request: Any, database: str, table: str, datasette: Any) 
         for n, name in enumerate(request.args.getlist(listed.arg)):
             param = f"wxa{listed.arg}_{n}"
             clauses.append(f"id in ({listed.posts_named(param)})")
-            params[param] = name
+            params.update(listed.named(param, name))
             described.append(f'{column} has "{name}"')
     return FilterArguments(clauses, params, described) if clauses else None

@@ -85,8 +85,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         **{f"unmarked_{column}": (f"The {column} without its Hebrew or Arabic vowel marks, "
                                   "which the search indexes (empty without any)")
            for column in FTS_COLUMNS},
-        "unmarked_index": ("1 when the post holds Hebrew or Arabic text, indexed without "
-                           "its vowel marks too"),
+        "unmarked_index": ("Set when the post holds Hebrew or Arabic text, indexed without "
+                           "its vowel marks too (in an archive holding such marks): 2 when "
+                           "written with marks, 1 without"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
                       "record column holds the whole article as zlib-compressed JSON: read it "

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
+from archive.search.query import register_functions
 from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
@@ -91,6 +92,7 @@ def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         # json_extract(version_record(record), '$.body_text') reads an old version in SQL.
         register_sql_functions(conn)
+        register_functions(conn)  # the names' case folding of ?_tag= and ?_category=
 
 
 @hookimpl
@@ -274,7 +276,7 @@ class YearFacet(Facet):
                 sql = f"{_WHOLE_TABLE_YEARS} order by value desc limit {size + 1}"
             else:  # Datasette facets wrap the table's own query; this is each row's year
                 sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
-                       f"({self.sql}) where {col} glob {_YEAR} group by value "
+                       f"(\n{self.sql}\n) where {col} glob {_YEAR} group by value "
                        f"order by value desc limit {size + 1}")
             rows = await facet_rows(self, sql)
             if rows is None:
