@@ -39,7 +39,7 @@ POST_COLUMNS = (
     "language", "canonical_url", "description", "cover_image", "tags", "categories", "body",
     "body_html", "body_markdown", "word_count", "warnings", "content_hash", "last_seen",
     "last_changed", "deleted_at", "lastmod", "etag", "http_last_modified", "version", "cjk_title",
-    "cjk", *UNMARKED_COLUMNS,
+    "cjk", "recorded_at", *UNMARKED_COLUMNS,
 )
 _INSERT_POST = (f"INSERT INTO posts (id, url, first_seen, {', '.join(POST_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * (len(POST_COLUMNS) + 3))})")
@@ -68,6 +68,14 @@ class Fetch(NamedTuple):
     # When the post was found gone from its site: a fetch finds it there (None); a
     # re-extraction reads a capture, not the site, and keeps what the crawls found.
     deleted_at: str | None = None
+
+
+def utc_now() -> str:
+    """Now, UTC, to the second, as the archive writes its times: the archive's own clock,
+    which dates when it stored a change (posts.recorded_at, post_versions.stored_at)."""
+    from datetime import UTC, datetime  # write path only: kept off the search command's imports
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -115,10 +123,15 @@ def _runs(fetches: Sequence[Fetch]) -> Iterable[Sequence[Fetch]]:
 
 def save_batch(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
                site_id: Callable[[str, str | None, str], int]) -> list[str]:
-    """Store the fetches in order; each outcome is 'new', 'changed' or 'unchanged'."""
+    """Store the fetches in order; each outcome is 'new', 'changed' or 'unchanged'.
+
+    Inside the caller's write transaction: the time recorded for what it changes
+    (posts.recorded_at) is read once the write lock is held, so a later one is never committed
+    before an earlier one, and a reader's newest recorded_at covers all it cannot see yet."""
     outcomes: list[str] = []
+    recorded = utc_now()
     for part in _runs(fetches):
-        outcomes += _save_distinct(conn, part, run_id, site_id)
+        outcomes += _save_distinct(conn, part, run_id, site_id, recorded)
     return outcomes
 
 
@@ -139,7 +152,7 @@ class _Prepared(NamedTuple):
 
 
 def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: int | None,
-                   site_id: Callable[[str, str | None, str], int]) -> list[str]:
+                   site_id: Callable[[str, str | None, str], int], recorded: str) -> list[str]:
     # Everything read from the database is read first; preparing rows is then pure Python, and
     # the next chunk's is prepared in a thread while this chunk's posts are full-text indexed:
     # one long SQLite statement during which sqlite3 releases the GIL, so the two share the
@@ -170,9 +183,10 @@ def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: i
         def prepare_later(number: int) -> Future[_Prepared] | None:
             if number >= len(chunks):
                 return None
-            return pool.submit(_prepare, chunks[number], known, sites, first_ids[number], run_id)
+            return pool.submit(_prepare, chunks[number], known, sites, first_ids[number], run_id,
+                               recorded)
 
-        prepared = _prepare(chunks[0], known, sites, first_ids[0], run_id)
+        prepared = _prepare(chunks[0], known, sites, first_ids[0], run_id, recorded)
         for number in range(len(chunks)):
             following = _write(conn, prepared, names, lambda n=number + 1: prepare_later(n))
             outcomes += prepared.outcomes
@@ -193,8 +207,9 @@ _cached_site_root = lru_cache(maxsize=4096)(site_root)
 
 def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
              sites: dict[tuple[str, str | None], int], next_id: int,
-             run_id: int | None) -> _Prepared:
-    """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on."""
+             run_id: int | None, recorded: str) -> _Prepared:
+    """The rows for these fetches (distinct URLs); new posts get ids from `next_id` on;
+    `recorded`: when the archive stores them (a fetch's date is when its page was fetched)."""
     prepared = _Prepared([], [], [], [], [], [], [], [], [], [], [])
     for fetch in fetches:
         article, now = fetch.article, fetch.fetched_at
@@ -202,7 +217,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
         row = known.get(article.url)
         if row is not None and row[1] == digest:
             prepared.touched.append(
-                (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, row[0]))
+                (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, recorded, row[0]))
             if fetch.recapture and fetch.capture:
                 # Unchanged, fetched again because its capture was lost: told apart in the
                 # run's counts, as `recaptured`.
@@ -232,6 +247,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             fetch.http_last_modified, version,
             cjk_index_text((article.title,)),
             cjk_index_text((article.author, *tags, *categories, article.body_text)),
+            recorded,
             # in schema.FTS_COLUMNS' order: Hebrew and Arabic text without its vowel marks
             *without_marks, MARKED if any(without_marks) else None,
         ]
@@ -248,7 +264,8 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
         elif has_script(indexed):
             prepared.hebrew_arabic.append((post_id,))
         prepared.versions.append((post_id, version, run_id, now, digest, article.title,
-                                  compact_record(article), fetch.capture, fetch.source))
+                                  compact_record(article), fetch.capture, fetch.source,
+                                  recorded))
         images = [(0, article.cover_image, 1)] if article.cover_image else []
         images += [(i, url, 0) for i, url in enumerate(article.images, start=1)]
         prepared.links.append((post_id, tags, categories, images))
@@ -274,6 +291,7 @@ def refresh_texts(conn: sqlite3.Connection,
     if not posts:
         return 0
     marked = [unmarked(text) is not None for _, _, text, _ in posts]
+    recorded = utc_now()  # what an export writes of them changed
     holds_marks = conn.execute(
         "SELECT 1 FROM posts WHERE unmarked_index = ? LIMIT 1", (MARKED,)).fetchone() is not None
     first_marks = any(marked) and not holds_marks
@@ -286,11 +304,11 @@ def refresh_texts(conn: sqlite3.Connection,
     cursor = conn.executemany(  # its rowcount: the posts rows updated, no trigger's
         "UPDATE posts SET body = ?, body_markdown = ?, word_count = ?, cjk = ?, "
         "unmarked_body = ?, unmarked_index = CASE WHEN ? THEN ? "
-        "WHEN ? THEN coalesce(unmarked_index, 1) ELSE unmarked_index END "
+        "WHEN ? THEN coalesce(unmarked_index, 1) ELSE unmarked_index END, recorded_at = ? "
         "WHERE id = ? AND content_hash = ? AND (body IS NOT ? OR body_markdown IS NOT ?)",
         [(text, markdown, word_count(text), cjk_index_text((*others[post_id], text)),
-          unmarked(text), has_marks, MARKED, holds_marks and has_script((text,)), post_id,
-          digest, text, markdown)
+          unmarked(text), has_marks, MARKED, holds_marks and has_script((text,)), recorded,
+          post_id, digest, text, markdown)
          for (post_id, digest, text, markdown), has_marks in zip(posts, marked, strict=True)
          if post_id in others])
     if first_marks:
@@ -317,8 +335,10 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
     with index_later(conn):
         first_marks = _flag_unmarked(conn, prepared)
         conn.executemany(_INSERT_POST, prepared.inserts)
+        # A post found deleted and now seen again: its return is a change recorded.
         conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
-                         "http_last_modified = ?, deleted_at = NULL WHERE id = ?",
+                         "http_last_modified = ?, recorded_at = CASE WHEN deleted_at IS NULL "
+                         "THEN recorded_at ELSE ? END, deleted_at = NULL WHERE id = ?",
                          prepared.touched)
         conn.executemany("UPDATE post_versions SET capture = ? WHERE post_id = ? AND version = ?",
                          prepared.recaptured)
@@ -330,7 +350,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         _replace_attachments(conn, changed + prepared.relinked, prepared.attachments)
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
-            "title, record, capture, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "title, record, capture, source, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             prepared.versions)
         _write_links(conn, prepared.links, names)
         if first_marks:
@@ -432,12 +452,14 @@ def save_earlier(conn: sqlite3.Connection, post_id: int, fetch: Fetch) -> str:
         return "unchanged"
     if not after:
         return "older"
-    conn.execute("UPDATE posts SET first_seen = min(first_seen, ?) WHERE id = ?",
-                 (fetch.fetched_at, post_id))
+    # The post's history changed now, though dated before its newest version.
+    recorded = utc_now()
+    conn.execute("UPDATE posts SET first_seen = min(first_seen, ?), recorded_at = ? WHERE id = ?",
+                 (fetch.fetched_at, recorded, post_id))
     if after and after[0][3] == digest:
-        conn.execute("UPDATE post_versions SET fetched_at = ?, capture = ?, source = ? "
-                     "WHERE id = ?", (fetch.fetched_at, fetch.capture, fetch.source,
-                                      after[0][0]))
+        conn.execute("UPDATE post_versions SET fetched_at = ?, capture = ?, source = ?, "
+                     "stored_at = ? WHERE id = ?", (fetch.fetched_at, fetch.capture,
+                                                    fetch.source, recorded, after[0][0]))
         return "earlier"
     number = len(before) + 1
     # Two steps: UNIQUE (post_id, version) is checked row by row during an UPDATE.
@@ -450,7 +472,7 @@ def save_earlier(conn: sqlite3.Connection, post_id: int, fetch: Fetch) -> str:
     record = zlib.compress(json.dumps(vars(article), ensure_ascii=False).encode("utf-8"), 1)
     conn.execute(
         "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, title, "
-        "record, capture, source) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+        "record, capture, source, stored_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
         (post_id, number, fetch.fetched_at, digest, article.title, record, fetch.capture,
-         fetch.source))
+         fetch.source, recorded))
     return "inserted"

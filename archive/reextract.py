@@ -28,10 +28,10 @@ from typing import Any, NamedTuple
 
 from archive import captures
 from archive.chunked import in_chunks
-from archive.ingest import Fetch, refresh_texts, relink_attachments, save_batch
+from archive.ingest import Fetch, refresh_texts, relink_attachments, save_batch, utc_now
 from archive.schedule.locks import LockBusy, ReextractionLock
 from archive.spawning import without_main
-from archive.store import Archive, ArchiveBusy, utc_now
+from archive.store import Archive, ArchiveBusy
 from crawler.discover.urls import site_root
 from crawler.extract.record import Article
 

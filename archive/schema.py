@@ -61,6 +61,12 @@ History (each step is a migration; a new archive runs them all, so there is one 
       posts_unmarked (see archive/search/marks.py); a field with marks keeps its text without
       them in posts.unmarked_title and the like (NULL for a field without any); the posts
       already archived are filled in
+  v20 the Arabic tatweel taken out of the mark-free text too
+  v21 when wixarchive stored each change to a post, by its own clock: posts.recorded_at (a new
+      version, a deletion found, a return after one), indexed, which `export --changed-since`
+      compares, and post_versions.stored_at (each version); an import, recovery or
+      re-extraction dates a version by its capture, which can be long before it was stored.
+      The rows already archived are given the latest time the archive knows them stored by
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -75,7 +81,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -718,6 +724,45 @@ def _v20(conn: sqlite3.Connection) -> None:
     _store_unmarked(conn, TATWEEL_GLOB)
 
 
+# v21: a version's date (fetched_at, last_changed) is when its page was captured: an `import` or
+# `recover` of an old web archive, a `reextract` (dated by the post's last fetch) or a crawl
+# writer handed results fetched earlier store versions dated before they were stored, and a
+# post found deleted by an import is dated by its web archive's 404; a post back after a
+# deletion changes no date at all. What changed since an earlier export is what was *stored*
+# since: posts.recorded_at, the archive's clock when it last stored a version of the post,
+# found it deleted or found it back (archive/ingest.py, archive/store.py), and
+# post_versions.stored_at, when each version was stored.
+# The rows already archived get the latest time the archive knows each was stored by (a
+# version: its fetch; for one from an import or recovery, its capture file's creation, which
+# that command wrote; from a re-extraction, the end of the latest re-extraction run since its
+# date), so that an incremental export after the upgrade takes a post again rather than
+# missing it. A post's: the latest of its versions', its last_changed and its deleted_at (for
+# a deletion an import or recovery found, when it wrote the 404's capture file). A return
+# after a deletion left no trace: not known.
+V21 = """
+ALTER TABLE posts ADD COLUMN recorded_at TEXT;
+ALTER TABLE post_versions ADD COLUMN stored_at TEXT;
+UPDATE post_versions SET stored_at = max(fetched_at, coalesce((
+    SELECT f.created_at FROM captures c JOIN capture_files f ON f.id = c.file_id
+    WHERE c.record_id = post_versions.capture AND post_versions.source IN ('import', 'recover')
+    ), ''), coalesce((
+    SELECT max(coalesce(r.finished_at, r.started_at)) FROM reextractions r
+    WHERE post_versions.source = 'reextract'
+      AND coalesce(r.finished_at, r.started_at) >= post_versions.fetched_at), ''));
+UPDATE posts SET recorded_at = max(last_changed, coalesce(deleted_at, ''), coalesce((
+    SELECT max(v.stored_at) FROM post_versions v WHERE v.post_id = posts.id), ''),
+    CASE WHEN deleted_at IS NULL THEN '' ELSE coalesce((
+        SELECT max(f.created_at) FROM captures c JOIN capture_files f ON f.id = c.file_id
+        WHERE c.url = posts.url AND c.status IN (404, 410)
+          AND c.source IN ('import', 'recover')), '') END);
+CREATE INDEX posts_recorded ON posts(recorded_at);
+"""
+
+
+def _v21(conn: sqlite3.Connection) -> None:
+    _script(conn, V21)
+
+
 def _store_unmarked(conn: sqlite3.Connection, glob: str) -> None:
     """The posts with a field matching `glob` get their text without marks, flagged MARKED."""
     from archive.search.marks import unmarked
@@ -772,7 +817,7 @@ SEARCH_INDEXES = (
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20}
+    19: _v20, 20: _v21}
 
 
 @contextmanager

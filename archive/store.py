@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from archive import schema, upgrades
 from archive.chunked import in_chunks
 from archive.history import version_id
-from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch
+from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch, utc_now
 from archive.iri import uri
 from archive.processes import process_alive
 from archive.site_match import archived_root, url_twins
@@ -146,12 +146,6 @@ def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
     run["counts"] = json.loads(run["counts"])
     run["errors"] = json.loads(run["errors"])
     return run
-
-
-def utc_now() -> str:
-    from datetime import UTC, datetime  # write path only: kept off the search command's imports
-
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -748,13 +742,15 @@ class Archive:
 
     def touch_post(self, url: str, *, fetched_at: str, lastmod: str | None = None,
                    etag: str | None = None, http_last_modified: str | None = None) -> bool:
-        """Record that a post was seen again without new content (unchanged lastmod, HTTP 304)."""
+        """Record that a post was seen again without new content (unchanged lastmod, HTTP 304);
+        one found deleted before is back, a change recorded (recorded_at)."""
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE posts SET last_seen = ?, lastmod = coalesce(?, lastmod),"
                 " etag = coalesce(?, etag), http_last_modified = coalesce(?, http_last_modified),"
+                " recorded_at = CASE WHEN deleted_at IS NULL THEN recorded_at ELSE ? END,"
                 " deleted_at = NULL WHERE url = ?",
-                (fetched_at, lastmod, etag, http_last_modified, url))
+                (fetched_at, lastmod, etag, http_last_modified, utc_now(), url))
             return cur.rowcount > 0
 
     def set_missing_lastmod(self, url: str, lastmod: str) -> None:
@@ -765,10 +761,12 @@ class Archive:
                          (lastmod, url))
 
     def mark_deleted(self, url: str, *, when: str) -> bool:
-        """Flag a post that disappeared from its site; its rows and versions are kept."""
+        """Flag a post that disappeared from its site; its rows and versions are kept. `when`:
+        when it was found gone (an import's: its web archive's capture); recorded_at: now."""
         with self.transaction() as conn:
             cur = conn.execute(
-                "UPDATE posts SET deleted_at = ? WHERE url = ? AND deleted_at IS NULL", (when, url))
+                "UPDATE posts SET deleted_at = ?, recorded_at = ? WHERE url = ? "
+                "AND deleted_at IS NULL", (when, utc_now(), url))
             return cur.rowcount > 0
 
     def known_posts(self, site_url: str) -> dict[str, KnownPost]:
@@ -833,23 +831,25 @@ class Archive:
 
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
-        its `source` (crawl, recover, import or reextract), for one `wixarchive recover`
-        fetched, `recovered`: the web archive's replay base and the capture's CDX timestamp
-        (None for the others), and its stable `version_id` (archive.history.version_id). By
-        id, URL or canonical URL as `post` takes them; [] when there is no such post."""
+        its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
+        stored it, by its own clock; None in an archive from before v21 read as it is), for
+        one `wixarchive recover` fetched, `recovered`: the web archive's replay base and the
+        capture's CDX timestamp (None for the others), and its stable `version_id`
+        (archive.history.version_id). By id, URL or canonical URL as `post` takes them; []
+        when there is no such post."""
         post_id = self._post_id(url_or_id)
         sql = ("SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, {source}, "
                "v.record, p.body, p.body_html, p.body_markdown "
                "FROM post_versions v JOIN posts p ON p.id = v.post_id "
                "WHERE p.id = ? ORDER BY v.version")
-        try:
-            rows = [] if post_id is None else self.conn.execute(
-                sql.format(source="v.source, v.capture"), (post_id,)).fetchall()
-        except sqlite3.OperationalError as exc:  # an archive from before v10, read-only
-            if "no such column" not in str(exc):
-                raise
-            rows = self.conn.execute(sql.format(source="'crawl' AS source, NULL AS capture"),
-                                     (post_id,)).fetchall()
+        # An older archive read as it is (read-only) lacks the later columns: before v10
+        # every version is a crawl's; before v21 when a version was stored is not known.
+        stored = {row[1] for row in self.conn.execute("PRAGMA table_info(post_versions)")}
+        columns = ("v.source, v.capture" if "source" in stored
+                   else "'crawl' AS source, NULL AS capture")
+        columns += ", v.stored_at" if "stored_at" in stored else ", NULL AS stored_at"
+        rows = [] if post_id is None else self.conn.execute(
+            sql.format(source=columns), (post_id,)).fetchall()
         # One read of the recovered table for all the versions (it has no index by record id).
         wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
         recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp}

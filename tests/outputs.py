@@ -32,6 +32,20 @@ def wixarchive(*args: str, check: bool = False,
     return result
 
 
+def next_second() -> str:
+    """The archive's clock (archive.ingest.utc_now) once it reaches a new second, waited for
+    (under a second): an export taken then passes it as --changed-since, and all the archive
+    stored before is older."""
+    import time
+
+    from archive.ingest import utc_now
+
+    start = utc_now()
+    while (now := utc_now()) == start:
+        time.sleep(0.02)
+    return now
+
+
 def build_outputs_archive(path: Path, **saved: Any) -> Path:
     """The archive at `path`; `saved`: what the crawl saw beside the page (lastmod, etag…)."""
     with Archive.open(path) as archive:

@@ -166,10 +166,11 @@ def test_stdout_and_json_summary(db: Path) -> None:
                                                             "Old news"]
     summary = json.loads(result.stderr)
     newest = summary.pop("newest_fetched_at")  # when the fixture saved its posts
+    recorded = summary.pop("newest_recorded_at")  # when it stored them
     assert summary == {"format": "jsonl", "posts": 2, "sites": 1, "output": "-", "filters": {},
                        "last_run_id": None, "last_run_finished_at": None,
                        "crawl_running": False}
-    assert newest.endswith("+00:00")
+    assert newest.endswith("+00:00") and recorded.endswith("+00:00")
 
 
 
@@ -345,6 +346,7 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     summary = json.loads(result.stderr)
     assert (summary["posts"], summary["versions"], summary["newest_fetched_at"]) == (
         1, 2, "2024-02-01T00:00:00+00:00")
+    stored = summary["newest_recorded_at"]  # the fixture's clock, not the fetch dates
     # CSV: the same rows; a crawl running (holding its site's lock) shows in the summary, text
     # and JSON.
     with Archive.open(db) as archive:
@@ -357,8 +359,8 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     assert text.stdout.splitlines() == [
         f"Exported 1 post (2 versions) from 1 site to {out} (csv).",
         f"Archive state: last finished crawl run {first} at 2024-01-01T00:10:00+00:00; newest "
-        "version fetched 2024-02-01T00:00:00+00:00; a crawl was running: its posts saved so "
-        "far are included."]
+        f"version fetched 2024-02-01T00:00:00+00:00, newest change stored {stored}; a crawl "
+        "was running: its posts saved so far are included."]
     with out.open(encoding="utf-8", newline="") as handle:
         table = list(csv.DictReader(handle))
     assert [row["version"] for row in table] == ["1", "2"] and list(table[0]) == list(rows[0])

@@ -11,11 +11,11 @@ import json
 import sqlite3
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from lxml import etree
-from outputs import wixarchive
+from outputs import next_second, wixarchive
 
 import wixarchive as api
 from archive.export.wxr import NS
@@ -279,9 +279,9 @@ def test_a_selective_filter_reads_its_posts_through_an_index(tmp_path: Path,
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 301
 
 
-# --changed-since: what changed since an earlier export, by when the archive stored it.
-BEFORE, EXPORTED, AFTER = ("2024-06-01T08:00:00+00:00", "2024-07-01T10:00:00+00:00",
-                           "2024-07-02T08:00:00+00:00")
+# --changed-since: what changed since an earlier export, by when the archive stored it (its own
+# clock: posts.recorded_at), whatever date the change carries (when its page was fetched).
+BEFORE, AFTER = "2024-06-01T08:00:00+00:00", "2024-07-02T08:00:00+00:00"
 
 
 def _post(slug: str, body: str, lang: str = "en") -> Article:
@@ -289,127 +289,166 @@ def _post(slug: str, body: str, lang: str = "en") -> Article:
                    body_html=f"<p>{body}</p>", body_markdown=body)
 
 
+class Changes(NamedTuple):
+    path: Path
+    exported: str  # when the earlier export was taken
+    later: str  # a second after the last change
+
+
 @pytest.fixture(scope="module")
-def changes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four posts archived before an export at EXPORTED; after it, one changed, one found
-    deleted, one new (French), one seen again unchanged."""
+def changes(tmp_path_factory: pytest.TempPathFactory) -> Changes:
+    """Posts archived before an export; after it, one changed, one found deleted, one new
+    (French), one seen again unchanged, one changed by a fetch dated before the export (a
+    crawl writer resumed with results fetched then), and two found deleted before it and seen
+    again unchanged since (a 304 or an unchanged lastmod, and a fetch of the same content)."""
     path = tmp_path_factory.mktemp("changes") / "archive.db"
     with Archive.open(path) as archive:
-        for slug in ("edited", "gone", "same", "old-gone"):
+        for slug in ("edited", "gone", "same", "old-gone", "late", "back", "back-fetched"):
             archive.save_article(_post(slug, "First text."), fetched_at=BEFORE)
-        archive.mark_deleted(f"{GARDEN}post/old-gone", when=BEFORE)
+        for slug in ("old-gone", "back", "back-fetched"):
+            archive.mark_deleted(f"{GARDEN}post/{slug}", when=BEFORE)
+        exported = next_second()
         archive.save_article(_post("edited", "Second text."), fetched_at=AFTER)
         archive.mark_deleted(f"{GARDEN}post/gone", when=AFTER)
         archive.save_article(_post("nouveau", "Texte.", "fr"), fetched_at=AFTER)
         archive.save_article(_post("same", "First text."), fetched_at=AFTER)  # unchanged
-    return path
+        archive.save_article(_post("late", "Second text."), fetched_at=BEFORE)
+        archive.touch_post(f"{GARDEN}post/back", fetched_at=AFTER)
+        archive.save_article(_post("back-fetched", "First text."), fetched_at=AFTER)
+    return Changes(path, exported, next_second())
 
 
-def test_changed_since_exports_what_changed_or_was_deleted_since(changes: Path,
+CHANGED = ["back", "back-fetched", "edited", "gone", "late", "nouveau"]
+
+
+def test_changed_since_exports_what_changed_or_was_deleted_since(changes: Changes,
                                                                  tmp_path: Path) -> None:
-    exported, summary = export_jsonl(changes, "--changed-since", EXPORTED)
-    assert exported == ["edited", "gone", "nouveau"]
-    assert (summary["posts"], summary["filters"]) == (3, {"changed_since": EXPORTED})
+    db, exported = changes.path, changes.exported
+    listed, summary = export_jsonl(db, "--changed-since", exported)
+    assert sorted(listed) == CHANGED
+    assert (summary["posts"], summary["filters"]) == (6, {"changed_since": exported})
+    # What the next incremental export starts from: the newest change the export saw.
+    assert exported <= summary["newest_recorded_at"] < changes.later
     rows = {row["title"]: row for row in map(json.loads, wixarchive(
-        "export", "--db", str(changes), "--changed-since", EXPORTED, "--format", "jsonl", "-",
+        "export", "--db", str(db), "--changed-since", exported, "--format", "jsonl", "-",
         check=True).stdout.splitlines())}
     assert rows["gone"]["deleted_at"] == AFTER  # the deletion reaches the incremental export
     assert rows["edited"]["body"] == "Second text."
+    assert rows["late"]["last_changed"] == BEFORE < exported <= rows["late"]["recorded_at"]
+    # Back on the site: the copy learns it is no longer deleted.
+    assert rows["back"]["deleted_at"] is rows["back-fetched"]["deleted_at"] is None
     # Combined with another filter; the text summary says it as typed.
-    assert export_jsonl(changes, "--changed-since", "2024-07", "--lang", "fr")[0] == ["nouveau"]
+    assert export_jsonl(db, "--changed-since", "2024-07", "--lang", "fr")[0] == ["nouveau"]
     out = tmp_path / "changes.csv"
-    done = wixarchive("export", "--db", str(changes), "--changed-since", "2024-07-02",
-                      str(out), check=True)
-    assert "Exported 3 posts matching --changed-since 2024-07-02 from 1 site" in done.stdout
-    assert slugs(row["url"] for row in csv.DictReader(io.StringIO(out.read_text()))) == [
-        "edited", "gone", "nouveau"]
+    done = wixarchive("export", "--db", str(db), "--changed-since", exported, str(out),
+                      check=True)
+    assert f"Exported 6 posts matching --changed-since {exported} from 1 site" in done.stdout
+    assert sorted(slugs(row["url"] for row in csv.DictReader(
+        io.StringIO(out.read_text())))) == CHANGED
 
 
-@pytest.mark.parametrize(("when", "expected"), [
-    ("2024-07-02T10:00:00+02:00", ["edited", "gone", "nouveau"]),  # AFTER, in another zone
-    ("2024-07-02T08:00:00Z", ["edited", "gone", "nouveau"]),
-    ("2024-07-02T08:00:00.5", ["edited", "gone", "nouveau"]),  # UTC; that second is in
-    ("2024-07-02 08:00:01", []),
-    ("2024-07-02T09:00:01+01:00", []),
-])
-def test_changed_since_compares_instants(changes: Path, when: str, expected: list[str]) -> None:
+def _shifted(stamp: str, zone: str, fraction: str = "") -> str:
+    """The instant `stamp` (UTC, +00:00) written in another zone ('+02:00', 'Z', '' for none,
+    ' ' for none with a space)."""
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.fromisoformat(stamp)
+    if zone in ("Z", "", " "):
+        text = moment.strftime("%Y-%m-%d" + ("T" if zone != " " else " ") + "%H:%M:%S")
+        return text + fraction + ("Z" if zone == "Z" else "")
+    hours = int(zone[:3])
+    return moment.astimezone(timezone(timedelta(hours=hours))).isoformat() + fraction
+
+
+@pytest.mark.parametrize(("zone", "fraction", "at_export"), [
+    ("+02:00", "", True), ("Z", "", True), ("", ".5", True),  # UTC; that second is in
+    (" ", "", False), ("+01:00", "", False), ("-05:00", "", False)])
+def test_changed_since_compares_instants(changes: Changes, zone: str, fraction: str,
+                                         at_export: bool) -> None:
     """The archive writes its times in UTC with +00:00: a time given with an offset, Z or none
     is that instant, not a text that sorts elsewhere (Z after +, a space before T)."""
-    assert export_jsonl(changes, "--changed-since", when)[0] == expected
+    when = _shifted(changes.exported if at_export else changes.later, zone, fraction)
+    listed = export_jsonl(changes.path, "--changed-since", when)[0]
+    assert sorted(listed) == (CHANGED if at_export else [])
 
 
-def test_changed_since_with_versions_writes_the_versions_stored_since(changes: Path) -> None:
+def test_changed_since_with_versions_writes_the_versions_stored_since(changes: Changes) -> None:
     """An incremental user appends the new versions to the earlier export's: the ones it has
-    are not written again. A post deleted since, with no new version, gets its current one,
-    which carries deleted_at."""
-    done = wixarchive("export", "--db", str(changes), "--versions", "--changed-since",
-                      EXPORTED, "--format", "jsonl", "--json", "-", check=True)
+    are not written again, whatever their date (late's was fetched before the export). A post
+    deleted or back since, with no new version, gets its current one, which carries
+    deleted_at."""
+    done = wixarchive("export", "--db", str(changes.path), "--versions", "--changed-since",
+                      changes.exported, "--format", "jsonl", "--json", "-", check=True)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert sorted((row["title"], row["version"], row["fetched_at"], row["deleted_at"])
-                  for row in rows) == [("edited", 2, AFTER, None), ("gone", 1, BEFORE, AFTER),
-                                       ("nouveau", 1, AFTER, None)]
+                  for row in rows) == [
+        ("back", 1, BEFORE, None), ("back-fetched", 1, BEFORE, None),
+        ("edited", 2, AFTER, None), ("gone", 1, BEFORE, AFTER), ("late", 2, BEFORE, None),
+        ("nouveau", 1, AFTER, None)]
     summary = json.loads(done.stderr.splitlines()[-1])
-    assert (summary["posts"], summary["versions"]) == (3, 3)
+    assert (summary["posts"], summary["versions"]) == (6, 6)
 
 
-def test_every_format_takes_changed_since(changes: Path, tmp_path: Path) -> None:
+def test_every_format_takes_changed_since(changes: Changes, tmp_path: Path) -> None:
+    db = str(changes.path)
     out = tmp_path / "changes.xml"
-    wixarchive("export", "--db", str(changes), "--changed-since", EXPORTED, str(out),
-               check=True)
+    wixarchive("export", "--db", db, "--changed-since", changes.exported, str(out), check=True)
     channel = etree.parse(str(out)).getroot()[0]
-    assert slugs(item.findtext("link") for item in channel.iter("item")) == [
-        "edited", "gone", "nouveau"]
+    assert sorted(slugs(item.findtext("link") for item in channel.iter("item"))) == CHANGED
     folder = tmp_path / "md"
-    wixarchive("export", "--db", str(changes), "--format", "markdown", str(folder), check=True)
+    wixarchive("export", "--db", db, "--format", "markdown", str(folder), check=True)
     before = {p.parent.name: p.stat().st_mtime_ns for p in folder.rglob("index.md")}
     # An incremental Markdown export into the same folder keeps the posts it leaves out.
-    wixarchive("export", "--db", str(changes), "--format", "markdown", "--changed-since",
-               EXPORTED, str(folder), check=True)
+    wixarchive("export", "--db", db, "--format", "markdown", "--changed-since",
+               changes.exported, str(folder), check=True)
     assert {p.parent.name for p in folder.rglob("index.md")} == set(before)
 
 
-def test_changed_since_bad_value_is_a_one_line_error(changes: Path, tmp_path: Path) -> None:
+def test_changed_since_bad_value_is_a_one_line_error(changes: Changes, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    done = wixarchive("export", "--db", str(changes), "--changed-since", "yesterday", str(out))
+    done = wixarchive("export", "--db", str(changes.path), "--changed-since", "yesterday",
+                      str(out))
     assert (done.returncode, done.stderr) == (1, "Error: --changed-since: expected a date like "
                                               "2024-05-01 (or 2024-05, 2024), not 'yesterday'\n")
     assert not out.exists()
 
 
-def test_the_api_takes_changed_since(changes: Path) -> None:
+def test_the_api_takes_changed_since(changes: Changes) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    with api.open(changes) as archive:
+    exported = datetime.fromisoformat(changes.exported)
+    with api.open(changes.path) as archive:
         stream = io.StringIO()
-        result = api.export(archive, stream, changed_since=datetime(2024, 7, 2, 10,
-                                                                    tzinfo=timezone(
-                                                                        timedelta(hours=2))))
-        assert result == 3
-        assert result.summary["filters"] == {"changed_since": "2024-07-02T10:00:00+02:00"}
-        assert api.export(archive, io.StringIO(), changed_since=datetime(
-            2024, 7, 2, 8, 0, 1, tzinfo=UTC)) == 0
-        assert api.export(archive, io.StringIO(), changed_since=date(2024, 7, 3)) == 0
+        in_paris = exported.astimezone(timezone(timedelta(hours=2)))
+        result = api.export(archive, stream, changed_since=in_paris)
+        assert result == 6
+        assert result.summary["filters"] == {"changed_since": in_paris.isoformat()}
+        assert api.export(archive, io.StringIO(), changed_since=datetime.fromisoformat(
+            changes.later).astimezone(UTC)) == 0
+        tomorrow = (datetime.fromisoformat(changes.later) + timedelta(days=1)).date()
+        assert api.export(archive, io.StringIO(), changed_since=tomorrow) == 0
         with pytest.raises(SearchError, match="changed_since: expected a date"):
             api.export(archive, io.StringIO(), changed_since="2024-02-30")
 
 
-def test_changed_since_reads_the_changed_posts_through_their_indexes(tmp_path: Path) -> None:
+def test_changed_since_reads_the_changed_posts_through_their_index(tmp_path: Path) -> None:
     """300 posts unchanged for years, one changed and one deleted since: the export reads
-    those two through posts_last_changed and posts_deleted, not every post of the site."""
+    those two through posts_recorded, not every post of the site."""
     from archive.ingest import Fetch
 
     path = tmp_path / "big.db"
     with Archive.open(path) as archive:
         archive.save_articles([Fetch(_post(f"p{n}", "Text."), "2020-01-01T00:00:00+00:00")
                                for n in range(300)])
+        exported = next_second()
         archive.save_article(_post("p7", "New text."), fetched_at=AFTER)
         archive.mark_deleted(f"{GARDEN}post/p9", when=AFTER)
-    plans = _plans(path, changed_since=EXPORTED)
+    plans = _plans(path, changed_since=exported)
     assert plans, "no filtered query ran"
     assert not [line for line in plans if line.startswith(("SCAN p", "SCAN posts"))
                 or "posts_site" in line], plans
-    assert any("posts_last_changed" in line for line in plans), plans
-    assert any("posts_deleted" in line for line in plans), plans
+    assert any("posts_recorded" in line for line in plans), plans
+    assert sorted(export_jsonl(path, "--changed-since", exported)[0]) == ["p7", "p9"]
 
 
 @pytest.mark.parametrize(("fmt", "out", "options", "arguments"), [
@@ -452,3 +491,73 @@ def test_the_summary_is_built_in_one_place() -> None:
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
         assert "write_export" in called, module
         assert not called & {"write_posts", "provenance", "post_id_query"}, module
+
+
+def undo_v21(path: Path) -> Path:
+    """The archive as version 20 wrote it: no recorded_at, no stored_at."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX posts_recorded")
+        conn.execute("ALTER TABLE posts DROP COLUMN recorded_at")
+        conn.execute("ALTER TABLE post_versions DROP COLUMN stored_at")
+        conn.execute("PRAGMA user_version = 20")
+    conn.close()
+    return path
+
+
+def test_an_archive_from_v20_is_given_when_its_changes_were_stored(tmp_path: Path) -> None:
+    """v21 fills recorded_at and stored_at from what the archive knows: a crawl's version
+    when fetched, an imported one when its capture file was written, a re-extracted one when
+    the latest re-extraction since ended, a deletion when found. Read as it is (read-only),
+    an older archive exports by the dates it has."""
+    from archive.ingest import Fetch
+
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([Fetch(_post(slug, "One."), "2024-01-01T00:00:00+00:00")
+                               for slug in ("crawled", "imported", "reextracted", "deleted",
+                                            "gone-404")])
+        archive.save_articles([
+            Fetch(_post("imported", "Two."), "2024-03-01T00:00:00+00:00", capture="<urn:a>",
+                  source="import"),
+            Fetch(_post("reextracted", "Two."), "2024-02-01T00:00:00+00:00",
+                  source="reextract")])
+        archive.mark_deleted(f"{GARDEN}post/deleted", when="2025-05-01T00:00:00+00:00")
+        # Found deleted by an import: dated by the web archive's 404.
+        archive.mark_deleted(f"{GARDEN}post/gone-404", when="2024-04-01T00:00:00+00:00")
+        conn = archive.conn
+        with archive.transaction():
+            file_id = conn.execute("INSERT INTO capture_files (name, created_at) VALUES "
+                                   "('import.warc.gz', '2026-01-05T00:00:00+00:00')").lastrowid
+            conn.execute("INSERT INTO captures (record_id, kind, url, fetched_at, file_id, "
+                         "offset, length, source) VALUES ('<urn:a>', 'response', ?, "
+                         "'2024-03-01T00:00:00Z', ?, 0, 1, 'import')",
+                         (f"{GARDEN}post/imported", file_id))
+            conn.execute("INSERT INTO captures (record_id, kind, url, fetched_at, status, "
+                         "file_id, offset, length, source) VALUES ('<urn:b>', 'response', ?, "
+                         "'2024-04-01T00:00:00Z', 404, ?, 1, 1, 'import')",
+                         (f"{GARDEN}post/gone-404", file_id))
+            conn.execute("INSERT INTO reextractions (started_at, finished_at) VALUES "
+                         "('2025-03-01T00:00:00+00:00', '2025-03-02T00:00:00+00:00')")
+    undo_v21(path)
+    since = ["--changed-since", "2025-01-01"]
+    assert export_jsonl(path, *since)[0] == ["deleted"]  # read-only: deleted_at alone says it
+    with Archive.open(path) as archive:
+        assert archive.schema_version == 21
+        recorded = dict(archive.conn.execute("SELECT title, recorded_at FROM posts"))
+        stored = archive.conn.execute("SELECT p.title, v.version, v.stored_at FROM "
+                                      "post_versions v JOIN posts p ON p.id = v.post_id "
+                                      "ORDER BY p.title, v.version").fetchall()
+    assert recorded == {"crawled": "2024-01-01T00:00:00+00:00",
+                        "imported": "2026-01-05T00:00:00+00:00",
+                        "reextracted": "2025-03-02T00:00:00+00:00",
+                        "deleted": "2025-05-01T00:00:00+00:00",
+                        "gone-404": "2026-01-05T00:00:00+00:00"}
+    assert [tuple(row) for row in stored] == [
+        ("crawled", 1, "2024-01-01T00:00:00+00:00"), ("deleted", 1, "2024-01-01T00:00:00+00:00"),
+        ("gone-404", 1, "2024-01-01T00:00:00+00:00"),
+        ("imported", 1, "2024-01-01T00:00:00+00:00"), ("imported", 2, "2026-01-05T00:00:00+00:00"),
+        ("reextracted", 1, "2024-01-01T00:00:00+00:00"),
+        ("reextracted", 2, "2025-03-02T00:00:00+00:00")]
+    assert sorted(export_jsonl(path, *since)[0]) == ["deleted", "gone-404", "imported",
+                                                     "reextracted"]
+    assert any("posts_recorded" in line for line in _plans(path, changed_since="2025-01-01"))

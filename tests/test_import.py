@@ -141,6 +141,47 @@ def test_two_wget_snapshots_given_out_of_order_import_every_version_once(
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_what_an_import_stores_after_an_export_is_in_the_next_incremental_one(
+        snapshots: dict, tmp_path: Path):
+    """An import dates what it stores by its web archive's captures (the versions, the
+    deletions its 404s show): all before an export taken between two imports, so
+    `export --changed-since` of that export's time left out every change the second import
+    brought. They are what the archive stored since (posts.recorded_at); and an older web
+    archive imported last puts its versions into the posts' histories, which come too."""
+    from tests.outputs import next_second
+
+    db, base = tmp_path / "archive.db", snapshots["base"]
+    assert wixarchive("import", str(snapshots["first"]), "--db", str(db)).returncode == 0
+    exported = next_second()
+    assert wixarchive("import", str(snapshots["second"]), "--db", str(db)).returncode == 0
+    # Every date the import wrote is its captures'.
+    [(last_changed, deleted_at)] = table(db, "SELECT max(last_changed), max(deleted_at) "
+                                             "FROM posts")
+    assert last_changed < exported and deleted_at < exported
+
+    def changed_since(when: str, *options: str) -> list[tuple[str, int, str | None]]:
+        done = wixarchive("export", "--db", str(db), "--changed-since", when, *options,
+                          "--format", "jsonl", "-")
+        assert done.returncode == 0, done.stderr
+        return sorted((row["url"].removeprefix(f"{base}/post/"), row["version"],
+                       row["deleted_at"] and "deleted")
+                      for row in map(json.loads, done.stdout.splitlines()))
+
+    assert changed_since(exported) == sorted(
+        [(slug, 2, None) for slug in snapshots["edited"]]
+        + [(slug, 1, "deleted") for slug in snapshots["deleted"]]
+        + [(snapshots["added"], 1, None)])
+    # The first web archive imported again into another archive, after the second: the
+    # edited posts get their older version inserted before the current one.
+    older = tmp_path / "older.db"
+    assert wixarchive("import", str(snapshots["second"]), "--db", str(older)).returncode == 0
+    exported = next_second()
+    assert wixarchive("import", str(snapshots["first"]), "--db", str(older)).returncode == 0
+    db = older
+    inserted = changed_since(exported, "--versions")
+    assert {(slug, 1, None) for slug in snapshots["edited"]} <= set(inserted)
+
+
 def test_older_archives_imported_after_newer_ones_give_the_same_history(snapshots: dict,
                                                                          tmp_path: Path):
     """The third, second and first captures imported by three commands, newest first: the

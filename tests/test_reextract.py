@@ -546,3 +546,39 @@ def test_a_rewritten_text_is_searched_by_its_chinese_or_japanese_words_too(tmp_p
         assert search(archive, SearchQuery("庭園")) == []
         assert archive.conn.execute("SELECT cjk FROM posts WHERE id = ?",
                                     (post_id,)).fetchone()[0] is None
+
+
+
+def test_what_reextract_changes_is_in_the_next_incremental_export(tmp_path: Path):
+    """`reextract` dates a new version by the post's last fetch, and rewrites an unchanged
+    post's Markdown in place: both before an export taken after the crawl, so an
+    `export --changed-since` of that export's time left them out, and the copy kept the
+    older versions. They are what the archive stored since (recorded_at, stored_at)."""
+    from outputs import next_second
+
+    db = crawled(SampleBlog(seed=28, post_count=3), tmp_path / "archive.db")
+    with sqlite3.connect(db) as conn:  # as an older extractor had made two of the posts
+        (first, last_seen), (second, _), _ = conn.execute(
+            "SELECT id, last_seen FROM posts ORDER BY id").fetchall()
+        conn.execute("UPDATE posts SET content_hash = 'older' WHERE id = ?", (first,))
+        conn.execute("UPDATE posts SET body_markdown = 'older Markdown' WHERE id = ?",
+                     (second,))
+    conn.close()
+    exported = next_second()
+    run = subprocess.run([sys.executable, "-m", "archive.cli", "reextract", "--json", "--db",
+                          str(db)], capture_output=True, text=True, timeout=300)
+    assert (json.loads(run.stdout)["changed"], json.loads(run.stdout)["refreshed"]) == (1, 1)
+    export = [sys.executable, "-m", "archive.cli", "export", "--db", str(db),
+              "--changed-since", exported, "--format", "jsonl", "-"]
+    rows = [json.loads(line) for line in subprocess.run(
+        export, capture_output=True, text=True, timeout=300, check=True).stdout.splitlines()]
+    assert sorted((row["id"], row["version"]) for row in rows) == [(first, 2), (second, 1)]
+    changed = next(row for row in rows if row["id"] == first)
+    assert changed["last_changed"] == last_seen < exported <= changed["recorded_at"]
+    versions = [json.loads(line) for line in subprocess.run(
+        [*export[:-1], "--versions", "-"], capture_output=True, text=True, timeout=300,
+        check=True).stdout.splitlines()]
+    # The new version only, for the first (its first is in the earlier export); the second's
+    # current one, its Markdown rewritten.
+    assert sorted((row["id"], row["version"], row["source"]) for row in versions) == [
+        (first, 2, "reextract"), (second, 1, "crawl")]

@@ -245,10 +245,11 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     any of them), `since` (published on or after this ISO date, or a datetime.date). A post is
     chosen by its current version; with `versions=True` every version of the posts chosen is
     written. `changed_since` (an ISO date or time, UTC unless it names an offset, or a
-    datetime.date or datetime, naive ones UTC): the posts whose archived content changed (a
-    new version stored) or that were found deleted on or after it, what changed since an
-    earlier export; with `versions=True`, the versions fetched since only (a post deleted
-    since: its current version).
+    datetime.date or datetime, naive ones UTC): the posts the archive stored a change of (a
+    new version, a deletion found, a return after one; by its own clock, whatever date the
+    change carries) on or after it, what changed since an earlier export (pass its
+    summary's `newest_recorded_at`); with `versions=True`, the versions stored since only (a
+    post deleted or back since: its current version).
     SearchError naming the argument for a bad value (a date that is none, a language that
     is neither a code nor a known name) or type, as `posts()` raises it. The summary's
     `filters` says those applied. An export filtered so into a folder (markdown, wxr's

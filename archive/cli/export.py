@@ -87,11 +87,13 @@ def _format_of(out: str) -> str:
               help="Only posts published on or after DATE (2024, 2024-05, 2024-05-01), as "
                    "search's --since; with --versions, every version of those posts.")
 @click.option("--changed-since", metavar="DATE",
-              help="Only posts whose archived content changed (a new version stored) or that "
-                   "were found deleted on or after DATE (2024-05-01, or a time: "
+              help="Only posts the archive stored a change of (a new version, a deletion "
+                   "found, a return after one, whatever date the change carries: an import's "
+                   "is its capture's) on or after DATE (2024-05-01, or a time: "
                    "2024-05-01T09:30:00+02:00; UTC when it names no offset): what changed "
-                   "since an earlier export. With --versions, the versions fetched since only "
-                   "(a post deleted since: its current version).")
+                   "since an earlier export, whose summary gives the DATE to pass "
+                   "(newest_recorded_at). With --versions, the versions stored since only (a "
+                   "post deleted or back since: its current version).")
 @click.option("--images-url", metavar="BASE",
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
@@ -125,7 +127,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     from where the site served them, or with --images-url from where you publish the archived
     copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
     posts as search's options of the same names do (wacz: their pages and captures only);
-    --changed-since those changed or deleted since an earlier export.
+    --changed-since those changed, deleted or back since an earlier export.
 
     \b
     Examples:

@@ -61,9 +61,10 @@ class PostFilters:
     names choose them: `lang` a language code (en also matches en-GB); `tag`, every one of
     them (any case); `category`; `author`, part of any of the names (any case and accents);
     `since`, published on or after this ISO date. A post is chosen by its current version.
-    `changed_since` (export's own): the posts whose archived content changed (a new version
-    stored: `last_changed`) or that were found deleted (`deleted_at`) on or after this ISO
-    date or time, UTC: what changed since an earlier export."""
+    `changed_since` (export's own): the posts the archive stored a change of (a new version,
+    a deletion found, a return after one: `recorded_at`, by the archive's clock, whatever date
+    the change carries) on or after this ISO date or time, UTC: what changed since an earlier
+    export."""
 
     lang: str | None = None
     tag: tuple[str, ...] = ()
@@ -83,11 +84,11 @@ class PostFilters:
         return {name: value for name, value in given.items() if value}
 
     def changed_instant(self) -> str | None:
-        """`changed_since` as the archive writes its times (`last_changed`, `fetched_at`,
-        `deleted_at`: UTC, to the second, +00:00), so that comparing the texts compares the
-        instants: a time with another offset (or Z, or none: UTC) is moved to UTC, its
-        fraction of a second dropped (that second's changes are in: a change twice rather than
-        none). A date alone stays as it is: it sorts before every time of its day."""
+        """`changed_since` as the archive writes its times (`recorded_at`, `stored_at`: UTC,
+        to the second, +00:00), so that comparing the texts compares the instants: a time
+        with another offset (or Z, or none: UTC) is moved to UTC, its fraction of a second
+        dropped (that second's changes are in: a change twice rather than none). A date alone
+        stays as it is: it sorts before every time of its day."""
         if self.changed_since is None or len(self.changed_since) <= 10:
             return self.changed_since
         moment = datetime.fromisoformat(self.changed_since)
@@ -150,17 +151,27 @@ def _posts_from(archive: Archive, sites: list[dict[str, Any]],
                                one.params))
         params += one.params
     if (changed := chosen.changed_instant()) is not None:
-        # A deletion found is a change too: an incremental export carries it (the post's
-        # deleted_at). Both columns indexed (posts_last_changed, posts_deleted).
-        changed_row = "(p.last_changed >= ? OR p.deleted_at >= ?)"
+        # When the archive stored the change, not the date the change carries (an import's
+        # version is dated by its capture): posts_recorded. An archive from before v21 read as
+        # it is knows only those dates.
+        changed_row, changed_params = "p.recorded_at >= ?", [changed]
+        if not _records_changes(archive):
+            changed_row, changed_params = "(p.last_changed >= ? OR p.deleted_at >= ?)", [
+                changed, changed]
         conditions.append(changed_row)
-        params += [changed, changed]
-        candidates.append((f"SELECT p.id FROM posts p WHERE {changed_row}", [changed, changed]))
+        params += changed_params
+        candidates.append((f"SELECT p.id FROM posts p WHERE {changed_row}", changed_params))
     candidates.append((f"SELECT p.id FROM posts p JOIN sites s ON s.id = p.site_id "
                        f"WHERE {of_sites}", urls))
     driver, driver_params = _fewest(archive, candidates)
     return (f"({driver}) f CROSS JOIN posts p ON p.id = f.id CROSS JOIN sites s "
             f"ON s.id = p.site_id WHERE {' AND '.join(conditions)}", [*driver_params, *params])
+
+
+def _records_changes(archive: Archive) -> bool:
+    """Whether the posts say when the archive stored each change (v21's recorded_at)."""
+    return any(row[1] == "recorded_at"
+               for row in archive.conn.execute("PRAGMA table_info(posts)"))
 
 
 def _fewest(archive: Archive, candidates: list[tuple[str, list[Any]]]
@@ -284,13 +295,15 @@ def with_versions(archive: Archive, posts: Iterator[dict[str, Any]],
     """Every stored version of each post, oldest first, in the post's shape with that version's
     values and `fetched_at`, `source`, `run_id`, `recovered` (archive.versions.as_post), and
     that version's videos and documents (`attachments`). With `changed_since`
-    (PostFilters.changed_instant), the versions fetched on or after it only, the rows an
-    earlier export lacks; a post chosen for its deletion alone, its current version, which
+    (PostFilters.changed_instant), the versions stored on or after it only (`stored_at`;
+    `fetched_at` in an archive from before v21 read as it is), the rows an earlier export
+    lacks; a post chosen for its deletion or its return alone, its current version, which
     carries `deleted_at`."""
     for post in posts:
         stored = archive.versions(post["id"])
         if changed_since is not None:
-            stored = [v for v in stored if v["fetched_at"] >= changed_since] or [
+            stored = [v for v in stored
+                      if (v["stored_at"] or v["fetched_at"]) >= changed_since] or [
                 v for v in stored if v["version"] == post["version"]]
         for version in stored:
             yield {**as_post(post, version),
@@ -301,10 +314,13 @@ def provenance(archive: Archive, sites: list[dict[str, Any]],
                chosen: PostFilters | None = None) -> dict[str, Any]:
     """The state of these sites' archive an export reads (inside its snapshot): the last
     finished crawl run (id, when it ended), the newest stored version's fetched_at (of the
-    posts passing `chosen`, those exported), and whether a crawl of them was running (an
+    posts passing `chosen`, those exported), the newest change the archive recorded of any of
+    the sites' posts (`newest_recorded_at`: the next incremental export's --changed-since,
+    known even when a filter chose nothing), and whether a crawl of them was running (an
     unfinished run whose crawl holds its site's lock)."""
     state: dict[str, Any] = {"last_run_id": None, "last_run_finished_at": None,
-                             "newest_fetched_at": None, "crawl_running": False}
+                             "newest_fetched_at": None, "newest_recorded_at": None,
+                             "crawl_running": False}
     if not sites:
         return state
     where, args = _of_sites(sites)
@@ -323,6 +339,10 @@ def provenance(archive: Archive, sites: list[dict[str, Any]],
         state["newest_fetched_at"] = archive.conn.execute(
             f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
             f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
+    if _records_changes(archive):
+        state["newest_recorded_at"] = archive.conn.execute(
+            f"SELECT max(p.recorded_at) FROM posts p JOIN sites s ON s.id = p.site_id "
+            f"WHERE {where}", args).fetchone()[0]
     # A run unfinished counts only while its crawl runs (shown_status, as `runs` says it): one
     # whose process died (a restored backup taken mid-crawl) is writing nothing.
     unfinished = archive.conn.execute(
@@ -338,6 +358,8 @@ def describe_state(state: dict[str, Any]) -> str:
     run = (f"last finished crawl run {state['last_run_id']} at {state['last_run_finished_at']}"
            if state["last_run_id"] is not None else "no finished crawl run")
     newest = state["newest_fetched_at"] or "none"
+    if state.get("newest_recorded_at"):  # the next --changed-since
+        newest += f", newest change stored {state['newest_recorded_at']}"
     running = ("; a crawl was running: its posts saved so far are included"
                if state["crawl_running"] else "")
     return f"Archive state: {run}; newest version fetched {newest}{running}."
