@@ -1622,6 +1622,94 @@ def test_a_failing_site_is_stopped_across_workers(tmp_path: Path,
     assert 10 <= len(in_a_row) <= 12, shown
 
 
+def test_a_failing_sites_run_counts_every_answer_it_got_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A site whose sitemap and feed answer 503, stopped after 4 failures in a row: a crawl
+    without Redis counts every answer the site gave among its run's pages, as its stop lets the
+    downloads under way end, and captures each. Through Redis the run ended as the stop came:
+    the answers to the requests the workers held then, and the earlier tries of the retries
+    dropped from the queue, were neither counted nor captured (`pages: 11` where the site
+    answered 17). Now the writer waits for the requests the workers held, and a retry dropped
+    unsent brings its tries' counts and captures with it. Here the feed's first try is held by
+    the server until the site is stopped and the writer had 3 s to end."""
+    env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "4"}
+    summaries, answered = {}, {}
+    with blogs(1, posts=3) as (server,):
+        for path in ("/sitemap.xml", "/blog-feed.xml"):
+            server.overrides[path] = error_response(503)
+        local = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db",
+                                str(tmp_path / "local.db"), "--json", "--delay", "0",
+                                "--concurrency", "2", "--no-media"],
+                               capture_output=True, text=True, cwd=REPO, timeout=180, env=env)
+        summaries["local.db"] = json.loads(local.stdout)
+        answered["local.db"] = len(server.request_log)
+        server.request_log.clear()
+        gate = server.gate = Gate("/blog-feed.xml")
+        worker = start_worker(redis_server.url)
+        writer = start_writer([server.url], tmp_path / "redis.db", redis_server.url, "--json",
+                              "--no-media", env=env)
+        try:
+            wait_until(lambda: gate.held and redis_server.client().sismember(
+                "wixarchive:stopped", server.url + "/"), "the site stopped, its feed held",
+                       writer)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                writer.wait(timeout=3)  # (it ended here, without the feed's answer)
+        finally:
+            gate.release()
+            out, err = run_to_end(writer, [worker])
+        summaries["redis.db"] = json.loads(out)
+        answered["redis.db"] = len(server.request_log)
+    for db, summary in summaries.items():
+        assert summary["message"].endswith(
+            "stopped early, failing: 4 requests in a row got server errors or no answer "
+            "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (db, summary, err)
+        # Every answer of the site (the worker's own robots.txt too), in the run's row.
+        assert summary["pages_fetched"] == answered[db], (db, summary, err)
+        (run,) = runs(tmp_path / db)
+        assert run["counts"]["pages"] == answered[db], (db, run)
+        with Archive.open(tmp_path / db, readonly=True, create=False) as archive:
+            captured = archive.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
+        assert captured == answered[db], (db, summary)
+    # Through Redis a request not sent is not counted either (a crawl without Redis counts
+    # those its stop left in its downloader).
+    assert summaries["redis.db"]["requests"] == answered["redis.db"], summaries["redis.db"]
+
+
+def test_a_retry_dropped_unsent_as_its_site_stops_brings_its_tries_to_the_writer(
+        tmp_path: Path, redis_server: RedisServer):
+    """A retry waiting in the queue when its site is stopped carries its request's earlier
+    tries (two 503s downloaded and captured): it was dropped with them, and the site's run
+    counted neither, nor were they captured. Now each request dropped goes to the writer,
+    and leaves its site's pending count (the writer waits for the rest to reach 0)."""
+    from archive.captures import Exchange
+    from archive.distributed import RedisWriter, SiteJob
+    from crawler.distributed import protocol
+
+    db = tmp_path / "archive.db"
+    url = "https://a.example/post/down"
+    tries = [Exchange(url, "GET", [], 503, [], b"down", f"<urn:uuid:{n}>") for n in "12"]
+    writer = RedisWriter(db, redis_server.url)
+    try:
+        with Archive.open(db) as archive:
+            writer._claim(archive)
+            active = writer._queue_sites(archive, [SiteJob("https://a.example/")])
+            (site,) = active.values()
+            writer._queue(site, "post", url, {protocol.ATTEMPTS: 2, protocol.RESPONSES: 2,
+                                              protocol.EXCHANGES: tries})
+            writer._stop_site(site.job.url)  # its robots.txt and the retry, queued
+            pending = int(redis_server.client().hget(protocol.PENDING, site.job.url))
+            writer._drain(archive, active)
+            captured = archive.conn.execute("SELECT url, status FROM captures").fetchall()
+    finally:
+        writer._release()
+        writer.captures.close()
+    assert pending == 0
+    assert (site.stats["downloader/request_count"],
+            site.stats["downloader/response_count"]) == (2, 2), site.stats
+    assert [tuple(row) for row in captured] == [(url, 503), (url, 503)]
+    assert site.errors == []  # unsent, as a crawl stopped early leaves one in its scheduler
+
+
 def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_workers(
         tmp_path: Path, redis_server: RedisServer):
     """`crawl --time-limit 6 --redis`: the writer ended the site's run at its limit, but its

@@ -41,7 +41,7 @@ class SharedBackoff(ServerErrorBackoff):
         # site not asked for in a minute). The count and both stops hold across workers; the
         # delay waits for a queue that hands a worker only the requests of sites ready for one.
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
-                          p.REQUESTS, p.RESULTS],
+                          p.REQUESTS, p.RESULTS, p.PENDING],
                     args=[site, "" if run is None else run, int(server_error), 0, 0, 0,
                           self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])

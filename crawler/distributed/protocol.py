@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 9
+PROTOCOL = 10
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -70,6 +70,14 @@ LISTING_HOME = "wixarchive_listing_home"  # the blog home a listing page paginat
 # A listing request for the page the user named, which may be a post under a prefix that is
 # not /post/ (crawler.discover.listings.listing_starts).
 NAMED_PAGE = "wixarchive_named_page"
+# Every request's site and run (crawler.distributed.queue), its download attempts and responses
+# so far (crawler.distributed.fetches) and its exchanges not yet sent to the writer
+# (crawler.distributed.capture): retries and redirects carry them on, as they carry its meta.
+SITE = "wixarchive_site"
+RUN = "wixarchive_run"
+ATTEMPTS = "wixarchive_requests"
+RESPONSES = "wixarchive_responses"
+EXCHANGES = "wixarchive_exchanges"
 
 
 def worker_key(worker_id: str) -> str:
@@ -234,7 +242,21 @@ def encode_message(message: dict[str, Any]) -> bytes:
 def decode_message(data: bytes) -> dict[str, Any]:
     if data[:1] == b"J":
         return json.loads(data[1:])
+    if data[:1] == b"D":
+        return dropped_message(data[1:])
     return pickle.loads(data[1:])
+
+
+def dropped_message(member: bytes) -> dict[str, Any]:
+    """The message for a queue member dropped unsent as its site stopped (b"D" + the member,
+    pushed by DROP_QUEUED): what its earlier tries downloaded and captured (a retry, a redirect
+    carries them in its meta), which its site's run counts, as a crawl without Redis counts
+    every download. The request itself fails nothing, as one left in the scheduler of a crawl
+    stopped early fails nothing there."""
+    site, _url, request = member.split(b"\n", 2)
+    meta = pickle.loads(request).get("meta") or {}
+    return {"site": site.decode(), "run": meta.get(RUN), "requests": meta.get(ATTEMPTS, 0),
+            "responses": meta.get(RESPONSES, 0), "captures": meta.get(EXCHANGES, [])}
 
 
 # -- scripts (Redis time, so the hosts' clocks need not agree) -----------------------------------
@@ -295,25 +317,31 @@ end
 return 0
 """
 
-# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped).
+# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped). Each
+# goes to the writer as b"D" + its member (dropped_message: what its earlier tries downloaded,
+# which its run counts) and leaves its site's pending count, so the writer knows when the
+# requests the workers held at the stop are done too (until 2026-12-06 a stopped site's run
+# ended at once, and counted none of them: `pages: 11` where the site answered 17).
 _DROP_QUEUED = """
-local function drop_queued(requests, site)
+local function drop_queued(requests, pending, results, site)
   local prefix = site .. '\\n'
   local dropped = 0
   for _, member in ipairs(redis.call('ZRANGE', requests, 0, -1)) do
     if string.sub(member, 1, #prefix) == prefix then
       redis.call('ZREM', requests, member)
+      redis.call('RPUSH', results, 'D' .. member)
       dropped = dropped + 1
     end
   end
+  if dropped > 0 then redis.call('HINCRBY', pending, site, -dropped) end
   return dropped
 end
 """
-# A site stopped at its time limit: its queued requests are dropped, and no more are queued.
-# KEYS: requests, stopped; ARGV: site. Returns how many were dropped.
+# A site stopped (its time limit, failing): its queued requests are dropped, and no more are
+# queued. KEYS: requests, stopped, pending, results; ARGV: site. Returns how many were dropped.
 STOP_SITE = _DROP_QUEUED + """
 redis.call('SADD', KEYS[2], ARGV[1])
-return drop_queued(KEYS[1], ARGV[1])
+return drop_queued(KEYS[1], KEYS[3], KEYS[4], ARGV[1])
 """
 
 # KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
@@ -388,8 +416,9 @@ return '0'
 # count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
 # and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
 # the hash (crawler.distributed.backoff).
-# KEYS: backoff, crawl-delay, stopped, requests, results; ARGV: site, run, server_error, delay,
-# start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped the site.
+# KEYS: backoff, crawl-delay, stopped, requests, results, pending; ARGV: site, run, server_error,
+# delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped
+# the site.
 FAILED = _NOW + _DROP_QUEUED + """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
@@ -416,9 +445,9 @@ elseif tonumber(ARGV[8]) > 0 and now - since >= tonumber(ARGV[8]) then
   reason = ARGV[10]
 end
 if reason == nil or redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
-drop_queued(KEYS[4], ARGV[1])
 redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
                                                   stopped_early = reason}))
+drop_queued(KEYS[4], KEYS[6], KEYS[5], ARGV[1])
 return 1
 """
 
