@@ -1321,6 +1321,49 @@ def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
     assert min(later - earlier for earlier, later in pairwise(after_robots)) >= 1.45, log
 
 
+class AsksToWait(BlogServer):
+    """A sample blog answering each post's first request 429 with `Retry-After: 1`."""
+
+    def __init__(self, blog: SampleBlog, host: str) -> None:
+        super().__init__(blog, host)
+        self.asked: set[str] = set()
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        response = super().respond(target, headers, base, **options)
+        with Counted.lock:
+            first = target.startswith("/post/") and target not in self.asked
+            self.asked.add(target)
+        if first:
+            return Response(429, b"<html><body>Too many requests</body></html>",
+                            {"Content-Type": "text/html", "Retry-After": "1"})
+        return response
+
+
+def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: RedisServer):
+    """A 429 asking to wait (`Retry-After`) paused the site for the worker that got it only:
+    the others asked it again at once (2 workers sent a site answering every post 429 with
+    `Retry-After: 3` 25 requests in 21 s, where one worker sent 15; the second worker's 0.1 s
+    after a 429). Now the time goes to Redis, and no worker asks the site before it."""
+    with AsksToWait(SampleBlog(seed=90, post_count=30), loopback(2)) as server:
+        workers = [start_worker(redis_server.url) for _ in range(2)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json",
+                                           "--concurrency", "1"), workers)
+        posts = [(path, at) for path, at in zip(server.request_log, server.request_times,
+                                                strict=True) if path.startswith("/post/")]
+    assert json.loads(out)["counts"]["new"] == 30, (out, err)
+    # One request in flight at a time (--concurrency 1): after each first request of a post,
+    # answered 429 at once, the site is asked nothing for 1 s, by either worker.
+    seen: set[str] = set()
+    gaps = []
+    for (path, at), (_, then) in pairwise(posts):
+        if path not in seen:
+            gaps.append(round(then - at, 2))
+        seen.add(path)
+    assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
+
+
 def test_a_stopped_writer_exits_130_on_ctrl_c_and_143_on_sigterm(tmp_path: Path,
                                                                  redis_server: RedisServer):
     """As `crawl` and `run-due` without Redis do (128+N, as shells report signal N): `crawl

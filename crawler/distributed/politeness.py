@@ -55,7 +55,7 @@ class SiteTokens:
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
                                        p.crawl_delay_key(site), p.backoff_key(site, run),
-                                       p.STOPPED, p.RUNS],
+                                       p.STOPPED, p.RUNS, p.resume_key(site)],
                                  args=[token, concurrency, self.seconds, delay, site,
                                        int(counted(request)), "" if run is None else run]))
             if wait == 0:

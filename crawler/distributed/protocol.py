@@ -111,6 +111,12 @@ def crawl_delay_key(site: str) -> str:
     return f"{PREFIX}:crawl-delay:{site}"
 
 
+def resume_key(site: str) -> str:
+    """When the site may be asked again (Redis time), after an answer asking to wait
+    (Retry-After), whichever worker got it (crawler.distributed.retry_after)."""
+    return f"{PREFIX}:resume:{site}"
+
+
 def backoff_key(site: str, run: Any) -> str:
     """hash of the site's failures in a row in its run `run`, across every worker: `failures`
     (5xx, 429 or no answer: the back-off), `delay` (what it makes the site's delay), `errors`
@@ -135,7 +141,7 @@ def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             RUNS, STOPPED]
-    for kind in ("known", "tokens", "last", "crawl-delay", "backoff", "sitemaps",
+    for kind in ("known", "tokens", "last", "crawl-delay", "resume", "backoff", "sitemaps",
                  "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
@@ -382,14 +388,15 @@ return #ids
 # and its delay has passed since its last request: the longest of its own delay, its robots.txt
 # Crawl-delay, which counts at once however late it is read, and, for a request whose answer
 # tells how the site is doing (`counted`: no media fetch), its back-off after failures in a row
-# (FAILED). Tokens expire unless renewed, so a killed worker's slots free. A stopped site's
-# requests are not sent: those a worker held when its time limit came or it was found failing,
-# or once its run is over (the writer ended the crawl, clearing every key: they went out at once,
-# with no delay).
-# KEYS: tokens, last, crawl-delay, backoff, stopped, runs; ARGV: token, limit, seconds, delay,
-# site, counted (1 or 0), run id ('' for a request of no run: the robots.txt Scrapy fetches for a
-# worker, or of a media host). Returns "0" (taken), "-1" (the site is stopped or its run over) or
-# seconds to wait.
+# (FAILED); such a request also waits until the time a Retry-After asked for (RESUME). Tokens
+# expire unless renewed, so a killed worker's slots free. A stopped site's requests are not
+# sent: those a worker held when its time limit came or it was found failing, or once its run
+# is over (the writer ended the crawl, clearing every key: they went out at once, with no
+# delay).
+# KEYS: tokens, last, crawl-delay, backoff, stopped, runs, resume; ARGV: token, limit, seconds,
+# delay, site, counted (1 or 0), run id ('' for a request of no run: the robots.txt Scrapy
+# fetches for a worker, or of a media host). Returns "0" (taken), "-1" (the site is stopped or
+# its run over) or seconds to wait.
 ACQUIRE = _NOW + """
 if redis.call('SISMEMBER', KEYS[5], ARGV[5]) == 1
     or (ARGV[7] ~= '' and redis.call('HGET', KEYS[6], ARGV[5]) ~= ARGV[7]) then
@@ -402,6 +409,9 @@ if ARGV[6] == '1' then
   delay = math.max(delay, tonumber(redis.call('HGET', KEYS[4], 'delay') or '0'))
 end
 local after = tonumber(redis.call('GET', KEYS[2]) or '-1e18') + delay
+if ARGV[6] == '1' then
+  after = math.max(after, tonumber(redis.call('GET', KEYS[7]) or '-1e18'))
+end
 if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SET', KEYS[2], tostring(now), 'EX', 3600)
@@ -453,3 +463,14 @@ return 1
 
 # KEYS: tokens; ARGV: seconds, tokens...
 RENEW_TOKENS = RENEW
+
+# An answer asking to wait `seconds` (Retry-After): no request of the site whose answer tells
+# how it is doing goes out, from any worker, before then (ACQUIRE); a later time already set
+# stays. KEYS: resume; ARGV: seconds.
+RESUME = _NOW + """
+local resume = now + tonumber(ARGV[1])
+if resume > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], tostring(resume), 'EX', math.ceil(tonumber(ARGV[1])) + 60)
+end
+return 0
+"""
