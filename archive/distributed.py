@@ -203,6 +203,10 @@ class _Site:
     # Why a worker stopped it as failing (crawler.distributed.backoff): its run ends so, as a
     # crawl without Redis ends it (crawler.downloader.failing_site).
     stopped_early: str | None = None
+    # Once stopped (its time limit, or failing): the reason its run ends with, and when
+    # (time.monotonic()); the run ends once the requests the workers held are done.
+    stop_reason: str | None = None
+    stopped_at: float = 0.0
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -216,7 +220,7 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
     priority = PRIORITY.get(kind, 0)
     request = {"url": url, "callback": callback, "errback": errback, "priority": priority,
                "dont_filter": kind != "listing", "method": "GET", "headers": headers or {},
-               "meta": {"wixarchive_site": site, "wixarchive_run": run_id, **(meta or {})}}
+               "meta": {p.SITE: site, p.RUN: run_id, **(meta or {})}}
     return p.score(priority), p.queue_member(site, url, pickle.dumps(request, protocol=-1))
 
 
@@ -505,18 +509,23 @@ class RedisWriter:
                     stop_deadline = time.monotonic() + STOP_GRACE
                 self.server.delete(p.REQUESTS)  # nothing more is fetched
             for url, site in list(active.items()):
-                if site.deadline is not None and time.monotonic() >= site.deadline:
-                    # Its time limit: nothing more is fetched for it, and it is not waited
-                    # for (results still on their way are stored, not counted).
-                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
+                if site.stop_reason is None and (site.stopped_early or (
+                        site.deadline is not None and time.monotonic() >= site.deadline)):
+                    # Its time limit, or failing (stopped by a worker, its queued requests
+                    # dropped then): nothing more is fetched for it.
+                    site.stop_reason = site.stopped_early or TIME_LIMIT
+                    site.stopped_at = time.monotonic()
+                    self._stop_site(url)
+                if site.stop_reason is not None:
+                    # The requests the workers held are waited for (each refused at once, or
+                    # a download cut to the time limit), as a crawl without Redis counts every
+                    # download its close lets end: its run counted none of them.
+                    if (pending.get(url, 0) > 0
+                            and time.monotonic() < site.stopped_at + STOP_GRACE):
+                        continue
+                    self._stop_site(url)  # a retry, or a lease reaped, queued since
                     del active[url]
-                    finish(site, TIME_LIMIT)
-                elif site.stopped_early:
-                    # Failing: stopped by a worker (its queued requests dropped then, and again
-                    # here: a retry under way may have queued one since), not waited for.
-                    self.stop_site(keys=[p.REQUESTS, p.STOPPED], args=[url])
-                    del active[url]
-                    finish(site, site.stopped_early)
+                    finish(site, site.stop_reason)
                 elif pending.get(url, 0) > 0:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
@@ -552,6 +561,11 @@ class RedisWriter:
                             f"{counted(self._workers(), 'worker')}")
             if not stored and active:
                 time.sleep(POLL)
+
+    def _stop_site(self, url: str) -> None:
+        """Nothing more is fetched for the site: its queued requests are dropped (what their
+        earlier tries downloaded comes back as results: p.dropped_message)."""
+        self.stop_site(keys=[p.REQUESTS, p.STOPPED, p.PENDING, p.RESULTS], args=[url])
 
     def _workers(self) -> int:
         return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))

@@ -1321,6 +1321,49 @@ def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
     assert min(later - earlier for earlier, later in pairwise(after_robots)) >= 1.45, log
 
 
+class AsksToWait(BlogServer):
+    """A sample blog answering each post's first request 429 with `Retry-After: 1`."""
+
+    def __init__(self, blog: SampleBlog, host: str) -> None:
+        super().__init__(blog, host)
+        self.asked: set[str] = set()
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        response = super().respond(target, headers, base, **options)
+        with Counted.lock:
+            first = target.startswith("/post/") and target not in self.asked
+            self.asked.add(target)
+        if first:
+            return Response(429, b"<html><body>Too many requests</body></html>",
+                            {"Content-Type": "text/html", "Retry-After": "1"})
+        return response
+
+
+def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: RedisServer):
+    """A 429 asking to wait (`Retry-After`) paused the site for the worker that got it only:
+    the others asked it again at once (2 workers sent a site answering every post 429 with
+    `Retry-After: 3` 25 requests in 21 s, where one worker sent 15; the second worker's 0.1 s
+    after a 429). Now the time goes to Redis, and no worker asks the site before it."""
+    with AsksToWait(SampleBlog(seed=90, post_count=30), loopback(2)) as server:
+        workers = [start_worker(redis_server.url) for _ in range(2)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json",
+                                           "--concurrency", "1"), workers)
+        posts = [(path, at) for path, at in zip(server.request_log, server.request_times,
+                                                strict=True) if path.startswith("/post/")]
+    assert json.loads(out)["counts"]["new"] == 30, (out, err)
+    # One request in flight at a time (--concurrency 1): after each first request of a post,
+    # answered 429 at once, the site is asked nothing for 1 s, by either worker.
+    seen: set[str] = set()
+    gaps = []
+    for (path, at), (_, then) in pairwise(posts):
+        if path not in seen:
+            gaps.append(round(then - at, 2))
+        seen.add(path)
+    assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
+
+
 def test_a_stopped_writer_exits_130_on_ctrl_c_and_143_on_sigterm(tmp_path: Path,
                                                                  redis_server: RedisServer):
     """As `crawl` and `run-due` without Redis do (128+N, as shells report signal N): `crawl
@@ -1622,6 +1665,94 @@ def test_a_failing_site_is_stopped_across_workers(tmp_path: Path,
                     if not path.startswith(("/post/", "/robots.txt")))
     in_a_row = [at for path, at in log[last_good + 1:] if path.startswith("/post/")]
     assert 10 <= len(in_a_row) <= 12, shown
+
+
+def test_a_failing_sites_run_counts_every_answer_it_got_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A site whose sitemap and feed answer 503, stopped after 4 failures in a row: a crawl
+    without Redis counts every answer the site gave among its run's pages, as its stop lets the
+    downloads under way end, and captures each. Through Redis the run ended as the stop came:
+    the answers to the requests the workers held then, and the earlier tries of the retries
+    dropped from the queue, were neither counted nor captured (`pages: 11` where the site
+    answered 17). Now the writer waits for the requests the workers held, and a retry dropped
+    unsent brings its tries' counts and captures with it. Here the feed's first try is held by
+    the server until the site is stopped and the writer had 3 s to end."""
+    env = {**os.environ, "WIXARCHIVE_MAX_SERVER_ERRORS": "4"}
+    summaries, answered = {}, {}
+    with blogs(1, posts=3) as (server,):
+        for path in ("/sitemap.xml", "/blog-feed.xml"):
+            server.overrides[path] = error_response(503)
+        local = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db",
+                                str(tmp_path / "local.db"), "--json", "--delay", "0",
+                                "--concurrency", "2", "--no-media"],
+                               capture_output=True, text=True, cwd=REPO, timeout=180, env=env)
+        summaries["local.db"] = json.loads(local.stdout)
+        answered["local.db"] = len(server.request_log)
+        server.request_log.clear()
+        gate = server.gate = Gate("/blog-feed.xml")
+        worker = start_worker(redis_server.url)
+        writer = start_writer([server.url], tmp_path / "redis.db", redis_server.url, "--json",
+                              "--no-media", env=env)
+        try:
+            wait_until(lambda: gate.held and redis_server.client().sismember(
+                "wixarchive:stopped", server.url + "/"), "the site stopped, its feed held",
+                       writer)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                writer.wait(timeout=3)  # (it ended here, without the feed's answer)
+        finally:
+            gate.release()
+            out, err = run_to_end(writer, [worker])
+        summaries["redis.db"] = json.loads(out)
+        answered["redis.db"] = len(server.request_log)
+    for db, summary in summaries.items():
+        assert summary["message"].endswith(
+            "stopped early, failing: 4 requests in a row got server errors or no answer "
+            "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (db, summary, err)
+        # Every answer of the site (the worker's own robots.txt too), in the run's row.
+        assert summary["pages_fetched"] == answered[db], (db, summary, err)
+        (run,) = runs(tmp_path / db)
+        assert run["counts"]["pages"] == answered[db], (db, run)
+        with Archive.open(tmp_path / db, readonly=True, create=False) as archive:
+            captured = archive.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
+        assert captured == answered[db], (db, summary)
+    # Through Redis a request not sent is not counted either (a crawl without Redis counts
+    # those its stop left in its downloader).
+    assert summaries["redis.db"]["requests"] == answered["redis.db"], summaries["redis.db"]
+
+
+def test_a_retry_dropped_unsent_as_its_site_stops_brings_its_tries_to_the_writer(
+        tmp_path: Path, redis_server: RedisServer):
+    """A retry waiting in the queue when its site is stopped carries its request's earlier
+    tries (two 503s downloaded and captured): it was dropped with them, and the site's run
+    counted neither, nor were they captured. Now each request dropped goes to the writer,
+    and leaves its site's pending count (the writer waits for the rest to reach 0)."""
+    from archive.captures import Exchange
+    from archive.distributed import RedisWriter, SiteJob
+    from crawler.distributed import protocol
+
+    db = tmp_path / "archive.db"
+    url = "https://a.example/post/down"
+    tries = [Exchange(url, "GET", [], 503, [], b"down", f"<urn:uuid:{n}>") for n in "12"]
+    writer = RedisWriter(db, redis_server.url)
+    try:
+        with Archive.open(db) as archive:
+            writer._claim(archive)
+            active = writer._queue_sites(archive, [SiteJob("https://a.example/")])
+            (site,) = active.values()
+            writer._queue(site, "post", url, {protocol.ATTEMPTS: 2, protocol.RESPONSES: 2,
+                                              protocol.EXCHANGES: tries})
+            writer._stop_site(site.job.url)  # its robots.txt and the retry, queued
+            pending = int(redis_server.client().hget(protocol.PENDING, site.job.url))
+            writer._drain(archive, active)
+            captured = archive.conn.execute("SELECT url, status FROM captures").fetchall()
+    finally:
+        writer._release()
+        writer.captures.close()
+    assert pending == 0
+    assert (site.stats["downloader/request_count"],
+            site.stats["downloader/response_count"]) == (2, 2), site.stats
+    assert [tuple(row) for row in captured] == [(url, 503), (url, 503)]
+    assert site.errors == []  # unsent, as a crawl stopped early leaves one in its scheduler
 
 
 def test_crawl_time_limit_through_redis_stops_the_site_in_the_writer_and_its_workers(

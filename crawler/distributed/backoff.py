@@ -42,7 +42,7 @@ class SharedBackoff(ServerErrorBackoff):
         delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
             "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
-                          p.REQUESTS, p.RESULTS, p.RESTING],
+                          p.REQUESTS, p.RESULTS, p.RESTING, p.PENDING],
                     args=[site, "" if run is None else run, int(server_error), delay,
                           self.start, self.maximum, self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])

@@ -20,8 +20,7 @@ from scrapy.http import Response
 
 from crawler.capture import CAPTURE_META
 from crawler.capture.middleware import exchange_of
-
-EXCHANGES = "wixarchive_exchanges"  # request.meta: exchanges not yet sent to the writer
+from crawler.distributed.protocol import EXCHANGES  # meta: exchanges not yet sent
 
 
 class RedisCapture:

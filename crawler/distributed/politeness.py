@@ -24,6 +24,7 @@ from scrapy.http import Response
 
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import RUN, request_site
+from crawler.downloader.backoff import counted
 from crawler.downloader.time_limit import SLACK
 
 TOKEN = "wixarchive_token"
@@ -54,9 +55,10 @@ class SiteTokens:
         acquire = spider.queue.scripts.acquire
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
-                                       p.crawl_delay_key(site), p.STOPPED, p.RUNS],
+                                       p.crawl_delay_key(site), p.STOPPED, p.RUNS,
+                                       p.resume_key(site)],
                                  args=[token, concurrency, self.seconds, delay, site,
-                                       "" if run is None else run]))
+                                       "" if run is None else run, int(counted(request))]))
             if wait == 0:
                 break
             if wait < 0:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 10
+PROTOCOL = 11
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -74,6 +74,14 @@ LISTING_HOME = "wixarchive_listing_home"  # the blog home a listing page paginat
 # A listing request for the page the user named, which may be a post under a prefix that is
 # not /post/ (crawler.discover.listings.listing_starts).
 NAMED_PAGE = "wixarchive_named_page"
+# Every request's site and run (crawler.distributed.queue), its download attempts and responses
+# so far (crawler.distributed.fetches) and its exchanges not yet sent to the writer
+# (crawler.distributed.capture): retries and redirects carry them on, as they carry its meta.
+SITE = "wixarchive_site"
+RUN = "wixarchive_run"
+ATTEMPTS = "wixarchive_requests"
+RESPONSES = "wixarchive_responses"
+EXCHANGES = "wixarchive_exchanges"
 
 
 def worker_key(worker_id: str) -> str:
@@ -108,6 +116,12 @@ def crawl_delay_key(site: str) -> str:
     return f"{PREFIX}:crawl-delay:{site}"
 
 
+def resume_key(site: str) -> str:
+    """When the site may be asked again (Redis time), after an answer asking to wait
+    (Retry-After), whichever worker got it (crawler.distributed.retry_after)."""
+    return f"{PREFIX}:resume:{site}"
+
+
 def backoff_key(site: str, run: Any) -> str:
     """hash of the site's failures in a row in its run `run`, across every worker: `failures`
     (5xx, 429 or no answer: the back-off, RESTING), `errors` and `since` (5xx or no answer, and
@@ -132,7 +146,7 @@ def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
             RUNS, STOPPED, RESTING]
-    for kind in ("known", "tokens", "last", "crawl-delay", "backoff", "sitemaps",
+    for kind in ("known", "tokens", "last", "crawl-delay", "resume", "backoff", "sitemaps",
                  "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
@@ -239,7 +253,21 @@ def encode_message(message: dict[str, Any]) -> bytes:
 def decode_message(data: bytes) -> dict[str, Any]:
     if data[:1] == b"J":
         return json.loads(data[1:])
+    if data[:1] == b"D":
+        return dropped_message(data[1:])
     return pickle.loads(data[1:])
+
+
+def dropped_message(member: bytes) -> dict[str, Any]:
+    """The message for a queue member dropped unsent as its site stopped (b"D" + the member,
+    pushed by DROP_QUEUED): what its earlier tries downloaded and captured (a retry, a redirect
+    carries them in its meta), which its site's run counts, as a crawl without Redis counts
+    every download. The request itself fails nothing, as one left in the scheduler of a crawl
+    stopped early fails nothing there."""
+    site, _url, request = member.split(b"\n", 2)
+    meta = pickle.loads(request).get("meta") or {}
+    return {"site": site.decode(), "run": meta.get(RUN), "requests": meta.get(ATTEMPTS, 0),
+            "responses": meta.get(RESPONSES, 0), "captures": meta.get(EXCHANGES, [])}
 
 
 # -- scripts (Redis time, so the hosts' clocks need not agree) -----------------------------------
@@ -335,25 +363,31 @@ end
 return 0
 """
 
-# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped).
+# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped). Each
+# goes to the writer as b"D" + its member (dropped_message: what its earlier tries downloaded,
+# which its run counts) and leaves its site's pending count, so the writer knows when the
+# requests the workers held at the stop are done too (until 2026-12-06 a stopped site's run
+# ended at once, and counted none of them: `pages: 11` where the site answered 17).
 _DROP_QUEUED = """
-local function drop_queued(requests, site)
+local function drop_queued(requests, pending, results, site)
   local prefix = site .. '\\n'
   local dropped = 0
   for _, member in ipairs(redis.call('ZRANGE', requests, 0, -1)) do
     if string.sub(member, 1, #prefix) == prefix then
       redis.call('ZREM', requests, member)
+      redis.call('RPUSH', results, 'D' .. member)
       dropped = dropped + 1
     end
   end
+  if dropped > 0 then redis.call('HINCRBY', pending, site, -dropped) end
   return dropped
 end
 """
-# A site stopped at its time limit: its queued requests are dropped, and no more are queued.
-# KEYS: requests, stopped; ARGV: site. Returns how many were dropped.
+# A site stopped (its time limit, failing): its queued requests are dropped, and no more are
+# queued. KEYS: requests, stopped, pending, results; ARGV: site. Returns how many were dropped.
 STOP_SITE = _DROP_QUEUED + """
 redis.call('SADD', KEYS[2], ARGV[1])
-return drop_queued(KEYS[1], ARGV[1])
+return drop_queued(KEYS[1], KEYS[3], KEYS[4], ARGV[1])
 """
 
 # KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
@@ -393,13 +427,16 @@ return #ids
 # One request may go to the site now if fewer than `limit` are in flight (across every worker)
 # and its delay has passed since its last request: the longer of its own delay and its
 # robots.txt Crawl-delay, which counts at once however late it is read (a failing site's
-# back-off is waited out in the queue: POP). Tokens expire unless renewed, so a killed worker's
-# slots free. A stopped site's requests are not sent: those a worker held when its time limit
-# came or it was found failing, or once its run is over (the writer ended the crawl, clearing
-# every key: they went out at once, with no delay).
-# KEYS: tokens, last, crawl-delay, stopped, runs; ARGV: token, limit, seconds, delay, site, run
-# id ('' for a request of no run: the robots.txt Scrapy fetches for a worker, or of a media
-# host). Returns "0" (taken), "-1" (the site is stopped or its run over) or seconds to wait.
+# back-off is waited out in the queue: POP); a request whose answer tells how the site is doing
+# (`counted`: no media fetch) also waits until the time a Retry-After asked for (RESUME). Tokens
+# expire unless renewed, so a killed worker's slots free. A stopped site's requests are not
+# sent: those a worker held when its time limit came or it was found failing, or once its run
+# is over (the writer ended the crawl, clearing every key: they went out at once, with no
+# delay).
+# KEYS: tokens, last, crawl-delay, stopped, runs, resume; ARGV: token, limit, seconds, delay,
+# site, run id ('' for a request of no run: the robots.txt Scrapy fetches for a worker, or of a
+# media host), counted (1 or 0). Returns "0" (taken), "-1" (the site is stopped or its run
+# over) or seconds to wait.
 ACQUIRE = _NOW + """
 if redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1
     or (ARGV[6] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) ~= ARGV[6]) then
@@ -409,6 +446,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
 local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
 local after = tonumber(redis.call('GET', KEYS[2]) or '-1e18') + delay
+if ARGV[7] == '1' then
+  after = math.max(after, tonumber(redis.call('GET', KEYS[6]) or '-1e18'))
+end
 if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SET', KEYS[2], tostring(now), 'EX', 3600)
@@ -424,9 +464,9 @@ return '0'
 # count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
 # and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
 # the hash (crawler.distributed.backoff).
-# KEYS: backoff, crawl-delay, stopped, requests, results, resting; ARGV: site, run, server_error,
-# delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when this stopped
-# the site.
+# KEYS: backoff, crawl-delay, stopped, requests, results, resting, pending; ARGV: site, run,
+# server_error, delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when
+# this stopped the site.
 FAILED = _NOW + _DROP_QUEUED + """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
@@ -455,11 +495,22 @@ elseif tonumber(ARGV[8]) > 0 and now - since >= tonumber(ARGV[8]) then
 end
 if reason == nil or redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[6], ARGV[1])
-drop_queued(KEYS[4], ARGV[1])
 redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
                                                   stopped_early = reason}))
+drop_queued(KEYS[4], KEYS[7], KEYS[5], ARGV[1])
 return 1
 """
 
 # KEYS: tokens; ARGV: seconds, tokens...
 RENEW_TOKENS = RENEW
+
+# An answer asking to wait `seconds` (Retry-After): no request of the site whose answer tells
+# how it is doing goes out, from any worker, before then (ACQUIRE); a later time already set
+# stays. KEYS: resume; ARGV: seconds.
+RESUME = _NOW + """
+local resume = now + tonumber(ARGV[1])
+if resume > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], tostring(resume), 'EX', math.ceil(tonumber(ARGV[1])) + 60)
+end
+return 0
+"""

@@ -14,14 +14,10 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.discover.urls import site_root
 from crawler.distributed import protocol as p
-from crawler.distributed.capture import EXCHANGES
+from crawler.distributed.protocol import ATTEMPTS, EXCHANGES, RESPONSES, RUN, SITE
 from crawler.downloader.robots import ROBOTS_META
 
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
-SITE = "wixarchive_site"
-RUN = "wixarchive_run"
-ATTEMPTS = "wixarchive_requests"  # its download attempts so far (crawler.distributed.fetches)
-RESPONSES = "wixarchive_responses"  # its responses so far, each redirect's included (the same)
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 

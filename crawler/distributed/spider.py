@@ -103,6 +103,9 @@ def distributed_settings() -> dict[str, Any]:
         "crawler.downloader.backoff.ServerErrorBackoff": None,
         "crawler.downloader.failing_site.FailingSiteMiddleware": None,
         "crawler.distributed.backoff.SharedBackoff": 952,
+        # A Retry-After waited by every worker, not only by the one that got it.
+        "crawler.downloader.retry_after.RetryAfterMiddleware": None,
+        "crawler.distributed.retry_after.SharedRetryAfter": 550,
         "crawler.distributed.politeness.SiteTokens": 950,
         # Every download attempt counted (as Scrapy's DownloaderStats, after robots.txt's
         # check); an unleased robots.txt reported once its capture is taken (960 first).
