@@ -447,6 +447,27 @@ def test_search_pages_through_results(client: Client) -> None:
     assert 'rel="next"' in client.get("/blogs/-/search?q=breathing&limit=2").text
 
 
+def test_search_says_how_many_posts_match_in_all_on_every_page(tmp_path: Path) -> None:
+    # 25 posts with "filler" and 5 with the words and a filter: a reader paging 10 at a time
+    # is told how many match in all, as `wixarchive search --count` says, not just "1-10".
+    db = make_archive(tmp_path / "blogs.db", extra=25)
+    client = Client(make_datasette(db))
+    try:
+        for args, expected in (("q=filler", 25), ("q=filler&offset=20", 25),
+                               ("q=filler&offset=40", 25), ("q=filler+-12", 24),
+                               ("q=breathing", 3), ("tag=Yoga&deleted=only", 1),
+                               ("q=nowhere", 0)):
+            page = client.get(f"/blogs/-/search.json?{args}&limit=10").json()
+            assert page["count"] == expected, args
+        assert client.get("/blogs/-/search.json?q=AND").json()["count"] is None
+        html = client.get("/blogs/-/search?q=filler&limit=10&offset=10").text
+        assert "<h2>Results 11–20 of 25</h2>" in html
+        assert "No matches on this page (25 in all)." in client.get(
+            "/blogs/-/search?q=filler&offset=40").text
+    finally:
+        client.close()
+
+
 def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_rows(
         tmp_path: Path) -> None:
     import subprocess
