@@ -468,6 +468,17 @@ def test_search_says_how_many_posts_match_in_all_on_every_page(tmp_path: Path) -
         client.close()
 
 
+def test_search_page_says_a_lower_case_or_was_searched_as_a_word(client: Client) -> None:
+    # "breathing or bread" asks for posts with all three words: none, though both words are
+    # archived; the page says how to write the operator, with hits or without.
+    page = client.get("/blogs/-/search?q=breathing+or+bread").text
+    assert "No matches." in page
+    assert ("Note: &#39;or&#39; was searched as a word every post must hold; the operator is "
+            "written in capitals: breathing OR bread.") in page
+    assert "searched as a word" in client.get("/blogs/-/search?q=breathing+not+bread").text
+    assert "searched as a word" not in client.get("/blogs/-/search?q=breathing+OR+bread").text
+
+
 def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_rows(
         tmp_path: Path) -> None:
     import subprocess

@@ -35,7 +35,7 @@ from archive.search import (
     count,
     search,
 )
-from archive.search.query import DELETED_CHOICES, filter_hints
+from archive.search.query import DELETED_CHOICES, filter_hints, operator_hints
 from archive.store import Archive, archive_error
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
@@ -186,7 +186,8 @@ async def search_page(datasette: Any, request: Any) -> Response:
             headers["link"] = f'<{next_url}>; rel="next"'
         return Response(_as_csv(hits), content_type="text/csv; charset=utf-8", headers=headers)
     notes = [language_note((request.args.get("lang") or "").strip(), str(form["lang"])),
-             _capped_note(asked, max_limit, offset + limit) if capped else None]
+             _capped_note(asked, max_limit, offset + limit) if capped else None,
+             *operator_hints(str(form["q"]))]
     notice = "; ".join(note for note in notes if note) or None
     return await _render_page(datasette, request, db, name, form, hits, error, status,
                               searched=query is not None, next_url=next_url, prev_url=prev_url,
