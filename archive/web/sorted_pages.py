@@ -13,12 +13,17 @@ The first page of a sorted table is therefore asked for as a page after a key be
 (ASGI, before Datasette reads the request): Datasette then orders it by the sort column and
 the primary key, as every later page. Datasette carries a page's arguments into its links and
 forms, so that token is taken out of the HTML page again (a "stream all rows" form holding it
-would be refused: `_next` and `_stream` do not go together). A streamed CSV (`_stream=on`) is
-left as it is: it is read as one page of `max_returned_rows` rows first.
+would be refused: `_next` and `_stream` do not go together). A sorted table's streamed CSV
+(`_stream=on`, which refuses `_next`) is written here instead, from the table's JSON pages of
+`max_returned_rows` rows followed from that token, with the cells and headings Datasette's CSV
+gives (a `_labels` column's label after it).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -64,14 +69,80 @@ class SortedFirstPage:
                              keep_blank_values=True)
             keys = {key for key, _ in args}
             sorted_by = keys & {"_sort", "_sort_desc"}
+            path = scope.get("path", "")
+            if len(sorted_by) == 1 and "_next" not in keys and "_stream" in keys \
+                    and path.endswith(".csv") and await self._keyed_table(path):
+                await self._stream_csv(scope, send, args, "_sort_desc" in sorted_by)
+                return
             if len(sorted_by) == 1 and not keys & {"_next", "_stream"} \
-                    and await self._keyed_table(scope.get("path", "")):
+                    and await self._keyed_table(path):
                 token = first_page_token("_sort_desc" in sorted_by)
                 args.append(("_next", token))
                 scope = dict(scope, query_string=urlencode(args).encode("ascii"))
                 await self.app(scope, receive, _page_sender(send, token))
                 return
         await self.app(scope, receive, send)
+
+    async def _stream_csv(self, scope: dict, send: Any, args: list[tuple[str, str]],
+                          descending: bool) -> None:
+        """The sorted table's CSV, every row once: its JSON pages, from the first page's token
+        on, written as Datasette writes a table's CSV."""
+        asked = [(k, v) for k, v in args if k not in ("_stream", "_dl", "_size", "_next")]
+        asked += [("_size", "max"), ("_nofacet", "1"), ("_nocount", "1")]
+        json_scope = dict(scope, path=scope["path"].removesuffix(".csv") + ".json",
+                          raw_path=None)
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        if any(k == "_dl" and v for k, v in args):
+            table = scope["path"].rsplit("/", 1)[-1].removesuffix(".csv")
+            headers = [(b"content-type", b"text/csv; charset=utf-8"),
+                       (b"content-disposition", f'attachment; filename="{table}.csv"'.encode())]
+        token: str | None = first_page_token(descending)
+        started = False
+        while token:
+            status, body = await self._get(dict(json_scope, query_string=urlencode(
+                [*asked, ("_next", token)]).encode("ascii")))
+            if status != 200:  # as Datasette's stream says a failure: its text, where it stopped
+                if not started:
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            data = json.loads(body)
+            out = io.StringIO()
+            writer = csv.writer(out)
+            expanded = set(data.get("expanded_columns") or [])
+            if not started:
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                started = True
+                if not any(k == "_header" and v == "off" for k, v in args):
+                    writer.writerow([name for column in data["columns"] for name in (
+                        (column, f"{column}_label") if column in expanded else (column,))])
+            for row in data["rows"]:  # arrays, or objects with _labels
+                cells = [row[column] for column in data["columns"]] if isinstance(row, dict) \
+                    else row
+                writer.writerow([value for column, cell in zip(data["columns"], cells, strict=True)
+                                 for value in _csv_cells(cell, column in expanded)])
+            token = data.get("next")
+            await send({"type": "http.response.body", "body": out.getvalue().encode("utf-8"),
+                        "more_body": bool(token)})
+
+    async def _get(self, scope: dict) -> tuple[int, bytes]:
+        """The status and body Datasette answers a GET of `scope` with (the user's headers,
+        so the same permissions, kept)."""
+        status, chunks = 500, []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def collect(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, collect)
+        return status, b"".join(chunks)
 
     async def _keyed_table(self, path: str) -> bool:
         """Whether `path` is a table page (HTML, JSON or CSV) of an archive whose rows have one
@@ -87,6 +158,15 @@ class SortedFirstPage:
                 return False
             return len(await db.primary_keys(table)) <= 1
         return False
+
+
+def _csv_cells(cell: Any, expanded: bool) -> list[Any]:
+    """A JSON cell as Datasette's CSV writes it: a labelled key as its value and label."""
+    if not expanded:
+        return [cell]
+    if isinstance(cell, dict):
+        return [cell.get("value"), cell.get("label")]
+    return ["", ""] if cell is None else [cell, ""]
 
 
 def _page_sender(send: Any, token: str) -> Any:
