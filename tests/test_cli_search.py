@@ -223,6 +223,9 @@ def test_database_path_from_option_env_or_current_directory(db: Path, tmp_path: 
 @pytest.mark.parametrize("query, message", [
     ("salutation AND", "malformed query"),
     ("nope:word AND sun", "unknown column"),
+    # Boolean search elsewhere writes AND NOT; FTS5 has NOT alone, which the error says.
+    ("salutation AND NOT morning",
+     "FTS5 has no AND NOT; NOT alone leaves posts out: salutation NOT morning"),
 ])
 def test_malformed_query_gives_one_line_and_exit_1(db: Path, query: str, message: str) -> None:
     result = run("search", query, "--db", str(db))
@@ -230,6 +233,23 @@ def test_malformed_query_gives_one_line_and_exit_1(db: Path, query: str, message
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_lower_case_or_or_not_between_words_is_said_to_be_a_word(db: Path) -> None:
+    # FTS5's operators are upper-case: "salutation or sun" asks for all three words (none
+    # matches), "salutation not sun" for "not" too; a hint on stderr says how to write them.
+    either = run("search", "salutation", "or", "morning", "--json", "--db", str(db))
+    assert either.returncode == 0 and json.loads(either.stdout) == []
+    assert either.stderr == ("Hint: 'or' was searched as a word every post must hold; the "
+                             "operator is written in capitals: salutation OR morning.\n")
+    upper = run("search", "salutation OR morning", "--count", "--db", str(db))
+    assert upper.stdout == "2\n" and upper.stderr == ""
+    counted = run("search", "salutation not morning", "--count", "--db", str(db))
+    assert counted.stdout == "0\n"
+    assert "'not' was searched as a word" in counted.stderr
+    assert "salutation NOT morning; -word leaves a word out too." in counted.stderr
+    quoted = run("search", '"salutation or morning" sun', "--count", "--db", str(db))
+    assert quoted.stderr == ""
 
 
 def test_bytes_that_are_not_utf8_and_huge_limits_give_one_line_or_results(db: Path) -> None:

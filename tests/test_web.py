@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import html
 import importlib.metadata
 import io
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -180,6 +183,81 @@ def test_posts_table_has_facets_and_datasette_search_configured(client: Client) 
     # Datasette's own table search uses the FTS index.
     rows = client.get("/blogs/posts.json?_search=knead&_shape=array").json()
     assert [r["url"] for r in rows] == [f"{COOK}/post/bread"]
+
+
+def test_the_posts_tables_search_reads_operators_and_left_out_words_as_the_ranked_search(
+        client: Client) -> None:
+    # Datasette's table search quoted every word: "breathing -knead" asked for the posts WITH
+    # knead (a quoted -knead is the word knead), "breathing OR knead" for the word "or" too.
+    def slugs(search: str, extra: str = "") -> list[str]:
+        rows = client.get(f"/blogs/posts.json?_search={quote(search)}{extra}&_shape=array"
+                          "&_sort=id").json()
+        return sorted(r["url"].rsplit("/", 1)[1] for r in rows)
+
+    def ranked(search: str) -> list[str]:
+        hits = client.get(f"/blogs/-/search.json?q={quote(search)}").json()["hits"]
+        return sorted(h["url"].rsplit("/", 1)[1] for h in hits)
+
+    for search, expected in (("breathing -knead", ["breathing", "evening"]),
+                             ("breathing NOT knead", ["breathing", "evening"]),
+                             ("remember OR knead", ["bread", "evening"]),
+                             ("knea*", ["bread"]), ("title:breathing", ["breathing"]),
+                             ('"close your eyes"', ["breathing"]),
+                             ("breathing", ["bread", "breathing", "evening"])):
+        assert slugs(search) == expected == ranked(search), search
+    # Paged and streamed as the page asks (its _next and CSV links keep the raw mode).
+    first = client.get(f"/blogs/posts.json?_search={quote('breathing -knead')}&_size=1").json()
+    second = client.get(first["next_url"].replace("http://localhost", "")).json()
+    assert len(first["rows"]) == len(second["rows"]) == 1 and second["next_url"] is None
+    streamed = client.get(f"/blogs/posts.csv?_search={quote('breathing -knead')}&_stream=on")
+    assert len(list(csv.DictReader(io.StringIO(streamed.text)))) == 2
+    # What FTS5 cannot parse is searched as its words, as Datasette did: no error page.
+    assert client.get(f"/blogs/posts.json?_search={quote('breathing AND')}").status_code == 200
+
+
+def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> None:
+    # Datasette ordered a sorted table's first page by the sort column alone, the later pages
+    # by it and the id: ties read from an index (posts_site: site, then date; posts_language
+    # read backwards for a descending sort) came in another order, so paging with next_url
+    # repeated some posts and never listed others.
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for n in range(30):
+            archive.save_article(article(
+                YOGA if n % 2 else COOK, f"p{n}", language="en" if n % 3 else "fr",
+                published=f"2024-{12 - n % 12:02d}-{28 - n:02d}T08:00:00Z"),
+                fetched_at="2024-01-01T00:00:00+00:00")
+    client = Client(make_datasette(db))
+    try:
+        for sort in ("_sort=site_id", "_sort_desc=site_id", "_sort_desc=language",
+                     "_sort=language", "_sort_desc=published", "_search=body&_sort=site_id"):
+            ids, url = [], f"/blogs/posts.json?{sort}&_size=4&_shape=objects"
+            while url:
+                page = client.get(url.replace("http://localhost", "")).json()
+                ids += [row["id"] for row in page["rows"]]
+                url = page["next_url"]
+            assert sorted(ids) == list(range(1, 31)), sort
+        # The page links and exports without the first page's token (a "stream all rows" CSV
+        # refuses _next), and its Next links page through every post once too.
+        ids, url = [], "/blogs/posts?_sort_desc=language&_size=4"
+        while url:
+            page = client.get(url).text
+            assert "_next=%F4" not in page and 'name="_next" value="~F4' not in page
+            ids += [int(i) for i in re.findall(r'<a href="/blogs/posts/(\d+)">', page)]
+            found = re.search(r'<a href="([^"]*)">Next page</a>', page)
+            url = html.unescape(found.group(1)).replace("http://localhost", "") if found else None
+        assert sorted(ids) == list(range(1, 31))
+        # A sorted table's streamed CSV (which refuses _next) holds every row once, as the
+        # unsorted one does: pages of 4 rows here, the rows and labels Datasette writes.
+        def rows(url: str) -> list[list[str]]:
+            return list(csv.reader(io.StringIO(client.get(url).text, newline="")))
+
+        for sort in ("_sort_desc=language", "_sort=site_id"):
+            streamed = rows(f"/blogs/posts.csv?{sort}&_stream=on&_size=4&_labels=on")
+            assert streamed[0][:3] == ["id", "site_id", "site_id_label"]
+            assert sorted(streamed) == sorted(rows("/blogs/posts.csv?_stream=on&_labels=on"))
+    finally:
+        client.close()
 
 
 def test_choosing_a_tag_or_category_filters_the_posts_table(client: Client) -> None:
@@ -445,6 +523,38 @@ def test_search_pages_through_results(client: Client) -> None:
     assert [h["url"].rsplit("/", 1)[1] for h in rest["hits"]] == ["bread"]
     assert rest["next_url"] is None
     assert 'rel="next"' in client.get("/blogs/-/search?q=breathing&limit=2").text
+
+
+def test_search_says_how_many_posts_match_in_all_on_every_page(tmp_path: Path) -> None:
+    # 25 posts with "filler" and 5 with the words and a filter: a reader paging 10 at a time
+    # is told how many match in all, as `wixarchive search --count` says, not just "1-10".
+    db = make_archive(tmp_path / "blogs.db", extra=25)
+    client = Client(make_datasette(db))
+    try:
+        for args, expected in (("q=filler", 25), ("q=filler&offset=20", 25),
+                               ("q=filler&offset=40", 25), ("q=filler+-12", 24),
+                               ("q=breathing", 3), ("tag=Yoga&deleted=only", 1),
+                               ("q=nowhere", 0)):
+            page = client.get(f"/blogs/-/search.json?{args}&limit=10").json()
+            assert page["count"] == expected, args
+        assert client.get("/blogs/-/search.json?q=AND").json()["count"] is None
+        html = client.get("/blogs/-/search?q=filler&limit=10&offset=10").text
+        assert "<h2>Results 11–20 of 25</h2>" in html
+        assert "No matches on this page (25 in all)." in client.get(
+            "/blogs/-/search?q=filler&offset=40").text
+    finally:
+        client.close()
+
+
+def test_search_page_says_a_lower_case_or_was_searched_as_a_word(client: Client) -> None:
+    # "breathing or bread" asks for posts with all three words: none, though both words are
+    # archived; the page says how to write the operator, with hits or without.
+    page = client.get("/blogs/-/search?q=breathing+or+bread").text
+    assert "No matches." in page
+    assert ("Note: &#39;or&#39; was searched as a word every post must hold; the operator is "
+            "written in capitals: breathing OR bread.") in page
+    assert "searched as a word" in client.get("/blogs/-/search?q=breathing+not+bread").text
+    assert "searched as a word" not in client.get("/blogs/-/search?q=breathing+OR+bread").text
 
 
 def test_search_json_and_csv_give_as_many_hits_as_the_cli_up_to_max_returned_rows(

@@ -106,7 +106,7 @@ def test_headings_do_not_skip_a_level(client: Client, db_path: Path) -> None:
     for path in [*pages(db_path), "/arch/-/search?q=filler&limit=5&offset=5"]:
         assert_no_skipped_level(path, client.get(path).text)
     search = client.get("/arch/-/search?q=filler&limit=5&offset=5").text
-    assert "<h2>Results 6–10</h2>" in search
+    assert "<h2>Results 6–10 of 12</h2>" in search
     database = client.get("/arch").text
     assert re.search(r"<h2[^>]*>Custom SQL query</h2>", database)
     table = client.get("/arch/posts").text

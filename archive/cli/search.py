@@ -23,7 +23,13 @@ from archive.cli.common import (
 )
 from archive.iri import display_url
 from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, count, search
-from archive.search.query import DELETED_CHOICES, FILTERS, filter_hints, nothing_asked
+from archive.search.query import (
+    DELETED_CHOICES,
+    FILTERS,
+    filter_hints,
+    nothing_asked,
+    operator_hints,
+)
 from archive.site_match import archived_sites, site_spelling_notice, sites_named
 
 
@@ -170,6 +176,8 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         fail(str(exc))
     finally:
         archive.close()
+    for hint in operator_hints(request.text):  # on stderr, whatever matched
+        click.echo(f"Hint: {hint}.", err=True)
     if count_only:
         click.echo(json.dumps({"count": matching}) if fmt == "json" else str(matching))
         if not matching:

@@ -312,6 +312,31 @@ def filter_hints(text: str | Sequence[str], fields: Mapping[str, str] | None = N
     return hints
 
 
+# FTS5's operators are upper-case words; in any other case they are words to find, so "garden
+# or compost" asks for posts holding all three words, and "garden not compost" for "not" too.
+_LOWER_OPERATOR = re.compile(r"(?<=\S)(\s+)(?!OR\s|NOT\s)((?i:or|not))(\s+)(?=\S)")
+
+
+def operator_hints(text: str) -> list[str]:
+    """For a query that writes `or` or `not` in lower case between two words (outside a quoted
+    phrase), which searches that word: how to write the operator instead."""
+    pieces = text.strip().split('"')
+    # The even pieces are outside double quotes: only there is a word an operator.
+    words = [match.group(2) for piece in pieces[::2] for match in _LOWER_OPERATOR.finditer(piece)]
+    if not words:
+        return []
+    written = '"'.join(piece if n % 2 else _LOWER_OPERATOR.sub(
+        lambda m: m.group(1) + m.group(2).upper() + m.group(3), piece)
+        for n, piece in enumerate(pieces))
+    named = list(dict.fromkeys(words))
+    said = " and ".join(repr(word) for word in named)
+    was, operator = (("were searched as words", "the operators are") if len(named) > 1 else
+                     ("was searched as a word", "the operator is"))
+    leave_out = "; -word leaves a word out too" if any(w.lower() == "not" for w in named) else ""
+    return [f"{said} {was} every post must hold; {operator} written in capitals: "
+            f"{written}{leave_out}"]
+
+
 def shell_word(value: str) -> str:
     """`value` as one word of a shell command line: bare when it can be, else in quotes (double
     ones around an apostrophe: --author "o'leary")."""
@@ -405,6 +430,10 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
     if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
         detail = message.removeprefix("fts5: ").replace('syntax error near ""',
                                                         "the query ends too early")
+        if re.search(r"\bAND\s+NOT\b", match):  # as Boolean search elsewhere writes it
+            fixed = re.sub(r"\bAND\s+NOT\b", "NOT", match)
+            return SearchError(f"malformed query {match!r}: FTS5 has no AND NOT; NOT alone "
+                               f"leaves posts out: {fixed}")
         return SearchError(f"malformed query {match!r}: {detail} (to search words literally, "
                            'put them in double quotes: "don\'t stop")')
     return SearchError(f"the query could not run: {message}")

@@ -19,8 +19,10 @@ Hebrew and Arabic words are steered the same way, to the index of such text with
 marks (`_fts_table=posts_unmarked`, archive/search/marks.py) in an archive holding marks, the
 words' marks taken out: every post holding one of those words is in that index.
 
-A table search is always all of its words (Datasette quotes FTS operators as words), so this
-splits the text at spaces and quotes alike.
+A CJK table search is all of its words (Datasette's escaped mode quotes FTS operators as
+words), so this splits the text at spaces and quotes alike. Any other search using FTS5 syntax
+or `-word` is steered to Datasette's raw mode and given the ranked search's MATCH expression
+(archive/web/table_search.py).
 
 The same middleware leaves columns out of the posts table unless the request picks its columns
 itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
@@ -39,12 +41,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from archive.schema import CJK_COLUMNS, CJK_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
+from archive.schema import CJK_COLUMNS, CJK_TABLE, FTS_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
 from archive.search.cjk import holding_word
 from archive.search.marks import SCRIPT, strip
 from archive.search.query import quoted
-from archive.web import archive_names, has_bigram_index, has_unmarked_columns, holds_marks
+from archive.web import (
+    archive_names,
+    archive_sites,
+    has_bigram_index,
+    has_unmarked_columns,
+    holds_marks,
+)
+from archive.web.table_search import needs_raw_mode, table_match
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
@@ -109,6 +118,9 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
     elif marked and _hebrew_arabic_words(search):
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING_UNMARKED
+    elif not any(key in ("_fts_table", "_searchmode") for key, _ in kept) \
+            and needs_raw_mode(search):  # operators and -word read as the ranked search does
+        kept.append(("_searchmode", "raw"))
     if not any(key == "_col" for key, _ in args):
         hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
                   + (BODY_COLUMNS if html else ()))
@@ -135,6 +147,10 @@ async def cjk_search_filters(request: Any, database: str, table: str,
             and holds_marks(datasette, database):
         words = _hebrew_arabic_words(request.args.get("_search", ""))
         return FilterArguments([], {"search": quoted(words)}) if words else None
+    if table == POSTS and request.args.get("_searchmode") == "raw" \
+            and request.args.get("_fts_table") in (None, FTS_TABLE) \
+            and request.args.get("_search") and archive_sites(datasette, database) is not None:
+        return FilterArguments([], {"search": table_match(request.args["_search"])})
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):
         return None

@@ -32,9 +32,10 @@ from archive.search import (
     NoSuchSite,
     SearchError,
     SearchQuery,
+    count,
     search,
 )
-from archive.search.query import DELETED_CHOICES, filter_hints
+from archive.search.query import DELETED_CHOICES, filter_hints, operator_hints
 from archive.store import Archive, archive_error
 from archive.web import archive_sites
 from archive.web.views import ArchiveTimeout, archive_database, read, render
@@ -163,6 +164,10 @@ async def search_page(datasette: Any, request: Any) -> Response:
     limit, offset = int(form["limit"]), int(form["offset"])
     more = len(hits) > limit
     hits = hits[:limit]
+    total = None
+    if query is not None and error is None:
+        total = (await _count(datasette, db, query) if more or offset
+                 else len(hits))
     base = datasette.urls.database(name) + "/-/search"
     page_base = f"{base}.{output}" if output else base
     next_url = _page_url(page_base, form, offset + limit) if more else None
@@ -170,7 +175,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     status = 400 if error else 200
     if output == "json":
         body = {"database": name, "query": form, "error": error, "next_url": next_url,
-                "max_limit": max_limit, "capped": capped,
+                "max_limit": max_limit, "capped": capped, "count": total,
                 "hits": [hit.to_dict() for hit in hits]}
         return Response.json(body, status=status)
     if output == "csv":
@@ -181,18 +186,29 @@ async def search_page(datasette: Any, request: Any) -> Response:
             headers["link"] = f'<{next_url}>; rel="next"'
         return Response(_as_csv(hits), content_type="text/csv; charset=utf-8", headers=headers)
     notes = [language_note((request.args.get("lang") or "").strip(), str(form["lang"])),
-             _capped_note(asked, max_limit, offset + limit) if capped else None]
+             _capped_note(asked, max_limit, offset + limit) if capped else None,
+             *operator_hints(str(form["q"]))]
     notice = "; ".join(note for note in notes if note) or None
     return await _render_page(datasette, request, db, name, form, hits, error, status,
                               searched=query is not None, next_url=next_url, prev_url=prev_url,
-                              notice=notice)
+                              notice=notice, total=total)
+
+
+async def _count(datasette: Any, db: Any, query: SearchQuery) -> int | None:
+    """How many posts `query` matches in all, as `wixarchive search --count` says; None when
+    counting ran past the time limit (the page of hits is shown all the same)."""
+    try:
+        return await read(datasette, db, lambda archive: count(archive.conn, query))
+    except (SearchError, NoSuchSite, ArchiveTimeout, sqlite3.DatabaseError):
+        return None
 
 
 async def _render_page(datasette: Any, request: Any, db: Any, name: str,
                        form: dict[str, str | list[str]],
                        hits: list[Hit], error: str | Markup | None, status: int, *,
                        searched: bool, next_url: str | None = None,
-                       prev_url: str | None = None, notice: str | None = None) -> Response:
+                       prev_url: str | None = None, notice: str | None = None,
+                       total: int | None = None) -> Response:
     try:
         sites = await read(datasette, db, _site_names)
     except ArchiveTimeout:  # the page still answers, the sites by URL
@@ -209,6 +225,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
         "database": name, "search_url": base, "form": form, "rows": rows, "error": error,
         "status": status,
         "searched": searched, "next_url": next_url, "prev_url": prev_url, "notice": notice,
+        "total": total,
         # Words are ranked by bm25; filters alone list their posts newest first.
         "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
         "hints": [*filter_hints(form["q"], FIELD_LABELS), *filter(None, [language_hint(

@@ -1,0 +1,197 @@
+"""A sorted table's pages, each row on exactly one of them (`?_sort=` / `?_sort_desc=`).
+
+Datasette 0.65 pages a sorted table by keyset: a page's `_next` token is the sort value and
+the primary key of its last row, and the next page asks for the rows after it, ordering ties by
+the primary key. But it orders the first page by the sort column alone: SQLite then gives tied
+rows in the order of the index it reads (`posts_site` is site and date: the posts of one site
+by date; an index read backwards for `_sort_desc`: the highest ids first). So when the first
+page ended inside a run of ties, the second repeated some of them and the rest of the run was
+never listed. In an archive of 306 posts, `posts.json?_sort=site_id` paged with `next_url` gave
+290 rows, 286 of them distinct; `?_sort_desc=language` ended after 11.
+
+The first page of a sorted table is therefore asked for as a page after a key before every row
+(ASGI, before Datasette reads the request): Datasette then orders it by the sort column and
+the primary key, as every later page. Datasette carries a page's arguments into its links and
+forms, so that token is taken out of the HTML page again (a "stream all rows" form holding it
+would be refused: `_next` and `_stream` do not go together). A sorted table's streamed CSV
+(`_stream=on`, which refuses `_next`) is written here instead, from the table's JSON pages of
+`max_returned_rows` rows followed from that token, with the cells and headings Datasette's CSV
+gives (a `_labels` column's label after it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from datasette.utils import tilde_encode
+
+from archive.web import archive_names
+
+# Before every primary key SQLite stores (an integer; any text is after every number) ...
+_LOWEST_KEY = str(-(2**63))
+# ... and, in a descending sort, after every value: the highest code point, repeated; as text
+# it is after every number (and an archive's sortable columns hold no blobs).
+_HIGHEST_VALUE = "\U0010ffff" * 16
+
+
+def first_page_token(descending: bool) -> str:
+    """A `_next` token before every row of a table sorted ascending (by Datasette's "$null"
+    value: every non-null value, then nulls by key) or descending."""
+    value = tilde_encode(_HIGHEST_VALUE) if descending else "$null"
+    return f"{value},{tilde_encode(_LOWEST_KEY)}"
+
+
+def _without_token(html: bytes, token: str) -> bytes:
+    """The page with the injected token gone from its links and its forms' hidden fields."""
+    value, key = (re.escape(part.encode()) for part in token.split(","))
+    encoded = value + rb"(?:%2C|,)" + key
+    html = re.sub(rb'<input[^>]*name="_next"[^>]*value="' + encoded + rb'"[^>]*>', b"", html)
+    html = re.sub(rb"\?_next=" + encoded + rb"(?:&amp;|&)?", b"?", html)
+    return re.sub(rb"(?:&amp;|&)_next=" + encoded, b"", html)
+
+
+class SortedFirstPage:
+    """ASGI middleware: a sorted table page of an archive without `_next` gets the token of
+    the key before every row, so its ties are ordered by primary key as the next page's are."""
+
+    def __init__(self, app: Any, datasette: Any) -> None:
+        self.app = app
+        self.datasette = datasette
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("query_string"):
+            args = parse_qsl(scope["query_string"].decode("utf-8", "replace"),
+                             keep_blank_values=True)
+            keys = {key for key, _ in args}
+            sorted_by = keys & {"_sort", "_sort_desc"}
+            path = scope.get("path", "")
+            if len(sorted_by) == 1 and "_next" not in keys and "_stream" in keys \
+                    and path.endswith(".csv") and await self._keyed_table(path):
+                await self._stream_csv(scope, send, args, "_sort_desc" in sorted_by)
+                return
+            if len(sorted_by) == 1 and not keys & {"_next", "_stream"} \
+                    and await self._keyed_table(path):
+                token = first_page_token("_sort_desc" in sorted_by)
+                args.append(("_next", token))
+                scope = dict(scope, query_string=urlencode(args).encode("ascii"))
+                await self.app(scope, receive, _page_sender(send, token))
+                return
+        await self.app(scope, receive, send)
+
+    async def _stream_csv(self, scope: dict, send: Any, args: list[tuple[str, str]],
+                          descending: bool) -> None:
+        """The sorted table's CSV, every row once: its JSON pages, from the first page's token
+        on, written as Datasette writes a table's CSV."""
+        asked = [(k, v) for k, v in args if k not in ("_stream", "_dl", "_size", "_next")]
+        asked += [("_size", "max"), ("_nofacet", "1"), ("_nocount", "1")]
+        json_scope = dict(scope, path=scope["path"].removesuffix(".csv") + ".json",
+                          raw_path=None)
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        if any(k == "_dl" and v for k, v in args):
+            table = scope["path"].rsplit("/", 1)[-1].removesuffix(".csv")
+            headers = [(b"content-type", b"text/csv; charset=utf-8"),
+                       (b"content-disposition", f'attachment; filename="{table}.csv"'.encode())]
+        token: str | None = first_page_token(descending)
+        started = False
+        while token:
+            status, body = await self._get(dict(json_scope, query_string=urlencode(
+                [*asked, ("_next", token)]).encode("ascii")))
+            if status != 200:  # as Datasette's stream says a failure: its text, where it stopped
+                if not started:
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            data = json.loads(body)
+            out = io.StringIO()
+            writer = csv.writer(out)
+            expanded = set(data.get("expanded_columns") or [])
+            if not started:
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                started = True
+                if not any(k == "_header" and v == "off" for k, v in args):
+                    writer.writerow([name for column in data["columns"] for name in (
+                        (column, f"{column}_label") if column in expanded else (column,))])
+            for row in data["rows"]:  # arrays, or objects with _labels
+                cells = [row[column] for column in data["columns"]] if isinstance(row, dict) \
+                    else row
+                writer.writerow([value for column, cell in zip(data["columns"], cells, strict=True)
+                                 for value in _csv_cells(cell, column in expanded)])
+            token = data.get("next")
+            await send({"type": "http.response.body", "body": out.getvalue().encode("utf-8"),
+                        "more_body": bool(token)})
+
+    async def _get(self, scope: dict) -> tuple[int, bytes]:
+        """The status and body Datasette answers a GET of `scope` with (the user's headers,
+        so the same permissions, kept)."""
+        status, chunks = 500, []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def collect(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, collect)
+        return status, b"".join(chunks)
+
+    async def _keyed_table(self, path: str) -> bool:
+        """Whether `path` is a table page (HTML, JSON or CSV) of an archive whose rows have one
+        key: an integer primary key or SQLite's rowid (a view's `_next` is an offset)."""
+        bare = path.removesuffix(".json").removesuffix(".csv")
+        for name in archive_names(self.datasette):
+            database_path = self.datasette.urls.database(name) + "/"
+            if not bare.startswith(database_path):
+                continue
+            db = self.datasette.get_database(name)
+            table = bare[len(database_path):]
+            if "/" in table or table not in await db.table_names():
+                return False
+            return len(await db.primary_keys(table)) <= 1
+        return False
+
+
+def _csv_cells(cell: Any, expanded: bool) -> list[Any]:
+    """A JSON cell as Datasette's CSV writes it: a labelled key as its value and label."""
+    if not expanded:
+        return [cell]
+    if isinstance(cell, dict):
+        return [cell.get("value"), cell.get("label")]
+    return ["", ""] if cell is None else [cell, ""]
+
+
+def _page_sender(send: Any, token: str) -> Any:
+    """`send` for a page asked for with `token`: an HTML page is held whole and sent without
+    it (its Content-Length with it); anything else passes as it is."""
+    start: dict | None = None
+    body: list[bytes] = []
+
+    async def sender(message: dict) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"text/html"):
+                start = message
+                return
+        elif message["type"] == "http.response.body" and start is not None:
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = _without_token(b"".join(body), token)
+            headers = [(k, v) for k, v in start.get("headers") or [] if k != b"content-length"]
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": page})
+            return
+        await send(message)
+
+    return sender
