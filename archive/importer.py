@@ -86,6 +86,7 @@ class ImportResult:
     other_records: int = 0  # request, warcinfo, metadata, resource... records
     skipped: int = 0  # responses that are not post pages, nor media of imported posts
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
+    cut_short: int = 0  # captures of archived posts holding only the page's start: left out
     unresolved: int = 0  # revisits of post pages whose payload is in none of the files
     other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
     # Site roots whose posts were archived under the archive's other-scheme spelling of them.
@@ -104,7 +105,8 @@ class ImportResult:
         return {"files": self.files, "records": self.records,
                 "other_records": self.other_records, "already": self.already,
                 "skipped": self.skipped, "not_posts": self.not_posts,
-                "unresolved": self.unresolved, "other_sites": self.other_sites,
+                "cut_short": self.cut_short, "unresolved": self.unresolved,
+                "other_sites": self.other_sites,
                 "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
@@ -360,12 +362,28 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     return result
 
 
+# How far from a page's end its closing tag is looked for.
+_CLOSING_TAIL = 4096
+
+
+def cut_short(entry: webarchive.Entry, body: bytes) -> bool:
+    """Whether a page capture holds only the start of the page: its producer says so
+    (WARC-Truncated: a size or time limit, a lost connection), or the HTML opens `<html` and
+    never closes it. Every page Wix serves ends with `</html>`; a capture whose download was
+    cut off ends anywhere, often inside the post's body."""
+    if entry.truncated:
+        return True
+    return (b"</html" not in body[-_CLOSING_TAIL:].lower()
+            and b"<html" in body[:_CLOSING_TAIL].lower())
+
+
 def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchive.Entry],
                   progress: Callable[[int], None] | None) -> None:
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
     known = _archived(archive, (importer.post_url(e.url) for e in pages))
+    versioned = set(known)  # posts with a version: archived before, or by this import
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -399,6 +417,12 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 else:
                     result.skipped += 1
                 continue
+            if url in versioned and cut_short(entry, body):
+                # The end of the body, the tags and categories are missing: as the newest
+                # capture it would become the post's current text (the one exports give).
+                result.cut_short += 1
+                continue
+            versioned.add(url)
             counts = result.site(url)
             counts.posts.add(url)
             record_id = importer.store(entry, payload)

@@ -88,14 +88,14 @@ class RecoverResult:
                 "images_listed": self.images_listed, "files_listed": self.files_listed,
                 "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
                              "retries": self.retries},
-                "not_posts": self.imported.not_posts,
+                "not_posts": self.imported.not_posts, "cut_short": self.imported.cut_short,
                 "missing_captures": self.problems[:100],
                 "sites": sites, "errors": self.imported.errors}
 
 
 def _merge(total: ImportResult, part: ImportResult) -> None:
     for name in ("files", "records", "already", "other_records", "skipped", "not_posts",
-                 "unresolved"):
+                 "cut_short", "unresolved"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.errors += part.errors
     for site, counts in part.sites.items():

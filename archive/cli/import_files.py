@@ -184,6 +184,11 @@ def _unusable(files: tuple[Path, ...]) -> list[str]:
     return found
 
 
+# Said by import and recover alike.
+CUT_SHORT = ("{} of archived posts cut short (the page's end missing) left out: each post "
+              "keeps its text from a whole capture")
+
+
 def _summary(result) -> None:  # archive.importer.ImportResult
     click.echo(f"{counted(result.files, 'file')}, {counted(result.records, 'response')} "
                f"(and {counted(result.other_records, 'other record')}): {result.already} "
@@ -191,6 +196,8 @@ def _summary(result) -> None:  # archive.importer.ImportResult
                "post URLs not extracted as posts"
                + (f", {counted(result.unresolved, 'revisit')} without their payload"
                   if result.unresolved else ""))
+    if result.cut_short:
+        click.echo(CUT_SHORT.format(counted(result.cut_short, "capture")))
     if not result.sites and result.already:
         click.echo("Nothing new: every post page was imported before.")
     elif not result.sites and result.unresolved:

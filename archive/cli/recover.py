@@ -17,7 +17,7 @@ from archive.cli.common import (
     fail_with,
     remove_created_archive,
 )
-from archive.cli.import_files import site_summary
+from archive.cli.import_files import CUT_SHORT, site_summary
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
@@ -223,6 +223,8 @@ def _summary(result) -> None:  # archive.recover.RecoverResult
     if result.imported.not_posts:
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
+    if result.imported.cut_short:
+        click.echo(CUT_SHORT.format(counted(result.imported.cut_short, "capture")))
     for site, counts in sorted(result.imported.sites.items()):
         click.echo(site_summary(site, counts, "recovered"))
     if not result.imported.sites and result.already:
