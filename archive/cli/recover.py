@@ -223,6 +223,10 @@ def _summary(result) -> None:  # archive.recover.RecoverResult
     if result.imported.not_posts:
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
+    if result.old_blog:
+        click.echo(f"{counted(result.old_blog, 'capture')} of the old Wix blog's post URLs "
+                   "(/single-post/YYYY/MM/DD/<slug>) archived as older versions of the "
+                   "/post/<slug> Wix moved them to")
     if result.imported.cut_short:
         click.echo(CUT_SHORT.format(counted(result.imported.cut_short, "capture")))
     for site, counts in sorted(result.imported.sites.items()):
