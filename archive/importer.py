@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.chunked import in_chunks
@@ -34,6 +34,7 @@ from crawler.discover.urls import (
     is_listing_path,
     is_post_url,
     normalize_url,
+    respelled,
     site_root,
 )
 from crawler.settings import DOWNLOAD_MAXSIZE, WIXARCHIVE_MEDIA_MAX_BYTES
@@ -362,6 +363,24 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     return result
 
 
+def in_canonical_case(url: str, canonical: str | None) -> str:
+    """`url` in the letter case of its page's canonical URL, as a crawl archives it
+    (crawler.discover.urls.respelled: `/post/My-Slug` captured, `/post/my-slug` canonical),
+    that URL's path taken on `url`'s scheme and host: a web archive captured the page over
+    http or https, with `www.` or without, whatever the page names."""
+    if not canonical:
+        return url
+    try:
+        named, here = urlsplit(canonical), urlsplit(url)
+        same_host = (named.hostname or "").removeprefix("www.") == \
+            (here.hostname or "").removeprefix("www.")
+    except ValueError:
+        return url
+    if not same_host:
+        return url
+    return respelled(url, urlunsplit((here.scheme, here.netloc, named.path, named.query, "")))
+
+
 # How far from a page's end its closing tag is looked for.
 _CLOSING_TAIL = 4096
 
@@ -417,6 +436,10 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 else:
                     result.skipped += 1
                 continue
+            named = in_canonical_case(url, article.canonical_url)
+            if named != url and named not in known:
+                known.update(_archived(archive, [named]))
+            url = named
             if url in versioned and cut_short(entry, body):
                 # The end of the body, the tags and categories are missing: as the newest
                 # capture it would become the post's current text (the one exports give).
