@@ -52,10 +52,12 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     """Recover the posts of SITE (the blog's address) from a web archive: every capture of its
     post pages the archive's CDX server lists (and those its feed and sitemaps name) is
     fetched raw (id_), politely, and archived like an imported WARC: the latest capture is the
-    current version, earlier distinct ones are versions dated by capture time, a post last
-    captured as a 404/410 is kept and marked deleted, and the images the posts use are
-    recovered from their captures. Running it again fetches only captures not fetched before;
-    a recover stopped (the archive down, a kill) resumes where it stopped.
+    current version (never one cut short, over a whole one), earlier distinct ones are
+    versions dated by capture time (an old /single-post/ URL's are those of the /post/ Wix
+    moved it to), a post last captured as a 404/410 is kept and marked deleted, and the
+    images the posts use are recovered from their captures. Running it again fetches only
+    captures not fetched before; a recover stopped (the archive down, a kill) resumes where it
+    stopped.
 
     \b
     Example:
