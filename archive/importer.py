@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,6 +62,9 @@ class SiteCounts:
     earlier: int = 0  # versions now dated from an older capture of the same content
     older: int = 0  # captures left out of the history (see ingest.save_earlier)
     deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
+    # Posts whose last capture is a 404/410 made after the site's other posts were last seen
+    # (the site itself gone, not the post): not marked deleted.
+    site_gone: int = 0
     images: int = 0  # images linked from captures in the files
     renditions: int = 0  # sizes of those images (`<image>/v1/…`) as the posts' pages name them
     files: int = 0  # videos and documents linked from captures in the files
@@ -76,6 +79,7 @@ class SiteCounts:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
                 "earlier": self.earlier, "older": self.older, "deleted": self.deleted,
+                "site_gone": self.site_gone,
                 "images": self.images, "renditions": self.renditions, "files": self.files}
 
 
@@ -381,6 +385,8 @@ def in_canonical_case(url: str, canonical: str | None) -> str:
     return respelled(url, urlunsplit((here.scheme, here.netloc, named.path, named.query, "")))
 
 
+# How long before a post's 404 another post of its site seen still shows the site alive then.
+SITE_ALIVE_SLACK = timedelta(days=1)
 # How far from a page's end its closing tag is looked for.
 _CLOSING_TAIL = 4096
 
@@ -582,7 +588,8 @@ def _link_files(importer: _Importer, resolver: _Resolver,
 
 def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],
                pages: list[webarchive.Entry]) -> None:
-    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted.
+    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted,
+    when the site's other posts were still captured then (else the site had gone: site_gone).
     The 404s are kept in the captures, so one imported before the post's pages counts too."""
     archive, result = importer.archive, importer.result
     for entry in gone:
@@ -610,5 +617,15 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
         if moment is None:
             continue
         when = _iso(moment)
-        if seen[url] < when and archive.mark_deleted(url, when=when):
+        if seen[url] >= when:
+            continue
+        # A blog that lapsed answers 404 at every post: that is the site gone, not the post.
+        # The post is deleted when the site still served its other posts then (or within
+        # the day before: one capture session asks for the gone URLs last).
+        (alive,) = archive.conn.execute(
+            "SELECT max(o.last_seen) FROM posts p JOIN posts o ON o.site_id = p.site_id AND "
+            "o.id != p.id WHERE p.url = ?", (url,)).fetchone()
+        if alive is None or alive < _iso(moment - SITE_ALIVE_SLACK):
+            result.site(url).site_gone += 1
+        elif archive.mark_deleted(url, when=when):
             result.site(url).deleted += 1

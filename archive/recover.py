@@ -111,7 +111,7 @@ def _merge(total: ImportResult, part: ImportResult) -> None:
         into = total.sites.setdefault(site, SiteCounts())
         into.posts |= counts.posts
         for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
-                     "images", "renditions", "files"):
+                     "site_gone", "images", "renditions", "files"):
             setattr(into, name, getattr(into, name) + getattr(counts, name))
 
 

@@ -45,7 +45,8 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
 
     Post pages of any host are found by what extraction makes of every HTML page, so posts
     under a renamed URL prefix are found too; revisit records are resolved to their payloads.
-    A 404 or 410 of an archived post marks it deleted. Each capture whose clean content
+    A 404 or 410 of an archived post marks it deleted (unless no other post of the site was
+    captured since: the site gone, not the post). Each capture whose clean content
     differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
     (with every size of them the files hold), and their videos and documents, that the files
     hold are kept with them. The records used are copied into ARCHIVE.captures/
@@ -215,6 +216,9 @@ def site_summary(site: str, counts, done: str) -> str:  # archive.importer.SiteC
             + (f", {counted(counts.earlier, 'version')} dated earlier" if counts.earlier else "")
             + (f", {counts.older} left out of the history" if counts.older else "")
             + (f", {counts.deleted} marked deleted" if counts.deleted else "")
+            + (f", {counted(counts.site_gone, 'post')} last captured as a 404 once the whole "
+               "site had gone (no other post seen since): not marked deleted"
+               if counts.site_gone else "")
             + f", {counted(counts.images, 'image')}"
             + (f" (and {counted(counts.renditions, 'rendition')} of them)"
                if counts.renditions else "")

@@ -54,8 +54,9 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     fetched raw (id_), politely, and archived like an imported WARC: the latest capture is the
     current version (never one cut short, over a whole one), earlier distinct ones are
     versions dated by capture time (an old /single-post/ URL's are those of the /post/ Wix
-    moved it to), a post last captured as a 404/410 is kept and marked deleted, and the
-    images the posts use are recovered from their captures. Running it again fetches only
+    moved it to), a post last captured as a 404/410 is kept and marked deleted (unless no
+    other post of the site was captured since: the site gone, not the post), and the images
+    the posts use are recovered from their captures. Running it again fetches only
     captures not fetched before; a recover stopped (the archive down, a kill) resumes where it
     stopped.
 
