@@ -20,9 +20,9 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.chunked import in_chunks
@@ -34,6 +34,7 @@ from crawler.discover.urls import (
     is_listing_path,
     is_post_url,
     normalize_url,
+    respelled,
     site_root,
 )
 from crawler.settings import DOWNLOAD_MAXSIZE, WIXARCHIVE_MEDIA_MAX_BYTES
@@ -61,6 +62,9 @@ class SiteCounts:
     earlier: int = 0  # versions now dated from an older capture of the same content
     older: int = 0  # captures left out of the history (see ingest.save_earlier)
     deleted: int = 0  # posts whose last capture is a 404/410: marked deleted
+    # Posts whose last capture is a 404/410 made after the site's other posts were last seen
+    # (the site itself gone, not the post): not marked deleted.
+    site_gone: int = 0
     images: int = 0  # images linked from captures in the files
     renditions: int = 0  # sizes of those images (`<image>/v1/…`) as the posts' pages name them
     files: int = 0  # videos and documents linked from captures in the files
@@ -75,6 +79,7 @@ class SiteCounts:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
                 "earlier": self.earlier, "older": self.older, "deleted": self.deleted,
+                "site_gone": self.site_gone,
                 "images": self.images, "renditions": self.renditions, "files": self.files}
 
 
@@ -86,6 +91,7 @@ class ImportResult:
     other_records: int = 0  # request, warcinfo, metadata, resource... records
     skipped: int = 0  # responses that are not post pages, nor media of imported posts
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
+    cut_short: int = 0  # captures of archived posts holding only the page's start: left out
     unresolved: int = 0  # revisits of post pages whose payload is in none of the files
     other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
     # Site roots whose posts were archived under the archive's other-scheme spelling of them.
@@ -104,7 +110,8 @@ class ImportResult:
         return {"files": self.files, "records": self.records,
                 "other_records": self.other_records, "already": self.already,
                 "skipped": self.skipped, "not_posts": self.not_posts,
-                "unresolved": self.unresolved, "other_sites": self.other_sites,
+                "cut_short": self.cut_short, "unresolved": self.unresolved,
+                "other_sites": self.other_sites,
                 "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
@@ -360,12 +367,48 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     return result
 
 
+def in_canonical_case(url: str, canonical: str | None) -> str:
+    """`url` in the letter case of its page's canonical URL, as a crawl archives it
+    (crawler.discover.urls.respelled: `/post/My-Slug` captured, `/post/my-slug` canonical),
+    that URL's path taken on `url`'s scheme and host: a web archive captured the page over
+    http or https, with `www.` or without, whatever the page names."""
+    if not canonical:
+        return url
+    try:
+        named, here = urlsplit(canonical), urlsplit(url)
+        same_host = (named.hostname or "").removeprefix("www.") == \
+            (here.hostname or "").removeprefix("www.")
+    except ValueError:
+        return url
+    if not same_host:
+        return url
+    return respelled(url, urlunsplit((here.scheme, here.netloc, named.path, named.query, "")))
+
+
+# How long before a post's 404 another post of its site seen still shows the site alive then.
+SITE_ALIVE_SLACK = timedelta(days=1)
+# How far from a page's end its closing tag is looked for.
+_CLOSING_TAIL = 4096
+
+
+def cut_short(entry: webarchive.Entry, body: bytes) -> bool:
+    """Whether a page capture holds only the start of the page: its producer says so
+    (WARC-Truncated: a size or time limit, a lost connection), or the HTML opens `<html` and
+    never closes it. Every page Wix serves ends with `</html>`; a capture whose download was
+    cut off ends anywhere, often inside the post's body."""
+    if entry.truncated:
+        return True
+    return (b"</html" not in body[-_CLOSING_TAIL:].lower()
+            and b"<html" in body[:_CLOSING_TAIL].lower())
+
+
 def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchive.Entry],
                   progress: Callable[[int], None] | None) -> None:
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
     known = _archived(archive, (importer.post_url(e.url) for e in pages))
+    versioned = set(known)  # posts with a version: archived before, or by this import
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -399,6 +442,16 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 else:
                     result.skipped += 1
                 continue
+            named = in_canonical_case(url, article.canonical_url)
+            if named != url and named not in known:
+                known.update(_archived(archive, [named]))
+            url = named
+            if url in versioned and cut_short(entry, body):
+                # The end of the body, the tags and categories are missing: as the newest
+                # capture it would become the post's current text (the one exports give).
+                result.cut_short += 1
+                continue
+            versioned.add(url)
             counts = result.site(url)
             counts.posts.add(url)
             record_id = importer.store(entry, payload)
@@ -535,7 +588,8 @@ def _link_files(importer: _Importer, resolver: _Resolver,
 
 def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],
                pages: list[webarchive.Entry]) -> None:
-    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted.
+    """A post whose newest capture is a 404 or 410, later than its newest page, is deleted,
+    when the site's other posts were still captured then (else the site had gone: site_gone).
     The 404s are kept in the captures, so one imported before the post's pages counts too."""
     archive, result = importer.archive, importer.result
     for entry in gone:
@@ -563,5 +617,15 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
         if moment is None:
             continue
         when = _iso(moment)
-        if seen[url] < when and archive.mark_deleted(url, when=when):
+        if seen[url] >= when:
+            continue
+        # A blog that lapsed answers 404 at every post: that is the site gone, not the post.
+        # The post is deleted when the site still served its other posts then (or within
+        # the day before: one capture session asks for the gone URLs last).
+        (alive,) = archive.conn.execute(
+            "SELECT max(o.last_seen) FROM posts p JOIN posts o ON o.site_id = p.site_id AND "
+            "o.id != p.id WHERE p.url = ?", (url,)).fetchone()
+        if alive is None or alive < _iso(moment - SITE_ALIVE_SLACK):
+            result.site(url).site_gone += 1
+        elif archive.mark_deleted(url, when=when):
             result.site(url).deleted += 1

@@ -37,13 +37,13 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
 from archive.store import Archive
 from crawler import wayback
-from crawler.discover.urls import is_listing_path, is_post_url, site_root
+from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
 
 SOURCE = "recover"  # captures.source and post_versions.source of what it stores
 BATCH = 100  # captures per spool: imported and committed together
@@ -56,6 +56,11 @@ _MEDIA = re.compile(r"^/media/([^/]+)")
 # (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>").
 _WORD_PATH = re.compile(
     r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
+# The old Wix blog's post path, /single-post/YYYY/MM/DD/<slug>, and the new blog's /post/<slug>
+# (paths under the site's root): Wix's move to its new blog redirected each old URL to the
+# new one with the same slug (in other letter case, the old slugs kept capitals).
+_OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
+_NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
 
 
 @dataclasses.dataclass
@@ -69,6 +74,9 @@ class RecoverResult:
     fetched_kinds: collections.Counter[str] = dataclasses.field(
         default_factory=collections.Counter)
     missing: int = 0  # captures the archive listed but did not replay (error page, redirect)
+    # Captures of old Wix blog URLs (/single-post/YYYY/MM/DD/<slug>) archived under the
+    # /post/<slug> their post moved to.
+    old_blog: int = 0
     images_listed: int = 0  # image captures found for images (and sizes) the posts lack
     files_listed: int = 0  # captures found for videos and documents the posts lack
     cdx_requests: int = 0
@@ -85,24 +93,25 @@ class RecoverResult:
         sites = self.imported.to_dict()["sites"]
         return {"site": self.site, "listed": self.listed, "feeds": self.feeds,
                 "already": self.already, "fetched": self.fetched, "missing": self.missing,
+                "old_blog": self.old_blog,
                 "images_listed": self.images_listed, "files_listed": self.files_listed,
                 "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
                              "retries": self.retries},
-                "not_posts": self.imported.not_posts,
+                "not_posts": self.imported.not_posts, "cut_short": self.imported.cut_short,
                 "missing_captures": self.problems[:100],
                 "sites": sites, "errors": self.imported.errors}
 
 
 def _merge(total: ImportResult, part: ImportResult) -> None:
     for name in ("files", "records", "already", "other_records", "skipped", "not_posts",
-                 "unresolved"):
+                 "cut_short", "unresolved"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.errors += part.errors
     for site, counts in part.sites.items():
         into = total.sites.setdefault(site, SiteCounts())
         into.posts |= counts.posts
         for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
-                     "images", "renditions", "files"):
+                     "site_gone", "images", "renditions", "files"):
             setattr(into, name, getattr(into, name) + getattr(counts, name))
 
 
@@ -141,6 +150,14 @@ class _Site:
         if match is None or match.group(1) == "post" or is_listing_path(path):
             return None
         return match.group(1)
+
+    def slug(self, url: str, path: re.Pattern[str]) -> str | None:
+        """The slug of a post URL of the site whose path (under its root) `path` matches,
+        case-folded; None for any other URL."""
+        if not self.owns(url):
+            return None
+        match = path.match(urlsplit(url).path[len(self.path):])
+        return unquote(match.group(1)).casefold() if match else None
 
     def canonical(self, url: str) -> str:
         """The capture's URL under the site's root as given (https, www. or not), so captures
@@ -217,6 +234,31 @@ class _Recovery:
         self.spool: _Spool | None = None
         self.client_cdx = 0  # requests made to the CDX server (the rest are replays)
         self.probed_posts: set[tuple[str, str]] = set()  # captures archived by a probe
+        # The new blog's /post/ URLs captured, by slug: where the old blog's posts moved.
+        self.new_blog: dict[str, str] = {}
+
+    def target(self, row: wayback.Row, kind: str) -> str:
+        """The URL a capture is archived under: its URL under the site's root as given; a
+        page at an old Wix blog URL (/single-post/YYYY/MM/DD/<slug>) under the /post/<slug>
+        that Wix moved it to, when the web archive holds captures of that, so the post is one
+        post with its old versions first, not two. (A 404 there stays where it was: the old
+        URL's, never a deletion of the post.)"""
+        moved = self.new_blog.get(self.site.slug(row.url, _OLD_BLOG_PATH) or "") \
+            if kind == "page" else None
+        if moved is None:
+            return self.site.canonical(row.url)
+        self.result.old_blog += 1
+        return moved
+
+    def note_new_blog(self, found: list[tuple[wayback.Row, str]]) -> None:
+        """Note the /post/<slug> pages listed: where old blog URLs' captures go (target)."""
+        for row, kind in found:
+            slug = self.site.slug(row.url, _NEW_BLOG_PATH)
+            if kind == "page" and slug:
+                url = self.site.canonical(normalize_url(row.url))
+                held = self.new_blog.get(slug)
+                if held is None or ("?" in held and "?" not in url):
+                    self.new_blog[slug] = url  # the page itself before a ?lang= spelling
 
     # -- the recovered table -------------------------------------------------------------
 
@@ -419,7 +461,7 @@ class _Recovery:
             except Exception:  # a body that does not decode is no post
                 continue
             if extract_article(body, row.url, content_type=content_type).page_kind == "post":
-                self.spool_memento(row, "page", self.site.canonical(row.url), got)
+                self.spool_memento(row, "page", self.target(row, "page"), got)
                 self.probed_posts.add((row.url, row.timestamp))
                 post_words.add(word)
         return [found for word in sorted(post_words) for found in self.list_word(word)]
@@ -576,6 +618,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
     run.import_left_over()
     try:
         found = run.list_posts(run.site.cdx_url("post/"), "prefix")
+        run.note_new_blog(found)
         listed = {_key(r.url) for r, _ in found}
         found += run.list_from_feeds(listed)
         found += run.list_by_probing(listed | {_key(r.url) for r, _ in found})
@@ -592,7 +635,8 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         if on_start:
             on_start(len(todo))
         for row in todo:
-            run.store(row, kinds[(row.url, row.timestamp)], run.site.canonical(row.url))
+            kind = kinds[(row.url, row.timestamp)]
+            run.store(row, kind, run.target(row, kind))
             if progress:
                 progress(1)
         run.flush()

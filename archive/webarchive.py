@@ -65,6 +65,10 @@ class Entry:
     digest: str | None  # WARC-Payload-Digest as the producer wrote it
     refers_to: tuple[str, str] | None = None  # a revisit's (target URI, date), when given
     refers_to_id: str | None = None  # a revisit's WARC-Refers-To (record ID), when given
+    # A response's WARC-Truncated: why the producer kept only the start of the payload
+    # ("length", "time", "disconnect", "unspecified"), when it did. (wget marks its revisits
+    # "length" too, for the payload they leave out: not kept for revisits.)
+    truncated: str | None = None
 
 
 @dataclass
@@ -338,7 +342,8 @@ def _entry(record, location: Location) -> Entry | None:  # ArcWarcRecord
                  http.get_header("Content-Type") if http else None,
                  headers.get_header("WARC-Payload-Digest"),
                  (refers, headers.get_header("WARC-Refers-To-Date") or "") if refers else None,
-                 headers.get_header("WARC-Refers-To"))
+                 headers.get_header("WARC-Refers-To"),
+                 headers.get_header("WARC-Truncated") if record.rec_type == "response" else None)
 
 
 def _cut_at(stream: IO[bytes], offset: int) -> bool:

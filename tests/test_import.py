@@ -409,7 +409,7 @@ def test_images_captured_in_the_files_are_linked(tmp_path: Path):
     summary = json.loads(result.stdout)
     assert summary["sites"] == {base + "/": {
         "posts": 0, "new_posts": 0, "new_versions": 0, "unchanged": 0, "earlier": 0,
-        "older": 0, "deleted": 0, "images": 2, "renditions": 1, "files": 0}}
+        "older": 0, "deleted": 0, "site_gone": 0, "images": 2, "renditions": 1, "files": 0}}
     assert summary["skipped"] == 1  # the image no post uses
     stored = table(db, "SELECT m.url, c.url, c.payload_length FROM media m JOIN captures c "
                        "ON c.record_id = m.capture WHERE m.status = 'stored'")

@@ -26,3 +26,23 @@ def test_encoded_dot_segments_are_removed_from_imported_urls(tmp_path: Path) -> 
     assert table(db, "SELECT url FROM sites") == [(f"{base}/",)]
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == \
         sorted(f"{base}/post/{slug}" for slug in slugs)
+
+
+def test_a_post_captured_in_another_letter_case_is_one_post(tmp_path: Path) -> None:
+    """Web archives capture a post under every spelling sites linked it with
+    (`/post/Letters-From-The-Spade`); the page's canonical URL names it, as a crawl archives
+    it: one post, not one per spelling. Before, each spelling was a post of its own."""
+    blog = SampleBlog(seed=11, post_count=1)
+    with serve_blog(blog) as server:
+        base = server.url
+        page = server.respond(blog.posts[0].url_path).body
+    slug = blog.posts[0].slug
+    warc = tmp_path / "cases.warc.gz"
+    write_warc(warc, [(f"{base}/post/{slug.title()}", page, "text/html"),
+                      (f"{base}/post/{slug}", page, "text/html"),
+                      (f"{base}/post/{slug.upper()}", page, "text/html")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert table(db, "SELECT url FROM posts") == [(f"{base}/post/{slug}",)]
+    assert json.loads(result.stdout)["sites"][f"{base}/"]["unchanged"] == 2

@@ -434,6 +434,7 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
     `site` (an address: http or https, www. or not, are one site) imports that site's posts
     only; `max_media_mb` is the largest image, video or document stored, in MB. Returns what
     `wixarchive import --json` prints: `files`, `records`, `already`, `skipped`, `not_posts`,
+    `cut_short`,
     `sites` (per site root: `posts`, `new_posts`, `new_versions`, `images`, ...) and `errors`
     (a file that cannot be read, or is damaged: imported up to the damage); `.to_dict()`
     gives it as that JSON's data. ValueError for a `site` that is no URL or a

@@ -45,7 +45,8 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
 
     Post pages of any host are found by what extraction makes of every HTML page, so posts
     under a renamed URL prefix are found too; revisit records are resolved to their payloads.
-    A 404 or 410 of an archived post marks it deleted. Each capture whose clean content
+    A 404 or 410 of an archived post marks it deleted (unless no other post of the site was
+    captured since: the site gone, not the post). Each capture whose clean content
     differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
     (with every size of them the files hold), and their videos and documents, that the files
     hold are kept with them. The records used are copied into ARCHIVE.captures/
@@ -184,6 +185,11 @@ def _unusable(files: tuple[Path, ...]) -> list[str]:
     return found
 
 
+# Said by import and recover alike.
+CUT_SHORT = ("{} of archived posts cut short (the page's end missing) left out: each post "
+              "keeps its text from a whole capture")
+
+
 def _summary(result) -> None:  # archive.importer.ImportResult
     click.echo(f"{counted(result.files, 'file')}, {counted(result.records, 'response')} "
                f"(and {counted(result.other_records, 'other record')}): {result.already} "
@@ -191,6 +197,8 @@ def _summary(result) -> None:  # archive.importer.ImportResult
                "post URLs not extracted as posts"
                + (f", {counted(result.unresolved, 'revisit')} without their payload"
                   if result.unresolved else ""))
+    if result.cut_short:
+        click.echo(CUT_SHORT.format(counted(result.cut_short, "capture")))
     if not result.sites and result.already:
         click.echo("Nothing new: every post page was imported before.")
     elif not result.sites and result.unresolved:
@@ -208,6 +216,9 @@ def site_summary(site: str, counts, done: str) -> str:  # archive.importer.SiteC
             + (f", {counted(counts.earlier, 'version')} dated earlier" if counts.earlier else "")
             + (f", {counts.older} left out of the history" if counts.older else "")
             + (f", {counts.deleted} marked deleted" if counts.deleted else "")
+            + (f", {counted(counts.site_gone, 'post')} last captured as a 404 once the whole "
+               "site had gone (no other post seen since): not marked deleted"
+               if counts.site_gone else "")
             + f", {counted(counts.images, 'image')}"
             + (f" (and {counted(counts.renditions, 'rendition')} of them)"
                if counts.renditions else "")

@@ -1,0 +1,58 @@
+"""A web archive's 404 at a post marks the post deleted only while the blog still served its
+other posts: a blog that lapsed answers 404 at every post, and those posts were not deleted
+by their owner. Marked deleted, every one of them became a draft in the Markdown and WXR
+exports (Hugo publishes no draft): the whole recovered blog missing from the new site."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.sample_site import SampleBlog, serve_blog
+from tests.webarchives import table, wixarchive
+
+
+def write_captures(path: Path, captures: list[tuple[str, str, int, bytes]]) -> None:
+    """Responses (URL, WARC-Date, status, HTML) written with warcio."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, date, status, body in captures:
+            headers = StatusAndHeaders(f"{status} X", [("Content-Type", "text/html")],
+                                       protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+def test_posts_gone_with_their_site_are_not_marked_deleted(tmp_path: Path) -> None:
+    blog = SampleBlog(seed=4, post_count=3)
+    with serve_blog(blog) as server:
+        base = server.url
+        pages = {post.slug: server.respond(post.url_path).body for post in blog.posts}
+        missing = server.respond("/post/no-such-post").body  # the site's own 404 page
+    kept, deleted, last = (f"{base}/post/{slug}" for slug in pages)
+    body = dict(zip((kept, deleted, last), pages.values(), strict=True))
+    warc = tmp_path / "years.warc.gz"
+    write_captures(warc, [
+        *((url, "2019-06-01T12:00:00Z", 200, body[url]) for url in (kept, deleted, last)),
+        (deleted, "2020-03-01T12:00:00Z", 404, missing),  # its owner deleted it
+        (kept, "2021-05-01T12:00:00Z", 200, body[kept]),
+        (last, "2021-05-01T12:05:00Z", 200, body[last]),
+        # The plan lapsed: every post answers 404.
+        (kept, "2023-01-01T12:00:00Z", 404, b"<html><body>Not found</body></html>"),
+        (last, "2023-01-01T12:01:00Z", 404, b"<html><body>Not found</body></html>"),
+    ])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
+        (kept, None), (deleted, "2020-03-01T12:00:00+00:00"), (last, None)])
+    counts = json.loads(result.stdout)["sites"][f"{base}/"]
+    assert (counts["deleted"], counts["site_gone"]) == (1, 2)
+    said = wixarchive("import", str(warc), "--db", str(tmp_path / "text.db"))
+    assert ("1 marked deleted, 2 posts last captured as a 404 once the whole site had gone (no "
+            "other post seen since): not marked deleted") in said.stdout, said.stdout
