@@ -57,6 +57,11 @@ ELSEWHERE = "wixarchive/elsewhere/"
 # The stats key prefix of the posts that redirected to another site (a post moved to another
 # blog or domain), counted per that site's root: not archived, named.
 MOVED_AWAY = "wixarchive/moved_away/"
+# The new host of a site whose address now redirects to another one (not its `www.` or other
+# scheme's spelling: crawler.spiders.wix), and how many of the posts listed there the archive
+# holds at the old address: archived again, as new posts, under the new one.
+MOVED_TO = "wixarchive/moved_to"
+ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
 
 
 @dataclass
@@ -81,6 +86,8 @@ class CrawlSummary:
     translation_sites: dict[str, int] = field(default_factory=dict)
     # The posts that redirected to another site, by that site's root: not archived.
     moved_sites: dict[str, int] = field(default_factory=dict)
+    # The new host the site's address now redirects to, where it was crawled; None if none.
+    moved_to: str | None = None
 
     @property
     def posts(self) -> int:
@@ -158,7 +165,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                            translation_sites=_by_site(stats, ELSEWHERE),
                            moved_sites={root: count for root, count
                                         in _by_site(stats, MOVED_AWAY).items()
-                                        if not no_site(root)})
+                                        if not no_site(root)},
+                           moved_to=stats.get(MOVED_TO))
     posts = summary.posts
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
@@ -245,6 +253,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; {_crawl_delay_text(stats)}"
         if stopped_early:
             summary.message += f"; stopped early, {reason}"
+    if summary.moved_to:
+        summary.message += f"; {_moved_to_text(site, summary.moved_to, stats)}"
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     if summary.moved_sites:
@@ -266,6 +276,16 @@ def _posts_text(counts: dict[str, int]) -> str:
     text = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
             f"{counts['unchanged']} unchanged")
     return text + (f", {counts['recaptured']} recaptured" if counts["recaptured"] else "")
+
+
+def _moved_to_text(site: str, moved_to: str, stats: dict[str, Any]) -> str:
+    """The site's move to another host, and the posts the archive held at the old address
+    that the crawl archived again as new posts under the new one (a post is its URL)."""
+    text = f"moved: its address now redirects to {moved_to}, where it was crawled"
+    if again := int(stats.get(ARCHIVED_BEFORE_THE_MOVE, 0)):
+        text += (f"; {counted(again, 'post')} archived before at {site} archived again as new "
+                 "posts at the new address (those at the old one are kept)")
+    return text
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

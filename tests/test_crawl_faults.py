@@ -212,6 +212,40 @@ def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
             alias.url + "/"]
 
 
+def test_a_site_archived_before_it_moved_says_so_and_counts_its_posts_once(tmp_path: Path):
+    """A blog archived at its old domain, which then redirects to a new one: the re-crawl said
+    `8 posts: 8 new`, not a word of the move, and every later one `16 posts: 0 new, 0
+    changed, 16 unchanged` (each post archived at the old address asked again, redirected,
+    counted twice); a post deleted after the move was never marked deleted. Now the move and
+    the posts archived again at the new address are said, the old addresses are not asked
+    again, and the deleted post is marked."""
+    blog = SampleBlog(seed=6, post_count=8)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        before = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        old_home.moved_to = new_home.url
+        gone = blog.delete_post(blog.posts[3].slug)
+        moved = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        old_home.request_log.clear()
+        new_home.request_log.clear()
+        again = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        asked = [p for p in old_home.request_log + new_home.request_log if "/post/" in p]
+    assert json.loads(before.stdout)["counts"]["new"] == 8, before.stderr
+    summary, later = json.loads(moved.stdout), json.loads(again.stdout)
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert summary["moved_to"] == later["moved_to"] == new_root
+    assert (summary["counts"]["new"], summary["counts"]["deleted"]) == (7, 1), summary
+    assert summary["message"].endswith(
+        f"; moved: its address now redirects to {new_root}, where it was crawled; 7 posts "
+        f"archived before at {old_root} archived again as new posts at the new address (those "
+        "at the old one are kept)"), summary["message"]
+    assert later["message"] == (f"7 posts: 0 new, 0 changed, 7 unchanged; moved: its address "
+                                f"now redirects to {new_root}, where it was crawled")
+    assert asked == []
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.post(old_home.url + gone.url_path)["deleted_at"] is not None
+
+
 def test_translations_listed_as_sitemap_alternates_are_archived(tmp_path: Path):
     """A multilingual site lists a post's other languages only as <xhtml:link> alternates of
     its sitemap entry: each is archived as a post of its own, and a re-crawl keeps them."""

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.site_match import archived_root, redirected_elsewhere
+from archive.site_match import archived_root, redirected_elsewhere, site_twins
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
@@ -72,7 +72,14 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
-from crawler.summary import ELSEWHERE, MOVED_AWAY, ROBOTS_UNREACHABLE, moved_away_reason
+from crawler.summary import (
+    ARCHIVED_BEFORE_THE_MOVE,
+    ELSEWHERE,
+    MOVED_AWAY,
+    MOVED_TO,
+    ROBOTS_UNREACHABLE,
+    moved_away_reason,
+)
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -234,6 +241,10 @@ class WixBlogSpider(scrapy.Spider):
         if not root:
             return  # not redirected, or within the site (http to https)
         self.logger.info("%s redirects to %s: crawling the site there", self.site, root)
+        if not any(root in site_twins(own) for own in self.roots):
+            # Another host, not the `www.` or other-scheme spelling of this one: a move the
+            # summary names (the same host's spellings are one site, and redirect every time).
+            self.crawler.stats.set_value(MOVED_TO, root)
         self.roots.append(root)
         self.fetch_root = root
 
@@ -441,12 +452,28 @@ class WixBlogSpider(scrapy.Spider):
     def posts_to_check(self) -> list[str]:
         """Archived posts that no sitemap, feed or listing page listed this time, when the
         site's posts were all listed (crawler.discover.checks); when they were not, nothing is
-        concluded and the summary says how many went unchecked (wixarchive/unchecked)."""
+        concluded and the summary says how many went unchecked (wixarchive/unchecked). A post
+        archived at the address the site moved from counts as listed when the new host lists
+        it: asked again, it would only redirect there (counted twice, and never gone)."""
+        moved = self._listed_at_the_new_host()
         checks, unchecked = self.discovery.posts_to_check(self.known, self.sitemap_urls,
-                                                          self.discovered)
+                                                          self.discovered | set(moved))
         if unchecked:
             self.crawler.stats.set_value("wixarchive/unchecked", unchecked)
+        if again := sum(1 for old, new in moved.items()
+                        if old in self.known and new not in self.known):
+            self.crawler.stats.set_value(ARCHIVED_BEFORE_THE_MOVE, again)
         return checks
+
+    def _listed_at_the_new_host(self) -> dict[str, str]:
+        """The posts listed this time at the host the site moved to (MOVED_TO), by their URL
+        at the address it moved from: a post is its URL, so one the archive holds only at the
+        old address is archived again, as a new post, under the new one; the summary says so."""
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        if not moved_to:
+            return {}
+        return {self.site + url[len(moved_to):]: url
+                for url in self.sitemap_urls | self.discovered if url.startswith(moved_to)}
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
         """Discovery stages that wait for the previous one to run dry (_next_discovery), then
@@ -605,8 +632,12 @@ class WixBlogSpider(scrapy.Spider):
                                 http_last_modified=_header(response, "Last-Modified"))
             return
         if response.status in (404, 410):
-            if url in self.known:
-                yield GonePost(url=url, when=_now())
+            # An archived post that now redirects to a 404 (its site moved, then it was
+            # deleted; a renamed slug deleted) is gone under the URL it is archived at.
+            asked = normalize_url((response.meta.get("redirect_urls") or [url])[0])
+            gone = url if url in self.known else asked if asked in self.known else None
+            if gone is not None:
+                yield GonePost(url=gone, when=_now())
             else:
                 self.on_http_error(response)
             return
