@@ -62,6 +62,13 @@ MOVED_AWAY = "wixarchive/moved_away/"
 # holds at the old address: archived again, as new posts, under the new one.
 MOVED_TO = "wixarchive/moved_to"
 ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
+# The posts the archive held for the site when its crawl began (not those marked deleted): a
+# crawl that finds no post says they are kept, since it concludes nothing about them.
+ARCHIVED_POSTS = "wixarchive/archived_posts"
+# The blog home (/blog, or the feed's link) when it answered a page that is no Wix page, and
+# that page's title: what a site that no longer looks like a Wix blog serves instead.
+FOREIGN_HOME = "wixarchive/foreign_home"
+FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
 
 
 @dataclass
@@ -124,6 +131,19 @@ def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
     return errors[0].split(": ", 1)[-1]
 
 
+def _all_not_found(errors: list[str]) -> str | None:
+    """The pages asked for ("robots.txt, sitemap.xml, blog-feed.xml, blog"), when each answered
+    404 or 410, robots.txt too (which a Wix site always serves): nothing of the site is at that
+    address any more. None otherwise."""
+    if not errors or not all(_NOT_FOUND_ERROR.search(error) for error in errors):
+        return None
+    paths = [urlsplit(error.split(": ", 1)[0]).path.lstrip("/") or "/" for error in errors]
+    if "robots.txt" not in paths:
+        return None
+    return ", ".join(paths[:4]) + (" …" if len(paths) > 4 else "")
+
+
+_NOT_FOUND_ERROR = re.compile(r": HTTP 4(?:04|10)\b")
 _ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
 _FORBIDDEN = f": {ROBOTS_FORBIDDEN}"
 
@@ -168,6 +188,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                         if not no_site(root)},
                            moved_to=stats.get(MOVED_TO))
     posts = summary.posts
+    archived = int(stats.get(ARCHIVED_POSTS, 0))
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
         # Resumed by the next run, as an interrupted one; a failure as to the schedule's backoff
@@ -223,9 +244,23 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             # Disallow: /blog also forbids /blog-feed.xml and /blog-posts-sitemap.xml.
             summary.message = (f"no Wix blog posts found at {site}: its robots.txt forbids "
                                f"{', '.join(forbidden[:3])}{' …' if len(forbidden) > 3 else ''}")
+        elif foreign := stats.get(FOREIGN_HOME):
+            title = stats.get(FOREIGN_HOME_TITLE)
+            summary.message = (f"no Wix blog posts found at {site}: it "
+                               f"{'no longer looks' if archived else 'does not look'} like a "
+                               f"Wix site (its blog page {foreign} is not a Wix page"
+                               f"{f': “{title}”' if title else ''})")
+        elif missing := _all_not_found(errors):
+            summary.message = (f"no Wix blog posts found at {site}: every page asked for "
+                               f"answers HTTP 404 ({missing}): the blog is gone from this "
+                               "address")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
+        if archived and summary.message.startswith("no Wix blog posts found"):
+            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost.
+            summary.message += (f"; the {counted(archived, 'post')} archived before are kept "
+                                "as archived, not marked deleted")
     else:  # posts archived, or every post the archive held now gone from the site
         if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"

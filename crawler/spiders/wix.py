@@ -27,7 +27,7 @@ from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links, listing_starts
+from crawler.discover.listings import foreign_page_title, listing_links, listing_starts
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
     SitemapEntry,
@@ -74,7 +74,10 @@ from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
 from crawler.summary import (
     ARCHIVED_BEFORE_THE_MOVE,
+    ARCHIVED_POSTS,
     ELSEWHERE,
+    FOREIGN_HOME,
+    FOREIGN_HOME_TITLE,
     MOVED_AWAY,
     MOVED_TO,
     ROBOTS_UNREACHABLE,
@@ -187,6 +190,8 @@ class WixBlogSpider(scrapy.Spider):
         # Discovery requests skip the duplicate filter: each sitemap request is counted in
         # pending_sitemaps, which a filtered request would never count down.
         # The one robots.txt request: SiteRobotsTxt reads its rules from it (ROBOTS_META).
+        if archived := sum(1 for post in self.known.values() if post.deleted_at is None):
+            self.crawler.stats.set_value(ARCHIVED_POSTS, archived)  # said if none is found
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10,
                              meta={ROBOTS_META: True})
@@ -402,6 +407,11 @@ class WixBlogSpider(scrapy.Spider):
             if self._moved_away(response):
                 return
             yield self._fetched_page(response, maybe_post=True)
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if asked == home and (title := foreign_page_title(response.body)) is not None:
+            # Named if no post is found: the site may no longer be a Wix blog (summary).
+            self.crawler.stats.set_value(FOREIGN_HOME, response.url)
+            self.crawler.stats.set_value(FOREIGN_HOME_TITLE, title)
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.discovery.listed_posts += len(posts)
         for url in filter(self._in_site, posts):
