@@ -29,6 +29,9 @@ class FetchedPage:
     # Fetched as a listing page, the one the user named: archived if it is a post, and else
     # no post URL that answered something else (crawler.pipelines.archive).
     maybe_post: bool = False
+    # The URL the post is archived at on the address its site moved from (another host,
+    # crawler.spiders.wix): the archived post takes this URL, rather than a second post.
+    moved_from: str | None = None
 
 
 @dataclass

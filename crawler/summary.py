@@ -59,7 +59,7 @@ ELSEWHERE = "wixarchive/elsewhere/"
 MOVED_AWAY = "wixarchive/moved_away/"
 # The new host of a site whose address now redirects to another one (not its `www.` or other
 # scheme's spelling: crawler.spiders.wix), and how many of the posts listed there the archive
-# holds at the old address: archived again, as new posts, under the new one.
+# holds at the old address only: those posts take their new URLs (archive.ingest).
 MOVED_TO = "wixarchive/moved_to"
 ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
 # The posts the archive held for the site when its crawl began (not those marked deleted): a
@@ -315,11 +315,11 @@ def _posts_text(counts: dict[str, int]) -> str:
 
 def _moved_to_text(site: str, moved_to: str, stats: dict[str, Any]) -> str:
     """The site's move to another host, and the posts the archive held at the old address
-    that the crawl archived again as new posts under the new one (a post is its URL)."""
+    that now have their new URLs (archive.ingest: their versions kept)."""
     text = f"moved: its address now redirects to {moved_to}, where it was crawled"
-    if again := int(stats.get(ARCHIVED_BEFORE_THE_MOVE, 0)):
-        text += (f"; {counted(again, 'post')} archived before at {site} archived again as new "
-                 "posts at the new address (those at the old one are kept)")
+    if moved := int(stats.get(ARCHIVED_BEFORE_THE_MOVE, 0)):
+        text += (f"; {counted(moved, 'post')} archived before at {site} now archived at "
+                 "their new URLs, their versions kept")
     return text
 
 

@@ -339,7 +339,7 @@ def _store(archive: Archive, item: Any, run_id: int | None, stored: StoredPosts)
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
-            recapture=item.recapture,
+            recapture=item.recapture, moved_from=item.moved_from,
         )
         return ("post", _once(article.url, outcome, stored),
                 UNKNOWN_LAYOUT_WARNING in article.warnings)

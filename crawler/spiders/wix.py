@@ -477,8 +477,8 @@ class WixBlogSpider(scrapy.Spider):
 
     def _listed_at_the_new_host(self) -> dict[str, str]:
         """The posts listed this time at the host the site moved to (MOVED_TO), by their URL
-        at the address it moved from: a post is its URL, so one the archive holds only at the
-        old address is archived again, as a new post, under the new one; the summary says so."""
+        at the address it moved from: one the archive holds only at the old address takes its
+        new URL when fetched (_archived_at_the_old_address); the summary counts them."""
         moved_to = self.crawler.stats.get_value(MOVED_TO)
         if not moved_to:
             return {}
@@ -685,7 +685,17 @@ class WixBlogSpider(scrapy.Spider):
             recapture=url in self.recapture,
             listed=url in self.sitemap_urls,
             maybe_post=maybe_post,
+            moved_from=self._archived_at_the_old_address(url),
         )
+
+    def _archived_at_the_old_address(self, url: str) -> str | None:
+        """The URL a post fetched at the host the site moved to (MOVED_TO) is archived at on
+        the old address, when it is archived there only: the archive moves that post to `url`."""
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        if not moved_to or not url.startswith(moved_to) or url in self.known:
+            return None
+        old = self.site + url[len(moved_to):]
+        return old if old in self.known else None
 
     def on_http_error(self, response: Response) -> None:
         self.record_error(response.url, f"HTTP {response.status}",
