@@ -759,6 +759,13 @@ class Archive:
                 (fetched_at, lastmod, etag, http_last_modified, url))
             return cur.rowcount > 0
 
+    def touch_listed(self, urls: Sequence[str], *, seen_at: str) -> None:
+        """Record that posts were seen on their site, listed by its sitemap at the lastmod they
+        were archived at (so not fetched): their last_seen becomes `seen_at`."""
+        with self.transaction() as conn:
+            conn.executemany("UPDATE posts SET last_seen = ? WHERE url = ? AND last_seen < ?",
+                             ((seen_at, url, seen_at) for url in urls))
+
     def set_missing_lastmod(self, url: str, lastmod: str) -> None:
         """Record a post's sitemap lastmod when it was stored without one (fetched before the
         sitemap naming it was read, as a crawl through Redis may do)."""

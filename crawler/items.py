@@ -46,6 +46,15 @@ class UnchangedPost:
 
 
 @dataclass
+class ListedUnchanged:
+    """Posts a posts sitemap lists at the lastmod they were archived at: not fetched, but seen
+    on the site; each one's last_seen becomes `seen_at`."""
+
+    urls: list[str]
+    seen_at: str
+
+
+@dataclass
 class GonePost:
     """A post that answered 404/410: marked deleted in the archive, never removed."""
 

@@ -65,6 +65,7 @@ from crawler.items import (
     POST_STATUSES,
     FetchedPage,
     GonePost,
+    ListedUnchanged,
     MediaOutcome,
     MediaOutcomes,
     UnchangedPost,
@@ -325,12 +326,18 @@ class WixBlogSpider(scrapy.Spider):
         self.on_error(failure)
         return self._sitemap_done()
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | ListedUnchanged]:
         self.discovery.sitemaps_read += 1
-        yield from self._parse_sitemap_entries(response)
+        unchanged: list[str] = []
+        yield from self._parse_sitemap_entries(response, unchanged)
+        if unchanged:  # not fetched, yet seen on the site today: their last_seen says so
+            yield ListedUnchanged(urls=unchanged, seen_at=_now())
         yield from self._sitemap_done()
 
-    def _parse_sitemap_entries(self, response: Response) -> Iterator[scrapy.Request]:
+    def _parse_sitemap_entries(self, response: Response,
+                               unchanged: list[str]) -> Iterator[scrapy.Request]:
+        """The requests for the posts (and sitemaps) `response` lists; the archived posts it
+        lists unchanged since (their lastmod) are added to `unchanged`, not fetched."""
         sitemap = read_sitemap(response.body)
         if sitemap.problem:
             # Read in part or not at all: posts it lacks may not be gone, so none are marked.
@@ -359,6 +366,7 @@ class WixBlogSpider(scrapy.Spider):
                 if unchanged_listed_post(entry.lastmod, self.known.get(url), self.in_full(url),
                                          self.resumed_since):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
+                    unchanged.append(url)
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
 
