@@ -68,6 +68,9 @@ class Fetch(NamedTuple):
     # When the post was found gone from its site: a fetch finds it there (None); a
     # re-extraction reads a capture, not the site, and keeps what the crawls found.
     deleted_at: str | None = None
+    # The URL the post is archived at on the host its site moved from (a crawl following the
+    # move): that post takes the new URL, its versions kept, rather than a second post.
+    moved_from: str | None = None
 
 
 def utc_now() -> str:
@@ -108,6 +111,17 @@ def _known(conn: sqlite3.Connection, urls: list[str]) -> dict[str, tuple[int, st
                      conn.execute("SELECT url, id, content_hash, version FROM posts "
                                   f"WHERE url IN ({','.join('?' * len(chunk))})", chunk))
     return known
+
+
+def _follow_moves(conn: sqlite3.Connection, fetches: Sequence[Fetch]) -> None:
+    """Posts archived at the address their site moved from, fetched at the new one: each row
+    takes its new URL (none already has it), so the fetch is that post's, unchanged or a new
+    version of it, and its earlier versions stay with it (their captures keep the old URL)."""
+    moves = [(f.article.url, f.moved_from, f.article.url) for f in fetches
+             if f.moved_from and f.moved_from != f.article.url]
+    if moves:
+        conn.executemany("UPDATE posts SET url = ? WHERE url = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM posts WHERE url = ?)", moves)
 
 
 def _runs(fetches: Sequence[Fetch]) -> Iterable[Sequence[Fetch]]:
@@ -162,6 +176,7 @@ def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: i
 
     if not fetches:
         return []
+    _follow_moves(conn, fetches)
     known = _known(conn, [f.article.url for f in fetches])
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
     sites: dict[tuple[str, str | None], int] = {}

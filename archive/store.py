@@ -39,7 +39,7 @@ from archive.iri import uri
 from archive.processes import process_alive
 from archive.site_match import archived_root, url_twins
 from archive.versions import register_sql_functions
-from crawler.discover.urls import normalize_url
+from crawler.discover.urls import normalize_url, site_root
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -692,16 +692,18 @@ class Archive:
     def save_article(self, article: Article, *, run_id: int | None = None,
                      fetched_at: str | None = None, lastmod: str | None = None,
                      etag: str | None = None, http_last_modified: str | None = None,
-                     capture: str | None = None, recapture: bool = False) -> str:
+                     capture: str | None = None, recapture: bool = False,
+                     moved_from: str | None = None) -> str:
         """Store one fetched post; returns 'new', 'changed', 'unchanged' or 'recaptured'.
 
         A version row is written only when the content hash differs from the current version's;
         a post marked deleted that is saved again is undeleted. `recapture`: fetched again
         because the current version's capture was lost; unchanged, that version then names
-        `capture`, and the outcome is 'recaptured'.
+        `capture`, and the outcome is 'recaptured'. `moved_from`: the URL the post is archived
+        at on the host its site moved from; that post takes the article's URL (Fetch).
         """
         fetch = Fetch(article, fetched_at or utc_now(), lastmod, etag, http_last_modified,
-                      capture, recapture=recapture)
+                      capture, recapture=recapture, moved_from=moved_from)
         return self.save_articles([fetch], run_id=run_id)[0]
 
     def save_articles(self, fetches: Iterable[Fetch | Article], *,
@@ -753,6 +755,13 @@ class Archive:
                 (fetched_at, lastmod, etag, http_last_modified, utc_now(), url))
             return cur.rowcount > 0
 
+    def touch_listed(self, urls: Sequence[str], *, seen_at: str) -> None:
+        """Record that posts were seen on their site, listed by its sitemap at the lastmod they
+        were archived at (so not fetched): their last_seen becomes `seen_at`."""
+        with self.transaction() as conn:
+            conn.executemany("UPDATE posts SET last_seen = ? WHERE url = ? AND last_seen < ?",
+                             ((seen_at, url, seen_at) for url in urls))
+
     def set_missing_lastmod(self, url: str, lastmod: str) -> None:
         """Record a post's sitemap lastmod when it was stored without one (fetched before the
         sitemap naming it was read, as a crawl through Redis may do)."""
@@ -792,7 +801,26 @@ class Archive:
             found = self._post_id_as_spelled(twin)
             if found is not None:
                 break
-        return found
+        return found if found is not None else self._post_id_before_a_move(key)
+
+    def _post_id_before_a_move(self, url: str) -> int | None:
+        """The post `url` named before its site moved to another host: the site's archived
+        address (the one its crawls are given) and the path of a post of that site now
+        archived at the new host (archive.ingest._follow_moves); None when it names none."""
+        normalized = _normalized(url if "://" in url else f"https://{url}")
+        if normalized is None:
+            return None
+        root = site_root(normalized)
+        path = normalized[len(root):]
+        if not path:
+            return None
+        site = archived_root(self.conn, root)
+        for post_id, post_url in self.conn.execute(
+                "SELECT p.id, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
+            if post_url[len(site_root(post_url)):] == path:
+                return post_id
+        return None
 
     def _post_id_as_spelled(self, url: str) -> int | None:
         sql = "SELECT id FROM posts WHERE "

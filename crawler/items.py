@@ -29,6 +29,9 @@ class FetchedPage:
     # Fetched as a listing page, the one the user named: archived if it is a post, and else
     # no post URL that answered something else (crawler.pipelines.archive).
     maybe_post: bool = False
+    # The URL the post is archived at on the address its site moved from (another host,
+    # crawler.spiders.wix): the archived post takes this URL, rather than a second post.
+    moved_from: str | None = None
 
 
 @dataclass
@@ -40,6 +43,15 @@ class UnchangedPost:
     lastmod: str | None = None
     etag: str | None = None
     http_last_modified: str | None = None
+
+
+@dataclass
+class ListedUnchanged:
+    """Posts a posts sitemap lists at the lastmod they were archived at: not fetched, but seen
+    on the site; each one's last_seen becomes `seen_at`."""
+
+    urls: list[str]
+    seen_at: str
 
 
 @dataclass

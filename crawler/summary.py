@@ -57,6 +57,18 @@ ELSEWHERE = "wixarchive/elsewhere/"
 # The stats key prefix of the posts that redirected to another site (a post moved to another
 # blog or domain), counted per that site's root: not archived, named.
 MOVED_AWAY = "wixarchive/moved_away/"
+# The new host of a site whose address now redirects to another one (not its `www.` or other
+# scheme's spelling: crawler.spiders.wix), and how many of the posts listed there the archive
+# holds at the old address only: those posts take their new URLs (archive.ingest).
+MOVED_TO = "wixarchive/moved_to"
+ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
+# The posts the archive held for the site when its crawl began (not those marked deleted): a
+# crawl that finds no post says they are kept, since it concludes nothing about them.
+ARCHIVED_POSTS = "wixarchive/archived_posts"
+# The blog home (/blog, or the feed's link) when it answered a page that is no Wix page, and
+# that page's title: what a site that no longer looks like a Wix blog serves instead.
+FOREIGN_HOME = "wixarchive/foreign_home"
+FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
 
 
 @dataclass
@@ -81,6 +93,8 @@ class CrawlSummary:
     translation_sites: dict[str, int] = field(default_factory=dict)
     # The posts that redirected to another site, by that site's root: not archived.
     moved_sites: dict[str, int] = field(default_factory=dict)
+    # The new host the site's address now redirects to, where it was crawled; None if none.
+    moved_to: str | None = None
 
     @property
     def posts(self) -> int:
@@ -117,6 +131,19 @@ def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
     return errors[0].split(": ", 1)[-1]
 
 
+def _all_not_found(errors: list[str]) -> str | None:
+    """The pages asked for ("robots.txt, sitemap.xml, blog-feed.xml, blog"), when each answered
+    404 or 410, robots.txt too (which a Wix site always serves): nothing of the site is at that
+    address any more. None otherwise."""
+    if not errors or not all(_NOT_FOUND_ERROR.search(error) for error in errors):
+        return None
+    paths = [urlsplit(error.split(": ", 1)[0]).path.lstrip("/") or "/" for error in errors]
+    if "robots.txt" not in paths:
+        return None
+    return ", ".join(paths[:4]) + (" …" if len(paths) > 4 else "")
+
+
+_NOT_FOUND_ERROR = re.compile(r": HTTP 4(?:04|10)\b")
 _ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
 _FORBIDDEN = f": {ROBOTS_FORBIDDEN}"
 
@@ -158,8 +185,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                            translation_sites=_by_site(stats, ELSEWHERE),
                            moved_sites={root: count for root, count
                                         in _by_site(stats, MOVED_AWAY).items()
-                                        if not no_site(root)})
+                                        if not no_site(root)},
+                           moved_to=stats.get(MOVED_TO))
     posts = summary.posts
+    archived = int(stats.get(ARCHIVED_POSTS, 0))
     stopped_early = reason.startswith(STOPPED_EARLY)
     if reason == TIME_LIMIT:
         # Resumed by the next run, as an interrupted one; a failure as to the schedule's backoff
@@ -215,9 +244,23 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             # Disallow: /blog also forbids /blog-feed.xml and /blog-posts-sitemap.xml.
             summary.message = (f"no Wix blog posts found at {site}: its robots.txt forbids "
                                f"{', '.join(forbidden[:3])}{' …' if len(forbidden) > 3 else ''}")
+        elif foreign := stats.get(FOREIGN_HOME):
+            title = stats.get(FOREIGN_HOME_TITLE)
+            summary.message = (f"no Wix blog posts found at {site}: it "
+                               f"{'no longer looks' if archived else 'does not look'} like a "
+                               f"Wix site (its blog page {foreign} is not a Wix page"
+                               f"{f': “{title}”' if title else ''})")
+        elif missing := _all_not_found(errors):
+            summary.message = (f"no Wix blog posts found at {site}: every page asked for "
+                               f"answers HTTP 404 ({missing}): the blog is gone from this "
+                               "address")
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
+        if archived and summary.message.startswith("no Wix blog posts found"):
+            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost.
+            summary.message += (f"; the {counted(archived, 'post')} archived before are kept "
+                                "as archived, not marked deleted")
     else:  # posts archived, or every post the archive held now gone from the site
         if stopped_early or counts["failed"]:  # a failed page: see WixBlogSpider.record_error
             summary.status = "partial"
@@ -245,6 +288,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; {_crawl_delay_text(stats)}"
         if stopped_early:
             summary.message += f"; stopped early, {reason}"
+    if summary.moved_to:
+        summary.message += f"; {_moved_to_text(site, summary.moved_to, stats)}"
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     if summary.moved_sites:
@@ -266,6 +311,16 @@ def _posts_text(counts: dict[str, int]) -> str:
     text = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
             f"{counts['unchanged']} unchanged")
     return text + (f", {counts['recaptured']} recaptured" if counts["recaptured"] else "")
+
+
+def _moved_to_text(site: str, moved_to: str, stats: dict[str, Any]) -> str:
+    """The site's move to another host, and the posts the archive held at the old address
+    that now have their new URLs (archive.ingest: their versions kept)."""
+    text = f"moved: its address now redirects to {moved_to}, where it was crawled"
+    if moved := int(stats.get(ARCHIVED_BEFORE_THE_MOVE, 0)):
+        text += (f"; {counted(moved, 'post')} archived before at {site} now archived at "
+                 "their new URLs, their versions kept")
+    return text
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

@@ -66,6 +66,15 @@ def test_history_takes_format_and_json(db: Path) -> None:
     assert refused.returncode == 2 and "'csv' is not one of 'text', 'json'" in refused.stderr
 
 
+def test_show_says_when_the_post_was_last_seen_on_its_site(db: Path) -> None:
+    """Of a blog that has gone (its crawls failing), a post's text said nothing of when it was
+    last found there: `last_seen` was in the JSON only. A version asked for is dated by its
+    own fetch instead."""
+    seen = json.loads(ok("show", "1", "--json", "--db", str(db)))["last_seen"]
+    assert f"Last seen on the site: {seen}" in ok("show", "1", "--db", str(db)).splitlines()
+    assert "Last seen" not in ok("show", "1", "--version", "1", "--db", str(db))
+
+
 def test_show_and_extract_label_the_same_fields_alike(db: Path) -> None:
     shown = ok("show", "1", "--db", str(db)).splitlines()
     extracted = ok("extract", str(POST)).splitlines()

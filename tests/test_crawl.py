@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -149,6 +150,26 @@ def test_a_lastmod_gone_back_is_fetched_and_refetch_distrusts_the_sites_dates(tm
                            (lying, "Rewritten, with the old dates kept.")):
             assert len(archive.versions(server.url + post.url_path)) == 2
             assert archive.post(server.url + post.url_path)["body"] == text
+
+
+def test_a_recrawl_records_that_the_posts_it_found_unchanged_were_seen(tmp_path: Path):
+    """A re-crawl of a blog where nothing changed says `4 posts: … 4 unchanged` from its
+    sitemap's lastmods, fetching no post; each post's `last_seen` ("when a crawl last fetched
+    it or found it unchanged", docs/fields.md) stayed at the first crawl's time for ever, so an
+    archive could not tell a post seen yesterday from one gone since the first crawl."""
+    blog = SampleBlog(seed=3, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        assert run_crawl(server.url, "--db", str(db), "--no-media").returncode == 0
+        with sqlite3.connect(db) as conn:  # that crawl was a month ago
+            conn.execute("UPDATE posts SET last_seen = '2026-11-06T10:00:00+00:00'")
+        server.request_log.clear()
+        again = run_crawl(server.url, "--db", str(db), "--no-media", "--json")
+        assert summary_of(again)["counts"]["unchanged"] == 4 and not fetched_posts(server)
+    with Archive.open(db, readonly=True) as archive:
+        started = archive.runs()[0]["started_at"]
+        assert [archive.post(server.url + post.url_path)["last_seen"] >= started
+                for post in blog.posts] == [True] * 4
 
 
 def test_refetch_goes_through_redis(tmp_path: Path):

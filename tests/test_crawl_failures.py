@@ -149,6 +149,43 @@ def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
     return {summary["site"]: summary for summary in json.loads(result.stdout)}
 
 
+def test_a_blog_gone_or_turned_into_a_parked_page_is_told_apart_and_its_posts_kept(
+        tmp_path: Path):
+    """Two archived blogs: one whose address now answers 404 to everything, one that became a
+    parked domain's "for sale" page (HTML at every path, sitemap.xml included). Both failed
+    with the same `no Wix blog posts found at SITE (no blog-posts sitemap, blog feed or listing
+    of posts)`, the parked one's sitemap.xml named as "sitemap is empty", and nothing said what
+    became of the posts archived. Now each says what the site answers, and that its posts are
+    kept."""
+    gone_blog, parked_blog = SampleBlog(seed=37, post_count=3), SampleBlog(seed=38, post_count=2)
+    parked_page = Response(200, b"<!doctype html><html><head><title>blog.example is for sale"
+                                b"</title></head><body><h1>Buy this domain</h1></body></html>",
+                           {"Content-Type": "text/html"})
+    db = tmp_path / "archive.db"
+    with serve_blog(gone_blog) as gone, serve_blog(parked_blog) as parked:
+        sites = [gone.url + "/", parked.url + "/"]
+        before = _crawl_sites(sites, db)
+        assert [before[site]["counts"]["new"] for site in sites] == [3, 2], before
+        for path in ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog"):
+            gone.overrides[path] = Response(404, b"Not found")
+            parked.overrides[path] = parked_page
+        parked.overrides["/robots.txt"] = Response(404, b"Not found")
+        after = _crawl_sites(sites, db)
+    assert [after[site]["status"] for site in sites] == ["failed", "failed"], after
+    kept = "; the {} posts archived before are kept as archived, not marked deleted"
+    assert after[sites[0]]["message"] == (
+        f"no Wix blog posts found at {sites[0]}: every page asked for answers HTTP 404 "
+        "(robots.txt, sitemap.xml, blog-feed.xml, blog): the blog is gone from this address"
+        + kept.format(3))
+    assert after[sites[1]]["message"] == (
+        f"no Wix blog posts found at {sites[1]}: it no longer looks like a Wix site (its blog "
+        f"page {sites[1]}blog is not a Wix page: “blog.example is for sale”)" + kept.format(2))
+    assert f"{sites[1]}sitemap.xml: sitemap is an HTML page, not a sitemap" in after[sites[1]][
+        "errors"]
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted((row["posts"], row["deleted"]) for row in archive.stats()) == [(2, 0), (3, 0)]
+
+
 def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
     """Every post of an archived site removed: it still answers, its sitemap and feed list no
     post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",

@@ -212,6 +212,44 @@ def test_a_site_that_redirects_to_another_host_is_crawled_there(tmp_path: Path):
             alias.url + "/"]
 
 
+def test_a_site_archived_before_it_moved_keeps_its_posts_at_their_new_urls(tmp_path: Path):
+    """A blog archived at its old domain, which then redirects to a new one. The re-crawl said
+    `8 posts: 8 new`, not a word of the move: every post archived a second time under its new
+    URL (search found each twice, stats counted 16 posts), the edited one with no link to its
+    earlier version; every later crawl asked each old address again and counted its post twice
+    (`16 posts: … 16 unchanged`); a post deleted after the move was never marked deleted. Now
+    the move is said, each archived post takes its new URL with its versions (found by the old
+    URL too), the old addresses are not asked again, and the deleted post is marked."""
+    blog = SampleBlog(seed=6, post_count=8)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        before = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        old_home.moved_to = new_home.url
+        edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Written after the move."])
+        gone = blog.delete_post(blog.posts[3].slug)
+        moved = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        old_home.request_log.clear()
+        new_home.request_log.clear()
+        again = crawl(old_home.url, "--db", str(db), "--json", "--no-media")
+        asked = [p for p in old_home.request_log + new_home.request_log if "/post/" in p]
+    assert json.loads(before.stdout)["counts"]["new"] == 8, before.stderr
+    summary, later = json.loads(moved.stdout), json.loads(again.stdout)
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert summary["moved_to"] == later["moved_to"] == new_root
+    assert summary["message"] == (
+        f"7 posts: 0 new, 1 changed, 6 unchanged, 1 deleted; moved: its address now redirects "
+        f"to {new_root}, where it was crawled; 7 posts archived before at {old_root} now "
+        "archived at their new URLs, their versions kept"), summary["message"]
+    assert later["message"] == (f"7 posts: 0 new, 0 changed, 7 unchanged; moved: its address "
+                                f"now redirects to {new_root}, where it was crawled")
+    assert asked == []
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["posts"], row["deleted"]) for row in archive.stats()] == [(8, 1)]
+        post = archive.post(old_root + edited.url_path.lstrip("/"))
+        assert (post["url"], post["version"]) == (new_root + edited.url_path.lstrip("/"), 2)
+        assert archive.post(old_home.url + gone.url_path)["deleted_at"] is not None
+
+
 def test_translations_listed_as_sitemap_alternates_are_archived(tmp_path: Path):
     """A multilingual site lists a post's other languages only as <xhtml:link> alternates of
     its sitemap entry: each is archived as a post of its own, and a re-crawl keeps them."""

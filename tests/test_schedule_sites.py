@@ -160,6 +160,23 @@ def test_remove_rewrites_a_valid_file_and_unknown_site_is_an_error(tmp_path: Pat
         sites_file.remove(path, "https://zzz.example")
 
 
+def test_a_site_listed_over_http_is_selected_and_removed_by_its_host(tmp_path: Path):
+    """A blog listed as http://HOST:PORT/blog: `run-due --site HOST:PORT` said `Error: no site
+    'HOST:PORT' in …` (the host was read as https://HOST:PORT, another root), though the
+    docs give `--site` a site's host, and `runs --site HOST:PORT` finds it."""
+    db, path = tmp_path / "a.db", tmp_path / "a.sites.toml"
+    assert wix("sites", "add", "http://127.0.0.1:9/blog", "--db", str(db)).exit_code == 0
+    assert wix("sites", "add", "https://other.example", "--db", str(db)).exit_code == 0
+    crawled = subprocess.run([sys.executable, "-m", "archive.cli", "run-due", "--db", str(db),
+                              "--site", "127.0.0.1:9", "--json"],
+                             capture_output=True, text=True, timeout=300)
+    assert [(r["site"], r["status"]) for r in json.loads(crawled.stdout)] == [
+        ("http://127.0.0.1:9/", "failed")], crawled.stderr  # nothing listens there
+    removed = wix("sites", "remove", "127.0.0.1:9", "--db", str(db))
+    assert removed.exit_code == 0, removed.output
+    assert [s.url for s in sites_file.load(path)] == ["https://other.example"]
+
+
 def test_run_due_given_a_list_of_urls_points_at_crawl_sites_and_sites_add(tmp_path: Path):
     """The reverse of `crawl --sites` given a sites file, which has such a hint too."""
     blogs = tmp_path / "blogs.txt"

@@ -42,6 +42,9 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
                       f"(last changed {post['last_changed']})")
     if post.get("deleted_at"):
         lines.append(f"Deleted from the site: {post['deleted_at']}")
+    elif not version_line and post.get("last_seen"):
+        # When a crawl last found it on its site: of a blog that has gone, the last sign of it.
+        lines.append(f"Last seen on the site: {post['last_seen']}")
     return lines
 
 

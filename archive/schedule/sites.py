@@ -100,10 +100,13 @@ class Site:
         return site_root(self.url)
 
     def matches(self, key: str) -> bool:
-        """Whether `key` (a URL of the site, its root or its name) designates this site."""
+        """Whether `key` (a URL of the site, its root, host or name) designates this site. A
+        host is read as https://HOST, and any spelling a crawl takes for the site (site_key:
+        http or https, `www.` or not) designates it: a site listed as http://blog.example/ is
+        `--site blog.example` too."""
         key = key.strip()
         return key == self.url or key == self.name or (
-            "." in key and site_root(normalize_url(key)) == self.root)
+            "." in key and site_key(normalize_url(key)) == site_key(self.root))
 
 
 def default_path(db: Path) -> Path:

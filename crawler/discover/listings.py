@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from crawler.discover.urls import in_site, is_listing_path, is_post_url, resolve
+from crawler.extract.page import is_wix
 
 
 def listing_starts(blog_home: str | None, root: str,
@@ -21,6 +22,19 @@ def listing_starts(blog_home: str | None, root: str,
     named_url = root + named if named else None
     starts = dict.fromkeys([home, *([named_url] if named_url else [])])
     return [(url, url == named_url) for url in starts]
+
+
+def foreign_page_title(html: bytes) -> str | None:
+    """The title ("" if none) of a blog home that is no Wix page at all: what a blog's address
+    became (a parked domain's "for sale" page, a site on another builder); None for a Wix page,
+    or one that cannot be read."""
+    try:
+        doc = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    if is_wix(doc, doc.xpath('string(//meta[@name="generator"]/@content)') or None):
+        return None
+    return " ".join(doc.xpath("string(//title)").split())
 
 
 def listing_links(

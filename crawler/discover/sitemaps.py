@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from io import BytesIO
 from typing import IO
@@ -117,7 +117,15 @@ def parse_sitemap(body: bytes, max_urls: int = MAX_URLS) -> ParsedSitemap:
     `problem`, as does a list longer than `max_urls` (read up to the limit): either way the
     list is not known to be complete, so nothing may be concluded from what it lacks.
     """
-    return _parse(BytesIO(body), max_urls)
+    parsed = _parse(BytesIO(body), max_urls)
+    if parsed.problem == "is empty" and body.strip():
+        # libxml2 reads nothing of an HTML page whose doctype is in lower case (a parked
+        # domain's page, a soft 404): not an empty sitemap, which would say all is well.
+        page = body.lstrip()[:15].lower()
+        return replace(parsed, problem="is an HTML page, not a sitemap"
+                       if page.startswith((b"<!doctype html", b"<html")) else
+                       "is not XML (nothing could be read)")
+    return parsed
 
 
 def _parse(source: IO[bytes] | _Unpacked, max_urls: int) -> ParsedSitemap:

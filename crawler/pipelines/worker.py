@@ -44,7 +44,7 @@ from archive.store import Archive, ArchiveBusy, ArchiveError
 from crawler.discover.urls import respelled
 from crawler.extract import extract_article
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
-from crawler.items import FetchedPage, GonePost, MediaOutcomes, UnchangedPost
+from crawler.items import FetchedPage, GonePost, ListedUnchanged, MediaOutcomes, UnchangedPost
 
 # Writes are grouped into transactions of up to BATCH_SIZE posts or BATCH_SECONDS: a commit per
 # post costs a third of the write. Each page is saved under a savepoint of its own, so a page
@@ -339,7 +339,7 @@ def _store(archive: Archive, item: Any, run_id: int | None, stored: StoredPosts)
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
-            recapture=item.recapture,
+            recapture=item.recapture, moved_from=item.moved_from,
         )
         return ("post", _once(article.url, outcome, stored),
                 UNKNOWN_LAYOUT_WARNING in article.warnings)
@@ -347,6 +347,10 @@ def _store(archive: Archive, item: Any, run_id: int | None, stored: StoredPosts)
         archive.touch_post(item.url, fetched_at=item.fetched_at, lastmod=item.lastmod,
                            etag=item.etag, http_last_modified=item.http_last_modified)
         return None, _once(item.url, "unchanged", stored), False
+    if isinstance(item, ListedUnchanged):
+        # Counted unchanged by the spider as it read the sitemap: only seen, here.
+        archive.touch_listed(item.urls, seen_at=item.seen_at)
+        return None, None, False
     if isinstance(item, MediaOutcomes):
         from archive.captures import record_media
 

@@ -22,12 +22,12 @@ from twisted.python.failure import Failure
 
 from archive.captures import captures_dir
 from archive.lost_captures import Lost, lost_captures
-from archive.site_match import archived_root, redirected_elsewhere
+from archive.site_match import archived_root, redirected_elsewhere, site_twins
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links, listing_starts
+from crawler.discover.listings import foreign_page_title, listing_links, listing_starts
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
     SitemapEntry,
@@ -65,6 +65,7 @@ from crawler.items import (
     POST_STATUSES,
     FetchedPage,
     GonePost,
+    ListedUnchanged,
     MediaOutcome,
     MediaOutcomes,
     UnchangedPost,
@@ -72,7 +73,17 @@ from crawler.items import (
 from crawler.media import POLL_EVERY as MEDIA_POLL_EVERY
 from crawler.media import MediaFetcher
 from crawler.media_kinds import media_fetcher
-from crawler.summary import ELSEWHERE, MOVED_AWAY, ROBOTS_UNREACHABLE, moved_away_reason
+from crawler.summary import (
+    ARCHIVED_BEFORE_THE_MOVE,
+    ARCHIVED_POSTS,
+    ELSEWHERE,
+    FOREIGN_HOME,
+    FOREIGN_HOME_TITLE,
+    MOVED_AWAY,
+    MOVED_TO,
+    ROBOTS_UNREACHABLE,
+    moved_away_reason,
+)
 
 MAX_ERRORS_KEPT = 50
 UNREACHABLE = "unreachable"  # the close reason when the site cannot be reached at all
@@ -180,6 +191,8 @@ class WixBlogSpider(scrapy.Spider):
         # Discovery requests skip the duplicate filter: each sitemap request is counted in
         # pending_sitemaps, which a filtered request would never count down.
         # The one robots.txt request: SiteRobotsTxt reads its rules from it (ROBOTS_META).
+        if archived := sum(1 for post in self.known.values() if post.deleted_at is None):
+            self.crawler.stats.set_value(ARCHIVED_POSTS, archived)  # said if none is found
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
                              errback=self.on_robots_error, priority=10,
                              meta={ROBOTS_META: True})
@@ -234,6 +247,10 @@ class WixBlogSpider(scrapy.Spider):
         if not root:
             return  # not redirected, or within the site (http to https)
         self.logger.info("%s redirects to %s: crawling the site there", self.site, root)
+        if not any(root in site_twins(own) for own in self.roots):
+            # Another host, not the `www.` or other-scheme spelling of this one: a move the
+            # summary names (the same host's spellings are one site, and redirect every time).
+            self.crawler.stats.set_value(MOVED_TO, root)
         self.roots.append(root)
         self.fetch_root = root
 
@@ -309,12 +326,18 @@ class WixBlogSpider(scrapy.Spider):
         self.on_error(failure)
         return self._sitemap_done()
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | ListedUnchanged]:
         self.discovery.sitemaps_read += 1
-        yield from self._parse_sitemap_entries(response)
+        unchanged: list[str] = []
+        yield from self._parse_sitemap_entries(response, unchanged)
+        if unchanged:  # not fetched, yet seen on the site today: their last_seen says so
+            yield ListedUnchanged(urls=unchanged, seen_at=_now())
         yield from self._sitemap_done()
 
-    def _parse_sitemap_entries(self, response: Response) -> Iterator[scrapy.Request]:
+    def _parse_sitemap_entries(self, response: Response,
+                               unchanged: list[str]) -> Iterator[scrapy.Request]:
+        """The requests for the posts (and sitemaps) `response` lists; the archived posts it
+        lists unchanged since (their lastmod) are added to `unchanged`, not fetched."""
         sitemap = read_sitemap(response.body)
         if sitemap.problem:
             # Read in part or not at all: posts it lacks may not be gone, so none are marked.
@@ -343,6 +366,7 @@ class WixBlogSpider(scrapy.Spider):
                 if unchanged_listed_post(entry.lastmod, self.known.get(url), self.in_full(url),
                                          self.resumed_since):
                     self.crawler.stats.inc_value("wixarchive/unchanged")
+                    unchanged.append(url)
                     continue
                 yield self._post_request(entry.loc, lastmod=entry.lastmod)
 
@@ -391,6 +415,11 @@ class WixBlogSpider(scrapy.Spider):
             if self._moved_away(response):
                 return
             yield self._fetched_page(response, maybe_post=True)
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if asked == home and (title := foreign_page_title(response.body)) is not None:
+            # Named if no post is found: the site may no longer be a Wix blog (summary).
+            self.crawler.stats.set_value(FOREIGN_HOME, response.url)
+            self.crawler.stats.set_value(FOREIGN_HOME_TITLE, title)
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.discovery.listed_posts += len(posts)
         for url in filter(self._in_site, posts):
@@ -441,12 +470,28 @@ class WixBlogSpider(scrapy.Spider):
     def posts_to_check(self) -> list[str]:
         """Archived posts that no sitemap, feed or listing page listed this time, when the
         site's posts were all listed (crawler.discover.checks); when they were not, nothing is
-        concluded and the summary says how many went unchecked (wixarchive/unchecked)."""
+        concluded and the summary says how many went unchecked (wixarchive/unchecked). A post
+        archived at the address the site moved from counts as listed when the new host lists
+        it: asked again, it would only redirect there (counted twice, and never gone)."""
+        moved = self._listed_at_the_new_host()
         checks, unchecked = self.discovery.posts_to_check(self.known, self.sitemap_urls,
-                                                          self.discovered)
+                                                          self.discovered | set(moved))
         if unchecked:
             self.crawler.stats.set_value("wixarchive/unchecked", unchecked)
+        if again := sum(1 for old, new in moved.items()
+                        if old in self.known and new not in self.known):
+            self.crawler.stats.set_value(ARCHIVED_BEFORE_THE_MOVE, again)
         return checks
+
+    def _listed_at_the_new_host(self) -> dict[str, str]:
+        """The posts listed this time at the host the site moved to (MOVED_TO), by their URL
+        at the address it moved from: one the archive holds only at the old address takes its
+        new URL when fetched (_archived_at_the_old_address); the summary counts them."""
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        if not moved_to:
+            return {}
+        return {self.site + url[len(moved_to):]: url
+                for url in self.sitemap_urls | self.discovered if url.startswith(moved_to)}
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
         """Discovery stages that wait for the previous one to run dry (_next_discovery), then
@@ -605,8 +650,12 @@ class WixBlogSpider(scrapy.Spider):
                                 http_last_modified=_header(response, "Last-Modified"))
             return
         if response.status in (404, 410):
-            if url in self.known:
-                yield GonePost(url=url, when=_now())
+            # An archived post that now redirects to a 404 (its site moved, then it was
+            # deleted; a renamed slug deleted) is gone under the URL it is archived at.
+            asked = normalize_url((response.meta.get("redirect_urls") or [url])[0])
+            gone = url if url in self.known else asked if asked in self.known else None
+            if gone is not None:
+                yield GonePost(url=gone, when=_now())
             else:
                 self.on_http_error(response)
             return
@@ -644,7 +693,17 @@ class WixBlogSpider(scrapy.Spider):
             recapture=url in self.recapture,
             listed=url in self.sitemap_urls,
             maybe_post=maybe_post,
+            moved_from=self._archived_at_the_old_address(url),
         )
+
+    def _archived_at_the_old_address(self, url: str) -> str | None:
+        """The URL a post fetched at the host the site moved to (MOVED_TO) is archived at on
+        the old address, when it is archived there only: the archive moves that post to `url`."""
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        if not moved_to or not url.startswith(moved_to) or url in self.known:
+            return None
+        old = self.site + url[len(moved_to):]
+        return old if old in self.known else None
 
     def on_http_error(self, response: Response) -> None:
         self.record_error(response.url, f"HTTP {response.status}",
