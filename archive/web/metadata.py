@@ -88,6 +88,9 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "unmarked_index": ("Set when the post holds Hebrew or Arabic text, indexed without "
                            "its vowel marks too (in an archive holding such marks): 2 when "
                            "written with marks, 1 without"),
+        "recorded_at": ("When wixarchive last stored a change to the post (UTC), by its own "
+                        "clock: a new version, a text rewritten by reextract, found deleted or "
+                        "back; what export --changed-since compares"),
     }),
     "post_versions": ("Post versions", "Every distinct version of every post, oldest first; the "
                       "record column holds the whole article as zlib-compressed JSON: read it "
@@ -99,6 +102,7 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "run_id": "The crawl run that fetched it",
         "fetched_at": ("When it was fetched (UTC); for a recovered or imported version, when "
                        "the web archive captured the page"),
+        "stored_at": "When wixarchive stored the version (UTC), by its own clock",
         "content_hash": "SHA-256 of the version's content",
         "title": "Title of that version",
         "record": ("The article as zlib-compressed JSON (the current version's texts are the "
