@@ -36,7 +36,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from archive import captures, webarchive
@@ -45,10 +45,17 @@ from archive.store import Archive
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
 
+if TYPE_CHECKING:
+    from crawler.discover.feeds import ParsedFeed
+    from crawler.discover.sitemaps import ParsedSitemap
+
 SOURCE = "recover"  # captures.source and post_versions.source of what it stores
 BATCH = 100  # captures per spool: imported and committed together
 FEEDS = ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml")
 GONE = (404, 410)
+# Captures of each feed or sitemap URL replayed, the latest first, until one is a feed or
+# sitemap (a lapsed blog's are parking pages; their CDX type is not always right).
+FEED_TRIES = 3
 # Path words probed for posts (one capture each, see list_by_probing): the most used first.
 MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
@@ -370,8 +377,8 @@ class _Recovery:
         feed item and posts-sitemap entry is a post, whatever word its path has for "post"
         (owners can rename it); such a word is then listed whole, for the posts that were
         deleted before the feed and sitemaps were last captured."""
-        from crawler.discover.feeds import parse_feed
-        from crawler.discover.sitemaps import is_posts_sitemap, lists_post, parse_sitemap
+        from crawler.discover.feeds import ParsedFeed
+        from crawler.discover.sitemaps import is_posts_sitemap, lists_post
 
         done = self._done()
         links: set[str] = set()
@@ -382,21 +389,13 @@ class _Recovery:
             if _key(url) in asked:
                 continue
             asked.add(_key(url))
-            rows = [r for r in self.query([("url", url), ("filter", "statuscode:200"),
-                                           ("collapse", "digest")]) if r.status == 200]
-            if not rows:
+            read = self.read_feed(url, done)
+            if isinstance(read, ParsedFeed):
+                links.update(item.link for item in read.items)
                 continue
-            latest = max(rows, key=lambda r: r.timestamp)
-            if (latest.url, latest.timestamp) in done:
-                continue  # read by an earlier recover
-            self.result.feeds += 1
-            memento = self.store(latest, "feed", latest.url)
-            if memento is None or memento.status != 200:
+            if read is None:
                 continue
-            if url.endswith("blog-feed.xml"):
-                links.update(item.link for item in parse_feed(memento.body).items)
-                continue
-            sitemap = parse_sitemap(memento.body)
+            sitemap = read
             for entry in sitemap.entries:
                 if sitemap.is_index:
                     if is_posts_sitemap(entry.loc) and self.site.owns(entry.loc):
@@ -412,6 +411,36 @@ class _Recovery:
         for link in sorted(link for link in links if _key(link) not in listed):
             found += self.list_posts(link, "exact", lambda url: True)
         return found
+
+    def read_feed(self, url: str, done: set[tuple[str, str]]
+                  ) -> ParsedFeed | ParsedSitemap | None:
+        """The latest capture of the feed or sitemap at `url` that is one, read; None when
+        none is, or when an earlier recover read it. After a blog lapsed, its feed and sitemap
+        URLs answer a parking or "site not found" page with status 200: captures typed HTML
+        are passed over, then those that do not parse (their type is not always right), up to
+        FEED_TRIES replays."""
+        from crawler.discover.feeds import parse_feed
+        from crawler.discover.sitemaps import parse_sitemap
+
+        rows = [r for r in self.query([("url", url), ("filter", "statuscode:200"),
+                                       ("collapse", "digest")])
+                if r.status == 200 and "html" not in r.mime.lower()]
+        for row in sorted(rows, key=lambda r: r.timestamp, reverse=True)[:FEED_TRIES]:
+            if (row.url, row.timestamp) in done:
+                return None  # read by an earlier recover (the later ones were no feed)
+            self.result.feeds += 1
+            memento = self.store(row, "feed", row.url)
+            if memento is None or memento.status != 200:
+                continue
+            if url.endswith("blog-feed.xml"):
+                feed = parse_feed(memento.body)
+                if feed.is_feed:
+                    return feed
+            else:
+                sitemap = parse_sitemap(memento.body)
+                if sitemap.entries or sitemap.problem is None:
+                    return sitemap
+        return None
 
     def list_by_probing(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:
         """Posts under a path word that neither /post/ nor the feeds gave: an owner renamed
