@@ -11,6 +11,11 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 _WIXSITE_HOST = re.compile(r"(^|\.)wixsite\.com$", re.IGNORECASE)
 # /post/<slug> and the legacy dated /post/YYYY/MM/DD/<slug>.
 _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
+# The old Wix blog's post path below a site's root, /single-post/YYYY/MM/DD/<Slug> (or under
+# another word), and the new blog's /post/<slug>: Wix's move to its new blog redirected each
+# old URL to the new one with the same slug, in another letter case (old slugs kept capitals).
+_OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
+_NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
 # Sub-paths of a blog home that list posts.
 _LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
@@ -245,6 +250,31 @@ def no_site(url: str) -> str | None:
 
 def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
+
+
+def blog_move_key(url: str) -> tuple[bool, tuple[str, str, str]] | None:
+    """Whether `url` is a post URL of Wix's old blog (True: /single-post/YYYY/MM/DD/<Slug>)
+    or of its new one (False: /post/<slug>), with the key the two share when Wix moved the
+    one to the other: the site's host (without `www.`) and root path, and the slug
+    case-folded. None for any other URL, and for a translation's (`?lang=xx`: the old blog
+    had none). One rule for import and recover, so a post captured under both is one post
+    whichever was archived first."""
+    try:
+        parts = urlsplit(url)
+        root = urlsplit(site_root(url))
+    except (BadURL, ValueError):
+        return None
+    if parts.query:
+        return None
+    below = parts.path[len(root.path):] if parts.path.startswith(root.path) else None
+    if below is None:
+        return None
+    for old, path in ((True, _OLD_BLOG_PATH), (False, _NEW_BLOG_PATH)):
+        match = path.match(below)
+        if match:
+            host = (root.hostname or "").removeprefix("www.")
+            return old, (host, root.path, unquote(match.group(1)).casefold())
+    return None
 
 
 def named_page(start_url: str) -> str | None:
