@@ -411,22 +411,33 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     return result
 
 
-def in_canonical_case(url: str, canonical: str | None) -> str:
-    """`url` in the letter case of its page's canonical URL, as a crawl archives it
-    (crawler.discover.urls.respelled: `/post/My-Slug` captured, `/post/my-slug` canonical),
-    that URL's path taken on `url`'s scheme and host: a web archive captured the page over
-    http or https, with `www.` or without, whatever the page names."""
+def in_canonical_case(url: str, canonical: str | None,
+                      language_urls: dict[str, str] | None = None) -> str:
+    """`url` as a crawl archives it (crawler.discover.urls.respelled): in the letter case of
+    its page's canonical URL (`/post/My-Slug` captured, `/post/my-slug` canonical), or without
+    `?lang=xx` when the page says that is its URL in that language (the site's default one).
+    The page's URLs are taken on `url`'s scheme and host: a web archive captured the page
+    over http or https, with `www.` or without, whatever the page names."""
     if not canonical:
         return url
-    try:
-        named, here = urlsplit(canonical), urlsplit(url)
-        same_host = (named.hostname or "").removeprefix("www.") == \
-            (here.hostname or "").removeprefix("www.")
-    except ValueError:
+    here = urlsplit(url)
+
+    def on_this_host(link: str) -> str | None:
+        try:
+            named = urlsplit(link)
+            same_host = (named.hostname or "").removeprefix("www.") == \
+                (here.hostname or "").removeprefix("www.")
+        except ValueError:
+            return None
+        return urlunsplit((here.scheme, here.netloc, named.path, named.query, "")) \
+            if same_host else None
+
+    named = on_this_host(canonical)
+    if named is None:
         return url
-    if not same_host:
-        return url
-    return respelled(url, urlunsplit((here.scheme, here.netloc, named.path, named.query, "")))
+    languages = {tag: moved for tag, link in (language_urls or {}).items()
+                 if (moved := on_this_host(link))}
+    return respelled(url, named, languages)
 
 
 # How long before a post's 404 another post of its site seen still shows the site alive then.
@@ -486,7 +497,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 else:
                     result.skipped += 1
                 continue
-            spelled = in_canonical_case(url, article.canonical_url)
+            spelled = in_canonical_case(url, article.canonical_url, article.language_urls)
             named = moves.target(spelled)
             if named != url and named not in known:
                 known.update(_archived(archive, [named]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
@@ -148,13 +148,23 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), _ascii_host(parts.netloc), path, query, ""))
 
 
-def respelled(url: str, canonical: str | None) -> str:
+def respelled(url: str, canonical: str | None,
+              language_urls: Mapping[str, str] | None = None) -> str:
     """The URL a fetched post is archived under: `url` (normalised), or the page's own
     canonical URL (`<link rel=canonical>`, else og:url) when that names the same page spelled
     otherwise, in letter case only (`/post/My-Slug` fetched, `/post/my-slug` canonical), so a
-    site answering both spellings has its post archived once. A canonical URL naming anything
-    else (another post, another site, the blog home, another language) is not followed: a
-    template's wrong canonical link would merge different posts into one."""
+    site answering both spellings has its post archived once.
+
+    Or a page fetched at `?lang=xx` in the site's default language (`/post/x?lang=en`, the
+    default language's post being `/post/x`): its canonical URL is `url` without the query,
+    and so is its hreflang alternate link for that language (`language_urls`, `en` or
+    `en-us`): the page says twice that the query-less URL is this page in this language. A
+    translation names itself at `?lang=xx` in its alternate for its language, so a
+    translation whose canonical wrongly names the default one stays its own post.
+
+    A canonical URL naming anything else (another post, another site, the blog home, another
+    language) is not followed: a template's wrong canonical link would merge different posts
+    into one."""
     if not canonical:
         return url
     try:
@@ -163,7 +173,22 @@ def respelled(url: str, canonical: str | None) -> str:
         return url
     if named != url and unquote(named).casefold() == unquote(url).casefold():
         return named
+    parts = urlsplit(url)
+    language = parts.query.removeprefix("lang=").lower()
+    if (parts.query.startswith("lang=") and "&" not in parts.query and language
+            and named == urlunsplit(parts._replace(query=""))
+            and any((tag == language or tag.startswith(language + "-"))
+                    and _normalized(link) == named
+                    for tag, link in (language_urls or {}).items())):
+        return named
     return url
+
+
+def _normalized(url: str) -> str | None:
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return None
 
 
 def in_site(url: str, root: str) -> bool:
