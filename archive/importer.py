@@ -30,6 +30,7 @@ from archive.ingest import Fetch, save_batch, save_earlier
 from archive.site_match import ArchivedSpelling, site_twins
 from archive.store import Archive
 from crawler.discover.urls import (
+    blog_move_key,
     in_any_site,
     is_listing_path,
     is_post_url,
@@ -93,6 +94,9 @@ class ImportResult:
     not_posts: int = 0  # pages at post URLs that extraction says are not posts
     cut_short: int = 0  # captures of archived posts holding only the page's start: left out
     unresolved: int = 0  # revisits of post pages whose payload is in none of the files
+    # Captures of old Wix blog URLs (/single-post/YYYY/MM/DD/<slug>) archived as the
+    # /post/<slug> post Wix moved them to, and posts archived at such a URL that moved there.
+    old_blog: int = 0
     other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
     # Site roots whose posts were archived under the archive's other-scheme spelling of them.
     respelled: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -111,7 +115,7 @@ class ImportResult:
                 "other_records": self.other_records, "already": self.already,
                 "skipped": self.skipped, "not_posts": self.not_posts,
                 "cut_short": self.cut_short, "unresolved": self.unresolved,
-                "other_sites": self.other_sites,
+                "old_blog": self.old_blog, "other_sites": self.other_sites,
                 "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
@@ -262,6 +266,45 @@ def _archived(archive: Archive, urls: Iterable[str]) -> dict[str, tuple[int, str
         list(dict.fromkeys(urls)))}
 
 
+class _BlogMoves:
+    """Old Wix blog post URLs (/single-post/YYYY/MM/DD/<Slug>) and the /post/<slug> URLs Wix
+    moved them to (crawler.discover.urls.blog_move_key), among the pages imported and the
+    posts archived. A page at an old URL whose /post/ URL is archived or captured too is that
+    post's (its older versions); a /post/ page whose post is archived at its old URL takes
+    that post over (ingest's moved_from, its versions kept). So the post is one post
+    whichever was captured, imported or recovered first."""
+
+    def __init__(self, conn: sqlite3.Connection, urls: Sequence[str]) -> None:
+        self.new: dict[tuple[str, str, str], str] = {}
+        self.old: dict[tuple[str, str, str], str] = {}  # posts archived at an old URL
+        roots = {site_root(url) for url in urls if blog_move_key(url)}
+        archived = [url for root in sorted(roots) for (url,) in conn.execute(
+            "SELECT url FROM posts WHERE substr(url, 1, ?) = ?", (len(root), root))]
+        for url in archived:  # the archived /post/ spelling before the pages'
+            if found := blog_move_key(url):
+                if found[0]:
+                    self.old.setdefault(found[1], url)
+                else:
+                    self._note_new(found[1], url)
+        for url in urls:
+            if (found := blog_move_key(url)) and not found[0]:
+                self._note_new(found[1], url)
+
+    def _note_new(self, key: tuple[str, str, str], url: str) -> None:
+        self.new.setdefault(key, url)
+
+    def target(self, url: str) -> str:
+        """Where a post page captured at `url` is archived: at its /post/ URL if it is an old
+        blog URL whose /post/ URL is archived or among the pages imported."""
+        found = blog_move_key(url)
+        return self.new.get(found[1], url) if found and found[0] else url
+
+    def moved_from(self, url: str) -> str | None:
+        """The old blog URL the post of the /post/ URL `url` is archived at, if it is."""
+        found = blog_move_key(url)
+        return self.old.get(found[1]) if found and not found[0] else None
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -350,7 +393,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     try:
         if on_start:
             on_start(len(pages))
-        _import_pages(importer, resolver, pages, progress)
+        moves = _BlogMoves(archive.conn, [post_url(e.url) for e in pages])
+        _import_pages(importer, resolver, pages, moves, progress)
         linked = _link_images(importer, resolver,
                               {url: e for url, e in media.items() if _is_image(e)})
         linked |= _link_files(importer, resolver, media)
@@ -367,22 +411,33 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     return result
 
 
-def in_canonical_case(url: str, canonical: str | None) -> str:
-    """`url` in the letter case of its page's canonical URL, as a crawl archives it
-    (crawler.discover.urls.respelled: `/post/My-Slug` captured, `/post/my-slug` canonical),
-    that URL's path taken on `url`'s scheme and host: a web archive captured the page over
-    http or https, with `www.` or without, whatever the page names."""
+def in_canonical_case(url: str, canonical: str | None,
+                      language_urls: dict[str, str] | None = None) -> str:
+    """`url` as a crawl archives it (crawler.discover.urls.respelled): in the letter case of
+    its page's canonical URL (`/post/My-Slug` captured, `/post/my-slug` canonical), or without
+    `?lang=xx` when the page says that is its URL in that language (the site's default one).
+    The page's URLs are taken on `url`'s scheme and host: a web archive captured the page
+    over http or https, with `www.` or without, whatever the page names."""
     if not canonical:
         return url
-    try:
-        named, here = urlsplit(canonical), urlsplit(url)
-        same_host = (named.hostname or "").removeprefix("www.") == \
-            (here.hostname or "").removeprefix("www.")
-    except ValueError:
+    here = urlsplit(url)
+
+    def on_this_host(link: str) -> str | None:
+        try:
+            named = urlsplit(link)
+            same_host = (named.hostname or "").removeprefix("www.") == \
+                (here.hostname or "").removeprefix("www.")
+        except ValueError:
+            return None
+        return urlunsplit((here.scheme, here.netloc, named.path, named.query, "")) \
+            if same_host else None
+
+    named = on_this_host(canonical)
+    if named is None:
         return url
-    if not same_host:
-        return url
-    return respelled(url, urlunsplit((here.scheme, here.netloc, named.path, named.query, "")))
+    languages = {tag: moved for tag, link in (language_urls or {}).items()
+                 if (moved := on_this_host(link))}
+    return respelled(url, named, languages)
 
 
 # How long before a post's 404 another post of its site seen still shows the site alive then.
@@ -403,7 +458,7 @@ def cut_short(entry: webarchive.Entry, body: bytes) -> bool:
 
 
 def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchive.Entry],
-                  progress: Callable[[int], None] | None) -> None:
+                  moves: _BlogMoves, progress: Callable[[int], None] | None) -> None:
     from crawler.extract import extract_article  # the extractor only: no Scrapy
 
     archive, result = importer.archive, importer.result
@@ -442,10 +497,20 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 else:
                     result.skipped += 1
                 continue
-            named = in_canonical_case(url, article.canonical_url)
+            spelled = in_canonical_case(url, article.canonical_url, article.language_urls)
+            named = moves.target(spelled)
             if named != url and named not in known:
                 known.update(_archived(archive, [named]))
+            if named != spelled:
+                result.old_blog += 1
             url = named
+            moved_from = moves.moved_from(url)
+            if moved_from is not None and url not in known:
+                # Its post is archived at the old blog URL: it takes this URL (save_batch),
+                # and an older capture is placed in its history by the post's id.
+                if moved_from in (held := _archived(archive, [moved_from])):
+                    known[url] = held[moved_from]
+                result.old_blog += 1
             if url in versioned and cut_short(entry, body):
                 # The end of the body, the tags and categories are missing: as the newest
                 # capture it would become the post's current text (the one exports give).
@@ -459,7 +524,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
             fetch = Fetch(dataclasses.replace(article, url=url), when,
                           etag=_header(payload.headers, "etag"),
                           http_last_modified=_header(payload.headers, "last-modified"),
-                          capture=record_id, source=importer.source)
+                          capture=record_id, source=importer.source, moved_from=moved_from)
             if url in known and when < known[url][1]:
                 earlier.append((known[url][0], fetch))  # placed in the history by its date
             else:

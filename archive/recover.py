@@ -36,19 +36,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import IO, TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
 from archive.store import Archive
 from crawler import wayback
-from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
+from crawler.discover.urls import is_listing_path, is_post_url, site_root
+
+if TYPE_CHECKING:
+    from crawler.discover.feeds import ParsedFeed
+    from crawler.discover.sitemaps import ParsedSitemap
 
 SOURCE = "recover"  # captures.source and post_versions.source of what it stores
 BATCH = 100  # captures per spool: imported and committed together
 FEEDS = ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml")
 GONE = (404, 410)
+# Captures of each feed or sitemap URL replayed, the latest first, until one is a feed or
+# sitemap (a lapsed blog's are parking pages; their CDX type is not always right).
+FEED_TRIES = 3
 # Path words probed for posts (one capture each, see list_by_probing): the most used first.
 MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
@@ -56,11 +63,6 @@ _MEDIA = re.compile(r"^/media/([^/]+)")
 # (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>").
 _WORD_PATH = re.compile(
     r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
-# The old Wix blog's post path, /single-post/YYYY/MM/DD/<slug>, and the new blog's /post/<slug>
-# (paths under the site's root): Wix's move to its new blog redirected each old URL to the
-# new one with the same slug (in other letter case, the old slugs kept capitals).
-_OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
-_NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
 
 
 @dataclasses.dataclass
@@ -74,9 +76,6 @@ class RecoverResult:
     fetched_kinds: collections.Counter[str] = dataclasses.field(
         default_factory=collections.Counter)
     missing: int = 0  # captures the archive listed but did not replay (error page, redirect)
-    # Captures of old Wix blog URLs (/single-post/YYYY/MM/DD/<slug>) archived under the
-    # /post/<slug> their post moved to.
-    old_blog: int = 0
     images_listed: int = 0  # image captures found for images (and sizes) the posts lack
     files_listed: int = 0  # captures found for videos and documents the posts lack
     cdx_requests: int = 0
@@ -88,6 +87,11 @@ class RecoverResult:
     @property
     def requests(self) -> int:
         return self.cdx_requests + self.replay_requests
+
+    @property
+    def old_blog(self) -> int:
+        """Captures of old Wix blog URLs archived as their /post/ post's (importer._BlogMoves)."""
+        return self.imported.old_blog
 
     def to_dict(self) -> dict[str, object]:
         sites = self.imported.to_dict()["sites"]
@@ -104,7 +108,7 @@ class RecoverResult:
 
 def _merge(total: ImportResult, part: ImportResult) -> None:
     for name in ("files", "records", "already", "other_records", "skipped", "not_posts",
-                 "cut_short", "unresolved"):
+                 "cut_short", "unresolved", "old_blog"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.errors += part.errors
     for site, counts in part.sites.items():
@@ -150,14 +154,6 @@ class _Site:
         if match is None or match.group(1) == "post" or is_listing_path(path):
             return None
         return match.group(1)
-
-    def slug(self, url: str, path: re.Pattern[str]) -> str | None:
-        """The slug of a post URL of the site whose path (under its root) `path` matches,
-        case-folded; None for any other URL."""
-        if not self.owns(url):
-            return None
-        match = path.match(urlsplit(url).path[len(self.path):])
-        return unquote(match.group(1)).casefold() if match else None
 
     def canonical(self, url: str) -> str:
         """The capture's URL under the site's root as given (https, www. or not), so captures
@@ -234,31 +230,6 @@ class _Recovery:
         self.spool: _Spool | None = None
         self.client_cdx = 0  # requests made to the CDX server (the rest are replays)
         self.probed_posts: set[tuple[str, str]] = set()  # captures archived by a probe
-        # The new blog's /post/ URLs captured, by slug: where the old blog's posts moved.
-        self.new_blog: dict[str, str] = {}
-
-    def target(self, row: wayback.Row, kind: str) -> str:
-        """The URL a capture is archived under: its URL under the site's root as given; a
-        page at an old Wix blog URL (/single-post/YYYY/MM/DD/<slug>) under the /post/<slug>
-        that Wix moved it to, when the web archive holds captures of that, so the post is one
-        post with its old versions first, not two. (A 404 there stays where it was: the old
-        URL's, never a deletion of the post.)"""
-        moved = self.new_blog.get(self.site.slug(row.url, _OLD_BLOG_PATH) or "") \
-            if kind == "page" else None
-        if moved is None:
-            return self.site.canonical(row.url)
-        self.result.old_blog += 1
-        return moved
-
-    def note_new_blog(self, found: list[tuple[wayback.Row, str]]) -> None:
-        """Note the /post/<slug> pages listed: where old blog URLs' captures go (target)."""
-        for row, kind in found:
-            slug = self.site.slug(row.url, _NEW_BLOG_PATH)
-            if kind == "page" and slug:
-                url = self.site.canonical(normalize_url(row.url))
-                held = self.new_blog.get(slug)
-                if held is None or ("?" in held and "?" not in url):
-                    self.new_blog[slug] = url  # the page itself before a ?lang= spelling
 
     # -- the recovered table -------------------------------------------------------------
 
@@ -370,8 +341,8 @@ class _Recovery:
         feed item and posts-sitemap entry is a post, whatever word its path has for "post"
         (owners can rename it); such a word is then listed whole, for the posts that were
         deleted before the feed and sitemaps were last captured."""
-        from crawler.discover.feeds import parse_feed
-        from crawler.discover.sitemaps import is_posts_sitemap, lists_post, parse_sitemap
+        from crawler.discover.feeds import ParsedFeed
+        from crawler.discover.sitemaps import is_posts_sitemap, lists_post
 
         done = self._done()
         links: set[str] = set()
@@ -382,21 +353,13 @@ class _Recovery:
             if _key(url) in asked:
                 continue
             asked.add(_key(url))
-            rows = [r for r in self.query([("url", url), ("filter", "statuscode:200"),
-                                           ("collapse", "digest")]) if r.status == 200]
-            if not rows:
+            read = self.read_feed(url, done)
+            if isinstance(read, ParsedFeed):
+                links.update(item.link for item in read.items)
                 continue
-            latest = max(rows, key=lambda r: r.timestamp)
-            if (latest.url, latest.timestamp) in done:
-                continue  # read by an earlier recover
-            self.result.feeds += 1
-            memento = self.store(latest, "feed", latest.url)
-            if memento is None or memento.status != 200:
+            if read is None:
                 continue
-            if url.endswith("blog-feed.xml"):
-                links.update(item.link for item in parse_feed(memento.body).items)
-                continue
-            sitemap = parse_sitemap(memento.body)
+            sitemap = read
             for entry in sitemap.entries:
                 if sitemap.is_index:
                     if is_posts_sitemap(entry.loc) and self.site.owns(entry.loc):
@@ -412,6 +375,36 @@ class _Recovery:
         for link in sorted(link for link in links if _key(link) not in listed):
             found += self.list_posts(link, "exact", lambda url: True)
         return found
+
+    def read_feed(self, url: str, done: set[tuple[str, str]]
+                  ) -> ParsedFeed | ParsedSitemap | None:
+        """The latest capture of the feed or sitemap at `url` that is one, read; None when
+        none is, or when an earlier recover read it. After a blog lapsed, its feed and sitemap
+        URLs answer a parking or "site not found" page with status 200: captures typed HTML
+        are passed over, then those that do not parse (their type is not always right), up to
+        FEED_TRIES replays."""
+        from crawler.discover.feeds import parse_feed
+        from crawler.discover.sitemaps import parse_sitemap
+
+        rows = [r for r in self.query([("url", url), ("filter", "statuscode:200"),
+                                       ("collapse", "digest")])
+                if r.status == 200 and "html" not in r.mime.lower()]
+        for row in sorted(rows, key=lambda r: r.timestamp, reverse=True)[:FEED_TRIES]:
+            if (row.url, row.timestamp) in done:
+                return None  # read by an earlier recover (the later ones were no feed)
+            self.result.feeds += 1
+            memento = self.store(row, "feed", row.url)
+            if memento is None or memento.status != 200:
+                continue
+            if url.endswith("blog-feed.xml"):
+                feed = parse_feed(memento.body)
+                if feed.is_feed:
+                    return feed
+            else:
+                sitemap = parse_sitemap(memento.body)
+                if sitemap.entries or sitemap.problem is None:
+                    return sitemap
+        return None
 
     def list_by_probing(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:
         """Posts under a path word that neither /post/ nor the feeds gave: an owner renamed
@@ -461,7 +454,7 @@ class _Recovery:
             except Exception:  # a body that does not decode is no post
                 continue
             if extract_article(body, row.url, content_type=content_type).page_kind == "post":
-                self.spool_memento(row, "page", self.target(row, "page"), got)
+                self.spool_memento(row, "page", self.site.canonical(row.url), got)
                 self.probed_posts.add((row.url, row.timestamp))
                 post_words.add(word)
         return [found for word in sorted(post_words) for found in self.list_word(word)]
@@ -618,7 +611,6 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
     run.import_left_over()
     try:
         found = run.list_posts(run.site.cdx_url("post/"), "prefix")
-        run.note_new_blog(found)
         listed = {_key(r.url) for r, _ in found}
         found += run.list_from_feeds(listed)
         found += run.list_by_probing(listed | {_key(r.url) for r, _ in found})
@@ -636,7 +628,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
             on_start(len(todo))
         for row in todo:
             kind = kinds[(row.url, row.timestamp)]
-            run.store(row, kind, run.target(row, kind))
+            run.store(row, kind, run.site.canonical(row.url))
             if progress:
                 progress(1)
         run.flush()

@@ -46,3 +46,32 @@ def test_a_post_captured_in_another_letter_case_is_one_post(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert table(db, "SELECT url FROM posts") == [(f"{base}/post/{slug}",)]
     assert json.loads(result.stdout)["sites"][f"{base}/"]["unchanged"] == 2
+
+
+def test_a_post_captured_at_its_default_languages_lang_query_is_the_post(
+        tmp_path: Path) -> None:
+    """A multilingual blog whose default language is English: web archives capture its post
+    at `/post/x?lang=en` as well as `/post/x`. The page says `/post/x` is its canonical URL
+    and its URL in English (hreflang `en-us`, as Wix writes it): one post. Its French
+    translation, whose canonical link wrongly names `/post/x` too, names itself at
+    `?lang=fr` in its alternate for French: a post of its own. Before, `?lang=en` was a
+    second post."""
+    blog = SampleBlog(seed=11, post_count=1)
+    with serve_blog(blog) as server:
+        base = server.url
+        page = server.respond(blog.posts[0].url_path).body
+    post = f"{base}/post/{blog.posts[0].slug}"
+    alternates = (f'<link rel="alternate" href="{post}" hreflang="en-us"/>'
+                  f'<link rel="alternate" href="{post}?lang=fr" hreflang="fr-fr"/>'
+                  f'<link rel="alternate" href="{base}" hreflang="x-default"/>').encode()
+    page = page.replace(b'<link rel="canonical"', alternates + b'<link rel="canonical"', 1)
+    assert f'<link rel="canonical" href="{post}"/>'.encode() in page
+    french = page.replace(b'<html lang="en">', b'<html lang="fr">')
+    warc = tmp_path / "languages.warc.gz"
+    write_warc(warc, [(f"{post}?lang=en", page, "text/html"), (post, page, "text/html"),
+                      (f"{post}?lang=fr", french, "text/html")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert sorted(table(db, "SELECT url FROM posts")) == [(post,), (f"{post}?lang=fr",)]
+    assert json.loads(result.stdout)["sites"][f"{base}/"]["unchanged"] == 1

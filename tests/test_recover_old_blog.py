@@ -1,8 +1,9 @@
-"""`wixarchive recover` of a blog that Wix moved from its old blog (posts at
+"""`wixarchive recover` and `import` of a blog that Wix moved from its old blog (posts at
 /single-post/YYYY/MM/DD/<Slug>) to its new one (/post/<slug>, each old URL redirected there),
 captured by a web archive under both over the years: each post is one post, its old
-captures its older versions, not a second copy of it in the archive and in every export. A
-real pywb (`wayback` on 127.0.0.1) holds a warcio WARC of the captures."""
+captures its older versions, not a second copy of it in the archive and in every export,
+whichever spelling was archived first. A real pywb (`wayback` on 127.0.0.1) holds a warcio
+WARC of the captures."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
@@ -20,8 +22,6 @@ from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import table
-
-pytestmark = pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
 
 SITE = "https://www.counsel.example"
 
@@ -43,38 +43,117 @@ def write_captures(path: Path, captures: list[tuple[str, str, int, bytes, list]]
                 http_headers=headers, warc_headers_dict={"WARC-Date": date}))
 
 
+class MovedBlog:
+    """Captures of a blog over the years: its first post at its old URL (another title then),
+    redirected, then at its /post/ URL; its second at /post/ only; its third at its old URL
+    only; and a 404 at the first's old URL once the plan lapsed."""
+
+    def __init__(self) -> None:
+        old = SampleBlog(seed=11, post_count=3, layout="classic")
+        self.new = new = SampleBlog(seed=11, post_count=3, layout="new")
+        self.moved, self.kept, only_old = (post.slug for post in new.posts)
+        moved = self.moved
+        old.edit_post(moved, title="As it was titled in 2017",
+                      paragraphs=["What the post said in 2017, on the old blog."])
+        old_url = f"{SITE}/single-post/2017/03/01/{moved.title()}"  # old slugs kept capitals
+        only_old_url = f"http://counsel.example/single-post/2017/03/02/{only_old}"
+        self.only_old = f"{SITE}/single-post/2017/03/02/{only_old}"
+        self.old_blog = [
+            (old_url.replace("https://", "http://"), "2017-04-05T12:00:00Z", 200,
+             page(old, moved, old_url), []),
+            (only_old_url, "2017-04-05T12:01:00Z", 200, page(old, only_old, only_old_url), [])]
+        self.new_blog = [
+            (old_url, "2019-06-01T12:00:00Z", 301, b"", [("Location", f"{SITE}/post/{moved}")]),
+            # Its French translation, captured first: a post of its own, never the old one's.
+            (f"{SITE}/post/{moved}?lang=fr", "2019-06-01T13:00:00Z", 200, page(new, moved), []),
+            (f"{SITE}/post/{moved}", "2019-06-02T12:00:00Z", 200, page(new, moved), []),
+            (f"{SITE}/post/{self.kept}", "2019-06-03T12:00:00Z", 200, page(new, self.kept), []),
+            # Wix's redirect lost when the plan lapsed: the old URL answered 404, the post
+            # not gone.
+            (old_url, "2022-01-01T12:00:00Z", 404, b"<html><body>404</body></html>", [])]
+
+    def check(self, db: Path, command: str) -> None:
+        """One post per post, the moved one's 2017 capture its first version. recover
+        archives every capture under the site as given; import under the spellings the
+        files and the archive hold (http or https, www. or not: archive/site_match.py)."""
+        posts = table(db, "SELECT url, deleted_at FROM posts")
+        expected = [(f"{SITE}/post/{self.moved}", None), (f"{SITE}/post/{self.kept}", None),
+                    (f"{SITE}/post/{self.moved}?lang=fr", None), (self.only_old, None)]
+        if command == "import":
+            posts = [(urlsplit(url)._replace(scheme="", netloc="").geturl(), gone)
+                     for url, gone in posts]
+            expected = [(urlsplit(url)._replace(scheme="", netloc="").geturl(), gone)
+                        for url, gone in expected]
+        assert sorted(posts) == sorted(expected)
+        versions = table(db, "SELECT v.version, v.fetched_at, v.title FROM post_versions v "
+                             f"JOIN posts p ON p.id = v.post_id WHERE p.url LIKE "
+                             f"'%/post/{self.moved}' ORDER BY v.version")
+        assert [(number, at[:4], title) for number, at, title in versions] == \
+            [(1, "2017", "As it was titled in 2017"), (2, "2019", self.new.posts[0].title)]
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
 def test_old_blog_urls_are_older_versions_of_the_post_wix_moved_them_to(tmp_path: Path):
-    old = SampleBlog(seed=11, post_count=3, layout="classic")
-    new = SampleBlog(seed=11, post_count=3, layout="new")
-    moved, kept, only_old = (post.slug for post in new.posts)
-    old.edit_post(moved, title="As it was titled in 2017",
-                  paragraphs=["What the post said in 2017, on the old blog."])
-    old_url = f"{SITE}/single-post/2017/03/01/{moved.title()}"  # old slugs kept capitals
-    only_old_url = f"http://counsel.example/single-post/2017/03/02/{only_old}"
+    blog = MovedBlog()
     warc = tmp_path / "years.warc.gz"
-    write_captures(warc, [
-        (old_url.replace("https://", "http://"), "2017-04-05T12:00:00Z", 200,
-         page(old, moved, old_url), []),
-        (only_old_url, "2017-04-05T12:01:00Z", 200, page(old, only_old, only_old_url), []),
-        (old_url, "2019-06-01T12:00:00Z", 301, b"", [("Location", f"{SITE}/post/{moved}")]),
-        (f"{SITE}/post/{moved}", "2019-06-02T12:00:00Z", 200, page(new, moved), []),
-        (f"{SITE}/post/{kept}", "2019-06-03T12:00:00Z", 200, page(new, kept), []),
-        # Wix's redirect lost when the plan lapsed: the old URL answered 404, the post not gone.
-        (old_url, "2022-01-01T12:00:00Z", 404, b"<html><body>404</body></html>", []),
-    ])
+    write_captures(warc, blog.old_blog + blog.new_blog)
     db = tmp_path / "blog.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        result = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db",
-             str(db), "--delay", "0", "--no-images", "--json"],
-            capture_output=True, text=True, timeout=300)
+        result = wixarchive("recover", SITE, "--from", base, "--db", str(db), "--delay", "0",
+                            "--no-images", "--json")
     assert result.returncode == 0, result.stderr
-    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
-        (f"{SITE}/post/{moved}", None), (f"{SITE}/post/{kept}", None),
-        (f"{SITE}/single-post/2017/03/02/{only_old}", None)])
-    versions = table(db, "SELECT v.version, v.fetched_at, v.title FROM post_versions v JOIN "
-                         f"posts p ON p.id = v.post_id WHERE p.url = '{SITE}/post/{moved}' "
-                         "ORDER BY v.version")
-    assert [(number, at[:4], title) for number, at, title in versions] == \
-        [(1, "2017", "As it was titled in 2017"), (2, "2019", new.posts[0].title)]
+    blog.check(db, "recover")
     assert json.loads(result.stdout)["old_blog"] == 1
+
+
+def test_an_import_of_both_spellings_gives_one_post(tmp_path: Path):
+    blog = MovedBlog()
+    warc = tmp_path / "years.warc.gz"
+    write_captures(warc, blog.old_blog + blog.new_blog)
+    db = tmp_path / "blog.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    blog.check(db, "import")
+    assert json.loads(result.stdout)["old_blog"] == 1
+
+
+@pytest.mark.parametrize("old_first", [True, False])
+def test_a_post_archived_at_either_spelling_first_is_one_post_after_the_other(
+        tmp_path: Path, old_first: bool):
+    """The old blog's captures imported (or recovered) before the new blog's: the post
+    archived at its old URL moves to its /post/ URL, its versions kept; after: the old
+    captures are the /post/ post's older versions. Until 2026-12-06 two posts either way."""
+    blog = MovedBlog()
+    old, new = tmp_path / "old.warc.gz", tmp_path / "new.warc.gz"
+    write_captures(old, blog.old_blog)
+    write_captures(new, blog.new_blog)
+    db = tmp_path / "blog.db"
+    for warc in ([old, new] if old_first else [new, old]):
+        result = wixarchive("import", str(warc), "--db", str(db), "--json")
+        assert result.returncode == 0, result.stderr
+    blog.check(db, "import")
+    assert json.loads(result.stdout)["old_blog"] == 1
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_a_later_recover_finding_the_post_url_moves_the_post_archived_at_its_old_url(
+        tmp_path: Path):
+    """A first recover, when the web archive held only the old blog's captures, archives the
+    post at its old URL; a later one, the new blog's captures added, moves it to its /post/
+    URL with its versions (until 2026-12-06 the old URL stayed a second post)."""
+    blog = MovedBlog()
+    old, both = tmp_path / "old.warc.gz", tmp_path / "both.warc.gz"
+    write_captures(old, blog.old_blog)
+    write_captures(both, blog.old_blog + blog.new_blog)
+    db = tmp_path / "blog.db"
+    for run, warc in enumerate((old, both)):
+        with wayback(tmp_path / f"pywb{run}", warcs=[warc]) as base:
+            result = wixarchive("recover", SITE, "--from", base, "--db", str(db), "--delay",
+                                "0", "--no-images", "--json")
+        assert result.returncode == 0, result.stderr
+    blog.check(db, "recover")

@@ -68,6 +68,17 @@ def test_a_page_respells_its_url_only_in_letter_case() -> None:
     assert respelled(fetched, "https://b.com/post/my-slug") == fetched
     assert respelled(fetched + "?lang=fr", "https://a.com/post/My-Slug") == fetched + "?lang=fr"
     assert respelled(fetched, "http://[bad") == fetched
+    # ?lang= of the default language: the canonical and the hreflang link for that language
+    # both name the URL without it. Either alone, or a translation's own alternate, is not
+    # enough.
+    post = "https://a.com/post/my-slug"
+    languages = {"en-us": post, "fr-fr": post + "?lang=fr", "x-default": "https://a.com"}
+    assert respelled(post + "?lang=en", post, languages) == post
+    assert respelled(post + "?lang=en", post, {"en": post}) == post
+    assert respelled(post + "?lang=en", post) == post + "?lang=en"
+    assert respelled(post + "?lang=en", post + "?lang=en", languages) == post + "?lang=en"
+    assert respelled(post + "?lang=fr", post, languages) == post + "?lang=fr"
+    assert respelled(post + "?lang=e", post, languages) == post + "?lang=e"
 
 
 def test_a_post_fetched_under_another_spelling_is_archived_under_its_canonical_one(
@@ -85,6 +96,25 @@ def test_a_post_fetched_under_another_spelling_is_archived_under_its_canonical_o
         urls = sorted(row[0] for row in archive.conn.execute("SELECT url FROM posts"))
     # The second spelling is what the posts sitemap lists: the site's own name, kept.
     assert urls == sorted([base + first.url_path, f"{base}/post/{second.slug.title()}"])
+
+
+def test_a_crawl_archives_a_post_fetched_at_its_default_languages_lang_query_as_the_post(
+        tmp_path: Path) -> None:
+    # A link to /post/x?lang=en on a blog whose default language is English: the page names
+    # /post/x as canonical and as its English URL (hreflang), so the crawl archives the post.
+    blog = SampleBlog(seed=2, post_count=1)
+    base = "http://127.0.0.1:1"
+    (post,) = blog.posts
+    url = base + post.url_path
+    body = post_page(Site(blog, base), post).replace(
+        '<link rel="canonical"',
+        f'<link rel="alternate" href="{url}" hreflang="en-us"/><link rel="canonical"', 1)
+    with Archive.open(tmp_path / "archive.db") as archive:
+        page = FetchedPage(url=url + "?lang=en", body=body.encode(),
+                           fetched_at="2026-01-01T00:00:00+00:00")
+        assert archive_worker._store(archive, page, None, archive_worker.StoredPosts())[:2] \
+            == ("post", "new")
+        assert [row[0] for row in archive.conn.execute("SELECT url FROM posts")] == [url]
 
 
 @pytest.mark.parametrize("shouted_first", [True, False])

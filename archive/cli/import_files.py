@@ -47,7 +47,8 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
     under a renamed URL prefix are found too; revisit records are resolved to their payloads.
     A 404 or 410 of an archived post marks it deleted (unless no other post of the site was
     captured since: the site gone, not the post). Each capture whose clean content
-    differs becomes a version, dated by its WARC-Date, in time order. Images the posts use
+    differs becomes a version, dated by its WARC-Date, in time order (an old /single-post/
+    URL's are those of the /post/ Wix moved it to, imported before or after). Images the posts use
     (with every size of them the files hold), and their videos and documents, that the files
     hold are kept with them. The records used are copied into ARCHIVE.captures/
     like crawled ones, so `reextract`, `serve` and `export` work on them. Importing the same
@@ -186,6 +187,8 @@ def _unusable(files: tuple[Path, ...]) -> list[str]:
 
 
 # Said by import and recover alike.
+OLD_BLOG = ("{} of the old Wix blog's post URLs (/single-post/YYYY/MM/DD/<slug>) archived as "
+            "older versions of the /post/<slug> Wix moved them to")
 CUT_SHORT = ("{} of archived posts cut short (the page's end missing) left out: each post "
               "keeps its text from a whole capture")
 
@@ -197,6 +200,8 @@ def _summary(result) -> None:  # archive.importer.ImportResult
                "post URLs not extracted as posts"
                + (f", {counted(result.unresolved, 'revisit')} without their payload"
                   if result.unresolved else ""))
+    if result.old_blog:
+        click.echo(OLD_BLOG.format(counted(result.old_blog, "capture")))
     if result.cut_short:
         click.echo(CUT_SHORT.format(counted(result.cut_short, "capture")))
     if not result.sites and result.already:

@@ -17,7 +17,7 @@ from archive.cli.common import (
     fail_with,
     remove_created_archive,
 )
-from archive.cli.import_files import CUT_SHORT, site_summary
+from archive.cli.import_files import CUT_SHORT, OLD_BLOG, site_summary
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
@@ -54,8 +54,9 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
     fetched raw (id_), politely, and archived like an imported WARC: the latest capture is the
     current version (never one cut short, over a whole one), earlier distinct ones are
     versions dated by capture time (an old /single-post/ URL's are those of the /post/ Wix
-    moved it to), a post last captured as a 404/410 is kept and marked deleted (unless no
-    other post of the site was captured since: the site gone, not the post), and the images
+    moved it to, found in this run or a later one), a post last captured as a 404/410 is
+    kept and marked deleted (unless no other post of the site was captured since: the site
+    gone, not the post), and the images
     the posts use are recovered from their captures. Running it again fetches only
     captures not fetched before; a recover stopped (the archive down, a kill) resumes where it
     stopped.
@@ -227,9 +228,7 @@ def _summary(result) -> None:  # archive.recover.RecoverResult
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
     if result.old_blog:
-        click.echo(f"{counted(result.old_blog, 'capture')} of the old Wix blog's post URLs "
-                   "(/single-post/YYYY/MM/DD/<slug>) archived as older versions of the "
-                   "/post/<slug> Wix moved them to")
+        click.echo(OLD_BLOG.format(counted(result.old_blog, "capture")))
     if result.imported.cut_short:
         click.echo(CUT_SHORT.format(counted(result.imported.cut_short, "capture")))
     for site, counts in sorted(result.imported.sites.items()):

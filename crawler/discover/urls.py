@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
 _WIXSITE_HOST = re.compile(r"(^|\.)wixsite\.com$", re.IGNORECASE)
 # /post/<slug> and the legacy dated /post/YYYY/MM/DD/<slug>.
 _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
+# The old Wix blog's post path below a site's root, /single-post/YYYY/MM/DD/<Slug> (or under
+# another word), and the new blog's /post/<slug>: Wix's move to its new blog redirected each
+# old URL to the new one with the same slug, in another letter case (old slugs kept capitals).
+_OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
+_NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
 # Sub-paths of a blog home that list posts.
 _LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
@@ -143,13 +148,23 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), _ascii_host(parts.netloc), path, query, ""))
 
 
-def respelled(url: str, canonical: str | None) -> str:
+def respelled(url: str, canonical: str | None,
+              language_urls: Mapping[str, str] | None = None) -> str:
     """The URL a fetched post is archived under: `url` (normalised), or the page's own
     canonical URL (`<link rel=canonical>`, else og:url) when that names the same page spelled
     otherwise, in letter case only (`/post/My-Slug` fetched, `/post/my-slug` canonical), so a
-    site answering both spellings has its post archived once. A canonical URL naming anything
-    else (another post, another site, the blog home, another language) is not followed: a
-    template's wrong canonical link would merge different posts into one."""
+    site answering both spellings has its post archived once.
+
+    Or a page fetched at `?lang=xx` in the site's default language (`/post/x?lang=en`, the
+    default language's post being `/post/x`): its canonical URL is `url` without the query,
+    and so is its hreflang alternate link for that language (`language_urls`, `en` or
+    `en-us`): the page says twice that the query-less URL is this page in this language. A
+    translation names itself at `?lang=xx` in its alternate for its language, so a
+    translation whose canonical wrongly names the default one stays its own post.
+
+    A canonical URL naming anything else (another post, another site, the blog home, another
+    language) is not followed: a template's wrong canonical link would merge different posts
+    into one."""
     if not canonical:
         return url
     try:
@@ -158,7 +173,22 @@ def respelled(url: str, canonical: str | None) -> str:
         return url
     if named != url and unquote(named).casefold() == unquote(url).casefold():
         return named
+    parts = urlsplit(url)
+    language = parts.query.removeprefix("lang=").lower()
+    if (parts.query.startswith("lang=") and "&" not in parts.query and language
+            and named == urlunsplit(parts._replace(query=""))
+            and any((tag == language or tag.startswith(language + "-"))
+                    and _normalized(link) == named
+                    for tag, link in (language_urls or {}).items())):
+        return named
     return url
+
+
+def _normalized(url: str) -> str | None:
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return None
 
 
 def in_site(url: str, root: str) -> bool:
@@ -245,6 +275,31 @@ def no_site(url: str) -> str | None:
 
 def is_post_url(url: str) -> bool:
     return bool(_POST_PATH.search(urlsplit(url).path))
+
+
+def blog_move_key(url: str) -> tuple[bool, tuple[str, str, str]] | None:
+    """Whether `url` is a post URL of Wix's old blog (True: /single-post/YYYY/MM/DD/<Slug>)
+    or of its new one (False: /post/<slug>), with the key the two share when Wix moved the
+    one to the other: the site's host (without `www.`) and root path, and the slug
+    case-folded. None for any other URL, and for a translation's (`?lang=xx`: the old blog
+    had none). One rule for import and recover, so a post captured under both is one post
+    whichever was archived first."""
+    try:
+        parts = urlsplit(url)
+        root = urlsplit(site_root(url))
+    except (BadURL, ValueError):
+        return None
+    if parts.query:
+        return None
+    below = parts.path[len(root.path):] if parts.path.startswith(root.path) else None
+    if below is None:
+        return None
+    for old, path in ((True, _OLD_BLOG_PATH), (False, _NEW_BLOG_PATH)):
+        match = path.match(below)
+        if match:
+            host = (root.hostname or "").removeprefix("www.")
+            return old, (host, root.path, unquote(match.group(1)).casefold())
+    return None
 
 
 def named_page(start_url: str) -> str | None:

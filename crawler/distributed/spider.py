@@ -546,7 +546,7 @@ class DistributedWixSpider(scrapy.Spider):
         if not response.meta.get(LISTED):
             # Archived once under the spelling its page names canonical, as a crawl without
             # Redis does (crawler.pipelines.worker; respelled).
-            article.url = respelled(url, article.canonical_url)
+            article.url = respelled(url, article.canonical_url, article.language_urls)
         return ("post", article, {
             "fetched_at": _now(), "lastmod": response.meta.get("lastmod"),
             "etag": _header(response, "ETag"),

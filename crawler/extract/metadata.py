@@ -44,6 +44,9 @@ class Head:
     title: str | None = None
     json_ld: list[str] = field(default_factory=list)
     lang: str | None = None  # <html lang>
+    # <link rel="alternate" hreflang="en-us" href="…">: the page in each of the site's
+    # languages (Wix writes one per language, the default one's without `?lang=`).
+    alternates: dict[str, str] = field(default_factory=dict)
 
 
 def read_head(root: etree._Element) -> Head:
@@ -60,9 +63,13 @@ def read_head(root: etree._Element) -> Head:
             content = el.get("content")
             if key and content is not None:
                 found.meta.setdefault(key.strip().lower(), content)
-        elif tag == "link" and found.canonical is None:
-            if "canonical" in (el.get("rel") or "").lower().split():
+        elif tag == "link":
+            rel = (el.get("rel") or "").lower().split()
+            if "canonical" in rel and found.canonical is None:
                 found.canonical = el.get("href")
+            elif "alternate" in rel and el.get("hreflang") and el.get("href"):
+                found.alternates.setdefault(el.get("hreflang", "").strip().lower(),
+                                            el.get("href", ""))
         elif tag == "title" and found.title is None:
             found.title = "".join(el.itertext())
         elif tag == "script" and el.get("type") == "application/ld+json" and el.text:
@@ -322,6 +329,8 @@ def extract_metadata(
         "categories": header["categories"],
         "language": clean_space(language.replace("_", "-")) if language else None,
         "canonical_url": canonical,
+        "language_urls": {tag: href for tag, link in head.alternates.items()
+                          if (href := absolute(link, url))},
         "description": clean_space(meta.get("description"))
         or clean_space(meta.get("og:description"))
         or clean_space(_str(ld.get("description"))),

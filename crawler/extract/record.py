@@ -42,6 +42,8 @@ class Article:
     body_markdown: str = ""
     language: str | None = None
     canonical_url: str | None = None
+    # The page in each language its hreflang alternate links name (tag -> URL, `en-us`).
+    language_urls: dict[str, str] = field(default_factory=dict)
     description: str | None = None
     site_name: str | None = None
     cover_image: str | None = None

@@ -335,7 +335,7 @@ def _store(archive: Archive, item: Any, run_id: int | None, stored: StoredPosts)
         if not item.listed:
             # One post the site answers under two spellings (a listing's /post/My-Slug, the
             # feed's /post/my-slug) is archived once, under the one its page names canonical.
-            article.url = respelled(item.url, article.canonical_url)
+            article.url = respelled(item.url, article.canonical_url, article.language_urls)
         outcome = archive.save_article(
             article, run_id=run_id, fetched_at=item.fetched_at, lastmod=item.lastmod,
             etag=item.etag, http_last_modified=item.http_last_modified, capture=item.capture,
