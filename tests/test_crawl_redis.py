@@ -1041,6 +1041,41 @@ def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
                     server.url + post.url_path for post in server.blog.posts)
 
 
+def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog archived at its old domain, which then redirects to a new one, crawled through
+    Redis as without (tests/test_crawl_faults.py): the writer archived every post a second
+    time under its new URL (`6 posts: 6 new`, 12 posts in stats, the edited one with no link
+    to its earlier version), its line said nothing of the move, and its run kept no word of
+    it. Now the move is named and recorded with the run, each post takes its new URL with its
+    versions (found by its old URL too), and the old addresses are not asked again."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=6) as (new_home,), BlogServer(new_home.blog, loopback(10)) as old_home:
+        before = crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        edited = new_home.blog.edit_post(new_home.blog.posts[0].slug,
+                                         paragraphs=["Written after the move."])
+        moved = crawl_json(old_home.url, db, redis_server.url)
+        old_home.request_log.clear()
+        again = crawl_json(old_home.url, db, redis_server.url)
+    assert before["counts"]["new"] == 6, before
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert moved["moved_to"] == again["moved_to"] == new_root
+    assert moved["message"] == (
+        f"6 posts: 0 new, 1 changed, 5 unchanged; moved: its address now redirects to "
+        f"{new_root}, where it was crawled; 6 posts archived before at {old_root} now archived "
+        "at their new URLs, their versions kept"), moved["message"]
+    assert again["message"] == (f"6 posts: 0 new, 0 changed, 6 unchanged; moved: its address "
+                                f"now redirects to {new_root}, where it was crawled")
+    assert old_home.request_log == ["/robots.txt"]  # no old post address asked again
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [6]
+        post = archive.post(old_root + edited.url_path.lstrip("/"))
+        assert (post["url"], post["version"]) == (new_root + edited.url_path.lstrip("/"), 2)
+        assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
+                                                         f"to {new_root}")
+
+
 class MovedHome(BlogServer):
     """The old domain of a blog that moved to `moved_to`: its robots.txt redirects to the new
     host's, every other page to the new host's home page (as many moved domains answer)."""
