@@ -684,6 +684,9 @@ class RedisWriter:
         if site is not None:
             _note_move(site, message.get("moved_to"))
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
+            if listed := message.get("listed_unchanged"):
+                # Counted unchanged by the worker as it read the sitemap: only seen, here.
+                archive.touch_listed(listed["urls"], seen_at=listed["seen_at"])
         for item in message.get("items", []):
             url = _item_url(item)
             is_post = item[0] in ("post", "unchanged")

@@ -927,13 +927,17 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     """The writer publishes what the archive holds: a second crawl, by the same long-lived
     worker, asks only for the post whose sitemap lastmod changed (conditionally) and stores
     it; the others are not asked for, even those the feed had the first crawl ask for before
-    the sitemap named them (until a fix on 2026-12-05 each cost a 304)."""
+    the sitemap named them (until a fix on 2026-12-05 each cost a 304). Those are recorded as
+    seen, though: their `last_seen` moves, as without Redis (until 2026-12-06 the writer was
+    told only how many there were, and their `last_seen` stayed at their first fetch)."""
     db = tmp_path / "archive.db"
     with blogs(1, posts=10) as (server,):
         worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
             first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
             assert f"✓ {server.url}/: 10 posts: 10 new" in first[0], first
+            with Archive.open(db) as archive, archive.transaction() as conn:  # a month ago
+                conn.execute("UPDATE posts SET last_seen = '2026-11-06T10:00:00+00:00'")
             posts_fetched = sum(n for path, n in server.hits.items() if "/post/" in path)
             server.blog.edit_post(server.blog.posts[3].slug, title="A new title")
             second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
@@ -945,6 +949,10 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     versions = versions_per_post(db)
     edited = server.url + server.blog.posts[3].url_path
     assert versions.pop(edited) == 2 and set(versions.values()) == {1}
+    with Archive.open(db, readonly=True) as archive:
+        started = archive.runs()[0]["started_at"]
+        assert [archive.post(server.url + post.url_path)["last_seen"] >= started
+                for post in server.blog.posts] == [True] * 10
 
 
 class Holds(Gate):
