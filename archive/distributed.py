@@ -33,7 +33,7 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
-from archive.site_match import archived_root
+from archive.site_match import archived_root, site_twins
 from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from archive.words import counted
 from crawler import settings as defaults  # plain constants, no Scrapy import
@@ -52,8 +52,10 @@ from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
 from crawler.summary import (
+    ARCHIVED_BEFORE_THE_MOVE,
     ELSEWHERE,
     MOVED_AWAY,
+    MOVED_TO,
     NOT_POSTS,
     ROBOTS_SKIPPED,
     ROBOTS_UNREACHABLE,
@@ -192,6 +194,10 @@ class _Site:
     # The root robots.txt redirected to, when the site moved to another host (a worker's
     # `moved_to`): its listing pages are fetched there (_queue_listings).
     moved_to: str | None = None
+    # That root when it is another host, not the site's `www.` or other-scheme spelling: a move
+    # the summary names, and where the posts archived at the old address take their new URLs
+    # (as crawler.spiders.wix._follow_move).
+    moved_host: str | None = None
     unreachable: bool = False
     # Why its robots.txt could not be read (a worker's `robots_unreachable`, e.g. "HTTP 503 (4
     # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
@@ -432,10 +438,16 @@ class RedisWriter:
         from_feed = [url for url in sorted(site.feed_posts - site.discovered)
                      if site.sitemap_urls and url not in site.sitemap_urls]
         site.discovered |= site.feed_posts
+        # A post archived at the address the site moved from that the new host lists counts
+        # as listed: asked again, it would only redirect there (WixBlogSpider.posts_to_check).
+        moved = _listed_at_the_new_host(site)
         checks, unchecked = site.discovery.posts_to_check(site.known, site.sitemap_urls,
-                                                          site.discovered)
+                                                          site.discovered | set(moved))
         if unchecked:
             site.stats["wixarchive/unchecked"] = unchecked
+        if again := sum(1 for old, new in moved.items()
+                        if old in site.known and new not in site.known):
+            site.stats[ARCHIVED_BEFORE_THE_MOVE] = again
         for url in [*from_feed, *checks]:
             self._queue_post(site, url)
 
@@ -670,7 +682,11 @@ class RedisWriter:
                        ) -> list[tuple[str, str]]:
         outcomes = []
         if site is not None:
+            _note_move(site, message.get("moved_to"))
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
+            if listed := message.get("listed_unchanged"):
+                # Counted unchanged by the worker as it read the sitemap: only seen, here.
+                archive.touch_listed(listed["urls"], seen_at=listed["seen_at"])
         for item in message.get("items", []):
             url = _item_url(item)
             is_post = item[0] in ("post", "unchanged")
@@ -684,7 +700,8 @@ class RedisWriter:
             try:
                 with archive.savepoint():
                     outcome = _store(archive, item, message.get("run"),
-                                     recapture=site is not None and url in site.lost.posts)
+                                     recapture=site is not None and url in site.lost.posts,
+                                     moved_from=_archived_at_the_old_address(site, url))
             except Exception as exc:  # one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and is_post:
@@ -696,7 +713,8 @@ class RedisWriter:
 
     def _finish(self, archive: Archive, site: _Site, reason: str,
                 message: str | None) -> dict[str, Any]:
-        summary = summarize(site.job.url, site.stats, reason, site.errors,
+        stats = {**site.stats, MOVED_TO: site.moved_host} if site.moved_host else site.stats
+        summary = summarize(site.job.url, stats, reason, site.errors,
                             time_limit=site.job.time_limit or 0)
         if message:
             summary.message = message
@@ -709,6 +727,35 @@ class RedisWriter:
         # The writer's own peak memory: the workers' run elsewhere (each one's is its own).
         summary.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
+
+
+def _note_move(site: _Site, moved_to: str | None) -> None:
+    """A worker's `moved_to` (where robots.txt redirected), kept as the site's move when it is
+    another host, not the site's own other spelling (`www.`, http or https)."""
+    if moved_to and site.moved_host is None and not any(
+            moved_to in site_twins(own) for own in (site.job.url, site.archived)):
+        site.moved_host = moved_to
+
+
+def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
+    """The URL a post fetched at the host the site moved to is archived at on the old address,
+    when it is archived there only: that post takes `url` (WixBlogSpider's
+    _archived_at_the_old_address)."""
+    moved_to = site.moved_host if site is not None else None
+    if site is None or not moved_to or not url.startswith(moved_to) or url in site.known:
+        return None
+    old = site.archived + url[len(moved_to):]
+    return old if old in site.known else None
+
+
+def _listed_at_the_new_host(site: _Site) -> dict[str, str]:
+    """The posts listed this time at the host the site moved to, by their URL at the address
+    it moved from (WixBlogSpider._listed_at_the_new_host)."""
+    moved_to = site.moved_host
+    if not moved_to:
+        return {}
+    return {site.archived + url[len(moved_to):]: url
+            for url in site.sitemap_urls | site.discovered if url.startswith(moved_to)}
 
 
 def store_sitemap_lastmods(archive: Archive, site: _Site, lastmods: dict[str, str]) -> None:
@@ -777,17 +824,19 @@ def _item_url(item: tuple[Any, ...]) -> str:
 
 
 def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None, *,
-           recapture: bool = False) -> str:
+           recapture: bool = False, moved_from: str | None = None) -> str:
     """Store one worker result; returns its outcome (new, changed, unchanged, recaptured,
     deleted) or `page:KIND` for a page that is no post. `recapture`: a post fetched again
-    because its capture was lost (archive.lost_captures)."""
+    because its capture was lost (archive.lost_captures); `moved_from`: the URL a post is
+    archived at on the address its site moved from, which it leaves for its new one."""
     kind = item[0]
     if kind == "post":
         info = item[2]
         return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
                                     lastmod=info["lastmod"], etag=info["etag"],
                                     http_last_modified=info["http_last_modified"],
-                                    capture=info.get("capture"), recapture=recapture)
+                                    capture=info.get("capture"), recapture=recapture,
+                                    moved_from=moved_from)
     if kind == "unchanged":
         post = item[1]
         archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,

@@ -61,6 +61,9 @@ MOVED_AWAY = "wixarchive/moved_away/"
 # scheme's spelling: crawler.spiders.wix), and how many of the posts listed there the archive
 # holds at the old address only: those posts take their new URLs (archive.ingest).
 MOVED_TO = "wixarchive/moved_to"
+# The note a moved site's run keeps first among its errors whatever its status (recorded_errors):
+# `runs` shows it under an ok run too, since the user should know (archive.schedule.report).
+MOVED_NOTE = "moved: its address now redirects to "
 ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
 # The posts the archive held for the site when its crawl began (not those marked deleted): a
 # crawl that finds no post says they are kept, since it concludes nothing about them.
@@ -104,9 +107,13 @@ class CrawlSummary:
         """The errors kept with the run. A failed or timed-out run's message comes first: it
         says why no post (or not every post) was archived ("does not look like a Wix site",
         "could not reach", "stopped at its 30m time limit"), where its first error may be only a
-        robots.txt 404; `wixarchive runs` shows that first one."""
-        return ([self.message, *self.errors] if self.status in ("failed", "timeout")
-                else self.errors)
+        robots.txt 404; `wixarchive runs` shows that first one. Any other run of a site that
+        moved to another host has the move first (moved_note)."""
+        if self.status in ("failed", "timeout"):
+            return [self.message, *self.errors]
+        # A move is no error, but the run must keep it: `runs` and `run-due --quiet` show no
+        # ok run's summary line, and the user has to know where the site lives now.
+        return [moved_note(self.moved_to), *self.errors] if self.moved_to else self.errors
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -316,11 +323,16 @@ def _posts_text(counts: dict[str, int]) -> str:
 def _moved_to_text(site: str, moved_to: str, stats: dict[str, Any]) -> str:
     """The site's move to another host, and the posts the archive held at the old address
     that now have their new URLs (archive.ingest: their versions kept)."""
-    text = f"moved: its address now redirects to {moved_to}, where it was crawled"
+    text = moved_note(moved_to)
     if moved := int(stats.get(ARCHIVED_BEFORE_THE_MOVE, 0)):
         text += (f"; {counted(moved, 'post')} archived before at {site} now archived at "
                  "their new URLs, their versions kept")
     return text
+
+
+def moved_note(moved_to: str) -> str:
+    """The move of a site to another host, as its line and its recorded run say it."""
+    return f"{MOVED_NOTE}{moved_to}, where it was crawled"
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

@@ -927,13 +927,17 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     """The writer publishes what the archive holds: a second crawl, by the same long-lived
     worker, asks only for the post whose sitemap lastmod changed (conditionally) and stores
     it; the others are not asked for, even those the feed had the first crawl ask for before
-    the sitemap named them (until a fix on 2026-12-05 each cost a 304)."""
+    the sitemap named them (until a fix on 2026-12-05 each cost a 304). Those are recorded as
+    seen, though: their `last_seen` moves, as without Redis (until 2026-12-06 the writer was
+    told only how many there were, and their `last_seen` stayed at their first fetch)."""
     db = tmp_path / "archive.db"
     with blogs(1, posts=10) as (server,):
         worker = start_worker(redis_server.url, "--idle-timeout", "30")
         try:
             first = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
             assert f"✓ {server.url}/: 10 posts: 10 new" in first[0], first
+            with Archive.open(db) as archive, archive.transaction() as conn:  # a month ago
+                conn.execute("UPDATE posts SET last_seen = '2026-11-06T10:00:00+00:00'")
             posts_fetched = sum(n for path, n in server.hits.items() if "/post/" in path)
             server.blog.edit_post(server.blog.posts[3].slug, title="A new title")
             second = start_writer([server.url], db, redis_server.url).communicate(timeout=120)
@@ -945,6 +949,10 @@ def test_a_recrawl_through_redis_fetches_only_what_changed(tmp_path: Path,
     versions = versions_per_post(db)
     edited = server.url + server.blog.posts[3].url_path
     assert versions.pop(edited) == 2 and set(versions.values()) == {1}
+    with Archive.open(db, readonly=True) as archive:
+        started = archive.runs()[0]["started_at"]
+        assert [archive.post(server.url + post.url_path)["last_seen"] >= started
+                for post in server.blog.posts] == [True] * 10
 
 
 class Holds(Gate):
@@ -1039,6 +1047,41 @@ def test_sites_that_moved_to_another_host_are_crawled_there_through_redis(
             for alias, server in zip(aliases, servers, strict=True):
                 assert sorted(archive.known_posts(alias.url)) == sorted(
                     server.url + post.url_path for post in server.blog.posts)
+
+
+def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog archived at its old domain, which then redirects to a new one, crawled through
+    Redis as without (tests/test_crawl_faults.py): the writer archived every post a second
+    time under its new URL (`6 posts: 6 new`, 12 posts in stats, the edited one with no link
+    to its earlier version), its line said nothing of the move, and its run kept no word of
+    it. Now the move is named and recorded with the run, each post takes its new URL with its
+    versions (found by its old URL too), and the old addresses are not asked again."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=6) as (new_home,), BlogServer(new_home.blog, loopback(10)) as old_home:
+        before = crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        edited = new_home.blog.edit_post(new_home.blog.posts[0].slug,
+                                         paragraphs=["Written after the move."])
+        moved = crawl_json(old_home.url, db, redis_server.url)
+        old_home.request_log.clear()
+        again = crawl_json(old_home.url, db, redis_server.url)
+    assert before["counts"]["new"] == 6, before
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert moved["moved_to"] == again["moved_to"] == new_root
+    assert moved["message"] == (
+        f"6 posts: 0 new, 1 changed, 5 unchanged; moved: its address now redirects to "
+        f"{new_root}, where it was crawled; 6 posts archived before at {old_root} now archived "
+        "at their new URLs, their versions kept"), moved["message"]
+    assert again["message"] == (f"6 posts: 0 new, 0 changed, 6 unchanged; moved: its address "
+                                f"now redirects to {new_root}, where it was crawled")
+    assert old_home.request_log == ["/robots.txt"]  # no old post address asked again
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [6]
+        post = archive.post(old_root + edited.url_path.lstrip("/"))
+        assert (post["url"], post["version"]) == (new_root + edited.url_path.lstrip("/"), 2)
+        assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
+                                                         f"to {new_root}")
 
 
 class MovedHome(BlogServer):

@@ -291,6 +291,37 @@ def test_run_due_json_records_have_the_same_counts_and_a_next_due_whatever_the_s
     assert ok["next_due"] == waiting["next_due"] == site["next_due"] is not None
 
 
+def test_a_site_that_moved_is_said_by_run_due_quiet_and_kept_with_its_run(tmp_path: Path):
+    """A scheduled blog whose address now redirects to a new domain: its crawl is ok, so
+    `run-due --quiet` printed nothing and `runs` showed a plain ok row; the move was said only
+    in the line --quiet hides. A cron user never heard of it. Now --quiet prints the site's
+    line, and the run keeps the move first among its errors, which `runs` shows."""
+    blog = SampleBlog(seed=10, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
+                         f'[[site]]\nurl = "{old_home.url}"\nevery = "1d"\n')
+        before = subprocess.run(wixarchive("run-due", "--db", str(db), "--quiet"),
+                                capture_output=True, text=True, timeout=300)
+        old_home.moved_to = new_home.url
+        moved = subprocess.run(wixarchive("run-due", "--db", str(db), "--quiet", "--force"),
+                               capture_output=True, text=True, timeout=300)
+    assert (before.returncode, before.stdout) == (0, ""), before.stderr
+    note = f"moved: its address now redirects to {new_home.url}/, where it was crawled"
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith(f"ok          {old_home.url}/  3 posts: 0 new"), moved.stdout
+    assert note in moved.stdout
+    table = subprocess.run(wixarchive("runs", "--db", str(db)),
+                           capture_output=True, text=True, timeout=300)
+    records = subprocess.run(wixarchive("runs", "--db", str(db), "--json"),
+                             capture_output=True, text=True, timeout=300)
+    assert table.returncode == records.returncode == 0, (table.stderr, records.stderr)
+    assert table.stdout.count("↳") == 1 and f"↳ {note}" in table.stdout, table.stdout
+    assert [(r["status"], r["first_error"]) for r in json.loads(records.stdout)] == [
+        ("ok", note), ("ok", None)]
+
+
 def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
     """`run-due --refetch`, as `crawl --refetch`: a post whose text changed while its lastmod,
     ETag and Last-Modified stayed (a conditional GET would get a 304) is archived anew."""

@@ -31,7 +31,7 @@ from archive.schedule.sites import SitesError
 from archive.store import ArchiveError
 
 # Outcomes worth a line with --quiet: what an archivist must look at (skipped: not crawled,
-# Redis unreachable or a stop).
+# Redis unreachable or a stop); so is a site that moved to another host (Outcome.moved_to).
 PROBLEMS = ("failed", "timeout", "partial", "interrupted", "invalid", "skipped")
 
 
@@ -68,7 +68,7 @@ def print_json(outcomes: list[Outcome]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as a JSON array.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only problems (failed, timed out, partial, interrupted, invalid, "
-                   "skipped).")
+                   "skipped) and the sites that moved to another host.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawlers' progress and logs.")
 @now_option
 def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
@@ -103,7 +103,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     install_signal_handlers(runner)
 
     def report(outcome: Outcome) -> None:
-        if as_json or (quiet and outcome.status not in PROBLEMS):
+        if as_json or (quiet and outcome.status not in PROBLEMS and not outcome.moved_to):
             return
         problem = outcome.status in FAILED_OUTCOMES
         echo_unless_closed(outcome.line(), err=problem)

@@ -29,6 +29,7 @@ from archive.schedule.report import (
 )
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError, is_writable
+from crawler.summary import MOVED_NOTE
 
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
          "running": ">", "killed": "✗"}
@@ -57,7 +58,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
                    f"  {r['pages']:>6} {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5}"
                    f" {r['recaptured']:>5} {r['deleted']:>4} {r['failed']:>4}")
-        if r["status"] in EXPLAINED and r["first_error"]:
+        # A site that moved to another host is said under every run, an ok one too.
+        if r["first_error"] and (r["status"] in EXPLAINED
+                                 or r["first_error"].startswith(MOVED_NOTE)):
             click.echo(f"{'':>7}↳ {r['first_error']}")
 
 
@@ -104,10 +107,11 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
     Statuses: ok, partial (some pages failed), failed, timeout (stopped at its time limit: the
     next run resumes it), interrupted (stopped, or its process was killed: the next run
     archives what it missed), running, killed (its process died without closing it, and this
-    command cannot close it: a run of another host, or the archive is read-only). Sites whose
-    last runs failed or timed out are listed after the table, the longest failure streak
-    first: only the sites of the sites file, when there is one (a site removed from it no
-    longer counts), else every archived site.
+    command cannot close it: a run of another host, or the archive is read-only). A run not ok
+    shows its first error under it, and any run of a site that moved to another host the move.
+    Sites whose last runs failed or timed out are listed after the table, the longest failure
+    streak first: only the sites of the sites file, when there is one (a site removed from it
+    no longer counts), else every archived site.
 
     \b
     Example:

@@ -129,6 +129,9 @@ class Outcome:
     stale_lock: str | None = None  # the dead holder whose lock was taken over
     # Stopped because another process kept the archive locked (`interrupted`): run again later.
     archive_busy: bool = False
+    # The host the site's address now redirects to, where it was crawled (said even with
+    # --quiet: the sites file names an address the site left).
+    moved_to: str | None = None
 
     @property
     def crawled(self) -> bool:
@@ -480,6 +483,7 @@ class Runner:
         outcome.counts.update(summary.get("counts") or {})
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
+        outcome.moved_to = summary.get("moved_to")
         # A crawl that only could not record its run, recorded here since, needs no new run.
         outcome.archive_busy = bool(summary.get("archive_busy")) and (
             status == "interrupted" or run_id is None)

@@ -407,7 +407,7 @@ class DistributedWixSpider(scrapy.Spider):
         known_posts = self.known_posts(site, run)
         resumed_since = self.site_settings(site, run).get("resumed_since")
         children: list[scrapy.Request] = []
-        unchanged = 0
+        unchanged: list[str] = []
         roots = self._roots(response)
         # A post's translations are posts of their own (with_translations); those on another
         # host are that host's site, named in the summary (crawler.spiders.wix).
@@ -426,13 +426,15 @@ class DistributedWixSpider(scrapy.Spider):
                 found["sitemap_urls"].append(url)
                 if unchanged_listed_post(entry.lastmod, known_posts.get(url),
                                          self.in_full(url, site, run), resumed_since):
-                    unchanged += 1
+                    unchanged.append(url)
                     continue
                 children.append(self._post_request(entry.loc, site, run, found, entry.lastmod,
                                                    listed=True, roots=roots))
                 if entry.lastmod:
                     found["lastmods"][url] = entry.lastmod
-        found["unchanged"] = unchanged
+        found["unchanged"] = len(unchanged)
+        if unchanged:  # not fetched, yet seen on the site: the writer moves their last_seen
+            found["listed_unchanged"] = {"urls": unchanged, "seen_at": _now()}
         return self._done(response.request, children, found)
 
     def parse_feed(self, response: Response) -> list[Any]:
