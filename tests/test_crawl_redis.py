@@ -1521,6 +1521,65 @@ def test_a_site_answering_server_errors_holds_up_no_other_site_of_a_worker(
         "(WIXARCHIVE_MAX_FAILING_SECONDS)"), (out, err)
 
 
+def test_a_site_with_a_long_crawl_delay_holds_up_no_other_site_of_a_worker(
+        tmp_path: Path, redis_server: RedisServer):
+    """As a failing site's back-off (above), a site's robots.txt `Crawl-delay: 5` was waited in
+    the worker's downloader: its requests held the worker's places, and the healthy site's 30
+    posts, queued after its own, were asked for in 75 s (0.8 s without Redis). The queue now
+    hands the slow site's pages out one per Crawl-delay: the healthy site is not held up. The
+    crawl is not waited to its end (the slow site's would take minutes)."""
+    client = redis_server.client()
+    with blogs(2, posts=30) as (slow, up):
+        slow.robots_crawl_delay = "5"
+        # The healthy site's pages are queued once the slow site's posts are.
+        gate = Gate("/robots.txt")
+        up.gate = gate
+        worker = start_worker(redis_server.url)
+        writer = start_writer([slow.url, up.url], tmp_path / "archive.db", redis_server.url,
+                              "--json", "--no-media")
+        try:
+            wait_until(lambda: int(client.hget("wixarchive:pending", slow.url + "/") or 0) >= 20,
+                       "the slow site's posts queued", writer)
+            gate.release()
+            wait_until(lambda: sum(p.startswith("/post/") for p in up.request_log) == 30,
+                       "the healthy site's 30 posts asked for", writer, limit=25)
+        finally:
+            stop([writer, worker])
+
+
+def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
+        redis_server: RedisServer):
+    """A site's Retry-After was waited only in the workers (ACQUIRE): the queue handed its
+    pages out meanwhile (one per back-off), and each held one of its worker's places. They now
+    wait in the queue, as do the pages of a site paced by its Crawl-delay; its media (on other
+    hosts) and other sites' pages are handed out."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    pop, resume = server.register_script(p.POP), server.register_script(p.RESUME)
+    waiting, paced, other = ("https://waiting.example/", "https://paced.example/",
+                             "https://other.example/")
+    media = "https://static.wixstatic.com/media/a.jpg"
+    for score, (site, url) in enumerate([(waiting, waiting + "post/a"), (waiting, media),
+                                         (paced, paced + "post/b"), (paced, paced + "post/c"),
+                                         (other, other + "post/d"), (waiting, waiting + "post/e")]):
+        server.zadd(p.REQUESTS, {p.queue_member(site, url, b"request"): score})
+    server.hset(p.PACED, paced, "0 60")  # as a Crawl-delay of 60 s sets it
+
+    def popped() -> str | None:
+        got = pop(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ, p.RESTING, p.PACED],
+                  args=[30])
+        return got[1].split(b"\n")[1].decode() if got else None
+
+    resume(keys=[p.resume_key(waiting), p.PACED], args=[1, waiting])
+    assert [popped() for _ in range(4)] == [media, paced + "post/b", other + "post/d", None]
+    handed: list[str | None] = []
+    wait_until(lambda: handed.append(popped()) or handed[-1], "the waiting site's page")
+    assert [handed[-1], popped(), popped()] == [waiting + "post/a", waiting + "post/e", None]
+    assert server.zrange(p.REQUESTS, 0, -1) == [p.queue_member(paced, paced + "post/c",
+                                                                b"request")]
+
+
 def test_robots_txt_is_fetched_once_a_worker_and_one_failing_stops_the_site_as_without(
         tmp_path: Path, redis_server: RedisServer):
     """Each worker asked for a site's robots.txt twice (its robots middleware first, then the

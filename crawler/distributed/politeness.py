@@ -8,8 +8,11 @@ reads robots.txt sets it for all: DistributedWixSpider._honour_crawl_delay); the
 back with the response or the error. A request of a site stopped meanwhile (its time limit, or
 failing) is not sent. Tokens expire unless their worker renews them
 (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
-seconds. A failing site's back-off is waited out before a worker takes its requests, in the
-queue (crawler.distributed.backoff).
+seconds. A failing site's back-off, a Retry-After and a Crawl-delay or --delay of a second or
+more are waited out before a worker takes its requests, in the queue (protocol.RESTING,
+protocol.PACED, POP): waited here, they held the worker's places from its other sites. This is
+the safety net for the rest: shorter delays, and the requests a worker took before a
+Retry-After came.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 11
+PROTOCOL = 12
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -56,6 +56,12 @@ RUNS = f"{PREFIX}:runs"
 # handed to a worker before READY, and then one every DELAY seconds (POP), until its first good
 # answer deletes it (crawler.distributed.backoff)
 RESTING = f"{PREFIX}:resting"
+# hash site -> "READY DELAY", as RESTING, for a site asking to be asked slowly: its pages are not
+# handed to a worker before READY, the time a Retry-After asked for (RESUME), and then one every
+# DELAY seconds, its Crawl-delay or --delay when at least PACE_SECONDS (set as its robots.txt is
+# read; 0: no pace, the entry is dropped at the next hand-out)
+PACED = f"{PREFIX}:paced"
+PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its places free soon
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -145,7 +151,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
-            RUNS, STOPPED, RESTING]
+            RUNS, STOPPED, RESTING, PACED]
     for kind in ("known", "tokens", "last", "crawl-delay", "resume", "backoff", "sitemaps",
                  "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
@@ -290,21 +296,31 @@ end
 return 0
 """
 
-# KEYS: requests, leases, lease-data, lease-seq, resting; ARGV: lease seconds. Returns {id,
-# member}, or nothing when no request is ready.
+# KEYS: requests, leases, lease-data, lease-seq, resting, paced; ARGV: lease seconds. Returns
+# {id, member}, or nothing when no request is ready.
 # A lease id carries the Redis time it was made: a writer taking over from a dead one clears
 # every key, the sequence included, while live workers still hold leases of the old crawl. Bare
 # sequence numbers then came round again, and a worker completing an old lease ended a new
 # request's lease instead (its result dropped, its site's pending count never reaching 0).
 # The first request in the queue is taken, passing over the pages of a site backed off
-# (RESTING, set by FAILED) until its back-off is over; then one of its pages is taken and the
-# next waits its back-off again. A failing site's delay is waited out here, in the queue: in the
-# worker (SiteTokens) its requests held the downloader's places, and every other site that
-# worker served went at the failing site's pace. Its media (on other hosts) are not held back,
-# as a crawl without Redis does not back them off. At most POP_SCAN requests are looked at.
+# (RESTING, set by FAILED) or waiting (PACED: a Retry-After, a long Crawl-delay) until it is
+# ready; then one of its pages is taken and the next waits its delay again. A site's delay is
+# waited out here, in the queue: in the worker (SiteTokens) its requests held the downloader's
+# places, and every other site that worker served went at the slow site's pace. Its media (on
+# other hosts) are not held back, as a crawl without Redis does not delay them. At most
+# POP_SCAN requests are looked at.
 POP = _NOW + """
+local function held(hash, site)
+  local value = redis.call('HGET', hash, site)
+  if not value then return nil, nil end
+  local gap = string.find(value, ' ', 1, true)
+  return tonumber(string.sub(value, 1, gap - 1)), string.sub(value, gap + 1)
+end
+local function after(hash, site, delay)
+  redis.call('HSET', hash, site, tostring(now + tonumber(delay)) .. ' ' .. delay)
+end
 local chosen, score = nil, nil
-if redis.call('HLEN', KEYS[5]) == 0 then
+if redis.call('HLEN', KEYS[5]) == 0 and redis.call('HLEN', KEYS[6]) == 0 then
   local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   chosen, score = head[1], head[2]
 else
@@ -316,18 +332,23 @@ else
       local member = batch[i]
       local site_end = string.find(member, '\\n', 1, true)
       local site = string.sub(member, 1, site_end - 1)
-      local resting = redis.call('HGET', KEYS[5], site)
-      if not resting or string.sub(member, site_end + 1, site_end + #site) ~= site then
-        chosen, score = member, batch[i + 1]
-      else
-        local gap = string.find(resting, ' ', 1, true)
-        if now >= tonumber(string.sub(resting, 1, gap - 1)) then
-          local delay = string.sub(resting, gap + 1)
-          redis.call('HSET', KEYS[5], site, tostring(now + tonumber(delay)) .. ' ' .. delay)
-          chosen, score = member, batch[i + 1]
-        end
+      local rest_ready, rest_delay, pace_ready, pace_delay = nil, nil, nil, nil
+      if string.sub(member, site_end + 1, site_end + #site) == site then
+        rest_ready, rest_delay = held(KEYS[5], site)
+        pace_ready, pace_delay = held(KEYS[6], site)
       end
-      if chosen ~= nil then break end
+      if now >= (rest_ready or now) and now >= (pace_ready or now) then
+        chosen, score = member, batch[i + 1]
+        if rest_ready then
+          after(KEYS[5], site, rest_delay)
+        end
+        if pace_ready and tonumber(pace_delay) > 0 then
+          after(KEYS[6], site, pace_delay)
+        elseif pace_ready then
+          redis.call('HDEL', KEYS[6], site)
+        end
+        break
+      end
     end
     offset = offset + 100
   end
@@ -427,8 +448,9 @@ return #ids
 # One request may go to the site now if fewer than `limit` are in flight (across every worker)
 # and its delay has passed since its last request: the longer of its own delay and its
 # robots.txt Crawl-delay, which counts at once however late it is read (a failing site's
-# back-off is waited out in the queue: POP); a request whose answer tells how the site is doing
-# (`counted`: no media fetch) also waits until the time a Retry-After asked for (RESUME). Tokens
+# back-off, a Retry-After and a delay of PACE_SECONDS or more are waited out in the queue first:
+# POP); a request whose answer tells how the site is doing (`counted`: no media fetch) also waits
+# until the time a Retry-After asked for (RESUME), as one a worker took before it came. Tokens
 # expire unless renewed, so a killed worker's slots free. A stopped site's requests are not
 # sent: those a worker held when its time limit came or it was found failing, or once its run
 # is over (the writer ended the crawl, clearing every key: they went out at once, with no
@@ -505,12 +527,21 @@ return 1
 RENEW_TOKENS = RENEW
 
 # An answer asking to wait `seconds` (Retry-After): no request of the site whose answer tells
-# how it is doing goes out, from any worker, before then (ACQUIRE); a later time already set
-# stays. KEYS: resume; ARGV: seconds.
+# how it is doing goes out, from any worker, before then (ACQUIRE), and none of its pages is
+# handed to a worker before then (PACED, POP); a later time already set stays.
+# KEYS: resume, paced; ARGV: seconds, site.
 RESUME = _NOW + """
 local resume = now + tonumber(ARGV[1])
 if resume > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], tostring(resume), 'EX', math.ceil(tonumber(ARGV[1])) + 60)
+  local paced = redis.call('HGET', KEYS[2], ARGV[2])
+  local delay = '0'
+  if paced then
+    local gap = string.find(paced, ' ', 1, true)
+    resume = math.max(resume, tonumber(string.sub(paced, 1, gap - 1)))
+    delay = string.sub(paced, gap + 1)
+  end
+  redis.call('HSET', KEYS[2], ARGV[2], tostring(resume) .. ' ' .. delay)
 end
 return 0
 """

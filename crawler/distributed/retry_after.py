@@ -4,8 +4,9 @@ In one process RetryAfterMiddleware pauses the site's download slot until the ti
 asked for (crawler.downloader.retry_after). A worker's slot is its own: the other workers went on
 asking the site, so 2 workers sent a site answering every post 429 with `Retry-After: 3` 25
 requests in 21 s where one sent 15, the second's 0.1 s after a 429. Here the time also goes to
-Redis (protocol.resume_key, one script), and every worker's SiteTokens waits for it before the
-site's next request (protocol.ACQUIRE).
+Redis (protocol.resume_key, one script): the shared queue hands none of the site's pages to a
+worker before then (protocol.PACED, POP), and every worker's SiteTokens waits for it before the
+site's next request (protocol.ACQUIRE), for the pages a worker took before the answer came.
 """
 
 from __future__ import annotations
@@ -31,4 +32,5 @@ class SharedRetryAfter(RetryAfterMiddleware):
         server = self.crawler.spider.server
         if self.script is None:
             self.script = server.register_script(p.RESUME)
-        self.script(keys=[p.resume_key(request_site(request))], args=[wait])
+        site = request_site(request)
+        self.script(keys=[p.resume_key(site), p.PACED], args=[wait, site])

@@ -316,8 +316,10 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found()
         roots = self._roots(response)
         self._report_move(roots, found)
+        delay = self._configured_delay(site, run)
         if self.settings.getbool("ROBOTSTXT_OBEY"):
-            self._honour_crawl_delay(response, site, run, found)
+            delay = self._honour_crawl_delay(response, site, delay, found)
+        self._pace(site, delay)
         urls = [u for u in sitemaps_from_robots(response.text) if self._in_site(u, roots, found)]
         children = [r for url in urls or [roots[-1] + "sitemap.xml"]
                     for r in self._sitemap_request(url, site, run, found, roots)]
@@ -346,20 +348,33 @@ class DistributedWixSpider(scrapy.Spider):
         return self._request(roots[-1] + "blog-feed.xml", self.parse_feed, site, run,
                              roots=roots)
 
-    def _honour_crawl_delay(self, robots: Response, site: str, run: Any,
-                            found: dict[str, Any]) -> None:
-        """robots.txt's Crawl-delay, when longer than the site's delay, is its delay across
-        every worker (crawler.distributed.politeness), capped as a crawl without Redis caps
-        it (crawler.downloader.crawl_delay); the writer's summary names it."""
+    def _configured_delay(self, site: str, run: Any) -> float:
+        """The site's --delay, as SiteTokens reads it."""
+        return float(self.site_settings(site, run).get(
+            "delay", self.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
+
+    def _honour_crawl_delay(self, robots: Response, site: str, configured: float,
+                            found: dict[str, Any]) -> float:
+        """robots.txt's Crawl-delay, when longer than the site's delay (`configured`), is its
+        delay across every worker (crawler.distributed.politeness), capped as a crawl without
+        Redis caps it (crawler.downloader.crawl_delay); the writer's summary names it. Returns
+        the site's delay."""
         user_agent = (self.settings.get("ROBOTSTXT_USER_AGENT")
                       or self.settings.get("USER_AGENT") or "")
-        configured = float(self.site_settings(site, run).get(
-            "delay", self.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))  # as SiteTokens
         delay = crawl_delay(robots.body, user_agent, configured,
                             self.settings.getfloat("WIXARCHIVE_MAX_CRAWL_DELAY", MAX_CRAWL_DELAY))
-        if delay is not None:
-            self.server.set(p.crawl_delay_key(site), delay.applied)
-            found["crawl_delay"] = (delay.applied, delay.asked)
+        if delay is None:
+            return configured
+        self.server.set(p.crawl_delay_key(site), delay.applied)
+        found["crawl_delay"] = (delay.applied, delay.asked)
+        return delay.applied
+
+    def _pace(self, site: str, delay: float) -> None:
+        """A site's long delay is waited out in the shared queue, which hands its pages out one
+        per delay (protocol.PACED, POP): waited in a worker's downloader, its requests held the
+        places the worker's other sites needed, and they went at its pace."""
+        if delay >= p.PACE_SECONDS:
+            self.server.hset(p.PACED, site, f"0 {delay}")
 
     def on_robots_error(self, failure: Failure) -> list[Any]:
         request = failure.request
@@ -381,6 +396,7 @@ class DistributedWixSpider(scrapy.Spider):
         else:
             roots = self._roots(response) if response is not None else [site]
             self._report_move(roots, found)
+            self._pace(site, self._configured_delay(site, run))
             children = [*self._named_post(site, run, found, roots),
                         *self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
                                                roots), self._feed_request(site, run, roots)]
