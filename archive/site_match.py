@@ -45,7 +45,25 @@ def site_ids(conn: sqlite3.Connection, wanted: str | Sequence[str] | None) -> li
     if not any(named):
         return None
     ids = dict(conn.execute("SELECT url, id FROM sites"))
+    named = [moved_site(conn, one) for one in named]
     return [ids[site["site"]] for site in sites_named(archived_sites(conn), named)]
+
+
+def moved_site(conn: sqlite3.Connection, wanted: str) -> str:
+    """`wanted`, or, when it is the address (a URL or host) an archived site moved to
+    (moved_here), that site's root URL: the new address names the site it continues."""
+    spelled = wanted.strip()
+    if not spelled or " " in spelled or "." not in spelled and ":" not in spelled:
+        return wanted
+    try:
+        root = site_root(spelled if "://" in spelled else f"https://{spelled}")
+    except BadURL:
+        return wanted
+    twins = [root, *site_twins(root)]
+    if conn.execute(f"SELECT 1 FROM sites WHERE url IN ({', '.join('?' * len(twins))})",
+                    twins).fetchone():
+        return wanted
+    return moved_here(conn, twins) or wanted
 
 
 def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str]) -> list[SiteRow]:
@@ -178,12 +196,25 @@ def archived_root(conn: sqlite3.Connection, url: str) -> str:
     of it too). Raises BadURL as site_root does."""
     root = site_root(url)
     twins = site_twins(root)
-    if not twins:
-        return root
     rows = {u for (u,) in conn.execute(
         f"SELECT url FROM sites WHERE url IN ({', '.join('?' * (len(twins) + 1))})",
         (root, *twins))}
-    return root if root in rows else next((t for t in twins if t in rows), root)
+    found = root if root in rows else next((t for t in twins if t in rows), None)
+    return found or moved_here(conn, [root, *twins]) or root
+
+
+def moved_here(conn: sqlite3.Connection, roots: Sequence[str]) -> str | None:
+    """The root of the archived site whose posts are archived at one of `roots` (spellings of
+    one address no site row has): a site whose address redirected there, a crawl of it then
+    giving its posts their new URLs (archive.ingest._follow_moves). Crawling or naming the new
+    address continues that site. One look-up of the posts' URL index a root."""
+    for root in roots:
+        row = conn.execute(
+            "SELECT s.url, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+            "WHERE p.url >= ? AND p.url < ? LIMIT 1", (root, root + "\uffff")).fetchone()
+        if row is not None and site_root(row[1]) == root:
+            return row[0]
+    return None
 
 
 def url_twins(url: str) -> list[str]:

@@ -65,6 +65,9 @@ MOVED_TO = "wixarchive/moved_to"
 # `runs` shows it under an ok run too, since the user should know (archive.schedule.report).
 MOVED_NOTE = "moved: its address now redirects to "
 ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
+# The archived site whose address moved to the one crawled (site_match.moved_here): the crawl
+# continues it, its posts, versions and runs, rather than a second site.
+MOVED_HERE_FROM = "wixarchive/moved_here_from"
 # The posts the archive held for the site when its crawl began (not those marked deleted): a
 # crawl that finds no post says they are kept, since it concludes nothing about them.
 ARCHIVED_POSTS = "wixarchive/archived_posts"
@@ -297,6 +300,9 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
             summary.message += f"; stopped early, {reason}"
     if summary.moved_to:
         summary.message += f"; {_moved_to_text(site, summary.moved_to, stats)}"
+    if moved_from := stats.get(MOVED_HERE_FROM):
+        summary.message += (f"; continues the site archived at {moved_from}, whose address "
+                            "now redirects here: its posts, versions and runs")
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     if summary.moved_sites:
@@ -331,8 +337,10 @@ def _moved_to_text(site: str, moved_to: str, stats: dict[str, Any]) -> str:
 
 
 def moved_note(moved_to: str) -> str:
-    """The move of a site to another host, as its line and its recorded run say it."""
-    return f"{MOVED_NOTE}{moved_to}, where it was crawled"
+    """The move of a site to another host, as its line and its recorded run say it, with what
+    to do: name the new address from now on, which continues this site (site_match.moved_here)."""
+    return (f"{MOVED_NOTE}{moved_to}, where it was crawled (name {moved_to} from now on: "
+            "it continues this site)")
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

@@ -238,10 +238,12 @@ def test_a_site_archived_before_it_moved_keeps_its_posts_at_their_new_urls(tmp_p
     assert summary["moved_to"] == later["moved_to"] == new_root
     assert summary["message"] == (
         f"7 posts: 0 new, 1 changed, 6 unchanged, 1 deleted; moved: its address now redirects "
-        f"to {new_root}, where it was crawled; 7 posts archived before at {old_root} now "
+        f"to {new_root}, where it was crawled (name {new_root} from now on: it continues this "
+        f"site); 7 posts archived before at {old_root} now "
         "archived at their new URLs, their versions kept"), summary["message"]
     assert later["message"] == (f"7 posts: 0 new, 0 changed, 7 unchanged; moved: its address "
-                                f"now redirects to {new_root}, where it was crawled")
+                                f"now redirects to {new_root}, where it was crawled (name "
+                                f"{new_root} from now on: it continues this site)")
     assert asked == []
     with Archive.open(db, readonly=True) as archive:
         assert [(row["posts"], row["deleted"]) for row in archive.stats()] == [(8, 1)]

@@ -1071,10 +1071,12 @@ def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
     assert moved["moved_to"] == again["moved_to"] == new_root
     assert moved["message"] == (
         f"6 posts: 0 new, 1 changed, 5 unchanged; moved: its address now redirects to "
-        f"{new_root}, where it was crawled; 6 posts archived before at {old_root} now archived "
+        f"{new_root}, where it was crawled (name {new_root} from now on: it continues this site); "
+        f"6 posts archived before at {old_root} now archived "
         "at their new URLs, their versions kept"), moved["message"]
     assert again["message"] == (f"6 posts: 0 new, 0 changed, 6 unchanged; moved: its address "
-                                f"now redirects to {new_root}, where it was crawled")
+                                f"now redirects to {new_root}, where it was crawled (name "
+                                f"{new_root} from now on: it continues this site)")
     assert old_home.request_log == ["/robots.txt"]  # no old post address asked again
     with Archive.open(db, readonly=True) as archive:
         assert [row["posts"] for row in archive.stats()] == [6]

@@ -308,7 +308,8 @@ def test_a_site_that_moved_is_said_by_run_due_quiet_and_kept_with_its_run(tmp_pa
         moved = subprocess.run(wixarchive("run-due", "--db", str(db), "--quiet", "--force"),
                                capture_output=True, text=True, timeout=300)
     assert (before.returncode, before.stdout) == (0, ""), before.stderr
-    note = f"moved: its address now redirects to {new_home.url}/, where it was crawled"
+    note = (f"moved: its address now redirects to {new_home.url}/, where it was crawled (name "
+            f"{new_home.url}/ from now on: it continues this site)")
     assert moved.returncode == 0, moved.stderr
     assert moved.stdout.startswith(f"ok          {old_home.url}/  3 posts: 0 new"), moved.stdout
     assert note in moved.stdout
@@ -320,6 +321,59 @@ def test_a_site_that_moved_is_said_by_run_due_quiet_and_kept_with_its_run(tmp_pa
     assert table.stdout.count("↳") == 1 and f"↳ {note}" in table.stdout, table.stdout
     assert [(r["status"], r["first_error"]) for r in json.loads(records.stdout)] == [
         ("ok", note), ("ok", None)]
+
+
+def test_the_new_address_of_a_site_that_moved_continues_it(tmp_path: Path):
+    """The advice a move calls for: list the new address in the sites file instead of the old.
+    `sites add NEW` said nothing, and its crawl made a second site of no posts, asking every
+    post again (3 post requests, nothing known); `stats` listed that empty site, `search
+    --site NEW` found nothing, and run-due saw it as never crawled. Now the new address
+    continues the archived site: its posts, known-post state and runs; `--site` takes either
+    address."""
+    blog = SampleBlog(seed=10, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
+                         f'[[site]]\nurl = "{old_home.url}"\nevery = "1d"\n')
+        subprocess.run(wixarchive("run-due", "--db", str(db)), check=True, timeout=300)
+        old_home.moved_to = new_home.url
+        subprocess.run(wixarchive("run-due", "--db", str(db), "--force"), check=True,
+                       timeout=300)
+        added = subprocess.run(wixarchive("sites", "add", new_home.url, "--every", "1d",
+                                          "--db", str(db)),
+                               capture_output=True, text=True, timeout=300)
+        subprocess.run(wixarchive("sites", "remove", old_home.url, "--db", str(db)),
+                       check=True, timeout=300)
+        new_home.request_log.clear()
+        crawled = subprocess.run(wixarchive("run-due", "--db", str(db), "--force"),
+                                 capture_output=True, text=True, timeout=300)
+        asked = [path for path in new_home.request_log if "/post/" in path]
+        new_home.request_log.clear()
+        due = subprocess.run(wixarchive("run-due", "--db", str(db)),
+                             capture_output=True, text=True, timeout=300)
+        asked_again = list(new_home.request_log)
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert added.returncode == 0, added.stderr
+    assert f"{new_root} is where {old_root} moved" in added.stdout, added.stdout
+    assert crawled.returncode == 0, crawled.stderr
+    assert (f"3 posts: 0 new, 0 changed, 3 unchanged; continues the site archived at "
+            f"{old_root}, whose address now redirects here") in crawled.stdout, crawled.stdout
+    assert asked == []
+    assert (due.returncode, asked_again) == (0, []), due.stdout  # crawled a moment ago
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["site"], row["posts"]) for row in archive.stats()] == [(old_root, 3)]
+        assert [run["site"] for run in archive.runs()] == [old_root] * 3
+    for address in (new_home.url, old_home.url, new_home.url.split("://")[1]):
+        found = subprocess.run(wixarchive("search", "--site", address, "--db", str(db),
+                                          "--json", "--limit", "10"),
+                               capture_output=True, text=True, timeout=300)
+        assert found.returncode == 0, (address, found.stderr)
+        assert len(json.loads(found.stdout)) == 3, (address, found.stdout)
+    runs = subprocess.run(wixarchive("runs", "--site", new_home.url, "--db", str(db), "--json"),
+                          capture_output=True, text=True, timeout=300)
+    assert runs.returncode == 0, runs.stderr
+    assert [run["site"] for run in json.loads(runs.stdout)] == [old_root] * 3
 
 
 def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):

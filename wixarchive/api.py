@@ -397,13 +397,13 @@ def _write_wacz(archive: Archive, out: StrPath | IO[Any], sites: list[dict[str, 
 def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | None:
     """The root URL of the one archived site `site` names (URL, host or part of it, or name),
     as the commands' --site takes it; NoSuchSite or SeveralSites (ValueErrors) otherwise."""
-    from archive.site_match import archived_sites, one_site
+    from archive.site_match import archived_sites, moved_site, one_site
 
     if site is None:
         return None
     if not isinstance(site, str):
         raise SearchError.bad_value(field, f"expected a string, not {site!r}")
-    return one_site(archived_sites(archive.conn), site)["site"]
+    return one_site(archived_sites(archive.conn), moved_site(archive.conn, site))["site"]
 
 
 def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
@@ -527,13 +527,14 @@ def _runs_of(archive: Archive, site: str | None,
     """The root URLs of the archived sites `site` names (URL, host or part of it, its name,
     or its name in the sites file), None for every site; NoSuchSite for none."""
     from archive.schedule.report import site_aliases
-    from archive.site_match import archived_sites, matching_sites
+    from archive.site_match import archived_sites, matching_sites, moved_site
 
     if site is None:
         return None
     if not isinstance(site, str):
         raise SearchError.bad_value("site", f"expected a string, not {site!r}")
-    return {s["site"] for s in matching_sites(archived_sites(archive.conn), site,
+    return {s["site"] for s in matching_sites(archived_sites(archive.conn),
+                                              moved_site(archive.conn, site),
                                               site_aliases(scheduled))}
 
 

@@ -18,6 +18,7 @@ from archive.site_match import (
     SeveralSites,
     archived_sites,
     matching_sites,
+    moved_site,
     one_scheme_notice,
     one_site,
     site_spelling_notice,
@@ -187,7 +188,8 @@ def chosen_sites(archive: Archive, wanted: str,
     lower-case, of a site's root URL), or exit with a one-line error naming the archive's
     sites."""
     try:
-        chosen = matching_sites(archived_sites(archive.conn), wanted, aliases)
+        chosen = matching_sites(archived_sites(archive.conn), moved_site(archive.conn, wanted),
+                                aliases)
     except NoSuchSite as exc:
         fail(str(exc))
     if notice := site_spelling_notice(wanted, chosen):
@@ -199,7 +201,7 @@ def chosen_site(archive: Archive, wanted: str) -> str:
     """The URL of the one archived site a --site value names, or exit with a one-line error
     (no such site, or several: they are listed)."""
     try:
-        site = one_site(archived_sites(archive.conn), wanted)
+        site = one_site(archived_sites(archive.conn), moved_site(archive.conn, wanted))
     except (NoSuchSite, SeveralSites) as exc:
         fail(str(exc))
     if notice := site_spelling_notice(wanted, [site]):

@@ -41,7 +41,13 @@ from archive.export.writing import (
     write_export,
 )
 from archive.search.query import SearchError, shell_word
-from archive.site_match import NoSuchSite, site_key, site_spelling_notice, sites_named
+from archive.site_match import (
+    NoSuchSite,
+    moved_site,
+    site_key,
+    site_spelling_notice,
+    sites_named,
+)
 
 
 @contextmanager
@@ -178,7 +184,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
             except NoSuchSite as exc:
                 fail(str(exc))
             for wanted in filter(str.strip, sites_wanted):  # a www. spelling archived without
-                named = sites_named(sites, wanted)
+                named = sites_named(sites, moved_site(archive.conn, wanted))
                 if notice := site_spelling_notice(wanted, named):
                     click.echo(notice, err=True)
                 if (count := len({site_key(s["site"]) for s in named})) > 1:

@@ -30,7 +30,7 @@ from archive.search.query import (
     nothing_asked,
     operator_hints,
 )
-from archive.site_match import archived_sites, site_spelling_notice, sites_named
+from archive.site_match import archived_sites, moved_site, site_spelling_notice, sites_named
 
 
 def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
@@ -164,7 +164,8 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
         named = [wanted for wanted in site if wanted.strip()]
         sites = archived_sites(archive.conn) if named else []
         for wanted in named:
-            if notice := site_spelling_notice(wanted, sites_named(sites, wanted)):
+            chosen = sites_named(sites, moved_site(archive.conn, wanted))
+            if notice := site_spelling_notice(wanted, chosen):
                 click.echo(notice, err=True)
         if count_only:
             matching = count(archive, request)

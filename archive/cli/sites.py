@@ -16,7 +16,8 @@ from archive.schedule import sites as sites_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
 from archive.schedule.report import scheduled_rows
 from archive.schedule.runner import show_time
-from archive.store import ArchiveError
+from archive.site_match import moved_site
+from archive.store import Archive, ArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +111,9 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
                 media_kinds: str | None, page_requisites: bool, timeout: str | None) -> None:
     """Add a site (any page of it) to the sites file. The crawl options are those of
     `wixarchive crawl`, but --timeout, which is here the crawl's time limit (crawl's --timeout
-    is how long to wait for a page).
+    is how long to wait for a page). The new address of an archived site that moved to
+    another host (a crawl of its old address said `moved: …`) continues that site: add it,
+    then remove the old one.
 
     \b
     Example:
@@ -129,6 +132,22 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
     except (sites_file.SitesError, ScheduleError) as exc:
         fail(str(exc))
     click.echo(f"Added {site.url} ({site.schedule.describe()}) to {os.path.relpath(path)}")
+    if moved_from := _moved_here_from(db, site.url):
+        click.echo(f"{site.root} is where {moved_from} moved: its crawls continue that archived "
+                   f"site, its posts and runs (if the sites file still lists the old address: "
+                   f"wixarchive sites remove {moved_from})")
+
+
+def _moved_here_from(db: Path, url: str) -> str | None:
+    """The archived site whose address moved to `url`'s (site_match.moved_here), if any."""
+    if not db.exists():
+        return None
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            found = moved_site(archive.conn, url)
+    except ArchiveError:
+        return None
+    return found if found != url else None
 
 
 @command.command("remove")

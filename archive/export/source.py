@@ -37,7 +37,11 @@ def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[d
     # The sites table alone: Archive.stats() counted every post of every site to name one
     # (most of `export --site`'s 2.3 s at 210,000 posts).
     sites = site_match.archived_sites(archive.conn)
-    return site_match.sites_named(sites, site) if site else sites
+    if not site:
+        return sites
+    named = [site] if isinstance(site, str) else site
+    return site_match.sites_named(sites, [site_match.moved_site(archive.conn, one)
+                                          for one in named])
 
 
 @contextmanager

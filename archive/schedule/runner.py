@@ -46,7 +46,7 @@ from archive.schedule.due import (
 )
 from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
-from archive.site_match import archived_sites
+from archive.site_match import archived_sites, moved_site
 from archive.store import Archive, ArchiveError
 from crawler.summary import (
     NOT_POSTS,
@@ -181,17 +181,27 @@ def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
 def read_history(db: Path, roots: Iterable[str] = ()) -> dict[str, SiteHistory]:
     """Each site's recent runs (its HISTORY_DEPTH newest) by history_key (look a root up as
     `history_key(root)`): of the sites in `roots` and their other spellings, or of every site
-    when `roots` is empty."""
+    when `roots` is empty. A root that an archived site moved to (site_match.moved_site) has
+    that site's runs: its crawls continue it."""
     if not db.exists():
         return {}
     wanted = {history_key(root) for root in roots}
+    moved: dict[str, str] = {}  # a new address's history_key -> the moved site's
     with Archive.open(db, readonly=True, create=False) as archive:
         sites = None
         if wanted:
-            sites = [site["site"] for site in archived_sites(archive.conn)
-                     if history_key(site["site"]) in wanted]
-        return history_by_site(archive.latest_runs(HISTORY_DEPTH, sites=sites),
-                               HISTORY_DEPTH)
+            every = [site["site"] for site in archived_sites(archive.conn)]
+            archived = {history_key(site) for site in every}
+            for root in roots:
+                key = history_key(root)
+                if key not in archived and (
+                        old := history_key(moved_site(archive.conn, root))) in archived:
+                    moved[key] = old
+            sites = [site for site in every
+                     if history_key(site) in wanted or history_key(site) in moved.values()]
+        history = history_by_site(archive.latest_runs(HISTORY_DEPTH, sites=sites),
+                                  HISTORY_DEPTH)
+    return history | {new: history[old] for new, old in moved.items() if old in history}
 
 
 class Runner:

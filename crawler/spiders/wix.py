@@ -80,6 +80,7 @@ from crawler.summary import (
     FOREIGN_HOME,
     FOREIGN_HOME_TITLE,
     MOVED_AWAY,
+    MOVED_HERE_FROM,
     MOVED_TO,
     ROBOTS_UNREACHABLE,
     moved_away_reason,
@@ -154,6 +155,8 @@ class WixBlogSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.failures_listed = 0  # the errors counted as failures come first in `errors`
         self.known: dict[str, KnownPost] = {}
+        # The archived site whose address moved to this one (site_match.moved_here), if any.
+        self.moved_here_from: str | None = None
         # Known posts whose newest capture is lost: fetched again whatever their lastmod, with
         # no conditional request (a 304 would capture nothing).
         self.recapture: set[str] = set()
@@ -174,6 +177,8 @@ class WixBlogSpider(scrapy.Spider):
         if archived != spider.site:  # www.example.com, archived as example.com (or back)
             spider.logger.info("%s is archived as %s: crawled as that site", spider.site,
                                archived)
+            if archived not in site_twins(spider.site):  # a site that moved here: said
+                spider.moved_here_from = archived
             spider.site = archived
             spider.roots.append(archived)
         spider.recapture = lost.posts
@@ -191,6 +196,8 @@ class WixBlogSpider(scrapy.Spider):
         # Discovery requests skip the duplicate filter: each sitemap request is counted in
         # pending_sitemaps, which a filtered request would never count down.
         # The one robots.txt request: SiteRobotsTxt reads its rules from it (ROBOTS_META).
+        if self.moved_here_from:
+            self.crawler.stats.set_value(MOVED_HERE_FROM, self.moved_here_from)
         if archived := sum(1 for post in self.known.values() if post.deleted_at is None):
             self.crawler.stats.set_value(ARCHIVED_POSTS, archived)  # said if none is found
         yield scrapy.Request(self.fetch_root + "robots.txt", self.parse_robots, dont_filter=True,
