@@ -25,6 +25,15 @@ from tests.processes import write_lock
 FAST = {"delay": 0, "autothrottle": False}
 
 
+# A sites file's defaults that keep a test crawl quick: no delay, no AutoThrottle, no media.
+QUICK_DEFAULTS = "[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n"
+
+
+def daily_site(sites: Path, url: str) -> None:
+    """Write `sites` listing `url`, crawled every day."""
+    sites.write_text(f'{QUICK_DEFAULTS}[[site]]\nurl = "{url}"\nevery = "1d"\n')
+
+
 def wixarchive(*args: str) -> list[str]:
     return [sys.executable, "-m", "archive.cli", *args]
 
@@ -273,8 +282,7 @@ def test_run_due_json_records_have_the_same_counts_and_a_next_due_whatever_the_s
     db = tmp_path / "archive.db"
     sites = tmp_path / "archive.sites.toml"
     with serve_blog(SampleBlog(seed=9, post_count=3)) as server:
-        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
-                         f'[[site]]\nurl = "{server.url}"\nevery = "1d"\n')
+        daily_site(sites, server.url)
         crawled = subprocess.run(wixarchive("run-due", "--db", str(db), "--json"),
                                  capture_output=True, text=True, timeout=300)
         assert crawled.returncode == 0, crawled.stderr
@@ -300,8 +308,7 @@ def test_a_site_that_moved_is_said_by_run_due_quiet_and_kept_with_its_run(tmp_pa
     db = tmp_path / "archive.db"
     sites = tmp_path / "archive.sites.toml"
     with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
-        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
-                         f'[[site]]\nurl = "{old_home.url}"\nevery = "1d"\n')
+        daily_site(sites, old_home.url)
         before = subprocess.run(wixarchive("run-due", "--db", str(db), "--quiet"),
                                 capture_output=True, text=True, timeout=300)
         old_home.moved_to = new_home.url
@@ -334,8 +341,7 @@ def test_the_new_address_of_a_site_that_moved_continues_it(tmp_path: Path):
     db = tmp_path / "archive.db"
     sites = tmp_path / "archive.sites.toml"
     with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
-        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
-                         f'[[site]]\nurl = "{old_home.url}"\nevery = "1d"\n')
+        daily_site(sites, old_home.url)
         subprocess.run(wixarchive("run-due", "--db", str(db)), check=True, timeout=300)
         old_home.moved_to = new_home.url
         subprocess.run(wixarchive("run-due", "--db", str(db), "--force"), check=True,
@@ -383,8 +389,7 @@ def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
     db = tmp_path / "archive.db"
     sites = tmp_path / "archive.sites.toml"
     with serve_blog(blog) as server:
-        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
-                         f'[[site]]\nurl = "{server.url}"\n')
+        sites.write_text(f'{QUICK_DEFAULTS}[[site]]\nurl = "{server.url}"\n')
         first = subprocess.run(wixarchive("run-due", "--db", str(db)), capture_output=True,
                                text=True, timeout=300)
         assert first.returncode == 0, first.stderr
@@ -410,8 +415,7 @@ def test_run_due_reports_every_bad_or_duplicate_entry_and_crawls_the_rest(tmp_pa
     db = tmp_path / "archive.db"
     sites = tmp_path / "arch.sites.toml"
     with serve_blog(blog) as server:
-        sites.write_text(f'[defaults]\ndelay = 0\nautothrottle = false\nmedia = false\n'
-                         f'[[site]]\nurl = "{server.url}"\n'
+        sites.write_text(f'{QUICK_DEFAULTS}[[site]]\nurl = "{server.url}"\n'
                          f'[[site]]\nurl = "htp//typo.example"\n'
                          f'[[site]]\nurl = "{server.url}/blog"\n'
                          f'[[site]]\nurl = "https://a.example"\nevery = "6 hours"\n')

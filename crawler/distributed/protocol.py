@@ -325,6 +325,7 @@ if redis.call('HLEN', KEYS[5]) == 0 and redis.call('HLEN', KEYS[6]) == 0 then
   chosen, score = head[1], head[2]
 else
   local offset = 0
+  local waiting = {}  -- sites found not ready: their other pages are passed over unread
   while chosen == nil and offset < """ + str(POP_SCAN) + """ do
     local batch = redis.call('ZRANGE', KEYS[1], offset, offset + 99, 'WITHSCORES')
     if #batch == 0 then break end
@@ -332,12 +333,18 @@ else
       local member = batch[i]
       local site_end = string.find(member, '\\n', 1, true)
       local site = string.sub(member, 1, site_end - 1)
-      local rest_ready, rest_delay, pace_ready, pace_delay = nil, nil, nil, nil
-      if string.sub(member, site_end + 1, site_end + #site) == site then
-        rest_ready, rest_delay = held(KEYS[5], site)
-        pace_ready, pace_delay = held(KEYS[6], site)
+      local ready, rest_ready, rest_delay, pace_ready, pace_delay = true, nil, nil, nil, nil
+      if string.sub(member, site_end + 1, site_end + #site) == site then  -- not its media
+        if waiting[site] then
+          ready = false
+        else
+          rest_ready, rest_delay = held(KEYS[5], site)
+          pace_ready, pace_delay = held(KEYS[6], site)
+          ready = now >= (rest_ready or now) and now >= (pace_ready or now)
+          waiting[site] = not ready
+        end
       end
-      if now >= (rest_ready or now) and now >= (pace_ready or now) then
+      if ready then
         chosen, score = member, batch[i + 1]
         if rest_ready then
           after(KEYS[5], site, rest_delay)
