@@ -26,7 +26,7 @@ import io
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from datasette.utils import tilde_encode
 
@@ -47,8 +47,10 @@ def first_page_token(descending: bool) -> str:
 
 
 def _without_token(html: bytes, token: str) -> bytes:
-    """The page with the injected token gone from its links and its forms' hidden fields."""
-    value, key = (re.escape(part.encode()) for part in token.split(","))
+    """The page with the injected token gone from its links and its forms' hidden fields
+    (a link's URL-encodes it: the ascending token's `$null` is `%24null` there)."""
+    value, key = (rb"(?:%s|%s)" % (re.escape(part.encode()), re.escape(quote_plus(part).encode()))
+                  for part in token.split(","))
     encoded = value + rb"(?:%2C|,)" + key
     html = re.sub(rb'<input[^>]*name="_next"[^>]*value="' + encoded + rb'"[^>]*>', b"", html)
     html = re.sub(rb"\?_next=" + encoded + rb"(?:&amp;|&)?", b"?", html)
