@@ -470,6 +470,13 @@ def table_titles(web: Any, query: str) -> list[str]:
     ("שלום", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
     ("שָׁלוֹם לטיול", ["יומן", "מכתב"]),
     ("compost", ["Garden notes"]),  # no Hebrew or Arabic: Datasette's own, main index
+    # -word and operators as the ranked search reads them: quoted, -לטיול was a word to find
+    # (the posts *with* it), OR a word every post must hold
+    ("שלום -לטיול", ["שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("יומן OR מכתב", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם"]),
+    # only words left out, which the ranked search refuses: no post, not the posts with them
+    ("-שלום", []),
+    ("-compost", []),
 ])
 def test_the_posts_table_search_box_finds_words_written_with_marks(
         web: Any, query: str, expected: list[str]) -> None:

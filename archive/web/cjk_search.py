@@ -140,13 +140,19 @@ def _hebrew_arabic_words(text: str) -> list[str]:
 async def cjk_search_filters(request: Any, database: str, table: str,
                              datasette: Any) -> Any:
     """Datasette's search clause fed the bigram phrases; the other words required beside them.
-    Or, for a search steered to posts_unmarked, its words without marks."""
+    Or, for a search steered to posts_unmarked, its words without marks (its MATCH expression,
+    marks taken out, when it uses FTS5 syntax or leaves words out)."""
     from datasette.filters import FilterArguments
 
     if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
             and holds_marks(datasette, database):
-        words = _hebrew_arabic_words(request.args.get("_search", ""))
-        return FilterArguments([], {"search": quoted(words)}) if words else None
+        search = request.args.get("_search", "")
+        words = _hebrew_arabic_words(search)
+        if not words:
+            return None
+        # Operators and -word read as the ranked search reads them, as in posts_fts (below).
+        return FilterArguments([], {"search": table_match(strip(search))
+                                    if needs_raw_mode(search) else quoted(words)})
     if table == POSTS and request.args.get("_searchmode") == "raw" \
             and request.args.get("_fts_table") in (None, FTS_TABLE) \
             and request.args.get("_search") and archive_sites(datasette, database) is not None:
