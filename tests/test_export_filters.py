@@ -347,6 +347,23 @@ def test_changed_since_exports_what_changed_or_was_deleted_since(changes: Change
         io.StringIO(out.read_text())))) == CHANGED
 
 
+def test_changed_since_takes_a_post_whose_site_moved(tmp_path: Path) -> None:
+    # The post takes its new host's URL, unchanged otherwise: an incremental export missed it,
+    # and the copy kept the old URL (a later change then came as a second post by url).
+    path = tmp_path / "archive.db"
+    old, new = f"{GARDEN}post/moved", f"{KITCHEN}post/moved"
+    with Archive.open(path) as archive:
+        archive.save_article(_post("moved", "Text."), fetched_at=BEFORE)
+        exported = next_second()
+        moved = _post("moved", "Text.")
+        moved.url = new
+        assert archive.save_article(moved, fetched_at=AFTER, moved_from=old) == "unchanged"
+    rows = [json.loads(line) for line in wixarchive(
+        "export", "--db", str(path), "--changed-since", exported, "--format", "jsonl", "-",
+        check=True).stdout.splitlines()]
+    assert [row["url"] for row in rows] == [new]
+
+
 def _shifted(stamp: str, zone: str, fraction: str = "") -> str:
     """The instant `stamp` (UTC, +00:00) written in another zone ('+02:00', 'Z', '' for none,
     ' ' for none with a space)."""
