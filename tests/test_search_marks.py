@@ -391,6 +391,9 @@ def test_check_finds_the_mark_free_and_cjk_indexes_out_of_sync_and_repair_rebuil
             "Chinese, Japanese and Korean search index out of sync with posts"]
     repaired = run("check", "--db", str(path), "--repair")
     assert repaired.returncode == 0, repaired.stderr
+    # said of the three (it said "Search index rebuilt." and "search index in sync")
+    assert repaired.stdout.startswith("Search indexes rebuilt.\nOK: ")
+    assert "search indexes in sync" in repaired.stdout
     assert titles(path, "جديد") == ["المعلم"] and titles(path, "東京") == ["東京の天気"]
     assert sorted(titles(path, "يساعد")) == ["عون"]
     with sqlite3.connect(path) as conn:  # the CJK index holds the posts with CJK text alone
