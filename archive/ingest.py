@@ -113,15 +113,16 @@ def _known(conn: sqlite3.Connection, urls: list[str]) -> dict[str, tuple[int, st
     return known
 
 
-def _follow_moves(conn: sqlite3.Connection, fetches: Sequence[Fetch]) -> None:
+def _follow_moves(conn: sqlite3.Connection, fetches: Sequence[Fetch], recorded: str) -> None:
     """Posts archived at the address their site moved from, fetched at the new one: each row
     takes its new URL (none already has it), so the fetch is that post's, unchanged or a new
-    version of it, and its earlier versions stay with it (their captures keep the old URL)."""
-    moves = [(f.article.url, f.moved_from, f.article.url) for f in fetches
+    version of it, and its earlier versions stay with it (their captures keep the old URL).
+    The new URL is a change recorded (`recorded`), which `export --changed-since` takes."""
+    moves = [(f.article.url, recorded, f.moved_from, f.article.url) for f in fetches
              if f.moved_from and f.moved_from != f.article.url]
     if moves:
-        conn.executemany("UPDATE posts SET url = ? WHERE url = ? AND NOT EXISTS "
-                         "(SELECT 1 FROM posts WHERE url = ?)", moves)
+        conn.executemany("UPDATE posts SET url = ?, recorded_at = ? WHERE url = ? AND NOT "
+                         "EXISTS (SELECT 1 FROM posts WHERE url = ?)", moves)
 
 
 def _runs(fetches: Sequence[Fetch]) -> Iterable[Sequence[Fetch]]:
@@ -176,7 +177,7 @@ def _save_distinct(conn: sqlite3.Connection, fetches: Sequence[Fetch], run_id: i
 
     if not fetches:
         return []
-    _follow_moves(conn, fetches)
+    _follow_moves(conn, fetches, recorded)
     known = _known(conn, [f.article.url for f in fetches])
     next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM posts").fetchone()[0]
     sites: dict[tuple[str, str | None], int] = {}

@@ -347,6 +347,23 @@ def test_changed_since_exports_what_changed_or_was_deleted_since(changes: Change
         io.StringIO(out.read_text())))) == CHANGED
 
 
+def test_changed_since_takes_a_post_whose_site_moved(tmp_path: Path) -> None:
+    # The post takes its new host's URL, unchanged otherwise: an incremental export missed it,
+    # and the copy kept the old URL (a later change then came as a second post by url).
+    path = tmp_path / "archive.db"
+    old, new = f"{GARDEN}post/moved", f"{KITCHEN}post/moved"
+    with Archive.open(path) as archive:
+        archive.save_article(_post("moved", "Text."), fetched_at=BEFORE)
+        exported = next_second()
+        moved = _post("moved", "Text.")
+        moved.url = new
+        assert archive.save_article(moved, fetched_at=AFTER, moved_from=old) == "unchanged"
+    rows = [json.loads(line) for line in wixarchive(
+        "export", "--db", str(path), "--changed-since", exported, "--format", "jsonl", "-",
+        check=True).stdout.splitlines()]
+    assert [row["url"] for row in rows] == [new]
+
+
 def _shifted(stamp: str, zone: str, fraction: str = "") -> str:
     """The instant `stamp` (UTC, +00:00) written in another zone ('+02:00', 'Z', '' for none,
     ' ' for none with a space)."""
@@ -397,11 +414,15 @@ def test_every_format_takes_changed_since(changes: Changes, tmp_path: Path) -> N
     assert sorted(slugs(item.findtext("link") for item in channel.iter("item"))) == CHANGED
     folder = tmp_path / "md"
     wixarchive("export", "--db", db, "--format", "markdown", str(folder), check=True)
-    before = {p.parent.name: p.stat().st_mtime_ns for p in folder.rglob("index.md")}
-    # An incremental Markdown export into the same folder keeps the posts it leaves out.
+    for page in folder.rglob("index.md"):  # an earlier copy: each file is rewritten if exported
+        page.write_text("earlier\n")
+    # An incremental Markdown export into the same folder rewrites the changed posts' files
+    # and keeps the posts it leaves out.
     wixarchive("export", "--db", db, "--format", "markdown", "--changed-since",
                changes.exported, str(folder), check=True)
-    assert {p.parent.name for p in folder.rglob("index.md")} == set(before)
+    pages = {page.parent.name: page.read_text() for page in folder.rglob("index.md")}
+    assert len(pages) == 7 + 1  # every post's
+    assert sorted(name for name, text in pages.items() if text != "earlier\n") == CHANGED
 
 
 def test_changed_since_bad_value_is_a_one_line_error(changes: Changes, tmp_path: Path) -> None:

@@ -380,6 +380,13 @@ def table_titles(web: Any, query: str) -> list[str]:
     ("東京 night", []),  # every word: "night" is only in an English post
     ("大阪", []),
     ("Tokyo", ["Tokyo in spring"]),  # no CJK text: Datasette's own search, main index
+    # -word leaves out the posts holding it, as the ranked search does (it was a word to find:
+    # the posts *with* it); a search whose CJK text is all left out is no CJK search.
+    ("東京 -浅草寺", ["東京タワーの夜景"]),
+    ("東京 -iPhone15", ["先週の旅行"]),
+    ("京 -京都", ["先週の旅行", "東京タワーの夜景", "烤鸭"]),
+    ("tower -東京", ["Tokyo in spring"]),
+    ("-東京", []),
 ])
 def test_the_posts_table_search_box_finds_words_inside_cjk_text(web: Any, query: str,
                                                                 expected: list[str]) -> None:

@@ -391,6 +391,9 @@ def test_check_finds_the_mark_free_and_cjk_indexes_out_of_sync_and_repair_rebuil
             "Chinese, Japanese and Korean search index out of sync with posts"]
     repaired = run("check", "--db", str(path), "--repair")
     assert repaired.returncode == 0, repaired.stderr
+    # said of the three (it said "Search index rebuilt." and "search index in sync")
+    assert repaired.stdout.startswith("Search indexes rebuilt.\nOK: ")
+    assert "search indexes in sync" in repaired.stdout
     assert titles(path, "جديد") == ["المعلم"] and titles(path, "東京") == ["東京の天気"]
     assert sorted(titles(path, "يساعد")) == ["عون"]
     with sqlite3.connect(path) as conn:  # the CJK index holds the posts with CJK text alone
@@ -470,6 +473,13 @@ def table_titles(web: Any, query: str) -> list[str]:
     ("שלום", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
     ("שָׁלוֹם לטיול", ["יומן", "מכתב"]),
     ("compost", ["Garden notes"]),  # no Hebrew or Arabic: Datasette's own, main index
+    # -word and operators as the ranked search reads them: quoted, -לטיול was a word to find
+    # (the posts *with* it), OR a word every post must hold
+    ("שלום -לטיול", ["שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("יומן OR מכתב", ["יומן", "מכתב", "שָׁלוֹם עוֹלָם"]),
+    # only words left out, which the ranked search refuses: no post, not the posts with them
+    ("-שלום", []),
+    ("-compost", []),
 ])
 def test_the_posts_table_search_box_finds_words_written_with_marks(
         web: Any, query: str, expected: list[str]) -> None:

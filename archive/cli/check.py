@@ -78,7 +78,7 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         if repair:
-            click.echo("Search index rebuilt.")
+            click.echo("Search indexes rebuilt.")
         if result.closed_runs:
             click.echo(f"Closed {result.closed_runs} crawl run(s) left `running` by a process "
                        "that is gone, as interrupted.")
@@ -92,5 +92,5 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
                  "restore it from a backup (docs/operations.md, Backing up)")
         fail(f"{len(result.problems)} problem(s) found in {db}")
     if not as_json:
-        click.echo(f"OK: {db} ({result.posts} posts, schema v{result.schema}, search index in "
+        click.echo(f"OK: {db} ({result.posts} posts, schema v{result.schema}, search indexes in "
                    f"sync, {result.captures} captures verified)")

@@ -20,9 +20,11 @@ marks (`_fts_table=posts_unmarked`, archive/search/marks.py) in an archive holdi
 words' marks taken out: every post holding one of those words is in that index.
 
 A CJK table search is all of its words (Datasette's escaped mode quotes FTS operators as
-words), so this splits the text at spaces and quotes alike. Any other search using FTS5 syntax
-or `-word` is steered to Datasette's raw mode and given the ranked search's MATCH expression
-(archive/web/table_search.py).
+words), so this splits the text at spaces and quotes alike, but for a word starting with `-`,
+which leaves the posts holding it out, as the ranked search does: a search whose only CJK text
+is left out is no CJK search. Any other search using FTS5 syntax or `-word` is steered to
+Datasette's raw mode and given the ranked search's MATCH expression
+(archive/web/table_search.py), the posts holding a CJK word left out taken out too.
 
 The same middleware leaves columns out of the posts table unless the request picks its columns
 itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
@@ -62,11 +64,49 @@ BODY_COLUMNS = ("body", "body_html", "body_markdown")
 
 
 def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
-    """(CJK runs, other words) of a table search, or None when it holds no CJK text."""
+    """(CJK runs, other words) of a table search, or None when it holds no CJK text to find
+    (a word left out, `-東京`, is none)."""
     if text.isascii() or not CJK_RUN.search(normalize(text)):
         return None
-    runs, others = split_words(text.replace('"', " ").split())
+    runs, others = split_words(_split_left_out(text)[0])
     return (runs, others) if runs else None
+
+
+def _split_left_out(text: str) -> tuple[list[str], list[str]]:
+    """The words of a table search (at spaces and quotes), and those it leaves out: a word
+    starting with `-` and holding a letter or digit (`plain_query`'s rule), without its `-`."""
+    words, left_out = [], []
+    for word in text.replace('"', " ").split():
+        if word.startswith("-") and any(ch.isalnum() for ch in word):
+            left_out.append(word.lstrip("-"))
+        else:
+            words.append(word)
+    return words, left_out
+
+
+def _leaving_out(text: str, bigrams: bool, matched: bool) -> tuple[list[str], dict[str, str]]:
+    """Conditions (and their parameters) on a post `id` holding no word `text` leaves out, as
+    the ranked search reads one: each part of it, its CJK runs in the bigram index, the rest in
+    either index (archive/search/cjk.py). `matched`: the main index's MATCH expression leaves
+    the words without CJK text out already. None without the bigram index."""
+    clauses: list[str] = []
+    params: dict[str, str] = {}
+    if not bigrams:
+        return clauses, params
+    for n, word in enumerate(_split_left_out(text)[1]):
+        runs, others = split_words([word])
+        if matched and not runs:
+            continue
+        held = []
+        for i, run in enumerate(runs):
+            held.append(f"id IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} "
+                        f"MATCH :wxa_out{n}_{i})")
+            params[f"wxa_out{n}_{i}"] = run_query(run)
+        for i, other in enumerate(others):
+            held.append(holding_word("id", f":wxa_out{n}_w{i}", f":wxa_out{n}_w{i}"))
+            params[f"wxa_out{n}_w{i}"] = quoted([other])
+        clauses.append(f"NOT ({' AND '.join(held)})")
+    return clauses, params
 
 
 class CjkTableSearch:
@@ -140,17 +180,25 @@ def _hebrew_arabic_words(text: str) -> list[str]:
 async def cjk_search_filters(request: Any, database: str, table: str,
                              datasette: Any) -> Any:
     """Datasette's search clause fed the bigram phrases; the other words required beside them.
-    Or, for a search steered to posts_unmarked, its words without marks."""
+    Or, for a search steered to posts_unmarked, its words without marks (its MATCH expression,
+    marks taken out, when it uses FTS5 syntax or leaves words out)."""
     from datasette.filters import FilterArguments
 
     if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
             and holds_marks(datasette, database):
-        words = _hebrew_arabic_words(request.args.get("_search", ""))
-        return FilterArguments([], {"search": quoted(words)}) if words else None
+        search = request.args.get("_search", "")
+        words = _hebrew_arabic_words(search)
+        if not words:
+            return None
+        # Operators and -word read as the ranked search reads them, as in posts_fts (below).
+        return FilterArguments([], {"search": table_match(strip(search))
+                                    if needs_raw_mode(search) else quoted(words)})
     if table == POSTS and request.args.get("_searchmode") == "raw" \
             and request.args.get("_fts_table") in (None, FTS_TABLE) \
             and request.args.get("_search") and archive_sites(datasette, database) is not None:
-        return FilterArguments([], {"search": table_match(request.args["_search"])})
+        search = request.args["_search"]
+        clauses, params = _leaving_out(search, has_bigram_index(datasette, database), True)
+        return FilterArguments(clauses, {"search": table_match(search), **params})
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):
         return None
@@ -158,7 +206,8 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     if words is None:
         return None
     runs, others = words
-    clauses, params = [], {"search": " AND ".join(run_query(run) for run in runs)}
+    clauses, left_out = _leaving_out(request.args.get("_search", ""), True, False)
+    params = {"search": " AND ".join(run_query(run) for run in runs), **left_out}
     for i, word in enumerate(others):
         clauses.append(holding_word("id", f":wxa_{i}", f":wxa_{i}"))
         params[f"wxa_{i}"] = quoted([word])

@@ -26,30 +26,36 @@ import io
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from datasette.utils import tilde_encode
 
 from archive.web import archive_names
 
-# Before every primary key SQLite stores (an integer; any text is after every number) ...
-_LOWEST_KEY = str(-(2**63))
+# Before every key of a column of integer affinity (Datasette passes the token's key as text,
+# which SQLite compares with such a column as a number; any text stored there is after every
+# number), and of one of text affinity, where every key is text ...
+_LOWEST_INTEGER = str(-(2**63))
+_LOWEST_TEXT = ""
 # ... and, in a descending sort, after every value: the highest code point, repeated; as text
 # it is after every number (and an archive's sortable columns hold no blobs).
 _HIGHEST_VALUE = "\U0010ffff" * 16
 
 
-def first_page_token(descending: bool) -> str:
+def first_page_token(descending: bool, lowest_key: str = _LOWEST_INTEGER) -> str:
     """A `_next` token before every row of a table sorted ascending (by Datasette's "$null"
-    value: every non-null value, then nulls by key) or descending."""
+    value: every non-null value, then nulls by key) or descending, whose keys all come after
+    `lowest_key`."""
     value = tilde_encode(_HIGHEST_VALUE) if descending else "$null"
-    return f"{value},{tilde_encode(_LOWEST_KEY)}"
+    return f"{value},{tilde_encode(lowest_key)}"
 
 
 def _without_token(html: bytes, token: str) -> bytes:
-    """The page with the injected token gone from its links and its forms' hidden fields."""
-    value, key = (re.escape(part.encode()) for part in token.split(","))
-    encoded = value + rb"(?:%2C|,)" + key
+    """The page with the injected token gone from its links and its forms' hidden fields
+    (a link's URL-encodes it: the ascending token's `$null` is `%24null` there)."""
+    value, key = (rb"(?:%s|%s)" % (re.escape(part.encode()), re.escape(quote_plus(part).encode()))
+                  for part in token.split(","))
+    encoded = value + rb"(?:%2C|,)" + key + rb'(?=[&"]|$)'  # not the start of another token
     html = re.sub(rb'<input[^>]*name="_next"[^>]*value="' + encoded + rb'"[^>]*>', b"", html)
     html = re.sub(rb"\?_next=" + encoded + rb"(?:&amp;|&)?", b"?", html)
     return re.sub(rb"(?:&amp;|&)_next=" + encoded, b"", html)
@@ -70,13 +76,13 @@ class SortedFirstPage:
             keys = {key for key, _ in args}
             sorted_by = keys & {"_sort", "_sort_desc"}
             path = scope.get("path", "")
-            if len(sorted_by) == 1 and "_next" not in keys and "_stream" in keys \
-                    and path.endswith(".csv") and await self._keyed_table(path):
-                await self._stream_csv(scope, send, args, "_sort_desc" in sorted_by)
+            lowest = await self._lowest_key(path) if len(sorted_by) == 1 \
+                and "_next" not in keys else None
+            if lowest is not None and "_stream" in keys and path.endswith(".csv"):
+                await self._stream_csv(scope, send, args, "_sort_desc" in sorted_by, lowest)
                 return
-            if len(sorted_by) == 1 and not keys & {"_next", "_stream"} \
-                    and await self._keyed_table(path):
-                token = first_page_token("_sort_desc" in sorted_by)
+            if lowest is not None and "_stream" not in keys:
+                token = first_page_token("_sort_desc" in sorted_by, lowest)
                 args.append(("_next", token))
                 scope = dict(scope, query_string=urlencode(args).encode("ascii"))
                 await self.app(scope, receive, _page_sender(send, token))
@@ -84,7 +90,7 @@ class SortedFirstPage:
         await self.app(scope, receive, send)
 
     async def _stream_csv(self, scope: dict, send: Any, args: list[tuple[str, str]],
-                          descending: bool) -> None:
+                          descending: bool, lowest_key: str) -> None:
         """The sorted table's CSV, every row once: its JSON pages, from the first page's token
         on, written as Datasette writes a table's CSV."""
         asked = [(k, v) for k, v in args if k not in ("_stream", "_dl", "_size", "_next")]
@@ -96,7 +102,7 @@ class SortedFirstPage:
             table = scope["path"].rsplit("/", 1)[-1].removesuffix(".csv")
             headers = [(b"content-type", b"text/csv; charset=utf-8"),
                        (b"content-disposition", f'attachment; filename="{table}.csv"'.encode())]
-        token: str | None = first_page_token(descending)
+        token: str | None = first_page_token(descending, lowest_key)
         started = False
         while token:
             status, body = await self._get(dict(json_scope, query_string=urlencode(
@@ -144,9 +150,12 @@ class SortedFirstPage:
         await self.app(scope, receive, collect)
         return status, b"".join(chunks)
 
-    async def _keyed_table(self, path: str) -> bool:
-        """Whether `path` is a table page (HTML, JSON or CSV) of an archive whose rows have one
-        key: an integer primary key or SQLite's rowid (a view's `_next` is an offset)."""
+    async def _lowest_key(self, path: str) -> str | None:
+        """When `path` is a table page (HTML, JSON or CSV) of an archive whose rows have one
+        key (a primary key column or SQLite's rowid; a view's `_next` is an offset), a key
+        before all of them; else None. A text key is after '' (the lowest integer, as text,
+        was after '#a': a row with that key and no sort value was left out); a key of another
+        affinity (REAL, NUMERIC, none) has no such value and is paged as Datasette pages it."""
         bare = path.removesuffix(".json").removesuffix(".csv")
         for name in archive_names(self.datasette):
             database_path = self.datasette.urls.database(name) + "/"
@@ -155,9 +164,17 @@ class SortedFirstPage:
             db = self.datasette.get_database(name)
             table = bare[len(database_path):]
             if "/" in table or table not in await db.table_names():
-                return False
-            return len(await db.primary_keys(table)) <= 1
-        return False
+                return None
+            keys = await db.primary_keys(table)
+            if len(keys) != 1:
+                return None if keys else _LOWEST_INTEGER  # the rowid
+            declared = next(column.type.upper() for column in
+                            await db.table_column_details(table) if column.name == keys[0])
+            if "INT" in declared:  # SQLite's affinity rules, in their order
+                return _LOWEST_INTEGER
+            return _LOWEST_TEXT if any(kind in declared for kind in ("CHAR", "CLOB", "TEXT")) \
+                else None
+        return None
 
 
 def _csv_cells(cell: Any, expanded: bool) -> list[Any]:

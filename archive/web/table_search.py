@@ -8,7 +8,9 @@ words. A search using FTS5 syntax or leaving words out is therefore steered to D
 mode (`_searchmode=raw`, added by the ASGI middleware in cjk_search.py) and its MATCH
 expression built by archive/search/query.py, as the ranked search builds it. Plain words stay
 Datasette's own search (the same expression). An expression FTS5 cannot parse (`garden AND`)
-is searched as its words, as before, rather than failing the page.
+is searched as its words, as before, rather than failing the page; a search that only leaves
+words out (`-compost`), which the ranked search refuses, lists no post: quoted, it was the word
+to find, the posts *with* compost.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ def needs_raw_mode(text: str) -> bool:
     try:
         plain = plain_query(text)
     except SearchError:
-        return False
+        return _leaves_out_only(text)
     return plain is None or bool(plain.excluded)
 
 
 def table_match(text: str) -> str:
     """The MATCH expression of a raw table search: the ranked search's, when FTS5 can parse
-    it, else every word quoted, as Datasette's escaped mode does."""
+    it, else every word quoted, as Datasette's escaped mode does; one matching nothing for a
+    search that only leaves words out (no MATCH lists every post but some)."""
+    if _leaves_out_only(text):
+        return '""'
     try:
         expression = fts_query(text)
         _check_syntax(expression)
@@ -46,3 +51,9 @@ def _check_syntax(expression: str) -> None:
     with sqlite3.connect(":memory:") as conn:
         conn.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(FTS_COLUMNS)})")
         conn.execute("SELECT 1 FROM t WHERE t MATCH ?", (expression,)).fetchall()
+
+
+def _leaves_out_only(text: str) -> bool:
+    """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`)."""
+    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
+    return bool(words) and all(word.startswith("-") for word in words)
