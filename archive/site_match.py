@@ -217,6 +217,41 @@ def moved_here(conn: sqlite3.Connection, roots: Sequence[str]) -> str | None:
     return None
 
 
+def likely_moved_from(conn: sqlite3.Connection, root: str) -> tuple[str, int, int] | None:
+    """The archived site that site `root` (newly archived) looks like a move of: another site
+    (not a spelling of it) holding posts at the same paths or with the same titles as at
+    least half of `root`'s, as (its root, the posts matched, `root`'s posts); the one with
+    the most, None when none. A blog whose old address was gone when its new one was first
+    crawled (no redirect to follow): two sites of one blog, until `sites merge` joins them.
+    Reads every post's URL and title once."""
+    rows = conn.execute("SELECT s.url, p.url, p.title FROM posts p JOIN sites s "
+                        "ON s.id = p.site_id WHERE p.deleted_at IS NULL").fetchall()
+    twins = {root, *site_twins(root)}
+    own = [(url[len(root):], (title or "").strip().lower()) for site, url, title in rows
+           if site == root and url.startswith(root)]
+    if not own:
+        return None
+    by_site: dict[str, tuple[set[str], set[str]]] = {}
+    for site, url, title in rows:
+        if site not in twins:
+            paths, titles = by_site.setdefault(site, (set(), set()))
+            if url.startswith(site):  # else at the host it moved to (moved_here)
+                paths.add(url[len(site):])
+            else:
+                try:
+                    paths.add(url[len(site_root(url)):])
+                except BadURL:
+                    continue
+            if title and title.strip():
+                titles.add(title.strip().lower())
+    best: tuple[str, int, int] | None = None
+    for site, (paths, titles) in by_site.items():
+        matched = sum(1 for path, title in own if path in paths or title and title in titles)
+        if matched * 2 >= len(own) and (best is None or matched > best[1]):
+            best = (site, matched, len(own))
+    return best
+
+
 def url_twins(url: str) -> list[str]:
     """The spellings of a post URL that name the same post of an archived site, its site's
     root respelled as each of site_twins (given without a scheme: https, then the others)."""

@@ -132,6 +132,9 @@ class Outcome:
     # The host the site's address now redirects to, where it was crawled (said even with
     # --quiet: the sites file names an address the site left).
     moved_to: str | None = None
+    # The archived site a newly archived one looks like a move of (crawl --json's
+    # likely_moved_from): said even with --quiet, with the command joining them.
+    likely_moved_from: str | None = None
 
     @property
     def crawled(self) -> bool:
@@ -494,6 +497,7 @@ class Runner:
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
         outcome.moved_to = summary.get("moved_to")
+        outcome.likely_moved_from = summary.get("likely_moved_from")
         # A crawl that only could not record its run, recorded here since, needs no new run.
         outcome.archive_busy = bool(summary.get("archive_busy")) and (
             status == "interrupted" or run_id is None)
