@@ -217,6 +217,22 @@ def moved_here(conn: sqlite3.Connection, roots: Sequence[str]) -> str | None:
     return None
 
 
+def left_for(conn: sqlite3.Connection, roots: Sequence[str]) -> dict[str, str]:
+    """Of these site roots (a crawl's or a sites file's), each that is the address of an
+    archived site whose posts are now archived at another of them (moved_here: a crawl that
+    followed its move, or `sites merge`), and that one: old root -> new root. Crawling both
+    would crawl one blog twice, the old address only to be redirected or to fail."""
+    at: dict[str, list[str]] = {}  # an archived site -> the roots given that are its address
+    moved: dict[str, str] = {}  # an archived site -> a root given that it moved to
+    for root in roots:
+        archived = archived_root(conn, root)
+        if archived == root or archived in site_twins(root):
+            at.setdefault(archived, []).append(root)
+        else:
+            moved.setdefault(archived, root)
+    return {old: moved[site] for site, olds in at.items() if site in moved for old in olds}
+
+
 def likely_moved_from(conn: sqlite3.Connection, root: str) -> tuple[str, int, int] | None:
     """The archived site that site `root` (newly archived) looks like a move of: another site
     (not a spelling of it) holding posts at the same paths or with the same titles as at

@@ -382,6 +382,50 @@ def test_the_new_address_of_a_site_that_moved_continues_it(tmp_path: Path):
     assert [run["site"] for run in json.loads(runs.stdout)] == [old_root] * 3
 
 
+def test_an_address_the_blog_left_for_another_one_listed_is_not_crawled_twice(tmp_path: Path):
+    """The sites file lists both addresses (the new one added, the old one not yet removed):
+    run-due crawled the blog twice, the old address redirected to the new host each time, and
+    `crawl OLD NEW` did the same. Now the old address is skipped with a line saying where the
+    blog is crawled and how to stop listing it (--quiet shows it; exit 0); the new address
+    continues the site."""
+    blog = SampleBlog(seed=11, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        daily_site(sites, old_home.url)
+        subprocess.run(wixarchive("run-due", "--db", str(db)), check=True, timeout=300)
+        old_home.moved_to = new_home.url
+        subprocess.run(wixarchive("run-due", "--db", str(db), "--force"), check=True,
+                       timeout=300)
+        subprocess.run(wixarchive("sites", "add", new_home.url, "--every", "1d", "--db",
+                                  str(db)), check=True, capture_output=True, timeout=300)
+        old_home.request_log.clear()
+        quiet = subprocess.run(wixarchive("run-due", "--db", str(db), "--force", "--quiet"),
+                               capture_output=True, text=True, timeout=300)
+        both = subprocess.run(wixarchive("crawl", old_home.url, new_home.url, "--db", str(db),
+                                         "--json", "--delay", "0", "--no-autothrottle",
+                                         "--no-media"),
+                              capture_output=True, text=True, timeout=300)
+        asked_old = list(old_home.request_log)
+    old_root, new_root = old_home.url + "/", new_home.url + "/"
+    assert quiet.returncode == 0, quiet.stderr
+    said = (f"the blog moved from here to {new_root}, also listed: crawled there, which "
+            f"continues this site")
+    assert quiet.stdout.startswith(f"skipped     {old_root}  {said} (wixarchive sites remove "
+                                   f"{old_home.url})"), quiet.stdout
+    assert quiet.stdout.count("\n") == 1, quiet.stdout  # the new address: ok, not shown
+    assert both.returncode == 0, both.stderr
+    skipped, crawled = json.loads(both.stdout)
+    assert (skipped["status"], skipped["message"]) == (
+        "skipped", f"{said} (this address can be left out)")
+    assert crawled["message"].startswith("3 posts: 0 new, 0 changed, 3 unchanged; continues "
+                                         f"the site archived at {old_root}"), crawled
+    assert asked_old == []
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["site"], row["posts"]) for row in archive.stats()] == [(old_root, 3)]
+        assert len(archive.runs()) == 4  # OLD twice, then NEW twice, as one site's
+
+
 def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):
     """`run-due --refetch`, as `crawl --refetch`: a post whose text changed while its lastmod,
     ETag and Last-Modified stayed (a conditional GET would get a 304) is archived anew."""

@@ -31,7 +31,9 @@ from archive.crawls import (
     DEFAULT_PARALLEL,
     GRACE_SECONDS,
     SiteCrawl,
+    addresses_left,
     crawl_sites,
+    left_message,
     media_overrides,
     scrapy_overrides,
 )
@@ -317,6 +319,7 @@ class Runner:
         if sites:
             Archive.open(self.db).close()  # create it, so even a failed first crawl is recorded
         history = read_history(self.db, [s.root for s in sites])
+        left = addresses_left(self.db, [s.root for s in sites])
         now = self.clock()
         pasts = {site.root: history.get(history_key(site.root)) for site in sites}
         plan = [(site, when_due(site.schedule, pasts[site.root])) for site in sites]
@@ -335,6 +338,10 @@ class Runner:
                 continue
             if self.stop_signal is not None:
                 outcome = self._outcome(site, "skipped", "not started: stopping")
+            elif site.root in left:  # the blog's old address: its new one continues it
+                outcome = self._outcome(site, "skipped", left_message(
+                    left[site.root], f"wixarchive sites remove {site.url}"))
+                outcome.moved_to = left[site.root]
             elif force or due.is_due(now):
                 if room is not None and len(locked) >= room:
                     continue  # waits for a place (--parallel): a batch that ends wakes the loop
