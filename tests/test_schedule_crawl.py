@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -424,6 +425,42 @@ def test_an_address_the_blog_left_for_another_one_listed_is_not_crawled_twice(tm
     with Archive.open(db, readonly=True) as archive:
         assert [(row["site"], row["posts"]) for row in archive.stats()] == [(old_root, 3)]
         assert len(archive.runs()) == 4  # OLD twice, then NEW twice, as one site's
+
+
+def test_a_run_run_due_records_for_a_crawl_of_a_moved_site_keeps_the_move(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Another process held the archive's write lock through a crawl of a site that had moved:
+    the crawl could not record its run, and run-due recorded it once the archive was free,
+    without the move (`runs` showed `↳ its run recorded after the crawl…` and no word of where
+    the site lives now, as the crawl itself records it). Now the run keeps the move first."""
+    from archive.schedule.runner import LATE, Runner
+    from crawler.summary import moved_note
+
+    class BusyThroughTheCrawl(Runner):
+        def crawl_processes(self, batch: Any, ended: Callable[..., None]) -> None:
+            ends: list[tuple[int, dict[str, Any]]] = []
+            with write_lock(self.db):
+                super().crawl_processes(batch, lambda *end: ends.append(end))
+            for index, summary in ends:  # run-due records what the crawl could not
+                ended(index, summary)
+
+    blog = SampleBlog(seed=13, post_count=3)
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        daily_site(sites, old_home.url)
+        subprocess.run(wixarchive("run-due", "--db", str(db)), check=True, timeout=300)
+        old_home.moved_to = new_home.url
+        blog.edit_post(blog.posts[0].slug, paragraphs=["Changed after the move."])
+        monkeypatch.setenv("WIXARCHIVE_BUSY_TIMEOUT_MS", "2000")
+        (outcome,) = BusyThroughTheCrawl(db, sites).run_due(force=True)
+    assert outcome.moved_to == new_home.url + "/", outcome
+    assert LATE in outcome.message, outcome.message
+    with Archive.open(db, readonly=True) as archive:
+        latest = archive.runs()[0]
+    assert latest["id"] == outcome.run_id
+    assert latest["errors"][0] == moved_note(new_home.url + "/"), latest["errors"]
+    assert LATE in latest["errors"], latest["errors"]
 
 
 def test_run_due_refetch_fetches_every_post_in_full(tmp_path: Path):

@@ -56,6 +56,7 @@ from crawler.summary import (
     NOT_RECORDED_MESSAGE,
     OUTCOMES,
     ROBOTS_SKIPPED,
+    recorded_errors,
 )
 
 Clock = Callable[[], datetime]
@@ -178,8 +179,9 @@ def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
     message = (summary.get("message") or "").replace(NOT_RECORDED_MESSAGE, f"; {LATE}")
     errors = [LATE if error.startswith(NOT_RECORDED_ERROR) else error
               for error in summary.get("errors") or []]
-    if summary.get("status") in FAILURES:  # why it failed comes first, as the crawl records it
-        errors = [message, *errors]
+    # As the crawl records its errors: why it failed first, else a move's note (until
+    # 2026-12-06 a run recorded here lacked it, and `runs` said nothing of the move).
+    errors = recorded_errors({**summary, "errors": errors, "message": message})
     return {**summary, "errors": errors, "message": message}
 
 
