@@ -50,20 +50,52 @@ def site_ids(conn: sqlite3.Connection, wanted: str | Sequence[str] | None) -> li
 
 
 def moved_site(conn: sqlite3.Connection, wanted: str) -> str:
-    """`wanted`, or, when it is the address (a URL or host) an archived site moved to
-    (moved_here), that site's root URL: the new address names the site it continues."""
+    """`wanted`, or, when it is the address an archived site moved to (moved_here: a URL or
+    host of it, or, naming no site itself, part of its host), that site's root URL: the new
+    address names the site it continues."""
     spelled = wanted.strip()
-    if not spelled or " " in spelled or "." not in spelled and ":" not in spelled:
+    if not spelled or " " in spelled:
         return wanted
-    try:
-        root = site_root(spelled if "://" in spelled else f"https://{spelled}")
-    except BadURL:
+    part = spelled.rstrip("/").lower()
+    if "://" not in spelled and conn.execute(
+            "SELECT 1 FROM sites WHERE instr(lower(url), ?) OR lower(name) = ?",
+            (part, spelled.lower())).fetchone():
+        return wanted  # names an archived site as it is (matching_sites)
+    if "." in spelled or ":" in spelled:
+        try:
+            root = site_root(spelled if "://" in spelled else f"https://{spelled}")
+        except BadURL:
+            return wanted
+        twins = [root, *site_twins(root)]
+        if conn.execute(f"SELECT 1 FROM sites WHERE url IN ({', '.join('?' * len(twins))})",
+                        twins).fetchone():
+            return wanted
+        if found := moved_here(conn, twins):
+            return found
+    if "://" in spelled:
         return wanted
-    twins = [root, *site_twins(root)]
-    if conn.execute(f"SELECT 1 FROM sites WHERE url IN ({', '.join('?' * len(twins))})",
-                    twins).fetchone():
-        return wanted
-    return moved_here(conn, twins) or wanted
+    return _moved_to_a_host_with(conn, part) or wanted
+
+
+def _moved_to_a_host_with(conn: sqlite3.Connection, part: str) -> str | None:
+    """The one archived site whose posts are archived at a root (the address it moved to)
+    containing `part`, as a --site value names a site by part of its URL; None for none or
+    several. Reads the posts archived off their site's root (a scan of the posts table: only
+    for a value that names no site otherwise)."""
+    found: set[str] = set()
+    roots: dict[str, str] = {}  # a post URL's scheme, host and first segment -> its site root
+    for site, url in conn.execute(
+            "SELECT s.url, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+            "WHERE substr(p.url, 1, length(s.url)) != s.url"):
+        start = "/".join(url.split("/", 4)[:4])
+        if start not in roots:
+            try:
+                roots[start] = site_root(url).lower()
+            except BadURL:
+                roots[start] = ""
+        if part in roots[start]:
+            found.add(site)
+    return found.pop() if len(found) == 1 else None
 
 
 def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str]) -> list[SiteRow]:

@@ -371,7 +371,9 @@ def test_the_new_address_of_a_site_that_moved_continues_it(tmp_path: Path):
     with Archive.open(db, readonly=True) as archive:
         assert [(row["site"], row["posts"]) for row in archive.stats()] == [(old_root, 3)]
         assert [run["site"] for run in archive.runs()] == [old_root] * 3
-    for address in (new_home.url, old_home.url, new_home.url.split("://")[1]):
+    # The new address as a URL or a host, or part of its host only (until 2026-12-06: no
+    # archived site matches '127.0.0.1'), and the old one.
+    for address in (new_home.url, old_home.url, new_home.url.split("://")[1], "127.0.0.1"):
         found = subprocess.run(wixarchive("search", "--site", address, "--db", str(db),
                                           "--json", "--limit", "10"),
                                capture_output=True, text=True, timeout=300)
