@@ -137,10 +137,10 @@ def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, 
     """One post of two archived at one path: its versions in time order, its row the newest
     version's, kept under the larger id. Returns how many versions it has."""
     newest = conn.execute(
-        "SELECT p.id FROM posts p JOIN post_versions v ON v.post_id = p.id AND v.version = "
-        "p.version WHERE p.id IN (?, ?) ORDER BY v.fetched_at DESC, p.id = ? DESC LIMIT 1",
-        (kept_post, merged_post, merged_post)).fetchone()
-    newest_id = newest[0] if newest else merged_post
+        "SELECT p.id, p.version FROM posts p JOIN post_versions v ON v.post_id = p.id AND "
+        "v.version = p.version WHERE p.id IN (?, ?) ORDER BY v.fetched_at DESC, p.id = ? DESC "
+        "LIMIT 1", (kept_post, merged_post, merged_post)).fetchone()
+    newest_id, current = newest if newest else (merged_post, None)
     older_id = kept_post if newest_id == merged_post else merged_post
     survivor = max(kept_post, merged_post)
     gone = min(kept_post, merged_post)
@@ -156,9 +156,12 @@ def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, 
     first_seen, last_seen = conn.execute(
         "SELECT min(first_seen), max(last_seen) FROM posts WHERE id IN (?, ?)",
         (kept_post, merged_post)).fetchone()
+    # In time order, the row's version last whatever the dates say (an import's version can
+    # be dated before an earlier one): its record is the one whose texts the row holds.
     versions = [row[0] for row in conn.execute(
-        "SELECT id FROM post_versions WHERE post_id IN (?, ?) ORDER BY fetched_at, "
-        "post_id = ?, version", (kept_post, merged_post, newest_id))]
+        "SELECT id FROM post_versions WHERE post_id IN (?, ?) ORDER BY post_id = ? AND "
+        "version = ?, fetched_at, post_id = ?, version",
+        (kept_post, merged_post, newest_id, current, newest_id))]
     # Numbered apart first: (post_id, version) is unique while both posts' are renumbered.
     conn.executemany("UPDATE post_versions SET post_id = ?, version = ? WHERE id = ?",
                      [(survivor, -number, version_id)

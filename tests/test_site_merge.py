@@ -11,6 +11,7 @@ from pathlib import Path
 
 import wixarchive
 from archive.store import Archive
+from crawler.extract.record import Article
 from crawler.sample_site import SampleBlog, serve_blog
 
 FAST = ["--delay", "0", "--no-autothrottle", "--no-media"]
@@ -135,3 +136,28 @@ def test_a_post_changed_last_at_the_old_address_keeps_that_version_as_its_own(
     assert titled(run("search", original, "--db", str(db), "--json"), original) == []
     checked = run("check", "--db", str(db))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def post_at(root: str, body: str) -> Article:
+    return Article(url=f"{root}post/hello", title="Hello", body_text=body,
+                   body_html=f"<p>{body}</p>", body_markdown=body)
+
+
+def test_a_version_dated_before_an_earlier_one_stays_the_posts_row(tmp_path: Path):
+    """A post's current version can be dated before the one it followed (an import of an older
+    capture). Sorted by date alone it was no longer the last version while the row still held
+    its text: the post said one text and its last version another, and the record that leaves
+    its texts to the row was read with a text not its own."""
+    old, new = "https://old.example/", "https://new.example/"
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_article(post_at(old, "First."), fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(post_at(new, "At the new address."),
+                             fetched_at="2024-03-01T00:00:00+00:00")
+        archive.save_article(post_at(new, "Imported, older."),
+                             fetched_at="2024-02-01T00:00:00+00:00")
+        wixarchive.merge_sites(archive, old, new)
+        post = archive.post(f"{new}post/hello")
+        versions = archive.versions(post["id"])
+    assert (post["body"], post["version"]) == ("Imported, older.", 3)
+    assert [v["record"]["body_text"] for v in versions] == [
+        "First.", "At the new address.", "Imported, older."]
