@@ -115,12 +115,17 @@ def test_a_post_changed_last_at_the_old_address_keeps_that_version_as_its_own(
         edited = blog.edit_post(blog.posts[0].slug, title="Renamed at the old address",
                                 paragraphs=["Edited where the blog was."])
         run("crawl", old_home.url, "--db", str(db), *FAST)
+        assert run("sites", "add", old_home.url, "--db", str(db)).returncode == 0
         merged = run("sites", "merge", old_home.url, new_home.url, "--db", str(db))
     new_url = new_home.url + edited.url_path
     assert merged.returncode == 0, merged.stderr
     assert merged.stdout.startswith(f"Merged {new_home.url}/ into {old_home.url}/: its posts "
                                     f"are at {new_home.url}/ now; 3 archived under both are "
                                     "one post each (7 versions)"), merged.stdout
+    assert merged.stdout.endswith(
+        f"The sites file still lists {old_home.url}, the address the blog left: wixarchive "
+        f"sites remove {old_home.url} (and list {new_home.url}/ if it is not listed)\n"), \
+        merged.stdout
     with Archive.open(db, readonly=True) as archive:
         post = archive.post(new_url)
         assert (post["title"], post["version"]) == ("Renamed at the old address", 3)
