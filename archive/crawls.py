@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.schedule.locks import LockBusy, SiteLock, lock_path, record_crawler
-from archive.site_match import site_key
+from archive.site_match import left_for, site_key
 from archive.spawning import python_module, python_module_env
 from crawler.discover.urls import BadURL, is_site_host, site_root
 
@@ -149,10 +149,15 @@ def lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
     """Lock each site, so that no other crawl of it (a scheduled one) runs at the same time.
     Returns the sites to crawl (position, URL, lock), and the summaries of the sites refused
     (by position): `busy` when another crawl holds its lock (try again later), `failed` when
-    its lock file cannot be made."""
+    its lock file cannot be made, `skipped` for an address the blog left for another one
+    listed (addresses_left)."""
     locked: list[tuple[int, str, SiteLock]] = []
     refused: dict[int, dict[str, Any]] = {}
+    left = addresses_left(db, [site for _, _, site in wanted])
     for position, target, site in wanted:
+        if site in left:
+            refused[position] = refusal(target, site, "skipped", left_message(left[site]))
+            continue
         try:
             lock = SiteLock.acquire(lock_path(db, site), site=site, now=datetime.now(UTC))
         except LockBusy as busy:
@@ -163,6 +168,29 @@ def lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
         else:
             locked.append((position, target.url, lock))
     return locked, refused
+
+
+def addresses_left(db: Path, roots: Sequence[str]) -> dict[str, str]:
+    """Of these site roots, each that is an archived site's address while its posts are at
+    another of them, where it moved (site_match.left_for): old root -> new root. Crawling the
+    new one continues the site; the old one would crawl the blog twice (until 2026-12-06 it
+    was crawled too: redirected to the new host, or failing where the address is gone)."""
+    from archive.store import Archive, ArchiveError
+
+    if len(roots) < 2 or not db.exists():
+        return {}
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            return left_for(archive.conn, roots)
+    except ArchiveError:
+        return {}  # the crawl says what is wrong with the archive
+
+
+def left_message(new_root: str, remove: str = "this address can be left out") -> str:
+    """The line of an address skipped because the blog moved from it to `new_root`, also
+    listed (addresses_left), with how to stop listing it (`remove`)."""
+    return (f"the blog moved from here to {new_root}, also listed: crawled there, which "
+            f"continues this site ({remove})")
 
 
 def media_options(*, media: bool = True, max_media_mb: float | None = None,

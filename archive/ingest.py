@@ -359,7 +359,7 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany("UPDATE post_versions SET capture = ? WHERE post_id = ? AND version = ?",
                          prepared.recaptured)
         changed = [(values[-1],) for values in prepared.updates]
-        _complete_previous(conn, [post_id for (post_id,) in changed])
+        complete_previous(conn, [post_id for (post_id,) in changed])
         conn.executemany(_UPDATE_POST, prepared.updates)
         for table in ("post_tags", "post_categories", "images"):
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
@@ -413,7 +413,7 @@ def full_record(record: bytes, texts: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _complete_previous(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+def complete_previous(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     """Give the current version records of these posts their texts, before the posts change."""
     cols = ", ".join(TEXT_FIELDS.values())
     for post_id in post_ids:

@@ -50,20 +50,52 @@ def site_ids(conn: sqlite3.Connection, wanted: str | Sequence[str] | None) -> li
 
 
 def moved_site(conn: sqlite3.Connection, wanted: str) -> str:
-    """`wanted`, or, when it is the address (a URL or host) an archived site moved to
-    (moved_here), that site's root URL: the new address names the site it continues."""
+    """`wanted`, or, when it is the address an archived site moved to (moved_here: a URL or
+    host of it, or, naming no site itself, part of its host), that site's root URL: the new
+    address names the site it continues."""
     spelled = wanted.strip()
-    if not spelled or " " in spelled or "." not in spelled and ":" not in spelled:
+    if not spelled or " " in spelled:
         return wanted
-    try:
-        root = site_root(spelled if "://" in spelled else f"https://{spelled}")
-    except BadURL:
+    part = spelled.rstrip("/").lower()
+    if "://" not in spelled and conn.execute(
+            "SELECT 1 FROM sites WHERE instr(lower(url), ?) OR lower(name) = ?",
+            (part, spelled.lower())).fetchone():
+        return wanted  # names an archived site as it is (matching_sites)
+    if "." in spelled or ":" in spelled:
+        try:
+            root = site_root(spelled if "://" in spelled else f"https://{spelled}")
+        except BadURL:
+            return wanted
+        twins = [root, *site_twins(root)]
+        if conn.execute(f"SELECT 1 FROM sites WHERE url IN ({', '.join('?' * len(twins))})",
+                        twins).fetchone():
+            return wanted
+        if found := moved_here(conn, twins):
+            return found
+    if "://" in spelled:
         return wanted
-    twins = [root, *site_twins(root)]
-    if conn.execute(f"SELECT 1 FROM sites WHERE url IN ({', '.join('?' * len(twins))})",
-                    twins).fetchone():
-        return wanted
-    return moved_here(conn, twins) or wanted
+    return _moved_to_a_host_with(conn, part) or wanted
+
+
+def _moved_to_a_host_with(conn: sqlite3.Connection, part: str) -> str | None:
+    """The one archived site whose posts are archived at a root (the address it moved to)
+    containing `part`, as a --site value names a site by part of its URL; None for none or
+    several. Reads the posts archived off their site's root (a scan of the posts table: only
+    for a value that names no site otherwise)."""
+    found: set[str] = set()
+    roots: dict[str, str] = {}  # a post URL's scheme, host and first segment -> its site root
+    for site, url in conn.execute(
+            "SELECT s.url, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+            "WHERE substr(p.url, 1, length(s.url)) != s.url"):
+        start = "/".join(url.split("/", 4)[:4])
+        if start not in roots:
+            try:
+                roots[start] = site_root(url).lower()
+            except BadURL:
+                roots[start] = ""
+        if part in roots[start]:
+            found.add(site)
+    return found.pop() if len(found) == 1 else None
 
 
 def sites_named(sites: Sequence[SiteRow], wanted: str | Sequence[str]) -> list[SiteRow]:
@@ -215,6 +247,60 @@ def moved_here(conn: sqlite3.Connection, roots: Sequence[str]) -> str | None:
         if row is not None and site_root(row[1]) == root:
             return row[0]
     return None
+
+
+def left_for(conn: sqlite3.Connection, roots: Sequence[str]) -> dict[str, str]:
+    """Of these site roots (a crawl's or a sites file's), each that is the address of an
+    archived site whose posts are now archived at another of them (moved_here: a crawl that
+    followed its move, or `sites merge`), and that one: old root -> new root. Crawling both
+    would crawl one blog twice, the old address only to be redirected or to fail."""
+    at: dict[str, list[str]] = {}  # an archived site -> the roots given that are its address
+    moved: dict[str, str] = {}  # an archived site -> a root given that it moved to
+    for root in roots:
+        archived = archived_root(conn, root)
+        if archived == root or archived in site_twins(root):
+            at.setdefault(archived, []).append(root)
+        else:
+            moved.setdefault(archived, root)
+    return {old: moved[site] for site, olds in at.items() if site in moved for old in olds}
+
+
+def likely_moved_from(conn: sqlite3.Connection, root: str) -> tuple[str, int, int] | None:
+    """The archived site that site `root` (newly archived) looks like a move of: another site
+    (not a spelling of it) holding posts at the same paths or with the same titles as at
+    least half of `root`'s, as (its root, the posts matched, `root`'s posts); the one with
+    the most, None when none. A blog whose old address was gone when its new one was first
+    crawled (no redirect to follow): two sites of one blog, until `sites merge` joins them.
+    Reads every post's URL and title once: 0.7 s at 200,000 posts of 21 sites (a synthetic
+    archive on a shared 2-core machine, 2026-12-06), on a site's first crawl only."""
+    own_paths: dict[str, int] = {}
+    own_titles: dict[str, list[int]] = {}
+    for number, (url, title) in enumerate(conn.execute(
+            "SELECT p.url, p.title FROM posts p JOIN sites s ON s.id = p.site_id "
+            "WHERE s.url = ? AND p.deleted_at IS NULL", (root,))):
+        if url.startswith(root):
+            own_paths[url[len(root):]] = number
+            if title and title.strip():
+                own_titles.setdefault(title.strip().lower(), []).append(number)
+    if not own_paths:
+        return None
+    twins = {root, *site_twins(root)}
+    matched: dict[str, set[int]] = {}
+    for site, url, title in conn.execute(
+            "SELECT s.url, p.url, p.title FROM posts p JOIN sites s ON s.id = p.site_id "
+            "WHERE p.deleted_at IS NULL AND s.url != ?", (root,)):
+        if site in twins:
+            continue
+        # Off its site's root: at the host the site moved to (moved_here).
+        path = url[len(site):] if url.startswith(site) else url.split("/", 3)[-1]
+        if (number := own_paths.get(path)) is not None:
+            matched.setdefault(site, set()).add(number)
+        if title and (same := own_titles.get(title.strip().lower())):
+            matched.setdefault(site, set()).update(same)
+    best = max(matched.items(), key=lambda item: len(item[1]), default=None)
+    if best is None or len(best[1]) * 2 < len(own_paths):
+        return None
+    return best[0], len(best[1]), len(own_paths)
 
 
 def url_twins(url: str) -> list[str]:

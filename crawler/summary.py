@@ -68,6 +68,11 @@ ARCHIVED_BEFORE_THE_MOVE = "wixarchive/archived_before_the_move"
 # The archived site whose address moved to the one crawled (site_match.moved_here): the crawl
 # continues it, its posts, versions and runs, rather than a second site.
 MOVED_HERE_FROM = "wixarchive/moved_here_from"
+# (root, matched, posts) of the archived site a newly archived one looks like a move of
+# (archive.site_match.likely_moved_from): said with what to run to join them.
+LIKELY_MOVED_FROM = "wixarchive/likely_moved_from"
+# How a run's errors and `runs` begin that note.
+SAME_BLOG_NOTE = "the same blog as "
 # The posts the archive held for the site when its crawl began (not those marked deleted): a
 # crawl that finds no post says they are kept, since it concludes nothing about them.
 ARCHIVED_POSTS = "wixarchive/archived_posts"
@@ -101,6 +106,11 @@ class CrawlSummary:
     moved_sites: dict[str, int] = field(default_factory=dict)
     # The new host the site's address now redirects to, where it was crawled; None if none.
     moved_to: str | None = None
+    # The archived site this newly archived one looks like a move of, whose address the
+    # archive never saw redirect here (site_match.likely_moved_from); None if none.
+    likely_moved_from: str | None = None
+    # Its note: how much of it matched, and what to run to join the two (SAME_BLOG_NOTE).
+    same_blog: str | None = None
 
     @property
     def posts(self) -> int:
@@ -112,16 +122,27 @@ class CrawlSummary:
         "could not reach", "stopped at its 30m time limit"), where its first error may be only a
         robots.txt 404; `wixarchive runs` shows that first one. Any other run of a site that
         moved to another host has the move first (moved_note)."""
-        if self.status in ("failed", "timeout"):
-            return [self.message, *self.errors]
-        # A move is no error, but the run must keep it: `runs` and `run-due --quiet` show no
-        # ok run's summary line, and the user has to know where the site lives now.
-        return [moved_note(self.moved_to), *self.errors] if self.moved_to else self.errors
+        return recorded_errors(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["posts"] = self.posts
         return data
+
+
+def recorded_errors(summary: dict[str, Any]) -> list[str]:
+    """The errors a run keeps, from its summary (CrawlSummary.to_dict()): a failed or
+    timed-out run's message first, else a move's note (moved_note) or the same blog's
+    (same_blog) first. Also what run-due records of a run the crawl could not record."""
+    errors = list(summary.get("errors") or [])
+    if summary.get("status") in ("failed", "timeout"):
+        return [summary.get("message") or "", *errors]
+    # A move is no error, but the run must keep it: `runs` and `run-due --quiet` show no
+    # ok run's summary line, and the user has to know where the site lives now.
+    notes = [moved_note(summary["moved_to"])] if summary.get("moved_to") else []
+    if summary.get("same_blog"):
+        notes.append(summary["same_blog"])
+    return [*notes, *errors]
 
 
 def _unreachable(stats: dict[str, Any], errors: list[str]) -> str | None:
@@ -303,6 +324,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     if moved_from := stats.get(MOVED_HERE_FROM):
         summary.message += (f"; continues the site archived at {moved_from}, whose address "
                             "now redirects here: its posts, versions and runs")
+    if likely := stats.get(LIKELY_MOVED_FROM):
+        summary.likely_moved_from = likely[0]
+        summary.same_blog = same_blog_note(site, *likely)
+        summary.message += f"; {summary.same_blog}"
     if summary.translation_sites:
         summary.message += f"; {_elsewhere_text(summary.translation_sites)}"
     if summary.moved_sites:
@@ -341,6 +366,14 @@ def moved_note(moved_to: str) -> str:
     to do: name the new address from now on, which continues this site (site_match.moved_here)."""
     return (f"{MOVED_NOTE}{moved_to}, where it was crawled (name {moved_to} from now on: "
             "it continues this site)")
+
+
+def same_blog_note(site: str, archived: str, matched: int, posts: int) -> str:
+    """A newly archived site that looks like a move of `archived` (LIKELY_MOVED_FROM), and
+    the command that joins them."""
+    return (f"{SAME_BLOG_NOTE}{archived}? {matched} of its {counted(posts, 'post')} are "
+            f"archived there at the same paths or titles: if the blog moved here, join them "
+            f"(wixarchive sites merge {archived} {site})")
 
 
 def _elsewhere_text(sites: dict[str, int]) -> str:

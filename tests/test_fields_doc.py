@@ -175,7 +175,8 @@ CRAWLED_OUTPUTS: dict[str, Callable[[Crawled], dict[str, Any]]] = {
 }
 # Checked apart: recover against a real pywb (test_recover_json_is_as_documented), the worker
 # against what run_worker returns (test_worker_json_is_as_documented).
-APART = ("`wixarchive recover --json`", "`wixarchive worker --json`")
+APART = ("`wixarchive recover --json`", "`wixarchive worker --json`",
+         "`wixarchive sites merge --json`")
 
 
 def test_every_documented_output_is_checked():
@@ -216,6 +217,16 @@ def test_recover_json_is_as_documented(crawled: Crawled, tmp_path: Path):
     _check_fields(printed, "`wixarchive recover --json`")
     assert list(printed["requests"]) == ["cdx", "replay", "retries"]
     _check_fields(printed["sites"][site], "`wixarchive import --json`: each value of `sites`")
+
+
+def test_sites_merge_json_is_as_documented():
+    """The merge's object is MergeResult's (a real merge's, field for field:
+    tests/test_site_merge.py)."""
+    from archive.site_merge import MergeResult
+
+    root = "https://old.example/"
+    _check_fields(MergeResult(site=root, merged=root, address=root).to_dict(),
+                  "`wixarchive sites merge --json`")
 
 
 def test_worker_json_is_as_documented():

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.reextract import Result as ReextractResult
     from archive.schedule.runner import Outcome, Runner
     from archive.schedule.sites import Site
+    from archive.site_merge import MergeResult
     from archive.totals import ArchiveStats
 
 EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
@@ -663,6 +664,24 @@ def remove_site(archive: Archive, site: str, *,
     removed = sites_file_module.remove(_sites_file(archive, sites_file), site)
     [row] = scheduled_rows(archive.path, [removed], datetime.now(UTC))
     return row
+
+
+def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
+    """Join two archived sites that are one blog which moved host, as `wixarchive sites merge
+    OLD NEW` does: the site `old` names (the address the blog left) is kept, with its name and
+    runs; the site `new` names (where it lives now) is merged into it: every post takes its
+    URL at the new address, two posts at one path become one (their versions in time order,
+    none lost), the new site's runs become the site's, and crawls of the new address continue
+    it. Returns what was merged (`site`, `merged`, `address`, `joined`, `moved`, `readdressed`,
+    `versions`, `runs`; `.to_dict()`). ValueError when both name one site or either names
+    none or several (as --site takes them: URL, host or name); ArchiveError for an archive
+    opened read-only, or while either site is being crawled."""
+    from archive.site_merge import merge_sites as merge
+
+    for field, value in (("old", old), ("new", new)):
+        if not isinstance(value, str):
+            raise SearchError.bad_value(field, f"expected a string, not {value!r}")
+    return merge(archive, old, new)
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:

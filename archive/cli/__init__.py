@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),
     "recover": ("recover", "Recover a gone blog from the Wayback Machine or a pywb archive."),
     "clean": ("clean", "Strip Wix chrome from a plain-text dump of a page."),
-    "sites": ("sites", "Add, list or remove the sites crawled on a schedule."),
+    "sites": ("sites", "Add, list or remove the sites crawled on a schedule; merge two."),
     "worker": ("worker", "Crawl for a distributed crawl's writer, through Redis."),
     "run-due": ("run_due", "Crawl the scheduled sites that are due, then exit (for cron)."),
     "schedule": ("schedule", "Run scheduled crawls until stopped (for systemd, containers)."),

@@ -103,7 +103,8 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     install_signal_handlers(runner)
 
     def report(outcome: Outcome) -> None:
-        if as_json or (quiet and outcome.status not in PROBLEMS and not outcome.moved_to):
+        if as_json or (quiet and outcome.status not in PROBLEMS and not outcome.moved_to
+                       and not outcome.likely_moved_from):
             return
         problem = outcome.status in FAILED_OUTCOMES
         echo_unless_closed(outcome.line(), err=problem)

@@ -29,7 +29,7 @@ from archive.schedule.report import (
 )
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError, is_writable
-from crawler.summary import MOVED_NOTE
+from crawler.summary import MOVED_NOTE, SAME_BLOG_NOTE
 
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
          "running": ">", "killed": "✗"}
@@ -58,9 +58,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                    f"{MARKS.get(r['status'], '?')} {r['status']:<10} {_duration(r['seconds']):>6}"
                    f"  {r['pages']:>6} {r['new']:>4} {r['changed']:>4} {r['unchanged']:>5}"
                    f" {r['recaptured']:>5} {r['deleted']:>4} {r['failed']:>4}")
-        # A site that moved to another host is said under every run, an ok one too.
+        # A site that moved to another host is said under every run, an ok one too, as is
+        # a new site that looks like the move of an archived one (`sites merge`).
         if r["first_error"] and (r["status"] in EXPLAINED
-                                 or r["first_error"].startswith(MOVED_NOTE)):
+                                 or r["first_error"].startswith((MOVED_NOTE, SAME_BLOG_NOTE))):
             click.echo(f"{'':>7}↳ {r['first_error']}")
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from archive.cli.common import db_option, fail, fail_with
+from archive.cli.common import db_option, fail, fail_with, open_archive
 from archive.schedule import sites as sites_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
 from archive.schedule.report import scheduled_rows
@@ -67,6 +67,7 @@ def command() -> None:
 
     The file is TOML, one [[site]] table per site (url, every or cron, labels, politeness
     overrides, media options, timeout) and optional [defaults]; it can also be edited by hand.
+    `sites merge OLD NEW` joins two archived sites of one blog that moved to another host.
 
     \b
     Example:
@@ -74,6 +75,7 @@ def command() -> None:
         wixarchive sites add someone.wixsite.com/garden --cron "0 3 * * 1" --delay 2
         wixarchive sites list
         wixarchive sites remove https://www.example.com/
+        wixarchive sites merge https://old.example/ https://www.new.example/
     """
 
 
@@ -167,6 +169,62 @@ def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
     except sites_file.SitesError as exc:
         fail(str(exc))
     click.echo(f"Removed {removed.url} from {os.path.relpath(path)}")
+
+
+@command.command("merge")
+@click.argument("old")
+@click.argument("new")
+@db_option
+@sites_option
+@click.option("--json", "as_json", is_flag=True, help="Print what was merged as JSON.")
+def merge_command(old: str, new: str, db: Path, sites_path: Path | None, as_json: bool) -> None:
+    """Join two archived sites that are one blog which moved to another host: OLD, the
+    address it left (its site is kept: its name, runs and history), and NEW, where it lives
+    now. Every post takes its URL at NEW (its path kept); two posts at the same path become
+    one, their versions in time order; NEW's runs become the site's. Crawls of NEW then
+    continue the site. A crawl that takes NEW for a new site whose posts are largely OLD's
+    says to run this (the archive never saw OLD redirect to NEW).
+
+    \b
+    Example:
+        wixarchive sites merge https://old.example/ https://www.new.example/ --db blog.db
+    """
+    from archive.site_match import NoSuchSite, SeveralSites
+    from archive.site_merge import MergeError, merge_sites
+
+    archive = open_archive(db, readonly=False)
+    try:
+        with archive:
+            result = merge_sites(archive, old, new)
+    except (MergeError, NoSuchSite, SeveralSites) as exc:
+        fail(str(exc))
+    except ArchiveError as exc:
+        fail_with(exc)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Merged {result.merged} into {result.site}: its posts are at "
+                   f"{result.address} now; {result.joined} archived under both are one post "
+                   f"each ({result.versions} versions), {result.moved} more came from "
+                   f"{result.merged}, {result.readdressed} took their URL there; "
+                   f"{result.runs} runs kept. Crawls of {result.address} continue the site.")
+    listed = _listed(resolve_sites(sites_path, db), result.site)
+    if listed:
+        click.echo(f"The sites file still lists {listed}, the address the blog left: "
+                   f"wixarchive sites remove {listed}"
+                   + ("" if as_json else f" (and list {result.address} if it is not listed)"),
+                   err=as_json)
+
+
+def _listed(path: Path, root: str) -> str | None:
+    """The URL of the sites file's entry for site `root`, if it lists one."""
+    from archive.site_match import site_key
+
+    try:
+        sites = sites_file.load(path) if path.exists() else []
+    except sites_file.SitesError:
+        return None
+    return next((site.url for site in sites if site_key(site.root) == site_key(root)), None)
 
 
 @command.command("list")

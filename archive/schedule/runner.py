@@ -31,7 +31,9 @@ from archive.crawls import (
     DEFAULT_PARALLEL,
     GRACE_SECONDS,
     SiteCrawl,
+    addresses_left,
     crawl_sites,
+    left_message,
     media_overrides,
     scrapy_overrides,
 )
@@ -54,6 +56,7 @@ from crawler.summary import (
     NOT_RECORDED_MESSAGE,
     OUTCOMES,
     ROBOTS_SKIPPED,
+    recorded_errors,
 )
 
 Clock = Callable[[], datetime]
@@ -132,6 +135,9 @@ class Outcome:
     # The host the site's address now redirects to, where it was crawled (said even with
     # --quiet: the sites file names an address the site left).
     moved_to: str | None = None
+    # The archived site a newly archived one looks like a move of (crawl --json's
+    # likely_moved_from): said even with --quiet, with the command joining them.
+    likely_moved_from: str | None = None
 
     @property
     def crawled(self) -> bool:
@@ -173,8 +179,9 @@ def recorded_late(summary: dict[str, Any]) -> dict[str, Any]:
     message = (summary.get("message") or "").replace(NOT_RECORDED_MESSAGE, f"; {LATE}")
     errors = [LATE if error.startswith(NOT_RECORDED_ERROR) else error
               for error in summary.get("errors") or []]
-    if summary.get("status") in FAILURES:  # why it failed comes first, as the crawl records it
-        errors = [message, *errors]
+    # As the crawl records its errors: why it failed first, else a move's note (until
+    # 2026-12-06 a run recorded here lacked it, and `runs` said nothing of the move).
+    errors = recorded_errors({**summary, "errors": errors, "message": message})
     return {**summary, "errors": errors, "message": message}
 
 
@@ -314,6 +321,7 @@ class Runner:
         if sites:
             Archive.open(self.db).close()  # create it, so even a failed first crawl is recorded
         history = read_history(self.db, [s.root for s in sites])
+        left = addresses_left(self.db, [s.root for s in sites])
         now = self.clock()
         pasts = {site.root: history.get(history_key(site.root)) for site in sites}
         plan = [(site, when_due(site.schedule, pasts[site.root])) for site in sites]
@@ -332,6 +340,10 @@ class Runner:
                 continue
             if self.stop_signal is not None:
                 outcome = self._outcome(site, "skipped", "not started: stopping")
+            elif site.root in left:  # the blog's old address: its new one continues it
+                outcome = self._outcome(site, "skipped", left_message(
+                    left[site.root], f"wixarchive sites remove {site.url}"))
+                outcome.moved_to = left[site.root]
             elif force or due.is_due(now):
                 if room is not None and len(locked) >= room:
                     continue  # waits for a place (--parallel): a batch that ends wakes the loop
@@ -494,6 +506,7 @@ class Runner:
         outcome.pages_fetched = summary.get("pages_fetched", 0)
         outcome.run_id = run_id
         outcome.moved_to = summary.get("moved_to")
+        outcome.likely_moved_from = summary.get("likely_moved_from")
         # A crawl that only could not record its run, recorded here since, needs no new run.
         outcome.archive_busy = bool(summary.get("archive_busy")) and (
             status == "interrupted" or run_id is None)

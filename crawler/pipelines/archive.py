@@ -37,6 +37,7 @@ from crawler.pipelines.worker import RunToStart
 from crawler.summary import (
     ARCHIVE_BUSY,
     DISK_FULL,
+    LIKELY_MOVED_FROM,
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     CrawlSummary,
@@ -164,6 +165,8 @@ class ArchivePipeline:
                                              self.supervisor.restarts)
             release_supervisor(self.supervisor)
             self.supervisor = None
+        if not spider.known and not spider.moved_here_from and self.db_path.exists():
+            await asyncio.to_thread(self._look_for_a_move, spider.site)
         summary = summarize(spider.site, self.crawler.stats.get_stats(), reason, spider.errors,
                             time_limit=self.crawler.settings.getfloat("WIXARCHIVE_TIME_LIMIT"),
                             tried=spider.fetch_root)
@@ -172,6 +175,22 @@ class ArchivePipeline:
             self.archive.wait_briefly()  # it waited the whole timeout once already
         await asyncio.to_thread(self._close_run, spider.site, summary, summary.recorded_errors())
         spider.crawl_summary = summary
+
+    def _look_for_a_move(self, site: str) -> None:
+        """A site archived for the first time whose posts are largely those of another
+        archived site (site_match.likely_moved_from): the same blog at a new address, whose
+        move the archive never saw. The summary says so and how to join them."""
+        from archive.site_match import likely_moved_from
+
+        if not self.crawler.stats.get_value("wixarchive/new"):  # no post archived
+            return
+        try:
+            with Archive.open(self.db_path, readonly=True, create=False) as archive:
+                found = likely_moved_from(archive.conn, site)
+        except ArchiveError:
+            return  # only a hint: the run is recorded without it
+        if found is not None:
+            self.crawler.stats.set_value(LIKELY_MOVED_FROM, found)
 
     def close_after_forced_stop(self, summary: CrawlSummary) -> None:
         """Close this site's run as `summary` (interrupted) says, when a forced stop (a second

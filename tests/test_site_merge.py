@@ -1,0 +1,168 @@
+"""`wixarchive sites merge OLD NEW`, and the crawl that says to run it: a blog that moved host
+while the archive never saw its old address redirect (the old address dead or parked by the
+time the new one was crawled) was two sites, each post stored and found twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import wixarchive
+from archive.store import Archive
+from crawler.extract.record import Article
+from crawler.sample_site import SampleBlog, serve_blog
+
+FAST = ["--delay", "0", "--no-autothrottle", "--no-media"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def titled(search: subprocess.CompletedProcess[str], title: str) -> list[str]:
+    """The URLs of the hits of a `search --json` with this title, sorted."""
+    assert search.returncode == 0, search.stderr
+    return sorted(hit["url"] for hit in json.loads(search.stdout) if hit["title"] == title)
+
+
+def test_a_blog_crawled_at_its_new_address_only_is_joined_to_its_archived_site(tmp_path: Path):
+    """OLD archived, then gone; the blog at NEW (one post edited meanwhile) crawled as a new
+    site: 5 posts fetched and stored again, search finding each twice, not a word said. Now
+    the crawl names the likely move and the command joining them, which makes one site of
+    them: each post once, at NEW, its versions from both in time order, both runs kept, the
+    search index in step; a crawl of NEW then continues the site, fetching no post again."""
+    blog = SampleBlog(seed=21, post_count=5)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        first = run("crawl", old_home.url, "--db", str(db), "--json", *FAST)
+    edited = blog.edit_post(blog.posts[1].slug, paragraphs=["Written at the new address."])
+    kept = blog.posts[3]
+    with serve_blog(blog) as new_home:
+        second = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+        old_root, new_root = old_home.url + "/", new_home.url + "/"
+        twice = run("search", kept.title, "--db", str(db), "--json")
+        runs = run("runs", "--db", str(db))
+        refused = [run("sites", "merge", old_root, old_home.url, "--db", str(db)),
+                   run("sites", "merge", old_root, "https://nowhere.example/", "--db", str(db))]
+        merged = run("sites", "merge", old_root, new_root, "--db", str(db), "--json")
+        new_home.request_log.clear()
+        third = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+        asked = [path for path in new_home.request_log if "/post/" in path]
+    assert json.loads(first.stdout)["counts"]["new"] == 5, first.stderr
+    assert second.returncode == 0, second.stderr
+    found = json.loads(second.stdout)
+    assert found["likely_moved_from"] == old_root
+    note = (f"the same blog as {old_root}? 5 of its 5 posts are archived there at the same "
+            f"paths or titles: if the blog moved here, join them (wixarchive sites merge "
+            f"{old_root} {new_root})")
+    assert note in found["message"], found["message"]
+    assert f"↳ {note}" in runs.stdout, runs.stdout  # kept with the run
+    assert titled(twice, kept.title) == sorted(root + kept.url_path.lstrip("/")
+                                               for root in (old_root, new_root))
+    assert [r.returncode for r in refused] == [1, 1]
+    assert refused[0].stderr.startswith("Error: ") and "one archived site" in refused[0].stderr
+    assert refused[1].stderr.startswith("Error: no archived site matches")
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout) == {
+        "site": old_root, "merged": new_root, "address": new_root, "joined": 5, "moved": 0,
+        "readdressed": 0, "versions": 10, "runs": 1}
+    assert third.returncode == 0, third.stderr
+    again = json.loads(third.stdout)
+    assert again["message"].startswith(
+        f"5 posts: 0 new, 0 changed, 5 unchanged; continues the site archived at {old_root}"), \
+        again["message"]
+    assert again["likely_moved_from"] is None
+    assert asked == []
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["site"], row["posts"]) for row in archive.stats()] == [(old_root, 5)]
+        assert [run["site"] for run in archive.runs()] == [old_root] * 3
+        versions = archive.versions(new_root + edited.url_path.lstrip("/"))
+        assert [(v["version"], v["record"]["url"]) for v in versions] == [
+            (1, old_root + edited.url_path.lstrip("/")),
+            (2, new_root + edited.url_path.lstrip("/"))]
+        assert "Written at the new address." in archive.post(
+            new_root + edited.url_path.lstrip("/"))["body"]
+        assert "Written at the new address." not in versions[0]["record"]["body_text"]
+        assert archive.post(old_root + kept.url_path.lstrip("/"))["url"] == (
+            new_root + kept.url_path.lstrip("/"))  # found by its old URL too
+    once = run("search", kept.title, "--db", str(db), "--json")
+    assert titled(once, kept.title) == [new_root + kept.url_path.lstrip("/")]
+    checked = run("check", "--db", str(db))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with wixarchive.open(db) as archive:
+        try:
+            wixarchive.merge_sites(archive, old_root, new_root)
+        except ValueError as exc:
+            assert "one archived site" in str(exc)
+        else:
+            raise AssertionError("merged a site into itself")
+
+
+def test_a_post_changed_last_at_the_old_address_keeps_that_version_as_its_own(
+        tmp_path: Path):
+    """Both addresses served the blog (the old one parked on a copy): the old one crawled
+    last, after an edit. The merged post is the old address's newest version (its text, tags,
+    title), under the new site's larger post id, with the three versions in time order."""
+    blog = SampleBlog(seed=22, post_count=3)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+        run("crawl", new_home.url, "--db", str(db), *FAST)
+        original = blog.posts[0].title
+        edited = blog.edit_post(blog.posts[0].slug, title="Renamed at the old address",
+                                paragraphs=["Edited where the blog was."])
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+        assert run("sites", "add", old_home.url, "--db", str(db)).returncode == 0
+        merged = run("sites", "merge", old_home.url, new_home.url, "--db", str(db))
+    new_url = new_home.url + edited.url_path
+    assert merged.returncode == 0, merged.stderr
+    assert merged.stdout.startswith(f"Merged {new_home.url}/ into {old_home.url}/: its posts "
+                                    f"are at {new_home.url}/ now; 3 archived under both are "
+                                    "one post each (7 versions)"), merged.stdout
+    assert merged.stdout.endswith(
+        f"The sites file still lists {old_home.url}, the address the blog left: wixarchive "
+        f"sites remove {old_home.url} (and list {new_home.url}/ if it is not listed)\n"), \
+        merged.stdout
+    with Archive.open(db, readonly=True) as archive:
+        post = archive.post(new_url)
+        assert (post["title"], post["version"]) == ("Renamed at the old address", 3)
+        assert "Edited where the blog was." in post["body"]
+        assert post["id"] > 3  # the new site's row: no id a later post could take again
+        assert [(v["record"]["url"].split("/post/")[0], v["title"])
+                for v in archive.versions(new_url)] == [
+            (old_home.url, original), (new_home.url, original),
+            (old_home.url, "Renamed at the old address")]
+        assert [row["posts"] for row in archive.stats()] == [3]
+    renamed = run("search", "renamed old address", "--db", str(db), "--json")
+    assert titled(renamed, "Renamed at the old address") == [new_url]
+    assert titled(run("search", original, "--db", str(db), "--json"), original) == []
+    checked = run("check", "--db", str(db))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def post_at(root: str, body: str) -> Article:
+    return Article(url=f"{root}post/hello", title="Hello", body_text=body,
+                   body_html=f"<p>{body}</p>", body_markdown=body)
+
+
+def test_a_version_dated_before_an_earlier_one_stays_the_posts_row(tmp_path: Path):
+    """A post's current version can be dated before the one it followed (an import of an older
+    capture). Sorted by date alone it was no longer the last version while the row still held
+    its text: the post said one text and its last version another, and the record that leaves
+    its texts to the row was read with a text not its own."""
+    old, new = "https://old.example/", "https://new.example/"
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_article(post_at(old, "First."), fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(post_at(new, "At the new address."),
+                             fetched_at="2024-03-01T00:00:00+00:00")
+        archive.save_article(post_at(new, "Imported, older."),
+                             fetched_at="2024-02-01T00:00:00+00:00")
+        wixarchive.merge_sites(archive, old, new)
+        post = archive.post(f"{new}post/hello")
+        versions = archive.versions(post["id"])
+    assert (post["body"], post["version"]) == ("Imported, older.", 3)
+    assert [v["record"]["body_text"] for v in versions] == [
+        "First.", "At the new address.", "Imported, older."]
