@@ -67,6 +67,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
       compares, and post_versions.stored_at (each version); an import, recovery or
       re-extraction dates a version by its capture, which can be long before it was stored.
       The rows already archived are given the latest time the archive knows them stored by
+  v22 words written with combining marks kept whole in the search indexes (Devanagari and
+      Bengali vowel signs, viramas, nuktas: किताब, not क त ब): posts_fts and posts_unmarked
+      made again with the marks among a word's characters, and built from the posts
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -75,13 +78,14 @@ reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -90,11 +94,36 @@ READABLE_FROM = 3
 FTS_TABLE = "posts_fts"
 FTS_COLUMNS = ("title", "body", "author", "tags", "categories")
 FTS_WEIGHTS = (10.0, 1.0, 2.0, 4.0, 3.0)
-# unicode61 handles any alphabetic script and folds diacritics (é == e, ü == u). The prefix index
-# serves `abc*` queries from one doclist instead of merging every term starting with "abc"; it is
-# kept to one length because each one slows indexing (prefixes of 2, 3 and 4 letters cut FTS insert
-# speed by ~30% here), and three letters is where a prefix still matches many terms.
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# unicode61 handles any alphabetic script and folds diacritics (é == e, ü == u). Its categories
+# add the combining marks (Mn, Mc) to its default letters, digits and private-use characters, so
+# that a mark is part of its word rather than a separator: Devanagari and Bengali write their
+# vowels and clusters with them (किताब was indexed as क त ब, and found कातिब too), and the
+# marks of Latin letters are still removed (archive/search/tokens.py). FTS_TOKENIZE_V3 is the
+# tokenizer of the indexes before v22, as the migrations that made them wrote it. The prefix
+# index serves `abc*` queries from one doclist instead of merging every term starting with
+# "abc"; it is kept to one length because each one slows indexing (prefixes of 2, 3 and 4
+# letters cut FTS insert speed by ~30% here), and three letters is where a prefix still matches
+# many terms.
+FTS_TOKENIZE_V3 = "unicode61 remove_diacritics 2"
+# The marks of the scripts written without spaces between words (Thai, Lao, Myanmar, Khmer) stay
+# separators: a run of such text is a sentence or a phrase, and a word in it was found when it
+# starts at one of its marks (สวัสดี in สวัสดีครับ); whole runs would find none. Ranges, as in a
+# regular expression's class.
+UNSPACED_MARKS = ("\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd\u102b-\u103e"
+                  "\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074"
+                  "\u1082-\u108d\u108f\u109a-\u109d\u17b4-\u17d3\u17dd")
+
+
+def _characters(ranges: str) -> str:
+    """Every character of `ranges` (`a-cx`: abcx)."""
+    return "".join(chr(code) for low, high in re.findall("(.)(?:-(.))?", ranges)
+                   for code in range(ord(low), ord(high or low) + 1))
+
+
+FTS_TOKENIZE = ("unicode61 remove_diacritics 2 categories 'L* N* Co Mn Mc' "
+                f"separators '{_characters(UNSPACED_MARKS)}'")
+# As an SQL string, for a CREATE VIRTUAL TABLE's `tokenize=` (its quotes doubled).
+FTS_TOKENIZE_SQL = "'" + FTS_TOKENIZE.replace("'", "''") + "'"
 FTS_PREFIX = "3"
 # FTS5 buffers new postings in memory and writes a segment when they pass `hashsize` (default
 # 1 MiB, a segment every ~150 posts here); `automerge` is how many segments of one level it merges
@@ -209,7 +238,7 @@ def _fts_ddl() -> str:
     return f"""
 CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
     {cols}, content="posts", content_rowid='id',
-    tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+    tokenize='{FTS_TOKENIZE_V3}', prefix='{FTS_PREFIX}'
 );
 INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({weights})');
 {_fts_triggers(count_changes=False)}
@@ -223,14 +252,17 @@ def twin_fts_ddl(table: str) -> str:
     (columns, tokenizer, prefix index, bm25 weights): archive.search ranks the posts added or
     changed since the search statistics in one, in a scratch file."""
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
-    settings = "".join(f"INSERT INTO {table}({table}, rank) VALUES ('{key}', {value});\n"
-                       for key, value in FTS_SETTINGS.items())
     return f"""
 CREATE VIRTUAL TABLE {table} USING fts5(
-    {", ".join(FTS_COLUMNS)}, content='', tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+    {", ".join(FTS_COLUMNS)}, content='', tokenize={FTS_TOKENIZE_SQL}, prefix='{FTS_PREFIX}'
 );
 INSERT INTO {table}({table}, rank) VALUES ('rank', 'bm25({weights})');
-{settings}"""
+{_fts_settings(table)}"""
+
+
+def _fts_settings(table: str) -> str:
+    return "".join(f"INSERT INTO {table}({table}, rank) VALUES ('{key}', {value});\n"
+                   for key, value in FTS_SETTINGS.items())
 
 
 V4 = """
@@ -686,7 +718,7 @@ CREATE VIEW {UNMARKED_VIEW} AS SELECT id, {", ".join(
 CREATE INDEX posts_in_unmarked ON posts(unmarked_index) WHERE {IN_UNMARKED};
 CREATE VIRTUAL TABLE {UNMARKED_TABLE} USING fts5(
     {", ".join(FTS_COLUMNS)}, content='{UNMARKED_VIEW}', content_rowid='id',
-    tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}'
+    tokenize='{FTS_TOKENIZE_V3}', prefix='{FTS_PREFIX}'
 );
 INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rank) VALUES ('rank', 'bm25({", ".join(
     str(weight) for weight in FTS_WEIGHTS)})');
@@ -763,6 +795,40 @@ def _v21(conn: sqlite3.Connection) -> None:
     _script(conn, V21)
 
 
+# v22: the indexes of the posts' words, posts_fts and posts_unmarked, keep the combining marks
+# inside words (FTS_TOKENIZE): an FTS5 table's tokenizer is set when it is created, so both are
+# made again, with their settings, and built from the posts; their vocabularies too, which
+# read them. The posts' text is not rewritten: a 'rebuild' reads it. The search statistics
+# were made of the old tokens (a list for क): they are made again at the next refresh, and
+# search ranks exactly until then. posts_cjk holds CJK bigrams and is left as it is.
+_WEIGHTS = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+V22 = f"""
+DROP TABLE {FTS_TABLE}_vocab;
+DROP TABLE {FTS_TABLE};
+CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+    {", ".join(FTS_COLUMNS)}, content="posts", content_rowid='id',
+    tokenize={FTS_TOKENIZE_SQL}, prefix='{FTS_PREFIX}'
+);
+INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS})');
+{_fts_settings(FTS_TABLE)}INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild');
+CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row');
+DROP TABLE {UNMARKED_TABLE}_vocab;
+DROP TABLE {UNMARKED_TABLE};
+CREATE VIRTUAL TABLE {UNMARKED_TABLE} USING fts5(
+    {", ".join(FTS_COLUMNS)}, content='{UNMARKED_VIEW}', content_rowid='id',
+    tokenize={FTS_TOKENIZE_SQL}, prefix='{FTS_PREFIX}'
+);
+INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS})');
+INSERT INTO {UNMARKED_TABLE}({UNMARKED_TABLE}) VALUES ('rebuild');
+CREATE VIRTUAL TABLE {UNMARKED_TABLE}_vocab USING fts5vocab({UNMARKED_TABLE}, 'row');
+UPDATE search_meta SET value = -1 WHERE key = 'stats_changes';
+"""
+
+
+def _v22(conn: sqlite3.Connection) -> None:
+    _script(conn, V22)
+
+
 def _store_unmarked(conn: sqlite3.Connection, glob: str) -> None:
     """The posts with a field matching `glob` get their text without marks, flagged MARKED."""
     from archive.search.marks import unmarked
@@ -817,7 +883,7 @@ SEARCH_INDEXES = (
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20, 20: _v21}
+    19: _v20, 20: _v21, 21: _v22}
 
 
 @contextmanager

@@ -402,6 +402,10 @@ class Archive:
                     f"cannot upgrade {path} from schema v{version} to v{schema.SCHEMA_VERSION}: "
                     f"a crawl is running on it ({crawl}); run again when it ends")
         try:
+            if 0 < version < upgrades.INDEXES_MADE_AGAIN and upgrade:
+                posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+                for line in upgrades.before(path, version, posts):
+                    print(line, file=sys.stderr, flush=True)
             conn.execute("PRAGMA foreign_keys = ON")
             # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.
             conn.execute("PRAGMA synchronous = NORMAL")

@@ -180,7 +180,13 @@ def reference_ingest(directory: Path, size: int) -> list[tuple[str, float]]:
     inserting the posts' columns into a table whose FTS5 index its triggers keep in sync."""
     import sqlite_utils
 
-    from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_SETTINGS, FTS_TOKENIZE
+    from archive.schema import (
+        FTS_COLUMNS,
+        FTS_PREFIX,
+        FTS_SETTINGS,
+        FTS_TOKENIZE,
+        FTS_TOKENIZE_SQL,
+    )
 
     corpus = Corpus()
     articles = [corpus.article(n) for n in range(min(size, REFERENCE_POSTS))]
@@ -198,7 +204,7 @@ def reference_ingest(directory: Path, size: int) -> list[tuple[str, float]]:
         conn.execute("PRAGMA synchronous = NORMAL")
         if name.startswith("raw"):
             conn.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(FTS_COLUMNS)}, "
-                         f"tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIX}')")
+                         f"tokenize={FTS_TOKENIZE_SQL}, prefix='{FTS_PREFIX}')")
             for key, value in FTS_SETTINGS.items():
                 conn.execute("INSERT INTO fts(fts, rank) VALUES (?, ?)", (key, value))
             start = time.perf_counter()

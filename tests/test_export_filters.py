@@ -16,8 +16,10 @@ from typing import Any, NamedTuple
 import pytest
 from lxml import etree
 from outputs import next_second, wixarchive
+from test_search_indic import undo_v22
 
 import wixarchive as api
+from archive import schema
 from archive.export.wxr import NS
 from archive.search import SearchError
 from archive.store import Archive
@@ -516,7 +518,7 @@ def test_the_summary_is_built_in_one_place() -> None:
 
 def undo_v21(path: Path) -> Path:
     """The archive as version 20 wrote it: no recorded_at, no stored_at."""
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(undo_v22(path)) as conn:
         conn.execute("DROP INDEX posts_recorded")
         conn.execute("ALTER TABLE posts DROP COLUMN recorded_at")
         conn.execute("ALTER TABLE post_versions DROP COLUMN stored_at")
@@ -563,7 +565,7 @@ def test_an_archive_from_v20_is_given_when_its_changes_were_stored(tmp_path: Pat
     since = ["--changed-since", "2025-01-01"]
     assert export_jsonl(path, *since)[0] == ["deleted"]  # read-only: deleted_at alone says it
     with Archive.open(path) as archive:
-        assert archive.schema_version == 21
+        assert archive.schema_version == schema.SCHEMA_VERSION
         recorded = dict(archive.conn.execute("SELECT title, recorded_at FROM posts"))
         stored = archive.conn.execute("SELECT p.title, v.version, v.stored_at FROM "
                                       "post_versions v JOIN posts p ON p.id = v.post_id "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from outputs import wixarchive
 
-from archive.schema import FTS_TOKENIZE
+from archive.schema import FTS_TOKENIZE_SQL
 from archive.search import SearchError, SearchQuery, search
 from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, as_indexed, word_phrases
 from archive.search.query import UNDECOMPOSED, fold_case
@@ -111,7 +111,7 @@ def every_character_indexed() -> sqlite3.Connection:
     """An in-memory index of every assigned character from U+0080 on, one a row (rowid = its
     code point), with its vocabulary `v`: what the archive's tokenizer makes of each."""
     conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize={FTS_TOKENIZE_SQL})")
     conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
     conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [
         (code, chr(code)) for code in range(0x80, 0x30000)
@@ -125,7 +125,8 @@ def test_full_folds_are_the_characters_the_tokenizer_keeps_whose_casefold_is_lon
     # folded to one other character, are not full case folding and are left out.
     conn = every_character_indexed()
     derived: dict[str, str] = {}
-    for (term,) in conn.execute("SELECT DISTINCT term FROM v ORDER BY term"):
+    # A Latin mark alone is an empty word (NULL): remove_diacritics takes it off.
+    for (term,) in conn.execute("SELECT DISTINCT term FROM v WHERE term IS NOT NULL ORDER BY term"):
         folded = fold_case(term)
         if term.casefold() != term and len(folded) > 1 and folded != term:
             derived[folded] = derived.get(folded, "") + term
@@ -193,7 +194,7 @@ def test_author_option_and_author_column_agree(intl: Path) -> None:
 
 def test_letter_variants_are_letters_the_tokenizer_keeps_and_queries_fold() -> None:
     conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize={FTS_TOKENIZE_SQL})")
     conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
     for folded, variants in (LETTER_VARIANTS | UNDECOMPOSED).items():
         for variant in variants:
@@ -209,8 +210,9 @@ def test_as_indexed_folds_each_character_as_the_tokenizer_does() -> None:
     # as another made a word typed as stored stop finding its posts. Letters whose case is
     # newer than the tokenizer's Unicode 6.1 tables (it leaves them as they are) are left out.
     conn = every_character_indexed()
+    # A Latin mark alone is an empty word (NULL): remove_diacritics takes it off.
     wrong = {chr(code): term for term, code in conn.execute("SELECT term, doc FROM v")
-             if as_indexed(chr(code)) != term
+             if as_indexed(chr(code)) != (term or "")
              and not (term == chr(code) != chr(code).casefold())}
     assert wrong == {}
     assert as_indexed("Θάλασσας ЀЛ Ĳssel ǅ ª Ødegård Crème") \

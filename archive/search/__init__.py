@@ -17,9 +17,11 @@ and for Chinese, Japanese and Korean words, which the main index keeps inside wh
   bigrams     CJK text and words as overlapping character pairs (what posts_cjk indexes);
   cjk         ranked top-k from posts_cjk, and with other words looked up beside it;
   cjk_syntax  FTS5 syntax with CJK words in it, each word read in its own index, and run;
-and for Hebrew and Arabic words, which the main index cuts at their vowel marks:
+and for Hebrew and Arabic words, which the main index holds with their vowel marks:
   marks     text and words without the marks (what posts_unmarked indexes), snippets with them;
-  unmarked  ranking over the main index and posts_unmarked as one.
+  unmarked  ranking over the main index and posts_unmarked as one;
+and tokens, the index's words as Python splits and folds text (combining marks kept inside
+them, for Devanagari and Bengali).
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
@@ -54,6 +56,7 @@ from archive.search.query import (
     register_functions,
     uses_fts_syntax,
 )
+from archive.search.tokens import COMBINING, MARK
 from archive.search.topk import stats_fresh, top_fast
 from archive.site_match import NoSuchSite, site_ids
 
@@ -83,7 +86,8 @@ SNIPPET_TOKENS = 24
 
 # A prefix shorter than the index's prefix length (schema.FTS_PREFIX) has no doclist of its own:
 # FTS5 merges those of every term it starts, at each lookup of the query.
-_SHORT_PREFIX = re.compile(rf'(?<![\w"])"?[^\W_]{{1,{int(FTS_PREFIX) - 1}}}"?\*')
+_SHORT_PREFIX = re.compile(
+    rf'(?<![\w"{COMBINING}])"?(?:[^\W_]|{MARK}){{1,{int(FTS_PREFIX) - 1}}}"?\*')
 
 
 _ONE_PHRASE = re.compile(r'"([^"]+)"')

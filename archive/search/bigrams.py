@@ -27,9 +27,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Nothing of the project is imported here: archive/schema.py's migration fills the columns
-# with index_text, and the schema is what the rest of archive.search reads.
-TOKEN = re.compile(r"[^\W_]+")  # unicode61's tokens: runs of letters and digits
+# Nothing of the project is imported here but its tokens (which import nothing):
+# archive/schema.py's migration fills the columns with index_text, and the schema is what the
+# rest of archive.search reads.
+from archive.search.tokens import TOKEN as TOKEN  # unicode61's tokens, re-exported
 
 # Character ranges: Han (with its extensions and compatibility ideographs, 々 and 〆), hiragana
 # and katakana without the middle dot ・ (punctuation), which write no spaces between words;

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import NamedTuple
 
 from archive.schema import FTS_TABLE, UNMARKED_TABLE
@@ -35,6 +33,7 @@ from archive.search.bigrams import split_words
 from archive.search.cjk_syntax import FTS_PART, SYNTAX_CHARACTERS
 from archive.search.marks import SCRIPT
 from archive.search.query import DIGIT_ZEROS, DOTLESS_I, TOKEN, UNDECOMPOSED, fold_case
+from archive.search.tokens import as_indexed as as_indexed  # re-exported
 
 # Folded text -> the characters the index holds that fold to it.
 FULL_FOLDS: dict[str, str] = {
@@ -55,8 +54,6 @@ LETTER_VARIANTS: dict[str, str] = {
 # A number's other scripts, all its digits at once: 12 -> ١٢ (Arabic-Indic), ۱۲ (Persian).
 DIGIT_SCRIPTS = tuple(str.maketrans("0123456789", "".join(chr(zero + n) for n in range(10)))
                       for zero in DIGIT_ZEROS)
-# A Latin letter whose marks unicode61 keeps, unlike the rest (tests/test_search_casefold.py).
-_MARKS_KEPT = "ǡ"
 # Marked letters in one word, at most: monotonic Greek has one tonos a word (two with a
 # dialytika: προϊόν), Arabic a hamza or two.
 MAX_MARKED = 2
@@ -153,22 +150,6 @@ def _dotless_spellings(spelling: str) -> list[str]:
         found = [head + letter + part for head in found for letter in ("i", DOTLESS_I)]
         found = found[:MAX_SPELLINGS]
     return found
-
-
-def as_indexed(text: str) -> str:
-    """`text` as unicode61 folds it: each character case folded to one (ς -> σ; ß, ĳ, ǆ kept)
-    and the marks of Latin letters removed (é -> e), other marks and letters kept (θάλασσα,
-    ødegård, ѐ, ª). tests/test_search_casefold.py checks this against the tokenizer."""
-    return text.lower() if text.isascii() else "".join(map(_char_as_indexed, text))
-
-
-@lru_cache(maxsize=4096)
-def _char_as_indexed(char: str) -> str:
-    folded = next((case for case in (char.casefold(), char.lower()) if len(case) == 1), char)
-    base, *marks = unicodedata.normalize("NFD", folded)
-    if base.isascii() and all(map(unicodedata.combining, marks)) and folded not in _MARKS_KEPT:
-        return base.lower()  # İ, whose one-character case is itself, gives I
-    return folded
 
 
 def may_vary(token: str, variants: Variants) -> bool:

@@ -1,11 +1,12 @@
 """Hebrew and Arabic words written with vowel marks: their mark-free index, posts_unmarked.
 
 Hebrew niqqud and cantillation (שָׁלוֹם) and Arabic harakat and shadda (يُساعِدُ) are combining
-marks, which FTS5's unicode61 tokenizer reads as separators, not as diacritics to remove:
-`يُساعِدُ` is indexed as ي / ساع / د and `שָׁלוֹם` as ש / לו / ם, so `يساعد` and `שלום`, as
-people type them, found nothing. Letting the tokenizer keep the marks inside the token does
-not help either: remove_diacritics removes the marks of Latin letters only. And Python's
-sqlite3 cannot register a tokenizer.
+marks, which FTS5's unicode61 tokenizer read as separators, not as diacritics to remove:
+`يُساعِدُ` was indexed as ي / ساع / د and `שָׁלוֹם` as ש / לו / ם, so `يساعد` and `שלום`, as
+people type them, found nothing. Since v22 the tokenizer keeps the marks inside the token
+(archive/search/tokens.py, for the scripts that write their vowels with them), which does not
+help here: remove_diacritics removes the marks of Latin letters only, so `يُساعِدُ` is one word,
+marks and all. And Python's sqlite3 cannot register a tokenizer.
 
 So once an archive holds a post written with such marks, its posts holding Hebrew or Arabic
 text are also indexed without the marks, in an FTS5 table of their own, posts_unmarked

@@ -25,18 +25,36 @@ from archive.schema import FTS_COLUMNS
 from archive.search.bigrams import TOKEN as TOKEN  # unicode61's tokens, re-exported
 from archive.search.bigrams import normalize
 from archive.search.languages import language_code
+from archive.search.marks import MARKS
 from archive.search.marks import strip as strip_marks
+from archive.search.tokens import DIACRITICS, MARK, as_indexed
 
 _OPERATOR = re.compile(
-    r'"|\w\*|(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
+    r'"|' + rf"(?:\w|{MARK})\*|"  # a prefix: a word's last character may be a mark (किता*)
+    + r'(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
 
 
+# The marks fold_case takes off: those of Latin, Greek and Cyrillic letters (the Combining
+# Diacritical Marks blocks, which remove_diacritics takes off Latin letters), and the Hebrew and
+# Arabic vowel marks, which search reads without (archive/search/marks.py). Other scripts' marks
+# are part of their words, in the index (archive/search/tokens.py) as in this fold: क्या and
+# कया are two words.
+_TAKEN_OFF = re.compile(f"[{DIACRITICS}{MARKS}]")
+
+
+def _without_marks(decomposed: str) -> str:
+    return unicodedata.normalize("NFC", "".join(
+        ch for ch in decomposed if not (unicodedata.combining(ch) and _TAKEN_OFF.match(ch))))
+
+
 def fold(text: str) -> str:
-    """Lower case without diacritics, as the index's tokenizer sees text (é -> e, Ü -> u)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """`text` as the index's tokenizer folds it: lower case, the marks of Latin letters taken
+    off (é -> e, Ü -> u), other letters and marks kept (θάλασσα, किताब). What the search
+    statistics list and the fast path looks up: a unit folded otherwise is a word the index
+    does not hold (είναι as `ειναι` found no post)."""
+    return as_indexed(text)
 
 
 # Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
@@ -58,7 +76,7 @@ def fold_case(text: str) -> str:
     Arabic-Indic digits as BASE_LETTERS reads them (Ødegård -> odegard, IŞIK and ışık -> isik,
     ١٢ -> 12)."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(BASE_LETTERS)
+    return _without_marks(folded).translate(BASE_LETTERS)
 
 
 # Typed apostrophes: a keyboard gives ', a site's editor often ’ (or ‘, or ʼ in names).

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from archive.schema import FTS_TABLE
 from archive.search import exact
 from archive.search.query import TOKEN, Filter, fold, posts_join, quoted, row_conditions
+from archive.search.tokens import MARK
 
 
 def _unit_key(text: str, words: list[str] | None) -> str | None:
@@ -23,7 +24,7 @@ def _unit_key(text: str, words: list[str] | None) -> str | None:
         inner = words[0] if len(words) == 1 else None
     else:
         phrase = re.fullmatch(r'\s*"([^"]*)"\s*', text)
-        prefix = re.fullmatch(r'\s*"?(\w{3})"?\*\s*', text)
+        prefix = re.fullmatch(rf'\s*"?((?:\w|{MARK}){{3}})"?\*\s*', text)
         if prefix:
             return fold(prefix.group(1)) + "*"
         inner = phrase.group(1) if phrase else None
