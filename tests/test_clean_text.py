@@ -931,3 +931,60 @@ def test_a_reading_time_the_vocabulary_lacks_under_a_date_it_knows_is_header(
     assert (result.title, result.author, result.date, result.reading_minutes) == (
         "Çift terapisinde iletişim", "İlkay Öztürk", date, int(minutes[0]))
     assert result.body == body
+
+
+_NO_AUTHOR_BODY = ["Short one.", "The second paragraph of the post, which goes on for a while."]
+
+
+@pytest.mark.parametrize(("above", "title", "date", "minutes"), [
+    ("تسجيل الدخول / التسجيل", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("الصحة", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("התחברות / הרשמה", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("בריאות", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("健康", "ストレス対策", "2019年6月6日", "読了時間：1分"),
+], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category"])
+def test_a_title_in_a_script_without_capitals_over_the_date_is_no_author(
+        above: str, title: str, date: str, minutes: str) -> None:
+    """A blog that hides its authors: the title right above the date, under the login button
+    in words the vocabulary lacks or a category label. Before, any few words of a script
+    without case were shaped like a name: the title became the author, and the line above it
+    (the login button, the category) the title."""
+    page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+            f"{above}\n\n{title}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, None, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize(("title", "author", "date", "minutes"), [
+    ("كيف تتعامل مع الضغط في العمل", "فاطمة الزهراء", "٣١ مايو", "١ دقائق قراءة"),
+    ("הורות ושינה בשנה הראשונה", "משה כהן", "31 במאי", "1 דקות קריאה"),
+    ("東京で働く人のストレス対策について", "山田太郎", "2019年6月6日", "読了時間：1分"),
+])
+def test_a_name_in_a_script_without_capitals_under_a_longer_title_is_the_author(
+        title: str, author: str, date: str, minutes: str) -> None:
+    """The guard of the rule above: with no document <title> to say which line is the title, a
+    few words shorter than the title-shaped line over them are still the author's name."""
+    page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+            f"{title}\n\n{author}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, author, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize("above", ["Log in / Sign up", "Wellness"])
+def test_html_texts_document_title_settles_a_capitalised_title_over_the_date(above: str) -> None:
+    """html-text's dump of a post whose blog hides authors, its title in capitalised words
+    ("Ten Tips For Better Sleep", shaped like a name): the document <title> html-text prints
+    first names it. Before, the title became the author and the first paragraph (under the
+    login button) or the category label the title."""
+    title = "Ten Tips For Better Sleep"
+    page = (f"{title} | Quiet Nights\n\ntop of page\n\nHome\n\nBlog\n\n"
+            "Use tab to navigate through the menu items.\n\nAll Posts\n\nSearch\n\n"
+            f"{above}\n\n{title}\n\nMar 3, 2024\n\n2 min read\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\n0 views0 comments\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, None, "Mar 3, 2024")
+    assert result.body == _NO_AUTHOR_BODY

@@ -454,9 +454,28 @@ def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
     of that length has lowercase words ("A trumpet is a Puck"). A script without case (Arabic,
-    Hebrew) cannot tell a name by its capitals: its words count as capitalised ("فاطمة
-    الزهراء", "ד״ר משה כהן")."""
+    Hebrew, Chinese, Japanese) shows no capitals: its words are no sign of a name ("فاطمة
+    الزهراء" and the title "كيف تتعامل مع الضغط" look alike), see byline_over_date."""
     words = text.split()
-    if not name_like(text) or len(words) > 5:
+    if not name_like(text) or len(words) > 5 or not any(map(_cased, words)):
         return False
     return len(words) == 1 or all(not w[:1].islower() or w in _NAME_PARTICLES for w in words)
+
+
+def _cased(word: str) -> bool:
+    return any(ch.isupper() or ch.islower() for ch in word)
+
+
+def byline_over_date(line: str, above: Line) -> bool:
+    """Whether `line`, right above the post's date with `above` over it, is the author's name
+    rather than the title (under a category label, a tagline, a login button in a language the
+    vocabulary lacks): it is shaped like a name (person_like). In a script without case, which
+    shows no capitals, a few words shorter than the line above, which is shaped like a title:
+    titles run longer than names, and a category label over a title is shorter than it. A
+    line above shaped like the login button ("X / Y") is no title."""
+    if person_like(line):
+        return True
+    words = line.split()
+    return (name_like(line) and len(words) <= 5 and not any(map(_cased, words))
+            and title_like(above) and len(line) < len(above.text)
+            and not (len(above.text.split()) <= 5 and " / " in above.text))

@@ -48,16 +48,16 @@ from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
     SENTENCE_MARKS,
     Line,
+    byline_over_date,
     heading_like,
     join_split_chrome,
     name_like,
-    person_like,
     split_lines,
     tag_like,
     title_like,
     trim_invisible,
 )
-from crawler.clean.page import PageRules
+from crawler.clean.page import DOC_TITLE_SHARE, PageRules
 from crawler.clean.shapes import SHAPED_WRITER, shaped_minutes
 from crawler.extract.record import CleanedText
 
@@ -303,12 +303,13 @@ class _Cleaner(PageRules):
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and heading_like(a1) and name_like(p1):
+                if a1 is not None and heading_like(a1) and name_like(p1) and not (
+                        self._shows_doc_title(p, a1)):
                     self.out.author = p1
                     self.chrome(p)
                 else:
                     title_at = p
-            elif person_like(p1):
+            elif self._byline_over_date(p):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
@@ -342,6 +343,21 @@ class _Cleaner(PageRules):
         if title_at is not None:
             self.role[self.c[title_at]] = "title"
         return after
+
+    def _shows_doc_title(self, k: int, other: Line) -> bool:
+        """Whether line `k` shows the document's <title> that html-text prints, and better
+        than `other`."""
+        share = self.doc_title_share(self.ln(k).text)
+        return share >= DOC_TITLE_SHARE and share > self.doc_title_share(other.text)
+
+    def _byline_over_date(self, p: int) -> bool:
+        """Whether the line right above the post's date is the author's (then the one above it
+        is the title) rather than the title. The document's <title> html-text prints settles
+        it when either line shows it; else the lines' shapes (byline_over_date)."""
+        above, here = (self.doc_title_share(self.ln(k).text) for k in (p - 1, p))
+        if max(above, here) >= DOC_TITLE_SHARE:
+            return above > here and name_like(self.ln(p).text)
+        return byline_over_date(self.ln(p).text, self.ln(p - 1))
 
     def _category_above(self, above: int, below: Line | None) -> bool:
         """Under the blog's category menu, the line above the author is the post's category
