@@ -988,3 +988,28 @@ def test_html_texts_document_title_settles_a_capitalised_title_over_the_date(abo
     result = clean_text(page)
     assert (result.title, result.author, result.date) == (title, None, "Mar 3, 2024")
     assert result.body == _NO_AUTHOR_BODY
+
+
+_UI_WORDS_POST = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+                  "All Posts\n\nSearch\n\nLog in / Sign up\n\nAnn Lee\n\nMar 3, 2024\n\n"
+                  "2 min read\n\nA tour of the new site\n\n")
+
+
+def test_a_comments_heading_of_the_post_over_ui_words_and_paragraphs_is_text() -> None:
+    """A post about a site's buttons names them, each on a line: "Comments", "Log in",
+    "See All", then its paragraphs. Before, a comments heading followed by one line of chrome
+    closed the article: everything from it on was lost."""
+    body = ["The buttons at the bottom of each page:", "Comments", "Log in", "See All",
+            "Each of them opens a small window of its own.", "Thanks for reading."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_a_comments_widget_with_no_counters_above_it_still_closes_the_post() -> None:
+    """The guard: a blog that hides its counters shows the comments widget right under the
+    last paragraph ("Comments", "Log in", "Write a comment...")."""
+    result = clean_text(_UI_WORDS_POST + "The only paragraph.\n\nComments\n\nLog in\n\n"
+                        "Write a comment...\n\nbottom of page\n")
+    assert result.body == ["The only paragraph."]
+    assert {"Comments", "Log in", "Write a comment..."} <= set(result.chrome)

@@ -442,8 +442,7 @@ class _Cleaner(PageRules):
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
                     or (recent_posts is not None and recent_posts(k))
-                    or (v.COMMENTS_HEADING.match(t)
-                        and (nxt is None or v.is_closing_chrome(nxt)))):
+                    or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
                 self.evidence = True
                 break
@@ -468,6 +467,18 @@ class _Cleaner(PageRules):
             end = k
             k -= 1
         return end
+
+    def _only_chrome_after(self, k: int) -> bool:
+        """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
+        widget or the end: the comments widget, not a heading of the post followed by chrome
+        words ("Comments" / "Log in" / "See All") and then its paragraphs."""
+        for j in range(k + 1, len(self.c)):
+            text = self.ln(j).text
+            if v.is_closing_anchor(text):
+                return True
+            if text and not v.is_closing_chrome(text):
+                return False
+        return True
 
     def category_row(self, start: int, k: int) -> int:
         """Category/tag links separated by lone "•" just above the post footer: chrome too."""
