@@ -1013,3 +1013,18 @@ def test_a_comments_widget_with_no_counters_above_it_still_closes_the_post() -> 
                         "Write a comment...\n\nbottom of page\n")
     assert result.body == ["The only paragraph."]
     assert {"Comments", "Log in", "Write a comment..."} <= set(result.chrome)
+
+
+@pytest.mark.parametrize(("title", "share"), [("Warum ich täglich schreibe", "Teilen"),
+                                              ("Why I share", "Share")])
+def test_a_short_title_over_the_word_share_is_no_share_bar_label(title: str, share: str) -> None:
+    """A title of a few words over a first paragraph that is the word "Share" (a call to share
+    the post, a heading). Before, the share bar's shape rule (a few words over the networks'
+    names) took "Share" for the names: the title and "Share" went as the bar, the first
+    paragraph became the title."""
+    body = [share, "I write a page every morning, whatever the weather.", "That is all."]
+    result = clean_text("top of page\n\nAll Posts\n\nSearch\n\nLog in / Sign up\n\nAnn Lee\n\n"
+                        f"Mar 3, 2024\n\n2 min read\n\n{title}\n\n" + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nbottom of page\n")
+    assert (result.title, result.author) == (title, "Ann Lee")
+    assert result.body == body
