@@ -1028,3 +1028,28 @@ def test_a_short_title_over_the_word_share_is_no_share_bar_label(title: str, sha
                         + "\n\n12 views0 comments\n\nbottom of page\n")
     assert (result.title, result.author) == (title, "Ann Lee")
     assert result.body == body
+
+
+@pytest.mark.parametrize("ending", [
+    ["Walking down the road at night", "[chorus]", "Sing it loud", "Sing it proud"],
+    ["What I pack for a day in the hills:", "Water", "Map", "Rain jacket"],
+], ids=["song", "list"])
+def test_short_lines_ending_a_song_or_a_list_over_the_counters_are_no_tags(
+        ending: list[str]) -> None:
+    """A post that ends on a song's short lines, or on a list a line introduces, right above
+    the view counter. Before, two or more short lines there were read as Wix's tag list and
+    dropped; a tag list follows a finished paragraph (real ones: "Keep it up!", a long one)."""
+    body = ["The first paragraph, which is long enough to be a paragraph of prose.", *ending]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_tags_under_a_finished_paragraph_are_still_chrome() -> None:
+    """The guard: Wix's tag list under the last paragraph ("IMPLANT" / "BASIC" on a real
+    page) goes with the footer."""
+    body = ["The only paragraph, and it ends here."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + "\n\nIMPLANT\n\nBASIC\n\nSEMINAR"
+                        "\n\n12 views0 comments\n\nbottom of page\n")
+    assert result.body == body
+    assert {"IMPLANT", "BASIC", "SEMINAR"} <= set(result.chrome)

@@ -75,6 +75,14 @@ _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "we
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
 
 
+def _goes_on_above(text: str) -> bool:
+    """Whether short lines under `text` go on from it rather than follow a finished
+    paragraph: it introduces a list ("What I pack:"), or it is a short line with no closing
+    mark itself, a verse's or a list's (a link ending a paragraph aside)."""
+    return bool(text) and (text[-1] in ":：" or len(text) <= 60 and text[-1] not in SENTENCE_MARKS
+                           and "://" not in text)
+
+
 class _Cleaner(PageRules):
     def __init__(self, text: str, dialect: str) -> None:
         self.dialect = dialect
@@ -500,6 +508,8 @@ class _Cleaner(PageRules):
         while first - 1 >= start and tag_like(self.ln(first - 1)) and (
                 self.ln(first - 1).bullet == self.ln(k - 1).bullet):
             first -= 1
+        if first - 1 >= start and _goes_on_above(self.ln(first - 1).text):
+            return k  # the end of a poem, a song or a list, not the tags under it
         if k - first == 1 and self.ln(first).bullet and (
                 first - 1 < start or not self.ln(first - 1).bullet):
             return first  # one category, a list item of its own under the last paragraph
