@@ -1033,12 +1033,15 @@ def test_a_short_title_over_the_word_share_is_no_share_bar_label(title: str, sha
 @pytest.mark.parametrize("ending", [
     ["Walking down the road at night", "[chorus]", "Sing it loud", "Sing it proud"],
     ["What I pack for a day in the hills:", "Water", "Map", "Rain jacket"],
-], ids=["song", "list"])
+    ["We went back twice.", "Mutrah Souq", "Grand Mosque", "Thanks for reading"],
+], ids=["song", "list", "sign-off"])
 def test_short_lines_ending_a_song_or_a_list_over_the_counters_are_no_tags(
         ending: list[str]) -> None:
-    """A post that ends on a song's short lines, or on a list a line introduces, right above
-    the view counter. Before, two or more short lines there were read as Wix's tag list and
-    dropped; a tag list follows a finished paragraph (real ones: "Keep it up!", a long one)."""
+    """A post that ends on a song's short lines, on a list a line introduces, or on a short
+    sign-off, right above the view counter (html-text writes list items with no bullets).
+    Before, two or more short lines there were read as Wix's tag list and dropped; a tag list
+    follows a finished paragraph (real ones: "Keep it up!", a long one), and a tag is a word or
+    a name, not a phrase ("Thanks for reading")."""
     body = ["The first paragraph, which is long enough to be a paragraph of prose.", *ending]
     result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
                         + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")

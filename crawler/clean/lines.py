@@ -446,7 +446,7 @@ def name_like(text: str) -> bool:
 
 
 # Lowercase words a person's name may hold ("Jean de la Fontaine", "Ludwig van Beethoven").
-_NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das", "del", "della",
+NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das", "del", "della",
                    "van", "von", "der", "den", "ter", "bin", "al", "y", "e"}
 
 
@@ -459,7 +459,7 @@ def person_like(text: str) -> bool:
     words = text.split()
     if not name_like(text) or len(words) > 5 or not any(map(_cased, words)):
         return False
-    return len(words) == 1 or all(not w[:1].islower() or w in _NAME_PARTICLES for w in words)
+    return len(words) == 1 or all(not w[:1].islower() or w in NAME_PARTICLES for w in words)
 
 
 def _cased(word: str) -> bool:

@@ -46,6 +46,7 @@ from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
 from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
+    NAME_PARTICLES,
     SENTENCE_MARKS,
     Line,
     byline_over_date,
@@ -73,6 +74,14 @@ DOC_TITLE_LINES = 2
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
+
+
+def _phrase(text: str) -> bool:
+    """Words of a sentence rather than a label: several words, one of them all in lower case
+    ("Thanks for reading", "Places we recommend", "Sing it loud"), where a tag is a word or a
+    name ("IMPLANT", "Creative Business", "jiFunze Education")."""
+    words = text.split()
+    return len(words) > 1 and any(w.islower() and w not in NAME_PARTICLES for w in words)
 
 
 def _goes_on_above(text: str) -> bool:
@@ -505,8 +514,8 @@ class _Cleaner(PageRules):
         if not (v.COUNTERS.match(self.ln(k).text) or self.shaped_counters(k)):
             return k
         first = k
-        while first - 1 >= start and tag_like(self.ln(first - 1)) and (
-                self.ln(first - 1).bullet == self.ln(k - 1).bullet):
+        while first - 1 >= start and tag_like(self.ln(first - 1)) and not _phrase(
+                self.ln(first - 1).text) and self.ln(first - 1).bullet == self.ln(k - 1).bullet:
             first -= 1
         if first - 1 >= start and _goes_on_above(self.ln(first - 1).text):
             return k  # the end of a poem, a song or a list, not the tags under it
