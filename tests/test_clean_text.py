@@ -1056,3 +1056,23 @@ def test_tags_under_a_finished_paragraph_are_still_chrome() -> None:
                         "\n\n12 views0 comments\n\nbottom of page\n")
     assert result.body == body
     assert {"IMPLANT", "BASIC", "SEMINAR"} <= set(result.chrome)
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_title_over_the_date_and_a_short_first_paragraph_is_no_author(above: str) -> None:
+    """A blog that hides its authors (the title, the date, the reading time, then the post),
+    whose first paragraph is short. Before, it was read as Wix's classic layout (author, date,
+    reading time, title) because the title had a byline's length: the title became the author
+    and the first paragraph the title. A byline there is shaped like a name (one token or
+    capitalised words), as "Roel" over "12 ways to get more Instagram followers." is."""
+    body = ["Short first para.", "The second paragraph, which goes on for a while longer."]
+    end = "\n\nbottom of page\n" if above else "\n"
+    result = clean_text(f"{above}How to sleep better\n\nMar 3, 2024\n\n2 min read\n\n"
+                        + "\n\n".join(body) + end)
+    assert (result.title, result.author) == ("How to sleep better", None)
+    assert result.body == body
+    classic = clean_text(f"{above}Roel\n\nMar 3, 2024\n\n2 min read\n\n"
+                         "12 ways to get more Instagram followers.\n\n" + "\n\n".join(body) + end)
+    assert (classic.title, classic.author) == ("12 ways to get more Instagram followers.", "Roel")
+    assert classic.body == body

@@ -466,6 +466,14 @@ def _cased(word: str) -> bool:
     return any(ch.isupper() or ch.islower() for ch in word)
 
 
+def name_shaped(text: str) -> bool:
+    """A byline's shape: person_like, or in a script without case, whose capitals cannot say,
+    any few words (five at most)."""
+    words = text.split()
+    return person_like(text) or (name_like(text) and len(words) <= 5
+                                 and not any(map(_cased, words)))
+
+
 def byline_over_date(line: str, above: Line) -> bool:
     """Whether `line`, right above the post's date with `above` over it, is the author's name
     rather than the title (under a category label, a tagline, a login button in a language the
@@ -475,7 +483,5 @@ def byline_over_date(line: str, above: Line) -> bool:
     line above shaped like the login button ("X / Y") is no title."""
     if person_like(line):
         return True
-    words = line.split()
-    return (name_like(line) and len(words) <= 5 and not any(map(_cased, words))
-            and title_like(above) and len(line) < len(above.text)
+    return (name_shaped(line) and title_like(above) and len(line) < len(above.text)
             and not (len(above.text.split()) <= 5 and " / " in above.text))

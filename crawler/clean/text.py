@@ -53,6 +53,7 @@ from crawler.clean.lines import (
     heading_like,
     join_split_chrome,
     name_like,
+    name_shaped,
     split_lines,
     tag_like,
     title_like,
@@ -294,6 +295,7 @@ class _Cleaner(PageRules):
                 v.MORE_MENU_LINE.match(self.ln(k).text))
 
         title_at: int | None = None
+        classic = False  # the author read over the date: the title is the line under the block
         dated = any(self.meta(k) != "updated" for k in range(b0, b1 + 1))
         if not dated:
             # A lone "Updated:" line sits under the title and never carries the author, but for
@@ -320,10 +322,11 @@ class _Cleaner(PageRules):
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and heading_like(a1) and name_like(p1) and not (
+                if a1 is not None and heading_like(a1) and name_shaped(p1) and not (
                         self._shows_doc_title(p, a1)):
                     self.out.author = p1
                     self.chrome(p)
+                    classic = True
                 else:
                     title_at = p
             elif self._byline_over_date(p):
@@ -339,7 +342,8 @@ class _Cleaner(PageRules):
         if title_at is None:
             # The title follows the block (classic full-page layout), then maybe "Updated:".
             start = p + 1
-            loose = self.site_header  # the login button or menus sit above the block
+            # The login button or menus sit above the block, or the author does.
+            loose = self.site_header or classic
             if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
                 after += 1
