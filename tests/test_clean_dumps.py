@@ -897,9 +897,9 @@ def test_a_bracketed_word_alone_or_ending_a_line_is_the_posts_text() -> None:
     camel-case word alone, and any name with "_" or "%" at a line's end, was taken for an
     image (w3m's cut file names), and dropped: "[max_retries]" left "Set the option"."""
     paragraphs = ["[chorus]", "", "[iPhone]", "", "[sic]", "", "[server]", "", "[laughs]", "",
-                  "[YouTube]", "", "Set the option [max_retries]", "", "Prices rose by [50%]",
-                  "", "As said in see note [1]", "", "[sic] is what the editor wrote.", "",
-                  "[chorus] Sing it loud, sing it proud."]
+                  "[facade_builder]", "", "[YouTube]", "", "Set the option [max_retries]", "",
+                  "Prices rose by [50%]", "", "As said in see note [1]", "",
+                  "[sic] is what the editor wrote.", "", "[chorus] Sing it loud, sing it proud."]
     result = clean_text(_console_post("A post", "Jun 6, 2019", "1 min read", paragraphs))
     assert result.body == [line for line in paragraphs if line]
 

@@ -245,7 +245,10 @@ _IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?P<name>[^\]\s]{{1,120}})\]\s*(?
 # footnote ("[1]"), an elision ("[…]") and bracketed words in a sentence.
 _BRACKETED = re.compile(r"\[([^\[\]\n]{0,120})\]")
 _IMAGE_FILE = re.compile(r".*\S\.(?:jpe?g|jfif|png|gif|webp|avif|svg|bmp|tiff?|heic)", re.I)
-_WIX_FILE = re.compile(r"[0-9a-f]{6}_[0-9a-f]|.*(?:~mv2|_edited|%[0-9A-Fa-f]{2})")
+# Wix's media id: the site owner's six hex digits (a digit among them: "38d615", "b9c99c"; not
+# "facade"), "_" and the file's hex id, whole or cut ("38d615_fba", "b9c99c_60").
+_WIX_FILE = re.compile(
+    r"(?=[a-f]*\d)[0-9a-f]{6}_[0-9a-f]{2,}(?:[~_.].*)?$|.*(?:~mv2|_edited|%[0-9A-Fa-f]{2})")
 _IMAGE_WORD = re.compile(
     r"(?:file|image|img|inline|photo|picture|pic|png|jpe?g|gif|webp|svg)[\W_]*\d*"
     r"|(?:img|dsc[nf]?|pxl|dji|gopr|mvimg)_?\d{3}.*"
