@@ -891,6 +891,40 @@ def test_bracketed_text_that_is_no_image_stays() -> None:
     assert result.body == [line for line in paragraphs if line]
 
 
+def test_a_bracketed_word_alone_or_ending_a_line_is_the_posts_text() -> None:
+    """A lyric's part, an editor's word, a product, a config file's section, a setting or a
+    figure in brackets, alone on a line, opening one or ending one. Before, every lower-case or
+    camel-case word alone, and any name with "_" or "%" at a line's end, was taken for an
+    image (w3m's cut file names), and dropped: "[max_retries]" left "Set the option"."""
+    paragraphs = ["[chorus]", "", "[iPhone]", "", "[sic]", "", "[server]", "", "[laughs]", "",
+                  "[facade_builder]", "", "[YouTube]", "", "Set the option [max_retries]", "",
+                  "Prices rose by [50%]", "", "As said in see note [1]", "",
+                  "[sic] is what the editor wrote.", "", "[chorus] Sing it loud, sing it proud."]
+    result = clean_text(_console_post("A post", "Jun 6, 2019", "1 min read", paragraphs))
+    assert result.body == [line for line in paragraphs if line]
+
+
+@pytest.mark.parametrize(("image", "anywhere"), [
+    ("[image]", False), ("[IMG]", False), ("[INLINE]", False), ("[IMG_1234]", False),
+    ("[DSC01234]", False), ("[Screenshot]", False), ("[png]", False),
+    ("[shutterstock_123]", False), ("[6ea5b4a88f]", False), ("[b9c99c_60]", True),
+    ("[AItbvmm5lAQLGj8rt-1lNl6fCQNOa4ZEpvNyMpCPQtdv%3Ds96-c]", True), ("[Logo_edited]", True),
+    ("[photo.JPG]", True),
+])
+def test_what_the_tools_write_for_an_image_is_still_no_text(image: str, anywhere: bool) -> None:
+    """The names w3m and lynx write for images on real Wix pages (media ids, hashes, a
+    percent-encoded avatar address, a camera's or a stock library's name, Wix's "file") and
+    the tools' own words for an image stay out of the body, alone or before a line's text;
+    after it, a file's name (a generic word or a hash there may be the sentence's)."""
+    paragraphs = ["We walked along the shore at dawn.", "", image, "",
+                  f"{image}The water was cold.", "", f"We swam. {image}" if anywhere else
+                  "We swam."]
+    result = clean_text(_console_post("A walk by the sea", "Jun 6, 2019", "1 min read",
+                                      paragraphs))
+    assert result.body == ["We walked along the shore at dawn.", "The water was cold.",
+                           "We swam."]
+
+
 # A short post as w3m wraps it at 80 columns: one paragraph on two lines, one broken sentence
 # (fewer than the three a longer dump shows).
 SHORT_PARAGRAPH = ("We walked along the shore at dawn, and the water was cold and clear as glass, "

@@ -931,3 +931,148 @@ def test_a_reading_time_the_vocabulary_lacks_under_a_date_it_knows_is_header(
     assert (result.title, result.author, result.date, result.reading_minutes) == (
         "Çift terapisinde iletişim", "İlkay Öztürk", date, int(minutes[0]))
     assert result.body == body
+
+
+_NO_AUTHOR_BODY = ["Short one.", "The second paragraph of the post, which goes on for a while."]
+
+
+@pytest.mark.parametrize(("above", "title", "date", "minutes"), [
+    ("تسجيل الدخول / التسجيل", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("الصحة", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("התחברות / הרשמה", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("בריאות", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("健康", "ストレス対策", "2019年6月6日", "読了時間：1分"),
+], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category"])
+def test_a_title_in_a_script_without_capitals_over_the_date_is_no_author(
+        above: str, title: str, date: str, minutes: str) -> None:
+    """A blog that hides its authors: the title right above the date, under the login button
+    in words the vocabulary lacks or a category label. Before, any few words of a script
+    without case were shaped like a name: the title became the author, and the line above it
+    (the login button, the category) the title."""
+    page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+            f"{above}\n\n{title}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, None, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize(("title", "author", "date", "minutes"), [
+    ("كيف تتعامل مع الضغط في العمل", "فاطمة الزهراء", "٣١ مايو", "١ دقائق قراءة"),
+    ("הורות ושינה בשנה הראשונה", "משה כהן", "31 במאי", "1 דקות קריאה"),
+    ("東京で働く人のストレス対策について", "山田太郎", "2019年6月6日", "読了時間：1分"),
+])
+def test_a_name_in_a_script_without_capitals_under_a_longer_title_is_the_author(
+        title: str, author: str, date: str, minutes: str) -> None:
+    """The guard of the rule above: with no document <title> to say which line is the title, a
+    few words shorter than the title-shaped line over them are still the author's name."""
+    page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+            f"{title}\n\n{author}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, author, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize("above", ["Log in / Sign up", "Wellness"])
+def test_html_texts_document_title_settles_a_capitalised_title_over_the_date(above: str) -> None:
+    """html-text's dump of a post whose blog hides authors, its title in capitalised words
+    ("Ten Tips For Better Sleep", shaped like a name): the document <title> html-text prints
+    first names it. Before, the title became the author and the first paragraph (under the
+    login button) or the category label the title."""
+    title = "Ten Tips For Better Sleep"
+    page = (f"{title} | Quiet Nights\n\ntop of page\n\nHome\n\nBlog\n\n"
+            "Use tab to navigate through the menu items.\n\nAll Posts\n\nSearch\n\n"
+            f"{above}\n\n{title}\n\nMar 3, 2024\n\n2 min read\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
+            + "\n\n0 views0 comments\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.date) == (title, None, "Mar 3, 2024")
+    assert result.body == _NO_AUTHOR_BODY
+
+
+_UI_WORDS_POST = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
+                  "All Posts\n\nSearch\n\nLog in / Sign up\n\nAnn Lee\n\nMar 3, 2024\n\n"
+                  "2 min read\n\nA tour of the new site\n\n")
+
+
+def test_a_comments_heading_of_the_post_over_ui_words_and_paragraphs_is_text() -> None:
+    """A post about a site's buttons names them, each on a line: "Comments", "Log in",
+    "See All", then its paragraphs. Before, a comments heading followed by one line of chrome
+    closed the article: everything from it on was lost."""
+    body = ["The buttons at the bottom of each page:", "Comments", "Log in", "See All",
+            "Each of them opens a small window of its own.", "Thanks for reading."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_a_comments_widget_with_no_counters_above_it_still_closes_the_post() -> None:
+    """The guard: a blog that hides its counters shows the comments widget right under the
+    last paragraph ("Comments", "Log in", "Write a comment...")."""
+    result = clean_text(_UI_WORDS_POST + "The only paragraph.\n\nComments\n\nLog in\n\n"
+                        "Write a comment...\n\nbottom of page\n")
+    assert result.body == ["The only paragraph."]
+    assert {"Comments", "Log in", "Write a comment..."} <= set(result.chrome)
+
+
+@pytest.mark.parametrize(("title", "share"), [("Warum ich täglich schreibe", "Teilen"),
+                                              ("Why I share", "Share")])
+def test_a_short_title_over_the_word_share_is_no_share_bar_label(title: str, share: str) -> None:
+    """A title of a few words over a first paragraph that is the word "Share" (a call to share
+    the post, a heading). Before, the share bar's shape rule (a few words over the networks'
+    names) took "Share" for the names: the title and "Share" went as the bar, the first
+    paragraph became the title."""
+    body = [share, "I write a page every morning, whatever the weather.", "That is all."]
+    result = clean_text("top of page\n\nAll Posts\n\nSearch\n\nLog in / Sign up\n\nAnn Lee\n\n"
+                        f"Mar 3, 2024\n\n2 min read\n\n{title}\n\n" + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nbottom of page\n")
+    assert (result.title, result.author) == (title, "Ann Lee")
+    assert result.body == body
+
+
+@pytest.mark.parametrize("ending", [
+    ["Walking down the road at night", "[chorus]", "Sing it loud", "Sing it proud"],
+    ["What I pack for a day in the hills:", "Water", "Map", "Rain jacket"],
+    ["We went back twice.", "Mutrah Souq", "Grand Mosque", "Thanks for reading"],
+], ids=["song", "list", "sign-off"])
+def test_short_lines_ending_a_song_or_a_list_over_the_counters_are_no_tags(
+        ending: list[str]) -> None:
+    """A post that ends on a song's short lines, on a list a line introduces, or on a short
+    sign-off, right above the view counter (html-text writes list items with no bullets).
+    Before, two or more short lines there were read as Wix's tag list and dropped; a tag list
+    follows a finished paragraph (real ones: "Keep it up!", a long one), and a tag is a word or
+    a name, not a phrase ("Thanks for reading")."""
+    body = ["The first paragraph, which is long enough to be a paragraph of prose.", *ending]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_tags_under_a_finished_paragraph_are_still_chrome() -> None:
+    """The guard: Wix's tag list under the last paragraph ("IMPLANT" / "BASIC" on a real
+    page) goes with the footer."""
+    body = ["The only paragraph, and it ends here."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + "\n\nIMPLANT\n\nBASIC\n\nSEMINAR"
+                        "\n\n12 views0 comments\n\nbottom of page\n")
+    assert result.body == body
+    assert {"IMPLANT", "BASIC", "SEMINAR"} <= set(result.chrome)
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_title_over_the_date_and_a_short_first_paragraph_is_no_author(above: str) -> None:
+    """A blog that hides its authors (the title, the date, the reading time, then the post),
+    whose first paragraph is short. Before, it was read as Wix's classic layout (author, date,
+    reading time, title) because the title had a byline's length: the title became the author
+    and the first paragraph the title. A byline there is shaped like a name (one token or
+    capitalised words), as "Roel" over "12 ways to get more Instagram followers." is."""
+    body = ["Short first para.", "The second paragraph, which goes on for a while longer."]
+    end = "\n\nbottom of page\n" if above else "\n"
+    result = clean_text(f"{above}How to sleep better\n\nMar 3, 2024\n\n2 min read\n\n"
+                        + "\n\n".join(body) + end)
+    assert (result.title, result.author) == ("How to sleep better", None)
+    assert result.body == body
+    classic = clean_text(f"{above}Roel\n\nMar 3, 2024\n\n2 min read\n\n"
+                         "12 ways to get more Instagram followers.\n\n" + "\n\n".join(body) + end)
+    assert (classic.title, classic.author) == ("12 ways to get more Instagram followers.", "Roel")
+    assert classic.body == body

@@ -230,21 +230,31 @@ def _text_column(line: str) -> int:
 # What a console browser writes for an image before the text beside it: its file name or alt
 # text in brackets ("[file.jpg] Matteo Viganò", "[AItbvmm5lA]Keshav Sachdeva"), and the
 # avatar's alt text before the author's name ("Writer's picture: Ann Lee Ann Lee").
-_IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?=[^\]\s]*[^\W\d_])[^\]\s]{{1,120}}\]\s*(?=\S)")
-# An image on a line of its own (or several side by side), or after a line's text: what the
-# tools write for an image without alt text is its file's name, whole (lynx: "[file.jpg]";
-# pandoc writes the alt text, which Wix sets to the file's name: "[GPE Full TM Logo.png]") or
-# without its extension and cut at the image's width (w3m: "[38d615_fba]", "[GettyImage]",
-# "[file]"). A file's name shows an image extension, or marks no bracketed word has (an
-# underscore, "%", "~"; alone on a line, letters and digits in one long word too: "[c7d035ba85]").
-# On a line of its own, a lower-case or camel-case word ("[file]", "[GettyImage]") is one too;
-# a footnote ("[1]"), an elision ("[…]"), a capitalised word ("[Chorus]"), a formula ("[H2O]")
-# and bracketed words in a sentence stay.
+_IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?P<name>[^\]\s]{{1,120}})\]\s*(?=\S)")
+# An image on a line of its own (or several side by side), before a line's text or after it:
+# what the tools write for an image without alt text is its file's name, whole (lynx:
+# "[file.jpg]"; pandoc writes the alt text, which Wix sets to the file's name: "[GPE Full TM
+# Logo.png]") or without its extension and cut at the image's width (w3m: "[38d615_fba]",
+# "[GettyImage]", "[file]"). Anywhere on a line, a name is a file's when it shows an image
+# extension or a mark of a Wix media address: the media id ("38d615_fba"), "~mv2", "_edited",
+# a percent-encoded character ("…%3Ds96-c"). Alone on its line or before the text, also the
+# names cameras, stock libraries and Wix give image files ("file", "IMG_1234", "GettyImages-…")
+# and the tools' own words ("[image]", "[IMG]", "[INLINE]"), and hashes (letters and digits
+# mixed, "c7d035ba85"). Any other word is the post's: a lyric's "[chorus]", an editor's
+# "[sic]", "[iPhone]", a config file's "[server]", "set [max_retries]", "rose by [50%]", a
+# footnote ("[1]"), an elision ("[…]") and bracketed words in a sentence.
 _BRACKETED = re.compile(r"\[([^\[\]\n]{0,120})\]")
 _IMAGE_FILE = re.compile(r".*\S\.(?:jpe?g|jfif|png|gif|webp|avif|svg|bmp|tiff?|heic)", re.I)
-_FILE_MARKS = re.compile(r"[_%~]")
-_LETTERS_AND_DIGITS = re.compile(r"(?=.{6})(?:.*\d.*[^\W\d_]|.*[^\W\d_].*\d)")
-_CAMEL_CASE = re.compile(r"[^\W\d_]*[a-z][A-Z]")
+# Wix's media id: the site owner's six hex digits (a digit among them: "38d615", "b9c99c"; not
+# "facade"), "_" and the file's hex id, whole or cut ("38d615_fba", "b9c99c_60").
+_WIX_FILE = re.compile(
+    r"(?=[a-f]*\d)[0-9a-f]{6}_[0-9a-f]{2,}(?:[~_.].*)?$|.*(?:~mv2|_edited|%[0-9A-Fa-f]{2})")
+_IMAGE_WORD = re.compile(
+    r"(?:file|image|img|inline|photo|picture|pic|png|jpe?g|gif|webp|svg)[\W_]*\d*"
+    r"|(?:img|dsc[nf]?|pxl|dji|gopr|mvimg)_?\d{3}.*"
+    r"|(?:gettyimage|shutterstock|istock|adobestock|depositphotos|screenshot|unsplash|pexels"
+    r"|pixabay).*", re.I)
+_HASH = re.compile(r"(?=.{6}).*[^\W\d_]\d+[^\W\d_]")
 _IMAGE_AT_END = re.compile(r"(?<=\S)\s*\[([^\[\]\n]{1,120})\]\s*$")
 _IMAGES_ALONE = re.compile(rf"{_BULLETS_IF_ANY}(?:\[[^\[\]\n]{{0,120}}\]\s*)+$")
 _IMAGES_ONLY = re.compile(r"^\s*(?:\[[^\]\s]{0,120}\]\s*)+$")
@@ -273,7 +283,8 @@ def _without_image_mark(line: str) -> str:
         if _IMAGES_ALONE.match(line) and all(
                 image_placeholder(name, alone=True) for name in _BRACKETED.findall(line)):
             return ""
-        line = _IMAGE_MARK.sub(r"\1", line, count=1)
+        if (start := _IMAGE_MARK.match(line)) and image_placeholder(start["name"], alone=True):
+            line = start.group(1) + line[start.end():]
         if (end := _IMAGE_AT_END.search(line)) and image_placeholder(end.group(1)):
             line = line[:end.start()]
     if len(line) < _AVATAR_LINE and line.lstrip(_LIST_MARKS)[:_ALT_MAX].lower().startswith(
@@ -289,21 +300,19 @@ def _without_image_mark(line: str) -> str:
 
 def image_placeholder(name: str, alone: bool = False) -> bool:
     """Whether "[name]" is what a text tool writes for an image (see _BRACKETED): a file's
-    name, or, `alone` on its line, any lower-case or camel-case word."""
-    if _IMAGE_FILE.fullmatch(name):
+    name, or, `alone` on its line or before its text, a generic image name or a hash."""
+    if _IMAGE_FILE.fullmatch(name) or _WIX_FILE.match(name):
         return True
-    if not name or any(ch.isspace() for ch in name):
+    if not alone or not name or any(ch.isspace() for ch in name):
         return False
-    return bool(_FILE_MARKS.search(name)) or alone and any(ch.isalpha() for ch in name) and (
-        name in ("IMG", "INLINE") or name[0].islower() or bool(_CAMEL_CASE.match(name))
-        or bool(_LETTERS_AND_DIGITS.match(name)))
+    return bool(_IMAGE_WORD.fullmatch(name) or _HASH.match(name))
 
 
 def _opens_with_image(text: str) -> bool:
     """Whether a line opens with an image's file name (w3m's "[1ae557_86a]Get started…": a
     card's image and title), which no wrapped sentence goes on with."""
     start = _BRACKETED.match(text)
-    return start is not None and image_placeholder(start.group(1))
+    return start is not None and image_placeholder(start.group(1), alone=True)
 
 
 def _without_form_controls(line: str) -> str:
@@ -440,7 +449,7 @@ def name_like(text: str) -> bool:
 
 
 # Lowercase words a person's name may hold ("Jean de la Fontaine", "Ludwig van Beethoven").
-_NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das", "del", "della",
+NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das", "del", "della",
                    "van", "von", "der", "den", "ter", "bin", "al", "y", "e"}
 
 
@@ -448,9 +457,34 @@ def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
     of that length has lowercase words ("A trumpet is a Puck"). A script without case (Arabic,
-    Hebrew) cannot tell a name by its capitals: its words count as capitalised ("فاطمة
-    الزهراء", "ד״ר משה כהן")."""
+    Hebrew, Chinese, Japanese) shows no capitals: its words are no sign of a name ("فاطمة
+    الزهراء" and the title "كيف تتعامل مع الضغط" look alike), see byline_over_date."""
     words = text.split()
-    if not name_like(text) or len(words) > 5:
+    if not name_like(text) or len(words) > 5 or not any(map(_cased, words)):
         return False
-    return len(words) == 1 or all(not w[:1].islower() or w in _NAME_PARTICLES for w in words)
+    return len(words) == 1 or all(not w[:1].islower() or w in NAME_PARTICLES for w in words)
+
+
+def _cased(word: str) -> bool:
+    return any(ch.isupper() or ch.islower() for ch in word)
+
+
+def name_shaped(text: str) -> bool:
+    """A byline's shape: person_like, or in a script without case, whose capitals cannot say,
+    any few words (five at most)."""
+    words = text.split()
+    return person_like(text) or (name_like(text) and len(words) <= 5
+                                 and not any(map(_cased, words)))
+
+
+def byline_over_date(line: str, above: Line) -> bool:
+    """Whether `line`, right above the post's date with `above` over it, is the author's name
+    rather than the title (under a category label, a tagline, a login button in a language the
+    vocabulary lacks): it is shaped like a name (person_like). In a script without case, which
+    shows no capitals, a few words shorter than the line above, which is shaped like a title:
+    titles run longer than names, and a category label over a title is shorter than it. A
+    line above shaped like the login button ("X / Y") is no title."""
+    if person_like(line):
+        return True
+    return (name_shaped(line) and title_like(above) and len(line) < len(above.text)
+            and not (len(above.text.split()) <= 5 and " / " in above.text))

@@ -18,6 +18,8 @@ CARD_RUN = 3  # cards in a row that make a page without a post header a listing
 CATEGORY_MENU_WITHIN = 200  # lines from the top where the blog's sub-header may sit
 PAGE_LINKS = 3  # "1", "2", "3" in a row: a listing's page links
 _TITLE_PARTS = re.compile(r"\s+[|–—·-]\s+")
+# The share of words a header line must have in common with the document's <title> to show it.
+DOC_TITLE_SHARE = 0.6
 # A reader service's preamble ("Title:", "URL Source:", "Markdown Content:").
 _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
 _PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
@@ -116,27 +118,32 @@ class PageRules(ShapeRules):
         """The header line that shows the document's <title>: Wix sets a post's <title> to its
         title (or an SEO variant of it), which settles "category / author / date / title"
         against "title / author / date"."""
-        # "Post title | Site name": any part may be the one the page shows.
-        wants = [words(part) for part in [self.doc_title or "", *_TITLE_PARTS.split(
-            self.doc_title or "")]]
         lo, hi = self._header_span(body_start)
-        best, score = None, 0.6  # at least this share of the words in common
+        best, score = None, DOC_TITLE_SHARE
         for i in range(lo, hi + 1):
             if self.role.get(i) not in (None, "title") or self.lines[i].blank:
                 continue
-            got = words(self.lines[i].text)
-            share = max(len(want & got) / max(1, len(want | got)) for want in wants)
+            share = self.doc_title_share(self.lines[i].text)
             if share > score or share == score == 1.0:
                 best, score = i, share
         if best is None:
             # No line shows the <title>: it is the title when the page showed none, or only a
             # shorter line made of its words (the byline, the site name); a different heading
             # wins over a custom SEO title.
-            if title is None or words(self.lines[title].text) < wants[0]:
+            if title is None or words(self.lines[title].text) < words(self.doc_title or ""):
                 self.doc_title_only = True
             return title
         self._retitle(title, best)
         return best
+
+    def doc_title_share(self, text: str) -> float:
+        """The share of words `text` has in common with the document's <title> or one of its
+        parts ("Post title | Site name": any part may be the one the page shows)."""
+        if not self.doc_title:
+            return 0.0
+        got = words(text)
+        return max(len(want & got) / max(1, len(want | got)) for want in map(words, [
+            self.doc_title, *_TITLE_PARTS.split(self.doc_title)]))
 
     def _header_span(self, body_start: int) -> tuple[int, int]:
         """Line indices from the end of the site header to the first body line after it."""

@@ -170,8 +170,8 @@ class ShapeRules:
             return (0 < len(text.split()) <= 4 and text[-1] not in ".!?。！？"  # "Share:" is one
                     and not v.SHARE_BAR.match(text))
 
-        def networks(j: int) -> bool:
-            return j < len(self.c) and bool(v.SHARE_BAR.match(self.ln(j).text))
+        def networks(j: int) -> bool:  # the row of names, not a label ("Share" under a title)
+            return j < len(self.c) and bool(v.SHARE_NETWORKS.match(self.ln(j).text))
 
         return label(k) and (networks(k + 1) or k + 1 < len(self.c) and label(k + 1)
                              and networks(k + 2))

@@ -46,18 +46,20 @@ from crawler.clean import vocabulary as v
 from crawler.clean.dates import iso_date
 from crawler.clean.error_pages import ERROR_TITLE
 from crawler.clean.lines import (
+    NAME_PARTICLES,
     SENTENCE_MARKS,
     Line,
+    byline_over_date,
     heading_like,
     join_split_chrome,
     name_like,
-    person_like,
+    name_shaped,
     split_lines,
     tag_like,
     title_like,
     trim_invisible,
 )
-from crawler.clean.page import PageRules
+from crawler.clean.page import DOC_TITLE_SHARE, PageRules
 from crawler.clean.shapes import SHAPED_WRITER, shaped_minutes
 from crawler.extract.record import CleanedText
 
@@ -73,6 +75,22 @@ DOC_TITLE_LINES = 2
 # Product names glued to "Ad" that are not the ad label ("AdSense"), see _strip_ad_label.
 _AD_WORDS = {"sense", "words", "mob", "block", "blocker", "choices", "tech", "week", "age",
              "roll", "colony", "espresso", "stage", "thrive", "butler", "map", "blue"}
+
+
+def _phrase(text: str) -> bool:
+    """Words of a sentence rather than a label: several words, one of them all in lower case
+    ("Thanks for reading", "Places we recommend", "Sing it loud"), where a tag is a word or a
+    name ("IMPLANT", "Creative Business", "jiFunze Education")."""
+    words = text.split()
+    return len(words) > 1 and any(w.islower() and w not in NAME_PARTICLES for w in words)
+
+
+def _goes_on_above(text: str) -> bool:
+    """Whether short lines under `text` go on from it rather than follow a finished
+    paragraph: it introduces a list ("What I pack:"), or it is a short line with no closing
+    mark itself, a verse's or a list's (a link ending a paragraph aside)."""
+    return bool(text) and (text[-1] in ":：" or len(text) <= 60 and text[-1] not in SENTENCE_MARKS
+                           and "://" not in text)
 
 
 class _Cleaner(PageRules):
@@ -277,6 +295,7 @@ class _Cleaner(PageRules):
                 v.MORE_MENU_LINE.match(self.ln(k).text))
 
         title_at: int | None = None
+        classic = False  # the author read over the date: the title is the line under the block
         dated = any(self.meta(k) != "updated" for k in range(b0, b1 + 1))
         if not dated:
             # A lone "Updated:" line sits under the title and never carries the author, but for
@@ -303,12 +322,14 @@ class _Cleaner(PageRules):
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and heading_like(a1) and name_like(p1):
+                if a1 is not None and heading_like(a1) and name_shaped(p1) and not (
+                        self._shows_doc_title(p, a1)):
                     self.out.author = p1
                     self.chrome(p)
+                    classic = True
                 else:
                     title_at = p
-            elif person_like(p1):
+            elif self._byline_over_date(p):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
@@ -321,7 +342,8 @@ class _Cleaner(PageRules):
         if title_at is None:
             # The title follows the block (classic full-page layout), then maybe "Updated:".
             start = p + 1
-            loose = self.site_header  # the login button or menus sit above the block
+            # The login button or menus sit above the block, or the author does.
+            loose = self.site_header or classic
             if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
                 after += 1
@@ -342,6 +364,21 @@ class _Cleaner(PageRules):
         if title_at is not None:
             self.role[self.c[title_at]] = "title"
         return after
+
+    def _shows_doc_title(self, k: int, other: Line) -> bool:
+        """Whether line `k` shows the document's <title> that html-text prints, and better
+        than `other`."""
+        share = self.doc_title_share(self.ln(k).text)
+        return share >= DOC_TITLE_SHARE and share > self.doc_title_share(other.text)
+
+    def _byline_over_date(self, p: int) -> bool:
+        """Whether the line right above the post's date is the author's (then the one above it
+        is the title) rather than the title. The document's <title> html-text prints settles
+        it when either line shows it; else the lines' shapes (byline_over_date)."""
+        above, here = (self.doc_title_share(self.ln(k).text) for k in (p - 1, p))
+        if max(above, here) >= DOC_TITLE_SHARE:
+            return above > here and name_like(self.ln(p).text)
+        return byline_over_date(self.ln(p).text, self.ln(p - 1))
 
     def _category_above(self, above: int, below: Line | None) -> bool:
         """Under the blog's category menu, the line above the author is the post's category
@@ -426,8 +463,7 @@ class _Cleaner(PageRules):
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
                     or (recent_posts is not None and recent_posts(k))
-                    or (v.COMMENTS_HEADING.match(t)
-                        and (nxt is None or v.is_closing_chrome(nxt)))):
+                    or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
                 self.evidence = True
                 break
@@ -453,6 +489,18 @@ class _Cleaner(PageRules):
             k -= 1
         return end
 
+    def _only_chrome_after(self, k: int) -> bool:
+        """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
+        widget or the end: the comments widget, not a heading of the post followed by chrome
+        words ("Comments" / "Log in" / "See All") and then its paragraphs."""
+        for j in range(k + 1, len(self.c)):
+            text = self.ln(j).text
+            if v.is_closing_anchor(text):
+                return True
+            if text and not v.is_closing_chrome(text):
+                return False
+        return True
+
     def category_row(self, start: int, k: int) -> int:
         """Category/tag links separated by lone "•" just above the post footer: chrome too."""
 
@@ -470,9 +518,11 @@ class _Cleaner(PageRules):
         if not (v.COUNTERS.match(self.ln(k).text) or self.shaped_counters(k)):
             return k
         first = k
-        while first - 1 >= start and tag_like(self.ln(first - 1)) and (
-                self.ln(first - 1).bullet == self.ln(k - 1).bullet):
+        while first - 1 >= start and tag_like(self.ln(first - 1)) and not _phrase(
+                self.ln(first - 1).text) and self.ln(first - 1).bullet == self.ln(k - 1).bullet:
             first -= 1
+        if first - 1 >= start and _goes_on_above(self.ln(first - 1).text):
+            return k  # the end of a poem, a song or a list, not the tags under it
         if k - first == 1 and self.ln(first).bullet and (
                 first - 1 < start or not self.ln(first - 1).bullet):
             return first  # one category, a list item of its own under the last paragraph

@@ -281,6 +281,7 @@ SOCIAL_LINKS = re.compile(
     r"Dribbble|Snapchat|Threads|Bluesky|Mastodon)\s*){1,8}$", re.IGNORECASE)
 SHARE_BAR = re.compile(
     rf"^(?:(?:{_alt(SHARE_LABELS)})\s*:?|(?:(?:{_NETWORKS})\s*){{2,8}})$", re.IGNORECASE)
+SHARE_NETWORKS = re.compile(rf"^(?:(?:{_NETWORKS})\s*){{2,8}}$", re.IGNORECASE)
 RECENT_POSTS = [
     "Recent Posts", "Related Posts", "Posts récents", "Articles récents", "Publications récentes",
     "Articles similaires", "Posts similaires", "Aktuelle Beiträge", "Ähnliche Beiträge",
