@@ -463,7 +463,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
 
     archive, result = importer.archive, importer.result
     known = _archived(archive, (importer.post_url(e.url) for e in pages))
-    versioned = set(known)  # posts with a version: archived before, or by this import
+    imported: set[str] = set()  # posts this import gave a version (known: archived before)
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -511,12 +511,14 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 if moved_from in (held := _archived(archive, [moved_from])):
                     known[url] = held[moved_from]
                 result.old_blog += 1
-            if url in versioned and cut_short(entry, body):
+            # `known` by the URL the post is archived at: a capture under another spelling
+            # (letter case, ?lang=, an old blog URL) is of a post archived with a version too.
+            if (url in known or url in imported) and cut_short(entry, body):
                 # The end of the body, the tags and categories are missing: as the newest
                 # capture it would become the post's current text (the one exports give).
                 result.cut_short += 1
                 continue
-            versioned.add(url)
+            imported.add(url)
             counts = result.site(url)
             counts.posts.add(url)
             record_id = importer.store(entry, payload)
