@@ -89,3 +89,23 @@ def test_a_capture_cut_short_under_another_spelling_never_replaces_a_whole_one(
     assert json.loads(result.stdout)["cut_short"] == 1, result.stdout
     assert table(db, f"SELECT body FROM posts WHERE url = '{url}'") == [(expected.body_text,)]
 
+
+def test_an_import_whose_captures_were_all_cut_short_is_no_error(tmp_path: Path) -> None:
+    """Every capture the files hold is of an archived post, and cut short: left out, said,
+    and nothing to fail on, as an import of pages imported before. Before, it ended with
+    `Error: no Wix blog posts found` and exit status 1."""
+    blog = SampleBlog(seed=11, post_count=1, layout="new")
+    with serve_blog(blog) as server:
+        base = server.url
+        whole = server.respond(blog.posts[0].url_path).body
+    url = f"{base}{blog.posts[0].url_path}"
+    first, later = tmp_path / "first.warc.gz", tmp_path / "later.warc.gz"
+    write_dated_warc(first, [(url, "2019-06-02T12:00:00Z", whole, {})])
+    write_dated_warc(later, [(url, "2021-01-01T12:00:00Z", whole[:len(whole) // 2], {})])
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(first), "--db", str(db)).returncode == 0
+    result = wixarchive("import", str(later), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr, result.stderr
+    assert "1 capture of archived posts cut short (the page's end missing) left out" \
+        in result.stdout, result.stdout
