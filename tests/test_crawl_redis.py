@@ -1953,3 +1953,35 @@ def test_a_site_at_its_www_address_answering_429_is_backed_off_in_the_queue(
     posts = [at for path, at in log if path.startswith("/post/")]
     assert len(posts) == 24, shown
     assert posts[-1] - posts[0] >= 12, shown  # as test_a_site_answering_429_is_asked_less...
+
+
+def test_a_blog_gone_or_parked_is_told_apart_and_its_posts_kept_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """As test_crawl_failures' crawl without Redis: one archived blog's address answers 404
+    to everything, the other's became a parked domain's page. Through Redis the parked one
+    said only `no Wix blog posts found at SITE (no blog-posts sitemap, …)`, and neither said
+    that the posts archived before are kept."""
+    parked_page = Response(200, b"<!doctype html><html><head><title>blog.example is for sale"
+                                b"</title></head><body><h1>Buy this domain</h1></body></html>",
+                           {"Content-Type": "text/html"})
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=3) as (gone, parked):
+        for server in (gone, parked):
+            assert crawl_json(server.url, db, redis_server.url)["counts"]["new"] == 3
+        for path in ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog"):
+            gone.overrides[path] = Response(404, b"Not found")
+            parked.overrides[path] = parked_page
+        parked.overrides["/robots.txt"] = Response(404, b"Not found")
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([gone.url, parked.url], db, redis_server.url,
+                                           "--json", "--no-media"), [worker])
+    after = json.loads(out)
+    kept = "; the 3 posts archived before are kept as archived, not marked deleted"
+    assert [summary["status"] for summary in after] == ["failed", "failed"], (out, err)
+    assert after[0]["message"] == (
+        f"no Wix blog posts found at {gone.url}/: every page asked for answers HTTP 404 "
+        "(robots.txt, sitemap.xml, blog-feed.xml, blog): the blog is gone from this address"
+        + kept)
+    assert after[1]["message"] == (
+        f"no Wix blog posts found at {parked.url}/: it no longer looks like a Wix site (its "
+        f"blog page {parked.url}/blog is not a Wix page: “blog.example is for sale”)" + kept)

@@ -38,7 +38,7 @@ from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links
+from crawler.discover.listings import foreign_page_title, listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
     is_language_index,
@@ -499,6 +499,11 @@ class DistributedWixSpider(scrapy.Spider):
             article = await self._extract(response, named)
             if article.page_kind == "post":
                 found["items"].append(self._post_item(response, named, article))
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if response.meta.get(LISTING_HOME) == asked and (
+                title := foreign_page_title(response.body)) is not None:
+            # Named if no post is found, as WixBlogSpider.parse_listing names it.
+            found["foreign_home"] = [response.url, title]
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
         found["listed_posts"] = len(posts)
         children = [self._post_request(url, site, run, found, roots=roots) for url in posts
