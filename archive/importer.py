@@ -677,6 +677,9 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in [*gone, *pages]:
         raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
+    # Each site's two latest sightings, read once: the latest of a post's other posts is one
+    # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
+    sightings: dict[int, list[tuple[str, int]]] = {}
     for url in seen:
         targets = sorted(raw[url])
         (latest,) = archive.conn.execute(
@@ -691,9 +694,14 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
         # A blog that lapsed answers 404 at every post: that is the site gone, not the post.
         # The post is deleted when the site still served its other posts then (or within
         # the day before: one capture session asks for the gone URLs last).
-        (alive,) = archive.conn.execute(
-            "SELECT max(o.last_seen) FROM posts p JOIN posts o ON o.site_id = p.site_id AND "
-            "o.id != p.id WHERE p.url = ?", (url,)).fetchone()
+        alive = None
+        if post := archive.conn.execute("SELECT id, site_id FROM posts WHERE url = ?",
+                                        (url,)).fetchone():
+            if post[1] not in sightings:
+                sightings[post[1]] = [tuple(row) for row in archive.conn.execute(
+                    "SELECT last_seen, id FROM posts WHERE site_id = ? AND last_seen IS NOT "
+                    "NULL ORDER BY last_seen DESC LIMIT 2", (post[1],))]
+            alive = next((at for at, other in sightings[post[1]] if other != post[0]), None)
         if alive is None or alive < _iso(moment - SITE_ALIVE_SLACK):
             result.site(url).site_gone += 1
         elif archive.mark_deleted(url, when=when):
