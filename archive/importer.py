@@ -17,6 +17,7 @@ importing the same files again adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -466,6 +467,27 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
     archive, result = importer.archive, importer.result
     known = _archived(archive, (importer.post_url(e.url) for e in pages))
     imported: set[str] = set()  # posts this import gave a version (known: archived before)
+    latest = {importer.post_url(e.url): e for e in pages}  # each URL's latest capture
+    archived_as: dict[str, str] = {}
+
+    def post_url_of(captured: str) -> str:
+        """The URL the /post/ page captured at `captured` is archived at, in the letter case
+        its canonical URL gives: an old blog capture (older, so read first) filed under the
+        spelling captured was a post apart from the /post/ page's. Read once; a page that
+        cannot be read keeps `captured` (its own turn says why)."""
+        if captured not in archived_as:
+            archived_as[captured] = captured
+            entry = latest.get(captured)
+            with contextlib.suppress(Exception):
+                payload = resolver.payload(entry, PAGE_LIMIT) if entry else None
+                if entry is not None and payload is not None:
+                    body, content_type = _page_body(entry, payload)
+                    article = extract_article(body, captured, content_type=content_type)
+                    if article.page_kind == "post":
+                        archived_as[captured] = in_canonical_case(
+                            captured, article.canonical_url, article.language_urls)
+        return archived_as[captured]
+
     for start in range(0, len(pages), BATCH):
         batch = pages[start:start + BATCH]
         fetches: list[Fetch] = []
@@ -482,9 +504,7 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                     else:  # e.g. a listing page revisited: its original was never stored
                         result.skipped += 1
                     continue
-                content_type = _header(payload.headers, "content-type")
-                body = captures.Payload(entry.url, "", payload.status, payload.headers,
-                                        payload.body, content_type).decoded_body(PAGE_LIMIT)
+                body, content_type = _page_body(entry, payload)
             except captures.BodyTooLarge:
                 result.errors.append(_too_large(entry, "page", PAGE_LIMIT))
                 continue
@@ -501,6 +521,8 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
                 continue
             spelled = in_canonical_case(url, article.canonical_url, article.language_urls)
             named = moves.target(spelled)
+            if named != spelled and named not in known and named not in imported:
+                named = post_url_of(named)  # a /post/ page of this import, not archived yet
             if named != url and named not in known:
                 known.update(_archived(archive, [named]))
             if named != spelled:
@@ -547,6 +569,14 @@ def _import_pages(importer: _Importer, resolver: _Resolver, pages: list[webarchi
         importer.commit(save)
         if progress:
             progress(len(batch))
+
+
+def _page_body(entry: webarchive.Entry, payload: webarchive.Payload
+               ) -> tuple[bytes, str | None]:
+    """A page capture's body, decoded as its Content-Encoding says, and its content type."""
+    content_type = _header(payload.headers, "content-type")
+    return (captures.Payload(entry.url, "", payload.status, payload.headers, payload.body,
+                             content_type).decoded_body(PAGE_LIMIT), content_type)
 
 
 class _MediaLinker:
