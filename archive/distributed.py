@@ -53,7 +53,10 @@ from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, RO
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ARCHIVED_BEFORE_THE_MOVE,
+    ARCHIVED_POSTS,
     ELSEWHERE,
+    FOREIGN_HOME,
+    FOREIGN_HOME_TITLE,
     MOVED_AWAY,
     MOVED_TO,
     NOT_POSTS,
@@ -714,6 +717,8 @@ class RedisWriter:
     def _finish(self, archive: Archive, site: _Site, reason: str,
                 message: str | None) -> dict[str, Any]:
         stats = {**site.stats, MOVED_TO: site.moved_host} if site.moved_host else site.stats
+        if archived := sum(1 for post in site.known.values() if post.deleted_at is None):
+            stats = {**stats, ARCHIVED_POSTS: archived}  # said if none is found (summarize)
         summary = summarize(site.job.url, stats, reason, site.errors,
                             time_limit=site.job.time_limit or 0)
         if message:
@@ -898,6 +903,8 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     found.listed_posts += message.get("listed_posts", 0)
     found.listing_failed |= bool(message.get("listing_failed"))
     found.listings_capped |= bool(message.get("listings_capped"))
+    if foreign := message.get("foreign_home"):  # as crawler.spiders.wix names it
+        site.stats[FOREIGN_HOME], site.stats[FOREIGN_HOME_TITLE] = foreign
     if crawl_delay := message.get("crawl_delay"):  # as crawler.spiders.wix names it
         site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
             crawl_delay

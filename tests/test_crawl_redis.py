@@ -1569,8 +1569,8 @@ def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
     server.hset(p.PACED, paced, "0 60")  # as a Crawl-delay of 60 s sets it
 
     def popped() -> str | None:
-        got = pop(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ, p.RESTING, p.PACED],
-                  args=[30])
+        got = pop(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ, p.RESTING, p.PACED,
+                        p.SITE_ROOTS], args=[30])
         return got[1].split(b"\n")[1].decode() if got else None
 
     resume(keys=[p.resume_key(waiting), p.PACED], args=[1, waiting])
@@ -1930,3 +1930,58 @@ def test_a_site_answering_429_is_asked_less_and_less_often_through_redis(
     # About a second between them once they fail (the first, and a pair now and then, may
     # go together): well over 12 s for the 24.
     assert posts[-1] - posts[0] >= 12, shown
+
+
+def test_a_site_at_its_www_address_answering_429_is_backed_off_in_the_queue(
+        tmp_path: Path, redis_server: RedisServer):
+    """The address asked for redirects to another host (example.com to www.example.com), and
+    there every post answers 429. The site's pages, queued at the host it redirects to, were
+    taken by the shared queue for pages of another host (its media) and never held back by
+    its back-off: its 6 posts were asked 4 times each in about a second, as if it had none.
+    Now the queue knows the site's other root and holds them back as it does any site's."""
+    with blogs(1, posts=6) as (server,), BlogServer(server.blog, loopback(10)).start() as alias:
+        alias.moved_to = server.url
+        for post in server.blog.posts:
+            server.overrides[post.url_path] = error_response(429)
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([alias.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), [worker])
+        log = list(zip(server.request_log, server.request_times, strict=True))
+    summary = json.loads(out)
+    assert summary["counts"]["failed"] == 6, (out, err)
+    shown = [(path, round(at - log[0][1], 2)) for path, at in log]
+    posts = [at for path, at in log if path.startswith("/post/")]
+    assert len(posts) == 24, shown
+    assert posts[-1] - posts[0] >= 12, shown  # as test_a_site_answering_429_is_asked_less...
+
+
+def test_a_blog_gone_or_parked_is_told_apart_and_its_posts_kept_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """As test_crawl_failures' crawl without Redis: one archived blog's address answers 404
+    to everything, the other's became a parked domain's page. Through Redis the parked one
+    said only `no Wix blog posts found at SITE (no blog-posts sitemap, …)`, and neither said
+    that the posts archived before are kept."""
+    parked_page = Response(200, b"<!doctype html><html><head><title>blog.example is for sale"
+                                b"</title></head><body><h1>Buy this domain</h1></body></html>",
+                           {"Content-Type": "text/html"})
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=3) as (gone, parked):
+        for server in (gone, parked):
+            assert crawl_json(server.url, db, redis_server.url)["counts"]["new"] == 3
+        for path in ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog"):
+            gone.overrides[path] = Response(404, b"Not found")
+            parked.overrides[path] = parked_page
+        parked.overrides["/robots.txt"] = Response(404, b"Not found")
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([gone.url, parked.url], db, redis_server.url,
+                                           "--json", "--no-media"), [worker])
+    after = json.loads(out)
+    kept = "; the 3 posts archived before are kept as archived, not marked deleted"
+    assert [summary["status"] for summary in after] == ["failed", "failed"], (out, err)
+    assert after[0]["message"] == (
+        f"no Wix blog posts found at {gone.url}/: every page asked for answers HTTP 404 "
+        "(robots.txt, sitemap.xml, blog-feed.xml, blog): the blog is gone from this address"
+        + kept)
+    assert after[1]["message"] == (
+        f"no Wix blog posts found at {parked.url}/: it no longer looks like a Wix site (its "
+        f"blog page {parked.url}/blog is not a Wix page: “blog.example is for sale”)" + kept)

@@ -62,3 +62,50 @@ def test_a_capture_cut_short_never_replaces_a_whole_one(tmp_path: Path) -> None:
     said = wixarchive("import", str(warc), "--db", str(tmp_path / "text.db"))
     assert "2 captures of archived posts cut short (the page's end missing) left out" \
         in said.stdout, said.stdout
+
+
+
+def test_a_capture_cut_short_under_another_spelling_never_replaces_a_whole_one(
+        tmp_path: Path) -> None:
+    """The post is archived at /post/<slug>; a later import holds it cut short under another
+    letter case (its canonical URL names /post/<slug>): one post, whose text stays whole.
+    Before, only the spelling captured was asked for a version, and the cut capture became
+    the post's current text."""
+    blog = SampleBlog(seed=11, post_count=2, layout="new")
+    with serve_blog(blog) as server:
+        base = server.url
+        whole, other = (server.respond(post.url_path).body for post in blog.posts)
+    url, other_url = (f"{base}{post.url_path}" for post in blog.posts)
+    expected = extract_article(whole, url)
+    first, later = tmp_path / "first.warc.gz", tmp_path / "later.warc.gz"
+    write_dated_warc(first, [(url, "2019-06-02T12:00:00Z", whole, {})])
+    write_dated_warc(later, [(f"{base}/post/{blog.posts[0].slug.title()}",
+                              "2021-01-01T12:00:00Z", whole[:len(whole) * 55 // 100], {}),
+                             (other_url, "2021-01-01T12:00:00Z", other, {})])
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(first), "--db", str(db)).returncode == 0
+    result = wixarchive("import", str(later), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cut_short"] == 1, result.stdout
+    assert table(db, f"SELECT body FROM posts WHERE url = '{url}'") == [(expected.body_text,)]
+
+
+def test_an_import_whose_captures_were_all_cut_short_is_no_error(tmp_path: Path) -> None:
+    """Every capture the files hold is of an archived post, and cut short: left out, said,
+    and nothing to fail on, as an import of pages imported before. Before, it ended with
+    `Error: no Wix blog posts found` and exit status 1."""
+    blog = SampleBlog(seed=11, post_count=1, layout="new")
+    with serve_blog(blog) as server:
+        base = server.url
+        whole = server.respond(blog.posts[0].url_path).body
+    url = f"{base}{blog.posts[0].url_path}"
+    first, later = tmp_path / "first.warc.gz", tmp_path / "later.warc.gz"
+    write_dated_warc(first, [(url, "2019-06-02T12:00:00Z", whole, {})])
+    write_dated_warc(later, [(url, "2021-01-01T12:00:00Z", whole[:len(whole) // 2], {})])
+    db = tmp_path / "archive.db"
+    assert wixarchive("import", str(first), "--db", str(db)).returncode == 0
+    result = wixarchive("import", str(later), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr, result.stderr
+    assert "1 capture of archived posts cut short (the page's end missing) left out" \
+        in result.stdout, result.stdout

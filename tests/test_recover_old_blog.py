@@ -122,6 +122,24 @@ def test_an_import_of_both_spellings_gives_one_post(tmp_path: Path):
     assert json.loads(result.stdout)["old_blog"] == 1
 
 
+def test_an_old_url_and_a_post_url_in_another_letter_case_give_one_post(tmp_path: Path):
+    """The web archive captured the moved post's /post/ page only as sites linked it,
+    `/post/Letters-From-The-Spade` (its canonical URL in lower case), and its old URL earlier.
+    The old capture, read first, was filed under the /post/ URL as captured and the page
+    under its canonical one: two posts, said to be one (`old_blog: 1`)."""
+    blog = MovedBlog()
+    capitals = f"{SITE}/post/{blog.moved.title()}"
+    warc = tmp_path / "years.warc.gz"
+    write_captures(warc, [*blog.old_blog, *[
+        (capitals if url == f"{SITE}/post/{blog.moved}" else url, *rest)
+        for url, *rest in blog.new_blog]])
+    db = tmp_path / "blog.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    blog.check(db, "import")
+    assert json.loads(result.stdout)["old_blog"] == 1
+
+
 @pytest.mark.parametrize("old_first", [True, False])
 def test_a_post_archived_at_either_spelling_first_is_one_post_after_the_other(
         tmp_path: Path, old_first: bool):

@@ -136,8 +136,10 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
                 if bar is not None:
                     bar.__exit__(None, None, None)  # type: ignore[attr-defined]
     # Revisits without their payload are kept: a later import of the files holding it may
-    # make posts of them, so such an import found something.
-    found_nothing = not result.sites and not result.already and not result.unresolved
+    # make posts of them, so such an import found something; so did one whose captures of
+    # archived posts were all cut short (left out, and said).
+    found_nothing = (not result.sites and not result.already and not result.unresolved
+                     and not result.cut_short)
     if found_nothing and created:
         # No empty archive left behind, as when no file could be read.
         remove_created_archive(db, folders=[captures_dir(db)] if created_captures else [])

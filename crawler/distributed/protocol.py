@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 12
+PROTOCOL = 13
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
 
@@ -62,6 +62,11 @@ RESTING = f"{PREFIX}:resting"
 # read; 0: no pace, the entry is dropped at the next hand-out)
 PACED = f"{PREFIX}:paced"
 PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its places free soon
+# hash site -> the roots, space-separated, its robots.txt redirected to (example.com to
+# www.example.com, or a new domain), where its pages are then queued: POP holds those back as
+# the site's (RESTING, PACED), not as another host's (its media). Set by the worker that reads
+# its robots.txt, before it queues any page there.
+SITE_ROOTS = f"{PREFIX}:site-roots"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -151,7 +156,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
-            RUNS, STOPPED, RESTING, PACED]
+            RUNS, STOPPED, RESTING, PACED, SITE_ROOTS]
     for kind in ("known", "tokens", "last", "crawl-delay", "resume", "backoff", "sitemaps",
                  "listings"):  # per site
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
@@ -296,7 +301,8 @@ end
 return 0
 """
 
-# KEYS: requests, leases, lease-data, lease-seq, resting, paced; ARGV: lease seconds. Returns
+# KEYS: requests, leases, lease-data, lease-seq, resting, paced, site-roots; ARGV: lease seconds.
+# Returns
 # {id, member}, or nothing when no request is ready.
 # A lease id carries the Redis time it was made: a writer taking over from a dead one clears
 # every key, the sequence included, while live workers still hold leases of the old crawl. Bare
@@ -307,8 +313,8 @@ return 0
 # ready; then one of its pages is taken and the next waits its delay again. A site's delay is
 # waited out here, in the queue: in the worker (SiteTokens) its requests held the downloader's
 # places, and every other site that worker served went at the slow site's pace. Its media (on
-# other hosts) are not held back, as a crawl without Redis does not delay them. At most
-# POP_SCAN requests are looked at.
+# other hosts) are not held back, as a crawl without Redis does not delay them; its pages at the
+# roots it redirected to (SITE_ROOTS) are. At most POP_SCAN requests are looked at.
 POP = _NOW + """
 local function held(hash, site)
   local value = redis.call('HGET', hash, site)
@@ -318,6 +324,16 @@ local function held(hash, site)
 end
 local function after(hash, site, delay)
   redis.call('HSET', hash, site, tostring(now + tonumber(delay)) .. ' ' .. delay)
+end
+local moved = {}  -- site -> the roots it redirected to (SITE_ROOTS), read once a pop
+local function at_site(member, site_end, site)
+  local url = site_end + 1
+  if string.sub(member, url, site_end + #site) == site then return true end
+  if moved[site] == nil then moved[site] = redis.call('HGET', KEYS[7], site) or '' end
+  for root in string.gmatch(moved[site], '%S+') do
+    if string.sub(member, url, site_end + #root) == root then return true end
+  end
+  return false
 end
 local chosen, score = nil, nil
 if redis.call('HLEN', KEYS[5]) == 0 and redis.call('HLEN', KEYS[6]) == 0 then
@@ -334,7 +350,7 @@ else
       local site_end = string.find(member, '\\n', 1, true)
       local site = string.sub(member, 1, site_end - 1)
       local ready, rest_ready, rest_delay, pace_ready, pace_delay = true, nil, nil, nil, nil
-      if string.sub(member, site_end + 1, site_end + #site) == site then  -- not its media
+      if at_site(member, site_end, site) then  -- not its media
         if waiting[site] then
           ready = false
         else

@@ -70,7 +70,8 @@ class LeasedQueue(PriorityQueue):
     def pop(self, timeout: float = 0) -> Request | None:
         self.reap()
         popped = self.scripts.pop(keys=[self.key, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ,
-                                        p.RESTING, p.PACED], args=[self.lease_seconds])
+                                        p.RESTING, p.PACED, p.SITE_ROOTS],
+                                  args=[self.lease_seconds])
         if not popped:
             return None
         lease, member = popped[0].decode(), popped[1]

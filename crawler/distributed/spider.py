@@ -38,7 +38,7 @@ from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
-from crawler.discover.listings import listing_links
+from crawler.discover.listings import foreign_page_title, listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
     is_language_index,
@@ -315,7 +315,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
         roots = self._roots(response)
-        self._report_move(roots, found)
+        self._report_move(site, roots, found)
         delay = self._configured_delay(site, run)
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             delay = self._honour_crawl_delay(response, site, delay, found)
@@ -334,13 +334,15 @@ class DistributedWixSpider(scrapy.Spider):
         post = self.site_settings(site, run).get("post")
         return [self._post_request(post, site, run, found, roots=roots)] if post else []
 
-    @staticmethod
-    def _report_move(roots: list[str], found: dict[str, Any]) -> None:
+    def _report_move(self, site: str, roots: list[str], found: dict[str, Any]) -> None:
         """Tell the writer where robots.txt's redirect says the site moved: it queues the
         listing pages there, as a crawl without Redis starts them from where it moved
-        (WixBlogSpider._follow_move), not from the address the old host may not serve."""
+        (WixBlogSpider._follow_move), not from the address the old host may not serve. The
+        queue is told too, before any page is queued there: those pages are the site's, held
+        back by its back-off and pace (protocol.SITE_ROOTS, POP), not another host's."""
         if len(roots) > 1:
             found["moved_to"] = roots[-1]
+            self.server.hset(p.SITE_ROOTS, site, " ".join(r for r in roots if r != site))
 
     def _feed_request(self, site: str, run: Any, roots: list[str]) -> scrapy.Request:
         """The blog feed, asked for once robots.txt was read, as a crawl without Redis does:
@@ -395,7 +397,7 @@ class DistributedWixSpider(scrapy.Spider):
             found["robots_unreachable"] = describe(failure, self.settings)
         else:
             roots = self._roots(response) if response is not None else [site]
-            self._report_move(roots, found)
+            self._report_move(site, roots, found)
             self._pace(site, self._configured_delay(site, run))
             children = [*self._named_post(site, run, found, roots),
                         *self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
@@ -497,6 +499,11 @@ class DistributedWixSpider(scrapy.Spider):
             article = await self._extract(response, named)
             if article.page_kind == "post":
                 found["items"].append(self._post_item(response, named, article))
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        if response.meta.get(LISTING_HOME) == asked and (
+                title := foreign_page_title(response.body)) is not None:
+            # Named if no post is found, as WixBlogSpider.parse_listing names it.
+            found["foreign_home"] = [response.url, title]
         posts, listings = listing_links(response.body, response.url, roots[-1], response.url)
         found["listed_posts"] = len(posts)
         children = [self._post_request(url, site, run, found, roots=roots) for url in posts

@@ -132,6 +132,11 @@ def serve(db: str, requests: Connection, replies: Connection) -> None:
     # Ctrl-C reaches a terminal's whole process group; the crawl process decides when to stop,
     # and needs this worker alive to finish the writes already under way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Extraction imports these on the first page that needs them (compiling ~50 patterns, 35 ms
+    # idle, 70 ms on a busy machine): the worker takes them before its first page, whose time
+    # limit (WIXARCHIVE_PAGE_TIMEOUT) is the page's work, not a module's start-up.
+    import crawler.clean.dates
+    import crawler.clean.vocabulary  # noqa: F401
     try:
         archive = Archive.open(db, create=False)
     except ArchiveError as exc:
