@@ -261,9 +261,14 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                f"Wix site (its blog page {foreign} is not a Wix page"
                                f"{f': “{title}”' if title else ''})")
         elif missing := _all_not_found(errors):
+            # A site archived before is a blog that went away; one never archived may as well
+            # be a mistyped address or a site that is not on Wix: said so, with what to do.
             summary.message = (f"no Wix blog posts found at {site}: every page asked for "
-                               f"answers HTTP 404 ({missing}): the blog is gone from this "
-                               "address")
+                               f"answers HTTP 404 ({missing}): " +
+                               ("the blog is gone from this address" if archived else
+                                "check the address; if it is right, the blog is gone from it "
+                                f"(`wixarchive recover {site}` brings back what the Wayback "
+                                "Machine kept of it)"))
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")

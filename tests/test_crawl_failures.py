@@ -186,6 +186,27 @@ def test_a_blog_gone_or_turned_into_a_parked_page_is_told_apart_and_its_posts_ke
         assert sorted((row["posts"], row["deleted"]) for row in archive.stats()) == [(2, 0), (3, 0)]
 
 
+def test_an_address_answering_404_to_everything_never_archived_says_what_to_check(
+        tmp_path: Path):
+    """A first crawl of an address where every page asked for answers 404 (a mistyped one, a
+    site not on Wix, a blog deleted before it was ever archived) said "the blog is gone from
+    this address": a new user read that her blog had been deleted. Now it says to check the
+    address, and how to bring back a blog that is gone."""
+    with serve_blog(SampleBlog(seed=39, post_count=2)) as server:
+        for path in ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog"):
+            server.overrides[path] = Response(404, b"Not found")
+        site = server.url + "/"
+        command = crawler_command(site, tmp_path / "archive.db", "LOG_LEVEL=CRITICAL",
+                                  "WIXARCHIVE_MEDIA=false")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["message"] == (
+        f"no Wix blog posts found at {site}: every page asked for answers HTTP 404 (robots.txt, "
+        "sitemap.xml, blog-feed.xml, blog): check the address; if it is right, the blog is gone "
+        f"from it (`wixarchive recover {site}` brings back what the Wayback Machine kept of it)")
+
+
 def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
     """Every post of an archived site removed: it still answers, its sitemap and feed list no
     post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",
