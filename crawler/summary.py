@@ -75,6 +75,10 @@ ARCHIVED_POSTS = "wixarchive/archived_posts"
 # that page's title: what a site that no longer looks like a Wix blog serves instead.
 FOREIGN_HOME = "wixarchive/foreign_home"
 FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
+# The first image (video, document) download of the run that failed, and why: "URL: reason".
+MEDIA_FIRST_FAILURE = "wixarchive/first_media_failure"
+# The media outcomes (MediaOutcome.status, up to its first '-') that are failures.
+MEDIA_FAILURES = ("failed", "http", "not")
 
 
 @dataclass
@@ -165,7 +169,7 @@ def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
     cap (media_too) are left out on purpose, not failures."""
     tried = {key: int(value) for key, value in stats.items()
              if key.startswith("wixarchive/media_")}
-    failed = sum(tried.get(f"wixarchive/media_{status}", 0) for status in ("failed", "http", "not"))
+    failed = sum(tried.get(f"wixarchive/media_{status}", 0) for status in MEDIA_FAILURES)
     return (failed, sum(tried.values())) if failed else None
 
 
@@ -290,7 +294,12 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         if media_stored := int(stats.get("wixarchive/media_stored", 0)):
             summary.message += f"; {media_stored} media archived"
         if media_failed := _media_failed(stats):
-            summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
+            # Why, and that nothing is to be done but crawl again (every image not archived is
+            # asked for again): "failed" alone left a user wondering whether to worry.
+            first = stats.get(MEDIA_FIRST_FAILURE)
+            summary.message += (f"; {media_failed[0]} of {media_failed[1]} media downloads "
+                                f"failed ({f'first: {first}; ' if first else ''}the next crawl "
+                                "tries them again)")
         if counts[NOT_POSTS]:
             summary.message += f"; {_not_posts_text(stats)}"
         if counts[ROBOTS_SKIPPED]:
