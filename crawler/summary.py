@@ -276,8 +276,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
-        if archived and summary.message.startswith("no Wix blog posts found"):
-            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost.
+        if archived and (summary.message.startswith("no Wix blog posts found") or
+                         summary.message.startswith("could not reach")):
+            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost
+            # (a site gone offline worried its owner most).
             summary.message += (f"; the {counted(archived, 'post')} archived before are kept "
                                 "as archived, not marked deleted")
     else:  # posts archived, or every post the archive held now gone from the site

@@ -207,6 +207,32 @@ def test_an_address_answering_404_to_everything_never_archived_says_what_to_chec
         f"from it (`wixarchive recover {site}` brings back what the Wayback Machine kept of it)")
 
 
+def test_an_archived_blog_that_cannot_be_reached_any_more_says_its_posts_are_kept(
+        tmp_path: Path):
+    """The monthly re-crawl after the owner's subscription ended: the address no longer
+    answers. The line said only "could not reach ...", leaving her to wonder whether her
+    archived posts were lost; it now says they are kept, as when the blog answers 404."""
+    db = tmp_path / "archive.db"
+
+    def crawl(site: str) -> dict:
+        result = subprocess.run(crawler_command(site, db, "LOG_LEVEL=CRITICAL", "RETRY_TIMES=0",
+                                                "WIXARCHIVE_MEDIA=false"),
+                                capture_output=True, text=True, timeout=300)
+        return json.loads(result.stdout)
+
+    with serve_blog(SampleBlog(seed=40, post_count=2)) as server:
+        site = server.url + "/"
+        assert crawl(site)["counts"]["new"] == 2
+    summary = crawl(site)  # the server is gone: its port refuses connections
+    assert summary["status"] == "failed"
+    assert summary["message"].startswith(f"could not reach {site}: "), summary
+    assert summary["message"].endswith(
+        "; the 2 posts archived before are kept as archived, not marked deleted"), summary
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["posts"], row["deleted"]) for row in archive.stats()
+                if row["site"] == site] == [(2, 0)]
+
+
 def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
     """Every post of an archived site removed: it still answers, its sitemap and feed list no
     post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",
