@@ -225,12 +225,31 @@ def test_an_archived_blog_that_cannot_be_reached_any_more_says_its_posts_are_kep
         assert crawl(site)["counts"]["new"] == 2
     summary = crawl(site)  # the server is gone: its port refuses connections
     assert summary["status"] == "failed"
-    assert summary["message"].startswith(f"could not reach {site}: "), summary
+    # In words that say what to check (it was Twisted's "Connection was refused by other
+    # side: 111: Connection refused.").
+    assert summary["message"].startswith(
+        f"could not reach {site}: connection refused: nothing answers at {site[7:-1]} (the "
+        "server is down, or the address or its port is wrong)"), summary
     assert summary["message"].endswith(
         "; the 2 posts archived before are kept as archived, not marked deleted"), summary
     with Archive.open(db, readonly=True) as archive:
         assert [(row["posts"], row["deleted"]) for row in archive.stats()
                 if row["site"] == site] == [(2, 0)]
+
+
+def test_a_mistyped_host_name_says_what_to_check(tmp_path: Path):
+    """A typo in the address's host: Twisted's "DNS lookup failed: no results for hostname
+    lookup: ..." left a new user guessing; the line now says to check the address and that
+    the computer is online."""
+    site = "http://calm-mind-counselling.invalid/"
+    result = subprocess.run(crawler_command(site, tmp_path / "archive.db", "LOG_LEVEL=CRITICAL",
+                                            "RETRY_TIMES=0", "WIXARCHIVE_MEDIA=false"),
+                            capture_output=True, text=True, timeout=300)
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["message"]) == ("failed", (
+        f"could not reach {site}: DNS lookup failed: no host named "
+        "calm-mind-counselling.invalid (check the address for a typo, and that this computer "
+        "is online)")), summary
 
 
 def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
