@@ -105,12 +105,13 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     # ("Connection was refused by other side: 111: Connection refused.") were a puzzle.
     address = urlsplit(request.url) if request is not None else None
     if isinstance(exc, _NO_SUCH_HOST):
-        return (f"DNS lookup failed: no host named {address.hostname if address else '?'} "
-                "(check the address for a typo, and that this computer is online)"
-                f"{_tries(request)}")
+        named = f"no host named {address.hostname}" if address else "no such host"
+        return (f"DNS lookup failed: {named} (check the address for a typo, and that this "
+                f"computer is online){_tries(request)}")
     if isinstance(exc, _REFUSED):
-        return (f"connection refused: nothing answers at {address.netloc if address else '?'} "
-                f"(the server is down, or the address or its port is wrong){_tries(request)}")
+        return (f"connection refused: nothing answers at "
+                f"{address.netloc if address else 'that address'} (the server is down, or the "
+                f"address or its port is wrong){_tries(request)}")
     # Anything else: its message on one line (a run's errors are one line each).
     return " ".join(str(exc).split()) or failure.type.__name__
 

@@ -233,7 +233,9 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
         # Unreachable (RFC 9309 2.3.1.4): everything on the host forbidden, where Scrapy's
         # middleware allowed everything.
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self.unreachable[netloc] = describe(Failure(exc), self.crawler.settings)
+        failure = Failure(exc)
+        failure.request = Request(f"http://{netloc}/robots.txt")  # for the host's name
+        self.unreachable[netloc] = describe(failure, self.crawler.settings)
         waiting = self._parsers[netloc]
         parser = build_from_crawler(self._parserimpl, self.crawler, rules)
         self._parsers[netloc] = parser
