@@ -366,6 +366,12 @@ def test_a_monthly_crawl_is_added_and_listed_as_the_user_wrote_it(tmp_path: Path
             in refused.output)
     added = wix("sites", "add", FINE, "--every", "30d", "--db", db)
     assert added.output.startswith(f"Added {FINE} (every 30d) to ")
+    # The file alone crawls nothing (she took "Added" for a crawl now scheduled): the line to
+    # give cron follows, its command and archive by full paths, as cron needs them.
+    assert added.output.splitlines()[1:] == [
+        "Nothing crawls it by itself: to crawl what is due every hour, add this line with "
+        "`crontab -e` (or leave `wixarchive schedule` running; docs/operations.md):",
+        f"  17 * * * *  {Path(sys.executable).parent / 'wixarchive'} run-due --db {db} --quiet"]
     assert "every 30d" in wix("sites", "list", "--db", db).output
     fortnightly = wix("sites", "add", DOWN, "--every", "14d", "--db", db)
     assert f"Added {DOWN} (every 2w)" in fortnightly.output
