@@ -105,3 +105,36 @@ def test_hostile_text_stays_text_and_the_api_writes_the_same(tmp_path: Path) -> 
     assert command.returncode == 0, command.stderr
     # The same file but for the day it was made.
     assert (tmp_path / "cli.html").read_text(encoding="utf-8") == text
+
+
+def test_a_link_to_another_exported_post_points_within_the_page(tmp_path: Path) -> None:
+    # The blog the links point at may be gone: a reader of the file follows them in the file.
+    db = tmp_path / "blog.db"
+    site = "https://ann.wixsite.com/yoga"
+    with Archive.open(db) as archive:
+        link = "http://ann.wixsite.com/yoga/post/two/?a=1&amp;b=2"  # another spelling
+        for slug, day, body in (
+                ("one", 3, f'<p>See <a href="{link}">part two</a> and '
+                           '<a href="https://example.org/x">elsewhere</a>.</p>'),
+                ("two", 1, "<p>Part two.</p>")):
+            archive.save_article(Article(url=f"{site}/post/{slug}", title=slug.title(),
+                                         published=f"2024-05-0{day}T08:00:00Z",
+                                         body_text="Text.", body_html=body, language="en"))
+        two = archive.conn.execute("SELECT id FROM posts WHERE url LIKE '%/two'").fetchone()[0]
+    result = wixarchive_command("export", "blog.html", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = lxml.html.parse(str(tmp_path / "blog.html")).getroot()
+    links = {a.text: a.get("href") for a in page.xpath("//article//p/a")}
+    assert links["part two"] == f"#post-{two}"
+    assert page.get_element_by_id(f"post-{two}").findtext("h2") == "Two"
+    assert links["elsewhere"] == "https://example.org/x"
+    # Its address on the site stays the site's, and a filtered export (the post left out)
+    # keeps the link to the site.
+    assert f"{site}/post/two" in links.values()
+    filtered = wixarchive_command("export", "one.html", "--since", "2024-05-03", "--db", str(db),
+                                  cwd=tmp_path)
+    assert filtered.returncode == 0, filtered.stderr
+    page = lxml.html.parse(str(tmp_path / "one.html")).getroot()
+    assert [a.findtext("h2") for a in page.xpath("//article")] == ["One"]
+    assert {a.text: a.get("href") for a in page.xpath("//article//p/a")}["part two"] == (
+        "http://ann.wixsite.com/yoga/post/two/?a=1&b=2")

@@ -1,7 +1,8 @@
 """One HTML file of the posts: opens in any web browser with no network and no program but the
 browser, can be emailed, printed or kept on a USB stick, and is searched with the browser's
 Find. A title, a list of the posts linking to each, then each post: its title, author, dates,
-tags and categories, its address on the site, and its body (sanitized, as every export is),
+tags and categories, its address on the site, and its body (sanitized, as every export is;
+its links to another exported post point at that post in the page),
 its archived images inside the file as data: URLs and any other image a link to its URL, as
 the article page of `serve` shows them. A Content-Security-Policy lets the file load nothing
 (no script, no image from the web), so opening it never contacts the site.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, TextIO
 
 from archive.export import safe_post
+from archive.export.markdown import link_key
 from archive.image_alts import archived_images_only
 from archive.sanitize import safe_url
 
@@ -92,6 +95,31 @@ def _body(post: dict[str, Any], local: dict[str, str]) -> str:
     return "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)
 
 
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Each exported post's address (its URL and canonical URL, as link_key reads them) -> its
+    anchor in the page, from source.post_names (the posts a filter left out have none)."""
+    found: dict[str, str] = {}
+    for name in names:
+        if name.get("chosen", True):
+            for url in (name["url"], name.get("canonical_url")):
+                if url and (key := link_key(url)):
+                    found.setdefault(key, f"post-{name['id']}")
+    return found
+
+
+def _link_posts(body: str, found: dict[str, str]) -> str:
+    """The body with each link to another exported post pointing at its place in the page:
+    the blog it points at may be gone."""
+    def relink(match: re.Match[str]) -> str:
+        key = link_key(html.unescape(match.group(1)))
+        return f'href="#{found[key]}"' if key in found else match.group()
+
+    return _HREF.sub(relink, body)
+
+
 def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
     title = post.get("title") or post.get("url") or "Untitled"
     meta = []
@@ -127,16 +155,21 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
 
 
 def write(posts: Iterable[dict[str, Any]], out: TextIO,
-          image: Callable[[str], tuple[bytes, str | None] | None]) -> Written:
+          image: Callable[[str], tuple[bytes, str | None] | None],
+          names: Iterable[dict[str, Any]] = ()) -> Written:
     """Write the posts as one HTML page to `out`; `image` gives an archived image's bytes and
-    Content-Type (None when not archived). The page is named after the posts' sites (not the
-    sites asked for: an archive keeps the sites of crawls that found nothing too)."""
+    Content-Type (None when not archived); `names` (source.post_names) the posts exported, so
+    that a link to one points within the page. The page is named after the posts' sites (not
+    the sites asked for: an archive keeps the sites of crawls that found nothing too)."""
+    found = anchors(names)
     entries: list[_Entry] = []
     sites: dict[str, str] = {}  # site URL -> its name, as the posts give them
     images = 0
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as body:
-        for number, raw in enumerate(posts, 1):
+        for raw in posts:
             post = safe_post(raw)
+            if post.get("body_html") and found:
+                post["body_html"] = _link_posts(post["body_html"], found)
             local: dict[str, str] = {}
             for url in dict.fromkeys([*(post.get("images") or []), post.get("cover_image")]):
                 if url and (shown := _data_url(image(url))):
@@ -144,7 +177,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
             images += len(local)
             if post.get("site"):
                 sites.setdefault(post["site"], post.get("site_name") or post["site"])
-            anchor = f"post-{number}"
+            anchor = f"post-{post['id']}"
             body.write(_article(post, anchor, local))
             entries.append(_Entry(anchor, post.get("title") or post.get("url") or "Untitled",
                                   _date(post.get("published")), post.get("author") or "",

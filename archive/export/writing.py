@@ -270,7 +270,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
         from archive.export import html
 
         with output(False) as stream:
-            written = html.write(posts, stream, image=files.read)
+            written = html.write(posts, stream, image=files.read,
+                                 names=post_names(archive, sites, chosen))
         return {"posts": written.posts, "images": written.images, **files.summary()}
     from archive.export import wxr
 
