@@ -47,6 +47,8 @@ nav ol { padding-left: 1.6em; font-size: .95em; }
 nav li { margin: .2em 0; }
 nav .meta { display: inline; }
 img { max-width: 100%; height: auto; }
+article { overflow-wrap: anywhere; }
+table, pre { display: block; max-width: 100%; overflow-x: auto; }
 blockquote { border-left: 3px solid #ccc; margin-left: 0; padding-left: 1em; color: #444; }
 pre { white-space: pre-wrap; }
 .wxa-unarchived { font-style: italic; color: #666; }
