@@ -212,8 +212,9 @@ def test_an_image_host_that_does_not_resolve_is_one_line_per_failure_and_no_post
     # forbidding its images) and what to do: nothing but crawl again.
     assert re.search(
         rf"; {len(statuses)} of {len(statuses)} media downloads failed \(first: "
-        r"https://static\.wixstatic\.com/media/\S+: its host's robots\.txt could not be reached: DNS "
-        r"lookup failed: [^;]*media\.invalid[^;]*; the next crawl tries them again\)$",
+        r"https://static\.wixstatic\.com/media/\S+: its host's robots\.txt could not be "
+        r"reached: DNS lookup failed: [^;]*media\.invalid[^;]*; the next crawl tries them "
+        r"again\)$",
         summary["message"]), summary["message"]
 
 
