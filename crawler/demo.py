@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +32,32 @@ DEMO_QUERY = "garden"
 DEMO_HOST = "127.0.0.1"
 
 
+def command_name() -> str:
+    """How the user can type the `wixarchive` command from where the demo runs: plain when
+    their PATH finds this installation's, else its path (`.venv/bin/wixarchive` from the
+    checkout `make demo` ran in): a new user copying a printed command got `wixarchive: command
+    not found`, the venv's bin not being on their PATH."""
+    script = Path(sys.executable).parent / "wixarchive"
+    if not script.is_file():
+        return "wixarchive"  # not an installed environment: whatever the user has
+    found = shutil.which("wixarchive")
+    if found and Path(found).resolve() == script.resolve():
+        return "wixarchive"
+    return _typed(script)
+
+
+def _typed(path: Path) -> str:
+    """`path` as the user types it from the current folder: relative inside it."""
+    try:
+        return shlex.quote(str(path.absolute().relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(path.absolute()))
+
+
 def _wixarchive(*args: str, env: dict[str, str] | None = None) -> int:
     command = python_module("archive.cli", *args)
     shown = "".join(f"{name}={value} " for name, value in (env or {}).items())
-    print(f"\n$ {shown}wixarchive {' '.join(args)}", flush=True)
+    print(f"\n$ {shown}{command_name()} {' '.join(args)}", flush=True)
     return subprocess.call(command, env=python_module_env({**os.environ, **(env or {})}))
 
 
@@ -108,7 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Images: {stored} of {total} archived, in {captures_dir(args.db)}/")
     _wixarchive("stats", "--db", str(args.db))
     _wixarchive("search", args.query, "--db", str(args.db), "--limit", "3")
-    print(f"\nBrowse the archive: wixarchive serve --db {args.db}")
+    wixarchive = command_name()
+    print(f"\nBrowse and search it in your web browser: {wixarchive} serve --db {args.db}")
+    print(f"Archive your own blog (any page of it): {wixarchive} crawl "
+          "https://www.your-blog.com --db my-blog.db")
+    if wixarchive != "wixarchive":
+        activate = _typed(Path(sys.executable).parent / "activate")
+        print(f"(To type just `wixarchive`, run `source {activate}` first in each new "
+              "terminal.)")
     return 0
 
 

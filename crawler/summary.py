@@ -80,6 +80,10 @@ ARCHIVED_POSTS = "wixarchive/archived_posts"
 # that page's title: what a site that no longer looks like a Wix blog serves instead.
 FOREIGN_HOME = "wixarchive/foreign_home"
 FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
+# The first image (video, document) download of the run that failed, and why: "URL: reason".
+MEDIA_FIRST_FAILURE = "wixarchive/first_media_failure"
+# The media outcomes (MediaOutcome.status, up to its first '-') that are failures.
+MEDIA_FAILURES = ("failed", "http", "not")
 
 
 @dataclass
@@ -186,7 +190,7 @@ def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
     cap (media_too) are left out on purpose, not failures."""
     tried = {key: int(value) for key, value in stats.items()
              if key.startswith("wixarchive/media_")}
-    failed = sum(tried.get(f"wixarchive/media_{status}", 0) for status in ("failed", "http", "not"))
+    failed = sum(tried.get(f"wixarchive/media_{status}", 0) for status in MEDIA_FAILURES)
     return (failed, sum(tried.values())) if failed else None
 
 
@@ -282,14 +286,21 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                f"Wix site (its blog page {foreign} is not a Wix page"
                                f"{f': “{title}”' if title else ''})")
         elif missing := _all_not_found(errors):
+            # A site archived before is a blog that went away; one never archived may as well
+            # be a mistyped address or a site that is not on Wix: said so, with what to do.
             summary.message = (f"no Wix blog posts found at {site}: every page asked for "
-                               f"answers HTTP 404 ({missing}): the blog is gone from this "
-                               "address")
+                               f"answers HTTP 404 ({missing}): " +
+                               ("the blog is gone from this address" if archived else
+                                "check the address; if it is right, the blog is gone from it "
+                                f"(`wixarchive recover {site}` brings back what the Wayback "
+                                "Machine kept of it)"))
         else:
             summary.message = (f"no Wix blog posts found at {site} "
                                "(no blog-posts sitemap, blog feed or listing of posts)")
-        if archived and summary.message.startswith("no Wix blog posts found"):
-            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost.
+        if archived and (summary.message.startswith("no Wix blog posts found") or
+                         summary.message.startswith("could not reach")):
+            # Nothing was concluded about them (docs/crawling.md): say so, they are not lost
+            # (a site gone offline worried its owner most).
             summary.message += (f"; the {counted(archived, 'post')} archived before are kept "
                                 "as archived, not marked deleted")
     else:  # posts archived, or every post the archive held now gone from the site
@@ -306,7 +317,12 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
         if media_stored := int(stats.get("wixarchive/media_stored", 0)):
             summary.message += f"; {media_stored} media archived"
         if media_failed := _media_failed(stats):
-            summary.message += f"; {media_failed[0]} of {media_failed[1]} media downloads failed"
+            # Why, and that nothing is to be done but crawl again (every image not archived is
+            # asked for again): "failed" alone left a user wondering whether to worry.
+            first = stats.get(MEDIA_FIRST_FAILURE)
+            summary.message += (f"; {media_failed[0]} of {media_failed[1]} media downloads "
+                                f"failed ({f'first: {first}; ' if first else ''}the next crawl "
+                                "tries them again)")
         if counts[NOT_POSTS]:
             summary.message += f"; {_not_posts_text(stats)}"
         if counts[ROBOTS_SKIPPED]:

@@ -392,7 +392,7 @@ def test_export_to_a_path_takes_its_format_from_the_extension_as_the_cli_does(
     wixarchive.export(archive, tmp_path / "wordpress.xml", site="b.example")
     assert (tmp_path / "wordpress.xml").read_bytes().startswith(b"<?xml")
     with pytest.raises(ValueError, match=r"cannot tell the format from '.*x\.parquet': give "
-                                         r"format= one of jsonl, csv, markdown, wxr, wacz"):
+                                         r"format= one of jsonl, csv, markdown, wxr, html, wacz"):
         wixarchive.export(archive, tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
     assert wixarchive.export(archive, tmp_path / "x.parquet", format="jsonl") == 3

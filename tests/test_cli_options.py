@@ -150,3 +150,16 @@ def test_a_bad_option_value_is_a_usage_error_exit_2_whatever_the_command(
     assert result.stderr.startswith("Usage: "), result.stderr
     assert "Error: Invalid value for" in result.stderr, result.stderr
     assert not sites.exists()
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("crwal", "crawl"), ("serach", "search"),
+                                              ("Export", "export"), ("stat", "stats")])
+def test_a_mistyped_command_names_the_one_meant(typed: str, meant: str) -> None:
+    # click suggests for a mistyped option (--dbb: "Did you mean '--db'?") but not a command:
+    # a new user typing `wixarchive crwal URL` read only "No such command 'crwal'."
+    result = wixarchive(typed, "https://example.com/")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: No such command '{typed}'. Did you mean '{meant}'?")
+    assert wixarchive("frobnicate").stderr.splitlines()[-1] == (
+        "Error: No such command 'frobnicate'.")

@@ -296,6 +296,28 @@ def _assert_refused(result: subprocess.CompletedProcess[str], message: str) -> N
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["search sun", "stats", "export posts.csv"])
+def test_no_db_given_names_the_archives_in_the_folder(tmp_path: Path, command: str) -> None:
+    # A new user crawled into blog.db, then forgot --db: "no archive at archive.db" alone left
+    # her wondering where her posts went; the error now says what to do.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run(*command.split(), cwd=empty)
+    _assert_refused(nothing, "Error: no archive at archive.db (no --db given): crawl a blog "
+                             "into it first (wixarchive crawl URL), or name your archive with "
+                             "--db FILE")
+    build(tmp_path / "blog.db")
+    forgot = run(*command.split(), cwd=tmp_path)
+    _assert_refused(forgot, "Error: no archive at archive.db (no --db given): name your "
+                            "archive with --db FILE; in this folder: blog.db\n")
+    assert not (tmp_path / "archive.db").exists() and not (tmp_path / "posts.csv").exists()
+    # A --db or $WIXARCHIVE_DB the user gave is named as it is, with no guess.
+    for given in (run(*command.split(), "--db", "other.db", cwd=tmp_path),
+                  run(*command.split(), cwd=tmp_path,
+                      env={**os.environ, "WIXARCHIVE_DB": "other.db"})):
+        assert given.stderr == "Error: no archive at other.db\n"
+
+
 @pytest.mark.parametrize("command", ["search x", "show 1", "stats", "check"])
 def test_bad_files_give_clear_errors_and_stay_untouched(tmp_path: Path, command: str) -> None:
     missing = tmp_path / "missing.db"

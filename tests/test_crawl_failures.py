@@ -186,6 +186,72 @@ def test_a_blog_gone_or_turned_into_a_parked_page_is_told_apart_and_its_posts_ke
         assert sorted((row["posts"], row["deleted"]) for row in archive.stats()) == [(2, 0), (3, 0)]
 
 
+def test_an_address_answering_404_to_everything_never_archived_says_what_to_check(
+        tmp_path: Path):
+    """A first crawl of an address where every page asked for answers 404 (a mistyped one, a
+    site not on Wix, a blog deleted before it was ever archived) said "the blog is gone from
+    this address": a new user read that her blog had been deleted. Now it says to check the
+    address, and how to bring back a blog that is gone."""
+    with serve_blog(SampleBlog(seed=39, post_count=2)) as server:
+        for path in ("/robots.txt", "/sitemap.xml", "/blog-feed.xml", "/blog"):
+            server.overrides[path] = Response(404, b"Not found")
+        site = server.url + "/"
+        command = crawler_command(site, tmp_path / "archive.db", "LOG_LEVEL=CRITICAL",
+                                  "WIXARCHIVE_MEDIA=false")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["message"] == (
+        f"no Wix blog posts found at {site}: every page asked for answers HTTP 404 (robots.txt, "
+        "sitemap.xml, blog-feed.xml, blog): check the address; if it is right, the blog is gone "
+        f"from it (`wixarchive recover {site}` brings back what the Wayback Machine kept of it)")
+
+
+def test_an_archived_blog_that_cannot_be_reached_any_more_says_its_posts_are_kept(
+        tmp_path: Path):
+    """The monthly re-crawl after the owner's subscription ended: the address no longer
+    answers. The line said only "could not reach ...", leaving her to wonder whether her
+    archived posts were lost; it now says they are kept, as when the blog answers 404."""
+    db = tmp_path / "archive.db"
+
+    def crawl(site: str) -> dict:
+        result = subprocess.run(crawler_command(site, db, "LOG_LEVEL=CRITICAL", "RETRY_TIMES=0",
+                                                "WIXARCHIVE_MEDIA=false"),
+                                capture_output=True, text=True, timeout=300)
+        return json.loads(result.stdout)
+
+    with serve_blog(SampleBlog(seed=40, post_count=2)) as server:
+        site = server.url + "/"
+        assert crawl(site)["counts"]["new"] == 2
+    summary = crawl(site)  # the server is gone: its port refuses connections
+    assert summary["status"] == "failed"
+    # In words that say what to check (it was Twisted's "Connection was refused by other
+    # side: 111: Connection refused.").
+    assert summary["message"].startswith(
+        f"could not reach {site}: connection refused: nothing answers at {site[7:-1]} (the "
+        "server is down, or the address or its port is wrong)"), summary
+    assert summary["message"].endswith(
+        "; the 2 posts archived before are kept as archived, not marked deleted"), summary
+    with Archive.open(db, readonly=True) as archive:
+        assert [(row["posts"], row["deleted"]) for row in archive.stats()
+                if row["site"] == site] == [(2, 0)]
+
+
+def test_a_mistyped_host_name_says_what_to_check(tmp_path: Path):
+    """A typo in the address's host: Twisted's "DNS lookup failed: no results for hostname
+    lookup: ..." left a new user guessing; the line now says to check the address and that
+    the computer is online."""
+    site = "http://calm-mind-counselling.invalid/"
+    result = subprocess.run(crawler_command(site, tmp_path / "archive.db", "LOG_LEVEL=CRITICAL",
+                                            "RETRY_TIMES=0", "WIXARCHIVE_MEDIA=false"),
+                            capture_output=True, text=True, timeout=300)
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["message"]) == ("failed", (
+        f"could not reach {site}: DNS lookup failed: no host named "
+        "calm-mind-counselling.invalid (check the address for a typo, and that this computer "
+        "is online)")), summary
+
+
 def test_a_site_whose_posts_were_all_removed_records_their_deletion(tmp_path: Path):
     """Every post of an archived site removed: it still answers, its sitemap and feed list no
     post (or every post's page answers 404). The crawl failed with "no Wix blog posts found",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -17,11 +19,21 @@ pytest.importorskip("PIL.Image", reason="Pillow (the test extra) draws the sampl
 REPO = Path(__file__).resolve().parents[1]
 
 
-def demo(db: Path) -> str:
+BIN = Path(sys.executable).parent
+# A new user's PATH after `make demo`: the system's, without the venv's bin.
+# The command as typed from the checkout: .venv/bin/wixarchive after `make demo`.
+TYPED = (str((BIN / "wixarchive").relative_to(REPO)) if BIN.is_relative_to(REPO)
+         else str(BIN / "wixarchive"))
+SYSTEM_PATH = os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep)
+                              if Path(entry or ".").resolve() != BIN.resolve())
+
+
+def demo(db: Path, path: str = SYSTEM_PATH) -> str:
     # The environment keeps conftest's WIXARCHIVE_MEDIA_BASE (a closed port), standing in for a
     # machine where static.wixstatic.com cannot be reached: the demo must not depend on it.
     result = subprocess.run([sys.executable, "-m", "crawler.demo", "--db", str(db)], cwd=REPO,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PATH": path})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     return result.stdout
@@ -39,8 +51,19 @@ def test_demo_archives_the_blog_and_its_images_and_a_rerun_recrawls_the_same_sit
     # The command it prints can be run again by hand, videos and documents included
     # (`--media-kinds video,documents`, as the README says):
     # the blog serves its images and its videos, named on two Wix hosts.
-    assert (f"$ WIXARCHIVE_MEDIA_BASE={url}/media/ WIXARCHIVE_VIDEO_BASE={url}/ wixarchive "
-            f"crawl {url}") in first
+    assert (f"$ WIXARCHIVE_MEDIA_BASE={url}/media/ WIXARCHIVE_VIDEO_BASE={url}/ "
+            f"{TYPED} crawl {url}") in first
+    # What it tells the user to type next runs as printed, in the folder `make demo` ran in,
+    # with the venv's bin not on their PATH (it said `wixarchive serve`: command not found).
+    browse = re.search(r"^Browse and search it in your web browser: (.+)$", first, re.M)
+    assert browse and browse.group(1) == f"{TYPED} serve --db {db}", first
+    typed = shlex.split(browse.group(1).replace("serve", "stats", 1))
+    stats = subprocess.run(typed, cwd=REPO, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PATH": SYSTEM_PATH})
+    assert stats.returncode == 0 and "30" in stats.stdout, stats.stderr
+    assert f"Archive your own blog (any page of it): {TYPED} crawl " in first
+    assert f"run `source {BIN.relative_to(REPO) if BIN.is_relative_to(REPO) else BIN}/activate`" \
+        in first
     assert f"✓ {url}/: 30 posts: 30 new, 0 changed, 0 unchanged" in first
     # Its videos and PDFs are recorded by URL, none fetched (the README's claim).
     assert re.search(r"Videos: [1-9]\d* \(0 archived\); documents: [1-9]\d* \(0 archived\)",
@@ -63,7 +86,10 @@ def test_demo_archives_the_blog_and_its_images_and_a_rerun_recrawls_the_same_sit
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        third = demo(db)
+        third = demo(db, path=os.pathsep.join([str(BIN), SYSTEM_PATH]))
     assert f"Port {port}, where the archive holds the sample blog, is taken" in third
+    # With the venv activated (its bin first on PATH), the commands are typed plain.
+    assert f"Browse and search it in your web browser: wixarchive serve --db {db}" in third
+    assert "activate" not in third
     assert served_at(third) != url
     assert "30 posts: 30 new" in third

@@ -297,7 +297,7 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
         assert result.returncode == 2 and not Path(tmp_path / "posts.txt").exists()
         assert result.stderr.splitlines()[-1] == (
             "Error: Missing option '--format' (an OUT ending in .jsonl, .ndjson, .csv, .wacz, "
-            ".xml, .wxr names it)"), out
+            ".xml, .wxr, .html, .htm names it)"), out
 
 
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(

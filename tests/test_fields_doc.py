@@ -137,6 +137,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
     printed["wxr images"] = _printed_json("export", "--format", "wxr", str(folder / "wp2.xml"),
                                           "--images-url", "https://example.org/img/", "--db",
                                           str(db), "--json")
+    printed["html"] = _printed_json("export", str(folder / "blog.html"), "--db", str(db),
+                                    "--json")
+    assert printed["html"]["images"]
     printed["wacz"] = _printed_json("export", "--format", "wacz", str(folder / "blog.wacz"),
                                     "--db", str(db), "--json")
     assert printed["wacz"]["renditions"] and printed["wxr images"]["archived_images"]
@@ -159,6 +162,7 @@ CRAWLED_OUTPUTS: dict[str, Callable[[Crawled], dict[str, Any]]] = {
     "`wixarchive export --format wxr --json`": lambda c: c.printed["wxr"],
     "`wixarchive export --format wxr --images-url URL --json`: after `files`":
         lambda c: _after(c.printed["wxr images"], c.printed["wxr"]),
+    "`wixarchive export --format html --json`": lambda c: c.printed["html"],
     "`wixarchive export --format wacz --json`": lambda c: c.printed["wacz"],
     "`wixarchive search --count --json`": lambda c: c.printed["search --count"],
     "`wixarchive crawl --json`": lambda c: c.printed["crawl"],

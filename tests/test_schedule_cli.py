@@ -355,3 +355,23 @@ def test_a_site_archived_under_two_spellings_counts_its_newest_runs_only(tmp_pat
         assert archive.conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 2
     failing = wix("runs", "--db", str(db), "--failing")
     assert failing.output == f"✗ {secure}: 20 failed run(s) in a row (never ok): HTTP 500\n"
+
+
+def test_a_monthly_crawl_is_added_and_listed_as_the_user_wrote_it(tmp_path: Path) -> None:
+    # A new user setting up a monthly crawl tried "monthly", then read "every 4w2d" for her 30d.
+    db = str(tmp_path / "blog.db")
+    refused = wix("sites", "add", FINE, "--every", "monthly", "--db", db)
+    assert refused.exit_code == 2
+    assert ("'monthly' is not a duration: write e.g. 30m, 6h, 2d or 1w (a month: 30d)"
+            in refused.output)
+    added = wix("sites", "add", FINE, "--every", "30d", "--db", db)
+    assert added.output.startswith(f"Added {FINE} (every 30d) to ")
+    # The file alone crawls nothing (she took "Added" for a crawl now scheduled): the line to
+    # give cron follows, its command and archive by full paths, as cron needs them.
+    assert added.output.splitlines()[1:] == [
+        "Nothing crawls it by itself: to crawl what is due every hour, add this line with "
+        "`crontab -e` (or leave `wixarchive schedule` running; docs/operations.md):",
+        f"  17 * * * *  {Path(sys.executable).parent / 'wixarchive'} run-due --db {db} --quiet"]
+    assert "every 30d" in wix("sites", "list", "--db", db).output
+    fortnightly = wix("sites", "add", DOWN, "--every", "14d", "--db", db)
+    assert f"Added {DOWN} (every 2w)" in fortnightly.output

@@ -515,7 +515,7 @@ def test_run_due_reports_every_bad_or_duplicate_entry_and_crawls_the_rest(tmp_pa
         f"invalid     {sites} site #3 ({server.url}/blog): same site as {server.url} "
         f"({server.url}/); keep one entry (entry skipped)",
         f"invalid     {sites} site #4 (https://a.example): '6 hours' is not a duration: write "
-        "e.g. 30m, 6h, 2d or 1w (entry skipped)",
+        "e.g. 30m, 6h, 2d or 1w (a month: 30d) (entry skipped)",
     ]
     with Archive.open(db, readonly=True) as archive:
         assert [(run["site"], run["status"]) for run in archive.runs(10)] == [

@@ -372,6 +372,11 @@ def test_canned_query_titles_link_to_the_article_page(client: Client, db_path: P
 
 def test_home_page_lists_the_posts_sites_and_crawl_runs(client: Client) -> None:
     home = client.get("/").text
+    # The ranked search is linked on the page itself: a first-time user looked for it in vain
+    # (it was only in the ☰ menu, which the description sent her to).
+    assert '<a href="/blogs/-/search">Search the posts</a>' in home
+    assert "Search in the menu" not in home
+    assert client.get("/blogs/-/search").status_code == 200
     for table in ("posts", "sites", "crawl_runs"):
         assert f'href="/blogs/{table}"' in home, table
     for internal in ("captures", "post_tags", "post_categories", "posts_fts_data"):

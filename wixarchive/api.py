@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.site_merge import MergeResult
     from archive.totals import ArchiveStats
 
-EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
+EXPORT_FORMATS = ("jsonl", "csv", "markdown", "wxr", "html", "wacz")
 VERSIONS_FORMATS = ("jsonl", "csv")  # the formats with a row per version (`export --versions`)
 StrPath = str | os.PathLike[str]
 # A filter that may be given several values: any of the sites or authors, every one of the tags.
@@ -228,10 +228,11 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
 
     `format`: "jsonl" or "csv" (every archived field), "markdown" (one page bundle per post,
     `<site>/<date>-<slug>/index.md` with front matter and the post's archived images, videos
-    and documents beside it; `out` is a folder), "wxr" (a WordPress import file) or "wacz"
-    (the captures as a WACZ web archive, pages listing the posts; `out` is a path). Without
-    it, a path's extension names it as for `wixarchive export` (.jsonl/.ndjson, .csv,
-    .xml/.wxr, .wacz; ValueError for any other), and a stream gets "jsonl". `out` is a path,
+    and documents beside it; `out` is a folder), "wxr" (a WordPress import file), "html" (one
+    page to read in a browser, the archived images inside it) or "wacz" (the captures as a
+    WACZ web archive, pages listing the posts; `out` is a path). Without it, a path's
+    extension names it as for `wixarchive export` (.jsonl/.ndjson, .csv, .xml/.wxr,
+    .html/.htm, .wacz; ValueError for any other), and a stream gets "jsonl". `out` is a path,
     or an open stream, text or binary (`sys.stdout` writes wxr to its `buffer`; io.StringIO
     cannot take wxr: TypeError). A `site` that names no archived site raises NoSuchSite (a
     ValueError), one that is no string (or list of them) SearchError, a WACZ of no captures

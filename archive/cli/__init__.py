@@ -7,6 +7,7 @@ pays for sqlite3 and click alone: nothing on that path imports Scrapy, Twisted o
 from __future__ import annotations
 
 import codecs
+import difflib
 import importlib
 import io
 import os
@@ -106,6 +107,18 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's, and for a mistyped command the one meant (`crwal`: "Did you mean
+        'crawl'?"), as click already says for a mistyped option."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            close = difflib.get_close_matches(args[0], COMMANDS, n=1) if args else []
+            if close:
+                error.message += f" Did you mean '{close[0]}'?"
+            raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)

@@ -161,7 +161,25 @@ def open_archive(db: Path, *, readonly: bool = True) -> Archive:
     try:
         return load_archive(db, readonly=readonly)
     except ArchiveError as exc:
+        if not db.exists() and (hint := default_db_hint()):
+            fail(f"{exc} {hint}")
         fail_with(exc)
+
+
+def default_db_hint() -> str | None:
+    """What to do when the archive of the default name is missing because the user gave no --db
+    (nor $WIXARCHIVE_DB): a new user who crawled into blog.db then ran `search garden` read
+    only "no archive at archive.db". Names the archives in the current folder, if any."""
+    context = click.get_current_context(silent=True)
+    if context is None or "db" not in context.params or \
+            context.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+        return None
+    here = sorted(path.name for path in Path.cwd().glob("*.db") if path.is_file())
+    if not here:
+        return ("(no --db given): crawl a blog into it first (wixarchive crawl URL), or name "
+                "your archive with --db FILE")
+    shown = ", ".join(here[:3]) + (" …" if len(here) > 3 else "")
+    return f"(no --db given): name your archive with --db FILE; in this folder: {shown}"
 
 
 def load_archive(db: Path, *, readonly: bool = True) -> Archive:

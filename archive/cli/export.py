@@ -76,9 +76,11 @@ def _format_of(out: str) -> str:
 @click.argument("out")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="jsonl/csv: every archived field; markdown: one file per post with front "
-                   "matter (OUT is a folder); wxr: WordPress import file; wacz: the captured "
-                   "pages and images as a web archive (pywb, ReplayWeb.page). Without it, "
-                   "OUT's extension names it: .jsonl/.ndjson, .csv, .xml/.wxr, .wacz.")
+                   "matter (OUT is a folder); wxr: WordPress import file; html: one page "
+                   "to read, search (the browser's Find), print or email, its archived "
+                   "images inside; wacz: the captured pages and images as a web archive "
+                   "(pywb, ReplayWeb.page). Without it, OUT's extension names it: "
+                   ".jsonl/.ndjson, .csv, .xml/.wxr, .html/.htm, .wacz.")
 @click.option("--site", "sites_wanted", multiple=True,
               help="Only this site (URL, host or part of it, or name); repeated: any of them.")
 @click.option("--lang", help="Only posts in this language: its code (en also matches en-GB) "
@@ -131,13 +133,16 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     lists each
     post's images, video files and documents as attachments WordPress's importer downloads:
     from where the site served them, or with --images-url from where you publish the archived
-    copies it writes beside OUT. --lang, --tag, --category, --author and --since choose the
-    posts as search's options of the same names do (wacz: their pages and captures only);
-    --changed-since those changed, deleted or back since an earlier export.
+    copies it writes beside OUT. HTML is one file any web browser opens with no network,
+    every post after a list of them, the archived images inside it. --lang, --tag,
+    --category, --author and --since choose the posts as search's options of the same names
+    do (wacz: their pages and captures only); --changed-since those changed, deleted or back
+    since an earlier export.
 
     \b
     Examples:
-        wixarchive export posts.jsonl       (the format from the extension)
+        wixarchive export my-blog.html      (the format from the extension)
+        wixarchive export posts.jsonl
         wixarchive export --format jsonl posts.jsonl
         wixarchive export --format csv --versions versions.csv
         wixarchive export --lang fr --since 2024 french-2024.jsonl
@@ -276,6 +281,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         if fmt == "markdown":
             click.echo(f"Files: {summary['written']} written, {summary['unchanged']} unchanged, "
                        f"{summary['removed']} removed (no longer used).")
+        if fmt == "html" and out != "-":
+            size = Path(out).stat().st_size
+            click.echo(f"Open {out} in any web browser (no network needed); it is "
+                       f"{size / 1024 / 1024:.1f} MB.")
     if "kept_edited" in summary:  # markdown, and wxr with --images-url
         _kept_edited_note(summary["kept_edited"])
     if fmt == "markdown":

@@ -42,7 +42,13 @@ def make_datasette(db: Path, **settings: Any) -> Any:
     # column of every post (1.3 s of a 1.8 s posts page at 5,000 posts); the metadata's facets
     # are the useful ones, and any column can still be faceted from its menu.
     settings = {"max_csv_mb": 0, "allow_csv_stream": True, "suggest_facets": False, **settings}
-    datasette = Datasette(files=[str(db)], metadata=dict(metadata.INSTANCE), settings=settings)
+    instance = dict(metadata.INSTANCE)
+    datasette = Datasette(files=[str(db)], metadata=instance, settings=settings)
+    # The home page links the ranked search, which a first-time user missed in the menu (its
+    # URL holds the database's name, known only now; Datasette keeps this dict).
+    name = next(n for n in datasette.databases if n != "_internal")
+    instance["description_html"] = metadata.instance_description_html(
+        f"{datasette.urls.database(name)}/-/search")
     make_read_only(datasette)  # no connection of this Datasette can write the archive
     return datasette
 

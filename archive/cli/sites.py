@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,6 +136,17 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
     except (sites_file.SitesError, ScheduleError) as exc:
         fail(str(exc))
     click.echo(f"Added {site.url} ({site.schedule.describe()}) to {os.path.relpath(path)}")
+    # The file is only a list: a new user took "Added ... (every 30d)" for a crawl that
+    # would now happen by itself. Cron runs in another folder with a minimal PATH: the line
+    # names the command and the files by their full paths.
+    command = Path(sys.executable).parent / "wixarchive"
+    where = f"--db {shlex.quote(str(db.absolute()))}" + (
+        f" --sites {shlex.quote(str(sites_path.absolute()))}" if sites_path is not None else "")
+    click.echo("Nothing crawls it by itself: to crawl what is due every hour, add this line "
+               "with `crontab -e` (or leave `wixarchive schedule` running; "
+               "docs/operations.md):\n"
+               f"  17 * * * *  {shlex.quote(str(command)) if command.is_file() else 'wixarchive'}"
+               f" run-due {where} --quiet")
     if moved_from := _moved_here_from(db, site.url):
         click.echo(f"{site.root} is where {moved_from} moved: its crawls continue that archived "
                    f"site, its posts and runs (if the sites file still lists the old address: "

@@ -1,5 +1,5 @@
-"""Exporters: the archive's posts as JSON lines, CSV, Markdown files or a WordPress WXR file,
-and its captures as a WACZ package (archive.export.wacz).
+"""Exporters: the archive's posts as JSON lines, CSV, Markdown files, a WordPress WXR file or
+one HTML page to read in a browser, and its captures as a WACZ package (archive.export.wacz).
 
 Each writer is a pure function over post dicts as `Archive.post()` returns them (see
 `archive.export.source.iter_posts`), so what is exported is exactly what is archived, made safe
@@ -17,11 +17,11 @@ from typing import Any
 from archive.iri import uri_fields
 from archive.sanitize import IMAGE_SCHEMES, safe_url, sanitize_html, sanitize_markdown
 
-FORMATS = ("jsonl", "csv", "markdown", "wxr", "wacz")
+FORMATS = ("jsonl", "csv", "markdown", "wxr", "html", "wacz")
 # The format an output path ending so names when no format is given (`wixarchive export OUT`,
 # `wixarchive.export(archive, path)`); markdown writes a folder: never guessed.
 FORMAT_OF_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".wacz": "wacz",
-                       ".xml": "wxr", ".wxr": "wxr"}
+                       ".xml": "wxr", ".wxr": "wxr", ".html": "html", ".htm": "html"}
 
 
 def format_of_path(out: str | os.PathLike[str]) -> str | None:

@@ -1,7 +1,7 @@
-"""One export of posts as jsonl, csv, markdown or wxr, with the archived images, videos and
-documents that markdown and wxr copy, and the summary of any export (write_export): what
-`wixarchive export` and `wixarchive.export()` both run, so that the command and the API write
-the same files and say the same of them."""
+"""One export of posts as jsonl, csv, markdown, wxr or html, with the archived images, videos
+and documents that markdown and wxr copy (html: its images, inside the file), and the summary
+of any export (write_export): what `wixarchive export` and `wixarchive.export()` both run, so
+that the command and the API write the same files and say the same of them."""
 
 from __future__ import annotations
 
@@ -266,6 +266,13 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                 stream.write(UTF8_BOM)
             return {"posts": csv.write(posts, stream, escape_formulas=escape_formulas,
                                        fields=export_fields(archive, versions=all_versions))}
+    if fmt == "html":
+        from archive.export import html
+
+        with output(False) as stream:
+            written = html.write(posts, stream, image=files.read,
+                                 names=post_names(archive, sites, chosen))
+        return {"posts": written.posts, "images": written.images, **files.summary()}
     from archive.export import wxr
 
     head = wxr.collect_head(post_terms(archive, sites, chosen))

@@ -40,7 +40,8 @@ def parse_duration(text: str) -> timedelta:
     compact = str(text).strip().lower().replace(" ", "")
     parts = _DURATION.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ScheduleError(f"{text!r} is not a duration: write e.g. 30m, 6h, 2d or 1w")
+        raise ScheduleError(f"{text!r} is not a duration: write e.g. 30m, 6h, 2d or 1w "
+                            "(a month: 30d)")
     seconds = sum(int(n) * UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ScheduleError(f"{text!r}: a duration must be longer than zero")
@@ -48,10 +49,13 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """The inverse of parse_duration, largest units first: 90 min -> "1h30m"."""
+    """The inverse of parse_duration, largest units first: 90 min -> "1h30m"; days in weeks
+    only when they are whole weeks (14d -> "2w", but 30d, a user's month, stays "30d", not
+    "4w2d")."""
     seconds = int(delta.total_seconds())
-    parts = []
-    for unit in "wdhms":
+    days, seconds = divmod(seconds, UNITS["d"])
+    parts = [f"{days // 7}w" if days % 7 == 0 else f"{days}d"] if days else []
+    for unit in "hms":
         count, seconds = divmod(seconds, UNITS[unit])
         if count:
             parts.append(f"{count}{unit}")

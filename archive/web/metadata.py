@@ -287,6 +287,13 @@ group by t.id order by posts desc, tag""",
 }
 
 
+def instance_description_html(search_url: str) -> str:
+    """The home page's description: INSTANCE's, the ranked search a link on it."""
+    return str(Markup('Posts archived from Wix blogs, with every version kept. '
+                      '<a href="{}">Search the posts</a> (ranked, with highlighted snippets); '
+                      "each table exports as CSV or JSON.").format(search_url))
+
+
 def database_metadata(sites: list[str] | None = None, search_url: str | None = None
                       ) -> dict[str, Any]:
     """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import BaseSettings
 from twisted.internet.defer import CancelledError
-from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.internet.error import DNSLookupError as TwistedDNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
@@ -34,6 +36,8 @@ def _types(scrapy_name: str, *twisted: type[BaseException]) -> tuple[type[BaseEx
 _TIMEOUTS = _types("DownloadTimeoutError", TwistedTimeoutError)
 _CANCELLED = _types("DownloadCancelledError", CancelledError)
 _LOST = _types("ResponseDataLossError", ConnectionLost, ConnectionDone)
+_REFUSED = _types("DownloadConnectionRefusedError", ConnectionRefusedError)
+_NO_SUCH_HOST = _types("CannotResolveHostError", TwistedDNSLookupError)
 _EXPECTED_SIZE = "Expected to receive "
 # What OpenSSL says when a TLS client meets a server speaking plain HTTP on that port.
 _PLAIN_HTTP = ("wrong version number", "http request", "packet length too long")
@@ -97,6 +101,17 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
         return f"connection lost before the body was complete{_tries(request)}"
     if isinstance(exc, _LOST):
         return f"connection lost before the body was complete{_tries(request)}"
+    # Said so that whoever typed the address knows what to check: Twisted's own words
+    # ("Connection was refused by other side: 111: Connection refused.") were a puzzle.
+    address = urlsplit(request.url) if request is not None else None
+    if isinstance(exc, _NO_SUCH_HOST):
+        named = f"no host named {address.hostname}" if address else "no such host"
+        return (f"DNS lookup failed: {named} (check the address for a typo, and that this "
+                f"computer is online){_tries(request)}")
+    if isinstance(exc, _REFUSED):
+        return (f"connection refused: nothing answers at "
+                f"{address.netloc if address else 'that address'} (the server is down, or the "
+                f"address or its port is wrong){_tries(request)}")
     # Anything else: its message on one line (a run's errors are one line each).
     return " ".join(str(exc).split()) or failure.type.__name__
 

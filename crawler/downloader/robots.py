@@ -32,7 +32,9 @@ lines ending at CR alone were one line, cut away whole past ROBOTS_READ_BYTES.
 Another host's robots.txt (the media CDN's), fetched by Scrapy's middleware, is read the same
 way, and one that cannot be reached at all (refused, timed out, no such host) forbids
 everything on that host, as RFC 9309 (2.3.1.4) asks, where Scrapy allowed everything: the
-host's images are recorded `failed` (Forbidden by robots.txt), and the next crawl asks again.
+host's images are recorded `failed`, naming why (`its host's robots.txt could not be reached:
+DNS lookup failed: ...`: "Forbidden by robots.txt" had a user offline believe Wix forbade its
+images), and the next crawl asks again.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archive.content_coding import UndecodableBody, decode, fully_decoded
-from crawler.downloader.failures import RetryAfterTooLong
+from crawler.downloader.failures import RetryAfterTooLong, describe
 
 ROBOTS_META = "wixarchive_robots"  # the spider's own robots.txt request
 ROBOTS_HOSTS = "wixarchive_robots_hosts"  # meta: the hosts waiting for that request's answer
@@ -138,13 +140,28 @@ class RobotsTxtDecoding:
 
 
 class SiteRobotsTxt(RobotsTxtMiddleware):
+    unreachable: dict[str, str]
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> SiteRobotsTxt:
         middleware = super().from_crawler(crawler)
+        middleware.unreachable = {}  # host -> why its robots.txt could not be reached
         crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)
         crawler.signals.connect(middleware._bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(middleware._downloaded, signal=signals.response_downloaded)
         return middleware
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        """Scrapy's check, an image of a host whose robots.txt could not be reached refused
+        with why (the media table's error, the crawl line's first failure)."""
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            reason = self.unreachable.get(urlparse_cached(request).netloc)
+            if reason is None or "media_url" not in request.meta:
+                raise
+            raise IgnoreRequest(f"its host's robots.txt could not be reached: {reason}"
+                                ) from None
 
     def _headers_received(self, request: Request, **_: Any) -> None:
         """A robots.txt's download is not cancelled past DOWNLOAD_MAXSIZE (Scrapy reads the
@@ -216,6 +233,9 @@ class SiteRobotsTxt(RobotsTxtMiddleware):
         # Unreachable (RFC 9309 2.3.1.4): everything on the host forbidden, where Scrapy's
         # middleware allowed everything.
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        failure = Failure(exc)
+        failure.request = Request(f"http://{netloc}/robots.txt")  # for the host's name
+        self.unreachable[netloc] = describe(failure, self.crawler.settings)
         waiting = self._parsers[netloc]
         parser = build_from_crawler(self._parserimpl, self.crawler, rules)
         self._parsers[netloc] = parser

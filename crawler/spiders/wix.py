@@ -79,6 +79,8 @@ from crawler.summary import (
     ELSEWHERE,
     FOREIGN_HOME,
     FOREIGN_HOME_TITLE,
+    MEDIA_FAILURES,
+    MEDIA_FIRST_FAILURE,
     MOVED_AWAY,
     MOVED_HERE_FROM,
     MOVED_TO,
@@ -590,6 +592,10 @@ class WixBlogSpider(scrapy.Spider):
     def _media_outcome(self, outcome: MediaOutcome) -> None:
         assert self.media is not None
         self.crawler.stats.inc_value(f"wixarchive/media_{outcome.status.split('-')[0]}")
+        if outcome.status.startswith(MEDIA_FAILURES) and \
+                self.crawler.stats.get_value(MEDIA_FIRST_FAILURE) is None:
+            self.crawler.stats.set_value(MEDIA_FIRST_FAILURE,
+                                         f"{outcome.url}: {outcome.error or outcome.status}")
         batch = self.media.keep(outcome)
         if batch is not None:
             self._hand_over(batch)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from typing import Any, NamedTuple
-from urllib.parse import urljoin
 
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
@@ -25,7 +24,7 @@ from markupsafe import Markup, escape
 from archive import attachments
 from archive.export import full_size
 from archive.history import NO_DIFFERENCE, diff_class, diff_versions, find_version, version_id
-from archive.image_alts import ImageTags, body_images
+from archive.image_alts import archived_images_only, body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post
@@ -42,46 +41,6 @@ def body_html(shown: dict[str, Any], local: dict[str, str], page_url: str) -> Ma
     text = shown.get("body") or ""
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     return Markup("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
-
-
-def archived_images_only(fragment: str, local: dict[str, str], page_url: str) -> str:
-    """Sanitized HTML whose every <img> shows a copy served from the archive: an image
-    archived (a key of `local`) points at its copy, and any other becomes a plain link to its
-    URL (resolved against the post's URL), so a page never loads an image from the site."""
-    parser = ImageTags()
-    parser.feed(fragment)
-    parser.close()
-    if not parser.found:
-        return fragment
-    # getpos() is (line, column), lines counted by "\n" only (as html.parser counts them).
-    line_starts = [0] + [i + 1 for i, char in enumerate(fragment) if char == "\n"]
-    served = set(local.values())
-    out, last = [], 0
-    for (line, column), text, attrs, in_link in parser.found:
-        start = line_starts[line - 1] + column
-        values = {name: value or "" for name, value in attrs}
-        src = local.get(values.get("src", ""), values.get("src", ""))
-        out.append(fragment[last:start])
-        if src in served:
-            out.append("<img" + "".join(
-                f' {name}="{html.escape(src if name == "src" else value)}"'
-                for name, value in values.items()) + ">")
-        else:
-            out.append(_not_archived(src, values.get("alt", ""), page_url, in_link))
-        last = start + len(text)
-    out.append(fragment[last:])
-    return "".join(out)
-
-
-def _not_archived(src: str, alt: str, page_url: str, in_link: bool = False) -> str:
-    """An image not archived, named; a link to its URL unless it stands in the post's own link
-    (a linked image), which a link inside would break (a browser closes the outer one)."""
-    label = html.escape(f"Image: {alt} (not archived)" if alt.strip() else "Image (not archived)")
-    href = safe_url(urljoin(page_url, src), IMAGE_SCHEMES) if src else None
-    if not href or in_link:
-        return f"<span class=\"wxa-unarchived\">{label}</span>"
-    return (f'<a class="wxa-unarchived" href="{html.escape(href)}" '
-            f'rel="noopener noreferrer nofollow">{label}</a>')
 
 
 class GalleryImage(NamedTuple):

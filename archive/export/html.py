@@ -1,0 +1,209 @@
+"""One HTML file of the posts: opens in any web browser with no network and no program but the
+browser, can be emailed, printed or kept on a USB stick, and is searched with the browser's
+Find. A title, a list of the posts linking to each, then each post: its title, author, dates,
+tags and categories, its address on the site, and its body (sanitized, as every export is;
+its links to another exported post point at that post in the page),
+its archived images inside the file as data: URLs and any other image a link to its URL, as
+the article page of `serve` shows them. A Content-Security-Policy lets the file load nothing
+(no script, no image from the web), so opening it never contacts the site.
+
+The list of posts comes first but is known only once every post is written: the posts are
+written to a spooled temporary file (memory up to SPOOL_BYTES, then disk) and copied after it,
+so memory stays flat in the number of posts and the size of their images.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, TextIO
+
+from archive.export import safe_post
+from archive.export.markdown import link_key
+from archive.image_alts import archived_images_only
+from archive.sanitize import safe_url
+
+SPOOL_BYTES = 16 * 1024 * 1024
+# The image types a browser shows from a data: URL in <img>; any other archived file (an SVG,
+# which may hold a script, though an <img> never runs it) stays a link.
+SHOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
+POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+STYLE = """
+body { font: 17px/1.6 Georgia, 'Times New Roman', serif; color: #222; background: #fff;
+       max-width: 44em; margin: 0 auto; padding: 1em 1.2em 4em; }
+h1, h2, h3, h4, nav, .meta, .terms, .top { font-family: system-ui, -apple-system, 'Segoe UI',
+       Helvetica, Arial, sans-serif; }
+h1 { font-size: 1.8em; margin-bottom: .2em; }
+article { border-top: 2px solid #ccc; margin-top: 3em; padding-top: 1em; }
+article h2 { font-size: 1.6em; line-height: 1.25; margin: 0 0 .3em; }
+.meta, .terms, .intro { color: #555; font-size: .85em; margin: 0 0 .4em; }
+.deleted { color: #a00; font-weight: bold; }
+nav ol { padding-left: 1.6em; font-size: .95em; }
+nav li { margin: .2em 0; }
+nav .meta { display: inline; }
+img { max-width: 100%; height: auto; }
+article { overflow-wrap: anywhere; }
+table, pre { display: block; max-width: 100%; overflow-x: auto; }
+blockquote { border-left: 3px solid #ccc; margin-left: 0; padding-left: 1em; color: #444; }
+pre { white-space: pre-wrap; }
+.wxa-unarchived { font-style: italic; color: #666; }
+.top { font-size: .8em; }
+@media print { article { page-break-before: always; } .top { display: none; } }
+"""
+
+
+class Written(NamedTuple):
+    """What `write` wrote: posts, and the archived images inside the file."""
+
+    posts: int
+    images: int
+
+
+class _Entry(NamedTuple):
+    anchor: str
+    title: str
+    date: str
+    author: str
+    deleted: bool
+
+
+def _date(value: str | None) -> str:
+    return (value or "")[:10]
+
+
+def _data_url(archived: tuple[bytes, str | None] | None) -> str | None:
+    """An archived image as a data: URL, None when it is not archived or not of a type
+    SHOWN_TYPES names."""
+    if archived is None:
+        return None
+    data, content_type = archived
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind not in SHOWN_TYPES:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _body(post: dict[str, Any], local: dict[str, str]) -> str:
+    """The post's sanitized HTML body with its images inside (archived_images_only), else its
+    text as paragraphs."""
+    if (post.get("body_html") or "").strip():
+        return archived_images_only(post["body_html"], local, post.get("url") or "")
+    paragraphs = [p.strip() for p in (post.get("body") or "").split("\n\n") if p.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)
+
+
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Each exported post's address (its URL and canonical URL, as link_key reads them) -> its
+    anchor in the page, from source.post_names (the posts a filter left out have none)."""
+    found: dict[str, str] = {}
+    for name in names:
+        if name.get("chosen", True):
+            for url in (name["url"], name.get("canonical_url")):
+                if url and (key := link_key(url)):
+                    found.setdefault(key, f"post-{name['id']}")
+    return found
+
+
+def _link_posts(body: str, found: dict[str, str]) -> str:
+    """The body with each link to another exported post pointing at its place in the page:
+    the blog it points at may be gone."""
+    def relink(match: re.Match[str]) -> str:
+        key = link_key(html.unescape(match.group(1)))
+        return f'href="#{found[key]}"' if key in found else match.group()
+
+    return _HREF.sub(relink, body)
+
+
+def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
+    title = post.get("title") or post.get("url") or "Untitled"
+    meta = []
+    if post.get("author"):
+        meta.append(f"By {html.escape(post['author'])}")
+    if post.get("published"):
+        meta.append(f"published {html.escape(_date(post['published']))}")
+    if post.get("modified") and _date(post["modified"]) != _date(post.get("published")):
+        meta.append(f"updated {html.escape(_date(post['modified']))}")
+    if post.get("reading_minutes"):
+        meta.append(f"{post['reading_minutes']} min read")
+    address = safe_url(post.get("url"))
+    if address:
+        meta.append(f'was at <a href="{html.escape(address)}">{html.escape(address)}</a>')
+    parts = [f'<article id="{anchor}"'
+             + (f' lang="{html.escape(post["language"])}"' if post.get("language") else "")
+             + f">\n<h2>{html.escape(title)}</h2>\n"
+             f'<p class="meta">{" · ".join(meta)}</p>\n']
+    if post.get("deleted_at"):
+        parts.append(f'<p class="deleted">Deleted from the site (found gone on '
+                     f"{html.escape(_date(post['deleted_at']))}); kept in the archive.</p>\n")
+    terms = [f"{label}: {html.escape(', '.join(post[key]))}"
+             for key, label in (("categories", "Categories"), ("tags", "Tags")) if post.get(key)]
+    if terms:
+        parts.append(f'<p class="terms">{" · ".join(terms)}</p>\n')
+    cover = post.get("cover_image")
+    if cover and cover in local and cover not in (post.get("body_html") or ""):
+        parts.append(f'<p><img src="{local[cover]}" alt=""></p>\n')
+    parts.append(_body(post, local))
+    parts.append('\n<p class="top"><a href="#contents">Back to the list of posts</a></p>\n'
+                 "</article>\n")
+    return "".join(parts)
+
+
+def write(posts: Iterable[dict[str, Any]], out: TextIO,
+          image: Callable[[str], tuple[bytes, str | None] | None],
+          names: Iterable[dict[str, Any]] = ()) -> Written:
+    """Write the posts as one HTML page to `out`; `image` gives an archived image's bytes and
+    Content-Type (None when not archived); `names` (source.post_names) the posts exported, so
+    that a link to one points within the page. The page is named after the posts' sites (not
+    the sites asked for: an archive keeps the sites of crawls that found nothing too)."""
+    found = anchors(names)
+    entries: list[_Entry] = []
+    sites: dict[str, str] = {}  # site URL -> its name, as the posts give them
+    images = 0
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as body:
+        for raw in posts:
+            post = safe_post(raw)
+            if post.get("body_html") and found:
+                post["body_html"] = _link_posts(post["body_html"], found)
+            local: dict[str, str] = {}
+            for url in dict.fromkeys([*(post.get("images") or []), post.get("cover_image")]):
+                if url and (shown := _data_url(image(url))):
+                    local[url] = shown
+            images += len(local)
+            if post.get("site"):
+                sites.setdefault(post["site"], post.get("site_name") or post["site"])
+            anchor = f"post-{post['id']}"
+            body.write(_article(post, anchor, local))
+            entries.append(_Entry(anchor, post.get("title") or post.get("url") or "Untitled",
+                                  _date(post.get("published")), post.get("author") or "",
+                                  bool(post.get("deleted_at"))))
+        heading = ", ".join(dict.fromkeys(sites.values())) or "Archived blog"
+        out.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                  f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+                  '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                  f"<title>{html.escape(heading)}</title>\n<style>{STYLE}</style>\n</head>\n"
+                  f"<body>\n<header>\n<h1>{html.escape(heading)}</h1>\n")
+        where = ", ".join(html.escape(site) for site in sites)
+        made = datetime.now(UTC).strftime("%Y-%m-%d")
+        out.write(f'<p class="intro">{len(entries)} post{"s" if len(entries) != 1 else ""} '
+                  f"archived from {where or 'no site'}, exported by wixarchive on {made}. "
+                  "Search them with your browser's Find (Ctrl+F, or ⌘F on a Mac).</p>\n"
+                  '</header>\n<nav id="contents">\n<h2>Posts</h2>\n<ol>\n')
+        for entry in entries:
+            details = " · ".join(filter(None, [entry.date, html.escape(entry.author)]))
+            out.write(f'<li><a href="#{entry.anchor}">{html.escape(entry.title)}</a>'
+                      + (f' <span class="meta">{details}</span>' if details else "")
+                      + (' <span class="deleted">deleted from the site</span>'
+                         if entry.deleted else "") + "</li>\n")
+        out.write("</ol>\n</nav>\n<main>\n")
+        body.seek(0)
+        shutil.copyfileobj(body, out)
+        out.write("</main>\n</body>\n</html>\n")
+    return Written(len(entries), images)

@@ -1,0 +1,140 @@
+"""`wixarchive export blog.html` as a blog's owner uses it: one file to open in a browser, email
+or keep, every post in it with its archived images inside, loading nothing from the web."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+import wixarchive
+from archive.store import Archive
+from crawler.extract.record import Article
+from crawler.sample_site import SampleBlog, serve_blog
+from crawler.sample_site.export import media_answers
+from tests.processes import HANG_GUARD
+
+pytest.importorskip("PIL.Image", reason="Pillow (the test extra) draws the sample blog's images")
+
+POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def wixarchive_command(*args: str, cwd: Path, env: dict[str, str] | None = None
+                       ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          text=True, timeout=HANG_GUARD, cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def test_one_file_holds_every_post_and_its_archived_images(tmp_path: Path) -> None:
+    blog = SampleBlog(seed=3, post_count=12)
+    with serve_blog(blog) as server:
+        crawl = wixarchive_command("crawl", server.url, "--db", "blog.db", "--delay", "0",
+                                   "--no-autothrottle", cwd=tmp_path,
+                                   env={"WIXARCHIVE_MEDIA_BASE": f"{server.url}/media/"})
+    assert crawl.returncode == 0, crawl.stderr
+    with Archive.open(tmp_path / "blog.db", readonly=True) as archive:
+        rows = archive.conn.execute("SELECT title, body FROM posts ORDER BY published, id"
+                                    ).fetchall()
+        titles = [title for title, _ in rows]
+        stored = archive.conn.execute("SELECT count(*) FROM media WHERE status = 'stored'"
+                                      ).fetchone()[0]
+    assert len(titles) == 12 and stored > 0
+
+    result = wixarchive_command("export", "blog.html", "--db", "blog.db", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"Exported 12 posts and {stored} images from 1 site to blog.html (html)." \
+        in result.stdout
+    assert "Open blog.html in any web browser (no network needed)" in result.stdout
+
+    page = lxml.html.parse(str(tmp_path / "blog.html")).getroot()
+    assert page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content") == [POLICY]
+    assert page.findtext(".//h1") == blog.site_name
+    # The list of posts links each post, in the order they were published.
+    listed = page.xpath("//nav[@id='contents']//li/a")
+    assert [a.text for a in listed] == titles
+    articles = page.xpath("//article")
+    assert [a.findtext("h2") for a in articles] == titles
+    assert [f"#{a.get('id')}" for a in articles] == [a.get("href") for a in listed]
+    # Every body is there, as archived.
+    for article, (_, body) in zip(articles, rows, strict=True):
+        shown = " ".join(article.text_content().split())
+        assert all(" ".join(paragraph.split()) in shown
+                   for paragraph in body.split("\n\n")[:3]), shown[:300]
+    # Every image shown is inside the file, the very bytes the site served: nothing is loaded
+    # from the web, which may be gone.
+    sources = page.xpath("//img/@src")
+    assert sources and all(src.startswith("data:image/") for src in sources)
+    shown = {hashlib.sha256(base64.b64decode(src.split(",", 1)[1])).hexdigest()
+             for src in sources}
+    served = {hashlib.sha256(answer.body).hexdigest() for _, answer in media_answers(blog)}
+    assert shown <= served and len(shown) == stored
+
+
+def test_hostile_text_stays_text_and_the_api_writes_the_same(tmp_path: Path) -> None:
+    db = tmp_path / "blog.db"
+    site = "https://ann.wixsite.com/yoga"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url=f"{site}/post/one", title="<b>Bold</b> & co", author="Ann <i>",
+            published="2024-05-01T08:00:00Z", tags=["calm"], categories=["Practice"],
+            body_text="Breathe.",
+            body_html=('<p onclick="x()">Breathe.<script>alert(1)</script></p>'
+                       '<img src="https://static.wixstatic.com/media/gone~mv2.jpg" alt="Bay">'
+                       '<a href="javascript:alert(2)">link</a>'),
+            body_markdown="Breathe.", language="en"))
+    out = tmp_path / "api.html"
+    result = wixarchive.export(wixarchive.open(db), out)
+    assert result == 1 and result.summary["format"] == "html"
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text and "onclick" not in text and "javascript:" not in text
+    page = lxml.html.fromstring(text)
+    assert page.findtext(".//article/h2") == "<b>Bold</b> & co"
+    # An image that was not archived is a link to where it was, never loaded.
+    assert page.xpath("//img") == []
+    unarchived = page.xpath("//a[@class='wxa-unarchived']")
+    assert [(a.text, a.get("href")) for a in unarchived] == [
+        ("Image: Bay (not archived)", "https://static.wixstatic.com/media/gone~mv2.jpg")]
+    command = wixarchive_command("export", "--format", "html", "cli.html", "--db", str(db),
+                                cwd=tmp_path)
+    assert command.returncode == 0, command.stderr
+    # The same file but for the day it was made.
+    assert (tmp_path / "cli.html").read_text(encoding="utf-8") == text
+
+
+def test_a_link_to_another_exported_post_points_within_the_page(tmp_path: Path) -> None:
+    # The blog the links point at may be gone: a reader of the file follows them in the file.
+    db = tmp_path / "blog.db"
+    site = "https://ann.wixsite.com/yoga"
+    with Archive.open(db) as archive:
+        link = "http://ann.wixsite.com/yoga/post/two/?a=1&amp;b=2"  # another spelling
+        for slug, day, body in (
+                ("one", 3, f'<p>See <a href="{link}">part two</a> and '
+                           '<a href="https://example.org/x">elsewhere</a>.</p>'),
+                ("two", 1, "<p>Part two.</p>")):
+            archive.save_article(Article(url=f"{site}/post/{slug}", title=slug.title(),
+                                         published=f"2024-05-0{day}T08:00:00Z",
+                                         body_text="Text.", body_html=body, language="en"))
+        two = archive.conn.execute("SELECT id FROM posts WHERE url LIKE '%/two'").fetchone()[0]
+    result = wixarchive_command("export", "blog.html", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = lxml.html.parse(str(tmp_path / "blog.html")).getroot()
+    links = {a.text: a.get("href") for a in page.xpath("//article//p/a")}
+    assert links["part two"] == f"#post-{two}"
+    assert page.get_element_by_id(f"post-{two}").findtext("h2") == "Two"
+    assert links["elsewhere"] == "https://example.org/x"
+    # Its address on the site stays the site's, and a filtered export (the post left out)
+    # keeps the link to the site.
+    assert f"{site}/post/two" in links.values()
+    filtered = wixarchive_command("export", "one.html", "--since", "2024-05-03", "--db", str(db),
+                                  cwd=tmp_path)
+    assert filtered.returncode == 0, filtered.stderr
+    page = lxml.html.parse(str(tmp_path / "one.html")).getroot()
+    assert [a.findtext("h2") for a in page.xpath("//article")] == ["One"]
+    assert {a.text: a.get("href") for a in page.xpath("//article//p/a")}["part two"] == (
+        "http://ann.wixsite.com/yoga/post/two/?a=1&b=2")
