@@ -28,6 +28,7 @@ from archive.schema import MARKED, UNMARKED_COLUMNS, index_later, index_unmarked
 from archive.search.bigrams import index_text as cjk_index_text
 from archive.search.bigrams import word_count
 from archive.search.marks import has_script, unmarked
+from archive.search.names import name_case, unique_names
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -81,25 +82,16 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def unique_names(names: list[str]) -> list[str]:
-    # Tags are matched case-insensitively (COLLATE NOCASE), so "Yoga" and "yoga" are one tag.
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        name = name.strip()
-        if name and name.lower() not in seen:
-            seen.add(name.lower())
-            result.append(name)
-    return result
-
-
 def _name_ids(conn: sqlite3.Connection, table: str, names: Iterable[str],
               known: dict[str, int]) -> dict[str, int]:
-    """Ids of tag or category names, adding new ones in order; `known` caches them over a batch."""
+    """Ids of tag or category names, adding new ones in order; `known` caches them over a batch.
+    A name is the archived one whose `name_case` key it shares (çay is Çay, straße STRASSE),
+    spelled as first archived."""
     new = [name for name in dict.fromkeys(names) if name not in known]
-    conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((n,) for n in new))
-    known.update((name, conn.execute(f"SELECT id FROM {table} WHERE name = ?",
-                                     (name,)).fetchone()[0]) for name in new)
+    keys = {name: name_case(name) for name in new}
+    conn.executemany(f"INSERT OR IGNORE INTO {table} (name, key) VALUES (?, ?)", keys.items())
+    known.update((name, conn.execute(f"SELECT id FROM {table} WHERE key = ?",
+                                     (key,)).fetchone()[0]) for name, key in keys.items())
     return known
 
 

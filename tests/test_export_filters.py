@@ -494,8 +494,11 @@ def test_the_summary_is_built_in_one_place() -> None:
 
 
 def undo_v21(path: Path) -> Path:
-    """The archive as version 20 wrote it: no recorded_at, no stored_at."""
+    """The archive as version 20 wrote it: no recorded_at, no stored_at (nor v22's keys)."""
     with sqlite3.connect(path) as conn:
+        for table in ("tags", "categories"):
+            conn.execute(f"DROP INDEX {table}_key")
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN key")
         conn.execute("DROP INDEX posts_recorded")
         conn.execute("ALTER TABLE posts DROP COLUMN recorded_at")
         conn.execute("ALTER TABLE post_versions DROP COLUMN stored_at")
@@ -542,7 +545,7 @@ def test_an_archive_from_v20_is_given_when_its_changes_were_stored(tmp_path: Pat
     since = ["--changed-since", "2025-01-01"]
     assert export_jsonl(path, *since)[0] == ["deleted"]  # read-only: deleted_at alone says it
     with Archive.open(path) as archive:
-        assert archive.schema_version == 21
+        assert archive.schema_version == 22
         recorded = dict(archive.conn.execute("SELECT title, recorded_at FROM posts"))
         stored = archive.conn.execute("SELECT p.title, v.version, v.stored_at FROM "
                                       "post_versions v JOIN posts p ON p.id = v.post_id "

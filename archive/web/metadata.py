@@ -175,12 +175,15 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "outcome": "fetched, missing (the archive did not replay it) or asked",
         "spool": "Spool file in ARCHIVE.recover/ awaiting import; empty once imported",
         "recovered_at": "When it was fetched (UTC)"}),
-    "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
-        "id": "Tag id", "name": "Tag"}),
+    "tags": ("Tags", "Every tag used by a post, once for all its spellings (any case).", {
+        "id": "Tag id", "name": "Tag, spelled as first archived",
+        "key": "The name as the tag filter compares it (case folded)"}),
     "post_tags": ("Post tags", "Which post has which tag.", {
         "post_id": "The post", "tag_id": "The tag", "position": "Order of the tag on the post"}),
-    "categories": ("Categories", "Every blog category used by a post (case-insensitive).", {
-        "id": "Category id", "name": "Category"}),
+    "categories": ("Categories", "Every blog category used by a post, once for all its "
+                   "spellings (any case).", {
+        "id": "Category id", "name": "Category, spelled as first archived",
+        "key": "The name as the category filter compares it (case folded)"}),
     "post_categories": ("Post categories", "Which post is in which category.", {
         "post_id": "The post", "category_id": "The category",
         "position": "Order of the category on the post"}),
