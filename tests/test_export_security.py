@@ -300,13 +300,15 @@ def test_folder_names_are_unique_case_insensitively_and_stay_inside(tmp_path: Pa
         paths = [folder.claim("site", stem, ".md", "7") for stem in
                  ("Post", "post", "POST", "post-7", "Cafe\u0301", "Caf\u00e9")]
         assert len({str(p).casefold() for p in paths}) == len(paths)
-        # A symlink planted in the output folder is replaced, never written through.
+        # A symlink planted in the output folder is never written through, nor over: no
+        # export wrote it (the export says so, and lacks that file).
         (root / "site").mkdir()
         outside = tmp_path / "outside.txt"
         outside.write_text("keep")
         os.symlink(outside, paths[0])
-        folder.write_text(paths[0], "new")
-        assert outside.read_text() == "keep" and paths[0].read_text() == "new"
+        assert not folder.write_text(paths[0], "new")
+        assert outside.read_text() == "keep" and paths[0].is_symlink()
+        assert folder.manifest.changes.in_the_way == ["site/Post.md"]
         # A site folder that is a symlink out of the output folder is refused.
         (root / "elsewhere").symlink_to(tmp_path)
         with pytest.raises(OSError, match="outside"):

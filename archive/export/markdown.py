@@ -275,6 +275,12 @@ def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
     return {**post, "attachments": items, "body_markdown": text}, copies
 
 
+def earlier_mark(post: dict[str, Any]) -> bytes:
+    """The front matter line that makes a file in the post's place an earlier export of that
+    post (front_matter's `archive_id`, in every version's export): written over."""
+    return f"\narchive_id: {yaml_value(post.get('id'))}\n".encode()
+
+
 @dataclass
 class Written:
     """What `write` did: posts, and image and video/document copies, in the folder (what it
@@ -388,7 +394,9 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
                     post, copies = localize_attachments(post, out, directory, image)
                     files += copies
             text = link_posts(render(post), page, post.get("site"), pages)
-            out.write_text(out.root / page, text)
+            # The user's file in the post's place is kept, and the post not written.
+            if not out.write_text(out.root / page, text, earlier=earlier_mark(post)):
+                continue
             count += 1
             if not flat:  # the same post as the flat layout wrote it, unlisted
                 flat_page = f"{directory}.md"
