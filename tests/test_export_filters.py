@@ -387,6 +387,15 @@ def test_changed_since_with_versions_writes_the_versions_stored_since(changes: C
         ("nouveau", 1, AFTER, None)]
     summary = json.loads(done.stderr.splitlines()[-1])
     assert (summary["posts"], summary["versions"]) == (6, 6)
+    # Each new version says when it was stored, which --changed-since compared: late's row,
+    # fetched before the export, is there for that (history --json gave it alone).
+    stored = {(row["title"], row["version"]): row["stored_at"] for row in rows}
+    assert changes.exported <= stored["late", 2] < changes.later
+    assert changes.exported <= stored["edited", 2] < changes.later
+    assert stored["gone", 1] < changes.exported  # its deletion is new, not its version
+    late = json.loads(wixarchive("history", "--db", str(changes.path), f"{GARDEN}post/late",
+                                 "--json", check=True).stdout)
+    assert late[1]["stored_at"] == stored["late", 2]
 
 
 def test_every_format_takes_changed_since(changes: Changes, tmp_path: Path) -> None:

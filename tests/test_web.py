@@ -687,7 +687,7 @@ def test_article_json_gives_an_old_version_in_the_current_versions_shape(
     assert list(old) == list(current)  # the same keys, in the same order
     with Archive.open(db_path, readonly=True) as archive:  # archive.post()'s and the version's
         assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id",
-                             "recovered"]
+                             "recovered", "stored_at"]
     for key in ("body", "wix_post_id", "word_count", "site", "site_name", "deleted_at",
                 "fetched_at", "source", "run_id", "recovered"):
         assert key in old, key
