@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from archive.chunked import in_chunks
 from archive.schema import MARKED, UNMARKED_COLUMNS, index_later, index_unmarked
 from archive.search.bigrams import index_text as cjk_index_text
 from archive.search.bigrams import word_count
 from archive.search.marks import has_script, unmarked
+from archive.search.names import name_case, unique_names
 from crawler.discover.urls import site_root
 
 if TYPE_CHECKING:
@@ -81,25 +83,16 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def unique_names(names: list[str]) -> list[str]:
-    # Tags are matched case-insensitively (COLLATE NOCASE), so "Yoga" and "yoga" are one tag.
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        name = name.strip()
-        if name and name.lower() not in seen:
-            seen.add(name.lower())
-            result.append(name)
-    return result
-
-
 def _name_ids(conn: sqlite3.Connection, table: str, names: Iterable[str],
               known: dict[str, int]) -> dict[str, int]:
-    """Ids of tag or category names, adding new ones in order; `known` caches them over a batch."""
+    """Ids of tag or category names, adding new ones in order; `known` caches them over a batch.
+    A name is the archived one whose `name_case` key it shares (çay is Çay, straße STRASSE),
+    spelled as first archived."""
     new = [name for name in dict.fromkeys(names) if name not in known]
-    conn.executemany(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", ((n,) for n in new))
-    known.update((name, conn.execute(f"SELECT id FROM {table} WHERE name = ?",
-                                     (name,)).fetchone()[0]) for name in new)
+    keys = {name: name_case(name) for name in new}
+    conn.executemany(f"INSERT OR IGNORE INTO {table} (name, key) VALUES (?, ?)", keys.items())
+    known.update((name, conn.execute(f"SELECT id FROM {table} WHERE key = ?",
+                                     (key,)).fetchone()[0]) for name, key in keys.items())
     return known
 
 
@@ -160,7 +153,8 @@ class _Prepared(NamedTuple):
     versions: list[tuple[Any, ...]]
     links: list[tuple[int, list[str], list[str], list[tuple[int, str, int]]]]
     attachments: list[tuple[Any, ...]]  # attachments rows of new, changed and relinked posts
-    relinked: list[tuple[int]]  # unchanged posts whose attachments are written anew
+    relinked: list[tuple[int, str]]  # unchanged posts whose attachments are written anew,
+    # with when the archive stores them (the attachments may differ: _relink)
     recaptured: list[tuple[str, int, int]]  # (capture, post id, version) replacing a lost one
     marked: list[int]  # new or changed posts written with Hebrew or Arabic vowel marks
     hebrew_arabic: list[tuple[int]]  # those with Hebrew or Arabic text without marks
@@ -244,7 +238,7 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
             if article.attachments:
                 # Unchanged content can still bring attachments an older extractor did not
                 # record (an archive from before v12): they are rewritten, few and cheap.
-                prepared.relinked.append((row[0],))
+                prepared.relinked.append((row[0], recorded))
                 prepared.attachments.extend(_attachment_rows(row[0], article))
             continue
         tags, categories = unique_names(article.tags), unique_names(article.categories)
@@ -292,9 +286,9 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
 def relink_attachments(conn: sqlite3.Connection, posts: Sequence[tuple[int, Article]]) -> None:
     """Write anew the attachments rows of posts whose content did not change (re-extraction
     of an archive from before v12 records them without a new version)."""
-    _replace_attachments(conn, [(post_id,) for post_id, _ in posts],
-                         [row for post_id, article in posts
-                          for row in _attachment_rows(post_id, article)])
+    recorded = utc_now()
+    _relink(conn, {post_id: recorded for post_id, _ in posts},
+            [row for post_id, article in posts for row in _attachment_rows(post_id, article)])
 
 
 def refresh_texts(conn: sqlite3.Connection,
@@ -339,6 +333,30 @@ def _replace_attachments(conn: sqlite3.Connection, post_ids: Sequence[tuple[int]
                      "is_file) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
+def _relink(conn: sqlite3.Connection, recorded: dict[int, str],
+            rows: Sequence[tuple[Any, ...]]) -> None:
+    """The attachments rows of unchanged posts (`recorded`: post id -> when the archive
+    stores them) written anew where they differ from those held (an archive from before v12
+    held none; a re-extraction may find more): what an export writes of such a post changed,
+    so its recorded_at moves, and an incremental export (`--changed-since`) takes it. The
+    same rows are left as they are: a re-crawl of an unchanged post changes nothing."""
+    if not recorded:
+        return
+    held: dict[int, list[tuple[Any, ...]]] = {}
+    for row in in_chunks(conn, "SELECT post_id, position, url, kind, content_type, is_file "
+                         "FROM attachments WHERE post_id IN ({marks}) ORDER BY post_id, position",
+                         list(recorded)):
+        held.setdefault(row[0], []).append(tuple(row))
+    given: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        given.setdefault(row[0], []).append(tuple(row))
+    moved = [post_id for post_id in recorded if held.get(post_id, []) != given.get(post_id, [])]
+    _replace_attachments(conn, [(post_id,) for post_id in moved],
+                         [row for post_id in moved for row in given.get(post_id, [])])
+    conn.executemany("UPDATE posts SET recorded_at = ? WHERE id = ?",
+                     [(recorded[post_id], post_id) for post_id in moved])
+
+
 def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
     return [(post_id, position, item["url"], item["kind"], item.get("content_type"),
              int(bool(item.get("is_file", True))))
@@ -363,7 +381,10 @@ def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[
         conn.executemany(_UPDATE_POST, prepared.updates)
         for table in ("post_tags", "post_categories", "images"):
             conn.executemany(f"DELETE FROM {table} WHERE post_id = ?", changed)
-        _replace_attachments(conn, changed + prepared.relinked, prepared.attachments)
+        relinked = dict(prepared.relinked)
+        _replace_attachments(conn, changed, [row for row in prepared.attachments
+                                             if row[0] not in relinked])
+        _relink(conn, relinked, [row for row in prepared.attachments if row[0] in relinked])
         conn.executemany(
             "INSERT INTO post_versions (post_id, version, run_id, fetched_at, content_hash, "
             "title, record, capture, source, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -70,6 +70,10 @@ History (each step is a migration; a new archive runs them all, so there is one 
   v22 words written with combining marks kept whole in the search indexes (Devanagari and
       Bengali vowel signs, viramas, nuktas: किताब, not क त ब): posts_fts and posts_unmarked
       made again with the marks among a word's characters, and built from the posts
+  v23 one tag (and one category) for every spelling the --tag filter takes for it: tags.key and
+      categories.key (archive/search/names.py's name_case: Çay and çay, STRASSE and straße),
+      unique, where the name's NOCASE told ASCII letters alone apart; the rows already
+      archived that share a key become the first archived one, every post keeping its link
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -85,7 +89,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 22
+SCHEMA_VERSION = 23
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -829,6 +833,35 @@ def _v22(conn: sqlite3.Connection) -> None:
     _script(conn, V22)
 
 
+# v23: tags and categories are one row per name_case key (archive/search/names.py), as --tag,
+# the web's `_tag=` filter and the exports compare them; the name column's NOCASE folds ASCII
+# letters only, so Çay and çay, or STRASSE and straße, were two rows, two facets and two terms
+# of a WXR export. The rows sharing a key become the first archived one (the smallest id):
+# the others' links move to it, a post linked to both keeps its first.
+LISTS = (("tags", "post_tags", "tag_id"), ("categories", "post_categories", "category_id"))
+
+
+def _v23(conn: sqlite3.Connection) -> None:
+    from archive.search.names import name_case
+
+    for table, links, column in LISTS:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN key TEXT")
+        kept: dict[str, int] = {}
+        keys, merged = [], []
+        for name_id, name in conn.execute(f"SELECT id, name FROM {table} ORDER BY id").fetchall():
+            key = name_case(name)
+            first = kept.setdefault(key, name_id)
+            if first == name_id:
+                keys.append((key, name_id))
+            else:
+                merged.append((first, name_id))
+        conn.executemany(f"UPDATE {table} SET key = ? WHERE id = ?", keys)
+        conn.executemany(f"UPDATE OR IGNORE {links} SET {column} = ? WHERE {column} = ?", merged)
+        conn.executemany(f"DELETE FROM {links} WHERE {column} = ?", [(m,) for _, m in merged])
+        conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(m,) for _, m in merged])
+        conn.execute(f"CREATE UNIQUE INDEX {table}_key ON {table}(key)")
+
+
 def _store_unmarked(conn: sqlite3.Connection, glob: str) -> None:
     """The posts with a field matching `glob` get their text without marks, flagged MARKED."""
     from archive.search.marks import unmarked
@@ -883,7 +916,7 @@ SEARCH_INDEXES = (
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20, 20: _v21, 21: _v22}
+    19: _v20, 20: _v21, 21: _v22, 22: _v23}
 
 
 @contextmanager

@@ -27,9 +27,12 @@ RECORD_NAMES = {"body": "body_text", "wix_post_id": "post_id"}
 LIST_FIELDS = frozenset({"tags", "categories", "warnings", "images"})
 TEXT_COLUMNS = frozenset({"body", "body_html", "body_markdown"})
 # What only a version has: when it was fetched, what made it ('crawl', 'reextract',
-# 'import', ...), the crawl run that fetched it (null for one not from a crawl run), and for
-# one `recover` fetched, the web archive and capture it came from (Archive.versions).
-VERSION_FIELDS = ("fetched_at", "source", "run_id", "recovered")
+# 'import', ...), the crawl run that fetched it (null for one not from a crawl run), for
+# one `recover` fetched, the web archive and capture it came from, and when the archive
+# stored it, by its own clock (Archive.versions): what `export --changed-since` compares, so
+# an incremental `--versions` export's rows say why each is there. Last: a CSV's earlier
+# columns keep their places.
+VERSION_FIELDS = ("fetched_at", "source", "run_id", "recovered", "stored_at")
 
 
 def _version_fields(version: dict[str, Any]) -> dict[str, Any]:

@@ -406,6 +406,63 @@ def test_changed_since_with_versions_writes_the_versions_stored_since(changes: C
         ("nouveau", 1, AFTER, None)]
     summary = json.loads(done.stderr.splitlines()[-1])
     assert (summary["posts"], summary["versions"]) == (6, 6)
+    # Each new version says when it was stored, which --changed-since compared: late's row,
+    # fetched before the export, is there for that (history --json gave it alone).
+    stored = {(row["title"], row["version"]): row["stored_at"] for row in rows}
+    assert changes.exported <= stored["late", 2] < changes.later
+    assert changes.exported <= stored["edited", 2] < changes.later
+    assert stored["gone", 1] < changes.exported  # its deletion is new, not its version
+    late = json.loads(wixarchive("history", "--db", str(changes.path), f"{GARDEN}post/late",
+                                 "--json", check=True).stdout)
+    assert late[1]["stored_at"] == stored["late", 2]
+
+
+def test_attachments_recorded_anew_are_a_change_an_incremental_export_takes(
+        tmp_path: Path) -> None:
+    """An unchanged post whose videos and documents are recorded anew (an archive from before
+    v12 had none; a crawl or `reextract` records them without a new version) exports with
+    them, a change --changed-since missed: recorded_at did not move. A re-crawl finding the
+    same ones changes nothing."""
+    from archive.ingest import relink_attachments
+
+    path = tmp_path / "archive.db"
+    video = {"url": "https://video.wixstatic.com/video/a1_b2/480p/mp4/file.mp4",
+             "kind": "video", "content_type": "video/mp4", "is_file": True}
+    post = Article(url=f"{GARDEN}post/film", title="film", language="en", body_text="Watch.",
+                   body_html="<p>Watch.</p>", body_markdown="Watch.", attachments=[video])
+
+    def recorded() -> str:
+        with sqlite3.connect(path) as conn:
+            value = conn.execute("SELECT recorded_at FROM posts").fetchone()[0]
+        conn.close()
+        return value
+
+    def forget_attachments() -> None:  # as an archive from before v12 holds the post
+        with sqlite3.connect(path) as conn:
+            conn.execute("DELETE FROM attachments")
+        conn.close()
+
+    with Archive.open(path) as archive:
+        archive.save_article(post, fetched_at=BEFORE)
+    forget_attachments()
+    exported = next_second()
+    with Archive.open(path) as archive:
+        assert archive.save_article(post, fetched_at=AFTER) == "unchanged"
+    rows = [json.loads(line) for line in wixarchive(
+        "export", "--db", str(path), "--changed-since", exported, "--format", "jsonl", "-",
+        check=True).stdout.splitlines()]
+    assert [[a["url"] for a in row["attachments"]] for row in rows] == [[video["url"]]]
+    assert recorded() >= exported
+
+    again = next_second()  # the same attachments found again: no change
+    with Archive.open(path) as archive:
+        archive.save_article(post, fetched_at=AFTER)
+    assert recorded() < again and export_jsonl(path, "--changed-since", again)[0] == []
+
+    forget_attachments()  # reextract's way: relink_attachments
+    with Archive.open(path) as archive, archive.transaction() as conn:
+        relink_attachments(conn, [(1, post)])
+    assert recorded() >= again and export_jsonl(path, "--changed-since", again)[0] == ["film"]
 
 
 def test_every_format_takes_changed_since(changes: Changes, tmp_path: Path) -> None:

@@ -305,6 +305,43 @@ def test_files_of_the_earlier_flat_layout_are_named_not_removed(db: Path,
     assert "Note: 1 post is also in" in summary["stderr"] and "--flat" in summary["stderr"]
 
 
+def test_a_users_own_file_in_a_posts_place_is_never_written_over(db: Path,
+                                                                  tmp_path: Path) -> None:
+    """An export into a folder of the user's (a Hugo site's content/) wrote over whatever was
+    at a post's path: their own page bundle's index.md, their notes.md. A file no earlier
+    export listed is kept, named, and the export exits 1 (its post is not in it); an earlier
+    export of the same post, from a folder whose list is gone, is the export's still."""
+    out = tmp_path / "content"
+    theirs = out / BREATHING
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("---\ntitle: my own page\n---\nMine.\n", encoding="utf-8")
+    result = wixarchive("export", "--format", "markdown", "--db", str(db), str(out), "--json")
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["in_the_way"] == [BREATHING] and summary["posts"] == 1
+    assert theirs.read_text(encoding="utf-8") == "---\ntitle: my own page\n---\nMine.\n"
+    assert (f"Error: 1 file in the way, not written over (no earlier export wrote it): "
+            f"{BREATHING}; their posts are not in the export") in result.stderr
+    assert BREATHING not in listed(out)
+    assert page(out, CAFE_PAGE)[0]["title"] == "Café crème"  # the other post is written
+
+    notes = out / "ann.wixsite.com-yoga" / "2024-05-01-breathing.md"  # a flat post's place
+    notes.write_text("my notes", encoding="utf-8")
+    result = wixarchive("export", "--format", "markdown", "--flat", "--db", str(db), str(out))
+    assert result.returncode == 1 and notes.read_text(encoding="utf-8") == "my notes"
+
+    # The list deleted, the export's own files are still its own: written over when changed.
+    theirs.unlink()
+    export(db, out)
+    (out / ".wixarchive-export.sha256").unlink()
+    with Archive.open(db) as archive:
+        fields = breathing()
+        save(archive, f"{SITE}/post/breathing", fields.pop("markdown"),
+             **{**fields, "title": "Breathing, again"})
+    again = export(db, out)
+    assert again["in_the_way"] == [] and page(out, BREATHING)[0]["title"] == "Breathing, again"
+
+
 def hugo_raw_html_config() -> str:
     """The Hugo setting docs/datasette-and-exports.md gives for the raw HTML the export keeps."""
     text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")

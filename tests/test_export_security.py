@@ -300,13 +300,15 @@ def test_folder_names_are_unique_case_insensitively_and_stay_inside(tmp_path: Pa
         paths = [folder.claim("site", stem, ".md", "7") for stem in
                  ("Post", "post", "POST", "post-7", "Cafe\u0301", "Caf\u00e9")]
         assert len({str(p).casefold() for p in paths}) == len(paths)
-        # A symlink planted in the output folder is replaced, never written through.
+        # A symlink planted in the output folder is never written through, nor over: no
+        # export wrote it (the export says so, and lacks that file).
         (root / "site").mkdir()
         outside = tmp_path / "outside.txt"
         outside.write_text("keep")
         os.symlink(outside, paths[0])
-        folder.write_text(paths[0], "new")
-        assert outside.read_text() == "keep" and paths[0].read_text() == "new"
+        assert not folder.write_text(paths[0], "new")
+        assert outside.read_text() == "keep" and paths[0].is_symlink()
+        assert folder.manifest.changes.in_the_way == ["site/Post.md"]
         # A site folder that is a symlink out of the output folder is refused.
         (root / "elsewhere").symlink_to(tmp_path)
         with pytest.raises(OSError, match="outside"):
@@ -499,3 +501,30 @@ def test_front_matter_runs_no_script_in_pandoc_and_keeps_plain_titles(tmp_path: 
     assert 'title: "{{< x >}} [Video] 3 < 5 & more"' in text
     assert 'author: "Ann O\'Neil"' in text and 'description: "A *short* note"' in text
     assert 'tags: ["C++"]' in text
+
+
+def test_front_matter_gives_a_language_only_as_a_code(tmp_path: Path) -> None:
+    """A post's language is its page's `lang` attribute, any text, and went into the front
+    matter as it was, unlike every other value: a Jekyll theme printing
+    `<html lang="{{ page.language }}">` raw got an attribute of the archived page's choosing.
+    Now a value that is no language code is left out; a code is kept as it is."""
+    db = tmp_path / "archive.db"
+    hostile = ['en" onmouseover="pwn()', "<script>pwn()</script>", "en\n---\ntitle: x"]
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            *(Article(url=f"https://a.example/post/hostile-{n}", title=f"hostile {n}",
+                      language=language, body_text="Body.", body_html="<p>Body.</p>")
+              for n, language in enumerate(hostile)),
+            Article(url="https://a.example/post/plain", title="plain", language="pt-BR",
+                    body_text="Body.", body_html="<p>Body.</p>")])
+    out = tmp_path / "md"
+    result = CliRunner().invoke(main, ["export", "--format", "markdown", "--db", str(db),
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    languages = {}
+    for path in out.rglob("*.md"):
+        head = path.read_text(encoding="utf-8").split("---\n")[1]
+        (title,) = [line for line in head.splitlines() if line.startswith("title:")]
+        languages[title] = [line for line in head.splitlines() if line.startswith("language:")]
+    assert languages == {'title: "hostile 0"': [], 'title: "hostile 1"': [],
+                         'title: "hostile 2"': [], 'title: "plain"': ['language: "pt-BR"']}

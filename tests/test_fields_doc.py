@@ -275,12 +275,12 @@ def test_show_html_adds_body_html_after_body(db: Path):
 def test_show_version_adds_what_made_the_version_after_images(db: Path):
     plain = list(_first(wixarchive("show", "1", "--json", db=db)))
     version = _first(wixarchive("show", "1", "--version", "1", "--json", db=db))
-    added = ["fetched_at", "source", "run_id", "recovered"]
+    added = ["fetched_at", "source", "run_id", "recovered", "stored_at"]
     assert list(version) == [*plain, *added]
     assert (version["source"], version["recovered"]) == ("crawl", None)
-    assert ("four more fields follow `images`, as in\n[Datasette's article JSON]"
-            "(#datasettes-article-json): `fetched_at`, `source`, `run_id` and\n`recovered`"
-            in PAGE.read_text(encoding="utf-8"))
+    assert ("five more fields follow `images`, as in\n[Datasette's article JSON]"
+            "(#datasettes-article-json): `fetched_at`, `source`, `run_id`,\n`recovered` and "
+            "`stored_at`" in PAGE.read_text(encoding="utf-8"))
     # The article JSON's version fields, as documented there, are the same.
     text = PAGE.read_text(encoding="utf-8")
     part = text[text.index("## Datasette's article JSON"):text.index("For version N")]

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from test_cli_search import run
+from test_tag_spellings import drop_name_keys
 
 from archive import schema, upgrades
 from archive.search import SearchQuery, search, stats_fresh
@@ -198,6 +199,7 @@ def test_token_and_fold_split_and_fold_words_as_the_index_does() -> None:
 def undo_v22(path: Path) -> Path:
     """The archive as version 21 indexed it: the combining marks cut words."""
     with sqlite3.connect(path) as conn:
+        drop_name_keys(conn)
         for table, content in ((schema.FTS_TABLE, '"posts"'),
                                (schema.UNMARKED_TABLE, f"'{schema.UNMARKED_VIEW}'")):
             conn.execute(f"DROP TABLE {table}_vocab")

@@ -8,6 +8,7 @@ import hashlib
 import html
 import importlib.metadata
 import io
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -721,7 +722,7 @@ def test_article_json_gives_an_old_version_in_the_current_versions_shape(
     assert list(old) == list(current)  # the same keys, in the same order
     with Archive.open(db_path, readonly=True) as archive:  # archive.post()'s and the version's
         assert list(old) == [*archive.post(evening), "fetched_at", "source", "run_id",
-                             "recovered"]
+                             "recovered", "stored_at"]
     for key in ("body", "wix_post_id", "word_count", "site", "site_name", "deleted_at",
                 "fetched_at", "source", "run_id", "recovered"):
         assert key in old, key
@@ -776,12 +777,55 @@ def test_canned_queries(client: Client) -> None:
     recent = client.get("/blogs/recent_posts.json?_shape=array").json()
     assert {r["site"] for r in recent} == {YOGA + "/", COOK + "/"}
     assert "Gone post" not in {r["title"] for r in recent}
+    # Every post was stored by this test, whatever date its fetch carries.
     changed = client.get("/blogs/changed_since.json?since=2024-02-01&_shape=array").json()
-    assert [r["title"] for r in changed] == ["Evening routine, revised"]
+    assert len(changed) == 4 and "Evening routine, revised" in {r["title"] for r in changed}
     deleted = client.get("/blogs/deleted_posts.json?_shape=array").json()
     assert [(r["title"], r["deleted_at"][:10]) for r in deleted] == [("Gone post", "2024-03-01")]
     tags = client.get("/blogs/tag_counts.json?_shape=array").json()
     assert tags[0] == {"tag": "Yoga", "posts": 3}
+
+
+def test_changed_since_lists_the_posts_export_changed_since_takes(tmp_path: Path) -> None:
+    """The canned query read last_changed, the date a version carries, where `export
+    --changed-since` compares when the archive stored the change (recorded_at): a version
+    imported after the earlier export but captured before it, and a deletion found since,
+    were exported and missing from the page."""
+    from outputs import next_second, wixarchive
+
+    db = tmp_path / "blog.db"
+    before, after = "2024-01-01T00:00:00+00:00", "2030-01-01T00:00:00+00:00"
+    two = {"body_text": "Two.", "body_html": "<p>Two.</p>", "body_markdown": "Two."}
+    with Archive.open(db) as archive:
+        for slug in ("edited", "late", "gone", "same"):
+            archive.save_article(article(YOGA, slug, title=slug), fetched_at=before)
+        exported = next_second()
+        archive.save_article(article(YOGA, "edited", title="edited", **two),
+                             fetched_at=after)
+        archive.save_article(article(YOGA, "late", title="late", **two),
+                             fetched_at=before)  # an old capture, stored now
+        archive.mark_deleted(f"{YOGA}/post/gone", when=before)
+    c = Client(make_datasette(db))
+    try:
+        rows = c.get(f"/blog/changed_since.json?since={quote(exported)}&_shape=array").json()
+    finally:
+        c.close()
+    exported_rows = wixarchive("export", "--db", str(db), "--changed-since", exported,
+                               "--format", "jsonl", "-", check=True).stdout.splitlines()
+    assert sorted(r["title"] for r in rows) == ["edited", "gone", "late"]
+    assert sorted(json.loads(line)["title"] for line in exported_rows) == ["edited", "gone",
+                                                                          "late"]
+    assert all(r["recorded_at"] >= exported for r in rows)
+    # An archive from before v21, served as it is, has the dates it has (as the export).
+    from test_export_filters import undo_v21
+
+    undo_v21(db)
+    c = Client(make_datasette(db))
+    try:
+        rows = c.get(f"/blog/changed_since.json?since={quote(exported)}&_shape=array").json()
+    finally:
+        c.close()
+    assert sorted(r["title"] for r in rows) == ["edited"]  # its fetch: after
 
 
 def test_csv_and_json_exports_stream_whole_tables(tmp_path: Path) -> None:

@@ -167,3 +167,29 @@ def test_a_tag_or_category_beyond_ascii_is_chosen_in_any_case_as_search_tag_does
         assert chosen == {"Çay": True, "Straße": False, "İzmir": False}
     finally:
         client.close()
+
+
+def test_the_spellings_of_a_tag_beyond_ascii_are_one_facet_value(tmp_path: Path) -> None:
+    """Çay on one post and çay on another were two rows of the tags table (its NOCASE folds
+    ASCII alone), so two facet values of one post each, where `_tag=çay` chose both posts."""
+    from urllib.parse import quote
+
+    from crawler.extract.record import Article
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url="https://a.example/post/tea", title="Tea", body_text="demlik",
+                    tags=["Çay", "Straße"]),
+            Article(url="https://a.example/post/chai", title="Chai", body_text="chai",
+                    tags=["çay", "STRASSE"])])
+    client = Client(make_datasette(db))
+    try:
+        facet = client.get("/archive/posts.json?_size=0").json()
+        counts = {value["value"]: value["count"]
+                  for value in facet["facet_results"]["tags"]["results"]}
+        assert counts == {"Çay": 2, "Straße": 2}
+        rows = client.get("/archive/posts.json?_shape=array&_tag=" + quote("çay")).json()
+        assert sorted(row["title"] for row in rows) == ["Chai", "Tea"]
+    finally:
+        client.close()

@@ -287,6 +287,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        f"{size / 1024 / 1024:.1f} MB.")
     if "kept_edited" in summary:  # markdown, and wxr with --images-url
         _kept_edited_note(summary["kept_edited"])
+        _in_the_way_error(summary["in_the_way"], fmt)
     if fmt == "markdown":
         _earlier_layout_note(summary["earlier_layout"], out)
     if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
@@ -304,7 +305,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        "export again once it ends", err=True)
         if (said := note(summary)) is not None:
             click.echo(said, err=True)
-    if problems or unreadable:
+    if problems or unreadable or summary.get("in_the_way"):
         sys.exit(1)
 
 
@@ -341,6 +342,17 @@ def _kept_edited_note(kept: list[str]) -> None:
         click.echo(f"Note: kept {len(kept)} file{'s' if len(kept) != 1 else ''} an earlier "
                    f"export wrote and no post uses now, as they were changed since: {shown}",
                    err=True)
+
+
+def _in_the_way_error(kept: list[str], fmt: str) -> None:
+    """The files the export did not write over (stderr, --json too): the export lacks them."""
+    if kept:
+        shown = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
+        what = "posts are" if fmt == "markdown" else "copies are"
+        them = "them" if len(kept) != 1 else "it"
+        click.echo(f"Error: {len(kept)} file{'s' if len(kept) != 1 else ''} in the way, not "
+                   f"written over (no earlier export wrote {them}): {shown}; their {what} not "
+                   f"in the export (move {them} away and export again)", err=True)
 
 
 def _earlier_layout_note(earlier: int, out: str) -> None:

@@ -113,12 +113,15 @@ class Folder:
             candidates = [f"{stem}-{tiebreak}-{n}"]
             n += 1
 
-    def write_text(self, path: Path, text: str) -> None:
-        self.write_bytes(path, text.encode("utf-8"))
+    def write_text(self, path: Path, text: str, earlier: bytes | None = None) -> bool:
+        return self.write_bytes(path, text.encode("utf-8"), earlier)
 
-    def write_bytes(self, path: Path, data: bytes) -> None:
-        """Write `path` (from `claim` or `first`) through a temporary file renamed over it: a
-        symlink or a half-written file in its place is replaced, never followed."""
+    def write_bytes(self, path: Path, data: bytes, earlier: bytes | None = None) -> bool:
+        """Write `path` (from `claim` or `first`) through a temporary file renamed over it (a
+        half-written file in its place is replaced); False, leaving it as it is, when
+        something not this export's is there: the user's file, folder or symlink (never
+        followed), or a file changed since an earlier export wrote it (the manifest's
+        `to_write`, which `earlier` is given to)."""
         directory = path.parent
         if directory != self._checked:
             directory.mkdir(parents=True, exist_ok=True)
@@ -127,5 +130,7 @@ class Folder:
                 raise UnsafePath(f"{directory} leads outside {self.root}; not writing "
                                  f"{path.name}")
             self._checked = directory
-        if self.manifest.needs_writing(path, data):
+        action = self.manifest.to_write(path, data, earlier)
+        if action == "write":
             atomic_file.write_bytes(path, data)
+        return action != "in the way"

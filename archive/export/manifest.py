@@ -8,7 +8,11 @@ and Jekyll skip files whose name starts with a dot. A file is removed only when 
 it as an export writes names (relative, no "." or ".." part), it lies in a folder the export
 covers (a Markdown export's sites; all of a copies folder),
 it is a regular file inside the folder, not a link, and its content still has the listed
-digest: a file the user added or changed is never removed. An export that failed, or could not
+digest: a file the user added or changed is never removed. Nor written over: a file (or link,
+or folder) at a path the export writes that no earlier export listed is left as it is and
+named (`Changes.in_the_way`), unless it holds what this export would write, or is the
+earlier export of the same post (`to_write`'s `earlier`: a folder exported before these
+lists, or whose list was deleted). An export that failed, or could not
 read every archived file it would have written (a copy it skipped may be the last of its
 bytes), removes nothing: it only lists what it wrote (`filenames.Folder` finishes the list).
 
@@ -25,6 +29,7 @@ Entries are kept in a temporary SQLite file, not in memory, like `filenames.Fold
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 import unicodedata
@@ -40,6 +45,10 @@ _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 LEGACY_COPIES = ".wixarchive-copies"  # a WXR copies folder's list before NAME (names only)
 # Its entries, as image_name made them: 16 hex digits of the content's SHA-1, an extension.
 _LEGACY_ENTRY = re.compile(r"([0-9a-f]{16})(?:\.[A-Za-z0-9]{1,12})?")
+
+
+# How much of a file `Manifest.to_write` reads for its `earlier` mark (a post's front matter).
+_EARLIER_HEAD = 64 * 1024
 
 
 def digest(data: bytes) -> str:
@@ -79,12 +88,16 @@ class Changes:
     unchanged: int = 0  # already there with the same content: not rewritten
     removed: list[str] = field(default_factory=list)  # listed before, not written now
     kept_edited: list[str] = field(default_factory=list)  # the same, but changed since: kept
+    # at a path written now, not written there by an earlier export: kept, and this export's
+    # file not written
+    in_the_way: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The export summary's fields saying what happened to the folder's files, the same for
         a Markdown export's folder and a WXR export's copies folder (docs/fields.md)."""
         return {"written": self.written, "unchanged": self.unchanged,
-                "removed": len(self.removed), "kept_edited": self.kept_edited}
+                "removed": len(self.removed), "kept_edited": self.kept_edited,
+                "in_the_way": self.in_the_way}
 
 
 class Manifest:
@@ -141,24 +154,51 @@ class Manifest:
         return self.db.execute("SELECT 1 FROM previous WHERE key = ?",
                                (_key(relative),)).fetchone() is not None
 
-    def needs_writing(self, path: Path, data: bytes) -> bool:
-        """Record `path` (below the root) as written by this export with `data`; False when
-        the file already holds exactly `data` (left untouched: its date stays, so a site
-        generator or rsync sees no change)."""
+    def to_write(self, path: Path, data: bytes, earlier: bytes | None = None) -> str:
+        """Record `path` (below the root) as written by this export with `data`, and say
+        what to do: "write"; "unchanged" when the file already holds exactly `data` (left
+        untouched: its date stays, so a site generator or rsync sees no change); "in the way"
+        when something is in its place that no earlier export listed there (the user's
+        notes.md, their own page bundle's index.md, a link, a folder): left as it is, named
+        in `changes.in_the_way`, and not listed. A file an earlier export listed is its to
+        write anew, even changed since (a post's page follows the archive; a copy is named
+        by its content). `earlier`: bytes whose presence in the head of a file no list names
+        (a Markdown post's `archive_id` line) makes it an earlier export of the same post: a
+        folder exported before these lists, or whose list was deleted."""
         relative = path.relative_to(self.root).as_posix()
         new = digest(data)
+        found = self._found(path, relative, new, earlier)
+        if found == "theirs":
+            self.changes.in_the_way.append(relative)
+            return "in the way"
         self.db.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?, ?)",
                         (_key(relative), relative, new, relative.split("/", 1)[0]))
-        try:
-            same = (not path.is_symlink() and path.stat().st_size == len(data)
-                    and _file_digest(path) == new)
-        except OSError:  # not there (or not readable): write it
-            same = False
-        if same:
+        if found == "same":
             self.changes.unchanged += 1
-        else:
-            self.changes.written += 1
-        return not same
+            return "unchanged"
+        self.changes.written += 1
+        return "write"
+
+    def _found(self, path: Path, relative: str, new: str, earlier: bytes | None) -> str:
+        """What is at `path`: "none", "same" (holding the digest `new`), "ours" (a file the
+        earlier export listed, or holding `earlier`) or "theirs"."""
+        if not os.path.lexists(path):
+            return "none"
+        if path.is_symlink() or not path.is_file():
+            return "theirs"
+        try:
+            found = _file_digest(path)
+            if found == new:
+                return "same"
+            if self.listed(relative):  # the export's, edited or damaged since: written anew
+                return "ours"
+            if earlier is not None:
+                with path.open("rb") as handle:
+                    if earlier in handle.read(_EARLIER_HEAD):
+                        return "ours"
+        except OSError:  # unreadable: nothing says it is an export's
+            pass
+        return "theirs"
 
     def finish(self, complete: bool) -> Changes:
         """Remove the files the previous export listed that this one did not write, when

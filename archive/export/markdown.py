@@ -33,6 +33,7 @@ from archive.export.filenames import Folder, safe_name
 from archive.export.safe_copies import safe_copy
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown, sanitize_markdown_value
+from archive.search.languages import looks_like_code
 
 IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding archived images
 FILES = "files"  # the same for the videos and documents fetched on request
@@ -143,6 +144,14 @@ def _inline(text: str | None) -> str | None:
     return sanitize_markdown_value(text) if text else text
 
 
+def _language(value: str | None) -> str | None:
+    """The post's language code when it reads as one (en, pt-BR), else None (left out; the
+    JSON lines export keeps it as archived): it is the page's `lang` attribute, any text,
+    and a Jekyll theme prints `<html lang="{{ page.language }}">` raw, where
+    `en" onmouseover="…` would set an attribute; a code holds no character that could."""
+    return value.strip() if value and looks_like_code(value) else None
+
+
 def front_matter(post: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "title": _inline(post.get("title")) or "",
@@ -153,7 +162,7 @@ def front_matter(post: dict[str, Any]) -> dict[str, Any]:
         "slug": slug(post["url"]),
         "tags": [_inline(tag) for tag in post.get("tags") or []],
         "categories": [_inline(name) for name in post.get("categories") or []],
-        "language": post.get("language"),
+        "language": _language(post.get("language")),
         "cover_image": full_size(post["cover_image"]) if post.get("cover_image") else None,
         "images": [full_size(url) for url in post.get("images") or []],
         # Videos and documents: the local copy's relative path when archived, else the URL.
@@ -275,6 +284,12 @@ def localize_attachments(post: dict[str, Any], out: Folder, directory: str,
     return {**post, "attachments": items, "body_markdown": text}, copies
 
 
+def earlier_mark(post: dict[str, Any]) -> bytes:
+    """The front matter line that makes a file in the post's place an earlier export of that
+    post (front_matter's `archive_id`, in every version's export): written over."""
+    return f"\narchive_id: {yaml_value(post.get('id'))}\n".encode()
+
+
 @dataclass
 class Written:
     """What `write` did: posts, and image and video/document copies, in the folder (what it
@@ -388,7 +403,9 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
                     post, copies = localize_attachments(post, out, directory, image)
                     files += copies
             text = link_posts(render(post), page, post.get("site"), pages)
-            out.write_text(out.root / page, text)
+            # The user's file in the post's place is kept, and the post not written.
+            if not out.write_text(out.root / page, text, earlier=earlier_mark(post)):
+                continue
             count += 1
             if not flat:  # the same post as the flat layout wrote it, unlisted
                 flat_page = f"{directory}.md"

@@ -8,7 +8,7 @@ an SQLite cursor, so an export of a million posts never holds a million of anyth
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from archive import site_match
 from archive.attachments import of_post, of_shown_version
 from archive.schedule.locks import shown_status
 from archive.search.languages import language_code, looks_like_code
+from archive.search.names import name_case
 from archive.search.query import (
     SearchError,
     SearchQuery,
@@ -268,6 +269,34 @@ def post_terms(archive: Archive, sites: list[dict[str, Any]],
     for row in rows:
         yield {"id": row[0], "author": row[1], "tags": json.loads(row[2] or "[]"),
                "categories": json.loads(row[3] or "[]")}
+
+
+class Spellings:
+    """The archive's one spelling of each tag and category: the first archived of those sharing
+    a `name_case` key (the tags table's name), so that an export lists Çay once, not Çay on one
+    post and çay on another (two taxonomy terms in WXR, two tag pages in Hugo). A post's own
+    list (posts.tags) keeps the page's spelling; an archive from before v23 read as it is,
+    whose table may hold both, is spelled the same. Tags are few: read once, up front."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.spelled: dict[str, dict[str, str]] = {}
+        for table in ("tags", "categories"):
+            names: dict[str, str] = {}
+            for (name,) in archive.conn.execute(f"SELECT name FROM {table} ORDER BY id"):
+                names.setdefault(name_case(name), name)
+            self.spelled[table] = names
+
+    def names(self, table: str, names: Sequence[str]) -> list[str]:
+        spelled = self.spelled[table]
+        return list(dict.fromkeys(spelled.get(name_case(name), name) for name in names))
+
+    def post(self, post: dict[str, Any]) -> dict[str, Any]:
+        """The post (or version, or post_terms row) with its tags and categories so spelled."""
+        return {**post, "tags": self.names("tags", post.get("tags") or []),
+                "categories": self.names("categories", post.get("categories") or [])}
+
+    def posts(self, posts: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        return (self.post(post) for post in posts)
 
 
 def iter_posts(archive: Archive, ids: Iterator[int] | list[int]) -> Iterator[dict[str, Any]]:

@@ -18,6 +18,7 @@ from archive.csv_cells import UTF8_BOM
 from archive.export.filenames import Folder
 from archive.export.source import (
     PostFilters,
+    Spellings,
     count_posts,
     export_fields,
     iter_posts,
@@ -247,6 +248,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     posts = (with_versions(archive, taken, chosen.changed_instant() if chosen else None)
              if all_versions
              else with_attachments(archive, taken))
+    spellings = Spellings(archive)
+    posts = spellings.posts(posts)
     if fmt == "markdown":
         if not isinstance(output, Path):
             raise ExportError("markdown export writes one file per post: give a folder")
@@ -275,7 +278,7 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
         return {"posts": written.posts, "images": written.images, **files.summary()}
     from archive.export import wxr
 
-    head = wxr.collect_head(post_terms(archive, sites, chosen))
+    head = wxr.collect_head(spellings.posts(post_terms(archive, sites, chosen)))
     if images_url is None:
         with output(True) as stream:
             written = wxr.write(posts, stream, sites=sites, head=head)

@@ -28,6 +28,10 @@ from archive.search.languages import language_code
 from archive.search.marks import MARKS
 from archive.search.marks import strip as strip_marks
 from archive.search.tokens import DIACRITICS, MARK, as_indexed
+from archive.search.names import APOSTROPHES as APOSTROPHES
+from archive.search.names import DOTLESS_I as DOTLESS_I
+from archive.search.names import ONE_APOSTROPHE
+from archive.search.names import name_case as name_case
 
 _OPERATOR = re.compile(
     r'"|' + rf"(?:\w|{MARK})\*|"  # a prefix: a word's last character may be a mark (किता*)
@@ -60,10 +64,6 @@ def fold(text: str) -> str:
 # Letters Unicode does not decompose that readers take for a plain letter with a mark (ø in
 # Ødegård, ł in Łódź, đ in Đorđe): the plain letter -> the marked one.
 UNDECOMPOSED = {"o": "ø", "l": "ł", "d": "đ"}
-# Turkish and Azerbaijani dotless ı, whose capital is I (the dotted i's is İ): no locale-free
-# case folding pairs them, so IŞIK could not find ışık nor ILIK ılık. Read as i, as the dot of
-# İ is dropped: one letter in every case (archive/search/casefold.py looks up its spellings).
-DOTLESS_I = "\u0131"
 # The zeros of the Arabic-Indic digits (١٢) and of their Persian forms (۱۲), read as 0-9.
 DIGIT_ZEROS = (0x660, 0x6F0)
 BASE_LETTERS = str.maketrans({marked: plain for plain, marked in UNDECOMPOSED.items()} | {
@@ -79,28 +79,10 @@ def fold_case(text: str) -> str:
     return _without_marks(folded).translate(BASE_LETTERS)
 
 
-# Typed apostrophes: a keyboard gives ', a site's editor often ’ (or ‘, or ʼ in names).
-APOSTROPHES = "'\u2018\u2019\u02bc"
-_ONE_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES[1:]})
-
-
 def fold_name(text: str) -> str:
     """How --author compares names: `fold_case`, with every apostrophe as ' and no tatweel
     (o'leary finds O’Leary, strauss Strauß, odegard Ødegård, محمد مـحـمـد)."""
-    return strip_marks(fold_case(text)).translate(_ONE_APOSTROPHE)
-
-
-def name_case(text: str) -> str:
-    """How --tag and --category compare names: case folded (STRASSE finds Straße, İZMİR and
-    izmir İzmir: the dot casefold leaves on İ's i goes; KAYGI kaygı: dotless ı, the Turkish
-    lower case of I, is read as i), every apostrophe as ', accents kept, Hebrew and Arabic
-    vowel marks not (ברכה finds בְּרָכָה and the other way round, as `tags:ברכה` does: people
-    type these words without them, archive/search/marks.py).
-    A tag is a label its author chose, and an accent can make it another word (pâte, pâté;
-    año, ano), so CAFÉ finds Café but not Cafe; `tags:cafe` in the query ignores accents."""
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-    return strip_marks(folded.replace("i\u0307", "i").replace(DOTLESS_I, "i")
-                       .translate(_ONE_APOSTROPHE))
+    return strip_marks(fold_case(text)).translate(ONE_APOSTROPHE)
 
 
 # The --author filter: the archive's distinct author names (any case; each read with one seek in

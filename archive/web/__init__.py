@@ -14,9 +14,9 @@ from archive.search import cjk, unmarked
 from archive.store import Archive, ArchiveError
 
 # Datasette instance -> {database name: (path, site URLs, has the bigram index, has the columns
-# of the mark-free index, holds a post written with Hebrew or Arabic vowel marks) or None when
-# not an archive}
-_Detected = tuple[str, list[str], bool, bool, bool]
+# of the mark-free index, holds a post written with Hebrew or Arabic vowel marks, its posts say
+# when each change was stored) or None when not an archive}
+_Detected = tuple[str, list[str], bool, bool, bool, bool]
 _detected: weakref.WeakKeyDictionary[Any, dict[str, _Detected | None]] = (
     weakref.WeakKeyDictionary())
 
@@ -36,7 +36,9 @@ def _detect(datasette: Any, name: str) -> _Detected | None:
                 path, [s["site"] for s in archive.stats()], cjk.indexed(archive.conn),
                 archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = ?",
                                      (UNMARKED_COLUMNS[-1],)).fetchone() is not None,
-                unmarked.holds_marks(archive.conn))
+                unmarked.holds_marks(archive.conn),
+                archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = "
+                                     "'recorded_at'").fetchone() is not None)
     except (ArchiveError, OSError):
         found = None
     cache[name] = found
@@ -67,6 +69,13 @@ def holds_marks(datasette: Any, name: str) -> bool:
     was first served: marks arriving later, from a crawl beside, are seen after a restart)."""
     found = _detect(datasette, name)
     return bool(found and found[4])
+
+
+def records_changes(datasette: Any, name: str) -> bool:
+    """Whether archive `name`'s posts say when each change was stored (recorded_at; one from
+    before v21, served read-only, has not)."""
+    found = _detect(datasette, name)
+    return bool(found and found[5])
 
 
 def archive_names(datasette: Any) -> list[str]:

@@ -175,12 +175,15 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "outcome": "fetched, missing (the archive did not replay it) or asked",
         "spool": "Spool file in ARCHIVE.recover/ awaiting import; empty once imported",
         "recovered_at": "When it was fetched (UTC)"}),
-    "tags": ("Tags", "Every tag used by a post (case-insensitive).", {
-        "id": "Tag id", "name": "Tag"}),
+    "tags": ("Tags", "Every tag used by a post, once for all its spellings (any case).", {
+        "id": "Tag id", "name": "Tag, spelled as first archived",
+        "key": "The name as the tag filter compares it (case folded)"}),
     "post_tags": ("Post tags", "Which post has which tag.", {
         "post_id": "The post", "tag_id": "The tag", "position": "Order of the tag on the post"}),
-    "categories": ("Categories", "Every blog category used by a post (case-insensitive).", {
-        "id": "Category id", "name": "Category"}),
+    "categories": ("Categories", "Every blog category used by a post, once for all its "
+                   "spellings (any case).", {
+        "id": "Category id", "name": "Category, spelled as first archived",
+        "key": "The name as the category filter compares it (case folded)"}),
     "post_categories": ("Post categories", "Which post is in which category.", {
         "post_id": "The post", "category_id": "The category",
         "position": "Order of the category on the post"}),
@@ -258,15 +261,20 @@ from sites s join posts p on p.id in (
   order by published desc limit 10)
 order by site, published desc""",
     },
+    # What `export --changed-since` takes: when the archive stored the change (recorded_at),
+    # not the date it carries (an imported version's last_changed is its capture's, often
+    # long before it was stored: by that date the query missed it).
     "changed_since": {
         "title": "Posts changed since a date",
-        "description": "Posts whose content changed (or that appeared) on or after a date "
-                       "(YYYY-MM-DD).",
-        "sql": """select p.last_changed, p.version, p.title, s.url as site, p.url,
-  p.id as post_id
+        "description": "Posts the archive stored a change of on or after a date (YYYY-MM-DD, "
+                       "or a UTC time as 2026-12-06T15:31:36+00:00): a new version (even one "
+                       "dated earlier, as an import's), a deletion found, a return; what "
+                       "`wixarchive export --changed-since` exports.",
+        "sql": """select p.recorded_at, p.last_changed, p.version, p.deleted_at, p.title,
+  s.url as site, p.url, p.id as post_id
 from posts p join sites s on s.id = p.site_id
-where p.last_changed >= :since
-order by p.last_changed desc""",
+where p.recorded_at >= :since
+order by p.recorded_at desc""",
     },
     "deleted_posts": {
         "title": "Deleted posts",
@@ -294,10 +302,20 @@ def instance_description_html(search_url: str) -> str:
                       "each table exports as CSV or JSON.").format(search_url))
 
 
-def database_metadata(sites: list[str] | None = None, search_url: str | None = None
-                      ) -> dict[str, Any]:
+# An archive from before v21, served read-only as it is, has no recorded_at: the dates it has,
+# as `export --changed-since` reads it.
+CHANGED_SINCE_BEFORE_V21 = """select p.last_changed, p.version, p.deleted_at, p.title,
+  s.url as site, p.url, p.id as post_id
+from posts p join sites s on s.id = p.site_id
+where p.last_changed >= :since or p.deleted_at >= :since
+order by max(p.last_changed, coalesce(p.deleted_at, '')) desc"""
+
+
+def database_metadata(sites: list[str] | None = None, search_url: str | None = None,
+                      records_changes: bool = True) -> dict[str, Any]:
     """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search
-    page go into its description."""
+    page go into its description; `records_changes`: whether its posts have recorded_at
+    (v21), which the changed_since query reads."""
     tables: dict[str, Any] = {}
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
@@ -326,6 +344,9 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
     if search_url:
         html += Markup(f' <a href="{escape(search_url)}">Ranked search with highlighted '
                        "snippets</a>.")
+    queries = {name: dict(query) for name, query in QUERIES.items()}
+    if not records_changes:
+        queries["changed_since"]["sql"] = CHANGED_SINCE_BEFORE_V21
     return {
         "title": "Archived Wix blogs",
         "description": description,
@@ -333,5 +354,5 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
         "license": LICENSE,
         "source": SOURCE,
         "tables": tables,
-        "queries": {name: dict(query) for name, query in QUERIES.items()},
+        "queries": queries,
     }

@@ -22,7 +22,7 @@ from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.search.query import register_functions
 from archive.versions import register_sql_functions
-from archive.web import archive_names, archive_sites, metadata
+from archive.web import archive_names, archive_sites, metadata, records_changes
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
 from archive.web.list_facets import (
@@ -72,7 +72,8 @@ class PerPageTemplates(BaseLoader):
 @hookimpl
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
     databases = {name: metadata.database_metadata(
-        archive_sites(datasette, name), datasette.urls.database(name) + "/-/search")
+        archive_sites(datasette, name), datasette.urls.database(name) + "/-/search",
+        records_changes(datasette, name))
         for name in archive_names(datasette)}
     return {"databases": databases} if databases else {}
 
