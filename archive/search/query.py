@@ -27,11 +27,11 @@ from archive.search.bigrams import normalize
 from archive.search.languages import language_code
 from archive.search.marks import MARKS
 from archive.search.marks import strip as strip_marks
-from archive.search.tokens import DIACRITICS, MARK, as_indexed
 from archive.search.names import APOSTROPHES as APOSTROPHES
 from archive.search.names import DOTLESS_I as DOTLESS_I
 from archive.search.names import ONE_APOSTROPHE
 from archive.search.names import name_case as name_case
+from archive.search.tokens import DIACRITICS, MARK, as_indexed
 
 _OPERATOR = re.compile(
     r'"|' + rf"(?:\w|{MARK})\*|"  # a prefix: a word's last character may be a mark (किता*)
