@@ -340,7 +340,7 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
                                                         None)]
     keys = [key for key in current if key != "attachments"]
     assert list(rows[0]) == list(rows[1]) == [*keys, "fetched_at", "source", "run_id",
-                                               "recovered", "attachments"]
+                                               "recovered", "stored_at", "attachments"]
     assert {k: v for k, v in rows[1].items() if k in current} == current
     assert rows[0]["wix_post_id"] == "a" * 24 and rows[0]["id"] == current["id"]
     summary = json.loads(result.stderr)
