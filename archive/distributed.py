@@ -273,6 +273,8 @@ class RedisWriter:
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
+        self.empty_queue = self.server.register_script(p.EMPTY_QUEUE)
+        self.queued = self.server.register_script(p.QUEUED)
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -409,7 +411,7 @@ class RedisWriter:
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
-        self.push(keys=[p.REQUESTS, p.PENDING, p.STOPPED, p.RUNS],
+        self.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
                   args=[score, member, site.job.url, site.run_id])
 
     def _queue_listings(self, site: _Site) -> None:
@@ -505,7 +507,7 @@ class RedisWriter:
         waiting = WaitingForWorkers(self.url, time.monotonic())
         while active:
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
-            self.reap(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
+            self.reap(keys=[p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                       args=[p.MAX_REDOS])
             # The pending counts only while Redis still holds the crawl (read in one
             # transaction with its id): an emptied Redis reads 0 for every site.
@@ -522,7 +524,7 @@ class RedisWriter:
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE
-                self.server.delete(p.REQUESTS)  # nothing more is fetched
+                self.empty_queue()  # nothing more is fetched
             for url, site in list(active.items()):
                 if site.stop_reason is None and (site.stopped_early or (
                         site.deadline is not None and time.monotonic() >= site.deadline)):
@@ -570,7 +572,7 @@ class RedisWriter:
                 on_progress(notice)
             if on_progress and now - last_report >= 10 and active:
                 last_report = now
-                queued = self.server.zcard(p.REQUESTS)
+                queued = int(self.queued())
                 on_progress(f"{counted(len(active), 'site')} running, "
                             f"{counted(queued, 'request')} queued, "
                             f"{counted(self._workers(), 'worker')}")
@@ -580,7 +582,7 @@ class RedisWriter:
     def _stop_site(self, url: str) -> None:
         """Nothing more is fetched for the site: its queued requests are dropped (what their
         earlier tries downloaded comes back as results: p.dropped_message)."""
-        self.stop_site(keys=[p.REQUESTS, p.STOPPED, p.PENDING, p.RESULTS], args=[url])
+        self.stop_site(keys=[p.STOPPED, p.PENDING, p.RESULTS], args=[url])
 
     def _workers(self) -> int:
         return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))

@@ -519,15 +519,14 @@ def test_a_request_of_no_current_run_is_not_queued(redis_server: RedisServer):
 
     def queued(run: object) -> int:
         score, member = 1.0, p.queue_member(site, f"{site}post/{run}", b"request")
-        return push(keys=[p.REQUESTS, p.PENDING, p.STOPPED, p.RUNS],
-                    args=[score, member, site, run])
+        return push(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[score, member, site, run])
 
     assert queued(7) == 0  # emptied: no run at all
     server.hset(p.RUNS, site, 8)
     assert queued(7) == 0  # a new crawl's run: the old one's requests stay out of it
     assert queued("") == 0
     assert queued(8) == 1
-    assert server.zcard(p.REQUESTS) == 1 and server.hget(p.PENDING, site) == b"1"
+    assert server.zcard(p.lane_key(site)) == 1 and server.hget(p.PENDING, site) == b"1"
 
 
 def test_a_request_whose_workers_died_three_times_is_given_up_and_named(
@@ -1549,6 +1548,26 @@ def test_a_site_with_a_long_crawl_delay_holds_up_no_other_site_of_a_worker(
             stop([writer, worker])
 
 
+def queue_pages(server: Any, pages: list[tuple[float, str, str]]) -> Callable[[], str | None]:
+    """Queue `pages` (score, site, URL) in Redis as the writer and the workers do (protocol.PUSH,
+    in one run per site); returns pop(), the URL of the next request POP hands a worker."""
+    from crawler.distributed import protocol as p
+
+    push, pop = server.register_script(p.PUSH), server.register_script(p.POP)
+    server.hset(p.RUNS, mapping={site: 1 for _, site, _ in pages})
+    pipe = server.pipeline(transaction=False)
+    for score, site, url in pages:
+        push(keys=[p.PENDING, p.STOPPED, p.RUNS],
+             args=[score, p.queue_member(site, url, b"request"), site, 1], client=pipe)
+    pipe.execute()
+
+    def popped() -> str | None:
+        got = pop(keys=[p.LEASES, p.LEASE_DATA, p.LEASE_SEQ], args=[30])
+        return got[1].split(b"\n")[1].decode() if got else None
+
+    return popped
+
+
 def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
         redis_server: RedisServer):
     """A site's Retry-After was waited only in the workers (ACQUIRE): the queue handed its
@@ -1558,28 +1577,78 @@ def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
     from crawler.distributed import protocol as p
 
     server = redis_server.client()
-    pop, resume = server.register_script(p.POP), server.register_script(p.RESUME)
+    resume = server.register_script(p.RESUME)
     waiting, paced, other = ("https://waiting.example/", "https://paced.example/",
                              "https://other.example/")
     media = "https://static.wixstatic.com/media/a.jpg"
-    for score, (site, url) in enumerate([(waiting, waiting + "post/a"), (waiting, media),
-                                         (paced, paced + "post/b"), (paced, paced + "post/c"),
-                                         (other, other + "post/d"), (waiting, waiting + "post/e")]):
-        server.zadd(p.REQUESTS, {p.queue_member(site, url, b"request"): score})
+    popped = queue_pages(server, [
+        (score, site, url) for score, (site, url) in enumerate([
+            (waiting, waiting + "post/a"), (waiting, media), (paced, paced + "post/b"),
+            (paced, paced + "post/c"), (other, other + "post/d"), (waiting, waiting + "post/e")])])
     server.hset(p.PACED, paced, "0 60")  # as a Crawl-delay of 60 s sets it
 
-    def popped() -> str | None:
-        got = pop(keys=[p.REQUESTS, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ, p.RESTING, p.PACED,
-                        p.SITE_ROOTS], args=[30])
-        return got[1].split(b"\n")[1].decode() if got else None
-
-    resume(keys=[p.resume_key(waiting), p.PACED], args=[1, waiting])
+    resume(keys=[p.resume_key(waiting)], args=[1, waiting])
     assert [popped() for _ in range(4)] == [media, paced + "post/b", other + "post/d", None]
     handed: list[str | None] = []
     wait_until(lambda: handed.append(popped()) or handed[-1], "the waiting site's page")
     assert [handed[-1], popped(), popped()] == [waiting + "post/a", waiting + "post/e", None]
-    assert server.zrange(p.REQUESTS, 0, -1) == [p.queue_member(paced, paced + "post/c",
-                                                                b"request")]
+    assert server.zrange(p.lane_key(paced), 0, -1) == [p.queue_member(paced, paced + "post/c",
+                                                                       b"request")]
+    assert (server.zcard(p.READY), server.zrange(p.WAITING, 0, -1)) == (0, [paced.encode()])
+
+
+def test_a_paced_site_with_thousands_of_pages_queued_first_holds_up_no_other_site(
+        redis_server: RedisServer):
+    """A pop looked at most 2,000 queued requests past those of the sites held back (PACED,
+    RESTING): a paced site with more queued ahead of another site's left its pages out of
+    reach, every pop finding nothing, until the paced site's own pages, handed out one a
+    Crawl-delay, were down to 2,000. Each site's pages now queue apart (a lane), the held
+    sites' lanes aside until they are ready: the other site's pages are all handed out at
+    once, the paced site's next one when its delay is over."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    paced, other = "https://paced.example/", "https://other.example/"
+    popped = queue_pages(server, [(n, paced, f"{paced}post/{n}") for n in range(2500)]
+                         + [(3000 + n, other, f"{other}post/{n}") for n in range(5)])
+    server.hset(p.PACED, paced, "0 60")  # as a Crawl-delay of 60 s sets it
+    assert [popped() for _ in range(7)] == [paced + "post/0",
+                                            *(f"{other}post/{n}" for n in range(5)), None]
+    queued, empty = (server.register_script(script) for script in (p.QUEUED, p.EMPTY_QUEUE))
+    assert (server.zcard(p.lane_key(paced)), queued()) == (2499, 2499)
+    empty()  # the writer stopping the crawl
+    assert (queued(), list(server.scan_iter(match=p.lane_key("*")))) == (0, [])
+
+
+def test_a_paced_site_with_thousands_of_posts_queued_first_holds_up_no_other_site_of_a_worker(
+        tmp_path: Path, redis_server: RedisServer):
+    """A site paced by its robots.txt `Crawl-delay: 1` whose 4,000 posts were queued before a
+    second site's: the queue handed out none of the second site's posts queued after the paced
+    site's first 2,000 (a pop looked no further past the paced site's pages), so the worker
+    fetched them only once the paced site's own, one a second, were down to 2,000: after more
+    than half an hour. Each site's pages now queue apart: the second site's 20 posts are all
+    asked for while the paced site has had a few of its own (not timed: counted)."""
+    client = redis_server.client()
+    with contextlib.ExitStack() as stack:
+        slow, up = (stack.enter_context(Counted(SampleBlog(seed=90 + n, post_count=posts),
+                                                loopback(2 + n), 0.0).start())
+                    for n, posts in enumerate([4000, 20]))
+        slow.robots_crawl_delay = "1"
+        gate = Gate("/robots.txt")  # the second site's pages are queued once the slow site's are
+        up.gate = gate
+        worker = start_worker(redis_server.url)
+        writer = start_writer([slow.url, up.url], tmp_path / "archive.db", redis_server.url,
+                              "--json", "--no-media")
+        try:
+            wait_until(lambda: int(client.hget("wixarchive:pending", slow.url + "/") or 0)
+                       >= 4000, "the slow site's posts queued", writer)
+            gate.release()
+            wait_until(lambda: sum(p.startswith("/post/") for p in up.request_log) == 20,
+                       "the second site's 20 posts asked for", writer)
+            slow_posts = sum(p.startswith("/post/") for p in slow.request_log)
+        finally:
+            stop([writer, worker])
+    assert slow_posts < 100, slow_posts
 
 
 def test_robots_txt_is_fetched_once_a_worker_and_one_failing_stops_the_site_as_without(
@@ -1730,8 +1799,10 @@ def test_a_crawl_of_the_www_twin_through_redis_fetches_the_archived_sites_media(
             writer._claim(archive)
             (site,) = writer._queue_sites(archive, [SiteJob("https://www.a.example/")]).values()
             writer._queue_media(archive, site)
+        client = redis_server.client()
         queued = [pickle.loads(protocol.member_request(member))
-                  for member in redis_server.client().zrange(protocol.REQUESTS, 0, -1)]
+                  for lane in client.scan_iter(match=protocol.lane_key("*"))
+                  for member in client.zrange(lane, 0, -1)]
     finally:
         writer._release()
         writer.captures.close()

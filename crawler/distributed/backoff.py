@@ -33,6 +33,7 @@ class SharedBackoff(ServerErrorBackoff):
         super().__init__(crawler)
         self.limit, self.seconds = failing_limits(crawler.settings)
         self.script: Any = None
+        self.answered: Any = None
 
     def _failed(self, request: Request, *, server_error: bool) -> None:
         spider = self.crawler.spider
@@ -42,12 +43,13 @@ class SharedBackoff(ServerErrorBackoff):
         delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
             "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
-                          p.REQUESTS, p.RESULTS, p.RESTING, p.PENDING],
+                          p.RESULTS, p.PENDING],
                     args=[site, "" if run is None else run, int(server_error), delay,
                           self.start, self.maximum, self.limit, self.seconds,
                           too_many_reason(self.limit), too_long_reason(self.seconds)])
 
     def _answered(self, request: Request) -> None:
         site = request_site(request)
-        self.crawler.spider.server.pipeline(transaction=False).delete(
-            p.backoff_key(site, request.meta.get(RUN))).hdel(p.RESTING, site).execute()
+        if self.answered is None:
+            self.answered = self.crawler.spider.server.register_script(p.ANSWERED)
+        self.answered(keys=[p.backoff_key(site, request.meta.get(RUN))], args=[site])

@@ -32,11 +32,21 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 13
+PROTOCOL = 14
 PREFIX = "wixarchive"
-SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:requests, ...
+SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
-REQUESTS = f"{PREFIX}:requests"  # scrapy-redis priority queue (members: site \n request)
+# The queue: a lane per site (a zset of queue members: its pages, scores as score() gives
+# them), its requests on other hosts (media) in a lane of their own, never held back. A lane
+# with requests is in READY (score: its first request's score) or, held back (RESTING,
+# PACED), in WAITING (score: when it is ready, Redis time); POP takes the first ready lane's
+# first request. Until protocol 13 one zset held every site's requests, and a pop scanned up to
+# 2,000 of them past the sites held back: a held site with more queued first left the workers
+# nothing to pop.
+QUEUE = f"{PREFIX}:queue"  # QUEUE:LANE, a lane's requests (see lane_key)
+READY = f"{PREFIX}:ready"  # zset lane -> its first request's score
+WAITING = f"{PREFIX}:waiting"  # zset lane -> when its site's hold ends (Redis time)
+OTHER_HOSTS = "#other-hosts"  # a lane's name: its site + this, for its requests elsewhere
 DUPEFILTER = f"{PREFIX}:dupefilter"  # scrapy-redis duplicate filter
 LEASES = f"{PREFIX}:leases"  # zset lease id -> expiry (Redis time)
 LEASE_DATA = f"{PREFIX}:lease-data"  # hash lease id -> "score\n" + queue member
@@ -63,9 +73,9 @@ RESTING = f"{PREFIX}:resting"
 PACED = f"{PREFIX}:paced"
 PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its places free soon
 # hash site -> the roots, space-separated, its robots.txt redirected to (example.com to
-# www.example.com, or a new domain), where its pages are then queued: POP holds those back as
-# the site's (RESTING, PACED), not as another host's (its media). Set by the worker that reads
-# its robots.txt, before it queues any page there.
+# www.example.com, or a new domain), where its pages are then queued: they go in the site's lane
+# (held back by RESTING and PACED), not in its lane for other hosts (its media). Set by the
+# worker that reads its robots.txt, before it queues any page there.
 SITE_ROOTS = f"{PREFIX}:site-roots"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
@@ -102,7 +112,12 @@ def worker_key(worker_id: str) -> str:
 
 WORKERS_PATTERN = f"{PREFIX}:worker:*"
 MAX_REDOS = 3  # a request whose workers died this many times is given up (its URL named)
-POP_SCAN = 2000  # requests of sites backed off (RESTING) a pop passes over at most
+
+
+def lane_key(lane: str) -> str:
+    """zset of a lane's queued requests (see QUEUE): `lane` is a site, its pages, or the site
+    + OTHER_HOSTS, its requests on other hosts."""
+    return f"{QUEUE}:{lane}"
 
 
 def known_key(site: str) -> str:
@@ -155,10 +170,10 @@ def listings_key(site: str) -> str:
 
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
-    keys = [REQUESTS, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS, SITES,
-            RUNS, STOPPED, RESTING, PACED, SITE_ROOTS]
-    for kind in ("known", "tokens", "last", "crawl-delay", "resume", "backoff", "sitemaps",
-                 "listings"):  # per site
+    keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS]
+    for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
+                 "sitemaps", "listings"):  # per site (queue: per lane)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
 
@@ -285,102 +300,128 @@ def dropped_message(member: bytes) -> dict[str, Any]:
 
 _NOW = "local _t = redis.call('TIME'); local now = tonumber(_t[1]) + tonumber(_t[2]) / 1e6\n"
 
-# A request is queued only for its site's current run. A worker's child requests reached a Redis
-# restarted empty (or flushed) in the seconds before its heartbeat saw the crawl lost: it then
-# fetched them in the emptied Redis, and their results, stored by the next writer, went to the
-# interrupted run (its resume counted those posts as neither new nor changed).
-# KEYS: requests, pending, stopped, runs; ARGV: score, member, site, run id. Returns 1 if queued
-# (0: already queued, its site stopped, or the request is of no current run).
-PUSH = """
-if redis.call('HGET', KEYS[4], ARGV[3]) ~= ARGV[4] then return 0 end
-if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return 0 end
-if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
-  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-  return 1
+# The lanes (see QUEUE), for the scripts that queue, hand out or hold back requests: each
+# change files the lane it touched (file_lane), so that READY's first lane is always one ready
+# to hand out, found in O(log n) however many requests or held sites there are.
+_LANES = f"""
+local QUEUE, READY, WAITING = '{QUEUE}:', '{READY}', '{WAITING}'
+local RESTING, PACED, OTHER_HOSTS = '{RESTING}', '{PACED}', '{OTHER_HOSTS}'
+local SITE_ROOTS = '{SITE_ROOTS}'
+""" + """
+local function lane_of(member)  -- `site \\n url \\n request`: its site's pages, or elsewhere
+  local site_end = string.find(member, '\\n', 1, true)
+  local site = string.sub(member, 1, site_end - 1)
+  local url = site_end + 1
+  if string.sub(member, url, site_end + #site) == site then return site end
+  for root in string.gmatch(redis.call('HGET', SITE_ROOTS, site) or '', '%S+') do
+    if string.sub(member, url, site_end + #root) == root then return site end
+  end
+  return site .. OTHER_HOSTS
 end
-return 0
-"""
-
-# KEYS: requests, leases, lease-data, lease-seq, resting, paced, site-roots; ARGV: lease seconds.
-# Returns
-# {id, member}, or nothing when no request is ready.
-# A lease id carries the Redis time it was made: a writer taking over from a dead one clears
-# every key, the sequence included, while live workers still hold leases of the old crawl. Bare
-# sequence numbers then came round again, and a worker completing an old lease ended a new
-# request's lease instead (its result dropped, its site's pending count never reaching 0).
-# The first request in the queue is taken, passing over the pages of a site backed off
-# (RESTING, set by FAILED) or waiting (PACED: a Retry-After, a long Crawl-delay) until it is
-# ready; then one of its pages is taken and the next waits its delay again. A site's delay is
-# waited out here, in the queue: in the worker (SiteTokens) its requests held the downloader's
-# places, and every other site that worker served went at the slow site's pace. Its media (on
-# other hosts) are not held back, as a crawl without Redis does not delay them; its pages at the
-# roots it redirected to (SITE_ROOTS) are. At most POP_SCAN requests are looked at.
-POP = _NOW + """
-local function held(hash, site)
+local function elsewhere(lane)  -- its site's media, on other hosts: never held back
+  return string.sub(lane, -#OTHER_HOSTS) == OTHER_HOSTS
+end
+local function hold(hash, site)  -- RESTING, PACED: when it ends, and the delay after each page
   local value = redis.call('HGET', hash, site)
   if not value then return nil, nil end
   local gap = string.find(value, ' ', 1, true)
   return tonumber(string.sub(value, 1, gap - 1)), string.sub(value, gap + 1)
 end
+local function ready_at(lane)
+  if elsewhere(lane) then return 0 end
+  local resting, paced = hold(RESTING, lane), hold(PACED, lane)
+  return math.max(resting or 0, paced or 0)
+end
+-- Out of both sets once empty; in WAITING while its site is held; else in READY.
+local function file_lane(lane)
+  local first = redis.call('ZRANGE', QUEUE .. lane, 0, 0, 'WITHSCORES')
+  if #first == 0 then
+    redis.call('ZREM', READY, lane)
+    redis.call('ZREM', WAITING, lane)
+    return
+  end
+  local at = ready_at(lane)
+  if now < at then
+    redis.call('ZREM', READY, lane)
+    redis.call('ZADD', WAITING, at, lane)
+  else
+    redis.call('ZREM', WAITING, lane)
+    redis.call('ZADD', READY, first[2], lane)
+  end
+end
+local function queue(score, member, only_new)  -- 1 when added (0: it was queued already)
+  local lane = lane_of(member)
+  local added
+  if only_new then
+    added = redis.call('ZADD', QUEUE .. lane, 'NX', score, member)
+  else
+    added = redis.call('ZADD', QUEUE .. lane, score, member)
+  end
+  file_lane(lane)
+  return added
+end
+"""
+
+# A request is queued only for its site's current run. A worker's child requests reached a Redis
+# restarted empty (or flushed) in the seconds before its heartbeat saw the crawl lost: it then
+# fetched them in the emptied Redis, and their results, stored by the next writer, went to the
+# interrupted run (its resume counted those posts as neither new nor changed).
+# KEYS: pending, stopped, runs; ARGV: score, member, site, run id. Returns 1 if queued (0:
+# already queued, its site stopped, or the request is of no current run).
+PUSH = _NOW + _LANES + """
+if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return 0 end
+if queue(ARGV[1], ARGV[2], true) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+  return 1
+end
+return 0
+"""
+
+# KEYS: leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}, or nothing
+# when no request is ready.
+# A lease id carries the Redis time it was made: a writer taking over from a dead one clears
+# every key, the sequence included, while live workers still hold leases of the old crawl. Bare
+# sequence numbers then came round again, and a worker completing an old lease ended a new
+# request's lease instead (its result dropped, its site's pending count never reaching 0).
+# The first request of the first ready lane is taken: the lanes of sites backed off (RESTING,
+# set by FAILED) or waiting (PACED: a Retry-After, a long Crawl-delay) are in WAITING until
+# then; once one of its pages is taken, the site's next waits its delay again. A site's delay
+# is waited out here, in the queue: in the worker (SiteTokens) its requests held the
+# downloader's places, and every other site that worker served went at the slow site's pace.
+# Its media (on other hosts, a lane of their own) are not held back, as a crawl without Redis
+# does not delay them.
+POP = _NOW + _LANES + """
 local function after(hash, site, delay)
   redis.call('HSET', hash, site, tostring(now + tonumber(delay)) .. ' ' .. delay)
 end
-local moved = {}  -- site -> the roots it redirected to (SITE_ROOTS), read once a pop
-local function at_site(member, site_end, site)
-  local url = site_end + 1
-  if string.sub(member, url, site_end + #site) == site then return true end
-  if moved[site] == nil then moved[site] = redis.call('HGET', KEYS[7], site) or '' end
-  for root in string.gmatch(moved[site], '%S+') do
-    if string.sub(member, url, site_end + #root) == root then return true end
-  end
-  return false
+for _, lane in ipairs(redis.call('ZRANGEBYSCORE', WAITING, '-inf', now, 'LIMIT', 0, 100)) do
+  file_lane(lane)  -- its wait is over
 end
-local chosen, score = nil, nil
-if redis.call('HLEN', KEYS[5]) == 0 and redis.call('HLEN', KEYS[6]) == 0 then
-  local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  chosen, score = head[1], head[2]
-else
-  local offset = 0
-  local waiting = {}  -- sites found not ready: their other pages are passed over unread
-  while chosen == nil and offset < """ + str(POP_SCAN) + """ do
-    local batch = redis.call('ZRANGE', KEYS[1], offset, offset + 99, 'WITHSCORES')
-    if #batch == 0 then break end
-    for i = 1, #batch, 2 do
-      local member = batch[i]
-      local site_end = string.find(member, '\\n', 1, true)
-      local site = string.sub(member, 1, site_end - 1)
-      local ready, rest_ready, rest_delay, pace_ready, pace_delay = true, nil, nil, nil, nil
-      if at_site(member, site_end, site) then  -- not its media
-        if waiting[site] then
-          ready = false
-        else
-          rest_ready, rest_delay = held(KEYS[5], site)
-          pace_ready, pace_delay = held(KEYS[6], site)
-          ready = now >= (rest_ready or now) and now >= (pace_ready or now)
-          waiting[site] = not ready
-        end
-      end
-      if ready then
-        chosen, score = member, batch[i + 1]
-        if rest_ready then
-          after(KEYS[5], site, rest_delay)
-        end
-        if pace_ready and tonumber(pace_delay) > 0 then
-          after(KEYS[6], site, pace_delay)
-        elseif pace_ready then
-          redis.call('HDEL', KEYS[6], site)
-        end
-        break
-      end
-    end
-    offset = offset + 100
+local lane, first = nil, nil
+while true do
+  lane = redis.call('ZRANGE', READY, 0, 0)[1]
+  if not lane then return false end
+  first = redis.call('ZRANGE', QUEUE .. lane, 0, 0, 'WITHSCORES')
+  if #first > 0 and now >= ready_at(lane) then break end
+  file_lane(lane)  -- held by a hold set without filing it (or emptied): out of READY
+end
+local chosen, score = first[1], first[2]
+redis.call('ZREM', QUEUE .. lane, chosen)
+if not elsewhere(lane) then
+  local rest_ready, rest_delay = hold(RESTING, lane)
+  if rest_ready then after(RESTING, lane, rest_delay) end
+  local pace_ready, pace_delay = hold(PACED, lane)
+  if pace_ready and tonumber(pace_delay) > 0 then
+    after(PACED, lane, pace_delay)
+  elseif pace_ready then
+    redis.call('HDEL', PACED, lane)
   end
 end
-if chosen == nil then return false end
-redis.call('ZREM', KEYS[1], chosen)
-local id = redis.call('INCR', KEYS[4]) .. '@' .. _t[1] .. '.' .. _t[2]
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), id)
-redis.call('HSET', KEYS[3], id, score .. '\\n' .. chosen)
+file_lane(lane)
+local id = redis.call('INCR', KEYS[3]) .. '@' .. _t[1] .. '.' .. _t[2]
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
+redis.call('HSET', KEYS[2], id, score .. '\\n' .. chosen)
 return {tostring(id), chosen}
 """
 
@@ -397,41 +438,61 @@ return 0
 """
 
 # A retry or redirect takes its request's place (pending unchanged).
-# KEYS: leases, lease-data, requests; ARGV: lease id, score, member.
-REPLACE = """
+# KEYS: leases, lease-data; ARGV: lease id, score, member.
+REPLACE = _NOW + _LANES + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+  queue(ARGV[2], ARGV[3], false)
   return 1
 end
 return 0
 """
 
-# Lua: drop the site's queued requests (a scan of the queue: done once a site is stopped). Each
-# goes to the writer as b"D" + its member (dropped_message: what its earlier tries downloaded,
-# which its run counts) and leaves its site's pending count, so the writer knows when the
-# requests the workers held at the stop are done too (until 2026-12-06 a stopped site's run
-# ended at once, and counted none of them: `pages: 11` where the site answered 17).
+# Lua: drop the site's queued requests (its two lanes: done once a site is stopped). Each goes
+# to the writer as b"D" + its member (dropped_message: what its earlier tries downloaded, which
+# its run counts) and leaves its site's pending count, so the writer knows when the requests the
+# workers held at the stop are done too (until 2026-12-06 a stopped site's run ended at once,
+# and counted none of them: `pages: 11` where the site answered 17).
 _DROP_QUEUED = """
-local function drop_queued(requests, pending, results, site)
-  local prefix = site .. '\\n'
+local function drop_queued(pending, results, site)
   local dropped = 0
-  for _, member in ipairs(redis.call('ZRANGE', requests, 0, -1)) do
-    if string.sub(member, 1, #prefix) == prefix then
-      redis.call('ZREM', requests, member)
+  for _, lane in ipairs({site, site .. OTHER_HOSTS}) do
+    for _, member in ipairs(redis.call('ZRANGE', QUEUE .. lane, 0, -1)) do
       redis.call('RPUSH', results, 'D' .. member)
       dropped = dropped + 1
     end
+    redis.call('DEL', QUEUE .. lane)
+    file_lane(lane)
   end
   if dropped > 0 then redis.call('HINCRBY', pending, site, -dropped) end
   return dropped
 end
 """
 # A site stopped (its time limit, failing): its queued requests are dropped, and no more are
-# queued. KEYS: requests, stopped, pending, results; ARGV: site. Returns how many were dropped.
-STOP_SITE = _DROP_QUEUED + """
-redis.call('SADD', KEYS[2], ARGV[1])
-return drop_queued(KEYS[1], KEYS[3], KEYS[4], ARGV[1])
+# queued. KEYS: stopped, pending, results; ARGV: site. Returns how many were dropped.
+STOP_SITE = _NOW + _LANES + _DROP_QUEUED + """
+redis.call('SADD', KEYS[1], ARGV[1])
+return drop_queued(KEYS[2], KEYS[3], ARGV[1])
+"""
+
+# The writer stopping the crawl: every queued request dropped (nothing more is fetched).
+EMPTY_QUEUE = _NOW + _LANES + """
+for _, lanes in ipairs({READY, WAITING}) do
+  for _, lane in ipairs(redis.call('ZRANGE', lanes, 0, -1)) do redis.call('DEL', QUEUE .. lane) end
+  redis.call('DEL', lanes)
+end
+return 0
+"""
+
+# How many requests are queued, every lane's.
+QUEUED = _NOW + _LANES + """
+local queued = 0
+for _, lanes in ipairs({READY, WAITING}) do
+  for _, lane in ipairs(redis.call('ZRANGE', lanes, 0, -1)) do
+    queued = queued + redis.call('ZCARD', QUEUE .. lane)
+  end
+end
+return queued
 """
 
 # KEYS: leases; ARGV: seconds, lease ids... (only leases still held are extended)
@@ -442,13 +503,13 @@ return #ARGV - 1
 
 # Leases whose worker stopped renewing them go back to the queue; a request whose workers died
 # MAX_REDOS times (handed out that many times) is given up, its URL named in its site's errors.
-# KEYS: requests, leases, lease-data, redos, pending, results; ARGV: max redos.
-REAP = _NOW + """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 200)
+# KEYS: leases, lease-data, redos, pending, results; ARGV: max redos.
+REAP = _NOW + _LANES + """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 200)
 for _, id in ipairs(ids) do
-  local info = redis.call('HGET', KEYS[3], id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
+  local info = redis.call('HGET', KEYS[2], id)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
   if info then
     local nl = string.find(info, '\\n', 1, true)
     local score = string.sub(info, 1, nl - 1)
@@ -456,12 +517,12 @@ for _, id in ipairs(ids) do
     local site_end = string.find(member, '\\n', 1, true)
     local site = string.sub(member, 1, site_end - 1)
     local url = string.sub(member, site_end + 1, string.find(member, '\\n', site_end + 1, true) - 1)
-    if redis.call('HINCRBY', KEYS[4], redis.sha1hex(member), 1) >= tonumber(ARGV[1]) then
-      redis.call('HINCRBY', KEYS[5], site, -1)
-      redis.call('RPUSH', KEYS[6], 'J' .. cjson.encode({site = site, errors = {
+    if redis.call('HINCRBY', KEYS[3], redis.sha1hex(member), 1) >= tonumber(ARGV[1]) then
+      redis.call('HINCRBY', KEYS[4], site, -1)
+      redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = site, errors = {
         url .. ': given up: the workers handling it died ' .. ARGV[1] .. ' times'}}))
     else
-      redis.call('ZADD', KEYS[1], score, member)
+      queue(score, member, false)
     end
   end
 end
@@ -509,10 +570,10 @@ return '0'
 # count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
 # and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
 # the hash (crawler.distributed.backoff).
-# KEYS: backoff, crawl-delay, stopped, requests, results, resting, pending; ARGV: site, run,
+# KEYS: backoff, crawl-delay, stopped, results, pending; ARGV: site, run,
 # server_error, delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when
 # this stopped the site.
-FAILED = _NOW + _DROP_QUEUED + """
+FAILED = _NOW + _LANES + _DROP_QUEUED + """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
 local maximum = tonumber(ARGV[6])
@@ -520,7 +581,8 @@ if maximum > 0 then
   local base = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[2]) or '0'))
   local doubled = math.max(base, tonumber(ARGV[5])) * 2 ^ math.min(failures, 60)
   local delay = math.max(base, math.min(maximum, doubled))
-  redis.call('HSET', KEYS[6], ARGV[1], tostring(now + delay) .. ' ' .. tostring(delay))
+  redis.call('HSET', RESTING, ARGV[1], tostring(now + delay) .. ' ' .. tostring(delay))
+  file_lane(ARGV[1])
 end
 if ARGV[3] ~= '1' then
   redis.call('HDEL', KEYS[1], 'errors', 'since')
@@ -539,11 +601,27 @@ elseif tonumber(ARGV[8]) > 0 and now - since >= tonumber(ARGV[8]) then
   reason = ARGV[10]
 end
 if reason == nil or redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[6], ARGV[1])
-redis.call('RPUSH', KEYS[5], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
+redis.call('HDEL', RESTING, ARGV[1])
+redis.call('RPUSH', KEYS[4], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
                                                   stopped_early = reason}))
-drop_queued(KEYS[4], KEYS[7], KEYS[5], ARGV[1])
+drop_queued(KEYS[5], KEYS[4], ARGV[1])
 return 1
+"""
+
+# The site's first good answer: its failures in a row and its back-off end, and its pages are
+# handed out again at once. KEYS: backoff; ARGV: site.
+ANSWERED = _NOW + _LANES + """
+redis.call('DEL', KEYS[1])
+if redis.call('HDEL', RESTING, ARGV[1]) == 1 then file_lane(ARGV[1]) end
+return 0
+"""
+
+# A site's delay of PACE_SECONDS or more, read with its robots.txt: its pages are handed out
+# one per delay from now on (POP). ARGV: site, delay.
+PACE = _NOW + _LANES + """
+redis.call('HSET', PACED, ARGV[1], '0 ' .. ARGV[2])
+file_lane(ARGV[1])
+return 0
 """
 
 # KEYS: tokens; ARGV: seconds, tokens...
@@ -552,19 +630,15 @@ RENEW_TOKENS = RENEW
 # An answer asking to wait `seconds` (Retry-After): no request of the site whose answer tells
 # how it is doing goes out, from any worker, before then (ACQUIRE), and none of its pages is
 # handed to a worker before then (PACED, POP); a later time already set stays.
-# KEYS: resume, paced; ARGV: seconds, site.
-RESUME = _NOW + """
+# KEYS: resume; ARGV: seconds, site.
+RESUME = _NOW + _LANES + """
 local resume = now + tonumber(ARGV[1])
 if resume > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], tostring(resume), 'EX', math.ceil(tonumber(ARGV[1])) + 60)
-  local paced = redis.call('HGET', KEYS[2], ARGV[2])
-  local delay = '0'
-  if paced then
-    local gap = string.find(paced, ' ', 1, true)
-    resume = math.max(resume, tonumber(string.sub(paced, 1, gap - 1)))
-    delay = string.sub(paced, gap + 1)
-  end
-  redis.call('HSET', KEYS[2], ARGV[2], tostring(resume) .. ' ' .. delay)
+  local paced_until, delay = hold(PACED, ARGV[2])
+  if paced_until then resume = math.max(resume, paced_until) end
+  redis.call('HSET', PACED, ARGV[2], tostring(resume) .. ' ' .. (delay or '0'))
+  file_lane(ARGV[2])
 end
 return 0
 """

@@ -1,4 +1,5 @@
-"""scrapy-redis's priority queue and scheduler, with leases (see crawler.distributed.protocol).
+"""scrapy-redis's scheduler over a queue with a lane per site, and leases (see
+crawler.distributed.protocol).
 
 Each queue member is `site \\n url \\n request` (protocol.queue_member) so that the scripts run
 by Redis know a request's site (its pending count) and URL without unpickling it.
@@ -40,7 +41,7 @@ class Scripts:
     """The protocol's scripts, registered once per Redis client."""
 
     def __init__(self, server: Any) -> None:
-        for name in ("PUSH", "POP", "COMPLETE", "REPLACE", "RENEW", "REAP", "ACQUIRE"):
+        for name in ("PUSH", "POP", "COMPLETE", "REPLACE", "RENEW", "REAP", "ACQUIRE", "QUEUED"):
             setattr(self, name.lower(), server.register_script(getattr(p, name)))
 
 
@@ -63,14 +64,13 @@ class LeasedQueue(PriorityQueue):
     def push(self, request: Request) -> None:
         site = request_site(request)
         request.meta[SITE] = site
-        self.scripts.push(keys=[self.key, p.PENDING, p.STOPPED, p.RUNS],
+        self.scripts.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
                           args=[p.score(request.priority), self._encode_request(request), site,
                                 request.meta.get(RUN) or ""])
 
     def pop(self, timeout: float = 0) -> Request | None:
         self.reap()
-        popped = self.scripts.pop(keys=[self.key, p.LEASES, p.LEASE_DATA, p.LEASE_SEQ,
-                                        p.RESTING, p.PACED, p.SITE_ROOTS],
+        popped = self.scripts.pop(keys=[p.LEASES, p.LEASE_DATA, p.LEASE_SEQ],
                                   args=[self.lease_seconds])
         if not popped:
             return None
@@ -84,8 +84,15 @@ class LeasedQueue(PriorityQueue):
         self.held.add(lease)
         return request
 
+    def __len__(self) -> int:
+        return int(self.scripts.queued())  # a sum over every lane: scrapy-redis's log
+
+    def __bool__(self) -> bool:
+        """Whether any request is queued: a non-empty lane is in READY or WAITING."""
+        return bool(self.server.exists(p.READY, p.WAITING))
+
     def reap(self) -> None:
-        self.scripts.reap(keys=[self.key, p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
+        self.scripts.reap(keys=[p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                           args=[p.MAX_REDOS])
 
     def complete(self, request: Request, message: bytes) -> bool:
@@ -100,7 +107,7 @@ class LeasedQueue(PriorityQueue):
     def replace(self, old_lease: str, request: Request) -> bool:
         self.held.discard(old_lease)
         request.meta[SITE] = request_site(request)
-        return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA, self.key],
+        return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA],
                                          args=[old_lease, p.score(request.priority),
                                                self._encode_request(request)]))
 
@@ -108,6 +115,9 @@ class LeasedQueue(PriorityQueue):
 class LeasedScheduler(Scheduler):
     """scrapy-redis's scheduler; a request that still carries its lease is a retry or redirect
     of a popped request (Scrapy copies meta) and takes that request's place in the queue."""
+
+    def has_pending_requests(self) -> bool:
+        return bool(self.queue)  # asked at every idle check: not len()'s sum over the lanes
 
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.get(LEASE)

@@ -33,4 +33,4 @@ class SharedRetryAfter(RetryAfterMiddleware):
         if self.script is None:
             self.script = server.register_script(p.RESUME)
         site = request_site(request)
-        self.script(keys=[p.resume_key(site), p.PACED], args=[wait, site])
+        self.script(keys=[p.resume_key(site)], args=[wait, site])

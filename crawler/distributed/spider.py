@@ -115,7 +115,7 @@ def distributed_settings() -> dict[str, Any]:
     return {
         "SCHEDULER": "crawler.distributed.queue.LeasedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.LeasedQueue",
-        "SCHEDULER_QUEUE_KEY": p.REQUESTS,
+        "SCHEDULER_QUEUE_KEY": p.QUEUE,  # the lanes' prefix (the scripts name each lane)
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_DUPEFILTER_KEY": p.DUPEFILTER,
         "SCHEDULER_PERSIST": True,  # the queue is the crawl's, not this worker's
@@ -376,7 +376,7 @@ class DistributedWixSpider(scrapy.Spider):
         per delay (protocol.PACED, POP): waited in a worker's downloader, its requests held the
         places the worker's other sites needed, and they went at its pace."""
         if delay >= p.PACE_SECONDS:
-            self.server.hset(p.PACED, site, f"0 {delay}")
+            self.server.register_script(p.PACE)(args=[site, delay])
 
     def on_robots_error(self, failure: Failure) -> list[Any]:
         request = failure.request
@@ -608,7 +608,7 @@ class DistributedWixSpider(scrapy.Spider):
         does not exit as soon as the crawl ends."""
         self.queue.reap()
         now = time.monotonic()
-        if len(self.queue) or self.server.zcard(p.LEASES):
+        if self.queue or self.server.zcard(p.LEASES):
             self.last_work = now
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
         if now - self.last_work < limit:
