@@ -654,6 +654,22 @@ def test_wrong_charset_declared_utf8_but_cp1252():
     assert "Líneas de igual profundidad." in article.body_text
 
 
+@pytest.mark.parametrize("stray", [b"<p>caf\xe9</p>", "é".encode()[:1]])  # Latin-1; a cut é
+@pytest.mark.parametrize("content_type", [None, "text/html; charset=utf-8"])
+def test_utf8_page_with_a_stray_byte_stays_utf8(stray, content_type):
+    """One byte that is not UTF-8 (a Latin-1 byte in an embed, a character cut in two) in an
+    otherwise UTF-8 page: the page is read as UTF-8 with that byte replaced, as a browser shows
+    it (before: the whole page was read as cp1252, every accented letter garbled, no warning)."""
+    raw = fixture("new_post.html").replace(b"</body>", stray + b"</body>")
+    article = extract_article(raw, content_type=content_type)
+    known = extract_article(fixture("new_post.html"))
+    assert article.title == "Cómo leer una carta náutica"
+    assert article.author == "Lucía Marinera"
+    assert article.body_text == known.body_text
+    assert article.tags == ["navegación", "cartas"]
+    assert any("not valid UTF-8 replaced" in w for w in article.warnings)
+
+
 def test_wrong_charset_header_but_utf8_bytes():
     article = extract_article(
         fixture("new_post.html"), content_type="text/html; charset=iso-8859-1"
