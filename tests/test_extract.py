@@ -611,6 +611,18 @@ def test_warmup_data_never_replaces_a_body_the_html_shows():
     assert not any("warmup data" in w for w in article.warnings)
 
 
+def test_warmup_data_never_replaces_a_body_of_images_only():
+    """A post of one photo shows a body without text: it stays the one the HTML shows."""
+    html = re.sub(r'<div type="first".*?(?=<div id="viewer-img1">)', "",
+                  fixture_text("classic_post.html"), flags=re.S)
+    html = re.sub(r"<blockquote.*?(?=<div type=\"last\")", "", html, flags=re.S)
+    known = extract_article(html)
+    assert known.body_text == "" and len(known.images) == 1
+    article = extract_article(html.replace("</body>", _warmup_script(None, RICOS_BODY) + "</body>"))
+    assert article.images == known.images and article.body_html == known.body_html
+    assert not any("warmup data" in w for w in article.warnings)
+
+
 @pytest.mark.parametrize("script", [
     '<script type="application/json" id="wix-warmup-data">{not json</script>',
     '<script type="application/json" id="wix-warmup-data">[1, 2]</script>',

@@ -72,7 +72,8 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
             fill_unlocated_body(article, scope, url or article.canonical_url)
         else:
             _fill_body(article, body_el, url or article.canonical_url)
-        if scope is not None and not article.body_text.strip():
+        if scope is not None and not (article.body_text.strip() or article.images
+                                      or article.attachments):
             _fill_from_warmup(article, html, url or article.canonical_url)
         if og_type and og_type != "article" and not postings.bound:
             warnings.append(f"post body found but og:type is {og_type!r}: generic head")
