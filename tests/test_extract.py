@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from pathlib import Path
@@ -539,6 +540,104 @@ def test_post_without_body_text_keeps_its_metadata_and_warns(removed, warning):
     assert warning in article.warnings
 
 
+def _text(value: str) -> dict:
+    return {"type": "TEXT", "id": "", "nodes": [], "textData": {"text": value, "decorations": []}}
+
+
+def _warmup_script(wrapper: str | None, body_nodes: list[dict]) -> str:
+    """The blog app's warmup data as Wix embeds it: the post page's response, a JSON string
+    under `appsWarmupData.<blog app id>.OldPostPageWarmupData-<slug>`."""
+    post = {"id": "ac85", "richContent": {"nodes": body_nodes}}
+    response = {"data": {"postPage": {"post": post}}}
+    page_data = {wrapper: response} if wrapper else {**response, "status": 200}
+    warmup = {"appsWarmupData": {
+        "14cc59bc-f0b7-15b8-e1c7-89ce41d0e0c9": {"initialData": {"counters": {}}},
+        "14bcded7-0066-7c35-14d7-466cb3f09103": {
+            "OldPostPageWarmupData-five-ways": json.dumps(page_data)}}}
+    return f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}</script>'
+
+
+RICOS_BODY = [
+    {"type": "HEADING", "id": "h1", "headingData": {"level": 2},
+     "nodes": [_text("Before you water")]},
+    {"type": "PARAGRAPH", "id": "p1", "nodes": [_text("Ferns like "), _text("rain <water>.")]},
+    {"type": "ORDERED_LIST", "id": "l1", "nodes": [
+        {"type": "LIST_ITEM", "id": "i1", "nodes": [
+            {"type": "PARAGRAPH", "id": "p2", "nodes": [_text("Mist the fronds")]}]}]},
+    {"type": "IMAGE", "id": "m1", "nodes": [],
+     "imageData": {"image": {"src": {"id": "a1b2c3_d4~mv2.jpg"}, "width": 800}}},
+    {"type": "COLLAPSIBLE_LIST", "id": "c1", "nodes": [{"type": "COLLAPSIBLE_ITEM", "nodes": [
+        {"type": "COLLAPSIBLE_ITEM_TITLE", "nodes": [
+            {"type": "PARAGRAPH", "nodes": [_text("How often?")]}]},
+        {"type": "COLLAPSIBLE_ITEM_BODY", "nodes": [
+            {"type": "PARAGRAPH", "nodes": [_text("Weekly, a collapsed answer")]}]}]}]},
+]
+
+
+@pytest.mark.parametrize("wrapper", [None, "postPageResponse"])  # both builds of the real pages
+@pytest.mark.parametrize("removed", [
+    r'<div type="first".*?<div type="last" data-hook="rcv-block-last">',  # the viewer emptied
+    r'<div data-hook="post-description">.*?</article></div>',  # no body container at all
+])
+def test_post_with_empty_html_body_is_read_from_its_warmup_data(wrapper, removed):
+    """A blog-app post page whose HTML shows no body (client-rendered, or saved before the
+    body rendered) but embeds the post's Ricos document in its warmup data: the body comes
+    from that document (before: an empty body), its chrome-free text, headings, lists, images
+    and collapsed text included."""
+    html = re.sub(removed, "", fixture_text("classic_post.html"), flags=re.S)
+    html = html.replace("</body>", _warmup_script(wrapper, RICOS_BODY) + "</body>")
+    article = extract_article(html)
+    assert article.page_kind == "post"
+    assert article.title == 'Five Ways to Water a "Fern"'
+    assert article.body_text.split("\n\n") == [
+        "Before you water", "Ferns like rain <water>.", "Mist the fronds", "How often?",
+        "Weekly, a collapsed answer"]
+    assert "<h2>Before you water</h2>" in article.body_html
+    assert "<ol>" in article.body_html and "&lt;water&gt;" in article.body_html
+    assert "1. Mist the fronds" in article.body_markdown
+    assert article.images == ["https://static.wixstatic.com/media/a1b2c3_d4~mv2.jpg"]
+    assert "empty post body" not in article.warnings
+    assert any("warmup data" in w for w in article.warnings)
+    assert find_chrome(article.body_text) == []
+
+
+def test_warmup_data_never_replaces_a_body_the_html_shows():
+    """The rendered body is what readers saw: the warmup's document is read only without it."""
+    html = fixture_text("classic_post.html")
+    known = extract_article(html)
+    with_warmup = html.replace("</body>", _warmup_script(None, RICOS_BODY) + "</body>")
+    article = extract_article(with_warmup)
+    assert article.body_text == known.body_text and known.body_text
+    assert not any("warmup data" in w for w in article.warnings)
+
+
+def test_warmup_data_never_replaces_a_body_of_images_only():
+    """A post of one photo shows a body without text: it stays the one the HTML shows."""
+    html = re.sub(r'<div type="first".*?(?=<div id="viewer-img1">)', "",
+                  fixture_text("classic_post.html"), flags=re.S)
+    html = re.sub(r"<blockquote.*?(?=<div type=\"last\")", "", html, flags=re.S)
+    known = extract_article(html)
+    assert known.body_text == "" and len(known.images) == 1
+    article = extract_article(html.replace("</body>", _warmup_script(None, RICOS_BODY) + "</body>"))
+    assert article.images == known.images and article.body_html == known.body_html
+    assert not any("warmup data" in w for w in article.warnings)
+
+
+@pytest.mark.parametrize("script", [
+    '<script type="application/json" id="wix-warmup-data">{not json</script>',
+    '<script type="application/json" id="wix-warmup-data">[1, 2]</script>',
+    '<script type="application/json" id="wix-warmup-data">{"appsWarmupData": {"a": '
+    '{"OldPostPageWarmupData-x": "{\\"data\\": {\\"postPage\\": null}}"}}}</script>',
+])
+def test_broken_warmup_data_leaves_an_empty_body_and_its_warning(script):
+    html = re.sub(r'<div type="first".*?<div type="last" data-hook="rcv-block-last">', "",
+                  fixture_text("classic_post.html"), flags=re.S)
+    article = extract_article(html.replace("</body>", script + "</body>"))
+    assert article.page_kind == "post"
+    assert article.body_text == ""
+    assert "empty post body" in article.warnings
+
+
 def test_post_whose_body_hooks_are_renamed_is_read_generically_and_counted():
     """A Wix build that renames the blog app's body containers (post-description, the Ricos
     viewer) must not give empty posts in silence: the body comes from the post's <article>
@@ -565,6 +664,22 @@ def test_wrong_charset_declared_utf8_but_cp1252():
     article = extract_article(raw)
     assert article.title == "Cómo leer una carta náutica"
     assert "Líneas de igual profundidad." in article.body_text
+
+
+@pytest.mark.parametrize("stray", [b"<p>caf\xe9</p>", "é".encode()[:1]])  # Latin-1; a cut é
+@pytest.mark.parametrize("content_type", [None, "text/html; charset=utf-8"])
+def test_utf8_page_with_a_stray_byte_stays_utf8(stray, content_type):
+    """One byte that is not UTF-8 (a Latin-1 byte in an embed, a character cut in two) in an
+    otherwise UTF-8 page: the page is read as UTF-8 with that byte replaced, as a browser shows
+    it (before: the whole page was read as cp1252, every accented letter garbled, no warning)."""
+    raw = fixture("new_post.html").replace(b"</body>", stray + b"</body>")
+    article = extract_article(raw, content_type=content_type)
+    known = extract_article(fixture("new_post.html"))
+    assert article.title == "Cómo leer una carta náutica"
+    assert article.author == "Lucía Marinera"
+    assert article.body_text == known.body_text
+    assert article.tags == ["navegación", "cartas"]
+    assert any("not valid UTF-8 replaced" in w for w in article.warnings)
 
 
 def test_wrong_charset_header_but_utf8_bytes():

@@ -19,6 +19,7 @@ from crawler.extract.metadata import (
 )
 from crawler.extract.page import BadInput, classify, parse
 from crawler.extract.record import Article
+from crawler.extract.warmup import find_rich_content, rich_content_html
 
 
 def extract_article(
@@ -71,6 +72,9 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
             fill_unlocated_body(article, scope, url or article.canonical_url)
         else:
             _fill_body(article, body_el, url or article.canonical_url)
+        if scope is not None and not (article.body_text.strip() or article.images
+                                      or article.attachments):
+            _fill_from_warmup(article, html, url or article.canonical_url)
         if og_type and og_type != "article" and not postings.bound:
             warnings.append(f"post body found but og:type is {og_type!r}: generic head")
         if article.published is None:
@@ -94,6 +98,25 @@ def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> N
     article.warnings.extend(body.warnings)
     if not body.blocks:
         article.warnings.append("empty post body")
+
+
+def _fill_from_warmup(article: Article, html: str | bytes, base: str | None) -> None:
+    """A blog-app post whose HTML shows no body text: the body from the post's Ricos document in
+    the page's warmup data, when the page carries it (crawler/extract/warmup.py)."""
+    raw = html.encode("utf-8", "replace") if isinstance(html, str) else bytes(html)
+    content = find_rich_content(raw)
+    if content is None:
+        return
+    body = extract_body(rich_content_html(content), base)
+    if not body.blocks:
+        return
+    article.body_text = body.text
+    article.body_html = sanitize_html(body.html)
+    article.body_markdown = body.markdown
+    article.images = body.images
+    article.warnings[:] = [w for w in article.warnings if w != "empty post body"]
+    article.warnings.append("post body read from the page's embedded post data (warmup data): "
+                            "its HTML shows none")
 
 
 def _fill_fallback(article: Article, root: etree._Element, url: str | None) -> None:

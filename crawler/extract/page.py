@@ -1,8 +1,9 @@
 """Bytes in, an lxml tree out: charset detection, parsing, and page classification.
 
 Decoding trusts the bytes over the labels: a page that parses cleanly as UTF-8 is UTF-8 whatever
-its header says (mislabelled Wix mirrors are common); otherwise the declared charset (HTTP header,
-then <meta>) is used, then cp1252 as a last resort.
+its header says (mislabelled Wix mirrors are common), and so is one whose non-ASCII text is
+mostly UTF-8 (a stray byte replaced, as a browser does); otherwise the declared charset (HTTP
+header, then <meta>) is used, then cp1252 as a last resort.
 """
 
 from __future__ import annotations
@@ -112,7 +113,18 @@ def looks_binary(data: bytes) -> bool:
 
 
 def _redecode(data: bytes, declared: str | None, warnings: list[str]) -> bytes:
-    """Bytes that are not UTF-8: the declared charset if it fits, else cp1252, as UTF-8."""
+    """Bytes that are not UTF-8: UTF-8 still when most of their non-ASCII text is (a stray byte
+    in a UTF-8 page), else the declared charset if it fits, else cp1252, as UTF-8."""
+    text = data.decode("utf-8", "replace")
+    replaced = text.count("\ufffd")
+    # Each stray byte makes one U+FFFD; text in a single-byte charset read as UTF-8 makes almost
+    # only those (an accented letter before ASCII is never a UTF-8 sequence). Decoding a UTF-8
+    # page whole as cp1252 for one stray byte would garble all its other letters, silently.
+    valid = len(text) - len(text.encode("ascii", "ignore")) - replaced
+    if valid > replaced:
+        warnings.append(f"{replaced} byte(s) not valid UTF-8 replaced (the rest of the page is "
+                        "UTF-8)")
+        return text.encode("utf-8")
     norm = _codec_name(declared)
     if declared and norm is None:
         warnings.append(f"unknown charset {declared!r}")
@@ -221,8 +233,8 @@ def parse(source: str | bytes, content_type: str | None = None) -> Page:
     """Decode and parse; raise BadInput when there is no document to speak of.
 
     Bytes are trusted over labels: a page that parses cleanly as UTF-8 is UTF-8 whatever its
-    header or <meta> says (mislabelled mirrors are common); otherwise the declared charset is
-    used, then cp1252.
+    header or <meta> says (mislabelled mirrors are common), as is one whose non-ASCII text is
+    mostly UTF-8; otherwise the declared charset is used, then cp1252.
     """
     warnings: list[str] = []
     media_type = (content_type or "").split(";")[0].strip().lower()

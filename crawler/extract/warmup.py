@@ -1,0 +1,108 @@
+"""The post body from the blog app's embedded state, for a post page whose body the DOM lacks.
+
+Wix serves the blog app's data for the post page in `<script id="wix-warmup-data">`: under
+`appsWarmupData`, a key naming the post page (`OldPostPageWarmupData-<slug>` in the real pages)
+holds a JSON string whose `postPage.post.richContent` is the post's Ricos document (the public
+ricos-schema: nodes of PARAGRAPH, HEADING, TEXT…). A page whose rendered body is empty (a
+client-rendered or half-saved page) still carries it, so the body is rebuilt from it as the
+markup Ricos would render and read by the same walk as a rendered body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from typing import Any
+
+from lxml import etree
+
+# The script is cut out before parsing (page.drop_raw_text), so it is read from the bytes.
+_WARMUP = re.compile(
+    rb"<script[^>]{0,300}\bid=[\"']?wix-warmup-data[\"']?[^>]{0,300}>(.*?)</script", re.S | re.I)
+_MAX_DEPTH = 40  # Ricos nests a few levels (list > item > paragraph > text); deeper is broken
+_MEDIA = "https://static.wixstatic.com/media/"
+_BLOCK_TAGS = {"PARAGRAPH": "p", "BLOCKQUOTE": "blockquote", "CODE_BLOCK": "pre"}
+_LIST_TAGS = {"BULLETED_LIST": "ul", "ORDERED_LIST": "ol"}
+
+
+def find_rich_content(raw: bytes) -> dict[str, Any] | None:
+    """The post page's Ricos document from the page's warmup data, or None."""
+    match = _WARMUP.search(raw)
+    if match is None:
+        return None
+    try:
+        warmup = json.loads(match.group(1))
+    except ValueError:
+        return None
+    apps = warmup.get("appsWarmupData") if isinstance(warmup, dict) else None
+    for app in apps.values() if isinstance(apps, dict) else ():
+        for key, value in app.items() if isinstance(app, dict) else ():
+            if "PostPageWarmupData" not in key:
+                continue
+            try:
+                data = json.loads(value) if isinstance(value, str) else value
+            except ValueError:
+                continue
+            content = _post_content(data)
+            if content is not None:
+                return content
+    return None
+
+
+def _post_content(data: Any) -> dict[str, Any] | None:
+    """`postPage.post.richContent` under `data` (one build) or `postPageResponse.data` (another)."""
+    for holder in (data, data.get("postPageResponse") if isinstance(data, dict) else None):
+        found: Any = holder
+        for key in ("data", "postPage", "post", "richContent"):
+            found = found.get(key) if isinstance(found, dict) else None
+        if isinstance(found, dict) and isinstance(found.get("nodes"), list):
+            return found
+    return None
+
+
+def rich_content_html(content: dict[str, Any]) -> etree._Element:
+    """The Ricos document as the markup its viewer renders (blocks, lists, images), in a <div>."""
+    out: list[str] = []
+    _nodes(content.get("nodes") or [], out, 0)
+    return etree.fromstring(f"<div>{''.join(out)}</div>", etree.HTMLParser(encoding=None))
+
+
+def _nodes(nodes: list[Any], out: list[str], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    for node in nodes:
+        if isinstance(node, dict):
+            _node(node, out, depth)
+
+
+def _node(node: dict[str, Any], out: list[str], depth: int) -> None:
+    kind = node.get("type")
+    children = node.get("nodes") if isinstance(node.get("nodes"), list) else []
+    if kind == "TEXT":
+        text = (node.get("textData") or {}).get("text")
+        if isinstance(text, str):
+            out.append(escape(text, quote=False).replace("\n", "<br>"))
+    elif kind == "HEADING":
+        level = (node.get("headingData") or {}).get("level")
+        tag = f"h{level}" if level in (1, 2, 3, 4, 5, 6) else "h2"
+        _wrapped(tag, children, out, depth)
+    elif kind in _BLOCK_TAGS:
+        _wrapped(_BLOCK_TAGS[kind], children, out, depth)
+    elif kind in _LIST_TAGS:
+        _wrapped(_LIST_TAGS[kind], children, out, depth)
+    elif kind == "LIST_ITEM":
+        _wrapped("li", children, out, depth)
+    elif kind == "IMAGE":
+        source = (((node.get("imageData") or {}).get("image") or {}).get("src") or {})
+        media_id = source.get("id") if isinstance(source, dict) else None
+        if isinstance(media_id, str) and media_id and "/" not in media_id:
+            out.append(f'<figure><img src="{escape(_MEDIA + media_id)}"></figure>')
+    else:  # containers (collapsible lists, tables, layouts) and plugins: their text, in order
+        _nodes(children, out, depth + 1)
+
+
+def _wrapped(tag: str, children: list[Any], out: list[str], depth: int) -> None:
+    out.append(f"<{tag}>")
+    _nodes(children, out, depth + 1)
+    out.append(f"</{tag}>")
