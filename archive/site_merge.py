@@ -36,7 +36,8 @@ _LINKED = ("post_tags", "post_categories", "images", "attachments")
 
 
 class MergeError(ValueError):
-    """The two sites cannot be merged: the same site, or one not archived."""
+    """The two sites cannot be merged: the same site, one not archived, or given the wrong way
+    round."""
 
 
 @dataclass
@@ -63,8 +64,10 @@ class MergeResult:
 def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     """Merge the archived site `new` names (the blog's address now) into the one `old` names
     (its address before), each a URL, host or name as --site takes them. MergeError when both
-    name one site; NoSuchSite or SeveralSites (ValueErrors) when one names none or several;
-    ArchiveError for an archive opened read-only, or while either site is being crawled."""
+    name one site, or when nothing of `old`'s was archived before `new`'s posts were last seen
+    (the two given the wrong way round); NoSuchSite or SeveralSites (ValueErrors) when one
+    names none or several; ArchiveError for an archive opened read-only, or while either site
+    is being crawled."""
     from archive.schedule.locks import LockBusy, SiteLock, lock_path
 
     sites = archived_sites(archive.conn)
@@ -73,6 +76,7 @@ def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     if kept == merged:
         raise MergeError(f"{old.strip()} and {new.strip()} are one archived site already "
                          f"({kept})")
+    _check_order(archive.conn, kept, merged)
     archive.ensure_writable()
     now = datetime.now(UTC)
     locks: list[SiteLock] = []
@@ -86,6 +90,34 @@ def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     finally:
         for lock in locks:
             lock.release()
+
+
+def _check_order(conn: sqlite3.Connection, kept: str, merged: str) -> None:
+    """MergeError when the site given as the old address was first archived only after the
+    one given as the new address was last seen there: the blog left `merged` for `kept`. Merged
+    that way round, every post took its URL at the address the blog left, and the next crawl
+    of its address now stored each post again as new (the site's posts twice, as before)."""
+    first = conn.execute(
+        "SELECT min(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+        "JOIN sites s ON s.id = p.site_id WHERE s.url = ?", (kept,)).fetchone()[0]
+    last = conn.execute("SELECT max(p.last_seen) FROM posts p JOIN sites s ON s.id = p.site_id "
+                        "WHERE s.url = ?", (merged,)).fetchone()[0]
+    if first is None or last is None or _instant(first) < _instant(last):
+        return
+    raise MergeError(
+        f"{merged}'s posts were last seen ({_minute(last)}) before any of {kept}'s was "
+        f"archived ({_minute(first)}): the blog moved from {merged} to {kept}? The address it "
+        f"left comes first: wixarchive sites merge {merged} {kept}")
+
+
+def _minute(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")
+
+
+def _instant(stamp: str) -> datetime:
+    """An archived ISO 8601 time, comparable whatever its offset (a naive one is UTC)."""
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _path(url: str) -> str:

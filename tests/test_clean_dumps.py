@@ -895,11 +895,15 @@ def test_a_bracketed_word_alone_or_ending_a_line_is_the_posts_text() -> None:
     """A lyric's part, an editor's word, a product, a config file's section, a setting or a
     figure in brackets, alone on a line, opening one or ending one. Before, every lower-case or
     camel-case word alone, and any name with "_" or "%" at a line's end, was taken for an
-    image (w3m's cut file names), and dropped: "[max_retries]" left "Set the option"."""
+    image (w3m's cut file names), and dropped: "[max_retries]" left "Set the option"; and a
+    software tutorial's menu path lost its first menu ("[File] > [Save As]" left "> [Save
+    As]"), taken for the tools' word for an image."""
     paragraphs = ["[chorus]", "", "[iPhone]", "", "[sic]", "", "[server]", "", "[laughs]", "",
                   "[facade_builder]", "", "[YouTube]", "", "Set the option [max_retries]", "",
                   "Prices rose by [50%]", "", "As said in see note [1]", "",
-                  "[sic] is what the editor wrote.", "", "[chorus] Sing it loud, sing it proud."]
+                  "[sic] is what the editor wrote.", "", "[chorus] Sing it loud, sing it proud.",
+                  "", "[File] > [Save As] keeps a copy.", "",
+                  "[Image] > [Adjustments] > [Curves] brightens a photo."]
     result = clean_text(_console_post("A post", "Jun 6, 2019", "1 min read", paragraphs))
     assert result.body == [line for line in paragraphs if line]
 

@@ -130,6 +130,26 @@ def test_a_greek_word_with_its_accent_is_found_from_the_fast_path(tmp_path: Path
     assert len(titles(path, "είναι")) == len(titles(path, "θάλασσα")) == 4
 
 
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_letter_with_its_nukta_written_as_one_character_is_found_as_typed(
+        tmp_path: Path, fresh: bool) -> None:
+    """ज़िंदगी written with ज़ as one character (U+095B, as some keyboards and converted texts
+    write it) and with ज and a nukta (what most text holds, and what a query is read as): the
+    index keeps each as written, whole since v22, and a query typed the usual way found the
+    first post alone; the same for Bengali ড় (U+09DC)."""
+    path = tmp_path / "archive.db"
+    spelled = {"one": ("\u095bिंदगी", "\u09dcাক"), "two": ("\u091c\u093cिंदगी", "\u09a1\u09bcাক")}
+    with Archive.open(path) as archive:
+        archive.save_articles([Article(url=f"{HI}/post/{name}", title=name, language="hi",
+                                       body_text=f"यह {hindi} है। {bengali}")
+                               for name, (hindi, bengali) in spelled.items()])
+        if fresh:
+            archive.refresh_search_stats(min_posts=1)
+            assert stats_fresh(archive.conn)
+    for typed in (*spelled["one"], *spelled["two"]):
+        assert sorted(titles(path, typed)) == ["one", "two"], typed.encode("unicode_escape")
+
+
 def test_a_thai_word_is_found_where_it_starts_at_a_mark_as_before(tmp_path: Path) -> None:
     """Thai writes no spaces between words: its marks stay separators (a run kept whole
     would be found by no word inside it), so สวัสดี is still found in สวัสดีครับ."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import wixarchive
 from archive.store import Archive
 from crawler.extract.record import Article
@@ -46,7 +48,8 @@ def test_a_blog_crawled_at_its_new_address_only_is_joined_to_its_archived_site(t
         twice = run("search", kept.title, "--db", str(db), "--json")
         runs = run("runs", "--db", str(db))
         refused = [run("sites", "merge", old_root, old_home.url, "--db", str(db)),
-                   run("sites", "merge", old_root, "https://nowhere.example/", "--db", str(db))]
+                   run("sites", "merge", old_root, "https://nowhere.example/", "--db", str(db)),
+                   run("sites", "merge", new_root, old_root, "--db", str(db))]
         merged = run("sites", "merge", old_root, new_root, "--db", str(db), "--json")
         new_home.request_log.clear()
         third = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
@@ -62,9 +65,16 @@ def test_a_blog_crawled_at_its_new_address_only_is_joined_to_its_archived_site(t
     assert f"↳ {note}" in runs.stdout, runs.stdout  # kept with the run
     assert titled(twice, kept.title) == sorted(root + kept.url_path.lstrip("/")
                                                for root in (old_root, new_root))
-    assert [r.returncode for r in refused] == [1, 1]
+    assert [r.returncode for r in refused] == [1, 1, 1]
     assert refused[0].stderr.startswith("Error: ") and "one archived site" in refused[0].stderr
     assert refused[1].stderr.startswith("Error: no archived site matches")
+    # The wrong way round (NEW OLD), the posts took their URLs at the address the blog left,
+    # and the next crawl of NEW stored all 5 again as new posts: refused, the order named.
+    assert refused[2].stderr.startswith(f"Error: {old_root}'s posts were last seen ("), \
+        refused[2].stderr
+    assert refused[2].stderr.rstrip().endswith(
+        f"the blog moved from {old_root} to {new_root}? The address it left comes first: "
+        f"wixarchive sites merge {old_root} {new_root}"), refused[2].stderr
     assert merged.returncode == 0, merged.stderr
     assert json.loads(merged.stdout) == {
         "site": old_root, "merged": new_root, "address": new_root, "joined": 5, "moved": 0,
@@ -160,6 +170,8 @@ def test_a_version_dated_before_an_earlier_one_stays_the_posts_row(tmp_path: Pat
                              fetched_at="2024-03-01T00:00:00+00:00")
         archive.save_article(post_at(new, "Imported, older."),
                              fetched_at="2024-02-01T00:00:00+00:00")
+        with pytest.raises(ValueError, match=f"comes first: wixarchive sites merge {old} {new}"):
+            wixarchive.merge_sites(archive, new, old)  # the wrong way round
         wixarchive.merge_sites(archive, old, new)
         post = archive.post(f"{new}post/hello")
         versions = archive.versions(post["id"])

@@ -674,9 +674,10 @@ def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     URL at the new address, two posts at one path become one (their versions in time order,
     none lost), the new site's runs become the site's, and crawls of the new address continue
     it. Returns what was merged (`site`, `merged`, `address`, `joined`, `moved`, `readdressed`,
-    `versions`, `runs`; `.to_dict()`). ValueError when both name one site or either names
-    none or several (as --site takes them: URL, host or name); ArchiveError for an archive
-    opened read-only, or while either site is being crawled."""
+    `versions`, `runs`; `.to_dict()`). ValueError when both name one site, when they are
+    given the wrong way round (nothing of `old`'s archived before `new`'s posts were last
+    seen), or either names none or several (as --site takes them: URL, host or name);
+    ArchiveError for an archive opened read-only, or while either site is being crawled."""
     from archive.site_merge import merge_sites as merge
 
     for field, value in (("old", old), ("new", new)):

@@ -196,7 +196,8 @@ def merge_command(old: str, new: str, db: Path, sites_path: Path | None, as_json
     now. Every post takes its URL at NEW (its path kept); two posts at the same path become
     one, their versions in time order; NEW's runs become the site's. Crawls of NEW then
     continue the site. A crawl that takes NEW for a new site whose posts are largely OLD's
-    says to run this (the archive never saw OLD redirect to NEW).
+    says to run this (the archive never saw OLD redirect to NEW). Refused the wrong way round:
+    when nothing of OLD's was archived before NEW's posts were last seen.
 
     \b
     Example:

@@ -8,8 +8,10 @@ the article page of `serve` shows them. A Content-Security-Policy lets the file 
 (no script, no image from the web), so opening it never contacts the site.
 
 The list of posts comes first but is known only once every post is written: the posts are
-written to a spooled temporary file (memory up to SPOOL_BYTES, then disk) and copied after it,
-so memory stays flat in the number of posts and the size of their images.
+written to a spooled temporary file (memory up to SPOOL_BYTES, then disk) and copied after it.
+A post's HTML names its images by a placeholder, each replaced by the image's data: URL as it
+is written, read again and encoded a chunk at a time: memory stays flat in the number of posts
+and the size of their images (a post of 40 photos of 5 MB held them all, base64, three times).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -32,6 +35,11 @@ SPOOL_BYTES = 16 * 1024 * 1024
 # The image types a browser shows from a data: URL in <img>; any other archived file (an SVG,
 # which may hold a script, though an <img> never runs it) stays a link.
 SHOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
+# An archived image's place in a post's HTML until it is written: a token of the export's
+# own, so that no archived text can name an image (or a number past the post's images).
+_SLOT = "\x00{token}-{number}\x00"
+# Bytes of an image encoded at a time (a multiple of 3: base64 pieces that join).
+_CHUNK = 3 * 256 * 1024
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
 body { font: 17px/1.6 Georgia, 'Times New Roman', serif; color: #222; background: #fff;
@@ -76,16 +84,35 @@ def _date(value: str | None) -> str:
     return (value or "")[:10]
 
 
-def _data_url(archived: tuple[bytes, str | None] | None) -> str | None:
-    """An archived image as a data: URL, None when it is not archived or not of a type
-    SHOWN_TYPES names."""
+def _shown_type(archived: tuple[bytes, str | None] | None) -> str | None:
+    """An archived image's type, None when it is not archived or not of a type SHOWN_TYPES
+    names."""
     if archived is None:
         return None
-    data, content_type = archived
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind not in SHOWN_TYPES:
-        return None
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    kind = (archived[1] or "").split(";")[0].strip().lower()
+    return kind if kind in SHOWN_TYPES else None
+
+
+def _write_data_url(out: TextIO, kind: str,
+                    archived: tuple[bytes, str | None] | None) -> None:
+    """The image as a data: URL, encoded a chunk at a time (empty if it can no longer be
+    read)."""
+    out.write(f"data:{kind};base64,")
+    data = archived[0] if archived is not None else b""
+    for start in range(0, len(data), _CHUNK):
+        out.write(base64.b64encode(data[start:start + _CHUNK]).decode("ascii"))
+
+
+def _write_article(out: TextIO, article: str, slots: re.Pattern[str],
+                   shown: list[tuple[str, str]],
+                   image: Callable[[str], tuple[bytes, str | None] | None]) -> None:
+    """The article's HTML with each image placeholder (`slots`) written as its data: URL."""
+    for number, piece in enumerate(slots.split(article)):
+        if number % 2 == 0:
+            out.write(piece)
+        else:
+            url, kind = shown[int(piece)]
+            _write_data_url(out, kind, image(url))
 
 
 def _body(post: dict[str, Any], local: dict[str, str]) -> str:
@@ -167,20 +194,25 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
     entries: list[_Entry] = []
     sites: dict[str, str] = {}  # site URL -> its name, as the posts give them
     images = 0
+    token = secrets.token_hex(8)
+    slots = re.compile(_SLOT.format(token=token, number="([0-9]+)"))
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as body:
         for raw in posts:
             post = safe_post(raw)
             if post.get("body_html") and found:
                 post["body_html"] = _link_posts(post["body_html"], found)
+            # Read here for their type, and again as they are written (_write_article).
             local: dict[str, str] = {}
+            shown: list[tuple[str, str]] = []
             for url in dict.fromkeys([*(post.get("images") or []), post.get("cover_image")]):
-                if url and (shown := _data_url(image(url))):
-                    local[url] = shown
+                if url and (kind := _shown_type(image(url))):
+                    local[url] = _SLOT.format(token=token, number=len(shown))
+                    shown.append((url, kind))
             images += len(local)
             if post.get("site"):
                 sites.setdefault(post["site"], post.get("site_name") or post["site"])
             anchor = f"post-{post['id']}"
-            body.write(_article(post, anchor, local))
+            _write_article(body, _article(post, anchor, local), slots, shown, image)
             entries.append(_Entry(anchor, post.get("title") or post.get("url") or "Untitled",
                                   _date(post.get("published")), post.get("author") or "",
                                   bool(post.get("deleted_at"))))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -41,6 +42,15 @@ FULL_FOLDS: dict[str, str] = {
     "ʼn": "ŉ", "aʾ": "ẚ", "αι": "ᾀᾁᾂᾃᾄᾅᾆᾇᾲᾳᾴᾷ", "ηι": "ᾐᾑᾒᾓᾔᾕᾖᾗῂῃῄῇ",
     "ωι": "ᾠᾡᾢᾣᾤᾥᾦᾧῲῳῴῷ", "եւ": "և", "մե": "ﬔ", "մի": "ﬕ", "մխ": "ﬗ", "մն": "ﬓ", "վն": "ﬖ",
 }
+# The Indic letters with a nukta written as one character (ज़ U+095B, ড় U+09DC) that Unicode
+# never composes: queries read them decomposed (ज + ़), as most text writes them, but the index
+# keeps a word written with the one character as it is (a word, whole, since v22). Decomposed
+# pair -> the letter.
+COMPOSED_NUKTA: dict[str, str] = {
+    unicodedata.normalize("NFD", char): char for char in map(chr, range(0x0900, 0x0E00))
+    if unicodedata.category(char) == "Lo" and unicodedata.normalize("NFC", char) != char}
+_MULTI = {key: FULL_FOLDS.get(key, "") + COMPOSED_NUKTA.get(key, "")
+          for key in [*FULL_FOLDS, *COMPOSED_NUKTA]}
 # Letters the index keeps apart from the letter fold_case reads them as, for the marks unicode61
 # leaves on (Greek tonos and dialytika, Cyrillic ё й ї ў, Arabic hamza and madda). Folded letter
 # -> the letters the index may hold for it. Polytonic Greek, the kana's voicing marks and rarer
@@ -57,7 +67,7 @@ DIGIT_SCRIPTS = tuple(str.maketrans("0123456789", "".join(chr(zero + n) for n in
 # Marked letters in one word, at most: monotonic Greek has one tonos a word (two with a
 # dialytika: προϊόν), Arabic a hamza or two.
 MAX_MARKED = 2
-_LONGEST_FOLD = max(map(len, FULL_FOLDS))
+_LONGEST_FOLD = max(map(len, _MULTI))
 # A word's spellings grow with each foldable pair in it (strasse: 2); past this many, the
 # rest are not looked up (a Greek word with three αι has 2,197).
 MAX_SPELLINGS = 64
@@ -118,6 +128,7 @@ def archive_variants(conn: sqlite3.Connection) -> Variants:
 
 def spellings(token: str, variants: Variants) -> list[str]:
     """The spellings of a folded token the index may hold (`strasse` -> strasse, straße;
+    `ज़िंदगी` -> the same with ज़ as one character;
     `θαλασσα` -> θαλασσα, θάλασσα, ...; `12` -> 12, ١٢, ۱۲), the token itself first, at most
     MAX_SPELLINGS."""
     # after[i]: the spellings of token[i:], built from the end.
@@ -125,7 +136,7 @@ def spellings(token: str, variants: Variants) -> list[str]:
     for start in range(len(token) - 1, -1, -1):
         found = [token[start] + rest for rest in after[start + 1]]
         for length in range(2, min(_LONGEST_FOLD, len(token) - start) + 1):
-            for char in FULL_FOLDS.get(token[start:start + length], ""):
+            for char in _MULTI.get(token[start:start + length], ""):
                 found += [char + rest for rest in after[start + length]]
         after[start] = found[:MAX_SPELLINGS]
     found = after[0]
@@ -154,7 +165,7 @@ def _dotless_spellings(spelling: str) -> list[str]:
 
 def may_vary(token: str, variants: Variants) -> bool:
     """Whether the index may hold `token` (folded) spelled otherwise: costs no lookup."""
-    return any(pair in token for pair in FULL_FOLDS) or any(
+    return any(pair in token for pair in _MULTI) or any(
         char in variants.letters or variants.digit_scripts and char.isdigit()
         or variants.dotless and char == "i" for char in token)
 

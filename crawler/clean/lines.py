@@ -239,19 +239,23 @@ _IMAGE_MARK = re.compile(rf"{_BULLETS_IF_ANY}\[(?P<name>[^\]\s]{{1,120}})\]\s*(?
 # extension or a mark of a Wix media address: the media id ("38d615_fba"), "~mv2", "_edited",
 # a percent-encoded character ("…%3Ds96-c"). Alone on its line or before the text, also the
 # names cameras, stock libraries and Wix give image files ("file", "IMG_1234", "GettyImages-…")
-# and the tools' own words ("[image]", "[IMG]", "[INLINE]"), and hashes (letters and digits
-# mixed, "c7d035ba85"). Any other word is the post's: a lyric's "[chorus]", an editor's
-# "[sic]", "[iPhone]", a config file's "[server]", "set [max_retries]", "rose by [50%]", a
-# footnote ("[1]"), an elision ("[…]") and bracketed words in a sentence.
+# and the tools' own words ("[image]", "[IMG]", "[INLINE]"; not "[File]", a menu's), and
+# hashes (letters and digits mixed, "c7d035ba85"). Any other word is the post's: a lyric's
+# "[chorus]", an editor's "[sic]", "[iPhone]", a config file's "[server]", "set
+# [max_retries]", "rose by [50%]", a footnote ("[1]"), an elision ("[…]") and bracketed words
+# in a sentence.
 _BRACKETED = re.compile(r"\[([^\[\]\n]{0,120})\]")
 _IMAGE_FILE = re.compile(r".*\S\.(?:jpe?g|jfif|png|gif|webp|avif|svg|bmp|tiff?|heic)", re.I)
 # Wix's media id: the site owner's six hex digits (a digit among them: "38d615", "b9c99c"; not
 # "facade"), "_" and the file's hex id, whole or cut ("38d615_fba", "b9c99c_60").
 _WIX_FILE = re.compile(
     r"(?=[a-f]*\d)[0-9a-f]{6}_[0-9a-f]{2,}(?:[~_.].*)?$|.*(?:~mv2|_edited|%[0-9A-Fa-f]{2})")
+# The generic words in one case, as the tools and cameras write them ("[image]", "[IMG]"): a
+# capitalised one is a word of the post's ("[File] > [Save As]", "[Image] > [Adjustments]").
+_GENERIC_IMAGE_WORD = re.compile(
+    r"(?:file|image|img|inline|photo|picture|pic|png|jpe?g|gif|webp|svg)[\W_]*\d*", re.I)
 _IMAGE_WORD = re.compile(
-    r"(?:file|image|img|inline|photo|picture|pic|png|jpe?g|gif|webp|svg)[\W_]*\d*"
-    r"|(?:img|dsc[nf]?|pxl|dji|gopr|mvimg)_?\d{3}.*"
+    r"(?:img|dsc[nf]?|pxl|dji|gopr|mvimg)_?\d{3}.*"
     r"|(?:gettyimage|shutterstock|istock|adobestock|depositphotos|screenshot|unsplash|pexels"
     r"|pixabay).*", re.I)
 _HASH = re.compile(r"(?=.{6}).*[^\W\d_]\d+[^\W\d_]")
@@ -305,7 +309,8 @@ def image_placeholder(name: str, alone: bool = False) -> bool:
         return True
     if not alone or not name or any(ch.isspace() for ch in name):
         return False
-    return bool(_IMAGE_WORD.fullmatch(name) or _HASH.match(name))
+    return bool(_IMAGE_WORD.fullmatch(name) or _HASH.match(name) or name in (
+        name.lower(), name.upper()) and _GENERIC_IMAGE_WORD.fullmatch(name))
 
 
 def _opens_with_image(text: str) -> bool:
