@@ -1076,3 +1076,25 @@ def test_a_title_over_the_date_and_a_short_first_paragraph_is_no_author(above: s
                          "12 ways to get more Instagram followers.\n\n" + "\n\n".join(body) + end)
     assert (classic.title, classic.author) == ("12 ways to get more Instagram followers.", "Roel")
     assert classic.body == body
+
+
+def test_recent_posts_and_see_all_over_the_posts_view_counter_are_its_text() -> None:
+    """A post about the blog's widgets names "Recent Posts" and "See All", each on a line,
+    above its view counter. Before, the two consecutive lines closed the article wherever
+    they stood: the rest of the post was lost."""
+    body = ["At the bottom of every post you will find two things:", "Recent Posts", "See All",
+            "The first shows our newest posts, the second opens the blog.", "Thanks for reading."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n27 views0 comments\n\nPost not marked as liked\n\nRecent Posts\n\n"
+                        "See All\n\nAnother post of the blog\n\n29\n\n0\n\nPost not marked as liked"
+                        "\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_recent_posts_cards_with_comment_counts_still_close_the_post() -> None:
+    """The guard: the widget's cards show their views as a bare number and may show
+    "0 comments" in words, which is no sign of the post's own counter below."""
+    result = clean_text(_UI_WORDS_POST + "The only paragraph.\n\nRecent Posts\n\nSee All\n\n"
+                        "Another post of the blog\n\n55\n\n0 comments\n\n0\n\n"
+                        "Post not marked as liked\n\nbottom of page\n")
+    assert result.body == ["The only paragraph."]

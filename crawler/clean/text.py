@@ -19,9 +19,10 @@ The rules are positional, never keyword filters over the body (§7):
    carry the author ("Writer: x" or a bare name); the title sits just above it (or just below in
    Wix's classic full-page layout, where the login button sits above the author).
 4. Closing region: from the first post-footer widget (view/comment counters, like button, share
-   row, "Tags:", "Recent Posts"+"See All", "Write a comment", a comments heading followed only by
-   chrome) to the end, plus category rows just above it; then whole-line chrome read upwards from
-   the end (comments heading, "bottom of page", copyright, image file names, social icons).
+   row, "Tags:", "Recent Posts"+"See All" with no view counter after them, "Write a comment", a
+   comments heading followed only by chrome) to the end, plus category rows just above it; then
+   whole-line chrome read upwards from the end (comments heading, "bottom of page", copyright,
+   image file names, social icons).
 
 Paragraphs: every non-blank line is one paragraph. Dialect B separates paragraphs with single
 newlines and dialect A with 1-3 blank lines, and list items are lines of their own, so a run of
@@ -461,7 +462,8 @@ class _Cleaner(PageRules):
             t = self.ln(k).text
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
-                    or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
+                    or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt)
+                        and not self._views_counter_after(k + 2))
                     or (recent_posts is not None and recent_posts(k))
                     or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
@@ -488,6 +490,12 @@ class _Cleaner(PageRules):
             end = k
             k -= 1
         return end
+
+    def _views_counter_after(self, k: int) -> bool:
+        """Whether the post's own view counter comes at or after line `k`: then a "Recent Posts"
+        / "See All" above it are two lines of the post (the widget's cards show bare numbers)."""
+        return any(v.VIEWS_COUNTER.match(self.ln(j).text) or self.shaped_counters(j)
+                   for j in range(k, len(self.c)))
 
     def _only_chrome_after(self, k: int) -> bool:
         """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
