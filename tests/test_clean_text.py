@@ -1048,14 +1048,50 @@ def test_short_lines_ending_a_song_or_a_list_over_the_counters_are_no_tags(
     assert result.body == body
 
 
-def test_tags_under_a_finished_paragraph_are_still_chrome() -> None:
+@pytest.mark.parametrize("tags", ["IMPLANT\nBASIC\nCOMPREHENSIVE\n\nSEMINAR",
+                                  "* IMPLANT\n\n* BASIC\n\n* SEMINAR"],
+                         ids=["html-text", "inscriptis"])
+def test_tags_under_a_finished_paragraph_are_still_chrome(tags: str) -> None:
     """The guard: Wix's tag list under the last paragraph ("IMPLANT" / "BASIC" on a real
-    page) goes with the footer."""
+    page) goes with the footer, as the tools write it: html-text one under the other, then
+    the category a paragraph apart; inscriptis as bullets a paragraph apart."""
     body = ["The only paragraph, and it ends here."]
-    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + "\n\nIMPLANT\n\nBASIC\n\nSEMINAR"
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + f"\n\n{tags}"
                         "\n\n12 views0 comments\n\nbottom of page\n")
     assert result.body == body
-    assert {"IMPLANT", "BASIC", "SEMINAR"} <= set(result.chrome)
+    assert {"IMPLANT", "BASIC", "SEMINAR"} <= {line.lstrip("* ") for line in result.chrome}
+
+
+@pytest.mark.parametrize("ending", [
+    "أماكن نوصي بها\n\nسوق مطرح\n\nالجامع الأكبر\n\nشاطئ القرم",
+    "המקומות שביקרנו\n\nהר מירון\n\nנחל עמוד\n\nצפת העתיקה",
+    "Pizza da Michele\n\nSpaccanapoli\n\nCastel dell'Ovo",
+], ids=["arabic", "hebrew", "names"])
+def test_a_post_ending_on_a_list_a_paragraph_apart_keeps_it(ending: str) -> None:
+    """A post ending on a heading and a list, or a list of names, right above the view
+    counter, as html-text writes it: the items bare, a paragraph apart (it prints Wix's tags
+    one under the other). Before, the lines were read as the tag list and lost: in Arabic or
+    Hebrew no capitals tell the heading for a phrase, and names are capitalised like tags."""
+    body = ["We went back twice and it was worth it.", *ending.split("\n\n")]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_a_post_ending_on_an_ordered_list_keeps_it() -> None:
+    """html2text numbers an ordered list's items; no tool numbers Wix's tags. Before, a post
+    ending on a numbered list of names right above the view counter lost it as tags."""
+    page = ("top of page\n\n  * [Home](https://www.example.com)\n"
+            "  * [Blog](https://www.example.com/blog)\n\n"
+            "Use tab to navigate through the menu items.\n\n"
+            "  * [All Posts](https://www.example.com/blog)\n\nSearch\n\nLog in / Sign up\n\n"
+            "  * Ann Lee\n\n  * Mar 3, 2024\n  * 2 min read\n\n# A tour of Naples\n\n"
+            "We went back twice and it was worth it.\n\n  1. Pizza da Michele\n\n"
+            "  2. Spaccanapoli\n\n  3. Castel dell'Ovo\n\n27 views0 comments\n\n"
+            "Post not marked as liked\n\nbottom of page\n")
+    result = clean_text(page)
+    assert result.body == ["We went back twice and it was worth it.", "Pizza da Michele",
+                           "Spaccanapoli", "Castel dell'Ovo"]
 
 
 @pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],

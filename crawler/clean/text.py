@@ -86,6 +86,10 @@ def _phrase(text: str) -> bool:
     return len(words) > 1 and any(w.islower() and w not in NAME_PARTICLES for w in words)
 
 
+# An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
+_NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
+
+
 def _goes_on_above(text: str) -> bool:
     """Whether short lines under `text` go on from it rather than follow a finished
     paragraph: it introduces a list ("What I pack:"), or it is a short line with no closing
@@ -531,6 +535,13 @@ class _Cleaner(PageRules):
             first -= 1
         if first - 1 >= start and _goes_on_above(self.ln(first - 1).text):
             return k  # the end of a poem, a song or a list, not the tags under it
+        if any(_NUMBERED_ITEM.match(self.ln(j).source or self.ln(j).raw) for j in range(first, k)):
+            return k  # an ordered list: no tool numbers the tags
+        # Bare lines (html-text's) each a paragraph apart: a list or a heading over one, where
+        # the tags are printed one under the other (IMPLANT / BASIC / COMPREHENSIVE).
+        if k - first >= 3 and not self.ln(first).bullet and all(
+                self.c[j + 1] - self.c[j] > 1 for j in range(first, k - 1)):
+            return k
         if k - first == 1 and self.ln(first).bullet and (
                 first - 1 < start or not self.ln(first - 1).bullet):
             return first  # one category, a list item of its own under the last paragraph
