@@ -1134,3 +1134,26 @@ def test_recent_posts_cards_with_comment_counts_still_close_the_post() -> None:
                         "Another post of the blog\n\n55\n\n0 comments\n\n0\n\n"
                         "Post not marked as liked\n\nbottom of page\n")
     assert result.body == ["The only paragraph."]
+
+
+@pytest.mark.parametrize(("title", "date", "minutes"), [
+    ("הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("טיול בגליל", "6 ביוני 2019", "זמן קריאה: 1 דקות"),
+    ("كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("Осень в Москве", "3 окт. 2023 г.", "2 мин. на чтение"),
+], ids=["hebrew", "hebrew-with-year", "arabic", "russian"])
+def test_a_content_only_copy_opening_on_the_date_in_another_locale_gives_the_header(
+        title: str, date: str, minutes: str) -> None:
+    """A blog that hides its authors, in a locale the vocabulary lacks, copied from its header
+    on: date, reading time, title, post. Before, a date read only by its shape counted under a
+    site header or an author's name: the date and the reading time stayed in the body."""
+    result = clean_text(f"{date}\n\n{minutes}\n\n{title}\n\n" + "\n\n".join(_NO_AUTHOR_BODY) + "\n")
+    assert (result.title, result.author, result.date) == (title, None, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+def test_quantities_opening_a_content_only_copy_are_no_header() -> None:
+    """The guard: a number and a word ("3 eggs") is shaped like a date and "2 cups flour" like
+    a reading time; with no year and no month's name they stay the post's lines."""
+    result = clean_text("3 eggs\n\n2 cups flour\n\nPancakes\n\nMix them well and bake.\n")
+    assert "2 cups flour" in result.body and result.reading_minutes is None
