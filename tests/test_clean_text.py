@@ -1157,3 +1157,17 @@ def test_quantities_opening_a_content_only_copy_are_no_header() -> None:
     a reading time; with no year and no month's name they stay the post's lines."""
     result = clean_text("3 eggs\n\n2 cups flour\n\nPancakes\n\nMix them well and bake.\n")
     assert "2 cups flour" in result.body and result.reading_minutes is None
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_date_the_vocabulary_misses_over_a_reading_time_it_knows_is_the_header(
+        above: str) -> None:
+    """Polish "6 cze 2019" (a month's name the vocabulary knows, in a form it lacks) over
+    "1 min czytania" (a reading time it reads). Before, the block was the reading time alone:
+    the date became the title and the title the first paragraph."""
+    result = clean_text(f"{above}6 cze 2019\n\n1 min czytania\n\nWiosna w Krakowie\n\n"
+                        + "\n\n".join(_NO_AUTHOR_BODY) + "\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Wiosna w Krakowie", "6 cze 2019", 1)
+    assert result.body == _NO_AUTHOR_BODY

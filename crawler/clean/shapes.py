@@ -84,6 +84,12 @@ def shaped_unit(text: str) -> str | None:
     return None
 
 
+def names_a_month(text: str) -> bool:
+    """Whether a date-shaped line names a month the vocabulary knows in some language ("6 cze
+    2019", "31 במאי"): a number and any word is also a quantity's shape ("3 eggs")."""
+    return any(month_number(word) for word in re.findall(r"[^\W\d_]+", text))
+
+
 class ShapeRules:
     """The cleaner's state (set by crawler.clean.text._Cleaner), its line accessors, and the
     rules that read lines by their shapes."""
@@ -155,8 +161,7 @@ class ShapeRules:
             number and a word alone may be a quantity ("3 eggs")."""
             date = self.ln(k).text
             return (k == self.pos and bool(SHAPED_DATE.match(date))
-                    and (bool(re.search(r"\d{4}|[月월]", date))
-                         or any(month_number(w) for w in re.findall(r"[^\W\d_]+", date)))
+                    and (bool(re.search(r"\d{4}|[月월]", date)) or names_a_month(date))
                     and not any(bullet(j) for j in (k, k + 1)) and titled(k + 2))
 
         for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):

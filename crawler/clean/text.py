@@ -61,7 +61,7 @@ from crawler.clean.lines import (
     trim_invisible,
 )
 from crawler.clean.page import DOC_TITLE_SHARE, PageRules
-from crawler.clean.shapes import SHAPED_WRITER, shaped_minutes
+from crawler.clean.shapes import SHAPED_DATE, SHAPED_WRITER, names_a_month, shaped_minutes
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -221,6 +221,13 @@ class _Cleaner(PageRules):
                     break
                 kinds |= new
                 end += 1
+            above = self.ln(k - 1).text if k - 1 >= self.pos else ""
+            if (kinds == {"read"} and above and self.meta(k - 1) is None
+                    and SHAPED_DATE.match(above) and names_a_month(above)):
+                # A date the vocabulary's forms miss ("6 cze 2019") over a reading time it knows.
+                k -= 1
+                self.shaped[k] = "date"
+                kinds.add("date")
             following = self.meta(end + 1) if end + 1 < len(self.c) else None
             if "read" not in kinds and following in ("date", "glued"):
                 k = end + 1  # a list of dates is content, not a header
