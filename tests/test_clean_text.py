@@ -1171,3 +1171,20 @@ def test_a_date_the_vocabulary_misses_over_a_reading_time_it_knows_is_the_header
     assert (result.title, result.date, result.reading_minutes) == (
         "Wiosna w Krakowie", "6 cze 2019", 1)
     assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_title_in_title_case_over_the_date_is_no_author(above: str) -> None:
+    """A blog that hides its authors, its title in title case ("Five Tips For Better Sleep")
+    over the date, a short first paragraph under the header, no document <title>. Before, the
+    capitalised words were shaped like a name: the title became the author and the first
+    paragraph the title. A heading in title case capitalises small words ("For", "To", "Of")
+    that no name holds."""
+    body = ["Sleep well.", "Go to bed at ten and get up at six, every day of the week."]
+    end = "\n\nbottom of page\n" if above else "\n"
+    result = clean_text(f"{above}Five Tips For Better Sleep\n\nMar 3, 2024\n\n2 min read\n\n"
+                        + "\n\n".join(body) + end)
+    assert (result.title, result.author) == ("Five Tips For Better Sleep", None)
+    assert result.body == body
+    assert person_like("Woody Kitson") and not person_like("The Art Of Slow Travel")
