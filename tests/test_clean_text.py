@@ -1048,14 +1048,50 @@ def test_short_lines_ending_a_song_or_a_list_over_the_counters_are_no_tags(
     assert result.body == body
 
 
-def test_tags_under_a_finished_paragraph_are_still_chrome() -> None:
+@pytest.mark.parametrize("tags", ["IMPLANT\nBASIC\nCOMPREHENSIVE\n\nSEMINAR",
+                                  "* IMPLANT\n\n* BASIC\n\n* SEMINAR"],
+                         ids=["html-text", "inscriptis"])
+def test_tags_under_a_finished_paragraph_are_still_chrome(tags: str) -> None:
     """The guard: Wix's tag list under the last paragraph ("IMPLANT" / "BASIC" on a real
-    page) goes with the footer."""
+    page) goes with the footer, as the tools write it: html-text one under the other, then
+    the category a paragraph apart; inscriptis as bullets a paragraph apart."""
     body = ["The only paragraph, and it ends here."]
-    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + "\n\nIMPLANT\n\nBASIC\n\nSEMINAR"
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body) + f"\n\n{tags}"
                         "\n\n12 views0 comments\n\nbottom of page\n")
     assert result.body == body
-    assert {"IMPLANT", "BASIC", "SEMINAR"} <= set(result.chrome)
+    assert {"IMPLANT", "BASIC", "SEMINAR"} <= {line.lstrip("* ") for line in result.chrome}
+
+
+@pytest.mark.parametrize("ending", [
+    "أماكن نوصي بها\n\nسوق مطرح\n\nالجامع الأكبر\n\nشاطئ القرم",
+    "המקומות שביקרנו\n\nהר מירון\n\nנחל עמוד\n\nצפת העתיקה",
+    "Pizza da Michele\n\nSpaccanapoli\n\nCastel dell'Ovo",
+], ids=["arabic", "hebrew", "names"])
+def test_a_post_ending_on_a_list_a_paragraph_apart_keeps_it(ending: str) -> None:
+    """A post ending on a heading and a list, or a list of names, right above the view
+    counter, as html-text writes it: the items bare, a paragraph apart (it prints Wix's tags
+    one under the other). Before, the lines were read as the tag list and lost: in Arabic or
+    Hebrew no capitals tell the heading for a phrase, and names are capitalised like tags."""
+    body = ["We went back twice and it was worth it.", *ending.split("\n\n")]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n12 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_a_post_ending_on_an_ordered_list_keeps_it() -> None:
+    """html2text numbers an ordered list's items; no tool numbers Wix's tags. Before, a post
+    ending on a numbered list of names right above the view counter lost it as tags."""
+    page = ("top of page\n\n  * [Home](https://www.example.com)\n"
+            "  * [Blog](https://www.example.com/blog)\n\n"
+            "Use tab to navigate through the menu items.\n\n"
+            "  * [All Posts](https://www.example.com/blog)\n\nSearch\n\nLog in / Sign up\n\n"
+            "  * Ann Lee\n\n  * Mar 3, 2024\n  * 2 min read\n\n# A tour of Naples\n\n"
+            "We went back twice and it was worth it.\n\n  1. Pizza da Michele\n\n"
+            "  2. Spaccanapoli\n\n  3. Castel dell'Ovo\n\n27 views0 comments\n\n"
+            "Post not marked as liked\n\nbottom of page\n")
+    result = clean_text(page)
+    assert result.body == ["We went back twice and it was worth it.", "Pizza da Michele",
+                           "Spaccanapoli", "Castel dell'Ovo"]
 
 
 @pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
@@ -1076,3 +1112,79 @@ def test_a_title_over_the_date_and_a_short_first_paragraph_is_no_author(above: s
                          "12 ways to get more Instagram followers.\n\n" + "\n\n".join(body) + end)
     assert (classic.title, classic.author) == ("12 ways to get more Instagram followers.", "Roel")
     assert classic.body == body
+
+
+def test_recent_posts_and_see_all_over_the_posts_view_counter_are_its_text() -> None:
+    """A post about the blog's widgets names "Recent Posts" and "See All", each on a line,
+    above its view counter. Before, the two consecutive lines closed the article wherever
+    they stood: the rest of the post was lost."""
+    body = ["At the bottom of every post you will find two things:", "Recent Posts", "See All",
+            "The first shows our newest posts, the second opens the blog.", "Thanks for reading."]
+    result = clean_text(_UI_WORDS_POST + "\n\n".join(body)
+                        + "\n\n27 views0 comments\n\nPost not marked as liked\n\nRecent Posts\n\n"
+                        "See All\n\nAnother post of the blog\n\n29\n\n0\n\nPost not marked as liked"
+                        "\n\nbottom of page\n")
+    assert result.body == body
+
+
+def test_recent_posts_cards_with_comment_counts_still_close_the_post() -> None:
+    """The guard: the widget's cards show their views as a bare number and may show
+    "0 comments" in words, which is no sign of the post's own counter below."""
+    result = clean_text(_UI_WORDS_POST + "The only paragraph.\n\nRecent Posts\n\nSee All\n\n"
+                        "Another post of the blog\n\n55\n\n0 comments\n\n0\n\n"
+                        "Post not marked as liked\n\nbottom of page\n")
+    assert result.body == ["The only paragraph."]
+
+
+@pytest.mark.parametrize(("title", "date", "minutes"), [
+    ("הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+    ("טיול בגליל", "6 ביוני 2019", "זמן קריאה: 1 דקות"),
+    ("كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("Осень в Москве", "3 окт. 2023 г.", "2 мин. на чтение"),
+], ids=["hebrew", "hebrew-with-year", "arabic", "russian"])
+def test_a_content_only_copy_opening_on_the_date_in_another_locale_gives_the_header(
+        title: str, date: str, minutes: str) -> None:
+    """A blog that hides its authors, in a locale the vocabulary lacks, copied from its header
+    on: date, reading time, title, post. Before, a date read only by its shape counted under a
+    site header or an author's name: the date and the reading time stayed in the body."""
+    result = clean_text(f"{date}\n\n{minutes}\n\n{title}\n\n" + "\n\n".join(_NO_AUTHOR_BODY) + "\n")
+    assert (result.title, result.author, result.date) == (title, None, date)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+def test_quantities_opening_a_content_only_copy_are_no_header() -> None:
+    """The guard: a number and a word ("3 eggs") is shaped like a date and "2 cups flour" like
+    a reading time; with no year and no month's name they stay the post's lines."""
+    result = clean_text("3 eggs\n\n2 cups flour\n\nPancakes\n\nMix them well and bake.\n")
+    assert "2 cups flour" in result.body and result.reading_minutes is None
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_date_the_vocabulary_misses_over_a_reading_time_it_knows_is_the_header(
+        above: str) -> None:
+    """Polish "6 cze 2019" (a month's name the vocabulary knows, in a form it lacks) over
+    "1 min czytania" (a reading time it reads). Before, the block was the reading time alone:
+    the date became the title and the title the first paragraph."""
+    result = clean_text(f"{above}6 cze 2019\n\n1 min czytania\n\nWiosna w Krakowie\n\n"
+                        + "\n\n".join(_NO_AUTHOR_BODY) + "\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Wiosna w Krakowie", "6 cze 2019", 1)
+    assert result.body == _NO_AUTHOR_BODY
+
+
+@pytest.mark.parametrize("above", ["", "top of page\n\nSearch\n\nLog in / Sign up\n\n"],
+                         ids=["content-only", "under-the-login-button"])
+def test_a_title_in_title_case_over_the_date_is_no_author(above: str) -> None:
+    """A blog that hides its authors, its title in title case ("Five Tips For Better Sleep")
+    over the date, a short first paragraph under the header, no document <title>. Before, the
+    capitalised words were shaped like a name: the title became the author and the first
+    paragraph the title. A heading in title case capitalises small words ("For", "To", "Of")
+    that no name holds."""
+    body = ["Sleep well.", "Go to bed at ten and get up at six, every day of the week."]
+    end = "\n\nbottom of page\n" if above else "\n"
+    result = clean_text(f"{above}Five Tips For Better Sleep\n\nMar 3, 2024\n\n2 min read\n\n"
+                        + "\n\n".join(body) + end)
+    assert (result.title, result.author) == ("Five Tips For Better Sleep", None)
+    assert result.body == body
+    assert person_like("Woody Kitson") and not person_like("The Art Of Slow Travel")

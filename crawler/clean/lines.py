@@ -458,15 +458,23 @@ NAME_PARTICLES = {"de", "la", "le", "du", "des", "da", "di", "do", "dos", "das",
                    "van", "von", "der", "den", "ter", "bin", "al", "y", "e"}
 
 
+# English small words that a heading in title case capitalises and a name never holds.
+TITLE_CASE_WORDS = {"A", "An", "And", "Are", "As", "At", "By", "For", "From", "How", "In", "Is",
+                    "Of", "On", "Or", "The", "To", "What", "When", "Why", "With", "You", "Your"}
+
+
 def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
-    of that length has lowercase words ("A trumpet is a Puck"). A script without case (Arabic,
+    of that length has lowercase words ("A trumpet is a Puck") or, in title case, capitalised
+    small words ("Five Tips For Better Sleep"). A script without case (Arabic,
     Hebrew, Chinese, Japanese) shows no capitals: its words are no sign of a name ("فاطمة
     الزهراء" and the title "كيف تتعامل مع الضغط" look alike), see byline_over_date."""
     words = text.split()
     if not name_like(text) or len(words) > 5 or not any(map(_cased, words)):
         return False
+    if any(w in TITLE_CASE_WORDS for w in words[1:]):
+        return False  # a heading in title case ("Five Tips For Better Sleep")
     return len(words) == 1 or all(not w[:1].islower() or w in NAME_PARTICLES for w in words)
 
 

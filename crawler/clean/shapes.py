@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from crawler.clean import vocabulary as v
+from crawler.clean.dates import month_number
 from crawler.clean.lines import Line, name_like, tag_like, title_like, words
 from crawler.clean.vocabulary import D, to_int
 from crawler.extract.record import CleanedText
@@ -83,6 +84,12 @@ def shaped_unit(text: str) -> str | None:
     return None
 
 
+def names_a_month(text: str) -> bool:
+    """Whether a date-shaped line names a month the vocabulary knows in some language ("6 cze
+    2019", "31 במאי"): a number and any word is also a quantity's shape ("3 eggs")."""
+    return any(month_number(word) for word in re.findall(r"[^\W\d_]+", text))
+
+
 class ShapeRules:
     """The cleaner's state (set by crawler.clean.text._Cleaner), its line accessors, and the
     rules that read lines by their shapes."""
@@ -119,9 +126,9 @@ class ShapeRules:
         """A header in a locale the vocabulary lacks: a date-shaped line right above a
         reading-time-shaped one. On a page that kept Wix's site header it may sit anywhere near
         the top; in a content-only dump the author's name must sit above it and a title beside
-        the three lines. Never inside a run of four or more such lines: a list of quantities or
-        dates is content, while one more such line may be the title ("13 YouTube Tips") or the
-        author ("Print Dreams 3D")."""
+        the three lines, or the two open the dump over the title. Never inside a run of four
+        or more such lines: a list of quantities or dates is content, while one more such line
+        may be the title ("13 YouTube Tips") or the author ("Print Dreams 3D")."""
 
         def shaped(j: int) -> bool:
             return self.pos <= j < len(self.c) and bool(
@@ -147,13 +154,23 @@ class ShapeRules:
                     return True
             return titled(k + 2) or titled(k - 2)
 
+        def at_top(k: int) -> bool:
+            """A blog that hides its authors shows the date and reading time over the title:
+            a copy of the post opens on the two, the title right under them. The date with its
+            year, in CJK form or with a month's name the vocabulary knows from any language: a
+            number and a word alone may be a quantity ("3 eggs")."""
+            date = self.ln(k).text
+            return (k == self.pos and bool(SHAPED_DATE.match(date))
+                    and (bool(re.search(r"\d{4}|[月월]", date)) or names_a_month(date))
+                    and not any(bullet(j) for j in (k, k + 1)) and titled(k + 2))
+
         for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):
             # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
             date = self.ln(k).text
             if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
                     and shaped_minutes(self.ln(k + 1).text) is not None
                     and shaped(k - 1) + shaped(k - 2) + shaped(k + 2) + shaped(k + 3) <= 1
-                    and (self.site_header or byline(k))):
+                    and (self.site_header or byline(k) or at_top(k))):
                 self.shaped = {k: "date", k + 1: "read"}
                 # A post header this far down sits under the site's header and menus.
                 self.site_header |= k - self.pos >= near

@@ -19,9 +19,10 @@ The rules are positional, never keyword filters over the body (§7):
    carry the author ("Writer: x" or a bare name); the title sits just above it (or just below in
    Wix's classic full-page layout, where the login button sits above the author).
 4. Closing region: from the first post-footer widget (view/comment counters, like button, share
-   row, "Tags:", "Recent Posts"+"See All", "Write a comment", a comments heading followed only by
-   chrome) to the end, plus category rows just above it; then whole-line chrome read upwards from
-   the end (comments heading, "bottom of page", copyright, image file names, social icons).
+   row, "Tags:", "Recent Posts"+"See All" with no view counter after them, "Write a comment", a
+   comments heading followed only by chrome) to the end, plus category rows just above it; then
+   whole-line chrome read upwards from the end (comments heading, "bottom of page", copyright,
+   image file names, social icons).
 
 Paragraphs: every non-blank line is one paragraph. Dialect B separates paragraphs with single
 newlines and dialect A with 1-3 blank lines, and list items are lines of their own, so a run of
@@ -60,7 +61,7 @@ from crawler.clean.lines import (
     trim_invisible,
 )
 from crawler.clean.page import DOC_TITLE_SHARE, PageRules
-from crawler.clean.shapes import SHAPED_WRITER, shaped_minutes
+from crawler.clean.shapes import SHAPED_DATE, SHAPED_WRITER, names_a_month, shaped_minutes
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -83,6 +84,10 @@ def _phrase(text: str) -> bool:
     name ("IMPLANT", "Creative Business", "jiFunze Education")."""
     words = text.split()
     return len(words) > 1 and any(w.islower() and w not in NAME_PARTICLES for w in words)
+
+
+# An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
+_NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
 
 
 def _goes_on_above(text: str) -> bool:
@@ -216,6 +221,13 @@ class _Cleaner(PageRules):
                     break
                 kinds |= new
                 end += 1
+            above = self.ln(k - 1).text if k - 1 >= self.pos else ""
+            if (kinds == {"read"} and above and self.meta(k - 1) is None
+                    and SHAPED_DATE.match(above) and names_a_month(above)):
+                # A date the vocabulary's forms miss ("6 cze 2019") over a reading time it knows.
+                k -= 1
+                self.shaped[k] = "date"
+                kinds.add("date")
             following = self.meta(end + 1) if end + 1 < len(self.c) else None
             if "read" not in kinds and following in ("date", "glued"):
                 k = end + 1  # a list of dates is content, not a header
@@ -461,7 +473,8 @@ class _Cleaner(PageRules):
             t = self.ln(k).text
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
-                    or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt))
+                    or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt)
+                        and not self._views_counter_after(k + 2))
                     or (recent_posts is not None and recent_posts(k))
                     or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
@@ -488,6 +501,12 @@ class _Cleaner(PageRules):
             end = k
             k -= 1
         return end
+
+    def _views_counter_after(self, k: int) -> bool:
+        """Whether the post's own view counter comes at or after line `k`: then a "Recent Posts"
+        / "See All" above it are two lines of the post (the widget's cards show bare numbers)."""
+        return any(v.VIEWS_COUNTER.match(self.ln(j).text) or self.shaped_counters(j)
+                   for j in range(k, len(self.c)))
 
     def _only_chrome_after(self, k: int) -> bool:
         """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
@@ -523,6 +542,13 @@ class _Cleaner(PageRules):
             first -= 1
         if first - 1 >= start and _goes_on_above(self.ln(first - 1).text):
             return k  # the end of a poem, a song or a list, not the tags under it
+        if any(_NUMBERED_ITEM.match(self.ln(j).source or self.ln(j).raw) for j in range(first, k)):
+            return k  # an ordered list: no tool numbers the tags
+        # Bare lines (html-text's) each a paragraph apart: a list or a heading over one, where
+        # the tags are printed one under the other (IMPLANT / BASIC / COMPREHENSIVE).
+        if k - first >= 3 and not self.ln(first).bullet and all(
+                self.c[j + 1] - self.c[j] > 1 for j in range(first, k - 1)):
+            return k
         if k - first == 1 and self.ln(first).bullet and (
                 first - 1 < start or not self.ln(first - 1).bullet):
             return first  # one category, a list item of its own under the last paragraph

@@ -244,6 +244,8 @@ _COMMENTS_KO = rf"댓글\s*{D}+\s*개"
 COUNTERS = re.compile(
     rf"^(?:{_VIEWS}\s*(?:{_COMMENTS})?|{_COMMENTS}|{_VIEWS_KO}\s*(?:{_COMMENTS_KO})?|{_COMMENTS_KO})$",
     re.IGNORECASE)
+# The post's own view counter: the cards of "Recent Posts" show their views as a bare number.
+VIEWS_COUNTER = re.compile(rf"^(?:{_VIEWS}|{_VIEWS_KO})", re.IGNORECASE)
 LIKE_COUNT = re.compile(rf"^{D}+\s*(?:{_alt(LIKE_WORDS)})\.?$", re.IGNORECASE)
 LIKED = [
     "Post not marked as liked", "Post marked as liked", "Vous n'aimez plus ce post",
