@@ -54,6 +54,12 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     assert kept.stderr.startswith(f"Error: {blog} holds 3 archived posts: only a site with none")
     assert "wixarchive sites remove" in kept.stderr and "Traceback" not in kept.stderr
 
+    broken = tmp_path / "broken.toml"  # read for whether it lists the site: said, not raised
+    broken.write_text("[[site]] bad")
+    unread = run("sites", "forget", typo, "--db", str(db), "--sites", str(broken))
+    assert unread.returncode == 1 and unread.stderr.startswith(f"Error: {broken} is not valid")
+    assert "Traceback" not in unread.stderr
+
     assert run("sites", "add", typo, "--db", str(db)).returncode == 0
     listed = run("sites", "forget", typo, "--db", str(db))
     assert listed.returncode == 1

@@ -691,9 +691,9 @@ def forget_site(archive: Archive, site: str, *,
     """Remove from the archive a site that holds no posts (an address crawled by mistake), and
     its runs, as `wixarchive sites forget SITE` does (`site`: a URL, host or name, as --site
     takes them). Returns what was removed (`site`, `runs`; `.to_dict()`). ValueError when the
-    site holds posts, when the sites file (`sites_file`, as for `add_site`) lists it, or when
-    `site` names none or several; ArchiveError for an archive opened read-only, or while the
-    site is being crawled."""
+    site holds posts, when the sites file (`sites_file`, as for `add_site`) lists it or cannot
+    be read, or when `site` names none or several; ArchiveError for an archive opened
+    read-only, or while the site is being crawled."""
     from archive.site_forget import forget_site as forget
 
     if not isinstance(site, str):

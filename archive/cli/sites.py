@@ -255,7 +255,7 @@ def forget_command(site: str, db: Path, sites_path: Path | None, as_json: bool) 
     try:
         with archive:
             result = forget_site(archive, site, sites_path=resolve_sites(sites_path, db))
-    except (ForgetError, NoSuchSite, SeveralSites) as exc:
+    except (ForgetError, NoSuchSite, SeveralSites, sites_file.SitesError) as exc:
         fail(str(exc))
     except ArchiveError as exc:
         fail_with(exc)
