@@ -48,6 +48,9 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     blog = home.url + "/"
     assert crawled.returncode == 1, crawled.stderr  # the typos failed
     assert sorted(stats_sites(db)) == sorted([blog, typo, other_typo])
+    shown = run("stats", "--db", str(db)).stdout.splitlines()
+    assert shown[-1] == ("Note: 2 sites hold no posts; to remove one crawled by mistake from "
+                         f"the archive: wixarchive sites forget SITE --db {db}")
 
     kept = run("sites", "forget", blog, "--db", str(db))
     assert kept.returncode == 1
@@ -81,6 +84,7 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
         assert [run["site"] for run in wixarchive.runs(archive)] == [blog]
 
     assert stats_sites(db) == [blog]
+    assert "Note:" not in run("stats", "--db", str(db)).stdout
     exported = run("export", "--format", "jsonl", str(tmp_path / "posts.jsonl"), "--db", str(db))
     assert exported.returncode == 0, exported.stderr
     assert "3 posts from 1 site" in exported.stderr + exported.stdout
