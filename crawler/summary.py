@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from archive.schedule.due import format_duration
 from archive.store import BUSY_TIMEOUT_MS
 from archive.words import counted
-from crawler.discover.urls import is_post_url, no_site
+from crawler.discover.urls import BadURL, is_post_url, no_site, site_root
 
 # recaptured: unchanged posts fetched again because their capture was lost (lost_captures)
 OUTCOMES = ("new", "changed", "unchanged", "recaptured", "deleted", "failed")
@@ -194,6 +194,13 @@ def _media_failed(stats: dict[str, Any]) -> tuple[int, int] | None:
     return (failed, sum(tried.values())) if failed else None
 
 
+def _is_site_root(url: str) -> bool:
+    try:
+        return site_root(url) == url
+    except BadURL:
+        return False
+
+
 def time_limit_text(seconds: float) -> str:
     """A time limit as the sites file writes it ("30m", "1h30m"); "2.5s" below whole seconds."""
     if seconds != int(seconds):
@@ -281,9 +288,10 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                f"{', '.join(forbidden[:3])}{' …' if len(forbidden) > 3 else ''}")
         elif foreign := stats.get(FOREIGN_HOME):
             title = stats.get(FOREIGN_HOME_TITLE)
+            page = "home page" if _is_site_root(foreign) else "blog page"
             summary.message = (f"no Wix blog posts found at {site}: it "
                                f"{'no longer looks' if archived else 'does not look'} like a "
-                               f"Wix site (its blog page {foreign} is not a Wix page"
+                               f"Wix site (its {page} {foreign} is not a Wix page"
                                f"{f': “{title}”' if title else ''})")
         elif missing := _all_not_found(errors):
             # A site archived before is a blog that went away; one never archived may as well

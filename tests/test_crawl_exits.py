@@ -284,3 +284,38 @@ def test_an_archive_locked_through_a_crawl_of_unchanged_posts_exits_75_too(tmp_p
     assert summary["counts"]["unchanged"] == 5, summary
     assert summary["archive_busy"] is True, summary
     assert summary["run_not_recorded"].startswith("the archive is busy"), summary
+
+
+def test_pages_left_unsent_by_a_ctrl_c_are_not_counted_failed(tmp_path: Path):
+    """One Ctrl-C with posts still queued for the site: they are not sent, and the run is
+    interrupted. `runs` showed them as failures (`FAIL 16`), as if the site had failed them;
+    now they are named (`not fetched: the crawl is stopping`) but not counted failed."""
+    saved = 5
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=24, post_count=40)) as server:
+        server.gate = Gate("/post/", allow=saved)
+        command = [sys.executable, "-m", "archive.cli", "crawl", server.url, "--db", str(db),
+                   *FAST]
+        try:
+            with running(command, start_new_session=True) as (proc, stdout, stderr):
+                wait_until(lambda: server.gate.held, "a post request held", proc)
+                wait_until(lambda: _stored_posts(db) >= saved, f"{saved} posts stored", proc)
+                os.killpg(proc.pid, signal.SIGINT)
+                wait_until(lambda: "Stopping:" in stderr, "the stop", proc)
+                server.gate.release()
+                proc.wait(timeout=60)
+        finally:
+            server.gate.release()
+        err = stderr.finish()
+    assert proc.returncode == 130, err
+    listed = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    (run,) = json.loads(listed.stdout)
+    assert run["status"] == "interrupted", run
+    with Archive.open(db, readonly=True) as archive:
+        (recorded,) = archive.runs(1)
+    unsent = [e for e in recorded["errors"] if e.endswith(": not fetched: the crawl is stopping")]
+    assert unsent, recorded["errors"]  # the test stopped the crawl with posts still queued
+    assert run["failed"] == 0, run
+    assert run["new"] + len(unsent) <= 40, run

@@ -485,3 +485,41 @@ def test_a_malformed_redis_url_is_named_as_such(tmp_path: Path):
             assert result.stdout == ""
             assert result.stderr == error, command
     assert len(_runs(db)) == 1
+
+
+WORDPRESS_TITLE = "My Garden Blog – Just another WordPress site"
+
+
+def wordpress_site(site: str) -> dict[str, Response]:
+    """The sample server's overrides that make `site` a WordPress site: robots.txt naming its
+    wp-sitemap.xml, posts under /2024/05/..., a WordPress home page, no /blog."""
+    home = ('<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><title>'
+            f'{WORDPRESS_TITLE}</title><meta name="generator" content="WordPress 6.4.2">'
+            '</head><body class="home blog"><h1>My Garden Blog</h1><article><h2><a href="/2024/'
+            '05/hello-world/">Hello world!</a></h2></article></body></html>').encode()
+    sitemap = (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
+               f'schemas/sitemap/0.9"><url><loc>{site}2024/05/hello-world/</loc><lastmod>'
+               '2024-05-01T10:00:00+00:00</lastmod></url></urlset>').encode()
+    robots = f"User-agent: *\nDisallow: /wp-admin/\n\nSitemap: {site}wp-sitemap.xml\n"
+    return {"/robots.txt": Response(200, robots.encode(), {"Content-Type": "text/plain"}),
+            "/wp-sitemap.xml": Response(200, sitemap, {"Content-Type": "application/xml"}),
+            "/": Response(200, home, {"Content-Type": "text/html; charset=UTF-8"}),
+            **{path: Response(404, b"Not found")
+               for path in ("/sitemap.xml", "/blog-feed.xml", "/blog")}}
+
+
+def test_a_wordpress_sites_address_says_it_is_not_a_wix_site(tmp_path: Path):
+    """A first crawl of a WordPress site: the crawler never fetched its home page, so it said
+    only `no Wix blog posts found at SITE (no blog-posts sitemap, blog feed or listing of
+    posts)`. Now, no post found by any route, it asks for the home page once and says the
+    site is not on Wix (through Redis too: tests/test_crawl_redis.py)."""
+    with serve_blog(SampleBlog(seed=41, post_count=1)) as server:
+        site = server.url + "/"
+        server.overrides.update(wordpress_site(site))
+        summary = _crawl(site, tmp_path / "archive.db")
+        home_asked = server.hits["/"]
+    assert summary["status"] == "failed"
+    assert summary["message"] == (
+        f"no Wix blog posts found at {site}: it does not look like a Wix site (its home page "
+        f"{site} is not a Wix page: “{WORDPRESS_TITLE}”)")
+    assert home_asked == 1

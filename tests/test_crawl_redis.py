@@ -2056,3 +2056,23 @@ def test_a_blog_gone_or_parked_is_told_apart_and_its_posts_kept_through_redis(
     assert after[1]["message"] == (
         f"no Wix blog posts found at {parked.url}/: it no longer looks like a Wix site (its "
         f"blog page {parked.url}/blog is not a Wix page: “blog.example is for sale”)" + kept)
+
+
+def test_a_wordpress_sites_address_says_it_is_not_a_wix_site_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """As test_crawl_failures' crawl without Redis: the home page of a site where no post is
+    found is asked for once, and a WordPress one named."""
+    from tests.test_crawl_failures import WORDPRESS_TITLE, wordpress_site
+
+    with blogs(1, posts=1) as (server,):
+        server.overrides.update(wordpress_site(server.url + "/"))
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), [worker])
+        home_asked = server.hits["/"]
+    summary = json.loads(out)
+    assert summary["status"] == "failed", (out, err)
+    assert summary["message"] == (
+        f"no Wix blog posts found at {server.url}/: it does not look like a Wix site (its home "
+        f"page {server.url}/ is not a Wix page: “{WORDPRESS_TITLE}”)")
+    assert home_asked == 1

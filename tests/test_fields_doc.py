@@ -180,7 +180,7 @@ CRAWLED_OUTPUTS: dict[str, Callable[[Crawled], dict[str, Any]]] = {
 # Checked apart: recover against a real pywb (test_recover_json_is_as_documented), the worker
 # against what run_worker returns (test_worker_json_is_as_documented).
 APART = ("`wixarchive recover --json`", "`wixarchive worker --json`",
-         "`wixarchive sites merge --json`")
+         "`wixarchive sites merge --json`", "`wixarchive sites forget --json`")
 
 
 def test_every_documented_output_is_checked():
@@ -231,6 +231,14 @@ def test_sites_merge_json_is_as_documented():
     root = "https://old.example/"
     _check_fields(MergeResult(site=root, merged=root, address=root).to_dict(),
                   "`wixarchive sites merge --json`")
+
+
+def test_sites_forget_json_is_as_documented():
+    """The object is ForgetResult's (a real forget's: tests/test_site_forget.py)."""
+    from archive.site_forget import ForgetResult
+
+    _check_fields(ForgetResult(site="https://typo.example/", runs=1).to_dict(),
+                  "`wixarchive sites forget --json`")
 
 
 def test_worker_json_is_as_documented():

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extra
     from archive.reextract import Result as ReextractResult
     from archive.schedule.runner import Outcome, Runner
     from archive.schedule.sites import Site
+    from archive.site_forget import ForgetResult
     from archive.site_merge import MergeResult
     from archive.totals import ArchiveStats
 
@@ -684,6 +685,21 @@ def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
         if not isinstance(value, str):
             raise SearchError.bad_value(field, f"expected a string, not {value!r}")
     return merge(archive, old, new)
+
+
+def forget_site(archive: Archive, site: str, *,
+                sites_file: StrPath | None = None) -> ForgetResult:
+    """Remove from the archive a site that holds no posts (an address crawled by mistake), and
+    its runs, as `wixarchive sites forget SITE` does (`site`: a URL, host or name, as --site
+    takes them). Returns what was removed (`site`, `runs`; `.to_dict()`). ValueError when the
+    site holds posts, when the sites file (`sites_file`, as for `add_site`) lists it or cannot
+    be read, or when `site` names none or several; ArchiveError for an archive opened
+    read-only, or while the site is being crawled."""
+    from archive.site_forget import forget_site as forget
+
+    if not isinstance(site, str):
+        raise SearchError.bad_value("site", f"expected a string, not {site!r}")
+    return forget(archive, site, sites_path=_sites_file(archive, sites_file))
 
 
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:

@@ -277,7 +277,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         click.echo(f"Exported {counted(summary['posts'], 'post')}{matching}{extra} from "
                    f"{counted(summary['sites'], 'site')} to {where} ({fmt}).",
                    err=to_stderr)
-        click.echo(describe_state(summary), err=to_stderr)
+        for line in describe_state(summary):
+            click.echo(line, err=to_stderr)
         if fmt == "markdown":
             click.echo(f"Files: {summary['written']} written, {summary['unchanged']} unchanged, "
                        f"{summary['removed']} removed (no longer used).")

@@ -1,4 +1,5 @@
-"""`wixarchive sites add|list|remove`: edit the sites file that run-due and schedule read."""
+"""`wixarchive sites add|list|remove`: edit the sites file that run-due and schedule read;
+`sites merge` and `sites forget`: join or remove archived sites."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def command() -> None:
 
     The file is TOML, one [[site]] table per site (url, every or cron, labels, politeness
     overrides, media options, timeout) and optional [defaults]; it can also be edited by hand.
-    `sites merge OLD NEW` joins two archived sites of one blog that moved to another host.
+    `sites merge OLD NEW` joins two archived sites of one blog that moved to another host;
+    `sites forget SITE` removes from the archive a site holding no posts (a mistyped address).
 
     \b
     Example:
@@ -78,6 +80,7 @@ def command() -> None:
         wixarchive sites list
         wixarchive sites remove https://www.example.com/
         wixarchive sites merge https://old.example/ https://www.new.example/
+        wixarchive sites forget https://typo.example/
     """
 
 
@@ -228,6 +231,40 @@ def merge_command(old: str, new: str, db: Path, sites_path: Path | None, as_json
                    f"wixarchive sites remove {listed}"
                    + ("" if as_json else f" (and list {result.address} if it is not listed)"),
                    err=as_json)
+
+
+@command.command("forget")
+@click.argument("site")
+@db_option
+@sites_option
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+def forget_command(site: str, db: Path, sites_path: Path | None, as_json: bool) -> None:
+    """Remove from the archive a site that holds no posts, and its runs: an address crawled
+    by mistake (a typo, a blog that never answered), which otherwise stays in `stats`, `serve`
+    and every export's count of sites. A site with posts is refused (its posts are kept: to
+    stop crawling it, `sites remove`); so is one the sites file lists (run-due reads its runs:
+    `sites remove` it first).
+
+    \b
+    Example:
+        wixarchive sites forget https://typo.example/ --db blog.db
+    """
+    from archive.site_forget import ForgetError, forget_site
+    from archive.site_match import NoSuchSite, SeveralSites
+
+    archive = open_archive(db, readonly=False)
+    try:
+        with archive:
+            result = forget_site(archive, site, sites_path=resolve_sites(sites_path, db))
+    except (ForgetError, NoSuchSite, SeveralSites, sites_file.SitesError) as exc:
+        fail(str(exc))
+    except ArchiveError as exc:
+        fail_with(exc)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Forgot {result.site}: it held no posts; "
+                   f"{result.runs} run{'s' if result.runs != 1 else ''} removed with it.")
 
 
 def _listed(path: Path, root: str) -> str | None:

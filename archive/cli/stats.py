@@ -4,6 +4,7 @@ posts' videos and documents (recorded, and archived); for the whole archive, its
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,12 @@ def command(db: Path, fmt: str) -> None:
         click.echo(f"Captures: {held.unreadable}")
     elif held.files or held.missing_files:
         click.echo(_captures_line(held, stats.directory))
+    if empty := [r["site"] for r in rows if not r["versions"]]:
+        # A mistyped address stays a site of the archive until forgotten: say how.
+        named, which = ((empty[0], f"{empty[0]} holds") if len(empty) == 1 else
+                        ("SITE", f"{len(empty)} sites hold"))
+        click.echo(f"Note: {which} no posts; to remove one crawled by mistake from the archive: "
+                   f"wixarchive sites forget {shlex.quote(named)} --db {shlex.quote(str(db))}")
     total = {key: sum(r[key] for r in rows) for key in COUNT_KEYS}
     if total["videos"] or total["documents"]:
         click.echo(f"Videos: {total['videos']:,} ({total['videos_archived']:,} archived); "

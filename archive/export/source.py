@@ -386,13 +386,15 @@ def provenance(archive: Archive, sites: list[dict[str, Any]],
     return state
 
 
-def describe_state(state: dict[str, Any]) -> str:
-    """The provenance as the export's text summary says it."""
-    run = (f"last finished crawl run {state['last_run_id']} at {state['last_run_finished_at']}"
-           if state["last_run_id"] is not None else "no finished crawl run")
-    newest = state["newest_fetched_at"] or "none"
-    if state.get("newest_recorded_at"):  # the next --changed-since
-        newest += f", newest change stored {state['newest_recorded_at']}"
-    running = ("; a crawl was running: its posts saved so far are included"
-               if state["crawl_running"] else "")
-    return f"Archive state: {run}; newest version fetched {newest}{running}."
+def describe_state(state: dict[str, Any]) -> list[str]:
+    """What the export's text summary says of the archive's state: the --changed-since that
+    exports only what is stored after this export, and a crawl running. The rest (the last
+    finished run, the newest version fetched) stays in --json: said on every export, in those
+    terms, it was jargon to most readers."""
+    lines = []
+    if state.get("newest_recorded_at"):
+        lines.append("To export later only what changes after this: --changed-since "
+                     f"{state['newest_recorded_at']}")
+    if state["crawl_running"]:
+        lines.append("A crawl was running: the posts it saved so far are included.")
+    return lines

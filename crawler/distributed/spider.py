@@ -531,7 +531,29 @@ class DistributedWixSpider(scrapy.Spider):
         guessed = request.meta.get(LISTING_HOME) == request.url
         if not (guessed and response is not None and response.status in (404, 410)):
             found["listing_failed"] = True
-        return self._done(request, [], found)
+            return self._done(request, [], found)
+        root = self._roots(request)[-1]
+        if request.url == root:
+            return self._done(request, [], found)
+        # The site's home page, once, as WixBlogSpider.on_listing_error asks for it: no post
+        # found this way, it says whether the site is on Wix at all.
+        home = self._request(root, self.parse_site_home, request.meta[SITE],
+                             request.meta.get(RUN), roots=self._roots(request),
+                             errback=self.on_site_home_error,
+                             meta={HTML_ONLY: True, "dont_retry": True})
+        return self._done(request, [home], found)
+
+    def parse_site_home(self, response: Response) -> list[Any]:
+        """As WixBlogSpider.parse_site_home: a home page that is no Wix page is named (the
+        writer keeps it only if no post is found)."""
+        found = self._found()
+        if (title := foreign_page_title(response.body)) is not None:
+            found["foreign_home"] = [response.url, title]
+        return self._done(response.request, [], found)
+
+    def on_site_home_error(self, failure: Failure) -> list[Any]:
+        """A site home that failed fails nothing: it only words the run's message."""
+        return self._done(failure.request, [], self._found())
 
     # -- posts -------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import failure_to_exc_info
@@ -60,6 +60,7 @@ from crawler.downloader.failures import (
     tls_failed,
 )
 from crawler.downloader.robots import ROBOTS_META, robots_read, unreachable_status
+from crawler.downloader.time_limit import STOPPING
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -448,16 +449,32 @@ class WixBlogSpider(scrapy.Spider):
             yield scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
                                  meta={HTML_ONLY: True, LISTING_HOME: home})
 
-    def on_listing_error(self, failure: Failure) -> None:
+    def on_listing_error(self, failure: Failure) -> list[scrapy.Request]:
         """A listing page that failed leaves the posts it lists unknown, so no post missing
         from the listings is concluded deleted; a blog home guessed (/blog, the page given)
-        that is not there (404, 410) lists nothing, and leaves the other listings complete."""
+        that is not there (404, 410) lists nothing, and leaves the other listings complete.
+        With no post found by then, the site's home page is asked for (site_home_request)."""
         self.on_error(failure)
         request = failure.request
         response = getattr(failure.value, "response", None)
         guessed = request.meta[LISTING_HOME] == request.url
         if not (guessed and response is not None and response.status in (404, 410)):
             self.discovery.listing_failed = True
+            return []
+        if self.discovered or request.url == self.fetch_root:
+            return []
+        # One request, not retried, failing quietly: it only words the run's message.
+        return [scrapy.Request(self.fetch_root, self.parse_site_home, errback=lambda _: None,
+                               meta={HTML_ONLY: True, "dont_retry": True})]
+
+    def parse_site_home(self, response: Response) -> None:
+        """The site's home page, asked for only when no sitemap, feed or /blog named a post:
+        one that is no Wix page at all is named (`does not look like a Wix site`), as a blog
+        home's is (parse_listing). Without it, a WordPress site's address (its /blog a 404)
+        got `no Wix blog posts found (no blog-posts sitemap, blog feed or listing of posts)`."""
+        if (title := foreign_page_title(response.body)) is not None:
+            self.crawler.stats.set_value(FOREIGN_HOME, response.url)
+            self.crawler.stats.set_value(FOREIGN_HOME_TITLE, title)
 
     def _next_discovery(self) -> list[scrapy.Request] | None:
         """The next discovery stage's requests, once the previous one ran dry; None when
@@ -732,6 +749,11 @@ class WixBlogSpider(scrapy.Spider):
             if request is not None and request.callback == self.parse_post:
                 self.crawler.stats.inc_value("wixarchive/robots_skipped_posts")
             self.record_error(url, describe(failure, self.settings), counted=False)
+            return
+        if failure.check(IgnoreRequest) and str(failure.value) == STOPPING:
+            # Left unsent by a Ctrl-C or SIGTERM: the run is `interrupted` and the next one
+            # fetches them; named, but no failure of the site (`runs` showed them as FAIL).
+            self.record_error(url, STOPPING, counted=False)
             return
         response = getattr(failure.value, "response", None)
         self.record_error(url, describe(failure, self.settings),
