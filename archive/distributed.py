@@ -412,7 +412,7 @@ class RedisWriter:
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
         self.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
-                  args=[score, member, site.job.url, site.run_id])
+                  args=[score, member, site.job.url, site.run_id, p.roots_arg(meta or {})])
 
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named

@@ -519,7 +519,7 @@ def test_a_request_of_no_current_run_is_not_queued(redis_server: RedisServer):
 
     def queued(run: object) -> int:
         score, member = 1.0, p.queue_member(site, f"{site}post/{run}", b"request")
-        return push(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[score, member, site, run])
+        return push(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[score, member, site, run, ""])
 
     assert queued(7) == 0  # emptied: no run at all
     server.hset(p.RUNS, site, 8)
@@ -1558,7 +1558,7 @@ def queue_pages(server: Any, pages: list[tuple[float, str, str]]) -> Callable[[]
     pipe = server.pipeline(transaction=False)
     for score, site, url in pages:
         push(keys=[p.PENDING, p.STOPPED, p.RUNS],
-             args=[score, p.queue_member(site, url, b"request"), site, 1], client=pipe)
+             args=[score, p.queue_member(site, url, b"request"), site, 1, ""], client=pipe)
     pipe.execute()
 
     def popped() -> str | None:
@@ -1618,6 +1618,32 @@ def test_a_paced_site_with_thousands_of_pages_queued_first_holds_up_no_other_sit
     assert (server.zcard(p.lane_key(paced)), queued()) == (2499, 2499)
     empty()  # the writer stopping the crawl
     assert (queued(), list(server.scan_iter(match=p.lane_key("*")))) == (0, [])
+
+
+def test_a_sites_page_queued_at_its_new_root_before_a_request_named_it_is_held_with_it(
+        redis_server: RedisServer):
+    """A site's page at the root it moved to (www.), queued (a redirect of one of its requests)
+    before the worker reading its robots.txt recorded that root, was filed in the site's lane
+    for other hosts (its media), and stayed there once the root was known: handed out at once,
+    however the site was paced. The first request queued naming the root (its ROOTS: a
+    child of robots.txt, of a redirected feed) moves it to the site's lane; its media stay."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    site, moved = "https://a.example/", "https://www.a.example/"
+    media = "https://static.wixstatic.com/media/a.jpg"
+    popped = queue_pages(server, [(0, site, site + "post/a"), (1, site, moved + "post/b"),
+                                  (2, site, media)])
+    server.register_script(p.PACE)(args=[site, 60])  # as a Crawl-delay of 60 s sets it
+    assert popped() == site + "post/a"  # its next page waits 60 s
+    member = p.queue_member(site, moved + "sitemap.xml", b"request")
+    assert server.register_script(p.PUSH)(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[
+        3, member, site, 1, p.roots_arg({p.ROOTS: [site, moved]})]) == 1
+    assert [popped(), popped()] == [media, None]
+    assert server.zrange(p.lane_key(site), 0, -1) == [
+        p.queue_member(site, moved + "post/b", b"request"), member]
+    assert (server.zcard(p.READY), server.zrange(p.WAITING, 0, -1)) == (0, [site.encode()])
+    assert server.hget(p.SITE_ROOTS, site) == moved.encode()
 
 
 def test_a_paced_site_with_thousands_of_posts_queued_first_holds_up_no_other_site_of_a_worker(

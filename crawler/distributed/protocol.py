@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 14
+PROTOCOL = 15
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -72,10 +72,10 @@ RESTING = f"{PREFIX}:resting"
 # read; 0: no pace, the entry is dropped at the next hand-out)
 PACED = f"{PREFIX}:paced"
 PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its places free soon
-# hash site -> the roots, space-separated, its robots.txt redirected to (example.com to
+# hash site -> the roots, space-separated, its robots.txt or feed redirected to (example.com to
 # www.example.com, or a new domain), where its pages are then queued: they go in the site's lane
-# (held back by RESTING and PACED), not in its lane for other hosts (its media). Set by the
-# worker that reads its robots.txt, before it queues any page there.
+# (held back by RESTING and PACED), not in its lane for other hosts (its media). Added to by
+# each request queued that names them (ROOTS: PUSH, REPLACE), whichever queued it.
 SITE_ROOTS = f"{PREFIX}:site-roots"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
@@ -183,6 +183,12 @@ def queue_member(site: str, url: str, request: bytes) -> bytes:
     scripts run by Redis know a request's site (its pending count) and URL (named when it is
     given up) without unpickling it."""
     return b"\n".join([site.encode(), url.replace("\n", "%0A").encode(), request])
+
+
+def roots_arg(meta: dict[str, Any]) -> str:
+    """A request's roots (ROOTS) as PUSH and REPLACE take them: where its site's pages are
+    (SITE_ROOTS)."""
+    return " ".join(meta.get(ROOTS) or ())
 
 
 def member_request(member: bytes) -> bytes:
@@ -349,6 +355,29 @@ local function file_lane(lane)
     redis.call('ZADD', READY, first[2], lane)
   end
 end
+-- `roots` (space-separated) are the site's too: its requests there, until then filed in its
+-- lane for other hosts (a redirect's, queued before any request named the root), move to its
+-- own lane.
+local function add_roots(site, roots)
+  local known, added = redis.call('HGET', SITE_ROOTS, site) or '', false
+  for root in string.gmatch(roots, '%S+') do
+    if root ~= site and not string.find(' ' .. known .. ' ', ' ' .. root .. ' ', 1, true) then
+      known, added = (known == '' and root) or (known .. ' ' .. root), true
+    end
+  end
+  if not added then return end
+  redis.call('HSET', SITE_ROOTS, site, known)
+  local others = site .. OTHER_HOSTS
+  local members = redis.call('ZRANGE', QUEUE .. others, 0, -1, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    if lane_of(members[i]) == site then
+      redis.call('ZREM', QUEUE .. others, members[i])
+      redis.call('ZADD', QUEUE .. site, members[i + 1], members[i])
+    end
+  end
+  file_lane(others)
+  file_lane(site)
+end
 local function queue(score, member, only_new)  -- 1 when added (0: it was queued already)
   local lane = lane_of(member)
   local added
@@ -366,11 +395,13 @@ end
 # restarted empty (or flushed) in the seconds before its heartbeat saw the crawl lost: it then
 # fetched them in the emptied Redis, and their results, stored by the next writer, went to the
 # interrupted run (its resume counted those posts as neither new nor changed).
-# KEYS: pending, stopped, runs; ARGV: score, member, site, run id. Returns 1 if queued (0:
-# already queued, its site stopped, or the request is of no current run).
+# KEYS: pending, stopped, runs; ARGV: score, member, site, run id, the site's roots (ROOTS,
+# space-separated; may be ''). Returns 1 if queued (0: already queued, its site stopped, or the
+# request is of no current run).
 PUSH = _NOW + _LANES + """
 if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return 0 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return 0 end
+add_roots(ARGV[3], ARGV[5])
 if queue(ARGV[1], ARGV[2], true) == 1 then
   redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
   return 1
@@ -438,10 +469,11 @@ return 0
 """
 
 # A retry or redirect takes its request's place (pending unchanged).
-# KEYS: leases, lease-data; ARGV: lease id, score, member.
+# KEYS: leases, lease-data; ARGV: lease id, score, member, site, its roots (as PUSH).
 REPLACE = _NOW + _LANES + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   redis.call('HDEL', KEYS[2], ARGV[1])
+  add_roots(ARGV[4], ARGV[5])
   queue(ARGV[2], ARGV[3], false)
   return 1
 end

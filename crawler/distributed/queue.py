@@ -66,7 +66,7 @@ class LeasedQueue(PriorityQueue):
         request.meta[SITE] = site
         self.scripts.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
                           args=[p.score(request.priority), self._encode_request(request), site,
-                                request.meta.get(RUN) or ""])
+                                request.meta.get(RUN) or "", p.roots_arg(request.meta)])
 
     def pop(self, timeout: float = 0) -> Request | None:
         self.reap()
@@ -106,10 +106,11 @@ class LeasedQueue(PriorityQueue):
 
     def replace(self, old_lease: str, request: Request) -> bool:
         self.held.discard(old_lease)
-        request.meta[SITE] = request_site(request)
+        request.meta[SITE] = site = request_site(request)
         return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA],
                                          args=[old_lease, p.score(request.priority),
-                                               self._encode_request(request)]))
+                                               self._encode_request(request), site,
+                                               p.roots_arg(request.meta)]))
 
 
 class LeasedScheduler(Scheduler):

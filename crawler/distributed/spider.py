@@ -315,7 +315,7 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
         roots = self._roots(response)
-        self._report_move(site, roots, found)
+        self._report_move(roots, found)
         delay = self._configured_delay(site, run)
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             delay = self._honour_crawl_delay(response, site, delay, found)
@@ -334,15 +334,14 @@ class DistributedWixSpider(scrapy.Spider):
         post = self.site_settings(site, run).get("post")
         return [self._post_request(post, site, run, found, roots=roots)] if post else []
 
-    def _report_move(self, site: str, roots: list[str], found: dict[str, Any]) -> None:
+    @staticmethod
+    def _report_move(roots: list[str], found: dict[str, Any]) -> None:
         """Tell the writer where robots.txt's redirect says the site moved: it queues the
         listing pages there, as a crawl without Redis starts them from where it moved
         (WixBlogSpider._follow_move), not from the address the old host may not serve. The
-        queue is told too, before any page is queued there: those pages are the site's, held
-        back by its back-off and pace (protocol.SITE_ROOTS, POP), not another host's."""
+        queue learns it from the requests queued there, which name it (protocol.SITE_ROOTS)."""
         if len(roots) > 1:
             found["moved_to"] = roots[-1]
-            self.server.hset(p.SITE_ROOTS, site, " ".join(r for r in roots if r != site))
 
     def _feed_request(self, site: str, run: Any, roots: list[str]) -> scrapy.Request:
         """The blog feed, asked for once robots.txt was read, as a crawl without Redis does:
@@ -397,7 +396,7 @@ class DistributedWixSpider(scrapy.Spider):
             found["robots_unreachable"] = describe(failure, self.settings)
         else:
             roots = self._roots(response) if response is not None else [site]
-            self._report_move(site, roots, found)
+            self._report_move(roots, found)
             self._pace(site, self._configured_delay(site, run))
             children = [*self._named_post(site, run, found, roots),
                         *self._sitemap_request(roots[-1] + "sitemap.xml", site, run, found,
