@@ -175,9 +175,14 @@ def _all_not_found(errors: list[str]) -> str | None:
     paths = [urlsplit(error.split(": ", 1)[0]).path.lstrip("/") or "/" for error in errors]
     if "robots.txt" not in paths:
         return None
+    # In the order a crawl asks for them, not the order their answers came: through Redis
+    # that order is the workers', and the same site gave a different line each crawl.
+    paths.sort(key=lambda path: _ASKED_ORDER.get(path, len(_ASKED_ORDER)))
     return ", ".join(paths[:4]) + (" …" if len(paths) > 4 else "")
 
 
+_ASKED_ORDER = {path: rank for rank, path in enumerate(
+    ("robots.txt", "sitemap.xml", "blog-feed.xml", "blog"))}
 _NOT_FOUND_ERROR = re.compile(r": HTTP 4(?:04|10)\b")
 _ANSWER_ERROR = re.compile(r": HTTP [1-4]\d\d\b")  # an error that is an answer: the site is up
 _FORBIDDEN = f": {ROBOTS_FORBIDDEN}"

@@ -348,6 +348,15 @@ def test_a_run_where_every_post_failed_says_so_not_that_there_were_no_posts():
                                f"(first: {errors[0]})")
 
 
+def test_a_site_answering_404_everywhere_names_its_pages_in_the_order_a_crawl_asks_them():
+    # Through Redis the answers come in the workers' order: the line must not change with it.
+    pages = ["blog", "blog-feed.xml", "robots.txt", "sitemap.xml"]
+    errors = [f"https://a.example/{page}: HTTP 404" for page in pages]
+    summary = summarize("https://a.example/", {"downloader/response_count": 4}, "finished",
+                        errors)
+    assert "answers HTTP 404 (robots.txt, sitemap.xml, blog-feed.xml, blog):" in summary.message
+
+
 def test_the_hostile_server_middlewares_replace_scrapys_own():
     # A second DOWNLOADER_MIDDLEWARES assignment in crawler/settings.py would drop these quietly.
     middlewares = crawl_settings("archive.db").getdict("DOWNLOADER_MIDDLEWARES")
