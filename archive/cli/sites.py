@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from archive.cli import SuggestingGroup
 from archive.cli.common import db_option, fail, fail_with, open_archive
 from archive.schedule import sites as sites_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
@@ -64,7 +65,7 @@ def parse_now(now_text: str | None) -> datetime | None:
         fail(f"--now / $WIXARCHIVE_NOW: {now_text!r} is not an ISO 8601 time")
 
 
-@click.group("sites")
+@click.group("sites", cls=SuggestingGroup)
 def command() -> None:
     """Edit the sites file: which sites `run-due` and `schedule` crawl, and how often.
 
