@@ -877,7 +877,12 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     site.count("downloader/response_count", message.get("responses", 0))
     site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    site.count("wixarchive/fetch_errors", len(message.get("errors", ())))
+    # Requests a site's time limit left unsent are named, not failures of the site (as
+    # WixBlogSpider.on_error): its run is a timeout, which the schedule's back-off counts.
+    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if site.stop_reason == TIME_LIMIT else (
+        p.TIME_LIMIT_OVER,)
+    site.count("wixarchive/fetch_errors", sum(not error.endswith(unsent)
+                                              for error in message.get("errors", ())))
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
     site.count(f"wixarchive/{ROBOTS_SKIPPED}", message.get("robots_skipped", 0))
     site.count("wixarchive/robots_skipped_posts", message.get("robots_skipped_posts", 0))

@@ -8,8 +8,10 @@ present.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 from benchmarks.corpus import realworld_corpus
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import person_like
+from crawler.clean.shapes import MARKS, SHAPED_DATE
 from crawler.clean.text import clean_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -1188,3 +1191,28 @@ def test_a_title_in_title_case_over_the_date_is_no_author(above: str) -> None:
     assert (result.title, result.author) == ("Five Tips For Better Sleep", None)
     assert result.body == body
     assert person_like("Woody Kitson") and not person_like("The Art Of Slow Travel")
+
+
+@pytest.mark.parametrize("date", ["6 जून 2019", "जून 6, 2019", "6 सितंबर 2019", "6 জুন 2019",
+                                  "6 সেপ্টেম্বর 2019"])
+def test_a_month_name_with_vowel_signs_is_date_shaped(date: str) -> None:
+    """Hindi and Bengali write vowel signs as combining marks, which Python's \\w does not
+    take: before, "6 जून 2019" was no date's shape (जून cut at the ू)."""
+    assert SHAPED_DATE.match(date)
+
+
+@pytest.mark.parametrize("text", ["6 \u0942जून 2019", "6 जू2न 2019", "6 ab_cd 2019",
+                                  "6 " + "जू" * 13 + " 2019"])
+def test_marks_loosen_no_other_part_of_a_date_shape(text: str) -> None:
+    """A mark opens no word, a digit or underscore still splits one, and a month's name still
+    has twelve letters at most, however many marks sit on them."""
+    assert not SHAPED_DATE.match(text)
+
+
+def test_marks_is_every_combining_mark_and_nothing_else_assigned() -> None:
+    in_class = re.compile(f"[{MARKS}]")
+    for code in range(0x110000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        assert bool(in_class.match(char)) == (category in ("Mn", "Mc")) or (
+            category == "Cn" and in_class.match(char)), hex(code)

@@ -319,3 +319,30 @@ def test_pages_left_unsent_by_a_ctrl_c_are_not_counted_failed(tmp_path: Path):
     assert unsent, recorded["errors"]  # the test stopped the crawl with posts still queued
     assert run["failed"] == 0, run
     assert run["new"] + len(unsent) <= 40, run
+
+
+def test_pages_left_unsent_at_the_time_limit_are_not_counted_failed(tmp_path: Path):
+    """A site's time limit comes with posts still queued: they are not sent, and the run is a
+    timeout (a failure as to run-due's back-off already). `runs` also counted each of them
+    failed, as if the site had failed them; now they are named (`not fetched: the site's 3 s
+    time limit is over`) but not counted. The requests the site held past the limit were sent:
+    those still fail."""
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=25, post_count=40)) as server:
+        server.gate = Gate("/post/", allow=5)
+        try:
+            result = crawl(server.url, db, "--time-limit", "3", "--json")
+        finally:
+            server.gate.release()
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "timeout", summary
+    unsent = [e for e in summary["errors"]
+              if e.endswith(": not fetched: the site's 3 s time limit is over")]
+    assert len(unsent) >= 10, summary["errors"]  # the limit came with posts still queued
+    listed = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--db", str(db),
+                             "--json"], capture_output=True, text=True, timeout=120)
+    (run,) = json.loads(listed.stdout)
+    assert run["status"] == "timeout", run
+    sent_and_failed = len(summary["errors"]) - len(unsent)
+    assert run["failed"] == summary["counts"]["failed"] <= sent_and_failed, (run, summary)

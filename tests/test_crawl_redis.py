@@ -2102,3 +2102,22 @@ def test_a_wordpress_sites_address_says_it_is_not_a_wix_site_through_redis(
         f"no Wix blog posts found at {server.url}/: it does not look like a Wix site (its home "
         f"page {server.url}/ is not a Wix page: “{WORDPRESS_TITLE}”)")
     assert home_asked == 1
+
+
+def test_pages_a_time_limit_left_unsent_through_redis_are_not_counted_failed(
+        tmp_path: Path, redis_server: RedisServer):
+    """A site's time limit comes with posts still queued, through Redis: the workers refuse
+    them (`not fetched: the site's crawl has stopped …`), and the writer counted each failed
+    (FAIL 16 under a timeout 8 posts into a 40-post blog), as a crawl without Redis did. They
+    were never sent: named in the run's errors, not counted; the run stays a timeout."""
+    with blogs(1, posts=40, post_seconds=1.0) as (server,):
+        worker = start_worker(redis_server.url)
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media",
+                                           "--time-limit", "5"), [worker])
+    summary = json.loads(out)
+    assert summary["status"] == "timeout", (out, err)
+    unsent = [e for e in summary["errors"] if e.split(": ", 1)[1].startswith((
+        "not fetched: the site's crawl has stopped", "not fetched: the site's time limit"))]
+    assert unsent, summary["errors"]  # the limit came with posts still queued
+    assert summary["counts"]["failed"] <= len(summary["errors"]) - len(unsent), summary

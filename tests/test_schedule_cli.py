@@ -375,3 +375,17 @@ def test_a_monthly_crawl_is_added_and_listed_as_the_user_wrote_it(tmp_path: Path
     assert "every 30d" in wix("sites", "list", "--db", db).output
     fortnightly = wix("sites", "add", DOWN, "--every", "14d", "--db", db)
     assert f"Added {DOWN} (every 2w)" in fortnightly.output
+
+
+def test_the_crontab_line_escapes_a_percent_sign_in_a_path(tmp_path: Path) -> None:
+    """Cron reads a % in a command as a newline, in quotes too: a printed line for an archive
+    in "100% vegan/blog.db" ran `run-due --db '/…/100` with the rest given as its input."""
+    folder = tmp_path / "100% vegan"
+    folder.mkdir()
+    db = folder / "blog.db"
+    added = wix("sites", "add", FINE, "--db", str(db))
+    assert added.exit_code == 0, added.output
+    line = added.output.splitlines()[2]
+    escaped = str(db).replace("%", "\\%")
+    assert line.endswith(f" run-due --db '{escaped}' --quiet"), line
+    assert "%" not in line.replace("\\%", ""), line

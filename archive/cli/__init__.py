@@ -88,7 +88,25 @@ def _end_for_closed_pipe() -> NoReturn:
     sys.exit(1)  # no SIGPIPE (Windows)
 
 
-class LazyGroup(click.Group):
+class SuggestingGroup(click.Group):
+    """A click group that names the command meant for a mistyped one (`crwal`, `sites mrege`:
+    "Did you mean 'merge'?"), as click already does for a mistyped option. Click says it
+    itself from 8.4 on, for a group whose commands it holds, not for LazyGroup."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            if getattr(error, "possibilities", None):  # click >= 8.4 named it already
+                raise
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if close:
+                error.message += f" Did you mean '{close[0]}'?"
+            raise
+
+
+class LazyGroup(SuggestingGroup):
     """A click group that imports a command's module only when that command runs."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -107,18 +125,6 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
-
-    def resolve_command(self, ctx: click.Context, args: list[str]
-                        ) -> tuple[str | None, click.Command | None, list[str]]:
-        """click's, and for a mistyped command the one meant (`crwal`: "Did you mean
-        'crawl'?"), as click already says for a mistyped option."""
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as error:
-            close = difflib.get_close_matches(args[0], COMMANDS, n=1) if args else []
-            if close:
-                error.message += f" Did you mean '{close[0]}'?"
-            raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from archive.cli import SuggestingGroup
 from archive.cli.common import db_option, fail, fail_with, open_archive
 from archive.schedule import sites as sites_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
@@ -64,7 +65,7 @@ def parse_now(now_text: str | None) -> datetime | None:
         fail(f"--now / $WIXARCHIVE_NOW: {now_text!r} is not an ISO 8601 time")
 
 
-@click.group("sites")
+@click.group("sites", cls=SuggestingGroup)
 def command() -> None:
     """Edit the sites file: which sites `run-due` and `schedule` crawl, and how often.
 
@@ -145,11 +146,13 @@ def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
     command = Path(sys.executable).parent / "wixarchive"
     where = f"--db {shlex.quote(str(db.absolute()))}" + (
         f" --sites {shlex.quote(str(sites_path.absolute()))}" if sites_path is not None else "")
+    # Cron reads a % in the command as a newline, quoted or not, unless escaped (crontab(5)).
+    line = (f"{shlex.quote(str(command)) if command.is_file() else 'wixarchive'}"
+            f" run-due {where} --quiet").replace("%", "\\%")
     click.echo("Nothing crawls it by itself: to crawl what is due every hour, add this line "
                "with `crontab -e` (or leave `wixarchive schedule` running; "
                "docs/operations.md):\n"
-               f"  17 * * * *  {shlex.quote(str(command)) if command.is_file() else 'wixarchive'}"
-               f" run-due {where} --quiet")
+               f"  17 * * * *  {line}")
     if moved_from := _moved_here_from(db, site.url):
         click.echo(f"{site.root} is where {moved_from} moved: its crawls continue that archived "
                    f"site, its posts and runs (if the sites file still lists the old address: "

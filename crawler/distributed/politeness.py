@@ -65,8 +65,7 @@ class SiteTokens:
             if wait == 0:
                 break
             if wait < 0:
-                raise IgnoreRequest("not fetched: the site's crawl has stopped (its time "
-                                    "limit, failing, or the crawl's end)")
+                raise IgnoreRequest(p.SITE_STOPPED)
             await asyncio.sleep(min(wait, MAX_WAIT))
         self.held[token] = site
         request.meta[TOKEN] = token
@@ -81,7 +80,7 @@ class SiteTokens:
         left = deadline - (seconds + micros / 1e6)
         if left <= 0:
             self._release(request)
-            raise IgnoreRequest("not fetched: the site's time limit is over")
+            raise IgnoreRequest(p.TIME_LIMIT_OVER)
         timeout = request.meta.get("download_timeout",
                                    self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
         request.meta["download_timeout"] = min(timeout, left + SLACK)

@@ -57,6 +57,11 @@ RESULTS = f"{PREFIX}:results"  # list of messages for the writer
 # set of sites stopped (time limit, failing): their requests are dropped, those that workers hold
 # are not sent (ACQUIRE)
 STOPPED = f"{PREFIX}:stopped"
+# What a worker names a request by that it never sent, the site stopped or past its time limit
+# (crawler.distributed.politeness): at the time limit, no failure of the site (the writer).
+SITE_STOPPED = ("not fetched: the site's crawl has stopped (its time limit, failing, or the "
+                "crawl's end)")
+TIME_LIMIT_OVER = "not fetched: the site's time limit is over"
 SITES = f"{PREFIX}:sites"  # hash site -> JSON settings (run id, concurrency, delay, ...)
 # hash site -> its run id: requests of any other run are refused (PUSH). Its own hash, though
 # SITES holds the run too: PUSH runs for every request, and decoding SITES' JSON (its list of

@@ -78,6 +78,11 @@ class SiteTimeLimit:
     def _over(self) -> str:
         return f"not fetched: the site's {self.limit:g} s time limit is over"
 
+    def left_unsent(self, reason: str) -> bool:
+        """Whether a request's error says only that it was never sent: the crawl stopped, or the
+        site's time limit came, while it waited. The next run fetches it."""
+        return reason == STOPPING or (self.limit > 0 and reason == self._over())
+
     def closed(self, spider: Any, reason: str) -> None:
         if self.timer is not None:
             self.timer.cancel()

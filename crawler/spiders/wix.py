@@ -60,7 +60,6 @@ from crawler.downloader.failures import (
     tls_failed,
 )
 from crawler.downloader.robots import ROBOTS_META, robots_read, unreachable_status
-from crawler.downloader.time_limit import STOPPING
 from crawler.errors import CONNECTION_ERRORS
 from crawler.items import (
     POST_STATUSES,
@@ -750,10 +749,14 @@ class WixBlogSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("wixarchive/robots_skipped_posts")
             self.record_error(url, describe(failure, self.settings), counted=False)
             return
-        if failure.check(IgnoreRequest) and str(failure.value) == STOPPING:
-            # Left unsent by a Ctrl-C or SIGTERM: the run is `interrupted` and the next one
-            # fetches them; named, but no failure of the site (`runs` showed them as FAIL).
-            self.record_error(url, STOPPING, counted=False)
+        limit = getattr(self.crawler, "wixarchive_time_limit", None)
+        if failure.check(IgnoreRequest) and limit is not None and limit.left_unsent(
+                str(failure.value)):
+            # Left unsent by a Ctrl-C, a SIGTERM or the site's time limit: the run is
+            # `interrupted` or `timeout` (a failure as to run-due's back-off already) and the
+            # next one fetches them; named, but no failure of the site (`runs` showed them as
+            # FAIL).
+            self.record_error(url, str(failure.value), counted=False)
             return
         response = getattr(failure.value, "response", None)
         self.record_error(url, describe(failure, self.settings),
