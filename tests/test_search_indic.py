@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from search_hits import hits, titles
 from test_cli_search import run
 from test_tag_spellings import drop_name_keys
 
 from archive import schema, upgrades
-from archive.search import SearchQuery, search, stats_fresh
+from archive.search import stats_fresh
 from archive.search.query import fold
 from archive.search.tokens import COMBINING, DIACRITICS, TOKEN
 from archive.store import Archive
@@ -57,16 +58,6 @@ def build(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("indic") / "archive.db")
-
-
-def hits(db: Path, text: str) -> list[tuple[str | None, str]]:
-    with Archive.open(db, readonly=True) as archive:
-        return [(hit.title, hit.marked_snippet("[", "]"))
-                for hit in search(archive, SearchQuery(text))]
-
-
-def titles(db: Path, text: str) -> list[str | None]:
-    return [title for title, _ in hits(db, text)]
 
 
 @pytest.mark.parametrize(("word", "expected"), [

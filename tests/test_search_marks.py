@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from search_hits import hits, titles
 from test_cli_search import run
 from test_export_filters import undo_v21
 
@@ -55,16 +56,6 @@ def build(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("marks") / "archive.db")
-
-
-def hits(db: Path, text: str, **filters: object) -> list[tuple[str | None, str]]:
-    with Archive.open(db, readonly=True) as archive:
-        return [(hit.title, hit.marked_snippet("[", "]"))
-                for hit in search(archive, SearchQuery(text, **filters))]
-
-
-def titles(db: Path, text: str, **filters: object) -> list[str | None]:
-    return [title for title, _ in hits(db, text, **filters)]
 
 
 def test_the_marks_are_every_combining_mark_of_the_hebrew_and_arabic_blocks() -> None:
