@@ -118,6 +118,26 @@ UNSPACED_MARKS = ("\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0
                   "\u1082-\u108d\u108f\u109a-\u109d\u17b4-\u17d3\u17dd")
 
 
+# The oldest SQLite this schema runs on: FTS5's unicode61 `categories` option (FTS_TOKENIZE)
+# came in 3.25, and the exports' `AS MATERIALIZED` (archive/export/source.py) in 3.35. An older
+# one failed with a traceback deep inside a search or an export ("error in tokenizer
+# constructor", "near MATERIALIZED: syntax error"); `sqlite_problem` says so up front.
+MIN_SQLITE = (3, 35, 0)
+
+
+def sqlite_problem(version: tuple[int, int, int] | None = None) -> str | None:
+    """Why the SQLite library Python uses (`version`: sqlite3.sqlite_version_info) cannot run
+    wixarchive, phrased for the user; None when it can."""
+    version = version or sqlite3.sqlite_version_info
+    if version >= MIN_SQLITE:
+        return None
+    needed, found = (".".join(map(str, v)) for v in (MIN_SQLITE, version))
+    return (f"wixarchive needs SQLite {needed} or newer, and this Python uses SQLite {found} "
+            "(the search index's tokenizer and the exports need it): run wixarchive with a "
+            "Python built with a newer SQLite (python.org's installers and recent Linux "
+            "distributions have one)")
+
+
 def _characters(ranges: str) -> str:
     """Every character of `ranges` (`a-cx`: abcx)."""
     return "".join(chr(code) for low, high in re.findall("(.)(?:-(.))?", ranges)

@@ -349,6 +349,8 @@ class Archive:
         archive's) other than `importing`, the files an import reads.
         """
         path = Path(path)
+        if (too_old := schema.sqlite_problem()) is not None:
+            raise ArchiveError(too_old)
         existed = _check_file(path, readonly=readonly, create=create)
         if not existed:
             _refuse_foreign_captures(path, importing)
