@@ -1,0 +1,107 @@
+"""Where words break in the search indexes: a Latin combining mark standing alone after a space is
+no word (schema v24; it was an empty one, taking a word's place), on real archive files, through
+the ranked search, and after the upgrade of an archive indexed before v24."""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+from pathlib import Path
+
+import pytest
+from search_hits import titles
+from test_cli_search import run
+
+from archive import schema
+from archive.search.query import fold
+from archive.search.tokens import REMOVED_MARKS, TOKEN
+from archive.store import Archive
+from crawler.extract.record import Article
+
+SITE = "https://notes.wixsite.com/blog"
+# A stray acute accent typed after a space, as a dead key pressed twice or a pasted word leaves.
+STRAY = "Turn the compost \u0301 weekly and water the bed \u0300\u0301 often."
+CORPUS = [
+    Article(url=f"{SITE}/post/stray", title="Garden notes", language="en", body_text=STRAY),
+    Article(url=f"{SITE}/post/ecole", title="Back to school", language="fr",
+            body_text=unicodedata.normalize("NFD", "L'école et le café du coin.")),
+]
+# Found only when the lone marks take no word's place.
+ACROSS = ['"compost weekly"', "NEAR(compost weekly, 0)", '"bed often"']
+
+
+def build(path: Path) -> Path:
+    with Archive.open(path) as archive:
+        archive.save_articles(CORPUS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("breaks") / "archive.db")
+
+
+@pytest.mark.parametrize("query", ACROSS)
+def test_a_phrase_or_near_across_a_lone_mark_finds_the_post(db: Path, query: str) -> None:
+    assert titles(db, query) == ["Garden notes"]
+
+
+def test_decomposed_latin_letters_are_still_one_word(db: Path) -> None:
+    assert titles(db, "ecole") == titles(db, '"école et"') == ["Back to school"]
+    assert titles(db, '"le cafe du coin"') == ["Back to school"]
+
+
+def test_the_tokenizer_and_token_agree_on_lone_marks() -> None:
+    """The index's words and TOKEN's (the fast path's units and phrases) are the same."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize={schema.FTS_TOKENIZE_SQL})")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    texts = [STRAY, "\u0301start", "a \u0308\u0327 b", *(f"x {mark} y" for mark in REMOVED_MARKS)]
+    conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(texts, 1))
+    for doc, text in enumerate(texts, 1):
+        indexed = [term for (term,) in conn.execute(
+            "SELECT term FROM v WHERE doc = ? ORDER BY offset", (doc,))]
+        assert indexed == TOKEN.findall(fold(text)), text.encode("unicode_escape")
+        assert "" not in indexed and None not in indexed
+
+
+def test_word_marks_are_every_mark_but_the_removed_and_the_unspaced() -> None:
+    """The `tokenchars` of the tokenizer: every mark (Mn, Mc) of this Python's Unicode but the
+    25 unicode61 removes and those of the scripts written without spaces."""
+    import re
+
+    word_marks = set(schema._characters(schema.WORD_MARKS))
+    unspaced = set(schema._characters(schema.UNSPACED_MARKS))
+    marks = {char for char in map(chr, range(0x80, 0x110000))
+             if unicodedata.category(char) in ("Mn", "Mc")}
+    assert word_marks == marks - unspaced - REMOVED_MARKS
+    assert re.fullmatch(r"[^']*", schema.FTS_TOKENIZE.split("tokenchars '")[1].split("'")[0])
+
+
+def undo_v24(path: Path) -> Path:
+    """The archive as v23 indexed it: a lone Latin mark an empty word."""
+    with sqlite3.connect(path) as conn:
+        schema._script(conn, schema.V22)  # the indexes made again as v22 made them
+        conn.execute("PRAGMA user_version = 23")
+    conn.close()
+    return path
+
+
+def test_an_archive_from_v23_is_indexed_again_when_opened_for_writing(tmp_path: Path) -> None:
+    path = undo_v24(build(tmp_path / "archive.db"))
+    with sqlite3.connect(path) as conn:
+        assert schema.FTS_TOKENIZE_V22_SQL in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'posts_fts'").fetchone()[0]
+    conn.close()
+    # Read-only, it is searched as it is: the lone mark still stands between the words.
+    for query in ACROSS:
+        assert titles(path, query) == [], query
+    result = run("check", "--db", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Upgraded {path} from schema v23 to v{schema.SCHEMA_VERSION}" in result.stderr
+    for query in ACROSS:
+        assert titles(path, query) == ["Garden notes"], query
+    assert titles(path, "ecole") == ["Back to school"]
+    result = run("search", "compost weekly", "--db", str(path))
+    assert result.returncode == 0 and "Garden notes" in result.stdout
+
