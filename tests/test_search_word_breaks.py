@@ -1,6 +1,7 @@
 """Where words break in the search indexes: a Latin combining mark standing alone after a space is
 no word (schema v24; it was an empty one, taking a word's place), on real archive files, through
-the ranked search, and after the upgrade of an archive indexed before v24."""
+the ranked search, and after the upgrade of an archive indexed before v24; and a word written
+with a zero-width joiner or non-joiner is found typed with it, without it or with a space."""
 
 from __future__ import annotations
 
@@ -105,3 +106,62 @@ def test_an_archive_from_v23_is_indexed_again_when_opened_for_writing(tmp_path: 
     result = run("search", "compost weekly", "--db", str(path))
     assert result.returncode == 0 and "Garden notes" in result.stdout
 
+
+# Zero-width joiners (archive/search/joiners.py): a word is found however the joiner is typed.
+ZWNJ, ZWJ = "\u200c", "\u200d"
+FA = "https://farsi-blog.wixsite.com/blog"
+BN = "https://bangla-khobor.wixsite.com/blog"
+JOINED_CORPUS = [
+    Article(url=f"{FA}/post/zwnj", title="نیم‌فاصله", language="fa",
+            body_text=f"من می{ZWNJ}خواهم کتاب{ZWNJ}ها را بخوانم."),
+    Article(url=f"{FA}/post/joined", title="بدون فاصله", language="fa",
+            body_text="من میخواهم کتابها را بخوانم."),
+    Article(url=f"{FA}/post/space", title="با فاصله", language="fa",
+            body_text="من می خواهم کتاب ها را بخوانم."),
+    # Both words, apart: no spelling of the word.
+    Article(url=f"{FA}/post/apart", title="جدا", language="fa",
+            body_text="خواهم رفت. او می داند. این کتاب است."),
+    Article(url=f"{BN}/post/zwj", title="খবর এক", language="bn",
+            body_text=f"আজ র{ZWJ}্যাব অভিযান চালিয়েছে।"),
+    Article(url=f"{BN}/post/plain", title="খবর দুই", language="bn",
+            body_text="গতকাল র্যাব সদস্যরা এসেছিলেন।"),
+]
+WANT = ["بدون فاصله", "با فاصله", "نیم‌فاصله"]
+
+
+@pytest.fixture(scope="module")
+def joined_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("joiners") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles(JOINED_CORPUS)
+    return path
+
+
+@pytest.mark.parametrize("typed", [f"می{ZWNJ}خواهم", "میخواهم", f"کتاب{ZWNJ}ها", "کتابها"])
+def test_a_persian_word_is_found_with_or_without_its_zwnj_or_with_a_space(
+        joined_db: Path, typed: str) -> None:
+    assert sorted(titles(joined_db, typed)) == sorted(WANT), typed
+
+
+def test_the_words_of_a_zwnj_word_are_still_words(joined_db: Path) -> None:
+    """As Lucene's Persian analyzer reads ZWNJ: a space, so خواهم finds می‌خواهم."""
+    assert sorted(titles(joined_db, "خواهم")) == sorted(["نیم‌فاصله", "با فاصله", "جدا"])
+
+
+@pytest.mark.parametrize(("query", "also"), [
+    ("میخواهم OR garden", []), ("title:جدا OR میخواهم", ["جدا"]), ('"من میخواهم"', []),
+    ("کتابها NOT جدا", [])])
+def test_fts5_syntax_widens_a_word_typed_without_its_zwnj(joined_db: Path, query: str,
+                                                          also: list[str]) -> None:
+    assert sorted(titles(joined_db, query)) == sorted(WANT + also), query
+
+
+@pytest.mark.parametrize("typed", [f"র{ZWJ}্যাব", "র্যাব"])
+def test_a_bengali_word_is_found_with_or_without_its_zwj(joined_db: Path, typed: str) -> None:
+    assert sorted(titles(joined_db, typed)) == ["খবর এক", "খবর দুই"], typed
+
+
+def test_the_search_command_finds_a_word_typed_without_its_zwnj(joined_db: Path) -> None:
+    result = run("search", "میخواهم", "--db", str(joined_db), "--count")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
