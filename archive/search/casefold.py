@@ -16,8 +16,11 @@ tokenizer and Python's casefold). Characters the tokenizer already folds (İ to 
 and --author ignore as they ignore é (LETTER_VARIANTS: θαλασσα finds θάλασσα, احمد أحمد), and,
 in an archive with words starting with them (`archive_variants`), ø ł đ (odegard finds Ødegård)
 and numbers in Arabic-Indic digits (12 finds ١٢); and, in an archive of Turkish text, the
-Turkish dotless ı in place of any i (isik and IŞIK find ışık: `_dotless_spellings`). The word
-as typed is always one of the phrases searched. FTS5 syntax is widened word by word the same
+Turkish dotless ı in place of any i (isik and IŞIK find ışık: `_dotless_spellings`). A word
+written with a zero-width joiner or non-joiner is also searched without it, and one typed
+without it also as its pieces where one may stand, when the index holds them
+(`_joiner_spellings`, archive/search/joiners.py: میخواهم finds می‌خواهم). The word as typed
+is always one of the phrases searched. FTS5 syntax is widened word by word the same
 way (`widen_syntax`: author:odegard).
 """
 
