@@ -165,3 +165,18 @@ def test_the_search_command_finds_a_word_typed_without_its_zwnj(joined_db: Path)
     result = run("search", "میخواهم", "--db", str(joined_db), "--count")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"
+
+
+def test_a_query_of_a_long_run_of_letters_is_searched_not_a_memory_error(joined_db: Path) -> None:
+    """A 21,000-letter Arabic-script token was given every spelling of each of its suffixes
+    (gigabytes: MemoryError after 8-12 s; 20 s for twenty 2,100-letter ones): a token past
+    any word is searched as typed, and one past any affixed word is not split."""
+    from archive.search import casefold, joiners
+
+    long_word = "میخواهم" * 3000
+    assert casefold.spellings(long_word, casefold.Variants(casefold.LETTER_VARIANTS, ())) == [
+        long_word]
+    assert joiners.splits("میخواهم" * 5) == []
+    assert titles(joined_db, long_word) == []
+    assert titles(joined_db, " ".join(["میخواهم" * 300] * 20)) == []
+    assert sorted(titles(joined_db, "میخواهم " * 50)) == sorted(WANT)

@@ -75,6 +75,10 @@ _LONGEST_FOLD = max(map(len, _MULTI))
 # A word's spellings grow with each foldable pair in it (strasse: 2); past this many, the
 # rest are not looked up (a Greek word with three αι has 2,197).
 MAX_SPELLINGS = 64
+# The longest token given its other spellings: past any word people write (Rindfleisch...gesetz
+# is 63 letters), and a bound on the spellings' size: a 21,000-letter token built 64 strings of
+# each of its suffixes, gigabytes, and the search failed with MemoryError.
+MAX_WIDENED = 100
 
 
 class Variants(NamedTuple):
@@ -134,7 +138,9 @@ def spellings(token: str, variants: Variants) -> list[str]:
     """The spellings of a folded token the index may hold (`strasse` -> strasse, straße;
     `ज़िंदगी` -> the same with ज़ as one character;
     `θαλασσα` -> θαλασσα, θάλασσα, ...; `12` -> 12, ١٢, ۱۲), the token itself first, at most
-    MAX_SPELLINGS."""
+    MAX_SPELLINGS; a token longer than MAX_WIDENED, itself alone."""
+    if len(token) > MAX_WIDENED:
+        return [token]
     # after[i]: the spellings of token[i:], built from the end.
     after: list[list[str]] = [[] for _ in token] + [[""]]
     for start in range(len(token) - 1, -1, -1):

@@ -37,6 +37,10 @@ _NOT_JOINING_NEXT = frozenset(
     "\u075b\u076b\u076c\u0771\u0773\u0774\u0778\u0779\u08aa\u08ab\u08ac\u08ae\u08b1\u08b2"
     "\u08b9")
 _INDIC = re.compile("[\u0900-\u0dff]")
+# The longest token split: longer than the words with affixes people write (نمی‌خواستیم: 10
+# letters; a Bengali cluster's word fewer), and bounding the lookups of a query of long runs of
+# letters (a 20,000-letter token had 20,000 splits, each two long strings, gigabytes).
+MAX_SPLIT = 30
 _VIRAMA = 9  # the canonical combining class of the Indic viramas (्, ্, ...)
 
 
@@ -53,7 +57,7 @@ def splits(token: str) -> list[tuple[str, str]]:
     """The two words a token of the index (folded, no joiner) is where a joiner may have stood
     in it: میخواهم -> (می, خواهم), ...; র্যাব -> (র, ্যাব), (র্, যাব). None for a token of
     other scripts."""
-    if token.isascii():
+    if token.isascii() or len(token) > MAX_SPLIT:
         return []
     found = []
     for at in range(1, len(token)):
