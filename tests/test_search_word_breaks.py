@@ -180,3 +180,27 @@ def test_a_query_of_a_long_run_of_letters_is_searched_not_a_memory_error(joined_
     assert titles(joined_db, long_word) == []
     assert titles(joined_db, " ".join(["میخواهم" * 300] * 20)) == []
     assert sorted(titles(joined_db, "میخواهم " * 50)) == sorted(WANT)
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    (f"می{ZWNJ}خواهم", WANT), ("میخواهم", WANT), ("کتابها -جدا", WANT),
+    ("র্যাব", ["খবর এক", "খবর দুই"]), (f"র{ZWJ}্যাব", ["খবর এক", "খবর দুই"])])
+def test_the_posts_table_search_box_finds_every_spelling_too(
+        joined_db: Path, typed: str, expected: list[str]) -> None:
+    pytest.importorskip("datasette")
+    from urllib.parse import quote
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(joined_db))
+    try:
+        response = client.get("/archive/posts.json?_shape=array&_col=title&_search="
+                              + quote(typed))
+        assert response.status_code == 200, response.text
+        assert sorted(row["title"] for row in response.json()) == sorted(expected)
+        page = client.get("/archive/posts?_search=" + quote(typed)).text
+        assert f'name="_search" value="{typed}"' in page
+    finally:
+        client.close()

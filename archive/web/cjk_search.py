@@ -49,6 +49,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from archive.schema import CJK_COLUMNS, CJK_TABLE, FTS_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
+from archive.search.casefold import widen_syntax
 from archive.search.cjk import holding_word
 from archive.search.marks import SCRIPT, strip
 from archive.search.query import quoted
@@ -176,7 +177,9 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING_UNMARKED
     elif not any(key in ("_fts_table", "_searchmode") for key, _ in kept) \
-            and needs_raw_mode(search):  # operators and -word read as the ranked search does
+            and (needs_raw_mode(search) or not search.isascii()):
+        # Operators and -word read as the ranked search does, and words beyond ASCII searched
+        # in their other spellings too (cjk_search_filters: میخواهم finds می‌خواهم).
         kept.append(("_searchmode", "raw"))
     if not any(key == "_col" for key, _ in args):
         hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
@@ -222,7 +225,11 @@ async def cjk_search_filters(request: Any, database: str, table: str,
             and request.args.get("_search") and archive_sites(datasette, database) is not None:
         search = request.args["_search"]
         clauses, params = _leaving_out(search, has_bigram_index(datasette, database), True)
-        return FilterArguments(clauses, {"search": table_match(search), **params})
+        match = table_match(search)
+        if not search.isascii():  # its words' other spellings the index holds, as searched
+            match = await datasette.get_database(database).execute_fn(
+                lambda conn: widen_syntax(conn, match))
+        return FilterArguments(clauses, {"search": match, **params})
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):
         return None
