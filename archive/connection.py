@@ -3,8 +3,8 @@ busy timeout), the schema created or brought up to date, and the errors a user i
 
 archive.store.Archive opens its connection here (open_connection) and re-exports the names
 callers use (ArchiveError and its kinds, BUSY_TIMEOUT_MS, the read-only helpers). Only the
-standard library and the archive's schema modules are imported: the search command opens
-archives through here and must start fast.
+standard library and light archive modules (schema, upgrades, versions) are imported: the
+search command opens archives through here and must start fast.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ BUSY_TIMEOUT_MS = _busy_timeout_ms()
 # total wait stays near the busy timeout), an optional refresh of the search statistics.
 BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
 
-
-
 T = TypeVar("T")
 
 
@@ -53,7 +51,6 @@ class ArchiveBusy(ArchiveError):
 class ArchiveOutdated(ArchiveError):
     """The archive uses an older schema and was opened read-only (and is older than
     schema.READABLE_FROM) or with upgrade=False, so it was not upgraded."""
-
 
 
 def is_busy(exc: sqlite3.Error) -> bool:
