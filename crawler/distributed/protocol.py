@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 15
+PROTOCOL = 16
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -414,8 +414,10 @@ end
 return 0
 """
 
-# KEYS: leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}, or nothing
-# when no request is ready.
+# KEYS: leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member, unrested}, or
+# nothing when no request is ready; unrested is 1 when the request is of its site's own lane and
+# the site was not resting (RESTING) as it was handed out: if the site comes to rest before the
+# worker sends it, it goes back to the queue (ACQUIRE), where it waits its turn of the back-off.
 # A lease id carries the Redis time it was made: a writer taking over from a dead one clears
 # every key, the sequence included, while live workers still hold leases of the old crawl. Bare
 # sequence numbers then came round again, and a worker completing an old lease ended a new
@@ -444,9 +446,10 @@ while true do
 end
 local chosen, score = first[1], first[2]
 redis.call('ZREM', QUEUE .. lane, chosen)
+local unrested = 0
 if not elsewhere(lane) then
   local rest_ready, rest_delay = hold(RESTING, lane)
-  if rest_ready then after(RESTING, lane, rest_delay) end
+  if rest_ready then after(RESTING, lane, rest_delay) else unrested = 1 end
   local pace_ready, pace_delay = hold(PACED, lane)
   if pace_ready and tonumber(pace_delay) > 0 then
     after(PACED, lane, pace_delay)
@@ -458,7 +461,7 @@ file_lane(lane)
 local id = redis.call('INCR', KEYS[3]) .. '@' .. _t[1] .. '.' .. _t[2]
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
 redis.call('HSET', KEYS[2], id, score .. '\\n' .. chosen)
-return {tostring(id), chosen}
+return {tostring(id), chosen, unrested}
 """
 
 # KEYS: leases, lease-data, pending, results; ARGV: lease id, site, message.
@@ -576,15 +579,22 @@ return #ids
 # sent: those a worker held when its time limit came or it was found failing, or once its run
 # is over (the writer ended the crawl, clearing every key: they went out at once, with no
 # delay).
-# KEYS: tokens, last, crawl-delay, stopped, runs, resume; ARGV: token, limit, seconds, delay,
-# site, run id ('' for a request of no run: the robots.txt Scrapy fetches for a worker, or of a
-# media host), counted (1 or 0). Returns "0" (taken), "-1" (the site is stopped or its run
-# over) or seconds to wait.
+# A request the queue handed out while its site was not resting (POP's unrested) is not sent
+# once the site is (a 429 or a failure since, whichever worker got it): it goes back to the
+# queue, which hands the site's pages out one per back-off. Until protocol 16 it went out at
+# the site's plain delay: every page the workers had taken before a site's first 429 (up to
+# CONCURRENT_REQUESTS a worker) reached the site just after it said "too many requests".
+# KEYS: tokens, last, crawl-delay, stopped, runs, resume, resting; ARGV: token, limit, seconds,
+# delay, site, run id ('' for a request of no run: the robots.txt Scrapy fetches for a worker,
+# or of a media host), counted (1 or 0), unrested (1 or 0). Returns "0" (taken), "-1" (the site
+# is stopped or its run over), "-2" (the site is resting: back to the queue) or seconds to
+# wait.
 ACQUIRE = _NOW + """
 if redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1
     or (ARGV[6] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) ~= ARGV[6]) then
   return '-1'
 end
+if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[7], ARGV[5]) == 1 then return '-2' end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
 local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
