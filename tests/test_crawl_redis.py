@@ -1597,6 +1597,22 @@ def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
     assert (server.zcard(p.READY), server.zrange(p.WAITING, 0, -1)) == (0, [paced.encode()])
 
 
+def test_a_crawl_delay_read_after_a_retry_after_keeps_its_time(redis_server: RedisServer):
+    """A site's robots.txt Crawl-delay (PACE) read after one of its answers asked to wait
+    (RESUME: Retry-After 60) replaced the time asked for: its pages were handed out at once,
+    then one per Crawl-delay. The longer wait now stays, the pace applying after it."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    site = "https://a.example/"
+    popped = queue_pages(server, [(0, site, site + "post/a"), (1, site, site + "post/b")])
+    server.register_script(p.RESUME)(keys=[p.resume_key(site)], args=[60, site])
+    server.register_script(p.PACE)(args=[site, 2])  # as a Crawl-delay of 2 s sets it
+    assert popped() is None
+    ready, delay = server.hget(p.PACED, site).split()
+    assert (float(ready) - time.time() > 55, delay) == (True, b"2")
+
+
 def test_a_page_handed_out_before_its_site_came_to_rest_goes_back_to_the_queue(
         redis_server: RedisServer):
     """POP says whether it handed a page out while its site was resting (one of the back-off's

@@ -664,9 +664,12 @@ return 0
 """
 
 # A site's delay of PACE_SECONDS or more, read with its robots.txt: its pages are handed out
-# one per delay from now on (POP). ARGV: site, delay.
+# one per delay from now on (POP), none before a time already set (a Retry-After: RESUME; until
+# protocol 16 the pace replaced it, and the site was asked again before the time it asked for).
+# ARGV: site, delay.
 PACE = _NOW + _LANES + """
-redis.call('HSET', PACED, ARGV[1], '0 ' .. ARGV[2])
+local ready = hold(PACED, ARGV[1])
+redis.call('HSET', PACED, ARGV[1], tostring(ready or 0) .. ' ' .. ARGV[2])
 file_lane(ARGV[1])
 return 0
 """
