@@ -1408,6 +1408,19 @@ def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: R
     assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
 
 
+def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Until protocol 13 every queued request sat in one zset, `wixarchive:requests`; a Redis
+    an older crawl was stopped in kept it (its requests, maybe thousands), as the writer's
+    start cleared only the keys of the protocol it spoke. It clears that one too."""
+    client = redis_server.client()
+    client.zadd("wixarchive:requests", {f"old request {n}": n for n in range(100)})
+    with blogs(1, posts=1) as (server,):
+        assert crawl_json(server.url, tmp_path / "archive.db", redis_server.url)[
+            "counts"]["new"] == 1
+    assert not client.exists("wixarchive:requests")
+
+
 def test_a_stopped_writer_exits_130_on_ctrl_c_and_143_on_sigterm(tmp_path: Path,
                                                                  redis_server: RedisServer):
     """As `crawl` and `run-due` without Redis do (128+N, as shells report signal N): `crawl

@@ -44,6 +44,9 @@ SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive
 # 2,000 of them past the sites held back: a held site with more queued first left the workers
 # nothing to pop.
 QUEUE = f"{PREFIX}:queue"  # QUEUE:LANE, a lane's requests (see lane_key)
+# That one zset, until protocol 13: a writer starting deletes it (every_key) where a crawl of
+# then left it, with its requests.
+OLD_QUEUE = f"{PREFIX}:requests"
 READY = f"{PREFIX}:ready"  # zset lane -> its first request's score
 WAITING = f"{PREFIX}:waiting"  # zset lane -> when its site's hold ends (Redis time)
 OTHER_HOSTS = "#other-hosts"  # a lane's name: its site + this, for its requests elsewhere
@@ -176,7 +179,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, OLD_QUEUE]
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings"):  # per site (queue: per lane)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
