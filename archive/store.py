@@ -161,6 +161,8 @@ class Archive:
         archive's) other than `importing`, the files an import reads.
         """
         path = Path(path)
+        if (too_old := schema.sqlite_problem()) is not None:
+            raise ArchiveError(too_old)
         conn = open_connection(path, readonly=readonly, create=create, upgrade=upgrade,
                                importing=importing)
         return cls(conn, path, readonly=readonly)

@@ -16,12 +16,14 @@ from archive.processes import process_alive
 
 # The schema from which each crawl run records its process (host and pid).
 RUNS_NAME_THEIR_PROCESS = 9
-# The schema whose upgrade makes the search indexes again from every post (schema v22), and
-# from how many posts that is worth a word before it starts. It took 0.7-1.0 s of CPU per 10,000
-# posts of 1,600 characters and 2.0 s per 10,000 of 3,700 (~600 words), on the 2-core machine
-# (docs/benchmarks.md, "Upgrading to schema v22"); a little more for the writes, and a busy
-# machine's share of its cores.
-INDEXES_MADE_AGAIN = 22
+# The schemas whose upgrade makes the search indexes again from every post (v22, v24: an archive
+# from before v22 has them made twice), the last of them, and from how many posts that is worth
+# a word before it starts. Each took 0.7-1.0 s of CPU per 10,000 posts of 1,600 characters and
+# 2.0 s per 10,000 of 3,700 (~600 words), on the 2-core machine (docs/benchmarks.md, "Upgrading
+# to schema v22", "... v24"); a little more for the writes, and a busy machine's share of its
+# cores.
+INDEX_REMAKES = (22, 24)
+INDEXES_MADE_AGAIN = INDEX_REMAKES[-1]
 LONG_UPGRADE_POSTS = 100_000
 SECONDS_PER_10K_POSTS = 3.0
 
@@ -30,9 +32,10 @@ def before(path: Path, from_version: int, posts: int) -> list[str]:
     """What to tell the user before upgrading `path`, holding `posts` posts, from schema
     `from_version`, when that takes long enough to look stuck: a line saying why and how long,
     else nothing."""
-    if from_version >= INDEXES_MADE_AGAIN or posts < LONG_UPGRADE_POSTS:
+    remakes = sum(from_version < remade for remade in INDEX_REMAKES)
+    if not remakes or posts < LONG_UPGRADE_POSTS:
         return []
-    minutes = max(1, round(posts / 10_000 * SECONDS_PER_10K_POSTS / 60))
+    minutes = max(1, round(remakes * posts / 10_000 * SECONDS_PER_10K_POSTS / 60))
     return [f"Upgrading {path} from schema v{from_version} to v{schema.SCHEMA_VERSION}: its "
             f"search indexes are made again from its {posts:,} posts, which takes about "
             f"{minutes} minute{'s' if minutes > 1 else ''} (stopped, it leaves the archive as "

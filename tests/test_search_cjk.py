@@ -21,6 +21,7 @@ from archive import schema
 from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchError, SearchQuery, search
 from archive.search.bigrams import index_text
 from archive.store import Archive
+from archive.web.table_search import COMBINED
 from crawler.extract.record import Article
 
 REPO = Path(__file__).resolve().parents[1]
@@ -391,6 +392,33 @@ def table_titles(web: Any, query: str) -> list[str]:
 def test_the_posts_table_search_box_finds_words_inside_cjk_text(web: Any, query: str,
                                                                 expected: list[str]) -> None:
     assert table_titles(web, query) == sorted(expected)
+
+
+@pytest.mark.parametrize("query", [
+    "東京 OR 北京", "東京 NOT タワー", "(東京 OR 紅葉) AND 京都", "title:京都 OR body:北京",
+    "浅草* OR 烤*", "NEAR(東京 行, 3)", "서울 OR 北京", "東京 OR tokyo", "tea OR 北京",
+    "tokyo NOT 東京", "(東京 OR kyoto) AND title:spring", "iPhone15 OR 烤鸭", "tow* OR 紅葉",
+    "東京 -浅草寺", "tower -東京"])
+def test_the_table_search_box_reads_fts_syntax_over_cjk_words_as_the_ranked_search(
+        db: Path, web: Any, query: str) -> None:
+    """Its MATCH was one index's: `東京 OR 北京` asked for the word "or" too (no post), and
+    `東京 OR tokyo` found the English post alone."""
+    assert table_titles(web, query) == sorted(titles(db, query)) != []
+
+
+def test_a_table_search_of_two_indexes_pages_and_leads_to_the_next_search(web: Any) -> None:
+    page = web.get("/archive/posts?_search=" + quote("東京 OR tokyo")).text
+    assert 'name="_search" value="東京 OR tokyo"' in page
+    assert "search matches &#34;東京 OR tokyo&#34;" in page
+    # Its links (CSV, JSON, facets, pages) carry the search; the form too, and a search typed
+    # in the box replaces it.
+    assert f'type="hidden" name="{COMBINED}" value="東京 OR tokyo"' in page
+    csv = web.get(f"/archive/posts.csv?_col=title&{COMBINED}=" + quote("東京 OR 北京")).text
+    assert sorted(line.split(",")[1] for line in csv.splitlines()[1:]) == [
+        "先週の旅行", "東京タワーの夜景", "烤鸭"]
+    rows = web.get(f"/archive/posts.json?_shape=array&{COMBINED}=" + quote("東京 OR tokyo")
+                   + "&_search=Kyoto").json()
+    assert [row["title"] for row in rows] == ["Tokyo in spring"]
 
 
 def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: Any) -> None:

@@ -477,6 +477,19 @@ def test_the_posts_table_search_box_finds_words_written_with_marks(
     assert table_titles(web, query) == sorted(expected)
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("שלום OR compost", ["Garden notes", "יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("compost OR يساعد", ["Garden notes", "المعلم", "عون"]),
+    ("title:garden OR שָׁלוֹם", ["Garden notes", "יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"]),
+    ("compost NOT יומן", ["Garden notes"]),
+])
+def test_the_table_search_box_reads_hebrew_or_arabic_words_or_others_in_both_indexes(
+        db: Path, web: Any, query: str, expected: list[str]) -> None:
+    """Steered to the Hebrew and Arabic index alone, `שלום OR compost` left the posts with
+    *compost* alone out; now it finds what the ranked search finds."""
+    assert table_titles(web, query) == sorted(titles(db, query)) == sorted(expected)
+
+
 def test_the_table_page_shows_the_words_typed_and_the_next_search_is_plain(web: Any) -> None:
     page = web.get("/archive/posts?_search=" + quote("שָׁלוֹם")).text
     assert 'name="_search" value="שָׁלוֹם"' in page

@@ -16,8 +16,11 @@ tokenizer and Python's casefold). Characters the tokenizer already folds (İ to 
 and --author ignore as they ignore é (LETTER_VARIANTS: θαλασσα finds θάλασσα, احمد أحمد), and,
 in an archive with words starting with them (`archive_variants`), ø ł đ (odegard finds Ødegård)
 and numbers in Arabic-Indic digits (12 finds ١٢); and, in an archive of Turkish text, the
-Turkish dotless ı in place of any i (isik and IŞIK find ışık: `_dotless_spellings`). The word
-as typed is always one of the phrases searched. FTS5 syntax is widened word by word the same
+Turkish dotless ı in place of any i (isik and IŞIK find ışık: `_dotless_spellings`). A word
+written with a zero-width joiner or non-joiner is also searched without it, and one typed
+without it also as its pieces where one may stand, when the index holds them
+(`_joiner_spellings`, archive/search/joiners.py: میخواهم finds می‌خواهم). The word as typed
+is always one of the phrases searched. FTS5 syntax is widened word by word the same
 way (`widen_syntax`: author:odegard).
 """
 
@@ -30,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from archive.schema import FTS_TABLE, UNMARKED_TABLE
+from archive.search import joiners
 from archive.search.bigrams import split_words
 from archive.search.cjk_syntax import FTS_PART, SYNTAX_CHARACTERS
 from archive.search.marks import SCRIPT
@@ -71,6 +75,10 @@ _LONGEST_FOLD = max(map(len, _MULTI))
 # A word's spellings grow with each foldable pair in it (strasse: 2); past this many, the
 # rest are not looked up (a Greek word with three αι has 2,197).
 MAX_SPELLINGS = 64
+# The longest token given its other spellings: past any word people write (Rindfleisch...gesetz
+# is 63 letters), and a bound on the spellings' size: a 21,000-letter token built 64 strings of
+# each of its suffixes, gigabytes, and the search failed with MemoryError.
+MAX_WIDENED = 100
 
 
 class Variants(NamedTuple):
@@ -130,7 +138,9 @@ def spellings(token: str, variants: Variants) -> list[str]:
     """The spellings of a folded token the index may hold (`strasse` -> strasse, straße;
     `ज़िंदगी` -> the same with ज़ as one character;
     `θαλασσα` -> θαλασσα, θάλασσα, ...; `12` -> 12, ١٢, ۱۲), the token itself first, at most
-    MAX_SPELLINGS."""
+    MAX_SPELLINGS; a token longer than MAX_WIDENED, itself alone."""
+    if len(token) > MAX_WIDENED:
+        return [token]
     # after[i]: the spellings of token[i:], built from the end.
     after: list[list[str]] = [[] for _ in token] + [[""]]
     for start in range(len(token) - 1, -1, -1):
@@ -195,30 +205,52 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
     and has no letter the archive may hold otherwise (`archive_variants`) costs no lookup; words
     with Chinese, Japanese or Korean in them are left to their own index."""
     variants = archive_variants(conn)
-    widened = []  # (word, its tokens each with its spellings, what unicode61 makes of it)
+    # (word, its tokens each with its spellings, what unicode61 makes of it, its spellings
+    # with or without a joiner as token lists: archive/search/joiners.py)
+    widened: list[tuple[str, list[list[str]], list[str], list[list[str]]]] = []
     for word in words:
-        tokens, typed = TOKEN.findall(fold_case(word)), TOKEN.findall(as_indexed(word))
-        if (tokens == typed and not any(may_vary(token, variants) for token in tokens)) \
-                or split_words([word])[0]:
+        if split_words([word])[0]:
             continue
-        widened.append((word, [spellings(token, variants) for token in tokens], typed))
+        tokens, typed = TOKEN.findall(fold_case(word)), TOKEN.findall(as_indexed(word))
+        joins = _joiner_spellings(word, tokens)
+        if tokens == typed and not joins \
+                and not any(may_vary(token, variants) for token in tokens):
+            continue
+        widened.append((word, [spellings(token, variants) for token in tokens], typed, joins))
     # One lookup for all the words: most of its cost is the query's own. What unicode61 makes
     # of a word is not looked up: the word as typed is searched anyway, and looking up a common
     # term reads its whole doclist.
-    held = held_terms(conn, (spelling for _, candidates, typed in widened
-                             for spelled in candidates for spelling in spelled
-                             if spelling not in typed))
+    held = held_terms(conn, [*(spelling for _, candidates, typed, _ in widened
+                               for spelled in candidates for spelling in spelled
+                               if spelling not in typed),
+                             *(token for _, _, typed, joins in widened for spelled in joins
+                               for token in spelled if token not in typed)])
     found: dict[str, list[str]] = {}
-    for word, candidates, typed in widened:
+    for word, candidates, typed, joins in widened:
         phrases = [""]
         for spelled in candidates:
             kept = [s for s in spelled if s in typed or s in held]
             phrases = [f"{phrase} {spelling}".lstrip() for phrase in phrases
                        for spelling in kept][:MAX_SPELLINGS]
-        others = [phrase for phrase in phrases if phrase != " ".join(typed)]
+        phrases += [" ".join(spelled) for spelled in joins
+                    if all(token in typed or token in held for token in spelled)]
+        others = [phrase for phrase in dict.fromkeys(phrases) if phrase != " ".join(typed)]
         if others:  # the word as typed stays a choice: unicode61 finds what it holds as it is
             found[word] = [word, *others]
     return found
+
+
+def _joiner_spellings(word: str, tokens: list[str]) -> list[list[str]]:
+    """The other spellings of `word` (folded to `tokens`) a zero-width joiner or non-joiner
+    makes, as token lists (archive/search/joiners.py): typed with one, the word without it
+    (می‌خواهم: میخواهم); typed without, each token split where one may stand (میخواهم: می
+    خواهم, the index's words for می‌خواهم and for می خواهم)."""
+    if word.isascii():
+        return []
+    if joiners.has_joiner(word):
+        return [TOKEN.findall(fold_case(joiners.joined(word)))]
+    return [[*tokens[:at], *pieces, *tokens[at + 1:]]
+            for at, token in enumerate(tokens) for pieces in joiners.splits(token)]
 
 
 _OPERATORS = ("AND", "OR", "NOT", "NEAR")

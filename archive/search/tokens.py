@@ -5,7 +5,8 @@ The indexes keep a word's combining marks (Unicode categories Mn and Mc) inside 
 the vowel signs, viramas and nuktas of Devanagari and Bengali (किताब, কিতাব), at which
 unicode61 had cut a word into its consonants (क, त, ब), so that a word matched as the phrase
 of its pieces, and कातिब, another word on the same consonants, with it. The marks of Latin
-letters are still taken off (remove_diacritics: a decomposed café is `cafe`). The marks of
+letters are still taken off (remove_diacritics: a decomposed café is `cafe`), and since v24
+one of those standing alone (after a space) is no word, where it was an empty one. The marks of
 the scripts written without spaces between words (Thai, Lao, Khmer, Myanmar) stay separators
 (schema.UNSPACED_MARKS): a run of their text is a phrase, not a word, and a word inside it is
 found when it starts at a mark (สวัสดี in สวัสดีครับ), as before; words need a segmenter.
@@ -54,20 +55,23 @@ COMBINING = (
     "\U0001da75\U0001da84\U0001da9b-\U0001e136\U0001e2ae-\U0001e2ef\U0001e8d0-\U0001e94a"
     "\U000e0100-\U000e01ef")
 MARK = f"[{COMBINING}]"
-# A letter, digit or mark, then letters and digits with runs of marks among them: ~1.7x the
-# time of a plain [^\W_]+ on English text, where an alternation of the two classes a character
-# took ~4x (the search statistics tokenize a sample of the posts, megabytes of text).
-TOKEN = re.compile(rf"(?:[^\W_]|{MARK})[^\W_]*(?:{MARK}+[^\W_]*)*")
+# The marks remove_diacritics takes off wherever they are (those of Latin letters' decompositions):
+# a decomposed café is `cafe`. Since v24 such a mark starts no word (schema.FTS_TOKENIZE), so one
+# standing alone is a space, not an empty word.
+REMOVED_MARKS = frozenset("\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u0309\u030a\u030b"
+                          "\u030c\u030f\u0311\u031b\u0323\u0324\u0325\u0326\u0327\u0328"
+                          "\u032d\u032e\u0330\u0331")
+# A letter, digit or mark (but a removed one), then letters and digits with runs of marks among
+# them: ~1.7x the time of a plain [^\W_]+ on English text, where an alternation of the two
+# classes a character took ~4x (the search statistics tokenize a sample of the posts, megabytes
+# of text).
+_STARTING_MARK = f"(?![{''.join(sorted(REMOVED_MARKS))}]){MARK}"
+TOKEN = re.compile(rf"(?:[^\W_]|{_STARTING_MARK})[^\W_]*(?:{MARK}+[^\W_]*)*")
 # The marks query.fold_case takes off a letter, as queries ignore accents (those of the Combining
 # Diacritical Marks blocks, which the decomposition of é, ü, ά or й holds); a script's own marks
 # (Devanagari's virama, the kana's voicing marks) are part of its words, and Thai's where TOKEN
 # cuts them.
 DIACRITICS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-# The marks remove_diacritics takes off wherever they are (those of Latin letters' decompositions):
-# a decomposed café is `cafe`, and a mark standing alone an empty word.
-REMOVED_MARKS = frozenset("\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u0309\u030a\u030b"
-                          "\u030c\u030f\u0311\u031b\u0323\u0324\u0325\u0326\u0327\u0328"
-                          "\u032d\u032e\u0330\u0331")
 # A Latin letter whose marks unicode61 keeps, unlike the rest (tests/test_search_casefold.py).
 _MARKS_KEPT = "ǡ"
 

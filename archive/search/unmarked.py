@@ -36,7 +36,7 @@ def holds_marks(conn: sqlite3.Connection) -> bool:
                         (MARKED,)).fetchone() is not None
 
 
-def _script_only(match: str) -> bool:
+def script_only(match: str) -> bool:
     """Whether every word of `match` is Hebrew or Arabic: every post it matches then holds one
     of them (FTS5 matches nothing by a NOT alone), so is in posts_unmarked."""
     return all(SCRIPT.search(word) for word in TOKEN.findall(_SYNTAX.sub(" ", match)))
@@ -48,11 +48,17 @@ def _matches(match: str, filters: Sequence[Filter], columns: str) -> tuple[str, 
     words, those of posts_fts that are not in posts_unmarked."""
     where, params = row_conditions(filters, "f.rowid")
     indexes = [(UNMARKED_TABLE, [])]
-    if not _script_only(match):
+    if not script_only(match):
         indexes.append((FTS_TABLE, [f"f.rowid NOT IN (SELECT id FROM posts WHERE {IN_UNMARKED})"]))
     selects = [f"SELECT {columns} FROM {table} f" + posts_join(filters, "f.rowid") + " WHERE "
                + " AND ".join([f"{table} MATCH ?", *own, *where]) for table, own in indexes]
     return " UNION ALL ".join(selects), [match, *params] * len(indexes)
+
+
+def matching(match: str) -> tuple[str, list[Any]]:
+    """The ids of the posts matching `match`, each in its index, as a SELECT and its
+    parameters (the posts table's search box: archive/web/table_search.py)."""
+    return _matches(match, [], "f.rowid")
 
 
 def top(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,

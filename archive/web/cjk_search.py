@@ -19,6 +19,10 @@ Hebrew and Arabic words are steered the same way, to the index of such text with
 marks (`_fts_table=posts_unmarked`, archive/search/marks.py) in an archive holding marks, the
 words' marks taken out: every post holding one of those words is in that index.
 
+FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京`, `שלום OR garden` in
+an archive holding marks) is moved to its own argument and found as the ranked search finds it
+(archive/web/table_search.py's `combined`).
+
 A CJK table search is all of its words (Datasette's escaped mode quotes FTS operators as
 words), so this splits the text at spaces and quotes alike, but for a word starting with `-`,
 which leaves the posts holding it out, as the ranked search does: a search whose only CJK text
@@ -45,6 +49,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from archive.schema import CJK_COLUMNS, CJK_TABLE, FTS_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
+from archive.search.casefold import widen_syntax
 from archive.search.cjk import holding_word
 from archive.search.marks import SCRIPT, strip
 from archive.search.query import quoted
@@ -55,7 +60,13 @@ from archive.web import (
     has_unmarked_columns,
     holds_marks,
 )
-from archive.web.table_search import needs_raw_mode, table_match
+from archive.web.table_search import (
+    COMBINED,
+    combined,
+    combined_condition,
+    needs_raw_mode,
+    table_match,
+)
 
 POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
@@ -149,6 +160,13 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
     kept = list(args)
+    if any(key == "_search" for key, _ in args):
+        # A search typed in the box: a COMBINED one the form carried over is done with.
+        kept = [arg for arg in kept if arg[0] != COMBINED]
+        if combined(search, bigrams, marked):  # two indexes: done by cjk_search_filters
+            kept = [arg for arg in kept if arg[0] not in ("_search", "_fts_table", "_searchmode")]
+            kept.append((COMBINED, search))
+            search = ""
     for steering, applies in ((_STEERING, bigrams), (_STEERING_UNMARKED, marked)):
         if applies and steering[0] in args:  # steered before: a raw mode of the user's stays
             kept = [arg for arg in kept if arg not in steering]
@@ -159,7 +177,9 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING_UNMARKED
     elif not any(key in ("_fts_table", "_searchmode") for key, _ in kept) \
-            and needs_raw_mode(search):  # operators and -word read as the ranked search does
+            and (needs_raw_mode(search) or not search.isascii()):
+        # Operators and -word read as the ranked search does, and words beyond ASCII searched
+        # in their other spellings too (cjk_search_filters: میخواهم finds می‌خواهم).
         kept.append(("_searchmode", "raw"))
     if not any(key == "_col" for key, _ in args):
         hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
@@ -184,6 +204,13 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     marks taken out, when it uses FTS5 syntax or leaves words out)."""
     from datasette.filters import FilterArguments
 
+    if table == POSTS and request.args.get(COMBINED) \
+            and archive_sites(datasette, database) is not None:
+        search = request.args[COMBINED]
+        clause, params = combined_condition(search, has_bigram_index(datasette, database),
+                                            holds_marks(datasette, database))
+        return FilterArguments([clause], params, [f'search matches "{search}"'],
+                               {"search": search})
     if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
             and holds_marks(datasette, database):
         search = request.args.get("_search", "")
@@ -198,7 +225,11 @@ async def cjk_search_filters(request: Any, database: str, table: str,
             and request.args.get("_search") and archive_sites(datasette, database) is not None:
         search = request.args["_search"]
         clauses, params = _leaving_out(search, has_bigram_index(datasette, database), True)
-        return FilterArguments(clauses, {"search": table_match(search), **params})
+        match = table_match(search)
+        if not search.isascii():  # its words' other spellings the index holds, as searched
+            match = await datasette.get_database(database).execute_fn(
+                lambda conn: widen_syntax(conn, match))
+        return FilterArguments(clauses, {"search": match, **params})
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):
         return None

@@ -11,14 +11,31 @@ Datasette's own search (the same expression). An expression FTS5 cannot parse (`
 is searched as its words, as before, rather than failing the page; a search that only leaves
 words out (`-compost`), which the ranked search refuses, lists no post: quoted, it was the word
 to find, the posts *with* compost.
+
+FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京` read on the bigrams,
+`שלום OR garden` in an archive holding vowel marks) is more than one MATCH, which is all
+Datasette's search clause can be: `東京 OR 北京` was taken as three words (OR too), and
+`שלום OR garden` read the Hebrew and Arabic index only, leaving out the posts with *garden*
+alone. Such a search is moved by the middleware (cjk_search.py) from `_search` to COMBINED,
+which Datasette does not read, and `combined_condition` gives the posts it finds as the ranked
+search finds them (archive/search/cjk_syntax.py, archive/search/unmarked.py), with the page's
+search box and "search matches" line as Datasette's own.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-from archive.schema import FTS_COLUMNS
+from archive.schema import FTS_COLUMNS, FTS_TABLE
+from archive.search import cjk_syntax, unmarked
+from archive.search.bigrams import CJK_RUN, normalize
+from archive.search.marks import SCRIPT, strip
 from archive.search.query import SearchError, fts_query, plain_query, quoted
+
+# The query argument a search of two indexes is moved to: not `_search`, so Datasette adds no
+# clause of its own, and not `_search_*`, which it reads as a column's search.
+COMBINED = "_wxa_search"
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -57,3 +74,36 @@ def _leaves_out_only(text: str) -> bool:
     """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`)."""
     words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
     return bool(words) and all(word.startswith("-") for word in words)
+
+
+def combined(text: str, bigrams: bool, marked: bool) -> bool:
+    """Whether a table search is FTS5 syntax (or leaves words out) whose words are in two
+    indexes: Chinese, Japanese or Korean words (`bigrams`: the archive has their index) that
+    cjk_syntax reads, or Hebrew or Arabic words beside others in an archive holding vowel
+    marks (`marked`)."""
+    if text.isascii() or not needs_raw_mode(text):
+        return False
+    if bigrams and CJK_RUN.search(normalize(text)):
+        return cjk_syntax.parse(table_match(text)) is not None
+    return marked and SCRIPT.search(text) is not None \
+        and not unmarked.script_only(table_match(strip(text)))
+
+
+def combined_condition(text: str, bigrams: bool, marked: bool) -> tuple[str, dict[str, Any]]:
+    """The posts a `combined` table search finds, as the ranked search finds them: an SQL
+    condition on the posts table's `id` and its named parameters."""
+    syntax = cjk_syntax.parse(table_match(text)) if bigrams else None
+    if syntax is not None:
+        sql, params = syntax.condition("id")
+    elif marked and SCRIPT.search(text):
+        select, params = unmarked.matching(table_match(strip(text)))
+        sql = f"id IN ({select})"
+    else:  # the archive changed since the page was made: the main index
+        sql, params = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", [
+            table_match(text)]
+    # Datasette binds its parameters by name: each ? becomes one (the SQL of both modules
+    # holds no string literal, so every ? is a parameter).
+    pieces = sql.split("?")
+    named = "".join(piece + (f":wxa_m{n}" if n < len(params) else "")
+                    for n, piece in enumerate(pieces))
+    return named, {f"wxa_m{n}": param for n, param in enumerate(params)}
