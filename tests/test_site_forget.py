@@ -47,6 +47,11 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
         crawled = run("crawl", home.url, typo, other_typo, "--db", str(db), *FAST)
     blog = home.url + "/"
     assert crawled.returncode == 1, crawled.stderr  # the typos failed
+    # Each typo's failure line says how to remove it, at once (`stats` said so only later).
+    for site in (typo, other_typo):
+        assert (f"  The archive holds nothing of it; if the address was mistyped, remove it: "
+                f"wixarchive sites forget {site} --db {db}\n") in crawled.stderr, crawled.stderr
+    assert crawled.stderr.count("wixarchive sites forget") == 2
     assert sorted(stats_sites(db)) == sorted([blog, typo, other_typo])
     shown = run("stats", "--db", str(db)).stdout.splitlines()
     assert shown[-1] == ("Note: 2 sites hold no posts; to remove one crawled by mistake from "
@@ -90,3 +95,7 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     assert "3 posts from 1 site" in exported.stderr + exported.stdout
     again = run("sites", "forget", typo, "--db", str(db))
     assert again.returncode == 1 and again.stderr.startswith("Error: ")
+    # The blog gone offline fails too, but holds posts: no hint to remove it.
+    down = run("crawl", home.url, "--db", str(db), *FAST)
+    assert down.returncode == 1 and f"✗ {blog}: could not reach" in down.stderr, down.stderr
+    assert "sites forget" not in down.stderr
