@@ -57,6 +57,14 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     assert shown[-1] == ("Note: 2 sites hold no posts; to remove one crawled by mistake from "
                          f"the archive: wixarchive sites forget SITE --db {db}")
 
+    # `sites remove` (the sites file's) names the command that removes a typo from the archive.
+    removed = run("sites", "remove", typo, "--db", str(db))
+    assert removed.returncode == 1 and "Traceback" not in removed.stderr
+    assert removed.stderr.endswith(f"{typo} is a site of the archive holding no posts: to "
+                                   f"remove it from the archive, wixarchive sites forget "
+                                   f"{typo} --db {db}\n"), removed.stderr
+    assert "sites forget" not in run("sites", "remove", blog, "--db", str(db)).stderr
+
     kept = run("sites", "forget", blog, "--db", str(db))
     assert kept.returncode == 1
     assert kept.stderr.startswith(f"Error: {blog} holds 3 archived posts: only a site with none")
