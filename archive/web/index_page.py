@@ -20,6 +20,7 @@ from archive.web import archive_names
 from archive.words import counted
 
 TEMPLATE = Path(__file__).parent / "templates" / "wixarchive_index.html"
+NAMED = 3  # up to this many sites, the front page names them
 
 
 class IndexTemplate(BaseLoader):
@@ -43,6 +44,7 @@ class Holdings:
 
     posts: int
     sites: int
+    names: tuple[str, ...]  # each site's name, else its URL, when there are few to name
     versions: int
     deleted: int
     last_crawled: str | None  # ISO 8601, UTC
@@ -50,7 +52,8 @@ class Holdings:
     def summary(self) -> str:
         if not self.sites:
             return "Empty: no site crawled yet."
-        held = (f"{counted(self.posts, 'post')} from {counted(self.sites, 'site')}, "
+        named = f" ({', '.join(self.names)})" if self.names else ""
+        held = (f"{counted(self.posts, 'post')} from {counted(self.sites, 'site')}{named}, "
                 f"{counted(self.versions, 'version')} kept")
         if self.deleted:
             whose = "its site" if self.sites == 1 else "their sites"
@@ -68,7 +71,8 @@ def read_holdings(path: str) -> Holdings | None:
     except (ArchiveError, OSError):
         return None
     crawled = [row["last_crawled"] for row in rows if row["last_crawled"]]
-    return Holdings(posts=sum(row["posts"] for row in rows), sites=len(rows),
+    names = tuple(row["name"] or row["site"] for row in rows) if len(rows) <= NAMED else ()
+    return Holdings(posts=sum(row["posts"] for row in rows), sites=len(rows), names=names,
                     versions=sum(row["versions"] for row in rows),
                     deleted=sum(row["deleted"] for row in rows),
                     last_crawled=max(crawled) if crawled else None)
