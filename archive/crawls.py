@@ -109,6 +109,17 @@ def valid_site(site: str) -> bool:
             and is_site_host(host))
 
 
+def _why_not_a_site(url: str) -> str:
+    """What is wrong with `url`, for a person who mistyped it: a scheme that is not http(s)
+    ("htps://"), a space, else what a site URL looks like."""
+    scheme, found, _ = url.strip().partition("://")
+    if found and scheme.lower() not in ("http", "https"):
+        return f" (it starts {scheme}://, not http:// or https://)"
+    if any(char.isspace() for char in url.strip()):
+        return " (a web address holds no spaces)"
+    return " (expected a web address: https://www.example.com/blog, or www.example.com)"
+
+
 def refusal(target: Target, site: str, status: str, message: str) -> dict[str, Any]:
     refusal = {"site": site, "url": target.url, "status": status, "counts": {}, "errors": [],
                "message": message, "seconds": 0.0}
@@ -133,7 +144,8 @@ def check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]],
         if not valid_site(site):
             where = f"{target.source}: " if target.source else ""
             refused[position] = refusal(target, target.url, "invalid",
-                                        f"{where}not a site URL: {target.url!r}")
+                                        f"{where}not a site URL: {target.url!r}"
+                                        f"{_why_not_a_site(target.url)}")
         elif site_key(site) in first:  # www. or not, http or https: one site
             refused[position] = refusal(target, site, "skipped",
                                         f"listed twice, as {first[site_key(site)]} and as "

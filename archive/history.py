@@ -95,7 +95,9 @@ def diff_versions(versions: Sequence[dict[str, Any]], old: int, new: int) -> lis
     by_number = {v["version"]: v for v in versions}
     for number in (old, new):
         if number not in by_number:
-            raise KeyError(f"no version {number}; this post has versions 1 to {len(versions)}")
+            held = (f"versions 1 to {len(versions)}" if len(versions) > 1 else
+                    "only version 1 (a crawl that finds it changed stores version 2)")
+            raise KeyError(f"no version {number}; this post has {held}")
     before, after = by_number[old], by_number[new]
     return list(difflib.unified_diff(
         version_text(before["record"]), version_text(after["record"]),

@@ -69,6 +69,18 @@ def forget_site(archive: Archive, site: str, *, sites_path: Path | None = None) 
         lock.release()
 
 
+def holds_nothing(archive: Archive, root: str) -> bool:
+    """Whether the archived site at root URL `root` holds nothing a forget would lose (what
+    `forget_site` checks, the sites file aside); False for a URL that is no archived site."""
+    if not any(site["site"] == root for site in archived_sites(archive.conn)):
+        return False
+    try:
+        _refuse_with_posts(archive, root)
+    except ForgetError:
+        return False
+    return True
+
+
 def _refuse_with_posts(archive: Archive, root: str) -> None:
     """ForgetError when the site holds a post, or a version of any post names one of its runs
     (what `runs` and the versions' provenance would lose)."""

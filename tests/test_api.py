@@ -454,7 +454,9 @@ def test_a_wrong_argument_is_a_clear_exception_naming_it(archive: wixarchive.Arc
         wixarchive.diff(archive, url, "1", "2")  # not "no version 1", which it has
     with pytest.raises(LookupError) as missing:
         wixarchive.diff(archive, url, 1, 3)
-    assert str(missing.value) == "no version 3; this post has versions 1 to 1"  # unquoted
+    # Unquoted; a post of one version says so (it said "versions 1 to 1").
+    assert str(missing.value) == ("no version 3; this post has only version 1 (a crawl that "
+                                  "finds it changed stores version 2)")
     with pytest.raises(wixarchive.SearchError, match="^text: expected a string, not None"):
         wixarchive.search(archive, None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="^out: expected a path or an open stream, not 123"):

@@ -372,7 +372,7 @@ def test_capture_files_missing_are_said_so_by_export_stats_and_check(crawled: Pa
     folder.rmdir()
 
     result = wixarchive("stats", "--db", str(db))
-    assert (f"Captures: {records} records indexed in 1 file missing from archive.captures/ "
+    assert (f"Captures: {records} records indexed in 1 file missing from {folder}/ "
             "(run `wixarchive check`)") in result.stdout.splitlines()
     held = json.loads(wixarchive("stats", "--db", str(db), "--json").stdout)["captures"]
     assert (held["files"], held["records"], held["missing_files"], held["missing_records"]) \

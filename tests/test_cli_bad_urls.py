@@ -68,3 +68,15 @@ def test_crawl_given_the_schedule_sites_file_says_which_command_reads_it(tmp_pat
         f"Error: {sites} is a schedule sites file (TOML): `wixarchive run-due --sites {sites}` "
         "crawls its sites that are due (--force: all of them); `crawl --sites` takes one URL "
         "per line"]
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("htps://www.example.com", "(it starts htps://, not http:// or https://)"),
+    ("my blog", "(a web address holds no spaces)"),
+    ("https://", "(expected a web address: https://www.example.com/blog, or www.example.com)")])
+def test_a_mistyped_site_url_says_what_is_wrong_with_it(tmp_path: Path, url: str, why: str):
+    """`crawl htps://…` said only "not a site URL: 'htps://…'", leaving a first-time user to
+    find the typo."""
+    crawl = wixarchive("crawl", url, "--db", str(tmp_path / "archive.db"))
+    assert crawl.returncode == 1
+    assert crawl.stderr.splitlines() == [f"✗ not a site URL: {url!r} {why}"], crawl.stderr

@@ -45,3 +45,20 @@ def test_help_shows_an_example_using_only_the_commands_options(command: list[str
                 break
             used += [word.split("=")[0]] if word.startswith("--") else []
         assert set(used) <= allowed, (line, set(used) - allowed)
+
+
+def test_the_command_list_names_every_export_format_and_sites_forget() -> None:
+    """`wixarchive --help` said "Export posts as JSON lines, CSV, Markdown, WordPress WXR or
+    WACZ": a first-time user looking for the one page to read or print (html) did not find it;
+    and "sites ...; merge two" left out `sites forget`, the command for a mistyped address."""
+    from archive.cli.export import command as export
+
+    listed = wixarchive("--help", check=True).stdout.split("Commands:", 1)[1]
+    line = {words[0]: " ".join(words[1:]) for words in map(str.split, listed.splitlines())
+            if words}
+    (formats,) = [option.type.choices for option in export.params if option.name == "fmt"]
+    names = {"jsonl": "JSON lines", "csv": "CSV", "markdown": "Markdown", "wxr": "WXR",
+             "html": "HTML", "wacz": "WACZ"}
+    assert set(formats) == set(names)
+    assert all(names[name] in line["export"] for name in formats), line["export"]
+    assert "forget" in line["sites"]

@@ -271,7 +271,7 @@ def python_without_this_project(folder: Path) -> Path:
     """A virtualenv's python that has this interpreter's dependencies (Scrapy...) but not this
     project, not even the editable install a development venv has: as for a user who installed
     the requirements and runs a checkout. A .pth file names the site-packages folders, whose
-    own .pth files (the editable install's finder) are not read from there."""
+    own .pth files (the editable install's) are not read from there."""
     import site
 
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)

@@ -69,6 +69,10 @@ def test_demo_archives_the_blog_and_its_images_and_a_rerun_recrawls_the_same_sit
     assert re.search(r"Videos: [1-9]\d* \(0 archived\); documents: [1-9]\d* \(0 archived\)",
                      first), first
     images = int(re.search(r"Images: (\d+) of (\1) archived", first).group(1))
+    # `stats` names the captures folder where it is, as the Images line does (it said
+    # "(archive.captures/)", a folder not in the one `make demo` ran in).
+    captures = f"{db.with_name('archive.captures')}/"
+    assert f"in {captures}" in first and re.search(rf"MiB \({re.escape(captures)}\)", first), first
     with Archive.open(db, readonly=True) as archive:
         statuses = archive.conn.execute("SELECT status, count(*) FROM media GROUP BY 1").fetchall()
     assert images > 0 and [tuple(row) for row in statuses] == [("stored", images)]  # none failed

@@ -298,6 +298,11 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
         assert result.stderr.splitlines()[-1] == (
             "Error: Missing option '--format' (an OUT ending in .jsonl, .ndjson, .csv, .wacz, "
             ".xml, .wxr, .html, .htm names it)"), out
+    # A first-time user's my-blog.pdf: the way to one, through the HTML export.
+    result = wixarchive("export", str(tmp_path / "my-blog.pdf"), "--db", str(db))
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].endswith(
+        f"names it); there is no PDF export: export {tmp_path / 'my-blog.html'}, open it in a "
+        "web browser and print it to PDF (each post starts a page)"), result.stderr
 
 
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(

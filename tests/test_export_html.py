@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import re
 import subprocess
@@ -175,3 +176,65 @@ def test_a_post_of_many_large_photos_is_written_without_holding_them(tmp_path: P
                        out.read_text(encoding="utf-8"))
     assert [(base64.b64decode(data), alt) for data, alt in shown] == [
         (image(url)[0], f"Photo {n}") for n, url in enumerate(photos)]
+
+
+def _png(size: tuple[int, int], colour: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_shown_several_times_is_inside_the_file_once_and_shows_each_time(
+        tmp_path: Path) -> None:
+    """A photo that is one post's cover and shown twice in another (at another address, the
+    same bytes) was inside the file three times, base64 each time. It is there once, in a
+    rule of the page's style, and the page, in Chromium under its policy, shows it in each
+    place; an image shown once stays its <img>'s src."""
+    from devtools import browser
+
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/trips"
+    red = f"{site.replace('ann.wixsite.com/trips', 'static.wixstatic.com')}/media/red~mv2.png"
+    red_resized = red + "/v1/fill/w_40,h_30/red.png"
+    blue = red.replace("red", "blue")
+    files = {red: _png((40, 30), "red"), red_resized: _png((40, 30), "red"),
+             blue: _png((24, 16), "blue")}
+    posts = [{"id": 1, "url": f"{site}/post/one", "title": "One", "site": site,
+              "images": [red, blue], "cover_image": red,
+              "body_html": f'<p>Blue: <img src="{blue}" alt="Blue"></p>'},
+             {"id": 2, "url": f"{site}/post/two", "title": "Two", "site": site,
+              "images": [red_resized], "body_html":
+                  f'<p><img src="{red_resized}" alt="Red"> and <img src="{red_resized}"></p>'}]
+    out = tmp_path / "trips.html"
+    with out.open("w", encoding="utf-8") as stream:
+        written = html.write(posts, stream, image=lambda url: (files[url], "image/png"))
+    assert written == (2, 3)
+    text = out.read_text(encoding="utf-8")
+    assert text.count(base64.b64encode(files[red]).decode()) == 1
+    assert text.count(base64.b64encode(files[blue]).decode()) == 1
+    page = lxml.html.fromstring(text)
+    images = page.xpath("//article//img")
+    assert [(img.get("src", "")[:15], img.get("alt")) for img in images] == [
+        ("", ""), ("data:image/png;", "Blue"), ("", "Red"), ("", None)]
+    assert len({img.get("data-wxa-image") for img in images if not img.get("src")}) == 1
+
+    with browser(tmp_path / "profile") as tools:
+        tools.call("Emulation.setDeviceMetricsOverride", width=800, height=1200,
+                   deviceScaleFactor=1, mobile=False)
+        tools.call("Page.navigate", url=out.as_uri())
+        tools.wait_for("Page.loadEventFired")
+        boxes = tools.evaluate(
+            "[...document.querySelectorAll('article img')].map(i => {"
+            " const r = i.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })")
+        shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    from PIL import Image
+
+    screen = Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
+    expected = [((40, 30), (255, 0, 0)), ((24, 16), (0, 0, 255)), ((40, 30), (255, 0, 0)),
+                ((40, 30), (255, 0, 0))]
+    for (x, y, width, height), (size, colour) in zip(boxes, expected, strict=True):
+        assert (width, height) == size
+        assert screen.getpixel((int(x + width / 2), int(y + height / 2))) == colour

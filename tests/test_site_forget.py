@@ -47,10 +47,23 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
         crawled = run("crawl", home.url, typo, other_typo, "--db", str(db), *FAST)
     blog = home.url + "/"
     assert crawled.returncode == 1, crawled.stderr  # the typos failed
+    # Each typo's failure line says how to remove it, at once (`stats` said so only later).
+    for site in (typo, other_typo):
+        assert (f"  The archive holds nothing of it; if the address was mistyped, remove it: "
+                f"wixarchive sites forget {site} --db {db}\n") in crawled.stderr, crawled.stderr
+    assert crawled.stderr.count("wixarchive sites forget") == 2
     assert sorted(stats_sites(db)) == sorted([blog, typo, other_typo])
     shown = run("stats", "--db", str(db)).stdout.splitlines()
     assert shown[-1] == ("Note: 2 sites hold no posts; to remove one crawled by mistake from "
                          f"the archive: wixarchive sites forget SITE --db {db}")
+
+    # `sites remove` (the sites file's) names the command that removes a typo from the archive.
+    removed = run("sites", "remove", typo, "--db", str(db))
+    assert removed.returncode == 1 and "Traceback" not in removed.stderr
+    assert removed.stderr.endswith(f"{typo} is a site of the archive holding no posts: to "
+                                   f"remove it from the archive, wixarchive sites forget "
+                                   f"{typo} --db {db}\n"), removed.stderr
+    assert "sites forget" not in run("sites", "remove", blog, "--db", str(db)).stderr
 
     kept = run("sites", "forget", blog, "--db", str(db))
     assert kept.returncode == 1
@@ -90,3 +103,7 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     assert "3 posts from 1 site" in exported.stderr + exported.stdout
     again = run("sites", "forget", typo, "--db", str(db))
     assert again.returncode == 1 and again.stderr.startswith("Error: ")
+    # The blog gone offline fails too, but holds posts: no hint to remove it.
+    down = run("crawl", home.url, "--db", str(db), *FAST)
+    assert down.returncode == 1 and f"✗ {blog}: could not reach" in down.stderr, down.stderr
+    assert "sites forget" not in down.stderr

@@ -382,9 +382,48 @@ def test_home_page_lists_the_posts_sites_and_crawl_runs(client: Client) -> None:
         assert f'href="/blogs/{table}"' in home, table
     for internal in ("captures", "post_tags", "post_categories", "posts_fts_data"):
         assert f'href="/blogs/{internal}"' not in home, internal
+    # What the archive holds, in its own words: it read "7 rows in 4 tables, 54 rows in 34
+    # hidden tables, 2 views", the schema's internals.
+    assert ('<p class="wxa-holdings">4 posts from 2 sites (Ann&#39;s yoga, '
+            f'{COOK}/), 5 versions kept (1 deleted from their sites).</p>') in home, home
+    assert "rows in" not in home and "hidden table" not in home
+    for page in ("post_versions", "crawl_runs"):
+        assert client.get(f"/blogs/{page}").status_code == 200
     # Hidden, not gone: the table pages and the queries reading them still answer.
     assert client.get("/blogs/post_tags").status_code == 200
     assert client.get("/blogs/tag_counts.json?_shape=array").json()[0]["tag"] == "Yoga"
+
+
+def test_the_front_page_counts_a_crawl_beside_the_server_and_a_template_dir_wins(
+        tmp_path: Path, db_path: Path) -> None:
+    c = Client(make_datasette(db_path))
+    try:
+        assert "4 posts from 2 sites" in c.get("/").text
+        with Archive.open(db_path) as archive:  # a crawl beside the server, writing
+            archive.save_article(article(COOK, "scones"), fetched_at="2024-03-01T00:00:00+00:00")
+            archive.conn.execute("UPDATE sites SET last_crawled = '2024-03-01T10:20:30+00:00'")
+        assert ("5 posts from 2 sites (Ann&#39;s yoga, https://www.cook-example.com/), 6 "
+                "versions kept (1 deleted from their sites); last crawled 2024-03-01 10:20 "
+                "UTC.") in c.get("/").text
+    finally:
+        c.close()
+    empty = Archive.open(tmp_path / "empty.db")
+    empty.close()
+    c = Client(make_datasette(tmp_path / "empty.db"))
+    try:
+        assert "Empty: no site crawled yet." in c.get("/").text
+    finally:
+        c.close()
+    # A user's own front page (`datasette --template-dir`) is the one shown.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "index.html").write_text("<p>My own front page</p>")
+    c = Client(Datasette(files=[str(db_path)], template_dir=str(templates)))
+    try:
+        home = c.get("/").text
+        assert "My own front page" in home and "posts from" not in home
+    finally:
+        c.close()
 
 
 # -- ranked search page ----------------------------------------------------------------------
@@ -453,7 +492,10 @@ def test_search_page_with_a_filter_and_no_words_lists_its_posts_newest_first(
     page = client.get("/blogs/-/search?author=bob").text
     assert "Evening routine, revised" in page
     assert "Newest first" in page and "Best matches first" not in page
-    assert "Best matches first" in client.get("/blogs/-/search?q=breathing").text
+    ranked = client.get("/blogs/-/search?q=breathing").text
+    assert "Best matches first" in ranked
+    # Said in words a reader of the blog knows, not the search engine's ("FTS5", "bm25").
+    assert "FTS5" not in ranked and "bm25" not in ranked
     empty = client.get("/blogs/-/search.json?q=&deleted=include")
     assert empty.status_code == 200 and empty.json()["hits"] == []  # the empty form
 
@@ -910,6 +952,9 @@ def test_other_databases_are_left_alone(tmp_path: Path, db_path: Path) -> None:
         meta = c.get("/-/metadata.json").json()
         assert list(meta["databases"]) == ["blogs"]
         assert "/-/post/" not in c.get("/other/posts").text
+        # The front page says what the archive holds, and the other database as Datasette does.
+        home = c.get("/").text
+        assert "1 rows in 1 table" in home and "4 posts from 2 sites" in home
         c.run(c.ds.get_database("other").execute_write("UPDATE posts SET title = 'y'"))
     finally:
         c.close()

@@ -35,13 +35,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_files", "Import Wix blog posts from web archives (WARC, WACZ)."),
     "recover": ("recover", "Recover a gone blog from the Wayback Machine or a pywb archive."),
     "clean": ("clean", "Strip Wix chrome from a plain-text dump of a page."),
-    "sites": ("sites", "Add, list or remove the sites crawled on a schedule; merge two."),
+    "sites": ("sites", "Add, list or remove scheduled sites; merge or forget one."),
     "worker": ("worker", "Crawl for a distributed crawl's writer, through Redis."),
     "run-due": ("run_due", "Crawl the scheduled sites that are due, then exit (for cron)."),
     "schedule": ("schedule", "Run scheduled crawls until stopped (for systemd, containers)."),
     "runs": ("runs", "The history of crawl runs; sites that keep failing stand out."),
     "serve": ("serve", "Browse and search the archive in Datasette (read-only)."),
-    "export": ("export", "Export posts as JSON lines, CSV, Markdown, WordPress WXR or WACZ."),
+    "export": ("export", "Export as one HTML page, JSON lines, CSV, Markdown, WXR or WACZ."),
 }
 
 

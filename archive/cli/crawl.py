@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -165,6 +166,24 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
     return line
 
 
+def _forget_hint(summary: dict[str, Any], db: Path) -> str | None:
+    """Under a failed site's line, when the archive holds nothing of it (a mistyped address,
+    crawled first): how to remove it, which `stats` said only later, among every site."""
+    if summary["status"] != "failed" or summary.get("posts") or not summary.get("site"):
+        return None
+    from archive.site_forget import holds_nothing
+
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            if not holds_nothing(archive, summary["site"]):
+                return None
+    except ArchiveError:  # busy or gone: the line stands without the hint
+        return None
+    return (f"  The archive holds nothing of it; if the address was mistyped, remove it: "
+            f"wixarchive sites forget {shlex.quote(summary['site'])} --db "
+            f"{shlex.quote(str(db))}")
+
+
 @click.command("crawl")
 @click.argument("urls", nargs=-1, metavar="URL...")
 @db_option
@@ -264,7 +283,10 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     def show(summary: dict[str, Any]) -> None:
         if not as_json:
             fine = summary["status"] in ("ok", "partial", "skipped")
-            echo_unless_closed(_summary_line(summary, summary["seconds"]), err=not fine)
+            line = _summary_line(summary, summary["seconds"])
+            if hint := _forget_hint(summary, db):
+                line += "\n" + hint
+            echo_unless_closed(line, err=not fine)
 
     locked, busy = lock_sites(wanted, db)
     for position, summary in sorted((refused | busy).items()):

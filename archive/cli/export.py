@@ -68,7 +68,12 @@ def _format_of(out: str) -> str:
     fmt = format_of_path(out)
     if fmt is None:
         known = ", ".join(FORMAT_OF_EXTENSION)
-        raise click.UsageError(f"Missing option '--format' (an OUT ending in {known} names it)")
+        # A PDF is the HTML export printed: say so, not only what the extensions name.
+        page = str(Path(out).with_suffix(".html"))
+        pdf = (f"; there is no PDF export: export {page}, open it in a web browser and print "
+               "it to PDF (each post starts a page)") if out.lower().endswith(".pdf") else ""
+        raise click.UsageError(f"Missing option '--format' (an OUT ending in {known} names "
+                               f"it){pdf}")
     return fmt
 
 

@@ -186,8 +186,27 @@ def remove_command(site: str, db: Path, sites_path: Path | None) -> None:
     try:
         removed = sites_file.remove(path, site)
     except sites_file.SitesError as exc:
-        fail(str(exc))
+        fail(f"{exc}{_forget_instead(site, db, path)}")
     click.echo(f"Removed {removed.url} from {os.path.relpath(path)}")
+
+
+def _forget_instead(site: str, db: Path, path: Path) -> str:
+    """When `site` names no entry of the sites file but an archived site holding nothing (an
+    address crawled by mistake, which a user asked `sites remove` to take out): the command
+    that removes it from the archive. Else ""."""
+    from archive.site_forget import holds_nothing
+    from archive.site_match import archived_sites, one_site
+
+    try:
+        with Archive.open(db, readonly=True, create=False) as archive:
+            root = one_site(archived_sites(archive.conn), site)["site"]
+            if _listed(path, root) is not None or not holds_nothing(archive, root):
+                return ""
+    except (ArchiveError, ValueError):  # no archive, or no one archived site of that name
+        return ""
+    return (f" (the sites crawled on a schedule); {root} is a site of the archive holding "
+            f"no posts: to remove it from the archive, wixarchive sites forget "
+            f"{shlex.quote(root)} --db {shlex.quote(str(db))}")
 
 
 @command.command("merge")

@@ -69,7 +69,8 @@ def command(db: Path, fmt: str) -> None:
     if held.unreadable:
         click.echo(f"Captures: {held.unreadable}")
     elif held.files or held.missing_files:
-        click.echo(_captures_line(held, stats.directory))
+        # Named beside the archive as given (demo/archive.captures/), where it can be found.
+        click.echo(_captures_line(held, str(db.with_name(stats.directory))))
     if empty := [r["site"] for r in rows if not r["versions"]]:
         # A mistyped address stays a site of the archive until forgotten: say how.
         named, which = ((empty[0], f"{empty[0]} holds") if len(empty) == 1 else

@@ -9,18 +9,27 @@ the article page of `serve` shows them. A Content-Security-Policy lets the file 
 
 The list of posts comes first but is known only once every post is written: the posts are
 written to a spooled temporary file (memory up to SPOOL_BYTES, then disk) and copied after it.
-A post's HTML names its images by a placeholder, each replaced by the image's data: URL as it
-is written, read again and encoded a chunk at a time: memory stays flat in the number of posts
-and the size of their images (a post of 40 photos of 5 MB held them all, base64, three times).
+A post's HTML names its images by a placeholder, each replaced by the image's data: URL as the
+page is copied out, read again and encoded a chunk at a time: memory stays flat in the number
+of posts and the size of their images (a post of 40 photos of 5 MB held them all, base64, three
+times).
+
+An image is inside the file once, however many times it is shown (a cover also in the body,
+one photo in several posts: the same bytes, at one address or several). Shown once, it is the
+<img>'s src; shown more, a rule of the page's <style> gives it, `content: url(data:...)`, to
+each <img> that names it (`data-wxa-image`): a CSS image, which the policy's img-src allows,
+shown in the <img>'s place (CSS Content 3's element replacement; tests/test_export_html.py
+checks it in Chromium). Keeping every use a src would need a script or a fetch the policy
+refuses; a reader that ignores the page's style shows such an image's alt text.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import re
 import secrets
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -38,6 +47,9 @@ SHOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif
 # An archived image's place in a post's HTML until it is written: a token of the export's
 # own, so that no archived text can name an image (or a number past the post's images).
 _SLOT = "\x00{token}-{number}\x00"
+# An image's placeholder as the src of an <img>: where it goes when its image is shown more
+# than once (replaced by the attribute naming its rule).
+_SRC = 'src="{slot}"'
 # Bytes of an image encoded at a time (a multiple of 3: base64 pieces that join).
 _CHUNK = 3 * 256 * 1024
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -103,16 +115,65 @@ def _write_data_url(out: TextIO, kind: str,
         out.write(base64.b64encode(data[start:start + _CHUNK]).decode("ascii"))
 
 
-def _write_article(out: TextIO, article: str, slots: re.Pattern[str],
-                   shown: list[tuple[str, str]],
-                   image: Callable[[str], tuple[bytes, str | None] | None]) -> None:
-    """The article's HTML with each image placeholder (`slots`) written as its data: URL."""
-    for number, piece in enumerate(slots.split(article)):
-        if number % 2 == 0:
-            out.write(piece)
-        else:
-            url, kind = shown[int(piece)]
-            _write_data_url(out, kind, image(url))
+class _Images:
+    """The archived images of the export, each once by its bytes: a number per image, its
+    placeholder in the posts' HTML, and how many times the posts show it."""
+
+    def __init__(self, image: Callable[[str], tuple[bytes, str | None] | None]) -> None:
+        self.image = image
+        self.token = secrets.token_hex(8)
+        self.slots = re.compile(_SLOT.format(token=self.token, number="([0-9]+)"))
+        # Within one <img>: `src="SLOT"`, where a repeated image's attribute goes instead.
+        self.sources = re.compile(_SRC.format(slot=self.slots.pattern))
+        self.shown: list[tuple[str, str]] = []  # (a URL of it, its type), by number
+        self.uses: list[int] = []
+        self._numbers: dict[bytes, int] = {}  # its bytes' SHA-256 -> its number
+
+    def slot(self, url: str) -> str | None:
+        """The placeholder of the image archived at `url`, None when it is no image shown."""
+        archived = self.image(url)
+        if not (kind := _shown_type(archived)):
+            return None
+        assert archived is not None  # a type shown is an image read
+        digest = hashlib.sha256(archived[0]).digest()
+        if (number := self._numbers.get(digest)) is None:
+            number = self._numbers[digest] = len(self.shown)
+            self.shown.append((url, kind))
+            self.uses.append(0)
+        return _SLOT.format(token=self.token, number=number)
+
+    def count(self, article: str) -> None:
+        for number in self.slots.findall(article):
+            self.uses[int(number)] += 1
+
+    def write_rules(self, out: TextIO) -> None:
+        """The <style> rules of the images shown more than once, each with its data: URL."""
+        repeated = [number for number, uses in enumerate(self.uses) if uses > 1]
+        if not repeated:
+            return
+        out.write("<style>\n")
+        for number in repeated:
+            url, kind = self.shown[number]
+            out.write(f'img[data-wxa-image="{number}"] {{ content: url("')
+            _write_data_url(out, kind, self.image(url))
+            out.write('"); }\n')
+        out.write("</style>\n")
+
+    def copy(self, spooled: TextIO, out: TextIO) -> None:
+        """The posts' HTML with each placeholder written as its image's data: URL, or, for an
+        image shown more than once, its src as the attribute its rule names."""
+        for line in spooled:  # a placeholder and its src="" never hold a line break
+            for number, piece in enumerate(self.slots.split(self.sources.sub(
+                    self._named_if_repeated, line))):
+                if number % 2 == 0:
+                    out.write(piece)
+                else:
+                    url, kind = self.shown[int(piece)]
+                    _write_data_url(out, kind, self.image(url))
+
+    def _named_if_repeated(self, match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        return f'data-wxa-image="{number}"' if self.uses[number] > 1 else match.group(0)
 
 
 def _body(post: dict[str, Any], local: dict[str, str]) -> str:
@@ -194,25 +255,24 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
     entries: list[_Entry] = []
     sites: dict[str, str] = {}  # site URL -> its name, as the posts give them
     images = 0
-    token = secrets.token_hex(8)
-    slots = re.compile(_SLOT.format(token=token, number="([0-9]+)"))
+    archived = _Images(image)
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as body:
         for raw in posts:
             post = safe_post(raw)
             if post.get("body_html") and found:
                 post["body_html"] = _link_posts(post["body_html"], found)
-            # Read here for their type, and again as they are written (_write_article).
+            # Read here for their type and bytes, and again as they are written.
             local: dict[str, str] = {}
-            shown: list[tuple[str, str]] = []
             for url in dict.fromkeys([*(post.get("images") or []), post.get("cover_image")]):
-                if url and (kind := _shown_type(image(url))):
-                    local[url] = _SLOT.format(token=token, number=len(shown))
-                    shown.append((url, kind))
+                if url and (slot := archived.slot(url)):
+                    local[url] = slot
             images += len(local)
             if post.get("site"):
                 sites.setdefault(post["site"], post.get("site_name") or post["site"])
             anchor = f"post-{post['id']}"
-            _write_article(body, _article(post, anchor, local), slots, shown, image)
+            article = _article(post, anchor, local)
+            archived.count(article)
+            body.write(article)
             entries.append(_Entry(anchor, post.get("title") or post.get("url") or "Untitled",
                                   _date(post.get("published")), post.get("author") or "",
                                   bool(post.get("deleted_at"))))
@@ -220,8 +280,9 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
         out.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                   f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
                   '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                  f"<title>{html.escape(heading)}</title>\n<style>{STYLE}</style>\n</head>\n"
-                  f"<body>\n<header>\n<h1>{html.escape(heading)}</h1>\n")
+                  f"<title>{html.escape(heading)}</title>\n<style>{STYLE}</style>\n")
+        archived.write_rules(out)
+        out.write(f"</head>\n<body>\n<header>\n<h1>{html.escape(heading)}</h1>\n")
         where = ", ".join(html.escape(site) for site in sites)
         made = datetime.now(UTC).strftime("%Y-%m-%d")
         out.write(f'<p class="intro">{len(entries)} post{"s" if len(entries) != 1 else ""} '
@@ -236,6 +297,6 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
                          if entry.deleted else "") + "</li>\n")
         out.write("</ol>\n</nav>\n<main>\n")
         body.seek(0)
-        shutil.copyfileobj(body, out)
+        archived.copy(body, out)
         out.write("</main>\n</body>\n</html>\n")
     return Written(len(entries), images)

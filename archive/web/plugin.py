@@ -25,6 +25,7 @@ from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata, records_changes
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.headers import SecurityHeaders
+from archive.web.index_page import IndexTemplate, index_vars
 from archive.web.list_facets import (
     ListFacet,
     facet_result,
@@ -101,7 +102,9 @@ def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
 def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     # Datasette finds plugin templates only beside a plugin *package*; ours is a module, so add
     # the folder last: a --template-dir given by the user still overrides our pages.
-    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES)), PerPageTemplates()])
+    # The front page is ours before Datasette's (IndexTemplate yields to a --template-dir's).
+    env.loader = ChoiceLoader([IndexTemplate(datasette.template_dir), env.loader,
+                              FileSystemLoader(str(TEMPLATES)), PerPageTemplates()])
     # Archived URLs become links and images only through these (an unsafe one becomes "").
     env.filters["wxa_link"] = lambda url: safe_url(url) or ""
     env.filters["wxa_image"] = lambda url: safe_url(url, IMAGE_SCHEMES) or ""
@@ -163,7 +166,9 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None,
-                        datasette: Any) -> dict[str, Any]:
+                        datasette: Any) -> Any:
+    if template == "index.html":
+        return lambda: index_vars(datasette)  # Datasette awaits it
     if not database or archive_sites(datasette, database) is None:
         return {}
     # The per-page templates (PerPageTemplates) change only an archive's pages.
