@@ -178,3 +178,33 @@ def test_a_version_dated_before_an_earlier_one_stays_the_posts_row(tmp_path: Pat
     assert (post["body"], post["version"]) == ("Imported, older.", 3)
     assert [v["record"]["body_text"] for v in versions] == [
         "First.", "At the new address.", "Imported, older."]
+
+
+def test_a_site_whose_posts_moved_on_again_is_merged_where_they_are_now(tmp_path: Path):
+    """The blog left OLD for NEW, which the archive first crawled as a new site while NEW
+    already redirected to a third host (crawled there: NEW's posts archived at THIRD, "name
+    THIRD from now on"). Merged (as THIRD, or as NEW), the posts took their URLs at NEW, the
+    address the blog left: the next crawl of THIRD stored all 3 again as new posts, and the
+    merge said the posts were at NEW. They are at THIRD, where the next crawl finds them."""
+    blog = SampleBlog(seed=23, post_count=3)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+    with serve_blog(blog, host="127.0.0.3") as new_home, \
+            serve_blog(blog, host="127.0.0.4") as third_home:
+        new_home.moved_to = third_home.url
+        first = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+        merged = run("sites", "merge", old_home.url, third_home.url, "--db", str(db), "--json")
+        again = run("crawl", third_home.url, "--db", str(db), "--json", *FAST)
+    third = third_home.url + "/"
+    assert json.loads(first.stdout)["moved_to"] == third, first.stdout
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout) == {
+        "site": old_home.url + "/", "merged": new_home.url + "/", "address": third,
+        "joined": 3, "moved": 0, "readdressed": 0, "versions": 6, "runs": 1}
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["counts"]["new"] == 0, again.stdout
+    assert json.loads(again.stdout)["counts"]["unchanged"] == 3, again.stdout
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(url for (url,) in archive.conn.execute("SELECT url FROM posts")) == sorted(
+            third + post.url_path.lstrip("/") for post in blog.posts)
