@@ -349,12 +349,26 @@ def one_scheme_notice(given: str, archived: str) -> str:
     `archived`, its other-scheme or `www.` spelling (site_twins)."""
     given_host = urlsplit(given if "://" in given else f"https://{given}").hostname or ""
     archived_host = urlsplit(archived).hostname or ""
-    if given_host != archived_host:
+    if not _twins(given, archived):
+        # archived_root's other answer (moved_here): the site's posts are at the address
+        # given. It read "www.new.example and new.example are the same site" for another host.
+        why = "the blog archived there moved to this address"
+    elif given_host != archived_host:
         bare = min(given_host, archived_host, key=len)
         why = f"www.{bare} and {bare} are the same site"
     else:
         why = "http and https are the same site"
     return f"Notice: {given} is archived as {archived} ({why}): using that"
+
+
+def _twins(given: str, archived: str) -> bool:
+    """Whether `given` (a URL, root or host) and the roots `archived` (one, or several joined
+    by ", ") are spellings of one site (site_twins); True when one cannot be read."""
+    try:
+        key = site_key(given if "://" in given else f"https://{given}")
+        return all(site_key(root) == key for root in archived.split(", "))
+    except BadURL:
+        return True
 
 
 def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> str | None:

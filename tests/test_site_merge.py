@@ -208,3 +208,20 @@ def test_a_site_whose_posts_moved_on_again_is_merged_where_they_are_now(tmp_path
     with Archive.open(db, readonly=True) as archive:
         assert sorted(url for (url,) in archive.conn.execute("SELECT url FROM posts")) == sorted(
             third + post.url_path.lstrip("/") for post in blog.posts)
+
+
+def test_an_address_taken_for_the_site_that_moved_there_is_said_so() -> None:
+    """`import` or `recover` of files of NEW, after a merge (or a crawl that followed the
+    move), file its posts under the archived site; the notice gave the reason of a `www.`
+    spelling ("www.new.example and new.example are the same site")."""
+    from archive.site_match import one_scheme_notice
+
+    assert one_scheme_notice("https://new.example/", "https://old.example/") == (
+        "Notice: https://new.example/ is archived as https://old.example/ (the blog archived "
+        "there moved to this address): using that")
+    assert one_scheme_notice("https://www.example.com/", "https://example.com/") == (
+        "Notice: https://www.example.com/ is archived as https://example.com/ "
+        "(www.example.com and example.com are the same site): using that")
+    assert one_scheme_notice("http://example.com/post/x", "https://example.com/post/x") == (
+        "Notice: http://example.com/post/x is archived as https://example.com/post/x "
+        "(http and https are the same site): using that")
