@@ -322,12 +322,16 @@ class ArchivedSpelling:
     """Respells a post URL of a site the archive holds under a twin spelling (archived_root:
     an https site, an http WARC of it; www. or not) under the archived one, so it is the same
     site and post rather than a second one; `moved` records each site root so respelled
-    (given -> archived). Each root is decided once, by the sites archived when first seen."""
+    (given -> archived). Each root is decided once, by the sites archived when first seen.
+    A post URL at the address a site left, whose post is now archived at the address it moved
+    to (a crawl that followed the move, `sites merge`), is respelled as that post's URL: an
+    old capture imported or recovered is one of its versions, not a post of its own."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.moved: dict[str, str] = {}
         self._seen: dict[str, str] = {}  # a site root -> the root its posts are archived under
+        self._elsewhere: dict[str, dict[str, str]] = {}  # a site root -> path -> post URL
 
     def __call__(self, url: str) -> str:
         try:
@@ -339,9 +343,30 @@ class ArchivedSpelling:
             if self._seen[root] != root:
                 self.moved[root] = self._seen[root]
         archived = self._seen[root]
-        if archived == root or not url.startswith(root):
+        if url.startswith(root) and archived != root:
+            url = archived + url[len(root):]
+        if not url.startswith(archived):
             return url
-        return archived + url[len(root):]
+        moved = self._moved_posts(archived).get(url[len(archived):])
+        if moved is None or self.conn.execute("SELECT 1 FROM posts WHERE url = ?",
+                                              (url,)).fetchone():
+            return url
+        return moved
+
+    def _moved_posts(self, site: str) -> dict[str, str]:
+        """The posts of archived site `site` archived off its root (at the address it moved
+        to), by their path: read once a site, from its posts alone."""
+        if site not in self._elsewhere:
+            found: dict[str, str] = {}
+            for (url,) in self.conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                    "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
+                try:
+                    found.setdefault(url[len(site_root(url)):], url)
+                except BadURL:
+                    continue
+            self._elsewhere[site] = found
+        return self._elsewhere[site]
 
 
 def one_scheme_notice(given: str, archived: str) -> str:

@@ -225,3 +225,34 @@ def test_an_address_taken_for_the_site_that_moved_there_is_said_so() -> None:
     assert one_scheme_notice("http://example.com/post/x", "https://example.com/post/x") == (
         "Notice: http://example.com/post/x is archived as https://example.com/post/x "
         "(http and https are the same site): using that")
+
+
+def test_captures_of_either_address_imported_after_the_merge_are_the_posts_versions(
+        tmp_path: Path):
+    """Merged, the posts are at NEW. Web archives of the blog imported (or recovered) then were
+    filed by the URL captured: at OLD, which no post had any more, every post was stored again
+    as a new one; at NEW, respelled as the site's OLD address, the same. Now either capture is
+    a version of the post archived at NEW, and no site is said to be added."""
+    blog = SampleBlog(seed=27, post_count=3)
+    db, elsewhere = tmp_path / "archive.db", tmp_path / "elsewhere.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+        edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Captured by someone else."])
+        run("crawl", old_home.url, "--db", str(elsewhere), *FAST)
+    with serve_blog(blog, host="127.0.0.3") as new_home:
+        run("crawl", new_home.url, "--db", str(db), *FAST)
+        blog.edit_post(edited.slug, paragraphs=["Edited once more at the new address."])
+        run("crawl", new_home.url, "--db", str(elsewhere), *FAST)
+    merged = run("sites", "merge", old_home.url, new_home.url, "--db", str(db))
+    assert merged.returncode == 0, merged.stderr
+    imported = run("import", *map(str, sorted((tmp_path / "elsewhere.captures").iterdir())),
+                   "--db", str(db))
+    assert imported.returncode == 0, imported.stderr
+    assert "added a site" not in imported.stderr, imported.stderr
+    post_url = new_home.url + edited.url_path
+    with Archive.open(db, readonly=True) as archive:
+        urls = sorted(url for (url,) in archive.conn.execute("SELECT url FROM posts"))
+        bodies = [v["record"]["body_text"] for v in archive.versions(post_url)]
+    assert urls == sorted(new_home.url + post.url_path for post in blog.posts)
+    assert bodies[-1] == "Edited once more at the new address."
+    assert "Captured by someone else." in bodies
