@@ -9,11 +9,15 @@ takes its URL at the new address (its path kept), the site keeps its row (its na
 the address its crawls are filed under), and the new address continues it from then on
 (site_match.moved_here).
 
-Two posts at the same path become one, their versions in time order (none lost): the post's
-row holds the newest version, and its id is the larger of the two (the other row is removed,
-so a new post can never take the id of a removed one: ingest numbers them from max(id)). The
-posts table's triggers keep the full-text indexes and the search statistics' change log in
-step with the rows removed and rewritten.
+Two posts at the same path become one, their versions in time order: the post's row holds
+the newest version, and its id is the larger of the two (the other row is removed, so a new
+post can never take the id of a removed one: ingest numbers them from max(id)). A version
+identical to the one before it (a post unchanged between a fetch at each address) is left out,
+as a crawl following the move would have stored none: the post was then seen unchanged, and
+its last sighting is at least that fetch. Only posts at one path are joined: posts whose
+titles match (which the crawl's "same blog" note counts too) stay two posts. The posts
+table's triggers keep the full-text indexes and the search statistics' change log in step
+with the rows removed and rewritten.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from archive.ingest import POST_COLUMNS, complete_previous, utc_now
@@ -46,7 +51,8 @@ class MergeResult:
     filed under); `merged`, the site merged into it; `address`, where its posts now are;
     `joined`, posts archived under both sites at one path, now one post; `moved`, the merged
     site's other posts, now the site's; `readdressed`, the site's other posts, now at the
-    address; `versions`, the versions of the joined posts; `runs`, the merged site's runs."""
+    address; `versions`, the versions of the joined posts; `unchanged`, their versions left
+    out as identical to the version before them; `runs`, the merged site's runs."""
 
     site: str
     merged: str
@@ -55,6 +61,7 @@ class MergeResult:
     moved: int = 0
     readdressed: int = 0
     versions: int = 0
+    unchanged: int = 0
     runs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,7 +149,9 @@ def _merge(conn: sqlite3.Connection, kept: str, merged: str) -> MergeResult:
                                      (kept_id,)).fetchall():
         path = _path(url)
         if path and (twin := at_address.get(path)) is not None and twin not in joined:
-            result.versions += _join(conn, post_id, twin, address + path, kept_id, recorded)
+            versions, unchanged = _join(conn, post_id, twin, address + path, kept_id, recorded)
+            result.versions += versions
+            result.unchanged += unchanged
             joined.add(twin)
             result.joined += 1
         elif path and not url.startswith(address):
@@ -178,9 +187,10 @@ def _address(conn: sqlite3.Connection, merged_id: int, merged: str) -> str:
 
 
 def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, site_id: int,
-          recorded: str) -> int:
-    """One post of two archived at one path: its versions in time order, its row the newest
-    version's, kept under the larger id. Returns how many versions it has."""
+          recorded: str) -> tuple[int, int]:
+    """One post of two archived at one path: its versions in time order, less those identical
+    to the version before them, its row the newest version's, kept under the larger id.
+    Returns how many versions it has, and how many were left out."""
     newest = conn.execute(
         "SELECT p.id, p.version FROM posts p JOIN post_versions v ON v.post_id = p.id AND "
         "v.version = p.version WHERE p.id IN (?, ?) ORDER BY v.fetched_at DESC, p.id = ? DESC "
@@ -203,10 +213,20 @@ def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, 
         (kept_post, merged_post)).fetchone()
     # In time order, the row's version last whatever the dates say (an import's version can
     # be dated before an earlier one): its record is the one whose texts the row holds.
-    versions = [row[0] for row in conn.execute(
-        "SELECT id FROM post_versions WHERE post_id IN (?, ?) ORDER BY post_id = ? AND "
-        "version = ?, fetched_at, post_id = ?, version",
-        (kept_post, merged_post, newest_id, current, newest_id))]
+    ordered = conn.execute(
+        "SELECT id, content_hash, fetched_at FROM post_versions WHERE post_id IN (?, ?) "
+        "ORDER BY post_id = ? AND version = ?, fetched_at, post_id = ?, version",
+        (kept_post, merged_post, newest_id, current, newest_id)).fetchall()
+    # The post fetched unchanged at the other address: that fetch was a sighting, not a version.
+    # The version kept has its record whole (complete_previous, or not the row's version).
+    repeated = [(version_id, fetched_at) for before, (version_id, digest, fetched_at)
+                in pairwise(ordered) if digest == before[1]]
+    conn.executemany("DELETE FROM post_versions WHERE id = ?",
+                     [(version_id,) for version_id, _ in repeated])
+    left_out = {version_id for version_id, _ in repeated}
+    versions = [version_id for version_id, _, _ in ordered if version_id not in left_out]
+    last_seen = max((stamp for stamp in (last_seen, *(at for _, at in repeated)) if stamp),
+                    key=_instant, default=last_seen)
     # Numbered apart first: (post_id, version) is unique while both posts' are renumbered.
     conn.executemany("UPDATE post_versions SET post_id = ?, version = ? WHERE id = ?",
                      [(survivor, -number, version_id)
@@ -218,5 +238,5 @@ def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, 
     conn.execute("UPDATE posts SET url = ?, site_id = ?, first_seen = ?, last_seen = ?, "
                  "version = ?, recorded_at = ? WHERE id = ?",
                  (url, site_id, first_seen, last_seen, len(versions), recorded, survivor))
-    return len(versions)
+    return len(versions), len(repeated)
 

@@ -1,8 +1,9 @@
 """The archive file: `Archive` opens it (creating or migrating it), reads it, writes its core rows.
 
-`Archive` writes `sites`, `crawl_runs`, the search statistics (`search_*`) and an unchanged or
-gone post's row; posts and their versions, tags, categories, images and attachments go through
-archive.ingest (Archive.save_article(s), and archive.importer and archive.reextract directly).
+`Archive` writes `sites`, `crawl_runs`, the search statistics (`search_*`, archive.search_upkeep)
+and an unchanged or gone post's row; posts and their versions, tags, categories, images and
+attachments go through archive.ingest (Archive.save_article(s), and archive.importer and
+archive.reextract directly).
 Other modules write their own tables on `Archive.conn`: archive.captures (`captures`,
 `capture_files`, `media`), archive.lost_captures (deletes `captures` and `capture_files` rows),
 archive.reextract (`reextractions`), archive.recover (`recovered`); archive.schema holds all the
@@ -13,86 +14,58 @@ One SQLite file in WAL mode, so searches read while a crawl writes; every write 
 `BEGIN IMMEDIATE` transaction and waits (busy timeout) rather than failing when another writer
 holds the lock. Errors reach callers as `ArchiveError`, a one-line message fit for a user.
 
+archive.connection opens the file (what is refused, the connection, the schema created or
+upgraded) and defines the errors; archive.search_upkeep checks and rebuilds the full-text
+indexes and computes the search statistics. Archive runs both on its connection.
+
 Only the standard library is imported here: the search command opens archives through this module
 and must start fast (sqlite-utils alone costs ~120 ms of import time).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from archive import schema, upgrades
+from archive import schema, search_upkeep
 from archive.chunked import in_chunks
+from archive.connection import BUSY_RETRY_MS, ArchiveError, archive_error, is_busy, open_connection
+
+# Re-exported: the rest of the project and its users import these from archive.store.
+from archive.connection import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from archive.connection import ArchiveBusy as ArchiveBusy
+from archive.connection import ArchiveOutdated as ArchiveOutdated
+from archive.connection import is_writable as is_writable
+from archive.connection import on_read_only_media as on_read_only_media
+from archive.connection import read_only_uri as read_only_uri
+from archive.connection import reads_as_immutable as reads_as_immutable
 from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch, utc_now
 from archive.iri import uri
 from archive.processes import process_alive
 from archive.site_match import archived_root, url_twins
-from archive.versions import register_sql_functions
 from crawler.discover.urls import normalize_url, site_root
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from archive.search.stats import Stats
     from crawler.extract.record import Article
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-# Search statistics (see refresh_search_stats): below this many posts exact ranking is fast anyway.
-STATS_MIN_POSTS = 5_000
-STATS_READERS = 3  # connections added to rank the statistics' lists in parallel, at most
-# Lists are extended with added and changed posts until as many as this share of the archive
-# were added or changed (in all) since it was last ranked whole: beyond, the average post length
-# may have moved enough to reorder them.
-STATS_EXTEND_SHARE = 0.05
 # Run statuses of a crawl stopped before its end (at its time limit too, or its process died
 # while `running`): the next crawl of the site resumes it (Archive.resumed_since).
 CUT_SHORT = ("interrupted", "timeout", "running")
 
 
-def _busy_timeout_ms() -> int:
-    """How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow
-    disk, a long `optimize` beside a crawl)."""
-    value = os.environ.get("WIXARCHIVE_BUSY_TIMEOUT_MS", "")
-    return int(value) if value.isdigit() else 30_000
-
-
-BUSY_TIMEOUT_MS = _busy_timeout_ms()
-# How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
-# later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
-# total wait stays near the busy timeout), an optional refresh of the search statistics.
-BUSY_RETRY_MS = BUSY_TIMEOUT_MS // 10
-
-
-T = TypeVar("T")
-
 # A post's row with its site's URL and name: what `Archive.post` reads.
 _POST_ROW = ("SELECT p.*, s.url AS site, s.name AS site_name FROM posts p "
              "JOIN sites s ON s.id = p.site_id")
-
-
-class ArchiveError(Exception):
-    """A problem with the archive file, phrased for the user (one line)."""
-
-
-class ArchiveBusy(ArchiveError):
-    """Another process held the archive's write lock past the busy timeout: nothing is wrong
-    with the archive, the same command may succeed later."""
-
-
-class ArchiveOutdated(ArchiveError):
-    """The archive uses an older schema and was opened read-only (and is older than
-    schema.READABLE_FROM) or with upgrade=False, so it was not upgraded."""
 
 
 class KnownPost(NamedTuple):
@@ -148,168 +121,6 @@ def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
     return run
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def archive_error(exc: sqlite3.Error) -> ArchiveError:
-    """The ArchiveError for an SQLite error: ArchiveBusy when the archive was only busy."""
-    return (ArchiveBusy if _is_busy(exc) else ArchiveError)(_describe(exc))
-
-
-def _describe(exc: sqlite3.Error) -> str:
-    text = str(exc)
-    if _is_busy(exc):
-        return "the archive is busy: another process kept it locked for too long; try again"
-    if "malformed" in text or "not a database" in text:
-        return f"the archive is damaged ({text}); `wixarchive check` tells more"
-    if "readonly" in text:
-        return "the archive is read-only (file or directory permissions)"
-    return f"archive error: {text}"
-
-
-def is_writable(path: Path) -> bool:
-    """Writable by us and not marked read-only: root ignores permissions, but a file whose owner
-    removed every write bit is meant to be left alone, so we honour the bits too."""
-    try:
-        return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
-    except OSError:
-        return False
-
-
-def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
-    """Refuse what cannot be an archive before SQLite touches it; True if the file exists.
-
-    The file itself is never opened here: closing any descriptor of a file drops every POSIX
-    lock this process holds on it, those of its other SQLite connections included (SQLite's
-    "How To Corrupt", 2.2). A crawl process opens the archive several times while its
-    connections hold locks; with them gone, the archive worker's writes and this process's
-    overlapped, and page 1 of the archive was overwritten (seen in tests/test_media.py).
-    Whether it is an SQLite file at all is SQLite's first read (see _unreadable)."""
-    if path.is_dir():
-        raise ArchiveError(f"{path} is a directory, not an archive file")
-    if not path.exists():
-        if readonly or not create:
-            raise ArchiveError(f"no archive at {path}")
-        if not path.parent.is_dir():
-            raise ArchiveError(f"cannot create {path}: directory {path.parent} does not exist")
-        return False
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {exc.strerror}") from exc
-    if size == 0 and (readonly or not create):
-        raise ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
-    if not readonly and not is_writable(path):
-        raise ArchiveError(f"{path} is read-only; it can be searched but not written")
-    return True
-
-
-def _refuse_foreign_captures(path: Path, importing: Iterable[Path]) -> None:
-    """A new archive indexes, as a crawl's own, the unindexed WARC files its captures folder
-    holds (archive.captures.recover: what a killed crawl left): a deleted archive's left there
-    would become its captures, and go into its WACZ exports. Refused, before anything is
-    created, unless an import reads them all."""
-    from archive.captures import SUFFIX, captures_dir
-
-    directory = captures_dir(path)
-    imported = {file.resolve() for file in importing}
-    foreign = [file for file in directory.glob(f"*{SUFFIX}") if file.resolve() not in imported]
-    if foreign:
-        files = f"{len(foreign)} WARC file{'s' if len(foreign) > 1 else ''}"
-        raise ArchiveError(
-            f"{directory}/ holds {files} of another archive: move it away, or import them "
-            f"with wixarchive import {directory}/*{SUFFIX} --db {path}")
-
-
-def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
-    """The error for an archive SQLite could not read: not an SQLite file at all, or damaged.
-    Opening the file here is safe: no connection of this process can be using a file SQLite
-    cannot read."""
-    header = b""
-    with contextlib.suppress(OSError), path.open("rb") as handle:
-        header = handle.read(len(SQLITE_MAGIC))
-    if header != SQLITE_MAGIC:
-        return ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
-    return ArchiveError(f"{path} is not a readable archive ({exc})")
-
-
-def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> int | None:
-    """WAL mode, and the schema brought up to date (re-read under the write lock: another
-    process may have created or upgraded the archive meanwhile). The version this upgraded
-    from (0: the archive was created), None when it had nothing to do."""
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    if not upgrade:
-        return None
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = schema.current_version(conn)
-        schema.migrate(conn, version)
-    except BaseException:
-        if conn.in_transaction:  # a statement a Ctrl-C stopped rolled it back already
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return version if version < schema.SCHEMA_VERSION else None
-
-
-def _when_free(step: Callable[[], T]) -> T:
-    """Run `step`, again every few milliseconds while the archive is locked, for up to the busy
-    timeout. Why not SQLite's busy handler alone: processes opening a new archive at once
-    (a crawl's sites starting together) all switch it to WAL, which needs the file to
-    themselves, and SQLite answers all but one "locked" at once rather than wait, to avoid
-    deadlock."""
-    import time
-
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            return step()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) \
-                    or time.monotonic() >= deadline:
-                raise
-        time.sleep(0.005)
-
-
-def on_read_only_media(path: Path) -> bool:
-    """Whether neither the archive nor its folder can be written (a read-only mount, a folder
-    without write permission): SQLite cannot create the -shm file a WAL archive's readers
-    share there, so the archive can only be read as an immutable file (read_only_uri)."""
-    return not is_writable(path) and not is_writable(path.parent)
-
-
-def reads_as_immutable(path: Path) -> bool:
-    """Whether `path` can only be read as an immutable file, without its -wal: on read-only
-    media, unless its -wal and -shm are both there (a filesystem snapshot of an archive in
-    use), which SQLite reads it through, read-only (since SQLite 3.22). Read as immutable, an
-    archive whose -wal holds commits lacks them: a snapshot showed a post edited in its -wal
-    with its old title."""
-    return on_read_only_media(path) and not all(
-        path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
-
-
-def read_only_uri(path: Path) -> str:
-    """The SQLite URI that opens `path` read-only; immutable when that is the one way to read
-    it (reads_as_immutable), where SQLite takes the file as it is, unlocked (a change made by
-    whoever can write it meanwhile is not seen reliably)."""
-    escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    return f"file:{escaped}?mode=ro" + ("&immutable=1" if reads_as_immutable(path) else "")
-
-
-def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None,
-                               check_same_thread=False)
-    else:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    register_sql_functions(conn)  # version_record(): old versions readable in SQL
-    return conn
-
-
 class _RunSite(NamedTuple):
     """A crawl run's site as its open transaction knows it (Archive._run_sites)."""
 
@@ -350,77 +161,9 @@ class Archive:
         archive's) other than `importing`, the files an import reads.
         """
         path = Path(path)
-        existed = _check_file(path, readonly=readonly, create=create)
-        if not existed:
-            _refuse_foreign_captures(path, importing)
-        try:
-            conn = _connect(path, readonly=readonly)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot open {path}: {exc}") from exc
-        try:
-            cls._prepare(conn, path, readonly=readonly, existed=existed, upgrade=upgrade)
-        except BaseException:
-            conn.close()
-            raise
+        conn = open_connection(path, readonly=readonly, create=create, upgrade=upgrade,
+                               importing=importing)
         return cls(conn, path, readonly=readonly)
-
-    @staticmethod
-    def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool,
-                 upgrade: bool) -> None:
-        try:
-            # One statement, so one snapshot: read apart, a version read before another process
-            # committed the archive's creation and a table count read after it made a new
-            # archive look like someone else's database.
-            version, app_id, tables = conn.execute(
-                "SELECT (SELECT user_version FROM pragma_user_version),"
-                " (SELECT application_id FROM pragma_application_id),"
-                " (SELECT count(*) FROM sqlite_master)").fetchone()
-        except sqlite3.DatabaseError as exc:
-            if _is_busy(exc):
-                # Another process holds a lock that keeps readers out (an exclusive locking mode,
-                # a rollback-journal write): the archive is busy, not unreadable.
-                raise ArchiveBusy(_describe(exc)) from exc
-            raise _unreadable(path, exc) from exc
-        if version > schema.SCHEMA_VERSION:
-            raise ArchiveError(
-                f"{path} was written by a newer wixarchive (schema v{version}; this version reads "
-                f"up to v{schema.SCHEMA_VERSION}): use a wixarchive whose `wixarchive --version` "
-                f"says archive schema v{version} or later")
-        if (version and app_id != schema.APPLICATION_ID) or (not version and tables):
-            raise ArchiveError(f"{path} is an SQLite database but not a wixarchive archive")
-        if readonly:
-            if version < schema.READABLE_FROM:
-                raise ArchiveOutdated(
-                    f"{path} uses an older archive format (v{version}); open it once for writing "
-                    "to upgrade it")
-            return
-        if 0 < version < schema.SCHEMA_VERSION:
-            if not upgrade:
-                raise ArchiveOutdated(f"{path} uses an older archive format (v{version}); it is "
-                                      "upgraded when it is next opened for writing")
-            if crawl := upgrades.running_crawl(path, conn, version):
-                raise ArchiveBusy(
-                    f"cannot upgrade {path} from schema v{version} to v{schema.SCHEMA_VERSION}: "
-                    f"a crawl is running on it ({crawl}); run again when it ends")
-        try:
-            if 0 < version < upgrades.INDEXES_MADE_AGAIN and upgrade:
-                posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-                for line in upgrades.before(path, version, posts):
-                    print(line, file=sys.stderr, flush=True)
-            conn.execute("PRAGMA foreign_keys = ON")
-            # NORMAL is crash-safe in WAL mode; only the last commits may roll back on power loss.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # A larger page cache keeps the index's hot pages in memory during a crawl.
-            conn.execute("PRAGMA cache_size = -65536")
-            upgraded_from = _when_free(
-                lambda: _set_up(conn, upgrade=version < schema.SCHEMA_VERSION))
-        except sqlite3.Error as exc:
-            what = "create" if not existed else "upgrade"
-            failure = ArchiveBusy if _is_busy(exc) else ArchiveError
-            raise failure(f"cannot {what} {path}: {_describe(exc)}") from exc
-        if upgraded_from:  # not 0: creating an archive upgrades nothing
-            for line in upgrades.notices(path, upgraded_from):
-                print(line, file=sys.stderr)
 
     def close(self) -> None:
         self.conn.close()
@@ -926,66 +669,22 @@ class Archive:
                     problems.append(f"integrity: {message}")
             for row in self.conn.execute("PRAGMA foreign_key_check"):
                 problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
-            problems += self._check_index()
+            problems += search_upkeep.check_search_indexes(self.conn, readonly=self.readonly)
             for row in self.conn.execute(
                     "SELECT p.url FROM posts p WHERE p.version != "
                     "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
                 problems.append(f"versions: {row[0]} has no row for its current version")
         except sqlite3.DatabaseError as exc:
-            if _is_busy(exc):  # not a problem of the archive: the check could not run
+            if is_busy(exc):  # not a problem of the archive: the check could not run
                 raise archive_error(exc) from exc
             problems.append(f"unreadable: {exc}")
         return problems
-
-    def _check_index(self) -> list[str]:
-        problems = []
-        for index in self._search_indexes():
-            problems += self._check_search_index(index, index.name)
-        return problems
-
-    def _search_indexes(self) -> list[schema.SearchIndex]:
-        """The archive's full-text indexes (one from before an index's version, opened
-        read-only, has not that one)."""
-        present = {name for (name,) in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return [index for index in schema.SEARCH_INDEXES if index.table in present]
-
-    def _check_search_index(self, index: schema.SearchIndex, name: str) -> list[str]:
-        table, repair = index.table, "; `wixarchive check --repair` rebuilds it"
-        if index.only is not None:
-            # FTS5's check against the content reads every row of it, and fails on the rows
-            # left out: check the index's own structure, then which posts it holds.
-            missing, extra = self.conn.execute(
-                f"SELECT (SELECT count(*) FROM {index.content} WHERE ({index.only}) AND id NOT "
-                f"IN (SELECT id FROM {table}_docsize)), (SELECT count(*) FROM {table}_docsize "
-                f"WHERE id NOT IN (SELECT id FROM {index.content} WHERE {index.only}))"
-            ).fetchone()
-            if missing or extra:
-                return [f"{name} out of sync with posts ({missing} posts missing from it, "
-                        f"{extra} it should not hold){repair}"]
-        if self.readonly:
-            # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare
-            # the number of indexed documents with the number of posts instead.
-            indexed = self.conn.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0]
-            posts = self.conn.execute(f"SELECT count(*) FROM {index.content}").fetchone()[0]
-            if index.only is None and indexed != posts:
-                return [f"{name} holds {indexed} posts, the archive {posts}{repair}"]
-            return []
-        try:
-            # 'integrity-check' with rank 1 also compares the index with the posts' text.
-            self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', ?)",
-                              (int(index.only is None),))
-        except sqlite3.DatabaseError as exc:
-            if _is_busy(exc):  # the check needs the write lock another process holds
-                raise archive_error(exc) from exc
-            return [f"{name} out of sync with posts ({exc}){repair}"]
-        return []
 
     def optimize(self) -> None:
         """After a large crawl: merge the search index into one segment, refresh the statistics
         behind fast common-term queries, and fold the WAL back into the database file."""
         with self.transaction() as conn:
-            for index in self._search_indexes():
+            for index in search_upkeep.search_indexes(conn):
                 conn.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('optimize')")
         self.refresh_search_stats()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1006,7 +705,7 @@ class Archive:
         self.refresh_search_stats()
         return True
 
-    def refresh_search_stats(self, *, min_posts: int = STATS_MIN_POSTS) -> bool:
+    def refresh_search_stats(self, *, min_posts: int = search_upkeep.STATS_MIN_POSTS) -> bool:
         """Recompute the statistics behind fast queries on frequent terms, prefixes and phrases
         (archive.search.stats); True if the whole archive was ranked, False if the lists were only
         extended.
@@ -1021,134 +720,12 @@ class Archive:
         kept waiting; the change counter that the index triggers bump tells search whether the
         statistics still describe the archive (stale ones are never used).
         """
-        from archive.search.extend import extend_stats
-        from archive.search.stats import Stats, compute_stats
-
         if self.readonly or self._depth:
             raise ArchiveError("search statistics are refreshed outside any open transaction")
-        conn = self.conn
-        conn.execute("BEGIN")  # one consistent snapshot for every read below
-        readers: list[sqlite3.Connection] = []
-        try:
-            meta = dict(conn.execute("SELECT key, value FROM search_meta").fetchall())
-            posts, max_id = conn.execute(
-                "SELECT count(*), coalesce(max(id), 0) FROM posts").fetchone()
-            stats, full, extended = Stats({}, {}), True, 0
-            last_seq = conn.execute(
-                "SELECT coalesce(max(seq), 0) FROM search_changed").fetchone()[0]
-            if posts >= min_posts:
-                readers = self._snapshot_readers(meta["changes"])
-                since = self._stats_to_extend(meta, posts)
-                if since is None:
-                    stats = compute_stats(conn, posts, readers)
-                else:
-                    old, changed, earlier, extended = since
-                    stats = extend_stats(conn, old, meta["posts"], posts,
-                                         meta["stats_max_id"] + 1, changed, earlier, readers)
-                    full = False
-        except sqlite3.Error as exc:
-            raise archive_error(exc) from exc
-        finally:
-            if conn.in_transaction:  # an interrupted statement may have ended it already
-                conn.execute("COMMIT")
-            for reader in readers:
-                reader.close()
-        with self.transaction():
-            # Changes logged after the snapshot stay for the next refresh.
-            conn.execute("DELETE FROM search_changed WHERE seq <= ?", (last_seq,))
-            for table in ("search_terms", "search_top", "search_lists"):
-                conn.execute(f"DELETE FROM {table}")
-            conn.executemany("INSERT INTO search_terms (term, doc) VALUES (?, ?)",
-                             stats.terms.items())
-            conn.executemany(
-                "INSERT INTO search_top (term, position, post_id, rank) VALUES (?, ?, ?, ?)",
-                [(unit, position, post_id, rank) for unit, (_, ranked) in stats.lists.items()
-                 for position, (post_id, rank) in enumerate(ranked)])
-            conn.executemany("INSERT INTO search_lists (term, doc) VALUES (?, ?)",
-                             [(unit, doc) for unit, (doc, _) in stats.lists.items()])
-            conn.executemany("UPDATE search_meta SET value = ? WHERE key = ?", [
-                (meta["changes"], "stats_changes"), (posts, "posts"), (max_id, "stats_max_id"),
-                (extended, "stats_extended"),
-                (posts if full else meta["stats_full_posts"], "stats_full_posts")])
-        return full
-
-    def _stats_to_extend(self, meta: dict[str, int], posts: int,
-                         ) -> tuple[Stats, list[int], Iterable[Sequence[Any]] | None, int] | None:
-        """The stored statistics, the posts changed since (ids), what the index held for them
-        then (rows of post id and FTS columns; None if logged before v8) and how many posts
-        were added or changed since everything was last ranked, if since the statistics were
-        computed posts were only added or re-indexed, and not too many; None when everything
-        must be ranked."""
-        from archive.schema import FTS_COLUMNS
-        from archive.search.stats import Stats
-
-        if meta["stats_changes"] < 0 or meta["stats_full_posts"] <= 0:
-            return None
-        conn = self.conn
-        added = conn.execute("SELECT count(*) FROM posts WHERE id > ?",
-                             (meta["stats_max_id"],)).fetchone()[0]
-        logged = conn.execute("SELECT count(*) FROM search_changed").fetchone()[0]
-        changed = [post_id for (post_id,) in conn.execute(
-            "SELECT DISTINCT post_id FROM search_changed WHERE post_id <= ?",
-            (meta["stats_max_id"],))]
-        # Every index change bumps the counter once and every re-index or removal is logged,
-        # so this equality means nothing else happened (no post inserted below the old ids).
-        extended = meta["stats_extended"] + added + len(changed)
-        if added + logged != meta["changes"] - meta["stats_changes"] \
-                or posts != meta["posts"] + added or not added + len(changed) \
-                or extended > meta["stats_full_posts"] * STATS_EXTEND_SHARE:
-            return None
-        lists: dict[str, tuple[int, list[tuple[int, float]]]] = {
-            unit: (doc, []) for unit, doc in conn.execute("SELECT term, doc FROM search_lists")}
-        for unit, post_id, rank in conn.execute(
-                "SELECT term, post_id, rank FROM search_top ORDER BY term, position"):
-            if unit not in lists:  # ranked before the archive counted matches (v5)
-                return None
-            lists[unit][1].append((post_id, rank))
-        terms = dict(conn.execute("SELECT term, doc FROM search_terms").fetchall())
-        earlier = None
-        if not conn.execute("SELECT 1 FROM search_changed WHERE texts = 0 AND post_id <= ?",
-                            (meta["stats_max_id"],)).fetchone():
-            # A post's first logged change holds what it was when the statistics were computed.
-            earlier = conn.execute(
-                f"SELECT post_id, {', '.join(FTS_COLUMNS)} FROM search_changed WHERE seq IN "
-                "(SELECT min(seq) FROM search_changed WHERE post_id <= ? GROUP BY post_id)",
-                (meta["stats_max_id"],))
-        return Stats(terms, lists), changed, earlier, extended
-
-    def _snapshot_readers(self, changes: int) -> list[sqlite3.Connection]:
-        """Further read connections on the snapshot self.conn reads (one per spare core, up to
-        STATS_READERS): the same change count means the same indexed posts. A reader that began
-        after another write is dropped; the refresh then runs on fewer connections."""
-        readers: list[sqlite3.Connection] = []
-        for _ in range(min(STATS_READERS, (os.cpu_count() or 1) - 1)):
-            try:
-                reader = _connect(self.path, readonly=True)
-            except sqlite3.Error:
-                break
-            try:
-                reader.execute("BEGIN")
-                seen = reader.execute(
-                    "SELECT value FROM search_meta WHERE key = 'changes'").fetchone()[0]
-            except sqlite3.Error:
-                seen = None
-            if seen != changes:
-                reader.close()
-                break
-            readers.append(reader)
-        return readers
+        return search_upkeep.refresh_search_stats(self.conn, self.path, self.transaction,
+                                                  min_posts=min_posts)
 
     def rebuild_index(self) -> None:
         """Every full-text index made again from the posts' text."""
         with self.transaction() as conn:
-            for index in self._search_indexes():
-                table = index.table
-                if index.only is None:
-                    conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
-                    continue
-                # 'rebuild' would index every row of the content, the posts without text for
-                # this index too: the posts it holds, as its triggers put them there.
-                columns = ", ".join(index.columns)
-                conn.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
-                conn.execute(f"INSERT INTO {table}(rowid, {columns}) SELECT id, {columns} "
-                             f"FROM {index.content} WHERE {index.only}")
+            search_upkeep.rebuild_search_indexes(conn)

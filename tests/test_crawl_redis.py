@@ -1408,6 +1408,19 @@ def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: R
     assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
 
 
+def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Until protocol 13 every queued request sat in one zset, `wixarchive:requests`; a Redis
+    an older crawl was stopped in kept it (its requests, maybe thousands), as the writer's
+    start cleared only the keys of the protocol it spoke. It clears that one too."""
+    client = redis_server.client()
+    client.zadd("wixarchive:requests", {f"old request {n}": n for n in range(100)})
+    with blogs(1, posts=1) as (server,):
+        assert crawl_json(server.url, tmp_path / "archive.db", redis_server.url)[
+            "counts"]["new"] == 1
+    assert not client.exists("wixarchive:requests")
+
+
 def test_a_stopped_writer_exits_130_on_ctrl_c_and_143_on_sigterm(tmp_path: Path,
                                                                  redis_server: RedisServer):
     """As `crawl` and `run-due` without Redis do (128+N, as shells report signal N): `crawl
@@ -1595,6 +1608,50 @@ def test_no_page_of_a_site_is_handed_to_a_worker_before_its_retry_after(
     assert server.zrange(p.lane_key(paced), 0, -1) == [p.queue_member(paced, paced + "post/c",
                                                                        b"request")]
     assert (server.zcard(p.READY), server.zrange(p.WAITING, 0, -1)) == (0, [paced.encode()])
+
+
+def test_a_crawl_delay_read_after_a_retry_after_keeps_its_time(redis_server: RedisServer):
+    """A site's robots.txt Crawl-delay (PACE) read after one of its answers asked to wait
+    (RESUME: Retry-After 60) replaced the time asked for: its pages were handed out at once,
+    then one per Crawl-delay. The longer wait now stays, the pace applying after it."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    site = "https://a.example/"
+    popped = queue_pages(server, [(0, site, site + "post/a"), (1, site, site + "post/b")])
+    server.register_script(p.RESUME)(keys=[p.resume_key(site)], args=[60, site])
+    server.register_script(p.PACE)(args=[site, 2])  # as a Crawl-delay of 2 s sets it
+    assert popped() is None
+    ready, delay = server.hget(p.PACED, site).split()
+    assert (float(ready) - time.time() > 55, delay) == (True, b"2")
+
+
+def test_a_page_handed_out_before_its_site_came_to_rest_goes_back_to_the_queue(
+        redis_server: RedisServer):
+    """POP says whether it handed a page out while its site was resting (one of the back-off's
+    turns) or not; ACQUIRE sends back to the queue (-2) only a page handed out unrested whose
+    site has come to rest since: the one the back-off let out goes."""
+    from crawler.distributed import protocol as p
+
+    server = redis_server.client()
+    site = "https://a.example/"
+    queue_pages(server, [(0, site, site + "post/a"), (1, site, site + "post/b")])
+    pop, acquire = (server.register_script(script) for script in (p.POP, p.ACQUIRE))
+
+    def popped_unrested() -> int:
+        return pop(keys=[p.LEASES, p.LEASE_DATA, p.LEASE_SEQ], args=[30])[2]
+
+    def acquired(unrested: int) -> bytes:
+        return acquire(keys=[p.tokens_key(site), p.last_key(site), p.crawl_delay_key(site),
+                             p.STOPPED, p.RUNS, p.resume_key(site), p.RESTING],
+                       args=[f"token{unrested}", 4, 10, 0, site, 1, 1, unrested])
+
+    assert popped_unrested() == 1
+    server.hset(p.RESTING, site, "0 0.5")  # a 429 since, its back-off over: one page at once
+    assert popped_unrested() == 0
+    assert (acquired(1), acquired(0)) == (b"-2", b"0")
+    server.hdel(p.RESTING, site)  # its first good answer
+    assert acquired(1) == b"0"
 
 
 def test_a_paced_site_with_thousands_of_pages_queued_first_holds_up_no_other_site(
@@ -2121,3 +2178,55 @@ def test_pages_a_time_limit_left_unsent_through_redis_are_not_counted_failed(
         "not fetched: the site's crawl has stopped", "not fetched: the site's time limit"))]
     assert unsent, summary["errors"]  # the limit came with posts still queued
     assert summary["counts"]["failed"] <= len(summary["errors"]) - len(unsent), summary
+
+
+class TooManyForAWhile(BlogServer):
+    """A sample blog answering 429 (no Retry-After) to every post asked for in the
+    `seconds` after its `served`th post request, as a site rate-limiting its crawlers does."""
+
+    def __init__(self, blog: SampleBlog, host: str, served: int, seconds: float) -> None:
+        super().__init__(blog, host)
+        self.served, self.seconds = served, seconds
+        self.posts_asked = 0
+        self.limited_at: float | None = None  # when the first 429 went out (time.monotonic)
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        response = super().respond(target, headers, base, **options)
+        if not target.startswith("/post/"):
+            return response
+        with Counted.lock:
+            self.posts_asked += 1
+            if self.limited_at is None and self.posts_asked > self.served:
+                self.limited_at = time.monotonic()
+            limited = (self.limited_at is not None
+                       and time.monotonic() - self.limited_at < self.seconds)
+        if limited:
+            return Response(429, b"<html><body>Too many requests</body></html>",
+                            {"Content-Type": "text/html"})
+        time.sleep(0.05)  # answered slowly enough that the workers take pages ahead
+        return response
+
+
+def test_the_pages_workers_took_before_a_sites_first_429_wait_its_back_off(
+        tmp_path: Path, redis_server: RedisServer):
+    """3 workers crawl a 60-post site that answers 429 (no Retry-After) to every post for 4 s
+    after its 10th. The pages each worker had taken from the shared queue before that first
+    429 (up to its 16 places each) went out at the site's plain delay (here none): the site
+    got a burst right after saying "too many requests". A page taken before its site came to
+    rest now goes back to the queue, which hands the site's pages out one per back-off; after
+    the 4 s, every post is archived."""
+    with TooManyForAWhile(SampleBlog(seed=90, post_count=60), loopback(2), served=10,
+                          seconds=4).start() as server:
+        workers = [start_worker(redis_server.url) for _ in range(3)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), workers)
+        log = list(zip(server.request_log, server.request_times, strict=True))
+    assert json.loads(out)["counts"]["new"] == 60, (out, err)
+    assert server.limited_at is not None
+    start = server.limited_at
+    shown = [(path, round(at - start, 2)) for path, at in log if path.startswith("/post/")]
+    # In the 3 s after the first 429: the requests already on their way then (--concurrency
+    # 2), then one per back-off (1 s at the suite's cap, from 0.5 s doubled).
+    window = [at for path, at in log if path.startswith("/post/") and start < at < start + 3]
+    assert len(window) <= 6, shown

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import store as store_module
+from archive import search_upkeep
 from archive.search import SearchQuery, fts_query, plain_words, search
 from archive.search import exact as exact_module
 from archive.search import extend as extend_module
@@ -304,11 +304,11 @@ def test_lists_ranked_on_several_connections_are_those_of_one(
         return compute(conn, posts, helpers)
 
     monkeypatch.setattr(stats_module, "compute_stats", spy)
-    monkeypatch.setattr(store_module, "STATS_READERS", 0)
+    monkeypatch.setattr(search_upkeep, "STATS_READERS", 0)
     archive.refresh_search_stats(min_posts=10)
     alone = stats_rows(archive)
-    monkeypatch.setattr(store_module, "STATS_READERS", 3)
-    monkeypatch.setattr(store_module.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(search_upkeep, "STATS_READERS", 3)
+    monkeypatch.setattr(search_upkeep.os, "cpu_count", lambda: 4)
     archive.refresh_search_stats(min_posts=10)
     assert helpers_used == [0, 3]
     assert stats_rows(archive) == alone and alone[1]
@@ -319,7 +319,7 @@ def test_a_reader_that_would_see_a_later_write_is_left_out(
     # A crawl commits between the refresh's snapshot and a helper connection's: the helper would
     # rank other posts, so the refresh goes on without it, on its own snapshot.
     helpers_used: list[int] = []
-    compute, connect = stats_module.compute_stats, store_module._connect
+    compute, connect = stats_module.compute_stats, search_upkeep.connect
 
     def spy(conn, posts, helpers=()):
         helpers_used.append(len(helpers))
@@ -334,8 +334,8 @@ def test_a_reader_that_would_see_a_later_write_is_left_out(
         return connect(path, readonly=readonly)
 
     monkeypatch.setattr(stats_module, "compute_stats", spy)
-    monkeypatch.setattr(store_module, "_connect", connect_after_a_crawl)
-    monkeypatch.setattr(store_module.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(search_upkeep, "connect", connect_after_a_crawl)
+    monkeypatch.setattr(search_upkeep.os, "cpu_count", lambda: 4)
     archive.refresh_search_stats(min_posts=10)
     assert helpers_used == [0]
     late = archive.conn.execute("SELECT id FROM posts WHERE url LIKE '%/late'").fetchone()[0]
@@ -356,7 +356,7 @@ def assert_extension_agrees_with_ranking_again(archive: Archive,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     extended, extended_terms = lists(archive), stats_rows(archive)[0]
     assert fast_path_used(archive, SearchQuery("the"))
-    monkeypatch.setattr(store_module, "STATS_EXTEND_SHARE", -1.0)
+    monkeypatch.setattr(search_upkeep, "STATS_EXTEND_SHARE", -1.0)
     assert archive.refresh_search_stats(min_posts=10) is True
     ranked, terms = lists(archive), dict(stats_rows(archive)[0])
     # Ranking again samples posts afresh and may list other units; compare those in both.

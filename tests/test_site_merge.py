@@ -78,7 +78,7 @@ def test_a_blog_crawled_at_its_new_address_only_is_joined_to_its_archived_site(t
     assert merged.returncode == 0, merged.stderr
     assert json.loads(merged.stdout) == {
         "site": old_root, "merged": new_root, "address": new_root, "joined": 5, "moved": 0,
-        "readdressed": 0, "versions": 10, "runs": 1}
+        "readdressed": 0, "versions": 6, "unchanged": 4, "runs": 1}
     assert third.returncode == 0, third.stderr
     again = json.loads(third.stdout)
     assert again["message"].startswith(
@@ -115,7 +115,8 @@ def test_a_post_changed_last_at_the_old_address_keeps_that_version_as_its_own(
         tmp_path: Path):
     """Both addresses served the blog (the old one parked on a copy): the old one crawled
     last, after an edit. The merged post is the old address's newest version (its text, tags,
-    title), under the new site's larger post id, with the three versions in time order."""
+    title), under the new site's larger post id, with its two versions in time order (the
+    fetch at the new address, unchanged, is no version of its own)."""
     blog = SampleBlog(seed=22, post_count=3)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
@@ -131,20 +132,20 @@ def test_a_post_changed_last_at_the_old_address_keeps_that_version_as_its_own(
     assert merged.returncode == 0, merged.stderr
     assert merged.stdout.startswith(f"Merged {new_home.url}/ into {old_home.url}/: its posts "
                                     f"are at {new_home.url}/ now; 3 archived under both are "
-                                    "one post each (7 versions)"), merged.stdout
+                                    "one post each (4 versions; 3 fetched unchanged at the "
+                                    "other address kept once)"), merged.stdout
     assert merged.stdout.endswith(
         f"The sites file still lists {old_home.url}, the address the blog left: wixarchive "
         f"sites remove {old_home.url} (and list {new_home.url}/ if it is not listed)\n"), \
         merged.stdout
     with Archive.open(db, readonly=True) as archive:
         post = archive.post(new_url)
-        assert (post["title"], post["version"]) == ("Renamed at the old address", 3)
+        assert (post["title"], post["version"]) == ("Renamed at the old address", 2)
         assert "Edited where the blog was." in post["body"]
         assert post["id"] > 3  # the new site's row: no id a later post could take again
         assert [(v["record"]["url"].split("/post/")[0], v["title"])
                 for v in archive.versions(new_url)] == [
-            (old_home.url, original), (new_home.url, original),
-            (old_home.url, "Renamed at the old address")]
+            (old_home.url, original), (old_home.url, "Renamed at the old address")]
         assert [row["posts"] for row in archive.stats()] == [3]
     renamed = run("search", "renamed old address", "--db", str(db), "--json")
     assert titled(renamed, "Renamed at the old address") == [new_url]
@@ -180,6 +181,80 @@ def test_a_version_dated_before_an_earlier_one_stays_the_posts_row(tmp_path: Pat
         "First.", "At the new address.", "Imported, older."]
 
 
+def post_titled(root: str, slug: str, title: str, body: str) -> Article:
+    return Article(url=f"{root}post/{slug}", title=title, body_text=body,
+                   body_html=f"<p>{body}</p>", body_markdown=body)
+
+
+def test_a_post_fetched_unchanged_at_both_addresses_keeps_one_version(tmp_path: Path):
+    """A post unchanged since the move, stored once at each address, became one post with two
+    versions of one content (the same version id twice in its history). Merged now, it keeps
+    the older, the fetch at the new address its last sighting, as a crawl following the move
+    would have filed it; a post that changed and changed back keeps each change; a post whose
+    title alone matches (its slug changed with the move) is not joined."""
+    old, new = "https://old.example/", "https://new.example/"
+    jan, feb, mar = (f"2024-0{month}-01T00:00:00+00:00" for month in (1, 2, 3))
+    with Archive.open(tmp_path / "archive.db") as archive:
+        archive.save_article(post_titled(old, "same", "Same", "Unchanged."), fetched_at=jan)
+        archive.save_article(post_titled(new, "same", "Same", "Unchanged."), fetched_at=mar)
+        archive.save_article(post_titled(old, "back", "Back", "One."), fetched_at=jan)
+        archive.save_article(post_titled(old, "back", "Back", "Two."), fetched_at=feb)
+        archive.save_article(post_titled(new, "back", "Back", "One."), fetched_at=mar)
+        archive.save_article(post_titled(old, "slug", "Moved slug", "Text."), fetched_at=jan)
+        archive.save_article(post_titled(new, "new-slug", "Moved slug", "Text."), fetched_at=mar)
+        result = wixarchive.merge_sites(archive, old, new)
+        same = archive.post(f"{new}post/same")
+        same_versions = archive.versions(same["id"])
+        back_versions = archive.versions(f"{new}post/back")
+        titled_posts = sorted(row[0] for row in archive.conn.execute(
+            "SELECT url FROM posts WHERE title = 'Moved slug'"))
+        problems = archive.check()
+    assert result.to_dict() == {
+        "site": old, "merged": new, "address": new, "joined": 2, "moved": 1,
+        "readdressed": 1, "versions": 4, "unchanged": 1, "runs": 0}
+    assert same["version"] == 1 and same["body"] == "Unchanged."
+    assert (same["first_seen"], same["last_seen"]) == (jan, mar)
+    assert [(v["version"], v["fetched_at"], v["record"]["url"]) for v in same_versions] == [
+        (1, jan, f"{old}post/same")]
+    assert [(v["fetched_at"], v["record"]["body_text"]) for v in back_versions] == [
+        (jan, "One."), (feb, "Two."), (mar, "One.")]
+    assert titled_posts == [f"{new}post/new-slug", f"{new}post/slug"]
+    assert problems == []
+
+
+def test_a_post_whose_title_alone_matches_is_not_joined(tmp_path: Path):
+    """The blog renamed a post's slug when it moved: the crawl's "same blog" note counts it
+    (its title), but the merge joins posts at one path only. The old post takes its URL at the
+    new address under its old path, where the next crawl finds it gone (404) and marks it
+    deleted, its version kept; the renamed one stays a post of its own."""
+    blog = SampleBlog(seed=23, post_count=3)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+    renamed = blog.delete_post(blog.posts[0].slug)
+    again = blog.add_post(title=renamed.title)
+    with serve_blog(blog) as new_home:
+        second = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+        old_root, new_root = old_home.url + "/", new_home.url + "/"
+        merged = run("sites", "merge", old_root, new_root, "--db", str(db), "--json")
+        third = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+    assert again.slug != renamed.slug and again.title == renamed.title
+    assert second.returncode == 0, second.stderr
+    assert (f"the same blog as {old_root}? 3 of its 3 posts are archived there at the same "
+            "paths or titles") in json.loads(second.stdout)["message"]
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout) == {
+        "site": old_root, "merged": new_root, "address": new_root, "joined": 2, "moved": 1,
+        "readdressed": 1, "versions": 2, "unchanged": 2, "runs": 1}
+    assert third.returncode == 0, third.stderr
+    with Archive.open(db, readonly=True) as archive:
+        gone = archive.post(new_root + renamed.url_path.lstrip("/"))
+        kept = archive.post(new_root + again.url_path.lstrip("/"))
+        assert len(archive.versions(gone["id"])) == 1
+    assert gone["title"] == kept["title"] == renamed.title and gone["id"] != kept["id"]
+    assert gone["deleted_at"] is not None and kept["deleted_at"] is None
+
+
 def test_a_site_whose_posts_moved_on_again_is_merged_where_they_are_now(tmp_path: Path):
     """The blog left OLD for NEW, which the archive first crawled as a new site while NEW
     already redirected to a third host (crawled there: NEW's posts archived at THIRD, "name
@@ -201,7 +276,7 @@ def test_a_site_whose_posts_moved_on_again_is_merged_where_they_are_now(tmp_path
     assert merged.returncode == 0, merged.stderr
     assert json.loads(merged.stdout) == {
         "site": old_home.url + "/", "merged": new_home.url + "/", "address": third,
-        "joined": 3, "moved": 0, "readdressed": 0, "versions": 6, "runs": 1}
+        "joined": 3, "moved": 0, "readdressed": 0, "versions": 3, "unchanged": 3, "runs": 1}
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["counts"]["new"] == 0, again.stdout
     assert json.loads(again.stdout)["counts"]["unchanged"] == 3, again.stdout

@@ -200,10 +200,11 @@ def merge_command(old: str, new: str, db: Path, sites_path: Path | None, as_json
     """Join two archived sites that are one blog which moved to another host: OLD, the
     address it left (its site is kept: its name, runs and history), and NEW, where it lives
     now. Every post takes its URL at NEW (its path kept); two posts at the same path become
-    one, their versions in time order; NEW's runs become the site's. Crawls of NEW then
-    continue the site. A crawl that takes NEW for a new site whose posts are largely OLD's
-    says to run this (the archive never saw OLD redirect to NEW). Refused the wrong way round:
-    when nothing of OLD's was archived before NEW's posts were last seen.
+    one, their versions in time order (one fetched unchanged at both addresses kept once);
+    posts with the same title at other paths stay two. NEW's runs become the site's. Crawls
+    of NEW then continue the site. A crawl that takes NEW for a new site whose posts are
+    largely OLD's says to run this (the archive never saw OLD redirect to NEW). Refused the
+    wrong way round: when nothing of OLD's was archived before NEW's posts were last seen.
 
     \b
     Example:
@@ -225,7 +226,8 @@ def merge_command(old: str, new: str, db: Path, sites_path: Path | None, as_json
     else:
         click.echo(f"Merged {result.merged} into {result.site}: its posts are at "
                    f"{result.address} now; {result.joined} archived under both are one post "
-                   f"each ({result.versions} versions), {result.moved} more came from "
+                   f"each ({result.versions} versions; {result.unchanged} fetched unchanged "
+                   f"at the other address kept once), {result.moved} more came from "
                    f"{result.merged}, {result.readdressed} took their URL there; "
                    f"{result.runs} runs kept. Crawls of {result.address} continue the site.")
     listed = _listed(resolve_sites(sites_path, db), result.site)

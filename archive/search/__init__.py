@@ -25,7 +25,8 @@ them, for Devanagari and Bengali).
 
 Raw sqlite3, not sqlite-utils, on this path: it is the search command's cold start, and importing
 sqlite-utils alone costs ~120 ms (benchmarks/search.py measures the command's start-up). Nothing
-here imports archive.store (which imports the statistics modules to refresh them).
+here imports archive.store or archive.search_upkeep (which imports the statistics modules to
+refresh them).
 """
 
 from __future__ import annotations

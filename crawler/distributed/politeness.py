@@ -10,9 +10,10 @@ failing) is not sent. Tokens expire unless their worker renews them
 (crawler.distributed.worker), so a killed worker's slots free within WIXARCHIVE_REDIS_TOKEN
 seconds. A failing site's back-off, a Retry-After and a Crawl-delay or --delay of a second or
 more are waited out before a worker takes its requests, in the queue (protocol.RESTING,
-protocol.PACED, POP): waited here, they held the worker's places from its other sites. This is
-the safety net for the rest: shorter delays, and the requests a worker took before a
-Retry-After came.
+protocol.PACED, POP): waited here, they held the worker's places from its other sites. A request
+a worker took before its site came to rest goes back to the queue to wait there (ACQUIRE; until
+protocol 16 it went out at the site's plain delay). This is the safety net for the rest: shorter
+delays, and the requests a worker took before a Retry-After came.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.queue import RUN, request_site
+from crawler.distributed.queue import LEASE, RUN, UNRESTED, request_site
 from crawler.downloader.backoff import counted
 from crawler.downloader.time_limit import SLACK
 
@@ -48,7 +49,8 @@ class SiteTokens:
     def from_crawler(cls, crawler: Any) -> SiteTokens:
         return cls(crawler)
 
-    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    async def process_request(self, request: Request,
+                              spider: Spider | None = None) -> Request | None:
         spider = self.crawler.spider
         site, run = request_site(request), request.meta.get(RUN)
         settings = spider.site_settings(site, run)
@@ -56,14 +58,21 @@ class SiteTokens:
         delay = float(settings.get("delay", self.default_delay))
         token = uuid.uuid4().hex
         acquire = spider.queue.scripts.acquire
+        # Only a leased request can go back to the queue (Scrapy's own robots.txt is not).
+        returnable = LEASE in request.meta and request.meta.get(UNRESTED) and counted(request)
         while True:
             wait = float(acquire(keys=[p.tokens_key(site), p.last_key(site),
                                        p.crawl_delay_key(site), p.STOPPED, p.RUNS,
-                                       p.resume_key(site)],
+                                       p.resume_key(site), p.RESTING],
                                  args=[token, concurrency, self.seconds, delay, site,
-                                       "" if run is None else run, int(counted(request))]))
+                                       "" if run is None else run, int(counted(request)),
+                                       int(bool(returnable))]))
             if wait == 0:
                 break
+            if wait == -2:
+                # Its site came to rest since the queue handed it out: back there, in its
+                # lease's place (LeasedScheduler.enqueue_request), not sent, nothing counted.
+                return request.replace(dont_filter=True)
             if wait < 0:
                 raise IgnoreRequest(p.SITE_STOPPED)
             await asyncio.sleep(min(wait, MAX_WAIT))
@@ -71,6 +80,7 @@ class SiteTokens:
         request.meta[TOKEN] = token
         if settings.get("deadline"):
             self._within_time_limit(request, float(settings["deadline"]))
+        return None
 
     def _within_time_limit(self, request: Request, deadline: float) -> None:
         """A download of a site with a time limit is given at most the time left (`deadline`:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 15
+PROTOCOL = 16
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -44,6 +44,9 @@ SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive
 # 2,000 of them past the sites held back: a held site with more queued first left the workers
 # nothing to pop.
 QUEUE = f"{PREFIX}:queue"  # QUEUE:LANE, a lane's requests (see lane_key)
+# That one zset, until protocol 13: a writer starting deletes it (every_key) where a crawl of
+# then left it, with its requests.
+OLD_QUEUE = f"{PREFIX}:requests"
 READY = f"{PREFIX}:ready"  # zset lane -> its first request's score
 WAITING = f"{PREFIX}:waiting"  # zset lane -> when its site's hold ends (Redis time)
 OTHER_HOSTS = "#other-hosts"  # a lane's name: its site + this, for its requests elsewhere
@@ -176,7 +179,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, OLD_QUEUE]
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings"):  # per site (queue: per lane)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
@@ -414,8 +417,10 @@ end
 return 0
 """
 
-# KEYS: leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member}, or nothing
-# when no request is ready.
+# KEYS: leases, lease-data, lease-seq; ARGV: lease seconds. Returns {id, member, unrested}, or
+# nothing when no request is ready; unrested is 1 when the request is of its site's own lane and
+# the site was not resting (RESTING) as it was handed out: if the site comes to rest before the
+# worker sends it, it goes back to the queue (ACQUIRE), where it waits its turn of the back-off.
 # A lease id carries the Redis time it was made: a writer taking over from a dead one clears
 # every key, the sequence included, while live workers still hold leases of the old crawl. Bare
 # sequence numbers then came round again, and a worker completing an old lease ended a new
@@ -444,9 +449,10 @@ while true do
 end
 local chosen, score = first[1], first[2]
 redis.call('ZREM', QUEUE .. lane, chosen)
+local unrested = 0
 if not elsewhere(lane) then
   local rest_ready, rest_delay = hold(RESTING, lane)
-  if rest_ready then after(RESTING, lane, rest_delay) end
+  if rest_ready then after(RESTING, lane, rest_delay) else unrested = 1 end
   local pace_ready, pace_delay = hold(PACED, lane)
   if pace_ready and tonumber(pace_delay) > 0 then
     after(PACED, lane, pace_delay)
@@ -458,7 +464,7 @@ file_lane(lane)
 local id = redis.call('INCR', KEYS[3]) .. '@' .. _t[1] .. '.' .. _t[2]
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
 redis.call('HSET', KEYS[2], id, score .. '\\n' .. chosen)
-return {tostring(id), chosen}
+return {tostring(id), chosen, unrested}
 """
 
 # KEYS: leases, lease-data, pending, results; ARGV: lease id, site, message.
@@ -576,15 +582,22 @@ return #ids
 # sent: those a worker held when its time limit came or it was found failing, or once its run
 # is over (the writer ended the crawl, clearing every key: they went out at once, with no
 # delay).
-# KEYS: tokens, last, crawl-delay, stopped, runs, resume; ARGV: token, limit, seconds, delay,
-# site, run id ('' for a request of no run: the robots.txt Scrapy fetches for a worker, or of a
-# media host), counted (1 or 0). Returns "0" (taken), "-1" (the site is stopped or its run
-# over) or seconds to wait.
+# A request the queue handed out while its site was not resting (POP's unrested) is not sent
+# once the site is (a 429 or a failure since, whichever worker got it): it goes back to the
+# queue, which hands the site's pages out one per back-off. Until protocol 16 it went out at
+# the site's plain delay: every page the workers had taken before a site's first 429 (up to
+# CONCURRENT_REQUESTS a worker) reached the site just after it said "too many requests".
+# KEYS: tokens, last, crawl-delay, stopped, runs, resume, resting; ARGV: token, limit, seconds,
+# delay, site, run id ('' for a request of no run: the robots.txt Scrapy fetches for a worker,
+# or of a media host), counted (1 or 0), unrested (1 or 0). Returns "0" (taken), "-1" (the site
+# is stopped or its run over), "-2" (the site is resting: back to the queue) or seconds to
+# wait.
 ACQUIRE = _NOW + """
 if redis.call('SISMEMBER', KEYS[4], ARGV[5]) == 1
     or (ARGV[6] ~= '' and redis.call('HGET', KEYS[5], ARGV[5]) ~= ARGV[6]) then
   return '-1'
 end
+if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[7], ARGV[5]) == 1 then return '-2' end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return '0.02' end
 local delay = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
@@ -654,9 +667,12 @@ return 0
 """
 
 # A site's delay of PACE_SECONDS or more, read with its robots.txt: its pages are handed out
-# one per delay from now on (POP). ARGV: site, delay.
+# one per delay from now on (POP), none before a time already set (a Retry-After: RESUME; until
+# protocol 16 the pace replaced it, and the site was asked again before the time it asked for).
+# ARGV: site, delay.
 PACE = _NOW + _LANES + """
-redis.call('HSET', PACED, ARGV[1], '0 ' .. ARGV[2])
+local ready = hold(PACED, ARGV[1])
+redis.call('HSET', PACED, ARGV[1], tostring(ready or 0) .. ' ' .. ARGV[2])
 file_lane(ARGV[1])
 return 0
 """

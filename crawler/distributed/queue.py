@@ -19,6 +19,9 @@ from crawler.distributed.protocol import ATTEMPTS, EXCHANGES, RESPONSES, RUN, SI
 from crawler.downloader.robots import ROBOTS_META
 
 LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped from Redis
+# request.meta: the request was popped while its site was not resting (POP): it goes back to
+# the queue if the site comes to rest before it is sent (politeness.SiteTokens)
+UNRESTED = "wixarchive_unrested"
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
 
 
@@ -74,9 +77,10 @@ class LeasedQueue(PriorityQueue):
                                   args=[self.lease_seconds])
         if not popped:
             return None
-        lease, member = popped[0].decode(), popped[1]
+        lease, member, unrested = popped[0].decode(), popped[1], popped[2]
         request = self._decode_request(member)
         request.meta[LEASE] = lease
+        request.meta[UNRESTED] = bool(unrested)
         if request.callback == getattr(self.spider, "parse_robots", None):
             # The writer's robots.txt request: SiteRobotsTxt reads this worker's rules for the
             # site from it, instead of fetching robots.txt again first.
