@@ -152,7 +152,8 @@ def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> int | None:
         version = schema.current_version(conn)
         schema.migrate(conn, version)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a statement a Ctrl-C stopped rolled it back already
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return version if version < schema.SCHEMA_VERSION else None

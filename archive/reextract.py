@@ -227,7 +227,9 @@ def _fetch(target: Target, article: Any, current: tuple[Any, ...]) -> Fetch:
     # (`current`: a crawl may have confirmed the page again since the batch was read). By the
     # capture's own fetch when that is later: a crawl running now indexed it before storing
     # the post made from it, and the page held this content no earlier than then.
-    last_seen, lastmod, etag, http_last_modified, deleted_at = current
+    url, last_seen, lastmod, etag, http_last_modified, deleted_at = current
+    if article.url != url:  # the post's URL changed since its batch was read
+        article = dataclasses.replace(article, url=url)
     return Fetch(article, _later(last_seen, target.captured_at), lastmod, etag,
                  http_last_modified, capture=target.capture, source="reextract",
                  deleted_at=deleted_at)
@@ -254,11 +256,13 @@ def _still_current(conn: Any, targets: list[Target]) -> dict[int, tuple[Any, ...
     validators and deletion as they are now. Read inside the batch's write transaction: a
     crawl that stored a newer version of a post after its batch was read extracted it with
     today's code from a newer capture, and writing the older capture's result over it would
-    bury that version."""
+    bury that version. With its URL now: `sites merge`, or a crawl following the site's move,
+    gives a post its URL at the new address and no new version, and a changed post written by
+    the URL read was stored again as a new post there."""
     read_at = {target.post_id: target.version for target in targets}
     return {row[0]: row[2:] for row in in_chunks(
-        conn, "SELECT id, version, last_seen, lastmod, etag, http_last_modified, deleted_at "
-              "FROM posts WHERE id IN ({marks})", list(read_at))
+        conn, "SELECT id, version, url, last_seen, lastmod, etag, http_last_modified, "
+              "deleted_at FROM posts WHERE id IN ({marks})", list(read_at))
             if read_at[row[0]] == row[1]}
 
 

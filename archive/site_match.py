@@ -322,12 +322,16 @@ class ArchivedSpelling:
     """Respells a post URL of a site the archive holds under a twin spelling (archived_root:
     an https site, an http WARC of it; www. or not) under the archived one, so it is the same
     site and post rather than a second one; `moved` records each site root so respelled
-    (given -> archived). Each root is decided once, by the sites archived when first seen."""
+    (given -> archived). Each root is decided once, by the sites archived when first seen.
+    A post URL at the address a site left, whose post is now archived at the address it moved
+    to (a crawl that followed the move, `sites merge`), is respelled as that post's URL: an
+    old capture imported or recovered is one of its versions, not a post of its own."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.moved: dict[str, str] = {}
         self._seen: dict[str, str] = {}  # a site root -> the root its posts are archived under
+        self._elsewhere: dict[str, dict[str, str]] = {}  # a site root -> path -> post URL
 
     def __call__(self, url: str) -> str:
         try:
@@ -339,9 +343,30 @@ class ArchivedSpelling:
             if self._seen[root] != root:
                 self.moved[root] = self._seen[root]
         archived = self._seen[root]
-        if archived == root or not url.startswith(root):
+        if url.startswith(root) and archived != root:
+            url = archived + url[len(root):]
+        if not url.startswith(archived):
             return url
-        return archived + url[len(root):]
+        moved = self._moved_posts(archived).get(url[len(archived):])
+        if moved is None or self.conn.execute("SELECT 1 FROM posts WHERE url = ?",
+                                              (url,)).fetchone():
+            return url
+        return moved
+
+    def _moved_posts(self, site: str) -> dict[str, str]:
+        """The posts of archived site `site` archived off its root (at the address it moved
+        to), by their path: read once a site, from its posts alone."""
+        if site not in self._elsewhere:
+            found: dict[str, str] = {}
+            for (url,) in self.conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                    "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
+                try:
+                    found.setdefault(url[len(site_root(url)):], url)
+                except BadURL:
+                    continue
+            self._elsewhere[site] = found
+        return self._elsewhere[site]
 
 
 def one_scheme_notice(given: str, archived: str) -> str:
@@ -349,12 +374,26 @@ def one_scheme_notice(given: str, archived: str) -> str:
     `archived`, its other-scheme or `www.` spelling (site_twins)."""
     given_host = urlsplit(given if "://" in given else f"https://{given}").hostname or ""
     archived_host = urlsplit(archived).hostname or ""
-    if given_host != archived_host:
+    if not _twins(given, archived):
+        # archived_root's other answer (moved_here): the site's posts are at the address
+        # given. It read "www.new.example and new.example are the same site" for another host.
+        why = "the blog archived there moved to this address"
+    elif given_host != archived_host:
         bare = min(given_host, archived_host, key=len)
         why = f"www.{bare} and {bare} are the same site"
     else:
         why = "http and https are the same site"
     return f"Notice: {given} is archived as {archived} ({why}): using that"
+
+
+def _twins(given: str, archived: str) -> bool:
+    """Whether `given` (a URL, root or host) and the roots `archived` (one, or several joined
+    by ", ") are spellings of one site (site_twins); True when one cannot be read."""
+    try:
+        key = site_key(given if "://" in given else f"https://{given}")
+        return all(site_key(root) == key for root in archived.split(", "))
+    except BadURL:
+        return True
 
 
 def site_spelling_notice(wanted: str, chosen: Sequence[Mapping[str, Any]]) -> str | None:

@@ -139,7 +139,8 @@ def _path(url: str) -> str:
 def _merge(conn: sqlite3.Connection, kept: str, merged: str) -> MergeResult:
     kept_id, merged_id = (conn.execute("SELECT id FROM sites WHERE url = ?", (url,)).fetchone()[0]
                           for url in (kept, merged))
-    result = MergeResult(site=kept, merged=merged, address=merged)
+    address = _address(conn, merged_id, merged)
+    result = MergeResult(site=kept, merged=merged, address=address)
     recorded = utc_now()
     at_address = {_path(url): post_id for post_id, url in conn.execute(
         "SELECT id, url FROM posts WHERE site_id = ?", (merged_id,))}
@@ -148,17 +149,17 @@ def _merge(conn: sqlite3.Connection, kept: str, merged: str) -> MergeResult:
                                      (kept_id,)).fetchall():
         path = _path(url)
         if path and (twin := at_address.get(path)) is not None and twin not in joined:
-            versions, unchanged = _join(conn, post_id, twin, merged + path, kept_id, recorded)
+            versions, unchanged = _join(conn, post_id, twin, address + path, kept_id, recorded)
             result.versions += versions
             result.unchanged += unchanged
             joined.add(twin)
             result.joined += 1
-        elif path and not url.startswith(merged):
+        elif path and not url.startswith(address):
             # Not at the address yet: the next crawl there finds it, or marks it deleted.
             result.readdressed += conn.execute(
                 "UPDATE posts SET url = ?, recorded_at = ? WHERE id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM posts WHERE url = ?)",
-                (merged + path, recorded, post_id, merged + path)).rowcount
+                (address + path, recorded, post_id, address + path)).rowcount
     result.moved = conn.execute(
         "UPDATE posts SET site_id = ?, recorded_at = ? WHERE site_id = ?",
         (kept_id, recorded, merged_id)).rowcount
@@ -171,6 +172,18 @@ def _merge(conn: sqlite3.Connection, kept: str, merged: str) -> MergeResult:
                  (name, last_crawled, last_crawled, kept_id))
     conn.execute("DELETE FROM sites WHERE id = ?", (merged_id,))
     return result
+
+
+def _address(conn: sqlite3.Connection, merged_id: int, merged: str) -> str:
+    """Where the merged site's posts are now: the root of its post seen last, which a crawl
+    that followed its address's redirect archived at the host it moved on to (crawls of that
+    host continue it, site_match.moved_here); its own root when it holds none."""
+    row = conn.execute("SELECT url FROM posts WHERE site_id = ? ORDER BY last_seen DESC, id DESC "
+                       "LIMIT 1", (merged_id,)).fetchone()
+    try:
+        return site_root(row[0]) if row else merged
+    except BadURL:
+        return merged
 
 
 def _join(conn: sqlite3.Connection, kept_post: int, merged_post: int, url: str, site_id: int,

@@ -737,3 +737,17 @@ def test_lang_takes_a_common_language_name_as_the_web_form_does(tmp_path: Path) 
     with wixarchive.open(db) as archive:
         assert [post["language"] for post in wixarchive.posts(archive, lang="German")] \
             == ["de-DE"]
+
+
+def test_no_db_given_in_a_folder_deleted_meanwhile_says_so_in_one_line(tmp_path: Path) -> None:
+    # The shell's folder removed from another terminal (`rm -rf demo` while in it): looking for
+    # the archives in it raised FileNotFoundError, a traceback instead of the error.
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    command = Path(sys.executable).parent / "wixarchive"
+    result = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "{command}" '
+                             "search sun"], capture_output=True, text=True, timeout=60,
+                            env={k: v for k, v in os.environ.items() if k != "WIXARCHIVE_DB"})
+    _assert_refused(result, "Error: no archive at archive.db (no --db given): crawl a blog "
+                            "into it first (wixarchive crawl URL), or name your archive with "
+                            "--db FILE")

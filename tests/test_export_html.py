@@ -238,3 +238,22 @@ def test_an_image_shown_several_times_is_inside_the_file_once_and_shows_each_tim
     for (x, y, width, height), (size, colour) in zip(boxes, expected, strict=True):
         assert (width, height) == size
         assert screen.getpixel((int(x + width / 2), int(y + height / 2))) == colour
+
+
+def test_a_date_that_is_no_date_stays_text_in_the_list_of_posts(tmp_path: Path) -> None:
+    """A post's `published` is what the archive holds (the API stores any text): in the list
+    of posts it was written as markup, and `<!--` there hid every later post from the list
+    (`<plaintext` would show the rest of the file as source)."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        for slug, published in (("one", "<!--2024-05-01"), ("two", "2024-05-02"),
+                                ("three", "<plaintext>")):
+            archive.save_article(Article(url=f"https://ann.wixsite.com/yoga/post/{slug}",
+                                         title=slug.title(), published=published,
+                                         body_text="Breathe.", body_html="<p>Breathe.</p>"))
+    out = tmp_path / "blog.html"
+    assert wixarchive.export(wixarchive.open(db), out) == 3
+    page = lxml.html.fromstring(out.read_text(encoding="utf-8"))
+    assert sorted(a.text for a in page.xpath("//nav//li/a")) == ["One", "Three", "Two"]
+    assert sorted(page.xpath("//nav//li/span[@class='meta']/text()")) == [
+        "2024-05-02", "<!--2024-0", "<plaintext"]

@@ -628,12 +628,20 @@ def test_warmup_data_never_replaces_a_body_of_images_only():
     '<script type="application/json" id="wix-warmup-data">[1, 2]</script>',
     '<script type="application/json" id="wix-warmup-data">{"appsWarmupData": {"a": '
     '{"OldPostPageWarmupData-x": "{\\"data\\": {\\"postPage\\": null}}"}}}</script>',
+    # Fields of another shape than Ricos gives them, and JSON nested past the parser's depth:
+    # each made the page an extraction error (its title and author lost, not only its body).
+    _warmup_script(None, [{"type": "TEXT", "textData": "Ferns"}]),
+    _warmup_script(None, [{"type": "HEADING", "headingData": [2], "nodes": []},
+                          {"type": "IMAGE", "imageData": {"image": "a1b2c3_d4~mv2.jpg"}}]),
+    '<script type="application/json" id="wix-warmup-data">' + "[" * 100_000 + "]" * 100_000
+    + "</script>",
 ])
 def test_broken_warmup_data_leaves_an_empty_body_and_its_warning(script):
     html = re.sub(r'<div type="first".*?<div type="last" data-hook="rcv-block-last">', "",
                   fixture_text("classic_post.html"), flags=re.S)
     article = extract_article(html.replace("</body>", script + "</body>"))
-    assert article.page_kind == "post"
+    assert article.page_kind == "post", article.warnings
+    assert article.title == 'Five Ways to Water a "Fern"'
     assert article.body_text == ""
     assert "empty post body" in article.warnings
 

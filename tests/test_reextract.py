@@ -326,6 +326,50 @@ def test_a_crawl_between_reading_and_writing_a_batch_keeps_its_newer_version(
     assert (result.posts, result.changed, result.failed) == (12, 11, 0), result.failures
 
 
+
+def test_a_post_given_another_url_between_reading_and_writing_keeps_its_new_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`sites merge` (or a crawl following a move) gives posts their URL at the new address
+    while reextract holds them read: the batches read before wrote each changed post by the
+    URL read, which no post had any more, so each was stored again as a new post at the
+    address the blog left (8 of 12 twice), its own post without the new version. Now the
+    version is the post's, at its URL now."""
+    blog = SampleBlog(seed=25, post_count=12)
+    monkeypatch.setattr(reextract, "BATCH", 4)  # three batches, all read before one is written
+    db = tmp_path / "archive.db"
+    fast = ["--db", str(db), "--delay", "0", "--no-autothrottle", "--no-media"]
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        assert subprocess.run([sys.executable, "-m", "archive.cli", "crawl", old_home.url,
+                               *fast], capture_output=True, text=True,
+                              timeout=300).returncode == 0
+    with serve_blog(SampleBlog(seed=26, post_count=1)) as new_home:
+        assert subprocess.run([sys.executable, "-m", "archive.cli", "crawl", new_home.url,
+                               *fast], capture_output=True, text=True,
+                              timeout=300).returncode == 0
+    with sqlite3.connect(db) as conn:  # as if an older extractor had made the old site's
+        conn.execute("UPDATE posts SET content_hash = 'older' WHERE url LIKE ?",
+                     (old_home.url + "/%",))
+    conn.close()
+    merged: list[subprocess.CompletedProcess] = []
+
+    def merge_once(posts: int) -> None:  # after the first batch is written
+        if not merged:
+            merged.append(subprocess.run(
+                [sys.executable, "-m", "archive.cli", "sites", "merge", old_home.url,
+                 new_home.url, "--db", str(db)], capture_output=True, text=True, timeout=300))
+
+    with Archive.open(db) as archive:
+        result = reextract.reextract(archive, workers=1, progress=merge_once)
+    assert merged[0].returncode == 0, merged[0].stderr
+    with Archive.open(db, readonly=True) as archive:
+        urls = [url for (url,) in archive.conn.execute("SELECT url FROM posts")]
+        versions = [count for (count,) in archive.conn.execute(
+            "SELECT count(*) FROM post_versions GROUP BY post_id")]
+    assert len(urls) == 13 and all(url.startswith(new_home.url + "/") for url in urls), urls
+    assert sorted(versions) == [1] + [2] * 12
+    assert (result.posts, result.changed, result.failed) == (13, 12, 0), result.failures
+
+
 def test_reextract_during_a_crawl_leaves_the_posts_it_has_not_indexed_yet(tmp_path: Path):
     """A crawl stores a post naming its capture, and indexes the capture a moment later, in
     another thread. `reextract` run meanwhile took such a post's older indexed capture instead:

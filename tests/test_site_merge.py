@@ -253,3 +253,81 @@ def test_a_post_whose_title_alone_matches_is_not_joined(tmp_path: Path):
         assert len(archive.versions(gone["id"])) == 1
     assert gone["title"] == kept["title"] == renamed.title and gone["id"] != kept["id"]
     assert gone["deleted_at"] is not None and kept["deleted_at"] is None
+
+
+def test_a_site_whose_posts_moved_on_again_is_merged_where_they_are_now(tmp_path: Path):
+    """The blog left OLD for NEW, which the archive first crawled as a new site while NEW
+    already redirected to a third host (crawled there: NEW's posts archived at THIRD, "name
+    THIRD from now on"). Merged (as THIRD, or as NEW), the posts took their URLs at NEW, the
+    address the blog left: the next crawl of THIRD stored all 3 again as new posts, and the
+    merge said the posts were at NEW. They are at THIRD, where the next crawl finds them."""
+    blog = SampleBlog(seed=23, post_count=3)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+    with serve_blog(blog, host="127.0.0.3") as new_home, \
+            serve_blog(blog, host="127.0.0.4") as third_home:
+        new_home.moved_to = third_home.url
+        first = run("crawl", new_home.url, "--db", str(db), "--json", *FAST)
+        merged = run("sites", "merge", old_home.url, third_home.url, "--db", str(db), "--json")
+        again = run("crawl", third_home.url, "--db", str(db), "--json", *FAST)
+    third = third_home.url + "/"
+    assert json.loads(first.stdout)["moved_to"] == third, first.stdout
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout) == {
+        "site": old_home.url + "/", "merged": new_home.url + "/", "address": third,
+        "joined": 3, "moved": 0, "readdressed": 0, "versions": 3, "unchanged": 3, "runs": 1}
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["counts"]["new"] == 0, again.stdout
+    assert json.loads(again.stdout)["counts"]["unchanged"] == 3, again.stdout
+    with Archive.open(db, readonly=True) as archive:
+        assert sorted(url for (url,) in archive.conn.execute("SELECT url FROM posts")) == sorted(
+            third + post.url_path.lstrip("/") for post in blog.posts)
+
+
+def test_an_address_taken_for_the_site_that_moved_there_is_said_so() -> None:
+    """`import` or `recover` of files of NEW, after a merge (or a crawl that followed the
+    move), file its posts under the archived site; the notice gave the reason of a `www.`
+    spelling ("www.new.example and new.example are the same site")."""
+    from archive.site_match import one_scheme_notice
+
+    assert one_scheme_notice("https://new.example/", "https://old.example/") == (
+        "Notice: https://new.example/ is archived as https://old.example/ (the blog archived "
+        "there moved to this address): using that")
+    assert one_scheme_notice("https://www.example.com/", "https://example.com/") == (
+        "Notice: https://www.example.com/ is archived as https://example.com/ "
+        "(www.example.com and example.com are the same site): using that")
+    assert one_scheme_notice("http://example.com/post/x", "https://example.com/post/x") == (
+        "Notice: http://example.com/post/x is archived as https://example.com/post/x "
+        "(http and https are the same site): using that")
+
+
+def test_captures_of_either_address_imported_after_the_merge_are_the_posts_versions(
+        tmp_path: Path):
+    """Merged, the posts are at NEW. Web archives of the blog imported (or recovered) then were
+    filed by the URL captured: at OLD, which no post had any more, every post was stored again
+    as a new one; at NEW, respelled as the site's OLD address, the same. Now either capture is
+    a version of the post archived at NEW, and no site is said to be added."""
+    blog = SampleBlog(seed=27, post_count=3)
+    db, elsewhere = tmp_path / "archive.db", tmp_path / "elsewhere.db"
+    with serve_blog(blog, host="127.0.0.2") as old_home:
+        run("crawl", old_home.url, "--db", str(db), *FAST)
+        edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Captured by someone else."])
+        run("crawl", old_home.url, "--db", str(elsewhere), *FAST)
+    with serve_blog(blog, host="127.0.0.3") as new_home:
+        run("crawl", new_home.url, "--db", str(db), *FAST)
+        blog.edit_post(edited.slug, paragraphs=["Edited once more at the new address."])
+        run("crawl", new_home.url, "--db", str(elsewhere), *FAST)
+    merged = run("sites", "merge", old_home.url, new_home.url, "--db", str(db))
+    assert merged.returncode == 0, merged.stderr
+    imported = run("import", *map(str, sorted((tmp_path / "elsewhere.captures").iterdir())),
+                   "--db", str(db))
+    assert imported.returncode == 0, imported.stderr
+    assert "added a site" not in imported.stderr, imported.stderr
+    post_url = new_home.url + edited.url_path
+    with Archive.open(db, readonly=True) as archive:
+        urls = sorted(url for (url,) in archive.conn.execute("SELECT url FROM posts"))
+        bodies = [v["record"]["body_text"] for v in archive.versions(post_url)]
+    assert urls == sorted(new_home.url + post.url_path for post in blog.posts)
+    assert bodies[-1] == "Edited once more at the new address."
+    assert "Captured by someone else." in bodies

@@ -4,10 +4,12 @@ that only read leave it as it is (docs/operations.md, "Upgrading")."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from test_store_files import build_v1
 import wixarchive
 from archive import schema
 from crawler.extract.record import Article
+from tests.processes import HANG_GUARD, wait_until
 
 OLD = 8  # the schema of the code of 26 November
 
@@ -189,3 +192,55 @@ def test_the_upgrade_says_the_old_job_folder_is_no_longer_used_and_keeps_it(
     assert lines[1] == (f"{tmp_path / 'archive.db.jobs'}/ (the crawl state of older wixarchive "
                         "versions) is no longer used and may be deleted")
     assert (queue.parent / "requests.seen").read_text() == "0123456789abcdef\n"
+
+
+def write_locked(db: Path) -> bool:
+    """Whether another connection holds the archive's write lock (asked without waiting)."""
+    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        conn.close()
+
+
+def test_ctrl_c_stops_an_upgrade_rebuilding_the_search_indexes_at_once(tmp_path: Path) -> None:
+    """The upgrade to v22 makes the search indexes again in one statement, in SQLite's C code,
+    where Python runs no signal handler: a Ctrl-C waited for the whole upgrade (57.7 s of a
+    150,000-post archive) and then undid it. Now SQLite stops at once; the archive is left as
+    it was, and the next command upgrades it."""
+    db = build_old(tmp_path / "archive.db", 21)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) "
+        "INSERT INTO posts (id, site_id, url, title, body, content_hash, version, first_seen, "
+        "last_seen, last_changed, tags, categories) SELECT i, 1, "
+        "'https://old.example.com/post/p' || i, 'Post ' || i, "
+        "replace(hex(randomblob(400)), 'A', ' garden '), 'h' || i, 1, '2024-01-01', "
+        "'2024-01-01', '2024-01-01', '[]', '[]' FROM n")
+    conn.close()
+    upgrading = subprocess.Popen(
+        [sys.executable, "-m", "archive.cli", "check", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        # Under way: the upgrade holds the archive's write lock, for seconds.
+        wait_until(lambda: write_locked(db), "the upgrade under way", upgrading)
+        time.sleep(1)  # past its first statements, into the rebuild
+        signalled = time.monotonic()
+        upgrading.send_signal(signal.SIGINT)
+        _, stderr = upgrading.communicate(timeout=HANG_GUARD)
+        took = time.monotonic() - signalled
+    finally:
+        upgrading.kill()
+        upgrading.wait()
+    assert upgrading.returncode == 130, stderr
+    assert stderr.rstrip().endswith("Interrupted."), stderr
+    assert took < 3, took  # the whole upgrade takes 10-20 s here
+    assert version_of(db) == 21
+    result = run("check", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"OK: {db} (40000 posts, schema v{schema.SCHEMA_VERSION},")

@@ -174,7 +174,10 @@ def default_db_hint() -> str | None:
     if context is None or "db" not in context.params or \
             context.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
         return None
-    here = sorted(path.name for path in Path.cwd().glob("*.db") if path.is_file())
+    try:
+        here = sorted(path.name for path in Path.cwd().glob("*.db") if path.is_file())
+    except OSError:  # the current folder removed meanwhile (or unreadable): none to name
+        here = []
     if not here:
         return ("(no --db given): crawl a blog into it first (wixarchive crawl URL), or name "
                 "your archive with --db FILE")

@@ -12,7 +12,7 @@ import click
 from archive.captures import captures_dir
 from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
 from archive.cli.interrupts import stopping_cleanly
-from archive.site_match import one_scheme_notice
+from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
 from crawler.settings import WIXARCHIVE_MEDIA_MAX_BYTES
 
@@ -127,6 +127,9 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
                 result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
                                       progress=progress, site=only_site,
                                       media_limit=int(max_media_mb * 2**20))
+                # The address a held site moved to, whose posts it holds there, is that site.
+                held |= {site for site in result.sites
+                         if site not in held and archived_root(archive.conn, site) in held}
         except ArchiveError as exc:
             fail_with(exc)
         except OSError as exc:

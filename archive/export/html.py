@@ -220,7 +220,7 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
     if post.get("modified") and _date(post["modified"]) != _date(post.get("published")):
         meta.append(f"updated {html.escape(_date(post['modified']))}")
     if post.get("reading_minutes"):
-        meta.append(f"{post['reading_minutes']} min read")
+        meta.append(f"{html.escape(str(post['reading_minutes']))} min read")
     address = safe_url(post.get("url"))
     if address:
         meta.append(f'was at <a href="{html.escape(address)}">{html.escape(address)}</a>')
@@ -290,7 +290,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
                   "Search them with your browser's Find (Ctrl+F, or ⌘F on a Mac).</p>\n"
                   '</header>\n<nav id="contents">\n<h2>Posts</h2>\n<ol>\n')
         for entry in entries:
-            details = " · ".join(filter(None, [entry.date, html.escape(entry.author)]))
+            details = html.escape(" · ".join(filter(None, [entry.date, entry.author])))
             out.write(f'<li><a href="#{entry.anchor}">{html.escape(entry.title)}</a>'
                       + (f' <span class="meta">{details}</span>' if details else "")
                       + (' <span class="deleted">deleted from the site</span>'

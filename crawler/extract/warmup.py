@@ -33,7 +33,7 @@ def find_rich_content(raw: bytes) -> dict[str, Any] | None:
         return None
     try:
         warmup = json.loads(match.group(1))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
     apps = warmup.get("appsWarmupData") if isinstance(warmup, dict) else None
     for app in apps.values() if isinstance(apps, dict) else ():
@@ -42,7 +42,7 @@ def find_rich_content(raw: bytes) -> dict[str, Any] | None:
                 continue
             try:
                 data = json.loads(value) if isinstance(value, str) else value
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             content = _post_content(data)
             if content is not None:
@@ -80,11 +80,11 @@ def _node(node: dict[str, Any], out: list[str], depth: int) -> None:
     kind = node.get("type")
     children = node.get("nodes") if isinstance(node.get("nodes"), list) else []
     if kind == "TEXT":
-        text = (node.get("textData") or {}).get("text")
+        text = _dict(node.get("textData")).get("text")
         if isinstance(text, str):
             out.append(escape(text, quote=False).replace("\n", "<br>"))
     elif kind == "HEADING":
-        level = (node.get("headingData") or {}).get("level")
+        level = _dict(node.get("headingData")).get("level")
         tag = f"h{level}" if level in (1, 2, 3, 4, 5, 6) else "h2"
         _wrapped(tag, children, out, depth)
     elif kind in _BLOCK_TAGS:
@@ -94,12 +94,17 @@ def _node(node: dict[str, Any], out: list[str], depth: int) -> None:
     elif kind == "LIST_ITEM":
         _wrapped("li", children, out, depth)
     elif kind == "IMAGE":
-        source = (((node.get("imageData") or {}).get("image") or {}).get("src") or {})
-        media_id = source.get("id") if isinstance(source, dict) else None
+        media_id = _dict(_dict(_dict(node.get("imageData")).get("image")).get("src")).get("id")
         if isinstance(media_id, str) and media_id and "/" not in media_id:
             out.append(f'<figure><img src="{escape(_MEDIA + media_id)}"></figure>')
     else:  # containers (collapsible lists, tables, layouts) and plugins: their text, in order
         _nodes(children, out, depth + 1)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else an empty one: a field of another shape than the
+    schema's is read as missing (an exception would lose the whole post, not its body)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _wrapped(tag: str, children: list[Any], out: list[str], depth: int) -> None:
