@@ -1216,3 +1216,34 @@ def test_marks_is_every_combining_mark_and_nothing_else_assigned() -> None:
         category = unicodedata.category(char)
         assert bool(in_class.match(char)) == (category in ("Mn", "Mc")) or (
             category == "Cn" and in_class.match(char)), hex(code)
+
+
+QUOTED_CARD_BODY = [
+    "Our spring fair is back, with stalls, music and a bake sale for the library roof.",
+    "Sat, May 18, 2024",
+    "Spring Fair at the Old School",
+    "2 min read",
+    "Last year's post about the fair is still the best guide to parking and tickets.",
+]
+
+
+@pytest.mark.parametrize("above", ["", ("top of page\nHome\nBlog\nAll Posts\nSearch\n"
+                                        "Log in / Sign up\n")], ids=["content-only", "whole-page"])
+def test_a_date_and_reading_time_quoted_in_a_post_leave_it_a_post(above: str) -> None:
+    """An event post quoting its date, or a post quoting another post's card, two lines apart:
+    before, the second reading time made the page a listing and its title and author were
+    lost. A post has one header; a listing's cards follow each other."""
+    text = (f"{above}The Spring Fair Is Back This Weekend\n\nNora Castellano\n\nMay 2, 2024\n\n"
+            "3 min read\n\n" + "\n\n".join(QUOTED_CARD_BODY) + "\n")
+    result = clean_text(text)
+    assert result.page_kind == "post"
+    assert (result.title, result.author, result.reading_minutes) == (
+        "The Spring Fair Is Back This Weekend", "Nora Castellano", 3)
+    assert result.body == QUOTED_CARD_BODY
+
+
+def test_two_cards_with_short_excerpts_are_still_a_listing() -> None:
+    text = ("All Posts\nSearch\nNora Castellano\nMay 2, 2024\n3 min read\nSpring Fair Weekend\n"
+            "Stalls and music\nNora Castellano\nApr 2, 2024\n2 min read\nThe Library Roof\n"
+            "A roof for the books\n")
+    assert clean_text(text).page_kind == "listing"

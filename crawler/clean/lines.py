@@ -381,6 +381,21 @@ def join_split_chrome(lines: list[Line]) -> None:
             second.blank = True
 
 
+# The marks that end a sentence: Latin, CJK full-width, Arabic, and the danda of Hindi and
+# Bengali.
+_SENTENCE_ENDS = (".", "!", "?", "。", "！", "？", "؟", "।")
+FINISHED_WORDS = 6  # words of a finished paragraph (CJK: characters over two)
+
+
+def finished_paragraph(text: str) -> bool:
+    """A sentence or more of prose, ended: a paragraph of a post, not a card's title or cut
+    excerpt ("2 min read" or a date under one is then the post's own text)."""
+    text = text.rstrip("\"'”’»)")
+    wide = sum(ch >= "\u2e80" for ch in text)
+    return text.endswith(_SENTENCE_ENDS) and (
+        len(text.split()) >= FINISHED_WORDS or wide >= 2 * FINISHED_WORDS)
+
+
 def glued(text: str) -> tuple[str, int] | None:
     """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
     if len(text) > 60 or not _GLUE_HINT.search(text):

@@ -355,15 +355,15 @@ class ShapeRules:
                    for j in after) or any(v.COPYRIGHT.match(self.ln(j).text)
                                           for j in after[:FOOTER_REACH])
 
-    def shaped_cards(self, start: int) -> int:
+    def shaped_cards(self, start: int) -> list[int]:
         """Cards from `start` to the page's end whose date and reading time only their shapes
         show, the time in the unit of the post header's: never a view counter over a comment
-        counter ("24 צפיות" / "0 תגובות" are shaped like "24 févr." / "2 min" too). All the page
-        is read: the counters, read by shape too, may have closed it after the first card."""
+        counter ("24 צפיות" / "0 תגובות" are shaped like "24 févr." / "2 min" too); the positions
+        of their dates. All the page is read: the counters, read by shape too, may have closed
+        it after the first card."""
         read = next((j for j, part in self.shaped.items() if part == "read"), None)
         unit = shaped_unit(self.ln(read).text) if read is not None else None
         if not unit:
-            return 0
-        return sum(bool(SHAPED_DATE.match(self.ln(k).text))
-                   and shaped_unit(self.ln(k + 1).text) == unit
-                   for k in range(start, len(self.c) - 1))
+            return []
+        return [k for k in range(start, len(self.c) - 1) if SHAPED_DATE.match(self.ln(k).text)
+                and shaped_unit(self.ln(k + 1).text) == unit]
