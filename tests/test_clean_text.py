@@ -19,8 +19,9 @@ import pytest
 from benchmarks.corpus import realworld_corpus
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import person_like
-from crawler.clean.shapes import MARKS, SHAPED_DATE
+from crawler.clean.shapes import SHAPED_DATE
 from crawler.clean.text import clean_text
+from crawler.clean.vocabulary import MARKS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "text"
@@ -1247,3 +1248,36 @@ def test_two_cards_with_short_excerpts_are_still_a_listing() -> None:
             "Stalls and music\nNora Castellano\nApr 2, 2024\n2 min read\nThe Library Roof\n"
             "A roof for the books\n")
     assert clean_text(text).page_kind == "listing"
+
+
+INDIC_BODY = {
+    "hi": ["सुबह की धूप में हम पुराने बाज़ार तक पैदल गए और चाय की दुकान पर रुके।",
+           "दोपहर तक भीड़ बढ़ गई, पर दुकानदारों की बातें सुनना अच्छा लगा।"],
+    "bn": ["সকালের রোদে আমরা পুরনো বাজার পর্যন্ত হেঁটে গেলাম আর চায়ের দোকানে থামলাম।",
+           "দুপুরের মধ্যে ভিড় বেড়ে গেল, তবু দোকানিদের গল্প শুনতে ভালো লাগল।"],
+}
+INDIC_HEADERS = [
+    ("hi", "पुराने बाज़ार की एक सुबह", "मीना अग्रवाल", "14 मार्च 2023", "2 मिनट पढ़ें",
+     "अपडेट किया गया: 16 मार्च 2023", "2023-03-14", 2),
+    ("hi", "पुराने बाज़ार की एक सुबह", "मीना अग्रवाल", "१४ मार्च २०२३", "३ मिनट में पढ़ें", None,
+     "2023-03-14", 3),
+    ("bn", "পুরনো বাজারে এক সকালের গল্প", "সুমনা দত্ত", "১৪ মার্চ ২০২৩", "২ মিনিট পড়ুন",
+     "আপডেট করা হয়েছে: ১৬ মার্চ ২০২৩", "2023-03-14", 2),
+]
+
+
+@pytest.mark.parametrize("above", ["", "top of page\nহোম\nব্লগ\nAll Posts\nSearch\nLog in\n"],
+                         ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title", "author", "date", "read", "updated", "iso", "minutes"),
+                         INDIC_HEADERS, ids=["hi", "hi-digits", "bn-digits"])
+def test_a_hindi_or_bengali_header_is_read_by_its_shape(
+        above: str, lang: str, title: str, author: str, date: str, read: str,
+        updated: str | None, iso: str, minutes: int) -> None:
+    """Devanagari and Bengali digits are digits, the vowel signs are part of a reading time's
+    words, and the months have names: before, none of the header was found and the title, the
+    author, the date and the reading time stayed in the body."""
+    header = f"{title}\n\n{author}\n\n{date}\n\n{read}\n\n" + (f"{updated}\n\n" if updated else "")
+    result = clean_text(above + header + "\n\n".join(INDIC_BODY[lang]) + "\n")
+    assert (result.page_kind, result.title, result.author) == ("post", title, author)
+    assert (result.published, result.reading_minutes) == (iso, minutes)
+    assert result.body == INDIC_BODY[lang]

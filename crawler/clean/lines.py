@@ -32,9 +32,9 @@ _NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
 # The marks that end or break a sentence, in Latin, CJK (full-width) and Arabic script: a line
 # that ends on one is prose, never a title, a name or a tag ("ありがとうございました。").
-SENTENCE_MARKS = ".!?:;,…。！？：；，、؟،؛"
+SENTENCE_MARKS = ".!?:;,…。！？：；，、؟،؛।"
 # Those a title may not end on (a title may end on "!" or "?", and on "..." or "…").
-TITLE_BREAKS = ".,;:。，；：、،؛"
+TITLE_BREAKS = ".,;:。，；：、،؛।"
 _SEPARATED = re.compile(r"\s+[•·|]\s+")
 
 
