@@ -1281,3 +1281,41 @@ def test_a_hindi_or_bengali_header_is_read_by_its_shape(
     assert (result.page_kind, result.title, result.author) == ("post", title, author)
     assert (result.published, result.reading_minutes) == (iso, minutes)
     assert result.body == INDIC_BODY[lang]
+
+
+RTL_BODY = {
+    "ar": ["وصلنا مبكرا إلى السوق عندما كانت المحلات الأولى تفتح أبوابها للزوار.",
+           "قال الباعة إن الموسم بدأ متأخرا هذا العام بسبب الأمطار الكثيرة."],
+    "he": ["הגענו מוקדם לשוק כשהדוכנים הראשונים נפתחו למבקרים.",
+           "המוכרים סיפרו שהעונה התחילה מאוחר השנה בגלל הגשמים הרבים."],
+}
+RTL_DATES = {"ar": ("١٢ مارس ٢٠٢٣", "2 دقائق قراءة"), "he": ("12 במרץ 2023", "2 דקות קריאה")}
+SITE_ABOVE = "top of page\nHome\nBlog\nAll Posts\nSearch\nLog in / Sign up\n"
+
+
+@pytest.mark.parametrize("above", ["", SITE_ABOVE], ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title"), [("ar", "جولة في السوق القديم"),
+                                             ("he", "טיול בשוק הישן")])
+def test_an_arabic_or_hebrew_title_over_the_date_is_the_title(
+        above: str, lang: str, title: str) -> None:
+    """A blog that hides its authors: the title, then the date and reading time. Before, a
+    copy of the post found no header (Hebrew) or, under the site's menus, took the title for
+    the author and the first paragraph for the title: a caseless line is shaped like any name,
+    and a finished sentence under the header is the post's text, not its heading."""
+    date, read = RTL_DATES[lang]
+    result = clean_text(above + "\n\n".join([title, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, None, 2)
+    assert result.body == RTL_BODY[lang]
+
+
+@pytest.mark.parametrize("above", ["", SITE_ABOVE], ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title", "author"), [("ar", "يوم في البحر", "سارة حسيني"),
+                                                       ("he", "יום בים", "משה לוי")])
+def test_an_arabic_or_hebrew_author_as_long_as_the_title_is_the_author(
+        above: str, lang: str, title: str, author: str) -> None:
+    """With no <title> to tell, a caseless name as long as the title under it was taken for
+    the title (titles run longer than names, or as long)."""
+    date, read = RTL_DATES[lang]
+    result = clean_text(above + "\n\n".join([title, author, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
+    assert result.body == RTL_BODY[lang]

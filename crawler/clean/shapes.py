@@ -159,14 +159,17 @@ class ShapeRules:
             return titled(k + 2) or titled(k - 2)
 
         def at_top(k: int) -> bool:
-            """A blog that hides its authors shows the date and reading time over the title:
-            a copy of the post opens on the two, the title right under them. The date with its
-            year, in CJK form or with a month's name the vocabulary knows from any language: a
-            number and a word alone may be a quantity ("3 eggs")."""
+            """A blog that hides its authors shows the date and reading time over the title,
+            or under it: a copy of the post opens on the two, the title right under them, or
+            on the title right over them. The date with its year, in CJK form or with a
+            month's name the vocabulary knows from any language: a number and a word alone may
+            be a quantity ("3 eggs")."""
             date = self.ln(k).text
-            return (k == self.pos and bool(SHAPED_DATE.match(date))
+            return (bool(SHAPED_DATE.match(date))
                     and (bool(re.search(r"\d{4}|[月월]", date)) or names_a_month(date))
-                    and not any(bullet(j) for j in (k, k + 1)) and titled(k + 2))
+                    and not any(bullet(j) for j in (k, k + 1))
+                    and (k == self.pos and titled(k + 2)
+                         or k == self.pos + 1 and titled(k - 1) and not bullet(k - 1)))
 
         for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):
             # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.

@@ -51,10 +51,12 @@ from crawler.clean.lines import (
     SENTENCE_MARKS,
     Line,
     byline_over_date,
+    finished_paragraph,
     heading_like,
     join_split_chrome,
     name_like,
     name_shaped,
+    person_like,
     split_lines,
     tag_like,
     title_like,
@@ -88,6 +90,12 @@ def _phrase(text: str) -> bool:
 
 # An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
 _NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
+
+
+def _heading(line: Line) -> bool:
+    """A heading under the header, which makes the line above it a byline or a category: not
+    the post's first paragraph, a finished sentence ("We walked to the harbour at dawn.")."""
+    return heading_like(line) and not finished_paragraph(line.text)
 
 
 def _goes_on_above(text: str) -> bool:
@@ -334,8 +342,10 @@ class _Cleaner(PageRules):
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and heading_like(a1) and name_shaped(p1) and not (
-                        self._shows_doc_title(p, a1)):
+                # A line of a caseless script (Arabic, Hebrew) is shaped like any name: then
+                # the line under the block must be a heading, not a finished paragraph.
+                if a1 is not None and heading_like(a1) and name_shaped(p1) and (
+                        person_like(p1) or _heading(a1)) and not self._shows_doc_title(p, a1):
                     self.out.author = p1
                     self.chrome(p)
                     classic = True
@@ -398,7 +408,7 @@ class _Cleaner(PageRules):
         short label and the line below the header a longer heading: "Success Story" over
         "A Farewell from Fred Brookes", where a browser's copy drops the search box and login
         button that would otherwise close the menu."""
-        if below is None or above < self.pos or not heading_like(below):
+        if below is None or above < self.pos or not _heading(below):
             return False
         text = self.ln(above).text
         if not (len(text) <= 25 and len(text.split()) <= 4 and len(below.text) > len(text) + 5):
