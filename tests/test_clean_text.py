@@ -1319,3 +1319,32 @@ def test_an_arabic_or_hebrew_author_as_long_as_the_title_is_the_author(
     result = clean_text(above + "\n\n".join([title, author, date, read, *RTL_BODY[lang]]) + "\n")
     assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
     assert result.body == RTL_BODY[lang]
+
+
+WIDGET_POST = ["We redesigned the blog this spring and kept the parts readers asked for.",
+               "The widget at the foot of every post has two lines at its top:", "{recent}",
+               "{see_all}", "Under them it lists the three newest posts and links to the rest.",
+               "Tell us what you would like to see there next."]
+
+
+@pytest.mark.parametrize(("recent", "see_all"), [("Recent Posts", "See All"),
+                                                 ("Posts récents", "Voir tout")])
+def test_recent_posts_and_see_all_in_a_copy_without_counters_stay_in_the_post(
+        recent: str, see_all: str) -> None:
+    """A content-only copy of a post naming the widget, with no view counter anywhere: before,
+    the two lines ended the post and its last paragraphs were lost. The widget shows other
+    posts' titles under them, not a finished paragraph, and their counts or like buttons."""
+    body = [line.format(recent=recent, see_all=see_all) for line in WIDGET_POST]
+    result = clean_text("A New Look for the Blog\n\nNora Castellano\n\nMay 2, 2024\n\n"
+                        "2 min read\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("A New Look for the Blog", "Nora Castellano")
+    assert result.body == body
+
+
+def test_the_recent_posts_widget_under_a_copy_without_counters_is_still_chrome() -> None:
+    body = ["We redesigned the blog this spring and kept the parts readers asked for."]
+    cards = ["Recent Posts", "See All", "What Is a Merchant Account?", "Five Ways to Save on Fees",
+             "Our new office opens in June."]
+    result = clean_text("A New Look for the Blog\n\nNora Castellano\n\nMay 2, 2024\n\n"
+                        "2 min read\n\n" + "\n\n".join(body + cards) + "\n")
+    assert result.body == body

@@ -63,7 +63,13 @@ from crawler.clean.lines import (
     trim_invisible,
 )
 from crawler.clean.page import DOC_TITLE_SHARE, PageRules
-from crawler.clean.shapes import SHAPED_DATE, SHAPED_WRITER, names_a_month, shaped_minutes
+from crawler.clean.shapes import (
+    BARE_COUNT,
+    SHAPED_DATE,
+    SHAPED_WRITER,
+    names_a_month,
+    shaped_minutes,
+)
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -484,7 +490,8 @@ class _Cleaner(PageRules):
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt)
-                        and not self._views_counter_after(k + 2))
+                        and not self._views_counter_after(k + 2)
+                        and not self._post_goes_on(k + 2))
                     or (recent_posts is not None and recent_posts(k))
                     or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
@@ -517,6 +524,19 @@ class _Cleaner(PageRules):
         / "See All" above it are two lines of the post (the widget's cards show bare numbers)."""
         return any(v.VIEWS_COUNTER.match(self.ln(j).text) or self.shaped_counters(j)
                    for j in range(k, len(self.c)))
+
+    def _post_goes_on(self, k: int) -> bool:
+        """Whether the post's own text goes on at line `k`, under "Recent Posts" / "See All"
+        with no view counter anywhere (a content-only copy of a post that names the widget):
+        a finished paragraph right there, ended by a full stop, where the widget shows a
+        post's title (which may be a question: "What Is a Merchant ID?"), and no card's counts
+        or like button down to the end (the post's share bar may follow: the widget sits under
+        it)."""
+        if k >= len(self.c) or not (finished_paragraph(text := self.ln(k).text)
+                                    and text.rstrip("\"'”’»)").endswith((".", "。", "।"))):
+            return False
+        return not any(BARE_COUNT.match(text := self.ln(j).text) or v.LIKED_LINE.match(text)
+                       or v.COUNTERS.match(text) for j in range(k + 1, len(self.c)))
 
     def _only_chrome_after(self, k: int) -> bool:
         """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
