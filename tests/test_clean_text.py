@@ -1348,3 +1348,16 @@ def test_the_recent_posts_widget_under_a_copy_without_counters_is_still_chrome()
     result = clean_text("A New Look for the Blog\n\nNora Castellano\n\nMay 2, 2024\n\n"
                         "2 min read\n\n" + "\n\n".join(body + cards) + "\n")
     assert result.body == body
+
+
+@pytest.mark.parametrize("glue", ["", " "], ids=["glued", "spaced"])
+def test_an_arabic_date_and_reading_time_on_one_line_are_the_header(glue: str) -> None:
+    """Wix's header as a copy joins its spans: "١٢ مارس ٢٠٢٣2 دقائق قراءة". Before, a line
+    was split into a date and a reading time only where "min" followed a number, so the post's
+    header was not found and the title and author were lost."""
+    body = RTL_BODY["ar"]
+    result = clean_text(f"جولة في السوق القديم\n\nسارة حسيني\n\n١٢ مارس ٢٠٢٣{glue}2 دقائق قراءة"
+                        "\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "جولة في السوق القديم", "سارة حسيني", 2)
+    assert (result.published, result.body) == ("2023-03-12", body)

@@ -27,7 +27,8 @@ _FORM_FIELD = re.compile(r"^\s*(?:_{4,}|\[\s{4,}\])\s*$")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_ZERO_WIDTH}]")
 _NBSP = re.compile("[\u00a0\u202f\u2007]")
-_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
+# A number and a word after it: where a reading time may start ("3 min read", "2 دقائق قراءة").
+_GLUE_HINT = re.compile(r"\d\s*[^\W\d_]")
 _NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
 # The marks that end or break a sentence, in Latin, CJK (full-width) and Arabic script: a line
