@@ -1361,3 +1361,30 @@ def test_an_arabic_date_and_reading_time_on_one_line_are_the_header(glue: str) -
     assert (result.title, result.author, result.reading_minutes) == (
         "جولة في السوق القديم", "سارة حسيني", 2)
     assert (result.published, result.body) == ("2023-03-12", body)
+
+
+@pytest.mark.parametrize(("header", "iso"), [
+    ("12 במרץ 20232 דקות קריאה", "2023-03-12"), ("12 мар. 2023 г. 2 мин. на чтение", "2023-03-12"),
+    ("१२ मार्च २०२३२ मिनिटे वाचन", "2023-03-12")], ids=["he", "ru", "mr"])
+def test_a_date_and_reading_time_on_one_line_in_an_unknown_locale_are_the_header(
+        header: str, iso: str) -> None:
+    """A copy joins Wix's header spans on one line; in a locale the vocabulary lacks the two
+    were read only on two lines, so the author and that line stayed in the body."""
+    body = RTL_BODY["he"]
+    result = clean_text(f"טיול בשוק הישן\n\nדנה כהן\n\n{header}\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == ("טיול בשוק הישן", "דנה כהן", 2)
+    assert (result.published, result.body) == (iso, body)
+
+
+def test_a_date_with_its_year_is_no_view_counter_in_an_unknown_locale() -> None:
+    """"2 апр. 2023 г." is shaped like two counts with their words ("27 просмотров0
+    комментариев"): before, a date quoted in a Russian post under the site's menus ended the
+    post there."""
+    body = ["Мы пришли в порт рано утром, когда первые лодки уходили в открытое море.",
+            "2 апр. 2023 г.", "В этот день в порту открывается ярмарка, приходите все вместе."]
+    result = clean_text("top of page\nHome\nBlog\nAll Posts\nSearch\nLog in / Sign up\n"
+                        "Прогулка по старому порту\nЕкатерина Смирнова\n12 мар. 2023 г.\n"
+                        "2 мин. на чтение\n" + "\n".join(body)
+                        + "\n27 просмотров0 комментариев\nbottom of page\n")
+    assert (result.title, result.author) == ("Прогулка по старому порту", "Екатерина Смирнова")
+    assert result.body == body

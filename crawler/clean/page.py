@@ -11,7 +11,7 @@ from collections import Counter
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import byline, finished_paragraph, glued, name_like, title_like, words
-from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_minutes
+from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_glued, shaped_minutes
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
@@ -67,6 +67,10 @@ class PageRules(ShapeRules):
             self.read_lines += 1
         elif self.shaped.get(k) == "read" or k in self.shaped_reads:
             self.out.reading_minutes = shaped_minutes(t)
+            self.read_lines += 1
+        elif self.shaped.get(k) == "glued" and (sg := shaped_glued(t)) is not None:
+            self.out.date = self.out.date or sg[0]
+            self.out.reading_minutes = sg[1]
             self.read_lines += 1
         elif self.shaped.get(k) == "date":
             self.out.date = self.out.date or t

@@ -47,6 +47,9 @@ SHAPED_MINUTES = re.compile(
     rf"(?:\s+(?:{LETTER}){{1,14}}\.?){{0,3}}"
     rf"|(?:{LETTER}){{2,14}}(?:\s+(?:{LETTER}){{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
     rf"(?P<unit2>(?:{LETTER}){{1,8}})\.?)$")
+# A date ending on its year (its era's word after it, "2023 г."): where a glued reading time
+# may start right after a digit ("20232 мин": the year 2023, then 2 minutes).
+_YEAR_END = re.compile(rf"{D}{{4}}(?:\s*(?:{LETTER}){{1,3}}\.?)?$")
 # "Updated" in an unknown locale: a label of a few words, a colon, a date or a time ago.
 _TIME_AGO = rf"{D}{{1,3}}\s*(?:{LETTER}){{1,12}}\.?(?:\s+(?:{LETTER}){{1,14}}\.?){{0,3}}"
 SHAPED_UPDATED = re.compile(
@@ -77,6 +80,23 @@ def shaped_minutes(text: str) -> int | None:
     """Minutes of a reading-time-shaped line ("2 мин. на чтение", "読了時間：2分"), else None."""
     if m := SHAPED_MINUTES.match(text):
         return to_int(m.group("n") or m.group("m"))
+    return None
+
+
+def shaped_glued(text: str) -> tuple[str, int] | None:
+    """A date and a reading time by their shapes on one line, as a copy joins Wix's header
+    spans ("12 במרץ 20232 דקות קריאה", "12 мар. 2023 г. 2 мин. на чтение"): (date, minutes).
+    The date with its year or a month's name the vocabulary knows, the reading time a number
+    and two words after it at least: "12 Mar 2023 3 eggs" is no header."""
+    if len(text) > 60:
+        return None
+    for cut in range(len(text) - 1, 0, -1):
+        date, rest = text[:cut].strip(), text[cut:].strip()
+        if not rest[:1].isdigit() or text[cut - 1].isdigit() and not _YEAR_END.search(date):
+            continue
+        if (len(rest.split()) >= 3 and (minutes := shaped_minutes(rest)) is not None
+                and SHAPED_DATE.match(date) and (_YEAR_END.search(date) or names_a_month(date))):
+            return date, minutes
     return None
 
 
@@ -171,7 +191,23 @@ class ShapeRules:
                     and (k == self.pos and titled(k + 2)
                          or k == self.pos + 1 and titled(k - 1) and not bullet(k - 1)))
 
+        def glued_byline(k: int) -> bool:
+            """The author's name over the date and reading time on one line, the title over
+            the name or under the line."""
+            return (k - 1 >= self.pos and name_like(self.ln(k - 1).text) and not bullet(k - 1)
+                    and (titled(k - 2) or titled(k + 1)))
+
+        def at_top_glued(k: int) -> bool:
+            """A copy opening on the line over the title, or on the title over the line."""
+            return (k == self.pos and titled(k + 1)
+                    or k == self.pos + 1 and titled(k - 1) and not bullet(k - 1))
+
         for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):
+            if (shaped_glued(self.ln(k).text) and not shaped(k - 1) and not shaped(k + 1)
+                    and (self.site_header or glued_byline(k) or at_top_glued(k))):
+                self.shaped = {k: "glued"}
+                self.site_header |= k - self.pos >= near
+                return k, k
             # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
             date = self.ln(k).text
             if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
@@ -293,9 +329,11 @@ class ShapeRules:
 
     def shaped_counters(self, k: int) -> bool:
         """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות", or
-        one a line), taken only on a page that kept Wix's site header."""
-        return self.site_header and (bool(SHAPED_COUNTERS.match(self.ln(k).text))
-                                     or self._split_counters(k))
+        one a line), taken only on a page that kept Wix's site header; never a date with its
+        year ("2 апр. 2023 г." is shaped like two counts too)."""
+        text = self.ln(k).text
+        return self.site_header and (bool(SHAPED_COUNTERS.match(text))
+                                     and not SHAPED_DATE.match(text) or self._split_counters(k))
 
     def _split_counters(self, k: int) -> bool:
         """The two counters one a line ("24 צפיות" / "0 תגובות", as a browser copies them):
