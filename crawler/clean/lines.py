@@ -402,8 +402,10 @@ def glued(text: str) -> tuple[str, int] | None:
     if len(text) > 60 or not _GLUE_HINT.search(text):
         return None
     for cut in range(len(text) - 1, 0, -1):
-        date, rest = text[:cut].strip(), text[cut:].strip()
-        if not date or not rest[:1].isdigit():
+        if not text[cut].isdigit():  # the reading time starts on its number
+            continue
+        date, rest = text[:cut].strip(), text[cut:]
+        if not date:
             continue
         minutes = v.read_minutes(rest, bare=True)
         if minutes is not None and v.DATE.match(date):
