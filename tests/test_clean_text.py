@@ -1388,3 +1388,17 @@ def test_a_date_with_its_year_is_no_view_counter_in_an_unknown_locale() -> None:
                         + "\n27 просмотров0 комментариев\nbottom of page\n")
     assert (result.title, result.author) == ("Прогулка по старому порту", "Екатерина Смирнова")
     assert result.body == body
+
+
+def test_a_short_markdown_copy_opening_on_its_heading_is_read_as_markdown() -> None:
+    """html2text's copy of a post alone: its `#` title and the author's name as a link to their
+    profile are its only Markdown. Before, two signs were too few, the dump was read as text,
+    the linked name was no name, and with a card quoted in the post it became a listing."""
+    body = ["We walked the old harbour path on a grey morning and counted the boats.",
+            "Apr 2, 2023", "Harbour Day", "2 min read", "The nets were still drying on the wall."]
+    result = clean_text("# Notes From the Harbour Walk\n\n"
+                        "  * [Margaret Ellingsworth](../members-area/margaret/profile)\n"
+                        "  * Mar 12, 2023\n  * 2 min read\n\n\n\n" + "\n\n".join(body) + "\n")
+    assert (result.dialect, result.page_kind) == ("markdown", "post")
+    assert (result.title, result.author) == ("Notes From the Harbour Walk", "Margaret Ellingsworth")
+    assert result.body == body
