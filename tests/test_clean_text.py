@@ -1402,3 +1402,17 @@ def test_a_short_markdown_copy_opening_on_its_heading_is_read_as_markdown() -> N
     assert (result.dialect, result.page_kind) == ("markdown", "post")
     assert (result.title, result.author) == ("Notes From the Harbour Walk", "Margaret Ellingsworth")
     assert result.body == body
+
+
+def test_an_update_line_under_a_reading_time_read_by_shape_is_the_update_date() -> None:
+    """Turkish: a date the vocabulary knows ("12 Mar 2023"), a reading time only its shape
+    shows, then "Güncellendi: 14 Mar 2023". Before, the update line stayed in the body: an
+    update label in unknown words was read only under a header read wholly by shape."""
+    body = ["Limana sabah erkenden vardık, ilk tekneler açık denize çıkıyordu.",
+            "Balıkçılar bu yıl fırtınalar yüzünden sezonun geç başladığını anlattı."]
+    result = clean_text("Eski limanda bir gün\n\nAyşe Nur Yılmaz\n\n12 Mar 2023\n\n"
+                        "2 dakikada okunur\n\nGüncellendi: 14 Mar 2023\n\n" + "\n\n".join(body)
+                        + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Eski limanda bir gün", "Ayşe Nur Yılmaz", 2)
+    assert (result.updated, result.body) == ("14 Mar 2023", body)

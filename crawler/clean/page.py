@@ -74,7 +74,7 @@ class PageRules(ShapeRules):
             self.read_lines += 1
         elif self.shaped.get(k) == "date":
             self.out.date = self.out.date or t
-        elif self.shaped.get(k) == "updated" and (m := SHAPED_UPDATED.match(t)):
+        elif k in self.shaped_updates and (m := SHAPED_UPDATED.match(t)):
             self.out.updated = m.group("value").strip()
 
     def reader_preamble(self) -> int:

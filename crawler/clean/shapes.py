@@ -136,6 +136,7 @@ class ShapeRules:
     preamble_published: str | None
     shaped: dict[int, str]  # content position -> header part read by its shape
     shaped_reads: set[int]  # content positions of reading times read by shape under a date
+    shaped_updates: set[int]  # content positions of "Updated:" lines read by shape
 
     def ln(self, k: int) -> Line:
         return self.lines[self.c[k]]
@@ -238,10 +239,12 @@ class ShapeRules:
 
     def shaped_updated(self, k: int) -> bool:
         """An "Updated: date" line in a locale the vocabulary lacks, right under a header
-        read by its shape (noted for take_meta)."""
-        if not self.shaped or k >= len(self.c) or not SHAPED_UPDATED.match(self.ln(k).text):
+        read by its shape, or whose reading time was (Turkish "12 Mar 2023" over "2 dakikada
+        okunur", then "Güncellendi: 14 Mar 2023"); noted for take_meta."""
+        if not (self.shaped or self.shaped_reads) or k >= len(self.c) \
+                or not SHAPED_UPDATED.match(self.ln(k).text):
             return False
-        self.shaped[k] = "updated"
+        self.shaped_updates.add(k)
         return True
 
     def title_below(self, above: int, below: Line | None) -> bool:

@@ -136,6 +136,7 @@ class _Cleaner(PageRules):
         self.shaped: dict[int, str] = {}
         # Reading times read by their shape under a date the vocabulary knows (_shaped_read).
         self.shaped_reads: set[int] = set()
+        self.shaped_updates: set[int] = set()
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
