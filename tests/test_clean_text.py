@@ -1416,3 +1416,17 @@ def test_an_update_line_under_a_reading_time_read_by_shape_is_the_update_date() 
     assert (result.title, result.author, result.reading_minutes) == (
         "Eski limanda bir gün", "Ayşe Nur Yılmaz", 2)
     assert (result.updated, result.body) == ("14 Mar 2023", body)
+
+
+def test_writer_and_name_over_a_shaped_header_give_the_author() -> None:
+    """lynx prints the avatar's "Writer: name" and the name under it inside one list item, the
+    date and reading time as the next two: in a locale the vocabulary lacks the three were
+    not read as a byline (the name is no bullet of its own), and stayed in the body."""
+    body = ["Мы пришли в порт рано утром, когда первые лодки уходили в открытое море.",
+            "Рыбаки рассказали, что сезон в этом году начался поздно из-за штормов."]
+    result = clean_text("Прогулка по старому порту\n\n     * Writer: Екатерина Смирнова\n"
+                        "       Екатерина Смирнова\n     * 12 мар. 2023 г.\n"
+                        "     * 2 мин. на чтение\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Прогулка по старому порту", "Екатерина Смирнова", 2)
+    assert result.body == body

@@ -172,6 +172,10 @@ class ShapeRules:
             the three are a list of their own (a longer list is content: "Flour", "2 cups", …)."""
             if k - 1 < self.pos or not name_like(self.ln(k - 1).text):
                 return False
+            if k - 2 >= self.pos and (m := v.WRITER.match(self.ln(k - 2).text)
+                                      or SHAPED_WRITER.match(self.ln(k - 2).text)) \
+                    and m.group("name") == self.ln(k - 1).text:
+                return True  # the avatar's "Writer: name" over the name: a byline for sure
             if any(bullet(j) for j in (k - 1, k, k + 1)):
                 if not all(bullet(j) for j in (k - 1, k, k + 1)) or bullet(k - 2) or bullet(k + 2):
                     return False
