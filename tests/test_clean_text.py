@@ -1430,3 +1430,18 @@ def test_writer_and_name_over_a_shaped_header_give_the_author() -> None:
     assert (result.title, result.author, result.reading_minutes) == (
         "Прогулка по старому порту", "Екатерина Смирнова", 2)
     assert result.body == body
+
+
+def test_a_lynx_copy_in_devanagari_under_a_two_line_list_item_reads_as_paragraphs() -> None:
+    """lynx wraps at 78 columns; a Devanagari line going on under a short one (the avatar's
+    "Writer: name" with the name under it) shows no wrap, since the script has no case. Before,
+    that short line counted against the wrap and the post's paragraphs stayed cut in two."""
+    first = ("आम्ही सकाळी लवकर बंदरावर पोहोचलो, तेव्हा पहिल्या होड्या समुद्राकडे निघत "
+             "होत्या आणि किनाऱ्यावर गर्दी होती।")
+    wrapped = "   आम्ही सकाळी लवकर बंदरावर पोहोचलो, तेव्हा पहिल्या होड्या समुद्राकडे निघत\n" \
+              "   होत्या आणि किनाऱ्यावर गर्दी होती।\n"
+    result = clean_text("जुन्या बंदराची सफर\n\n     * Writer: सुनील पाटील\n       सुनील पाटील\n"
+                        "     * १२ मार्च २०२३\n     * २ मिनिटे वाचन\n\n" + wrapped
+                        + "\n   दुपारपर्यंत धुके निघून गेले।\n")
+    assert (result.title, result.author) == ("जुन्या बंदराची सफर", "सुनील पाटील")
+    assert result.body == [first, "दुपारपर्यंत धुके निघून गेले।"]

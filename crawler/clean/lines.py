@@ -193,17 +193,21 @@ def _wrap_width(lines: list[str], measure: Callable[[str], int]) -> int:
     """The width the dump was wrapped at (its longest line), or 0 when it was not wrapped: its
     longest line is not near a screen's width, or no sentences are broken there (a full line,
     then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
-    titles that happen to be as long are not). A script without case (Arabic, Hebrew) goes on
-    in a letter that is no capital either. _WRAPPED_LINES such breaks make a wrapped dump; a
-    short one (a post of a paragraph or two) shows fewer, and is wrapped when each of its lines
+    titles that happen to be as long are not). A script without case (Arabic, Hebrew,
+    Devanagari) goes on in a letter that is no capital either, under a full line only.
+    _WRAPPED_LINES such breaks make a wrapped dump; a short one (a post of a paragraph or two)
+    shows fewer, and is wrapped when each of its lines
     that another goes on in lower case is full: a poem's lines, a list's, go on from short
     lines as well (a line going on from a line of chrome, "bottom of page", is no sign)."""
     lengths = [measure(line.rstrip()) for line in lines]
     width = max(lengths, default=0)
     if not _NARROWEST <= width <= CONSOLE_WIDTH:
         return 0
+    # A line of a script without case under a short one shows nothing (a list item's second
+    # line, a name under its label): only a full line over it counts.
     going_on = [i for i in range(len(lines) - 1)
-                if lines[i].strip() and _goes_on(lines[i + 1].lstrip()[:1])
+                if lines[i].strip() and _goes_on(first := lines[i + 1].lstrip()[:1])
+                and (first.islower() or lengths[i] >= width - _NEAR_WIDTH)
                 and not _chrome_alone(lines[i + 1].strip())]
     broken = sum(lengths[i] >= width - _NEAR_WIDTH for i in going_on)
     return width if broken >= _WRAPPED_LINES or broken == len(going_on) > 0 else 0
