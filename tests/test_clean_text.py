@@ -1445,3 +1445,13 @@ def test_a_lynx_copy_in_devanagari_under_a_two_line_list_item_reads_as_paragraph
                         + "\n   दुपारपर्यंत धुके निघून गेले।\n")
     assert (result.title, result.author) == ("जुन्या बंदराची सफर", "सुनील पाटील")
     assert result.body == [first, "दुपारपर्यंत धुके निघून गेले।"]
+
+
+def test_a_caseless_name_with_fewer_words_than_the_title_over_it_is_the_author() -> None:
+    """Bengali: "রবীন্দ্রনাথ চক্রবর্তী" (two words) under "পুরনো বন্দরে একদিন" (three) is
+    longer in letters; before, it was taken for the title. Titles have more words than names."""
+    body = ["আমরা সকালে তাড়াতাড়ি বন্দরে পৌঁছলাম, যখন প্রথম নৌকাগুলো সমুদ্রের দিকে যাচ্ছিল।"]
+    result = clean_text("পুরনো বন্দরে একদিন\n\nরবীন্দ্রনাথ চক্রবর্তী\n১২ মার্চ ২০২৩\n"
+                        "২ মিনিট পড়ুন\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("পুরনো বন্দরে একদিন", "রবীন্দ্রনাথ চক্রবর্তী")
+    assert result.body == body

@@ -516,11 +516,13 @@ def byline_over_date(line: str, above: Line) -> bool:
     """Whether `line`, right above the post's date with `above` over it, is the author's name
     rather than the title (under a category label, a tagline, a login button in a language the
     vocabulary lacks): it is shaped like a name (person_like). In a script without case, which
-    shows no capitals, a few words no longer than the line above, which is shaped like a title:
-    titles run longer than names or as long ("משה לוי" under "יום בים"), and a category label
-    over a title is shorter than it. A
+    shows no capitals, a few words no longer than the line above, or fewer words than it,
+    which is shaped like a title: titles run longer than names or as long ("משה לוי" under
+    "יום בים"), or have more words ("রবীন্দ্রনাথ চক্রবর্তী" under "পুরনো বন্দরে একদিন"), and a
+    category label over a title is shorter than it. A
     line above shaped like the login button ("X / Y") is no title."""
     if person_like(line):
         return True
-    return (name_shaped(line) and title_like(above) and len(line) <= len(above.text)
+    return (name_shaped(line) and title_like(above)
+            and (len(line) <= len(above.text) or len(line.split()) < len(above.text.split()))
             and not (len(above.text.split()) <= 5 and " / " in above.text))
