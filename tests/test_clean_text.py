@@ -19,8 +19,9 @@ import pytest
 from benchmarks.corpus import realworld_corpus
 from crawler.clean import vocabulary as v
 from crawler.clean.lines import person_like
-from crawler.clean.shapes import MARKS, SHAPED_DATE
+from crawler.clean.shapes import SHAPED_DATE
 from crawler.clean.text import clean_text
+from crawler.clean.vocabulary import MARKS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "text"
@@ -1216,3 +1217,241 @@ def test_marks_is_every_combining_mark_and_nothing_else_assigned() -> None:
         category = unicodedata.category(char)
         assert bool(in_class.match(char)) == (category in ("Mn", "Mc")) or (
             category == "Cn" and in_class.match(char)), hex(code)
+
+
+QUOTED_CARD_BODY = [
+    "Our spring fair is back, with stalls, music and a bake sale for the library roof.",
+    "Sat, May 18, 2024",
+    "Spring Fair at the Old School",
+    "2 min read",
+    "Last year's post about the fair is still the best guide to parking and tickets.",
+]
+
+
+@pytest.mark.parametrize("above", ["", ("top of page\nHome\nBlog\nAll Posts\nSearch\n"
+                                        "Log in / Sign up\n")], ids=["content-only", "whole-page"])
+def test_a_date_and_reading_time_quoted_in_a_post_leave_it_a_post(above: str) -> None:
+    """An event post quoting its date, or a post quoting another post's card, two lines apart:
+    before, the second reading time made the page a listing and its title and author were
+    lost. A post has one header; a listing's cards follow each other."""
+    text = (f"{above}The Spring Fair Is Back This Weekend\n\nNora Castellano\n\nMay 2, 2024\n\n"
+            "3 min read\n\n" + "\n\n".join(QUOTED_CARD_BODY) + "\n")
+    result = clean_text(text)
+    assert result.page_kind == "post"
+    assert (result.title, result.author, result.reading_minutes) == (
+        "The Spring Fair Is Back This Weekend", "Nora Castellano", 3)
+    assert result.body == QUOTED_CARD_BODY
+
+
+def test_two_cards_with_short_excerpts_are_still_a_listing() -> None:
+    text = ("All Posts\nSearch\nNora Castellano\nMay 2, 2024\n3 min read\nSpring Fair Weekend\n"
+            "Stalls and music\nNora Castellano\nApr 2, 2024\n2 min read\nThe Library Roof\n"
+            "A roof for the books\n")
+    assert clean_text(text).page_kind == "listing"
+
+
+INDIC_BODY = {
+    "hi": ["सुबह की धूप में हम पुराने बाज़ार तक पैदल गए और चाय की दुकान पर रुके।",
+           "दोपहर तक भीड़ बढ़ गई, पर दुकानदारों की बातें सुनना अच्छा लगा।"],
+    "bn": ["সকালের রোদে আমরা পুরনো বাজার পর্যন্ত হেঁটে গেলাম আর চায়ের দোকানে থামলাম।",
+           "দুপুরের মধ্যে ভিড় বেড়ে গেল, তবু দোকানিদের গল্প শুনতে ভালো লাগল।"],
+}
+INDIC_HEADERS = [
+    ("hi", "पुराने बाज़ार की एक सुबह", "मीना अग्रवाल", "14 मार्च 2023", "2 मिनट पढ़ें",
+     "अपडेट किया गया: 16 मार्च 2023", "2023-03-14", 2),
+    ("hi", "पुराने बाज़ार की एक सुबह", "मीना अग्रवाल", "१४ मार्च २०२३", "३ मिनट में पढ़ें", None,
+     "2023-03-14", 3),
+    ("bn", "পুরনো বাজারে এক সকালের গল্প", "সুমনা দত্ত", "১৪ মার্চ ২০২৩", "২ মিনিট পড়ুন",
+     "আপডেট করা হয়েছে: ১৬ মার্চ ২০২৩", "2023-03-14", 2),
+]
+
+
+@pytest.mark.parametrize("above", ["", "top of page\nহোম\nব্লগ\nAll Posts\nSearch\nLog in\n"],
+                         ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title", "author", "date", "read", "updated", "iso", "minutes"),
+                         INDIC_HEADERS, ids=["hi", "hi-digits", "bn-digits"])
+def test_a_hindi_or_bengali_header_is_read_by_its_shape(
+        above: str, lang: str, title: str, author: str, date: str, read: str,
+        updated: str | None, iso: str, minutes: int) -> None:
+    """Devanagari and Bengali digits are digits, the vowel signs are part of a reading time's
+    words, and the months have names: before, none of the header was found and the title, the
+    author, the date and the reading time stayed in the body."""
+    header = f"{title}\n\n{author}\n\n{date}\n\n{read}\n\n" + (f"{updated}\n\n" if updated else "")
+    result = clean_text(above + header + "\n\n".join(INDIC_BODY[lang]) + "\n")
+    assert (result.page_kind, result.title, result.author) == ("post", title, author)
+    assert (result.published, result.reading_minutes) == (iso, minutes)
+    assert result.body == INDIC_BODY[lang]
+
+
+RTL_BODY = {
+    "ar": ["وصلنا مبكرا إلى السوق عندما كانت المحلات الأولى تفتح أبوابها للزوار.",
+           "قال الباعة إن الموسم بدأ متأخرا هذا العام بسبب الأمطار الكثيرة."],
+    "he": ["הגענו מוקדם לשוק כשהדוכנים הראשונים נפתחו למבקרים.",
+           "המוכרים סיפרו שהעונה התחילה מאוחר השנה בגלל הגשמים הרבים."],
+}
+RTL_DATES = {"ar": ("١٢ مارس ٢٠٢٣", "2 دقائق قراءة"), "he": ("12 במרץ 2023", "2 דקות קריאה")}
+SITE_ABOVE = "top of page\nHome\nBlog\nAll Posts\nSearch\nLog in / Sign up\n"
+
+
+@pytest.mark.parametrize("above", ["", SITE_ABOVE], ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title"), [("ar", "جولة في السوق القديم"),
+                                             ("he", "טיול בשוק הישן")])
+def test_an_arabic_or_hebrew_title_over_the_date_is_the_title(
+        above: str, lang: str, title: str) -> None:
+    """A blog that hides its authors: the title, then the date and reading time. Before, a
+    copy of the post found no header (Hebrew) or, under the site's menus, took the title for
+    the author and the first paragraph for the title: a caseless line is shaped like any name,
+    and a finished sentence under the header is the post's text, not its heading."""
+    date, read = RTL_DATES[lang]
+    result = clean_text(above + "\n\n".join([title, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, None, 2)
+    assert result.body == RTL_BODY[lang]
+
+
+@pytest.mark.parametrize("above", ["", SITE_ABOVE], ids=["content-only", "whole-page"])
+@pytest.mark.parametrize(("lang", "title", "author"), [("ar", "يوم في البحر", "سارة حسيني"),
+                                                       ("he", "יום בים", "משה לוי")])
+def test_an_arabic_or_hebrew_author_as_long_as_the_title_is_the_author(
+        above: str, lang: str, title: str, author: str) -> None:
+    """With no <title> to tell, a caseless name as long as the title under it was taken for
+    the title (titles run longer than names, or as long)."""
+    date, read = RTL_DATES[lang]
+    result = clean_text(above + "\n\n".join([title, author, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
+    assert result.body == RTL_BODY[lang]
+
+
+WIDGET_POST = ["We redesigned the blog this spring and kept the parts readers asked for.",
+               "The widget at the foot of every post has two lines at its top:", "{recent}",
+               "{see_all}", "Under them it lists the three newest posts and links to the rest.",
+               "Tell us what you would like to see there next."]
+
+
+@pytest.mark.parametrize(("recent", "see_all"), [("Recent Posts", "See All"),
+                                                 ("Posts récents", "Voir tout")])
+def test_recent_posts_and_see_all_in_a_copy_without_counters_stay_in_the_post(
+        recent: str, see_all: str) -> None:
+    """A content-only copy of a post naming the widget, with no view counter anywhere: before,
+    the two lines ended the post and its last paragraphs were lost. The widget shows other
+    posts' titles under them, not a finished paragraph, and their counts or like buttons."""
+    body = [line.format(recent=recent, see_all=see_all) for line in WIDGET_POST]
+    result = clean_text("A New Look for the Blog\n\nNora Castellano\n\nMay 2, 2024\n\n"
+                        "2 min read\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("A New Look for the Blog", "Nora Castellano")
+    assert result.body == body
+
+
+def test_the_recent_posts_widget_under_a_copy_without_counters_is_still_chrome() -> None:
+    body = ["We redesigned the blog this spring and kept the parts readers asked for."]
+    cards = ["Recent Posts", "See All", "What Is a Merchant Account?", "Five Ways to Save on Fees",
+             "Our new office opens in June."]
+    result = clean_text("A New Look for the Blog\n\nNora Castellano\n\nMay 2, 2024\n\n"
+                        "2 min read\n\n" + "\n\n".join(body + cards) + "\n")
+    assert result.body == body
+
+
+@pytest.mark.parametrize("glue", ["", " "], ids=["glued", "spaced"])
+def test_an_arabic_date_and_reading_time_on_one_line_are_the_header(glue: str) -> None:
+    """Wix's header as a copy joins its spans: "١٢ مارس ٢٠٢٣2 دقائق قراءة". Before, a line
+    was split into a date and a reading time only where "min" followed a number, so the post's
+    header was not found and the title and author were lost."""
+    body = RTL_BODY["ar"]
+    result = clean_text(f"جولة في السوق القديم\n\nسارة حسيني\n\n١٢ مارس ٢٠٢٣{glue}2 دقائق قراءة"
+                        "\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "جولة في السوق القديم", "سارة حسيني", 2)
+    assert (result.published, result.body) == ("2023-03-12", body)
+
+
+@pytest.mark.parametrize(("header", "iso"), [
+    ("12 במרץ 20232 דקות קריאה", "2023-03-12"), ("12 мар. 2023 г. 2 мин. на чтение", "2023-03-12"),
+    ("१२ मार्च २०२३२ मिनिटे वाचन", "2023-03-12")], ids=["he", "ru", "mr"])
+def test_a_date_and_reading_time_on_one_line_in_an_unknown_locale_are_the_header(
+        header: str, iso: str) -> None:
+    """A copy joins Wix's header spans on one line; in a locale the vocabulary lacks the two
+    were read only on two lines, so the author and that line stayed in the body."""
+    body = RTL_BODY["he"]
+    result = clean_text(f"טיול בשוק הישן\n\nדנה כהן\n\n{header}\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == ("טיול בשוק הישן", "דנה כהן", 2)
+    assert (result.published, result.body) == (iso, body)
+
+
+def test_a_date_with_its_year_is_no_view_counter_in_an_unknown_locale() -> None:
+    """"2 апр. 2023 г." is shaped like two counts with their words ("27 просмотров0
+    комментариев"): before, a date quoted in a Russian post under the site's menus ended the
+    post there."""
+    body = ["Мы пришли в порт рано утром, когда первые лодки уходили в открытое море.",
+            "2 апр. 2023 г.", "В этот день в порту открывается ярмарка, приходите все вместе."]
+    result = clean_text("top of page\nHome\nBlog\nAll Posts\nSearch\nLog in / Sign up\n"
+                        "Прогулка по старому порту\nЕкатерина Смирнова\n12 мар. 2023 г.\n"
+                        "2 мин. на чтение\n" + "\n".join(body)
+                        + "\n27 просмотров0 комментариев\nbottom of page\n")
+    assert (result.title, result.author) == ("Прогулка по старому порту", "Екатерина Смирнова")
+    assert result.body == body
+
+
+def test_a_short_markdown_copy_opening_on_its_heading_is_read_as_markdown() -> None:
+    """html2text's copy of a post alone: its `#` title and the author's name as a link to their
+    profile are its only Markdown. Before, two signs were too few, the dump was read as text,
+    the linked name was no name, and with a card quoted in the post it became a listing."""
+    body = ["We walked the old harbour path on a grey morning and counted the boats.",
+            "Apr 2, 2023", "Harbour Day", "2 min read", "The nets were still drying on the wall."]
+    result = clean_text("# Notes From the Harbour Walk\n\n"
+                        "  * [Margaret Ellingsworth](../members-area/margaret/profile)\n"
+                        "  * Mar 12, 2023\n  * 2 min read\n\n\n\n" + "\n\n".join(body) + "\n")
+    assert (result.dialect, result.page_kind) == ("markdown", "post")
+    assert (result.title, result.author) == ("Notes From the Harbour Walk", "Margaret Ellingsworth")
+    assert result.body == body
+
+
+def test_an_update_line_under_a_reading_time_read_by_shape_is_the_update_date() -> None:
+    """Turkish: a date the vocabulary knows ("12 Mar 2023"), a reading time only its shape
+    shows, then "Güncellendi: 14 Mar 2023". Before, the update line stayed in the body: an
+    update label in unknown words was read only under a header read wholly by shape."""
+    body = ["Limana sabah erkenden vardık, ilk tekneler açık denize çıkıyordu.",
+            "Balıkçılar bu yıl fırtınalar yüzünden sezonun geç başladığını anlattı."]
+    result = clean_text("Eski limanda bir gün\n\nAyşe Nur Yılmaz\n\n12 Mar 2023\n\n"
+                        "2 dakikada okunur\n\nGüncellendi: 14 Mar 2023\n\n" + "\n\n".join(body)
+                        + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Eski limanda bir gün", "Ayşe Nur Yılmaz", 2)
+    assert (result.updated, result.body) == ("14 Mar 2023", body)
+
+
+def test_writer_and_name_over_a_shaped_header_give_the_author() -> None:
+    """lynx prints the avatar's "Writer: name" and the name under it inside one list item, the
+    date and reading time as the next two: in a locale the vocabulary lacks the three were
+    not read as a byline (the name is no bullet of its own), and stayed in the body."""
+    body = ["Мы пришли в порт рано утром, когда первые лодки уходили в открытое море.",
+            "Рыбаки рассказали, что сезон в этом году начался поздно из-за штормов."]
+    result = clean_text("Прогулка по старому порту\n\n     * Writer: Екатерина Смирнова\n"
+                        "       Екатерина Смирнова\n     * 12 мар. 2023 г.\n"
+                        "     * 2 мин. на чтение\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Прогулка по старому порту", "Екатерина Смирнова", 2)
+    assert result.body == body
+
+
+def test_a_lynx_copy_in_devanagari_under_a_two_line_list_item_reads_as_paragraphs() -> None:
+    """lynx wraps at 78 columns; a Devanagari line going on under a short one (the avatar's
+    "Writer: name" with the name under it) shows no wrap, since the script has no case. Before,
+    that short line counted against the wrap and the post's paragraphs stayed cut in two."""
+    first = ("आम्ही सकाळी लवकर बंदरावर पोहोचलो, तेव्हा पहिल्या होड्या समुद्राकडे निघत "
+             "होत्या आणि किनाऱ्यावर गर्दी होती।")
+    wrapped = "   आम्ही सकाळी लवकर बंदरावर पोहोचलो, तेव्हा पहिल्या होड्या समुद्राकडे निघत\n" \
+              "   होत्या आणि किनाऱ्यावर गर्दी होती।\n"
+    result = clean_text("जुन्या बंदराची सफर\n\n     * Writer: सुनील पाटील\n       सुनील पाटील\n"
+                        "     * १२ मार्च २०२३\n     * २ मिनिटे वाचन\n\n" + wrapped
+                        + "\n   दुपारपर्यंत धुके निघून गेले।\n")
+    assert (result.title, result.author) == ("जुन्या बंदराची सफर", "सुनील पाटील")
+    assert result.body == [first, "दुपारपर्यंत धुके निघून गेले।"]
+
+
+def test_a_caseless_name_with_fewer_words_than_the_title_over_it_is_the_author() -> None:
+    """Bengali: "রবীন্দ্রনাথ চক্রবর্তী" (two words) under "পুরনো বন্দরে একদিন" (three) is
+    longer in letters; before, it was taken for the title. Titles have more words than names."""
+    body = ["আমরা সকালে তাড়াতাড়ি বন্দরে পৌঁছলাম, যখন প্রথম নৌকাগুলো সমুদ্রের দিকে যাচ্ছিল।"]
+    result = clean_text("পুরনো বন্দরে একদিন\n\nরবীন্দ্রনাথ চক্রবর্তী\n১২ মার্চ ২০২৩\n"
+                        "২ মিনিট পড়ুন\n\n" + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("পুরনো বন্দরে একদিন", "রবীন্দ্রনাথ চক্রবর্তী")
+    assert result.body == body

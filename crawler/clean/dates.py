@@ -14,55 +14,68 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from crawler.clean.vocabulary import D, to_int
+from crawler.clean.vocabulary import LETTER, D, to_int
 
 # Month number -> the names and abbreviations Wix prints for it (en fr de es pt nl cs it pl ar ru
-# he tr). Russian in the genitive ("3 янв. 2024 г."), Hebrew with and without the "in" prefix Wix
-# writes before it ("3 בינו׳ 2024", "6 במאי 2021"); Turkish also as casefold reads its capitals
-# (ARALIK -> aralik).
+# he tr hi mr ne bn). Russian in the genitive ("3 янв. 2024 г."), Hebrew with and without the
+# "in" prefix Wix writes before it ("3 בינו׳ 2024", "6 במאי 2021"); Turkish also as casefold
+# reads its capitals (ARALIK -> aralik); Hindi abbreviated with or without its abbreviation
+# sign ("6 जन॰ 2024").
 _MONTH_NAMES: dict[int, tuple[str, ...]] = {
     1: ("jan", "january", "janv", "janvier", "januar", "jänner", "ene", "enero", "janeiro",
         "januari", "led", "ledna", "leden", "gen", "gennaio", "sty", "stycznia", "يناير",
         "янв", "января", "ינו", "ינואר", "בינו", "בינואר",
-        "oca", "ocak"),
+        "oca", "ocak",
+        "जनवरी", "जन", "जानेवारी", "জানুয়ারী", "জানুয়ারি", "জানু"),
     2: ("feb", "february", "févr", "fevr", "février", "februar", "febrero", "fev", "fevereiro",
         "februari", "úno", "února", "únor", "febbraio", "lut", "lutego", "فبراير",
         "февр", "февраля", "פבר", "פברואר", "בפבר", "בפברואר",
-        "şub", "şubat"),
+        "şub", "şubat",
+        "फ़रवरी", "फरवरी", "फ़र", "फर", "फेब्रुवारी", "फेब्रुअरी", "ফেব্রুয়ারী", "ফেব্রুয়ারি", "ফেব্রু"),
     3: ("mar", "march", "mars", "märz", "mär", "marzo", "março", "mrt", "maart", "bře",
         "března", "březen", "marca", "مارس", "мар", "марта", "מרץ", "במרץ",
-        "mart"),
+        "mart",
+        "मार्च", "মার্চ"),
     4: ("apr", "april", "avr", "avril", "abr", "abril", "dub", "dubna", "duben", "aprile",
         "kwi", "kwietnia", "أبريل", "إبريل", "апр", "апреля", "אפר", "אפריל", "באפר", "באפריל",
-        "nis", "nisan"),
+        "nis", "nisan",
+        "अप्रैल", "एप्रिल", "अप्रिल", "এপ্রিল"),
     5: ("may", "mai", "mayo", "maio", "mei", "kvě", "května", "květen", "mag", "maggio", "maja",
         "مايو", "мая", "מאי", "במאי",
-        "mayıs", "mayis"),
+        "mayıs", "mayis",
+        "मई", "मे", "মে"),
     6: ("jun", "june", "juin", "juni", "junio", "junho", "čvn", "června", "červen", "giu",
         "giugno", "cze", "czerwca", "يونيو", "июн", "июня", "יוני", "ביוני",
-        "haz", "haziran"),
+        "haz", "haziran",
+        "जून", "जुन", "জুন"),
     7: ("jul", "july", "juil", "juillet", "juli", "julio", "julho", "čvc", "července",
         "červenec", "lug", "luglio", "lip", "lipca", "يوليو", "июл", "июля", "יולי", "ביולי",
-        "tem", "temmuz"),
+        "tem", "temmuz",
+        "जुलाई", "जुल", "जुलै", "জুলাই"),
     8: ("aug", "august", "août", "aout", "ago", "agosto", "augustus", "srp", "srpna", "srpen",
         "sie", "sierpnia", "أغسطس", "авг", "августа", "אוג", "אוגוסט", "באוג", "באוגוסט",
-        "ağu", "ağustos"),
+        "ağu", "ağustos",
+        "अगस्त", "अग", "ऑगस्ट", "अगस्ट", "আগস্ট", "অগাস্ট"),
     9: ("sep", "sept", "september", "septembre", "septiembre", "set", "setembro", "zář", "září",
         "settembre", "wrz", "września", "سبتمبر", "сент", "сентября", "ספט", "ספטמבר", "בספט",
         "בספטמבר",
-        "eyl", "eylül"),
+        "eyl", "eylül",
+        "सितंबर", "सितम्बर", "सित", "सप्टेंबर", "सेप्टेम्बर", "সেপ্টেম্বর"),
     10: ("oct", "october", "octobre", "okt", "oktober", "octubre", "out", "outubro", "říj",
          "října", "říjen", "ott", "ottobre", "paź", "października", "أكتوبر", "окт", "октября",
          "אוק", "אוקטובר", "באוק", "באוקטובר",
-         "eki", "ekim"),
+         "eki", "ekim",
+         "अक्टूबर", "अक्तूबर", "अक्तू", "ऑक्टोबर", "अक्टोबर", "অক্টোবর"),
     11: ("nov", "november", "novembre", "noviembre", "novembro", "lis", "listopadu",
          "listopad", "listopada", "نوفمبر", "нояб", "ноября", "נוב", "נובמבר", "בנוב",
          "בנובמבר",
-         "kas", "kasım", "kasim"),
+         "kas", "kasım", "kasim",
+         "नवंबर", "नवम्बर", "नव", "नोव्हेंबर", "नोभेम्बर", "নভেম্বর"),
     12: ("dec", "december", "déc", "decembre", "décembre", "dez", "dezember", "dic",
          "diciembre", "dezembro", "pro", "prosince", "prosinec", "dicembre", "gru", "grudnia",
          "ديسمبر", "дек", "декабря", "דצמ", "דצמבר", "בדצמ", "בדצמבר",
-         "ara", "aralık", "aralik"),
+         "ara", "aralık", "aralik",
+         "दिसंबर", "दिसम्बर", "दिस", "डिसेंबर", "डिसेम्बर", "ডিসেম্বর"),
 }
 MONTH_NUMBER = {name: number for number, names in _MONTH_NAMES.items() for name in names}
 
@@ -73,9 +86,10 @@ def month_number(name: str) -> int | None:
     ("ekim")."""
     return MONTH_NUMBER.get(name.casefold().replace("\u0307", ""))
 
-_WORD = r"[^\W\d_]+"
-# After a month's abbreviation: a dot, or Hebrew's geresh (or the apostrophe typed for it).
-_ABBREVIATED = r"[.\u05f3']?"
+_WORD = rf"(?:{LETTER})+"  # a word, the marks on its letters too ("मार्च")
+# After a month's abbreviation: a dot, Hebrew's geresh (or the apostrophe typed for it), or
+# Devanagari's abbreviation sign ("जन॰").
+_ABBREVIATED = r"[.\u05f3'\u0970]?"
 _DAY_MONTH_YEAR = re.compile(
     rf"^(?P<d>{D}{{1,2}})\.?\s+(?:de\s+)?(?P<m>{_WORD}){_ABBREVIATED},?\s+(?:de\s+)?"
     rf"(?P<y>{D}{{4}})(?:\s*г\.?)?$",  # Russian writes "г." (year) after it

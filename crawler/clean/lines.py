@@ -27,14 +27,15 @@ _FORM_FIELD = re.compile(r"^\s*(?:_{4,}|\[\s{4,}\])\s*$")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_ZERO_WIDTH}]")
 _NBSP = re.compile("[\u00a0\u202f\u2007]")
-_GLUE_HINT = re.compile(r"\d\s*min", re.IGNORECASE)
+# A number and a word after it: where a reading time may start ("3 min read", "2 دقائق قراءة").
+_GLUE_HINT = re.compile(r"\d\s*[^\W\d_]")
 _NUMBERED = re.compile(r"(\d{1,3})\.\s+(?=\S)")
 SEPARATORS = {"•", "·", "|", "/"}
 # The marks that end or break a sentence, in Latin, CJK (full-width) and Arabic script: a line
 # that ends on one is prose, never a title, a name or a tag ("ありがとうございました。").
-SENTENCE_MARKS = ".!?:;,…。！？：；，、؟،؛"
+SENTENCE_MARKS = ".!?:;,…。！？：；，、؟،؛।"
 # Those a title may not end on (a title may end on "!" or "?", and on "..." or "…").
-TITLE_BREAKS = ".,;:。，；：、،؛"
+TITLE_BREAKS = ".,;:。，；：、،؛।"
 _SEPARATED = re.compile(r"\s+[•·|]\s+")
 
 
@@ -192,17 +193,21 @@ def _wrap_width(lines: list[str], measure: Callable[[str], int]) -> int:
     """The width the dump was wrapped at (its longest line), or 0 when it was not wrapped: its
     longest line is not near a screen's width, or no sentences are broken there (a full line,
     then one going on in lower case: "…a room filled with about 25" / "individuals, all…";
-    titles that happen to be as long are not). A script without case (Arabic, Hebrew) goes on
-    in a letter that is no capital either. _WRAPPED_LINES such breaks make a wrapped dump; a
-    short one (a post of a paragraph or two) shows fewer, and is wrapped when each of its lines
+    titles that happen to be as long are not). A script without case (Arabic, Hebrew,
+    Devanagari) goes on in a letter that is no capital either, under a full line only.
+    _WRAPPED_LINES such breaks make a wrapped dump; a short one (a post of a paragraph or two)
+    shows fewer, and is wrapped when each of its lines
     that another goes on in lower case is full: a poem's lines, a list's, go on from short
     lines as well (a line going on from a line of chrome, "bottom of page", is no sign)."""
     lengths = [measure(line.rstrip()) for line in lines]
     width = max(lengths, default=0)
     if not _NARROWEST <= width <= CONSOLE_WIDTH:
         return 0
+    # A line of a script without case under a short one shows nothing (a list item's second
+    # line, a name under its label): only a full line over it counts.
     going_on = [i for i in range(len(lines) - 1)
-                if lines[i].strip() and _goes_on(lines[i + 1].lstrip()[:1])
+                if lines[i].strip() and _goes_on(first := lines[i + 1].lstrip()[:1])
+                and (first.islower() or lengths[i] >= width - _NEAR_WIDTH)
                 and not _chrome_alone(lines[i + 1].strip())]
     broken = sum(lengths[i] >= width - _NEAR_WIDTH for i in going_on)
     return width if broken >= _WRAPPED_LINES or broken == len(going_on) > 0 else 0
@@ -381,13 +386,30 @@ def join_split_chrome(lines: list[Line]) -> None:
             second.blank = True
 
 
+# The marks that end a sentence: Latin, CJK full-width, Arabic, and the danda of Hindi and
+# Bengali.
+_SENTENCE_ENDS = (".", "!", "?", "。", "！", "？", "؟", "।")
+FINISHED_WORDS = 6  # words of a finished paragraph (CJK: characters over two)
+
+
+def finished_paragraph(text: str) -> bool:
+    """A sentence or more of prose, ended: a paragraph of a post, not a card's title or cut
+    excerpt ("2 min read" or a date under one is then the post's own text)."""
+    text = text.rstrip("\"'”’»)")
+    wide = sum(ch >= "\u2e80" for ch in text)
+    return text.endswith(_SENTENCE_ENDS) and (
+        len(text.split()) >= FINISHED_WORDS or wide >= 2 * FINISHED_WORDS)
+
+
 def glued(text: str) -> tuple[str, int] | None:
     """Split "Sep 9, 20233 min read" / "Mar 302 min read" into (date, minutes)."""
     if len(text) > 60 or not _GLUE_HINT.search(text):
         return None
     for cut in range(len(text) - 1, 0, -1):
-        date, rest = text[:cut].strip(), text[cut:].strip()
-        if not date or not rest[:1].isdigit():
+        if not text[cut].isdigit():  # the reading time starts on its number
+            continue
+        date, rest = text[:cut].strip(), text[cut:]
+        if not date:
             continue
         minutes = v.read_minutes(rest, bare=True)
         if minutes is not None and v.DATE.match(date):
@@ -494,10 +516,13 @@ def byline_over_date(line: str, above: Line) -> bool:
     """Whether `line`, right above the post's date with `above` over it, is the author's name
     rather than the title (under a category label, a tagline, a login button in a language the
     vocabulary lacks): it is shaped like a name (person_like). In a script without case, which
-    shows no capitals, a few words shorter than the line above, which is shaped like a title:
-    titles run longer than names, and a category label over a title is shorter than it. A
+    shows no capitals, a few words no longer than the line above, or fewer words than it,
+    which is shaped like a title: titles run longer than names or as long ("משה לוי" under
+    "יום בים"), or have more words ("রবীন্দ্রনাথ চক্রবর্তী" under "পুরনো বন্দরে একদিন"), and a
+    category label over a title is shorter than it. A
     line above shaped like the login button ("X / Y") is no title."""
     if person_like(line):
         return True
-    return (name_shaped(line) and title_like(above) and len(line) < len(above.text)
+    return (name_shaped(line) and title_like(above)
+            and (len(line) <= len(above.text) or len(line.split()) < len(above.text.split()))
             and not (len(above.text.split()) <= 5 and " / " in above.text))

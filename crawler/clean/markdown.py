@@ -60,6 +60,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _SIGNS = re.compile(r"!?\[[^\[\]\n]*\]\([^()\[\]\s]*\)|^#{1,6} \S|\*\*\S[^*\n]*\*\*",
                     re.MULTILINE)
 _IMAGE_SIGN = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]+\)")
+_OPENING_HEADING = re.compile(r"\s*#{1,6} \S")  # the dump's first line a Markdown heading
 
 
 
@@ -75,10 +76,12 @@ class MarkdownLine:
 
 def looks_like_markdown(text: str) -> bool:
     """Markdown when its syntax recurs (a whole page shows many links), or an image is written
-    in Markdown."""
+    in Markdown, or a short copy of a post opens on a `#` heading and shows one more sign (the
+    author's name as a link to their profile)."""
     sample = text[:200_000]
     hits = len(_SIGNS.findall(sample))
-    return hits >= 3 or bool(_IMAGE_SIGN.search(sample))
+    opens_on_heading = bool(_OPENING_HEADING.match(sample))
+    return hits >= 3 or bool(_IMAGE_SIGN.search(sample)) or hits >= 2 and opens_on_heading
 
 
 def inline_plain(text: str) -> str:

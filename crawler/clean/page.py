@@ -10,8 +10,8 @@ from collections import Counter
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
-from crawler.clean.lines import byline, glued, name_like, title_like, words
-from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_minutes
+from crawler.clean.lines import byline, finished_paragraph, glued, name_like, title_like, words
+from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_glued, shaped_minutes
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
@@ -68,9 +68,13 @@ class PageRules(ShapeRules):
         elif self.shaped.get(k) == "read" or k in self.shaped_reads:
             self.out.reading_minutes = shaped_minutes(t)
             self.read_lines += 1
+        elif self.shaped.get(k) == "glued" and (sg := shaped_glued(t)) is not None:
+            self.out.date = self.out.date or sg[0]
+            self.out.reading_minutes = sg[1]
+            self.read_lines += 1
         elif self.shaped.get(k) == "date":
             self.out.date = self.out.date or t
-        elif self.shaped.get(k) == "updated" and (m := SHAPED_UPDATED.match(t)):
+        elif k in self.shaped_updates and (m := SHAPED_UPDATED.match(t)):
             self.out.updated = m.group("value").strip()
 
     def reader_preamble(self) -> int:
@@ -92,13 +96,13 @@ class PageRules(ShapeRules):
 
     def classify(self, body_start: int, end: int) -> str:
         # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
-        cards = self.read_lines
-        for k in range(body_start, end):
-            t = self.ln(k).text
-            if self.free(k) and (v.read_minutes(t) is not None or glued(t) or byline(t) or (
-                    k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text))):
-                cards += 1
-        cards += self.shaped_cards(body_start)
+        in_body = [k for k in range(body_start, end) if self.free(k) and (
+            v.read_minutes(t := self.ln(k).text) is not None or glued(t) or byline(t) or (
+                k > 0 and v.BARE_MINUTES.match(t) and v.DATE.match(self.ln(k - 1).text)))]
+        in_body += self.shaped_cards(body_start)
+        cards = self.read_lines + len(in_body)
+        if cards == 2 and self.read_lines == 1 and self._quoted_card(body_start, in_body[0]):
+            cards = 1
         if cards >= 2 or self._liked_cards() >= 2 or self._category_heading():
             return "listing"
         if not self.evidence:
@@ -113,6 +117,16 @@ class PageRules(ShapeRules):
             if any(self.free(k) and self._cut_excerpt(self.c[k]) for k in range(body_start, end)):
                 return "listing"
         return "post"
+
+    def _quoted_card(self, body_start: int, card: int) -> bool:
+        """A post has one header: a single date and reading time in its text, under the post's
+        title and header and after a finished paragraph of its own (an event post quoting a
+        date, a post quoting another post's card), is the post's text, not a listing's second
+        card. A listing's cards follow each other with titles and excerpts cut mid-word."""
+        if not any(r == "title" for r in self.role.values()):
+            return False
+        return any(self.free(k) and finished_paragraph(self.ln(k).text)
+                   and not self._cut_excerpt(self.c[k]) for k in range(body_start, card))
 
     def _doc_title_line(self, title: int | None, body_start: int) -> int | None:
         """The header line that shows the document's <title>: Wix sets a post's <title> to its

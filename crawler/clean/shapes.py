@@ -16,7 +16,7 @@ from collections.abc import Callable
 from crawler.clean import vocabulary as v
 from crawler.clean.dates import month_number
 from crawler.clean.lines import Line, name_like, tag_like, title_like, words
-from crawler.clean.vocabulary import D, to_int
+from crawler.clean.vocabulary import LETTER, D, to_int
 from crawler.extract.record import CleanedText
 
 # A site footer repeats three or more of the site menu's items within this many lines, and
@@ -29,82 +29,41 @@ PARAGRAPH = 80  # columns of a line of prose: a post's body has one above "Recen
 # "2024年3月1日") followed by a reading time (a number of minutes and a word or three, or a label,
 # a colon and the number). Either shape alone is common prose ("2 cups", "Chapter 3"); only the
 # pair, on a page that kept Wix's site header or under an author's name beside a title, is read
-# as a header, and only where no header was found by its words (crawler.clean.text).
-# Every combining mark (Unicode categories Mn and Mc), as ranges that take in no other
-# character but unassigned code points: Python's \w takes no mark, and the vowel signs of
-# Devanagari and Bengali sit inside their words ("जून", "জুন": June).
-# tests/test_clean_text.py derives it from unicodedata.
-MARKS = (
-    "\u0300-\u036f\u0483-\u0487\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a"
-    "\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0711\u0730-\u074a"
-    "\u07a6-\u07b0\u07eb-\u07f3\u07fd\u0816-\u0819\u081b-\u0823\u0825-\u0827\u0829-\u082d"
-    "\u0859-\u085b\u0898-\u089f\u08ca-\u08e1\u08e3-\u0903\u093a-\u093c\u093e-\u094f\u0951-\u0957"
-    "\u0962\u0963\u0981-\u0983\u09bc\u09be-\u09cd\u09d7\u09e2\u09e3\u09fe-\u0a03\u0a3c-\u0a51"
-    "\u0a70\u0a71\u0a75\u0a81-\u0a83\u0abc\u0abe-\u0acd\u0ae2\u0ae3\u0afa-\u0b03\u0b3c"
-    "\u0b3e-\u0b57\u0b62\u0b63\u0b82\u0bbe-\u0bcd\u0bd7\u0c00-\u0c04\u0c3c\u0c3e-\u0c56"
-    "\u0c62\u0c63\u0c81-\u0c83\u0cbc\u0cbe-\u0cd6\u0ce2\u0ce3\u0d00-\u0d03\u0d3b\u0d3c"
-    "\u0d3e-\u0d4d\u0d57\u0d62\u0d63\u0d81-\u0d83\u0dca-\u0ddf\u0df2\u0df3\u0e31\u0e34-\u0e3a"
-    "\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd\u0f18\u0f19\u0f35\u0f37\u0f39\u0f3e\u0f3f"
-    "\u0f71-\u0f84\u0f86\u0f87\u0f8d-\u0fbc\u0fc6\u102b-\u103e\u1056-\u1059\u105e-\u1060"
-    "\u1062-\u1064\u1067-\u106d\u1071-\u1074\u1082-\u108d\u108f\u109a-\u109d\u135d-\u135f"
-    "\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773\u17b4-\u17d3\u17dd\u180b-\u180d\u180f"
-    "\u1885\u1886\u18a9\u1920-\u193b\u1a17-\u1a1b\u1a55-\u1a7f\u1ab0-\u1abd\u1abf-\u1b04"
-    "\u1b34-\u1b44\u1b6b-\u1b73\u1b80-\u1b82\u1ba1-\u1bad\u1be6-\u1bf3\u1c24-\u1c37\u1cd0-\u1cd2"
-    "\u1cd4-\u1ce8\u1ced\u1cf4\u1cf7-\u1cf9\u1dc0-\u1dff\u20d0-\u20dc\u20e1\u20e5-\u20f0"
-    "\u2cef-\u2cf1\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a\ua66f\ua674-\ua67d\ua69e\ua69f"
-    "\ua6f0\ua6f1\ua802\ua806\ua80b\ua823-\ua827\ua82c\ua880\ua881\ua8b4-\ua8c5\ua8e0-\ua8f1"
-    "\ua8ff\ua926-\ua92d\ua947-\ua953\ua980-\ua983\ua9b3-\ua9c0\ua9e5\uaa29-\uaa36\uaa43"
-    "\uaa4c\uaa4d\uaa7b-\uaa7d\uaab0\uaab2-\uaab4\uaab7\uaab8\uaabe\uaabf\uaac1\uaaeb-\uaaef"
-    "\uaaf5\uaaf6\uabe3-\uabea\uabec\uabed\ufb1e\ufe00-\ufe0f\ufe20-\ufe2f\U000101fd\U000102e0"
-    "\U00010376-\U0001037a\U00010a01-\U00010a0f\U00010a38-\U00010a3f\U00010ae5\U00010ae6"
-    "\U00010d24-\U00010d27\U00010eab\U00010eac\U00010f46-\U00010f50\U00010f82-\U00010f85"
-    "\U00011000-\U00011002\U00011038-\U00011046\U00011070\U00011073\U00011074"
-    "\U0001107f-\U00011082\U000110b0-\U000110ba\U000110c2\U00011100-\U00011102"
-    "\U00011127-\U00011134\U00011145\U00011146\U00011173\U00011180-\U00011182"
-    "\U000111b3-\U000111c0\U000111c9-\U000111cc\U000111ce\U000111cf\U0001122c-\U00011237"
-    "\U0001123e\U000112df-\U000112ea\U00011300-\U00011303\U0001133b\U0001133c"
-    "\U0001133e-\U0001134d\U00011357\U00011362-\U00011374\U00011435-\U00011446\U0001145e"
-    "\U000114b0-\U000114c3\U000115af-\U000115c0\U000115dc\U000115dd\U00011630-\U00011640"
-    "\U000116ab-\U000116b7\U0001171d-\U0001172b\U0001182c-\U0001183a\U00011930-\U0001193e"
-    "\U00011940\U00011942\U00011943\U000119d1-\U000119e0\U000119e4\U00011a01-\U00011a0a"
-    "\U00011a33-\U00011a39\U00011a3b-\U00011a3e\U00011a47\U00011a51-\U00011a5b"
-    "\U00011a8a-\U00011a99\U00011c2f-\U00011c3f\U00011c92-\U00011cb6\U00011d31-\U00011d45"
-    "\U00011d47\U00011d8a-\U00011d97\U00011ef3-\U00011ef6\U00016af0-\U00016af4"
-    "\U00016b30-\U00016b36\U00016f4f\U00016f51-\U00016f92\U00016fe4-\U00016ff1"
-    "\U0001bc9d\U0001bc9e\U0001cf00-\U0001cf46\U0001d165-\U0001d169\U0001d16d-\U0001d172"
-    "\U0001d17b-\U0001d182\U0001d185-\U0001d18b\U0001d1aa-\U0001d1ad\U0001d242-\U0001d244"
-    "\U0001da00-\U0001da36\U0001da3b-\U0001da6c\U0001da75\U0001da84\U0001da9b-\U0001daaf"
-    "\U0001e000-\U0001e02a\U0001e130-\U0001e136\U0001e2ae\U0001e2ec-\U0001e2ef"
-    "\U0001e8d0-\U0001e8d6\U0001e944-\U0001e94a\U000e0100-\U000e01ef")
-# A word's letter with the marks on it; a month's name is two to twelve of them.
-_LETTER = rf"[^\W\d_][{MARKS}]*"
-_MONTH_WORD = rf"(?:{_LETTER}){{2,12}}[.'\u05f3]?"
-_JOIN = r"[^\W\d_]{1,3}\s+"
+# as a header, and only where no header was found by its words (crawler.clean.text). A word's
+# letters carry their marks (LETTER): the vowel signs of Hindi or Bengali ("मिनट पढ़ें").
+_MONTH_WORD = rf"(?:{LETTER}){{2,12}}[.'\u05f3\u0970]?"
+_JOIN = rf"(?:{LETTER}){{1,3}}\s+"
 SHAPED_DATE_FORMS = "|".join([
-    # "17 de dez. de 2018", "24 февр. 2020 г.": a short word may join the parts.
-    rf"{D}{{1,2}}\.?\s*(?:{_JOIN})?{_MONTH_WORD}(?:,?\s*(?:{_JOIN})?{D}{{4}}(?:\s*[^\W\d_]{{1,3}}\.?)?)?",
+    # "17 de dez. de 2018", "24 февр. 2020 г.": a short word of its own may join the parts.
+    rf"{D}{{1,2}}\.?\s*(?:{_JOIN})?{_MONTH_WORD}"
+    rf"(?:(?:,?\s+{_JOIN}|,?\s*){D}{{4}}(?:\s*(?:{LETTER}){{1,3}}\.?)?)?",
     rf"{_MONTH_WORD}\s+{D}{{1,2}}(?:,?\s+{D}{{4}})?",
     rf"(?:{D}{{4}}\s*[年년]\s*)?{D}{{1,2}}\s*[月월]\s*{D}{{1,2}}\s*[日일]",
     rf"{D}{{1,2}}[./]\s?{D}{{1,2}}[./]\s?{D}{{2,4}}",
 ])
 SHAPED_DATE = re.compile(rf"^(?:{SHAPED_DATE_FORMS})$")
 SHAPED_MINUTES = re.compile(
-    rf"^(?:(?P<n>{D}{{1,3}})\s*(?P<unit>[^\W\d_]{{1,12}})\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
-    rf"|[^\W\d_]{{2,14}}(?:\s+[^\W\d_]{{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
-    rf"(?P<unit2>[^\W\d_]{{1,8}})\.?)$")
+    rf"^(?:(?P<n>{D}{{1,3}})\s*(?P<unit>(?:{LETTER}){{1,12}})\.?"
+    rf"(?:\s+(?:{LETTER}){{1,14}}\.?){{0,3}}"
+    rf"|(?:{LETTER}){{2,14}}(?:\s+(?:{LETTER}){{2,14}}){{0,2}}\s*[:\uff1a]?\s*(?P<m>{D}{{1,3}})\s*"
+    rf"(?P<unit2>(?:{LETTER}){{1,8}})\.?)$")
+# A date ending on its year (its era's word after it, "2023 г."): where a glued reading time
+# may start right after a digit ("20232 мин": the year 2023, then 2 minutes).
+_YEAR_END = re.compile(rf"{D}{{4}}(?:\s*(?:{LETTER}){{1,3}}\.?)?$")
 # "Updated" in an unknown locale: a label of a few words, a colon, a date or a time ago.
-_TIME_AGO = rf"{D}{{1,3}}\s*[^\W\d_]{{1,12}}\.?(?:\s+[^\W\d_]{{1,14}}\.?){{0,3}}"
+_TIME_AGO = rf"{D}{{1,3}}\s*(?:{LETTER}){{1,12}}\.?(?:\s+(?:{LETTER}){{1,14}}\.?){{0,3}}"
 SHAPED_UPDATED = re.compile(
-    rf"^[^\W\d_]{{2,20}}(?:\s+[^\W\d_]{{1,20}}){{0,3}}\s*[:\uff1a]\s*"
+    rf"^(?:{LETTER}){{2,20}}(?:\s+(?:{LETTER}){{1,20}}){{0,3}}\s*[:\uff1a]\s*"
     rf"(?P<value>{SHAPED_DATE_FORMS}|{_TIME_AGO})$")
 # "Writer: ann" in an unknown locale, recognised only with the name repeated on the next line.
 SHAPED_WRITER = re.compile(
-    r"^[^\W\d_]{2,20}(?:\s+[^\W\d_']{1,20})?\s*[:\uff1a]\s*(?P<name>\S.{0,60})$")
+    rf"^(?:{LETTER}){{2,20}}(?:\s+[^\W\d_']{{1,20}})?\s*[:\uff1a]\s*(?P<name>\S.{{0,60}})$")
 # The footer's view and comment counters in an unknown locale: two counts, each with its word.
-SHAPED_COUNTERS = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?\s*{D}+\s*[^\W\d_]{{1,15}}\.?$")
+SHAPED_COUNTERS = re.compile(
+    rf"^{D}+\s*(?:{LETTER}){{1,15}}\.?\s*{D}+\s*(?:{LETTER}){{1,15}}\.?$")
 # One of them on a line of its own, as a browser's copy of the page writes them; and a card's
 # counters, where only the counts show.
-SHAPED_COUNTER = re.compile(rf"^{D}+\s*[^\W\d_]{{1,15}}\.?$")
+SHAPED_COUNTER = re.compile(rf"^{D}+\s*(?:{LETTER}){{1,15}}\.?$")
 BARE_COUNT = re.compile(rf"^{D}+$")
 # Lines after the footer's like button within which a copyright line shows the site footer,
 # and within which a card's counts show the label again (three cards of a few lines each).
@@ -124,6 +83,23 @@ def shaped_minutes(text: str) -> int | None:
     return None
 
 
+def shaped_glued(text: str) -> tuple[str, int] | None:
+    """A date and a reading time by their shapes on one line, as a copy joins Wix's header
+    spans ("12 במרץ 20232 דקות קריאה", "12 мар. 2023 г. 2 мин. на чтение"): (date, minutes).
+    The date with its year or a month's name the vocabulary knows, the reading time a number
+    and two words after it at least: "12 Mar 2023 3 eggs" is no header."""
+    if len(text) > 60:
+        return None
+    for cut in range(len(text) - 1, 0, -1):
+        date, rest = text[:cut].strip(), text[cut:].strip()
+        if not rest[:1].isdigit() or text[cut - 1].isdigit() and not _YEAR_END.search(date):
+            continue
+        if (len(rest.split()) >= 3 and (minutes := shaped_minutes(rest)) is not None
+                and SHAPED_DATE.match(date) and (_YEAR_END.search(date) or names_a_month(date))):
+            return date, minutes
+    return None
+
+
 def shaped_unit(text: str) -> str | None:
     """The word right after the number of a reading-time-shaped line ("мин", "分"): cards
     write their reading time with the header's unit, and view counters with another word."""
@@ -135,7 +111,7 @@ def shaped_unit(text: str) -> str | None:
 def names_a_month(text: str) -> bool:
     """Whether a date-shaped line names a month the vocabulary knows in some language ("6 cze
     2019", "31 במאי"): a number and any word is also a quantity's shape ("3 eggs")."""
-    return any(month_number(word) for word in re.findall(r"[^\W\d_]+", text))
+    return any(month_number(word) for word in re.findall(rf"(?:{LETTER})+", text))
 
 
 class ShapeRules:
@@ -160,6 +136,7 @@ class ShapeRules:
     preamble_published: str | None
     shaped: dict[int, str]  # content position -> header part read by its shape
     shaped_reads: set[int]  # content positions of reading times read by shape under a date
+    shaped_updates: set[int]  # content positions of "Updated:" lines read by shape
 
     def ln(self, k: int) -> Line:
         return self.lines[self.c[k]]
@@ -195,6 +172,10 @@ class ShapeRules:
             the three are a list of their own (a longer list is content: "Flour", "2 cups", …)."""
             if k - 1 < self.pos or not name_like(self.ln(k - 1).text):
                 return False
+            if k - 2 >= self.pos and (m := v.WRITER.match(self.ln(k - 2).text)
+                                      or SHAPED_WRITER.match(self.ln(k - 2).text)) \
+                    and m.group("name") == self.ln(k - 1).text:
+                return True  # the avatar's "Writer: name" over the name: a byline for sure
             if any(bullet(j) for j in (k - 1, k, k + 1)):
                 if not all(bullet(j) for j in (k - 1, k, k + 1)) or bullet(k - 2) or bullet(k + 2):
                     return False
@@ -203,16 +184,35 @@ class ShapeRules:
             return titled(k + 2) or titled(k - 2)
 
         def at_top(k: int) -> bool:
-            """A blog that hides its authors shows the date and reading time over the title:
-            a copy of the post opens on the two, the title right under them. The date with its
-            year, in CJK form or with a month's name the vocabulary knows from any language: a
-            number and a word alone may be a quantity ("3 eggs")."""
+            """A blog that hides its authors shows the date and reading time over the title,
+            or under it: a copy of the post opens on the two, the title right under them, or
+            on the title right over them. The date with its year, in CJK form or with a
+            month's name the vocabulary knows from any language: a number and a word alone may
+            be a quantity ("3 eggs")."""
             date = self.ln(k).text
-            return (k == self.pos and bool(SHAPED_DATE.match(date))
+            return (bool(SHAPED_DATE.match(date))
                     and (bool(re.search(r"\d{4}|[月월]", date)) or names_a_month(date))
-                    and not any(bullet(j) for j in (k, k + 1)) and titled(k + 2))
+                    and not any(bullet(j) for j in (k, k + 1))
+                    and (k == self.pos and titled(k + 2)
+                         or k == self.pos + 1 and titled(k - 1) and not bullet(k - 1)))
+
+        def glued_byline(k: int) -> bool:
+            """The author's name over the date and reading time on one line, the title over
+            the name or under the line."""
+            return (k - 1 >= self.pos and name_like(self.ln(k - 1).text) and not bullet(k - 1)
+                    and (titled(k - 2) or titled(k + 1)))
+
+        def at_top_glued(k: int) -> bool:
+            """A copy opening on the line over the title, or on the title over the line."""
+            return (k == self.pos and titled(k + 1)
+                    or k == self.pos + 1 and titled(k - 1) and not bullet(k - 1))
 
         for k in range(self.pos, min(len(self.c) - 1, self.pos + far)):
+            if (shaped_glued(self.ln(k).text) and not shaped(k - 1) and not shaped(k + 1)
+                    and (self.site_header or glued_byline(k) or at_top_glued(k))):
+                self.shaped = {k: "glued"}
+                self.site_header |= k - self.pos >= near
+                return k, k
             # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
             date = self.ln(k).text
             if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
@@ -243,10 +243,12 @@ class ShapeRules:
 
     def shaped_updated(self, k: int) -> bool:
         """An "Updated: date" line in a locale the vocabulary lacks, right under a header
-        read by its shape (noted for take_meta)."""
-        if not self.shaped or k >= len(self.c) or not SHAPED_UPDATED.match(self.ln(k).text):
+        read by its shape, or whose reading time was (Turkish "12 Mar 2023" over "2 dakikada
+        okunur", then "Güncellendi: 14 Mar 2023"); noted for take_meta."""
+        if not (self.shaped or self.shaped_reads) or k >= len(self.c) \
+                or not SHAPED_UPDATED.match(self.ln(k).text):
             return False
-        self.shaped[k] = "updated"
+        self.shaped_updates.add(k)
         return True
 
     def title_below(self, above: int, below: Line | None) -> bool:
@@ -334,9 +336,11 @@ class ShapeRules:
 
     def shaped_counters(self, k: int) -> bool:
         """View and comment counters in a locale the vocabulary lacks ("27 צפיות0 תגובות", or
-        one a line), taken only on a page that kept Wix's site header."""
-        return self.site_header and (bool(SHAPED_COUNTERS.match(self.ln(k).text))
-                                     or self._split_counters(k))
+        one a line), taken only on a page that kept Wix's site header; never a date with its
+        year ("2 апр. 2023 г." is shaped like two counts too)."""
+        text = self.ln(k).text
+        return self.site_header and (bool(SHAPED_COUNTERS.match(text))
+                                     and not SHAPED_DATE.match(text) or self._split_counters(k))
 
     def _split_counters(self, k: int) -> bool:
         """The two counters one a line ("24 צפיות" / "0 תגובות", as a browser copies them):
@@ -355,15 +359,15 @@ class ShapeRules:
                    for j in after) or any(v.COPYRIGHT.match(self.ln(j).text)
                                           for j in after[:FOOTER_REACH])
 
-    def shaped_cards(self, start: int) -> int:
+    def shaped_cards(self, start: int) -> list[int]:
         """Cards from `start` to the page's end whose date and reading time only their shapes
         show, the time in the unit of the post header's: never a view counter over a comment
-        counter ("24 צפיות" / "0 תגובות" are shaped like "24 févr." / "2 min" too). All the page
-        is read: the counters, read by shape too, may have closed it after the first card."""
+        counter ("24 צפיות" / "0 תגובות" are shaped like "24 févr." / "2 min" too); the positions
+        of their dates. All the page is read: the counters, read by shape too, may have closed
+        it after the first card."""
         read = next((j for j, part in self.shaped.items() if part == "read"), None)
         unit = shaped_unit(self.ln(read).text) if read is not None else None
         if not unit:
-            return 0
-        return sum(bool(SHAPED_DATE.match(self.ln(k).text))
-                   and shaped_unit(self.ln(k + 1).text) == unit
-                   for k in range(start, len(self.c) - 1))
+            return []
+        return [k for k in range(start, len(self.c) - 1) if SHAPED_DATE.match(self.ln(k).text)
+                and shaped_unit(self.ln(k + 1).text) == unit]

@@ -51,17 +51,25 @@ from crawler.clean.lines import (
     SENTENCE_MARKS,
     Line,
     byline_over_date,
+    finished_paragraph,
     heading_like,
     join_split_chrome,
     name_like,
     name_shaped,
+    person_like,
     split_lines,
     tag_like,
     title_like,
     trim_invisible,
 )
 from crawler.clean.page import DOC_TITLE_SHARE, PageRules
-from crawler.clean.shapes import SHAPED_DATE, SHAPED_WRITER, names_a_month, shaped_minutes
+from crawler.clean.shapes import (
+    BARE_COUNT,
+    SHAPED_DATE,
+    SHAPED_WRITER,
+    names_a_month,
+    shaped_minutes,
+)
 from crawler.extract.record import CleanedText
 
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
@@ -88,6 +96,12 @@ def _phrase(text: str) -> bool:
 
 # An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
 _NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
+
+
+def _heading(line: Line) -> bool:
+    """A heading under the header, which makes the line above it a byline or a category: not
+    the post's first paragraph, a finished sentence ("We walked to the harbour at dawn.")."""
+    return heading_like(line) and not finished_paragraph(line.text)
 
 
 def _goes_on_above(text: str) -> bool:
@@ -122,6 +136,7 @@ class _Cleaner(PageRules):
         self.shaped: dict[int, str] = {}
         # Reading times read by their shape under a date the vocabulary knows (_shaped_read).
         self.shaped_reads: set[int] = set()
+        self.shaped_updates: set[int] = set()
 
     # -- stages -----------------------------------------------------------------------------------
     def frame(self) -> None:
@@ -334,8 +349,10 @@ class _Cleaner(PageRules):
             p1 = self.ln(p).text
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
-                if a1 is not None and heading_like(a1) and name_shaped(p1) and not (
-                        self._shows_doc_title(p, a1)):
+                # A line of a caseless script (Arabic, Hebrew) is shaped like any name: then
+                # the line under the block must be a heading, not a finished paragraph.
+                if a1 is not None and heading_like(a1) and name_shaped(p1) and (
+                        person_like(p1) or _heading(a1)) and not self._shows_doc_title(p, a1):
                     self.out.author = p1
                     self.chrome(p)
                     classic = True
@@ -398,7 +415,7 @@ class _Cleaner(PageRules):
         short label and the line below the header a longer heading: "Success Story" over
         "A Farewell from Fred Brookes", where a browser's copy drops the search box and login
         button that would otherwise close the menu."""
-        if below is None or above < self.pos or not heading_like(below):
+        if below is None or above < self.pos or not _heading(below):
             return False
         text = self.ln(above).text
         if not (len(text) <= 25 and len(text.split()) <= 4 and len(below.text) > len(text) + 5):
@@ -474,7 +491,8 @@ class _Cleaner(PageRules):
             nxt = self.ln(k + 1).text if k + 1 < len(self.c) else None
             if (v.is_closing_anchor(t) or self.shaped_counters(k)
                     or (v.RECENT_POSTS_LINE.match(t) and nxt and v.SEE_ALL_LINE.match(nxt)
-                        and not self._views_counter_after(k + 2))
+                        and not self._views_counter_after(k + 2)
+                        and not self._post_goes_on(k + 2))
                     or (recent_posts is not None and recent_posts(k))
                     or (v.COMMENTS_HEADING.match(t) and self._only_chrome_after(k))):
                 end = self.category_row(start, k)
@@ -507,6 +525,19 @@ class _Cleaner(PageRules):
         / "See All" above it are two lines of the post (the widget's cards show bare numbers)."""
         return any(v.VIEWS_COUNTER.match(self.ln(j).text) or self.shaped_counters(j)
                    for j in range(k, len(self.c)))
+
+    def _post_goes_on(self, k: int) -> bool:
+        """Whether the post's own text goes on at line `k`, under "Recent Posts" / "See All"
+        with no view counter anywhere (a content-only copy of a post that names the widget):
+        a finished paragraph right there, ended by a full stop, where the widget shows a
+        post's title (which may be a question: "What Is a Merchant ID?"), and no card's counts
+        or like button down to the end (the post's share bar may follow: the widget sits under
+        it)."""
+        if k >= len(self.c) or not (finished_paragraph(text := self.ln(k).text)
+                                    and text.rstrip("\"'”’»)").endswith((".", "。", "।"))):
+            return False
+        return not any(BARE_COUNT.match(text := self.ln(j).text) or v.LIKED_LINE.match(text)
+                       or v.COUNTERS.match(text) for j in range(k + 1, len(self.c)))
 
     def _only_chrome_after(self, k: int) -> bool:
         """Whether only chrome follows line `k` (a comments heading) down to the next post-footer
