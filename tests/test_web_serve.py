@@ -251,6 +251,47 @@ def test_serve_passes_datasette_settings(tmp_path: Path) -> None:
                 "sandbox allow-same-origin;")
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_base_url_pages_link_to_themselves_with_the_prefix_once(tmp_path: Path) -> None:
+    """Behind a proxy that keeps the prefix, a table page's own links (Next page, sorting,
+    facets, JSON and CSV) and its JSON's `next_url` carry base_url once: Datasette 0.65 gave
+    `/prefix/prefix/blogs/posts?_next=5`, a 404. Following next_url lists every post once."""
+    db = make_archive(tmp_path / "blogs.db", extra=30)
+    with running_server(db, "--setting", "base_url", "/prefix/") as (_, url):
+        origin = url[:-len("/prefix/")]
+        for page in ("blogs/posts?_size=5", "blogs/posts?_size=5&_sort=title",
+                     "blogs/posts?_size=1&_tag=Yoga&_facet=language"):
+            status, _, html = _get(url + page)
+            assert status == 200, page
+            links = re.findall(r'(?:href|src|action)="(?:http://[^/"]+)?(/[^"]*)"', html)
+            assert links and all(link.startswith("/prefix/") and not link.startswith(
+                "/prefix/prefix/") for link in links), (page, links)
+            (next_link,) = re.findall(r'href="http://[^/"]+(/[^"]*)">Next page', html)
+            assert _get(origin + next_link.replace("&amp;", "&"))[0] == 200, next_link
+        # Redirects Datasette builds from the path alone keep the prefix too.
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            urllib.request.build_opener(NoRedirect).open(url + "blogs/posts/")
+        assert redirect.value.headers["Location"] == "/prefix/blogs/posts"
+        with sqlite3.connect(db) as conn:
+            every_id = sorted(row[0] for row in conn.execute("SELECT id FROM posts"))
+        conn.close()
+        for order in ("", "&_sort=title"):
+            seen: list[int] = []
+            next_url = f"{url}blogs/posts.json?_size=5{order}"
+            while next_url:
+                assert next_url.startswith(url) and "/prefix/prefix/" not in next_url
+                status, _, text = _get(next_url)
+                assert status == 200, next_url
+                page_data = json.loads(text)
+                seen += [row[page_data["columns"].index("id")] for row in page_data["rows"]]
+                next_url = page_data["next_url"]
+            assert sorted(seen) == every_id, order
+
+
 @pytest.mark.parametrize(("pair", "message"), [
     (("no_such", "1"), "Error: --setting no_such is not a valid option"),
     (("default_allow_sql", "maybe"), 'Error: --setting "default_allow_sql" should be on/off'),
