@@ -244,6 +244,12 @@ def test_serve_passes_datasette_settings(tmp_path: Path) -> None:
             assert links and all(link.startswith("/prefix/") for link in links), (page, links)
         article = _get(f"{url}archive/-/post/{post_id}")[2]
         assert f'href="/prefix{media_path}"' in article
+        # The citation is absolute, with the host asked and the prefix (relative before
+        # 2026-12-06: a pasted citation named no server), and shows the article.
+        cited = re.search(r'Cite this version: <a href="([^"]+)"', article).group(1)
+        assert re.fullmatch(rf"{re.escape(url)}archive/-/post/{post_id}\?v=[0-9a-f]{{12}}",
+                            cited), cited
+        assert _get(cited)[0] == 200
         with urllib.request.urlopen(origin + "/prefix" + media_path,
                                     timeout=STARTUP_TIMEOUT) as response:
             assert response.read() == video and response.headers["Content-Type"] == "video/mp4"
