@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -296,6 +297,27 @@ def test_base_url_pages_link_to_themselves_with_the_prefix_once(tmp_path: Path) 
                 seen += [row[page_data["columns"].index("id")] for row in page_data["rows"]]
                 next_url = page_data["next_url"]
             assert sorted(seen) == every_id, order
+
+
+def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: Path) -> None:
+    """A canned query's CSV holds its first max_returned_rows rows; Datasette said so only in
+    its JSON, so "Posts changed since" downloaded as CSV silently lost the rest. The page says
+    it above its CSV and JSON links, with the ways to get every row; a query that fits does
+    not."""
+    db = make_archive(tmp_path / "blogs.db", extra=10)
+    with running_server(db, "--setting", "max_returned_rows", "5") as (_, url):
+        status, _, page = _get(url + "blogs/changed_since?since=2000-01-01")
+        assert status == 200
+        note, links = re.search(r'<p class="wxa-truncated" role="note">(.*?)</p>\s*'
+                                r'<p class="export-links">(.*?)</p>', page, re.S).groups()
+        assert "more than 5 rows" in note and "CSV hold the first 5" in note, note
+        assert "--setting max_returned_rows" in note and "--changed-since" in note, note
+        csv_href = html.unescape(re.search(r'href="/([^"]+\.csv[^"]*)"', links).group(1))
+        status, _, text = _get(url + csv_href)
+        assert status == 200 and len(text.strip().splitlines()) == 1 + 5
+        status, _, page = _get(url + "blogs/deleted_posts")  # one row
+        assert status == 200 and 'class="export-links"' in page
+        assert "wxa-truncated" not in page
 
 
 @pytest.mark.parametrize(("pair", "message"), [
