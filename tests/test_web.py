@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import pytest
 
@@ -260,6 +260,41 @@ def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> N
             streamed = rows(f"/blogs/posts.csv?{sort}&_stream=on&_size=4&_labels=on")
             assert streamed[0][:3] == ["id", "site_id", "site_id_label"]
             assert sorted(streamed) == sorted(rows("/blogs/posts.csv?_stream=on&_labels=on"))
+    finally:
+        client.close()
+
+
+def test_a_sorted_first_pages_sql_link_lists_its_rows_without_the_plugins_parameters(
+        tmp_path: Path) -> None:
+    # The first page is asked for after a key before every row (sorted_pages.py): its "View and
+    # edit SQL" link showed that clause and its parameters (`p0=-9223372036854775808`, sixteen
+    # U+10FFFF for a descending sort) to a user about to edit the query.
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for n in range(12):
+            archive.save_article(article(YOGA if n % 2 else COOK, f"p{n}",
+                                         language="en" if n % 3 else "fr",
+                                         author="Ann" if n % 4 else "Bob"),
+                                 fetched_at="2024-01-01T00:00:00+00:00")
+    client = Client(make_datasette(db))
+    try:
+        for sort, filters in (("_sort=site_id", []), ("_sort_desc=language", []),
+                              ("_sort=language&author=Ann", [("p0", "Ann")])):
+            page = client.get(f"/blogs/posts?{sort}&_size=4").text
+            (href,) = re.findall(r'<a [^>]*href="([^"]*)"[^>]*>[^<]*<span[^>]*>View and edit SQL',
+                                 page)
+            path, _, query = html.unescape(href).partition("?")
+            (key, sql), *params = parse_qsl(query, keep_blank_values=True)
+            assert path == "/blogs" and key == "sql" and params == filters, (sort, params)
+            assert not any(token in page for token in (
+                "9223372036854775808", "\U0010ffff", "%F4%8F%BF%BF")), sort
+            assert f'title="{html.escape(sql)}"' in page.replace("&#34;", "&quot;").replace(
+                "&#39;", "&#x27;"), sort
+            # It is the page's query: its rows, in its order (ties by id).
+            shown = [row["id"] for row in client.get(
+                f"/blogs/posts.json?{sort}&_size=4&_shape=objects").json()["rows"]]
+            ran = client.get(f"/blogs.json?{query}&_shape=objects").json()["rows"]
+            assert [row["id"] for row in ran][:4] == shown, (sort, sql)
     finally:
         client.close()
 

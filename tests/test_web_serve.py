@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -244,11 +245,79 @@ def test_serve_passes_datasette_settings(tmp_path: Path) -> None:
             assert links and all(link.startswith("/prefix/") for link in links), (page, links)
         article = _get(f"{url}archive/-/post/{post_id}")[2]
         assert f'href="/prefix{media_path}"' in article
+        # The citation is absolute, with the host asked and the prefix (relative before
+        # 2026-12-06: a pasted citation named no server), and shows the article.
+        cited = re.search(r'Cite this version: <a href="([^"]+)"', article).group(1)
+        assert re.fullmatch(rf"{re.escape(url)}archive/-/post/{post_id}\?v=[0-9a-f]{{12}}",
+                            cited), cited
+        assert _get(cited)[0] == 200
         with urllib.request.urlopen(origin + "/prefix" + media_path,
                                     timeout=STARTUP_TIMEOUT) as response:
             assert response.read() == video and response.headers["Content-Type"] == "video/mp4"
             assert response.headers["Content-Security-Policy"].startswith(
                 "sandbox allow-same-origin;")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_base_url_pages_link_to_themselves_with_the_prefix_once(tmp_path: Path) -> None:
+    """Behind a proxy that keeps the prefix, a table page's own links (Next page, sorting,
+    facets, JSON and CSV) and its JSON's `next_url` carry base_url once: Datasette 0.65 gave
+    `/prefix/prefix/blogs/posts?_next=5`, a 404. Following next_url lists every post once."""
+    db = make_archive(tmp_path / "blogs.db", extra=30)
+    with running_server(db, "--setting", "base_url", "/prefix/") as (_, url):
+        origin = url[:-len("/prefix/")]
+        for page in ("blogs/posts?_size=5", "blogs/posts?_size=5&_sort=title",
+                     "blogs/posts?_size=1&_tag=Yoga&_facet=language"):
+            status, _, html = _get(url + page)
+            assert status == 200, page
+            links = re.findall(r'(?:href|src|action)="(?:http://[^/"]+)?(/[^"]*)"', html)
+            assert links and all(link.startswith("/prefix/") and not link.startswith(
+                "/prefix/prefix/") for link in links), (page, links)
+            (next_link,) = re.findall(r'href="http://[^/"]+(/[^"]*)">Next page', html)
+            assert _get(origin + next_link.replace("&amp;", "&"))[0] == 200, next_link
+        # Redirects Datasette builds from the path alone keep the prefix too.
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            urllib.request.build_opener(NoRedirect).open(url + "blogs/posts/")
+        assert redirect.value.headers["Location"] == "/prefix/blogs/posts"
+        with sqlite3.connect(db) as conn:
+            every_id = sorted(row[0] for row in conn.execute("SELECT id FROM posts"))
+        conn.close()
+        for order in ("", "&_sort=title"):
+            seen: list[int] = []
+            next_url = f"{url}blogs/posts.json?_size=5{order}"
+            while next_url:
+                assert next_url.startswith(url) and "/prefix/prefix/" not in next_url
+                status, _, text = _get(next_url)
+                assert status == 200, next_url
+                page_data = json.loads(text)
+                seen += [row[page_data["columns"].index("id")] for row in page_data["rows"]]
+                next_url = page_data["next_url"]
+            assert sorted(seen) == every_id, order
+
+
+def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: Path) -> None:
+    """A canned query's CSV holds its first max_returned_rows rows; Datasette said so only in
+    its JSON, so "Posts changed since" downloaded as CSV silently lost the rest. The page says
+    it above its CSV and JSON links, with the ways to get every row; a query that fits does
+    not."""
+    db = make_archive(tmp_path / "blogs.db", extra=10)
+    with running_server(db, "--setting", "max_returned_rows", "5") as (_, url):
+        status, _, page = _get(url + "blogs/changed_since?since=2000-01-01")
+        assert status == 200
+        note, links = re.search(r'<p class="wxa-truncated" role="note">(.*?)</p>\s*'
+                                r'<p class="export-links">(.*?)</p>', page, re.S).groups()
+        assert "more than 5 rows" in note and "CSV hold the first 5" in note, note
+        assert "--setting max_returned_rows" in note and "--changed-since" in note, note
+        csv_href = html.unescape(re.search(r'href="/([^"]+\.csv[^"]*)"', links).group(1))
+        status, _, text = _get(url + csv_href)
+        assert status == 200 and len(text.strip().splitlines()) == 1 + 5
+        status, _, page = _get(url + "blogs/deleted_posts")  # one row
+        assert status == 200 and 'class="export-links"' in page
+        assert "wxa-truncated" not in page
 
 
 @pytest.mark.parametrize(("pair", "message"), [

@@ -77,14 +77,15 @@ def facet_result(facet: Facet, column: str, source: str, rows: list[Any], size: 
     values = []
     for row in rows[:size]:
         chosen, pair = selected(row["value"]), pair_of(row["value"])
-        path = (path_with_removed_args(facet.request, pair) if chosen
-                else path_with_added_args(facet.request, pair))
+        path = facet.ds.urls.path(path_with_removed_args(facet.request, pair) if chosen
+                                  else path_with_added_args(facet.request, pair))
         values.append({"value": row["value"], "label": row["value"], "count": row["count"],
                        "selected": chosen,
                        "toggle_url": facet.ds.absolute_url(facet.request, path)})
     return {"name": column, "type": facet.type, "results": values,
             "hideable": source != "metadata", "truncated": len(rows) > size,
-            "toggle_url": path_with_removed_args(facet.request, {facet_arg: column})}
+            "toggle_url": facet.ds.urls.path(
+                path_with_removed_args(facet.request, {facet_arg: column}))}
 
 
 class ListFacet(Facet):

@@ -38,3 +38,73 @@ def page_path(datasette: Any, path: str) -> PagePath:
     if routes & {db.route for db in datasette.databases.values()}:
         return PagePath(plugin_page, media_file, "database")
     return PagePath(plugin_page, media_file, "unknown")
+
+
+
+class WithoutBaseUrl:
+    """ASGI middleware: a Datasette page of an archive asked for under Datasette's `base_url`
+    reaches Datasette with its path as if asked for without it.
+
+    Datasette 0.65 routes a path with or without the prefix, but builds most of a page's links
+    to itself (the Next page link and `next_url`, sorting, facets, JSON and CSV) as
+    `urls.path(request.path + …)`, adding the prefix to a path that already has it: behind a
+    proxy that keeps the prefix, `/archive/blog/posts` linked its next page as
+    `/archive/archive/blog/posts?_next=…`, a 404. The few it builds from the path alone (a
+    facet's "…" link, the redirects of a trailing slash, `.jsono` or a %-encoded name) get
+    the prefix here instead. Other databases' pages are left as Datasette serves them.
+    """
+
+    def __init__(self, app: Any, datasette: Any) -> None:
+        self.app = app
+        self.datasette = datasette
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        base_url = self.datasette.setting("base_url")
+        path = scope.get("path", "")
+        page = page_path(self.datasette, path) if base_url != "/" else None
+        if scope.get("type") != "http" or page is None or not path.startswith(base_url) \
+                or page.owner != "archive" or page.plugin_page or page.media_file:
+            await self.app(scope, receive, send)
+            return
+        scope = dict(scope, path="/" + path[len(base_url):])
+        raw_path, raw_base = scope.get("raw_path"), base_url.encode("latin-1", "replace")
+        if raw_path is not None:
+            scope["raw_path"] = b"/" + raw_path[len(raw_base):] \
+                if raw_path.startswith(raw_base) else None
+        await self.app(scope, receive, _prefixing_sender(send, raw_base))
+
+
+def _prefixing_sender(send: Any, base_url: bytes) -> Any:
+    """`send` giving the prefix to a redirect's Location and an HTML page's links that lack it
+    (root-relative ones: Datasette's cells hold no such link, only text)."""
+    start: dict[str, Any] | None = None
+    body: list[bytes] = []
+    unprefixed = re.compile(rb'((?:href|action|src)=")/(?!/|' + re.escape(base_url[1:]) + rb")")
+
+    def prefixed(location: bytes) -> bytes:
+        if location.startswith(b"/") and not location.startswith((b"//", base_url)):
+            return base_url + location[1:]
+        return location
+
+    async def sender(message: dict[str, Any]) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            headers = [(k, prefixed(v) if k.lower() == b"location" else v)
+                       for k, v in message.get("headers") or []]
+            message = dict(message, headers=headers)
+            if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                start = message
+                return
+        elif message["type"] == "http.response.body" and start is not None:
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = unprefixed.sub(rb"\1" + base_url, b"".join(body))
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            await send({**start, "headers": [*headers,
+                                             (b"content-length", str(len(page)).encode())]})
+            await send({"type": "http.response.body", "body": page})
+            return
+        await send(message)
+
+    return sender

@@ -34,6 +34,7 @@ from archive.web.list_facets import (
     whole_table,
 )
 from archive.web.page_structure import PageStructure
+from archive.web.paths import WithoutBaseUrl
 from archive.web.sorted_pages import SortedFirstPage
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
@@ -115,7 +116,8 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
     return lambda app: SecurityHeaders(PageStructure(
-        CjkTableSearch(SortedFirstPage(app, datasette), datasette), datasette,
+        CjkTableSearch(SortedFirstPage(WithoutBaseUrl(app, datasette), datasette), datasette),
+        datasette,
         _stylesheet(datasette)), datasette)
 
 

@@ -13,7 +13,10 @@ The first page of a sorted table is therefore asked for as a page after a key be
 (ASGI, before Datasette reads the request): Datasette then orders it by the sort column and
 the primary key, as every later page. Datasette carries a page's arguments into its links and
 forms, so that token is taken out of the HTML page again (a "stream all rows" form holding it
-would be refused: `_next` and `_stream` do not go together). A sorted table's streamed CSV
+would be refused: `_next` and `_stream` do not go together), and so is the clause it adds to
+the page's SQL from the "View and edit SQL" link (a user editing it saw `where (title is not
+null or (title is null and ((id > :p0))))` and `p0=-9223372036854775808`), which keeps the
+order by primary key that makes the query list the page's rows. A sorted table's streamed CSV
 (`_stream=on`, which refuses `_next`) is written here instead, from the table's JSON pages of
 `max_returned_rows` rows followed from that token, with the cells and headings Datasette's CSV
 gives (a `_labels` column's label after it).
@@ -29,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from datasette.utils import tilde_encode
+from markupsafe import escape
 
 from archive.web import archive_names
 
@@ -61,6 +65,56 @@ def _without_token(html: bytes, token: str) -> bytes:
     return re.sub(rb"(?:&amp;|&)_next=" + encoded, b"", html)
 
 
+def _group_end(text: str, start: int) -> int:
+    """Where the parenthesised group opening at `start` ends (after its `)`), or -1."""
+    depth = 0
+    for position in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[position], 0)
+        if depth == 0:
+            return position + 1
+    return -1
+
+
+def _sql_without_token(sql: str, params: list[tuple[str, str]], token_values: set[str]
+                       ) -> tuple[str, list[tuple[str, str]]] | None:
+    """A sorted first page's SQL and parameters without the clause its token added (the last of
+    its where clause, one parenthesised group, whose parameters hold the token's values);
+    None when the SQL has no such clause."""
+    end = sql.rfind(" order by ")
+    for keyword in reversed(list(re.finditer(r"(?:where | and )(?=\()", sql[:max(end, 0)]))):
+        if _group_end(sql, keyword.end()) != end:
+            continue
+        names = set(re.findall(r":(p\d+)\b", sql[keyword.end():end]))
+        head = sql[:keyword.start()]
+        values = {name: value for name, value in params if name in names}
+        if not names or names != values.keys() or not set(values.values()) <= token_values \
+                or any(re.search(rf":{name}\b", head) for name in names):
+            return None
+        return head.rstrip() + sql[end:], [(k, v) for k, v in params if k not in names]
+    return None
+
+
+def _sql_links_without_token(html: bytes, token_values: set[str]) -> bytes:
+    """The page with its links to the SQL of the rows shown (and their titles, the SQL) freed
+    of the token's clause."""
+    def mended(link: re.Match[bytes]) -> bytes:
+        href = link.group(1).decode("utf-8").replace("&amp;", "&")
+        path, _, query = href.partition("?")
+        args = parse_qsl(query, keep_blank_values=True)
+        sql = next((value for key, value in args if key == "sql"), None)
+        found = _sql_without_token(sql, [(k, v) for k, v in args if k != "sql"],
+                                   token_values) if sql else None
+        if found is None:
+            return link.group(0)
+        new_sql, params = found
+        new_href = f"{path}?{urlencode([('sql', new_sql), *params])}"
+        replaced = link.group(0).replace(link.group(1), str(escape(new_href)).encode("utf-8"))
+        old_title, new_title = (f'title="{escape(text)}"'.encode() for text in (sql, new_sql))
+        return replaced.replace(old_title, new_title)
+
+    return re.sub(rb'<a [^>]*href="([^"]*\?sql=[^"]*)"[^>]*>', mended, html)
+
+
 class SortedFirstPage:
     """ASGI middleware: a sorted table page of an archive without `_next` gets the token of
     the key before every row, so its ties are ordered by primary key as the next page's are."""
@@ -85,7 +139,7 @@ class SortedFirstPage:
                 token = first_page_token("_sort_desc" in sorted_by, lowest)
                 args.append(("_next", token))
                 scope = dict(scope, query_string=urlencode(args).encode("ascii"))
-                await self.app(scope, receive, _page_sender(send, token))
+                await self.app(scope, receive, _page_sender(send, token, {lowest, _HIGHEST_VALUE}))
                 return
         await self.app(scope, receive, send)
 
@@ -186,9 +240,10 @@ def _csv_cells(cell: Any, expanded: bool) -> list[Any]:
     return ["", ""] if cell is None else [cell, ""]
 
 
-def _page_sender(send: Any, token: str) -> Any:
-    """`send` for a page asked for with `token`: an HTML page is held whole and sent without
-    it (its Content-Length with it); anything else passes as it is."""
+def _page_sender(send: Any, token: str, token_values: set[str]) -> Any:
+    """`send` for a page asked for with `token` (whose parameters in the page's SQL hold
+    `token_values`): an HTML page is held whole and sent without it (its Content-Length with
+    it); anything else passes as it is."""
     start: dict | None = None
     body: list[bytes] = []
 
@@ -203,7 +258,7 @@ def _page_sender(send: Any, token: str) -> Any:
             body.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            page = _without_token(b"".join(body), token)
+            page = _sql_links_without_token(_without_token(b"".join(body), token), token_values)
             headers = [(k, v) for k, v in start.get("headers") or [] if k != b"content-length"]
             headers.append((b"content-length", str(len(page)).encode()))
             await send({**start, "headers": headers})

@@ -237,9 +237,12 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "no_difference": NO_DIFFERENCE,
         "date": display_date,
         "page_url": page_url,
-        # The link that keeps showing this text whatever is imported later.
+        # The link that keeps showing this text whatever is imported later: absolute (the
+        # host the page was asked from, base_url, force_https_urls), as a citation is pasted
+        # where no page around it gives a host.
         "shown_id": version_id(shown["content_hash"]),
-        "cite_url": f"{page_url}?v={version_id(shown['content_hash'])}",
+        "cite_url": datasette.absolute_url(
+            request, f"{page_url}?v={version_id(shown['content_hash'])}"),
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
         "search_url": f"{base}/-/search",
     }
