@@ -74,6 +74,9 @@ History (each step is a migration; a new archive runs them all, so there is one 
       categories.key (archive/search/names.py's name_case: Çay and çay, STRASSE and straße),
       unique, where the name's NOCASE told ASCII letters alone apart; the rows already
       archived that share a key become the first archived one, every post keeping its link
+  v24 posts_newest: the posts by published date, newest first, then id, the order of the web's
+      posts table sorted newest first (`?_sort_desc=published`), whose pages SQLite otherwise
+      answered by sorting every older post (10.6 s at 152,000 posts: "SQL Interrupted")
 
 The DDL is written out rather than generated with sqlite-utils: migrations must be byte-for-byte
 reproducible, and sqlite-utils' FTS triggers re-index a post on *every* update (a crawl touching
@@ -89,7 +92,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 23
+SCHEMA_VERSION = 24
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -912,11 +915,22 @@ SEARCH_INDEXES = (
     SearchIndex(UNMARKED_TABLE, UNMARKED_VIEW, FTS_COLUMNS, name="Hebrew and Arabic search index"))
 
 
+# v24: Datasette pages a table sorted descending with `(published < :key or published is null
+# or (published = :key and id > :id)) order by published desc, id`; SQLite answers that OR with
+# three searches of posts_published and a sort of all they find. In this order it reads the
+# index from the top, filtering on its columns alone, and stops after the page.
+V24 = "CREATE UNIQUE INDEX posts_newest ON posts(published DESC, id);"
+
+
+def _v24(conn: sqlite3.Connection) -> None:
+    _script(conn, V24)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20, 20: _v21, 21: _v22, 22: _v23}
+    19: _v20, 20: _v21, 21: _v22, 22: _v23, 23: _v24}
 
 
 @contextmanager
