@@ -68,6 +68,8 @@ def _busy_timeout_ms() -> int:
 
 
 BUSY_TIMEOUT_MS = _busy_timeout_ms()
+# How often `check`'s long write statement looks for a crawl that started (Archive.check).
+CRAWL_POLL_SECONDS = 0.5
 # How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
 # later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
 # total wait stays near the busy timeout), an optional refresh of the search statistics.
@@ -916,8 +918,9 @@ class Archive:
             GROUP BY s.id ORDER BY s.url""").fetchall()
         return [dict(row) for row in rows]
 
-    def check(self) -> list[str]:
-        """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index."""
+    def check(self, notes: list[str] | None = None) -> list[str]:
+        """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index.
+        `notes` gets what was checked less fully, and why (a crawl was running)."""
         problems: list[str] = []
         try:
             for (message,) in self.conn.execute("PRAGMA integrity_check"):
@@ -925,7 +928,7 @@ class Archive:
                     problems.append(f"integrity: {message}")
             for row in self.conn.execute("PRAGMA foreign_key_check"):
                 problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
-            problems += self._check_index()
+            problems += self._check_index(notes if notes is not None else [])
             for row in self.conn.execute(
                     "SELECT p.url FROM posts p WHERE p.version != "
                     "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
@@ -936,10 +939,10 @@ class Archive:
             problems.append(f"unreadable: {exc}")
         return problems
 
-    def _check_index(self) -> list[str]:
+    def _check_index(self, notes: list[str]) -> list[str]:
         problems = []
         for index in self._search_indexes():
-            problems += self._check_search_index(index, index.name)
+            problems += self._check_search_index(index, index.name, notes)
         return problems
 
     def _search_indexes(self) -> list[schema.SearchIndex]:
@@ -949,7 +952,8 @@ class Archive:
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         return [index for index in schema.SEARCH_INDEXES if index.table in present]
 
-    def _check_search_index(self, index: schema.SearchIndex, name: str) -> list[str]:
+    def _check_search_index(self, index: schema.SearchIndex, name: str,
+                            notes: list[str]) -> list[str]:
         table, repair = index.table, "; `wixarchive check --repair` rebuilds it"
         if index.only is not None:
             # FTS5's check against the content reads every row of it, and fails on the rows
@@ -962,23 +966,64 @@ class Archive:
             if missing or extra:
                 return [f"{name} out of sync with posts ({missing} posts missing from it, "
                         f"{extra} it should not hold){repair}"]
-        if self.readonly:
-            # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare
-            # the number of indexed documents with the number of posts instead.
+        # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare the
+        # number of indexed documents with the number of posts instead. A writable archive
+        # gets that too while a crawl runs: the INSERT holds the write lock to its end (at
+        # 1M posts over a minute of CPU) and a crawl kept waiting past its busy timeout stops.
+        crawl = None if self.readonly else self._crawl_running()
+        if self.readonly or crawl:
+            if crawl:
+                notes.append(f"{name} compared with the posts by their number only: {crawl}; "
+                             "`wixarchive check` when no crawl runs compares every word")
             indexed = self.conn.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0]
             posts = self.conn.execute(f"SELECT count(*) FROM {index.content}").fetchone()[0]
             if index.only is None and indexed != posts:
                 return [f"{name} holds {indexed} posts, the archive {posts}{repair}"]
             return []
         try:
-            # 'integrity-check' with rank 1 also compares the index with the posts' text.
-            self.conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', ?)",
-                              (int(index.only is None),))
+            # 'integrity-check' with rank 1 also compares the index with the posts' text. A
+            # crawl starting meanwhile (its site lock taken) stops it, as above.
+            with self._stopped_when_a_crawl_starts() as started:
+                self.conn.execute(
+                    f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', ?)",
+                    (int(index.only is None),))
         except sqlite3.DatabaseError as exc:
             if _is_busy(exc):  # the check needs the write lock another process holds
                 raise archive_error(exc) from exc
+            if started:
+                return self._check_search_index(index, name, notes)
             return [f"{name} out of sync with posts ({exc}){repair}"]
         return []
+
+    def _crawl_running(self) -> str | None:
+        """A crawl writing this archive from another process (its site lock or its live
+        `running` run), in a few words, or None."""
+        return upgrades.running_crawl(Path(self.path), self.conn, self.schema_version)
+
+    @contextmanager
+    def _stopped_when_a_crawl_starts(self) -> Iterator[list[str]]:
+        """Interrupt this connection's statement when a crawl starts (looked for every
+        CRAWL_POLL_SECONDS), which then waits for our write lock well within its busy timeout;
+        the list yielded then names the crawl."""
+        import time
+
+        due = time.monotonic() + CRAWL_POLL_SECONDS
+        started: list[str] = []
+
+        def poll() -> int:
+            nonlocal due
+            if time.monotonic() < due:
+                return 0
+            due = time.monotonic() + CRAWL_POLL_SECONDS
+            if crawl := self._crawl_running():
+                started.append(crawl)
+            return len(started)
+
+        self.conn.set_progress_handler(poll, 10_000)
+        try:
+            yield started
+        finally:
+            self.conn.set_progress_handler(None, 10_000)
 
     def optimize(self) -> None:
         """After a large crawl: merge the search index into one segment, refresh the statistics
