@@ -66,10 +66,10 @@ def check_archive(archive: Archive, *, repair: bool = False,
             closed = archive.close_dead_runs()
         except sqlite3.DatabaseError as exc:  # damaged runs: reported, the rest still checked
             unreadable.append(_unreadable(exc))
-    problems = archive.check()
+    notes: list[str] = []
+    problems = archive.check(notes)
     problems += [problem for problem in unreadable if problem not in problems]
     directory = captures.captures_dir(archive.path)
-    notes: list[str] = []
     damaged: list[fixity.Damaged] = []
     records: int | None = None
     posts: int | None = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ STATS_READERS = 3  # connections added to rank the statistics' lists in parallel
 # were added or changed (in all) since it was last ranked whole: beyond, the average post length
 # may have moved enough to reorder them.
 STATS_EXTEND_SHARE = 0.05
+# How often `check`'s long write statement looks for a crawl that started.
+CRAWL_POLL_SECONDS = 0.5
 
 
 def search_indexes(conn: sqlite3.Connection) -> list[schema.SearchIndex]:
@@ -38,16 +41,22 @@ def search_indexes(conn: sqlite3.Connection) -> list[schema.SearchIndex]:
     return [index for index in schema.SEARCH_INDEXES if index.table in present]
 
 
-def check_search_indexes(conn: sqlite3.Connection, *, readonly: bool) -> list[str]:
-    """Problems of the full-text indexes (empty when each holds what the posts say)."""
+def check_search_indexes(conn: sqlite3.Connection, *, readonly: bool,
+                         crawl_running: Callable[[], str | None],
+                         notes: list[str]) -> list[str]:
+    """Problems of the full-text indexes (empty when each holds what the posts say).
+    `crawl_running` names a crawl writing the archive from another process, or None; `notes`
+    gets what was checked less fully because of one."""
     problems = []
     for index in search_indexes(conn):
-        problems += _check_search_index(conn, index, index.name, readonly=readonly)
+        problems += _check_search_index(conn, index, index.name, readonly=readonly,
+                                        crawl_running=crawl_running, notes=notes)
     return problems
 
 
 def _check_search_index(conn: sqlite3.Connection, index: schema.SearchIndex, name: str, *,
-                        readonly: bool) -> list[str]:
+                        readonly: bool, crawl_running: Callable[[], str | None],
+                        notes: list[str]) -> list[str]:
     table, repair = index.table, "; `wixarchive check --repair` rebuilds it"
     if index.only is not None:
         # FTS5's check against the content reads every row of it, and fails on the rows
@@ -60,23 +69,59 @@ def _check_search_index(conn: sqlite3.Connection, index: schema.SearchIndex, nam
         if missing or extra:
             return [f"{name} out of sync with posts ({missing} posts missing from it, "
                     f"{extra} it should not hold){repair}"]
-    if readonly:
-        # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare
-        # the number of indexed documents with the number of posts instead.
+    # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare the
+    # number of indexed documents with the number of posts instead. A writable archive gets
+    # that too while a crawl runs: the INSERT holds the write lock to its end (at 1M posts
+    # over a minute of CPU) and a crawl kept waiting past its busy timeout stops.
+    crawl = None if readonly else crawl_running()
+    if readonly or crawl:
+        if crawl:
+            notes.append(f"{name} compared with the posts by their number only: {crawl}; "
+                         "`wixarchive check` when no crawl runs compares every word")
         indexed = conn.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0]
         posts = conn.execute(f"SELECT count(*) FROM {index.content}").fetchone()[0]
         if index.only is None and indexed != posts:
             return [f"{name} holds {indexed} posts, the archive {posts}{repair}"]
         return []
     try:
-        # 'integrity-check' with rank 1 also compares the index with the posts' text.
-        conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', ?)",
-                     (int(index.only is None),))
+        # 'integrity-check' with rank 1 also compares the index with the posts' text. A crawl
+        # starting meanwhile (its site lock taken) stops it, as above.
+        with _stopped_when_a_crawl_starts(conn, crawl_running) as started:
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', ?)",
+                         (int(index.only is None),))
     except sqlite3.DatabaseError as exc:
         if is_busy(exc):  # the check needs the write lock another process holds
             raise archive_error(exc) from exc
+        if started:
+            return _check_search_index(conn, index, name, readonly=readonly,
+                                       crawl_running=crawl_running, notes=notes)
         return [f"{name} out of sync with posts ({exc}){repair}"]
     return []
+
+
+@contextmanager
+def _stopped_when_a_crawl_starts(conn: sqlite3.Connection,
+                                 crawl_running: Callable[[], str | None]) -> Iterator[list[str]]:
+    """Interrupt the connection's statement when a crawl starts (looked for every
+    CRAWL_POLL_SECONDS), which then waits for our write lock well within its busy timeout;
+    the list yielded then names the crawl."""
+    due = time.monotonic() + CRAWL_POLL_SECONDS
+    started: list[str] = []
+
+    def poll() -> int:
+        nonlocal due
+        if time.monotonic() < due:
+            return 0
+        due = time.monotonic() + CRAWL_POLL_SECONDS
+        if crawl := crawl_running():
+            started.append(crawl)
+        return len(started)
+
+    conn.set_progress_handler(poll, 10_000)
+    try:
+        yield started
+    finally:
+        conn.set_progress_handler(None, 10_000)
 
 
 def rebuild_search_indexes(conn: sqlite3.Connection) -> None:

@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from archive import schema, search_upkeep
+from archive import schema, search_upkeep, upgrades
 from archive.chunked import in_chunks
 from archive.connection import BUSY_RETRY_MS, ArchiveError, archive_error, is_busy, open_connection
 
@@ -662,8 +662,9 @@ class Archive:
             GROUP BY s.id ORDER BY s.url""").fetchall()
         return [dict(row) for row in rows]
 
-    def check(self) -> list[str]:
-        """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index."""
+    def check(self, notes: list[str] | None = None) -> list[str]:
+        """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index.
+        `notes` gets what was checked less fully, and why (a crawl was running)."""
         problems: list[str] = []
         try:
             for (message,) in self.conn.execute("PRAGMA integrity_check"):
@@ -671,7 +672,9 @@ class Archive:
                     problems.append(f"integrity: {message}")
             for row in self.conn.execute("PRAGMA foreign_key_check"):
                 problems.append(f"foreign key: {row[0]} row {row[1]} points to a missing {row[2]}")
-            problems += search_upkeep.check_search_indexes(self.conn, readonly=self.readonly)
+            problems += search_upkeep.check_search_indexes(
+                self.conn, readonly=self.readonly, crawl_running=self._crawl_running,
+                notes=notes if notes is not None else [])
             for row in self.conn.execute(
                     "SELECT p.url FROM posts p WHERE p.version != "
                     "(SELECT max(version) FROM post_versions v WHERE v.post_id = p.id) LIMIT 20"):
@@ -681,6 +684,11 @@ class Archive:
                 raise archive_error(exc) from exc
             problems.append(f"unreadable: {exc}")
         return problems
+
+    def _crawl_running(self) -> str | None:
+        """A crawl writing this archive from another process (its site lock or its live
+        `running` run), in a few words, or None."""
+        return upgrades.running_crawl(Path(self.path), self.conn, self.schema_version)
 
     def optimize(self) -> None:
         """After a large crawl: merge the search index into one segment, refresh the statistics

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from archive import captures, fixity
 from archive.store import Archive
+from crawler.extract.record import Article
 from tests.terminal import REPO, on_a_terminal
 
 
@@ -63,3 +64,58 @@ def test_check_shows_its_pass_over_the_capture_files_on_a_terminal(tmp_path: Pat
                            capture_output=True, text=True, cwd=REPO, timeout=60)
     assert piped.returncode == 0 and piped.stderr == ""
     assert piped.stdout.startswith("OK: ")
+
+
+# A crawl's site lock, as `crawl`, `run-due` and `schedule` hold it beside the archive for the
+# whole crawl: held once the line is printed, until the process is killed.
+CRAWL_LOCK = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from archive.schedule.locks import SiteLock, lock_path
+lock = SiteLock.acquire(lock_path(Path(sys.argv[1]), "https://blog.example/"), site="s",
+                        now=datetime.now(UTC))
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_check_beside_a_running_crawl_leaves_the_write_lock_to_it(tmp_path: Path) -> None:
+    """The search index's full comparison is a write statement: it held the archive's write
+    lock to its end, at 1M posts over a minute of CPU (minutes on a loaded machine), and a crawl
+    kept waiting past its 30 s busy timeout stopped ("the archive is busy"). Beside a crawl,
+    `check` compares the index by its number of posts, as on a read-only file, and says so."""
+    import json
+    import os
+    import sqlite3
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
+                                       body_text=f"text {n}") for n in range(5)])
+    crawl = subprocess.Popen([sys.executable, "-c", CRAWL_LOCK, str(db)], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        assert crawl.stdout is not None and crawl.stdout.readline() == "held\n"
+        writer.execute("BEGIN IMMEDIATE")  # the crawl writing: the write lock is its own
+        result = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "check", "--json", "--db", str(db)],
+            capture_output=True, text=True, cwd=REPO, timeout=120,
+            env={**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"})
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+        crawl.kill()
+        crawl.wait()
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["posts"] == 5, report
+    assert [note for note in report["notes"] if note.startswith(
+        "search index compared with the posts by their number only: the crawl of s by pid "
+        f"{crawl.pid}")], report["notes"]
+    # No crawl: every word compared again, nothing noted.
+    again = json.loads(subprocess.run(
+        [sys.executable, "-m", "archive.cli", "check", "--json", "--db", str(db)],
+        capture_output=True, text=True, cwd=REPO, timeout=120).stdout)
+    assert again["ok"] and again["notes"] == [], again

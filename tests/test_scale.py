@@ -139,3 +139,29 @@ def test_an_import_of_a_lapsed_blogs_404s_grows_with_them_not_faster(tmp_path: P
 
     few, many = reads(100), reads(400)
     assert many <= few * 5, (few, many)
+
+
+def test_a_filtered_export_reads_the_posts_it_exports_not_every_post_of_its_sites(
+        tmp_path: Path) -> None:
+    """An export says the newest change stored of its sites' posts (the next --changed-since):
+    read as the max of every post's recorded_at, that read each post whole, 31 s of an export of
+    758 posts (--tag and --since) at 428,000 posts. A seek a site in posts_site_recorded."""
+    from archive.export.source import post_filters
+
+    def reads(path: Path, others: int) -> int:
+        with Archive.open(path) as archive:
+            archive.save_articles([Article(url=f"{SITE}/post/p{n}", title=f"Post {n}",
+                                           body_text=f"text {n}", tags=["rare"])
+                                   for n in range(5)])
+            archive.save_articles([Article(url=f"{SITE}/post/o{n}", title=f"Other {n}",
+                                           body_text=f"other text {n}") for n in range(others)])
+            sites = matching_sites(archive, "one.example")
+            state: list[dict] = []
+            with snapshot(archive):
+                count = steps(archive.conn, lambda: state.append(
+                    provenance(archive, sites, post_filters(tag=["rare"]))))
+            assert state[0]["newest_recorded_at"] is not None
+            return count
+
+    alone, among = reads(tmp_path / "alone.db", 0), reads(tmp_path / "among.db", 2000)
+    assert among <= alone + 5, (alone, among)

@@ -373,9 +373,10 @@ def provenance(archive: Archive, sites: list[dict[str, Any]],
             f"SELECT max(v.fetched_at) FROM post_versions v JOIN posts p ON p.id = v.post_id "
             f"JOIN sites s ON s.id = p.site_id WHERE {where}", args).fetchone()[0]
     if _records_changes(archive):
+        # A seek a site in posts_site_recorded (from v25), not a read of every post of them.
         state["newest_recorded_at"] = archive.conn.execute(
-            f"SELECT max(p.recorded_at) FROM posts p JOIN sites s ON s.id = p.site_id "
-            f"WHERE {where}", args).fetchone()[0]
+            f"SELECT max((SELECT max(p.recorded_at) FROM posts p WHERE p.site_id = s.id)) "
+            f"FROM sites s WHERE {where}", args).fetchone()[0]
     # A run unfinished counts only while its crawl runs (shown_status, as `runs` says it): one
     # whose process died (a restored backup taken mid-crawl) is writing nothing.
     unfinished = archive.conn.execute(
