@@ -7,6 +7,7 @@ import re
 from typing import Any, Literal, NamedTuple
 
 from archive.web import archive_names
+from archive.web.html_rewrite import html_rewriting_sender
 
 PLUGIN_PAGE = re.compile(r"^/(?:-/search|[^/]+/-/(?:search|post/\d+)(?:\.json)?)$")
 MEDIA_FILE = re.compile(r"^/[^/]+/-/media/[A-Za-z0-9]+$")
@@ -77,8 +78,6 @@ class WithoutBaseUrl:
 def _prefixing_sender(send: Any, base_url: bytes) -> Any:
     """`send` giving the prefix to a redirect's Location and an HTML page's links that lack it
     (root-relative ones: Datasette's cells hold no such link, only text)."""
-    start: dict[str, Any] | None = None
-    body: list[bytes] = []
     unprefixed = re.compile(rb'((?:href|action|src)=")/(?!/|' + re.escape(base_url[1:]) + rb")")
 
     def prefixed(location: bytes) -> bytes:
@@ -86,25 +85,7 @@ def _prefixing_sender(send: Any, base_url: bytes) -> Any:
             return base_url + location[1:]
         return location
 
-    async def sender(message: dict[str, Any]) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            headers = [(k, prefixed(v) if k.lower() == b"location" else v)
-                       for k, v in message.get("headers") or []]
-            message = dict(message, headers=headers)
-            if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
-                start = message
-                return
-        elif message["type"] == "http.response.body" and start is not None:
-            body.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            page = unprefixed.sub(rb"\1" + base_url, b"".join(body))
-            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-            await send({**start, "headers": [*headers,
-                                             (b"content-length", str(len(page)).encode())]})
-            await send({"type": "http.response.body", "body": page})
-            return
-        await send(message)
-
-    return sender
+    return html_rewriting_sender(
+        send, lambda page: unprefixed.sub(rb"\1" + base_url, page),
+        headers=lambda headers: [(k, prefixed(v) if k.lower() == b"location" else v)
+                                 for k, v in headers])

@@ -35,6 +35,7 @@ from datasette.utils import tilde_encode
 from markupsafe import escape
 
 from archive.web import archive_names
+from archive.web.html_rewrite import html_rewriting_sender
 
 # Before every key of a column of integer affinity (Datasette passes the token's key as text,
 # which SQLite compares with such a column as a number; any text stored there is after every
@@ -244,26 +245,5 @@ def _page_sender(send: Any, token: str, token_values: set[str]) -> Any:
     """`send` for a page asked for with `token` (whose parameters in the page's SQL hold
     `token_values`): an HTML page is held whole and sent without it (its Content-Length with
     it); anything else passes as it is."""
-    start: dict | None = None
-    body: list[bytes] = []
-
-    async def sender(message: dict) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            headers = dict(message.get("headers") or [])
-            if headers.get(b"content-type", b"").startswith(b"text/html"):
-                start = message
-                return
-        elif message["type"] == "http.response.body" and start is not None:
-            body.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            page = _sql_links_without_token(_without_token(b"".join(body), token), token_values)
-            headers = [(k, v) for k, v in start.get("headers") or [] if k != b"content-length"]
-            headers.append((b"content-length", str(len(page)).encode()))
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": page})
-            return
-        await send(message)
-
-    return sender
+    return html_rewriting_sender(
+        send, lambda page: _sql_links_without_token(_without_token(page, token), token_values))
