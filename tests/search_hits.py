@@ -1,11 +1,24 @@
-"""What a ranked search of an archive file finds, as the search tests compare it."""
+"""An archive file of a test corpus, and what a ranked search of it finds, as the search tests
+compare it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archive.search import SearchQuery, search
 from archive.store import Archive
+
+if TYPE_CHECKING:
+    from crawler.extract.record import Article
+
+
+def archive_of(path: Path, corpus: Iterable[Article]) -> Path:
+    """`path`, a new archive holding `corpus`."""
+    with Archive.open(path) as archive:
+        archive.save_articles(corpus)
+    return path
 
 
 def hits(db: Path, text: str, **filters: object) -> list[tuple[str | None, str]]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from search_hits import hits, titles
+from search_hits import archive_of, hits, titles
 from test_cli_search import run
 from test_export_filters import undo_v21
 
@@ -48,9 +48,7 @@ CORPUS = [
 
 
 def build(path: Path) -> Path:
-    with Archive.open(path) as archive:
-        archive.save_articles(CORPUS)
-    return path
+    return archive_of(path, CORPUS)
 
 
 @pytest.fixture(scope="module")

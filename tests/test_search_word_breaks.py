@@ -10,7 +10,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from search_hits import titles
+from search_hits import archive_of, titles
 from test_cli_search import run
 
 from archive import schema
@@ -32,9 +32,7 @@ ACROSS = ['"compost weekly"', "NEAR(compost weekly, 0)", '"bed often"']
 
 
 def build(path: Path) -> Path:
-    with Archive.open(path) as archive:
-        archive.save_articles(CORPUS)
-    return path
+    return archive_of(path, CORPUS)
 
 
 @pytest.fixture(scope="module")
