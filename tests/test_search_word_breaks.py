@@ -207,3 +207,16 @@ def test_the_posts_table_search_box_finds_every_spelling_too(
         assert f'name="_search" value="{typed}"' in page
     finally:
         client.close()
+
+
+def test_a_word_of_many_joinable_tokens_gives_few_spellings(joined_db: Path) -> None:
+    """A word of 3,000 tokens between punctuation (میخواهم.میخواهم....: 24,000 characters) had
+    each token's split spelled with all the others: 9,000 spellings of 3,000 tokens, 12 s and
+    1.2 GB for one search (quadratic in the query). Its spellings are bounded as a word's
+    letter variants are."""
+    from archive.search import casefold
+
+    word = "میخواهم." * 3000
+    with sqlite3.connect(joined_db) as conn:
+        phrases = casefold.word_phrases(conn, [word])
+    assert len(phrases.get(word, [])) <= casefold.MAX_SPELLINGS + 1
