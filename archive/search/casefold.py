@@ -27,7 +27,6 @@ way (`widen_syntax`: author:odegard).
 from __future__ import annotations
 
 import itertools
-import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -264,32 +263,68 @@ def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
     """An FTS5 expression with each word or "phrase" the index holds spelled otherwise too as
     the group of its spellings (`author:odegard` -> `author:("odegard" OR "ødegard")`), as
     `word_phrases` widens plain words. Not column names, prefixes (`word*`), words after `^`,
-    nor inside NEAR(…), where FTS5 takes phrases only."""
+    joined by `+`, nor inside NEAR(…), where FTS5 takes phrases only. Words side by side
+    (FTS5's implicit AND, of phrases only too) with a group among them are joined by AND and
+    kept one operand in parentheses: `garden میخواهم` -> `(garden AND ("میخواهم" OR ...))`."""
     parts = list(FTS_PART.finditer(expression))
-    words: list[tuple[re.Match[str], str]] = []  # each word to widen, with its part
+    texts = [part.group() for part in parts]
+    words: dict[int, str] = {}  # the index of each part to widen -> its word
+    # Whether a part ends a phrase, starts one (the implicit AND's operands), or ends a run of
+    # them (an operator, a parenthesis but NEAR's).
+    ends, starts, breaks = ([False] * len(parts) for _ in range(3))
     near_depth, in_braces = 0, False
-    for at, part in enumerate(parts):
-        text = part.group()
-        after = parts[at + 1].group() if at + 1 < len(parts) else ""
-        before = parts[at - 1].group() if at else ""
-        if text == "(" and (near_depth or before == "NEAR"):
-            near_depth += 1
-        elif text == ")" and near_depth:
-            near_depth -= 1
+    for at, text in enumerate(texts):
+        after = texts[at + 1] if at + 1 < len(texts) else ""
+        before = texts[at - 1] if at else ""
+        if text == "(":
+            breaks[at] = not near_depth and before != "NEAR"
+            near_depth += not breaks[at]
+            continue
+        if text == ")":
+            breaks[at] = not near_depth
+            near_depth -= not breaks[at]
+            ends[at] = not breaks[at] and not near_depth
+            continue
         in_braces = (in_braces or text == "{") and text != "}"
-        if near_depth or in_braces or after in (":", "*") or before == "^" \
-                or text in _OPERATORS or text in SYNTAX_CHARACTERS:
+        if near_depth:
+            continue
+        if in_braces or text in SYNTAX_CHARACTERS:
+            starts[at] = text in ("^", "{", "-")
+            ends[at] = text == "*"
+            continue
+        if text in _OPERATORS and text != "NEAR":
+            breaks[at] = True
+            continue
+        starts[at] = before not in (":", "^", "+", "-")
+        ends[at] = after not in (":", "*", "+", "(")
+        if text == "NEAR" or after in (":", "*", "+") or before in ("^", "+"):
             continue
         quoted = text.startswith('"')
         if quoted and (len(text) < 2 or not text.endswith('"')):
             continue  # unterminated: FTS5 says so
-        words.append((part, text[1:-1].replace('""', '"') if quoted else text))
-    phrases = word_phrases(conn, [word for _, word in words])
+        words[at] = text[1:-1].replace('""', '"') if quoted else text
+    phrases = word_phrases(conn, words.values())
+    widened = {at for at, word in words.items() if word in phrases}
+    joined = {at for at in range(len(parts) - 1) if ends[at] and starts[at + 1]}
+    wrapped: list[range] = []  # the runs of phrases side by side holding a group
+    run_start = 0
+    for at in range(len(parts) + 1):
+        if at == len(parts) or breaks[at]:
+            run = range(run_start, at)
+            if not widened.isdisjoint(run) and not joined.isdisjoint(run):
+                wrapped.append(run)
+            run_start = at + 1
+    opening, closing = {run[0] for run in wrapped}, {run[-1] for run in wrapped}
+    anded = {at for run in wrapped for at in run if at in joined}
     pieces: list[str] = []
     written = 0
-    for part, word in words:
-        if word in phrases:
-            group = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases[word])
-            pieces += [expression[written:part.start()], f"({group})"]
-            written = part.end()
+    for at, part in enumerate(parts):
+        pieces += [expression[written:part.start()], "(" if at in opening else ""]
+        if at in widened:
+            pieces.append("(" + " OR ".join('"' + phrase.replace('"', '""') + '"'
+                                            for phrase in phrases[words[at]]) + ")")
+        else:
+            pieces.append(part.group())
+        pieces += [")" if at in closing else "", " AND" if at in anded else ""]
+        written = part.end()
     return "".join(pieces) + expression[written:]
