@@ -234,3 +234,26 @@ def test_a_widened_word_beside_another_in_fts5_syntax_is_searched(
     "malformed query", in the search command and the posts table's search box (a 400). The
     words side by side are one operand still (`a NOT b c` leaves out the posts with b and c)."""
     assert sorted(titles(joined_db, query)) == sorted(expected), query
+
+
+def test_the_posts_table_search_box_answers_syntax_around_a_widened_word(
+        joined_db: Path) -> None:
+    """Each was a 400 page, "Invalid SQL: fts5: syntax error", once a search beyond ASCII was
+    read as FTS5 syntax and widened there."""
+    pytest.importorskip("datasette")
+    from urllib.parse import quote
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(joined_db))
+    try:
+        for typed in ("میخواهم AND", "میخواهم + کتابها", "tokens*میخواهم", "جدا میخواهم"):
+            response = client.get("/archive/posts.json?_shape=array&_col=title&_search="
+                                  + quote(typed))
+            assert response.status_code == 200, (typed, response.text)
+        assert client.get("/archive/posts.json?_shape=array&_col=title&_search="
+                          + quote("title:جدا OR میخواهم کتابها")).json() != []
+    finally:
+        client.close()
