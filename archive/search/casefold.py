@@ -205,9 +205,10 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
     and has no letter the archive may hold otherwise (`archive_variants`) costs no lookup; words
     with Chinese, Japanese or Korean in them are left to their own index."""
     variants = archive_variants(conn)
-    # (word, its tokens each with its spellings, what unicode61 makes of it, its spellings
-    # with or without a joiner as token lists: archive/search/joiners.py)
-    widened: list[tuple[str, list[list[str]], list[str], list[list[str]]]] = []
+    # (word, its tokens each with its spellings, what unicode61 makes of it (a set: a word of
+    # thousands of tokens is looked in for each of its spellings' tokens), its spellings with or
+    # without a joiner as token lists: archive/search/joiners.py)
+    widened: list[tuple[str, list[list[str]], set[str], list[list[str]]]] = []
     for word in words:
         if split_words([word])[0]:
             continue
@@ -216,7 +217,8 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
         if tokens == typed and not joins \
                 and not any(may_vary(token, variants) for token in tokens):
             continue
-        widened.append((word, [spellings(token, variants) for token in tokens], typed, joins))
+        widened.append((word, [spellings(token, variants) for token in tokens], set(typed),
+                        joins))
     # One lookup for all the words: most of its cost is the query's own. What unicode61 makes
     # of a word is not looked up: the word as typed is searched anyway, and looking up a common
     # term reads its whole doclist.
@@ -226,14 +228,15 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
                              *(token for _, _, typed, joins in widened for spelled in joins
                                for token in spelled if token not in typed)])
     found: dict[str, list[str]] = {}
-    for word, candidates, typed, joins in widened:
+    for word, candidates, typed_set, joins in widened:
+        typed = TOKEN.findall(as_indexed(word))
         phrases = [""]
         for spelled in candidates:
-            kept = [s for s in spelled if s in typed or s in held]
+            kept = [s for s in spelled if s in typed_set or s in held]
             phrases = [f"{phrase} {spelling}".lstrip() for phrase in phrases
                        for spelling in kept][:MAX_SPELLINGS]
         phrases += [" ".join(spelled) for spelled in joins
-                    if all(token in typed or token in held for token in spelled)]
+                    if all(token in typed_set or token in held for token in spelled)]
         others = [phrase for phrase in dict.fromkeys(phrases) if phrase != " ".join(typed)]
         if others:  # the word as typed stays a choice: unicode61 finds what it holds as it is
             found[word] = [word, *others]
