@@ -633,6 +633,7 @@ def test_warmup_data_never_replaces_a_body_of_images_only():
     _warmup_script(None, [{"type": "TEXT", "textData": "Ferns"}]),
     _warmup_script(None, [{"type": "HEADING", "headingData": [2], "nodes": []},
                           {"type": "IMAGE", "imageData": {"image": "a1b2c3_d4~mv2.jpg"}}]),
+    _warmup_script(None, [{"type": ["PARAGRAPH"], "nodes": []}, {"type": {"a": 1}}]),
     '<script type="application/json" id="wix-warmup-data">' + "[" * 100_000 + "]" * 100_000
     + "</script>",
 ])

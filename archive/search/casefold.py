@@ -26,7 +26,7 @@ way (`widen_syntax`: author:odegard).
 
 from __future__ import annotations
 
-import re
+import itertools
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -205,9 +205,10 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
     and has no letter the archive may hold otherwise (`archive_variants`) costs no lookup; words
     with Chinese, Japanese or Korean in them are left to their own index."""
     variants = archive_variants(conn)
-    # (word, its tokens each with its spellings, what unicode61 makes of it, its spellings
-    # with or without a joiner as token lists: archive/search/joiners.py)
-    widened: list[tuple[str, list[list[str]], list[str], list[list[str]]]] = []
+    # (word, its tokens each with its spellings, what unicode61 makes of it (a set: a word of
+    # thousands of tokens is looked in for each of its spellings' tokens), its spellings with or
+    # without a joiner as token lists: archive/search/joiners.py)
+    widened: list[tuple[str, list[list[str]], set[str], list[list[str]]]] = []
     for word in words:
         if split_words([word])[0]:
             continue
@@ -216,7 +217,8 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
         if tokens == typed and not joins \
                 and not any(may_vary(token, variants) for token in tokens):
             continue
-        widened.append((word, [spellings(token, variants) for token in tokens], typed, joins))
+        widened.append((word, [spellings(token, variants) for token in tokens], set(typed),
+                        joins))
     # One lookup for all the words: most of its cost is the query's own. What unicode61 makes
     # of a word is not looked up: the word as typed is searched anyway, and looking up a common
     # term reads its whole doclist.
@@ -226,14 +228,15 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
                              *(token for _, _, typed, joins in widened for spelled in joins
                                for token in spelled if token not in typed)])
     found: dict[str, list[str]] = {}
-    for word, candidates, typed, joins in widened:
+    for word, candidates, typed_set, joins in widened:
+        typed = TOKEN.findall(as_indexed(word))
         phrases = [""]
         for spelled in candidates:
-            kept = [s for s in spelled if s in typed or s in held]
+            kept = [s for s in spelled if s in typed_set or s in held]
             phrases = [f"{phrase} {spelling}".lstrip() for phrase in phrases
                        for spelling in kept][:MAX_SPELLINGS]
         phrases += [" ".join(spelled) for spelled in joins
-                    if all(token in typed or token in held for token in spelled)]
+                    if all(token in typed_set or token in held for token in spelled)]
         others = [phrase for phrase in dict.fromkeys(phrases) if phrase != " ".join(typed)]
         if others:  # the word as typed stays a choice: unicode61 finds what it holds as it is
             found[word] = [word, *others]
@@ -249,8 +252,11 @@ def _joiner_spellings(word: str, tokens: list[str]) -> list[list[str]]:
         return []
     if joiners.has_joiner(word):
         return [TOKEN.findall(fold_case(joiners.joined(word)))]
-    return [[*tokens[:at], *pieces, *tokens[at + 1:]]
-            for at, token in enumerate(tokens) for pieces in joiners.splits(token)]
+    # Each is all the word's tokens: at most MAX_SPELLINGS of them, as its letters' spellings
+    # (a word of 3,000 tokens between dots had 9,000, each of 3,000 tokens: 12 s, 1.2 GB).
+    return list(itertools.islice(([*tokens[:at], *pieces, *tokens[at + 1:]]
+                                  for at, token in enumerate(tokens)
+                                  for pieces in joiners.splits(token)), MAX_SPELLINGS))
 
 
 _OPERATORS = ("AND", "OR", "NOT", "NEAR")
@@ -260,32 +266,68 @@ def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
     """An FTS5 expression with each word or "phrase" the index holds spelled otherwise too as
     the group of its spellings (`author:odegard` -> `author:("odegard" OR "ødegard")`), as
     `word_phrases` widens plain words. Not column names, prefixes (`word*`), words after `^`,
-    nor inside NEAR(…), where FTS5 takes phrases only."""
+    joined by `+`, nor inside NEAR(…), where FTS5 takes phrases only. Words side by side
+    (FTS5's implicit AND, of phrases only too) with a group among them are joined by AND and
+    kept one operand in parentheses: `garden میخواهم` -> `(garden AND ("میخواهم" OR ...))`."""
     parts = list(FTS_PART.finditer(expression))
-    words: list[tuple[re.Match[str], str]] = []  # each word to widen, with its part
+    texts = [part.group() for part in parts]
+    words: dict[int, str] = {}  # the index of each part to widen -> its word
+    # Whether a part ends a phrase, starts one (the implicit AND's operands), or ends a run of
+    # them (an operator, a parenthesis but NEAR's).
+    ends, starts, breaks = ([False] * len(parts) for _ in range(3))
     near_depth, in_braces = 0, False
-    for at, part in enumerate(parts):
-        text = part.group()
-        after = parts[at + 1].group() if at + 1 < len(parts) else ""
-        before = parts[at - 1].group() if at else ""
-        if text == "(" and (near_depth or before == "NEAR"):
-            near_depth += 1
-        elif text == ")" and near_depth:
-            near_depth -= 1
+    for at, text in enumerate(texts):
+        after = texts[at + 1] if at + 1 < len(texts) else ""
+        before = texts[at - 1] if at else ""
+        if text == "(":
+            breaks[at] = not near_depth and before != "NEAR"
+            near_depth += not breaks[at]
+            continue
+        if text == ")":
+            breaks[at] = not near_depth
+            near_depth -= not breaks[at]
+            ends[at] = not breaks[at] and not near_depth
+            continue
         in_braces = (in_braces or text == "{") and text != "}"
-        if near_depth or in_braces or after in (":", "*") or before == "^" \
-                or text in _OPERATORS or text in SYNTAX_CHARACTERS:
+        if near_depth:
+            continue
+        if in_braces or text in SYNTAX_CHARACTERS:
+            starts[at] = text in ("^", "{", "-")
+            ends[at] = text == "*"
+            continue
+        if text in _OPERATORS and text != "NEAR":
+            breaks[at] = True
+            continue
+        starts[at] = before not in (":", "^", "+", "-")
+        ends[at] = after not in (":", "*", "+", "(")
+        if text == "NEAR" or after in (":", "*", "+") or before in ("^", "+"):
             continue
         quoted = text.startswith('"')
         if quoted and (len(text) < 2 or not text.endswith('"')):
             continue  # unterminated: FTS5 says so
-        words.append((part, text[1:-1].replace('""', '"') if quoted else text))
-    phrases = word_phrases(conn, [word for _, word in words])
+        words[at] = text[1:-1].replace('""', '"') if quoted else text
+    phrases = word_phrases(conn, words.values())
+    widened = {at for at, word in words.items() if word in phrases}
+    joined = {at for at in range(len(parts) - 1) if ends[at] and starts[at + 1]}
+    wrapped: list[range] = []  # the runs of phrases side by side holding a group
+    run_start = 0
+    for at in range(len(parts) + 1):
+        if at == len(parts) or breaks[at]:
+            run = range(run_start, at)
+            if not widened.isdisjoint(run) and not joined.isdisjoint(run):
+                wrapped.append(run)
+            run_start = at + 1
+    opening, closing = {run[0] for run in wrapped}, {run[-1] for run in wrapped}
+    anded = {at for run in wrapped for at in run if at in joined}
     pieces: list[str] = []
     written = 0
-    for part, word in words:
-        if word in phrases:
-            group = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases[word])
-            pieces += [expression[written:part.start()], f"({group})"]
-            written = part.end()
+    for at, part in enumerate(parts):
+        pieces += [expression[written:part.start()], "(" if at in opening else ""]
+        if at in widened:
+            pieces.append("(" + " OR ".join('"' + phrase.replace('"', '""') + '"'
+                                            for phrase in phrases[words[at]]) + ")")
+        else:
+            pieces.append(part.group())
+        pieces += [")" if at in closing else "", " AND" if at in anded else ""]
+        written = part.end()
     return "".join(pieces) + expression[written:]

@@ -77,7 +77,8 @@ def _nodes(nodes: list[Any], out: list[str], depth: int) -> None:
 
 
 def _node(node: dict[str, Any], out: list[str], depth: int) -> None:
-    kind = node.get("type")
+    # A type of another shape (a list) is none: unhashable, it failed the lookups below.
+    kind = node.get("type") if isinstance(node.get("type"), str) else None
     children = node.get("nodes") if isinstance(node.get("nodes"), list) else []
     if kind == "TEXT":
         text = _dict(node.get("textData")).get("text")
