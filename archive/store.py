@@ -50,6 +50,7 @@ from archive.history import version_id
 from archive.ingest import TEXT_FIELDS, Fetch, full_record, save_batch, utc_now
 from archive.iri import uri
 from archive.processes import process_alive
+from archive.search.names import name_case
 from archive.site_match import archived_root, url_twins
 from crawler.discover.urls import normalize_url, site_root
 
@@ -592,10 +593,30 @@ class Archive:
         post = {key: row[key] for key in self.post_fields()[:-1]}
         for column in ("tags", "categories", "warnings"):
             post[column] = json.loads(post[column])
+        for column in ("tags", "categories"):
+            post[column] = self.archived_spellings(column, post[column])
         post["images"] = [r[0] for r in self.conn.execute(
             "SELECT url FROM images WHERE post_id = ? AND is_cover = 0 ORDER BY position",
             (post["id"],))]
         return post
+
+    def archived_spellings(self, table: str, names: Sequence[str]) -> list[str]:
+        """`names` (a post's tags or categories) spelled as the archive spells each: the first
+        archived of those sharing a `name_case` key (the tags or categories row's name), as
+        the exports spell them (archive/export/source.py Spellings), so a post's çay is its
+        archive's Çay everywhere. A name no row holds is kept as it is."""
+        keys = {name: name_case(name) for name in names}
+        if not keys:
+            return []
+        spelled: dict[str, str] = {}
+        if "key" in {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}:
+            marks = ",".join("?" * len(set(keys.values())))
+            spelled.update(self.conn.execute(
+                f"SELECT key, name FROM {table} WHERE key IN ({marks})", list(set(keys.values()))))
+        else:  # an archive from before v23 read as it is: a row per spelling, first one wins
+            for (name,) in self.conn.execute(f"SELECT name FROM {table} ORDER BY id"):
+                spelled.setdefault(name_case(name), name)
+        return list(dict.fromkeys(spelled.get(keys[name], name) for name in names))
 
     def post_fields(self) -> list[str]:
         """The keys of a `post`, in its order, read from the schema (no post needed: the

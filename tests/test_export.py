@@ -290,9 +290,20 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
     result = wixarchive("export", str(tmp_path / "blog.wacz"), "--db", str(db))
     assert "has no captures" in result.stderr
     assert json.loads((tmp_path / "posts.NDJSON").read_text(encoding="utf-8").splitlines()[0])
-    # A folder, stdout or an extension naming no format: --format is still needed, and the
-    # error says which extensions would name one.
-    for out in (str(tmp_path), "-", str(tmp_path / "posts.txt")):
+    # An existing folder, even one named like a file (d.html): the error says it is a folder
+    # and how to export into one, not that an option is missing.
+    for folder in (tmp_path, tmp_path / "d.html"):
+        folder.mkdir(exist_ok=True)
+        result = wixarchive("export", str(folder), "--db", str(db))
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: {folder} is an existing folder: give --format markdown to write one file "
+            "per post into it, or name a file (an OUT ending in .jsonl, .ndjson, .csv, .wacz, "
+            ".xml, .wxr, .html, .htm names its format)"), folder
+    assert not any((tmp_path / "d.html").iterdir())
+    # Stdout or an extension naming no format: --format is still needed, and the error says
+    # which extensions would name one.
+    for out in ("-", str(tmp_path / "posts.txt")):
         result = wixarchive("export", out, "--db", str(db))
         assert result.returncode == 2 and not Path(tmp_path / "posts.txt").exists()
         assert result.stderr.splitlines()[-1] == (

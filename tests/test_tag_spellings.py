@@ -13,8 +13,9 @@ import yaml
 from lxml import etree
 from outputs import wixarchive
 
-from archive import schema
+import wixarchive as wixarchive_api
 from archive.export.wxr import NS
+from archive.schema import SCHEMA_VERSION
 from archive.search import SearchQuery, search
 from archive.store import Archive
 from crawler.extract.record import Article
@@ -98,6 +99,23 @@ def test_exports_spell_each_tag_once(db: Path, tmp_path: Path) -> None:
     assert front["tags"] == ["Çay", "STRASSE"]
 
 
+def test_a_post_read_through_the_api_or_show_spells_its_tags_as_the_exports(db: Path) -> None:
+    with Archive.open(db, readonly=True) as archive:
+        by_post = {post["title"]: post["tags"] for post in wixarchive_api.posts(archive)}
+        assert by_post == TAGGED
+        assert archive.post(f"{SITE}post/chai")["categories"] == ["Ελλάδα"]
+    shown = wixarchive("show", f"{SITE}post/stretch", "--db", str(db), "--json", check=True)
+    assert json.loads(shown.stdout)["tags"] == ["Yoga", "Çay"]
+
+
+def test_an_archive_read_as_v22_left_it_spells_a_post_as_its_exports(tmp_path: Path) -> None:
+    path = build(tmp_path / "archive.db")
+    undo_v23(path)
+    with Archive.open(path, readonly=True) as archive:
+        assert archive.schema_version == 22
+        assert {post["title"]: post["tags"] for post in wixarchive_api.posts(archive)} == TAGGED
+
+
 def drop_name_keys(conn: sqlite3.Connection) -> None:
     """v23's key columns gone, as an archive of v22 or before has them (and so v25's indexes:
     posts_site_recorded would stop v21's undoing from dropping recorded_at)."""
@@ -133,7 +151,7 @@ def test_the_upgrade_merges_the_spellings_of_a_tag_and_keeps_every_posts_tag(
     assert names == ["Çay", "STRASSE", "Yoga", "çay", "straße"]  # NOCASE: Strasse, ÇAY
     assert links["chai"] == ["çay", "straße", "STRASSE"]
     with Archive.open(path) as archive:
-        assert archive.schema_version == schema.SCHEMA_VERSION
+        assert archive.schema_version == SCHEMA_VERSION
     names, links = names_and_links(path)
     assert names == ["Çay", "STRASSE", "Yoga"]
     assert links == TAGGED

@@ -382,7 +382,16 @@ def test_posts_table_page_leaves_out_the_bodies_and_the_column_list(client: Clie
     links = [link for link in page.split('"') if link.startswith(("/blogs/posts.json?",
                                                                    "/blogs/posts.csv?"))]
     assert links and all("_nocol=body&amp;" in link for link in links)
-    assert "so do its JSON and CSV links" in meta["description"]
+    assert "and so of its JSON and CSV links" in meta["description"]
+    # The description is for someone new to Datasette: what the table is, how to search and
+    # filter it, where the article is; the one technical hint (_nocol) comes last, short.
+    said = meta["description"]
+    assert said.startswith("Every archived post, one row each")
+    assert html.escape(said.split(". ")[0]) in page
+    assert said.index("search box") < said.index("facets") < said.index("read it as an article")
+    hint = next(s for s in said.split(". ") if "_nocol" in s)
+    assert said.index(hint) > said.index("read it as an article") and len(hint) < 160
+    assert "body_html" not in said
     # Asked for by name, on the row page, in the JSON and in the CSV, the bodies are there.
     chosen = client.get("/blogs/posts?_col=title&_col=body").text
     assert 'data-column="body"' in chosen and "Sit down. Close your eyes." in chosen

@@ -68,6 +68,10 @@ def _format_of(out: str) -> str:
     fmt = format_of_path(out)
     if fmt is None:
         known = ", ".join(FORMAT_OF_EXTENSION)
+        if Path(out).is_dir():  # even d.html: a folder is no file to write an export into
+            raise click.UsageError(
+                f"{out} is an existing folder: give --format markdown to write one file per "
+                f"post into it, or name a file (an OUT ending in {known} names its format)")
         # A PDF is the HTML export printed: say so, not only what the extensions name.
         page = str(Path(out).with_suffix(".html"))
         pdf = (f"; there is no PDF export: export {page}, open it in a web browser and print "

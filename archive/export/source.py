@@ -275,8 +275,10 @@ class Spellings:
     """The archive's one spelling of each tag and category: the first archived of those sharing
     a `name_case` key (the tags table's name), so that an export lists Çay once, not Çay on one
     post and çay on another (two taxonomy terms in WXR, two tag pages in Hugo). A post's own
-    list (posts.tags) keeps the page's spelling; an archive from before v23 read as it is,
-    whose table may hold both, is spelled the same. Tags are few: read once, up front."""
+    list (posts.tags) keeps the page's spelling, which `Archive.post` spells by the same rule
+    (Archive.archived_spellings); here the versions' records are spelled too. An archive from
+    before v23 read as it is, whose table may hold both, is spelled the same. Tags are few:
+    read once, up front."""
 
     def __init__(self, archive: Archive) -> None:
         self.spelled: dict[str, dict[str, str]] = {}

@@ -44,11 +44,15 @@ TABLES: dict[str, tuple[str, str, dict[str, str]]] = {
         "pid": "The crawl process's id: a `running` run whose process is gone is closed as "
                "interrupted",
     }),
-    "posts": ("Posts", "The current version of every archived post; deleted posts are kept and "
-              "flagged with deleted_at. A title links to the post's article page; the page "
-              "leaves out the body columns (body, body_html, body_markdown), and so do its "
-              "JSON and CSV links, which follow the columns shown. The row page, and posts.json "
-              "and posts.csv fetched without _nocol, give every column.", {
+    # Read first by someone who has never used Datasette: what the table is and what to click,
+    # then the one technical point (the page's own JSON and CSV links follow the columns shown).
+    "posts": ("Posts", "Every archived post, one row each, as it reads now; a post its site has "
+              "since removed stays, with the date it went in deleted_at. To find posts, type "
+              "words in the search box, or click a site, author, tag, category, year or "
+              "language among the facets to keep only those posts. Click a post's title to "
+              "read it as an article, with its images and its earlier versions. The post's "
+              "text is left out of this table, and so of its JSON and CSV links; its id's "
+              "page, and posts.json or posts.csv without _nocol, give every column.", {
         "id": "Post id (links to the post's row; its title links to the article page)",
         "site_id": "The site the post belongs to",
         "url": "The post's URL",
