@@ -1484,3 +1484,24 @@ def test_a_paragraph_naming_the_networks_is_no_share_bar() -> None:
     body = _WALK + ["Share", "We post every walk on Facebook and X.", "Link copied to the wiki."]
     result = clean_text(_CONTENT_ONLY_HEADER + "\n\n".join(body) + "\n")
     assert result.body == body
+
+
+@pytest.mark.parametrize("copy", [
+    "# Mein Weg\n\n  * * Anna Müller\n\n    * * * 12\\. März 2023\n\n    * 2 Min. Lesezeit\n\n",
+    "  * Anna Müller\n  * * * 12\\. März 2023\n  * 2 Min. Lesezeit\n\n# Mein Weg\n\n",
+])
+def test_an_html2text_copy_with_the_date_escaped_in_nested_bullets_gives_the_date(
+        copy: str) -> None:
+    """html2text escapes a number opening a list item ("* * * 12\\. März 2023"). A short
+    content-only copy showed too few Markdown signs to be read as Markdown, so the date kept
+    its backslash, was no date, and became the author (the author's line stayed in the body)."""
+    body = ["Erster Absatz des Beitrags.", "Zweiter Absatz."]
+    result = clean_text(copy + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("Mein Weg", "Anna Müller")
+    assert (result.date, result.reading_minutes) == ("12. März 2023", 2)
+    assert result.body == body
+
+
+def test_a_plain_text_copy_with_a_heading_sign_alone_stays_plain_text() -> None:
+    """The guard: one `#` heading without html2text's escape is no Markdown copy."""
+    assert clean_text("# Notes\n\nFirst line.\n\n12. März 2023 was a Sunday.\n").dialect == "text"
