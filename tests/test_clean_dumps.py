@@ -958,3 +958,40 @@ def test_a_poems_lines_and_a_list_in_a_short_dump_stay_apart() -> None:
         result = clean_text(_console_post("A walk by the sea", "Jun 6, 2019", "1 min read",
                                           lines))
         assert result.body == [line for line in lines if line]
+
+
+# lynx writes the author's list item with the avatar's name before the author's (a Google
+# account's picture: a long percent-encoded id), and wraps the name's last word under the
+# item's text even where it would have fitted on the line (it counts the image's width).
+_AVATAR = "[AItbvmm5lAQLGj8rt-1lNl6fCQNOa4ZEpvNyMpCPQtdv%3Ds96-c]"
+
+
+def _lynx_page(item: str, title: str, date: str, read: str, paragraph: str) -> str:
+    return "\n".join([
+        "   top of page", "     * All Posts", "     * Latest News", "", item, "     *",
+        "     *", f"          + {date}", "          +", f"          + {read}", "",
+        "   (BUTTON)", "", title, "",
+        *("   " + line for line in textwrap.wrap(paragraph, 74)), "",
+        "   27 views0 comments", "   bottom of page", ""])
+
+
+@pytest.mark.parametrize(("first", "last", "title", "date", "read", "paragraph"), [
+    ("Ann", "Lee", "Learning at Home Effectively", "Sep 9, 2023", "1 min read", PARAGRAPH),
+    ("Анна", "Ли", "Учимся дома", "9 сент. 2023 г.", "1 мин. на чтение",
+     "Добро пожаловать в наш блог. " * 6),
+    ("محمد عبد", "الله", "التعلم في المنزل", "9 سبتمبر 2023", "1 دقائق قراءة",
+     "مرحبا بكم في مدونتنا حيث نشارك الأخبار والأفكار مع القراء كل أسبوع. " * 4),
+    ("मोहन", "शर्मा", "घर पर पढ़ाई", "9 सित॰ 2023", "1 मिनट पढ़ें",
+     "हमारे ब्लॉग में आपका स्वागत है जहाँ हम हर सप्ताह खबरें साझा करते हैं। " * 4),
+], ids=["en", "ru", "ar", "hi"])
+@pytest.mark.parametrize("wrapped", [True, False], ids=["wrapped", "one-line"])
+def test_a_lynx_author_item_holding_the_avatars_name_gives_the_author(
+        first: str, last: str, title: str, date: str, read: str, paragraph: str,
+        wrapped: bool) -> None:
+    """Before, the name's last word wrapped under the item (a word that would have fitted
+    there) stayed a line of its own: no author, and that word was taken for the title."""
+    item = (f"     * {_AVATAR} {first}\n       {last}" if wrapped
+            else f"     * {_AVATAR} {first} {last}")
+    result = clean_text(_lynx_page(item, title, date, read, paragraph))
+    assert (result.title, result.author) == (title, f"{first} {last}")
+    assert result.body == [paragraph.strip()]

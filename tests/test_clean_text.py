@@ -1455,3 +1455,53 @@ def test_a_caseless_name_with_fewer_words_than_the_title_over_it_is_the_author()
                         "২ মিনিট পড়ুন\n\n" + "\n\n".join(body) + "\n")
     assert (result.title, result.author) == ("পুরনো বন্দরে একদিন", "রবীন্দ্রনাথ চক্রবর্তী")
     assert result.body == body
+
+
+_CONTENT_ONLY_HEADER = "Ann Lee\n\nMar 3, 2024\n\n2 min read\n\nA walk in the hills\n\n"
+_WALK = ["We left early and walked all day.", "The view was worth it."]
+
+
+@pytest.mark.parametrize("bar", [
+    ["Share", "Facebook", "X", "LinkedIn", "Link copied"],
+    ["Facebook", "X (Twitter)", "LinkedIn", "Copy link"],
+    ["Share this post", "Facebook", "Twitter", "LinkedIn", "Link copied"],
+])
+@pytest.mark.parametrize("where", ["end", "under the header"])
+def test_a_share_bar_one_button_a_line_in_a_content_only_copy_is_chrome(
+        bar: list[str], where: str) -> None:
+    """A content-only copy of a post with no view counter: its share bar's buttons come one a
+    line. Before, they stayed in the body (wherever they sat), all but a network row."""
+    parts = _WALK + bar if where == "end" else bar + _WALK
+    result = clean_text(_CONTENT_ONLY_HEADER + "\n\n".join(parts) + "\n")
+    assert (result.title, result.author) == ("A walk in the hills", "Ann Lee")
+    assert result.body == _WALK
+    assert set(bar) <= set(result.chrome)
+
+
+def test_a_paragraph_naming_the_networks_is_no_share_bar() -> None:
+    """The guard: the post's last lines mention Facebook and X in sentences; a lone "Share"
+    heading over a paragraph stays too."""
+    body = _WALK + ["Share", "We post every walk on Facebook and X.", "Link copied to the wiki."]
+    result = clean_text(_CONTENT_ONLY_HEADER + "\n\n".join(body) + "\n")
+    assert result.body == body
+
+
+@pytest.mark.parametrize("copy", [
+    "# Mein Weg\n\n  * * Anna Müller\n\n    * * * 12\\. März 2023\n\n    * 2 Min. Lesezeit\n\n",
+    "  * Anna Müller\n  * * * 12\\. März 2023\n  * 2 Min. Lesezeit\n\n# Mein Weg\n\n",
+])
+def test_an_html2text_copy_with_the_date_escaped_in_nested_bullets_gives_the_date(
+        copy: str) -> None:
+    """html2text escapes a number opening a list item ("* * * 12\\. März 2023"). A short
+    content-only copy showed too few Markdown signs to be read as Markdown, so the date kept
+    its backslash, was no date, and became the author (the author's line stayed in the body)."""
+    body = ["Erster Absatz des Beitrags.", "Zweiter Absatz."]
+    result = clean_text(copy + "\n\n".join(body) + "\n")
+    assert (result.title, result.author) == ("Mein Weg", "Anna Müller")
+    assert (result.date, result.reading_minutes) == ("12. März 2023", 2)
+    assert result.body == body
+
+
+def test_a_plain_text_copy_with_a_heading_sign_alone_stays_plain_text() -> None:
+    """The guard: one `#` heading without html2text's escape is no Markdown copy."""
+    assert clean_text("# Notes\n\nFirst line.\n\n12. März 2023 was a Sunday.\n").dialect == "text"

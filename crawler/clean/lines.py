@@ -161,7 +161,8 @@ def unwrap_console(lines: list[str]) -> list[str]:
         if bullet is not None and _ITEM_WITHOUT_TEXT.match(line):
             waiting = (len(out), len(line[:bullet.end()].rstrip()))
         elif width and bullet is None and above and _indent(line) == _text_column(above) \
-                and measure(above) + 1 + measure(text.split(maxsplit=1)[0]) > width \
+                and (measure(above) + 1 + measure(text.split(maxsplit=1)[0]) > width
+                     or _name_under_avatar(above, text)) \
                 and not _chrome_alone(text) and not _opens_with_image(text):
             out[-1].append(text)
             continue
@@ -316,6 +317,15 @@ def image_placeholder(name: str, alone: bool = False) -> bool:
         return False
     return bool(_IMAGE_WORD.fullmatch(name) or _HASH.match(name) or name in (
         name.lower(), name.upper()) and _GENERIC_IMAGE_WORD.fullmatch(name))
+
+
+def _name_under_avatar(above: str, text: str) -> bool:
+    """Whether `text` ends the author's name in a list item that opens with the avatar's file
+    name ("* [AItbvmm…s96-c] Keshav" / "Sachdeva"): lynx counts the image's width, not its
+    name's, and wraps a word that would have fitted. A word or two, no sentence."""
+    bullet = BULLET.match(above)
+    return (bullet is not None and _opens_with_image(above[bullet.end():])
+            and len(text.split()) <= 2 and text[-1] not in ".!?。！？।,;:)]")
 
 
 def _opens_with_image(text: str) -> bool:

@@ -61,6 +61,9 @@ _SIGNS = re.compile(r"!?\[[^\[\]\n]*\]\([^()\[\]\s]*\)|^#{1,6} \S|\*\*\S[^*\n]*\
                     re.MULTILINE)
 _IMAGE_SIGN = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]+\)")
 _OPENING_HEADING = re.compile(r"\s*#{1,6} \S")  # the dump's first line a Markdown heading
+# html2text's escape of a number opening a line or list item ("* * * 12\. März 2023"), which
+# keeps it from reading as an ordered list; plain text has no cause to write it.
+_NUMBER_ESCAPE = re.compile(r"^[ \t]*(?:[*+-][ \t]+)*\d{1,4}\\\.(?=\s)", re.MULTILINE)
 
 
 
@@ -76,12 +79,15 @@ class MarkdownLine:
 
 def looks_like_markdown(text: str) -> bool:
     """Markdown when its syntax recurs (a whole page shows many links), or an image is written
-    in Markdown, or a short copy of a post opens on a `#` heading and shows one more sign (the
-    author's name as a link to their profile)."""
+    in Markdown, or a short copy of a post opens on a `#` heading or escapes a number as
+    html2text does (a date in the header: "12\\. März 2023") and shows one more sign (the
+    author's name as a link to their profile, a `#` heading)."""
     sample = text[:200_000]
     hits = len(_SIGNS.findall(sample))
     opens_on_heading = bool(_OPENING_HEADING.match(sample))
-    return hits >= 3 or bool(_IMAGE_SIGN.search(sample)) or hits >= 2 and opens_on_heading
+    escaped = bool(_NUMBER_ESCAPE.search(sample))
+    return (hits >= 3 or bool(_IMAGE_SIGN.search(sample))
+            or hits + escaped >= 2 and (opens_on_heading or escaped))
 
 
 def inline_plain(text: str) -> str:

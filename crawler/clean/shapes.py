@@ -241,6 +241,23 @@ class ShapeRules:
         return label(k) and (networks(k + 1) or k + 1 < len(self.c) and label(k + 1)
                              and networks(k + 2))
 
+    def share_bar_run(self, k: int, step: int = 1) -> int:
+        """How many lines a share bar spans from line `k` on (upwards with `step` -1): its
+        label, buttons and "Link copied" one a line, naming two networks or more (a paragraph
+        that mentions Facebook is no button); 0 where no bar starts there."""
+        j, networks = k, 0
+        while 0 <= j < len(self.c):
+            text = self.ln(j).text
+            if v.SHARE_NETWORKS.match(text):
+                networks += 2
+            elif v.SHARE_BUTTON.match(text):
+                networks += 1
+            elif not (v.SHARE_BAR.match(text) or v.SHARE_VIA.match(text)
+                      or v.SHARE_LINK_COPIED.match(text)):
+                break
+            j += step
+        return abs(j - k) if networks >= 2 and abs(j - k) >= 2 else 0
+
     def shaped_updated(self, k: int) -> bool:
         """An "Updated: date" line in a locale the vocabulary lacks, right under a header
         read by its shape, or whose reading time was (Turkish "12 Mar 2023" over "2 dakikada

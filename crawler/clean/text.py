@@ -305,13 +305,13 @@ class _Cleaner(PageRules):
         if writer is None:
             writer, p = self.writer_above(p, bulleted)
         self.out.author = writer
-        after = b1 + 1
+        after = self.share_bar_after(b1 + 1)
         while after < len(self.c) and (self.meta(after) == "updated"
                                        or v.HEADER_WIDGET_LINE.match(self.ln(after).text)
                                        or v.SHARE_BAR.match(self.ln(after).text)
                                        or self.share_label(after)):
             self.take_meta(after)
-            after += 1
+            after = self.share_bar_after(after + 1)
         if self.shaped_updated(after):
             self.take_meta(after)
             after += 1
@@ -375,7 +375,7 @@ class _Cleaner(PageRules):
             loose = self.site_header or classic
             if a1 is not None and (heading_like(a1) if loose else title_like(a1)):
                 title_at = after
-                after += 1
+                after = self.share_bar_after(after + 1)
                 while after < len(self.c) and (self.meta(after) == "updated"
                                                or self.shaped_updated(after)):
                     self.take_meta(after)
@@ -393,6 +393,13 @@ class _Cleaner(PageRules):
         if title_at is not None:
             self.role[self.c[title_at]] = "title"
         return after
+
+    def share_bar_after(self, k: int) -> int:
+        """Past a share bar whose buttons come one a line at `k` (under the header or the
+        title), marked chrome; `k` where none does."""
+        for j in range(k, k + (n := self.share_bar_run(k))):
+            self.chrome(j)
+        return k + n
 
     def _shows_doc_title(self, k: int, other: Line) -> bool:
         """Whether line `k` shows the document's <title> that html-text prints, and better
@@ -509,7 +516,13 @@ class _Cleaner(PageRules):
             self.chrome(k)
         # Whole-line chrome read upwards from the end of the page.
         k = end - 1
-        while k >= start and (v.is_closing_chrome(self.ln(k).text) or not self.ln(k).text):
+        while k >= start and (v.is_closing_chrome(self.ln(k).text) or not self.ln(k).text
+                              or self.share_bar_run(k, step=-1)):
+            # A share bar's buttons one a line ("X (Twitter)", "Link copied") go as a whole.
+            if run := self.share_bar_run(k, step=-1):
+                for j in range(max(start, k - run + 1), k + 1):
+                    self.chrome(j)
+                k = max(start, k - run + 1)
             if v.COMMENTS_HEADING.match(self.ln(k).text) or v.COUNTERS.match(self.ln(k).text):
                 self.evidence = True
             if self.ln(k).text:

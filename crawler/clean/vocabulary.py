@@ -333,6 +333,13 @@ SOCIAL_LINKS = re.compile(
 SHARE_BAR = re.compile(
     rf"^(?:(?:{_alt(SHARE_LABELS)})\s*:?|(?:(?:{_NETWORKS})\s*){{2,8}})$", re.IGNORECASE)
 SHARE_NETWORKS = re.compile(rf"^(?:(?:{_NETWORKS})\s*){{2,8}}$", re.IGNORECASE)
+# A share bar's buttons one a line, as a content-only copy gives them: a network's name ("X",
+# "X (Twitter)"), the copy-link button and the toast it leaves ("Link copied").
+SHARE_BUTTON = re.compile(rf"^(?:{_NETWORKS})(?:\s*\((?:{_NETWORKS})\))?$", re.IGNORECASE)
+SHARE_LINK_COPIED = re.compile(
+    r"^(?:Link copied|Copy link|Share link|Lien copié|Link kopiert|Enlace copiado|Copiar enlace"
+    r"|Link copiado|Copiar link|Link gekopieerd|Link kopiëren|Link copiato|Copia link)[.!]?$",
+    re.IGNORECASE)
 RECENT_POSTS = [
     "Recent Posts", "Related Posts", "Posts récents", "Articles récents", "Publications récentes",
     "Articles similaires", "Posts similaires", "Aktuelle Beiträge", "Ähnliche Beiträge",
