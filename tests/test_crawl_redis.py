@@ -1085,6 +1085,71 @@ def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
                                                          f"to {new_root}")
 
 
+def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
+                                                                 redis_server: RedisServer):
+    """A blog archived at its old address, which now redirects to a new host, crawled through
+    Redis; the writer killed mid-crawl, results waiting, and `crawl --redis` run again. The move
+    was kept in the first writer's memory alone: the writer taking over stored the waiting
+    posts under their new URLs as new posts beside the old ones (40 posts archived twice), and
+    its line and run said nothing of the move. Now it learns of it as it starts, as the first
+    writer had, and every post keeps its one history at its new URL."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as (new_home,), \
+            BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        new_home.blog.edit_post(new_home.blog.posts[0].slug, paragraphs=["After the move."])
+        new_home.hits.clear()
+        writer = start_writer([old_home.url], db, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: new_home.hits.total() >= 15, "posts fetched at the new host",
+                       writer)
+            os.kill(writer.pid, signal.SIGSTOP)  # stores nothing more; the worker sends on
+            wait_until(lambda: client.llen("wixarchive:results") >= 3, "results waiting")
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            waiting = client.llen("wixarchive:results")
+            writer = start_writer([old_home.url], db, redis_server.url, "--no-media", "--json")
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert waiting, "nothing was waiting for the next writer: the test proved nothing"
+    assert writer.returncode == 0, err
+    summary = json.loads(out)
+    new_root = new_home.url + "/"
+    assert summary["moved_to"] == new_root, summary
+    assert f"moved: its address now redirects to {new_root}" in summary["message"], summary
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [40]
+        assert set(archive.known_posts(old_home.url)) == {
+            new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
+        assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
+                                                         f"to {new_root}")
+
+
+def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog archived at its old address, crawled after its move (its posts at their new
+    URLs), then crawled at its new address: without Redis the line says it continues the site
+    archived at the old one; through Redis it said nothing of it. Now both say the same."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=4) as (new_home,), BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        crawl_json(old_home.url, db, redis_server.url)
+        shutil.copy(db, tmp_path / "without.db")
+        shutil.copytree(captures_dir(db), captures_dir(tmp_path / "without.db"))
+        through = crawl_json(new_home.url, db, redis_server.url)
+        without = crawl_json(new_home.url, tmp_path / "without.db")
+    old_root = old_home.url + "/"
+    assert without["message"] == (f"4 posts: 0 new, 0 changed, 4 unchanged; continues the site "
+                                  f"archived at {old_root}, whose address now redirects here: "
+                                  "its posts, versions and runs"), without
+    assert (through["site"], through["message"]) == (without["site"], without["message"])
+
+
 class MovedHome(BlogServer):
     """The old domain of a blog that moved to `moved_to`: its robots.txt redirects to the new
     host's, every other page to the new host's home page (as many moved domains answer)."""

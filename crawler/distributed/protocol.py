@@ -85,6 +85,11 @@ PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its pla
 # (held back by RESTING and PACED), not in its lane for other hosts (its media). Added to by
 # each request queued that names them (ROOTS: PUSH, REPLACE), whichever queued it.
 SITE_ROOTS = f"{PREFIX}:site-roots"
+# hash site -> JSON [the root its posts are archived under, the host it moved to]: each site's
+# move as its writer learned it, so that a writer taking over from a killed one gives the posts
+# it stores from the dead one's results their new URLs, as that one would have (the writer
+# alone reads and writes it).
+MOVES = f"{PREFIX}:moves"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -179,7 +184,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, OLD_QUEUE]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, OLD_QUEUE]
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings"):  # per site (queue: per lane)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
