@@ -1431,11 +1431,13 @@ def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
 
 
 class AsksToWait(BlogServer):
-    """A sample blog answering each post's first request 429 with `Retry-After: 1`."""
+    """A sample blog answering each post's first request 429 with `Retry-After: 1` (or
+    `wait`)."""
 
-    def __init__(self, blog: SampleBlog, host: str) -> None:
+    def __init__(self, blog: SampleBlog, host: str, wait: str = "1") -> None:
         super().__init__(blog, host)
         self.asked: set[str] = set()
+        self.wait = wait
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
                 base: str | None = None, **options: Any) -> Response:
@@ -1445,7 +1447,7 @@ class AsksToWait(BlogServer):
             self.asked.add(target)
         if first:
             return Response(429, b"<html><body>Too many requests</body></html>",
-                            {"Content-Type": "text/html", "Retry-After": "1"})
+                            {"Content-Type": "text/html", "Retry-After": self.wait})
         return response
 
 
@@ -1471,6 +1473,34 @@ def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: R
             gaps.append(round(then - at, 2))
         seen.add(path)
     assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
+
+
+@pytest.mark.parametrize("how", ["time limit", "ctrl-c"])
+def test_a_retry_after_a_worker_waits_ends_at_the_time_limit_or_a_stop(
+        tmp_path: Path, redis_server: RedisServer, how: str):
+    """The posts a worker took before a 429's `Retry-After: 50` came waited it out in the
+    worker, whatever happened meanwhile: a crawl with `--time-limit 3` took 18 s (the writer
+    waiting for them in vain), and a worker told to stop (Ctrl-C) took 50 s to exit. Now the
+    wait ends at the site's time limit, or at the worker's stop, as without Redis."""
+    with AsksToWait(SampleBlog(seed=90, post_count=30), loopback(2), wait="50") as server:
+        worker = start_worker(redis_server.url)
+        limit = ["--time-limit", "3"] if how == "time limit" else []
+        writer = start_writer([server.url], tmp_path / "archive.db", redis_server.url,
+                              "--no-media", "--json", "--concurrency", "4", *limit)
+        try:
+            wait_until(lambda: any(p.startswith("/post/") for p in server.request_log),
+                       "a post asked for", writer, limit=60)
+            started = time.monotonic()
+            if how == "ctrl-c":
+                time.sleep(1)  # the 429s are in: the worker holds the others' requests
+                worker.send_signal(signal.SIGINT)
+                worker.wait(timeout=60)
+            else:
+                writer.communicate(timeout=60)
+            took = time.monotonic() - started
+        finally:
+            stop([writer, worker])
+    assert took < (8 if how == "time limit" else 6), took
 
 
 def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(
