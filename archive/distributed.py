@@ -217,6 +217,8 @@ class _Site:
     # (time.monotonic()); the run ends once the requests the workers held are done.
     stop_reason: str | None = None
     stopped_at: float = 0.0
+    # The crawl was stopped (Ctrl-C, SIGTERM): its requests left unsent are no failure.
+    interrupted: bool = False
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -530,6 +532,14 @@ class RedisWriter:
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE
+                    # Nothing more is sent, held requests included; what the queued retries'
+                    # earlier tries fetched comes back as results (drained next, before any
+                    # site finishes), counted as a crawl without Redis counts every download.
+                    for site in active.values():
+                        site.interrupted = True
+                        self._stop_site(site.job.url)
+                    self.empty_queue()
+                    continue
                 self.empty_queue()  # nothing more is fetched
             for url, site in list(active.items()):
                 if site.stop_reason is None and (site.stopped_early or (
@@ -901,10 +911,11 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     site.count("downloader/response_count", message.get("responses", 0))
     site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    # Requests a site's time limit left unsent are named, not failures of the site (as
-    # WixBlogSpider.on_error): its run is a timeout, which the schedule's back-off counts.
-    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if site.stop_reason == TIME_LIMIT else (
-        p.TIME_LIMIT_OVER,)
+    # Requests a site's time limit or the crawl's stop left unsent are named, not failures of
+    # the site (as WixBlogSpider.on_error): its run is a timeout or interrupted, which the
+    # schedule's back-off counts.
+    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if (
+        site.stop_reason == TIME_LIMIT or site.interrupted) else (p.TIME_LIMIT_OVER,)
     site.count("wixarchive/fetch_errors", sum(not error.endswith(unsent)
                                               for error in message.get("errors", ())))
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).

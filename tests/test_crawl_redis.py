@@ -1503,6 +1503,34 @@ def test_a_retry_after_a_worker_waits_ends_at_the_time_limit_or_a_stop(
     assert took < (8 if how == "time limit" else 6), took
 
 
+def test_a_writer_stopped_counts_every_request_sent_and_fails_none_unsent_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Ctrl-C to `crawl --redis` while posts answered 429 wait in the queue for their retry:
+    the writer emptied the queue without counting their first tries, so its summary counted
+    fewer requests than the site got, and what the workers held was sent all the same or
+    counted failed. Now, as a crawl without Redis, every request sent is counted, none left
+    unsent is a failure, and the line says it in the same words."""
+    with AsksToWait(SampleBlog(seed=90, post_count=40), loopback(2)) as server:
+        db = tmp_path / "archive.db"
+        worker = start_worker(redis_server.url)
+        writer = start_writer([server.url], db, redis_server.url, "--no-media", "--json")
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 8,
+                       "8 posts stored", writer)
+            writer.send_signal(signal.SIGINT)
+            out, err = writer.communicate(timeout=60)
+            worker.wait(timeout=60)
+        finally:
+            stop([writer, worker])
+        sent = len(server.request_log)
+    summary = json.loads(out)
+    assert writer.returncode == 130, err
+    assert re.fullmatch(r"crawl interrupted \(shutdown\) after \d+ posts; run again to resume",
+                        summary["message"]), summary
+    assert summary["requests"] == sent, (summary, server.request_log)
+    assert summary["counts"].get("failed", 0) == 0, summary
+
+
 def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(
         tmp_path: Path, redis_server: RedisServer):
     """Until protocol 13 every queued request sat in one zset, `wixarchive:requests`; a Redis
