@@ -998,7 +998,8 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
 # worker's environment, workers could disagree (one stopping a site after 10 failures, another
 # after 50); the writer's values, as a crawl without Redis reads them (crawler.run), hold for all.
 FAILURE_SETTINGS = ("WIXARCHIVE_MAX_SERVER_ERRORS", "WIXARCHIVE_MAX_FAILING_SECONDS",
-                    "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX")
+                    "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX",
+                    "WIXARCHIVE_RETRY_AFTER_STOP")
 
 
 def failure_settings(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from archive.captures import captures_dir
 from archive.store import Archive, ArchiveError
 from crawler.discover.urls import normalize_url
 from crawler.sample_site import SampleBlog, render
+from crawler.sample_site import hostile as h
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response, error_response
@@ -1529,6 +1530,27 @@ def test_a_writer_stopped_counts_every_request_sent_and_fails_none_unsent_as_wit
                         summary["message"]), summary
     assert summary["requests"] == sent, (summary, server.request_log)
     assert summary["counts"].get("failed", 0) == 0, summary
+
+
+def test_a_site_asking_every_page_to_wait_an_hour_is_stopped_early_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Every post answers 429 with `Retry-After: 3600`: a crawl without Redis stops early
+    after three such answers (tests/test_crawl_hostile.py); through Redis the rule was off, and
+    every one of the 60 posts was asked for. Now three such answers, whichever workers got
+    them, stop the site, and its line says so in the same words."""
+    blog = SampleBlog(seed=43, post_count=60)
+    with BlogServer(blog, loopback(2)) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(3600, times=None)
+        workers = [start_worker(redis_server.url) for _ in range(2)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json"), workers)
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    summary = json.loads(out)
+    assert summary["status"] == "failed", summary
+    assert summary["message"].endswith(
+        "stopped early, throttled: the server asks to wait 3600 s (Retry-After)"), summary
+    assert 3 <= len(asked) <= 3 + 2 * 2, asked  # those under way: --concurrency 2
 
 
 def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(

@@ -663,6 +663,21 @@ drop_queued(KEYS[5], KEYS[4], ARGV[1])
 return 1
 """
 
+# A Retry-After longer than is waited for (crawler.distributed.retry_after): the ARGV[3]-th of
+# the site's run stops it, as FAILED does, and tells the writer why (ARGV[4], "throttled: ...").
+# KEYS: its count (backoff_key + ":too-long"), stopped, results, pending; ARGV: site, run, the
+# count that stops it, the reason.
+TOO_LONG = _NOW + _LANES + _DROP_QUEUED + """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 86400)
+if count < tonumber(ARGV[3]) or redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', RESTING, ARGV[1])
+redis.call('RPUSH', KEYS[3], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
+                                                  stopped_early = ARGV[4]}))
+drop_queued(KEYS[4], KEYS[3], ARGV[1])
+return 1
+"""
+
 # The site's first good answer: its failures in a row and its back-off end, and its pages are
 # handed out again at once. KEYS: backoff; ARGV: site.
 ANSWERED = _NOW + _LANES + """

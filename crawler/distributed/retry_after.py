@@ -27,7 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.queue import LEASE, request_site
+from crawler.distributed.queue import LEASE, RUN, request_site
 from crawler.downloader.early_stop import drop_queued
 from crawler.downloader.retry_after import RetryAfterMiddleware
 
@@ -40,6 +40,7 @@ class BackToQueue(IgnoreRequest):
 
 class SharedRetryAfter(RetryAfterMiddleware):
     script: Any = None
+    too_long_script: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +67,18 @@ class SharedRetryAfter(RetryAfterMiddleware):
                 break  # SiteTokens refuses it
             await asyncio.sleep(min(wait, STEP))
         return None
+
+    def _too_long(self, request: Request, slot: str, reason: str) -> None:
+        """Counted across workers, per site and run: the stop_after-th stops the site in every
+        worker and tells the writer (protocol.TOO_LONG), which ends its run `reason`, as a
+        crawl without Redis stops early."""
+        server = self.crawler.spider.server
+        if self.too_long_script is None:
+            self.too_long_script = server.register_script(p.TOO_LONG)
+        site, run = request_site(request), request.meta.get(RUN)
+        self.too_long_script(keys=[p.backoff_key(site, run) + ":too-long", p.STOPPED, p.RESULTS,
+                                   p.PENDING],
+                             args=[site, "" if run is None else run, self.stop_after, reason])
 
     def process_exception(self, request: Request, exception: BaseException,
                           spider: Any = None) -> Any:
