@@ -1536,7 +1536,7 @@ def test_a_site_asking_every_page_to_wait_an_hour_is_stopped_early_as_without_re
         tmp_path: Path, redis_server: RedisServer):
     """Every post answers 429 with `Retry-After: 3600`: a crawl without Redis stops early
     after three such answers (tests/test_crawl_hostile.py); through Redis the rule was off, and
-    every one of the 60 posts was asked for. Now three such answers, whichever workers got
+    two workers had not finished the site in 240 s. Now three such answers, whichever workers got
     them, stop the site, and its line says so in the same words."""
     blog = SampleBlog(seed=43, post_count=60)
     with BlogServer(blog, loopback(2)) as server:
