@@ -58,6 +58,7 @@ from crawler.summary import (
     FOREIGN_HOME,
     FOREIGN_HOME_TITLE,
     MOVED_AWAY,
+    MOVED_HERE_FROM,
     MOVED_TO,
     NOT_POSTS,
     ROBOTS_SKIPPED,
@@ -216,6 +217,8 @@ class _Site:
     # (time.monotonic()); the run ends once the requests the workers held are done.
     stop_reason: str | None = None
     stopped_at: float = 0.0
+    # The crawl was stopped (Ctrl-C, SIGTERM): its requests left unsent are no failure.
+    interrupted: bool = False
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -275,6 +278,8 @@ class RedisWriter:
         self.reap = self.server.register_script(p.REAP)
         self.empty_queue = self.server.register_script(p.EMPTY_QUEUE)
         self.queued = self.server.register_script(p.QUEUED)
+        # The moves a killed writer had learned (p.MOVES), site -> (archived root, new host).
+        self.dead_moves: dict[str, tuple[str, str]] = {}
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -342,7 +347,10 @@ class RedisWriter:
         captures.recover(archive.conn, self.captures.directory)
         # A writer killed mid-crawl left results unstored: store them (in their runs, which
         # close_dead_runs then closes, if `runs` or `check` has not already), as storing is
-        # idempotent; counted in those runs either way.
+        # idempotent; counted in those runs either way; a post fetched where its site moved
+        # takes its new URL, as the dead writer would have given it (p.MOVES).
+        self.dead_moves = {site.decode(): tuple(json.loads(move))
+                           for site, move in self.server.hgetall(p.MOVES).items()}
         self._drain(archive, {}, dead_writers=True)
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
@@ -524,6 +532,14 @@ class RedisWriter:
             if self.stopping:
                 if stop_deadline is None:
                     stop_deadline = time.monotonic() + STOP_GRACE
+                    # Nothing more is sent, held requests included; what the queued retries'
+                    # earlier tries fetched comes back as results (drained next, before any
+                    # site finishes), counted as a crawl without Redis counts every download.
+                    for site in active.values():
+                        site.interrupted = True
+                        self._stop_site(site.job.url)
+                    self.empty_queue()
+                    continue
                 self.empty_queue()  # nothing more is fetched
             for url, site in list(active.items()):
                 if site.stop_reason is None and (site.stopped_early or (
@@ -686,8 +702,11 @@ class RedisWriter:
     def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
         outcomes = []
+        if site is not None and _note_move(site, message.get("moved_to")):
+            # Kept in Redis too: a writer taking over from this one, killed, knows of it.
+            self.server.hset(p.MOVES, site.job.url, json.dumps([site.archived,
+                                                                site.moved_host]))
         if site is not None:
-            _note_move(site, message.get("moved_to"))
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
             if listed := message.get("listed_unchanged"):
                 # Counted unchanged by the worker as it read the sitemap: only seen, here.
@@ -706,7 +725,8 @@ class RedisWriter:
                 with archive.savepoint():
                     outcome = _store(archive, item, message.get("run"),
                                      recapture=site is not None and url in site.lost.posts,
-                                     moved_from=_archived_at_the_old_address(site, url))
+                                     moved_from=_archived_at_the_old_address(site, url)
+                                     or self._dead_writers_move(message, url))
             except Exception as exc:  # one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and is_post:
@@ -716,12 +736,24 @@ class RedisWriter:
             outcomes.append((url, outcome))
         return outcomes
 
+    def _dead_writers_move(self, message: dict[str, Any], url: str) -> str | None:
+        """The URL on the address its site moved from of a post a killed writer left unstored,
+        fetched where the site moved (self.dead_moves): the post archived there takes `url`
+        (archive.ingest._follow_moves leaves it be when it is not archived, or `url` is)."""
+        archived, moved_to = self.dead_moves.get(message.get("site", ""), ("", ""))
+        return archived + url[len(moved_to):] if moved_to and url.startswith(moved_to) else None
+
     def _finish(self, archive: Archive, site: _Site, reason: str,
                 message: str | None) -> dict[str, Any]:
         stats = {**site.stats, MOVED_TO: site.moved_host} if site.moved_host else site.stats
         if archived := sum(1 for post in site.known.values() if post.deleted_at is None):
             stats = {**stats, ARCHIVED_POSTS: archived}  # said if none is found (summarize)
-        summary = summarize(site.job.url, stats, reason, site.errors,
+        if site.archived != site.job.url and site.archived not in site_twins(site.job.url):
+            # The address an archived site moved to: its crawl continues that site, said as
+            # a crawl without Redis says it (WixBlogSpider.moved_here_from).
+            stats = {**stats, MOVED_HERE_FROM: site.archived}
+        # Under the site archived, as a crawl without Redis names it (WixBlogSpider.site).
+        summary = summarize(site.archived, stats, reason, site.errors,
                             time_limit=site.job.time_limit or 0)
         if message:
             summary.message = message
@@ -736,12 +768,14 @@ class RedisWriter:
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 
 
-def _note_move(site: _Site, moved_to: str | None) -> None:
+def _note_move(site: _Site, moved_to: str | None) -> bool:
     """A worker's `moved_to` (where robots.txt redirected), kept as the site's move when it is
-    another host, not the site's own other spelling (`www.`, http or https)."""
+    another host, not the site's own other spelling (`www.`, http or https); whether it was."""
     if moved_to and site.moved_host is None and not any(
             moved_to in site_twins(own) for own in (site.job.url, site.archived)):
         site.moved_host = moved_to
+        return True
+    return False
 
 
 def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
@@ -877,10 +911,11 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     site.count("downloader/response_count", message.get("responses", 0))
     site.count("downloader/request_count", message.get("requests", 0))
     site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    # Requests a site's time limit left unsent are named, not failures of the site (as
-    # WixBlogSpider.on_error): its run is a timeout, which the schedule's back-off counts.
-    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if site.stop_reason == TIME_LIMIT else (
-        p.TIME_LIMIT_OVER,)
+    # Requests a site's time limit or the crawl's stop left unsent are named, not failures of
+    # the site (as WixBlogSpider.on_error): its run is a timeout or interrupted, which the
+    # schedule's back-off counts.
+    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if (
+        site.stop_reason == TIME_LIMIT or site.interrupted) else (p.TIME_LIMIT_OVER,)
     site.count("wixarchive/fetch_errors", sum(not error.endswith(unsent)
                                               for error in message.get("errors", ())))
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
@@ -963,7 +998,8 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
 # worker's environment, workers could disagree (one stopping a site after 10 failures, another
 # after 50); the writer's values, as a crawl without Redis reads them (crawler.run), hold for all.
 FAILURE_SETTINGS = ("WIXARCHIVE_MAX_SERVER_ERRORS", "WIXARCHIVE_MAX_FAILING_SECONDS",
-                    "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX")
+                    "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX",
+                    "WIXARCHIVE_RETRY_AFTER_STOP")
 
 
 def failure_settings(overrides: dict[str, Any]) -> dict[str, Any]:

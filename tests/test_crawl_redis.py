@@ -27,6 +27,7 @@ from archive.captures import captures_dir
 from archive.store import Archive, ArchiveError
 from crawler.discover.urls import normalize_url
 from crawler.sample_site import SampleBlog, render
+from crawler.sample_site import hostile as h
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.export import image_urls
 from crawler.sample_site.server import BlogServer, Gate, Response, error_response
@@ -1085,6 +1086,71 @@ def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
                                                          f"to {new_root}")
 
 
+def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
+                                                                 redis_server: RedisServer):
+    """A blog archived at its old address, which now redirects to a new host, crawled through
+    Redis; the writer killed mid-crawl, results waiting, and `crawl --redis` run again. The move
+    was kept in the first writer's memory alone: the writer taking over stored the waiting
+    posts under their new URLs as new posts beside the old ones (40 posts archived twice), and
+    its line and run said nothing of the move. Now it learns of it as it starts, as the first
+    writer had, and every post keeps its one history at its new URL."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as (new_home,), \
+            BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        new_home.blog.edit_post(new_home.blog.posts[0].slug, paragraphs=["After the move."])
+        new_home.hits.clear()
+        writer = start_writer([old_home.url], db, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: new_home.hits.total() >= 15, "posts fetched at the new host",
+                       writer)
+            os.kill(writer.pid, signal.SIGSTOP)  # stores nothing more; the worker sends on
+            wait_until(lambda: client.llen("wixarchive:results") >= 3, "results waiting")
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            waiting = client.llen("wixarchive:results")
+            writer = start_writer([old_home.url], db, redis_server.url, "--no-media", "--json")
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert waiting, "nothing was waiting for the next writer: the test proved nothing"
+    assert writer.returncode == 0, err
+    summary = json.loads(out)
+    new_root = new_home.url + "/"
+    assert summary["moved_to"] == new_root, summary
+    assert f"moved: its address now redirects to {new_root}" in summary["message"], summary
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [40]
+        assert set(archive.known_posts(old_home.url)) == {
+            new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
+        assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
+                                                         f"to {new_root}")
+
+
+def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog archived at its old address, crawled after its move (its posts at their new
+    URLs), then crawled at its new address: without Redis the line says it continues the site
+    archived at the old one; through Redis it said nothing of it. Now both say the same."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=4) as (new_home,), BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        crawl_json(old_home.url, db, redis_server.url)
+        shutil.copy(db, tmp_path / "without.db")
+        shutil.copytree(captures_dir(db), captures_dir(tmp_path / "without.db"))
+        through = crawl_json(new_home.url, db, redis_server.url)
+        without = crawl_json(new_home.url, tmp_path / "without.db")
+    old_root = old_home.url + "/"
+    assert without["message"] == (f"4 posts: 0 new, 0 changed, 4 unchanged; continues the site "
+                                  f"archived at {old_root}, whose address now redirects here: "
+                                  "its posts, versions and runs"), without
+    assert (through["site"], through["message"]) == (without["site"], without["message"])
+
+
 class MovedHome(BlogServer):
     """The old domain of a blog that moved to `moved_to`: its robots.txt redirects to the new
     host's, every other page to the new host's home page (as many moved domains answer)."""
@@ -1366,11 +1432,13 @@ def test_robots_txt_crawl_delay_is_waited_across_workers(tmp_path: Path,
 
 
 class AsksToWait(BlogServer):
-    """A sample blog answering each post's first request 429 with `Retry-After: 1`."""
+    """A sample blog answering each post's first request 429 with `Retry-After: 1` (or
+    `wait`)."""
 
-    def __init__(self, blog: SampleBlog, host: str) -> None:
+    def __init__(self, blog: SampleBlog, host: str, wait: str = "1") -> None:
         super().__init__(blog, host)
         self.asked: set[str] = set()
+        self.wait = wait
 
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
                 base: str | None = None, **options: Any) -> Response:
@@ -1380,7 +1448,7 @@ class AsksToWait(BlogServer):
             self.asked.add(target)
         if first:
             return Response(429, b"<html><body>Too many requests</body></html>",
-                            {"Content-Type": "text/html", "Retry-After": "1"})
+                            {"Content-Type": "text/html", "Retry-After": self.wait})
         return response
 
 
@@ -1406,6 +1474,83 @@ def test_a_retry_after_is_waited_by_every_worker(tmp_path: Path, redis_server: R
             gaps.append(round(then - at, 2))
         seen.add(path)
     assert len(gaps) >= 29 and min(gaps) >= 0.95, gaps
+
+
+@pytest.mark.parametrize("how", ["time limit", "ctrl-c"])
+def test_a_retry_after_a_worker_waits_ends_at_the_time_limit_or_a_stop(
+        tmp_path: Path, redis_server: RedisServer, how: str):
+    """The posts a worker took before a 429's `Retry-After: 50` came waited it out in the
+    worker, whatever happened meanwhile: a crawl with `--time-limit 3` took 18 s (the writer
+    waiting for them in vain), and a worker told to stop (Ctrl-C) took 50 s to exit. Now the
+    wait ends at the site's time limit, or at the worker's stop, as without Redis."""
+    with AsksToWait(SampleBlog(seed=90, post_count=30), loopback(2), wait="50") as server:
+        worker = start_worker(redis_server.url)
+        limit = ["--time-limit", "3"] if how == "time limit" else []
+        writer = start_writer([server.url], tmp_path / "archive.db", redis_server.url,
+                              "--no-media", "--json", "--concurrency", "4", *limit)
+        try:
+            wait_until(lambda: any(p.startswith("/post/") for p in server.request_log),
+                       "a post asked for", writer, limit=60)
+            started = time.monotonic()
+            if how == "ctrl-c":
+                time.sleep(1)  # the 429s are in: the worker holds the others' requests
+                worker.send_signal(signal.SIGINT)
+                worker.wait(timeout=60)
+            else:
+                writer.communicate(timeout=60)
+            took = time.monotonic() - started
+        finally:
+            stop([writer, worker])
+    assert took < (8 if how == "time limit" else 6), took
+
+
+def test_a_writer_stopped_counts_every_request_sent_and_fails_none_unsent_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Ctrl-C to `crawl --redis` while posts answered 429 wait in the queue for their retry:
+    the writer emptied the queue without counting their first tries, so its summary counted
+    fewer requests than the site got, and what the workers held was sent all the same or
+    counted failed. Now, as a crawl without Redis, every request sent is counted, none left
+    unsent is a failure, and the line says it in the same words."""
+    with AsksToWait(SampleBlog(seed=90, post_count=40), loopback(2)) as server:
+        db = tmp_path / "archive.db"
+        worker = start_worker(redis_server.url)
+        writer = start_writer([server.url], db, redis_server.url, "--no-media", "--json")
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 8,
+                       "8 posts stored", writer)
+            writer.send_signal(signal.SIGINT)
+            out, err = writer.communicate(timeout=60)
+            worker.wait(timeout=60)
+        finally:
+            stop([writer, worker])
+        sent = len(server.request_log)
+    summary = json.loads(out)
+    assert writer.returncode == 130, err
+    assert re.fullmatch(r"crawl interrupted \(shutdown\) after \d+ posts; run again to resume",
+                        summary["message"]), summary
+    assert summary["requests"] == sent, (summary, server.request_log)
+    assert summary["counts"].get("failed", 0) == 0, summary
+
+
+def test_a_site_asking_every_page_to_wait_an_hour_is_stopped_early_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """Every post answers 429 with `Retry-After: 3600`: a crawl without Redis stops early
+    after three such answers (tests/test_crawl_hostile.py); through Redis the rule was off, and
+    two workers had not finished the site in 240 s. Now three such answers, whichever workers got
+    them, stop the site, and its line says so in the same words."""
+    blog = SampleBlog(seed=43, post_count=60)
+    with BlogServer(blog, loopback(2)) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(3600, times=None)
+        workers = [start_worker(redis_server.url) for _ in range(2)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json"), workers)
+        asked = [p for p in server.request_log if p.startswith("/post/")]
+    summary = json.loads(out)
+    assert summary["status"] == "failed", summary
+    assert summary["message"].endswith(
+        "stopped early, throttled: the server asks to wait 3600 s (Retry-After)"), summary
+    assert 3 <= len(asked) <= 3 + 2 * 2, asked  # those under way: --concurrency 2
 
 
 def test_a_crawl_clears_the_single_queue_an_older_wixarchive_left_in_redis(

@@ -85,6 +85,11 @@ PACE_SECONDS = 1.0  # a shorter delay is waited in the worker (ACQUIRE): its pla
 # (held back by RESTING and PACED), not in its lane for other hosts (its media). Added to by
 # each request queued that names them (ROOTS: PUSH, REPLACE), whichever queued it.
 SITE_ROOTS = f"{PREFIX}:site-roots"
+# hash site -> JSON [the root its posts are archived under, the host it moved to]: each site's
+# move as its writer learned it, so that a writer taking over from a killed one gives the posts
+# it stores from the dead one's results their new URLs, as that one would have (the writer
+# alone reads and writes it).
+MOVES = f"{PREFIX}:moves"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -179,7 +184,7 @@ def listings_key(site: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, OLD_QUEUE]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, OLD_QUEUE]
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings"):  # per site (queue: per lane)
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
@@ -655,6 +660,21 @@ redis.call('HDEL', RESTING, ARGV[1])
 redis.call('RPUSH', KEYS[4], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
                                                   stopped_early = reason}))
 drop_queued(KEYS[5], KEYS[4], ARGV[1])
+return 1
+"""
+
+# A Retry-After longer than is waited for (crawler.distributed.retry_after): the ARGV[3]-th of
+# the site's run stops it, as FAILED does, and tells the writer why (ARGV[4], "throttled: ...").
+# KEYS: its count (backoff_key + ":too-long"), stopped, results, pending; ARGV: site, run, the
+# count that stops it, the reason.
+TOO_LONG = _NOW + _LANES + _DROP_QUEUED + """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 86400)
+if count < tonumber(ARGV[3]) or redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', RESTING, ARGV[1])
+redis.call('RPUSH', KEYS[3], 'J' .. cjson.encode({site = ARGV[1], run = tonumber(ARGV[2]),
+                                                  stopped_early = ARGV[4]}))
+drop_queued(KEYS[4], KEYS[3], ARGV[1])
 return 1
 """
 

@@ -128,9 +128,6 @@ def distributed_settings() -> dict[str, Any]:
         "ITEM_PIPELINES": {},  # results go to the writer through Redis
         "EXTENSIONS": {"crawler.distributed.heartbeat.WorkerHeartbeat": 500,
                        "crawler.extensions.socket_reads.SocketReads": 0},
-        # Per-site early stops close a single-site crawl; here one worker serves every site
-        # (a failing one is stopped across workers: crawler.distributed.backoff).
-        "WIXARCHIVE_RETRY_AFTER_STOP": 1_000_000,
         "DOWNLOADER_MIDDLEWARES": middlewares,
     }
 

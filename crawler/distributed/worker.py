@@ -34,7 +34,7 @@ __all__ = ["WorkerError", "run_worker"]
 SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
                    "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MAX_SERVER_ERRORS",
                    "WIXARCHIVE_MAX_FAILING_SECONDS", "WIXARCHIVE_BACKOFF_START",
-                   "WIXARCHIVE_BACKOFF_MAX")
+                   "WIXARCHIVE_BACKOFF_MAX", "WIXARCHIVE_RETRY_AFTER_STOP")
 
 
 def wait_for_writer(server: redis.Redis, url: str, patience: float) -> dict[str, Any]:

@@ -115,6 +115,14 @@ class RetryAfterMiddleware(RetryMiddleware):
         # importing this module installs no reactor.
         slot.latercall = call_later(wait, downloader._latercall, slot)
 
+    def _too_long(self, request: Request, slot: str, reason: str) -> None:
+        """A Retry-After longer than is waited for: the stop_after-th from the site stops the
+        crawl early (`reason`)."""
+        self.too_long[slot] += 1
+        if self.too_long[slot] == self.stop_after:
+            self.stopped[slot] = reason
+            self._closing = stop_early(self.crawler, reason, slot)
+
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Request | Response:
         wait = self._asked_wait(request, response)
@@ -123,10 +131,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         slot = self._slot(request)
         if wait > self.max_wait:
             asked = f"the server asks to wait {wait:.0f} s (Retry-After)"
-            self.too_long[slot] += 1
-            if self.too_long[slot] == self.stop_after:
-                self.stopped[slot] = f"{THROTTLED}: {asked}"
-                self._closing = stop_early(self.crawler, self.stopped[slot], slot)
+            self._too_long(request, slot, f"{THROTTLED}: {asked}")
             raise RetryAfterTooLong(f"HTTP {response.status}: {asked}, more than the "
                                     f"{self.max_wait:.0f} s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
         self.crawler.stats.inc_value("wixarchive/retry_after_waits")  # paused in _downloaded
