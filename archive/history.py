@@ -6,7 +6,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archive.versions import Speller
 
 # What a diff of two versions showing no line of difference says: what the diff covers
 # (version_text); the HTML alone can change otherwise.
@@ -58,12 +61,13 @@ def find_version(versions: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]
 
 
 def post_at_version(post: dict[str, Any], versions: Sequence[dict[str, Any]], ref: str,
-                    ) -> tuple[dict[str, Any], str]:
+                    spell: Speller) -> tuple[dict[str, Any], str]:
     """`post` (Archive.post()) as it was in the version `ref` names among its `versions`
     (Archive.versions(); find_version: an id or a number), in the post's own shape, with the
     line naming that version and how it was fetched (`2 of 3, id 5f0c…: fetched …`): what
-    `show --version` and wixarchive.post_version() give. LookupError naming the versions the
-    post has when `ref` names none of them."""
+    `show --version` and wixarchive.post_version() give; `spell` spells its tags and categories
+    as the archive does (Archive.archived_spellings). LookupError naming the versions the post
+    has when `ref` names none of them."""
     from archive.versions import as_post  # the versions' JSON reading: not for diff alone
 
     version = find_version(versions, ref)
@@ -71,7 +75,7 @@ def post_at_version(post: dict[str, Any], versions: Sequence[dict[str, Any]], re
         numbers = ", ".join(str(v["version"]) for v in versions)
         ids = ", ".join(v["version_id"] for v in versions)
         raise LookupError(f"{post['url']} has versions {numbers} (ids {ids}), not {ref}")
-    return as_post(post, version), (f"{version['version']} of {versions[-1]['version']}, id "
+    return as_post(post, version, spell), (f"{version['version']} of {versions[-1]['version']}, id "
                                     f"{version['version_id']}: {version_origin(version)}")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from archive.ingest import TEXT_FIELDS, TEXT_IN_POST
@@ -39,12 +40,23 @@ def _version_fields(version: dict[str, Any]) -> dict[str, Any]:
     return {key: version.get(key) for key in VERSION_FIELDS}
 
 
-def as_post(post: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+def current_as_post(post: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+    """The current version (`version`) of `post`: the post as it is, plus VERSION_FIELDS."""
+    return {**post, **_version_fields(version)}
+
+
+# How the archive spells a post's tags or categories: (table, names) -> names, as
+# Archive.archived_spellings and the exports' Spellings.names do.
+Speller = Callable[[str, Sequence[str]], list[str]]
+
+
+def as_post(post: dict[str, Any], version: dict[str, Any], spell: Speller) -> dict[str, Any]:
     """Version `version` (an `Archive.versions()` item) of `post` (`Archive.post()`) with the
     post's keys and that version's values, plus VERSION_FIELDS. The current version is the
-    post as it is."""
+    post as it is. An older version's record kept the page's spelling of its tags and
+    categories (çay): `spell` gives the archive's (Çay), as the post and the exports have it."""
     if version["version"] == post["version"]:
-        return {**post, **_version_fields(version)}
+        return current_as_post(post, version)
     record = version["record"]
     shaped = dict(post)
     for key in FROM_RECORD:
@@ -54,6 +66,8 @@ def as_post(post: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         elif value is None and key in TEXT_COLUMNS:
             value = ""
         shaped[key] = value
+    for table in ("tags", "categories"):
+        shaped[table] = spell(table, shaped[table])
     shaped.update(word_count=word_count(shaped["body"]), content_hash=version["content_hash"],
                   version=version["version"])
     return {**shaped, **_version_fields(version)}

@@ -305,3 +305,36 @@ def test_turkish_names_and_labels_match_in_any_case(turkish: Path) -> None:
         assert titles(turkish, "", author=typed) == ["Işık Terapisi"], typed
     for typed in ("KAYGI", "kaygı", "IŞIK TERAPİSİ"):
         assert titles(turkish, "", tag=typed) == ["Işık Terapisi"], typed
+
+
+def table_titles(db: Path, typed: str) -> list[str]:
+    pytest.importorskip("datasette")
+    from urllib.parse import quote
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(db))
+    try:
+        response = client.get("/archive/posts.json?_shape=array&_col=title&_search="
+                              + quote(typed))
+        assert response.status_code == 200, response.text
+        assert client.get("/archive/posts?_search=" + quote(typed)).status_code == 200
+        return sorted(row["title"] for row in response.json())
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("typed, which, expected", [
+    ("strasse", "db", ["Eins", "Zwei"]), ("STRASSE", "db", ["Eins", "Zwei"]),
+    ("garten -strasse", "db", ["Drei"]), ("odegard", "intl", ["Norsk"]),
+    ("isik", "turkish", ["Işık Terapisi"])])
+def test_the_posts_table_search_box_widens_ascii_words_as_the_ranked_search(
+        request: pytest.FixtureRequest, typed: str, which: str, expected: list[str]) -> None:
+    """The posts table's search box widened words beyond ASCII only (archive/web/cjk_search.py):
+    `strasse` found the post writing Strasse but not the one writing Straße, `odegard` no
+    Ødegård, `isik` no ışık, which the ranked search and `search` find."""
+    path = request.getfixturevalue(which)
+    assert titles(path, typed) == expected  # the ranked search's answer
+    assert table_titles(path, typed) == expected

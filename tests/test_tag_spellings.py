@@ -160,3 +160,39 @@ def test_the_upgrade_merges_the_spellings_of_a_tag_and_keeps_every_posts_tag(
         archive.save_articles([Article(url=f"{SITE}post/more", title="more", body_text="more",
                                        tags=["çAY", "strasse"])])
     assert names_and_links(path)[0] == ["Çay", "STRASSE", "Yoga"]
+
+
+def test_an_older_version_spells_its_tags_as_the_archive_does(tmp_path: Path) -> None:
+    """`show --version`, wixarchive.post_version() and the article page's older version read
+    the version's own record, which kept the page's spelling (chai's çay, straße, Strasse):
+    they gave those while the post and `export --versions` gave the archive's Çay, STRASSE."""
+    path = build(tmp_path / "archive.db")
+    chai = f"{SITE}post/chai"
+    with Archive.open(path) as archive:
+        archive.save_articles([Article(url=chai, title="chai", body_text="chai text, edited",
+                                       published="2024-05-01", tags=["ÇAY"],
+                                       categories=["ΕΛΛΆΔΑ"])])
+        assert archive.post(chai)["version"] == 2
+        old = wixarchive_api.post_version(archive, chai, 1)
+        post_id = old["id"]
+    assert (old["tags"], old["categories"]) == (["Çay", "STRASSE"], ["Ελλάδα"])
+    shown = json.loads(wixarchive("show", chai, "--version", "1", "--db", str(path), "--json",
+                                  check=True).stdout)
+    assert shown["tags"] == ["Çay", "STRASSE"]
+    exported = [json.loads(line) for line in wixarchive(
+        "export", "--db", str(path), "--versions", "--format", "jsonl", "-",
+        check=True).stdout.splitlines()]
+    assert [row["tags"] for row in exported if row["title"] == "chai"] == [
+        ["Çay", "STRASSE"], ["Çay"]]
+
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+    client = Client(make_datasette(path))
+    try:
+        page = client.get(f"/archive/-/post/{post_id}.json?version=1").json()
+    finally:
+        client.close()
+    assert (page["post"]["tags"], page["post"]["categories"]) == (["Çay", "STRASSE"],
+                                                                   ["Ελλάδα"])

@@ -1002,3 +1002,12 @@ def test_other_databases_are_left_alone(tmp_path: Path, db_path: Path) -> None:
         c.run(c.ds.get_database("other").execute_write("UPDATE posts SET title = 'y'"))
     finally:
         c.close()
+
+
+def test_the_front_page_groups_the_thousands_of_its_counts() -> None:
+    from archive.web.index_page import Holdings
+
+    held = Holdings(posts=200_000, sites=1_204, names=(), versions=251_000, deleted=1_500,
+                    last_crawled=None)
+    assert held.summary() == ("200,000 posts from 1,204 sites, 251,000 versions kept "
+                              "(1,500 deleted from their sites).")

@@ -209,7 +209,8 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
     post = archive.post(url)
     if post is None:
         raise LookupError(f"no post archived at {url}")
-    return post_at_version(post, archive.versions(post["id"]), str(version))[0]
+    return post_at_version(post, archive.versions(post["id"]), str(version),
+                           archive.archived_spellings)[0]
 
 
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,

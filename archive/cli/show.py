@@ -77,7 +77,7 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
             # That version's content in the post's shape, with when and how it was fetched.
             try:
                 post, version_line = post_at_version(
-                    post, archive.versions(post["id"]), version_ref)
+                    post, archive.versions(post["id"]), version_ref, archive.archived_spellings)
             except LookupError as exc:
                 fail(str(exc))
     if fmt == "json":

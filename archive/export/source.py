@@ -325,7 +325,7 @@ def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
         yield {**post, "attachments": of_post(archive.conn, post["id"])}
 
 
-def with_versions(archive: Archive, posts: Iterator[dict[str, Any]],
+def with_versions(archive: Archive, posts: Iterator[dict[str, Any]], spellings: Spellings,
                   changed_since: str | None = None) -> Iterator[dict[str, Any]]:
     """Every stored version of each post, oldest first, in the post's shape with that version's
     values and `fetched_at`, `source`, `run_id`, `recovered` (archive.versions.as_post), and
@@ -341,7 +341,7 @@ def with_versions(archive: Archive, posts: Iterator[dict[str, Any]],
                       if (v["stored_at"] or v["fetched_at"]) >= changed_since] or [
                 v for v in stored if v["version"] == post["version"]]
         for version in stored:
-            yield {**as_post(post, version),
+            yield {**as_post(post, version, spellings.names),
                    "attachments": of_shown_version(archive.conn, post, version)}
 
 

@@ -245,11 +245,10 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     taken = iter_posts(archive, post_ids(archive, sites, chosen))
     if progress is not None:
         taken = _counted(taken, progress)
-    posts = (with_versions(archive, taken, chosen.changed_instant() if chosen else None)
-             if all_versions
-             else with_attachments(archive, taken))
     spellings = Spellings(archive)
-    posts = spellings.posts(posts)
+    posts = spellings.posts(
+        with_versions(archive, taken, spellings, chosen.changed_instant() if chosen else None)
+        if all_versions else with_attachments(archive, taken))
     if fmt == "markdown":
         if not isinstance(output, Path):
             raise ExportError("markdown export writes one file per post: give a folder")

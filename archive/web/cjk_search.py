@@ -28,7 +28,9 @@ words), so this splits the text at spaces and quotes alike, but for a word start
 which leaves the posts holding it out, as the ranked search does: a search whose only CJK text
 is left out is no CJK search. Any other search using FTS5 syntax or `-word` is steered to
 Datasette's raw mode and given the ranked search's MATCH expression
-(archive/web/table_search.py), the posts holding a CJK word left out taken out too.
+(archive/web/table_search.py), the posts holding a CJK word left out taken out too; so is any
+other search, its words widened to their other spellings the index holds as the ranked search
+widens them (strasse finds straße).
 
 The same middleware leaves columns out of the posts table unless the request picks its columns
 itself (`_col`); Datasette has no setting to hide a column, only `_nocol`, which this adds:
@@ -177,9 +179,9 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING_UNMARKED
     elif not any(key in ("_fts_table", "_searchmode") for key, _ in kept) \
-            and (needs_raw_mode(search) or not search.isascii()):
-        # Operators and -word read as the ranked search does, and words beyond ASCII searched
-        # in their other spellings too (cjk_search_filters: میخواهم finds می‌خواهم).
+            and search.strip():
+        # Operators and -word read as the ranked search does, and every word searched in its
+        # other spellings too (cjk_search_filters: strasse finds straße, میخواهم می‌خواهم).
         kept.append(("_searchmode", "raw"))
     if not any(key == "_col" for key, _ in args):
         hidden = ((CJK_COLUMNS if bigrams else ()) + (UNMARKED_COLUMNS if unmarked else ())
@@ -226,9 +228,10 @@ async def cjk_search_filters(request: Any, database: str, table: str,
         search = request.args["_search"]
         clauses, params = _leaving_out(search, has_bigram_index(datasette, database), True)
         match = table_match(search)
-        if not search.isascii():  # its words' other spellings the index holds, as searched
-            match = await datasette.get_database(database).execute_fn(
-                lambda conn: widen_syntax(conn, match))
+        # Its words' other spellings the index holds, as searched: ASCII ones too (strasse:
+        # straße, odegard: Ødegård, isik: ışık).
+        match = await datasette.get_database(database).execute_fn(
+            lambda conn: widen_syntax(conn, match))
         return FilterArguments(clauses, {"search": match, **params})
     if table != POSTS or request.args.get("_fts_table") != CJK_TABLE \
             or not has_bigram_index(datasette, database):

@@ -17,7 +17,7 @@ from jinja2 import BaseLoader, Environment, TemplateNotFound
 
 from archive.store import Archive, ArchiveError
 from archive.web import archive_names
-from archive.words import counted
+from archive.words import plural
 
 TEMPLATE = Path(__file__).parent / "templates" / "wixarchive_index.html"
 NAMED = 3  # up to this many sites, the front page names them
@@ -53,8 +53,10 @@ class Holdings:
         if not self.sites:
             return "Empty: no site crawled yet."
         named = f" ({', '.join(self.names)})" if self.names else ""
-        held = (f"{counted(self.posts, 'post')} from {counted(self.sites, 'site')}{named}, "
-                f"{counted(self.versions, 'version')} kept")
+        # Thousands grouped, as the deleted count is: "200000 posts" read as a typo.
+        held = (f"{self.posts:,} {plural(self.posts, 'post')} from "
+                f"{self.sites:,} {plural(self.sites, 'site')}{named}, "
+                f"{self.versions:,} {plural(self.versions, 'version')} kept")
         if self.deleted:
             whose = "its site" if self.sites == 1 else "their sites"
             held += f" ({self.deleted:,} deleted from {whose})"

@@ -6,11 +6,12 @@ for "not" and, since a quoted `-compost` is the word `compost`, `garden -compost
 *with* compost, the opposite of what the ranked search page and the CLI find for the same
 words. A search using FTS5 syntax or leaving words out is therefore steered to Datasette's raw
 mode (`_searchmode=raw`, added by the ASGI middleware in cjk_search.py) and its MATCH
-expression built by archive/search/query.py, as the ranked search builds it. Plain words stay
-Datasette's own search (the same expression). An expression FTS5 cannot parse (`garden AND`)
-is searched as its words, as before, rather than failing the page; a search that only leaves
-words out (`-compost`), which the ranked search refuses, lists no post: quoted, it was the word
-to find, the posts *with* compost.
+expression built by archive/search/query.py, as the ranked search builds it. Plain words go
+there too, to be widened to their other spellings as the ranked search widens them (strasse:
+straße too; archive/search/casefold.py), which Datasette's escaped mode cannot. An expression
+FTS5 cannot parse (`garden AND`) is searched as its words, as before, rather than failing the
+page; a search that only leaves words out (`-compost`), which the ranked search refuses,
+lists no post: quoted, it was the word to find, the posts *with* compost.
 
 FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京` read on the bigrams,
 `שלום OR garden` in an archive holding vowel marks) is more than one MATCH, which is all

@@ -27,7 +27,7 @@ from archive.history import NO_DIFFERENCE, diff_class, diff_versions, find_versi
 from archive.image_alts import archived_images_only, body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
-from archive.versions import as_post
+from archive.versions import as_post, current_as_post
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
 from archive.web.views.language import text_attributes
 from archive.web.views.media import local_attachments, local_images
@@ -132,7 +132,7 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
     if chosen is not None and chosen["version"] != post["version"]:
         # An old version is shown from its own record: title, metadata, body and files as
         # then, in the post's shape (its JSON has the current version's keys).
-        shown = as_post(post, chosen)
+        shown = as_post(post, chosen, archive.archived_spellings)
     items = (attachments.of_shown_version(archive.conn, post, chosen) if chosen
              else attachments.of_post(archive.conn, post_id))
     urls = {u for v in versions for u in
@@ -198,11 +198,11 @@ async def article_page(datasette: Any, request: Any) -> Response:
                for version in loaded.versions]
     if as_json:
         # `post` is the version asked for (?version=N), the current one by default, with the
-        # same keys either way (archive.versions.as_post).
+        # same keys either way (archive.versions).
         if shown is post:
             current = next((v for v in loaded.versions if v["version"] == post["version"]),
                            {"version": post["version"]})  # its row missing: no fetched_at
-            shown = as_post(post, current)
+            shown = current_as_post(post, current)
         return Response.json({"database": name, "post": shown,
                               "current_version": post["version"], "versions": history,
                               "attachments": [{k: v for k, v in item.items() if k != "capture"}
