@@ -30,3 +30,24 @@ def hits(db: Path, text: str, **filters: object) -> list[tuple[str | None, str]]
 
 def titles(db: Path, text: str, **filters: object) -> list[str | None]:
     return [title for title, _ in hits(db, text, **filters)]
+
+
+def table_search(db: Path, typed: str) -> tuple[list[str], str]:
+    """What the posts table's search box finds in a real Datasette of `db`: the titles
+    (sorted) of its JSON, and its HTML page."""
+    from urllib.parse import quote
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    client = Client(make_datasette(db))
+    try:
+        response = client.get("/archive/posts.json?_shape=array&_col=title&_search="
+                              + quote(typed))
+        assert response.status_code == 200, response.text
+        page = client.get("/archive/posts?_search=" + quote(typed))
+        assert page.status_code == 200
+        return sorted(row["title"] for row in response.json()), page.text
+    finally:
+        client.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from outputs import wixarchive
+from search_hits import table_search
 
 from archive.schema import FTS_TOKENIZE_SQL
 from archive.search import SearchError, SearchQuery, search
@@ -309,21 +310,7 @@ def test_turkish_names_and_labels_match_in_any_case(turkish: Path) -> None:
 
 def table_titles(db: Path, typed: str) -> list[str]:
     pytest.importorskip("datasette")
-    from urllib.parse import quote
-
-    from test_web import Client
-
-    from archive.cli.serve import make_datasette
-
-    client = Client(make_datasette(db))
-    try:
-        response = client.get("/archive/posts.json?_shape=array&_col=title&_search="
-                              + quote(typed))
-        assert response.status_code == 200, response.text
-        assert client.get("/archive/posts?_search=" + quote(typed)).status_code == 200
-        return sorted(row["title"] for row in response.json())
-    finally:
-        client.close()
+    return table_search(db, typed)[0]
 
 
 @pytest.mark.parametrize("typed, which, expected", [
