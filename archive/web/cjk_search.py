@@ -209,8 +209,9 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     if table == POSTS and request.args.get(COMBINED) \
             and archive_sites(datasette, database) is not None:
         search = request.args[COMBINED]
-        clause, params = combined_condition(search, has_bigram_index(datasette, database),
-                                            holds_marks(datasette, database))
+        bigrams, marked = has_bigram_index(datasette, database), holds_marks(datasette, database)
+        clause, params = await datasette.get_database(database).execute_fn(
+            lambda conn: combined_condition(conn, search, bigrams, marked))
         return FilterArguments([clause], params, [f'search matches "{search}"'],
                                {"search": search})
     if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
@@ -219,9 +220,12 @@ async def cjk_search_filters(request: Any, database: str, table: str,
         words = _hebrew_arabic_words(search)
         if not words:
             return None
-        # Operators and -word read as the ranked search reads them, as in posts_fts (below).
-        return FilterArguments([], {"search": table_match(strip(search))
-                                    if needs_raw_mode(search) else quoted(words)})
+        # Operators and -word read as the ranked search reads them, as in posts_fts (below),
+        # and the words widened to their other spellings as there (میخواهم: می‌خواهم too).
+        match = table_match(strip(search)) if needs_raw_mode(search) else quoted(words)
+        match = await datasette.get_database(database).execute_fn(
+            lambda conn: widen_syntax(conn, match))
+        return FilterArguments([], {"search": match})
     if table == POSTS and request.args.get("_searchmode") == "raw" \
             and request.args.get("_fts_table") in (None, FTS_TABLE) \
             and request.args.get("_search") and archive_sites(datasette, database) is not None:
