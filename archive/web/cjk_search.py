@@ -172,7 +172,10 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
     for steering, applies in ((_STEERING, bigrams), (_STEERING_UNMARKED, marked)):
         if applies and steering[0] in args:  # steered before: a raw mode of the user's stays
             kept = [arg for arg in kept if arg not in steering]
-    if bigrams and _cjk_words(search) is not None:
+    # FTS5 syntax over CJK words the bigrams answer was made COMBINED above; what is left of
+    # it (NEAR over a CJK word and another) the ranked search reads in the main index, and so
+    # does this (raw mode, below), rather than as CJK words (`NEAR(東京` one of them).
+    if bigrams and _cjk_words(search) is not None and not needs_raw_mode(search):
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING
     elif marked and _hebrew_arabic_words(search):
