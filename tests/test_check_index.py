@@ -119,3 +119,40 @@ def test_check_beside_a_running_crawl_leaves_the_write_lock_to_it(tmp_path: Path
         [sys.executable, "-m", "archive.cli", "check", "--json", "--db", str(db)],
         capture_output=True, text=True, cwd=REPO, timeout=120).stdout)
     assert again["ok"] and again["notes"] == [], again
+
+
+def test_check_beside_a_crawl_storing_a_post_counts_index_and_posts_at_one_moment(
+        tmp_path: Path) -> None:
+    """Beside a crawl, the index's posts and the archive's were counted by two statements, each
+    its own read of the file: a post the crawl stored between them was counted in one and not
+    the other, and `check` reported the index broken ("search index holds 5 posts, the archive
+    6; `wixarchive check --repair` rebuilds it") when nothing was wrong."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
+                                       body_text=f"text {n}") for n in range(5)])
+    crawl = subprocess.Popen([sys.executable, "-c", CRAWL_LOCK, str(db)], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    stored: list[int] = []
+
+    def crawl_stores_a_post(sql: str) -> None:
+        # The crawl's commit lands once the check has started counting, as it may any time.
+        if not stored and re.search(r"count\(\*\) FROM posts\b", sql):
+            stored.append(len(stored))
+            with Archive.open(db) as crawler:
+                crawler.save_articles([Article(url="https://blog.example/post/new",
+                                               title="New", body_text="new text")])
+
+    try:
+        assert crawl.stdout is not None and crawl.stdout.readline() == "held\n"
+        with Archive.open(db) as archive:
+            archive.conn.set_trace_callback(crawl_stores_a_post)
+            notes: list[str] = []
+            problems = archive.check(notes)
+            archive.conn.set_trace_callback(None)
+    finally:
+        crawl.kill()
+        crawl.wait()
+    assert stored, "the crawl stored no post during the check"
+    assert [note for note in notes if "by their number only" in note], notes
+    assert problems == []

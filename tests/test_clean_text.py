@@ -1505,3 +1505,15 @@ def test_an_html2text_copy_with_the_date_escaped_in_nested_bullets_gives_the_dat
 def test_a_plain_text_copy_with_a_heading_sign_alone_stays_plain_text() -> None:
     """The guard: one `#` heading without html2text's escape is no Markdown copy."""
     assert clean_text("# Notes\n\nFirst line.\n\n12. März 2023 was a Sunday.\n").dialect == "text"
+
+
+@pytest.mark.parametrize("dump", [
+    "Jan 3, 2023\n#\nSome body text sentence here that is long enough.\n",
+    "Keshav\n# \nMar 3, 2023\nBody text here that is long enough to be body.\n"])
+def test_an_empty_markdown_heading_is_no_title_and_no_traceback(dump: str) -> None:
+    """A `#` line with no words (an empty <h1> converted to Markdown) was taken for the post's
+    title, a line the cleaner keeps no place for: `wixarchive clean --format markdown` failed
+    with a traceback (ValueError: 1 is not in list)."""
+    result = clean_text(dump, "markdown")
+    assert result.title is None or result.title.strip("# ")
+    assert "long enough" in (result.title or "") + result.body_text  # the text is kept

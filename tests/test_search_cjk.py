@@ -473,3 +473,26 @@ def test_an_archive_without_the_bigram_index_is_searched_as_before(tmp_path: Pat
         client.close()
     with sqlite3.connect(path) as conn:  # served as it is: not migrated
         assert conn.execute("PRAGMA user_version").fetchone() == (12,)
+
+
+@pytest.mark.parametrize("query", [
+    "NEAR(東京 garden)", "NEAR(tokyo garden) OR 東京", "NEAR(東京 tokyo, 1) OR sushi"])
+def test_the_table_search_box_reads_near_over_cjk_and_other_words_in_the_main_index(
+        tmp_path: Path, query: str) -> None:
+    """NEAR over a CJK word and another word is no query of the bigrams (cjk_syntax reads no
+    such NEAR): the ranked search reads it in the main index, where 東京 written between spaces
+    is a word. The posts table's search box took it as CJK words to find on the bigrams, the
+    word `NEAR(東京` among them, and listed no post where the ranked search found one."""
+    pytest.importorskip("datasette")
+    from search_hits import table_search, titles
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url=f"{JA}/post/mixed", title="Garden notes", language="en",
+                    body_text="東京 tokyo garden 北京"),
+            Article(url=f"{JA}/post/other", title="Sushi", language="en",
+                    body_text="sushi and tea")])
+    expected = sorted(titles(db, query))
+    assert expected, query
+    assert table_search(db, query)[0] == expected, query

@@ -331,3 +331,37 @@ def test_a_bad_setting_is_a_one_line_error(tmp_path: Path, pair: tuple[str, str]
     result = CliRunner().invoke(main, ["serve", "--db", str(db), "--setting", *pair])
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1
     assert result.output.startswith(message), result.output
+
+
+def test_an_archive_named_as_the_prefix_is_served_under_it(tmp_path: Path) -> None:
+    """The docs' example, `--setting base_url /archive/` for the default archive.db behind a
+    proxy keeping the prefix: every table page of the archive was a 404 (`/archive/archive/posts`
+    was handed on as `/archive/posts`, which Datasette took the prefix off again: `/posts`).
+    Its pages answer, and their own links and next_url carry the prefix once."""
+    db = make_archive(tmp_path / "archive.db", extra=30)
+    with running_server(db, "--setting", "base_url", "/archive/") as (_, url):
+        origin = url[:-len("/archive/")]
+        for page in ("archive/posts?_size=5", "archive/posts?_size=5&_sort=title",
+                     "archive/posts?_size=1&_tag=Yoga&_facet=language", "archive/sites"):
+            status, _, text = _get(url + page)
+            assert status == 200, page
+            links = set(re.findall(r'(?:href|src|action)="(?:http://[^/"]+)?(/[^"]*)"', text))
+            assert links and all(link.startswith("/archive/") for link in links), links
+            assert not [link for link in links if link.startswith("/archive/archive/archive/")]
+            for link in links:
+                assert _get(origin + html.unescape(link))[0] == 200, link
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            urllib.request.build_opener(NoRedirect).open(url + "archive/posts/")
+        assert redirect.value.headers["Location"] == "/archive/archive/posts"
+        with sqlite3.connect(db) as conn:
+            every_id = sorted(row[0] for row in conn.execute("SELECT id FROM posts"))
+        conn.close()
+        seen: list[int] = []
+        next_url = f"{url}archive/posts.json?_size=5"
+        while next_url:
+            status, _, text = _get(next_url)
+            assert status == 200, next_url
+            page_data = json.loads(text)
+            seen += [row[page_data["columns"].index("id")] for row in page_data["rows"]]
+            next_url = page_data["next_url"]
+        assert sorted(seen) == every_id

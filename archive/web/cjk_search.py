@@ -172,7 +172,10 @@ def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False
     for steering, applies in ((_STEERING, bigrams), (_STEERING_UNMARKED, marked)):
         if applies and steering[0] in args:  # steered before: a raw mode of the user's stays
             kept = [arg for arg in kept if arg not in steering]
-    if bigrams and _cjk_words(search) is not None:
+    # FTS5 syntax over CJK words the bigrams answer was made COMBINED above; what is left of
+    # it (NEAR over a CJK word and another) the ranked search reads in the main index, and so
+    # does this (raw mode, below), rather than as CJK words (`NEAR(東京` one of them).
+    if bigrams and _cjk_words(search) is not None and not needs_raw_mode(search):
         kept = [arg for arg in kept if arg[0] not in ("_fts_table", "_searchmode")]
         kept += _STEERING
     elif marked and _hebrew_arabic_words(search):
@@ -209,8 +212,9 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     if table == POSTS and request.args.get(COMBINED) \
             and archive_sites(datasette, database) is not None:
         search = request.args[COMBINED]
-        clause, params = combined_condition(search, has_bigram_index(datasette, database),
-                                            holds_marks(datasette, database))
+        bigrams, marked = has_bigram_index(datasette, database), holds_marks(datasette, database)
+        clause, params = await datasette.get_database(database).execute_fn(
+            lambda conn: combined_condition(conn, search, bigrams, marked))
         return FilterArguments([clause], params, [f'search matches "{search}"'],
                                {"search": search})
     if table == POSTS and request.args.get("_fts_table") == UNMARKED_TABLE \
@@ -219,9 +223,12 @@ async def cjk_search_filters(request: Any, database: str, table: str,
         words = _hebrew_arabic_words(search)
         if not words:
             return None
-        # Operators and -word read as the ranked search reads them, as in posts_fts (below).
-        return FilterArguments([], {"search": table_match(strip(search))
-                                    if needs_raw_mode(search) else quoted(words)})
+        # Operators and -word read as the ranked search reads them, as in posts_fts (below),
+        # and the words widened to their other spellings as there (میخواهم: می‌خواهم too).
+        match = table_match(strip(search)) if needs_raw_mode(search) else quoted(words)
+        match = await datasette.get_database(database).execute_fn(
+            lambda conn: widen_syntax(conn, match))
+        return FilterArguments([], {"search": match})
     if table == POSTS and request.args.get("_searchmode") == "raw" \
             and request.args.get("_fts_table") in (None, FTS_TABLE) \
             and request.args.get("_search") and archive_sites(datasette, database) is not None:

@@ -11,10 +11,11 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def html_rewriting_sender(send: Send, rewrite: Callable[[bytes], bytes], *,
-                          headers: Callable[[Headers], Headers] = list) -> Send:
-    """`send` giving every response's start `headers(its headers)`, and an HTML page's body as
-    `rewrite(body)` with its Content-Length (the page is held until its last part); anything
-    else passes as it is."""
+                          headers: Callable[[Headers], Headers] = list,
+                          types: tuple[bytes, ...] = (b"text/html",)) -> Send:
+    """`send` giving every response's start `headers(its headers)`, and an HTML page's body (or
+    one of the content `types`) as `rewrite(body)` with its Content-Length (the page is held
+    until its last part); anything else passes as it is."""
     start: dict[str, Any] | None = None
     body: list[bytes] = []
 
@@ -22,7 +23,7 @@ def html_rewriting_sender(send: Send, rewrite: Callable[[bytes], bytes], *,
         nonlocal start
         if message["type"] == "http.response.start":
             message = dict(message, headers=headers(list(message.get("headers") or [])))
-            if dict(message["headers"]).get(b"content-type", b"").startswith(b"text/html"):
+            if dict(message["headers"]).get(b"content-type", b"").startswith(types):
                 start = message
                 return
         elif message["type"] == "http.response.body" and start is not None:

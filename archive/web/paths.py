@@ -67,6 +67,13 @@ class WithoutBaseUrl:
                 or page.owner != "archive" or page.plugin_page or page.media_file:
             await self.app(scope, receive, send)
             return
+        if ("/" + path[len(base_url):]).startswith(base_url):
+            # An archive named as the prefix (archive.db under /archive/): Datasette would take
+            # the prefix off the path given without it too, `/archive/posts` routed as `/posts`,
+            # a 404. It gets the path whole, and its links' prefix given twice is given once.
+            await self.app(scope, receive, _collapsing_sender(send, base_url.encode(
+                "latin-1", "replace")))
+            return
         scope = dict(scope, path="/" + path[len(base_url):])
         raw_path, raw_base = scope.get("raw_path"), base_url.encode("latin-1", "replace")
         if raw_path is not None:
@@ -88,4 +95,22 @@ def _prefixing_sender(send: Any, base_url: bytes) -> Any:
     return html_rewriting_sender(
         send, lambda page: unprefixed.sub(rb"\1" + base_url, page),
         headers=lambda headers: [(k, prefixed(v) if k.lower() == b"location" else v)
+                                 for k, v in headers])
+
+
+def _collapsing_sender(send: Any, base_url: bytes) -> Any:
+    """`send` for a page of the archive named as the prefix, asked for with it: the links
+    Datasette builds from its path have the prefix twice (`/archive/archive/archive/posts` for
+    `/archive/archive/posts`), in a redirect's Location and at the start of an HTML attribute's
+    or a JSON string's value (next_url, toggle_url), with or without the host: once there."""
+    doubled = base_url + base_url[1:]
+    tripled = re.compile(rb'((?:^|["\'])(?:https?://[^/"\'\s]+)?)'
+                         + re.escape(doubled + base_url[1:]))
+
+    def collapsed(text: bytes) -> bytes:
+        return tripled.sub(lambda link: link.group(1) + doubled, text)
+
+    return html_rewriting_sender(
+        send, collapsed, types=(b"text/html", b"application/json"),
+        headers=lambda headers: [(k, collapsed(v) if k.lower() == b"location" else v)
                                  for k, v in headers])

@@ -31,6 +31,7 @@ from typing import Any
 from archive.schema import FTS_COLUMNS, FTS_TABLE
 from archive.search import cjk_syntax, unmarked
 from archive.search.bigrams import CJK_RUN, normalize
+from archive.search.casefold import widen_syntax
 from archive.search.marks import SCRIPT, strip
 from archive.search.query import SearchError, fts_query, plain_query, quoted
 
@@ -90,14 +91,17 @@ def combined(text: str, bigrams: bool, marked: bool) -> bool:
         and not unmarked.script_only(table_match(strip(text)))
 
 
-def combined_condition(text: str, bigrams: bool, marked: bool) -> tuple[str, dict[str, Any]]:
+def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marked: bool
+                       ) -> tuple[str, dict[str, Any]]:
     """The posts a `combined` table search finds, as the ranked search finds them: an SQL
-    condition on the posts table's `id` and its named parameters."""
+    condition on the posts table's `id` and its named parameters (`conn`, the archive's, for
+    the words' other spellings it holds)."""
     syntax = cjk_syntax.parse(table_match(text)) if bigrams else None
     if syntax is not None:
         sql, params = syntax.condition("id")
     elif marked and SCRIPT.search(text):
-        select, params = unmarked.matching(table_match(strip(text)))
+        # Its words widened as the ranked search widens them (میخواهم: می‌خواهم too).
+        select, params = unmarked.matching(widen_syntax(conn, table_match(strip(text))))
         sql = f"id IN ({select})"
     else:  # the archive changed since the page was made: the main index
         sql, params = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", [

@@ -173,8 +173,9 @@ class PageRules(ShapeRules):
     def _h1_title(self, title: int | None, body_start: int) -> int | None:
         """In Markdown the post title is the page's `#` heading (Wix renders it as <h1>)."""
         lo, hi = self._header_span(body_start)
+        # Not a `#` with no words (an empty <h1>): a blank line, no title.
         h1 = next((i for i in range(lo, hi + 1) if self.lines[i].heading == 1
-                   and self.role.get(i) in (None, "title")), None)
+                   and not self.lines[i].blank and self.role.get(i) in (None, "title")), None)
         if h1 is None or h1 == title:
             return title
         self._retitle(title, h1)
