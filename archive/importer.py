@@ -418,7 +418,8 @@ def in_canonical_case(url: str, canonical: str | None,
                       language_urls: dict[str, str] | None = None) -> str:
     """`url` as a crawl archives it (crawler.discover.urls.respelled): in the letter case of
     its page's canonical URL (`/post/My-Slug` captured, `/post/my-slug` canonical), or without
-    `?lang=xx` when the page says that is its URL in that language (the site's default one).
+    `?lang=xx` when the page says that is its URL in that language (the site's default one)
+    or names no language at all (a site in one language).
     The page's URLs are taken on `url`'s scheme and host: a web archive captured the page
     over http or https, with `www.` or without, whatever the page names."""
     if not canonical:
@@ -438,8 +439,8 @@ def in_canonical_case(url: str, canonical: str | None,
     named = on_this_host(canonical)
     if named is None:
         return url
-    languages = {tag: moved for tag, link in (language_urls or {}).items()
-                 if (moved := on_this_host(link))}
+    # An alternate on another host stays as named: the page still names languages.
+    languages = {tag: on_this_host(link) or link for tag, link in (language_urls or {}).items()}
     return respelled(url, named, languages)
 
 

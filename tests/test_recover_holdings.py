@@ -1,0 +1,75 @@
+"""`wixarchive recover` of a gone blog from holdings shaped as the Wayback Machine's are: one
+post captured under several spellings over the years. A real pywb (`wayback` on 127.0.0.1)
+holds a warcio WARC of the captures; the blog itself is never served."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.server import BlogServer
+from tests.pywb import MISSING, pywb_bin, wayback
+from tests.webarchives import table
+
+pytestmark = pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+
+SITE = "https://www.gone-garden.example"
+HTML = "text/html; charset=utf-8"
+
+
+def write_captures(path: Path, captures: list[tuple[str, str, bytes]]) -> None:
+    """Responses with status 200 (URL, WARC-Date, body) written with warcio."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, date, body in captures:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", HTML)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+def recover(base: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db", str(db),
+         "--delay", "0", "--no-images", "--json"], capture_output=True, text=True, timeout=300)
+
+
+def test_a_blog_in_one_language_captured_at_lang_queries_has_each_post_once(tmp_path: Path):
+    """A blog in one language names no hreflang alternates, and Wix serves its post at
+    /post/x?lang=xx as at /post/x (canonical /post/x): links with ?lang= get captured too.
+    Each post is one post under /post/x, not a second one per ?lang= spelling."""
+    blog = SampleBlog(seed=53, post_count=3)
+    server = BlogServer(blog)
+    first, second, third = (post.slug for post in blog.posts)
+
+    def page(slug: str) -> bytes:
+        body = server.respond(f"/post/{slug}", base=SITE, record=False).body
+        assert b"hreflang" not in body  # a site in one language
+        return body
+
+    captures = [(f"{SITE}/post/{first}", "2021-03-01T10:00:00Z", page(first)),
+                (f"{SITE}/post/{first}?lang=en", "2022-03-01T10:00:00Z", page(first)),
+                (f"{SITE}/post/{second}?lang=fr", "2020-03-01T10:00:00Z", page(second)),
+                (f"{SITE}/post/{third}", "2023-03-01T10:00:00Z", page(third))]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover(base, db)
+    assert done.returncode == 0, done.stderr
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
+        f"{SITE}/post/{slug}" for slug in (first, second, third))
+    # The ?lang=en capture is the same post seen again, its last sighting.
+    versions = table(db, "SELECT p.url, v.version, v.fetched_at FROM post_versions v JOIN "
+                         f"posts p ON p.id = v.post_id WHERE p.url LIKE '%/{first}%'")
+    assert versions == [(f"{SITE}/post/{first}", 1, "2021-03-01T10:00:00+00:00")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["posts"], counts["new_posts"], counts["unchanged"]) == (3, 3, 1)
