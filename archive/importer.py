@@ -657,12 +657,15 @@ def _link_images(importer: _Importer, resolver: _Resolver,
     linker = _MediaLinker(importer, resolver)
     for full, site in sorted(used.items()):
         entries = sorted(by_full[full], key=lambda e: (e.date, e.url))
+        # The upload captured over http:// (as web archives hold many) is the upload too, not
+        # one more size of it.
+        uploads = [e for e in entries if e.url.partition("://")[2] == full.partition("://")[2]]
         if full not in stored:
-            chosen = next((e for e in entries if e.url == full), entries[-1])
+            chosen = uploads[-1] if uploads else entries[-1]
             if linker.link(full, chosen):
                 importer.result.site_counts(site).images += 1
         for entry in entries:
-            if entry.url != full and entry.url not in stored and linker.link(entry.url, entry):
+            if entry not in uploads and entry.url not in stored and linker.link(entry.url, entry):
                 importer.result.site_counts(site).renditions += 1
     return linker.commit()
 

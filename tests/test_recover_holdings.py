@@ -15,7 +15,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer
+from crawler.sample_site.server import BlogServer, media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import table
 
@@ -73,3 +73,44 @@ def test_a_blog_in_one_language_captured_at_lang_queries_has_each_post_once(tmp_
     assert versions == [(f"{SITE}/post/{first}", 1, "2021-03-01T10:00:00+00:00")]
     counts = json.loads(done.stdout)["sites"][SITE + "/"]
     assert (counts["posts"], counts["new_posts"], counts["unchanged"]) == (3, 3, 1)
+
+
+def test_an_image_captured_over_http_is_stored_once_under_the_url_its_post_uses(
+        tmp_path: Path):
+    """The Wayback Machine holds many Wix images as captured over http://static.wixstatic.com
+    (older pages linked them so); posts name them over https. The upload is the post's image,
+    stored once under the URL the post uses, not also as a "rendition" under the http URL
+    (`recover` archives the captures through `import`)."""
+    blog = SampleBlog(seed=59, post_count=4)
+    server = BlogServer(blog)
+    post = next(post for post in blog.posts if post.expected()["images"])
+    image = post.expected()["images"][0]
+    assert image.startswith("https://static.wixstatic.com/media/")
+    captured = "http://" + image.removeprefix("https://")
+    page = server.respond(f"/post/{post.slug}", base=SITE, record=False).body
+    warc = tmp_path / "holdings.warc.gz"
+    with warc.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, kind, body in ((f"{SITE}/post/{post.slug}", HTML, page),
+                                (captured, "image/png", media_bytes(image.rsplit("/", 1)[-1]))):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": "2021-03-01T10:00:00Z"}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db",
+             str(db), "--delay", "0", "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert table(db, "SELECT url, status FROM media") == [(image, "stored")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["images"], counts["renditions"]) == (1, 0)
+    # The same from a colleague's copy of the captures.
+    imported = tmp_path / "imported.db"
+    done = subprocess.run([sys.executable, "-m", "archive.cli", "import", str(warc), "--db",
+                           str(imported), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert table(imported, "SELECT url, status FROM media") == [(image, "stored")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["images"], counts["renditions"]) == (1, 0)
