@@ -114,3 +114,35 @@ def test_an_image_captured_over_http_is_stored_once_under_the_url_its_post_uses(
     assert table(imported, "SELECT url, status FROM media") == [(image, "stored")]
     counts = json.loads(done.stdout)["sites"][SITE + "/"]
     assert (counts["images"], counts["renditions"]) == (1, 0)
+
+
+def test_posts_the_feed_names_but_no_capture_holds_cost_no_more_cdx_queries(tmp_path: Path):
+    """A gone blog whose feed was captured with its 8 posts, 2 of them captured: the /post/
+    listing found every capture of every /post/ URL, so the 6 others are not asked about one
+    by one (3 CDX queries each: a blog of 500 posts, 50 captured, waited 23 more minutes at
+    the Wayback Machine's pace, and loaded its CDX server)."""
+    blog = SampleBlog(seed=71, post_count=8)
+    server = BlogServer(blog)
+    captures = [(f"{SITE}/post/{post.slug}", "2021-03-01T10:00:00Z",
+                 server.respond(f"/post/{post.slug}", base=SITE, record=False).body)
+                for post in blog.posts[:2]]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    feed = server.respond("/blog-feed.xml", base=SITE, record=False)
+    assert feed.body.count(b"<item>") == 8
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", feed.headers["Content-Type"])],
+                                   protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            f"{SITE}/blog-feed.xml", "response", payload=io.BytesIO(feed.body),
+            length=len(feed.body), http_headers=headers,
+            warc_headers_dict={"WARC-Date": "2021-03-01T11:00:00Z"}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover(base, db)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["feeds"], summary["sites"][SITE + "/"]["posts"]) == (1, 2)
+    # /post/ (200, 404, 410), the feed and the two sitemaps, the pages to probe.
+    assert summary["requests"]["cdx"] == 7
