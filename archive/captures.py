@@ -36,7 +36,7 @@ from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from archive.chunked import in_chunks
 from archive.content_coding import codings, decode
@@ -156,6 +156,22 @@ def _gzip(*parts: bytes) -> bytes:
     return b"".join([*map(compressor.compress, parts), compressor.flush()])
 
 
+# Every printable ASCII character but the space: what quote leaves as it is in a request target.
+_URL_ASCII = "".join(map(chr, range(33, 127)))
+
+
+def _ascii_host(netloc: str) -> str:
+    """A Host header's value in ASCII: an internationalised host name in IDNA."""
+    if netloc.isascii():
+        return netloc
+    host, colon, port = netloc.rpartition(":") if netloc.rpartition(":")[2].isdigit() \
+        else (netloc, "", "")
+    try:
+        return host.encode("idna").decode("ascii") + colon + port
+    except UnicodeError:
+        return quote(netloc, safe=_URL_ASCII)
+
+
 def build_records(exchange: Exchange,
                   revisit_of: tuple[str, str] | None = None) -> tuple[bytes, bytes, CaptureRow]:
     """The gzip members of the response (or revisit) and request records, and the index row
@@ -189,10 +205,13 @@ def build_records(exchange: Exchange,
         response = _gzip(*response_record(writer, exchange, http_headers, warc_headers))
 
     parts = urlsplit(exchange.fetched_from or exchange.url)  # the request as sent
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # On the wire in ASCII, as a client sends it: a capture's URL may be an IRI (WARC 1.1
+    # allows one in WARC-Target-URI: `/post/primeras-imágenes`), which HTTP headers cannot hold.
+    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                   safe=_URL_ASCII)
     request_headers = list(exchange.request_headers)
     if not any(k.lower() == "host" for k, _ in request_headers):
-        request_headers.insert(0, ("Host", parts.netloc))
+        request_headers.insert(0, ("Host", _ascii_host(parts.netloc)))
     request = writer.create_warc_record(
         exchange.url, "request",
         http_headers=StatusAndHeaders(f"{exchange.method} {target} {exchange.protocol}",

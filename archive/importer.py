@@ -396,6 +396,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     try:
         if on_start:
             on_start(len(pages))
+        respell.settle(normalize_url(e.url) for e in pages)
         moves = _BlogMoves(archive.conn, [post_url(e.url) for e in pages])
         _import_pages(importer, resolver, pages, moves, progress)
         linked = _link_images(importer, resolver,
@@ -418,7 +419,8 @@ def in_canonical_case(url: str, canonical: str | None,
                       language_urls: dict[str, str] | None = None) -> str:
     """`url` as a crawl archives it (crawler.discover.urls.respelled): in the letter case of
     its page's canonical URL (`/post/My-Slug` captured, `/post/my-slug` canonical), or without
-    `?lang=xx` when the page says that is its URL in that language (the site's default one).
+    `?lang=xx` when the page says that is its URL in that language (the site's default one)
+    or names no language at all (a site in one language).
     The page's URLs are taken on `url`'s scheme and host: a web archive captured the page
     over http or https, with `www.` or without, whatever the page names."""
     if not canonical:
@@ -438,8 +440,8 @@ def in_canonical_case(url: str, canonical: str | None,
     named = on_this_host(canonical)
     if named is None:
         return url
-    languages = {tag: moved for tag, link in (language_urls or {}).items()
-                 if (moved := on_this_host(link))}
+    # An alternate on another host stays as named: the page still names languages.
+    languages = {tag: on_this_host(link) or link for tag, link in (language_urls or {}).items()}
     return respelled(url, named, languages)
 
 
@@ -656,12 +658,15 @@ def _link_images(importer: _Importer, resolver: _Resolver,
     linker = _MediaLinker(importer, resolver)
     for full, site in sorted(used.items()):
         entries = sorted(by_full[full], key=lambda e: (e.date, e.url))
+        # The upload captured over http:// (as web archives hold many) is the upload too, not
+        # one more size of it.
+        uploads = [e for e in entries if e.url.partition("://")[2] == full.partition("://")[2]]
         if full not in stored:
-            chosen = next((e for e in entries if e.url == full), entries[-1])
+            chosen = uploads[-1] if uploads else entries[-1]
             if linker.link(full, chosen):
                 importer.result.site_counts(site).images += 1
         for entry in entries:
-            if entry.url != full and entry.url not in stored and linker.link(entry.url, entry):
+            if entry not in uploads and entry.url not in stored and linker.link(entry.url, entry):
                 importer.result.site_counts(site).renditions += 1
     return linker.commit()
 

@@ -369,11 +369,19 @@ class _Recovery:
                     links.update(entry.translations)  # hreflang alternates: posts of their own
         links = {link for link in links if self.site.owns(link)}
         found: list[tuple[wayback.Row, str]] = []
-        for word in sorted(self._post_words(links)):
+        words = self._post_words(links)
+        for word in sorted(words):
             found += self.list_word(word)
         listed = listed | {_key(r.url) for r, _ in found}
-        for link in sorted(link for link in links if _key(link) not in listed):
-            found += self.list_posts(link, "exact", lambda url: True)
+        post_prefix = self.site.path + "post/"
+        for link in sorted(links):
+            # A link a prefix listing covered (/post/, or a word listed just now) has no
+            # capture it missed: asked for alone (3 queries), a post the feed names that was
+            # never captured would only cost time.
+            covered = self.site.path_word(link) in words or (
+                is_post_url(link) and urlsplit(link).path.startswith(post_prefix))
+            if not covered and _key(link) not in listed:
+                found += self.list_posts(link, "exact", lambda url: True)
         return found
 
     def read_feed(self, url: str, done: set[tuple[str, str]]

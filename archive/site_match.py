@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -352,6 +353,33 @@ class ArchivedSpelling:
                                               (url,)).fetchone():
             return url
         return moved
+
+    def settle(self, urls: Iterable[str]) -> None:
+        """Before an import archives its first page: the roots of these post URLs that are
+        spellings of one site the archive holds under none (site_twins: a WARC of a gone blog
+        downloaded from the Wayback Machine holds http://example.com, http://www.… and
+        https://www.… captures) all go under one of them, the one most of `urls` have (then
+        as one_site prefers), as a later import of any of them goes to the site archived.
+        Decided once a root was seen, each would be a root of its own in the same site row,
+        and a post captured under two spellings two posts."""
+        counts: Counter[str] = Counter()
+        for url in urls:
+            try:
+                counts[site_root(url)] += 1
+            except BadURL:
+                continue
+        groups: dict[str, list[str]] = {}
+        for root in counts:
+            if root in self._seen or archived_root(self.conn, root) != root or \
+                    self.conn.execute("SELECT 1 FROM sites WHERE url = ?", (root,)).fetchone():
+                continue
+            groups.setdefault(site_key(root), []).append(root)
+        for roots in groups.values():
+            chosen = min(roots, key=lambda root: (-counts[root], _preferred_spelling(root)))
+            for root in roots:
+                self._seen[root] = chosen
+                if root != chosen:
+                    self.moved[root] = chosen
 
     def _moved_posts(self, site: str) -> dict[str, str]:
         """The posts of archived site `site` archived off its root (at the address it moved

@@ -131,3 +131,31 @@ def test_every_spelling_of_a_blog_by_scheme_and_www_is_one_site(tmp_path: Path) 
     assert f"is archived as {post}" in shown.stderr
     quiet = wixarchive("show", post, "--db", str(db))
     assert "Notice" not in quiet.stderr
+
+
+def test_one_file_holding_a_blog_under_several_spellings_makes_one_site(tmp_path: Path) -> None:
+    """A colleague's WARC of a gone blog (downloaded from the Wayback Machine) holds its
+    captures under every spelling sites linked: http://blog.example.com, http://www.…,
+    https://www.…. They are one site, under the spelling most of its pages have, whichever
+    comes first in the file; the others are named as archived under it."""
+    served, pages = captured(SampleBlog(seed=13, post_count=5))
+    spellings = ["http://garden.example", "http://www.garden.example",
+                 "https://www.garden.example", "https://www.garden.example",
+                 "https://www.garden.example"]
+    write_warc(tmp_path / "colleague.warc.gz",
+               [(u.replace(served, spelling), body, kind)
+                for (u, body, kind), spelling in zip(pages, spellings, strict=True)]
+              # The first post captured again under the spelling most pages have.
+              + [(pages[0][0].replace(served, spellings[-1]), pages[0][1], pages[0][2])])
+    db = tmp_path / "blog.db"
+    done = wixarchive("import", str(tmp_path / "colleague.warc.gz"), "--db", str(db), "--json")
+    assert done.returncode == 0, done.stderr
+    assert table(db, "SELECT count(*) FROM posts") == [(5,)]  # the first post once
+    assert table(db, "SELECT url FROM sites") == [("https://www.garden.example/",)]
+    assert table(db, "SELECT count(*) FROM posts WHERE url LIKE 'https://www.garden.example/%'"
+                 ) == [(5,)]
+    assert json.loads(done.stdout)["respelled"] == {
+        "http://garden.example/": "https://www.garden.example/",
+        "http://www.garden.example/": "https://www.garden.example/"}
+    assert ("Notice: http://garden.example/ is archived as https://www.garden.example/"
+            in done.stderr)

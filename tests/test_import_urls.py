@@ -75,3 +75,23 @@ def test_a_post_captured_at_its_default_languages_lang_query_is_the_post(
     assert result.returncode == 0, result.stderr
     assert sorted(table(db, "SELECT url FROM posts")) == [(post,), (f"{post}?lang=fr",)]
     assert json.loads(result.stdout)["sites"][f"{base}/"]["unchanged"] == 1
+
+
+def test_a_post_captured_under_a_url_in_raw_utf8_is_imported(tmp_path: Path) -> None:
+    """WARC 1.1 lets WARC-Target-URI hold an IRI (raw UTF-8: `/post/primeras-imágenes`, as some
+    tools write a Spanish or German slug) beside captures of the same post percent-encoded.
+    The import archives it, one post, and `reextract`/`check` read its capture back; the
+    request record written beside it sends the path percent-encoded, as a client does."""
+    blog = SampleBlog(seed=7, post_count=1)
+    with serve_blog(blog) as server:
+        base, page = server.url, server.respond(blog.posts[0].url_path).body
+    warc = tmp_path / "iri.warc.gz"
+    write_warc(warc, [(f"{base}/post/primeras-imágenes", page, "text/html; charset=utf-8"),
+                      (f"{base}/post/primeras-im%C3%A1genes", page, "text/html; charset=utf-8")])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert table(db, "SELECT url FROM posts") == [(f"{base}/post/primeras-im%C3%A1genes",)]
+    checked = wixarchive("check", "--db", str(db))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

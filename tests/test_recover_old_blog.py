@@ -31,6 +31,14 @@ def page(blog: SampleBlog, slug: str, old_url: str | None = None) -> bytes:
     return body.replace(f"{SITE}/post/{slug}".encode(), old_url.encode()) if old_url else body
 
 
+def translated(body: bytes, post: str) -> bytes:
+    """A multilingual site's French page of `post`: it names its languages' URLs, as Wix's
+    pages do (a page naming none is a one-language site's, which Wix serves at any ?lang=)."""
+    links = (f'<link rel="alternate" hreflang="en" href="{post}"/>'
+             f'<link rel="alternate" hreflang="fr" href="{post}?lang=fr"/>')
+    return body.replace(b'<link rel="canonical"', links.encode() + b'<link rel="canonical"', 1)
+
+
 def write_captures(path: Path, captures: list[tuple[str, str, int, bytes, list]]) -> None:
     """Responses (URL, WARC-Date, status, body, more HTTP headers) written with warcio."""
     with path.open("wb") as handle:
@@ -65,7 +73,8 @@ class MovedBlog:
         self.new_blog = [
             (old_url, "2019-06-01T12:00:00Z", 301, b"", [("Location", f"{SITE}/post/{moved}")]),
             # Its French translation, captured first: a post of its own, never the old one's.
-            (f"{SITE}/post/{moved}?lang=fr", "2019-06-01T13:00:00Z", 200, page(new, moved), []),
+            (f"{SITE}/post/{moved}?lang=fr", "2019-06-01T13:00:00Z", 200,
+             translated(page(new, moved), f"{SITE}/post/{moved}"), []),
             (f"{SITE}/post/{moved}", "2019-06-02T12:00:00Z", 200, page(new, moved), []),
             (f"{SITE}/post/{self.kept}", "2019-06-03T12:00:00Z", 200, page(new, self.kept), []),
             # Wix's redirect lost when the plan lapsed: the old URL answered 404, the post

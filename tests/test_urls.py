@@ -70,12 +70,16 @@ def test_a_page_respells_its_url_only_in_letter_case() -> None:
     assert respelled(fetched, "http://[bad") == fetched
     # ?lang= of the default language: the canonical and the hreflang link for that language
     # both name the URL without it. Either alone, or a translation's own alternate, is not
-    # enough.
+    # enough on a page naming languages; a page naming none (a site in one language, where
+    # Wix ignores ?lang=) goes by its canonical.
     post = "https://a.com/post/my-slug"
     languages = {"en-us": post, "fr-fr": post + "?lang=fr", "x-default": "https://a.com"}
     assert respelled(post + "?lang=en", post, languages) == post
     assert respelled(post + "?lang=en", post, {"en": post}) == post
-    assert respelled(post + "?lang=en", post) == post + "?lang=en"
+    assert respelled(post + "?lang=en", post) == post
+    assert respelled(post + "?lang=fr", post, {}) == post
+    assert respelled(post + "?lang=en", post, {"fr-fr": post + "?lang=fr"}) == post + "?lang=en"
+    assert respelled(post + "?lang=en", "https://a.com/post/other", {}) == post + "?lang=en"
     assert respelled(post + "?lang=en", post + "?lang=en", languages) == post + "?lang=en"
     assert respelled(post + "?lang=fr", post, languages) == post + "?lang=fr"
     assert respelled(post + "?lang=e", post, languages) == post + "?lang=e"

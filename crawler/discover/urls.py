@@ -160,7 +160,9 @@ def respelled(url: str, canonical: str | None,
     and so is its hreflang alternate link for that language (`language_urls`, `en` or
     `en-us`): the page says twice that the query-less URL is this page in this language. A
     translation names itself at `?lang=xx` in its alternate for its language, so a
-    translation whose canonical wrongly names the default one stays its own post.
+    translation whose canonical wrongly names the default one stays its own post. A page
+    naming no language at all (no alternates) is on a site in one language, where Wix
+    ignores `?lang=` (any xx) and serves the post itself: its canonical URL alone decides.
 
     A canonical URL naming anything else (another post, another site, the blog home, another
     language) is not followed: a template's wrong canonical link would merge different posts
@@ -177,9 +179,10 @@ def respelled(url: str, canonical: str | None,
     language = parts.query.removeprefix("lang=").lower()
     if (parts.query.startswith("lang=") and "&" not in parts.query and language
             and named == urlunsplit(parts._replace(query=""))
-            and any((tag == language or tag.startswith(language + "-"))
-                    and _normalized(link) == named
-                    for tag, link in (language_urls or {}).items())):
+            and (not language_urls
+                 or any((tag == language or tag.startswith(language + "-"))
+                        and _normalized(link) == named
+                        for tag, link in language_urls.items()))):
         return named
     return url
 

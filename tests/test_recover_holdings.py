@@ -1,0 +1,148 @@
+"""`wixarchive recover` of a gone blog from holdings shaped as the Wayback Machine's are: one
+post captured under several spellings over the years. A real pywb (`wayback` on 127.0.0.1)
+holds a warcio WARC of the captures; the blog itself is never served."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.server import BlogServer, media_bytes
+from tests.pywb import MISSING, pywb_bin, wayback
+from tests.webarchives import table
+
+pytestmark = pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+
+SITE = "https://www.gone-garden.example"
+HTML = "text/html; charset=utf-8"
+
+
+def write_captures(path: Path, captures: list[tuple[str, str, bytes]]) -> None:
+    """Responses with status 200 (URL, WARC-Date, body) written with warcio."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, date, body in captures:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", HTML)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+def recover(base: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db", str(db),
+         "--delay", "0", "--no-images", "--json"], capture_output=True, text=True, timeout=300)
+
+
+def test_a_blog_in_one_language_captured_at_lang_queries_has_each_post_once(tmp_path: Path):
+    """A blog in one language names no hreflang alternates, and Wix serves its post at
+    /post/x?lang=xx as at /post/x (canonical /post/x): links with ?lang= get captured too.
+    Each post is one post under /post/x, not a second one per ?lang= spelling."""
+    blog = SampleBlog(seed=53, post_count=3)
+    server = BlogServer(blog)
+    first, second, third = (post.slug for post in blog.posts)
+
+    def page(slug: str) -> bytes:
+        body = server.respond(f"/post/{slug}", base=SITE, record=False).body
+        assert b"hreflang" not in body  # a site in one language
+        return body
+
+    captures = [(f"{SITE}/post/{first}", "2021-03-01T10:00:00Z", page(first)),
+                (f"{SITE}/post/{first}?lang=en", "2022-03-01T10:00:00Z", page(first)),
+                (f"{SITE}/post/{second}?lang=fr", "2020-03-01T10:00:00Z", page(second)),
+                (f"{SITE}/post/{third}", "2023-03-01T10:00:00Z", page(third))]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover(base, db)
+    assert done.returncode == 0, done.stderr
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
+        f"{SITE}/post/{slug}" for slug in (first, second, third))
+    # The ?lang=en capture is the same post seen again, its last sighting.
+    versions = table(db, "SELECT p.url, v.version, v.fetched_at FROM post_versions v JOIN "
+                         f"posts p ON p.id = v.post_id WHERE p.url LIKE '%/{first}%'")
+    assert versions == [(f"{SITE}/post/{first}", 1, "2021-03-01T10:00:00+00:00")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["posts"], counts["new_posts"], counts["unchanged"]) == (3, 3, 1)
+
+
+def test_an_image_captured_over_http_is_stored_once_under_the_url_its_post_uses(
+        tmp_path: Path):
+    """The Wayback Machine holds many Wix images as captured over http://static.wixstatic.com
+    (older pages linked them so); posts name them over https. The upload is the post's image,
+    stored once under the URL the post uses, not also as a "rendition" under the http URL
+    (`recover` archives the captures through `import`)."""
+    blog = SampleBlog(seed=59, post_count=4)
+    server = BlogServer(blog)
+    post = next(post for post in blog.posts if post.expected()["images"])
+    image = post.expected()["images"][0]
+    assert image.startswith("https://static.wixstatic.com/media/")
+    captured = "http://" + image.removeprefix("https://")
+    page = server.respond(f"/post/{post.slug}", base=SITE, record=False).body
+    warc = tmp_path / "holdings.warc.gz"
+    with warc.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, kind, body in ((f"{SITE}/post/{post.slug}", HTML, page),
+                                (captured, "image/png", media_bytes(image.rsplit("/", 1)[-1]))):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": "2021-03-01T10:00:00Z"}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db",
+             str(db), "--delay", "0", "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert table(db, "SELECT url, status FROM media") == [(image, "stored")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["images"], counts["renditions"]) == (1, 0)
+    # The same from a colleague's copy of the captures.
+    imported = tmp_path / "imported.db"
+    done = subprocess.run([sys.executable, "-m", "archive.cli", "import", str(warc), "--db",
+                           str(imported), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert table(imported, "SELECT url, status FROM media") == [(image, "stored")]
+    counts = json.loads(done.stdout)["sites"][SITE + "/"]
+    assert (counts["images"], counts["renditions"]) == (1, 0)
+
+
+def test_posts_the_feed_names_but_no_capture_holds_cost_no_more_cdx_queries(tmp_path: Path):
+    """A gone blog whose feed was captured with its 8 posts, 2 of them captured: the /post/
+    listing found every capture of every /post/ URL, so the 6 others are not asked about one
+    by one (3 CDX queries each: a blog of 500 posts, 50 captured, waited 23 more minutes at
+    the Wayback Machine's pace, and loaded its CDX server)."""
+    blog = SampleBlog(seed=71, post_count=8)
+    server = BlogServer(blog)
+    captures = [(f"{SITE}/post/{post.slug}", "2021-03-01T10:00:00Z",
+                 server.respond(f"/post/{post.slug}", base=SITE, record=False).body)
+                for post in blog.posts[:2]]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    feed = server.respond("/blog-feed.xml", base=SITE, record=False)
+    assert feed.body.count(b"<item>") == 8
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", feed.headers["Content-Type"])],
+                                   protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            f"{SITE}/blog-feed.xml", "response", payload=io.BytesIO(feed.body),
+            length=len(feed.body), http_headers=headers,
+            warc_headers_dict={"WARC-Date": "2021-03-01T11:00:00Z"}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover(base, db)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["feeds"], summary["sites"][SITE + "/"]["posts"]) == (1, 2)
+    # /post/ (200, 404, 410), the feed and the two sitemaps, the pages to probe.
+    assert summary["requests"]["cdx"] == 7
