@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -2375,3 +2376,46 @@ def test_the_pages_workers_took_before_a_sites_first_429_wait_its_back_off(
     # 2), then one per back-off (1 s at the suite's cap, from 0.5 s doubled).
     window = [at for path, at in log if path.startswith("/post/") and start < at < start + 3]
     assert len(window) <= 6, shown
+
+
+class RedirectsWhileLimited(TooManyForAWhile):
+    """TooManyForAWhile whose posts in `redirects` (path -> path) answer 301 to another post
+    of the blog at once, whenever asked: a post renamed, its old slug still in the sitemap."""
+
+    def __init__(self, blog: SampleBlog, host: str, served: int, seconds: float,
+                 redirects: dict[str, str]) -> None:
+        super().__init__(blog, host, served, seconds)
+        self.redirects = redirects
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        if target in self.redirects:
+            if options.get("record", True):
+                self._record(target, "")
+            return Response(301, headers={"Location": self.url + self.redirects[target]})
+        return super().respond(target, headers, base, **options)
+
+
+def test_a_page_handed_back_to_the_queue_redirecting_to_a_queued_post_does_not_fetch_it_again(
+        tmp_path: Path, redis_server: RedisServer):
+    """3 workers crawl a 60-post site whose last 30 posts answer 301 to its first 30 (all 60 in
+    its sitemap), rate-limited for 4 s after its 10th post. The pages workers had taken before
+    the first 429 go back to the shared queue; they went back marked `dont_filter`, which their
+    redirects kept (Scrapy copies it), so the duplicate filter let each redirect through and
+    the post it led to, queued from the sitemap, was downloaded a second time. Each post is
+    now downloaded once, as without Redis."""
+    blog = SampleBlog(seed=90, post_count=60)
+    paths = [post.url_path for post in blog.posts]
+    redirects = dict(zip(paths[30:], paths[:30], strict=True))
+    with RedirectsWhileLimited(blog, loopback(2), served=10, seconds=4,
+                               redirects=redirects).start() as server:
+        workers = [start_worker(redis_server.url) for _ in range(3)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), workers)
+        answered = Counter(path for path, status in server.answers
+                           if status == 200 and path.startswith("/post/"))
+    summary = json.loads(out)
+    assert summary["counts"]["new"] == 30, (out, err)
+    assert server.limited_at is not None, "no 429: no page went back to the queue"
+    assert len(answered) == 30, sorted(answered.items())
+    assert {path: n for path, n in answered.items() if n > 1} == {}, sorted(answered.items())
