@@ -994,12 +994,14 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
           "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES", "WIXARCHIVE_REFETCH")
 
 
-# When a failing site is backed off and stopped (crawler.distributed.backoff): read from each
-# worker's environment, workers could disagree (one stopping a site after 10 failures, another
-# after 50); the writer's values, as a crawl without Redis reads them (crawler.run), hold for all.
+# When a failing site is backed off and stopped (crawler.distributed.backoff), and the longest
+# Retry-After waited (crawler.distributed.retry_after): read by each worker, workers could
+# disagree (one stopping a site after 10 failures, another after 50; one waiting a Retry-After
+# of 30 s the writer's setting called too long); the writer's values, as a crawl without Redis
+# reads them (crawler.run), hold for all.
 FAILURE_SETTINGS = ("WIXARCHIVE_MAX_SERVER_ERRORS", "WIXARCHIVE_MAX_FAILING_SECONDS",
                     "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX",
-                    "WIXARCHIVE_RETRY_AFTER_STOP")
+                    "WIXARCHIVE_RETRY_AFTER_STOP", "WIXARCHIVE_RETRY_AFTER_MAX")
 
 
 def failure_settings(overrides: dict[str, Any]) -> dict[str, Any]:

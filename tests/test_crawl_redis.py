@@ -2207,6 +2207,39 @@ def test_a_failing_sites_limits_are_the_writers_for_every_worker(tmp_path: Path,
         "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (out, err)
 
 
+def test_the_longest_retry_after_waited_is_the_writers_for_every_worker(
+        tmp_path: Path, redis_server: RedisServer):
+    """WIXARCHIVE_RETRY_AFTER_MAX was each worker's own (60 s), whatever the writer's: a writer
+    started with 10 beside a worker without it had the site's `Retry-After: 30` waited, each
+    post's tries 30 s apart (the site not done in 60 s). Now the writer's value holds for every
+    worker, as the failing site's limits do: a wait of 30 s is too long, and the third such
+    answer stops the site early, as a crawl without Redis started with it stops it (it read
+    neither WIXARCHIVE_RETRY_AFTER_MAX nor WIXARCHIVE_RETRY_AFTER_STOP from its environment)."""
+    writer_env = {**os.environ, "WIXARCHIVE_RETRY_AFTER_MAX": "10"}
+    worker_env = {key: value for key, value in os.environ.items()
+                  if key != "WIXARCHIVE_RETRY_AFTER_MAX"}
+    blog = SampleBlog(seed=43, post_count=10)
+    with BlogServer(blog, loopback(2)) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(30, times=None)
+        worker = start_worker(redis_server.url, env=worker_env)
+        started = time.monotonic()
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json",
+                                           env=writer_env), [worker], timeout=60)
+        took = time.monotonic() - started
+        local = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db",
+                                str(tmp_path / "local.db"), "--json", "--no-media", "--delay",
+                                "0"], capture_output=True, text=True, cwd=REPO, timeout=60,
+                               env=writer_env)
+    for summary in (json.loads(out), json.loads(local.stdout)):
+        assert summary["status"] == "failed", (summary, took)
+        assert summary["message"].endswith(
+            "stopped early, throttled: the server asks to wait 30 s (Retry-After)"), summary
+        assert any(error.endswith("more than the 10 s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
+                   for error in summary["errors"]), summary
+
+
 def test_a_site_answering_429_is_asked_less_and_less_often_through_redis(
         tmp_path: Path, redis_server: RedisServer):
     """A site answering 429 (no Retry-After) to every post, through Redis: no delay grew (a
