@@ -64,6 +64,7 @@ from crawler.summary import (
     ROBOTS_SKIPPED,
     ROBOTS_UNREACHABLE,
     TIME_LIMIT,
+    moved_note,
     not_a_post_reason,
     summarize,
 )
@@ -352,6 +353,12 @@ class RedisWriter:
         self.dead_moves = {site.decode(): tuple(json.loads(move))
                            for site, move in self.server.hgetall(p.MOVES).items()}
         self._drain(archive, {}, dead_writers=True)
+        # Its runs keep its sites' moves (noted as it learned them, unless it was killed
+        # before that batch committed), as they would had it closed them.
+        dead_runs = self.server.hgetall(p.RUNS)
+        for site, (_archived, moved_to) in self.dead_moves.items():
+            if run := dead_runs.get(site.encode()):
+                archive.note_run(int(run), moved_note(moved_to))
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
 
@@ -703,9 +710,11 @@ class RedisWriter:
                        ) -> list[tuple[str, str]]:
         outcomes = []
         if site is not None and _note_move(site, message.get("moved_to")):
-            # Kept in Redis too: a writer taking over from this one, killed, knows of it.
+            # Kept in Redis too: a writer taking over from this one, killed, knows of it; and
+            # in the run, which keeps it if this writer is killed (as its end records it).
             self.server.hset(p.MOVES, site.job.url, json.dumps([site.archived,
                                                                 site.moved_host]))
+            archive.note_run(site.run_id, moved_note(site.moved_host or ""))
         if site is not None:
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
             if listed := message.get("listed_unchanged"):

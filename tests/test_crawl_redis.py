@@ -1085,6 +1085,15 @@ def test_a_site_that_moved_keeps_its_posts_at_their_new_urls_through_redis(
         assert (post["url"], post["version"]) == (new_root + edited.url_path.lstrip("/"), 2)
         assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
                                                          f"to {new_root}")
+        # The killed writer's run keeps the move it learned, as a run its writer closed keeps
+        # it (it had only "its process ... ended before the run was closed").
+        dead = archive.runs()[1]
+        assert dead["status"] == "interrupted", dead
+        assert [e.startswith("moved: ") for e in dead["errors"]] == [True, False], dead
+        assert dead["errors"][0] == archive.runs()[0]["errors"][0], dead
+    listed = subprocess.run([*WIXARCHIVE, "runs", "--db", str(db)], capture_output=True,
+                            text=True, cwd=REPO, timeout=60).stdout
+    assert listed.count(f"↳ moved: its address now redirects to {new_root}") == 2, listed
 
 
 def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
@@ -1094,7 +1103,8 @@ def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
     was kept in the first writer's memory alone: the writer taking over stored the waiting
     posts under their new URLs as new posts beside the old ones (40 posts archived twice), and
     its line and run said nothing of the move. Now it learns of it as it starts, as the first
-    writer had, and every post keeps its one history at its new URL."""
+    writer had, and every post keeps its one history at its new URL. The killed writer's run
+    said nothing of the move either (only that its process ended): it now keeps it."""
     db = tmp_path / "archive.db"
     client = redis_server.client()
     with blogs(1, posts=40, post_seconds=0.05) as (new_home,), \
@@ -1129,6 +1139,15 @@ def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
             new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
         assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
                                                          f"to {new_root}")
+        # The killed writer's run keeps the move it learned, as a run its writer closed keeps
+        # it (it had only "its process ... ended before the run was closed").
+        dead = archive.runs()[1]
+        assert dead["status"] == "interrupted", dead
+        assert [e.startswith("moved: ") for e in dead["errors"]] == [True, False], dead
+        assert dead["errors"][0] == archive.runs()[0]["errors"][0], dead
+    listed = subprocess.run([*WIXARCHIVE, "runs", "--db", str(db)], capture_output=True,
+                            text=True, cwd=REPO, timeout=60).stdout
+    assert listed.count(f"↳ moved: its address now redirects to {new_root}") == 2, listed
 
 
 def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(
