@@ -709,6 +709,8 @@ class RedisWriter:
     def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
         outcomes = []
+        if site is None:
+            self._learn_dead_move(archive, message)
         if site is not None and _note_move(site, message.get("moved_to")):
             # Kept in Redis too: a writer taking over from this one, killed, knows of it; and
             # in the run, which keeps it if this writer is killed (as its end records it).
@@ -745,6 +747,18 @@ class RedisWriter:
             outcomes.append((url, outcome))
         return outcomes
 
+    def _learn_dead_move(self, archive: Archive, message: dict[str, Any]) -> None:
+        """A killed writer's result saying where its site moved (a worker's `moved_to`) that it
+        never stored, so never kept in p.MOVES: the move it would have kept, learned here before
+        the results of the posts fetched there, which come after it (children of the
+        robots.txt's request), so that they take their new URLs too (_dead_writers_move)."""
+        site, moved_to = message.get("site") or "", message.get("moved_to")
+        if not moved_to or not site or site in self.dead_moves:
+            return
+        archived = archived_root(archive.conn, site)
+        if _is_move(moved_to, site, archived):
+            self.dead_moves[site] = (archived, moved_to)
+
     def _dead_writers_move(self, message: dict[str, Any], url: str) -> str | None:
         """The URL on the address its site moved from of a post a killed writer left unstored,
         fetched where the site moved (self.dead_moves): the post archived there takes `url`
@@ -780,11 +794,15 @@ class RedisWriter:
 def _note_move(site: _Site, moved_to: str | None) -> bool:
     """A worker's `moved_to` (where robots.txt redirected), kept as the site's move when it is
     another host, not the site's own other spelling (`www.`, http or https); whether it was."""
-    if moved_to and site.moved_host is None and not any(
-            moved_to in site_twins(own) for own in (site.job.url, site.archived)):
+    if moved_to and site.moved_host is None and _is_move(moved_to, site.job.url, site.archived):
         site.moved_host = moved_to
         return True
     return False
+
+
+def _is_move(moved_to: str, site: str, archived: str) -> bool:
+    """Whether `moved_to` is another host than the site's, not its own other spelling."""
+    return not any(moved_to in site_twins(own) for own in (site, archived))
 
 
 def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
