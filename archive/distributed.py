@@ -64,6 +64,7 @@ from crawler.summary import (
     ROBOTS_SKIPPED,
     ROBOTS_UNREACHABLE,
     TIME_LIMIT,
+    moved_note,
     not_a_post_reason,
     summarize,
 )
@@ -352,6 +353,12 @@ class RedisWriter:
         self.dead_moves = {site.decode(): tuple(json.loads(move))
                            for site, move in self.server.hgetall(p.MOVES).items()}
         self._drain(archive, {}, dead_writers=True)
+        # Its runs keep its sites' moves (noted as it learned them, unless it was killed
+        # before that batch committed), as they would had it closed them.
+        dead_runs = self.server.hgetall(p.RUNS)
+        for site, (_archived, moved_to) in self.dead_moves.items():
+            if run := dead_runs.get(site.encode()):
+                archive.note_run(int(run), moved_note(moved_to))
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
 
@@ -702,10 +709,14 @@ class RedisWriter:
     def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
         outcomes = []
+        if site is None:
+            self._learn_dead_move(archive, message)
         if site is not None and _note_move(site, message.get("moved_to")):
-            # Kept in Redis too: a writer taking over from this one, killed, knows of it.
+            # Kept in Redis too: a writer taking over from this one, killed, knows of it; and
+            # in the run, which keeps it if this writer is killed (as its end records it).
             self.server.hset(p.MOVES, site.job.url, json.dumps([site.archived,
                                                                 site.moved_host]))
+            archive.note_run(site.run_id, moved_note(site.moved_host or ""))
         if site is not None:
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))
             if listed := message.get("listed_unchanged"):
@@ -735,6 +746,18 @@ class RedisWriter:
                     site.fetched_without_lastmod[url] = item[2]["fetched_at"]
             outcomes.append((url, outcome))
         return outcomes
+
+    def _learn_dead_move(self, archive: Archive, message: dict[str, Any]) -> None:
+        """A killed writer's result saying where its site moved (a worker's `moved_to`) that it
+        never stored, so never kept in p.MOVES: the move it would have kept, learned here before
+        the results of the posts fetched there, which come after it (children of the
+        robots.txt's request), so that they take their new URLs too (_dead_writers_move)."""
+        site, moved_to = message.get("site") or "", message.get("moved_to")
+        if not moved_to or not site or site in self.dead_moves:
+            return
+        archived = archived_root(archive.conn, site)
+        if _is_move(moved_to, site, archived):
+            self.dead_moves[site] = (archived, moved_to)
 
     def _dead_writers_move(self, message: dict[str, Any], url: str) -> str | None:
         """The URL on the address its site moved from of a post a killed writer left unstored,
@@ -771,11 +794,15 @@ class RedisWriter:
 def _note_move(site: _Site, moved_to: str | None) -> bool:
     """A worker's `moved_to` (where robots.txt redirected), kept as the site's move when it is
     another host, not the site's own other spelling (`www.`, http or https); whether it was."""
-    if moved_to and site.moved_host is None and not any(
-            moved_to in site_twins(own) for own in (site.job.url, site.archived)):
+    if moved_to and site.moved_host is None and _is_move(moved_to, site.job.url, site.archived):
         site.moved_host = moved_to
         return True
     return False
+
+
+def _is_move(moved_to: str, site: str, archived: str) -> bool:
+    """Whether `moved_to` is another host than the site's, not its own other spelling."""
+    return not any(moved_to in site_twins(own) for own in (site, archived))
 
 
 def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
@@ -994,12 +1021,14 @@ SHARED = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOU
           "WIXARCHIVE_MEDIA_KINDS", "WIXARCHIVE_PAGE_REQUISITES", "WIXARCHIVE_REFETCH")
 
 
-# When a failing site is backed off and stopped (crawler.distributed.backoff): read from each
-# worker's environment, workers could disagree (one stopping a site after 10 failures, another
-# after 50); the writer's values, as a crawl without Redis reads them (crawler.run), hold for all.
+# When a failing site is backed off and stopped (crawler.distributed.backoff), and the longest
+# Retry-After waited (crawler.distributed.retry_after): read by each worker, workers could
+# disagree (one stopping a site after 10 failures, another after 50; one waiting a Retry-After
+# of 30 s the writer's setting called too long); the writer's values, as a crawl without Redis
+# reads them (crawler.run), hold for all.
 FAILURE_SETTINGS = ("WIXARCHIVE_MAX_SERVER_ERRORS", "WIXARCHIVE_MAX_FAILING_SECONDS",
                     "WIXARCHIVE_BACKOFF_START", "WIXARCHIVE_BACKOFF_MAX",
-                    "WIXARCHIVE_RETRY_AFTER_STOP")
+                    "WIXARCHIVE_RETRY_AFTER_STOP", "WIXARCHIVE_RETRY_AFTER_MAX")
 
 
 def failure_settings(overrides: dict[str, Any]) -> dict[str, Any]:

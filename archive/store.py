@@ -313,13 +313,28 @@ class Archive:
             self.conn.execute("UPDATE crawl_runs SET counts = ? WHERE id = ?",
                               (json.dumps(total, sort_keys=True), run_id))
 
+    def note_run(self, run_id: int, note: str) -> None:
+        """Keep `note` first among the errors of a run not finished yet (running, or closed as
+        interrupted with its process dead), as its end would record it (a site's move:
+        crawler.summary.recorded_errors): a run whose process is killed keeps it when
+        close_dead_runs closes it."""
+        with self.transaction():
+            row = self.conn.execute("SELECT errors FROM crawl_runs WHERE id = ? AND status IN "
+                                    "('running', 'interrupted')", (run_id,)).fetchone()
+            if row is None:
+                return
+            errors = [error for error in json.loads(row[0]) if error != note]
+            self.conn.execute("UPDATE crawl_runs SET errors = ? WHERE id = ?",
+                              (json.dumps([note, *errors], ensure_ascii=False), run_id))
+
     def dead_runs(self) -> list[dict[str, Any]]:
         """Runs still marked `running` whose process is gone: its recorded pid, on this host, no
         longer exists; or, a row of a wixarchive older than schema v9 that recorded no process,
         a later run of its site has finished or no live crawl holds its site's lock (every
         crawl, old ones too, holds it to its end)."""
         rows = self.conn.execute(
-            "SELECT r.id, r.site_id, r.started_at, r.host, r.pid, r.counts, s.url AS site "
+            "SELECT r.id, r.site_id, r.started_at, r.host, r.pid, r.counts, r.errors, "
+            "s.url AS site "
             "FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
             "WHERE r.status = 'running' AND (r.pid IS NULL OR r.host = ?)",
             (socket.gethostname(),)).fetchall()
@@ -338,7 +353,7 @@ class Archive:
     def close_dead_runs(self) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at
         its last recorded progress (last_progress), with the posts it stored counted if it
-        counted none (closing_counts)."""
+        counted none (closing_counts), and the notes it kept (note_run) before the reason."""
         closed = 0
         for run in self.dead_runs():
             reason = (f"its process (pid {run['pid']}) ended before the run was closed: killed "
@@ -353,7 +368,8 @@ class Archive:
                     (self.last_progress(run["id"]),
                      json.dumps(self.closing_counts(run["id"], json.loads(run["counts"])),
                                 sort_keys=True),
-                     json.dumps([reason]), run["id"])).rowcount
+                     json.dumps([*json.loads(run["errors"]), reason], ensure_ascii=False),
+                     run["id"])).rowcount
         return closed
 
     def closing_counts(self, run_id: int, counts: dict[str, int]) -> dict[str, int]:

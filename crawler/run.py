@@ -60,10 +60,13 @@ def crawl_settings(db: str | Path, overrides: dict[str, Any] | None = None) -> S
     # WIXARCHIVE_BACKOFF_MAX: the longest wait between requests to a failing site
     # (crawler.downloader.backoff; the test suite shortens it); WIXARCHIVE_MAX_SERVER_ERRORS and
     # WIXARCHIVE_MAX_FAILING_SECONDS: when a failing site is stopped (crawler.downloader.
-    # failing_site), also for `wixarchive worker`, which takes no --set.
+    # failing_site); WIXARCHIVE_RETRY_AFTER_MAX and WIXARCHIVE_RETRY_AFTER_STOP: the longest
+    # Retry-After waited, and how many longer ones stop a site (crawler.downloader.retry_after),
+    # read as `crawl --redis` reads them for its workers (archive.distributed.failure_settings).
     for name in ("WIXARCHIVE_MEDIA_BASE", "WIXARCHIVE_VIDEO_BASE", "WIXARCHIVE_PRIVATE_ADDRESSES",
                  "WIXARCHIVE_BACKOFF_MAX", "WIXARCHIVE_MAX_SERVER_ERRORS",
-                 "WIXARCHIVE_MAX_FAILING_SECONDS"):
+                 "WIXARCHIVE_MAX_FAILING_SECONDS", "WIXARCHIVE_RETRY_AFTER_MAX",
+                 "WIXARCHIVE_RETRY_AFTER_STOP"):
         if os.environ.get(name):
             settings.set(name, os.environ[name], priority="cmdline")
     for key, value in (overrides or {}).items():

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -1093,7 +1094,8 @@ def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
     was kept in the first writer's memory alone: the writer taking over stored the waiting
     posts under their new URLs as new posts beside the old ones (40 posts archived twice), and
     its line and run said nothing of the move. Now it learns of it as it starts, as the first
-    writer had, and every post keeps its one history at its new URL."""
+    writer had, and every post keeps its one history at its new URL. The killed writer's run
+    said nothing of the move either (only that its process ended): it now keeps it."""
     db = tmp_path / "archive.db"
     client = redis_server.client()
     with blogs(1, posts=40, post_seconds=0.05) as (new_home,), \
@@ -1128,6 +1130,53 @@ def test_a_writer_taking_over_mid_crawl_knows_of_the_sites_move(tmp_path: Path,
             new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
         assert archive.runs()[0]["errors"][0].startswith(f"moved: its address now redirects "
                                                          f"to {new_root}")
+        # The killed writer's run keeps the move it learned, as a run its writer closed keeps
+        # it (it had only "its process ... ended before the run was closed").
+        dead = archive.runs()[1]
+        assert dead["status"] == "interrupted", dead
+        assert [e.startswith("moved: ") for e in dead["errors"]] == [True, False], dead
+        assert dead["errors"][0] == archive.runs()[0]["errors"][0], dead
+    listed = subprocess.run([*WIXARCHIVE, "runs", "--db", str(db)], capture_output=True,
+                            text=True, cwd=REPO, timeout=60).stdout
+    assert listed.count(f"↳ moved: its address now redirects to {new_root}") == 2, listed
+
+
+def test_a_writer_taking_over_learns_a_move_the_killed_one_never_stored(
+        tmp_path: Path, redis_server: RedisServer):
+    """As above, but the writer is stopped before it stores the result that says where the
+    site moved (its robots.txt's redirect), then killed: wixarchive:moves never had the move,
+    and the writer taking over stored the posts fetched at the new host, waiting for it, as
+    new posts beside their archived selves. It now learns the move from those results as the
+    killed writer would have, and every post keeps its one history at its new URL."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(1, posts=20) as (new_home,), \
+            BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        new_home.gate = Gate("/robots.txt")
+        writer = start_writer([old_home.url], db, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: new_home.gate.held, "robots.txt asked at the new host", writer)
+            os.kill(writer.pid, signal.SIGSTOP)  # stores nothing more; the worker sends on
+            new_home.gate.release()
+            wait_until(lambda: client.llen("wixarchive:results") >= 10, "results waiting")
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            assert not client.hlen("wixarchive:moves"), "the move was stored: nothing to prove"
+            writer = start_writer([old_home.url], db, redis_server.url, "--no-media", "--json")
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, err
+    new_root = new_home.url + "/"
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [20]
+        assert set(archive.known_posts(old_home.url)) == {
+            new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
+        dead = archive.runs()[1]
+    assert dead["errors"][0].startswith(f"moved: its address now redirects to {new_root}"), dead
 
 
 def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(
@@ -2206,6 +2255,39 @@ def test_a_failing_sites_limits_are_the_writers_for_every_worker(tmp_path: Path,
         "(WIXARCHIVE_MAX_SERVER_ERRORS)"), (out, err)
 
 
+def test_the_longest_retry_after_waited_is_the_writers_for_every_worker(
+        tmp_path: Path, redis_server: RedisServer):
+    """WIXARCHIVE_RETRY_AFTER_MAX was each worker's own (60 s), whatever the writer's: a writer
+    started with 10 beside a worker without it had the site's `Retry-After: 30` waited, each
+    post's tries 30 s apart (the site not done in 60 s). Now the writer's value holds for every
+    worker, as the failing site's limits do: a wait of 30 s is too long, and the third such
+    answer stops the site early, as a crawl without Redis started with it stops it (it read
+    neither WIXARCHIVE_RETRY_AFTER_MAX nor WIXARCHIVE_RETRY_AFTER_STOP from its environment)."""
+    writer_env = {**os.environ, "WIXARCHIVE_RETRY_AFTER_MAX": "10"}
+    worker_env = {key: value for key, value in os.environ.items()
+                  if key != "WIXARCHIVE_RETRY_AFTER_MAX"}
+    blog = SampleBlog(seed=43, post_count=10)
+    with BlogServer(blog, loopback(2)) as server:
+        for post in blog.posts:
+            server.takeovers[post.url_path] = h.Throttle(30, times=None)
+        worker = start_worker(redis_server.url, env=worker_env)
+        started = time.monotonic()
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--no-media", "--json",
+                                           env=writer_env), [worker], timeout=60)
+        took = time.monotonic() - started
+        local = subprocess.run([*WIXARCHIVE, "crawl", server.url, "--db",
+                                str(tmp_path / "local.db"), "--json", "--no-media", "--delay",
+                                "0"], capture_output=True, text=True, cwd=REPO, timeout=60,
+                               env=writer_env)
+    for summary in (json.loads(out), json.loads(local.stdout)):
+        assert summary["status"] == "failed", (summary, took)
+        assert summary["message"].endswith(
+            "stopped early, throttled: the server asks to wait 30 s (Retry-After)"), summary
+        assert any(error.endswith("more than the 10 s limit (WIXARCHIVE_RETRY_AFTER_MAX)")
+                   for error in summary["errors"]), summary
+
+
 def test_a_site_answering_429_is_asked_less_and_less_often_through_redis(
         tmp_path: Path, redis_server: RedisServer):
     """A site answering 429 (no Retry-After) to every post, through Redis: no delay grew (a
@@ -2375,3 +2457,46 @@ def test_the_pages_workers_took_before_a_sites_first_429_wait_its_back_off(
     # 2), then one per back-off (1 s at the suite's cap, from 0.5 s doubled).
     window = [at for path, at in log if path.startswith("/post/") and start < at < start + 3]
     assert len(window) <= 6, shown
+
+
+class RedirectsWhileLimited(TooManyForAWhile):
+    """TooManyForAWhile whose posts in `redirects` (path -> path) answer 301 to another post
+    of the blog at once, whenever asked: a post renamed, its old slug still in the sitemap."""
+
+    def __init__(self, blog: SampleBlog, host: str, served: int, seconds: float,
+                 redirects: dict[str, str]) -> None:
+        super().__init__(blog, host, served, seconds)
+        self.redirects = redirects
+
+    def respond(self, target: str, headers: Mapping[str, str] | None = None,
+                base: str | None = None, **options: Any) -> Response:
+        if target in self.redirects:
+            if options.get("record", True):
+                self._record(target, "")
+            return Response(301, headers={"Location": self.url + self.redirects[target]})
+        return super().respond(target, headers, base, **options)
+
+
+def test_a_page_handed_back_to_the_queue_redirecting_to_a_queued_post_does_not_fetch_it_again(
+        tmp_path: Path, redis_server: RedisServer):
+    """3 workers crawl a 60-post site whose last 30 posts answer 301 to its first 30 (all 60 in
+    its sitemap), rate-limited for 4 s after its 10th post. The pages workers had taken before
+    the first 429 go back to the shared queue; they went back marked `dont_filter`, which their
+    redirects kept (Scrapy copies it), so the duplicate filter let each redirect through and
+    the post it led to, queued from the sitemap, was downloaded a second time. Each post is
+    now downloaded once, as without Redis."""
+    blog = SampleBlog(seed=90, post_count=60)
+    paths = [post.url_path for post in blog.posts]
+    redirects = dict(zip(paths[30:], paths[:30], strict=True))
+    with RedirectsWhileLimited(blog, loopback(2), served=10, seconds=4,
+                               redirects=redirects).start() as server:
+        workers = [start_worker(redis_server.url) for _ in range(3)]
+        out, err = run_to_end(start_writer([server.url], tmp_path / "archive.db",
+                                           redis_server.url, "--json", "--no-media"), workers)
+        answered = Counter(path for path, status in server.answers
+                           if status == 200 and path.startswith("/post/"))
+    summary = json.loads(out)
+    assert summary["counts"]["new"] == 30, (out, err)
+    assert server.limited_at is not None, "no 429: no page went back to the queue"
+    assert len(answered) == 30, sorted(answered.items())
+    assert {path: n for path, n in answered.items() if n > 1} == {}, sorted(answered.items())

@@ -37,6 +37,26 @@ def test_runs_of_dead_processes_are_closed_and_live_ones_left(tmp_path: Path):
         assert "ended before the run was closed" in status[run_id]["errors"][0]
 
 
+def test_a_killed_runs_note_is_kept_first_when_it_is_closed_or_noted_again(tmp_path: Path):
+    """A note a running run keeps (a site's move, noted by `crawl --redis` as it learns it)
+    stays first among its errors when the run is closed as its process died, and noting it
+    again (the writer taking over) does not repeat it. Closing a killed run recorded only
+    why, and the move was lost with the writer."""
+    db = tmp_path / "archive.db"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    note = "moved: its address now redirects to https://b.example/, where it was crawled"
+    with Archive.open(db) as archive:
+        run_id = archive.start_run("https://a.example/", pid=int(gone.stdout))
+        archive.note_run(run_id, note)
+        assert archive.close_dead_runs() == 1
+        archive.note_run(run_id, note)
+        (run,) = archive.runs()
+    assert run["status"] == "interrupted"
+    assert run["errors"][0] == note and len(run["errors"]) == 2, run["errors"]
+    assert "ended before the run was closed" in run["errors"][1]
+
+
 def test_a_run_of_a_restored_backup_taken_mid_crawl_is_killed_and_ends_at_its_last_progress(
         tmp_path: Path):
     """A backup taken mid-crawl, restored: `stats` said the run was still "(running)", an

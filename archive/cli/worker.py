@@ -28,7 +28,8 @@ def command(redis_url: str, idle_timeout: float, lease: float, as_json: bool,
     Start as many as you like, on any machine that reaches the Redis and the sites: they share
     the queue and duplicate filter (scrapy-redis), keep each site's politeness across all of
     them (a failing site's back-off and stop too: the writer's WIXARCHIVE_MAX_SERVER_ERRORS,
-    WIXARCHIVE_MAX_FAILING_SECONDS and back-off settings), send what they extract to
+    WIXARCHIVE_MAX_FAILING_SECONDS, back-off and WIXARCHIVE_RETRY_AFTER_* settings, a
+    worker's own not read), send what they extract to
     the one writer, and exit once nothing was left to do for
     --idle-timeout seconds after their last work. See docs/distributed.md (run them under
     systemd with Restart=always to have them always ready).

@@ -27,7 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.queue import LEASE, RUN, UNRESTED, request_site
+from crawler.distributed.queue import LEASE, RUN, UNRESTED, handed_back, request_site
 from crawler.downloader.backoff import counted
 from crawler.downloader.time_limit import SLACK
 
@@ -72,7 +72,7 @@ class SiteTokens:
             if wait == -2:
                 # Its site came to rest since the queue handed it out: back there, in its
                 # lease's place (LeasedScheduler.enqueue_request), not sent, nothing counted.
-                return request.replace(dont_filter=True)
+                return handed_back(request)
             if wait < 0:
                 raise IgnoreRequest(p.SITE_STOPPED)
             await asyncio.sleep(min(wait, MAX_WAIT))

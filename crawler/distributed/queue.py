@@ -23,10 +23,23 @@ LEASE = "wixarchive_lease"  # request.meta: the lease id of a request popped fro
 # the queue if the site comes to rest before it is sent (politeness.SiteTokens)
 UNRESTED = "wixarchive_unrested"
 LEASE_SECONDS = 30.0  # WIXARCHIVE_REDIS_LEASE: a dead worker's requests are re-queued after it
+# request.meta: the request goes back to the queue unsent, in its lease's place (handed_back)
+HANDED_BACK = "wixarchive_handed_back"
 
 
 def request_site(request: Request) -> str:
     return request.meta.get(SITE) or site_root(request.url)
+
+
+def handed_back(request: Request) -> Request:
+    """`request`, not sent, to go back to the shared queue in its lease's place, for a
+    downloader middleware to return (LeasedScheduler.enqueue_request): its site came to rest
+    (politeness.SiteTokens), or its worker is stopping (retry_after.SharedRetryAfter).
+
+    Its URL is in the duplicate filter already: the mark lets it past once. It used to go back
+    as `dont_filter=True`, which stayed with it in the queue and passed to its redirect (Scrapy
+    copies it): a redirect to a post queued from the sitemap then fetched that post again."""
+    return request.replace(meta={**request.meta, HANDED_BACK: True})
 
 
 def completion(request: Request, found: dict[str, Any] | None = None) -> bytes:
@@ -129,6 +142,8 @@ class LeasedScheduler(Scheduler):
         if lease is None:
             return super().enqueue_request(request)
         queue: LeasedQueue = self.queue
+        if request.meta.pop(HANDED_BACK, False):
+            return queue.replace(lease, request)
         if not request.dont_filter and self.df.request_seen(request):
             # A redirect to a page already queued: this request is done (its downloads
             # counted for its site).

@@ -27,7 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.distributed import protocol as p
-from crawler.distributed.queue import LEASE, RUN, request_site
+from crawler.distributed.queue import LEASE, RUN, handed_back, request_site
 from crawler.downloader.early_stop import drop_queued
 from crawler.downloader.retry_after import RetryAfterMiddleware
 
@@ -61,7 +61,7 @@ class SharedRetryAfter(RetryAfterMiddleware):
         while (wait := self.resume_at.get(slot, 0.0) - time.monotonic()) > 0:
             if self._stopping():
                 if LEASE in request.meta:  # for another worker, in its lease's place
-                    return request.replace(dont_filter=True)
+                    return handed_back(request)
                 raise IgnoreRequest(p.SITE_STOPPED)
             if self._site_stopped(site):
                 break  # SiteTokens refuses it
@@ -83,7 +83,7 @@ class SharedRetryAfter(RetryAfterMiddleware):
     def process_exception(self, request: Request, exception: BaseException,
                           spider: Any = None) -> Any:
         if isinstance(exception, BackToQueue) and LEASE in request.meta:
-            return request.replace(dont_filter=True)  # LeasedScheduler: in its lease's place
+            return handed_back(request)
         return super().process_exception(request, exception, spider)
 
     def _downloaded(self, response: Response, request: Request, spider: Any = None) -> None:

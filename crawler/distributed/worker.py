@@ -30,11 +30,13 @@ from crawler.run import crawl_settings
 __all__ = ["WorkerError", "run_worker"]
 
 # The writer's Scrapy settings that every worker takes (the crawl's identity and what it keeps,
-# and when a failing site is backed off and stopped: archive.distributed.FAILURE_SETTINGS).
+# when a failing site is backed off and stopped, and the longest Retry-After waited:
+# archive.distributed.FAILURE_SETTINGS).
 SHARED_SETTINGS = ("USER_AGENT", "WIXARCHIVE_CONTACT", "ROBOTSTXT_OBEY", "DOWNLOAD_TIMEOUT",
                    "WIXARCHIVE_CAPTURE", "WIXARCHIVE_MAX_SERVER_ERRORS",
                    "WIXARCHIVE_MAX_FAILING_SECONDS", "WIXARCHIVE_BACKOFF_START",
-                   "WIXARCHIVE_BACKOFF_MAX", "WIXARCHIVE_RETRY_AFTER_STOP")
+                   "WIXARCHIVE_BACKOFF_MAX", "WIXARCHIVE_RETRY_AFTER_STOP",
+                   "WIXARCHIVE_RETRY_AFTER_MAX")
 
 
 def wait_for_writer(server: redis.Redis, url: str, patience: float) -> dict[str, Any]:
