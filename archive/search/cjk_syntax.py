@@ -22,9 +22,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE, IN_UNMARKED, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
 from archive.search.cjk import holding_word
+from archive.search.marks import SCRIPT
 from archive.search.query import NFKC_FUNCTION, Filter, posts_join, row_conditions
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
@@ -91,19 +92,32 @@ class Query:
             return None
         return _expression(self.tree)
 
-    def condition(self, post_id: str) -> tuple[str, list[str]]:
-        """The query as an SQL condition on `post_id`, each term in its index, and its
-        parameters."""
-        return _condition(self.tree, post_id)
+    @property
+    def main_words(self) -> list[str]:
+        """The main index's MATCH expressions of its terms that are not CJK words."""
+        return [term.main for term, _ in self.terms() if term.main is not None]
 
-    def rankers(self) -> list[tuple[str, str]]:
-        """(index, MATCH expression) whose bm25 ranks the posts: the terms asked for, any of
-        them, in each index they are looked up in."""
+    def condition(self, post_id: str, marked: bool = False) -> tuple[str, list[str]]:
+        """The query as an SQL condition on `post_id`, each term in its index, and its
+        parameters. `marked`: the archive holds vowel marks, and a Hebrew or Arabic term is
+        looked up in posts_unmarked too (archive/search/marks.py)."""
+        return _condition(self.tree, post_id, marked)
+
+    def rankers(self, marked: bool = False) -> list[tuple[str, str, str]]:
+        """(index, MATCH expression, condition on its rowid) whose bm25 ranks the posts: the
+        terms asked for, any of them, in each index they are looked up in. `marked`: the words
+        that are not CJK ranked in posts_unmarked for the posts it holds (their words without
+        marks) and in the main index for the others, as archive/search/unmarked.py ranks them,
+        so that no post is ranked by both."""
         asked = [term for term, yes in self.terms() if yes]
-        main = [term.main for term in asked if term.main is not None]
-        cjk = [term.cjk for term in asked]
-        return [(table, " OR ".join(f"({match})" for match in matches))
-                for table, matches in ((FTS_TABLE, main), (CJK_TABLE, cjk)) if matches]
+        main = " OR ".join(f"({term.main})" for term in asked if term.main is not None)
+        cjk = " OR ".join(f"({term.cjk})" for term in asked)
+        if not main:
+            return [(CJK_TABLE, cjk, "")]
+        if not marked:
+            return [(FTS_TABLE, main, ""), (CJK_TABLE, cjk, "")]
+        return [(FTS_TABLE, main, f" AND rowid NOT IN (SELECT id FROM posts WHERE {IN_UNMARKED})"),
+                (UNMARKED_TABLE, main, ""), (CJK_TABLE, cjk, "")]
 
 
 def parse(text: str) -> Query | None:
@@ -136,7 +150,7 @@ def _expression(tree: Tree) -> str:
     return "(" + f" {tree.operator} ".join(map(_expression, _operands(tree))) + ")"
 
 
-def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
+def _condition(tree: Tree, post_id: str, marked: bool) -> tuple[str, list[str]]:
     if isinstance(tree, Term):
         if tree.main is None:
             found = f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
@@ -149,8 +163,10 @@ def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
             return (f"({found} AND EXISTS (SELECT 1 FROM posts f WHERE f.id = {post_id} "
                     f"AND {held}))", [tree.cjk, *(run for run in tree.runs
                                                   for _ in tree.fields)])
+        if marked and SCRIPT.search(tree.main):
+            return holding_word(post_id, unmarked="?"), [tree.main, tree.cjk, tree.main]
         return holding_word(post_id), [tree.main, tree.cjk]
-    parts = [_condition(operand, post_id) for operand in _operands(tree)]
+    parts = [_condition(operand, post_id, marked) for operand in _operands(tree)]
     joined = {"AND": " AND ", "OR": " OR ", "NOT": " AND NOT "}[tree.operator]
     return "(" + joined.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
@@ -299,18 +315,20 @@ class _Parser:
 
 
 def top_mixed(conn: sqlite3.Connection, query: Query, filters: Sequence[Filter], limit: int,
-              offset: int) -> list[tuple[int, float]]:
+              offset: int, marked: bool = False) -> list[tuple[int, float]]:
     """(post id, rank) of the best posts matching an FTS5 query of CJK words and others, each
     term in its index. The candidates are the posts holding any term the query asks for, in
-    either index; the rank is the sum of their bm25 ranks there."""
-    rankers = query.rankers()
+    either index; the rank is the sum of their bm25 ranks there. `marked`: a Hebrew or Arabic
+    word in an archive holding vowel marks, read in posts_unmarked too."""
+    rankers = query.rankers(marked)
     candidates = " UNION ALL ".join(
-        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?" for table, _ in rankers)
-    condition, condition_params = query.condition("m.id")
+        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?{own}"
+        for table, _, own in rankers)
+    condition, condition_params = query.condition("m.id", marked)
     where, params = row_conditions(filters, "m.id")
     sql = (f"SELECT m.id, sum(m.rank) AS score FROM ({candidates}) m"
            + posts_join(filters, "m.id") + f" WHERE {condition}"
            + "".join(f" AND {clause}" for clause in where)
            + " GROUP BY m.id ORDER BY score, m.id LIMIT ? OFFSET ?")
     return [tuple(row) for row in conn.execute(
-        sql, [*(match for _, match in rankers), *condition_params, *params, limit, offset])]
+        sql, [*(match for _, match, _ in rankers), *condition_params, *params, limit, offset])]
