@@ -129,8 +129,20 @@ def parse(text: str) -> Query | None:
         tree = _Parser(parts).query()
     except Unsupported:
         return None
+    if tree is None:  # only empty phrases: nothing, as the main index reads it
+        return None
     query = Query(tree)
     return query if any(term.runs for term, _ in query.terms()) else None
+
+
+def _joined(operator: str, left: Tree | None, right: Tree | None) -> Tree | None:
+    """`left operator right`, an empty phrase (None: `""`) left out of it as FTS5 leaves it
+    out: `"" OR 東京` and `"" 東京` are 東京, `"" NOT 東京` nothing."""
+    if left is None:
+        return None if operator == "NOT" else right
+    if right is None:
+        return left
+    return Node(operator, left, right)
 
 
 def _operands(tree: Node) -> list[Tree]:
@@ -189,34 +201,34 @@ class _Parser:
         self.at += 1
         return part
 
-    def query(self) -> Tree:
+    def query(self) -> Tree | None:
         tree = self.any_of()
         if self.peek() is not None:
             raise Unsupported(f"unexpected {self.peek()!r}")
         return tree
 
-    def chain(self, operator: str, operand: Callable[[], Tree]) -> Tree:
+    def chain(self, operator: str, operand: Callable[[], Tree | None]) -> Tree | None:
         tree = operand()
         while self.peek() == operator:
             self.take()
-            tree = Node(operator, tree, operand())
+            tree = _joined(operator, tree, operand())
         return tree
 
-    def any_of(self) -> Tree:
+    def any_of(self) -> Tree | None:
         return self.chain("OR", self.all_of)
 
-    def all_of(self) -> Tree:
+    def all_of(self) -> Tree | None:
         tree = self.but_not()
         while self.peek() not in (None, "OR", ")"):
             if self.peek() == "AND":
                 self.take()
-            tree = Node("AND", tree, self.but_not())
+            tree = _joined("AND", tree, self.but_not())
         return tree
 
-    def but_not(self) -> Tree:
+    def but_not(self) -> Tree | None:
         return self.chain("NOT", self.primary)
 
-    def primary(self) -> Tree:
+    def primary(self) -> Tree | None:
         if self.peek() == "(":
             self.take()
             tree = self.any_of()
@@ -266,7 +278,7 @@ class _Parser:
     def near(self, columns: tuple[str, str, tuple[str, ...]] | None) -> Term:
         """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
         self.take(), self.take()
-        phrases: list[Tree] = []
+        phrases: list[Tree | None] = []
         distance = ""
         while self.peek() not in (")", None):
             if self.peek() == ",":
@@ -277,10 +289,12 @@ class _Parser:
                 continue
             phrases.append(self.term(self.take(), None, False))
         self.take()
-        # A word of CJK and other letters (東京abc) is two terms joined by AND, a Node.
-        terms = [p for p in phrases if isinstance(p, Term) and p.main is None
+        # A word of CJK and other letters (東京abc) is two terms joined by AND, a Node; an
+        # empty phrase is left out, as FTS5 leaves it out.
+        words = [p for p in phrases if p is not None]
+        terms = [p for p in words if isinstance(p, Term) and p.main is None
                  and len(p.runs) == 1]
-        if not terms or len(terms) < len(phrases):
+        if not terms or len(terms) < len(words):
             raise Unsupported("NEAR over words that are not one CJK run each")
         group = "NEAR(" + " ".join(p.cjk for p in terms) + distance + ")"
         return Term((columns[1] if columns else "") + group,
@@ -288,8 +302,9 @@ class _Parser:
                     fields=columns[2] if columns else ())
 
     def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
-             initial: bool) -> Tree:
-        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term."""
+             initial: bool) -> Tree | None:
+        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term;
+        None for a phrase with no word in it (`""`), which FTS5 leaves out of the query."""
         if part in _BINARY or part == "NEAR" or part in SYNTAX_CHARACTERS:
             raise Unsupported(f"{part!r} where a word belongs")
         prefix = self.peek() == "*"
@@ -300,7 +315,7 @@ class _Parser:
         runs = CJK_RUN.findall(word)
         others = TOKEN.findall(CJK_RUN.sub(" ", word))
         if not runs and not others:
-            raise Unsupported("a phrase with no word in it")
+            return None
         main_filter, cjk_filter, fields = columns or ("", "", ())
         caret = "^" if initial else ""
         terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,), fields=fields)
