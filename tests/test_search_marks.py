@@ -512,3 +512,50 @@ def test_an_archive_without_marks_keeps_datasettes_table_search(tmp_path: Path) 
         assert [row["title"] for row in rows] == ["عون"]
     finally:
         client.close()
+
+
+TOKYO = [
+    Article(url="https://kyoto-tea.wixsite.com/blog/post/tokyo", title="先週の旅行",
+            language="ja", published="2024-08-01", body_text="先週、東京に行きました。"),
+    Article(url=f"{HE}/post/tokyo", title="טוקיו", language="he", published="2024-09-01",
+            body_text="בְּטוֹקְיוֹ אָמַרְנוּ שָׁלוֹם 東京の友達に"),
+]
+
+
+@pytest.fixture(scope="module")
+def tokyo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return archive_of(tmp_path_factory.mktemp("marks-cjk") / "archive.db", [*CORPUS, *TOKYO])
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("שלום OR 東京", {"יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים", "先週の旅行", "טוקיו"}),
+    ("東京 OR שָׁלוֹם", {"יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים", "先週の旅行", "טוקיו"}),
+    ("שלום AND 東京", {"טוקיו"}),
+    ("東京 NOT שלום", {"先週の旅行"}),
+    ("שלום NOT 東京", {"יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"}),
+    ("(يساعد OR שלום) AND 東京", {"טוקיו"}),
+    ("يساعد OR 東京", {"المعلم", "عون", "先週の旅行", "טוקיו"}),
+    ("title:שלום OR 東京", {"שָׁלוֹם עוֹלָם", "שלום חברים", "先週の旅行", "טוקיו"}),
+    # plain words, a CJK one among them: each other word looked up beside the bigrams
+    ("שלום 東京", {"טוקיו"}),
+    ("אָמַרְנוּ 東京", {"טוקיו"}),
+])
+def test_a_query_of_cjk_and_hebrew_or_arabic_words_finds_the_words_written_with_marks(
+        tokyo_db: Path, query: str, expected: set[str]) -> None:
+    """FTS5 syntax with a CJK word is run term by term (archive/search/cjk_syntax.py), and a
+    Hebrew or Arabic term was looked up in the main index alone, which holds שָׁלוֹם with its
+    marks: `שלום OR 東京` missed the posts written שָׁלוֹם, in the ranked search and in the posts
+    table's search box, where `שלום` alone found them."""
+    assert set(titles(tokyo_db, query)) == expected
+    with Archive.open(tokyo_db, readonly=True) as archive:
+        assert count(archive, SearchQuery(query)) == len(expected)
+    pytest.importorskip("datasette")
+    from search_hits import table_search
+    assert set(table_search(tokyo_db, query)[0]) == expected
+
+
+def test_a_post_matching_cjk_and_hebrew_words_is_ranked_by_both(tokyo_db: Path) -> None:
+    """Ranked by the terms it holds in each index, the post with both words comes first, and
+    the union is ranked as one: every post of `שלום` and of `東京` once."""
+    found = titles(tokyo_db, "שלום OR 東京")
+    assert found[0] == "טוקיו" and len(found) == len(set(found)) == 6

@@ -303,8 +303,9 @@ class _Ranked:
         elif syntax is not None:
             runs = syntax.runs
             top = cjk.top_matching(conn, syntax.cjk_match, filters, limit, offset) \
-                if syntax.cjk_match else cjk_syntax.top_mixed(conn, syntax, filters, limit,
-                                                              offset)
+                if syntax.cjk_match else cjk_syntax.top_mixed(
+                    conn, syntax, filters, limit, offset,
+                    cjk.reads_unmarked(conn, syntax.main_words))
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, limit, offset)
         elif counting and (matches := exact.count_exact(conn, self.match, filters)):

@@ -73,7 +73,8 @@ DIGIT_SCRIPTS = tuple(str.maketrans("0123456789", "".join(chr(zero + n) for n in
 MAX_MARKED = 2
 _LONGEST_FOLD = max(map(len, _MULTI))
 # A word's spellings grow with each foldable pair in it (strasse: 2); past this many, the
-# rest are not looked up (a Greek word with three αι has 2,197).
+# rest are not looked up (a Greek word with three αι has 2,197). Also a word's phrases in all,
+# its letters' spellings and its joiner splits together (word_phrases).
 MAX_SPELLINGS = 64
 # The longest token given its other spellings: past any word people write (Rindfleisch...gesetz
 # is 63 letters), and a bound on the spellings' size: a 21,000-letter token built 64 strings of
@@ -229,17 +230,21 @@ def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, li
                                for token in spelled if token not in typed)])
     found: dict[str, list[str]] = {}
     for word, candidates, typed_set, joins in widened:
-        typed = TOKEN.findall(as_indexed(word))
+        typed = " ".join(TOKEN.findall(as_indexed(word)))
         phrases = [""]
-        for spelled in candidates:
+        for spelled in candidates:  # the first MAX_SPELLINGS of its tokens' spellings' product
             kept = [s for s in spelled if s in typed_set or s in held]
-            phrases = [f"{phrase} {spelling}".lstrip() for phrase in phrases
-                       for spelling in kept][:MAX_SPELLINGS]
-        phrases += [" ".join(spelled) for spelled in joins
-                    if all(token in typed_set or token in held for token in spelled)]
-        others = [phrase for phrase in dict.fromkeys(phrases) if phrase != " ".join(typed)]
+            phrases = list(itertools.islice((f"{phrase} {spelling}".lstrip()
+                                             for phrase in phrases for spelling in kept),
+                                            MAX_SPELLINGS))
+        split = [" ".join(spelled) for spelled in joins
+                 if all(token in typed_set or token in held for token in spelled)]
+        # Both kinds, in turn, MAX_SPELLINGS in all with the word as typed: each kind reached
+        # MAX_SPELLINGS, 128 phrases for one word.
+        others = [phrase for phrase in dict.fromkeys(itertools.chain.from_iterable(
+            itertools.zip_longest(phrases, split, fillvalue=typed))) if phrase != typed]
         if others:  # the word as typed stays a choice: unicode61 finds what it holds as it is
-            found[word] = [word, *others]
+            found[word] = [word, *others[:MAX_SPELLINGS - 1]]
     return found
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from archive.schema import CJK_TABLE, FTS_TABLE
+from archive.schema import CJK_TABLE, FTS_TABLE, UNMARKED_TABLE
+from archive.search import unmarked as unmarked_index
 from archive.search.bigrams import run_query
+from archive.search.marks import SCRIPT
 from archive.search.query import Filter, posts_join, quoted, row_conditions
 
 
@@ -30,12 +32,25 @@ def top_cjk(conn: sqlite3.Connection, runs: list[str], others: list[str],
     return top_matching(conn, match, filters, limit, offset, elsewhere)
 
 
-def holding_word(post_id: str, main: str = "?", cjk: str = "?") -> str:
+def holding_word(post_id: str, main: str = "?", cjk: str = "?", unmarked: str | None = None,
+                 ) -> str:
     """SQL: the post `post_id` holds a word that is not CJK, which is in the main index, or in
     posts_cjk when written against CJK text; `main` and `cjk` are the parameters of its MATCH
-    expression in each."""
-    return (f"({post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {main})"
-            f" OR {post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH {cjk}))")
+    expression in each. `unmarked`, its parameter in posts_unmarked too: a Hebrew or Arabic word
+    in an archive holding vowel marks, which the main index holds with their marks (שָׁלוֹם is
+    not שלום there: archive/search/marks.py)."""
+    sql = (f"({post_id} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {main})"
+           f" OR {post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH {cjk})")
+    if unmarked is not None:
+        sql += (f" OR {post_id} IN (SELECT rowid FROM {UNMARKED_TABLE} "
+                f"WHERE {UNMARKED_TABLE} MATCH {unmarked})")
+    return sql + ")"
+
+
+def reads_unmarked(conn: sqlite3.Connection, words: Sequence[str]) -> bool:
+    """Whether a word of `words` (not CJK) is Hebrew or Arabic and the archive holds vowel
+    marks: its lookups then read posts_unmarked too (`holding_word`)."""
+    return any(SCRIPT.search(word) for word in words) and unmarked_index.holds_marks(conn)
 
 
 def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,
@@ -45,9 +60,10 @@ def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter]
     where, params = row_conditions(filters, "c.rowid")
     sql = f"SELECT c.rowid, c.rank FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
     sql += f" WHERE {CJK_TABLE} MATCH ?"
-    sql += f" AND {holding_word('c.rowid')}" * len(elsewhere)
+    marked = reads_unmarked(conn, elsewhere)
+    sql += f" AND {holding_word('c.rowid', unmarked='?' if marked else None)}" * len(elsewhere)
     sql += "".join(f" AND {condition}" for condition in where)
     sql += " ORDER BY +c.rank LIMIT ? OFFSET ?"
-    words = [quoted([word]) for word in elsewhere for _ in range(2)]
+    words = [quoted([word]) for word in elsewhere for _ in range(3 if marked else 2)]
     return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]
 

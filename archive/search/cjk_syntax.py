@@ -22,9 +22,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE, IN_UNMARKED, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, TOKEN, normalize, run_query
 from archive.search.cjk import holding_word
+from archive.search.marks import SCRIPT
 from archive.search.query import NFKC_FUNCTION, Filter, posts_join, row_conditions
 
 # An FTS5 query's parts: "strings" ("" inside is a quote), the syntax's single characters, and
@@ -91,19 +92,32 @@ class Query:
             return None
         return _expression(self.tree)
 
-    def condition(self, post_id: str) -> tuple[str, list[str]]:
-        """The query as an SQL condition on `post_id`, each term in its index, and its
-        parameters."""
-        return _condition(self.tree, post_id)
+    @property
+    def main_words(self) -> list[str]:
+        """The main index's MATCH expressions of its terms that are not CJK words."""
+        return [term.main for term, _ in self.terms() if term.main is not None]
 
-    def rankers(self) -> list[tuple[str, str]]:
-        """(index, MATCH expression) whose bm25 ranks the posts: the terms asked for, any of
-        them, in each index they are looked up in."""
+    def condition(self, post_id: str, marked: bool = False) -> tuple[str, list[str]]:
+        """The query as an SQL condition on `post_id`, each term in its index, and its
+        parameters. `marked`: the archive holds vowel marks, and a Hebrew or Arabic term is
+        looked up in posts_unmarked too (archive/search/marks.py)."""
+        return _condition(self.tree, post_id, marked)
+
+    def rankers(self, marked: bool = False) -> list[tuple[str, str, str]]:
+        """(index, MATCH expression, condition on its rowid) whose bm25 ranks the posts: the
+        terms asked for, any of them, in each index they are looked up in. `marked`: the words
+        that are not CJK ranked in posts_unmarked for the posts it holds (their words without
+        marks) and in the main index for the others, as archive/search/unmarked.py ranks them,
+        so that no post is ranked by both."""
         asked = [term for term, yes in self.terms() if yes]
-        main = [term.main for term in asked if term.main is not None]
-        cjk = [term.cjk for term in asked]
-        return [(table, " OR ".join(f"({match})" for match in matches))
-                for table, matches in ((FTS_TABLE, main), (CJK_TABLE, cjk)) if matches]
+        main = " OR ".join(f"({term.main})" for term in asked if term.main is not None)
+        cjk = " OR ".join(f"({term.cjk})" for term in asked)
+        if not main:
+            return [(CJK_TABLE, cjk, "")]
+        if not marked:
+            return [(FTS_TABLE, main, ""), (CJK_TABLE, cjk, "")]
+        return [(FTS_TABLE, main, f" AND rowid NOT IN (SELECT id FROM posts WHERE {IN_UNMARKED})"),
+                (UNMARKED_TABLE, main, ""), (CJK_TABLE, cjk, "")]
 
 
 def parse(text: str) -> Query | None:
@@ -115,8 +129,20 @@ def parse(text: str) -> Query | None:
         tree = _Parser(parts).query()
     except Unsupported:
         return None
+    if tree is None:  # only empty phrases: nothing, as the main index reads it
+        return None
     query = Query(tree)
     return query if any(term.runs for term, _ in query.terms()) else None
+
+
+def _joined(operator: str, left: Tree | None, right: Tree | None) -> Tree | None:
+    """`left operator right`, an empty phrase (None: `""`) left out of it as FTS5 leaves it
+    out: `"" OR 東京` and `"" 東京` are 東京, `"" NOT 東京` nothing."""
+    if left is None:
+        return None if operator == "NOT" else right
+    if right is None:
+        return left
+    return Node(operator, left, right)
 
 
 def _operands(tree: Node) -> list[Tree]:
@@ -136,7 +162,7 @@ def _expression(tree: Tree) -> str:
     return "(" + f" {tree.operator} ".join(map(_expression, _operands(tree))) + ")"
 
 
-def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
+def _condition(tree: Tree, post_id: str, marked: bool) -> tuple[str, list[str]]:
     if isinstance(tree, Term):
         if tree.main is None:
             found = f"{post_id} IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
@@ -149,8 +175,10 @@ def _condition(tree: Tree, post_id: str) -> tuple[str, list[str]]:
             return (f"({found} AND EXISTS (SELECT 1 FROM posts f WHERE f.id = {post_id} "
                     f"AND {held}))", [tree.cjk, *(run for run in tree.runs
                                                   for _ in tree.fields)])
+        if marked and SCRIPT.search(tree.main):
+            return holding_word(post_id, unmarked="?"), [tree.main, tree.cjk, tree.main]
         return holding_word(post_id), [tree.main, tree.cjk]
-    parts = [_condition(operand, post_id) for operand in _operands(tree)]
+    parts = [_condition(operand, post_id, marked) for operand in _operands(tree)]
     joined = {"AND": " AND ", "OR": " OR ", "NOT": " AND NOT "}[tree.operator]
     return "(" + joined.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
@@ -173,34 +201,34 @@ class _Parser:
         self.at += 1
         return part
 
-    def query(self) -> Tree:
+    def query(self) -> Tree | None:
         tree = self.any_of()
         if self.peek() is not None:
             raise Unsupported(f"unexpected {self.peek()!r}")
         return tree
 
-    def chain(self, operator: str, operand: Callable[[], Tree]) -> Tree:
+    def chain(self, operator: str, operand: Callable[[], Tree | None]) -> Tree | None:
         tree = operand()
         while self.peek() == operator:
             self.take()
-            tree = Node(operator, tree, operand())
+            tree = _joined(operator, tree, operand())
         return tree
 
-    def any_of(self) -> Tree:
+    def any_of(self) -> Tree | None:
         return self.chain("OR", self.all_of)
 
-    def all_of(self) -> Tree:
+    def all_of(self) -> Tree | None:
         tree = self.but_not()
         while self.peek() not in (None, "OR", ")"):
             if self.peek() == "AND":
                 self.take()
-            tree = Node("AND", tree, self.but_not())
+            tree = _joined("AND", tree, self.but_not())
         return tree
 
-    def but_not(self) -> Tree:
+    def but_not(self) -> Tree | None:
         return self.chain("NOT", self.primary)
 
-    def primary(self) -> Tree:
+    def primary(self) -> Tree | None:
         if self.peek() == "(":
             self.take()
             tree = self.any_of()
@@ -250,7 +278,7 @@ class _Parser:
     def near(self, columns: tuple[str, str, tuple[str, ...]] | None) -> Term:
         """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
         self.take(), self.take()
-        phrases: list[Tree] = []
+        phrases: list[Tree | None] = []
         distance = ""
         while self.peek() not in (")", None):
             if self.peek() == ",":
@@ -261,10 +289,12 @@ class _Parser:
                 continue
             phrases.append(self.term(self.take(), None, False))
         self.take()
-        # A word of CJK and other letters (東京abc) is two terms joined by AND, a Node.
-        terms = [p for p in phrases if isinstance(p, Term) and p.main is None
+        # A word of CJK and other letters (東京abc) is two terms joined by AND, a Node; an
+        # empty phrase is left out, as FTS5 leaves it out.
+        words = [p for p in phrases if p is not None]
+        terms = [p for p in words if isinstance(p, Term) and p.main is None
                  and len(p.runs) == 1]
-        if not terms or len(terms) < len(phrases):
+        if not terms or len(terms) < len(words):
             raise Unsupported("NEAR over words that are not one CJK run each")
         group = "NEAR(" + " ".join(p.cjk for p in terms) + distance + ")"
         return Term((columns[1] if columns else "") + group,
@@ -272,8 +302,9 @@ class _Parser:
                     fields=columns[2] if columns else ())
 
     def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
-             initial: bool) -> Tree:
-        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term."""
+             initial: bool) -> Tree | None:
+        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term;
+        None for a phrase with no word in it (`""`), which FTS5 leaves out of the query."""
         if part in _BINARY or part == "NEAR" or part in SYNTAX_CHARACTERS:
             raise Unsupported(f"{part!r} where a word belongs")
         prefix = self.peek() == "*"
@@ -284,7 +315,7 @@ class _Parser:
         runs = CJK_RUN.findall(word)
         others = TOKEN.findall(CJK_RUN.sub(" ", word))
         if not runs and not others:
-            raise Unsupported("a phrase with no word in it")
+            return None
         main_filter, cjk_filter, fields = columns or ("", "", ())
         caret = "^" if initial else ""
         terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,), fields=fields)
@@ -299,18 +330,20 @@ class _Parser:
 
 
 def top_mixed(conn: sqlite3.Connection, query: Query, filters: Sequence[Filter], limit: int,
-              offset: int) -> list[tuple[int, float]]:
+              offset: int, marked: bool = False) -> list[tuple[int, float]]:
     """(post id, rank) of the best posts matching an FTS5 query of CJK words and others, each
     term in its index. The candidates are the posts holding any term the query asks for, in
-    either index; the rank is the sum of their bm25 ranks there."""
-    rankers = query.rankers()
+    either index; the rank is the sum of their bm25 ranks there. `marked`: a Hebrew or Arabic
+    word in an archive holding vowel marks, read in posts_unmarked too."""
+    rankers = query.rankers(marked)
     candidates = " UNION ALL ".join(
-        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?" for table, _ in rankers)
-    condition, condition_params = query.condition("m.id")
+        f"SELECT rowid AS id, rank FROM {table} WHERE {table} MATCH ?{own}"
+        for table, _, own in rankers)
+    condition, condition_params = query.condition("m.id", marked)
     where, params = row_conditions(filters, "m.id")
     sql = (f"SELECT m.id, sum(m.rank) AS score FROM ({candidates}) m"
            + posts_join(filters, "m.id") + f" WHERE {condition}"
            + "".join(f" AND {clause}" for clause in where)
            + " GROUP BY m.id ORDER BY score, m.id LIMIT ? OFFSET ?")
     return [tuple(row) for row in conn.execute(
-        sql, [*(match for _, match in rankers), *condition_params, *params, limit, offset])]
+        sql, [*(match for _, match, _ in rankers), *condition_params, *params, limit, offset])]

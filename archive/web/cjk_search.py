@@ -249,7 +249,11 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     runs, others = words
     clauses, left_out = _leaving_out(request.args.get("_search", ""), True, False)
     params = {"search": " AND ".join(run_query(run) for run in runs), **left_out}
+    marked = holds_marks(datasette, database)
     for i, word in enumerate(others):
-        clauses.append(holding_word("id", f":wxa_{i}", f":wxa_{i}"))
-        params[f"wxa_{i}"] = quoted([word])
+        # A Hebrew or Arabic word without its marks, in posts_unmarked too (as the ranked
+        # search reads it: the main index holds שָׁלוֹם with its marks, not as שלום).
+        unmarked = f":wxa_{i}" if marked and SCRIPT.search(word) else None
+        clauses.append(holding_word("id", f":wxa_{i}", f":wxa_{i}", unmarked))
+        params[f"wxa_{i}"] = quoted([strip(word)])
     return FilterArguments(clauses, params)

@@ -96,9 +96,11 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
     """The posts a `combined` table search finds, as the ranked search finds them: an SQL
     condition on the posts table's `id` and its named parameters (`conn`, the archive's, for
     the words' other spellings it holds)."""
-    syntax = cjk_syntax.parse(table_match(text)) if bigrams else None
+    syntax = cjk_syntax.parse(table_match(strip(text))) if bigrams else None
     if syntax is not None:
-        sql, params = syntax.condition("id")
+        # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
+        sql, params = syntax.condition("id", marked and any(
+            SCRIPT.search(word) for word in syntax.main_words))
     elif marked and SCRIPT.search(text):
         # Its words widened as the ranked search widens them (میخواهم: می‌خواهم too).
         select, params = unmarked.matching(widen_syntax(conn, table_match(strip(text))))
