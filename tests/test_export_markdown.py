@@ -545,3 +545,32 @@ def test_hugo_shows_what_each_post_wrote(tmp_path: Path) -> None:
     assert quoted.findtext(".//blockquote//pre/code").strip() == "if (x) { y(); }"
     rtl = lxml.html.fromstring((pages / "rtl-list" / "index.html").read_text())
     assert [li.text for li in rtl.xpath('.//div[@dir="auto"]/ul/li')] == ["שלום", "עולם"]
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> None:
+    """Posts of one site whose slugs agree as Hugo publishes them (a Wix Multilingual
+    translation keeping its post's slug under /fr/, slugs differing only in case, which Hugo
+    lowercases) each get a page of their own: until 2026-12-07 their front matter gave Hugo
+    the same slug, and it wrote one page over the other without a word."""
+    db = tmp_path / "blogs.db"
+    posts = {f"{SITE}/post/breathing": ("Breathing", "2024-05-01T08:00:00Z"),
+             f"{SITE}/fr/post/breathing": ("Respirer", "2024-06-01T08:00:00Z"),
+             f"{SITE}/post/Calm": ("Calm, capitals", "2024-07-01T08:00:00Z"),
+             f"{SITE}/post/calm": ("Calm, lower case", "2024-07-02T08:00:00Z")}
+    with Archive.open(db) as archive:
+        for url, (title, published) in posts.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
+    public = site / "public" / "ann.wixsite.com-yoga"
+    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
+                    for p in public.glob("*/index.html"))
+    assert titles == sorted(title for title, _ in posts.values())
+    slugs = {page(site / "content", p.relative_to(site / "content").as_posix())[0]["title"]:
+             page(site / "content", p.relative_to(site / "content").as_posix())[0]["slug"]
+             for p in (site / "content").rglob("index.md")}
+    # The first post keeps its URL's slug, the later one its post id appended (as its folder).
+    assert slugs == {"Breathing": "breathing", "Respirer": "breathing-2",
+                     "Calm, capitals": "Calm", "Calm, lower case": "calm-4"}

@@ -152,14 +152,16 @@ def _language(value: str | None) -> str | None:
     return value.strip() if value and looks_like_code(value) else None
 
 
-def front_matter(post: dict[str, Any]) -> dict[str, Any]:
+def front_matter(post: dict[str, Any], page_slug: str | None = None) -> dict[str, Any]:
+    """`page_slug`: the slug `Pages` gave the post, unique in its site's folder (else the
+    URL's)."""
     fields: dict[str, Any] = {
         "title": _inline(post.get("title")) or "",
         "date": post.get("published"),
         "lastmod": post.get("modified"),
         "author": _inline(post.get("author")),
         "description": _inline(post.get("description")),
-        "slug": slug(post["url"]),
+        "slug": page_slug or slug(post["url"]),
         "tags": [_inline(tag) for tag in post.get("tags") or []],
         "categories": [_inline(name) for name in post.get("categories") or []],
         "language": _language(post.get("language")),
@@ -193,10 +195,11 @@ def _attached(post: dict[str, Any], kind: str) -> list[str]:
             and (href := item.get("local") or safe_url(item["url"]))]
 
 
-def render(post: dict[str, Any]) -> str:
+def render(post: dict[str, Any], page_slug: str | None = None) -> str:
     """One post as a Markdown document with front matter."""
     post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
-    lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
+    lines = ["---"] + [f"{key}: {yaml_value(value)}"
+                       for key, value in front_matter(post, page_slug).items()]
     return "\n".join([*lines, "---", "", body(post) + _attachment_list(post), ""])
 
 
@@ -310,15 +313,28 @@ def link_key(url: str) -> str | None:
     return parts.netloc.lower() + unicodedata.normalize("NFC", unquote(parts.path)).rstrip("/")
 
 
+def _published_as(directory: str, page_slug: str) -> str:
+    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased, spaces
+    made hyphens (its default `disablePathToLower = false`)."""
+    name = unicodedata.normalize("NFC", page_slug).replace(" ", "-").lower()
+    return f"{directory}/{name}"
+
+
 class Pages:
-    """Each post's file, claimed before any is written so that a post can link to one written
-    after it; kept in a temporary SQLite file (flat memory, as `Folder`)."""
+    """Each post's file and slug, claimed before any is written so that a post can link to one
+    written after it; kept in a temporary SQLite file (flat memory, as `Folder`).
+
+    The slug is the URL's last segment, unless an earlier post of the site's folder has one
+    Hugo publishes at the same URL (a Wix Multilingual translation keeping its post's slug
+    under /fr/, slugs differing in case): Hugo would write one page over the other without a
+    word, so the later gets its post id appended, as its folder does."""
 
     def __init__(self, out: Folder, flat: bool) -> None:
         self.out = out
         self.flat = flat
         self.db = sqlite3.connect("", isolation_level=None)
-        self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT)")
+        self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT, slug TEXT)")
+        self.db.execute("CREATE TABLE slugs (key TEXT PRIMARY KEY)")
         self.db.execute("CREATE TABLE links (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
 
     def close(self) -> None:
@@ -332,7 +348,8 @@ class Pages:
         path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
                 else self.out.claim(directory, stem, "", tiebreak) / PAGE)
         relative = path.relative_to(self.out.root).as_posix()
-        self.db.execute("INSERT INTO pages VALUES (?, ?)", (post["id"], relative))
+        self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
+                        (post["id"], relative, self._unique_slug(directory, post)))
         if not post.get("chosen", True):  # not written: its links stay the site's
             return relative
         for url in (post["url"], post.get("canonical_url")):
@@ -340,6 +357,22 @@ class Pages:
                 self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
                                 (key, post.get("site"), relative))
         return relative
+
+    def _unique_slug(self, directory: str, post: dict[str, Any]) -> str:
+        wanted = slug(post["url"])
+        candidates = [wanted, f"{wanted}-{post['id']}"]
+        n = 2
+        while True:
+            for candidate in candidates:
+                if self.db.execute("INSERT OR IGNORE INTO slugs VALUES (?)",
+                                   (_published_as(directory, candidate),)).rowcount == 1:
+                    return candidate
+            candidates = [f"{wanted}-{post['id']}-{n}"]
+            n += 1
+
+    def slug(self, post: dict[str, Any]) -> str:
+        """The slug `claim` gave the post."""
+        return self.db.execute("SELECT slug FROM pages WHERE id = ?", (post["id"],)).fetchone()[0]
 
     def page(self, post: dict[str, Any]) -> str:
         """The page `claim` gave the post."""
@@ -402,7 +435,7 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
                 if post.get("attachments"):
                     post, copies = localize_attachments(post, out, directory, image)
                     files += copies
-            text = link_posts(render(post), page, post.get("site"), pages)
+            text = link_posts(render(post, pages.slug(post)), page, post.get("site"), pages)
             # The user's file in the post's place is kept, and the post not written.
             if not out.write_text(out.root / page, text, earlier=earlier_mark(post)):
                 continue
