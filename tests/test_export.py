@@ -967,3 +967,33 @@ def test_an_archive_with_no_posts_exports_an_empty_valid_output(db: Path, tmp_pa
                         str(empty))
     assert (result.returncode, result.stderr) == (
         1, f"Error: nothing to export: {empty} has no posts yet (crawl a site first)\n")
+
+
+def test_wxr_terms_whose_slugs_agree_stay_apart_in_wordpress(tmp_path: Path) -> None:
+    """WordPress's importer knows a tag or category by its slug (term_exists on
+    `wp:tag_slug`, then on each post's `nicename`): tags whose names differ but whose slugs
+    agree (C++, C# and C; two emoji) each get a slug of their own, so no post comes out
+    tagged with another's; names differing only in case (Yoga, yoga) share one, as
+    WordPress would. Until 2026-12-07 "C#" posts imported tagged "C++"."""
+    db = tmp_path / "blog.db"
+    tags = [["C++", "Yoga"], ["C#", "yoga"], ["C"], ["😀"], ["🎉"]]
+    with Archive.open(db) as archive:
+        for number, names in enumerate(tags):
+            save(archive, f"{YOGA}/post/p{number}", tags=names, categories=names[:1])
+    out = tmp_path / "wp.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    channel = etree.parse(str(out)).getroot().find("channel")
+    for domain, element, slug_tag, name_tag in (
+            ("post_tag", "wp:tag", "wp:tag_slug", "wp:tag_name"),
+            ("category", "wp:category", "wp:category_nicename", "wp:cat_name")):
+        # The importer: each listed term created once per slug, the first name kept.
+        terms: dict[str, str] = {}
+        for term in channel.findall(element, namespaces=NS):
+            terms.setdefault(term.findtext(slug_tag, namespaces=NS),
+                             term.findtext(name_tag, namespaces=NS))
+        imported = {item.findtext("link"): sorted(
+            terms.get(c.get("nicename"), c.text) for c in item.findall("category")
+            if c.get("domain") == domain) for item in channel.findall("item")}
+        names = tags if domain == "post_tag" else [n[:1] for n in tags]
+        assert imported == {f"{YOGA}/post/p{number}": sorted(
+            "Yoga" if n == "yoga" else n for n in post) for number, post in enumerate(names)}

@@ -83,15 +83,33 @@ def collect_head(rows: Iterable[dict[str, Any]]) -> Head:
     `source.post_terms` rows); memory grows with distinct authors and terms, not posts."""
     head = Head()
     logins: dict[str, int] = {}
+    category_owners: dict[str, str] = {}
+    tag_owners: dict[str, str] = {}
     for row in rows:
         for name in row.get("categories") or []:
-            head.categories.setdefault(name, nicename(name))
+            _add_term(head.categories, name, category_owners)
         for name in row.get("tags") or []:
-            head.tags.setdefault(name, nicename(name))
+            _add_term(head.tags, name, tag_owners)
         if row.get("author") and row["author"] not in head.authors:
             head.authors[row["author"]] = _unique(login(row["author"]), logins)
         head.max_id = max(head.max_id, row["id"])
     return head
+
+
+def _add_term(terms: dict[str, str], name: str, owners: dict[str, str]) -> None:
+    """`name` with its slug in `terms`, unless there. WordPress's importer knows a term by its
+    slug alone, so names whose slugs agree (C++, C# and C: "c"; two emoji: "term") would
+    import as the first: each gets its own (c, c-2, c-3), unless it differs from the first
+    only in case (Yoga, yoga), which WordPress takes as one term too. `owners`: each slug given,
+    with the name it was given to, casefolded."""
+    if name in terms:
+        return
+    key, wanted = name.casefold(), nicename(name)
+    slug, number = wanted, 1
+    while owners.setdefault(slug, key) != key:
+        number += 1
+        slug = f"{wanted}-{number}"
+    terms[name] = slug
 
 
 class _Writer:
