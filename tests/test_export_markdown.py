@@ -549,9 +549,9 @@ def test_hugo_shows_what_each_post_wrote(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
 def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> None:
-    """Posts of one site whose slugs agree as Hugo publishes them (a Wix Multilingual
-    translation keeping its post's slug under /fr/, slugs differing only in case, which Hugo
-    lowercases) each get a page of their own: until 2026-12-07 their front matter gave Hugo
+    """Posts of one site whose slugs agree as Hugo publishes them (one slug under two paths
+    of the site, /post/ and /fr/post/; slugs differing only in case, which Hugo lowercases)
+    each get a page of their own: until 2026-12-07 their front matter gave Hugo
     the same slug, and it wrote one page over the other without a word."""
     db = tmp_path / "blogs.db"
     posts = {f"{SITE}/post/breathing": ("Breathing", "2024-05-01T08:00:00Z"),

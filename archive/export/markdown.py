@@ -325,8 +325,8 @@ class Pages:
     written after it; kept in a temporary SQLite file (flat memory, as `Folder`).
 
     The slug is the URL's last segment, unless an earlier post of the site's folder has one
-    Hugo publishes at the same URL (a Wix Multilingual translation keeping its post's slug
-    under /fr/, slugs differing in case): Hugo would write one page over the other without a
+    Hugo publishes at the same URL (slugs differing in case, which Hugo lowercases; one slug
+    under two paths of the site, /post/calm and /fr/post/calm): Hugo would write one page over the other without a
     word, so the later gets its post id appended, as its folder does."""
 
     def __init__(self, out: Folder, flat: bool) -> None:
