@@ -574,3 +574,30 @@ def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> No
     # The first post keeps its URL's slug, the later one its post id appended (as its folder).
     assert slugs == {"Breathing": "breathing", "Respirer": "breathing-2",
                      "Calm, capitals": "Calm", "Calm, lower case": "calm-4"}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_a_hostile_sites_posts_inside_its_own_folder(tmp_path: Path) -> None:
+    """A slug is the site's text: one decoding to `../../x`, `a/b`, `..`, `#` or `?` was
+    given to Hugo as it was until 2026-12-07, which published the post over any page of the
+    built site (another site's, the home page), inside another's folder, nowhere (`..`), or
+    where no link reaches it (`#`). Each post now gets one page in its site's folder."""
+    db = tmp_path / "blogs.db"
+    hostile = ["..%2F..%2Findex", "..%2Fother-blog%2Fbreathing", "a%2Fb", "%2E%2E",
+               "hash%23tag", "what%3Fnow", "100%25-calm", "ok", "Index", "index.html"]
+    with Archive.open(db) as archive:
+        for number, slug in enumerate(hostile):
+            save(archive, f"{SITE}/post/{slug}", "Text.", title=f"Post {number}",
+                 published=f"2024-05-{number + 1:02}T08:00:00Z")
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>")
+    public = site / "public"
+    pages = {p.relative_to(public).as_posix(): re.search(r"<h1>(.*?)</h1>", p.read_text())
+             for p in public.rglob("index.html")}
+    titled = {path: match.group(1) for path, match in pages.items() if match}
+    assert sorted(titled.values()) == [f"Post {n}" for n in range(len(hostile))]
+    for path in titled:  # each in the site's folder, one level down, a plain name
+        folder, name, page_file = path.split("/")
+        assert folder == "ann.wixsite.com-yoga" and page_file == "index.html", path
+        assert name not in (".", "..") and not set(name) & set("#?%/\\"), path

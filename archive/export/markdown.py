@@ -65,6 +65,20 @@ def slug(url: str) -> str:
     return unquote(path.rsplit("/", 1)[-1]) or "post"
 
 
+# What a URL path reads as the start of its query or fragment, or an escape.
+_URL_MARKS = re.compile(r"[?#%]+")
+
+
+def page_slug(url: str) -> str:
+    """The slug a static-site generator publishes the post at (front matter's `slug`): the
+    URL's last segment decoded, made one plain name (safe_name: no "/" or "..", and "?", "#"
+    and "%" made "-"). It is the site's text: Hugo given `../../index` published the post
+    over the built site's home page, `a/b` inside another folder, `..` nowhere; and Hugo
+    publishes a slug `index` as the folder's own page, over the list of the site's posts."""
+    name = safe_name(_URL_MARKS.sub("-", slug(url)), "post")
+    return f"{name}-post" if name.split(".", 1)[0].lower() == "index" else name
+
+
 def site_folder(site_url: str) -> str:
     parts = urlsplit(site_url)
     return safe_name((parts.netloc + parts.path.rstrip("/")).replace("/", "-"), "site")
@@ -152,16 +166,16 @@ def _language(value: str | None) -> str | None:
     return value.strip() if value and looks_like_code(value) else None
 
 
-def front_matter(post: dict[str, Any], page_slug: str | None = None) -> dict[str, Any]:
-    """`page_slug`: the slug `Pages` gave the post, unique in its site's folder (else the
-    URL's)."""
+def front_matter(post: dict[str, Any], given_slug: str | None = None) -> dict[str, Any]:
+    """`given_slug`: the slug `Pages` gave the post, unique in its site's folder (else the
+    URL's, made safe: `page_slug`)."""
     fields: dict[str, Any] = {
         "title": _inline(post.get("title")) or "",
         "date": post.get("published"),
         "lastmod": post.get("modified"),
         "author": _inline(post.get("author")),
         "description": _inline(post.get("description")),
-        "slug": page_slug or slug(post["url"]),
+        "slug": given_slug or page_slug(post["url"]),
         "tags": [_inline(tag) for tag in post.get("tags") or []],
         "categories": [_inline(name) for name in post.get("categories") or []],
         "language": _language(post.get("language")),
@@ -195,11 +209,11 @@ def _attached(post: dict[str, Any], kind: str) -> list[str]:
             and (href := item.get("local") or safe_url(item["url"]))]
 
 
-def render(post: dict[str, Any], page_slug: str | None = None) -> str:
+def render(post: dict[str, Any], given_slug: str | None = None) -> str:
     """One post as a Markdown document with front matter."""
     post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
     lines = ["---"] + [f"{key}: {yaml_value(value)}"
-                       for key, value in front_matter(post, page_slug).items()]
+                       for key, value in front_matter(post, given_slug).items()]
     return "\n".join([*lines, "---", "", body(post) + _attachment_list(post), ""])
 
 
@@ -360,7 +374,7 @@ class Pages:
         return relative
 
     def _unique_slug(self, directory: str, post: dict[str, Any]) -> str:
-        wanted = slug(post["url"])
+        wanted = page_slug(post["url"])
         candidates = [wanted, f"{wanted}-{post['id']}"]
         n = 2
         while True:
