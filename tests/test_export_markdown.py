@@ -166,7 +166,8 @@ def test_flat_keeps_the_earlier_layout(db: Path, tmp_path: Path) -> None:
 def hugo_link_hook() -> str:
     """The link render hook docs/datasette-and-exports.md gives Hugo users, as written there."""
     text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
-    (hook,) = re.findall(r"```go-html-template\n(.*?)```", text, re.S)
+    (hook,) = [block for block in re.findall(r"```go-html-template\n(.*?)```", text, re.S)
+               if ".Destination" in block]
     return hook
 
 
@@ -601,3 +602,24 @@ def test_hugo_publishes_a_hostile_sites_posts_inside_its_own_folder(tmp_path: Pa
         folder, name, page_file = path.split("/")
         assert folder == "ann.wixsite.com-yoga" and page_file == "index.html", path
         assert name not in (".", "..") and not set(name) & set("#?%/\\"), path
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_names_each_posts_cover_as_a_published_file_for_social_cards(
+        db: Path, tmp_path: Path) -> None:
+    """The cover lines docs/datasette-and-exports.md gives a theme name each post's cover as
+    the file Hugo published beside it, where Hugo's own Open Graph template names a file at
+    the site's root that does not exist."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (cover_lines,) = [block for block in re.findall(r"```go-html-template\n(.*?)```", text,
+                                                    re.S) if "og:image" in block]
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<head>" + cover_lines + '{{ template "_internal/opengraph.html" . }}'
+                        "</head>")
+    head = (site / "public" / "ann.wixsite.com-yoga" / "breathing" / "index.html").read_text()
+    ours, *internal = re.findall(r'property="og:image" content="([^"]+)"', head)
+    assert (site / "public" / urlsplit(ours).path.lstrip("/")).read_bytes() == BYTES[COVER]
+    # Hugo's own template: an address at the site's root, where no file was published.
+    assert internal and not any((site / "public" / urlsplit(url).path.lstrip("/")).exists()
+                                for url in internal)
