@@ -257,3 +257,32 @@ def test_a_date_that_is_no_date_stays_text_in_the_list_of_posts(tmp_path: Path) 
     assert sorted(a.text for a in page.xpath("//nav//li/a")) == ["One", "Three", "Two"]
     assert sorted(page.xpath("//nav//li/span[@class='meta']/text()")) == [
         "2024-05-02", "<!--2024-0", "<plaintext"]
+
+
+def test_a_right_to_left_title_reads_right_to_left(tmp_path: Path) -> None:
+    """A Hebrew or Arabic post's title, in its heading and in the list of posts, takes the
+    direction of its own text (Chromium): until 2026-12-07 both were left to right, the
+    question mark of "מה שלומך?" shown at the start of the question."""
+    from devtools import browser
+
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/trips"
+    posts = [{"id": 1, "url": f"{site}/post/one", "title": "מה שלומך?", "site": site,
+              "language": "he", "body_html": "<p>טקסט.</p>"},
+             {"id": 2, "url": f"{site}/post/two", "title": "كيف حالك؟", "site": site,
+              "body_html": "<p>نص.</p>"},
+             {"id": 3, "url": f"{site}/post/three", "title": "How are you?", "site": site,
+              "language": "he", "body_html": "<p>Text.</p>"}]
+    out = tmp_path / "trips.html"
+    with out.open("w", encoding="utf-8") as stream:
+        html.write(posts, stream, image=lambda url: None)
+    with browser(tmp_path / "profile") as tools:
+        tools.call("Page.navigate", url=out.as_uri())
+        tools.wait_for("Page.loadEventFired")
+        directions = tools.evaluate(
+            "[...document.querySelectorAll('article h2, nav li a')].map(e =>"
+            " [e.textContent, getComputedStyle(e).direction])")
+    assert sorted(map(tuple, directions)) == sorted(
+        [(title, direction) for title, direction in (("מה שלומך?", "rtl"), ("كيف حالك؟", "rtl"),
+                                                     ("How are you?", "ltr"))] * 2)

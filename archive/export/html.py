@@ -226,7 +226,8 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
         meta.append(f'was at <a href="{html.escape(address)}">{html.escape(address)}</a>')
     parts = [f'<article id="{anchor}"'
              + (f' lang="{html.escape(post["language"])}"' if post.get("language") else "")
-             + f">\n<h2>{html.escape(title)}</h2>\n"
+             # A title takes its own text's direction: a Hebrew one reads right to left.
+             + f'>\n<h2 dir="auto">{html.escape(title)}</h2>\n'
              f'<p class="meta">{" · ".join(meta)}</p>\n']
     if post.get("deleted_at"):
         parts.append(f'<p class="deleted">Deleted from the site (found gone on '
@@ -291,7 +292,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
                   '</header>\n<nav id="contents">\n<h2>Posts</h2>\n<ol>\n')
         for entry in entries:
             details = html.escape(" · ".join(filter(None, [entry.date, entry.author])))
-            out.write(f'<li><a href="#{entry.anchor}">{html.escape(entry.title)}</a>'
+            out.write(f'<li><a href="#{entry.anchor}" dir="auto">{html.escape(entry.title)}</a>'
                       + (f' <span class="meta">{details}</span>' if details else "")
                       + (' <span class="deleted">deleted from the site</span>'
                          if entry.deleted else "") + "</li>\n")
