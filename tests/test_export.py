@@ -1010,6 +1010,9 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
              modified="2024-01-16T08:00:00.120Z", images=[FULL])
         save(archive, f"{YOGA}/post/summer", published="2024-07-01T10:00:00+02:00")
         save(archive, f"{YOGA}/post/undated")
+        # A day with no time (some Wix pages give no more): that day in the site's zone, not
+        # midnight UTC, which New York would show the evening before.
+        save(archive, f"{YOGA}/post/day", published="2024-03-10")
 
     def dates(*args: str) -> dict[str, list[str | None]]:
         out = tmp_path / "wp.xml"
@@ -1027,7 +1030,12 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
         f"{YOGA}/post/summer": ["2024-07-01 10:00:00", "2024-07-01 08:00:00",
                                 "2024-07-01 10:00:00", "2024-07-01 08:00:00"],
         f"{YOGA}/post/undated": ["", "", "", ""],
+        f"{YOGA}/post/day": ["2024-03-10 00:00:00", "2024-03-09 23:00:00",
+                             "2024-03-10 00:00:00", "2024-03-09 23:00:00"],
         FULL: ["2024-01-16 00:30:00", "2024-01-15 23:30:00", None, None]}  # its image
+    assert dates("--timezone", "America/New_York")[f"{YOGA}/post/day"][:2] == [
+        "2024-03-10 00:00:00", "2024-03-10 05:00:00"]
+    assert dates()[f"{YOGA}/post/day"][:2] == ["2024-03-10 00:00:00", "2024-03-10 00:00:00"]
     assert dates()[f"{YOGA}/post/winter"] == ["2024-01-15 23:30:00", "2024-01-15 23:30:00",
                                              "2024-01-16 08:00:00", "2024-01-16 08:00:00"]
     for args, said in ((["--timezone", "Europe/Pariss"], "--timezone: unknown time zone"),

@@ -184,11 +184,19 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _wp_date(value: str | None, zone: tzinfo = UTC) -> str:
-    """A date as WordPress writes one, in `zone` (its `post_date`: the WordPress site's local
-    time; UTC for its `post_date_gmt`); "" for none."""
-    parsed = _parse_date(value)
-    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if parsed else ""
+def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
+    """A date as WordPress writes one: in `zone`, the WordPress site's (its `post_date`, the
+    local time it shows), and in UTC (`post_date_gmt`); "" for none. A day with no time is
+    that day in `zone` from its midnight: read as midnight UTC, a site west of Greenwich
+    would show the evening before."""
+    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        parsed: datetime | None = datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
+    else:
+        parsed = _parse_date(value)
+    if parsed is None:
+        return "", ""
+    return (parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def content_html(post: dict[str, Any]) -> str:
@@ -263,12 +271,14 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
                cdata=True)
         w.leaf(_q("wp", "post_id"), post["id"])
         # WordPress shows and orders posts by post_date, the site's local time.
-        modified = post.get("modified") if _parse_date(post.get("modified")) \
-            else post.get("published")
-        w.leaf(_q("wp", "post_date"), _wp_date(post.get("published"), zone), cdata=True)
-        w.leaf(_q("wp", "post_date_gmt"), _wp_date(post.get("published")), cdata=True)
-        w.leaf(_q("wp", "post_modified"), _wp_date(modified, zone), cdata=True)
-        w.leaf(_q("wp", "post_modified_gmt"), _wp_date(modified), cdata=True)
+        date, date_gmt = _wp_dates(post.get("published"), zone)
+        modified, modified_gmt = _wp_dates(post.get("modified"), zone)
+        if not modified:
+            modified, modified_gmt = date, date_gmt
+        w.leaf(_q("wp", "post_date"), date, cdata=True)
+        w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
+        w.leaf(_q("wp", "post_modified"), modified, cdata=True)
+        w.leaf(_q("wp", "post_modified_gmt"), modified_gmt, cdata=True)
         w.leaf(_q("wp", "comment_status"), "closed", cdata=True)
         w.leaf(_q("wp", "ping_status"), "closed", cdata=True)
         w.leaf(_q("wp", "post_name"), _post_name(post["url"]), cdata=True)
@@ -338,8 +348,9 @@ def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str
         w.leaf("link", url)
         w.leaf("guid", url, isPermaLink="false")
         w.leaf(_q("wp", "post_id"), attachment_id)
-        w.leaf(_q("wp", "post_date"), _wp_date(parent.get("published"), zone), cdata=True)
-        w.leaf(_q("wp", "post_date_gmt"), _wp_date(parent.get("published")), cdata=True)
+        date, date_gmt = _wp_dates(parent.get("published"), zone)
+        w.leaf(_q("wp", "post_date"), date, cdata=True)
+        w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
         w.leaf(_q("wp", "post_name"), nicename(name), cdata=True)
         w.leaf(_q("wp", "status"), "inherit", cdata=True)
         w.leaf(_q("wp", "post_parent"), parent["id"])
