@@ -286,3 +286,21 @@ def test_a_right_to_left_title_reads_right_to_left(tmp_path: Path) -> None:
     assert sorted(map(tuple, directions)) == sorted(
         [(title, direction) for title, direction in (("מה שלומך?", "rtl"), ("كيف حالك؟", "rtl"),
                                                      ("How are you?", "ltr"))] * 2)
+
+
+def test_a_link_to_a_posts_old_blog_address_points_within_the_page(tmp_path: Path) -> None:
+    """A link to another post's old blog address (/single-post/YYYY/MM/DD/<Slug>, as a post
+    written before Wix moved its blog has it) leads to that post in the page."""
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/yoga"
+    posts = [{"id": 1, "url": f"{site}/post/morning-flow", "title": "Morning", "site": site,
+              "body_html": "<p>Flow.</p>"},
+             {"id": 2, "url": f"{site}/post/evening", "title": "Evening", "site": site,
+              "body_html": f'<p><a href="{site}/single-post/2019/06/06/Morning-Flow">'
+                           'the morning</a></p>'}]
+    out = io.StringIO()
+    html.write(posts, out, image=lambda url: None, names=posts)
+    page = lxml.html.fromstring(out.getvalue())
+    assert [a.get("href") for a in page.xpath("//article//p/a") if a.text == "the morning"] \
+        == ["#post-1"]

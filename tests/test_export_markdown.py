@@ -623,3 +623,22 @@ def test_hugo_names_each_posts_cover_as_a_published_file_for_social_cards(
     # Hugo's own template: an address at the site's root, where no file was published.
     assert internal and not any((site / "public" / urlsplit(url).path.lstrip("/")).exists()
                                 for url in internal)
+
+
+def test_a_link_to_a_posts_old_blog_address_points_at_its_file(tmp_path: Path) -> None:
+    """A post written before Wix moved its blog links to the old address of another
+    (/single-post/YYYY/MM/DD/<Slug>, which Wix redirects to /post/<slug>): the link points at
+    that post's file, as one to its /post/ URL does (until 2026-12-07 it stayed the site's)."""
+    db = tmp_path / "blogs.db"
+    old = "https://ann.wixsite.com/yoga/single-post/2019/06/06/Morning-Flow"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/morning-flow", "The flow.", title="Morning flow",
+             published="2019-06-06T08:00:00Z")
+        save(archive, f"{SITE}/post/evening", f"After [the morning flow]({old}), rest. "
+             f"Not a post of ours: [other]({old.replace('ann.', 'bob.')}).",
+             title="Evening", published="2019-06-07T08:00:00Z")
+    out = tmp_path / "content"
+    export(db, out)
+    _, body = page(out, "ann.wixsite.com-yoga/2019-06-07-evening/index.md")
+    assert sorted(links(body)) == [("link", "../2019-06-06-morning-flow/index.md"),
+                                   ("link", old.replace("ann.", "bob."))]

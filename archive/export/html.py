@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, TextIO
 
 from archive.export import safe_post
-from archive.export.markdown import link_key
+from archive.export.markdown import link_key, moved_key
 from archive.image_alts import archived_images_only
 from archive.sanitize import safe_url
 
@@ -195,8 +195,9 @@ def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
     for name in names:
         if name.get("chosen", True):
             for url in (name["url"], name.get("canonical_url")):
-                if url and (key := link_key(url)):
-                    found.setdefault(key, f"post-{name['id']}")
+                for key in (url and link_key(url), url and moved_key(url)):
+                    if key:
+                        found.setdefault(key, f"post-{name['id']}")
     return found
 
 
@@ -204,8 +205,10 @@ def _link_posts(body: str, found: dict[str, str]) -> str:
     """The body with each link to another exported post pointing at its place in the page:
     the blog it points at may be gone."""
     def relink(match: re.Match[str]) -> str:
-        key = link_key(html.unescape(match.group(1)))
-        return f'href="#{found[key]}"' if key in found else match.group()
+        url = html.unescape(match.group(1))
+        # The exact address first, then an old blog URL (or another case) of the post.
+        anchor = found.get(link_key(url) or "") or found.get(moved_key(url) or "")
+        return f'href="#{anchor}"' if anchor else match.group()
 
     return _HREF.sub(relink, body)
 

@@ -34,6 +34,7 @@ from archive.export.safe_copies import safe_copy
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown, sanitize_markdown_value
 from archive.search.languages import looks_like_code
+from crawler.discover.urls import blog_move_key
 
 IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding archived images
 FILES = "files"  # the same for the videos and documents fetched on request
@@ -334,6 +335,15 @@ def _published_as(directory: str, page_slug: str) -> str:
     return f"{directory}/{name}"
 
 
+def moved_key(url: str) -> str | None:
+    """What an old Wix blog post URL (/single-post/YYYY/MM/DD/<Slug>, which a post written
+    before Wix moved its blog links to) and the /post/<slug> Wix moved it to share
+    (crawler.discover.urls.blog_move_key: host, root, slug case-folded); None for another
+    URL."""
+    found = blog_move_key(url)
+    return "moved " + "/".join(found[1]) if found else None
+
+
 class Pages:
     """Each post's file and slug, claimed before any is written so that a post can link to one
     written after it; kept in a temporary SQLite file (flat memory, as `Folder`).
@@ -351,6 +361,8 @@ class Pages:
         self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT, slug TEXT)")
         self.db.execute("CREATE TABLE slugs (key TEXT PRIMARY KEY)")
         self.db.execute("CREATE TABLE links (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
+        # Each post's moved_key, for a link to its old blog URL (after the exact keys).
+        self.db.execute("CREATE TABLE moves (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
 
     def close(self) -> None:
         self.db.close()
@@ -370,6 +382,9 @@ class Pages:
         for url in (post["url"], post.get("canonical_url")):
             if url and (key := link_key(url)) is not None:
                 self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
+                                (key, post.get("site"), relative))
+            if url and (key := moved_key(url)) is not None:
+                self.db.execute("INSERT OR IGNORE INTO moves VALUES (?, ?, ?)",
                                 (key, post.get("site"), relative))
         return relative
 
@@ -398,6 +413,9 @@ class Pages:
         key = link_key(url)
         row = key and self.db.execute("SELECT site, path FROM links WHERE key = ?",
                                       (key,)).fetchone()
+        if not row and (key := moved_key(url)):  # its old blog URL, or in another case
+            row = self.db.execute("SELECT site, path FROM moves WHERE key = ?",
+                                  (key,)).fetchone()
         return row[1] if row and row[0] == site else None
 
 
