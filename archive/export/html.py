@@ -189,8 +189,9 @@ _HREF = re.compile(r'href="([^"]*)"')
 
 
 def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """Each exported post's address (its URL and canonical URL, as link_key reads them) -> its
-    anchor in the page, from source.post_names (the posts a filter left out have none)."""
+    """Each exported post's address (its URL and canonical URL, as link_key and moved_key read
+    them) -> its anchor in the page, from source.post_names (the posts a filter left out have
+    none)."""
     found: dict[str, str] = {}
     for name in names:
         if name.get("chosen", True):
