@@ -304,3 +304,17 @@ def test_a_link_to_a_posts_old_blog_address_points_within_the_page(tmp_path: Pat
     page = lxml.html.fromstring(out.getvalue())
     assert [a.get("href") for a in page.xpath("//article//p/a") if a.text == "the morning"] \
         == ["#post-1"]
+
+
+def test_a_posts_address_reads_decoded_and_links_encoded(tmp_path: Path) -> None:
+    """A Hebrew or Japanese slug's address under the post reads as the site showed it, as
+    `serve`'s article page has it; its link stays the encoded URL (until 2026-12-07 the reader
+    saw `%D7%A9%D7%9C…`)."""
+    from archive.export import html
+
+    url = "https://ann.wixsite.com/yoga/post/%D7%A9%D7%9C%D7%95%D7%9D"
+    out = io.StringIO()
+    html.write([{"id": 1, "url": url, "title": "שלום", "body_html": "<p>טקסט.</p>"}], out,
+               image=lambda url: None)
+    (link,) = lxml.html.fromstring(out.getvalue()).xpath("//article/p[@class='meta']/a")
+    assert (link.get("href"), link.text) == (url, "https://ann.wixsite.com/yoga/post/שלום")

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple, TextIO
 from archive.export import safe_post
 from archive.export.markdown import link_key, moved_key
 from archive.image_alts import archived_images_only
+from archive.iri import display_url
 from archive.sanitize import safe_url
 
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -227,7 +228,9 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
         meta.append(f"{html.escape(str(post['reading_minutes']))} min read")
     address = safe_url(post.get("url"))
     if address:
-        meta.append(f'was at <a href="{html.escape(address)}">{html.escape(address)}</a>')
+        # Read as the site showed it (a Hebrew slug in Hebrew), linked as it is.
+        meta.append(f'was at <a href="{html.escape(address)}">'
+                    f"{html.escape(display_url(address))}</a>")
     parts = [f'<article id="{anchor}"'
              + (f' lang="{html.escape(post["language"])}"' if post.get("language") else "")
              # A title takes its own text's direction: a Hebrew one reads right to left.
