@@ -967,3 +967,91 @@ def test_an_archive_with_no_posts_exports_an_empty_valid_output(db: Path, tmp_pa
                         str(empty))
     assert (result.returncode, result.stderr) == (
         1, f"Error: nothing to export: {empty} has no posts yet (crawl a site first)\n")
+
+
+def test_wxr_terms_whose_slugs_agree_stay_apart_in_wordpress(tmp_path: Path) -> None:
+    """WordPress's importer knows a tag or category by its slug (term_exists on
+    `wp:tag_slug`, then on each post's `nicename`): tags whose names differ but whose slugs
+    agree (C++, C# and C; two emoji) each get a slug of their own, so no post comes out
+    tagged with another's; names differing only in case (Yoga, yoga) share one, as
+    WordPress would. Until 2026-12-07 "C#" posts imported tagged "C++"."""
+    db = tmp_path / "blog.db"
+    tags = [["C++", "Yoga"], ["C#", "yoga"], ["C"], ["😀"], ["🎉"]]
+    with Archive.open(db) as archive:
+        for number, names in enumerate(tags):
+            save(archive, f"{YOGA}/post/p{number}", tags=names, categories=names[:1])
+    out = tmp_path / "wp.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    channel = etree.parse(str(out)).getroot().find("channel")
+    for domain, element, slug_tag, name_tag in (
+            ("post_tag", "wp:tag", "wp:tag_slug", "wp:tag_name"),
+            ("category", "wp:category", "wp:category_nicename", "wp:cat_name")):
+        # The importer: each listed term created once per slug, the first name kept.
+        terms: dict[str, str] = {}
+        for term in channel.findall(element, namespaces=NS):
+            terms.setdefault(term.findtext(slug_tag, namespaces=NS),
+                             term.findtext(name_tag, namespaces=NS))
+        imported = {item.findtext("link"): sorted(
+            terms.get(c.get("nicename"), c.text) for c in item.findall("category")
+            if c.get("domain") == domain) for item in channel.findall("item")}
+        names = tags if domain == "post_tag" else [n[:1] for n in tags]
+        assert imported == {f"{YOGA}/post/p{number}": sorted(
+            "Yoga" if n == "yoga" else n for n in post) for number, post in enumerate(names)}
+
+
+def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) -> None:
+    """WordPress keeps and shows a post's `post_date` as the site's local time (its
+    `post_date_gmt` in UTC): `--timezone` writes each date in the WordPress site's zone, so a
+    post published at 00:30 in Paris shows 00:30 on its day, not 23:30 the day before (as
+    every date did until 2026-12-07, written in UTC in both). Without it, UTC as before."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{YOGA}/post/winter", published="2024-01-15T23:30:00Z",
+             modified="2024-01-16T08:00:00.120Z", images=[FULL])
+        save(archive, f"{YOGA}/post/summer", published="2024-07-01T10:00:00+02:00")
+        save(archive, f"{YOGA}/post/undated")
+        # A day with no time (some Wix pages give no more): that day in the site's zone, not
+        # midnight UTC, which New York would show the evening before.
+        save(archive, f"{YOGA}/post/day", published="2024-03-10")
+
+    def dates(*args: str) -> dict[str, list[str | None]]:
+        out = tmp_path / "wp.xml"
+        result = run("--format", "wxr", "--db", str(db), str(out), *args)
+        assert result.exit_code == 0, result.output
+        items = etree.parse(str(out)).getroot().find("channel").findall("item")
+        return {item.findtext("link"):
+                [item.findtext(f"wp:{name}", namespaces=NS) for name in
+                 ("post_date", "post_date_gmt", "post_modified", "post_modified_gmt")]
+                for item in items}
+
+    assert dates("--timezone", "Europe/Paris") == {
+        f"{YOGA}/post/winter": ["2024-01-16 00:30:00", "2024-01-15 23:30:00",
+                                "2024-01-16 09:00:00", "2024-01-16 08:00:00"],
+        f"{YOGA}/post/summer": ["2024-07-01 10:00:00", "2024-07-01 08:00:00",
+                                "2024-07-01 10:00:00", "2024-07-01 08:00:00"],
+        f"{YOGA}/post/undated": ["", "", "", ""],
+        f"{YOGA}/post/day": ["2024-03-10 00:00:00", "2024-03-09 23:00:00",
+                             "2024-03-10 00:00:00", "2024-03-09 23:00:00"],
+        FULL: ["2024-01-16 00:30:00", "2024-01-15 23:30:00", None, None]}  # its image
+    assert dates("--timezone", "America/New_York")[f"{YOGA}/post/day"][:2] == [
+        "2024-03-10 00:00:00", "2024-03-10 05:00:00"]
+    assert dates()[f"{YOGA}/post/day"][:2] == ["2024-03-10 00:00:00", "2024-03-10 00:00:00"]
+    assert dates()[f"{YOGA}/post/winter"] == ["2024-01-15 23:30:00", "2024-01-15 23:30:00",
+                                             "2024-01-16 08:00:00", "2024-01-16 08:00:00"]
+    for args, said in ((["--timezone", "Europe/Pariss"], "--timezone: unknown time zone"),
+                       (["--timezone", "../../etc/passwd"], "--timezone: unknown time zone"),
+                       (["--format", "jsonl", "--timezone", "UTC"],
+                        "--timezone is for --format wxr")):
+        result = run(*([] if "--format" in args else ["--format", "wxr"]), *args,
+                     "--db", str(db), str(tmp_path / "x"))
+        assert result.exit_code != 0 and said in result.output, result.output
+        assert "Traceback" not in result.output
+    # From Python, the same.
+    import wixarchive
+
+    with wixarchive.open(db) as archive:
+        stream = io.BytesIO()
+        wixarchive.export(archive, stream, format="wxr", timezone="Asia/Tokyo")
+        assert b"<wp:post_date><![CDATA[2024-01-16 08:30:00]]>" in stream.getvalue()
+        with pytest.raises(ValueError, match="timezone: unknown time zone"):
+            wixarchive.export(archive, io.BytesIO(), format="wxr", timezone="Mars/Olympus")

@@ -257,3 +257,64 @@ def test_a_date_that_is_no_date_stays_text_in_the_list_of_posts(tmp_path: Path) 
     assert sorted(a.text for a in page.xpath("//nav//li/a")) == ["One", "Three", "Two"]
     assert sorted(page.xpath("//nav//li/span[@class='meta']/text()")) == [
         "2024-05-02", "<!--2024-0", "<plaintext"]
+
+
+def test_a_right_to_left_title_reads_right_to_left(tmp_path: Path) -> None:
+    """A Hebrew or Arabic post's title, in its heading and in the list of posts, takes the
+    direction of its own text (Chromium): until 2026-12-07 both were left to right, the
+    question mark of "מה שלומך?" shown at the start of the question."""
+    from devtools import browser
+
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/trips"
+    posts = [{"id": 1, "url": f"{site}/post/one", "title": "מה שלומך?", "site": site,
+              "language": "he", "body_html": "<p>טקסט.</p>"},
+             {"id": 2, "url": f"{site}/post/two", "title": "كيف حالك؟", "site": site,
+              "body_html": "<p>نص.</p>"},
+             {"id": 3, "url": f"{site}/post/three", "title": "How are you?", "site": site,
+              "language": "he", "body_html": "<p>Text.</p>"}]
+    out = tmp_path / "trips.html"
+    with out.open("w", encoding="utf-8") as stream:
+        html.write(posts, stream, image=lambda url: None)
+    with browser(tmp_path / "profile") as tools:
+        tools.call("Page.navigate", url=out.as_uri())
+        tools.wait_for("Page.loadEventFired")
+        directions = tools.evaluate(
+            "[...document.querySelectorAll('article h2, nav li a')].map(e =>"
+            " [e.textContent, getComputedStyle(e).direction])")
+    assert sorted(map(tuple, directions)) == sorted(
+        [(title, direction) for title, direction in (("מה שלומך?", "rtl"), ("كيف حالك؟", "rtl"),
+                                                     ("How are you?", "ltr"))] * 2)
+
+
+def test_a_link_to_a_posts_old_blog_address_points_within_the_page(tmp_path: Path) -> None:
+    """A link to another post's old blog address (/single-post/YYYY/MM/DD/<Slug>, as a post
+    written before Wix moved its blog has it) leads to that post in the page."""
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/yoga"
+    posts = [{"id": 1, "url": f"{site}/post/morning-flow", "title": "Morning", "site": site,
+              "body_html": "<p>Flow.</p>"},
+             {"id": 2, "url": f"{site}/post/evening", "title": "Evening", "site": site,
+              "body_html": f'<p><a href="{site}/single-post/2019/06/06/Morning-Flow">'
+                           'the morning</a></p>'}]
+    out = io.StringIO()
+    html.write(posts, out, image=lambda url: None, names=posts)
+    page = lxml.html.fromstring(out.getvalue())
+    assert [a.get("href") for a in page.xpath("//article//p/a") if a.text == "the morning"] \
+        == ["#post-1"]
+
+
+def test_a_posts_address_reads_decoded_and_links_encoded(tmp_path: Path) -> None:
+    """A Hebrew or Japanese slug's address under the post reads as the site showed it, as
+    `serve`'s article page has it; its link stays the encoded URL (until 2026-12-07 the reader
+    saw `%D7%A9%D7%9C…`)."""
+    from archive.export import html
+
+    url = "https://ann.wixsite.com/yoga/post/%D7%A9%D7%9C%D7%95%D7%9D"
+    out = io.StringIO()
+    html.write([{"id": 1, "url": url, "title": "שלום", "body_html": "<p>טקסט.</p>"}], out,
+               image=lambda url: None)
+    (link,) = lxml.html.fromstring(out.getvalue()).xpath("//article/p[@class='meta']/a")
+    assert (link.get("href"), link.text) == (url, "https://ann.wixsite.com/yoga/post/שלום")

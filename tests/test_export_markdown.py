@@ -166,7 +166,8 @@ def test_flat_keeps_the_earlier_layout(db: Path, tmp_path: Path) -> None:
 def hugo_link_hook() -> str:
     """The link render hook docs/datasette-and-exports.md gives Hugo users, as written there."""
     text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
-    (hook,) = re.findall(r"```go-html-template\n(.*?)```", text, re.S)
+    (hook,) = [block for block in re.findall(r"```go-html-template\n(.*?)```", text, re.S)
+               if ".Destination" in block]
     return hook
 
 
@@ -545,3 +546,99 @@ def test_hugo_shows_what_each_post_wrote(tmp_path: Path) -> None:
     assert quoted.findtext(".//blockquote//pre/code").strip() == "if (x) { y(); }"
     rtl = lxml.html.fromstring((pages / "rtl-list" / "index.html").read_text())
     assert [li.text for li in rtl.xpath('.//div[@dir="auto"]/ul/li')] == ["שלום", "עולם"]
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> None:
+    """Posts of one site whose slugs agree as Hugo publishes them (one slug under two paths
+    of the site, /post/ and /fr/post/; slugs differing only in case, which Hugo lowercases)
+    each get a page of their own: until 2026-12-07 their front matter gave Hugo
+    the same slug, and it wrote one page over the other without a word."""
+    db = tmp_path / "blogs.db"
+    posts = {f"{SITE}/post/breathing": ("Breathing", "2024-05-01T08:00:00Z"),
+             f"{SITE}/fr/post/breathing": ("Respirer", "2024-06-01T08:00:00Z"),
+             f"{SITE}/post/Calm": ("Calm, capitals", "2024-07-01T08:00:00Z"),
+             f"{SITE}/post/calm": ("Calm, lower case", "2024-07-02T08:00:00Z")}
+    with Archive.open(db) as archive:
+        for url, (title, published) in posts.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
+    public = site / "public" / "ann.wixsite.com-yoga"
+    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
+                    for p in public.glob("*/index.html"))
+    assert titles == sorted(title for title, _ in posts.values())
+    slugs = {page(site / "content", p.relative_to(site / "content").as_posix())[0]["title"]:
+             page(site / "content", p.relative_to(site / "content").as_posix())[0]["slug"]
+             for p in (site / "content").rglob("index.md")}
+    # The first post keeps its URL's slug, the later one its post id appended (as its folder).
+    assert slugs == {"Breathing": "breathing", "Respirer": "breathing-2",
+                     "Calm, capitals": "Calm", "Calm, lower case": "calm-4"}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_a_hostile_sites_posts_inside_its_own_folder(tmp_path: Path) -> None:
+    """A slug is the site's text: one decoding to `../../x`, `a/b`, `..`, `#` or `?` was
+    given to Hugo as it was until 2026-12-07, which published the post over any page of the
+    built site (another site's, the home page), inside another's folder, nowhere (`..`), or
+    where no link reaches it (`#`). Each post now gets one page in its site's folder."""
+    db = tmp_path / "blogs.db"
+    hostile = ["..%2F..%2Findex", "..%2Fother-blog%2Fbreathing", "a%2Fb", "%2E%2E",
+               "hash%23tag", "what%3Fnow", "100%25-calm", "ok", "Index", "index.html"]
+    with Archive.open(db) as archive:
+        for number, slug in enumerate(hostile):
+            save(archive, f"{SITE}/post/{slug}", "Text.", title=f"Post {number}",
+                 published=f"2024-05-{number + 1:02}T08:00:00Z")
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>")
+    public = site / "public"
+    pages = {p.relative_to(public).as_posix(): re.search(r"<h1>(.*?)</h1>", p.read_text())
+             for p in public.rglob("index.html")}
+    titled = {path: match.group(1) for path, match in pages.items() if match}
+    assert sorted(titled.values()) == [f"Post {n}" for n in range(len(hostile))]
+    for path in titled:  # each in the site's folder, one level down, a plain name
+        folder, name, page_file = path.split("/")
+        assert folder == "ann.wixsite.com-yoga" and page_file == "index.html", path
+        assert name not in (".", "..") and not set(name) & set("#?%/\\"), path
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_names_each_posts_cover_as_a_published_file_for_social_cards(
+        db: Path, tmp_path: Path) -> None:
+    """The cover lines docs/datasette-and-exports.md gives a theme name each post's cover as
+    the file Hugo published beside it, where Hugo's own Open Graph template names a file at
+    the site's root that does not exist."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (cover_lines,) = [block for block in re.findall(r"```go-html-template\n(.*?)```", text,
+                                                    re.S) if "og:image" in block]
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<head>" + cover_lines + '{{ template "_internal/opengraph.html" . }}'
+                        "</head>")
+    head = (site / "public" / "ann.wixsite.com-yoga" / "breathing" / "index.html").read_text()
+    ours, *internal = re.findall(r'property="og:image" content="([^"]+)"', head)
+    assert (site / "public" / urlsplit(ours).path.lstrip("/")).read_bytes() == BYTES[COVER]
+    # Hugo's own template: an address at the site's root, where no file was published.
+    assert internal and not any((site / "public" / urlsplit(url).path.lstrip("/")).exists()
+                                for url in internal)
+
+
+def test_a_link_to_a_posts_old_blog_address_points_at_its_file(tmp_path: Path) -> None:
+    """A post written before Wix moved its blog links to the old address of another
+    (/single-post/YYYY/MM/DD/<Slug>, which Wix redirects to /post/<slug>): the link points at
+    that post's file, as one to its /post/ URL does (until 2026-12-07 it stayed the site's)."""
+    db = tmp_path / "blogs.db"
+    old = "https://ann.wixsite.com/yoga/single-post/2019/06/06/Morning-Flow"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/morning-flow", "The flow.", title="Morning flow",
+             published="2019-06-06T08:00:00Z")
+        save(archive, f"{SITE}/post/evening", f"After [the morning flow]({old}), rest. "
+             f"Not a post of ours: [other]({old.replace('ann.', 'bob.')}).",
+             title="Evening", published="2019-06-07T08:00:00Z")
+    out = tmp_path / "content"
+    export(db, out)
+    _, body = page(out, "ann.wixsite.com-yoga/2019-06-07-evening/index.md")
+    assert sorted(links(body)) == [("link", "../2019-06-06-morning-flow/index.md"),
+                                   ("link", old.replace("ann.", "bob."))]

@@ -218,7 +218,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
            category: str | None = None, author: Names = None, since: DateLike = None,
            changed_since: DateLike = None, versions: bool = False,
            images_url: str | None = None, flat: bool = False, bom: bool = False,
-           escape_formulas: bool = True) -> ExportResult:
+           escape_formulas: bool = True, timezone: str | None = None) -> ExportResult:
     """Write the archived posts (deleted ones too, marked), or one site's (or a list's), and
     return how many; with `versions=True` (jsonl or csv, as `wixarchive export --versions`;
     ValueError for another format), one row per stored version of each post, oldest first,
@@ -261,7 +261,9 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
 
     The options of `wixarchive export`, same names: `images_url` (wxr: the archived images,
     videos and documents copied to a folder beside `out`, `<stem>-images/`, and the
-    attachments pointed at `images_url` + file name), `flat` (markdown:
+    attachments pointed at `images_url` + file name), `timezone` (wxr: the WordPress site's
+    time zone, an IANA name such as "Europe/Paris", each post's date written in it; default
+    UTC; ValueError for a name that is none), `flat` (markdown:
     `<site>/<date>-<slug>.md` beside one images/ folder per site), `bom` (csv: a UTF-8
     byte-order mark first, for Excel), `escape_formulas=False` (csv: cells starting with
     = + - @ written as they are). ValueError for an option another format does not take.
@@ -275,6 +277,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         file_output,
         images_folder,
         images_url_problem,
+        wordpress_zone,
         write_export,
     )
 
@@ -291,6 +294,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     for option, given, formats in (("versions=True", versions, VERSIONS_FORMATS),
                                    ("images_url", images_url is not None, ("wxr",)),
+                                   ("timezone", timezone is not None, ("wxr",)),
                                    ("flat=True", flat, ("markdown",)),
                                    ("bom=True", bom, ("csv",)),
                                    ("escape_formulas=False", not escape_formulas, ("csv",))):
@@ -304,6 +308,10 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
             raise ValueError("images_url writes the images beside the export: give a path")
     if format == "markdown" and not is_path:
         raise ValueError("markdown export writes one file per post: give a folder")
+    try:
+        zone = wordpress_zone(timezone) if timezone is not None else UTC
+    except ValueError as exc:
+        raise ValueError(f"timezone: {exc}") from None
     chosen = post_filters(lang=_text("lang", lang), tag=_names("tag", tag),
                           category=_text("category", category), author=_names("author", author),
                           since=_date("since", since),
@@ -331,7 +339,8 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
                                                     chosen_posts),
         images_url=images_url,
         images_dir=images_folder(folder) if images_url is not None and folder else None,
-        bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas)
+        bom=bom, flat=flat, all_versions=versions, escape_formulas=escape_formulas,
+        zone=zone)
     if files.unreadable:  # the command's error (exit 1) after a whole export (a WACZ reads none)
         warnings.warn(f"{files.description()} could not be read from the captures (the "
                       "export links them on the site instead; wixarchive.check() names "

@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +39,7 @@ from archive.export.writing import (
     file_output,
     images_folder,
     images_url_problem,
+    wordpress_zone,
     write_export,
 )
 from archive.search.query import SearchError, shell_word
@@ -115,6 +117,10 @@ def _format_of(out: str) -> str:
               help="wxr: write the archived images, videos and documents to a folder beside "
                    "OUT (OUT-images/) and point the attachments and posts at BASE/<file>, "
                    "where you publish that folder for WordPress's importer to download.")
+@click.option("--timezone", "zone_name", metavar="ZONE",
+              help="wxr: the WordPress site's time zone (Settings > General), an IANA name "
+                   "such as Europe/Paris: each post's date is written in it, as WordPress "
+                   "keeps and shows dates (default UTC).")
 @click.option("--flat", is_flag=True,
               help="markdown: OUT/<site>/<date>-<slug>.md beside one images/ folder per site "
                    "(the layout before page bundles; its links break in Hugo's default build), "
@@ -130,7 +136,8 @@ def _format_of(out: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str | None,
             tags: tuple[str, ...], category: str | None, authors: tuple[str, ...],
-            since: str | None, changed_since: str | None, images_url: str | None, flat: bool,
+            since: str | None, changed_since: str | None, images_url: str | None,
+            zone_name: str | None, flat: bool,
             all_versions: bool, bom: bool, raw_formulas: bool, db: Path, as_json: bool) -> None:
     """Export the archived posts (deleted ones too, marked) to OUT ("-" for stdout), or their
     raw captures as a WACZ web archive (--format wacz).
@@ -160,6 +167,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         wixarchive export --format markdown --site example.com content/posts
         wixarchive export --format wxr --site example.com wordpress.xml
         wixarchive export --format wxr wordpress.xml --images-url https://example.org/img/
+        wixarchive export --format wxr --timezone Europe/Paris wordpress.xml
         wixarchive export --format wacz --site example.com example.wacz
     """
     if fmt is None:
@@ -174,6 +182,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         fail("--versions is for --format jsonl or csv")
     if fmt == "markdown" and out == "-":
         fail("markdown export writes one file per post: give a folder, not -")
+    zone = UTC
+    if zone_name is not None:
+        if fmt != "wxr":
+            fail("--timezone is for --format wxr")
+        try:
+            zone = wordpress_zone(zone_name)
+        except ValueError as exc:
+            fail(f"--timezone: {exc}")
     if images_url is not None:
         if fmt != "wxr":
             fail("--images-url is for --format wxr")
@@ -238,7 +254,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                             images_url=images_url,
                             images_dir=images_folder(Path(out)) if images_url else None,
                             bom=bom, flat=flat, all_versions=all_versions,
-                            escape_formulas=not raw_formulas, progress=progress)
+                            escape_formulas=not raw_formulas, progress=progress, zone=zone)
                 except ExportError as exc:
                     fail(str(exc))
                 except OSError as exc:  # a full disk, a vanished folder

@@ -36,8 +36,9 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, TextIO
 
 from archive.export import safe_post
-from archive.export.markdown import link_key
+from archive.export.markdown import link_key, moved_key
 from archive.image_alts import archived_images_only
+from archive.iri import display_url
 from archive.sanitize import safe_url
 
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -189,14 +190,16 @@ _HREF = re.compile(r'href="([^"]*)"')
 
 
 def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """Each exported post's address (its URL and canonical URL, as link_key reads them) -> its
-    anchor in the page, from source.post_names (the posts a filter left out have none)."""
+    """Each exported post's address (its URL and canonical URL, as link_key and moved_key read
+    them) -> its anchor in the page, from source.post_names (the posts a filter left out have
+    none)."""
     found: dict[str, str] = {}
     for name in names:
         if name.get("chosen", True):
             for url in (name["url"], name.get("canonical_url")):
-                if url and (key := link_key(url)):
-                    found.setdefault(key, f"post-{name['id']}")
+                for key in (url and link_key(url), url and moved_key(url)):
+                    if key:
+                        found.setdefault(key, f"post-{name['id']}")
     return found
 
 
@@ -204,8 +207,10 @@ def _link_posts(body: str, found: dict[str, str]) -> str:
     """The body with each link to another exported post pointing at its place in the page:
     the blog it points at may be gone."""
     def relink(match: re.Match[str]) -> str:
-        key = link_key(html.unescape(match.group(1)))
-        return f'href="#{found[key]}"' if key in found else match.group()
+        url = html.unescape(match.group(1))
+        # The exact address first, then an old blog URL (or another case) of the post.
+        anchor = found.get(link_key(url) or "") or found.get(moved_key(url) or "")
+        return f'href="#{anchor}"' if anchor else match.group()
 
     return _HREF.sub(relink, body)
 
@@ -223,10 +228,13 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
         meta.append(f"{html.escape(str(post['reading_minutes']))} min read")
     address = safe_url(post.get("url"))
     if address:
-        meta.append(f'was at <a href="{html.escape(address)}">{html.escape(address)}</a>')
+        # Read as the site showed it (a Hebrew slug in Hebrew), linked as it is.
+        meta.append(f'was at <a href="{html.escape(address)}">'
+                    f"{html.escape(display_url(address))}</a>")
     parts = [f'<article id="{anchor}"'
              + (f' lang="{html.escape(post["language"])}"' if post.get("language") else "")
-             + f">\n<h2>{html.escape(title)}</h2>\n"
+             # A title takes its own text's direction: a Hebrew one reads right to left.
+             + f'>\n<h2 dir="auto">{html.escape(title)}</h2>\n'
              f'<p class="meta">{" · ".join(meta)}</p>\n']
     if post.get("deleted_at"):
         parts.append(f'<p class="deleted">Deleted from the site (found gone on '
@@ -291,7 +299,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
                   '</header>\n<nav id="contents">\n<h2>Posts</h2>\n<ol>\n')
         for entry in entries:
             details = html.escape(" · ".join(filter(None, [entry.date, entry.author])))
-            out.write(f'<li><a href="#{entry.anchor}">{html.escape(entry.title)}</a>'
+            out.write(f'<li><a href="#{entry.anchor}" dir="auto">{html.escape(entry.title)}</a>'
                       + (f' <span class="meta">{details}</span>' if details else "")
                       + (' <span class="deleted">deleted from the site</span>'
                          if entry.deleted else "") + "</li>\n")

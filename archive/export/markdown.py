@@ -34,6 +34,7 @@ from archive.export.safe_copies import safe_copy
 from archive.iri import display_url
 from archive.sanitize import safe_url, sanitize_markdown, sanitize_markdown_value
 from archive.search.languages import looks_like_code
+from crawler.discover.urls import blog_move_key
 
 IMAGES = "images"  # the folder beside a post (flat: a site's posts) holding archived images
 FILES = "files"  # the same for the videos and documents fetched on request
@@ -63,6 +64,20 @@ def slug(url: str) -> str:
     """The post's slug: the last segment of its URL path, decoded."""
     path = urlsplit(url).path.rstrip("/")
     return unquote(path.rsplit("/", 1)[-1]) or "post"
+
+
+# What a URL path reads as the start of its query or fragment, or an escape.
+_URL_MARKS = re.compile(r"[?#%]+")
+
+
+def page_slug(url: str) -> str:
+    """The slug a static-site generator publishes the post at (front matter's `slug`): the
+    URL's last segment decoded, made one plain name (safe_name: no "/" or "..", and "?", "#"
+    and "%" made "-"). It is the site's text: Hugo given `../../index` published the post
+    over the built site's home page, `a/b` inside another folder, `..` nowhere; and Hugo
+    publishes a slug `index` as the folder's own page, over the list of the site's posts."""
+    name = safe_name(_URL_MARKS.sub("-", slug(url)), "post")
+    return f"{name}-post" if name.split(".", 1)[0].lower() == "index" else name
 
 
 def site_folder(site_url: str) -> str:
@@ -152,14 +167,16 @@ def _language(value: str | None) -> str | None:
     return value.strip() if value and looks_like_code(value) else None
 
 
-def front_matter(post: dict[str, Any]) -> dict[str, Any]:
+def front_matter(post: dict[str, Any], given_slug: str | None = None) -> dict[str, Any]:
+    """`given_slug`: the slug `Pages` gave the post, unique in its site's folder (else the
+    URL's, made safe: `page_slug`)."""
     fields: dict[str, Any] = {
         "title": _inline(post.get("title")) or "",
         "date": post.get("published"),
         "lastmod": post.get("modified"),
         "author": _inline(post.get("author")),
         "description": _inline(post.get("description")),
-        "slug": slug(post["url"]),
+        "slug": given_slug or page_slug(post["url"]),
         "tags": [_inline(tag) for tag in post.get("tags") or []],
         "categories": [_inline(name) for name in post.get("categories") or []],
         "language": _language(post.get("language")),
@@ -193,10 +210,11 @@ def _attached(post: dict[str, Any], kind: str) -> list[str]:
             and (href := item.get("local") or safe_url(item["url"]))]
 
 
-def render(post: dict[str, Any]) -> str:
+def render(post: dict[str, Any], given_slug: str | None = None) -> str:
     """One post as a Markdown document with front matter."""
     post = safe_post(post, markdown=False)  # body() sanitizes the Markdown it settles on
-    lines = ["---"] + [f"{key}: {yaml_value(value)}" for key, value in front_matter(post).items()]
+    lines = ["---"] + [f"{key}: {yaml_value(value)}"
+                       for key, value in front_matter(post, given_slug).items()]
     return "\n".join([*lines, "---", "", body(post) + _attachment_list(post), ""])
 
 
@@ -310,16 +328,41 @@ def link_key(url: str) -> str | None:
     return parts.netloc.lower() + unicodedata.normalize("NFC", unquote(parts.path)).rstrip("/")
 
 
+def _published_as(directory: str, page_slug: str) -> str:
+    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased, spaces
+    made hyphens (its default `disablePathToLower = false`)."""
+    name = unicodedata.normalize("NFC", page_slug).replace(" ", "-").lower()
+    return f"{directory}/{name}"
+
+
+def moved_key(url: str) -> str | None:
+    """What an old Wix blog post URL (/single-post/YYYY/MM/DD/<Slug>, which a post written
+    before Wix moved its blog links to) and the /post/<slug> Wix moved it to share
+    (crawler.discover.urls.blog_move_key: host, root, slug case-folded); None for another
+    URL."""
+    found = blog_move_key(url)
+    return "moved " + "/".join(found[1]) if found else None
+
+
 class Pages:
-    """Each post's file, claimed before any is written so that a post can link to one written
-    after it; kept in a temporary SQLite file (flat memory, as `Folder`)."""
+    """Each post's file and slug, claimed before any is written so that a post can link to one
+    written after it; kept in a temporary SQLite file (flat memory, as `Folder`).
+
+    The slug is the URL's last segment, unless an earlier post of the site's folder has one
+    Hugo publishes at the same URL (slugs differing in case, which Hugo lowercases; one slug
+    under two paths of the site, /post/calm and /fr/post/calm): Hugo would write one page
+    over the other without a word, so the later gets its post id appended, as its folder
+    does."""
 
     def __init__(self, out: Folder, flat: bool) -> None:
         self.out = out
         self.flat = flat
         self.db = sqlite3.connect("", isolation_level=None)
-        self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT)")
+        self.db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, path TEXT, slug TEXT)")
+        self.db.execute("CREATE TABLE slugs (key TEXT PRIMARY KEY)")
         self.db.execute("CREATE TABLE links (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
+        # Each post's moved_key, for a link to its old blog URL (after the exact keys).
+        self.db.execute("CREATE TABLE moves (key TEXT PRIMARY KEY, site TEXT, path TEXT)")
 
     def close(self) -> None:
         self.db.close()
@@ -332,14 +375,34 @@ class Pages:
         path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
                 else self.out.claim(directory, stem, "", tiebreak) / PAGE)
         relative = path.relative_to(self.out.root).as_posix()
-        self.db.execute("INSERT INTO pages VALUES (?, ?)", (post["id"], relative))
+        self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
+                        (post["id"], relative, self._unique_slug(directory, post)))
         if not post.get("chosen", True):  # not written: its links stay the site's
             return relative
         for url in (post["url"], post.get("canonical_url")):
             if url and (key := link_key(url)) is not None:
                 self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
                                 (key, post.get("site"), relative))
+            if url and (key := moved_key(url)) is not None:
+                self.db.execute("INSERT OR IGNORE INTO moves VALUES (?, ?, ?)",
+                                (key, post.get("site"), relative))
         return relative
+
+    def _unique_slug(self, directory: str, post: dict[str, Any]) -> str:
+        wanted = page_slug(post["url"])
+        candidates = [wanted, f"{wanted}-{post['id']}"]
+        n = 2
+        while True:
+            for candidate in candidates:
+                if self.db.execute("INSERT OR IGNORE INTO slugs VALUES (?)",
+                                   (_published_as(directory, candidate),)).rowcount == 1:
+                    return candidate
+            candidates = [f"{wanted}-{post['id']}-{n}"]
+            n += 1
+
+    def slug(self, post: dict[str, Any]) -> str:
+        """The slug `claim` gave the post."""
+        return self.db.execute("SELECT slug FROM pages WHERE id = ?", (post["id"],)).fetchone()[0]
 
     def page(self, post: dict[str, Any]) -> str:
         """The page `claim` gave the post."""
@@ -350,6 +413,9 @@ class Pages:
         key = link_key(url)
         row = key and self.db.execute("SELECT site, path FROM links WHERE key = ?",
                                       (key,)).fetchone()
+        if not row and (key := moved_key(url)):  # its old blog URL, or in another case
+            row = self.db.execute("SELECT site, path FROM moves WHERE key = ?",
+                                  (key,)).fetchone()
         return row[1] if row and row[0] == site else None
 
 
@@ -402,7 +468,7 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
                 if post.get("attachments"):
                     post, copies = localize_attachments(post, out, directory, image)
                     files += copies
-            text = link_posts(render(post), page, post.get("site"), pages)
+            text = link_posts(render(post, pages.slug(post)), page, post.get("site"), pages)
             # The user's file in the post's place is kept, and the post not written.
             if not out.write_text(out.root / page, text, earlier=earlier_mark(post)):
                 continue

@@ -9,6 +9,7 @@ import mimetypes
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -119,6 +120,20 @@ class ArchivedFiles:
                             for kind in ("image", "document", "video") if counts[kind])
 
 
+def wordpress_zone(name: str) -> tzinfo:
+    """The time zone `--timezone` names (an IANA name, Europe/Paris, or UTC), which WXR writes
+    each post's date in: WordPress shows a post's `post_date` as the site's local time.
+    ValueError naming the problem for any other text."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a path, a folder, a long name
+        raise ValueError(f"unknown time zone {name!r}: give the WordPress site's, as its "
+                         "Settings > General names it (an IANA name such as Europe/Paris, "
+                         "America/New_York, or UTC)") from None
+
+
 def images_url_problem(images_url: str) -> str | None:
     """What is wrong with a base URL for the copies of wxr's images ("must be an http(s) URL,
     not ..."), None when nothing is."""
@@ -198,7 +213,7 @@ def write_export(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]]
                  images_url: str | None = None, images_dir: Path | None = None,
                  bom: bool = False, flat: bool = False, all_versions: bool = False,
                  escape_formulas: bool = True, progress: Callable[[int], Any] | None = None,
-                 ) -> dict[str, Any]:
+                 zone: tzinfo = UTC) -> dict[str, Any]:
     """One export of the sites' posts passing `chosen`, read in one snapshot, and its summary:
     the object `wixarchive export --json` prints and `wixarchive.export()` returns as
     ExportResult.summary (docs/fields.md), built here only. `output_name`: the file or folder
@@ -215,7 +230,7 @@ def write_export(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]]
         written = write_posts(archive, files, sites, fmt, output, images_url=images_url,
                               images_dir=images_dir, bom=bom, flat=flat,
                               all_versions=all_versions, escape_formulas=escape_formulas,
-                              progress=progress, chosen=chosen)
+                              progress=progress, chosen=chosen, zone=zone)
         if all_versions:  # `posts` the posts, `versions` the rows written
             summary.update(posts=count_posts(archive, sites, chosen) if posts is None else posts,
                            versions=written["posts"])
@@ -229,7 +244,7 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
                 images_dir: Path | None = None, bom: bool = False, flat: bool = False,
                 all_versions: bool = False, escape_formulas: bool = True,
                 progress: Callable[[int], Any] | None = None,
-                chosen: PostFilters | None = None) -> dict[str, Any]:
+                chosen: PostFilters | None = None, zone: tzinfo = UTC) -> dict[str, Any]:
     """Stream the sites' posts passing `chosen` (source.post_filters: --lang, --tag, ...;
     all_versions: every version of each, or with --changed-since those fetched since) into the
     format's writer,
@@ -238,7 +253,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
 
     `output` opens the file or stream for jsonl, csv and wxr; markdown is given its folder.
     wxr with `images_url` writes the archived copies into `images_dir` (see images_folder).
-    `progress` is called with 1 as each post is taken to be written.
+    `progress` is called with 1 as each post is taken to be written. `zone`: wxr's dates' time
+    zone (the WordPress site's: `wordpress_zone`).
     ExportError for a folder that cannot be written."""
     # Every format carries each post's videos and documents: jsonl and csv as fields, markdown
     # and wxr as links and copies of the archived ones.
@@ -280,7 +296,7 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     head = wxr.collect_head(spellings.posts(post_terms(archive, sites, chosen)))
     if images_url is None:
         with output(True) as stream:
-            written = wxr.write(posts, stream, sites=sites, head=head)
+            written = wxr.write(posts, stream, sites=sites, head=head, zone=zone)
         return {"posts": written.posts, "images": written.images, "files": written.files}
     if images_dir is None:
         raise ExportError("images_url writes the images beside the export: give a file name")
@@ -290,7 +306,7 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     with _listed_folder(images_dir, files, by_site=False, partial=bool(chosen)) as copies, \
             output(True) as stream:
         written = wxr.write(posts, stream, sites=sites, head=head,
-                            published=_publisher(files, copies, images_url))
+                            published=_publisher(files, copies, images_url), zone=zone)
     return {"posts": written.posts, "images": written.images, "files": written.files,
             "archived_images": written.copies, "archived_files": written.file_copies,
             "images_folder": str(images_dir), **copies.changes.summary(),

@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.utils import format_datetime
 from html import escape as escape_html
 from html import unescape
@@ -83,15 +83,33 @@ def collect_head(rows: Iterable[dict[str, Any]]) -> Head:
     `source.post_terms` rows); memory grows with distinct authors and terms, not posts."""
     head = Head()
     logins: dict[str, int] = {}
+    category_owners: dict[str, str] = {}
+    tag_owners: dict[str, str] = {}
     for row in rows:
         for name in row.get("categories") or []:
-            head.categories.setdefault(name, nicename(name))
+            _add_term(head.categories, name, category_owners)
         for name in row.get("tags") or []:
-            head.tags.setdefault(name, nicename(name))
+            _add_term(head.tags, name, tag_owners)
         if row.get("author") and row["author"] not in head.authors:
             head.authors[row["author"]] = _unique(login(row["author"]), logins)
         head.max_id = max(head.max_id, row["id"])
     return head
+
+
+def _add_term(terms: dict[str, str], name: str, owners: dict[str, str]) -> None:
+    """`name` with its slug in `terms`, unless there. WordPress's importer knows a term by its
+    slug alone, so names whose slugs agree (C++, C# and C: "c"; two emoji: "term") would
+    import as the first: each gets its own (c, c-2, c-3), unless it differs from the first
+    only in case (Yoga, yoga), which WordPress takes as one term too. `owners`: each slug given,
+    with the name it was given to, casefolded."""
+    if name in terms:
+        return
+    key, wanted = name.casefold(), nicename(name)
+    slug, number = wanted, 1
+    while owners.setdefault(slug, key) != key:
+        number += 1
+        slug = f"{wanted}-{number}"
+    terms[name] = slug
 
 
 class _Writer:
@@ -166,9 +184,19 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _wp_date(value: str | None) -> str:
-    parsed = _parse_date(value)
-    return parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else ""
+def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
+    """A date as WordPress writes one: in `zone`, the WordPress site's (its `post_date`, the
+    local time it shows), and in UTC (`post_date_gmt`); "" for none. A day with no time is
+    that day in `zone` from its midnight: read as midnight UTC, a site west of Greenwich
+    would show the evening before."""
+    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        parsed: datetime | None = datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
+    else:
+        parsed = _parse_date(value)
+    if parsed is None:
+        return "", ""
+    return (parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def content_html(post: dict[str, Any]) -> str:
@@ -221,7 +249,7 @@ def html_text(text: str) -> str:
 
 
 def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None,
-          moved: dict[str, str], files: list[dict[str, Any]]) -> None:
+          moved: dict[str, str], files: list[dict[str, Any]], zone: tzinfo) -> None:
     published = _parse_date(post.get("published"))
     with w.node("item"):
         # WordPress reads a title and an excerpt as HTML (the_title, the_excerpt), and keeps
@@ -242,12 +270,15 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
         w.leaf(_q("excerpt", "encoded"), html_text(post.get("description") or ""),
                cdata=True)
         w.leaf(_q("wp", "post_id"), post["id"])
-        date = _wp_date(post.get("published"))
+        # WordPress shows and orders posts by post_date, the site's local time.
+        date, date_gmt = _wp_dates(post.get("published"), zone)
+        modified, modified_gmt = _wp_dates(post.get("modified"), zone)
+        if not modified:
+            modified, modified_gmt = date, date_gmt
         w.leaf(_q("wp", "post_date"), date, cdata=True)
-        w.leaf(_q("wp", "post_date_gmt"), date, cdata=True)
-        modified = _wp_date(post.get("modified")) or date
+        w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
         w.leaf(_q("wp", "post_modified"), modified, cdata=True)
-        w.leaf(_q("wp", "post_modified_gmt"), modified, cdata=True)
+        w.leaf(_q("wp", "post_modified_gmt"), modified_gmt, cdata=True)
         w.leaf(_q("wp", "comment_status"), "closed", cdata=True)
         w.leaf(_q("wp", "ping_status"), "closed", cdata=True)
         w.leaf(_q("wp", "post_name"), _post_name(post["url"]), cdata=True)
@@ -310,16 +341,16 @@ def _unshown(content: str, files: list[dict[str, Any]]) -> str:
 
 
 def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
-                original: str, alt: str | None = None) -> None:
+                original: str, zone: tzinfo, alt: str | None = None) -> None:
     name = file_name(original) or f"image-{attachment_id}"
-    date = _wp_date(parent.get("published"))
     with w.node("item"):
         w.leaf("title", name)
         w.leaf("link", url)
         w.leaf("guid", url, isPermaLink="false")
         w.leaf(_q("wp", "post_id"), attachment_id)
+        date, date_gmt = _wp_dates(parent.get("published"), zone)
         w.leaf(_q("wp", "post_date"), date, cdata=True)
-        w.leaf(_q("wp", "post_date_gmt"), date, cdata=True)
+        w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
         w.leaf(_q("wp", "post_name"), nicename(name), cdata=True)
         w.leaf(_q("wp", "status"), "inherit", cdata=True)
         w.leaf(_q("wp", "post_parent"), parent["id"])
@@ -358,7 +389,8 @@ class Written(NamedTuple):
 
 
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
-          head: Head, published: Callable[[str], str | None] | None = None) -> Written:
+          head: Head, published: Callable[[str], str | None] | None = None,
+          zone: tzinfo = UTC) -> Written:
     """Write the WXR document, post by post; returns what it wrote (`Written`).
 
     WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
@@ -366,7 +398,8 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
     `published` maps an image's full-size URL, or a video's or document's URL, to the URL of
     its archived copy (None when it is not archived: the attachment keeps the original URL).
     A post's `attachments` (archive.attachments.of_post rows; only those whose `status` is
-    "stored" are asked of `published`) add its videos and documents.
+    "stored" are asked of `published`) add its videos and documents. `zone`: the WordPress
+    site's time zone, which each `post_date` is written in (WordPress shows it as local time).
     """
     count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
@@ -393,11 +426,11 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                         if copy is not None:
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                _item(w, post, head, ids.get(cover) if cover else None, moved, files)
+                _item(w, post, head, ids.get(cover) if cover else None, moved, files, zone)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.
                 alts = body_images(post.get("body_html") or "")
                 for url, attachment_id in (ids | file_ids).items():
-                    _attachment(w, attachment_id, post, moved.get(url, url), url,
+                    _attachment(w, attachment_id, post, moved.get(url, url), url, zone,
                                 alts.get(url) if url in ids else None)
                 count += 1
                 images += len(ids)
