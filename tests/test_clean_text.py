@@ -418,6 +418,42 @@ def test_an_author_bullet_over_the_update_line_is_the_author() -> None:
     assert result.body == ["Body text."]
 
 
+# html-text's dump of a post whose blog hides the title, the date and the reading time (the
+# owner's settings; a real blog's two posts show it): the post header keeps only the author's
+# name, under the search box, and the title is only in the document <title> html-text prints.
+_HIDDEN_TITLE_BODY = ["A harbour pilot at work", "Photo: the harbour office",
+                      "We met on the quay at six, before the first ferry came in."]
+
+
+def _hidden_title_post(doc_title: str, under_search: str) -> str:
+    return (f"{doc_title}\n\ntop of page\n\nHOME\n\nINTERVIEWS\n\nMore\n\n"
+            "Use tab to navigate through the menu items.\n\nAll Posts\n\nHarbours\n\n"
+            f"Search\n\n{under_search}\n\n" + "\n\n".join(_HIDDEN_TITLE_BODY)
+            + "\n\nRecent Posts\n\nSee All\n\nShare\n\nbottom of page\n")
+
+
+def test_a_lone_byline_under_the_search_box_is_the_author_when_the_title_is_hidden() -> None:
+    """The only header line left is the author's name, made of words of the <title> ("Mara
+    Lind in conversation with a harbour pilot"): the byline, not a shorter title. Before, the
+    name was dropped from the page and the post had no author (html2text and inscriptis keep
+    the name's list bullet and were read right)."""
+    doc_title = "Mara Lind in conversation with a harbour pilot"
+    result = clean_text(_hidden_title_post(doc_title, "Mara Lind"))
+    assert (result.page_kind, result.title, result.author) == ("post", doc_title, "Mara Lind")
+    assert result.body == _HIDDEN_TITLE_BODY
+    assert "Mara Lind" in result.chrome
+
+
+@pytest.mark.parametrize("under_search", ["harbour pilot", "With a Harbour Pilot"])
+def test_a_shorter_title_under_the_search_box_is_no_author(under_search: str) -> None:
+    """The guard: a line of the <title>'s words that is not shaped like a name (lowercase
+    words, a capitalised small word) stays what it was, a shorter title the <title> replaces."""
+    doc_title = "Mara Lind in conversation with a harbour pilot"
+    result = clean_text(_hidden_title_post(doc_title, under_search))
+    assert (result.title, result.author) == (doc_title, None)
+    assert result.body == _HIDDEN_TITLE_BODY
+
+
 # --- A browser's select-all copy (innerText): no skip links, search box or login button
 
 # Shaped as Chromium's innerText gives the real pages: the site header (with a tagline), the
