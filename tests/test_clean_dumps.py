@@ -211,6 +211,13 @@ def test_image_alt_text_and_file_names_are_not_body_text() -> None:
     (r"1\. not a list \- \(x\) \#tag", "1. not a list - (x) #tag"),
     ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
     ("<https://example.org/x>", "https://example.org/x"),
+    # html2text writes a bold link's text also set in italics as strong marks inside strong ones
+    ("attended [**__Overheated__**](https://v.example/w) in May", "attended Overheated in May"),
+    ("__**strong em**__ and **__em strong__**", "strong em and em strong"),
+    # and a bold run that ends on a space with the space inside its marks ("** Bold **")
+    ("**Lesson one: keep it light. **Then the rest.", "Lesson one: keep it light. Then the rest."),
+    ("before ** loose ** after", "before loose after"),
+    ("**Bold** word **again**", "Bold word again"),
 ])
 def test_inline_markdown_as_plain_text(markdown: str, plain: str) -> None:
     assert inline_plain(markdown) == plain
