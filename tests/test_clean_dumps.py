@@ -669,6 +669,57 @@ def test_a_console_browsers_dump_reads_like_the_others(dump: str) -> None:
                            "facilities?", "Call today to schedule an appointment."]
 
 
+# lynx lists the page's <link> elements above it: the titled ones after a "#" (Wix titles every
+# blog's feed "<Site> - RSS"), the others by their rel ("alternate"). Here a post whose blog hides
+# the title, the date and the reading time: only the author's bullet is left of its header.
+LYNX_HIDDEN_TITLE = """   #Harbour Notes - RSS alternate alternate
+
+   top of page
+
+     * HOME
+     * INTERVIEWS
+
+   Use tab to navigate through the menu items.
+
+     * All Posts
+     * Harbours
+
+   ____________________
+   Search
+
+     * Mara Lind
+
+We met on the quay at six, before the first ferry came in.
+
+   Photo: the harbour office
+
+   (BUTTON) (BUTTON)
+
+Recent Posts
+
+   See All
+
+   bottom of page
+"""
+
+
+def test_lynxs_feed_link_above_the_page_is_no_title() -> None:
+    """Before, the feed's link was read as the document's <title> (as html-text prints it) and,
+    the page showing no title of its own, became the post's title."""
+    result = clean_text(LYNX_HIDDEN_TITLE)
+    assert (result.page_kind, result.title, result.author) == ("post", None, "Mara Lind")
+    assert result.body == ["We met on the quay at six, before the first ferry came in.",
+                           "Photo: the harbour office"]
+    assert "#Harbour Notes - RSS alternate alternate" in result.chrome
+
+
+def test_a_document_title_opening_on_a_hash_sign_is_still_the_title() -> None:
+    """The guard: html-text's <title> line may open on a hashtag; it is the title all the same."""
+    title = "#Hashtag tips for a harbour café"
+    page = LYNX_HIDDEN_TITLE.replace("   #Harbour Notes - RSS alternate alternate", title)
+    assert clean_text(page).title == title
+
+
 # The console browsers wrap at the screen's width (w3m at 80 columns, lynx at 78 with its
 # paragraphs indented): a long title comes out on two lines, a paragraph on several, a list
 # item's text under its bullet. Images show as their file name or alt text in brackets, the

@@ -150,7 +150,9 @@ class _Cleaner(PageRules):
              if v.BANNERS.match(self.ln(k).text) or v.SKIP_LINK_LINE.match(self.ln(k).text)),
             None)
         if opener and opener > p0 and not v.is_leading_chrome(self.ln(p0).text):
-            self.doc_title = " ".join(self.ln(k).text for k in range(p0, opener))
+            shown = [self.ln(k).text for k in range(p0, opener)]
+            if not any(v.FEED_LINKS_LINE.match(text) for text in shown):
+                self.doc_title = " ".join(shown)
             for k in range(p0, opener):
                 self.chrome(k)
             self.pos = opener
