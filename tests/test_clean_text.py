@@ -454,6 +454,20 @@ def test_a_shorter_title_under_the_search_box_is_no_author(under_search: str) ->
     assert result.body == _HIDDEN_TITLE_BODY
 
 
+@pytest.mark.parametrize("author", ["harbourwriter42", "Mara Lind"])
+def test_html_texts_bare_author_over_the_update_line_is_the_author(author: str) -> None:
+    """A blog that hides dates and reading times, dumped by html-text (no list bullets): the
+    title, the author's name, "Updated:". The document <title> html-text prints names the
+    title. Before, the author's name was taken for the title and the title line dropped."""
+    title = "Pilot positions in the northern harbours"
+    page = (f"{title}\n\ntop of page\n\nHOME\n\nAll Posts\n\nSearch\n\n{title}\n\n"
+            f"{author}\n\nUpdated: Jan 21, 2024\n\n" + "\n\n".join(_HIDDEN_TITLE_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.updated) == (title, author, "Jan 21, 2024")
+    assert result.body == _HIDDEN_TITLE_BODY
+
+
 # --- A browser's select-all copy (innerText): no skip links, search box or login button
 
 # Shaped as Chromium's innerText gives the real pages: the site header (with a tagline), the

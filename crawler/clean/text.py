@@ -329,9 +329,12 @@ class _Cleaner(PageRules):
         if not dated:
             # A lone "Updated:" line sits under the title and never carries the author, but for
             # the author's bullet above it when the blog hides dates and reading times.
-            if not leading(p) and self.ln(p).bullet and name_like(self.ln(p).text) and (
+            # html-text drops the bullet: then the line above showing the document <title>
+            # says which of the two is the title.
+            if not leading(p) and name_like(self.ln(p).text) and (
                     p - 1 >= self.pos and not leading(p - 1) and not self.ln(p - 1).bullet
-                    and title_like(self.ln(p - 1))):
+                    and title_like(self.ln(p - 1))) and (
+                    self.ln(p).bullet or self._shows_doc_title(p - 1, self.ln(p))):
                 self.out.author = self.ln(p).text
                 self.chrome(p)
                 title_at = p - 1
