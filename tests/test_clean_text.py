@@ -401,6 +401,31 @@ def test_a_title_right_above_the_date_is_no_author_when_the_blog_hides_authors()
     assert not person_like("We Can Drug Test for You")
 
 
+def test_a_lone_update_line_under_the_title_below_long_menus_is_the_header() -> None:
+    """A blog that hides dates and reading times keeps "Updated:" under the title; below a
+    site menu longer than the first few lines, that line alone made no header: the menu went
+    to the body and its first item became the title."""
+    result = clean_text(_LONG_MENU + "Basic Implant Course\nUpdated: Aug 31, 2023\n"
+                        "The first paragraph of the post.\nbottom of page\n")
+    assert (result.page_kind, result.title, result.updated) == (
+        "post", "Basic Implant Course", "Aug 31, 2023")
+    assert result.body == ["The first paragraph of the post."]
+
+
+def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
+    """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
+    leave the title and the paragraphs above them alone."""
+    menu = "top of page\n" + "".join(f"Menu item {n}\n" for n in range(1, 11))
+    text = (menu + "A Letter From the Lake\nWe met by the water, as we do every year.\n"
+            "Prices for the season\nUpdated: Jun 4, 2023\nThe rates are the same as last year.\n")
+    result = clean_text(text)
+    assert result.updated is None
+    assert result.body[-5:] == ["A Letter From the Lake",
+                                "We met by the water, as we do every year.",
+                                "Prices for the season", "Updated: Jun 4, 2023",
+                                "The rates are the same as last year."]
+
+
 def test_a_date_inside_the_text_below_long_menus_is_no_header() -> None:
     menu = "top of page\n" + "".join(f"Menu item {n}\n" for n in range(1, 11))
     text = (menu + "A Letter From the Lake\nWe met by the water.\nJun 4, 2023\n"

@@ -75,6 +75,7 @@ from crawler.extract.record import CleanedText
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+MENU_ITEM = 40  # characters of a site menu's item at most
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
@@ -251,7 +252,8 @@ class _Cleaner(PageRules):
                 while k < len(self.c) and self.meta(k) in ("date", "glued"):
                     k += 1
                 continue
-            if k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds):
+            if (k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds)
+                    or kinds == {"updated"} and self._titled_under_menu(k)):
                 return k, self._shaped_read(end, kinds)
             k = end + 1
         return self.shaped_block(NEAR, FAR)
@@ -278,6 +280,15 @@ class _Cleaner(PageRules):
         or its shape under a header read by shape)."""
         return (k + 1 < len(self.c) and title_like(self.ln(k))
                 and (self.meta(k + 1) == "updated" or self.shaped_updated(k + 1)))
+
+    def _titled_under_menu(self, k: int) -> bool:
+        """A lone "Updated:" line far down (a blog that hides dates and reading times) is the
+        post's header when a title sits right above it and only a site menu above that: short
+        lines, none a sentence. A heading with its update line after paragraphs is text."""
+        if k - 1 < self.pos or not title_like(self.ln(k - 1)):
+            return False
+        return all(len(text := self.ln(j).text) <= MENU_ITEM and not (
+            text and text[-1] in SENTENCE_MARKS) for j in range(self.pos, k - 1))
 
     def _dated_header(self, k: int, end: int, kinds: set[str]) -> bool:
         """A post header with a date and no reading time (a blog may hide it), below long site
