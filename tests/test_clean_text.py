@@ -412,6 +412,20 @@ def test_a_lone_update_line_under_the_title_below_long_menus_is_the_header() -> 
     assert result.body == ["The first paragraph of the post."]
 
 
+@pytest.mark.parametrize("byline", ["Daniel Ortega", "  * Daniel Ortega"],
+                         ids=["bare", "list item"])
+def test_a_title_and_author_over_a_lone_update_line_below_long_menus(byline: str) -> None:
+    """The same with the author's name between the title and "Actualizado:" (a menu item may
+    shout, "¡COLABORA!"); html-text gives the name bare, inscriptis as a list item."""
+    menu = "top of page\n" + "".join(f"SECCIÓN {n}\n" for n in range(1, 11)) + "¡COLABORA!\n"
+    title = "A trumpet and a fairy"
+    result = clean_text(f"{title}\n{menu}{title}\n{byline}\nActualizado: 1 jul 2022\n"
+                        "La representación de la obra empezó tarde.\nbottom of page\n")
+    assert (result.title, result.author, result.updated) == (
+        title, "Daniel Ortega", "1 jul 2022")
+    assert result.body == ["La representación de la obra empezó tarde."]
+
+
 def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
     """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
     leave the title and the paragraphs above them alone."""

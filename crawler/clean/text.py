@@ -283,12 +283,16 @@ class _Cleaner(PageRules):
 
     def _titled_under_menu(self, k: int) -> bool:
         """A lone "Updated:" line far down (a blog that hides dates and reading times) is the
-        post's header when a title sits right above it and only a site menu above that: short
-        lines, none a sentence. A heading with its update line after paragraphs is text."""
-        if k - 1 < self.pos or not title_like(self.ln(k - 1)):
+        post's header when a title sits right above it, or the author's name (a list item)
+        under the title, and only a site menu above: short lines, none a sentence ("¡COLABORA!"
+        may be an item). A heading with its update line after paragraphs is text."""
+        above = k - 1
+        if (above > self.pos and self.ln(above).bullet and name_like(self.ln(above).text)):
+            above -= 1
+        if above < self.pos or not title_like(self.ln(above)):
             return False
-        return all(len(text := self.ln(j).text) <= MENU_ITEM and not (
-            text and text[-1] in SENTENCE_MARKS) for j in range(self.pos, k - 1))
+        return all(len(text := self.ln(j).text) <= MENU_ITEM and not text.endswith((".", "。"))
+                   and not finished_paragraph(text) for j in range(self.pos, above))
 
     def _dated_header(self, k: int, end: int, kinds: set[str]) -> bool:
         """A post header with a date and no reading time (a blog may hide it), below long site
