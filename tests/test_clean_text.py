@@ -426,6 +426,20 @@ def test_a_title_and_author_over_a_lone_update_line_below_long_menus(byline: str
     assert result.body == ["La representación de la obra empezó tarde."]
 
 
+def test_the_author_over_the_title_and_a_lone_update_line_in_the_classic_layout() -> None:
+    """The classic layout with dates and reading times hidden: the login button, the author,
+    the title, "Updated:". Before, the title was read and the author's name went to the
+    chrome above it, unread."""
+    result = clean_text("Home\nServices\nUse tab to navigate through the menu items.\n"
+                        "All Posts\nSearch\nLog in / Sign up\nMatteo Vigan\u00f2\n"
+                        "Hiking in the valley: a loop of 15 km\nUpdated: 2 hours ago\n"
+                        "With the start of October the weather cools down.\n"
+                        "0 views 0 comments\nPost not marked as liked\n")
+    assert (result.title, result.author, result.updated) == (
+        "Hiking in the valley: a loop of 15 km", "Matteo Vigan\u00f2", "2 hours ago")
+    assert result.body == ["With the start of October the weather cools down."]
+
+
 def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
     """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
     leave the title and the paragraphs above them alone."""

@@ -355,6 +355,11 @@ class _Cleaner(PageRules):
                 title_at = p - 1
             elif not leading(p):
                 title_at = p
+                # Classic layout: the author's name first under the login button, over it.
+                if (self.sub_menu and p - 1 == self.pos and self.free(p - 1)
+                        and person_like(self.ln(p - 1).text)):
+                    self.out.author = self.ln(p - 1).text
+                    self.chrome(p - 1)
         elif self._updated_under(after):
             # "Updated:" under the line after the block: that line is the title (classic
             # layout), and a name right above the block the author's, unless the block's own
