@@ -440,6 +440,21 @@ def test_the_author_over_the_title_and_a_lone_update_line_in_the_classic_layout(
     assert result.body == ["With the start of October the weather cools down."]
 
 
+def test_html_texts_category_and_author_over_the_title_with_dates_hidden() -> None:
+    """Classic layout, dates and reading times hidden, html-text: the post's category, the
+    author, the title the document <title> shows. Before, the category was read as the author
+    and the author's name stayed in the body."""
+    title = "Learning at home, one week in"
+    result = clean_text(f"{title}\n\ntop of page\n\nHome\n\nAbout\n\n"
+                        "Use tab to navigate through the menu items.\n\nAll Posts\n\n"
+                        f"Latest News\n\nKeshav Rao\n\n{title}\n\n"
+                        + "\n\n".join(_HIDDEN_TITLE_BODY)
+                        + "\n\n0 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert (result.title, result.author) == (title, "Keshav Rao")
+    assert result.body == _HIDDEN_TITLE_BODY
+    assert "Latest News" in result.chrome
+
+
 def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
     """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
     leave the title and the paragraphs above them alone."""

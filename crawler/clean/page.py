@@ -206,9 +206,16 @@ class PageRules(ShapeRules):
             # A line above the real title is header chrome (a category link, or the byline
             # when the title sits under the date); one below it is text.
             if old < new:
-                if self.out.author is None and name_like(self.lines[old].text):
-                    self.out.author = self.lines[old].text
-                self.role[old] = "chrome"
+                # The lines from the old title down to the new one are all header: in the
+                # classic layout the category, then the author right over the title.
+                header = [old, *(i for i in range(old + 1, new)
+                                 if not self.lines[i].blank and self.role.get(i) is None)]
+                byline = next((i for i in reversed(header)
+                               if name_like(self.lines[i].text)), None)
+                if self.out.author is None and byline is not None:
+                    self.out.author = self.lines[byline].text
+                for i in header:
+                    self.role[i] = "chrome"
             elif self.out.author is None and name_like(self.lines[old].text) and (
                     self._above_meta(old)):
                 self.out.author = self.lines[old].text  # the byline over the date
