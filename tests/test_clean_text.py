@@ -455,6 +455,20 @@ def test_html_texts_category_and_author_over_the_title_with_dates_hidden() -> No
     assert "Latest News" in result.chrome
 
 
+def test_an_author_bullet_under_the_sub_header_of_a_page_without_skip_links() -> None:
+    """Wix's oldest builds show no "top of page" (only "Skip to Main Content"): the author's
+    bullet under the login button, dates and reading times hidden, was left in the body and
+    the title was not read."""
+    result = clean_text("Skip to Main Content\n  * HOME\n  * ABOUT\n  * All Posts\n"
+                        "  * Poetry\nSearch\nLog in / Sign up\n  * mwas-wix\n  * \n"
+                        '"Stereotypes can create fear in people"\n'
+                        "She concluded her talk by reading a poem.\n"
+                        "0 views 0 comments\nPost not marked as liked\n")
+    assert (result.title, result.author) == ('"Stereotypes can create fear in people"',
+                                             "mwas-wix")
+    assert result.body == ["She concluded her talk by reading a poem."]
+
+
 def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
     """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
     leave the title and the paragraphs above them alone."""

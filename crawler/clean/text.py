@@ -493,8 +493,9 @@ class _Cleaner(PageRules):
             self.chrome(k)
             k += 1
         # Author bullet above the title, with no date or reading time (§6.11, 015), or right
-        # under the blog's sub-header (search box) when the blog hides dates and reading times.
-        elif (self.framed[0] and first.bullet and name_like(first.text)
+        # under the blog's sub-header (search box) when the blog hides dates and reading times
+        # (also on the oldest builds, which show no "top of page").
+        elif ((self.framed[0] or self.sub_menu) and first.bullet and name_like(first.text)
               and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = True
