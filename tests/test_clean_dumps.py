@@ -211,6 +211,13 @@ def test_image_alt_text_and_file_names_are_not_body_text() -> None:
     (r"1\. not a list \- \(x\) \#tag", "1. not a list - (x) #tag"),
     ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
     ("<https://example.org/x>", "https://example.org/x"),
+    # html2text writes a bold link's text also set in italics as strong marks inside strong ones
+    ("attended [**__Overheated__**](https://v.example/w) in May", "attended Overheated in May"),
+    ("__**strong em**__ and **__em strong__**", "strong em and em strong"),
+    # and a bold run that ends on a space with the space inside its marks ("** Bold **")
+    ("**Lesson one: keep it light. **Then the rest.", "Lesson one: keep it light. Then the rest."),
+    ("before ** loose ** after", "before loose after"),
+    ("**Bold** word **again**", "Bold word again"),
 ])
 def test_inline_markdown_as_plain_text(markdown: str, plain: str) -> None:
     assert inline_plain(markdown) == plain
@@ -660,6 +667,57 @@ def test_a_console_browsers_dump_reads_like_the_others(dump: str) -> None:
                                         "Jun 6, 2019", 1)
     assert result.body == ["Did you know that we perform drug testing for manufacturing "
                            "facilities?", "Call today to schedule an appointment."]
+
+
+# lynx lists the page's <link> elements above it: the titled ones after a "#" (Wix titles every
+# blog's feed "<Site> - RSS"), the others by their rel ("alternate"). Here a post whose blog hides
+# the title, the date and the reading time: only the author's bullet is left of its header.
+LYNX_HIDDEN_TITLE = """   #Harbour Notes - RSS alternate alternate
+
+   top of page
+
+     * HOME
+     * INTERVIEWS
+
+   Use tab to navigate through the menu items.
+
+     * All Posts
+     * Harbours
+
+   ____________________
+   Search
+
+     * Mara Lind
+
+We met on the quay at six, before the first ferry came in.
+
+   Photo: the harbour office
+
+   (BUTTON) (BUTTON)
+
+Recent Posts
+
+   See All
+
+   bottom of page
+"""
+
+
+def test_lynxs_feed_link_above_the_page_is_no_title() -> None:
+    """Before, the feed's link was read as the document's <title> (as html-text prints it) and,
+    the page showing no title of its own, became the post's title."""
+    result = clean_text(LYNX_HIDDEN_TITLE)
+    assert (result.page_kind, result.title, result.author) == ("post", None, "Mara Lind")
+    assert result.body == ["We met on the quay at six, before the first ferry came in.",
+                           "Photo: the harbour office"]
+    assert "#Harbour Notes - RSS alternate alternate" in result.chrome
+
+
+def test_a_document_title_opening_on_a_hash_sign_is_still_the_title() -> None:
+    """The guard: html-text's <title> line may open on a hashtag; it is the title all the same."""
+    title = "#Hashtag tips for a harbour café"
+    page = LYNX_HIDDEN_TITLE.replace("   #Harbour Notes - RSS alternate alternate", title)
+    assert clean_text(page).title == title
 
 
 # The console browsers wrap at the screen's width (w3m at 80 columns, lynx at 78 with its

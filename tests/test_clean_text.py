@@ -401,6 +401,88 @@ def test_a_title_right_above_the_date_is_no_author_when_the_blog_hides_authors()
     assert not person_like("We Can Drug Test for You")
 
 
+def test_a_lone_update_line_under_the_title_below_long_menus_is_the_header() -> None:
+    """A blog that hides dates and reading times keeps "Updated:" under the title; below a
+    site menu longer than the first few lines, that line alone made no header: the menu went
+    to the body and its first item became the title."""
+    result = clean_text(_LONG_MENU + "Basic Implant Course\nUpdated: Aug 31, 2023\n"
+                        "The first paragraph of the post.\nbottom of page\n")
+    assert (result.page_kind, result.title, result.updated) == (
+        "post", "Basic Implant Course", "Aug 31, 2023")
+    assert result.body == ["The first paragraph of the post."]
+
+
+@pytest.mark.parametrize("byline", ["Daniel Ortega", "  * Daniel Ortega"],
+                         ids=["bare", "list item"])
+def test_a_title_and_author_over_a_lone_update_line_below_long_menus(byline: str) -> None:
+    """The same with the author's name between the title and "Actualizado:" (a menu item may
+    shout, "¡COLABORA!"); html-text gives the name bare, inscriptis as a list item."""
+    menu = "top of page\n" + "".join(f"SECCIÓN {n}\n" for n in range(1, 11)) + "¡COLABORA!\n"
+    title = "A trumpet and a fairy"
+    result = clean_text(f"{title}\n{menu}{title}\n{byline}\nActualizado: 1 jul 2022\n"
+                        "La representación de la obra empezó tarde.\nbottom of page\n")
+    assert (result.title, result.author, result.updated) == (
+        title, "Daniel Ortega", "1 jul 2022")
+    assert result.body == ["La representación de la obra empezó tarde."]
+
+
+def test_the_author_over_the_title_and_a_lone_update_line_in_the_classic_layout() -> None:
+    """The classic layout with dates and reading times hidden: the login button, the author,
+    the title, "Updated:". Before, the title was read and the author's name went to the
+    chrome above it, unread."""
+    result = clean_text("Home\nServices\nUse tab to navigate through the menu items.\n"
+                        "All Posts\nSearch\nLog in / Sign up\nMatteo Vigan\u00f2\n"
+                        "Hiking in the valley: a loop of 15 km\nUpdated: 2 hours ago\n"
+                        "With the start of October the weather cools down.\n"
+                        "0 views 0 comments\nPost not marked as liked\n")
+    assert (result.title, result.author, result.updated) == (
+        "Hiking in the valley: a loop of 15 km", "Matteo Vigan\u00f2", "2 hours ago")
+    assert result.body == ["With the start of October the weather cools down."]
+
+
+def test_html_texts_category_and_author_over_the_title_with_dates_hidden() -> None:
+    """Classic layout, dates and reading times hidden, html-text: the post's category, the
+    author, the title the document <title> shows. Before, the category was read as the author
+    and the author's name stayed in the body."""
+    title = "Learning at home, one week in"
+    result = clean_text(f"{title}\n\ntop of page\n\nHome\n\nAbout\n\n"
+                        "Use tab to navigate through the menu items.\n\nAll Posts\n\n"
+                        f"Latest News\n\nKeshav Rao\n\n{title}\n\n"
+                        + "\n\n".join(_HIDDEN_TITLE_BODY)
+                        + "\n\n0 views0 comments\n\nPost not marked as liked\n\nbottom of page\n")
+    assert (result.title, result.author) == (title, "Keshav Rao")
+    assert result.body == _HIDDEN_TITLE_BODY
+    assert "Latest News" in result.chrome
+
+
+def test_an_author_bullet_under_the_sub_header_of_a_page_without_skip_links() -> None:
+    """Wix's oldest builds show no "top of page" (only "Skip to Main Content"): the author's
+    bullet under the login button, dates and reading times hidden, was left in the body and
+    the title was not read."""
+    result = clean_text("Skip to Main Content\n  * HOME\n  * ABOUT\n  * All Posts\n"
+                        "  * Poetry\nSearch\nLog in / Sign up\n  * mwas-wix\n  * \n"
+                        '"Stereotypes can create fear in people"\n'
+                        "She concluded her talk by reading a poem.\n"
+                        "0 views 0 comments\nPost not marked as liked\n")
+    assert (result.title, result.author) == ('"Stereotypes can create fear in people"',
+                                             "mwas-wix")
+    assert result.body == ["She concluded her talk by reading a poem."]
+
+
+def test_an_update_line_under_a_heading_after_paragraphs_is_no_header() -> None:
+    """The guard: a heading and an "Updated:" line after the post's paragraphs (a changelog)
+    leave the title and the paragraphs above them alone."""
+    menu = "top of page\n" + "".join(f"Menu item {n}\n" for n in range(1, 11))
+    text = (menu + "A Letter From the Lake\nWe met by the water, as we do every year.\n"
+            "Prices for the season\nUpdated: Jun 4, 2023\nThe rates are the same as last year.\n")
+    result = clean_text(text)
+    assert result.updated is None
+    assert result.body[-5:] == ["A Letter From the Lake",
+                                "We met by the water, as we do every year.",
+                                "Prices for the season", "Updated: Jun 4, 2023",
+                                "The rates are the same as last year."]
+
+
 def test_a_date_inside_the_text_below_long_menus_is_no_header() -> None:
     menu = "top of page\n" + "".join(f"Menu item {n}\n" for n in range(1, 11))
     text = (menu + "A Letter From the Lake\nWe met by the water.\nJun 4, 2023\n"
@@ -416,6 +498,56 @@ def test_an_author_bullet_over_the_update_line_is_the_author() -> None:
     assert (result.title, result.author, result.updated) == ("My Post Title", "Ann Lee",
                                                              "Mar 3, 2021")
     assert result.body == ["Body text."]
+
+
+# html-text's dump of a post whose blog hides the title, the date and the reading time (the
+# owner's settings; a real blog's two posts show it): the post header keeps only the author's
+# name, under the search box, and the title is only in the document <title> html-text prints.
+_HIDDEN_TITLE_BODY = ["A harbour pilot at work", "Photo: the harbour office",
+                      "We met on the quay at six, before the first ferry came in."]
+
+
+def _hidden_title_post(doc_title: str, under_search: str) -> str:
+    return (f"{doc_title}\n\ntop of page\n\nHOME\n\nINTERVIEWS\n\nMore\n\n"
+            "Use tab to navigate through the menu items.\n\nAll Posts\n\nHarbours\n\n"
+            f"Search\n\n{under_search}\n\n" + "\n\n".join(_HIDDEN_TITLE_BODY)
+            + "\n\nRecent Posts\n\nSee All\n\nShare\n\nbottom of page\n")
+
+
+def test_a_lone_byline_under_the_search_box_is_the_author_when_the_title_is_hidden() -> None:
+    """The only header line left is the author's name, made of words of the <title> ("Mara
+    Lind in conversation with a harbour pilot"): the byline, not a shorter title. Before, the
+    name was dropped from the page and the post had no author (html2text and inscriptis keep
+    the name's list bullet and were read right)."""
+    doc_title = "Mara Lind in conversation with a harbour pilot"
+    result = clean_text(_hidden_title_post(doc_title, "Mara Lind"))
+    assert (result.page_kind, result.title, result.author) == ("post", doc_title, "Mara Lind")
+    assert result.body == _HIDDEN_TITLE_BODY
+    assert "Mara Lind" in result.chrome
+
+
+@pytest.mark.parametrize("under_search", ["harbour pilot", "With a Harbour Pilot"])
+def test_a_shorter_title_under_the_search_box_is_no_author(under_search: str) -> None:
+    """The guard: a line of the <title>'s words that is not shaped like a name (lowercase
+    words, a capitalised small word) stays what it was, a shorter title the <title> replaces."""
+    doc_title = "Mara Lind in conversation with a harbour pilot"
+    result = clean_text(_hidden_title_post(doc_title, under_search))
+    assert (result.title, result.author) == (doc_title, None)
+    assert result.body == _HIDDEN_TITLE_BODY
+
+
+@pytest.mark.parametrize("author", ["harbourwriter42", "Mara Lind"])
+def test_html_texts_bare_author_over_the_update_line_is_the_author(author: str) -> None:
+    """A blog that hides dates and reading times, dumped by html-text (no list bullets): the
+    title, the author's name, "Updated:". The document <title> html-text prints names the
+    title. Before, the author's name was taken for the title and the title line dropped."""
+    title = "Pilot positions in the northern harbours"
+    page = (f"{title}\n\ntop of page\n\nHOME\n\nAll Posts\n\nSearch\n\n{title}\n\n"
+            f"{author}\n\nUpdated: Jan 21, 2024\n\n" + "\n\n".join(_HIDDEN_TITLE_BODY)
+            + "\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.updated) == (title, author, "Jan 21, 2024")
+    assert result.body == _HIDDEN_TITLE_BODY
 
 
 # --- A browser's select-all copy (innerText): no skip links, search box or login button

@@ -110,8 +110,10 @@ def _plain_marks(text: str) -> str:
     if "`" in text:
         text = _CODE.sub(lambda m: m.group(1), text)
     if "*" in text or "__" in text:
-        text = _STRONG.sub(lambda m: m.group(2), text)
-        text = _STRONG_LOOSE.sub(lambda m: m.group(1), text)
+        # Twice: html2text nests strong marks for bold italics ("**__Overheated__**").
+        for _ in range(2):
+            text = _STRONG.sub(lambda m: m.group(2), text)
+        text = _STRONG_LOOSE.sub(_loose_strong, text)
     if "~~" in text:
         text = _STRIKE.sub(lambda m: m.group(1), text)
     if "*" in text:
@@ -119,6 +121,15 @@ def _plain_marks(text: str) -> str:
     if "_" in text:
         text = _EM_UNDER.sub(lambda m: m.group(1), text)
     return _ESCAPE.sub(lambda m: m.group(1), text) if "\\" in text else text
+
+
+def _loose_strong(m: re.Match[str]) -> str:
+    """A bold run whose marks hold its spaces ("**Lesson one. **Then"): the text, with a space
+    kept where one stood inside a mark and none outside it, so words do not run together."""
+    whole, text, start, end = m.group(0), m.string, m.start(), m.end()
+    before = " " if whole[2:3].isspace() and text[start - 1:start].strip() else ""
+    after = " " if whole[-3:-2].isspace() and text[end:end + 1].strip() else ""
+    return before + m.group(1) + after
 
 
 # html2text wraps paragraphs at 78 columns unless told not to (LangChain's Html2TextTransformer

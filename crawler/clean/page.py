@@ -10,7 +10,15 @@ from collections import Counter
 
 from crawler.clean import markdown as md
 from crawler.clean import vocabulary as v
-from crawler.clean.lines import byline, finished_paragraph, glued, name_like, title_like, words
+from crawler.clean.lines import (
+    byline,
+    finished_paragraph,
+    glued,
+    name_like,
+    person_like,
+    title_like,
+    words,
+)
 from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_glued, shaped_minutes
 from crawler.extract.record import CleanedText
 
@@ -146,9 +154,22 @@ class PageRules(ShapeRules):
             # wins over a custom SEO title.
             if title is None or words(self.lines[title].text) < words(self.doc_title or ""):
                 self.doc_title_only = True
+                if title is not None and self._byline_under_search(title):
+                    # A blog that hides the title, the date and the reading time: the post
+                    # header keeps only the author's name (html-text drops its list bullet).
+                    self.out.author = self.lines[title].text
+                    self.role[title] = "chrome"
+                    return None
             return title
         self._retitle(title, best)
         return best
+
+    def _byline_under_search(self, i: int) -> bool:
+        """Whether line `i`, a line of the <title>'s words that no header line shows, is the
+        author's name: shaped like one, first under the blog's sub-header (its search box or
+        login button), where the post header starts and no site name sits."""
+        return (self.out.author is None and self.sub_menu and self.pos < len(self.c)
+                and self.c[self.pos] == i and person_like(self.lines[i].text))
 
     def doc_title_share(self, text: str) -> float:
         """The share of words `text` has in common with the document's <title> or one of its
@@ -186,9 +207,16 @@ class PageRules(ShapeRules):
             # A line above the real title is header chrome (a category link, or the byline
             # when the title sits under the date); one below it is text.
             if old < new:
-                if self.out.author is None and name_like(self.lines[old].text):
-                    self.out.author = self.lines[old].text
-                self.role[old] = "chrome"
+                # The lines from the old title down to the new one are all header: in the
+                # classic layout the category, then the author right over the title.
+                header = [old, *(i for i in range(old + 1, new)
+                                 if not self.lines[i].blank and self.role.get(i) is None)]
+                byline = next((i for i in reversed(header)
+                               if name_like(self.lines[i].text)), None)
+                if self.out.author is None and byline is not None:
+                    self.out.author = self.lines[byline].text
+                for i in header:
+                    self.role[i] = "chrome"
             elif self.out.author is None and name_like(self.lines[old].text) and (
                     self._above_meta(old)):
                 self.out.author = self.lines[old].text  # the byline over the date

@@ -75,6 +75,7 @@ from crawler.extract.record import CleanedText
 # Within this many lines of the start a lone date or "Updated:" anchors a header block; further
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
+MENU_ITEM = 40  # characters of a site menu's item at most
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
@@ -150,7 +151,9 @@ class _Cleaner(PageRules):
              if v.BANNERS.match(self.ln(k).text) or v.SKIP_LINK_LINE.match(self.ln(k).text)),
             None)
         if opener and opener > p0 and not v.is_leading_chrome(self.ln(p0).text):
-            self.doc_title = " ".join(self.ln(k).text for k in range(p0, opener))
+            shown = [self.ln(k).text for k in range(p0, opener)]
+            if not any(v.FEED_LINKS_LINE.match(text) for text in shown):
+                self.doc_title = " ".join(shown)
             for k in range(p0, opener):
                 self.chrome(k)
             self.pos = opener
@@ -249,7 +252,8 @@ class _Cleaner(PageRules):
                 while k < len(self.c) and self.meta(k) in ("date", "glued"):
                     k += 1
                 continue
-            if k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds):
+            if (k - self.pos < NEAR or "read" in kinds or self._dated_header(k, end, kinds)
+                    or kinds == {"updated"} and self._titled_under_menu(k)):
                 return k, self._shaped_read(end, kinds)
             k = end + 1
         return self.shaped_block(NEAR, FAR)
@@ -276,6 +280,19 @@ class _Cleaner(PageRules):
         or its shape under a header read by shape)."""
         return (k + 1 < len(self.c) and title_like(self.ln(k))
                 and (self.meta(k + 1) == "updated" or self.shaped_updated(k + 1)))
+
+    def _titled_under_menu(self, k: int) -> bool:
+        """A lone "Updated:" line far down (a blog that hides dates and reading times) is the
+        post's header when a title sits right above it, or the author's name (a list item)
+        under the title, and only a site menu above: short lines, none a sentence ("¡COLABORA!"
+        may be an item). A heading with its update line after paragraphs is text."""
+        above = k - 1
+        if (above > self.pos and self.ln(above).bullet and name_like(self.ln(above).text)):
+            above -= 1
+        if above < self.pos or not title_like(self.ln(above)):
+            return False
+        return all(len(text := self.ln(j).text) <= MENU_ITEM and not text.endswith((".", "。"))
+                   and not finished_paragraph(text) for j in range(self.pos, above))
 
     def _dated_header(self, k: int, end: int, kinds: set[str]) -> bool:
         """A post header with a date and no reading time (a blog may hide it), below long site
@@ -327,14 +344,22 @@ class _Cleaner(PageRules):
         if not dated:
             # A lone "Updated:" line sits under the title and never carries the author, but for
             # the author's bullet above it when the blog hides dates and reading times.
-            if not leading(p) and self.ln(p).bullet and name_like(self.ln(p).text) and (
+            # html-text drops the bullet: then the line above showing the document <title>
+            # says which of the two is the title.
+            if not leading(p) and name_like(self.ln(p).text) and (
                     p - 1 >= self.pos and not leading(p - 1) and not self.ln(p - 1).bullet
-                    and title_like(self.ln(p - 1))):
+                    and title_like(self.ln(p - 1))) and (
+                    self.ln(p).bullet or self._shows_doc_title(p - 1, self.ln(p))):
                 self.out.author = self.ln(p).text
                 self.chrome(p)
                 title_at = p - 1
             elif not leading(p):
                 title_at = p
+                # Classic layout: the author's name first under the login button, over it.
+                if (self.sub_menu and p - 1 == self.pos and self.free(p - 1)
+                        and person_like(self.ln(p - 1).text)):
+                    self.out.author = self.ln(p - 1).text
+                    self.chrome(p - 1)
         elif self._updated_under(after):
             # "Updated:" under the line after the block: that line is the title (classic
             # layout), and a name right above the block the author's, unless the block's own
@@ -468,8 +493,9 @@ class _Cleaner(PageRules):
             self.chrome(k)
             k += 1
         # Author bullet above the title, with no date or reading time (§6.11, 015), or right
-        # under the blog's sub-header (search box) when the blog hides dates and reading times.
-        elif (self.framed[0] and first.bullet and name_like(first.text)
+        # under the blog's sub-header (search box) when the blog hides dates and reading times
+        # (also on the oldest builds, which show no "top of page").
+        elif ((self.framed[0] or self.sub_menu) and first.bullet and name_like(first.text)
               and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = True

@@ -84,6 +84,9 @@ def to_int(digits: str) -> int:
 # --- Page frame: the skip links are always English (wix-dom.md §1). -------------------------------
 TOP_OF_PAGE = _line(r"top of page")
 BOTTOM_OF_PAGE = _line(r"bottom of page")
+# lynx lists the page's <link> elements above it: a titled one after a "#" (Wix titles every
+# blog's feed "<Site> - RSS"), the others by their rel ("alternate"). No document <title>.
+FEED_LINKS_LINE = re.compile(r"^#\S.*\s-\sRSS(?:\s+alternate)*$")
 
 # --- Site header, menus, blog sub-header: only ever chrome BEFORE the title. ---
 SKIP_LINKS = [
