@@ -24,15 +24,16 @@ from archive.search.query import register_functions
 from archive.versions import register_sql_functions
 from archive.web import archive_names, archive_sites, metadata, records_changes
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
-from archive.web.headers import SecurityHeaders
-from archive.web.index_page import IndexTemplate, index_vars
-from archive.web.list_facets import (
-    ListFacet,
+from archive.web.facet_counts import (
+    ColumnCountFacet,
     facet_result,
     facet_rows,
-    list_filters,
+    page_query,
     whole_table,
 )
+from archive.web.headers import SecurityHeaders
+from archive.web.index_page import IndexTemplate, index_vars
+from archive.web.list_facets import ListFacet, list_filters
 from archive.web.page_structure import PageStructure
 from archive.web.paths import WithoutBaseUrl
 from archive.web.sorted_pages import SortedFirstPage
@@ -276,29 +277,30 @@ class YearFacet(Facet):
         results, timed_out = [], []
         args = dict(self.get_querystring_pairs())
         size = self.get_facet_size()
+        query, params = page_query(self)
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
             col = escape_sqlite(column)
-            if self.table == "posts" and column == "published" \
-                    and whole_table(self.sql, self.params):
+            whole = self.table == "posts" and column == "published" and whole_table(query, params)
+            if whole:
                 sql = f"{_WHOLE_TABLE_YEARS} order by value desc limit {size + 1}"
             else:  # Datasette facets wrap the table's own query; this is each row's year
                 sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
-                       f"(\n{self.sql}\n) where {col} glob {_YEAR} group by value "
+                       f"(\n{query}\n) where {col} glob {_YEAR} group by value "
                        f"order by value desc limit {size + 1}")
-            rows = await facet_rows(self, sql)
+            rows = await facet_rows(self, sql, params, whole)
             if rows is None:
                 timed_out.append(column)
                 continue
             key = f"{column}__startswith"
             # Datasette's page writes the type after the name: "published (year)".
             results.append(facet_result(
-                self, column, source, rows.rows, size, lambda value, key=key: {key: value},
+                self, column, source, rows, size, lambda value, key=key: {key: value},
                 lambda value, key=key: args.get(key) == value, "_facet_year"))
         return results, timed_out
 
 
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [YearFacet, ListFacet]
+    return [ColumnCountFacet, YearFacet, ListFacet]
