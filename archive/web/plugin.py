@@ -15,6 +15,7 @@ from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import NotFound, Response, asgi_static
+from datasette.views.base import DatasetteError
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 from markupsafe import Markup, escape
 
@@ -223,6 +224,23 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     except (IndexError, KeyError):
         return None
     return _article_link(datasette, database, post_id, value)
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> None:
+    """A sort the posts table does not offer (metadata.SORTABLE_POSTS) is the user's request,
+    not the server's fault: 400, saying which sorts there are, where Datasette answered 500."""
+    vars_ = getattr(request, "url_vars", None) or {}
+    if isinstance(exception, DatasetteError) and vars_.get("table") == "posts" \
+            and exception.message.startswith("Cannot sort table by ") \
+            and archive_sites(datasette, vars_.get("database", "")) is not None:
+        exception.status = 400
+        exception.message += (
+            ": posts sort by " + ", ".join(metadata.SORTABLE_POSTS) + ", the columns an index "
+            "keeps in order (another sort reads every post whole, past the server's time limit "
+            "on a big archive). The longest posts, from the SQL page: select id, title, "
+            "word_count from posts where id in (select id from posts order by word_count desc "
+            "limit 100) order by word_count desc")
 
 
 @hookimpl
