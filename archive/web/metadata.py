@@ -7,6 +7,7 @@ that is a wixarchive archive. The canned queries are metadata, not archive code:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
@@ -310,6 +311,35 @@ from tags t join post_tags pt on pt.tag_id = t.id
 group by t.id order by posts desc, tag""",
     },
 }
+
+
+# Canned queries whose rows are the posts table's filtered: a query's CSV stops at
+# max_returned_rows (1,000; Datasette streams tables, not queries), so its page links the
+# table's streamed CSV of the same posts and columns (site_id with the site's URL as its label):
+# {query: (the table's filter, its value or the query's parameter named by ":", columns)}.
+QUERY_AS_TABLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "changed_since": ("recorded_at__gte", ":since", (
+        "recorded_at", "last_changed", "version", "deleted_at", "title", "site_id", "url")),
+    "deleted_posts": ("deleted_at__notnull", "1", (
+        "deleted_at", "title", "site_id", "published", "url")),
+}
+
+
+def every_row_csv(query: str, args: Any, records_changes: bool = True) -> str | None:
+    """The query string of the posts table's streamed CSV holding every row of canned `query`
+    asked with `args` (its page's), or None when no table filter gives them."""
+    found = QUERY_AS_TABLE.get(query)
+    if found is None or (query == "changed_since" and not records_changes):
+        return None  # before v21 changed_since reads two dates, which no filter of one does
+    arg, value, columns = found
+    if value.startswith(":"):
+        value = args.get(value[1:]) or ""
+        if not value:
+            return None
+    return urlencode([(arg, value), *(("_col", column) for column in columns),
+                      ("_labels", "on"), ("_stream", "on"), ("_size", "max")])  # as the
+    # page's "stream all rows" form asks: with max_returned_rows below the page size (100),
+    # Datasette's stream without it stops after its first page
 
 
 def instance_description_html(search_url: str) -> str:

@@ -170,7 +170,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None,
-                        datasette: Any) -> Any:
+                        datasette: Any, request: Any) -> Any:
     if template == "index.html":
         return lambda: index_vars(datasette)  # Datasette awaits it
     if not database or archive_sites(datasette, database) is None:
@@ -188,6 +188,14 @@ def extra_template_vars(template: str, database: str | None, table: str | None,
         shown = {key: value for key, value in described.items() if key != "columns"}
         datasette.update_with_inherited_metadata(shown)
         found.update(metadata=shown, wxa_column_notes=described.get("columns") or {})
+    query = (getattr(request, "url_vars", None) or {}).get("table")
+    if query and (template == "query.html" or template.startswith("query-")):
+        every_row = metadata.every_row_csv(query, request.args, records_changes(datasette,
+                                                                                database))
+        if every_row:
+            # Escaped here: the template joins it into the note as plain text marked safe.
+            found["wxa_every_row_csv"] = str(escape(
+                datasette.urls.table(database, "posts", format="csv") + "?" + every_row))
     return found
 
 
