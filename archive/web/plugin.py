@@ -136,6 +136,15 @@ def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
     return [_stylesheet(datasette)]
 
 
+@hookimpl
+def extra_js_urls(template: str, database: str | None, datasette: Any) -> list[dict[str, Any]]:
+    # The ⚙ menu of a column the posts table does not sort by (static/wixarchive-columns.js).
+    if not database or not template.startswith("table") \
+            or archive_sites(datasette, database) is None:
+        return []
+    return [{"url": datasette.urls.path(STATIC_ROUTE + "wixarchive-columns.js"), "module": True}]
+
+
 @hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     return cjk_search_filters(request, database, table, datasette)
