@@ -218,7 +218,7 @@ def test_the_posts_tables_search_reads_operators_and_left_out_words_as_the_ranke
 
 def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> None:
     # Datasette ordered a sorted table's first page by the sort column alone, the later pages
-    # by it and the id: ties read from an index (posts_site: site, then date; posts_last_changed
+    # by it and the id: ties read from an index (posts_site: site, then date; posts_language
     # read backwards for a descending sort) came in another order, so paging with next_url
     # repeated some posts and never listed others.
     db = tmp_path / "blogs.db"
@@ -230,8 +230,8 @@ def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> N
                 fetched_at="2024-01-01T00:00:00+00:00")
     client = Client(make_datasette(db))
     try:
-        for sort in ("_sort=site_id", "_sort_desc=site_id", "_sort_desc=last_changed",
-                     "_sort=last_changed", "_sort_desc=published", "_search=body&_sort=site_id"):
+        for sort in ("_sort=site_id", "_sort_desc=site_id", "_sort_desc=language",
+                     "_sort=language", "_sort_desc=published", "_search=body&_sort=site_id"):
             ids, url = [], f"/blogs/posts.json?{sort}&_size=4&_shape=objects"
             while url:
                 page = client.get(url.replace("http://localhost", "")).json()
@@ -241,7 +241,7 @@ def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> N
         # The page links and exports without the first page's token (a "stream all rows" CSV
         # refuses _next: a facet's link kept the ascending one, URL-encoded, and its page's
         # CSV export failed), and its Next links page through every post once too.
-        for sort in ("_sort_desc=last_changed", "_sort=last_changed"):
+        for sort in ("_sort_desc=language", "_sort=language"):
             ids, url = [], f"/blogs/posts?{sort}&_size=4"
             while url:
                 page = client.get(url).text
@@ -256,7 +256,7 @@ def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> N
         def rows(url: str) -> list[list[str]]:
             return list(csv.reader(io.StringIO(client.get(url).text, newline="")))
 
-        for sort in ("_sort_desc=last_changed", "_sort=site_id"):
+        for sort in ("_sort_desc=language", "_sort=site_id"):
             streamed = rows(f"/blogs/posts.csv?{sort}&_stream=on&_size=4&_labels=on")
             assert streamed[0][:3] == ["id", "site_id", "site_id_label"]
             assert sorted(streamed) == sorted(rows("/blogs/posts.csv?_stream=on&_labels=on"))
@@ -278,8 +278,8 @@ def test_a_sorted_first_pages_sql_link_lists_its_rows_without_the_plugins_parame
                                  fetched_at="2024-01-01T00:00:00+00:00")
     client = Client(make_datasette(db))
     try:
-        for sort, filters in (("_sort=site_id", []), ("_sort_desc=last_changed", []),
-                              ("_sort=last_changed&author=Ann", [("p0", "Ann")])):
+        for sort, filters in (("_sort=site_id", []), ("_sort_desc=language", []),
+                              ("_sort=language&author=Ann", [("p0", "Ann")])):
             page = client.get(f"/blogs/posts?{sort}&_size=4").text
             (href,) = re.findall(r'<a [^>]*href="([^"]*)"[^>]*>[^<]*<span[^>]*>View and edit SQL',
                                  page)

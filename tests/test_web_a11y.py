@@ -249,13 +249,15 @@ def test_a_template_dir_of_ones_own_still_shapes_the_pages(tmp_path: Path, db_pa
 
 
 def test_a_column_the_posts_table_does_not_sort_by_keeps_its_menu_without_sorting(
-        tmp_path: Path) -> None:
-    """The posts table sorts only by columns an index keeps in order (metadata.SORTABLE_POSTS);
-    Datasette gives a ⚙ menu only to a heading holding a link, so title, author, language...
-    lost theirs (hide the column, facet by it, its description). Each has its menu back, its
-    sort items hidden (the server refuses that sort); a sortable column's menu sorts."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big archive's posts table (here: the threshold lowered to 1 post) sorts only by
+    columns an index keeps in order (metadata.SORTABLE_POSTS); Datasette gives a ⚙ menu only to
+    a heading holding a link, so title, author, language... lost theirs (hide the column,
+    facet by it, its description). Each has its menu back, its sort items hidden (the server
+    refuses that sort); a sortable column's menu sorts."""
     from test_web_security import browser
 
+    monkeypatch.setenv("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", "1")  # read by the server started
     db = make_archive(tmp_path / "arch.db", extra=3)
     with running_server(db) as (_, base), browser(tmp_path) as tools:
         load(tools, f"{base}arch/posts")

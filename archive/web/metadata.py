@@ -254,7 +254,8 @@ FACETS: dict[str, list[Any]] = {
     "images": ["is_cover"],
 }
 
-# The posts table's columns offered to sort by: those whose order, both ways, an index gives
+# The posts table's columns offered to sort by in a big archive (archive.web.sorts_every_column:
+# a smaller one sorts by every column): those whose order, both ways, an index gives
 # (the page read from it, sorting at most the ties of one value: a site's posts for site_id),
 # stopping after the page. Sorting by another column sorts every post whole: at 200,000 posts
 # `?_sort=word_count` (or first_seen, content_hash...) ran past Datasette's 1 s ("SQL
@@ -359,10 +360,12 @@ order by max(p.last_changed, coalesce(p.deleted_at, '')) desc"""
 
 
 def database_metadata(sites: list[str] | None = None, search_url: str | None = None,
-                      records_changes: bool = True) -> dict[str, Any]:
+                      records_changes: bool = True, sorts_every_column: bool = True
+                      ) -> dict[str, Any]:
     """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search
     page go into its description; `records_changes`: whether its posts have recorded_at
-    (v21), which the changed_since query reads."""
+    (v21), which the changed_since query reads; `sorts_every_column`: whether its posts table
+    sorts by every column, else only by SORTABLE_POSTS."""
     tables: dict[str, Any] = {}
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
@@ -379,7 +382,9 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
         tables[name] = table
     # No default sort: Datasette's keyset paging (and so CSV streaming) skips rows when sorting
     # by a column with ties such as `published`, so tables keep their stable rowid order.
-    tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id", sortable_columns=list(SORTABLE_POSTS))
+    tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id")
+    if not sorts_every_column:
+        tables["posts"]["sortable_columns"] = list(SORTABLE_POSTS)
     tables["sites"]["label_column"] = "url"
     tables["tags"]["label_column"] = "name"
     tables["categories"]["label_column"] = "name"

@@ -23,7 +23,14 @@ from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.search.query import register_functions
 from archive.versions import register_sql_functions
-from archive.web import archive_names, archive_sites, metadata, records_changes
+from archive.web import (
+    archive_names,
+    archive_sites,
+    metadata,
+    records_changes,
+    sort_every_column_below,
+    sorts_every_column,
+)
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.facet_counts import (
     ColumnCountFacet,
@@ -77,7 +84,7 @@ class PerPageTemplates(BaseLoader):
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
     databases = {name: metadata.database_metadata(
         archive_sites(datasette, name), datasette.urls.database(name) + "/-/search",
-        records_changes(datasette, name))
+        records_changes(datasette, name), sorts_every_column(datasette, name))
         for name in archive_names(datasette)}
     return {"databases": databases} if databases else {}
 
@@ -140,7 +147,8 @@ def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
 def extra_js_urls(template: str, database: str | None, datasette: Any) -> list[dict[str, Any]]:
     # The ⚙ menu of a column the posts table does not sort by (static/wixarchive-columns.js).
     if not database or not template.startswith("table") \
-            or archive_sites(datasette, database) is None:
+            or archive_sites(datasette, database) is None \
+            or sorts_every_column(datasette, database):
         return []
     return [{"url": datasette.urls.path(STATIC_ROUTE + "wixarchive-columns.js"), "module": True}]
 
@@ -245,17 +253,19 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 @hookimpl(tryfirst=True)
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> None:
-    """A sort the posts table does not offer (metadata.SORTABLE_POSTS) is the user's request,
-    not the server's fault: 400, saying which sorts there are, where Datasette answered 500."""
+    """A sort the posts table of a big archive does not offer (metadata.SORTABLE_POSTS) is the
+    user's request, not the server's fault: 400, saying which sorts there are and why, where
+    Datasette answered 500."""
     vars_ = getattr(request, "url_vars", None) or {}
     if isinstance(exception, DatasetteError) and vars_.get("table") == "posts" \
             and exception.message.startswith("Cannot sort table by ") \
             and archive_sites(datasette, vars_.get("database", "")) is not None:
         exception.status = 400
         exception.message += (
-            ": posts sort by " + ", ".join(metadata.SORTABLE_POSTS) + ", the columns an index "
-            "keeps in order (another sort reads every post whole, past the server's time limit "
-            "on a big archive). The longest posts, from the SQL page: select id, title, "
+            f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
+            "server started) posts sort by " + ", ".join(metadata.SORTABLE_POSTS) + ", the "
+            "columns an index keeps in order (another sort reads every post whole, past the "
+            "server's time limit). The longest posts, from the SQL page: select id, title, "
             "word_count from posts where id in (select id from posts order by word_count desc "
             "limit 100) order by word_count desc")
 

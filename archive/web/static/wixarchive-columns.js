@@ -1,4 +1,4 @@
-// A table that sorts only by some columns (the posts table: metadata.SORTABLE_POSTS) gives the
+// A table that sorts only by some columns (a big archive's posts table: SORTABLE_POSTS) gives the
 // others a heading with no link, and Datasette's table.js gives a column its ⚙ menu (hide it,
 // facet by it, show its description, not-blank rows) only when its heading holds a link. Such a
 // heading gets a placeholder anchor (no href: not a link, not in the tab order), so its menu is
