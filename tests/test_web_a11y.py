@@ -246,3 +246,32 @@ def test_a_template_dir_of_ones_own_still_shapes_the_pages(tmp_path: Path, db_pa
         assert title(c.get("/arch/recent_posts").text) == "My query"
     finally:
         c.close()
+
+
+def test_a_column_the_posts_table_does_not_sort_by_keeps_its_menu_without_sorting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big archive's posts table (here: the threshold lowered to 1 post) sorts only by
+    columns an index keeps in order (metadata.SORTABLE_POSTS); Datasette gives a ⚙ menu only to
+    a heading holding a link, so title, author, language... lost theirs (hide the column,
+    facet by it, its description). Each has its menu back, its sort items hidden (the server
+    refuses that sort); a sortable column's menu sorts."""
+    from test_web_security import browser
+
+    monkeypatch.setenv("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", "1")  # read by the server started
+    db = make_archive(tmp_path / "arch.db", extra=3)
+    with running_server(db) as (_, base), browser(tmp_path) as tools:
+        load(tools, f"{base}arch/posts")
+        menu = """(column => {
+            document.querySelector(`th[data-column="${column}"] .dropdown-menu-icon`).dispatchEvent(
+                new MouseEvent('click', {bubbles: true}));
+            const shown = sel => {
+                const item = document.querySelector('.dropdown-menu ' + sel);
+                return !!item && getComputedStyle(item.parentNode).display !== 'none'; };
+            return [shown('.dropdown-sort-asc'), shown('.dropdown-sort-desc'),
+                    shown('.dropdown-hide-column')]; })"""
+        assert tools.evaluate(f"{menu}('title')") == [False, False, True]
+        assert tools.evaluate(f"{menu}('author')") == [False, False, True]
+        assert tools.evaluate(f"{menu}('published')") == [True, True, True]
+        # The title heading is no link (nothing to follow, nothing in the tab order).
+        assert tools.evaluate(
+            "document.querySelector('th[data-column=\"title\"] a').hasAttribute('href')") is False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import os
 import re
@@ -315,6 +317,17 @@ def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: 
         csv_href = html.unescape(re.search(r'href="/([^"]+\.csv[^"]*)"', links).group(1))
         status, _, text = _get(url + csv_href)
         assert status == 200 and len(text.strip().splitlines()) == 1 + 5
+        # Every row: the posts table's streamed CSV of the same posts, linked from the note.
+        with sqlite3.connect(db) as conn:
+            changed = sorted(row[0] for row in conn.execute(
+                "SELECT url FROM posts WHERE recorded_at >= '2000-01-01'"))
+        conn.close()
+        every_href = html.unescape(re.search(r'<a href="/([^"]+)">the posts table', note).group(1))
+        status, _, text = _get(url + every_href)
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert status == 200 and len(changed) > 5
+        assert sorted(row["url"] for row in rows) == changed, every_href
+        assert rows[0]["site_id_label"].startswith("https://") and rows[0]["recorded_at"]
         status, _, page = _get(url + "blogs/deleted_posts")  # one row
         assert status == 200 and 'class="export-links"' in page
         assert "wxa-truncated" not in page

@@ -6,6 +6,7 @@ gets the same pages as `wixarchive serve` once the project is installed.
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
@@ -15,8 +16,8 @@ from archive.store import Archive, ArchiveError
 
 # Datasette instance -> {database name: (path, site URLs, has the bigram index, has the columns
 # of the mark-free index, holds a post written with Hebrew or Arabic vowel marks, its posts say
-# when each change was stored) or None when not an archive}
-_Detected = tuple[str, list[str], bool, bool, bool, bool]
+# when each change was stored, its number of posts) or None when not an archive}
+_Detected = tuple[str, list[str], bool, bool, bool, bool, int]
 _detected: weakref.WeakKeyDictionary[Any, dict[str, _Detected | None]] = (
     weakref.WeakKeyDictionary())
 
@@ -32,13 +33,15 @@ def _detect(datasette: Any, name: str) -> _Detected | None:
         return known
     try:
         with Archive.open(path, readonly=True, create=False) as archive:
+            stats = archive.stats()
             found: _Detected | None = (
-                path, [s["site"] for s in archive.stats()], cjk.indexed(archive.conn),
+                path, [s["site"] for s in stats], cjk.indexed(archive.conn),
                 archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = ?",
                                      (UNMARKED_COLUMNS[-1],)).fetchone() is not None,
                 unmarked.holds_marks(archive.conn),
                 archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = "
-                                     "'recorded_at'").fetchone() is not None)
+                                     "'recorded_at'").fetchone() is not None,
+                sum(site["posts"] for site in stats))
     except (ArchiveError, OSError):
         found = None
     cache[name] = found
@@ -76,6 +79,31 @@ def records_changes(datasette: Any, name: str) -> bool:
     before v21, served read-only, has not)."""
     found = _detect(datasette, name)
     return bool(found and found[5])
+
+
+# The posts table sorts by every column below this many posts, else only by the columns an index
+# keeps in order (metadata.SORTABLE_POSTS). A sort by another column reads every post whole,
+# word_count (stored after the post's texts) slowest. The page `?_sort=word_count`, 2-core VM at
+# load 6-9 (docs/benchmarks.md, "Sorting the posts table by any column"): 97-135 ms at 2,000
+# posts (as a sort an index serves), 169-214 ms at 20,000, 578-684 ms at 50,000 (its query
+# 0.35-0.5 s), 723-993 ms and once "SQL Interrupted" (Datasette's 1 s) at 100,000; title,
+# author, reading_minutes about half that. Below 50,000 the slowest sort's query stays near a
+# third of the limit; almost every archive (one blog, 50-2,000 posts) sorts as people click.
+SORT_EVERY_COLUMN_BELOW = 50_000
+
+
+def sort_every_column_below() -> int:
+    """SORT_EVERY_COLUMN_BELOW, or $WIXARCHIVE_SORT_EVERY_COLUMN_BELOW (a faster machine)."""
+    value = os.environ.get("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", "")
+    return int(value) if value.isdigit() else SORT_EVERY_COLUMN_BELOW
+
+
+def sorts_every_column(datasette: Any, name: str) -> bool:
+    """Whether archive `name`'s posts table sorts by every column: it held fewer posts than
+    sort_every_column_below() when first served (one grown past it while served keeps sorting
+    by every column until the server restarts, as its sites and marks are read once)."""
+    found = _detect(datasette, name)
+    return bool(found and found[6] < sort_every_column_below())
 
 
 def archive_names(datasette: Any) -> list[str]:

@@ -13,27 +13,13 @@ as the ranked search's `tag` filter matches them (any case, beyond ASCII too: Ç
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
-from datasette.database import QueryInterrupted
 from datasette.facets import Facet
-from datasette.utils import path_with_added_args, path_with_removed_args
 
 from archive.search.query import NOT_ASCII, name_case, names_like
 from archive.web import archive_sites
-
-POSTS = "posts"
-
-
-def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
-    """Whether a facet's `sql` is every post: Datasette's query of the posts table page with no
-    where clause (a filter, a search). Anything else is counted as the page's own query: a
-    `?_where=` clause ending in a comment (`1=0 -- from posts`) ends the query as the whole
-    table's does, but is a filter."""
-    return not params and re.fullmatch(rf"select [^()]* from \[?{POSTS}\]?\s*", sql) is not None \
-        and re.search(r"\swhere\s", sql, re.IGNORECASE) is None
+from archive.web.facet_counts import POSTS, facet_result, facet_rows, page_query, whole_table
 
 
 class ListOf:
@@ -56,36 +42,6 @@ class ListOf:
 
 LISTS = {"tags": ListOf("_tag", "post_tags", "tag_id", "tags"),
          "categories": ListOf("_category", "post_categories", "category_id", "categories")}
-
-
-async def facet_rows(facet: Facet, sql: str) -> Any | None:
-    """The rows of one of `facet`'s queries (the table's parameters), or None when it ran past
-    Datasette's facet time limit: the page then names the facet as timed out."""
-    try:
-        return await facet.ds.execute(facet.database, sql, facet.params, truncate=False,
-                                      custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
-    except QueryInterrupted:
-        return None
-
-
-def facet_result(facet: Facet, column: str, source: str, rows: list[Any], size: int,
-                 pair_of: Callable[[str], dict[str, str]], selected: Callable[[str], bool],
-                 facet_arg: str) -> dict[str, Any]:
-    """A facet's entry on the page, as Datasette's own facets write it: its first `size` rows
-    (value, count), each with the URL choosing it or, `selected`, dropping it (`pair_of`: its
-    query string pair), and the URL dropping the facet (`facet_arg`: how it was asked for)."""
-    values = []
-    for row in rows[:size]:
-        chosen, pair = selected(row["value"]), pair_of(row["value"])
-        path = facet.ds.urls.path(path_with_removed_args(facet.request, pair) if chosen
-                                  else path_with_added_args(facet.request, pair))
-        values.append({"value": row["value"], "label": row["value"], "count": row["count"],
-                       "selected": chosen,
-                       "toggle_url": facet.ds.absolute_url(facet.request, path)})
-    return {"name": column, "type": facet.type, "results": values,
-            "hideable": source != "metadata", "truncated": len(rows) > size,
-            "toggle_url": facet.ds.urls.path(
-                path_with_removed_args(facet.request, {facet_arg: column}))}
 
 
 class ListFacet(Facet):
@@ -113,18 +69,20 @@ class ListFacet(Facet):
             # search; on lines of its own, as Datasette's facets wrap it: a `?_where=` may end
             # in a comment), looked up one by one; the whole table, the join table alone (every row
             # is of a post): the lookups took 260 ms at 70,000 posts, this 20.
-            posts = ("" if whole_table(self.sql, self.params) else
-                     f"where j.post_id in (select id from (\n{self.sql}\n)) ")
+            query, params = page_query(self)
+            whole = whole_table(query, params)
+            posts = ("" if whole else
+                     f"where j.post_id in (select id from (\n{query}\n)) ")
             sql = (f"select l.name as value, count(*) as count from {listed.join} j "
                    f"join {listed.lookup} l on l.id = j.{listed.key} {posts}"
                    f"group by j.{listed.key} order by count desc, value limit {size + 1}")
-            rows = await facet_rows(self, sql)
+            rows = await facet_rows(self, sql, params, whole)
             if rows is None:
                 timed_out.append(column)
                 continue
             chosen = {name_case(name) for name in self.request.args.getlist(listed.arg)}
             results.append(facet_result(
-                self, column, source, rows.rows, size, lambda value, arg=listed.arg: {arg: value},
+                self, column, source, rows, size, lambda value, arg=listed.arg: {arg: value},
                 lambda value, names=chosen: name_case(value) in names, "_facet_list"))
         return results, timed_out
 

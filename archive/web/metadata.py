@@ -7,6 +7,7 @@ that is a wixarchive archive. The canned queries are metadata, not archive code:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
@@ -245,11 +246,25 @@ HIDDEN = ("search_meta", "search_terms", "search_top", "search_lists", "search_c
 FACETS: dict[str, list[Any]] = {
     # Tags and categories counted from their join tables (list_facets.py), not Datasette's
     # array facet, which read every post whole (timed out at 210,000 posts).
-    "posts": ["site_id", "author", {"list": "tags"}, {"list": "categories"},
-              {"year": "published"}, "language"],
+    # Simple columns "counted" (facet_counts.py): the whole table's counts kept until the
+    # archive changes, where Datasette's column facet read them again at every visit.
+    "posts": [{"counted": "site_id"}, {"counted": "author"}, {"list": "tags"},
+              {"list": "categories"}, {"year": "published"}, {"counted": "language"}],
     "crawl_runs": ["site_id", "status"],
     "images": ["is_cover"],
 }
+
+# The posts table's columns offered to sort by in a big archive (archive.web.sorts_every_column:
+# a smaller one sorts by every column): those whose order, both ways, an index gives
+# (the page read from it, sorting at most the ties of one value: a site's posts for site_id),
+# stopping after the page. Sorting by another column sorts every post whole: at 200,000 posts
+# `?_sort=word_count` (or first_seen, content_hash...) ran past Datasette's 1 s ("SQL
+# Interrupted"); title, author or reading_minutes took 0.3-0.9 s, twice that at 428,000; so did
+# `?_sort_desc=recorded_at` (0.56 s: SQLite answers the page's "after this key" OR by three
+# searches of posts_recorded and a sort of all they find, as published before posts_newest).
+# Datasette then answers "Cannot sort table by word_count" (400, saying which sorts there are:
+# plugin.handle_exception); "Posts changed since a date" lists posts by recorded_at.
+SORTABLE_POSTS = ("id", "site_id", "url", "published", "last_changed")
 
 # Canned queries: read-only SQL people reach for; each exports as CSV/JSON like any table. A
 # `post_id` column makes the row's title link to the article page (plugin.render_cell).
@@ -299,6 +314,35 @@ group by t.id order by posts desc, tag""",
 }
 
 
+# Canned queries whose rows are the posts table's filtered: a query's CSV stops at
+# max_returned_rows (1,000; Datasette streams tables, not queries), so its page links the
+# table's streamed CSV of the same posts and columns (site_id with the site's URL as its label):
+# {query: (the table's filter, its value or the query's parameter named by ":", columns)}.
+QUERY_AS_TABLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "changed_since": ("recorded_at__gte", ":since", (
+        "recorded_at", "last_changed", "version", "deleted_at", "title", "site_id", "url")),
+    "deleted_posts": ("deleted_at__notnull", "1", (
+        "deleted_at", "title", "site_id", "published", "url")),
+}
+
+
+def every_row_csv(query: str, args: Any, records_changes: bool = True) -> str | None:
+    """The query string of the posts table's streamed CSV holding every row of canned `query`
+    asked with `args` (its page's), or None when no table filter gives them."""
+    found = QUERY_AS_TABLE.get(query)
+    if found is None or (query == "changed_since" and not records_changes):
+        return None  # before v21 changed_since reads two dates, which no filter of one does
+    arg, value, columns = found
+    if value.startswith(":"):
+        value = args.get(value[1:]) or ""
+        if not value:
+            return None
+    return urlencode([(arg, value), *(("_col", column) for column in columns),
+                      ("_labels", "on"), ("_stream", "on"), ("_size", "max")])  # as the
+    # page's "stream all rows" form asks: with max_returned_rows below the page size (100),
+    # Datasette's stream without it stops after its first page
+
+
 def instance_description_html(search_url: str) -> str:
     """The home page's description: INSTANCE's, the ranked search a link on it."""
     return str(Markup('Posts archived from Wix blogs, with every version kept. '
@@ -316,10 +360,12 @@ order by max(p.last_changed, coalesce(p.deleted_at, '')) desc"""
 
 
 def database_metadata(sites: list[str] | None = None, search_url: str | None = None,
-                      records_changes: bool = True) -> dict[str, Any]:
+                      records_changes: bool = True, sorts_every_column: bool = True
+                      ) -> dict[str, Any]:
     """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search
     page go into its description; `records_changes`: whether its posts have recorded_at
-    (v21), which the changed_since query reads."""
+    (v21), which the changed_since query reads; `sorts_every_column`: whether its posts table
+    sorts by every column, else only by SORTABLE_POSTS."""
     tables: dict[str, Any] = {}
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
@@ -337,6 +383,8 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
     # No default sort: Datasette's keyset paging (and so CSV streaming) skips rows when sorting
     # by a column with ties such as `published`, so tables keep their stable rowid order.
     tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id")
+    if not sorts_every_column:
+        tables["posts"]["sortable_columns"] = list(SORTABLE_POSTS)
     tables["sites"]["label_column"] = "url"
     tables["tags"]["label_column"] = "name"
     tables["categories"]["label_column"] = "name"

@@ -15,6 +15,7 @@ from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import NotFound, Response, asgi_static
+from datasette.views.base import DatasetteError
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
 from markupsafe import Markup, escape
 
@@ -22,17 +23,25 @@ from archive.iri import display_url
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.search.query import register_functions
 from archive.versions import register_sql_functions
-from archive.web import archive_names, archive_sites, metadata, records_changes
+from archive.web import (
+    archive_names,
+    archive_sites,
+    metadata,
+    records_changes,
+    sort_every_column_below,
+    sorts_every_column,
+)
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
-from archive.web.headers import SecurityHeaders
-from archive.web.index_page import IndexTemplate, index_vars
-from archive.web.list_facets import (
-    ListFacet,
+from archive.web.facet_counts import (
+    ColumnCountFacet,
     facet_result,
     facet_rows,
-    list_filters,
+    page_query,
     whole_table,
 )
+from archive.web.headers import SecurityHeaders
+from archive.web.index_page import IndexTemplate, index_vars
+from archive.web.list_facets import ListFacet, list_filters
 from archive.web.page_structure import PageStructure
 from archive.web.paths import WithoutBaseUrl
 from archive.web.sorted_pages import SortedFirstPage
@@ -75,7 +84,7 @@ class PerPageTemplates(BaseLoader):
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
     databases = {name: metadata.database_metadata(
         archive_sites(datasette, name), datasette.urls.database(name) + "/-/search",
-        records_changes(datasette, name))
+        records_changes(datasette, name), sorts_every_column(datasette, name))
         for name in archive_names(datasette)}
     return {"databases": databases} if databases else {}
 
@@ -134,6 +143,16 @@ def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
     return [_stylesheet(datasette)]
 
 
+@hookimpl
+def extra_js_urls(template: str, database: str | None, datasette: Any) -> list[dict[str, Any]]:
+    # The ⚙ menu of a column the posts table does not sort by (static/wixarchive-columns.js).
+    if not database or not template.startswith("table") \
+            or archive_sites(datasette, database) is None \
+            or sorts_every_column(datasette, database):
+        return []
+    return [{"url": datasette.urls.path(STATIC_ROUTE + "wixarchive-columns.js"), "module": True}]
+
+
 @hookimpl(trylast=True)  # after Datasette's own search filter: its parameter is replaced
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     return cjk_search_filters(request, database, table, datasette)
@@ -168,7 +187,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None,
-                        datasette: Any) -> Any:
+                        datasette: Any, request: Any) -> Any:
     if template == "index.html":
         return lambda: index_vars(datasette)  # Datasette awaits it
     if not database or archive_sites(datasette, database) is None:
@@ -186,6 +205,14 @@ def extra_template_vars(template: str, database: str | None, table: str | None,
         shown = {key: value for key, value in described.items() if key != "columns"}
         datasette.update_with_inherited_metadata(shown)
         found.update(metadata=shown, wxa_column_notes=described.get("columns") or {})
+    query = (getattr(request, "url_vars", None) or {}).get("table")
+    if query and (template == "query.html" or template.startswith("query-")):
+        every_row = metadata.every_row_csv(query, request.args, records_changes(datasette,
+                                                                                database))
+        if every_row:
+            # Escaped here: the template joins it into the note as plain text marked safe.
+            found["wxa_every_row_csv"] = str(escape(
+                datasette.urls.table(database, "posts", format="csv") + "?" + every_row))
     return found
 
 
@@ -222,6 +249,25 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     except (IndexError, KeyError):
         return None
     return _article_link(datasette, database, post_id, value)
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> None:
+    """A sort the posts table of a big archive does not offer (metadata.SORTABLE_POSTS) is the
+    user's request, not the server's fault: 400, saying which sorts there are and why, where
+    Datasette answered 500."""
+    vars_ = getattr(request, "url_vars", None) or {}
+    if isinstance(exception, DatasetteError) and vars_.get("table") == "posts" \
+            and exception.message.startswith("Cannot sort table by ") \
+            and archive_sites(datasette, vars_.get("database", "")) is not None:
+        exception.status = 400
+        exception.message += (
+            f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
+            "server started) posts sort by " + ", ".join(metadata.SORTABLE_POSTS) + ", the "
+            "columns an index keeps in order (another sort reads every post whole, past the "
+            "server's time limit). The longest posts, from the SQL page: select id, title, "
+            "word_count from posts where id in (select id from posts order by word_count desc "
+            "limit 100) order by word_count desc")
 
 
 @hookimpl
@@ -276,29 +322,30 @@ class YearFacet(Facet):
         results, timed_out = [], []
         args = dict(self.get_querystring_pairs())
         size = self.get_facet_size()
+        query, params = page_query(self)
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
             col = escape_sqlite(column)
-            if self.table == "posts" and column == "published" \
-                    and whole_table(self.sql, self.params):
+            whole = self.table == "posts" and column == "published" and whole_table(query, params)
+            if whole:
                 sql = f"{_WHOLE_TABLE_YEARS} order by value desc limit {size + 1}"
             else:  # Datasette facets wrap the table's own query; this is each row's year
                 sql = (f"select substr({col}, 1, 4) as value, count(*) as count from "
-                       f"(\n{self.sql}\n) where {col} glob {_YEAR} group by value "
+                       f"(\n{query}\n) where {col} glob {_YEAR} group by value "
                        f"order by value desc limit {size + 1}")
-            rows = await facet_rows(self, sql)
+            rows = await facet_rows(self, sql, params, whole)
             if rows is None:
                 timed_out.append(column)
                 continue
             key = f"{column}__startswith"
             # Datasette's page writes the type after the name: "published (year)".
             results.append(facet_result(
-                self, column, source, rows.rows, size, lambda value, key=key: {key: value},
+                self, column, source, rows, size, lambda value, key=key: {key: value},
                 lambda value, key=key: args.get(key) == value, "_facet_year"))
         return results, timed_out
 
 
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [YearFacet, ListFacet]
+    return [ColumnCountFacet, YearFacet, ListFacet]

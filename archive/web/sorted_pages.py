@@ -31,7 +31,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode
 
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import escape
 
 from archive.web import archive_names
@@ -76,12 +76,13 @@ def _group_end(text: str, start: int) -> int:
     return -1
 
 
-def _sql_without_token(sql: str, params: list[tuple[str, str]], token_values: set[str]
-                       ) -> tuple[str, list[tuple[str, str]]] | None:
+def _sql_without_token(sql: str, params: list[tuple[str, str]], token_values: set[str],
+                       ordered: bool = True) -> tuple[str, list[tuple[str, str]]] | None:
     """A sorted first page's SQL and parameters without the clause its token added (the last of
     its where clause, one parenthesised group, whose parameters hold the token's values);
-    None when the SQL has no such clause."""
-    end = sql.rfind(" order by ")
+    None when the SQL has no such clause. `ordered`: the SQL ends with its `order by` (the
+    page's), else with the where clause (the query its facets count)."""
+    end = sql.rfind(" order by ") if ordered else len(sql.rstrip())
     for keyword in reversed(list(re.finditer(r"(?:where | and )(?=\()", sql[:max(end, 0)]))):
         if _group_end(sql, keyword.end()) != end:
             continue
@@ -93,6 +94,32 @@ def _sql_without_token(sql: str, params: list[tuple[str, str]], token_values: se
             return None
         return head.rstrip() + sql[end:], [(k, v) for k, v in params if k not in names]
     return None
+
+
+def first_page_values(request_args: Any) -> set[str] | None:
+    """The values a first page's `_next` token (SortedFirstPage's, or the same typed by hand)
+    puts in its SQL's parameters, or None when the request's `_next` is not such a token."""
+    value, _, key = (request_args.get("_next") or "").partition(",")
+    key = tilde_decode(key)
+    if key not in (_LOWEST_INTEGER, _LOWEST_TEXT) or (
+            value != "$null" and tilde_decode(value) != _HIGHEST_VALUE):
+        return None
+    return {key, _HIGHEST_VALUE}
+
+
+def every_row_query(sql: str, params: dict[str, Any], request_args: Any
+                    ) -> tuple[str, dict[str, Any]]:
+    """A table page's query of its rows as its facets count them (no order, no limit), without
+    the clause of a first page's token: that clause selects every row, but SQLite cannot see it
+    and reads the table's rows for it, where a facet of the whole table reads one index (at
+    200,000 posts a sorted page's site_id facet took 935 ms, the unsorted page's 39 ms)."""
+    values = first_page_values(request_args)
+    found = _sql_without_token(sql, [(k, str(v)) for k, v in params.items()], values,
+                               ordered=False) if values else None
+    if found is None:
+        return sql, params
+    kept = {name for name, _ in found[1]}
+    return found[0], {k: v for k, v in params.items() if k in kept}
 
 
 def _sql_links_without_token(html: bytes, token_values: set[str]) -> bytes:

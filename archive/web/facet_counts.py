@@ -1,0 +1,151 @@
+"""The posts table's facets: counted over what the page lists, those of the whole table kept.
+
+The table page of a big archive asks six facets at every visit, each given 200 ms by Datasette
+(`facet_time_limit_ms`). Over the whole table each is one read of an index of every post: 12-63
+ms at 200,000 posts on the 2-core machine at load 3, but at 428,000 posts and load 6-8 (a third
+of a core each) every one of them timed out ("These facets timed out"). The whole table's counts
+change only when the archive does, so they are kept, per read connection, until its `PRAGMA
+data_version` says another connection (a crawl, an import) committed a change; counted once, with
+the time limit of a page's own query (`sql_time_limit_ms`) rather than a facet's, so that a
+loaded machine still gets them once rather than never.
+
+A sorted table's first page carries a token (sorted_pages.py) whose clause selects every row:
+its facets are counted as the whole table's (`every_row_query`), not over a scan of every post.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.tracer import trace
+from datasette.utils import (
+    escape_sqlite,
+    path_with_added_args,
+    path_with_removed_args,
+    sqlite_timelimit,
+)
+
+from archive.web.sorted_pages import every_row_query
+
+POSTS = "posts"
+
+# Datasette instance -> {(database, id of a read connection): (its data_version, {SQL: rows})}
+_kept: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[int, dict[str, list[Any]]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
+    """Whether a facet's `sql` is every post: Datasette's query of the posts table page with no
+    where clause (a filter, a search). Anything else is counted as the page's own query: a
+    `?_where=` clause ending in a comment (`1=0 -- from posts`) ends the query as the whole
+    table's does, but is a filter."""
+    return not params and re.fullmatch(rf"select [^()]* from \[?{POSTS}\]?\s*", sql) is not None \
+        and re.search(r"\swhere\s", sql, re.IGNORECASE) is None
+
+
+def page_query(facet: Facet) -> tuple[str, dict[str, Any]]:
+    """The query of the rows `facet` counts: its page's, a first page's token clause left out."""
+    return every_row_query(facet.sql, dict(facet.params or {}), facet.request.args)
+
+
+async def facet_rows(facet: Facet, sql: str, params: dict[str, Any], whole: bool
+                     ) -> list[Any] | None:
+    """The rows of one of `facet`'s queries, or None when it ran past its time limit: the page
+    then names the facet as timed out. `whole`: `sql` counts the whole table (it reads no page
+    query, nor `params`), kept until the archive changes."""
+    if not whole:
+        try:
+            return (await facet.ds.execute(
+                facet.database, sql, params, truncate=False,
+                custom_time_limit=facet.ds.setting("facet_time_limit_ms"))).rows
+        except QueryInterrupted:
+            return None
+    kept = _kept.setdefault(facet.ds, {})
+    limit = facet.ds.setting("sql_time_limit_ms")
+
+    def counted(conn: sqlite3.Connection) -> list[Any] | None:
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        key = (facet.database, id(conn))
+        known = kept.get(key)
+        if known is None or known[0] != version:
+            known = kept[key] = (version, {})
+        if sql not in known[1]:
+            try:
+                with sqlite_timelimit(conn, limit):
+                    known[1][sql] = conn.execute(sql).fetchall()
+            except sqlite3.OperationalError as exc:
+                if exc.args == ("interrupted",):
+                    return None
+                raise
+        return known[1][sql]
+
+    with trace("sql", database=facet.database, sql=sql.strip(), params={}):  # as ?_trace=1 lists
+        return await facet.ds.databases[facet.database].execute_fn(counted)
+
+
+def facet_result(facet: Facet, column: str, source: str, rows: list[Any], size: int,
+                 pair_of: Callable[[Any], dict[str, str]], selected: Callable[[Any], bool],
+                 facet_arg: str, labels: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """A facet's entry on the page, as Datasette's own facets write it: its first `size` rows
+    (value, count), each with the URL choosing it or, `selected`, dropping it (`pair_of`: its
+    query string pair), and the URL dropping the facet (`facet_arg`: how it was asked for);
+    `labels`: a value's label when it is not the value (a foreign key's)."""
+    values = []
+    for row in rows[:size]:
+        chosen, pair = selected(row["value"]), pair_of(row["value"])
+        path = facet.ds.urls.path(path_with_removed_args(facet.request, pair) if chosen
+                                  else path_with_added_args(facet.request, pair))
+        label = (labels or {}).get(row["value"], row["value"])
+        values.append({"value": row["value"], "label": label, "count": row["count"],
+                       "selected": chosen,
+                       "toggle_url": facet.ds.absolute_url(facet.request, path)})
+    return {"name": column, "type": facet.type, "results": values,
+            "hideable": source != "metadata", "truncated": len(rows) > size,
+            "toggle_url": facet.ds.urls.path(
+                path_with_removed_args(facet.request, {facet_arg: column}))}
+
+
+class ColumnCountFacet(Facet):
+    """Facet by a column's values, most rows first, as Datasette's own column facet (`?_facet=`)
+    counts them; the whole table's counts kept (see the module), a sorted first page's counted as
+    the whole table's."""
+
+    type = "counted"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []  # offered through metadata only, never suggested
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        args = set(self.get_querystring_pairs())
+        size = self.get_facet_size()
+        query, params = page_query(self)
+        whole = self.table == POSTS and whole_table(query, params)
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            col = escape_sqlite(column)
+            rows_of = f"{escape_sqlite(self.table)}" if whole else f"(\n{query}\n)"
+            sql = (f"select {col} as value, count(*) as count from {rows_of} where {col} is not "
+                   f"null group by {col} order by count desc, value limit {size + 1}")
+            rows = await facet_rows(self, sql, params, whole)
+            if rows is None:
+                timed_out.append(column)
+                continue
+            labels = {key[1]: label for key, label in (await self.ds.expand_foreign_keys(
+                self.database, self.table, column, [row["value"] for row in rows[:size]])).items()}
+            # As Datasette's column facet: a column named with "_" is filtered by `__exact`.
+            arg = f"{column}__exact" if column.startswith("_") else column
+            entry = facet_result(self, column, source, rows, size,
+                                 lambda value, arg=arg: {arg: str(value)},
+                                 lambda value, arg=arg: (arg, str(value)) in args, "_facet",
+                                 labels)
+            results.append(dict(entry, type="column"))  # shown as Datasette's: no "(counted)"
+        return results, timed_out
