@@ -5,6 +5,7 @@ the command alone killed (its process group): its crawler stops by itself, clean
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,7 +23,7 @@ from archive.store import Archive
 from benchmarks.soak import Soak
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
-from tests.processes import Output, wait_until
+from tests.processes import Output, crawler_command, run_crawl, running, wait_until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 
@@ -169,3 +170,59 @@ def test_killing_the_commands_process_group_stops_its_crawler_cleanly(tmp_path: 
         assert len(known) == total
         assert all(len(archive.versions(url)) == 1 for url in known)
     assert list(scratch.iterdir()) == []  # no temporary file left by the killed command
+
+
+def test_a_crawl_killed_after_its_site_moved_keeps_the_move_in_its_run(tmp_path: Path):
+    """A blog whose address redirects to another host, crawled without Redis and killed
+    outright (SIGKILL of the crawler's process group, its archive worker with it) once it has
+    stored posts from the new host: `wixarchive runs` closes the run as killed and shows the
+    move first among its errors, as a run that closed itself records it. Before, the run said
+    only that its process ended before the run was closed, and the move was lost."""
+    blog = SampleBlog(seed=12, post_count=40)
+    db = tmp_path / "archive.db"
+    stored_before_kill = 5
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        old_home.moved_to = new_home.url
+        gate = new_home.gate = Gate("/post/", allow=stored_before_kill)
+        with running(crawler_command(old_home.url, db, "LOG_LEVEL=INFO"),
+                     start_new_session=True) as (proc, _out, _err):
+            try:
+                wait_until(lambda: gate.held, "a post request held by the server", proc)
+                wait_until(lambda: _stored_posts(db) >= stored_before_kill,
+                           f"{stored_before_kill} posts stored", proc)
+                tree = _descendants(proc.pid)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                wait_until(lambda: not any(map(_running, tree)), "the crawl's processes to end")
+            finally:
+                gate.release()
+        listed = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--json",
+                                 "--db", str(db)], capture_output=True, text=True, timeout=120)
+        new_home.gate = None
+        resumed = run_crawl(old_home.url, db)  # noted as it is learnt, then closed: once
+    assert listed.returncode == 0, listed.stderr
+    (listed_run,) = json.loads(listed.stdout)
+    new_root = new_home.url + "/"
+    move = (f"moved: its address now redirects to {new_root}, where it was crawled (name "
+            f"{new_root} from now on: it continues this site)")
+    assert (listed_run["status"], listed_run["first_error"]) == ("interrupted", move), listed_run
+    assert listed_run["new"] >= stored_before_kill
+    with Archive.open(db, readonly=True) as archive:
+        (finished, run) = archive.runs()
+    assert run["errors"] == [
+        move, f"its process (pid {proc.pid}) ended before the run was closed: killed or crashed"
+    ], run["errors"]
+    assert (resumed["status"], resumed["counts"]["new"]) == ("ok", 40 - listed_run["new"])
+    assert (finished["status"], finished["errors"]) == ("ok", [move])
+
+
+def _descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (its archive worker), while they run."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += map(int, (task / "children").read_text().split())
+    return found

@@ -216,7 +216,7 @@ def test_a_batchs_commit_is_not_on_its_last_pages_clock(tmp_path: Path):
     count = archive_worker.BATCH_SIZE + 10  # one full batch, then the rest committed by "stop"
     for seq in range(1, count + 1):
         page = replace(pages[seq % len(pages)], url=f"{BASE}/post/page-{seq}")
-        requests.send(("page", seq, page, run_id))
+        requests.send(("page", seq, page, run_id, None))
     requests.send(("stop",))
     messages = []
     while replies.poll(60):

@@ -38,9 +38,11 @@ from crawler.summary import (
     ARCHIVE_BUSY,
     DISK_FULL,
     LIKELY_MOVED_FROM,
+    MOVED_TO,
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     CrawlSummary,
+    moved_note,
     not_a_post_reason,
     summarize,
 )
@@ -67,6 +69,7 @@ class ArchivePipeline:
         # that short (close_after_forced_stop, in the main thread once the reactor stopped).
         self.closing_run = threading.Lock()
         self.run_closed = False
+        self.move_noted = False  # a page carrying the site's move to its run was committed
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.wixarchive_pipeline = self  # for close_after_forced_stop (crawler.run)
 
@@ -106,15 +109,24 @@ class ArchivePipeline:
         try:
             supervisor = await self._worker()
             run = self.run_id if self.run_id is not None else self.run_to_start
-            handled = supervisor.submit(item, run, owner=self, on_committed=self._committed,
-                                        on_failed=self._failed)
+            handled = supervisor.submit(item, run, note=self._move_to_note(), owner=self,
+                                        on_committed=self._committed, on_failed=self._failed)
         except (ArchiveError, OSError) as exc:
             self.crawler.spider.record_error(getattr(item, "url", "?"), f"not archived: {exc}")
             return item
         await handled  # one page at a time per slot: the worker's pace holds the crawl back
         return item
 
+    def _move_to_note(self) -> str | None:
+        """The site's move (learnt from robots.txt, before any page), for its run to keep as
+        its end records it (CrawlSummary.recorded_errors): sent with each page until one is
+        committed, so a crawl killed outright does not lose it (close_dead_runs keeps it)."""
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        return moved_note(moved_to) if moved_to and not self.move_noted else None
+
     def _committed(self, page: Pending) -> None:
+        if page.note is not None:
+            self.move_noted = True
         kind, outcome, unknown_layout, run_id = page.result or (None, None, False, None)
         if self.run_id is None and run_id is not None:  # the worker created the run's row
             self.run_id = run_id

@@ -56,6 +56,7 @@ class Pending:
     seq: int
     item: Any
     run: int | worker.RunToStart | None  # its run's id, or the run's row to create
+    note: str | None  # for its run to keep, stored with it (worker.handle)
     handled: asyncio.Future[None]  # resolved once the worker has handled it (or it failed)
     result: worker.Result | None = None  # once handled
     deaths: int = 0  # workers that died while handling it
@@ -129,20 +130,21 @@ class WorkerSupervisor:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def submit(self, item: Any, run: int | worker.RunToStart | None, *, owner: Any = None,
-               on_committed: Callable[[Pending], None] | None = None,
+    def submit(self, item: Any, run: int | worker.RunToStart | None, *, note: str | None = None,
+               owner: Any = None, on_committed: Callable[[Pending], None] | None = None,
                on_failed: Callable[[Pending, str], None] | None = None) -> asyncio.Future[None]:
         """Hand a page to the worker; the future resolves once it is handled (not committed).
-        `owner` and the callbacks are the page's site's (default: the supervisor's own)."""
+        `note` is stored in its run with it; `owner` and the callbacks are the page's site's
+        (default: the supervisor's own)."""
         self.seq += 1
-        page = Pending(self.seq, item, run, self.loop.create_future(), owner=owner,
+        page = Pending(self.seq, item, run, note, self.loop.create_future(), owner=owner,
                        on_committed=on_committed or self.on_committed,
                        on_failed=on_failed or self.on_failed)
         if self.broken:
             self._fail(page, self.broken)
         else:
             self.pending[page.seq] = page
-            self.outbox.put(("page", page.seq, item, run))
+            self.outbox.put(("page", page.seq, item, run, note))
         return page.handled
 
     def _read(self) -> None:
@@ -256,7 +258,7 @@ class WorkerSupervisor:
         self._start()
         for page in self.pending.values():
             page.result = None
-            self.outbox.put(("page", page.seq, page.item, page.run))
+            self.outbox.put(("page", page.seq, page.item, page.run, page.note))
         if self.closing:
             self.outbox.put(("flush",))
 
@@ -349,8 +351,8 @@ def _send_all(requests: Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | 
     while (message := outbox.get()) is not None:
         try:
             if message[0] == "page" and isinstance(message[2], FetchedPage):
-                _, seq, item, run = message
-                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run,
+                _, seq, item, run, note = message
+                requests.send((worker.PAGE_WITH_BODY, seq, replace(item, body=b""), run, note,
                                len(item.body)))
                 worker.write_all(requests, item.body)
             else:

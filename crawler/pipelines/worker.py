@@ -6,8 +6,9 @@ at the speed of fetching, and every write still goes through one connection, in 
 Nothing here imports Scrapy: the worker starts fast and stays small.
 
 The crawl process (crawler.pipelines.supervisor) talks to it over two pipes. It sends
-`("page", seq, item, run)` (run: the run's id, or a RunToStart), `("flush",)` and `("stop",)`;
-a fetched page comes as `(PAGE_WITH_BODY, seq, page without its body, run, size)` followed by
+`("page", seq, item, run, note)` (run: the run's id, or a RunToStart; note: one for the run to
+keep, or None: see handle), `("flush",)` and `("stop",)`;
+a fetched page comes as `(PAGE_WITH_BODY, seq, page without its body, run, note, size)` followed by
 the body's `size` bytes, raw on the pipe (see read_exactly).
 The worker answers `("begin", seq, started)` as it starts on a page (`started`: its
 time.monotonic(), one clock for every process on the machine), `("done", seq, result, error,
@@ -168,8 +169,9 @@ class _Worker:
             try:
                 message = requests.recv()
                 if message[0] == PAGE_WITH_BODY:
-                    _, seq, item, run, size = message
-                    message = ("page", seq, replace(item, body=bodies.read_exactly(size)), run)
+                    _, seq, item, run, note, size = message
+                    message = ("page", seq, replace(item, body=bodies.read_exactly(size)), run,
+                               note)
             except (EOFError, OSError):  # the crawl process is gone: keep what was done
                 self.commit(report=False)
                 return
@@ -181,7 +183,11 @@ class _Worker:
                 self.commit(report=True)
                 return
 
-    def handle(self, seq: int, item: Any, run: int | RunToStart | None) -> None:
+    def handle(self, seq: int, item: Any, run: int | RunToStart | None, note: str | None
+               ) -> None:
+        """Store the page in its run; `note` (a site's move, learnt from its robots.txt) is
+        kept in the run with it, as the run's end would record it: a crawl killed outright
+        keeps it then."""
         try:
             self.open_batch()  # may wait for the write lock: before the page's clock starts
         except ArchiveBusy as exc:
@@ -197,6 +203,8 @@ class _Worker:
         try:
             with self.archive.savepoint():
                 run_id = self.resolve_run(run)
+                if note is not None and run_id is not None:
+                    self.archive.note_run(run_id, note)
                 result = (*_store(self.archive, item, run_id, self.stored), run_id)
         except Exception as exc:  # any failure costs this page only
             result = None
