@@ -32,7 +32,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
+from archive.site_match import archived_root, preferred_spelling
 from archive.store import Archive
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, site_root
@@ -53,6 +54,7 @@ SOURCE = "recover"  # captures.source and post_versions.source of what it stores
 BATCH = 100  # captures per spool: imported and committed together
 FEEDS = ("blog-feed.xml", "sitemap.xml", "blog-posts-sitemap.xml")
 GONE = (404, 410)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 # Captures of each feed or sitemap URL replayed, the latest first, until one is a feed or
 # sitemap (a lapsed blog's are parking pages; their CDX type is not always right).
 FEED_TRIES = 3
@@ -83,6 +85,9 @@ class RecoverResult:
     retries: int = 0
     imported: ImportResult = dataclasses.field(default_factory=ImportResult)
     problems: list[str] = dataclasses.field(default_factory=list)  # captures not replayed
+    # The site as given, when its posts were archived under the spelling their captures use
+    # (captured_spelling): `site` is that one.
+    given: str | None = None
 
     @property
     def requests(self) -> int:
@@ -95,8 +100,9 @@ class RecoverResult:
 
     def to_dict(self) -> dict[str, object]:
         sites = self.imported.to_dict()["sites"]
-        return {"site": self.site, "listed": self.listed, "feeds": self.feeds,
-                "already": self.already, "fetched": self.fetched, "missing": self.missing,
+        return {"site": self.site, "given": self.given, "listed": self.listed,
+                "feeds": self.feeds, "already": self.already, "fetched": self.fetched,
+                "missing": self.missing,
                 "old_blog": self.old_blog,
                 "images_listed": self.images_listed, "files_listed": self.files_listed,
                 "requests": {"cdx": self.cdx_requests, "replay": self.replay_requests,
@@ -160,6 +166,37 @@ class _Site:
         made over http and https, with and without www., archive as one post."""
         parts = urlsplit(url)
         return urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
+
+
+def captured_spelling(given: str, rows: Iterable[wayback.Row]) -> str:
+    """The site root, among the spellings of `given` (http or https, `www.` or not: the
+    captures _Site.owns), that most of the post captures `rows` were made at, their 200 pages
+    if any; on a tie the nearest `given` (itself, else its host, else its scheme), then as
+    one_site prefers (bare, https). The Wayback Machine holds a blog at the address it was
+    visited at: a blog served at www.example.com recovered as example.com would otherwise be
+    archived at URLs no capture ever used."""
+    path = urlsplit(given).path
+    rows = list(rows)
+    pages = [row for row in rows if row.status == 200] or rows
+    counts: collections.Counter[str] = collections.Counter()
+    for row in pages:
+        parts = urlsplit(row.url)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port
+        except ValueError:
+            continue
+        if scheme not in ("http", "https") or not parts.hostname:
+            continue
+        host = parts.hostname if port in (None, _DEFAULT_PORTS[scheme]) \
+            else f"{parts.hostname}:{port}"
+        counts[site_root(f"{scheme}://{host}{path}")] += 1
+    if not counts:
+        return given
+    wanted = urlsplit(given)
+    return min(counts, key=lambda root: (
+        -counts[root], root != given, urlsplit(root).netloc != wanted.netloc,
+        urlsplit(root).scheme != wanted.scheme, preferred_spelling(root)))
 
 
 def record_id(replay: str, row: wayback.Row) -> str:
@@ -230,6 +267,8 @@ class _Recovery:
         self.spool: _Spool | None = None
         self.client_cdx = 0  # requests made to the CDX server (the rest are replays)
         self.probed_posts: set[tuple[str, str]] = set()  # captures archived by a probe
+        # Probes that were posts, archived once the site's spelling is known (spool_probes).
+        self.probe_pages: list[tuple[wayback.Row, wayback.Memento]] = []
 
     # -- the recovered table -------------------------------------------------------------
 
@@ -292,9 +331,9 @@ class _Recovery:
             return None
         self.result.fetched += 1
         self.result.fetched_kinds[kind] += 1
-        if kind in ("feed", "probe"):
+        if kind == "feed":
             self._note(row, kind, None, "fetched", None)  # read, not archived
-        return got
+        return got  # a probe is noted by list_by_probing, once it knows what the page is
 
     def spool_memento(self, row: wayback.Row, kind: str, target: str,
                       got: wayback.Memento) -> None:
@@ -460,12 +499,37 @@ class _Recovery:
                 body = captures.Payload(row.url, "", got.status, got.headers, got.body,
                                         content_type).decoded_body()
             except Exception:  # a body that does not decode is no post
-                continue
-            if extract_article(body, row.url, content_type=content_type).page_kind == "post":
-                self.spool_memento(row, "page", self.site.canonical(row.url), got)
-                self.probed_posts.add((row.url, row.timestamp))
+                body = None
+            if body is not None and extract_article(
+                    body, row.url, content_type=content_type).page_kind == "post":
+                # Not noted yet: a recover stopped before spool_probes probes it again.
+                self.probe_pages.append((row, got))
                 post_words.add(word)
+            else:
+                self._note(row, "probe", None, "fetched", None)  # read, not archived
         return [found for word in sorted(post_words) for found in self.list_word(word)]
+
+    def spool_probes(self) -> None:
+        """The probes that were posts, archived under the site's spelling."""
+        for row, got in self.probe_pages:
+            self.spool_memento(row, "page", self.site.canonical(row.url), got)
+            self.probed_posts.add((row.url, row.timestamp))
+        self.probe_pages = []
+
+    def settle_spelling(self, rows: Iterable[wayback.Row]) -> None:
+        """The site's spelling, before a post is archived: the one archived (an earlier
+        crawl, recover or import, under this spelling or a twin of it, as archived_root
+        finds it, never split), else the one most post captures `rows` were made at
+        (captured_spelling), said in the result."""
+        given = self.site.root
+        held = archived_root(self.archive.conn, given)
+        if held == given and not self.archive.conn.execute(
+                "SELECT 1 FROM sites WHERE url = ?", (given,)).fetchone():
+            held = captured_spelling(given, rows)
+        if held != given:
+            self.site = _Site(held)
+            self.result.site = held
+            self.result.given = self.result.given or given
 
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""
@@ -622,6 +686,8 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
         listed = {_key(r.url) for r, _ in found}
         found += run.list_from_feeds(listed)
         found += run.list_by_probing(listed | {_key(r.url) for r, _ in found})
+        run.settle_spelling(r for r, _ in found)
+        run.spool_probes()
         rows = {(r.url, r.timestamp): (r, kind) for r, kind in found}
         kinds = {(r.url, r.timestamp): kind for r, kind in rows.values()}
         # Each URL's captures in time order, adjacent identical ones once (pages and 404s

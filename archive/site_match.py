@@ -148,14 +148,14 @@ def one_site(sites: Sequence[SiteRow], wanted: str) -> SiteRow:
     chosen = matching_sites(sites, wanted)
     first = chosen[0]["site"]
     if len(chosen) > 1 and all(s["site"] in site_twins(first) for s in chosen[1:]):
-        return min(chosen, key=lambda site: _preferred_spelling(site["site"]))
+        return min(chosen, key=lambda site: preferred_spelling(site["site"]))
     if len(chosen) > 1:
         raise SeveralSites(f"{wanted.strip()!r} matches {len(chosen)} sites: "
                            f"{', '.join(map(_named, chosen))}; give one's full URL")
     return chosen[0]
 
 
-def _preferred_spelling(root: str) -> tuple[bool, bool]:
+def preferred_spelling(root: str) -> tuple[bool, bool]:
     """Sorts the bare host before its `www.` spelling, then https before http."""
     parts = urlsplit(root)
     return (parts.hostname or "").startswith("www."), parts.scheme != "https"
@@ -219,7 +219,7 @@ def site_key(url: str) -> str:
     True
     """
     root = site_root(url)
-    return min([root, *site_twins(root)], key=_preferred_spelling)
+    return min([root, *site_twins(root)], key=preferred_spelling)
 
 
 def archived_root(conn: sqlite3.Connection, url: str) -> str:
@@ -375,7 +375,7 @@ class ArchivedSpelling:
                 continue
             groups.setdefault(site_key(root), []).append(root)
         for roots in groups.values():
-            chosen = min(roots, key=lambda root: (-counts[root], _preferred_spelling(root)))
+            chosen = min(roots, key=lambda root: (-counts[root], preferred_spelling(root)))
             for root in roots:
                 self._seen[root] = chosen
                 if root != chosen:
@@ -412,6 +412,13 @@ def one_scheme_notice(given: str, archived: str) -> str:
     else:
         why = "http and https are the same site"
     return f"Notice: {given} is archived as {archived} ({why}): using that"
+
+
+def captured_spelling_notice(given: str, used: str) -> str:
+    """What `recover` says when it archives site `given` under `used`, the spelling of it that
+    most of its post captures have (archive.recover.captured_spelling)."""
+    return (f"Notice: {given} was captured as {used} (most of its post captures): archived "
+            f"as that, where a crawl, import or recover of either spelling finds it")
 
 
 def _twins(given: str, archived: str) -> bool:

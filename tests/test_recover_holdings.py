@@ -146,3 +146,91 @@ def test_posts_the_feed_names_but_no_capture_holds_cost_no_more_cdx_queries(tmp_
     assert (summary["feeds"], summary["sites"][SITE + "/"]["posts"]) == (1, 2)
     # /post/ (200, 404, 410), the feed and the two sitemaps, the pages to probe.
     assert summary["requests"]["cdx"] == 7
+
+
+def test_a_blog_given_bare_but_captured_at_www_is_archived_where_it_was_captured(
+        tmp_path: Path):
+    """`recover gone-garden.example` when the Wayback Machine holds the blog at
+    www.gone-garden.example (where it was served; one stray capture at the bare host): the
+    site and its posts are archived at https://www.…, the spelling most post captures have,
+    each post once, and a Notice names both. Until 2026-12-07 they were archived at
+    https://gone-garden.example/post/…, URLs no capture ever used. A later recover or import
+    of either spelling lands on the same site."""
+    blog = SampleBlog(seed=61, post_count=3)
+    server = BlogServer(blog)
+    first, second, third = (post.slug for post in blog.posts)
+    www, bare = SITE, SITE.replace("www.", "")
+
+    def capture(base: str, slug: str, date: str) -> tuple[str, str, bytes]:
+        return (f"{base}/post/{slug}", date,
+                server.respond(f"/post/{slug}", base=base, record=False).body)
+
+    captures = [capture("http://www.gone-garden.example", first, "2019-03-01T10:00:00Z"),
+                capture(www, first, "2021-03-01T10:00:00Z"),
+                capture(www, second, "2021-04-01T10:00:00Z"),
+                capture(bare, second, "2022-04-01T10:00:00Z"),
+                capture(www, third, "2022-05-01T10:00:00Z")]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", "gone-garden.example", "--from",
+             base, "--db", str(db), "--delay", "0", "--no-images", "--json"],
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        expected = sorted(f"{www}/post/{slug}" for slug in (first, second, third))
+        assert table(db, "SELECT url FROM sites") == [(www + "/",)]
+        assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == expected
+        summary = json.loads(done.stdout)
+        assert (summary["site"], summary["given"]) == (www + "/", bare + "/")
+        assert list(summary["sites"]) == [www + "/"]
+        assert ("Notice: gone-garden.example was captured as https://www.gone-garden.example/"
+                in done.stderr)
+        # Either spelling again: the same site, nothing fetched twice, no notice of a new site.
+        for spelling in (bare, "http://www.gone-garden.example"):
+            again = subprocess.run(
+                [sys.executable, "-m", "archive.cli", "recover", spelling, "--from", base,
+                 "--db", str(db), "--delay", "0", "--no-images", "--json"],
+                capture_output=True, text=True, timeout=300)
+            assert again.returncode == 0, again.stderr
+            assert (json.loads(again.stdout)["site"], json.loads(again.stdout)["fetched"]) \
+                == (www + "/", 0)
+    imported = subprocess.run([sys.executable, "-m", "archive.cli", "import", str(warc),
+                               "--db", str(db), "--json"],
+                              capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert table(db, "SELECT url FROM sites") == [(www + "/",)]
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == expected
+
+
+def test_a_recover_keeps_a_site_the_archive_holds_under_the_spelling_given(tmp_path: Path):
+    """An archive holding the blog as https://gone-garden.example/ (an earlier import of a
+    capture made there) is not split when the Wayback Machine holds it mostly at www.: the
+    posts recovered join that site, each once."""
+    blog = SampleBlog(seed=67, post_count=2)
+    server = BlogServer(blog)
+    first, second = (post.slug for post in blog.posts)
+    bare = SITE.replace("www.", "")
+    page = {(base, slug): server.respond(f"/post/{slug}", base=base, record=False).body
+            for base in (SITE, bare) for slug in (first, second)}
+    earlier = tmp_path / "earlier.warc.gz"
+    write_captures(earlier, [(f"{bare}/post/{first}", "2018-03-01T10:00:00Z",
+                              page[bare, first])])
+    db = tmp_path / "blog.db"
+    done = subprocess.run([sys.executable, "-m", "archive.cli", "import", str(earlier),
+                           "--db", str(db)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, [(f"{SITE}/post/{slug}", "2021-03-01T10:00:00Z", page[SITE, slug])
+                          for slug in (first, second)])
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", "gone-garden.example", "--from",
+             base, "--db", str(db), "--delay", "0", "--no-images", "--json"],
+            capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert table(db, "SELECT url FROM sites") == [(bare + "/",)]
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
+        f"{bare}/post/{slug}" for slug in (first, second))
+    assert json.loads(done.stdout)["given"] is None

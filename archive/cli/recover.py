@@ -19,7 +19,7 @@ from archive.cli.common import (
 )
 from archive.cli.import_files import CUT_SHORT, OLD_BLOG, site_summary
 from archive.cli.interrupts import stopping_cleanly
-from archive.site_match import archived_root, one_scheme_notice
+from archive.site_match import archived_root, captured_spelling_notice, one_scheme_notice
 from archive.store import Archive, ArchiveError
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ def command(site: str, replay: str, cdx: str | None, db: Path, delay: float, tim
                     recover(archive, archived, replay=replay, cdx=cdx, client=client,
                             images=not no_images, on_start=on_start, progress=progress,
                             into=result)
+                    if result.given is not None:
+                        click.echo(captured_spelling_notice(site, result.site), err=True)
                     if not result.listed and not result.already:
                         nothing = _nothing_listed(client, result.site, replay, cdx)
                 finally:
