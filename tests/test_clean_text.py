@@ -1649,3 +1649,44 @@ def test_an_empty_markdown_heading_is_no_title_and_no_traceback(dump: str) -> No
     result = clean_text(dump, "markdown")
     assert result.title is None or result.title.strip("# ")
     assert "long enough" in (result.title or "") + result.body_text  # the text is kept
+
+
+_MENU_TEXT = ("top of page\n\n        Harbour School\n\n        * Home\n\n        * About\n\n"
+              "          * More\n\n")
+
+
+@pytest.mark.parametrize("categories", [
+    "                * All Posts\n                * Term Notes\n",
+    "                * All Posts\n                * Term Notes\n                * Open Days\n",
+])
+def test_a_text_copy_hiding_date_and_read_gives_the_author_under_the_category_menu(
+        categories: str) -> None:
+    """A blog that hides the date and reading time: its category menu ("All Posts" and the
+    categories, one list) then the author's bullet, indented under it, over the title. The
+    categories after "All Posts" stayed above the author: no title, a category as author."""
+    dump = (_MENU_TEXT + categories + "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            "                    Walking to School Together\n\n"
+            "                        Our first paragraph tells how the walk began.\n\n"
+            "                        A second paragraph follows it.\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert (result.title, result.author) == ("Walking to School Together", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the walk began.",
+                           "A second paragraph follows it."]
+
+
+def test_a_markdown_copy_hiding_date_and_read_gives_the_author_under_linked_categories(
+        ) -> None:
+    """The same in html2text's Markdown: the category menu's links are taken as a run of
+    link lines, which left the author's bullet over the title unread as the author."""
+    dump = ("[Harbour School](../index.html)\n\n  * [Home](../index.html)\n"
+            "  * [About](../about.html)\n  * More\n\n"
+            "Use tab to navigate through the menu items.\n\n"
+            "  * [All Posts](../blog.html)\n  * [Term Notes](../blog/categories/term-notes.html)\n"
+            "\n\n\n  * ![](https://example.org/avatar.png)Mira Okafor\n\n\n\n"
+            "# Walking to School Together\n\nOur first paragraph tells how the walk began.\n\n"
+            "A second paragraph follows it.\n")
+    result = clean_text(dump, "markdown")
+    assert (result.title, result.author) == ("Walking to School Together", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the walk began.",
+                           "A second paragraph follows it."]

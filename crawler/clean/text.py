@@ -105,6 +105,10 @@ def _heading(line: Line) -> bool:
     return heading_like(line) and not finished_paragraph(line.text)
 
 
+def _indent(line: Line) -> int:
+    return len(line.raw) - len(line.raw.lstrip())
+
+
 def _goes_on_above(text: str) -> bool:
     """Whether short lines under `text` go on from it rather than follow a finished
     paragraph: it introduces a list ("What I pack:"), or it is a short line with no closing
@@ -200,6 +204,10 @@ class _Cleaner(PageRules):
         if k - self.pos >= 2:
             for j in range(self.pos, k):
                 self.chrome(j)
+            # The blog's category menu among the links: the post header follows as under
+            # sub_header's menu (an author bullet over the title when dates are hidden).
+            self.sub_menu |= any(v.ALL_POSTS_LINE.match(self.ln(j).text)
+                                 for j in range(self.pos, k))
             self.pos, self.site_header = k, True
 
     def sub_header(self) -> None:
@@ -213,6 +221,12 @@ class _Cleaner(PageRules):
                   or self.meta(k)):
                 break  # past the menus: the article has started
         if last is not None:
+            # The category links listed with "All Posts" (the same list: glued lines at its
+            # indentation), not the author's bullet that may follow, indented under them.
+            while (last + 1 < len(self.c) and self.c[last + 1] == self.c[last] + 1
+                   and self.ln(last + 1).bullet and _indent(self.ln(last + 1)) == _indent(
+                       self.ln(last)) and len(self.ln(last + 1).text) <= MENU_ITEM):
+                last += 1
             self.site_header = self.sub_menu = True
             for k in range(self.pos, last + 1):
                 self.chrome(k)
