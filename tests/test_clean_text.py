@@ -1690,3 +1690,36 @@ def test_a_markdown_copy_hiding_date_and_read_gives_the_author_under_linked_cate
     assert (result.title, result.author) == ("Walking to School Together", "Mira Okafor")
     assert result.body == ["Our first paragraph tells how the walk began.",
                            "A second paragraph follows it."]
+
+
+def test_a_site_tagline_over_the_menu_leaves_the_blog_menu_read_when_date_and_read_hidden(
+        ) -> None:
+    """The site's tagline, a sentence, under "top of page" and over the menu ended the search
+    for the blog's category menu: with no date or reading time to anchor the header, the
+    author's bullet and the title went to the body."""
+    dump = ("      top of page\n\n"
+            "          Harbour Bakery: Fresh bread for your neighbourhood every morning.\n\n"
+            "          Call Us Today (555) 010-2030\n\n"
+            "        * Breads\n\n        * Cakes\n\n          * More\n\n"
+            "      Order Now\n"
+            "                * All Posts\n                * Recipes\n"
+            "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            "                    Baking Rye at Home\n\n"
+            "                        Our first paragraph tells how the dough began.\n\n"
+            "                        A second paragraph follows it.\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert (result.title, result.author) == ("Baking Rye at Home", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the dough began.",
+                           "A second paragraph follows it."]
+
+
+def test_a_framed_post_opening_on_its_title_and_a_paragraph_keeps_them() -> None:
+    """The guard: a post's own first paragraph over a list is no site tagline when no blog
+    menu follows; title and paragraph stay."""
+    dump = ("top of page\n\nBaking Rye at Home\n\n"
+            "Our first paragraph tells how the dough began.\n\n"
+            "  * Rye flour\n\n  * Water\n\nA last paragraph closes the post.\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert result.title == "Baking Rye at Home"
+    assert result.body[0] == "Our first paragraph tells how the dough began."

@@ -76,6 +76,8 @@ from crawler.extract.record import CleanedText
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
 MENU_ITEM = 40  # characters of a site menu's item at most
+# Lines the site's name, tagline and contact line take under "top of page", above its menu.
+SITE_NAME_LINES = 3
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
@@ -213,12 +215,14 @@ class _Cleaner(PageRules):
     def sub_header(self) -> None:
         """The blog's sub-header: "All Posts", category links, search box, login button."""
         last = None
+        menu = False  # a list item seen: the site's menu has begun
         for k in range(self.pos, min(len(self.c), self.pos + FAR)):
             t = self.ln(k).text
+            menu |= self.ln(k).bullet
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 last = k
             elif (len(t) > 60 or t.endswith((".", "。")) and not v.MORE_MENU_LINE.match(t)
-                  or self.meta(k)):
+                  or self.meta(k)) and not self._site_tagline(k, menu):
                 break  # past the menus: the article has started
         if last is not None:
             # The category links listed with "All Posts" (the same list: glued lines at its
@@ -231,6 +235,13 @@ class _Cleaner(PageRules):
             for k in range(self.pos, last + 1):
                 self.chrome(k)
             self.pos = last + 1
+
+    def _site_tagline(self, k: int, menu: bool) -> bool:
+        """A sentence under "top of page" and above the site's menu (its tagline, a phone
+        line): at most SITE_NAME_LINES lines, the menu's list items right under them."""
+        below = range(k + 1, min(len(self.c), self.pos + SITE_NAME_LINES + 1))
+        return (self.framed[0] and not menu and k < self.pos + SITE_NAME_LINES
+                and self.meta(k) is None and any(self.ln(j).bullet for j in below))
 
     def find_block(self) -> tuple[int, int] | None:
         window = FAR if self.site_header else NEAR
