@@ -1723,3 +1723,29 @@ def test_a_framed_post_opening_on_its_title_and_a_paragraph_keeps_them() -> None
     result = clean_text(dump, "text")
     assert result.title == "Baking Rye at Home"
     assert result.body[0] == "Our first paragraph tells how the dough began."
+
+
+def _under_author(lines: str) -> str:
+    return (_MENU_TEXT + "                * All Posts\n                * Term Notes\n"
+            "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            + lines + "\nbottom of page\n")
+
+
+def test_a_title_ending_in_a_full_stop_under_the_author_is_the_title() -> None:
+    """A blog hiding date and reading time: a title that ends in a full stop ("Five ways to
+    rest.") under the author's bullet read as a paragraph, leaving the post untitled."""
+    result = clean_text(_under_author(
+        "                    Five ways to rest.\n\n"
+        "                        Our first paragraph tells how the rest began, at length.\n\n"
+        "                        A second paragraph follows it.\n"), "text")
+    assert (result.title, result.author) == ("Five ways to rest.", "Mira Okafor")
+    assert result.body[0] == "Our first paragraph tells how the rest began, at length."
+
+
+def test_a_one_sentence_post_under_the_author_keeps_its_sentence_in_the_body() -> None:
+    """The guard: a sentence over a shorter line (a one-line post over its photo's caption)
+    is the post's text, not its title."""
+    result = clean_text(_under_author(
+        "                    We rested all week.\n\n                    Photo: Ann\n"), "text")
+    assert "We rested all week." in result.body

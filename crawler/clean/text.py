@@ -512,6 +512,7 @@ class _Cleaner(PageRules):
         first = self.ln(k)
         nxt = self.ln(k + 1) if k + 1 < len(self.c) else None
         top = self.c[0]
+        bylined = False
         # A label glued under "top of page" (logo, decorative image) above the real heading.
         if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
                 and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
@@ -523,7 +524,7 @@ class _Cleaner(PageRules):
         elif ((self.framed[0] or self.sub_menu) and first.bullet and name_like(first.text)
               and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
-            self.evidence = True
+            self.evidence = bylined = True
             self.chrome(k)
             k += 1
             if k >= len(self.c):
@@ -532,7 +533,12 @@ class _Cleaner(PageRules):
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
         qa = line.text.endswith("?") and i + 1 < len(self.lines) and not self.lines[i + 1].blank
-        if title_like(line) and not (qa and not self.site_header):
+        # Under the author's bullet the title's place is framed: a title may end in a full
+        # stop ("12 ways to relax.") there, over the post's longer text (not a one-line post
+        # over its photo's caption).
+        framed = (bylined and heading_like(line) and k + 1 < len(self.c)
+                  and len(self.ln(k + 1).text) > len(line.text))
+        if (title_like(line) or framed) and not (qa and not self.site_header):
             self.role[i] = "title"
             return k + 1
         return k
