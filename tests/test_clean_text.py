@@ -1715,11 +1715,12 @@ def test_a_site_tagline_over_the_menu_leaves_the_blog_menu_read_when_date_and_re
 
 
 def test_a_framed_post_opening_on_its_title_and_a_paragraph_keeps_them() -> None:
-    """The guard: a post's own first paragraph over a list is no site tagline when no blog
-    menu follows; title and paragraph stay."""
+    """The guard: a post's own first paragraph over a list is no site tagline: the blog's
+    menu in its footer leaves title and paragraphs where they are."""
     dump = ("top of page\n\nBaking Rye at Home\n\n"
             "Our first paragraph tells how the dough began.\n\n"
-            "  * Rye flour\n\n  * Water\n\nA last paragraph closes the post.\n\nbottom of page\n")
+            "  * Rye flour\n\n  * Water\n\nA last paragraph closes the post.\n\n"
+            "  * All Posts\n\nbottom of page\n")
     result = clean_text(dump, "text")
     assert result.title == "Baking Rye at Home"
     assert result.body[0] == "Our first paragraph tells how the dough began."
