@@ -642,3 +642,49 @@ def test_a_link_to_a_posts_old_blog_address_points_at_its_file(tmp_path: Path) -
     _, body = page(out, "ann.wixsite.com-yoga/2019-06-07-evening/index.md")
     assert sorted(links(body)) == [("link", "../2019-06-06-morning-flow/index.md"),
                                    ("link", old.replace("ann.", "bob."))]
+
+
+def slugs_by_title(out: Path) -> dict[str, str]:
+    found = {}
+    for path in out.rglob("index.md"):
+        meta, _ = page(out, path.relative_to(out).as_posix())
+        found[meta["title"]] = meta["slug"]
+    return found
+
+
+def test_a_part_of_a_migration_gives_a_slug_the_whole_export_gave(tmp_path: Path) -> None:
+    """A filtered export (--since, --changed-since: a migration in parts into one content
+    folder) gives a post the slug the whole export gives it: until 2026-12-07 a translation
+    at /fr/post/calm exported on its own took the plain slug `calm` the earlier part had
+    given /post/calm, and Hugo published one over the other."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Calm.", title="Calm", published="2024-05-01T08:00:00Z")
+        save(archive, f"{SITE}/fr/post/calm", "Calme.", title="Calme",
+             published="2024-06-01T08:00:00Z")
+    export(db, tmp_path / "whole")
+    whole = slugs_by_title(tmp_path / "whole")
+    assert whole["Calm"] == "calm" and whole["Calme"] != "calm"
+    export(db, tmp_path / "part", "--since", "2024-06")
+    assert slugs_by_title(tmp_path / "part") == {"Calme": whole["Calme"]}
+
+
+def test_a_post_found_later_never_takes_an_exported_posts_slug(tmp_path: Path) -> None:
+    """A re-export after a crawl found an older post whose slug Hugo publishes as an exported
+    one's (/post/Calm of 2023 beside /post/calm of 2024) leaves the exported post's slug, and
+    so its published address, as it was: until 2026-12-07 the older post took `calm` and the
+    exported one became calm-1."""
+    db = tmp_path / "blogs.db"
+    out = tmp_path / "content"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Calm.", title="Calm, lower case",
+             published="2024-05-01T08:00:00Z")
+    export(db, out)
+    assert slugs_by_title(out) == {"Calm, lower case": "calm"}
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/Calm", "Calm.", title="Calm, capitals",
+             published="2023-05-01T08:00:00Z")
+    export(db, out)
+    slugs = slugs_by_title(out)
+    assert slugs["Calm, lower case"] == "calm"
+    assert slugs["Calm, capitals"].lower() != "calm"

@@ -351,8 +351,8 @@ class Pages:
     The slug is the URL's last segment, unless an earlier post of the site's folder has one
     Hugo publishes at the same URL (slugs differing in case, which Hugo lowercases; one slug
     under two paths of the site, /post/calm and /fr/post/calm): Hugo would write one page
-    over the other without a word, so the later gets its post id appended, as its folder
-    does."""
+    over the other without a word, so the one stored later (claims come in id order,
+    source.post_names) gets its post id appended, as its folder does."""
 
     def __init__(self, out: Folder, flat: bool) -> None:
         self.out = out
