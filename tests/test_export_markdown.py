@@ -688,3 +688,33 @@ def test_a_post_found_later_never_takes_an_exported_posts_slug(tmp_path: Path) -
     slugs = slugs_by_title(out)
     assert slugs["Calm, lower case"] == "calm"
     assert slugs["Calm, capitals"].lower() != "calm"
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_slugs_differing_in_what_it_drops_at_urls_of_their_own(
+        tmp_path: Path) -> None:
+    """Hugo drops from a slug what is not a letter, digit, mark or one of . _ # + ~ - @ (an
+    emoji, an apostrophe, &): slugs differing only there were given to it as they were until
+    2026-12-07, and it published spring-🌸 and spring-🌼 both at /spring-/, c'est-la-vie over
+    cest-la-vie, one page over the other without a word."""
+    db = tmp_path / "blogs.db"
+    posts = {f"{SITE}/post/spring-🌸": ("Spring blossom", "2024-05-01T08:00:00Z"),
+             f"{SITE}/post/spring-🌼": ("Spring daisy", "2024-05-02T08:00:00Z"),
+             f"{SITE}/post/c'est-la-vie": ("Apostrophe", "2024-05-03T08:00:00Z"),
+             f"{SITE}/post/cest-la-vie": ("No apostrophe", "2024-05-04T08:00:00Z"),
+             f"{SITE}/post/tea-&-cake": ("Ampersand", "2024-05-05T08:00:00Z"),
+             f"{SITE}/post/tea--cake": ("Two hyphens", "2024-05-06T08:00:00Z")}
+    with Archive.open(db) as archive:
+        for url, (title, published) in posts.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
+    public = site / "public" / "ann.wixsite.com-yoga"
+    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
+                    for p in public.glob("*/index.html"))
+    assert titles == sorted(title for title, _ in posts.values())
+    # The first stored keeps its URL's slug.
+    slugs = slugs_by_title(site / "content")
+    assert (slugs["Spring blossom"], slugs["Apostrophe"], slugs["Ampersand"]) == \
+        ("spring-🌸", "c'est-la-vie", "tea-&-cake")

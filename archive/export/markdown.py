@@ -328,11 +328,20 @@ def link_key(url: str) -> str | None:
     return parts.netloc.lower() + unicodedata.normalize("NFC", unquote(parts.path)).rstrip("/")
 
 
+# What Hugo keeps of a slug besides letters, digits and marks (its UnicodeSanitize, 0.111).
+_HUGO_KEEPS = frozenset("._#+~-@")
+
+
 def _published_as(directory: str, page_slug: str) -> str:
-    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased, spaces
-    made hyphens (its default `disablePathToLower = false`)."""
-    name = unicodedata.normalize("NFC", page_slug).replace(" ", "-").lower()
-    return f"{directory}/{name}"
+    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased (its
+    default `disablePathToLower = false`), spaces made hyphens, and anything but letters,
+    digits, marks and . _ # + ~ - @ dropped (an emoji, an apostrophe: spring-🌸 and spring-🌼
+    both at /spring-/)."""
+    name = "".join("-" if ch.isspace() else ch
+                   for ch in unicodedata.normalize("NFC", page_slug)
+                   if ch.isspace() or ch in _HUGO_KEEPS
+                   or unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) == "Nd")
+    return f"{directory}/{name.lower()}"
 
 
 def moved_key(url: str) -> str | None:
