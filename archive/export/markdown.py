@@ -376,10 +376,14 @@ class Pages:
     def close(self) -> None:
         self.db.close()
 
-    def claim(self, post: dict[str, Any]) -> str:
+    def claim(self, post: dict[str, Any]) -> str | None:
         """The post's page (path below the folder), claimed now; its URLs lead to it when it is
-        written (`chosen`, source.post_names)."""
+        written (`chosen`, source.post_names). A post whose file's name agrees with none
+        written (not `named`) only takes its slug, which a written one's may agree with: None."""
         directory = site_folder(post.get("site") or post["url"])
+        if not post.get("named", True):
+            self._unique_slug(directory, post)
+            return None
         stem, tiebreak = file_stem(post), str(post["id"])
         path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
                 else self.out.claim(directory, stem, "", tiebreak) / PAGE)
