@@ -718,3 +718,22 @@ def test_hugo_publishes_slugs_differing_in_what_it_drops_at_urls_of_their_own(
     slugs = slugs_by_title(site / "content")
     assert (slugs["Spring blossom"], slugs["Apostrophe"], slugs["Ampersand"]) == \
         ("spring-🌸", "c'est-la-vie", "tea-&-cake")
+
+
+def test_a_link_to_a_post_a_filter_leaves_out_is_not_led_to_another_case_of_its_slug(
+        tmp_path: Path) -> None:
+    """A link to /post/calm, a post the filter leaves out, stays the site's URL, as the docs
+    say of links to posts left out: until 2026-12-07 it was led to the file of /post/Calm, a
+    post of the export whose slug differs only in case (its old-blog key, case-folded, agrees)."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Lower.", title="Calm, lower case",
+             published="2023-05-01T08:00:00Z")
+        save(archive, f"{SITE}/post/Calm", "Capitals.", title="Calm, capitals",
+             published="2024-05-01T08:00:00Z")
+        save(archive, f"{SITE}/post/linking", f"See [it]({SITE}/post/calm).", title="Linking",
+             published="2024-06-01T08:00:00Z")
+    out = tmp_path / "content"
+    export(db, out, "--since", "2024")
+    _, body = page(out, "ann.wixsite.com-yoga/2024-06-01-linking/index.md")
+    assert links(body) == [("link", f"{SITE}/post/calm")]

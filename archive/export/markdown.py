@@ -379,18 +379,25 @@ class Pages:
     def claim(self, post: dict[str, Any]) -> str | None:
         """The post's page (path below the folder), claimed now; its URLs lead to it when it is
         written (`chosen`, source.post_names). A post whose file's name agrees with none
-        written (not `named`) only takes its slug, which a written one's may agree with: None."""
+        written (not `named`) only takes its slug, which a written one's may agree with: None.
+        A post not written keeps its own URL from leading to another (a link to /post/calm to
+        the page of /post/Calm, whose old-blog key agrees): links to it stay the site's."""
         directory = site_folder(post.get("site") or post["url"])
+        chosen = post.get("chosen", True)
         if not post.get("named", True):
             self._unique_slug(directory, post)
-            return None
-        stem, tiebreak = file_stem(post), str(post["id"])
-        path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
-                else self.out.claim(directory, stem, "", tiebreak) / PAGE)
-        relative = path.relative_to(self.out.root).as_posix()
-        self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
-                        (post["id"], relative, self._unique_slug(directory, post)))
-        if not post.get("chosen", True):  # not written: its links stay the site's
+            relative = None
+        else:
+            stem, tiebreak = file_stem(post), str(post["id"])
+            path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
+                    else self.out.claim(directory, stem, "", tiebreak) / PAGE)
+            relative = path.relative_to(self.out.root).as_posix()
+            self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
+                            (post["id"], relative, self._unique_slug(directory, post)))
+        if not chosen:  # not written: a link to its URL stays the site's
+            if (key := link_key(post["url"])) is not None:
+                self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, NULL)",
+                                (key, post.get("site")))
             return relative
         for url in (post["url"], post.get("canonical_url")):
             if url and (key := link_key(url)) is not None:
