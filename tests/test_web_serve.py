@@ -301,7 +301,8 @@ def test_base_url_pages_link_to_themselves_with_the_prefix_once(tmp_path: Path) 
             assert sorted(seen) == every_id, order
 
 
-@pytest.mark.parametrize(("name", "prefix"), [("blogs.db", "/prefix/")])
+@pytest.mark.parametrize(("name", "prefix"), [("blogs.db", "/prefix/"),
+                                             ("archive.db", "/archive/")])
 def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, name: str,
                                                                prefix: str) -> None:
     """Behind a proxy that keeps the prefix, every link to the server itself of every kind of
@@ -309,7 +310,7 @@ def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, na
     CSV/JSON links, alternates and static files) and every page's `Link` header answer 200.
     The front page's and the /-/ pages' JSON alternate (`<link rel="alternate"
     type="application/json+datasette">` and the `Link` header) were `/prefix/prefix/….json`:
-    404 (before 2026-12-07)."""
+    404, and 400 for an archive named as the prefix (before 2026-12-07)."""
     db = make_archive(tmp_path / name, extra=3)
     with sqlite3.connect(db) as conn:
         (post_id,) = conn.execute("SELECT id FROM posts").fetchone()

@@ -105,10 +105,12 @@ def _prefixing_sender(send: Any, base_url: bytes) -> Any:
 def _collapsing_sender(send: Any, base_url: bytes) -> Any:
     """`send` for a page of the archive named as the prefix, asked for with it: the links
     Datasette builds from its path have the prefix twice (`/archive/archive/archive/posts` for
-    `/archive/archive/posts`), in a redirect's Location and at the start of an HTML attribute's
-    or a JSON string's value (next_url, toggle_url), with or without the host: once there."""
+    `/archive/archive/posts`), in a redirect's Location, the JSON alternate's `Link` header
+    (`<…/archive/archive/archive/posts.json>`, a 400 until 2026-12-07) and at the start of an
+    HTML attribute's or a JSON string's value (next_url, toggle_url), with or without the
+    host: once there."""
     doubled = base_url + base_url[1:]
-    tripled = re.compile(rb'((?:^|["\'])(?:https?://[^/"\'\s]+)?)'
+    tripled = re.compile(rb'((?:^|["\'<])(?:https?://[^/"\'\s>]+)?)'
                          + re.escape(doubled + base_url[1:]))
 
     def collapsed(text: bytes) -> bytes:
@@ -116,5 +118,5 @@ def _collapsing_sender(send: Any, base_url: bytes) -> Any:
 
     return html_rewriting_sender(
         send, collapsed, types=(b"text/html", b"application/json"),
-        headers=lambda headers: [(k, collapsed(v) if k.lower() == b"location" else v)
+        headers=lambda headers: [(k, collapsed(v) if k.lower() in (b"location", b"link") else v)
                                  for k, v in headers])
