@@ -307,7 +307,8 @@ def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, na
                                                                prefix: str) -> None:
     """Behind a proxy that keeps the prefix, every link to the server itself of every kind of
     page (front page, /-/ pages, database, table, row, article, search, canned queries; their
-    CSV/JSON links, alternates and static files) and every page's `Link` header answer 200.
+    CSV/JSON links, the "every row" CSV of a query cut at max_returned_rows, alternates and
+    static files) and every page's `Link` header answer 200.
     The front page's and the /-/ pages' JSON alternate (`<link rel="alternate"
     type="application/json+datasette">` and the `Link` header) were `/prefix/prefix/….json`:
     404, and 400 for an archive named as the prefix (before 2026-12-07)."""
@@ -323,7 +324,8 @@ def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, na
              f"{archive}/sites/{site_id}", f"{archive}/-/post/{post_id}",
              f"{archive}/-/search?q=breathing", f"{archive}/changed_since?since=2000-01-01",
              f"{archive}/deleted_posts", f"{archive}/recent_posts"]
-    with running_server(db, "--setting", "base_url", prefix) as (_, url):
+    with running_server(db, "--setting", "base_url", prefix,
+                        "--setting", "max_returned_rows", "2") as (_, url):
         origin = url[:-len(prefix)]
         own_link = re.compile(r'(?:href|src|action)="(?:' + re.escape(origin) + r')?(/(?!/)[^"]*)"')
         checked: dict[str, int] = {}
@@ -339,6 +341,7 @@ def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, na
             failing = {link: checked[link] for link in links if checked[link] != 200}
             assert not failing, (page, failing)
         assert f"{prefix}-/metadata.json" in checked and f"{prefix}.json" in checked
+        assert [link for link in checked if "_stream=on" in link], "no every-row CSV link"
 
 
 def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: Path) -> None:
