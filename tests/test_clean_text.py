@@ -1750,3 +1750,20 @@ def test_a_one_sentence_post_under_the_author_keeps_its_sentence_in_the_body() -
     result = clean_text(_under_author(
         "                    We rested all week.\n\n                    Photo: Ann\n"), "text")
     assert "We rested all week." in result.body
+
+
+@pytest.mark.parametrize("framed", [True, False])
+def test_a_list_first_under_the_search_box_is_the_posts_text_not_its_author(framed: bool) -> None:
+    """A post whose blog hides its header, its text opening with a list: a bullet followed by
+    another is the list's first item, kept in the body. Until 2026-12-07 its first item
+    ("Butter", name-shaped) was taken for the author's bullet and left out of the text, on a
+    page with "top of page" and, since that rule also read pages without it, on those too."""
+    body = ["Butter", "Sugar", "Flour, sugar and butter make the base.",
+            "We baked it twice before it held."]
+    page = ("Shortbread | Bakes\n\n" + ("top of page\n\n" if framed else "")
+            + "HOME\n\nRECIPES\n\nMore\n\nUse tab to navigate through the menu items.\n\n"
+            "All Posts\n\nBakes\n\nSearch\n\n* Butter\n\n* Sugar\n\n" + "\n\n".join(body[2:])
+            + "\n\nRecent Posts\n\nSee All\n\nbottom of page\n")
+    result = clean_text(page)
+    assert result.author is None
+    assert result.body[:len(body)] == body

@@ -318,3 +318,22 @@ def test_a_posts_address_reads_decoded_and_links_encoded(tmp_path: Path) -> None
                image=lambda url: None)
     (link,) = lxml.html.fromstring(out.getvalue()).xpath("//article/p[@class='meta']/a")
     assert (link.get("href"), link.text) == (url, "https://ann.wixsite.com/yoga/post/שלום")
+
+
+def test_a_link_to_a_post_left_out_is_not_led_to_another_case_of_its_slug() -> None:
+    """A link to /post/calm, a post the filter leaves out, stays the site's URL: until
+    2026-12-07 it was led to /post/Calm's place in the page, a post whose slug differs only
+    in case (their old-blog key, case-folded, agrees)."""
+    from archive.export import html
+
+    site = "https://ann.wixsite.com/yoga"
+    left_out = {"id": 1, "url": f"{site}/post/calm", "site": site, "chosen": False}
+    posts = [{"id": 2, "url": f"{site}/post/Calm", "title": "Calm", "site": site,
+              "body_html": "<p>Capitals.</p>"},
+             {"id": 3, "url": f"{site}/post/linking", "title": "Linking", "site": site,
+              "body_html": f'<p><a href="{site}/post/calm">lower case</a></p>'}]
+    out = io.StringIO()
+    html.write(posts, out, image=lambda url: None, names=[left_out, *posts])
+    page = lxml.html.fromstring(out.getvalue())
+    assert [a.get("href") for a in page.xpath("//article//p/a") if a.text == "lower case"] \
+        == [f"{site}/post/calm"]

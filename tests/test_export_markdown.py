@@ -642,3 +642,98 @@ def test_a_link_to_a_posts_old_blog_address_points_at_its_file(tmp_path: Path) -
     _, body = page(out, "ann.wixsite.com-yoga/2019-06-07-evening/index.md")
     assert sorted(links(body)) == [("link", "../2019-06-06-morning-flow/index.md"),
                                    ("link", old.replace("ann.", "bob."))]
+
+
+def slugs_by_title(out: Path) -> dict[str, str]:
+    found = {}
+    for path in out.rglob("index.md"):
+        meta, _ = page(out, path.relative_to(out).as_posix())
+        found[meta["title"]] = meta["slug"]
+    return found
+
+
+def test_a_part_of_a_migration_gives_a_slug_the_whole_export_gave(tmp_path: Path) -> None:
+    """A filtered export (--since, --changed-since: a migration in parts into one content
+    folder) gives a post the slug the whole export gives it: until 2026-12-07 a translation
+    at /fr/post/calm exported on its own took the plain slug `calm` the earlier part had
+    given /post/calm, and Hugo published one over the other."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Calm.", title="Calm", published="2024-05-01T08:00:00Z")
+        save(archive, f"{SITE}/fr/post/calm", "Calme.", title="Calme",
+             published="2024-06-01T08:00:00Z")
+    export(db, tmp_path / "whole")
+    whole = slugs_by_title(tmp_path / "whole")
+    assert whole["Calm"] == "calm" and whole["Calme"] != "calm"
+    export(db, tmp_path / "part", "--since", "2024-06")
+    assert slugs_by_title(tmp_path / "part") == {"Calme": whole["Calme"]}
+
+
+def test_a_post_found_later_never_takes_an_exported_posts_slug(tmp_path: Path) -> None:
+    """A re-export after a crawl found an older post whose slug Hugo publishes as an exported
+    one's (/post/Calm of 2023 beside /post/calm of 2024) leaves the exported post's slug, and
+    so its published address, as it was: until 2026-12-07 the older post took `calm` and the
+    exported one became calm-1."""
+    db = tmp_path / "blogs.db"
+    out = tmp_path / "content"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Calm.", title="Calm, lower case",
+             published="2024-05-01T08:00:00Z")
+    export(db, out)
+    assert slugs_by_title(out) == {"Calm, lower case": "calm"}
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/Calm", "Calm.", title="Calm, capitals",
+             published="2023-05-01T08:00:00Z")
+    export(db, out)
+    slugs = slugs_by_title(out)
+    assert slugs["Calm, lower case"] == "calm"
+    assert slugs["Calm, capitals"].lower() != "calm"
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_slugs_differing_in_what_it_drops_at_urls_of_their_own(
+        tmp_path: Path) -> None:
+    """Hugo drops from a slug what is not a letter, digit, mark or one of . _ # + ~ - @ (an
+    emoji, an apostrophe, &): slugs differing only there were given to it as they were until
+    2026-12-07, and it published spring-🌸 and spring-🌼 both at /spring-/, c'est-la-vie over
+    cest-la-vie, one page over the other without a word."""
+    db = tmp_path / "blogs.db"
+    posts = {f"{SITE}/post/spring-🌸": ("Spring blossom", "2024-05-01T08:00:00Z"),
+             f"{SITE}/post/spring-🌼": ("Spring daisy", "2024-05-02T08:00:00Z"),
+             f"{SITE}/post/c'est-la-vie": ("Apostrophe", "2024-05-03T08:00:00Z"),
+             f"{SITE}/post/cest-la-vie": ("No apostrophe", "2024-05-04T08:00:00Z"),
+             f"{SITE}/post/tea-&-cake": ("Ampersand", "2024-05-05T08:00:00Z"),
+             f"{SITE}/post/tea--cake": ("Two hyphens", "2024-05-06T08:00:00Z")}
+    with Archive.open(db) as archive:
+        for url, (title, published) in posts.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
+    public = site / "public" / "ann.wixsite.com-yoga"
+    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
+                    for p in public.glob("*/index.html"))
+    assert titles == sorted(title for title, _ in posts.values())
+    # The first stored keeps its URL's slug.
+    slugs = slugs_by_title(site / "content")
+    assert (slugs["Spring blossom"], slugs["Apostrophe"], slugs["Ampersand"]) == \
+        ("spring-🌸", "c'est-la-vie", "tea-&-cake")
+
+
+def test_a_link_to_a_post_a_filter_leaves_out_is_not_led_to_another_case_of_its_slug(
+        tmp_path: Path) -> None:
+    """A link to /post/calm, a post the filter leaves out, stays the site's URL, as the docs
+    say of links to posts left out: until 2026-12-07 it was led to the file of /post/Calm, a
+    post of the export whose slug differs only in case (its old-blog key, case-folded, agrees)."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/calm", "Lower.", title="Calm, lower case",
+             published="2023-05-01T08:00:00Z")
+        save(archive, f"{SITE}/post/Calm", "Capitals.", title="Calm, capitals",
+             published="2024-05-01T08:00:00Z")
+        save(archive, f"{SITE}/post/linking", f"See [it]({SITE}/post/calm).", title="Linking",
+             published="2024-06-01T08:00:00Z")
+    out = tmp_path / "content"
+    export(db, out, "--since", "2024")
+    _, body = page(out, "ann.wixsite.com-yoga/2024-06-01-linking/index.md")
+    assert links(body) == [("link", f"{SITE}/post/calm")]

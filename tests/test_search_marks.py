@@ -559,3 +559,27 @@ def test_a_post_matching_cjk_and_hebrew_words_is_ranked_by_both(tokyo_db: Path) 
     the union is ranked as one: every post of `שלום` and of `東京` once."""
     found = titles(tokyo_db, "שלום OR 東京")
     assert found[0] == "טוקיו" and len(found) == len(set(found)) == 6
+
+
+@pytest.mark.parametrize(("query", "kept", "left_out", "expected"), [
+    ("שלום -東京", "שלום", "東京", {"יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"}),
+    ("שָׁלוֹם -東京", "שלום", "東京", {"יומן", "מכתב", "שָׁלוֹם עוֹלָם", "שלום חברים"}),
+    ("東京 -שלום", "東京", "שלום", {"先週の旅行"}),
+    ("東京 -שָׁלוֹם", "東京", "שלום", {"先週の旅行"}),
+    ("يساعد -東京", "يساعد", "東京", {"المعلم", "عون"}),
+    ("東京 -يُساعِدُ", "東京", "يساعد", {"先週の旅行", "טוקיו"}),
+])
+def test_a_word_left_out_beside_cjk_and_hebrew_or_arabic_words_reads_both_indexes(
+        tokyo_db: Path, query: str, kept: str, left_out: str, expected: set[str]) -> None:
+    """`-word` beside a CJK word and a Hebrew or Arabic one, in an archive holding marks: the
+    posts of the word kept without those of the word left out, both read without marks (טוקיו,
+    written שָׁלוֹם beside 東京, is left out by `-שלום`), in the ranked search and in the posts
+    table's box alike. The box sends such a search to the ranked search's reading (its
+    `_wxa_search`); sent to posts_unmarked alone, `東京 -שלום` found no post, and to the main
+    index's path for words left out (cjk_search._leaving_out), `שלום -東京` lost the posts
+    written שָׁלוֹם."""
+    assert set(titles(tokyo_db, kept)) - set(titles(tokyo_db, left_out)) == expected
+    assert set(titles(tokyo_db, query)) == expected
+    pytest.importorskip("datasette")
+    from search_hits import table_search
+    assert set(table_search(tokyo_db, query)[0]) == expected

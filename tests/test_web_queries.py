@@ -310,3 +310,27 @@ def test_a_small_archives_posts_table_sorts_by_every_column(
     restarted = make_datasette(db)
     assert asyncio.run(restarted.client.get(f"/archive/posts.json?{order}=title")) \
         .status_code == 400
+
+
+@pytest.mark.parametrize("threshold", ["4", "3"])
+def test_a_sort_by_no_column_of_the_posts_table_says_so_not_that_the_archive_is_big(
+        tmp_path: Path, threshold: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`?_sort=wordcount` (no such column) is the user's mistake, answered 400 with Datasette's
+    "Cannot sort table by wordcount". Until 2026-12-07 the answer went on "in an archive of
+    50,000 posts or more ... posts sort by id, site_id, url, published, last_changed" in an
+    archive of 3 posts, which sorts by every column; a big archive's answer names its sorts."""
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    monkeypatch.setenv("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", threshold)
+    db = tmp_path / "archive.db"
+    _archive_of_three(db)
+    datasette = make_datasette(db)
+    for order in ("_sort", "_sort_desc"):
+        response = asyncio.run(datasette.client.get(f"/archive/posts.json?{order}=wordcount"))
+        assert response.status_code == 400
+        assert "Cannot sort table by wordcount" in response.text
+        assert "posts or more" not in response.text
+        if threshold == "3":  # a big archive: which sorts there are
+            assert "sort by id, site_id, url, published, last_changed" in response.text

@@ -301,6 +301,49 @@ def test_base_url_pages_link_to_themselves_with_the_prefix_once(tmp_path: Path) 
             assert sorted(seen) == every_id, order
 
 
+@pytest.mark.parametrize(("name", "prefix"), [("blogs.db", "/prefix/"),
+                                             ("archive.db", "/archive/")])
+def test_every_link_of_every_page_kind_answers_under_base_url(tmp_path: Path, name: str,
+                                                               prefix: str) -> None:
+    """Behind a proxy that keeps the prefix, every link to the server itself of every kind of
+    page (front page, /-/ pages, database, table, row, article, search, canned queries; their
+    CSV/JSON links, the "every row" CSV of a query cut at max_returned_rows, alternates and
+    static files) and every page's `Link` header answer 200.
+    The front page's and the /-/ pages' JSON alternate (`<link rel="alternate"
+    type="application/json+datasette">` and the `Link` header) were `/prefix/prefix/….json`:
+    404, and 400 for an archive named as the prefix (before 2026-12-07)."""
+    db = make_archive(tmp_path / name, extra=3)
+    with sqlite3.connect(db) as conn:
+        (post_id,) = conn.execute("SELECT id FROM posts").fetchone()
+        (site_id,) = conn.execute("SELECT id FROM sites").fetchone()
+    conn.close()
+    archive = db.stem
+    pages = ["", "-/metadata", "-/plugins", "-/versions", "-/settings", "-/databases",
+             "-/actor", "-/search?q=breathing", archive, f"{archive}?sql=select+1",
+             f"{archive}/posts", f"{archive}/posts?_facet=language", f"{archive}/posts/{post_id}",
+             f"{archive}/sites/{site_id}", f"{archive}/-/post/{post_id}",
+             f"{archive}/-/search?q=breathing", f"{archive}/changed_since?since=2000-01-01",
+             f"{archive}/deleted_posts", f"{archive}/recent_posts"]
+    with running_server(db, "--setting", "base_url", prefix,
+                        "--setting", "max_returned_rows", "2") as (_, url):
+        origin = url[:-len(prefix)]
+        own_link = re.compile(r'(?:href|src|action)="(?:' + re.escape(origin) + r')?(/(?!/)[^"]*)"')
+        checked: dict[str, int] = {}
+        for page in pages:
+            status, headers, text = _get(url + page)
+            assert status == 200, page
+            links = {html.unescape(link) for link in own_link.findall(text)}
+            assert links, page
+            if headers.get("Link"):
+                links.add(re.match(r"<?([^>;]+)>?;", headers["Link"]).group(1)[len(origin):])
+            for link in links - checked.keys():
+                checked[link] = _get(origin + link)[0]
+            failing = {link: checked[link] for link in links if checked[link] != 200}
+            assert not failing, (page, failing)
+        assert f"{prefix}-/metadata.json" in checked and f"{prefix}.json" in checked
+        assert [link for link in checked if "_stream=on" in link], "no every-row CSV link"
+
+
 def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: Path) -> None:
     """A canned query's CSV holds its first max_returned_rows rows; Datasette said so only in
     its JSON, so "Posts changed since" downloaded as CSV silently lost the rest. The page says

@@ -192,7 +192,8 @@ _HREF = re.compile(r'href="([^"]*)"')
 def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Each exported post's address (its URL and canonical URL, as link_key and moved_key read
     them) -> its anchor in the page, from source.post_names (the posts a filter left out have
-    none)."""
+    none: "", so that a link to one stays its URL rather than lead to another post whose old
+    blog key agrees, /post/calm to /post/Calm)."""
     found: dict[str, str] = {}
     for name in names:
         if name.get("chosen", True):
@@ -200,6 +201,8 @@ def anchors(names: Iterable[dict[str, Any]]) -> dict[str, str]:
                 for key in (url and link_key(url), url and moved_key(url)):
                     if key:
                         found.setdefault(key, f"post-{name['id']}")
+        elif key := link_key(name["url"]):
+            found.setdefault(key, "")
     return found
 
 
@@ -209,7 +212,8 @@ def _link_posts(body: str, found: dict[str, str]) -> str:
     def relink(match: re.Match[str]) -> str:
         url = html.unescape(match.group(1))
         # The exact address first, then an old blog URL (or another case) of the post.
-        anchor = found.get(link_key(url) or "") or found.get(moved_key(url) or "")
+        key = link_key(url) or ""
+        anchor = found[key] if key in found else found.get(moved_key(url) or "")
         return f'href="#{anchor}"' if anchor else match.group()
 
     return _HREF.sub(relink, body)

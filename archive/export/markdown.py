@@ -328,11 +328,20 @@ def link_key(url: str) -> str | None:
     return parts.netloc.lower() + unicodedata.normalize("NFC", unquote(parts.path)).rstrip("/")
 
 
+# What Hugo keeps of a slug besides letters, digits and marks (its UnicodeSanitize, 0.111).
+_HUGO_KEEPS = frozenset("._#+~-@")
+
+
 def _published_as(directory: str, page_slug: str) -> str:
-    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased, spaces
-    made hyphens (its default `disablePathToLower = false`)."""
-    name = unicodedata.normalize("NFC", page_slug).replace(" ", "-").lower()
-    return f"{directory}/{name}"
+    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased (its
+    default `disablePathToLower = false`), spaces made hyphens, and anything but letters,
+    digits, marks and . _ # + ~ - @ dropped (an emoji, an apostrophe: spring-🌸 and spring-🌼
+    both at /spring-/)."""
+    name = "".join("-" if ch.isspace() else ch
+                   for ch in unicodedata.normalize("NFC", page_slug)
+                   if ch.isspace() or ch in _HUGO_KEEPS
+                   or unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) == "Nd")
+    return f"{directory}/{name.lower()}"
 
 
 def moved_key(url: str) -> str | None:
@@ -351,8 +360,8 @@ class Pages:
     The slug is the URL's last segment, unless an earlier post of the site's folder has one
     Hugo publishes at the same URL (slugs differing in case, which Hugo lowercases; one slug
     under two paths of the site, /post/calm and /fr/post/calm): Hugo would write one page
-    over the other without a word, so the later gets its post id appended, as its folder
-    does."""
+    over the other without a word, so the one stored later (claims come in id order,
+    source.post_names) gets its post id appended, as its folder does."""
 
     def __init__(self, out: Folder, flat: bool) -> None:
         self.out = out
@@ -367,17 +376,28 @@ class Pages:
     def close(self) -> None:
         self.db.close()
 
-    def claim(self, post: dict[str, Any]) -> str:
+    def claim(self, post: dict[str, Any]) -> str | None:
         """The post's page (path below the folder), claimed now; its URLs lead to it when it is
-        written (`chosen`, source.post_names)."""
+        written (`chosen`, source.post_names). A post whose file's name agrees with none
+        written (not `named`) only takes its slug, which a written one's may agree with: None.
+        A post not written keeps its own URL from leading to another (a link to /post/calm to
+        the page of /post/Calm, whose old-blog key agrees): links to it stay the site's."""
         directory = site_folder(post.get("site") or post["url"])
-        stem, tiebreak = file_stem(post), str(post["id"])
-        path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
-                else self.out.claim(directory, stem, "", tiebreak) / PAGE)
-        relative = path.relative_to(self.out.root).as_posix()
-        self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
-                        (post["id"], relative, self._unique_slug(directory, post)))
-        if not post.get("chosen", True):  # not written: its links stay the site's
+        chosen = post.get("chosen", True)
+        if not post.get("named", True):
+            self._unique_slug(directory, post)
+            relative = None
+        else:
+            stem, tiebreak = file_stem(post), str(post["id"])
+            path = (self.out.claim(directory, stem, ".md", tiebreak) if self.flat
+                    else self.out.claim(directory, stem, "", tiebreak) / PAGE)
+            relative = path.relative_to(self.out.root).as_posix()
+            self.db.execute("INSERT INTO pages VALUES (?, ?, ?)",
+                            (post["id"], relative, self._unique_slug(directory, post)))
+        if not chosen:  # not written: a link to its URL stays the site's
+            if (key := link_key(post["url"])) is not None:
+                self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, NULL)",
+                                (key, post.get("site")))
             return relative
         for url in (post["url"], post.get("canonical_url")):
             if url and (key := link_key(url)) is not None:

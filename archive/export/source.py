@@ -231,30 +231,33 @@ _NAME_DAY = ("CASE WHEN substr(p.published, 1, 10) GLOB "
 
 def post_names(archive: Archive, sites: list[dict[str, Any]],
                chosen: PostFilters | None = None) -> Iterator[dict[str, Any]]:
-    """id, url, canonical_url, published and site of each post of these sites passing
-    `chosen`, in `post_ids`' order, and whether it passes (`chosen`): what the Markdown export
-    names files and resolves links between posts by. With a filter, the posts it leaves out
-    that may share a chosen post's file name (of its day: the name starts with it) come too,
-    in that order: two posts whose names agree get theirs in order (the first the plain name,
-    the next with its id), so a filtered export names a post's file as the whole export does,
-    and a part of a migration never writes its post over another part's."""
+    """id, url, canonical_url, published and site of each post of these sites, in the order
+    they were first stored (id), whether it passes `chosen`, and whether its file's name may
+    agree with a chosen post's (`named`: of a chosen post's day, the day its name starts
+    with): what the Markdown export names files and slugs and resolves links between posts by.
+    With a filter, the posts it leaves out come too: two posts whose names or slugs agree get
+    theirs in this order (the first the plain name, the next with its id), so a filtered
+    export names a post as the whole export does, a part of a migration never writes its post
+    over another part's, and a post found by a later crawl (an older post, another spelling of
+    a slug) never takes the name an exported post had."""
     if not sites:
         return
     of_sites, urls = _of_sites(sites)
-    order = "ORDER BY p.published IS NULL, p.published, p.id"
+    order = "ORDER BY p.id"
     if not chosen:
-        sql, args = (f"SELECT p.id, p.url, p.canonical_url, p.published, s.url, 1 FROM posts p "
-                     f"JOIN sites s ON s.id = p.site_id WHERE {of_sites} {order}", urls)
+        sql, args = (f"SELECT p.id, p.url, p.canonical_url, p.published, s.url, 1, 1 "
+                     f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE {of_sites} {order}",
+                     urls)
     else:
         source, params = _posts_from(archive, sites, chosen)
         sql = (f"WITH chosen(id, day) AS MATERIALIZED (SELECT p.id, {_NAME_DAY} FROM {source}) "
                "SELECT p.id, p.url, p.canonical_url, p.published, s.url, "
-               "p.id IN (SELECT id FROM chosen) FROM posts p JOIN sites s ON s.id = p.site_id "
-               f"WHERE {of_sites} AND {_NAME_DAY} IN (SELECT day FROM chosen) {order}")
+               f"p.id IN (SELECT id FROM chosen), {_NAME_DAY} IN (SELECT day FROM chosen) "
+               f"FROM posts p JOIN sites s ON s.id = p.site_id WHERE {of_sites} {order}")
         args = [*params, *urls]
     for row in archive.conn.execute(sql, args):
         yield {"id": row[0], "url": row[1], "canonical_url": row[2], "published": row[3],
-               "site": row[4], "chosen": bool(row[5])}
+               "site": row[4], "chosen": bool(row[5]), "named": bool(row[6])}
 
 
 def post_terms(archive: Archive, sites: list[dict[str, Any]],

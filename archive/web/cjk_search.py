@@ -101,7 +101,11 @@ def _leaving_out(text: str, bigrams: bool, matched: bool) -> tuple[list[str], di
     """Conditions (and their parameters) on a post `id` holding no word `text` leaves out, as
     the ranked search reads one: each part of it, its CJK runs in the bigram index, the rest in
     either index (archive/search/cjk.py). `matched`: the main index's MATCH expression leaves
-    the words without CJK text out already. None without the bigram index."""
+    the words without CJK text out already. None without the bigram index.
+
+    posts_unmarked is not read: in an archive holding marks, `steer` sends every search with a
+    Hebrew or Arabic letter elsewhere (COMBINED, posts_unmarked, or posts_cjk when it leaves no
+    word out), so none reaches here with words left out (tests/test_search_marks.py)."""
     clauses: list[str] = []
     params: dict[str, str] = {}
     if not bigrams:

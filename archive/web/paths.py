@@ -43,14 +43,17 @@ def page_path(datasette: Any, path: str) -> PagePath:
 
 
 class WithoutBaseUrl:
-    """ASGI middleware: a Datasette page of an archive asked for under Datasette's `base_url`
-    reaches Datasette with its path as if asked for without it.
+    """ASGI middleware: a Datasette page of an archive or of the instance (the front page,
+    `/-/metadata`, `/-/plugins`…) asked for under Datasette's `base_url` reaches Datasette with
+    its path as if asked for without it.
 
     Datasette 0.65 routes a path with or without the prefix, but builds most of a page's links
     to itself (the Next page link and `next_url`, sorting, facets, JSON and CSV) as
     `urls.path(request.path + …)`, adding the prefix to a path that already has it: behind a
     proxy that keeps the prefix, `/archive/blog/posts` linked its next page as
-    `/archive/archive/blog/posts?_next=…`, a 404. The few it builds from the path alone (a
+    `/archive/archive/blog/posts?_next=…`, a 404; every instance page's JSON alternate (its
+    `<link rel="alternate">` and `Link` header) was `/archive/archive/-/metadata.json`, a 404
+    (a 400 for an archive named as the prefix). The few it builds from the path alone (a
     facet's "…" link, the redirects of a trailing slash, `.jsono` or a %-encoded name) get
     the prefix here instead. Other databases' pages are left as Datasette serves them.
     """
@@ -64,7 +67,8 @@ class WithoutBaseUrl:
         path = scope.get("path", "")
         page = page_path(self.datasette, path) if base_url != "/" else None
         if scope.get("type") != "http" or page is None or not path.startswith(base_url) \
-                or page.owner != "archive" or page.plugin_page or page.media_file:
+                or page.owner not in ("archive", "instance") or page.plugin_page \
+                or page.media_file:
             await self.app(scope, receive, send)
             return
         if ("/" + path[len(base_url):]).startswith(base_url):
@@ -101,10 +105,12 @@ def _prefixing_sender(send: Any, base_url: bytes) -> Any:
 def _collapsing_sender(send: Any, base_url: bytes) -> Any:
     """`send` for a page of the archive named as the prefix, asked for with it: the links
     Datasette builds from its path have the prefix twice (`/archive/archive/archive/posts` for
-    `/archive/archive/posts`), in a redirect's Location and at the start of an HTML attribute's
-    or a JSON string's value (next_url, toggle_url), with or without the host: once there."""
+    `/archive/archive/posts`), in a redirect's Location, the JSON alternate's `Link` header
+    (`<…/archive/archive/archive/posts.json>`, a 400 until 2026-12-07) and at the start of an
+    HTML attribute's or a JSON string's value (next_url, toggle_url), with or without the
+    host: once there."""
     doubled = base_url + base_url[1:]
-    tripled = re.compile(rb'((?:^|["\'])(?:https?://[^/"\'\s]+)?)'
+    tripled = re.compile(rb'((?:^|["\'<])(?:https?://[^/"\'\s>]+)?)'
                          + re.escape(doubled + base_url[1:]))
 
     def collapsed(text: bytes) -> bytes:
@@ -112,5 +118,5 @@ def _collapsing_sender(send: Any, base_url: bytes) -> Any:
 
     return html_rewriting_sender(
         send, collapsed, types=(b"text/html", b"application/json"),
-        headers=lambda headers: [(k, collapsed(v) if k.lower() == b"location" else v)
+        headers=lambda headers: [(k, collapsed(v) if k.lower() in (b"location", b"link") else v)
                                  for k, v in headers])

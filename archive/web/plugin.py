@@ -253,21 +253,30 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 @hookimpl(tryfirst=True)
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> None:
-    """A sort the posts table of a big archive does not offer (metadata.SORTABLE_POSTS) is the
-    user's request, not the server's fault: 400, saying which sorts there are and why, where
-    Datasette answered 500."""
+    """A sort the posts table does not offer is the user's request, not the server's fault:
+    400 where Datasette answered 500. A column of a big archive's posts that is not indexed
+    (metadata.SORTABLE_POSTS) says which sorts there are and why; a column the table does not
+    have (`?_sort=wordcount`) says which sorts there are in a big archive, and is Datasette's
+    message alone in another, which sorts by every column."""
     vars_ = getattr(request, "url_vars", None) or {}
-    if isinstance(exception, DatasetteError) and vars_.get("table") == "posts" \
-            and exception.message.startswith("Cannot sort table by ") \
-            and archive_sites(datasette, vars_.get("database", "")) is not None:
-        exception.status = 400
-        exception.message += (
-            f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
-            "server started) posts sort by " + ", ".join(metadata.SORTABLE_POSTS) + ", the "
-            "columns an index keeps in order (another sort reads every post whole, past the "
-            "server's time limit). The longest posts, from the SQL page: select id, title, "
-            "word_count from posts where id in (select id from posts order by word_count desc "
-            "limit 100) order by word_count desc")
+    database = vars_.get("database", "")
+    if not (isinstance(exception, DatasetteError) and vars_.get("table") == "posts"
+            and exception.message.startswith("Cannot sort table by ")
+            and archive_sites(datasette, database) is not None):
+        return
+    exception.status = 400
+    if sorts_every_column(datasette, database):
+        return
+    sorts = ", ".join(metadata.SORTABLE_POSTS)
+    if exception.message.removeprefix("Cannot sort table by ") not in metadata.TABLES["posts"][2]:
+        exception.message += f": posts sort by {sorts}"
+        return
+    exception.message += (
+        f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
+        f"server started) posts sort by {sorts}, the columns an index keeps in order (another "
+        "sort reads every post whole, past the server's time limit). The longest posts, from "
+        "the SQL page: select id, title, word_count from posts where id in (select id from "
+        "posts order by word_count desc limit 100) order by word_count desc")
 
 
 @hookimpl

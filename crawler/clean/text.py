@@ -520,8 +520,10 @@ class _Cleaner(PageRules):
             k += 1
         # Author bullet above the title, with no date or reading time (§6.11, 015), or right
         # under the blog's sub-header (search box) when the blog hides dates and reading times
-        # (also on the oldest builds, which show no "top of page").
+        # (also on the oldest builds, which show no "top of page"). Not a list's first item:
+        # the author's bullet stands alone.
         elif ((self.framed[0] or self.sub_menu) and first.bullet and name_like(first.text)
+              and not (nxt is not None and nxt.bullet)
               and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
             self.evidence = bylined = True
