@@ -1651,6 +1651,107 @@ def test_an_empty_markdown_heading_is_no_title_and_no_traceback(dump: str) -> No
     assert "long enough" in (result.title or "") + result.body_text  # the text is kept
 
 
+_MENU_TEXT = ("top of page\n\n        Harbour School\n\n        * Home\n\n        * About\n\n"
+              "          * More\n\n")
+
+
+@pytest.mark.parametrize("categories", [
+    "                * All Posts\n                * Term Notes\n",
+    "                * All Posts\n                * Term Notes\n                * Open Days\n",
+])
+def test_a_text_copy_hiding_date_and_read_gives_the_author_under_the_category_menu(
+        categories: str) -> None:
+    """A blog that hides the date and reading time: its category menu ("All Posts" and the
+    categories, one list) then the author's bullet, indented under it, over the title. The
+    categories after "All Posts" stayed above the author: no title, a category as author."""
+    dump = (_MENU_TEXT + categories + "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            "                    Walking to School Together\n\n"
+            "                        Our first paragraph tells how the walk began.\n\n"
+            "                        A second paragraph follows it.\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert (result.title, result.author) == ("Walking to School Together", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the walk began.",
+                           "A second paragraph follows it."]
+
+
+def test_a_markdown_copy_hiding_date_and_read_gives_the_author_under_linked_categories(
+        ) -> None:
+    """The same in html2text's Markdown: the category menu's links are taken as a run of
+    link lines, which left the author's bullet over the title unread as the author."""
+    dump = ("[Harbour School](../index.html)\n\n  * [Home](../index.html)\n"
+            "  * [About](../about.html)\n  * More\n\n"
+            "Use tab to navigate through the menu items.\n\n"
+            "  * [All Posts](../blog.html)\n  * [Term Notes](../blog/categories/term-notes.html)\n"
+            "\n\n\n  * ![](https://example.org/avatar.png)Mira Okafor\n\n\n\n"
+            "# Walking to School Together\n\nOur first paragraph tells how the walk began.\n\n"
+            "A second paragraph follows it.\n")
+    result = clean_text(dump, "markdown")
+    assert (result.title, result.author) == ("Walking to School Together", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the walk began.",
+                           "A second paragraph follows it."]
+
+
+def test_a_site_tagline_over_the_menu_leaves_the_blog_menu_read_when_date_and_read_hidden(
+        ) -> None:
+    """The site's tagline, a sentence, under "top of page" and over the menu ended the search
+    for the blog's category menu: with no date or reading time to anchor the header, the
+    author's bullet and the title went to the body."""
+    dump = ("      top of page\n\n"
+            "          Harbour Bakery: Fresh bread for your neighbourhood every morning.\n\n"
+            "          Call Us Today (555) 010-2030\n\n"
+            "        * Breads\n\n        * Cakes\n\n          * More\n\n"
+            "      Order Now\n"
+            "                * All Posts\n                * Recipes\n"
+            "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            "                    Baking Rye at Home\n\n"
+            "                        Our first paragraph tells how the dough began.\n\n"
+            "                        A second paragraph follows it.\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert (result.title, result.author) == ("Baking Rye at Home", "Mira Okafor")
+    assert result.body == ["Our first paragraph tells how the dough began.",
+                           "A second paragraph follows it."]
+
+
+def test_a_framed_post_opening_on_its_title_and_a_paragraph_keeps_them() -> None:
+    """The guard: a post's own first paragraph over a list is no site tagline: the blog's
+    menu in its footer leaves title and paragraphs where they are."""
+    dump = ("top of page\n\nBaking Rye at Home\n\n"
+            "Our first paragraph tells how the dough began.\n\n"
+            "  * Rye flour\n\n  * Water\n\nA last paragraph closes the post.\n\n"
+            "  * All Posts\n\nbottom of page\n")
+    result = clean_text(dump, "text")
+    assert result.title == "Baking Rye at Home"
+    assert result.body[0] == "Our first paragraph tells how the dough began."
+
+
+def _under_author(lines: str) -> str:
+    return (_MENU_TEXT + "                * All Posts\n                * Term Notes\n"
+            "                        * Mira Okafor\n"
+            "                      * \n                      * \n                          + \n\n"
+            + lines + "\nbottom of page\n")
+
+
+def test_a_title_ending_in_a_full_stop_under_the_author_is_the_title() -> None:
+    """A blog hiding date and reading time: a title that ends in a full stop ("Five ways to
+    rest.") under the author's bullet read as a paragraph, leaving the post untitled."""
+    result = clean_text(_under_author(
+        "                    Five ways to rest.\n\n"
+        "                        Our first paragraph tells how the rest began, at length.\n\n"
+        "                        A second paragraph follows it.\n"), "text")
+    assert (result.title, result.author) == ("Five ways to rest.", "Mira Okafor")
+    assert result.body[0] == "Our first paragraph tells how the rest began, at length."
+
+
+def test_a_one_sentence_post_under_the_author_keeps_its_sentence_in_the_body() -> None:
+    """The guard: a sentence over a shorter line (a one-line post over its photo's caption)
+    is the post's text, not its title."""
+    result = clean_text(_under_author(
+        "                    We rested all week.\n\n                    Photo: Ann\n"), "text")
+    assert "We rested all week." in result.body
+
+
 @pytest.mark.parametrize("framed", [True, False])
 def test_a_list_first_under_the_search_box_is_the_posts_text_not_its_author(framed: bool) -> None:
     """A post whose blog hides its header, its text opening with a list: a bullet followed by

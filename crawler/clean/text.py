@@ -76,6 +76,8 @@ from crawler.extract.record import CleanedText
 # down (under long site menus) the block must hold a reading time.
 NEAR, FAR = 8, 80
 MENU_ITEM = 40  # characters of a site menu's item at most
+# Lines the site's name, tagline and contact line take under "top of page", above its menu.
+SITE_NAME_LINES = 3
 # How far above a post's category label the blog's "All Posts" may sit (the category menu).
 CATEGORY_MENU_LINES = 60
 # Lines a tool may print after "bottom of page" (a cookie banner's text and buttons, a pop-up).
@@ -103,6 +105,10 @@ def _heading(line: Line) -> bool:
     """A heading under the header, which makes the line above it a byline or a category: not
     the post's first paragraph, a finished sentence ("We walked to the harbour at dawn.")."""
     return heading_like(line) and not finished_paragraph(line.text)
+
+
+def _indent(line: Line) -> int:
+    return len(line.raw) - len(line.raw.lstrip())
 
 
 def _goes_on_above(text: str) -> bool:
@@ -200,23 +206,42 @@ class _Cleaner(PageRules):
         if k - self.pos >= 2:
             for j in range(self.pos, k):
                 self.chrome(j)
+            # The blog's category menu among the links: the post header follows as under
+            # sub_header's menu (an author bullet over the title when dates are hidden).
+            self.sub_menu |= any(v.ALL_POSTS_LINE.match(self.ln(j).text)
+                                 for j in range(self.pos, k))
             self.pos, self.site_header = k, True
 
     def sub_header(self) -> None:
         """The blog's sub-header: "All Posts", category links, search box, login button."""
         last = None
+        menu = False  # a list item seen: the site's menu has begun
         for k in range(self.pos, min(len(self.c), self.pos + FAR)):
             t = self.ln(k).text
+            menu |= self.ln(k).bullet
             if v.SEARCH_LINE.match(t) or v.LOGIN_LINE.match(t) or v.ALL_POSTS_LINE.match(t):
                 last = k
             elif (len(t) > 60 or t.endswith((".", "。")) and not v.MORE_MENU_LINE.match(t)
-                  or self.meta(k)):
+                  or self.meta(k)) and not self._site_tagline(k, menu):
                 break  # past the menus: the article has started
         if last is not None:
+            # The category links listed with "All Posts" (the same list: glued lines at its
+            # indentation), not the author's bullet that may follow, indented under them.
+            while (last + 1 < len(self.c) and self.c[last + 1] == self.c[last] + 1
+                   and self.ln(last + 1).bullet and _indent(self.ln(last + 1)) == _indent(
+                       self.ln(last)) and len(self.ln(last + 1).text) <= MENU_ITEM):
+                last += 1
             self.site_header = self.sub_menu = True
             for k in range(self.pos, last + 1):
                 self.chrome(k)
             self.pos = last + 1
+
+    def _site_tagline(self, k: int, menu: bool) -> bool:
+        """A sentence under "top of page" and above the site's menu (its tagline, a phone
+        line): at most SITE_NAME_LINES lines, the menu's list items right under them."""
+        below = range(k + 1, min(len(self.c), self.pos + SITE_NAME_LINES + 1))
+        return (self.framed[0] and not menu and k < self.pos + SITE_NAME_LINES
+                and self.meta(k) is None and any(self.ln(j).bullet for j in below))
 
     def find_block(self) -> tuple[int, int] | None:
         window = FAR if self.site_header else NEAR
@@ -487,6 +512,7 @@ class _Cleaner(PageRules):
         first = self.ln(k)
         nxt = self.ln(k + 1) if k + 1 < len(self.c) else None
         top = self.c[0]
+        bylined = False
         # A label glued under "top of page" (logo, decorative image) above the real heading.
         if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
                 and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
@@ -500,7 +526,7 @@ class _Cleaner(PageRules):
               and not (nxt is not None and nxt.bullet)
               and (nxt is not None and title_like(nxt) or self.sub_menu)):
             self.out.author = first.text
-            self.evidence = True
+            self.evidence = bylined = True
             self.chrome(k)
             k += 1
             if k >= len(self.c):
@@ -509,7 +535,12 @@ class _Cleaner(PageRules):
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
         qa = line.text.endswith("?") and i + 1 < len(self.lines) and not self.lines[i + 1].blank
-        if title_like(line) and not (qa and not self.site_header):
+        # Under the author's bullet the title's place is framed: a title may end in a full
+        # stop ("12 ways to relax.") there, over the post's longer text (not a one-line post
+        # over its photo's caption).
+        framed = (bylined and heading_like(line) and k + 1 < len(self.c)
+                  and len(self.ln(k + 1).text) > len(line.text))
+        if (title_like(line) or framed) and not (qa and not self.site_header):
             self.role[i] = "title"
             return k + 1
         return k
