@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.discover.urls import BadURL, in_any_site, site_root
+from crawler.discover.urls import BadURL, in_any_site, is_post_url, site_root
 
 _OTHER_SCHEME = {"http": "https", "https": "http"}
 
@@ -355,26 +355,32 @@ class ArchivedSpelling:
         return moved
 
     def settle(self, urls: Iterable[str]) -> None:
-        """Before an import archives its first page: the roots of these post URLs that are
+        """Before an import archives its first page: the roots of these page URLs that are
         spellings of one site the archive holds under none (site_twins: a WARC of a gone blog
         downloaded from the Wayback Machine holds http://example.com, http://www.… and
-        https://www.… captures) all go under one of them, the one most of `urls` have (then
-        as one_site prefers), as a later import of any of them goes to the site archived.
+        https://www.… captures) all go under one of them, the one most of its post pages
+        (is_post_url) have, else most of its pages (the owner renamed /post/), then as
+        one_site prefers; a later import of any of them goes to the site archived.
         Decided once a root was seen, each would be a root of its own in the same site row,
-        and a post captured under two spellings two posts."""
-        counts: Counter[str] = Counter()
+        and a post captured under two spellings two posts. Posts only, as recover's
+        captured_spelling: the Wayback Machine captures a front page daily, posts rarely."""
+        pages: Counter[str] = Counter()
+        posts: Counter[str] = Counter()
         for url in urls:
             try:
-                counts[site_root(url)] += 1
+                root = site_root(url)
             except BadURL:
                 continue
+            pages[root] += 1
+            posts[root] += is_post_url(url)
         groups: dict[str, list[str]] = {}
-        for root in counts:
+        for root in pages:
             if root in self._seen or archived_root(self.conn, root) != root or \
                     self.conn.execute("SELECT 1 FROM sites WHERE url = ?", (root,)).fetchone():
                 continue
             groups.setdefault(site_key(root), []).append(root)
         for roots in groups.values():
+            counts = posts if any(posts[root] for root in roots) else pages
             chosen = min(roots, key=lambda root: (-counts[root], preferred_spelling(root)))
             for root in roots:
                 self._seen[root] = chosen
