@@ -80,6 +80,17 @@ time.sleep(60)
 """
 
 
+def five_posts_beside_a_crawl(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
+    """An archive of 5 posts and a process holding its crawl lock, as a running crawl does
+    (it prints "held" once it holds it)."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
+                                       body_text=f"text {n}") for n in range(5)])
+    return db, subprocess.Popen([sys.executable, "-c", CRAWL_LOCK, str(db)], cwd=REPO,
+                                stdout=subprocess.PIPE, text=True)
+
+
 def test_check_beside_a_running_crawl_leaves_the_write_lock_to_it(tmp_path: Path) -> None:
     """The search index's full comparison is a write statement: it held the archive's write
     lock to its end, at 1M posts over a minute of CPU (minutes on a loaded machine), and a crawl
@@ -89,12 +100,7 @@ def test_check_beside_a_running_crawl_leaves_the_write_lock_to_it(tmp_path: Path
     import os
     import sqlite3
 
-    db = tmp_path / "archive.db"
-    with Archive.open(db) as archive:
-        archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
-                                       body_text=f"text {n}") for n in range(5)])
-    crawl = subprocess.Popen([sys.executable, "-c", CRAWL_LOCK, str(db)], cwd=REPO,
-                             stdout=subprocess.PIPE, text=True)
+    db, crawl = five_posts_beside_a_crawl(tmp_path)
     writer = sqlite3.connect(db, isolation_level=None)
     try:
         assert crawl.stdout is not None and crawl.stdout.readline() == "held\n"
@@ -127,12 +133,7 @@ def test_check_beside_a_crawl_storing_a_post_counts_index_and_posts_at_one_momen
     its own read of the file: a post the crawl stored between them was counted in one and not
     the other, and `check` reported the index broken ("search index holds 5 posts, the archive
     6; `wixarchive check --repair` rebuilds it") when nothing was wrong."""
-    db = tmp_path / "archive.db"
-    with Archive.open(db) as archive:
-        archive.save_articles([Article(url=f"https://blog.example/post/p{n}", title=f"Post {n}",
-                                       body_text=f"text {n}") for n in range(5)])
-    crawl = subprocess.Popen([sys.executable, "-c", CRAWL_LOCK, str(db)], cwd=REPO,
-                             stdout=subprocess.PIPE, text=True)
+    db, crawl = five_posts_beside_a_crawl(tmp_path)
     stored: list[int] = []
 
     def crawl_stores_a_post(sql: str) -> None:

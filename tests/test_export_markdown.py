@@ -548,6 +548,21 @@ def test_hugo_shows_what_each_post_wrote(tmp_path: Path) -> None:
     assert [li.text for li in rtl.xpath('.//div[@dir="auto"]/ul/li')] == ["שלום", "עולם"]
 
 
+def published_titles(tmp_path: Path, db: Path, posts: dict[str, tuple[str, str]]
+                     ) -> tuple[Path, list[str]]:
+    """Posts (URL: title, published) archived, exported and built by Hugo: the Hugo site's
+    folder and the titles of the pages Hugo published for the site, sorted."""
+    with Archive.open(db) as archive:
+        for url, (title, published) in posts.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
+    public = site / "public" / "ann.wixsite.com-yoga"
+    return site, sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
+                        for p in public.glob("*/index.html"))
+
+
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
 def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> None:
     """Posts of one site whose slugs agree as Hugo publishes them (one slug under two paths
@@ -559,15 +574,7 @@ def test_hugo_publishes_each_post_of_a_site_at_its_own_url(tmp_path: Path) -> No
              f"{SITE}/fr/post/breathing": ("Respirer", "2024-06-01T08:00:00Z"),
              f"{SITE}/post/Calm": ("Calm, capitals", "2024-07-01T08:00:00Z"),
              f"{SITE}/post/calm": ("Calm, lower case", "2024-07-02T08:00:00Z")}
-    with Archive.open(db) as archive:
-        for url, (title, published) in posts.items():
-            save(archive, url, f"{title}, the post.", title=title, published=published)
-    site = tmp_path / "hugo"
-    export(db, site / "content")
-    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
-    public = site / "public" / "ann.wixsite.com-yoga"
-    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
-                    for p in public.glob("*/index.html"))
+    site, titles = published_titles(tmp_path, db, posts)
     assert titles == sorted(title for title, _ in posts.values())
     slugs = {page(site / "content", p.relative_to(site / "content").as_posix())[0]["title"]:
              page(site / "content", p.relative_to(site / "content").as_posix())[0]["slug"]
@@ -704,15 +711,7 @@ def test_hugo_publishes_slugs_differing_in_what_it_drops_at_urls_of_their_own(
              f"{SITE}/post/cest-la-vie": ("No apostrophe", "2024-05-04T08:00:00Z"),
              f"{SITE}/post/tea-&-cake": ("Ampersand", "2024-05-05T08:00:00Z"),
              f"{SITE}/post/tea--cake": ("Two hyphens", "2024-05-06T08:00:00Z")}
-    with Archive.open(db) as archive:
-        for url, (title, published) in posts.items():
-            save(archive, url, f"{title}, the post.", title=title, published=published)
-    site = tmp_path / "hugo"
-    export(db, site / "content")
-    build_with_raw_html(site, "<h1>{{ .Title }}</h1>{{ .Content }}")
-    public = site / "public" / "ann.wixsite.com-yoga"
-    titles = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text()).group(1)  # type: ignore[union-attr]
-                    for p in public.glob("*/index.html"))
+    site, titles = published_titles(tmp_path, db, posts)
     assert titles == sorted(title for title, _ in posts.values())
     # The first stored keeps its URL's slug.
     slugs = slugs_by_title(site / "content")

@@ -17,7 +17,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer, media_bytes
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.webarchives import table
+from tests.webarchives import recover_json, table, write_dated_warc
 
 pytestmark = pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
 
@@ -27,19 +27,7 @@ HTML = "text/html; charset=utf-8"
 
 def write_captures(path: Path, captures: list[tuple[str, str, bytes]]) -> None:
     """Responses with status 200 (URL, WARC-Date, body) written with warcio."""
-    with path.open("wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        for url, date, body in captures:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", HTML)], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), length=len(body),
-                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
-
-
-def recover(base: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db", str(db),
-         "--delay", "0", "--no-images", "--json"], capture_output=True, text=True, timeout=300)
+    write_dated_warc(path, [(url, date, HTML, body) for url, date, body in captures])
 
 
 def test_a_blog_in_one_language_captured_at_lang_queries_has_each_post_once(tmp_path: Path):
@@ -63,7 +51,7 @@ def test_a_blog_in_one_language_captured_at_lang_queries_has_each_post_once(tmp_
     write_captures(warc, captures)
     db = tmp_path / "blog.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        done = recover(base, db)
+        done = recover_json(SITE, base, db)
     assert done.returncode == 0, done.stderr
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
         f"{SITE}/post/{slug}" for slug in (first, second, third))
@@ -140,7 +128,7 @@ def test_posts_the_feed_names_but_no_capture_holds_cost_no_more_cdx_queries(tmp_
             warc_headers_dict={"WARC-Date": "2021-03-01T11:00:00Z"}))
     db = tmp_path / "blog.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        done = recover(base, db)
+        done = recover_json(SITE, base, db)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["feeds"], summary["sites"][SITE + "/"]["posts"]) == (1, 2)
@@ -174,10 +162,7 @@ def test_a_blog_given_bare_but_captured_at_www_is_archived_where_it_was_captured
     write_captures(warc, captures)
     db = tmp_path / "blog.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        done = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "recover", "gone-garden.example", "--from",
-             base, "--db", str(db), "--delay", "0", "--no-images", "--json"],
-            capture_output=True, text=True, timeout=300)
+        done = recover_json("gone-garden.example", base, db)
         assert done.returncode == 0, done.stderr
         expected = sorted(f"{www}/post/{slug}" for slug in (first, second, third))
         assert table(db, "SELECT url FROM sites") == [(www + "/",)]
@@ -189,10 +174,7 @@ def test_a_blog_given_bare_but_captured_at_www_is_archived_where_it_was_captured
                 in done.stderr)
         # Either spelling again: the same site, nothing fetched twice, no notice of a new site.
         for spelling in (bare, "http://www.gone-garden.example"):
-            again = subprocess.run(
-                [sys.executable, "-m", "archive.cli", "recover", spelling, "--from", base,
-                 "--db", str(db), "--delay", "0", "--no-images", "--json"],
-                capture_output=True, text=True, timeout=300)
+            again = recover_json(spelling, base, db)
             assert again.returncode == 0, again.stderr
             assert (json.loads(again.stdout)["site"], json.loads(again.stdout)["fetched"]) \
                 == (www + "/", 0)
@@ -225,10 +207,7 @@ def test_a_recover_keeps_a_site_the_archive_holds_under_the_spelling_given(tmp_p
     write_captures(warc, [(f"{SITE}/post/{slug}", "2021-03-01T10:00:00Z", page[SITE, slug])
                           for slug in (first, second)])
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        done = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "recover", "gone-garden.example", "--from",
-             base, "--db", str(db), "--delay", "0", "--no-images", "--json"],
-            capture_output=True, text=True, timeout=300)
+        done = recover_json("gone-garden.example", base, db)
     assert done.returncode == 0, done.stderr
     assert table(db, "SELECT url FROM sites") == [(bare + "/",)]
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(

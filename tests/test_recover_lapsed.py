@@ -5,20 +5,15 @@ A real pywb (`wayback` on 127.0.0.1) holds a warcio WARC of the captures."""
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.webarchives import table
+from tests.webarchives import recover_json, table, write_dated_warc
 
 pytestmark = pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
 
@@ -29,24 +24,6 @@ PARKING = (b"<!DOCTYPE html><html><head><title>lapsed.example is parked</title><
 OTHER_PAGE = (b"<!DOCTYPE html><html><head><title>Our services</title></head><body>"
               b"<p>We plan, plant and care for gardens.</p></body></html>")
 FEEDS = ("/blog-feed.xml", "/sitemap.xml", "/blog-posts-sitemap.xml")
-
-
-def write_captures(path: Path, captures: list[tuple[str, str, str, bytes]]) -> None:
-    """Responses with status 200 (URL, WARC-Date, Content-Type, body) written with warcio."""
-    with path.open("wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        for url, date, content_type, body in captures:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)],
-                                       protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), length=len(body),
-                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
-
-
-def recover(base: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db", str(db),
-         "--delay", "0", "--no-images", "--json"], capture_output=True, text=True, timeout=300)
 
 
 def test_a_lapsed_blogs_posts_are_found_from_its_feed_and_sitemaps_captured_before(
@@ -70,12 +47,12 @@ def test_a_lapsed_blogs_posts_are_found_from_its_feed_and_sitemaps_captured_befo
     captures += [(f"{SITE}/services-{word}/page-{number}", "2020-05-02T12:00:00Z", HTML,
                   OTHER_PAGE) for word in range(10) for number in range(4)]
     warc = tmp_path / "lapsed.warc.gz"
-    write_captures(warc, captures)
+    write_dated_warc(warc, captures)
     db = tmp_path / "blog.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        first = recover(base, db)
+        first = recover_json(SITE, base, db)
         assert first.returncode == 0, first.stderr
-        again = recover(base, db)
+        again = recover_json(SITE, base, db)
     assert again.returncode == 0, again.stderr
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
         f"{SITE}/articles/{post.slug}" for post in blog.posts)

@@ -185,6 +185,26 @@ def write_warc(path: Path, responses: list[tuple[str, bytes, str]]) -> None:
                 http_headers=headers))
 
 
+def write_dated_warc(path: Path, captures: list[tuple[str, str, str, bytes]]) -> None:
+    """200 responses (URL, WARC-Date, Content-Type, body) written with warcio, dated as the
+    Wayback Machine's captures are, for a local pywb to serve."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, date, content_type, body in captures:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)],
+                                       protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+def recover_json(site: str, base: str, db: Path) -> subprocess.CompletedProcess:
+    """`wixarchive recover SITE --from BASE --json`, at no delay and without images."""
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", "recover", site, "--from", base, "--db", str(db),
+         "--delay", "0", "--no-images", "--json"], capture_output=True, text=True, timeout=300)
+
+
 def loopback(n: int) -> str:
     """The loopback address 127.0.0.<n> (its own host, as another site), or skip the test where
     the system routes only 127.0.0.1."""
