@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
-from archive.site_match import archived_root, preferred_spelling
+from archive.site_match import held_root, preferred_spelling
 from archive.store import Archive
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, site_root
@@ -518,14 +518,11 @@ class _Recovery:
 
     def settle_spelling(self, rows: Iterable[wayback.Row]) -> None:
         """The site's spelling, before a post is archived: the one archived (an earlier
-        crawl, recover or import, under this spelling or a twin of it, as archived_root
+        crawl, recover or import, under this spelling or a twin of it, as held_root
         finds it, never split), else the one most post captures `rows` were made at
         (captured_spelling), said in the result."""
         given = self.site.root
-        held = archived_root(self.archive.conn, given)
-        if held == given and not self.archive.conn.execute(
-                "SELECT 1 FROM sites WHERE url = ?", (given,)).fetchone():
-            held = captured_spelling(given, rows)
+        held = held_root(self.archive.conn, given) or captured_spelling(given, rows)
         if held != given:
             self.site = _Site(held)
             self.result.site = held

@@ -227,13 +227,19 @@ def archived_root(conn: sqlite3.Connection, url: str) -> str:
     archived (site_twins: http or https, `www.` or not), that one's (a crawl of
     www.example.com files its posts under the https://example.com/ archived, an http WARC
     of it too). Raises BadURL as site_root does."""
+    return held_root(conn, url) or site_root(url)
+
+
+def held_root(conn: sqlite3.Connection, url: str) -> str | None:
+    """The root of the archived site `url` belongs to (as archived_root), or None when the
+    archive holds it under no spelling yet."""
     root = site_root(url)
     twins = site_twins(root)
     rows = {u for (u,) in conn.execute(
         f"SELECT url FROM sites WHERE url IN ({', '.join('?' * (len(twins) + 1))})",
         (root, *twins))}
     found = root if root in rows else next((t for t in twins if t in rows), None)
-    return found or moved_here(conn, [root, *twins]) or root
+    return found or moved_here(conn, [root, *twins])
 
 
 def moved_here(conn: sqlite3.Connection, roots: Sequence[str]) -> str | None:
