@@ -999,3 +999,39 @@ def test_a_right_to_left_block_keeps_its_direction_in_the_markdown():
     assert '<div dir="auto" markdown="1">\n<p>مرحبا <strong>بالعالم</strong></p>\n</div>' in html
     assert re.search(r'<div dir="auto" markdown="1">\n<ul>\n<li>واحد\n<ol>\n<li>nested</li>'
                      r"\n</ol>\n</li>\n<li>two</li>\n</ul>\n</div>\n<ul>\n<li>one</li>", html), html
+
+
+# --- media the served HTML leaves to the browser ------------------------------------------------
+
+# Hand-made in the shapes real pages serve: an older blog build's gallery block, empty until its
+# script runs (tracydoesmakeup.com, 2020), and a react-player that had not loaded (adolfstock.de).
+_EMPTY_GALLERY = ('<div class="_2vd5k"><div class="_3CWa-"><div class="_1lf3C" '
+                  'data-hook="galleryViewer" role="none"></div></div></div>'
+                  '<div type="gallery" data-hook="rcv-block9"></div>')
+_UNLOADED_PLAYER = ('<div data-breakout="normal"><div class="gfFZp"><div class="a-u0O">'
+                    '<div tabindex="0" data-hook="reactPlayerWrapper"><div data-loaded="false" '
+                    'style="width:100%;height:100%"><div style="width:100%"><div></div></div>'
+                    '</div></div></div></div></div><div type="video" data-hook="rcv-block3"></div>')
+
+
+def test_galleries_and_videos_the_html_lacks_are_named_in_a_warning():
+    article = extract_article(_post_with(_EMPTY_GALLERY + "<p>Between.</p>" + _EMPTY_GALLERY
+                                         + _UNLOADED_PLAYER), "https://x.com/post/prices")
+    assert article.body_text == "Before.\n\nBetween.\n\nAfter."
+    assert ("the body's 2 galleries and 1 video are not in the page's HTML (the browser loads "
+            "them): not archived") in article.warnings
+
+
+@pytest.mark.parametrize("media", [
+    # a rendered gallery, a YouTube preview (its thumbnail names the video), an embedded player
+    '<div data-hook="gallery-viewer"><img data-hook="gallery-item-image-img" alt="" '
+    'src="https://static.wixstatic.com/media/ab12cd_1~mv2.jpg/v1/fill/w_300,h_200/a.jpg"></div>',
+    '<figure data-hook="figure-VIDEO"><div data-hook="video-player"><button type="button" '
+    'style="background-image:url(https://i.ytimg.com/vi/lVjzNtUjrGs/maxresdefault.jpg)" '
+    'class="react-player__preview"></button></div></figure>',
+    '<div data-hook="reactPlayerWrapper"><iframe src="https://player.vimeo.com/video/76979871">'
+    "</iframe></div>",
+])
+def test_media_the_html_holds_raise_no_warning(media):
+    article = extract_article(_post_with(media), "https://x.com/post/prices")
+    assert not any("not in the page's HTML" in warning for warning in article.warnings)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from lxml import etree
 
 from crawler.clean.html import sanitize_html
-from crawler.extract.attachments import find_attachments
+from crawler.extract.attachments import (
+    MEDIA_NOT_IN_HTML,
+    find_attachments,
+    media_not_in_html,
+    media_warning,
+)
 from crawler.extract.body import extract_body, find_body, find_post_scope
 from crawler.extract.elements import fill_element_post, fill_unlocated_body
 from crawler.extract.fallback import extract_with_trafilatura
@@ -90,12 +95,15 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
 
 def _fill_body(article: Article, body_el: etree._Element, base: str | None) -> None:
     article.attachments = find_attachments(body_el, base)  # before the walk detaches lists
+    missing = media_not_in_html(body_el)
     body = extract_body(body_el, base)
     article.body_text = body.text
     article.body_html = sanitize_html(body.html)
     article.body_markdown = body.markdown
     article.images = body.images
     article.warnings.extend(body.warnings)
+    if missing:
+        article.warnings.append(media_warning(missing))
     if not body.blocks:
         article.warnings.append("empty post body")
 
@@ -114,7 +122,9 @@ def _fill_from_warmup(article: Article, html: str | bytes, base: str | None) -> 
     article.body_html = sanitize_html(body.html)
     article.body_markdown = body.markdown
     article.images = body.images
-    article.warnings[:] = [w for w in article.warnings if w != "empty post body"]
+    # Both said what the HTML's body lacked; the body now comes from elsewhere.
+    article.warnings[:] = [w for w in article.warnings
+                           if w != "empty post body" and MEDIA_NOT_IN_HTML not in w]
     article.warnings.append("post body read from the page's embedded post data (warmup data): "
                             "its HTML shows none")
 

@@ -17,6 +17,10 @@ what Wix puts in the served HTML, generalised from the real pages in ../shared/r
   a site's own `/_files/ugd/…`) and any link whose path ends in a document or video file
   extension. A plain text link to a YouTube page is a link, not an embedded video: left alone.
 
+`media_not_in_html` counts the body's video and gallery blocks that hold no media at all in the
+served HTML (an older blog build's gallery, a player that had not loaded: the browser's script
+fills them), so the extraction can say the post's copy lacks them rather than drop them unseen.
+
 Element-built post pages (crawler.extract.elements) have no single body element: their body is
 the run of elements after the title element up to where the walk ended it, and
 `find_element_attachments` reads that range. A section's or column's background video there
@@ -43,6 +47,18 @@ DOCUMENT = "document"
 WIX_VIDEO = "https://video.wixstatic.com/"
 _VIDEO_HOOKS = frozenset(("reactPlayerWrapper", "video-player", "videoViewer", "figure-VIDEO",
                           "video-iframe-placeholder"))
+_GALLERY_HOOKS = frozenset(("galleryViewer", "gallery-viewer"))
+GALLERY = "gallery"
+# The outermost video or gallery block of a body (a figure-VIDEO holds a video-player).
+_MEDIA_BLOCK_HOOKS = " or ".join(f"@data-hook='{hook}'" for hook in sorted(
+    _VIDEO_HOOKS | _GALLERY_HOOKS))
+_MEDIA_BLOCKS = etree.XPath(
+    f".//*[{_MEDIA_BLOCK_HOOKS}][not(ancestor::*[{_MEDIA_BLOCK_HOOKS}])]")
+# Anything in a block that names a medium: an element of one, a source, a link, a CSS image.
+_HOLDS_MEDIA = etree.XPath(
+    "boolean(@src | @data-src | .//img | .//video | .//iframe | .//source | .//embed | .//object"
+    " | .//wix-video | .//wix-iframe | .//wix-image | .//wow-image | .//*[@data-src] | .//a[@href]"
+    " | .//@style[contains(., 'url(')])")
 # The owners of background layers whose video is design: sections, strips, columns, the page.
 _BACKGROUND_OWNERS = ("wixui-section", "wixui-column-strip", "wixui-strip", "wixui-page")
 _TAGS = ("a", "iframe", "wix-iframe", "video", "source", "wix-video", "embed", "object")
@@ -256,3 +272,25 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
         if match and _in_player(style.getparent()):
             add(player(f"https://www.youtube.com/watch?v={match.group(1)}"))
     return list(found.values())
+
+
+def media_not_in_html(body: etree._Element) -> dict[str, int]:
+    """The body's video and gallery blocks with no medium in the HTML, counted by kind."""
+    counts: dict[str, int] = {}
+    for block in _MEDIA_BLOCKS(body):
+        if not _HOLDS_MEDIA(block):
+            kind = GALLERY if block.get("data-hook") in _GALLERY_HOOKS else VIDEO
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+MEDIA_NOT_IN_HTML = "not in the page's HTML"
+
+
+def media_warning(counts: dict[str, int]) -> str:
+    """The warning for `media_not_in_html`'s counts: "the body's 2 galleries and 1 video are…"."""
+    plurals = {GALLERY: "galleries", VIDEO: "videos"}
+    named = [f"{n} {kind if n == 1 else plurals[kind]}" for kind, n in sorted(counts.items())]
+    verb, pronoun = ("is", "it") if sum(counts.values()) == 1 else ("are", "them")
+    return (f"the body's {' and '.join(named)} {verb} {MEDIA_NOT_IN_HTML} (the browser loads "
+            f"{pronoun}): not archived")
