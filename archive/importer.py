@@ -396,7 +396,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     try:
         if on_start:
             on_start(len(pages))
-        respell.settle(normalize_url(e.url) for e in pages)
+        respell.settle((normalize_url(e.url) for e in pages), site and site_root(site))
         moves = _BlogMoves(archive.conn, [post_url(e.url) for e in pages])
         _import_pages(importer, resolver, pages, moves, progress)
         linked = _link_images(importer, resolver,

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
-from archive.site_match import held_root, preferred_spelling
+from archive.site_match import held_root, spelling_tie_break
 from archive.store import Archive
 from crawler import wayback
 from crawler.discover.urls import is_listing_path, is_post_url, site_root
@@ -193,10 +193,7 @@ def captured_spelling(given: str, rows: Iterable[wayback.Row]) -> str:
         counts[site_root(f"{scheme}://{host}{path}")] += 1
     if not counts:
         return given
-    wanted = urlsplit(given)
-    return min(counts, key=lambda root: (
-        -counts[root], root != given, urlsplit(root).netloc != wanted.netloc,
-        urlsplit(root).scheme != wanted.scheme, preferred_spelling(root)))
+    return min(counts, key=lambda root: (-counts[root], spelling_tie_break(root, given)))
 
 
 def record_id(replay: str, row: wayback.Row) -> str:
