@@ -99,6 +99,9 @@ class ImportResult:
     # /post/<slug> post Wix moved them to, and posts archived at such a URL that moved there.
     old_blog: int = 0
     other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
+    # Post URLs whose captures in the files are only 404/410s, of no archived post: a post
+    # deleted before any page of it was captured (named, as nothing else shows it existed).
+    gone_only: list[str] = dataclasses.field(default_factory=list)
     # Site roots whose posts were archived under the archive's other-scheme spelling of them.
     respelled: dict[str, str] = dataclasses.field(default_factory=dict)
     sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
@@ -117,6 +120,7 @@ class ImportResult:
                 "skipped": self.skipped, "not_posts": self.not_posts,
                 "cut_short": self.cut_short, "unresolved": self.unresolved,
                 "old_blog": self.old_blog, "other_sites": self.other_sites,
+                "captured_only_gone": self.gone_only,
                 "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
@@ -712,6 +716,8 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in [*gone, *pages]:
         raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
+    result.gone_only = sorted({importer.post_url(e.url) for e in gone}
+                              - {importer.post_url(e.url) for e in pages} - seen.keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}

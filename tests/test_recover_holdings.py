@@ -213,3 +213,52 @@ def test_a_recover_keeps_a_site_the_archive_holds_under_the_spelling_given(tmp_p
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
         f"{bare}/post/{slug}" for slug in (first, second))
     assert json.loads(done.stdout)["given"] is None
+
+
+def test_a_post_captured_only_as_gone_is_named_not_silently_dropped(tmp_path: Path):
+    """A post whose only captures are a 404 and a 410 (deleted before the Wayback Machine
+    saw its page) has no text to archive, but a journalist needs to know it existed: the
+    summary and `--json` (`captured_only_gone`) name its URL, on a re-run too, and no post
+    row is made for it. A post captured as a page and later as a 404 is not named (it is
+    archived, marked deleted). Until 2026-12-07 such a URL was fetched and then nothing."""
+    blog = SampleBlog(seed=71, post_count=3)
+    server = BlogServer(blog)
+    kept, deleted, never = (post.slug for post in blog.posts)
+    pages = [(f"{SITE}/post/{slug}", date, server.respond(f"/post/{slug}", base=SITE,
+                                                          record=False).body)
+             for slug, date in ((kept, "2021-03-01T10:00:00Z"), (deleted, "2021-03-01T11:00:00Z"))]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, pages)
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, status, date in ((f"{SITE}/post/{deleted}", "404 Not Found",
+                                   "2022-03-01T10:00:00Z"),
+                                  (f"{SITE}/post/{never}", "404 Not Found",
+                                   "2022-03-01T10:05:00Z"),
+                                  (f"{SITE}/post/{never}", "410 Gone", "2023-03-01T10:00:00Z"),
+                                  (f"{SITE}/post/{kept}", "200 OK", "2022-03-01T09:00:00Z")):
+            # The kept post seen again (other bytes, same text): the site still served posts.
+            body = pages[0][2] + b"<!-- 2022 -->" if status.startswith("200") \
+                else b"<h1>Not found</h1>"
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=StatusAndHeaders(status, [("Content-Type", HTML)],
+                                              protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": date}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover_json(SITE, base, db)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert summary["captured_only_gone"] == [f"{SITE}/post/{never}"]
+        assert summary["sites"][SITE + "/"]["deleted"] == 1
+        again = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db",
+             str(db), "--delay", "0", "--no-images"], capture_output=True, text=True,
+            timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert ("1 post URL captured only as gone (404/410), never as a page: nothing to "
+            "archive" in again.stdout)
+    assert f"  captured only as gone: {SITE}/post/{never}" in again.stdout
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
+        f"{SITE}/post/{slug}" for slug in (kept, deleted))
