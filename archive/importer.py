@@ -77,6 +77,12 @@ class SiteCounts:
         field = _COUNTED.get(outcome, "unchanged")
         setattr(self, field, getattr(self, field) + 1)
 
+    def add(self, other: SiteCounts) -> None:
+        self.posts |= other.posts
+        for field in dataclasses.fields(self):
+            if field.name != "posts":
+                setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
     def to_dict(self) -> dict[str, int]:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
@@ -416,7 +422,21 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         reader.close()
         importer.close()
     result.respelled.update(respell.moved)
+    result.sites = _by_archived_site(archive.conn, result.sites)
     return result
+
+
+def _by_archived_site(conn: sqlite3.Connection, counts: dict[str, SiteCounts]
+                      ) -> dict[str, SiteCounts]:
+    """The counts kept by their posts' root URL, under the site archived: a site whose posts
+    are archived at the address it moved to (a crawl followed its redirect) is one site, not
+    one per address."""
+    by_site: dict[str, SiteCounts] = {}
+    for root, site_counts in counts.items():
+        held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                            "WHERE p.url = ?", (next(iter(site_counts.posts), ""),)).fetchone()
+        by_site.setdefault(held[0] if held else root, SiteCounts()).add(site_counts)
+    return by_site
 
 
 def in_canonical_case(url: str, canonical: str | None,

@@ -122,11 +122,7 @@ def _merge(total: ImportResult, part: ImportResult) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.errors += part.errors
     for site, counts in part.sites.items():
-        into = total.sites.setdefault(site, SiteCounts())
-        into.posts |= counts.posts
-        for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
-                     "site_gone", "images", "renditions", "files"):
-            setattr(into, name, getattr(into, name) + getattr(counts, name))
+        total.sites.setdefault(site, SiteCounts()).add(counts)
 
 
 def _key(url: str) -> tuple[str, str]:

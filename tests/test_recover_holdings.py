@@ -262,3 +262,55 @@ def test_a_post_captured_only_as_gone_is_named_not_silently_dropped(tmp_path: Pa
     assert f"  captured only as gone: {SITE}/post/{never}" in again.stdout
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
         f"{SITE}/post/{slug}" for slug in (kept, deleted))
+
+
+def test_a_recover_into_an_archive_that_followed_the_blogs_move_stores_no_post_twice(
+        tmp_path: Path):
+    """The blog moved from OLD to NEW, and OLD redirects there: a crawl of OLD followed the
+    redirect and archived its posts at NEW. The Wayback Machine holds the blog at OLD: the
+    posts still live (captured at OLD before the move, text edited since for one) and one
+    deleted before the move, known to it only. `recover OLD` (and `recover NEW`) adds the
+    old captures as earlier versions of the posts archived at NEW and the deleted post once:
+    each post once, counted in the summary under the one site archived."""
+    from crawler.sample_site import serve_blog
+
+    blog = SampleBlog(seed=79, post_count=4)
+    gone = blog.posts[3]
+    with serve_blog(blog, host="127.0.0.1") as old_home:
+        old = old_home.url
+        captures = [(f"{old}/post/{post.slug}", f"2021-0{number}-01T10:00:00Z",
+                     old_home.respond(f"/post/{post.slug}", record=False).body)
+                    for number, post in enumerate(blog.posts, start=1)]
+    blog.delete_post(gone.slug)
+    edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Written at the new address."])
+    db = tmp_path / "blog.db"
+    with serve_blog(blog, host="127.0.0.1") as new_home, \
+            serve_blog(blog, host="127.0.0.1", port=int(old.rsplit(":", 1)[1])) as moved:
+        moved.moved_to = new_home.url
+        crawled = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", old, "--db", str(db), "--json",
+             "--delay", "0", "--no-autothrottle", "--no-media"],
+            capture_output=True, text=True, timeout=300)
+        new = new_home.url
+    assert crawled.returncode == 0, crawled.stderr
+    live = sorted(f"{new}/post/{post.slug}" for post in blog.posts)
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == live
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover_json(old, base, db)
+        assert done.returncode == 0, done.stderr
+        again = recover_json(new, base, db)
+        assert again.returncode == 0, again.stderr
+    urls = [url for (url,) in table(db, "SELECT url FROM posts")]
+    assert len(urls) == len(set(urls)) == 4, urls
+    assert sorted(urls) == sorted([*live, f"{old}/post/{gone.slug}"]), urls
+    # One site, the one archived (at OLD, its posts at NEW), is what the summary counts: it
+    # named NEW as a second site holding the 3 posts (until 2026-12-07).
+    assert table(db, "SELECT url FROM sites") == [(old + "/",)]
+    counts = json.loads(done.stdout)["sites"]
+    assert list(counts) == [old + "/"], counts
+    assert (counts[old + "/"]["posts"], counts[old + "/"]["new_posts"]) == (4, 1)
+    # The edited post: its capture at OLD is its first version, the crawl's its second.
+    assert table(db, "SELECT count(*) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+                     f"WHERE p.url = '{new}/post/{edited.slug}'") == [(2,)]
