@@ -41,8 +41,8 @@ def test_a_recrawl_records_a_later_updated_date_without_a_new_version(tmp_path: 
         assert again.returncode == 0, again.stderr
         assert "3 posts: 0 new, 0 changed, 3 unchanged" in again.stdout, again.stdout
     assert shown_updated(db, url) == [f"Updated: {post.modified_iso}"]
-    assert table(db, "SELECT version, recorded_at > '2026-11-07' FROM posts WHERE url = ?"
-                 .replace("?", f"'{url}'")) == [(1, 1)]
+    assert table(db, "SELECT version, recorded_at > '2026-11-07' FROM posts "
+                     f"WHERE url = '{url}'") == [(1, 1)]
     # The others were seen unchanged, their dates too: nothing for an export to write again.
     assert table(db, "SELECT count(*) FROM posts WHERE recorded_at > '2026-11-07'") == [(1,)]
 
