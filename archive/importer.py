@@ -77,6 +77,12 @@ class SiteCounts:
         field = _COUNTED.get(outcome, "unchanged")
         setattr(self, field, getattr(self, field) + 1)
 
+    def add(self, other: SiteCounts) -> None:
+        self.posts |= other.posts
+        for field in dataclasses.fields(self):
+            if field.name != "posts":
+                setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
     def to_dict(self) -> dict[str, int]:
         return {"posts": len(self.posts), "new_posts": self.new_posts,
                 "new_versions": self.new_versions, "unchanged": self.unchanged,
@@ -99,6 +105,9 @@ class ImportResult:
     # /post/<slug> post Wix moved them to, and posts archived at such a URL that moved there.
     old_blog: int = 0
     other_sites: int = 0  # post pages and 404s of sites other than the one asked for (--site)
+    # Post URLs whose captures in the files are only 404/410s, of no archived post: a post
+    # deleted before any page of it was captured (named, as nothing else shows it existed).
+    gone_only: list[str] = dataclasses.field(default_factory=list)
     # Site roots whose posts were archived under the archive's other-scheme spelling of them.
     respelled: dict[str, str] = dataclasses.field(default_factory=dict)
     sites: dict[str, SiteCounts] = dataclasses.field(default_factory=dict)
@@ -117,6 +126,7 @@ class ImportResult:
                 "skipped": self.skipped, "not_posts": self.not_posts,
                 "cut_short": self.cut_short, "unresolved": self.unresolved,
                 "old_blog": self.old_blog, "other_sites": self.other_sites,
+                "captured_only_gone": self.gone_only,
                 "respelled": self.respelled,
                 "sites": {url: c.to_dict() for url, c in sorted(self.sites.items())},
                 "errors": self.errors}
@@ -396,7 +406,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     try:
         if on_start:
             on_start(len(pages))
-        respell.settle(normalize_url(e.url) for e in pages)
+        respell.settle((normalize_url(e.url) for e in pages), site and site_root(site))
         moves = _BlogMoves(archive.conn, [post_url(e.url) for e in pages])
         _import_pages(importer, resolver, pages, moves, progress)
         linked = _link_images(importer, resolver,
@@ -412,7 +422,21 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         reader.close()
         importer.close()
     result.respelled.update(respell.moved)
+    result.sites = _by_archived_site(archive.conn, result.sites)
     return result
+
+
+def _by_archived_site(conn: sqlite3.Connection, counts: dict[str, SiteCounts]
+                      ) -> dict[str, SiteCounts]:
+    """The counts kept by their posts' root URL, under the site archived: a site whose posts
+    are archived at the address it moved to (a crawl followed its redirect) is one site, not
+    one per address."""
+    by_site: dict[str, SiteCounts] = {}
+    for root, site_counts in counts.items():
+        held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                            "WHERE p.url = ?", (next(iter(site_counts.posts), ""),)).fetchone()
+        by_site.setdefault(held[0] if held else root, SiteCounts()).add(site_counts)
+    return by_site
 
 
 def in_canonical_case(url: str, canonical: str | None,
@@ -712,6 +736,8 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in [*gone, *pages]:
         raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
+    result.gone_only = sorted({importer.post_url(e.url) for e in gone}
+                              - {importer.post_url(e.url) for e in pages} - seen.keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}

@@ -226,8 +226,8 @@ def _prepare(fetches: Sequence[Fetch], known: dict[str, tuple[int, str, int]],
         digest = article.content_hash()
         row = known.get(article.url)
         if row is not None and row[1] == digest:
-            prepared.touched.append(
-                (now, fetch.lastmod, fetch.etag, fetch.http_last_modified, recorded, row[0]))
+            prepared.touched.append((now, fetch.lastmod, fetch.etag, fetch.http_last_modified,
+                                     recorded, row[0], article.modified))
             if fetch.recapture and fetch.capture:
                 # Unchanged, fetched again because its capture was lost: told apart in the
                 # run's counts, as `recaptured`.
@@ -363,17 +363,25 @@ def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
             for position, item in enumerate(article.attachments, start=1)]
 
 
+_LATER_MODIFIED = ("?7 IS NOT NULL AND (modified IS NULL OR "
+                   "julianday(?7) > julianday(modified))")
+_TOUCH_POST = (
+    "UPDATE posts SET last_seen = ?1, lastmod = ?2, etag = ?3, http_last_modified = ?4, "
+    f"recorded_at = CASE WHEN deleted_at IS NOT NULL OR {_LATER_MODIFIED} THEN ?5 "
+    f"ELSE recorded_at END, modified = CASE WHEN {_LATER_MODIFIED} THEN ?7 ELSE modified END, "
+    "deleted_at = NULL WHERE id = ?6")
+
+
 def _write(conn: sqlite3.Connection, prepared: _Prepared, names: dict[str, dict[str, int]],
            beside_indexing: Callable[[], T]) -> T:
     """Write one chunk; `beside_indexing` is called just before its new posts are indexed."""
     with index_later(conn):
         first_marks = _flag_unmarked(conn, prepared)
         conn.executemany(_INSERT_POST, prepared.inserts)
-        # A post found deleted and now seen again: its return is a change recorded.
-        conn.executemany("UPDATE posts SET last_seen = ?, lastmod = ?, etag = ?, "
-                         "http_last_modified = ?, recorded_at = CASE WHEN deleted_at IS NULL "
-                         "THEN recorded_at ELSE ? END, deleted_at = NULL WHERE id = ?",
-                         prepared.touched)
+        # A post found deleted and now seen again: its return is a change recorded. So is a
+        # later "Updated:" date on unchanged content (content_hash leaves it out: no version),
+        # kept as `show` and the exports print it; an earlier capture's never takes it back.
+        conn.executemany(_TOUCH_POST, prepared.touched)
         conn.executemany("UPDATE post_versions SET capture = ? WHERE post_id = ? AND version = ?",
                          prepared.recaptured)
         changed = [(values[-1],) for values in prepared.updates]

@@ -41,10 +41,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
 from archive.importer import ImportResult, SiteCounts, import_files
-from archive.site_match import held_root, preferred_spelling
+from archive.site_match import held_root, spelling_tie_break
 from archive.store import Archive
 from crawler import wayback
-from crawler.discover.urls import is_listing_path, is_post_url, site_root
+from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
 
 if TYPE_CHECKING:
     from crawler.discover.feeds import ParsedFeed
@@ -88,6 +88,9 @@ class RecoverResult:
     # The site as given, when its posts were archived under the spelling their captures use
     # (captured_spelling): `site` is that one.
     given: str | None = None
+    # Post URLs captured only as 404/410 and archived as no post: a post deleted before any
+    # page of it was captured, which a journalist still needs to know existed.
+    gone_only: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -109,6 +112,7 @@ class RecoverResult:
                              "retries": self.retries},
                 "not_posts": self.imported.not_posts, "cut_short": self.imported.cut_short,
                 "missing_captures": self.problems[:100],
+                "captured_only_gone": self.gone_only,
                 "sites": sites, "errors": self.imported.errors}
 
 
@@ -118,11 +122,7 @@ def _merge(total: ImportResult, part: ImportResult) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.errors += part.errors
     for site, counts in part.sites.items():
-        into = total.sites.setdefault(site, SiteCounts())
-        into.posts |= counts.posts
-        for name in ("new_posts", "new_versions", "unchanged", "earlier", "older", "deleted",
-                     "site_gone", "images", "renditions", "files"):
-            setattr(into, name, getattr(into, name) + getattr(counts, name))
+        total.sites.setdefault(site, SiteCounts()).add(counts)
 
 
 def _key(url: str) -> tuple[str, str]:
@@ -193,10 +193,7 @@ def captured_spelling(given: str, rows: Iterable[wayback.Row]) -> str:
         counts[site_root(f"{scheme}://{host}{path}")] += 1
     if not counts:
         return given
-    wanted = urlsplit(given)
-    return min(counts, key=lambda root: (
-        -counts[root], root != given, urlsplit(root).netloc != wanted.netloc,
-        urlsplit(root).scheme != wanted.scheme, preferred_spelling(root)))
+    return min(counts, key=lambda root: (-counts[root], spelling_tie_break(root, given)))
 
 
 def record_id(replay: str, row: wayback.Row) -> str:
@@ -528,6 +525,17 @@ class _Recovery:
             self.result.site = held
             self.result.given = self.result.given or given
 
+    def gone_only(self, found: Iterable[tuple[wayback.Row, str]]) -> list[str]:
+        """The post URLs (as archived: the site's spelling, normalized) of the captures
+        `found` that were only ever 404/410s and that the archive holds no post at (an
+        earlier crawl's post is marked deleted instead), sorted."""
+        kinds: dict[str, set[str]] = {}
+        for row, kind in found:
+            kinds.setdefault(normalize_url(self.site.canonical(row.url)), set()).add(kind)
+        return sorted(url for url, seen in kinds.items() if seen == {"gone"} and not
+                      self.archive.conn.execute("SELECT 1 FROM posts WHERE url = ?",
+                                                (url,)).fetchone())
+
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""
         return self.list_posts(self.site.cdx_url(word + "/"), "prefix",
@@ -703,6 +711,7 @@ def recover(archive: Archive, site: str, *, replay: str = wayback.IA_REPLAY,
             if progress:
                 progress(1)
         run.flush()
+        result.gone_only = run.gone_only(found)
         if images:
             run.recover_images()
         run.recover_files()

@@ -161,6 +161,17 @@ def preferred_spelling(root: str) -> tuple[bool, bool]:
     return (parts.hostname or "").startswith("www."), parts.scheme != "https"
 
 
+def spelling_tie_break(root: str, given: str | None) -> tuple[bool, ...]:
+    """Sorts the spellings of one site that tie in a vote (recover's captured_spelling, an
+    import's ArchivedSpelling.settle): the site root `given` by the user first, then its host,
+    then its scheme, then as preferred_spelling (bare, https)."""
+    if given is None:
+        return preferred_spelling(root)
+    parts, wanted = urlsplit(root), urlsplit(given)
+    return (root != given, parts.netloc != wanted.netloc, parts.scheme != wanted.scheme,
+            *preferred_spelling(root))
+
+
 def scheme_twins(url: str) -> list[str]:
     """The spellings of `url` a crawl takes for the same page: with the other scheme (http and
     https are one site, crawler.discover.urls.in_site), or, given without a scheme, with
@@ -360,13 +371,14 @@ class ArchivedSpelling:
             return url
         return moved
 
-    def settle(self, urls: Iterable[str]) -> None:
+    def settle(self, urls: Iterable[str], given: str | None = None) -> None:
         """Before an import archives its first page: the roots of these page URLs that are
         spellings of one site the archive holds under none (site_twins: a WARC of a gone blog
         downloaded from the Wayback Machine holds http://example.com, http://www.… and
         https://www.… captures) all go under one of them, the one most of its post pages
         (is_post_url) have, else most of its pages (the owner renamed /post/), then as
-        one_site prefers; a later import of any of them goes to the site archived.
+        one_site prefers, or on a tie the site root `given` (`import --site`: spelling_tie_break,
+        as recover decides); a later import of any of them goes to the site archived.
         Decided once a root was seen, each would be a root of its own in the same site row,
         and a post captured under two spellings two posts. Posts only, as recover's
         captured_spelling: the Wayback Machine captures a front page daily, posts rarely."""
@@ -387,7 +399,7 @@ class ArchivedSpelling:
             groups.setdefault(site_key(root), []).append(root)
         for roots in groups.values():
             counts = posts if any(posts[root] for root in roots) else pages
-            chosen = min(roots, key=lambda root: (-counts[root], preferred_spelling(root)))
+            chosen = min(roots, key=lambda root: (-counts[root], spelling_tie_break(root, given)))
             for root in roots:
                 self._seen[root] = chosen
                 if root != chosen:

@@ -37,8 +37,10 @@ def test_posts_gone_with_their_site_are_not_marked_deleted(tmp_path: Path) -> No
     kept, deleted, last = (f"{base}/post/{slug}" for slug in pages)
     body = dict(zip((kept, deleted, last), pages.values(), strict=True))
     warc = tmp_path / "years.warc.gz"
+    never = f"{base}/post/deleted-before-any-capture"
     write_captures(warc, [
         *((url, "2019-06-01T12:00:00Z", 200, body[url]) for url in (kept, deleted, last)),
+        (never, "2020-03-01T12:01:00Z", 404, missing),  # no page of it was ever captured
         (deleted, "2020-03-01T12:00:00Z", 404, missing),  # its owner deleted it
         (kept, "2021-05-01T12:00:00Z", 200, body[kept]),
         (last, "2021-05-01T12:05:00Z", 200, body[last]),
@@ -53,6 +55,11 @@ def test_posts_gone_with_their_site_are_not_marked_deleted(tmp_path: Path) -> No
         (kept, None), (deleted, "2020-03-01T12:00:00+00:00"), (last, None)])
     counts = json.loads(result.stdout)["sites"][f"{base}/"]
     assert (counts["deleted"], counts["site_gone"]) == (1, 2)
+    # A post captured only as a 404 is no post row, but is named (until 2026-12-07: nothing).
+    assert json.loads(result.stdout)["captured_only_gone"] == [never]
     said = wixarchive("import", str(warc), "--db", str(tmp_path / "text.db"))
     assert ("1 marked deleted, 2 posts last captured as a 404 once the whole site had gone (no "
             "other post seen since): not marked deleted") in said.stdout, said.stdout
+    assert ("1 post URL captured only as gone (404/410), never as a page: nothing to archive"
+            in said.stdout)
+    assert f"  captured only as gone: {never}" in said.stdout

@@ -187,3 +187,22 @@ def test_an_imported_site_takes_the_spelling_its_posts_were_captured_at(
     assert table(db, f"SELECT count(*) FROM posts WHERE url LIKE '{posts}/{prefix}/%'"
                  ) == [(3,)]
     assert table(db, "SELECT count(*) FROM posts") == [(3,)]
+
+
+@pytest.mark.parametrize("given", ["http://www.tie.example", "https://tie.example"])
+def test_import_site_given_breaks_a_spelling_tie_as_recover_does(tmp_path: Path,
+                                                                 given: str) -> None:
+    """Two posts captured at http://www.tie.example and two at https://tie.example: a tie.
+    `import --site` goes to the spelling given, as `recover` does (captured_spelling); before,
+    it went to the bare https spelling whichever was given."""
+    served, pages = captured(SampleBlog(seed=31, post_count=4))
+    spellings = ["http://www.tie.example", "https://tie.example"] * 2
+    write_warc(tmp_path / "tie.warc.gz",
+               [(u.replace(served, spelling), body, kind)
+                for (u, body, kind), spelling in zip(pages, spellings, strict=True)])
+    db = tmp_path / "blog.db"
+    done = wixarchive("import", str(tmp_path / "tie.warc.gz"), "--db", str(db),
+                      "--site", given)
+    assert done.returncode == 0, done.stderr
+    assert table(db, "SELECT url FROM sites") == [(given + "/",)]
+    assert table(db, f"SELECT count(*) FROM posts WHERE url LIKE '{given}/post/%'") == [(4,)]

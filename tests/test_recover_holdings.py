@@ -213,3 +213,104 @@ def test_a_recover_keeps_a_site_the_archive_holds_under_the_spelling_given(tmp_p
     assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
         f"{bare}/post/{slug}" for slug in (first, second))
     assert json.loads(done.stdout)["given"] is None
+
+
+def test_a_post_captured_only_as_gone_is_named_not_silently_dropped(tmp_path: Path):
+    """A post whose only captures are a 404 and a 410 (deleted before the Wayback Machine
+    saw its page) has no text to archive, but a journalist needs to know it existed: the
+    summary and `--json` (`captured_only_gone`) name its URL, on a re-run too, and no post
+    row is made for it. A post captured as a page and later as a 404 is not named (it is
+    archived, marked deleted). Until 2026-12-07 such a URL was fetched and then nothing."""
+    blog = SampleBlog(seed=71, post_count=3)
+    server = BlogServer(blog)
+    kept, deleted, never = (post.slug for post in blog.posts)
+    pages = [(f"{SITE}/post/{slug}", date, server.respond(f"/post/{slug}", base=SITE,
+                                                          record=False).body)
+             for slug, date in ((kept, "2021-03-01T10:00:00Z"), (deleted, "2021-03-01T11:00:00Z"))]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, pages)
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, status, date in ((f"{SITE}/post/{deleted}", "404 Not Found",
+                                   "2022-03-01T10:00:00Z"),
+                                  (f"{SITE}/post/{never}", "404 Not Found",
+                                   "2022-03-01T10:05:00Z"),
+                                  (f"{SITE}/post/{never}", "410 Gone", "2023-03-01T10:00:00Z"),
+                                  (f"{SITE}/post/{kept}", "200 OK", "2022-03-01T09:00:00Z")):
+            # The kept post seen again (other bytes, same text): the site still served posts.
+            body = pages[0][2] + b"<!-- 2022 -->" if status.startswith("200") \
+                else b"<h1>Not found</h1>"
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=StatusAndHeaders(status, [("Content-Type", HTML)],
+                                              protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": date}))
+    db = tmp_path / "blog.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover_json(SITE, base, db)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert summary["captured_only_gone"] == [f"{SITE}/post/{never}"]
+        assert summary["sites"][SITE + "/"]["deleted"] == 1
+        again = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "recover", SITE, "--from", base, "--db",
+             str(db), "--delay", "0", "--no-images"], capture_output=True, text=True,
+            timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert ("1 post URL captured only as gone (404/410), never as a page: nothing to "
+            "archive" in again.stdout)
+    assert f"  captured only as gone: {SITE}/post/{never}" in again.stdout
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == sorted(
+        f"{SITE}/post/{slug}" for slug in (kept, deleted))
+
+
+def test_a_recover_into_an_archive_that_followed_the_blogs_move_stores_no_post_twice(
+        tmp_path: Path):
+    """The blog moved from OLD to NEW, and OLD redirects there: a crawl of OLD followed the
+    redirect and archived its posts at NEW. The Wayback Machine holds the blog at OLD: the
+    posts still live (captured at OLD before the move, text edited since for one) and one
+    deleted before the move, known to it only. `recover OLD` (and `recover NEW`) adds the
+    old captures as earlier versions of the posts archived at NEW and the deleted post once:
+    each post once, counted in the summary under the one site archived."""
+    from crawler.sample_site import serve_blog
+
+    blog = SampleBlog(seed=79, post_count=4)
+    gone = blog.posts[3]
+    with serve_blog(blog, host="127.0.0.1") as old_home:
+        old = old_home.url
+        captures = [(f"{old}/post/{post.slug}", f"2021-0{number}-01T10:00:00Z",
+                     old_home.respond(f"/post/{post.slug}", record=False).body)
+                    for number, post in enumerate(blog.posts, start=1)]
+    blog.delete_post(gone.slug)
+    edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Written at the new address."])
+    db = tmp_path / "blog.db"
+    with serve_blog(blog, host="127.0.0.1") as new_home, \
+            serve_blog(blog, host="127.0.0.1", port=int(old.rsplit(":", 1)[1])) as moved:
+        moved.moved_to = new_home.url
+        crawled = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", old, "--db", str(db), "--json",
+             "--delay", "0", "--no-autothrottle", "--no-media"],
+            capture_output=True, text=True, timeout=300)
+        new = new_home.url
+    assert crawled.returncode == 0, crawled.stderr
+    live = sorted(f"{new}/post/{post.slug}" for post in blog.posts)
+    assert sorted(url for (url,) in table(db, "SELECT url FROM posts")) == live
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, captures)
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover_json(old, base, db)
+        assert done.returncode == 0, done.stderr
+        again = recover_json(new, base, db)
+        assert again.returncode == 0, again.stderr
+    urls = [url for (url,) in table(db, "SELECT url FROM posts")]
+    assert len(urls) == len(set(urls)) == 4, urls
+    assert sorted(urls) == sorted([*live, f"{old}/post/{gone.slug}"]), urls
+    # One site, the one archived (at OLD, its posts at NEW), is what the summary counts: it
+    # named NEW as a second site holding the 3 posts (until 2026-12-07).
+    assert table(db, "SELECT url FROM sites") == [(old + "/",)]
+    counts = json.loads(done.stdout)["sites"]
+    assert list(counts) == [old + "/"], counts
+    assert (counts[old + "/"]["posts"], counts[old + "/"]["new_posts"]) == (4, 1)
+    # The edited post: its capture at OLD is its first version, the crawl's its second.
+    assert table(db, "SELECT count(*) FROM post_versions v JOIN posts p ON p.id = v.post_id "
+                     f"WHERE p.url = '{new}/post/{edited.slug}'") == [(2,)]

@@ -207,6 +207,7 @@ def _summary(result) -> None:  # archive.importer.ImportResult
                   if result.unresolved else ""))
     if result.old_blog:
         click.echo(OLD_BLOG.format(counted(result.old_blog, "capture")))
+    gone_only(result.gone_only)
     if result.cut_short:
         click.echo(CUT_SHORT.format(counted(result.cut_short, "capture")))
     if not result.sites and result.already:
@@ -216,6 +217,19 @@ def _summary(result) -> None:  # archive.importer.ImportResult
                    "their payloads are imported.")
     for site, counts in sorted(result.sites.items()):
         click.echo(site_summary(site, counts, "captured"))
+
+
+def gone_only(urls: list[str]) -> None:
+    """Names the post URLs an import or recover found captured only as 404/410s."""
+    if not urls:
+        return
+    click.echo(f"{counted(len(urls), 'post URL')} captured only as gone (404/410), never as a "
+               "page: nothing to archive; look for them elsewhere (a colleague's copy, a "
+               "search engine's cache)")
+    for url in urls[:5]:
+        click.echo(f"  captured only as gone: {url}")
+    if len(urls) > 5:
+        click.echo(f"  ... and {len(urls) - 5} more (--json lists them)")
 
 
 def site_summary(site: str, counts, done: str) -> str:  # archive.importer.SiteCounts

@@ -17,7 +17,7 @@ from archive.cli.common import (
     fail_with,
     remove_created_archive,
 )
-from archive.cli.import_files import CUT_SHORT, OLD_BLOG, site_summary
+from archive.cli.import_files import CUT_SHORT, OLD_BLOG, gone_only, site_summary
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, captured_spelling_notice, one_scheme_notice
 from archive.store import Archive, ArchiveError
@@ -226,6 +226,7 @@ def _summary(result) -> None:  # archive.recover.RecoverResult
         click.echo(f"  not replayed: {problem}")
     if len(result.problems) > 5:
         click.echo(f"  ... and {len(result.problems) - 5} more (--json lists them)")
+    gone_only(result.gone_only)
     if result.imported.not_posts:
         click.echo(f"{result.imported.not_posts} captures at post URLs were not posts "
                    "(error or parking pages)")
