@@ -326,6 +326,12 @@ QUERY_AS_TABLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+# Canned queries whose rows are bounded by the archive's sites or tags, not its posts (10 posts a
+# site, one row a tag): past max_returned_rows their page links their whole CSV, read at once
+# (views/whole_query.py).
+WHOLE_QUERIES = ("recent_posts", "tag_counts")
+
+
 def every_row_csv(query: str, args: Any, records_changes: bool = True) -> str | None:
     """The query string of the posts table's streamed CSV holding every row of canned `query`
     asked with `args` (its page's), or None when no table filter gives them."""
