@@ -277,9 +277,9 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> None
         exception.message += f": posts sort by {sorts}"
         return
     exception.message += (
-        f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
-        f"server started) posts sort by {sorts}, the columns an index keeps in order (another "
-        "sort reads every post whole, past the server's time limit). The longest posts, from "
+        f": in an archive of {sort_every_column_below():,} posts or more, posts sort by "
+        f"{sorts}, the columns an index keeps in order (another sort reads every post whole, "
+        "past the server's time limit). The longest posts, from "
         "the SQL page: select id, title, word_count from posts where id in (select id from "
         "posts order by word_count desc limit 100) order by word_count desc")
 
