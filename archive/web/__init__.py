@@ -110,8 +110,8 @@ _counting = threading.Lock()  # Datasette asks for metadata from its threads too
 def held_posts(datasette: Any, name: str) -> int:
     """How many posts archive `name` holds now: counted again only when another connection
     (a crawl beside `serve`, an import) committed since (its data_version changed: 0.01 ms to
-    ask), as Datasette asks for metadata dozens of times a page (count(*): 15-24 ms at 150,000
-    posts on a loaded 2-core VM, docs/benchmarks.md)."""
+    ask), as Datasette asks for metadata dozens of times a page (count(*): 4-18 ms at 210,000
+    posts on the 2-core VM, docs/benchmarks.md)."""
     found = _detect(datasette, name)
     db = datasette.databases.get(name)
     if not found or db is None:
