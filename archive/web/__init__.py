@@ -125,7 +125,9 @@ def held_posts(datasette: Any, name: str) -> int:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
             if known and known[1] is conn and known[2] == version:
                 return known[3]
-            posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            # fetchall: the statement done, no read transaction left open (one holds its
+            # snapshot, and data_version with it)
+            (posts,), = conn.execute("SELECT count(*) FROM posts").fetchall()
         except sqlite3.Error:
             return found[6]  # as counted when first served
         cache[name] = (db, conn, version, posts)
