@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from test_web import make_archive
 
 from archive.cli import main
+from archive.web import metadata
 
 STARTUP_TIMEOUT = 60  # seconds; a guard against a hang, not a speed assertion
 
@@ -374,6 +375,35 @@ def test_a_query_cut_at_max_returned_rows_says_so_above_its_downloads(tmp_path: 
         status, _, page = _get(url + "blogs/deleted_posts")  # one row
         assert status == 200 and 'class="export-links"' in page
         assert "wxa-truncated" not in page
+
+
+@pytest.mark.parametrize("query", ["recent_posts", "tag_counts"])
+def test_a_cut_query_of_sites_or_tags_downloads_whole_from_its_note(tmp_path: Path,
+                                                                     query: str) -> None:
+    """"Recent posts per site" and "Tags by number of posts" are no filter of the posts table:
+    past max_returned_rows their CSV held the first rows and the note only said so. The note
+    links their whole CSV: every row, once, in the page's order and columns."""
+    db = make_archive(tmp_path / "blogs.db", extra=3)
+    with sqlite3.connect(db) as conn:
+        expected = [["" if value is None else str(value) for value in row]
+                    for row in conn.execute(metadata.QUERIES[query]["sql"])]
+    conn.close()
+    assert len(expected) > 2
+    with running_server(db, "--setting", "max_returned_rows", "2") as (_, url):
+        status, _, page = _get(url + f"blogs/{query}")
+        assert status == 200
+        note = re.search(r'<p class="wxa-truncated" role="note">(.*?)</p>', page, re.S).group(1)
+        assert "more than 2 rows" in note, note
+        whole = html.unescape(re.search(r'<a href="/([^"]+)">this query&#39;s CSV with every row',
+                                        note).group(1))
+        status, headers, text = _get(url + whole)
+        assert status == 200 and headers["content-type"].startswith("text/csv"), text
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        status, _, shown = _get(url + f"blogs/{query}.csv")  # the page's own CSV: its header
+        assert rows[0] == next(csv.reader(io.StringIO(shown, newline="")))
+        assert rows[1:] == expected, whole
+        # Only the queries whose rows are bounded by sites or tags are read whole.
+        assert _get(url + "blogs/-/query/changed_since.csv")[0] == 404
 
 
 @pytest.mark.parametrize(("pair", "message"), [

@@ -62,6 +62,8 @@ from archive.web import (
     has_unmarked_columns,
     holds_marks,
 )
+from archive.web.facet_counts import counted_facets
+from archive.web.metadata import TABLES
 from archive.web.table_search import (
     COMBINED,
     combined,
@@ -139,8 +141,9 @@ class CjkTableSearch:
             table = self._posts_table(scope.get("path", ""))
             if table is not None:
                 bigrams, html, unmarked, marked = table
-                scope = dict(scope, query_string=steer(scope["query_string"], bigrams, html,
-                                                       unmarked, marked))
+                query_string = counted_facets(scope["query_string"], TABLES[POSTS][2])
+                scope = dict(scope, query_string=steer(query_string, bigrams, html, unmarked,
+                                                       marked))
         await self.app(scope, receive, send)
 
     def _posts_table(self, path: str) -> tuple[bool, bool, bool, bool] | None:

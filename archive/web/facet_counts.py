@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
@@ -38,6 +39,20 @@ POSTS = "posts"
 # Datasette instance -> {(database, id of a read connection): (its data_version, {SQL: rows})}
 _kept: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[int, dict[str, list[Any]]]]] = (
     weakref.WeakKeyDictionary())
+
+
+def counted_facets(query_string: bytes, columns: Collection[str]) -> bytes:
+    """The posts table's query string with each facet the user added by a column's name
+    (`_facet=reading_minutes`, a column menu's "Facet by this") asked of ColumnCountFacet
+    (`_facet_counted=`): Datasette's own counted it at every visit under the 200 ms of a facet,
+    and one reading every post whole (612 ms at 173,000 posts) timed out at every visit. The
+    page's links then carry `_facet_counted=`, which asks the same. Anything else (a JSON
+    config, no such column) is left to Datasette."""
+    args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    if not any(key == "_facet" and value in columns for key, value in args):
+        return query_string
+    return urlencode([("_facet_counted" if key == "_facet" and value in columns else key, value)
+                      for key, value in args]).encode("ascii")
 
 
 def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
@@ -145,7 +160,7 @@ class ColumnCountFacet(Facet):
             arg = f"{column}__exact" if column.startswith("_") else column
             entry = facet_result(self, column, source, rows, size,
                                  lambda value, arg=arg: {arg: str(value)},
-                                 lambda value, arg=arg: (arg, str(value)) in args, "_facet",
-                                 labels)
+                                 lambda value, arg=arg: (arg, str(value)) in args,
+                                 "_facet_counted", labels)  # as counted_facets asks it
             results.append(dict(entry, type="column"))  # shown as Datasette's: no "(counted)"
         return results, timed_out

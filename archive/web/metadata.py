@@ -260,8 +260,9 @@ FACETS: dict[str, list[Any]] = {
 # stopping after the page. Sorting by another column sorts every post whole: at 200,000 posts
 # `?_sort=word_count` (or first_seen, content_hash...) ran past Datasette's 1 s ("SQL
 # Interrupted"); title, author or reading_minutes took 0.3-0.9 s, twice that at 428,000; so did
-# `?_sort_desc=recorded_at` (0.56 s: SQLite answers the page's "after this key" OR by three
-# searches of posts_recorded and a sort of all they find, as published before posts_newest).
+# `?_sort_desc=recorded_at` (0.56 s; 0.6-0.9 s at 210,000: recorded_at may be null, so the page's
+# "after this key" clause holds `or recorded_at is null`, which SQLite answers by three searches
+# of posts_recorded and a sort of all they find; last_changed, NOT NULL, scans its index).
 # Datasette then answers "Cannot sort table by word_count" (400, saying which sorts there are:
 # plugin.handle_exception); "Posts changed since a date" lists posts by recorded_at.
 SORTABLE_POSTS = ("id", "site_id", "url", "published", "last_changed")
@@ -324,6 +325,12 @@ QUERY_AS_TABLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "deleted_posts": ("deleted_at__notnull", "1", (
         "deleted_at", "title", "site_id", "published", "url")),
 }
+
+
+# Canned queries whose rows are bounded by the archive's sites or tags, not its posts (10 posts a
+# site, one row a tag): past max_returned_rows their page links their whole CSV, read at once
+# (views/whole_query.py).
+WHOLE_QUERIES = ("recent_posts", "tag_counts")
 
 
 def every_row_csv(query: str, args: Any, records_changes: bool = True) -> str | None:

@@ -48,6 +48,7 @@ from archive.web.sorted_pages import SortedFirstPage
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
 from archive.web.views.search import no_post_page, search_page
+from archive.web.views.whole_query import whole_query_csv
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -181,6 +182,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/(?P<database>[^/]+)/-/post/?$", no_post_page),
         (r"^/(?P<database>[^/]+)/-/post/(?P<post_id>\d+)(\.(?P<format>json))?$", article_page),
         (r"^/(?P<database>[^/]+)/-/media/(?P<digest>[A-Za-z0-9]+)$", media_file),
+        (r"^/(?P<database>[^/]+)/-/query/(?P<query>[A-Za-z0-9_]+)\.csv$", whole_query_csv),
         (f"^{STATIC_ROUTE}(?P<path>.*)$", asgi_static(str(STATIC))),
     ]
 
@@ -209,10 +211,13 @@ def extra_template_vars(template: str, database: str | None, table: str | None,
     if query and (template == "query.html" or template.startswith("query-")):
         every_row = metadata.every_row_csv(query, request.args, records_changes(datasette,
                                                                                 database))
+        # Escaped here: the template joins it into the note as plain text marked safe.
         if every_row:
-            # Escaped here: the template joins it into the note as plain text marked safe.
             found["wxa_every_row_csv"] = str(escape(
                 datasette.urls.table(database, "posts", format="csv") + "?" + every_row))
+        elif query in metadata.WHOLE_QUERIES:
+            found["wxa_whole_csv"] = str(escape(
+                datasette.urls.database(database) + f"/-/query/{query}.csv"))
     return found
 
 
@@ -272,9 +277,9 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> None
         exception.message += f": posts sort by {sorts}"
         return
     exception.message += (
-        f": in an archive of {sort_every_column_below():,} posts or more (counted when the "
-        f"server started) posts sort by {sorts}, the columns an index keeps in order (another "
-        "sort reads every post whole, past the server's time limit). The longest posts, from "
+        f": in an archive of {sort_every_column_below():,} posts or more, posts sort by "
+        f"{sorts}, the columns an index keeps in order (another sort reads every post whole, "
+        "past the server's time limit). The longest posts, from "
         "the SQL page: select id, title, word_count from posts where id in (select id from "
         "posts order by word_count desc limit 100) order by word_count desc")
 
