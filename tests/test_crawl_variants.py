@@ -75,6 +75,30 @@ def test_a_blog_whose_feed_names_its_home_elsewhere_is_read_there_past_the_feeds
         "/robots.txt", "/sitemap.xml", "/blog-posts-sitemap.xml", "/blog-feed.xml"}
 
 
+def test_a_blog_on_the_sites_home_page_is_read_there_past_the_feeds_20(tmp_path: Path):
+    """A blog on the site's home page: the feed's <channel><link> names the home as Wix
+    spells it, without a trailing slash (`https://www.example.com`, as its pages sitemap
+    lists it). That was taken for a page of another site: /blog was guessed instead (404),
+    and of 26 posts only the feed's newest 20 were archived. The home is now read as the
+    blog's listing."""
+    blog = SampleBlog(seed=7, post_count=26, page_size=30)  # one listing page holds all
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        listing = server.respond("/blog", record=False)
+        feed = server.respond("/blog-feed.xml", record=False)
+        channel = f"<link>{server.url}/blog</link>".encode()
+        assert channel in feed.body
+        server.overrides["/"] = listing
+        server.overrides["/blog"] = Response(404, b"", HTML)
+        server.overrides["/blog-posts-sitemap.xml"] = Response(404, b"", HTML)
+        server.overrides["/blog-feed.xml"] = Response(
+            200, feed.body.replace(channel, f"<link>{server.url}</link>".encode()), feed.headers)
+        result = crawl(server.url + "/", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 26), summary
+
+
 def test_post_urls_answering_a_login_page_are_counted_and_an_archived_one_is_kept(
         tmp_path: Path):
     """A listed post URL that answers 200 with a members-only login page (no post) was
