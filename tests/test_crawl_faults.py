@@ -510,6 +510,25 @@ def test_a_post_redirecting_to_wixs_cdn_or_login_is_no_site_to_crawl(tmp_path: P
             "not a post, not archived") in summary["errors"]
 
 
+def test_a_post_redirecting_to_its_own_sites_home_is_no_site_moved(tmp_path: Path):
+    """A post URL redirecting to the site's home as Wix spells it, without the trailing slash
+    (an owner's redirect of a removed post): the run said the post "moved to another site
+    (127.0.0.1:PORT): crawl it as a site of its own", the very site crawled. It is the site's
+    own page, not a post: named as such, and no site in `moved_sites`."""
+    blog = SampleBlog(seed=5, post_count=4)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        gone = blog.posts[0].url_path
+        server.takeovers[gone] = h.redirect_to(server.url)
+        result = crawl(server.url, "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"], summary["moved_sites"]) == (
+        "ok", 3, {}), summary
+    assert "another site" not in summary["message"], summary["message"]
+    assert summary["counts"]["not_posts"] == 1, summary
+
+
 def test_a_named_page_that_redirects_to_another_site_is_left_to_that_site(tmp_path: Path):
     """The page named on the command line with no /post/ in its URL (an old /single-post/...,
     read as a listing page when the site has no posts sitemap) that redirects to a post of

@@ -584,6 +584,20 @@ def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
     assert through_redis["peak_rss_mb"] > 0  # the writer's own
 
 
+def test_a_blog_on_the_sites_home_page_is_read_there_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """A blog on the site's home page, its feed naming the home without a trailing slash and
+    its posts sitemap gone: the home is read as the listing through Redis as without (before
+    2026-12-07 both archived only the feed's newest 20 of 26 posts)."""
+    blog = SampleBlog(seed=7, post_count=26, page_size=30)  # one listing page holds all
+    with BlogServer(blog, loopback(2)).start() as server:
+        server.blog_on_home_page()
+        server.overrides["/blog-posts-sitemap.xml"] = error_response(404)
+        local = crawl_json(server.url, tmp_path / "local.db")
+        through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
+    assert local["counts"]["new"] == through_redis["counts"]["new"] == 26
+
+
 def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_redis(
         tmp_path: Path, redis_server: RedisServer):
     """A post answering 301 to another post the crawl already asked for: the duplicate filter

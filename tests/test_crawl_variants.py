@@ -1,5 +1,6 @@
 """Wix site variants a crawl met: a post named as the start URL under a renamed prefix, post
-URLs that answer a login page, and robots.txt forbidding part (or all) of a site."""
+URLs that answer a login page, a blog whose feed names its home at another path, and
+robots.txt forbidding part (or all) of a site."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+import pytest
 
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, feeds, render, serve_blog
@@ -47,6 +50,47 @@ def test_a_post_named_as_the_start_url_under_a_renamed_prefix_is_archived(tmp_pa
     assert fetched.count(oldest.url_path) == 1  # fetched once, archived from that fetch
     with Archive.open(db, readonly=True) as archive:
         assert server.url + oldest.url_path in archive.known_posts(server.url + "/")
+
+
+@pytest.mark.parametrize("blog_home", ["/blog-1", "/home"])
+def test_a_blog_whose_feed_names_its_home_elsewhere_is_read_there_past_the_feeds_20(
+        tmp_path: Path, blog_home: str):
+    """Real Wix feeds name the blog's home in <channel><link>: /blog-1 (ccs.org.hk), /home
+    (costcarbon.org: a blog on the site's home page). With the posts sitemap gone and 26
+    posts, the feed's newest 20 are all it gives: the other 6 are found only through the
+    listing pages at that home (/blog answers 404), its pages and categories, and nothing
+    else of the site is read as a listing."""
+    blog = SampleBlog(seed=7, post_count=26, page_size=10)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.blog_path = blog_home
+        server.overrides["/blog-posts-sitemap.xml"] = Response(404, b"", HTML)
+        result = crawl(server.url + "/", "--db", str(db), "--json")
+        read = {p for p in server.request_log if not p.startswith("/post/")}
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 26), summary
+    assert {blog_home, f"{blog_home}/page/2", f"{blog_home}/page/3"} <= read
+    assert {p for p in read if not p.startswith(blog_home)} == {
+        "/robots.txt", "/sitemap.xml", "/blog-posts-sitemap.xml", "/blog-feed.xml"}
+
+
+def test_a_blog_on_the_sites_home_page_is_read_there_past_the_feeds_20(tmp_path: Path):
+    """A blog on the site's home page: the feed's <channel><link> names the home as Wix
+    spells it, without a trailing slash (`https://www.example.com`, as its pages sitemap
+    lists it). That was taken for a page of another site: /blog was guessed instead (404),
+    and of 26 posts only the feed's newest 20 were archived. The home is now read as the
+    blog's listing."""
+    blog = SampleBlog(seed=7, post_count=26, page_size=30)  # one listing page holds all
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as server:
+        server.blog_on_home_page()
+        assert f"<link>{server.url}</link>".encode() in server.respond("/blog-feed.xml").body
+        server.overrides["/blog-posts-sitemap.xml"] = Response(404, b"", HTML)
+        result = crawl(server.url + "/", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["counts"]["new"]) == ("ok", 26), summary
 
 
 def test_post_urls_answering_a_login_page_are_counted_and_an_archived_one_is_kept(

@@ -56,6 +56,10 @@ def test_post_urls_and_scope() -> None:
     assert in_site("https://jo.wixsite.com/studio/post/x", "https://jo.wixsite.com/studio/")
     assert not in_site("https://jo.wixsite.com/other/post/x", "https://jo.wixsite.com/studio/")
     assert not in_site("https://evil.com/post/x", "https://a.com/")
+    # The root itself as Wix spells it (sitemaps, a home-page blog's feed): no trailing slash.
+    assert in_site("https://www.a.com", "https://www.a.com/")
+    assert in_site("https://jo.wixsite.com/studio", "https://jo.wixsite.com/studio/")
+    assert not in_site("https://jo.wixsite.com/studio2", "https://jo.wixsite.com/studio/")
 
 
 def test_normalize_url_keeps_only_lang() -> None:

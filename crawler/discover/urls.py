@@ -195,12 +195,15 @@ def _normalized(url: str) -> str | None:
 
 
 def in_site(url: str, root: str) -> bool:
-    """True when `url` belongs to the site rooted at `root` (scheme-insensitive)."""
+    """True when `url` belongs to the site rooted at `root` (scheme-insensitive), the root
+    itself included however it ends: Wix spells a site's home without the trailing slash
+    (`https://www.example.com`, `https://jane.wixsite.com/studio`) in its sitemaps and in the
+    feed of a blog on the home page."""
     target = urlsplit(url)
     base = urlsplit(root)
     if _ascii_host(target.netloc) != _ascii_host(base.netloc):
         return False
-    return target.path.startswith(base.path)
+    return target.path.startswith(base.path) or target.path == base.path.rstrip("/")
 
 
 def in_any_site(url: str, roots: Sequence[str]) -> bool:

@@ -164,6 +164,18 @@ class BlogServer:
             self.request_times.append(time.monotonic())
             self.hits[path] += 1
 
+    def blog_on_home_page(self) -> None:
+        """Answer as a blog placed on the site's home page: `/` is the blog's listing (as it
+        is now), `/blog` is not found, and the feed names the home as Wix spells it, without
+        the trailing slash (`<link>https://www.example.com</link>`)."""
+        listing = self.respond("/blog", record=False)
+        feed = self.respond("/blog-feed.xml", record=False)
+        self.overrides["/"] = listing
+        self.overrides["/blog"] = error_response(404)
+        self.overrides["/blog-feed.xml"] = Response(feed.status, feed.body.replace(
+            f"<link>{self.url}/blog</link>".encode(), f"<link>{self.url}</link>".encode()),
+            feed.headers)
+
     def respond(self, target: str, headers: Mapping[str, str] | None = None,
                 base: str | None = None, record: bool = True) -> Response:
         """Answer one request for `target` (path and query), as the HTTP handler does."""
