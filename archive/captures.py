@@ -172,6 +172,31 @@ def _ascii_host(netloc: str) -> str:
         return quote(netloc, safe=_URL_ASCII)
 
 
+# What a header line may hold as it is: printable ASCII, spaces and tabs.
+_HEADER_ASCII = _URL_ASCII + " \t"
+
+
+def _ascii_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Header lines a WARC record can hold (ASCII): a value with other characters escaped as
+    warcio's writer escapes it (RFC 8187: `filename*=UTF-8''…`) where that leaves it ASCII, else
+    with each of those characters percent-encoded and the rest as it is. warcio's own escaping
+    left a Link header naming an IRI, with a parameter, as it was, and its writer then raised
+    UnicodeEncodeError: the crawl lost the post, an import stopped with a traceback."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    if all(name.isascii() and value.isascii() for name, value in headers):
+        return headers
+    lines = []
+    for name, value in headers:
+        if not value.isascii():
+            line = StatusAndHeaders("", [(name, value)])
+            line.percent_encode_non_ascii_headers()
+            escaped = line.headers[0][1]
+            value = escaped if escaped.isascii() else quote(value, safe=_HEADER_ASCII)
+        lines.append((name if name.isascii() else quote(name, safe=_URL_ASCII), value))
+    return lines
+
+
 def build_records(exchange: Exchange,
                   revisit_of: tuple[str, str] | None = None) -> tuple[bytes, bytes, CaptureRow]:
     """The gzip members of the response (or revisit) and request records, and the index row
@@ -185,7 +210,8 @@ def build_records(exchange: Exchange,
         reason = HTTPStatus(exchange.status).phrase
     except ValueError:
         reason = ""
-    headers = [(k, v) for k, v in exchange.response_headers if k.lower() not in HOP_HEADERS]
+    headers = _ascii_headers([(k, v) for k, v in exchange.response_headers
+                              if k.lower() not in HOP_HEADERS])
     http_headers = StatusAndHeaders(f"{exchange.status} {reason}".strip(), headers,
                                     protocol=exchange.protocol)
     digest = exchange.digest or payload_digest(exchange.body)
@@ -209,7 +235,7 @@ def build_records(exchange: Exchange,
     # allows one in WARC-Target-URI: `/post/primeras-imágenes`), which HTTP headers cannot hold.
     target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
                    safe=_URL_ASCII)
-    request_headers = list(exchange.request_headers)
+    request_headers = _ascii_headers(list(exchange.request_headers))
     if not any(k.lower() == "host" for k, _ in request_headers):
         request_headers.insert(0, ("Host", _ascii_host(parts.netloc)))
     request = writer.create_warc_record(

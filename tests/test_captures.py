@@ -18,7 +18,9 @@ import subprocess
 import sys
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -640,3 +642,49 @@ def test_the_unnamed_file_of_a_writer_killed_beginning_it_is_removed(tmp_path: P
 
     assert wixarchive("reextract", "--db", str(db)).returncode == 0
     assert sorted(p.name for p in directory.iterdir()) == named
+
+
+def _answer_with_raw_header(page: bytes, header: bytes) -> Callable[[Any], bool]:
+    """A takeover answering `page` with one header line sent as raw bytes (UTF-8, as servers
+    send an IRI)."""
+    def answer(handler: Any) -> bool:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                            + header + b"\r\n" + f"Content-Length: {len(page)}\r\n"
+                            "Connection: close\r\n\r\n".encode() + page)
+        handler.close_connection = True
+        return True
+    return answer
+
+
+def test_a_response_header_in_raw_utf8_is_captured_and_its_post_archived(tmp_path: Path):
+    """A server's header holding raw UTF-8 where warcio's own escaping leaves some (a Link
+    header naming an IRI, with parameters): the post was not archived, the crawl's error a bare
+    "'ascii' codec can't encode characters". Its capture keeps the header, the non-ASCII
+    letters percent-encoded (WARC headers are ASCII), and check reads it back."""
+    blog = SampleBlog(seed=15, post_count=3)
+    db = tmp_path / "archive.db"
+    link = "<https://example.com/post/imágenes>; rel=preload"
+    with serve_blog(blog) as server:
+        post = blog.posts[0]
+        server.takeovers[post.url_path] = _answer_with_raw_header(
+            server.respond(post.url_path).body, b"Link: " + link.encode())
+        result = wixarchive("crawl", server.url, "--db", str(db), "--json", *FAST)
+        url = server.url + post.url_path
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["counts"]["new"] == 3 and summary["counts"]["failed"] == 0, summary["errors"]
+    assert _response_header(captures.captures_dir(db), url, "Link") == \
+        "<https://example.com/post/im%C3%83%C2%A1genes>; rel=preload"  # Scrapy reads Latin-1
+    checked = wixarchive("check", "--db", str(db))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _response_header(directory: Path, url: str, name: str) -> str | None:
+    """Header `name` of the response record of `url` in the capture files, as warcio reads it."""
+    for path in sorted(directory.glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response" \
+                        and record.rec_headers.get_header("WARC-Target-URI") == url:
+                    return record.http_headers.get_header(name)
+    return None

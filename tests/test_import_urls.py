@@ -95,3 +95,40 @@ def test_a_post_captured_under_a_url_in_raw_utf8_is_imported(tmp_path: Path) -> 
     assert table(db, "SELECT url FROM posts") == [(f"{base}/post/primeras-im%C3%A1genes",)]
     checked = wixarchive("check", "--db", str(db))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _raw_warc(path: Path, responses: list[tuple[str, bytes, bytes]]) -> None:
+    """A WARC of 200 responses (URL, one more header line as raw bytes, body) written byte by
+    byte, as tools that keep a server's bytes write one: warcio would not write such a line."""
+    records = b""
+    for number, (url, header, body) in enumerate(responses):
+        block = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" + header
+                 + b"\r\n" + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        records += (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-"
+                    f"0000-4000-8000-{number:012d}>\r\nWARC-Date: 2024-01-0{number + 1}T00:00:00Z"
+                    f"\r\nWARC-Target-URI: {url}\r\nContent-Type: application/http; "
+                    f"msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n").encode() \
+            + block + b"\r\n\r\n"
+    path.write_bytes(records)
+
+
+def test_a_capture_with_a_response_header_in_raw_utf8_is_imported(tmp_path: Path) -> None:
+    """A response header holding raw UTF-8 where warcio's escaping leaves some (a Link header
+    naming an IRI, with a parameter) stopped the whole import with a UnicodeEncodeError
+    traceback as the capture was rewritten into the archive's files; its post and the file's
+    other posts are imported, the header kept with its non-ASCII letters percent-encoded."""
+    blog = SampleBlog(seed=8, post_count=2)
+    with serve_blog(blog) as server:
+        base = server.url
+        pages = [server.respond(post.url_path).body for post in blog.posts]
+    urls = [f"{base}{post.url_path}" for post in blog.posts]
+    warc = tmp_path / "raw-header.warc"
+    _raw_warc(warc, [(urls[0], "Link: <https://example.com/post/imágenes>; rel=preload"
+                      .encode(), pages[0]), (urls[1], b"X-Wix-Request-Id: 1", pages[1])])
+    db = tmp_path / "archive.db"
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(table(db, "SELECT url FROM posts")) == sorted((url,) for url in urls)
+    checked = wixarchive("check", "--db", str(db))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

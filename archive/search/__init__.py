@@ -284,8 +284,13 @@ class _Ranked:
         runs, others = bigrams.split_words(words) if words is not None else ([], [])
         # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
         syntax = cjk_syntax.parse(self.match) if words is None else None
-        if plain is None and syntax is None:  # FTS5 syntax: its words widened as plain words are
-            self.match = casefold.widen_syntax(conn, self.match)
+        if plain is None:  # FTS5 syntax: its words widened as plain words are
+            widened = casefold.widen_syntax(conn, self.match)
+            # Beside CJK words too (`strasse AND 東京` finds Straße), where cjk_syntax reads
+            # the widened expression (not `title:(… OR …)`: that one as typed).
+            widened_syntax = cjk_syntax.parse(widened) if syntax is not None else None
+            if syntax is None or widened_syntax is not None:
+                self.match, syntax = widened, widened_syntax
         # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites),
         # not "no matches", as it is for every command and function that takes a site.
         filters = filters_for(query, site_ids(conn, query.site))

@@ -46,12 +46,13 @@ A column hidden from the page's ⚙ menu (`_nocol=title`) hides it beside these,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from archive.schema import CJK_COLUMNS, CJK_TABLE, FTS_TABLE, UNMARKED_COLUMNS, UNMARKED_TABLE
 from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
-from archive.search.casefold import widen_syntax
+from archive.search.casefold import widen_syntax, word_phrases
 from archive.search.cjk import holding_word
 from archive.search.marks import SCRIPT, strip
 from archive.search.query import quoted
@@ -99,11 +100,14 @@ def _split_left_out(text: str) -> tuple[list[str], list[str]]:
     return words, left_out
 
 
-def _leaving_out(text: str, bigrams: bool, matched: bool) -> tuple[list[str], dict[str, str]]:
+def _leaving_out(text: str, bigrams: bool, matched: bool,
+                 phrases: Mapping[str, list[str]] | None = None,
+                 ) -> tuple[list[str], dict[str, str]]:
     """Conditions (and their parameters) on a post `id` holding no word `text` leaves out, as
     the ranked search reads one: each part of it, its CJK runs in the bigram index, the rest in
-    either index (archive/search/cjk.py). `matched`: the main index's MATCH expression leaves
-    the words without CJK text out already. None without the bigram index.
+    either index (archive/search/cjk.py), as any of its `phrases` (casefold.word_phrases:
+    strasse, straße) if it has some. `matched`: the main index's MATCH expression leaves the
+    words without CJK text out already. None without the bigram index.
 
     posts_unmarked is not read: in an archive holding marks, `steer` sends every search with a
     Hebrew or Arabic letter elsewhere (COMBINED, posts_unmarked, or posts_cjk when it leaves no
@@ -123,7 +127,7 @@ def _leaving_out(text: str, bigrams: bool, matched: bool) -> tuple[list[str], di
             params[f"wxa_out{n}_{i}"] = run_query(run)
         for i, other in enumerate(others):
             held.append(holding_word("id", f":wxa_out{n}_w{i}", f":wxa_out{n}_w{i}"))
-            params[f"wxa_out{n}_w{i}"] = quoted([other])
+            params[f"wxa_out{n}_w{i}"] = quoted([other], phrases)
         clauses.append(f"NOT ({' AND '.join(held)})")
     return clauses, params
 
@@ -254,13 +258,21 @@ async def cjk_search_filters(request: Any, database: str, table: str,
     if words is None:
         return None
     runs, others = words
-    clauses, left_out = _leaving_out(request.args.get("_search", ""), True, False)
+    search = request.args.get("_search", "")
+    kept = [strip(word) for word in others]
+    left_out_words = [other for word in _split_left_out(search)[1]
+                      for other in split_words([word])[1]]
+    # Each word kept or left out as any of its spellings the index holds (strasse: straße,
+    # میخواهم: می‌خواهم), as the ranked search widens it: as typed, the box missed them.
+    phrases = await datasette.get_database(database).execute_fn(
+        lambda conn: word_phrases(conn, [*kept, *left_out_words]))
+    clauses, left_out = _leaving_out(search, True, False, phrases)
     params = {"search": " AND ".join(run_query(run) for run in runs), **left_out}
     marked = holds_marks(datasette, database)
-    for i, word in enumerate(others):
+    for i, word in enumerate(kept):
         # A Hebrew or Arabic word without its marks, in posts_unmarked too (as the ranked
         # search reads it: the main index holds שָׁלוֹם with its marks, not as שלום).
         unmarked = f":wxa_{i}" if marked and SCRIPT.search(word) else None
         clauses.append(holding_word("id", f":wxa_{i}", f":wxa_{i}", unmarked))
-        params[f"wxa_{i}"] = quoted([strip(word)])
+        params[f"wxa_{i}"] = quoted([word], phrases)
     return FilterArguments(clauses, params)

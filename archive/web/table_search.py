@@ -96,7 +96,12 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
     """The posts a `combined` table search finds, as the ranked search finds them: an SQL
     condition on the posts table's `id` and its named parameters (`conn`, the archive's, for
     the words' other spellings it holds)."""
-    syntax = cjk_syntax.parse(table_match(strip(text))) if bigrams else None
+    match = table_match(strip(text))
+    syntax = cjk_syntax.parse(match) if bigrams else None
+    if syntax is not None:
+        # Its words widened to the spellings the index holds (strasse: straße), as the ranked
+        # search widens them, where cjk_syntax reads the widened expression.
+        syntax = cjk_syntax.parse(widen_syntax(conn, match)) or syntax
     if syntax is not None:
         # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
         sql, params = syntax.condition("id", marked and any(
