@@ -1767,3 +1767,32 @@ def test_a_list_first_under_the_search_box_is_the_posts_text_not_its_author(fram
     result = clean_text(page)
     assert result.author is None
     assert result.body[:len(body)] == body
+
+
+@pytest.mark.parametrize("counter", ["34,462 views", "1.234 Aufrufe", "1 234 vues",
+                                     "2,031 comments", "12,408 views 1,020 comments"])
+def test_a_popular_posts_counters_group_their_thousands(counter: str) -> None:
+    """A post read 34,462 times shows "34,462 views" (and its Recent Posts cards "6,459"): the
+    counter was left as the body's last line, a count under 1,000 never was."""
+    result = clean_text("Skip to Main Content\nThe Garden Diary\nSearch...\nMar 2, 2022\n\n"
+                        "Planting garlic in autumn\n\nSet each clove two inches deep.\n\n"
+                        "Water them once, then leave them be.\n\n\n" + counter + "\n"
+                        "2 comments\n5 likes. Post not marked as liked\n5\nRecent Posts\nSee All\n"
+                        "Pruning roses\n\n6,459\n1\n20 likes. Post not marked as liked\n20\n")
+    assert result.title == "Planting garlic in autumn"
+    assert result.body == ["Set each clove two inches deep.",
+                           "Water them once, then leave them be."]
+    assert counter in result.chrome and "6,459" in result.chrome
+
+
+def test_a_menu_link_above_the_date_is_not_the_author() -> None:
+    """A blog that hides its authors, dumped without its "top of page": the site menu's last
+    link ("Contact") sits right above the date, over the title and its "Updated:" line. It was
+    read as the author; a name there still is."""
+    page = ("Skip to Main Content\nThe Garden Diary\nSearch...\nSubscribe\n{above}\n"
+            "Jul 24, 2021\n\nPlanting garlic in autumn\nUpdated: Sep 30, 2021\n\n"
+            "Set each clove two inches deep.\n\n3 views\n0 comments\nPost not marked as liked\n")
+    for above, author in (("Contact", None), ("About Us", None), ("Jane Gardner", "Jane Gardner")):
+        result = clean_text(page.format(above=above))
+        assert (result.author, result.title) == (author, "Planting garlic in autumn"), above
+        assert result.body == ["Set each clove two inches deep."]
