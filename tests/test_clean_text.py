@@ -1796,3 +1796,46 @@ def test_a_menu_link_above_the_date_is_not_the_author() -> None:
         result = clean_text(page.format(above=above))
         assert (result.author, result.title) == (author, "Planting garlic in autumn"), above
         assert result.body == ["Set each clove two inches deep."]
+
+
+_SCRAPED_PAGE = ("Home\n\nAbout\n\nBlog\n\nContact\n\nFree Consultation\nAll Posts\n"
+                 "3D Garden Plans\n2D Garden Maps\nRecipes\nSeasons\nTools\nSoil\nTrees\n"
+                 "{title}\nMar 2, 2022\n3 min read\n\n"
+                 "Set each clove two inches deep, pointed end up, six inches from the next one in "
+                 "the row.\n\nWater them once, then leave them be until spring.\n\n"
+                 "Recent Posts\nSee All\nPruning roses\n\nHOME\n\nABOUT\n\n"
+                 "© 2026 by The Garden Diary.\n")
+
+
+_LONG_TITLE = "Planting garlic in autumn: how deep, how far apart, and when to water the cloves"
+
+
+@pytest.mark.parametrize("preamble", [
+    "# {title} | Blog | The Garden Diary\n\n"
+    "**URL:** https://www.example.com/post/planting-garlic\n\n---\n\n",
+    "{title} | The Garden Diary\nSource: https://www.example.com/post/garlic\n\n",
+    "---\ntitle: \"{title} | The Garden Diary\"\nmetadata:\n"
+    "  url: https://www.example.com/post/planting-garlic\n  date: 2026-05-16\n---\n",
+])
+def test_a_scrapers_preamble_above_the_page_is_chrome(preamble: str) -> None:
+    """A scraper writes the page's title and address (or YAML front matter) above a page that
+    shows no "top of page": read as the page's first lines, a long title (a paragraph's
+    length) made the page a listing (no title, no date, the blog's category menu in the
+    body)."""
+    for dialect in (None, "text"):
+        result = clean_text((preamble + _SCRAPED_PAGE).format(title=_LONG_TITLE), dialect)
+        assert (result.page_kind, result.title, result.date, result.reading_minutes) == (
+            "post", _LONG_TITLE, "Mar 2, 2022", 3), dialect
+        assert result.body == ["Set each clove two inches deep, pointed end up, six inches "
+                               "from the next one in the row.",
+                               "Water them once, then leave them be until spring."], dialect
+
+
+def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:
+    """Only a dump that opens on the rule is read for front matter; a post's own "Key: value"
+    lines between rules stay."""
+    post = ("Planting garlic in autumn\nMar 2, 2022\n3 min read\n\n---\nDepth: two inches\n"
+            "Spacing: six inches\n---\n\nWater them once.\n\n3 views\n0 comments\n")
+    result = clean_text(post)
+    assert result.title == "Planting garlic in autumn"
+    assert {"Depth: two inches", "Spacing: six inches", "Water them once."} <= set(result.body)
