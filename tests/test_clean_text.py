@@ -1839,3 +1839,23 @@ def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:
     result = clean_text(post)
     assert result.title == "Planting garlic in autumn"
     assert {"Depth: two inches", "Spacing: six inches", "Water them once."} <= set(result.body)
+
+
+@pytest.mark.parametrize("footer", ["12 views\n\n0\n\n0 comments\n\nPost not marked as liked\n",
+                                    "12 views\n0\n0 comments\n"])
+def test_a_bare_count_between_the_view_and_comment_counters_makes_no_second_card(
+        footer: str) -> None:
+    """A scraper's copy of a post writes its footer "12 views" / "0" / "0 comments": the two
+    counters, a bare count apart, were counted as two cards' and the post came out as a
+    listing with no title, date or reading time."""
+    result = clean_text("# Listening to deer\n\n- Jun 6, 2023\n- 2 min read\n\n"
+                        "Updated: Jun 8, 2023\n\n"
+                        "The deer came to the edge of the field at dusk.\n\n"
+                        "I played the tape back the next morning and heard only wind.\n\n"
+                        "Tags:\n\n- [sound](https://www.example.com/blog/tags/sound)\n"
+                        "- [field notes](https://www.example.com/blog/tags/field-notes)\n\n"
+                        + footer + "\n## Comments\n\n---\n\nWrite a comment...\n")
+    assert (result.page_kind, result.title, result.date, result.reading_minutes,
+            result.updated) == ("post", "Listening to deer", "Jun 6, 2023", 2, "Jun 8, 2023")
+    assert result.body == ["The deer came to the edge of the field at dusk.",
+                           "I played the tape back the next morning and heard only wind."]

@@ -19,7 +19,13 @@ from crawler.clean.lines import (
     title_like,
     words,
 )
-from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_glued, shaped_minutes
+from crawler.clean.shapes import (
+    BARE_COUNT,
+    SHAPED_UPDATED,
+    ShapeRules,
+    shaped_glued,
+    shaped_minutes,
+)
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
@@ -344,15 +350,19 @@ class PageRules(ShapeRules):
     def _liked_cards(self) -> int:
         """Like buttons, or else view and comment counters, above any "Recent Posts" heading:
         a post shows one of each under its own text, a listing one per card (blog settings
-        may hide the likes; a counter split over two lines counts once)."""
+        may hide the likes; a counter split over two lines counts once, and so it does with
+        a bare count between its two lines: "12 views" / "0" / "0 comments")."""
         liked = counted = 0
         for k in range(len(self.c)):
             t = self.ln(k).text
             if v.RECENT_POSTS_LINE.match(t):
                 break
             liked += bool(v.LIKED_LINE.match(t))
+            above = k - 1
+            while above > 0 and BARE_COUNT.match(self.ln(above).text):
+                above -= 1
             counted += bool(v.COUNTERS.match(t)) and not (
-                k > 0 and v.COUNTERS.match(self.ln(k - 1).text))
+                above >= 0 and v.COUNTERS.match(self.ln(above).text))
         return max(liked, counted)
 
     def _site_page_heading(self) -> bool:
