@@ -1859,3 +1859,27 @@ def test_a_bare_count_between_the_view_and_comment_counters_makes_no_second_card
             result.updated) == ("post", "Listening to deer", "Jun 6, 2023", 2, "Jun 8, 2023")
     assert result.body == ["The deer came to the edge of the field at dusk.",
                            "I played the tape back the next morning and heard only wind."]
+
+
+def test_an_older_layouts_sidebar_above_the_post_is_chrome() -> None:
+    """A Markdown copy of an older blog layout puts its sidebar first: "Recent Posts", "Archive"
+    and "Tags" each over a list of links. It pushed the post header out of reach: the title,
+    date and reading time were left in the body. A post's own list of links under a heading
+    stays (no "Recent Posts" among the headings)."""
+    sidebar = ("Recent Posts\n\n- [Pruning roses](https://www.example.com/single-post/roses)\n"
+               "- [Saving seeds](https://www.example.com/single-post/seeds)\n\nArchive\n\n"
+               "- [June 2023 (2)](https://www.example.com/blog/2023/06)\n\nTags\n\n"
+               "- [garlic (3)](https://www.example.com/blog/tags/garlic)\n\n")
+    post = ("# Planting garlic in autumn\n\n- Jun 6, 2023\n- 2 min read\n\n"
+            "Set each clove two inches deep, pointed end up.\n\n"
+            "Water them once, then leave them be until spring.\n\n"
+            "12 views\n\n0 comments\n\nPost not marked as liked\n")
+    result = clean_text(sidebar + post)
+    assert (result.page_kind, result.title, result.date, result.reading_minutes) == (
+        "post", "Planting garlic in autumn", "Jun 6, 2023", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up.",
+                           "Water them once, then leave them be until spring."]
+    reading = ("Further reading\n\n- [Garlic growing guide](https://www.example.com/guide)\n"
+               "- [Seed bank](https://www.example.com/seeds)\n\n")
+    kept = clean_text(post.replace("Water them", reading + "Water them"))
+    assert {"Further reading", "Garlic growing guide", "Seed bank"} <= set(kept.body)
