@@ -1883,3 +1883,13 @@ def test_an_older_layouts_sidebar_above_the_post_is_chrome() -> None:
                "- [Seed bank](https://www.example.com/seeds)\n\n")
     kept = clean_text(post.replace("Water them", reading + "Water them"))
     assert {"Further reading", "Garlic growing guide", "Seed bank"} <= set(kept.body)
+
+
+def test_a_plain_copy_titled_with_a_markdown_heading_gives_the_title_without_its_marks() -> None:
+    """A plain copy whose one Markdown sign is its `# ` title is read as text: the title came
+    out as "# Planting garlic in autumn"."""
+    result = clean_text("# Planting garlic in autumn\n\n- Jun 6, 2023\n- 2 min read\n\n"
+                        "Set each clove two inches deep, pointed end up.\n\n3 views\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Planting garlic in autumn", "Jun 6, 2023", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]

@@ -98,6 +98,7 @@ def _phrase(text: str) -> bool:
 
 
 # An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
+_ATX_MARKS = re.compile(r"^#{1,6}\s+")
 _NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
 
 
@@ -757,6 +758,10 @@ class _Cleaner(PageRules):
             self.out.reading_minutes = None
         self.out.page_kind = kind
         self.out.title = trim_invisible(self.lines[title].body) if title is not None else None
+        if self.out.title and self.dialect == "text":
+            # A plain copy whose one Markdown sign is its `#` title (too few to read it as
+            # Markdown): the marks are no part of the title.
+            self.out.title = _ATX_MARKS.sub("", self.out.title) or self.out.title
         self.out.author = v.without_by(self.out.author)
         if self.doc_title_only and kind == "post":
             self.out.title = self.doc_title
