@@ -1893,3 +1893,17 @@ def test_a_plain_copy_titled_with_a_markdown_heading_gives_the_title_without_its
     assert (result.title, result.date, result.reading_minutes) == (
         "Planting garlic in autumn", "Jun 6, 2023", 2)
     assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+@pytest.mark.parametrize("rating", ["Rated NaN out of 5 stars.", "Rated 4.5 out of 5 stars."])
+def test_the_ratings_widget_under_the_header_is_chrome(rating: str) -> None:
+    """A blog with post ratings shows the stars under the header, read out as "Rated NaN out of
+    5 stars." before anyone rated the post: it was the body's first line."""
+    result = clean_text("top of page\nHome\nAbout\nUse tab to navigate through the menu items.\n"
+                        "Login\nPlanting garlic in autumn\nFeb 4\n3 min read\n" + rating + "\n"
+                        "Set each clove two inches deep, pointed end up.\n"
+                        "Recent Posts\nSee All\nPruning roses\nbottom of page\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Planting garlic in autumn", "Feb 4", 3)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+    assert rating in result.chrome

@@ -429,7 +429,10 @@ SEARCH_LINE = _exact(SEARCH)
 LOGIN_LINE = _exact(LOGIN)
 ALL_POSTS_LINE = _exact(ALL_POSTS)
 MORE_MENU_LINE = _exact(MORE_MENU)
-HEADER_WIDGET_LINE = _exact(HEADER_WIDGETS)
+# The post's star rating under its header, as the ratings widget reads it out ("Rated 4.5 out of
+# 5 stars.", "Rated NaN out of 5 stars." before anyone rated the post).
+_RATING = r"^Rated\s+(?:NaN|\d(?:[.,]\d+)?)\s+out\s+of\s+5\s+stars\.?$"
+HEADER_WIDGET_LINE = re.compile(f"{_exact(HEADER_WIDGETS).pattern}|{_RATING}", re.IGNORECASE)
 COMMENTS_HEADING = _exact(COMMENTS_HEADINGS)
 WRITE_COMMENT_LINE = _exact(WRITE_COMMENT)
 LIKED_LINE = _exact(LIKED)
