@@ -1767,3 +1767,143 @@ def test_a_list_first_under_the_search_box_is_the_posts_text_not_its_author(fram
     result = clean_text(page)
     assert result.author is None
     assert result.body[:len(body)] == body
+
+
+@pytest.mark.parametrize("counter", ["34,462 views", "1.234 Aufrufe", "1 234 vues",
+                                     "2,031 comments", "12,408 views 1,020 comments"])
+def test_a_popular_posts_counters_group_their_thousands(counter: str) -> None:
+    """A post read 34,462 times shows "34,462 views" (and its Recent Posts cards "6,459"): the
+    counter was left as the body's last line, a count under 1,000 never was."""
+    result = clean_text("Skip to Main Content\nThe Garden Diary\nSearch...\nMar 2, 2022\n\n"
+                        "Planting garlic in autumn\n\nSet each clove two inches deep.\n\n"
+                        "Water them once, then leave them be.\n\n\n" + counter + "\n"
+                        "2 comments\n5 likes. Post not marked as liked\n5\nRecent Posts\nSee All\n"
+                        "Pruning roses\n\n6,459\n1\n20 likes. Post not marked as liked\n20\n")
+    assert result.title == "Planting garlic in autumn"
+    assert result.body == ["Set each clove two inches deep.",
+                           "Water them once, then leave them be."]
+    assert counter in result.chrome and "6,459" in result.chrome
+
+
+def test_a_menu_link_above_the_date_is_not_the_author() -> None:
+    """A blog that hides its authors, dumped without its "top of page": the site menu's last
+    link ("Contact") sits right above the date, over the title and its "Updated:" line. It was
+    read as the author; a name there still is."""
+    page = ("Skip to Main Content\nThe Garden Diary\nSearch...\nSubscribe\n{above}\n"
+            "Jul 24, 2021\n\nPlanting garlic in autumn\nUpdated: Sep 30, 2021\n\n"
+            "Set each clove two inches deep.\n\n3 views\n0 comments\nPost not marked as liked\n")
+    for above, author in (("Contact", None), ("About Us", None), ("Jane Gardner", "Jane Gardner")):
+        result = clean_text(page.format(above=above))
+        assert (result.author, result.title) == (author, "Planting garlic in autumn"), above
+        assert result.body == ["Set each clove two inches deep."]
+
+
+_SCRAPED_PAGE = ("Home\n\nAbout\n\nBlog\n\nContact\n\nFree Consultation\nAll Posts\n"
+                 "3D Garden Plans\n2D Garden Maps\nRecipes\nSeasons\nTools\nSoil\nTrees\n"
+                 "{title}\nMar 2, 2022\n3 min read\n\n"
+                 "Set each clove two inches deep, pointed end up, six inches from the next one in "
+                 "the row.\n\nWater them once, then leave them be until spring.\n\n"
+                 "Recent Posts\nSee All\nPruning roses\n\nHOME\n\nABOUT\n\n"
+                 "© 2026 by The Garden Diary.\n")
+
+
+_LONG_TITLE = "Planting garlic in autumn: how deep, how far apart, and when to water the cloves"
+
+
+@pytest.mark.parametrize("preamble", [
+    "# {title} | Blog | The Garden Diary\n\n"
+    "**URL:** https://www.example.com/post/planting-garlic\n\n---\n\n",
+    "{title} | The Garden Diary\nSource: https://www.example.com/post/garlic\n\n",
+    "---\ntitle: \"{title} | The Garden Diary\"\nmetadata:\n"
+    "  url: https://www.example.com/post/planting-garlic\n  date: 2026-05-16\n---\n",
+])
+def test_a_scrapers_preamble_above_the_page_is_chrome(preamble: str) -> None:
+    """A scraper writes the page's title and address (or YAML front matter) above a page that
+    shows no "top of page": read as the page's first lines, a long title (a paragraph's
+    length) made the page a listing (no title, no date, the blog's category menu in the
+    body)."""
+    for dialect in (None, "text"):
+        result = clean_text((preamble + _SCRAPED_PAGE).format(title=_LONG_TITLE), dialect)
+        assert (result.page_kind, result.title, result.date, result.reading_minutes) == (
+            "post", _LONG_TITLE, "Mar 2, 2022", 3), dialect
+        assert result.body == ["Set each clove two inches deep, pointed end up, six inches "
+                               "from the next one in the row.",
+                               "Water them once, then leave them be until spring."], dialect
+
+
+def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:
+    """Only a dump that opens on the rule is read for front matter; a post's own "Key: value"
+    lines between rules stay."""
+    post = ("Planting garlic in autumn\nMar 2, 2022\n3 min read\n\n---\nDepth: two inches\n"
+            "Spacing: six inches\n---\n\nWater them once.\n\n3 views\n0 comments\n")
+    result = clean_text(post)
+    assert result.title == "Planting garlic in autumn"
+    assert {"Depth: two inches", "Spacing: six inches", "Water them once."} <= set(result.body)
+
+
+@pytest.mark.parametrize("footer", ["12 views\n\n0\n\n0 comments\n\nPost not marked as liked\n",
+                                    "12 views\n0\n0 comments\n"])
+def test_a_bare_count_between_the_view_and_comment_counters_makes_no_second_card(
+        footer: str) -> None:
+    """A scraper's copy of a post writes its footer "12 views" / "0" / "0 comments": the two
+    counters, a bare count apart, were counted as two cards' and the post came out as a
+    listing with no title, date or reading time."""
+    result = clean_text("# Listening to deer\n\n- Jun 6, 2023\n- 2 min read\n\n"
+                        "Updated: Jun 8, 2023\n\n"
+                        "The deer came to the edge of the field at dusk.\n\n"
+                        "I played the tape back the next morning and heard only wind.\n\n"
+                        "Tags:\n\n- [sound](https://www.example.com/blog/tags/sound)\n"
+                        "- [field notes](https://www.example.com/blog/tags/field-notes)\n\n"
+                        + footer + "\n## Comments\n\n---\n\nWrite a comment...\n")
+    assert (result.page_kind, result.title, result.date, result.reading_minutes,
+            result.updated) == ("post", "Listening to deer", "Jun 6, 2023", 2, "Jun 8, 2023")
+    assert result.body == ["The deer came to the edge of the field at dusk.",
+                           "I played the tape back the next morning and heard only wind."]
+
+
+def test_an_older_layouts_sidebar_above_the_post_is_chrome() -> None:
+    """A Markdown copy of an older blog layout puts its sidebar first: "Recent Posts", "Archive"
+    and "Tags" each over a list of links. It pushed the post header out of reach: the title,
+    date and reading time were left in the body. A post's own list of links under a heading
+    stays (no "Recent Posts" among the headings)."""
+    sidebar = ("Recent Posts\n\n- [Pruning roses](https://www.example.com/single-post/roses)\n"
+               "- [Saving seeds](https://www.example.com/single-post/seeds)\n\nArchive\n\n"
+               "- [June 2023 (2)](https://www.example.com/blog/2023/06)\n\nTags\n\n"
+               "- [garlic (3)](https://www.example.com/blog/tags/garlic)\n\n")
+    post = ("# Planting garlic in autumn\n\n- Jun 6, 2023\n- 2 min read\n\n"
+            "Set each clove two inches deep, pointed end up.\n\n"
+            "Water them once, then leave them be until spring.\n\n"
+            "12 views\n\n0 comments\n\nPost not marked as liked\n")
+    result = clean_text(sidebar + post)
+    assert (result.page_kind, result.title, result.date, result.reading_minutes) == (
+        "post", "Planting garlic in autumn", "Jun 6, 2023", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up.",
+                           "Water them once, then leave them be until spring."]
+    reading = ("Further reading\n\n- [Garlic growing guide](https://www.example.com/guide)\n"
+               "- [Seed bank](https://www.example.com/seeds)\n\n")
+    kept = clean_text(post.replace("Water them", reading + "Water them"))
+    assert {"Further reading", "Garlic growing guide", "Seed bank"} <= set(kept.body)
+
+
+def test_a_plain_copy_titled_with_a_markdown_heading_gives_the_title_without_its_marks() -> None:
+    """A plain copy whose one Markdown sign is its `# ` title is read as text: the title came
+    out as "# Planting garlic in autumn"."""
+    result = clean_text("# Planting garlic in autumn\n\n- Jun 6, 2023\n- 2 min read\n\n"
+                        "Set each clove two inches deep, pointed end up.\n\n3 views\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Planting garlic in autumn", "Jun 6, 2023", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+@pytest.mark.parametrize("rating", ["Rated NaN out of 5 stars.", "Rated 4.5 out of 5 stars."])
+def test_the_ratings_widget_under_the_header_is_chrome(rating: str) -> None:
+    """A blog with post ratings shows the stars under the header, read out as "Rated NaN out of
+    5 stars." before anyone rated the post: it was the body's first line."""
+    result = clean_text("top of page\nHome\nAbout\nUse tab to navigate through the menu items.\n"
+                        "Login\nPlanting garlic in autumn\nFeb 4\n3 min read\n" + rating + "\n"
+                        "Set each clove two inches deep, pointed end up.\n"
+                        "Recent Posts\nSee All\nPruning roses\nbottom of page\n")
+    assert (result.title, result.date, result.reading_minutes) == (
+        "Planting garlic in autumn", "Feb 4", 3)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+    assert rating in result.chrome

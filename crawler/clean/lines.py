@@ -480,9 +480,11 @@ def tag_like(line: Line) -> bool:
 
 
 def name_like(text: str) -> bool:
-    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names)."""
+    """A byline: a few words, no sentence punctuation (Wix usernames, "Admin", full names); never
+    a link of the site menu a header-less dump leaves above the date ("Contact", "About")."""
     return (0 < len(text) <= 50 and len(text.split()) <= 6 and text[-1] not in SENTENCE_MARKS
-            and not v.DATE.match(text) and not v.is_leading_chrome(text))
+            and not v.DATE.match(text) and not v.is_leading_chrome(text)
+            and not v.SITE_PAGE_LINE.match(text))
 
 
 # Lowercase words a person's name may hold ("Jean de la Fontaine", "Ludwig van Beethoven").

@@ -19,7 +19,13 @@ from crawler.clean.lines import (
     title_like,
     words,
 )
-from crawler.clean.shapes import SHAPED_UPDATED, ShapeRules, shaped_glued, shaped_minutes
+from crawler.clean.shapes import (
+    BARE_COUNT,
+    SHAPED_UPDATED,
+    ShapeRules,
+    shaped_glued,
+    shaped_minutes,
+)
 from crawler.extract.record import CleanedText
 
 CARD_RUN = 3  # cards in a row that make a page without a post header a listing
@@ -33,6 +39,17 @@ _PREAMBLE_TITLE = re.compile(r"^Title:\s*(\S.*)$")
 _PREAMBLE_FIELD = re.compile(r"^(?:URL Source|Published Time|Description|Warning|Image \d+):")
 _PREAMBLE_PUBLISHED = re.compile(r"^Published Time:\s*(\d{4}-\d{2}-\d{2})")
 _PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
+# A scraper's header: the page's title (a heading or a line), then its address on a line of its
+# own ("**URL:** https://…", "Source: https://…"), maybe a rule under them.
+_PREAMBLE_ADDRESS = re.compile(
+    r"^(?:\*\*)?(?:URL|Source|Source URL|Page URL|Link|Address)\s*:(?:\*\*)?\s*<?https?://\S+$",
+    re.IGNORECASE)
+# YAML front matter a scraper or a notes tool puts first: "---", "key: value" lines (nested ones
+# indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title.
+FRONT_MATTER_LINES = 40
+_RULE_LINE = re.compile(r"^\s*-{3,}\s*$")
+_FRONT_FIELD = re.compile(r"^\s*(?:[\w-]+\s*:(?:\s.*)?|-\s.*)$")
+_FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$", re.IGNORECASE)
 # A site name is read from its start only ((?<![\w-])): from every position, a long word
 # of letters and hyphens was read to its end each time.
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|(?<![\w-])[\w-]+\.wixsite\.com|wix\.com/)",
@@ -87,8 +104,21 @@ class PageRules(ShapeRules):
 
     def reader_preamble(self) -> int:
         """The header a reader service puts above the page ("Title: …", "URL Source: …",
-        "Published Time: …", "Markdown Content:"): the title is the document's <title>."""
-        if not self.c or not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
+        "Published Time: …", "Markdown Content:"), a scraper's (title, then "URL: …") or YAML
+        front matter: the title is the document's <title>. Taken for the page's first lines,
+        such a header made the page a listing or its menu the post."""
+        if not self.c:
+            return 0
+        if (front := self.front_matter()) is not None:
+            return front
+        if len(self.c) > 1 and _PREAMBLE_ADDRESS.match(self.ln(1).text):
+            end = 2
+            self.doc_title = self.ln(0).text.lstrip("#").strip()
+            for j in range(end):
+                self.chrome(j)
+            self.pos = end
+            return end
+        if not (m := _PREAMBLE_TITLE.match(self.ln(0).text)):
             return 0
         for k in range(1, min(len(self.c), 8)):
             if _PREAMBLE_END.match(self.ln(k).text):
@@ -101,6 +131,28 @@ class PageRules(ShapeRules):
             if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
                 self.preamble_published = when.group(1)
         return 0
+
+    def front_matter(self) -> int | None:
+        """YAML front matter opening the dump, marked chrome: the first content position under
+        it (None where there is none). Its rules are no content lines in Markdown: they are read
+        from the dump's own lines."""
+        if not _RULE_LINE.match(self.lines[0].source or self.lines[0].raw):
+            return None
+        title = None
+        for i in range(1, min(len(self.lines), FRONT_MATTER_LINES)):
+            own = self.lines[i].source or self.lines[i].raw
+            if _RULE_LINE.match(own):
+                k = 0
+                while k < len(self.c) and self.c[k] < i:
+                    self.chrome(k)
+                    k += 1
+                self.doc_title, self.pos = title, k
+                return k
+            if own.strip() and not _FRONT_FIELD.match(own):
+                return None
+            if title is None and (m := _FRONT_TITLE.match(own.strip())):
+                title = m.group("title")
+        return None
 
     def classify(self, body_start: int, end: int) -> str:
         # Several reading times: a list of post cards ("Mar 8, 2021" / "1 min" / title).
@@ -298,15 +350,19 @@ class PageRules(ShapeRules):
     def _liked_cards(self) -> int:
         """Like buttons, or else view and comment counters, above any "Recent Posts" heading:
         a post shows one of each under its own text, a listing one per card (blog settings
-        may hide the likes; a counter split over two lines counts once)."""
+        may hide the likes; a counter split over two lines counts once, and so it does with
+        a bare count between its two lines: "12 views" / "0" / "0 comments")."""
         liked = counted = 0
         for k in range(len(self.c)):
             t = self.ln(k).text
             if v.RECENT_POSTS_LINE.match(t):
                 break
             liked += bool(v.LIKED_LINE.match(t))
+            above = k - 1
+            while above > 0 and BARE_COUNT.match(self.ln(above).text):
+                above -= 1
             counted += bool(v.COUNTERS.match(t)) and not (
-                k > 0 and v.COUNTERS.match(self.ln(k - 1).text))
+                above >= 0 and v.COUNTERS.match(self.ln(above).text))
         return max(liked, counted)
 
     def _site_page_heading(self) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from crawler.clean import vocabulary as v
 from crawler.clean.dates import month_number
 from crawler.clean.lines import Line, name_like, tag_like, title_like, words
-from crawler.clean.vocabulary import LETTER, D, to_int
+from crawler.clean.vocabulary import COUNT, LETTER, D, to_int
 from crawler.extract.record import CleanedText
 
 # A site footer repeats three or more of the site menu's items within this many lines, and
@@ -60,11 +60,11 @@ SHAPED_WRITER = re.compile(
     rf"^(?:{LETTER}){{2,20}}(?:\s+[^\W\d_']{{1,20}})?\s*[:\uff1a]\s*(?P<name>\S.{{0,60}})$")
 # The footer's view and comment counters in an unknown locale: two counts, each with its word.
 SHAPED_COUNTERS = re.compile(
-    rf"^{D}+\s*(?:{LETTER}){{1,15}}\.?\s*{D}+\s*(?:{LETTER}){{1,15}}\.?$")
+    rf"^{COUNT}\s*(?:{LETTER}){{1,15}}\.?\s*{COUNT}\s*(?:{LETTER}){{1,15}}\.?$")
 # One of them on a line of its own, as a browser's copy of the page writes them; and a card's
 # counters, where only the counts show.
-SHAPED_COUNTER = re.compile(rf"^{D}+\s*(?:{LETTER}){{1,15}}\.?$")
-BARE_COUNT = re.compile(rf"^{D}+$")
+SHAPED_COUNTER = re.compile(rf"^{COUNT}\s*(?:{LETTER}){{1,15}}\.?$")
+BARE_COUNT = re.compile(rf"^{COUNT}$")
 # Lines after the footer's like button within which a copyright line shows the site footer,
 # and within which a card's counts show the label again (three cards of a few lines each).
 FOOTER_REACH = 10

@@ -98,6 +98,7 @@ def _phrase(text: str) -> bool:
 
 
 # An item of an ordered list as the tools write it ("  1. Pizza", "2.  Pasta", "3) Dolci").
+_ATX_MARKS = re.compile(r"^#{1,6}\s+")
 _NUMBERED_ITEM = re.compile(r"^\s*\d{1,3}[.)]\s")
 
 
@@ -185,6 +186,7 @@ class _Cleaner(PageRules):
                 self.pos = k + 1
                 self.site_header = True
         self.link_menu()
+        self.sidebar()
         self.sub_header()
         while self.pos < len(self.c):
             t = self.ln(self.pos).text
@@ -211,6 +213,29 @@ class _Cleaner(PageRules):
             self.sub_menu |= any(v.ALL_POSTS_LINE.match(self.ln(j).text)
                                  for j in range(self.pos, k))
             self.pos, self.site_header = k, True
+
+    def sidebar(self) -> None:
+        """An older blog layout's sidebar, which a Markdown copy may put above the post:
+        "Recent Posts" over links to other posts, maybe "Archive" and "Tags" over theirs, each
+        heading over a run of list items made only of links. Chrome where "Recent Posts" is
+        among its headings; the post header then lies past it (it pushed the header too far
+        down to be found, the post's title, date and reading time left in the body)."""
+        k, recent = self.pos, False
+        while k < len(self.c):
+            heading = self.ln(k)
+            if heading.bullet or len(heading.text) > MENU_ITEM or heading.link_only:
+                break
+            j = k + 1
+            while j < len(self.c) and self.ln(j).bullet and self.ln(j).link_only:
+                j += 1
+            if j == k + 1:
+                break
+            recent |= bool(v.RECENT_POSTS_LINE.match(heading.text))
+            k = j
+        if recent:
+            for j in range(self.pos, k):
+                self.chrome(j)
+            self.pos = k
 
     def sub_header(self) -> None:
         """The blog's sub-header: "All Posts", category links, search box, login button."""
@@ -733,6 +758,10 @@ class _Cleaner(PageRules):
             self.out.reading_minutes = None
         self.out.page_kind = kind
         self.out.title = trim_invisible(self.lines[title].body) if title is not None else None
+        if self.out.title and self.dialect == "text":
+            # A plain copy whose one Markdown sign is its `#` title (too few to read it as
+            # Markdown): the marks are no part of the title.
+            self.out.title = _ATX_MARKS.sub("", self.out.title) or self.out.title
         self.out.author = v.without_by(self.out.author)
         if self.doc_title_only and kind == "post":
             self.out.title = self.doc_title

@@ -17,6 +17,10 @@ import unicodedata
 # Any decimal digit: Wix prints Arabic-Indic digits on Arabic pages ("١ دقائق قراءة"), and
 # Devanagari (०-९) or Bengali (০-৯) ones on Hindi, Marathi, Nepali or Bengali pages.
 D = r"\d"
+# A count as Wix prints it: a popular post's counters group their thousands ("34,462 views",
+# "1.234 Aufrufe", "1 234 vues", "١٬٢٣٤ مشاهدة"), and the cards of "Recent Posts" show bare ones
+# ("6,459").
+COUNT = rf"(?:{D}{{1,3}}(?:[,.\u00a0\u202f\u066c ]{D}{{3}})+|{D}+)"
 # Every combining mark (Unicode categories Mn and Mc), as ranges that take in no other
 # character but unassigned code points: Python's \w takes no mark, and the vowel signs of
 # Devanagari and Bengali sit inside their words ("जून", "জুন": June).
@@ -286,8 +290,9 @@ COMMENT_WORDS = [
 ]
 LIKE_WORDS = ["like", "likes", "j'aime", "Gefällt mir", "me gusta", "curtida", "curtidas",
               "vind-ik-leuks", "To se mi líbí", "mi piace", "إعجاب", "إعجابات"]
-_VIEWS = rf"(?:{D}+\s*(?:{_alt(VIEW_WORDS)})|(?:{_alt(VIEW_WORDS)})(?:\s+واحدة)?\s*\(\s*{D}+\s*\))"
-_COMMENTS = rf"(?:{D}+\s*(?:{_alt(COMMENT_WORDS)}))"
+_VIEWS = (rf"(?:{COUNT}\s*(?:{_alt(VIEW_WORDS)})"
+          rf"|(?:{_alt(VIEW_WORDS)})(?:\s+واحدة)?\s*\(\s*{COUNT}\s*\))")
+_COMMENTS = rf"(?:{COUNT}\s*(?:{_alt(COMMENT_WORDS)}))"
 # Korean puts its word before the number and a counter after it: "조회수 12회", "댓글 0개".
 _VIEWS_KO = rf"조회수\s*{D}+\s*회"
 _COMMENTS_KO = rf"댓글\s*{D}+\s*개"
@@ -298,7 +303,7 @@ COUNTERS = re.compile(
     re.IGNORECASE)
 # The post's own view counter: the cards of "Recent Posts" show their views as a bare number.
 VIEWS_COUNTER = re.compile(rf"^(?:{_VIEWS}|{_VIEWS_KO})", re.IGNORECASE)
-LIKE_COUNT = re.compile(rf"^{D}+\s*(?:{_alt(LIKE_WORDS)})\.?$", re.IGNORECASE)
+LIKE_COUNT = re.compile(rf"^{COUNT}\s*(?:{_alt(LIKE_WORDS)})\.?$", re.IGNORECASE)
 LIKED = [
     "Post not marked as liked", "Post marked as liked", "Vous n'aimez plus ce post",
     "Vous aimez ce post", "Post nicht als gefällt mir markiert",
@@ -424,7 +429,10 @@ SEARCH_LINE = _exact(SEARCH)
 LOGIN_LINE = _exact(LOGIN)
 ALL_POSTS_LINE = _exact(ALL_POSTS)
 MORE_MENU_LINE = _exact(MORE_MENU)
-HEADER_WIDGET_LINE = _exact(HEADER_WIDGETS)
+# The post's star rating under its header, as the ratings widget reads it out ("Rated 4.5 out of
+# 5 stars.", "Rated NaN out of 5 stars." before anyone rated the post).
+_RATING = r"^Rated\s+(?:NaN|\d(?:[.,]\d+)?)\s+out\s+of\s+5\s+stars\.?$"
+HEADER_WIDGET_LINE = re.compile(f"{_exact(HEADER_WIDGETS).pattern}|{_RATING}", re.IGNORECASE)
 COMMENTS_HEADING = _exact(COMMENTS_HEADINGS)
 WRITE_COMMENT_LINE = _exact(WRITE_COMMENT)
 LIKED_LINE = _exact(LIKED)
