@@ -57,6 +57,7 @@ from crawler.discover.urls import (
     shortened,
     site_url_problem,
 )
+from crawler.distributed import blips
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
@@ -624,9 +625,13 @@ class DistributedWixSpider(scrapy.Spider):
         it keeps the worker alive. Scrapy asks only while the worker is idle: the work done in
         between counts through `last_work`, so a worker busy for longer than its idle timeout
         does not exit as soon as the crawl ends."""
-        self.queue.reap()
         now = time.monotonic()
-        if self.queue or self.server.zcard(p.LEASES):
+        try:
+            self.queue.reap()
+            busy = self.queue or self.server.zcard(p.LEASES)
+        except blips.BLIPS:
+            busy = True  # Redis answers again, or the heartbeat stops the worker
+        if busy:
             self.last_work = now
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
         if now - self.last_work < limit:
