@@ -16,7 +16,16 @@ import redis
 
 from crawler.distributed import protocol as p
 from crawler.distributed.blips import CrawlLink
-from tests.test_crawl_redis import REDIS_SERVER, RedisServer
+from tests.test_crawl_redis import (
+    REDIS_SERVER,
+    RedisServer,
+    blogs,
+    run_to_end,
+    start_worker,
+    start_writer,
+    stop,
+    versions_per_post,
+)
 
 pytestmark = pytest.mark.skipif(
     REDIS_SERVER is None,
@@ -28,33 +37,51 @@ class QueueLost(Exception):
 
 
 class ReplyCutter:
-    """Relays 127.0.0.1:port to Redis; the first connection that sends a command naming `cut`
-    has it run, and is closed before the reply reaches the client."""
+    """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
+    their connections closed before the reply reaches the client."""
 
-    def __init__(self, redis_port: int, cut: bytes) -> None:
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1) -> None:
         self.redis_port = redis_port
         self.cut = cut
+        self.times = times
         self.cuts = 0
+        self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         with contextlib.suppress(OSError):
             while True:
                 client, _ = self.listener.accept()
-                threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+                upstream = socket.create_connection(("127.0.0.1", self.redis_port))
+                cutting = threading.Event()
+                threading.Thread(target=self._commands, args=(client, upstream, cutting),
+                                 daemon=True).start()
+                threading.Thread(target=self._replies, args=(upstream, client, cutting),
+                                 daemon=True).start()
 
-    def _relay(self, client: socket.socket) -> None:
-        upstream = socket.create_connection(("127.0.0.1", self.redis_port))
-        with client, upstream, contextlib.suppress(OSError):
+    def _commands(self, client: socket.socket, upstream: socket.socket,
+                  cutting: threading.Event) -> None:
+        with contextlib.suppress(OSError):
             while data := client.recv(65536):
+                with self.lock:
+                    if self.cut in data and self.cuts < self.times:
+                        self.cuts += 1
+                        cutting.set()
                 upstream.sendall(data)
-                reply = upstream.recv(65536)  # the tests' replies fit one read
-                if self.cut in data and self.cuts == 0:
-                    self.cuts += 1
-                    return  # it ran; its reply is lost with the connection
-                client.sendall(reply)
+        with contextlib.suppress(OSError):
+            upstream.shutdown(socket.SHUT_WR)
+
+    def _replies(self, upstream: socket.socket, client: socket.socket,
+                 cutting: threading.Event) -> None:
+        with client, upstream, contextlib.suppress(OSError):
+            # The client sends no command before the previous reply: the next data after the
+            # cut command is its reply, which Redis sends once it ran it.
+            while (data := upstream.recv(65536)) and not cutting.is_set():
+                client.sendall(data)
+            client.shutdown(socket.SHUT_RDWR)  # the client sees it at once
 
     def close(self) -> None:
         self.listener.close()
@@ -71,7 +98,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 def link_through(server: RedisServer, cut: bytes) -> tuple[ReplyCutter, redis.Redis, CrawlLink]:
     cutter = ReplyCutter(server.port, cut)
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{cutter.port}/0", socket_timeout=5)
+    client = redis.Redis.from_url(cutter.url, socket_timeout=5)
     client.set(p.CRAWL, b"crawl-1")
     return cutter, client, CrawlLink(client, b"crawl-1", QueueLost)
 
@@ -123,3 +150,49 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
     finally:
         cutter.close()
         client.close()
+
+
+def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
+        tmp_path: Path, redis_server: RedisServer):
+    """A worker's callback whose Redis command got no reply (here the count of a site's
+    sitemaps, run, its reply cut, and again when its client sent it once more) fails: its
+    request's lease was still renewed by the worker's heartbeat, so its site never ended and
+    the writer waited for ever. It expires now, and the page is fetched again: the crawl ends
+    with every post once."""
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, b"\r\nINCRBY\r\n", times=2)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        worker = start_worker(cutter.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 2
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
+
+
+def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_server: RedisServer):
+    """scrapy-redis's SADD ran, its reply cut: the worker's client sends it again (its
+    retry_on_timeout), which answered "seen", and the link was never queued."""
+    from scrapy import Request
+    from scrapy.settings import Settings
+
+    from crawler.distributed.queue import LeasedDupeFilter
+    from crawler.distributed.spider import DistributedWixSpider
+
+    cutter = ReplyCutter(redis_server.port, b"\r\nSADD\r\n")
+    settings = Settings({**DistributedWixSpider.custom_settings, "REDIS_URL": cutter.url})
+    seen = LeasedDupeFilter.from_settings(settings)
+    seen.key = p.DUPEFILTER
+    try:
+        assert not seen.request_seen(Request("https://a.example/post/one"))
+        assert cutter.cuts == 1
+        assert seen.request_seen(Request("https://a.example/post/one"))
+    finally:
+        cutter.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
@@ -160,6 +161,25 @@ class LeasedQueue(PriorityQueue):
             keys=[p.LEASES, p.LEASE_DATA],
             args=[old_lease, p.score(request.priority), member, site,
                   p.roots_arg(request.meta)])))
+
+
+class LeasedDupeFilter(RFPDupeFilter):
+    """scrapy-redis's duplicate filter, asked in two commands each safe to send twice. Its
+    client (REDIS_PARAMS: retry_on_timeout) sends a command again once when its connection
+    drops; scrapy-redis's one SADD, run before its reply was lost, then answered "seen" of a
+    link never queued: lost. A link another worker adds between the two is fetched twice at
+    worst, and stored once (the writer's _Site.stored); one whose check gets no reply at all
+    counts as new (PUSH queues it once)."""
+
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self.request_fingerprint(request)
+        try:
+            if self.server.sismember(self.key, fingerprint):
+                return True
+            self.server.sadd(self.key, fingerprint)
+        except blips.BLIPS:
+            pass
+        return False
 
 
 class LeasedScheduler(Scheduler):
