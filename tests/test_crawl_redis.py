@@ -560,6 +560,38 @@ def test_connections_cut_mid_crawl_the_crawl_carries_on_every_post_once(
     assert sorted(r["counts"]["new"] for r in runs(db)) == [30, 30]
 
 
+def test_redis_restarted_with_its_data_mid_crawl_the_crawl_carries_on_every_post_once(
+        tmp_path: Path, redis_server: RedisServer):
+    """Redis shut down saving its data and started again 2 s later (an upgrade, a failover
+    with the data kept): away for less than the grace the writer and the workers wait
+    (crawler.distributed.blips), back holding the crawl, the crawl carries on. It used to end:
+    "lost Redis at ...", the sites interrupted."""
+    db = tmp_path / "archive.db"
+    with blogs(2, posts=30, post_seconds=0.1) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url)
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: sum(s.hits.total() for s in servers) >= 20, "20 pages fetched",
+                       writer)
+            redis_server.client().shutdown(save=True)
+            assert redis_server.proc is not None
+            redis_server.proc.wait(timeout=30)
+            time.sleep(2.0)
+            redis_server.start()  # loads the dump saved in its folder
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+        worker_err = workers[0].stderr.read()
+    assert writer.returncode == 0, err
+    assert "Total: 2 sites (2 ok)" in out, out
+    assert workers[0].returncode == 0, worker_err
+    versions = versions_per_post(db)
+    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+    assert set(versions.values()) == {1}
+    assert sorted(r["counts"]["new"] for r in runs(db)) == [30, 30]
+
+
 def test_a_request_of_no_current_run_is_not_queued(redis_server: RedisServer):
     """A worker queues the requests a page links to. Queued into a Redis restarted empty
     (before its heartbeat saw the crawl lost), they were fetched there, and the next writer

@@ -85,12 +85,11 @@ class WorkerHeartbeat:
         except redis.RedisError as exc:
             # Every renewal is safe twice (RENEW extends only leases and tokens still held;
             # the registration is a SET): the next beat sends them again.
-            now = time.monotonic()
             if isinstance(exc, blips.BLIPS):
+                now = time.monotonic()
                 self.blip_since = self.blip_since or now
-            if (isinstance(exc, blips.BLIPS)
-                    and now - self.blip_since < blips.GRACE_SECONDS):
-                return
+                if now - self.blip_since < blips.GRACE_SECONDS:
+                    return
             if self.lost is None:
                 self.lost = f"lost Redis at {p.shown(self.url)}: {exc}"
                 self.closing = stop_early(self.crawler, LOST)
