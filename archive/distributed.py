@@ -48,6 +48,7 @@ from crawler.discover.urls import (
     normalize_url,
     site_root,
 )
+from crawler.distributed import blips
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
@@ -274,6 +275,7 @@ class RedisWriter:
         # What p.CRAWL says once this writer is done: ended, or lost (tells its workers).
         self.end_mark = p.CRAWL_ENDED
         self.server = p.connect(url, DistributedError)
+        self.link = blips.CrawlLink(self.server, self.crawl_id, QueueLost)
         self.push = self.server.register_script(p.PUSH)
         self.stop_site = self.server.register_script(p.STOP_SITE)
         self.reap = self.server.register_script(p.REAP)
@@ -310,7 +312,12 @@ class RedisWriter:
             except redis.RedisError as exc:
                 raise DistributedError(f"cannot use Redis at {p.shown(self.url)}: {exc}") from None
             try:
-                self._loop(archive, active, finish, on_progress)
+                while True:
+                    try:
+                        self._loop(archive, active, finish, on_progress)
+                        break
+                    except blips.BLIPS:
+                        self.link.after_blip()  # back with this crawl: the loop goes on
             except QueueLost:
                 self.end_mark = p.CRAWL_LOST
                 lost = f"Redis at {p.shown(self.url)} {p.QUEUE_LOST}"
@@ -426,8 +433,9 @@ class RedisWriter:
     def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
-        self.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
-                  args=[score, member, site.job.url, site.run_id, p.roots_arg(meta or {})])
+        # Safe twice: PUSH queues a member not queued (ZADD NX); one taken since is stored once.
+        self.link.steady(lambda: self.push(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[
+            score, member, site.job.url, site.run_id, p.roots_arg(meta or {})]))
 
     def _queue_listings(self, site: _Site) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named
@@ -646,7 +654,7 @@ class RedisWriter:
             except (ArchiveError, OSError) as exc:
                 raise DistributedError(f"cannot write the archive: {exc}") from None
             # Committed: only now are the results counted and removed from Redis.
-            self.server.ltrim(p.RESULTS, len(raw), -1)
+            self.link.trim_stored(p.RESULTS, raw)
             for site, message, outcomes in tallies:
                 _tally(site, message, outcomes)
             total += len(raw)
@@ -714,8 +722,8 @@ class RedisWriter:
         if site is not None and _note_move(site, message.get("moved_to")):
             # Kept in Redis too: a writer taking over from this one, killed, knows of it; and
             # in the run, which keeps it if this writer is killed (as its end records it).
-            self.server.hset(p.MOVES, site.job.url, json.dumps([site.archived,
-                                                                site.moved_host]))
+            move = json.dumps([site.archived, site.moved_host])
+            self.link.steady(lambda: self.server.hset(p.MOVES, site.job.url, move))  # safe twice
             archive.note_run(site.run_id, moved_note(site.moved_host or ""))
         if site is not None:
             store_sitemap_lastmods(archive, site, message.get("lastmods", {}))

@@ -6,7 +6,8 @@ slots come back to the others), and its registration (which the writer counts). 
 writer of another version, and stops the worker when Redis is lost, or when Redis lost the
 crawl it was working on (restarted without persistence, or flushed: protocol.CRAWL gone, or
 marked lost by the writer), rather than fetch on for a queue that no longer exists and drop
-the results of the requests it held. An extension rather than
+the results of the requests it held. A blip (crawler.distributed.blips) is Redis lost only once
+it has lasted blips.GRACE_SECONDS, as the writer waits. An extension rather than
 code around the crawl, so a worker also runs as a plain Scrapy job (`scrapy crawl wixarchive
 -s REDIS_URL=...`, e.g. under Scrapyd).
 """
@@ -17,6 +18,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -26,6 +28,7 @@ from scrapy.core.engine import ExecutionEngine
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
+from crawler.distributed import blips
 from crawler.distributed import protocol as p
 from crawler.distributed.queue import LEASE_SECONDS
 from crawler.downloader.early_stop import stop_early
@@ -53,6 +56,7 @@ class WorkerHeartbeat:
         self.loop: task.LoopingCall | None = None
         self.lost: str | None = None
         self.crawl: bytes | None = None  # the id of the crawl worked on (protocol.CRAWL)
+        self.blip_since: float | None = None  # when beats began to fail on a blip
         self.closing: Any = None  # the close task, kept alive
         ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS  # see POLL_SECONDS
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -79,10 +83,18 @@ class WorkerHeartbeat:
             self.server.set(p.worker_key(self.id), self.me, ex=p.WORKER_SECONDS)
             crawl = self.server.get(p.CRAWL)
         except redis.RedisError as exc:
+            # Every renewal is safe twice (RENEW extends only leases and tokens still held;
+            # the registration is a SET): the next beat sends them again.
+            if isinstance(exc, blips.BLIPS):
+                now = time.monotonic()
+                self.blip_since = self.blip_since or now
+                if now - self.blip_since < blips.GRACE_SECONDS:
+                    return
             if self.lost is None:
                 self.lost = f"lost Redis at {p.shown(self.url)}: {exc}"
                 self.closing = stop_early(self.crawler, LOST)
             return
+        self.blip_since = None
         if crawl == p.CRAWL_ENDED:
             self.crawl = None  # ended by its writer: the next crawl may come
         elif crawl is not None and crawl != p.CRAWL_LOST:

@@ -7,13 +7,16 @@ by Redis know a request's site (its pending count) and URL without unpickling it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.discover.urls import site_root
+from crawler.distributed import blips
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import ATTEMPTS, EXCHANGES, RESPONSES, RUN, SITE
 from crawler.downloader.robots import ROBOTS_META
@@ -53,6 +56,17 @@ def completion(request: Request, found: dict[str, Any] | None = None) -> bytes:
                              "captures": meta.pop(EXCHANGES, [])})
 
 
+def sent_again_after_a_blip(call: Callable[[], Any]) -> Any:
+    """`call` (a script safe to run twice: its caller says why), sent once more at once when
+    its connection was lost (crawler.distributed.blips): redis-py reconnects, and a connection
+    cut while Redis stays up costs nothing. If Redis is away the error stands: the request's
+    lease, no longer renewed, expires, and it is fetched again (REAP)."""
+    try:
+        return call()
+    except blips.BLIPS:
+        return call()
+
+
 class Scripts:
     """The protocol's scripts, registered once per Redis client."""
 
@@ -80,14 +94,25 @@ class LeasedQueue(PriorityQueue):
     def push(self, request: Request) -> None:
         site = request_site(request)
         request.meta[SITE] = site
-        self.scripts.push(keys=[p.PENDING, p.STOPPED, p.RUNS],
-                          args=[p.score(request.priority), self._encode_request(request), site,
-                                request.meta.get(RUN) or "", p.roots_arg(request.meta)])
+        member = self._encode_request(request)
+        # Its URL is in the duplicate filter already: lost here, it would never be queued.
+        # Safe twice: PUSH queues a member not queued (ZADD NX); one taken since is fetched
+        # twice, stored once (the writer's _Site.stored).
+        sent_again_after_a_blip(lambda: self.scripts.push(
+            keys=[p.PENDING, p.STOPPED, p.RUNS],
+            args=[p.score(request.priority), member, site, request.meta.get(RUN) or "",
+                  p.roots_arg(request.meta)]))
 
     def pop(self, timeout: float = 0) -> Request | None:
-        self.reap()
-        popped = self.scripts.pop(keys=[p.LEASES, p.LEASE_DATA, p.LEASE_SEQ],
-                                  args=[self.lease_seconds])
+        """The next request, or None (none ready, or a blip: the heartbeat tells whether Redis
+        is lost). A POP whose reply was lost leased a request nobody holds: it goes back to the
+        queue once its lease expires (REAP), so nothing is lost."""
+        try:
+            self.reap()
+            popped = self.scripts.pop(keys=[p.LEASES, p.LEASE_DATA, p.LEASE_SEQ],
+                                      args=[self.lease_seconds])
+        except blips.BLIPS:
+            return None
         if not popped:
             return None
         lease, member, unrested = popped[0].decode(), popped[1], popped[2]
@@ -105,8 +130,12 @@ class LeasedQueue(PriorityQueue):
         return int(self.scripts.queued())  # a sum over every lane: scrapy-redis's log
 
     def __bool__(self) -> bool:
-        """Whether any request is queued: a non-empty lane is in READY or WAITING."""
-        return bool(self.server.exists(p.READY, p.WAITING))
+        """Whether any request is queued: a non-empty lane is in READY or WAITING (assumed so
+        during a blip, which the heartbeat judges: an idle worker would exit)."""
+        try:
+            return bool(self.server.exists(p.READY, p.WAITING))
+        except blips.BLIPS:
+            return True
 
     def reap(self) -> None:
         self.scripts.reap(keys=[p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
@@ -118,16 +147,39 @@ class LeasedQueue(PriorityQueue):
         if lease is None:
             return False
         self.held.discard(lease)
-        return bool(self.scripts.complete(keys=[p.LEASES, p.LEASE_DATA, p.PENDING, p.RESULTS],
-                                          args=[lease, request_site(request), message]))
+        # Safe twice: COMPLETE acts only while the lease is held (ZREM), and ends it.
+        return bool(sent_again_after_a_blip(lambda: self.scripts.complete(
+            keys=[p.LEASES, p.LEASE_DATA, p.PENDING, p.RESULTS],
+            args=[lease, request_site(request), message])))
 
     def replace(self, old_lease: str, request: Request) -> bool:
         self.held.discard(old_lease)
         request.meta[SITE] = site = request_site(request)
-        return bool(self.scripts.replace(keys=[p.LEASES, p.LEASE_DATA],
-                                         args=[old_lease, p.score(request.priority),
-                                               self._encode_request(request), site,
-                                               p.roots_arg(request.meta)]))
+        member = self._encode_request(request)
+        # Safe twice: REPLACE acts only while the old lease is held (ZREM), and ends it.
+        return bool(sent_again_after_a_blip(lambda: self.scripts.replace(
+            keys=[p.LEASES, p.LEASE_DATA],
+            args=[old_lease, p.score(request.priority), member, site,
+                  p.roots_arg(request.meta)])))
+
+
+class LeasedDupeFilter(RFPDupeFilter):
+    """scrapy-redis's duplicate filter, asked in two commands each safe to send twice. Its
+    client (REDIS_PARAMS: retry_on_timeout) sends a command again once when its connection
+    drops; scrapy-redis's one SADD, run before its reply was lost, then answered "seen" of a
+    link never queued: lost. A link another worker adds between the two is fetched twice at
+    worst, and stored once (the writer's _Site.stored); one whose check gets no reply at all
+    counts as new (PUSH queues it once)."""
+
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self.request_fingerprint(request)
+        try:
+            if self.server.sismember(self.key, fingerprint):
+                return True
+            self.server.sadd(self.key, fingerprint)
+        except blips.BLIPS:
+            pass
+        return False
 
 
 class LeasedScheduler(Scheduler):

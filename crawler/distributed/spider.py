@@ -57,9 +57,10 @@ from crawler.discover.urls import (
     shortened,
     site_url_problem,
 )
+from crawler.distributed import blips
 from crawler.distributed import protocol as p
 from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
-from crawler.distributed.queue import RUN, SITE, LeasedQueue, completion
+from crawler.distributed.queue import LEASE, RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import (
     SITEMAP_META,
@@ -116,7 +117,7 @@ def distributed_settings() -> dict[str, Any]:
         "SCHEDULER": "crawler.distributed.queue.LeasedScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.LeasedQueue",
         "SCHEDULER_QUEUE_KEY": p.QUEUE,  # the lanes' prefix (the scripts name each lane)
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DUPEFILTER_CLASS": "crawler.distributed.queue.LeasedDupeFilter",
         "SCHEDULER_DUPEFILTER_KEY": p.DUPEFILTER,
         "SCHEDULER_PERSIST": True,  # the queue is the crawl's, not this worker's
         "REDIS_PARAMS": {"socket_timeout": 15, "socket_connect_timeout": 5},
@@ -155,7 +156,17 @@ class DistributedWixSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedWixSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_error, signal=signals.spider_error)
         return spider
+
+    def _on_error(self, failure: Failure, response: Response, spider: Any = None) -> None:
+        """A callback that failed (a Redis blip it could not ride out, or a bug) never ends
+        its request's lease: it is no longer renewed, so it expires and the request is fetched
+        again (REAP; given up and named after MAX_REDOS), instead of being held for ever, its
+        site never done."""
+        lease = response.request.meta.get(LEASE) if response.request is not None else None
+        if lease is not None:
+            self.held_leases.discard(lease)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # The writer queues every site's first requests in Redis.
@@ -624,9 +635,13 @@ class DistributedWixSpider(scrapy.Spider):
         it keeps the worker alive. Scrapy asks only while the worker is idle: the work done in
         between counts through `last_work`, so a worker busy for longer than its idle timeout
         does not exit as soon as the crawl ends."""
-        self.queue.reap()
         now = time.monotonic()
-        if self.queue or self.server.zcard(p.LEASES):
+        try:
+            self.queue.reap()
+            busy = self.queue or self.server.zcard(p.LEASES)
+        except blips.BLIPS:
+            busy = True  # Redis answers again, or the heartbeat stops the worker
+        if busy:
             self.last_work = now
         limit = self.settings.getfloat("WIXARCHIVE_REDIS_IDLE", IDLE_TIMEOUT)
         if now - self.last_work < limit:

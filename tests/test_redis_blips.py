@@ -1,0 +1,198 @@
+"""A reply lost after Redis ran the command (crawler.distributed.blips): what the writer and the
+workers send again must neither lose nor repeat work. A real redis-server behind a loopback TCP
+relay that cuts the connection once Redis has answered a chosen command, before the client
+reads the answer."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from crawler.distributed import protocol as p
+from crawler.distributed.blips import CrawlLink
+from tests.test_crawl_redis import (
+    REDIS_SERVER,
+    RedisServer,
+    blogs,
+    run_to_end,
+    start_worker,
+    start_writer,
+    stop,
+    versions_per_post,
+)
+
+pytestmark = pytest.mark.skipif(
+    REDIS_SERVER is None,
+    reason="redis-server not found (Debian package redis-server; .ci/run installs it)")
+
+
+class QueueLost(Exception):
+    pass
+
+
+class ReplyCutter:
+    """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
+    their connections closed before the reply reaches the client."""
+
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1) -> None:
+        self.redis_port = redis_port
+        self.cut = cut
+        self.times = times
+        self.cuts = 0
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.redis_port))
+                cutting = threading.Event()
+                threading.Thread(target=self._commands, args=(client, upstream, cutting),
+                                 daemon=True).start()
+                threading.Thread(target=self._replies, args=(upstream, client, cutting),
+                                 daemon=True).start()
+
+    def _commands(self, client: socket.socket, upstream: socket.socket,
+                  cutting: threading.Event) -> None:
+        with contextlib.suppress(OSError):
+            while data := client.recv(65536):
+                with self.lock:
+                    if self.cut in data and self.cuts < self.times:
+                        self.cuts += 1
+                        cutting.set()
+                upstream.sendall(data)
+        with contextlib.suppress(OSError):
+            upstream.shutdown(socket.SHUT_WR)
+
+    def _replies(self, upstream: socket.socket, client: socket.socket,
+                 cutting: threading.Event) -> None:
+        with client, upstream, contextlib.suppress(OSError):
+            # The client sends no command before the previous reply: the next data after the
+            # cut command is its reply, which Redis sends once it ran it.
+            while (data := upstream.recv(65536)) and not cutting.is_set():
+                client.sendall(data)
+            client.shutdown(socket.SHUT_RDWR)  # the client sees it at once
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def link_through(server: RedisServer, cut: bytes) -> tuple[ReplyCutter, redis.Redis, CrawlLink]:
+    cutter = ReplyCutter(server.port, cut)
+    client = redis.Redis.from_url(cutter.url, socket_timeout=5)
+    client.set(p.CRAWL, b"crawl-1")
+    return cutter, client, CrawlLink(client, b"crawl-1", QueueLost)
+
+
+def test_stored_results_whose_trim_reply_was_lost_are_not_trimmed_twice(
+        redis_server: RedisServer):
+    """The LTRIM ran; sent again blindly it would drop two results never stored."""
+    direct = redis_server.client()
+    direct.rpush(p.RESULTS, b"stored-1", b"stored-2", b"next-1", b"next-2")
+    cutter, client, link = link_through(redis_server, b"LTRIM")
+    try:
+        link.trim_stored(p.RESULTS, [b"stored-1", b"stored-2"])
+        assert cutter.cuts == 1
+        assert direct.lrange(p.RESULTS, 0, -1) == [b"next-1", b"next-2"]
+        # A trim that did not run is sent again.
+        link.trim_stored(p.RESULTS, [b"next-1"])
+        assert direct.lrange(p.RESULTS, 0, -1) == [b"next-2"]
+    finally:
+        cutter.close()
+        client.close()
+
+
+def test_a_push_whose_reply_was_lost_is_queued_and_counted_once(redis_server: RedisServer):
+    """PUSH ran; sent again it finds the request queued: its site's pending count stays 1 (2
+    would hold the site's end for ever)."""
+    direct = redis_server.client()
+    direct.hset(p.RUNS, "https://a.example/", "7")
+    direct.script_load(p.PUSH)  # the cut EVALSHA is the push itself, not a NOSCRIPT
+    cutter, client, link = link_through(redis_server, b"EVALSHA")
+    push = client.register_script(p.PUSH)
+    member = p.queue_member("https://a.example/", "https://a.example/post/one", b"request")
+    try:
+        link.steady(lambda: push(keys=[p.PENDING, p.STOPPED, p.RUNS],
+                                 args=[0, member, "https://a.example/", "7", ""]))
+        assert cutter.cuts == 1
+        assert direct.hget(p.PENDING, "https://a.example/") == b"1"
+        assert direct.zscore(p.lane_key("https://a.example/"), member) == 0
+    finally:
+        cutter.close()
+        client.close()
+
+
+def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServer):
+    cutter, client, link = link_through(redis_server, b"LTRIM")
+    redis_server.client().delete(p.CRAWL)  # restarted empty, or flushed, meanwhile
+    try:
+        with pytest.raises(QueueLost):
+            link.trim_stored(p.RESULTS, [b"stored-1"])
+    finally:
+        cutter.close()
+        client.close()
+
+
+def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
+        tmp_path: Path, redis_server: RedisServer):
+    """A worker's callback whose Redis command got no reply (here the count of a site's
+    sitemaps, run, its reply cut, and again when its client sent it once more) fails: its
+    request's lease was still renewed by the worker's heartbeat, so its site never ended and
+    the writer waited for ever. It expires now, and the page is fetched again: the crawl ends
+    with every post once."""
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, b"\r\nINCRBY\r\n", times=2)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        worker = start_worker(cutter.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 2
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
+
+
+def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_server: RedisServer):
+    """scrapy-redis's SADD ran, its reply cut: the worker's client sends it again (its
+    retry_on_timeout), which answered "seen", and the link was never queued."""
+    from scrapy import Request
+    from scrapy.settings import Settings
+
+    from crawler.distributed.queue import LeasedDupeFilter
+    from crawler.distributed.spider import DistributedWixSpider
+
+    cutter = ReplyCutter(redis_server.port, b"\r\nSADD\r\n")
+    settings = Settings({**DistributedWixSpider.custom_settings, "REDIS_URL": cutter.url})
+    seen = LeasedDupeFilter.from_settings(settings)
+    seen.key = p.DUPEFILTER
+    try:
+        assert not seen.request_seen(Request("https://a.example/post/one"))
+        assert cutter.cuts == 1
+        assert seen.request_seen(Request("https://a.example/post/one"))
+    finally:
+        cutter.close()
