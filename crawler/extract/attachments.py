@@ -49,11 +49,7 @@ _VIDEO_HOOKS = frozenset(("reactPlayerWrapper", "video-player", "videoViewer", "
                           "video-iframe-placeholder"))
 _GALLERY_HOOKS = frozenset(("galleryViewer", "gallery-viewer"))
 GALLERY = "gallery"
-# The outermost video or gallery block of a body (a figure-VIDEO holds a video-player).
-_MEDIA_BLOCK_HOOKS = " or ".join(f"@data-hook='{hook}'" for hook in sorted(
-    _VIDEO_HOOKS | _GALLERY_HOOKS))
-_MEDIA_BLOCKS = etree.XPath(
-    f".//*[{_MEDIA_BLOCK_HOOKS}][not(ancestor::*[{_MEDIA_BLOCK_HOOKS}])]")
+_MEDIA_BLOCK_HOOKS = _VIDEO_HOOKS | _GALLERY_HOOKS
 # Anything in a block that names a medium: an element of one, a source, a link, a CSS image.
 _HOLDS_MEDIA = etree.XPath(
     "boolean(@src | @data-src | .//img | .//video | .//iframe | .//source | .//embed | .//object"
@@ -274,10 +270,22 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
     return list(found.values())
 
 
+def media_blocks(body: etree._Element) -> list[etree._Element]:
+    """The outermost video and gallery blocks under `body` (a figure-VIDEO holds a video-player),
+    in document order: no ancestor up to the document's root is one.
+
+    A Python scan: libxml2's XPath for it (`.//*[@data-hook='…' or …][not(ancestor::*[…])]`)
+    compares seven strings at every element, ~1.5 µs each, 0.3 ms of a real post's ~3 ms.
+    """
+    return [el for el in body.iterdescendants(etree.Element)
+            if el.get("data-hook") in _MEDIA_BLOCK_HOOKS
+            and not any(up.get("data-hook") in _MEDIA_BLOCK_HOOKS for up in el.iterancestors())]
+
+
 def media_not_in_html(body: etree._Element) -> dict[str, int]:
     """The body's video and gallery blocks with no medium in the HTML, counted by kind."""
     counts: dict[str, int] = {}
-    for block in _MEDIA_BLOCKS(body):
+    for block in media_blocks(body):
         if not _HOLDS_MEDIA(block):
             kind = GALLERY if block.get("data-hook") in _GALLERY_HOOKS else VIDEO
             counts[kind] = counts.get(kind, 0) + 1
