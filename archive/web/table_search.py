@@ -11,8 +11,8 @@ there too, to be widened to their other spellings as the ranked search widens th
 straße too; archive/search/casefold.py), which Datasette's escaped mode cannot. An expression
 FTS5 cannot parse (`garden AND`) is searched as its words, as before, rather than failing the
 page, a `-word` in FTS5 syntax (`garden* -compost`) read as NOT, as the ranked search's error
-tells to write it; a search that only leaves words out (`-compost`), which the ranked search refuses,
-lists no post: quoted, it was the word to find, the posts *with* compost.
+tells to write it; a search that only leaves words out (`-compost`), which the ranked search
+refuses, lists no post: quoted, it was the word to find, the posts *with* compost.
 
 FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京` read on the bigrams,
 `שלום OR garden` in an archive holding vowel marks) is more than one MATCH, which is all
