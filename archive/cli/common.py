@@ -99,6 +99,17 @@ def echo_unless_closed(text: str, *, err: bool = False) -> None:
         os.close(devnull)
 
 
+def checked_site(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback refusing an address that names no site (`""`, `http://`) before
+    anything is written or fetched: exit 2, as click's own types."""
+    from archive.crawls import not_a_site
+
+    problem = None if value is None else not_a_site(value)
+    if problem is not None:
+        raise click.BadParameter(problem)
+    return value
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
