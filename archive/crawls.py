@@ -120,6 +120,18 @@ def _why_not_a_site(url: str) -> str:
     return " (expected a web address: https://www.example.com/blog, or www.example.com)"
 
 
+def not_a_site(url: str) -> str | None:
+    """Why `url` names no site, for a person who mistyped it (`""`, `http://`, `ftp://…`), or
+    None when it names one."""
+    try:
+        site = site_root(url)
+    except BadURL:
+        site = url
+    if valid_site(site):
+        return None
+    return f"not a site URL: {url!r}{_why_not_a_site(url)}"
+
+
 def refusal(target: Target, site: str, status: str, message: str) -> dict[str, Any]:
     refusal = {"site": site, "url": target.url, "status": status, "counts": {}, "errors": [],
                "message": message, "seconds": 0.0}
@@ -137,16 +149,13 @@ def check_targets(targets: list[Target]) -> tuple[list[tuple[int, Target, str]],
     refused: dict[int, dict[str, Any]] = {}
     first: dict[str, Target] = {}
     for position, target in enumerate(targets):
-        try:
-            site = site_root(target.url)
-        except BadURL:
-            site = target.url
-        if not valid_site(site):
+        problem = not_a_site(target.url)
+        if problem is not None:
             where = f"{target.source}: " if target.source else ""
-            refused[position] = refusal(target, target.url, "invalid",
-                                        f"{where}not a site URL: {target.url!r}"
-                                        f"{_why_not_a_site(target.url)}")
-        elif site_key(site) in first:  # www. or not, http or https: one site
+            refused[position] = refusal(target, target.url, "invalid", where + problem)
+            continue
+        site = site_root(target.url)
+        if site_key(site) in first:  # www. or not, http or https: one site
             refused[position] = refusal(target, site, "skipped",
                                         f"listed twice, as {first[site_key(site)]} and as "
                                         f"{target}: crawled once")

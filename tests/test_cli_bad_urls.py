@@ -1,5 +1,6 @@
 """A URL that does not parse ("http://[bad": an unclosed IPv6 bracket), given to any command
-that takes a site, page or archive address: one line naming it, exit status 1, no traceback."""
+that takes a site, page or archive address: one line naming it, exit status 1 (2 for a
+command's argument click refuses), no traceback."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ BAD = "http://[bad"
     (["crawl", BAD], f"not a site URL: '{BAD}'"),
     (["reextract", "--site", BAD], f"Error: not a URL: '{BAD}'"),
     (["search", "garden", "--site", BAD], f"Error: not a URL: '{BAD}'"),
-    (["recover", BAD, "--from", "http://127.0.0.1:9/"], f"Error: not a URL: '{BAD}'"),
+    # Refused as the command's argument, before anything is written: exit 2, as click's own.
+    (["recover", BAD, "--from", "http://127.0.0.1:9/"], f"not a site URL: '{BAD}'"),
     (["recover", "example.com", "--from", BAD], f"--from must be an http(s) URL, not '{BAD}'"),
     (["recover", "example.com", "--cdx", BAD], f"--cdx must be an http(s) URL, not '{BAD}'"),
     (["sites", "add", BAD], f"Error: '{BAD}' is not a web site address"),
@@ -31,7 +33,7 @@ def test_a_url_that_does_not_parse_is_one_line(tmp_path: Path, args: list[str], 
     db = [] if args[0] == "extract" else ["--db", str(tmp_path / "archive.db")]
     done = subprocess.run([sys.executable, "-m", "archive.cli", *args, *db],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 1
+    assert done.returncode == (2 if args[:2] == ["recover", BAD] else 1)
     assert "Traceback" not in done.stderr
     assert said in done.stdout + done.stderr
 

@@ -135,7 +135,7 @@ def test_wixarchive_crawl_takes_the_rule_from_the_environment(tmp_path: Path):
         post = blog.posts[0]
         server.takeovers[post.url_path] = h.redirect_to(f"{internal}/page")
         wrong = crawl(server.url, "none")
-        assert (wrong.returncode, wrong.stderr) == (1, (
+        assert (wrong.returncode, wrong.stderr) == (2, (
             "Error: WIXARCHIVE_PRIVATE_ADDRESSES must be one of site-network, site, all "
             "(got 'none')\n"))
         assert not db.exists()

@@ -710,7 +710,11 @@ def test_hugo_publishes_slugs_differing_in_what_it_drops_at_urls_of_their_own(
              f"{SITE}/post/c'est-la-vie": ("Apostrophe", "2024-05-03T08:00:00Z"),
              f"{SITE}/post/cest-la-vie": ("No apostrophe", "2024-05-04T08:00:00Z"),
              f"{SITE}/post/tea-&-cake": ("Ampersand", "2024-05-05T08:00:00Z"),
-             f"{SITE}/post/tea--cake": ("Two hyphens", "2024-05-06T08:00:00Z")}
+             f"{SITE}/post/tea--cake": ("Two hyphens", "2024-05-06T08:00:00Z"),
+             # Hugo makes a run of spaces one hyphen, none beside a hyphen: all at /jam-toast/.
+             f"{SITE}/post/jam-toast": ("Jam toast", "2024-05-07T08:00:00Z"),
+             f"{SITE}/post/jam - toast": ("Spaced hyphen", "2024-05-08T08:00:00Z"),
+             f"{SITE}/post/jam  toast": ("Two spaces", "2024-05-09T08:00:00Z")}
     site, titles = published_titles(tmp_path, db, posts)
     assert titles == sorted(title for title, _ in posts.values())
     # The first stored keeps its URL's slug.

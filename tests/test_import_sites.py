@@ -206,3 +206,22 @@ def test_import_site_given_breaks_a_spelling_tie_as_recover_does(tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert table(db, "SELECT url FROM sites") == [(given + "/",)]
     assert table(db, f"SELECT count(*) FROM posts WHERE url LIKE '{given}/post/%'") == [(4,)]
+
+
+@pytest.mark.parametrize("site", ["", "   ", "http://", "https://", "ftp://blog.example.com"])
+def test_recover_and_import_refuse_an_address_that_names_no_site_up_front(
+        tmp_path: Path, site: str) -> None:
+    """`recover ""` and `recover http://` went on to ask the CDX server about `https:///` (5
+    tries, minutes), and `import --site ""` imported nothing of any site, each creating the
+    archive: now one line says what a site URL looks like, exit 2, nothing written."""
+    warc = tmp_path / "blog.warc.gz"
+    write_warc(warc, [])
+    db = tmp_path / "blog.db"
+    for args in (("recover", site, "--from", "http://127.0.0.1:9/coll/"),
+                 ("import", str(warc), "--site", site)):
+        done = wixarchive(*args, "--db", str(db))
+        assert done.returncode == 2, (args, done.stderr)
+        errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and f"not a site URL: {site!r}" in errors[0], done.stderr
+        assert "Traceback" not in done.stderr
+        assert list(tmp_path.iterdir()) == [warc]

@@ -214,6 +214,12 @@ def test_the_posts_tables_search_reads_operators_and_left_out_words_as_the_ranke
     assert len(list(csv.DictReader(io.StringIO(streamed.text)))) == 2
     # What FTS5 cannot parse is searched as its words, as Datasette did: no error page.
     assert client.get(f"/blogs/posts.json?_search={quote('breathing AND')}").status_code == 200
+    # FTS5 syntax reads -knead as a column to leave out, where the ranked search says to write
+    # NOT knead; the box searched `breath* -knead` as its words, finding the posts WITH knead.
+    assert "write NOT knead" in client.get(
+        f"/blogs/-/search.json?q={quote('breath* -knead')}").text
+    assert slugs("breath* -knead") == ["breathing", "evening"] == ranked("breath* NOT knead")
+    assert slugs("breathing AND -knead") == ["breathing", "evening"]
 
 
 def test_a_sorted_posts_table_pages_through_every_post_once(tmp_path: Path) -> None:

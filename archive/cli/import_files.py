@@ -10,7 +10,14 @@ from pathlib import Path
 import click
 
 from archive.captures import captures_dir
-from archive.cli.common import counted, db_option, fail, fail_with, remove_created_archive
+from archive.cli.common import (
+    checked_site,
+    counted,
+    db_option,
+    fail,
+    fail_with,
+    remove_created_archive,
+)
 from archive.cli.interrupts import stopping_cleanly
 from archive.site_match import archived_root, one_scheme_notice
 from archive.store import Archive, ArchiveError
@@ -29,7 +36,7 @@ def _bar(label: str, length: int, quiet: bool):  # click's ProgressBar
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(path_type=Path, dir_okay=False))
 @db_option
-@click.option("--site", metavar="URL",
+@click.option("--site", metavar="URL", callback=checked_site,
               help="Import this site's posts only (its address; http and https, www. or "
                    "not, are the same site); the files' other sites are counted and left out.")
 @click.option("--max-media-mb", type=click.FloatRange(min=0, min_open=True),

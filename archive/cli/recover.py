@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from archive.cli.common import (
+    checked_site,
     counted,
     db_option,
     echo_unless_closed,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @click.command("recover")
-@click.argument("site")
+@click.argument("site", callback=checked_site)
 @click.option("--from", "replay", default="https://web.archive.org/web/", show_default=True,
               metavar="REPLAY_BASE",
               help="The archive's replay base: the Wayback Machine, or a pywb collection "

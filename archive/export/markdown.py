@@ -330,18 +330,29 @@ def link_key(url: str) -> str | None:
 
 # What Hugo keeps of a slug besides letters, digits and marks (its UnicodeSanitize, 0.111).
 _HUGO_KEEPS = frozenset("._#+~-@")
+_HUGO_ESCAPE = re.compile("%[0-9A-Fa-f]{2}")
 
 
 def _published_as(directory: str, page_slug: str) -> str:
-    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/): lowercased (its
-    default `disablePathToLower = false`), spaces made hyphens, and anything but letters,
-    digits, marks and . _ # + ~ - @ dropped (an emoji, an apostrophe: spring-🌸 and spring-🌼
-    both at /spring-/)."""
-    name = "".join("-" if ch.isspace() else ch
-                   for ch in unicodedata.normalize("NFC", page_slug)
-                   if ch.isspace() or ch in _HUGO_KEEPS
-                   or unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) == "Nd")
-    return f"{directory}/{name.lower()}"
+    """What Hugo publishes a slug of a site's folder as (/<site>/<slug>/), as the hugo binary
+    (0.111) does: lowercased (its default `disablePathToLower = false`), anything but letters,
+    digits, marks, . _ # + ~ - @ and a %XX escape dropped (an emoji, an apostrophe: spring-🌸
+    and spring-🌼 both at /spring-/), and a run of spaces one hyphen, none beside a hyphen
+    (`jam - toast` and `jam  toast` at /jam-toast/, `jam ` at /jam-/)."""
+    slug = unicodedata.normalize("NFC", page_slug)
+    name: list[str] = []
+    hyphen_due = after_hyphen = False
+    for at, ch in enumerate(slug):
+        if ch in _HUGO_KEEPS or unicodedata.category(ch)[0] in "LM" \
+                or unicodedata.category(ch) == "Nd" or _HUGO_ESCAPE.match(slug, at):
+            after_hyphen = ch == "-"
+            if hyphen_due and not after_hyphen:
+                name.append("-")
+            hyphen_due = False
+            name.append(ch)
+        elif ch.isspace() and not after_hyphen:
+            hyphen_due = True
+    return f"{directory}/{''.join(name).lower()}{'-' if hyphen_due else ''}"
 
 
 def moved_key(url: str) -> str | None:

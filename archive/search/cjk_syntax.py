@@ -68,6 +68,16 @@ class Node:
 Tree = Node | Term
 
 
+class _Nothing:
+    """A part FTS5 reads as matching no post (`東京 AND ""`, `"" NOT 東京`), where a bare empty
+    phrase (None) written beside words is left out of them."""
+
+
+NOTHING = _Nothing()
+# What a part of the query reads as: a tree, a bare empty phrase (None), or nothing.
+Part = Tree | _Nothing | None
+
+
 @dataclass(frozen=True)
 class Query:
     tree: Tree
@@ -129,19 +139,29 @@ def parse(text: str) -> Query | None:
         tree = _Parser(parts).query()
     except Unsupported:
         return None
-    if tree is None:  # only empty phrases: nothing, as the main index reads it
+    if tree is None or tree is NOTHING:  # FTS5 finds no post: the main index says so
         return None
+    assert isinstance(tree, Node | Term)
     query = Query(tree)
     return query if any(term.runs for term, _ in query.terms()) else None
 
 
-def _joined(operator: str, left: Tree | None, right: Tree | None) -> Tree | None:
-    """`left operator right`, an empty phrase (None: `""`) left out of it as FTS5 leaves it
-    out: `"" OR 東京` and `"" 東京` are 東京, `"" NOT 東京` nothing."""
-    if left is None:
-        return None if operator == "NOT" else right
-    if right is None:
+def _joined(operator: str, left: Part, right: Part) -> Part:
+    """`left operator right` as FTS5 reads an empty phrase (`""`, None) in it: written beside
+    words (operator "") it is left out, `"" 東京` is 東京; otherwise it matches no post, so
+    `"" OR 東京` is 東京, `東京 NOT ""` 東京, and `東京 AND ""` and `"" NOT 東京` nothing."""
+    if operator == "":
+        if left is None or right is None:
+            return right if left is None else left
+        operator = "AND"
+    left_empty, right_empty = left is None or left is NOTHING, right is None or right is NOTHING
+    if operator == "OR" and (left_empty or right_empty):
+        return NOTHING if left_empty and right_empty else right if left_empty else left
+    if left_empty or (right_empty and operator == "AND"):
+        return NOTHING
+    if right_empty:  # NOT nothing
         return left
+    assert isinstance(left, Node | Term) and isinstance(right, Node | Term)
     return Node(operator, left, right)
 
 
@@ -184,7 +204,8 @@ def _condition(tree: Tree, post_id: str, marked: bool) -> tuple[str, list[str]]:
 
 
 class _Parser:
-    """Recursive descent over FTS5's precedence: NOT binds tighter than AND, AND than OR."""
+    """Recursive descent over FTS5's precedence: words side by side bind tighter than NOT, NOT
+    than AND, AND than OR."""
 
     def __init__(self, parts: list[str]) -> None:
         self.parts = parts
@@ -201,34 +222,37 @@ class _Parser:
         self.at += 1
         return part
 
-    def query(self) -> Tree | None:
+    def query(self) -> Part:
         tree = self.any_of()
         if self.peek() is not None:
             raise Unsupported(f"unexpected {self.peek()!r}")
         return tree
 
-    def chain(self, operator: str, operand: Callable[[], Tree | None]) -> Tree | None:
+    def chain(self, operator: str, operand: Callable[[], Part]) -> Part:
         tree = operand()
         while self.peek() == operator:
             self.take()
             tree = _joined(operator, tree, operand())
         return tree
 
-    def any_of(self) -> Tree | None:
+    def any_of(self) -> Part:
         return self.chain("OR", self.all_of)
 
-    def all_of(self) -> Tree | None:
-        tree = self.but_not()
-        while self.peek() not in (None, "OR", ")"):
-            if self.peek() == "AND":
-                self.take()
-            tree = _joined("AND", tree, self.but_not())
+    def all_of(self) -> Part:
+        return self.chain("AND", self.but_not)
+
+    def but_not(self) -> Part:
+        return self.chain("NOT", self.side_by_side)
+
+    def side_by_side(self) -> Part:
+        """Words written one after the other, which FTS5 binds tighter than any operator
+        (`a NOT b c` is `a NOT (b c)`)."""
+        tree = self.primary()
+        while self.peek() not in (None, ")", *_BINARY):
+            tree = _joined("", tree, self.primary())
         return tree
 
-    def but_not(self) -> Tree | None:
-        return self.chain("NOT", self.primary)
-
-    def primary(self) -> Tree | None:
+    def primary(self) -> Part:
         if self.peek() == "(":
             self.take()
             tree = self.any_of()
@@ -304,7 +328,7 @@ class _Parser:
     def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
              initial: bool) -> Tree | None:
         """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term;
-        None for a phrase with no word in it (`""`), which FTS5 leaves out of the query."""
+        None for a phrase with no word in it (`""`), which FTS5 reads as `_joined` says."""
         if part in _BINARY or part == "NEAR" or part in SYNTAX_CHARACTERS:
             raise Unsupported(f"{part!r} where a word belongs")
         prefix = self.peek() == "*"
