@@ -430,11 +430,18 @@ def _by_archived_site(conn: sqlite3.Connection, counts: dict[str, SiteCounts]
                       ) -> dict[str, SiteCounts]:
     """The counts kept by their posts' root URL, under the site archived: a site whose posts
     are archived at the address it moved to (a crawl followed its redirect) is one site, not
-    one per address."""
+    one per address. Counts holding no post (a 404 found a post deleted, or its site gone) go
+    to the site of a post archived under their root."""
     by_site: dict[str, SiteCounts] = {}
     for root, site_counts in counts.items():
-        held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
-                            "WHERE p.url = ?", (next(iter(site_counts.posts), ""),)).fetchone()
+        if site_counts.posts:
+            held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                                "WHERE p.url = ?", (min(site_counts.posts),)).fetchone()
+        else:
+            # The URLs under `root` (which ends in "/"), read by the posts' url index.
+            held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                                "WHERE p.url >= ? AND p.url < ? LIMIT 1",
+                                (root, root[:-1] + "0")).fetchone()
         by_site.setdefault(held[0] if held else root, SiteCounts()).add(site_counts)
     return by_site
 
